@@ -1,0 +1,115 @@
+// Package engine is where pea's use cases live: container and pod lifecycle, the infra
+// container, namespace sharing, lock order, rollback of half-done work, refresh after a reboot,
+// stats. The CLI (and later the API and CRI servers) call it; it calls the lower packages
+// (state, lock, oci, image, network, cgroups), which know nothing of each other or of pods.
+//
+// Lock discipline: lock, re-read the state from the database, act, write, unlock. The pod lock is
+// taken before any member's lock, and several containers are locked in ID order.
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"pea/internal/image"
+	"pea/internal/lock"
+	"pea/internal/state"
+)
+
+// Default locations.
+const (
+	DefaultRoot    = "/var/lib/pea"
+	DefaultRunRoot = "/run/pea"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	Root      string
+	RunRoot   string
+	Runtime   string // OCI runtime path or name; crun by default
+	Namespace string // libpod namespace; empty sees every namespace
+	LogLevel  string
+}
+
+// Runtime is one pea process's view of the engine. Everything is opened lazily.
+type Runtime struct {
+	opts Options
+
+	stateOnce sync.Once
+	store     *state.Store
+	stateErr  error
+
+	locks *lock.Manager
+
+	imagesOnce sync.Once
+	images     *image.Store
+	imagesErr  error
+}
+
+// New prepares a runtime. It touches the disk only to create the runroot's lock directory.
+func New(opts Options) (*Runtime, error) {
+	if opts.Root == "" {
+		opts.Root = DefaultRoot
+	}
+	if opts.RunRoot == "" {
+		opts.RunRoot = DefaultRunRoot
+	}
+	var err error
+	if opts.Root, err = filepath.Abs(opts.Root); err != nil {
+		return nil, err
+	}
+	if opts.RunRoot, err = filepath.Abs(opts.RunRoot); err != nil {
+		return nil, err
+	}
+	r := &Runtime{opts: opts}
+	return r, nil
+}
+
+// Options returns the runtime's options.
+func (r *Runtime) Options() Options { return r.opts }
+
+// Close releases the database.
+func (r *Runtime) Close() {
+	if r.store != nil {
+		r.store.Close()
+	}
+}
+
+// state opens the database on first use, and refreshes after a reboot (empty runroot).
+func (r *Runtime) state() (*state.Store, error) {
+	r.stateOnce.Do(func() {
+		if err := os.MkdirAll(r.opts.RunRoot, 0o700); err != nil {
+			r.stateErr = fmt.Errorf("runroot: %w", err)
+			return
+		}
+		r.locks, r.stateErr = lock.NewManager(filepath.Join(r.opts.RunRoot, "locks"))
+		if r.stateErr != nil {
+			return
+		}
+		r.store, r.stateErr = state.Open(filepath.Join(r.opts.Root, "pea.db"))
+		if r.stateErr != nil {
+			return
+		}
+		r.stateErr = r.refreshIfRebooted()
+	})
+	return r.store, r.stateErr
+}
+
+// imageStore opens the image store on first use.
+func (r *Runtime) imageStore() (*image.Store, error) {
+	r.imagesOnce.Do(func() {
+		r.images, r.imagesErr = image.Open(filepath.Join(r.opts.Root, "images"))
+	})
+	return r.images, r.imagesErr
+}
+
+// paths under the runroot and root.
+func (r *Runtime) ctrRunDir(id string) string  { return filepath.Join(r.opts.RunRoot, "containers", id) }
+func (r *Runtime) ctrDir(id string) string     { return filepath.Join(r.opts.Root, "containers", id) }
+func (r *Runtime) exitDir() string             { return filepath.Join(r.opts.RunRoot, "exits") }
+func (r *Runtime) exitFile(id string) string   { return filepath.Join(r.exitDir(), id) }
+func (r *Runtime) netnsDir() string            { return filepath.Join(r.opts.RunRoot, "netns") }
+func (r *Runtime) runtimeRoot() string         { return filepath.Join(r.opts.RunRoot, "runtime") }
+func (r *Runtime) volumesDir() string          { return filepath.Join(r.opts.Root, "volumes") }

@@ -1,0 +1,194 @@
+// Package model holds pea's plain data types: container and pod configs and states, and the
+// state transition rules. It does no I/O; the state package stores these types as JSON and the
+// engine acts on them.
+package model
+
+import "time"
+
+// Container statuses, as podman names them.
+const (
+	StatusCreated  = "created"
+	StatusRunning  = "running"
+	StatusPaused   = "paused"
+	StatusStopping = "stopping"
+	StatusExited   = "exited"
+	StatusRemoving = "removing"
+)
+
+// Namespace kinds a container can share or join.
+const (
+	NSPid    = "pid"
+	NSIpc    = "ipc"
+	NSUts    = "uts"
+	NSNet    = "net"
+	NSCgroup = "cgroup"
+	NSMount  = "mnt"
+	NSUser   = "user"
+)
+
+// Namespace modes.
+const (
+	NSModePrivate   = "private"
+	NSModeHost      = "host"
+	NSModeContainer = "container" // Value is the container ID
+	NSModePath      = "path"      // Value is a namespace file
+	NSModeNone      = "none"      // for net: only loopback
+	NSModeBridge    = "bridge"    // for net: CNI networks
+)
+
+// Namespace says how a container gets one kind of namespace.
+type Namespace struct {
+	Mode  string `json:"mode"`
+	Value string `json:"value,omitempty"`
+}
+
+// Mount is a bind, tmpfs or volume mount.
+type Mount struct {
+	Type        string   `json:"type"` // bind, tmpfs, volume
+	Source      string   `json:"source,omitempty"`
+	Destination string   `json:"destination"`
+	Options     []string `json:"options,omitempty"`
+	ReadOnly    bool     `json:"readOnly,omitempty"`
+}
+
+// Ulimit is one rlimit.
+type Ulimit struct {
+	Name string `json:"name"`
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
+}
+
+// PortMapping publishes a container port on the host.
+type PortMapping struct {
+	HostIP        string `json:"hostIP,omitempty"`
+	HostPort      uint16 `json:"hostPort"`
+	ContainerPort uint16 `json:"containerPort"`
+	Protocol      string `json:"protocol"`
+	Range         uint16 `json:"range,omitempty"`
+}
+
+// Resources are cgroup limits.
+type Resources struct {
+	Memory     int64   `json:"memory,omitempty"`
+	CPUs       float64 `json:"cpus,omitempty"`
+	CpusetCpus string  `json:"cpusetCpus,omitempty"`
+	PidsLimit  int64   `json:"pidsLimit,omitempty"`
+	ShmSize    int64   `json:"shmSize,omitempty"`
+}
+
+// NetworkConfig is what a container (or a pod's infra container) asks of the network.
+type NetworkConfig struct {
+	Networks   []string      `json:"networks,omitempty"`
+	Ports      []PortMapping `json:"ports,omitempty"`
+	StaticIP   string        `json:"staticIP,omitempty"`
+	StaticMAC  string        `json:"staticMAC,omitempty"`
+	DNSServers []string      `json:"dnsServers,omitempty"`
+	DNSSearch  []string      `json:"dnsSearch,omitempty"`
+	DNSOptions []string      `json:"dnsOptions,omitempty"`
+	AddHosts   []string      `json:"addHosts,omitempty"`
+	NoHosts    bool          `json:"noHosts,omitempty"`
+}
+
+// ContainerConfig is fixed at creation (rename and port updates aside).
+type ContainerConfig struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Namespace string    `json:"namespace,omitempty"`
+	Pod       string    `json:"pod,omitempty"`
+	IsInfra   bool      `json:"isInfra,omitempty"`
+	Created   time.Time `json:"created"`
+
+	CreateCommand []string `json:"createCommand,omitempty"`
+
+	// Image is the image ID; ImageName the name the user gave, resolved. Both are empty for an
+	// infra container without an image (catatonit in an empty root filesystem).
+	Image     string `json:"image,omitempty"`
+	ImageName string `json:"imageName,omitempty"`
+	Rootfs    string `json:"rootfs,omitempty"` // a directory used as is, instead of an image
+
+	Entrypoint  []string          `json:"entrypoint,omitempty"`
+	Cmd         []string          `json:"cmd,omitempty"`
+	Env         []string          `json:"env,omitempty"`
+	WorkingDir  string            `json:"workingDir,omitempty"`
+	User        string            `json:"user,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Terminal    bool              `json:"terminal,omitempty"`
+	Stdin       bool              `json:"stdin,omitempty"`
+
+	Mounts   []Mount           `json:"mounts,omitempty"`
+	ReadOnly bool              `json:"readOnly,omitempty"`
+	Devices  []string          `json:"devices,omitempty"`
+	Sysctls  map[string]string `json:"sysctls,omitempty"`
+
+	CapAdd          []string `json:"capAdd,omitempty"`
+	CapDrop         []string `json:"capDrop,omitempty"`
+	Privileged      bool     `json:"privileged,omitempty"`
+	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
+	Seccomp         string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or a file
+	Ulimits         []Ulimit `json:"ulimits,omitempty"`
+
+	Resources    Resources `json:"resources"`
+	CgroupParent string    `json:"cgroupParent,omitempty"`
+
+	Namespaces map[string]Namespace `json:"namespaces,omitempty"`
+	Network    NetworkConfig        `json:"network"`
+
+	Init          bool   `json:"init,omitempty"`
+	StopSignal    int    `json:"stopSignal,omitempty"`
+	StopTimeout   uint   `json:"stopTimeout"`
+	AutoRemove    bool   `json:"autoRemove,omitempty"`
+	RestartPolicy string `json:"restartPolicy,omitempty"`
+}
+
+// Command is the process's argv: the entrypoint followed by the command.
+func (c *ContainerConfig) Command() []string {
+	return append(append([]string{}, c.Entrypoint...), c.Cmd...)
+}
+
+// NS returns how the container gets namespace kind (private when unset).
+func (c *ContainerConfig) NS(kind string) Namespace {
+	if ns, ok := c.Namespaces[kind]; ok {
+		return ns
+	}
+	return Namespace{Mode: NSModePrivate}
+}
+
+// ContainerState changes as the container runs.
+type ContainerState struct {
+	Status       string                   `json:"status"`
+	Pid          int                      `json:"pid,omitempty"`
+	ConmonPid    int                      `json:"conmonPid,omitempty"`
+	ExitCode     int32                    `json:"exitCode"`
+	OOMKilled    bool                     `json:"oomKilled,omitempty"`
+	StartedAt    time.Time                `json:"startedAt"`
+	FinishedAt   time.Time                `json:"finishedAt"`
+	Mounted      bool                     `json:"mounted,omitempty"`
+	MountPoint   string                   `json:"mountPoint,omitempty"`
+	NetNS        string                   `json:"netNS,omitempty"`
+	Networks     map[string]NetworkStatus `json:"networks,omitempty"`
+	Error        string                   `json:"error,omitempty"`
+	RestartCount int                      `json:"restartCount,omitempty"`
+}
+
+// NetworkStatus is a container's address on one network.
+type NetworkStatus struct {
+	Interface  string `json:"interface,omitempty"`
+	IPAddress  string `json:"ipAddress,omitempty"`
+	PrefixLen  int    `json:"prefixLen,omitempty"`
+	Gateway    string `json:"gateway,omitempty"`
+	MacAddress string `json:"macAddress,omitempty"`
+	IPv6       string `json:"ipv6,omitempty"`
+}
+
+// Container is a config with its state.
+type Container struct {
+	Config *ContainerConfig `json:"config"`
+	State  *ContainerState  `json:"state"`
+}
+
+// Active reports whether the container has processes (running or paused).
+func (s *ContainerState) Active() bool {
+	return s.Status == StatusRunning || s.Status == StatusPaused || s.Status == StatusStopping
+}

@@ -1,0 +1,155 @@
+package state
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// AddContainer stores a new container. The name must be free among containers and pods of its
+// namespace; its pod, if any, must exist.
+func (s *Store) AddContainer(c *model.Container) error {
+	cfg := c.Config
+	return s.tx(func(tx *sql.Tx) error {
+		if kind, err := nameTaken(tx, cfg.Namespace, cfg.Name); err != nil {
+			return err
+		} else if kind != "" {
+			return fmt.Errorf("the name %q is already in use by a %s: %w", cfg.Name, kind, errdefs.ErrExists)
+		}
+		var pod any
+		if cfg.Pod != "" {
+			pod = cfg.Pod
+		}
+		_, err := tx.Exec(`INSERT INTO containers (id, name, namespace, pod_id, config, state) VALUES (?, ?, ?, ?, ?, ?)`,
+			cfg.ID, cfg.Name, cfg.Namespace, pod, mustJSON(cfg), mustJSON(c.State))
+		if isUnique(err) {
+			return fmt.Errorf("container %q: %w", cfg.Name, errdefs.ErrExists)
+		}
+		if err != nil && cfg.Pod != "" && isForeignKey(err) {
+			return fmt.Errorf("pod %s: %w", cfg.Pod, errdefs.ErrPodRemoved)
+		}
+		return err
+	})
+}
+
+// Container reads one container by full ID.
+func (s *Store) Container(id string) (*model.Container, error) {
+	var cfg, st string
+	err := s.db.QueryRow(`SELECT config, state FROM containers WHERE id = ?`, id).Scan(&cfg, &st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("container %s: %w", short(id), errdefs.ErrCtrRemoved)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeContainer(cfg, st)
+}
+
+// ContainerExists reports whether a container ID is stored.
+func (s *Store) ContainerExists(id string) bool {
+	var one int
+	return s.db.QueryRow(`SELECT 1 FROM containers WHERE id = ?`, id).Scan(&one) == nil
+}
+
+// SaveContainerState writes a container's state.
+func (s *Store) SaveContainerState(id string, st *model.ContainerState) error {
+	res, err := s.db.Exec(`UPDATE containers SET state = ? WHERE id = ?`, mustJSON(st), id)
+	return checkOne(res, err, "container", id)
+}
+
+// SaveContainerConfig rewrites a container's config (rename, port updates).
+func (s *Store) SaveContainerConfig(cfg *model.ContainerConfig) error {
+	return s.tx(func(tx *sql.Tx) error {
+		var old string
+		if err := tx.QueryRow(`SELECT name FROM containers WHERE id = ?`, cfg.ID).Scan(&old); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("container %s: %w", short(cfg.ID), errdefs.ErrCtrRemoved)
+			}
+			return err
+		}
+		if old != cfg.Name {
+			if kind, err := nameTaken(tx, cfg.Namespace, cfg.Name); err != nil {
+				return err
+			} else if kind != "" {
+				return fmt.Errorf("the name %q is already in use by a %s: %w", cfg.Name, kind, errdefs.ErrExists)
+			}
+		}
+		_, err := tx.Exec(`UPDATE containers SET name = ?, config = ? WHERE id = ?`, cfg.Name, mustJSON(cfg), cfg.ID)
+		return err
+	})
+}
+
+// RemoveContainer deletes a container row.
+func (s *Store) RemoveContainer(id string) error {
+	res, err := s.db.Exec(`DELETE FROM containers WHERE id = ?`, id)
+	return checkOne(res, err, "container", id)
+}
+
+// ListContainers returns the containers of namespace (all when empty), in creation order; with
+// podID set, only that pod's members.
+func (s *Store) ListContainers(namespace, podID string) ([]*model.Container, error) {
+	q := `SELECT config, state FROM containers WHERE 1=1`
+	var args []any
+	if namespace != "" {
+		q += ` AND namespace = ?`
+		args = append(args, namespace)
+	}
+	if podID != "" {
+		q += ` AND pod_id = ?`
+		args = append(args, podID)
+	}
+	q += ` ORDER BY rowid`
+	rows, err := s.db.Query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*model.Container
+	for rows.Next() {
+		var cfg, st string
+		if err := rows.Scan(&cfg, &st); err != nil {
+			return nil, err
+		}
+		c, err := decodeContainer(cfg, st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func decodeContainer(cfg, st string) (*model.Container, error) {
+	c := &model.Container{Config: &model.ContainerConfig{}, State: &model.ContainerState{}}
+	if err := json.Unmarshal([]byte(cfg), c.Config); err != nil {
+		return nil, fmt.Errorf("decode container config: %w", err)
+	}
+	if err := json.Unmarshal([]byte(st), c.State); err != nil {
+		return nil, fmt.Errorf("decode container state: %w", err)
+	}
+	return c, nil
+}
+
+func checkOne(res sql.Result, err error, kind, id string) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if kind == "pod" {
+			return fmt.Errorf("pod %s: %w", short(id), errdefs.ErrPodRemoved)
+		}
+		return fmt.Errorf("%s %s: %w", kind, short(id), errdefs.ErrCtrRemoved)
+	}
+	return nil
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

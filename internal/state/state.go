@@ -1,0 +1,211 @@
+// Package state stores pea's containers, pods and volumes in one SQLite database.
+//
+// Schema (version 1, PRAGMA user_version):
+//
+//	pods(id TEXT PK, name, namespace, config JSON, state JSON)            UNIQUE(namespace, name)
+//	containers(id TEXT PK, name, namespace, pod_id → pods.id, config JSON, state JSON)
+//	                                                                      UNIQUE(namespace, name)
+//	volumes(name TEXT PK, config JSON)
+//
+// Pod and container names share one namespace within a libpod namespace, as in podman: the
+// check is made inside the inserting transaction. Write transactions are IMMEDIATE (the write lock
+// is taken up front, so two writers never deadlock upgrading a read lock), with a busy timeout;
+// foreign keys are on, so a container can never point at a removed pod. The journal is WAL, so
+// readers never wait for writers.
+package state
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// Store is the database.
+type Store struct {
+	db *sql.DB
+}
+
+var migrations = []string{
+	// 1: the first schema.
+	`CREATE TABLE pods (
+		id        TEXT PRIMARY KEY NOT NULL,
+		name      TEXT NOT NULL,
+		namespace TEXT NOT NULL DEFAULT '',
+		config    TEXT NOT NULL,
+		state     TEXT NOT NULL,
+		UNIQUE (namespace, name)
+	);
+	CREATE TABLE containers (
+		id        TEXT PRIMARY KEY NOT NULL,
+		name      TEXT NOT NULL,
+		namespace TEXT NOT NULL DEFAULT '',
+		pod_id    TEXT REFERENCES pods(id),
+		config    TEXT NOT NULL,
+		state     TEXT NOT NULL,
+		UNIQUE (namespace, name)
+	);
+	CREATE INDEX containers_pod ON containers(pod_id);
+	CREATE TABLE volumes (
+		name   TEXT PRIMARY KEY NOT NULL,
+		config TEXT NOT NULL
+	);`,
+}
+
+// Open opens (creating and migrating as needed) the database at path.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	dsn := "file:" + path + "?_busy_timeout=30000&_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Store{db: db}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the handle for integrity checks in tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) migrate() error {
+	var v int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v >= len(migrations) {
+		return nil
+	}
+	return s.tx(func(tx *sql.Tx) error {
+		// Re-read inside the write transaction: another process may have migrated meanwhile.
+		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+			return err
+		}
+		for i := v; i < len(migrations); i++ {
+			if _, err := tx.Exec(migrations[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
+		_, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)))
+		return err
+	})
+}
+
+func (s *Store) tx(f func(*sql.Tx) error) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
+
+func nameTaken(tx *sql.Tx, namespace, name string) (string, error) {
+	var kind string
+	err := tx.QueryRow(`SELECT 'container' FROM containers WHERE namespace = ? AND name = ?
+		UNION ALL SELECT 'pod' FROM pods WHERE namespace = ? AND name = ? LIMIT 1`,
+		namespace, name, namespace, name).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return kind, err
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain data types always marshal
+	}
+	return string(b)
+}
+
+// Kind names the objects a lookup is for.
+type Kind string
+
+const (
+	KindContainer Kind = "container"
+	KindPod       Kind = "pod"
+)
+
+func (k Kind) table() string { return string(k) + "s" }
+
+// Lookup finds the ID of a container or pod by full name, full ID or unique ID prefix, within
+// namespace (all namespaces when it is empty).
+func (s *Store) Lookup(kind Kind, namespace, nameOrID string) (string, error) {
+	if nameOrID == "" {
+		return "", fmt.Errorf("empty %s name or ID: %w", kind, errdefs.ErrInvalid)
+	}
+	nsCond, args := "", []any{nameOrID}
+	if namespace != "" {
+		nsCond = " AND namespace = ?"
+		args = append(args, namespace)
+	}
+	var id string
+	err := s.db.QueryRow(`SELECT id FROM `+kind.table()+` WHERE name = ?`+nsCond, args...).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if !isHexPrefix(nameOrID) {
+		return "", fmt.Errorf("no %s with name or ID %q found: %w", kind, nameOrID, errdefs.ErrNotFound)
+	}
+	args[0] = nameOrID + "%"
+	rows, err := s.db.Query(`SELECT id FROM `+kind.table()+` WHERE id LIKE ?`+nsCond+` LIMIT 2`, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		ids = append(ids, id)
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("no %s with name or ID %q found: %w", kind, nameOrID, errdefs.ErrNotFound)
+	case 1:
+		return ids[0], nil
+	default:
+		return "", fmt.Errorf("more than one %s matches ID prefix %q, give more characters: %w", kind, nameOrID, errdefs.ErrAmbiguous)
+	}
+}
+
+func isHexPrefix(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
