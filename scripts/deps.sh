@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what pea needs on a fresh Debian 12 machine (as root) and prepares the host:
+# the OCI runtime, the monitor, the infra process, CNI plugins, firewall tools, and busybox-static
+# for the local test image. Idempotent; quiet when everything is present.
+set -euo pipefail
+pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The registry package starts a service we do not want listening on the host.
+if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+# crun refuses a hybrid cgroup v1 layout in which hugetlb is not mounted; mount it when the host
+# has v1 controllers but not that one.
+if [[ $(stat -f -c %T /sys/fs/cgroup) != cgroup2fs ]] && grep -qw hugetlb /proc/cgroups \
+   && ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/mounts; then
+  mkdir -p /sys/fs/cgroup/hugetlb
+  mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+fi
+if ! command -v go >/dev/null && [[ ! -x /usr/local/go/bin/go ]]; then
+  echo "Go is missing: install Go 1.26 at /usr/local/go" >&2
+  exit 1
+fi

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Lists what pea's tests could leave behind on the host: conmon and container processes, overlay
+# and namespace mounts, veth links and bridges, /run/netns entries, CNI and pea firewall rules,
+# host-local leases and cgroups. "snapshot" prints the list; "compare FILE" fails when anything
+# appears that was not in FILE.
+set -uo pipefail
+snapshot() {
+  pgrep -a conmon | sed 's/^[0-9]* /process /' | sort -u
+  pgrep -a catatonit | sed 's/^[0-9]* /process /' | sort -u
+  awk '$3 == "overlay" || $3 == "nsfs" {print "mount " $2}' /proc/self/mounts | grep -E 'pea' | sort
+  ip -o link 2>/dev/null | awk -F': ' '{print "link " $2}' | sed 's/@.*//' | grep -E '^link (veth|pea)' | sort
+  ls /run/netns 2>/dev/null | sed 's/^/netns /'
+  iptables-save 2>/dev/null | grep -E 'CNI|pea' | sed -E 's/\[[0-9:]+\]//; s/^/rule /' | sort -u
+  find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'pea*' -o -name '*pod-*' \) 2>/dev/null | sed 's/^/cgroup /' | sort
+}
+case ${1:-snapshot} in
+  snapshot) snapshot ;;
+  compare)
+    new=$(comm -13 "$2" <(snapshot))
+    if [[ -n $new ]]; then
+      echo "leak check: the tests left these behind:"; echo "$new"; exit 1
+    fi
+    echo "leak check: nothing left behind" ;;
+esac

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs pea's whole test suite on a fresh Debian 12 machine (as root): installs what is missing,
+# runs the unit and end-to-end tests, then checks that nothing was left behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/local/go/bin
+./scripts/deps.sh
+before=$(mktemp)
+./scripts/leakcheck.sh snapshot > "$before"
+status=0
+go vet ./... || status=1
+go test -count=1 -timeout 30m ./... || status=1
+./scripts/leakcheck.sh compare "$before" || status=1
+rm -f "$before"
+exit $status
