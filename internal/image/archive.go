@@ -1,0 +1,635 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"pea/internal/errdefs"
+)
+
+// Archive formats for Save.
+const (
+	FormatDockerArchive = "docker-archive"
+	FormatOCIArchive    = "oci-archive"
+)
+
+// dockerEntry is one element of a docker-archive's manifest.json. PeaManifest (an extension other
+// tools ignore) names the image's original manifest, so that save and load keep its digest.
+type dockerEntry struct {
+	Config      string
+	RepoTags    []string
+	Layers      []string
+	PeaManifest string `json:",omitempty"`
+}
+
+const (
+	annotRefName        = "org.opencontainers.image.ref.name"
+	annotContainerdName = "io.containerd.image.name"
+)
+
+// stagedFile is one regular file of an archive being loaded, written to a work directory.
+type stagedFile struct {
+	path   string
+	digest string
+	size   int64
+}
+
+// archive is an archive unpacked into a work directory.
+type archive struct {
+	files map[string]*stagedFile
+	links map[string]string
+}
+
+func (a *archive) get(name string) (*stagedFile, error) {
+	name = cleanArchivePath(name)
+	for i := 0; i < 10; i++ {
+		if f, ok := a.files[name]; ok {
+			return f, nil
+		}
+		t, ok := a.links[name]
+		if !ok {
+			break
+		}
+		name = t
+	}
+	return nil, fmt.Errorf("archive has no file %q (truncated or not an image archive): %w", name, errdefs.ErrInvalid)
+}
+
+func (a *archive) read(name string) ([]byte, *stagedFile, error) {
+	f, err := a.get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.size > 64<<20 {
+		return nil, nil, fmt.Errorf("archive file %q is too large for metadata: %w", name, errdefs.ErrInvalid)
+	}
+	b, err := os.ReadFile(f.path)
+	return b, f, err
+}
+
+func cleanArchivePath(n string) string {
+	return strings.TrimPrefix(path.Clean("/"+n), "/")
+}
+
+// stage writes every regular file of the tar stream r to dir, hashing it on the way.
+func stage(r io.Reader, dir string) (*archive, error) {
+	rc, err := decompress(r)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	a := &archive{files: map[string]*stagedFile{}, links: map[string]string{}}
+	tr := tar.NewReader(rc)
+	for n := 0; ; n++ {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading archive: %w", corrupt(err))
+		}
+		name := cleanArchivePath(hdr.Name)
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeRegA:
+			p := filepath.Join(dir, strconv.Itoa(n))
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return nil, err
+			}
+			h := sha256.New()
+			size, err := io.Copy(io.MultiWriter(f, h), tr)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading archive file %q: %w", hdr.Name, corrupt(err))
+			}
+			a.files[name] = &stagedFile{path: p, digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), size: size}
+		case tar.TypeSymlink, tar.TypeLink:
+			t := hdr.Linkname
+			if hdr.Typeflag == tar.TypeSymlink {
+				t = path.Join(path.Dir(name), t)
+			}
+			a.links[name] = cleanArchivePath(t)
+		}
+	}
+	if len(a.files) == 0 {
+		return nil, fmt.Errorf("not an image archive (no files): %w", errdefs.ErrInvalid)
+	}
+	return a, nil
+}
+
+// Load reads a docker-archive or oci-archive (possibly compressed) and stores its images.
+func (s *Store) Load(r io.Reader) ([]*Image, error) {
+	in, err := s.newIngest()
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() { in.close(ok) }()
+	dir, err := in.tmp("load")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	a, err := stage(r, dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading image archive: %w", err)
+	}
+	var imgs []*Image
+	switch {
+	case a.files["oci-layout"] != nil && a.files["index.json"] != nil:
+		imgs, err = in.loadOCI(a)
+	case a.files["manifest.json"] != nil:
+		imgs, err = in.loadDocker(a)
+	default:
+		err = fmt.Errorf("not a docker-archive (no manifest.json) nor an oci-archive (no oci-layout and index.json): %w", errdefs.ErrInvalid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading image archive: %w", err)
+	}
+	if len(imgs) == 0 {
+		return nil, fmt.Errorf("loading image archive: it holds no image: %w", errdefs.ErrInvalid)
+	}
+	out, err := in.commit(imgs)
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return out, nil
+}
+
+// placeStaged moves a staged file to the blob store (or finds it there already).
+func (in *ingest) placeStaged(f *stagedFile) error {
+	if _, err := os.Stat(f.path); err != nil {
+		return nil // placed already, for another image of the archive
+	}
+	return in.place(f.path, in.s.blobPath(f.digest))
+}
+
+// loadLayers stores the layer blobs of an archive image and unpacks them, checking diffIDs.
+func (in *ingest) loadLayers(files []*stagedFile, cfg *v1.ConfigFile) ([]layerResult, []string, error) {
+	if len(files) != len(cfg.RootFS.DiffIDs) {
+		return nil, nil, fmt.Errorf("image has %d layers but its config lists %d diffIDs: %w", len(files), len(cfg.RootFS.DiffIDs), errdefs.ErrInvalid)
+	}
+	var layers []layerResult
+	var blobs []string
+	for i, f := range files {
+		diffID := cfg.RootFS.DiffIDs[i].String()
+		if err := in.placeStaged(f); err != nil {
+			return nil, nil, err
+		}
+		blobs = append(blobs, f.digest)
+		if size, ok := in.s.layerSize(diffID); ok {
+			layers = append(layers, layerResult{DiffID: diffID, Size: size})
+			continue
+		}
+		bf, err := os.Open(in.s.blobPath(f.digest))
+		if err != nil {
+			return nil, nil, err
+		}
+		res, err := in.unpack(bf, diffID, false)
+		bf.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("layer %d (%s): %w", i+1, f.digest, err)
+		}
+		layers = append(layers, res)
+	}
+	return layers, blobs, nil
+}
+
+func (in *ingest) loadDocker(a *archive) ([]*Image, error) {
+	raw, _, err := a.read("manifest.json")
+	if err != nil {
+		return nil, err
+	}
+	var entries []dockerEntry
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, fmt.Errorf("manifest.json: %v: %w", err, errdefs.ErrInvalid)
+	}
+	var imgs []*Image
+	for _, e := range entries {
+		rawConfig, cf, err := a.read(e.Config)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
+		if err != nil {
+			return nil, fmt.Errorf("image config %s: %v: %w", e.Config, err, errdefs.ErrInvalid)
+		}
+		var files []*stagedFile
+		for _, l := range e.Layers {
+			f, err := a.get(l)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+		}
+		layers, blobs, err := in.loadLayers(files, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := in.placeStaged(cf); err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, t := range e.RepoTags {
+			n, err := NormalizeName(t)
+			if err != nil {
+				return nil, fmt.Errorf("manifest.json: %w", err)
+			}
+			names = append(names, n)
+		}
+		rawManifest := in.originalManifest(a, e.PeaManifest, cf.digest, blobs)
+		var img *Image
+		if rawManifest != nil {
+			if _, err := in.putBlobBytes(rawManifest); err != nil {
+				return nil, err
+			}
+			img, err = newRecord(rawManifest, rawConfig, names, layers, blobs)
+		} else {
+			img, err = in.finishImageRaw(rawConfig, names, layers, blobs)
+		}
+		if err != nil {
+			return nil, err
+		}
+		imgs = append(imgs, img)
+	}
+	return imgs, nil
+}
+
+// originalManifest returns the manifest a pea docker-archive carries, if it matches the config
+// and layers exactly; nil otherwise.
+func (in *ingest) originalManifest(a *archive, name, configDigest string, blobs []string) []byte {
+	if name == "" {
+		return nil
+	}
+	raw, _, err := a.read(name)
+	if err != nil {
+		return nil
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil || m.Config.Digest.String() != configDigest || len(m.Layers) != len(blobs) {
+		return nil
+	}
+	for i, l := range m.Layers {
+		if l.Digest.String() != blobs[i] {
+			return nil
+		}
+	}
+	return raw
+}
+
+// finishImageRaw stores a generated OCI manifest for a config given as raw bytes.
+func (in *ingest) finishImageRaw(rawConfig []byte, names []string, layers []layerResult, blobs []string) (*Image, error) {
+	configDigest, err := in.putBlobBytes(rawConfig)
+	if err != nil {
+		return nil, err
+	}
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(rawConfig)), Digest: mustHash(configDigest)},
+	}
+	for _, b := range blobs {
+		d, err := in.s.blobDescriptor(b)
+		if err != nil {
+			return nil, err
+		}
+		m.Layers = append(m.Layers, d)
+	}
+	rawManifest, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := in.putBlobBytes(rawManifest); err != nil {
+		return nil, err
+	}
+	return newRecord(rawManifest, rawConfig, names, layers, blobs)
+}
+
+func isIndex(mt types.MediaType) bool {
+	return mt == types.OCIImageIndex || mt == types.DockerManifestList
+}
+
+func (in *ingest) ociBlob(a *archive, d v1.Hash) ([]byte, *stagedFile, error) {
+	name := "blobs/" + d.Algorithm + "/" + d.Hex
+	f, err := a.get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.digest != d.String() {
+		return nil, nil, fmt.Errorf("archive blob %s is corrupt (its content hashes to %s): %w", d, f.digest, errdefs.ErrInvalid)
+	}
+	if f.size > 64<<20 {
+		return nil, f, nil
+	}
+	b, err := os.ReadFile(f.path)
+	return b, f, err
+}
+
+func (in *ingest) loadOCI(a *archive) ([]*Image, error) {
+	raw, _, err := a.read("index.json")
+	if err != nil {
+		return nil, err
+	}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("index.json: %v: %w", err, errdefs.ErrInvalid)
+	}
+	byDigest := map[string]*Image{}
+	var imgs []*Image
+	for _, desc := range idx.Manifests {
+		var extra []string
+		if isIndex(desc.MediaType) {
+			rawIdx, f, err := in.ociBlob(a, desc.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if err := in.placeStaged(f); err != nil {
+				return nil, err
+			}
+			nested, err := v1.ParseIndexManifest(bytes.NewReader(rawIdx))
+			if err != nil {
+				return nil, fmt.Errorf("image index %s: %v: %w", desc.Digest, err, errdefs.ErrInvalid)
+			}
+			child, err := pickPlatform(nested)
+			if err != nil {
+				return nil, err
+			}
+			extra = []string{desc.Digest.String()}
+			annotations := desc.Annotations
+			desc = child
+			desc.Annotations = annotations
+		}
+		var names []string
+		if n := archiveName(desc.Annotations); n != "" {
+			names = []string{n}
+		}
+		if img := byDigest[desc.Digest.String()]; img != nil {
+			img.Names = append(img.Names, names...)
+			continue
+		}
+		rawManifest, mf, err := in.ociBlob(a, desc.Digest)
+		if err != nil {
+			return nil, err
+		}
+		m, err := v1.ParseManifest(bytes.NewReader(rawManifest))
+		if err != nil {
+			return nil, fmt.Errorf("manifest %s: %v: %w", desc.Digest, err, errdefs.ErrInvalid)
+		}
+		rawConfig, cf, err := in.ociBlob(a, m.Config.Digest)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
+		if err != nil {
+			return nil, fmt.Errorf("image config %s: %v: %w", m.Config.Digest, err, errdefs.ErrInvalid)
+		}
+		var files []*stagedFile
+		for _, l := range m.Layers {
+			_, f, err := in.ociBlob(a, l.Digest)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+		}
+		layers, blobs, err := in.loadLayers(files, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := in.placeStaged(cf); err != nil {
+			return nil, err
+		}
+		if err := in.placeStaged(mf); err != nil {
+			return nil, err
+		}
+		img, err := newRecord(rawManifest, rawConfig, names, layers, blobs)
+		if err != nil {
+			return nil, err
+		}
+		img.Digests = extra
+		byDigest[desc.Digest.String()] = img
+		imgs = append(imgs, img)
+	}
+	return imgs, nil
+}
+
+// archiveName is the image name an OCI index entry carries, normalized; "" if none is usable.
+func archiveName(ann map[string]string) string {
+	for _, k := range []string{annotContainerdName, annotRefName} {
+		v := ann[k]
+		if v == "" || !strings.ContainsAny(v, "/:") && k == annotRefName {
+			continue // a bare tag such as "latest" names no repository
+		}
+		if n, err := NormalizeName(v); err == nil {
+			return n
+		}
+	}
+	return ""
+}
+
+// pickPlatform chooses the manifest for this machine from an index.
+func pickPlatform(idx *v1.IndexManifest) (v1.Descriptor, error) {
+	for _, d := range idx.Manifests {
+		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == runtime.GOARCH {
+			return d, nil
+		}
+	}
+	for _, d := range idx.Manifests {
+		if d.Platform == nil && !isIndex(d.MediaType) {
+			return d, nil
+		}
+	}
+	return v1.Descriptor{}, fmt.Errorf("no image for linux/%s in the index: %w", runtime.GOARCH, errdefs.ErrNotFound)
+}
+
+// saveItem is one image to save, with the names to record for it.
+type saveItem struct {
+	img   *Image
+	names []string
+}
+
+// Save writes the images refs name to w as a docker-archive (the default) or an oci-archive.
+// A ref that is a name records that name; an ID records none, as podman does.
+func (s *Store) Save(w io.Writer, refs []string, format string) error {
+	if len(refs) == 0 {
+		return fmt.Errorf("save: no image given: %w", errdefs.ErrInvalid)
+	}
+	if format == "" {
+		format = FormatDockerArchive
+	}
+	if format != FormatDockerArchive && format != FormatOCIArchive {
+		return fmt.Errorf("unsupported save format %q: use docker-archive or oci-archive: %w", format, errdefs.ErrInvalid)
+	}
+	var items []*saveItem
+	byID := map[string]*saveItem{}
+	for _, ref := range refs {
+		img, err := s.Lookup(ref)
+		if err != nil {
+			return err
+		}
+		it := byID[img.ID]
+		if it == nil {
+			it = &saveItem{img: img}
+			byID[img.ID] = it
+			items = append(items, it)
+		}
+		if n, err := s.resolveName(img, ref); err == nil && !contains(it.names, n) {
+			it.names = append(it.names, n)
+		}
+	}
+	tw := &tarWriter{tw: tar.NewWriter(w), written: map[string]bool{}}
+	var err error
+	if format == FormatOCIArchive {
+		err = s.saveOCI(tw, items)
+	} else {
+		err = s.saveDocker(tw, items)
+	}
+	if err != nil {
+		return err
+	}
+	return tw.tw.Close()
+}
+
+type tarWriter struct {
+	tw      *tar.Writer
+	written map[string]bool
+}
+
+var epoch = time.Unix(0, 0).UTC()
+
+func (t *tarWriter) dir(name string) error {
+	if t.written[name] {
+		return nil
+	}
+	t.written[name] = true
+	return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX})
+}
+
+func (t *tarWriter) bytes(name string, b []byte) error {
+	if t.written[name] {
+		return nil
+	}
+	t.written[name] = true
+	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(b)), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	_, err := t.tw.Write(b)
+	return err
+}
+
+// file copies a stored blob into the archive as name.
+func (t *tarWriter) file(name, src string) error {
+	if t.written[name] {
+		return nil
+	}
+	t.written[name] = true
+	f, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("blob missing from the store: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: fi.Size(), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	n, err := io.Copy(t.tw, f)
+	if err == nil && n != fi.Size() {
+		err = fmt.Errorf("%s changed size while saving", src)
+	}
+	return err
+}
+
+func (s *Store) saveDocker(tw *tarWriter, items []*saveItem) error {
+	var entries []dockerEntry
+	for _, it := range items {
+		img := it.img
+		e := dockerEntry{Config: img.ID + ".json", RepoTags: it.names}
+		if e.RepoTags == nil {
+			e.RepoTags = []string{}
+		}
+		for _, b := range img.LayerBlobs {
+			name := strings.TrimPrefix(b, "sha256:") + ".tar"
+			if err := tw.file(name, s.blobPath(b)); err != nil {
+				return err
+			}
+			e.Layers = append(e.Layers, name)
+		}
+		if err := tw.file(e.Config, s.blobPath(img.ConfigDigest)); err != nil {
+			return err
+		}
+		e.PeaManifest = strings.TrimPrefix(img.Digest, "sha256:") + ".manifest.json"
+		if err := tw.file(e.PeaManifest, s.blobPath(img.Digest)); err != nil {
+			return err
+		}
+		entries = append(entries, e)
+	}
+	raw, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	return tw.bytes("manifest.json", raw)
+}
+
+func (s *Store) saveOCI(tw *tarWriter, items []*saveItem) error {
+	if err := tw.bytes("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
+		return err
+	}
+	for _, d := range []string{"blobs", "blobs/sha256"} {
+		if err := tw.dir(d); err != nil {
+			return err
+		}
+	}
+	idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	for _, it := range items {
+		img := it.img
+		for _, b := range append([]string{img.ConfigDigest}, img.LayerBlobs...) {
+			if err := tw.file("blobs/sha256/"+strings.TrimPrefix(b, "sha256:"), s.blobPath(b)); err != nil {
+				return err
+			}
+		}
+		mpath := s.blobPath(img.Digest)
+		if err := tw.file("blobs/sha256/"+strings.TrimPrefix(img.Digest, "sha256:"), mpath); err != nil {
+			return err
+		}
+		fi, err := os.Stat(mpath)
+		if err != nil {
+			return err
+		}
+		desc := v1.Descriptor{MediaType: types.MediaType(img.ManifestType), Size: fi.Size(), Digest: mustHash(img.Digest)}
+		if len(it.names) == 0 {
+			idx.Manifests = append(idx.Manifests, desc)
+		}
+		for _, n := range it.names {
+			d := desc
+			d.Annotations = map[string]string{annotRefName: n, annotContainerdName: n}
+			idx.Manifests = append(idx.Manifests, d)
+		}
+	}
+	raw, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return tw.bytes("index.json", raw)
+}

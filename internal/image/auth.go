@@ -1,0 +1,161 @@
+package image
+
+import (
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"pea/internal/errdefs"
+)
+
+// PullOptions control how a registry is reached.
+type PullOptions struct {
+	// TLSVerify nil follows registries.conf (insecure = true allows plain HTTP and unverified TLS);
+	// false allows them for this pull; true requires verified TLS even where the config allows less.
+	TLSVerify *bool
+	Creds     string // "user:password"
+	AuthFile  string // docker config.json format; default $REGISTRY_AUTH_FILE or ${XDG_RUNTIME_DIR}/containers/auth.json
+	// Progress receives progress lines (a live per-layer line on a terminal); nil is quiet.
+	Progress io.Writer
+	// Arch and OS choose the image from a multi-platform index; default this machine.
+	Arch, OS string
+}
+
+// PushOptions control a push; they are the same as a pull's.
+type PushOptions = PullOptions
+
+// insecure decides whether plain HTTP and unverified TLS are allowed for an endpoint.
+func (o PullOptions) insecure(configured bool) bool {
+	if o.TLSVerify != nil {
+		return !*o.TLSVerify
+	}
+	return configured
+}
+
+// authFile is the location auth.json is read from.
+func (o PullOptions) authFile() (string, bool) {
+	if o.AuthFile != "" {
+		return o.AuthFile, true
+	}
+	if p := os.Getenv("REGISTRY_AUTH_FILE"); p != "" {
+		return p, true
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "containers", "auth.json"), false
+	}
+	return fmt.Sprintf("/run/containers/%d/auth.json", os.Getuid()), false
+}
+
+type authEntry struct {
+	Auth          string `json:"auth"`
+	Username      string `json:"username"`
+	Password      string `json:"password"`
+	IdentityToken string `json:"identitytoken"`
+}
+
+// authenticator returns the credentials for repo (host/path): --creds, else the auth file's
+// entry with the longest matching key, else anonymous.
+func (o PullOptions) authenticator(repo string) (authn.Authenticator, error) {
+	if o.Creds != "" {
+		user, pass, ok := strings.Cut(o.Creds, ":")
+		if !ok || user == "" {
+			return nil, fmt.Errorf("--creds must be USERNAME:PASSWORD: %w", errdefs.ErrInvalid)
+		}
+		return &authn.Basic{Username: user, Password: pass}, nil
+	}
+	files := []string{}
+	p, explicit := o.authFile()
+	files = append(files, p)
+	if !explicit {
+		if home, err := os.UserHomeDir(); err == nil {
+			files = append(files, filepath.Join(home, ".docker", "config.json"))
+		}
+	}
+	for i, f := range files {
+		data, err := os.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) && !(explicit && i == 0) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("auth file: %w", err)
+		}
+		var cfg struct {
+			Auths map[string]authEntry `json:"auths"`
+		}
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			return nil, fmt.Errorf("auth file %s: %v: %w", f, err, errdefs.ErrInvalid)
+		}
+		if e, ok := matchAuth(cfg.Auths, repo); ok {
+			return e.authenticator(f)
+		}
+	}
+	return authn.Anonymous, nil
+}
+
+func (e authEntry) authenticator(file string) (authn.Authenticator, error) {
+	if e.IdentityToken != "" {
+		return authn.FromConfig(authn.AuthConfig{IdentityToken: e.IdentityToken}), nil
+	}
+	user, pass := e.Username, e.Password
+	if e.Auth != "" {
+		dec, err := base64.StdEncoding.DecodeString(e.Auth)
+		if err != nil {
+			return nil, fmt.Errorf("auth file %s: bad base64 in \"auth\": %w", file, errdefs.ErrInvalid)
+		}
+		var ok bool
+		if user, pass, ok = strings.Cut(string(dec), ":"); !ok {
+			return nil, fmt.Errorf("auth file %s: \"auth\" is not user:password: %w", file, errdefs.ErrInvalid)
+		}
+	}
+	return &authn.Basic{Username: user, Password: pass}, nil
+}
+
+// matchAuth picks the auth.json entry for repo: keys may be hosts or host/namespace prefixes,
+// in their legacy URL forms too ("https://index.docker.io/v1/").
+func matchAuth(auths map[string]authEntry, repo string) (authEntry, bool) {
+	best, bestLen := authEntry{}, -1
+	for k, e := range auths {
+		key := strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
+		key = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(key, "/"), "/v1"), "/v2")
+		if key == "index.docker.io" || key == "registry-1.docker.io" {
+			key = defaultDomain
+		}
+		if (repo == key || strings.HasPrefix(repo, key+"/")) && len(key) > bestLen {
+			best, bestLen = e, len(key)
+		}
+	}
+	return best, bestLen >= 0
+}
+
+// httpTransport is the HTTP transport for one registry endpoint. Unless insecure, it refuses plain
+// HTTP (go-containerregistry would otherwise fall back to it for loopback addresses) and checks
+// TLS certificates.
+func httpTransport(insecure bool) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if insecure {
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	}
+	return &schemeGuard{rt: t, allowHTTP: insecure}
+}
+
+type schemeGuard struct {
+	rt        http.RoundTripper
+	allowHTTP bool
+}
+
+func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.allowHTTP {
+		return nil, fmt.Errorf("%s does not serve HTTPS; use --tls-verify=false, or insecure = true for it in registries.conf", req.URL.Host)
+	}
+	return g.rt.RoundTrip(req)
+}

@@ -1,0 +1,594 @@
+// Package image is pea's image store: content-addressed blobs, layers unpacked once for use as
+// overlayfs lower directories, and an index of image records. It imports images from rootfs
+// tarballs, loads and saves docker-archive and oci-archive tarballs, and pulls from and pushes to
+// registries (go-containerregistry), honouring containers-registries.conf.
+//
+// On disk, under the directory given to Open (the engine passes <root>/images):
+//
+//	index.json                  the image records ([]Image as JSON), replaced atomically
+//	index.lock                  flock held while index.json is read-modified-written
+//	content.lock                flock: shared while an ingest writes blobs/layers, exclusive to sweep
+//	blobs/sha256/<hex>          manifests, configs and layer blobs as received, stored once
+//	layers/<diffid hex>/diff/   an unpacked layer, whiteouts in overlayfs form
+//	layers/<diffid hex>/size    the layer's uncompressed tar size in bytes
+//	tmp/<pid>-<rand>            work files and directories; renamed into place when complete
+//
+// Every blob and layer is written under tmp/ and renamed into place only once its digest is
+// verified, so a crash or a corrupt input never leaves a partial blob or layer. A record is added
+// to index.json only after all its blobs and layers are in place; a failed ingest removes the
+// blobs and layers it created. Removing an image sweeps the blobs and layers no record references,
+// unless another process is ingesting at that moment (the next removal sweeps them then).
+package image
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+
+	"pea/internal/errdefs"
+)
+
+// Image is one image record.
+type Image struct {
+	// ID is the config digest's hex (64 characters, no "sha256:").
+	ID string `json:"id"`
+	// Names are full references: "localhost/bb:latest", "docker.io/library/busybox:latest".
+	Names []string `json:"names,omitempty"`
+	// NamesHistory lists every name the image has had, newest first.
+	NamesHistory []string `json:"namesHistory,omitempty"`
+	// Digest is the manifest digest, "sha256:...".
+	Digest string `json:"digest"`
+	// Digests are all manifest digests the image is known by (an index's and its own).
+	Digests      []string  `json:"digests,omitempty"`
+	ManifestType string    `json:"manifestType"`
+	Created      time.Time `json:"created"`
+	// Size is the sum of the layers' uncompressed sizes.
+	Size   int64         `json:"size"`
+	Config v1.ConfigFile `json:"config"`
+	// Layers are the diffIDs, "sha256:...", bottom layer first.
+	Layers []string `json:"layers"`
+	// LayerBlobs are the layer blob digests, in the same order.
+	LayerBlobs []string `json:"layerBlobs"`
+	// ConfigDigest is "sha256:" + ID.
+	ConfigDigest string `json:"configDigest"`
+}
+
+// Dangling reports whether the image has no name.
+func (i *Image) Dangling() bool { return len(i.Names) == 0 }
+
+// RepoDigests are repo@digest for each repository the image is named in.
+func (i *Image) RepoDigests() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range i.Names {
+		repo, _, _ := splitName(n)
+		for _, d := range append([]string{i.Digest}, i.Digests...) {
+			rd := repo + "@" + d
+			if d != "" && !seen[rd] {
+				seen[rd] = true
+				out = append(out, rd)
+			}
+		}
+	}
+	return out
+}
+
+// blobs lists every blob the record references.
+func (i *Image) blobs() []string {
+	b := []string{i.Digest, i.ConfigDigest}
+	b = append(b, i.Digests...)
+	return append(b, i.LayerBlobs...)
+}
+
+// Store is an image store rooted at one directory. It is safe for use by several processes.
+type Store struct {
+	dir string
+
+	regOnce sync.Once
+	reg     *Registries
+	regErr  error
+}
+
+type index struct {
+	Images []*Image `json:"images"`
+}
+
+// Open returns the store in dir. It only records the path: directories are made on first write.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("image store: empty directory: %w", errdefs.ErrInvalid)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{dir: abs}, nil
+}
+
+// Dir is the store's root directory.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) indexPath() string { return filepath.Join(s.dir, "index.json") }
+func (s *Store) blobPath(d string) string {
+	return filepath.Join(s.dir, "blobs", "sha256", strings.TrimPrefix(d, "sha256:"))
+}
+func (s *Store) layerPath(diffID string) string {
+	return filepath.Join(s.dir, "layers", strings.TrimPrefix(diffID, "sha256:"))
+}
+func (s *Store) tmpDir() string { return filepath.Join(s.dir, "tmp") }
+
+// Registries returns the registries configuration, read once.
+func (s *Store) Registries() (*Registries, error) {
+	s.regOnce.Do(func() { s.reg, s.regErr = LoadRegistries(RegistriesConfPath()) })
+	return s.reg, s.regErr
+}
+
+// registriesOrDefault is for lookups, which must work even with a broken registries.conf.
+func (s *Store) registriesOrDefault() *Registries {
+	if r, err := s.Registries(); err == nil {
+		return r
+	}
+	return &Registries{Search: []string{defaultDomain}}
+}
+
+func (s *Store) readIndex() (*index, error) {
+	data, err := os.ReadFile(s.indexPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return &index{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("image index: %w", err)
+	}
+	var idx index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, fmt.Errorf("image index %s is corrupt: %w", s.indexPath(), err)
+	}
+	return &idx, nil
+}
+
+func (s *Store) writeIndex(idx *index) error {
+	data, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.indexPath(), data, 0o600)
+}
+
+// writeFileAtomic writes data next to path and renames it into place, fsynced.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// flock takes a lock on one of the store's lock files; release with the returned func.
+func (s *Store) flock(name string, how int) (func(), error) {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		if err == syscall.EWOULDBLOCK {
+			return nil, errBusy
+		}
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+var errBusy = errors.New("busy")
+
+// update runs f on the index under the index lock and writes the result back.
+func (s *Store) update(f func(*index) error) error {
+	unlock, err := s.flock("index.lock", unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	if err := f(idx); err != nil {
+		return err
+	}
+	return s.writeIndex(idx)
+}
+
+// List returns every image, newest first.
+func (s *Store) List() ([]*Image, error) {
+	idx, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	imgs := idx.Images
+	sort.SliceStable(imgs, func(a, b int) bool { return imgs[a].Created.After(imgs[b].Created) })
+	return imgs, nil
+}
+
+// notKnown is the error for an image that is not in the store.
+type notKnown struct{ name string }
+
+func (e *notKnown) Error() string { return e.name + ": image not known" }
+func (e *notKnown) Unwrap() error { return errdefs.ErrNotFound }
+
+// ErrImageNotKnown returns the store's "image not known" error for name.
+func ErrImageNotKnown(name string) error { return &notKnown{name} }
+
+// Lookup finds an image by full or short name, full ID, "sha256:<id>" or unique ID prefix.
+func (s *Store) Lookup(nameOrID string) (*Image, error) {
+	idx, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	return idx.lookup(nameOrID, s.registriesOrDefault())
+}
+
+func (idx *index) byID(id string) *Image {
+	for _, img := range idx.Images {
+		if img.ID == id {
+			return img
+		}
+	}
+	return nil
+}
+
+func (idx *index) byName(n string) *Image {
+	for _, img := range idx.Images {
+		for _, have := range img.Names {
+			if have == n {
+				return img
+			}
+		}
+	}
+	return nil
+}
+
+// byDigestRef finds repo@digest: an image whose manifest digest matches and that is named in repo
+// (or, failing that, any image with that digest).
+func (idx *index) byDigestRef(r Reference) *Image {
+	var any *Image
+	for _, img := range idx.Images {
+		if img.Digest != r.Digest && !contains(img.Digests, r.Digest) {
+			continue
+		}
+		for _, n := range img.Names {
+			if repo, _, _ := splitName(n); repo == r.Repository() {
+				return img
+			}
+		}
+		if any == nil {
+			any = img
+		}
+	}
+	return any
+}
+
+func (idx *index) lookup(nameOrID string, reg *Registries) (*Image, error) {
+	q := strings.TrimSpace(nameOrID)
+	if q == "" {
+		return nil, fmt.Errorf("no image name or ID given: %w", errdefs.ErrInvalid)
+	}
+	if id, ok := strings.CutPrefix(q, "sha256:"); ok {
+		return idx.byIDPrefix(nameOrID, id)
+	}
+	if len(q) == 64 && hexRe.MatchString(q) {
+		if img := idx.byID(q); img != nil {
+			return img, nil
+		}
+	}
+	if r, err := ParseReference(strings.TrimPrefix(q, "docker://")); err == nil {
+		if img := idx.byReference(r, reg); img != nil {
+			return img, nil
+		}
+	}
+	if hexRe.MatchString(q) {
+		return idx.byIDPrefix(nameOrID, q)
+	}
+	return nil, ErrImageNotKnown(nameOrID)
+}
+
+func (idx *index) byReference(r Reference, reg *Registries) *Image {
+	find := func(r Reference) *Image {
+		if r.Digest != "" {
+			return idx.byDigestRef(r)
+		}
+		return idx.byName(r.String())
+	}
+	if r.Domain != "" {
+		return find(r.Normalize())
+	}
+	// A short name: localhost first, then the search registries, then any repository ending in it.
+	if img := find(r.inDomain("localhost")); img != nil {
+		return img
+	}
+	for _, d := range reg.searchList() {
+		if img := find(r.inDomain(d)); img != nil {
+			return img
+		}
+	}
+	want := r.withDefaultTag()
+	for _, img := range idx.Images {
+		for _, n := range img.Names {
+			repo, tag, dg := splitName(n)
+			if repo != want.Path && !strings.HasSuffix(repo, "/"+want.Path) {
+				continue
+			}
+			if want.Digest != "" && (img.Digest == want.Digest || contains(img.Digests, want.Digest)) ||
+				want.Digest == "" && tag == want.Tag && dg == "" {
+				return img
+			}
+		}
+	}
+	return nil
+}
+
+func (idx *index) byIDPrefix(query, prefix string) (*Image, error) {
+	if !hexRe.MatchString(prefix) {
+		return nil, ErrImageNotKnown(query)
+	}
+	var found []*Image
+	for _, img := range idx.Images {
+		if strings.HasPrefix(img.ID, prefix) {
+			found = append(found, img)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, ErrImageNotKnown(query)
+	case 1:
+		return found[0], nil
+	}
+	return nil, fmt.Errorf("image ID prefix %q matches %d images, give more characters: %w", query, len(found), errdefs.ErrAmbiguous)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func remove(list []string, s string) []string {
+	out := list[:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// addName gives img the name n, taking it from any other image that has it.
+func (idx *index) addName(img *Image, n string) {
+	for _, other := range idx.Images {
+		if other != img && contains(other.Names, n) {
+			other.Names = remove(other.Names, n)
+		}
+	}
+	if !contains(img.Names, n) {
+		img.Names = append(img.Names, n)
+	}
+	img.NamesHistory = append([]string{n}, remove(img.NamesHistory, n)...)
+}
+
+// Tag adds newRef to the image nameOrID; a short name goes under localhost/.
+func (s *Store) Tag(nameOrID, newRef string) error {
+	n, err := NormalizeLocalName(newRef)
+	if err != nil {
+		return err
+	}
+	return s.update(func(idx *index) error {
+		img, err := idx.lookup(nameOrID, s.registriesOrDefault())
+		if err != nil {
+			return err
+		}
+		idx.addName(img, n)
+		return nil
+	})
+}
+
+// Untag removes ref from the image nameOrID; an empty ref removes every name.
+func (s *Store) Untag(nameOrID, ref string) error {
+	return s.update(func(idx *index) error {
+		img, err := idx.lookup(nameOrID, s.registriesOrDefault())
+		if err != nil {
+			return err
+		}
+		if ref == "" {
+			img.Names = nil
+			return nil
+		}
+		n, err := s.resolveName(img, ref)
+		if err != nil {
+			return err
+		}
+		img.Names = remove(img.Names, n)
+		return nil
+	})
+}
+
+// resolveName finds which of img's names ref means (a short name may mean localhost/x or
+// docker.io/library/x).
+func (s *Store) resolveName(img *Image, ref string) (string, error) {
+	r, err := ParseReference(strings.TrimPrefix(ref, "docker://"))
+	if err != nil {
+		return "", err
+	}
+	one := &index{Images: []*Image{img}}
+	if r.Domain != "" {
+		if n := r.Normalize().String(); contains(img.Names, n) {
+			return n, nil
+		}
+	} else if one.byReference(r, s.registriesOrDefault()) != nil {
+		for _, cand := range s.shortCandidates(r) {
+			if contains(img.Names, cand) {
+				return cand, nil
+			}
+		}
+		want := r.withDefaultTag()
+		for _, n := range img.Names {
+			repo, tag, _ := splitName(n)
+			if (repo == want.Path || strings.HasSuffix(repo, "/"+want.Path)) && tag == want.Tag {
+				return n, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: tag not known: %w", ref, errdefs.ErrNotFound)
+}
+
+// NameOf returns which of img's names ref refers to, or an error wrapping ErrNotFound.
+func (s *Store) NameOf(img *Image, ref string) (string, error) { return s.resolveName(img, ref) }
+
+func (s *Store) shortCandidates(r Reference) []string {
+	c := []string{r.inDomain("localhost").String()}
+	for _, d := range s.registriesOrDefault().searchList() {
+		c = append(c, r.inDomain(d).String())
+	}
+	return c
+}
+
+// Remove deletes the record of image id (a full ID) and sweeps what no record references.
+func (s *Store) Remove(id string) error {
+	err := s.update(func(idx *index) error {
+		for i, img := range idx.Images {
+			if img.ID == id {
+				idx.Images = append(idx.Images[:i], idx.Images[i+1:]...)
+				return nil
+			}
+		}
+		return ErrImageNotKnown(id)
+	})
+	if err != nil {
+		return err
+	}
+	return s.sweep()
+}
+
+// sweep removes blobs and layers no record references. It runs only when no ingest is in
+// progress in any process (their blobs are not referenced yet); otherwise it leaves them for later.
+func (s *Store) sweep() error {
+	unlock, err := s.flock("content.lock", unix.LOCK_EX|unix.LOCK_NB)
+	if err == errBusy {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	blobs, layers := map[string]bool{}, map[string]bool{}
+	for _, img := range idx.Images {
+		for _, b := range img.blobs() {
+			blobs[strings.TrimPrefix(b, "sha256:")] = true
+		}
+		for _, l := range img.Layers {
+			layers[strings.TrimPrefix(l, "sha256:")] = true
+		}
+	}
+	var errs []error
+	sweepDir := func(dir string, keep map[string]bool) {
+		ents, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+		for _, e := range ents {
+			if !keep[e.Name()] {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	sweepDir(filepath.Join(s.dir, "blobs", "sha256"), blobs)
+	sweepDir(filepath.Join(s.dir, "layers"), layers)
+	s.cleanTmp()
+	return errors.Join(errs...)
+}
+
+// LayerDirs returns the unpacked layer directories of img, bottom layer first, as overlayfs
+// lower directories (overlayfs wants them top first: reverse them for lowerdir=).
+func (s *Store) LayerDirs(img *Image) ([]string, error) {
+	dirs := make([]string, 0, len(img.Layers))
+	for _, l := range img.Layers {
+		d := filepath.Join(s.layerPath(l), "diff")
+		if _, err := os.Stat(d); err != nil {
+			return nil, fmt.Errorf("image %.12s: layer %s is missing from the store (%v): %w", img.ID, l, err, errdefs.ErrNotFound)
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs, nil
+}
+
+// tmpName is a fresh name under tmp/, tagged with our pid so stale ones can be cleaned.
+func (s *Store) tmpName(kind string) (string, error) {
+	if err := os.MkdirAll(s.tmpDir(), 0o700); err != nil {
+		return "", err
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	return filepath.Join(s.tmpDir(), fmt.Sprintf("%d-%s-%s", os.Getpid(), kind, hex.EncodeToString(b[:]))), nil
+}
+
+// cleanTmp removes work files left by processes that no longer exist.
+func (s *Store) cleanTmp() {
+	ents, _ := os.ReadDir(s.tmpDir())
+	for _, e := range ents {
+		pidStr, _, _ := strings.Cut(e.Name(), "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if pid != os.Getpid() && unix.Kill(pid, 0) == unix.ESRCH {
+			os.RemoveAll(filepath.Join(s.tmpDir(), e.Name()))
+		}
+	}
+}
