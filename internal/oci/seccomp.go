@@ -102,9 +102,9 @@ const cloneNamespaceFlags = 0x7E020000
 //
 // Everything not listed fails with EPERM. The allow list covers what programs built on glibc,
 // musl or busybox, language runtimes and servers call: files, memory, processes and threads,
-// signals, time, sockets, IPC, polling, async I/O. Left out, whatever the capabilities: loading
-// kernels and modules' older interfaces, swap, the kernel keyring, userfaultfd and the obsolete
-// calls (nfsservctl, uselib, sysfs, _sysctl, vm86, ustat, modify_ldt...). Namespace creation
+// signals, time, sockets, IPC, polling, async I/O. Left out, whatever the capabilities: kexec,
+// swap, the kernel keyring (not namespaced), userfaultfd and the obsolete calls (nfsservctl,
+// uselib, sysfs, _sysctl, vm86, ustat, modify_ldt, create_module...). Namespace creation
 // (unshare, setns, clone with CLONE_NEW* flags), mount and its new API, pivot_root, and handle
 // based opens need CAP_SYS_ADMIN; the other privileged calls need their own capability (reboot
 // CAP_SYS_BOOT, module loading CAP_SYS_MODULE, clock setting CAP_SYS_TIME...). clone3 fails
