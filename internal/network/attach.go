@@ -1,0 +1,271 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+
+	"github.com/containernetworking/cni/libcni"
+
+	"pea/internal/errdefs"
+)
+
+// AttachOptions say which namespace joins which networks, and how.
+type AttachOptions struct {
+	ContainerID   string
+	ContainerName string
+	NetNSPath     string
+	IfName        string   // name of the first interface; empty: eth0, then eth1, eth2...
+	Networks      []string // names or ID prefixes; empty: the default network
+	Ports         []PortMapping
+	StaticIP      net.IP // on the network whose subnet holds it
+	StaticMAC     string // on the first network
+}
+
+// Status is one attachment: the interface inside the namespace and its address.
+type Status struct {
+	Network   string `json:"network"`
+	Interface string `json:"interface"`
+	IP        string `json:"ip"`
+	PrefixLen int    `json:"prefix_len"`
+	Gateway   string `json:"gateway,omitempty"`
+	MAC       string `json:"mac"`
+}
+
+// Setup attaches the namespace to each network in turn (CNI ADD), on eth0 (or o.IfName), eth1...
+// Ports are published through the first bridge network that is not internal; the MAC goes to
+// the first interface, the static IP to the network whose subnet holds it. When one network
+// fails, those already attached are detached again, so nothing is left half set up.
+func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) {
+	if o.ContainerID == "" || o.NetNSPath == "" {
+		return nil, invalidf("network setup needs a container ID and a namespace path")
+	}
+	nets, err := m.resolve(o.Networks)
+	if err != nil {
+		return nil, err
+	}
+	ipIndex, err := staticIPNetwork(nets, o.StaticIP)
+	if err != nil {
+		return nil, err
+	}
+	if o.StaticMAC != "" {
+		if _, err := net.ParseMAC(o.StaticMAC); err != nil {
+			return nil, invalidf("MAC address %q", o.StaticMAC)
+		}
+		if nets[0].Driver == "ipvlan" {
+			return nil, invalidf("network %s: an ipvlan interface cannot have its own MAC address", nets[0].Name)
+		}
+	}
+	portIndex := -1
+	for i, n := range nets {
+		if n.Driver == "bridge" && !n.Internal && portIndex < 0 {
+			portIndex = i
+		}
+	}
+	if len(o.Ports) > 0 && portIndex < 0 {
+		return nil, invalidf("ports can only be published on a bridge network that is not internal")
+	}
+	// A second ADD on an attached interface would fail, and its clean-up DEL would take the
+	// first attachment down with it.
+	if atts, err := m.cniConfig().GetCachedAttachments(o.ContainerID); err != nil {
+		return nil, err
+	} else if len(atts) > 0 {
+		return nil, fmt.Errorf("container %s is already attached to network %s: %w", o.ContainerID, atts[0].Network, errdefs.ErrExists)
+	}
+	var out []Status
+	var done []*libcni.RuntimeConf
+	undo := func() {
+		for i := len(done) - 1; i >= 0; i-- {
+			m.del(context.WithoutCancel(ctx), out[i].Network, nil, done[i])
+		}
+	}
+	for i, n := range nets {
+		rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: o.NetNSPath, IfName: "eth" + strconv.Itoa(i)}
+		if i == 0 && o.IfName != "" {
+			rt.IfName = o.IfName
+		}
+		rt.CapabilityArgs = capabilityArgs(o, i == portIndex, i == 0, i == ipIndex)
+		rt.Args = cniArgs(o)
+		st, err := m.add(ctx, n, rt)
+		if err != nil {
+			undo()
+			return nil, err
+		}
+		out = append(out, st)
+		done = append(done, rt)
+	}
+	return out, nil
+}
+
+// Teardown detaches the namespace from every network it is attached to (CNI DEL), with the
+// options it was attached with, as recorded in the CNI cache; so published ports go too. An
+// attachment that got an address but never reached the cache (pea died during Setup) is found
+// by its host-local lease and detached with o's namespace and ports. o.Networks is not needed.
+// Teardown goes on after a failure and returns all errors joined; detaching twice is not an
+// error.
+func (m *Manager) Teardown(ctx context.Context, o AttachOptions) error {
+	if o.ContainerID == "" {
+		return invalidf("network teardown needs a container ID")
+	}
+	atts, err := m.cniConfig().GetCachedAttachments(o.ContainerID)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, a := range atts {
+		rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: a.NetNS, IfName: a.IfName, Args: a.CniArgs, CapabilityArgs: a.CapabilityArgs}
+		if o.NetNSPath != "" {
+			rt.NetNS = o.NetNSPath
+		}
+		errs = append(errs, m.del(ctx, a.Network, a.Config, rt))
+	}
+	for _, l := range m.leases(o.ContainerID) {
+		rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: o.NetNSPath, IfName: l.ifname, Args: cniArgs(o)}
+		rt.CapabilityArgs = capabilityArgs(o, true, false, false)
+		if err := m.del(ctx, l.network, nil, rt); !errors.Is(err, errdefs.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Connect attaches a running container's namespace to one more network, on the first free
+// ethN unless o.IfName names the interface. o.StaticIP and o.StaticMAC, when set, are for the
+// new interface (pass the container's own only if it should have the same); o.Networks and
+// o.Ports are ignored: ports stay on the network they were published on.
+func (m *Manager) Connect(ctx context.Context, o AttachOptions, network string) (Status, error) {
+	if o.ContainerID == "" || o.NetNSPath == "" {
+		return Status{}, invalidf("network connect needs a container ID and a namespace path")
+	}
+	n, err := m.Get(network)
+	if err != nil {
+		return Status{}, err
+	}
+	atts, err := m.cniConfig().GetCachedAttachments(o.ContainerID)
+	if err != nil {
+		return Status{}, err
+	}
+	used := map[string]bool{}
+	for _, a := range atts {
+		if a.Network == n.Name {
+			return Status{}, fmt.Errorf("container %s is already connected to network %s: %w", o.ContainerID, n.Name, errdefs.ErrExists)
+		}
+		used[a.IfName] = true
+	}
+	ifname := o.IfName
+	for i := 0; ifname == ""; i++ {
+		if s := "eth" + strconv.Itoa(i); !used[s] {
+			ifname = s
+		}
+	}
+	if _, err := staticIPNetwork([]*Network{n}, o.StaticIP); err != nil {
+		return Status{}, err
+	}
+	rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: o.NetNSPath, IfName: ifname, Args: cniArgs(o)}
+	rt.CapabilityArgs = capabilityArgs(o, false, true, true)
+	return m.add(ctx, n, rt)
+}
+
+// Disconnect detaches a container's namespace from one network.
+func (m *Manager) Disconnect(ctx context.Context, o AttachOptions, network string) error {
+	if o.ContainerID == "" {
+		return invalidf("network disconnect needs a container ID")
+	}
+	name := network
+	if n, err := m.Get(network); err == nil {
+		name = n.Name
+	}
+	atts, err := m.cniConfig().GetCachedAttachments(o.ContainerID)
+	if err != nil {
+		return err
+	}
+	for _, a := range atts {
+		if a.Network == name {
+			rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: a.NetNS, IfName: a.IfName, Args: a.CniArgs, CapabilityArgs: a.CapabilityArgs}
+			if o.NetNSPath != "" {
+				rt.NetNS = o.NetNSPath
+			}
+			return m.del(ctx, name, a.Config, rt)
+		}
+	}
+	return fmt.Errorf("container %s is not connected to network %s: %w", o.ContainerID, name, errdefs.ErrNotFound)
+}
+
+// Attachments returns a container's current attachments, read from the CNI cache.
+func (m *Manager) Attachments(containerID string) ([]Status, error) {
+	c := m.cniConfig()
+	atts, err := c.GetCachedAttachments(containerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Status
+	for _, a := range atts {
+		list, err := libcni.ConfListFromBytes(a.Config)
+		if err != nil {
+			continue
+		}
+		rt := &libcni.RuntimeConf{ContainerID: a.ContainerID, NetNS: a.NetNS, IfName: a.IfName}
+		res, err := c.GetNetworkListCachedResult(list, rt)
+		if err != nil || res == nil {
+			continue
+		}
+		if st, err := status(a.Network, rt, res); err == nil {
+			out = append(out, st)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { // eth0, eth1, ..., eth10
+		a, b := out[i].Interface, out[j].Interface
+		return len(a) < len(b) || len(a) == len(b) && a < b
+	})
+	return out, nil
+}
+
+func (m *Manager) resolve(names []string) ([]*Network, error) {
+	if len(names) == 0 {
+		n, err := m.Default()
+		if err != nil {
+			return nil, err
+		}
+		return []*Network{n}, nil
+	}
+	var out []*Network
+	seen := map[string]bool{}
+	for _, name := range names {
+		n, err := m.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		if seen[n.Name] {
+			return nil, invalidf("network %s is listed twice", n.Name)
+		}
+		seen[n.Name] = true
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// staticIPNetwork returns the index of the network whose subnet holds ip (-1 for no ip).
+func staticIPNetwork(nets []*Network, ip net.IP) (int, error) {
+	if ip == nil {
+		return -1, nil
+	}
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return -1, invalidf("static IP %v", ip)
+	}
+	a = a.Unmap()
+	var names []string
+	for i, n := range nets {
+		names = append(names, n.Name)
+		for _, s := range n.Subnets {
+			if p, err := netip.ParsePrefix(s.Subnet); err == nil && p.Contains(a) {
+				return i, nil
+			}
+		}
+	}
+	return -1, invalidf("static IP %s is in no subnet of network(s) %v", a, names)
+}

@@ -1,0 +1,225 @@
+package network
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+// cniVersion is the spec version written into conflists; Debian 12's plugins (1.1.1) speak 1.0.0.
+const cniVersion = "1.0.0"
+
+// mainPlugin is the first plugin of a pea conflist: the one that creates the interface and
+// calls IPAM. Field order is the order a reader of the file sees.
+type mainPlugin struct {
+	Type         string          `json:"type"`
+	Bridge       string          `json:"bridge,omitempty"`
+	Master       string          `json:"master,omitempty"`
+	Mode         string          `json:"mode,omitempty"`
+	IsGateway    bool            `json:"isGateway,omitempty"`
+	IPMasq       bool            `json:"ipMasq,omitempty"`
+	HairpinMode  bool            `json:"hairpinMode,omitempty"`
+	MTU          int             `json:"mtu,omitempty"`
+	IPAM         ipamConf        `json:"ipam"`
+	Capabilities map[string]bool `json:"capabilities,omitempty"`
+	Args         struct {
+		Pea peaArgs `json:"pea"`
+	} `json:"args"`
+}
+
+type ipamConf struct {
+	Type   string        `json:"type"`
+	Ranges [][]ipamRange `json:"ranges"`
+	Routes []ipamRoute   `json:"routes,omitempty"`
+}
+
+type ipamRange struct {
+	Subnet     string `json:"subnet"`
+	Gateway    string `json:"gateway,omitempty"`
+	RangeStart string `json:"rangeStart,omitempty"`
+	RangeEnd   string `json:"rangeEnd,omitempty"`
+}
+
+type ipamRoute struct {
+	Dst string `json:"dst"`
+}
+
+// peaArgs are pea's own fields, kept in the "args" dictionary the CNI spec reserves for the
+// runtime; plugins ignore them.
+type peaArgs struct {
+	ID       string            `json:"id"`
+	Created  time.Time         `json:"created"`
+	Internal bool              `json:"internal,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Options  map[string]string `json:"options,omitempty"`
+}
+
+type simplePlugin struct {
+	Type         string          `json:"type"`
+	Backend      string          `json:"backend,omitempty"`
+	Capabilities map[string]bool `json:"capabilities,omitempty"`
+}
+
+type confList struct {
+	CNIVersion string `json:"cniVersion"`
+	Name       string `json:"name"`
+	Plugins    []any  `json:"plugins"`
+}
+
+// networkID derives a network's ID from its name, as podman's CNI backend did.
+func networkID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:])
+}
+
+// conflistBytes renders n as a conflist. The plugin order matters for rollback: tuning runs
+// before portmap and firewall, and firewall last, so that a failed ADD leaves at most the
+// failing plugin's own work behind (firewall's DEL needs the cached result, which a failed
+// ADD never writes).
+func conflistBytes(n *Network) ([]byte, error) {
+	main := mainPlugin{Type: n.Driver, IPAM: ipamConf{Type: "host-local"}}
+	main.Args.Pea = peaArgs{ID: n.ID, Created: n.Created, Internal: n.Internal, Labels: n.Labels}
+	opts := map[string]string{}
+	for k, v := range n.Options {
+		opts[k] = v
+	}
+	switch n.Driver {
+	case "bridge":
+		main.Bridge = n.NetworkInterface
+		main.IsGateway = !n.Internal
+		main.IPMasq = !n.Internal
+		main.HairpinMode = true
+	default:
+		main.Master = n.NetworkInterface
+		main.Mode = opts["mode"]
+	}
+	if mtu := opts["mtu"]; mtu != "" {
+		fmt.Sscan(mtu, &main.MTU)
+	}
+	if len(opts) > 0 {
+		main.Args.Pea.Options = opts
+	}
+	main.Capabilities = map[string]bool{"ips": true}
+	var ranges []ipamRange
+	for _, s := range n.Subnets {
+		r := ipamRange{Subnet: s.Subnet, Gateway: s.Gateway}
+		if s.LeaseRange != nil {
+			r.RangeStart, r.RangeEnd = s.LeaseRange.StartIP, s.LeaseRange.EndIP
+		}
+		ranges = append(ranges, r)
+		if !n.Internal {
+			dst := "0.0.0.0/0"
+			if p, err := netip.ParsePrefix(s.Subnet); err == nil && p.Addr().Is6() {
+				dst = "::/0"
+			}
+			main.IPAM.Routes = append(main.IPAM.Routes, ipamRoute{Dst: dst})
+		}
+	}
+	// One range set per subnet: host-local then hands out one address from each.
+	for _, r := range ranges {
+		main.IPAM.Ranges = append(main.IPAM.Ranges, []ipamRange{r})
+	}
+
+	plugins := []any{main}
+	if n.Driver != "ipvlan" { // an ipvlan slave shares its master's MAC and cannot change it
+		plugins = append(plugins, simplePlugin{Type: "tuning", Capabilities: map[string]bool{"mac": true}})
+	}
+	if n.Driver == "bridge" && !n.Internal {
+		plugins = append(plugins,
+			simplePlugin{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}},
+			simplePlugin{Type: "firewall", Backend: "iptables"})
+	}
+	return json.MarshalIndent(confList{CNIVersion: cniVersion, Name: n.Name, Plugins: plugins}, "", "  ")
+}
+
+// parseConflist reads a network back from its conflist bytes. A conflist pea did not write is
+// accepted when its first plugin is a bridge, macvlan or ipvlan with host-local IPAM.
+func parseConflist(data []byte, modTime time.Time) (*Network, error) {
+	var raw struct {
+		Name    string            `json:"name"`
+		Plugins []json.RawMessage `json:"plugins"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	if raw.Name == "" || len(raw.Plugins) == 0 {
+		return nil, fmt.Errorf("no name or no plugins")
+	}
+	var main mainPlugin
+	if err := json.Unmarshal(raw.Plugins[0], &main); err != nil {
+		return nil, err
+	}
+	a := main.Args.Pea
+	n := &Network{
+		Name: raw.Name, ID: a.ID, Driver: main.Type, Created: a.Created,
+		Internal: a.Internal, Labels: a.Labels, Options: a.Options,
+	}
+	switch main.Type {
+	case "bridge":
+		n.NetworkInterface = main.Bridge
+	case "macvlan", "ipvlan":
+		n.NetworkInterface = main.Master
+	default:
+		return nil, fmt.Errorf("unsupported plugin type %q", main.Type)
+	}
+	if n.ID == "" {
+		n.ID = networkID(n.Name)
+	}
+	if n.Created.IsZero() {
+		n.Created = modTime
+	}
+	for _, set := range main.IPAM.Ranges {
+		for _, r := range set {
+			s := Subnet{Subnet: r.Subnet, Gateway: r.Gateway}
+			if r.RangeStart != "" || r.RangeEnd != "" {
+				s.LeaseRange = &LeaseRange{StartIP: r.RangeStart, EndIP: r.RangeEnd}
+			}
+			if p, err := netip.ParsePrefix(r.Subnet); err == nil && p.Addr().Is6() {
+				n.IPv6Enabled = true
+			}
+			n.Subnets = append(n.Subnets, s)
+		}
+	}
+	return n, nil
+}
+
+// runtimeList loads a network's conflist and points the plugins' state at this store's runDir:
+// host-local's leases at runDir/ipam and tuning's backups at runDir/tuning. A non-nil
+// prevResult is given to every plugin; libcni passes it through when it has no cached result.
+func (m *Manager) runtimeList(name string, prevResult map[string]any) (*libcni.NetworkConfigList, error) {
+	data, err := os.ReadFile(m.confPath(name))
+	if err != nil {
+		return nil, err
+	}
+	var list map[string]any
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.confPath(name), err)
+	}
+	plugins, _ := list["plugins"].([]any)
+	for _, p := range plugins {
+		pm, ok := p.(map[string]any)
+		if !ok {
+			continue
+		}
+		if ipam, ok := pm["ipam"].(map[string]any); ok && ipam["type"] == "host-local" {
+			ipam["dataDir"] = m.ipamDir()
+		}
+		if pm["type"] == "tuning" {
+			pm["dataDir"] = m.tuningDir()
+		}
+		if prevResult != nil {
+			pm["prevResult"] = prevResult
+		}
+	}
+	out, err := json.Marshal(list)
+	if err != nil {
+		return nil, err
+	}
+	return libcni.ConfListFromBytes(out)
+}

@@ -1,0 +1,310 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"pea/internal/errdefs"
+)
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// defaultSubnet and defaultBridge are the default network's, unless another store on this host
+// already took them.
+var (
+	defaultSubnet = netip.MustParsePrefix("10.90.0.0/24")
+	defaultBridge = "pea0"
+)
+
+// Create writes a new network's conflist. Nothing is created on the host: the bridge plugin
+// creates the bridge when the first container attaches.
+func (m *Manager) Create(o CreateOptions) (*Network, error) {
+	unlock, err := m.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return m.create(o, false)
+}
+
+// Default returns the default network, creating it on first use: bridge pea0 and 10.90.0.0/24,
+// or the next free bridge name and /24 when another store on this host already uses those.
+func (m *Manager) Default() (*Network, error) {
+	if n, err := m.Get(DefaultName); err == nil || !errors.Is(err, errdefs.ErrNotFound) {
+		return n, err
+	}
+	unlock, err := m.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if n, err := m.Get(DefaultName); err == nil || !errors.Is(err, errdefs.ErrNotFound) {
+		return n, err
+	}
+	return m.create(CreateOptions{Name: DefaultName}, true)
+}
+
+func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
+	existing, err := m.List()
+	if err != nil {
+		return nil, err
+	}
+	n := &Network{Name: o.Name, Driver: o.Driver, Internal: o.Internal, Created: time.Now().UTC()}
+	if n.Driver == "" {
+		n.Driver = "bridge"
+	}
+	if n.Name == "" {
+		n.Name = firstFree("pea", func(s string) bool { return findName(existing, s) != nil })
+	}
+	if !nameRE.MatchString(n.Name) {
+		return nil, invalidf("network name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", n.Name)
+	}
+	if findName(existing, n.Name) != nil {
+		return nil, fmt.Errorf("network %s: %w", n.Name, errdefs.ErrExists)
+	}
+	if len(o.Labels) > 0 {
+		n.Labels = o.Labels
+	}
+	if err := setOptions(n, o.Options); err != nil {
+		return nil, err
+	}
+	if err := m.setInterface(n, o, existing, isDefault); err != nil {
+		return nil, err
+	}
+	sub, err := chooseSubnet(o.Subnet, existing, isDefault)
+	if err != nil {
+		return nil, err
+	}
+	s, err := subnetSettings(sub, o.Gateway, o.IPRange)
+	if err != nil {
+		return nil, err
+	}
+	n.Subnets = []Subnet{s}
+	n.IPv6Enabled = sub.Addr().Is6()
+	n.ID = networkID(n.Name)
+
+	data, err := conflistBytes(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(m.configDir, 0o755); err != nil {
+		return nil, err
+	}
+	tmp := m.confPath(n.Name) + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, m.confPath(n.Name)); err != nil {
+		os.Remove(tmp)
+		return nil, err
+	}
+	// Leases of an earlier network of the same name are stale.
+	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
+	return n, nil
+}
+
+func setOptions(n *Network, opts map[string]string) error {
+	modes := map[string][]string{"macvlan": {"bridge", "private", "vepa", "passthru"}, "ipvlan": {"l2", "l3", "l3s"}}
+	switch n.Driver {
+	case "bridge", "macvlan", "ipvlan":
+	default:
+		return invalidf("network driver %q: use bridge, macvlan or ipvlan", n.Driver)
+	}
+	for k, v := range opts {
+		switch k {
+		case "mtu":
+			if mtu, err := strconv.Atoi(v); err != nil || mtu < 68 || mtu > 65535 {
+				return invalidf("network option mtu=%q: want a number from 68 to 65535", v)
+			}
+		case "mode":
+			ok := false
+			for _, mode := range modes[n.Driver] {
+				ok = ok || mode == v
+			}
+			if !ok {
+				return invalidf("network option mode=%q: the %s driver takes one of %s", v, n.Driver, strings.Join(modes[n.Driver], ", "))
+			}
+		default:
+			return invalidf("network option %q: the options are mtu and mode", k)
+		}
+		if n.Options == nil {
+			n.Options = map[string]string{}
+		}
+		n.Options[k] = v
+	}
+	return nil
+}
+
+// setInterface picks the bridge name (bridge driver) or checks the parent (macvlan, ipvlan).
+func (m *Manager) setInterface(n *Network, o CreateOptions, existing []*Network, isDefault bool) error {
+	if n.Driver != "bridge" {
+		if o.NetworkInterface != "" {
+			return invalidf("the %s driver takes a parent interface, not an interface name", n.Driver)
+		}
+		parent := o.Parent
+		if parent == "" {
+			p, err := defaultRouteInterface()
+			if err != nil {
+				return invalidf("%s network: no parent interface given and %v", n.Driver, err)
+			}
+			parent = p
+		}
+		if !linkExists(parent) {
+			return invalidf("parent interface %q does not exist", parent)
+		}
+		n.NetworkInterface = parent
+		return nil
+	}
+	if o.Parent != "" {
+		return invalidf("a bridge network takes no parent interface")
+	}
+	taken := func(s string) bool {
+		for _, e := range existing {
+			if e.Driver == "bridge" && e.NetworkInterface == s {
+				return true
+			}
+		}
+		return false
+	}
+	name := o.NetworkInterface
+	switch {
+	case name != "":
+		if len(name) > 15 || !nameRE.MatchString(name) {
+			return invalidf("interface name %q: use at most 15 letters, digits, '_', '.' or '-'", name)
+		}
+		if taken(name) {
+			return invalidf("interface name %q is already used by another network", name)
+		}
+	case isDefault && !taken(defaultBridge) && !linkExists(defaultBridge):
+		name = defaultBridge
+	default:
+		name = firstFree("pea", func(s string) bool { return s == defaultBridge || taken(s) || linkExists(s) })
+	}
+	n.NetworkInterface = name
+	return nil
+}
+
+// firstFree returns prefix+N for the smallest N >= 1 that is not taken.
+func firstFree(prefix string, taken func(string) bool) string {
+	for i := 1; ; i++ {
+		if s := prefix + strconv.Itoa(i); !taken(s) {
+			return s
+		}
+	}
+}
+
+// Get finds a network by name, or by a unique prefix of its ID.
+func (m *Manager) Get(name string) (*Network, error) {
+	if nameRE.MatchString(name) {
+		if n, err := m.read(m.confPath(name)); err == nil {
+			return n, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	all, err := m.List()
+	if err != nil {
+		return nil, err
+	}
+	var found *Network
+	for _, n := range all {
+		if name != "" && strings.HasPrefix(n.ID, name) {
+			if found != nil {
+				return nil, fmt.Errorf("network ID prefix %s: %w", name, errdefs.ErrAmbiguous)
+			}
+			found = n
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("network %s: %w", name, errdefs.ErrNotFound)
+	}
+	return found, nil
+}
+
+// List returns all networks, sorted by name. Conflists pea cannot read are skipped.
+func (m *Manager) List() ([]*Network, error) {
+	files, err := filepath.Glob(filepath.Join(m.configDir, "*.conflist"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Network
+	for _, f := range files {
+		if n, err := m.read(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (m *Manager) read(path string) (*Network, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var mod time.Time
+	if fi, err := os.Stat(path); err == nil {
+		mod = fi.ModTime()
+	}
+	n, err := parseConflist(data, mod)
+	if err == nil && n.Name+".conflist" != filepath.Base(path) {
+		err = fmt.Errorf("network name %q does not match the file name", n.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("network config %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Remove deletes a network's conflist, its bridge and its leases. The caller makes sure that
+// no container uses it.
+func (m *Manager) Remove(name string) error {
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	n, err := m.Get(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(m.confPath(n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
+	if n.Driver == "bridge" && n.NetworkInterface != "" {
+		if err := deleteLink(n.NetworkInterface); err != nil {
+			return fmt.Errorf("network %s: delete bridge %s: %w", n.Name, n.NetworkInterface, err)
+		}
+	}
+	return nil
+}
+
+func (m *Manager) lock() (func(), error) {
+	if err := os.MkdirAll(m.runDir, 0o755); err != nil {
+		return nil, err
+	}
+	return flock(m.lockPath())
+}
+
+func findName(list []*Network, name string) *Network {
+	for _, n := range list {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrInvalid)
+}

@@ -1,0 +1,191 @@
+package network
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/containernetworking/cni/pkg/invoke"
+	"golang.org/x/sys/unix"
+)
+
+// hostPrefixes returns the IPv4 prefixes the host already uses: its routes in the main table
+// (default routes aside) and the subnets of its addresses.
+func hostPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	if f, err := os.Open("/proc/net/route"); err == nil {
+		sc := bufio.NewScanner(f)
+		sc.Scan() // header
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 8 {
+				continue
+			}
+			dst, err1 := strconv.ParseUint(fields[1], 16, 32)
+			mask, err2 := strconv.ParseUint(fields[7], 16, 32)
+			if err1 != nil || err2 != nil || mask == 0 {
+				continue
+			}
+			var d, mk [4]byte
+			binary.LittleEndian.PutUint32(d[:], uint32(dst))
+			binary.LittleEndian.PutUint32(mk[:], uint32(mask))
+			ones, _ := net.IPMask(mk[:]).Size()
+			out = append(out, netip.PrefixFrom(netip.AddrFrom4(d), ones).Masked())
+		}
+		f.Close()
+	}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() && !p.Addr().IsLoopback() {
+				out = append(out, p.Masked())
+			}
+		}
+	}
+	return out
+}
+
+// defaultRouteInterface names the interface of the IPv4 default route.
+func defaultRouteInterface() (string, error) {
+	data, err := os.ReadFile("/proc/net/route")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) >= 8 && f[1] == "00000000" && f[7] == "00000000" {
+			return f[0], nil
+		}
+	}
+	return "", errors.New("the host has no default route")
+}
+
+func linkExists(name string) bool {
+	_, err := os.Lstat("/sys/class/net/" + name)
+	return err == nil
+}
+
+// deleteLink removes a host link by name; a missing link is not an error.
+func deleteLink(name string) error {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return nil
+	}
+	err = rtnlLink(unix.RTM_DELLINK, int32(ifi.Index), 0, 0)
+	if errors.Is(err, unix.ENODEV) {
+		return nil
+	}
+	return err
+}
+
+// rtnlLink sends one ifinfomsg request on a route netlink socket opened in the calling
+// thread's network namespace and waits for the kernel's acknowledgement.
+func rtnlLink(msgType uint16, index int32, flags, change uint32) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	sa := &unix.SockaddrNetlink{Family: unix.AF_NETLINK}
+	if err := unix.Bind(fd, sa); err != nil {
+		return err
+	}
+	msg := make([]byte, unix.SizeofNlMsghdr+unix.SizeofIfInfomsg)
+	ne := binary.NativeEndian
+	ne.PutUint32(msg[0:], uint32(len(msg)))
+	ne.PutUint16(msg[4:], msgType)
+	ne.PutUint16(msg[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	ne.PutUint32(msg[8:], 1) // sequence number
+	ifi := msg[unix.SizeofNlMsghdr:]
+	ifi[0] = unix.AF_UNSPEC
+	ne.PutUint32(ifi[4:], uint32(index))
+	ne.PutUint32(ifi[8:], flags)
+	ne.PutUint32(ifi[12:], change)
+	if err := unix.Sendto(fd, msg, 0, sa); err != nil {
+		return err
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return err
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.Header.Type == unix.NLMSG_ERROR && len(m.Data) >= 4 {
+				if code := int32(ne.Uint32(m.Data)); code != 0 {
+					return unix.Errno(-code)
+				}
+				return nil
+			}
+		}
+	}
+}
+
+// enableForwarding turns on IPv4 (and for IPv6 networks, IPv6) forwarding, which a bridge
+// network with a gateway needs. The bridge plugin does it too; doing it here makes it explicit.
+func enableForwarding(ipv6 bool) error {
+	files := []string{"/proc/sys/net/ipv4/ip_forward"}
+	if ipv6 {
+		files = append(files, "/proc/sys/net/ipv6/conf/all/forwarding")
+	}
+	for _, f := range files {
+		if cur, err := os.ReadFile(f); err == nil && strings.TrimSpace(string(cur)) == "1" {
+			continue
+		}
+		if err := os.WriteFile(f, []byte("1"), 0o644); err != nil {
+			return fmt.Errorf("enable forwarding: %w", err)
+		}
+	}
+	return nil
+}
+
+// flock takes an exclusive lock on path, creating it; the returned func releases it.
+func flock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+// pluginExec runs CNI plugins with a PATH that holds the iptables binaries they call, whatever
+// PATH pea itself was started with.
+type pluginExec struct{ invoke.DefaultExec }
+
+func (e *pluginExec) ExecPlugin(ctx context.Context, path string, stdin []byte, env []string) ([]byte, error) {
+	const sbin = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	out := make([]string, 0, len(env)+1)
+	found := false
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			found = true
+			kv = "PATH=" + v + ":" + sbin
+		}
+		out = append(out, kv)
+	}
+	if !found {
+		out = append(out, "PATH="+sbin)
+	}
+	return e.DefaultExec.ExecPlugin(ctx, path, stdin, out)
+}

@@ -1,0 +1,120 @@
+// Package network gives containers their network: networks stored as CNI network configuration
+// lists, network namespaces pinned by bind mounts, and the CNI ADD/DEL calls that attach a
+// namespace to one or more networks and detach it again. It knows nothing of pods, containers'
+// records or the engine; the engine hands it a container ID and a namespace path.
+//
+// On disk:
+//
+//	configDir/                      persistent (under --root); any CNI tool can read it
+//	    <name>.conflist             one network: bridge|macvlan|ipvlan + host-local IPAM,
+//	                                tuning, portmap, firewall; pea's own fields (ID, labels,
+//	                                options, created, internal) under the first plugin's "args.pea"
+//	runDir/                         per store, under --runroot (tmpfs, wiped at boot)
+//	    network.lock                flock held while networks are created or removed
+//	    netns/<name>                network namespaces, pinned by a bind mount of nsfs
+//	    ipam/<network>/<ip>         host-local leases (injected as ipam.dataDir at run time)
+//	    tuning/                     tuning plugin's backups of interface settings
+//	    cni-cache/results/<network>-<container>-<ifname>
+//	                                libcni's cache: config, runtime args (ports) and result of
+//	                                each attachment; DEL, Connect and CheckPorts read it
+//
+// The conflists hold no per-store paths: dataDir settings are injected when a network is used,
+// so two throw-away stores never share IPAM state through a conflist.
+//
+// Run Teardown before RemoveNetNS: the bridge plugin finds the masquerade rules to delete through
+// the addresses on the container's interface. When the namespace is already gone, Teardown falls
+// back to sweeping those rules by their comment, which costs two more iptables calls.
+package network
+
+import (
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
+	"github.com/containernetworking/cni/pkg/version"
+)
+
+// DefaultName is the name of the network used when a container names none.
+const DefaultName = "pea"
+
+// Network is one network as `pea network inspect` shows it; the JSON names follow podman's.
+type Network struct {
+	Name             string            `json:"name"`
+	ID               string            `json:"id"`
+	Driver           string            `json:"driver"`
+	NetworkInterface string            `json:"network_interface"`
+	Created          time.Time         `json:"created"`
+	Subnets          []Subnet          `json:"subnets"`
+	IPv6Enabled      bool              `json:"ipv6_enabled"`
+	Internal         bool              `json:"internal"`
+	DNSEnabled       bool              `json:"dns_enabled"`
+	Labels           map[string]string `json:"labels,omitempty"`
+	Options          map[string]string `json:"options,omitempty"`
+}
+
+// Subnet is one address range of a network.
+type Subnet struct {
+	Subnet     string      `json:"subnet"`
+	Gateway    string      `json:"gateway,omitempty"`
+	LeaseRange *LeaseRange `json:"lease_range,omitempty"`
+}
+
+// LeaseRange narrows the addresses handed out inside a subnet.
+type LeaseRange struct {
+	StartIP string `json:"start_ip"`
+	EndIP   string `json:"end_ip"`
+}
+
+// CreateOptions are the settings of `pea network create`.
+type CreateOptions struct {
+	Name    string // empty: "peaN", the first free N >= 1
+	Driver  string // "bridge" (default), "macvlan" or "ipvlan"
+	Subnet  string // CIDR; empty: the first free /24 from 10.90.1.0 upward
+	Gateway string // empty: the first address of the subnet
+	IPRange string // CIDR or "start-end" inside the subnet
+	Parent  string // macvlan/ipvlan master; empty: the interface of the default route
+	// NetworkInterface names the bridge; empty: "peaN", the first name unused here and on the host.
+	NetworkInterface string
+	Internal         bool
+	Labels           map[string]string
+	// Options: "mtu" (all drivers) and "mode" (macvlan: bridge|private|vepa|passthru,
+	// ipvlan: l2|l3|l3s).
+	Options map[string]string
+}
+
+// Manager reads and writes networks in configDir and attaches namespaces to them, keeping its
+// run-time state in runDir. It is safe for concurrent use; network creation and removal are
+// also serialized across processes.
+type Manager struct {
+	configDir  string
+	runDir     string
+	pluginDirs []string
+
+	once sync.Once
+	cni  *libcni.CNIConfig
+}
+
+// NewManager returns a Manager; it does no I/O until used.
+func NewManager(configDir, runDir string, pluginDirs []string) *Manager {
+	if len(pluginDirs) == 0 {
+		pluginDirs = []string{"/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"}
+	}
+	return &Manager{configDir: configDir, runDir: runDir, pluginDirs: pluginDirs}
+}
+
+func (m *Manager) cniConfig() *libcni.CNIConfig {
+	m.once.Do(func() {
+		exec := &pluginExec{invoke.DefaultExec{RawExec: &invoke.RawExec{}, PluginDecoder: version.PluginDecoder{}}}
+		m.cni = libcni.NewCNIConfigWithCacheDir(m.pluginDirs, m.cacheDir(), exec)
+	})
+	return m.cni
+}
+
+func (m *Manager) cacheDir() string            { return filepath.Join(m.runDir, "cni-cache") }
+func (m *Manager) ipamDir() string             { return filepath.Join(m.runDir, "ipam") }
+func (m *Manager) netnsDir() string            { return filepath.Join(m.runDir, "netns") }
+func (m *Manager) confPath(name string) string { return filepath.Join(m.configDir, name+".conflist") }
+func (m *Manager) tuningDir() string           { return filepath.Join(m.runDir, "tuning") }
+func (m *Manager) lockPath() string            { return filepath.Join(m.runDir, "network.lock") }

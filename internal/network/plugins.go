@@ -1,0 +1,161 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/types"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+)
+
+// lease is one host-local address file of a container.
+type lease struct{ network, ifname, ip string }
+
+// leases finds a container's host-local leases: files runDir/ipam/<network>/<ip> holding
+// "<container ID>\r\n<ifname>".
+func (m *Manager) leases(containerID string) []lease {
+	files, _ := filepath.Glob(filepath.Join(m.ipamDir(), "*", "*"))
+	var out []lease
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil || len(data) > 512 {
+			continue
+		}
+		id, ifname, ok := strings.Cut(string(data), "\r\n")
+		if ok && strings.TrimSpace(id) == containerID {
+			out = append(out, lease{filepath.Base(filepath.Dir(f)), strings.TrimSpace(ifname), filepath.Base(f)})
+		}
+	}
+	return out
+}
+
+// leaseResult stands in for the CNI result a lost attachment never cached: the firewall
+// plugin finds the rules to delete through the addresses of its previous result.
+func leaseResult(n *Network, l lease, netns string) map[string]any {
+	addr := l.ip
+	for _, s := range n.Subnets {
+		if p, err := netip.ParsePrefix(s.Subnet); err == nil {
+			if a, err := netip.ParseAddr(l.ip); err == nil && p.Contains(a) {
+				addr = netip.PrefixFrom(a, p.Bits()).String()
+			}
+		}
+	}
+	return map[string]any{
+		"cniVersion": cniVersion,
+		"interfaces": []any{map[string]any{"name": l.ifname, "sandbox": netns}},
+		"ips":        []any{map[string]any{"address": addr, "interface": 0}},
+	}
+}
+
+// capabilityArgs are what libcni hands, as runtimeConfig, to the plugins that declare the
+// capability: portMappings to portmap, mac to tuning, ips to host-local through the bridge.
+func capabilityArgs(o AttachOptions, ports, mac, staticIP bool) map[string]any {
+	caps := map[string]any{}
+	if ports && len(o.Ports) > 0 {
+		caps["portMappings"] = o.Ports
+	}
+	if mac && o.StaticMAC != "" {
+		caps["mac"] = o.StaticMAC
+	}
+	if staticIP && o.StaticIP != nil {
+		caps["ips"] = []string{o.StaticIP.String()}
+	}
+	return caps
+}
+
+// cniArgs are CNI_ARGS; K8S_POD_NAME-style keys are not needed, but the container's name
+// helps whoever reads plugin logs. IgnoreUnknown keeps plugins from refusing it.
+func cniArgs(o AttachOptions) [][2]string {
+	if o.ContainerName == "" {
+		return nil
+	}
+	return [][2]string{{"IgnoreUnknown", "1"}, {"PEA_CONTAINER_NAME", o.ContainerName}}
+}
+
+// add runs ADD for one network; when it fails, it runs DEL so the plugins that succeeded
+// undo their work.
+func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (Status, error) {
+	list, err := m.runtimeList(n.Name, nil)
+	if err != nil {
+		return Status{}, fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	if n.Driver == "bridge" && !n.Internal {
+		if err := enableForwarding(n.IPv6Enabled); err != nil {
+			return Status{}, err
+		}
+	}
+	res, err := m.cniConfig().AddNetworkList(ctx, list, rt)
+	if err != nil {
+		m.del(context.WithoutCancel(ctx), n.Name, nil, rt)
+		return Status{}, fmt.Errorf("network %s: attach %s: %w", n.Name, rt.IfName, err)
+	}
+	return status(n.Name, rt, res)
+}
+
+// del runs DEL for one network with the config it was attached with. With config nil it uses
+// the current conflist; libcni then gives the plugins the cached result if there is one, and
+// otherwise one rebuilt from the attachment's host-local lease, if there is one.
+func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcni.RuntimeConf) error {
+	var list *libcni.NetworkConfigList
+	var err error
+	if config != nil {
+		list, err = libcni.ConfListFromBytes(config)
+	} else {
+		var n *Network
+		if n, err = m.Get(name); err == nil {
+			var prev map[string]any
+			for _, l := range m.leases(rt.ContainerID) {
+				if l.network == n.Name && l.ifname == rt.IfName {
+					prev = leaseResult(n, l, rt.NetNS)
+				}
+			}
+			list, err = m.runtimeList(n.Name, prev)
+		}
+	}
+	if err == nil {
+		_, nsErr := os.Stat(rt.NetNS)
+		err = m.cniConfig().DelNetworkList(ctx, list, rt)
+		if err == nil && nsErr != nil {
+			err = sweepMasquerade(list.Name, rt.ContainerID)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("network %s: detach %s: %w", name, rt.IfName, err)
+	}
+	return nil
+}
+
+// status picks, from a CNI result, the interface inside the namespace and its first address.
+func status(network string, rt *libcni.RuntimeConf, res types.Result) (Status, error) {
+	r, err := types100.NewResultFromResult(res)
+	if err != nil {
+		return Status{}, fmt.Errorf("network %s: %w", network, err)
+	}
+	st := Status{Network: network, Interface: rt.IfName}
+	idx := -1
+	for i, ifc := range r.Interfaces {
+		if ifc.Sandbox != "" && ifc.Name == rt.IfName {
+			idx, st.MAC = i, ifc.Mac
+		}
+	}
+	for _, ip := range r.IPs {
+		if ip.Interface != nil && *ip.Interface != idx && idx >= 0 {
+			continue
+		}
+		st.IP = ip.Address.IP.String()
+		st.PrefixLen, _ = ip.Address.Mask.Size()
+		if ip.Gateway != nil {
+			st.Gateway = ip.Gateway.String()
+		}
+		break
+	}
+	if st.IP == "" {
+		return st, fmt.Errorf("network %s: the CNI result has no address for %s", network, rt.IfName)
+	}
+	return st, nil
+}
