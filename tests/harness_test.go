@@ -62,6 +62,12 @@ func newEnv(t *testing.T) *Env {
 func (e *Env) teardown() {
 	e.run(nil, "pod", "rm", "-af", "-t", "0")
 	e.run(nil, "rm", "-af", "-t", "0")
+	// Networks own host bridges: remove them all, the default one included.
+	if r := e.run(nil, "network", "ls", "-q"); r.Code == 0 {
+		for _, n := range strings.Fields(r.Stdout) {
+			e.run(nil, "network", "rm", "-f", n)
+		}
+	}
 	exec.Command("umount", "-R", e.Dir).Run()
 	// Unmount anything left below the store (overlays, netns pins), deepest first.
 	if data, err := os.ReadFile("/proc/self/mounts"); err == nil {

@@ -15,6 +15,8 @@ import (
 
 	"pea/internal/image"
 	"pea/internal/lock"
+	"pea/internal/network"
+	"pea/internal/oci"
 	"pea/internal/state"
 )
 
@@ -42,6 +44,9 @@ type Runtime struct {
 	stateErr  error
 
 	locks *lock.Manager
+
+	oci *oci.Runtime
+	net *network.Manager
 
 	imagesOnce sync.Once
 	images     *image.Store
@@ -106,10 +111,10 @@ func (r *Runtime) imageStore() (*image.Store, error) {
 }
 
 // paths under the runroot and root.
-func (r *Runtime) ctrRunDir(id string) string  { return filepath.Join(r.opts.RunRoot, "containers", id) }
-func (r *Runtime) ctrDir(id string) string     { return filepath.Join(r.opts.Root, "containers", id) }
-func (r *Runtime) exitDir() string             { return filepath.Join(r.opts.RunRoot, "exits") }
-func (r *Runtime) exitFile(id string) string   { return filepath.Join(r.exitDir(), id) }
-func (r *Runtime) netnsDir() string            { return filepath.Join(r.opts.RunRoot, "netns") }
-func (r *Runtime) runtimeRoot() string         { return filepath.Join(r.opts.RunRoot, "runtime") }
-func (r *Runtime) volumesDir() string          { return filepath.Join(r.opts.Root, "volumes") }
+func (r *Runtime) ctrRunDir(id string) string { return filepath.Join(r.opts.RunRoot, "containers", id) }
+func (r *Runtime) ctrDir(id string) string    { return filepath.Join(r.opts.Root, "containers", id) }
+func (r *Runtime) exitDir() string            { return filepath.Join(r.opts.RunRoot, "exits") }
+func (r *Runtime) exitFile(id string) string  { return filepath.Join(r.exitDir(), id) }
+func (r *Runtime) netnsDir() string           { return filepath.Join(r.opts.RunRoot, "netns") }
+func (r *Runtime) runtimeRoot() string        { return filepath.Join(r.opts.RunRoot, "runtime") }
+func (r *Runtime) volumesDir() string         { return filepath.Join(r.opts.Root, "volumes") }

@@ -324,6 +324,7 @@ func newRecord(rawManifest, rawConfig []byte, names []string, layers []layerResu
 	}
 	for _, l := range layers {
 		img.Layers = append(img.Layers, l.DiffID)
+		img.LayerSizes = append(img.LayerSizes, l.Size)
 		img.Size += l.Size
 	}
 	return img, nil

@@ -63,6 +63,8 @@ type Image struct {
 	Layers []string `json:"layers"`
 	// LayerBlobs are the layer blob digests, in the same order.
 	LayerBlobs []string `json:"layerBlobs"`
+	// LayerSizes are the layers' uncompressed sizes, in the same order.
+	LayerSizes []int64 `json:"layerSizes,omitempty"`
 	// ConfigDigest is "sha256:" + ID.
 	ConfigDigest string `json:"configDigest"`
 }

@@ -26,7 +26,6 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"pea/internal/errdefs"
-	"pea/internal/model"
 )
 
 // Store is the database.

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+func init() {
+	register(newCpCommand)
+	register(newAttachCommand)
+	register(newPortCommand)
+}
+
+func newCpCommand(a *app) *cobra.Command {
+	var archive bool
+	cmd := &cobra.Command{
+		Use:   "cp [options] SRC DEST",
+		Short: "Copy files between a container and the host (CONTAINER:PATH on one side)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			return rt.CopyPath(context.Background(), args[0], args[1])
+		},
+	}
+	cmd.Flags().BoolVarP(&archive, "archive", "a", true, "keep owners and modes")
+	return cmd
+}
+
+func newAttachCommand(a *app) *cobra.Command {
+	var noStdin bool
+	var detachKeys string
+	cmd := &cobra.Command{
+		Use:   "attach [options] CONTAINER",
+		Short: "Attach to a running container",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			s := &engine.Streams{Stdout: a.stdout, Stderr: a.stderr}
+			if !noStdin {
+				s.Stdin = a.stdin
+			}
+			code, err := rt.Attach(context.Background(), args[0], s)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return &errdefs.ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach stdin")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", "", "accepted for compatibility")
+	return cmd
+}
+
+func newPortCommand(a *app) *cobra.Command {
+	var all, latest bool
+	cmd := &cobra.Command{
+		Use:   "port [options] CONTAINER [PRIVATE_PORT[/PROTO]]",
+		Short: "List the published ports of a container",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			var cs []*model.Container
+			switch {
+			case all:
+				if cs, err = rt.ListContainers(); err != nil {
+					return err
+				}
+			case latest:
+				c, err := rt.LatestContainer()
+				if err != nil {
+					return err
+				}
+				cs = []*model.Container{c}
+			case len(args) > 0:
+				c, err := rt.LookupContainer(args[0])
+				if err != nil {
+					return err
+				}
+				cs, args = []*model.Container{c}, args[1:]
+			default:
+				return usageError{fmt.Errorf("port needs a container name or ID, or --all")}
+			}
+			for _, c := range cs {
+				for _, p := range rt.PortMappings(c) {
+					for i := uint16(0); i < maxU16(p.Range, 1); i++ {
+						key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
+						if len(args) > 0 && args[0] != key && args[0] != fmt.Sprint(p.ContainerPort+i) {
+							continue
+						}
+						ip := p.HostIP
+						if ip == "" {
+							ip = "0.0.0.0"
+						}
+						if all {
+							fmt.Fprintf(a.stdout, "%s\t", shortID(c.Config.ID))
+						}
+						fmt.Fprintf(a.stdout, "%s -> %s:%d\n", key, ip, p.HostPort+i)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "every container")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "the latest container")
+	return cmd
+}

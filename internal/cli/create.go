@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newCreateCommand) }
+
+func newCreateCommand(a *app) *cobra.Command {
+	var f createFlags
+	cmd := &cobra.Command{
+		Use:   "create [options] IMAGE [COMMAND [ARG...]]",
+		Short: "Create a container without starting it",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			cfg, o, err := f.toConfig(args[0], args[1:], cmd.Flags().Changed)
+			if err != nil {
+				return err
+			}
+			cfg.CreateCommand = a.args
+			if !f.quietPull() {
+				o.PullProgress = os.Stderr
+			}
+			c, err := rt.CreateContainer(context.Background(), cfg, o)
+			if err != nil {
+				return err
+			}
+			if f.cidFile != "" {
+				if err := os.WriteFile(f.cidFile, []byte(c.Config.ID), 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(a.stdout, c.Config.ID)
+			return nil
+		},
+	}
+	noHelpShorthand(cmd)
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *createFlags) quietPull() bool { return false }

@@ -1,0 +1,415 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/oci"
+)
+
+// createFlags are the flags shared by create and run.
+type createFlags struct {
+	name, hostname, workdir, user, entrypoint  string
+	env, envFile, labels, annotations          []string
+	volumes, mounts, tmpfs, devices            []string
+	capAdd, capDrop, securityOpts, sysctls     []string
+	ulimits, publish, dns, dnsSearch, dnsOpt   []string
+	addHosts, networks                         []string
+	readOnly, privileged, init, rm, tty, stdin bool
+	publishAll, noHosts                        bool
+	memory, shmSize, cpusetCpus                string
+	cpus                                       float64
+	pidsLimit                                  int64
+	stopSignal                                 string
+	stopTimeout                                uint
+	cgroupns, pid, ipc, uts, userns            string
+	cgroupParent, pod, pull                    string
+	ip, mac, restart                           string
+	podIDFile, cidFile                         string
+}
+
+func (f *createFlags) register(fs *pflag.FlagSet) {
+	fs.SetInterspersed(false)
+	fs.StringVar(&f.name, "name", "", "assign a name to the container")
+	fs.StringVarP(&f.hostname, "hostname", "h", "", "set the container's hostname")
+	fs.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
+	fs.StringVarP(&f.user, "user", "u", "", "user[:group] to run the process as (names or numbers)")
+	fs.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint (a string or a JSON array)")
+	fs.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy the host's)")
+	fs.StringArrayVar(&f.envFile, "env-file", nil, "read environment variables from a file")
+	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set a label (KEY=VALUE)")
+	fs.StringArrayVar(&f.annotations, "annotation", nil, "set an annotation (KEY=VALUE)")
+	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount or named volume: SRC:DST[:ro]")
+	fs.StringArrayVar(&f.mounts, "mount", nil, "mount: type=bind|tmpfs|volume,src=...,dst=...[,ro]")
+	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: DST[:OPTIONS]")
+	fs.StringArrayVar(&f.devices, "device", nil, "add a host device: HOST[:CONTAINER[:PERMS]]")
+	fs.StringArrayVar(&f.capAdd, "cap-add", nil, "add a capability")
+	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop a capability")
+	fs.StringArrayVar(&f.securityOpts, "security-opt", nil, "security option: no-new-privileges, seccomp=unconfined|FILE")
+	fs.StringArrayVar(&f.sysctls, "sysctl", nil, "set a namespaced kernel parameter (KEY=VALUE)")
+	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "set a resource limit (name=soft[:hard])")
+	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [hostIP:][hostPort:]containerPort[/proto]")
+	fs.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish every exposed port on a random host port")
+	fs.StringArrayVar(&f.dns, "dns", nil, "set a DNS server")
+	fs.StringArrayVar(&f.dnsSearch, "dns-search", nil, "set a DNS search domain")
+	fs.StringArrayVar(&f.dnsOpt, "dns-option", nil, "set a DNS option")
+	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a host to /etc/hosts (HOST:IP)")
+	fs.BoolVar(&f.noHosts, "no-hosts", false, "do not manage /etc/hosts")
+	fs.StringArrayVar(&f.networks, "network", nil, "network mode: bridge, none, host, NAME[,NAME], ns:PATH, container:ID")
+	fs.StringArrayVar(&f.networks, "net", nil, "alias of --network")
+	fs.StringVar(&f.ip, "ip", "", "static IPv4 address on the network")
+	fs.StringVar(&f.mac, "mac-address", "", "static MAC address")
+	fs.BoolVar(&f.readOnly, "read-only", false, "mount the root filesystem read-only")
+	fs.BoolVar(&f.privileged, "privileged", false, "give the container every capability and device")
+	fs.BoolVar(&f.init, "init", false, "run catatonit as PID 1 to reap zombies and forward signals")
+	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
+	fs.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-terminal")
+	fs.BoolVarP(&f.stdin, "interactive", "i", false, "keep stdin open")
+	fs.StringVarP(&f.memory, "memory", "m", "", "memory limit (e.g. 512m, 1g)")
+	fs.StringVar(&f.shmSize, "shm-size", "", "size of /dev/shm")
+	fs.Float64Var(&f.cpus, "cpus", 0, "number of CPUs")
+	fs.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs the container may use (0-3, 0,1)")
+	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "limit the number of processes (-1 unlimited)")
+	fs.StringVar(&f.stopSignal, "stop-signal", "", "signal that stops the container")
+	fs.UintVar(&f.stopTimeout, "stop-timeout", 10, "seconds to wait after the stop signal before SIGKILL")
+	fs.StringVar(&f.cgroupns, "cgroupns", "", "cgroup namespace: host or private")
+	fs.StringVar(&f.pid, "pid", "", "PID namespace: host, private, container:ID, ns:PATH")
+	fs.StringVar(&f.ipc, "ipc", "", "IPC namespace: host, private, container:ID, ns:PATH")
+	fs.StringVar(&f.uts, "uts", "", "UTS namespace: host, private, container:ID, ns:PATH")
+	fs.StringVar(&f.userns, "userns", "", "user namespace (only host is supported)")
+	fs.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup")
+	fs.StringVar(&f.pod, "pod", "", "run in this pod (name or ID, or new:NAME)")
+	fs.StringVar(&f.podIDFile, "pod-id-file", "", "read the pod ID from this file")
+	fs.StringVar(&f.pull, "pull", "missing", "pull policy: always, missing, never")
+	fs.StringVar(&f.restart, "restart", "", "restart policy (recorded; pea has no daemon to apply it)")
+	fs.StringVar(&f.cidFile, "cidfile", "", "write the container ID to this file")
+}
+
+// toConfig turns the flags, the image and the command into a container config.
+func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(string) bool) (*model.ContainerConfig, engine.CreateOptions, error) {
+	cfg := &model.ContainerConfig{
+		Name: f.name, ImageName: imageRef, Hostname: f.hostname, WorkingDir: f.workdir, User: f.user,
+		ReadOnly: f.readOnly, Privileged: f.privileged, Init: f.init, AutoRemove: f.rm,
+		Terminal: f.tty, Stdin: f.stdin, StopTimeout: f.stopTimeout, CgroupParent: f.cgroupParent,
+		CapAdd: f.capAdd, CapDrop: f.capDrop, Devices: f.devices, RestartPolicy: f.restart,
+		Namespaces: map[string]model.Namespace{},
+	}
+	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0}
+	if f.podIDFile != "" {
+		b, err := os.ReadFile(f.podIDFile)
+		if err != nil {
+			return nil, o, fmt.Errorf("--pod-id-file: %w", err)
+		}
+		o.Pod = strings.TrimSpace(string(b))
+	}
+	switch f.pull {
+	case "always", "missing", "never", "newer":
+	default:
+		return nil, o, invalid("invalid --pull policy %q (always, missing, never)", f.pull)
+	}
+	cfg.Cmd = cmd
+	if changed("entrypoint") {
+		o.EntrypointSet = true
+		if strings.HasPrefix(strings.TrimSpace(f.entrypoint), "[") {
+			var ep []string
+			if err := jsonUnmarshal(f.entrypoint, &ep); err != nil {
+				return nil, o, invalid("invalid --entrypoint %q: %v", f.entrypoint, err)
+			}
+			cfg.Entrypoint = ep
+		} else if f.entrypoint != "" {
+			cfg.Entrypoint = []string{f.entrypoint}
+		}
+	}
+	env, err := parseEnv(f.env, f.envFile)
+	if err != nil {
+		return nil, o, err
+	}
+	cfg.Env = env
+	if cfg.Labels, err = parseKV(f.labels, "label"); err != nil {
+		return nil, o, err
+	}
+	if cfg.Annotations, err = parseKV(f.annotations, "annotation"); err != nil {
+		return nil, o, err
+	}
+	if len(f.sysctls) > 0 {
+		if cfg.Sysctls, err = parseKV(f.sysctls, "sysctl"); err != nil {
+			return nil, o, err
+		}
+	}
+	for _, v := range f.volumes {
+		m, err := engine.ParseVolume(v)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	for _, v := range f.mounts {
+		m, err := engine.ParseMount(v)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	for _, v := range f.tmpfs {
+		m, err := engine.ParseTmpfs(v)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	for _, c := range append(append([]string{}, f.capAdd...), f.capDrop...) {
+		if _, err := oci.NormalizeCapability(c); err != nil {
+			return nil, o, err
+		}
+	}
+	for _, s := range f.securityOpts {
+		if err := engine.ApplySecurityOpt(cfg, s); err != nil {
+			return nil, o, err
+		}
+	}
+	for _, u := range f.ulimits {
+		rl, err := oci.ParseUlimit(u)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Ulimits = append(cfg.Ulimits, model.Ulimit{Name: strings.ToLower(strings.TrimPrefix(rl.Type, "RLIMIT_")), Soft: rl.Soft, Hard: rl.Hard})
+	}
+	if f.memory != "" {
+		if cfg.Resources.Memory, err = engine.ParseSize(f.memory); err != nil {
+			return nil, o, invalid("invalid --memory %q: use a number with an optional unit (b, k, m, g)", f.memory)
+		}
+		if cfg.Resources.Memory < 6*1024*1024 {
+			return nil, o, invalid("invalid --memory %q: the minimum memory limit is 6MB", f.memory)
+		}
+	}
+	if f.shmSize != "" {
+		if cfg.Resources.ShmSize, err = engine.ParseSize(f.shmSize); err != nil {
+			return nil, o, err
+		}
+	}
+	if f.cpus < 0 {
+		return nil, o, invalid("invalid --cpus %v: must be positive", f.cpus)
+	}
+	cfg.Resources.CPUs = f.cpus
+	cfg.Resources.CpusetCpus = f.cpusetCpus
+	cfg.Resources.PidsLimit = f.pidsLimit
+	if f.stopSignal != "" {
+		sig, err := engine.ParseSignal(f.stopSignal)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.StopSignal = int(sig)
+	}
+	for kind, v := range map[string]string{model.NSPid: f.pid, model.NSIpc: f.ipc, model.NSUts: f.uts} {
+		if v == "" {
+			continue
+		}
+		ns, err := parseNamespace(kind, v)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Namespaces[kind] = ns
+	}
+	switch f.cgroupns {
+	case "":
+	case "host", "private":
+		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: f.cgroupns}
+	default:
+		return nil, o, invalid("invalid --cgroupns %q (host, private)", f.cgroupns)
+	}
+	if f.userns != "" && f.userns != "host" {
+		if o.Pod != "" {
+			return nil, o, invalid("a container in a pod cannot set its own user namespace (--userns %s); set it on the pod", f.userns)
+		}
+		return nil, o, invalid("--userns %q is not supported (only host)", f.userns)
+	}
+	if err := f.applyNetwork(cfg, o.Pod != ""); err != nil {
+		return nil, o, err
+	}
+	return cfg, o, nil
+}
+
+// applyNetwork fills the network mode and options.
+func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error {
+	nc := &cfg.Network
+	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts, nc.NoHosts = f.dns, f.dnsSearch, f.dnsOpt, f.addHosts, f.noHosts
+	nc.StaticIP, nc.StaticMAC = f.ip, f.mac
+	for _, h := range f.addHosts {
+		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || ip == "" {
+			return invalid("invalid --add-host %q: want HOST:IP", h)
+		}
+	}
+	for _, p := range f.publish {
+		pm, err := parsePublish(p)
+		if err != nil {
+			return err
+		}
+		nc.Ports = append(nc.Ports, pm...)
+	}
+	if inPod && len(nc.Ports) > 0 {
+		return invalid("published ports of a pod member are set on the pod (pod create -p); a container in a pod cannot publish its own")
+	}
+	mode := ""
+	if len(f.networks) > 0 {
+		mode = strings.Join(f.networks, ",")
+	}
+	switch {
+	case mode == "" && inPod:
+	case mode == "" || mode == "bridge" || mode == "default":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
+	case mode == "none":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
+	case mode == "host":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeHost}
+	case strings.HasPrefix(mode, "container:"):
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(mode, "container:")}
+	case strings.HasPrefix(mode, "ns:"):
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(mode, "ns:")}
+	default:
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
+		nc.Networks = strings.Split(mode, ",")
+	}
+	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone) && len(nc.Ports) > 0 {
+		return invalid("cannot publish ports with --network %s", m)
+	}
+	return nil
+}
+
+func parseNamespace(kind, v string) (model.Namespace, error) {
+	switch {
+	case v == "host" || v == "private":
+		return model.Namespace{Mode: v}, nil
+	case strings.HasPrefix(v, "container:"):
+		return model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(v, "container:")}, nil
+	case strings.HasPrefix(v, "ns:"):
+		return model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(v, "ns:")}, nil
+	}
+	return model.Namespace{}, invalid("invalid --%s %q (host, private, container:ID, ns:PATH)", kind, v)
+}
+
+func parseEnv(env, files []string) ([]string, error) {
+	var out []string
+	for _, fn := range files {
+		fh, err := os.Open(fn)
+		if err != nil {
+			return nil, fmt.Errorf("--env-file: %w", err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			out = append(out, expandEnv(line))
+		}
+		fh.Close()
+	}
+	for _, e := range env {
+		out = append(out, expandEnv(e))
+	}
+	return out, nil
+}
+
+// expandEnv turns KEY (without =) into KEY=<host value>.
+func expandEnv(e string) string {
+	if strings.Contains(e, "=") {
+		return e
+	}
+	return e + "=" + os.Getenv(e)
+}
+
+func parseKV(list []string, what string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range list {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "" {
+			return nil, invalid("invalid %s %q: want KEY=VALUE", what, kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrInvalid)
+}
+
+// parsePublish parses -p [hostIP:][hostPort:]containerPort[/proto] with ranges.
+func parsePublish(spec string) ([]model.PortMapping, error) {
+	bad := func(why string) error { return invalid("invalid port specification %q: %s", spec, why) }
+	proto := "tcp"
+	if i := strings.LastIndex(spec, "/"); i >= 0 {
+		proto = spec[i+1:]
+		spec = spec[:i]
+		if proto != "tcp" && proto != "udp" && proto != "sctp" {
+			return nil, bad("protocol must be tcp, udp or sctp")
+		}
+	}
+	hostIP := ""
+	if strings.HasPrefix(spec, "[") {
+		end := strings.Index(spec, "]")
+		if end < 0 {
+			return nil, bad("unclosed [")
+		}
+		hostIP = spec[1:end]
+		spec = strings.TrimPrefix(spec[end+1:], ":")
+	}
+	parts := strings.Split(spec, ":")
+	var hostPart, ctrPart string
+	switch len(parts) {
+	case 1:
+		ctrPart = parts[0]
+	case 2:
+		hostPart, ctrPart = parts[0], parts[1]
+	case 3:
+		if hostIP != "" {
+			return nil, bad("too many colons")
+		}
+		hostIP, hostPart, ctrPart = parts[0], parts[1], parts[2]
+	default:
+		return nil, bad("too many colons")
+	}
+	cStart, cEnd, err := portRange(ctrPart)
+	if err != nil {
+		return nil, bad(err.Error())
+	}
+	var hStart, hEnd uint16
+	if hostPart != "" {
+		if hStart, hEnd, err = portRange(hostPart); err != nil {
+			return nil, bad(err.Error())
+		}
+		if hEnd-hStart != cEnd-cStart {
+			return nil, bad("host and container port ranges differ in length")
+		}
+	}
+	if hostIP != "" && !isIP(hostIP) {
+		return nil, bad("host IP is not an IP address")
+	}
+	return []model.PortMapping{{HostIP: hostIP, HostPort: hStart, ContainerPort: cStart, Protocol: proto, Range: cEnd - cStart + 1}}, nil
+}
+
+func portRange(s string) (uint16, uint16, error) {
+	a, b, isRange := strings.Cut(s, "-")
+	start, err := strconv.ParseUint(a, 10, 16)
+	if err != nil || start == 0 {
+		return 0, 0, fmt.Errorf("%q is not a port number (1-65535)", a)
+	}
+	end := start
+	if isRange {
+		if end, err = strconv.ParseUint(b, 10, 16); err != nil || end < start {
+			return 0, 0, fmt.Errorf("%q is not a valid port range", s)
+		}
+	}
+	return uint16(start), uint16(end), nil
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/image"
+)
+
+func init() { register(newImageCommand) }
+
+// newImageCommand is `pea image VERB`: the image verbs under one parent, as podman has them.
+func newImageCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "image",
+		Short: "Manage images",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	for _, f := range []func(*app) *cobra.Command{
+		newImagesCommand, newImageInspectCommand, newRmiCommand, newImagePruneCommand, newImageExistsCommand,
+		newTagCommand, newUntagCommand, newSaveCommand, newLoadCommand, newImportCommand, newPullCommand,
+		newPushCommand, newImageHistoryCommand,
+	} {
+		sub := f(a)
+		switch sub.Name() {
+		case "images":
+			sub.Use = "list [options] [IMAGE]"
+			sub.Aliases = []string{"ls"}
+		case "rmi":
+			sub.Use = "rm [options] IMAGE [IMAGE...]"
+		}
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+func newImageExistsCommand(a *app) *cobra.Command {
+	return existsCommand(a, "IMAGE", func(name string) (bool, error) {
+		rt, err := a.engine()
+		if err != nil {
+			return false, err
+		}
+		return rt.ImageExists(name)
+	})
+}
+
+type imagePruneOptions struct {
+	all, force bool
+	filters    []string
+}
+
+// newImagePruneCommand is `image prune`: dangling images, or with -a every image no container
+// uses. It asks first unless -f.
+func newImagePruneCommand(a *app) *cobra.Command {
+	var o imagePruneOptions
+	cmd := &cobra.Command{
+		Use:   "prune [options]",
+		Short: "Remove unused images",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(o.filters) > 0 {
+				return usageError{fmt.Errorf("image prune --filter is not supported")}
+			}
+			if !o.force {
+				what := "all dangling images"
+				if o.all {
+					what = "all images without at least one container associated with them"
+				}
+				fmt.Fprintf(a.stdout, "WARNING! This command removes %s.\nAre you sure you want to continue? [y/N] ", what)
+				answer, _ := bufio.NewReader(a.stdin).ReadString('\n')
+				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+					return nil
+				}
+			}
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			ids, err := rt.ImagePrune(o.all)
+			for _, id := range ids {
+				fmt.Fprintln(a.stdout, id)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "remove every image no container uses, not only dangling ones")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "do not ask for confirmation")
+	cmd.Flags().StringArrayVar(&o.filters, "filter", nil, "filters (not supported)")
+	return cmd
+}
+
+type historyRow struct {
+	ID, Created, CreatedAt, CreatedBy, Size, Comment string
+	Tags                                             []string
+}
+
+// newImageHistoryCommand is `image history IMAGE`: the config's history, newest first.
+func newImageHistoryCommand(a *app) *cobra.Command {
+	var format string
+	var noTrunc, quiet, human, noHeading bool
+	cmd := &cobra.Command{
+		Use:   "history [options] IMAGE",
+		Short: "Show the history of an image",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			img, err := rt.ImageLookup(args[0])
+			if err != nil {
+				return err
+			}
+			rows := historyRows(img, noTrunc, human)
+			if quiet {
+				for _, r := range rows {
+					fmt.Fprintln(a.stdout, r.ID)
+				}
+				return nil
+			}
+			items := make([]any, len(rows))
+			for i, r := range rows {
+				items[i] = r
+			}
+			return render(a.stdout, format, noHeading, items, rows, table{
+				format:  "{{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+				headers: map[string]string{"ID": "ID", "CreatedBy": "CREATED BY"},
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&format, "format", "", "format with a Go template or json")
+	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
+	f.BoolVarP(&quiet, "quiet", "q", false, "display only IDs")
+	f.BoolVarP(&human, "human", "H", true, "sizes and dates in human readable form")
+	f.BoolVarP(&noHeading, "noheading", "n", false, "do not print column headings")
+	return cmd
+}
+
+func historyRows(img *image.Image, noTrunc, human bool) []*historyRow {
+	var rows []*historyRow
+	layer := 0
+	for _, h := range img.Config.History {
+		r := &historyRow{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment, Size: "0 B"}
+		r.Created = h.Created.Time.Format("2006-01-02T15:04:05Z07:00")
+		if human {
+			r.Created = ago(h.Created.Time)
+		}
+		r.CreatedAt = h.Created.Time.Format("2006-01-02T15:04:05Z07:00")
+		if !h.EmptyLayer && layer < len(img.LayerSizes) {
+			r.Size = humanSize(img.LayerSizes[layer])
+			layer++
+		}
+		if !noTrunc && len(r.CreatedBy) > 45 {
+			r.CreatedBy = r.CreatedBy[:42] + "..."
+		}
+		rows = append([]*historyRow{r}, rows...)
+	}
+	if len(rows) == 0 {
+		rows = []*historyRow{{Created: ago(img.Created), Size: humanSize(img.Size)}}
+	}
+	rows[0].ID = truncID(img.ID, noTrunc)
+	rows[0].Tags = img.Names
+	return rows
+}

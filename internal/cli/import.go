@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/errdefs"
+	"pea/internal/image"
+)
+
+func init() { register(newImportCommand) }
+
+type importOptions struct {
+	changes []string
+	message string
+	quiet   bool
+}
+
+// newImportCommand is `import TARBALL|URL|- [REFERENCE]`: a root filesystem becomes a one-layer
+// image; it prints the new image's ID.
+func newImportCommand(a *app) *cobra.Command {
+	var o importOptions
+	cmd := &cobra.Command{
+		Use:   "import [options] PATH [REFERENCE]",
+		Short: "Import a tarball to create a filesystem image",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := ""
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			return runImport(a, args[0], ref, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.changes, "change", "c", nil, "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)")
+	f.StringVarP(&o.message, "message", "m", "", "set the commit message of the imported image")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "suppress the progress output")
+	return cmd
+}
+
+func runImport(a *app, src, ref string, o *importOptions) error {
+	var r io.Reader
+	switch {
+	case src == "-":
+		r = a.stdin
+	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
+		resp, err := http.Get(src)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("import: %s: %s: %w", src, resp.Status, errdefs.ErrNotFound)
+		}
+		r = resp.Body
+	default:
+		f, err := os.Open(src)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	img, err := rt.ImageImport(r, ref, image.ImportOptions{Changes: o.changes, Message: o.message})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, img.ID)
+	return nil
+}

@@ -1,0 +1,406 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// ctrInspect has podman's container inspect keys.
+type ctrInspect struct {
+	ID              string            `json:"Id"`
+	Created         time.Time         `json:"Created"`
+	Path            string            `json:"Path"`
+	Args            []string          `json:"Args"`
+	State           ctrInspectState   `json:"State"`
+	Image           string            `json:"Image"`
+	ImageName       string            `json:"ImageName"`
+	Rootfs          string            `json:"Rootfs"`
+	Pod             string            `json:"Pod"`
+	ResolvConfPath  string            `json:"ResolvConfPath"`
+	HostnamePath    string            `json:"HostnamePath"`
+	HostsPath       string            `json:"HostsPath"`
+	Namespace       string            `json:"Namespace"`
+	Name            string            `json:"Name"`
+	RestartCount    int               `json:"RestartCount"`
+	Driver          string            `json:"Driver"`
+	MountLabel      string            `json:"MountLabel"`
+	ProcessLabel    string            `json:"ProcessLabel"`
+	IsInfra         bool              `json:"IsInfra"`
+	Mounts          []inspectMount    `json:"Mounts"`
+	Dependencies    []string          `json:"Dependencies"`
+	NetworkSettings inspectNetwork    `json:"NetworkSettings"`
+	Config          ctrInspectConfig  `json:"Config"`
+	HostConfig      ctrInspectHost    `json:"HostConfig"`
+	CreateCommand   []string          `json:"CreateCommand,omitempty"`
+	LogPath         string            `json:"LogPath"`
+	ConmonPidFile   string            `json:"ConmonPidFile"`
+	Labels          map[string]string `json:"-"`
+}
+
+type ctrInspectState struct {
+	OciVersion string    `json:"OciVersion"`
+	Status     string    `json:"Status"`
+	Running    bool      `json:"Running"`
+	Paused     bool      `json:"Paused"`
+	Restarting bool      `json:"Restarting"`
+	OOMKilled  bool      `json:"OOMKilled"`
+	Dead       bool      `json:"Dead"`
+	Pid        int       `json:"Pid"`
+	ConmonPid  int       `json:"ConmonPid"`
+	ExitCode   int32     `json:"ExitCode"`
+	Error      string    `json:"Error"`
+	StartedAt  time.Time `json:"StartedAt"`
+	FinishedAt time.Time `json:"FinishedAt"`
+}
+
+type inspectMount struct {
+	Type        string   `json:"Type"`
+	Name        string   `json:"Name,omitempty"`
+	Source      string   `json:"Source"`
+	Destination string   `json:"Destination"`
+	Driver      string   `json:"Driver"`
+	Mode        string   `json:"Mode"`
+	Options     []string `json:"Options"`
+	RW          bool     `json:"RW"`
+	Propagation string   `json:"Propagation"`
+}
+
+type inspectNetwork struct {
+	SandboxKey  string                          `json:"SandboxKey"`
+	Ports       map[string][]inspectHostPort    `json:"Ports"`
+	IPAddress   string                          `json:"IPAddress"`
+	IPPrefixLen int                             `json:"IPPrefixLen"`
+	Gateway     string                          `json:"Gateway"`
+	MacAddress  string                          `json:"MacAddress"`
+	Networks    map[string]inspectNetworkDetail `json:"Networks,omitempty"`
+}
+
+type inspectNetworkDetail struct {
+	IPAddress   string `json:"IPAddress"`
+	IPPrefixLen int    `json:"IPPrefixLen"`
+	Gateway     string `json:"Gateway"`
+	MacAddress  string `json:"MacAddress"`
+	NetworkID   string `json:"NetworkID"`
+}
+
+type inspectHostPort struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+type ctrInspectConfig struct {
+	Hostname      string            `json:"Hostname"`
+	User          string            `json:"User"`
+	Env           []string          `json:"Env"`
+	Cmd           []string          `json:"Cmd"`
+	Image         string            `json:"Image"`
+	WorkingDir    string            `json:"WorkingDir"`
+	Entrypoint    string            `json:"Entrypoint"`
+	Labels        map[string]string `json:"Labels"`
+	Annotations   map[string]string `json:"Annotations"`
+	StopSignal    uint              `json:"StopSignal"`
+	StopTimeout   uint              `json:"StopTimeout"`
+	Tty           bool              `json:"Tty"`
+	OpenStdin     bool              `json:"OpenStdin"`
+	CreateCommand []string          `json:"CreateCommand,omitempty"`
+}
+
+type ctrInspectHost struct {
+	Binds          []string                     `json:"Binds"`
+	CgroupMode     string                       `json:"CgroupMode"`
+	CgroupParent   string                       `json:"CgroupParent"`
+	NetworkMode    string                       `json:"NetworkMode"`
+	PidMode        string                       `json:"PidMode"`
+	IpcMode        string                       `json:"IpcMode"`
+	UTSMode        string                       `json:"UTSMode"`
+	UsernsMode     string                       `json:"UsernsMode"`
+	Privileged     bool                         `json:"Privileged"`
+	ReadonlyRootfs bool                         `json:"ReadonlyRootfs"`
+	CapAdd         []string                     `json:"CapAdd"`
+	CapDrop        []string                     `json:"CapDrop"`
+	SecurityOpt    []string                     `json:"SecurityOpt"`
+	Memory         int64                        `json:"Memory"`
+	NanoCpus       int64                        `json:"NanoCpus"`
+	CpuPeriod      uint64                       `json:"CpuPeriod"`
+	CpuQuota       int64                        `json:"CpuQuota"`
+	CpusetCpus     string                       `json:"CpusetCpus"`
+	PidsLimit      int64                        `json:"PidsLimit"`
+	ShmSize        int64                        `json:"ShmSize"`
+	AutoRemove     bool                         `json:"AutoRemove"`
+	Init           bool                         `json:"Init"`
+	PortBindings   map[string][]inspectHostPort `json:"PortBindings"`
+	Tmpfs          map[string]string            `json:"Tmpfs"`
+	Sysctls        map[string]string            `json:"Sysctls"`
+	Ulimits        []model.Ulimit               `json:"Ulimits"`
+	Devices        []string                     `json:"Devices"`
+	RestartPolicy  struct {
+		Name string `json:"Name"`
+	} `json:"RestartPolicy"`
+}
+
+func init() { register(newInspectCommand(false)) }
+
+// newInspectCommand is `inspect` (any object; containerOnly for `container inspect`).
+func newInspectCommand(containerOnly bool) func(a *app) *cobra.Command {
+	return func(a *app) *cobra.Command {
+		var format, typ string
+		var latest, size bool
+		cmd := &cobra.Command{
+			Use:   "inspect [options] NAME [NAME...]",
+			Short: "Display the configuration of an object",
+			RunE: func(cmd *cobra.Command, args []string) error {
+				rt, err := a.engine()
+				if err != nil {
+					return err
+				}
+				if containerOnly {
+					typ = "container"
+				}
+				if latest {
+					c, err := rt.LatestContainer()
+					if err != nil {
+						return err
+					}
+					args = []string{c.Config.ID}
+				}
+				if len(args) == 0 {
+					return usageError{fmt.Errorf("inspect needs at least one name or ID")}
+				}
+				var values []any
+				var errs []error
+				for _, name := range args {
+					v, err := inspectOne(rt, name, typ)
+					if err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					values = append(values, v)
+				}
+				if len(values) > 0 {
+					if err := renderEach(a.stdout, format, values); err != nil {
+						return err
+					}
+				} else if format == "" || format == "json" {
+					fmt.Fprintln(a.stdout, "[]")
+				}
+				return joinErrors(a, errs)
+			},
+		}
+		cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")
+		cmd.Flags().BoolVarP(&latest, "latest", "l", false, "inspect the latest container")
+		cmd.Flags().BoolVarP(&size, "size", "s", false, "show sizes")
+		if !containerOnly {
+			cmd.Flags().StringVarP(&typ, "type", "t", "all", "type of object: container, pod, image, volume, network, all")
+		}
+		return cmd
+	}
+}
+
+func inspectOne(rt *engine.Runtime, name, typ string) (any, error) {
+	if typ == "all" || typ == "" || typ == "container" {
+		c, err := rt.LookupContainer(name)
+		if err == nil {
+			return containerInspect(rt, c), nil
+		}
+		if typ == "container" || !errdefs.Is(err, errdefs.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if typ == "all" || typ == "image" {
+		if v, err := imageInspectValue(rt, name); err == nil {
+			return v, nil
+		} else if typ == "image" {
+			return nil, err
+		}
+	}
+	if typ == "all" || typ == "pod" {
+		if p, err := rt.InspectPod(name); err == nil {
+			return podInspectView(p), nil
+		} else if typ == "pod" {
+			return nil, err
+		}
+	}
+	if typ == "all" || typ == "volume" {
+		if v, err := rt.LookupVolume(name); err == nil {
+			return volumeView(v), nil
+		} else if typ == "volume" {
+			return nil, err
+		}
+	}
+	if typ == "all" || typ == "network" {
+		if n, err := networkInspectValue(rt, name); err == nil {
+			return n, nil
+		} else if typ == "network" {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("no such object: %q: %w", name, errdefs.ErrNotFound)
+}
+
+func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
+	cfg, st := c.Config, c.State
+	cmd := cfg.Command()
+	v := &ctrInspect{
+		ID: cfg.ID, Created: cfg.Created, Image: cfg.Image, ImageName: cfg.ImageName, Pod: cfg.Pod,
+		Name: cfg.Name, Namespace: cfg.Namespace, Driver: "overlay", IsInfra: cfg.IsInfra,
+		Rootfs: cfg.Rootfs, Dependencies: []string{}, Mounts: []inspectMount{}, RestartCount: st.RestartCount,
+		LogPath: rt.LogPath(cfg.ID), CreateCommand: cfg.CreateCommand,
+	}
+	if len(cmd) > 0 {
+		v.Path, v.Args = cmd[0], cmd[1:]
+	}
+	if v.Args == nil {
+		v.Args = []string{}
+	}
+	v.ResolvConfPath, v.HostnamePath, v.HostsPath = rt.EtcPaths(c)
+	v.State = ctrInspectState{
+		OciVersion: "1.1.0", Status: st.Status, Running: st.Status == model.StatusRunning, Paused: st.Status == model.StatusPaused,
+		OOMKilled: st.OOMKilled, Pid: st.Pid, ConmonPid: st.ConmonPid, ExitCode: st.ExitCode, Error: st.Error,
+		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+	}
+	for kind, ns := range cfg.Namespaces {
+		if ns.Mode == model.NSModeContainer {
+			v.Dependencies = append(v.Dependencies, ns.Value)
+			_ = kind
+		}
+	}
+	v.Dependencies = uniqStrings(v.Dependencies)
+	for _, m := range cfg.Mounts {
+		im := inspectMount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Options: m.Options, Propagation: "rprivate"}
+		if m.Type == "volume" {
+			im.Name, im.Source, im.Driver = m.Source, rt.VolumePath(m.Source), "local"
+		}
+		if im.Options == nil {
+			im.Options = []string{}
+		}
+		if m.ReadOnly {
+			im.Mode = "ro"
+		}
+		v.Mounts = append(v.Mounts, im)
+	}
+	v.NetworkSettings = inspectNetwork{SandboxKey: st.NetNS, Ports: map[string][]inspectHostPort{}}
+	for _, p := range cfg.Network.Ports {
+		for i := uint16(0); i < maxU16(p.Range, 1); i++ {
+			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
+			v.NetworkSettings.Ports[key] = append(v.NetworkSettings.Ports[key], inspectHostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
+		}
+	}
+	if len(st.Networks) > 0 {
+		v.NetworkSettings.Networks = map[string]inspectNetworkDetail{}
+		for name, n := range st.Networks {
+			v.NetworkSettings.Networks[name] = inspectNetworkDetail{IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, Gateway: n.Gateway, MacAddress: n.MacAddress, NetworkID: name}
+			if v.NetworkSettings.IPAddress == "" {
+				v.NetworkSettings.IPAddress, v.NetworkSettings.IPPrefixLen = n.IPAddress, n.PrefixLen
+				v.NetworkSettings.Gateway, v.NetworkSettings.MacAddress = n.Gateway, n.MacAddress
+			}
+		}
+	}
+	ep := strings.Join(cfg.Entrypoint, " ")
+	v.Config = ctrInspectConfig{
+		Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
+		Entrypoint: ep, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: uint(cfg.StopSignal),
+		StopTimeout: cfg.StopTimeout, Tty: cfg.Terminal, OpenStdin: cfg.Stdin, CreateCommand: cfg.CreateCommand,
+	}
+	if v.Config.Hostname == "" {
+		v.Config.Hostname = shortID(cfg.ID)
+	}
+	if v.Config.Labels == nil {
+		v.Config.Labels = map[string]string{}
+	}
+	h := ctrInspectHost{
+		Binds: []string{}, CgroupParent: cfg.CgroupParent, Privileged: cfg.Privileged, ReadonlyRootfs: cfg.ReadOnly,
+		CapAdd: nonNil(cfg.CapAdd), CapDrop: nonNil(cfg.CapDrop), SecurityOpt: []string{}, Memory: cfg.Resources.Memory,
+		NanoCpus: int64(cfg.Resources.CPUs * 1e9), CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
+		ShmSize: cfg.Resources.ShmSize, AutoRemove: cfg.AutoRemove, Init: cfg.Init, Tmpfs: map[string]string{},
+		Sysctls: cfg.Sysctls, Ulimits: cfg.Ulimits, Devices: nonNil(cfg.Devices), PortBindings: v.NetworkSettings.Ports,
+	}
+	if h.ShmSize == 0 {
+		h.ShmSize = 65536000
+	}
+	if cfg.Resources.CPUs > 0 {
+		h.CpuPeriod, h.CpuQuota = 100000, int64(cfg.Resources.CPUs*100000)
+	}
+	h.RestartPolicy.Name = cfg.RestartPolicy
+	for _, m := range cfg.Mounts {
+		switch m.Type {
+		case "bind":
+			b := m.Source + ":" + m.Destination
+			if m.ReadOnly {
+				b += ":ro"
+			}
+			h.Binds = append(h.Binds, b)
+		case "tmpfs":
+			h.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
+		}
+	}
+	if cfg.NoNewPrivileges {
+		h.SecurityOpt = append(h.SecurityOpt, "no-new-privileges")
+	}
+	if cfg.Seccomp != "" {
+		h.SecurityOpt = append(h.SecurityOpt, "seccomp="+cfg.Seccomp)
+	}
+	h.CgroupMode = nsModeString(cfg, model.NSCgroup, rt.DefaultCgroupNS())
+	h.NetworkMode = nsModeString(cfg, model.NSNet, "bridge")
+	h.PidMode = nsModeString(cfg, model.NSPid, "private")
+	h.IpcMode = nsModeString(cfg, model.NSIpc, "private")
+	h.UTSMode = nsModeString(cfg, model.NSUts, "private")
+	h.UsernsMode = ""
+	v.HostConfig = h
+	return v
+}
+
+// nsModeString renders a namespace setting as podman's HostConfig does: host, private,
+// container:<id>, ns:<path>, bridge, none.
+func nsModeString(cfg *model.ContainerConfig, kind, def string) string {
+	ns, ok := cfg.Namespaces[kind]
+	if !ok || ns.Mode == "" {
+		return def
+	}
+	switch ns.Mode {
+	case model.NSModeContainer:
+		return "container:" + ns.Value
+	case model.NSModePath:
+		return "ns:" + ns.Value
+	case model.NSModeBridge:
+		if len(cfg.Network.Networks) > 0 {
+			return strings.Join(cfg.Network.Networks, ",")
+		}
+		return "bridge"
+	}
+	return ns.Mode
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func uniqStrings(s []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func maxU16(a, b uint16) uint16 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func shortID(id string) string { return truncID(id, false) }

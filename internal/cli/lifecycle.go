@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// forEachTarget runs f on every named container (or all / the latest), printing each target
+// as podman does and collecting the failures into one error.
+func forEachTarget(a *app, args []string, all, latest bool, pick func(*model.Container) bool, f func(rt *engine.Runtime, target string) error) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	targets := args
+	if all {
+		cs, err := rt.ListContainers()
+		if err != nil {
+			return err
+		}
+		targets = nil
+		for _, c := range cs {
+			if pick == nil || pick(c) {
+				targets = append(targets, c.Config.ID)
+			}
+		}
+	} else if latest {
+		c, err := rt.LatestContainer()
+		if err != nil {
+			return err
+		}
+		targets = []string{c.Config.ID}
+	} else if len(args) == 0 {
+		return usageError{errors.New("at least one container name or ID must be given (or --all / --latest)")}
+	}
+	var errs []error
+	for _, t := range targets {
+		if err := f(rt, t); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(a.stdout, t)
+	}
+	return joinErrors(a, errs)
+}
+
+// joinErrors prints every error but the last and returns the last, as podman reports several.
+func joinErrors(a *app, errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, e := range errs[:len(errs)-1] {
+		fmt.Fprintf(a.stderr, "Error: %v\n", e)
+	}
+	return errs[len(errs)-1]
+}
+
+type timeoutFlag struct {
+	set bool
+	val uint
+}
+
+func (t *timeoutFlag) ptr() *uint {
+	if !t.set {
+		return nil
+	}
+	return &t.val
+}
+
+func init() {
+	register(newStartCommand)
+	register(newStopCommand)
+	register(newKillCommand)
+	register(newPauseCommand(true))
+	register(newPauseCommand(false))
+	register(newRestartCommand)
+}
+
+func newStartCommand(a *app) *cobra.Command {
+	var attach, interactive, all bool
+	cmd := &cobra.Command{
+		Use:   "start [options] CONTAINER [CONTAINER...]",
+		Short: "Start one or more containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if attach {
+				if len(args) != 1 {
+					return usageError{errors.New("you cannot start and attach multiple containers at once")}
+				}
+				return startAttached(a, args[0], interactive)
+			}
+			return forEachTarget(a, args, all, false, func(c *model.Container) bool { return !c.State.Active() }, func(rt *engine.Runtime, t string) error {
+				_, err := rt.StartContainer(context.Background(), t, nil)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the container's output")
+	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "keep stdin open")
+	cmd.Flags().BoolVar(&all, "all", false, "start every container")
+	return cmd
+}
+
+func startAttached(a *app, target string, interactive bool) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	c, err := rt.LookupContainer(target)
+	if err != nil {
+		return err
+	}
+	streams := &engine.Streams{Stdout: a.stdout, Stderr: a.stderr}
+	if interactive && c.Config.Stdin {
+		streams.Stdin = a.stdin
+	}
+	if c.Config.Terminal {
+		defer setupTerminal(streams)()
+	}
+	stop := proxySignals(rt, c.Config.ID)
+	defer stop()
+	started, err := rt.StartContainer(context.Background(), c.Config.ID, streams)
+	if err != nil {
+		return err
+	}
+	code, err := rt.AttachWait(context.Background(), started, streams)
+	if err != nil {
+		return err
+	}
+	if c.Config.AutoRemove {
+		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+	} else {
+		rt.SyncContainer(c.Config.ID)
+	}
+	if code != 0 {
+		return &errdefs.ExitError{Code: code}
+	}
+	return nil
+}
+
+func newStopCommand(a *app) *cobra.Command {
+	var all, latest, ignore bool
+	var t timeoutFlag
+	cmd := &cobra.Command{
+		Use:   "stop [options] CONTAINER [CONTAINER...]",
+		Short: "Stop one or more containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t.set = cmd.Flags().Changed("time")
+			return forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+				_, err := rt.StopContainer(context.Background(), target, t.ptr())
+				if ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+					return nil
+				}
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "stop every running container")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "ignore containers that do not exist")
+	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the container")
+	return cmd
+}
+
+func newKillCommand(a *app) *cobra.Command {
+	var all, latest bool
+	var sig string
+	cmd := &cobra.Command{
+		Use:   "kill [options] CONTAINER [CONTAINER...]",
+		Short: "Send a signal to one or more containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := engine.ParseSignal(sig)
+			if err != nil {
+				return err
+			}
+			return forEachTarget(a, args, all, latest, func(c *model.Container) bool { return c.State.Active() }, func(rt *engine.Runtime, t string) error {
+				_, err := rt.KillContainer(context.Background(), t, s)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "signal every running container")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().StringVarP(&sig, "signal", "s", "KILL", "signal to send")
+	return cmd
+}
+
+func newPauseCommand(pause bool) func(a *app) *cobra.Command {
+	return func(a *app) *cobra.Command {
+		var all bool
+		use, short := "pause", "Pause all the processes in one or more containers"
+		if !pause {
+			use, short = "unpause", "Unpause the processes in one or more containers"
+		}
+		cmd := &cobra.Command{
+			Use:   use + " [options] CONTAINER [CONTAINER...]",
+			Short: short,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				want := model.StatusRunning
+				if !pause {
+					want = model.StatusPaused
+				}
+				return forEachTarget(a, args, all, false, func(c *model.Container) bool { return c.State.Status == want }, func(rt *engine.Runtime, t string) error {
+					var err error
+					if pause {
+						_, err = rt.PauseContainer(context.Background(), t)
+					} else {
+						_, err = rt.UnpauseContainer(context.Background(), t)
+					}
+					return err
+				})
+			},
+		}
+		cmd.Flags().BoolVarP(&all, "all", "a", false, "act on every container")
+		return cmd
+	}
+}
+
+func newRestartCommand(a *app) *cobra.Command {
+	var all, latest, running bool
+	var t timeoutFlag
+	cmd := &cobra.Command{
+		Use:   "restart [options] CONTAINER [CONTAINER...]",
+		Short: "Restart one or more containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t.set = cmd.Flags().Changed("time")
+			return forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !running || c.State.Active() }, func(rt *engine.Runtime, target string) error {
+				_, err := rt.RestartContainer(context.Background(), target, t.ptr())
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "restart every container")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().BoolVar(&running, "running", false, "with --all, only running containers")
+	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the container")
+	return cmd
+}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/errdefs"
+)
+
+func init() { register(newLoadCommand) }
+
+type loadOptions struct {
+	input string
+	quiet bool
+}
+
+// newLoadCommand is `load [-i FILE]`: a docker-archive or oci-archive from a file or stdin.
+func newLoadCommand(a *app) *cobra.Command {
+	var o loadOptions
+	cmd := &cobra.Command{
+		Use:   "load [options]",
+		Short: "Load image(s) from a tar archive",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var r io.Reader = a.stdin
+			if o.input != "" && o.input != "-" {
+				f, err := os.Open(o.input)
+				if err != nil {
+					return fmt.Errorf("load: %w", err)
+				}
+				defer f.Close()
+				r = f
+			} else if f, ok := a.stdin.(*os.File); ok && isTerminal(f) {
+				return fmt.Errorf("cannot read from terminal, use command-line redirection or the --input flag: %w", errdefs.ErrInvalid)
+			}
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			imgs, err := rt.ImageLoad(r)
+			if err != nil {
+				return err
+			}
+			for _, img := range imgs {
+				if len(img.Names) == 0 {
+					fmt.Fprintf(a.stdout, "Loaded image: sha256:%s\n", img.ID)
+				}
+				for _, n := range img.Names {
+					fmt.Fprintf(a.stdout, "Loaded image: %s\n", n)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&o.input, "input", "i", "", "read from this file instead of stdin")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "suppress the progress output")
+	return cmd
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+func init() {
+	register(newWaitCommand)
+	register(newRenameCommand)
+	register(newTopCommand)
+}
+
+func newWaitCommand(a *app) *cobra.Command {
+	var conditions []string
+	var latest, ignore bool
+	var interval string
+	cmd := &cobra.Command{
+		Use:   "wait [options] CONTAINER [CONTAINER...]",
+		Short: "Wait for containers to stop and print their exit codes",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			if latest {
+				c, err := rt.LatestContainer()
+				if err != nil {
+					return err
+				}
+				args = []string{c.Config.ID}
+			}
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("wait needs a container name or ID")}
+			}
+			var errs []error
+			for _, t := range args {
+				code, err := rt.WaitContainer(context.Background(), t, conditions)
+				if err != nil {
+					if ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+						fmt.Fprintln(a.stdout, -1)
+						continue
+					}
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(a.stdout, code)
+			}
+			return joinErrors(a, errs)
+		},
+	}
+	cmd.Flags().StringSliceVar(&conditions, "condition", nil, "condition to wait for: created, running, paused, stopped, exited")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().BoolVar(&ignore, "ignore", false, "ignore containers that do not exist")
+	cmd.Flags().StringVarP(&interval, "interval", "i", "250ms", "polling interval (accepted for compatibility)")
+	return cmd
+}
+
+func newRenameCommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rename CONTAINER NAME",
+		Short: "Rename a container",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			return rt.RenameContainer(context.Background(), args[0], args[1])
+		},
+	}
+}
+
+func newTopCommand(a *app) *cobra.Command {
+	var latest bool
+	cmd := &cobra.Command{
+		Use:   "top [options] CONTAINER [FORMAT-DESCRIPTORS|ARGS...]",
+		Short: "Display the running processes of a container",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			target := ""
+			if latest {
+				c, err := rt.LatestContainer()
+				if err != nil {
+					return err
+				}
+				target = c.Config.ID
+			} else {
+				if len(args) == 0 {
+					return usageError{fmt.Errorf("top needs a container name or ID")}
+				}
+				target, args = args[0], args[1:]
+			}
+			c, err := rt.LookupContainer(target)
+			if err != nil {
+				return err
+			}
+			if !c.State.Active() {
+				return fmt.Errorf("top can only be used on running containers: %w", errdefs.ErrWrongState)
+			}
+			rows, err := rt.Top([]*model.Container{c}, splitDescriptors(args))
+			if err != nil {
+				return err
+			}
+			return printRows(a, rows)
+		},
+	}
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	return cmd
+}
+
+func splitDescriptors(args []string) []string {
+	var out []string
+	for _, a := range args {
+		for _, d := range strings.Split(a, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+func printRows(a *app, rows [][]string) error {
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 3, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}

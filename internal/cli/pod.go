@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+func newPodCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pod",
+		Short: "Manage pods",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newPodCreateCommand(a), newPodPsCommand(a), newPodInspectCommand(a), newPodRmCommand(a),
+		newPodPruneCommand(a), newPodTopCommand(a), newPodStatsCommand(a), newPodLogsCommand(a),
+		existsCommand(a, "POD", func(name string) (bool, error) {
+			rt, err := a.engine()
+			if err != nil {
+				return false, err
+			}
+			return rt.PodExists(name)
+		}))
+	for _, v := range []podVerb{
+		{"start", "Start one or more pods", false, func(rt *engine.Runtime, id string, t *uint, sig string) error {
+			_, err := rt.StartPod(context.Background(), id)
+			return err
+		}},
+		{"stop", "Stop one or more pods", true, func(rt *engine.Runtime, id string, t *uint, sig string) error {
+			_, err := rt.StopPod(context.Background(), id, t)
+			return err
+		}},
+		{"restart", "Restart one or more pods", true, func(rt *engine.Runtime, id string, t *uint, sig string) error {
+			_, err := rt.RestartPod(context.Background(), id, t)
+			return err
+		}},
+		{"kill", "Send a signal to the containers of one or more pods", false, func(rt *engine.Runtime, id string, t *uint, sig string) error {
+			s, err := engine.ParseSignal(sig)
+			if err != nil {
+				return err
+			}
+			_, err = rt.KillPod(context.Background(), id, s)
+			return err
+		}},
+		{"pause", "Pause one or more pods", false, func(rt *engine.Runtime, id string, t *uint, sig string) error {
+			_, err := rt.PausePod(context.Background(), id, true)
+			return err
+		}},
+		{"unpause", "Unpause one or more pods", false, func(rt *engine.Runtime, id string, t *uint, sig string) error {
+			_, err := rt.PausePod(context.Background(), id, false)
+			return err
+		}},
+	} {
+		cmd.AddCommand(newPodVerbCommand(a, v))
+	}
+	return cmd
+}
+
+type podVerb struct {
+	name, short string
+	timeout     bool
+	do          func(rt *engine.Runtime, id string, timeout *uint, sig string) error
+}
+
+// podTargets resolves the pods a verb acts on: the named ones, all, or the latest.
+func podTargets(rt *engine.Runtime, args []string, all, latest bool) ([]string, error) {
+	switch {
+	case all:
+		pods, err := rt.ListPods()
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, p := range pods {
+			ids = append(ids, p.Pod.Config.ID)
+		}
+		return ids, nil
+	case latest:
+		p, err := rt.LatestPod()
+		if err != nil {
+			return nil, err
+		}
+		return []string{p.Config.ID}, nil
+	case len(args) == 0:
+		return nil, usageError{errors.New("at least one pod name or ID must be given (or --all / --latest)")}
+	}
+	return args, nil
+}
+
+func newPodVerbCommand(a *app, v podVerb) *cobra.Command {
+	var all, latest, ignore bool
+	var t timeoutFlag
+	var sig string
+	cmd := &cobra.Command{
+		Use:   v.name + " [options] POD [POD...]",
+		Short: v.short,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			t.set = cmd.Flags().Changed("time")
+			targets, err := podTargets(rt, args, all, latest)
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, id := range targets {
+				err := v.do(rt, id, t.ptr(), sig)
+				if err != nil && ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(a.stdout, podPrintID(rt, id, all || latest))
+			}
+			return joinErrors(a, errs)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&all, "all", "a", false, "act on every pod")
+	f.BoolVarP(&latest, "latest", "l", false, "act on the latest pod")
+	if v.timeout {
+		f.UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the containers")
+		f.BoolVarP(&ignore, "ignore", "i", false, "ignore pods that do not exist")
+	}
+	if v.name == "kill" {
+		f.StringVarP(&sig, "signal", "s", "KILL", "signal to send")
+	}
+	return cmd
+}
+
+// podPrintID prints what podman prints after a pod verb: the full ID.
+func podPrintID(rt *engine.Runtime, nameOrID string, _ bool) string {
+	if p, err := rt.LookupPod(nameOrID); err == nil {
+		return p.Config.ID
+	}
+	return nameOrID
+}
+
+func newPodRmCommand(a *app) *cobra.Command {
+	var all, force, ignore, latest bool
+	var t timeoutFlag
+	var podIDFiles []string
+	cmd := &cobra.Command{
+		Use:   "rm [options] POD [POD...]",
+		Short: "Remove one or more stopped pods and their containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			t.set = cmd.Flags().Changed("time")
+			for _, f := range podIDFiles {
+				if id, err := readIDFile(f); err == nil {
+					args = append(args, id)
+				} else if !ignore {
+					return err
+				}
+			}
+			targets, err := podTargets(rt, args, all, latest)
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, id := range targets {
+				p, err := rt.LookupPod(id)
+				if err != nil {
+					if ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+						continue
+					}
+					errs = append(errs, err)
+					continue
+				}
+				if err := rt.RemovePod(context.Background(), p.Config.ID, engine.PodRemoveOptions{Force: force, Timeout: t.ptr()}); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(a.stdout, p.Config.ID)
+			}
+			return joinErrors(a, errs)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&all, "all", "a", false, "remove every pod")
+	f.BoolVarP(&force, "force", "f", false, "stop running containers first")
+	f.BoolVarP(&ignore, "ignore", "i", false, "ignore pods that do not exist")
+	f.BoolVarP(&latest, "latest", "l", false, "act on the latest pod")
+	f.UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the containers")
+	f.StringArrayVar(&podIDFiles, "pod-id-file", nil, "read the pod ID from this file")
+	return cmd
+}
+
+func newPodPruneCommand(a *app) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "prune [options]",
+		Short: "Remove every stopped pod",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			ids, err := rt.PrunePods(context.Background())
+			for _, id := range ids {
+				fmt.Fprintln(a.stdout, id)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	return cmd
+}
+
+func newPodTopCommand(a *app) *cobra.Command {
+	var latest bool
+	cmd := &cobra.Command{
+		Use:   "top [options] POD [FORMAT-DESCRIPTORS...]",
+		Short: "Display the running processes of the containers in a pod",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			var target string
+			if latest {
+				p, err := rt.LatestPod()
+				if err != nil {
+					return err
+				}
+				target = p.Config.ID
+			} else {
+				if len(args) == 0 {
+					return usageError{errors.New("top needs a pod name or ID")}
+				}
+				target, args = args[0], args[1:]
+			}
+			info, err := rt.InspectPod(target)
+			if err != nil {
+				return err
+			}
+			var running []*model.Container
+			for _, m := range info.Members {
+				if m.State.Active() {
+					running = append(running, m)
+				}
+			}
+			if len(running) == 0 {
+				return fmt.Errorf("pod %s is not running: %w", info.Pod.Config.Name, errdefs.ErrWrongState)
+			}
+			rows, err := rt.Top(running, splitDescriptors(args))
+			if err != nil {
+				return err
+			}
+			return printRows(a, rows)
+		},
+	}
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest pod")
+	return cmd
+}
+
+func readIDFile(path string) (string, error) {
+	b, err := readFileTrim(path)
+	if err != nil {
+		return "", fmt.Errorf("reading ID file: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/model"
+)
+
+type podCreateOptions struct {
+	name, hostname, infraImage, infraCommand, infraName, podIDFile string
+	exitPolicy, cgroupParent, memory, cpusetCpus, shmSize          string
+	pid, uts, network, ip, mac, restart                            string
+	labels, labelFiles, volumes, devices, sysctls, securityOpts    []string
+	publish, dns, dnsSearch, dnsOpt, addHosts                      []string
+	share                                                          string
+	shareParent, infra, replace, noHosts                           bool
+	cpus                                                           float64
+	pidsLimit                                                      int64
+}
+
+// validShareKinds are the namespaces a pod can share.
+var validShareKinds = []string{"cgroup", "ipc", "net", "pid", "uts"}
+
+// parseShare turns --share into the set of shared kinds: a leading + adds to the default
+// (ipc, net, uts); none or empty shares nothing.
+func parseShare(s string, changed bool) (map[string]bool, error) {
+	out := map[string]bool{}
+	if !changed {
+		s = "ipc,net,uts"
+	}
+	s = strings.TrimSpace(s)
+	if s == "" || s == "none" {
+		return out, nil
+	}
+	if strings.HasPrefix(s, "+") {
+		s = "ipc,net,uts," + strings.TrimPrefix(s, "+")
+	}
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		ok := false
+		for _, v := range validShareKinds {
+			if k == v {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, invalid("invalid kernel namespace to share %q: valid ones are %s (or none)", k, strings.Join(validShareKinds, ", "))
+		}
+		out[k] = true
+	}
+	return out, nil
+}
+
+func init() { register(newPodCommand) }
+
+func newPodCreateCommand(a *app) *cobra.Command {
+	var o podCreateOptions
+	cmd := &cobra.Command{
+		Use:   "create [options] [NAME]",
+		Short: "Create a new empty pod",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if o.name != "" && o.name != args[0] {
+					return usageError{fmt.Errorf("cannot give a pod name both as --name and as an argument")}
+				}
+				o.name = args[0]
+			}
+			cfg, err := o.toConfig(cmd.Flags().Changed)
+			if err != nil {
+				return err
+			}
+			cfg.CreateCommand = a.args
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			p, err := rt.CreatePod(context.Background(), cfg, engine.PodCreateOptions{Replace: o.replace})
+			if err != nil {
+				return err
+			}
+			if o.podIDFile != "" {
+				if err := os.WriteFile(o.podIDFile, []byte(p.Config.ID), 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(a.stdout, p.Config.ID)
+			return nil
+		},
+	}
+	noHelpShorthand(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&o.name, "name", "n", "", "name of the pod")
+	f.StringVar(&o.hostname, "hostname", "", "hostname of the pod (shared through uts)")
+	f.StringArrayVarP(&o.labels, "label", "l", nil, "set a label (KEY=VALUE)")
+	f.StringArrayVar(&o.labelFiles, "label-file", nil, "read labels from a file")
+	f.StringVar(&o.share, "share", "", "namespaces to share: cgroup, ipc, net, pid, uts (default ipc,net,uts; +KIND adds; none)")
+	f.BoolVar(&o.shareParent, "share-parent", true, "make the pod cgroup every member's cgroup parent")
+	f.BoolVar(&o.infra, "infra", true, "create an infra container to hold the shared namespaces")
+	f.StringVar(&o.infraImage, "infra-image", "", "image of the infra container (default: none, catatonit in an empty rootfs)")
+	f.StringVar(&o.infraCommand, "infra-command", "", "command of the infra container")
+	f.StringVar(&o.infraName, "infra-name", "", "name of the infra container")
+	f.StringVar(&o.podIDFile, "pod-id-file", "", "write the pod ID to this file")
+	f.BoolVar(&o.replace, "replace", false, "replace an existing pod of the same name")
+	f.StringVar(&o.exitPolicy, "exit-policy", "continue", "when the last container exits: continue or stop the pod")
+	f.StringVar(&o.cgroupParent, "cgroup-parent", "", "parent of the pod cgroup")
+	f.Float64Var(&o.cpus, "cpus", 0, "CPUs for the whole pod")
+	f.StringVar(&o.cpusetCpus, "cpuset-cpus", "", "CPUs the pod may use")
+	f.StringVarP(&o.memory, "memory", "m", "", "memory limit of the whole pod")
+	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "process limit of the whole pod")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "volume for every member: SRC:DST[:ro]")
+	f.StringArrayVar(&o.devices, "device", nil, "host device for every member")
+	f.StringArrayVar(&o.sysctls, "sysctl", nil, "sysctl for every member")
+	f.StringVar(&o.shmSize, "shm-size", "", "size of /dev/shm")
+	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "security option for every member")
+	f.StringVar(&o.pid, "pid", "", "PID namespace of the pod: host or private")
+	f.StringVar(&o.uts, "uts", "", "UTS namespace of the pod: host or private")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of the pod: [hostIP:][hostPort:]containerPort[/proto]")
+	f.StringVar(&o.network, "network", "", "network of the pod: bridge, host, none, NAME[,NAME], ns:PATH")
+	f.StringVar(&o.network, "net", "", "alias of --network")
+	f.StringVar(&o.ip, "ip", "", "static IPv4 address of the pod")
+	f.StringVar(&o.mac, "mac-address", "", "static MAC address of the pod")
+	f.StringArrayVar(&o.dns, "dns", nil, "DNS server of the pod")
+	f.StringArrayVar(&o.dnsSearch, "dns-search", nil, "DNS search domain of the pod")
+	f.StringArrayVar(&o.dnsOpt, "dns-option", nil, "DNS option of the pod")
+	f.StringArrayVar(&o.addHosts, "add-host", nil, "add HOST:IP to the pod's /etc/hosts")
+	f.BoolVar(&o.noHosts, "no-hosts", false, "do not manage /etc/hosts")
+	f.StringVar(&o.restart, "restart", "", "restart policy of the members")
+	return cmd
+}
+
+func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig, error) {
+	share, err := parseShare(o.share, changed("share"))
+	if err != nil {
+		return nil, err
+	}
+	cfg := &model.PodConfig{
+		Name: o.name, Hostname: o.hostname, UsePodCgroup: o.shareParent, HasInfra: o.infra,
+		InfraImage: o.infraImage, InfraName: o.infraName, ExitPolicy: o.exitPolicy, CgroupParent: o.cgroupParent,
+		ShareCgroup: share["cgroup"], ShareIpc: share["ipc"], ShareNet: share["net"], SharePid: share["pid"], ShareUts: share["uts"],
+		Volumes: o.volumes, Devices: o.devices, SecurityOpts: o.securityOpts, RestartPolicy: o.restart,
+		NetworkMode: o.network,
+	}
+	if !o.infra && !changed("share") {
+		cfg.ShareCgroup, cfg.ShareIpc, cfg.ShareNet, cfg.SharePid, cfg.ShareUts = false, false, false, false, false
+	}
+	if o.infraCommand != "" {
+		if strings.HasPrefix(o.infraCommand, "[") {
+			if err := jsonUnmarshal(o.infraCommand, &cfg.InfraCommand); err != nil {
+				return nil, invalid("invalid --infra-command %q: %v", o.infraCommand, err)
+			}
+		} else {
+			cfg.InfraCommand = strings.Fields(o.infraCommand)
+		}
+	}
+	labels := append([]string{}, o.labels...)
+	for _, fn := range o.labelFiles {
+		fh, err := os.Open(fn)
+		if err != nil {
+			return nil, fmt.Errorf("--label-file: %w", err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+				labels = append(labels, l)
+			}
+		}
+		fh.Close()
+	}
+	if cfg.Labels, err = parseKV(labels, "label"); err != nil {
+		return nil, err
+	}
+	if len(o.sysctls) > 0 {
+		if cfg.Sysctls, err = parseKV(o.sysctls, "sysctl"); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range o.volumes {
+		if _, err := engine.ParseVolume(v); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range o.securityOpts {
+		if err := engine.ApplySecurityOpt(&model.ContainerConfig{}, s); err != nil {
+			return nil, err
+		}
+	}
+	if o.memory != "" {
+		if cfg.Resources.Memory, err = engine.ParseSize(o.memory); err != nil {
+			return nil, invalid("invalid --memory %q: use a number with an optional unit (b, k, m, g)", o.memory)
+		}
+	}
+	if o.shmSize != "" {
+		if cfg.Resources.ShmSize, err = engine.ParseSize(o.shmSize); err != nil {
+			return nil, err
+		}
+	}
+	if o.cpus < 0 {
+		return nil, invalid("invalid --cpus %v", o.cpus)
+	}
+	cfg.Resources.CPUs, cfg.Resources.CpusetCpus, cfg.Resources.PidsLimit = o.cpus, o.cpusetCpus, o.pidsLimit
+	for _, m := range []struct {
+		v, name string
+		dst     *string
+	}{{o.pid, "pid", &cfg.PidMode}, {o.uts, "uts", &cfg.UtsMode}} {
+		switch m.v {
+		case "", "private", "host":
+			*m.dst = m.v
+		default:
+			return nil, invalid("invalid --%s %q for a pod (host, private)", m.name, m.v)
+		}
+	}
+	// Network settings are kept by the infra container (pod.go's InfraConfig).
+	fake := &createFlags{publish: o.publish, dns: o.dns, dnsSearch: o.dnsSearch, dnsOpt: o.dnsOpt, addHosts: o.addHosts,
+		noHosts: o.noHosts, ip: o.ip, mac: o.mac}
+	if o.network != "" {
+		fake.networks = []string{o.network}
+	}
+	ctr := &model.ContainerConfig{Namespaces: map[string]model.Namespace{}}
+	if err := fake.applyNetwork(ctr, false); err != nil {
+		return nil, err
+	}
+	cfg.Infra = ctr.Network
+	if len(cfg.Infra.Ports) > 0 && !cfg.ShareNet {
+		return nil, invalid("published ports need the pod to share its network namespace (--share net)")
+	}
+	if (o.network == "host" || o.network == "none") && (o.ip != "" || o.mac != "") {
+		return nil, invalid("--ip and --mac-address need a bridge network")
+	}
+	return cfg, nil
+}

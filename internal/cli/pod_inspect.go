@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+)
+
+// podInspect has podman's `pod inspect` keys.
+type podInspect struct {
+	ID               string            `json:"Id"`
+	Name             string            `json:"Name"`
+	Namespace        string            `json:"Namespace"`
+	Created          time.Time         `json:"Created"`
+	CreateCommand    []string          `json:"CreateCommand"`
+	ExitPolicy       string            `json:"ExitPolicy"`
+	State            string            `json:"State"`
+	Hostname         string            `json:"Hostname"`
+	Labels           map[string]string `json:"Labels"`
+	CreateCgroup     bool              `json:"CreateCgroup"`
+	CgroupParent     string            `json:"CgroupParent"`
+	CgroupPath       string            `json:"CgroupPath"`
+	CreateInfra      bool              `json:"CreateInfra"`
+	InfraContainerID string            `json:"InfraContainerID"`
+	InfraConfig      *podInfraConfig   `json:"InfraConfig,omitempty"`
+	SharedNamespaces []string          `json:"SharedNamespaces"`
+	NumContainers    int               `json:"NumContainers"`
+	Containers       []podInspectCtr   `json:"Containers"`
+	LockNumber       string            `json:"LockNumber"`
+	CPUPeriod        uint64            `json:"CPUPeriod,omitempty"`
+	CPUQuota         int64             `json:"CPUQuota,omitempty"`
+	CPUSetCPUs       string            `json:"CPUSetCPUs,omitempty"`
+	MemoryLimit      uint64            `json:"MemoryLimit,omitempty"`
+	PidsLimit        int64             `json:"PidsLimit,omitempty"`
+	Mounts           []string          `json:"mounts,omitempty"`
+	Devices          []string          `json:"devices,omitempty"`
+	ShmSize          int64             `json:"shm_size,omitempty"`
+	SecurityOpts     []string          `json:"security_opt,omitempty"`
+}
+
+type podInfraConfig struct {
+	PortBindings       map[string][]inspectHostPort `json:"PortBindings"`
+	HostNetwork        bool                         `json:"HostNetwork"`
+	StaticIP           string                       `json:"StaticIP"`
+	StaticMAC          string                       `json:"StaticMAC"`
+	NoManageResolvConf bool                         `json:"NoManageResolvConf"`
+	DNSServer          []string                     `json:"DNSServer"`
+	DNSSearch          []string                     `json:"DNSSearch"`
+	DNSOption          []string                     `json:"DNSOption"`
+	NoManageHosts      bool                         `json:"NoManageHosts"`
+	HostAdd            []string                     `json:"HostAdd"`
+	Networks           []string                     `json:"Networks"`
+	NetworkOptions     map[string][]string          `json:"NetworkOptions"`
+	PidNS              string                       `json:"pid_ns,omitempty"`
+	UtsNS              string                       `json:"uts_ns,omitempty"`
+}
+
+type podInspectCtr struct {
+	ID    string `json:"Id"`
+	Name  string `json:"Name"`
+	State string `json:"State"`
+}
+
+func newPodInspectCommand(a *app) *cobra.Command {
+	var format string
+	var latest bool
+	cmd := &cobra.Command{
+		Use:   "inspect [options] POD [POD...]",
+		Short: "Display the configuration of pods",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			if latest {
+				p, err := rt.LatestPod()
+				if err != nil {
+					return err
+				}
+				args = []string{p.Config.ID}
+			}
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("pod inspect needs a pod name or ID")}
+			}
+			var values []any
+			var errs []error
+			for _, name := range args {
+				p, err := rt.InspectPod(name)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				values = append(values, podInspectView(p))
+			}
+			if len(values) == 1 && (format == "" || format == "json") {
+				// podman 4.3 prints a single pod as an object.
+				if err := printJSON(a.stdout, values[0]); err != nil {
+					return err
+				}
+			} else if len(values) > 0 {
+				if err := renderEach(a.stdout, format, values); err != nil {
+					return err
+				}
+			}
+			return joinErrors(a, errs)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "inspect the latest pod")
+	return cmd
+}
+
+func podInspectView(p *engine.PodInfo) *podInspect {
+	cfg, st := p.Pod.Config, p.Pod.State
+	v := &podInspect{
+		ID: cfg.ID, Name: cfg.Name, Namespace: cfg.Namespace, Created: cfg.Created, CreateCommand: cfg.CreateCommand,
+		ExitPolicy: cfg.ExitPolicy, State: p.Status, Hostname: cfg.Hostname, Labels: cfg.Labels,
+		CreateCgroup: cfg.UsePodCgroup, CgroupParent: cfg.CgroupParent, CgroupPath: st.CgroupPath,
+		CreateInfra: cfg.HasInfra, InfraContainerID: st.InfraContainerID, SharedNamespaces: nonNil(cfg.SharedKinds()),
+		NumContainers: len(p.Members), Containers: []podInspectCtr{}, LockNumber: cfg.ID,
+		CPUSetCPUs: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit, Mounts: cfg.Volumes, Devices: cfg.Devices,
+		ShmSize: cfg.Resources.ShmSize, SecurityOpts: cfg.SecurityOpts,
+	}
+	if v.Labels == nil {
+		v.Labels = map[string]string{}
+	}
+	if cfg.Resources.CPUs > 0 {
+		v.CPUPeriod, v.CPUQuota = 100000, int64(cfg.Resources.CPUs*100000)
+	}
+	if cfg.Resources.Memory > 0 {
+		v.MemoryLimit = uint64(cfg.Resources.Memory)
+	}
+	for _, m := range p.Members {
+		v.Containers = append(v.Containers, podInspectCtr{ID: m.Config.ID, Name: m.Config.Name, State: m.State.Status})
+	}
+	if cfg.HasInfra {
+		n := cfg.Infra
+		ic := &podInfraConfig{
+			PortBindings: map[string][]inspectHostPort{}, HostNetwork: cfg.NetworkMode == "host", StaticIP: n.StaticIP,
+			StaticMAC: n.StaticMAC, DNSServer: nonNil(n.DNSServers), DNSSearch: nonNil(n.DNSSearch), DNSOption: nonNil(n.DNSOptions),
+			NoManageHosts: n.NoHosts, HostAdd: nonNil(n.AddHosts), Networks: nonNil(n.Networks), PidNS: cfg.PidMode, UtsNS: cfg.UtsMode,
+		}
+		for _, pm := range n.Ports {
+			for i := uint16(0); i < maxU16(pm.Range, 1); i++ {
+				key := fmt.Sprintf("%d/%s", pm.ContainerPort+i, pm.Protocol)
+				ic.PortBindings[key] = append(ic.PortBindings[key], inspectHostPort{HostIP: pm.HostIP, HostPort: fmt.Sprint(pm.HostPort + i)})
+			}
+		}
+		if len(ic.Networks) == 0 && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
+			ic.Networks = []string{"pea"}
+		}
+		v.InfraConfig = ic
+	}
+	return v
+}

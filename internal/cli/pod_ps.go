@@ -1,0 +1,281 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/model"
+)
+
+// podPsRow has podman's `pod ps --format` field names.
+type podPsRow struct {
+	ID, Name, Status, Created, InfraID, Cgroup, Namespace string
+	NumberOfContainers                                    int
+	Labels                                                map[string]string
+	ContainerNames, ContainerIds, ContainerStatuses       string
+	Networks                                              string
+	CreatedAt                                             time.Time
+}
+
+// podPsJSON is one element of `pod ps --format json`.
+type podPsJSON struct {
+	Cgroup     string            `json:"Cgroup"`
+	Containers []podPsJSONCtr    `json:"Containers"`
+	Created    time.Time         `json:"Created"`
+	ID         string            `json:"Id"`
+	InfraID    string            `json:"InfraId"`
+	Name       string            `json:"Name"`
+	Namespace  string            `json:"Namespace"`
+	Networks   []string          `json:"Networks"`
+	Status     string            `json:"Status"`
+	Labels     map[string]string `json:"Labels"`
+}
+
+type podPsJSONCtr struct {
+	ID     string `json:"Id"`
+	Names  string `json:"Names"`
+	Status string `json:"Status"`
+}
+
+type podPsOptions struct {
+	quiet, noTrunc, noHeading, ctrNames, ctrIDs, ctrStatus, ns, latest bool
+	format, sortBy                                                     string
+	filters                                                            []string
+}
+
+func newPodPsCommand(a *app) *cobra.Command {
+	var o podPsOptions
+	cmd := &cobra.Command{
+		Use:     "ps [options]",
+		Aliases: []string{"ls", "list"},
+		Short:   "List pods",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPodPs(a, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print the IDs only")
+	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate IDs")
+	f.BoolVarP(&o.noHeading, "noheading", "n", false, "do not print the header")
+	f.BoolVar(&o.ctrNames, "ctr-names", false, "show the names of the containers")
+	f.BoolVar(&o.ctrIDs, "ctr-ids", false, "show the IDs of the containers")
+	f.BoolVar(&o.ctrStatus, "ctr-status", false, "show the statuses of the containers")
+	f.BoolVar(&o.ns, "ns", false, "show the namespace information (cgroup path)")
+	f.BoolVarP(&o.latest, "latest", "l", false, "show the latest pod")
+	f.StringVar(&o.format, "format", "", "format with a Go template or json")
+	f.StringVar(&o.sortBy, "sort", "created", "sort by created, id, name, number, status")
+	f.StringArrayVarP(&o.filters, "filter", "f", nil, "filter: id=, name=, label=, status=, ctr-names=, ctr-ids=, ctr-status=, ctr-number=")
+	return cmd
+}
+
+func runPodPs(a *app, o *podPsOptions) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	pods, err := rt.ListPods()
+	if err != nil {
+		return err
+	}
+	match, err := podFilter(o.filters)
+	if err != nil {
+		return err
+	}
+	var sel []*engine.PodInfo
+	for _, p := range pods {
+		if match(p) {
+			sel = append(sel, p)
+		}
+	}
+	sortPods(sel, o.sortBy)
+	if o.latest && len(sel) > 0 {
+		latest := sel[0]
+		for _, p := range sel {
+			if p.Pod.Config.Created.After(latest.Pod.Config.Created) {
+				latest = p
+			}
+		}
+		sel = []*engine.PodInfo{latest}
+	}
+	if o.quiet {
+		for _, p := range sel {
+			fmt.Fprintln(a.stdout, truncID(p.Pod.Config.ID, o.noTrunc))
+		}
+		return nil
+	}
+	if o.format == "json" {
+		js := make([]podPsJSON, 0, len(sel))
+		for _, p := range sel {
+			js = append(js, toPodPsJSON(p))
+		}
+		return printJSON(a.stdout, js)
+	}
+	rows := make([]any, 0, len(sel))
+	for _, p := range sel {
+		rows = append(rows, toPodPsRow(p, o.noTrunc))
+	}
+	def := "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.NumberOfContainers}}"
+	if o.ns {
+		def = "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.Cgroup}}\t{{.NumberOfContainers}}"
+	}
+	if o.ctrNames || o.ctrIDs || o.ctrStatus {
+		def = "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}"
+		if o.ctrIDs {
+			def += "\t{{.ContainerIds}}"
+		}
+		if o.ctrNames {
+			def += "\t{{.ContainerNames}}"
+		}
+		if o.ctrStatus {
+			def += "\t{{.ContainerStatuses}}"
+		}
+	}
+	return render(a.stdout, o.format, o.noHeading, rows, nil, table{format: def, headers: map[string]string{
+		"ID": "POD ID", "InfraID": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS", "ContainerIds": "IDS",
+		"ContainerNames": "NAMES", "ContainerStatuses": "STATUS", "Cgroup": "CGROUP",
+	}})
+}
+
+func toPodPsRow(p *engine.PodInfo, noTrunc bool) *podPsRow {
+	cfg := p.Pod.Config
+	row := &podPsRow{
+		ID: truncID(cfg.ID, noTrunc), Name: cfg.Name, Status: p.Status, Created: ago(cfg.Created),
+		InfraID: truncID(p.Pod.State.InfraContainerID, noTrunc), Cgroup: p.Pod.State.CgroupPath, Namespace: cfg.Namespace,
+		NumberOfContainers: len(p.Members), Labels: cfg.Labels, CreatedAt: cfg.Created,
+		Networks: strings.Join(cfg.Infra.Networks, ","),
+	}
+	var names, ids, sts []string
+	for _, m := range p.Members {
+		names = append(names, m.Config.Name)
+		ids = append(ids, truncID(m.Config.ID, noTrunc))
+		sts = append(sts, m.State.Status)
+	}
+	row.ContainerNames, row.ContainerIds, row.ContainerStatuses = strings.Join(names, ","), strings.Join(ids, ","), strings.Join(sts, ",")
+	return row
+}
+
+func toPodPsJSON(p *engine.PodInfo) podPsJSON {
+	cfg := p.Pod.Config
+	j := podPsJSON{Cgroup: p.Pod.State.CgroupPath, Created: cfg.Created, ID: cfg.ID, InfraID: p.Pod.State.InfraContainerID,
+		Name: cfg.Name, Namespace: cfg.Namespace, Networks: nonNil(cfg.Infra.Networks), Status: p.Status, Labels: cfg.Labels,
+		Containers: []podPsJSONCtr{}}
+	if j.Labels == nil {
+		j.Labels = map[string]string{}
+	}
+	for _, m := range p.Members {
+		j.Containers = append(j.Containers, podPsJSONCtr{ID: m.Config.ID, Names: m.Config.Name, Status: m.State.Status})
+	}
+	return j
+}
+
+func sortPods(ps []*engine.PodInfo, by string) {
+	key := func(p *engine.PodInfo) string {
+		switch by {
+		case "id":
+			return p.Pod.Config.ID
+		case "name":
+			return p.Pod.Config.Name
+		case "number":
+			return fmt.Sprintf("%09d", len(p.Members))
+		case "status":
+			return p.Status
+		}
+		return p.Pod.Config.Created.Format(time.RFC3339Nano)
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		if by == "created" || by == "" {
+			return key(ps[i]) > key(ps[j]) // newest first, as podman
+		}
+		return key(ps[i]) < key(ps[j])
+	})
+}
+
+func podFilter(filters []string) (func(*engine.PodInfo) bool, error) {
+	byKey := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, invalid("invalid filter %q: want KEY=VALUE", f)
+		}
+		switch k {
+		case "id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network", "until":
+		default:
+			return nil, invalid("invalid pod filter %q (id, name, label, status, ctr-names, ctr-ids, ctr-status, ctr-number)", k)
+		}
+		if k == "status" {
+			switch v {
+			case "stopped", "running", "paused", "exited", "dead", "created", "degraded":
+			default:
+				return nil, invalid("invalid pod status %q (created, running, paused, stopped, exited, dead, degraded)", v)
+			}
+		}
+		byKey[k] = append(byKey[k], v)
+	}
+	return func(p *engine.PodInfo) bool {
+		for k, vals := range byKey {
+			ok := false
+			for _, v := range vals {
+				if podMatch(p, k, v) {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func podMatch(p *engine.PodInfo, k, v string) bool {
+	cfg := p.Pod.Config
+	anyMember := func(f func(*model.Container) bool) bool {
+		for _, m := range p.Members {
+			if f(m) {
+				return true
+			}
+		}
+		return false
+	}
+	switch k {
+	case "id":
+		return strings.HasPrefix(cfg.ID, v)
+	case "name":
+		re, err := regexp.Compile(v)
+		return err == nil && re.MatchString(cfg.Name)
+	case "label":
+		lk, lv, hasV := strings.Cut(v, "=")
+		got, ok := cfg.Labels[lk]
+		return ok && (!hasV || got == lv)
+	case "status":
+		return strings.EqualFold(p.Status, v)
+	case "ctr-names":
+		return anyMember(func(m *model.Container) bool { return m.Config.Name == v })
+	case "ctr-ids":
+		return anyMember(func(m *model.Container) bool { return strings.HasPrefix(m.Config.ID, v) })
+	case "ctr-status":
+		return anyMember(func(m *model.Container) bool {
+			return m.State.Status == v || v == "stopped" && m.State.Status == model.StatusExited
+		})
+	case "ctr-number":
+		n, err := strconv.Atoi(v)
+		return err == nil && len(p.Members) == n
+	case "network":
+		for _, n := range cfg.Infra.Networks {
+			if n == v {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}

@@ -1,0 +1,340 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/model"
+)
+
+// psRow carries podman's `ps --format` field names.
+type psRow struct {
+	ID, Image, ImageID, Command, CreatedHuman, CreatedAt, Status, State, Names, Ports, Pod, PodName, Size string
+	Labels                                                                                                map[string]string
+	Mounts, Networks                                                                                      []string
+	Created                                                                                               int64
+	ExitCode                                                                                              int32
+	Exited, IsInfra                                                                                       bool
+	Pid                                                                                                   int
+	StartedAt, ExitedAt                                                                                   int64
+	c                                                                                                     *model.Container
+}
+
+// psJSON is one element of `ps --format json`, with podman's keys.
+type psJSON struct {
+	AutoRemove bool              `json:"AutoRemove"`
+	Command    []string          `json:"Command"`
+	CreatedAt  string            `json:"CreatedAt"`
+	Exited     bool              `json:"Exited"`
+	ExitedAt   int64             `json:"ExitedAt"`
+	ExitCode   int32             `json:"ExitCode"`
+	ID         string            `json:"Id"`
+	Image      string            `json:"Image"`
+	ImageID    string            `json:"ImageID"`
+	IsInfra    bool              `json:"IsInfra"`
+	Labels     map[string]string `json:"Labels"`
+	Mounts     []string          `json:"Mounts"`
+	Names      []string          `json:"Names"`
+	Networks   []string          `json:"Networks"`
+	Pid        int               `json:"Pid"`
+	Pod        string            `json:"Pod"`
+	PodName    string            `json:"PodName"`
+	Ports      []portJSON        `json:"Ports"`
+	StartedAt  int64             `json:"StartedAt"`
+	State      string            `json:"State"`
+	Status     string            `json:"Status"`
+	Created    int64             `json:"Created"`
+}
+
+type portJSON struct {
+	HostIP        string `json:"host_ip"`
+	ContainerPort uint16 `json:"container_port"`
+	HostPort      uint16 `json:"host_port"`
+	Range         uint16 `json:"range"`
+	Protocol      string `json:"protocol"`
+}
+
+type psOptions struct {
+	all, quiet, noTrunc, size, noHeading, pod, latest, external bool
+	format, sortBy                                              string
+	filters                                                     []string
+	last                                                        int
+}
+
+func init() { register(newPsCommand) }
+
+func newPsCommand(a *app) *cobra.Command {
+	var o psOptions
+	cmd := &cobra.Command{
+		Use:   "ps [options]",
+		Short: "List containers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPs(a, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.all, "all", "a", false, "show every container (default: running only)")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print the IDs only")
+	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate IDs and commands")
+	f.BoolVarP(&o.size, "size", "s", false, "show the size of each container's writable layer")
+	f.BoolVarP(&o.noHeading, "noheading", "n", false, "do not print the header")
+	f.BoolVarP(&o.pod, "pod", "p", false, "show the pod of each container")
+	f.BoolVarP(&o.latest, "latest", "l", false, "show the latest container")
+	f.BoolVar(&o.external, "external", false, "accepted for compatibility")
+	f.IntVar(&o.last, "last", -1, "show the last N containers")
+	f.StringVar(&o.format, "format", "", "format with a Go template or json")
+	f.StringVar(&o.sortBy, "sort", "created", "sort by command, created, id, image, names, runningfor, size, status")
+	f.StringArrayVarP(&o.filters, "filter", "f", nil, "filter: name=, id=, label=, status=, ancestor=, exited=, pod=")
+	return cmd
+}
+
+func runPs(a *app, o *psOptions) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	cs, err := rt.ListContainers()
+	if err != nil {
+		return err
+	}
+	match, err := psFilter(o.filters)
+	if err != nil {
+		return err
+	}
+	var sel []*model.Container
+	for _, c := range cs {
+		if !o.all && len(o.filters) == 0 && !c.State.Active() && !o.latest {
+			continue
+		}
+		if !match(c) {
+			continue
+		}
+		sel = append(sel, c)
+	}
+	sortContainers(sel, o.sortBy)
+	if o.latest && len(sel) > 0 {
+		sel = sel[len(sel)-1:]
+	}
+	if o.last >= 0 && o.last < len(sel) {
+		sel = sel[len(sel)-o.last:]
+	}
+	podNames := map[string]string{}
+	if o.pod || strings.Contains(o.format, "Pod") || o.format == "json" {
+		pods, _ := rt.ListPods()
+		for _, p := range pods {
+			podNames[p.Pod.Config.ID] = p.Pod.Config.Name
+		}
+	}
+	if o.quiet {
+		for _, c := range sel {
+			fmt.Fprintln(a.stdout, truncID(c.Config.ID, o.noTrunc))
+		}
+		return nil
+	}
+	rows := make([]any, 0, len(sel))
+	js := make([]psJSON, 0, len(sel))
+	for _, c := range sel {
+		row := toPsRow(c, o.noTrunc, podNames)
+		if o.size {
+			row.Size = humanSize(rt.ContainerSize(c.Config.ID))
+		}
+		rows = append(rows, row)
+		js = append(js, toPsJSON(c, podNames))
+	}
+	def := "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+	if o.pod {
+		def += "\t{{.Pod}}\t{{.PodName}}"
+	}
+	if o.size {
+		def += "\t{{.Size}}"
+	}
+	if o.format == "json" {
+		return printJSON(a.stdout, js)
+	}
+	return render(a.stdout, o.format, o.noHeading, rows, js, table{format: def, headers: map[string]string{
+		"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Pod": "POD ID", "PodName": "PODNAME",
+	}})
+}
+
+func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string) *psRow {
+	cfg, st := c.Config, c.State
+	cmd := quoteCommand(cfg.Command())
+	if !noTrunc && len(cmd) > 20 {
+		cmd = cmd[:17] + "..."
+	}
+	img := cfg.ImageName
+	if cfg.IsInfra && img == "" {
+		img = ""
+	}
+	row := &psRow{
+		ID: truncID(cfg.ID, noTrunc), Image: img, ImageID: cfg.Image, Command: cmd,
+		CreatedHuman: ago(cfg.Created), CreatedAt: cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST"),
+		Status: containerStatus(c), State: st.Status, Names: cfg.Name, Ports: portsString(cfg.Network.Ports),
+		Pod: truncID(cfg.Pod, noTrunc), PodName: podNames[cfg.Pod], Labels: cfg.Labels, Created: cfg.Created.Unix(),
+		ExitCode: st.ExitCode, Exited: st.Status == model.StatusExited, IsInfra: cfg.IsInfra, Pid: st.Pid,
+		StartedAt: unixOrZero(st.StartedAt), ExitedAt: unixOrZero(st.FinishedAt), c: c,
+	}
+	for _, m := range cfg.Mounts {
+		row.Mounts = append(row.Mounts, m.Destination)
+	}
+	row.Networks = cfg.Network.Networks
+	return row
+}
+
+func toPsJSON(c *model.Container, podNames map[string]string) psJSON {
+	cfg, st := c.Config, c.State
+	j := psJSON{
+		AutoRemove: cfg.AutoRemove, Command: cfg.Command(), CreatedAt: ago(cfg.Created), Exited: st.Status == model.StatusExited,
+		ExitedAt: unixOrZero(st.FinishedAt), ExitCode: st.ExitCode, ID: cfg.ID, Image: cfg.ImageName, ImageID: cfg.Image,
+		IsInfra: cfg.IsInfra, Labels: cfg.Labels, Names: []string{cfg.Name}, Networks: cfg.Network.Networks, Pid: st.Pid,
+		Pod: cfg.Pod, PodName: podNames[cfg.Pod], StartedAt: unixOrZero(st.StartedAt), State: st.Status,
+		Status: containerStatus(c), Created: cfg.Created.Unix(), Mounts: []string{}, Ports: []portJSON{},
+	}
+	for _, m := range cfg.Mounts {
+		j.Mounts = append(j.Mounts, m.Destination)
+	}
+	for _, p := range cfg.Network.Ports {
+		j.Ports = append(j.Ports, portJSON{HostIP: p.HostIP, ContainerPort: p.ContainerPort, HostPort: p.HostPort, Range: p.Range, Protocol: p.Protocol})
+	}
+	if j.Networks == nil {
+		j.Networks = []string{}
+	}
+	return j
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// containerStatus is podman's human status: "Up 2 minutes ago", "Exited (0) 3 seconds ago".
+func containerStatus(c *model.Container) string {
+	st := c.State
+	switch st.Status {
+	case model.StatusRunning:
+		return "Up " + humanDuration(time.Since(st.StartedAt))
+	case model.StatusPaused:
+		return "Paused"
+	case model.StatusExited:
+		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, ago(st.FinishedAt))
+	case model.StatusCreated:
+		return "Created"
+	case model.StatusStopping:
+		return "Stopping"
+	}
+	return st.Status
+}
+
+func portsString(ps []model.PortMapping) string {
+	var out []string
+	for _, p := range ps {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		if p.Range > 1 {
+			out = append(out, fmt.Sprintf("%s:%d-%d->%d-%d/%s", ip, p.HostPort, p.HostPort+p.Range-1, p.ContainerPort, p.ContainerPort+p.Range-1, p.Protocol))
+		} else {
+			out = append(out, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Protocol))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func sortContainers(cs []*model.Container, by string) {
+	key := func(c *model.Container) string {
+		switch by {
+		case "command":
+			return strings.Join(c.Config.Command(), " ")
+		case "id":
+			return c.Config.ID
+		case "image":
+			return c.Config.ImageName
+		case "names":
+			return c.Config.Name
+		case "status":
+			return c.State.Status
+		case "runningfor":
+			return c.State.StartedAt.Format(time.RFC3339Nano)
+		}
+		return c.Config.Created.Format(time.RFC3339Nano)
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return key(cs[i]) < key(cs[j]) })
+}
+
+// psFilter compiles --filter expressions; filters of one key are ORed, keys are ANDed.
+func psFilter(filters []string) (func(*model.Container) bool, error) {
+	byKey := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, invalid("invalid filter %q: want KEY=VALUE", f)
+		}
+		switch k {
+		case "name", "id", "label", "status", "ancestor", "exited", "pod", "since", "before", "network", "volume":
+		default:
+			return nil, invalid("invalid filter %q (name, id, label, status, ancestor, exited, pod)", k)
+		}
+		if k == "status" {
+			switch v {
+			case "created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured":
+			default:
+				return nil, invalid("invalid status filter %q (created, running, paused, exited, stopping)", v)
+			}
+		}
+		byKey[k] = append(byKey[k], v)
+	}
+	return func(c *model.Container) bool {
+		for k, vals := range byKey {
+			ok := false
+			for _, v := range vals {
+				if matchOne(c, k, v) {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func matchOne(c *model.Container, k, v string) bool {
+	cfg := c.Config
+	switch k {
+	case "name":
+		re, err := regexp.Compile(v)
+		return err == nil && re.MatchString(cfg.Name)
+	case "id":
+		return strings.HasPrefix(cfg.ID, v)
+	case "label":
+		lk, lv, hasV := strings.Cut(v, "=")
+		got, ok := cfg.Labels[lk]
+		return ok && (!hasV || got == lv)
+	case "status":
+		if v == "stopped" {
+			v = model.StatusExited
+		}
+		return c.State.Status == v
+	case "ancestor":
+		return cfg.ImageName == v || strings.HasPrefix(cfg.Image, v) || strings.HasPrefix(cfg.ImageName, v+":") ||
+			strings.HasSuffix(strings.SplitN(cfg.ImageName, ":", 2)[0], "/"+v)
+	case "exited":
+		n, err := strconv.Atoi(v)
+		return err == nil && c.State.Status == model.StatusExited && int(c.State.ExitCode) == n
+	case "pod":
+		return cfg.Pod != "" && strings.HasPrefix(cfg.Pod, v)
+	}
+	return true
+}

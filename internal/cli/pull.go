@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"pea/internal/image"
+)
+
+func init() { register(newPullCommand) }
+
+// registryFlags are the flags pull and push share.
+type registryFlags struct {
+	quiet     bool
+	tlsVerify bool
+	creds     string
+	authfile  string
+}
+
+func (r *registryFlags) register(f *pflag.FlagSet) {
+	f.BoolVarP(&r.quiet, "quiet", "q", false, "suppress the progress output")
+	f.BoolVar(&r.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates (false allows plain HTTP)")
+	f.StringVar(&r.creds, "creds", "", "credentials USERNAME:PASSWORD for the registry")
+	f.StringVar(&r.authfile, "authfile", "", "path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json)")
+}
+
+func (r *registryFlags) options(cmd *cobra.Command, progress io.Writer) image.PullOptions {
+	o := image.PullOptions{Creds: r.creds, AuthFile: r.authfile}
+	if cmd.Flags().Changed("tls-verify") {
+		v := r.tlsVerify
+		o.TLSVerify = &v
+	}
+	if !r.quiet {
+		o.Progress = progress
+	}
+	return o
+}
+
+type pullOptions struct {
+	registryFlags
+	arch, os, platform string
+	allTags            bool
+}
+
+// newPullCommand is `pull IMAGE...`: it prints each pulled image's ID.
+func newPullCommand(a *app) *cobra.Command {
+	var o pullOptions
+	cmd := &cobra.Command{
+		Use:   "pull [options] IMAGE [IMAGE...]",
+		Short: "Pull an image from a registry",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.allTags {
+				return usageError{fmt.Errorf("--all-tags is not supported")}
+			}
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			opts := o.options(cmd, a.stderr)
+			opts.Arch, opts.OS = o.arch, o.os
+			if o.platform != "" {
+				goos, arch, ok := strings.Cut(o.platform, "/")
+				if !ok {
+					return usageError{fmt.Errorf("--platform must be OS/ARCH, such as linux/amd64")}
+				}
+				opts.OS, opts.Arch = goos, arch
+			}
+			for _, ref := range args {
+				img, err := rt.ImagePull(context.Background(), ref, opts)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, img.ID)
+			}
+			return nil
+		},
+	}
+	o.registryFlags.register(cmd.Flags())
+	cmd.Flags().StringVar(&o.arch, "arch", "", "pull the image for this architecture")
+	cmd.Flags().StringVar(&o.os, "os", "", "pull the image for this operating system")
+	cmd.Flags().StringVar(&o.platform, "platform", "", "pull the image for this OS/ARCH")
+	cmd.Flags().BoolVarP(&o.allTags, "all-tags", "a", false, "pull every tag of the repository (not supported)")
+	return cmd
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+func init() {
+	register(newRmCommand)
+
+}
+
+func newRmCommand(a *app) *cobra.Command {
+	var all, force, volumes, ignore, latest bool
+	var t timeoutFlag
+	cmd := &cobra.Command{
+		Use:     "rm [options] CONTAINER [CONTAINER...]",
+		Aliases: []string{"remove"},
+		Short:   "Remove one or more containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t.set = cmd.Flags().Changed("time")
+			if t.set {
+				force = true
+			}
+			missing := 0
+			err := forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+				err := rt.RemoveContainer(context.Background(), target, engine.RemoveOptions{Force: force, Timeout: t.ptr(), Volumes: volumes})
+				if errdefs.Is(err, errdefs.ErrNotFound) {
+					if ignore {
+						return nil
+					}
+					missing++
+				}
+				return err
+			})
+			// podman: 1 when a container did not exist and nothing else failed, 2 when one is running.
+			if err != nil && missing > 0 && errdefs.Is(err, errdefs.ErrNotFound) {
+				return &errdefs.ExitError{Code: 1, Err: err}
+			}
+			if err != nil && errdefs.Is(err, errdefs.ErrWrongState) {
+				return &errdefs.ExitError{Code: 2, Err: err}
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove every container")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "stop running containers first")
+	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "remove anonymous volumes too")
+	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "ignore containers that do not exist")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing a running container")
+	return cmd
+}
+
+// newCleanupCommand is conmon's exit command (hidden): it records the exit and releases what
+// the container held.
+func newCleanupCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "cleanup CONTAINER",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			if err := rt.CleanupContainer(context.Background(), args[0]); err != nil {
+				return fmt.Errorf("cleanup of %s: %w", args[0], err)
+			}
+			return nil
+		},
+	}
+	return cmd
+}

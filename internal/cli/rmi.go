@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+)
+
+func init() { register(newRmiCommand) }
+
+type rmiOptions struct {
+	all, force, ignore, noPrune bool
+}
+
+// newRmiCommand is `rmi` (and `image rm`). Exit codes as podman's: 1 when an image does not
+// exist (and nothing worse happened), 2 when one is in use, 125 otherwise.
+func newRmiCommand(a *app) *cobra.Command {
+	var o rmiOptions
+	cmd := &cobra.Command{
+		Use:   "rmi [options] IMAGE [IMAGE...]",
+		Short: "Remove one or more images from local storage",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !o.all {
+				return usageError{fmt.Errorf("image name or ID must be specified")}
+			}
+			if len(args) > 0 && o.all {
+				return usageError{fmt.Errorf("when using the --all switch, you may not pass any images names or IDs")}
+			}
+			return runRmi(a, args, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.all, "all", "a", false, "remove all images")
+	f.BoolVarP(&o.force, "force", "f", false, "remove images with several names given by ID, and the containers using them")
+	f.BoolVarP(&o.ignore, "ignore", "i", false, "ignore images that do not exist")
+	f.BoolVar(&o.noPrune, "no-prune", false, "do not remove dangling parents (accepted for compatibility)")
+	return cmd
+}
+
+func runRmi(a *app, args []string, o *rmiOptions) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	opts := engine.ImageRemoveOptions{Force: o.force}
+	if o.all {
+		imgs, err := rt.ImageList()
+		if err != nil {
+			return err
+		}
+		for _, img := range imgs {
+			args = append(args, img.ID)
+		}
+		opts.Whole = true
+	}
+	var errs []error
+	for _, name := range args {
+		untagged, deleted, err := rt.ImageRemoveWith(name, opts)
+		if err != nil {
+			if o.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+				continue
+			}
+			errs = append(errs, err)
+			continue
+		}
+		for _, n := range untagged {
+			fmt.Fprintf(a.stdout, "Untagged: %s\n", n)
+		}
+		for _, id := range deleted {
+			fmt.Fprintf(a.stdout, "Deleted: %s\n", id)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	// Every error but the last is printed here; the last is returned with podman's exit code.
+	code := 1
+	for _, e := range errs {
+		switch {
+		case errdefs.Is(e, errdefs.ErrInUse):
+			if code != 125 {
+				code = 2
+			}
+		case !errdefs.Is(e, errdefs.ErrNotFound):
+			code = 125
+		}
+	}
+	for _, e := range errs[:len(errs)-1] {
+		fmt.Fprintf(a.stderr, "Error: %v\n", e)
+	}
+	return &errdefs.ExitError{Code: code, Err: errs[len(errs)-1]}
+}

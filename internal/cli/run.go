@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+)
+
+type runOptions struct {
+	createFlags
+	detach   bool
+	sigProxy bool
+}
+
+func init() { register(newRunCommand) }
+
+func newRunCommand(a *app) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [options] IMAGE [COMMAND [ARG...]]",
+		Short: "Run a command in a new container",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(a, &o, args, cmd.Flags().Changed)
+		},
+	}
+	noHelpShorthand(cmd)
+	o.register(cmd.Flags())
+	cmd.Flags().BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container ID")
+	cmd.Flags().BoolVar(&o.sigProxy, "sig-proxy", true, "forward signals received by pea to the container")
+	return cmd
+}
+
+func runRun(a *app, o *runOptions, args []string, changed func(string) bool) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	cfg, co, err := o.toConfig(args[0], args[1:], changed)
+	if err != nil {
+		return err
+	}
+	cfg.CreateCommand = a.args
+	co.PullProgress = os.Stderr
+	ctx := context.Background()
+	if o.detach {
+		c, err := rt.RunContainer(ctx, cfg, co)
+		if err != nil {
+			return err
+		}
+		if o.cidFile != "" {
+			os.WriteFile(o.cidFile, []byte(c.Config.ID), 0o644)
+		}
+		fmt.Fprintln(a.stdout, c.Config.ID)
+		return nil
+	}
+	streams := &engine.Streams{Stdout: a.stdout, Stderr: a.stderr}
+	if o.stdin {
+		streams.Stdin = a.stdin
+	}
+	if o.tty {
+		restore := setupTerminal(streams)
+		defer restore()
+	}
+	c, err := rt.CreateContainer(ctx, cfg, co)
+	if err != nil {
+		return err
+	}
+	if o.cidFile != "" {
+		os.WriteFile(o.cidFile, []byte(c.Config.ID), 0o644)
+	}
+	if o.sigProxy {
+		stop := proxySignals(rt, c.Config.ID)
+		defer stop()
+	}
+	started, err := rt.StartContainer(ctx, c.Config.ID, streams)
+	if err != nil {
+		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+		return err
+	}
+	code, err := rt.AttachWait(ctx, started, streams)
+	if err != nil {
+		return err
+	}
+	if cfg.AutoRemove {
+		if err := rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true}); err != nil {
+			fmt.Fprintf(a.stderr, "Error: removing container %s: %v\n", c.Config.Name, err)
+		}
+	} else {
+		rt.SyncContainer(c.Config.ID)
+	}
+	if code != 0 {
+		return &errdefs.ExitError{Code: code}
+	}
+	return nil
+}
+
+// setupTerminal puts a terminal stdin in raw mode and forwards window sizes.
+func setupTerminal(s *engine.Streams) func() {
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return func() {}
+	}
+	old, err := term.MakeRaw(fd)
+	if err != nil {
+		return func() {}
+	}
+	resize := make(chan [2]uint16, 1)
+	send := func() {
+		if w, h, err := term.GetSize(fd); err == nil {
+			select {
+			case resize <- [2]uint16{uint16(h), uint16(w)}:
+			default:
+			}
+		}
+	}
+	send()
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	go func() {
+		for range winch {
+			send()
+		}
+	}()
+	s.Resize = resize
+	return func() {
+		signal.Stop(winch)
+		term.Restore(fd, old)
+	}
+}
+
+// proxySignals forwards SIGINT, SIGTERM and SIGHUP to the container.
+func proxySignals(rt *engine.Runtime, id string) func() {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-ch:
+				rt.KillContainer(context.Background(), id, s.(syscall.Signal))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}

@@ -1,0 +1,298 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/model"
+)
+
+// statsRow has podman's `stats` / `pod stats` field names.
+type statsRow struct {
+	Pod, CID, ID, Name, CPU, CPUPerc, MemUsage, MemUsageBytes, Mem, MemPerc, NetIO, BlockIO, PIDs string
+	AvgCPU                                                                                        string
+}
+
+func toStatsRow(s *engine.CtrStats, podNames map[string]string) *statsRow {
+	c := s.Container
+	pod := shortID(c.Config.Pod)
+	return &statsRow{
+		Pod: pod, CID: shortID(c.Config.ID), ID: shortID(c.Config.ID), Name: c.Config.Name,
+		CPU: fmt.Sprintf("%.2f%%", s.CPUPerc), CPUPerc: fmt.Sprintf("%.2f%%", s.CPUPerc), AvgCPU: fmt.Sprintf("%.2f%%", s.CPUPerc),
+		MemUsage:      fmt.Sprintf("%s / %s", humanSize(int64(s.MemUsage)), humanSize(int64(s.MemLimit))),
+		MemUsageBytes: fmt.Sprintf("%d / %d", s.MemUsage, s.MemLimit),
+		Mem:           fmt.Sprintf("%.2f%%", s.MemPerc), MemPerc: fmt.Sprintf("%.2f%%", s.MemPerc),
+		NetIO:   fmt.Sprintf("%s / %s", humanSize(int64(s.NetIn)), humanSize(int64(s.NetOut))),
+		BlockIO: fmt.Sprintf("%s / %s", humanSize(int64(s.BlockIn)), humanSize(int64(s.BlockOut))),
+		PIDs:    fmt.Sprint(s.Pids),
+	}
+}
+
+type statsOptions struct {
+	noStream, all, latest, noReset bool
+	format                         string
+	interval                       int
+}
+
+func (o *statsOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&o.noStream, "no-stream", false, "print one sample and exit")
+	f.BoolVarP(&o.all, "all", "a", false, "every running pod or container")
+	f.BoolVarP(&o.latest, "latest", "l", false, "the latest pod or container")
+	f.BoolVar(&o.noReset, "no-reset", false, "do not clear the screen between samples")
+	f.StringVar(&o.format, "format", "", "format with a Go template or json")
+	f.IntVarP(&o.interval, "interval", "i", 5, "seconds between samples when streaming")
+}
+
+// printStats samples the containers chosen by pick once, or repeatedly when streaming.
+func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime) ([]*model.Container, error)) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		cs, err := pick(rt)
+		if err != nil {
+			return err
+		}
+		stats, err := rt.Stats(cs, 100*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		sort.SliceStable(stats, func(i, j int) bool {
+			if stats[i].Container.Config.Pod != stats[j].Container.Config.Pod {
+				return stats[i].Container.Config.Pod < stats[j].Container.Config.Pod
+			}
+			return stats[i].Container.Config.IsInfra && !stats[j].Container.Config.IsInfra
+		})
+		if !o.noStream && !o.noReset && !first {
+			fmt.Fprint(a.stdout, "\033[2J\033[H")
+		}
+		if o.format == "json" {
+			var js []map[string]string
+			for _, s := range stats {
+				r := toStatsRow(s, nil)
+				js = append(js, map[string]string{"pod": r.Pod, "id": r.CID, "name": r.Name, "cpu_percent": r.CPUPerc,
+					"mem_usage": r.MemUsage, "mem_percent": r.MemPerc, "net_io": r.NetIO, "block_io": r.BlockIO, "pids": r.PIDs})
+			}
+			if js == nil {
+				js = []map[string]string{}
+			}
+			if err := printJSON(a.stdout, js); err != nil {
+				return err
+			}
+		} else {
+			rows := make([]any, 0, len(stats))
+			for _, s := range stats {
+				rows = append(rows, toStatsRow(s, nil))
+			}
+			def := "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+			headers := map[string]string{"ID": "ID", "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
+				"NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDs": "PIDS", "CID": "CID", "Pod": "POD", "CPU": "CPU %", "Mem": "MEM %"}
+			if pod {
+				def = "{{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+			}
+			if err := render(a.stdout, o.format, false, rows, nil, table{format: def, headers: headers}); err != nil {
+				return err
+			}
+		}
+		if o.noStream {
+			return nil
+		}
+		time.Sleep(time.Duration(o.interval) * time.Second)
+	}
+}
+
+func init() { register(newStatsCommand) }
+
+func newStatsCommand(a *app) *cobra.Command {
+	var o statsOptions
+	cmd := &cobra.Command{
+		Use:   "stats [options] [CONTAINER...]",
+		Short: "Display resource usage of containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return printStats(a, &o, false, func(rt *engine.Runtime) ([]*model.Container, error) {
+				if len(args) == 0 || o.all {
+					all, err := rt.ListContainers()
+					if err != nil {
+						return nil, err
+					}
+					var out []*model.Container
+					for _, c := range all {
+						if !c.Config.IsInfra || o.all {
+							out = append(out, c)
+						}
+					}
+					return out, nil
+				}
+				var out []*model.Container
+				for _, n := range args {
+					c, err := rt.LookupContainer(n)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, c)
+				}
+				return out, nil
+			})
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+func newPodStatsCommand(a *app) *cobra.Command {
+	var o statsOptions
+	cmd := &cobra.Command{
+		Use:   "stats [options] [POD...]",
+		Short: "Display resource usage of the containers of pods",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return printStats(a, &o, true, func(rt *engine.Runtime) ([]*model.Container, error) {
+				var infos []*engine.PodInfo
+				if len(args) == 0 || o.all {
+					all, err := rt.ListPods()
+					if err != nil {
+						return nil, err
+					}
+					infos = all
+				} else if o.latest {
+					p, err := rt.LatestPod()
+					if err != nil {
+						return nil, err
+					}
+					info, err := rt.InspectPod(p.Config.ID)
+					if err != nil {
+						return nil, err
+					}
+					infos = []*engine.PodInfo{info}
+				} else {
+					for _, n := range args {
+						info, err := rt.InspectPod(n)
+						if err != nil {
+							return nil, err
+						}
+						infos = append(infos, info)
+					}
+				}
+				var out []*model.Container
+				for _, p := range infos {
+					out = append(out, p.Members...)
+				}
+				return out, nil
+			})
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+func newPodLogsCommand(a *app) *cobra.Command {
+	var o logsOptions
+	var ctr string
+	cmd := &cobra.Command{
+		Use:   "logs [options] POD",
+		Short: "Print the logs of the containers of a pod, merged in time order",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			lo, err := o.toEngine()
+			if err != nil {
+				return err
+			}
+			var target string
+			if o.latest {
+				p, err := rt.LatestPod()
+				if err != nil {
+					return err
+				}
+				target = p.Config.ID
+			} else if len(args) == 1 {
+				target = args[0]
+			} else {
+				return usageError{fmt.Errorf("pod logs needs exactly one pod name or ID")}
+			}
+			info, err := rt.InspectPod(target)
+			if err != nil {
+				return err
+			}
+			var cs []*model.Container
+			for _, m := range info.Members {
+				if m.Config.IsInfra {
+					continue
+				}
+				if ctr != "" && m.Config.Name != ctr && !strings.HasPrefix(m.Config.ID, ctr) {
+					continue
+				}
+				cs = append(cs, m)
+			}
+			if ctr != "" && len(cs) == 0 {
+				return fmt.Errorf("container %s is not in pod %s", ctr, info.Pod.Config.Name)
+			}
+			return mergedLogs(a, rt, cs, lo, o.timestamps, o.names || len(cs) > 1 && ctr == "")
+		},
+	}
+	o.register(cmd)
+	cmd.Flags().StringVarP(&ctr, "container", "c", "", "only this container's logs")
+	cmd.Flags().BoolVarP(&o.names, "names", "n", false, "mark each line with its container's name")
+	return cmd
+}
+
+// mergedLogs prints the logs of several containers in time order; following, lines are printed
+// as they come.
+func mergedLogs(a *app, rt *engine.Runtime, cs []*model.Container, lo engine.LogOptions, timestamps, names bool) error {
+	ctx := context.Background()
+	prefix := func(c *model.Container) string {
+		if names {
+			return c.Config.Name + " "
+		}
+		return ""
+	}
+	if !lo.Follow {
+		var all []engine.LogLine
+		for _, c := range cs {
+			ch := make(chan engine.LogLine, 64)
+			go func() { rt.ReadLogs(ctx, c, lo, ch); close(ch) }()
+			for l := range ch {
+				all = append(all, l)
+			}
+		}
+		sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+		for _, l := range all {
+			w := a.stdout
+			if l.Stream == "stderr" {
+				w = a.stderr
+			}
+			engine.WriteLogLine(w, l, timestamps, prefix(l.Container))
+		}
+		return nil
+	}
+	ch := make(chan engine.LogLine, 64)
+	done := make(chan struct{})
+	for _, c := range cs {
+		go func() { rt.ReadLogs(ctx, c, lo, ch); done <- struct{}{} }()
+	}
+	for left := len(cs); left > 0; {
+		select {
+		case l := <-ch:
+			engine.WriteLogLine(a.stdout, l, timestamps, prefix(l.Container))
+		case <-done:
+			left--
+		}
+	}
+	for {
+		select {
+		case l := <-ch:
+			engine.WriteLogLine(a.stdout, l, timestamps, prefix(l.Container))
+		default:
+			return nil
+		}
+	}
+}

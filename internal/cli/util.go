@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func isIP(s string) bool { return net.ParseIP(s) != nil }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// noHelpShorthand frees -h for --hostname, as podman's create and run do.
+func noHelpShorthand(cmd *cobra.Command) {
+	cmd.Flags().Bool("help", false, "help for "+cmd.Name())
+}
+
+// humanDuration renders "2 minutes ago" style times as podman does.
+func humanDuration(d time.Duration) string {
+	s := d.Seconds()
+	switch {
+	case s < 1:
+		return "Less than a second"
+	case s < 60:
+		n := int(s)
+		if n == 1 {
+			return "1 second"
+		}
+		return fmt.Sprintf("%d seconds", n)
+	case d.Minutes() < 60:
+		n := int(d.Minutes())
+		if n == 1 {
+			return "About a minute"
+		}
+		return fmt.Sprintf("%d minutes", n)
+	case d.Hours() < 48:
+		n := int(d.Hours())
+		if n == 1 {
+			return "About an hour"
+		}
+		return fmt.Sprintf("%d hours", n)
+	case d.Hours() < 24*7*2:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d.Hours() < 24*30*3:
+		return fmt.Sprintf("%d weeks", int(d.Hours()/24/7))
+	case d.Hours() < 24*365*2:
+		return fmt.Sprintf("%d months", int(d.Hours()/24/30))
+	}
+	return fmt.Sprintf("%d years", int(d.Hours()/24/365))
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return humanDuration(time.Since(t)) + " ago"
+}
+
+// humanSize renders bytes as podman does: SI units, three significant digits.
+func humanSize(n int64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", f, units[i])
+}
+
+func truncID(id string, noTrunc bool) string {
+	if noTrunc || len(id) <= 12 {
+		return id
+	}
+	return id[:12]
+}
+
+func quoteCommand(args []string) string {
+	return strings.Join(args, " ")
+}
+
+func readFileTrim(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return strings.TrimSpace(string(b)), err
+}

@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"pea/internal/oci"
+)
+
+// Streams connect a container's stdio to the caller.
+type Streams struct {
+	Stdin  io.Reader // nil: no input
+	Stdout io.Writer
+	Stderr io.Writer
+	// Resize, when set, delivers terminal sizes (rows, cols) to forward to the container.
+	Resize <-chan [2]uint16
+	conn   *attachConn
+}
+
+// attachConn is a connection to conmon's attach socket: a SOCK_SEQPACKET socket on which every
+// packet from conmon starts with one byte naming the stream (2 stdout, 3 stderr) and everything
+// written to it is the container's stdin.
+type attachConn struct {
+	fd     int
+	bundle string
+	once   sync.Once
+}
+
+// dialAttach connects to the attach socket. The socket's path can exceed the 108 bytes a
+// sockaddr holds, so it is reached through /proc/self/fd of its directory.
+func dialAttach(bundle string) (*attachConn, error) {
+	dirfd, err := unix.Open(bundle, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dirfd)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	addr := &unix.SockaddrUnix{Name: filepath.Join("/proc/self/fd", strconv.Itoa(dirfd), filepath.Base(oci.AttachSocket(bundle)))}
+	if err := unix.Connect(fd, addr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("attach to container: %w", err)
+	}
+	return &attachConn{fd: fd, bundle: bundle}, nil
+}
+
+func (a *attachConn) Close() {
+	a.once.Do(func() { unix.Close(a.fd) })
+}
+
+// pump copies the container's output to the writers until conmon closes the socket, while
+// feeding stdin. It returns when the output ends.
+func (a *attachConn) pump(s *Streams) error {
+	if s.Stdin != nil {
+		go func() {
+			buf := make([]byte, 8192)
+			for {
+				n, err := s.Stdin.Read(buf)
+				if n > 0 {
+					if _, werr := unix.Write(a.fd, buf[:n]); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					// End of input: tell conmon, which closes the container's stdin.
+					unix.Shutdown(a.fd, unix.SHUT_WR)
+					return
+				}
+			}
+		}()
+	}
+	if s.Resize != nil {
+		go func() {
+			for sz := range s.Resize {
+				a.resize(sz[0], sz[1])
+			}
+		}()
+	}
+	buf := make([]byte, 8193)
+	for {
+		n, err := unix.Read(a.fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, unix.ECONNRESET) {
+				return nil
+			}
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if n < 2 {
+			continue
+		}
+		var w io.Writer
+		switch buf[0] {
+		case 2:
+			w = s.Stdout
+		case 3:
+			w = s.Stderr
+		}
+		if w != nil {
+			w.Write(buf[1:n])
+		}
+	}
+}
+
+// resize tells conmon the terminal's new size through its control fifo.
+func (a *attachConn) resize(rows, cols uint16) {
+	f, err := os.OpenFile(oci.CtlFifo(a.bundle), os.O_WRONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(f, "1 %d %d\n", rows, cols)
+	f.Close()
+}

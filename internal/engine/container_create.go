@@ -1,0 +1,236 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"pea/internal/errdefs"
+	"pea/internal/image"
+	"pea/internal/model"
+)
+
+// CreateOptions are the parts of a create request that are not stored in the config.
+type CreateOptions struct {
+	Pod           string // pod name or ID, or new:NAME to create one
+	Pull          string // missing (default), always, never
+	EntrypointSet bool   // --entrypoint was given (an empty one clears the image's)
+	CmdSet        bool   // a command was given after the image
+	PullProgress  PullProgress
+}
+
+// PullProgress receives progress output of an implicit pull (nil: quiet).
+type PullProgress interface{ Write([]byte) (int, error) }
+
+// CreateContainer validates cfg, fills in the image's defaults and stores the new container.
+// Nothing is left behind when it fails.
+func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfig, o CreateOptions) (*model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	var u undo
+	defer u.run()
+
+	if err := validateContainerConfig(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.ImageName != "" {
+		img, err := r.resolveImage(ctx, cfg.ImageName, o)
+		if err != nil {
+			return nil, err
+		}
+		applyImageDefaults(cfg, img, o)
+	}
+	if len(cfg.Command()) == 0 {
+		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalid)
+	}
+	if cfg.StopSignal == 0 {
+		cfg.StopSignal = int(syscall.SIGTERM)
+	}
+	if cfg.WorkingDir == "" {
+		cfg.WorkingDir = "/"
+	}
+	cfg.ID = newID()
+	cfg.Namespace = r.opts.Namespace
+	cfg.Created = time.Now()
+
+	// Pod membership: lock the pod, then join its namespaces and cgroup.
+	if o.Pod != "" {
+		pod, unlock, err := r.podForMember(ctx, o.Pod, &u)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if err := joinPod(cfg, pod); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.resolveNamespaceRefs(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Namespaces == nil {
+		cfg.Namespaces = map[string]model.Namespace{}
+	}
+	if _, ok := cfg.Namespaces[model.NSCgroup]; !ok {
+		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
+	}
+	if err := r.prepareVolumes(cfg); err != nil {
+		return nil, err
+	}
+
+	if err := os.MkdirAll(r.ctrDir(cfg.ID), 0o700); err != nil {
+		return nil, err
+	}
+	u.add(func() { os.RemoveAll(r.ctrDir(cfg.ID)) })
+
+	c := &model.Container{Config: cfg, State: &model.ContainerState{Status: model.StatusCreated}}
+	named := cfg.Name != ""
+	for attempt := 0; ; attempt++ {
+		if !named {
+			cfg.Name = randomName()
+		}
+		err = st.AddContainer(c)
+		if err == nil {
+			break
+		}
+		if named || !errdefs.Is(err, errdefs.ErrExists) || attempt > 20 {
+			return nil, err
+		}
+	}
+	u.done()
+	return c, nil
+}
+
+func validateContainerConfig(cfg *model.ContainerConfig) error {
+	if cfg.Name != "" && !validName(cfg.Name) {
+		return fmt.Errorf("container name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", cfg.Name, errdefs.ErrInvalid)
+	}
+	if cfg.Resources.Memory < 0 {
+		return fmt.Errorf("invalid memory limit: %w", errdefs.ErrInvalid)
+	}
+	for _, m := range cfg.Mounts {
+		if !strings.HasPrefix(m.Destination, "/") {
+			return fmt.Errorf("invalid mount destination %q: must be an absolute path: %w", m.Destination, errdefs.ErrInvalid)
+		}
+		if m.Type == "bind" {
+			if _, err := os.Stat(m.Source); err != nil {
+				return fmt.Errorf("invalid bind mount source %q: %w", m.Source, errdefs.ErrNotFound)
+			}
+		}
+	}
+	return nil
+}
+
+func validName(n string) bool {
+	for i, r := range n {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if i > 0 {
+			ok = ok || r == '_' || r == '.' || r == '-'
+		}
+		if !ok {
+			return false
+		}
+	}
+	return n != ""
+}
+
+// resolveImage finds the image locally, pulling it when policy allows.
+func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions) (*image.Image, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	if o.Pull != "always" {
+		img, err := is.Lookup(ref)
+		if err == nil {
+			return img, nil
+		}
+		if !errdefs.Is(err, errdefs.ErrNotFound) || o.Pull == "never" {
+			return nil, err
+		}
+	}
+	var opts image.PullOptions
+	if o.PullProgress != nil {
+		opts.Progress = o.PullProgress
+	}
+	img, err := is.Pull(ctx, ref, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: image not known, and pulling it failed: %v: %w", ref, err, errdefs.ErrNotFound)
+	}
+	return img, nil
+}
+
+func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOptions) {
+	ic := img.Config.Config
+	cfg.Image = img.ID
+	if len(img.Names) > 0 && !strings.HasPrefix(img.ID, cfg.ImageName) {
+		cfg.ImageName = img.Names[0]
+		for _, n := range img.Names {
+			if strings.Contains(n, cfg.ImageName) {
+				cfg.ImageName = n
+				break
+			}
+		}
+	}
+	cfg.Env = mergeEnv(ic.Env, cfg.Env)
+	if !o.EntrypointSet {
+		cfg.Entrypoint = ic.Entrypoint
+	}
+	if !o.CmdSet && !o.EntrypointSet {
+		cfg.Cmd = ic.Cmd
+	}
+	if cfg.WorkingDir == "" {
+		cfg.WorkingDir = ic.WorkingDir
+	}
+	if cfg.User == "" {
+		cfg.User = ic.User
+	}
+	if cfg.StopSignal == 0 && ic.StopSignal != "" {
+		if s, err := ParseSignal(ic.StopSignal); err == nil {
+			cfg.StopSignal = int(s)
+		}
+	}
+}
+
+// mergeEnv overlays user variables on the image's, keeping the image's order.
+func mergeEnv(base, over []string) []string {
+	out := append([]string{}, base...)
+	idx := map[string]int{}
+	for i, kv := range out {
+		idx[envKey(kv)] = i
+	}
+	for _, kv := range over {
+		if i, ok := idx[envKey(kv)]; ok {
+			out[i] = kv
+		} else {
+			idx[envKey(kv)] = len(out)
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func envKey(kv string) string {
+	k, _, _ := strings.Cut(kv, "=")
+	return k
+}
+
+// resolveNamespaceRefs turns container:NAME references into container IDs.
+func (r *Runtime) resolveNamespaceRefs(cfg *model.ContainerConfig) error {
+	for kind, ns := range cfg.Namespaces {
+		if ns.Mode != model.NSModeContainer {
+			continue
+		}
+		c, err := r.LookupContainer(ns.Value)
+		if err != nil {
+			return fmt.Errorf("%s namespace of container %q: %w", kind, ns.Value, err)
+		}
+		ns.Value = c.Config.ID
+		cfg.Namespaces[kind] = ns
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"pea/internal/errdefs"
+	"pea/internal/lock"
+	"pea/internal/model"
+	"pea/internal/oci"
+)
+
+// lockContainer takes a container's lock and re-reads it: the only safe way to act on it.
+func (r *Runtime) lockContainer(id string) (*lock.Lock, *model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := r.locks.Lock(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := st.Container(id)
+	if err != nil {
+		l.Unlock()
+		return nil, nil, err
+	}
+	return l, c, nil
+}
+
+// exited reports whether an active container's process has ended, with its exit code: conmon
+// wrote the exit file, or conmon itself is gone (killed, or a reboot wiped the runroot).
+func (r *Runtime) exited(c *model.Container) (int, bool) {
+	if !c.State.Active() {
+		return int(c.State.ExitCode), false
+	}
+	if code, ok := oci.ReadExitCode(r.exitDir(), c.Config.ID); ok {
+		return code, true
+	}
+	if c.State.ConmonPid > 0 && !alive(c.State.ConmonPid) && !alive(c.State.Pid) {
+		return 137, true
+	}
+	return 0, false
+}
+
+// syncLocked brings a locked container's state up to date: when its process ended, the
+// container is cleaned up and marked exited.
+func (r *Runtime) syncLocked(c *model.Container) error {
+	if code, done := r.exited(c); done {
+		return r.cleanupLocked(c, code)
+	}
+	return nil
+}
+
+// cleanupLocked releases what a stopped container held (runtime state and cgroup, network,
+// rootfs mount) and records its exit. It is idempotent.
+func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
+		rt.Delete(c.Config.ID, true)
+	}
+	r.teardownNetwork(c)
+	r.unmountRootfs(c)
+	if c.State.Active() {
+		c.State.Status = model.StatusExited
+		c.State.ExitCode = int32(code)
+		c.State.FinishedAt = time.Now()
+		if fi, err := os.Stat(r.exitFile(c.Config.ID)); err == nil {
+			c.State.FinishedAt = fi.ModTime()
+		}
+		if _, err := os.Stat(filepath.Join(r.ctrRunDir(c.Config.ID), "oom")); err == nil {
+			c.State.OOMKilled = true
+		}
+	}
+	c.State.Pid = 0
+	c.State.ConmonPid = 0
+	return st.SaveContainerState(c.Config.ID, c.State)
+}
+
+// removedExitFile keeps the exit code of a removed container for a while, so that a `run --rm`
+// racing with conmon's cleanup still learns the code (podman keeps such codes in its database).
+func (r *Runtime) keepExitFile(id string) {
+	src := r.exitFile(id)
+	if _, err := os.Stat(src); err == nil {
+		os.Rename(src, filepath.Join(r.exitDir(), "removed-"+id))
+	}
+	entries, _ := os.ReadDir(r.exitDir())
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "removed-") {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > 5*time.Minute {
+				os.Remove(filepath.Join(r.exitDir(), e.Name()))
+			}
+		}
+	}
+}
+
+// exitCodeOf reads a container's recorded exit code, also after it was removed.
+func (r *Runtime) exitCodeOf(id string, timeout time.Duration) (int, bool) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if code, ok := oci.ReadExitCode(r.exitDir(), id); ok {
+			return code, true
+		}
+		if code, ok := oci.ReadExitCode(r.exitDir(), "removed-"+id); ok {
+			return code, true
+		}
+		if time.Now().After(deadline) {
+			return 0, false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func wrongState(c *model.Container, what string) error {
+	return fmt.Errorf("container %s is %s: %w", c.Config.Name, what, errdefs.ErrWrongState)
+}

@@ -1,0 +1,357 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"time"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// StartContainer starts a container (its pod's infra container first). With streams, the
+// caller is attached before the process starts; use AttachWait to follow it.
+func (r *Runtime) StartContainer(ctx context.Context, nameOrID string, streams *Streams) (*model.Container, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Config.Pod != "" && !c.Config.IsInfra {
+		pl, pod, err := r.lockPod(c.Config.Pod)
+		if err != nil {
+			return nil, err
+		}
+		defer pl.Unlock()
+		if err := r.ensureInfraRunning(ctx, pod); err != nil {
+			return nil, err
+		}
+	}
+	l, c, err := r.lockContainer(c.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	if err := r.syncLocked(c); err != nil {
+		return nil, err
+	}
+	if c.State.Active() {
+		if streams != nil {
+			return nil, wrongState(c, "already running")
+		}
+		return c, nil // podman: starting a running container is not an error
+	}
+	if err := r.checkDependencies(c); err != nil {
+		return nil, err
+	}
+	return c, r.startLocked(ctx, c, streams)
+}
+
+// checkDependencies makes sure the containers whose namespaces c joins are running.
+func (r *Runtime) checkDependencies(c *model.Container) error {
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	for kind, ns := range c.Config.Namespaces {
+		if ns.Mode != model.NSModeContainer {
+			continue
+		}
+		dep, err := st.Container(ns.Value)
+		if err != nil {
+			return fmt.Errorf("%s namespace of %s: %w", kind, c.Config.Name, err)
+		}
+		if _, done := r.exited(dep); done || !dep.State.Active() {
+			return fmt.Errorf("container %s joins the %s namespace of %s, which is not running: %w", c.Config.Name, kind, dep.Config.Name, errdefs.ErrWrongState)
+		}
+	}
+	return nil
+}
+
+// AttachWait follows an attached start until the container exits and returns its exit code.
+func (r *Runtime) AttachWait(ctx context.Context, c *model.Container, s *Streams) (int, error) {
+	if s.conn != nil {
+		s.conn.pump(s)
+		s.conn.Close()
+	}
+	return r.waitExit(ctx, c)
+}
+
+// waitExit waits for a started container's process to end and returns its exit code.
+func (r *Runtime) waitExit(ctx context.Context, c *model.Container) (int, error) {
+	for !waitPidExit(c.State.Pid, 200*time.Millisecond) {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+	}
+	if code, ok := r.exitCodeOf(c.Config.ID, 5*time.Second); ok {
+		return code, nil
+	}
+	return 0, fmt.Errorf("container %s exited but conmon recorded no exit code", c.Config.Name)
+}
+
+// StopContainer stops a container: its stop signal, then SIGKILL after the timeout (the
+// container's own when timeout is nil).
+func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, c, err := r.lockContainer(c.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	return c, r.stopLocked(c, timeout)
+}
+
+func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
+	if err := r.syncLocked(c); err != nil {
+		return err
+	}
+	if !c.State.Active() {
+		// Already stopped: make sure nothing is left mounted or attached.
+		if c.State.Mounted || c.State.NetNS != "" {
+			return r.cleanupLocked(c, int(c.State.ExitCode))
+		}
+		return nil
+	}
+	t := c.Config.StopTimeout
+	if timeout != nil {
+		t = *timeout
+	}
+	rt, err := r.ociRuntime()
+	if err != nil {
+		return err
+	}
+	if c.State.Status == model.StatusPaused {
+		rt.Resume(c.Config.ID)
+	}
+	sig := syscall.Signal(c.Config.StopSignal)
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	if t > 0 {
+		syscall.Kill(c.State.Pid, sig)
+		if !waitPidExit(c.State.Pid, time.Duration(t)*time.Second) {
+			rt.Kill(c.Config.ID, syscall.SIGKILL, true)
+		}
+	} else {
+		rt.Kill(c.Config.ID, syscall.SIGKILL, true)
+	}
+	if !waitPidExit(c.State.Pid, 5*time.Second) {
+		syscall.Kill(c.State.Pid, syscall.SIGKILL)
+		waitPidExit(c.State.Pid, 5*time.Second)
+	}
+	code, ok := r.exitCodeOf(c.Config.ID, 3*time.Second)
+	if !ok {
+		code = 137
+	}
+	return r.cleanupLocked(c, code)
+}
+
+// KillContainer sends a signal to a running container.
+func (r *Runtime) KillContainer(ctx context.Context, nameOrID string, sig syscall.Signal) (*model.Container, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, c, err := r.lockContainer(c.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	if err := r.syncLocked(c); err != nil {
+		return nil, err
+	}
+	if !c.State.Active() {
+		return nil, fmt.Errorf("can only kill running containers. %s is in state %s: %w", shortID(c.Config.ID), c.State.Status, errdefs.ErrWrongState)
+	}
+	rt, err := r.ociRuntime()
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Kill(c.State.Pid, sig); err != nil {
+		if err := rt.Kill(c.Config.ID, sig, false); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// PauseContainer freezes a running container.
+func (r *Runtime) PauseContainer(ctx context.Context, nameOrID string) (*model.Container, error) {
+	return r.setPaused(nameOrID, true)
+}
+
+// UnpauseContainer thaws a paused container.
+func (r *Runtime) UnpauseContainer(ctx context.Context, nameOrID string) (*model.Container, error) {
+	return r.setPaused(nameOrID, false)
+}
+
+func (r *Runtime) setPaused(nameOrID string, pause bool) (*model.Container, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, c, err := r.lockContainer(c.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	return c, r.setPausedLocked(c, pause)
+}
+
+func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
+	if err := r.syncLocked(c); err != nil {
+		return err
+	}
+	rt, err := r.ociRuntime()
+	if err != nil {
+		return err
+	}
+	st, _ := r.state()
+	if pause {
+		if c.State.Status != model.StatusRunning {
+			return fmt.Errorf("%q is not running, can't pause: %w", c.Config.Name, errdefs.ErrWrongState)
+		}
+		if err := rt.Pause(c.Config.ID); err != nil {
+			return err
+		}
+		c.State.Status = model.StatusPaused
+	} else {
+		if c.State.Status != model.StatusPaused {
+			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Config.Name, errdefs.ErrWrongState)
+		}
+		if err := rt.Resume(c.Config.ID); err != nil {
+			return err
+		}
+		c.State.Status = model.StatusRunning
+	}
+	return st.SaveContainerState(c.Config.ID, c.State)
+}
+
+// RestartContainer stops (when running) and starts a container.
+func (r *Runtime) RestartContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
+	if _, err := r.StopContainer(ctx, nameOrID, timeout); err != nil {
+		return nil, err
+	}
+	return r.StartContainer(ctx, nameOrID, nil)
+}
+
+// CleanupContainer is conmon's exit command: it releases what an exited container held, removes
+// it when it was started with --rm, and applies its pod's exit policy.
+func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	if !st.ContainerExists(id) {
+		return nil // already removed (run --rm did it)
+	}
+	l, c, err := r.lockContainer(id)
+	if err != nil {
+		if errdefs.Is(err, errdefs.ErrCtrRemoved) {
+			return nil
+		}
+		return err
+	}
+	if err := r.syncLocked(c); err != nil {
+		l.Unlock()
+		return err
+	}
+	if c.Config.AutoRemove && !c.State.Active() {
+		err := r.removeLocked(c, l)
+		if err != nil {
+			l.Unlock()
+		}
+		return err
+	}
+	l.Unlock()
+	if c.Config.Pod != "" && !c.Config.IsInfra && !c.State.Active() {
+		return r.applyExitPolicy(ctx, c.Config.Pod)
+	}
+	return nil
+}
+
+// WaitContainer waits for a container to reach one of the conditions (default: stopped or
+// exited) and returns its exit code.
+func (r *Runtime) WaitContainer(ctx context.Context, nameOrID string, conditions []string) (int32, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		return -1, err
+	}
+	if len(conditions) == 0 {
+		conditions = []string{"stopped", "exited"}
+	}
+	want := map[string]bool{}
+	for _, cond := range conditions {
+		switch cond {
+		case "stopped", "exited":
+			want[model.StatusExited] = true
+		case "created", "configured":
+			want[model.StatusCreated] = true
+		case "running", "paused", "stopping", "removing":
+			want[cond] = true
+		default:
+			return -1, fmt.Errorf("invalid condition %q (valid: created, running, paused, stopped, exited, removing): %w", cond, errdefs.ErrInvalid)
+		}
+	}
+	st, _ := r.state()
+	for {
+		cur, err := st.Container(c.Config.ID)
+		if err != nil {
+			if errdefs.Is(err, errdefs.ErrCtrRemoved) && want[model.StatusExited] {
+				if code, ok := r.exitCodeOf(c.Config.ID, 0); ok {
+					return int32(code), nil
+				}
+			}
+			return -1, err
+		}
+		status := cur.State.Status
+		if code, done := r.exited(cur); done {
+			status = model.StatusExited
+			cur.State.ExitCode = int32(code)
+		}
+		if want[status] {
+			return cur.State.ExitCode, nil
+		}
+		if status == model.StatusRunning && want[model.StatusExited] {
+			waitPidExit(cur.State.Pid, 250*time.Millisecond)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// RunContainer creates and starts a detached container. A container that fails to start is
+// removed: nothing half-made is left behind.
+func (r *Runtime) RunContainer(ctx context.Context, cfg *model.ContainerConfig, o CreateOptions) (*model.Container, error) {
+	c, err := r.CreateContainer(ctx, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	started, err := r.StartContainer(ctx, c.Config.ID, nil)
+	if err != nil {
+		r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+		return nil, err
+	}
+	return started, nil
+}
+
+func uintPtr(v uint) *uint { return &v }
+
+// SyncContainer records a container's exit when its process has ended, without waiting for
+// conmon's callback.
+func (r *Runtime) SyncContainer(id string) error {
+	l, c, err := r.lockContainer(id)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	return r.syncLocked(c)
+}

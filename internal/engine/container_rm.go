@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"pea/internal/errdefs"
+	"pea/internal/lock"
+	"pea/internal/model"
+)
+
+// RemoveOptions control RemoveContainer.
+type RemoveOptions struct {
+	Force   bool  // stop a running container first
+	Timeout *uint // stop timeout with Force
+	Volumes bool  // also remove anonymous volumes
+	Ignore  bool  // a container that does not exist is not an error
+	// podRemoval is set when the pod itself is being removed: the infra container may go.
+	podRemoval bool
+}
+
+// RemoveContainer removes a container: stopped first with Force, refused while running
+// otherwise, and refused for a pod's infra container unless the pod is removed.
+func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o RemoveOptions) error {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		if o.Ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if c.Config.IsInfra && !o.podRemoval {
+		return fmt.Errorf("container %s is the infra container of pod %s and cannot be removed without removing the pod: %w",
+			shortID(c.Config.ID), shortID(c.Config.Pod), errdefs.ErrInUse)
+	}
+	l, c, err := r.lockContainer(c.Config.ID)
+	if err != nil {
+		if o.Ignore && errdefs.Is(err, errdefs.ErrCtrRemoved) {
+			return nil
+		}
+		return err
+	}
+	if err := r.syncLocked(c); err != nil {
+		l.Unlock()
+		return err
+	}
+	if c.State.Active() {
+		if !o.Force {
+			l.Unlock()
+			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w",
+				c.Config.ID, c.State.Status, errdefs.ErrWrongState)
+		}
+		if err := r.stopLocked(c, o.Timeout); err != nil {
+			l.Unlock()
+			return err
+		}
+	}
+	if err := r.removeLocked(c, l); err != nil {
+		l.Unlock()
+		return err
+	}
+	return nil
+}
+
+// removeLocked deletes a stopped container whose lock l the caller holds; on success the lock is
+// released and its file removed.
+func (r *Runtime) removeLocked(c *model.Container, l *lock.Lock) error {
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	deps, err := r.dependents(c.Config.ID)
+	if err != nil {
+		return err
+	}
+	if len(deps) > 0 {
+		return fmt.Errorf("container %s has dependent containers which must be removed before it: %v: %w", shortID(c.Config.ID), deps, errdefs.ErrInUse)
+	}
+	if err := r.cleanupLocked(c, int(c.State.ExitCode)); err != nil {
+		return err
+	}
+	if err := st.RemoveContainer(c.Config.ID); err != nil {
+		return err
+	}
+	r.keepExitFile(c.Config.ID)
+	os.RemoveAll(r.ctrRunDir(c.Config.ID))
+	os.RemoveAll(r.etcDir(c.Config.ID))
+	os.RemoveAll(r.ctrDir(c.Config.ID))
+	l.Remove(r.locks)
+	return nil
+}
+
+// dependents lists the containers that join one of id's namespaces.
+func (r *Runtime) dependents(id string) ([]string, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	all, err := st.ListContainers("", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range all {
+		for _, ns := range c.Config.Namespaces {
+			if ns.Mode == model.NSModeContainer && ns.Value == id {
+				out = append(out, c.Config.Name)
+				break
+			}
+		}
+	}
+	return out, nil
+}

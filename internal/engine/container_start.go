@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/oci"
+)
+
+// ociRuntime returns the runtime driver.
+func (r *Runtime) ociRuntime() (*oci.Runtime, error) {
+	if r.oci != nil {
+		return r.oci, nil
+	}
+	name := r.opts.Runtime
+	if name == "" {
+		name = "crun"
+	}
+	path, err := oci.FindBinary(name)
+	if err != nil {
+		return nil, err
+	}
+	conmon, err := oci.FindBinary("conmon")
+	if err != nil {
+		return nil, err
+	}
+	r.oci = &oci.Runtime{Path: path, ConmonPath: conmon, StateDir: r.runtimeRoot(), ExitDir: r.exitDir(), LogLevel: r.opts.LogLevel}
+	return r.oci, nil
+}
+
+// exitCommand is what conmon runs when the container exits: pea's own cleanup.
+func (r *Runtime) exitCommand(id string) []string {
+	self, err := os.Executable()
+	if err != nil {
+		self = "/proc/self/exe"
+	}
+	args := []string{self, "--root", r.opts.Root, "--runroot", r.opts.RunRoot}
+	if r.opts.Runtime != "" {
+		args = append(args, "--runtime", r.opts.Runtime)
+	}
+	return append(args, "container", "cleanup", id)
+}
+
+// startLocked starts a created or exited container whose lock the caller holds. With attach set,
+// the streams are connected before the process starts, so no output is lost.
+func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *Streams) (err error) {
+	cfg := c.Config
+	if c.State.Active() {
+		return fmt.Errorf("container %s is already running: %w", cfg.Name, errdefs.ErrWrongState)
+	}
+	rt, err := r.ociRuntime()
+	if err != nil {
+		return err
+	}
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	var u undo
+	defer func() {
+		if err != nil {
+			u.run()
+		}
+	}()
+	// Leftovers of an earlier run.
+	if rt.Exists(cfg.ID) {
+		rt.Delete(cfg.ID, true)
+	}
+	os.Remove(r.exitFile(cfg.ID))
+	bundle := r.ctrRunDir(cfg.ID)
+	os.RemoveAll(bundle)
+	if err := os.MkdirAll(bundle, 0o700); err != nil {
+		return err
+	}
+	for _, d := range []string{r.exitDir(), rt.StateDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+
+	rootfs, err := r.mountRootfs(c)
+	if err != nil {
+		return err
+	}
+	u.add(func() { r.unmountRootfs(c) })
+
+	in := specInputs{rootfs: rootfs, nsPaths: map[string]string{}}
+	if err := r.namespacePaths(c, in.nsPaths); err != nil {
+		return err
+	}
+	if err := r.setupNetwork(ctx, c, in.nsPaths); err != nil {
+		return err
+	}
+	u.add(func() { r.teardownNetwork(c) })
+	if in.etcFiles, err = r.writeEtcFiles(c); err != nil {
+		return err
+	}
+	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
+		return err
+	}
+	in.cgroupsPath, err = r.cgroupsPath(c)
+	if err != nil {
+		return err
+	}
+	if cfg.Init || cfg.IsInfra && cfg.Image == "" {
+		if in.catatonit, err = oci.FindBinary("catatonit"); err != nil {
+			return err
+		}
+	}
+	if !cfg.Privileged {
+		if in.seccomp, err = seccompFor(cfg); err != nil {
+			return err
+		}
+	}
+	specCfg := *cfg
+	specCfg.Mounts = r.resolveMounts(cfg.Mounts)
+	spec, err := buildSpec(&specCfg, in)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+		return err
+	}
+
+	pid, conmonPid, err := rt.Create(oci.CreateOptions{
+		ID: cfg.ID, Name: cfg.Name, Bundle: bundle, LogPath: r.logPath(cfg.ID),
+		Terminal: cfg.Terminal, Stdin: cfg.Stdin, ExitCommand: r.exitCommand(cfg.ID),
+	})
+	if err != nil {
+		return err
+	}
+	u.add(func() {
+		rt.Kill(cfg.ID, 9, true)
+		rt.Delete(cfg.ID, true)
+	})
+	var attached *attachConn
+	if attach != nil {
+		if attached, err = dialAttach(bundle); err != nil {
+			return err
+		}
+		u.add(func() { attached.Close() })
+	}
+	if err := rt.Start(cfg.ID); err != nil {
+		return err
+	}
+	c.State.Status = model.StatusRunning
+	c.State.Pid = pid
+	c.State.ConmonPid = conmonPid
+	c.State.StartedAt = time.Now()
+	c.State.FinishedAt = time.Time{}
+	c.State.ExitCode = 0
+	c.State.OOMKilled = false
+	c.State.Error = ""
+	if err := st.SaveContainerState(cfg.ID, c.State); err != nil {
+		return err
+	}
+	if attached != nil {
+		attach.conn = attached
+	}
+	return nil
+}
+
+func (r *Runtime) logPath(id string) string { return filepath.Join(r.ctrDir(id), "ctr.log") }
+
+// mountRootfs mounts the container's root filesystem: an overlay of its image's layers with its
+// own upper directory, or for an image-less infra container an empty directory.
+func (r *Runtime) mountRootfs(c *model.Container) (string, error) {
+	cfg := c.Config
+	dir := r.ctrDir(cfg.ID)
+	if cfg.Rootfs != "" {
+		return cfg.Rootfs, nil
+	}
+	if cfg.Image == "" {
+		root := filepath.Join(dir, "rootfs")
+		return root, os.MkdirAll(root, 0o755)
+	}
+	is, err := r.imageStore()
+	if err != nil {
+		return "", err
+	}
+	img, err := is.Lookup(cfg.Image)
+	if err != nil {
+		return "", fmt.Errorf("image of container %s: %w", cfg.Name, err)
+	}
+	layers, err := is.LayerDirs(img)
+	if err != nil {
+		return "", err
+	}
+	merged := filepath.Join(dir, "merged")
+	upper := filepath.Join(dir, "upper")
+	work := filepath.Join(dir, "work")
+	for _, d := range []string{merged, upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	if isMountpoint(merged) {
+		return merged, nil
+	}
+	lower := make([]string, len(layers))
+	for i, l := range layers { // overlay wants the top layer first
+		lower[len(layers)-1-i] = l
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
+	if len(opts) > 4000 {
+		return "", fmt.Errorf("image of %s has too many layers for one overlay mount (%d)", cfg.Name, len(lower))
+	}
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return "", fmt.Errorf("mount overlay for %s: %w", cfg.Name, err)
+	}
+	c.State.Mounted = true
+	c.State.MountPoint = merged
+	return merged, nil
+}
+
+// unmountRootfs undoes mountRootfs; it is idempotent.
+func (r *Runtime) unmountRootfs(c *model.Container) {
+	merged := filepath.Join(r.ctrDir(c.Config.ID), "merged")
+	for isMountpoint(merged) {
+		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {
+			break
+		}
+	}
+	c.State.Mounted = false
+	c.State.MountPoint = ""
+}
+
+func isMountpoint(path string) bool {
+	var st, parent unix.Stat_t
+	if unix.Lstat(path, &st) != nil || unix.Lstat(filepath.Dir(path), &parent) != nil {
+		return false
+	}
+	if st.Dev != parent.Dev {
+		return true
+	}
+	// Same device (bind mounts of one fs): fall back to the mount table.
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && f[4] == path {
+			return true
+		}
+	}
+	return false
+}
+
+// seccompFor returns the container's seccomp profile (nil when unconfined).
+func seccompFor(cfg *model.ContainerConfig) (*specs.LinuxSeccomp, error) {
+	if cfg.Seccomp == "unconfined" {
+		return nil, nil
+	}
+	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Seccomp == "" {
+		return oci.DefaultSeccomp(caps), nil
+	}
+	return oci.LoadSeccompFileFor(cfg.Seccomp, caps)
+}

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"pea/internal/model"
+)
+
+// writeEtcFiles writes the container's /etc/hosts, /etc/resolv.conf and /etc/hostname and
+// returns them by destination. A pod member that shares the pod's network uses the infra
+// container's files, so every member sees one set.
+func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
+	cfg := c.Config
+	if ns := cfg.NS(model.NSNet); ns.Mode == model.NSModeContainer {
+		dir := r.etcDir(ns.Value)
+		files := map[string]string{}
+		for _, f := range []string{"hosts", "resolv.conf", "hostname"} {
+			p := filepath.Join(dir, f)
+			if _, err := os.Stat(p); err == nil {
+				files["/etc/"+f] = p
+			}
+		}
+		if len(files) == 3 {
+			if cfg.NS(model.NSUts).Mode != model.NSModeContainer && cfg.Hostname != "" {
+				own := filepath.Join(r.etcDir(cfg.ID), "hostname")
+				os.MkdirAll(filepath.Dir(own), 0o700)
+				if err := os.WriteFile(own, []byte(cfg.Hostname+"\n"), 0o644); err != nil {
+					return nil, err
+				}
+				files["/etc/hostname"] = own
+			}
+			return files, nil
+		}
+	}
+	dir := r.etcDir(cfg.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	hostname := cfg.Hostname
+	if hostname == "" {
+		hostname = shortID(cfg.ID)
+	}
+	net := cfg.Network
+	var hosts strings.Builder
+	if !net.NoHosts {
+		if cfg.NS(model.NSNet).Mode == model.NSModeHost {
+			if b, err := os.ReadFile("/etc/hosts"); err == nil {
+				hosts.Write(b)
+			}
+		} else {
+			hosts.WriteString("127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n")
+			hosts.WriteString("::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n")
+		}
+		for _, h := range net.AddHosts {
+			name, ip, ok := strings.Cut(h, ":")
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
+		}
+		ip := ""
+		for _, s := range c.State.Networks {
+			if s.IPAddress != "" {
+				ip = s.IPAddress
+				break
+			}
+		}
+		names := hostname
+		if cfg.Name != "" && cfg.Name != hostname {
+			names += " " + cfg.Name
+		}
+		if ip != "" {
+			fmt.Fprintf(&hosts, "%s\t%s\n", ip, names)
+		} else if cfg.NS(model.NSNet).Mode != model.NSModeHost {
+			fmt.Fprintf(&hosts, "127.0.1.1\t%s\n", names)
+		}
+	}
+	files := map[string]string{
+		"/etc/hostname":    filepath.Join(dir, "hostname"),
+		"/etc/resolv.conf": filepath.Join(dir, "resolv.conf"),
+	}
+	if !net.NoHosts {
+		files["/etc/hosts"] = filepath.Join(dir, "hosts")
+		if err := os.WriteFile(files["/etc/hosts"], []byte(hosts.String()), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.WriteFile(files["/etc/hostname"], []byte(hostname+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(files["/etc/resolv.conf"], []byte(resolvConf(cfg)), 0o644); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+func (r *Runtime) etcDir(id string) string { return filepath.Join(r.opts.RunRoot, "etc", id) }
+
+// resolvConf builds resolv.conf from the options, falling back to the host's servers (without
+// loopback ones, which mean nothing in another network namespace).
+func resolvConf(cfg *model.ContainerConfig) string {
+	net := cfg.Network
+	hostNet := cfg.NS(model.NSNet).Mode == model.NSModeHost
+	var servers, search, options []string
+	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			switch f[0] {
+			case "nameserver":
+				if hostNet || !(strings.HasPrefix(f[1], "127.") || f[1] == "::1") {
+					servers = append(servers, f[1])
+				}
+			case "search":
+				search = f[1:]
+			case "options":
+				options = f[1:]
+			}
+		}
+	}
+	if len(net.DNSServers) > 0 {
+		servers = net.DNSServers
+	}
+	if len(net.DNSSearch) > 0 {
+		search = net.DNSSearch
+		if len(search) == 1 && search[0] == "." {
+			search = nil
+		}
+	}
+	if len(net.DNSOptions) > 0 {
+		options = net.DNSOptions
+	}
+	var b strings.Builder
+	if len(search) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(search, " "))
+	}
+	for _, s := range servers {
+		fmt.Fprintf(&b, "nameserver %s\n", s)
+	}
+	if len(options) > 0 {
+		fmt.Fprintf(&b, "options %s\n", strings.Join(options, " "))
+	}
+	return b.String()
+}

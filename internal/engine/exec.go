@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// ExecOptions describe a process to run in a running container.
+type ExecOptions struct {
+	Cmd        []string
+	Env        []string
+	User       string
+	WorkDir    string
+	Tty        bool
+	Detach     bool
+	Privileged bool
+	Stdin      io.Reader
+	Stdout     io.Writer
+	Stderr     io.Writer
+}
+
+// Exec runs a process in a running container through the OCI runtime and returns its exit
+// code (126 when it cannot be invoked, 127 when it is not found, as podman).
+func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		return 0, err
+	}
+	if c.State.Status != model.StatusRunning {
+		return 0, fmt.Errorf("can only create exec sessions on running containers: container %s is %s: %w", c.Config.Name, c.State.Status, errdefs.ErrWrongState)
+	}
+	if len(o.Cmd) == 0 {
+		return 0, fmt.Errorf("exec needs a command: %w", errdefs.ErrInvalid)
+	}
+	rt, err := r.ociRuntime()
+	if err != nil {
+		return 0, err
+	}
+	user := o.User
+	if user == "" {
+		user = c.Config.User
+	}
+	root := c.State.MountPoint
+	if root == "" {
+		root = fmt.Sprintf("/proc/%d/root", c.State.Pid)
+	}
+	uid, gid, _, home, err := lookupUser(root, user)
+	if err != nil {
+		return 0, err
+	}
+	args := []string{"--root=" + rt.StateDir, "exec"}
+	if o.Detach {
+		args = append(args, "--detach")
+	}
+	if o.Tty {
+		args = append(args, "--tty")
+	}
+	if o.Privileged {
+		args = append(args, "--cap", "ALL")
+	}
+	env := mergeEnv(c.Config.Env, o.Env)
+	if !hasEnv(env, "HOME") {
+		env = append(env, "HOME="+home)
+	}
+	if o.Tty && !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	for _, e := range env {
+		args = append(args, "--env", e)
+	}
+	wd := o.WorkDir
+	if wd == "" {
+		wd = c.Config.WorkingDir
+	}
+	if wd != "" {
+		args = append(args, "--cwd", wd)
+	}
+	args = append(args, "--user", fmt.Sprintf("%d:%d", uid, gid), c.Config.ID)
+	args = append(args, o.Cmd...)
+	cmd := exec.CommandContext(ctx, rt.Path, args...)
+	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
+	var errBuf strings.Builder
+	cmd.Stderr = io.MultiWriter(o.Stderr, &errBuf)
+	if o.Stderr == nil {
+		cmd.Stderr = &errBuf
+	}
+	if o.Tty {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code := ee.ExitCode()
+		msg := errBuf.String()
+		// The runtime's own failures to invoke the command map to podman's codes.
+		if strings.Contains(msg, "executable file") && strings.Contains(msg, "not found") {
+			return 127, nil
+		}
+		if strings.Contains(msg, "Permission denied") && strings.Contains(msg, "exec") {
+			return 126, nil
+		}
+		if code < 0 {
+			code = 137
+		}
+		return code, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, nil
+}

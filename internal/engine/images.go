@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"pea/internal/errdefs"
+	"pea/internal/image"
+)
+
+// The image use cases are thin: the image store does the work; the engine adds what needs the
+// containers' state (an image in use cannot be removed; listings count an image's containers).
+
+// ImageList returns every image, newest first.
+func (r *Runtime) ImageList() ([]*image.Image, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	return is.List()
+}
+
+// ImageLookup finds an image by name, ID or ID prefix.
+func (r *Runtime) ImageLookup(nameOrID string) (*image.Image, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	return is.Lookup(nameOrID)
+}
+
+// ImageExists reports whether nameOrID names an image; errors other than "not known" are returned.
+func (r *Runtime) ImageExists(nameOrID string) (bool, error) {
+	_, err := r.ImageLookup(nameOrID)
+	if errdefs.Is(err, errdefs.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ImageLayerDirs returns an image's unpacked layer directories, bottom layer first.
+func (r *Runtime) ImageLayerDirs(img *image.Image) ([]string, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	return is.LayerDirs(img)
+}
+
+// ImageImport makes a one-layer image from a root filesystem tarball.
+func (r *Runtime) ImageImport(rd io.Reader, ref string, o image.ImportOptions) (*image.Image, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	return is.ImportWith(rd, ref, o)
+}
+
+// ImageLoad stores the images of a docker-archive or oci-archive.
+func (r *Runtime) ImageLoad(rd io.Reader) ([]*image.Image, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	return is.Load(rd)
+}
+
+// ImageSave writes images to w as a docker-archive or an oci-archive.
+func (r *Runtime) ImageSave(w io.Writer, refs []string, format string) error {
+	is, err := r.imageStore()
+	if err != nil {
+		return err
+	}
+	return is.Save(w, refs, format)
+}
+
+// ImagePull fetches an image from a registry.
+func (r *Runtime) ImagePull(ctx context.Context, ref string, o image.PullOptions) (*image.Image, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	return is.Pull(ctx, ref, o)
+}
+
+// ImagePush sends an image to a registry; an empty dest pushes to the image's name.
+func (r *Runtime) ImagePush(ctx context.Context, src, dest string, o image.PushOptions) error {
+	is, err := r.imageStore()
+	if err != nil {
+		return err
+	}
+	return is.Push(ctx, src, dest, o)
+}
+
+// ImageTag adds names to an image.
+func (r *Runtime) ImageTag(nameOrID string, newRefs ...string) error {
+	is, err := r.imageStore()
+	if err != nil {
+		return err
+	}
+	if _, err := is.Lookup(nameOrID); err != nil {
+		return err
+	}
+	for _, n := range newRefs {
+		if err := is.Tag(nameOrID, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImageUntag removes names from an image; with no names it removes them all.
+func (r *Runtime) ImageUntag(nameOrID string, refs ...string) error {
+	is, err := r.imageStore()
+	if err != nil {
+		return err
+	}
+	img, err := is.Lookup(nameOrID)
+	if err != nil {
+		return err
+	}
+	if len(refs) == 0 {
+		return is.Untag(img.ID, "")
+	}
+	for _, ref := range refs {
+		if err := is.Untag(img.ID, ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImageContainers maps image IDs to the IDs of the containers (of every namespace) using them.
+func (r *Runtime) ImageContainers() (map[string][]string, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.ListContainers("", "")
+	if err != nil {
+		return nil, err
+	}
+	users := map[string][]string{}
+	for _, c := range cs {
+		if c.Config.Image != "" {
+			users[c.Config.Image] = append(users[c.Config.Image], c.Config.ID)
+		}
+	}
+	for _, ids := range users {
+		sort.Strings(ids)
+	}
+	return users, nil
+}
+
+// ImageRemoveOptions control ImageRemoveWith.
+type ImageRemoveOptions struct {
+	// Force removes an image with several names given by ID, and the containers using it.
+	Force bool
+	// Whole removes the image even when named by one of several names (rmi -a).
+	Whole bool
+}
+
+// ImageRemove removes an image, podman style: naming one of several names only untags that
+// name; an image with several names given by ID needs force; an image used by containers is
+// refused, or with force its containers are removed first. It returns the names untagged and the
+// IDs deleted.
+func (r *Runtime) ImageRemove(nameOrID string, force bool) (untagged, deleted []string, err error) {
+	return r.ImageRemoveWith(nameOrID, ImageRemoveOptions{Force: force})
+}
+
+// ImageRemoveWith is ImageRemove with options.
+func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagged, deleted []string, err error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := is.Lookup(nameOrID)
+	if err != nil {
+		return nil, nil, err
+	}
+	name, nerr := is.NameOf(img, nameOrID)
+	byName := nerr == nil
+	if !o.Whole && byName && len(img.Names) > 1 {
+		if err := is.Untag(img.ID, name); err != nil {
+			return nil, nil, err
+		}
+		return []string{name}, nil, nil
+	}
+	if !o.Whole && !byName && len(img.Names) > 1 && !o.Force {
+		return nil, nil, fmt.Errorf("unable to delete image %q by ID with more than one tag (%v): please force removal: %w",
+			img.ID, img.Names, errdefs.ErrInUse)
+	}
+	users, err := r.ImageContainers()
+	if err != nil {
+		return nil, nil, err
+	}
+	if ids := users[img.ID]; len(ids) > 0 {
+		if !o.Force {
+			return nil, nil, fmt.Errorf("image used by %s: image is in use by a container: %w", ids[0], errdefs.ErrInUse)
+		}
+		for _, id := range ids {
+			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true}); err != nil {
+				return nil, nil, fmt.Errorf("removing container %s that uses image %.12s: %w", shortID(id), img.ID, err)
+			}
+		}
+	}
+	if err := is.Remove(img.ID); err != nil {
+		return nil, nil, err
+	}
+	return img.Names, []string{img.ID}, nil
+}
+
+// ImagePrune removes dangling images, or with all every image no container uses. It returns
+// the IDs removed.
+func (r *Runtime) ImagePrune(all bool) ([]string, error) {
+	imgs, err := r.ImageList()
+	if err != nil {
+		return nil, err
+	}
+	users, err := r.ImageContainers()
+	if err != nil {
+		return nil, err
+	}
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, img := range imgs {
+		if len(users[img.ID]) > 0 || !all && !img.Dangling() {
+			continue
+		}
+		if err := is.Remove(img.ID); err != nil {
+			if errdefs.Is(err, errdefs.ErrNotFound) {
+				continue // removed meanwhile by another process
+			}
+			return removed, err
+		}
+		removed = append(removed, img.ID)
+	}
+	return removed, nil
+}

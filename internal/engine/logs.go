@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"pea/internal/model"
+)
+
+// LogLine is one line of a container's log as conmon wrote it (k8s-file format:
+// "<RFC3339Nano time> <stdout|stderr> <F|P> <text>"; P marks a partial line).
+type LogLine struct {
+	Time      time.Time
+	Stream    string
+	Text      string
+	Partial   bool
+	Container *model.Container
+}
+
+// LogOptions select log lines.
+type LogOptions struct {
+	Follow bool
+	Tail   int // -1: all
+	Since  time.Time
+	Until  time.Time
+}
+
+// LogPath is where conmon writes a container's log.
+func (r *Runtime) LogPath(id string) string { return r.logPath(id) }
+
+// ReadLogs sends a container's log lines to out until the log ends (or, following, until the
+// container stops and the log is drained, or ctx ends).
+func (r *Runtime) ReadLogs(ctx context.Context, c *model.Container, o LogOptions, out chan<- LogLine) error {
+	f, err := os.Open(r.logPath(c.Config.ID))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	defer f.Close()
+	rd := bufio.NewReader(f)
+	var lines []LogLine
+	emit := func(l LogLine) bool {
+		if !o.Since.IsZero() && l.Time.Before(o.Since) {
+			return true
+		}
+		if !o.Until.IsZero() && l.Time.After(o.Until) {
+			return true
+		}
+		if o.Tail >= 0 && lines != nil {
+			lines = append(lines, l)
+			return true
+		}
+		select {
+		case out <- l:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if o.Tail >= 0 {
+		lines = []LogLine{}
+	}
+	var pending string
+	readAll := func() bool {
+		for {
+			s, err := rd.ReadString('\n')
+			if err != nil {
+				pending += s
+				return true
+			}
+			s = pending + s
+			pending = ""
+			if l, ok := parseLogLine(strings.TrimSuffix(s, "\n")); ok {
+				l.Container = c
+				if !emit(l) {
+					return false
+				}
+			}
+		}
+	}
+	if !readAll() {
+		return ctx.Err()
+	}
+	if lines != nil {
+		// --tail counts whole lines: keep the last N, with partial pieces joined to their line.
+		start := len(lines)
+		for n := 0; start > 0 && n < o.Tail; {
+			start--
+			if !lines[start].Partial {
+				n++
+			}
+			for start > 0 && lines[start-1].Partial {
+				start--
+			}
+		}
+		for _, l := range lines[start:] {
+			select {
+			case out <- l:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		lines = nil
+	}
+	if !o.Follow {
+		return nil
+	}
+	for {
+		cur, err := r.LookupContainer(c.Config.ID)
+		running := err == nil && cur.State.Active()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if !readAll() {
+			return ctx.Err()
+		}
+		if !running {
+			readAll()
+			return nil
+		}
+	}
+}
+
+func parseLogLine(s string) (LogLine, bool) {
+	parts := strings.SplitN(s, " ", 4)
+	if len(parts) < 3 {
+		return LogLine{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, parts[0])
+	if err != nil {
+		return LogLine{}, false
+	}
+	l := LogLine{Time: t, Stream: parts[1], Partial: parts[2] == "P"}
+	if len(parts) == 4 {
+		l.Text = parts[3]
+	}
+	return l, true
+}
+
+// WriteLogLine prints one line as `logs` does.
+func WriteLogLine(w io.Writer, l LogLine, timestamps bool, prefix string) {
+	var b strings.Builder
+	b.WriteString(prefix)
+	if timestamps {
+		b.WriteString(l.Time.Format(time.RFC3339Nano))
+		b.WriteByte(' ')
+	}
+	b.WriteString(l.Text)
+	if !l.Partial {
+		b.WriteByte('\n')
+	}
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/state"
+)
+
+// newID returns a random 64-hex-character ID.
+func newID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// LookupContainer resolves a name, ID or unique ID prefix to a container.
+func (r *Runtime) LookupContainer(nameOrID string) (*model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	id, err := st.Lookup(state.KindContainer, r.opts.Namespace, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := st.Container(id)
+	if errdefs.Is(err, errdefs.ErrCtrRemoved) {
+		return nil, fmt.Errorf("no container with name or ID %q found: %w", nameOrID, errdefs.ErrNotFound)
+	}
+	if err == nil {
+		r.freshen(c)
+	}
+	return c, err
+}
+
+// LookupPod resolves a name, ID or unique ID prefix to a pod.
+func (r *Runtime) LookupPod(nameOrID string) (*model.Pod, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	id, err := st.Lookup(state.KindPod, r.opts.Namespace, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := st.Pod(id)
+	if errdefs.Is(err, errdefs.ErrPodRemoved) {
+		return nil, fmt.Errorf("no pod with name or ID %q found: %w", nameOrID, errdefs.ErrNotFound)
+	}
+	return p, err
+}
+
+// ContainerExists reports whether a container of that name or ID exists.
+func (r *Runtime) ContainerExists(nameOrID string) (bool, error) {
+	_, err := r.LookupContainer(nameOrID)
+	if errdefs.Is(err, errdefs.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// LatestContainer returns the most recently created container.
+func (r *Runtime) LatestContainer() (*model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	all, err := st.ListContainers(r.opts.Namespace, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no containers to use as the latest: %w", errdefs.ErrNotFound)
+	}
+	latest := all[0]
+	for _, c := range all[1:] {
+		if c.Config.Created.After(latest.Config.Created) {
+			latest = c
+		}
+	}
+	return latest, nil
+}
+
+var adjectives = []string{"amazing", "brave", "calm", "eager", "fervent", "gifted", "happy", "jolly", "keen", "lucid", "modest", "nifty", "quirky", "serene", "sharp", "vibrant", "wizardly", "zen"}
+var nouns = []string{"babbage", "curie", "darwin", "euler", "fermat", "gauss", "hopper", "kepler", "lovelace", "noether", "pascal", "ritchie", "shannon", "turing", "wozniak"}
+
+func randomName() string {
+	b := make([]byte, 2)
+	rand.Read(b)
+	return adjectives[int(b[0])%len(adjectives)] + "_" + nouns[int(b[1])%len(nouns)]
+}
+
+// ListContainers returns every container of the namespace in creation order, with the status
+// of those whose process ended brought up to date (read-only: conmon's callback or the next
+// locked operation records it).
+func (r *Runtime) ListContainers() ([]*model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.ListContainers(r.opts.Namespace, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		r.freshen(c)
+	}
+	return cs, nil
+}
+
+// freshen updates an unlocked copy of a container whose process ended: what a reader sees.
+func (r *Runtime) freshen(c *model.Container) {
+	if code, done := r.exited(c); done {
+		c.State.Status = model.StatusExited
+		c.State.ExitCode = int32(code)
+		c.State.Pid = 0
+		if fi, err := os.Stat(r.exitFile(c.Config.ID)); err == nil {
+			c.State.FinishedAt = fi.ModTime()
+		}
+	}
+}

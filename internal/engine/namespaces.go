@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// namespacePaths fills paths with the namespace files c joins: /proc/<pid>/ns/<kind> of the
+// container it shares with (a pod's infra container), or a file given by path.
+func (r *Runtime) namespacePaths(c *model.Container, paths map[string]string) error {
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	for kind, ns := range c.Config.Namespaces {
+		switch ns.Mode {
+		case model.NSModePath:
+			paths[kind] = ns.Value
+		case model.NSModeContainer:
+			dep, err := st.Container(ns.Value)
+			if err != nil {
+				return fmt.Errorf("%s namespace: %w", kind, err)
+			}
+			if !dep.State.Active() || dep.State.Pid == 0 {
+				return fmt.Errorf("cannot join the %s namespace of %s: it is not running: %w", kind, dep.Config.Name, errdefs.ErrWrongState)
+			}
+			if kind == model.NSNet && dep.State.NetNS != "" {
+				paths[kind] = dep.State.NetNS
+				continue
+			}
+			paths[kind] = filepath.Join("/proc", fmt.Sprint(dep.State.Pid), "ns", procNSName(kind))
+		}
+	}
+	return nil
+}
+
+func procNSName(kind string) string {
+	if kind == model.NSMount {
+		return "mnt"
+	}
+	return kind
+}
+
+// cgroupsPath is where the runtime puts the container's cgroup: under its pod's cgroup, its
+// own --cgroup-parent, or pea's default parent.
+func (r *Runtime) cgroupsPath(c *model.Container) (string, error) {
+	parent := c.Config.CgroupParent
+	if parent == "" {
+		parent = defaultCgroupParent
+	}
+	return filepath.Join(parent, "pea-"+c.Config.ID), nil
+}
+
+// defaultCgroupParent is the cgroup (in every hierarchy) under which pea puts its containers
+// and pods.
+const defaultCgroupParent = "/pea"

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/network"
+)
+
+// NetworkCreate makes a network.
+func (r *Runtime) NetworkCreate(o network.CreateOptions) (*network.Network, error) {
+	return r.networks().Create(o)
+}
+
+// NetworkList returns every network, the default one included (it is created on first use).
+func (r *Runtime) NetworkList() ([]*network.Network, error) {
+	if _, err := r.networks().Default(); err != nil {
+		return nil, err
+	}
+	return r.networks().List()
+}
+
+// NetworkInspect finds a network by name or ID.
+func (r *Runtime) NetworkInspect(name string) (*network.Network, error) {
+	if name == network.DefaultName {
+		return r.networks().Default()
+	}
+	return r.networks().Get(name)
+}
+
+// networkUsers lists the containers attached to a network (by config).
+func (r *Runtime) networkUsers(name string) ([]*model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.ListContainers("", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []*model.Container
+	for _, c := range cs {
+		if c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
+			continue
+		}
+		nets := c.Config.Network.Networks
+		if len(nets) == 0 {
+			nets = []string{network.DefaultName}
+		}
+		for _, n := range nets {
+			if n == name {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// NetworkRemove deletes a network; refused while containers use it unless force removes them.
+func (r *Runtime) NetworkRemove(ctx context.Context, name string, force bool) error {
+	n, err := r.networks().Get(name)
+	if err != nil {
+		return err
+	}
+	users, err := r.networkUsers(n.Name)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 && !force {
+		return fmt.Errorf("network %s is being used by container %s: %w", n.Name, users[0].Config.Name, errdefs.ErrInUse)
+	}
+	for _, c := range users {
+		if c.Config.IsInfra {
+			if err := r.RemovePod(ctx, c.Config.Pod, PodRemoveOptions{Force: true, Ignore: true}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Force: true, Ignore: true}); err != nil {
+			return err
+		}
+	}
+	return r.networks().Remove(n.Name)
+}
+
+// NetworkPrune removes every network no container uses (the default one stays).
+func (r *Runtime) NetworkPrune(ctx context.Context) ([]string, error) {
+	ns, err := r.networks().List()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range ns {
+		if n.Name == network.DefaultName {
+			continue
+		}
+		if users, _ := r.networkUsers(n.Name); len(users) > 0 {
+			continue
+		}
+		if err := r.networks().Remove(n.Name); err == nil {
+			out = append(out, n.Name)
+		}
+	}
+	return out, nil
+}
+
+// NetworkConnect attaches a running container to one more network.
+func (r *Runtime) NetworkConnect(ctx context.Context, netName, ctr string) error {
+	return r.changeNetwork(ctx, netName, ctr, true)
+}
+
+// NetworkDisconnect detaches a container from a network.
+func (r *Runtime) NetworkDisconnect(ctx context.Context, netName, ctr string) error {
+	return r.changeNetwork(ctx, netName, ctr, false)
+}
+
+func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connect bool) error {
+	if _, err := r.NetworkInspect(netName); err != nil {
+		return err
+	}
+	c, err := r.LookupContainer(ctr)
+	if err != nil {
+		return err
+	}
+	l, c, err := r.lockContainer(c.Config.ID)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
+		return fmt.Errorf("container %s does not own a bridge network namespace (it shares another's or uses host/none): %w", c.Config.Name, errdefs.ErrInvalid)
+	}
+	nets := c.Config.Network.Networks
+	if len(nets) == 0 {
+		nets = []string{network.DefaultName}
+	}
+	has := false
+	for _, n := range nets {
+		if n == netName {
+			has = true
+		}
+	}
+	if connect == has {
+		if connect {
+			return fmt.Errorf("container %s is already connected to network %s: %w", c.Config.Name, netName, errdefs.ErrExists)
+		}
+		return fmt.Errorf("container %s is not connected to network %s: %w", c.Config.Name, netName, errdefs.ErrNotFound)
+	}
+	if c.State.NetNS != "" {
+		o := attachOptions(c, c.State.NetNS)
+		o.Networks = nets
+		if connect {
+			s, err := r.networks().Connect(ctx, o, netName)
+			if err != nil {
+				return err
+			}
+			c.State.Networks[netName] = model.NetworkStatus{Interface: s.Interface, IPAddress: s.IP, PrefixLen: s.PrefixLen, Gateway: s.Gateway, MacAddress: s.MAC}
+		} else {
+			if err := r.networks().Disconnect(ctx, o, netName); err != nil {
+				return err
+			}
+			delete(c.State.Networks, netName)
+		}
+	}
+	if connect {
+		nets = append(nets, netName)
+	} else {
+		var keep []string
+		for _, n := range nets {
+			if n != netName {
+				keep = append(keep, n)
+			}
+		}
+		nets = keep
+	}
+	c.Config.Network.Networks = nets
+	st, _ := r.state()
+	if err := st.SaveContainerConfig(c.Config); err != nil {
+		return err
+	}
+	return st.SaveContainerState(c.Config.ID, c.State)
+}

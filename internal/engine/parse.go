@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// ParseVolume parses -v SRC:DST[:OPTS]: an absolute SRC is a bind mount, anything else a named
+// volume. OPTS are comma-separated (ro, rw, z, Z, shared, private, ...).
+func ParseVolume(spec string) (model.Mount, error) {
+	parts := strings.Split(spec, ":")
+	var m model.Mount
+	switch len(parts) {
+	case 1:
+		m = model.Mount{Type: "volume", Source: "", Destination: parts[0]}
+	case 2, 3:
+		m = model.Mount{Source: parts[0], Destination: parts[1]}
+		if len(parts) == 3 {
+			for _, o := range strings.Split(parts[2], ",") {
+				switch o {
+				case "ro":
+					m.ReadOnly = true
+				case "rw", "z", "Z", "":
+				case "shared", "rshared", "slave", "rslave", "private", "rprivate", "nosuid", "suid", "nodev", "dev", "noexec", "exec":
+					m.Options = append(m.Options, o)
+				default:
+					return m, fmt.Errorf("invalid volume option %q in %q: %w", o, spec, errdefs.ErrInvalid)
+				}
+			}
+		}
+	default:
+		return m, fmt.Errorf("invalid volume specification %q: want SRC:DST[:OPTS]: %w", spec, errdefs.ErrInvalid)
+	}
+	if m.Destination == "" || !strings.HasPrefix(m.Destination, "/") {
+		return m, fmt.Errorf("invalid volume specification %q: the container path must be absolute: %w", spec, errdefs.ErrInvalid)
+	}
+	m.Destination = filepath.Clean(m.Destination)
+	if m.Type == "" {
+		if strings.HasPrefix(m.Source, "/") || strings.HasPrefix(m.Source, ".") {
+			m.Type = "bind"
+			abs, err := filepath.Abs(m.Source)
+			if err != nil {
+				return m, err
+			}
+			m.Source = abs
+		} else if m.Source == "" {
+			return m, fmt.Errorf("invalid volume specification %q: empty source: %w", spec, errdefs.ErrInvalid)
+		} else {
+			m.Type = "volume"
+		}
+	}
+	return m, nil
+}
+
+// ParseMount parses --mount type=bind|tmpfs|volume,src=...,dst=...,ro.
+func ParseMount(spec string) (model.Mount, error) {
+	m := model.Mount{Type: "volume"}
+	for _, kv := range strings.Split(spec, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "type":
+			if v != "bind" && v != "tmpfs" && v != "volume" {
+				return m, fmt.Errorf("invalid mount type %q (bind, tmpfs, volume): %w", v, errdefs.ErrInvalid)
+			}
+			m.Type = v
+		case "source", "src":
+			m.Source = v
+		case "destination", "dst", "target":
+			m.Destination = v
+		case "ro", "readonly":
+			m.ReadOnly = v == "" || v == "true"
+		case "rw":
+			m.ReadOnly = v == "false"
+		case "tmpfs-size":
+			m.Options = append(m.Options, "size="+v)
+		case "tmpfs-mode":
+			m.Options = append(m.Options, "mode="+v)
+		case "bind-propagation":
+			m.Options = append(m.Options, v)
+		case "relabel", "z", "Z", "bind-nonrecursive", "consistency", "U", "notmpcopyup":
+		default:
+			return m, fmt.Errorf("invalid --mount option %q: %w", k, errdefs.ErrInvalid)
+		}
+	}
+	if m.Destination == "" || !strings.HasPrefix(m.Destination, "/") {
+		return m, fmt.Errorf("--mount %q needs an absolute destination: %w", spec, errdefs.ErrInvalid)
+	}
+	if m.Type == "bind" {
+		if m.Source == "" {
+			return m, fmt.Errorf("--mount %q: a bind mount needs a source: %w", spec, errdefs.ErrInvalid)
+		}
+		abs, err := filepath.Abs(m.Source)
+		if err != nil {
+			return m, err
+		}
+		m.Source = abs
+	}
+	return m, nil
+}
+
+// ParseTmpfs parses --tmpfs DST[:OPTS].
+func ParseTmpfs(spec string) (model.Mount, error) {
+	dst, opts, _ := strings.Cut(spec, ":")
+	if !strings.HasPrefix(dst, "/") {
+		return model.Mount{}, fmt.Errorf("--tmpfs %q needs an absolute path: %w", spec, errdefs.ErrInvalid)
+	}
+	m := model.Mount{Type: "tmpfs", Destination: dst}
+	if opts != "" {
+		m.Options = strings.Split(opts, ",")
+	}
+	return m, nil
+}
+
+// ApplySecurityOpt applies one --security-opt to cfg.
+func ApplySecurityOpt(cfg *model.ContainerConfig, opt string) error {
+	k, v, hasV := strings.Cut(opt, "=")
+	if !hasV {
+		k, v, hasV = strings.Cut(opt, ":")
+	}
+	switch {
+	case k == "no-new-privileges":
+		cfg.NoNewPrivileges = !hasV || v == "true"
+	case k == "seccomp" && hasV:
+		cfg.Seccomp = v
+	case k == "label" || k == "apparmor" || k == "mask" || k == "unmask" || k == "proc-opts":
+		// SELinux/AppArmor are not used by pea; accepted for compatibility.
+	default:
+		return fmt.Errorf("invalid --security-opt %q (no-new-privileges, seccomp=unconfined|FILE): %w", opt, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// ParseSize parses sizes like 512m, 1g, 1024, 1.5GB into bytes.
+func ParseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "b")
+	if t == "" {
+		return 0, fmt.Errorf("invalid size %q: %w", s, errdefs.ErrInvalid)
+	}
+	mult := float64(1)
+	switch t[len(t)-1] {
+	case 'k':
+		mult = 1 << 10
+	case 'm':
+		mult = 1 << 20
+	case 'g':
+		mult = 1 << 30
+	case 't':
+		mult = 1 << 40
+	}
+	if mult != 1 {
+		t = t[:len(t)-1]
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("invalid size %q: use a number with an optional unit (b, k, m, g): %w", s, errdefs.ErrInvalid)
+	}
+	return int64(f * mult), nil
+}

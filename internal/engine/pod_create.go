@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"pea/internal/cgroups"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// PodCreateOptions are the parts of a pod create request not stored in its config.
+type PodCreateOptions struct {
+	Replace bool
+}
+
+// CreatePod validates cfg, stores the pod, makes its cgroup and its infra container. Nothing is
+// left behind when a step fails.
+func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCreateOptions) (*model.Pod, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	if err := validatePodConfig(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Name == "" {
+		cfg.Name = randomName()
+	} else if !validName(cfg.Name) {
+		return nil, fmt.Errorf("pod name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", cfg.Name, errdefs.ErrInvalid)
+	}
+	if o.Replace {
+		if old, err := r.LookupPod(cfg.Name); err == nil {
+			if err := r.RemovePod(ctx, old.Config.ID, PodRemoveOptions{Force: true}); err != nil {
+				return nil, fmt.Errorf("replacing pod %s: %w", cfg.Name, err)
+			}
+		}
+	}
+	cfg.ID = newID()
+	cfg.Namespace = r.opts.Namespace
+	cfg.Created = time.Now()
+	if cfg.ExitPolicy == "" {
+		cfg.ExitPolicy = model.ExitPolicyContinue
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = cfg.Name
+	}
+	if cfg.CgroupParent == "" {
+		cfg.CgroupParent = defaultCgroupParent
+	}
+	pod := &model.Pod{Config: cfg, State: &model.PodState{}}
+
+	var u undo
+	defer u.run()
+	if err := st.AddPod(pod); err != nil {
+		return nil, err
+	}
+	u.add(func() { st.RemovePod(cfg.ID); r.locks.Remove(cfg.ID) })
+
+	l, err := r.locks.Lock(cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+
+	if cfg.UsePodCgroup {
+		path := filepath.Join(cfg.CgroupParent, "pod-"+cfg.ID)
+		if err := cgroups.Create(path, cgroups.Limits{
+			Memory: cfg.Resources.Memory, CPUs: cfg.Resources.CPUs,
+			CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
+		}); err != nil {
+			return nil, fmt.Errorf("pod cgroup: %w", err)
+		}
+		u.add(func() { cgroups.Remove(path) })
+		pod.State.CgroupPath = path
+	}
+	if cfg.HasInfra {
+		infra, err := r.createInfra(ctx, pod)
+		if err != nil {
+			return nil, err
+		}
+		u.add(func() {
+			r.RemoveContainer(context.Background(), infra.Config.ID, RemoveOptions{Force: true, podRemoval: true, Ignore: true})
+		})
+		pod.State.InfraContainerID = infra.Config.ID
+	}
+	if err := st.SavePodState(cfg.ID, pod.State); err != nil {
+		return nil, err
+	}
+	u.done()
+	return pod, nil
+}
+
+func validatePodConfig(cfg *model.PodConfig) error {
+	if !cfg.HasInfra && len(cfg.SharedKinds()) > 0 {
+		return fmt.Errorf("a pod without an infra container cannot share namespaces (--share %v needs --infra): %w", cfg.SharedKinds(), errdefs.ErrInvalid)
+	}
+	if cfg.SharePid && cfg.PidMode == model.NSModeHost {
+		return fmt.Errorf("--share pid and --pid host conflict: a pod cannot both share a private PID namespace and use the host's: %w", errdefs.ErrInvalid)
+	}
+	if cfg.ShareUts && cfg.UtsMode == model.NSModeHost && cfg.Hostname != "" {
+		return fmt.Errorf("--hostname cannot be set with --uts host: %w", errdefs.ErrInvalid)
+	}
+	if cfg.ShareCgroup && !cfg.UsePodCgroup {
+		return fmt.Errorf("--share cgroup needs the pod cgroup: it cannot be combined with --share-parent=false: %w", errdefs.ErrInvalid)
+	}
+	if cfg.ExitPolicy != "" && cfg.ExitPolicy != model.ExitPolicyContinue && cfg.ExitPolicy != model.ExitPolicyStop {
+		return fmt.Errorf("invalid exit policy %q (continue, stop): %w", cfg.ExitPolicy, errdefs.ErrInvalid)
+	}
+	if !cfg.ShareNet && (len(cfg.Infra.Ports) > 0) {
+		return fmt.Errorf("published ports need a shared network namespace (--share net): %w", errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// createInfra makes the pod's infra container: catatonit in an empty root filesystem (or the
+// --infra-image), holding the namespaces the pod shares.
+func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Container, error) {
+	pc := pod.Config
+	name := pc.InfraName
+	if name == "" {
+		name = shortID(pc.ID) + "-infra"
+	}
+	cfg := &model.ContainerConfig{
+		Name:         name,
+		Pod:          pc.ID,
+		IsInfra:      true,
+		Hostname:     pc.Hostname,
+		Labels:       map[string]string{},
+		Network:      pc.Infra,
+		Namespaces:   map[string]model.Namespace{},
+		CgroupParent: pod.State.CgroupPath,
+		StopSignal:   int(syscall.SIGTERM),
+		StopTimeout:  10,
+		Sysctls:      pc.Sysctls,
+		Resources:    model.Resources{ShmSize: pc.Resources.ShmSize},
+	}
+	if cfg.CgroupParent == "" {
+		cfg.CgroupParent = pc.CgroupParent
+	}
+	if !pc.ShareUts {
+		cfg.Hostname = ""
+	}
+	for _, o := range pc.SecurityOpts {
+		if err := ApplySecurityOpt(cfg, o); err != nil {
+			return nil, err
+		}
+	}
+	switch pc.NetworkMode {
+	case "host":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeHost}
+	case "none":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
+	case "", "bridge":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
+	default:
+		if p, ok := cutPrefix(pc.NetworkMode, "ns:"); ok {
+			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModePath, Value: p}
+		} else {
+			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
+		}
+	}
+	if pc.PidMode == model.NSModeHost {
+		cfg.Namespaces[model.NSPid] = model.Namespace{Mode: model.NSModeHost}
+	}
+	if pc.UtsMode == model.NSModeHost {
+		cfg.Namespaces[model.NSUts] = model.Namespace{Mode: model.NSModeHost}
+		cfg.Hostname = ""
+	}
+	if pc.ShareCgroup {
+		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: model.NSModePrivate}
+	}
+	o := CreateOptions{EntrypointSet: true, CmdSet: true}
+	if pc.InfraImage != "" {
+		cfg.ImageName = pc.InfraImage
+		cfg.Entrypoint = nil
+		cfg.Cmd = pc.InfraCommand
+		if len(cfg.Cmd) == 0 {
+			o.CmdSet, o.EntrypointSet = false, false
+		}
+	} else {
+		cfg.Entrypoint = []string{"/catatonit", "-P"}
+		if len(pc.InfraCommand) > 0 {
+			cfg.Entrypoint = pc.InfraCommand
+		}
+	}
+	return r.createInfraContainer(ctx, cfg, o)
+}
+
+// createInfraContainer stores an infra container; the caller holds the pod lock.
+func (r *Runtime) createInfraContainer(ctx context.Context, cfg *model.ContainerConfig, o CreateOptions) (*model.Container, error) {
+	return r.CreateContainer(ctx, cfg, o)
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return s, false
+}

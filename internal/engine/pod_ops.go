@@ -1,0 +1,312 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"syscall"
+
+	"pea/internal/cgroups"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// PodMembers returns a pod's containers, infra first, then in creation order.
+func (r *Runtime) PodMembers(podID string) ([]*model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := st.ListContainers("", podID)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Config.IsInfra && !ms[j].Config.IsInfra })
+	return ms, nil
+}
+
+// CtrErrors collects per-container failures of a pod operation.
+type CtrErrors map[string]error
+
+func (e CtrErrors) Error() string {
+	var ids []string
+	for id := range e {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	msg := ""
+	for i, id := range ids {
+		if i > 0 {
+			msg += "; "
+		}
+		msg += fmt.Sprintf("%s: %v", shortID(id), e[id])
+	}
+	return msg
+}
+
+func (e CtrErrors) orNil() error {
+	if len(e) == 0 {
+		return nil
+	}
+	return e
+}
+
+// StartPod starts the infra container, then every member.
+func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, error) {
+	pod, err := r.LookupPod(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, pod, err := r.lockPod(pod.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	if err := r.ensureInfraRunning(ctx, pod); err != nil {
+		return pod, err
+	}
+	members, err := r.PodMembers(pod.Config.ID)
+	if err != nil {
+		return pod, err
+	}
+	errs := CtrErrors{}
+	for _, m := range members {
+		if m.Config.IsInfra {
+			continue
+		}
+		if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
+			if err := r.syncLocked(c); err != nil {
+				return err
+			}
+			if c.State.Active() {
+				return nil
+			}
+			return r.startLocked(ctx, c, nil)
+		}); err != nil {
+			errs[m.Config.ID] = err
+		}
+	}
+	return pod, errs.orNil()
+}
+
+func (r *Runtime) withCtrLock(id string, f func(c *model.Container) error) error {
+	l, c, err := r.lockContainer(id)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	return f(c)
+}
+
+// StopPod stops the application containers (in parallel), then the infra container.
+func (r *Runtime) StopPod(ctx context.Context, nameOrID string, timeout *uint) (*model.Pod, error) {
+	pod, err := r.LookupPod(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, pod, err := r.lockPod(pod.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	return pod, r.stopPodLocked(pod, timeout)
+}
+
+func (r *Runtime) stopPodLocked(pod *model.Pod, timeout *uint) error {
+	members, err := r.PodMembers(pod.Config.ID)
+	if err != nil {
+		return err
+	}
+	errs := CtrErrors{}
+	var mu sync.Mutex
+	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(c *model.Container) {
+		if err := r.withCtrLock(c.Config.ID, func(c *model.Container) error { return r.stopLocked(c, timeout) }); err != nil {
+			mu.Lock()
+			errs[c.Config.ID] = err
+			mu.Unlock()
+		}
+	})
+	if id := pod.State.InfraContainerID; id != "" {
+		if err := r.withCtrLock(id, func(c *model.Container) error { return r.stopLocked(c, timeout) }); err != nil {
+			errs[id] = err
+		}
+	}
+	return errs.orNil()
+}
+
+// eachParallel runs f on the selected containers, a few at a time.
+func (r *Runtime) eachParallel(cs []*model.Container, sel func(*model.Container) bool, f func(*model.Container)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, c := range cs {
+		if !sel(c) {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(c *model.Container) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(c)
+		}(c)
+	}
+	wg.Wait()
+}
+
+// RestartPod stops and starts a pod.
+func (r *Runtime) RestartPod(ctx context.Context, nameOrID string, timeout *uint) (*model.Pod, error) {
+	if _, err := r.StopPod(ctx, nameOrID, timeout); err != nil {
+		return nil, err
+	}
+	return r.StartPod(ctx, nameOrID)
+}
+
+// KillPod sends sig to every running member (infra last).
+func (r *Runtime) KillPod(ctx context.Context, nameOrID string, sig syscall.Signal) (*model.Pod, error) {
+	pod, err := r.LookupPod(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, pod, err := r.lockPod(pod.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	members, err := r.PodMembers(pod.Config.ID)
+	if err != nil {
+		return pod, err
+	}
+	errs := CtrErrors{}
+	running := 0
+	for i := len(members) - 1; i >= 0; i-- { // infra is first: kill it last
+		m := members[i]
+		err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
+			if err := r.syncLocked(c); err != nil {
+				return err
+			}
+			if !c.State.Active() {
+				return nil
+			}
+			running++
+			return syscall.Kill(c.State.Pid, sig)
+		})
+		if err != nil {
+			errs[m.Config.ID] = err
+		}
+	}
+	if running == 0 {
+		return pod, fmt.Errorf("pod %s has no running containers to kill: %w", pod.Config.Name, errdefs.ErrWrongState)
+	}
+	return pod, errs.orNil()
+}
+
+// PausePod freezes every running member; UnpausePod thaws them.
+func (r *Runtime) PausePod(ctx context.Context, nameOrID string, pause bool) (*model.Pod, error) {
+	pod, err := r.LookupPod(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, pod, err := r.lockPod(pod.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	members, err := r.PodMembers(pod.Config.ID)
+	if err != nil {
+		return pod, err
+	}
+	errs := CtrErrors{}
+	for _, m := range members {
+		err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
+			if err := r.syncLocked(c); err != nil {
+				return err
+			}
+			if pause && c.State.Status == model.StatusRunning || !pause && c.State.Status == model.StatusPaused {
+				return r.setPausedLocked(c, pause)
+			}
+			return nil
+		})
+		if err != nil {
+			errs[m.Config.ID] = err
+		}
+	}
+	return pod, errs.orNil()
+}
+
+// PodRemoveOptions control RemovePod.
+type PodRemoveOptions struct {
+	Force   bool
+	Timeout *uint
+	Ignore  bool
+}
+
+// RemovePod removes a pod with its containers (members first, infra last) and its cgroup.
+// Without Force it is refused while any member runs.
+func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOptions) error {
+	pod, err := r.LookupPod(nameOrID)
+	if err != nil {
+		if o.Ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	l, pod, err := r.lockPod(pod.Config.ID)
+	if err != nil {
+		return err
+	}
+	members, err := r.PodMembers(pod.Config.ID)
+	if err != nil {
+		l.Unlock()
+		return err
+	}
+	if !o.Force {
+		for _, m := range members {
+			if _, done := r.exited(m); m.State.Active() && !done {
+				l.Unlock()
+				return fmt.Errorf("pod %s has containers that are not ready to be removed: cannot remove container %s as it is running - running or paused containers cannot be removed without force: %w",
+					pod.Config.ID, m.Config.ID, errdefs.ErrWrongState)
+			}
+		}
+	}
+	if err := r.stopPodLocked(pod, o.Timeout); err != nil && !o.Force {
+		l.Unlock()
+		return err
+	}
+	var errs []error
+	// Members first (in parallel), then the infra container.
+	var mu sync.Mutex
+	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(c *model.Container) {
+		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true, podRemoval: true}); err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	})
+	if id := pod.State.InfraContainerID; id != "" {
+		if err := r.RemoveContainer(ctx, id, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true, podRemoval: true}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		l.Unlock()
+		return fmt.Errorf("removing pod %s: %w", pod.Config.Name, errors.Join(errs...))
+	}
+	if pod.State.CgroupPath != "" {
+		if err := cgroups.Remove(pod.State.CgroupPath); err != nil {
+			l.Unlock()
+			return fmt.Errorf("removing the cgroup of pod %s: %w", pod.Config.Name, err)
+		}
+	}
+	if err := st.RemovePod(pod.Config.ID); err != nil {
+		l.Unlock()
+		return err
+	}
+	l.Remove(r.locks)
+	return nil
+}

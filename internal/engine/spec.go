@@ -1,0 +1,319 @@
+package engine
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"pea/internal/model"
+	"pea/internal/oci"
+)
+
+// specInputs are what the spec needs beyond the config: decided at start time.
+type specInputs struct {
+	rootfs      string
+	uid, gid    uint32
+	groups      []uint32
+	home        string
+	cgroupsPath string
+	nsPaths     map[string]string // kind -> namespace file to join
+	etcFiles    map[string]string // /etc/hosts etc. -> host file
+	catatonit   string            // host path of catatonit for --init or the infra process
+	seccomp     *specs.LinuxSeccomp
+}
+
+// buildSpec turns a container config into an OCI runtime spec.
+func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
+	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+	if err != nil {
+		return nil, err
+	}
+	args := cfg.Command()
+	if cfg.Init && !cfg.IsInfra {
+		args = append([]string{"/run/pea-init", "--"}, args...)
+	}
+	env := cfg.Env
+	if !hasEnv(env, "PATH") {
+		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	if !hasEnv(env, "HOSTNAME") && cfg.Hostname != "" {
+		env = append(env, "HOSTNAME="+cfg.Hostname)
+	}
+	if !hasEnv(env, "HOME") {
+		home := in.home
+		if home == "" {
+			home = "/root"
+		}
+		env = append(env, "HOME="+home)
+	}
+	if cfg.Terminal && !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	s := &specs.Spec{
+		Version: "1.1.0", // crun 1.8 refuses newer spec versions
+		Root:    &specs.Root{Path: in.rootfs, Readonly: cfg.ReadOnly},
+		Process: &specs.Process{
+			Terminal: cfg.Terminal,
+			Args:     args,
+			Env:      env,
+			Cwd:      cfg.WorkingDir,
+			User:     specs.User{UID: in.uid, GID: in.gid, AdditionalGids: in.groups},
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: caps, Effective: caps, Permitted: caps,
+			},
+			NoNewPrivileges: cfg.NoNewPrivileges,
+			Rlimits:         oci.DefaultRlimits(),
+		},
+		Hostname:    cfg.Hostname,
+		Annotations: map[string]string{"io.pea.container.name": cfg.Name},
+		Linux: &specs.Linux{
+			CgroupsPath: in.cgroupsPath,
+			Resources:   &specs.LinuxResources{},
+		},
+	}
+	for k, v := range cfg.Annotations {
+		s.Annotations[k] = v
+	}
+	if len(cfg.Ulimits) > 0 {
+		s.Process.Rlimits = mergeRlimits(s.Process.Rlimits, cfg.Ulimits)
+	}
+
+	// Namespaces.
+	for _, kind := range []string{model.NSPid, model.NSNet, model.NSIpc, model.NSUts, model.NSMount, model.NSCgroup} {
+		ns := cfg.NS(kind)
+		t := nsType(kind)
+		switch {
+		case in.nsPaths[kind] != "":
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t, Path: in.nsPaths[kind]})
+		case ns.Mode == model.NSModeHost:
+		default:
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t})
+		}
+	}
+	if cfg.NS(model.NSUts).Mode == model.NSModeHost || in.nsPaths[model.NSUts] != "" {
+		s.Hostname = ""
+	}
+
+	// Mounts: defaults, then /etc files, then the user's (which win on the same destination).
+	mounts := oci.DefaultMounts()
+	if cfg.Resources.ShmSize > 0 {
+		for i := range mounts {
+			if mounts[i].Destination == "/dev/shm" {
+				mounts[i].Options = replaceOpt(mounts[i].Options, "size=", fmt.Sprintf("size=%dk", cfg.Resources.ShmSize/1024))
+			}
+		}
+	}
+	etcDests := make([]string, 0, len(in.etcFiles))
+	for dest := range in.etcFiles {
+		etcDests = append(etcDests, dest)
+	}
+	sortStrings(etcDests)
+	for _, dest := range etcDests {
+		if userMounts(cfg, dest) {
+			continue
+		}
+		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.etcFiles[dest], Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}})
+	}
+	if in.catatonit != "" {
+		dest := "/run/pea-init"
+		if cfg.IsInfra {
+			dest = "/catatonit"
+		}
+		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.catatonit, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+	}
+	for _, m := range cfg.Mounts {
+		sm := specs.Mount{Destination: m.Destination}
+		switch m.Type {
+		case "tmpfs":
+			sm.Type, sm.Source = "tmpfs", "tmpfs"
+			sm.Options = append([]string{"rw", "nosuid", "nodev"}, m.Options...)
+		default: // bind, volume (resolved to a bind)
+			sm.Type, sm.Source = "bind", m.Source
+			sm.Options = append([]string{"rbind"}, m.Options...)
+			if !hasOpt(sm.Options, "rprivate") && !hasOpt(sm.Options, "rshared") && !hasOpt(sm.Options, "rslave") {
+				sm.Options = append(sm.Options, "rprivate")
+			}
+		}
+		if m.ReadOnly {
+			sm.Options = append(sm.Options, "ro")
+		}
+		mounts = dropMount(mounts, m.Destination)
+		mounts = append(mounts, sm)
+	}
+	s.Mounts = mounts
+
+	// Security.
+	if cfg.Privileged {
+		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+		for i := range s.Mounts {
+			if s.Mounts[i].Destination == "/sys" {
+				s.Mounts[i].Options = removeOpt(s.Mounts[i].Options, "ro")
+			}
+		}
+	} else {
+		s.Linux.MaskedPaths = append([]string{}, oci.MaskedPaths...)
+		s.Linux.ReadonlyPaths = append([]string{}, oci.ReadonlyPaths...)
+		s.Linux.Resources.Devices = oci.DefaultDeviceRules()
+		s.Linux.Seccomp = in.seccomp
+	}
+	for _, d := range cfg.Devices {
+		dev, rule, err := deviceFromHost(d)
+		if err != nil {
+			return nil, err
+		}
+		s.Linux.Devices = append(s.Linux.Devices, dev)
+		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, rule)
+	}
+	if len(cfg.Sysctls) > 0 {
+		s.Linux.Sysctl = cfg.Sysctls
+	}
+
+	// Resources.
+	res := s.Linux.Resources
+	if cfg.Resources.Memory > 0 {
+		m := cfg.Resources.Memory
+		res.Memory = &specs.LinuxMemory{Limit: &m}
+	}
+	if cfg.Resources.CPUs > 0 {
+		period := uint64(100000)
+		quota := int64(cfg.Resources.CPUs * float64(period))
+		res.CPU = &specs.LinuxCPU{Period: &period, Quota: &quota}
+	}
+	if cfg.Resources.CpusetCpus != "" {
+		if res.CPU == nil {
+			res.CPU = &specs.LinuxCPU{}
+		}
+		res.CPU.Cpus = cfg.Resources.CpusetCpus
+	}
+	if cfg.Resources.PidsLimit != 0 {
+		p := cfg.Resources.PidsLimit
+		res.Pids = &specs.LinuxPids{Limit: &p}
+	}
+	return s, nil
+}
+
+func nsType(kind string) specs.LinuxNamespaceType {
+	switch kind {
+	case model.NSPid:
+		return specs.PIDNamespace
+	case model.NSNet:
+		return specs.NetworkNamespace
+	case model.NSIpc:
+		return specs.IPCNamespace
+	case model.NSUts:
+		return specs.UTSNamespace
+	case model.NSMount:
+		return specs.MountNamespace
+	case model.NSCgroup:
+		return specs.CgroupNamespace
+	case model.NSUser:
+		return specs.UserNamespace
+	}
+	return specs.LinuxNamespaceType(kind)
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if envKey(kv) == key {
+			return true
+		}
+	}
+	return false
+}
+
+func hasOpt(opts []string, o string) bool {
+	for _, x := range opts {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+func removeOpt(opts []string, o string) []string {
+	var out []string
+	for _, x := range opts {
+		if x != o {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func replaceOpt(opts []string, prefix, with string) []string {
+	out := []string{}
+	for _, x := range opts {
+		if !strings.HasPrefix(x, prefix) {
+			out = append(out, x)
+		}
+	}
+	return append(out, with)
+}
+
+func dropMount(ms []specs.Mount, dest string) []specs.Mount {
+	out := ms[:0]
+	for _, m := range ms {
+		if filepath.Clean(m.Destination) != filepath.Clean(dest) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func userMounts(cfg *model.ContainerConfig, dest string) bool {
+	for _, m := range cfg.Mounts {
+		if filepath.Clean(m.Destination) == dest {
+			return true
+		}
+	}
+	return false
+}
+
+func mergeRlimits(base []specs.POSIXRlimit, ul []model.Ulimit) []specs.POSIXRlimit {
+	for _, u := range ul {
+		t := "RLIMIT_" + strings.ToUpper(u.Name)
+		found := false
+		for i := range base {
+			if base[i].Type == t {
+				base[i].Soft, base[i].Hard, found = u.Soft, u.Hard, true
+			}
+		}
+		if !found {
+			base = append(base, specs.POSIXRlimit{Type: t, Soft: u.Soft, Hard: u.Hard})
+		}
+	}
+	return base
+}
+
+// deviceFromHost parses --device HOST[:CTR[:PERMS]] and reads the host node.
+func deviceFromHost(spec string) (specs.LinuxDevice, specs.LinuxDeviceCgroup, error) {
+	parts := strings.Split(spec, ":")
+	src, dst, perms := parts[0], parts[0], "rwm"
+	if len(parts) > 1 && parts[1] != "" {
+		if strings.HasPrefix(parts[1], "/") {
+			dst = parts[1]
+		} else {
+			perms = parts[1]
+		}
+	}
+	if len(parts) > 2 {
+		perms = parts[2]
+	}
+	d, err := statDevice(src)
+	if err != nil {
+		return d, specs.LinuxDeviceCgroup{}, err
+	}
+	d.Path = dst
+	maj, min := d.Major, d.Minor
+	return d, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &maj, Minor: &min, Access: perms}, nil
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"pea/internal/errdefs"
+)
+
+// lookupUser resolves user[:group] (names or numbers) against the image's /etc/passwd and
+// /etc/group, returning the uid, gid, supplementary groups and home directory.
+func lookupUser(rootfs, spec string) (uid, gid uint32, groups []uint32, home string, err error) {
+	if spec == "" {
+		spec = "0"
+	}
+	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
+	passwd := readColonFile(filepath.Join(rootfs, "etc/passwd"))
+	var userName string
+	home = "/"
+	if n, perr := strconv.ParseUint(userPart, 10, 32); perr == nil {
+		uid = uint32(n)
+		for _, f := range passwd {
+			if len(f) >= 6 && f[2] == userPart {
+				userName, home = f[0], f[5]
+				if g, err := strconv.ParseUint(f[3], 10, 32); err == nil {
+					gid = uint32(g)
+				}
+				break
+			}
+		}
+		if userName == "" && uid == 0 {
+			home = "/root"
+		}
+	} else {
+		found := false
+		for _, f := range passwd {
+			if len(f) >= 6 && f[0] == userPart {
+				u, err1 := strconv.ParseUint(f[2], 10, 32)
+				g, err2 := strconv.ParseUint(f[3], 10, 32)
+				if err1 != nil || err2 != nil {
+					continue
+				}
+				uid, gid, userName, home, found = uint32(u), uint32(g), f[0], f[5], true
+				break
+			}
+		}
+		if !found {
+			return 0, 0, nil, "", fmt.Errorf("unable to find user %s: no matching entries in passwd file: %w", userPart, errdefs.ErrInvalid)
+		}
+	}
+	grp := readColonFile(filepath.Join(rootfs, "etc/group"))
+	if hasGroup {
+		if n, perr := strconv.ParseUint(groupPart, 10, 32); perr == nil {
+			gid = uint32(n)
+		} else {
+			found := false
+			for _, f := range grp {
+				if len(f) >= 3 && f[0] == groupPart {
+					g, err := strconv.ParseUint(f[2], 10, 32)
+					if err == nil {
+						gid, found = uint32(g), true
+						break
+					}
+				}
+			}
+			if !found {
+				return 0, 0, nil, "", fmt.Errorf("unable to find group %s: no matching entries in group file: %w", groupPart, errdefs.ErrInvalid)
+			}
+		}
+	}
+	if userName != "" {
+		for _, f := range grp {
+			if len(f) < 4 {
+				continue
+			}
+			for _, m := range strings.Split(f[3], ",") {
+				if m == userName {
+					if g, err := strconv.ParseUint(f[2], 10, 32); err == nil && uint32(g) != gid {
+						groups = append(groups, uint32(g))
+					}
+				}
+			}
+		}
+	}
+	return uid, gid, groups, home, nil
+}
+
+func readColonFile(path string) [][]string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out [][]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, strings.Split(line, ":"))
+	}
+	return out
+}

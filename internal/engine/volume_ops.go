@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// LookupVolume finds a volume by name.
+func (r *Runtime) LookupVolume(name string) (*model.Volume, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	return st.Volume(name)
+}
+
+// ListVolumes returns every volume.
+func (r *Runtime) ListVolumes() ([]*model.Volume, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	return st.ListVolumes()
+}
+
+// VolumeUsers lists the containers that mount a volume.
+func (r *Runtime) VolumeUsers(name string) ([]string, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.ListContainers("", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range cs {
+		for _, m := range c.Config.Mounts {
+			if m.Type == "volume" && m.Source == name {
+				out = append(out, c.Config.ID)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// RemoveVolume deletes a volume and its data; refused while a container uses it, unless force
+// removes those containers first.
+func (r *Runtime) RemoveVolume(name string, force bool) error {
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	v, err := st.Volume(name)
+	if err != nil {
+		return err
+	}
+	users, err := r.VolumeUsers(name)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		if !force {
+			return fmt.Errorf("volume %s is being used by the following container(s): %v: %w", name, users, errdefs.ErrInUse)
+		}
+		for _, id := range users {
+			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := st.RemoveVolume(name); err != nil {
+		return err
+	}
+	return os.RemoveAll(filepath.Dir(v.Mountpoint))
+}
+
+// PruneVolumes removes every volume no container uses.
+func (r *Runtime) PruneVolumes() ([]string, error) {
+	vs, err := r.ListVolumes()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range vs {
+		if users, _ := r.VolumeUsers(v.Name); len(users) > 0 {
+			continue
+		}
+		if err := r.RemoveVolume(v.Name, false); err == nil {
+			out = append(out, v.Name)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,255 @@
+// Package oci drives the OCI runtime (crun by default) under conmon, and holds pea's security
+// defaults (capabilities, seccomp, masked paths, mounts, rlimits) for the specs it writes.
+//
+// Per container, under the bundle directory (in the runroot):
+//
+//	config.json      the OCI spec
+//	pidfile          the container's PID, written by the runtime
+//	conmon.pid       conmon's PID
+//	attach           conmon's attach socket (stdio), ctl and winsz fifos (terminal resize)
+//
+// and under the exit directory: <id>, holding the exit code once the container exited.
+// The runtime's own state lives under its --root, also in the runroot.
+package oci
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"pea/internal/errdefs"
+)
+
+// Runtime runs containers with an OCI runtime under conmon.
+type Runtime struct {
+	Path       string // the OCI runtime binary (crun)
+	ConmonPath string
+	StateDir   string // the runtime's --root
+	ExitDir    string
+	LogLevel   string
+}
+
+// FindBinary locates name in PATH or the usual libexec places.
+func FindBinary(name string, extra ...string) (string, error) {
+	if strings.Contains(name, "/") {
+		if _, err := os.Stat(name); err != nil {
+			return "", fmt.Errorf("%s: %w", name, errdefs.ErrNotFound)
+		}
+		return name, nil
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, d := range append(extra, "/usr/libexec/podman", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/libexec/podman") {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found in $PATH; install it (apt-get install %s): %w", name, name, errdefs.ErrNotFound)
+}
+
+// CreateOptions describe one container for conmon.
+type CreateOptions struct {
+	ID          string
+	Name        string
+	Bundle      string
+	LogPath     string
+	Terminal    bool
+	Stdin       bool
+	ExitCommand []string // the command conmon runs after the container exits
+}
+
+// AttachSocket is the path of a container's attach socket.
+func AttachSocket(bundle string) string { return filepath.Join(bundle, "attach") }
+
+// CtlFifo is the path of conmon's control fifo (terminal resize).
+func CtlFifo(bundle string) string { return filepath.Join(bundle, "ctl") }
+
+// Create starts conmon, which creates the container with the runtime and then monitors it. It
+// returns once the container exists (created, not started) with its PID and conmon's PID. A
+// failure of the runtime (for instance an executable that is not found) is returned with the
+// runtime's message, as an *errdefs.ExitError carrying 126 or 127 where podman would.
+func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer syncR.Close()
+	args := []string{
+		"--api-version", "1",
+		"-c", o.ID, "-u", o.ID, "-n", o.Name,
+		"-r", r.Path,
+		"-b", o.Bundle,
+		"-p", filepath.Join(o.Bundle, "pidfile"),
+		"--conmon-pidfile", filepath.Join(o.Bundle, "conmon.pid"),
+		"--exit-dir", r.ExitDir,
+		"--socket-dir-path", filepath.Join(r.StateDir, "..", "socket"),
+		"--full-attach",
+		"-l", "k8s-file:" + o.LogPath,
+		"--log-level", conmonLevel(r.LogLevel),
+		"--runtime-arg", "--root=" + r.StateDir,
+	}
+	if o.Terminal {
+		args = append(args, "-t")
+	}
+	if o.Stdin {
+		args = append(args, "-i")
+	}
+	if len(o.ExitCommand) > 0 {
+		args = append(args, "--exit-command", o.ExitCommand[0])
+		for _, a := range o.ExitCommand[1:] {
+			args = append(args, "--exit-command-arg", a)
+		}
+	}
+	cmd := exec.Command(r.ConmonPath, args...)
+	cmd.Dir = o.Bundle
+	cmd.Env = append(os.Environ(), "_OCI_SYNCPIPE=3")
+	cmd.ExtraFiles = []*os.File{syncW}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		syncW.Close()
+		return 0, 0, fmt.Errorf("start conmon: %w", err)
+	}
+	syncW.Close()
+	// conmon forks and its first process exits; the monitor lives on, re-parented.
+	waitErr := cmd.Wait()
+
+	var msg struct {
+		Data    int    `json:"data"`
+		Message string `json:"message"`
+	}
+	dec := json.NewDecoder(syncR)
+	if derr := dec.Decode(&msg); derr != nil {
+		if waitErr != nil {
+			return 0, 0, fmt.Errorf("conmon failed: %v: %s", waitErr, strings.TrimSpace(stderr.String()))
+		}
+		return 0, 0, fmt.Errorf("conmon: no answer on the sync pipe: %v", derr)
+	}
+	if msg.Data <= 0 {
+		return 0, 0, runtimeError(msg.Message)
+	}
+	pid = msg.Data
+	if b, err := os.ReadFile(filepath.Join(o.Bundle, "conmon.pid")); err == nil {
+		conmonPid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return pid, conmonPid, nil
+}
+
+// runtimeError turns the runtime's message into podman's exit codes: 127 for a command that is
+// not found, 126 for one that cannot be invoked.
+func runtimeError(msg string) error {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		msg = "the OCI runtime failed to create the container"
+	}
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "executable file") && strings.Contains(low, "not found"),
+		strings.Contains(low, "no such file or directory") && (strings.Contains(low, "exec") || strings.Contains(low, "stat")):
+		return &errdefs.ExitError{Code: 127, Err: errors.New(msg + ": OCI runtime attempted to invoke a command that was not found")}
+	case strings.Contains(low, "permission denied"):
+		return &errdefs.ExitError{Code: 126, Err: errors.New(msg + ": OCI permission denied")}
+	}
+	return errors.New(msg)
+}
+
+func conmonLevel(l string) string {
+	switch l {
+	case "debug", "info", "warn", "error", "fatal", "trace":
+		if l == "warn" {
+			return "warning"
+		}
+		return l
+	}
+	return "error"
+}
+
+func (r *Runtime) run(args ...string) error {
+	full := append([]string{"--root=" + r.StateDir}, args...)
+	out, err := exec.Command(r.Path, full...).CombinedOutput()
+	if err != nil {
+		m := strings.TrimSpace(string(out))
+		if m == "" {
+			m = err.Error()
+		}
+		return fmt.Errorf("%s %s: %s", filepath.Base(r.Path), args[0], m)
+	}
+	return nil
+}
+
+// Start starts a created container.
+func (r *Runtime) Start(id string) error { return r.run("start", id) }
+
+// Kill sends sig to the container's init process, or with all to every process in it.
+func (r *Runtime) Kill(id string, sig syscall.Signal, all bool) error {
+	if all {
+		return r.run("kill", "--all", id, strconv.Itoa(int(sig)))
+	}
+	return r.run("kill", id, strconv.Itoa(int(sig)))
+}
+
+// Delete removes the runtime's state of a stopped container (and its cgroup).
+func (r *Runtime) Delete(id string, force bool) error {
+	if force {
+		return r.run("delete", "--force", id)
+	}
+	return r.run("delete", id)
+}
+
+// Pause freezes the container.
+func (r *Runtime) Pause(id string) error { return r.run("pause", id) }
+
+// Resume thaws the container.
+func (r *Runtime) Resume(id string) error { return r.run("resume", id) }
+
+// Exists reports whether the runtime knows the container.
+func (r *Runtime) Exists(id string) bool {
+	_, err := os.Stat(filepath.Join(r.StateDir, id))
+	return err == nil
+}
+
+// ReadExitCode returns the exit code conmon recorded, and whether it has.
+func ReadExitCode(exitDir, id string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(exitDir, id))
+	if err != nil {
+		return 0, false
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// WaitExitFile waits until conmon recorded the exit code, or timeout.
+func WaitExitFile(exitDir, id string, timeout time.Duration) (int, bool) {
+	deadline := time.Now().Add(timeout)
+	delay := time.Millisecond
+	for {
+		if code, ok := ReadExitCode(exitDir, id); ok {
+			return code, true
+		}
+		if time.Now().After(deadline) {
+			return 0, false
+		}
+		time.Sleep(delay)
+		if delay < 25*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
