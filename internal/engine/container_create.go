@@ -78,6 +78,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if _, ok := cfg.Namespaces[model.NSCgroup]; !ok {
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
 	}
+	if !cfg.IsInfra { // an infra container's ports were checked with its pod
+		if err := r.preparePorts(cfg.Network.Ports); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.prepareVolumes(cfg); err != nil {
 		return nil, err
 	}

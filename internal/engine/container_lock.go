@@ -25,10 +25,30 @@ func (r *Runtime) lockContainer(id string) (*lock.Lock, *model.Container, error)
 	}
 	c, err := st.Container(id)
 	if err != nil {
-		l.Unlock()
+		if errdefs.Is(err, errdefs.ErrCtrRemoved) {
+			l.Remove(r.locks) // we re-created the lock file of a removed container
+		} else {
+			l.Unlock()
+		}
 		return nil, nil, err
 	}
 	return l, c, nil
+}
+
+// handledMarker is created by a lock holder that will clean up after the container itself;
+// conmon's exit command, finding it while the lock is busy, leaves at once instead of waiting.
+func (r *Runtime) handledMarker(id string) string {
+	return filepath.Join(r.ctrRunDir(id), "handled")
+}
+
+// awaitConmon waits for the container's conmon to finish (its exit command included), so that
+// nothing of the container runs once the caller returns. Not for the exit command itself.
+func (r *Runtime) awaitConmon(c *model.Container) {
+	if r.inExitCommand || c.State.ConmonPid <= 0 || !alive(c.State.ConmonPid) {
+		return
+	}
+	os.WriteFile(r.handledMarker(c.Config.ID), nil, 0o600)
+	waitPidExit(c.State.ConmonPid, 5*time.Second)
 }
 
 // exited reports whether an active container's process has ended, with its exit code: conmon
@@ -65,6 +85,7 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
 		rt.Delete(c.Config.ID, true)
 	}
+	r.awaitConmon(c)
 	r.teardownNetwork(c)
 	r.unmountRootfs(c)
 	if c.State.Active() {

@@ -2,11 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
 	"pea/internal/errdefs"
+	"pea/internal/lock"
 	"pea/internal/model"
 )
 
@@ -246,11 +249,29 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if !st.ContainerExists(id) {
-		return nil // already removed (run --rm did it)
+	r.inExitCommand = true
+	// Wait for the lock, unless its holder said it cleans up after the container itself.
+	var l *lock.Lock
+	for {
+		if !st.ContainerExists(id) {
+			return nil // already removed (run --rm or rm did it)
+		}
+		var err error
+		l, err = r.locks.TryLock(id)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, lock.ErrBusy) {
+			return err
+		}
+		if _, err := os.Stat(r.handledMarker(id)); err == nil {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	l, c, err := r.lockContainer(id)
+	c, err := st.Container(id)
 	if err != nil {
+		l.Remove(r.locks)
 		if errdefs.Is(err, errdefs.ErrCtrRemoved) {
 			return nil
 		}

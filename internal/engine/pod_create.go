@@ -51,6 +51,9 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if cfg.CgroupParent == "" {
 		cfg.CgroupParent = defaultCgroupParent
 	}
+	if err := r.preparePorts(cfg.Infra.Ports); err != nil {
+		return nil, err
+	}
 	pod := &model.Pod{Config: cfg, State: &model.PodState{}}
 
 	var u undo

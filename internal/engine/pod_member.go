@@ -22,7 +22,11 @@ func (r *Runtime) lockPod(id string) (*lock.Lock, *model.Pod, error) {
 	}
 	p, err := st.Pod(id)
 	if err != nil {
-		l.Unlock()
+		if errdefs.Is(err, errdefs.ErrPodRemoved) {
+			l.Remove(r.locks) // we re-created the lock file of a removed pod
+		} else {
+			l.Unlock()
+		}
 		return nil, nil, err
 	}
 	return l, p, nil

@@ -46,7 +46,9 @@ type Runtime struct {
 	locks *lock.Manager
 
 	oci *oci.Runtime
-	net *network.Manager
+	// inExitCommand is set in conmon's exit command, which must not wait for its own conmon.
+	inExitCommand bool
+	net           *network.Manager
 
 	imagesOnce sync.Once
 	images     *image.Store

@@ -265,6 +265,14 @@ func (in *ingest) commit(imgs []*Image) ([]*Image, error) {
 			}
 		}
 	}
+	// The record must not reach the disk before what it references: after a power loss a named
+	// layer with truncated files would be worse than no layer at all. One syncfs writes back all
+	// of the new blobs and layer files at once, much cheaper than an fsync per file.
+	if len(in.created) > 0 {
+		if err := syncFS(in.s.dir); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]*Image, len(imgs))
 	err := in.s.update(func(idx *index) error {
 		for i, img := range imgs {
@@ -410,4 +418,16 @@ func (s *Store) blobDescriptor(d string) (v1.Descriptor, error) {
 		mt = types.OCILayerZStd
 	}
 	return v1.Descriptor{MediaType: mt, Size: fi.Size(), Digest: mustHash(d)}, nil
+}
+
+func syncFS(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
 }

@@ -29,6 +29,9 @@ import (
 // DefaultTimeout is how long Lock waits before failing with the holder's PID.
 const DefaultTimeout = 10 * time.Second
 
+// ErrBusy is returned by TryLock when another holder has the lock.
+var ErrBusy = errors.New("lock is busy")
+
 // ErrTimeout is returned (wrapped) when a lock could not be taken in time.
 var ErrTimeout = errors.New("timed out waiting for lock")
 
@@ -63,6 +66,15 @@ func (m *Manager) Lock(name string) (*Lock, error) {
 // RLock takes the lock named name shared.
 func (m *Manager) RLock(name string) (*Lock, error) {
 	return m.take(name, unix.LOCK_SH)
+}
+
+// TryLock takes the exclusive lock named name if it is free, or fails at once with ErrBusy.
+func (m *Manager) TryLock(name string) (*Lock, error) {
+	l, err := (&Manager{dir: m.dir, Timeout: 0}).take(name, unix.LOCK_EX)
+	if errors.Is(err, ErrTimeout) {
+		return nil, fmt.Errorf("lock %s: %w", short(name), ErrBusy)
+	}
+	return l, err
 }
 
 func (m *Manager) path(name string) string { return filepath.Join(m.dir, name) }

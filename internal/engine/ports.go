@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/network"
+)
+
+// preparePorts gives ports without a host port a free random one, and refuses host ports that
+// another container or pod of this store publishes or that a host socket holds.
+func (r *Runtime) preparePorts(ports []model.PortMapping) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	cs, err := st.ListContainers("", "")
+	if err != nil {
+		return err
+	}
+	var podNames map[string]string
+	for i := range ports {
+		p := &ports[i]
+		if p.HostPort == 0 {
+			port, err := freePort(p.Protocol, p.HostIP)
+			if err != nil {
+				return err
+			}
+			p.HostPort = port
+		}
+		for j := range ports[:i] {
+			if clash(*p, ports[j]) {
+				return fmt.Errorf("host port %d/%s is published twice: %w", p.HostPort, p.Protocol, errdefs.ErrInvalid)
+			}
+		}
+		for _, c := range cs {
+			for _, q := range c.Config.Network.Ports {
+				if !clash(*p, q) {
+					continue
+				}
+				owner := "container " + c.Config.Name
+				if c.Config.IsInfra {
+					if podNames == nil {
+						podNames = r.podNames()
+					}
+					owner = "pod " + podNames[c.Config.Pod]
+				}
+				return fmt.Errorf("host port %d/%s is already published by %s: %w", p.HostPort, p.Protocol, owner, errdefs.ErrInUse)
+			}
+		}
+	}
+	var nps []network.PortMapping
+	for _, p := range ports {
+		for i := uint16(0); i < max(p.Range, 1); i++ {
+			nps = append(nps, network.PortMapping{HostIP: p.HostIP, HostPort: p.HostPort + i, ContainerPort: p.ContainerPort + i, Protocol: p.Protocol})
+		}
+	}
+	return r.networks().CheckPorts(nps)
+}
+
+func (r *Runtime) podNames() map[string]string {
+	out := map[string]string{}
+	st, err := r.state()
+	if err != nil {
+		return out
+	}
+	pods, _ := st.ListPods("")
+	for _, p := range pods {
+		out[p.Config.ID] = p.Config.Name
+	}
+	return out
+}
+
+// clash reports whether two mappings want overlapping host ports on overlapping addresses.
+func clash(a, b model.PortMapping) bool {
+	if a.Protocol != b.Protocol || (a.HostIP != "" && b.HostIP != "" && a.HostIP != b.HostIP) {
+		return false
+	}
+	aEnd, bEnd := a.HostPort+max(a.Range, 1)-1, b.HostPort+max(b.Range, 1)-1
+	return a.HostPort <= bEnd && b.HostPort <= aEnd
+}
+
+func freePort(proto, ip string) (uint16, error) {
+	addr := net.JoinHostPort(ip, "0")
+	var port string
+	if proto == "udp" {
+		c, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return 0, err
+		}
+		_, port, _ = net.SplitHostPort(c.LocalAddr().String())
+		c.Close()
+	} else {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return 0, err
+		}
+		_, port, _ = net.SplitHostPort(l.Addr().String())
+		l.Close()
+	}
+	n, _ := strconv.Atoi(port)
+	return uint16(n), nil
+}
