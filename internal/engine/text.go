@@ -1,6 +1,9 @@
 package engine
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 func splitLines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
 
@@ -13,3 +16,5 @@ func trimIface(line string, name *string) string {
 	*name = strings.TrimSpace(n)
 	return rest
 }
+
+func timeDuration(seconds int64) time.Duration { return time.Duration(seconds) * time.Second }
