@@ -154,7 +154,8 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 		if err == nil {
 			return img, nil
 		}
-		if !errdefs.Is(err, errdefs.ErrNotFound) || o.Pull == "never" {
+		// localhost/ names are local by convention: there is no registry to pull them from.
+		if !errdefs.Is(err, errdefs.ErrNotFound) || o.Pull == "never" || strings.HasPrefix(ref, "localhost/") {
 			return nil, err
 		}
 	}
@@ -164,7 +165,7 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 	}
 	img, err := is.Pull(ctx, ref, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: image not known, and pulling it failed: %v: %w", ref, err, errdefs.ErrNotFound)
+		return nil, fmt.Errorf("%s: image not known (pulling it failed: %v): %w", ref, err, errdefs.ErrNotFound)
 	}
 	return img, nil
 }

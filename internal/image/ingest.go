@@ -39,6 +39,7 @@ func (s *Store) newIngest() (*ingest, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.cleanTmp()
 	for _, d := range []string{filepath.Join(s.dir, "blobs", "sha256"), filepath.Join(s.dir, "layers"), s.tmpDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			unlock()
@@ -58,30 +59,41 @@ func (in *ingest) tmp(kind string) (string, error) {
 }
 
 // close ends the ingest. With ok false it removes the blobs and layers it created, except those
-// a record references by now (another process may have stored the same content meanwhile).
+// a record references by now (another process may have stored the same content meanwhile). That
+// check and commit's check that everything is in place both run under the index lock, so a
+// failing ingest cannot pull content from under one that is committing.
 func (in *ingest) close(ok bool) {
 	for _, t := range in.tmps {
 		os.RemoveAll(t)
 	}
 	if !ok && len(in.created) > 0 {
-		referenced := map[string]bool{}
-		if idx, err := in.s.readIndex(); err == nil {
-			for _, img := range idx.Images {
-				for _, b := range img.blobs() {
-					referenced[in.s.blobPath(b)] = true
-				}
-				for _, l := range img.Layers {
-					referenced[in.s.layerPath(l)] = true
-				}
-			}
-		}
-		for _, p := range in.created {
-			if !referenced[p] {
-				os.RemoveAll(p)
-			}
+		if unlock, err := in.s.flock("index.lock", unix.LOCK_EX); err == nil {
+			in.removeUnreferenced()
+			unlock()
 		}
 	}
 	in.unlock()
+}
+
+func (in *ingest) removeUnreferenced() {
+	idx, err := in.s.readIndex()
+	if err != nil {
+		return // keep everything: the next sweep decides
+	}
+	referenced := map[string]bool{}
+	for _, img := range idx.Images {
+		for _, b := range img.blobs() {
+			referenced[in.s.blobPath(b)] = true
+		}
+		for _, l := range img.Layers {
+			referenced[in.s.layerPath(l)] = true
+		}
+	}
+	for _, p := range in.created {
+		if !referenced[p] {
+			os.RemoveAll(p)
+		}
+	}
 }
 
 // blobWriter writes a blob to a work file while hashing it.
@@ -250,21 +262,6 @@ func (s *Store) layerSize(diffID string) (int64, bool) {
 // commit adds the records (merging names into an existing record of the same ID) under the index
 // lock, after checking that everything they reference is in place.
 func (in *ingest) commit(imgs []*Image) ([]*Image, error) {
-	for _, img := range imgs {
-		for _, b := range img.blobs() {
-			if b == "" {
-				continue
-			}
-			if _, err := os.Stat(in.s.blobPath(b)); err != nil {
-				return nil, fmt.Errorf("image %.12s: blob %s missing after ingest: %w", img.ID, b, err)
-			}
-		}
-		for _, l := range img.Layers {
-			if _, err := os.Stat(in.s.layerPath(l)); err != nil {
-				return nil, fmt.Errorf("image %.12s: layer %s missing after ingest: %w", img.ID, l, err)
-			}
-		}
-	}
 	// The record must not reach the disk before what it references: after a power loss a named
 	// layer with truncated files would be worse than no layer at all. One syncfs writes back all
 	// of the new blobs and layer files at once, much cheaper than an fsync per file.
@@ -275,6 +272,9 @@ func (in *ingest) commit(imgs []*Image) ([]*Image, error) {
 	}
 	out := make([]*Image, len(imgs))
 	err := in.s.update(func(idx *index) error {
+		if err := in.checkInPlace(imgs); err != nil {
+			return err
+		}
 		for i, img := range imgs {
 			names := img.Names
 			img.Names = nil
@@ -304,6 +304,26 @@ func (in *ingest) commit(imgs []*Image) ([]*Image, error) {
 		out[i] = &c
 	}
 	return out, nil
+}
+
+// checkInPlace makes sure every blob and layer the records reference is stored.
+func (in *ingest) checkInPlace(imgs []*Image) error {
+	for _, img := range imgs {
+		for _, b := range img.blobs() {
+			if b == "" {
+				continue
+			}
+			if _, err := os.Stat(in.s.blobPath(b)); err != nil {
+				return fmt.Errorf("image %.12s: blob %s missing after ingest: %w", img.ID, b, err)
+			}
+		}
+		for _, l := range img.Layers {
+			if _, err := os.Stat(in.s.layerPath(l)); err != nil {
+				return fmt.Errorf("image %.12s: layer %s missing after ingest: %w", img.ID, l, err)
+			}
+		}
+	}
+	return nil
 }
 
 // newRecord builds an image record from raw manifest and config bytes and the layer results.

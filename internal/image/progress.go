@@ -59,6 +59,18 @@ func (p *progress) done(kind, digest string, size int64) {
 	}
 }
 
+// step prints a one-line step about a blob: a short digest on a terminal, the full one elsewhere.
+func (p *progress) step(kind, digest, suffix string) {
+	if p == nil {
+		return
+	}
+	d := digest
+	if p.tty {
+		d = shortDigest(digest)
+	}
+	p.printf("Copying %s %s%s\n", kind, d, suffix)
+}
+
 func shortDigest(d string) string {
 	d = strings.TrimPrefix(d, "sha256:")
 	if len(d) > 12 {

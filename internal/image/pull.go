@@ -152,20 +152,21 @@ func (s *Store) pullEndpoint(ctx context.Context, c Reference, ep Endpoint, o Pu
 	if err != nil {
 		return nil, classify(err)
 	}
-	var extra []string
+	var index []byte
 	if isIndex(desc.MediaType) {
-		extra = []string{desc.Digest.String()}
+		index = desc.Manifest
 	}
 	rimg, err := desc.Image()
 	if err != nil {
 		return nil, classify(err)
 	}
 	p.printf("Getting image source signatures\n")
-	return s.store(rimg, c.String(), extra, p)
+	return s.store(rimg, c.String(), index, p)
 }
 
 // store ingests a remote image: layers (skipping those present), config, manifest, record.
-func (s *Store) store(rimg v1.Image, name string, extraDigests []string, p *progress) (*Image, error) {
+// index is the raw image index the image was chosen from, if any.
+func (s *Store) store(rimg v1.Image, name string, index []byte, p *progress) (*Image, error) {
 	rawManifest, err := rimg.RawManifest()
 	if err != nil {
 		return nil, classify(err)
@@ -203,7 +204,7 @@ func (s *Store) store(rimg v1.Image, name string, extraDigests []string, p *prog
 	for i, ld := range m.Layers {
 		diffID, digest := cfg.RootFS.DiffIDs[i].String(), ld.Digest.String()
 		if size, have := s.haveLayer(diffID, digest); have {
-			p.printf("Copying blob %s skipped: already exists\n", shortDigest(digest))
+			p.step("blob", digest, " skipped: already exists")
 			layers, blobs = append(layers, layerResult{DiffID: diffID, Size: size}), append(blobs, digest)
 			continue
 		}
@@ -223,7 +224,7 @@ func (s *Store) store(rimg v1.Image, name string, extraDigests []string, p *prog
 		p.done("blob", digest, ld.Size)
 		layers, blobs = append(layers, res), append(blobs, digest)
 	}
-	p.printf("Copying config %s done\n", shortDigest(m.Config.Digest.String()))
+	p.step("config", m.Config.Digest.String(), " done")
 	if _, _, err := in.putBlob(bytes.NewReader(rawConfig), m.Config.Digest.String()); err != nil {
 		return nil, err
 	}
@@ -235,7 +236,13 @@ func (s *Store) store(rimg v1.Image, name string, extraDigests []string, p *prog
 	if err != nil {
 		return nil, err
 	}
-	img.Digests = extraDigests
+	if index != nil {
+		d, err := in.putBlobBytes(index)
+		if err != nil {
+			return nil, err
+		}
+		img.Digests = []string{d}
+	}
 	imgs, err := in.commit([]*Image{img})
 	if err != nil {
 		return nil, err

@@ -62,9 +62,9 @@ func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) 
 	p := newProgress(o.Progress)
 	p.printf("Getting image source signatures\n")
 	for _, b := range img.LayerBlobs {
-		p.printf("Copying blob %s\n", shortDigest(b))
+		p.step("blob", b, "")
 	}
-	p.printf("Copying config %s\n", shortDigest(img.ConfigDigest))
+	p.step("config", img.ConfigDigest, "")
 	if err := remote.Write(nref, si, ropts...); err != nil {
 		return fmt.Errorf("pushing %s: %w", r, classify(err))
 	}

@@ -156,6 +156,9 @@ func NormalizeLocalName(ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if r.Digest != "" {
+		return "", invalidRef(ref, "a local image name cannot have a digest: a digest names content, it cannot be given")
+	}
 	if r.Domain == "" {
 		return r.inDomain("localhost").String(), nil
 	}

@@ -21,8 +21,6 @@ func TestNormalizeName(t *testing.T) {
 		{in: "localhost:5000/bb", want: "localhost:5000/bb:latest"},
 		{in: "127.0.0.1:5000/acc/bb:1", want: "127.0.0.1:5000/acc/bb:1"},
 		{in: "example.com/a/b/c:tag-1.2_x", want: "example.com/a/b/c:tag-1.2_x"},
-		{in: "quay.io/x@sha256:" + hex64, want: "quay.io/x@sha256:" + hex64},
-		{in: "quay.io/x:v1@sha256:" + hex64, want: "quay.io/x@sha256:" + hex64},
 		{in: "my-app__x.y", want: "docker.io/library/my-app__x.y:latest", local: "localhost/my-app__x.y:latest"},
 	}
 	for _, c := range cases {
@@ -52,6 +50,17 @@ func TestNormalizeNameInvalid(t *testing.T) {
 				t.Fatalf("NormalizeName(%q) = %v, want an invalid-argument error", in, err)
 			}
 		})
+	}
+}
+
+func TestDigestReferences(t *testing.T) {
+	for _, in := range []string{"quay.io/x@sha256:" + hex64, "quay.io/x:v1@sha256:" + hex64} {
+		if got, err := NormalizeName(in); err != nil || got != "quay.io/x@sha256:"+hex64 {
+			t.Errorf("NormalizeName(%q) = %q, %v", in, got, err)
+		}
+		if _, err := NormalizeLocalName(in); !errdefs.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("NormalizeLocalName(%q) accepted a digest: %v", in, err)
+		}
 	}
 }
 

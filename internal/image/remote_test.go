@@ -10,10 +10,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"pea/internal/errdefs"
 )
@@ -167,5 +174,58 @@ func TestPullCreds(t *testing.T) {
 	}
 	if _, err := s3.Pull(ctx, ref, PullOptions{TLSVerify: noVerify(), Creds: "nocolon"}); !errdefs.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("bad --creds: %v", err)
+	}
+}
+
+func TestPullIndexGzipAndSaveLoad(t *testing.T) {
+	ctx := context.Background()
+	reg := newRegistry(t, nil)
+	// A two-platform index of go-containerregistry random images (gzip layers, docker manifests).
+	var adds []mutate.IndexAddendum
+	for _, arch := range []string{"arm64", runtime.GOARCH} {
+		img, err := random.Image(4096, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, _ := img.ConfigFile()
+		cf.Architecture, cf.OS = arch, "linux"
+		img, err = mutate.ConfigFile(img, cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	idx := mutate.AppendManifests(empty.Index, adds...)
+	ref, _ := name.ParseReference(reg + "/multi/app:1")
+	if err := remote.WriteIndex(ref, idx, remote.WithContext(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	idxDigest, _ := idx.Digest()
+	want, _ := adds[1].Add.(v1.Image).Digest()
+
+	s := newStore(t)
+	img, err := s.Pull(ctx, reg+"/multi/app:1", PullOptions{TLSVerify: noVerify()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Digest != want.String() || !contains(img.Digests, idxDigest.String()) || img.Config.Architecture != runtime.GOARCH || len(img.Layers) != 3 {
+		t.Fatalf("pulled %+v", img)
+	}
+	if got, err := s.Lookup(reg + "/multi/app@" + idxDigest.String()); err != nil || got.ID != img.ID {
+		t.Errorf("lookup by the index digest: %v", err)
+	}
+	for _, format := range []string{FormatDockerArchive, FormatOCIArchive} {
+		var buf bytes.Buffer
+		if err := s.Save(&buf, []string{img.ID}, format); err != nil {
+			t.Fatal(err)
+		}
+		s2, _ := Open(filepath.Join(t.TempDir(), "images"))
+		got, err := s2.Load(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].ID != img.ID || got[0].Digest != img.Digest || len(got[0].Names) != 0 {
+			t.Errorf("%s: loaded %s %s %v, saved %s %s", format, got[0].ID, got[0].Digest, got[0].Names, img.ID, img.Digest)
+		}
 	}
 }

@@ -1,0 +1,189 @@
+package image
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"pea/internal/errdefs"
+)
+
+// saveItem is one image to save, with the names to record for it.
+type saveItem struct {
+	img   *Image
+	names []string
+}
+
+// Save writes the images refs name to w as a docker-archive (the default) or an oci-archive.
+// A ref that is a name records that name; an ID records none, as podman does.
+func (s *Store) Save(w io.Writer, refs []string, format string) error {
+	if len(refs) == 0 {
+		return fmt.Errorf("save: no image given: %w", errdefs.ErrInvalid)
+	}
+	if format == "" {
+		format = FormatDockerArchive
+	}
+	if format != FormatDockerArchive && format != FormatOCIArchive {
+		return fmt.Errorf("unsupported save format %q: use docker-archive or oci-archive: %w", format, errdefs.ErrInvalid)
+	}
+	var items []*saveItem
+	byID := map[string]*saveItem{}
+	for _, ref := range refs {
+		img, err := s.Lookup(ref)
+		if err != nil {
+			return err
+		}
+		it := byID[img.ID]
+		if it == nil {
+			it = &saveItem{img: img}
+			byID[img.ID] = it
+			items = append(items, it)
+		}
+		if n, err := s.resolveName(img, ref); err == nil && !contains(it.names, n) {
+			it.names = append(it.names, n)
+		}
+	}
+	tw := &tarWriter{tw: tar.NewWriter(w), written: map[string]bool{}}
+	var err error
+	if format == FormatOCIArchive {
+		err = s.saveOCI(tw, items)
+	} else {
+		err = s.saveDocker(tw, items)
+	}
+	if err != nil {
+		return err
+	}
+	return tw.tw.Close()
+}
+
+type tarWriter struct {
+	tw      *tar.Writer
+	written map[string]bool
+}
+
+var epoch = time.Unix(0, 0).UTC()
+
+func (t *tarWriter) dir(name string) error {
+	if t.written[name] {
+		return nil
+	}
+	t.written[name] = true
+	return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX})
+}
+
+func (t *tarWriter) bytes(name string, b []byte) error {
+	if t.written[name] {
+		return nil
+	}
+	t.written[name] = true
+	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(b)), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	_, err := t.tw.Write(b)
+	return err
+}
+
+// file copies a stored blob into the archive as name.
+func (t *tarWriter) file(name, src string) error {
+	if t.written[name] {
+		return nil
+	}
+	t.written[name] = true
+	f, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("blob missing from the store: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: fi.Size(), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	n, err := io.Copy(t.tw, f)
+	if err == nil && n != fi.Size() {
+		err = fmt.Errorf("%s changed size while saving", src)
+	}
+	return err
+}
+
+func (s *Store) saveDocker(tw *tarWriter, items []*saveItem) error {
+	var entries []dockerEntry
+	for _, it := range items {
+		img := it.img
+		e := dockerEntry{Config: img.ID + ".json", RepoTags: it.names}
+		if e.RepoTags == nil {
+			e.RepoTags = []string{}
+		}
+		for _, b := range img.LayerBlobs {
+			name := strings.TrimPrefix(b, "sha256:") + ".tar"
+			if err := tw.file(name, s.blobPath(b)); err != nil {
+				return err
+			}
+			e.Layers = append(e.Layers, name)
+		}
+		if err := tw.file(e.Config, s.blobPath(img.ConfigDigest)); err != nil {
+			return err
+		}
+		e.PeaManifest = strings.TrimPrefix(img.Digest, "sha256:") + ".manifest.json"
+		if err := tw.file(e.PeaManifest, s.blobPath(img.Digest)); err != nil {
+			return err
+		}
+		entries = append(entries, e)
+	}
+	raw, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	return tw.bytes("manifest.json", raw)
+}
+
+func (s *Store) saveOCI(tw *tarWriter, items []*saveItem) error {
+	if err := tw.bytes("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
+		return err
+	}
+	for _, d := range []string{"blobs", "blobs/sha256"} {
+		if err := tw.dir(d); err != nil {
+			return err
+		}
+	}
+	idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	for _, it := range items {
+		img := it.img
+		for _, b := range append([]string{img.ConfigDigest}, img.LayerBlobs...) {
+			if err := tw.file("blobs/sha256/"+strings.TrimPrefix(b, "sha256:"), s.blobPath(b)); err != nil {
+				return err
+			}
+		}
+		mpath := s.blobPath(img.Digest)
+		if err := tw.file("blobs/sha256/"+strings.TrimPrefix(img.Digest, "sha256:"), mpath); err != nil {
+			return err
+		}
+		fi, err := os.Stat(mpath)
+		if err != nil {
+			return err
+		}
+		desc := v1.Descriptor{MediaType: types.MediaType(img.ManifestType), Size: fi.Size(), Digest: mustHash(img.Digest)}
+		if len(it.names) == 0 {
+			idx.Manifests = append(idx.Manifests, desc)
+		}
+		for _, n := range it.names {
+			d := desc
+			d.Annotations = map[string]string{annotRefName: n, annotContainerdName: n}
+			idx.Manifests = append(idx.Manifests, d)
+		}
+	}
+	raw, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return tw.bytes("index.json", raw)
+}

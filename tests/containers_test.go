@@ -1,0 +1,394 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRunExitCodes(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if out := e.Pea("run", "--rm", "localhost/bb", "echo", "hi"); out != "hi" {
+		t.Fatalf("echo: %q", out)
+	}
+	e.Fails(3, "run", "--rm", "localhost/bb", "sh", "-c", "exit 3")
+	r := e.Fails(127, "run", "--rm", "localhost/bb", "/nonexistent")
+	if !strings.Contains(r.Stderr, "not found") {
+		t.Fatalf("127 without a clear message: %s", r)
+	}
+	e.Fails(126, "run", "--rm", "localhost/bb", "/etc/passwd")
+	r = e.Fails(125, "run", "--rm", "localhost/nosuch:1", "true")
+	if !strings.Contains(r.Stderr, "image not known") || strings.Count(r.Stderr, "Error:") != 1 {
+		t.Fatalf("unknown image: want one line with 'image not known': %s", r)
+	}
+	// Nothing half-created by the failures.
+	if out := e.Pea("ps", "-aq"); out != "" {
+		t.Fatalf("failed runs left containers: %q", out)
+	}
+}
+
+func TestStdinEnvWorkdirUser(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if out := e.PeaIn("piped\n", "run", "--rm", "-i", "localhost/bb", "cat"); out.Stdout != "piped\n" {
+		t.Fatalf("stdin: %s", out)
+	}
+	out := e.Pea("run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "bob:staff", "localhost/bb",
+		"sh", "-c", "echo $FOO $(pwd) $(id -u) $(id -g) $HOME")
+	if out != "bar /tmp 1000 50 /home/bob" {
+		t.Fatalf("env/workdir/user: %q", out)
+	}
+	envFile := filepath.Join(e.Dir, "env")
+	os.WriteFile(envFile, []byte("# comment\nA=1\nB=two words\n"), 0o644)
+	if out := e.Pea("run", "--rm", "--env-file", envFile, "localhost/bb", "sh", "-c", "echo $A-$B"); out != "1-two words" {
+		t.Fatalf("env-file: %q", out)
+	}
+	e.Fails(125, "run", "--rm", "-u", "nosuchuser", "localhost/bb", "true")
+}
+
+func TestSecurityDefaults(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if out := e.Pea("run", "--rm", "localhost/bb", "grep", "CapEff", "/proc/self/status"); !strings.Contains(out, "00000000800405fb") {
+		t.Fatalf("default caps: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--cap-drop", "all", "localhost/bb", "grep", "CapEff", "/proc/self/status"); !strings.Contains(out, "0000000000000000") {
+		t.Fatalf("cap-drop all: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--cap-add", "net_admin", "localhost/bb", "grep", "CapEff", "/proc/self/status"); !strings.Contains(out, "00000000800415fb") {
+		t.Fatalf("cap-add net_admin: %q", out)
+	}
+	// Masked paths read as empty; /proc/sys is read-only.
+	if out := e.Pea("run", "--rm", "localhost/bb", "sh", "-c", "cat /proc/keys /proc/timer_list 2>/dev/null | wc -c"); out != "0" {
+		t.Fatalf("masked paths readable: %q", out)
+	}
+	e.Fails(1, "run", "--rm", "localhost/bb", "sh", "-c", "echo 1 > /proc/sys/kernel/domainname")
+	// seccomp blocks namespaces and mounts; unconfined lets unshare through where caps allow.
+	e.Fails(1, "run", "--rm", "localhost/bb", "unshare", "-U", "true")
+	if r := e.Fails(1, "run", "--rm", "localhost/bb", "mount", "-t", "tmpfs", "x", "/mnt"); !strings.Contains(r.Stderr, "permission denied") {
+		t.Fatalf("mount: %s", r)
+	}
+	if r := e.Try("run", "--rm", "--security-opt", "seccomp=unconfined", "--cap-add", "sys_admin", "localhost/bb", "unshare", "-m", "true"); r.Code != 0 {
+		t.Fatalf("unconfined + sys_admin unshare: %s", r)
+	}
+	if out := e.Pea("run", "--rm", "--security-opt", "no-new-privileges", "localhost/bb", "grep", "NoNewPrivs", "/proc/self/status"); !strings.Contains(out, "1") {
+		t.Fatalf("no-new-privileges: %q", out)
+	}
+}
+
+func TestMountsAndReadOnly(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	host := filepath.Join(e.Dir, "data")
+	os.MkdirAll(host, 0o755)
+	os.WriteFile(filepath.Join(host, "f"), []byte("hostdata"), 0o644)
+	if out := e.Pea("run", "--rm", "-v", host+":/data:ro", "localhost/bb", "cat", "/data/f"); out != "hostdata" {
+		t.Fatalf("bind: %q", out)
+	}
+	e.Fails(1, "run", "--rm", "-v", host+":/data:ro", "localhost/bb", "touch", "/data/g")
+	e.Fails(1, "run", "--rm", "--read-only", "localhost/bb", "touch", "/x")
+	e.Pea("run", "--rm", "--read-only", "--tmpfs", "/scratch", "localhost/bb", "touch", "/scratch/x")
+	// Named volumes persist across containers.
+	e.Pea("run", "--rm", "-v", "vol1:/v", "localhost/bb", "sh", "-c", "echo kept > /v/f")
+	if out := e.Pea("run", "--rm", "--mount", "type=volume,src=vol1,dst=/w", "localhost/bb", "cat", "/w/f"); out != "kept" {
+		t.Fatalf("volume: %q", out)
+	}
+	if out := e.Pea("volume", "ls", "-q"); out != "vol1" {
+		t.Fatalf("volume ls: %q", out)
+	}
+	e.Pea("volume", "rm", "vol1")
+	// Bad -v and --memory: one clear line, nothing created.
+	for _, args := range [][]string{
+		{"run", "--rm", "-v", "/nonexistent-pea-dir:/x", "localhost/bb", "true"},
+		{"run", "--rm", "-v", "a:b:c:d", "localhost/bb", "true"},
+		{"run", "--rm", "--memory", "lots", "localhost/bb", "true"},
+	} {
+		r := e.Fails(125, args...)
+		if n := strings.Count(strings.TrimSpace(r.Stderr), "\n"); n != 0 {
+			t.Fatalf("%v: want one error line: %s", args, r)
+		}
+	}
+	if out := e.Pea("ps", "-aq"); out != "" {
+		t.Fatalf("bad input left containers: %q", out)
+	}
+}
+
+func TestMemoryLimitInCgroup(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("run", "-d", "--memory", "64m", "--pids-limit", "50", "localhost/bb", "sleep", "300")
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", id)
+	limit := readCgroupFile(t, pid, "memory", "memory.limit_in_bytes", "memory.max")
+	if limit != fmt.Sprint(64<<20) {
+		t.Fatalf("memory limit in the cgroup: %q", limit)
+	}
+	if pids := readCgroupFile(t, pid, "pids", "pids.max", "pids.max"); pids != "50" {
+		t.Fatalf("pids limit: %q", pids)
+	}
+}
+
+// readCgroupFile reads a controller file of pid's cgroup (v1 hierarchy or v2).
+func readCgroupFile(t *testing.T, pid, ctrl, v1file, v2file string) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(f[1], ",") {
+			if c == ctrl {
+				b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", ctrl, f[2], v1file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return strings.TrimSpace(string(b))
+			}
+		}
+		if f[0] == "0" && f[1] == "" {
+			if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", f[2], v2file)); err == nil {
+				return strings.TrimSpace(string(b))
+			}
+		}
+	}
+	t.Fatalf("no %s cgroup for %s", ctrl, pid)
+	return ""
+}
+
+func TestLifecyclePauseStopLogs(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "c1", "localhost/bb", "sh", "-c", "echo started; trap '' TERM; while true; do date +%s > /tmp/tick; sleep 0.2; done")
+	eventually(t, 5*time.Second, func() error {
+		if out := e.Pea("logs", "c1"); out != "started" {
+			return fmt.Errorf("logs: %q", out)
+		}
+		return nil
+	})
+	e.Pea("pause", "c1")
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "c1"); st != "paused" {
+		t.Fatalf("status after pause: %s", st)
+	}
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", "c1")
+	tick := "/proc/" + pid + "/root/tmp/tick"
+	b, _ := os.ReadFile(tick)
+	before := string(b)
+	time.Sleep(600 * time.Millisecond)
+	if b, _ := os.ReadFile(tick); string(b) != before {
+		t.Fatal("a paused container kept running")
+	}
+	if r := e.Try("exec", "c1", "true"); r.Code == 0 {
+		t.Fatal("exec in a paused container should fail")
+	}
+	e.Pea("unpause", "c1")
+	eventually(t, 3*time.Second, func() error {
+		if now, _ := os.ReadFile(tick); string(now) == before {
+			return fmt.Errorf("unpause did not resume: tick still %s", now)
+		}
+		return nil
+	})
+	// The process ignores SIGTERM: stop -t 1 escalates to SIGKILL.
+	start := time.Now()
+	e.Pea("stop", "-t", "1", "c1")
+	if el := time.Since(start); el > 8*time.Second {
+		t.Fatalf("stop took %v", el)
+	}
+	if st := e.Pea("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "c1"); st != "exited 137" {
+		t.Fatalf("after stop: %s", st)
+	}
+	// Logs survive the exit; stop of a stopped container is fine.
+	if out := e.Pea("logs", "c1"); out != "started" {
+		t.Fatalf("logs after exit: %q", out)
+	}
+	e.Pea("stop", "c1")
+	e.Pea("start", "c1")
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "c1"); st != "running" {
+		t.Fatalf("restart: %s", st)
+	}
+	r := e.Fails(2, "rm", "c1")
+	if !strings.Contains(r.Stderr, "running") {
+		t.Fatalf("rm running: %s", r)
+	}
+	e.Pea("rm", "-f", "-t", "0", "c1")
+	e.Fails(1, "container", "exists", "c1")
+}
+
+func TestExecExitCodes(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "x", "localhost/bb", "sleep", "300")
+	e.Fails(7, "exec", "x", "sh", "-c", "exit 7")
+	e.Fails(127, "exec", "x", "/nonexistent")
+	if out := e.Pea("exec", "-e", "V=1", "-w", "/tmp", "x", "sh", "-c", "echo $V $(pwd)"); out != "1 /tmp" {
+		t.Fatalf("exec env/workdir: %q", out)
+	}
+	if out := e.PeaIn("in\n", "exec", "-i", "x", "cat"); out.Stdout != "in\n" {
+		t.Fatalf("exec -i: %s", out)
+	}
+	if out := e.Pea("top", "x"); !strings.Contains(out, "sleep 300") {
+		t.Fatalf("top: %q", out)
+	}
+	e.Fails(125, "run", "-d", "--name", "x", "localhost/bb", "true") // duplicate name
+}
+
+func TestDetachedExitCleansUp(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("run", "-d", "localhost/bb", "true")
+	auto := e.Pea("run", "-d", "--rm", "localhost/bb", "true")
+	eventually(t, 10*time.Second, func() error {
+		if st := e.Pea("inspect", "--format", "{{.State.Status}}", id); st != "exited" {
+			return fmt.Errorf("status %s", st)
+		}
+		if r := e.Try("container", "exists", auto); r.Code != 1 {
+			return fmt.Errorf("--rm container still there")
+		}
+		if mounts := overlayMountsUnder(e.Dir); mounts != 0 {
+			return fmt.Errorf("%d overlay mounts left", mounts)
+		}
+		return nil
+	})
+	if code := e.Pea("wait", id); code != "0" {
+		t.Fatalf("wait: %s", code)
+	}
+}
+
+func overlayMountsUnder(dir string) int {
+	data, _ := os.ReadFile("/proc/self/mounts")
+	n := 0
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 2 && f[2] == "overlay" && strings.HasPrefix(f[1], dir) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestParallelRunRm(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if r := e.Try("run", "--rm", "localhost/bb", "echo", fmt.Sprint(i)); r.Code != 0 || strings.TrimSpace(r.Stdout) != fmt.Sprint(i) {
+				errs <- r.String()
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if out := e.Pea("ps", "-aq"); out != "" {
+		t.Fatalf("left containers: %q", out)
+	}
+	assertNothingLeft(t, e)
+}
+
+// assertNothingLeft checks that no conmon of e runs, no overlay is mounted under it, and no lock
+// file is left for removed objects.
+func assertNothingLeft(t *testing.T, e *Env) {
+	t.Helper()
+	eventually(t, 5*time.Second, func() error {
+		if out, _ := exec.Command("pgrep", "-f", "conmon.*"+e.RunRoot).Output(); len(out) > 0 {
+			return fmt.Errorf("conmon still running: %s", out)
+		}
+		if n := overlayMountsUnder(e.Dir); n > 0 {
+			return fmt.Errorf("%d overlay mounts left", n)
+		}
+		return nil
+	})
+	locks, _ := os.ReadDir(filepath.Join(e.RunRoot, "locks"))
+	ids := e.Pea("ps", "-aq", "--no-trunc") + "\n" + e.Pea("pod", "ps", "-q", "--no-trunc")
+	for _, l := range locks {
+		if l.Name() == "refresh" {
+			continue
+		}
+		if !strings.Contains(ids, l.Name()) {
+			t.Errorf("lock file of a removed object left: %s", l.Name())
+		}
+	}
+}
+
+func TestRmLeavesNoConmon(t *testing.T) {
+	// Regression: rm -f returned while conmon was still running its exit command.
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "r1", "localhost/bb", "sleep", "300")
+	e.Pea("rm", "-f", "-t", "0", "r1")
+	if out, _ := exec.Command("pgrep", "-f", "conmon.*"+e.RunRoot).Output(); len(out) > 0 {
+		t.Fatalf("conmon still running right after rm -f: %s", out)
+	}
+	assertNothingLeft(t, e)
+}
+
+func TestRefreshAfterReboot(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("run", "-d", "--network", "none", "localhost/bb", "sleep", "300")
+	conmon := e.Pea("inspect", "--format", "{{.State.ConmonPid}}", id)
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", id)
+	// Simulate a reboot: kill the monitor and the container, wipe the runroot.
+	exec.Command("kill", "-9", conmon, pid).Run()
+	time.Sleep(200 * time.Millisecond)
+	exec.Command("umount", "-R", e.RunRoot).Run()
+	if err := os.RemoveAll(e.RunRoot); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", id); st != "exited" {
+		t.Fatalf("after reboot: %s", st)
+	}
+	e.Pea("start", id)
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", id); st != "running" {
+		t.Fatalf("start after reboot: %s", st)
+	}
+}
+
+func TestPsFormatsAndFilters(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "a1", "-l", "app=web", "localhost/bb", "sleep", "300")
+	e.Fails(2, "run", "--name", "b1", "localhost/bb", "sh", "-c", "exit 2")
+	if out := e.Pea("ps", "--format", "{{.Names}}"); out != "a1" {
+		t.Fatalf("ps running: %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--filter", "exited=2", "--format", "{{.Names}} {{.Status}}"); !strings.HasPrefix(out, "b1 Exited (2)") {
+		t.Fatalf("exited filter: %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--filter", "label=app=web", "-q"); len(out) != 12 {
+		t.Fatalf("label filter: %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--format", "json"); !strings.Contains(out, `"Names": [`) || !strings.Contains(out, `"a1"`) {
+		t.Fatalf("json: %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--sort", "names", "--format", "{{.Names}}"); out != "a1\nb1" {
+		t.Fatalf("sort: %q", out)
+	}
+	e.Fails(125, "ps", "--filter", "bogus=1")
+	if out := e.Pea("inspect", "--format", "{{.HostConfig.CgroupMode}} {{.Config.Labels.app}}", "a1"); out != "host web" && out != "private web" {
+		t.Fatalf("inspect cgroupns/labels: %q", out)
+	}
+}
+
+func TestAmbiguousPrefix(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	// Create containers until two share a first hex digit.
+	seen := map[byte]bool{}
+	var prefix string
+	for i := 0; i < 20 && prefix == ""; i++ {
+		id := e.Pea("create", "localhost/bb", "true")
+		if seen[id[0]] {
+			prefix = id[:1]
+		}
+		seen[id[0]] = true
+	}
+	if prefix == "" {
+		t.Skip("no shared prefix")
+	}
+	r := e.Fails(125, "inspect", "--type", "container", prefix)
+	if !strings.Contains(r.Stderr, "more than one") {
+		t.Fatalf("ambiguous prefix: %s", r)
+	}
+}
