@@ -108,6 +108,8 @@ func TestImportWhiteoutsAndSafety(t *testing.T) {
 		{name: "link-out", typ: tar.TypeSymlink, link: "/"},
 		{name: "link-out/etc/inside", body: "stays in the layer"},
 		{name: "../../escape", body: "no"},
+		{name: "up", typ: tar.TypeSymlink, link: "../../../../../../tmp"},
+		{name: "up/pea-escape-test", body: "stays too"},
 		{name: "hard", typ: tar.TypeLink, link: "opq/kept"},
 		{name: "dev/", typ: tar.TypeDir},
 		{name: "dev/null", typ: tar.TypeChar},
@@ -147,13 +149,27 @@ func TestImportWhiteoutsAndSafety(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(d, "escape")); err != nil {
 		t.Errorf("../../escape should land inside the layer: %v", err)
 	}
-	for _, p := range []string{filepath.Join(s.Dir(), "..", "escape"), "/etc/inside"} {
+	if b, err := os.ReadFile(filepath.Join(d, "tmp/pea-escape-test")); err != nil || string(b) != "stays too" {
+		t.Errorf("write through a relative symlink climbing out: %q %v", b, err)
+	}
+	for _, p := range []string{filepath.Join(s.Dir(), "..", "escape"), "/etc/inside", "/tmp/pea-escape-test"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s was written outside the layer", p)
 		}
 	}
 	if err := unix.Lstat(filepath.Join(d, "dev/null"), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR {
 		t.Errorf("device: %+v %v", st, err)
+	}
+}
+
+func TestImportHardlinkOutside(t *testing.T) {
+	s := newStore(t)
+	layer := makeTar(t, []entry{{name: "h", typ: tar.TypeLink, link: "../../../../etc/passwd"}})
+	if _, err := s.Import(bytes.NewReader(layer), "h", nil); !errdefs.Is(err, errdefs.ErrInvalid) {
+		t.Fatalf("a hard link to a file outside the layer: %v", err)
+	}
+	if len(storeFiles(t, s)) != 0 {
+		t.Errorf("left %v", storeFiles(t, s))
 	}
 }
 
