@@ -207,3 +207,13 @@ func eventually(t *testing.T, d time.Duration, f func() error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// sqliteIntegrity runs PRAGMA integrity_check on the store's database.
+func sqliteIntegrity(t *testing.T, e *Env) string {
+	t.Helper()
+	out, err := exec.Command("sqlite3", filepath.Join(e.Root, "pea.db"), "PRAGMA integrity_check;").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sqlite3: %v %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -104,6 +104,14 @@ func runPs(a *app, o *psOptions) error {
 	if err != nil {
 		return err
 	}
+	for i, f := range o.filters {
+		// pod= takes a pod name or ID: resolve names to IDs.
+		if v, ok := strings.CutPrefix(f, "pod="); ok {
+			if p, err := rt.LookupPod(v); err == nil {
+				o.filters[i] = "pod=" + p.Config.ID
+			}
+		}
+	}
 	match, err := psFilter(o.filters)
 	if err != nil {
 		return err

@@ -1,0 +1,266 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// nsOf returns the namespace inode link of a container's process.
+func nsOf(t *testing.T, e *Env, ctr, kind string) string {
+	t.Helper()
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", ctr)
+	link, err := os.Readlink("/proc/" + pid + "/ns/" + kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+func TestPodSharingMatrix(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	for _, kind := range []string{"cgroup", "ipc", "net", "pid", "uts"} {
+		shared := "p-" + kind
+		e.Pea("pod", "create", "--name", shared, "--share", kind)
+		e.Pea("run", "-d", "--pod", shared, "--name", shared+"-m", "localhost/bb", "sleep", "300")
+		infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", shared)
+		if a, b := nsOf(t, e, shared+"-m", kind), nsOf(t, e, infra, kind); a != b {
+			t.Errorf("--share %s: member %s, infra %s", kind, a, b)
+		}
+		if got := e.Pea("pod", "inspect", "--format", "{{.SharedNamespaces}}", shared); got != "["+kind+"]" {
+			t.Errorf("SharedNamespaces of --share %s: %s", kind, got)
+		}
+		// A pod that shares everything else gives the member its own namespace of this kind.
+		var others []string
+		for _, k := range []string{"cgroup", "ipc", "net", "pid", "uts"} {
+			if k != kind {
+				others = append(others, k)
+			}
+		}
+		notShared := "q-" + kind
+		e.Pea("pod", "create", "--name", notShared, "--share", strings.Join(others, ","))
+		args := []string{"run", "-d", "--pod", notShared, "--name", notShared + "-m"}
+		if kind == "cgroup" {
+			args = append(args, "--cgroupns", "private") // cgroupns is host by default on v1
+		}
+		e.Pea(append(args, "localhost/bb", "sleep", "300")...)
+		infra = e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", notShared)
+		if a, b := nsOf(t, e, notShared+"-m", kind), nsOf(t, e, infra, kind); a == b {
+			t.Errorf("pod without %s shares it anyway: %s", kind, a)
+		}
+	}
+}
+
+func TestPodCgroupNSIsNotPodCgroup(t *testing.T) {
+	// podman's bug 6149: --share net alone must not join the cgroup namespace, while members still
+	// live under the pod cgroup.
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "p", "--share", "net")
+	e.Pea("run", "-d", "--pod", "p", "--name", "m", "--cgroupns", "private", "localhost/bb", "sleep", "300")
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p")
+	if nsOf(t, e, "m", "cgroup") == nsOf(t, e, infra, "cgroup") {
+		t.Fatal("member joined the infra's cgroup namespace with --share net")
+	}
+	cg := e.Pea("pod", "inspect", "--format", "{{.CgroupPath}}", "p")
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", "m")
+	data, _ := os.ReadFile("/proc/" + pid + "/cgroup")
+	if cg == "" || !strings.Contains(string(data), cg+"/") {
+		t.Fatalf("member not under the pod cgroup %q: %s", cg, data)
+	}
+	if mode := e.Pea("inspect", "--format", "{{.HostConfig.CgroupMode}}", "m"); mode != "private" {
+		t.Fatalf("cgroupns mode in inspect: %s", mode)
+	}
+	// --share cgroup does make members share it.
+	e.Pea("pod", "create", "--name", "c", "--share", "cgroup,net")
+	e.Pea("run", "-d", "--pod", "c", "--name", "cm", "localhost/bb", "sleep", "300")
+	infra = e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "c")
+	if nsOf(t, e, "cm", "cgroup") != nsOf(t, e, infra, "cgroup") {
+		t.Fatal("--share cgroup did not share the cgroup namespace")
+	}
+	if mode := e.Pea("inspect", "--format", "{{.HostConfig.CgroupMode}}", "cm"); mode != "container:"+infra {
+		t.Fatalf("cgroupns mode of a sharing member: %s", mode)
+	}
+}
+
+func TestPodHostnamePidAndLocalhost(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "web", "--hostname", "podhost", "--share", "+pid")
+	if out := e.Pea("run", "--rm", "--pod", "web", "localhost/bb", "hostname"); out != "podhost" {
+		t.Fatalf("hostname through uts: %q", out)
+	}
+	e.Pea("run", "-d", "--pod", "web", "--name", "srv", "localhost/bb",
+		"sh", "-c", "mkdir -p /www && echo pod-page > /www/index.html && exec httpd -f -p 8080 -h /www")
+	if out := e.Pea("run", "--rm", "--pod", "web", "localhost/bb", "ps"); !strings.Contains(out, "httpd") {
+		t.Fatalf("pid shared: ps does not show httpd: %q", out)
+	}
+	eventually(t, 5*time.Second, func() error {
+		r := e.Try("run", "--rm", "--pod", "web", "localhost/bb", "wget", "-qO-", "http://127.0.0.1:8080/")
+		if strings.TrimSpace(r.Stdout) != "pod-page" {
+			return fmt.Errorf("wget over the pod's localhost: %s", r)
+		}
+		return nil
+	})
+	if out := e.Pea("pod", "top", "web"); !strings.Contains(out, "httpd") || !strings.Contains(out, "catatonit") {
+		t.Fatalf("pod top: %q", out)
+	}
+	rows := strings.Split(e.Pea("pod", "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "web"), "\n")
+	if len(rows) != 2 {
+		t.Fatalf("pod stats rows (infra and srv): %q", rows)
+	}
+	if out := e.Pea("pod", "logs", "web"); out != "" {
+		t.Logf("pod logs: %q", out)
+	}
+}
+
+func TestPodMemoryLimitHoldsTogether(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "lim", "--memory", "64m")
+	cg := e.Pea("pod", "inspect", "--format", "{{.CgroupPath}}", "lim")
+	b, err := os.ReadFile("/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes")
+	if err != nil {
+		b, err = os.ReadFile("/sys/fs/cgroup" + cg + "/memory.max")
+	}
+	if err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(64<<20) {
+		t.Fatalf("pod memory limit: %q %v", b, err)
+	}
+	// Two members each hold 36 MB in tmpfs-backed /dev/shm: together over the pod's 64 MB.
+	hog := "head -c 36m /dev/zero > /dev/shm/fill && echo filled && sleep 300"
+	e.Pea("run", "-d", "--pod", "lim", "--shm-size", "100m", "--name", "h1", "localhost/bb", "sh", "-c", hog)
+	eventually(t, 10*time.Second, func() error {
+		if out := e.Pea("logs", "h1"); out != "filled" {
+			return fmt.Errorf("h1 not filled: %q", out)
+		}
+		return nil
+	})
+	e.Try("run", "-d", "--pod", "lim", "--shm-size", "100m", "--name", "h2", "localhost/bb", "sh", "-c", hog)
+	eventually(t, 15*time.Second, func() error {
+		h1 := e.Pea("inspect", "--format", "{{.State.Status}}", "h1")
+		h2 := e.Pea("inspect", "--format", "{{.State.Status}}", "h2")
+		if h1 == "running" && h2 == "running" && e.Pea("logs", "h2") == "filled" {
+			return fmt.Errorf("both members hold 36 MB under a 64 MB pod limit")
+		}
+		if h1 != "running" || h2 != "running" {
+			return nil
+		}
+		return fmt.Errorf("waiting for the OOM killer (h1 %s, h2 %s)", h1, h2)
+	})
+}
+
+func TestPodOfTwentyAndRemoval(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "big")
+	for i := 0; i < 20; i++ {
+		e.Pea("create", "--pod", "big", "--name", fmt.Sprintf("b%d", i), "localhost/bb", "sleep", "300")
+	}
+	e.Pea("pod", "start", "big")
+	if out := e.Pea("pod", "ps", "--format", "{{.Status}} {{.NumberOfContainers}}"); out != "Running 21" {
+		t.Fatalf("pod of 20: %q", out)
+	}
+	e.Pea("pod", "stop", "-t", "1", "big")
+	if out := e.Pea("pod", "ps", "--format", "{{.Status}}"); out != "Exited" {
+		t.Fatalf("after stop: %q", out)
+	}
+	e.Pea("pod", "start", "big")
+	cg := e.Pea("pod", "inspect", "--format", "{{.CgroupPath}}", "big")
+	e.Pea("pod", "rm", "-f", "-t", "0", "big")
+	if out := e.Pea("ps", "-aq"); out != "" {
+		t.Fatalf("containers left: %q", out)
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/memory" + cg); err == nil {
+		t.Fatalf("pod cgroup left: %s", cg)
+	}
+	assertNothingLeft(t, e)
+}
+
+func TestPodExitPolicyStop(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "once", "--exit-policy", "stop")
+	e.Pea("run", "-d", "--pod", "once", "localhost/bb", "sh", "-c", "sleep 0.5")
+	eventually(t, 15*time.Second, func() error {
+		if st := e.Pea("pod", "ps", "--format", "{{.Status}}"); st != "Exited" {
+			return fmt.Errorf("pod status %s", st)
+		}
+		return nil
+	})
+}
+
+func TestPodBadInput(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	r := e.Fails(125, "pod", "create", "--name", "bad", "--share", "bogus")
+	if !strings.Contains(r.Stderr, "cgroup, ipc, net, pid, uts") {
+		t.Fatalf("unknown --share kind should list the valid ones: %s", r)
+	}
+	e.Fails(125, "pod", "create", "--name", "bad", "--share", "pid", "--pid", "host")
+	e.Fails(125, "pod", "create", "--name", "bad", "--share", "cgroup", "--share-parent=false")
+	e.Fails(125, "run", "--pod", "nosuchpod", "localhost/bb", "true")
+	e.Fails(1, "pod", "exists", "bad")
+	e.Pea("pod", "create", "--name", "dup")
+	e.Fails(125, "pod", "create", "--name", "dup")
+	old := e.Pea("pod", "inspect", "--format", "{{.ID}}", "dup")
+	e.Pea("pod", "create", "--name", "dup", "--replace")
+	if now := e.Pea("pod", "inspect", "--format", "{{.ID}}", "dup"); now == old {
+		t.Fatal("--replace kept the old pod")
+	}
+	e.Pea("run", "-d", "--pod", "dup", "--name", "d1", "localhost/bb", "sleep", "300")
+	e.Fails(125, "pod", "rm", "dup")
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "dup")
+	e.Fails(125, "rm", "-f", infra)
+	e.Fails(125, "run", "--pod", "dup", "-p", "8080:80", "localhost/bb", "true")
+	if out := e.Pea("pod", "ps", "-q"); strings.Count(out, "\n") != 0 {
+		t.Fatalf("bad input created pods: %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != e.Pea("pod", "inspect", "--format", "{{.ID}}", "dup")[:12]+"-infra\nd1" {
+		t.Fatalf("bad input created containers: %q", out)
+	}
+}
+
+func TestPodConcurrentMembersAndStopStart(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "busy")
+	e.Pea("pod", "start", "busy")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var unexpected []string
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := e.Try("run", "-d", "--pod", "busy", "--name", fmt.Sprintf("w%d", i), "localhost/bb", "sleep", "300")
+			if r.Code != 0 && !strings.Contains(r.Stderr, "lock") {
+				mu.Lock()
+				unexpected = append(unexpected, r.String())
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 2; i++ {
+			e.Try("pod", "stop", "-t", "0", "busy")
+			e.Try("pod", "start", "busy")
+		}
+	}()
+	wg.Wait()
+	for _, u := range unexpected {
+		t.Error(u)
+	}
+	// Consistent end state: every member the database knows is either running or exited, and a
+	// final start brings them all up.
+	e.Pea("pod", "start", "busy")
+	out := e.Pea("ps", "-a", "--filter", "pod=busy", "--format", "{{.State}}")
+	if len(strings.Fields(out)) != 9 {
+		t.Fatalf("want 9 members (infra and 8), got %q", out)
+	}
+	for _, st := range strings.Fields(out) {
+		if st != "running" {
+			t.Fatalf("member not running after pod start: %q", out)
+		}
+	}
+	if integrity := sqliteIntegrity(t, e); integrity != "ok" {
+		t.Fatalf("database integrity: %s", integrity)
+	}
+}
