@@ -21,7 +21,7 @@ func newPodCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(newPodCreateCommand(a), newPodPsCommand(a), newPodInspectCommand(a), newPodRmCommand(a),
-		newPodPruneCommand(a), newPodTopCommand(a), newPodStatsCommand(a), newPodLogsCommand(a),
+		newPodPruneCommand(a), newPodTopCommand(a), newPodUpdateCommand(a), newPodStatsCommand(a), newPodLogsCommand(a),
 		existsCommand(a, "POD", func(name string) (bool, error) {
 			rt, err := a.engine()
 			if err != nil {

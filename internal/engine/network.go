@@ -54,15 +54,7 @@ func attachOptions(c *model.Container, nsPath string) network.AttachOptions {
 	if nc.StaticIP != "" {
 		o.StaticIP = net.ParseIP(nc.StaticIP)
 	}
-	for _, p := range nc.Ports {
-		n := p.Range
-		if n == 0 {
-			n = 1
-		}
-		for i := uint16(0); i < n; i++ {
-			o.Ports = append(o.Ports, network.PortMapping{HostIP: p.HostIP, HostPort: p.HostPort + i, ContainerPort: p.ContainerPort + i, Protocol: p.Protocol})
-		}
-	}
+	o.Ports = expandPorts(nc.Ports)
 	return o
 }
 

@@ -13,6 +13,11 @@ import (
 // preparePorts gives ports without a host port a free random one, and refuses host ports that
 // another container or pod of this store publishes or that a host socket holds.
 func (r *Runtime) preparePorts(ports []model.PortMapping) error {
+	return r.preparePortsExcept(ports, "")
+}
+
+// preparePortsExcept is preparePorts ignoring the ports container self already publishes.
+func (r *Runtime) preparePortsExcept(ports []model.PortMapping, self string) error {
 	if len(ports) == 0 {
 		return nil
 	}
@@ -40,6 +45,9 @@ func (r *Runtime) preparePorts(ports []model.PortMapping) error {
 			}
 		}
 		for _, c := range cs {
+			if c.Config.ID == self {
+				continue
+			}
 			for _, q := range c.Config.Network.Ports {
 				if !clash(*p, q) {
 					continue
@@ -55,13 +63,18 @@ func (r *Runtime) preparePorts(ports []model.PortMapping) error {
 			}
 		}
 	}
+	return r.networks().CheckPorts(expandPorts(ports))
+}
+
+// expandPorts turns ranges into one mapping per port, as CNI's portmap wants them.
+func expandPorts(ports []model.PortMapping) []network.PortMapping {
 	var nps []network.PortMapping
 	for _, p := range ports {
 		for i := uint16(0); i < max(p.Range, 1); i++ {
 			nps = append(nps, network.PortMapping{HostIP: p.HostIP, HostPort: p.HostPort + i, ContainerPort: p.ContainerPort + i, Protocol: p.Protocol})
 		}
 	}
-	return r.networks().CheckPorts(nps)
+	return nps
 }
 
 func (r *Runtime) podNames() map[string]string {
