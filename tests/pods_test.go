@@ -189,14 +189,14 @@ func TestPodExitPolicyStop(t *testing.T) {
 
 func TestPodBadInput(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	r := e.Fails(125, "pod", "create", "--name", "bad", "--share", "bogus")
+	r := e.Fails(125, "pod", "create", "--name", "nope", "--share", "bogus")
 	if !strings.Contains(r.Stderr, "cgroup, ipc, net, pid, uts") {
 		t.Fatalf("unknown --share kind should list the valid ones: %s", r)
 	}
-	e.Fails(125, "pod", "create", "--name", "bad", "--share", "pid", "--pid", "host")
-	e.Fails(125, "pod", "create", "--name", "bad", "--share", "cgroup", "--share-parent=false")
+	e.Fails(125, "pod", "create", "--name", "nope", "--share", "pid", "--pid", "host")
+	e.Fails(125, "pod", "create", "--name", "nope", "--share", "cgroup", "--share-parent=false")
 	e.Fails(125, "run", "--pod", "nosuchpod", "localhost/bb", "true")
-	e.Fails(1, "pod", "exists", "bad")
+	e.Fails(1, "pod", "exists", "nope")
 	e.Pea("pod", "create", "--name", "dup")
 	e.Fails(125, "pod", "create", "--name", "dup")
 	old := e.Pea("pod", "inspect", "--format", "{{.ID}}", "dup")

@@ -78,9 +78,14 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if _, ok := cfg.Namespaces[model.NSCgroup]; !ok {
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
 	}
-	if !cfg.IsInfra { // an infra container's ports were checked with its pod
+	if !cfg.IsInfra { // an infra container's network was checked with its pod
 		if err := r.preparePorts(cfg.Network.Ports); err != nil {
 			return nil, err
+		}
+		if cfg.NS(model.NSNet).Mode == model.NSModeBridge {
+			if err := r.validateNetworks(cfg.Network); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := r.prepareVolumes(cfg); err != nil {

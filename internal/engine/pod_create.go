@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,6 +54,11 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	}
 	if err := r.preparePorts(cfg.Infra.Ports); err != nil {
 		return nil, err
+	}
+	if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
+		if err := r.validateNetworks(cfg.Infra); err != nil {
+			return nil, err
+		}
 	}
 	pod := &model.Pod{Config: cfg, State: &model.PodState{}}
 

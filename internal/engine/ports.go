@@ -120,3 +120,45 @@ func freePort(proto, ip string) (uint16, error) {
 	n, _ := strconv.Atoi(port)
 	return uint16(n), nil
 }
+
+// validateNetworks checks, before anything is made, that the networks exist and that a static
+// IP lies in one of their subnets.
+func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
+	var nets []*network.Network
+	if len(nc.Networks) == 0 {
+		if nc.StaticIP == "" {
+			return nil
+		}
+		n, err := r.networks().Default()
+		if err != nil {
+			return err
+		}
+		nets = append(nets, n)
+	}
+	for _, name := range nc.Networks {
+		n, err := r.networks().Get(name)
+		if err != nil {
+			return err
+		}
+		nets = append(nets, n)
+	}
+	if nc.StaticIP == "" {
+		return nil
+	}
+	ip := net.ParseIP(nc.StaticIP)
+	if ip == nil {
+		return fmt.Errorf("invalid --ip %q: %w", nc.StaticIP, errdefs.ErrInvalid)
+	}
+	var subnets []string
+	for _, n := range nets {
+		for _, s := range n.Subnets {
+			if _, cidr, err := net.ParseCIDR(s.Subnet); err == nil {
+				if cidr.Contains(ip) {
+					return nil
+				}
+				subnets = append(subnets, s.Subnet)
+			}
+		}
+	}
+	return fmt.Errorf("static IP %s is outside the subnets of the network (%v): %w", nc.StaticIP, subnets, errdefs.ErrInvalid)
+}

@@ -1,0 +1,210 @@
+package kube
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// PlanOptions are the play flags that shape every pod.
+type PlanOptions struct {
+	Root    string              // the store root: configMap and secret files are written below it
+	Network string              // --network: bridge, host, none or NAME[,NAME]
+	Publish []model.PortMapping // --publish: host ports added to every pod
+	// VolumePath is where a named volume's data lives (for subPath mounts of volumes).
+	VolumePath func(name string) string
+}
+
+// PodPlan is everything one pod of a workload becomes; nothing in it has been made yet.
+type PodPlan struct {
+	Name       string
+	Pod        *model.PodConfig
+	Init       []*CtrPlan // run to completion, in order, before Containers start
+	Containers []*CtrPlan
+	FilesDir   string   // configMap and secret volumes are written below it
+	Files      []File   // …these files
+	EmptyDirs  []string // named volumes to create fresh for emptyDir volumes
+	HostDirs   []string // hostPath DirectoryOrCreate: made when missing
+	HostFiles  []string // hostPath FileOrCreate: made when missing
+}
+
+// CtrPlan is one container of a pod plan.
+type CtrPlan struct {
+	KubeName string
+	Config   *model.ContainerConfig
+	Opts     engine.CreateOptions
+	PodIPEnv []string // variables that get the pod's IP once the pod runs
+}
+
+// File is one file of a configMap or secret volume.
+type File struct {
+	Path string
+	Data []byte
+	Mode os.FileMode
+}
+
+// PlanPod turns one pod of workload w, named name, into a plan. src holds the ConfigMaps and
+// Secrets references resolve against.
+func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, error) {
+	spec := &w.Spec
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%s %s: %s: %w", strings.ToLower(w.Kind), w.Name, fmt.Sprintf(format, args...), errdefs.ErrInvalid)
+	}
+	if len(spec.Containers) == 0 {
+		return nil, fail("spec.containers is empty: a pod needs at least one container")
+	}
+	seen := map[string]bool{}
+	for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+		switch {
+		case c.Name == "":
+			return nil, fail("every container needs a name")
+		case seen[c.Name]:
+			return nil, fail("container name %q is used twice", c.Name)
+		case strings.TrimSpace(c.Image) == "":
+			return nil, fail("container %s has no image", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	p := &PodPlan{Name: name, FilesDir: filesDir(o.Root, name)}
+	pc, err := podConfig(w, name, o)
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	p.Pod = pc
+	vols, err := p.planVolumes(w, src)
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	env := envContext{pod: name, namespace: w.Namespace, meta: &w.Meta, src: src}
+	volPath := o.VolumePath
+	if volPath == nil {
+		volPath = func(n string) string { return filepath.Join(o.Root, "volumes", n, "_data") }
+	}
+	for i, c := range spec.InitContainers {
+		cp, err := p.planContainer(&spec.InitContainers[i], w, vols, env, volPath)
+		if err != nil {
+			return nil, fail("init container %s: %v", c.Name, err)
+		}
+		p.Init = append(p.Init, cp)
+	}
+	for i, c := range spec.Containers {
+		cp, err := p.planContainer(&spec.Containers[i], w, vols, env, volPath)
+		if err != nil {
+			return nil, fail("container %s: %v", c.Name, err)
+		}
+		p.Containers = append(p.Containers, cp)
+	}
+	return p, nil
+}
+
+// podConfig is the pod-level part: namespaces, network, ports, hostname, labels, limits.
+func podConfig(w *Workload, name string, o PlanOptions) (*model.PodConfig, error) {
+	spec := &w.Spec
+	pc := &model.PodConfig{
+		Name: name, Hostname: spec.Hostname, Labels: copyMap(w.Meta.Labels),
+		HasInfra: true, UsePodCgroup: true, ShareIpc: true, ShareNet: true, ShareUts: true,
+		SharePid:      spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace,
+		ExitPolicy:    model.ExitPolicyStop,
+		RestartPolicy: restartPolicy(spec.RestartPolicy),
+	}
+	if spec.HostPID {
+		pc.SharePid, pc.PidMode = false, model.NSModeHost
+	}
+	switch {
+	case spec.HostNetwork || o.Network == "host":
+		pc.NetworkMode = "host"
+	case o.Network == "none":
+		pc.NetworkMode = "none"
+	case o.Network == "" || o.Network == "bridge" || o.Network == "default":
+	default:
+		pc.Infra.Networks = strings.Split(o.Network, ",")
+	}
+	if pc.NetworkMode == "" {
+		for _, c := range spec.Containers {
+			for _, port := range c.Ports {
+				if port.HostPort == 0 {
+					continue // not published, as podman
+				}
+				if port.ContainerPort <= 0 || port.ContainerPort > 65535 || port.HostPort < 0 || port.HostPort > 65535 {
+					return nil, fmt.Errorf("container %s: port %d:%d is out of range (1-65535)", c.Name, port.HostPort, port.ContainerPort)
+				}
+				proto := strings.ToLower(string(port.Protocol))
+				if proto == "" {
+					proto = "tcp"
+				}
+				pc.Infra.Ports = append(pc.Infra.Ports, model.PortMapping{HostIP: port.HostIP,
+					HostPort: uint16(port.HostPort), ContainerPort: uint16(port.ContainerPort), Protocol: proto, Range: 1})
+			}
+		}
+		pc.Infra.Ports = append(pc.Infra.Ports, o.Publish...)
+	} else if len(o.Publish) > 0 && pc.NetworkMode == "host" {
+		return nil, fmt.Errorf("--publish cannot be used with the host network")
+	}
+	if d := spec.DNSConfig; d != nil {
+		pc.Infra.DNSServers, pc.Infra.DNSSearch = d.Nameservers, d.Searches
+		for _, opt := range d.Options {
+			if opt.Value != nil {
+				pc.Infra.DNSOptions = append(pc.Infra.DNSOptions, opt.Name+":"+*opt.Value)
+			} else {
+				pc.Infra.DNSOptions = append(pc.Infra.DNSOptions, opt.Name)
+			}
+		}
+	}
+	for _, h := range spec.HostAliases {
+		for _, n := range h.Hostnames {
+			pc.Infra.AddHosts = append(pc.Infra.AddHosts, n+":"+h.IP)
+		}
+	}
+	if sc := spec.SecurityContext; sc != nil && len(sc.Sysctls) > 0 {
+		pc.Sysctls = map[string]string{}
+		for _, s := range sc.Sysctls {
+			pc.Sysctls[s.Name] = s.Value
+		}
+	}
+	if spec.Resources != nil {
+		pc.Resources.Memory, pc.Resources.CPUs = limits(spec.Resources.Limits)
+	}
+	return pc, nil
+}
+
+// restartPolicy maps a Kubernetes restart policy to podman's names; Kubernetes defaults to Always.
+func restartPolicy(p corev1.RestartPolicy) string {
+	switch p {
+	case corev1.RestartPolicyNever:
+		return "no"
+	case corev1.RestartPolicyOnFailure:
+		return "on-failure"
+	}
+	return "always"
+}
+
+// limits reads the memory (bytes) and CPU (cores) of a resource list.
+func limits(l corev1.ResourceList) (int64, float64) {
+	var mem int64
+	var cpus float64
+	if q, ok := l[corev1.ResourceMemory]; ok {
+		mem = q.Value()
+	}
+	if q, ok := l[corev1.ResourceCPU]; ok {
+		cpus = float64(q.MilliValue()) / 1000
+	}
+	return mem, cpus
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+package tests
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freeHostPort returns a TCP port nothing listens on at the moment.
+func freeHostPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func httpGet(url string) (string, error) {
+	c := &http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b)), err
+}
+
+const httpdCmd = "mkdir -p /www && echo %s > /www/index.html && exec httpd -f -p %d -h /www"
+
+func TestPodPublishedPortAnswersOnLoopback(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	port := freeHostPort(t)
+	e.Pea("pod", "create", "--name", "web", "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+		"--add-host", "db.example:192.0.2.7", "--dns", "192.0.2.53", "--dns-search", "example.org")
+	e.Pea("run", "-d", "--pod", "web", "--name", "h", "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "pea-page", 80))
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "pea-page" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+	if out := e.Pea("exec", "h", "cat", "/etc/hosts"); !strings.Contains(out, "192.0.2.7\tdb.example") {
+		t.Fatalf("--add-host: %q", out)
+	}
+	if out := e.Pea("exec", "h", "cat", "/etc/resolv.conf"); !strings.Contains(out, "nameserver 192.0.2.53") || !strings.Contains(out, "search example.org") {
+		t.Fatalf("--dns: %q", out)
+	}
+	if out := e.Pea("port", "h"); out != fmt.Sprintf("80/tcp -> 127.0.0.1:%d", port) {
+		t.Fatalf("port: %q", out)
+	}
+	if out := e.Pea("pod", "inspect", "--format", "{{json .InfraConfig.PortBindings}}", "web"); !strings.Contains(out, fmt.Sprint(port)) {
+		t.Fatalf("pod inspect port bindings: %q", out)
+	}
+	// A second pod on the same host port is refused, naming the first.
+	r := e.Fails(125, "pod", "create", "--name", "web2", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	if !strings.Contains(r.Stderr, "web") {
+		t.Fatalf("port conflict should name the pod: %s", r)
+	}
+	e.Fails(1, "pod", "exists", "web2")
+	// Beyond podman: publish one more port on the running pod, then drop the first.
+	port2 := freeHostPort(t)
+	started := e.Pea("inspect", "--format", "{{.State.StartedAt}}", "h")
+	e.Pea("pod", "update", "--publish", fmt.Sprintf("127.0.0.1:%d:80", port2), "web")
+	eventually(t, 5*time.Second, func() error {
+		body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", port2))
+		if body != "pea-page" {
+			return fmt.Errorf("new port: %q %v", body, err)
+		}
+		return nil
+	})
+	e.Pea("pod", "update", "--unpublish", fmt.Sprintf("%d:80", port), "web")
+	if _, err := httpGet(url); err == nil {
+		t.Fatal("unpublished port still answers")
+	}
+	if now := e.Pea("inspect", "--format", "{{.State.StartedAt}}", "h"); now != started {
+		t.Fatal("pod update restarted the container")
+	}
+	// Teardown: no rules for either port survive pod rm -f.
+	e.Pea("pod", "rm", "-f", "-t", "0", "web")
+	rules, _ := exec.Command("iptables-save").Output()
+	for _, p := range []int{port, port2} {
+		if strings.Contains(string(rules), fmt.Sprintf("dport %d", p)) {
+			t.Fatalf("iptables rule for port %d left", p)
+		}
+	}
+}
+
+func TestTwoPodsReachEachOther(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "--subnet", "10.199.77.0/24", "peatestnet")
+	e.Pea("pod", "create", "--name", "a", "--network", "peatestnet", "--ip", "10.199.77.10", "--mac-address", "02:42:ac:11:00:0a")
+	e.Pea("pod", "create", "--name", "b", "--network", "peatestnet")
+	e.Pea("run", "-d", "--pod", "a", "--name", "srv", "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "from-a", 8080))
+	if out := e.Pea("exec", "srv", "ip", "-o", "-4", "addr", "show", "eth0"); !strings.Contains(out, "10.199.77.10/24") {
+		t.Fatalf("static IP: %q", out)
+	}
+	if out := e.Pea("exec", "srv", "cat", "/sys/class/net/eth0/address"); out != "02:42:ac:11:00:0a" {
+		t.Fatalf("static MAC: %q", out)
+	}
+	eventually(t, 10*time.Second, func() error {
+		r := e.Try("run", "--rm", "--pod", "b", "localhost/bb", "wget", "-qO-", "http://10.199.77.10:8080/")
+		if strings.TrimSpace(r.Stdout) != "from-a" {
+			return fmt.Errorf("pod b to pod a: %s", r)
+		}
+		return nil
+	})
+	// Removing a network in use is refused; an address outside the subnet too.
+	r := e.Fails(125, "network", "rm", "peatestnet")
+	if !strings.Contains(r.Stderr, "used") {
+		t.Fatalf("network rm in use: %s", r)
+	}
+	e.Fails(125, "pod", "create", "--name", "zc", "--network", "peatestnet", "--ip", "10.1.2.3")
+	e.Fails(1, "pod", "exists", "zc")
+	e.Fails(125, "network", "create", "--subnet", "10.199.77.128/25", "overlapping")
+	e.Fails(125, "run", "--rm", "-p", "notaport", "localhost/bb", "true")
+}
+
+func TestHostAndNoneNetworks(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	out := e.Pea("run", "--rm", "--network", "none", "localhost/bb", "ls", "/sys/class/net")
+	if out != "lo" {
+		t.Fatalf("none: %q", out)
+	}
+	host, _ := exec.Command("ls", "/sys/class/net").Output()
+	out = e.Pea("run", "--rm", "--network", "host", "localhost/bb", "ls", "/sys/class/net")
+	if strings.Join(strings.Fields(out), " ") != strings.Join(strings.Fields(string(host)), " ") {
+		t.Fatalf("host: %q, want %q", out, host)
+	}
+}
+
+func TestNetworkTeardownOnExitAndRm(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	before, _ := exec.Command("ip", "-o", "link").Output()
+	id := e.Pea("run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:80", freeHostPort(t)), "localhost/bb", "sleep", "0.5")
+	eventually(t, 10*time.Second, func() error {
+		if st := e.Pea("inspect", "--format", "{{.State.Status}} {{.NetworkSettings.SandboxKey}}", id); st != "exited" {
+			return fmt.Errorf("state after exit: %q", st)
+		}
+		return nil
+	})
+	e.Pea("run", "-d", "--name", "k", "localhost/bb", "sleep", "300")
+	e.Pea("rm", "-f", "-t", "0", "k")
+	after, _ := exec.Command("ip", "-o", "link").Output()
+	if n, m := strings.Count(string(before), "veth"), strings.Count(string(after), "veth"); m > n {
+		t.Fatalf("veth links left: %d before, %d after", n, m)
+	}
+}
