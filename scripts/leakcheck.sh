@@ -4,9 +4,10 @@
 # host-local leases and cgroups. "snapshot" prints the list; "compare FILE" fails when anything
 # appears that was not in FILE.
 set -uo pipefail
+export LC_ALL=C
 snapshot() {
-  pgrep -a conmon | sed 's/^[0-9]* /process /' | sort -u
-  pgrep -a catatonit | sed 's/^[0-9]* /process /' | sort -u
+  # live processes only: a zombie holds nothing but its PID until init reaps it
+  ps -eo stat=,args= | awk '$1 !~ /^Z/ && ($2 ~ /conmon$/ || $2 ~ /catatonit$/ || $2 == "/catatonit") {$1=""; print "process" $0}' | sort -u
   awk '$3 == "overlay" || $3 == "nsfs" {print "mount " $2}' /proc/self/mounts | grep -E 'pea' | sort
   ip -o link 2>/dev/null | awk -F': ' '{print "link " $2}' | sed 's/@.*//' | grep -E '^link (veth|pea)' | sort
   ls /run/netns 2>/dev/null | sed 's/^/netns /'
@@ -14,9 +15,9 @@ snapshot() {
   find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'pea*' -o -name '*pod-*' \) 2>/dev/null | sed 's/^/cgroup /' | sort
 }
 case ${1:-snapshot} in
-  snapshot) snapshot ;;
+  snapshot) snapshot | sort -u ;;
   compare)
-    new=$(comm -13 "$2" <(snapshot))
+    new=$(comm -13 "$2" <(snapshot | sort -u))
     if [[ -n $new ]]; then
       echo "leak check: the tests left these behind:"; echo "$new"; exit 1
     fi

@@ -9,7 +9,9 @@ before=$(mktemp)
 ./scripts/leakcheck.sh snapshot > "$before"
 status=0
 go vet ./... || status=1
-go test -count=1 -timeout 30m ./... || status=1
+# -p 1: the end-to-end and network tests look at host-wide state (links, iptables rules),
+# so packages run one after another.
+go test -p 1 -count=1 -timeout 30m ./... || status=1
 ./scripts/leakcheck.sh compare "$before" || status=1
 rm -f "$before"
 exit $status
