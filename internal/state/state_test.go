@@ -1,0 +1,234 @@
+package state
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "pea.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ctr(id, name, ns, pod string) *model.Container {
+	return &model.Container{
+		Config: &model.ContainerConfig{ID: id, Name: name, Namespace: ns, Pod: pod, Created: time.Now()},
+		State:  &model.ContainerState{Status: model.StatusCreated},
+	}
+}
+
+func pod(id, name, ns string) *model.Pod {
+	return &model.Pod{Config: &model.PodConfig{ID: id, Name: name, Namespace: ns}, State: &model.PodState{}}
+}
+
+// id makes a 64-hex ID that starts with c and the number n.
+func id(c byte, n int) string {
+	s := fmt.Sprintf("%c%04x", c, n)
+	for len(s) < 64 {
+		s += "0"
+	}
+	return s
+}
+
+func TestNamesAreSharedBetweenPodsAndContainers(t *testing.T) {
+	s := open(t)
+	if err := s.AddPod(pod(id('a', 1), "web", "")); err != nil {
+		t.Fatal(err)
+	}
+	err := s.AddContainer(ctr(id('b', 1), "web", "", ""))
+	if !errdefs.Is(err, errdefs.ErrExists) {
+		t.Fatalf("container named like a pod: %v", err)
+	}
+	// Another libpod namespace may reuse the name.
+	if err := s.AddContainer(ctr(id('b', 2), "web", "other", "")); err != nil {
+		t.Fatalf("same name in another namespace: %v", err)
+	}
+	if err := s.AddPod(pod(id('a', 2), "web", "")); !errdefs.Is(err, errdefs.ErrExists) {
+		t.Fatalf("duplicate pod name: %v", err)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	s := open(t)
+	s.AddContainer(ctr(id('c', 1), "one", "", ""))
+	s.AddContainer(ctr(id('c', 2), "two", "ns2", ""))
+	for _, tc := range []struct {
+		name, ns, query string
+		want            string
+		err             error
+	}{
+		{"by name", "", "one", id('c', 1), nil},
+		{"full id", "", id('c', 2), id('c', 2), nil},
+		{"unique prefix", "", id('c', 2)[:5], id('c', 2), nil},
+		{"ambiguous prefix", "", "c", "", errdefs.ErrAmbiguous},
+		{"namespace hides", "ns2", "one", "", errdefs.ErrNotFound},
+		{"namespace sees own", "ns2", "c", id('c', 2), nil},
+		{"missing", "", "nosuch", "", errdefs.ErrNotFound},
+		{"empty", "", "", "", errdefs.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.Lookup(KindContainer, tc.ns, tc.query)
+			if tc.err != nil {
+				if !errdefs.Is(err, tc.err) {
+					t.Fatalf("want %v, got %v (%s)", tc.err, err, got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %s, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestPodMembership(t *testing.T) {
+	s := open(t)
+	p := id('d', 1)
+	s.AddPod(pod(p, "p", ""))
+	if err := s.AddContainer(ctr(id('e', 1), "m", "", p)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemovePod(p); !errdefs.Is(err, errdefs.ErrInUse) {
+		t.Fatalf("remove a pod with members: %v", err)
+	}
+	if err := s.AddContainer(ctr(id('e', 2), "orphan", "", id('d', 9))); !errdefs.Is(err, errdefs.ErrPodRemoved) {
+		t.Fatalf("member of a missing pod: %v", err)
+	}
+	ms, _ := s.ListContainers("", p)
+	if len(ms) != 1 {
+		t.Fatalf("members: %d", len(ms))
+	}
+	s.RemoveContainer(id('e', 1))
+	if err := s.RemovePod(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pod(p); !errdefs.Is(err, errdefs.ErrPodRemoved) {
+		t.Fatalf("removed pod: %v", err)
+	}
+	if err := s.SavePodState(p, &model.PodState{}); !errdefs.Is(err, errdefs.ErrPodRemoved) {
+		t.Fatalf("save state of a removed pod: %v", err)
+	}
+}
+
+func TestStateRoundTripAndRename(t *testing.T) {
+	s := open(t)
+	c := ctr(id('f', 1), "a", "", "")
+	s.AddContainer(c)
+	s.AddContainer(ctr(id('f', 2), "b", "", ""))
+	c.State.Status, c.State.Pid = model.StatusRunning, 42
+	if err := s.SaveContainerState(c.Config.ID, c.State); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Container(c.Config.ID)
+	if got.State.Status != model.StatusRunning || got.State.Pid != 42 {
+		t.Fatalf("state: %+v", got.State)
+	}
+	c.Config.Name = "b"
+	if err := s.SaveContainerConfig(c.Config); !errdefs.Is(err, errdefs.ErrExists) {
+		t.Fatalf("rename onto a taken name: %v", err)
+	}
+	c.Config.Name = "c"
+	if err := s.SaveContainerConfig(c.Config); err != nil {
+		t.Fatal(err)
+	}
+	if found, _ := s.Lookup(KindContainer, "", "c"); found != c.Config.ID {
+		t.Fatal("rename not visible")
+	}
+}
+
+func TestReopenKeepsSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pea.db")
+	s, _ := Open(path)
+	s.AddContainer(ctr(id('a', 7), "kept", "", ""))
+	s.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	s.DB().QueryRow(`PRAGMA user_version`).Scan(&v)
+	if v != len(migrations) {
+		t.Fatalf("schema version %d", v)
+	}
+	if _, err := s.Lookup(KindContainer, "", "kept"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestParallelProcesses: 8 processes create and remove objects at once; the database stays
+// intact and every object is accounted for.
+func TestParallelProcesses(t *testing.T) {
+	if path := os.Getenv("PEA_STATE_HELPER_DB"); path != "" {
+		n, _ := strconv.Atoi(os.Getenv("PEA_STATE_HELPER_N"))
+		s, err := Open(path)
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		for i := 0; i < 40; i++ {
+			p := id('a'+byte(n), i)
+			if err := s.AddPod(pod(p, fmt.Sprintf("p%d-%d", n, i), "")); err != nil {
+				fmt.Println(err)
+				os.Exit(3)
+			}
+			c := id('0'+byte(n), i)
+			if err := s.AddContainer(ctr(c, fmt.Sprintf("c%d-%d", n, i), "", p)); err != nil {
+				fmt.Println(err)
+				os.Exit(4)
+			}
+			if i%2 == 0 {
+				if err := s.RemoveContainer(c); err != nil {
+					os.Exit(5)
+				}
+				if err := s.RemovePod(p); err != nil {
+					os.Exit(6)
+				}
+			}
+		}
+		os.Exit(0)
+	}
+	path := filepath.Join(t.TempDir(), "pea.db")
+	var wg sync.WaitGroup
+	for n := 0; n < 8; n++ {
+		wg.Add(1)
+		go func(n int) {
+			defer wg.Done()
+			cmd := exec.Command(os.Args[0], "-test.run=TestParallelProcesses")
+			cmd.Env = append(os.Environ(), "PEA_STATE_HELPER_DB="+path, "PEA_STATE_HELPER_N="+strconv.Itoa(n))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("process %d: %v %s", n, err, out)
+			}
+		}(n)
+	}
+	wg.Wait()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var check string
+	s.DB().QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	if check != "ok" {
+		t.Fatalf("integrity: %s", check)
+	}
+	pods, _ := s.ListPods("")
+	cs, _ := s.ListContainers("", "")
+	if len(pods) != 8*20 || len(cs) != 8*20 {
+		t.Fatalf("pods %d, containers %d; want 160 each", len(pods), len(cs))
+	}
+}
