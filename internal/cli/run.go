@@ -122,7 +122,9 @@ func setupTerminal(s *engine.Streams) func() {
 			}
 		}
 	}
-	send()
+	if w, h, err := term.GetSize(fd); err == nil {
+		s.Size = &[2]uint16{uint16(h), uint16(w)}
+	}
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
 	go func() {

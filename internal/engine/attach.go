@@ -21,6 +21,8 @@ type Streams struct {
 	Stderr io.Writer
 	// Resize, when set, delivers terminal sizes (rows, cols) to forward to the container.
 	Resize <-chan [2]uint16
+	// Size, when set, is the terminal size (rows, cols) to give the container before it starts.
+	Size *[2]uint16
 	conn   *attachConn
 }
 

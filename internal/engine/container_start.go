@@ -153,6 +153,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			return err
 		}
 		u.add(func() { attached.Close() })
+		if attach.Size != nil {
+			attached.resize(attach.Size[0], attach.Size[1])
+		}
 	}
 	if err := rt.Start(cfg.ID); err != nil {
 		return err

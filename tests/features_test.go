@@ -1,0 +1,176 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTerminalSize(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) missing")
+	}
+	e := newEnv(t).withBusybox()
+	cmd := fmt.Sprintf("stty cols 100 rows 30; %s --root %s --runroot %s run --rm -it localhost/bb sh -c 'tty; stty size'", peaBin, e.Root, e.RunRoot)
+	out, err := exec.Command("script", "-qc", cmd, "/dev/null").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "/dev/pts/") || !strings.Contains(string(out), "30 100") {
+		t.Fatalf("run -it: %v %q", err, out)
+	}
+}
+
+func TestInitAndJoinedNamespaces(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if out := e.Pea("run", "--rm", "--init", "localhost/bb", "cat", "/proc/1/cmdline"); !strings.HasPrefix(out, "/run/pea-init") {
+		t.Fatalf("--init: PID 1 is %q", out)
+	}
+	e.Pea("run", "-d", "--name", "owner", "localhost/bb", "sleep", "300")
+	if out := e.Pea("run", "--rm", "--pid", "container:owner", "localhost/bb", "ps"); !strings.Contains(out, "sleep 300") {
+		t.Fatalf("--pid container: %q", out)
+	}
+	if nsOf(t, e, "owner", "uts") == "" {
+		t.Fatal("no uts")
+	}
+	hostUTS, _ := os.Readlink("/proc/self/ns/uts")
+	e.Pea("run", "-d", "--name", "hostuts", "--uts", "host", "localhost/bb", "sleep", "300")
+	if nsOf(t, e, "hostuts", "uts") != hostUTS {
+		t.Fatal("--uts host did not use the host's namespace")
+	}
+	// A container whose namespace others join cannot be removed before them.
+	e.Pea("run", "-d", "--name", "joiner", "--ipc", "container:owner", "localhost/bb", "sleep", "300")
+	e.Fails(125, "rm", "-f", "owner")
+}
+
+func TestCopyRenameWaitPrune(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "c1", "localhost/bb", "sleep", "300")
+	src := filepath.Join(e.Dir, "in.txt")
+	os.WriteFile(src, []byte("copied"), 0o644)
+	e.Pea("cp", src, "c1:/tmp/in.txt")
+	if out := e.Pea("exec", "c1", "cat", "/tmp/in.txt"); out != "copied" {
+		t.Fatalf("cp in: %q", out)
+	}
+	dst := filepath.Join(e.Dir, "passwd")
+	e.Pea("cp", "c1:/etc/passwd", dst)
+	if b, _ := os.ReadFile(dst); !strings.HasPrefix(string(b), "root:") {
+		t.Fatalf("cp out: %q", b)
+	}
+	e.Pea("rename", "c1", "c2")
+	e.Fails(125, "inspect", "--type", "container", "c1")
+	if out := e.Pea("wait", "--condition", "running", "c2"); out != "0" {
+		t.Fatalf("wait running: %q", out)
+	}
+	e.Pea("create", "--name", "idle", "localhost/bb", "true")
+	e.Fails(2, "run", "--name", "ended", "localhost/bb", "sh", "-c", "exit 2")
+	if out := e.Pea("wait", "ended"); out != "2" {
+		t.Fatalf("wait exit code: %q", out)
+	}
+	pruned := e.Pea("container", "prune", "-f")
+	if strings.Count(pruned, "\n") != 1 {
+		t.Fatalf("prune should remove the two stopped containers: %q", pruned)
+	}
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "c2" {
+		t.Fatalf("after prune: %q", out)
+	}
+}
+
+func TestLibpodNamespacesAreInvisibleToEachOther(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("--namespace", "one", "pod", "create", "--name", "p")
+	e.Pea("--namespace", "one", "run", "-d", "--pod", "p", "--name", "c", "localhost/bb", "sleep", "300")
+	if out := e.Pea("--namespace", "two", "ps", "-aq"); out != "" {
+		t.Fatalf("namespace two sees containers: %q", out)
+	}
+	if out := e.Pea("--namespace", "two", "pod", "ps", "-q"); out != "" {
+		t.Fatalf("namespace two sees pods: %q", out)
+	}
+	e.Fails(125, "--namespace", "two", "pod", "inspect", "p")
+	// The same names are free in another namespace.
+	e.Pea("--namespace", "two", "pod", "create", "--name", "p")
+	e.Pea("--namespace", "two", "pod", "rm", "p")
+	e.Pea("--namespace", "one", "pod", "rm", "-f", "-t", "0", "p")
+}
+
+func TestLogsOptions(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "l", "localhost/bb", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; sleep 1.5; echo late")
+	eventually(t, 5*time.Second, func() error {
+		if out := e.Pea("logs", "--tail", "2", "l"); out != "line4\nline5" {
+			return fmt.Errorf("--tail 2: %q", out)
+		}
+		return nil
+	})
+	if out := e.Pea("logs", "-f", "l"); !strings.HasSuffix(out, "line5\nlate") {
+		t.Fatalf("-f follows until the exit: %q", out)
+	}
+	if out := e.Pea("logs", "--since", "1s", "l"); out != "late" {
+		t.Fatalf("--since: %q", out)
+	}
+	if out := e.Pea("logs", "-t", "--tail", "1", "l"); !strings.HasSuffix(out, " late") || !strings.HasPrefix(out, "20") {
+		t.Fatalf("-t: %q", out)
+	}
+}
+
+func TestPodOptionsReachMembers(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	labels := filepath.Join(e.Dir, "labels")
+	os.WriteFile(labels, []byte("# team\nteam=pea\n"), 0o644)
+	idFile := filepath.Join(e.Dir, "pod.id")
+	shared := filepath.Join(e.Dir, "shared")
+	os.MkdirAll(shared, 0o755)
+	os.WriteFile(filepath.Join(shared, "f"), []byte("from-pod-volume"), 0o644)
+	e.Pea("pod", "create", "--name", "opts", "--label-file", labels, "--infra-name", "opts-infra", "--pod-id-file", idFile,
+		"--sysctl", "net.ipv4.ip_unprivileged_port_start=0", "-v", shared+":/shared:ro", "--cpus", "0.5", "--pids-limit", "100",
+		"--shm-size", "32m")
+	id, _ := os.ReadFile(idFile)
+	if got := e.Pea("pod", "inspect", "--format", "{{.ID}} {{.Labels.team}} {{.CPUQuota}} {{.PidsLimit}}", "opts"); got != string(id)+" pea 50000 100" {
+		t.Fatalf("pod inspect: %q", got)
+	}
+	out := e.Pea("run", "--rm", "--pod", "opts", "localhost/bb", "sh", "-c",
+		"cat /proc/sys/net/ipv4/ip_unprivileged_port_start /shared/f; df -k /dev/shm | tail -1")
+	if !strings.HasPrefix(out, "0\nfrom-pod-volume") || !strings.Contains(out, "32768") {
+		t.Fatalf("pod options in a member: %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "opts-infra" {
+		t.Fatalf("infra name: %q", out)
+	}
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", "opts-infra")
+	if q := readCgroupFile(t, pid, "cpu", "../cpu.cfs_quota_us", "../cpu.max"); !strings.HasPrefix(q, "50000") {
+		t.Fatalf("pod cpu quota: %q", q)
+	}
+}
+
+func TestPodPauseKillRestart(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "pk")
+	e.Pea("run", "-d", "--pod", "pk", "localhost/bb", "sleep", "300")
+	e.Pea("pod", "pause", "pk")
+	if st := e.Pea("pod", "ps", "--format", "{{.Status}}"); st != "Paused" {
+		t.Fatalf("paused pod: %s", st)
+	}
+	e.Pea("pod", "unpause", "pk")
+	e.Pea("pod", "kill", "-s", "KILL", "pk")
+	eventually(t, 5*time.Second, func() error {
+		if st := e.Pea("pod", "ps", "--format", "{{.Status}}"); st != "Exited" {
+			return fmt.Errorf("killed pod: %s", st)
+		}
+		return nil
+	})
+	e.Pea("pod", "restart", "pk")
+	if st := e.Pea("pod", "ps", "--format", "{{.Status}}"); st != "Running" {
+		t.Fatalf("restarted pod: %s", st)
+	}
+	e.Fails(125, "pod", "kill", "-s", "NOSUCH", "pk")
+}
+
+func TestInfraImageAndCommand(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "ii", "--infra-image", "localhost/bb", "--infra-command", "sleep 1000")
+	e.Pea("pod", "start", "ii")
+	if out := e.Pea("pod", "top", "ii"); !strings.Contains(out, "sleep 1000") {
+		t.Fatalf("infra command: %q", out)
+	}
+}
