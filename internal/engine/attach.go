@@ -23,7 +23,7 @@ type Streams struct {
 	Resize <-chan [2]uint16
 	// Size, when set, is the terminal size (rows, cols) to give the container before it starts.
 	Size *[2]uint16
-	conn   *attachConn
+	conn *attachConn
 }
 
 // attachConn is a connection to conmon's attach socket: a SOCK_SEQPACKET socket on which every
