@@ -61,7 +61,13 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 		if err != nil {
 			return err
 		}
-		stats, err := rt.Stats(cs, 100*time.Millisecond)
+		// One sample: CPU % is the average since each container started, as podman's
+		// --no-stream; streaming: over the last second.
+		interval := time.Second
+		if o.noStream {
+			interval = 0
+		}
+		stats, err := rt.Stats(cs, interval)
 		if err != nil {
 			return err
 		}
@@ -105,7 +111,9 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 		if o.noStream {
 			return nil
 		}
-		time.Sleep(time.Duration(o.interval) * time.Second)
+		if o.interval > 1 {
+			time.Sleep(time.Duration(o.interval-1) * time.Second)
+		}
 	}
 }
 

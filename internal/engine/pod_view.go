@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"pea/internal/cgroups"
@@ -175,10 +177,8 @@ func (r *Runtime) Stats(cs []*model.Container, interval time.Duration) ([]*CtrSt
 			BlockIn: s.BlkRead, BlockOut: s.BlkWrite, CPUNanos: s.CPUNanos}
 		if el := time.Since(sm.at); interval > 0 && el > 0 && s.CPUNanos >= sm.cpu {
 			row.CPUPerc = float64(s.CPUNanos-sm.cpu) / float64(el.Nanoseconds()) * 100
-		} else if !sm.c.State.StartedAt.IsZero() {
-			if up := time.Since(sm.c.State.StartedAt); up > 0 {
-				row.CPUPerc = float64(s.CPUNanos) / float64(up.Nanoseconds()) * 100
-			}
+		} else if up := processAge(sm.c.State.Pid); up > 0 {
+			row.CPUPerc = float64(s.CPUNanos) / float64(up.Nanoseconds()) * 100
 		}
 		if s.MemLimit > 0 {
 			row.MemPerc = float64(s.MemUsage) / float64(s.MemLimit) * 100
@@ -207,4 +207,35 @@ func netIO(pid int) (rx, tx uint64) {
 		}
 	}
 	return rx, tx
+}
+
+// processAge is how long ago pid started, from its start time in /proc (clock ticks since boot).
+func processAge(pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start after the last ')'.
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat)[i+1:])
+	if len(f) < 20 {
+		return 0
+	}
+	ticks, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0
+	}
+	up, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return 0
+	}
+	secs, err := strconv.ParseFloat(strings.Fields(string(up))[0], 64)
+	if err != nil {
+		return 0
+	}
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration((secs - float64(ticks)/clockTicks) * float64(time.Second))
 }
