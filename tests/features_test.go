@@ -174,3 +174,47 @@ func TestInfraImageAndCommand(t *testing.T) {
 		t.Fatalf("infra command: %q", out)
 	}
 }
+
+func TestExecWithoutImagePath(t *testing.T) {
+	// Regression: exec in a container whose image sets no PATH found no command.
+	e := newEnv(t)
+	e.Pea("import", busyboxTar(t), "localhost/nopath")
+	e.Pea("run", "-d", "--name", "np", "localhost/nopath", "sleep", "300")
+	if out := e.Pea("exec", "np", "echo", "ok"); out != "ok" {
+		t.Fatalf("exec: %q", out)
+	}
+	e.Pea("exec", "-d", "np", "sh", "-c", "echo detached > /tmp/d")
+	eventually(t, 5*time.Second, func() error {
+		if r := e.Try("exec", "np", "cat", "/tmp/d"); strings.TrimSpace(r.Stdout) != "detached" {
+			return fmt.Errorf("exec -d: %s", r)
+		}
+		return nil
+	})
+}
+
+func TestAnonymousVolumesAndPublishAll(t *testing.T) {
+	e := newEnv(t)
+	e.Pea("import", "--change", "EXPOSE 8080", "--change", "EXPOSE 53/udp", busyboxTar(t), "localhost/exposed")
+	e.Pea("run", "--name", "av", "-v", "/data", "localhost/exposed", "touch", "/data/x")
+	if n := len(strings.Fields(e.Pea("volume", "ls", "-q"))); n != 1 {
+		t.Fatalf("anonymous volume not created: %d", n)
+	}
+	e.Pea("rm", "-v", "av")
+	if out := e.Pea("volume", "ls", "-q"); out != "" {
+		t.Fatalf("rm -v left the anonymous volume: %q", out)
+	}
+	e.Pea("create", "--name", "pa", "-P", "localhost/exposed", "true")
+	out := e.Pea("port", "pa")
+	if !strings.Contains(out, "8080/tcp -> 0.0.0.0:") || !strings.Contains(out, "53/udp -> 0.0.0.0:") {
+		t.Fatalf("-P: %q", out)
+	}
+}
+
+func TestAttach(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "at", "localhost/bb", "sh", "-c", "sleep 1; echo from-attach; exit 4")
+	r := e.Try("attach", "--no-stdin", "at")
+	if r.Code != 4 || !strings.Contains(r.Stdout, "from-attach") {
+		t.Fatalf("attach: %s", r)
+	}
+}

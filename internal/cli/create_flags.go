@@ -102,7 +102,7 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Devices: f.devices, RestartPolicy: f.restart,
 		Namespaces: map[string]model.Namespace{},
 	}
-	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0}
+	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0, PublishAll: f.publishAll}
 	if f.podIDFile != "" {
 		b, err := os.ReadFile(f.podIDFile)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ type CreateOptions struct {
 	EntrypointSet bool   // --entrypoint was given (an empty one clears the image's)
 	CmdSet        bool   // a command was given after the image
 	PullProgress  PullProgress
+	PublishAll    bool // -P: publish every port the image exposes on a random host port
 }
 
 // PullProgress receives progress output of an implicit pull (nil: quiet).
@@ -44,6 +46,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			return nil, err
 		}
 		applyImageDefaults(cfg, img, o)
+		if o.PublishAll {
+			cfg.Network.Ports = append(cfg.Network.Ports, exposedPorts(img)...)
+		}
 	}
 	if len(cfg.Command()) == 0 {
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalid)
@@ -244,4 +249,26 @@ func (r *Runtime) resolveNamespaceRefs(cfg *model.ContainerConfig) error {
 		cfg.Namespaces[kind] = ns
 	}
 	return nil
+}
+
+// exposedPorts turns the image's EXPOSE list into mappings to random host ports.
+func exposedPorts(img *image.Image) []model.PortMapping {
+	var out []model.PortMapping
+	keys := make([]string, 0, len(img.Config.Config.ExposedPorts))
+	for k := range img.Config.Config.ExposedPorts {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		port, proto, _ := strings.Cut(k, "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			continue
+		}
+		out = append(out, model.PortMapping{ContainerPort: uint16(n), Protocol: proto, Range: 1})
+	}
+	return out
 }

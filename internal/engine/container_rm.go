@@ -60,7 +60,22 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 		l.Unlock()
 		return err
 	}
+	if o.Volumes {
+		r.removeAnonymousVolumes(c)
+	}
 	return nil
+}
+
+// removeAnonymousVolumes removes the anonymous volumes (-v /path) a removed container had.
+func (r *Runtime) removeAnonymousVolumes(c *model.Container) {
+	for _, m := range c.Config.Mounts {
+		if m.Type != "volume" {
+			continue
+		}
+		if v, err := r.LookupVolume(m.Source); err == nil && v.Labels["anonymous"] == "true" {
+			r.RemoveVolume(v.Name, false)
+		}
+	}
 }
 
 // removeLocked deletes a stopped container whose lock l the caller holds; on success the lock is

@@ -67,6 +67,9 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 		args = append(args, "--cap", "ALL")
 	}
 	env := mergeEnv(c.Config.Env, o.Env)
+	if !hasEnv(env, "PATH") {
+		env = append(env, defaultPath)
+	}
 	if !hasEnv(env, "HOME") {
 		env = append(env, "HOME="+home)
 	}

@@ -24,6 +24,9 @@ type specInputs struct {
 	seccomp     *specs.LinuxSeccomp
 }
 
+// defaultPath is the PATH of a process whose image sets none.
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // buildSpec turns a container config into an OCI runtime spec.
 func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
@@ -36,7 +39,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	env := cfg.Env
 	if !hasEnv(env, "PATH") {
-		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+		env = append(env, defaultPath)
 	}
 	if !hasEnv(env, "HOSTNAME") && cfg.Hostname != "" {
 		env = append(env, "HOSTNAME="+cfg.Hostname)
