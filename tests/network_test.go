@@ -2,6 +2,8 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"io"
 	"net"
 	"net/http"
@@ -162,4 +164,83 @@ func TestNetworkTeardownOnExitAndRm(t *testing.T) {
 	if n, m := strings.Count(string(before), "veth"), strings.Count(string(after), "veth"); m > n {
 		t.Fatalf("veth links left: %d before, %d after", n, m)
 	}
+}
+
+func TestUDPPortAndConnect(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	port := freeHostPort(t)
+	bin := filepath.Join(e.Dir, "udpecho")
+	build := exec.Command("go", "build", "-o", bin, "./udpecho")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build udpecho: %v %s", err, out)
+	}
+	e.Pea("run", "-d", "--name", "udp", "-p", fmt.Sprintf("127.0.0.1:%d:5353/udp", port), "-v", bin+":/udpecho:ro",
+		"localhost/bb", "/udpecho")
+	eventually(t, 10*time.Second, func() error {
+		conn, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(500 * time.Millisecond))
+		conn.Write([]byte("ping\n"))
+		buf := make([]byte, 16)
+		n, err := conn.Read(buf)
+		if err != nil || strings.TrimSpace(string(buf[:n])) != "pong" {
+			return fmt.Errorf("udp reply %q %v", buf[:n], err)
+		}
+		return nil
+	})
+	// A second network, connected and disconnected while the container runs.
+	e.Pea("network", "create", "--subnet", "10.199.88.0/24", "--ip-range", "10.199.88.128/25", "--label", "t=1", "peaconn")
+	if out := e.Pea("network", "ls", "--filter", "label=t=1", "--format", "{{.Name}}"); out != "peaconn" {
+		t.Fatalf("network ls --filter: %q", out)
+	}
+	e.Pea("network", "connect", "peaconn", "udp")
+	out := e.Pea("exec", "udp", "ip", "-o", "-4", "addr", "show", "eth1")
+	if !strings.Contains(out, "10.199.88.1") || !strings.Contains(out, "/24") {
+		t.Fatalf("connect: eth1 %q", out)
+	}
+	if ip := strings.Fields(out)[3]; !strings.HasPrefix(ip, "10.199.88.") {
+		t.Fatalf("address %s", ip)
+	}
+	e.Fails(125, "network", "connect", "peaconn", "udp")
+	e.Pea("network", "disconnect", "peaconn", "udp")
+	if r := e.Try("exec", "udp", "ip", "link", "show", "eth1"); r.Code == 0 {
+		t.Fatal("eth1 still there after disconnect")
+	}
+	if out := e.Pea("network", "prune", "-f"); out != "peaconn" {
+		t.Fatalf("prune: %q", out)
+	}
+	e.Pea("network", "create", "--internal", "peainternal")
+	e.Pea("run", "-d", "--name", "in", "--network", "peainternal", "localhost/bb", "sleep", "300")
+	if out := e.Pea("exec", "in", "ip", "route"); strings.Contains(out, "default") {
+		t.Fatalf("internal network has a default route: %q", out)
+	}
+	e.Fails(1, "network", "exists", "nosuchnet")
+}
+
+func TestNetworkReleasedAfterPeaCrash(t *testing.T) {
+	// pea killed while a container runs: the container's own exit later releases its network
+	// through conmon's exit command, with no pea process around.
+	e := newEnv(t).withBusybox()
+	port := freeHostPort(t)
+	id := e.Pea("run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "localhost/bb", "sleep", "1")
+	netns := e.Pea("inspect", "--format", "{{.NetworkSettings.SandboxKey}}", id)
+	eventually(t, 10*time.Second, func() error {
+		rules, _ := exec.Command("iptables-save").Output()
+		if strings.Contains(string(rules), fmt.Sprintf("dport %d", port)) {
+			return fmt.Errorf("port rule still present")
+		}
+		if mounted(netns) {
+			return fmt.Errorf("netns %s still pinned", netns)
+		}
+		return nil
+	})
+}
+
+func mounted(path string) bool {
+	data, _ := exec.Command("cat", "/proc/self/mounts").Output()
+	return strings.Contains(string(data), " "+path+" ")
 }

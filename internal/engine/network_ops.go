@@ -150,12 +150,15 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		return fmt.Errorf("container %s is not connected to network %s: %w", c.Config.Name, netName, errdefs.ErrNotFound)
 	}
 	if c.State.NetNS != "" {
-		o := attachOptions(c, c.State.NetNS)
-		o.Networks = nets
+		// Only the new interface's settings: the container's own IP, MAC and eth0 are taken.
+		o := network.AttachOptions{ContainerID: c.Config.ID, ContainerName: c.Config.Name, NetNSPath: c.State.NetNS}
 		if connect {
 			s, err := r.networks().Connect(ctx, o, netName)
 			if err != nil {
 				return err
+			}
+			if c.State.Networks == nil {
+				c.State.Networks = map[string]model.NetworkStatus{}
 			}
 			c.State.Networks[netName] = model.NetworkStatus{Interface: s.Interface, IPAddress: s.IP, PrefixLen: s.PrefixLen, Gateway: s.Gateway, MacAddress: s.MAC}
 		} else {
