@@ -2,12 +2,12 @@ package tests
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
