@@ -264,3 +264,47 @@ func TestPodConcurrentMembersAndStopStart(t *testing.T) {
 		t.Fatalf("database integrity: %s", integrity)
 	}
 }
+
+func TestPodPsAndLogs(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "alpha", "--label", "tier=front")
+	e.Pea("pod", "create", "--name", "beta")
+	e.Pea("run", "-d", "--pod", "alpha", "--name", "a1", "localhost/bb", "sh", "-c", "echo one; sleep 0.3; echo three; sleep 300")
+	e.Pea("run", "-d", "--pod", "alpha", "--name", "a2", "localhost/bb", "sh", "-c", "sleep 0.15; echo two; sleep 300")
+	eventually(t, 5*time.Second, func() error {
+		if out := e.Pea("pod", "logs", "--names", "alpha"); out != "a1 one\na2 two\na1 three" {
+			return fmt.Errorf("pod logs merged in time order: %q", out)
+		}
+		return nil
+	})
+	if out := e.Pea("pod", "logs", "-c", "a2", "alpha"); out != "two" {
+		t.Fatalf("pod logs -c: %q", out)
+	}
+	if out := e.Pea("pod", "ps", "--format", "{{.Name}}", "--sort", "name"); out != "alpha\nbeta" {
+		t.Fatalf("sort: %q", out)
+	}
+	for filter, want := range map[string]string{
+		"label=tier=front": "alpha", "ctr-names=a2": "alpha", "ctr-number=1": "beta",
+		"status=running": "alpha", "status=created": "beta", "ctr-status=running": "alpha", "name=^be": "beta",
+	} {
+		if out := e.Pea("pod", "ps", "--filter", filter, "--format", "{{.Name}}"); out != want {
+			t.Errorf("--filter %s: %q, want %q", filter, out, want)
+		}
+	}
+	out := e.Pea("pod", "ps", "--ctr-names", "--ctr-status", "--filter", "name=alpha")
+	if !strings.Contains(out, "a1") || !strings.Contains(out, "running") {
+		t.Fatalf("--ctr-names --ctr-status: %q", out)
+	}
+	if out := e.Pea("pod", "ps", "--noheading", "-q", "--no-trunc"); len(strings.Fields(out)) != 2 || len(strings.Fields(out)[0]) != 64 {
+		t.Fatalf("-q --no-trunc: %q", out)
+	}
+	if out := e.Pea("pod", "ps", "--format", "json"); !strings.Contains(out, `"InfraId"`) || !strings.Contains(out, `"Containers"`) {
+		t.Fatalf("json: %q", out)
+	}
+	e.Fails(125, "pod", "ps", "--filter", "status=bogus")
+	e.Pea("pod", "rm", "-i", "nosuch")
+	e.Pea("pod", "stop", "-t", "0", "alpha")
+	if out := e.Pea("pod", "prune", "-f"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("prune removes both stopped pods: %q", out)
+	}
+}
