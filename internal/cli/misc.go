@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
@@ -108,6 +109,17 @@ func newTopCommand(a *app) *cobra.Command {
 			if !c.State.Active() {
 				return fmt.Errorf("top can only be used on running containers: %w", errdefs.ErrWrongState)
 			}
+			if len(args) > 0 && strings.HasPrefix(args[0], "-") {
+				// ps(1) options: run the container's own ps with them, as podman does.
+				code, err := rt.Exec(context.Background(), c.Config.ID, engine.ExecOptions{Cmd: append([]string{"ps"}, args...), Stdout: a.stdout, Stderr: a.stderr})
+				if err != nil {
+					return err
+				}
+				if code != 0 {
+					return fmt.Errorf("ps %s in the container failed with exit code %d", strings.Join(args, " "), code)
+				}
+				return nil
+			}
 			rows, err := rt.Top([]*model.Container{c}, splitDescriptors(args))
 			if err != nil {
 				return err
@@ -115,6 +127,7 @@ func newTopCommand(a *app) *cobra.Command {
 			return printRows(a, rows)
 		},
 	}
+	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	return cmd
 }

@@ -266,6 +266,7 @@ func newPodTopCommand(a *app) *cobra.Command {
 			return printRows(a, rows)
 		},
 	}
+	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest pod")
 	return cmd
 }
