@@ -91,10 +91,8 @@ type table struct {
 // "json" prints the whole list as JSON; "table ..." prints a header and aligned columns; any other
 // template is applied to each item with no header.
 func render(w io.Writer, format string, noHeading bool, items []any, jsonValue any, t table) error {
-	if format == "json" || format == "{{json .}}" && jsonValue != nil {
-		if format == "json" {
-			return printJSON(w, jsonValue)
-		}
+	if format == "json" && jsonValue != nil {
+		return printJSON(w, jsonValue)
 	}
 	isTable := false
 	switch {
