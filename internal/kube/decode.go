@@ -24,6 +24,7 @@ type Manifest struct {
 	ConfigMaps map[string]*corev1.ConfigMap
 	Secrets    map[string]*corev1.Secret
 	Claims     []*corev1.PersistentVolumeClaim
+	Services   []*corev1.Service // NodePort services publish their node ports on the pods they select
 	// Warnings are said to the user and do not stop play: unknown kinds and unknown fields.
 	Warnings []string
 }
@@ -205,8 +206,14 @@ func (m *Manifest) addDocument(file string, d document) error {
 			return fmt.Errorf("%s: a PersistentVolumeClaim needs metadata.name: %w", where, errdefs.ErrInvalid)
 		}
 		m.Claims = append(m.Claims, &o)
+	case "Service":
+		var o corev1.Service
+		if err := decode(&o); err != nil {
+			return err
+		}
+		m.Services = append(m.Services, &o)
 	default:
-		m.Warnings = append(m.Warnings, fmt.Sprintf("%s: kind %s is not supported by kube play, skipped (supported: Pod, Deployment, DaemonSet, Job, ConfigMap, Secret, PersistentVolumeClaim)", where, tm.Kind))
+		m.Warnings = append(m.Warnings, fmt.Sprintf("%s: kind %s is not supported by kube play, skipped (supported: Pod, Deployment, DaemonSet, Job, ConfigMap, Secret, PersistentVolumeClaim, Service)", where, tm.Kind))
 	}
 	return nil
 }
@@ -249,6 +256,8 @@ func newLike(obj any) any {
 		return &corev1.Secret{}
 	case *corev1.PersistentVolumeClaim:
 		return &corev1.PersistentVolumeClaim{}
+	case *corev1.Service:
+		return &corev1.Service{}
 	}
 	return &map[string]any{}
 }

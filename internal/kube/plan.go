@@ -18,6 +18,8 @@ type PlanOptions struct {
 	Root    string              // the store root: configMap and secret files are written below it
 	Network string              // --network: bridge, host, none or NAME[,NAME]
 	Publish []model.PortMapping // --publish: host ports added to every pod
+	// CreateCommand is recorded on every pod and container (the play command line).
+	CreateCommand []string
 	// VolumePath is where a named volume's data lives (for subPath mounts of volumes).
 	VolumePath func(name string) string
 }
@@ -73,11 +75,12 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 		seen[c.Name] = true
 	}
 	p := &PodPlan{Name: name, FilesDir: filesDir(o.Root, name)}
-	pc, err := podConfig(w, name, o)
+	pc, err := podConfig(w, name, src, o)
 	if err != nil {
 		return nil, fail("%v", err)
 	}
 	p.Pod = pc
+	pc.CreateCommand = o.CreateCommand
 	vols, err := p.planVolumes(w, src)
 	if err != nil {
 		return nil, fail("%v", err)
@@ -92,6 +95,7 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 		if err != nil {
 			return nil, fail("init container %s: %v", c.Name, err)
 		}
+		cp.Config.CreateCommand = o.CreateCommand
 		p.Init = append(p.Init, cp)
 	}
 	for i, c := range spec.Containers {
@@ -99,13 +103,14 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 		if err != nil {
 			return nil, fail("container %s: %v", c.Name, err)
 		}
+		cp.Config.CreateCommand = o.CreateCommand
 		p.Containers = append(p.Containers, cp)
 	}
 	return p, nil
 }
 
 // podConfig is the pod-level part: namespaces, network, ports, hostname, labels, limits.
-func podConfig(w *Workload, name string, o PlanOptions) (*model.PodConfig, error) {
+func podConfig(w *Workload, name string, src *Manifest, o PlanOptions) (*model.PodConfig, error) {
 	spec := &w.Spec
 	pc := &model.PodConfig{
 		Name: name, Hostname: spec.Hostname, Labels: copyMap(w.Meta.Labels),
@@ -143,6 +148,7 @@ func podConfig(w *Workload, name string, o PlanOptions) (*model.PodConfig, error
 					HostPort: uint16(port.HostPort), ContainerPort: uint16(port.ContainerPort), Protocol: proto, Range: 1})
 			}
 		}
+		pc.Infra.Ports = addPorts(pc.Infra.Ports, servicePorts(w, src)...)
 		pc.Infra.Ports = append(pc.Infra.Ports, o.Publish...)
 	} else if len(o.Publish) > 0 && pc.NetworkMode == "host" {
 		return nil, fmt.Errorf("--publish cannot be used with the host network")
@@ -172,6 +178,61 @@ func podConfig(w *Workload, name string, o PlanOptions) (*model.PodConfig, error
 		pc.Resources.Memory, pc.Resources.CPUs = limits(spec.Resources.Limits)
 	}
 	return pc, nil
+}
+
+// servicePorts are the node ports of the NodePort services that select the workload's pods,
+// published on the host as podman does.
+func servicePorts(w *Workload, src *Manifest) []model.PortMapping {
+	var out []model.PortMapping
+	for _, svc := range src.Services {
+		if svc.Spec.Type != corev1.ServiceTypeNodePort || len(svc.Spec.Selector) == 0 {
+			continue
+		}
+		match := true
+		for k, v := range svc.Spec.Selector {
+			match = match && w.Meta.Labels[k] == v
+		}
+		if !match {
+			continue
+		}
+		for _, sp := range svc.Spec.Ports {
+			if sp.NodePort == 0 {
+				continue
+			}
+			target := sp.Port
+			if sp.TargetPort.IntValue() > 0 {
+				target = int32(sp.TargetPort.IntValue())
+			} else if name := sp.TargetPort.String(); name != "" && name != "0" {
+				for _, c := range w.Spec.Containers {
+					for _, cp := range c.Ports {
+						if cp.Name == name {
+							target = cp.ContainerPort
+						}
+					}
+				}
+			}
+			proto := strings.ToLower(string(sp.Protocol))
+			if proto == "" {
+				proto = "tcp"
+			}
+			out = append(out, model.PortMapping{HostPort: uint16(sp.NodePort), ContainerPort: uint16(target), Protocol: proto, Range: 1})
+		}
+	}
+	return out
+}
+
+// addPorts appends the mappings whose host port is not published yet.
+func addPorts(ports []model.PortMapping, more ...model.PortMapping) []model.PortMapping {
+	for _, p := range more {
+		dup := false
+		for _, q := range ports {
+			dup = dup || q.HostPort == p.HostPort && q.Protocol == p.Protocol
+		}
+		if !dup {
+			ports = append(ports, p)
+		}
+	}
+	return ports
 }
 
 // restartPolicy maps a Kubernetes restart policy to podman's names; Kubernetes defaults to Always.

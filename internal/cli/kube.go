@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/kube"
+)
+
+// kube play, generate and down; "play kube" and "generate kube" are podman's older spellings.
+func init() {
+	register(newKubeCommand)
+	register(newPlayCommand)
+	register(newGenerateCommand)
+}
+
+func newKubeCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "kube",
+		Short: "Play, generate and tear down Kubernetes YAML",
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newKubePlayCommand(a, "play"), newKubeGenerateCommand(a, "generate"), newKubeDownCommand(a))
+	return cmd
+}
+
+func newPlayCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "play",
+		Short: "Play a structured file (alias of kube play)",
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newKubePlayCommand(a, "kube"))
+	return cmd
+}
+
+func newGenerateCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Generate structured data (alias of kube generate)",
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newKubeGenerateCommand(a, "kube"))
+	return cmd
+}
+
+// readManifests reads the YAML files (or "-" for stdin) and the --configmap files.
+func readManifests(a *app, files, configMaps []string) (*kube.Manifest, error) {
+	m := kube.NewManifest()
+	stdinUsed := false
+	for _, f := range files {
+		var data []byte
+		var err error
+		name := f
+		if f == "-" {
+			if stdinUsed {
+				return nil, invalid("stdin (-) can be given only once")
+			}
+			stdinUsed, name = true, "stdin"
+			data, err = io.ReadAll(a.stdin)
+		} else {
+			data, err = os.ReadFile(f)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		if err := m.Add(name, data); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range configMaps {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--configmap: %w", err)
+		}
+		cm := kube.NewManifest()
+		if err := cm.Add(f, data); err != nil {
+			return nil, err
+		}
+		if len(cm.ConfigMaps) == 0 || len(cm.Workloads)+len(cm.Secrets)+len(cm.Claims) > 0 {
+			return nil, invalid("--configmap %s: the file must hold ConfigMaps only", f)
+		}
+		for k, v := range cm.ConfigMaps {
+			if _, dup := m.ConfigMaps[k]; !dup { // the YAML's own wins
+				m.ConfigMaps[k] = v
+			}
+		}
+		m.Warnings = append(m.Warnings, cm.Warnings...)
+	}
+	return m, nil
+}
+
+func warn(a *app, msgs []string) {
+	for _, w := range msgs {
+		fmt.Fprintf(a.stderr, "Warning: %s\n", w)
+	}
+}

@@ -1,0 +1,182 @@
+package kube
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// container describes one application container. What it has from its image (entrypoint, command,
+// variables, working directory, user) is left out, so that the YAML says only what was chosen.
+func container(cfg *model.ContainerConfig, img *ImageDefaults, podName string, vols *volumeSet) (corev1.Container, error) {
+	if img == nil {
+		img = &ImageDefaults{}
+	}
+	if cfg.ImageName == "" {
+		return corev1.Container{}, fmt.Errorf("container %s has no image (a root filesystem directory cannot be described in Kubernetes YAML): %w", cfg.Name, errdefs.ErrInvalid)
+	}
+	kc := corev1.Container{
+		Name:  dnsLabel(strings.TrimPrefix(cfg.Name, podName+"-")),
+		Image: cfg.ImageName,
+		TTY:   cfg.Terminal,
+		Stdin: cfg.Stdin,
+	}
+	// Kubernetes: command replaces the entrypoint, args the command; with command alone the
+	// image's command is dropped, so args must then be spelt out.
+	if !slices.Equal(cfg.Entrypoint, img.Entrypoint) {
+		kc.Command = nonNil(cfg.Entrypoint)
+		kc.Args = cfg.Cmd
+	} else if !slices.Equal(cfg.Cmd, img.Cmd) {
+		kc.Args = nonNil(cfg.Cmd)
+	}
+	if len(kc.Command) == 0 && kc.Command != nil {
+		// An entrypoint cleared by the user: Kubernetes cannot say "no entrypoint"; the command
+		// alone runs.
+		kc.Command, kc.Args = cfg.Cmd, nil
+	}
+	for _, kv := range cfg.Env {
+		if slices.Contains(img.Env, kv) {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		kc.Env = append(kc.Env, corev1.EnvVar{Name: k, Value: v})
+	}
+	if cfg.WorkingDir != "" && cfg.WorkingDir != "/" && cfg.WorkingDir != img.WorkingDir {
+		kc.WorkingDir = cfg.WorkingDir
+	}
+	if l := resourceList(cfg.Resources.Memory, cfg.Resources.CPUs); l != nil {
+		kc.Resources.Limits = l
+	}
+	kc.SecurityContext = securityContext(cfg, img)
+	for _, m := range cfg.Mounts {
+		name, err := vols.add(m)
+		if err != nil {
+			return kc, err
+		}
+		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: m.Destination, ReadOnly: m.ReadOnly})
+	}
+	return kc, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// securityContext says what differs from the defaults (nil when nothing does).
+func securityContext(cfg *model.ContainerConfig, img *ImageDefaults) *corev1.SecurityContext {
+	sc := &corev1.SecurityContext{}
+	set := false
+	if len(cfg.CapAdd)+len(cfg.CapDrop) > 0 {
+		sc.Capabilities = &corev1.Capabilities{Add: capNames(cfg.CapAdd), Drop: capNames(cfg.CapDrop)}
+		set = true
+	}
+	t, f := true, false
+	if cfg.Privileged {
+		sc.Privileged, set = &t, true
+	}
+	if cfg.ReadOnly {
+		sc.ReadOnlyRootFilesystem, set = &t, true
+	}
+	if cfg.NoNewPrivileges {
+		sc.AllowPrivilegeEscalation, set = &f, true
+	}
+	if cfg.Seccomp == "unconfined" {
+		sc.SeccompProfile, set = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}, true
+	}
+	if cfg.User != "" && cfg.User != img.User {
+		u, g, hasGroup := strings.Cut(cfg.User, ":")
+		if uid, err := strconv.ParseInt(u, 10, 64); err == nil {
+			sc.RunAsUser, set = &uid, true
+		}
+		if gid, err := strconv.ParseInt(g, 10, 64); hasGroup && err == nil && sc.RunAsUser != nil {
+			sc.RunAsGroup = &gid
+		}
+	}
+	if !set {
+		return nil
+	}
+	return sc
+}
+
+// capNames spells capabilities as Kubernetes does: upper case, without CAP_.
+func capNames(caps []string) []corev1.Capability {
+	var out []corev1.Capability
+	for _, c := range caps {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		out = append(out, corev1.Capability(strings.TrimPrefix(c, "CAP_")))
+	}
+	return out
+}
+
+// volumeSet gathers the pod's volumes: one per host path, named volume or tmpfs mount.
+type volumeSet struct {
+	pod     string
+	named   map[string]*model.Volume
+	bySrc   map[string]string // kind+source → volume name
+	taken   map[string]bool
+	list    []corev1.Volume
+	tmpfsNo int
+}
+
+func newVolumeSet(pod string, named map[string]*model.Volume) *volumeSet {
+	return &volumeSet{pod: pod, named: named, bySrc: map[string]string{}, taken: map[string]bool{}}
+}
+
+// add returns the name of the volume behind mount m, adding it when new.
+func (s *volumeSet) add(m model.Mount) (string, error) {
+	key := m.Type + "\x00" + m.Source
+	if m.Type == "tmpfs" {
+		key += "\x00" + m.Destination // every tmpfs mount is its own
+	}
+	if name, ok := s.bySrc[key]; ok {
+		return name, nil
+	}
+	var v corev1.Volume
+	switch m.Type {
+	case "bind":
+		v = corev1.Volume{Name: s.unique(dnsLabel(m.Source) + "-host"),
+			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}}
+	case "volume":
+		if nv := s.named[m.Source]; nv != nil && nv.Labels[LabelEmptyDir] != "" && nv.Labels[LabelPod] == s.pod {
+			v = corev1.Volume{Name: s.unique(nv.Labels[LabelEmptyDir]), VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+			break
+		}
+		v = corev1.Volume{Name: s.unique(dnsLabel(m.Source) + "-pvc"),
+			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Source}}}
+	case "tmpfs":
+		ed := &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}
+		for _, o := range m.Options {
+			if sz, ok := strings.CutPrefix(o, "size="); ok {
+				if n, err := engine.ParseSize(sz); err == nil && n > 0 {
+					ed.SizeLimit = resource.NewQuantity(n, resource.BinarySI)
+				}
+			}
+		}
+		v = corev1.Volume{Name: s.unique(dnsLabel(m.Destination) + "-tmpfs"), VolumeSource: corev1.VolumeSource{EmptyDir: ed}}
+	default:
+		return "", fmt.Errorf("mount of type %q at %s cannot be described in Kubernetes YAML: %w", m.Type, m.Destination, errdefs.ErrInvalid)
+	}
+	s.bySrc[key] = v.Name
+	s.list = append(s.list, v)
+	return v.Name, nil
+}
+
+func (s *volumeSet) unique(name string) string {
+	base := name
+	for i := 1; s.taken[name]; i++ {
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	s.taken[name] = true
+	return name
+}

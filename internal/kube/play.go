@@ -1,0 +1,330 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// PlayOptions control Play.
+type PlayOptions struct {
+	PlanOptions
+	Replace bool // remove pods of the same names first
+	Start   bool // start the pods (run the init containers, then the others)
+}
+
+// PlayReport says what Play made.
+type PlayReport struct {
+	Pods     []PodReport
+	Volumes  []string // volumes made for PersistentVolumeClaims
+	Warnings []string
+}
+
+// PodReport is one pod Play made.
+type PodReport struct {
+	ID, Name   string
+	Containers []string // IDs of the application containers (init containers are not kept)
+}
+
+// Play makes (and with o.Start runs) the pods of manifest m. Every step is undone when a later
+// one fails, so a play that fails leaves nothing behind.
+func Play(ctx context.Context, rt *engine.Runtime, m *Manifest, o PlayOptions) (rep *PlayReport, err error) {
+	if len(m.Workloads) == 0 && len(m.Claims) == 0 {
+		return nil, fmt.Errorf("nothing to play: no Pod, Deployment, DaemonSet, Job or PersistentVolumeClaim found: %w", errdefs.ErrInvalid)
+	}
+	if o.Root == "" {
+		o.Root = rt.Options().Root
+	}
+	if o.VolumePath == nil {
+		o.VolumePath = rt.VolumePath
+	}
+	o.PlanOptions.Network = strings.TrimSpace(o.PlanOptions.Network)
+	rep = &PlayReport{Warnings: append([]string{}, m.Warnings...)}
+	plans, err := planAll(rt, m, o, rep)
+	if err != nil {
+		return nil, err
+	}
+	if o.Replace {
+		// Every pod an earlier play of these workloads made goes, whatever its replica count was.
+		if _, err := Down(ctx, rt, &Manifest{Workloads: m.Workloads}, false); err != nil {
+			return nil, fmt.Errorf("--replace: %w", err)
+		}
+	}
+	var u undoList
+	defer func() {
+		if err != nil {
+			u.run()
+		}
+	}()
+	for _, c := range m.Claims {
+		made, err := playClaim(rt, c)
+		if err != nil {
+			return nil, err
+		}
+		if made {
+			name := c.Name
+			u.add(func() { rt.RemoveVolume(name, true) })
+			rep.Volumes = append(rep.Volumes, name)
+		}
+	}
+	for _, p := range plans {
+		pr, err := playPod(ctx, rt, p, o, &u, rep)
+		if err != nil {
+			return nil, err
+		}
+		rep.Pods = append(rep.Pods, *pr)
+	}
+	return rep, nil
+}
+
+// planAll plans every pod before anything is made, so that bad input fails without side effects.
+func planAll(rt *engine.Runtime, m *Manifest, o PlayOptions, rep *PlayReport) ([]*PodPlan, error) {
+	var plans []*PodPlan
+	names := map[string]string{}
+	existing, err := rt.ListPods()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range m.Workloads {
+		podNames := w.PodNames()
+		if len(podNames) == 0 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s has replicas: 0: no pod made", strings.ToLower(w.Kind), w.Name))
+		}
+		if !o.Replace {
+			re := replicaPattern(w.Kind, w.Name)
+			for _, p := range existing {
+				if re.MatchString(p.Pod.Config.Name) {
+					return nil, fmt.Errorf("pod %s of %s %s already exists (use --replace, or kube down first): %w",
+						p.Pod.Config.Name, strings.ToLower(w.Kind), w.Name, errdefs.ErrExists)
+				}
+			}
+		}
+		if len(podNames) > 1 {
+			if hp := fixedHostPorts(w, append(servicePorts(w, m), o.Publish...)); hp != "" {
+				return nil, fmt.Errorf("%s %s: %d replicas cannot all publish host port %s: a host port is bound by one pod only; drop hostPort (or --publish the port without a host port) or set replicas: 1: %w",
+					strings.ToLower(w.Kind), w.Name, len(podNames), hp, errdefs.ErrInvalid)
+			}
+		}
+		for _, name := range podNames {
+			if prev, dup := names[name]; dup {
+				return nil, fmt.Errorf("pod name %s is made twice (by %s and by %s %s): %w", name, prev, strings.ToLower(w.Kind), w.Name, errdefs.ErrInvalid)
+			}
+			names[name] = strings.ToLower(w.Kind) + " " + w.Name
+			if !o.Replace {
+				if _, err := rt.LookupPod(name); err == nil {
+					return nil, fmt.Errorf("pod %s already exists (use --replace, or kube down first): %w", name, errdefs.ErrExists)
+				}
+			}
+			p, err := PlanPod(w, name, m, o.PlanOptions)
+			if err != nil {
+				return nil, err
+			}
+			plans = append(plans, p)
+		}
+	}
+	return plans, nil
+}
+
+// fixedHostPorts returns the first host port a workload pins ("" when none).
+func fixedHostPorts(w *Workload, publish []model.PortMapping) string {
+	if w.Spec.HostNetwork {
+		for _, c := range w.Spec.Containers {
+			for _, p := range c.Ports {
+				return fmt.Sprintf("%d/%s (host network)", p.ContainerPort, strings.ToLower(string(p.Protocol)))
+			}
+		}
+	}
+	for _, c := range w.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort != 0 {
+				proto := strings.ToLower(string(p.Protocol))
+				if proto == "" {
+					proto = "tcp"
+				}
+				return fmt.Sprintf("%d/%s", p.HostPort, proto)
+			}
+		}
+	}
+	for _, p := range publish {
+		if p.HostPort != 0 {
+			return fmt.Sprintf("%d/%s", p.HostPort, p.Protocol)
+		}
+	}
+	return ""
+}
+
+// playClaim makes the volume of a PersistentVolumeClaim; an existing one is reused.
+func playClaim(rt *engine.Runtime, c *corev1.PersistentVolumeClaim) (bool, error) {
+	if _, err := rt.LookupVolume(c.Name); err == nil {
+		return false, nil
+	}
+	labels := copyMap(c.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelClaim] = "true"
+	if _, err := rt.CreateVolume(c.Name, labels, nil); err != nil {
+		return false, fmt.Errorf("persistentVolumeClaim %s: %w", c.Name, err)
+	}
+	return true, nil
+}
+
+// playPod makes one pod of a plan: its files and volumes, the pod, its containers; and with
+// o.Start runs the init containers to completion, in order, then starts the others.
+func playPod(ctx context.Context, rt *engine.Runtime, p *PodPlan, o PlayOptions, u *undoList, rep *PlayReport) (*PodReport, error) {
+	if err := writeFiles(p); err != nil {
+		return nil, err
+	}
+	dir := p.FilesDir
+	u.add(func() { os.RemoveAll(dir) })
+	for _, name := range p.EmptyDirs {
+		if err := freshEmptyDir(rt, p.Name, name); err != nil {
+			return nil, err
+		}
+		vol := name
+		u.add(func() { rt.RemoveVolume(vol, true) })
+	}
+	if err := makeHostPaths(p); err != nil {
+		return nil, err
+	}
+	runInit := o.Start && len(p.Init) > 0
+	if runInit {
+		p.Pod.ExitPolicy = model.ExitPolicyContinue // until the init containers are done
+	}
+	pod, err := rt.CreatePod(ctx, p.Pod, engine.PodCreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("pod %s: %w", p.Name, err)
+	}
+	podID := pod.Config.ID
+	u.add(func() {
+		rt.RemovePod(context.Background(), podID, engine.PodRemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+	})
+	pr := &PodReport{ID: podID, Name: p.Name}
+	if err := fillPodIP(ctx, rt, p, pod, o.Start, rep); err != nil {
+		return nil, err
+	}
+	var inits []*model.Container
+	for _, cp := range p.Init {
+		c, err := rt.CreateContainer(ctx, cp.Config, cp.Opts)
+		if err != nil {
+			return nil, fmt.Errorf("pod %s: init container %s: %w", p.Name, cp.KubeName, err)
+		}
+		inits = append(inits, c)
+	}
+	for _, cp := range p.Containers {
+		c, err := rt.CreateContainer(ctx, cp.Config, cp.Opts)
+		if err != nil {
+			return nil, fmt.Errorf("pod %s: container %s: %w", p.Name, cp.KubeName, err)
+		}
+		pr.Containers = append(pr.Containers, c.Config.ID)
+	}
+	if !o.Start {
+		if len(inits) > 0 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("pod %s: its init containers were created but not run (--start=false); starting the pod later runs them alongside the other containers", p.Name))
+		}
+		return pr, nil
+	}
+	for i, c := range inits {
+		if err := runInitContainer(ctx, rt, c, p.Init[i].KubeName); err != nil {
+			return nil, fmt.Errorf("pod %s: %w", p.Name, err)
+		}
+	}
+	if _, err := rt.StartPod(ctx, podID); err != nil {
+		return nil, fmt.Errorf("starting pod %s: %w", p.Name, err)
+	}
+	if runInit {
+		if err := rt.SetPodExitPolicy(ctx, podID, model.ExitPolicyStop); err != nil {
+			return nil, err
+		}
+	}
+	return pr, nil
+}
+
+// runInitContainer starts an init container, waits for it and removes it once it succeeded (it
+// runs once, as podman's default "once" init containers do). A failure names the exit code and
+// the end of its log.
+func runInitContainer(ctx context.Context, rt *engine.Runtime, c *model.Container, name string) error {
+	if _, err := rt.StartContainer(ctx, c.Config.ID, nil); err != nil {
+		return fmt.Errorf("init container %s: %w", name, err)
+	}
+	code, err := rt.WaitContainer(ctx, c.Config.ID, nil)
+	if err != nil {
+		return fmt.Errorf("init container %s: %w", name, err)
+	}
+	if code != 0 {
+		msg := fmt.Sprintf("init container %s exited with code %d", name, code)
+		if tail := logTail(ctx, rt, c, 5); tail != "" {
+			msg += "; its last output: " + tail
+		}
+		return fmt.Errorf("%s: %w", msg, errdefs.ErrWrongState)
+	}
+	return rt.RemoveContainer(ctx, c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+}
+
+func logTail(ctx context.Context, rt *engine.Runtime, c *model.Container, n int) string {
+	ch := make(chan engine.LogLine, 64)
+	go func() {
+		rt.ReadLogs(ctx, c, engine.LogOptions{Tail: n}, ch)
+		close(ch)
+	}()
+	var lines []string
+	for l := range ch {
+		lines = append(lines, l.Text)
+	}
+	return strings.Join(lines, " | ")
+}
+
+// fillPodIP gives the variables that ask for status.podIP the pod's address: the infra
+// container's, which means starting it now, before the containers are made.
+func fillPodIP(ctx context.Context, rt *engine.Runtime, p *PodPlan, pod *model.Pod, start bool, rep *PlayReport) error {
+	need := false
+	for _, cp := range append(append([]*CtrPlan{}, p.Init...), p.Containers...) {
+		need = need || len(cp.PodIPEnv) > 0
+	}
+	if !need {
+		return nil
+	}
+	ip := ""
+	switch {
+	case p.Pod.NetworkMode == "host":
+		ip = hostIP()
+	case !start:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("pod %s: status.podIP is empty: the pod is not started (--start=false)", p.Name))
+	default:
+		if _, err := rt.StartPod(ctx, pod.Config.ID); err != nil {
+			return fmt.Errorf("starting pod %s: %w", p.Name, err)
+		}
+		infra, err := rt.LookupContainer(pod.State.InfraContainerID)
+		if err != nil {
+			return err
+		}
+		var nets []string
+		for n := range infra.State.Networks {
+			nets = append(nets, n)
+		}
+		sort.Strings(nets)
+		for _, n := range nets {
+			if a := infra.State.Networks[n].IPAddress; a != "" && ip == "" {
+				ip = a
+			}
+		}
+	}
+	for _, cp := range append(append([]*CtrPlan{}, p.Init...), p.Containers...) {
+		for _, k := range cp.PodIPEnv {
+			for i, kv := range cp.Config.Env {
+				if strings.HasPrefix(kv, k+"=") {
+					cp.Config.Env[i] = k + "=" + ip
+				}
+			}
+		}
+	}
+	return nil
+}
