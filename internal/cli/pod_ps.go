@@ -199,40 +199,17 @@ func sortPods(ps []*engine.PodInfo, by string) {
 }
 
 func podFilter(filters []string) (func(*engine.PodInfo) bool, error) {
-	byKey := map[string][]string{}
-	for _, f := range filters {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, invalid("invalid filter %q: want KEY=VALUE", f)
-		}
-		switch k {
-		case "id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network", "until":
-		default:
-			return nil, invalid("invalid pod filter %q (id, name, label, status, ctr-names, ctr-ids, ctr-status, ctr-number)", k)
-		}
-		if k == "status" {
-			switch v {
-			case "stopped", "running", "paused", "exited", "dead", "created", "degraded":
-			default:
-				return nil, invalid("invalid pod status %q (created, running, paused, stopped, exited, dead, degraded)", v)
-			}
-		}
-		byKey[k] = append(byKey[k], v)
+	byKey, err := parseFilters(filters, filterSpec{
+		what:     "pod",
+		keys:     []string{"id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network"},
+		statuses: []string{"created", "running", "paused", "stopped", "exited", "dead", "degraded"},
+		extra:    map[string]struct{}{"until": {}},
+	})
+	if err != nil {
+		return nil, err
 	}
 	return func(p *engine.PodInfo) bool {
-		for k, vals := range byKey {
-			ok := false
-			for _, v := range vals {
-				if podMatch(p, k, v) {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
+		return matchFilters(byKey, func(k, v string) bool { return podMatch(p, k, v) })
 	}, nil
 }
 

@@ -279,42 +279,19 @@ func sortContainers(cs []*model.Container, by string) {
 	sort.SliceStable(cs, func(i, j int) bool { return key(cs[i]) < key(cs[j]) })
 }
 
-// psFilter compiles --filter expressions; filters of one key are ORed, keys are ANDed.
+// psFilter compiles --filter expressions.
 func psFilter(filters []string) (func(*model.Container) bool, error) {
-	byKey := map[string][]string{}
-	for _, f := range filters {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, invalid("invalid filter %q: want KEY=VALUE", f)
-		}
-		switch k {
-		case "name", "id", "label", "status", "ancestor", "exited", "pod", "since", "before", "network", "volume":
-		default:
-			return nil, invalid("invalid filter %q (name, id, label, status, ancestor, exited, pod)", k)
-		}
-		if k == "status" {
-			switch v {
-			case "created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured":
-			default:
-				return nil, invalid("invalid status filter %q (created, running, paused, exited, stopping)", v)
-			}
-		}
-		byKey[k] = append(byKey[k], v)
+	byKey, err := parseFilters(filters, filterSpec{
+		what:     "container",
+		keys:     []string{"name", "id", "label", "status", "ancestor", "exited", "pod"},
+		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured"},
+		extra:    map[string]struct{}{"since": {}, "before": {}, "network": {}, "volume": {}},
+	})
+	if err != nil {
+		return nil, err
 	}
 	return func(c *model.Container) bool {
-		for k, vals := range byKey {
-			ok := false
-			for _, v := range vals {
-				if matchOne(c, k, v) {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
+		return matchFilters(byKey, func(k, v string) bool { return matchOne(c, k, v) })
 	}, nil
 }
 
