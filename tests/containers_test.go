@@ -392,3 +392,33 @@ func TestAmbiguousPrefix(t *testing.T) {
 		t.Fatalf("ambiguous prefix: %s", r)
 	}
 }
+
+func TestKilledPeaLeavesNothingAfterRm(t *testing.T) {
+	// Regression: a pea killed between attaching the network and recording it leaked the pinned
+	// namespace, veth, leases and rules, since only the recorded state led to them.
+	e := newEnv(t).withBusybox()
+	for i := 0; i < 12; i++ {
+		cmd := exec.Command(peaBin, "--root", e.Root, "--runroot", e.RunRoot, "run", "-d", "--name", fmt.Sprintf("k%d", i), "localhost/bb", "sleep", "300")
+		cmd.Start()
+		time.Sleep(time.Duration(5+i*7) * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	if check := sqliteIntegrity(t, e); check != "ok" {
+		t.Fatalf("integrity: %s", check)
+	}
+	e.Pea("rm", "-af", "-t", "0")
+	if out := e.Pea("ps", "-aq"); out != "" {
+		t.Fatalf("containers left: %q", out)
+	}
+	pins, _ := filepath.Glob(filepath.Join(e.RunRoot, "network", "netns", "*"))
+	leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "network", "ipam", "*", "10.*"))
+	if len(pins)+len(leases) > 0 {
+		t.Fatalf("left behind: netns %v, leases %v", pins, leases)
+	}
+	data, _ := os.ReadFile("/proc/self/mounts")
+	if strings.Contains(string(data), e.Dir) {
+		t.Fatalf("mounts left under the store")
+	}
+	assertNothingLeft(t, e)
+}

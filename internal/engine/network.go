@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 
 	"pea/internal/model"
@@ -58,14 +59,25 @@ func attachOptions(c *model.Container, nsPath string) network.AttachOptions {
 	return o
 }
 
-// teardownNetwork releases a container's namespace and CNI attachments; idempotent.
+// teardownNetwork releases a container's namespace and CNI attachments; idempotent. It does not
+// trust the recorded state alone: a pea killed between attaching and recording leaves a pinned
+// namespace and CNI attachments that only the container's ID leads to.
 func (r *Runtime) teardownNetwork(c *model.Container) {
-	if c.State.NetNS == "" {
+	if c.State.NetNS == "" && c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
 		return
 	}
 	m := r.networks()
-	m.Teardown(context.Background(), attachOptions(c, c.State.NetNS))
-	m.RemoveNetNS(c.State.NetNS)
+	path := c.State.NetNS
+	if path == "" {
+		path = m.NetNSPath(c.Config.ID)
+		if _, err := os.Stat(path); err != nil {
+			path = ""
+		}
+	}
+	m.Teardown(context.Background(), attachOptions(c, path))
+	if path != "" {
+		m.RemoveNetNS(path)
+	}
 	c.State.NetNS = ""
 	c.State.Networks = nil
 }

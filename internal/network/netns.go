@@ -17,6 +17,9 @@ import (
 // NewNetNS creates a network namespace with its loopback up and pins it with a bind mount at
 // runDir/netns/<name>, so that it outlives every process in it. The path is what crun's
 // config.json and CNI's CNI_NETNS take.
+// NetNSPath is where NewNetNS(name) pins its namespace.
+func (m *Manager) NetNSPath(name string) string { return filepath.Join(m.netnsDir(), name) }
+
 func (m *Manager) NewNetNS(name string) (string, error) {
 	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
 		return "", invalidf("network namespace name %q", name)
