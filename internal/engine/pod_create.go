@@ -76,7 +76,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	defer l.Unlock()
 
 	if cfg.UsePodCgroup {
-		path := filepath.Join(cfg.CgroupParent, "pod-"+cfg.ID)
+		path := podCgroupPath(cfg)
 		if err := cgroups.Create(path, cgroups.Limits{
 			Memory: cfg.Resources.Memory, CPUs: cfg.Resources.CPUs,
 			CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
@@ -209,4 +209,12 @@ func cutPrefix(s, p string) (string, bool) {
 		return s[len(p):], true
 	}
 	return s, false
+}
+
+// podCgroupPath is the pod cgroup of a pod that has one: <parent>/pod-<id>.
+func podCgroupPath(cfg *model.PodConfig) string {
+	if !cfg.UsePodCgroup {
+		return ""
+	}
+	return filepath.Join(cfg.CgroupParent, "pod-"+cfg.ID)
 }

@@ -297,8 +297,10 @@ func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOpt
 		l.Unlock()
 		return fmt.Errorf("removing pod %s: %w", pod.Config.Name, errors.Join(errs...))
 	}
-	if pod.State.CgroupPath != "" {
-		if err := cgroups.Remove(pod.State.CgroupPath); err != nil {
+	// The path is derived, not only read: a pea killed during pod create made the cgroup
+	// before recording it.
+	if cg := podCgroupPath(pod.Config); cg != "" {
+		if err := cgroups.Remove(cg); err != nil {
 			l.Unlock()
 			return fmt.Errorf("removing the cgroup of pod %s: %w", pod.Config.Name, err)
 		}
