@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ func (r *Runtime) setupNetwork(ctx context.Context, c *model.Container, nsPaths 
 		return err
 	}
 	o := attachOptions(c, path)
+	slog.Debug("attaching to CNI networks", "container", c.Config.ID, "netns", path, "networks", o.Networks, "ports", len(o.Ports))
 	statuses, err := m.Setup(ctx, o)
 	if err != nil {
 		m.RemoveNetNS(path)

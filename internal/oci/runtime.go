@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,6 +111,7 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 			args = append(args, "--exit-command-arg", a)
 		}
 	}
+	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
 	cmd := exec.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
 	cmd.Env = append(os.Environ(), "_OCI_SYNCPIPE=3")
@@ -177,6 +179,7 @@ func conmonLevel(l string) string {
 
 func (r *Runtime) run(args ...string) error {
 	full := append([]string{"--root=" + r.StateDir}, args...)
+	slog.Debug("running the OCI runtime", "path", r.Path, "args", strings.Join(full, " "))
 	out, err := exec.Command(r.Path, full...).CombinedOutput()
 	if err != nil {
 		m := strings.TrimSpace(string(out))
