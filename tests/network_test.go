@@ -150,20 +150,43 @@ func TestHostAndNoneNetworks(t *testing.T) {
 
 func TestNetworkTeardownOnExitAndRm(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	before, _ := exec.Command("ip", "-o", "link").Output()
-	id := e.Pea("run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:80", freeHostPort(t)), "localhost/bb", "sleep", "0.5")
+	id := e.Pea("run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:80", freeHostPort(t)), "localhost/bb", "sh", "-c", "sleep 0.5")
+	peer := hostPeer(t, e, id)
 	eventually(t, 10*time.Second, func() error {
 		if st := e.Pea("inspect", "--format", "{{.State.Status}} {{.NetworkSettings.SandboxKey}}", id); st != "exited" {
 			return fmt.Errorf("state after exit: %q", st)
 		}
+		if linkExists(peer) {
+			return fmt.Errorf("host veth %s still there after the container exited", peer)
+		}
 		return nil
 	})
 	e.Pea("run", "-d", "--name", "k", "localhost/bb", "sleep", "300")
+	peer = hostPeer(t, e, "k")
 	e.Pea("rm", "-f", "-t", "0", "k")
-	after, _ := exec.Command("ip", "-o", "link").Output()
-	if n, m := strings.Count(string(before), "veth"), strings.Count(string(after), "veth"); m > n {
-		t.Fatalf("veth links left: %d before, %d after", n, m)
+	if linkExists(peer) {
+		t.Fatalf("host veth %s still there after rm -f", peer)
 	}
+}
+
+// hostPeer returns the host interface index of a running container's eth0 peer.
+func hostPeer(t *testing.T, e *Env, ctr string) string {
+	t.Helper()
+	out := e.Pea("exec", ctr, "cat", "/sys/class/net/eth0/iflink")
+	if out == "" {
+		t.Fatal("no eth0 peer")
+	}
+	return out
+}
+
+func linkExists(index string) bool {
+	out, _ := exec.Command("ip", "-o", "link").Output()
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, index+": ") {
+			return true
+		}
+	}
+	return false
 }
 
 func TestUDPPortAndConnect(t *testing.T) {
