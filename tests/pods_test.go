@@ -308,3 +308,20 @@ func TestPodPsAndLogs(t *testing.T) {
 		t.Fatalf("prune removes both stopped pods: %q", out)
 	}
 }
+
+func TestNewPodFromRunAndHostnames(t *testing.T) {
+	// Regression: --pod new:NAME made a pod without an infra container or shared namespaces, and
+	// a container with a private UTS namespace kept the host's hostname.
+	e := newEnv(t).withBusybox()
+	if out := e.Pea("run", "--rm", "--pod", "new:fresh", "localhost/bb", "hostname"); out != "fresh" {
+		t.Fatalf("hostname in a new pod: %q", out)
+	}
+	if out := e.Pea("pod", "inspect", "--format", "{{.SharedNamespaces}} {{.CreateInfra}} {{.NumContainers}}", "fresh"); out != "[ipc net uts] true 1" {
+		t.Fatalf("new:NAME pod: %q", out)
+	}
+	host, _ := os.Hostname()
+	id := e.Pea("create", "localhost/bb", "hostname")
+	if out := e.Pea("start", "-a", id); out != id[:12] || out == host {
+		t.Fatalf("default hostname: %q", out)
+	}
+}

@@ -37,7 +37,7 @@ func (r *Runtime) lockPod(id string) (*lock.Lock, *model.Pod, error) {
 func (r *Runtime) podForMember(ctx context.Context, ref string, u *undo) (*model.Pod, func(), error) {
 	var pod *model.Pod
 	if name, ok := strings.CutPrefix(ref, "new:"); ok {
-		p, err := r.CreatePod(ctx, &model.PodConfig{Name: name}, PodCreateOptions{})
+		p, err := r.CreatePod(ctx, model.NewPodConfig(name), PodCreateOptions{})
 		if err != nil {
 			return nil, nil, err
 		}

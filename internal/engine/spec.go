@@ -97,6 +97,8 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	if cfg.NS(model.NSUts).Mode == model.NSModeHost || in.nsPaths[model.NSUts] != "" {
 		s.Hostname = ""
+	} else if s.Hostname == "" {
+		s.Hostname = shortID(cfg.ID) // a private UTS namespace would otherwise keep the host's name
 	}
 
 	// Mounts: defaults, then /etc files, then the user's (which win on the same destination).

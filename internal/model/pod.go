@@ -63,6 +63,13 @@ type PodConfig struct {
 	SecurityOpts []string          `json:"securityOpts,omitempty"`
 }
 
+// NewPodConfig returns the config of a pod with podman's defaults: an infra container, a pod
+// cgroup, and ipc, net and uts shared.
+func NewPodConfig(name string) *PodConfig {
+	return &PodConfig{Name: name, HasInfra: true, UsePodCgroup: true, ShareIpc: true, ShareNet: true, ShareUts: true,
+		ExitPolicy: ExitPolicyContinue}
+}
+
 // SharedKinds lists the namespace kinds the pod shares, in podman's order.
 func (p *PodConfig) SharedKinds() []string {
 	var out []string
