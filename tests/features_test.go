@@ -218,3 +218,40 @@ func TestAttach(t *testing.T) {
 		t.Fatalf("attach: %s", r)
 	}
 }
+
+func TestDevicesAndPrivileged(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if out := e.Pea("run", "--rm", "--device", "/dev/null:/dev/mynull", "localhost/bb", "sh", "-c", "echo x > /dev/mynull && echo wrote"); out != "wrote" {
+		t.Fatalf("--device: %q", out)
+	}
+	out := e.Pea("run", "--rm", "--privileged", "localhost/bb", "sh", "-c", "grep CapEff /proc/self/status; ls /dev")
+	if strings.Contains(out, "00000000800405fb") {
+		t.Fatalf("--privileged kept the default capabilities: %q", out)
+	}
+	// Every host disk is visible to a privileged container.
+	entries, _ := os.ReadDir("/dev")
+	for _, d := range entries {
+		if strings.HasPrefix(d.Name(), "vd") || strings.HasPrefix(d.Name(), "sd") || strings.HasPrefix(d.Name(), "nvme") {
+			if !strings.Contains(out, d.Name()) {
+				t.Fatalf("--privileged lacks /dev/%s: %q", d.Name(), out)
+			}
+		}
+	}
+	if out := e.Pea("run", "--rm", "--ulimit", "nofile=1024:2048", "localhost/bb", "sh", "-c", "ulimit -n; ulimit -Hn"); out != "1024\n2048" {
+		t.Fatalf("--ulimit: %q", out)
+	}
+	e.Fails(125, "run", "--rm", "--ulimit", "nofile=abc", "localhost/bb", "true")
+}
+
+func TestStopSignal(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "ss", "--stop-signal", "SIGINT", "localhost/bb", "sh", "-c", `trap "echo got INT; exit 0" INT; while :; do sleep 0.1; done`)
+	time.Sleep(300 * time.Millisecond)
+	e.Pea("stop", "ss")
+	if out := e.Pea("logs", "ss"); out != "got INT" {
+		t.Fatalf("stop signal: %q", out)
+	}
+	if out := e.Pea("inspect", "--format", "{{.State.ExitCode}} {{.Config.StopSignal}}", "ss"); out != "0 2" {
+		t.Fatalf("inspect: %q", out)
+	}
+}

@@ -33,3 +33,36 @@ func statDevice(path string) (specs.LinuxDevice, error) {
 		FileMode: &mode, UID: &uid, GID: &gid,
 	}, nil
 }
+
+// hostDevices lists the host's device nodes under /dev, for --privileged (as podman gives every
+// host device to a privileged container). Pseudo-terminals, shm, mqueue and the console stay
+// the container's own.
+func hostDevices() []specs.LinuxDevice {
+	var out []specs.LinuxDevice
+	var walk func(dir string)
+	walk = func(dir string) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			p := dir + "/" + e.Name()
+			switch p {
+			case "/dev/pts", "/dev/shm", "/dev/mqueue", "/dev/console", "/dev/ptmx", "/dev/fd":
+				continue
+			}
+			if e.IsDir() {
+				walk(p)
+				continue
+			}
+			if e.Type()&os.ModeDevice == 0 {
+				continue
+			}
+			if d, err := statDevice(p); err == nil {
+				out = append(out, d)
+			}
+		}
+	}
+	walk("/dev")
+	return out
+}

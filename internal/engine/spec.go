@@ -152,6 +152,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	// Security.
 	if cfg.Privileged {
 		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+		s.Linux.Devices = hostDevices()
 		for i := range s.Mounts {
 			if s.Mounts[i].Destination == "/sys" {
 				s.Mounts[i].Options = removeOpt(s.Mounts[i].Options, "ro")
