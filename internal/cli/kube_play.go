@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -75,13 +78,19 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 		Replace:     o.replace,
 		Start:       o.start,
 	}
-	rep, err := kube.Play(context.Background(), rt, m, opts)
+	// Interrupted (say, while an init container runs), play still removes what it made.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := kube.Play(ctx, rt, m, opts)
 	if rep != nil {
 		warn(a, rep.Warnings)
 	} else {
 		warn(a, m.Warnings)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: what play had made is removed again (%w)", err)
+		}
 		return err
 	}
 	if !o.quiet {

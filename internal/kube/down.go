@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"sync"
 
@@ -19,21 +21,31 @@ type DownReport struct {
 }
 
 // Down removes what Play made from manifest m: the pods of its workloads (every replica, whatever
-// the replica count was at play time), their configMap and secret files and emptyDir volumes;
-// with force also the volumes of its PersistentVolumeClaims. Pods are stopped in parallel.
+// the replica count was at play time), their configMap and secret files and emptyDir volumes
+// (also those of pods removed meanwhile by other means); with force also the volumes of its
+// PersistentVolumeClaims. Pods are stopped and removed in parallel.
 func Down(ctx context.Context, rt *engine.Runtime, m *Manifest, force bool) (*DownReport, error) {
 	pods, err := rt.ListPods()
 	if err != nil {
 		return nil, err
 	}
+	var patterns []*regexp.Regexp
+	for _, w := range m.Workloads {
+		patterns = append(patterns, replicaPattern(w.Kind, w.Name))
+	}
+	ours := func(name string) bool {
+		for _, re := range patterns {
+			if re.MatchString(name) {
+				return true
+			}
+		}
+		return false
+	}
 	type target struct{ id, name string }
 	var targets []target
-	for _, w := range m.Workloads {
-		re := replicaPattern(w.Kind, w.Name)
-		for _, p := range pods {
-			if re.MatchString(p.Pod.Config.Name) {
-				targets = append(targets, target{p.Pod.Config.ID, p.Pod.Config.Name})
-			}
+	for _, p := range pods {
+		if ours(p.Pod.Config.Name) {
+			targets = append(targets, target{p.Pod.Config.ID, p.Pod.Config.Name})
 		}
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].name < targets[j].name })
@@ -44,7 +56,9 @@ func Down(ctx context.Context, rt *engine.Runtime, m *Manifest, force bool) (*Do
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = removeKubePod(ctx, rt, t.name, &t.id)
+			if err := rt.RemovePod(ctx, t.id, engine.PodRemoveOptions{Force: true, Ignore: true}); err != nil {
+				errs[i] = fmt.Errorf("removing pod %s: %w", t.name, err)
+			}
 		}()
 	}
 	wg.Wait()
@@ -54,6 +68,9 @@ func Down(ctx context.Context, rt *engine.Runtime, m *Manifest, force bool) (*Do
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		return rep, err
+	}
+	if err := removeLeftovers(rt, ours); err != nil {
 		return rep, err
 	}
 	if force {
@@ -70,28 +87,33 @@ func Down(ctx context.Context, rt *engine.Runtime, m *Manifest, force bool) (*Do
 	return rep, nil
 }
 
-// removeKubePod removes pod name (the one of ID id when given) with what play made for it: its
-// files and its emptyDir volumes. A pod that does not exist is not an error.
-func removeKubePod(ctx context.Context, rt *engine.Runtime, name string, id *string) error {
-	ref := name
-	if id != nil {
-		ref = *id
+// removeLeftovers removes the play files and emptyDir volumes of the pods ours selects that no
+// longer exist.
+func removeLeftovers(rt *engine.Runtime, ours func(pod string) bool) error {
+	gone := func(pod string) bool {
+		_, err := rt.LookupPod(pod)
+		return errdefs.Is(err, errdefs.ErrNotFound)
 	}
-	if err := rt.RemovePod(ctx, ref, engine.PodRemoveOptions{Force: true, Ignore: true}); err != nil {
-		return fmt.Errorf("removing pod %s: %w", name, err)
-	}
-	if err := os.RemoveAll(filesDir(rt.Options().Root, name)); err != nil {
-		return err
+	dir := filepath.Join(rt.Options().Root, "kube")
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if ours(e.Name()) && gone(e.Name()) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
 	}
 	vols, err := rt.ListVolumes()
 	if err != nil {
 		return err
 	}
 	for _, v := range vols {
-		if v.Labels[LabelPod] == name && v.Labels[LabelEmptyDir] != "" {
-			if err := rt.RemoveVolume(v.Name, false); err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
-				return fmt.Errorf("emptyDir volume %s of pod %s: %w", v.Name, name, err)
-			}
+		pod := v.Labels[LabelPod]
+		if v.Labels[LabelEmptyDir] == "" || !ours(pod) || !gone(pod) {
+			continue
+		}
+		if err := rt.RemoveVolume(v.Name, false); err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
+			return fmt.Errorf("emptyDir volume %s of pod %s: %w", v.Name, pod, err)
 		}
 	}
 	return nil

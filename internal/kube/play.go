@@ -255,7 +255,7 @@ func runInitContainer(ctx context.Context, rt *engine.Runtime, c *model.Containe
 	if _, err := rt.StartContainer(ctx, c.Config.ID, nil); err != nil {
 		return fmt.Errorf("init container %s: %w", name, err)
 	}
-	code, err := rt.WaitContainer(ctx, c.Config.ID, nil)
+	code, err := waitContainer(ctx, rt, c.Config.ID)
 	if err != nil {
 		return fmt.Errorf("init container %s: %w", name, err)
 	}
@@ -267,6 +267,26 @@ func runInitContainer(ctx context.Context, rt *engine.Runtime, c *model.Containe
 		return fmt.Errorf("%s: %w", msg, errdefs.ErrWrongState)
 	}
 	return rt.RemoveContainer(ctx, c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+}
+
+// waitContainer waits for a container's exit, or for ctx to end: the engine's WaitContainer
+// does not look at ctx while the container runs.
+func waitContainer(ctx context.Context, rt *engine.Runtime, id string) (int32, error) {
+	type result struct {
+		code int32
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, err := rt.WaitContainer(ctx, id, nil)
+		done <- result{code, err}
+	}()
+	select {
+	case r := <-done:
+		return r.code, r.err
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	}
 }
 
 func logTail(ctx context.Context, rt *engine.Runtime, c *model.Container, n int) string {
