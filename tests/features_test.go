@@ -255,3 +255,22 @@ func TestStopSignal(t *testing.T) {
 		t.Fatalf("inspect: %q", out)
 	}
 }
+
+func TestSystemPruneAndReset(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "--name", "done", "localhost/bb", "true")
+	e.Pea("pod", "create", "--name", "idle")
+	e.Pea("run", "-d", "--name", "busy", "localhost/bb", "sleep", "300")
+	out := e.Pea("system", "prune", "-f")
+	if !strings.Contains(out, "Deleted Pods") || !strings.Contains(out, "Deleted Containers") {
+		t.Fatalf("system prune: %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "busy" {
+		t.Fatalf("after prune: %q", out)
+	}
+	e.Pea("system", "reset", "-f")
+	if _, err := os.Stat(e.Root); !os.IsNotExist(err) {
+		t.Fatalf("reset kept the root: %v", err)
+	}
+	assertNothingLeft(t, e)
+}
