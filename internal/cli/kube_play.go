@@ -44,8 +44,8 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
 	f.StringVar(&o.network, "network", "", "network of the pods: bridge, host, none or NAME[,NAME]")
 	f.StringVar(&o.network, "net", "", "alias of --network")
-	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of every pod: [hostIP:][hostPort:]containerPort[/proto]")
-	f.StringArrayVar(&o.configMaps, "configmap", nil, "read ConfigMaps from this YAML file (repeatable)")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of every pod, overriding the YAML's mapping of the same container port: [hostIP:][hostPort:]containerPort[/proto]")
+	f.StringSliceVar(&o.configMaps, "configmap", nil, "read ConfigMaps from these YAML files (repeatable or comma separated)")
 	return cmd
 }
 

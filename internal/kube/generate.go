@@ -89,6 +89,7 @@ func generateWorkload(s *PodSource, o GenerateOptions) (any, string, map[string]
 	if s.Pod != nil {
 		podName = s.Pod.Name
 	}
+	podName = dnsSubdomain(podName)
 	meta, spec, err := podSpec(s, apps, podName)
 	if err != nil {
 		return nil, "", nil, nil, err
@@ -101,7 +102,7 @@ func generateWorkload(s *PodSource, o GenerateOptions) (any, string, map[string]
 		meta.Labels = map[string]string{}
 	}
 	if _, ok := meta.Labels["app"]; !ok {
-		meta.Labels["app"] = name
+		meta.Labels["app"] = strings.Trim(dnsLabel(name), "-")
 	}
 	var ports []corev1.ContainerPort
 	for _, c := range spec.Containers {
@@ -175,8 +176,13 @@ func podSpec(s *PodSource, apps []*model.Container, podName string) (metav1.Obje
 		spec.TerminationGracePeriodSeconds = &g
 	}
 	vols := newVolumeSet(podName, s.Volumes)
+	prefixes := []string{podName}
+	if s.Pod != nil {
+		prefixes = []string{s.Pod.Name, podName}
+		vols.pod = s.Pod.Name // emptyDir volumes are labelled with the pea pod's own name
+	}
 	for i, c := range apps {
-		kc, err := container(c.Config, s.Images[c.Config.Image], podName, vols)
+		kc, err := container(c.Config, s.Images[c.Config.Image], prefixes, vols)
 		if err != nil {
 			return meta, spec, err
 		}

@@ -16,15 +16,22 @@ import (
 
 // container describes one application container. What it has from its image (entrypoint, command,
 // variables, working directory, user) is left out, so that the YAML says only what was chosen.
-func container(cfg *model.ContainerConfig, img *ImageDefaults, podName string, vols *volumeSet) (corev1.Container, error) {
+func container(cfg *model.ContainerConfig, img *ImageDefaults, podNames []string, vols *volumeSet) (corev1.Container, error) {
 	if img == nil {
 		img = &ImageDefaults{}
 	}
 	if cfg.ImageName == "" {
 		return corev1.Container{}, fmt.Errorf("container %s has no image (a root filesystem directory cannot be described in Kubernetes YAML): %w", cfg.Name, errdefs.ErrInvalid)
 	}
+	name := cfg.Name
+	for _, p := range podNames { // play names a container <pod>-<name>
+		if n, ok := strings.CutPrefix(cfg.Name, p+"-"); ok && n != "" {
+			name = n
+			break
+		}
+	}
 	kc := corev1.Container{
-		Name:  dnsLabel(strings.TrimPrefix(cfg.Name, podName+"-")),
+		Name:  dnsLabel(name),
 		Image: cfg.ImageName,
 		TTY:   cfg.Terminal,
 		Stdin: cfg.Stdin,

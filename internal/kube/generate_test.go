@@ -223,3 +223,23 @@ func ExampleMarshal() {
 	//     name: srv
 	//   restartPolicy: Always
 }
+
+func TestGenerateSanitizesNames(t *testing.T) {
+	src := &PodSource{
+		Pod:        &model.PodConfig{Name: "My_Pod", Hostname: "My_Pod"},
+		Containers: []*model.Container{ctr(model.ContainerConfig{Name: "My_Pod-Web_1", ImageName: "localhost/bb:latest", Cmd: []string{"sh"}})},
+	}
+	objs, _, err := Generate([]*PodSource{src}, nil, GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := objs[0].(*corev1.Pod)
+	if p.Name != "my-pod" || p.Labels["app"] != "my-pod" || p.Spec.Containers[0].Name != "web-1" || p.Spec.Hostname != "" {
+		t.Errorf("names: pod %q, app %q, container %q, hostname %q", p.Name, p.Labels["app"], p.Spec.Containers[0].Name, p.Spec.Hostname)
+	}
+	out, err := Marshal(objs, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	strictDecode(t, out)
+}

@@ -14,7 +14,22 @@
 //	<root>/kube/<pod name>/<volume name>/<key or item path>   (read-only bind mounts)
 //
 // and an emptyDir becomes a named volume <pod name>-<volume name> labelled with
-// LabelEmptyDir=<volume name> and LabelPod=<pod name>; kube down removes both.
+// LabelEmptyDir=<volume name> and LabelPod=<pod name>; kube down removes both. A memory emptyDir
+// is a tmpfs per container (not shared between them). Secret files are 0400 unless the YAML sets
+// defaultMode or an item's mode (Kubernetes defaults to 0644; pea keeps secrets to root).
+//
+// Play: every pod gets exit policy "stop". Init containers run one after another, each to
+// completion, before the others start, and are removed once they succeed (podman's "once" init
+// containers); a failing one fails the play, which then removes everything it made. NodePort
+// Services publish their node ports on the pods they select. status.podIP starts the pod's infra
+// container before the containers are made, so that their variables can hold its address.
+//
+// Generate: command is the entrypoint and args the command, each only when it differs from the
+// image's (with command given, args are always spelt out, as Kubernetes then drops the image's
+// command); env lists only the variables that differ from the image's; workingDir and the user
+// likewise. Ports are put on the first container. Bind mounts become hostPath volumes, named
+// volumes persistentVolumeClaims (or emptyDir, for those play made), tmpfs mounts memory
+// emptyDirs. Nothing varying (IDs, timestamps) is emitted, so output is stable.
 package kube
 
 import (
@@ -71,6 +86,19 @@ func filesDir(root, pod string) string { return filepath.Join(root, "kube", pod)
 func emptyDirVolume(pod, vol string) string { return pod + "-" + vol }
 
 var notDNS = regexp.MustCompile(`[^a-z0-9-]+`)
+var notSubdomain = regexp.MustCompile(`[^a-z0-9.-]+`)
+
+// dnsSubdomain turns s into a valid object name (DNS-1123 subdomain, at most 253 characters).
+func dnsSubdomain(s string) string {
+	s = strings.Trim(notSubdomain.ReplaceAllString(strings.ToLower(s), "-"), "-.")
+	if len(s) > 253 {
+		s = strings.TrimRight(s[:253], "-.")
+	}
+	if s == "" {
+		s = "x"
+	}
+	return s
+}
 
 // dnsLabel turns s into a valid DNS-1123 label (lower case, digits and dashes, at most 63).
 func dnsLabel(s string) string {

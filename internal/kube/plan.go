@@ -149,7 +149,7 @@ func podConfig(w *Workload, name string, src *Manifest, o PlanOptions) (*model.P
 			}
 		}
 		pc.Infra.Ports = addPorts(pc.Infra.Ports, servicePorts(w, src)...)
-		pc.Infra.Ports = append(pc.Infra.Ports, o.Publish...)
+		pc.Infra.Ports = overridePorts(pc.Infra.Ports, o.Publish)
 	} else if len(o.Publish) > 0 && pc.NetworkMode == "host" {
 		return nil, fmt.Errorf("--publish cannot be used with the host network")
 	}
@@ -219,6 +219,23 @@ func servicePorts(w *Workload, src *Manifest) []model.PortMapping {
 		}
 	}
 	return out
+}
+
+// overridePorts merges --publish into the YAML's ports as podman does: a mapping of the same
+// container port and protocol is replaced, others are added.
+func overridePorts(ports, publish []model.PortMapping) []model.PortMapping {
+	for _, p := range publish {
+		replaced := false
+		for i, q := range ports {
+			if p.Range <= 1 && q.ContainerPort == p.ContainerPort && q.Protocol == p.Protocol {
+				ports[i], replaced = p, true
+			}
+		}
+		if !replaced {
+			ports = append(ports, p)
+		}
+	}
+	return ports
 }
 
 // addPorts appends the mappings whose host port is not published yet.

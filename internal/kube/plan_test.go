@@ -85,7 +85,8 @@ func TestPlanPod(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	p, err := PlanPod(m.Workloads[0], "rich", m, PlanOptions{Root: root, Publish: []model.PortMapping{{HostPort: 9000, ContainerPort: 90, Protocol: "tcp", Range: 1}}})
+	publish := []model.PortMapping{{HostPort: 9000, ContainerPort: 90, Protocol: "tcp", Range: 1}, {HostPort: 8081, ContainerPort: 80, Protocol: "tcp", Range: 1}}
+	p, err := PlanPod(m.Workloads[0], "rich", m, PlanOptions{Root: root, Publish: publish})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestPlanPod(t *testing.T) {
 		t.Errorf("pod namespaces: %+v", pc)
 	}
 	wantPorts := []model.PortMapping{
-		{HostPort: 8080, ContainerPort: 80, Protocol: "tcp", Range: 1},
+		{HostPort: 8081, ContainerPort: 80, Protocol: "tcp", Range: 1}, // --publish overrides the YAML's 8080
 		{HostIP: "127.0.0.1", HostPort: 5353, ContainerPort: 53, Protocol: "udp", Range: 1},
 		{HostPort: 9000, ContainerPort: 90, Protocol: "tcp", Range: 1},
 	}
