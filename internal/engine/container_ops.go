@@ -320,6 +320,9 @@ func (r *Runtime) WaitContainer(ctx context.Context, nameOrID string, conditions
 	}
 	st, _ := r.state()
 	for {
+		if err := ctx.Err(); err != nil {
+			return -1, err
+		}
 		cur, err := st.Container(c.Config.ID)
 		if err != nil {
 			if errdefs.Is(err, errdefs.ErrCtrRemoved) && want[model.StatusExited] {
