@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// podman, even with its own --root, --runroot and --tmpdir, creates a few things host-wide: its
+// SHM lock segment, the image blob-info cache, CNI leases under /var/lib/cni and the bridge of
+// its default network. hostTraces notes which of them existed before the run, so that cleanup
+// removes only those the run created.
+type hostTraces struct {
+	paths  []string // absent before the run
+	bridge bool     // cni-podman0 absent before the run
+}
+
+var podmanHostPaths = []string{"/dev/shm/libpod_lock", "/var/lib/containers", "/var/lib/cni", "/run/libpod", "/run/containers"}
+
+func noteHostTraces() *hostTraces {
+	h := &hostTraces{}
+	for _, p := range podmanHostPaths {
+		if _, err := os.Lstat(p); os.IsNotExist(err) {
+			h.paths = append(h.paths, p)
+		}
+	}
+	if _, err := net.InterfaceByName("cni-podman0"); err != nil {
+		h.bridge = true
+	}
+	return h
+}
+
+func (h *hostTraces) remove() []string {
+	var removed []string
+	for _, p := range h.paths {
+		if _, err := os.Lstat(p); err == nil && os.RemoveAll(p) == nil {
+			removed = append(removed, p)
+		}
+	}
+	if h.bridge {
+		if _, err := net.InterfaceByName("cni-podman0"); err == nil {
+			if exec.Command("ip", "link", "del", "cni-podman0").Run() == nil {
+				removed = append(removed, "link cni-podman0")
+			}
+		}
+	}
+	return removed
+}
+
+// writePodmanConf writes the containers.conf given to podman through CONTAINERS_CONF.
+//
+// As root, podman asks for RLIMIT_NOFILE 1048576; where the benchmark runs without
+// CAP_SYS_RESOURCE (as in this VM) crun cannot raise the hard limit and every container fails.
+// pea lowers its limits to the caller's hard limits; podman is given the same here. Once
+// default_ulimits is set, podman 4.3 also asks for RLIMIT_NPROC 1048576, so nproc is given as
+// podman's own default for root, kernel.pid_max, within the hard limit. When the SHM lock
+// segment is the run's own, it is made large enough for the 1000-pod level.
+func writePodmanConf(dir string, ownLocks bool) (string, error) {
+	var nofile, nproc unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &nofile); err != nil {
+		return "", err
+	}
+	if err := unix.Getrlimit(unix.RLIMIT_NPROC, &nproc); err != nil {
+		return "", err
+	}
+	procs := nproc.Max
+	if raw, err := os.ReadFile("/proc/sys/kernel/pid_max"); err == nil {
+		if v, err := strconv.ParseUint(strings.TrimSpace(string(raw)), 10, 64); err == nil {
+			procs = min(procs, v)
+		}
+	}
+	files := min(nofile.Max, 1048576)
+	conf := fmt.Sprintf("[containers]\ndefault_ulimits = [\"nofile=%d:%d\", \"nproc=%d:%d\"]\n", files, files, procs, procs)
+	if ownLocks {
+		conf += "\n[engine]\nnum_locks = 8192\n"
+	}
+	path := filepath.Join(dir, "containers.conf")
+	return path, os.WriteFile(path, []byte(conf), 0o644)
+}
