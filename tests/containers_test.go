@@ -422,3 +422,26 @@ func TestKilledPeaLeavesNothingAfterRm(t *testing.T) {
 	}
 	assertNothingLeft(t, e)
 }
+
+func TestCachedSeccompFilterStillBlocks(t *testing.T) {
+	// The compiled filter is cached after the first start and handed to crun afterwards: the
+	// later containers must be as confined as the first.
+	e := newEnv(t).withBusybox()
+	for i := 0; i < 3; i++ {
+		r := e.Try("run", "--rm", "localhost/bb", "unshare", "-U", "true")
+		if r.Code == 0 {
+			t.Fatalf("run %d: unshare allowed", i)
+		}
+	}
+	cached, _ := filepath.Glob(filepath.Join(e.RunRoot, "seccomp", "*"))
+	if len(cached) != 1 {
+		t.Fatalf("want one cached filter, got %v", cached)
+	}
+	// A different profile (more capabilities) is compiled and cached on its own.
+	if r := e.Try("run", "--rm", "--cap-add", "sys_admin", "localhost/bb", "unshare", "-m", "true"); r.Code != 0 {
+		t.Fatalf("sys_admin unshare: %s", r)
+	}
+	if cached, _ = filepath.Glob(filepath.Join(e.RunRoot, "seccomp", "*")); len(cached) != 2 {
+		t.Fatalf("want two cached filters, got %v", cached)
+	}
+}

@@ -128,6 +128,12 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err != nil {
 		return err
 	}
+	seccompKey := rt.SeccompKey(spec.Linux.Seccomp)
+	seccompCached := false
+	if bpf, ok := rt.CachedSeccomp(seccompKey); ok {
+		spec.Annotations[oci.SeccompAnnotation] = bpf
+		seccompCached = true
+	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return err
@@ -147,6 +153,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		rt.Kill(cfg.ID, 9, true)
 		rt.Delete(cfg.ID, true)
 	})
+	if !seccompCached {
+		rt.SaveSeccomp(cfg.ID, seccompKey)
+	}
 	var attached *attachConn
 	if attach != nil {
 		if attached, err = dialAttach(bundle); err != nil {
