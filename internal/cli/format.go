@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -44,7 +43,7 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
-var fieldRe = regexp.MustCompile(`{{\s*\.(\w+)[^}]*}}`)
+var fieldRe = lazyRegexp(`{{\s*\.(\w+)[^}]*}}`)
 
 // normalizeTemplate turns podman's shorthand (\t, \n written literally) into real characters and
 // makes sure every line ends in a newline.
@@ -60,8 +59,8 @@ func normalizeTemplate(f string) string {
 // headerFor derives a column header from a template: {{.ContainerID}} → "CONTAINER ID", unless the
 // verb gives its own name for the field in headers.
 func headerFor(f string, headers map[string]string) string {
-	return fieldRe.ReplaceAllStringFunc(f, func(m string) string {
-		name := fieldRe.FindStringSubmatch(m)[1]
+	return fieldRe().ReplaceAllStringFunc(f, func(m string) string {
+		name := fieldRe().FindStringSubmatch(m)[1]
 		if h, ok := headers[name]; ok {
 			return h
 		}

@@ -75,7 +75,7 @@ func (idx *index) lookup(nameOrID string, reg *Registries) (*Image, error) {
 	if id, ok := strings.CutPrefix(q, "sha256:"); ok {
 		return idx.byIDPrefix(nameOrID, id)
 	}
-	if len(q) == 64 && hexRe.MatchString(q) {
+	if len(q) == 64 && hexRe().MatchString(q) {
 		if img := idx.byID(q); img != nil {
 			return img, nil
 		}
@@ -85,7 +85,7 @@ func (idx *index) lookup(nameOrID string, reg *Registries) (*Image, error) {
 			return img, nil
 		}
 	}
-	if hexRe.MatchString(q) {
+	if hexRe().MatchString(q) {
 		return idx.byIDPrefix(nameOrID, q)
 	}
 	return nil, ErrImageNotKnown(nameOrID)
@@ -127,7 +127,7 @@ func (idx *index) byReference(r Reference, reg *Registries) *Image {
 }
 
 func (idx *index) byIDPrefix(query, prefix string) (*Image, error) {
-	if !hexRe.MatchString(prefix) {
+	if !hexRe().MatchString(prefix) {
 		return nil, ErrImageNotKnown(query)
 	}
 	var found []*Image

@@ -2,7 +2,6 @@ package image
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"pea/internal/errdefs"
@@ -24,11 +23,11 @@ const (
 )
 
 var (
-	pathComponentRe = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	domainRe        = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$`)
-	tagRe           = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	digestRe        = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
-	hexRe           = regexp.MustCompile(`^[a-f0-9]+$`)
+	pathComponentRe = lazyRegexp(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	domainRe        = lazyRegexp(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$`)
+	tagRe           = lazyRegexp(`^[\w][\w.-]{0,127}$`)
+	digestRe        = lazyRegexp(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
+	hexRe           = lazyRegexp(`^[a-f0-9]+$`)
 )
 
 func invalidRef(ref, why string) error {
@@ -45,7 +44,7 @@ func ParseReference(ref string) (Reference, error) {
 	if i := strings.IndexByte(s, '@'); i >= 0 {
 		r.Digest = s[i+1:]
 		s = s[:i]
-		if !digestRe.MatchString(r.Digest) {
+		if !digestRe().MatchString(r.Digest) {
 			return r, invalidRef(ref, "the digest must look like sha256:<64 hex digits>")
 		}
 		if strings.HasPrefix(r.Digest, "sha256:") && len(r.Digest) != len("sha256:")+64 {
@@ -56,7 +55,7 @@ func ParseReference(ref string) (Reference, error) {
 	if i := strings.LastIndexByte(s, ':'); i >= 0 && !strings.Contains(s[i+1:], "/") {
 		r.Tag = s[i+1:]
 		s = s[:i]
-		if !tagRe.MatchString(r.Tag) {
+		if !tagRe().MatchString(r.Tag) {
 			return r, invalidRef(ref, "a tag has up to 128 letters, digits, '_', '.' and '-', and does not start with '.' or '-'")
 		}
 	}
@@ -68,13 +67,13 @@ func ParseReference(ref string) (Reference, error) {
 		if strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first {
 			r.Domain = first
 			s = s[i+1:]
-			if !domainRe.MatchString(r.Domain) {
+			if !domainRe().MatchString(r.Domain) {
 				return r, invalidRef(ref, fmt.Sprintf("%q is not a valid registry host[:port]", r.Domain))
 			}
 		}
 	}
 	for _, c := range strings.Split(s, "/") {
-		if !pathComponentRe.MatchString(c) {
+		if !pathComponentRe().MatchString(c) {
 			if strings.ToLower(c) != c {
 				return r, invalidRef(ref, "repository name must be lowercase")
 			}

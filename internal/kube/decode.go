@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -114,14 +113,14 @@ func hasContent(b []byte) bool {
 	return false
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+var yamlLine = lazyRegexp(`line (\d+)`)
 
 // yamlError rewrites a YAML error of document d to name the line in the whole file.
 func yamlError(file string, d document, err error) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	if loc := yamlLine.FindStringSubmatchIndex(msg); loc != nil {
+	if loc := yamlLine().FindStringSubmatchIndex(msg); loc != nil {
 		n, _ := strconv.Atoi(msg[loc[2]:loc[3]])
 		msg = msg[:loc[2]] + strconv.Itoa(n+d.first-1) + msg[loc[3]:]
 		return fmt.Errorf("%s: %s: %w", file, msg, errdefs.ErrInvalid)

@@ -3,7 +3,6 @@ package kube
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -126,7 +125,7 @@ func defineHint(what string) string {
 	return " (define it in the YAML)"
 }
 
-var fieldSelector = regexp.MustCompile(`^metadata\.(labels|annotations)\['([^']*)'\]$`)
+var fieldSelector = lazyRegexp(`^metadata\.(labels|annotations)\['([^']*)'\]$`)
 
 // field resolves a fieldRef path of the downward API.
 func (e envContext) field(p string) (string, error) {
@@ -144,7 +143,7 @@ func (e envContext) field(p string) (string, error) {
 		h, err := os.Hostname()
 		return h, err
 	}
-	if m := fieldSelector.FindStringSubmatch(p); m != nil {
+	if m := fieldSelector().FindStringSubmatch(p); m != nil {
 		if m[1] == "labels" {
 			return e.meta.Labels[m[2]], nil
 		}
@@ -153,7 +152,7 @@ func (e envContext) field(p string) (string, error) {
 	return "", fmt.Errorf("fieldRef %q is not supported (metadata.name, metadata.namespace, metadata.labels['KEY'], metadata.annotations['KEY'], status.podIP, spec.nodeName)", p)
 }
 
-var varRef = regexp.MustCompile(`\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)`)
+var varRef = lazyRegexp(`\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)`)
 
 // expandRefs expands $(VAR) references to known variables; $$ escapes a dollar and unknown
 // references stay as written, as Kubernetes does.
@@ -161,7 +160,7 @@ func expandRefs(s string, vals map[string]string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
-	return varRef.ReplaceAllStringFunc(s, func(m string) string {
+	return varRef().ReplaceAllStringFunc(s, func(m string) string {
 		if m == "$$" {
 			return "$"
 		}

@@ -85,12 +85,12 @@ func filesDir(root, pod string) string { return filepath.Join(root, "kube", pod)
 // emptyDirVolume names the volume behind emptyDir vol of pod.
 func emptyDirVolume(pod, vol string) string { return pod + "-" + vol }
 
-var notDNS = regexp.MustCompile(`[^a-z0-9-]+`)
-var notSubdomain = regexp.MustCompile(`[^a-z0-9.-]+`)
+var notDNS = lazyRegexp(`[^a-z0-9-]+`)
+var notSubdomain = lazyRegexp(`[^a-z0-9.-]+`)
 
 // dnsSubdomain turns s into a valid object name (DNS-1123 subdomain, at most 253 characters).
 func dnsSubdomain(s string) string {
-	s = strings.Trim(notSubdomain.ReplaceAllString(strings.ToLower(s), "-"), "-.")
+	s = strings.Trim(notSubdomain().ReplaceAllString(strings.ToLower(s), "-"), "-.")
 	if len(s) > 253 {
 		s = strings.TrimRight(s[:253], "-.")
 	}
@@ -102,7 +102,7 @@ func dnsSubdomain(s string) string {
 
 // dnsLabel turns s into a valid DNS-1123 label (lower case, digits and dashes, at most 63).
 func dnsLabel(s string) string {
-	s = notDNS.ReplaceAllString(strings.ToLower(s), "-")
+	s = notDNS().ReplaceAllString(strings.ToLower(s), "-")
 	s = strings.Trim(s, "-")
 	if len(s) > 63 {
 		s = strings.TrimRight(s[:63], "-")
