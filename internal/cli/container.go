@@ -2,7 +2,7 @@ package cli
 
 import "github.com/spf13/cobra"
 
-func init() { register(newContainerCommand) }
+func init() { register(newContainerCommand, "container") }
 
 // newContainerCommand is `pea container VERB`: the container verbs under one parent, as podman
 // has them, plus the hidden cleanup that conmon calls.

@@ -12,9 +12,9 @@ import (
 )
 
 func init() {
-	register(newCpCommand)
-	register(newAttachCommand)
-	register(newPortCommand)
+	register(newCpCommand, "cp")
+	register(newAttachCommand, "attach")
+	register(newPortCommand, "port")
 }
 
 func newCpCommand(a *app) *cobra.Command {

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newCreateCommand) }
+func init() { register(newCreateCommand, "create") }
 
 func newCreateCommand(a *app) *cobra.Command {
 	var f createFlags

@@ -9,7 +9,7 @@ import (
 	"pea/internal/errdefs"
 )
 
-func init() { register(newExecCommand) }
+func init() { register(newExecCommand, "exec") }
 
 func newExecCommand(a *app) *cobra.Command {
 	var interactive, tty, detach, privileged, latest bool

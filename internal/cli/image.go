@@ -10,7 +10,7 @@ import (
 	"pea/internal/image"
 )
 
-func init() { register(newImageCommand) }
+func init() { register(newImageCommand, "image") }
 
 // newImageCommand is `pea image VERB`: the image verbs under one parent, as podman has them.
 func newImageCommand(a *app) *cobra.Command {

@@ -12,7 +12,7 @@ import (
 	"pea/internal/image"
 )
 
-func init() { register(newImagesCommand) }
+func init() { register(newImagesCommand, "images") }
 
 type imagesOptions struct {
 	all, quiet, noTrunc, noHeading, digests bool

@@ -13,7 +13,7 @@ import (
 	"pea/internal/image"
 )
 
-func init() { register(newImportCommand) }
+func init() { register(newImportCommand, "import") }
 
 type importOptions struct {
 	changes []string

@@ -8,7 +8,7 @@ import (
 	"pea/internal/engine"
 )
 
-func init() { register(newInfoCommand) }
+func init() { register(newInfoCommand, "info") }
 
 func newInfoCommand(a *app) *cobra.Command {
 	var format string

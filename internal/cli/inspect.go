@@ -145,7 +145,7 @@ type ctrInspectHost struct {
 	} `json:"RestartPolicy"`
 }
 
-func init() { register(newInspectCommand(false)) }
+func init() { register(newInspectCommand(false), "inspect") }
 
 // newInspectCommand is `inspect` (any object; containerOnly for `container inspect`).
 func newInspectCommand(containerOnly bool) func(a *app) *cobra.Command {

@@ -12,9 +12,9 @@ import (
 
 // kube play, generate and down; "play kube" and "generate kube" are podman's older spellings.
 func init() {
-	register(newKubeCommand)
-	register(newPlayCommand)
-	register(newGenerateCommand)
+	register(newKubeCommand, "kube")
+	register(newPlayCommand, "play")
+	register(newGenerateCommand, "generate")
 }
 
 func newKubeCommand(a *app) *cobra.Command {

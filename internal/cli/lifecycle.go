@@ -75,12 +75,12 @@ func (t *timeoutFlag) ptr() *uint {
 }
 
 func init() {
-	register(newStartCommand)
-	register(newStopCommand)
-	register(newKillCommand)
-	register(newPauseCommand(true))
-	register(newPauseCommand(false))
-	register(newRestartCommand)
+	register(newStartCommand, "start")
+	register(newStopCommand, "stop")
+	register(newKillCommand, "kill")
+	register(newPauseCommand(true), "pause")
+	register(newPauseCommand(false), "unpause")
+	register(newRestartCommand, "restart")
 }
 
 func newStartCommand(a *app) *cobra.Command {

@@ -10,7 +10,7 @@ import (
 	"pea/internal/errdefs"
 )
 
-func init() { register(newLoadCommand) }
+func init() { register(newLoadCommand, "load") }
 
 type loadOptions struct {
 	input string

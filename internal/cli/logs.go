@@ -60,7 +60,7 @@ func parseTimeArg(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("invalid time %q: use RFC 3339, a Unix time or a duration: %w", s, errdefs.ErrInvalid)
 }
 
-func init() { register(newLogsCommand) }
+func init() { register(newLogsCommand, "logs") }
 
 func newLogsCommand(a *app) *cobra.Command {
 	var o logsOptions

@@ -14,9 +14,9 @@ import (
 )
 
 func init() {
-	register(newWaitCommand)
-	register(newRenameCommand)
-	register(newTopCommand)
+	register(newWaitCommand, "wait")
+	register(newRenameCommand, "rename")
+	register(newTopCommand, "top")
 }
 
 func newWaitCommand(a *app) *cobra.Command {

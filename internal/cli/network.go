@@ -15,7 +15,7 @@ func networkInspectValue(rt *engine.Runtime, name string) (any, error) {
 	return rt.NetworkInspect(name)
 }
 
-func init() { register(newNetworkCommand) }
+func init() { register(newNetworkCommand, "network") }
 
 func newNetworkCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "network", Short: "Manage networks", RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() }}

@@ -58,7 +58,7 @@ func parseShare(s string, changed bool) (map[string]bool, error) {
 	return out, nil
 }
 
-func init() { register(newPodCommand) }
+func init() { register(newPodCommand, "pod") }
 
 func newPodCreateCommand(a *app) *cobra.Command {
 	var o podCreateOptions

@@ -67,7 +67,7 @@ type psOptions struct {
 	last                                                        int
 }
 
-func init() { register(newPsCommand) }
+func init() { register(newPsCommand, "ps") }
 
 func newPsCommand(a *app) *cobra.Command {
 	var o psOptions

@@ -12,7 +12,7 @@ import (
 	"pea/internal/image"
 )
 
-func init() { register(newPullCommand) }
+func init() { register(newPullCommand, "pull") }
 
 // registryFlags are the flags pull and push share.
 type registryFlags struct {

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newPushCommand) }
+func init() { register(newPushCommand, "push") }
 
 type pushOptions struct {
 	registryFlags

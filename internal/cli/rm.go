@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(newRmCommand)
+	register(newRmCommand, "rm", "remove")
 
 }
 

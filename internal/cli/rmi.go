@@ -9,7 +9,7 @@ import (
 	"pea/internal/errdefs"
 )
 
-func init() { register(newRmiCommand) }
+func init() { register(newRmiCommand, "rmi") }
 
 type rmiOptions struct {
 	all, force, ignore, noPrune bool

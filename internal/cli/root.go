@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,6 +64,7 @@ func (a *app) close() {
 func Main(args []string) int {
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, args: append([]string{"pea"}, args...)}
 	root := newRootCommand(a)
+	addCommands(root, a, args)
 	root.SetArgs(args)
 	err := root.Execute()
 	a.close()
@@ -92,16 +95,60 @@ func newRootCommand(a *app) *cobra.Command {
 	f.StringVar(&a.opts.LogLevel, "log-level", "warn", "log messages at and above this level (debug, info, warn, error)")
 	f.StringVar(&a.opts.Runtime, "runtime", "", "path or name of the OCI runtime (default crun)")
 	f.StringVar(&a.opts.Namespace, "namespace", "", "work in this libpod namespace; objects of other namespaces are invisible")
-	for _, add := range commands {
-		root.AddCommand(add(a))
-	}
 	return root
 }
 
-// commands is filled by each verb file's init, so adding a verb touches only its own file.
-var commands []func(*app) *cobra.Command
+// addCommands adds to root the verb args name, or every verb when args names none (help,
+// completion, an unknown verb). Building only the verb at hand keeps start-up cheap: the whole
+// tree costs about 0.4 ms, which every command would pay.
+func addCommands(root *cobra.Command, a *app, args []string) {
+	if verb := firstVerb(args); verb != "" {
+		for _, c := range commands {
+			if slices.Contains(c.names, verb) {
+				root.AddCommand(c.make(a))
+				return
+			}
+		}
+	}
+	for _, c := range commands {
+		root.AddCommand(c.make(a))
+	}
+}
 
-func register(f func(*app) *cobra.Command) { commands = append(commands, f) }
+// firstVerb is the first argument that is not a global flag or a global flag's value.
+func firstVerb(args []string) string {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return ""
+		case slices.Contains(globalValueFlags, arg):
+			i++ // its value follows
+		case strings.HasPrefix(arg, "-"):
+			if !strings.Contains(arg, "=") && !strings.HasPrefix(arg, "--") {
+				return "" // a shorthand we do not know: let cobra judge the whole tree
+			}
+		default:
+			return arg
+		}
+	}
+	return ""
+}
+
+// globalValueFlags are the persistent flags that take a separate value.
+var globalValueFlags = []string{"--root", "--runroot", "--log-level", "--runtime", "--namespace"}
+
+type command struct {
+	names []string // the verb and its aliases
+	make  func(*app) *cobra.Command
+}
+
+// commands is filled by each verb file's init, so adding a verb touches only its own file.
+var commands []command
+
+func register(f func(*app) *cobra.Command, names ...string) {
+	commands = append(commands, command{names: names, make: f})
+}
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {

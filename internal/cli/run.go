@@ -20,7 +20,7 @@ type runOptions struct {
 	sigProxy bool
 }
 
-func init() { register(newRunCommand) }
+func init() { register(newRunCommand, "run") }
 
 func newRunCommand(a *app) *cobra.Command {
 	var o runOptions

@@ -10,7 +10,7 @@ import (
 	"pea/internal/errdefs"
 )
 
-func init() { register(newSaveCommand) }
+func init() { register(newSaveCommand, "save") }
 
 type saveOptions struct {
 	output, format         string

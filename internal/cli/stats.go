@@ -117,7 +117,7 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 	}
 }
 
-func init() { register(newStatsCommand) }
+func init() { register(newStatsCommand, "stats") }
 
 func newStatsCommand(a *app) *cobra.Command {
 	var o statsOptions

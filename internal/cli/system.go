@@ -10,7 +10,7 @@ import (
 	"pea/internal/engine"
 )
 
-func init() { register(newSystemCommand) }
+func init() { register(newSystemCommand, "system") }
 
 // newSystemCommand is `pea system`: prune, reset, info, df.
 func newSystemCommand(a *app) *cobra.Command {

@@ -7,8 +7,8 @@ import (
 )
 
 func init() {
-	register(newTagCommand)
-	register(newUntagCommand)
+	register(newTagCommand, "tag")
+	register(newUntagCommand, "untag")
 }
 
 // newTagCommand is `tag IMAGE NAME [NAME...]`: a short name goes under localhost/.

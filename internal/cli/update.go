@@ -9,7 +9,7 @@ import (
 	"pea/internal/model"
 )
 
-func init() { register(newUpdateCommand) }
+func init() { register(newUpdateCommand, "update") }
 
 type updateOptions struct{ publish, unpublish []string }
 

@@ -12,7 +12,7 @@ var Version = "0.1.0-dev"
 
 type versionOptions struct{ format string }
 
-func init() { register(newVersionCommand) }
+func init() { register(newVersionCommand, "version") }
 
 func newVersionCommand(a *app) *cobra.Command {
 	var o versionOptions

@@ -31,7 +31,7 @@ func volumeView(v *model.Volume) *volumeJSON {
 	return j
 }
 
-func init() { register(newVolumeCommand) }
+func init() { register(newVolumeCommand, "volume") }
 
 func newVolumeCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "volume", Short: "Manage volumes", RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() }}
