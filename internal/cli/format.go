@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -108,10 +109,14 @@ func render(w io.Writer, format string, noHeading bool, items []any, jsonValue a
 	if err != nil {
 		return fmt.Errorf("invalid --format template: %w", err)
 	}
-	out := w
+	// One write at the end instead of one per cell: a listing of hundreds of rows otherwise costs
+	// thousands of write(2) calls.
+	buf := bufio.NewWriter(w)
+	defer buf.Flush()
+	var out io.Writer = buf
 	var tw *tabwriter.Writer
 	if isTable {
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		tw = tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
 		out = tw
 		if !noHeading {
 			fmt.Fprint(tw, headerFor(format, t.headers))

@@ -62,6 +62,10 @@ func (a *app) close() {
 
 // Main runs pea with the given arguments and returns the process exit code.
 func Main(args []string) int {
+	if path := os.Getenv("PEA_CPUPROFILE"); path != "" {
+		stop := startProfile(path)
+		defer stop()
+	}
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, args: append([]string{"pea"}, args...)}
 	root := newRootCommand(a)
 	addCommands(root, a, args)
