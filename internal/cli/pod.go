@@ -172,21 +172,31 @@ func newPodRmCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var errs []error
-			for _, id := range targets {
-				p, err := rt.LookupPod(id)
+			// Pods are removed a few at a time, as podman does; results print in order.
+			removed := make([]string, len(targets))
+			failed := make([]error, len(targets))
+			parallel(len(targets), 4, func(i int) {
+				p, err := rt.LookupPod(targets[i])
 				if err != nil {
-					if ignore && errdefs.Is(err, errdefs.ErrNotFound) {
-						continue
+					if !(ignore && errdefs.Is(err, errdefs.ErrNotFound)) {
+						failed[i] = err
 					}
-					errs = append(errs, err)
-					continue
+					return
 				}
 				if err := rt.RemovePod(context.Background(), p.Config.ID, engine.PodRemoveOptions{Force: force, Timeout: t.ptr()}); err != nil {
-					errs = append(errs, err)
-					continue
+					failed[i] = err
+					return
 				}
-				fmt.Fprintln(a.stdout, p.Config.ID)
+				removed[i] = p.Config.ID
+			})
+			var errs []error
+			for i := range targets {
+				if removed[i] != "" {
+					fmt.Fprintln(a.stdout, removed[i])
+				}
+				if failed[i] != nil {
+					errs = append(errs, failed[i])
+				}
 			}
 			return joinErrors(a, errs)
 		},

@@ -91,3 +91,19 @@ func readFileTrim(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return strings.TrimSpace(string(b)), err
 }
+
+// parallel runs f(0..n-1) with at most limit calls at once.
+func parallel(n, limit int, f func(i int)) {
+	sem := make(chan struct{}, limit)
+	done := make(chan struct{})
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		go func(i int) {
+			defer func() { <-sem; done <- struct{}{} }()
+			f(i)
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		<-done
+	}
+}

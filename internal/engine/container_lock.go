@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,13 +42,29 @@ func (r *Runtime) handledMarker(id string) string {
 	return filepath.Join(r.ctrRunDir(id), "handled")
 }
 
+// markHandled records that this process will clean up after container id itself: conmon's exit
+// command, finding the marker of a live process, leaves at once.
+func (r *Runtime) markHandled(id string) {
+	os.WriteFile(r.handledMarker(id), []byte(strconv.Itoa(os.Getpid())), 0o600)
+}
+
+// handledByOther reports whether another live process said it cleans up after container id.
+func (r *Runtime) handledByOther(id string) bool {
+	b, err := os.ReadFile(r.handledMarker(id))
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return err == nil && pid != os.Getpid() && alive(pid)
+}
+
 // awaitConmon waits for the container's conmon to finish (its exit command included), so that
 // nothing of the container runs once the caller returns. Not for the exit command itself.
 func (r *Runtime) awaitConmon(c *model.Container) {
 	if r.inExitCommand || c.State.ConmonPid <= 0 || !alive(c.State.ConmonPid) {
 		return
 	}
-	os.WriteFile(r.handledMarker(c.Config.ID), nil, 0o600)
+	r.markHandled(c.Config.ID)
 	waitPidExit(c.State.ConmonPid, 5*time.Second)
 }
 
@@ -124,7 +141,7 @@ func (r *Runtime) keepExitFile(id string) {
 // exitCodeOf reads a container's recorded exit code, also after it was removed.
 func (r *Runtime) exitCodeOf(id string, timeout time.Duration) (int, bool) {
 	deadline := time.Now().Add(timeout)
-	for {
+	for delay := 250 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
 		if code, ok := oci.ReadExitCode(r.exitDir(), id); ok {
 			return code, true
 		}
@@ -134,7 +151,7 @@ func (r *Runtime) exitCodeOf(id string, timeout time.Duration) (int, bool) {
 		if time.Now().After(deadline) {
 			return 0, false
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(delay)
 	}
 }
 

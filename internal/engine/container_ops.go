@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
 	"time"
 
@@ -245,11 +244,16 @@ func (r *Runtime) RestartContainer(ctx context.Context, nameOrID string, timeout
 // CleanupContainer is conmon's exit command: it releases what an exited container held, removes
 // it when it was started with --rm, and applies its pod's exit policy.
 func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
+	r.inExitCommand = true
+	// The attached `run` or the stop/rm in progress cleans up itself: nothing to do, and conmon
+	// (which waits for this command) can exit at once.
+	if r.handledByOther(id) {
+		return nil
+	}
 	st, err := r.state()
 	if err != nil {
 		return err
 	}
-	r.inExitCommand = true
 	// Wait for the lock, unless its holder said it cleans up after the container itself.
 	var l *lock.Lock
 	for {
@@ -264,7 +268,7 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		if !errors.Is(err, lock.ErrBusy) {
 			return err
 		}
-		if _, err := os.Stat(r.handledMarker(id)); err == nil {
+		if r.handledByOther(id) {
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)

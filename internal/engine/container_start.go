@@ -158,6 +158,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	}
 	var attached *attachConn
 	if attach != nil {
+		r.markHandled(cfg.ID) // the attached caller records the exit itself
 		if attached, err = dialAttach(bundle); err != nil {
 			return err
 		}

@@ -71,11 +71,10 @@ func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, er
 	if err != nil {
 		return pod, err
 	}
+	// Members start in parallel: each waits mostly on conmon and the runtime.
 	errs := CtrErrors{}
-	for _, m := range members {
-		if m.Config.IsInfra {
-			continue
-		}
+	var mu sync.Mutex
+	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(m *model.Container) {
 		if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
 			if err := r.syncLocked(c); err != nil {
 				return err
@@ -85,9 +84,11 @@ func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, er
 			}
 			return r.startLocked(ctx, c, nil)
 		}); err != nil {
+			mu.Lock()
 			errs[m.Config.ID] = err
+			mu.Unlock()
 		}
-	}
+	})
 	return pod, errs.orNil()
 }
 
