@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -161,10 +160,10 @@ func sameFile(f *os.File, path string) bool {
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
+// writeHolder records the holder's PID, padded to a fixed width so that no truncate (a
+// metadata change, costly on a journaled filesystem) is needed.
 func writeHolder(f *os.File) {
-	pid := strconv.Itoa(os.Getpid())
-	f.Truncate(0)
-	f.WriteAt([]byte(pid), 0)
+	f.WriteAt([]byte(fmt.Sprintf("%-10d\n", os.Getpid())), 0)
 }
 
 func readHolder(f *os.File) string {
