@@ -76,6 +76,14 @@ func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) 
 	} else if len(atts) > 0 {
 		return nil, fmt.Errorf("container %s is already attached to network %s: %w", o.ContainerID, atts[0].Network, errdefs.ErrExists)
 	}
+	// Outbound NAT is made with each network; a host firewall reload may have flushed it.
+	for _, n := range nets {
+		if needsMasq(n) && !masqPresent(n) {
+			if err := m.withLock(func() error { return ensureMasq(n) }); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var out []Status
 	var done []*libcni.RuntimeConf
 	undo := func() {

@@ -93,7 +93,7 @@ func conflistBytes(n *Network) ([]byte, error) {
 	case "bridge":
 		main.Bridge = n.NetworkInterface
 		main.IsGateway = !n.Internal
-		main.IPMasq = !n.Internal
+		main.IPMasq = false // pea does outbound NAT per network (masq_net.go)
 		main.HairpinMode = true
 	default:
 		main.Master = n.NetworkInterface
@@ -212,6 +212,9 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any) (*libcni.N
 		}
 		if pm["type"] == "tuning" {
 			pm["dataDir"] = m.tuningDir()
+		}
+		if pm["type"] == "bridge" {
+			pm["ipMasq"] = false // pea does outbound NAT per network, also for older conflists
 		}
 		if prevResult != nil {
 			pm["prevResult"] = prevResult

@@ -1,0 +1,77 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOutboundNATPerNetwork: a container's connection to an address outside its network leaves
+// the host with the host's address (pea's per-network masquerade), and the rules go with the
+// network. The "outside" is a namespace made here, joined to the host by a veth pair.
+func TestOutboundNATPerNetwork(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	m := newTestManager(t)
+	t.Cleanup(func() { // runs after the network's own clean-up has removed it
+		rules, _ := exec.Command("iptables-save", "-t", "nat").Output()
+		if strings.Contains(string(rules), masqChain(testSubnet(5))) {
+			t.Error("NAT chain left after the network was removed")
+		}
+	})
+	n := createTestNet(t, m, CreateOptions{Name: unique("nat"), Subnet: testSubnet(5), NetworkInterface: unique("b5")})
+	if !masqPresent(n) {
+		t.Fatal("Create made no NAT rules")
+	}
+	outside := newTestNS(t, m, "outside")
+	hostEnd, nsEnd := unique("vo"), unique("vi")
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	third := 200 + (5+len(hostEnd))%50
+	hostIP, outIP := fmt.Sprintf("198.51.%d.1", third), fmt.Sprintf("198.51.%d.2", third)
+	run("ip", "link", "add", hostEnd, "type", "veth", "peer", "name", nsEnd)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", hostEnd).Run() })
+	run("ip", "link", "set", nsEnd, "netns", outside)
+	run("ip", "addr", "add", hostIP+"/24", "dev", hostEnd)
+	run("ip", "link", "set", hostEnd, "up")
+	run("nsenter", "--net="+outside, "ip", "addr", "add", outIP+"/24", "dev", nsEnd)
+	run("nsenter", "--net="+outside, "ip", "link", "set", nsEnd, "up")
+	l := listenIn(t, outside, outIP+":9999")
+
+	ctr := newTestNS(t, m, "ctr")
+	o := AttachOptions{ContainerID: unique("natc"), NetNSPath: ctr, Networks: []string{n.Name}}
+	st, err := m.Setup(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Teardown(ctx, o)
+	got := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- c.RemoteAddr().(*net.TCPAddr).IP.String()
+		c.Close()
+	}()
+	if out, err := inNS(t, ctr, "/bin/busybox", "sh", "-c", "echo hi | nc "+outIP+" 9999"); err != nil {
+		t.Fatalf("connect out: %v %s", err, out)
+	}
+	select {
+	case src := <-got:
+		if src != hostIP {
+			t.Fatalf("the outside saw %s, want the host's %s (container %s)", src, hostIP, st[0].IP)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection arrived")
+	}
+}
