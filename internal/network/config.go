@@ -131,9 +131,8 @@ func conflistBytes(n *Network) ([]byte, error) {
 		plugins = append(plugins, simplePlugin{Type: "tuning", Capabilities: map[string]bool{"mac": true}})
 	}
 	if n.Driver == "bridge" && !n.Internal {
-		plugins = append(plugins,
-			simplePlugin{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}},
-			simplePlugin{Type: "firewall", Backend: "iptables"})
+		// No firewall plugin: pea keeps the forwarding rules per network (masq_net.go).
+		plugins = append(plugins, simplePlugin{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}})
 	}
 	return json.MarshalIndent(confList{CNIVersion: cniVersion, Name: n.Name, Plugins: plugins}, "", "  ")
 }
@@ -202,6 +201,16 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any) (*libcni.N
 		return nil, fmt.Errorf("%s: %w", m.confPath(name), err)
 	}
 	plugins, _ := list["plugins"].([]any)
+	// Older conflists list the firewall plugin: pea's per-network rules replace it.
+	kept := plugins[:0]
+	for _, p := range plugins {
+		if pm, ok := p.(map[string]any); ok && pm["type"] == "firewall" {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	plugins = kept
+	list["plugins"] = plugins
 	for _, p := range plugins {
 		pm, ok := p.(map[string]any)
 		if !ok {

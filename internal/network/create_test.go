@@ -160,7 +160,7 @@ func TestCreateGetListRemove(t *testing.T) {
 		for _, p := range cl.Plugins {
 			types = append(types, p.Network.Type)
 		}
-		if cl.Name != n.Name || strings.Join(types, ",") != "bridge,tuning,portmap,firewall" {
+		if cl.Name != n.Name || strings.Join(types, ",") != "bridge,tuning,portmap" {
 			t.Errorf("%s: libcni sees %q with plugins %v", n.Name, cl.Name, types)
 		}
 	}

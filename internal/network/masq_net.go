@@ -9,20 +9,30 @@ import (
 	"strings"
 )
 
-// Outbound NAT is pea's, one chain per network rather than one per container: the bridge
-// plugin's ipMasq makes a chain and three rules for every container and removes them again, ten
-// iptables processes (5–10 ms each with iptables-nft) per start and stop. pea runs the bridge
-// plugin with ipMasq off and keeps, per subnet of a bridge network that is not internal:
+// Outbound NAT and forwarding are pea's, one chain each per network rather than rules per
+// container: the bridge plugin's ipMasq makes a chain and three rules for every container, the
+// firewall plugin six more checks and two rules, and both undo them again: about 25 iptables
+// processes (5–10 ms each with iptables-nft) per container start and stop. pea runs the bridge
+// plugin with ipMasq off, no firewall plugin, and keeps per subnet of a bridge network that is
+// not internal:
 //
 //	nat POSTROUTING -s <subnet> -m comment --comment "pea network <name>" -j PEA-MASQ-<hash>
 //	nat PEA-MASQ-<hash>:  -d <subnet> -j RETURN;  -d 224.0.0.0/4 -j RETURN (IPv4);  -j MASQUERADE
+//	filter FORWARD (first) -m comment --comment "pea network <name>" -j PEA-FWD-<hash>
+//	filter PEA-FWD-<hash>:  -d <subnet> -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT;
+//	                        -s <subnet> -j ACCEPT
 //
-// made with the network and removed with it. RETURN, not ACCEPT, so that rules after it in
-// POSTROUTING (portmap's hairpin masquerade) still apply.
+// made with the network and removed with it. RETURN, not ACCEPT, in the NAT chain, so that rules
+// after it in POSTROUTING (portmap's hairpin masquerade) still apply. The forward chain is
+// jumped to first, so a host whose FORWARD policy is DROP (Docker sets that) still forwards.
 
-func masqChain(subnet string) string {
+func masqChain(subnet string) string { return "PEA-MASQ-" + subnetHash(subnet) }
+
+func fwdChain(subnet string) string { return "PEA-FWD-" + subnetHash(subnet) }
+
+func subnetHash(subnet string) string {
 	sum := sha256.Sum256([]byte(subnet))
-	return "PEA-MASQ-" + hex.EncodeToString(sum[:])[:12]
+	return hex.EncodeToString(sum[:])[:12]
 }
 
 func masqComment(network string) string { return "pea network " + network }
@@ -48,11 +58,20 @@ func jumpArgs(op string, n *Network, subnet string) []string {
 	return []string{"-w", "-t", "nat", op, "POSTROUTING", "-s", subnet, "-m", "comment", "--comment", masqComment(n.Name), "-j", masqChain(subnet)}
 }
 
-// masqPresent reports whether every subnet of n has its jump (one iptables call per subnet).
+func fwdJumpArgs(op string, n *Network, subnet string) []string {
+	args := []string{"-w", "-t", "filter", op, "FORWARD"}
+	if op == "-I" {
+		args = append(args, "1")
+	}
+	return append(args, "-m", "comment", "--comment", masqComment(n.Name), "-j", fwdChain(subnet))
+}
+
+// masqPresent reports whether every subnet of n has its forward jump, which is made last (one
+// iptables call per subnet).
 func masqPresent(n *Network) bool {
 	for _, s := range n.Subnets {
 		bin, _ := iptablesFor(s.Subnet)
-		if bin == "" || exec.Command(bin, jumpArgs("-C", n, s.Subnet)...).Run() != nil {
+		if bin == "" || exec.Command(bin, fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
 			return false
 		}
 	}
@@ -93,6 +112,30 @@ func ensureMasq(n *Network) error {
 				return err
 			}
 		}
+		// Forwarding, in the filter table.
+		fwd := fwdChain(s.Subnet)
+		runF := func(args ...string) error {
+			out, err := exec.Command(bin, append([]string{"-w", "-t", "filter"}, args...)...).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("network %s: %s %s: %s", n.Name, bin, strings.Join(args, " "), strings.TrimSpace(string(out)))
+			}
+			return nil
+		}
+		runF("-N", fwd) // may exist already
+		for _, st := range [][]string{
+			{"-F", fwd},
+			{"-A", fwd, "-d", s.Subnet, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"},
+			{"-A", fwd, "-s", s.Subnet, "-j", "ACCEPT"},
+		} {
+			if err := runF(st...); err != nil {
+				return err
+			}
+		}
+		if exec.Command(bin, fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
+			if err := runF(fwdJumpArgs("-I", n, s.Subnet)[3:]...); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -107,6 +150,10 @@ func removeMasq(n *Network) {
 		if bin == "" {
 			continue
 		}
+		for exec.Command(bin, fwdJumpArgs("-D", n, s.Subnet)...).Run() == nil {
+		}
+		exec.Command(bin, "-w", "-t", "filter", "-F", fwdChain(s.Subnet)).Run()
+		exec.Command(bin, "-w", "-t", "filter", "-X", fwdChain(s.Subnet)).Run()
 		for exec.Command(bin, jumpArgs("-D", n, s.Subnet)...).Run() == nil {
 		}
 		chain := masqChain(s.Subnet)

@@ -22,10 +22,25 @@ func TestOutboundNATPerNetwork(t *testing.T) {
 		if strings.Contains(string(rules), masqChain(testSubnet(5))) {
 			t.Error("NAT chain left after the network was removed")
 		}
+		filter, _ := exec.Command("iptables-save", "-t", "filter").Output()
+		if strings.Contains(string(filter), fwdChain(testSubnet(5))) {
+			t.Error("forward chain left after the network was removed")
+		}
 	})
 	n := createTestNet(t, m, CreateOptions{Name: unique("nat"), Subnet: testSubnet(5), NetworkInterface: unique("b5")})
 	if !masqPresent(n) {
 		t.Fatal("Create made no NAT rules")
+	}
+	// The forward jump comes first, before any DROP a host firewall may have.
+	out, _ := exec.Command("iptables", "-w", "-S", "FORWARD").Output()
+	var rules []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "-A FORWARD") {
+			rules = append(rules, l)
+		}
+	}
+	if len(rules) == 0 || !strings.Contains(rules[0], fwdChain(n.Subnets[0].Subnet)) {
+		t.Fatalf("pea's forward jump is not first: %v", rules)
 	}
 	outside := newTestNS(t, m, "outside")
 	hostEnd, nsEnd := unique("vo"), unique("vi")
