@@ -78,8 +78,8 @@ func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) 
 	}
 	// Outbound NAT is made with each network; a host firewall reload may have flushed it.
 	for _, n := range nets {
-		if needsMasq(n) && !masqPresent(n) {
-			if err := m.withLock(func() error { return ensureMasq(n) }); err != nil {
+		if needsMasq(n) && !m.masqPresent(n) {
+			if err := m.withLock(func() error { return m.ensureMasq(n) }); err != nil {
 				return nil, err
 			}
 		}

@@ -109,9 +109,9 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	}
 	// Leases of an earlier network of the same name are stale.
 	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
-	if err := ensureMasq(n); err != nil {
+	if err := m.ensureMasq(n); err != nil {
 		os.Remove(m.confPath(n.Name))
-		removeMasq(n)
+		m.removeMasq(n)
 		return nil, err
 	}
 	return n, nil
@@ -286,7 +286,7 @@ func (m *Manager) Remove(name string) error {
 		return fmt.Errorf("network %s: %w", n.Name, err)
 	}
 	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
-	removeMasq(n)
+	m.removeMasq(n)
 	if n.Driver == "bridge" && n.NetworkInterface != "" {
 		if err := deleteLink(n.NetworkInterface); err != nil {
 			return fmt.Errorf("network %s: delete bridge %s: %w", n.Name, n.NetworkInterface, err)

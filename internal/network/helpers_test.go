@@ -27,10 +27,19 @@ func requireRoot(t *testing.T) {
 	}
 }
 
+// newTestManager makes a manager in a temporary directory; every network still in it at the
+// end of the test is removed, with its bridge and its NAT and forwarding rules.
 func newTestManager(t *testing.T) *Manager {
 	t.Helper()
 	dir := t.TempDir()
-	return NewManager(dir+"/networks", dir+"/run", nil)
+	m := NewManager(dir+"/networks", dir+"/run", nil)
+	t.Cleanup(func() {
+		list, _ := m.List()
+		for _, n := range list {
+			m.Remove(n.Name)
+		}
+	})
+	return m
 }
 
 // unique returns a short name unique to this test process, usable as a link name.

@@ -26,12 +26,19 @@ import (
 // after it in POSTROUTING (portmap's hairpin masquerade) still apply. The forward chain is
 // jumped to first, so a host whose FORWARD policy is DROP (Docker sets that) still forwards.
 
-func masqChain(subnet string) string { return "PEA-MASQ-" + subnetHash(subnet) }
+// The chains are named by a hash of the store's config directory, the network and the subnet:
+// two stores (throw-away test stores among them) never share or remove each other's chains,
+// even when their networks happen to have the same name or subnet.
+func (m *Manager) masqChain(n *Network, subnet string) string {
+	return "PEA-MASQ-" + m.chainHash(n, subnet)
+}
 
-func fwdChain(subnet string) string { return "PEA-FWD-" + subnetHash(subnet) }
+func (m *Manager) fwdChain(n *Network, subnet string) string {
+	return "PEA-FWD-" + m.chainHash(n, subnet)
+}
 
-func subnetHash(subnet string) string {
-	sum := sha256.Sum256([]byte(subnet))
+func (m *Manager) chainHash(n *Network, subnet string) string {
+	sum := sha256.Sum256([]byte(m.configDir + "\x00" + n.Name + "\x00" + subnet))
 	return hex.EncodeToString(sum[:])[:12]
 }
 
@@ -54,24 +61,24 @@ func iptablesFor(subnet string) (string, bool) {
 	return path, v6
 }
 
-func jumpArgs(op string, n *Network, subnet string) []string {
-	return []string{"-w", "-t", "nat", op, "POSTROUTING", "-s", subnet, "-m", "comment", "--comment", masqComment(n.Name), "-j", masqChain(subnet)}
+func (m *Manager) jumpArgs(op string, n *Network, subnet string) []string {
+	return []string{"-w", "-t", "nat", op, "POSTROUTING", "-s", subnet, "-m", "comment", "--comment", masqComment(n.Name), "-j", m.masqChain(n, subnet)}
 }
 
-func fwdJumpArgs(op string, n *Network, subnet string) []string {
+func (m *Manager) fwdJumpArgs(op string, n *Network, subnet string) []string {
 	args := []string{"-w", "-t", "filter", op, "FORWARD"}
 	if op == "-I" {
 		args = append(args, "1")
 	}
-	return append(args, "-m", "comment", "--comment", masqComment(n.Name), "-j", fwdChain(subnet))
+	return append(args, "-m", "comment", "--comment", masqComment(n.Name), "-j", m.fwdChain(n, subnet))
 }
 
 // masqPresent reports whether every subnet of n has its forward jump, which is made last (one
 // iptables call per subnet).
-func masqPresent(n *Network) bool {
+func (m *Manager) masqPresent(n *Network) bool {
 	for _, s := range n.Subnets {
 		bin, _ := iptablesFor(s.Subnet)
-		if bin == "" || exec.Command(bin, fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
+		if bin == "" || exec.Command(bin, m.fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
 			return false
 		}
 	}
@@ -79,8 +86,8 @@ func masqPresent(n *Network) bool {
 }
 
 // ensureMasq makes n's NAT rules when they are missing; the caller holds the network lock.
-func ensureMasq(n *Network) error {
-	if !needsMasq(n) || masqPresent(n) {
+func (m *Manager) ensureMasq(n *Network) error {
+	if !needsMasq(n) || m.masqPresent(n) {
 		return nil
 	}
 	for _, s := range n.Subnets {
@@ -88,7 +95,7 @@ func ensureMasq(n *Network) error {
 		if bin == "" {
 			return fmt.Errorf("network %s: iptables not found: outbound NAT cannot be set up", n.Name)
 		}
-		chain := masqChain(s.Subnet)
+		chain := m.masqChain(n, s.Subnet)
 		run := func(args ...string) error {
 			out, err := exec.Command(bin, append([]string{"-w", "-t", "nat"}, args...)...).CombinedOutput()
 			if err != nil {
@@ -107,13 +114,13 @@ func ensureMasq(n *Network) error {
 				return err
 			}
 		}
-		if exec.Command(bin, jumpArgs("-C", n, s.Subnet)...).Run() != nil {
-			if err := run(jumpArgs("-A", n, s.Subnet)[3:]...); err != nil {
+		if exec.Command(bin, m.jumpArgs("-C", n, s.Subnet)...).Run() != nil {
+			if err := run(m.jumpArgs("-A", n, s.Subnet)[3:]...); err != nil {
 				return err
 			}
 		}
 		// Forwarding, in the filter table.
-		fwd := fwdChain(s.Subnet)
+		fwd := m.fwdChain(n, s.Subnet)
 		runF := func(args ...string) error {
 			out, err := exec.Command(bin, append([]string{"-w", "-t", "filter"}, args...)...).CombinedOutput()
 			if err != nil {
@@ -131,8 +138,8 @@ func ensureMasq(n *Network) error {
 				return err
 			}
 		}
-		if exec.Command(bin, fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
-			if err := runF(fwdJumpArgs("-I", n, s.Subnet)[3:]...); err != nil {
+		if exec.Command(bin, m.fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
+			if err := runF(m.fwdJumpArgs("-I", n, s.Subnet)[3:]...); err != nil {
 				return err
 			}
 		}
@@ -141,7 +148,7 @@ func ensureMasq(n *Network) error {
 }
 
 // removeMasq deletes n's NAT rules; missing ones are fine.
-func removeMasq(n *Network) {
+func (m *Manager) removeMasq(n *Network) {
 	if !needsMasq(n) {
 		return
 	}
@@ -150,13 +157,13 @@ func removeMasq(n *Network) {
 		if bin == "" {
 			continue
 		}
-		for exec.Command(bin, fwdJumpArgs("-D", n, s.Subnet)...).Run() == nil {
+		for exec.Command(bin, m.fwdJumpArgs("-D", n, s.Subnet)...).Run() == nil {
 		}
-		exec.Command(bin, "-w", "-t", "filter", "-F", fwdChain(s.Subnet)).Run()
-		exec.Command(bin, "-w", "-t", "filter", "-X", fwdChain(s.Subnet)).Run()
-		for exec.Command(bin, jumpArgs("-D", n, s.Subnet)...).Run() == nil {
+		exec.Command(bin, "-w", "-t", "filter", "-F", m.fwdChain(n, s.Subnet)).Run()
+		exec.Command(bin, "-w", "-t", "filter", "-X", m.fwdChain(n, s.Subnet)).Run()
+		for exec.Command(bin, m.jumpArgs("-D", n, s.Subnet)...).Run() == nil {
 		}
-		chain := masqChain(s.Subnet)
+		chain := m.masqChain(n, s.Subnet)
 		exec.Command(bin, "-w", "-t", "nat", "-F", chain).Run()
 		exec.Command(bin, "-w", "-t", "nat", "-X", chain).Run()
 	}

@@ -17,18 +17,18 @@ func TestOutboundNATPerNetwork(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	m := newTestManager(t)
+	name := unique("nat")
+	probe := &Network{Name: name}
 	t.Cleanup(func() { // runs after the network's own clean-up has removed it
-		rules, _ := exec.Command("iptables-save", "-t", "nat").Output()
-		if strings.Contains(string(rules), masqChain(testSubnet(5))) {
-			t.Error("NAT chain left after the network was removed")
-		}
-		filter, _ := exec.Command("iptables-save", "-t", "filter").Output()
-		if strings.Contains(string(filter), fwdChain(testSubnet(5))) {
-			t.Error("forward chain left after the network was removed")
+		rules, _ := exec.Command("iptables-save").Output()
+		for _, chain := range []string{m.masqChain(probe, testSubnet(5)), m.fwdChain(probe, testSubnet(5))} {
+			if strings.Contains(string(rules), chain) {
+				t.Errorf("chain %s left after the network was removed", chain)
+			}
 		}
 	})
-	n := createTestNet(t, m, CreateOptions{Name: unique("nat"), Subnet: testSubnet(5), NetworkInterface: unique("b5")})
-	if !masqPresent(n) {
+	n := createTestNet(t, m, CreateOptions{Name: name, Subnet: testSubnet(5), NetworkInterface: unique("b5")})
+	if !m.masqPresent(n) {
 		t.Fatal("Create made no NAT rules")
 	}
 	// The forward jump comes first, before any DROP a host firewall may have.
@@ -39,7 +39,7 @@ func TestOutboundNATPerNetwork(t *testing.T) {
 			rules = append(rules, l)
 		}
 	}
-	if len(rules) == 0 || !strings.Contains(rules[0], fwdChain(n.Subnets[0].Subnet)) {
+	if len(rules) == 0 || !strings.Contains(rules[0], m.fwdChain(n, n.Subnets[0].Subnet)) {
 		t.Fatalf("pea's forward jump is not first: %v", rules)
 	}
 	outside := newTestNS(t, m, "outside")
@@ -88,5 +88,27 @@ func TestOutboundNATPerNetwork(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no connection arrived")
+	}
+}
+
+// TestStoresKeepTheirOwnChains: two stores with a network of the same name and subnet each get
+// their own chains, and removing one leaves the other's.
+func TestStoresKeepTheirOwnChains(t *testing.T) {
+	requireRoot(t)
+	a, b := newTestManager(t), newTestManager(t)
+	name := unique("twin")
+	na := createTestNet(t, a, CreateOptions{Name: name, Subnet: testSubnet(6), NetworkInterface: unique("ta")})
+	nb, err := b.Create(CreateOptions{Name: name, Subnet: testSubnet(6), NetworkInterface: unique("tb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.masqChain(na, testSubnet(6)) == b.masqChain(nb, testSubnet(6)) {
+		t.Fatal("two stores share a chain")
+	}
+	if err := b.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	if !a.masqPresent(na) {
+		t.Fatal("removing one store's network took the other's rules")
 	}
 }
