@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -62,6 +63,13 @@ func (a *app) close() {
 
 // Main runs pea with the given arguments and returns the process exit code.
 func Main(args []string) int {
+	// Most pea commands live for milliseconds and allocate a few megabytes: collecting garbage
+	// costs them more than the memory. The collector only starts near the limit, and verbs that
+	// may run for long get the usual collector back before they run.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(256 << 20)
+	}
 	if path := os.Getenv("PEA_CPUPROFILE"); path != "" {
 		stop := startProfile(path)
 		defer stop()
@@ -86,6 +94,9 @@ func newRootCommand(a *app) *cobra.Command {
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if longRunning[cmd.Name()] {
+				debug.SetGCPercent(100)
+			}
 			return setupLogging(a.stderr, a.opts.LogLevel)
 		},
 	}
@@ -138,6 +149,11 @@ func firstVerb(args []string) string {
 	}
 	return ""
 }
+
+// longRunning are the verbs that may run for minutes or more (following, attached, streaming,
+// serving conmon's exit), which keep Go's usual garbage collector.
+var longRunning = map[string]bool{"logs": true, "attach": true, "run": true, "start": true, "exec": true,
+	"wait": true, "stats": true, "play": true, "kube": true, "restart": true, "stop": true}
 
 // globalValueFlags are the persistent flags that take a separate value.
 var globalValueFlags = []string{"--root", "--runroot", "--log-level", "--runtime", "--namespace"}
