@@ -376,3 +376,38 @@ spec:
 	e.Pea("kube", "down", y)
 	e.kubeNothingLeft()
 }
+
+func TestPodRmRemovesWhatKubePlayMadeForIt(t *testing.T) {
+	// Regression: pod rm of a played pod left its ConfigMap files and emptyDir volumes until
+	// the next kube down.
+	e := newEnv(t).withBusybox()
+	y := e.kubeFile("pod.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {app.conf: "x=1\n"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: owned}
+spec:
+  containers:
+  - name: app
+    image: localhost/bb:latest
+    command: [sleep, "300"]
+    volumeMounts: [{name: conf, mountPath: /etc/app}, {name: scratch, mountPath: /scratch}]
+  volumes:
+  - {name: conf, configMap: {name: cfg}}
+  - {name: scratch, emptyDir: {}}
+`)
+	e.Pea("kube", "play", y)
+	if out := e.Pea("volume", "ls", "-q"); out == "" {
+		t.Fatal("no emptyDir volume was made")
+	}
+	e.Pea("pod", "rm", "-f", "-t", "0", "owned")
+	if out := e.Pea("volume", "ls", "-q"); out != "" {
+		t.Fatalf("emptyDir volume left after pod rm: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(e.Root, "kube", "owned")); !os.IsNotExist(err) {
+		t.Fatalf("the pod's files are left after pod rm: %v", err)
+	}
+}

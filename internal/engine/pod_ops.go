@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"syscall"
@@ -311,5 +312,21 @@ func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOpt
 		return err
 	}
 	l.Remove(r.locks)
+	r.removePodBelongings(pod.Config.Name)
 	return nil
+}
+
+// removePodBelongings removes the scratch volumes and the files a removed pod owned (kube play
+// makes them); best effort: the pod itself is already gone.
+func (r *Runtime) removePodBelongings(name string) {
+	os.RemoveAll(model.PodFilesDir(r.opts.Root, name))
+	vols, err := r.ListVolumes()
+	if err != nil {
+		return
+	}
+	for _, v := range vols {
+		if v.Labels[model.LabelOwnerPod] == name && v.Labels[model.LabelEmptyDir] != "" {
+			r.RemoveVolume(v.Name, false)
+		}
+	}
 }

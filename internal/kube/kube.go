@@ -34,16 +34,16 @@ package kube
 
 import (
 	"fmt"
-	"path/filepath"
+	"pea/internal/model"
 	"regexp"
 	"strings"
 )
 
 // Labels pea puts on the volumes kube play makes.
 const (
-	LabelEmptyDir = "io.pea.kube.emptydir" // the emptyDir's name in the pod spec
-	LabelPod      = "io.pea.kube.pod"      // the pod whose emptyDir it is
-	LabelClaim    = "io.pea.kube.pvc"      // a volume made for a PersistentVolumeClaim
+	LabelEmptyDir = model.LabelEmptyDir // the emptyDir's name in the pod spec
+	LabelPod      = model.LabelOwnerPod // the pod whose emptyDir it is
+	LabelClaim    = "io.pea.kube.pvc"   // a volume made for a PersistentVolumeClaim
 )
 
 // Header opens every generated file, as podman's does.
@@ -80,7 +80,7 @@ func replicaPattern(kind, name string) *regexp.Regexp {
 func ContainerName(pod, ctr string) string { return pod + "-" + ctr }
 
 // filesDir is where the configMap and secret volumes of a pod are written.
-func filesDir(root, pod string) string { return filepath.Join(root, "kube", pod) }
+func filesDir(root, pod string) string { return model.PodFilesDir(root, pod) }
 
 // emptyDirVolume names the volume behind emptyDir vol of pod.
 func emptyDirVolume(pod, vol string) string { return pod + "-" + vol }

@@ -162,3 +162,13 @@ type Volume struct {
 	Options    map[string]string `json:"options,omitempty"`
 	Created    time.Time         `json:"created"`
 }
+
+// What a pod owns besides its containers, removed with it: volumes labelled with the pod's
+// name and marked as its emptyDir, and the directory of files kube play wrote for it.
+const (
+	LabelOwnerPod = "io.pea.kube.pod"      // the pod whose volume it is
+	LabelEmptyDir = "io.pea.kube.emptydir" // the volume is the pod's scratch space (an emptyDir)
+)
+
+// PodFilesDir is where files of a pod's ConfigMap and Secret volumes live under the root.
+func PodFilesDir(root, pod string) string { return root + "/kube/" + pod }
