@@ -445,3 +445,24 @@ func TestCachedSeccompFilterStillBlocks(t *testing.T) {
 		t.Fatalf("want two cached filters, got %v", cached)
 	}
 }
+
+func TestRefreshWhenRunrootSurvivesReboot(t *testing.T) {
+	// A runroot that is not a tmpfs survives a reboot: the boot ID in the marker tells.
+	e := newEnv(t).withBusybox()
+	id := e.Pea("run", "-d", "--network", "none", "localhost/bb", "sleep", "300")
+	conmon := e.Pea("inspect", "--format", "{{.State.ConmonPid}}", id)
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", id)
+	exec.Command("kill", "-9", conmon, pid).Run()
+	time.Sleep(200 * time.Millisecond)
+	if err := os.WriteFile(filepath.Join(e.RunRoot, "alive"), []byte("a-previous-boot"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("ps", "-a") // any command refreshes
+	// The refresh is recorded in the database, not only shown by readers.
+	out, err := exec.Command("sqlite3", filepath.Join(e.Root, "pea.db"),
+		"SELECT json_extract(state, '$.status') || ' ' || ifnull(json_extract(state, '$.pid'), 0) FROM containers WHERE id = '"+id+"'").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "exited 0" {
+		t.Fatalf("after a reboot with the runroot kept: %q %v", out, err)
+	}
+	e.Pea("start", id)
+}

@@ -3,16 +3,19 @@ package engine
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"pea/internal/model"
 )
 
-// refreshIfRebooted resets runtime state after a reboot. The runroot is a tmpfs, so an absent
-// marker file means every process pea started is gone: containers are marked exited and their
-// runtime fields cleared, and mounts left over are released.
+// refreshIfRebooted resets runtime state after a reboot: every process pea started is gone, so
+// containers are marked exited, their runtime fields cleared, and mounts left over released.
+// The marker holds the kernel's boot ID: a runroot that is not a tmpfs (it survives the reboot)
+// or one that was wiped both lead to a refresh.
 func (r *Runtime) refreshIfRebooted() error {
 	marker := filepath.Join(r.opts.RunRoot, "alive")
-	if _, err := os.Stat(marker); err == nil {
+	boot := bootID()
+	if b, err := os.ReadFile(marker); err == nil && string(b) == boot {
 		return nil
 	}
 	l, err := r.locks.Lock("refresh")
@@ -20,7 +23,7 @@ func (r *Runtime) refreshIfRebooted() error {
 		return err
 	}
 	defer l.Unlock()
-	if _, err := os.Stat(marker); err == nil {
+	if b, err := os.ReadFile(marker); err == nil && string(b) == boot {
 		return nil // another process refreshed meanwhile
 	}
 	all, err := r.store.ListContainers("", "")
@@ -45,5 +48,14 @@ func (r *Runtime) refreshIfRebooted() error {
 			return err
 		}
 	}
-	return os.WriteFile(marker, nil, 0o600)
+	return os.WriteFile(marker, []byte(boot), 0o600)
+}
+
+// bootID identifies the current boot of the kernel.
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
 }
