@@ -149,3 +149,39 @@ func renderEach(w io.Writer, format string, values []any) error {
 	}
 	return nil
 }
+
+// inspectEach looks up every name, prints what was found (JSON array or the template per
+// value; an empty JSON array when nothing was), and reports the failures as podman does.
+func inspectEach(a *app, names []string, format string, lookup func(name string) (any, error)) error {
+	var values []any
+	var errs []error
+	for _, name := range names {
+		v, err := lookup(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		values = append(values, v)
+	}
+	if len(values) > 0 {
+		if err := renderEach(a.stdout, format, values); err != nil {
+			return err
+		}
+	} else if format == "" || format == "json" {
+		fmt.Fprintln(a.stdout, "[]")
+	}
+	return joinErrors(a, errs)
+}
+
+// removeEach removes every name, printing each one removed, and reports the failures.
+func removeEach(a *app, names []string, remove func(name string) error) error {
+	var errs []error
+	for _, name := range names {
+		if err := remove(name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(a.stdout, name)
+	}
+	return joinErrors(a, errs)
+}

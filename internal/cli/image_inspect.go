@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -72,24 +71,7 @@ func newImageInspectCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var values []any
-			var errs []error
-			for _, name := range args {
-				v, err := imageInspectValue(rt, name)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				values = append(values, v)
-			}
-			if len(values) > 0 {
-				if err := renderEach(a.stdout, format, values); err != nil {
-					return err
-				}
-			} else if format == "" || format == "json" {
-				fmt.Fprintln(a.stdout, "[]")
-			}
-			return joinErrors(a, errs)
+			return inspectEach(a, args, format, func(name string) (any, error) { return imageInspectValue(rt, name) })
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")

@@ -173,24 +173,7 @@ func newInspectCommand(containerOnly bool) func(a *app) *cobra.Command {
 				if len(args) == 0 {
 					return usageError{fmt.Errorf("inspect needs at least one name or ID")}
 				}
-				var values []any
-				var errs []error
-				for _, name := range args {
-					v, err := inspectOne(rt, name, typ)
-					if err != nil {
-						errs = append(errs, err)
-						continue
-					}
-					values = append(values, v)
-				}
-				if len(values) > 0 {
-					if err := renderEach(a.stdout, format, values); err != nil {
-						return err
-					}
-				} else if format == "" || format == "json" {
-					fmt.Fprintln(a.stdout, "[]")
-				}
-				return joinErrors(a, errs)
+				return inspectEach(a, args, format, func(name string) (any, error) { return inspectOne(rt, name, typ) })
 			},
 		}
 		cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")

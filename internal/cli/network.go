@@ -106,22 +106,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var vals []any
-			var errs []error
-			for _, n := range args {
-				v, err := rt.NetworkInspect(n)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				vals = append(vals, v)
-			}
-			if len(vals) > 0 {
-				if err := renderEach(a.stdout, iformat, vals); err != nil {
-					return err
-				}
-			}
-			return joinErrors(a, errs)
+			return inspectEach(a, args, iformat, func(n string) (any, error) { return rt.NetworkInspect(n) })
 		},
 	}
 	inspect.Flags().StringVarP(&iformat, "format", "f", "", "format with a Go template or json")
@@ -134,15 +119,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var errs []error
-			for _, n := range args {
-				if err := rt.NetworkRemove(context.Background(), n, force); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(a.stdout, n)
-			}
-			return joinErrors(a, errs)
+			return removeEach(a, args, func(n string) error { return rt.NetworkRemove(context.Background(), n, force) })
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers and pods using it too")

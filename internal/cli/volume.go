@@ -113,22 +113,13 @@ func newVolumeCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var vals []any
-			var errs []error
-			for _, n := range args {
+			return inspectEach(a, args, iformat, func(n string) (any, error) {
 				v, err := rt.LookupVolume(n)
 				if err != nil {
-					errs = append(errs, err)
-					continue
+					return nil, err
 				}
-				vals = append(vals, volumeView(v))
-			}
-			if len(vals) > 0 {
-				if err := renderEach(a.stdout, iformat, vals); err != nil {
-					return err
-				}
-			}
-			return joinErrors(a, errs)
+				return volumeView(v), nil
+			})
 		},
 	}
 	inspect.Flags().StringVarP(&iformat, "format", "f", "", "format with a Go template or json")
@@ -141,15 +132,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var errs []error
-			for _, n := range args {
-				if err := rt.RemoveVolume(n, force); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(a.stdout, n)
-			}
-			return joinErrors(a, errs)
+			return removeEach(a, args, func(n string) error { return rt.RemoveVolume(n, force) })
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers using the volume too")
