@@ -28,6 +28,36 @@ func (r *Runtime) PodMembers(podID string) ([]*model.Container, error) {
 	return ms, nil
 }
 
+// withPod looks a pod up, takes its lock, re-reads it and its members, and runs f; the lock is
+// released when f returns.
+func (r *Runtime) withPod(nameOrID string, f func(pod *model.Pod, members []*model.Container) error) (*model.Pod, error) {
+	pod, err := r.LookupPod(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	l, pod, err := r.lockPod(pod.Config.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	members, err := r.PodMembers(pod.Config.ID)
+	if err != nil {
+		return pod, err
+	}
+	return pod, f(pod, members)
+}
+
+// eachMember runs f on each member under its lock, in the given order, collecting failures.
+func (r *Runtime) eachMember(members []*model.Container, f func(c *model.Container) error) CtrErrors {
+	errs := CtrErrors{}
+	for _, m := range members {
+		if err := r.withCtrLock(m.Config.ID, f); err != nil {
+			errs[m.Config.ID] = err
+		}
+	}
+	return errs
+}
+
 // CtrErrors collects per-container failures of a pod operation.
 type CtrErrors map[string]error
 
@@ -56,41 +86,30 @@ func (e CtrErrors) orNil() error {
 
 // StartPod starts the infra container, then every member.
 func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, error) {
-	pod, err := r.LookupPod(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, pod, err := r.lockPod(pod.Config.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-	if err := r.ensureInfraRunning(ctx, pod); err != nil {
-		return pod, err
-	}
-	members, err := r.PodMembers(pod.Config.ID)
-	if err != nil {
-		return pod, err
-	}
-	// Members start in parallel: each waits mostly on conmon and the runtime.
-	errs := CtrErrors{}
-	var mu sync.Mutex
-	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(m *model.Container) {
-		if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
-			if err := r.syncLocked(c); err != nil {
-				return err
-			}
-			if c.State.Active() {
-				return nil
-			}
-			return r.startLocked(ctx, c, nil)
-		}); err != nil {
-			mu.Lock()
-			errs[m.Config.ID] = err
-			mu.Unlock()
+	return r.withPod(nameOrID, func(pod *model.Pod, members []*model.Container) error {
+		if err := r.ensureInfraRunning(ctx, pod); err != nil {
+			return err
 		}
+		// Members start in parallel: each waits mostly on conmon and the runtime.
+		errs := CtrErrors{}
+		var mu sync.Mutex
+		r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(m *model.Container) {
+			if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
+				if err := r.syncLocked(c); err != nil {
+					return err
+				}
+				if c.State.Active() {
+					return nil
+				}
+				return r.startLocked(ctx, c, nil)
+			}); err != nil {
+				mu.Lock()
+				errs[m.Config.ID] = err
+				mu.Unlock()
+			}
+		})
+		return errs.orNil()
 	})
-	return pod, errs.orNil()
 }
 
 func (r *Runtime) withCtrLock(id string, f func(c *model.Container) error) error {
@@ -104,16 +123,9 @@ func (r *Runtime) withCtrLock(id string, f func(c *model.Container) error) error
 
 // StopPod stops the application containers (in parallel), then the infra container.
 func (r *Runtime) StopPod(ctx context.Context, nameOrID string, timeout *uint) (*model.Pod, error) {
-	pod, err := r.LookupPod(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, pod, err := r.lockPod(pod.Config.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-	return pod, r.stopPodLocked(pod, timeout)
+	return r.withPod(nameOrID, func(pod *model.Pod, _ []*model.Container) error {
+		return r.stopPodLocked(pod, timeout)
+	})
 }
 
 func (r *Runtime) stopPodLocked(pod *model.Pod, timeout *uint) error {
@@ -167,24 +179,13 @@ func (r *Runtime) RestartPod(ctx context.Context, nameOrID string, timeout *uint
 
 // KillPod sends sig to every running member (infra last).
 func (r *Runtime) KillPod(ctx context.Context, nameOrID string, sig syscall.Signal) (*model.Pod, error) {
-	pod, err := r.LookupPod(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, pod, err := r.lockPod(pod.Config.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-	members, err := r.PodMembers(pod.Config.ID)
-	if err != nil {
-		return pod, err
-	}
-	errs := CtrErrors{}
-	running := 0
-	for i := len(members) - 1; i >= 0; i-- { // infra is first: kill it last
-		m := members[i]
-		err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
+	return r.withPod(nameOrID, func(pod *model.Pod, members []*model.Container) error {
+		reversed := make([]*model.Container, len(members)) // infra is first: kill it last
+		for i, m := range members {
+			reversed[len(members)-1-i] = m
+		}
+		running := 0
+		errs := r.eachMember(reversed, func(c *model.Container) error {
 			if err := r.syncLocked(c); err != nil {
 				return err
 			}
@@ -194,34 +195,17 @@ func (r *Runtime) KillPod(ctx context.Context, nameOrID string, sig syscall.Sign
 			running++
 			return syscall.Kill(c.State.Pid, sig)
 		})
-		if err != nil {
-			errs[m.Config.ID] = err
+		if running == 0 && len(errs) == 0 {
+			return fmt.Errorf("pod %s has no running containers to kill: %w", pod.Config.Name, errdefs.ErrWrongState)
 		}
-	}
-	if running == 0 {
-		return pod, fmt.Errorf("pod %s has no running containers to kill: %w", pod.Config.Name, errdefs.ErrWrongState)
-	}
-	return pod, errs.orNil()
+		return errs.orNil()
+	})
 }
 
-// PausePod freezes every running member; UnpausePod thaws them.
+// PausePod freezes every running member; with pause false it thaws them.
 func (r *Runtime) PausePod(ctx context.Context, nameOrID string, pause bool) (*model.Pod, error) {
-	pod, err := r.LookupPod(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, pod, err := r.lockPod(pod.Config.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-	members, err := r.PodMembers(pod.Config.ID)
-	if err != nil {
-		return pod, err
-	}
-	errs := CtrErrors{}
-	for _, m := range members {
-		err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
+	return r.withPod(nameOrID, func(pod *model.Pod, members []*model.Container) error {
+		return r.eachMember(members, func(c *model.Container) error {
 			if err := r.syncLocked(c); err != nil {
 				return err
 			}
@@ -229,12 +213,8 @@ func (r *Runtime) PausePod(ctx context.Context, nameOrID string, pause bool) (*m
 				return r.setPausedLocked(c, pause)
 			}
 			return nil
-		})
-		if err != nil {
-			errs[m.Config.ID] = err
-		}
-	}
-	return pod, errs.orNil()
+		}).orNil()
+	})
 }
 
 // PodRemoveOptions control RemovePod.

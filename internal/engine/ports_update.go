@@ -12,25 +12,18 @@ import (
 // container ports (and host ports, when given), publish adds new ones. A running pod keeps
 // running: only its port mappings change. podman cannot do this (issues 18309 and 5939).
 func (r *Runtime) UpdatePodPorts(ctx context.Context, nameOrID string, publish, unpublish []model.PortMapping) (*model.Pod, error) {
-	pod, err := r.LookupPod(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, pod, err := r.lockPod(pod.Config.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-	if pod.State.InfraContainerID == "" || !pod.Config.ShareNet {
-		return nil, fmt.Errorf("pod %s has no shared network namespace to publish ports on: %w", pod.Config.Name, errdefs.ErrInvalid)
-	}
-	ports, err := r.updatePortsOf(ctx, pod.State.InfraContainerID, publish, unpublish)
-	if err != nil {
-		return nil, err
-	}
-	pod.Config.Infra.Ports = ports
-	st, _ := r.state()
-	return pod, st.SavePodConfig(pod.Config)
+	return r.withPod(nameOrID, func(pod *model.Pod, _ []*model.Container) error {
+		if pod.State.InfraContainerID == "" || !pod.Config.ShareNet {
+			return fmt.Errorf("pod %s has no shared network namespace to publish ports on: %w", pod.Config.Name, errdefs.ErrInvalid)
+		}
+		ports, err := r.updatePortsOf(ctx, pod.State.InfraContainerID, publish, unpublish)
+		if err != nil {
+			return err
+		}
+		pod.Config.Infra.Ports = ports
+		st, _ := r.state()
+		return st.SavePodConfig(pod.Config)
+	})
 }
 
 // UpdateContainerPorts changes the ports of a container that owns its network namespace.
