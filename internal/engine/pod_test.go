@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+func newTestRuntime(t *testing.T) *Runtime {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := New(Options{Root: dir + "/root", RunRoot: dir + "/run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// TestRemovedPodHandle: a handle to a pod that another process removed fails with "pod removed",
+// never a crash, and leaves no lock file behind.
+func TestRemovedPodHandle(t *testing.T) {
+	ctx := context.Background()
+	a, b := newTestRuntime(t), newTestRuntime(t)
+	b.opts = a.opts // two processes on one store
+	cfg := &model.PodConfig{Name: "gone", ExitPolicy: model.ExitPolicyContinue}
+	pod, err := a.CreatePod(ctx, cfg, PodCreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RemovePod(ctx, "gone", PodRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.lockPod(pod.Config.ID); !errdefs.Is(err, errdefs.ErrPodRemoved) {
+		t.Fatalf("lock of a removed pod: %v", err)
+	}
+	member := &model.ContainerConfig{Name: "late", Pod: pod.Config.ID, Entrypoint: []string{"true"}}
+	if _, err := a.CreateContainer(ctx, member, CreateOptions{}); !errdefs.Is(err, errdefs.ErrPodRemoved) {
+		t.Fatalf("a member of a removed pod: %v", err)
+	}
+	if _, err := a.StartPod(ctx, pod.Config.ID); !errdefs.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("start of a removed pod: %v", err)
+	}
+	if left, _ := readDirNames(a.locks.Dir()); len(left) > 1 || len(left) == 1 && left[0] != "refresh" {
+		t.Fatalf("lock files left: %v", left)
+	}
+}
+
+func readDirNames(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names, err
+}
