@@ -107,7 +107,7 @@ func newTopCommand(a *app) *cobra.Command {
 				return err
 			}
 			if !c.State.Active() {
-				return fmt.Errorf("top can only be used on running containers: %w", errdefs.ErrWrongState)
+				return fmt.Errorf("top can only be used on running containers: %w", errdefs.ErrCtrStateInvalid)
 			}
 			if len(args) > 0 && strings.HasPrefix(args[0], "-") {
 				// ps(1) options: run the container's own ps with them, as podman does.

@@ -190,15 +190,30 @@ func newPodRmCommand(a *app) *cobra.Command {
 				removed[i] = p.Config.ID
 			})
 			var errs []error
+			missing, running := 0, 0
 			for i := range targets {
 				if removed[i] != "" {
 					fmt.Fprintln(a.stdout, removed[i])
 				}
 				if failed[i] != nil {
 					errs = append(errs, failed[i])
+					switch {
+					case errdefs.Is(failed[i], errdefs.ErrNotFound):
+						missing++
+					case errdefs.Is(failed[i], errdefs.ErrWrongState):
+						running++
+					}
 				}
 			}
-			return joinErrors(a, errs)
+			err = joinErrors(a, errs)
+			// podman: 1 when a pod did not exist, 2 when one runs and -f was not given.
+			switch {
+			case err != nil && missing == len(errs):
+				return &errdefs.ExitError{Code: 1, Err: err}
+			case err != nil && running == len(errs):
+				return &errdefs.ExitError{Code: 2, Err: err}
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -267,7 +282,7 @@ func newPodTopCommand(a *app) *cobra.Command {
 				}
 			}
 			if len(running) == 0 {
-				return fmt.Errorf("pod %s is not running: %w", info.Pod.Config.Name, errdefs.ErrWrongState)
+				return fmt.Errorf("pod %s is not running: %w", info.Pod.Config.Name, errdefs.ErrPodStateInvalid)
 			}
 			rows, err := rt.Top(running, splitDescriptors(args))
 			if err != nil {

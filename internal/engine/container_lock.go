@@ -156,5 +156,5 @@ func (r *Runtime) exitCodeOf(id string, timeout time.Duration) (int, bool) {
 }
 
 func wrongState(c *model.Container, what string) error {
-	return fmt.Errorf("container %s is %s: %w", c.Config.Name, what, errdefs.ErrWrongState)
+	return fmt.Errorf("container %s is %s: %w", c.Config.Name, what, errdefs.ErrCtrStateInvalid)
 }

@@ -64,7 +64,7 @@ func (r *Runtime) checkDependencies(c *model.Container) error {
 			return fmt.Errorf("%s namespace of %s: %w", kind, c.Config.Name, err)
 		}
 		if _, done := r.exited(dep); done || !dep.State.Active() {
-			return fmt.Errorf("container %s joins the %s namespace of %s, which is not running: %w", c.Config.Name, kind, dep.Config.Name, errdefs.ErrWrongState)
+			return fmt.Errorf("container %s joins the %s namespace of %s, which is not running: %w", c.Config.Name, kind, dep.Config.Name, errdefs.ErrCtrStateInvalid)
 		}
 	}
 	return nil
@@ -167,7 +167,7 @@ func (r *Runtime) KillContainer(ctx context.Context, nameOrID string, sig syscal
 		return nil, err
 	}
 	if !c.State.Active() {
-		return nil, fmt.Errorf("can only kill running containers. %s is in state %s: %w", shortID(c.Config.ID), c.State.Status, errdefs.ErrWrongState)
+		return nil, fmt.Errorf("can only kill running containers. %s is in state %s: %w", shortID(c.Config.ID), c.State.Status, errdefs.ErrCtrStateInvalid)
 	}
 	rt, err := r.ociRuntime()
 	if err != nil {
@@ -215,7 +215,7 @@ func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
 	st, _ := r.state()
 	if pause {
 		if c.State.Status != model.StatusRunning {
-			return fmt.Errorf("%q is not running, can't pause: %w", c.Config.Name, errdefs.ErrWrongState)
+			return fmt.Errorf("%q is not running, can't pause: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
 		}
 		if err := rt.Pause(c.Config.ID); err != nil {
 			return err
@@ -223,7 +223,7 @@ func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
 		c.State.Status = model.StatusPaused
 	} else {
 		if c.State.Status != model.StatusPaused {
-			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Config.Name, errdefs.ErrWrongState)
+			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
 		}
 		if err := rt.Resume(c.Config.ID); err != nil {
 			return err

@@ -49,7 +49,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 		if !o.Force {
 			l.Unlock()
 			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w",
-				c.Config.ID, c.State.Status, errdefs.ErrWrongState)
+				c.Config.ID, c.State.Status, errdefs.ErrCtrStateInvalid)
 		}
 		if err := r.stopLocked(c, o.Timeout); err != nil {
 			l.Unlock()

@@ -56,7 +56,7 @@ func (r *Runtime) exitCommand(id string) []string {
 func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *Streams) (err error) {
 	cfg := c.Config
 	if c.State.Active() {
-		return fmt.Errorf("container %s is already running: %w", cfg.Name, errdefs.ErrWrongState)
+		return fmt.Errorf("container %s is already running: %w", cfg.Name, errdefs.ErrCtrStateInvalid)
 	}
 	rt, err := r.ociRuntime()
 	if err != nil {

@@ -82,7 +82,7 @@ func (r *Runtime) Attach(ctx context.Context, nameOrID string, s *Streams) (int,
 		return 0, err
 	}
 	if c.State.Status != model.StatusRunning {
-		return 0, fmt.Errorf("you can only attach to running containers: %w", errdefs.ErrWrongState)
+		return 0, fmt.Errorf("you can only attach to running containers: %w", errdefs.ErrCtrStateInvalid)
 	}
 	conn, err := dialAttach(r.ctrRunDir(c.Config.ID))
 	if err != nil {

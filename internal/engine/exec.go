@@ -35,7 +35,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 		return 0, err
 	}
 	if c.State.Status != model.StatusRunning {
-		return 0, fmt.Errorf("can only create exec sessions on running containers: container %s is %s: %w", c.Config.Name, c.State.Status, errdefs.ErrWrongState)
+		return 0, fmt.Errorf("can only create exec sessions on running containers: container %s is %s: %w", c.Config.Name, c.State.Status, errdefs.ErrCtrStateInvalid)
 	}
 	if len(o.Cmd) == 0 {
 		return 0, fmt.Errorf("exec needs a command: %w", errdefs.ErrInvalid)

@@ -39,7 +39,7 @@ func (r *Runtime) LookupContainer(nameOrID string) (*model.Container, error) {
 	}
 	c, err := st.Container(id)
 	if errdefs.Is(err, errdefs.ErrCtrRemoved) {
-		return nil, fmt.Errorf("no container with name or ID %q found: %w", nameOrID, errdefs.ErrNotFound)
+		return nil, fmt.Errorf("no container with name or ID %q found: %w", nameOrID, errdefs.ErrNoSuchContainer)
 	}
 	if err == nil {
 		r.freshen(c)
@@ -59,7 +59,7 @@ func (r *Runtime) LookupPod(nameOrID string) (*model.Pod, error) {
 	}
 	p, err := st.Pod(id)
 	if errdefs.Is(err, errdefs.ErrPodRemoved) {
-		return nil, fmt.Errorf("no pod with name or ID %q found: %w", nameOrID, errdefs.ErrNotFound)
+		return nil, fmt.Errorf("no pod with name or ID %q found: %w", nameOrID, errdefs.ErrNoSuchPod)
 	}
 	return p, err
 }

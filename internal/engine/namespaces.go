@@ -25,7 +25,7 @@ func (r *Runtime) namespacePaths(c *model.Container, paths map[string]string) er
 				return fmt.Errorf("%s namespace: %w", kind, err)
 			}
 			if !dep.State.Active() || dep.State.Pid == 0 {
-				return fmt.Errorf("cannot join the %s namespace of %s: it is not running: %w", kind, dep.Config.Name, errdefs.ErrWrongState)
+				return fmt.Errorf("cannot join the %s namespace of %s: it is not running: %w", kind, dep.Config.Name, errdefs.ErrCtrStateInvalid)
 			}
 			if kind == model.NSNet && dep.State.NetNS != "" {
 				paths[kind] = dep.State.NetNS

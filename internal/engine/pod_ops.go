@@ -196,7 +196,7 @@ func (r *Runtime) KillPod(ctx context.Context, nameOrID string, sig syscall.Sign
 			return syscall.Kill(c.State.Pid, sig)
 		})
 		if running == 0 && len(errs) == 0 {
-			return fmt.Errorf("pod %s has no running containers to kill: %w", pod.Config.Name, errdefs.ErrWrongState)
+			return fmt.Errorf("pod %s has no running containers to kill: %w", pod.Config.Name, errdefs.ErrPodStateInvalid)
 		}
 		return errs.orNil()
 	})
@@ -252,7 +252,7 @@ func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOpt
 			if _, done := r.exited(m); m.State.Active() && !done {
 				l.Unlock()
 				return fmt.Errorf("pod %s has containers that are not ready to be removed: cannot remove container %s as it is running - running or paused containers cannot be removed without force: %w",
-					pod.Config.ID, m.Config.ID, errdefs.ErrWrongState)
+					pod.Config.ID, m.Config.ID, errdefs.ErrCtrStateInvalid)
 			}
 		}
 	}

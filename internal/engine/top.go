@@ -17,7 +17,7 @@ import (
 // containerPids lists the host PIDs of a running container's processes, read from its cgroup.
 func (r *Runtime) containerPids(c *model.Container) ([]int, error) {
 	if !c.State.Active() || c.State.Pid == 0 {
-		return nil, fmt.Errorf("container %s is not running: %w", c.Config.Name, errdefs.ErrWrongState)
+		return nil, fmt.Errorf("container %s is not running: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
 	}
 	path, err := cgroups.PidCgroupPath(c.State.Pid)
 	if err != nil {

@@ -41,3 +41,21 @@ func (e *ExitError) Error() string {
 	return e.Err.Error()
 }
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// classError is an error with its own text that belongs to a class (errors.Is sees the class).
+type classError struct {
+	msg   string
+	class error
+}
+
+func (e *classError) Error() string { return e.msg }
+func (e *classError) Unwrap() error { return e.class }
+
+// Errors with podman's wording, in their classes.
+var (
+	ErrNoSuchContainer = &classError{"no such container", ErrNotFound}
+	ErrNoSuchPod       = &classError{"no such pod", ErrNotFound}
+	ErrNoSuchVolume    = &classError{"no such volume", ErrNotFound}
+	ErrCtrStateInvalid = &classError{"container state improper", ErrWrongState}
+	ErrPodStateInvalid = &classError{"pod state improper", ErrWrongState}
+)

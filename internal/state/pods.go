@@ -128,7 +128,7 @@ func (s *Store) Volume(name string) (*model.Volume, error) {
 	var cfg string
 	err := s.db.QueryRow(`SELECT config FROM volumes WHERE name = ?`, name).Scan(&cfg)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("no volume with name %q found: %w", name, errdefs.ErrNotFound)
+		return nil, fmt.Errorf("no volume with name %q found: %w", name, errdefs.ErrNoSuchVolume)
 	}
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (s *Store) RemoveVolume(name string) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("no volume with name %q found: %w", name, errdefs.ErrNotFound)
+		return fmt.Errorf("no volume with name %q found: %w", name, errdefs.ErrNoSuchVolume)
 	}
 	return nil
 }

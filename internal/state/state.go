@@ -152,6 +152,13 @@ const (
 
 func (k Kind) table() string { return string(k) + "s" }
 
+func (k Kind) notFound() error {
+	if k == KindPod {
+		return errdefs.ErrNoSuchPod
+	}
+	return errdefs.ErrNoSuchContainer
+}
+
 // Lookup finds the ID of a container or pod by full name, full ID or unique ID prefix, within
 // namespace (all namespaces when it is empty).
 func (s *Store) Lookup(kind Kind, namespace, nameOrID string) (string, error) {
@@ -172,7 +179,7 @@ func (s *Store) Lookup(kind Kind, namespace, nameOrID string) (string, error) {
 		return "", err
 	}
 	if !isHexPrefix(nameOrID) {
-		return "", fmt.Errorf("no %s with name or ID %q found: %w", kind, nameOrID, errdefs.ErrNotFound)
+		return "", fmt.Errorf("no %s with name or ID %q found: %w", kind, nameOrID, kind.notFound())
 	}
 	args[0] = nameOrID + "%"
 	rows, err := s.db.Query(`SELECT id FROM `+kind.table()+` WHERE id LIKE ?`+nsCond+` LIMIT 2`, args...)
@@ -189,7 +196,7 @@ func (s *Store) Lookup(kind Kind, namespace, nameOrID string) (string, error) {
 	}
 	switch len(ids) {
 	case 0:
-		return "", fmt.Errorf("no %s with name or ID %q found: %w", kind, nameOrID, errdefs.ErrNotFound)
+		return "", fmt.Errorf("no %s with name or ID %q found: %w", kind, nameOrID, kind.notFound())
 	case 1:
 		return ids[0], nil
 	default:
