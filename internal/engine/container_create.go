@@ -175,7 +175,7 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 	}
 	img, err := is.Pull(ctx, ref, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: image not known (pulling it failed: %v): %w", ref, err, errdefs.ErrNotFound)
+		return nil, fmt.Errorf("%w (pulling it failed: %v)", image.ErrImageNotKnown(ref), err)
 	}
 	return img, nil
 }
