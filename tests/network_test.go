@@ -267,3 +267,20 @@ func mounted(path string) bool {
 	data, _ := exec.Command("cat", "/proc/self/mounts").Output()
 	return strings.Contains(string(data), " "+path+" ")
 }
+
+func TestMacvlanNetwork(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	parent := fmt.Sprintf("peapar%d", os.Getpid()%10000)
+	if out, err := exec.Command("ip", "link", "add", parent, "type", "veth", "peer", "name", parent+"p").CombinedOutput(); err != nil {
+		t.Skipf("no veth: %s", out)
+	}
+	defer exec.Command("ip", "link", "del", parent).Run()
+	e.Pea("network", "create", "-d", "macvlan", "-o", "parent="+parent, "--subnet", "10.199.124.0/24", "mv")
+	if out := e.Pea("network", "inspect", "--format", "{{.Driver}} {{.NetworkInterface}}", "mv"); out != "macvlan "+parent {
+		t.Fatalf("macvlan network: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--network", "mv", "localhost/bb", "ip", "-o", "-4", "addr", "show", "eth0"); !strings.Contains(out, "10.199.124.") {
+		t.Fatalf("address on the macvlan network: %q", out)
+	}
+	e.Pea("network", "rm", "mv")
+}

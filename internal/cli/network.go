@@ -37,6 +37,11 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if co.Options, err = parseKV(opts, "option"); err != nil {
 				return err
 			}
+			// podman spells the macvlan/ipvlan master as -o parent=IFACE.
+			if p, ok := co.Options["parent"]; ok {
+				co.Parent = p
+				delete(co.Options, "parent")
+			}
 			n, err := rt.NetworkCreate(co)
 			if err != nil {
 				return err
