@@ -166,7 +166,7 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 	case "", "bridge":
 		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
 	default:
-		if p, ok := cutPrefix(pc.NetworkMode, "ns:"); ok {
+		if p, ok := strings.CutPrefix(pc.NetworkMode, "ns:"); ok {
 			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModePath, Value: p}
 		} else {
 			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
@@ -196,19 +196,8 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 			cfg.Entrypoint = pc.InfraCommand
 		}
 	}
-	return r.createInfraContainer(ctx, cfg, o)
-}
-
-// createInfraContainer stores an infra container; the caller holds the pod lock.
-func (r *Runtime) createInfraContainer(ctx context.Context, cfg *model.ContainerConfig, o CreateOptions) (*model.Container, error) {
+	// The caller holds the pod lock; cfg.Pod is set, so CreateContainer does not take it again.
 	return r.CreateContainer(ctx, cfg, o)
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return s, false
 }
 
 // podCgroupPath is the pod cgroup of a pod that has one: <parent>/pod-<id>.
