@@ -466,3 +466,13 @@ func TestRefreshWhenRunrootSurvivesReboot(t *testing.T) {
 	}
 	e.Pea("start", id)
 }
+
+func TestFailedCreateLeavesNoVolume(t *testing.T) {
+	// Regression: a create that failed after making its named and anonymous volumes left them.
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "taken", "localhost/bb", "true")
+	e.Fails(125, "create", "--name", "taken", "-v", "newvol:/data", "-v", "/anon", "localhost/bb", "true")
+	if out := e.Pea("volume", "ls", "-q"); out != "" {
+		t.Fatalf("a failed create left volumes: %q", out)
+	}
+}

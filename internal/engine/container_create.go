@@ -93,7 +93,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			}
 		}
 	}
-	if err := r.prepareVolumes(cfg); err != nil {
+	if err := r.prepareVolumes(cfg, &u); err != nil {
 		return nil, err
 	}
 

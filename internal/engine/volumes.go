@@ -11,8 +11,8 @@ import (
 )
 
 // prepareVolumes creates the named volumes a new container mounts that do not exist yet, as
-// podman does.
-func (r *Runtime) prepareVolumes(cfg *model.ContainerConfig) error {
+// podman does; u removes them again if the create fails later.
+func (r *Runtime) prepareVolumes(cfg *model.ContainerConfig, u *undo) error {
 	st, err := r.state()
 	if err != nil {
 		return err
@@ -26,6 +26,7 @@ func (r *Runtime) prepareVolumes(cfg *model.ContainerConfig) error {
 			if err != nil {
 				return err
 			}
+			u.add(func() { r.RemoveVolume(v.Name, true) })
 			cfg.Mounts[i].Source = v.Name
 			continue
 		}
@@ -34,7 +35,10 @@ func (r *Runtime) prepareVolumes(cfg *model.ContainerConfig) error {
 		} else if !errdefs.Is(err, errdefs.ErrNotFound) {
 			return err
 		}
-		if _, err := r.CreateVolume(m.Source, nil, nil); err != nil && !errdefs.Is(err, errdefs.ErrExists) {
+		if _, err := r.CreateVolume(m.Source, nil, nil); err == nil {
+			name := m.Source
+			u.add(func() { r.RemoveVolume(name, true) })
+		} else if !errdefs.Is(err, errdefs.ErrExists) {
 			return err
 		}
 	}
