@@ -30,6 +30,9 @@ func newVersionCommand(a *app) *cobra.Command {
 			v.Client.Version = Version
 			v.Client.GoVersion = runtime.Version()
 			v.Client.OsArch = runtime.GOOS + "/" + runtime.GOARCH
+			if o.format == "json" {
+				return printJSON(a.stdout, v)
+			}
 			if o.format != "" {
 				return renderEach(a.stdout, o.format, []any{v})
 			}
