@@ -15,15 +15,15 @@ import (
 
 // psRow carries podman's `ps --format` field names.
 type psRow struct {
-	ID, Image, ImageID, Command, CreatedHuman, CreatedAt, Status, State, Names, Ports, Pod, PodName, Size string
-	Labels                                                                                                map[string]string
-	Mounts, Networks                                                                                      []string
-	Created                                                                                               int64
-	ExitCode                                                                                              int32
-	Exited, IsInfra                                                                                       bool
-	Pid                                                                                                   int
-	StartedAt, ExitedAt                                                                                   int64
-	c                                                                                                     *model.Container
+	ID, Image, ImageID, Command, CreatedHuman, CreatedAt, RunningFor, Status, State, Names, Ports, Pod, PodName, Size string
+	Labels                                                                                                            map[string]string
+	Mounts, Networks                                                                                                  []string
+	Created                                                                                                           int64
+	ExitCode                                                                                                          int32
+	Exited, IsInfra                                                                                                   bool
+	Pid                                                                                                               int
+	StartedAt, ExitedAt                                                                                               int64
+	c                                                                                                                 *model.Container
 }
 
 // psJSON is one element of `ps --format json`, with podman's keys.
@@ -183,7 +183,7 @@ func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string) *psRo
 	}
 	row := &psRow{
 		ID: truncID(cfg.ID, noTrunc), Image: img, ImageID: cfg.Image, Command: cmd,
-		CreatedHuman: ago(cfg.Created), CreatedAt: cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST"),
+		CreatedHuman: ago(cfg.Created), RunningFor: ago(cfg.Created), CreatedAt: cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST"),
 		Status: containerStatus(c), State: st.Status, Names: cfg.Name, Ports: portsString(cfg.Network.Ports),
 		Pod: truncID(cfg.Pod, noTrunc), PodName: podNames[cfg.Pod], Labels: cfg.Labels, Created: cfg.Created.Unix(),
 		ExitCode: st.ExitCode, Exited: st.Status == model.StatusExited, IsInfra: cfg.IsInfra, Pid: st.Pid,
