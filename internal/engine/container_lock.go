@@ -20,20 +20,36 @@ func (r *Runtime) lockContainer(id string) (*lock.Lock, *model.Container, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	return lockAndRead(r, id, st.Container, errdefs.ErrCtrRemoved)
+}
+
+// lockAndRead takes the lock of object id and reads the object afresh. When the object was
+// removed meanwhile (removed is its error), the lock file that taking the lock re-created goes.
+func lockAndRead[T any](r *Runtime, id string, read func(string) (T, error), removed error) (*lock.Lock, T, error) {
+	var zero T
 	l, err := r.locks.Lock(id)
 	if err != nil {
-		return nil, nil, err
+		return nil, zero, err
 	}
-	c, err := st.Container(id)
+	v, err := read(id)
 	if err != nil {
-		if errdefs.Is(err, errdefs.ErrCtrRemoved) {
-			l.Remove(r.locks) // we re-created the lock file of a removed container
+		if errdefs.Is(err, removed) {
+			l.Remove(r.locks)
 		} else {
 			l.Unlock()
 		}
+		return nil, zero, err
+	}
+	return l, v, nil
+}
+
+// lookupAndLock resolves a name or ID and locks the container.
+func (r *Runtime) lookupAndLock(nameOrID string) (*lock.Lock, *model.Container, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
 		return nil, nil, err
 	}
-	return l, c, nil
+	return r.lockContainer(c.Config.ID)
 }
 
 // handledMarker is created by a lock holder that will clean up after the container itself;

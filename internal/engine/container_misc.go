@@ -16,11 +16,7 @@ func (r *Runtime) RenameContainer(ctx context.Context, nameOrID, newName string)
 	if !validName(newName) {
 		return fmt.Errorf("container name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", newName, errdefs.ErrInvalid)
 	}
-	c, err := r.LookupContainer(nameOrID)
-	if err != nil {
-		return err
-	}
-	l, c, err := r.lockContainer(c.Config.ID)
+	l, c, err := r.lookupAndLock(nameOrID)
 	if err != nil {
 		return err
 	}

@@ -95,11 +95,7 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container) (int, error)
 // StopContainer stops a container: its stop signal, then SIGKILL after the timeout (the
 // container's own when timeout is nil).
 func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
-	c, err := r.LookupContainer(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, c, err := r.lockContainer(c.Config.ID)
+	l, c, err := r.lookupAndLock(nameOrID)
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +150,7 @@ func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
 
 // KillContainer sends a signal to a running container.
 func (r *Runtime) KillContainer(ctx context.Context, nameOrID string, sig syscall.Signal) (*model.Container, error) {
-	c, err := r.LookupContainer(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, c, err := r.lockContainer(c.Config.ID)
+	l, c, err := r.lookupAndLock(nameOrID)
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +184,7 @@ func (r *Runtime) UnpauseContainer(ctx context.Context, nameOrID string) (*model
 }
 
 func (r *Runtime) setPaused(nameOrID string, pause bool) (*model.Container, error) {
-	c, err := r.LookupContainer(nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	l, c, err := r.lockContainer(c.Config.ID)
+	l, c, err := r.lookupAndLock(nameOrID)
 	if err != nil {
 		return nil, err
 	}

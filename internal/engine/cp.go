@@ -25,11 +25,7 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 	if dIn {
 		name, path = dc, dp
 	}
-	c, err := r.LookupContainer(name)
-	if err != nil {
-		return err
-	}
-	l, c, err := r.lockContainer(c.Config.ID)
+	l, c, err := r.lookupAndLock(name)
 	if err != nil {
 		return err
 	}

@@ -121,11 +121,7 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	if _, err := r.NetworkInspect(netName); err != nil {
 		return err
 	}
-	c, err := r.LookupContainer(ctr)
-	if err != nil {
-		return err
-	}
-	l, c, err := r.lockContainer(c.Config.ID)
+	l, c, err := r.lookupAndLock(ctr)
 	if err != nil {
 		return err
 	}

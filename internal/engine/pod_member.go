@@ -16,20 +16,7 @@ func (r *Runtime) lockPod(id string) (*lock.Lock, *model.Pod, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	l, err := r.locks.Lock(id)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := st.Pod(id)
-	if err != nil {
-		if errdefs.Is(err, errdefs.ErrPodRemoved) {
-			l.Remove(r.locks) // we re-created the lock file of a removed pod
-		} else {
-			l.Unlock()
-		}
-		return nil, nil, err
-	}
-	return l, p, nil
+	return lockAndRead(r, id, st.Pod, errdefs.ErrPodRemoved)
 }
 
 // podForMember finds (or with new:NAME creates) the pod a new container joins and locks it;
