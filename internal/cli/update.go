@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/engine"
 	"pea/internal/model"
 )
 
@@ -39,39 +40,35 @@ func (o *updateOptions) parse() (publish, unpublish []model.PortMapping, err err
 	return publish, unpublish, nil
 }
 
-// newUpdateCommand is `pea update`: for now, the published ports of a running container.
+// newUpdateCommand is `pea update`: for now, the published ports of a container.
 func newUpdateCommand(a *app) *cobra.Command {
-	var o updateOptions
-	cmd := &cobra.Command{
-		Use:   "update [options] CONTAINER",
-		Short: "Change the published ports of a container, running or not",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pub, unpub, err := o.parse()
+	return updateCommand(a, "CONTAINER", "Change the published ports of a container, running or not",
+		func(rt *engine.Runtime, name string, pub, unpub []model.PortMapping) (string, error) {
+			c, err := rt.UpdateContainerPorts(context.Background(), name, pub, unpub)
 			if err != nil {
-				return err
+				return "", err
 			}
-			rt, err := a.engine()
-			if err != nil {
-				return err
-			}
-			c, err := rt.UpdateContainerPorts(context.Background(), args[0], pub, unpub)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, c.Config.ID)
-			return nil
-		},
-	}
-	o.register(cmd)
-	return cmd
+			return c.Config.ID, nil
+		})
 }
 
+// newPodUpdateCommand is `pea pod update`: the published ports of a pod.
 func newPodUpdateCommand(a *app) *cobra.Command {
+	return updateCommand(a, "POD", "Change the published ports of a pod, running or not, without restarting it",
+		func(rt *engine.Runtime, name string, pub, unpub []model.PortMapping) (string, error) {
+			p, err := rt.UpdatePodPorts(context.Background(), name, pub, unpub)
+			if err != nil {
+				return "", err
+			}
+			return p.Config.ID, nil
+		})
+}
+
+func updateCommand(a *app, what, short string, update func(rt *engine.Runtime, name string, pub, unpub []model.PortMapping) (string, error)) *cobra.Command {
 	var o updateOptions
 	cmd := &cobra.Command{
-		Use:   "update [options] POD",
-		Short: "Change the published ports of a pod, running or not, without restarting it",
+		Use:   "update [options] " + what,
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pub, unpub, err := o.parse()
@@ -82,11 +79,11 @@ func newPodUpdateCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := rt.UpdatePodPorts(context.Background(), args[0], pub, unpub)
+			id, err := update(rt, args[0], pub, unpub)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stdout, p.Config.ID)
+			fmt.Fprintln(a.stdout, id)
 			return nil
 		},
 	}
