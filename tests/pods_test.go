@@ -325,3 +325,48 @@ func TestNewPodFromRunAndHostnames(t *testing.T) {
 		t.Fatalf("default hostname: %q", out)
 	}
 }
+
+func TestPodInitContainers(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "ic", "--exit-policy", "stop")
+	e.Pea("volume", "create", "icv")
+	e.Pea("create", "--pod", "ic", "--init-ctr", "once", "--name", "first", "-v", "icv:/v", "localhost/bb", "sh", "-c", "echo once >> /v/log")
+	e.Pea("create", "--pod", "ic", "--init-ctr", "always", "--name", "second", "-v", "icv:/v", "localhost/bb", "sh", "-c", "echo always >> /v/log")
+	e.Pea("create", "--pod", "ic", "--name", "app", "-v", "icv:/v", "localhost/bb", "sh", "-c", "cat /v/log; sleep 300")
+	e.Pea("pod", "start", "ic")
+	eventually(t, 5*time.Second, func() error {
+		if out := e.Pea("logs", "app"); out != "once\nalways" {
+			return fmt.Errorf("app saw %q", out)
+		}
+		return nil
+	})
+	// The once container is gone; the always one stays and runs again on the next start. The
+	// exit policy did not stop the pod when the init containers exited.
+	if out := e.Pea("ps", "-a", "--filter", "pod=ic", "--format", "{{.Names}}"); strings.Contains(out, "first") || !strings.Contains(out, "second") {
+		t.Fatalf("members after the first start: %q", out)
+	}
+	if st := e.Pea("pod", "ps", "--format", "{{.Status}}"); st != "Degraded" && st != "Running" {
+		t.Fatalf("pod status with its app running: %s", st)
+	}
+	e.Pea("pod", "stop", "-t", "0", "ic")
+	e.Pea("pod", "start", "ic")
+	eventually(t, 5*time.Second, func() error {
+		if out := e.Pea("logs", "--tail", "3", "app"); !strings.HasSuffix(out, "once\nalways\nalways") {
+			return fmt.Errorf("second start: %q", out)
+		}
+		return nil
+	})
+	// A failing init container stops the pod start and names itself.
+	e.Pea("pod", "create", "--name", "bad")
+	e.Pea("create", "--pod", "bad", "--init-ctr", "always", "--name", "fails", "localhost/bb", "sh", "-c", "exit 3")
+	e.Pea("create", "--pod", "bad", "--name", "never", "localhost/bb", "sleep", "300")
+	r := e.Fails(125, "pod", "start", "bad")
+	if !strings.Contains(r.Stderr, "fails exited with code 3") {
+		t.Fatalf("failing init container: %s", r)
+	}
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "never"); st != "created" {
+		t.Fatalf("the app container started after a failed init container: %s", st)
+	}
+	e.Fails(125, "run", "--pod", "bad", "--init-ctr", "once", "localhost/bb", "true")
+	e.Fails(125, "create", "--init-ctr", "once", "localhost/bb", "true")
+}

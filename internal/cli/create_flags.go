@@ -32,7 +32,7 @@ type createFlags struct {
 	stopTimeout                                uint
 	cgroupns, pid, ipc, uts, userns            string
 	cgroupParent, pod, pull                    string
-	ip, mac, restart                           string
+	ip, mac, restart, initCtr                  string
 	podIDFile, cidFile                         string
 }
 
@@ -91,6 +91,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.pull, "pull", "missing", "pull policy: always, missing, never")
 	fs.StringVar(&f.restart, "restart", "", "restart policy (recorded; pea has no daemon to apply it)")
 	fs.StringVar(&f.cidFile, "cidfile", "", "write the container ID to this file")
+	fs.StringVar(&f.initCtr, "init-ctr", "", "make this pod member an init container: always or once")
 }
 
 // toConfig turns the flags, the image and the command into a container config.
@@ -109,6 +110,16 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 			return nil, o, fmt.Errorf("--pod-id-file: %w", err)
 		}
 		o.Pod = strings.TrimSpace(string(b))
+	}
+	switch f.initCtr {
+	case "":
+	case model.InitAlways, model.InitOnce:
+		if o.Pod == "" {
+			return nil, o, invalid("--init-ctr needs --pod: init containers belong to a pod")
+		}
+		cfg.InitContainerType = f.initCtr
+	default:
+		return nil, o, invalid("invalid --init-ctr %q (always, once)", f.initCtr)
 	}
 	switch f.pull {
 	case "always", "missing", "never", "newer":

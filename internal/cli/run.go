@@ -48,6 +48,9 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if err != nil {
 		return err
 	}
+	if cfg.InitContainerType != "" {
+		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
+	}
 	cfg.CreateCommand = a.args
 	co.PullProgress = os.Stderr
 	ctx := context.Background()

@@ -185,6 +185,9 @@ func (r *Runtime) applyExitPolicy(ctx context.Context, podID string) error {
 			infra = c
 			continue
 		}
+		if c.Config.InitContainerType != "" {
+			continue // init containers exit by design
+		}
 		apps++
 		if _, done := r.exited(c); c.State.Active() && !done {
 			return nil

@@ -90,10 +90,14 @@ func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, er
 		if err := r.ensureInfraRunning(ctx, pod); err != nil {
 			return err
 		}
+		if err := r.runInitContainers(ctx, members); err != nil {
+			return err
+		}
 		// Members start in parallel: each waits mostly on conmon and the runtime.
 		errs := CtrErrors{}
 		var mu sync.Mutex
-		r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(m *model.Container) {
+		isApp := func(c *model.Container) bool { return !c.Config.IsInfra && c.Config.InitContainerType == "" }
+		r.eachParallel(members, isApp, func(m *model.Container) {
 			if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
 				if err := r.syncLocked(c); err != nil {
 					return err
@@ -309,4 +313,56 @@ func (r *Runtime) removePodBelongings(name string) {
 			r.RemoveVolume(v.Name, false)
 		}
 	}
+}
+
+// runInitContainers runs a pod's init containers one after another, in creation order, each to
+// completion; a failure stops the pod start. "once" containers are removed after they succeed.
+// The caller holds the pod lock.
+func (r *Runtime) runInitContainers(ctx context.Context, members []*model.Container) error {
+	for _, m := range members {
+		if m.Config.InitContainerType == "" {
+			continue
+		}
+		l, c, err := r.lockContainer(m.Config.ID)
+		if err != nil {
+			return err
+		}
+		if err := r.syncLocked(c); err != nil {
+			l.Unlock()
+			return err
+		}
+		if !c.State.Active() {
+			r.markHandled(c.Config.ID)
+			err = r.startLocked(ctx, c, nil)
+		}
+		l.Unlock()
+		if err != nil {
+			return fmt.Errorf("init container %s: %w", c.Config.Name, err)
+		}
+		code, err := r.waitExit(ctx, c)
+		if err != nil {
+			return fmt.Errorf("init container %s: %w", c.Config.Name, err)
+		}
+		l, c, err = r.lockContainer(m.Config.ID)
+		if err != nil {
+			return err
+		}
+		if err := r.syncLocked(c); err != nil {
+			l.Unlock()
+			return err
+		}
+		if code != 0 {
+			l.Unlock()
+			return fmt.Errorf("init container %s exited with code %d; the pod's other containers were not started", c.Config.Name, code)
+		}
+		if c.Config.InitContainerType == model.InitOnce {
+			if err := r.removeLocked(c, l); err != nil {
+				l.Unlock()
+				return err
+			}
+			continue
+		}
+		l.Unlock()
+	}
+	return nil
 }

@@ -140,7 +140,17 @@ type ContainerConfig struct {
 	StopTimeout   uint   `json:"stopTimeout"`
 	AutoRemove    bool   `json:"autoRemove,omitempty"`
 	RestartPolicy string `json:"restartPolicy,omitempty"`
+	// InitContainerType makes a pod member an init container: "always" runs to completion
+	// before the others each time the pod starts, "once" only the first time (it is removed
+	// after it succeeded).
+	InitContainerType string `json:"initContainerType,omitempty"`
 }
+
+// Init container types.
+const (
+	InitAlways = "always"
+	InitOnce   = "once"
+)
 
 // Command is the process's argv: the entrypoint followed by the command.
 func (c *ContainerConfig) Command() []string {
