@@ -183,7 +183,7 @@ spec:
   volumes: [{name: v, emptyDir: {}}]
 `)
 	r := e.Fails(125, "kube", "play", y)
-	if !strings.Contains(r.Stderr, "init container init exited with code 3") || !strings.Contains(r.Stderr, "init-says-no") {
+	if !strings.Contains(r.Stderr, "init exited with code 3") || !strings.Contains(r.Stderr, "init-says-no") {
 		t.Errorf("failing init container: %s", r.Stderr)
 	}
 	e.kubeNothingLeft()

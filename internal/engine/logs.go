@@ -159,3 +159,17 @@ func WriteLogLine(w io.Writer, l LogLine, timestamps bool, prefix string) {
 	}
 	io.WriteString(w, b.String())
 }
+
+// logTail returns a container's last n log lines joined by " | ", for error messages.
+func (r *Runtime) logTail(ctx context.Context, c *model.Container, n int) string {
+	ch := make(chan LogLine, 64)
+	go func() {
+		r.ReadLogs(ctx, c, LogOptions{Tail: n}, ch)
+		close(ch)
+	}()
+	var lines []string
+	for l := range ch {
+		lines = append(lines, l.Text)
+	}
+	return strings.Join(lines, " | ")
+}

@@ -353,7 +353,11 @@ func (r *Runtime) runInitContainers(ctx context.Context, members []*model.Contai
 		}
 		if code != 0 {
 			l.Unlock()
-			return fmt.Errorf("init container %s exited with code %d; the pod's other containers were not started", c.Config.Name, code)
+			msg := fmt.Sprintf("init container %s exited with code %d", c.Config.Name, code)
+			if tail := r.logTail(ctx, c, 5); tail != "" {
+				msg += "; its last output: " + tail
+			}
+			return fmt.Errorf("%s; the pod's other containers were not started", msg)
 		}
 		if c.Config.InitContainerType == model.InitOnce {
 			if err := r.removeLocked(c, l); err != nil {

@@ -20,7 +20,8 @@
 //
 // Play: every pod gets exit policy "stop". Init containers run one after another, each to
 // completion, before the others start, and are removed once they succeed (podman's "once" init
-// containers); a failing one fails the play, which then removes everything it made. NodePort
+// containers, made with the engine's init-container type, so a later pod start runs them too); a
+// failing one fails the play, which then removes everything it made. NodePort
 // Services publish their node ports on the pods they select. status.podIP starts the pod's infra
 // container before the containers are made, so that their variables can hold its address.
 //

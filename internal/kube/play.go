@@ -195,10 +195,6 @@ func playPod(ctx context.Context, rt *engine.Runtime, p *PodPlan, o PlayOptions,
 	if err := makeHostPaths(p); err != nil {
 		return nil, err
 	}
-	runInit := o.Start && len(p.Init) > 0
-	if runInit {
-		p.Pod.ExitPolicy = model.ExitPolicyContinue // until the init containers are done
-	}
 	pod, err := rt.CreatePod(ctx, p.Pod, engine.PodCreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("pod %s: %w", p.Name, err)
@@ -211,13 +207,13 @@ func playPod(ctx context.Context, rt *engine.Runtime, p *PodPlan, o PlayOptions,
 	if err := fillPodIP(ctx, rt, p, pod, o.Start, rep); err != nil {
 		return nil, err
 	}
-	var inits []*model.Container
+	// Init containers run once, as podman's kube play makes them: pod start runs them in order
+	// before the others and removes each after it succeeded.
 	for _, cp := range p.Init {
-		c, err := rt.CreateContainer(ctx, cp.Config, cp.Opts)
-		if err != nil {
+		cp.Config.InitContainerType = model.InitOnce
+		if _, err := rt.CreateContainer(ctx, cp.Config, cp.Opts); err != nil {
 			return nil, fmt.Errorf("pod %s: init container %s: %w", p.Name, cp.KubeName, err)
 		}
-		inits = append(inits, c)
 	}
 	for _, cp := range p.Containers {
 		c, err := rt.CreateContainer(ctx, cp.Config, cp.Opts)
@@ -227,79 +223,12 @@ func playPod(ctx context.Context, rt *engine.Runtime, p *PodPlan, o PlayOptions,
 		pr.Containers = append(pr.Containers, c.Config.ID)
 	}
 	if !o.Start {
-		if len(inits) > 0 {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("pod %s: its init containers were created but not run (--start=false); starting the pod later runs them alongside the other containers", p.Name))
-		}
 		return pr, nil
-	}
-	for i, c := range inits {
-		if err := runInitContainer(ctx, rt, c, p.Init[i].KubeName); err != nil {
-			return nil, fmt.Errorf("pod %s: %w", p.Name, err)
-		}
 	}
 	if _, err := rt.StartPod(ctx, podID); err != nil {
 		return nil, fmt.Errorf("starting pod %s: %w", p.Name, err)
 	}
-	if runInit {
-		if err := rt.SetPodExitPolicy(ctx, podID, model.ExitPolicyStop); err != nil {
-			return nil, err
-		}
-	}
 	return pr, nil
-}
-
-// runInitContainer starts an init container, waits for it and removes it once it succeeded (it
-// runs once, as podman's default "once" init containers do). A failure names the exit code and
-// the end of its log.
-func runInitContainer(ctx context.Context, rt *engine.Runtime, c *model.Container, name string) error {
-	if _, err := rt.StartContainer(ctx, c.Config.ID, nil); err != nil {
-		return fmt.Errorf("init container %s: %w", name, err)
-	}
-	code, err := waitContainer(ctx, rt, c.Config.ID)
-	if err != nil {
-		return fmt.Errorf("init container %s: %w", name, err)
-	}
-	if code != 0 {
-		msg := fmt.Sprintf("init container %s exited with code %d", name, code)
-		if tail := logTail(ctx, rt, c, 5); tail != "" {
-			msg += "; its last output: " + tail
-		}
-		return fmt.Errorf("%s: %w", msg, errdefs.ErrWrongState)
-	}
-	return rt.RemoveContainer(ctx, c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
-}
-
-// waitContainer waits for a container's exit, or for ctx to end: the engine's WaitContainer
-// does not look at ctx while the container runs.
-func waitContainer(ctx context.Context, rt *engine.Runtime, id string) (int32, error) {
-	type result struct {
-		code int32
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, err := rt.WaitContainer(ctx, id, nil)
-		done <- result{code, err}
-	}()
-	select {
-	case r := <-done:
-		return r.code, r.err
-	case <-ctx.Done():
-		return -1, ctx.Err()
-	}
-}
-
-func logTail(ctx context.Context, rt *engine.Runtime, c *model.Container, n int) string {
-	ch := make(chan engine.LogLine, 64)
-	go func() {
-		rt.ReadLogs(ctx, c, engine.LogOptions{Tail: n}, ch)
-		close(ch)
-	}()
-	var lines []string
-	for l := range ch {
-		lines = append(lines, l.Text)
-	}
-	return strings.Join(lines, " | ")
 }
 
 // fillPodIP gives the variables that ask for status.podIP the pod's address: the infra
