@@ -224,9 +224,15 @@ func (r *Runtime) mountRootfs(c *model.Container) (string, error) {
 	if isMountpoint(merged) {
 		return merged, nil
 	}
-	lower := make([]string, len(layers))
-	for i, l := range layers { // overlay wants the top layer first
-		lower[len(layers)-1-i] = l
+	// overlay wants the top layer first, and each directory once: a layer an image repeats (an
+	// empty layer, say) keeps its topmost place, which gives the same tree.
+	var lower []string
+	seen := map[string]bool{}
+	for i := len(layers) - 1; i >= 0; i-- {
+		if !seen[layers[i]] {
+			seen[layers[i]] = true
+			lower = append(lower, layers[i])
+		}
 	}
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
 	if len(opts) > 4000 {
