@@ -224,16 +224,7 @@ func (r *Runtime) mountRootfs(c *model.Container) (string, error) {
 	if isMountpoint(merged) {
 		return merged, nil
 	}
-	// overlay wants the top layer first, and each directory once: a layer an image repeats (an
-	// empty layer, say) keeps its topmost place, which gives the same tree.
-	var lower []string
-	seen := map[string]bool{}
-	for i := len(layers) - 1; i >= 0; i-- {
-		if !seen[layers[i]] {
-			seen[layers[i]] = true
-			lower = append(lower, layers[i])
-		}
-	}
+	lower := lowerDirs(layers)
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
 	if len(opts) > 4000 {
 		return "", fmt.Errorf("image of %s has too many layers for one overlay mount (%d)", cfg.Name, len(lower))
@@ -293,4 +284,19 @@ func seccompFor(cfg *model.ContainerConfig) (*specs.LinuxSeccomp, error) {
 		return oci.DefaultSeccomp(caps), nil
 	}
 	return oci.LoadSeccompFileFor(cfg.Seccomp, caps)
+}
+
+// lowerDirs orders an image's layer directories (bottom first) for overlay's lowerdir: top
+// first, and each directory once. A layer an image repeats (an empty layer, say) keeps its
+// topmost place, which gives the same tree; overlayfs refuses a directory listed twice.
+func lowerDirs(layers []string) []string {
+	var lower []string
+	seen := map[string]bool{}
+	for i := len(layers) - 1; i >= 0; i-- {
+		if !seen[layers[i]] {
+			seen[layers[i]] = true
+			lower = append(lower, layers[i])
+		}
+	}
+	return lower
 }
