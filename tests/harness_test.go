@@ -62,11 +62,11 @@ func newEnv(t *testing.T) *Env {
 func (e *Env) teardown() {
 	e.run(nil, "pod", "rm", "-af", "-t", "0")
 	e.run(nil, "rm", "-af", "-t", "0")
-	// Networks own host bridges: remove them all, the default one included.
-	if r := e.run(nil, "network", "ls", "-q"); r.Code == 0 {
-		for _, n := range strings.Fields(r.Stdout) {
-			e.run(nil, "network", "rm", "-f", n)
-		}
+	// Networks own host bridges and NAT rules: remove every one the store made (listing them
+	// with `network ls` would first create the default one).
+	confs, _ := filepath.Glob(filepath.Join(e.Root, "networks", "*.conflist"))
+	for _, c := range confs {
+		e.run(nil, "network", "rm", "-f", strings.TrimSuffix(filepath.Base(c), ".conflist"))
 	}
 	exec.Command("umount", "-R", e.Dir).Run()
 	// Unmount anything left below the store (overlays, netns pins), deepest first.
