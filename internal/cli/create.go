@@ -26,9 +26,7 @@ func newCreateCommand(a *app) *cobra.Command {
 				return err
 			}
 			cfg.CreateCommand = a.args
-			if !f.quietPull() {
-				o.PullProgress = os.Stderr
-			}
+			o.PullProgress = a.stderr
 			c, err := rt.CreateContainer(context.Background(), cfg, o)
 			if err != nil {
 				return err
@@ -46,5 +44,3 @@ func newCreateCommand(a *app) *cobra.Command {
 	f.register(cmd.Flags())
 	return cmd
 }
-
-func (f *createFlags) quietPull() bool { return false }

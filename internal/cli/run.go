@@ -52,7 +52,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
 	}
 	cfg.CreateCommand = a.args
-	co.PullProgress = os.Stderr
+	co.PullProgress = a.stderr
 	ctx := context.Background()
 	if o.detach {
 		c, err := rt.RunContainer(ctx, cfg, co)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -16,16 +17,13 @@ import (
 
 // CreateOptions are the parts of a create request that are not stored in the config.
 type CreateOptions struct {
-	Pod           string // pod name or ID, or new:NAME to create one
-	Pull          string // missing (default), always, never
-	EntrypointSet bool   // --entrypoint was given (an empty one clears the image's)
-	CmdSet        bool   // a command was given after the image
-	PullProgress  PullProgress
-	PublishAll    bool // -P: publish every port the image exposes on a random host port
+	Pod           string    // pod name or ID, or new:NAME to create one
+	Pull          string    // missing (default), always, never
+	EntrypointSet bool      // --entrypoint was given (an empty one clears the image's)
+	CmdSet        bool      // a command was given after the image
+	PullProgress  io.Writer // progress of an implicit pull; nil: quiet
+	PublishAll    bool      // -P: publish every port the image exposes on a random host port
 }
-
-// PullProgress receives progress output of an implicit pull (nil: quiet).
-type PullProgress interface{ Write([]byte) (int, error) }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
 // Nothing is left behind when it fails.
