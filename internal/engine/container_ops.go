@@ -43,31 +43,7 @@ func (r *Runtime) StartContainer(ctx context.Context, nameOrID string, streams *
 		}
 		return c, nil // podman: starting a running container is not an error
 	}
-	if err := r.checkDependencies(c); err != nil {
-		return nil, err
-	}
 	return c, r.startLocked(ctx, c, streams)
-}
-
-// checkDependencies makes sure the containers whose namespaces c joins are running.
-func (r *Runtime) checkDependencies(c *model.Container) error {
-	st, err := r.state()
-	if err != nil {
-		return err
-	}
-	for kind, ns := range c.Config.Namespaces {
-		if ns.Mode != model.NSModeContainer {
-			continue
-		}
-		dep, err := st.Container(ns.Value)
-		if err != nil {
-			return fmt.Errorf("%s namespace of %s: %w", kind, c.Config.Name, err)
-		}
-		if _, done := r.exited(dep); done || !dep.State.Active() {
-			return fmt.Errorf("container %s joins the %s namespace of %s, which is not running: %w", c.Config.Name, kind, dep.Config.Name, errdefs.ErrCtrStateInvalid)
-		}
-	}
-	return nil
 }
 
 // AttachWait follows an attached start until the container exits and returns its exit code.

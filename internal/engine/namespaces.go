@@ -24,8 +24,8 @@ func (r *Runtime) namespacePaths(c *model.Container, paths map[string]string) er
 			if err != nil {
 				return fmt.Errorf("%s namespace: %w", kind, err)
 			}
-			if !dep.State.Active() || dep.State.Pid == 0 {
-				return fmt.Errorf("cannot join the %s namespace of %s: it is not running: %w", kind, dep.Config.Name, errdefs.ErrCtrStateInvalid)
+			if _, done := r.exited(dep); done || !dep.State.Active() || dep.State.Pid == 0 {
+				return fmt.Errorf("container %s joins the %s namespace of %s, which is not running: %w", c.Config.Name, kind, dep.Config.Name, errdefs.ErrCtrStateInvalid)
 			}
 			if kind == model.NSNet && dep.State.NetNS != "" {
 				paths[kind] = dep.State.NetNS
