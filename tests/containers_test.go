@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -475,4 +476,32 @@ func TestFailedCreateLeavesNoVolume(t *testing.T) {
 	if out := e.Pea("volume", "ls", "-q"); out != "" {
 		t.Fatalf("a failed create left volumes: %q", out)
 	}
+}
+
+func TestRestartPolicy(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "fail", "--restart", "on-failure:2", "localhost/bb", "sh", "-c", "sleep 0.2; exit 1")
+	e.Pea("run", "-d", "--name", "ok", "--restart", "on-failure", "localhost/bb", "true")
+	e.Pea("run", "-d", "--name", "always", "--restart", "always", "localhost/bb", "sh", "-c", "sleep 0.2")
+	eventually(t, 15*time.Second, func() error {
+		if out := e.Pea("inspect", "--format", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}", "fail"); out != "2 exited 1" {
+			return fmt.Errorf("on-failure:2: %q", out)
+		}
+		if n, _ := strconv.Atoi(e.Pea("inspect", "--format", "{{.RestartCount}}", "always")); n < 2 {
+			return fmt.Errorf("always: restarted %d times", n)
+		}
+		return nil
+	})
+	if out := e.Pea("inspect", "--format", "{{.RestartCount}} {{.State.Status}}", "ok"); out != "0 exited" {
+		t.Fatalf("on-failure after success: %q", out)
+	}
+	// A stop by the user is final, even in the middle of the restart delay.
+	e.Pea("stop", "-t", "0", "always")
+	count := e.Pea("inspect", "--format", "{{.RestartCount}}", "always")
+	time.Sleep(1500 * time.Millisecond)
+	if out := e.Pea("inspect", "--format", "{{.RestartCount}} {{.State.Status}}", "always"); out != count+" exited" {
+		t.Fatalf("restarted after stop: %q (count was %s)", out, count)
+	}
+	e.Fails(125, "run", "--restart", "sometimes", "localhost/bb", "true")
+	e.Fails(125, "run", "--rm", "--restart", "always", "localhost/bb", "true")
 }

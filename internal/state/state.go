@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
@@ -60,10 +61,25 @@ var migrations = []string{
 }
 
 // Open opens (creating and migrating as needed) the database at path.
+//
+// Switching a new database to WAL, and migrating it, need the database to themselves: SQLite
+// answers "database is locked" at once to the other processes that open it at that moment (its
+// busy timeout does not cover the journal mode switch). Those retry for a while.
 func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(30 * time.Second)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		s, err := openOnce(path)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return s, err
+		}
+		time.Sleep(delay)
+	}
+}
+
+func openOnce(path string) (*Store, error) {
 	dsn := "file:" + path + "?_busy_timeout=30000&_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -75,6 +91,14 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return s, nil
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	return strings.Contains(err.Error(), "database is locked")
 }
 
 // Close closes the database.

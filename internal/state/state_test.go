@@ -232,3 +232,34 @@ func TestParallelProcesses(t *testing.T) {
 		t.Fatalf("pods %d, containers %d; want 160 each", len(pods), len(cs))
 	}
 }
+
+// TestFreshDatabaseOpenedAtOnce: processes that open a database that does not exist yet at the
+// same moment all succeed (one creates and migrates it, the others wait). Regression: 8
+// parallel `pea run` on a new store failed with "database is locked".
+func TestFreshDatabaseOpenedAtOnce(t *testing.T) {
+	if os.Getenv("PEA_STATE_OPEN_DB") != "" {
+		s, err := Open(os.Getenv("PEA_STATE_OPEN_DB"))
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		s.Close()
+		os.Exit(0)
+	}
+	for round := 0; round < 10; round++ {
+		path := filepath.Join(t.TempDir(), "pea.db")
+		var wg sync.WaitGroup
+		for n := 0; n < 8; n++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := exec.Command(os.Args[0], "-test.run=TestFreshDatabaseOpenedAtOnce")
+				cmd.Env = append(os.Environ(), "PEA_STATE_OPEN_DB="+path)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("round %d: %v %s", round, err, out)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
