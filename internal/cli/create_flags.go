@@ -89,7 +89,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.pod, "pod", "", "run in this pod (name or ID, or new:NAME)")
 	fs.StringVar(&f.podIDFile, "pod-id-file", "", "read the pod ID from this file")
 	fs.StringVar(&f.pull, "pull", "missing", "pull policy: always, missing, never")
-	fs.StringVar(&f.restart, "restart", "", "restart policy (recorded; pea has no daemon to apply it)")
+	fs.StringVar(&f.restart, "restart", "", "restart policy: no, always, unless-stopped, on-failure[:N] (applied when the container exits on its own)")
 	fs.StringVar(&f.cidFile, "cidfile", "", "write the container ID to this file")
 	fs.StringVar(&f.initCtr, "init-ctr", "", "make this pod member an init container: always or once")
 }
@@ -110,6 +110,23 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 			return nil, o, fmt.Errorf("--pod-id-file: %w", err)
 		}
 		o.Pod = strings.TrimSpace(string(b))
+	}
+	if f.restart != "" {
+		name, n, hasN := strings.Cut(f.restart, ":")
+		ok := false
+		switch name {
+		case "no", "always", "unless-stopped":
+			ok = !hasN
+		case "on-failure":
+			_, err := strconv.ParseUint(n, 10, 16)
+			ok = !hasN || err == nil
+		}
+		if !ok {
+			return nil, o, invalid("invalid --restart %q (no, always, unless-stopped, on-failure[:N])", f.restart)
+		}
+		if f.rm && name != "no" {
+			return nil, o, invalid("--restart %s cannot be combined with --rm", f.restart)
+		}
 	}
 	switch f.initCtr {
 	case "":

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -82,6 +84,12 @@ func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *u
 func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
 	if err := r.syncLocked(c); err != nil {
 		return err
+	}
+	if !c.State.StoppedByUser {
+		c.State.StoppedByUser = true // no restart policy brings it back
+		if st, err := r.state(); err == nil {
+			st.SaveContainerState(c.Config.ID, c.State)
+		}
 	}
 	if !c.State.Active() {
 		// Already stopped: make sure nothing is left mounted or attached.
@@ -249,6 +257,9 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		l.Unlock()
 		return err
 	}
+	if restart, delay := restartDue(c); restart {
+		return r.restartAfterExit(ctx, l, c, delay)
+	}
 	if c.Config.AutoRemove && !c.State.Active() {
 		err := r.removeLocked(c, l)
 		if err != nil {
@@ -346,4 +357,59 @@ func (r *Runtime) SyncContainer(id string) error {
 	}
 	defer l.Unlock()
 	return r.syncLocked(c)
+}
+
+// restartDue applies a container's restart policy to an exit conmon reported (a stop by the
+// user never gets here: its caller cleans up itself). A container that ran for less than a
+// second is restarted after a growing delay, so that one failing at once does not spin.
+func restartDue(c *model.Container) (bool, time.Duration) {
+	if c.State.Active() || c.Config.AutoRemove || c.State.StoppedByUser {
+		return false, 0
+	}
+	policy, max := ParseRestartPolicy(c.Config.RestartPolicy)
+	switch policy {
+	case "always", "unless-stopped":
+	case "on-failure":
+		if c.State.ExitCode == 0 || max > 0 && c.State.RestartCount >= max {
+			return false, 0
+		}
+	default:
+		return false, 0
+	}
+	var delay time.Duration
+	if c.State.FinishedAt.Sub(c.State.StartedAt) < time.Second {
+		delay = min(time.Duration(c.State.RestartCount+1)*100*time.Millisecond, 5*time.Second)
+	}
+	return true, delay
+}
+
+// restartAfterExit starts an exited container again for its restart policy; l is its lock. The
+// lock is released during the delay, and the container re-read: a stop or rm meanwhile wins.
+func (r *Runtime) restartAfterExit(ctx context.Context, l *lock.Lock, c *model.Container, delay time.Duration) error {
+	count := c.State.RestartCount
+	if delay > 0 {
+		l.Unlock()
+		time.Sleep(delay)
+		var err error
+		if l, c, err = r.lockContainer(c.Config.ID); err != nil {
+			return nil // removed meanwhile
+		}
+		if c.State.Active() || c.State.RestartCount != count || c.State.StoppedByUser {
+			l.Unlock()
+			return nil // started or restarted by someone else meanwhile
+		}
+	}
+	defer l.Unlock()
+	c.State.RestartCount = count + 1
+	return r.startLocked(ctx, c, nil)
+}
+
+// ParseRestartPolicy splits --restart (no, always, unless-stopped, on-failure[:N]) into the
+// policy and on-failure's retry count (0: no limit).
+func ParseRestartPolicy(s string) (policy string, maxRetries int) {
+	name, n, _ := strings.Cut(s, ":")
+	if name == "on-failure" && n != "" {
+		maxRetries, _ = strconv.Atoi(n)
+	}
+	return name, maxRetries
 }

@@ -178,6 +178,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	c.State.ExitCode = 0
 	c.State.OOMKilled = false
 	c.State.Error = ""
+	c.State.StoppedByUser = false
 	if err := st.SaveContainerState(cfg.ID, c.State); err != nil {
 		return err
 	}

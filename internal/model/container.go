@@ -180,6 +180,8 @@ type ContainerState struct {
 	Networks     map[string]NetworkStatus `json:"networks,omitempty"`
 	Error        string                   `json:"error,omitempty"`
 	RestartCount int                      `json:"restartCount,omitempty"`
+	// StoppedByUser is set by stop (and cleared by start): the restart policy leaves it alone.
+	StoppedByUser bool `json:"stoppedByUser,omitempty"`
 }
 
 // NetworkStatus is a container's address on one network.
