@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if bbTar != "" {
+		os.RemoveAll(filepath.Dir(bbTar))
+	}
 	os.Exit(code)
 }
 
