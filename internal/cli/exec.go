@@ -24,15 +24,9 @@ func newExecCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			target := ""
-			if latest {
-				c, err := rt.LatestContainer()
-				if err != nil {
-					return err
-				}
-				target = c.Config.ID
-			} else {
-				target, args = args[0], args[1:]
+			target, args, err := targetAndRest(rt, latest, args, "container", "exec")
+			if err != nil {
+				return err
 			}
 			envs, err := parseEnv(env, envFile)
 			if err != nil {

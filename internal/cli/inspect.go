@@ -163,15 +163,8 @@ func newInspectCommand(containerOnly bool) func(a *app) *cobra.Command {
 				if containerOnly {
 					typ = "container"
 				}
-				if latest {
-					c, err := rt.LatestContainer()
-					if err != nil {
-						return err
-					}
-					args = []string{c.Config.ID}
-				}
-				if len(args) == 0 {
-					return usageError{fmt.Errorf("inspect needs at least one name or ID")}
+				if args, err = targets(rt, latest, args, "container", "inspect"); err != nil {
+					return err
 				}
 				return inspectEach(a, args, format, func(name string) (any, error) { return inspectOne(rt, name, typ) })
 			},

@@ -76,15 +76,8 @@ func newLogsCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.latest {
-				c, err := rt.LatestContainer()
-				if err != nil {
-					return err
-				}
-				args = []string{c.Config.ID}
-			}
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("logs needs a container name or ID")}
+			if args, err = targets(rt, o.latest, args, "container", "logs"); err != nil {
+				return err
 			}
 			for _, name := range args {
 				c, err := rt.LookupContainer(name)

@@ -31,15 +31,8 @@ func newWaitCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if latest {
-				c, err := rt.LatestContainer()
-				if err != nil {
-					return err
-				}
-				args = []string{c.Config.ID}
-			}
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("wait needs a container name or ID")}
+			if args, err = targets(rt, latest, args, "container", "wait"); err != nil {
+				return err
 			}
 			var errs []error
 			for _, t := range args {
@@ -89,18 +82,9 @@ func newTopCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			target := ""
-			if latest {
-				c, err := rt.LatestContainer()
-				if err != nil {
-					return err
-				}
-				target = c.Config.ID
-			} else {
-				if len(args) == 0 {
-					return usageError{fmt.Errorf("top needs a container name or ID")}
-				}
-				target, args = args[0], args[1:]
+			target, args, err := targetAndRest(rt, latest, args, "container", "top")
+			if err != nil {
+				return err
 			}
 			c, err := rt.LookupContainer(target)
 			if err != nil {

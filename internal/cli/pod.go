@@ -258,18 +258,9 @@ func newPodTopCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var target string
-			if latest {
-				p, err := rt.LatestPod()
-				if err != nil {
-					return err
-				}
-				target = p.Config.ID
-			} else {
-				if len(args) == 0 {
-					return usageError{errors.New("top needs a pod name or ID")}
-				}
-				target, args = args[0], args[1:]
+			target, args, err := targetAndRest(rt, latest, args, "pod", "pod top")
+			if err != nil {
+				return err
 			}
 			info, err := rt.InspectPod(target)
 			if err != nil {

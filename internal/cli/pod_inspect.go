@@ -75,15 +75,8 @@ func newPodInspectCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if latest {
-				p, err := rt.LatestPod()
-				if err != nil {
-					return err
-				}
-				args = []string{p.Config.ID}
-			}
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("pod inspect needs a pod name or ID")}
+			if args, err = targets(rt, latest, args, "pod", "pod inspect"); err != nil {
+				return err
 			}
 			var values []any
 			var errs []error

@@ -215,17 +215,12 @@ func newPodLogsCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var target string
-			if o.latest {
-				p, err := rt.LatestPod()
-				if err != nil {
-					return err
-				}
-				target = p.Config.ID
-			} else if len(args) == 1 {
-				target = args[0]
-			} else {
-				return usageError{fmt.Errorf("pod logs needs exactly one pod name or ID")}
+			target, rest, err := targetAndRest(rt, o.latest, args, "pod", "pod logs")
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return usageError{fmt.Errorf("pod logs takes one pod, not %d", len(args))}
 			}
 			info, err := rt.InspectPod(target)
 			if err != nil {
