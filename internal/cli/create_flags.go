@@ -172,26 +172,17 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 			return nil, o, err
 		}
 	}
-	for _, v := range f.volumes {
-		m, err := engine.ParseVolume(v)
-		if err != nil {
-			return nil, o, err
+	for _, src := range []struct {
+		specs []string
+		parse func(string) (model.Mount, error)
+	}{{f.volumes, engine.ParseVolume}, {f.mounts, engine.ParseMount}, {f.tmpfs, engine.ParseTmpfs}} {
+		for _, spec := range src.specs {
+			m, err := src.parse(spec)
+			if err != nil {
+				return nil, o, err
+			}
+			cfg.Mounts = append(cfg.Mounts, m)
 		}
-		cfg.Mounts = append(cfg.Mounts, m)
-	}
-	for _, v := range f.mounts {
-		m, err := engine.ParseMount(v)
-		if err != nil {
-			return nil, o, err
-		}
-		cfg.Mounts = append(cfg.Mounts, m)
-	}
-	for _, v := range f.tmpfs {
-		m, err := engine.ParseTmpfs(v)
-		if err != nil {
-			return nil, o, err
-		}
-		cfg.Mounts = append(cfg.Mounts, m)
 	}
 	for _, c := range append(append([]string{}, f.capAdd...), f.capDrop...) {
 		if _, err := oci.NormalizeCapability(c); err != nil {
