@@ -142,7 +142,14 @@ func TestPodMemoryLimitHoldsTogether(t *testing.T) {
 		if h1 == "running" && h2 == "running" && e.Pea("logs", "h2") == "filled" {
 			return fmt.Errorf("both members hold 36 MB under a 64 MB pod limit")
 		}
-		if h1 != "running" || h2 != "running" {
+		for name, st := range map[string]string{"h1": h1, "h2": h2} {
+			if st == "running" {
+				continue
+			}
+			// Killed by the OOM killer (SIGKILL), not ended for another reason.
+			if code := e.Pea("inspect", "--format", "{{.State.ExitCode}}", name); code != "137" {
+				t.Fatalf("%s ended with exit code %s, want 137 (OOM kill)", name, code)
+			}
 			return nil
 		}
 		return fmt.Errorf("waiting for the OOM killer (h1 %s, h2 %s)", h1, h2)
