@@ -169,7 +169,7 @@ func (r *Runtime) applyExitPolicy(ctx context.Context, podID string) error {
 	if err != nil || pod.Config.ExitPolicy != model.ExitPolicyStop {
 		return nil
 	}
-	l, pod, err := r.lockPod(podID)
+	l, _, err := r.lockPod(podID)
 	if err != nil {
 		return err
 	}

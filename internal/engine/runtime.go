@@ -117,6 +117,5 @@ func (r *Runtime) ctrRunDir(id string) string { return filepath.Join(r.opts.RunR
 func (r *Runtime) ctrDir(id string) string    { return filepath.Join(r.opts.Root, "containers", id) }
 func (r *Runtime) exitDir() string            { return filepath.Join(r.opts.RunRoot, "exits") }
 func (r *Runtime) exitFile(id string) string  { return filepath.Join(r.exitDir(), id) }
-func (r *Runtime) netnsDir() string           { return filepath.Join(r.opts.RunRoot, "netns") }
 func (r *Runtime) runtimeRoot() string        { return filepath.Join(r.opts.RunRoot, "runtime") }
 func (r *Runtime) volumesDir() string         { return filepath.Join(r.opts.Root, "volumes") }

@@ -68,10 +68,9 @@ type unpacker struct {
 }
 
 type dirTime struct {
-	path   string
-	mtime  time.Time
-	atime  time.Time
-	hasDir bool
+	path  string
+	mtime time.Time
+	atime time.Time
 }
 
 // resolve maps rel (a cleaned, rooted path such as "/usr/bin") to a host path under u.root,

@@ -128,12 +128,11 @@ func capNames(caps []string) []corev1.Capability {
 
 // volumeSet gathers the pod's volumes: one per host path, named volume or tmpfs mount.
 type volumeSet struct {
-	pod     string
-	named   map[string]*model.Volume
-	bySrc   map[string]string // kind+source → volume name
-	taken   map[string]bool
-	list    []corev1.Volume
-	tmpfsNo int
+	pod   string
+	named map[string]*model.Volume
+	bySrc map[string]string // kind+source → volume name
+	taken map[string]bool
+	list  []corev1.Volume
 }
 
 func newVolumeSet(pod string, named map[string]*model.Volume) *volumeSet {
