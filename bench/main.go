@@ -264,10 +264,10 @@ func buildPea(out string) (string, error) {
 		return "", fmt.Errorf("run from the pea module (go env GOMOD: %v), or give -pea", err)
 	}
 	dir := filepath.Dir(strings.TrimSpace(string(gomod)))
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/pea")
+	cmd := exec.Command("./scripts/build.sh", out) // the build that setup.sh installs
 	cmd.Dir = dir
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/pea: %v\n%s", err, msg)
+		return "", fmt.Errorf("scripts/build.sh: %v\n%s", err, msg)
 	}
 	desc, _ := exec.Command("git", "-C", dir, "describe", "--always", "--dirty").Output()
 	return "built from " + strings.TrimSpace(string(desc)), nil

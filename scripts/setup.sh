@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 ./scripts/deps.sh
-go build -o /usr/local/bin/pea ./cmd/pea
+./scripts/build.sh /usr/local/bin/pea
 echo "installed /usr/local/bin/pea ($(pea version --format '{{.Client.Version}}'))"
 
 # A busybox image, made locally from Debian's busybox-static.

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	peaBin = filepath.Join(dir, "pea")
-	build := exec.Command("go", "build", "-o", peaBin, "../cmd/pea")
+	build := exec.Command("../scripts/build.sh", peaBin) // the build that setup.sh installs
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Println("build pea:", err)
