@@ -12,6 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 out=${1:-pea}
+# encoding/json on Go's v2 engine (same v1 behaviour, decoding 2-3x faster): listings decode one
+# JSON config and state per container, and `pea pod ps` of 100 pods went 11.2 ms -> 8.7 ms.
+# test.sh runs the unit tests under the same setting.
+export GOEXPERIMENT=${GOEXPERIMENT:+$GOEXPERIMENT,}jsonv2
 tags="netgo osusergo sqlite_omit_load_extension"
 if command -v musl-gcc >/dev/null; then
   CC=musl-gcc exec go build -tags "$tags" -trimpath \
