@@ -116,10 +116,33 @@ func (r *Runtime) ListContainers() ([]*model.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range cs {
-		r.freshen(c)
-	}
+	r.freshenAll(cs)
 	return cs, nil
+}
+
+// freshenAll is freshen for a listing: the exit directory is read once, so that a container
+// that is still running costs no failed open of its exit file (300 containers: 300 syscalls
+// fewer).
+func (r *Runtime) freshenAll(cs []*model.Container) {
+	var exits map[string]bool
+	for _, c := range cs {
+		if !c.State.Active() {
+			continue
+		}
+		if exits == nil {
+			exits = map[string]bool{}
+			if f, err := os.Open(r.exitDir()); err == nil {
+				names, _ := f.Readdirnames(-1)
+				f.Close()
+				for _, n := range names {
+					exits[n] = true
+				}
+			}
+		}
+		if exits[c.Config.ID] || (c.State.ConmonPid > 0 && !alive(c.State.ConmonPid)) {
+			r.freshen(c)
+		}
+	}
 }
 
 // freshen updates an unlocked copy of a container whose process ended: what a reader sees.

@@ -39,10 +39,10 @@ func (r *Runtime) ListPods() ([]*PodInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.freshenAll(cs)
 	byPod := map[string][]*model.Container{}
 	for _, c := range cs {
 		if c.Config.Pod != "" {
-			r.freshen(c)
 			byPod[c.Config.Pod] = append(byPod[c.Config.Pod], c)
 		}
 	}

@@ -38,7 +38,7 @@ func (s *Store) AddContainer(c *model.Container) error {
 
 // Container reads one container by full ID.
 func (s *Store) Container(id string) (*model.Container, error) {
-	var cfg, st string
+	var cfg, st []byte
 	err := s.db.QueryRow(`SELECT config, state FROM containers WHERE id = ?`, id).Scan(&cfg, &st)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("container %s: %w", short(id), errdefs.ErrCtrRemoved)
@@ -110,7 +110,7 @@ func (s *Store) ListContainers(namespace, podID string) ([]*model.Container, err
 	defer rows.Close()
 	var out []*model.Container
 	for rows.Next() {
-		var cfg, st string
+		var cfg, st sql.RawBytes // valid until Next; decoding copies what it keeps
 		if err := rows.Scan(&cfg, &st); err != nil {
 			return nil, err
 		}
@@ -123,12 +123,12 @@ func (s *Store) ListContainers(namespace, podID string) ([]*model.Container, err
 	return out, rows.Err()
 }
 
-func decodeContainer(cfg, st string) (*model.Container, error) {
+func decodeContainer(cfg, st []byte) (*model.Container, error) {
 	c := &model.Container{Config: &model.ContainerConfig{}, State: &model.ContainerState{}}
-	if err := json.Unmarshal([]byte(cfg), c.Config); err != nil {
+	if err := json.Unmarshal(cfg, c.Config); err != nil {
 		return nil, fmt.Errorf("decode container config: %w", err)
 	}
-	if err := json.Unmarshal([]byte(st), c.State); err != nil {
+	if err := json.Unmarshal(st, c.State); err != nil {
 		return nil, fmt.Errorf("decode container state: %w", err)
 	}
 	return c, nil

@@ -32,7 +32,7 @@ func (s *Store) AddPod(p *model.Pod) error {
 
 // Pod reads one pod by full ID; a missing pod is ErrPodRemoved.
 func (s *Store) Pod(id string) (*model.Pod, error) {
-	var cfg, st string
+	var cfg, st []byte
 	err := s.db.QueryRow(`SELECT config, state FROM pods WHERE id = ?`, id).Scan(&cfg, &st)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("pod %s: %w", short(id), errdefs.ErrPodRemoved)
@@ -85,7 +85,7 @@ func (s *Store) ListPods(namespace string) ([]*model.Pod, error) {
 	defer rows.Close()
 	var out []*model.Pod
 	for rows.Next() {
-		var cfg, st string
+		var cfg, st sql.RawBytes // valid until Next; decoding copies what it keeps
 		if err := rows.Scan(&cfg, &st); err != nil {
 			return nil, err
 		}
@@ -98,12 +98,12 @@ func (s *Store) ListPods(namespace string) ([]*model.Pod, error) {
 	return out, rows.Err()
 }
 
-func decodePod(cfg, st string) (*model.Pod, error) {
+func decodePod(cfg, st []byte) (*model.Pod, error) {
 	p := &model.Pod{Config: &model.PodConfig{}, State: &model.PodState{}}
-	if err := json.Unmarshal([]byte(cfg), p.Config); err != nil {
+	if err := json.Unmarshal(cfg, p.Config); err != nil {
 		return nil, fmt.Errorf("decode pod config: %w", err)
 	}
-	if err := json.Unmarshal([]byte(st), p.State); err != nil {
+	if err := json.Unmarshal(st, p.State); err != nil {
 		return nil, fmt.Errorf("decode pod state: %w", err)
 	}
 	return p, nil
@@ -125,7 +125,7 @@ func (s *Store) AddVolume(v *model.Volume) error {
 
 // Volume reads one volume.
 func (s *Store) Volume(name string) (*model.Volume, error) {
-	var cfg string
+	var cfg []byte
 	err := s.db.QueryRow(`SELECT config FROM volumes WHERE name = ?`, name).Scan(&cfg)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("no volume with name %q found: %w", name, errdefs.ErrNoSuchVolume)
@@ -134,7 +134,7 @@ func (s *Store) Volume(name string) (*model.Volume, error) {
 		return nil, err
 	}
 	v := &model.Volume{}
-	return v, json.Unmarshal([]byte(cfg), v)
+	return v, json.Unmarshal(cfg, v)
 }
 
 // ListVolumes returns every volume.
@@ -146,12 +146,12 @@ func (s *Store) ListVolumes() ([]*model.Volume, error) {
 	defer rows.Close()
 	var out []*model.Volume
 	for rows.Next() {
-		var cfg string
+		var cfg sql.RawBytes
 		if err := rows.Scan(&cfg); err != nil {
 			return nil, err
 		}
 		v := &model.Volume{}
-		if err := json.Unmarshal([]byte(cfg), v); err != nil {
+		if err := json.Unmarshal(cfg, v); err != nil {
 			return nil, err
 		}
 		out = append(out, v)
