@@ -120,3 +120,29 @@ func BenchmarkSaveContainerState(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenReadClose is the database part of every short command: open an existing
+// database, read one pod, close.
+func BenchmarkOpenReadClose(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "pea.db")
+	s, err := state.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := fmt.Sprintf("%064x", 1)
+	err = s.AddPod(&model.Pod{Config: &model.PodConfig{ID: id, Name: "p", Created: time.Now()}, State: &model.PodState{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	for b.Loop() {
+		s, err := state.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Pod(id); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
