@@ -7,23 +7,17 @@ import (
 	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	sigsjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
-
 	"pea/internal/errdefs"
+	"pea/internal/kube/k8s"
 )
 
 // Manifest is what one or more YAML files hold, sorted by what play does with it.
 type Manifest struct {
 	Workloads  []*Workload
-	ConfigMaps map[string]*corev1.ConfigMap
-	Secrets    map[string]*corev1.Secret
-	Claims     []*corev1.PersistentVolumeClaim
-	Services   []*corev1.Service // NodePort services publish their node ports on the pods they select
+	ConfigMaps map[string]*k8s.ConfigMap
+	Secrets    map[string]*k8s.Secret
+	Claims     []*k8s.PersistentVolumeClaim
+	Services   []*k8s.Service // NodePort services publish their node ports on the pods they select
 	// Warnings are said to the user and do not stop play: unknown kinds and unknown fields.
 	Warnings []string
 }
@@ -34,8 +28,8 @@ type Workload struct {
 	Name      string
 	Namespace string
 	Replicas  int
-	Meta      metav1.ObjectMeta // the pod's (template's) labels and annotations
-	Spec      corev1.PodSpec
+	Meta      k8s.ObjectMeta // the pod's (template's) labels and annotations
+	Spec      k8s.PodSpec
 }
 
 // PodNames are the names of the pods the workload makes.
@@ -43,7 +37,7 @@ func (w *Workload) PodNames() []string { return workloadPodNames(w.Kind, w.Name,
 
 // NewManifest returns an empty manifest.
 func NewManifest() *Manifest {
-	return &Manifest{ConfigMaps: map[string]*corev1.ConfigMap{}, Secrets: map[string]*corev1.Secret{}}
+	return &Manifest{ConfigMaps: map[string]*k8s.ConfigMap{}, Secrets: map[string]*k8s.Secret{}}
 }
 
 // Parse reads every document of a YAML file (named file in messages) into a new manifest.
@@ -117,37 +111,38 @@ var yamlLine = lazyRegexp(`line (\d+)`)
 
 // yamlError rewrites a YAML error of document d to name the line in the whole file.
 func yamlError(file string, d document, err error) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
-	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if loc := yamlLine().FindStringSubmatchIndex(msg); loc != nil {
 		n, _ := strconv.Atoi(msg[loc[2]:loc[3]])
 		msg = msg[:loc[2]] + strconv.Itoa(n+d.first-1) + msg[loc[3]:]
 		return fmt.Errorf("%s: %s: %w", file, msg, errdefs.ErrInvalid)
 	}
-	msg = strings.TrimPrefix(msg, "error unmarshaling JSON: while decoding JSON: ")
 	return fmt.Errorf("%s: document %d (line %d): %s: %w", file, d.index, d.first, msg, errdefs.ErrInvalid)
 }
 
 func (m *Manifest) addDocument(file string, d document) error {
-	var tm metav1.TypeMeta
-	if err := yaml.Unmarshal(d.data, &tm); err != nil {
+	doc, err := k8s.ParseYAML(d.data)
+	if err != nil {
+		return yamlError(file, d, err)
+	}
+	var tm k8s.TypeMeta
+	if _, err := doc.Decode(&tm); err != nil {
 		return yamlError(file, d, err)
 	}
 	where := fmt.Sprintf("%s: document %d (line %d)", file, d.index, d.first)
 	if tm.Kind == "" {
 		return fmt.Errorf("%s: no kind: every document needs apiVersion and kind (for example apiVersion: v1, kind: Pod): %w", where, errdefs.ErrInvalid)
 	}
-	decode := func(obj any) error { return m.decode(file, where, d, tm.Kind, obj) }
+	decode := func(obj any) error { return m.decode(file, where, d, doc, tm.Kind, obj) }
 	switch tm.Kind {
 	case "Pod":
-		var p corev1.Pod
+		var p k8s.Pod
 		if err := decode(&p); err != nil {
 			return err
 		}
 		return m.addWorkload(where, "Pod", p.ObjectMeta, 1, p.ObjectMeta, p.Spec)
 	case "Deployment":
-		var o appsv1.Deployment
+		var o k8s.Deployment
 		if err := decode(&o); err != nil {
 			return err
 		}
@@ -160,26 +155,26 @@ func (m *Manifest) addDocument(file string, d document) error {
 		}
 		return m.addWorkload(where, "Deployment", o.ObjectMeta, n, o.Spec.Template.ObjectMeta, o.Spec.Template.Spec)
 	case "DaemonSet":
-		var o appsv1.DaemonSet
+		var o k8s.DaemonSet
 		if err := decode(&o); err != nil {
 			return err
 		}
 		return m.addWorkload(where, "DaemonSet", o.ObjectMeta, 1, o.Spec.Template.ObjectMeta, o.Spec.Template.Spec)
 	case "Job":
-		var o batchv1.Job
+		var o k8s.Job
 		if err := decode(&o); err != nil {
 			return err
 		}
 		spec := o.Spec.Template.Spec
 		switch spec.RestartPolicy {
 		case "":
-			spec.RestartPolicy = corev1.RestartPolicyNever
-		case corev1.RestartPolicyAlways:
+			spec.RestartPolicy = k8s.RestartPolicyNever
+		case k8s.RestartPolicyAlways:
 			return fmt.Errorf("%s: job %s: restartPolicy must be Never or OnFailure: %w", where, o.Name, errdefs.ErrInvalid)
 		}
 		return m.addWorkload(where, "Job", o.ObjectMeta, 1, o.Spec.Template.ObjectMeta, spec)
 	case "ConfigMap":
-		var o corev1.ConfigMap
+		var o k8s.ConfigMap
 		if err := decode(&o); err != nil {
 			return err
 		}
@@ -188,7 +183,7 @@ func (m *Manifest) addDocument(file string, d document) error {
 		}
 		m.ConfigMaps[o.Name] = &o
 	case "Secret":
-		var o corev1.Secret
+		var o k8s.Secret
 		if err := decode(&o); err != nil {
 			return err
 		}
@@ -197,7 +192,7 @@ func (m *Manifest) addDocument(file string, d document) error {
 		}
 		m.Secrets[o.Name] = &o
 	case "PersistentVolumeClaim":
-		var o corev1.PersistentVolumeClaim
+		var o k8s.PersistentVolumeClaim
 		if err := decode(&o); err != nil {
 			return err
 		}
@@ -206,7 +201,7 @@ func (m *Manifest) addDocument(file string, d document) error {
 		}
 		m.Claims = append(m.Claims, &o)
 	case "Service":
-		var o corev1.Service
+		var o k8s.Service
 		if err := decode(&o); err != nil {
 			return err
 		}
@@ -219,49 +214,18 @@ func (m *Manifest) addDocument(file string, d document) error {
 
 // decode reads a document into obj. Fields the type does not know are warned about (with their
 // path), not silently dropped, and then ignored, as kubectl --validate=warn does.
-func (m *Manifest) decode(file, where string, d document, kind string, obj any) error {
-	if err := yaml.Unmarshal(d.data, obj); err != nil {
-		return yamlError(file, d, err)
-	}
-	j, err := yaml.YAMLToJSON(d.data)
+func (m *Manifest) decode(file, where string, d document, doc *k8s.Document, kind string, obj any) error {
+	unknown, err := doc.Decode(obj)
 	if err != nil {
 		return yamlError(file, d, err)
 	}
-	// A strict pass on a scratch value of the same type, only for the warnings: it can fail on
-	// a number where a string is due, which the typed decode above tolerates.
-	scratch := newLike(obj)
-	strict, err := sigsjson.UnmarshalStrict(j, scratch)
-	if err == nil {
-		for _, e := range strict {
-			m.Warnings = append(m.Warnings, fmt.Sprintf("%s: %s: %s (ignored)", where, kind, strings.TrimPrefix(e.Error(), "json: ")))
-		}
+	for _, u := range unknown {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("%s: %s: %s (ignored)", where, kind, u))
 	}
 	return nil
 }
 
-func newLike(obj any) any {
-	switch obj.(type) {
-	case *corev1.Pod:
-		return &corev1.Pod{}
-	case *appsv1.Deployment:
-		return &appsv1.Deployment{}
-	case *appsv1.DaemonSet:
-		return &appsv1.DaemonSet{}
-	case *batchv1.Job:
-		return &batchv1.Job{}
-	case *corev1.ConfigMap:
-		return &corev1.ConfigMap{}
-	case *corev1.Secret:
-		return &corev1.Secret{}
-	case *corev1.PersistentVolumeClaim:
-		return &corev1.PersistentVolumeClaim{}
-	case *corev1.Service:
-		return &corev1.Service{}
-	}
-	return &map[string]any{}
-}
-
-func (m *Manifest) addWorkload(where, kind string, meta metav1.ObjectMeta, n int, tmpl metav1.ObjectMeta, spec corev1.PodSpec) error {
+func (m *Manifest) addWorkload(where, kind string, meta k8s.ObjectMeta, n int, tmpl k8s.ObjectMeta, spec k8s.PodSpec) error {
 	if meta.Name == "" {
 		return fmt.Errorf("%s: a %s needs metadata.name: %w", where, kind, errdefs.ErrInvalid)
 	}

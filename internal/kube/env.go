@@ -6,14 +6,13 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"pea/internal/kube/k8s"
 )
 
 // envContext is what a container's environment is resolved against.
 type envContext struct {
 	pod, namespace string
-	meta           *metav1.ObjectMeta
+	meta           *k8s.ObjectMeta
 	src            *Manifest
 }
 
@@ -23,7 +22,7 @@ const podIPPlaceholder = "\x00podIP"
 // resolveEnv returns a container's environment as KEY=VALUE: envFrom first, then env, which
 // wins, as in Kubernetes; $(VAR) references to earlier variables are expanded. podIP lists the
 // variables that take the pod's IP.
-func (e envContext) resolveEnv(c *corev1.Container) (env []string, podIP []string, err error) {
+func (e envContext) resolveEnv(c *k8s.Container) (env []string, podIP []string, err error) {
 	vals := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -83,7 +82,7 @@ func (e envContext) resolveEnv(c *corev1.Container) (env []string, podIP []strin
 	return env, podIP, nil
 }
 
-func (e envContext) valueFrom(vf *corev1.EnvVarSource) (val string, skip bool, err error) {
+func (e envContext) valueFrom(vf *k8s.EnvVarSource) (val string, skip bool, err error) {
 	switch {
 	case vf.ConfigMapKeyRef != nil:
 		r := vf.ConfigMapKeyRef

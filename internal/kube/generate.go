@@ -5,14 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-
 	"pea/internal/errdefs"
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
@@ -71,7 +65,7 @@ func Generate(srcs []*PodSource, claims []*model.Volume, o GenerateOptions) (obj
 }
 
 // generateWorkload builds the object of one source, and returns its name, labels and ports.
-func generateWorkload(s *PodSource, o GenerateOptions) (any, string, map[string]string, []corev1.ContainerPort, error) {
+func generateWorkload(s *PodSource, o GenerateOptions) (any, string, map[string]string, []k8s.ContainerPort, error) {
 	var apps []*model.Container
 	for _, c := range s.Containers {
 		if !c.Config.IsInfra {
@@ -104,35 +98,35 @@ func generateWorkload(s *PodSource, o GenerateOptions) (any, string, map[string]
 	if _, ok := meta.Labels["app"]; !ok {
 		meta.Labels["app"] = strings.Trim(dnsLabel(name), "-")
 	}
-	var ports []corev1.ContainerPort
+	var ports []k8s.ContainerPort
 	for _, c := range spec.Containers {
 		ports = append(ports, c.Ports...)
 	}
-	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: meta.Labels, Annotations: meta.Annotations}, Spec: spec}
-	selector := &metav1.LabelSelector{MatchLabels: map[string]string{"app": meta.Labels["app"]}}
-	top := metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": meta.Labels["app"]}}
+	tmpl := k8s.PodTemplateSpec{ObjectMeta: k8s.ObjectMeta{Labels: meta.Labels, Annotations: meta.Annotations}, Spec: spec}
+	selector := &k8s.LabelSelector{MatchLabels: map[string]string{"app": meta.Labels["app"]}}
+	top := k8s.ObjectMeta{Name: name, Labels: map[string]string{"app": meta.Labels["app"]}}
 	switch o.Type {
 	case "deployment":
 		r := o.Replicas
-		return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: top,
-			Spec: appsv1.DeploymentSpec{Replicas: &r, Selector: selector, Template: tmpl}}, name, meta.Labels, ports, nil
+		return &k8s.Deployment{TypeMeta: k8s.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: top,
+			Spec: k8s.DeploymentSpec{Replicas: &r, Selector: selector, Template: tmpl}}, name, meta.Labels, ports, nil
 	case "daemonset":
-		return &appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: top,
-			Spec: appsv1.DaemonSetSpec{Selector: selector, Template: tmpl}}, name, meta.Labels, ports, nil
+		return &k8s.DaemonSet{TypeMeta: k8s.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: top,
+			Spec: k8s.DaemonSetSpec{Selector: selector, Template: tmpl}}, name, meta.Labels, ports, nil
 	case "job":
-		if tmpl.Spec.RestartPolicy == corev1.RestartPolicyAlways {
-			tmpl.Spec.RestartPolicy = corev1.RestartPolicyNever
+		if tmpl.Spec.RestartPolicy == k8s.RestartPolicyAlways {
+			tmpl.Spec.RestartPolicy = k8s.RestartPolicyNever
 		}
-		return &batchv1.Job{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}, ObjectMeta: top,
-			Spec: batchv1.JobSpec{Template: tmpl}}, name, meta.Labels, ports, nil
+		return &k8s.Job{TypeMeta: k8s.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}, ObjectMeta: top,
+			Spec: k8s.JobSpec{Template: tmpl}}, name, meta.Labels, ports, nil
 	}
-	return &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: meta, Spec: spec}, name, meta.Labels, ports, nil
+	return &k8s.Pod{TypeMeta: k8s.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: meta, Spec: spec}, name, meta.Labels, ports, nil
 }
 
 // podSpec describes a pod (or loose containers) and its application containers.
-func podSpec(s *PodSource, apps []*model.Container, podName string) (metav1.ObjectMeta, corev1.PodSpec, error) {
-	meta := metav1.ObjectMeta{Name: podName, Annotations: commonAnnotations(apps)}
-	spec := corev1.PodSpec{}
+func podSpec(s *PodSource, apps []*model.Container, podName string) (k8s.ObjectMeta, k8s.PodSpec, error) {
+	meta := k8s.ObjectMeta{Name: podName, Annotations: commonAnnotations(apps)}
+	spec := k8s.PodSpec{}
 	first := apps[0].Config
 	restart := first.RestartPolicy
 	var ports []model.PortMapping
@@ -154,7 +148,7 @@ func podSpec(s *PodSource, apps []*model.Container, podName string) (metav1.Obje
 		ports = pc.Infra.Ports
 		spec.DNSConfig, spec.HostAliases = dnsConfig(pc.Infra)
 		if len(pc.Sysctls) > 0 {
-			spec.SecurityContext = &corev1.PodSecurityContext{Sysctls: sysctls(pc.Sysctls)}
+			spec.SecurityContext = &k8s.PodSecurityContext{Sysctls: sysctls(pc.Sysctls)}
 		}
 		res = pc.Resources
 	} else {
@@ -169,7 +163,7 @@ func podSpec(s *PodSource, apps []*model.Container, podName string) (metav1.Obje
 	}
 	spec.RestartPolicy = kubeRestartPolicy(restart)
 	if l := resourceList(res.Memory, res.CPUs); l != nil {
-		spec.Resources = &corev1.ResourceRequirements{Limits: l}
+		spec.Resources = &k8s.ResourceRequirements{Limits: l}
 	}
 	if first.StopTimeout != defaultStopTimeout {
 		g := int64(first.StopTimeout)
@@ -212,23 +206,23 @@ func commonAnnotations(apps []*model.Container) map[string]string {
 	return out
 }
 
-func kubeRestartPolicy(p string) corev1.RestartPolicy {
+func kubeRestartPolicy(p string) k8s.RestartPolicy {
 	switch {
 	case p == "always" || p == "unless-stopped":
-		return corev1.RestartPolicyAlways
+		return k8s.RestartPolicyAlways
 	case strings.HasPrefix(p, "on-failure"):
-		return corev1.RestartPolicyOnFailure
+		return k8s.RestartPolicyOnFailure
 	}
-	return corev1.RestartPolicyNever
+	return k8s.RestartPolicyNever
 }
 
-func resourceList(mem int64, cpus float64) corev1.ResourceList {
-	l := corev1.ResourceList{}
+func resourceList(mem int64, cpus float64) k8s.ResourceList {
+	l := k8s.ResourceList{}
 	if mem > 0 {
-		l[corev1.ResourceMemory] = *resource.NewQuantity(mem, resource.BinarySI)
+		l[k8s.ResourceMemory] = *k8s.NewQuantity(mem, k8s.BinarySI)
 	}
 	if cpus > 0 {
-		l[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(cpus*1000+0.5), resource.DecimalSI)
+		l[k8s.ResourceCPU] = *k8s.NewMilliQuantity(int64(cpus*1000+0.5), k8s.DecimalSI)
 	}
 	if len(l) == 0 {
 		return nil
@@ -237,31 +231,31 @@ func resourceList(mem int64, cpus float64) corev1.ResourceList {
 }
 
 // containerPorts lists published ports, one per port of a range.
-func containerPorts(ports []model.PortMapping) []corev1.ContainerPort {
-	var out []corev1.ContainerPort
+func containerPorts(ports []model.PortMapping) []k8s.ContainerPort {
+	var out []k8s.ContainerPort
 	for _, p := range ports {
 		for i := uint16(0); i < max(p.Range, 1); i++ {
-			out = append(out, corev1.ContainerPort{HostIP: p.HostIP, HostPort: int32(p.HostPort + i),
-				ContainerPort: int32(p.ContainerPort + i), Protocol: corev1.Protocol(strings.ToUpper(p.Protocol))})
+			out = append(out, k8s.ContainerPort{HostIP: p.HostIP, HostPort: int32(p.HostPort + i),
+				ContainerPort: int32(p.ContainerPort + i), Protocol: k8s.Protocol(strings.ToUpper(p.Protocol))})
 		}
 	}
 	return out
 }
 
-func dnsConfig(n model.NetworkConfig) (*corev1.PodDNSConfig, []corev1.HostAlias) {
-	var d *corev1.PodDNSConfig
+func dnsConfig(n model.NetworkConfig) (*k8s.PodDNSConfig, []k8s.HostAlias) {
+	var d *k8s.PodDNSConfig
 	if len(n.DNSServers)+len(n.DNSSearch)+len(n.DNSOptions) > 0 {
-		d = &corev1.PodDNSConfig{Nameservers: n.DNSServers, Searches: n.DNSSearch}
+		d = &k8s.PodDNSConfig{Nameservers: n.DNSServers, Searches: n.DNSSearch}
 		for _, o := range n.DNSOptions {
 			k, v, ok := strings.Cut(o, ":")
-			opt := corev1.PodDNSConfigOption{Name: k}
+			opt := k8s.PodDNSConfigOption{Name: k}
 			if ok {
 				opt.Value = &v
 			}
 			d.Options = append(d.Options, opt)
 		}
 	}
-	var aliases []corev1.HostAlias
+	var aliases []k8s.HostAlias
 	byIP := map[string]int{}
 	for _, h := range n.AddHosts {
 		name, ip, _ := strings.Cut(h, ":")
@@ -270,15 +264,15 @@ func dnsConfig(n model.NetworkConfig) (*corev1.PodDNSConfig, []corev1.HostAlias)
 			continue
 		}
 		byIP[ip] = len(aliases)
-		aliases = append(aliases, corev1.HostAlias{IP: ip, Hostnames: []string{name}})
+		aliases = append(aliases, k8s.HostAlias{IP: ip, Hostnames: []string{name}})
 	}
 	return d, aliases
 }
 
-func sysctls(m map[string]string) []corev1.Sysctl {
-	var out []corev1.Sysctl
+func sysctls(m map[string]string) []k8s.Sysctl {
+	var out []k8s.Sysctl
 	for k, v := range m {
-		out = append(out, corev1.Sysctl{Name: k, Value: v})
+		out = append(out, k8s.Sysctl{Name: k, Value: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -286,13 +280,13 @@ func sysctls(m map[string]string) []corev1.Sysctl {
 
 // service is a NodePort Service reaching the pod's published ports; a host port in the node
 // port range becomes the node port, otherwise Kubernetes picks one.
-func service(name string, labels map[string]string, ports []corev1.ContainerPort) *corev1.Service {
-	svc := &corev1.Service{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": labels["app"]}},
-		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: map[string]string{"app": labels["app"]}}}
+func service(name string, labels map[string]string, ports []k8s.ContainerPort) *k8s.Service {
+	svc := &k8s.Service{TypeMeta: k8s.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: k8s.ObjectMeta{Name: name, Labels: map[string]string{"app": labels["app"]}},
+		Spec:       k8s.ServiceSpec{Type: k8s.ServiceTypeNodePort, Selector: map[string]string{"app": labels["app"]}}}
 	for _, p := range ports {
-		sp := corev1.ServicePort{Name: fmt.Sprintf("%d-%s", p.ContainerPort, strings.ToLower(string(p.Protocol))),
-			Protocol: p.Protocol, Port: p.ContainerPort, TargetPort: intstr.FromInt32(p.ContainerPort)}
+		sp := k8s.ServicePort{Name: fmt.Sprintf("%d-%s", p.ContainerPort, strings.ToLower(string(p.Protocol))),
+			Protocol: p.Protocol, Port: p.ContainerPort, TargetPort: k8s.FromInt32(p.ContainerPort)}
 		if p.HostPort >= 30000 && p.HostPort <= 32767 {
 			sp.NodePort = p.HostPort
 		}
@@ -302,7 +296,7 @@ func service(name string, labels map[string]string, ports []corev1.ContainerPort
 }
 
 // claim is the PersistentVolumeClaim of a named volume.
-func claim(v *model.Volume) *corev1.PersistentVolumeClaim {
+func claim(v *model.Volume) *k8s.PersistentVolumeClaim {
 	labels := map[string]string{}
 	for k, val := range v.Labels {
 		if !strings.HasPrefix(k, "io.pea.kube.") {
@@ -312,11 +306,11 @@ func claim(v *model.Volume) *corev1.PersistentVolumeClaim {
 	if len(labels) == 0 {
 		labels = nil
 	}
-	return &corev1.PersistentVolumeClaim{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-		ObjectMeta: metav1.ObjectMeta{Name: v.Name, Labels: labels},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
-				corev1.ResourceStorage: resource.MustParse("1Gi")}},
+	return &k8s.PersistentVolumeClaim{TypeMeta: k8s.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: k8s.ObjectMeta{Name: v.Name, Labels: labels},
+		Spec: k8s.PersistentVolumeClaimSpec{
+			AccessModes: []k8s.PersistentVolumeAccessMode{k8s.ReadWriteOnce},
+			Resources: k8s.VolumeResourceRequirements{Requests: k8s.ResourceList{
+				k8s.ResourceStorage: k8s.MustParse("1Gi")}},
 		}}
 }

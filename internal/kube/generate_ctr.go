@@ -6,22 +6,20 @@ import (
 	"strconv"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
 // container describes one application container. What it has from its image (entrypoint, command,
 // variables, working directory, user) is left out, so that the YAML says only what was chosen.
-func container(cfg *model.ContainerConfig, img *ImageDefaults, podNames []string, vols *volumeSet) (corev1.Container, error) {
+func container(cfg *model.ContainerConfig, img *ImageDefaults, podNames []string, vols *volumeSet) (k8s.Container, error) {
 	if img == nil {
 		img = &ImageDefaults{}
 	}
 	if cfg.ImageName == "" {
-		return corev1.Container{}, fmt.Errorf("container %s has no image (a root filesystem directory cannot be described in Kubernetes YAML): %w", cfg.Name, errdefs.ErrInvalid)
+		return k8s.Container{}, fmt.Errorf("container %s has no image (a root filesystem directory cannot be described in Kubernetes YAML): %w", cfg.Name, errdefs.ErrInvalid)
 	}
 	name := cfg.Name
 	for _, p := range podNames { // play names a container <pod>-<name>
@@ -30,7 +28,7 @@ func container(cfg *model.ContainerConfig, img *ImageDefaults, podNames []string
 			break
 		}
 	}
-	kc := corev1.Container{
+	kc := k8s.Container{
 		Name:  dnsLabel(name),
 		Image: cfg.ImageName,
 		TTY:   cfg.Terminal,
@@ -54,7 +52,7 @@ func container(cfg *model.ContainerConfig, img *ImageDefaults, podNames []string
 			continue
 		}
 		k, v, _ := strings.Cut(kv, "=")
-		kc.Env = append(kc.Env, corev1.EnvVar{Name: k, Value: v})
+		kc.Env = append(kc.Env, k8s.EnvVar{Name: k, Value: v})
 	}
 	if cfg.WorkingDir != "" && cfg.WorkingDir != "/" && cfg.WorkingDir != img.WorkingDir {
 		kc.WorkingDir = cfg.WorkingDir
@@ -68,7 +66,7 @@ func container(cfg *model.ContainerConfig, img *ImageDefaults, podNames []string
 		if err != nil {
 			return kc, err
 		}
-		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: m.Destination, ReadOnly: m.ReadOnly})
+		kc.VolumeMounts = append(kc.VolumeMounts, k8s.VolumeMount{Name: name, MountPath: m.Destination, ReadOnly: m.ReadOnly})
 	}
 	return kc, nil
 }
@@ -81,11 +79,11 @@ func nonNil(s []string) []string {
 }
 
 // securityContext says what differs from the defaults (nil when nothing does).
-func securityContext(cfg *model.ContainerConfig, img *ImageDefaults) *corev1.SecurityContext {
-	sc := &corev1.SecurityContext{}
+func securityContext(cfg *model.ContainerConfig, img *ImageDefaults) *k8s.SecurityContext {
+	sc := &k8s.SecurityContext{}
 	set := false
 	if len(cfg.CapAdd)+len(cfg.CapDrop) > 0 {
-		sc.Capabilities = &corev1.Capabilities{Add: capNames(cfg.CapAdd), Drop: capNames(cfg.CapDrop)}
+		sc.Capabilities = &k8s.Capabilities{Add: capNames(cfg.CapAdd), Drop: capNames(cfg.CapDrop)}
 		set = true
 	}
 	t, f := true, false
@@ -99,7 +97,7 @@ func securityContext(cfg *model.ContainerConfig, img *ImageDefaults) *corev1.Sec
 		sc.AllowPrivilegeEscalation, set = &f, true
 	}
 	if cfg.Seccomp == "unconfined" {
-		sc.SeccompProfile, set = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}, true
+		sc.SeccompProfile, set = &k8s.SeccompProfile{Type: k8s.SeccompProfileTypeUnconfined}, true
 	}
 	if cfg.User != "" && cfg.User != img.User {
 		u, g, hasGroup := strings.Cut(cfg.User, ":")
@@ -117,11 +115,11 @@ func securityContext(cfg *model.ContainerConfig, img *ImageDefaults) *corev1.Sec
 }
 
 // capNames spells capabilities as Kubernetes does: upper case, without CAP_.
-func capNames(caps []string) []corev1.Capability {
-	var out []corev1.Capability
+func capNames(caps []string) []k8s.Capability {
+	var out []k8s.Capability
 	for _, c := range caps {
 		c = strings.ToUpper(strings.TrimSpace(c))
-		out = append(out, corev1.Capability(strings.TrimPrefix(c, "CAP_")))
+		out = append(out, k8s.Capability(strings.TrimPrefix(c, "CAP_")))
 	}
 	return out
 }
@@ -132,7 +130,7 @@ type volumeSet struct {
 	named map[string]*model.Volume
 	bySrc map[string]string // kind+source → volume name
 	taken map[string]bool
-	list  []corev1.Volume
+	list  []k8s.Volume
 }
 
 func newVolumeSet(pod string, named map[string]*model.Volume) *volumeSet {
@@ -148,28 +146,28 @@ func (s *volumeSet) add(m model.Mount) (string, error) {
 	if name, ok := s.bySrc[key]; ok {
 		return name, nil
 	}
-	var v corev1.Volume
+	var v k8s.Volume
 	switch m.Type {
 	case "bind":
-		v = corev1.Volume{Name: s.unique(dnsLabel(m.Source) + "-host"),
-			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}}
+		v = k8s.Volume{Name: s.unique(dnsLabel(m.Source) + "-host"),
+			VolumeSource: k8s.VolumeSource{HostPath: &k8s.HostPathVolumeSource{Path: m.Source}}}
 	case "volume":
 		if nv := s.named[m.Source]; nv != nil && nv.Labels[LabelEmptyDir] != "" && nv.Labels[LabelPod] == s.pod {
-			v = corev1.Volume{Name: s.unique(nv.Labels[LabelEmptyDir]), VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+			v = k8s.Volume{Name: s.unique(nv.Labels[LabelEmptyDir]), VolumeSource: k8s.VolumeSource{EmptyDir: &k8s.EmptyDirVolumeSource{}}}
 			break
 		}
-		v = corev1.Volume{Name: s.unique(dnsLabel(m.Source) + "-pvc"),
-			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Source}}}
+		v = k8s.Volume{Name: s.unique(dnsLabel(m.Source) + "-pvc"),
+			VolumeSource: k8s.VolumeSource{PersistentVolumeClaim: &k8s.PersistentVolumeClaimVolumeSource{ClaimName: m.Source}}}
 	case "tmpfs":
-		ed := &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}
+		ed := &k8s.EmptyDirVolumeSource{Medium: k8s.StorageMediumMemory}
 		for _, o := range m.Options {
 			if sz, ok := strings.CutPrefix(o, "size="); ok {
 				if n, err := engine.ParseSize(sz); err == nil && n > 0 {
-					ed.SizeLimit = resource.NewQuantity(n, resource.BinarySI)
+					ed.SizeLimit = k8s.NewQuantity(n, k8s.BinarySI)
 				}
 			}
 		}
-		v = corev1.Volume{Name: s.unique(dnsLabel(m.Destination) + "-tmpfs"), VolumeSource: corev1.VolumeSource{EmptyDir: ed}}
+		v = k8s.Volume{Name: s.unique(dnsLabel(m.Destination) + "-tmpfs"), VolumeSource: k8s.VolumeSource{EmptyDir: ed}}
 	default:
 		return "", fmt.Errorf("mount of type %q at %s cannot be described in Kubernetes YAML: %w", m.Type, m.Destination, errdefs.ErrInvalid)
 	}

@@ -8,12 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
-
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
@@ -143,7 +138,7 @@ func TestGenerateGolden(t *testing.T) {
 	}
 }
 
-// strictDecode decodes every document into its k8s.io/api type, refusing unknown fields.
+// strictDecode decodes every document into its API type, refusing unknown fields.
 func strictDecode(t *testing.T, data []byte) {
 	t.Helper()
 	docs := splitDocuments(data)
@@ -151,29 +146,33 @@ func strictDecode(t *testing.T, data []byte) {
 		t.Fatal("no documents")
 	}
 	for _, d := range docs {
-		var tm metav1.TypeMeta
-		if err := yaml.Unmarshal(d.data, &tm); err != nil {
+		doc, err := k8s.ParseYAML(d.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tm k8s.TypeMeta
+		if _, err := doc.Decode(&tm); err != nil {
 			t.Fatal(err)
 		}
 		var obj any
 		switch tm.Kind {
 		case "Pod":
-			obj = &corev1.Pod{}
+			obj = &k8s.Pod{}
 		case "Service":
-			obj = &corev1.Service{}
+			obj = &k8s.Service{}
 		case "PersistentVolumeClaim":
-			obj = &corev1.PersistentVolumeClaim{}
+			obj = &k8s.PersistentVolumeClaim{}
 		case "Deployment":
-			obj = &appsv1.Deployment{}
+			obj = &k8s.Deployment{}
 		case "DaemonSet":
-			obj = &appsv1.DaemonSet{}
+			obj = &k8s.DaemonSet{}
 		case "Job":
-			obj = &batchv1.Job{}
+			obj = &k8s.Job{}
 		default:
 			t.Fatalf("document %d: unexpected kind %q", d.index, tm.Kind)
 		}
-		if err := yaml.UnmarshalStrict(d.data, obj); err != nil {
-			t.Errorf("document %d (%s) does not decode strictly: %v", d.index, tm.Kind, err)
+		if unknown, err := doc.Decode(obj); err != nil || len(unknown) > 0 {
+			t.Errorf("document %d (%s) does not decode strictly: %v %q", d.index, tm.Kind, err, unknown)
 		}
 	}
 }
@@ -233,7 +232,7 @@ func TestGenerateSanitizesNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := objs[0].(*corev1.Pod)
+	p := objs[0].(*k8s.Pod)
 	if p.Name != "my-pod" || p.Labels["app"] != "my-pod" || p.Spec.Containers[0].Name != "web-1" || p.Spec.Hostname != "" {
 		t.Errorf("names: pod %q, app %q, container %q, hostname %q", p.Name, p.Labels["app"], p.Spec.Containers[0].Name, p.Spec.Hostname)
 	}

@@ -1,8 +1,10 @@
 // Package kube translates between Kubernetes YAML and pea's pods: Play turns Pods, Deployments,
 // DaemonSets and Jobs (with their ConfigMaps, Secrets and PersistentVolumeClaims) into pods and
 // containers, Down removes what a file made, and Generate describes existing pods and containers
-// as Kubernetes objects. It uses the real k8s.io/api types and sigs.k8s.io/yaml; the translation
-// itself (plan.go, generate.go) is pure, the engine calls live in play.go, down.go and collect.go.
+// as Kubernetes objects. The API types and the YAML codec are pea's own (package k8s: the
+// Kubernetes field names, only the fields pea uses; linking k8s.io/api would cost every pea
+// command start-up time); the translation itself (plan.go, generate.go) is pure, the engine
+// calls live in play.go, down.go and collect.go.
 //
 // Names: a workload's pod is named after the workload — a Pod keeps its name, a Deployment,
 // DaemonSet or Job named W makes W-pod (W-pod-0 … W-pod-N-1 for replicas N > 1) — and a container

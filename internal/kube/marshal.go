@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"sigs.k8s.io/yaml"
+	"pea/internal/kube/k8s"
 )
 
 // Marshal renders objects as one YAML stream under the generated-file header. The status and
@@ -27,14 +27,7 @@ func Marshal(objs []any, version string) ([]byte, error) {
 		}
 		delete(tree, "status") // generated objects describe, they do not report
 		prune(tree)
-		j, err = json.Marshal(tree)
-		if err != nil {
-			return nil, err
-		}
-		y, err := yaml.JSONToYAML(j)
-		if err != nil {
-			return nil, err
-		}
+		y := k8s.EncodeYAML(tree)
 		if i > 0 {
 			out.WriteString("---\n")
 		}

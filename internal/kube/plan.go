@@ -6,10 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
@@ -63,7 +62,7 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 		return nil, fail("spec.containers is empty: a pod needs at least one container")
 	}
 	seen := map[string]bool{}
-	for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+	for _, c := range append(append([]k8s.Container{}, spec.InitContainers...), spec.Containers...) {
 		switch {
 		case c.Name == "":
 			return nil, fail("every container needs a name")
@@ -185,7 +184,7 @@ func podConfig(w *Workload, name string, src *Manifest, o PlanOptions) (*model.P
 func servicePorts(w *Workload, src *Manifest) []model.PortMapping {
 	var out []model.PortMapping
 	for _, svc := range src.Services {
-		if svc.Spec.Type != corev1.ServiceTypeNodePort || len(svc.Spec.Selector) == 0 {
+		if svc.Spec.Type != k8s.ServiceTypeNodePort || len(svc.Spec.Selector) == 0 {
 			continue
 		}
 		match := true
@@ -253,24 +252,24 @@ func addPorts(ports []model.PortMapping, more ...model.PortMapping) []model.Port
 }
 
 // restartPolicy maps a Kubernetes restart policy to podman's names; Kubernetes defaults to Always.
-func restartPolicy(p corev1.RestartPolicy) string {
+func restartPolicy(p k8s.RestartPolicy) string {
 	switch p {
-	case corev1.RestartPolicyNever:
+	case k8s.RestartPolicyNever:
 		return "no"
-	case corev1.RestartPolicyOnFailure:
+	case k8s.RestartPolicyOnFailure:
 		return "on-failure"
 	}
 	return "always"
 }
 
 // limits reads the memory (bytes) and CPU (cores) of a resource list.
-func limits(l corev1.ResourceList) (int64, float64) {
+func limits(l k8s.ResourceList) (int64, float64) {
 	var mem int64
 	var cpus float64
-	if q, ok := l[corev1.ResourceMemory]; ok {
+	if q, ok := l[k8s.ResourceMemory]; ok {
 		mem = q.Value()
 	}
-	if q, ok := l[corev1.ResourceCPU]; ok {
+	if q, ok := l[k8s.ResourceCPU]; ok {
 		cpus = float64(q.MilliValue()) / 1000
 	}
 	return mem, cpus

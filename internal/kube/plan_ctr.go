@@ -5,9 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"pea/internal/engine"
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
@@ -15,7 +14,7 @@ import (
 const defaultStopTimeout = 10
 
 // planContainer turns one container of the pod spec into a container config.
-func (p *PodPlan) planContainer(c *corev1.Container, w *Workload, vols map[string]volSource, env envContext, volumePath func(string) string) (*CtrPlan, error) {
+func (p *PodPlan) planContainer(c *k8s.Container, w *Workload, vols map[string]volSource, env envContext, volumePath func(string) string) (*CtrPlan, error) {
 	cfg := &model.ContainerConfig{
 		Name:          ContainerName(p.Name, c.Name),
 		ImageName:     strings.TrimSpace(c.Image),
@@ -32,9 +31,9 @@ func (p *PodPlan) planContainer(c *corev1.Container, w *Workload, vols map[strin
 	}
 	cp := &CtrPlan{KubeName: c.Name, Config: cfg, Opts: engine.CreateOptions{Pod: p.Name}}
 	switch c.ImagePullPolicy {
-	case corev1.PullAlways:
+	case k8s.PullAlways:
 		cp.Opts.Pull = "always"
-	case corev1.PullNever:
+	case k8s.PullNever:
 		cp.Opts.Pull = "never"
 	default:
 		cp.Opts.Pull = "missing"
@@ -64,11 +63,11 @@ func (p *PodPlan) planContainer(c *corev1.Container, w *Workload, vols map[strin
 }
 
 // applySecurity merges the pod's and the container's security context (the container's wins).
-func applySecurity(cfg *model.ContainerConfig, pod *corev1.PodSecurityContext, sc *corev1.SecurityContext) error {
+func applySecurity(cfg *model.ContainerConfig, pod *k8s.PodSecurityContext, sc *k8s.SecurityContext) error {
 	var uid, gid *int64
 	if pod != nil {
 		uid, gid = pod.RunAsUser, pod.RunAsGroup
-		if pod.SeccompProfile != nil && pod.SeccompProfile.Type == corev1.SeccompProfileTypeUnconfined {
+		if pod.SeccompProfile != nil && pod.SeccompProfile.Type == k8s.SeccompProfileTypeUnconfined {
 			cfg.Seccomp = "unconfined"
 		}
 	}
@@ -94,9 +93,9 @@ func applySecurity(cfg *model.ContainerConfig, pod *corev1.PodSecurityContext, s
 		}
 		if sc.SeccompProfile != nil {
 			switch sc.SeccompProfile.Type {
-			case corev1.SeccompProfileTypeUnconfined:
+			case k8s.SeccompProfileTypeUnconfined:
 				cfg.Seccomp = "unconfined"
-			case corev1.SeccompProfileTypeRuntimeDefault:
+			case k8s.SeccompProfileTypeRuntimeDefault:
 				cfg.Seccomp = ""
 			}
 		}

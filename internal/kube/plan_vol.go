@@ -8,8 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
@@ -40,12 +39,12 @@ func (p *PodPlan) planVolumes(w *Workload, src *Manifest) (map[string]volSource,
 			}
 			if hp.Type != nil {
 				switch *hp.Type {
-				case corev1.HostPathDirectoryOrCreate:
+				case k8s.HostPathDirectoryOrCreate:
 					p.HostDirs = append(p.HostDirs, hp.Path)
-				case corev1.HostPathFileOrCreate:
+				case k8s.HostPathFileOrCreate:
 					p.HostFiles = append(p.HostFiles, hp.Path)
-				case corev1.HostPathDirectory, corev1.HostPathFile, corev1.HostPathSocket,
-					corev1.HostPathCharDev, corev1.HostPathBlockDev:
+				case k8s.HostPathDirectory, k8s.HostPathFile, k8s.HostPathSocket,
+					k8s.HostPathCharDev, k8s.HostPathBlockDev:
 					if _, err := os.Stat(hp.Path); err != nil {
 						return nil, fmt.Errorf("volume %s: hostPath %s (type %s) does not exist", v.Name, hp.Path, *hp.Type)
 					}
@@ -53,7 +52,7 @@ func (p *PodPlan) planVolumes(w *Workload, src *Manifest) (map[string]volSource,
 			}
 			out[v.Name] = volSource{kind: "bind", source: hp.Path}
 		case vs.EmptyDir != nil:
-			if vs.EmptyDir.Medium == corev1.StorageMediumMemory {
+			if vs.EmptyDir.Medium == k8s.StorageMediumMemory {
 				var opts []string
 				if q := vs.EmptyDir.SizeLimit; q != nil && !q.IsZero() {
 					opts = append(opts, fmt.Sprintf("size=%d", q.Value()))
@@ -100,7 +99,7 @@ func (p *PodPlan) planVolumes(w *Workload, src *Manifest) (map[string]volSource,
 }
 
 // addFiles plans the files of one configMap or secret volume and returns its directory.
-func (p *PodPlan) addFiles(vol string, data map[string][]byte, items []corev1.KeyToPath, defMode *int32, fallback os.FileMode) (string, error) {
+func (p *PodPlan) addFiles(vol string, data map[string][]byte, items []k8s.KeyToPath, defMode *int32, fallback os.FileMode) (string, error) {
 	dir := filepath.Join(p.FilesDir, vol)
 	mode := fallback
 	if defMode != nil {
@@ -113,7 +112,7 @@ func (p *PodPlan) addFiles(vol string, data map[string][]byte, items []corev1.Ke
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			items = append(items, corev1.KeyToPath{Key: k, Path: k})
+			items = append(items, k8s.KeyToPath{Key: k, Path: k})
 		}
 	}
 	for _, it := range items {
@@ -169,7 +168,7 @@ func secretData(src *Manifest, name string) (map[string][]byte, bool) {
 func isTrue(b *bool) bool { return b != nil && *b }
 
 // mountFor turns a volumeMount into a mount of the container.
-func (p *PodPlan) mountFor(vm corev1.VolumeMount, vols map[string]volSource, volumePath func(string) string) (model.Mount, error) {
+func (p *PodPlan) mountFor(vm k8s.VolumeMount, vols map[string]volSource, volumePath func(string) string) (model.Mount, error) {
 	vs, ok := vols[vm.Name]
 	if !ok {
 		return model.Mount{}, fmt.Errorf("volumeMount %s: no volume of that name in spec.volumes", vm.Name)

@@ -7,10 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
@@ -162,7 +161,7 @@ func fixedHostPorts(w *Workload, publish []model.PortMapping) string {
 }
 
 // playClaim makes the volume of a PersistentVolumeClaim; an existing one is reused.
-func playClaim(rt *engine.Runtime, c *corev1.PersistentVolumeClaim) (bool, error) {
+func playClaim(rt *engine.Runtime, c *k8s.PersistentVolumeClaim) (bool, error) {
 	if _, err := rt.LookupVolume(c.Name); err == nil {
 		return false, nil
 	}
