@@ -17,11 +17,10 @@ type TypeMeta struct {
 
 // ObjectMeta is the metadata of an object.
 type ObjectMeta struct {
-	Name         string            `json:"name,omitempty"`
-	GenerateName string            `json:"generateName,omitempty"`
-	Namespace    string            `json:"namespace,omitempty"`
-	Labels       map[string]string `json:"labels,omitempty"`
-	Annotations  map[string]string `json:"annotations,omitempty"`
+	Name        string            `json:"name,omitempty"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // LabelSelector selects objects by their labels.
@@ -167,8 +166,7 @@ type EnvVarSource struct {
 
 // ObjectFieldSelector selects a field of the pod (the downward API).
 type ObjectFieldSelector struct {
-	APIVersion string `json:"apiVersion,omitempty"`
-	FieldPath  string `json:"fieldPath"`
+	FieldPath string `json:"fieldPath"`
 }
 
 // ConfigMapKeySelector selects a key of a ConfigMap.
@@ -216,10 +214,9 @@ const (
 // ResourceList is an amount per resource.
 type ResourceList map[ResourceName]Quantity
 
-// ResourceRequirements are the limits and requests of a container (or pod).
+// ResourceRequirements are the limits of a container (or pod).
 type ResourceRequirements struct {
-	Limits   ResourceList `json:"limits,omitempty"`
-	Requests ResourceList `json:"requests,omitempty"`
+	Limits ResourceList `json:"limits,omitempty"`
 }
 
 // Capability is a Linux capability, spelt without CAP_.
@@ -242,8 +239,7 @@ const (
 
 // SeccompProfile is a seccomp profile.
 type SeccompProfile struct {
-	Type             SeccompProfileType `json:"type"`
-	LocalhostProfile *string            `json:"localhostProfile,omitempty"`
+	Type SeccompProfileType `json:"type"`
 }
 
 // SecurityContext is the security context of one container.
@@ -384,7 +380,6 @@ type PersistentVolumeClaimSpec struct {
 
 // VolumeResourceRequirements is the size a claim asks for.
 type VolumeResourceRequirements struct {
-	Limits   ResourceList `json:"limits,omitempty"`
 	Requests ResourceList `json:"requests,omitempty"`
 }
 

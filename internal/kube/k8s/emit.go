@@ -34,8 +34,10 @@ func EncodeYAML(v any) []byte {
 			e.sequence(x, 0, false)
 		}
 	default:
-		e.scalar(v, 0, false)
-		e.b.WriteByte('\n')
+		e.scalar(v, 2, false)
+		if b := e.b.Bytes(); b[len(b)-1] != '\n' {
+			e.b.WriteByte('\n')
+		}
 	}
 	return e.b.Bytes()
 }
@@ -386,7 +388,9 @@ func readsAsNonString(s string) bool {
 
 // isDecimalFloat matches [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?.
 func isDecimalFloat(s string) bool {
-	s = strings.TrimLeft(s[:min(1, len(s))], "+-") + s[min(1, len(s)):]
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
 	digits := func(s string) (int, string) {
 		i := 0
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {

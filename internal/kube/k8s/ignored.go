@@ -11,7 +11,7 @@ import (
 func ignoredFields(t reflect.Type) string {
 	switch t {
 	case reflect.TypeFor[ObjectMeta]():
-		return "selfLink uid resourceVersion generation creationTimestamp deletionTimestamp deletionGracePeriodSeconds ownerReferences finalizers managedFields"
+		return "generateName selfLink uid resourceVersion generation creationTimestamp deletionTimestamp deletionGracePeriodSeconds ownerReferences finalizers managedFields"
 	case reflect.TypeFor[LabelSelector]():
 		return "matchExpressions"
 	case reflect.TypeFor[Pod](), reflect.TypeFor[Deployment](), reflect.TypeFor[DaemonSet](), reflect.TypeFor[Job](),
@@ -32,8 +32,14 @@ func ignoredFields(t reflect.Type) string {
 			"lifecycle terminationMessagePath terminationMessagePolicy stdinOnce"
 	case reflect.TypeFor[EnvVarSource]():
 		return "resourceFieldRef fileKeyRef"
+	case reflect.TypeFor[ObjectFieldSelector]():
+		return "apiVersion"
+	case reflect.TypeFor[SeccompProfile]():
+		return "localhostProfile"
+	case reflect.TypeFor[VolumeResourceRequirements]():
+		return "limits"
 	case reflect.TypeFor[ResourceRequirements]():
-		return "claims"
+		return "requests claims"
 	case reflect.TypeFor[PodSecurityContext]():
 		return "seLinuxOptions windowsOptions runAsNonRoot supplementalGroups supplementalGroupsPolicy fsGroup " +
 			"fsGroupChangePolicy appArmorProfile seLinuxChangePolicy"
