@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
@@ -33,7 +32,7 @@ type imageInspect struct {
 	Annotations  map[string]string   `json:"Annotations"`
 	ManifestType string              `json:"ManifestType"`
 	User         string              `json:"User"`
-	History      []v1.History        `json:"History"`
+	History      []image.History     `json:"History"`
 	NamesHistory []string            `json:"NamesHistory"`
 }
 
@@ -122,7 +121,7 @@ func toImageInspect(img *image.Image, dirs []string) *imageInspect {
 		v.Created = &t
 	}
 	if v.History == nil {
-		v.History = []v1.History{}
+		v.History = []image.History{}
 	}
 	for i := len(img.Config.History) - 1; i >= 0; i-- {
 		if cm := img.Config.History[i].Comment; cm != "" {

@@ -5,10 +5,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
-
 	"pea/internal/errdefs"
 )
 
@@ -68,22 +64,10 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 }
 
-// randomDockerArchive is a docker-archive written by go-containerregistry (gzip layers).
+// randomDockerArchive is a docker-archive as other tools write it (gzip layers).
 func randomDockerArchive(t *testing.T, ref string) *bytes.Reader {
 	t.Helper()
-	ri, err := random.Image(2048, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := tarball.Write(tag, ri, &buf); err != nil {
-		t.Fatal(err)
-	}
-	return bytes.NewReader(buf.Bytes())
+	return bytes.NewReader(randomImage(t, "amd64", 2).dockerArchive(t, ref))
 }
 
 func TestLoadForeignDockerArchive(t *testing.T) {

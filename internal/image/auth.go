@@ -1,19 +1,15 @@
 package image
 
 import (
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/google/go-containerregistry/pkg/authn"
 
 	"pea/internal/errdefs"
 )
@@ -63,15 +59,15 @@ type authEntry struct {
 	IdentityToken string `json:"identitytoken"`
 }
 
-// authenticator returns the credentials for repo (host/path): --creds, else the auth file's
+// credentials returns the credentials for repo (host/path): --creds, else the auth file's
 // entry with the longest matching key, else anonymous.
-func (o PullOptions) authenticator(repo string) (authn.Authenticator, error) {
+func (o PullOptions) credentials(repo string) (credentials, error) {
 	if o.Creds != "" {
 		user, pass, ok := strings.Cut(o.Creds, ":")
 		if !ok || user == "" {
-			return nil, fmt.Errorf("--creds must be USERNAME:PASSWORD: %w", errdefs.ErrInvalid)
+			return credentials{}, fmt.Errorf("--creds must be USERNAME:PASSWORD: %w", errdefs.ErrInvalid)
 		}
-		return &authn.Basic{Username: user, Password: pass}, nil
+		return credentials{Username: user, Password: pass}, nil
 	}
 	files := []string{}
 	p, explicit := o.authFile()
@@ -87,37 +83,37 @@ func (o PullOptions) authenticator(repo string) (authn.Authenticator, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("auth file: %w", err)
+			return credentials{}, fmt.Errorf("auth file: %w", err)
 		}
 		var cfg struct {
 			Auths map[string]authEntry `json:"auths"`
 		}
 		if err := json.Unmarshal(data, &cfg); err != nil {
-			return nil, fmt.Errorf("auth file %s: %v: %w", f, err, errdefs.ErrInvalid)
+			return credentials{}, fmt.Errorf("auth file %s: %v: %w", f, err, errdefs.ErrInvalid)
 		}
 		if e, ok := matchAuth(cfg.Auths, repo); ok {
-			return e.authenticator(f)
+			return e.credentials(f)
 		}
 	}
-	return authn.Anonymous, nil
+	return credentials{}, nil
 }
 
-func (e authEntry) authenticator(file string) (authn.Authenticator, error) {
+func (e authEntry) credentials(file string) (credentials, error) {
 	if e.IdentityToken != "" {
-		return authn.FromConfig(authn.AuthConfig{IdentityToken: e.IdentityToken}), nil
+		return credentials{IdentityToken: e.IdentityToken}, nil
 	}
 	user, pass := e.Username, e.Password
 	if e.Auth != "" {
 		dec, err := base64.StdEncoding.DecodeString(e.Auth)
 		if err != nil {
-			return nil, fmt.Errorf("auth file %s: bad base64 in \"auth\": %w", file, errdefs.ErrInvalid)
+			return credentials{}, fmt.Errorf("auth file %s: bad base64 in \"auth\": %w", file, errdefs.ErrInvalid)
 		}
 		var ok bool
 		if user, pass, ok = strings.Cut(string(dec), ":"); !ok {
-			return nil, fmt.Errorf("auth file %s: \"auth\" is not user:password: %w", file, errdefs.ErrInvalid)
+			return credentials{}, fmt.Errorf("auth file %s: \"auth\" is not user:password: %w", file, errdefs.ErrInvalid)
 		}
 	}
-	return &authn.Basic{Username: user, Password: pass}, nil
+	return credentials{Username: user, Password: pass}, nil
 }
 
 // matchAuth picks the auth.json entry for repo: keys may be hosts or host/namespace prefixes,
@@ -135,27 +131,4 @@ func matchAuth(auths map[string]authEntry, repo string) (authEntry, bool) {
 		}
 	}
 	return best, bestLen >= 0
-}
-
-// httpTransport is the HTTP transport for one registry endpoint. Unless insecure, it refuses plain
-// HTTP (go-containerregistry would otherwise fall back to it for loopback addresses) and checks
-// TLS certificates.
-func httpTransport(insecure bool) http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	if insecure {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-	}
-	return &schemeGuard{rt: t, allowHTTP: insecure}
-}
-
-type schemeGuard struct {
-	rt        http.RoundTripper
-	allowHTTP bool
-}
-
-func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && !g.allowHTTP {
-		return nil, fmt.Errorf("%s does not serve HTTPS; use --tls-verify=false, or insecure = true for it in registries.conf", req.URL.Host)
-	}
-	return g.rt.RoundTrip(req)
 }

@@ -4,11 +4,16 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
+
+	"pea/internal/image/registrytest"
 )
 
 // entry is one file of a test tarball.
@@ -121,4 +126,78 @@ func ids(t *testing.T, s *Store) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// testImage is a random image in the Docker format: gzip layers, a config, a schema 2 manifest.
+type testImage struct {
+	config   []byte
+	layers   [][]byte
+	manifest []byte
+}
+
+// randomImage makes an image of n layers, each a tar of one file of 2048 random bytes.
+func randomImage(t *testing.T, arch string, n int) *testImage {
+	t.Helper()
+	ti := &testImage{}
+	cfg := ConfigFile{Architecture: arch, OS: "linux", Created: Time{time.Unix(1700000000, 0).UTC()}, RootFS: RootFS{Type: "layers"},
+		Config: Config{Cmd: []string{"/bin/sh"}}}
+	var descs []Descriptor
+	for i := 0; i < n; i++ {
+		body := make([]byte, 2048)
+		rand.Read(body)
+		tarball := makeTar(t, []entry{{name: fmt.Sprintf("file%d", i), body: string(body)}})
+		layer := gzipped(t, tarball)
+		ti.layers = append(ti.layers, layer)
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, mustHash("sha256:"+sha256Hex(tarball)))
+		cfg.History = append(cfg.History, History{Created: cfg.Created, CreatedBy: fmt.Sprintf("layer %d", i)})
+		descs = append(descs, Descriptor{MediaType: DockerLayer, Size: int64(len(layer)), Digest: mustHash("sha256:" + sha256Hex(layer))})
+	}
+	var err error
+	if ti.config, err = json.Marshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	m := Manifest{SchemaVersion: 2, MediaType: DockerManifestSchema2,
+		Config: Descriptor{MediaType: DockerConfigJSON, Size: int64(len(ti.config)), Digest: mustHash("sha256:" + sha256Hex(ti.config))},
+		Layers: descs}
+	if ti.manifest, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	return ti
+}
+
+// seed puts the image's blobs into a test registry.
+func (ti *testImage) seed(r *registrytest.Registry) {
+	r.PutBlob(ti.config)
+	for _, l := range ti.layers {
+		r.PutBlob(l)
+	}
+}
+
+// dockerArchive writes the image as other tools write a docker-archive: the config first (named
+// by its digest), then the layers (<hex>.tar.gz), then manifest.json.
+func (ti *testImage) dockerArchive(t *testing.T, repoTags ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, b []byte) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(b)
+	}
+	entry := map[string]any{"Config": "sha256:" + sha256Hex(ti.config), "RepoTags": repoTags}
+	add(entry["Config"].(string), ti.config)
+	var layers []string
+	for _, l := range ti.layers {
+		name := sha256Hex(l) + ".tar.gz"
+		add(name, l)
+		layers = append(layers, name)
+	}
+	entry["Layers"] = layers
+	mj, _ := json.Marshal([]any{entry})
+	add("manifest.json", mj)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"pea/internal/errdefs"
 )
 
@@ -19,7 +17,8 @@ type ImportOptions struct {
 	Message string   // the history comment
 }
 
-// Import makes a one-layer image from a root filesystem tarball (plain, gzip, zstd or bzip2).
+// Import makes a one-layer image from a root filesystem tarball (plain, gzip, bzip2, or zstd
+// when the zstd program is installed).
 // ref names it; an empty ref leaves it untagged. changes are as podman import --change.
 func (s *Store) Import(r io.Reader, ref string, changes []string) (*Image, error) {
 	return s.ImportWith(r, ref, ImportOptions{Changes: changes})
@@ -35,7 +34,7 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 		}
 		names = []string{n}
 	}
-	var cfg v1.ConfigFile
+	var cfg ConfigFile
 	cfg.Architecture = runtime.GOARCH
 	cfg.OS = "linux"
 	if err := ApplyChanges(&cfg.Config, o.Changes); err != nil {
@@ -53,14 +52,14 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 		return nil, fmt.Errorf("importing tarball: %w", err)
 	}
 	now := time.Now().UTC()
-	cfg.Created = v1.Time{Time: now}
-	cfg.RootFS = v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{mustHash(layer.DiffID)}}
+	cfg.Created = Time{Time: now}
+	cfg.RootFS = RootFS{Type: "layers", DiffIDs: []Hash{mustHash(layer.DiffID)}}
 	comment := o.Message
 	if comment == "" {
 		comment = "imported from tarball"
 	}
-	cfg.History = []v1.History{{
-		Created:   v1.Time{Time: now},
+	cfg.History = []History{{
+		Created:   Time{Time: now},
 		CreatedBy: "/bin/sh -c #(nop) ADD file:" + strings.TrimPrefix(layer.DiffID, "sha256:") + " in / ",
 		Comment:   comment,
 	}}
@@ -77,7 +76,7 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 }
 
 // finishImage stores the config and a generated OCI manifest for layers whose blobs are stored.
-func (in *ingest) finishImage(cfg *v1.ConfigFile, names []string, layers []layerResult, blobs []string) (*Image, error) {
+func (in *ingest) finishImage(cfg *ConfigFile, names []string, layers []layerResult, blobs []string) (*Image, error) {
 	rawConfig, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -85,8 +84,8 @@ func (in *ingest) finishImage(cfg *v1.ConfigFile, names []string, layers []layer
 	return in.finishImageRaw(rawConfig, names, layers, blobs)
 }
 
-func mustHash(d string) v1.Hash {
-	h, err := v1.NewHash(d)
+func mustHash(d string) Hash {
+	h, err := NewHash(d)
 	if err != nil {
 		panic(fmt.Sprintf("bad digest %q: %v", d, err))
 	}
@@ -96,7 +95,7 @@ func mustHash(d string) v1.Hash {
 // ApplyChanges applies Dockerfile-like instructions to an image config: CMD, ENTRYPOINT, ENV,
 // WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME, ONBUILD. CMD and ENTRYPOINT take a JSON
 // array or a shell form (run by /bin/sh -c).
-func ApplyChanges(c *v1.Config, changes []string) error {
+func ApplyChanges(c *Config, changes []string) error {
 	for _, ch := range changes {
 		ch = strings.TrimSpace(ch)
 		i := strings.IndexAny(ch, " \t=")

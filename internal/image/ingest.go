@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,9 +17,6 @@ import (
 	"strconv"
 	"strings"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sys/unix"
 
 	"pea/internal/errdefs"
@@ -328,11 +326,11 @@ func (in *ingest) checkInPlace(imgs []*Image) error {
 
 // newRecord builds an image record from raw manifest and config bytes and the layer results.
 func newRecord(rawManifest, rawConfig []byte, names []string, layers []layerResult, blobs []string) (*Image, error) {
-	cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
+	cfg, err := ParseConfigFile(rawConfig)
 	if err != nil {
 		return nil, fmt.Errorf("image config: %v: %w", err, errdefs.ErrInvalid)
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(rawManifest))
+	m, err := ParseManifest(rawManifest)
 	if err != nil {
 		return nil, fmt.Errorf("image manifest: %v: %w", err, errdefs.ErrInvalid)
 	}
@@ -348,7 +346,7 @@ func newRecord(rawManifest, rawConfig []byte, names []string, layers []layerResu
 		LayerBlobs:   blobs,
 	}
 	if img.ManifestType == "" {
-		img.ManifestType = string(types.OCIManifestSchema1)
+		img.ManifestType = string(OCIManifestSchema1)
 	}
 	for _, l := range layers {
 		img.Layers = append(img.Layers, l.DiffID)
@@ -375,33 +373,26 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// compressedOnly lets go-containerregistry pick the decompressor (gzip, zstd or none) for a stream.
-type compressedOnly struct{ rc io.ReadCloser }
-
-func (c compressedOnly) Digest() (v1.Hash, error)            { return v1.Hash{}, nil }
-func (c compressedOnly) Compressed() (io.ReadCloser, error)  { return c.rc, nil }
-func (c compressedOnly) Size() (int64, error)                { return 0, nil }
-func (c compressedOnly) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
-
-// decompress returns the uncompressed stream of r: gzip, zstd, bzip2 or plain.
+// decompress returns the uncompressed stream of r: gzip, zstd (with the zstd program), bzip2 or
+// plain, told apart by their magic numbers.
 func decompress(r io.Reader) (io.ReadCloser, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, _ := br.Peek(4)
 	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("decompress: %w", corrupt(err))
+		}
+		return zr, nil
+	case bytes.HasPrefix(magic, zstdMagic):
+		return unzstd(br)
 	case bytes.HasPrefix(magic, []byte("BZh")):
 		return io.NopCloser(bzip2.NewReader(br)), nil
 	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X'}):
 		return nil, fmt.Errorf("xz-compressed data is not supported; decompress it first (xz -d): %w", errdefs.ErrInvalid)
 	}
-	l, err := partial.CompressedToLayer(compressedOnly{io.NopCloser(br)})
-	if err != nil {
-		return nil, err
-	}
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return nil, fmt.Errorf("decompress: %w", corrupt(err))
-	}
-	return rc, nil
+	return io.NopCloser(br), nil
 }
 
 // corrupt classifies a read error on input data as invalid input.
@@ -418,26 +409,26 @@ func corrupt(err error) error {
 
 // blobDescriptor describes a stored layer blob for a generated OCI manifest, its media type
 // following its compression.
-func (s *Store) blobDescriptor(d string) (v1.Descriptor, error) {
+func (s *Store) blobDescriptor(d string) (Descriptor, error) {
 	f, err := os.Open(s.blobPath(d))
 	if err != nil {
-		return v1.Descriptor{}, err
+		return Descriptor{}, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return v1.Descriptor{}, err
+		return Descriptor{}, err
 	}
 	magic := make([]byte, 4)
 	n, _ := io.ReadFull(f, magic)
-	mt := types.OCIUncompressedLayer
+	mt := OCIUncompressedLayer
 	switch {
 	case bytes.HasPrefix(magic[:n], []byte{0x1f, 0x8b}):
-		mt = types.OCILayer
-	case bytes.HasPrefix(magic[:n], []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		mt = types.OCILayerZStd
+		mt = OCILayer
+	case bytes.HasPrefix(magic[:n], zstdMagic):
+		mt = OCILayerZStd
 	}
-	return v1.Descriptor{MediaType: mt, Size: fi.Size(), Digest: mustHash(d)}, nil
+	return Descriptor{MediaType: mt, Size: fi.Size(), Digest: mustHash(d)}, nil
 }
 
 func syncFS(dir string) error {

@@ -2,7 +2,6 @@ package image
 
 import (
 	"archive/tar"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,9 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"pea/internal/errdefs"
 )
@@ -184,7 +180,7 @@ func (in *ingest) placeStaged(f *stagedFile) error {
 }
 
 // loadLayers stores the layer blobs of an archive image and unpacks them, checking diffIDs.
-func (in *ingest) loadLayers(files []*stagedFile, cfg *v1.ConfigFile) ([]layerResult, []string, error) {
+func (in *ingest) loadLayers(files []*stagedFile, cfg *ConfigFile) ([]layerResult, []string, error) {
 	if len(files) != len(cfg.RootFS.DiffIDs) {
 		return nil, nil, fmt.Errorf("image has %d layers but its config lists %d diffIDs: %w", len(files), len(cfg.RootFS.DiffIDs), errdefs.ErrInvalid)
 	}
@@ -229,7 +225,7 @@ func (in *ingest) loadDocker(a *archive) ([]*Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
+		cfg, err := ParseConfigFile(rawConfig)
 		if err != nil {
 			return nil, fmt.Errorf("image config %s: %v: %w", e.Config, err, errdefs.ErrInvalid)
 		}
@@ -284,7 +280,7 @@ func (in *ingest) originalManifest(a *archive, name, configDigest string, blobs 
 	if err != nil {
 		return nil
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	m, err := ParseManifest(raw)
 	if err != nil || m.Config.Digest.String() != configDigest || len(m.Layers) != len(blobs) {
 		return nil
 	}
@@ -302,10 +298,10 @@ func (in *ingest) finishImageRaw(rawConfig []byte, names []string, layers []laye
 	if err != nil {
 		return nil, err
 	}
-	m := v1.Manifest{
+	m := Manifest{
 		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(rawConfig)), Digest: mustHash(configDigest)},
+		MediaType:     OCIManifestSchema1,
+		Config:        Descriptor{MediaType: OCIConfigJSON, Size: int64(len(rawConfig)), Digest: mustHash(configDigest)},
 	}
 	for _, b := range blobs {
 		d, err := in.s.blobDescriptor(b)
@@ -324,11 +320,7 @@ func (in *ingest) finishImageRaw(rawConfig []byte, names []string, layers []laye
 	return newRecord(rawManifest, rawConfig, names, layers, blobs)
 }
 
-func isIndex(mt types.MediaType) bool {
-	return mt == types.OCIImageIndex || mt == types.DockerManifestList
-}
-
-func (in *ingest) ociBlob(a *archive, d v1.Hash) ([]byte, *stagedFile, error) {
+func (in *ingest) ociBlob(a *archive, d Hash) ([]byte, *stagedFile, error) {
 	name := "blobs/" + d.Algorithm + "/" + d.Hex
 	f, err := a.get(name)
 	if err != nil {
@@ -349,7 +341,7 @@ func (in *ingest) loadOCI(a *archive) ([]*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	idx, err := ParseIndexManifest(raw)
 	if err != nil {
 		return nil, fmt.Errorf("index.json: %v: %w", err, errdefs.ErrInvalid)
 	}
@@ -365,11 +357,11 @@ func (in *ingest) loadOCI(a *archive) ([]*Image, error) {
 			if err := in.placeStaged(f); err != nil {
 				return nil, err
 			}
-			nested, err := v1.ParseIndexManifest(bytes.NewReader(rawIdx))
+			nested, err := ParseIndexManifest(rawIdx)
 			if err != nil {
 				return nil, fmt.Errorf("image index %s: %v: %w", desc.Digest, err, errdefs.ErrInvalid)
 			}
-			child, err := pickPlatform(nested)
+			child, err := pickPlatform(nested, Platform{OS: "linux", Architecture: runtime.GOARCH}, true)
 			if err != nil {
 				return nil, err
 			}
@@ -390,7 +382,7 @@ func (in *ingest) loadOCI(a *archive) ([]*Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := v1.ParseManifest(bytes.NewReader(rawManifest))
+		m, err := ParseManifest(rawManifest)
 		if err != nil {
 			return nil, fmt.Errorf("manifest %s: %v: %w", desc.Digest, err, errdefs.ErrInvalid)
 		}
@@ -398,7 +390,7 @@ func (in *ingest) loadOCI(a *archive) ([]*Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
+		cfg, err := ParseConfigFile(rawConfig)
 		if err != nil {
 			return nil, fmt.Errorf("image config %s: %v: %w", m.Config.Digest, err, errdefs.ErrInvalid)
 		}
@@ -445,17 +437,22 @@ func archiveName(ann map[string]string) string {
 	return ""
 }
 
-// pickPlatform chooses the manifest for this machine from an index.
-func pickPlatform(idx *v1.IndexManifest) (v1.Descriptor, error) {
+// pickPlatform chooses the manifest for platform want from an index: the first whose platform has
+// the same OS and architecture, and variant when want names one. With fallback, an entry that
+// names no platform will do when none matches.
+func pickPlatform(idx *IndexManifest, want Platform, fallback bool) (Descriptor, error) {
 	for _, d := range idx.Manifests {
-		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == runtime.GOARCH {
+		if p := d.Platform; p != nil && p.OS == want.OS && p.Architecture == want.Architecture &&
+			(want.Variant == "" || p.Variant == want.Variant) && !isIndex(d.MediaType) {
 			return d, nil
 		}
 	}
-	for _, d := range idx.Manifests {
-		if d.Platform == nil && !isIndex(d.MediaType) {
-			return d, nil
+	if fallback {
+		for _, d := range idx.Manifests {
+			if d.Platform == nil && !isIndex(d.MediaType) {
+				return d, nil
+			}
 		}
 	}
-	return v1.Descriptor{}, fmt.Errorf("no image for linux/%s in the index: %w", runtime.GOARCH, errdefs.ErrNotFound)
+	return Descriptor{}, fmt.Errorf("no image for %s in the index: %w", want, errdefs.ErrNotFound)
 }

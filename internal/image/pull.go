@@ -5,14 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"runtime"
 	"strings"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"pea/internal/errdefs"
 )
@@ -82,110 +75,62 @@ func (s *Store) pullFrom(ctx context.Context, c Reference, reg *Registries, o Pu
 	return nil, fmt.Errorf("pulling %s: %w", c, err)
 }
 
-// remoteOptions builds go-containerregistry options for one repository endpoint.
-func remoteOptions(ctx context.Context, repo string, insecure bool, o PullOptions) ([]remote.Option, error) {
-	auth, err := o.authenticator(repo)
-	if err != nil {
-		return nil, err
-	}
-	plat := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	if o.OS != "" {
-		plat.OS = o.OS
-	}
-	if o.Arch != "" {
-		plat.Architecture = o.Arch
-	}
-	return []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuth(auth),
-		remote.WithTransport(httpTransport(insecure)),
-		remote.WithPlatform(plat),
-		remote.WithUserAgent("pea"),
-		remote.WithRetryBackoff(remote.Backoff{Steps: 2}),
-	}, nil
-}
-
-func parseRemote(repo string, c Reference, insecure bool) (name.Reference, error) {
-	s := repo
-	if c.Digest != "" {
-		s += "@" + c.Digest
-	} else {
-		s += ":" + c.Tag
-	}
-	var opts []name.Option
-	if insecure {
-		opts = append(opts, name.Insecure)
-	}
-	r, err := name.ParseReference(s, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", s, err, errdefs.ErrInvalid)
-	}
-	return r, nil
-}
-
-// classify maps registry errors to pea's classes: unknown manifests are "not found", refused
-// credentials "invalid".
-func classify(err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		switch te.StatusCode {
-		case http.StatusNotFound:
-			return fmt.Errorf("%w: %w", err, errdefs.ErrNotFound)
-		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Errorf("%w (check --creds or the auth file): %w", err, errdefs.ErrInvalid)
-		}
-	}
-	return err
-}
-
 func (s *Store) pullEndpoint(ctx context.Context, c Reference, ep Endpoint, o PullOptions, p *progress) (*Image, error) {
-	insecure := o.insecure(ep.Insecure)
-	nref, err := parseRemote(ep.Repository, c, insecure)
+	rc, err := newRegClient(ctx, ep.Repository, o.insecure(ep.Insecure), false, o)
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := remoteOptions(ctx, ep.Repository, insecure, o)
-	if err != nil {
-		return nil, err
+	ref := c.Tag
+	if c.Digest != "" {
+		ref = c.Digest
 	}
-	desc, err := remote.Get(nref, ropts...)
+	raw, mt, err := rc.getManifest(ref)
 	if err != nil {
 		return nil, classify(err)
 	}
 	var index []byte
-	if isIndex(desc.MediaType) {
-		index = desc.Manifest
+	if isIndex(mt) {
+		index = raw
+		idx, err := ParseIndexManifest(raw)
+		if err != nil {
+			return nil, fmt.Errorf("image index: %v: %w", err, errdefs.ErrInvalid)
+		}
+		desc, err := pickPlatform(idx, o.targetPlatform(), false)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c, err)
+		}
+		if raw, mt, err = rc.getManifest(desc.Digest.String()); err != nil {
+			return nil, classify(err)
+		}
 	}
-	rimg, err := desc.Image()
-	if err != nil {
-		return nil, classify(err)
+	if mt == DockerManifestSchema1 || mt == DockerManifestSchema1Signed {
+		return nil, fmt.Errorf("manifest has no config (schema 1 images are not supported): %w", errdefs.ErrInvalid)
+	}
+	if !isImageManifest(mt) {
+		return nil, fmt.Errorf("%s is not an image (its manifest is of type %q): %w", c, mt, errdefs.ErrInvalid)
 	}
 	p.printf("Getting image source signatures\n")
-	return s.store(rimg, c.String(), index, p)
+	return s.store(rc, raw, c.String(), index, p)
 }
 
-// store ingests a remote image: layers (skipping those present), config, manifest, record.
-// index is the raw image index the image was chosen from, if any.
-func (s *Store) store(rimg v1.Image, name string, index []byte, p *progress) (*Image, error) {
-	rawManifest, err := rimg.RawManifest()
-	if err != nil {
-		return nil, classify(err)
-	}
-	m, err := v1.ParseManifest(bytes.NewReader(rawManifest))
+// store ingests a remote image, given its manifest: layers (skipping those present), config,
+// manifest, record. index is the raw image index the image was chosen from, if any.
+func (s *Store) store(rc *regClient, rawManifest []byte, name string, index []byte, p *progress) (*Image, error) {
+	m, err := ParseManifest(rawManifest)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %v: %w", err, errdefs.ErrInvalid)
 	}
-	if m.Config.Digest.Hex == "" {
+	if m.Config.Digest.IsZero() {
 		return nil, fmt.Errorf("manifest has no config (schema 1 images are not supported): %w", errdefs.ErrInvalid)
 	}
-	rawConfig, err := rimg.RawConfigFile()
+	rawConfig, err := rc.getSmallBlob(m.Config.Digest.String(), maxConfigSize)
 	if err != nil {
-		return nil, classify(err)
+		return nil, fmt.Errorf("config %s: %w", m.Config.Digest, classify(err))
 	}
 	if got := "sha256:" + sha256Hex(rawConfig); got != m.Config.Digest.String() {
 		return nil, fmt.Errorf("config digest mismatch: manifest says %s, data gives %s: %w", m.Config.Digest, got, errdefs.ErrInvalid)
 	}
-	cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
+	cfg, err := ParseConfigFile(rawConfig)
 	if err != nil {
 		return nil, fmt.Errorf("image config: %v: %w", err, errdefs.ErrInvalid)
 	}
@@ -208,16 +153,12 @@ func (s *Store) store(rimg v1.Image, name string, index []byte, p *progress) (*I
 			layers, blobs = append(layers, layerResult{DiffID: diffID, Size: size}), append(blobs, digest)
 			continue
 		}
-		l, err := rimg.LayerByDigest(ld.Digest)
+		body, err := rc.getBlob(digest)
 		if err != nil {
-			return nil, classify(err)
+			return nil, fmt.Errorf("layer %s: %w", digest, classify(err))
 		}
-		rc, err := l.Compressed()
-		if err != nil {
-			return nil, classify(err)
-		}
-		_, res, err := in.storeLayer(p.blob("blob", digest, ld.Size, rc), digest, diffID, false)
-		rc.Close()
+		_, res, err := in.storeLayer(p.blob("blob", digest, ld.Size, body), digest, diffID, false)
+		body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", digest, classify(err))
 		}

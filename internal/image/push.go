@@ -1,17 +1,11 @@
 package image
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"pea/internal/errdefs"
 )
@@ -46,134 +40,79 @@ func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) 
 	if reg.Blocked(r.Repository()) {
 		return blockedError(r.Repository())
 	}
-	insecure := o.insecure(reg.Insecure(r.Repository()))
-	nref, err := parseRemote(r.Repository(), r, insecure)
+	rm, err := os.ReadFile(s.blobPath(img.Digest))
 	if err != nil {
-		return err
+		return fmt.Errorf("image %.12s: manifest missing from the store: %w", img.ID, err)
 	}
-	ropts, err := remoteOptions(ctx, r.Repository(), insecure, o)
+	m, err := ParseManifest(rm)
 	if err != nil {
-		return err
+		return fmt.Errorf("image %.12s: stored manifest: %v: %w", img.ID, err, errdefs.ErrInvalid)
 	}
-	si, err := s.remoteImage(img)
+	mt := m.MediaType
+	if mt == "" {
+		mt = MediaType(img.ManifestType)
+	}
+	rc, err := newRegClient(ctx, r.Repository(), o.insecure(reg.Insecure(r.Repository())), true, o)
 	if err != nil {
 		return err
 	}
 	p := newProgress(o.Progress)
 	p.printf("Getting image source signatures\n")
-	for _, b := range img.LayerBlobs {
-		p.step("blob", b, "")
+	blobs := make([]Descriptor, 0, len(m.Layers)+1)
+	for _, l := range m.Layers {
+		blobs = append(blobs, l)
 	}
-	p.step("config", img.ConfigDigest, "")
-	if err := remote.Write(nref, si, ropts...); err != nil {
-		return fmt.Errorf("pushing %s: %w", r, classify(err))
+	blobs = append(blobs, m.Config)
+	for i, b := range blobs {
+		kind := "blob"
+		if i == len(blobs)-1 {
+			kind = "config"
+		}
+		if err := s.pushBlob(rc, kind, b, p); err != nil {
+			return fmt.Errorf("pushing %s: %w", r, classify(err))
+		}
+	}
+	ref := r.Tag
+	if r.Digest != "" {
+		ref = r.Digest
 	}
 	p.printf("Writing manifest to image destination\n")
+	if err := rc.putManifest(ref, rm, mt); err != nil {
+		return fmt.Errorf("pushing %s: %w", r, classify(err))
+	}
 	return nil
 }
 
-// storedImage presents a stored image as a go-containerregistry image, for remote.Write.
-type storedImage struct {
-	s           *Store
-	img         *Image
-	rawManifest []byte
-	rawConfig   []byte
-	manifest    *v1.Manifest
-}
-
-func (s *Store) remoteImage(img *Image) (*storedImage, error) {
-	rm, err := os.ReadFile(s.blobPath(img.Digest))
+// pushBlob sends one stored blob unless the registry has it.
+func (s *Store) pushBlob(rc *regClient, kind string, d Descriptor, p *progress) error {
+	digest := d.Digest.String()
+	have, err := rc.hasBlob(digest)
 	if err != nil {
-		return nil, fmt.Errorf("image %.12s: manifest missing from the store: %w", img.ID, err)
+		return err
 	}
-	rc, err := os.ReadFile(s.blobPath(img.ConfigDigest))
+	if have {
+		p.step(kind, digest, " skipped: already exists")
+		return nil
+	}
+	fi, err := os.Stat(s.blobPath(digest))
 	if err != nil {
-		return nil, fmt.Errorf("image %.12s: config missing from the store: %w", img.ID, err)
+		return fmt.Errorf("blob %s missing from the store: %w", digest, err)
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(rm))
-	if err != nil {
-		return nil, err
-	}
-	return &storedImage{s: s, img: img, rawManifest: rm, rawConfig: rc, manifest: m}, nil
-}
-
-func (si *storedImage) Layers() ([]v1.Layer, error) {
-	var ls []v1.Layer
-	for _, d := range si.manifest.Layers {
-		l, err := si.LayerByDigest(d.Digest)
+	open := func() (io.ReadCloser, error) {
+		f, err := os.Open(s.blobPath(digest))
 		if err != nil {
 			return nil, err
 		}
-		ls = append(ls, l)
+		return readCloser{p.blob(kind, digest, fi.Size(), f), f}, nil
 	}
-	return ls, nil
-}
-
-func (si *storedImage) MediaType() (types.MediaType, error) { return si.manifest.MediaType, nil }
-func (si *storedImage) Size() (int64, error)                { return int64(len(si.rawManifest)), nil }
-func (si *storedImage) ConfigName() (v1.Hash, error)        { return si.manifest.Config.Digest, nil }
-func (si *storedImage) ConfigFile() (*v1.ConfigFile, error) {
-	return v1.ParseConfigFile(bytes.NewReader(si.rawConfig))
-}
-func (si *storedImage) RawConfigFile() ([]byte, error)  { return si.rawConfig, nil }
-func (si *storedImage) Digest() (v1.Hash, error)        { return v1.NewHash(si.img.Digest) }
-func (si *storedImage) Manifest() (*v1.Manifest, error) { return si.manifest, nil }
-func (si *storedImage) RawManifest() ([]byte, error)    { return si.rawManifest, nil }
-
-func (si *storedImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
-	if h == si.manifest.Config.Digest {
-		return partial.ConfigLayer(si)
+	if err := rc.putBlob(digest, fi.Size(), open); err != nil {
+		return fmt.Errorf("blob %s: %w", digest, err)
 	}
-	for i, d := range si.manifest.Layers {
-		if d.Digest == h {
-			return &storedLayer{s: si.s, desc: d, diffID: mustHash(si.img.Layers[i])}, nil
-		}
-	}
-	return nil, fmt.Errorf("blob %s is not part of image %.12s: %w", h, si.img.ID, errdefs.ErrNotFound)
+	p.done(kind, digest, fi.Size())
+	return nil
 }
 
-func (si *storedImage) LayerByDiffID(h v1.Hash) (v1.Layer, error) {
-	for i, d := range si.img.Layers {
-		if d == h.String() {
-			return si.LayerByDigest(si.manifest.Layers[i].Digest)
-		}
-	}
-	return nil, fmt.Errorf("layer %s is not part of image %.12s: %w", h, si.img.ID, errdefs.ErrNotFound)
-}
-
-// storedLayer is a stored layer blob.
-type storedLayer struct {
-	s      *Store
-	desc   v1.Descriptor
-	diffID v1.Hash
-}
-
-func (l *storedLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
-func (l *storedLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
-func (l *storedLayer) Size() (int64, error)                { return l.desc.Size, nil }
-func (l *storedLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
-func (l *storedLayer) Compressed() (io.ReadCloser, error) {
-	return os.Open(l.s.blobPath(l.desc.Digest.String()))
-}
-func (l *storedLayer) Uncompressed() (io.ReadCloser, error) {
-	f, err := l.Compressed()
-	if err != nil {
-		return nil, err
-	}
-	rc, err := decompress(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &closeBoth{rc, f}, nil
-}
-
-type closeBoth struct {
-	io.ReadCloser
-	f io.Closer
-}
-
-func (c *closeBoth) Close() error {
-	c.ReadCloser.Close()
-	return c.f.Close()
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

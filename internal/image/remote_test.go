@@ -3,37 +3,38 @@ package image
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"pea/internal/errdefs"
+	"pea/internal/image/registrytest"
 )
 
 func newRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
+	_, host := newRegistryWith(t, wrap)
+	return host
+}
+
+// newRegistryWith starts an in-memory registry behind an HTTP server; it returns the registry
+// (to seed it directly) and the server's host:port.
+func newRegistryWith(t *testing.T, wrap func(http.Handler) http.Handler) (*registrytest.Registry, string) {
 	t.Helper()
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	reg := registrytest.New()
+	var h http.Handler = reg
 	if wrap != nil {
 		h = wrap(h)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return reg, strings.TrimPrefix(srv.URL, "http://")
 }
 
 func noVerify() *bool { f := false; return &f }
@@ -179,40 +180,43 @@ func TestPullCreds(t *testing.T) {
 
 func TestPullIndexGzipAndSaveLoad(t *testing.T) {
 	ctx := context.Background()
-	reg := newRegistry(t, nil)
-	// A two-platform index of go-containerregistry random images (gzip layers, docker manifests).
-	var adds []mutate.IndexAddendum
+	r, reg := newRegistryWith(t, nil)
+	// A two-platform Docker manifest list of random images (gzip layers, Docker manifests).
+	var entries []Descriptor
+	var want string
 	for _, arch := range []string{"arm64", runtime.GOARCH} {
-		img, err := random.Image(4096, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, _ := img.ConfigFile()
-		cf.Architecture, cf.OS = arch, "linux"
-		img, err = mutate.ConfigFile(img, cf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+		ri := randomImage(t, arch, 3)
+		ri.seed(r)
+		d := r.PutManifest("multi/app", "", string(DockerManifestSchema2), ri.manifest)
+		entries = append(entries, Descriptor{MediaType: DockerManifestSchema2, Size: int64(len(ri.manifest)), Digest: mustHash(d),
+			Platform: &Platform{OS: "linux", Architecture: arch}})
+		want = d
 	}
-	idx := mutate.AppendManifests(empty.Index, adds...)
-	ref, _ := name.ParseReference(reg + "/multi/app:1")
-	if err := remote.WriteIndex(ref, idx, remote.WithContext(ctx)); err != nil {
-		t.Fatal(err)
-	}
-	idxDigest, _ := idx.Digest()
-	want, _ := adds[1].Add.(v1.Image).Digest()
+	rawIdx, _ := json.Marshal(IndexManifest{SchemaVersion: 2, MediaType: DockerManifestList, Manifests: entries})
+	idxDigest := r.PutManifest("multi/app", "1", string(DockerManifestList), rawIdx)
 
 	s := newStore(t)
 	img, err := s.Pull(ctx, reg+"/multi/app:1", PullOptions{TLSVerify: noVerify()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img.Digest != want.String() || !contains(img.Digests, idxDigest.String()) || img.Config.Architecture != runtime.GOARCH || len(img.Layers) != 3 {
+	if img.Digest != want || !contains(img.Digests, idxDigest) || img.Config.Architecture != runtime.GOARCH || len(img.Layers) != 3 ||
+		img.ManifestType != string(DockerManifestSchema2) {
 		t.Fatalf("pulled %+v", img)
 	}
-	if got, err := s.Lookup(reg + "/multi/app@" + idxDigest.String()); err != nil || got.ID != img.ID {
+	if got, err := s.Lookup(reg + "/multi/app@" + idxDigest); err != nil || got.ID != img.ID {
 		t.Errorf("lookup by the index digest: %v", err)
+	}
+	// By digest, and for another platform.
+	s4 := newStore(t)
+	if got, err := s4.Pull(ctx, reg+"/multi/app@"+idxDigest, PullOptions{TLSVerify: noVerify()}); err != nil || got.ID != img.ID {
+		t.Errorf("pull by index digest: %v", err)
+	}
+	if got, err := s4.Pull(ctx, reg+"/multi/app:1", PullOptions{TLSVerify: noVerify(), Arch: "arm64"}); err != nil || got.Config.Architecture != "arm64" {
+		t.Errorf("pull for arm64: %v", err)
+	}
+	if _, err := s4.Pull(ctx, reg+"/multi/app:1", PullOptions{TLSVerify: noVerify(), Arch: "s390x"}); !errdefs.Is(err, errdefs.ErrNotFound) || !strings.Contains(err.Error(), "linux/s390x") {
+		t.Errorf("pull for a platform the index lacks: %v", err)
 	}
 	for _, format := range []string{FormatDockerArchive, FormatOCIArchive} {
 		var buf bytes.Buffer
@@ -227,5 +231,119 @@ func TestPullIndexGzipAndSaveLoad(t *testing.T) {
 		if got[0].ID != img.ID || got[0].Digest != img.Digest || len(got[0].Names) != 0 {
 			t.Errorf("%s: loaded %s %s %v, saved %s %s", format, got[0].ID, got[0].Digest, got[0].Names, img.ID, img.Digest)
 		}
+	}
+}
+
+// TestPullBearer pulls and pushes through the token flow Docker Hub and most registries use: a
+// 401 names a realm, the token server checks the credentials and grants a scoped token.
+func TestPullBearer(t *testing.T) {
+	ctx := context.Background()
+	var tokenRequests []string
+	var realm string
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokenRequests = append(tokenRequests, r.URL.Query().Get("service")+" "+strings.Join(r.URL.Query()["scope"], " "))
+		if u, p, ok := r.BasicAuth(); !ok || u != "bob" || p != "pw" {
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}`, http.StatusUnauthorized)
+			return
+		}
+		scope := r.URL.Query().Get("scope")
+		json.NewEncoder(w).Encode(map[string]string{"token": "tok " + scope})
+	}))
+	defer tokens.Close()
+	realm = tokens.URL + "/token"
+	reg := newRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			need := "pull"
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				need = "pull,push"
+			}
+			repo, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/blobs/")
+			repo, _, _ = strings.Cut(repo, "/manifests/")
+			auth := r.Header.Get("Authorization")
+			if r.URL.Path != "/v2/" && auth != "Bearer tok repository:"+repo+":"+need && !(need == "pull" && auth == "Bearer tok repository:"+repo+":pull,push") {
+				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q,service="test.registry",scope="repository:%s:%s"`, realm, repo, need))
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+				return
+			}
+			if r.URL.Path == "/v2/" && auth == "" {
+				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q,service="test.registry"`, realm))
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	s := newStore(t)
+	img, err := s.Import(bytes.NewReader(gzipped(t, smallRootfs(t))), "bb", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := reg + "/team/bb:1"
+	if err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "bob:wrong"}); !errdefs.Is(err, errdefs.ErrInvalid) {
+		t.Fatalf("push with wrong credentials: %v", err)
+	}
+	if err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "bob:pw"}); err != nil {
+		t.Fatal(err)
+	}
+	s2 := newStore(t)
+	got, err := s2.Pull(ctx, ref, PullOptions{TLSVerify: noVerify(), Creds: "bob:pw"})
+	if err != nil || got.ID != img.ID || got.Digest != img.Digest {
+		t.Fatalf("pull with a token: %v", err)
+	}
+	if !contains(tokenRequests, "test.registry repository:team/bb:pull") || !contains(tokenRequests, "test.registry repository:team/bb:pull,push") {
+		t.Errorf("token requests: %q", tokenRequests)
+	}
+}
+
+// TestPullZstd pulls an OCI image whose layer is zstd-compressed (decompressed by the zstd
+// program, when there is one).
+func TestPullZstd(t *testing.T) {
+	zstd, err := exec.LookPath("zstd")
+	if err != nil {
+		t.Skip("no zstd program")
+	}
+	tarball := smallRootfs(t)
+	cmd := exec.Command(zstd, "-q", "-c")
+	cmd.Stdin = bytes.NewReader(tarball)
+	layer, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, reg := newRegistryWith(t, nil)
+	cfg, _ := json.Marshal(ConfigFile{Architecture: runtime.GOARCH, OS: "linux",
+		RootFS: RootFS{Type: "layers", DiffIDs: []Hash{mustHash("sha256:" + sha256Hex(tarball))}}})
+	m, _ := json.Marshal(Manifest{SchemaVersion: 2, MediaType: OCIManifestSchema1,
+		Config: Descriptor{MediaType: OCIConfigJSON, Size: int64(len(cfg)), Digest: mustHash(r.PutBlob(cfg))},
+		Layers: []Descriptor{{MediaType: OCILayerZStd, Size: int64(len(layer)), Digest: mustHash(r.PutBlob(layer))}}})
+	r.PutManifest("z/app", "1", string(OCIManifestSchema1), m)
+	s := newStore(t)
+	img, err := s.Pull(context.Background(), reg+"/z/app:1", PullOptions{TLSVerify: noVerify()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := s.LayerDirs(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dirs[0], "etc/passwd")); err != nil || !strings.HasPrefix(string(b), "root:") {
+		t.Errorf("unpacked zstd layer: %q %v", b, err)
+	}
+	// A corrupt zstd layer is refused as invalid.
+	bad := append([]byte(nil), layer...)
+	bad[len(bad)/2] ^= 0x55
+	if _, err := s.Import(bytes.NewReader(bad), "bad", nil); !errdefs.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("corrupt zstd import: %v", err)
+	}
+}
+
+func TestParseChallenges(t *testing.T) {
+	got := parseChallenges(`Bearer realm="https://auth.example/token",service="reg.example",scope="repository:a/b:pull,push", Basic realm="x\"y"`)
+	if len(got) != 2 || got[0].scheme != "Bearer" || got[0].params["realm"] != "https://auth.example/token" ||
+		got[0].params["service"] != "reg.example" || got[0].params["scope"] != "repository:a/b:pull,push" ||
+		got[1].scheme != "Basic" || got[1].params["realm"] != `x"y` {
+		t.Errorf("parsed %+v", got)
+	}
+	if s, p := pickChallenge([]string{`Negotiate`, `Bearer realm=r`}); s != "bearer" || p["realm"] != "r" {
+		t.Errorf("picked %s %v", s, p)
 	}
 }

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
-
 	"pea/internal/errdefs"
 )
 
@@ -155,7 +152,7 @@ func (s *Store) saveOCI(tw *tarWriter, items []*saveItem) error {
 			return err
 		}
 	}
-	idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	idx := IndexManifest{SchemaVersion: 2, MediaType: OCIImageIndex}
 	for _, it := range items {
 		img := it.img
 		for _, b := range append([]string{img.ConfigDigest}, img.LayerBlobs...) {
@@ -171,7 +168,7 @@ func (s *Store) saveOCI(tw *tarWriter, items []*saveItem) error {
 		if err != nil {
 			return err
 		}
-		desc := v1.Descriptor{MediaType: types.MediaType(img.ManifestType), Size: fi.Size(), Digest: mustHash(img.Digest)}
+		desc := Descriptor{MediaType: MediaType(img.ManifestType), Size: fi.Size(), Digest: mustHash(img.Digest)}
 		if len(it.names) == 0 {
 			idx.Manifests = append(idx.Manifests, desc)
 		}

@@ -1,7 +1,7 @@
 // Package image is pea's image store: content-addressed blobs, layers unpacked once for use as
 // overlayfs lower directories, and an index of image records. It imports images from rootfs
 // tarballs, loads and saves docker-archive and oci-archive tarballs, and pulls from and pushes to
-// registries (go-containerregistry), honouring containers-registries.conf.
+// registries (its own client of the registry API), honouring containers-registries.conf.
 //
 // On disk, under the directory given to Open (the engine passes <root>/images):
 //
@@ -36,7 +36,6 @@ import (
 	"syscall"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 
 	"pea/internal/errdefs"
@@ -57,8 +56,8 @@ type Image struct {
 	ManifestType string    `json:"manifestType"`
 	Created      time.Time `json:"created"`
 	// Size is the sum of the layers' uncompressed sizes.
-	Size   int64         `json:"size"`
-	Config v1.ConfigFile `json:"config"`
+	Size   int64      `json:"size"`
+	Config ConfigFile `json:"config"`
 	// Layers are the diffIDs, "sha256:...", bottom layer first.
 	Layers []string `json:"layers"`
 	// LayerBlobs are the layer blob digests, in the same order.
