@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
-	"io"
-	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
+	"pea/internal/image/registrytest"
 )
 
 // tinyTar is a one-file root filesystem; each call with a different body gives a different layer.
@@ -130,7 +128,7 @@ func TestImageSaveLoad(t *testing.T) {
 
 func TestImagePushPull(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv := httptest.NewServer(registrytest.New())
 	defer srv.Close()
 	reg := strings.TrimPrefix(srv.URL, "http://")
 	ref := reg + "/acc/bb:1"
