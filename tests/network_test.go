@@ -51,8 +51,15 @@ func TestPodPublishedPortAnswersOnLoopback(t *testing.T) {
 		}
 		return nil
 	})
-	if out := e.Pea("exec", "h", "cat", "/etc/hosts"); !strings.Contains(out, "192.0.2.7\tdb.example") {
-		t.Fatalf("--add-host: %q", out)
+	hosts := e.Pea("exec", "h", "cat", "/etc/hosts")
+	if !strings.Contains(hosts, "192.0.2.7\tdb.example") {
+		t.Fatalf("--add-host: %q", hosts)
+	}
+	// The pod's address is attached while the infra container is created, and /etc/hosts,
+	// bind-mounted by then, must still name it (regression: written before the address was known).
+	ip := e.Pea("inspect", "--format", "{{.NetworkSettings.IPAddress}}", e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "web"))
+	if ip == "" || !strings.Contains(hosts, ip+"\tweb") {
+		t.Fatalf("/etc/hosts does not name the pod's address %q: %q", ip, hosts)
 	}
 	if out := e.Pea("exec", "h", "cat", "/etc/resolv.conf"); !strings.Contains(out, "nameserver 192.0.2.53") || !strings.Contains(out, "search example.org") {
 		t.Fatalf("--dns: %q", out)

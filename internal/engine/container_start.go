@@ -98,10 +98,23 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}
-	if err := r.setupNetwork(ctx, c, in.nsPaths); err != nil {
+	// The CNI plugins attach the network while conmon and the runtime create the container.
+	netWait, err := r.beginNetwork(ctx, c, in.nsPaths)
+	if err != nil {
 		return err
 	}
-	u.add(func() { r.teardownNetwork(c) })
+	netAttached := false
+	waitNetwork := func() error {
+		if netAttached {
+			return nil
+		}
+		netAttached = true
+		return netWait()
+	}
+	u.add(func() {
+		waitNetwork()
+		r.teardownNetwork(c)
+	})
 	if in.etcFiles, err = r.writeEtcFiles(c); err != nil {
 		return err
 	}
@@ -155,6 +168,16 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	})
 	if !seccompCached {
 		rt.SaveSeccomp(cfg.ID, seccompKey)
+	}
+	if err := waitNetwork(); err != nil {
+		return err
+	}
+	if c.State.NetNS != "" && !cfg.Network.NoHosts {
+		// /etc/hosts names the container's address, known only now; the file is rewritten in
+		// place, so the bind mount the runtime made shows the new content.
+		if _, err := r.writeEtcFiles(c); err != nil {
+			return err
+		}
 	}
 	var attached *attachConn
 	if attach != nil {
