@@ -81,6 +81,59 @@ func detect() (*hierarchies, error) {
 	if Mode() == "v2" {
 		return &hierarchies{v2: true, unified: cgroupRoot}, nil
 	}
+	if h := detectConventional(); h != nil {
+		return h, nil
+	}
+	return detectFromMountinfo()
+}
+
+// detectConventional finds the v1 hierarchies where systemd and every distribution mount them,
+// /sys/fs/cgroup/<controllers as /proc/self/cgroup lists them> (name=systemd at .../systemd),
+// checking each with statfs; nil when any is elsewhere. /proc/self/mountinfo, the general
+// answer, grows with every mount on the host (each running container adds some) and reading it
+// cost milliseconds on a host with a few hundred containers.
+func detectConventional() *hierarchies {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil
+	}
+	h := &hierarchies{v1: map[string]string{}}
+	isFS := func(dir string, magic int64) bool {
+		var st unix.Statfs_t
+		return unix.Statfs(dir, &st) == nil && int64(st.Type) == magic
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		// hierarchy-ID:controller-list:cgroup-path
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			return nil
+		}
+		if parts[1] == "" { // the cgroup2 tree of a hybrid host
+			dir := filepath.Join(cgroupRoot, "unified")
+			if !isFS(dir, unix.CGROUP2_SUPER_MAGIC) {
+				return nil
+			}
+			h.unified = dir
+			continue
+		}
+		name := strings.TrimPrefix(parts[1], "name=")
+		dir := filepath.Join(cgroupRoot, name)
+		if !isFS(dir, unix.CGROUP_SUPER_MAGIC) {
+			return nil
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if isV1Controller(c) {
+				h.v1[c] = dir
+			}
+		}
+	}
+	if len(h.v1) == 0 {
+		return nil
+	}
+	return h
+}
+
+func detectFromMountinfo() (*hierarchies, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err

@@ -429,3 +429,30 @@ func BenchmarkReadStats(b *testing.B) {
 	b.StopTimer()
 	w.stop()
 }
+
+// The cheap detection (statfs of the conventional mount points) must find what the mount table
+// says, on this v1 host.
+func TestConventionalDetectionMatchesMountinfo(t *testing.T) {
+	if Mode() == "v2" {
+		t.Skip("v1 only")
+	}
+	fast := detectConventional()
+	if fast == nil {
+		t.Fatal("the hierarchies are mounted at /sys/fs/cgroup/<controllers> here, but were not found there")
+	}
+	slow, err := detectFromMountinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.unified != slow.unified {
+		t.Errorf("unified: %q, mountinfo says %q", fast.unified, slow.unified)
+	}
+	for c, dir := range slow.v1 {
+		if fast.v1[c] != dir {
+			t.Errorf("controller %s: %q, mountinfo says %q", c, fast.v1[c], dir)
+		}
+	}
+	if len(fast.v1) != len(slow.v1) {
+		t.Errorf("controllers: %v, mountinfo says %v", fast.v1, slow.v1)
+	}
+}
