@@ -81,7 +81,7 @@ func Open(path string) (*Store, error) {
 
 func openOnce(path string) (*Store, error) {
 	dsn := "file:" + path + "?_busy_timeout=30000&_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -91,6 +91,23 @@ func openOnce(path string) (*Store, error) {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// driverName is SQLite with a persistent, truncated WAL: when the last connection closes, the
+// WAL file is emptied rather than deleted. Every pea command is a process that opens and closes
+// the database, and deleting the WAL cost the next command a create, a chown (as root) and, on
+// its first write, an fsync of the directory (measured: a command's write 1.1 -> 1.0 ms, a read
+// 0.19 -> 0.13 ms). Without the size limit the WAL would keep its checkpointed frames, which
+// the next process would read back in.
+const driverName = "sqlite3-pea"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if _, err := c.Exec("PRAGMA journal_size_limit = 0", nil); err != nil {
+			return err
+		}
+		return c.SetFileControlInt("main", sqlite3.SQLITE_FCNTL_PERSIST_WAL, 1)
+	}})
 }
 
 func isBusy(err error) bool {

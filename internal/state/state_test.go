@@ -263,3 +263,37 @@ func TestFreshDatabaseOpenedAtOnce(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// Closing leaves the WAL file in place but empty: a kept WAL with its checkpointed frames would
+// be read back by every later process, and a deleted one re-created (and fsynced) by it.
+func TestCloseLeavesAnEmptyWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pea.db")
+	for i := range 3 {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := pod(fmt.Sprintf("%064x", i+1), fmt.Sprintf("p%d", i), "")
+		if err := s.AddPod(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatalf("after close %d: %v", i, err)
+		}
+		if fi.Size() != 0 {
+			t.Fatalf("after close %d the WAL holds %d bytes", i, fi.Size())
+		}
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if pods, err := s.ListPods(""); err != nil || len(pods) != 3 {
+		t.Fatalf("pods after reopening: %d, %v", len(pods), err)
+	}
+}
