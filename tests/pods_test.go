@@ -276,9 +276,13 @@ func TestPodPsAndLogs(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("pod", "create", "--name", "alpha", "--label", "tier=front")
 	e.Pea("pod", "create", "--name", "beta")
-	e.Pea("run", "-d", "--pod", "alpha", "--name", "a1", "localhost/bb", "sh", "-c", "echo one; sleep 0.3; echo three; sleep 300")
-	e.Pea("run", "-d", "--pod", "alpha", "--name", "a2", "localhost/bb", "sh", "-c", "sleep 0.15; echo two; sleep 300")
-	eventually(t, 5*time.Second, func() error {
+	// The two members take turns through files in a shared volume, so the order of the lines
+	// does not depend on how fast the machine is (regression: fixed sleeps failed under load).
+	e.Pea("run", "-d", "--pod", "alpha", "--name", "a1", "-v", "turns:/s", "localhost/bb", "sh", "-c",
+		"echo one; sleep 0.1; touch /s/one; until [ -e /s/two ]; do sleep 0.05; done; sleep 0.1; echo three; sleep 300")
+	e.Pea("run", "-d", "--pod", "alpha", "--name", "a2", "-v", "turns:/s", "localhost/bb", "sh", "-c",
+		"until [ -e /s/one ]; do sleep 0.05; done; echo two; sleep 0.1; touch /s/two; sleep 300")
+	eventually(t, 10*time.Second, func() error {
 		if out := e.Pea("pod", "logs", "--names", "alpha"); out != "a1 one\na2 two\na1 three" {
 			return fmt.Errorf("pod logs merged in time order: %q", out)
 		}

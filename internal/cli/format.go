@@ -122,7 +122,17 @@ func render(w io.Writer, format string, noHeading bool, items []any, jsonValue a
 			fmt.Fprint(tw, headerFor(format, t.headers))
 		}
 	}
+	var fast *fieldList
+	if len(items) > 0 {
+		fast = compileFieldList(format, items[0])
+	}
 	for _, it := range items {
+		if fast != nil {
+			if err := fast.execute(out, it); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := tmpl.Execute(out, it); err != nil {
 			return fmt.Errorf("--format: %w", err)
 		}
