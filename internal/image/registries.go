@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"pea/internal/errdefs"
 )
 
@@ -46,26 +44,48 @@ type Endpoint struct {
 	Mirror     bool
 }
 
+// registriesFile is a registries.conf as written: [[registry]] tables before defaulting and
+// checking, and the lists of version 1 of the format.
 type registriesFile struct {
-	UnqualifiedSearchRegistries []string `toml:"unqualified-search-registries"`
-	Registry                    []struct {
-		Prefix         string `toml:"prefix"`
-		Location       string `toml:"location"`
-		Insecure       bool   `toml:"insecure"`
-		Blocked        bool   `toml:"blocked"`
-		PullFromMirror string `toml:"pull-from-mirror"`
-		Mirror         []struct {
-			Location       string `toml:"location"`
-			Insecure       bool   `toml:"insecure"`
-			PullFromMirror string `toml:"pull-from-mirror"`
-		} `toml:"mirror"`
-	} `toml:"registry"`
-	// Version 1 of the format.
-	Registries struct {
-		Search   struct{ Registries []string } `toml:"search"`
-		Insecure struct{ Registries []string } `toml:"insecure"`
-		Block    struct{ Registries []string } `toml:"block"`
-	} `toml:"registries"`
+	UnqualifiedSearchRegistries []string
+	Registry                    []RegistryConf
+	// Version 1: [registries.search], [registries.insecure] and [registries.block], each with
+	// registries = [hosts].
+	V1Search, V1Insecure, V1Block []string
+}
+
+// decodeRegistriesFile parses the TOML of a registries.conf. Keys and tables pea does not use
+// ([aliases], short-name-mode, credential-helpers, ...) are ignored; a known key of the wrong type
+// is an error.
+func decodeRegistriesFile(data []byte) (*registriesFile, error) {
+	root, err := parseTOML(string(data))
+	if err != nil {
+		return nil, err
+	}
+	var d tomlDecoder
+	f := &registriesFile{UnqualifiedSearchRegistries: d.stringArray(root, "unqualified-search-registries")}
+	for _, r := range d.tables(root, "registry") {
+		rc := RegistryConf{
+			Prefix: d.str(r, "prefix"), Location: d.str(r, "location"),
+			Insecure: d.boolean(r, "insecure"), Blocked: d.boolean(r, "blocked"),
+			PullFromMirror: d.str(r, "pull-from-mirror"),
+		}
+		for _, m := range d.tables(r, "mirror") {
+			rc.Mirrors = append(rc.Mirrors, Mirror{
+				Location: d.str(m, "location"), Insecure: d.boolean(m, "insecure"),
+				PullFromMirror: d.str(m, "pull-from-mirror"),
+			})
+		}
+		f.Registry = append(f.Registry, rc)
+	}
+	v1 := d.table(root, "registries")
+	f.V1Search = d.stringArray(d.table(v1, "search"), "registries")
+	f.V1Insecure = d.stringArray(d.table(v1, "insecure"), "registries")
+	f.V1Block = d.stringArray(d.table(v1, "block"), "registries")
+	if d.err != nil {
+		return nil, d.err
+	}
+	return f, nil
 }
 
 // RegistriesConfPath is $CONTAINERS_REGISTRIES_CONF or the system file.
@@ -90,16 +110,14 @@ func LoadRegistries(path string) (*Registries, error) {
 
 // ParseRegistries parses registries.conf content (versions 1 and 2).
 func ParseRegistries(path string, data []byte) (*Registries, error) {
-	var f registriesFile
-	if _, err := toml.Decode(string(data), &f); err != nil {
+	f, err := decodeRegistriesFile(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", path, err, errdefs.ErrInvalid)
 	}
 	c := &Registries{Search: f.UnqualifiedSearchRegistries}
 	for _, r := range f.Registry {
-		rc := RegistryConf{
-			Prefix: r.Prefix, Location: strings.TrimSuffix(r.Location, "/"),
-			Insecure: r.Insecure, Blocked: r.Blocked, PullFromMirror: r.PullFromMirror,
-		}
+		rc := r // the mirrors slice is this registry's own: trimmed in place below
+		rc.Location = strings.TrimSuffix(r.Location, "/")
 		if rc.Prefix == "" {
 			rc.Prefix = rc.Location
 		}
@@ -109,21 +127,20 @@ func ParseRegistries(path string, data []byte) (*Registries, error) {
 		if strings.HasPrefix(rc.Prefix, "*.") && rc.Location != "" && r.Prefix != "" {
 			return nil, fmt.Errorf("%s: registry %q: a wildcard prefix cannot have a location: %w", path, rc.Prefix, errdefs.ErrInvalid)
 		}
-		for _, m := range r.Mirror {
+		for i, m := range rc.Mirrors {
 			if m.Location == "" {
 				return nil, fmt.Errorf("%s: registry %q: a mirror needs a location: %w", path, rc.Prefix, errdefs.ErrInvalid)
 			}
-			rc.Mirrors = append(rc.Mirrors, Mirror{Location: strings.TrimSuffix(m.Location, "/"), Insecure: m.Insecure, PullFromMirror: m.PullFromMirror})
+			rc.Mirrors[i].Location = strings.TrimSuffix(m.Location, "/")
 		}
 		c.Registries = append(c.Registries, rc)
 	}
 	// Version 1: search, insecure and block lists of hosts.
-	v1 := f.Registries
-	c.Search = append(c.Search, v1.Search.Registries...)
-	for _, h := range v1.Insecure.Registries {
+	c.Search = append(c.Search, f.V1Search...)
+	for _, h := range f.V1Insecure {
 		c.Registries = append(c.Registries, RegistryConf{Prefix: h, Location: h, Insecure: true})
 	}
-	for _, h := range v1.Block.Registries {
+	for _, h := range f.V1Block {
 		c.Registries = append(c.Registries, RegistryConf{Prefix: h, Location: h, Blocked: true})
 	}
 	return c, nil

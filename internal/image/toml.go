@@ -1,0 +1,703 @@
+package image
+
+// A parser for the subset of TOML (https://toml.io/en/v1.0.0) that containers-registries.conf(5)
+// files use, so that pea does not link a general TOML library (whose init costs every command).
+//
+// Supported: comments, bare, quoted and dotted keys, basic and literal strings (also multi-line),
+// booleans, integers (decimal, 0x, 0o, 0b, with _), floats, arrays (over several lines, with
+// comments and a trailing comma), inline tables, [tables] and [[arrays.of.tables]]; from TOML 1.1
+// the \e and \xHH escapes and inline tables over several lines. Rejected with an error naming the
+// line: dates and times, and anything malformed (a key or table defined twice, an unterminated
+// string or array, invalid UTF-8). parseTOML gives a tree of tomlTables; a tomlDecoder reads
+// typed values out of it.
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// tomlTable is a parsed table. Values are string, bool, int64, float64, []any (an array),
+// *tomlTable or []*tomlTable (an array of tables).
+type tomlTable struct {
+	vals   map[string]tomlValue
+	origin tomlOrigin
+}
+
+// tomlOrigin is how a table came to be, which decides what may add to it later.
+type tomlOrigin byte
+
+const (
+	// tomlImplicit: named on the way to a [header]'s table (a in [a.b]); it may get its own [a].
+	tomlImplicit tomlOrigin = iota
+	// tomlHeader: by its own [header], as an [[array]] element, or the root. Keys go in under
+	// the header, and [headers] may add sub-tables, but not dotted keys.
+	tomlHeader
+	// tomlDotted: by a dotted key (a in a.b = 1): more dotted keys and [sub.tables] may add to it.
+	tomlDotted
+	// tomlInline: { ... }, complete.
+	tomlInline
+)
+
+type tomlValue struct {
+	v    any
+	line int // where the key was set
+}
+
+func (t *tomlTable) set(key string, v any, line int) {
+	if t.vals == nil {
+		t.vals = map[string]tomlValue{}
+	}
+	t.vals[key] = tomlValue{v, line}
+}
+
+type tomlParser struct {
+	src  string
+	pos  int
+	line int
+}
+
+// parseTOML parses a document into its root table.
+func parseTOML(src string) (*tomlTable, error) {
+	src = strings.TrimPrefix(src, "\uFEFF") // a byte order mark
+	// No invalid UTF-8 or control characters anywhere, not even in comments and strings.
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRuneInString(src[i:])
+		bad := ""
+		switch {
+		case r == utf8.RuneError && n == 1:
+			bad = "invalid UTF-8"
+		case r == '\r' && !strings.HasPrefix(src[i+1:], "\n"):
+			bad = "a carriage return without a newline"
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f:
+			bad = fmt.Sprintf("control character %U", r)
+		}
+		if bad != "" {
+			return nil, fmt.Errorf("line %d: %s", 1+strings.Count(src[:i], "\n"), bad)
+		}
+		i += n
+	}
+	p := &tomlParser{src: src, line: 1}
+	root := &tomlTable{origin: tomlHeader}
+	cur := root
+	for {
+		p.skipBlank()
+		if p.pos == len(p.src) {
+			return root, nil
+		}
+		var err error
+		if p.src[p.pos] == '[' {
+			cur, err = p.header(root)
+		} else {
+			err = p.keyValue(cur)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := p.endOfLine(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *tomlParser) errorf(format string, args ...any) error {
+	return p.errorAt(p.line, format, args...)
+}
+
+func (p *tomlParser) errorAt(line int, format string, args ...any) error {
+	return fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
+}
+
+// describe names the character at pos for an error message.
+func (p *tomlParser) describe() string {
+	switch {
+	case p.pos == len(p.src):
+		return "end of file"
+	case p.src[p.pos] == '\n' || strings.HasPrefix(p.src[p.pos:], "\r\n"):
+		return "end of line"
+	}
+	r, _ := utf8.DecodeRuneInString(p.src[p.pos:])
+	return strconv.QuoteRune(r)
+}
+
+func (p *tomlParser) skipSpace() {
+	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t') {
+		p.pos++
+	}
+}
+
+// newline consumes a "\n" or "\r\n".
+func (p *tomlParser) newline() bool {
+	switch {
+	case strings.HasPrefix(p.src[p.pos:], "\n"):
+		p.pos++
+	case strings.HasPrefix(p.src[p.pos:], "\r\n"):
+		p.pos += 2
+	default:
+		return false
+	}
+	p.line++
+	return true
+}
+
+func (p *tomlParser) skipComment() {
+	if p.pos < len(p.src) && p.src[p.pos] == '#' {
+		for p.pos < len(p.src) && p.src[p.pos] != '\n' && !strings.HasPrefix(p.src[p.pos:], "\r\n") {
+			p.pos++
+		}
+	}
+}
+
+// skipBlank skips white space, comments and newlines.
+func (p *tomlParser) skipBlank() {
+	for {
+		p.skipSpace()
+		p.skipComment()
+		if !p.newline() {
+			return
+		}
+	}
+}
+
+// endOfLine ends a key/value pair or a header: only a comment may follow on its line.
+func (p *tomlParser) endOfLine() error {
+	p.skipSpace()
+	p.skipComment()
+	if p.pos < len(p.src) && !p.newline() {
+		return p.errorf("unexpected %s after a value or table header (one per line)", p.describe())
+	}
+	return nil
+}
+
+func isBareKeyChar(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// key parses a possibly dotted key: bare or quoted parts separated by dots.
+func (p *tomlParser) key() ([]string, error) {
+	var parts []string
+	for {
+		p.skipSpace()
+		var part string
+		switch {
+		case p.pos < len(p.src) && (p.src[p.pos] == '"' || p.src[p.pos] == '\''):
+			if strings.HasPrefix(p.src[p.pos:], `"""`) || strings.HasPrefix(p.src[p.pos:], "'''") {
+				return nil, p.errorf("a key cannot be a multi-line string")
+			}
+			var err error
+			if part, err = p.str(); err != nil {
+				return nil, err
+			}
+		default:
+			start := p.pos
+			for p.pos < len(p.src) && isBareKeyChar(p.src[p.pos]) {
+				p.pos++
+			}
+			if p.pos == start {
+				return nil, p.errorf("expected a key, found %s", p.describe())
+			}
+			part = p.src[start:p.pos]
+		}
+		parts = append(parts, part)
+		p.skipSpace()
+		if p.pos == len(p.src) || p.src[p.pos] != '.' {
+			return parts, nil
+		}
+		p.pos++
+	}
+}
+
+// descend returns the table named key in t, creating it if it is missing, on the way to the
+// table of a [header] (the last element of an array of tables) or of a dotted key.
+func (p *tomlParser) descend(t *tomlTable, key string, line int, dotted bool) (*tomlTable, error) {
+	e, ok := t.vals[key]
+	if !ok {
+		sub := &tomlTable{origin: tomlImplicit}
+		if dotted {
+			sub.origin = tomlDotted
+		}
+		t.set(key, sub, line)
+		return sub, nil
+	}
+	switch v := e.v.(type) {
+	case *tomlTable:
+		if v.origin == tomlInline || dotted && v.origin != tomlDotted {
+			return nil, p.errorAt(line, "cannot add to table %q (defined on line %d) here", key, e.line)
+		}
+		return v, nil
+	case []*tomlTable:
+		if !dotted {
+			return v[len(v)-1], nil
+		}
+	}
+	return nil, p.errorAt(line, "%q is not a table (set on line %d)", key, e.line)
+}
+
+// header parses [a.b] or [[a.b]] and returns the table that the following keys go in.
+func (p *tomlParser) header(root *tomlTable) (*tomlTable, error) {
+	line := p.line
+	p.pos++ // [
+	array := strings.HasPrefix(p.src[p.pos:], "[")
+	end := "]"
+	if array {
+		p.pos++
+		end = "]]"
+	}
+	keys, err := p.key()
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(p.src[p.pos:], end) {
+		return nil, p.errorf("expected %s after table name, found %s", end, p.describe())
+	}
+	p.pos += len(end)
+	name := strings.Join(keys, ".")
+	t := root
+	for _, k := range keys[:len(keys)-1] {
+		if t, err = p.descend(t, k, line, false); err != nil {
+			return nil, err
+		}
+	}
+	last := keys[len(keys)-1]
+	e, exists := t.vals[last]
+	sub := &tomlTable{origin: tomlHeader}
+	if array {
+		if !exists {
+			t.set(last, []*tomlTable{sub}, line)
+			return sub, nil
+		}
+		if arr, ok := e.v.([]*tomlTable); ok {
+			t.set(last, append(arr, sub), e.line)
+			return sub, nil
+		}
+		return nil, p.errorAt(line, "[[%s]]: %q is already defined on line %d and is not an array of tables", name, last, e.line)
+	}
+	if !exists {
+		t.set(last, sub, line)
+		return sub, nil
+	}
+	if tt, ok := e.v.(*tomlTable); ok && tt.origin == tomlImplicit {
+		tt.origin = tomlHeader // named before by [last.sub]
+		return tt, nil
+	}
+	return nil, p.errorAt(line, "[%s]: %q is already defined on line %d", name, last, e.line)
+}
+
+// keyValue parses key = value into t.
+func (p *tomlParser) keyValue(t *tomlTable) error {
+	line := p.line
+	keys, err := p.key()
+	if err != nil {
+		return err
+	}
+	if p.pos == len(p.src) || p.src[p.pos] != '=' {
+		return p.errorf("expected = after key %q, found %s", strings.Join(keys, "."), p.describe())
+	}
+	p.pos++
+	p.skipSpace()
+	v, err := p.value()
+	if err != nil {
+		return err
+	}
+	for _, k := range keys[:len(keys)-1] {
+		if t, err = p.descend(t, k, line, true); err != nil {
+			return err
+		}
+	}
+	last := keys[len(keys)-1]
+	if e, ok := t.vals[last]; ok {
+		return p.errorAt(line, "duplicate key %q (first set on line %d)", last, e.line)
+	}
+	t.set(last, v, line)
+	return nil
+}
+
+func (p *tomlParser) value() (any, error) {
+	if p.pos == len(p.src) {
+		return nil, p.errorf("expected a value, found end of file")
+	}
+	switch p.src[p.pos] {
+	case '"', '\'':
+		return p.str()
+	case '[':
+		return p.array()
+	case '{':
+		return p.inlineTable()
+	}
+	start := p.pos
+	for p.pos < len(p.src) && (isBareKeyChar(p.src[p.pos]) || strings.IndexByte("+.:", p.src[p.pos]) >= 0) {
+		p.pos++
+	}
+	tok := p.src[start:p.pos]
+	switch {
+	case tok == "":
+		return nil, p.errorf("expected a value, found %s", p.describe())
+	case tok == "true":
+		return true, nil
+	case tok == "false":
+		return false, nil
+	}
+	if n, ok := parseTOMLNumber(tok); ok {
+		return n, nil
+	}
+	if len(tok) >= 5 && tok[4] == '-' || len(tok) >= 3 && tok[2] == ':' {
+		return nil, p.errorf("dates and times are not supported: %s", tok)
+	}
+	return nil, p.errorf("invalid value %q (strings must be quoted)", tok)
+}
+
+// parseTOMLNumber parses an integer (int64) or a float (float64).
+func parseTOMLNumber(s string) (any, bool) {
+	switch s {
+	case "inf", "+inf":
+		return math.Inf(1), true
+	case "-inf":
+		return math.Inf(-1), true
+	case "nan", "+nan", "-nan":
+		return math.NaN(), true
+	}
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b') {
+		digits, ok := tomlDigits(s[2:], isHexDigit)
+		if !ok {
+			return nil, false
+		}
+		n, err := strconv.ParseInt(digits, map[byte]int{'x': 16, 'o': 8, 'b': 2}[s[1]], 64)
+		return n, err == nil
+	}
+	sign := ""
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		sign, s = s[:1], s[1:]
+	}
+	mantissa, exp, hasExp := s, "", false
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mantissa, exp, hasExp = s[:i], s[i+1:], true
+	}
+	intPart, frac, hasFrac := strings.Cut(mantissa, ".")
+	num, ok := tomlDigits(intPart, isDecDigit)
+	if !ok || len(num) > 1 && num[0] == '0' { // no leading zeros
+		return nil, false
+	}
+	num = sign + num
+	if !hasFrac && !hasExp {
+		n, err := strconv.ParseInt(num, 10, 64)
+		return n, err == nil
+	}
+	if hasFrac {
+		d, ok := tomlDigits(frac, isDecDigit)
+		if !ok {
+			return nil, false
+		}
+		num += "." + d
+	}
+	if hasExp {
+		expSign := ""
+		if exp != "" && (exp[0] == '+' || exp[0] == '-') {
+			expSign, exp = exp[:1], exp[1:]
+		}
+		d, ok := tomlDigits(exp, isDecDigit)
+		if !ok {
+			return nil, false
+		}
+		num += "e" + expSign + d
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	return f, err == nil
+}
+
+// tomlDigits checks a run of digits, where an underscore may sit between two digits, and returns
+// it without the underscores.
+func tomlDigits(s string, isDigit func(byte) bool) (string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' && i > 0 && i < len(s)-1 && isDigit(s[i-1]) && isDigit(s[i+1]) {
+			continue
+		}
+		if !isDigit(s[i]) {
+			return "", false
+		}
+	}
+	return strings.ReplaceAll(s, "_", ""), s != ""
+}
+
+func isDecDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHexDigit(c byte) bool {
+	return isDecDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// str parses a string of any of the four kinds.
+func (p *tomlParser) str() (string, error) {
+	q := p.src[p.pos]
+	if strings.HasPrefix(p.src[p.pos:], strings.Repeat(string(q), 3)) {
+		return p.multiLineString(q)
+	}
+	line := p.line
+	p.pos++
+	var b strings.Builder
+	for {
+		if p.pos == len(p.src) || p.src[p.pos] == '\n' || p.src[p.pos] == '\r' {
+			return "", p.errorAt(line, "unterminated string")
+		}
+		c := p.src[p.pos]
+		switch {
+		case c == q:
+			p.pos++
+			return b.String(), nil
+		case c == '\\' && q == '"':
+			if err := p.escape(&b); err != nil {
+				return "", err
+			}
+			continue
+		}
+		b.WriteByte(c)
+		p.pos++
+	}
+}
+
+// multiLineString parses a multi-line string, basic (q is ") or literal (q is ').
+func (p *tomlParser) multiLineString(q byte) (string, error) {
+	line := p.line
+	p.pos += 3
+	p.newline() // a newline right after the opening quotes is not part of the string
+	var b strings.Builder
+	for {
+		if p.pos == len(p.src) {
+			return "", p.errorAt(line, "unterminated multi-line string")
+		}
+		c := p.src[p.pos]
+		switch {
+		case c == q:
+			n := 0
+			for p.pos < len(p.src) && p.src[p.pos] == q {
+				n++
+				p.pos++
+			}
+			if n < 3 {
+				b.WriteString(strings.Repeat(string(q), n))
+				continue
+			}
+			if n > 5 {
+				return "", p.errorf("too many quotes ending a multi-line string")
+			}
+			b.WriteString(strings.Repeat(string(q), n-3)) // up to two quotes may precede the end
+			return b.String(), nil
+		case c == '\\' && q == '"':
+			// A backslash ending a line trims it and the white space that follows.
+			rest := strings.TrimLeft(p.src[p.pos+1:], " \t")
+			if strings.HasPrefix(rest, "\n") || strings.HasPrefix(rest, "\r\n") {
+				p.pos = len(p.src) - len(rest)
+				for p.newline() {
+					p.skipSpace()
+				}
+				continue
+			}
+			if err := p.escape(&b); err != nil {
+				return "", err
+			}
+			continue
+		case c == '\n' || c == '\r': // a CRLF is kept as it is
+			start := p.pos
+			p.newline()
+			b.WriteString(p.src[start:p.pos])
+			continue
+		}
+		b.WriteByte(c)
+		p.pos++
+	}
+}
+
+// escape decodes the escape sequence at pos (a backslash) into b.
+func (p *tomlParser) escape(b *strings.Builder) error {
+	p.pos++
+	if p.pos == len(p.src) {
+		return p.errorf("unterminated string")
+	}
+	c := p.src[p.pos]
+	p.pos++
+	if r := strings.IndexByte(`btnfre"\`, c); r >= 0 {
+		b.WriteByte("\b\t\n\f\r\x1b\"\\"[r])
+		return nil
+	}
+	n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[c]
+	if n == 0 {
+		return p.errorf("invalid escape \\%c in a string", c)
+	}
+	if p.pos+n > len(p.src) {
+		return p.errorf("invalid unicode escape \\%c", c)
+	}
+	hex := p.src[p.pos : p.pos+n]
+	code, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil || strings.Trim(hex, "0123456789abcdefABCDEF") != "" || !utf8.ValidRune(rune(code)) {
+		return p.errorf("invalid unicode escape \\%c%s", c, hex)
+	}
+	p.pos += n
+	b.WriteRune(rune(code))
+	return nil
+}
+
+// array parses [v, v, ...], which may span lines and hold comments and a trailing comma.
+func (p *tomlParser) array() ([]any, error) {
+	line := p.line
+	p.pos++ // [
+	arr := []any{}
+	for {
+		p.skipBlank()
+		if p.pos == len(p.src) {
+			return nil, p.errorAt(line, "unterminated array")
+		}
+		if p.src[p.pos] == ']' {
+			p.pos++
+			return arr, nil
+		}
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		arr = append(arr, v)
+		p.skipBlank()
+		switch {
+		case p.pos == len(p.src):
+			return nil, p.errorAt(line, "unterminated array")
+		case p.src[p.pos] == ',':
+			p.pos++
+		case p.src[p.pos] != ']':
+			return nil, p.errorf("expected , or ] in an array, found %s", p.describe())
+		}
+	}
+}
+
+// inlineTable parses { k = v, ... }. As in TOML 1.1, it may span lines and end with a comma.
+func (p *tomlParser) inlineTable() (*tomlTable, error) {
+	line := p.line
+	p.pos++ // {
+	t := &tomlTable{origin: tomlInline}
+	for {
+		p.skipBlank()
+		if p.pos == len(p.src) {
+			return nil, p.errorAt(line, "unterminated inline table")
+		}
+		if p.src[p.pos] == '}' {
+			p.pos++
+			return t, nil
+		}
+		if err := p.keyValue(t); err != nil {
+			return nil, err
+		}
+		p.skipBlank()
+		switch {
+		case strings.HasPrefix(p.src[p.pos:], ","):
+			p.pos++
+		case !strings.HasPrefix(p.src[p.pos:], "}"):
+			return nil, p.errorf("expected , or } in an inline table, found %s", p.describe())
+		}
+	}
+}
+
+// tomlDecoder reads typed values out of parsed tables. A missing key gives the zero value; a
+// value of the wrong type gives the zero value and sets err (the first such error is kept).
+type tomlDecoder struct{ err error }
+
+func tomlTypeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case []any:
+		return "an array"
+	case *tomlTable:
+		return "a table"
+	case []*tomlTable:
+		return "an array of tables"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func (d *tomlDecoder) wrongType(e tomlValue, key, want, got string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("line %d: %q must be %s, not %s", e.line, key, want, got)
+	}
+}
+
+func (d *tomlDecoder) str(t *tomlTable, key string) string {
+	e, ok := t.vals[key]
+	s, isStr := e.v.(string)
+	if ok && !isStr {
+		d.wrongType(e, key, "a string", tomlTypeName(e.v))
+	}
+	return s
+}
+
+func (d *tomlDecoder) boolean(t *tomlTable, key string) bool {
+	e, ok := t.vals[key]
+	b, isBool := e.v.(bool)
+	if ok && !isBool {
+		d.wrongType(e, key, "a boolean (true or false)", tomlTypeName(e.v))
+	}
+	return b
+}
+
+func (d *tomlDecoder) stringArray(t *tomlTable, key string) []string {
+	e, ok := t.vals[key]
+	if !ok {
+		return nil
+	}
+	arr, ok := e.v.([]any)
+	if !ok {
+		d.wrongType(e, key, "an array of strings", tomlTypeName(e.v))
+		return nil
+	}
+	out := make([]string, 0, len(arr))
+	for _, v := range arr {
+		s, ok := v.(string)
+		if !ok {
+			d.wrongType(e, key, "an array of strings", "an array holding "+tomlTypeName(v))
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// table returns the table named key, or an empty one.
+func (d *tomlDecoder) table(t *tomlTable, key string) *tomlTable {
+	e, ok := t.vals[key]
+	sub, isTable := e.v.(*tomlTable)
+	if ok && !isTable {
+		d.wrongType(e, key, "a table", tomlTypeName(e.v))
+	}
+	if sub == nil {
+		return &tomlTable{}
+	}
+	return sub
+}
+
+// tables returns the array of tables named key: [[key]] tables, or key = [{...}, ...].
+func (d *tomlDecoder) tables(t *tomlTable, key string) []*tomlTable {
+	e, ok := t.vals[key]
+	if !ok {
+		return nil
+	}
+	switch v := e.v.(type) {
+	case []*tomlTable:
+		return v
+	case []any:
+		out := make([]*tomlTable, 0, len(v))
+		for _, x := range v {
+			sub, ok := x.(*tomlTable)
+			if !ok {
+				d.wrongType(e, key, "an array of tables", "an array holding "+tomlTypeName(x))
+				return nil
+			}
+			out = append(out, sub)
+		}
+		return out
+	}
+	d.wrongType(e, key, "an array of tables", tomlTypeName(e.v))
+	return nil
+}
