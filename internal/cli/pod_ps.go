@@ -81,7 +81,7 @@ func runPodPs(a *app, o *podPsOptions) error {
 	if err != nil {
 		return err
 	}
-	pods, err := rt.ListPods()
+	pods, err := rt.ListPodsBrief()
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,13 @@ type PodInfo struct {
 }
 
 // ListPods returns every pod of the namespace with its members, in two queries.
-func (r *Runtime) ListPods() ([]*PodInfo, error) {
+func (r *Runtime) ListPods() ([]*PodInfo, error) { return r.listPods(false) }
+
+// ListPodsBrief is ListPods for `pod ps`: of each member's config, only ID, Name, Pod and
+// IsInfra are filled in (decoding every member's whole config was most of its time).
+func (r *Runtime) ListPodsBrief() ([]*PodInfo, error) { return r.listPods(true) }
+
+func (r *Runtime) listPods(brief bool) ([]*PodInfo, error) {
 	st, err := r.state()
 	if err != nil {
 		return nil, err
@@ -35,7 +41,19 @@ func (r *Runtime) ListPods() ([]*PodInfo, error) {
 	if len(pods) == 0 {
 		return nil, nil
 	}
-	cs, err := st.ListContainers(r.opts.Namespace, "")
+	var cs []*model.Container
+	if brief {
+		cs, err = st.ListPodMembersBrief(r.opts.Namespace)
+		infra := map[string]bool{}
+		for _, p := range pods {
+			infra[p.State.InfraContainerID] = true
+		}
+		for _, c := range cs {
+			c.Config.IsInfra = infra[c.Config.ID]
+		}
+	} else {
+		cs, err = st.ListContainers(r.opts.Namespace, "")
+	}
 	if err != nil {
 		return nil, err
 	}

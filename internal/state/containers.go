@@ -123,6 +123,35 @@ func (s *Store) ListContainers(namespace, podID string) ([]*model.Container, err
 	return out, rows.Err()
 }
 
+// ListPodMembersBrief returns every pod member of the namespace with its state but, of its
+// config, only ID, name and pod: what `pod ps` shows, without decoding each member's config.
+func (s *Store) ListPodMembersBrief(namespace string) ([]*model.Container, error) {
+	q := `SELECT id, name, pod_id, state FROM containers WHERE pod_id IS NOT NULL`
+	var args []any
+	if namespace != "" {
+		q += ` AND namespace = ?`
+		args = append(args, namespace)
+	}
+	rows, err := s.db.Query(q+` ORDER BY rowid`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*model.Container
+	for rows.Next() {
+		c := &model.Container{Config: &model.ContainerConfig{}, State: &model.ContainerState{}}
+		var st sql.RawBytes
+		if err := rows.Scan(&c.Config.ID, &c.Config.Name, &c.Config.Pod, &st); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(st, c.State); err != nil {
+			return nil, fmt.Errorf("decode container state: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 func decodeContainer(cfg, st []byte) (*model.Container, error) {
 	c := &model.Container{Config: &model.ContainerConfig{}, State: &model.ContainerState{}}
 	if err := json.Unmarshal(cfg, c.Config); err != nil {

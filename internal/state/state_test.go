@@ -297,3 +297,33 @@ func TestCloseLeavesAnEmptyWAL(t *testing.T) {
 		t.Fatalf("pods after reopening: %d, %v", len(pods), err)
 	}
 }
+
+// The brief listing behind `pod ps` gives every pod member (and no standalone container) with
+// its ID, name, pod and state, per namespace.
+func TestListPodMembersBrief(t *testing.T) {
+	s := open(t)
+	for _, p := range []*model.Pod{pod(id('p', 1), "p1", ""), pod(id('p', 2), "p2", "other")} {
+		if err := s.AddPod(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := ctr(id('c', 1), "m1", "", id('p', 1))
+	m.State.Status, m.State.Pid = model.StatusRunning, 42
+	for _, c := range []*model.Container{m, ctr(id('c', 2), "alone", "", ""), ctr(id('c', 3), "m3", "other", id('p', 2))} {
+		if err := s.AddContainer(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.ListPodMembersBrief("")
+	if err != nil || len(all) != 2 {
+		t.Fatalf("all namespaces: %d members, %v", len(all), err)
+	}
+	got := all[0]
+	if got.Config.ID != id('c', 1) || got.Config.Name != "m1" || got.Config.Pod != id('p', 1) ||
+		got.State.Status != model.StatusRunning || got.State.Pid != 42 {
+		t.Fatalf("member: %+v %+v", got.Config, got.State)
+	}
+	if ns, err := s.ListPodMembersBrief("other"); err != nil || len(ns) != 1 || ns[0].Config.Name != "m3" {
+		t.Fatalf("namespace other: %v, %v", ns, err)
+	}
+}
