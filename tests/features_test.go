@@ -274,3 +274,28 @@ func TestSystemPruneAndReset(t *testing.T) {
 	}
 	assertNothingLeft(t, e)
 }
+
+// A missing or unknown (sub)command is a usage error, worded and coded as podman's (regression:
+// `pea pod nosuch` printed the help and exited 0). Only the named subcommand's tree is built,
+// so pod verbs are also checked to still resolve, aliases included.
+func TestUnknownAndMissingCommands(t *testing.T) {
+	e := newEnv(t)
+	for args, want := range map[string]string{
+		"":               "missing command 'pea COMMAND'",
+		"nosuch":         "unrecognized command `pea nosuch`",
+		"pod":            "missing command 'pea pod COMMAND'",
+		"pod nosuch":     "unrecognized command `pea pod nosuch`",
+		"network nosuch": "unrecognized command `pea network nosuch`",
+	} {
+		r := e.Fails(125, strings.Fields(args)...)
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("pea %s: %q, want %q", args, r.Stderr, want)
+		}
+	}
+	e.Pea("pod", "create", "--name", "p1")
+	if out := e.Pea("pod", "ls", "--format", "{{.Name}}"); out != "p1" {
+		t.Fatalf("pod ls: %q", out)
+	}
+	e.Pea("pod", "exists", "p1")
+	e.Pea("pod", "rm", "p1")
+}

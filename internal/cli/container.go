@@ -10,9 +10,7 @@ func newContainerCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "container",
 		Short: "Manage containers",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
+		RunE:  groupRunE,
 	}
 	for _, f := range []func(*app) *cobra.Command{
 		newCreateCommand, newRunCommand, newStartCommand, newStopCommand, newKillCommand,

@@ -17,9 +17,7 @@ func newImageCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "image",
 		Short: "Manage images",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
+		RunE:  groupRunE,
 	}
 	for _, f := range []func(*app) *cobra.Command{
 		newImagesCommand, newImageInspectCommand, newRmiCommand, newImagePruneCommand, newImageExistsCommand,

@@ -21,7 +21,7 @@ func newKubeCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kube",
 		Short: "Play, generate and tear down Kubernetes YAML",
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		RunE:  groupRunE,
 	}
 	cmd.AddCommand(newKubePlayCommand(a, "play"), newKubeGenerateCommand(a, "generate"), newKubeDownCommand(a))
 	return cmd
@@ -31,7 +31,7 @@ func newPlayCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "play",
 		Short: "Play a structured file (alias of kube play)",
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		RunE:  groupRunE,
 	}
 	cmd.AddCommand(newKubePlayCommand(a, "kube"))
 	return cmd
@@ -41,7 +41,7 @@ func newGenerateCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Generate structured data (alias of kube generate)",
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		RunE:  groupRunE,
 	}
 	cmd.AddCommand(newKubeGenerateCommand(a, "kube"))
 	return cmd

@@ -18,7 +18,7 @@ func networkInspectValue(rt *engine.Runtime, name string) (any, error) {
 func init() { register(newNetworkCommand, "network") }
 
 func newNetworkCommand(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "network", Short: "Manage networks", RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() }}
+	cmd := &cobra.Command{Use: "network", Short: "Manage networks", RunE: groupRunE}
 	var co network.CreateOptions
 	var labels, opts []string
 	create := &cobra.Command{

@@ -16,19 +16,24 @@ func newPodCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pod",
 		Short: "Manage pods",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
+		RunE:  groupRunE,
 	}
-	cmd.AddCommand(newPodCreateCommand(a), newPodPsCommand(a), newPodInspectCommand(a), newPodRmCommand(a),
-		newPodPruneCommand(a), newPodTopCommand(a), newPodUpdateCommand(a), newPodStatsCommand(a), newPodLogsCommand(a),
-		existsCommand(a, "POD", func(name string) (bool, error) {
-			rt, err := a.engine()
-			if err != nil {
-				return false, err
-			}
-			return rt.PodExists(name)
-		}))
+	subs := []command{
+		{[]string{"create"}, newPodCreateCommand}, {[]string{"ps", "ls", "list"}, newPodPsCommand},
+		{[]string{"inspect"}, newPodInspectCommand}, {[]string{"rm"}, newPodRmCommand},
+		{[]string{"prune"}, newPodPruneCommand}, {[]string{"top"}, newPodTopCommand},
+		{[]string{"update"}, newPodUpdateCommand}, {[]string{"stats"}, newPodStatsCommand},
+		{[]string{"logs"}, newPodLogsCommand},
+		{[]string{"exists"}, func(a *app) *cobra.Command {
+			return existsCommand(a, "POD", func(name string) (bool, error) {
+				rt, err := a.engine()
+				if err != nil {
+					return false, err
+				}
+				return rt.PodExists(name)
+			})
+		}},
+	}
 	for _, v := range []podVerb{
 		{"start", "Start one or more pods", false, func(rt *engine.Runtime, id string, t *uint, sig string) error {
 			_, err := rt.StartPod(context.Background(), id)
@@ -59,8 +64,9 @@ func newPodCommand(a *app) *cobra.Command {
 			return err
 		}},
 	} {
-		cmd.AddCommand(newPodVerbCommand(a, v))
+		subs = append(subs, command{[]string{v.name}, func(a *app) *cobra.Command { return newPodVerbCommand(a, v) }})
 	}
+	addSubcommands(cmd, a, subs)
 	return cmd
 }
 

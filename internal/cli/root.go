@@ -90,9 +90,8 @@ func newRootCommand(a *app) *cobra.Command {
 		Long:          "pea is a daemonless pod and container engine with podman's command line.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
+		Args:          cobra.ArbitraryArgs, // an unknown verb reaches groupRunE, which words it as podman
+		RunE:          groupRunE,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if longRunning[cmd.Name()] {
 				debug.SetGCPercent(100)
@@ -127,6 +126,36 @@ func addCommands(root *cobra.Command, a *app, args []string) {
 	}
 	for _, c := range commands {
 		root.AddCommand(c.make(a))
+	}
+}
+
+// groupRunE is what a group command (or pea itself) does when no subcommand matched: podman's
+// usage errors, exit code 125.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("unrecognized command `%s %s`\nTry '%s --help' for more information", cmd.CommandPath(), args[0], cmd.CommandPath())}
+	}
+	cmd.Help()
+	return usageError{fmt.Errorf("missing command '%s COMMAND'", cmd.CommandPath())}
+}
+
+// addSubcommands adds to a group command (pod, ...) only the subcommand the arguments name, as
+// addCommands does for verbs; all of them for help or an unknown name.
+func addSubcommands(group *cobra.Command, a *app, subs []command) {
+	args := a.args[1:]
+	if verb := firstVerb(args); verb == group.Name() {
+		i := slices.Index(args, verb)
+		if sub := firstVerb(args[i+1:]); sub != "" {
+			for _, c := range subs {
+				if slices.Contains(c.names, sub) {
+					group.AddCommand(c.make(a))
+					return
+				}
+			}
+		}
+	}
+	for _, c := range subs {
+		group.AddCommand(c.make(a))
 	}
 }
 

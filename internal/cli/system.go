@@ -14,7 +14,7 @@ func init() { register(newSystemCommand, "system") }
 
 // newSystemCommand is `pea system`: prune, reset, info, df.
 func newSystemCommand(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "system", Short: "Manage pea itself", RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() }}
+	cmd := &cobra.Command{Use: "system", Short: "Manage pea itself", RunE: groupRunE}
 	var all, volumes, force bool
 	prune := &cobra.Command{
 		Use: "prune [options]", Short: "Remove stopped pods and containers, unused networks, dangling images (and volumes)", Args: cobra.NoArgs,

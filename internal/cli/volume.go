@@ -34,7 +34,7 @@ func volumeView(v *model.Volume) *volumeJSON {
 func init() { register(newVolumeCommand, "volume") }
 
 func newVolumeCommand(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "volume", Short: "Manage volumes", RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() }}
+	cmd := &cobra.Command{Use: "volume", Short: "Manage volumes", RunE: groupRunE}
 	var labels, opts []string
 	var driver string
 	create := &cobra.Command{
