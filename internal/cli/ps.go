@@ -100,7 +100,7 @@ func runPs(a *app, o *psOptions) error {
 	if err != nil {
 		return err
 	}
-	cs, err := rt.ListContainers()
+	cs, err := rt.ListContainersListed()
 	if err != nil {
 		return err
 	}

@@ -120,6 +120,22 @@ func (r *Runtime) ListContainers() ([]*model.Container, error) {
 	return cs, nil
 }
 
+// ListContainersListed is ListContainers for `ps`: of each config, only what ps shows, filters
+// and sorts by is filled in (ID, names, pod, image, command, created, labels, mounts, network,
+// auto-remove).
+func (r *Runtime) ListContainersListed() ([]*model.Container, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.ListContainersListed(r.opts.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	r.freshenAll(cs)
+	return cs, nil
+}
+
 // freshenAll is freshen for a listing: the exit directory is read once, so that a container
 // that is still running costs no failed open of its exit file (300 containers: 300 syscalls
 // fewer).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -117,6 +118,62 @@ func (s *Store) ListContainers(namespace, podID string) ([]*model.Container, err
 		c, err := decodeContainer(cfg, st)
 		if err != nil {
 			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// listedConfig is the part of a container's config that `ps` shows, filters and sorts by, with
+// ContainerConfig's JSON names (a test keeps them in step). Decoding only these skips the
+// environment, namespaces, resources and the rest, which were most of a listing's time.
+type listedConfig struct {
+	ID         string              `json:"id"`
+	Name       string              `json:"name"`
+	Namespace  string              `json:"namespace,omitempty"`
+	Pod        string              `json:"pod,omitempty"`
+	IsInfra    bool                `json:"isInfra,omitempty"`
+	Created    time.Time           `json:"created"`
+	Image      string              `json:"image,omitempty"`
+	ImageName  string              `json:"imageName,omitempty"`
+	Entrypoint []string            `json:"entrypoint,omitempty"`
+	Cmd        []string            `json:"cmd,omitempty"`
+	Labels     map[string]string   `json:"labels,omitempty"`
+	Mounts     []model.Mount       `json:"mounts,omitempty"`
+	Network    model.NetworkConfig `json:"network"`
+	AutoRemove bool                `json:"autoRemove,omitempty"`
+}
+
+// ListContainersListed is ListContainers with only the listedConfig part of each config.
+func (s *Store) ListContainersListed(namespace string) ([]*model.Container, error) {
+	q := `SELECT config, state FROM containers`
+	var args []any
+	if namespace != "" {
+		q += ` WHERE namespace = ?`
+		args = append(args, namespace)
+	}
+	rows, err := s.db.Query(q+` ORDER BY rowid`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*model.Container
+	for rows.Next() {
+		var cfg, st sql.RawBytes
+		if err := rows.Scan(&cfg, &st); err != nil {
+			return nil, err
+		}
+		var l listedConfig
+		if err := json.Unmarshal(cfg, &l); err != nil {
+			return nil, fmt.Errorf("decode container config: %w", err)
+		}
+		c := &model.Container{State: &model.ContainerState{}, Config: &model.ContainerConfig{
+			ID: l.ID, Name: l.Name, Namespace: l.Namespace, Pod: l.Pod, IsInfra: l.IsInfra, Created: l.Created,
+			Image: l.Image, ImageName: l.ImageName, Entrypoint: l.Entrypoint, Cmd: l.Cmd, Labels: l.Labels,
+			Mounts: l.Mounts, Network: l.Network, AutoRemove: l.AutoRemove,
+		}}
+		if err := json.Unmarshal(st, c.State); err != nil {
+			return nil, fmt.Errorf("decode container state: %w", err)
 		}
 		out = append(out, c)
 	}
