@@ -29,6 +29,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 )
 
 // cgroupRoot is where the cgroup file systems are mounted.
@@ -93,7 +94,7 @@ func detect() (*hierarchies, error) {
 // answer, grows with every mount on the host (each running container adds some) and reading it
 // cost milliseconds on a host with a few hundred containers.
 func detectConventional() *hierarchies {
-	data, err := os.ReadFile("/proc/self/cgroup")
+	data, err := fsx.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return nil
 	}
@@ -134,7 +135,7 @@ func detectConventional() *hierarchies {
 }
 
 func detectFromMountinfo() (*hierarchies, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	f, err := fsx.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
 	}
@@ -331,15 +332,15 @@ var v2Controllers = []string{"cpu", "memory", "pids", "cpuset", "io"}
 // are left for the limit writes to report: a controller that is not there shows as a missing
 // file.
 func enableControllers(dir string) {
-	avail, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	avail, err := fsx.ReadFile(filepath.Join(dir, "cgroup.controllers"))
 	if err != nil {
 		return
 	}
-	enabled, _ := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
+	enabled, _ := fsx.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
 	have := strings.Fields(string(enabled))
 	for _, c := range v2Controllers {
 		if contains(strings.Fields(string(avail)), c) && !contains(have, c) {
-			_ = os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+"+c), 0)
+			_ = fsx.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+"+c), 0)
 		}
 	}
 }
@@ -357,7 +358,7 @@ func contains(list []string, s string) bool {
 // which starts with both empty and accepts no task until they are set.
 func inheritCpuset(parent, dir string) error {
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-		v, err := os.ReadFile(filepath.Join(parent, f))
+		v, err := fsx.ReadFile(filepath.Join(parent, f))
 		if err != nil {
 			return err
 		}
@@ -460,7 +461,7 @@ func writeLimit(file, value string) error {
 }
 
 func writeFile(file, value string) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
+	f, err := fsx.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return err
 	}
@@ -506,7 +507,7 @@ func (h *hierarchies) remove(p string) error {
 const removeWait = 500 * time.Millisecond
 
 func removeTree(dir string, deadline time.Time) error {
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

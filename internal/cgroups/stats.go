@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/fsx"
 )
 
 // Stats is a cgroup's resource use, counting everything below it.
@@ -259,7 +261,7 @@ func PidCgroupPath(pid int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	b, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
 		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 	"pea/internal/lock"
 	"pea/internal/model"
 	"pea/internal/oci"
@@ -61,12 +62,12 @@ func (r *Runtime) handledMarker(id string) string {
 // markHandled records that this process will clean up after container id itself: conmon's exit
 // command, finding the marker of a live process, leaves at once.
 func (r *Runtime) markHandled(id string) {
-	os.WriteFile(r.handledMarker(id), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	fsx.WriteFile(r.handledMarker(id), []byte(strconv.Itoa(os.Getpid())), 0o600)
 }
 
 // handledByOther reports whether another live process said it cleans up after container id.
 func (r *Runtime) handledByOther(id string) bool {
-	b, err := os.ReadFile(r.handledMarker(id))
+	b, err := fsx.ReadFile(r.handledMarker(id))
 	if err != nil {
 		return false
 	}
@@ -144,7 +145,7 @@ func (r *Runtime) keepExitFile(id string) {
 	if _, err := os.Stat(src); err == nil {
 		os.Rename(src, filepath.Join(r.exitDir(), "removed-"+id))
 	}
-	entries, _ := os.ReadDir(r.exitDir())
+	entries, _ := fsx.ReadDir(r.exitDir())
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), "removed-") {
 			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > 5*time.Minute {

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 	"pea/internal/model"
 	"pea/internal/state"
 )
@@ -147,7 +148,7 @@ func (r *Runtime) freshenAll(cs []*model.Container) {
 		}
 		if exits == nil {
 			exits = map[string]bool{}
-			if f, err := os.Open(r.exitDir()); err == nil {
+			if f, err := fsx.Open(r.exitDir()); err == nil {
 				names, _ := f.Readdirnames(-1)
 				f.Close()
 				for _, n := range names {

@@ -12,6 +12,7 @@ import (
 
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 	"pea/internal/model"
 )
 
@@ -210,7 +211,7 @@ func (r *Runtime) Stats(cs []*model.Container, interval time.Duration) ([]*CtrSt
 // netIO sums the bytes received and sent on the non-loopback interfaces of pid's network
 // namespace.
 func netIO(pid int) (rx, tx uint64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", pid))
+	b, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/net/dev", pid))
 	if err != nil {
 		return 0, 0
 	}
@@ -229,7 +230,7 @@ func netIO(pid int) (rx, tx uint64) {
 
 // processAge is how long ago pid started, from its start time in /proc (clock ticks since boot).
 func processAge(pid int) time.Duration {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	stat, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -246,7 +247,7 @@ func processAge(pid int) time.Duration {
 	if err != nil {
 		return 0
 	}
-	up, err := os.ReadFile("/proc/uptime")
+	up, err := fsx.ReadFile("/proc/uptime")
 	if err != nil {
 		return 0
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"pea/internal/fsx"
 	"pea/internal/model"
 )
 
@@ -15,7 +16,7 @@ import (
 func (r *Runtime) refreshIfRebooted() error {
 	marker := filepath.Join(r.opts.RunRoot, "alive")
 	boot := bootID()
-	if b, err := os.ReadFile(marker); err == nil && string(b) == boot {
+	if b, err := fsx.ReadFile(marker); err == nil && string(b) == boot {
 		return nil
 	}
 	l, err := r.locks.Lock("refresh")
@@ -53,7 +54,7 @@ func (r *Runtime) refreshIfRebooted() error {
 
 // bootID identifies the current boot of the kernel.
 func bootID() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	b, err := fsx.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return "unknown"
 	}

@@ -39,6 +39,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 )
 
 // Image is one image record.
@@ -147,7 +148,7 @@ func (s *Store) registriesOrDefault() *Registries {
 }
 
 func (s *Store) readIndex() (*index, error) {
-	data, err := os.ReadFile(s.indexPath())
+	data, err := fsx.ReadFile(s.indexPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index{}, nil
 	}
@@ -200,7 +201,7 @@ func (s *Store) flock(name string, how int) (func(), error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	f, err := fsx.OpenFile(filepath.Join(s.dir, name), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +294,7 @@ func (s *Store) sweep() error {
 	}
 	var errs []error
 	sweepDir := func(dir string, keep map[string]bool) {
-		ents, err := os.ReadDir(dir)
+		ents, err := fsx.ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
@@ -337,7 +338,7 @@ func (s *Store) tmpName(kind string) (string, error) {
 
 // cleanTmp removes work files left by processes that no longer exist.
 func (s *Store) cleanTmp() {
-	ents, _ := os.ReadDir(s.tmpDir())
+	ents, _ := fsx.ReadDir(s.tmpDir())
 	for _, e := range ents {
 		pidStr, _, _ := strings.Cut(e.Name(), "-")
 		pid, err := strconv.Atoi(pidStr)

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/fsx"
 )
 
 // DefaultTimeout is how long Lock waits before failing with the holder's PID.
@@ -86,7 +88,7 @@ func (m *Manager) take(name string, how int) (*Lock, error) {
 	deadline := time.Now().Add(m.Timeout)
 	delay := time.Millisecond
 	for {
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+		f, err := fsx.OpenFile(p, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("open lock %s: %w", name, err)
 		}

@@ -2,13 +2,13 @@ package oci
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 )
 
 // DefaultCapabilities is the capability set of an ordinary container (podman's default). Inside
@@ -96,13 +96,13 @@ func AllCapabilities() []string {
 // hostCapabilities implements AllCapabilities against a proc mount.
 func hostCapabilities(proc string) []string {
 	last := len(capNames) - 1
-	if b, err := os.ReadFile(proc + "/sys/kernel/cap_last_cap"); err == nil {
+	if b, err := fsx.ReadFile(proc + "/sys/kernel/cap_last_cap"); err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n >= 0 && n < last {
 			last = n
 		}
 	}
 	bounding := ^uint64(0)
-	if b, err := os.ReadFile(proc + "/self/status"); err == nil {
+	if b, err := fsx.ReadFile(proc + "/self/status"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
 				if n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil {

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 )
 
 // Runtime runs containers with an OCI runtime under conmon.
@@ -142,7 +143,7 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 		return 0, 0, runtimeError(msg.Message)
 	}
 	pid = msg.Data
-	if b, err := os.ReadFile(filepath.Join(o.Bundle, "conmon.pid")); err == nil {
+	if b, err := fsx.ReadFile(filepath.Join(o.Bundle, "conmon.pid")); err == nil {
 		conmonPid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
 	return pid, conmonPid, nil
@@ -224,7 +225,7 @@ func (r *Runtime) Exists(id string) bool {
 
 // ReadExitCode returns the exit code conmon recorded, and whether it has.
 func ReadExitCode(exitDir, id string) (int, bool) {
-	b, err := os.ReadFile(filepath.Join(exitDir, id))
+	b, err := fsx.ReadFile(filepath.Join(exitDir, id))
 	if err != nil {
 		return 0, false
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"pea/internal/fsx"
 )
 
 // SeccompAnnotation makes crun load a precompiled seccomp filter (base64 BPF) instead of
@@ -50,7 +52,7 @@ func (r *Runtime) CachedSeccomp(key string) (string, bool) {
 	if key == "" {
 		return "", false
 	}
-	b, err := os.ReadFile(filepath.Join(r.seccompCacheDir(), key))
+	b, err := fsx.ReadFile(filepath.Join(r.seccompCacheDir(), key))
 	if err != nil || len(b) == 0 {
 		return "", false
 	}
@@ -63,7 +65,7 @@ func (r *Runtime) SaveSeccomp(id, key string) {
 	if key == "" {
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(r.StateDir, id, "seccomp.bpf"))
+	b, err := fsx.ReadFile(filepath.Join(r.StateDir, id, "seccomp.bpf"))
 	if err != nil || len(b) == 0 || len(b)%8 != 0 { // BPF instructions are 8 bytes each
 		return
 	}

@@ -1,0 +1,87 @@
+// Package fsx opens and reads files the way pea's short commands need: without Go's network
+// poller.
+//
+// On Linux, os.Open and everything built on it (os.ReadFile, os.ReadDir, os.WriteFile) registers
+// each new file with the runtime's poller, and the first such call creates the poller (an epoll
+// instance and an eventfd) for the rest of the process; from then on idle threads wait in
+// epoll_wait and are woken through the eventfd. For a command that lives 3 ms that was measured at
+// 0.4 ms (`pea ps -a` with no containers: 3.3 -> 2.85 ms once its two os.ReadFile calls were
+// replaced). Files opened here are plain blocking descriptors wrapped by os.NewFile, which the
+// runtime does not poll. Use them for regular files, directories, /proc and cgroup files, never
+// for pipes, sockets or terminals that must not block a thread.
+package fsx
+
+import (
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// OpenFile is os.OpenFile without the poller; O_CLOEXEC is always added.
+func OpenFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	for {
+		fd, err := unix.Open(path, flag|unix.O_CLOEXEC, uint32(perm.Perm()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
+}
+
+// Open opens path for reading.
+func Open(path string) (*os.File, error) { return OpenFile(path, unix.O_RDONLY, 0) }
+
+// ReadFile is os.ReadFile without the poller.
+func ReadFile(path string) ([]byte, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// WriteFile is os.WriteFile without the poller.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	f, err := OpenFile(path, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ReadDirNames returns the names in directory path, unsorted.
+func ReadDirNames(path string) ([]string, error) {
+	f, err := OpenFile(path, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// ReadDir is os.ReadDir (sorted by name) without the poller.
+func ReadDir(path string) ([]os.DirEntry, error) {
+	f, err := OpenFile(path, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	sortEntries(ents)
+	return ents, err
+}
+
+func sortEntries(ents []os.DirEntry) {
+	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+}

@@ -1,0 +1,72 @@
+package fsx
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// The point of the package: using it never creates the runtime's poller. Checked in a child
+// process (the test binary itself), which counts its eventpoll descriptors through plain system
+// calls after every kind of use.
+func TestNoPoller(t *testing.T) {
+	if dir := os.Getenv("FSX_CHILD_DIR"); dir != "" {
+		p := filepath.Join(dir, "f")
+		if err := WriteFile(p, []byte("x"), 0o600); err != nil {
+			panic(err)
+		}
+		if b, err := ReadFile(p); err != nil || string(b) != "x" {
+			panic(err)
+		}
+		if _, err := ReadFile("/proc/self/stat"); err != nil { // /proc files can be polled
+			panic(err)
+		}
+		if _, err := ReadDir(dir); err != nil {
+			panic(err)
+		}
+		if _, err := ReadDirNames(dir); err != nil {
+			panic(err)
+		}
+		n := 0
+		for fd := 0; fd < 64; fd++ {
+			buf := make([]byte, 64)
+			if k, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf); err == nil && strings.Contains(string(buf[:k]), "eventpoll") {
+				n++
+			}
+		}
+		unix.Write(1, []byte("eventpoll="+strconv.Itoa(n)+"\n"))
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestNoPoller$")
+	cmd.Env = append(os.Environ(), "FSX_CHILD_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "eventpoll=0") {
+		t.Fatalf("the child made a poller: %s", out)
+	}
+}
+
+func TestErrorsAndOrder(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadFile(filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	for _, n := range []string{"b", "a", "c"} {
+		if err := WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ents, err := ReadDir(dir)
+	if err != nil || len(ents) != 3 || ents[0].Name() != "a" || ents[2].Name() != "c" {
+		t.Fatalf("ReadDir: %v %v", ents, err)
+	}
+}
