@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 
 	"pea/internal/errdefs"
 	"pea/internal/image"
@@ -138,20 +137,7 @@ func (r *Runtime) ImageContainers() (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := st.ListContainers("", "")
-	if err != nil {
-		return nil, err
-	}
-	users := map[string][]string{}
-	for _, c := range cs {
-		if c.Config.Image != "" {
-			users[c.Config.Image] = append(users[c.Config.Image], c.Config.ID)
-		}
-	}
-	for _, ids := range users {
-		sort.Strings(ids)
-	}
-	return users, nil
+	return st.ContainerImages()
 }
 
 // ImageRemoveOptions control ImageRemoveWith.

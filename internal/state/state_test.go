@@ -327,3 +327,19 @@ func TestListPodMembersBrief(t *testing.T) {
 		t.Fatalf("namespace other: %v, %v", ns, err)
 	}
 }
+
+// ContainerImages reads each container's image inside SQLite.
+func TestContainerImages(t *testing.T) {
+	s := open(t)
+	a, b, c := ctr(id('c', 1), "a", "", ""), ctr(id('c', 2), "b", "", ""), ctr(id('c', 3), "c", "", "")
+	a.Config.Image, b.Config.Image = id('i', 1), id('i', 1) // c has none (an infra container)
+	for _, x := range []*model.Container{b, a, c} {
+		if err := s.AddContainer(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users, err := s.ContainerImages()
+	if err != nil || len(users) != 1 || len(users[id('i', 1)]) != 2 || users[id('i', 1)][0] != id('c', 1) {
+		t.Fatalf("%v, %v", users, err)
+	}
+}
