@@ -191,7 +191,11 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 // runtimeList loads a network's conflist and points the plugins' state at this store's runDir:
 // host-local's leases at runDir/ipam and tuning's backups at runDir/tuning. A non-nil
 // prevResult is given to every plugin; libcni passes it through when it has no cached result.
-func (m *Manager) runtimeList(name string, prevResult map[string]any) (*libcni.NetworkConfigList, error) {
+//
+// With idleTuning false, a tuning plugin that would do nothing (no MAC asked for, and nothing in
+// its configuration but its capabilities) is left out of the list: it is one plugin process
+// (3-5 ms of CPU) less per attachment. DEL then uses the list ADD cached, without it.
+func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning bool) (*libcni.NetworkConfigList, error) {
 	data, err := os.ReadFile(m.confPath(name))
 	if err != nil {
 		return nil, err
@@ -205,6 +209,9 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any) (*libcni.N
 	kept := plugins[:0]
 	for _, p := range plugins {
 		if pm, ok := p.(map[string]any); ok && pm["type"] == "firewall" {
+			continue
+		}
+		if pm, ok := p.(map[string]any); ok && pm["type"] == "tuning" && !idleTuning && tuningIdle(pm) {
 			continue
 		}
 		kept = append(kept, p)
@@ -234,4 +241,17 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any) (*libcni.N
 		return nil, err
 	}
 	return libcni.ConfListFromBytes(out)
+}
+
+// tuningIdle reports whether a tuning plugin's configuration asks for nothing but the MAC
+// capability, so that it does nothing when no MAC is given.
+func tuningIdle(pm map[string]any) bool {
+	for k := range pm {
+		switch k {
+		case "type", "capabilities", "name", "cniVersion":
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -80,7 +80,8 @@ func cniArgs(o AttachOptions) [][2]string {
 // add runs ADD for one network; when it fails, it runs DEL so the plugins that succeeded
 // undo their work.
 func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (Status, error) {
-	list, err := m.runtimeList(n.Name, nil)
+	_, wantMAC := rt.CapabilityArgs["mac"]
+	list, err := m.runtimeList(n.Name, nil, wantMAC)
 	if err != nil {
 		return Status{}, fmt.Errorf("network %s: %w", n.Name, err)
 	}
@@ -114,7 +115,7 @@ func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcn
 					prev = leaseResult(n, l, rt.NetNS)
 				}
 			}
-			list, err = m.runtimeList(n.Name, prev)
+			list, err = m.runtimeList(n.Name, prev, true)
 		}
 	}
 	if err == nil {
