@@ -209,7 +209,7 @@ status: {phase: Running}
 
 func TestDecodeErrors(t *testing.T) {
 	for y, want := range map[string]string{
-		"kind: Pod\nspec: [\n":    "yaml: line 2: did not find expected node content",
+		"kind: Pod\nspec: [\n":    "yaml: line 2: did not find expected ']'",
 		"a: 1\n\tb: 2\n":          "line 2: found a tab character",
 		"spec: {containers: 3}\n": "cannot unmarshal number",
 		"spec: {containers: [{ports: [{containerPort: \"80\"}]}]}\n": "cannot unmarshal string",

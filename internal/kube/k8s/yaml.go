@@ -8,26 +8,21 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Document is one parsed YAML document.
 type Document struct {
-	root *yaml.Node // nil for an empty document
+	root *ynode // nil for an empty document
 }
 
 // ParseYAML parses one YAML document. Errors name the line ("yaml: line 3: …").
+// Of a stream of documents, it reads the first.
 func ParseYAML(data []byte) (*Document, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
+	root, err := parseYAML(data)
+	if err != nil {
 		return nil, err
 	}
-	d := &Document{}
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		d.root = n.Content[0]
-	}
-	return d, nil
+	return &Document{root: root}, nil
 }
 
 // Decode reads the document into obj, a pointer to an API type, as the API server reads YAML:
@@ -73,17 +68,17 @@ const (
 	maxNodes = 1 << 22
 )
 
-func (c *converter) fail(n *yaml.Node, format string, args ...any) {
+func (c *converter) fail(n *ynode, format string, args ...any) {
 	if c.err == nil {
-		c.err = fmt.Errorf("yaml: line %d: %s", n.Line, fmt.Sprintf(format, args...))
+		c.err = fmt.Errorf("yaml: line %d: %s", n.line, fmt.Sprintf(format, args...))
 	}
 }
 
 // convert converts node n, to be decoded into a value of type t (nil: any); path names it in
 // warnings.
-func (c *converter) convert(n *yaml.Node, t reflect.Type, path string, depth int) any {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n, depth = n.Alias, depth+1
+func (c *converter) convert(n *ynode, t reflect.Type, path string, depth int) any {
+	for n.kind == yAlias {
+		n, depth = n.alias, depth+1
 	}
 	if c.nodes++; c.nodes > maxNodes || depth > maxDepth {
 		c.fail(n, "document nested too deeply or expanding to too many values")
@@ -92,16 +87,16 @@ func (c *converter) convert(n *yaml.Node, t reflect.Type, path string, depth int
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch n.Kind {
-	case yaml.ScalarNode:
+	switch n.kind {
+	case yScalar:
 		return scalar(n, t)
-	case yaml.SequenceNode:
+	case ySeq:
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice && t != reflect.TypeFor[[]byte]() || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
-		out := make([]any, len(n.Content))
-		for i, e := range n.Content {
+		out := make([]any, len(n.content))
+		for i, e := range n.content {
 			p := path
 			if elem != nil {
 				p = fmt.Sprintf("%s[%d]", path, i)
@@ -109,7 +104,7 @@ func (c *converter) convert(n *yaml.Node, t reflect.Type, path string, depth int
 			out[i] = c.convert(e, elem, p, depth+1)
 		}
 		return out
-	case yaml.MappingNode:
+	case yMap:
 		out := map[string]any{}
 		switch {
 		case t == nil || t == reflect.TypeFor[Quantity]() || t == reflect.TypeFor[IntOrString]():
@@ -128,27 +123,27 @@ func (c *converter) convert(n *yaml.Node, t reflect.Type, path string, depth int
 
 // mapping converts the pairs of mapping n into out: the fields of struct st, or else values of
 // type elem; merge keys (<<) add the pairs of other mappings that n does not set itself.
-func (c *converter) mapping(n *yaml.Node, out map[string]any, st, elem reflect.Type, path string, depth int) {
+func (c *converter) mapping(n *ynode, out map[string]any, st, elem reflect.Type, path string, depth int) {
 	var fields map[string]reflect.Type
 	if st != nil {
 		fields = fieldsOf(st)
 	}
 	set := map[string]bool{}
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		for k.Kind == yaml.AliasNode && k.Alias != nil {
-			k = k.Alias
+	var merges []*ynode
+	for i := 0; i+1 < len(n.content); i += 2 {
+		k, v := n.content[i], n.content[i+1]
+		for k.kind == yAlias {
+			k = k.alias
 		}
-		if k.Kind != yaml.ScalarNode {
+		if k.kind != yScalar {
 			c.fail(k, "a mapping key must be a scalar")
 			return
 		}
-		if k.ShortTag() == "!!merge" {
+		if k.shortTag() == "!!merge" {
 			merges = append(merges, v)
 			continue
 		}
-		key := k.Value
+		key := k.value
 		p := key
 		if path != "" {
 			p = path + "." + key
@@ -167,18 +162,18 @@ func (c *converter) mapping(n *yaml.Node, out map[string]any, st, elem reflect.T
 	}
 	// Of the merged mappings, the first given wins.
 	for _, m := range merges {
-		for m.Kind == yaml.AliasNode && m.Alias != nil {
-			m = m.Alias
+		for m.kind == yAlias {
+			m = m.alias
 		}
-		list := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
-			list = m.Content
+		list := []*ynode{m}
+		if m.kind == ySeq {
+			list = m.content
 		}
 		for _, e := range list {
-			for e.Kind == yaml.AliasNode && e.Alias != nil {
-				e = e.Alias
+			for e.kind == yAlias {
+				e = e.alias
 			}
-			if e.Kind != yaml.MappingNode {
+			if e.kind != yMap {
 				c.fail(e, "a merge key (<<) needs a mapping or a list of mappings")
 				return
 			}
@@ -246,47 +241,47 @@ func jsonName(f reflect.StructField) string {
 }
 
 // scalar converts a scalar node for a value of type t (nil: any).
-func scalar(n *yaml.Node, t reflect.Type) any {
-	tag := n.ShortTag()
+func scalar(n *ynode, t reflect.Type) any {
+	tag := n.shortTag()
 	if tag == "!!null" {
 		return nil
 	}
-	plain := n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0
+	plain := n.style == yPlain
 	if t != nil {
 		switch {
 		case t == reflect.TypeFor[Quantity]():
-			return n.Value
+			return n.value
 		case t == reflect.TypeFor[IntOrString]():
 			if plain && tag == "!!int" {
-				if v, ok := number(n.Value, true); ok {
+				if v, ok := number(n.value, true); ok {
 					return v
 				}
 			}
-			return n.Value
+			return n.value
 		case t.Kind() == reflect.String, t == reflect.TypeFor[[]byte]():
-			return n.Value
+			return n.value
 		case t.Kind() == reflect.Bool && plain:
-			if b, ok := yaml11Bool(n.Value); ok {
+			if b, ok := yaml11Bool(n.value); ok {
 				return b
 			}
 		case isNumber(t.Kind()) && plain:
 			integer := t.Kind() != reflect.Float32 && t.Kind() != reflect.Float64
-			if v, ok := number(n.Value, integer); ok {
+			if v, ok := number(n.value, integer); ok {
 				return v
 			}
 		}
 	}
 	switch tag {
 	case "!!bool":
-		if b, ok := yaml11Bool(n.Value); ok {
+		if b, ok := yaml11Bool(n.value); ok {
 			return b
 		}
 	case "!!int", "!!float":
-		if v, ok := number(n.Value, false); ok {
+		if v, ok := number(n.value, false); ok {
 			return v
 		}
 	}
-	return n.Value
+	return n.value
 }
 
 func isNumber(k reflect.Kind) bool {
