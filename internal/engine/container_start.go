@@ -99,17 +99,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		return err
 	}
 	// The CNI plugins attach the network while conmon and the runtime create the container.
-	netWait, err := r.beginNetwork(ctx, c, in.nsPaths)
+	waitNetwork, err := r.beginNetwork(ctx, c, in.nsPaths)
 	if err != nil {
 		return err
-	}
-	netAttached := false
-	waitNetwork := func() error {
-		if netAttached {
-			return nil
-		}
-		netAttached = true
-		return netWait()
 	}
 	u.add(func() {
 		waitNetwork()

@@ -148,12 +148,9 @@ func (r *Runtime) freshenAll(cs []*model.Container) {
 		}
 		if exits == nil {
 			exits = map[string]bool{}
-			if f, err := fsx.Open(r.exitDir()); err == nil {
-				names, _ := f.Readdirnames(-1)
-				f.Close()
-				for _, n := range names {
-					exits[n] = true
-				}
+			names, _ := fsx.ReadDirNames(r.exitDir()) // none yet: nothing has exited
+			for _, n := range names {
+				exits[n] = true
 			}
 		}
 		if exits[c.Config.ID] || (c.State.ConmonPid > 0 && !alive(c.State.ConmonPid)) {

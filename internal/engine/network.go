@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"pea/internal/model"
 	"pea/internal/network"
@@ -46,7 +47,9 @@ func (r *Runtime) beginNetwork(ctx context.Context, c *model.Container, nsPaths 
 		done <- result{st, err}
 	}()
 	nsPaths[model.NSNet] = path
-	return func() error {
+	// The wait may be called twice (on success, then by a rollback): the second call returns the
+	// first's answer.
+	return sync.OnceValue(func() error {
 		res := <-done
 		if res.err != nil {
 			m.RemoveNetNS(path)
@@ -60,7 +63,7 @@ func (r *Runtime) beginNetwork(ctx context.Context, c *model.Container, nsPaths 
 			}
 		}
 		return nil
-	}, nil
+	}), nil
 }
 
 func attachOptions(c *model.Container, nsPath string) network.AttachOptions {

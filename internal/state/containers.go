@@ -93,33 +93,41 @@ func (s *Store) RemoveContainer(id string) error {
 // ListContainers returns the containers of namespace (all when empty), in creation order; with
 // podID set, only that pod's members.
 func (s *Store) ListContainers(namespace, podID string) ([]*model.Container, error) {
-	q := `SELECT config, state FROM containers WHERE 1=1`
-	var args []any
-	if namespace != "" {
-		q += ` AND namespace = ?`
-		args = append(args, namespace)
-	}
+	q, args := inNamespace(`SELECT config, state FROM containers WHERE 1=1`, namespace)
 	if podID != "" {
 		q += ` AND pod_id = ?`
 		args = append(args, podID)
 	}
-	q += ` ORDER BY rowid`
-	rows, err := s.db.Query(q, args...)
+	return decodeRows(s, q, args, decodeContainer)
+}
+
+// inNamespace adds the namespace condition (none when namespace is empty) to a query that has a
+// WHERE clause.
+func inNamespace(q, namespace string) (string, []any) {
+	if namespace == "" {
+		return q, nil
+	}
+	return q + ` AND namespace = ?`, []any{namespace}
+}
+
+// decodeRows runs q (in creation order) and decodes each (config, state) row it returns.
+func decodeRows[T any](s *Store, q string, args []any, decode func(cfg, st []byte) (T, error)) ([]T, error) {
+	rows, err := s.db.Query(q+` ORDER BY rowid`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*model.Container
+	var out []T
 	for rows.Next() {
 		var cfg, st sql.RawBytes // valid until Next; decoding copies what it keeps
 		if err := rows.Scan(&cfg, &st); err != nil {
 			return nil, err
 		}
-		c, err := decodeContainer(cfg, st)
+		v, err := decode(cfg, st)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -169,23 +177,8 @@ type listedConfig struct {
 
 // ListContainersListed is ListContainers with only the listedConfig part of each config.
 func (s *Store) ListContainersListed(namespace string) ([]*model.Container, error) {
-	q := `SELECT config, state FROM containers`
-	var args []any
-	if namespace != "" {
-		q += ` WHERE namespace = ?`
-		args = append(args, namespace)
-	}
-	rows, err := s.db.Query(q+` ORDER BY rowid`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*model.Container
-	for rows.Next() {
-		var cfg, st sql.RawBytes
-		if err := rows.Scan(&cfg, &st); err != nil {
-			return nil, err
-		}
+	q, args := inNamespace(`SELECT config, state FROM containers WHERE 1=1`, namespace)
+	return decodeRows(s, q, args, func(cfg, st []byte) (*model.Container, error) {
 		var l listedConfig
 		if err := json.Unmarshal(cfg, &l); err != nil {
 			return nil, fmt.Errorf("decode container config: %w", err)
@@ -195,23 +188,14 @@ func (s *Store) ListContainersListed(namespace string) ([]*model.Container, erro
 			Image: l.Image, ImageName: l.ImageName, Entrypoint: l.Entrypoint, Cmd: l.Cmd, Labels: l.Labels,
 			Mounts: l.Mounts, Network: l.Network, AutoRemove: l.AutoRemove,
 		}}
-		if err := json.Unmarshal(st, c.State); err != nil {
-			return nil, fmt.Errorf("decode container state: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return c, decodeState(st, c.State)
+	})
 }
 
 // ListPodMembersBrief returns every pod member of the namespace with its state but, of its
 // config, only ID, name and pod: what `pod ps` shows, without decoding each member's config.
 func (s *Store) ListPodMembersBrief(namespace string) ([]*model.Container, error) {
-	q := `SELECT id, name, pod_id, state FROM containers WHERE pod_id IS NOT NULL`
-	var args []any
-	if namespace != "" {
-		q += ` AND namespace = ?`
-		args = append(args, namespace)
-	}
+	q, args := inNamespace(`SELECT id, name, pod_id, state FROM containers WHERE pod_id IS NOT NULL`, namespace)
 	rows, err := s.db.Query(q+` ORDER BY rowid`, args...)
 	if err != nil {
 		return nil, err
@@ -224,8 +208,8 @@ func (s *Store) ListPodMembersBrief(namespace string) ([]*model.Container, error
 		if err := rows.Scan(&c.Config.ID, &c.Config.Name, &c.Config.Pod, &st); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(st, c.State); err != nil {
-			return nil, fmt.Errorf("decode container state: %w", err)
+		if err := decodeState(st, c.State); err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 	}
@@ -237,10 +221,14 @@ func decodeContainer(cfg, st []byte) (*model.Container, error) {
 	if err := json.Unmarshal(cfg, c.Config); err != nil {
 		return nil, fmt.Errorf("decode container config: %w", err)
 	}
-	if err := json.Unmarshal(st, c.State); err != nil {
-		return nil, fmt.Errorf("decode container state: %w", err)
+	return c, decodeState(st, c.State)
+}
+
+func decodeState(st []byte, into *model.ContainerState) error {
+	if err := json.Unmarshal(st, into); err != nil {
+		return fmt.Errorf("decode container state: %w", err)
 	}
-	return c, nil
+	return nil
 }
 
 func checkOne(res sql.Result, err error, kind, id string) error {

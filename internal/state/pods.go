@@ -72,30 +72,8 @@ func (s *Store) RemovePod(id string) error {
 
 // ListPods returns the pods of namespace (all when empty), in creation order.
 func (s *Store) ListPods(namespace string) ([]*model.Pod, error) {
-	q := `SELECT config, state FROM pods`
-	var args []any
-	if namespace != "" {
-		q += ` WHERE namespace = ?`
-		args = append(args, namespace)
-	}
-	rows, err := s.db.Query(q+` ORDER BY rowid`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*model.Pod
-	for rows.Next() {
-		var cfg, st sql.RawBytes // valid until Next; decoding copies what it keeps
-		if err := rows.Scan(&cfg, &st); err != nil {
-			return nil, err
-		}
-		p, err := decodePod(cfg, st)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	q, args := inNamespace(`SELECT config, state FROM pods WHERE 1=1`, namespace)
+	return decodeRows(s, q, args, decodePod)
 }
 
 func decodePod(cfg, st []byte) (*model.Pod, error) {
