@@ -505,3 +505,43 @@ func TestRestartPolicy(t *testing.T) {
 	e.Fails(125, "run", "--restart", "sometimes", "localhost/bb", "true")
 	e.Fails(125, "run", "--rm", "--restart", "always", "localhost/bb", "true")
 }
+
+// TestContainersGetEveryCPU: pea starts on one CPU (internal/cpupin) and must give the CPUs back
+// before conmon, crun or a container process is born, since they inherit its CPU set.
+func TestContainersGetEveryCPU(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	want := cpusAllowed(t, "self")
+	if out := e.Pea("run", "--rm", "localhost/bb", "grep", "Cpus_allowed_list", "/proc/self/status"); !strings.HasSuffix(out, "\t"+want) {
+		t.Fatalf("run: container %q, host %q", out, want)
+	}
+	id := e.Pea("run", "-d", "localhost/bb", "sleep", "100")
+	for _, f := range []string{"{{.State.ConmonPid}}", "{{.State.Pid}}"} {
+		if got := cpusAllowed(t, e.Pea("inspect", "--format", f, id)); got != want {
+			t.Fatalf("%s: CPUs %q, host %q", f, got, want)
+		}
+	}
+	if out := e.Pea("exec", id, "grep", "Cpus_allowed_list", "/proc/self/status"); !strings.HasSuffix(out, "\t"+want) {
+		t.Fatalf("exec: %q, host %q", out, want)
+	}
+	e.Pea("pod", "create", "--name", "cpus")
+	e.Pea("pod", "start", "cpus")
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "cpus")
+	if got := cpusAllowed(t, e.Pea("inspect", "--format", "{{.State.Pid}}", infra)); got != want {
+		t.Fatalf("infra: CPUs %q, host %q", got, want)
+	}
+}
+
+func cpusAllowed(t *testing.T, pid string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no Cpus_allowed_list in /proc/%s/status", pid)
+	return ""
+}

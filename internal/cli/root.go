@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 )
 
@@ -95,6 +96,11 @@ func newRootCommand(a *app) *cobra.Command {
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if longRunning[cmd.Name()] {
 				debug.SetGCPercent(100)
+			}
+			if !stayPinned[cmd.CommandPath()] {
+				if err := cpupin.Release(); err != nil {
+					return err
+				}
 			}
 			return setupLogging(a.stderr, a.opts.LogLevel)
 		},
@@ -183,6 +189,16 @@ func firstVerb(args []string) string {
 // serving conmon's exit), which keep Go's usual garbage collector.
 var longRunning = map[string]bool{"logs": true, "attach": true, "run": true, "start": true, "exec": true,
 	"wait": true, "stats": true, "play": true, "kube": true, "restart": true, "stop": true}
+
+// stayPinned are the verbs that keep the one CPU pea starts on (see internal/cpupin): short,
+// read-only, and they start no process. Every other verb gets the CPUs back before it runs.
+var stayPinned = map[string]bool{"pea version": true, "pea ps": true, "pea container ps": true,
+	"pea inspect": true, "pea container inspect": true, "pea pod ps": true, "pea pod inspect": true,
+	"pea pod stats": true, "pea stats": true, "pea container stats": true, "pea images": true,
+	"pea image ls": true, "pea image inspect": true, "pea network ls": true, "pea network inspect": true,
+	"pea volume ls": true, "pea volume inspect": true, "pea port": true, "pea container port": true,
+	"pea container exists": true, "pea pod exists": true, "pea image exists": true,
+	"pea network exists": true, "pea volume exists": true}
 
 // globalValueFlags are the persistent flags that take a separate value.
 var globalValueFlags = []string{"--root", "--runroot", "--log-level", "--runtime", "--namespace"}

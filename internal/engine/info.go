@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pea/internal/cgroups"
+	"pea/internal/cpupin"
 	"pea/internal/model"
 	"pea/internal/oci"
 )
@@ -67,7 +68,7 @@ func (r *Runtime) Info() (*Info, error) {
 	unix.Sysinfo(&si)
 	host, _ := os.Hostname()
 	in := &Info{Host: HostInfo{
-		Arch: runtime.GOARCH, OS: runtime.GOOS, Hostname: host, Kernel: cstr(u.Release[:]), CPUs: runtime.NumCPU(),
+		Arch: runtime.GOARCH, OS: runtime.GOOS, Hostname: host, Kernel: cstr(u.Release[:]), CPUs: cpupin.NumCPU(),
 		MemTotal: si.Totalram * uint64(si.Unit), MemFree: si.Freeram * uint64(si.Unit),
 		CgroupVersion: cgroups.Mode(), CgroupManager: "cgroupfs", NetworkBackend: "cni",
 		Security: map[string]any{"seccompEnabled": true, "rootless": os.Getuid() != 0},

@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
 )
@@ -113,6 +114,10 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 		}
 	}
 	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
+	if err := cpupin.Release(); err != nil { // conmon, crun and the container inherit the CPU set
+		syncW.Close()
+		return 0, 0, fmt.Errorf("give the CPUs back before starting conmon: %w", err)
+	}
 	cmd := exec.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
 	cmd.Env = append(os.Environ(), "_OCI_SYNCPIPE=3")
@@ -181,6 +186,9 @@ func conmonLevel(l string) string {
 func (r *Runtime) run(args ...string) error {
 	full := append([]string{"--root=" + r.StateDir}, args...)
 	slog.Debug("running the OCI runtime", "path", r.Path, "args", strings.Join(full, " "))
+	if err := cpupin.Release(); err != nil {
+		return fmt.Errorf("give the CPUs back before running %s: %w", filepath.Base(r.Path), err)
+	}
 	out, err := exec.Command(r.Path, full...).CombinedOutput()
 	if err != nil {
 		m := strings.TrimSpace(string(out))

@@ -1,0 +1,94 @@
+package cpupin
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestReleaseMovesEveryThread pins every thread to one CPU, as pea's start-up does, makes more
+// threads while pinned, and checks that Release moves all of them back and restores GOMAXPROCS.
+func TestReleaseMovesEveryThread(t *testing.T) {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Fatal(err)
+	}
+	if all.Count() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var one unix.CPUSet
+	one.Set(firstCPU(all))
+	if err := setAll(&one); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GOMAXPROCS(1)
+	Pinned(all)
+	if NumCPU() != all.Count() {
+		t.Fatalf("NumCPU while pinned: %d, want %d", NumCPU(), all.Count())
+	}
+	// Threads born while pinned: goroutines locked to their own threads.
+	var ready, done sync.WaitGroup
+	release := make(chan struct{})
+	for range 3 {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			ready.Done()
+			<-release
+		}()
+	}
+	ready.Wait()
+	if err := Release(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	done.Wait()
+	if n := runtime.GOMAXPROCS(0); n != all.Count() {
+		t.Fatalf("GOMAXPROCS %d after Release, want %d", n, all.Count())
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		var got unix.CPUSet
+		tid := 0
+		for _, c := range task.Name() {
+			tid = tid*10 + int(c-'0')
+		}
+		if err := unix.SchedGetaffinity(tid, &got); err != nil {
+			continue // the thread is gone
+		}
+		if got != all {
+			b, _ := os.ReadFile("/proc/self/task/" + task.Name() + "/status")
+			t.Fatalf("thread %d still on %d CPUs: %s", tid, got.Count(), cpusLine(string(b)))
+		}
+	}
+	if err := Release(); err != nil { // a second call is a no-op
+		t.Fatal(err)
+	}
+}
+
+func firstCPU(s unix.CPUSet) int {
+	for i := 0; ; i++ {
+		if s.IsSet(i) {
+			return i
+		}
+	}
+}
+
+func cpusLine(status string) string {
+	for _, l := range strings.Split(status, "\n") {
+		if strings.HasPrefix(l, "Cpus_allowed_list") {
+			return l
+		}
+	}
+	return ""
+}
