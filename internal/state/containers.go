@@ -1,7 +1,6 @@
 package state
 
 import (
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,13 +8,14 @@ import (
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/sqlite"
 )
 
 // AddContainer stores a new container. The name must be free among containers and pods of its
 // namespace; its pod, if any, must exist.
 func (s *Store) AddContainer(c *model.Container) error {
 	cfg := c.Config
-	return s.tx(func(tx *sql.Tx) error {
+	return s.tx(func(tx *sqlite.Tx) error {
 		if kind, err := nameTaken(tx, cfg.Namespace, cfg.Name); err != nil {
 			return err
 		} else if kind != "" {
@@ -41,7 +41,7 @@ func (s *Store) AddContainer(c *model.Container) error {
 func (s *Store) Container(id string) (*model.Container, error) {
 	var cfg, st []byte
 	err := s.db.QueryRow(`SELECT config, state FROM containers WHERE id = ?`, id).Scan(&cfg, &st)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sqlite.ErrNoRows) {
 		return nil, fmt.Errorf("container %s: %w", short(id), errdefs.ErrCtrRemoved)
 	}
 	if err != nil {
@@ -64,10 +64,10 @@ func (s *Store) SaveContainerState(id string, st *model.ContainerState) error {
 
 // SaveContainerConfig rewrites a container's config (rename, port updates).
 func (s *Store) SaveContainerConfig(cfg *model.ContainerConfig) error {
-	return s.tx(func(tx *sql.Tx) error {
+	return s.tx(func(tx *sqlite.Tx) error {
 		var old string
 		if err := tx.QueryRow(`SELECT name FROM containers WHERE id = ?`, cfg.ID).Scan(&old); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if errors.Is(err, sqlite.ErrNoRows) {
 				return fmt.Errorf("container %s: %w", short(cfg.ID), errdefs.ErrCtrRemoved)
 			}
 			return err
@@ -119,7 +119,7 @@ func decodeRows[T any](s *Store, q string, args []any, decode func(cfg, st []byt
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
-		var cfg, st sql.RawBytes // valid until Next; decoding copies what it keeps
+		var cfg, st sqlite.RawBytes // valid until Next; decoding copies what it keeps
 		if err := rows.Scan(&cfg, &st); err != nil {
 			return nil, err
 		}
@@ -144,7 +144,7 @@ func (s *Store) ContainerImages() (map[string][]string, error) {
 	users := map[string][]string{}
 	for rows.Next() {
 		var id string
-		var img sql.NullString
+		var img sqlite.NullString
 		if err := rows.Scan(&id, &img); err != nil {
 			return nil, err
 		}
@@ -204,7 +204,7 @@ func (s *Store) ListPodMembersBrief(namespace string) ([]*model.Container, error
 	var out []*model.Container
 	for rows.Next() {
 		c := &model.Container{Config: &model.ContainerConfig{}, State: &model.ContainerState{}}
-		var st sql.RawBytes
+		var st sqlite.RawBytes
 		if err := rows.Scan(&c.Config.ID, &c.Config.Name, &c.Config.Pod, &st); err != nil {
 			return nil, err
 		}
@@ -231,7 +231,7 @@ func decodeState(st []byte, into *model.ContainerState) error {
 	return nil
 }
 
-func checkOne(res sql.Result, err error, kind, id string) error {
+func checkOne(res sqlite.Result, err error, kind, id string) error {
 	if err != nil {
 		return err
 	}

@@ -1,21 +1,19 @@
 package state
 
 import (
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
-
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/sqlite"
 )
 
 // AddPod stores a new pod; its name must be free among pods and containers of its namespace.
 func (s *Store) AddPod(p *model.Pod) error {
 	cfg := p.Config
-	return s.tx(func(tx *sql.Tx) error {
+	return s.tx(func(tx *sqlite.Tx) error {
 		if kind, err := nameTaken(tx, cfg.Namespace, cfg.Name); err != nil {
 			return err
 		} else if kind != "" {
@@ -34,7 +32,7 @@ func (s *Store) AddPod(p *model.Pod) error {
 func (s *Store) Pod(id string) (*model.Pod, error) {
 	var cfg, st []byte
 	err := s.db.QueryRow(`SELECT config, state FROM pods WHERE id = ?`, id).Scan(&cfg, &st)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sqlite.ErrNoRows) {
 		return nil, fmt.Errorf("pod %s: %w", short(id), errdefs.ErrPodRemoved)
 	}
 	if err != nil {
@@ -57,7 +55,7 @@ func (s *Store) SavePodConfig(cfg *model.PodConfig) error {
 
 // RemovePod deletes a pod row; it fails with ErrInUse while containers still belong to it.
 func (s *Store) RemovePod(id string) error {
-	return s.tx(func(tx *sql.Tx) error {
+	return s.tx(func(tx *sqlite.Tx) error {
 		var n int
 		if err := tx.QueryRow(`SELECT count(*) FROM containers WHERE pod_id = ?`, id).Scan(&n); err != nil {
 			return err
@@ -87,10 +85,7 @@ func decodePod(cfg, st []byte) (*model.Pod, error) {
 	return p, nil
 }
 
-func isForeignKey(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
-}
+func isForeignKey(err error) bool { return sqlite.ExtendedCode(err) == sqlite.ErrConstraintForeignKey }
 
 // AddVolume stores a new named volume.
 func (s *Store) AddVolume(v *model.Volume) error {
@@ -105,7 +100,7 @@ func (s *Store) AddVolume(v *model.Volume) error {
 func (s *Store) Volume(name string) (*model.Volume, error) {
 	var cfg []byte
 	err := s.db.QueryRow(`SELECT config FROM volumes WHERE name = ?`, name).Scan(&cfg)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sqlite.ErrNoRows) {
 		return nil, fmt.Errorf("no volume with name %q found: %w", name, errdefs.ErrNoSuchVolume)
 	}
 	if err != nil {
@@ -124,7 +119,7 @@ func (s *Store) ListVolumes() ([]*model.Volume, error) {
 	defer rows.Close()
 	var out []*model.Volume
 	for rows.Next() {
-		var cfg sql.RawBytes
+		var cfg sqlite.RawBytes
 		if err := rows.Scan(&cfg); err != nil {
 			return nil, err
 		}
@@ -149,7 +144,4 @@ func (s *Store) RemoveVolume(name string) error {
 	return nil
 }
 
-func isPrimaryKey(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
-}
+func isPrimaryKey(err error) bool { return sqlite.ExtendedCode(err) == sqlite.ErrConstraintPrimaryKey }

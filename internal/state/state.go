@@ -15,7 +15,6 @@
 package state
 
 import (
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,14 +23,13 @@ import (
 	"strings"
 	"time"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
-
 	"pea/internal/errdefs"
+	"pea/internal/sqlite"
 )
 
 // Store is the database.
 type Store struct {
-	db *sql.DB
+	db *sqlite.DB
 }
 
 var migrations = []string{
@@ -80,49 +78,44 @@ func Open(path string) (*Store, error) {
 }
 
 func openOnce(path string) (*Store, error) {
-	dsn := "file:" + path + "?_busy_timeout=30000&_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
-	db, err := sql.Open(driverName, dsn)
+	db, err := sqlite.Open(path, 30*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{db: db}
-	if err := s.migrate(); err != nil {
+	if err := s.setup(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// driverName is SQLite with a persistent, truncated WAL: when the last connection closes, the
-// WAL file is emptied rather than deleted. Every pea command is a process that opens and closes
-// the database, and deleting the WAL cost the next command a create, a chown (as root) and, on
-// its first write, an fsync of the directory (measured: a command's write 1.1 -> 1.0 ms, a read
-// 0.19 -> 0.13 ms). Without the size limit the WAL would keep its checkpointed frames, which
-// the next process would read back in.
-const driverName = "sqlite3-pea"
-
-func init() {
-	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		if _, err := c.Exec("PRAGMA journal_size_limit = 0", nil); err != nil {
-			return err
-		}
-		return c.SetFileControlInt("main", sqlite3.SQLITE_FCNTL_PERSIST_WAL, 1)
-	}})
-}
-
-func isBusy(err error) bool {
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+// setup sets the connection's options and brings the schema up to date.
+//
+// The WAL is persistent and truncated: when the last connection closes, the WAL file is emptied
+// rather than deleted. Every pea command is a process that opens and closes the database, and
+// deleting the WAL cost the next command a create, a chown (as root) and, on its first write, an
+// fsync of the directory (measured: a command's write 1.1 -> 1.0 ms, a read 0.19 -> 0.13 ms).
+// Without the size limit the WAL would keep its checkpointed frames, which the next process
+// would read back in. synchronous=NORMAL in WAL mode syncs at checkpoints, not at each commit:
+// a crash of the machine may lose the last commits but never corrupts the database.
+func (s *Store) setup() error {
+	if err := s.db.ExecScript(`PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 0`); err != nil {
+		return err
 	}
-	return strings.Contains(err.Error(), "database is locked")
+	if err := s.db.SetFileControlInt(sqlite.PersistWAL, 1); err != nil {
+		return err
+	}
+	return s.migrate()
 }
+
+func isBusy(err error) bool { return sqlite.Busy(err) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
 // DB exposes the handle for integrity checks in tests.
-func (s *Store) DB() *sql.DB { return s.db }
+func (s *Store) DB() *sqlite.DB { return s.db }
 
 func (s *Store) migrate() error {
 	var v int
@@ -132,22 +125,25 @@ func (s *Store) migrate() error {
 	if v >= len(migrations) {
 		return nil
 	}
-	return s.tx(func(tx *sql.Tx) error {
+	// A new database: WAL first (the mode is kept in the file, so only this once).
+	if err := s.db.ExecScript(`PRAGMA journal_mode = WAL`); err != nil {
+		return err
+	}
+	return s.tx(func(tx *sqlite.Tx) error {
 		// Re-read inside the write transaction: another process may have migrated meanwhile.
 		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
 			return err
 		}
 		for i := v; i < len(migrations); i++ {
-			if _, err := tx.Exec(migrations[i]); err != nil {
+			if err := tx.ExecScript(migrations[i]); err != nil {
 				return fmt.Errorf("migration %d: %w", i+1, err)
 			}
 		}
-		_, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)))
-		return err
+		return tx.ExecScript(fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)))
 	})
 }
 
-func (s *Store) tx(f func(*sql.Tx) error) error {
+func (s *Store) tx(f func(*sqlite.Tx) error) error {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return err
@@ -159,17 +155,14 @@ func (s *Store) tx(f func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func isUnique(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
-}
+func isUnique(err error) bool { return sqlite.ExtendedCode(err) == sqlite.ErrConstraintUnique }
 
-func nameTaken(tx *sql.Tx, namespace, name string) (string, error) {
+func nameTaken(tx *sqlite.Tx, namespace, name string) (string, error) {
 	var kind string
 	err := tx.QueryRow(`SELECT 'container' FROM containers WHERE namespace = ? AND name = ?
 		UNION ALL SELECT 'pod' FROM pods WHERE namespace = ? AND name = ? LIMIT 1`,
 		namespace, name, namespace, name).Scan(&kind)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sqlite.ErrNoRows) {
 		return "", nil
 	}
 	return kind, err
@@ -216,7 +209,7 @@ func (s *Store) Lookup(kind Kind, namespace, nameOrID string) (string, error) {
 	if err == nil {
 		return id, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	if !errors.Is(err, sqlite.ErrNoRows) {
 		return "", err
 	}
 	if !isHexPrefix(nameOrID) {
