@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"text/template"
 	"unicode"
 )
@@ -44,8 +43,6 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
-var fieldRe = lazyRegexp(`{{\s*\.(\w+)[^}]*}}`)
-
 // normalizeTemplate turns podman's shorthand (\t, \n written literally) into real characters and
 // makes sure every line ends in a newline.
 func normalizeTemplate(f string) string {
@@ -58,15 +55,61 @@ func normalizeTemplate(f string) string {
 }
 
 // headerFor derives a column header from a template: {{.ContainerID}} → "CONTAINER ID", unless the
-// verb gives its own name for the field in headers.
+// verb gives its own name for the field in headers. Every action that starts with a field
+// ({{.Name}}, {{ .Names | join }}, ...) becomes that field's header; other text stays.
 func headerFor(f string, headers map[string]string) string {
-	return fieldRe().ReplaceAllStringFunc(f, func(m string) string {
-		name := fieldRe().FindStringSubmatch(m)[1]
-		if h, ok := headers[name]; ok {
-			return h
+	var b strings.Builder
+	for {
+		i := strings.Index(f, "{{")
+		if i < 0 {
+			b.WriteString(f)
+			return b.String()
 		}
-		return splitCamel(name)
-	})
+		b.WriteString(f[:i])
+		name, n := fieldAction(f[i:])
+		if n == 0 {
+			b.WriteByte('{')
+			f = f[i+1:]
+			continue
+		}
+		if h, ok := headers[name]; ok {
+			b.WriteString(h)
+		} else {
+			b.WriteString(splitCamel(name))
+		}
+		f = f[i+n:]
+	}
+}
+
+// fieldAction matches an action that starts with a field at the start of s: "{{", blanks, ".",
+// the field's name, anything but "}", "}}". It returns the name and the action's length, or a
+// length of 0 when s does not start with one.
+func fieldAction(s string) (string, int) {
+	i := 2 // past "{{"
+	for i < len(s) && strings.IndexByte(" \t\n\r\f", s[i]) >= 0 {
+		i++
+	}
+	if i >= len(s) || s[i] != '.' {
+		return "", 0
+	}
+	i++
+	start := i
+	for i < len(s) && isWordByte(s[i]) {
+		i++
+	}
+	if i == start {
+		return "", 0
+	}
+	name := s[start:i]
+	end := strings.IndexByte(s[i:], '}')
+	if end < 0 || !strings.HasPrefix(s[i+end:], "}}") {
+		return "", 0
+	}
+	return name, i + end + 2
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func splitCamel(s string) string {
@@ -105,42 +148,37 @@ func render(w io.Writer, format string, noHeading bool, items []any, jsonValue a
 		}
 	}
 	format = normalizeTemplate(format)
-	tmpl, err := template.New("format").Funcs(templateFuncs).Parse(format)
-	if err != nil {
-		return fmt.Errorf("invalid --format template: %w", err)
-	}
-	// One write at the end instead of one per cell: a listing of hundreds of rows otherwise costs
-	// thousands of write(2) calls.
-	buf := bufio.NewWriter(w)
-	defer buf.Flush()
-	var out io.Writer = buf
-	var tw *tabwriter.Writer
-	if isTable {
-		tw = tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
-		out = tw
-		if !noHeading {
-			fmt.Fprint(tw, headerFor(format, t.headers))
-		}
-	}
 	var fast *fieldList
 	if len(items) > 0 {
 		fast = compileFieldList(format, items[0])
 	}
+	var tmpl *template.Template
+	if fast == nil && (len(items) > 0 || !plainTemplate(format)) {
+		var err error
+		if tmpl, err = template.New("format").Funcs(templateFuncs).Parse(format); err != nil {
+			return fmt.Errorf("invalid --format template: %w", err)
+		}
+	}
+	var out bytes.Buffer
+	if isTable && !noHeading {
+		out.WriteString(headerFor(format, t.headers))
+	}
 	for _, it := range items {
 		if fast != nil {
-			if err := fast.execute(out, it); err != nil {
-				return err
-			}
+			fast.execute(&out, it)
 			continue
 		}
-		if err := tmpl.Execute(out, it); err != nil {
+		if err := tmpl.Execute(&out, it); err != nil {
 			return fmt.Errorf("--format: %w", err)
 		}
 	}
-	if tw != nil {
-		return tw.Flush()
+	b := out.Bytes()
+	if isTable {
+		b = alignColumns(b)
 	}
-	return nil
+	// One write for the whole listing: hundreds of rows otherwise cost thousands of write(2)s.
+	_, err := w.Write(b)
+	return err
 }
 
 // renderEach applies a user template to each value (inspect --format), or prints JSON.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"text/template"
@@ -35,9 +36,130 @@ func TestFieldListMatchesTemplate(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"{{.Count}}\n", "{{.Tags}}\n", "{{.Upper}}\n", "{{.Name | upper}}\n", "{{json .ID}}\n",
-		"{{.Missing}}\n", "{{if .ID}}x{{end}}\n", "{{- .ID}}\n", "{{.ID\n"} {
+		"{{.Missing}}\n", "{{if .ID}}x{{end}}\n", "{{- .ID}}\n", "{{.ID\n", "{{\f.ID}}\n"} {
 		if compileFieldList(f, rows[0]) != nil {
 			t.Errorf("%q: compiled, but needs the template engine", f)
 		}
+	}
+}
+
+// alignColumns must lay out exactly what text/tabwriter lays out.
+func TestAlignColumnsMatchesTabwriter(t *testing.T) {
+	for _, in := range []string{
+		"", "\n", "a\n", "no newline\tat end",
+		"ID\tNAME\n1\tweb\n22222\tdb\n",
+		"A\tB\tC\n\t\t\nxx\tyyy\tz\n",
+		"É\tñé\tx\n日本語\tb\tc\n",
+		"a\tb\n\n", "a\tb\nc\n", "a\tb\tc\nd\te\n",
+		"a\vb\nc\td\n", "a\fb\tc\n", "a\xffb\tc\n\xff\t\n",
+		"trailing\t\nx\t\n",
+	} {
+		if got, want := string(alignColumns([]byte(in))), string(tabwrite([]byte(in))); got != want {
+			t.Errorf("%q:\n got %q\nwant %q", in, got, want)
+		}
+	}
+}
+
+func FuzzAlignColumns(f *testing.F) {
+	f.Add("ID\tNAME\n1\tweb\n22222\tdb\n")
+	f.Add("É\tñé\tx\n日本語\tb\tc\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		if got, want := string(alignColumns([]byte(in))), string(tabwrite([]byte(in))); got != want {
+			t.Errorf("%q:\n got %q\nwant %q", in, got, want)
+		}
+	})
+}
+
+// headerFor must turn the same actions into headers as the regular expression it replaced,
+// {{\s*\.(\w+)[^}]*}}.
+func TestHeaderForMatchesPattern(t *testing.T) {
+	re := regexp.MustCompile(`{{\s*\.(\w+)[^}]*}}`)
+	headers := map[string]string{"ID": "CONTAINER ID"}
+	reference := func(f string) string {
+		return re.ReplaceAllStringFunc(f, func(m string) string {
+			name := re.FindStringSubmatch(m)[1]
+			if h, ok := headers[name]; ok {
+				return h
+			}
+			return splitCamel(name)
+		})
+	}
+	for _, f := range []string{
+		"{{.ID}}\t{{.Image}}\t{{.CreatedHuman}}\n", "{{ .Names | join \",\" }}\t{{.Ports}}\n",
+		"{{{.ID}}}", "{{.}}", "{{ . }}", "{{json .ID}}", "{{.ID", "{{.ID}", "{{.a_b9}}x{{\t.Q }}",
+		"{{.X}y}}", "{{\n.PodName}}", "no actions", "{{.ID}}{{.ID}}", "{{ {{.ID}}",
+	} {
+		if got, want := headerFor(f, headers), reference(f); got != want {
+			t.Errorf("%q: %q, the pattern gives %q", f, got, want)
+		}
+	}
+}
+
+// Whatever plainTemplate lets skip the parse must be a template text/template accepts.
+func TestPlainTemplateParses(t *testing.T) {
+	for _, f := range []string{"{{.ID}}\t{{.Name}}\n", "x\n", "{{ .A }}{{.B}}\n"} {
+		if !plainTemplate(f) {
+			t.Errorf("%q: not plain", f)
+		}
+	}
+	for _, f := range []string{"{{.ID\n", "{{.ID | upper}}\n", "{{if .A}}{{end}}\n", "a }} b\n", "{{}}\n", "{{.A.B}}\n"} {
+		if plainTemplate(f) {
+			t.Errorf("%q: plain", f)
+		}
+	}
+}
+
+func FuzzPlainTemplate(f *testing.F) {
+	f.Add("{{.ID}}\t{{ .Name }}\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plainTemplate(s) {
+			return
+		}
+		if _, err := template.New("").Parse(s); err != nil {
+			t.Errorf("%q is plain but does not parse: %v", s, err)
+		}
+	})
+}
+
+// Whatever the field-list shortcut compiles, text/template must accept and print the same.
+func FuzzFieldList(f *testing.F) {
+	f.Add("{{.ID}}\t{{ .Name }}\n")
+	f.Add("id={{.ID}} }} name\n")
+	f.Fuzz(func(t *testing.T, format string) {
+		row := &fastRow{ID: "a1", Name: "web"}
+		fl := compileFieldList(format, row)
+		if fl == nil {
+			return
+		}
+		tmpl, err := template.New("").Parse(format)
+		if err != nil {
+			t.Fatalf("%q compiles but does not parse: %v", format, err)
+		}
+		var want, got bytes.Buffer
+		tmpl.Execute(&want, row)
+		fl.execute(&got, row)
+		if got.String() != want.String() {
+			t.Errorf("%q: %q, template gives %q", format, got.String(), want.String())
+		}
+	})
+}
+
+// render: rows the shortcut cannot print go through the template engine; an empty listing of a
+// plain template prints only the header; an invalid template is an error even with no rows.
+func TestRenderTable(t *testing.T) {
+	tb := table{format: "{{.ID}}\t{{.Count}}\n", headers: map[string]string{"ID": "POD ID"}}
+	var b bytes.Buffer
+	if err := render(&b, "", false, []any{&fastRow{ID: "a1", Count: 3}, &fastRow{ID: "long-id", Count: 12}}, nil, tb); err != nil {
+		t.Fatal(err)
+	}
+	if want := "POD ID   COUNT\na1       3\nlong-id  12\n"; b.String() != want {
+		t.Fatalf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := render(&b, "", false, nil, nil, tb); err != nil || b.String() != "POD ID  COUNT\n" {
+		t.Fatalf("empty table: %q %v", b.String(), err)
+	}
+	if err := render(&b, "{{.ID", false, nil, nil, tb); err == nil {
+		t.Fatal("an invalid template with no rows was accepted")
 	}
 }
