@@ -6,12 +6,17 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 )
 
 type fastRow struct {
 	ID, Name string
 	Count    int
+	Small    int8
+	Big      uint64
+	On       bool
 	Tags     []string
+	When     time.Time
 }
 
 func (r *fastRow) Upper() string { return strings.ToUpper(r.Name) }
@@ -19,8 +24,9 @@ func (r *fastRow) Upper() string { return strings.ToUpper(r.Name) }
 // The field-list shortcut must print exactly what text/template prints, and must leave to the
 // engine every template it cannot do alone.
 func TestFieldListMatchesTemplate(t *testing.T) {
-	rows := []any{&fastRow{ID: "a1", Name: "web"}, &fastRow{ID: "b2", Name: "db {{x}}"}}
-	for _, f := range []string{"{{.ID}}\t{{.Name}}\n", "{{ .Name }}\n", "id={{.ID}} }} name\n", "plain\n"} {
+	rows := []any{&fastRow{ID: "a1", Name: "web", Count: -3, Small: 7, Big: 1 << 63, On: true}, &fastRow{ID: "b2", Name: "db {{x}}"}}
+	for _, f := range []string{"{{.ID}}\t{{.Name}}\n", "{{ .Name }}\n", "id={{.ID}} }} name\n", "plain\n",
+		"{{.Count}} {{.Small}} {{.Big}} {{.On}}\n"} {
 		fl := compileFieldList(f, rows[0])
 		if fl == nil {
 			t.Fatalf("%q: not compiled", f)
@@ -35,7 +41,7 @@ func TestFieldListMatchesTemplate(t *testing.T) {
 			t.Errorf("%q: %q, template gives %q", f, got.String(), want.String())
 		}
 	}
-	for _, f := range []string{"{{.Count}}\n", "{{.Tags}}\n", "{{.Upper}}\n", "{{.Name | upper}}\n", "{{json .ID}}\n",
+	for _, f := range []string{"{{.When}}\n", "{{.Tags}}\n", "{{.Upper}}\n", "{{.Name | upper}}\n", "{{json .ID}}\n",
 		"{{.Missing}}\n", "{{if .ID}}x{{end}}\n", "{{- .ID}}\n", "{{.ID\n", "{{\f.ID}}\n"} {
 		if compileFieldList(f, rows[0]) != nil {
 			t.Errorf("%q: compiled, but needs the template engine", f)
@@ -147,16 +153,16 @@ func FuzzFieldList(f *testing.F) {
 // render: rows the shortcut cannot print go through the template engine; an empty listing of a
 // plain template prints only the header; an invalid template is an error even with no rows.
 func TestRenderTable(t *testing.T) {
-	tb := table{format: "{{.ID}}\t{{.Count}}\n", headers: map[string]string{"ID": "POD ID"}}
+	tb := table{format: "{{.ID}}\t{{.Tags}}\n", headers: map[string]string{"ID": "POD ID"}}
 	var b bytes.Buffer
-	if err := render(&b, "", false, []any{&fastRow{ID: "a1", Count: 3}, &fastRow{ID: "long-id", Count: 12}}, nil, tb); err != nil {
+	if err := render(&b, "", false, []any{&fastRow{ID: "a1", Tags: []string{"x"}}, &fastRow{ID: "long-id", Tags: []string{"y", "z"}}}, nil, tb); err != nil {
 		t.Fatal(err)
 	}
-	if want := "POD ID   COUNT\na1       3\nlong-id  12\n"; b.String() != want {
+	if want := "POD ID   TAGS\na1       [x]\nlong-id  [y z]\n"; b.String() != want {
 		t.Fatalf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 	b.Reset()
-	if err := render(&b, "", false, nil, nil, tb); err != nil || b.String() != "POD ID  COUNT\n" {
+	if err := render(&b, "", false, nil, nil, tb); err != nil || b.String() != "POD ID  TAGS\n" {
 		t.Fatalf("empty table: %q %v", b.String(), err)
 	}
 	if err := render(&b, "{{.ID", false, nil, nil, tb); err == nil {

@@ -119,8 +119,9 @@ func runPodPs(a *app, o *podPsOptions) error {
 		return printJSON(a.stdout, js)
 	}
 	rows := make([]any, 0, len(sel))
+	now := time.Now()
 	for _, p := range sel {
-		rows = append(rows, toPodPsRow(p, o.noTrunc))
+		rows = append(rows, toPodPsRow(p, o.noTrunc, now))
 	}
 	def := "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.NumberOfContainers}}"
 	if o.ns {
@@ -144,10 +145,10 @@ func runPodPs(a *app, o *podPsOptions) error {
 	}})
 }
 
-func toPodPsRow(p *engine.PodInfo, noTrunc bool) *podPsRow {
+func toPodPsRow(p *engine.PodInfo, noTrunc bool, now time.Time) *podPsRow {
 	cfg := p.Pod.Config
 	row := &podPsRow{
-		ID: truncID(cfg.ID, noTrunc), Name: cfg.Name, Status: p.Status, Created: ago(cfg.Created),
+		ID: truncID(cfg.ID, noTrunc), Name: cfg.Name, Status: p.Status, Created: agoFrom(now, cfg.Created),
 		InfraID: truncID(p.Pod.State.InfraContainerID, noTrunc), Cgroup: p.Pod.State.CgroupPath, Namespace: cfg.Namespace,
 		NumberOfContainers: len(p.Members), Labels: cfg.Labels, CreatedAt: cfg.Created,
 		Networks: strings.Join(cfg.Infra.Networks, ","),
@@ -177,25 +178,22 @@ func toPodPsJSON(p *engine.PodInfo) podPsJSON {
 }
 
 func sortPods(ps []*engine.PodInfo, by string) {
-	key := func(p *engine.PodInfo) string {
-		switch by {
-		case "id":
-			return p.Pod.Config.ID
-		case "name":
-			return p.Pod.Config.Name
-		case "number":
-			return fmt.Sprintf("%09d", len(p.Members))
-		case "status":
-			return p.Status
-		}
-		return p.Pod.Config.Created.Format(time.RFC3339Nano)
+	var less func(a, b *engine.PodInfo) bool
+	switch by {
+	case "id":
+		less = func(a, b *engine.PodInfo) bool { return a.Pod.Config.ID < b.Pod.Config.ID }
+	case "name":
+		less = func(a, b *engine.PodInfo) bool { return a.Pod.Config.Name < b.Pod.Config.Name }
+	case "number":
+		less = func(a, b *engine.PodInfo) bool { return len(a.Members) < len(b.Members) }
+	case "status":
+		less = func(a, b *engine.PodInfo) bool { return a.Status < b.Status }
+	case "created", "": // newest first, as podman
+		less = func(a, b *engine.PodInfo) bool { return a.Pod.Config.Created.After(b.Pod.Config.Created) }
+	default:
+		less = func(a, b *engine.PodInfo) bool { return a.Pod.Config.Created.Before(b.Pod.Config.Created) }
 	}
-	sort.SliceStable(ps, func(i, j int) bool {
-		if by == "created" || by == "" {
-			return key(ps[i]) > key(ps[j]) // newest first, as podman
-		}
-		return key(ps[i]) < key(ps[j])
-	})
+	sort.SliceStable(ps, func(i, j int) bool { return less(ps[i], ps[j]) })
 }
 
 func podFilter(filters []string) (func(*engine.PodInfo) bool, error) {

@@ -146,15 +146,22 @@ func runPs(a *app, o *psOptions) error {
 		}
 		return nil
 	}
+	now := time.Now()
+	if o.format == "json" {
+		js := make([]psJSON, 0, len(sel))
+		for _, c := range sel {
+			js = append(js, toPsJSON(c, podNames, now))
+		}
+		return printJSON(a.stdout, js)
+	}
 	rows := make([]any, 0, len(sel))
-	js := make([]psJSON, 0, len(sel))
 	for _, c := range sel {
-		row := toPsRow(c, o.noTrunc, podNames)
+		// The default table shows a few columns; a --format may show any field.
+		row := toPsRow(c, o.noTrunc, podNames, now, o.format != "")
 		if o.size {
 			row.Size = humanSize(rt.ContainerSize(c.Config.ID))
 		}
 		rows = append(rows, row)
-		js = append(js, toPsJSON(c, podNames))
 	}
 	def := "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 	if o.pod {
@@ -163,15 +170,12 @@ func runPs(a *app, o *psOptions) error {
 	if o.size {
 		def += "\t{{.Size}}"
 	}
-	if o.format == "json" {
-		return printJSON(a.stdout, js)
-	}
-	return render(a.stdout, o.format, o.noHeading, rows, js, table{format: def, headers: map[string]string{
+	return render(a.stdout, o.format, o.noHeading, rows, nil, table{format: def, headers: map[string]string{
 		"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Pod": "POD ID", "PodName": "PODNAME",
 	}})
 }
 
-func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string) *psRow {
+func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string, now time.Time, allFields bool) *psRow {
 	cfg, st := c.Config, c.State
 	cmd := quoteCommand(cfg.Command())
 	if !noTrunc && len(cmd) > 20 {
@@ -181,13 +185,17 @@ func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string) *psRo
 	if cfg.IsInfra && img == "" {
 		img = ""
 	}
+	created := agoFrom(now, cfg.Created)
 	row := &psRow{
 		ID: truncID(cfg.ID, noTrunc), Image: img, ImageID: cfg.Image, Command: cmd,
-		CreatedHuman: ago(cfg.Created), RunningFor: ago(cfg.Created), CreatedAt: cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST"),
-		Status: containerStatus(c), State: st.Status, Names: cfg.Name, Ports: portsString(cfg.Network.Ports),
+		CreatedHuman: created, RunningFor: created,
+		Status: containerStatus(c, now), State: st.Status, Names: cfg.Name, Ports: portsString(cfg.Network.Ports),
 		Pod: truncID(cfg.Pod, noTrunc), PodName: podNames[cfg.Pod], Labels: cfg.Labels, Created: cfg.Created.Unix(),
 		ExitCode: st.ExitCode, Exited: st.Status == model.StatusExited, IsInfra: cfg.IsInfra, Pid: st.Pid,
 		StartedAt: unixOrZero(st.StartedAt), ExitedAt: unixOrZero(st.FinishedAt), c: c,
+	}
+	if allFields {
+		row.CreatedAt = cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST")
 	}
 	for _, m := range cfg.Mounts {
 		row.Mounts = append(row.Mounts, m.Destination)
@@ -196,14 +204,14 @@ func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string) *psRo
 	return row
 }
 
-func toPsJSON(c *model.Container, podNames map[string]string) psJSON {
+func toPsJSON(c *model.Container, podNames map[string]string, now time.Time) psJSON {
 	cfg, st := c.Config, c.State
 	j := psJSON{
-		AutoRemove: cfg.AutoRemove, Command: cfg.Command(), CreatedAt: ago(cfg.Created), Exited: st.Status == model.StatusExited,
+		AutoRemove: cfg.AutoRemove, Command: cfg.Command(), CreatedAt: agoFrom(now, cfg.Created), Exited: st.Status == model.StatusExited,
 		ExitedAt: unixOrZero(st.FinishedAt), ExitCode: st.ExitCode, ID: cfg.ID, Image: cfg.ImageName, ImageID: cfg.Image,
 		IsInfra: cfg.IsInfra, Labels: cfg.Labels, Names: []string{cfg.Name}, Networks: cfg.Network.Networks, Pid: st.Pid,
 		Pod: cfg.Pod, PodName: podNames[cfg.Pod], StartedAt: unixOrZero(st.StartedAt), State: st.Status,
-		Status: containerStatus(c), Created: cfg.Created.Unix(), Mounts: []string{}, Ports: []portJSON{},
+		Status: containerStatus(c, now), Created: cfg.Created.Unix(), Mounts: []string{}, Ports: []portJSON{},
 	}
 	for _, m := range cfg.Mounts {
 		j.Mounts = append(j.Mounts, m.Destination)
@@ -225,15 +233,15 @@ func unixOrZero(t time.Time) int64 {
 }
 
 // containerStatus is podman's human status: "Up 2 minutes ago", "Exited (0) 3 seconds ago".
-func containerStatus(c *model.Container) string {
+func containerStatus(c *model.Container, now time.Time) string {
 	st := c.State
 	switch st.Status {
 	case model.StatusRunning:
-		return "Up " + humanDuration(time.Since(st.StartedAt))
+		return "Up " + humanDuration(now.Sub(st.StartedAt))
 	case model.StatusPaused:
 		return "Paused"
 	case model.StatusExited:
-		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, ago(st.FinishedAt))
+		return "Exited (" + strconv.Itoa(int(st.ExitCode)) + ") " + agoFrom(now, st.FinishedAt)
 	case model.StatusCreated:
 		return "Created"
 	case model.StatusStopping:
@@ -259,24 +267,31 @@ func portsString(ps []model.PortMapping) string {
 }
 
 func sortContainers(cs []*model.Container, by string) {
-	key := func(c *model.Container) string {
+	switch by {
+	case "command", "id", "image", "names", "status":
+	case "runningfor":
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].State.StartedAt.Before(cs[j].State.StartedAt) })
+		return
+	default: // created
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].Config.Created.Before(cs[j].Config.Created) })
+		return
+	}
+	keys := make(map[*model.Container]string, len(cs))
+	for _, c := range cs {
 		switch by {
 		case "command":
-			return strings.Join(c.Config.Command(), " ")
+			keys[c] = strings.Join(c.Config.Command(), " ")
 		case "id":
-			return c.Config.ID
+			keys[c] = c.Config.ID
 		case "image":
-			return c.Config.ImageName
+			keys[c] = c.Config.ImageName
 		case "names":
-			return c.Config.Name
+			keys[c] = c.Config.Name
 		case "status":
-			return c.State.Status
-		case "runningfor":
-			return c.State.StartedAt.Format(time.RFC3339Nano)
+			keys[c] = c.State.Status
 		}
-		return c.Config.Created.Format(time.RFC3339Nano)
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return key(cs[i]) < key(cs[j]) })
+	sort.SliceStable(cs, func(i, j int) bool { return keys[cs[i]] < keys[cs[j]] })
 }
 
 // psFilter compiles --filter expressions.

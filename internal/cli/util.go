@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,21 +35,21 @@ func humanDuration(d time.Duration) string {
 		if n == 1 {
 			return "1 second"
 		}
-		return fmt.Sprintf("%d seconds", n)
+		return strconv.Itoa(n) + " seconds"
 	case d.Minutes() < 60:
 		n := int(d.Minutes())
 		if n == 1 {
 			return "About a minute"
 		}
-		return fmt.Sprintf("%d minutes", n)
+		return strconv.Itoa(n) + " minutes"
 	case d.Hours() < 48:
 		n := int(d.Hours())
 		if n == 1 {
 			return "About an hour"
 		}
-		return fmt.Sprintf("%d hours", n)
+		return strconv.Itoa(n) + " hours"
 	case d.Hours() < 24*7*2:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
+		return strconv.Itoa(int(d.Hours()/24)) + " days"
 	case d.Hours() < 24*30*3:
 		return fmt.Sprintf("%d weeks", int(d.Hours()/24/7))
 	case d.Hours() < 24*365*2:
@@ -57,11 +58,14 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%d years", int(d.Hours()/24/365))
 }
 
-func ago(t time.Time) string {
+func ago(t time.Time) string { return agoFrom(time.Now(), t) }
+
+// agoFrom is ago seen from now: a listing takes the time once, not once per row.
+func agoFrom(now, t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return humanDuration(time.Since(t)) + " ago"
+	return humanDuration(now.Sub(t)) + " ago"
 }
 
 // humanSize renders bytes as podman does: SI units, three significant digits.
