@@ -180,7 +180,7 @@ func (s *Store) ListContainersListed(namespace string) ([]*model.Container, erro
 	q, args := inNamespace(`SELECT config, state FROM containers WHERE 1=1`, namespace)
 	return decodeRows(s, q, args, func(cfg, st []byte) (*model.Container, error) {
 		var l listedConfig
-		if err := json.Unmarshal(cfg, &l); err != nil {
+		if err := decodeListedConfig(cfg, &l); err != nil {
 			return nil, fmt.Errorf("decode container config: %w", err)
 		}
 		c := &model.Container{State: &model.ContainerState{}, Config: &model.ContainerConfig{
@@ -222,13 +222,6 @@ func decodeContainer(cfg, st []byte) (*model.Container, error) {
 		return nil, fmt.Errorf("decode container config: %w", err)
 	}
 	return c, decodeState(st, c.State)
-}
-
-func decodeState(st []byte, into *model.ContainerState) error {
-	if err := json.Unmarshal(st, into); err != nil {
-		return fmt.Errorf("decode container state: %w", err)
-	}
-	return nil
 }
 
 func checkOne(res sqlite.Result, err error, kind, id string) error {
