@@ -112,6 +112,40 @@ static int pea_file_control_int(sqlite3 *db, int op, int v) {
 	return sqlite3_file_control(db, "main", op, &v);
 }
 
+int sqlite3_config(int op, ...);
+int sqlite3_db_config(sqlite3 *db, int op, ...);
+
+// Memory for SQLite's page cache and each connection's lookaside allocator, in the binary's
+// zero-filled data rather than from malloc: musl maps each of these blocks with mmap and
+// unmaps it at close, ten map and unmap calls (and the faults in between) per command. Pages
+// beyond the buffer come from malloc as before.
+#define PEA_PAGE_SLOT (4096 + 512)
+#define PEA_PAGE_SLOTS 64
+static long long pea_page_cache[PEA_PAGE_SLOT * PEA_PAGE_SLOTS / 8];
+#define PEA_LOOKASIDE_SLOT 1200
+#define PEA_LOOKASIDE_SLOTS 100
+static long long pea_lookaside[PEA_LOOKASIDE_SLOT * PEA_LOOKASIDE_SLOTS / 8];
+static int pea_lookaside_used;
+
+// pea_configure runs before SQLite is first used (it initializes itself on the first open).
+static void pea_configure(void) {
+	sqlite3_config(9, 0); // SQLITE_CONFIG_MEMSTATUS off: no global memory statistics
+	sqlite3_config(7, pea_page_cache, PEA_PAGE_SLOT, PEA_PAGE_SLOTS); // SQLITE_CONFIG_PAGECACHE
+	sqlite3_config(13, 0, 0); // SQLITE_CONFIG_LOOKASIDE: none by default; the first connection gets the static one
+}
+
+// pea_use_lookaside gives the process's first connection the static lookaside buffer, and any
+// later one SQLite's usual buffer from malloc (the static one may still be in use). Calls are
+// serialised by the Go side (openMu).
+static void pea_use_lookaside(sqlite3 *db) {
+	if (!pea_lookaside_used) {
+		pea_lookaside_used = 1;
+		sqlite3_db_config(db, 1001, pea_lookaside, PEA_LOOKASIDE_SLOT, PEA_LOOKASIDE_SLOTS); // SQLITE_DBCONFIG_LOOKASIDE
+	} else {
+		sqlite3_db_config(db, 1001, (void *)0, PEA_LOOKASIDE_SLOT, PEA_LOOKASIDE_SLOTS);
+	}
+}
+
 static int pea_exec(sqlite3 *db, const char *sql, char **errmsg) {
 	return sqlite3_exec(db, sql, 0, 0, errmsg);
 }
@@ -181,6 +215,11 @@ func ExtendedCode(err error) int {
 	return 0
 }
 
+var (
+	configure = sync.OnceFunc(func() { C.pea_configure() })
+	openMu    sync.Mutex // serialises pea_use_lookaside
+)
+
 // DB is one connection to a database file.
 type DB struct {
 	mu    sync.Mutex
@@ -191,6 +230,7 @@ type DB struct {
 // Open opens (creating it if needed) the database at path, in SQLite's multi-thread mode (the
 // DB's mutex serialises its users), with extended result codes and a busy timeout.
 func Open(path string, busyTimeout time.Duration) (*DB, error) {
+	configure()
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var db *C.sqlite3
@@ -204,6 +244,9 @@ func Open(path string, busyTimeout time.Duration) (*DB, error) {
 	}
 	C.sqlite3_extended_result_codes(db, 1)
 	C.sqlite3_busy_timeout(db, C.int(busyTimeout/time.Millisecond))
+	openMu.Lock()
+	C.pea_use_lookaside(db)
+	openMu.Unlock()
 	return &DB{db: db, cache: map[string]*stmt{}}, nil
 }
 
