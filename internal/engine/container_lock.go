@@ -116,12 +116,22 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 	if err != nil {
 		return err
 	}
+	// The runtime's delete (a process of its own, ~6 ms) runs while conmon is awaited and the
+	// network and root filesystem are taken down: none of them needs another.
+	var deleted chan struct{}
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
-		rt.Delete(c.Config.ID, true)
+		deleted = make(chan struct{})
+		go func() {
+			defer close(deleted)
+			rt.Delete(c.Config.ID, true)
+		}()
 	}
 	r.awaitConmon(c)
 	r.teardownNetwork(c)
 	r.unmountRootfs(c)
+	if deleted != nil {
+		<-deleted
+	}
 	if c.State.Active() {
 		c.State.Status = model.StatusExited
 		c.State.ExitCode = int32(code)
