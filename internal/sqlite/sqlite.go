@@ -115,15 +115,13 @@ static int pea_file_control_int(sqlite3 *db, int op, int v) {
 int sqlite3_config(int op, ...);
 int sqlite3_db_config(sqlite3 *db, int op, ...);
 
-// Memory for SQLite's page cache and the first connection's lookaside allocator, in the
-// binary's zero-filled data rather than from malloc: musl maps each of these blocks with mmap and
-// unmaps it at close, ten map and unmap calls (and the faults in between) per command. SQLite
-// threads a free list through every slot when it starts, a page fault per 4 KB, so the buffers
-// are small (`ps -a` of an empty store: 436 faults with 64 page and 100 lookaside slots, 355
-// with 8 and 16); pages and allocations beyond them come from malloc as before.
-#define PEA_PAGE_SLOT (4096 + 512)
-#define PEA_PAGE_SLOTS 8
-static long long pea_page_cache[PEA_PAGE_SLOT * PEA_PAGE_SLOTS / 8];
+// Memory for the first connection's lookaside allocator (SQLite's small-allocation pool), in the
+// binary's zero-filled data rather than from malloc, which musl maps with mmap and unmaps at
+// close. SQLite threads a free list through every slot when it opens the connection, a page
+// fault per 4 KB, so the buffer is small (16 slots; the default 100 cost `ps -a` of an empty
+// store ~80 more faults). A static page cache was tried too and dropped: it saved nothing
+// measurable per command, and made a process's repeated reads 3x slower (the state store's
+// lookup-and-read benchmark 27 -> 80 µs).
 #define PEA_LOOKASIDE_SLOT 1200
 #define PEA_LOOKASIDE_SLOTS 16
 static long long pea_lookaside[PEA_LOOKASIDE_SLOT * PEA_LOOKASIDE_SLOTS / 8];
@@ -132,7 +130,6 @@ static int pea_lookaside_used;
 // pea_configure runs before SQLite is first used (it initializes itself on the first open).
 static void pea_configure(void) {
 	sqlite3_config(9, 0); // SQLITE_CONFIG_MEMSTATUS off: no global memory statistics
-	sqlite3_config(7, pea_page_cache, PEA_PAGE_SLOT, PEA_PAGE_SLOTS); // SQLITE_CONFIG_PAGECACHE
 	sqlite3_config(13, 0, 0); // SQLITE_CONFIG_LOOKASIDE: none by default; the first connection gets the static one
 }
 
