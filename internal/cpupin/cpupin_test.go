@@ -1,7 +1,10 @@
 package cpupin
 
 import (
+	"bytes"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -91,4 +94,32 @@ func cpusLine(status string) string {
 		}
 	}
 	return ""
+}
+
+// Every file that starts a process must give the CPUs back first (the child inherits the CPU
+// set of the forking thread). A coarse check by file: it catches a new file that starts
+// processes and forgets.
+func TestProcessStartersRelease(t *testing.T) {
+	starters := []string{"exec.Command(", "exec.CommandContext(", "os.StartProcess(", "syscall.ForkExec(", "invoke.ExecPlugin"}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		if strings.Contains(path, "cpupin") || strings.Contains(path, "registrytest") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range starters {
+			if bytes.Contains(b, []byte(s)) && !bytes.Contains(b, []byte("cpupin.Release()")) {
+				t.Errorf("%s starts processes (%s) without cpupin.Release()", path, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

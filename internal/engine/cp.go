@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
@@ -64,6 +65,7 @@ func copyTree(src, dst string) error {
 	if _, err := os.Lstat(src); err != nil {
 		return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
 	}
+	cpupin.Release() // a child inherits the CPU set
 	out, err := exec.Command("cp", "-a", "--", src, dst).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("copy: %s", strings.TrimSpace(string(out)))

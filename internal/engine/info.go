@@ -122,6 +122,7 @@ func component(name string) ComponentInfo {
 	if err != nil {
 		return ComponentInfo{Name: name}
 	}
+	cpupin.Release() // a child inherits the CPU set
 	out, _ := exec.Command(p, "--version").Output()
 	v := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 	return ComponentInfo{Name: name, Path: p, Version: v}

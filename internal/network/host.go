@@ -15,6 +15,8 @@ import (
 
 	"github.com/containernetworking/cni/pkg/invoke"
 	"golang.org/x/sys/unix"
+
+	"pea/internal/cpupin"
 )
 
 // hostPrefixes returns the IPv4 prefixes the host already uses: its routes in the main table
@@ -174,6 +176,7 @@ func flock(path string) (func(), error) {
 type pluginExec struct{ invoke.DefaultExec }
 
 func (e *pluginExec) ExecPlugin(ctx context.Context, path string, stdin []byte, env []string) ([]byte, error) {
+	cpupin.Release() // a child inherits the CPU set
 	const sbin = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	out := make([]string, 0, len(env)+1)
 	found := false

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"pea/internal/cpupin"
 )
 
 // sweepMasquerade removes the bridge plugin's masquerade rules of one attachment, found by the
@@ -17,6 +19,7 @@ func sweepMasquerade(network, containerID string) error {
 	// iptables and Go would quote differently.
 	needle := "--comment " + strconv.Quote(comment)
 	var errs []string
+	cpupin.Release() // a child inherits the CPU set
 	for _, bin := range []string{"iptables", "ip6tables"} {
 		bin, err := lookSbin(bin)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"os/exec"
 	"strings"
+
+	"pea/internal/cpupin"
 )
 
 // Outbound NAT and forwarding are pea's, one chain each per network rather than rules per
@@ -76,6 +78,7 @@ func (m *Manager) fwdJumpArgs(op string, n *Network, subnet string) []string {
 // masqPresent reports whether every subnet of n has its forward jump, which is made last (one
 // iptables call per subnet).
 func (m *Manager) masqPresent(n *Network) bool {
+	cpupin.Release() // iptables inherits the CPU set
 	for _, s := range n.Subnets {
 		bin, _ := iptablesFor(s.Subnet)
 		if bin == "" || exec.Command(bin, m.fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
@@ -87,6 +90,7 @@ func (m *Manager) masqPresent(n *Network) bool {
 
 // ensureMasq makes n's NAT rules when they are missing; the caller holds the network lock.
 func (m *Manager) ensureMasq(n *Network) error {
+	cpupin.Release() // iptables inherits the CPU set
 	if !needsMasq(n) || m.masqPresent(n) {
 		return nil
 	}
@@ -149,6 +153,7 @@ func (m *Manager) ensureMasq(n *Network) error {
 
 // removeMasq deletes n's NAT rules; missing ones are fine.
 func (m *Manager) removeMasq(n *Network) {
+	cpupin.Release() // iptables inherits the CPU set
 	if !needsMasq(n) {
 		return
 	}

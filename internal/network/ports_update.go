@@ -11,6 +11,7 @@ import (
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 )
 
@@ -81,6 +82,7 @@ func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []P
 		if err != nil {
 			return err
 		}
+		cpupin.Release() // a child inherits the CPU set
 		path, err := invoke.FindInPath("portmap", m.pluginDirs)
 		if err != nil {
 			return err
