@@ -99,8 +99,16 @@ func openOnce(path string) (*Store, error) {
 // Without the size limit the WAL would keep its checkpointed frames, which the next process
 // would read back in. synchronous=NORMAL in WAL mode syncs at checkpoints, not at each commit:
 // a crash of the machine may lose the last commits but never corrupts the database.
+//
+// Reads go through a memory map of the database file (up to 256 MiB) instead of read(2) into
+// pages SQLite allocates: no copy, and no fresh heap pages to fault in. Measured: `ps -a` with
+// 300 containers 5.0 -> 4.3 ms (858 -> 670 page faults), of an empty store 2.6 -> 2.3 ms. Writes
+// still go through write(2); SQLite maps only what the file holds, so a checkpoint that shrinks
+// it is safe. (An I/O error under a mapped page becomes SIGBUS instead of an error.) A process
+// that opens and reads in a loop pays ~7 % more per open (the map and unmap; state's Go
+// benchmarks), which pea's one-open-per-command does not.
 func (s *Store) setup() error {
-	if err := s.db.ExecScript(`PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 0`); err != nil {
+	if err := s.db.ExecScript(`PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 0; PRAGMA mmap_size = 268435456`); err != nil {
 		return err
 	}
 	if err := s.db.SetFileControlInt(sqlite.PersistWAL, 1); err != nil {
