@@ -507,29 +507,34 @@ func fastListedConfig(b []byte, l *listedConfig) error {
 }
 
 func (s *jsonScanner) mounts(into *[]model.Mount) error {
+	return objects(s, into, func(m *model.Mount, key []byte) error {
+		switch string(key) {
+		case "type":
+			return s.str(&m.Type)
+		case "source":
+			return s.str(&m.Source)
+		case "destination":
+			return s.str(&m.Destination)
+		case "options":
+			return s.strings(&m.Options)
+		case "readOnly":
+			return s.boolean(&m.ReadOnly)
+		}
+		return s.unknown(key, mountKeys)
+	})
+}
+
+// objects reads an array of objects (null reads as nil), each member through member.
+func objects[T any](s *jsonScanner, into *[]T, member func(v *T, key []byte) error) error {
 	if s.literal("null") {
 		*into = nil
 		return nil
 	}
-	out := []model.Mount{}
+	out := []T{}
 	err := s.array(func() error {
-		var m model.Mount
-		err := s.object(func(key []byte) error {
-			switch string(key) {
-			case "type":
-				return s.str(&m.Type)
-			case "source":
-				return s.str(&m.Source)
-			case "destination":
-				return s.str(&m.Destination)
-			case "options":
-				return s.strings(&m.Options)
-			case "readOnly":
-				return s.boolean(&m.ReadOnly)
-			}
-			return s.unknown(key, mountKeys)
-		})
-		out = append(out, m)
+		var v T
+		err := s.object(func(key []byte) error { return member(&v, key) })
+		out = append(out, v)
 		return err
 	})
 	*into = out
@@ -563,33 +568,21 @@ func (s *jsonScanner) network(n *model.NetworkConfig) error {
 }
 
 func (s *jsonScanner) ports(into *[]model.PortMapping) error {
-	if s.literal("null") {
-		*into = nil
-		return nil
-	}
-	out := []model.PortMapping{}
-	err := s.array(func() error {
-		var p model.PortMapping
-		err := s.object(func(key []byte) error {
-			switch string(key) {
-			case "hostIP":
-				return s.str(&p.HostIP)
-			case "hostPort":
-				return s.uint16(&p.HostPort)
-			case "containerPort":
-				return s.uint16(&p.ContainerPort)
-			case "protocol":
-				return s.str(&p.Protocol)
-			case "range":
-				return s.uint16(&p.Range)
-			}
-			return s.unknown(key, portKeys)
-		})
-		out = append(out, p)
-		return err
+	return objects(s, into, func(p *model.PortMapping, key []byte) error {
+		switch string(key) {
+		case "hostIP":
+			return s.str(&p.HostIP)
+		case "hostPort":
+			return s.uint16(&p.HostPort)
+		case "containerPort":
+			return s.uint16(&p.ContainerPort)
+		case "protocol":
+			return s.str(&p.Protocol)
+		case "range":
+			return s.uint16(&p.Range)
+		}
+		return s.unknown(key, portKeys)
 	})
-	*into = out
-	return err
 }
 
 func fastState(b []byte, st *model.ContainerState) error {
