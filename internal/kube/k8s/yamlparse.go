@@ -418,7 +418,7 @@ const (
 	cDoc         bctx = iota // the document's root
 	cMapValue                // a mapping's value: a sequence may sit at the mapping's indentation
 	cSeqEntry                // after "- ": a collection may start on the same line
-	cExplicitKey             // after "? ": likewise
+	cExplicitKey             // after "? ": likewise, and as for a value, a sequence may sit at the mapping's indentation
 )
 
 // yprops are a node's tag and anchor.
@@ -478,9 +478,9 @@ func (p *yparser) blockEnds(n int, ctx bctx, crossed bool) bool {
 	}
 	if c := p.col(); c > n {
 		return false
-	} else if c == n && ctx == cMapValue && p.peek(0) == '-' && p.blankz(1) {
+	} else if c == n && (ctx == cMapValue || ctx == cExplicitKey) && p.peek(0) == '-' && p.blankz(1) {
 		return false
-	} else if c == n && (ctx == cMapValue || ctx == cSeqEntry) && (p.peek(0) == '|' || p.peek(0) == '>') {
+	} else if c == n && ctx != cDoc && (p.peek(0) == '|' || p.peek(0) == '>') {
 		return false // as yaml.v3 reads it: a block scalar at its key's or '-''s indentation is its value
 	}
 	return true
@@ -519,7 +519,7 @@ func (p *yparser) blockContent(n int, ctx bctx, crossed bool, props *yprops, int
 			p.fail("block sequence entries are not allowed in this context")
 		}
 		nd := fill()
-		p.blockSeq(nd, p.col(), ctx == cMapValue && p.col() == n, depth)
+		p.blockSeq(nd, p.col(), (ctx == cMapValue || ctx == cExplicitKey) && p.col() == n, depth)
 		return nd
 	case c == '?' && p.blankz(1):
 		if !nested || props != nil {
@@ -888,17 +888,7 @@ func (p *yparser) flowNode(n int, depth int) *ynode {
 
 func (p *yparser) flowSeq(nd *ynode, n int, depth int) {
 	nd.kind = ySeq
-	line := p.line
-	p.pos++
-	p.flow++
-	for {
-		p.skipSep()
-		if p.eof() || p.atDocMarker() {
-			p.failLine(line, "did not find expected ']' to close the flow sequence that starts here")
-		}
-		if p.peek(0) == ']' {
-			break
-		}
+	p.flowCollection(']', "sequence", func() {
 		var item *ynode
 		switch c := p.peek(0); {
 		case c == '?':
@@ -916,14 +906,32 @@ func (p *yparser) flowSeq(nd *ynode, n int, depth int) {
 			}
 		}
 		nd.content = append(nd.content, item)
+	})
+}
+
+// flowCollection reads a flow sequence or mapping from its opening bracket to closer, each
+// entry with entry, which must consume it.
+func (p *yparser) flowCollection(closer byte, what string, entry func()) {
+	line := p.line
+	p.pos++
+	p.flow++
+	for {
+		p.skipSep()
+		if p.eof() || p.atDocMarker() {
+			p.failLine(line, "did not find expected '%c' to close the flow %s that starts here", closer, what)
+		}
+		if p.peek(0) == closer {
+			break
+		}
+		entry()
 		p.skipSep()
 		if c := p.peek(0); c == ',' {
 			p.pos++
-		} else if c != ']' {
+		} else if c != closer {
 			if p.eof() || p.atDocMarker() {
-				p.failLine(line, "did not find expected ']' to close the flow sequence that starts here")
+				p.failLine(line, "did not find expected '%c' to close the flow %s that starts here", closer, what)
 			}
-			p.fail("did not find expected ',' or ']'")
+			p.fail("did not find expected ',' or '%c'", closer)
 		}
 	}
 	p.pos++
@@ -976,31 +984,9 @@ func (p *yparser) flowPairValue(key *ynode, n int, depth int, closer byte) *ynod
 
 func (p *yparser) flowMap(nd *ynode, n int, depth int) {
 	nd.kind = yMap
-	line := p.line
-	p.pos++
-	p.flow++
-	for {
-		p.skipSep()
-		if p.eof() || p.atDocMarker() {
-			p.failLine(line, "did not find expected '}' to close the flow mapping that starts here")
-		}
-		if p.peek(0) == '}' {
-			break
-		}
-		pair := p.flowPair(n, depth, '}')
-		nd.content = append(nd.content, pair.content...)
-		p.skipSep()
-		if c := p.peek(0); c == ',' {
-			p.pos++
-		} else if c != '}' {
-			if p.eof() || p.atDocMarker() {
-				p.failLine(line, "did not find expected '}' to close the flow mapping that starts here")
-			}
-			p.fail("did not find expected ',' or '}'")
-		}
-	}
-	p.pos++
-	p.flow--
+	p.flowCollection('}', "mapping", func() {
+		nd.content = append(nd.content, p.flowPair(n, depth, '}').content...)
+	})
 }
 
 // plainStarts says whether a plain scalar may start at pos.
