@@ -122,16 +122,22 @@ func newRootCommand(a *app) *cobra.Command {
 // completion, an unknown verb). Building only the verb at hand keeps start-up cheap: the whole
 // tree costs about 0.4 ms, which every command would pay.
 func addCommands(root *cobra.Command, a *app, args []string) {
-	if verb := firstVerb(args); verb != "" {
-		for _, c := range commands {
-			if slices.Contains(c.names, verb) {
-				root.AddCommand(c.make(a))
+	addNamed(root, a, commands, firstVerb(args))
+}
+
+// addNamed adds to parent the command of list called name, or all of them when none is (or name
+// is empty).
+func addNamed(parent *cobra.Command, a *app, list []command, name string) {
+	if name != "" {
+		for _, c := range list {
+			if slices.Contains(c.names, name) {
+				parent.AddCommand(c.make(a))
 				return
 			}
 		}
 	}
-	for _, c := range commands {
-		root.AddCommand(c.make(a))
+	for _, c := range list {
+		parent.AddCommand(c.make(a))
 	}
 }
 
@@ -149,20 +155,11 @@ func groupRunE(cmd *cobra.Command, args []string) error {
 // addCommands does for verbs; all of them for help or an unknown name.
 func addSubcommands(group *cobra.Command, a *app, subs []command) {
 	args := a.args[1:]
+	sub := ""
 	if verb := firstVerb(args); verb == group.Name() {
-		i := slices.Index(args, verb)
-		if sub := firstVerb(args[i+1:]); sub != "" {
-			for _, c := range subs {
-				if slices.Contains(c.names, sub) {
-					group.AddCommand(c.make(a))
-					return
-				}
-			}
-		}
+		sub = firstVerb(args[slices.Index(args, verb)+1:])
 	}
-	for _, c := range subs {
-		group.AddCommand(c.make(a))
-	}
+	addNamed(group, a, subs, sub)
 }
 
 // firstVerb is the first argument that is not a global flag or a global flag's value.
