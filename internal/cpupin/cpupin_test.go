@@ -96,26 +96,29 @@ func cpusLine(status string) string {
 	return ""
 }
 
-// Every file that starts a process must give the CPUs back first (the child inherits the CPU
-// set of the forking thread). A coarse check by file: it catches a new file that starts
-// processes and forgets.
+// Every process pea starts must get every CPU (the child inherits the CPU set of the forking
+// thread): pea starts them through Command and CommandContext, and the CNI library's plugin
+// calls release first. A check of the source, so that a new call site cannot forget.
 func TestProcessStartersRelease(t *testing.T) {
-	starters := []string{"exec.Command(", "exec.CommandContext(", "os.StartProcess(", "syscall.ForkExec(", "invoke.ExecPlugin"}
+	forbidden := []string{"exec.Command(", "exec.CommandContext(", "os.StartProcess(", "syscall.ForkExec("}
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return err
 		}
-		if strings.Contains(path, "cpupin") || strings.Contains(path, "registrytest") {
+		if strings.Contains(path, "cpupin") {
 			return nil
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		for _, s := range starters {
-			if bytes.Contains(b, []byte(s)) && !bytes.Contains(b, []byte("cpupin.Release()")) {
-				t.Errorf("%s starts processes (%s) without cpupin.Release()", path, s)
+		for _, s := range forbidden {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s starts a process with %s; use cpupin.Command or cpupin.CommandContext", path, s)
 			}
+		}
+		if bytes.Contains(b, []byte("invoke.ExecPlugin")) && !bytes.Contains(b, []byte("cpupin.Release()")) {
+			t.Errorf("%s runs CNI plugins without cpupin.Release()", path)
 		}
 		return nil
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -65,8 +64,7 @@ func copyTree(src, dst string) error {
 	if _, err := os.Lstat(src); err != nil {
 		return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
 	}
-	cpupin.Release() // a child inherits the CPU set
-	out, err := exec.Command("cp", "-a", "--", src, dst).CombinedOutput()
+	out, err := cpupin.Command("cp", "-a", "--", src, dst).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("copy: %s", strings.TrimSpace(string(out)))
 	}

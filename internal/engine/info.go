@@ -2,7 +2,6 @@ package engine
 
 import (
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 
@@ -122,8 +121,7 @@ func component(name string) ComponentInfo {
 	if err != nil {
 		return ComponentInfo{Name: name}
 	}
-	cpupin.Release() // a child inherits the CPU set
-	out, _ := exec.Command(p, "--version").Output()
+	out, _ := cpupin.Command(p, "--version").Output()
 	v := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 	return ComponentInfo{Name: name, Path: p, Version: v}
 }

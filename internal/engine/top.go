@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -96,8 +95,7 @@ func (r *Runtime) Top(cs []*model.Container, descriptors []string) ([][]string, 
 	}
 	// One ps call for all processes; "args" last so that spaces inside it survive splitting.
 	args := []string{"-ww", "-o", strings.Join(fields, ","), "-p", strings.Join(pids, ",")}
-	cpupin.Release() // a child inherits the CPU set
-	out, err := exec.Command("ps", args...).Output()
+	out, err := cpupin.Command("ps", args...).Output()
 	if err != nil && len(out) == 0 {
 		return rows, nil // every process exited meanwhile
 	}

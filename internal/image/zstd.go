@@ -35,8 +35,7 @@ func unzstd(r io.Reader) (io.ReadCloser, error) {
 		return nil, err
 	}
 	z := &zstdReader{out: outR, in: inW, copied: make(chan error, 1)}
-	cpupin.Release() // a child inherits the CPU set
-	z.cmd = exec.Command(path, "-d", "-c", "-q")
+	z.cmd = cpupin.Command(path, "-d", "-c", "-q")
 	z.cmd.Stdin, z.cmd.Stdout, z.cmd.Stderr = inR, outW, &z.stderr
 	err = z.cmd.Start()
 	inR.Close()

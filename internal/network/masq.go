@@ -19,13 +19,12 @@ func sweepMasquerade(network, containerID string) error {
 	// iptables and Go would quote differently.
 	needle := "--comment " + strconv.Quote(comment)
 	var errs []string
-	cpupin.Release() // a child inherits the CPU set
 	for _, bin := range []string{"iptables", "ip6tables"} {
 		bin, err := lookSbin(bin)
 		if err != nil {
 			continue
 		}
-		out, err := exec.Command(bin, "-w", "-t", "nat", "-S", "POSTROUTING").Output()
+		out, err := cpupin.Command(bin, "-w", "-t", "nat", "-S", "POSTROUTING").Output()
 		if err != nil {
 			continue // no such table or binary: nothing of ours can be there
 		}
@@ -44,7 +43,7 @@ func sweepMasquerade(network, containerID string) error {
 				{"-X", chain},
 			} {
 				cmd := append([]string{"-w", "-t", "nat"}, args...)
-				if out, err := exec.Command(bin, cmd...).CombinedOutput(); err != nil {
+				if out, err := cpupin.Command(bin, cmd...).CombinedOutput(); err != nil {
 					errs = append(errs, fmt.Sprintf("%s %s: %v: %s", bin, strings.Join(cmd, " "), err, strings.TrimSpace(string(out))))
 				}
 			}

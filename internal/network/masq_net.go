@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"os/exec"
 	"strings"
 
 	"pea/internal/cpupin"
@@ -78,10 +77,9 @@ func (m *Manager) fwdJumpArgs(op string, n *Network, subnet string) []string {
 // masqPresent reports whether every subnet of n has its forward jump, which is made last (one
 // iptables call per subnet).
 func (m *Manager) masqPresent(n *Network) bool {
-	cpupin.Release() // iptables inherits the CPU set
 	for _, s := range n.Subnets {
 		bin, _ := iptablesFor(s.Subnet)
-		if bin == "" || exec.Command(bin, m.fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
+		if bin == "" || cpupin.Command(bin, m.fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
 			return false
 		}
 	}
@@ -90,7 +88,6 @@ func (m *Manager) masqPresent(n *Network) bool {
 
 // ensureMasq makes n's NAT rules when they are missing; the caller holds the network lock.
 func (m *Manager) ensureMasq(n *Network) error {
-	cpupin.Release() // iptables inherits the CPU set
 	if !needsMasq(n) || m.masqPresent(n) {
 		return nil
 	}
@@ -101,7 +98,7 @@ func (m *Manager) ensureMasq(n *Network) error {
 		}
 		chain := m.masqChain(n, s.Subnet)
 		run := func(args ...string) error {
-			out, err := exec.Command(bin, append([]string{"-w", "-t", "nat"}, args...)...).CombinedOutput()
+			out, err := cpupin.Command(bin, append([]string{"-w", "-t", "nat"}, args...)...).CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("network %s: %s %s: %s", n.Name, bin, strings.Join(args, " "), strings.TrimSpace(string(out)))
 			}
@@ -118,7 +115,7 @@ func (m *Manager) ensureMasq(n *Network) error {
 				return err
 			}
 		}
-		if exec.Command(bin, m.jumpArgs("-C", n, s.Subnet)...).Run() != nil {
+		if cpupin.Command(bin, m.jumpArgs("-C", n, s.Subnet)...).Run() != nil {
 			if err := run(m.jumpArgs("-A", n, s.Subnet)[3:]...); err != nil {
 				return err
 			}
@@ -126,7 +123,7 @@ func (m *Manager) ensureMasq(n *Network) error {
 		// Forwarding, in the filter table.
 		fwd := m.fwdChain(n, s.Subnet)
 		runF := func(args ...string) error {
-			out, err := exec.Command(bin, append([]string{"-w", "-t", "filter"}, args...)...).CombinedOutput()
+			out, err := cpupin.Command(bin, append([]string{"-w", "-t", "filter"}, args...)...).CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("network %s: %s %s: %s", n.Name, bin, strings.Join(args, " "), strings.TrimSpace(string(out)))
 			}
@@ -142,7 +139,7 @@ func (m *Manager) ensureMasq(n *Network) error {
 				return err
 			}
 		}
-		if exec.Command(bin, m.fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
+		if cpupin.Command(bin, m.fwdJumpArgs("-C", n, s.Subnet)...).Run() != nil {
 			if err := runF(m.fwdJumpArgs("-I", n, s.Subnet)[3:]...); err != nil {
 				return err
 			}
@@ -153,7 +150,6 @@ func (m *Manager) ensureMasq(n *Network) error {
 
 // removeMasq deletes n's NAT rules; missing ones are fine.
 func (m *Manager) removeMasq(n *Network) {
-	cpupin.Release() // iptables inherits the CPU set
 	if !needsMasq(n) {
 		return
 	}
@@ -162,14 +158,14 @@ func (m *Manager) removeMasq(n *Network) {
 		if bin == "" {
 			continue
 		}
-		for exec.Command(bin, m.fwdJumpArgs("-D", n, s.Subnet)...).Run() == nil {
+		for cpupin.Command(bin, m.fwdJumpArgs("-D", n, s.Subnet)...).Run() == nil {
 		}
-		exec.Command(bin, "-w", "-t", "filter", "-F", m.fwdChain(n, s.Subnet)).Run()
-		exec.Command(bin, "-w", "-t", "filter", "-X", m.fwdChain(n, s.Subnet)).Run()
-		for exec.Command(bin, m.jumpArgs("-D", n, s.Subnet)...).Run() == nil {
+		cpupin.Command(bin, "-w", "-t", "filter", "-F", m.fwdChain(n, s.Subnet)).Run()
+		cpupin.Command(bin, "-w", "-t", "filter", "-X", m.fwdChain(n, s.Subnet)).Run()
+		for cpupin.Command(bin, m.jumpArgs("-D", n, s.Subnet)...).Run() == nil {
 		}
 		chain := m.masqChain(n, s.Subnet)
-		exec.Command(bin, "-w", "-t", "nat", "-F", chain).Run()
-		exec.Command(bin, "-w", "-t", "nat", "-X", chain).Run()
+		cpupin.Command(bin, "-w", "-t", "nat", "-F", chain).Run()
+		cpupin.Command(bin, "-w", "-t", "nat", "-X", chain).Run()
 	}
 }

@@ -114,11 +114,7 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 		}
 	}
 	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
-	if err := cpupin.Release(); err != nil { // conmon, crun and the container inherit the CPU set
-		syncW.Close()
-		return 0, 0, fmt.Errorf("give the CPUs back before starting conmon: %w", err)
-	}
-	cmd := exec.Command(r.ConmonPath, args...)
+	cmd := cpupin.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
 	cmd.Env = append(os.Environ(), "_OCI_SYNCPIPE=3")
 	cmd.ExtraFiles = []*os.File{syncW}
@@ -186,10 +182,7 @@ func conmonLevel(l string) string {
 func (r *Runtime) run(args ...string) error {
 	full := append([]string{"--root=" + r.StateDir}, args...)
 	slog.Debug("running the OCI runtime", "path", r.Path, "args", strings.Join(full, " "))
-	if err := cpupin.Release(); err != nil {
-		return fmt.Errorf("give the CPUs back before running %s: %w", filepath.Base(r.Path), err)
-	}
-	out, err := exec.Command(r.Path, full...).CombinedOutput()
+	out, err := cpupin.Command(r.Path, full...).CombinedOutput()
 	if err != nil {
 		m := strings.TrimSpace(string(out))
 		if m == "" {

@@ -176,8 +176,6 @@ const (
 	openReadWrite = 0x2
 	openCreate    = 0x4
 	openNoMutex   = 0x8000
-
-	fcntlPersistWAL = 10
 )
 
 // Extended result codes a caller may test an Error's ExtendedCode against.
@@ -280,7 +278,7 @@ func (d *DB) SetFileControlInt(op, v int) error {
 
 // PersistWAL is SQLITE_FCNTL_PERSIST_WAL: with it on, the last connection to close empties the
 // WAL file instead of deleting it.
-const PersistWAL = fcntlPersistWAL
+const PersistWAL = 10
 
 // ExecScript runs statements that take no arguments (several, separated by semicolons).
 func (d *DB) ExecScript(sql string) error {

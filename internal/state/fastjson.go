@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -427,7 +428,7 @@ func (s *jsonScanner) skipNumber() error {
 // unknown skips the value of a key the decoder does not read; a key that matches one of the
 // known ones only when case is ignored is what encoding/json would read into that field, so
 // the fast path gives up.
-func (s *jsonScanner) unknown(key []byte, known map[string]bool) error {
+func (s *jsonScanner) unknown(key []byte, known func() map[string]bool) error {
 	var low [32]byte
 	if len(key) > len(low) {
 		return s.skip()
@@ -438,19 +439,22 @@ func (s *jsonScanner) unknown(key []byte, known map[string]bool) error {
 		}
 		low[i] = c
 	}
-	if known[string(low[:len(key)])] {
+	if known()[string(low[:len(key)])] {
 		return errFallback
 	}
 	return s.skip()
 }
 
-// lowerKeys maps the lower-case form of each key to true.
-func lowerKeys(keys ...string) map[string]bool {
-	m := map[string]bool{}
-	for _, k := range keys {
-		m[string(bytes.ToLower([]byte(k)))] = true
-	}
-	return m
+// lowerKeys maps the lower-case form of each key to true, made on first use: every pea command
+// would otherwise build the maps at start-up, listing or not.
+func lowerKeys(keys ...string) func() map[string]bool {
+	return sync.OnceValue(func() map[string]bool {
+		m := map[string]bool{}
+		for _, k := range keys {
+			m[string(bytes.ToLower([]byte(k)))] = true
+		}
+		return m
+	})
 }
 
 var (

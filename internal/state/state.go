@@ -70,7 +70,7 @@ func Open(path string) (*Store, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
 		s, err := openOnce(path)
-		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+		if err == nil || !sqlite.Busy(err) || time.Now().After(deadline) {
 			return s, err
 		}
 		time.Sleep(delay)
@@ -116,8 +116,6 @@ func (s *Store) setup() error {
 	}
 	return s.migrate()
 }
-
-func isBusy(err error) bool { return sqlite.Busy(err) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
