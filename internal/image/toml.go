@@ -538,58 +538,52 @@ func (p *tomlParser) escape(b *strings.Builder) error {
 
 // array parses [v, v, ...], which may span lines and hold comments and a trailing comma.
 func (p *tomlParser) array() ([]any, error) {
-	line := p.line
-	p.pos++ // [
 	arr := []any{}
-	for {
-		p.skipBlank()
-		if p.pos == len(p.src) {
-			return nil, p.errorAt(line, "unterminated array")
-		}
-		if p.src[p.pos] == ']' {
-			p.pos++
-			return arr, nil
-		}
+	err := p.delimited(']', "array", func() error {
 		v, err := p.value()
-		if err != nil {
-			return nil, err
-		}
 		arr = append(arr, v)
-		p.skipBlank()
-		switch {
-		case p.pos == len(p.src):
-			return nil, p.errorAt(line, "unterminated array")
-		case p.src[p.pos] == ',':
-			p.pos++
-		case p.src[p.pos] != ']':
-			return nil, p.errorf("expected , or ] in an array, found %s", p.describe())
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return arr, nil
 }
 
 // inlineTable parses { k = v, ... }. As in TOML 1.1, it may span lines and end with a comma.
 func (p *tomlParser) inlineTable() (*tomlTable, error) {
-	line := p.line
-	p.pos++ // {
 	t := &tomlTable{origin: tomlInline}
+	if err := p.delimited('}', "inline table", func() error { return p.keyValue(t) }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// delimited reads the comma-separated entries of an array or inline table, each with entry,
+// from its opening bracket to closer; what names it in errors.
+func (p *tomlParser) delimited(closer byte, what string, entry func() error) error {
+	line := p.line
+	p.pos++ // the opening bracket
 	for {
 		p.skipBlank()
 		if p.pos == len(p.src) {
-			return nil, p.errorAt(line, "unterminated inline table")
+			return p.errorAt(line, "unterminated %s", what)
 		}
-		if p.src[p.pos] == '}' {
+		if p.src[p.pos] == closer {
 			p.pos++
-			return t, nil
+			return nil
 		}
-		if err := p.keyValue(t); err != nil {
-			return nil, err
+		if err := entry(); err != nil {
+			return err
 		}
 		p.skipBlank()
 		switch {
-		case strings.HasPrefix(p.src[p.pos:], ","):
+		case p.pos == len(p.src):
+			return p.errorAt(line, "unterminated %s", what)
+		case p.src[p.pos] == ',':
 			p.pos++
-		case !strings.HasPrefix(p.src[p.pos:], "}"):
-			return nil, p.errorf("expected , or } in an inline table, found %s", p.describe())
+		case p.src[p.pos] != closer:
+			return p.errorf("expected , or %c in an %s, found %s", closer, what, p.describe())
 		}
 	}
 }
