@@ -15,6 +15,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/engine"
+	"pea/internal/trace"
 )
 
 // globalOptions are the flags every command accepts.
@@ -57,6 +58,7 @@ func (a *app) engine() (*engine.Runtime, error) {
 }
 
 func (a *app) close() {
+	trace.Mark("command finished")
 	if a.rt != nil {
 		a.rt.Close()
 	}
@@ -81,6 +83,8 @@ func Main(args []string) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	a.close()
+	trace.Mark("done")
+	trace.Dump(a.stderr)
 	return exitCode(a.stderr, err)
 }
 

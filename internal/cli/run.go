@@ -12,6 +12,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/trace"
 )
 
 type runOptions struct {
@@ -73,10 +74,12 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		restore := setupTerminal(streams)
 		defer restore()
 	}
+	trace.Mark("run: engine open, options parsed")
 	c, err := rt.CreateContainer(ctx, cfg, co)
 	if err != nil {
 		return err
 	}
+	trace.Mark("run: created")
 	if o.cidFile != "" {
 		os.WriteFile(o.cidFile, []byte(c.Config.ID), 0o644)
 	}
@@ -89,10 +92,12 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
 		return err
 	}
+	trace.Mark("run: started")
 	code, err := rt.AttachWait(ctx, started, streams)
 	if err != nil {
 		return err
 	}
+	trace.Mark("run: exited")
 	if cfg.AutoRemove {
 		if err := rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true}); err != nil {
 			fmt.Fprintf(a.stderr, "Error: removing container %s: %v\n", c.Config.Name, err)

@@ -101,18 +101,8 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	u.add(func() { os.RemoveAll(r.ctrDir(cfg.ID)) })
 
 	c := &model.Container{Config: cfg, State: &model.ContainerState{Status: model.StatusCreated}}
-	named := cfg.Name != ""
-	for attempt := 0; ; attempt++ {
-		if !named {
-			cfg.Name = randomName()
-		}
-		err = st.AddContainer(c)
-		if err == nil {
-			break
-		}
-		if named || !errdefs.Is(err, errdefs.ErrExists) || attempt > 20 {
-			return nil, err
-		}
+	if err := addWithName(cfg.Name != "", func(name string) { cfg.Name = name }, func() error { return st.AddContainer(c) }); err != nil {
+		return nil, err
 	}
 	u.done()
 	return c, nil

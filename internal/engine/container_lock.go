@@ -13,6 +13,7 @@ import (
 	"pea/internal/lock"
 	"pea/internal/model"
 	"pea/internal/oci"
+	"pea/internal/trace"
 )
 
 // lockContainer takes a container's lock and re-reads it: the only safe way to act on it.
@@ -127,11 +128,14 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 		}()
 	}
 	r.awaitConmon(c)
+	trace.Mark("cleanup: conmon gone")
 	r.teardownNetwork(c)
 	r.unmountRootfs(c)
+	trace.Mark("cleanup: rootfs unmounted")
 	if deleted != nil {
 		<-deleted
 	}
+	trace.Mark("cleanup: runtime deleted it")
 	if c.State.Active() {
 		c.State.Status = model.StatusExited
 		c.State.ExitCode = int32(code)

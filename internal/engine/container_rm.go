@@ -8,6 +8,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/lock"
 	"pea/internal/model"
+	"pea/internal/trace"
 )
 
 // RemoveOptions control RemoveContainer.
@@ -92,6 +93,7 @@ func (r *Runtime) removeLocked(c *model.Container, l *lock.Lock) error {
 	if len(deps) > 0 {
 		return fmt.Errorf("container %s has dependent containers which must be removed before it: %v: %w", shortID(c.Config.ID), deps, errdefs.ErrInUse)
 	}
+	trace.Mark("rm: dependents checked")
 	if err := r.cleanupLocked(c, int(c.State.ExitCode)); err != nil {
 		return err
 	}
@@ -103,6 +105,7 @@ func (r *Runtime) removeLocked(c *model.Container, l *lock.Lock) error {
 	os.RemoveAll(r.etcDir(c.Config.ID))
 	os.RemoveAll(r.ctrDir(c.Config.ID))
 	l.Remove(r.locks)
+	trace.Mark("rm: removed")
 	return nil
 }
 

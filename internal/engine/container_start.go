@@ -15,6 +15,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/oci"
+	"pea/internal/trace"
 )
 
 // ociRuntime returns the runtime driver.
@@ -88,10 +89,12 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		}
 	}
 
+	trace.Mark("start: bundle prepared")
 	rootfs, err := r.mountRootfs(c)
 	if err != nil {
 		return err
 	}
+	trace.Mark("start: rootfs mounted")
 	u.add(func() { r.unmountRootfs(c) })
 
 	in := specInputs{rootfs: rootfs, nsPaths: map[string]string{}}
@@ -147,6 +150,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		return err
 	}
 
+	trace.Mark("start: spec written")
 	pid, conmonPid, err := rt.Create(oci.CreateOptions{
 		ID: cfg.ID, Name: cfg.Name, Bundle: bundle, LogPath: r.logPath(cfg.ID),
 		Terminal: cfg.Terminal, Stdin: cfg.Stdin, ExitCommand: r.exitCommand(cfg.ID),
@@ -182,9 +186,11 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			attached.resize(attach.Size[0], attach.Size[1])
 		}
 	}
+	trace.Mark("start: runtime created the container")
 	if err := rt.Start(cfg.ID); err != nil {
 		return err
 	}
+	trace.Mark("start: runtime started it")
 	c.State.Status = model.StatusRunning
 	c.State.Pid = pid
 	c.State.ConmonPid = conmonPid

@@ -96,13 +96,41 @@ func (r *Runtime) LatestContainer() (*model.Container, error) {
 	return latest, nil
 }
 
-var adjectives = []string{"amazing", "brave", "calm", "eager", "fervent", "gifted", "happy", "jolly", "keen", "lucid", "modest", "nifty", "quirky", "serene", "sharp", "vibrant", "wizardly", "zen"}
-var nouns = []string{"babbage", "curie", "darwin", "euler", "fermat", "gauss", "hopper", "kepler", "lovelace", "noether", "pascal", "ritchie", "shannon", "turing", "wozniak"}
+// Generated names are an adjective and a scientist, as podman's: 2,400 of them, so a store of a
+// few hundred containers and pods meets a taken one now and then, and addWithName draws again.
+var adjectives = []string{"admiring", "amazing", "awesome", "blissful", "bold", "brave", "busy",
+	"calm", "charming", "clever", "cool", "dazzling", "eager", "ecstatic", "elegant", "epic",
+	"fervent", "focused", "friendly", "gallant", "gifted", "happy", "hopeful", "inspiring", "jolly",
+	"keen", "kind", "loving", "lucid", "modest", "nifty", "nostalgic", "optimistic", "peaceful",
+	"practical", "quirky", "relaxed", "serene", "sharp", "stoic", "tender", "trusting", "upbeat",
+	"vibrant", "vigilant", "wizardly", "wonderful", "xenodochial", "youthful", "zen"}
+var nouns = []string{"agnesi", "babbage", "banach", "bardeen", "bell", "bohr", "boole", "cantor",
+	"carson", "curie", "darwin", "dijkstra", "dirac", "einstein", "euclid", "euler", "faraday",
+	"fermat", "fermi", "feynman", "franklin", "galileo", "gauss", "germain", "goldberg", "hamilton",
+	"hawking", "heisenberg", "hertz", "hopper", "hypatia", "joliot", "kepler", "knuth", "lamarr",
+	"lovelace", "maxwell", "meitner", "mendel", "newton", "nobel", "noether", "pascal", "pasteur",
+	"planck", "ramanujan", "riemann", "ritchie", "shannon", "tesla", "thompson", "torvalds", "turing",
+	"volta", "wiles", "wozniak", "wright", "yalow", "yonath", "zhukovsky"}
 
-func randomName() string {
+// randomName draws a name (a variable for tests).
+var randomName = func() string {
 	b := make([]byte, 2)
 	rand.Read(b)
 	return adjectives[int(b[0])%len(adjectives)] + "_" + nouns[int(b[1])%len(nouns)]
+}
+
+// addWithName runs add, which stores an object under its name. A name the user gave is kept
+// (taken, add fails); otherwise names are drawn with setName until one is free.
+func addWithName(named bool, setName func(string), add func() error) error {
+	for attempt := 0; ; attempt++ {
+		if !named {
+			setName(randomName())
+		}
+		err := add()
+		if err == nil || named || !errdefs.Is(err, errdefs.ErrExists) || attempt >= 50 {
+			return err
+		}
+	}
 }
 
 // ListContainers returns every container of the namespace in creation order, with the status

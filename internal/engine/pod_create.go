@@ -28,9 +28,8 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if err := validatePodConfig(cfg); err != nil {
 		return nil, err
 	}
-	if cfg.Name == "" {
-		cfg.Name = randomName()
-	} else if !validName(cfg.Name) {
+	generated := cfg.Name == ""
+	if !generated && !validName(cfg.Name) {
 		return nil, fmt.Errorf("pod name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", cfg.Name, errdefs.ErrInvalid)
 	}
 	if o.Replace {
@@ -46,9 +45,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if cfg.ExitPolicy == "" {
 		cfg.ExitPolicy = model.ExitPolicyContinue
 	}
-	if cfg.Hostname == "" {
-		cfg.Hostname = cfg.Name
-	}
+	defaultHostname := cfg.Hostname == ""
 	if cfg.CgroupParent == "" {
 		cfg.CgroupParent = defaultCgroupParent
 	}
@@ -64,7 +61,13 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 
 	var u undo
 	defer u.run()
-	if err := st.AddPod(pod); err != nil {
+	err = addWithName(!generated, func(name string) { cfg.Name = name }, func() error {
+		if defaultHostname {
+			cfg.Hostname = cfg.Name
+		}
+		return st.AddPod(pod)
+	})
+	if err != nil {
 		return nil, err
 	}
 	u.add(func() { st.RemovePod(cfg.ID); r.locks.Remove(cfg.ID) })

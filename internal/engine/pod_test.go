@@ -57,3 +57,28 @@ func readDirNames(dir string) ([]string, error) {
 	}
 	return names, err
 }
+
+// TestGeneratedPodNameTaken: a generated pod name that is taken is drawn again (pod create failed
+// with "name already in use" once a store held a few dozen pods), and the pod's default hostname
+// is the name it got.
+func TestGeneratedPodNameTaken(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRuntime(t)
+	if _, err := r.CreatePod(ctx, &model.PodConfig{Name: "taken_name"}, PodCreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	draws := []string{"taken_name", "taken_name", "free_name"}
+	old := randomName
+	t.Cleanup(func() { randomName = old })
+	randomName = func() string { n := draws[0]; draws = draws[1:]; return n }
+	pod, err := r.CreatePod(ctx, &model.PodConfig{}, PodCreateOptions{})
+	if err != nil {
+		t.Fatalf("pod create with a taken generated name: %v", err)
+	}
+	if pod.Config.Name != "free_name" || pod.Config.Hostname != "free_name" {
+		t.Fatalf("name %q, hostname %q: want free_name for both", pod.Config.Name, pod.Config.Hostname)
+	}
+	if _, err := r.CreatePod(ctx, &model.PodConfig{Name: "taken_name"}, PodCreateOptions{}); !errdefs.Is(err, errdefs.ErrExists) {
+		t.Fatalf("a name the user gave that is taken: %v", err)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
+	"pea/internal/trace"
 )
 
 // Runtime runs containers with an OCI runtime under conmon.
@@ -121,6 +122,7 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	trace.Mark("conmon: forking")
 	if err := cmd.Start(); err != nil {
 		syncW.Close()
 		return 0, 0, fmt.Errorf("start conmon: %w", err)
@@ -128,6 +130,7 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 	syncW.Close()
 	// conmon forks and its first process exits; the monitor lives on, re-parented.
 	waitErr := cmd.Wait()
+	trace.Mark("conmon: first process exited")
 
 	var msg struct {
 		Data    int    `json:"data"`

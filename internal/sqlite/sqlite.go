@@ -115,6 +115,10 @@ static int pea_file_control_int(sqlite3 *db, int op, int v) {
 int sqlite3_config(int op, ...);
 int sqlite3_db_config(sqlite3 *db, int op, ...);
 
+static int pea_checkpoint_on_close(sqlite3 *db, int on) {
+	return sqlite3_db_config(db, 1006, !on, (int *)0); // SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE
+}
+
 // Memory for the first connection's lookaside allocator (SQLite's small-allocation pool), in the
 // binary's zero-filled data rather than from malloc, which musl maps with mmap and unmaps at
 // close. SQLite threads a free list through every slot when it opens the connection, a page
@@ -271,6 +275,21 @@ func (d *DB) SetFileControlInt(op, v int) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if rc := C.pea_file_control_int(d.db, C.int(op), C.int(v)); rc != codeOK {
+		return d.error(rc)
+	}
+	return nil
+}
+
+// SetCheckpointOnClose sets whether closing the last connection to the database copies the WAL
+// into the database (SQLite's default) or leaves it for a later connection.
+func (d *DB) SetCheckpointOnClose(on bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	if rc := C.pea_checkpoint_on_close(d.db, v); rc != codeOK {
 		return d.error(rc)
 	}
 	return nil

@@ -1,0 +1,56 @@
+// Package trace records when the phases of one pea command happen, for profiling the wall time
+// of short commands where a CPU profile shows little (most of their time is spent waiting on
+// conmon, the runtime and the kernel). PEA_TRACE=1 prints the marks on standard error when the
+// command ends; without it a mark costs one branch.
+package trace
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+var (
+	on    = os.Getenv("PEA_TRACE") != ""
+	start = time.Now()
+	mu    sync.Mutex
+	marks []mark
+)
+
+type mark struct {
+	at   time.Duration
+	what string
+}
+
+// Enabled reports whether marks are recorded.
+func Enabled() bool { return on }
+
+// Mark records that the named phase was reached.
+func Mark(what string) {
+	if !on {
+		return
+	}
+	at := time.Since(start)
+	mu.Lock()
+	marks = append(marks, mark{at, what})
+	mu.Unlock()
+}
+
+// Dump writes the marks, one a line: milliseconds since the program started, the time since the
+// previous mark, and the phase.
+func Dump(w io.Writer) {
+	if !on {
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var prev time.Duration
+	for _, m := range marks {
+		fmt.Fprintf(w, "trace %8.3f ms  +%7.3f  %s\n", ms(m.at), ms(m.at-prev), m.what)
+		prev = m.at
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
