@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
@@ -197,7 +199,41 @@ func (r *Runtime) run(args ...string) error {
 }
 
 // Start starts a created container.
-func (r *Runtime) Start(id string) error { return r.run("start", id) }
+//
+// With crun, pea does what `crun start` does itself: the created container's init process waits
+// for a byte on the exec.fifo in crun's state directory, and crun start opens the fifo, removes
+// it and writes the byte. That spares a process (crun, its dynamic libraries and its re-exec from
+// a sealed copy of itself: 4-5 ms here, a tenth of a `run --rm`). pea's specs have no poststart
+// hooks and no notify socket, the only other things crun start handles. Anything unexpected (not
+// crun, no fifo, no reader because the init died) goes to `crun start` and its errors.
+func (r *Runtime) Start(id string) error {
+	if r.releaseExecFifo(id) {
+		return nil
+	}
+	return r.run("start", id)
+}
+
+// releaseExecFifo lets crun's created container run, and reports whether it did.
+func (r *Runtime) releaseExecFifo(id string) bool {
+	if filepath.Base(r.Path) != "crun" {
+		return false
+	}
+	path := filepath.Join(r.StateDir, id, "exec.fifo")
+	if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != os.ModeNamedPipe {
+		return false
+	}
+	// Non-blocking: with no reader (the init is gone) the open fails at once with ENXIO.
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	if err := unix.Unlink(path); err != nil {
+		return false
+	}
+	n, err := unix.Write(fd, []byte{0})
+	return err == nil && n == 1
+}
 
 // Kill sends sig to the container's init process, or with all to every process in it.
 func (r *Runtime) Kill(id string, sig syscall.Signal, all bool) error {
