@@ -177,19 +177,7 @@ func (r *Runtime) keepExitFile(id string) {
 
 // exitCodeOf reads a container's recorded exit code, also after it was removed.
 func (r *Runtime) exitCodeOf(id string, timeout time.Duration) (int, bool) {
-	deadline := time.Now().Add(timeout)
-	for delay := 250 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-		if code, ok := oci.ReadExitCode(r.exitDir(), id); ok {
-			return code, true
-		}
-		if code, ok := oci.ReadExitCode(r.exitDir(), "removed-"+id); ok {
-			return code, true
-		}
-		if time.Now().After(deadline) {
-			return 0, false
-		}
-		time.Sleep(delay)
-	}
+	return oci.WaitExitCode(r.exitDir(), []string{id, "removed-" + id}, timeout)
 }
 
 func wrongState(c *model.Container, what string) error {

@@ -12,6 +12,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/lock"
 	"pea/internal/model"
+	"pea/internal/trace"
 )
 
 // StartContainer starts a container (its pod's infra container first). With streams, the
@@ -64,6 +65,7 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container) (int, error)
 			return 0, ctx.Err()
 		}
 	}
+	trace.Mark("wait: the container's process ended")
 	if code, ok := r.exitCodeOf(c.Config.ID, 5*time.Second); ok {
 		return code, nil
 	}
