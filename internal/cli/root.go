@@ -57,10 +57,11 @@ func (a *app) engine() (*engine.Runtime, error) {
 	return rt, nil
 }
 
+// close ends the command's use of the engine; the process exits next.
 func (a *app) close() {
 	trace.Mark("command finished")
 	if a.rt != nil {
-		a.rt.Close()
+		a.rt.CloseAtExit()
 	}
 }
 

@@ -84,6 +84,14 @@ func (r *Runtime) Close() {
 	}
 }
 
+// CloseAtExit is Close for a process that exits next: the database is closed only when closing
+// has work to do (see state.Store.CloseAtExit).
+func (r *Runtime) CloseAtExit() {
+	if r.store != nil {
+		r.store.CloseAtExit()
+	}
+}
+
 // state opens the database on first use, and refreshes after a reboot (empty runroot).
 func (r *Runtime) state() (*state.Store, error) {
 	r.stateOnce.Do(func() {

@@ -135,11 +135,32 @@ const walCheckpointBytes = 128 << 10
 // ~0.15 ms for a WAL of 480 KiB, so the limit keeps that under ~0.04 ms. A `run --rm` writes
 // ~66 KiB (16 pages), a `create` ~16 KiB.
 func (s *Store) Close() error {
-	if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > walCheckpointBytes {
-		trace.Mark("state: copying a WAL of " + strconv.FormatInt(fi.Size(), 10) + " bytes")
-		s.db.SetCheckpointOnClose(true)
-	}
+	s.checkpointIfLarge()
 	return s.db.Close()
+}
+
+// checkpointIfLarge has the coming close copy the WAL when it passed walCheckpointBytes, and
+// reports whether it will.
+func (s *Store) checkpointIfLarge() bool {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil || fi.Size() <= walCheckpointBytes {
+		return false
+	}
+	trace.Mark("state: copying a WAL of " + strconv.FormatInt(fi.Size(), 10) + " bytes")
+	s.db.SetCheckpointOnClose(true)
+	return true
+}
+
+// CloseAtExit is Close for a process about to exit. Unless the WAL is to be copied, the
+// connection is left open for the exit to release: a close only finalizes statements and frees
+// SQLite's memory (musl gives it back with a dozen munmaps) and drops file locks and mappings
+// that the exit drops anyway. No transaction is open between the store's calls, so nothing is
+// lost: SQLite's files are as after any other process's exit.
+func (s *Store) CloseAtExit() error {
+	if s.checkpointIfLarge() {
+		return s.db.Close()
+	}
+	return nil
 }
 
 // DB exposes the handle for integrity checks in tests.
