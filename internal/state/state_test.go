@@ -170,8 +170,9 @@ func TestReopenKeepsSchema(t *testing.T) {
 	}
 }
 
-// TestParallelProcesses: 8 processes create and remove objects at once; the database stays
-// intact and every object is accounted for.
+// TestParallelProcesses: 8 processes create and remove objects at once, each ending as a pea
+// command does (exit without closing, unless the WAL is to be copied); the database stays intact
+// and every object is accounted for.
 func TestParallelProcesses(t *testing.T) {
 	if path := os.Getenv("PEA_STATE_HELPER_DB"); path != "" {
 		n, _ := strconv.Atoi(os.Getenv("PEA_STATE_HELPER_N"))
@@ -199,6 +200,11 @@ func TestParallelProcesses(t *testing.T) {
 					os.Exit(6)
 				}
 			}
+		}
+		// As a pea command ends: the connection is closed only to copy a large WAL.
+		if err := s.CloseAtExit(); err != nil {
+			fmt.Println(err)
+			os.Exit(7)
 		}
 		os.Exit(0)
 	}
