@@ -134,6 +134,7 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 		r.awaitConmon(c)
 	}()
 	r.teardownNetwork(c)
+	trace.Mark("cleanup: network torn down")
 	r.unmountRootfs(c)
 	trace.Mark("cleanup: rootfs unmounted")
 	<-conmonGone
