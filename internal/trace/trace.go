@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -51,6 +52,9 @@ func Dump(w io.Writer) {
 		fmt.Fprintf(w, "trace %8.3f ms  +%7.3f  %s\n", ms(m.at), ms(m.at-prev), m.what)
 		prev = m.at
 	}
+	var st runtime.MemStats
+	runtime.ReadMemStats(&st)
+	fmt.Fprintf(w, "trace Go heap: %d KiB allocated in %d objects, %d KiB obtained from the OS\n", st.TotalAlloc>>10, st.Mallocs, st.Sys>>10)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
