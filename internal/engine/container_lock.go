@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"pea/internal/errdefs"
@@ -120,29 +121,17 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 	// The runtime's delete (a process of its own, ~4 ms), the wait for conmon (which waits for
 	// its exit command, another pea process, ~2 ms) and the teardown of the network and root
 	// filesystem run side by side: none of them needs another.
-	var deleted chan struct{}
+	var side sync.WaitGroup
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
-		deleted = make(chan struct{})
-		go func() {
-			defer close(deleted)
-			rt.Delete(c.Config.ID, true)
-		}()
+		side.Go(func() { rt.Delete(c.Config.ID, true) })
 	}
-	conmonGone := make(chan struct{})
-	go func() {
-		defer close(conmonGone)
-		r.awaitConmon(c)
-	}()
+	side.Go(func() { r.awaitConmon(c) })
 	r.teardownNetwork(c)
 	trace.Mark("cleanup: network torn down")
 	r.unmountRootfs(c)
 	trace.Mark("cleanup: rootfs unmounted")
-	<-conmonGone
-	trace.Mark("cleanup: conmon gone")
-	if deleted != nil {
-		<-deleted
-	}
-	trace.Mark("cleanup: runtime deleted it")
+	side.Wait()
+	trace.Mark("cleanup: runtime deleted it, conmon gone")
 	if c.State.Active() {
 		c.State.Status = model.StatusExited
 		c.State.ExitCode = int32(code)

@@ -127,8 +127,11 @@ func addWithName(named bool, setName func(string), add func() error) error {
 			setName(randomName())
 		}
 		err := add()
-		if err == nil || named || !errdefs.Is(err, errdefs.ErrExists) || attempt >= 50 {
+		if err == nil || named || !errdefs.Is(err, errdefs.ErrExists) {
 			return err
+		}
+		if attempt >= 50 {
+			return fmt.Errorf("no free generated name after %d draws (%w): give one with --name", attempt+1, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"pea/internal/errdefs"
@@ -80,5 +81,14 @@ func TestGeneratedPodNameTaken(t *testing.T) {
 	}
 	if _, err := r.CreatePod(ctx, &model.PodConfig{Name: "taken_name"}, PodCreateOptions{}); !errdefs.Is(err, errdefs.ErrExists) {
 		t.Fatalf("a name the user gave that is taken: %v", err)
+	}
+	// Every draw taken: the error says what to do, and no pod is left half-made.
+	randomName = func() string { return "taken_name" }
+	_, err = r.CreatePod(ctx, &model.PodConfig{}, PodCreateOptions{})
+	if !errdefs.Is(err, errdefs.ErrExists) || !strings.Contains(err.Error(), "--name") {
+		t.Fatalf("no free generated name: %v", err)
+	}
+	if pods, _ := r.ListPods(); len(pods) != 2 {
+		t.Fatalf("%d pods after the failed create, want 2", len(pods))
 	}
 }

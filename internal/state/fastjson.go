@@ -470,8 +470,7 @@ var (
 )
 
 func fastListedConfig(b []byte, l *listedConfig) error {
-	s := &jsonScanner{b: b}
-	err := s.object(func(key []byte) error {
+	return document(b, func(s *jsonScanner, key []byte) error {
 		switch string(key) {
 		case "id":
 			return s.str(&l.ID)
@@ -504,7 +503,12 @@ func fastListedConfig(b []byte, l *listedConfig) error {
 		}
 		return s.unknown(key, listedKeys)
 	})
-	if err != nil {
+}
+
+// document reads b as one object, each member through member, with nothing after it.
+func document(b []byte, member func(s *jsonScanner, key []byte) error) error {
+	s := &jsonScanner{b: b}
+	if err := s.object(func(key []byte) error { return member(s, key) }); err != nil {
 		return err
 	}
 	return s.end()
@@ -590,8 +594,7 @@ func (s *jsonScanner) ports(into *[]model.PortMapping) error {
 }
 
 func fastState(b []byte, st *model.ContainerState) error {
-	s := &jsonScanner{b: b}
-	err := s.object(func(key []byte) error {
+	return document(b, func(s *jsonScanner, key []byte) error {
 		switch string(key) {
 		case "status":
 			return s.str(&st.Status)
@@ -624,10 +627,6 @@ func fastState(b []byte, st *model.ContainerState) error {
 		}
 		return s.unknown(key, stateKeys)
 	})
-	if err != nil {
-		return err
-	}
-	return s.end()
 }
 
 func (s *jsonScanner) netStatuses(into *map[string]model.NetworkStatus) error {

@@ -93,38 +93,35 @@ func TestFastJSONMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want, got listedConfig
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Fatal(err)
-		}
-		if err := decodeListedConfig(b, &got); err != nil {
-			t.Fatalf("%d: %v\n%s", i, err, b)
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Fatalf("%d: config\n%s\nencoding/json: %#v\nfast:          %#v", i, b, want, got)
-		}
+		sameAsEncodingJSON(t, i, b, decodeListedConfig)
 
 		var st model.ContainerState
 		randomValue(r, reflect.ValueOf(&st).Elem())
 		if b, err = json.Marshal(&st); err != nil {
 			t.Fatal(err)
 		}
-		var wantSt, gotSt model.ContainerState
-		if err := json.Unmarshal(b, &wantSt); err != nil {
-			t.Fatal(err)
-		}
-		if err := decodeState(b, &gotSt); err != nil {
-			t.Fatalf("%d: %v\n%s", i, err, b)
-		}
-		if !reflect.DeepEqual(wantSt, gotSt) {
-			t.Fatalf("%d: state\n%s\nencoding/json: %#v\nfast:          %#v", i, b, wantSt, gotSt)
-		}
+		sameAsEncodingJSON(t, i, b, decodeState)
 		if fastState(b, &model.ContainerState{}) == nil {
 			fast++
 		}
 	}
 	if fast == 0 {
 		t.Fatal("the fast path never decoded a state")
+	}
+}
+
+// sameAsEncodingJSON fails the test unless decode reads b as json.Unmarshal does.
+func sameAsEncodingJSON[T any](t *testing.T, i int, b []byte, decode func([]byte, *T) error) {
+	t.Helper()
+	var want, got T
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := decode(b, &got); err != nil {
+		t.Fatalf("%d: %v\n%s", i, err, b)
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Fatalf("%d: %T\n%s\nencoding/json: %#v\nfast:          %#v", i, want, b, want, got)
 	}
 }
 
