@@ -146,7 +146,9 @@ func (s *Store) checkpointIfLarge() bool {
 	if err != nil || fi.Size() <= walCheckpointBytes {
 		return false
 	}
-	trace.Mark("state: copying a WAL of " + strconv.FormatInt(fi.Size(), 10) + " bytes")
+	if trace.Enabled() { // the message is built only when it is printed
+		trace.Mark("state: copying a WAL of " + strconv.FormatInt(fi.Size(), 10) + " bytes")
+	}
 	s.db.SetCheckpointOnClose(true)
 	return true
 }
