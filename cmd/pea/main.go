@@ -5,7 +5,7 @@
 // the runtime's re-reading of the cgroup limit (one file read a second); measured, the
 // non-default settings cost every command ~0.2 ms at start instead (`version` 1.92 -> 1.73 ms,
 // an empty `ps -a` 2.48 -> 2.24 ms without them, 100 interleaved runs each). A verb that gives
-// the start-up CPU pin back sets GOMAXPROCS itself, which ends the re-reading anyway.
+// the start-up CPU pin back asks Go for its default again (internal/cpupin).
 package main
 
 import (

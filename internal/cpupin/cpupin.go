@@ -19,6 +19,7 @@ package cpupin
 import (
 	"context"
 	"log/slog"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -52,9 +53,10 @@ func NumCPU() int {
 	return runtime.NumCPU()
 }
 
-// Release moves every thread of the process back to the CPU set it started with and sets
-// GOMAXPROCS to its size. It does nothing when the process is not pinned, so it may be called
-// any number of times.
+// Release moves every thread of the process back to the CPU set it started with and gives Go
+// its default GOMAXPROCS again (the CPU count, within a cgroup CPU limit), unless the
+// GOMAXPROCS variable chose one. It does nothing when the process is not pinned, so it may be
+// called any number of times.
 func Release() error {
 	mu.Lock()
 	defer mu.Unlock()
@@ -66,7 +68,9 @@ func Release() error {
 		return err
 	}
 	saved = nil
-	runtime.GOMAXPROCS(set.Count())
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.SetDefaultGOMAXPROCS()
+	}
 	return nil
 }
 
