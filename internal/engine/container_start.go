@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/oci"
@@ -59,6 +60,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if c.State.Active() {
 		return fmt.Errorf("container %s is already running: %w", cfg.Name, errdefs.ErrCtrStateInvalid)
 	}
+	// crun will move the container's first process into its cgroup; the kernel lock that
+	// takes is readied in the background meanwhile (see cgroups.WarmAttach).
+	cgroups.WarmAttach()
 	rt, err := r.ociRuntime()
 	if err != nil {
 		return err

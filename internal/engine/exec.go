@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"pea/internal/cgroups"
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -45,6 +46,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if err != nil {
 		return 0, err
 	}
+	cgroups.WarmAttach() // crun exec moves the process into the container's cgroup
 	user := o.User
 	if user == "" {
 		user = c.Config.User
