@@ -25,20 +25,23 @@ type engine struct {
 	timeout time.Duration // per command, so that a hung command cannot hang the benchmark
 }
 
-func newPea(bin, base string) *engine {
+// Each engine keeps its store below base and its volatile state (--runroot, podman's --tmpdir)
+// below runBase, a tmpfs when the host has one at /run: where both keep it by default
+// (/run/pea, /run/containers/storage, /run/libpod), and crun its state (/run/crun).
+func newPea(bin, base, runBase string) *engine {
 	e := &engine{name: "pea", bin: bin, dir: filepath.Join(base, "pea"), timeout: 10 * time.Minute}
-	e.root, e.runroot = filepath.Join(e.dir, "root"), filepath.Join(e.dir, "runroot")
+	e.root, e.runroot = filepath.Join(e.dir, "root"), filepath.Join(runBase, "pea", "runroot")
 	e.global = []string{"--root", e.root, "--runroot", e.runroot}
 	return e
 }
 
 // newPodman keeps podman off every host-wide default it would otherwise use: store, run dir,
 // temporary dir, network configs and the systemd cgroup manager and journal.
-func newPodman(bin, base string, conf string) *engine {
+func newPodman(bin, base, runBase string, conf string) *engine {
 	e := &engine{name: "podman", bin: bin, dir: filepath.Join(base, "podman"), timeout: 10 * time.Minute}
-	e.root, e.runroot = filepath.Join(e.dir, "root"), filepath.Join(e.dir, "runroot")
+	e.root, e.runroot = filepath.Join(e.dir, "root"), filepath.Join(runBase, "podman", "runroot")
 	e.global = []string{"--root", e.root, "--runroot", e.runroot,
-		"--tmpdir", filepath.Join(e.dir, "tmp"),
+		"--tmpdir", filepath.Join(runBase, "podman", "tmp"),
 		"--network-config-dir", filepath.Join(e.dir, "net"),
 		"--storage-driver", "overlay",
 		"--cgroup-manager", "cgroupfs", "--events-backend", "file"}

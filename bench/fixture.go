@@ -74,12 +74,12 @@ type floor struct {
 }
 
 // newFloor writes a bundle whose config.json is `crun spec` with a non-terminal /bin/true.
-func newFloor(dir, rootfs string) (*floor, error) {
+func newFloor(dir, runBase, rootfs string) (*floor, error) {
 	crun, err := exec.LookPath("crun")
 	if err != nil {
 		return nil, fmt.Errorf("crun not found: %w", err)
 	}
-	f := &floor{crun: crun, bundle: filepath.Join(dir, "bundle"), state: filepath.Join(dir, "crun-state")}
+	f := &floor{crun: crun, bundle: filepath.Join(dir, "bundle"), state: filepath.Join(runBase, "crun-state")}
 	if err := os.MkdirAll(f.bundle, 0o700); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@
 package main
 
 import (
+	"golang.org/x/sys/unix"
+
 	"context"
 	"flag"
 	"fmt"
@@ -103,13 +105,19 @@ func run(o options) (code int) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
+	runBase, err := volatileDir(base)
+	if err != nil {
+		os.RemoveAll(base)
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
 	var traces *hostTraces
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(os.Stderr, "bench: panic: %v\n", r)
 			code = 1
 		}
-		b.cleanup(base, traces)
+		b.cleanup(base, runBase, traces)
 		if ctx.Err() != nil && code == 0 {
 			code = 130
 		}
@@ -124,7 +132,7 @@ func run(o options) (code int) {
 			return 1
 		}
 	}
-	peaEng := newPea(pea, base)
+	peaEng := newPea(pea, base, runBase)
 	b.engines = []*engine{peaEng}
 	podman := ""
 	if !o.noPodman {
@@ -147,7 +155,7 @@ func run(o options) (code int) {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}
-		b.engines = append(b.engines, newPodman(podman, base, conf))
+		b.engines = append(b.engines, newPodman(podman, base, runBase, conf))
 	}
 	for _, e := range b.engines {
 		if err := os.MkdirAll(filepath.Join(e.dir, "tmp"), 0o700); err != nil {
@@ -161,7 +169,7 @@ func run(o options) (code int) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	if b.floor, err = newFloor(base, rootfs); err != nil {
+	if b.floor, err = newFloor(base, runBase, rootfs); err != nil {
 		b.logf("no floor: %v", err)
 	}
 	for _, e := range b.engines {
@@ -274,8 +282,8 @@ func buildPea(out string) (string, error) {
 }
 
 // cleanup removes what the run made, even after an interrupt or a failure.
-func (b *bench) cleanup(base string, traces *hostTraces) {
-	b.logf("cleaning up %s", base)
+func (b *bench) cleanup(base, runBase string, traces *hostTraces) {
+	b.logf("cleaning up %s and %s", base, runBase)
 	for _, e := range b.engines {
 		if err := e.clean(); err != nil {
 			b.logf("  %s: %v", e.name, err)
@@ -284,21 +292,44 @@ func (b *bench) cleanup(base string, traces *hostTraces) {
 	if b.floor != nil {
 		b.floor.clean()
 	}
-	if pids := killBelow(base); len(pids) > 0 {
-		b.logf("  killed leftover processes %v", pids)
-		time.Sleep(200 * time.Millisecond)
-	}
-	if pts := unmountBelow(base); len(pts) > 0 {
-		b.logf("  unmounted %d leftover mounts", len(pts))
+	for _, dir := range []string{base, runBase} {
+		if pids := killBelow(dir); len(pids) > 0 {
+			b.logf("  killed leftover processes %v", pids)
+			time.Sleep(200 * time.Millisecond)
+		}
+		if pts := unmountBelow(dir); len(pts) > 0 {
+			b.logf("  unmounted %d leftover mounts", len(pts))
+		}
 	}
 	if traces != nil {
 		if removed := traces.remove(); len(removed) > 0 {
 			b.logf("  removed podman's host-wide traces: %s", strings.Join(removed, ", "))
 		}
 	}
-	if err := os.RemoveAll(base); err != nil {
-		b.logf("  %v", err)
+	for _, dir := range []string{runBase, base} {
+		if err := os.RemoveAll(dir); err != nil {
+			b.logf("  %v", err)
+		}
 	}
+}
+
+// volatileDir makes the directory for the engines' volatile state on a tmpfs, as /run is on
+// every systemd host: in /run when it is one, else a tmpfs of its own mounted below base (this
+// VM's /run is on the root ext4, mounted with discard: every file or directory removed there
+// waits for the disk, which no usual host pays for its run state). cleanup unmounts it.
+func volatileDir(base string) (string, error) {
+	var st unix.Statfs_t
+	if unix.Statfs("/run", &st) == nil && st.Type == unix.TMPFS_MAGIC {
+		return os.MkdirTemp("/run", "pea-bench-")
+	}
+	dir := filepath.Join(base, "run")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0700"); err != nil {
+		return "", fmt.Errorf("tmpfs for the run state at %s: %w", dir, err)
+	}
+	return dir, nil
 }
 
 // header describes the machine and the versions measured.

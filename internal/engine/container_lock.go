@@ -148,13 +148,23 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 	return st.SaveContainerState(c.Config.ID, c.State)
 }
 
-// removedExitFile keeps the exit code of a removed container for a while, so that a `run --rm`
+// keepExitFile keeps the exit code of a removed container for a while, so that a `run --rm`
 // racing with conmon's cleanup still learns the code (podman keeps such codes in its database).
+// Codes older than five minutes are dropped, in a sweep of the directory done at most once a
+// minute (the time of the last is the mtime of a marker file there): one stat, not a listing
+// with a stat per entry, on the path of every removal.
 func (r *Runtime) keepExitFile(id string) {
 	src := r.exitFile(id)
 	if _, err := os.Stat(src); err == nil {
 		os.Rename(src, filepath.Join(r.exitDir(), "removed-"+id))
 	}
+	marker := filepath.Join(r.exitDir(), ".swept")
+	if fi, err := os.Stat(marker); err == nil && time.Since(fi.ModTime()) < time.Minute {
+		return
+	}
+	fsx.WriteFile(marker, nil, 0o600)
+	now := time.Now()
+	os.Chtimes(marker, now, now)
 	entries, _ := fsx.ReadDir(r.exitDir())
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), "removed-") {

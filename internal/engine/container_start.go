@@ -158,6 +158,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	pid, conmonPid, err := rt.Create(oci.CreateOptions{
 		ID: cfg.ID, Name: cfg.Name, Bundle: bundle, LogPath: r.logPath(cfg.ID),
 		Terminal: cfg.Terminal, Stdin: cfg.Stdin, ExitCommand: r.exitCommand(cfg.ID),
+		// The log of a --rm container is removed with it once it exits: syncing it to disk
+		// first only delays the exit code (conmon writes that after the sync).
+		NoSyncLog: cfg.AutoRemove,
 	})
 	if err != nil {
 		return err

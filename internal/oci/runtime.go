@@ -28,6 +28,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cgroups"
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
@@ -72,6 +73,7 @@ type CreateOptions struct {
 	Terminal    bool
 	Stdin       bool
 	ExitCommand []string // the command conmon runs after the container exits
+	NoSyncLog   bool     // conmon does not fsync the log when the container exits
 }
 
 // AttachSocket is the path of a container's attach socket.
@@ -109,6 +111,9 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 	}
 	if o.Stdin {
 		args = append(args, "-i")
+	}
+	if o.NoSyncLog {
+		args = append(args, "--no-sync-log")
 	}
 	if len(o.ExitCommand) > 0 {
 		args = append(args, "--exit-command", o.ExitCommand[0])
@@ -244,11 +249,85 @@ func (r *Runtime) Kill(id string, sig syscall.Signal, all bool) error {
 }
 
 // Delete removes the runtime's state of a stopped container (and its cgroup).
+//
+// With crun, pea does what `crun delete` does for a container whose processes have all ended
+// (see deleteEnded), sparing a process that costs ~5 ms (its dynamic libraries, then its
+// re-exec from a sealed copy of itself) at the end of every container's life.
 func (r *Runtime) Delete(id string, force bool) error {
+	if r.deleteEnded(id) {
+		trace.Mark("runtime: state and cgroup removed without crun")
+		return nil
+	}
 	if force {
 		return r.run("delete", "--force", id)
 	}
 	return r.run("delete", id)
+}
+
+// crunStatus is the part of crun's state file (status in the container's state directory) that
+// deleteEnded needs.
+type crunStatus struct {
+	Pid       int    `json:"pid"`
+	StartTime uint64 `json:"process-start-time"`
+	Cgroup    string `json:"cgroup-path"`
+	Systemd   bool   `json:"systemd-cgroup"`
+	Scope     string `json:"scope"`
+}
+
+// deleteEnded removes a crun container's state directory and cgroup itself when its init
+// process has ended, and reports whether it did. That is all `crun delete` does for such a
+// container when it has no poststop hooks (pea's specs have none) and a cgroupfs cgroup (pea
+// uses no other manager). A living init (or one whose PID now names another process with the
+// same start time, which crun would take for it), a systemd cgroup, hooks, a cgroup that still
+// has processes or any unexpected state leave the work to `crun delete` and its errors.
+func (r *Runtime) deleteEnded(id string) bool {
+	if filepath.Base(r.Path) != "crun" || id == "" || strings.ContainsAny(id, "/.") {
+		return false
+	}
+	dir := filepath.Join(r.StateDir, id)
+	raw, err := fsx.ReadFile(filepath.Join(dir, "status"))
+	if err != nil {
+		return false
+	}
+	var st crunStatus
+	if json.Unmarshal(raw, &st) != nil || st.Pid <= 0 || st.Systemd || st.Scope != "" || st.Cgroup == "" {
+		return false
+	}
+	if processStarted(st.Pid, st.StartTime) {
+		return false
+	}
+	if cfg, err := fsx.ReadFile(filepath.Join(dir, "config.json")); err != nil || bytes.Contains(cfg, []byte(`"poststop"`)) {
+		return false
+	}
+	if err := cgroups.Remove(st.Cgroup); err != nil {
+		return false
+	}
+	return os.RemoveAll(dir) == nil
+}
+
+// processStarted reports whether process pid exists, has not ended (a zombie, not reaped yet,
+// has: crun too takes it as stopped) and started at startTime (clock ticks after boot, field 22
+// of /proc/<pid>/stat, as crun records it).
+func processStarted(pid int, startTime uint64) bool {
+	raw, err := fsx.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count after its end.
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return true // unreadable: take it as alive, crun decides
+	}
+	f := strings.Fields(s[i+1:]) // field 3 (the state) onwards
+	if len(f) < 20 {
+		return true
+	}
+	if f[0] == "Z" || f[0] == "X" {
+		return false
+	}
+	t, err := strconv.ParseUint(f[19], 10, 64)
+	return err != nil || t == startTime
 }
 
 // Pause freezes the container.
@@ -262,6 +341,12 @@ func (r *Runtime) Exists(id string) bool {
 	_, err := os.Stat(filepath.Join(r.StateDir, id))
 	return err == nil
 }
+
+// The exit-file wait checks every exitPollFine for its first exitPollFineFor.
+const (
+	exitPollFine    = 100 * time.Microsecond
+	exitPollFineFor = 5 * time.Millisecond
+)
 
 // ReadExitCode returns the exit code conmon recorded, and whether it has.
 func ReadExitCode(exitDir, id string) (int, bool) {
@@ -281,13 +366,20 @@ func ReadExitCode(exitDir, id string) (int, bool) {
 }
 
 // WaitExitCode returns the exit code conmon recorded in exitDir under the first of names that
-// has one, waiting up to timeout for it. conmon writes the file a fraction of a millisecond after
-// the container's process ends, so the wait polls finely (from 0.1 ms, doubling to 2 ms).
+// has one, waiting up to timeout for it. conmon writes the file about a millisecond after the
+// container's process ends (it drains the output and syncs the log first), so the wait polls
+// every 0.1 ms for the first 5 ms, then less and less often (up to every 2 ms). A doubling
+// from the start put the checks at 0.1, 0.3, 0.7 and 1.5 ms: a file written at 0.8 ms was seen
+// 0.7 ms late, on the path of every `run` and `stop`.
 // inotify was tried and dropped: closing an inotify descriptor waits for an SRCU grace period of
 // the kernel, 10-13 ms on this VM, which the command then paid (at close, or at its exit).
 func WaitExitCode(exitDir string, names []string, timeout time.Duration) (int, bool) {
-	deadline := time.Now().Add(timeout)
-	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 2*time.Millisecond) {
+	start := time.Now()
+	deadline := start.Add(timeout)
+	for delay := exitPollFine; ; {
+		if time.Since(start) > exitPollFineFor {
+			delay = min(2*delay, 2*time.Millisecond)
+		}
 		for _, n := range names {
 			if code, ok := ReadExitCode(exitDir, n); ok {
 				return code, true

@@ -126,3 +126,70 @@ func TestStartReleasesCrunsExecFifo(t *testing.T) {
 		t.Fatal("start of a container crun does not know succeeded")
 	}
 }
+
+// TestDeleteEndedWithoutCrun: Delete of a container whose process has ended removes crun's
+// state and the container's cgroup without running `crun delete`, and crun no longer knows the
+// container; a container whose init still lives goes to `crun delete`. (Here the ended init
+// may stay a zombie for a while, crun create's child with no subreaper to reap it: that counts
+// as ended, as it does for crun.)
+func TestDeleteEndedWithoutCrun(t *testing.T) {
+	h := newCrunHarness(t)
+	wrapper, log := recordingCrun(t, h.crun)
+	rt := &oci.Runtime{Path: wrapper, StateDir: h.state}
+
+	id := fmt.Sprintf("pea-oci-delete-%d", os.Getpid())
+	out := h.createForStart(t, id)
+	if err := rt.Start(id); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := exec.Command(h.crun, "--root", h.state, "state", id).Output()
+		if strings.Contains(string(b), `"status": "stopped"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container did not stop:\n%s", b)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile(out); strings.TrimSpace(string(b)) != "ran" {
+		t.Fatalf("the container's process did not run: %q", b)
+	}
+	cgroupDirs := func(id string) []string {
+		dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup/*", h.cgroup, id))
+		more, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", h.cgroup, id))
+		return append(dirs, more...)
+	}
+	if len(cgroupDirs(id)) == 0 {
+		t.Fatal("test setup: crun made no cgroup for the container")
+	}
+	if err := rt.Delete(id, true); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if b, _ := os.ReadFile(log); strings.Contains(string(b), "delete") {
+		t.Fatalf("crun delete was run for an ended container:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(h.state, id)); !os.IsNotExist(err) {
+		t.Fatalf("crun's state directory is still there: %v", err)
+	}
+	if left := cgroupDirs(id); len(left) > 0 {
+		t.Fatalf("cgroups left behind: %v", left)
+	}
+	if err := exec.Command(h.crun, "--root", h.state, "state", id).Run(); err == nil {
+		t.Fatal("crun still knows the deleted container")
+	}
+
+	// Created, not started: its init waits on the exec.fifo, alive.
+	live := id + "-live"
+	h.createForStart(t, live)
+	if err := rt.Delete(live, true); err != nil {
+		t.Fatalf("delete of a live container: %v", err)
+	}
+	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "delete") {
+		t.Fatal("a container whose init lives was deleted without crun delete")
+	}
+	if _, err := os.Stat(filepath.Join(h.state, live)); !os.IsNotExist(err) {
+		t.Fatalf("crun's state directory of the live container is still there: %v", err)
+	}
+}
