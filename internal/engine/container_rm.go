@@ -43,7 +43,11 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 		}
 		return err
 	}
-	if err := r.syncLocked(c); err != nil {
+	// The removal deletes the container's files while its conmon and conmon's exit command
+	// finish, and waits for them at the end: nothing of the container runs once it returns.
+	waitConmon, err := r.syncLockedLater(c)
+	defer waitConmon()
+	if err != nil {
 		l.Unlock()
 		return err
 	}
