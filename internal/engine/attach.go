@@ -24,6 +24,18 @@ type Streams struct {
 	// Size, when set, is the terminal size (rows, cols) to give the container before it starts.
 	Size *[2]uint16
 	conn *attachConn
+	// exitFD is a pidfd of the container's process, taken before it started (see
+	// waitPidExitCode); valid when hasExitFD.
+	exitFD    int
+	hasExitFD bool
+}
+
+// closeExitFD releases the pidfd, if any.
+func (s *Streams) closeExitFD() {
+	if s.hasExitFD {
+		unix.Close(s.exitFD)
+		s.hasExitFD = false
+	}
 }
 
 // attachConn is a connection to conmon's attach socket: a SOCK_SEQPACKET socket on which every

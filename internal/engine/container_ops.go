@@ -55,17 +55,26 @@ func (r *Runtime) AttachWait(ctx context.Context, c *model.Container, s *Streams
 		s.conn.pump(s)
 		s.conn.Close()
 	}
-	return r.waitExit(ctx, c)
+	defer s.closeExitFD()
+	fd := -1
+	if s.hasExitFD {
+		fd = s.exitFD
+	}
+	return r.waitExit(ctx, c, fd)
 }
 
-// waitExit waits for a started container's process to end and returns its exit code.
-func (r *Runtime) waitExit(ctx context.Context, c *model.Container) (int, error) {
-	for !waitPidExit(c.State.Pid, 200*time.Millisecond) {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
+// waitExit waits for a started container's process to end and returns its exit code. pidfd,
+// when not -1, is a pidfd of that process taken before it started.
+func (r *Runtime) waitExit(ctx context.Context, c *model.Container, pidfd int) (int, error) {
+	code, known, err := waitPidExitCode(ctx, c.State.Pid, pidfd)
+	if err != nil {
+		return 0, err
 	}
 	trace.Mark("wait: the container's process ended")
+	if known {
+		r.exits.Store(c.Config.ID, knownExit{pid: c.State.Pid, code: code})
+		return code, nil
+	}
 	if code, ok := r.exitCodeOf(c.Config.ID, 5*time.Second); ok {
 		return code, nil
 	}

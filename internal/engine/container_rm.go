@@ -46,7 +46,15 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 	// The removal deletes the container's files while its conmon and conmon's exit command
 	// finish, and waits for them at the end: nothing of the container runs once it returns.
 	waitConmon, err := r.syncLockedLater(c)
-	defer waitConmon()
+	removed := false
+	defer func() {
+		waitConmon()
+		if removed {
+			// conmon, now gone, may have written the exit file only after the removal
+			// moved it aside (the exit code came from the kernel first).
+			r.keepExitFile(c.Config.ID)
+		}
+	}()
 	if err != nil {
 		l.Unlock()
 		return err
@@ -66,6 +74,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 		l.Unlock()
 		return err
 	}
+	removed = true
 	if o.Volumes {
 		r.removeAnonymousVolumes(c)
 	}

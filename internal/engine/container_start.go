@@ -185,6 +185,11 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	var attached *attachConn
 	if attach != nil {
 		r.markHandled(cfg.ID) // the attached caller records the exit itself
+		// Taken while the process waits to start: the pidfd will tell its exit code.
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			attach.exitFD, attach.hasExitFD = fd, true
+			u.add(attach.closeExitFD)
+		}
 		if attached, err = dialAttach(bundle); err != nil {
 			return err
 		}

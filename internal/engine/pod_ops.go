@@ -339,7 +339,7 @@ func (r *Runtime) runInitContainers(ctx context.Context, members []*model.Contai
 		if err != nil {
 			return fmt.Errorf("init container %s: %w", c.Config.Name, err)
 		}
-		code, err := r.waitExit(ctx, c)
+		code, err := r.waitExit(ctx, c, -1)
 		if err != nil {
 			return fmt.Errorf("init container %s: %w", c.Config.Name, err)
 		}

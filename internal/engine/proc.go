@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -56,4 +58,85 @@ func pollExit(pid int, timeout time.Duration) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return true
+}
+
+// pidfdInfo is struct pidfd_info of <linux/pidfd.h>, in its first version (64 bytes).
+type pidfdInfo struct {
+	Mask                                                              uint64
+	CgroupID                                                          uint64
+	Pid, Tgid, Ppid, Ruid, Rgid, Euid, Egid, Suid, Sgid, Fsuid, Fsgid uint32
+	ExitCode                                                          int32 // a wait status
+}
+
+const (
+	pidfdInfoExit = 1 << 3 // PIDFD_INFO_EXIT
+	// pidfdGetInfo is PIDFD_GET_INFO, _IOWR(0xFF, 11, struct pidfd_info).
+	pidfdGetInfo = 0xC0000000 | uintptr(unsafe.Sizeof(pidfdInfo{}))<<16 | 0xFF<<8 | 11
+)
+
+// pidfdExitCode asks the kernel for the exit code of the process of a pidfd taken while it
+// lived, as conmon records it: the exit status, or 128 + the signal that ended it. Linux 6.15
+// keeps it once the process was reaped (conmon reaps the container's, about a millisecond
+// before it has written the exit file). supported is false where the kernel has no such
+// request (the caller then reads conmon's exit file).
+func pidfdExitCode(fd int) (code int, ok, supported bool) {
+	info := pidfdInfo{Mask: pidfdInfoExit}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), pidfdGetInfo, uintptr(unsafe.Pointer(&info))); e != 0 {
+		return 0, false, e != unix.ESRCH // ESRCH: reaped before this pidfd knew its exit
+	}
+	if info.Mask&pidfdInfoExit == 0 {
+		return 0, false, true // not reaped yet
+	}
+	ws := unix.WaitStatus(info.ExitCode)
+	switch {
+	case ws.Exited():
+		return ws.ExitStatus(), true, true
+	case ws.Signaled():
+		return 128 + int(ws.Signal()), true, true
+	}
+	return 0, false, false
+}
+
+// waitPidExitCode waits for process pid to end (until ctx is done) and returns its exit code
+// from the kernel when it has it (see pidfdExitCode), within a few milliseconds of the end:
+// known is false when the caller must read conmon's exit file instead. pidfd, when not -1, is
+// a pidfd of the process taken before it could end (the caller keeps it); without one, one is
+// taken now, and is too late for the code if the process ended and was reaped already.
+func waitPidExitCode(ctx context.Context, pid, pidfd int) (code int, known bool, err error) {
+	fd := pidfd
+	if fd < 0 {
+		if fd, err = unix.PidfdOpen(pid, 0); err != nil {
+			for !waitPidExit(pid, 200*time.Millisecond) {
+				if ctx.Err() != nil {
+					return 0, false, ctx.Err()
+				}
+			}
+			return 0, false, nil
+		}
+		defer unix.Close(fd)
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, 200)
+		if n > 0 {
+			break
+		}
+		if err != nil && err != unix.EINTR {
+			return 0, false, nil
+		}
+		if ctx.Err() != nil {
+			return 0, false, ctx.Err()
+		}
+	}
+	// Ended; its parent (conmon) reaps it at once.
+	for deadline := time.Now().Add(5 * time.Millisecond); ; {
+		code, ok, supported := pidfdExitCode(fd)
+		if ok || !supported {
+			return code, ok, nil
+		}
+		if time.Now().After(deadline) {
+			return 0, false, nil
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
 }

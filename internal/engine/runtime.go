@@ -48,12 +48,19 @@ type Runtime struct {
 	oci *oci.Runtime
 	// inExitCommand is set in conmon's exit command, which must not wait for its own conmon.
 	inExitCommand bool
-	net           *network.Manager
+	// exits holds the exit codes this process learned from the kernel (see waitPidExitCode),
+	// by container ID, for the process they came from: they are known before conmon's exit
+	// file is written.
+	exits sync.Map // string -> knownExit
+	net   *network.Manager
 
 	imagesOnce sync.Once
 	images     *image.Store
 	imagesErr  error
 }
+
+// knownExit is the exit code of the container process pid.
+type knownExit struct{ pid, code int }
 
 // New prepares a runtime. It touches the disk only to create the runroot's lock directory.
 func New(opts Options) (*Runtime, error) {
