@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"pea/internal/cgroups"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/trace"
@@ -41,6 +42,9 @@ func newRunCommand(a *app) *cobra.Command {
 }
 
 func runRun(a *app, o *runOptions, args []string, changed func(string) bool) error {
+	// The container's start will move a process into a cgroup: the kernel lock that takes is
+	// readied from the first moment, while the container is created (see cgroups.WarmAttach).
+	cgroups.WarmAttach()
 	rt, err := a.engine()
 	if err != nil {
 		return err

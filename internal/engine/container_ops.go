@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/lock"
 	"pea/internal/model"
@@ -18,6 +19,7 @@ import (
 // StartContainer starts a container (its pod's infra container first). With streams, the
 // caller is attached before the process starts; use AttachWait to follow it.
 func (r *Runtime) StartContainer(ctx context.Context, nameOrID string, streams *Streams) (*model.Container, error) {
+	cgroups.WarmAttach() // from the first moment: see startLocked
 	c, err := r.LookupContainer(nameOrID)
 	if err != nil {
 		return nil, err
