@@ -32,6 +32,7 @@ type ExecOptions struct {
 // Exec runs a process in a running container through the OCI runtime and returns its exit
 // code (126 when it cannot be invoked, 127 when it is not found, as podman).
 func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int, error) {
+	cgroups.WarmAttach() // crun exec moves the process into the container's cgroup
 	c, err := r.LookupContainer(nameOrID)
 	if err != nil {
 		return 0, err
@@ -46,7 +47,6 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if err != nil {
 		return 0, err
 	}
-	cgroups.WarmAttach() // crun exec moves the process into the container's cgroup
 	user := o.User
 	if user == "" {
 		user = c.Config.User
