@@ -131,20 +131,22 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 }
 
 // cleanupLockedLater is cleanupLocked that leaves to its caller the wait for conmon to be gone
-// (conmon waits for its exit command, a pea process of ~2 ms): a removal does it after deleting
-// the container's files instead of before. The returned function must be called, also on error.
+// (conmon waits for its exit command, a pea process of ~2 ms) and for the network's detachment:
+// a removal does them while deleting the container's files, and waits at its end. The returned
+// function must be called, also on error.
 // What conmon may still write (the "oom" marker) is not read: the container is going away.
 func (r *Runtime) cleanupLockedLater(c *model.Container, code int) (waitConmon func(), err error) {
 	return r.cleanup(c, code, true)
 }
 
 func (r *Runtime) cleanup(c *model.Container, code int, later bool) (waitConmon func(), err error) {
-	var conmon sync.WaitGroup
+	var conmon, network sync.WaitGroup
 	id, conmonPid := c.Config.ID, c.State.ConmonPid // the state changes below, meanwhile
 	conmon.Go(func() { r.awaitConmon(id, conmonPid) })
 	waitConmon = func() {
 		conmon.Wait()
 		trace.Mark("cleanup: conmon gone")
+		network.Wait()
 	}
 	st, err := r.state()
 	if err != nil {
@@ -157,8 +159,18 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (waitConmon 
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
 		side.Go(func() { rt.Delete(c.Config.ID, true) })
 	}
-	r.teardownNetwork(c)
-	trace.Mark("cleanup: network torn down")
+	if later {
+		// A removal detaches the network meanwhile and waits for it at its end too.
+		if detach := r.networkDetacher(c); detach != nil {
+			network.Go(func() {
+				detach()
+				trace.Mark("cleanup: network torn down")
+			})
+		}
+	} else {
+		r.teardownNetwork(c)
+		trace.Mark("cleanup: network torn down")
+	}
 	r.unmountRootfs(c)
 	trace.Mark("cleanup: rootfs unmounted")
 	side.Wait()

@@ -95,8 +95,18 @@ func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *u
 }
 
 func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
+	wait, err := r.stopLockedLater(c, timeout, false)
+	wait()
+	return err
+}
+
+// stopLockedLater is stopLocked that, with later set (a removal), leaves the waits for conmon
+// and for the network's detachment to the returned function (see cleanupLockedLater), which
+// must be called, also on error.
+func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool) (wait func(), err error) {
+	none := func() {}
 	if err := r.syncLocked(c); err != nil {
-		return err
+		return none, err
 	}
 	if !c.State.StoppedByUser {
 		c.State.StoppedByUser = true // no restart policy brings it back
@@ -107,9 +117,9 @@ func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
 	if !c.State.Active() {
 		// Already stopped: make sure nothing is left mounted or attached.
 		if c.State.Mounted || c.State.NetNS != "" {
-			return r.cleanupLocked(c, int(c.State.ExitCode))
+			return r.cleanup(c, int(c.State.ExitCode), later)
 		}
-		return nil
+		return none, nil
 	}
 	t := c.Config.StopTimeout
 	if timeout != nil {
@@ -117,7 +127,7 @@ func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
 	}
 	rt, err := r.ociRuntime()
 	if err != nil {
-		return err
+		return none, err
 	}
 	if c.State.Status == model.StatusPaused {
 		rt.Resume(c.Config.ID)
@@ -142,7 +152,7 @@ func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
 	if !ok {
 		code = 137
 	}
-	return r.cleanupLocked(c, code)
+	return r.cleanup(c, code, later)
 }
 
 // KillContainer sends a signal to a running container.

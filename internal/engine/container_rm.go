@@ -65,7 +65,9 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w",
 				c.Config.ID, c.State.Status, errdefs.ErrCtrStateInvalid)
 		}
-		if err := r.stopLocked(c, o.Timeout); err != nil {
+		waitStop, err := r.stopLockedLater(c, o.Timeout, true)
+		defer waitStop()
+		if err != nil {
 			l.Unlock()
 			return err
 		}

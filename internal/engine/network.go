@@ -83,8 +83,20 @@ func attachOptions(c *model.Container, nsPath string) network.AttachOptions {
 // trust the recorded state alone: a pea killed between attaching and recording leaves a pinned
 // namespace and CNI attachments that only the container's ID leads to.
 func (r *Runtime) teardownNetwork(c *model.Container) {
+	if detach := r.networkDetacher(c); detach != nil {
+		detach()
+	}
+}
+
+// networkDetacher clears the container's network state and returns the work that detaches it
+// (CNI DEL, then the namespace's removal), nil when there is none. The work touches nothing of
+// c, so it may run while the caller goes on: a removal runs it side by side with the rest
+// (the DEL of a bridge attachment waits for the kernel to unregister the veth, an RCU grace
+// period of 5-20 ms here). A bridge-mode container whose state lost its namespace path is
+// still detached by ID (the CNI cache and host-local leases know it).
+func (r *Runtime) networkDetacher(c *model.Container) func() {
 	if c.State.NetNS == "" && c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
-		return
+		return nil
 	}
 	m := r.networks()
 	path := c.State.NetNS
@@ -94,10 +106,13 @@ func (r *Runtime) teardownNetwork(c *model.Container) {
 			path = ""
 		}
 	}
-	m.Teardown(context.Background(), attachOptions(c, path))
-	if path != "" {
-		m.RemoveNetNS(path)
-	}
+	o := attachOptions(c, path)
 	c.State.NetNS = ""
 	c.State.Networks = nil
+	return func() {
+		m.Teardown(context.Background(), o)
+		if path != "" {
+			m.RemoveNetNS(path)
+		}
+	}
 }
