@@ -114,13 +114,38 @@ func (r *Runtime) syncLocked(c *model.Container) error {
 	return nil
 }
 
-// syncLockedLater is syncLocked for a removal: the wait for conmon is left to the caller (see
-// cleanupLockedLater), and the returned function must be called.
-func (r *Runtime) syncLockedLater(c *model.Container) (waitConmon func(), err error) {
+// syncLockedLater is syncLocked for a removal: what the cleanup leaves running is returned (see
+// cleanup); nil when nothing is.
+func (r *Runtime) syncLockedLater(c *model.Container) (*pendingCleanup, error) {
 	if code, done := r.exited(c); done {
-		return r.cleanupLockedLater(c, code)
+		return r.cleanup(c, code, true)
 	}
-	return func() {}, nil
+	return nil, nil
+}
+
+// pendingCleanup is what a removal's cleanup leaves running while the removal goes on: the
+// network's detachment (the CNI DEL waits for the kernel to unregister the veth, an RCU grace
+// period of 5-20 ms here) and the wait for conmon to be gone (it waits for its exit command, a
+// pea process of ~2 ms). A nil one has nothing running.
+type pendingCleanup struct{ network, conmon sync.WaitGroup }
+
+// networkDone waits for the network's detachment: the removal commits (deletes the database row)
+// only after it, so that a removal killed midway leaves a container whose cleanup finds its
+// attachments again, not a lease nobody owns.
+func (p *pendingCleanup) networkDone() {
+	if p != nil {
+		p.network.Wait()
+		trace.Mark("cleanup: network torn down")
+	}
+}
+
+// done waits for everything: nothing of the container runs once it returns.
+func (p *pendingCleanup) done() {
+	if p != nil {
+		p.network.Wait()
+		p.conmon.Wait()
+		trace.Mark("cleanup: conmon gone")
+	}
 }
 
 // cleanupLocked releases what a stopped container held (runtime state and cgroup, network,
@@ -130,28 +155,18 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 	return err
 }
 
-// cleanupLockedLater is cleanupLocked that leaves to its caller the wait for conmon to be gone
-// (conmon waits for its exit command, a pea process of ~2 ms) and for the network's detachment:
-// a removal does them while deleting the container's files, and waits at its end. The returned
-// function must be called, also on error.
-// What conmon may still write (the "oom" marker) is not read: the container is going away.
-func (r *Runtime) cleanupLockedLater(c *model.Container, code int) (waitConmon func(), err error) {
-	return r.cleanup(c, code, true)
-}
-
-func (r *Runtime) cleanup(c *model.Container, code int, later bool) (waitConmon func(), err error) {
-	var conmon, network sync.WaitGroup
+// cleanup is cleanupLocked; with later set (a removal) the network's detachment and the wait for
+// conmon are left running and returned, and what conmon may still write (the "oom" marker) is
+// not read: the container is going away. The caller must call done on what is returned, also on
+// error.
+func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCleanup, error) {
+	p := &pendingCleanup{}
 	id, conmonPid := c.Config.ID, c.State.ConmonPid // the state changes below, meanwhile
-	conmon.Go(func() { r.awaitConmon(id, conmonPid) })
-	waitConmon = func() {
-		conmon.Wait()
-		trace.Mark("cleanup: conmon gone")
-		network.Wait()
-	}
+	p.conmon.Go(func() { r.awaitConmon(id, conmonPid) })
 	st, err := r.state()
 	if err != nil {
-		waitConmon()
-		return func() {}, err
+		p.done()
+		return nil, err
 	}
 	// The runtime's delete (~1 ms when pea does it, ~5 ms for a `crun delete`) runs alongside
 	// the teardown of the network and root filesystem: none of them needs another.
@@ -159,25 +174,19 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (waitConmon 
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
 		side.Go(func() { rt.Delete(c.Config.ID, true) })
 	}
-	if later {
-		// A removal detaches the network meanwhile and waits for it at its end too.
-		if detach := r.networkDetacher(c); detach != nil {
-			network.Go(func() {
-				detach()
-				trace.Mark("cleanup: network torn down")
-			})
-		}
-	} else {
-		r.teardownNetwork(c)
-		trace.Mark("cleanup: network torn down")
+	if detach := r.networkDetacher(c); detach != nil {
+		p.network.Go(detach)
+	}
+	if !later {
+		p.networkDone()
 	}
 	r.unmountRootfs(c)
 	trace.Mark("cleanup: rootfs unmounted")
 	side.Wait()
 	trace.Mark("cleanup: runtime deleted it")
 	if !later {
-		waitConmon()
-		waitConmon = func() {}
+		p.done()
+		p = nil
 	}
 	if c.State.Active() {
 		c.State.Status = model.StatusExited
@@ -192,7 +201,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (waitConmon 
 	}
 	c.State.Pid = 0
 	c.State.ConmonPid = 0
-	return waitConmon, st.SaveContainerState(c.Config.ID, c.State)
+	return p, st.SaveContainerState(c.Config.ID, c.State)
 }
 
 // keepExitFile keeps the exit code of a removed container for a while, so that a `run --rm`

@@ -95,16 +95,14 @@ func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *u
 }
 
 func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
-	wait, err := r.stopLockedLater(c, timeout, false)
-	wait()
+	_, err := r.stopLockedLater(c, timeout, false)
 	return err
 }
 
-// stopLockedLater is stopLocked that, with later set (a removal), leaves the waits for conmon
-// and for the network's detachment to the returned function (see cleanupLockedLater), which
-// must be called, also on error.
-func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool) (wait func(), err error) {
-	none := func() {}
+// stopLockedLater is stopLocked that, with later set (a removal), leaves the network's
+// detachment and the wait for conmon running and returns them (see cleanup).
+func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool) (*pendingCleanup, error) {
+	var none *pendingCleanup
 	if err := r.syncLocked(c); err != nil {
 		return none, err
 	}

@@ -43,18 +43,21 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 		}
 		return err
 	}
-	// The removal deletes the container's files while its conmon and conmon's exit command
-	// finish, and waits for them at the end: nothing of the container runs once it returns.
-	waitConmon, err := r.syncLockedLater(c)
+	// The removal deletes the container's files while its network is detached and its conmon
+	// and conmon's exit command finish, and waits for them at the end: nothing of the container
+	// runs once it returns.
+	var pending, stopPending *pendingCleanup
 	removed := false
 	defer func() {
-		waitConmon()
+		pending.done()
+		stopPending.done()
 		if removed {
 			// conmon, now gone, may have written the exit file only after the removal
 			// moved it aside (the exit code came from the kernel first).
 			r.keepExitFile(c.Config.ID)
 		}
 	}()
+	pending, err = r.syncLockedLater(c)
 	if err != nil {
 		l.Unlock()
 		return err
@@ -65,14 +68,16 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w",
 				c.Config.ID, c.State.Status, errdefs.ErrCtrStateInvalid)
 		}
-		waitStop, err := r.stopLockedLater(c, o.Timeout, true)
-		defer waitStop()
-		if err != nil {
+		if stopPending, err = r.stopLockedLater(c, o.Timeout, true); err != nil {
 			l.Unlock()
 			return err
 		}
 	}
-	if err := r.removeLocked(c, l); err != nil {
+	var cleaned []*pendingCleanup // nil: not cleaned up by this call
+	if pending != nil || stopPending != nil {
+		cleaned = []*pendingCleanup{pending, stopPending}
+	}
+	if err := r.removeLockedAfter(c, l, cleaned); err != nil {
 		l.Unlock()
 		return err
 	}
@@ -98,6 +103,14 @@ func (r *Runtime) removeAnonymousVolumes(c *model.Container) {
 // removeLocked deletes a stopped container whose lock l the caller holds; on success the lock is
 // released and its file removed.
 func (r *Runtime) removeLocked(c *model.Container, l *lock.Lock) error {
+	return r.removeLockedAfter(c, l, nil)
+}
+
+// removeLockedAfter is removeLocked for a container this process has just cleaned up, with
+// what that cleanup left running (pending, none when nil): it is not cleaned up again (a
+// second detachment of the network would run alongside the first), and the database row goes
+// only once the network is detached; the files go meanwhile.
+func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []*pendingCleanup) error {
 	st, err := r.state()
 	if err != nil {
 		return err
@@ -110,21 +123,28 @@ func (r *Runtime) removeLocked(c *model.Container, l *lock.Lock) error {
 		return fmt.Errorf("container %s has dependent containers which must be removed before it: %v: %w", shortID(c.Config.ID), deps, errdefs.ErrInUse)
 	}
 	trace.Mark("rm: dependents checked")
-	if err := r.cleanupLocked(c, int(c.State.ExitCode)); err != nil {
-		return err
+	if pending == nil {
+		if err := r.cleanupLocked(c, int(c.State.ExitCode)); err != nil {
+			return err
+		}
 	}
-	if err := st.RemoveContainer(c.Config.ID); err != nil {
-		return err
-	}
-	// The container's directories go side by side: each removal is a string of system calls
-	// that mostly wait (the store's on a disk that may discard each freed block), 2.4 ms one
-	// after the other at the end of every `run --rm`.
+	// The container's directories go side by side, and before the database row: each removal is
+	// a string of system calls that mostly wait (the store's on a disk that may discard each
+	// freed block), 2.4 ms one after the other at the end of every `run --rm`. A removal killed
+	// midway leaves a container without some of its files, which a second `rm` removes.
 	var dirs sync.WaitGroup
 	for _, dir := range []string{r.ctrDir(c.Config.ID), r.ctrRunDir(c.Config.ID), r.etcDir(c.Config.ID)} {
 		dirs.Go(func() { os.RemoveAll(dir) })
 	}
-	r.keepExitFile(c.Config.ID)
+	for _, p := range pending {
+		p.networkDone()
+	}
+	err = st.RemoveContainer(c.Config.ID)
 	dirs.Wait()
+	if err != nil {
+		return err
+	}
+	r.keepExitFile(c.Config.ID)
 	l.Remove(r.locks)
 	trace.Mark("rm: removed")
 	return nil
