@@ -104,6 +104,30 @@ func TestPodPublishedPortAnswersOnLoopback(t *testing.T) {
 	}
 }
 
+// TestPublishOnPodStartedWithoutPorts: a pod attached without ports is attached without the
+// portmap plugin (it would do nothing); publishing a port later adds it, the port answers, and
+// pod rm -f leaves no rule for it.
+func TestPublishOnPodStartedWithoutPorts(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "late")
+	e.Pea("run", "-d", "--pod", "late", "--name", "lh", "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "late-page", 80))
+	port := freeHostPort(t)
+	e.Pea("pod", "update", "--publish", fmt.Sprintf("127.0.0.1:%d:80", port), "late")
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "late-page" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+	e.Pea("pod", "rm", "-f", "-t", "0", "late")
+	rules, _ := exec.Command("iptables-save").Output()
+	if strings.Contains(string(rules), fmt.Sprintf("dport %d", port)) {
+		t.Fatalf("iptables rule for port %d left after pod rm -f", port)
+	}
+}
+
 func TestTwoPodsReachEachOther(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("network", "create", "--subnet", "10.199.77.0/24", "peatestnet")

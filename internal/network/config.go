@@ -196,6 +196,14 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 // its configuration but its capabilities) is left out of the list: it is one plugin process
 // (3-5 ms of CPU) less per attachment. DEL then uses the list ADD cached, without it.
 func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning bool) (*libcni.NetworkConfigList, error) {
+	return m.runtimeListFor(name, prevResult, idleTuning, true)
+}
+
+// runtimeListFor is runtimeList that, with idlePortmap false, also leaves out the portmap
+// plugin, for an attachment that publishes no ports: portmap's ADD then returns what it is
+// given, and its DEL has nothing to undo; it is one plugin process (~4 ms) less on the way to
+// the container's start. UpdatePorts adds it to the attachment when ports come later.
+func (m *Manager) runtimeListFor(name string, prevResult map[string]any, idleTuning, idlePortmap bool) (*libcni.NetworkConfigList, error) {
 	data, err := os.ReadFile(m.confPath(name))
 	if err != nil {
 		return nil, err
@@ -212,6 +220,9 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning
 			continue
 		}
 		if pm, ok := p.(map[string]any); ok && pm["type"] == "tuning" && !idleTuning && tuningIdle(pm) {
+			continue
+		}
+		if pm, ok := p.(map[string]any); ok && pm["type"] == "portmap" && !idlePortmap {
 			continue
 		}
 		kept = append(kept, p)

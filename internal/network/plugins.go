@@ -81,7 +81,8 @@ func cniArgs(o AttachOptions) [][2]string {
 // undo their work.
 func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (Status, error) {
 	_, wantMAC := rt.CapabilityArgs["mac"]
-	list, err := m.runtimeList(n.Name, nil, wantMAC)
+	_, wantPorts := rt.CapabilityArgs["portMappings"]
+	list, err := m.runtimeListFor(n.Name, nil, wantMAC, wantPorts)
 	if err != nil {
 		return Status{}, fmt.Errorf("network %s: %w", n.Name, err)
 	}

@@ -54,8 +54,14 @@ func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []P
 			portmap = p
 		}
 	}
+	// An attachment made without ports was made without portmap (see runtimeListFor): take the
+	// network's, and record it in the attachment's cached list with the new ports, so that its
+	// DEL removes them.
+	var withPortmap []byte
 	if portmap == nil {
-		return invalidf("network %s has no portmap plugin", att.Network)
+		if portmap, withPortmap, err = m.addPortmap(att.Network, att.Config); err != nil {
+			return err
+		}
 	}
 	rt := &libcni.RuntimeConf{ContainerID: containerID, NetNS: att.NetNS, IfName: att.IfName, Args: att.CniArgs, CapabilityArgs: att.CapabilityArgs}
 	prev, err := c.GetNetworkListCachedResult(list, rt)
@@ -106,12 +112,46 @@ func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []P
 		}
 		return fmt.Errorf("network %s: publishing the new ports: %w", att.Network, err)
 	}
-	return m.rewriteCachedPorts(list.Name, containerID, att.IfName, ports)
+	return m.rewriteCachedPorts(list.Name, containerID, att.IfName, ports, withPortmap)
+}
+
+// addPortmap returns the network's portmap plugin and the attachment's cached list config with
+// it appended.
+func (m *Manager) addPortmap(network string, config []byte) (*libcni.PluginConfig, []byte, error) {
+	current, err := m.runtimeList(network, nil, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	var portmap *libcni.PluginConfig
+	for _, p := range current.Plugins {
+		if p.Network.Type == "portmap" {
+			portmap = p
+		}
+	}
+	if portmap == nil {
+		return nil, nil, invalidf("network %s has no portmap plugin", network)
+	}
+	var list map[string]any
+	if err := json.Unmarshal(config, &list); err != nil {
+		return nil, nil, fmt.Errorf("network %s: cached configuration: %w", network, err)
+	}
+	var plugin map[string]any
+	if err := json.Unmarshal(portmap.Bytes, &plugin); err != nil {
+		return nil, nil, err
+	}
+	delete(plugin, "prevResult")
+	plugins, _ := list["plugins"].([]any)
+	list["plugins"] = append(plugins, plugin)
+	out, err := json.Marshal(list)
+	if err != nil {
+		return nil, nil, err
+	}
+	return portmap, out, nil
 }
 
 // rewriteCachedPorts records the container's new port mappings in libcni's cache entry
-// (kind cniCacheV1), atomically.
-func (m *Manager) rewriteCachedPorts(network, containerID, ifname string, ports []PortMapping) error {
+// (kind cniCacheV1), atomically, and its configuration list when config is not nil.
+func (m *Manager) rewriteCachedPorts(network, containerID, ifname string, ports []PortMapping, config []byte) error {
 	path := filepath.Join(m.cacheDir(), "results", network+"-"+containerID+"-"+ifname)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -134,6 +174,9 @@ func (m *Manager) rewriteCachedPorts(network, containerID, ifname string, ports 
 		delete(caps, "portMappings")
 	}
 	entry["capabilityArgs"] = caps
+	if config != nil {
+		entry["config"] = config // []byte: encoded as base64, as libcni writes it
+	}
 	out, err := json.Marshal(entry)
 	if err != nil {
 		return err
