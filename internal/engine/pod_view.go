@@ -230,20 +230,11 @@ func netIO(pid int) (rx, tx uint64) {
 
 // processAge is how long ago pid started, from its start time in /proc (clock ticks since boot).
 func processAge(pid int) time.Duration {
-	stat, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	f, ok := fsx.ProcStat(pid)
+	if !ok {
 		return 0
 	}
-	// Fields after the command name (which may hold spaces) start after the last ')'.
-	i := strings.LastIndexByte(string(stat), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(stat)[i+1:])
-	if len(f) < 20 {
-		return 0
-	}
-	ticks, err := strconv.ParseUint(f[19], 10, 64)
+	ticks, err := strconv.ParseUint(f[22-3], 10, 64) // starttime
 	if err != nil {
 		return 0
 	}

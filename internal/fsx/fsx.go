@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -84,4 +85,21 @@ func ReadDir(path string) ([]os.DirEntry, error) {
 
 func sortEntries(ents []os.DirEntry) {
 	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+}
+
+// ProcStat reads /proc/<pid>/stat and returns its fields from the third (the state) on, so that
+// field n of proc(5) is f[n-3]. The command name, field 2, is skipped: it is in parentheses and
+// may itself hold spaces and parentheses. ok is false when the process does not exist or the
+// file cannot be read as expected.
+func ProcStat(pid int) (f []string, ok bool) {
+	b, err := ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return nil, false
+	}
+	f = strings.Fields(string(b[i+1:]))
+	return f, len(f) >= 20 // up to starttime, field 22
 }

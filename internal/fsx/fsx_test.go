@@ -70,3 +70,30 @@ func TestErrorsAndOrder(t *testing.T) {
 		t.Fatalf("ReadDir: %v %v", ents, err)
 	}
 }
+
+// TestProcStat: the fields of the test's own process, counted past a command name that holds a
+// space and a parenthesis, and no fields for a process that does not exist.
+func TestProcStat(t *testing.T) {
+	f, ok := ProcStat(os.Getpid())
+	if !ok || (f[0] != "R" && f[0] != "S") || f[1] != strconv.Itoa(os.Getppid()) {
+		t.Fatalf("own stat: %v %v (want state R or S, then the parent's PID %d)", ok, f, os.Getppid())
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "a b) c")
+	if err := os.Symlink("/bin/sleep", exe); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "10")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	f, ok = ProcStat(cmd.Process.Pid)
+	if !ok || f[1] != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("stat of %q: %v %v, want the parent's PID %d as the fourth field", exe, ok, f, os.Getpid())
+	}
+	if _, ok := ProcStat(1 << 30); ok {
+		t.Fatal("stat of a process that cannot exist")
+	}
+}

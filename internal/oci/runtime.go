@@ -309,24 +309,15 @@ func (r *Runtime) deleteEnded(id string) bool {
 // has: crun too takes it as stopped) and started at startTime (clock ticks after boot, field 22
 // of /proc/<pid>/stat, as crun records it).
 func processStarted(pid int, startTime uint64) bool {
-	raw, err := fsx.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// The command name (field 2) is in parentheses and may hold spaces: count after its end.
-	s := string(raw)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return true // unreadable: take it as alive, crun decides
-	}
-	f := strings.Fields(s[i+1:]) // field 3 (the state) onwards
-	if len(f) < 20 {
-		return true
+	f, ok := fsx.ProcStat(pid)
+	if !ok {
+		_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+		return err == nil // there, but unreadable: take it as alive, crun decides
 	}
 	if f[0] == "Z" || f[0] == "X" {
 		return false
 	}
-	t, err := strconv.ParseUint(f[19], 10, 64)
+	t, err := strconv.ParseUint(f[22-3], 10, 64)
 	return err != nil || t == startTime
 }
 
