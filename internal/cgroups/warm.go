@@ -1,12 +1,6 @@
 package cgroups
 
-import (
-	"path/filepath"
-	"strings"
-
-	"pea/internal/fsx"
-	"pea/internal/trace"
-)
+import "pea/internal/trace"
 
 // Moving a process into a cgroup (a write to cgroup.procs, as crun does for every container it
 // creates and every process it execs into one) takes the kernel's global cgroup_threadgroup_rwsem
@@ -29,37 +23,4 @@ import (
 func WarmAttach() {
 	trace.Mark("cgroups: attach lock warming")
 	warmAttach()
-}
-
-// ownProcsFile is the cgroup.procs file of the cgroup the process is in, in the unified
-// hierarchy when there is one, else in a v1 one; "" when it cannot be found. The C side of
-// WarmAttach finds it by itself, off the command's path; this is what it must agree with.
-func ownProcsFile() string {
-	h, err := current()
-	if err != nil {
-		return ""
-	}
-	data, err := fsx.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return ""
-	}
-	var v1 string
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		parts := strings.SplitN(line, ":", 3) // hierarchy-ID:controllers:path
-		if len(parts) != 3 || !strings.HasPrefix(parts[2], "/") {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			if h.unified != "" {
-				return filepath.Join(h.unified, parts[2], "cgroup.procs")
-			}
-			continue
-		}
-		if v1 == "" && !h.v2 {
-			if d := h.v1[strings.Split(parts[1], ",")[0]]; d != "" {
-				v1 = filepath.Join(d, parts[2], "cgroup.procs")
-			}
-		}
-	}
-	return v1
 }

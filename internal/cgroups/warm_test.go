@@ -2,26 +2,33 @@ package cgroups
 
 import (
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// TestWarmAttachWritesOwnCgroup: the C thread finds the same cgroup.procs file as the package's
-// own detection, its write is accepted by the kernel (so it took the attach lock), and the
-// process is still in every cgroup it was in before.
+// TestWarmAttachWritesOwnCgroup: the C thread writes to the cgroup.procs of a cgroup the process
+// is in (the file lists its PID), the kernel accepts the write (so it took the attach lock), and
+// the process is still in every cgroup it was in before.
 func TestWarmAttachWritesOwnCgroup(t *testing.T) {
 	testHost(t)
-	want := ownProcsFile()
-	if want == "" {
-		t.Skip("the process's cgroup is not found under /sys/fs/cgroup")
+	target := warmTarget()
+	if target == "" {
+		t.Skip("no writable cgroup.procs of the process's own cgroup under /sys/fs/cgroup")
 	}
-	if err := unix.Access(want, unix.W_OK); err != nil {
-		t.Skipf("%s is not writable here (%v): nothing to warm", want, err)
+	if err := unix.Access(target, unix.W_OK); err != nil {
+		t.Fatalf("the C side chose %s, which is not writable: %v", target, err)
 	}
-	if got := warmTarget(); got != want {
-		t.Fatalf("C side writes to %q, the package's detection says %q", got, want)
+	procs, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Fields(string(procs)), strconv.Itoa(os.Getpid())) {
+		t.Fatalf("%s does not list this process (%d): not its own cgroup", target, os.Getpid())
 	}
 	before, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -37,7 +44,7 @@ func TestWarmAttachWritesOwnCgroup(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	if err := warmResult(); err != nil {
-		t.Fatalf("write to %s: %v", want, err)
+		t.Fatalf("write to %s: %v", target, err)
 	}
 	after, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
