@@ -158,8 +158,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	pid, conmonPid, err := rt.Create(oci.CreateOptions{
 		ID: cfg.ID, Name: cfg.Name, Bundle: bundle, LogPath: r.logPath(cfg.ID),
 		Terminal: cfg.Terminal, Stdin: cfg.Stdin, ExitCommand: r.exitCommand(cfg.ID),
-		// The log of a --rm container is removed with it once it exits: syncing it to disk
-		// first only delays the exit code (conmon writes that after the sync).
+		// The log of a --rm container is removed with it once it exits: an fsync of it first
+		// is disk work for nothing. (Measured, it did not move when conmon writes the exit
+		// file here; that waits on conmon's wake-up and reaping.)
 		NoSyncLog: cfg.AutoRemove,
 	})
 	if err != nil {

@@ -358,7 +358,7 @@ func ReadExitCode(exitDir, id string) (int, bool) {
 
 // WaitExitCode returns the exit code conmon recorded in exitDir under the first of names that
 // has one, waiting up to timeout for it. conmon writes the file about a millisecond after the
-// container's process ends (it drains the output and syncs the log first), so the wait polls
+// container's process ends (it wakes on SIGCHLD, reaps, drains the output), so the wait polls
 // every 0.1 ms for the first 5 ms, then less and less often (up to every 2 ms). A doubling
 // from the start put the checks at 0.1, 0.3, 0.7 and 1.5 ms: a file written at 0.8 ms was seen
 // 0.7 ms late, on the path of every `run` and `stop`.
