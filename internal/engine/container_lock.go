@@ -93,7 +93,9 @@ func (r *Runtime) exited(c *model.Container) (int, bool) {
 	if !c.State.Active() {
 		return int(c.State.ExitCode), false
 	}
-	if k, ok := r.exits.Load(c.Config.ID); ok && k.(knownExit).pid == c.State.Pid {
+	// Taken, not read: the cleanup that follows records the code, and a long-running process
+	// (the API servers) must not keep one entry per container it ever waited for.
+	if k, ok := r.exits.LoadAndDelete(c.Config.ID); ok && k.(knownExit).pid == c.State.Pid {
 		return k.(knownExit).code, true
 	}
 	if code, ok := oci.ReadExitCode(r.exitDir(), c.Config.ID); ok {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/model"
 )
 
 // TestPidfdExitCode: the exit code the kernel keeps for a pidfd is the one conmon writes: the
@@ -44,5 +46,27 @@ func TestPidfdExitCode(t *testing.T) {
 			t.Errorf("%q: waitPidExitCode %d (known %v, %v), want %d", tc.script, code, known, err, tc.want)
 		}
 		unix.Close(fd)
+	}
+}
+
+// TestKnownExitTakenOnce: an exit code learned from the kernel answers exited for the process it
+// came from, once (the cleanup that follows records it), and not for a later process of the
+// same container.
+func TestKnownExitTakenOnce(t *testing.T) {
+	r := newTestRuntime(t)
+	c := &model.Container{Config: &model.ContainerConfig{ID: "k"}, State: &model.ContainerState{Status: model.StatusRunning, Pid: 1 << 30}}
+	r.exits.Store("k", knownExit{pid: 1 << 30, code: 7})
+	if code, done := r.exited(c); !done || code != 7 {
+		t.Fatalf("exited: %d %v, want 7 true", code, done)
+	}
+	if _, ok := r.exits.Load("k"); ok {
+		t.Fatal("the known exit code stays after it was taken")
+	}
+	r.exits.Store("k", knownExit{pid: 1<<30 - 1, code: 9}) // an earlier process of the container
+	if code, done := r.exited(c); done && code == 9 {
+		t.Fatal("an exit code of another process answered")
+	}
+	if _, ok := r.exits.Load("k"); ok {
+		t.Fatal("a stale known exit code stays")
 	}
 }
