@@ -42,9 +42,6 @@ func newRunCommand(a *app) *cobra.Command {
 }
 
 func runRun(a *app, o *runOptions, args []string, changed func(string) bool) error {
-	// The container's start will move a process into a cgroup: the kernel lock that takes is
-	// readied from the first moment, while the container is created (see cgroups.WarmAttach).
-	cgroups.WarmAttach()
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -56,6 +53,10 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
 	}
+	// The container's start will move a process into a cgroup: the kernel lock that takes is
+	// readied while the container is created (see cgroups.WarmAttach); only once the options
+	// hold, as a failing command would wait for the grace period at its exit.
+	cgroups.WarmAttach()
 	cfg.CreateCommand = a.args
 	co.PullProgress = a.stderr
 	ctx := context.Background()

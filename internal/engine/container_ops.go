@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/lock"
 	"pea/internal/model"
@@ -19,11 +18,13 @@ import (
 // StartContainer starts a container (its pod's infra container first). With streams, the
 // caller is attached before the process starts; use AttachWait to follow it.
 func (r *Runtime) StartContainer(ctx context.Context, nameOrID string, streams *Streams) (*model.Container, error) {
-	cgroups.WarmAttach() // from the first moment: see startLocked
 	c, err := r.LookupContainer(nameOrID)
 	if err != nil {
 		return nil, err
 	}
+	// From the first moment the start is sure to be asked for (see startLocked); not before the
+	// lookup: a failing command would wait for the grace period at its exit.
+	warmAttach()
 	if c.Config.Pod != "" && !c.Config.IsInfra {
 		pl, pod, err := r.lockPod(c.Config.Pod)
 		if err != nil {

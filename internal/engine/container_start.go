@@ -40,6 +40,10 @@ func (r *Runtime) ociRuntime() (*oci.Runtime, error) {
 	return r.oci, nil
 }
 
+// warmAttach readies the kernel's cgroup attach lock for a start or exec that is sure to come
+// (see cgroups.WarmAttach); a variable for tests.
+var warmAttach = cgroups.WarmAttach
+
 // exitCommand is what conmon runs when the container exits: pea's own cleanup.
 func (r *Runtime) exitCommand(id string) []string {
 	self, err := os.Executable()
@@ -62,7 +66,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	}
 	// crun will move the container's first process into its cgroup; the kernel lock that
 	// takes is readied in the background meanwhile (see cgroups.WarmAttach).
-	cgroups.WarmAttach()
+	warmAttach()
 	rt, err := r.ociRuntime()
 	if err != nil {
 		return err

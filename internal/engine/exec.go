@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 
-	"pea/internal/cgroups"
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -32,11 +31,11 @@ type ExecOptions struct {
 // Exec runs a process in a running container through the OCI runtime and returns its exit
 // code (126 when it cannot be invoked, 127 when it is not found, as podman).
 func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int, error) {
-	cgroups.WarmAttach() // crun exec moves the process into the container's cgroup
 	c, err := r.LookupContainer(nameOrID)
 	if err != nil {
 		return 0, err
 	}
+	warmAttach() // crun exec moves the process into the container's cgroup
 	if c.State.Status != model.StatusRunning {
 		return 0, fmt.Errorf("can only create exec sessions on running containers: container %s is %s: %w", c.Config.Name, c.State.Status, errdefs.ErrCtrStateInvalid)
 	}

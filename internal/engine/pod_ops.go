@@ -86,8 +86,8 @@ func (e CtrErrors) orNil() error {
 
 // StartPod starts the infra container, then every member.
 func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, error) {
-	cgroups.WarmAttach() // from the first moment: see startLocked
 	return r.withPod(nameOrID, func(pod *model.Pod, members []*model.Container) error {
+		warmAttach() // once the pod is found: see StartContainer
 		if err := r.ensureInfraRunning(ctx, pod); err != nil {
 			return err
 		}

@@ -92,3 +92,27 @@ func TestGeneratedPodNameTaken(t *testing.T) {
 		t.Fatalf("%d pods after the failed create, want 2", len(pods))
 	}
 }
+
+// TestNoWarmUpForMissingObjects: a start, exec or pod start of something that does not exist
+// fails without readying the cgroup attach lock: the failing command would otherwise wait for a
+// kernel grace period (5-20 ms here) at its exit.
+func TestNoWarmUpForMissingObjects(t *testing.T) {
+	r := newTestRuntime(t)
+	calls := 0
+	old := warmAttach
+	warmAttach = func() { calls++ }
+	t.Cleanup(func() { warmAttach = old })
+	ctx := context.Background()
+	if _, err := r.StartContainer(ctx, "nosuch", nil); !errdefs.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("start: %v", err)
+	}
+	if _, err := r.Exec(ctx, "nosuch", ExecOptions{Cmd: []string{"true"}}); !errdefs.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("exec: %v", err)
+	}
+	if _, err := r.StartPod(ctx, "nosuch"); !errdefs.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("pod start: %v", err)
+	}
+	if calls != 0 {
+		t.Fatalf("the attach lock was readied %d times for objects that do not exist", calls)
+	}
+}
