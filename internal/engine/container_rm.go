@@ -142,7 +142,7 @@ func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []
 	err = st.RemoveContainer(c.Config.ID)
 	dirs.Wait()
 	if err != nil {
-		return err
+		return fmt.Errorf("container %s: its files are removed but its record is not (run `pea rm -f %s` again): %w", c.Config.Name, c.Config.Name, err)
 	}
 	r.keepExitFile(c.Config.ID)
 	l.Remove(r.locks)
