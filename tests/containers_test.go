@@ -327,6 +327,88 @@ func TestRmLeavesNoConmon(t *testing.T) {
 	assertNothingLeft(t, e)
 }
 
+// TestRemovalGoesThroughTheTrash: a removed container's directory leaves the store at once and
+// the trash is emptied after the command returned, by a process of its own; `system prune`
+// empties what an interrupted emptying left.
+func TestRemovalGoesThroughTheTrash(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	trash := filepath.Join(e.Root, "trash")
+	emptyTrash := func() error {
+		if entries, _ := os.ReadDir(trash); len(entries) > 0 {
+			return fmt.Errorf("trash holds %d entries", len(entries))
+		}
+		return nil
+	}
+	id := e.Pea("create", "--network", "none", "localhost/bb", "true")
+	e.Pea("start", "-a", id)
+	if _, err := os.Stat(filepath.Join(e.Root, "containers", id)); err != nil {
+		t.Fatalf("the container's directory: %v", err)
+	}
+	e.Pea("rm", id)
+	if _, err := os.Stat(filepath.Join(e.Root, "containers", id)); !os.IsNotExist(err) {
+		t.Fatalf("the removed container's directory is still in the store: %v", err)
+	}
+	eventually(t, 5*time.Second, emptyTrash)
+
+	e.Pea("run", "--rm", "--network", "none", "localhost/bb", "sh", "-c", "echo data > /file")
+	if entries, _ := os.ReadDir(filepath.Join(e.Root, "containers")); len(entries) > 0 {
+		t.Fatalf("run --rm left %d container directories", len(entries))
+	}
+	eventually(t, 5*time.Second, emptyTrash)
+
+	// What a killed emptying leaves (a tree with a directory no one may enter) goes with prune.
+	left := filepath.Join(trash, "left-behind", "upper", "work")
+	if err := os.MkdirAll(left, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(left, "f"), []byte("x"), 0o600)
+	os.Chmod(left, 0)
+	e.Pea("system", "prune", "-f")
+	if err := emptyTrash(); err != nil {
+		t.Fatalf("after system prune: %v", err)
+	}
+}
+
+// TestExitCommandReturnsAtOnceWhenHandled: conmon's exit command ends before Go starts when the
+// container's "handled" marker names another live process (cmd/pea/exitfast.go): with
+// PEA_TRACE set, the Go side would print its trace. With a dead process in the marker, the Go
+// side runs and decides.
+func TestExitCommandReturnsAtOnceWhenHandled(t *testing.T) {
+	e := newEnv(t)
+	id := strings.Repeat("ab", 32)
+	dir := filepath.Join(e.RunRoot, "containers", id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command("sleep", "30")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	marker := filepath.Join(dir, "handled")
+	os.WriteFile(marker, []byte(strconv.Itoa(holder.Process.Pid)), 0o600)
+	exitCommand := func(extra ...string) Result {
+		args := append([]string{"--root", e.Root, "--runroot", e.RunRoot}, extra...)
+		cmd := exec.Command(peaBin, append(args, "container", "cleanup", id)...)
+		cmd.Env = append(os.Environ(), "PEA_TRACE=1")
+		out, err := cmd.CombinedOutput()
+		r := Result{Stderr: string(out)}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.Code = ee.ExitCode()
+		}
+		return r
+	}
+	for _, extra := range [][]string{nil, {"--runtime", "crun"}} {
+		if r := exitCommand(extra...); r.Code != 0 || r.Stderr != "" {
+			t.Fatalf("handled by a live process (%v): %s", extra, r)
+		}
+	}
+	os.WriteFile(marker, []byte("999999999"), 0o600)
+	if r := exitCommand(); r.Code != 0 || !strings.Contains(r.Stderr, "trace") {
+		t.Fatalf("handled by a dead process: the Go side did not run: %s", r)
+	}
+}
+
 func TestRefreshAfterReboot(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	id := e.Pea("run", "-d", "--network", "none", "localhost/bb", "sleep", "300")

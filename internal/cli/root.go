@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -49,6 +50,9 @@ func (a *app) engine() (*engine.Runtime, error) {
 		Runtime:   a.opts.Runtime,
 		Namespace: a.opts.Namespace,
 		LogLevel:  a.opts.LogLevel,
+		// Removed containers' directories are deleted by a process of their own after the
+		// command returns (see close).
+		DeferTrash: true,
 	})
 	if err != nil {
 		return nil, err
@@ -61,8 +65,28 @@ func (a *app) engine() (*engine.Runtime, error) {
 func (a *app) close() {
 	trace.Mark("command finished")
 	if a.rt != nil {
+		if a.rt.TrashPending() && a.startTrashEmptier() == nil {
+			a.rt.HandOffTrash()
+		}
 		a.rt.CloseAtExit()
 	}
+}
+
+// startTrashEmptier starts `pea system empty-trash` on its own (its own session, not waited
+// for) to delete what the command put in the store's trash after the command returned (see
+// engine's trash.go). Should it not start, closing the engine deletes the trash instead.
+func (a *app) startTrashEmptier() error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	opts := a.rt.Options()
+	cmd := cpupin.CommandPinned(self, "--root", opts.Root, "--runroot", opts.RunRoot, "system", "empty-trash")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
 }
 
 // Main runs pea with the given arguments and returns the process exit code.

@@ -29,6 +29,18 @@ func newSystemCommand(a *app) *cobra.Command {
 	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every unused image, not only dangling ones")
 	prune.Flags().BoolVar(&volumes, "volumes", false, "remove unused volumes too")
 	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	emptyTrash := &cobra.Command{
+		Use: "empty-trash", Hidden: true, Args: cobra.NoArgs,
+		Short: "Delete what removals put in the store's trash (started by pea itself)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			rt.EmptyTrash()
+			return nil
+		},
+	}
 	reset := &cobra.Command{
 		Use: "reset [options]", Short: "Remove every pod, container, image, volume and network, and the store itself", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,7 +71,7 @@ func newSystemCommand(a *app) *cobra.Command {
 		},
 	}
 	reset.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	cmd.AddCommand(prune, reset, newInfoCommand(a))
+	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a))
 	return cmd
 }
 
@@ -81,6 +93,9 @@ func systemPrune(a *app, rt *engine.Runtime, all, volumes bool) error {
 	if err != nil {
 		return err
 	}
+	// Whatever an interrupted deletion left in the trash goes too (this command's own removals
+	// included: the space is back when prune returns).
+	rt.EmptyTrash()
 	var vols []string
 	if volumes {
 		if vols, err = rt.PruneVolumes(); err != nil {

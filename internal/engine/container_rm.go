@@ -130,10 +130,12 @@ func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []
 	}
 	// The container's directories go side by side, and before the database row: each removal is
 	// a string of system calls that mostly wait (the store's on a disk that may discard each
-	// freed block), 2.4 ms one after the other at the end of every `run --rm`. A removal killed
-	// midway leaves a container without some of its files, which a second `rm` removes.
+	// freed block), 2.4 ms one after the other at the end of every `run --rm`; the one in the
+	// store goes to the trash (trash.go). A removal killed midway leaves a container without
+	// some of its files, which a second `rm` removes.
 	var dirs sync.WaitGroup
-	for _, dir := range []string{r.ctrDir(c.Config.ID), r.ctrRunDir(c.Config.ID), r.etcDir(c.Config.ID)} {
+	dirs.Go(func() { r.discardDir(r.ctrDir(c.Config.ID)) })
+	for _, dir := range []string{r.ctrRunDir(c.Config.ID), r.etcDir(c.Config.ID)} {
 		dirs.Go(func() { os.RemoveAll(dir) })
 	}
 	for _, p := range pending {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"pea/internal/image"
 	"pea/internal/lock"
@@ -33,6 +34,9 @@ type Options struct {
 	Runtime   string // OCI runtime path or name; crun by default
 	Namespace string // libpod namespace; empty sees every namespace
 	LogLevel  string
+	// DeferTrash: removed containers' directories go to the store's trash, which the caller
+	// empties (EmptyTrash, or closing the runtime); see trash.go.
+	DeferTrash bool
 }
 
 // Runtime is one pea process's view of the engine. Everything is opened lazily.
@@ -53,6 +57,8 @@ type Runtime struct {
 	// file is written.
 	exits sync.Map // string -> knownExit
 	net   *network.Manager
+
+	trashed atomic.Bool // this process put something in the trash (see trash.go)
 
 	imagesOnce sync.Once
 	images     *image.Store
@@ -84,8 +90,11 @@ func New(opts Options) (*Runtime, error) {
 // Options returns the runtime's options.
 func (r *Runtime) Options() Options { return r.opts }
 
-// Close releases the database.
+// Close empties what this process put in the trash and releases the database.
 func (r *Runtime) Close() {
+	if r.trashed.Load() {
+		r.EmptyTrash()
+	}
 	if r.store != nil {
 		r.store.Close()
 	}
@@ -94,6 +103,9 @@ func (r *Runtime) Close() {
 // CloseAtExit is Close for a process that exits next: the database is closed only when closing
 // has work to do (see state.Store.CloseAtExit).
 func (r *Runtime) CloseAtExit() {
+	if r.trashed.Load() {
+		r.EmptyTrash()
+	}
 	if r.store != nil {
 		r.store.CloseAtExit()
 	}

@@ -95,7 +95,7 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 	args := []string{
 		"--api-version", "1",
 		"-c", o.ID, "-u", o.ID, "-n", o.Name,
-		"-r", r.Path,
+		"-r", r.Executable(),
 		"-b", o.Bundle,
 		"-p", filepath.Join(o.Bundle, "pidfile"),
 		"--conmon-pidfile", filepath.Join(o.Bundle, "conmon.pid"),
@@ -192,7 +192,7 @@ func conmonLevel(l string) string {
 func (r *Runtime) run(args ...string) error {
 	full := append([]string{"--root=" + r.StateDir}, args...)
 	slog.Debug("running the OCI runtime", "path", r.Path, "args", strings.Join(full, " "))
-	out, err := cpupin.Command(r.Path, full...).CombinedOutput()
+	out, err := cpupin.Command(r.Executable(), full...).CombinedOutput()
 	if err != nil {
 		m := strings.TrimSpace(string(out))
 		if m == "" {

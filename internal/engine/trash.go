@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A removed container's directory in the store (its upper and work directories, its log) goes
+// in two steps when the runtime was opened with DeferTrash (the CLI does): the removal renames
+// it into the store's trash, which takes it out of the store at once, and EmptyTrash deletes
+// the trash's contents afterwards — in the CLI, a process of its own that the command starts as
+// it exits, so the space comes back within milliseconds without the user waiting for it.
+//
+// Deleting a directory tree is a string of system calls that mostly wait, and on a disk mounted
+// with online discard (this VM's root ext4) every directory removed waits for the device to
+// discard its block: rmdir 0.3 ms, rename 3 µs. A container leaves ten or so directories
+// (upper and work, those overlayfs and crun make in them), and `run --rm` deleted them as the
+// last thing before it returned: 2.2 ms of a 25 ms command.
+//
+// The trash is only ever deleted from, so a deletion killed midway leaves entries the next
+// EmptyTrash finishes, and two of them at once only race to remove the same files.
+
+func (r *Runtime) trashDir() string { return filepath.Join(r.opts.Root, "trash") }
+
+// discardDir takes dir out of the store: into the trash with DeferTrash, else deleted in place.
+// A directory still holding a mount (an overlay that would not unmount) is deleted in place,
+// where the removal fails as it did before the trash.
+func (r *Runtime) discardDir(dir string) {
+	if !r.opts.DeferTrash || isMountpoint(filepath.Join(dir, "merged")) {
+		os.RemoveAll(dir)
+		return
+	}
+	dst := filepath.Join(r.trashDir(), filepath.Base(dir)+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	err := os.Rename(dir, dst)
+	if os.IsNotExist(err) {
+		if _, serr := os.Lstat(dir); os.IsNotExist(serr) {
+			return // nothing to discard
+		}
+		if os.MkdirAll(r.trashDir(), 0o700) == nil {
+			err = os.Rename(dir, dst)
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return
+	}
+	r.trashed.Store(true)
+}
+
+// TrashPending reports whether this process put something in the trash that is not deleted yet.
+func (r *Runtime) TrashPending() bool { return r.trashed.Load() }
+
+// HandOffTrash tells the runtime that another process empties the trash: closing it will not.
+func (r *Runtime) HandOffTrash() { r.trashed.Store(false) }
+
+// EmptyTrash deletes everything in the store's trash, a few entries at a time.
+func (r *Runtime) EmptyTrash() {
+	entries, err := os.ReadDir(r.trashDir())
+	if err != nil {
+		return
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for _, e := range entries {
+		sem <- struct{}{}
+		wg.Go(func() {
+			os.RemoveAll(filepath.Join(r.trashDir(), e.Name()))
+			<-sem
+		})
+	}
+	wg.Wait()
+	r.trashed.Store(false)
+}
