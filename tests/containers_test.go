@@ -49,6 +49,12 @@ func TestStdinEnvWorkdirUser(t *testing.T) {
 		t.Fatalf("env-file: %q", out)
 	}
 	e.Fails(125, "run", "--rm", "-u", "nosuchuser", "localhost/bb", "true")
+	// That start failed after conmon was launched (the user is looked up in the mounted root
+	// filesystem, while conmon starts): no conmon is left waiting for its word.
+	if out, _ := exec.Command("pgrep", "-f", "conmon.*"+e.RunRoot).Output(); len(out) > 0 {
+		t.Fatalf("conmon left by a failed start: %s", out)
+	}
+	assertNothingLeft(t, e)
 }
 
 func TestSecurityDefaults(t *testing.T) {

@@ -87,11 +87,38 @@ func CtlFifo(bundle string) string { return filepath.Join(bundle, "ctl") }
 // failure of the runtime (for instance an executable that is not found) is returned with the
 // runtime's message, as an *errdefs.ExitError carrying 126 or 127 where podman would.
 func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
-	syncR, syncW, err := os.Pipe()
+	l, err := r.Launch(o)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer syncR.Close()
+	return l.Create()
+}
+
+// Launched is a conmon started by Launch, waiting for the word to create its container.
+type Launched struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	syncR  *os.File // conmon's answers: the container's PID, or the runtime's error
+	startW *os.File // a write lets conmon go on (its start pipe)
+	bundle string
+	done   bool
+}
+
+// Launch starts conmon for a container whose bundle may not be complete yet: conmon's start-up
+// (a program linked against glib and libsystemd, ~2 ms before it runs the runtime) goes on while
+// the caller mounts the root filesystem and writes the spec, and conmon then waits on its start
+// pipe, before it forks anything. Create lets it go on; Abort ends it.
+func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	startR, startW, err := os.Pipe()
+	if err != nil {
+		syncR.Close()
+		syncW.Close()
+		return nil, err
+	}
 	args := []string{
 		"--api-version", "1",
 		"-c", o.ID, "-u", o.ID, "-n", o.Name,
@@ -124,29 +151,48 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
 	cmd := cpupin.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
-	cmd.Env = append(os.Environ(), "_OCI_SYNCPIPE=3")
-	cmd.ExtraFiles = []*os.File{syncW}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4")
+	cmd.ExtraFiles = []*os.File{syncW, startR}
+	l := &Launched{cmd: cmd, stderr: &bytes.Buffer{}, syncR: syncR, startW: startW, bundle: o.Bundle}
+	cmd.Stderr = l.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	trace.Mark("conmon: forking")
-	if err := cmd.Start(); err != nil {
-		syncW.Close()
-		return 0, 0, fmt.Errorf("start conmon: %w", err)
-	}
+	err = cmd.Start()
 	syncW.Close()
+	startR.Close()
+	if err != nil {
+		syncR.Close()
+		startW.Close()
+		return nil, fmt.Errorf("start conmon: %w", err)
+	}
+	return l, nil
+}
+
+// Create lets the launched conmon create the container (the bundle must be complete) and
+// returns like Runtime.Create.
+func (l *Launched) Create() (pid, conmonPid int, err error) {
+	if l.done {
+		return 0, 0, errors.New("conmon: already told to create its container")
+	}
+	l.done = true
+	defer l.syncR.Close()
+	_, werr := l.startW.Write([]byte{0})
+	l.startW.Close()
 	// conmon forks and its first process exits; the monitor lives on, re-parented.
-	waitErr := cmd.Wait()
+	waitErr := l.cmd.Wait()
 	trace.Mark("conmon: first process exited")
+	if werr != nil && waitErr == nil {
+		waitErr = werr
+	}
 
 	var msg struct {
 		Data    int    `json:"data"`
 		Message string `json:"message"`
 	}
-	dec := json.NewDecoder(syncR)
+	dec := json.NewDecoder(l.syncR)
 	if derr := dec.Decode(&msg); derr != nil {
 		if waitErr != nil {
-			return 0, 0, fmt.Errorf("conmon failed: %v: %s", waitErr, strings.TrimSpace(stderr.String()))
+			return 0, 0, fmt.Errorf("conmon failed: %v: %s", waitErr, strings.TrimSpace(l.stderr.String()))
 		}
 		return 0, 0, fmt.Errorf("conmon: no answer on the sync pipe: %v", derr)
 	}
@@ -154,10 +200,24 @@ func (r *Runtime) Create(o CreateOptions) (pid, conmonPid int, err error) {
 		return 0, 0, runtimeError(msg.Message)
 	}
 	pid = msg.Data
-	if b, err := fsx.ReadFile(filepath.Join(o.Bundle, "conmon.pid")); err == nil {
+	if b, err := fsx.ReadFile(filepath.Join(l.bundle, "conmon.pid")); err == nil {
 		conmonPid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
 	return pid, conmonPid, nil
+}
+
+// Abort ends a launched conmon that was not told to create its container: it is still pea's
+// child, blocked on its start pipe before it forked anything, so nothing of it is left. It does
+// nothing after Create.
+func (l *Launched) Abort() {
+	if l.done {
+		return
+	}
+	l.done = true
+	l.cmd.Process.Kill()
+	l.startW.Close()
+	l.cmd.Wait()
+	l.syncR.Close()
 }
 
 // runtimeError turns the runtime's message into podman's exit codes: 127 for a command that is
