@@ -57,6 +57,8 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	// readied while the container is created (see cgroups.WarmAttach); only once the options
 	// hold, as a failing command would wait for the grace period at its exit.
 	cgroups.WarmAttach()
+	// conmon is launched now and waits for the start: its start-up overlaps the creation.
+	defer rt.PrepareRun(cfg)()
 	cfg.CreateCommand = a.args
 	co.PullProgress = a.stderr
 	ctx := context.Background()

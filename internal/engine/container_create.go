@@ -57,7 +57,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if cfg.WorkingDir == "" {
 		cfg.WorkingDir = "/"
 	}
-	cfg.ID = newID()
+	if cfg.ID == "" { // PrepareRun chose it
+		cfg.ID = newID()
+	}
 	cfg.Namespace = r.opts.Namespace
 	cfg.Created = time.Now()
 

@@ -81,35 +81,25 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			u.run()
 		}
 	}()
-	// Leftovers of an earlier run.
-	if rt.Exists(cfg.ID) {
-		rt.Delete(cfg.ID, true)
-	}
-	os.Remove(r.exitFile(cfg.ID))
 	bundle := r.ctrRunDir(cfg.ID)
-	os.RemoveAll(bundle)
-	if err := os.MkdirAll(bundle, 0o700); err != nil {
-		return err
-	}
-	for _, d := range []string{r.exitDir(), rt.StateDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+	// A conmon launched with the container's creation (PrepareRun) is already starting in a
+	// fresh bundle; otherwise it starts now. Either way it waits before it runs the runtime:
+	// its start-up (~2 ms) goes on while the root filesystem is mounted and the spec written.
+	launched := r.takePrelaunched(cfg.ID)
+	if launched == nil {
+		// Leftovers of an earlier run.
+		if rt.Exists(cfg.ID) {
+			rt.Delete(cfg.ID, true)
+		}
+		os.Remove(r.exitFile(cfg.ID))
+		os.RemoveAll(bundle)
+		if err := r.makeRunDirs(rt, cfg.ID); err != nil {
 			return err
 		}
-	}
-
-	trace.Mark("start: bundle prepared")
-	// conmon starts now and waits before it runs the runtime: its start-up (~2 ms) goes on
-	// while the root filesystem is mounted and the spec written.
-	launched, err := rt.Launch(oci.CreateOptions{
-		ID: cfg.ID, Name: cfg.Name, Bundle: bundle, LogPath: r.logPath(cfg.ID),
-		Terminal: cfg.Terminal, Stdin: cfg.Stdin, ExitCommand: r.exitCommand(cfg.ID),
-		// The log of a --rm container is removed with it once it exits: an fsync of it first
-		// is disk work for nothing. (Measured, it did not move when conmon writes the exit
-		// file here; that waits on conmon's wake-up and reaping.)
-		NoSyncLog: cfg.AutoRemove,
-	})
-	if err != nil {
-		return err
+		trace.Mark("start: bundle prepared")
+		if launched, err = rt.Launch(r.conmonOptions(cfg)); err != nil {
+			return err
+		}
 	}
 	u.add(launched.Abort)
 	rootfs, err := r.mountRootfs(c)

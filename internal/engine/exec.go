@@ -91,6 +91,9 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	args = append(args, "--user", fmt.Sprintf("%d:%d", uid, gid), c.Config.ID)
 	args = append(args, o.Cmd...)
 	cmd := cpupin.CommandContext(ctx, rt.Executable(), args...)
+	if env := rt.ExecEnv(); len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
 	var errBuf strings.Builder
 	cmd.Stderr = io.MultiWriter(o.Stderr, &errBuf)

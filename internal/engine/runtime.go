@@ -59,6 +59,9 @@ type Runtime struct {
 	net   *network.Manager
 
 	trashed atomic.Bool // this process put something in the trash (see trash.go)
+	// prelaunched holds the conmons PrepareRun launched ahead of their container's start, by
+	// container ID.
+	prelaunched sync.Map // string -> *oci.Launched
 
 	imagesOnce sync.Once
 	images     *image.Store

@@ -151,7 +151,7 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
 	cmd := cpupin.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
-	cmd.Env = append(os.Environ(), "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4")
+	cmd.Env = append(append(os.Environ(), "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4"), r.ExecEnv()...)
 	cmd.ExtraFiles = []*os.File{syncW, startR}
 	l := &Launched{cmd: cmd, stderr: &bytes.Buffer{}, syncR: syncR, startW: startW, bundle: o.Bundle}
 	cmd.Stderr = l.stderr
@@ -252,7 +252,11 @@ func conmonLevel(l string) string {
 func (r *Runtime) run(args ...string) error {
 	full := append([]string{"--root=" + r.StateDir}, args...)
 	slog.Debug("running the OCI runtime", "path", r.Path, "args", strings.Join(full, " "))
-	out, err := cpupin.Command(r.Executable(), full...).CombinedOutput()
+	cmd := cpupin.Command(r.Executable(), full...)
+	if env := r.ExecEnv(); len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		m := strings.TrimSpace(string(out))
 		if m == "" {

@@ -11,48 +11,96 @@ import (
 )
 
 // crun protects the host's binary against a container that would overwrite it through
-// /proc/<pid>/exe (CVE-2019-5736): unless /proc/self/exe is already a memfd sealed against any
-// change, every crun process, even `crun --version`, bind-mounts its own binary read-only on a
-// file in /tmp, unmounts it lazily and executes itself again from that handle. That second
-// start (ten shared libraries linked again) and the mount and unmount cost 1.5-2 ms of each
-// crun process here (`crun --version` 3.0 -> 1.45 ms, `crun run` of a busybox bundle 9.4 ->
-// 7.5 ms).
+// /proc/<pid>/exe (CVE-2019-5736): unless its /proc/self/exe is already safe, every crun
+// process, even `crun --version`, bind-mounts its own binary read-only on a file in /tmp,
+// unmounts it lazily and executes itself again from that handle. That second start (ten shared
+// libraries linked again) and the mount and unmount cost 1.5-2 ms of each crun process here
+// (`crun --version` 3.1 -> 1.7 ms).
 //
-// pea gives crun what it would make for itself: a memfd holding a copy of the binary, sealed
-// against writes, growth, shrinking and further seals — exactly the seals crun checks for (a
-// container can no more change it than crun's own copy) — and runs crun from it. The copy is
-// made once per pea process, the first time it runs the runtime (~0.1 ms), and executed through
-// /proc/<pea's pid>/fd/<n>, a path conmon's children can open too while pea lives, which it
-// does for as long as they need it (pea waits for conmon's answer to a create, and for an exec).
+// crun takes /proc/self/exe as safe when it is a memfd sealed against any change, or — with
+// _LIBCONTAINER_CLONED_BINARY set in its environment — a file on a read-only mount. pea gives
+// crun the second, made as crun would make it, once per pea process: a detached read-only bind
+// mount of the binary (open_tree and mount_setattr: two system calls, ~20 µs, and gone with the
+// process), run through /proc/<pea's pid>/fd/<n>, a path conmon's children can open too while
+// pea lives, which it does for as long as they need it (pea waits for conmon's answer to a
+// create, and for an exec). Where the kernel does not allow that (before Linux 5.12, or without
+// CAP_SYS_ADMIN) it copies the binary into a memfd with exactly the seals crun checks for
+// (~0.1-0.5 ms). Either way a container can no more change it than crun's own copy.
 const sealedSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 
-// sealedRuntime is the sealed copy of one runtime binary, made on first use.
-type sealedRuntime struct {
+// clonedEnv marks, for crun, a binary on a read-only mount as its own safe copy.
+const clonedEnv = "_LIBCONTAINER_CLONED_BINARY=1"
+
+// safeRuntime is the safe copy of one runtime binary, made on first use.
+type safeRuntime struct {
 	once sync.Once
 	file *os.File // kept open (and referenced) for the life of the process
 	path string   // empty when no copy could be made: the binary is run from its own path
+	env  []string // what the runtime's environment needs for it to take the copy as safe
 }
 
-var sealedCopies sync.Map // binary path -> *sealedRuntime
+var safeCopies sync.Map // binary path -> *safeRuntime
 
-// Executable is the path to execute the runtime by: the sealed copy for crun when the kernel allows
-// one, else the binary's own path.
-func (r *Runtime) Executable() string {
-	if !strings.Contains(filepath.Base(r.Path), "crun") {
-		return r.Path
-	}
-	v, _ := sealedCopies.LoadOrStore(r.Path, &sealedRuntime{})
-	s := v.(*sealedRuntime)
+func (r *Runtime) safe() *safeRuntime {
+	v, _ := safeCopies.LoadOrStore(r.Path, &safeRuntime{})
+	s := v.(*safeRuntime)
 	s.once.Do(func() {
-		f, err := sealedCopy(r.Path)
-		if err == nil {
-			s.file, s.path = f, fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), f.Fd())
+		if !strings.Contains(filepath.Base(r.Path), "crun") || !isELF(r.Path) {
+			return // only a program copies itself: a wrapper script would gain nothing
 		}
+		if f, err := readOnlyMount(r.Path); err == nil {
+			s.file, s.env = f, []string{clonedEnv}
+		} else if f, err := sealedCopy(r.Path); err == nil {
+			s.file = f
+		} else {
+			return
+		}
+		s.path = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), s.file.Fd())
 	})
-	if s.path == "" {
-		return r.Path
+	return s
+}
+
+// Executable is the path to execute the runtime by: a safe copy for crun when the kernel
+// allows one, else the binary's own path. ExecEnv goes into the environment it runs with.
+func (r *Runtime) Executable() string {
+	if s := r.safe(); s.path != "" {
+		return s.path
 	}
-	return s.path
+	return r.Path
+}
+
+// ExecEnv is what the environment of a runtime started from Executable needs (nothing, or the
+// variable that makes crun take a read-only copy as safe).
+func (r *Runtime) ExecEnv() []string { return r.safe().env }
+
+func isELF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [4]byte
+	_, err = f.ReadAt(magic[:], 0)
+	return err == nil && string(magic[:]) == "\x7fELF"
+}
+
+// readOnlyMount returns a handle on a detached, read-only bind mount of the file at path.
+func readOnlyMount(path string) (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil || st.Flags&unix.ST_RDONLY == 0 {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: the bind mount is not read-only", path)
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // sealedCopy copies the binary at path into a memfd and seals it.
@@ -82,11 +130,6 @@ func sealedCopy(path string) (*os.File, error) {
 	}
 	if fi.Mode().Perm()&0o111 == 0 {
 		return fail(fmt.Errorf("%s is not executable", path))
-	}
-	// Only a program copies itself: a wrapper script would gain nothing from a sealed copy.
-	var magic [4]byte
-	if _, err := src.ReadAt(magic[:], 0); err != nil || string(magic[:]) != "\x7fELF" {
-		return fail(fmt.Errorf("%s is not an ELF program", path))
 	}
 	for left := fi.Size(); left > 0; {
 		n, err := unix.Sendfile(fd, int(src.Fd()), nil, int(left))

@@ -3,9 +3,11 @@ package oci_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,11 +18,73 @@ import (
 	"pea/internal/oci"
 )
 
-// TestExecutableIsASealedCopyOfCrun: crun is run from a memfd holding its bytes, sealed with
-// exactly the seals crun checks for, and a crun started from it runs a container without
-// copying itself again (a crun that re-executes itself from its own copy marks its environment
-// with _LIBCONTAINER_CLONED_BINARY, and /proc/<pid>/exe names the copy).
-func TestExecutableIsASealedCopyOfCrun(t *testing.T) {
+// runSleeping runs a sleeping container with `crun run` started from exe with env added, and
+// returns the crun process's PID once the container runs.
+func (h *crunHarness) runSleeping(t *testing.T, id, exe string, env []string) string {
+	t.Helper()
+	bundle := filepath.Join(h.dir, id)
+	if err := os.MkdirAll(bundle, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(crunSpec(h.rootfs, filepath.Join(h.cgroup, id), oci.DefaultCapabilities, nil, []string{"sleep", "30"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "--root", h.state, "run", "--bundle", bundle, id)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		exec.Command(h.crun, "--root", h.state, "kill", id, "KILL").Run()
+		cmd.Wait()
+		exec.Command(h.crun, "--root", h.state, "delete", "--force", id).Run()
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _ := exec.Command(h.crun, "--root", h.state, "state", id).Output()
+		if strings.Contains(string(out), `"running"`) {
+			return strconv.Itoa(cmd.Process.Pid)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container did not start: %s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func mountID(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, 0, unix.STATX_MNT_ID, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Mnt_id
+}
+
+func sameBytes(t *testing.T, a, b string) {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x, y) {
+		t.Fatalf("%s (%d bytes) is not %s (%d bytes)", a, len(x), b, len(y))
+	}
+}
+
+// TestExecutableIsAReadOnlyCopyOfCrun: as root, crun is run from a read-only bind mount of its
+// binary, with the variable that makes crun take it as its own safe copy, and a crun started
+// from it runs a container without copying itself again (a crun that does runs from a copy of
+// its own, on another mount — as crun started from its installed path does).
+func TestExecutableIsAReadOnlyCopyOfCrun(t *testing.T) {
 	h := newCrunHarness(t)
 	r := &oci.Runtime{Path: h.crun, StateDir: h.state}
 	path := r.Executable()
@@ -30,7 +94,36 @@ func TestExecutableIsASealedCopyOfCrun(t *testing.T) {
 	if again := r.Executable(); again != path {
 		t.Fatalf("a second call made another copy: %q, then %q", path, again)
 	}
-	f, err := os.Open(path)
+	if env := r.ExecEnv(); !slices.Equal(env, []string{"_LIBCONTAINER_CLONED_BINARY=1"}) {
+		t.Fatalf("ExecEnv() = %q", env)
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil || st.Flags&unix.ST_RDONLY == 0 {
+		t.Fatalf("the copy's mount is not read-only: %v, flags %#x", err, st.Flags)
+	}
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+		t.Fatal("the copy opens for writing")
+	}
+	sameBytes(t, path, h.crun)
+
+	pid := h.runSleeping(t, "robind", path, r.ExecEnv())
+	if got, want := mountID(t, "/proc/"+pid+"/exe"), mountID(t, path); got != want {
+		t.Fatalf("crun runs from mount %d, not from pea's read-only copy (mount %d): it copied itself again", got, want)
+	}
+	// The check sees a copy: crun started from its installed path runs from one of its own.
+	pid = h.runSleeping(t, "installed", h.crun, nil)
+	if got, installed := mountID(t, "/proc/"+pid+"/exe"), mountID(t, h.crun); got == installed {
+		t.Fatalf("crun started from %s runs from its mount (%d): this crun does not copy itself, the test shows nothing", h.crun, got)
+	}
+}
+
+// TestSealedCopyOfCrun: the fallback, a memfd holding crun's bytes sealed with exactly the
+// seals crun checks for; a crun started from it runs a container without copying itself again
+// (one that does marks its environment with _LIBCONTAINER_CLONED_BINARY).
+func TestSealedCopyOfCrun(t *testing.T) {
+	h := newCrunHarness(t)
+	f, err := oci.SealedCopy(h.crun)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,54 +135,12 @@ func TestExecutableIsASealedCopyOfCrun(t *testing.T) {
 	if want := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE; seals != want {
 		t.Fatalf("seals %#x, want %#x", seals, want)
 	}
-	copied, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, err := os.ReadFile(h.crun)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(copied, orig) {
-		t.Fatalf("the copy (%d bytes) is not crun (%d bytes)", len(copied), len(orig))
-	}
+	path := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), f.Fd())
+	sameBytes(t, path, h.crun)
 	if _, err := f.Write([]byte("x")); err == nil {
 		t.Fatal("the sealed copy took a write")
 	}
-
-	// A container run by crun from the copy: while it sleeps, crun waits for it.
-	bundle := filepath.Join(h.dir, "sealed")
-	if err := os.MkdirAll(bundle, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data, err := json.Marshal(crunSpec(h.rootfs, filepath.Join(h.cgroup, "sealed"), oci.DefaultCapabilities, nil, []string{"sleep", "30"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(path, "--root", h.state, "run", "--bundle", bundle, "sealed")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command(h.crun, "--root", h.state, "kill", "sealed", "KILL").Run()
-		cmd.Wait()
-		exec.Command(h.crun, "--root", h.state, "delete", "--force", "sealed").Run()
-	})
-	pid := strconv.Itoa(cmd.Process.Pid)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out, _ := exec.Command(h.crun, "--root", h.state, "state", "sealed").Output()
-		if strings.Contains(string(out), `"running"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the container did not start: %s", out)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	pid := h.runSleeping(t, "sealed", path, nil)
 	env, err := os.ReadFile("/proc/" + pid + "/environ")
 	if err != nil {
 		t.Fatal(err)
@@ -111,8 +162,9 @@ func TestExecutableOfOtherRuntimesIsTheirPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{script, "/usr/bin/runc-not-crun"} {
-		if got := (&oci.Runtime{Path: p}).Executable(); got != p {
-			t.Errorf("Executable() of %s = %q", p, got)
+		r := &oci.Runtime{Path: p}
+		if got := r.Executable(); got != p || len(r.ExecEnv()) != 0 {
+			t.Errorf("Executable() of %s = %q, ExecEnv %q", p, got, r.ExecEnv())
 		}
 	}
 }

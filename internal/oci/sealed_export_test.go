@@ -1,0 +1,4 @@
+package oci
+
+// SealedCopy exposes the memfd fallback of Executable to the tests.
+var SealedCopy = sealedCopy
