@@ -415,6 +415,27 @@ func TestExitCommandReturnsAtOnceWhenHandled(t *testing.T) {
 	}
 }
 
+// TestDependentsBlockRemoval: a container another joins (here its network namespace) cannot be
+// removed before that one, even with -f; once it is gone, it can. Other containers, which do not
+// refer to it, do not block it.
+func TestDependentsBlockRemoval(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "a", "--network", "none", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--name", "other", "--network", "none", "localhost/bb", "sleep", "300")
+	e.Pea("create", "--name", "b", "--network", "container:a", "localhost/bb", "true")
+	r := e.Try("rm", "-f", "-t", "0", "a")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "dependent containers") || !strings.Contains(r.Stderr, "b") {
+		t.Fatalf("rm of a container b joins: %s", r)
+	}
+	if e.Pea("inspect", "--format", "{{.State.Status}}", "a") != "running" {
+		t.Fatal("the refused removal stopped the container")
+	}
+	e.Pea("rm", "b")
+	e.Pea("rm", "-f", "-t", "0", "a")
+	e.Pea("rm", "-f", "-t", "0", "other")
+	assertNothingLeft(t, e)
+}
+
 func TestRefreshAfterReboot(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	id := e.Pea("run", "-d", "--network", "none", "localhost/bb", "sleep", "300")

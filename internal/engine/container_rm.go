@@ -43,6 +43,11 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 		}
 		return err
 	}
+	// Refused before anything is done: a running container others depend on keeps running.
+	if err := r.checkNoDependents(c); err != nil {
+		l.Unlock()
+		return err
+	}
 	// The removal deletes the container's files while its network is detached and its conmon
 	// and conmon's exit command finish, and waits for them at the end: nothing of the container
 	// runs once it returns.
@@ -115,12 +120,8 @@ func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []
 	if err != nil {
 		return err
 	}
-	deps, err := r.dependents(c.Config.ID)
-	if err != nil {
+	if err := r.checkNoDependents(c); err != nil {
 		return err
-	}
-	if len(deps) > 0 {
-		return fmt.Errorf("container %s has dependent containers which must be removed before it: %v: %w", shortID(c.Config.ID), deps, errdefs.ErrInUse)
 	}
 	trace.Mark("rm: dependents checked")
 	if pending == nil {
@@ -152,13 +153,25 @@ func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []
 	return nil
 }
 
+// checkNoDependents refuses the removal of a container that others join.
+func (r *Runtime) checkNoDependents(c *model.Container) error {
+	deps, err := r.dependents(c.Config.ID)
+	if err != nil {
+		return err
+	}
+	if len(deps) > 0 {
+		return fmt.Errorf("container %s has dependent containers which must be removed before it: %v: %w", shortID(c.Config.ID), deps, errdefs.ErrInUse)
+	}
+	return nil
+}
+
 // dependents lists the containers that join one of id's namespaces.
 func (r *Runtime) dependents(id string) ([]string, error) {
 	st, err := r.state()
 	if err != nil {
 		return nil, err
 	}
-	all, err := st.ListContainers("", "")
+	all, err := st.ContainersMentioning(id)
 	if err != nil {
 		return nil, err
 	}

@@ -132,6 +132,13 @@ func decodeRows[T any](s *Store, q string, args []any, decode func(cfg, st []byt
 	return out, rows.Err()
 }
 
+// ContainersMentioning returns the containers other than id whose config holds the string id
+// anywhere (SQLite's instr, without decoding any config in Go): a superset of those that refer
+// to container id, for the caller to check. Most removals find none, and decode nothing.
+func (s *Store) ContainersMentioning(id string) ([]*model.Container, error) {
+	return decodeRows(s, `SELECT config, state FROM containers WHERE id != ? AND instr(config, ?) > 0`, []any{id, id}, decodeContainer)
+}
+
 // ContainerImages maps each image ID that containers use to those containers' IDs, read by
 // SQLite's json_extract without decoding any config in Go (`images` with 300 containers: 6.2 ->
 // 3.x ms).

@@ -360,3 +360,21 @@ func TestContainerImages(t *testing.T) {
 		t.Fatalf("%v, %v", users, err)
 	}
 }
+
+func TestContainersMentioning(t *testing.T) {
+	s := open(t)
+	a, b, c := ctr(id('c', 1), "a", "", ""), ctr(id('c', 2), "b", "", ""), ctr(id('c', 3), "c", "", "")
+	b.Config.Namespaces = map[string]model.Namespace{model.NSNet: {Mode: model.NSModeContainer, Value: id('c', 1)}}
+	for _, x := range []*model.Container{a, b, c} {
+		if err := s.AddContainer(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.ContainersMentioning(id('c', 1))
+	if err != nil || len(got) != 1 || got[0].Config.ID != id('c', 2) {
+		t.Fatalf("mentioning a: %v, %v", got, err)
+	}
+	if got, err := s.ContainersMentioning(id('c', 3)); err != nil || len(got) != 0 {
+		t.Fatalf("mentioning c (itself only): %v, %v", got, err)
+	}
+}
