@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestRunExitCodes(t *testing.T) {
@@ -372,6 +374,44 @@ func TestRemovalGoesThroughTheTrash(t *testing.T) {
 	e.Pea("system", "prune", "-f")
 	if err := emptyTrash(); err != nil {
 		t.Fatalf("after system prune: %v", err)
+	}
+}
+
+// TestTrashEmptierWaitsForItsCommand: the emptier a command starts deletes nothing until that
+// command (the process its pidfd names) has exited: what the command puts in the trash later is
+// deleted too.
+func TestTrashEmptierWaitsForItsCommand(t *testing.T) {
+	e := newEnv(t)
+	trash := filepath.Join(e.Root, "trash")
+	if err := os.MkdirAll(filepath.Join(trash, "first", "upper"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	command := exec.Command("sleep", "0.5")
+	if err := command.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer command.Wait()
+	pidfd, err := unix.PidfdOpen(command.Process.Pid, 0)
+	if err != nil {
+		t.Skip("no pidfd:", err)
+	}
+	pf := os.NewFile(uintptr(pidfd), "pidfd")
+	emptier := exec.Command(peaBin, "--root", e.Root, "--runroot", e.RunRoot, "system", "empty-trash", "--after-fd", "3")
+	emptier.ExtraFiles = []*os.File{pf}
+	if err := emptier.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pf.Close()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(trash, "first")); err != nil {
+		t.Fatalf("the emptier did not wait for its command: %v", err)
+	}
+	os.MkdirAll(filepath.Join(trash, "later"), 0o700) // put in the trash by the command, later
+	if err := emptier.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(trash); len(entries) > 0 {
+		t.Fatalf("the trash still holds %d entries", len(entries))
 	}
 }
 

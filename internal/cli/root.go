@@ -10,9 +10,12 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
 	"pea/internal/engine"
@@ -36,6 +39,9 @@ type app struct {
 	stderr io.Writer
 	stdin  io.Reader
 	args   []string // the whole command line, for CreateCommand
+	// trashEmptier holds a chan error that yields how the start of the trash's emptier went,
+	// once the command put something in the trash (nothing before).
+	trashEmptier atomic.Value
 }
 
 // engine returns the runtime, opening it on first use so that commands that need no state
@@ -53,6 +59,11 @@ func (a *app) engine() (*engine.Runtime, error) {
 		// Removed containers' directories are deleted by a process of their own after the
 		// command returns (see close).
 		DeferTrash: true,
+		OnTrash: func() {
+			done := make(chan error, 1)
+			a.trashEmptier.Store(done)
+			go func() { done <- a.startTrashEmptier() }()
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -65,23 +76,33 @@ func (a *app) engine() (*engine.Runtime, error) {
 func (a *app) close() {
 	trace.Mark("command finished")
 	if a.rt != nil {
-		if a.rt.TrashPending() && a.startTrashEmptier() == nil {
+		// The trash's emptier was started when the command first put something in the trash
+		// (engine's OnTrash); once it runs, the trash is its to empty.
+		if done, _ := a.trashEmptier.Load().(chan error); done != nil && <-done == nil {
 			a.rt.HandOffTrash()
 		}
 		a.rt.CloseAtExit()
 	}
 }
 
-// startTrashEmptier starts `pea system empty-trash` on its own (its own session, not waited
-// for) to delete what the command put in the store's trash after the command returned (see
-// engine's trash.go). Should it not start, closing the engine deletes the trash instead.
+// startTrashEmptier starts `pea system empty-trash --after-fd 3` on its own (its own session,
+// not waited for), with a pidfd of this process as its fd 3: it waits for this process to exit,
+// then deletes what is in the store's trash (see engine's trash.go). Should it not start,
+// closing the engine deletes the trash instead.
 func (a *app) startTrashEmptier() error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
+	pidfd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return err
+	}
+	pf := os.NewFile(uintptr(pidfd), "pidfd")
+	defer pf.Close()
 	opts := a.rt.Options()
-	cmd := cpupin.CommandPinned(self, "--root", opts.Root, "--runroot", opts.RunRoot, "system", "empty-trash")
+	cmd := cpupin.CommandPinned(self, "--root", opts.Root, "--runroot", opts.RunRoot, "system", "empty-trash", "--after-fd", "3")
+	cmd.ExtraFiles = []*os.File{pf}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"pea/internal/engine"
 )
@@ -29,10 +30,14 @@ func newSystemCommand(a *app) *cobra.Command {
 	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every unused image, not only dangling ones")
 	prune.Flags().BoolVar(&volumes, "volumes", false, "remove unused volumes too")
 	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	afterFD := -1
 	emptyTrash := &cobra.Command{
 		Use: "empty-trash", Hidden: true, Args: cobra.NoArgs,
 		Short: "Delete what removals put in the store's trash (started by pea itself)",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if afterFD >= 0 {
+				waitPidfd(afterFD)
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -41,6 +46,7 @@ func newSystemCommand(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	emptyTrash.Flags().IntVar(&afterFD, "after-fd", -1, "first wait for the process this pidfd refers to to exit")
 	reset := &cobra.Command{
 		Use: "reset [options]", Short: "Remove every pod, container, image, volume and network, and the store itself", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -115,4 +121,17 @@ func systemPrune(a *app, rt *engine.Runtime, all, volumes bool) error {
 		}
 	}
 	return nil
+}
+
+// waitPidfd waits until the process the pidfd fd refers to has exited (its pidfd turns
+// readable); any error ends the wait.
+func waitPidfd(fd int) {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	unix.Close(fd)
 }

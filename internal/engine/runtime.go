@@ -37,6 +37,9 @@ type Options struct {
 	// DeferTrash: removed containers' directories go to the store's trash, which the caller
 	// empties (EmptyTrash, or closing the runtime); see trash.go.
 	DeferTrash bool
+	// OnTrash, when set, is called the first time this process puts something in the trash
+	// (it must return at once): the CLI starts the process that empties it then.
+	OnTrash func()
 }
 
 // Runtime is one pea process's view of the engine. Everything is opened lazily.
@@ -58,7 +61,8 @@ type Runtime struct {
 	exits sync.Map // string -> knownExit
 	net   *network.Manager
 
-	trashed atomic.Bool // this process put something in the trash (see trash.go)
+	trashed   atomic.Bool // this process put something in the trash (see trash.go)
+	onTrashed sync.Once   // Options.OnTrash is called once
 	// prelaunched holds the conmons PrepareRun launched ahead of their container's start, by
 	// container ID.
 	prelaunched sync.Map // string -> *oci.Launched

@@ -11,8 +11,10 @@ import (
 // A removed container's directory in the store (its upper and work directories, its log) goes
 // in two steps when the runtime was opened with DeferTrash (the CLI does): the removal renames
 // it into the store's trash, which takes it out of the store at once, and EmptyTrash deletes
-// the trash's contents afterwards — in the CLI, a process of its own that the command starts as
-// it exits, so the space comes back within milliseconds without the user waiting for it.
+// the trash's contents afterwards — in the CLI, a process of its own that the command starts
+// (beside its own work) as soon as it put something in the trash, and which waits for the
+// command to exit before it deletes: the space comes back within milliseconds of the command's
+// end without the user waiting for it.
 //
 // Deleting a directory tree is a string of system calls that mostly wait, and on a disk mounted
 // with online discard (this VM's root ext4) every directory removed waits for the device to
@@ -48,6 +50,9 @@ func (r *Runtime) discardDir(dir string) {
 		return
 	}
 	r.trashed.Store(true)
+	if r.opts.OnTrash != nil {
+		r.onTrashed.Do(r.opts.OnTrash)
+	}
 }
 
 // TrashPending reports whether this process put something in the trash that is not deleted yet.
