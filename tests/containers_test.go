@@ -2,12 +2,14 @@ package tests
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -375,6 +377,37 @@ func TestRemovalGoesThroughTheTrash(t *testing.T) {
 	if err := emptyTrash(); err != nil {
 		t.Fatalf("after system prune: %v", err)
 	}
+}
+
+// TestRunProxiesSignals: a signal sent to an attached `pea run` reaches the container's process
+// (which here exits with its own code on SIGUSR1), and pea exits with the container's code.
+func TestRunProxiesSignals(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	cmd := exec.Command(peaBin, "--root", e.Root, "--runroot", e.RunRoot, "run", "--rm", "--network", "none", "localhost/bb",
+		"sh", "-c", `trap "echo got; exit 7" USR1; echo ready; while true; do sleep 0.05; done`)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	var got string
+	for !strings.Contains(got, "ready") {
+		n, err := out.Read(buf)
+		if err != nil {
+			t.Fatalf("before ready: %v (%q)", err, got)
+		}
+		got += string(buf[:n])
+	}
+	cmd.Process.Signal(syscall.SIGUSR1)
+	rest, _ := io.ReadAll(out)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 || !strings.Contains(string(rest), "got") {
+		t.Fatalf("after SIGUSR1: %v, output %q", err, got+string(rest))
+	}
+	assertNothingLeft(t, e)
 }
 
 // TestTrashEmptierWaitsForItsCommand: the emptier a command starts deletes nothing until that
