@@ -94,7 +94,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		stop := proxySignals(rt, c.Config.ID)
 		defer stop()
 	}
-	started, err := rt.StartContainer(ctx, c.Config.ID, streams)
+	started, err := rt.StartCreated(ctx, c, streams)
 	if err != nil {
 		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
 		return err

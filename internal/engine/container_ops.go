@@ -22,6 +22,12 @@ func (r *Runtime) StartContainer(ctx context.Context, nameOrID string, streams *
 	if err != nil {
 		return nil, err
 	}
+	return r.StartCreated(ctx, c, streams)
+}
+
+// StartCreated is StartContainer for a container the caller has just created (or looked up):
+// it is not looked up again, only re-read under its lock.
+func (r *Runtime) StartCreated(ctx context.Context, c *model.Container, streams *Streams) (*model.Container, error) {
 	// From the first moment the start is sure to be asked for (see startLocked); not before the
 	// lookup: a failing command would wait for the grace period at its exit.
 	warmAttach()
@@ -360,7 +366,7 @@ func (r *Runtime) RunContainer(ctx context.Context, cfg *model.ContainerConfig, 
 	if err != nil {
 		return nil, err
 	}
-	started, err := r.StartContainer(ctx, c.Config.ID, nil)
+	started, err := r.StartCreated(ctx, c, nil)
 	if err != nil {
 		r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
 		return nil, err
