@@ -2,6 +2,7 @@ package engine
 
 import (
 	"os"
+	"path/filepath"
 
 	"pea/internal/model"
 	"pea/internal/oci"
@@ -68,6 +69,13 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 		return func() {}
 	}
 	r.prelaunched.Store(id, launched)
+	// The overlay's directories, which the start would make (three mkdirs on the store's disk,
+	// 0.2 ms here), are made now, while conmon starts.
+	if cfg.Rootfs == "" && cfg.ImageName != "" {
+		for _, d := range []string{"merged", "upper", "work"} {
+			os.Mkdir(filepath.Join(r.ctrDir(id), d), 0o755)
+		}
+	}
 	return func() {
 		l := r.takePrelaunched(id)
 		if l == nil {
