@@ -77,6 +77,13 @@ func TestSecurityDefaults(t *testing.T) {
 		t.Fatalf("masked paths readable: %q", out)
 	}
 	e.Fails(1, "run", "--rm", "localhost/bb", "sh", "-c", "echo 1 > /proc/sys/kernel/domainname")
+	// The filter crun compiled is handed back to it by annotation, without the spec's seccomp
+	// section: still in force on the runs that follow the first.
+	for i := 0; i < 2; i++ {
+		if out := e.Pea("run", "--rm", "localhost/bb", "grep", "^Seccomp:", "/proc/self/status"); !strings.Contains(out, "2") {
+			t.Fatalf("run %d: seccomp not in filter mode: %q", i, out)
+		}
+	}
 	// seccomp blocks namespaces and mounts; unconfined lets unshare through where caps allow.
 	e.Fails(1, "run", "--rm", "localhost/bb", "unshare", "-U", "true")
 	if r := e.Fails(1, "run", "--rm", "localhost/bb", "mount", "-t", "tmpfs", "x", "/mnt"); !strings.Contains(r.Stderr, "permission denied") {
