@@ -137,9 +137,32 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			return err
 		}
 	}
+	// The seccomp filter crun compiled for this profile before, when it is cached, goes to crun
+	// by annotation alone: crun loads it and skips any seccomp section of the spec (crun(1)), so
+	// the spec has none — 10 KB and 350 syscall entries less for pea to encode and for crun to
+	// parse, copy and read back — and pea's default profile is not even built (its key needs
+	// only the capabilities; see oci.Runtime.DefaultSeccompKey).
+	var seccompKey, seccompBPF string
 	if !cfg.Privileged {
-		if in.seccomp, err = seccompFor(cfg); err != nil {
-			return err
+		if cfg.Seccomp == "" {
+			caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+			if err != nil {
+				return err
+			}
+			seccompKey = rt.DefaultSeccompKey(caps)
+			seccompBPF, _ = rt.CachedSeccomp(seccompKey)
+		}
+		if seccompBPF == "" {
+			if in.seccomp, err = seccompFor(cfg); err != nil {
+				return err
+			}
+			if seccompKey == "" {
+				seccompKey = rt.SeccompKey(in.seccomp)
+				seccompBPF, _ = rt.CachedSeccomp(seccompKey)
+				if seccompBPF != "" {
+					in.seccomp = nil
+				}
+			}
 		}
 	}
 	specCfg := *cfg
@@ -148,15 +171,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err != nil {
 		return err
 	}
-	seccompKey := rt.SeccompKey(spec.Linux.Seccomp)
-	seccompCached := false
-	if bpf, ok := rt.CachedSeccomp(seccompKey); ok {
-		// crun loads the filter from the annotation and skips the spec's seccomp section when
-		// both are there (crun(1)); without the section, the spec is 10 KB and 350 syscall
-		// entries shorter for pea to encode and for crun to parse, copy and read back.
-		spec.Annotations[oci.SeccompAnnotation] = bpf
-		spec.Linux.Seccomp = nil
-		seccompCached = true
+	seccompCached := seccompBPF != ""
+	if seccompCached {
+		spec.Annotations[oci.SeccompAnnotation] = seccompBPF
 	}
 	data, err := json.Marshal(spec)
 	if err != nil {

@@ -168,3 +168,28 @@ func TestExecutableOfOtherRuntimesIsTheirPath(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultSeccompKey: the key of pea's default profile follows the capabilities (in any
+// order or case) and the runtime, and is empty for a runtime that is not crun.
+func TestDefaultSeccompKey(t *testing.T) {
+	dir := t.TempDir()
+	crun := filepath.Join(dir, "crun")
+	if err := os.WriteFile(crun, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := &oci.Runtime{Path: crun}
+	a := r.DefaultSeccompKey([]string{"CAP_CHOWN", "CAP_KILL"})
+	if a == "" || a != r.DefaultSeccompKey([]string{"cap_kill", "CAP_CHOWN"}) {
+		t.Fatalf("not stable across order and case: %q", a)
+	}
+	if a == r.DefaultSeccompKey([]string{"CAP_CHOWN", "CAP_KILL", "CAP_SYS_ADMIN"}) {
+		t.Fatal("a capability more (which changes the profile) keeps the key")
+	}
+	os.WriteFile(crun, []byte("#!/bin/sh\n# upgraded\n"), 0o755)
+	if a == r.DefaultSeccompKey([]string{"CAP_CHOWN", "CAP_KILL"}) {
+		t.Fatal("another runtime binary keeps the key")
+	}
+	if k := (&oci.Runtime{Path: "/usr/bin/runc"}).DefaultSeccompKey([]string{"CAP_KILL"}); k != "" {
+		t.Fatalf("runc: %q", k)
+	}
+}

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"pea/internal/fsx"
 )
@@ -42,6 +45,38 @@ func (r *Runtime) SeccompKey(p *specs.LinuxSeccomp) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%d\x00%d\x00", r.Path, fi.Size(), fi.ModTime().UnixNano())
 	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// DefaultSeccompKey identifies the filter compiled from pea's default profile for caps, without
+// building the profile: that profile is a function of pea's own code, the capabilities, the
+// architecture and the kernel's version (see seccompTarget), so the key hashes those — pea's
+// binary by size and modification time, as the runtime's — with the runtime binary. A start
+// whose filter is cached then neither builds the profile (~0.15 ms) nor encodes it for a key
+// (~0.1 ms). Empty when the runtime is not crun.
+func (r *Runtime) DefaultSeccompKey(caps []string) string {
+	if !strings.Contains(filepath.Base(r.Path), "crun") {
+		return ""
+	}
+	rt, err := os.Stat(r.Path)
+	if err != nil {
+		return ""
+	}
+	self, err := os.Stat("/proc/self/exe")
+	if err != nil {
+		return ""
+	}
+	set := make([]string, 0, len(caps))
+	for c := range capSet(caps) {
+		set = append(set, c)
+	}
+	slices.Sort(set)
+	var u unix.Utsname
+	unix.Uname(&u)
+	h := sha256.New()
+	fmt.Fprintf(h, "pea default profile\x00%d\x00%d\x00%s\x00%d\x00%d\x00%s\x00%s\x00%s",
+		self.Size(), self.ModTime().UnixNano(), r.Path, rt.Size(), rt.ModTime().UnixNano(),
+		strings.Join(set, ","), runtime.GOARCH, unix.ByteSliceToString(u.Release[:]))
 	return hex.EncodeToString(h.Sum(nil))
 }
 
