@@ -149,6 +149,68 @@ func TestFastJSONTakesOrdinaryDocuments(t *testing.T) {
 	}
 }
 
+// decodePodConfigOnly and decodePodStateOnly are decodePodDocs for one document, the other empty.
+func decodePodConfigOnly(b []byte, c *model.PodConfig) error {
+	return decodePodDocs(b, []byte(`{}`), &model.Pod{Config: c, State: &model.PodState{}})
+}
+
+func decodePodStateOnly(b []byte, st *model.PodState) error {
+	return decodePodDocs([]byte(`{}`), b, &model.Pod{Config: &model.PodConfig{}, State: st})
+}
+
+func TestFastJSONPodsMatchEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	fast := 0
+	for i := range 20000 {
+		var cfg model.PodConfig
+		randomValue(r, reflect.ValueOf(&cfg).Elem())
+		b, err := json.Marshal(&cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsEncodingJSON(t, i, b, decodePodConfigOnly)
+		var st model.PodState
+		randomValue(r, reflect.ValueOf(&st).Elem())
+		if b, err = json.Marshal(&st); err != nil {
+			t.Fatal(err)
+		}
+		sameAsEncodingJSON(t, i, b, decodePodStateOnly)
+		if fastPodState(b, &model.PodState{}) == nil {
+			fast++
+		}
+	}
+	// A random config (thirty strings, a float) nearly always holds something that sends it to
+	// encoding/json; TestFastJSONTakesOrdinaryPods checks that an ordinary one does not.
+	if fast == 0 {
+		t.Fatal("the fast path never decoded a pod state")
+	}
+}
+
+func TestFastJSONTakesOrdinaryPods(t *testing.T) {
+	c := model.NewPodConfig("web")
+	c.ID, c.Created, c.Labels = id('p', 1), time.Now(), map[string]string{"app": "web"}
+	c.Infra.Ports = []model.PortMapping{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}
+	c.Resources.Memory, c.Resources.CPUs = 64<<20, 2
+	st := model.PodState{CgroupPath: "/pea/pod-x", InfraContainerID: id('c', 1)}
+	var got model.PodConfig
+	if err := fastPodConfig([]byte(mustJSON(c)), &got); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	var gotSt model.PodState
+	if err := fastPodState([]byte(mustJSON(&st)), &gotSt); err != nil {
+		t.Fatalf("state: %v", err)
+	}
+	if got.Infra.Ports[0].HostPort != 8080 || got.Resources.CPUs != 2 || !got.ShareNet || gotSt != st || !got.Created.Equal(c.Created) {
+		t.Fatalf("decoded %+v %+v", got, gotSt)
+	}
+	// Half a CPU is not an integer: encoding/json reads it.
+	c.Resources.CPUs = 0.5
+	p, err := decodePod([]byte(mustJSON(c)), []byte(mustJSON(&st)))
+	if err != nil || p.Config.Resources.CPUs != 0.5 {
+		t.Fatalf("cpus 0.5: %v, %+v", err, p)
+	}
+}
+
 // On any input that encoding/json accepts, the decoders (fast path or fallback) must agree
 // with it; on the rest they must not panic.
 func FuzzFastJSON(f *testing.F) {
@@ -163,6 +225,14 @@ func FuzzFastJSON(f *testing.F) {
 			}
 		} else {
 			decodeState(b, &gotSt)
+		}
+		var wantPod, gotPod model.PodConfig
+		if json.Unmarshal(b, &wantPod) == nil {
+			if err := decodePodConfigOnly(b, &gotPod); err != nil || !reflect.DeepEqual(wantPod, gotPod) {
+				t.Fatalf("pod config %q: %v\n%#v\n%#v", b, err, wantPod, gotPod)
+			}
+		} else {
+			decodePodConfigOnly(b, &gotPod)
 		}
 		var want, got listedConfig
 		if json.Unmarshal(b, &want) == nil {

@@ -76,11 +76,8 @@ func (s *Store) ListPods(namespace string) ([]*model.Pod, error) {
 
 func decodePod(cfg, st []byte) (*model.Pod, error) {
 	p := &model.Pod{Config: &model.PodConfig{}, State: &model.PodState{}}
-	if err := json.Unmarshal(cfg, p.Config); err != nil {
-		return nil, fmt.Errorf("decode pod config: %w", err)
-	}
-	if err := json.Unmarshal(st, p.State); err != nil {
-		return nil, fmt.Errorf("decode pod state: %w", err)
+	if err := decodePodDocs(cfg, st, p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
