@@ -417,6 +417,39 @@ func TestRunProxiesSignals(t *testing.T) {
 	assertNothingLeft(t, e)
 }
 
+// TestRmContainersMountVolatile: a --rm container's overlay is mounted volatile (no sync of its
+// upper directory at unmount), another container's is not; a --rm container can still be mounted
+// again after such an unmount (a volatile unmount leaves a marker that refuses later mounts).
+func TestRmContainersMountVolatile(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	mountOptions := func(id string) string {
+		data, _ := os.ReadFile("/proc/self/mountinfo")
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, id) && strings.Contains(line, " overlay ") {
+				return line
+			}
+		}
+		return ""
+	}
+	rm := e.Pea("run", "-d", "--rm", "--network", "none", "localhost/bb", "sleep", "300")
+	kept := e.Pea("run", "-d", "--network", "none", "localhost/bb", "sleep", "300")
+	if m := mountOptions(rm); !strings.Contains(m, "volatile") {
+		t.Fatalf("--rm container's overlay: %q", m)
+	}
+	if m := mountOptions(kept); m == "" || strings.Contains(m, "volatile") {
+		t.Fatalf("other container's overlay: %q", m)
+	}
+	e.Pea("restart", "-t", "0", rm)
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", rm); st != "running" {
+		t.Fatalf("--rm container after a restart: %s", st)
+	}
+	if m := mountOptions(rm); !strings.Contains(m, "volatile") {
+		t.Fatalf("--rm container's overlay after a restart: %q", m)
+	}
+	e.Pea("rm", "-f", "-t", "0", rm, kept)
+	assertNothingLeft(t, e)
+}
+
 // TestTrashEmptierWaitsForItsCommand: the emptier a command starts deletes nothing until that
 // command (the process its pidfd names) has exited: what the command puts in the trash later is
 // deleted too.

