@@ -42,7 +42,7 @@ func newSystemCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rt.EmptyTrash()
+			rt.EmptyTrashInBackground()
 			return nil
 		},
 	}
