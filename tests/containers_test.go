@@ -421,6 +421,13 @@ func TestRunProxiesSignals(t *testing.T) {
 // upper directory at unmount), another container's is not; a --rm container can still be mounted
 // again after such an unmount (a volatile unmount leaves a marker that refuses later mounts).
 func TestRmContainersMountVolatile(t *testing.T) {
+	var u unix.Utsname
+	unix.Uname(&u)
+	var major, minor int
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	if major < 5 || major == 5 && minor < 10 {
+		t.Skip("overlayfs has no volatile option before Linux 5.10")
+	}
 	e := newEnv(t).withBusybox()
 	mountOptions := func(id string) string {
 		data, _ := os.ReadFile("/proc/self/mountinfo")
