@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 
-	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
@@ -58,7 +57,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if err != nil {
 		return 0, err
 	}
-	args := []string{"--root=" + rt.StateDir, "exec"}
+	args := []string{"exec"}
 	if o.Detach {
 		args = append(args, "--detach")
 	}
@@ -90,10 +89,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	}
 	args = append(args, "--user", fmt.Sprintf("%d:%d", uid, gid), c.Config.ID)
 	args = append(args, o.Cmd...)
-	cmd := cpupin.CommandContext(ctx, rt.Executable(), args...)
-	if env := rt.ExecEnv(); len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
+	cmd := rt.Command(ctx, args...)
 	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
 	var errBuf strings.Builder
 	cmd.Stderr = io.MultiWriter(o.Stderr, &errBuf)

@@ -14,6 +14,7 @@ package oci
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -249,14 +250,23 @@ func conmonLevel(l string) string {
 	return "error"
 }
 
-func (r *Runtime) run(args ...string) error {
+// isCrun reports whether the runtime is crun, whose state files, exec fifo, seccomp annotation
+// and self-copying pea knows (see Start, Delete, SeccompKey, Executable).
+func (r *Runtime) isCrun() bool { return filepath.Base(r.Path) == "crun" }
+
+// Command is the runtime run with args (after its --root): from Executable, with ExecEnv.
+func (r *Runtime) Command(ctx context.Context, args ...string) *exec.Cmd {
 	full := append([]string{"--root=" + r.StateDir}, args...)
 	slog.Debug("running the OCI runtime", "path", r.Path, "args", strings.Join(full, " "))
-	cmd := cpupin.Command(r.Executable(), full...)
+	cmd := cpupin.CommandContext(ctx, r.Executable(), full...)
 	if env := r.ExecEnv(); len(env) > 0 {
 		cmd.Env = append(os.Environ(), env...)
 	}
-	out, err := cmd.CombinedOutput()
+	return cmd
+}
+
+func (r *Runtime) run(args ...string) error {
+	out, err := r.Command(context.Background(), args...).CombinedOutput()
 	if err != nil {
 		m := strings.TrimSpace(string(out))
 		if m == "" {
@@ -284,7 +294,7 @@ func (r *Runtime) Start(id string) error {
 
 // releaseExecFifo lets crun's created container run, and reports whether it did.
 func (r *Runtime) releaseExecFifo(id string) bool {
-	if filepath.Base(r.Path) != "crun" {
+	if !r.isCrun() {
 		return false
 	}
 	path := filepath.Join(r.StateDir, id, "exec.fifo")
@@ -345,7 +355,7 @@ type crunStatus struct {
 // same start time, which crun would take for it), a systemd cgroup, hooks, a cgroup that still
 // has processes or any unexpected state leave the work to `crun delete` and its errors.
 func (r *Runtime) deleteEnded(id string) bool {
-	if filepath.Base(r.Path) != "crun" || id == "" || strings.ContainsAny(id, "/.") {
+	if !r.isCrun() || id == "" || strings.ContainsAny(id, "/.") {
 		return false
 	}
 	dir := filepath.Join(r.StateDir, id)

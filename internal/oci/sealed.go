@@ -3,8 +3,6 @@ package oci
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -45,7 +43,7 @@ func (r *Runtime) safe() *safeRuntime {
 	v, _ := safeCopies.LoadOrStore(r.Path, &safeRuntime{})
 	s := v.(*safeRuntime)
 	s.once.Do(func() {
-		if !strings.Contains(filepath.Base(r.Path), "crun") || !isELF(r.Path) {
+		if !r.isCrun() || !isELF(r.Path) {
 			return // only a program copies itself: a wrapper script would gain nothing
 		}
 		if f, err := readOnlyMount(r.Path); err == nil {

@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"pea/internal/fsx"
 )
@@ -31,52 +29,50 @@ const SeccompAnnotation = "run.oci.seccomp_bpf_data"
 // size and modification time, so an upgraded crun compiles afresh). Empty when the runtime is
 // not crun, which does not know the annotation.
 func (r *Runtime) SeccompKey(p *specs.LinuxSeccomp) string {
-	if p == nil || !strings.Contains(filepath.Base(r.Path), "crun") {
-		return ""
-	}
-	fi, err := os.Stat(r.Path)
-	if err != nil {
+	if p == nil {
 		return ""
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
 		return ""
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00%d\x00", r.Path, fi.Size(), fi.ModTime().UnixNano())
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil))
+	return r.seccompKey("profile", data)
 }
 
 // DefaultSeccompKey identifies the filter compiled from pea's default profile for caps, without
-// building the profile: that profile is a function of pea's own code, the capabilities, the
-// architecture and the kernel's version (see seccompTarget), so the key hashes those — pea's
-// binary by size and modification time, as the runtime's — with the runtime binary. A start
-// whose filter is cached then neither builds the profile (~0.15 ms) nor encodes it for a key
-// (~0.1 ms). Empty when the runtime is not crun.
+// building the profile: that profile is a function of pea's own code and of its seccompTarget
+// (the capabilities, the architecture, the kernel's version), so the key hashes the target and
+// pea's binary (size and modification time, as the runtime's). A start whose filter is cached
+// then neither builds the profile (~0.15 ms) nor encodes it for a key (~0.1 ms). Empty when the
+// runtime is not crun.
 func (r *Runtime) DefaultSeccompKey(caps []string) string {
-	if !strings.Contains(filepath.Base(r.Path), "crun") {
-		return ""
-	}
-	rt, err := os.Stat(r.Path)
-	if err != nil {
-		return ""
-	}
 	self, err := os.Stat("/proc/self/exe")
 	if err != nil {
 		return ""
 	}
-	set := make([]string, 0, len(caps))
-	for c := range capSet(caps) {
+	t := newSeccompTarget(caps)
+	set := make([]string, 0, len(t.caps))
+	for c := range t.caps {
 		set = append(set, c)
 	}
 	slices.Sort(set)
-	var u unix.Utsname
-	unix.Uname(&u)
+	return r.seccompKey("pea default profile", fmt.Appendf(nil, "%d\x00%d\x00%s\x00%s\x00%d.%d",
+		self.Size(), self.ModTime().UnixNano(), strings.Join(set, ","), t.arch, t.kernel.major, t.kernel.minor))
+}
+
+// seccompKey hashes what identifies a profile (kind tells how) with the runtime binary's
+// identity: empty when the runtime is not crun or cannot be stat'ed.
+func (r *Runtime) seccompKey(kind string, profile []byte) string {
+	if !r.isCrun() {
+		return ""
+	}
+	fi, err := os.Stat(r.Path)
+	if err != nil {
+		return ""
+	}
 	h := sha256.New()
-	fmt.Fprintf(h, "pea default profile\x00%d\x00%d\x00%s\x00%d\x00%d\x00%s\x00%s\x00%s",
-		self.Size(), self.ModTime().UnixNano(), r.Path, rt.Size(), rt.ModTime().UnixNano(),
-		strings.Join(set, ","), runtime.GOARCH, unix.ByteSliceToString(u.Release[:]))
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00", kind, r.Path, fi.Size(), fi.ModTime().UnixNano())
+	h.Write(profile)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
