@@ -31,9 +31,18 @@ func TestRunExitCodes(t *testing.T) {
 	if !strings.Contains(r.Stderr, "image not known") || strings.Count(r.Stderr, "Error:") != 1 {
 		t.Fatalf("unknown image: want one line with 'image not known': %s", r)
 	}
-	// Nothing half-created by the failures.
+	// Nothing half-created by the failures: no container, no directory made for one before its
+	// creation failed, no conmon launched ahead of it (engine.PrepareRun) still waiting.
 	if out := e.Pea("ps", "-aq"); out != "" {
 		t.Fatalf("failed runs left containers: %q", out)
+	}
+	if out, _ := exec.Command("pgrep", "-f", "conmon.*"+e.RunRoot).Output(); len(out) > 0 {
+		t.Fatalf("conmon left by a failed run: %s", out)
+	}
+	for _, d := range []string{filepath.Join(e.Root, "containers"), filepath.Join(e.RunRoot, "containers")} {
+		if entries, _ := os.ReadDir(d); len(entries) > 0 {
+			t.Fatalf("failed runs left %d directories in %s", len(entries), d)
+		}
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"pea/internal/cgroups"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/trace"
@@ -53,11 +52,8 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
 	}
-	// The container's start will move a process into a cgroup: the kernel lock that takes is
-	// readied while the container is created (see cgroups.WarmAttach); only once the options
-	// hold, as a failing command would wait for the grace period at its exit.
-	cgroups.WarmAttach()
-	// conmon is launched now and waits for the start: its start-up overlaps the creation.
+	// Only once the options hold: conmon is launched now and waits for the start, and the
+	// kernel's cgroup attach lock is readied (engine.PrepareRun).
 	defer rt.PrepareRun(cfg)()
 	cfg.CreateCommand = a.args
 	co.PullProgress = a.stderr

@@ -10,10 +10,11 @@
 // A child process inherits the CPU set of the thread that forked it, and conmon, crun, the
 // container and every other program pea runs must not be confined to one CPU: pea starts every
 // process through Command or CommandContext, which call Release first; it gives every thread the
-// CPUs back, and Go its usual GOMAXPROCS (a test holds the rest of pea to these two). Giving them back costs
-// about 1 ms (`create`: 5.0 ms when done up front, 4.0 ms pinned), so verbs that start nothing
-// keep the one CPU to the end; the CLI gives them back up front only to the verbs that compress
-// or decompress layers in parallel.
+// CPUs back, and Go its usual GOMAXPROCS. The one exception is CommandPinned, for a pea process
+// of pea's own, which pins itself anyway (a test holds the rest of pea to these three). Giving
+// the CPUs back costs about 1 ms (`create`: 5.0 ms when done up front, 4.0 ms pinned), so verbs
+// that start nothing keep the one CPU to the end; the CLI gives them back up front only to the
+// verbs that compress or decompress layers in parallel.
 package cpupin
 
 import (

@@ -109,9 +109,8 @@ func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
 // stopLockedLater is stopLocked that, with later set (a removal), leaves the network's
 // detachment and the wait for conmon running and returns them (see cleanup).
 func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool) (*pendingCleanup, error) {
-	var none *pendingCleanup
 	if err := r.syncLocked(c); err != nil {
-		return none, err
+		return nil, err
 	}
 	if !c.State.StoppedByUser {
 		c.State.StoppedByUser = true // no restart policy brings it back
@@ -124,7 +123,7 @@ func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool)
 		if c.State.Mounted || c.State.NetNS != "" {
 			return r.cleanup(c, int(c.State.ExitCode), later)
 		}
-		return none, nil
+		return nil, nil
 	}
 	t := c.Config.StopTimeout
 	if timeout != nil {
@@ -132,7 +131,7 @@ func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool)
 	}
 	rt, err := r.ociRuntime()
 	if err != nil {
-		return none, err
+		return nil, err
 	}
 	if c.State.Status == model.StatusPaused {
 		rt.Resume(c.Config.ID)

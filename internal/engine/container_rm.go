@@ -108,22 +108,22 @@ func (r *Runtime) removeAnonymousVolumes(c *model.Container) {
 // removeLocked deletes a stopped container whose lock l the caller holds; on success the lock is
 // released and its file removed.
 func (r *Runtime) removeLocked(c *model.Container, l *lock.Lock) error {
+	if err := r.checkNoDependents(c); err != nil {
+		return err
+	}
 	return r.removeLockedAfter(c, l, nil)
 }
 
 // removeLockedAfter is removeLocked for a container this process has just cleaned up, with
 // what that cleanup left running (pending, none when nil): it is not cleaned up again (a
 // second detachment of the network would run alongside the first), and the database row goes
-// only once the network is detached; the files go meanwhile.
+// only once the network is detached; the files go meanwhile. The caller has checked that no
+// other container joins this one.
 func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []*pendingCleanup) error {
 	st, err := r.state()
 	if err != nil {
 		return err
 	}
-	if err := r.checkNoDependents(c); err != nil {
-		return err
-	}
-	trace.Mark("rm: dependents checked")
 	if pending == nil {
 		if err := r.cleanupLocked(c, int(c.State.ExitCode)); err != nil {
 			return err

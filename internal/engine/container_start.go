@@ -137,33 +137,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			return err
 		}
 	}
-	// The seccomp filter crun compiled for this profile before, when it is cached, goes to crun
-	// by annotation alone: crun loads it and skips any seccomp section of the spec (crun(1)), so
-	// the spec has none — 10 KB and 350 syscall entries less for pea to encode and for crun to
-	// parse, copy and read back — and pea's default profile is not even built (its key needs
-	// only the capabilities; see oci.Runtime.DefaultSeccompKey).
 	var seccompKey, seccompBPF string
-	if !cfg.Privileged {
-		if cfg.Seccomp == "" {
-			caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
-			if err != nil {
-				return err
-			}
-			seccompKey = rt.DefaultSeccompKey(caps)
-			seccompBPF, _ = rt.CachedSeccomp(seccompKey)
-		}
-		if seccompBPF == "" {
-			if in.seccomp, err = seccompFor(cfg); err != nil {
-				return err
-			}
-			if seccompKey == "" {
-				seccompKey = rt.SeccompKey(in.seccomp)
-				seccompBPF, _ = rt.CachedSeccomp(seccompKey)
-				if seccompBPF != "" {
-					in.seccomp = nil
-				}
-			}
-		}
+	if in.seccomp, seccompKey, seccompBPF, err = seccompForStart(rt, cfg); err != nil {
+		return err
 	}
 	specCfg := *cfg
 	specCfg.Mounts = r.resolveMounts(cfg.Mounts)
@@ -171,8 +147,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err != nil {
 		return err
 	}
-	seccompCached := seccompBPF != ""
-	if seccompCached {
+	if seccompBPF != "" {
 		spec.Annotations[oci.SeccompAnnotation] = seccompBPF
 	}
 	data, err := json.Marshal(spec)
@@ -192,7 +167,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		rt.Kill(cfg.ID, 9, true)
 		rt.Delete(cfg.ID, true)
 	})
-	if !seccompCached {
+	if seccompBPF == "" {
 		rt.SaveSeccomp(cfg.ID, seccompKey)
 	}
 	if err := waitNetwork(); err != nil {
@@ -331,6 +306,39 @@ func isMountpoint(path string) bool {
 		return false
 	}
 	return st.Dev != parent.Dev
+}
+
+// seccompForStart returns what a start gives crun for seccomp: the profile to write into the
+// spec or, when crun compiled it for an earlier start, only the compiled filter (bpf, for the
+// annotation: crun loads it and skips any seccomp section of the spec (crun(1)), so the spec has
+// none — 10 KB and 350 syscall entries less for pea to encode and for crun to parse, copy and
+// read back); and the key to keep crun's filter under when it was not cached. pea's default
+// profile is not even built when its filter is cached (the key needs only the capabilities:
+// oci.Runtime.DefaultSeccompKey). All empty for a privileged container.
+func seccompForStart(rt *oci.Runtime, cfg *model.ContainerConfig) (profile *specs.LinuxSeccomp, key, bpf string, err error) {
+	if cfg.Privileged {
+		return nil, "", "", nil
+	}
+	if cfg.Seccomp == "" {
+		caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+		if err != nil {
+			return nil, "", "", err
+		}
+		key = rt.DefaultSeccompKey(caps)
+		if bpf, _ = rt.CachedSeccomp(key); bpf != "" {
+			return nil, key, bpf, nil
+		}
+	}
+	if profile, err = seccompFor(cfg); err != nil {
+		return nil, "", "", err
+	}
+	if key == "" {
+		key = rt.SeccompKey(profile)
+		if bpf, _ = rt.CachedSeccomp(key); bpf != "" {
+			return nil, key, bpf, nil
+		}
+	}
+	return profile, key, "", nil
 }
 
 // seccompFor returns the container's seccomp profile (nil when unconfined).

@@ -36,8 +36,9 @@ func (r *Runtime) makeRunDirs(rt *oci.Runtime, id string) error {
 	return nil
 }
 
-// PrepareRun readies `run` of the container cfg describes, before it is created: cfg gets its
-// ID, and its conmon is launched at once (see oci.Runtime.Launch) to wait for the start that
+// PrepareRun readies `run` of the container cfg describes, before it is created: the kernel's
+// cgroup attach lock, which the start will take, is readied (see cgroups.WarmAttach); cfg gets
+// its ID, and its conmon is launched at once (see oci.Runtime.Launch) to wait for the start that
 // follows the creation. conmon's start-up (exec, linking glib and libsystemd, ~2-3 ms here) then
 // overlaps the creation (the database, the image, the container's row) instead of following it.
 //
@@ -45,6 +46,7 @@ func (r *Runtime) makeRunDirs(rt *oci.Runtime, id string) error {
 // failed to be: when the start did not take the launched conmon, cancel ends it and, when the
 // container was not created, removes the directories made for it.
 func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
+	warmAttach()
 	if cfg.ID != "" {
 		return func() {}
 	}

@@ -325,18 +325,17 @@ func sortStrings(s []string) {
 	}
 }
 
-// warmSpecEncoding encodes, to throw away, a spec with the parts pea writes and a default seccomp
-// profile. encoding/json builds its encoder for each type by reflection on first use: for the
-// spec's and seccomp's types that was ~0.3 ms of a `run`, spent when the real spec is written,
-// on the command's path (the spec phase 0.9 -> 0.5 ms with it done before). PrepareRun runs it
-// beside the container's creation. It touches nothing but memory, and recovers from any panic.
+// warmSpecEncoding encodes, to throw away, a spec with the parts pea writes. encoding/json builds
+// its encoder for each type by reflection on first use: for the spec's types that was ~0.3 ms of
+// a `run`, spent when the real spec is written, on the command's path. PrepareRun runs it beside
+// the container's creation. The spec has no seccomp section, as a start whose compiled filter is
+// cached writes none (the first start of a profile builds its encoder itself). It touches
+// nothing but memory, and recovers from any panic.
 func warmSpecEncoding() {
 	defer func() { recover() }()
-	sec := oci.DefaultSeccomp(oci.DefaultCapabilities)
 	spec, err := buildSpec(&model.ContainerConfig{ID: "warm", Cmd: []string{"true"}},
-		specInputs{rootfs: "/", seccomp: sec, nsPaths: map[string]string{}, etcFiles: map[string]string{}})
+		specInputs{rootfs: "/", nsPaths: map[string]string{}, etcFiles: map[string]string{}})
 	if err == nil {
 		json.Marshal(spec)
-		json.Marshal(sec) // the seccomp cache's key encodes the profile alone
 	}
 }

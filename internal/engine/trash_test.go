@@ -15,6 +15,15 @@ func trashEntries(t *testing.T, r *Runtime) int {
 	return len(entries)
 }
 
+func newTrashRuntime(t *testing.T, deferTrash bool) *Runtime {
+	t.Helper()
+	r, err := New(Options{Root: t.TempDir(), RunRoot: t.TempDir(), DeferTrash: deferTrash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func makeTree(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "upper", "etc"), 0o755); err != nil {
@@ -26,10 +35,7 @@ func makeTree(t *testing.T, dir string) {
 }
 
 func TestDiscardDirGoesThroughTheTrash(t *testing.T) {
-	r, err := New(Options{Root: t.TempDir(), RunRoot: t.TempDir(), DeferTrash: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newTrashRuntime(t, true)
 	dir := r.ctrDir("c1")
 	makeTree(t, dir)
 	r.discardDir(dir)
@@ -67,10 +73,7 @@ func TestDiscardDirGoesThroughTheTrash(t *testing.T) {
 }
 
 func TestDiscardDirWithoutDeferTrashRemovesInPlace(t *testing.T) {
-	r, err := New(Options{Root: t.TempDir(), RunRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newTrashRuntime(t, false)
 	dir := r.ctrDir("c1")
 	makeTree(t, dir)
 	r.discardDir(dir)
