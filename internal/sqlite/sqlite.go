@@ -135,6 +135,19 @@ static int pea_lookaside_used;
 static void pea_configure(void) {
 	sqlite3_config(9, 0); // SQLITE_CONFIG_MEMSTATUS off: no global memory statistics
 	sqlite3_config(13, 0, 0); // SQLITE_CONFIG_LOOKASIDE: none by default; the first connection gets the static one
+	// SQLITE_CONFIG_PAGECACHE with no buffer and no lines: no bulk allocation of page cache lines
+	// at a connection's first read. By default SQLite mallocs 20 lines at once and writes a header
+	// into each, a fresh page apiece (~20 page faults); a listing of an empty store uses two or
+	// three. Lines are malloc'd as they are needed instead. Measured: `ps -a` of an empty store 400
+	// -> 357 page faults, 2.24 -> 2.12 ms; 2.9 ms against 3.2 run right after podman's; the state
+	// store's Go benchmarks unchanged.
+	sqlite3_config(7, (void *)0, 0, 0);
+}
+
+// pea_page_cache_bulk restores a bulk allocation of n lines (for the test that measures what not
+// having one saves); only before SQLite's first use.
+static int pea_page_cache_bulk(int n) {
+	return sqlite3_config(7, (void *)0, 0, n);
 }
 
 // pea_use_lookaside gives the process's first connection the static lookaside buffer, and any
@@ -220,6 +233,16 @@ var (
 	configure = sync.OnceFunc(func() { C.pea_configure() })
 	openMu    sync.Mutex // serialises pea_use_lookaside
 )
+
+// setPageCacheBulk has every connection allocate n page cache lines at once, as SQLite does by
+// default (20). For tests; it fails once SQLite has been used in this process.
+func setPageCacheBulk(n int) error {
+	configure()
+	if rc := C.pea_page_cache_bulk(C.int(n)); rc != codeOK {
+		return &Error{Code: int(rc), ExtendedCode: int(rc), Msg: C.GoString(C.sqlite3_errstr(rc))}
+	}
+	return nil
+}
 
 // DB is one connection to a database file.
 type DB struct {
