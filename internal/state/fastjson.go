@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"pea/internal/model"
@@ -131,7 +132,8 @@ func (s *jsonScanner) object(member func(key []byte) error) error {
 	}
 }
 
-// rawString reads a string without escapes and returns its bytes (inside b).
+// rawString reads a string and returns its bytes: inside b when it holds no escape, else a new
+// slice of the unescaped bytes.
 func (s *jsonScanner) rawString() ([]byte, error) {
 	if !s.eat('"') {
 		return nil, errFallback
@@ -148,7 +150,9 @@ func (s *jsonScanner) rawString() ([]byte, error) {
 				return nil, errFallback // encoding/json would replace the invalid bytes
 			}
 			return v, nil
-		case c == '\\' || c < 0x20:
+		case c == '\\':
+			return s.escapedString(start)
+		case c < 0x20:
 			return nil, errFallback
 		case c >= 0x80:
 			ascii = false
@@ -156,6 +160,98 @@ func (s *jsonScanner) rawString() ([]byte, error) {
 		s.i++
 	}
 	return nil, errFallback
+}
+
+// escapedString goes on reading the string that began at start (after its quote) at its first
+// escape, at s.i, and returns the unescaped bytes. encoding/json writes '&', '<' and '>' as
+// \u0026, \u003c and \u003e, so every shell command with a pipe, a redirection or a background
+// job has escapes, as has one with a quote. What encoding/json reads into U+FFFD (a lone
+// surrogate, invalid UTF-8) goes to the fallback.
+func (s *jsonScanner) escapedString(start int) ([]byte, error) {
+	out := make([]byte, 0, s.i-start+16)
+	out = append(out, s.b[start:s.i]...)
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			if !utf8.Valid(out) {
+				return nil, errFallback
+			}
+			return out, nil
+		case c < 0x20:
+			return nil, errFallback
+		case c != '\\':
+			out = append(out, c)
+			s.i++
+			continue
+		}
+		if s.i+1 >= len(s.b) {
+			return nil, errFallback
+		}
+		e := s.b[s.i+1]
+		s.i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return nil, errFallback
+			}
+			if utf16.IsSurrogate(r) {
+				// Only a high surrogate followed by an escaped low one is a character.
+				if s.i+2 > len(s.b) || s.b[s.i] != '\\' || s.b[s.i+1] != 'u' {
+					return nil, errFallback
+				}
+				s.i += 2
+				low, ok := s.hex4()
+				if !ok {
+					return nil, errFallback
+				}
+				if r = utf16.DecodeRune(r, low); r == utf8.RuneError {
+					return nil, errFallback
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return nil, errFallback
+		}
+	}
+	return nil, errFallback
+}
+
+// hex4 reads the four hexadecimal digits of a \u escape.
+func (s *jsonScanner) hex4() (rune, bool) {
+	if s.i+4 > len(s.b) {
+		return 0, false
+	}
+	var r rune
+	for _, h := range s.b[s.i : s.i+4] {
+		switch {
+		case h >= '0' && h <= '9':
+			h -= '0'
+		case h >= 'a' && h <= 'f':
+			h -= 'a' - 10
+		case h >= 'A' && h <= 'F':
+			h -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(h)
+	}
+	s.i += 4
+	return r, true
 }
 
 func (s *jsonScanner) str(into *string) error {

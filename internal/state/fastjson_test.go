@@ -149,6 +149,44 @@ func TestFastJSONTakesOrdinaryDocuments(t *testing.T) {
 	}
 }
 
+// A command with shell characters goes through the fast path too: encoding/json writes '&', '<'
+// and '>' as \u escapes, and every such container used to fall back to encoding/json (the bench's
+// pod members, `sh -c "trap 'exit 0' TERM; sleep 1000 & wait"`, made `ps -a` of 10 pods 0.4 ms
+// slower).
+func TestFastJSONTakesEscapedStrings(t *testing.T) {
+	c := ctr(id('c', 1), "web", "", id('p', 1))
+	c.Config.Cmd = []string{"sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait", `echo "a\b" > /tmp/x < /dev/null`,
+		"line\nbreak\ttab", "é 日本 😀", "\u2028\u2029", "\x01\x1f"}
+	c.Config.Labels = map[string]string{"a&b": `"quoted"`, "emoji😀": "/path/with/slash"}
+	b := []byte(mustJSON(c.Config))
+	var l listedConfig
+	if err := fastListedConfig(b, &l); err != nil {
+		t.Fatalf("fast path refused %s: %v", b, err)
+	}
+	sameAsEncodingJSON(t, 0, b, decodeListedConfig)
+	if l.Cmd[2] != c.Config.Cmd[2] || l.Labels["emoji😀"] != "/path/with/slash" {
+		t.Fatalf("decoded %q %q", l.Cmd, l.Labels)
+	}
+	// Escapes encoding/json decodes to U+FFFD, and broken ones, are left to it.
+	for _, doc := range []string{`{"cmd":["\ud800"]}`, `{"cmd":["\udc00x"]}`, `{"cmd":["\ud83d\u0041"]}`,
+		`{"cmd":["\ud83d \ude00"]}`, `{"cmd":["\u12"]}`, `{"cmd":["\q"]}`, `{"cmd":["a\`} {
+		if fastListedConfig([]byte(doc), &listedConfig{}) == nil {
+			t.Errorf("fast path took %s", doc)
+		}
+		var want, got listedConfig
+		if json.Unmarshal([]byte(doc), &want) == nil {
+			sameAsEncodingJSON(t, 1, []byte(doc), decodeListedConfig)
+		} else if decodeListedConfig([]byte(doc), &got) == nil {
+			t.Errorf("%s decoded, encoding/json refuses it", doc)
+		}
+	}
+	// A surrogate pair is one character.
+	var l2 listedConfig
+	if err := fastListedConfig([]byte(`{"cmd":["\ud83d\ude00\u0026"]}`), &l2); err != nil || l2.Cmd[0] != "😀&" {
+		t.Fatalf("pair: %q %v", l2.Cmd, err)
+	}
+}
+
 // decodePodConfigOnly and decodePodStateOnly are decodePodDocs for one document, the other empty.
 func decodePodConfigOnly(b []byte, c *model.PodConfig) error {
 	return decodePodDocs(b, []byte(`{}`), &model.Pod{Config: c, State: &model.PodState{}})
@@ -217,6 +255,7 @@ func FuzzFastJSON(f *testing.F) {
 	f.Add([]byte(`{"status":"running","pid":5,"startedAt":"2026-11-29T21:03:36.4729Z","networks":{"pea":{"ipAddress":"10.0.0.2"}}}`))
 	f.Add([]byte(`{"id":"x","created":"2026-11-29T21:03:36Z","cmd":["a"],"labels":{"k":"v"},"network":{"ports":[{"hostPort":80}]},"env":["A=\u00e9"]}`))
 	f.Add([]byte(`{"ID":"x","Pid":1}`))
+	f.Add([]byte(`{"cmd":["a \u0026 b","\ud83d\ude00","q\"\\\/\n"],"labels":{"k\u003c":"\u003e"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var wantSt, gotSt model.ContainerState
 		if json.Unmarshal(b, &wantSt) == nil {
