@@ -4,8 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -256,5 +258,68 @@ func TestImageRmiNamesAndInUse(t *testing.T) {
 	}
 	if left := e.storeListing(); len(left) != 0 {
 		t.Errorf("files left: %v", left)
+	}
+}
+
+// pea talks to registries and fetches URLs through its registry helper (<pea>-registry, see
+// internal/image/helper.go): an implicit pull by run, an import from a URL (and its failure),
+// pull's progress, and a clear error where the helper is missing.
+func TestRegistryHelper(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	srv := httptest.NewServer(registrytest.New())
+	defer srv.Close()
+	ref := strings.TrimPrefix(srv.URL, "http://") + "/helper/bb:1"
+	e.Pea("push", "--tls-verify=false", "localhost/bb:latest", ref)
+
+	// run pulls what it does not have, with the helper's progress on stderr. The registry is
+	// plain HTTP: registries.conf, which the helper reads too, says so.
+	conf := filepath.Join(t.TempDir(), "registries.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", strings.TrimPrefix(srv.URL, "http://"))), 0o644)
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
+	r := e.run(nil, "run", "--rm", "--network", "none", ref, "echo", "pulled & ran")
+	if r.Code != 0 || r.Stdout != "pulled & ran\n" || !strings.Contains(r.Stderr, "Copying blob") {
+		t.Fatalf("run of an image to pull: %s", r)
+	}
+	e.Pea("image", "exists", ref)
+	r = e.Fails(125, "pull", "--tls-verify=false", strings.TrimPrefix(srv.URL, "http://")+"/helper/nosuch:1")
+	if !strings.Contains(r.Stderr, "nosuch") || !strings.Contains(r.Stderr, "not found") || strings.Count(r.Stderr, "Error: ") != 1 {
+		t.Errorf("pull of an unknown image: want one error line, got %s", r)
+	}
+
+	// import from a URL: the body streams through the helper; a 404 is an error, not an image.
+	tarball := tinyTar(t, "from a URL")
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path != "/rootfs.tar" {
+			http.NotFound(w, req)
+			return
+		}
+		http.ServeFile(w, req, tarball)
+	}))
+	defer files.Close()
+	id := e.Pea("import", files.URL+"/rootfs.tar", "localhost/fromurl:1")
+	if got := e.Pea("images", "-q", "--no-trunc", "localhost/fromurl:1"); !strings.HasSuffix(got, id) {
+		t.Errorf("imported %q, images shows %q", id, got)
+	}
+	before := e.Pea("images", "-q")
+	r = e.Fails(125, "import", files.URL+"/missing.tar", "localhost/missing:1")
+	if !strings.Contains(r.Stderr, "404") {
+		t.Errorf("import of a missing URL: %s", r)
+	}
+	if got := e.Pea("images", "-q"); got != before {
+		t.Errorf("a failed import changed the images: %q -> %q", before, got)
+	}
+
+	// pea without its helper says what is missing, and does nothing.
+	alone := filepath.Join(t.TempDir(), "pea")
+	data, err := os.ReadFile(peaBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(alone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(alone, "--root", e.Root, "--runroot", e.RunRoot, "pull", "--tls-verify=false", ref).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 125 || !strings.Contains(string(out), "pea-registry") {
+		t.Errorf("pull without the helper: %v: %s", err, out)
 	}
 }

@@ -1,15 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"pea/internal/errdefs"
 	"pea/internal/image"
 )
 
@@ -50,15 +49,12 @@ func runImport(a *app, src, ref string, o *importOptions) error {
 	case src == "-":
 		r = a.stdin
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
-		resp, err := http.Get(src)
+		body, err := image.FetchURL(context.Background(), src)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("import: %s: %s: %w", src, resp.Status, errdefs.ErrNotFound)
-		}
-		r = resp.Body
+		defer body.Close()
+		r = body
 	default:
 		f, err := os.Open(src)
 		if err != nil {

@@ -1,3 +1,5 @@
+//go:build !pea_split
+
 package image
 
 import (
@@ -5,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,22 +14,6 @@ import (
 
 	"pea/internal/errdefs"
 )
-
-// PullOptions control how a registry is reached.
-type PullOptions struct {
-	// TLSVerify nil follows registries.conf (insecure = true allows plain HTTP and unverified TLS);
-	// false allows them for this pull; true requires verified TLS even where the config allows less.
-	TLSVerify *bool
-	Creds     string // "user:password"
-	AuthFile  string // docker config.json format; default $REGISTRY_AUTH_FILE or ${XDG_RUNTIME_DIR}/containers/auth.json
-	// Progress receives progress lines (a live per-layer line on a terminal); nil is quiet.
-	Progress io.Writer
-	// Arch and OS choose the image from a multi-platform index; default this machine.
-	Arch, OS string
-}
-
-// PushOptions control a push; they are the same as a pull's.
-type PushOptions = PullOptions
 
 // insecure decides whether plain HTTP and unverified TLS are allowed for an endpoint.
 func (o PullOptions) insecure(configured bool) bool {

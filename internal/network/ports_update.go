@@ -48,7 +48,7 @@ func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []P
 	if err != nil {
 		return err
 	}
-	var portmap *libcni.PluginConfig
+	var portmap *libcni.NetworkConfig
 	for _, p := range list.Plugins {
 		if p.Network.Type == "portmap" {
 			portmap = p
@@ -117,12 +117,12 @@ func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []P
 
 // addPortmap returns the network's portmap plugin and the attachment's cached list config with
 // it appended.
-func (m *Manager) addPortmap(network string, config []byte) (*libcni.PluginConfig, []byte, error) {
+func (m *Manager) addPortmap(network string, config []byte) (*libcni.NetworkConfig, []byte, error) {
 	current, err := m.runtimeList(network, nil, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	var portmap *libcni.PluginConfig
+	var portmap *libcni.NetworkConfig
 	for _, p := range current.Plugins {
 		if p.Network.Type == "portmap" {
 			portmap = p

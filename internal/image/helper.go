@@ -1,0 +1,93 @@
+package image
+
+// The registry client, and everything else of pea's that speaks HTTP, can live in an executable
+// of its own, the registry helper. Linking net/http and crypto/tls costs every process that
+// links them ~0.23 ms at start-up on the 2-core VM (their package initialisation and 2 MB more
+// of binary to fault in; measured on otherwise equal static binaries), which is 10-15 % of a
+// short pea command, paid by every command although only pulls, pushes and `import URL` use
+// them. scripts/build.sh builds pea with the pea_split tag, which leaves them out, and the
+// helper (cmd/pea-registry) beside it as <pea>-registry. Without the tag (go build, go test)
+// pea is one self-sufficient binary that does it all in process.
+//
+// The helper gets one request as JSON on its standard input, writes a pull's or a push's
+// progress, or a fetched body, on its standard output, and its result as JSON on fd 3.
+
+import (
+	"context"
+	"errors"
+
+	"pea/internal/errdefs"
+)
+
+// helperRequest is what the helper is asked to do.
+type helperRequest struct {
+	Op        string `json:"op"` // "pull", "push" or "fetch"
+	Dir       string `json:"dir,omitempty"`
+	Ref       string `json:"ref,omitempty"`  // pull: the reference; push: the image's name or ID
+	Dest      string `json:"dest,omitempty"` // push: the destination
+	URL       string `json:"url,omitempty"`  // fetch
+	TLSVerify *bool  `json:"tlsVerify,omitempty"`
+	Creds     string `json:"creds,omitempty"` // here, not on the command line, where ps would show it
+	AuthFile  string `json:"authFile,omitempty"`
+	Arch      string `json:"arch,omitempty"`
+	OS        string `json:"os,omitempty"`
+	Progress  bool   `json:"progress,omitempty"` // write progress on standard output
+}
+
+// helperResult is the helper's answer.
+type helperResult struct {
+	ID    string `json:"id,omitempty"` // pull: the pulled image
+	Error string `json:"error,omitempty"`
+	Kind  string `json:"kind,omitempty"` // the error's class, see errorKinds
+}
+
+// errorKinds are the classes of error that cross from the helper to pea intact, for the exit
+// code and for the callers that test them.
+var errorKinds = []struct {
+	name string
+	err  error
+}{
+	{"not found", errdefs.ErrNotFound},
+	{"invalid", errdefs.ErrInvalid},
+	{"ambiguous", errdefs.ErrAmbiguous},
+	{"exists", errdefs.ErrExists},
+	{"in use", errdefs.ErrInUse},
+	{"canceled", context.Canceled},
+	{"deadline", context.DeadlineExceeded},
+}
+
+func resultOf(err error) helperResult {
+	if err == nil {
+		return helperResult{}
+	}
+	r := helperResult{Error: err.Error()}
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			r.Kind = k.name
+			break
+		}
+	}
+	return r
+}
+
+// helperError is an error the helper reported: its message, and its class for errors.Is.
+type helperError struct {
+	msg  string
+	kind error
+}
+
+func (e *helperError) Error() string { return e.msg }
+func (e *helperError) Unwrap() error { return e.kind }
+
+func (r helperResult) err() error {
+	if r.Error == "" {
+		return nil
+	}
+	e := &helperError{msg: r.Error}
+	for _, k := range errorKinds {
+		if k.name == r.Kind {
+			e.kind = k.err
+		}
+	}
+	return e
+}

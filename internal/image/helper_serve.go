@@ -1,0 +1,90 @@
+//go:build !pea_split
+
+package image
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"pea/internal/errdefs"
+)
+
+// ServeHelper is the registry helper's whole program (cmd/pea-registry): it reads one request on
+// standard input, does it, and writes the result on fd 3. It returns the exit code: 0 once a
+// result is written, whatever the result.
+func ServeHelper() int {
+	res := os.NewFile(3, "result")
+	if _, err := res.Stat(); err != nil {
+		fmt.Fprintln(os.Stderr, "pea-registry: pea's registry helper; pea runs it, with a request on its standard input and fd 3 for the result")
+		return 2
+	}
+	defer res.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var req helperRequest
+	var out helperResult
+	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+		out = resultOf(fmt.Errorf("registry helper: request: %v: %w", err, errdefs.ErrInvalid))
+	} else {
+		out = serve(ctx, req)
+	}
+	if err := json.NewEncoder(res).Encode(out); err != nil {
+		fmt.Fprintln(os.Stderr, "pea-registry: writing the result:", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, req helperRequest) helperResult {
+	if req.Op == "fetch" {
+		body, err := FetchURL(ctx, req.URL)
+		if err == nil {
+			_, err = io.Copy(os.Stdout, body)
+			body.Close()
+		}
+		return resultOf(err)
+	}
+	s, err := Open(req.Dir)
+	if err != nil {
+		return resultOf(err)
+	}
+	o := PullOptions{TLSVerify: req.TLSVerify, Creds: req.Creds, AuthFile: req.AuthFile, Arch: req.Arch, OS: req.OS}
+	if req.Progress {
+		o.Progress = os.Stdout
+	}
+	switch req.Op {
+	case "pull":
+		img, err := s.Pull(ctx, req.Ref, o)
+		r := resultOf(err)
+		if img != nil {
+			r.ID = img.ID
+		}
+		return r
+	case "push":
+		return resultOf(s.Push(ctx, req.Ref, req.Dest, o))
+	}
+	return resultOf(fmt.Errorf("registry helper: unknown request %q: %w", req.Op, errdefs.ErrInvalid))
+}
+
+// FetchURL opens the body of an http(s) URL (import's source).
+func FetchURL(ctx context.Context, url string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", url, err, errdefs.ErrInvalid)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %s: %w", url, resp.Status, errdefs.ErrNotFound)
+	}
+	return resp.Body, nil
+}
