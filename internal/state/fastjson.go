@@ -446,15 +446,10 @@ func (s *jsonScanner) skip() error {
 				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 					s.i += 2
 				case 'u':
-					if s.i+6 > len(s.b) {
+					s.i += 2
+					if _, ok := s.hex4(); !ok {
 						return errFallback
 					}
-					for _, h := range s.b[s.i+2 : s.i+6] {
-						if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
-							return errFallback
-						}
-					}
-					s.i += 6
 				default:
 					return errFallback
 				}
