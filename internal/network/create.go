@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,12 +17,9 @@ import (
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
-// defaultSubnet and defaultBridge are the default network's, unless another store on this host
-// already took them.
-var (
-	defaultSubnet = netip.MustParsePrefix("10.90.0.0/24")
-	defaultBridge = "pea0"
-)
+// defaultBridge is the default network's bridge, unless another store on this host already took
+// it (its subnet: chooseSubnet).
+var defaultBridge = "pea0"
 
 // Create writes a new network's conflist. Nothing is created on the host: the bridge plugin
 // creates the bridge when the first container attaches.
@@ -36,8 +32,8 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 	return m.create(o, false)
 }
 
-// Default returns the default network, creating it on first use: bridge pea0 and 10.90.0.0/24,
-// or the next free bridge name and /24 when another store on this host already uses those.
+// Default returns the default network, creating it on first use: bridge pea0 and 10.90.0.0/16,
+// or the next free bridge name and /16 when another store on this host already uses those.
 func (m *Manager) Default() (*Network, error) {
 	if n, err := m.Get(DefaultName); err == nil || !errors.Is(err, errdefs.ErrNotFound) {
 		return n, err

@@ -81,7 +81,7 @@ func TestCreateGetListRemove(t *testing.T) {
 		t.Fatalf("Create auto: %v", err)
 	}
 	sub := netip.MustParsePrefix(auto.Subnets[0].Subnet)
-	if auto.Name != "pea1" || auto.Driver != "bridge" || sub.Bits() != 24 || sub == defaultSubnet ||
+	if auto.Name != "pea1" || auto.Driver != "bridge" || sub.Bits() != 24 || sub == netip.MustParsePrefix("10.90.0.0/24") ||
 		!netip.MustParsePrefix("10.90.0.0/15").Contains(sub.Addr()) && !strings.HasPrefix(sub.String(), "10.") {
 		t.Errorf("auto network = %+v", auto)
 	}
@@ -185,8 +185,11 @@ func TestDefault(t *testing.T) {
 	if d.Name != DefaultName || d.Driver != "bridge" || d.Internal {
 		t.Fatalf("Default = %+v", d)
 	}
-	if !linkExists(defaultBridge) && (d.NetworkInterface != defaultBridge || d.Subnets[0].Subnet != "10.90.0.0/24" || d.Subnets[0].Gateway != "10.90.0.1") {
-		t.Errorf("on a host without pea0, Default = %+v, want pea0 and 10.90.0.0/24", d)
+	if !linkExists(defaultBridge) && (d.NetworkInterface != defaultBridge || d.Subnets[0].Subnet != "10.90.0.0/16" || d.Subnets[0].Gateway != "10.90.0.1") {
+		t.Errorf("on a host without pea0, Default = %+v, want pea0 and 10.90.0.0/16", d)
+	}
+	if sub := netip.MustParsePrefix(d.Subnets[0].Subnet); sub.Bits() != 16 {
+		t.Errorf("default network %s: want a /16, room for every pod of the store", sub)
 	}
 	again, err := m.Default()
 	if err != nil || again.ID != d.ID || !again.Created.Equal(d.Created) {

@@ -6,9 +6,10 @@ import (
 )
 
 // chooseSubnet parses an explicit subnet and refuses overlaps with other networks, or picks the
-// first /24 from 10.90.0.0 upward that overlaps no network and nothing the host routes.
-// 10.90.0.0/24 is left to the default network; podman's 10.88/16 and 10.89/16 lie below the
-// range, so pea and podman networks do not meet.
+// first free subnet (overlapping no network and nothing the host routes): a /16 from 10.90.0.0
+// upward for the default network, a /24 from 10.90.1.0 upward for the others. 10.90.0.0/24 is
+// left to the default network; podman's 10.88/16 and 10.89/16 lie below the range, so pea and
+// podman networks do not meet.
 func chooseSubnet(spec string, existing []*Network, isDefault bool) (netip.Prefix, error) {
 	overlapping := func(p netip.Prefix) *Network {
 		for _, e := range existing {
@@ -46,8 +47,15 @@ func chooseSubnet(spec string, existing []*Network, isDefault bool) (netip.Prefi
 		}
 		return true
 	}
-	if isDefault && free(defaultSubnet) {
-		return defaultSubnet, nil
+	if isDefault {
+		// The default network is a /16, as podman's (10.88.0.0/16): every pod and container
+		// of a store may be on it (a /24 ran out at 253 pods). The first free one from
+		// 10.90.0.0/16 upward; a /24 when none is.
+		for b := 90; b <= 255; b++ {
+			if p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(b), 0, 0}), 16); free(p) {
+				return p, nil
+			}
+		}
 	}
 	for b := 90; b <= 255; b++ {
 		for c := 0; c <= 255; c++ {
