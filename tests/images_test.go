@@ -271,12 +271,29 @@ func TestRegistryHelper(t *testing.T) {
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/helper/bb:1"
 	e.Pea("push", "--tls-verify=false", "localhost/bb:latest", ref)
 
+	// create and run take pull's registry flags for the pull they may do: a plain HTTP
+	// registry needs --tls-verify=false, and -q silences the progress.
+	ref2 := strings.TrimPrefix(srv.URL, "http://") + "/helper/bb:2"
+	e.Pea("push", "--tls-verify=false", "localhost/bb:latest", ref2)
+	r := e.Fails(125, "create", ref2, "true")
+	if !strings.Contains(r.Stderr, "tls-verify") {
+		t.Errorf("create of an image on a plain HTTP registry without --tls-verify=false: %s", r)
+	}
+	r = e.run(nil, "run", "--rm", "-q", "--tls-verify=false", "--network", "none", ref2, "echo", "quiet")
+	if r.Code != 0 || r.Stdout != "quiet\n" || r.Stderr != "" {
+		t.Fatalf("run -q --tls-verify=false: %s", r)
+	}
+	r = e.Fails(125, "run", "--rm", "--creds", "nocolon", "--tls-verify=false", strings.TrimPrefix(srv.URL, "http://")+"/helper/bb:3", "true")
+	if !strings.Contains(r.Stderr, "USERNAME:PASSWORD") {
+		t.Errorf("run with a bad --creds: %s", r)
+	}
+
 	// run pulls what it does not have, with the helper's progress on stderr. The registry is
 	// plain HTTP: registries.conf, which the helper reads too, says so.
 	conf := filepath.Join(t.TempDir(), "registries.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", strings.TrimPrefix(srv.URL, "http://"))), 0o644)
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
-	r := e.run(nil, "run", "--rm", "--network", "none", ref, "echo", "pulled & ran")
+	r = e.run(nil, "run", "--rm", "--network", "none", ref, "echo", "pulled & ran")
 	if r.Code != 0 || r.Stdout != "pulled & ran\n" || !strings.Contains(r.Stderr, "Copying blob") {
 		t.Fatalf("run of an image to pull: %s", r)
 	}

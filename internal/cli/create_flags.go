@@ -34,6 +34,7 @@ type createFlags struct {
 	cgroupParent, pod, pull                    string
 	ip, mac, restart, initCtr                  string
 	podIDFile, cidFile                         string
+	registry                                   registryFlags // for a pull of a missing image
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -92,6 +93,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.restart, "restart", "", "restart policy: no, always, unless-stopped, on-failure[:N] (applied when the container exits on its own)")
 	fs.StringVar(&f.cidFile, "cidfile", "", "write the container ID to this file")
 	fs.StringVar(&f.initCtr, "init-ctr", "", "make this pod member an init container: always or once")
+	f.registry.register(fs)
 }
 
 // toConfig turns the flags, the image and the command into a container config.

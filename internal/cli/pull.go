@@ -14,7 +14,7 @@ import (
 
 func init() { register(newPullCommand, "pull") }
 
-// registryFlags are the flags pull and push share.
+// registryFlags are the flags pull and push share, and create and run for the pull they may do.
 type registryFlags struct {
 	quiet     bool
 	tlsVerify bool
@@ -30,8 +30,13 @@ func (r *registryFlags) register(f *pflag.FlagSet) {
 }
 
 func (r *registryFlags) options(cmd *cobra.Command, progress io.Writer) image.PullOptions {
+	return r.optionsIf(cmd.Flags().Changed, progress)
+}
+
+// optionsIf is options for a command whose flags tell changed ones by changed.
+func (r *registryFlags) optionsIf(changed func(string) bool, progress io.Writer) image.PullOptions {
 	o := image.PullOptions{Creds: r.creds, AuthFile: r.authfile}
-	if cmd.Flags().Changed("tls-verify") {
+	if changed("tls-verify") {
 		v := r.tlsVerify
 		o.TLSVerify = &v
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -17,12 +16,12 @@ import (
 
 // CreateOptions are the parts of a create request that are not stored in the config.
 type CreateOptions struct {
-	Pod           string    // pod name or ID, or new:NAME to create one
-	Pull          string    // missing (default), always, never
-	EntrypointSet bool      // --entrypoint was given (an empty one clears the image's)
-	CmdSet        bool      // a command was given after the image
-	PullProgress  io.Writer // progress of an implicit pull; nil: quiet
-	PublishAll    bool      // -P: publish every port the image exposes on a random host port
+	Pod           string            // pod name or ID, or new:NAME to create one
+	Pull          string            // missing (default), always, never
+	EntrypointSet bool              // --entrypoint was given (an empty one clears the image's)
+	CmdSet        bool              // a command was given after the image
+	Registry      image.PullOptions // how an implicit pull reaches the registry (Progress nil: quiet)
+	PublishAll    bool              // -P: publish every port the image exposes on a random host port
 }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
@@ -159,11 +158,7 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 			return nil, err
 		}
 	}
-	var opts image.PullOptions
-	if o.PullProgress != nil {
-		opts.Progress = o.PullProgress
-	}
-	img, err := is.Pull(ctx, ref, opts)
+	img, err := is.Pull(ctx, ref, o.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("%w (pulling it failed: %v)", image.ErrImageNotKnown(ref), err)
 	}
