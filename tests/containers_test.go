@@ -783,3 +783,43 @@ func cpusAllowed(t *testing.T, pid string) string {
 	t.Fatalf("no Cpus_allowed_list in /proc/%s/status", pid)
 	return ""
 }
+
+// top reads /proc as podman does: the container's PIDs (its namespace), its users, the host's
+// PID under hpid, and every descriptor has a value (ps(1), which top used to run, printed no row
+// at all when asked for seccomp).
+func TestTopFromProc(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "x", "--network", "none", "localhost/bb", "sh", "-c", "sleep 1000 & exec sleep 2000")
+	hostPid := e.Pea("inspect", "--format", "{{.State.Pid}}", "x")
+	var rows [][]string
+	for i := 0; i < 50; i++ { // the shell starts its sleep, then becomes the other
+		rows = nil
+		for _, line := range strings.Split(e.Pea("top", "x", "pid", "ppid", "hpid", "args"), "\n")[1:] {
+			rows = append(rows, strings.Fields(line))
+		}
+		if len(rows) == 2 && strings.Join(rows[0][3:], " ") == "sleep 2000" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(rows) != 2 || rows[0][0] != "1" || rows[0][1] != "0" || rows[0][2] != hostPid ||
+		rows[1][0] != "2" || rows[1][1] != "1" || strings.Join(rows[1][3:], " ") != "sleep 1000" {
+		t.Fatalf("top pid ppid hpid args: %q (host PID %s)", rows, hostPid)
+	}
+	all := []string{"user", "pid", "ppid", "pcpu", "etime", "tty", "time", "comm", "group", "nice", "pgid",
+		"rgroup", "ruser", "vsz", "rss", "state", "seccomp", "capeff", "hpid", "huser", "label"}
+	out := strings.Split(e.Pea(append([]string{"top", "x"}, all...)...), "\n")
+	if len(out) != 3 {
+		t.Fatalf("top with every descriptor: %q", out)
+	}
+	for _, line := range out[1:] {
+		f := strings.Fields(line)
+		if len(f) != len(all) {
+			t.Fatalf("top with every descriptor: %d values for %d descriptors: %q", len(f), len(all), line)
+		}
+		if f[16] != "filter" || !strings.Contains(f[17], "CHOWN") || strings.Contains(f[17], "SYS_ADMIN") || f[19] != "root" || f[15] != "S" {
+			t.Errorf("seccomp %q, capeff %q, huser %q, state %q", f[16], f[17], f[19], f[15])
+		}
+	}
+	e.Fails(125, "top", "x", "nosuch")
+}

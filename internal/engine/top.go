@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"pea/internal/cgroups"
-	"pea/internal/cpupin"
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 	"pea/internal/model"
+	"pea/internal/oci"
 )
 
 // containerPids lists the host PIDs of a running container's processes, read from its cgroup.
@@ -49,66 +52,313 @@ func (r *Runtime) containerPids(c *model.Container) ([]int, error) {
 	return []int{c.State.Pid}, nil
 }
 
-// TopDescriptors maps podman's top descriptors to ps(1) fields and headers.
-var topDescriptors = map[string][2]string{
-	"user": {"user", "USER"}, "pid": {"pid", "PID"}, "ppid": {"ppid", "PPID"}, "pcpu": {"pcpu", "%CPU"},
-	"etime": {"etime", "ELAPSED"}, "tty": {"tty", "TTY"}, "time": {"time", "TIME"}, "args": {"args", "COMMAND"},
-	"comm": {"comm", "COMMAND"}, "group": {"group", "GROUP"}, "nice": {"nice", "NI"}, "pgid": {"pgid", "PGID"},
-	"rgroup": {"rgroup", "RGROUP"}, "ruser": {"ruser", "RUSER"}, "vsz": {"vsz", "VSZ"}, "rss": {"rss", "RSS"},
-	"state": {"stat", "STATE"}, "label": {"label", "LABEL"}, "seccomp": {"seccomp", "SECCOMP"},
-	"capeff": {"pid", "EFFECTIVE CAPS"}, "hpid": {"pid", "HPID"}, "huser": {"user", "HUSER"},
+// topHeaders are podman's top descriptors and their column headers.
+var topHeaders = map[string]string{
+	"user": "USER", "pid": "PID", "ppid": "PPID", "pcpu": "%CPU", "etime": "ELAPSED", "tty": "TTY",
+	"time": "TIME", "args": "COMMAND", "comm": "COMMAND", "group": "GROUP", "nice": "NI", "pgid": "PGID",
+	"rgroup": "RGROUP", "ruser": "RUSER", "vsz": "VSZ", "rss": "RSS", "state": "STATE", "label": "LABEL",
+	"seccomp": "SECCOMP", "capeff": "EFFECTIVE CAPS", "hpid": "HPID", "huser": "HUSER",
 }
 
-// Top lists the processes of the containers as `ps` would, one header row first. descriptors
-// are podman's AIX-style names (user, pid, ppid, pcpu, etime, tty, time, args, ...) or raw ps
-// options.
+// Top lists the processes of the containers cs, a row each under the descriptors' headers. It
+// reads /proc, as podman does, rather than running ps(1): PIDs, users and groups are the
+// container's (its PID namespace, its /etc/passwd and /etc/group), hpid and huser the host's.
+// Running ps cost `pod top` of 3 members ~6 ms, and ps knows neither the container's view nor
+// seccomp (asked for it, it printed nothing at all).
 func (r *Runtime) Top(cs []*model.Container, descriptors []string) ([][]string, error) {
 	if len(descriptors) == 0 {
 		descriptors = []string{"user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args"}
 	}
-	var fields, headers []string
+	keys := make([]string, 0, len(descriptors))
+	headers := make([]string, 0, len(descriptors))
 	for _, d := range descriptors {
 		d = strings.TrimPrefix(strings.ToLower(d), "%")
 		if d == "cpu" {
 			d = "pcpu"
 		}
-		if m, ok := topDescriptors[d]; ok {
-			fields = append(fields, m[0]+"=")
-			headers = append(headers, m[1])
-			continue
+		h, ok := topHeaders[d]
+		if !ok {
+			return nil, fmt.Errorf("unknown top descriptor %q: %w", d, errdefs.ErrInvalid)
 		}
-		return nil, fmt.Errorf("unknown top descriptor %q: %w", d, errdefs.ErrInvalid)
+		keys, headers = append(keys, d), append(headers, h)
 	}
-	var pids []string
+	rows := [][]string{headers}
+	t := topContext{now: time.Now(), boot: bootTime(), hostUsers: idNames("/etc/passwd")}
 	for _, c := range cs {
-		ps, err := r.containerPids(c)
+		pids, err := r.containerPids(c)
 		if err != nil {
 			continue
 		}
-		for _, p := range ps {
-			pids = append(pids, strconv.Itoa(p))
+		var procs []*procInfo
+		inNS := map[int]int{} // host PID -> PID in the container
+		for _, pid := range pids {
+			if p, err := readProc(pid); err == nil { // a process may end meanwhile
+				procs = append(procs, p)
+				inNS[p.hostPID] = p.nsPID
+			}
 		}
-	}
-	rows := [][]string{headers}
-	if len(pids) == 0 {
-		return rows, nil
-	}
-	// One ps call for all processes; "args" last so that spaces inside it survive splitting.
-	args := []string{"-ww", "-o", strings.Join(fields, ","), "-p", strings.Join(pids, ",")}
-	out, err := cpupin.Command("ps", args...).Output()
-	if err != nil && len(out) == 0 {
-		return rows, nil // every process exited meanwhile
-	}
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if strings.TrimSpace(line) == "" {
+		if len(procs) == 0 {
 			continue
 		}
-		f := strings.Fields(line)
-		if len(f) > len(headers) {
-			last := strings.Join(f[len(headers)-1:], " ")
-			f = append(f[:len(headers)-1], last)
+		root := fmt.Sprintf("/proc/%d/root", c.State.Pid)
+		users, groups := idNames(root+"/etc/passwd"), idNames(root+"/etc/group")
+		for _, p := range procs {
+			row := make([]string, len(keys))
+			for i, k := range keys {
+				row[i] = t.field(k, p, inNS, users, groups)
+			}
+			rows = append(rows, row)
 		}
-		rows = append(rows, f)
 	}
 	return rows, nil
+}
+
+// procInfo is what Top reads of one process.
+type procInfo struct {
+	hostPID, nsPID, ppid, pgid int
+	state                      string
+	tty                        uint64
+	cpuTicks, startTicks       uint64
+	nice                       int
+	vsize, rssPages            uint64
+	uid, euid, gid, egid       string
+	seccomp                    string
+	capEff                     uint64
+	comm, args                 string
+}
+
+// clockTicks is the unit of /proc/PID/stat's times (USER_HZ, 100 on every Linux architecture
+// pea builds for).
+const clockTicks = 100
+
+func readProc(pid int) (*procInfo, error) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	stat, err := fsx.ReadFile(dir + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	// pid (comm) state ppid pgrp session tty_nr ...: comm may hold spaces and parentheses.
+	end := strings.LastIndexByte(string(stat), ')')
+	if end < 0 {
+		return nil, fmt.Errorf("%s/stat: %q", dir, stat)
+	}
+	f := strings.Fields(string(stat[end+1:]))
+	if len(f) < 22 {
+		return nil, fmt.Errorf("%s/stat: %q", dir, stat)
+	}
+	num := func(i int) uint64 { n, _ := strconv.ParseUint(f[i], 10, 64); return n }
+	p := &procInfo{hostPID: pid, nsPID: pid, state: f[0], tty: num(4), cpuTicks: num(11) + num(12),
+		startTicks: num(19), vsize: num(20), rssPages: num(21)}
+	p.ppid, _ = strconv.Atoi(f[1])
+	p.pgid, _ = strconv.Atoi(f[2])
+	p.nice, _ = strconv.Atoi(f[16])
+	status, err := fsx.ReadFile(dir + "/status")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v := strings.Fields(val)
+		last := func() int {
+			if len(v) == 0 {
+				return 0
+			}
+			n, _ := strconv.Atoi(v[len(v)-1])
+			return n
+		}
+		switch key {
+		case "Uid":
+			if len(v) >= 2 {
+				p.uid, p.euid = v[0], v[1]
+			}
+		case "Gid":
+			if len(v) >= 2 {
+				p.gid, p.egid = v[0], v[1]
+			}
+		case "NSpid":
+			p.nsPID = last()
+		case "NSpgid":
+			p.pgid = last()
+		case "Seccomp":
+			if len(v) == 1 {
+				p.seccomp = v[0]
+			}
+		case "CapEff":
+			if len(v) == 1 {
+				p.capEff, _ = strconv.ParseUint(v[0], 16, 64)
+			}
+		}
+	}
+	if b, err := fsx.ReadFile(dir + "/comm"); err == nil {
+		p.comm = strings.TrimSuffix(string(b), "\n")
+	}
+	if b, err := fsx.ReadFile(dir + "/cmdline"); err == nil {
+		p.args = strings.Join(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), " ")
+	}
+	if p.args == "" {
+		p.args = "[" + p.comm + "]"
+	}
+	return p, nil
+}
+
+// topContext is what every row of one Top shares.
+type topContext struct {
+	now, boot time.Time
+	hostUsers map[string]string
+}
+
+func (t topContext) field(key string, p *procInfo, inNS map[int]int, users, groups map[string]string) string {
+	name := func(names map[string]string, id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return id
+	}
+	started := t.boot.Add(time.Duration(p.startTicks) * time.Second / clockTicks)
+	cpu := time.Duration(p.cpuTicks) * time.Second / clockTicks
+	switch key {
+	case "user":
+		return name(users, p.euid)
+	case "ruser":
+		return name(users, p.uid)
+	case "group":
+		return name(groups, p.egid)
+	case "rgroup":
+		return name(groups, p.gid)
+	case "huser":
+		return name(t.hostUsers, p.euid)
+	case "pid":
+		return strconv.Itoa(p.nsPID)
+	case "hpid":
+		return strconv.Itoa(p.hostPID)
+	case "ppid":
+		return strconv.Itoa(inNS[p.ppid]) // 0 for a parent outside the container (conmon)
+	case "pgid":
+		return strconv.Itoa(p.pgid)
+	case "pcpu":
+		pct := 0.0
+		if elapsed := t.now.Sub(started); elapsed > 0 {
+			pct = 100 * cpu.Seconds() / elapsed.Seconds()
+		}
+		return strconv.FormatFloat(pct, 'f', 3, 64)
+	case "etime":
+		return t.now.Sub(started).String()
+	case "time":
+		return cpu.Truncate(time.Second).String()
+	case "tty":
+		return ttyName(p.tty)
+	case "args":
+		return p.args
+	case "comm":
+		return p.comm
+	case "nice":
+		return strconv.Itoa(p.nice)
+	case "vsz":
+		return strconv.FormatUint(p.vsize/1024, 10)
+	case "rss":
+		return strconv.FormatUint(p.rssPages*uint64(os.Getpagesize())/1024, 10)
+	case "state":
+		return p.state
+	case "seccomp":
+		switch p.seccomp {
+		case "0":
+			return "disabled"
+		case "1":
+			return "strict"
+		case "2":
+			return "filter"
+		}
+		return "?"
+	case "capeff":
+		return capList(p.capEff)
+	case "label":
+		b, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/attr/current", p.hostPID))
+		if l := strings.TrimRight(string(b), "\x00\n"); err == nil && strings.Count(l, ":") >= 2 {
+			return l // an SELinux context
+		}
+		return "?"
+	}
+	return "?"
+}
+
+// capList names the capabilities of a mask, without CAP_ and sorted: "full" for all the
+// kernel's, "none" for none.
+func capList(mask uint64) string {
+	if mask == 0 {
+		return "none"
+	}
+	if b, err := fsx.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
+		if last, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && last >= 0 && last < 63 {
+			if all := uint64(1)<<(last+1) - 1; mask&all == all {
+				return "full"
+			}
+		}
+	}
+	var names []string
+	for bit := 0; bit < 64; bit++ {
+		if mask&(1<<bit) == 0 {
+			continue
+		}
+		if n, ok := oci.CapabilityName(bit); ok {
+			names = append(names, strings.TrimPrefix(n, "CAP_"))
+		} else {
+			names = append(names, strconv.Itoa(bit))
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// ttyName names a controlling terminal from /proc/PID/stat's tty_nr; "?" for none.
+func ttyName(nr uint64) string {
+	if nr == 0 {
+		return "?"
+	}
+	major, minor := (nr>>8)&0xfff, (nr&0xff)|((nr>>12)&0xfff00)
+	switch {
+	case major >= 136 && major <= 143:
+		return fmt.Sprintf("pts/%d", (major-136)*256+minor)
+	case major == 4 && minor < 64:
+		return fmt.Sprintf("tty%d", minor)
+	case major == 4:
+		return fmt.Sprintf("ttyS%d", minor-64)
+	case major == 5 && minor == 1:
+		return "console"
+	}
+	return "?"
+}
+
+// bootTime is when the host booted, from /proc/stat (whole seconds, as ps computes it).
+func bootTime() time.Time {
+	b, _ := fsx.ReadFile("/proc/stat")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				return time.Unix(n, 0)
+			}
+		}
+	}
+	return time.Now()
+}
+
+// idNames maps the IDs of a passwd or group file to their names; empty when it cannot be read
+// (IDs then show as numbers, as podman shows them).
+func idNames(path string) map[string]string {
+	m := map[string]string{}
+	b, err := fsx.ReadFile(path)
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 3 && f[0] != "" && !strings.HasPrefix(f[0], "#") {
+			if _, seen := m[f[2]]; !seen {
+				m[f[2]] = f[0]
+			}
+		}
+	}
+	return m
 }

@@ -75,6 +75,14 @@ var capNames = []string{
 	"CAP_CHECKPOINT_RESTORE", // 40
 }
 
+// CapabilityName is the name of capability bit n (CAP_CHOWN for 0), if this pea knows it.
+func CapabilityName(n int) (string, bool) {
+	if n < 0 || n >= len(capNames) {
+		return "", false
+	}
+	return capNames[n], true
+}
+
 var capKnown = func() map[string]bool {
 	m := make(map[string]bool, len(capNames))
 	for _, c := range capNames {
