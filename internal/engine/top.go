@@ -133,18 +133,9 @@ const clockTicks = 100
 
 func readProc(pid int) (*procInfo, error) {
 	dir := "/proc/" + strconv.Itoa(pid)
-	stat, err := fsx.ReadFile(dir + "/stat")
-	if err != nil {
-		return nil, err
-	}
-	// pid (comm) state ppid pgrp session tty_nr ...: comm may hold spaces and parentheses.
-	end := strings.LastIndexByte(string(stat), ')')
-	if end < 0 {
-		return nil, fmt.Errorf("%s/stat: %q", dir, stat)
-	}
-	f := strings.Fields(string(stat[end+1:]))
-	if len(f) < 22 {
-		return nil, fmt.Errorf("%s/stat: %q", dir, stat)
+	f, ok := fsx.ProcStat(pid) // f[n-3] is proc(5)'s field n
+	if !ok || len(f) < 22 {
+		return nil, fmt.Errorf("%s/stat: cannot read it", dir)
 	}
 	num := func(i int) uint64 { n, _ := strconv.ParseUint(f[i], 10, 64); return n }
 	p := &procInfo{hostPID: pid, nsPID: pid, state: f[0], tty: num(4), cpuTicks: num(11) + num(12),
@@ -344,20 +335,16 @@ func bootTime() time.Time {
 	return time.Now()
 }
 
-// idNames maps the IDs of a passwd or group file to their names; empty when it cannot be read
-// (IDs then show as numbers, as podman shows them).
+// idNames maps the IDs of a passwd or group file to their names (the first name of an ID wins);
+// empty when it cannot be read, and IDs then show as numbers, as podman shows them.
 func idNames(path string) map[string]string {
 	m := map[string]string{}
-	b, err := fsx.ReadFile(path)
-	if err != nil {
-		return m
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Split(line, ":")
-		if len(f) >= 3 && f[0] != "" && !strings.HasPrefix(f[0], "#") {
-			if _, seen := m[f[2]]; !seen {
-				m[f[2]] = f[0]
-			}
+	for _, f := range readColonFile(path) {
+		if len(f) < 3 || f[0] == "" {
+			continue
+		}
+		if _, seen := m[f[2]]; !seen {
+			m[f[2]] = f[0]
 		}
 	}
 	return m
