@@ -26,7 +26,7 @@ func newCreateCommand(a *app) *cobra.Command {
 				return err
 			}
 			cfg.CreateCommand = a.args
-			o.Registry = f.registry.optionsIf(cmd.Flags().Changed, a.stderr)
+			o.Registry = f.registry.options(cmd.Flags().Changed, a.stderr)
 			c, err := rt.CreateContainer(context.Background(), cfg, o)
 			if err != nil {
 				return err

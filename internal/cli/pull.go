@@ -29,12 +29,8 @@ func (r *registryFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&r.authfile, "authfile", "", "path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json)")
 }
 
-func (r *registryFlags) options(cmd *cobra.Command, progress io.Writer) image.PullOptions {
-	return r.optionsIf(cmd.Flags().Changed, progress)
-}
-
-// optionsIf is options for a command whose flags tell changed ones by changed.
-func (r *registryFlags) optionsIf(changed func(string) bool, progress io.Writer) image.PullOptions {
+// options are the flags as image options; changed tells the flags given on the command line.
+func (r *registryFlags) options(changed func(string) bool, progress io.Writer) image.PullOptions {
 	o := image.PullOptions{Creds: r.creds, AuthFile: r.authfile}
 	if changed("tls-verify") {
 		v := r.tlsVerify
@@ -67,7 +63,7 @@ func newPullCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := o.options(cmd, a.stderr)
+			opts := o.options(cmd.Flags().Changed, a.stderr)
 			opts.Arch, opts.OS = o.arch, o.os
 			if o.platform != "" {
 				goos, arch, ok := strings.Cut(o.platform, "/")

@@ -32,7 +32,7 @@ func newPushCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := rt.ImagePush(context.Background(), args[0], dest, o.options(cmd, a.stderr)); err != nil {
+			if err := rt.ImagePush(context.Background(), args[0], dest, o.options(cmd.Flags().Changed, a.stderr)); err != nil {
 				return err
 			}
 			if o.digestFile != "" {

@@ -56,7 +56,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	// kernel's cgroup attach lock is readied (engine.PrepareRun).
 	defer rt.PrepareRun(cfg)()
 	cfg.CreateCommand = a.args
-	co.Registry = o.registry.optionsIf(changed, a.stderr)
+	co.Registry = o.registry.options(changed, a.stderr)
 	ctx := context.Background()
 	if o.detach {
 		c, err := rt.RunContainer(ctx, cfg, co)

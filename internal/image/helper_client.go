@@ -24,9 +24,6 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, er
 	if err != nil {
 		return nil, err
 	}
-	if err := res.err(); err != nil {
-		return nil, err
-	}
 	return s.Lookup(res.ID)
 }
 
@@ -34,11 +31,8 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, er
 func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) error {
 	req := requestFor("push", s.dir, o)
 	req.Ref, req.Dest = nameOrID, dest
-	res, err := runHelper(ctx, req, o.Progress)
-	if err != nil {
-		return err
-	}
-	return res.err()
+	_, err := runHelper(ctx, req, o.Progress)
+	return err
 }
 
 func requestFor(op, dir string, o PullOptions) helperRequest {
@@ -77,11 +71,7 @@ func (f *fetched) Read(p []byte) (int, error) {
 	n, err := f.body.Read(p)
 	if err == io.EOF {
 		f.done = true
-		res, werr := f.h.wait()
-		if f.err = werr; f.err == nil {
-			f.err = res.err()
-		}
-		if f.err == nil {
+		if _, f.err = f.h.wait(); f.err == nil {
 			f.err = io.EOF
 		}
 		return n, f.err
@@ -154,7 +144,7 @@ func (h *helper) start() error {
 	return nil
 }
 
-// wait waits for the helper to end and returns its result.
+// wait waits for the helper to end and returns its result, and the error it reports.
 func (h *helper) wait() (helperResult, error) {
 	werr := h.cmd.Wait()
 	b := <-h.out
@@ -166,11 +156,11 @@ func (h *helper) wait() (helperResult, error) {
 		}
 		return res, fmt.Errorf("registry helper: %w", werr)
 	}
-	return res, nil
+	return res, res.err()
 }
 
 // runHelper runs the helper for req, its standard output going to out (nil: nowhere), and
-// returns its result.
+// returns its result, and the error it reports.
 func runHelper(ctx context.Context, req helperRequest, out io.Writer) (helperResult, error) {
 	h, err := startHelper(ctx, req)
 	if err != nil {
