@@ -57,9 +57,6 @@ func (r *Runtime) discardDir(dir string) {
 	}
 }
 
-// TrashPending reports whether this process put something in the trash that is not deleted yet.
-func (r *Runtime) TrashPending() bool { return r.trashed.Load() }
-
 // HandOffTrash tells the runtime that another process empties the trash: closing it will not.
 func (r *Runtime) HandOffTrash() { r.trashed.Store(false) }
 

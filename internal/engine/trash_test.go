@@ -42,17 +42,17 @@ func TestDiscardDirGoesThroughTheTrash(t *testing.T) {
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the directory is still in place: %v", err)
 	}
-	if n := trashEntries(t, r); n != 1 || !r.TrashPending() {
-		t.Fatalf("trash: %d entries, pending %v; want 1, true", n, r.TrashPending())
+	if n := trashEntries(t, r); n != 1 || !r.trashed.Load() {
+		t.Fatalf("trash: %d entries, pending %v; want 1, true", n, r.trashed.Load())
 	}
 	r.EmptyTrash()
-	if n := trashEntries(t, r); n != 0 || r.TrashPending() {
-		t.Fatalf("after EmptyTrash: %d entries, pending %v", n, r.TrashPending())
+	if n := trashEntries(t, r); n != 0 || r.trashed.Load() {
+		t.Fatalf("after EmptyTrash: %d entries, pending %v", n, r.trashed.Load())
 	}
 
 	// Nothing to discard: nothing happens.
 	r.discardDir(r.ctrDir("missing"))
-	if r.TrashPending() {
+	if r.trashed.Load() {
 		t.Fatal("a missing directory left the trash pending")
 	}
 
@@ -80,7 +80,7 @@ func TestDiscardDirWithoutDeferTrashRemovesInPlace(t *testing.T) {
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the directory is still in place: %v", err)
 	}
-	if _, err := os.Lstat(r.trashDir()); !os.IsNotExist(err) || r.TrashPending() {
-		t.Fatalf("a trash without DeferTrash: %v, pending %v", err, r.TrashPending())
+	if _, err := os.Lstat(r.trashDir()); !os.IsNotExist(err) || r.trashed.Load() {
+		t.Fatalf("a trash without DeferTrash: %v, pending %v", err, r.trashed.Load())
 	}
 }
