@@ -769,6 +769,42 @@ func TestContainersGetEveryCPU(t *testing.T) {
 	}
 }
 
+// pea starts with a 5 ms timer slack in every thread (cmd/pea/pin.go), which a process inherits
+// from the thread that forks it and keeps across exec: the container, its monitor, an exec'd
+// process and a pod's infra must get the slack pea was started with, or every sleep in the
+// container would wake up to 5 ms late.
+func TestContainersGetPreciseTimers(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	want := timerSlack(t, "self")
+	if out := e.Pea("run", "--rm", "localhost/bb", "cat", "/proc/self/timerslack_ns"); out != want {
+		t.Fatalf("run: container's timer slack %q, pea's %q", out, want)
+	}
+	id := e.Pea("run", "-d", "localhost/bb", "sleep", "100")
+	for _, f := range []string{"{{.State.ConmonPid}}", "{{.State.Pid}}"} {
+		if got := timerSlack(t, e.Pea("inspect", "--format", f, id)); got != want {
+			t.Fatalf("%s: timer slack %q, pea's %q", f, got, want)
+		}
+	}
+	if out := e.Pea("exec", id, "cat", "/proc/self/timerslack_ns"); out != want {
+		t.Fatalf("exec: timer slack %q, pea's %q", out, want)
+	}
+	e.Pea("pod", "create", "--name", "slack")
+	e.Pea("pod", "start", "slack")
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "slack")
+	if got := timerSlack(t, e.Pea("inspect", "--format", "{{.State.Pid}}", infra)); got != want {
+		t.Fatalf("infra: timer slack %q, pea's %q", got, want)
+	}
+}
+
+func timerSlack(t *testing.T, pid string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + pid + "/timerslack_ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
 func cpusAllowed(t *testing.T, pid string) string {
 	t.Helper()
 	b, err := os.ReadFile("/proc/" + pid + "/status")

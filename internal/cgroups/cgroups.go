@@ -28,6 +28,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
 )
@@ -538,7 +539,7 @@ func rmdirUntil(dir string, deadline time.Time) error {
 		case err == nil, errors.Is(err, unix.ENOENT):
 			return nil
 		case errors.Is(err, unix.EBUSY) && time.Now().Before(deadline):
-			time.Sleep(min(delay, time.Until(deadline)))
+			cpupin.Sleep(min(delay, time.Until(deadline)))
 			delay = min(2*delay, 50*time.Millisecond)
 		case errors.Is(err, unix.EBUSY):
 			return fmt.Errorf("%s still has processes: %w", dir, errdefs.ErrInUse)

@@ -146,6 +146,7 @@ func newRootCommand(a *app) *cobra.Command {
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if longRunning[cmd.Name()] {
 				debug.SetGCPercent(100)
+				cpupin.PreciseTimers()
 			}
 			if releaseFirst[cmd.Name()] {
 				if err := cpupin.Release(); err != nil {
@@ -233,7 +234,8 @@ func firstVerb(args []string) string {
 }
 
 // longRunning are the verbs that may run for minutes or more (following, attached, streaming,
-// serving conmon's exit), which keep Go's usual garbage collector.
+// serving conmon's exit), which keep Go's usual garbage collector and get precise timers back
+// (see internal/cpupin).
 var longRunning = map[string]bool{"logs": true, "attach": true, "run": true, "start": true, "exec": true,
 	"wait": true, "stats": true, "play": true, "kube": true, "restart": true, "stop": true}
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/model"
 )
@@ -112,7 +113,7 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 			return nil
 		}
 		if o.interval > 1 {
-			time.Sleep(time.Duration(o.interval-1) * time.Second)
+			cpupin.Sleep(time.Duration(o.interval-1) * time.Second)
 		}
 	}
 }

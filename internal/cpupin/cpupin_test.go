@@ -2,13 +2,16 @@ package cpupin
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +29,7 @@ func TestReleaseMovesEveryThread(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	var one unix.CPUSet
 	one.Set(firstCPU(all))
-	if err := setAll(&one); err != nil {
+	if err := restoreAll(&one, 0); err != nil {
 		t.Fatal(err)
 	}
 	runtime.GOMAXPROCS(1)
@@ -119,6 +122,121 @@ func TestProcessStartersRelease(t *testing.T) {
 		}
 		if bytes.Contains(b, []byte("invoke.ExecPlugin")) && !bytes.Contains(b, []byte("cpupin.Release()")) {
 			t.Errorf("%s runs CNI plugins without cpupin.Release()", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReleaseRestoresTimerSlack widens the timer slack of every thread, as pea's start-up does,
+// makes more threads meanwhile, and checks that Release gives every thread, and every process
+// started through Command, the slack the process had.
+func TestReleaseRestoresTimerSlack(t *testing.T) {
+	orig := widenSlack(t)
+	var ready, done sync.WaitGroup
+	release := make(chan struct{})
+	for range 3 {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			ready.Done()
+			<-release
+		}()
+	}
+	ready.Wait()
+	out, err := Command("cat", "/proc/self/timerslack_ns").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != strconv.FormatUint(orig, 10) {
+		t.Fatalf("a process started through Command has timer slack %s, want %d", got, orig)
+	}
+	for _, tid := range taskIDs(t) {
+		if got := readSlack(t, tid); got != orig {
+			t.Fatalf("thread %s has timer slack %d after Release, want %d", tid, got, orig)
+		}
+	}
+	close(release)
+	done.Wait()
+}
+
+// TestSleepRestoresTimerSlack: a verb that sleeps gets precise timers first.
+func TestSleepRestoresTimerSlack(t *testing.T) {
+	orig := widenSlack(t)
+	Sleep(time.Microsecond)
+	for _, tid := range taskIDs(t) {
+		if got := readSlack(t, tid); got != orig {
+			t.Fatalf("thread %s has timer slack %d after Sleep, want %d", tid, got, orig)
+		}
+	}
+}
+
+// widenSlack gives every thread a 5 ms timer slack, as pea's start-up does (written here rather
+// than through the code under test), records it, and returns the slack the process had.
+func widenSlack(t *testing.T) uint64 {
+	t.Helper()
+	orig := readSlack(t, "self")
+	for _, tid := range taskIDs(t) {
+		if err := os.WriteFile("/proc/"+tid+"/timerslack_ns", []byte("5000000"), 0); err != nil {
+			if errors.Is(err, os.ErrPermission) {
+				t.Skipf("cannot set the timer slack of another thread (no CAP_SYS_NICE): %v", err)
+			}
+			t.Fatal(err)
+		}
+	}
+	SlackWidened(orig)
+	return orig
+}
+
+func taskIDs(t *testing.T) []string {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, task := range tasks {
+		ids = append(ids, task.Name())
+	}
+	return ids
+}
+
+func readSlack(t *testing.T, pid string) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + pid + "/timerslack_ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// pea sleeps only through Sleep and After, which give the threads precise timers first. A check
+// of the source, as for Command.
+func TestSleepsGoThroughCpupin(t *testing.T) {
+	forbidden := []string{"time.Sleep(", "time.After("}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		if strings.Contains(path, "cpupin") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range forbidden {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s sleeps with %s; use cpupin.Sleep or cpupin.After", path, s)
+			}
 		}
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/lock"
 	"pea/internal/model"
@@ -270,7 +271,7 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		if r.handledByOther(id) {
 			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
+		cpupin.Sleep(10 * time.Millisecond)
 	}
 	c, err := st.Container(id)
 	if err != nil {
@@ -353,7 +354,7 @@ func (r *Runtime) WaitContainer(ctx context.Context, nameOrID string, conditions
 		select {
 		case <-ctx.Done():
 			return -1, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-cpupin.After(100 * time.Millisecond):
 		}
 	}
 }
@@ -416,7 +417,7 @@ func (r *Runtime) restartAfterExit(ctx context.Context, l *lock.Lock, c *model.C
 	count := c.State.RestartCount
 	if delay > 0 {
 		l.Unlock()
-		time.Sleep(delay)
+		cpupin.Sleep(delay)
 		var err error
 		if l, c, err = r.lockContainer(c.Config.ID); err != nil {
 			return nil // removed meanwhile

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/model"
 )
 
@@ -117,7 +118,7 @@ func (r *Runtime) ReadLogs(ctx context.Context, c *model.Container, o LogOptions
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-cpupin.After(100 * time.Millisecond):
 		}
 		if !readAll() {
 			return ctx.Err()

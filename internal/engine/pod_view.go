@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pea/internal/cgroups"
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
 	"pea/internal/model"
@@ -181,7 +182,7 @@ func (r *Runtime) Stats(cs []*model.Container, interval time.Duration) ([]*CtrSt
 		samples = append(samples, sample{c: c, path: path, cpu: s.CPUNanos, at: time.Now()})
 	}
 	if interval > 0 && len(samples) > 0 {
-		time.Sleep(interval)
+		cpupin.Sleep(interval)
 	}
 	var out []*CtrStats
 	for _, sm := range samples {

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/cpupin"
 )
 
 // alive reports whether a process exists (signal 0).
@@ -55,7 +57,7 @@ func pollExit(pid int, timeout time.Duration) bool {
 		if timeout >= 0 && time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(10 * time.Millisecond)
+		cpupin.Sleep(10 * time.Millisecond)
 	}
 	return true
 }
@@ -137,6 +139,6 @@ func waitPidExitCode(ctx context.Context, pid, pidfd int) (code int, known bool,
 		if time.Now().After(deadline) {
 			return 0, false, nil
 		}
-		time.Sleep(50 * time.Microsecond)
+		cpupin.Sleep(50 * time.Microsecond)
 	}
 }

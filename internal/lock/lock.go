@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cpupin"
 	"pea/internal/fsx"
 )
 
@@ -105,7 +106,7 @@ func (m *Manager) take(name string, how int) (*Lock, error) {
 				}
 				return nil, fmt.Errorf("lock %s: %w", short(name), ErrTimeout)
 			}
-			time.Sleep(delay)
+			cpupin.Sleep(delay)
 			if delay < 20*time.Millisecond {
 				delay *= 2
 			}

@@ -454,6 +454,6 @@ func WaitExitCode(exitDir string, names []string, timeout time.Duration) (int, b
 		if left <= 0 {
 			return 0, false
 		}
-		time.Sleep(min(delay, left))
+		cpupin.Sleep(min(delay, left))
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/sqlite"
 	"pea/internal/trace"
@@ -76,7 +77,7 @@ func Open(path string) (*Store, error) {
 		if err == nil || !sqlite.Busy(err) || time.Now().After(deadline) {
 			return s, err
 		}
-		time.Sleep(delay)
+		cpupin.Sleep(delay)
 	}
 }
 
