@@ -11,6 +11,7 @@ before=$(mktemp)
 status=0
 go vet ./... || status=1
 go vet -tags pea_split ./... || status=1 # pea as build.sh builds it: no HTTP, registry helper
+go vet -tags pea_profile ./internal/cli || status=1 # the CPU profiler's build
 # -p 1: the end-to-end and network tests look at host-wide state (links, iptables rules),
 # so packages run one after another.
 go test -p 1 -count=1 -timeout 30m ./... || status=1

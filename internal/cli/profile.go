@@ -1,3 +1,5 @@
+//go:build pea_profile
+
 package cli
 
 import (
