@@ -22,6 +22,8 @@ package sqlite
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "alloc.h"
+
 typedef struct sqlite3 sqlite3;
 typedef struct sqlite3_stmt sqlite3_stmt;
 
@@ -133,6 +135,7 @@ static int pea_lookaside_used;
 
 // pea_configure runs before SQLite is first used (it initializes itself on the first open).
 static void pea_configure(void) {
+	pea_use_allocator();
 	sqlite3_config(9, 0); // SQLITE_CONFIG_MEMSTATUS off: no global memory statistics
 	sqlite3_config(13, 0, 0); // SQLITE_CONFIG_LOOKASIDE: none by default; the first connection gets the static one
 	// SQLITE_CONFIG_PAGECACHE with no buffer and no lines: no bulk allocation of page cache lines
@@ -243,6 +246,12 @@ func setPageCacheBulk(n int) error {
 	}
 	return nil
 }
+
+// arenaUsed is the number of bytes of its arena that pea's SQLite allocator (alloc.c) has handed
+// out; allocCheck runs the allocator's own checks and returns 0 or the line of the first that
+// failed. For tests, which cannot call C.
+func arenaUsed() uintptr { return uintptr(C.pea_arena_used()) }
+func allocCheck() int    { return int(C.pea_alloc_check()) }
 
 // DB is one connection to a database file.
 type DB struct {
