@@ -52,12 +52,14 @@ func (r *Runtime) containerPids(c *model.Container) ([]int, error) {
 	return []int{c.State.Pid}, nil
 }
 
-// topHeaders are podman's top descriptors and their column headers.
-var topHeaders = map[string]string{
-	"user": "USER", "pid": "PID", "ppid": "PPID", "pcpu": "%CPU", "etime": "ELAPSED", "tty": "TTY",
-	"time": "TIME", "args": "COMMAND", "comm": "COMMAND", "group": "GROUP", "nice": "NI", "pgid": "PGID",
-	"rgroup": "RGROUP", "ruser": "RUSER", "vsz": "VSZ", "rss": "RSS", "state": "STATE", "label": "LABEL",
-	"seccomp": "SECCOMP", "capeff": "EFFECTIVE CAPS", "hpid": "HPID", "huser": "HUSER",
+// topHeaders are podman's top descriptors and their column headers (pairs in a slice: a map
+// literal is built when the program starts).
+var topHeaders = [][2]string{
+	{"user", "USER"}, {"pid", "PID"}, {"ppid", "PPID"}, {"pcpu", "%CPU"}, {"etime", "ELAPSED"},
+	{"tty", "TTY"}, {"time", "TIME"}, {"args", "COMMAND"}, {"comm", "COMMAND"}, {"group", "GROUP"},
+	{"nice", "NI"}, {"pgid", "PGID"}, {"rgroup", "RGROUP"}, {"ruser", "RUSER"}, {"vsz", "VSZ"},
+	{"rss", "RSS"}, {"state", "STATE"}, {"label", "LABEL"}, {"seccomp", "SECCOMP"},
+	{"capeff", "EFFECTIVE CAPS"}, {"hpid", "HPID"}, {"huser", "HUSER"},
 }
 
 // Top lists the processes of the containers cs, a row each under the descriptors' headers. It
@@ -76,11 +78,11 @@ func (r *Runtime) Top(cs []*model.Container, descriptors []string) ([][]string, 
 		if d == "cpu" {
 			d = "pcpu"
 		}
-		h, ok := topHeaders[d]
-		if !ok {
+		i := slices.IndexFunc(topHeaders, func(p [2]string) bool { return p[0] == d })
+		if i < 0 {
 			return nil, fmt.Errorf("unknown top descriptor %q: %w", d, errdefs.ErrInvalid)
 		}
-		keys, headers = append(keys, d), append(headers, h)
+		keys, headers = append(keys, d), append(headers, topHeaders[i][1])
 	}
 	rows := [][]string{headers}
 	t := topContext{now: time.Now(), boot: bootTime(), hostUsers: idNames("/etc/passwd")}

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,7 +14,21 @@ import (
 	"pea/internal/errdefs"
 )
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName reports whether s is a valid network or interface name: a letter or digit, then
+// letters, digits, '_', '.' and '-' (podman's ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$). A loop rather than a
+// regular expression compiled when the program starts, which every pea command would pay.
+func validName(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case i > 0 && (c == '_' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
 
 // defaultBridge is the default network's bridge, unless another store on this host already took
 // it (its subnet: chooseSubnet).
@@ -61,7 +74,7 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if n.Name == "" {
 		n.Name = firstFree("pea", func(s string) bool { return findName(existing, s) != nil })
 	}
-	if !nameRE.MatchString(n.Name) {
+	if !validName(n.Name) {
 		return nil, invalidf("network name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", n.Name)
 	}
 	if findName(existing, n.Name) != nil {
@@ -179,7 +192,7 @@ func (m *Manager) setInterface(n *Network, o CreateOptions, existing []*Network,
 	name := o.NetworkInterface
 	switch {
 	case name != "":
-		if len(name) > 15 || !nameRE.MatchString(name) {
+		if len(name) > 15 || !validName(name) {
 			return invalidf("interface name %q: use at most 15 letters, digits, '_', '.' or '-'", name)
 		}
 		if taken(name) {
@@ -205,7 +218,7 @@ func firstFree(prefix string, taken func(string) bool) string {
 
 // Get finds a network by name, or by a unique prefix of its ID.
 func (m *Manager) Get(name string) (*Network, error) {
-	if nameRE.MatchString(name) {
+	if validName(name) {
 		if n, err := m.read(m.confPath(name)); err == nil {
 			return n, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {

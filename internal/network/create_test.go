@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,19 @@ func TestDefault(t *testing.T) {
 	}
 	if n.Subnets[0].Subnet == d.Subnets[0].Subnet || n.NetworkInterface == d.NetworkInterface {
 		t.Errorf("network %+v collides with the default %+v", n, d)
+	}
+}
+
+// validName accepts exactly what podman's name pattern accepts.
+func TestValidNameMatchesPodmansPattern(t *testing.T) {
+	re := regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	names := []string{"", "a", "Z9", "pea", "my-net_1.2", "-a", "_a", ".a", "a b", "a/b", "é", "a\n", "0", "a-", "ÿ", "a:b"}
+	for c := 0; c < 256; c++ {
+		names = append(names, string(rune(c)), "a"+string([]byte{byte(c)}), string([]byte{byte(c)})+"a")
+	}
+	for _, n := range names {
+		if got, want := validName(n), re.MatchString(n); got != want {
+			t.Errorf("validName(%q) = %v, the pattern says %v", n, got, want)
+		}
 	}
 }

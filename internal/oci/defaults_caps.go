@@ -2,6 +2,7 @@ package oci
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,14 +84,6 @@ func CapabilityName(n int) (string, bool) {
 	return capNames[n], true
 }
 
-var capKnown = func() map[string]bool {
-	m := make(map[string]bool, len(capNames))
-	for _, c := range capNames {
-		m[c] = true
-	}
-	return m
-}()
-
 var allCaps = sync.OnceValue(func() []string { return hostCapabilities("/proc") })
 
 // AllCapabilities returns every capability the running kernel knows (0 to
@@ -140,7 +133,7 @@ func NormalizeCapability(s string) (string, error) {
 	if !strings.HasPrefix(c, "CAP_") {
 		c = "CAP_" + c
 	}
-	if !capKnown[c] {
+	if !slices.Contains(capNames, c) {
 		return "", fmt.Errorf("unknown capability %q (want a name like NET_ADMIN or CAP_NET_ADMIN, or ALL): %w", s, errdefs.ErrInvalid)
 	}
 	return c, nil

@@ -3,7 +3,7 @@ package oci
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,26 +22,31 @@ const (
 	defaultNproc  = 4194304
 )
 
-// ulimitNames maps --ulimit names to the OCI rlimit types and the resource numbers for getrlimit.
-var ulimitNames = map[string]struct {
+type ulimitName struct {
+	name     string
 	typ      string
 	resource int
-}{
-	"core":       {"RLIMIT_CORE", unix.RLIMIT_CORE},
-	"cpu":        {"RLIMIT_CPU", unix.RLIMIT_CPU},
-	"data":       {"RLIMIT_DATA", unix.RLIMIT_DATA},
-	"fsize":      {"RLIMIT_FSIZE", unix.RLIMIT_FSIZE},
-	"locks":      {"RLIMIT_LOCKS", unix.RLIMIT_LOCKS},
-	"memlock":    {"RLIMIT_MEMLOCK", unix.RLIMIT_MEMLOCK},
-	"msgqueue":   {"RLIMIT_MSGQUEUE", unix.RLIMIT_MSGQUEUE},
-	"nice":       {"RLIMIT_NICE", unix.RLIMIT_NICE},
-	"nofile":     {"RLIMIT_NOFILE", unix.RLIMIT_NOFILE},
-	"nproc":      {"RLIMIT_NPROC", unix.RLIMIT_NPROC},
-	"rss":        {"RLIMIT_RSS", unix.RLIMIT_RSS},
-	"rtprio":     {"RLIMIT_RTPRIO", unix.RLIMIT_RTPRIO},
-	"rttime":     {"RLIMIT_RTTIME", unix.RLIMIT_RTTIME},
-	"sigpending": {"RLIMIT_SIGPENDING", unix.RLIMIT_SIGPENDING},
-	"stack":      {"RLIMIT_STACK", unix.RLIMIT_STACK},
+}
+
+// ulimitNames are the --ulimit names, with the OCI rlimit types and the resource numbers for
+// getrlimit, in the order of their names. (A slice, not a map: a map literal is built when the
+// program starts, which every pea command would pay.)
+var ulimitNames = []ulimitName{
+	{"core", "RLIMIT_CORE", unix.RLIMIT_CORE},
+	{"cpu", "RLIMIT_CPU", unix.RLIMIT_CPU},
+	{"data", "RLIMIT_DATA", unix.RLIMIT_DATA},
+	{"fsize", "RLIMIT_FSIZE", unix.RLIMIT_FSIZE},
+	{"locks", "RLIMIT_LOCKS", unix.RLIMIT_LOCKS},
+	{"memlock", "RLIMIT_MEMLOCK", unix.RLIMIT_MEMLOCK},
+	{"msgqueue", "RLIMIT_MSGQUEUE", unix.RLIMIT_MSGQUEUE},
+	{"nice", "RLIMIT_NICE", unix.RLIMIT_NICE},
+	{"nofile", "RLIMIT_NOFILE", unix.RLIMIT_NOFILE},
+	{"nproc", "RLIMIT_NPROC", unix.RLIMIT_NPROC},
+	{"rss", "RLIMIT_RSS", unix.RLIMIT_RSS},
+	{"rtprio", "RLIMIT_RTPRIO", unix.RLIMIT_RTPRIO},
+	{"rttime", "RLIMIT_RTTIME", unix.RLIMIT_RTTIME},
+	{"sigpending", "RLIMIT_SIGPENDING", unix.RLIMIT_SIGPENDING},
+	{"stack", "RLIMIT_STACK", unix.RLIMIT_STACK},
 }
 
 // DefaultRlimits returns RLIMIT_NOFILE 1048576 and RLIMIT_NPROC 4194304 (podman's defaults),
@@ -75,8 +80,8 @@ func ParseUlimit(s string) (specs.POSIXRlimit, error) {
 		return invalid("want name=soft[:hard], e.g. nofile=1024:2048")
 	}
 	name = strings.ToLower(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "RLIMIT_"))
-	kind, ok := ulimitNames[name]
-	if !ok {
+	i := slices.IndexFunc(ulimitNames, func(u ulimitName) bool { return u.name == name })
+	if i < 0 {
 		return invalid("unknown limit %q (want one of %s)", name, ulimitList())
 	}
 	softStr, hardStr, hasHard := strings.Cut(values, ":")
@@ -93,7 +98,7 @@ func ParseUlimit(s string) (specs.POSIXRlimit, error) {
 	if soft > hard {
 		return invalid("soft limit %s is above hard limit %s", rlimitString(soft), rlimitString(hard))
 	}
-	return specs.POSIXRlimit{Type: kind.typ, Soft: soft, Hard: hard}, nil
+	return specs.POSIXRlimit{Type: ulimitNames[i].typ, Soft: soft, Hard: hard}, nil
 }
 
 func parseRlimitValue(v string) (uint64, error) {
@@ -117,9 +122,8 @@ func rlimitString(v uint64) string {
 
 func ulimitList() string {
 	names := make([]string, 0, len(ulimitNames))
-	for n := range ulimitNames {
-		names = append(names, n)
+	for _, u := range ulimitNames {
+		names = append(names, u.name)
 	}
-	sort.Strings(names)
 	return strings.Join(names, ", ")
 }

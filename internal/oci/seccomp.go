@@ -74,16 +74,29 @@ func runningKernel() kernelVersion {
 
 // seccompArches lists, per GOARCH, the seccomp architectures a container may call the kernel
 // with: the native one and those its CPU also runs (32-bit x86 and x32 on amd64, arm on arm64).
-var seccompArches = map[string][]specs.Arch{
-	"amd64":    {specs.ArchX86_64, specs.ArchX86, specs.ArchX32},
-	"arm64":    {specs.ArchAARCH64, specs.ArchARM},
-	"386":      {specs.ArchX86},
-	"arm":      {specs.ArchARM},
-	"ppc64le":  {specs.ArchPPC64LE},
-	"s390x":    {specs.ArchS390X, specs.ArchS390},
-	"riscv64":  {specs.ArchRISCV64},
-	"loong64":  {specs.ArchLOONGARCH64},
-	"mips64le": {specs.ArchMIPSEL64, specs.ArchMIPSEL64N32, specs.ArchMIPSEL},
+// (A switch rather than a map: a map literal is built when the program starts.)
+func seccompArches(goarch string) []specs.Arch {
+	switch goarch {
+	case "amd64":
+		return []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
+	case "arm64":
+		return []specs.Arch{specs.ArchAARCH64, specs.ArchARM}
+	case "386":
+		return []specs.Arch{specs.ArchX86}
+	case "arm":
+		return []specs.Arch{specs.ArchARM}
+	case "ppc64le":
+		return []specs.Arch{specs.ArchPPC64LE}
+	case "s390x":
+		return []specs.Arch{specs.ArchS390X, specs.ArchS390}
+	case "riscv64":
+		return []specs.Arch{specs.ArchRISCV64}
+	case "loong64":
+		return []specs.Arch{specs.ArchLOONGARCH64}
+	case "mips64le":
+		return []specs.Arch{specs.ArchMIPSEL64, specs.ArchMIPSEL64N32, specs.ArchMIPSEL}
+	}
+	return nil
 }
 
 // The errno values the default profile returns.
@@ -121,7 +134,7 @@ func defaultSeccompFor(t seccompTarget) *specs.LinuxSeccomp {
 	p := &specs.LinuxSeccomp{
 		DefaultAction:   specs.ActErrno,
 		DefaultErrnoRet: &errno,
-		Architectures:   append([]specs.Arch(nil), seccompArches[t.arch]...),
+		Architectures:   seccompArches(t.arch),
 	}
 	for _, r := range defaultSeccompRules() {
 		if ok, _ := r.applies(t); ok {
@@ -184,18 +197,24 @@ func normalizeCapName(c string) string {
 	return c
 }
 
-// archAliases maps the architecture spellings found in profiles to GOARCH names.
-var archAliases = map[string]string{
-	"x86_64": "amd64", "aarch64": "arm64", "x86": "386", "i386": "386", "i686": "386",
+// archAlias gives the GOARCH name of an architecture spelling found in profiles, or the spelling
+// itself.
+func archAlias(a string) string {
+	switch a {
+	case "x86_64":
+		return "amd64"
+	case "aarch64":
+		return "arm64"
+	case "x86", "i386", "i686":
+		return "386"
+	}
+	return a
 }
 
 func archListed(list []string, goarch string) bool {
 	for _, a := range list {
 		a = strings.ToLower(strings.TrimPrefix(strings.ToUpper(a), "SCMP_ARCH_"))
-		if alias, ok := archAliases[a]; ok {
-			a = alias
-		}
-		if a == goarch {
+		if archAlias(a) == goarch {
 			return true
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -519,45 +518,51 @@ func (s *jsonScanner) skipNumber() error {
 // unknown skips the value of a key the decoder does not read; a key that matches one of the
 // known ones only when case is ignored is what encoding/json would read into that field, so
 // the fast path gives up.
-func (s *jsonScanner) unknown(key []byte, known func() map[string]bool) error {
-	var low [32]byte
-	if len(key) > len(low) {
-		return s.skip()
-	}
-	for i, c := range key {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
+func (s *jsonScanner) unknown(key []byte, known keySet) error {
+	for _, k := range known {
+		if equalFoldASCII(key, k) {
+			return errFallback
 		}
-		low[i] = c
-	}
-	if known()[string(low[:len(key)])] {
-		return errFallback
 	}
 	return s.skip()
 }
 
-// lowerKeys maps the lower-case form of each key to true, made on first use: every pea command
-// would otherwise build the maps at start-up, listing or not.
-func lowerKeys(keys ...string) func() map[string]bool {
-	return sync.OnceValue(func() map[string]bool {
-		m := map[string]bool{}
-		for _, k := range keys {
-			m[string(bytes.ToLower([]byte(k)))] = true
+// keySet lists the keys of one JSON object that the fast path knows. A slice, searched in
+// order: it is only looked at for a key the fast path did not expect, and a map would have to be
+// built when the program starts or on first use.
+type keySet []string
+
+// equalFoldASCII reports whether key and k are equal under ASCII case folding, as encoding/json
+// matches object keys to fields.
+func equalFoldASCII(key []byte, k string) bool {
+	if len(key) != len(k) {
+		return false
+	}
+	for i := range len(key) {
+		a, b := key[i], k[i]
+		if a >= 'A' && a <= 'Z' {
+			a += 'a' - 'A'
 		}
-		return m
-	})
+		if b >= 'A' && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
 
 var (
-	listedKeys = lowerKeys("id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName",
-		"entrypoint", "cmd", "labels", "mounts", "network", "autoRemove")
-	mountKeys   = lowerKeys("type", "source", "destination", "options", "readOnly")
-	networkKeys = lowerKeys("networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions",
-		"addHosts", "noHosts")
-	portKeys  = lowerKeys("hostIP", "hostPort", "containerPort", "protocol", "range")
-	stateKeys = lowerKeys("status", "pid", "conmonPid", "exitCode", "oomKilled", "startedAt", "finishedAt",
-		"mounted", "mountPoint", "netNS", "networks", "error", "restartCount", "stoppedByUser")
-	netStatusKeys = lowerKeys("interface", "ipAddress", "prefixLen", "gateway", "macAddress", "ipv6")
+	listedKeys = keySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName",
+		"entrypoint", "cmd", "labels", "mounts", "network", "autoRemove"}
+	mountKeys   = keySet{"type", "source", "destination", "options", "readOnly"}
+	networkKeys = keySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions",
+		"addHosts", "noHosts"}
+	portKeys  = keySet{"hostIP", "hostPort", "containerPort", "protocol", "range"}
+	stateKeys = keySet{"status", "pid", "conmonPid", "exitCode", "oomKilled", "startedAt", "finishedAt",
+		"mounted", "mountPoint", "netNS", "networks", "error", "restartCount", "stoppedByUser"}
+	netStatusKeys = keySet{"interface", "ipAddress", "prefixLen", "gateway", "macAddress", "ipv6"}
 )
 
 func fastListedConfig(b []byte, l *listedConfig) error {

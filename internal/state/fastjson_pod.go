@@ -29,13 +29,13 @@ func decodePodDocs(cfg, st []byte, p *model.Pod) error {
 }
 
 var (
-	podKeys = lowerKeys("id", "name", "namespace", "hostname", "labels", "created", "createCommand",
+	podKeys = keySet{"id", "name", "namespace", "hostname", "labels", "created", "createCommand",
 		"cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser",
 		"shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra",
 		"networkMode", "pidMode", "utsMode", "exitPolicy", "restartPolicy", "resources", "volumes",
-		"devices", "sysctls", "securityOpts")
-	podStateKeys  = lowerKeys("cgroupPath", "infraContainerID")
-	resourcesKeys = lowerKeys("memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize")
+		"devices", "sysctls", "securityOpts"}
+	podStateKeys  = keySet{"cgroupPath", "infraContainerID"}
+	resourcesKeys = keySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize"}
 )
 
 func fastPodConfig(b []byte, c *model.PodConfig) error {

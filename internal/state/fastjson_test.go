@@ -308,3 +308,21 @@ func BenchmarkDecodeListed(b *testing.B) {
 		}
 	})
 }
+
+// A known key in another case is matched as encoding/json matches it (the fast path hands such
+// a document over), and an unknown one is skipped, in containers and pods alike.
+func TestFastJSONKeysInAnotherCase(t *testing.T) {
+	for i, doc := range []string{
+		`{"ID":"x","NAME":"n","Mounts":[{"SOURCE":"/a","readonly":true}],"bogus":[1,{"a":2}]}`,
+		`{"id":"x","labels":{"A":"b"},"AUTOREMOVE":true}`,
+		`{"id":"x","mounts":[{"Destination":"/d","Bogus":"1"}]}`,
+	} {
+		sameAsEncodingJSON(t, i, []byte(doc), decodeListedConfig)
+	}
+	for i, doc := range []string{
+		`{"Status":"running","PID":7,"networks":{"n":{"IPAddress":"10.0.0.2"}}}`,
+		`{"status":"exited","ExitCODE":3,"bogus":null}`,
+	} {
+		sameAsEncodingJSON(t, i, []byte(doc), decodeState)
+	}
+}
