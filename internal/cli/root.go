@@ -104,7 +104,7 @@ func (a *app) startTrashEmptier() error {
 	cmd := cpupin.CommandPinned(self, "--root", opts.Root, "--runroot", opts.RunRoot, "system", "empty-trash", "--after-fd", "3")
 	cmd.ExtraFiles = []*os.File{pf}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	if err := cpupin.StartPinned(cmd); err != nil {
 		return err
 	}
 	return cmd.Process.Release()

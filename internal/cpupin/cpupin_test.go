@@ -244,3 +244,27 @@ func TestSleepsGoThroughCpupin(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A pea process started pinned gets the slack this one started with, while this one's threads
+// keep the wide slack.
+func TestStartPinnedHandsOnTheStartSlack(t *testing.T) {
+	orig := widenSlack(t)
+	defer Release()
+	cmd := CommandPinned("cat", "/proc/self/timerslack_ns")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := StartPinned(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != strconv.FormatUint(orig, 10) {
+		t.Fatalf("the child has timer slack %s, want %d", got, orig)
+	}
+	for _, tid := range taskIDs(t) {
+		if got := readSlack(t, tid); got != 5_000_000 {
+			t.Fatalf("thread %s has timer slack %d after StartPinned, want the wide 5000000", tid, got)
+		}
+	}
+}
