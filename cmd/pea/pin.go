@@ -9,11 +9,11 @@ package main
 //     its threads on that CPU;
 //   - it widens the main thread's timer slack to 5 ms (PEA_START_SLACK), which every thread the
 //     runtime makes inherits. The runtime's monitor thread (sysmon) sleeps 20 µs at a time while
-//     the program is busy; with the default 50 µs slack it woke every ~90 µs and, on the one CPU, took the
-//     main thread off it for ~11 µs each time: a tenth of a 2 ms command. With the wider slack it
-//     wakes about once in a command. Only a process with CAP_SYS_NICE widens it: without, it
-//     could not narrow it again in its other threads, and every process those start would
-//     inherit the wide slack.
+//     the program is busy; with the default 50 µs slack it woke every ~90 µs and, on the one CPU,
+//     took the main thread off it for ~11 µs each time: a tenth of a 2 ms command. With the wider
+//     slack it wakes about once in a command. Only a process with CAP_SYS_NICE widens it:
+//     without, it could not narrow it again in its other threads, and every process those start
+//     would inherit the wide slack.
 
 /*
 #define _GNU_SOURCE
