@@ -744,56 +744,39 @@ func TestRestartPolicy(t *testing.T) {
 	e.Fails(125, "run", "--rm", "--restart", "always", "localhost/bb", "true")
 }
 
-// TestContainersGetEveryCPU: pea starts on one CPU (internal/cpupin) and must give the CPUs back
-// before conmon, crun or a container process is born, since they inherit its CPU set.
-func TestContainersGetEveryCPU(t *testing.T) {
+// pea starts on one CPU with a 5 ms timer slack in every thread (cmd/pea/pin.go), and a process
+// inherits both from the thread that forks it and keeps them across exec. Every process pea
+// starts must get every CPU and the slack pea was started with: a container's, its monitor's,
+// an exec session's and a pod's infra's (with the wide slack every sleep in a container would
+// wake up to 5 ms late).
+func TestContainersGetEveryCPUAndPreciseTimers(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	want := cpusAllowed(t, "self")
-	if out := e.Pea("run", "--rm", "localhost/bb", "grep", "Cpus_allowed_list", "/proc/self/status"); !strings.HasSuffix(out, "\t"+want) {
-		t.Fatalf("run: container %q, host %q", out, want)
-	}
-	id := e.Pea("run", "-d", "localhost/bb", "sleep", "100")
-	for _, f := range []string{"{{.State.ConmonPid}}", "{{.State.Pid}}"} {
-		if got := cpusAllowed(t, e.Pea("inspect", "--format", f, id)); got != want {
-			t.Fatalf("%s: CPUs %q, host %q", f, got, want)
+	cpus, slack := cpusAllowed(t, "self"), timerSlack(t, "self")
+	report := []string{"sh", "-c", "grep Cpus_allowed_list /proc/self/status; cat /proc/self/timerslack_ns"}
+	reported := func(what, out string) {
+		t.Helper()
+		if want := "Cpus_allowed_list:\t" + cpus + "\n" + slack; out != want {
+			t.Fatalf("%s: %q, want %q (pea's CPUs and timer slack)", what, out, want)
 		}
 	}
-	if out := e.Pea("exec", id, "grep", "Cpus_allowed_list", "/proc/self/status"); !strings.HasSuffix(out, "\t"+want) {
-		t.Fatalf("exec: %q, host %q", out, want)
-	}
-	e.Pea("pod", "create", "--name", "cpus")
-	e.Pea("pod", "start", "cpus")
-	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "cpus")
-	if got := cpusAllowed(t, e.Pea("inspect", "--format", "{{.State.Pid}}", infra)); got != want {
-		t.Fatalf("infra: CPUs %q, host %q", got, want)
-	}
-}
-
-// pea starts with a 5 ms timer slack in every thread (cmd/pea/pin.go), which a process inherits
-// from the thread that forks it and keeps across exec: the container, its monitor, an exec'd
-// process and a pod's infra must get the slack pea was started with, or every sleep in the
-// container would wake up to 5 ms late.
-func TestContainersGetPreciseTimers(t *testing.T) {
-	e := newEnv(t).withBusybox()
-	want := timerSlack(t, "self")
-	if out := e.Pea("run", "--rm", "localhost/bb", "cat", "/proc/self/timerslack_ns"); out != want {
-		t.Fatalf("run: container's timer slack %q, pea's %q", out, want)
-	}
-	id := e.Pea("run", "-d", "localhost/bb", "sleep", "100")
-	for _, f := range []string{"{{.State.ConmonPid}}", "{{.State.Pid}}"} {
-		if got := timerSlack(t, e.Pea("inspect", "--format", f, id)); got != want {
-			t.Fatalf("%s: timer slack %q, pea's %q", f, got, want)
+	check := func(what, pid string) {
+		t.Helper()
+		if got := cpusAllowed(t, pid); got != cpus {
+			t.Fatalf("%s: CPUs %q, host %q", what, got, cpus)
+		}
+		if got := timerSlack(t, pid); got != slack {
+			t.Fatalf("%s: timer slack %q, pea's %q", what, got, slack)
 		}
 	}
-	if out := e.Pea("exec", id, "cat", "/proc/self/timerslack_ns"); out != want {
-		t.Fatalf("exec: timer slack %q, pea's %q", out, want)
-	}
-	e.Pea("pod", "create", "--name", "slack")
-	e.Pea("pod", "start", "slack")
-	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "slack")
-	if got := timerSlack(t, e.Pea("inspect", "--format", "{{.State.Pid}}", infra)); got != want {
-		t.Fatalf("infra: timer slack %q, pea's %q", got, want)
-	}
+	reported("run", e.Pea(append([]string{"run", "--rm", "localhost/bb"}, report...)...))
+	id := e.Pea("run", "-d", "localhost/bb", "sleep", "100")
+	check("conmon", e.Pea("inspect", "--format", "{{.State.ConmonPid}}", id))
+	check("container", e.Pea("inspect", "--format", "{{.State.Pid}}", id))
+	reported("exec", e.Pea(append([]string{"exec", id}, report...)...))
+	e.Pea("pod", "create", "--name", "p")
+	e.Pea("pod", "start", "p")
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p")
+	check("infra", e.Pea("inspect", "--format", "{{.State.Pid}}", infra))
 }
 
 func timerSlack(t *testing.T, pid string) string {

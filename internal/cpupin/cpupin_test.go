@@ -104,6 +104,22 @@ func cpusLine(status string) string {
 // calls release first. A check of the source, so that a new call site cannot forget.
 func TestProcessStartersRelease(t *testing.T) {
 	forbidden := []string{"exec.Command(", "exec.CommandContext(", "os.StartProcess(", "syscall.ForkExec("}
+	forEachSource(t, func(path string, b []byte) {
+		for _, s := range forbidden {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s starts a process with %s; use cpupin.Command or cpupin.CommandContext", path, s)
+			}
+		}
+		if bytes.Contains(b, []byte("invoke.ExecPlugin")) && !bytes.Contains(b, []byte("cpupin.Release()")) {
+			t.Errorf("%s runs CNI plugins without cpupin.Release()", path)
+		}
+	})
+}
+
+// forEachSource calls f with the path and contents of every Go file of pea's that is neither a
+// test nor in this package.
+func forEachSource(t *testing.T, f func(path string, b []byte)) {
+	t.Helper()
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return err
@@ -115,14 +131,7 @@ func TestProcessStartersRelease(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, s := range forbidden {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("%s starts a process with %s; use cpupin.Command or cpupin.CommandContext", path, s)
-			}
-		}
-		if bytes.Contains(b, []byte("invoke.ExecPlugin")) && !bytes.Contains(b, []byte("cpupin.Release()")) {
-			t.Errorf("%s runs CNI plugins without cpupin.Release()", path)
-		}
+		f(path, b)
 		return nil
 	})
 	if err != nil {
@@ -222,27 +231,13 @@ func readSlack(t *testing.T, pid string) uint64 {
 // of the source, as for Command.
 func TestSleepsGoThroughCpupin(t *testing.T) {
 	forbidden := []string{"time.Sleep(", "time.After("}
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
-		}
-		if strings.Contains(path, "cpupin") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
+	forEachSource(t, func(path string, b []byte) {
 		for _, s := range forbidden {
 			if bytes.Contains(b, []byte(s)) {
 				t.Errorf("%s sleeps with %s; use cpupin.Sleep or cpupin.After", path, s)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A pea process started pinned gets the slack this one started with, while this one's threads
