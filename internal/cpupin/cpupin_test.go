@@ -37,25 +37,12 @@ func TestReleaseMovesEveryThread(t *testing.T) {
 	if NumCPU() != all.Count() {
 		t.Fatalf("NumCPU while pinned: %d, want %d", NumCPU(), all.Count())
 	}
-	// Threads born while pinned: goroutines locked to their own threads.
-	var ready, done sync.WaitGroup
-	release := make(chan struct{})
-	for range 3 {
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			runtime.LockOSThread()
-			ready.Done()
-			<-release
-		}()
-	}
-	ready.Wait()
+	// Threads born while pinned.
+	end := lockedThreads(3)
 	if err := Release(); err != nil {
 		t.Fatal(err)
 	}
-	close(release)
-	done.Wait()
+	end()
 	if n := runtime.GOMAXPROCS(0); n != all.Count() {
 		t.Fatalf("GOMAXPROCS %d after Release, want %d", n, all.Count())
 	}
@@ -144,19 +131,7 @@ func forEachSource(t *testing.T, f func(path string, b []byte)) {
 // started through Command, the slack the process had.
 func TestReleaseRestoresTimerSlack(t *testing.T) {
 	orig := widenSlack(t)
-	var ready, done sync.WaitGroup
-	release := make(chan struct{})
-	for range 3 {
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			runtime.LockOSThread()
-			ready.Done()
-			<-release
-		}()
-	}
-	ready.Wait()
+	end := lockedThreads(3)
 	out, err := Command("cat", "/proc/self/timerslack_ns").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -169,8 +144,7 @@ func TestReleaseRestoresTimerSlack(t *testing.T) {
 			t.Fatalf("thread %s has timer slack %d after Release, want %d", tid, got, orig)
 		}
 	}
-	close(release)
-	done.Wait()
+	end()
 }
 
 // TestSleepRestoresTimerSlack: a verb that sleeps gets precise timers first.
@@ -261,5 +235,27 @@ func TestStartPinnedHandsOnTheStartSlack(t *testing.T) {
 		if got := readSlack(t, tid); got != 5_000_000 {
 			t.Fatalf("thread %s has timer slack %d after StartPinned, want the wide 5000000", tid, got)
 		}
+	}
+}
+
+// lockedThreads starts n goroutines locked to threads of their own (so n more threads), and
+// returns the function that ends them.
+func lockedThreads(n int) func() {
+	var ready, done sync.WaitGroup
+	release := make(chan struct{})
+	for range n {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			ready.Done()
+			<-release
+		}()
+	}
+	ready.Wait()
+	return func() {
+		close(release)
+		done.Wait()
 	}
 }
