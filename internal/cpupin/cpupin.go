@@ -58,6 +58,15 @@ func SlackWidened(ns uint64) {
 	mu.Unlock()
 }
 
+// StartSlack is the timer slack (ns) the process started with while its threads still have the
+// wider one, or 0. For code outside Go's timers that sleeps on a thread of its own (SQLite's busy
+// handler).
+func StartSlack() uint64 {
+	mu.Lock()
+	defer mu.Unlock()
+	return slack
+}
+
 // NumCPU is the number of CPUs the process may use once released; runtime.NumCPU counts the one
 // CPU of the pin.
 func NumCPU() int {

@@ -21,6 +21,8 @@ package sqlite
 /*
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <time.h>
 
 #include "alloc.h"
 
@@ -30,7 +32,7 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 int sqlite3_open_v2(const char *filename, sqlite3 **db, int flags, const char *vfs);
 int sqlite3_close_v2(sqlite3 *db);
 int sqlite3_extended_result_codes(sqlite3 *db, int onoff);
-int sqlite3_busy_timeout(sqlite3 *db, int ms);
+int sqlite3_busy_handler(sqlite3 *db, int (*handler)(void *, int), void *arg);
 int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **), void *arg, char **errmsg);
 int sqlite3_file_control(sqlite3 *db, const char *name, int op, void *arg);
 int sqlite3_prepare_v2(sqlite3 *db, const char *sql, int n, sqlite3_stmt **stmt, const char **tail);
@@ -165,6 +167,44 @@ static void pea_use_lookaside(sqlite3 *db) {
 	}
 }
 
+// pea_busy is SQLite's busy-timeout handler, sleeping as SQLite's own does (1, 2, 5, 10 ms...
+// up to the timeout in arg, in ms), with one difference: before it sleeps it gives its thread
+// the timer slack the process started with (pea_busy_slack, when not 0). pea starts with a 5 ms
+// slack in every thread (see internal/cpupin), which would stretch a 1 ms wait for another
+// process's write to ~6 ms.
+static unsigned long pea_busy_slack;
+
+static int pea_busy(void *arg, int count) {
+	static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+	static const int ndelays = sizeof delays / sizeof delays[0];
+	int timeout = (int)(intptr_t)arg;
+	int delay, prior;
+	if (count < ndelays) {
+		delay = delays[count];
+		prior = 0;
+		for (int i = 0; i < count; i++) prior += delays[i];
+	} else {
+		delay = delays[ndelays - 1];
+		prior = 0;
+		for (int i = 0; i < ndelays; i++) prior += delays[i];
+		prior += delay * (count - ndelays);
+	}
+	if (prior + delay > timeout) {
+		delay = timeout - prior;
+		if (delay <= 0) return 0;
+	}
+	if (pea_busy_slack != 0) prctl(PR_SET_TIMERSLACK, pea_busy_slack, 0, 0, 0);
+	struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) != 0) {
+	}
+	return 1;
+}
+
+static void pea_set_busy_timeout(sqlite3 *db, int ms, unsigned long slack) {
+	pea_busy_slack = slack;
+	sqlite3_busy_handler(db, ms > 0 ? pea_busy : 0, (void *)(intptr_t)ms);
+}
+
 static int pea_exec(sqlite3 *db, const char *sql, char **errmsg) {
 	return sqlite3_exec(db, sql, 0, 0, errmsg);
 }
@@ -180,6 +220,8 @@ import (
 	"unsafe"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite library itself (see the package comment)
+
+	"pea/internal/cpupin"
 )
 
 // Result codes and column types, from SQLite's C API.
@@ -276,7 +318,7 @@ func Open(path string, busyTimeout time.Duration) (*DB, error) {
 		return nil, err
 	}
 	C.sqlite3_extended_result_codes(db, 1)
-	C.sqlite3_busy_timeout(db, C.int(busyTimeout/time.Millisecond))
+	C.pea_set_busy_timeout(db, C.int(busyTimeout/time.Millisecond), C.ulong(cpupin.StartSlack()))
 	openMu.Lock()
 	C.pea_use_lookaside(db)
 	openMu.Unlock()
