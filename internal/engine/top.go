@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,18 +32,16 @@ func (r *Runtime) containerPids(c *model.Container) ([]int, error) {
 		candidates = []string{filepath.Join("/sys/fs/cgroup/pids", path, "cgroup.procs"), filepath.Join("/sys/fs/cgroup/memory", path, "cgroup.procs"), filepath.Join("/sys/fs/cgroup/unified", path, "cgroup.procs")}
 	}
 	for _, p := range candidates {
-		f, err := os.Open(p)
+		b, err := fsx.ReadFile(p) // not os.Open, whose first call creates Go's poller
 		if err != nil {
 			continue
 		}
 		var pids []int
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if n, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
 				pids = append(pids, n)
 			}
 		}
-		f.Close()
 		if len(pids) > 0 {
 			return pids, nil
 		}

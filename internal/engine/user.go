@@ -1,14 +1,13 @@
 package engine
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 )
 
 // lookupUser resolves user[:group] (names or numbers) against the image's /etc/passwd and
@@ -89,16 +88,17 @@ func lookupUser(rootfs, spec string) (uid, gid uint32, groups []uint32, home str
 	return uid, gid, groups, home, nil
 }
 
+// readColonFile splits the lines of a passwd or group file into fields, without comments and
+// blank lines. It reads through fsx: `top` reads these files and starts no process, and an
+// os.Open would create Go's poller for it.
 func readColonFile(path string) [][]string {
-	f, err := os.Open(path)
+	b, err := fsx.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
 	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
