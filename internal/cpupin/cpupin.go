@@ -214,9 +214,7 @@ func CommandPinned(name string, args ...string) *exec.Cmd {
 // its slack for the fork alone. A pea started with the wide slack would take it for the one to
 // restore, and hand it on to every process it starts.
 func StartPinned(cmd *exec.Cmd) error {
-	mu.Lock()
-	ns := slack
-	mu.Unlock()
+	ns := StartSlack()
 	if ns == 0 {
 		return cmd.Start()
 	}
