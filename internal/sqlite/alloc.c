@@ -22,7 +22,6 @@
 // 48, 96...): a block wastes at most a third of itself. (With powers of two alone, SQLite's page
 // cache lines, a 4 KiB page and ~300 bytes of its own, took 8 KiB blocks.)
 #define PEA_CLASSES (2 * (PEA_MAX_SHIFT - PEA_MIN_SHIFT) + 1)
-#define PEA_ARENA_BYTES (4 << 20)
 #define PEA_MALLOCED 0xff // the header's low byte for a block from malloc; the size is above it
 
 static _Alignas(16) unsigned char pea_arena[PEA_ARENA_BYTES];

@@ -1,5 +1,8 @@
 #include <stddef.h>
 
+// The size of the allocator's arena (alloc.c).
+#define PEA_ARENA_BYTES (4 << 20)
+
 // pea_use_allocator makes SQLite allocate from pea's arena (alloc.c); only before SQLite's
 // first use.
 int pea_use_allocator(void);

@@ -289,11 +289,13 @@ func setPageCacheBulk(n int) error {
 	return nil
 }
 
-// arenaUsed is the number of bytes of its arena that pea's SQLite allocator (alloc.c) has handed
-// out; allocCheck runs the allocator's own checks and returns 0 or the line of the first that
-// failed. For tests, which cannot call C.
+// arenaUsed is the number of bytes of its arena (arenaBytes) that pea's SQLite allocator
+// (alloc.c) has handed out; allocCheck runs the allocator's own checks and returns 0 or the line
+// of the first that failed. For tests, which cannot call C.
 func arenaUsed() uintptr { return uintptr(C.pea_arena_used()) }
 func allocCheck() int    { return int(C.pea_alloc_check()) }
+
+const arenaBytes = C.PEA_ARENA_BYTES
 
 // DB is one connection to a database file.
 type DB struct {
