@@ -38,33 +38,38 @@ func TestBusyWaitRetriesAndTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback() // after a failure: the holder's Close waits for its transaction
 	if _, err := tx.Exec(`INSERT INTO t (k) VALUES ('held')`); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	var slackAfter uint64
-	var werr error
+	// The waiter's thread has the wide slack; once its busy handler has run, the thread has the
+	// start slack, and only then does the holder commit.
+	tids := make(chan int, 1)
+	done := make(chan error, 1)
 	go func() {
-		defer close(done)
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		if err := unix.Prctl(unix.PR_SET_TIMERSLACK, 5_000_000, 0, 0, 0); err != nil {
-			werr = err
+			tids <- 0
+			done <- err
 			return
 		}
-		_, werr = waiter.Exec(`INSERT INTO t (k) VALUES ('waited')`)
-		slackAfter = slackOf(t, strconv.Itoa(unix.Gettid()))
+		tids <- unix.Gettid()
+		_, err := waiter.Exec(`INSERT INTO t (k) VALUES ('waited')`)
+		done <- err
 	}()
-	time.Sleep(30 * time.Millisecond) // the waiter is in its busy wait by now
+	tid := <-tids
+	for deadline := time.Now().Add(10 * time.Second); tid != 0 && slackOf(t, strconv.Itoa(tid)) != orig; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the waiting thread still has timer slack %d, want the start slack %d before it sleeps", slackOf(t, strconv.Itoa(tid)), orig)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	<-done
-	if werr != nil {
-		t.Fatalf("the waiting writer: %v", werr)
-	}
-	if slackAfter != orig {
-		t.Fatalf("the waiting thread slept with timer slack %d, want the start slack %d", slackAfter, orig)
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting writer: %v", err)
 	}
 
 	// Past the timeout: BUSY.
