@@ -25,6 +25,8 @@ package cpupin
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -174,18 +176,11 @@ func restoreAll(set *unix.CPUSet, ns uint64) error {
 // setSlack sets the timer slack of thread tid (a name in /proc/self/task) to ns, through
 // /proc/TID/timerslack_ns: the per-thread directories under task/ do not have the file.
 func setSlack(tid string, ns uint64) error {
-	fd, err := unix.Open("/proc/"+tid+"/timerslack_ns", unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		if err == unix.ENOENT {
-			return nil // the thread is gone
-		}
-		return err
+	err := fsx.WriteFile("/proc/"+tid+"/timerslack_ns", strconv.AppendUint(nil, ns, 10), 0)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+		return nil // the thread is gone
 	}
-	defer unix.Close(fd)
-	if _, err := unix.Write(fd, strconv.AppendUint(nil, ns, 10)); err != nil && err != unix.ESRCH {
-		return err
-	}
-	return nil
+	return err
 }
 
 // Command is exec.Command for a process that gets every CPU: it gives them back first. Every
