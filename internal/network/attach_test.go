@@ -124,6 +124,11 @@ func TestSetupTeardown(t *testing.T) {
 	if len(ours) == 0 {
 		t.Errorf("no per-container iptables chains appeared during Setup")
 	}
+	for _, c := range ours {
+		if !strings.HasPrefix(c, "PEA-DN-") {
+			t.Errorf("chain %s appeared during Setup: ports are pea's own rules, not a CNI plugin's", c)
+		}
+	}
 
 	start = time.Now()
 	if err := m.Teardown(ctx, o1); err != nil {
@@ -166,9 +171,9 @@ func TestSetupTeardown(t *testing.T) {
 	}
 }
 
-var chainRE = regexp.MustCompile(`CNI-(DN-)?[0-9a-f]{16,}`)
+var chainRE = regexp.MustCompile(`CNI-(DN-)?[0-9a-f]{16,}|PEA-DN-[0-9a-f]{12}`)
 
-// perContainerChains names the hashed chains (CNI-<hash>, CNI-DN-<hash>) that appear in during
+// perContainerChains names the hashed chains (CNI-<hash>, CNI-DN-<hash>, PEA-DN-<hash>) that appear in during
 // but not in before.
 func perContainerChains(before, during []string) []string {
 	old := map[string]bool{}

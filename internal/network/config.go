@@ -188,22 +188,18 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 	return n, nil
 }
 
-// runtimeList loads a network's conflist and points the plugins' state at this store's runDir:
-// host-local's leases at runDir/ipam and tuning's backups at runDir/tuning. A non-nil
-// prevResult is given to every plugin; libcni passes it through when it has no cached result.
+// runtimeList loads a network's conflist as pea runs it, and points the plugins' state at this
+// store's runDir: host-local's leases at runDir/ipam and tuning's backups at runDir/tuning. A
+// non-nil prevResult is given to every plugin; libcni passes it through when it has no cached
+// result.
 //
-// With idleTuning false, a tuning plugin that would do nothing (no MAC asked for, and nothing in
-// its configuration but its capabilities) is left out of the list: it is one plugin process
-// (3-5 ms of CPU) less per attachment. DEL then uses the list ADD cached, without it.
+// Plugins whose work pea does itself are left out: the firewall plugin (older conflists list
+// it; pea's per-network rules replace it, masq_net.go) and portmap (conflists list it, as
+// podman's do; pea publishes ports itself, hostports.go). With idleTuning false, a tuning
+// plugin that would do nothing (no MAC asked for, and nothing in its configuration but its
+// capabilities) is left out too: it is one plugin process (3-5 ms of CPU) less per attachment.
+// DEL then uses the list ADD cached, without them.
 func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning bool) (*libcni.NetworkConfigList, error) {
-	return m.runtimeListFor(name, prevResult, idleTuning, true)
-}
-
-// runtimeListFor is runtimeList that, with idlePortmap false, also leaves out the portmap
-// plugin, for an attachment that publishes no ports: portmap's ADD then returns what it is
-// given, and its DEL has nothing to undo; it is one plugin process (~4 ms) less on the way to
-// the container's start. UpdatePorts adds it to the attachment when ports come later.
-func (m *Manager) runtimeListFor(name string, prevResult map[string]any, idleTuning, idlePortmap bool) (*libcni.NetworkConfigList, error) {
 	data, err := os.ReadFile(m.confPath(name))
 	if err != nil {
 		return nil, err
@@ -213,16 +209,12 @@ func (m *Manager) runtimeListFor(name string, prevResult map[string]any, idleTun
 		return nil, fmt.Errorf("%s: %w", m.confPath(name), err)
 	}
 	plugins, _ := list["plugins"].([]any)
-	// Older conflists list the firewall plugin: pea's per-network rules replace it.
 	kept := plugins[:0]
 	for _, p := range plugins {
-		if pm, ok := p.(map[string]any); ok && pm["type"] == "firewall" {
+		if pm, ok := p.(map[string]any); ok && (pm["type"] == "firewall" || pm["type"] == "portmap") {
 			continue
 		}
 		if pm, ok := p.(map[string]any); ok && pm["type"] == "tuning" && !idleTuning && tuningIdle(pm) {
-			continue
-		}
-		if pm, ok := p.(map[string]any); ok && pm["type"] == "portmap" && !idlePortmap {
 			continue
 		}
 		kept = append(kept, p)

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -77,12 +78,12 @@ func cniArgs(o AttachOptions) [][2]string {
 	return [][2]string{{"IgnoreUnknown", "1"}, {"PEA_CONTAINER_NAME", o.ContainerName}}
 }
 
-// add runs ADD for one network; when it fails, it runs DEL so the plugins that succeeded
-// undo their work.
+// add runs ADD for one network and publishes the ports rt's capability arguments hold; when
+// either fails, it runs DEL so the plugins that succeeded undo their work. The ports stay in the
+// capability arguments, which libcni caches: Teardown and UpdatePorts find them there.
 func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (Status, error) {
 	_, wantMAC := rt.CapabilityArgs["mac"]
-	_, wantPorts := rt.CapabilityArgs["portMappings"]
-	list, err := m.runtimeListFor(n.Name, nil, wantMAC, wantPorts)
+	list, err := m.runtimeList(n.Name, nil, wantMAC)
 	if err != nil {
 		return Status{}, fmt.Errorf("network %s: %w", n.Name, err)
 	}
@@ -93,10 +94,35 @@ func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (
 	}
 	res, err := m.cniConfig().AddNetworkList(ctx, list, rt)
 	if err != nil {
-		m.del(context.WithoutCancel(ctx), n.Name, nil, rt)
+		m.del(context.WithoutCancel(ctx), n.Name, nil, withoutPorts(rt))
 		return Status{}, fmt.Errorf("network %s: attach %s: %w", n.Name, rt.IfName, err)
 	}
-	return status(n.Name, rt, res)
+	st, err := status(n.Name, rt, res)
+	if err == nil {
+		if ports := capPorts(rt.CapabilityArgs); len(ports) > 0 {
+			err = m.publishPorts(n, rt.ContainerID, resultTargets(res, rt.IfName), ports)
+		}
+	}
+	if err != nil {
+		m.del(context.WithoutCancel(ctx), n.Name, nil, withoutPorts(rt)) // publishPorts left no rules
+		return Status{}, err
+	}
+	return st, nil
+}
+
+// withoutPorts is rt without port mappings, for a DEL that need not look for published ports.
+func withoutPorts(rt *libcni.RuntimeConf) *libcni.RuntimeConf {
+	if _, ok := rt.CapabilityArgs["portMappings"]; !ok {
+		return rt
+	}
+	c := *rt
+	c.CapabilityArgs = map[string]any{}
+	for k, v := range rt.CapabilityArgs {
+		if k != "portMappings" {
+			c.CapabilityArgs[k] = v
+		}
+	}
+	return &c
 }
 
 // del runs DEL for one network with the config it was attached with. With config nil it uses
@@ -104,7 +130,7 @@ func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (
 // otherwise one rebuilt from the attachment's host-local lease, if there is one.
 func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcni.RuntimeConf) error {
 	var list *libcni.NetworkConfigList
-	var err error
+	var err, portsErr error
 	if config != nil {
 		list, err = libcni.ConfListFromBytes(config)
 	} else {
@@ -120,16 +146,35 @@ func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcn
 		}
 	}
 	if err == nil {
+		// Published ports first: their rules are found through the cached result, which DEL
+		// removes. An attachment cached with portmap in its list leaves them to portmap.
+		if ports := capPorts(rt.CapabilityArgs); len(ports) > 0 && !listHasPortmap(list) {
+			var targets []portTarget
+			if res, rerr := m.cniConfig().GetNetworkListCachedResult(list, rt); rerr == nil {
+				targets = resultTargets(res, rt.IfName)
+			}
+			portsErr = m.unpublishPorts(list.Name, rt.ContainerID, targets, ports)
+		}
 		_, nsErr := os.Stat(rt.NetNS)
 		err = m.cniConfig().DelNetworkList(ctx, list, rt)
 		if err == nil && nsErr != nil {
 			err = sweepMasquerade(list.Name, rt.ContainerID)
 		}
+		err = errors.Join(portsErr, err)
 	}
 	if err != nil {
 		return fmt.Errorf("network %s: detach %s: %w", name, rt.IfName, err)
 	}
 	return nil
+}
+
+func listHasPortmap(list *libcni.NetworkConfigList) bool {
+	for _, p := range list.Plugins {
+		if p.Network.Type == "portmap" {
+			return true
+		}
+	}
+	return false
 }
 
 // status picks, from a CNI result, the interface inside the namespace and its first address.

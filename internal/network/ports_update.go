@@ -16,10 +16,10 @@ import (
 )
 
 // UpdatePorts replaces the ports a running container publishes, without touching its
-// interfaces or addresses: only the portmap plugin of its port network is run again (DEL with
-// the old mappings, ADD with the new ones, chained on the cached result), and the CNI cache is
-// rewritten so that Teardown later removes the new mappings. podman cannot do this (its issues
-// 18309 and 5939: ports are fixed at creation).
+// interfaces or addresses: the old mappings' rules are removed and the new ones made on the
+// address the cached result holds, and the CNI cache is rewritten so that Teardown later
+// removes the new mappings. podman cannot do this (its issues 18309 and 5939: ports are fixed
+// at creation).
 func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []PortMapping) error {
 	c := m.cniConfig()
 	atts, err := c.GetCachedAttachments(containerID)
@@ -44,109 +44,76 @@ func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []P
 	if att == nil {
 		return invalidf("container %s is attached to no bridge network that can publish ports", containerID)
 	}
-	list, err := libcni.ConfListFromBytes(att.Config)
+	n, err := m.Get(att.Network)
 	if err != nil {
 		return err
 	}
-	var portmap *libcni.NetworkConfig
-	for _, p := range list.Plugins {
-		if p.Network.Type == "portmap" {
-			portmap = p
-		}
-	}
-	// An attachment made without ports was made without portmap (see runtimeListFor): take the
-	// network's, and record it in the attachment's cached list with the new ports, so that its
-	// DEL removes them.
-	var withPortmap []byte
-	if portmap == nil {
-		if portmap, withPortmap, err = m.addPortmap(att.Network, att.Config); err != nil {
-			return err
-		}
+	list, err := libcni.ConfListFromBytes(att.Config)
+	if err != nil {
+		return err
 	}
 	rt := &libcni.RuntimeConf{ContainerID: containerID, NetNS: att.NetNS, IfName: att.IfName, Args: att.CniArgs, CapabilityArgs: att.CapabilityArgs}
 	prev, err := c.GetNetworkListCachedResult(list, rt)
 	if err != nil || prev == nil {
 		return fmt.Errorf("network %s: no cached result for %s: %v", att.Network, containerID, err)
 	}
-	var old []PortMapping
-	if raw, ok := att.CapabilityArgs["portMappings"]; ok {
-		b, _ := json.Marshal(raw)
-		json.Unmarshal(b, &old)
-	}
-	run := func(cmd string, pms []PortMapping) error {
-		if len(pms) == 0 {
-			return nil
+	targets := resultTargets(prev, att.IfName)
+	old := capPorts(att.CapabilityArgs)
+	// An attachment made by an earlier pea ran portmap: it removes its own rules, and the
+	// attachment's cached list loses it, so that its DEL no longer runs it.
+	var config []byte
+	if listHasPortmap(list) {
+		if len(old) > 0 {
+			if err := m.portmapDel(ctx, list, rt, prev, old); err != nil {
+				return fmt.Errorf("network %s: removing the old port mappings: %w", att.Network, err)
+			}
 		}
-		var conf map[string]any
-		if err := json.Unmarshal(portmap.Bytes, &conf); err != nil {
+		config, old = withoutIdlePortmap(att.Config, nil), nil
+	}
+	if len(old) > 0 {
+		if err := m.unpublishPorts(att.Network, containerID, targets, old); err != nil {
+			return fmt.Errorf("network %s: removing the old port mappings: %w", att.Network, err)
+		}
+	}
+	if len(ports) > 0 {
+		if err := m.publishPorts(n, containerID, targets, ports); err != nil {
+			if len(old) > 0 {
+				if rerr := m.publishPorts(n, containerID, targets, old); rerr != nil {
+					return errors.Join(err, rerr)
+				}
+			}
 			return err
 		}
-		conf["name"], conf["cniVersion"] = list.Name, list.CNIVersion
-		conf["runtimeConfig"] = map[string]any{"portMappings": pms}
-		conf["prevResult"] = prev
-		stdin, err := json.Marshal(conf)
-		if err != nil {
-			return err
-		}
-		cpupin.Release() // a child inherits the CPU set
-		path, err := invoke.FindInPath("portmap", m.pluginDirs)
-		if err != nil {
-			return err
-		}
-		args := &invoke.Args{Command: cmd, ContainerID: containerID, NetNS: att.NetNS, IfName: att.IfName,
-			Path: joinPath(m.pluginDirs)}
-		if cmd == "ADD" {
-			_, err = invoke.ExecPluginWithResult(ctx, path, stdin, args, nil)
-		} else {
-			err = invoke.ExecPluginWithoutResult(ctx, path, stdin, args, nil)
-		}
-		return err
 	}
-	if err := run("DEL", old); err != nil {
-		return fmt.Errorf("network %s: removing the old port mappings: %w", att.Network, err)
-	}
-	if err := run("ADD", ports); err != nil {
-		run("DEL", ports)
-		if rerr := run("ADD", old); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		return fmt.Errorf("network %s: publishing the new ports: %w", att.Network, err)
-	}
-	return m.rewriteCachedPorts(list.Name, containerID, att.IfName, ports, withPortmap)
+	return m.rewriteCachedPorts(list.Name, containerID, att.IfName, ports, config)
 }
 
-// addPortmap returns the network's portmap plugin and the attachment's cached list config with
-// it appended.
-func (m *Manager) addPortmap(network string, config []byte) (*libcni.NetworkConfig, []byte, error) {
-	current, err := m.runtimeList(network, nil, true)
-	if err != nil {
-		return nil, nil, err
-	}
+// portmapDel runs CNI's portmap plugin's DEL for mappings an earlier pea published with it.
+func (m *Manager) portmapDel(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf, prev any, pms []PortMapping) error {
 	var portmap *libcni.NetworkConfig
-	for _, p := range current.Plugins {
+	for _, p := range list.Plugins {
 		if p.Network.Type == "portmap" {
 			portmap = p
 		}
 	}
-	if portmap == nil {
-		return nil, nil, invalidf("network %s has no portmap plugin", network)
+	var conf map[string]any
+	if err := json.Unmarshal(portmap.Bytes, &conf); err != nil {
+		return err
 	}
-	var list map[string]any
-	if err := json.Unmarshal(config, &list); err != nil {
-		return nil, nil, fmt.Errorf("network %s: cached configuration: %w", network, err)
-	}
-	var plugin map[string]any
-	if err := json.Unmarshal(portmap.Bytes, &plugin); err != nil {
-		return nil, nil, err
-	}
-	delete(plugin, "prevResult")
-	plugins, _ := list["plugins"].([]any)
-	list["plugins"] = append(plugins, plugin)
-	out, err := json.Marshal(list)
+	conf["name"], conf["cniVersion"] = list.Name, list.CNIVersion
+	conf["runtimeConfig"] = map[string]any{"portMappings": pms}
+	conf["prevResult"] = prev
+	stdin, err := json.Marshal(conf)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return portmap, out, nil
+	cpupin.Release() // a child inherits the CPU set
+	path, err := invoke.FindInPath("portmap", m.pluginDirs)
+	if err != nil {
+		return err
+	}
+	args := &invoke.Args{Command: "DEL", ContainerID: rt.ContainerID, NetNS: rt.NetNS, IfName: rt.IfName, Path: joinPath(m.pluginDirs)}
+	return invoke.ExecPluginWithoutResult(ctx, path, stdin, args, nil)
 }
 
 // rewriteCachedPorts records the container's new port mappings in libcni's cache entry
