@@ -104,9 +104,8 @@ func TestPodPublishedPortAnswersOnLoopback(t *testing.T) {
 	}
 }
 
-// TestPublishOnPodStartedWithoutPorts: a pod attached without ports is attached without the
-// portmap plugin (it would do nothing); publishing a port later adds it, the port answers, and
-// pod rm -f leaves no rule for it.
+// TestPublishOnPodStartedWithoutPorts: a pod attached without ports gets port rules when a port
+// is published later; the port answers, and pod rm -f leaves no rule for it.
 func TestPublishOnPodStartedWithoutPorts(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("pod", "create", "--name", "late")

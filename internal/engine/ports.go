@@ -66,7 +66,7 @@ func (r *Runtime) preparePortsExcept(ports []model.PortMapping, self string) err
 	return r.networks().CheckPorts(expandPorts(ports))
 }
 
-// expandPorts turns ranges into one mapping per port, as CNI's portmap wants them.
+// expandPorts turns ranges into one mapping per port, as the network's port rules take them.
 func expandPorts(ports []model.PortMapping) []network.PortMapping {
 	var nps []network.PortMapping
 	for _, p := range ports {

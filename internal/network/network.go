@@ -7,7 +7,7 @@
 //
 //	configDir/                      persistent (under --root); any CNI tool can read it
 //	    <name>.conflist             one network: bridge|macvlan|ipvlan + host-local IPAM,
-//	                                tuning, portmap, firewall; pea's own fields (ID, labels,
+//	                                tuning, portmap (never run: hostports.go); pea's own fields (ID, labels,
 //	                                options, created, internal) under the first plugin's "args.pea"
 //	runDir/                         per store, under --runroot (tmpfs, wiped at boot)
 //	    network.lock                flock held while networks are created or removed
