@@ -214,8 +214,23 @@ func (m *Manager) publishPorts(n *Network, containerID string, targets []portTar
 			return fmt.Errorf("network %s: publishing ports: %w", n.Name, err)
 		}
 		done = append(done, t)
+		// Best effort, as portmap's: a flow it misses ends when its client pauses.
+		for hostIP, udp := range udpHostPorts(ports, t.addr.Is6()) {
+			forgetUDPFlows(t.addr.Is6(), hostIP, udp)
+		}
 	}
 	return nil
+}
+
+// udpHostPorts groups the UDP host ports of one family's mappings by host IP.
+func udpHostPorts(ports []PortMapping, v6 bool) map[string][]uint16 {
+	out := map[string][]uint16{}
+	for _, p := range ports {
+		if _, ok := portHostIP(p.HostIP, v6); ok && p.Protocol == "udp" {
+			out[p.HostIP] = append(out[p.HostIP], p.HostPort)
+		}
+	}
+	return out
 }
 
 // needsRouteLocalnet: a mapping for every host address or for a loopback one takes the host's

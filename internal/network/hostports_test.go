@@ -236,3 +236,70 @@ func capPortsOf(t *testing.T, m *Manager, id string) []PortMapping {
 	}
 	return capPorts(atts[0].CapabilityArgs)
 }
+
+// TestForgetUDPFlows: a UDP flow to a host port, tracked before the port is published, is
+// forgotten by forgetUDPFlows (and one to another port is kept), so that its next packets meet
+// the new DNAT rule.
+func TestForgetUDPFlows(t *testing.T) {
+	requireRoot(t)
+	// The flows are tracked only while the nat table is in use: it is, on a host with pea's
+	// default network; make sure with a rule of our own that matches nothing.
+	tag := unique("ct")
+	rule := []string{"-w", "-t", "nat", "-A", "OUTPUT", "-p", "udp", "--dport", "9", "-m", "comment", "--comment", tag, "-j", "RETURN"}
+	if out, err := exec.Command("iptables", rule...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		rule[3] = "-D"
+		exec.Command("iptables", rule...).Run()
+	})
+	send := func() (uint16, uint16) {
+		// Two free ports: bind and let go, then send to them with nothing listening.
+		var ports [2]uint16
+		for i := range ports {
+			l, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ports[i] = uint16(l.LocalAddr().(*net.UDPAddr).Port)
+			l.Close()
+		}
+		for _, p := range ports {
+			c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write([]byte("x"))
+			c.Close()
+		}
+		return ports[0], ports[1]
+	}
+	gone, kept := send()
+	tracked := func(port uint16) bool {
+		flows, err := dumpUDPFlows(false)
+		if err != nil {
+			t.Fatalf("dump: %v", err)
+		}
+		for _, f := range flows {
+			if f.port == port && f.dst == netip.MustParseAddr("127.0.0.1") {
+				return true
+			}
+		}
+		return false
+	}
+	if !tracked(gone) || !tracked(kept) {
+		t.Fatalf("flows to %d and %d are not tracked (is conntrack on?)", gone, kept)
+	}
+	if err := forgetUDPFlows(false, "127.0.0.1", []uint16{gone}); err != nil {
+		t.Fatalf("forgetUDPFlows: %v", err)
+	}
+	if tracked(gone) {
+		t.Errorf("flow to %d still tracked", gone)
+	}
+	if !tracked(kept) {
+		t.Errorf("flow to %d, another port, was forgotten", kept)
+	}
+	if err := forgetUDPFlows(false, "127.0.0.2", []uint16{kept}); err != nil || !tracked(kept) {
+		t.Errorf("a flow to another host address was forgotten (%v)", err)
+	}
+}

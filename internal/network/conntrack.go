@@ -1,0 +1,195 @@
+package network
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"slices"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Publishing a UDP port forgets the kernel's connection-tracking entries that already go to that
+// port of the host: a client that kept sending to it before the port was published (DNS
+// retries, syslog, a game server's clients) has an entry that says "to the host itself", and
+// while it keeps sending the entry never expires, so its packets would never reach the
+// container. TCP needs nothing: a new connection gets a new entry. portmap did the same.
+//
+// The entries are read and deleted over ctnetlink (NETLINK_NETFILTER): a dump of the family's
+// table, then one delete per entry whose original direction is UDP to one of the ports.
+
+const (
+	nfnlSubsysCtnetlink = 1
+	ctMsgGet            = 1
+	ctMsgDelete         = 2
+
+	ctaTupleOrig = 1
+	ctaTupleIP   = 1
+	ctaTupleProt = 2
+	ctaIPv4Dst   = 2
+	ctaIPv6Dst   = 4
+	ctaProtoNum  = 1
+	ctaProtoDst  = 3
+
+	nlaFNested = 1 << 15
+)
+
+// udpFlow is the original-direction tuple of one tracked flow: what a delete names it by.
+type udpFlow struct {
+	tuple []byte // the CTA_TUPLE_ORIG attribute, header included
+	dst   netip.Addr
+	port  uint16
+}
+
+// forgetUDPFlows deletes the tracked UDP flows of family v6 whose destination port is one of
+// ports (and whose destination address is hostIP, unless hostIP is any). Missing conntrack
+// support is not an error: then there is nothing to forget.
+func forgetUDPFlows(v6 bool, hostIP string, ports []uint16) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	flows, err := dumpUDPFlows(v6)
+	if err != nil {
+		if errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) {
+			return nil
+		}
+		return err
+	}
+	var want netip.Addr
+	if hostIP != "" {
+		if a, err := netip.ParseAddr(hostIP); err == nil && !a.IsUnspecified() {
+			want = a.Unmap()
+		}
+	}
+	var errs []error
+	for _, f := range flows {
+		if !slices.Contains(ports, f.port) || (want.IsValid() && f.dst != want) {
+			continue
+		}
+		if err := ctRequest(v6, ctMsgDelete, unix.NLM_F_ACK, f.tuple, nil); err != nil && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dumpUDPFlows lists the tracked UDP flows of one family.
+func dumpUDPFlows(v6 bool) ([]udpFlow, error) {
+	var out []udpFlow
+	err := ctRequest(v6, ctMsgGet, unix.NLM_F_DUMP, nil, func(attrs []byte) {
+		if f, ok := parseUDPFlow(attrs); ok {
+			out = append(out, f)
+		}
+	})
+	return out, err
+}
+
+// ctRequest sends one ctnetlink request with the given attributes and reads the answer up to
+// its end (NLMSG_DONE for a dump, the ACK otherwise), handing each message's attributes to each.
+func ctRequest(v6 bool, msg uint16, flags uint16, attrs []byte, each func([]byte)) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return err
+	}
+	family := byte(unix.AF_INET)
+	if v6 {
+		family = unix.AF_INET6
+	}
+	req := make([]byte, unix.NLMSG_HDRLEN+4, unix.NLMSG_HDRLEN+4+len(attrs))
+	binary.NativeEndian.PutUint16(req[4:], nfnlSubsysCtnetlink<<8|msg)
+	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
+	binary.NativeEndian.PutUint32(req[8:], 1) // sequence
+	req[unix.NLMSG_HDRLEN] = family           // nfgenmsg: family, version 0, resource 0
+	req = append(req, attrs...)
+	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return err
+	}
+	buf := make([]byte, 1<<16)
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return err
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				return nil
+			case unix.NLMSG_ERROR:
+				if len(m.Data) < 4 {
+					return unix.EINVAL
+				}
+				if code := int32(binary.NativeEndian.Uint32(m.Data)); code != 0 {
+					return unix.Errno(-code)
+				}
+				return nil // the ACK
+			default:
+				if each != nil && len(m.Data) >= 4 {
+					each(m.Data[4:]) // after the nfgenmsg
+				}
+			}
+		}
+	}
+}
+
+// parseUDPFlow reads a flow's original tuple from a ctnetlink message's attributes.
+func parseUDPFlow(attrs []byte) (udpFlow, bool) {
+	var f udpFlow
+	found := false
+	walkAttrs(attrs, func(typ uint16, val, whole []byte) {
+		if typ != ctaTupleOrig {
+			return
+		}
+		f.tuple = slices.Clone(whole)
+		// The delete request needs the nested flag that dumps may leave out.
+		binary.NativeEndian.PutUint16(f.tuple[2:], ctaTupleOrig|nlaFNested)
+		var proto byte
+		walkAttrs(val, func(typ uint16, val, _ []byte) {
+			switch typ {
+			case ctaTupleIP:
+				walkAttrs(val, func(typ uint16, val, _ []byte) {
+					if (typ == ctaIPv4Dst && len(val) == 4) || (typ == ctaIPv6Dst && len(val) == 16) {
+						f.dst, _ = netip.AddrFromSlice(val)
+					}
+				})
+			case ctaTupleProt:
+				walkAttrs(val, func(typ uint16, val, _ []byte) {
+					switch {
+					case typ == ctaProtoNum && len(val) >= 1:
+						proto = val[0]
+					case typ == ctaProtoDst && len(val) >= 2:
+						f.port = binary.BigEndian.Uint16(val)
+					}
+				})
+			}
+		})
+		found = proto == unix.IPPROTO_UDP && f.dst.IsValid()
+	})
+	return f, found
+}
+
+// walkAttrs calls fn with the type (without flags), the value and the whole of each netlink
+// attribute in b.
+func walkAttrs(b []byte, fn func(typ uint16, val, whole []byte)) {
+	for len(b) >= 4 {
+		l := int(binary.NativeEndian.Uint16(b))
+		if l < 4 || l > len(b) {
+			return
+		}
+		fn(binary.NativeEndian.Uint16(b[2:])&^(nlaFNested|1<<14), b[4:l], b[:l])
+		next := (l + 3) &^ 3
+		if next > len(b) {
+			return
+		}
+		b = b[next:]
+	}
+}
