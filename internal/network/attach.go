@@ -79,7 +79,7 @@ func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) 
 	}
 	// Outbound NAT is made with each network; a host firewall reload may have flushed it.
 	for _, n := range nets {
-		if needsMasq(n) && !m.masqPresent(n) {
+		if needsMasq(n) && !m.masqPresentCached(n) {
 			if err := m.withLock(func() error { return m.ensureMasq(n) }); err != nil {
 				return nil, err
 			}

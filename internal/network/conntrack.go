@@ -67,7 +67,7 @@ func forgetUDPFlows(v6 bool, hostIP string, ports []uint16) error {
 		if !slices.Contains(ports, f.port) || (want.IsValid() && f.dst != want) {
 			continue
 		}
-		if err := ctRequest(v6, ctMsgDelete, unix.NLM_F_ACK, f.tuple, nil); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := nfRequest(nfnlSubsysCtnetlink, ctMsgDelete, ctFamily(v6), unix.NLM_F_ACK, f.tuple, nil); err != nil && !errors.Is(err, unix.ENOENT) {
 			errs = append(errs, err)
 		}
 	}
@@ -77,7 +77,7 @@ func forgetUDPFlows(v6 bool, hostIP string, ports []uint16) error {
 // dumpUDPFlows lists the tracked UDP flows of one family.
 func dumpUDPFlows(v6 bool) ([]udpFlow, error) {
 	var out []udpFlow
-	err := ctRequest(v6, ctMsgGet, unix.NLM_F_DUMP, nil, func(attrs []byte) {
+	err := nfRequest(nfnlSubsysCtnetlink, ctMsgGet, ctFamily(v6), unix.NLM_F_DUMP, nil, func(attrs []byte) {
 		if f, ok := parseUDPFlow(attrs); ok {
 			out = append(out, f)
 		}
@@ -85,9 +85,17 @@ func dumpUDPFlows(v6 bool) ([]udpFlow, error) {
 	return out, err
 }
 
-// ctRequest sends one ctnetlink request with the given attributes and reads the answer up to
-// its end (NLMSG_DONE for a dump, the ACK otherwise), handing each message's attributes to each.
-func ctRequest(v6 bool, msg uint16, flags uint16, attrs []byte, each func([]byte)) error {
+func ctFamily(v6 bool) byte {
+	if v6 {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
+}
+
+// nfRequest sends one nfnetlink request (subsystem, message type, nfgenmsg family, attributes)
+// and reads the answer up to its end (NLMSG_DONE for a dump, the ACK otherwise), handing each
+// message's attributes to each.
+func nfRequest(subsys, msg uint16, family byte, flags uint16, attrs []byte, each func([]byte)) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
 		return err
@@ -96,12 +104,8 @@ func ctRequest(v6 bool, msg uint16, flags uint16, attrs []byte, each func([]byte
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return err
 	}
-	family := byte(unix.AF_INET)
-	if v6 {
-		family = unix.AF_INET6
-	}
 	req := make([]byte, unix.NLMSG_HDRLEN+4, unix.NLMSG_HDRLEN+4+len(attrs))
-	binary.NativeEndian.PutUint16(req[4:], nfnlSubsysCtnetlink<<8|msg)
+	binary.NativeEndian.PutUint16(req[4:], subsys<<8|msg)
 	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
 	binary.NativeEndian.PutUint32(req[8:], 1) // sequence
 	req[unix.NLMSG_HDRLEN] = family           // nfgenmsg: family, version 0, resource 0

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 
 	"pea/internal/cpupin"
@@ -153,6 +154,7 @@ func (m *Manager) removeMasq(n *Network) {
 	if !needsMasq(n) {
 		return
 	}
+	os.Remove(m.masqMarker(n))
 	for _, s := range n.Subnets {
 		bin, _ := iptablesFor(s.Subnet)
 		if bin == "" {

@@ -112,3 +112,53 @@ func TestStoresKeepTheirOwnChains(t *testing.T) {
 		t.Fatal("removing one store's network took the other's rules")
 	}
 }
+
+// TestMasqCheckSkippedWhileRulesetUnchanged: once an attachment found the network's chains in
+// place, the next one skips the iptables check while the nftables generation has not moved; a
+// flush of the forward jump (a firewall reload) moves it, and the next attachment puts the
+// chains back.
+func TestMasqCheckSkippedWhileRulesetUnchanged(t *testing.T) {
+	requireRoot(t)
+	if _, ok := nftGeneration(); !ok {
+		t.Skip("iptables does not write to nftables here")
+	}
+	ctx := context.Background()
+	m := newTestManager(t)
+	n := createTestNet(t, m, CreateOptions{Name: unique("gen"), Subnet: testSubnet(3), NetworkInterface: unique("bg")})
+	ns := newTestNS(t, m, "gen")
+	o := AttachOptions{ContainerID: unique("gen") + "eeee", NetNSPath: ns, Networks: []string{n.Name}}
+	attach := func() int {
+		t.Helper()
+		before := masqChecks
+		if _, err := m.Setup(ctx, o); err != nil {
+			t.Fatalf("Setup: %v", err)
+		}
+		if err := m.Teardown(ctx, o); err != nil {
+			t.Fatalf("Teardown: %v", err)
+		}
+		return masqChecks - before
+	}
+	attach() // records the generation
+	// Another process may change the ruleset meanwhile (then a check is due): try a few times.
+	for try := 0; ; try++ {
+		g0, _ := nftGeneration()
+		got := attach()
+		if g1, _ := nftGeneration(); g1 != g0 && try < 5 {
+			continue
+		}
+		if got != 0 {
+			t.Errorf("attachment with the ruleset unchanged made %d iptables checks, want 0", got)
+		}
+		break
+	}
+	jump := m.fwdJumpArgs("-D", n, n.Subnets[0].Subnet)
+	if out, err := exec.Command("iptables", jump...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables %v: %v: %s", jump, err, out)
+	}
+	if got := attach(); got < 1 {
+		t.Errorf("attachment after a flush made %d iptables checks, want 1", got)
+	}
+	if !m.masqPresent(n) {
+		t.Errorf("the forward jump was not put back")
+	}
+}
