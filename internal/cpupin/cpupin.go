@@ -44,6 +44,7 @@ var (
 	mu    sync.Mutex
 	saved *unix.CPUSet // the CPU set the process started with, while it is pinned
 	slack uint64       // the timer slack (ns) the process started with, while its threads have a wider one
+	orig  uint64       // the timer slack the process started with, once it was widened (kept)
 )
 
 // Pinned records that the process started on one CPU of cpus and is still there.
@@ -56,7 +57,7 @@ func Pinned(cpus unix.CPUSet) {
 // SlackWidened records that the process started with timer slack ns and has a wider one.
 func SlackWidened(ns uint64) {
 	mu.Lock()
-	slack = ns
+	slack, orig = ns, ns
 	mu.Unlock()
 }
 
@@ -140,6 +141,7 @@ func After(d time.Duration) <-chan time.Time {
 func restoreAll(set *unix.CPUSet, ns uint64) error {
 	seen := map[int]bool{}
 	var slackErr error
+	quiet := 0
 	for {
 		names, err := fsx.ReadDirNames("/proc/self/task")
 		if err != nil {
@@ -164,7 +166,14 @@ func restoreAll(set *unix.CPUSet, ns uint64) error {
 				}
 			}
 		}
+		// A thread being cloned copies its creator's slack before it shows in /proc/self/task:
+		// one pass that finds no new thread may just have missed it, two in a row hardly.
 		if fresh == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet == 2 {
 			if slackErr != nil {
 				slog.Debug("could not restore the timer slack of every thread", "err", slackErr)
 			}
@@ -225,6 +234,28 @@ func StartPinned(cmd *exec.Cmd) error {
 	err = cmd.Start()
 	unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(wide), 0, 0, 0)
 	return err
+}
+
+// Start is cmd.Start (cmd from Command or CommandContext) forked by a thread whose timer slack
+// is the one the process started with, which the child inherits and keeps across exec. Release
+// restores every thread it finds, but a thread the runtime is creating meanwhile copies its
+// creator's wide slack before /proc/self/task shows it, and keeps it: a start from such a thread
+// would hand the wide slack on. Processes that live long and start others (conmon, and through
+// it the containers) are started through Start; it also mends the thread it runs on.
+func Start(cmd *exec.Cmd) error {
+	release()
+	mu.Lock()
+	ns := orig
+	mu.Unlock()
+	if ns == 0 {
+		return cmd.Start()
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if cur, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0); err == nil && uint64(cur) != ns {
+		unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ns), 0, 0, 0)
+	}
+	return cmd.Start()
 }
 
 // release is Release for a process about to start; it cannot fail in practice (a process may

@@ -158,7 +158,7 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 	cmd.Stderr = l.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	trace.Mark("conmon: forking")
-	err = cmd.Start()
+	err = cpupin.Start(cmd)
 	syncW.Close()
 	startR.Close()
 	if err != nil {
