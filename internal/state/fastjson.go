@@ -138,6 +138,13 @@ func (s *jsonScanner) rawString() ([]byte, error) {
 		return nil, errFallback
 	}
 	start := s.i
+	// Most strings (IDs, names, paths, times) are plain ASCII without escapes: find the closing
+	// quote with IndexByte (vectorised) and check the bytes in one tight loop. Anything else
+	// takes the byte-by-byte path below from the start.
+	if end := plainString(s.b[start:]); end >= 0 {
+		s.i = start + end + 1
+		return s.b[start : start+end], nil
+	}
 	ascii := true
 	for s.i < len(s.b) {
 		c := s.b[s.i]
@@ -159,6 +166,21 @@ func (s *jsonScanner) rawString() ([]byte, error) {
 		s.i++
 	}
 	return nil, errFallback
+}
+
+// plainString returns the index of the quote that ends the string b starts with, when the
+// string is printable ASCII without escapes, and -1 otherwise.
+func plainString(b []byte) int {
+	end := bytes.IndexByte(b, '"')
+	if end < 0 {
+		return -1
+	}
+	for _, c := range b[:end] {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			return -1
+		}
+	}
+	return end
 }
 
 // escapedString goes on reading the string that began at start (after its quote) at its first
@@ -432,6 +454,10 @@ func (s *jsonScanner) skip() error {
 	switch s.peek() {
 	case '"':
 		s.i++
+		if end := plainString(s.b[s.i:]); end >= 0 {
+			s.i += end + 1
+			return nil
+		}
 		for s.i < len(s.b) {
 			switch c := s.b[s.i]; {
 			case c == '"':
