@@ -194,9 +194,56 @@ func TestNetworkTeardownOnExitAndRm(t *testing.T) {
 	e.Pea("run", "-d", "--name", "k", "localhost/bb", "sleep", "300")
 	peer = hostPeer(t, e, "k")
 	e.Pea("rm", "-f", "-t", "0", "k")
-	if linkExists(peer) {
-		t.Fatalf("host veth %s still there after rm -f", peer)
+	// The kernel deletes the pair with the namespace, a moment after rm returns.
+	eventually(t, 10*time.Second, func() error {
+		if linkExists(peer) {
+			return fmt.Errorf("host veth %s still there after rm -f", peer)
+		}
+		return nil
+	})
+}
+
+// TestDetachLeavesNothing: a container that exits is detached with its namespace's pin removed
+// first (the kernel deletes the veth pair with the namespace): when `run --rm` returns, its
+// address is given back and the CNI cache and tuning's record (a MAC was set) are gone; the
+// host's veth follows a moment later.
+func TestDetachLeavesNothing(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	netDir := filepath.Join(e.RunRoot, "network")
+	out := e.Pea("run", "--rm", "--mac-address", "02:42:ac:11:00:99", "localhost/bb", "sh", "-c", "cat /sys/class/net/eth0/iflink")
+	peer := strings.TrimSpace(out)
+	if peer == "" {
+		t.Fatalf("no eth0 peer: %q", out)
 	}
+	for _, pattern := range []string{"ipam/*/[0-9]*", "cni-cache/results/*", "tuning/*", "netns/*"} {
+		if left, _ := filepath.Glob(filepath.Join(netDir, pattern)); len(left) > 0 {
+			t.Errorf("left after run --rm returned: %v", left)
+		}
+	}
+	eventually(t, 10*time.Second, func() error {
+		if linkExists(peer) {
+			return fmt.Errorf("host veth %s still there", peer)
+		}
+		return nil
+	})
+}
+
+// TestJoinedNamespaceDetachedInPlace: while another container joins a container's network
+// namespace, the namespace outlives the container, so its interface is deleted by the DEL
+// (the joiner loses it) rather than left, with an address given back, to a namespace that lives on.
+func TestJoinedNamespaceDetachedInPlace(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "a", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--name", "b", "--network", "container:a", "localhost/bb", "sleep", "300")
+	if out := e.Pea("exec", "b", "cat", "/sys/class/net/eth0/address"); out == "" {
+		t.Fatal("b has no eth0 before a stops")
+	}
+	e.Pea("stop", "-t", "0", "a")
+	if r := e.Try("exec", "b", "ls", "/sys/class/net"); r.Code != 0 || strings.Contains(r.Stdout, "eth0") {
+		t.Fatalf("b's interfaces after a stopped: %+v; want no eth0", r)
+	}
+	e.Pea("rm", "-f", "-t", "0", "b")
+	e.Pea("rm", "-f", "-t", "0", "a")
 }
 
 // hostPeer returns the host interface index of a running container's eth0 peer.

@@ -176,7 +176,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
 		side.Go(func() { rt.Delete(c.Config.ID, true) })
 	}
-	if detach := r.networkDetacher(c); detach != nil {
+	if detach := r.networkDetacher(c, true); detach != nil {
 		p.network.Go(detach)
 	}
 	if !later {

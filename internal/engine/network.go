@@ -83,7 +83,7 @@ func attachOptions(c *model.Container, nsPath string) network.AttachOptions {
 // trust the recorded state alone: a pea killed between attaching and recording leaves a pinned
 // namespace and CNI attachments that only the container's ID leads to.
 func (r *Runtime) teardownNetwork(c *model.Container) {
-	if detach := r.networkDetacher(c); detach != nil {
+	if detach := r.networkDetacher(c, false); detach != nil {
 		detach()
 	}
 }
@@ -94,7 +94,15 @@ func (r *Runtime) teardownNetwork(c *model.Container) {
 // (the DEL of a bridge attachment waits for the kernel to unregister the veth, an RCU grace
 // period of 5-20 ms here). A bridge-mode container whose state lost its namespace path is
 // still detached by ID (the CNI cache and host-local leases know it).
-func (r *Runtime) networkDetacher(c *model.Container) func() {
+//
+// With exited set (the container's process has ended) and nothing else able to be in the
+// namespace (netnsAlone), the namespace's pin goes first: the kernel then destroys the
+// namespace and its end of the veth pair in the background, and the bridge plugin's DEL, which
+// finds no namespace, only releases the address. Deleting the veth itself waits for the kernel to
+// unregister it (20-30 ms for `ip link del` of a veth here); measured, a `run --rm`'s network
+// teardown 22-30 -> 7.7 ms. The host's end of the pair goes with the namespace, a few
+// milliseconds after the command returns.
+func (r *Runtime) networkDetacher(c *model.Container, exited bool) func() {
 	if c.State.NetNS == "" && c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
 		return nil
 	}
@@ -109,10 +117,45 @@ func (r *Runtime) networkDetacher(c *model.Container) func() {
 	o := attachOptions(c, path)
 	c.State.NetNS = ""
 	c.State.Networks = nil
+	if path != "" && exited && r.netnsAlone(c) {
+		return func() {
+			m.RemoveNetNS(path)
+			m.Teardown(context.Background(), o)
+		}
+	}
 	return func() {
 		m.Teardown(context.Background(), o)
 		if path != "" {
 			m.RemoveNetNS(path)
 		}
 	}
+}
+
+// netnsAlone reports whether no process can be left in the network namespace of c, an exited
+// container: its processes ended with its own PID namespace, and no container that joins its
+// namespaces (a pod's members join the infra's) is created or running. Were one left, the
+// namespace would outlive its pin with an interface whose address DEL had given back.
+func (r *Runtime) netnsAlone(c *model.Container) bool {
+	if c.Config.NS(model.NSPid).Mode != model.NSModePrivate {
+		return false
+	}
+	st, err := r.state()
+	if err != nil {
+		return false
+	}
+	others, err := st.ContainersMentioning(c.Config.ID)
+	if err != nil {
+		return false
+	}
+	for _, o := range others {
+		if !o.State.Active() && o.State.Status != model.StatusCreated && o.State.Pid == 0 {
+			continue
+		}
+		for _, ns := range o.Config.Namespaces {
+			if ns.Mode == model.NSModeContainer && ns.Value == c.Config.ID {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -158,7 +159,13 @@ func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcn
 		_, nsErr := os.Stat(rt.NetNS)
 		err = m.cniConfig().DelNetworkList(ctx, list, rt)
 		if err == nil && nsErr != nil {
-			err = sweepMasquerade(list.Name, rt.ContainerID)
+			// Without the namespace the plugins cannot reach the interface, and leave what
+			// they find through it: the masquerade rules of an attachment made with the bridge
+			// plugin's ipMasq (older pea), and tuning's record of the interface's settings.
+			if bridgeMasquerades(list) {
+				err = sweepMasquerade(list.Name, rt.ContainerID)
+			}
+			os.Remove(filepath.Join(m.tuningDir(), rt.ContainerID+"_"+rt.IfName+".json"))
 		}
 		err = errors.Join(portsErr, err)
 	}
@@ -166,6 +173,23 @@ func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcn
 		return fmt.Errorf("network %s: detach %s: %w", name, rt.IfName, err)
 	}
 	return nil
+}
+
+// bridgeMasquerades reports whether a list's bridge plugin does outbound NAT itself (ipMasq),
+// as attachments made by pea before its per-network rules did.
+func bridgeMasquerades(list *libcni.NetworkConfigList) bool {
+	for _, p := range list.Plugins {
+		if p.Network.Type != "bridge" {
+			continue
+		}
+		var conf struct {
+			IPMasq bool `json:"ipMasq"`
+		}
+		if json.Unmarshal(p.Bytes, &conf) == nil && conf.IPMasq {
+			return true
+		}
+	}
+	return false
 }
 
 func listHasPortmap(list *libcni.NetworkConfigList) bool {
