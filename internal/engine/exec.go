@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
@@ -99,7 +100,10 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if o.Tty {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
-	err = cmd.Run()
+	// The command inherits the slack of the thread that forks crun (cpupin.Start).
+	if err = cpupin.Start(cmd); err == nil {
+		err = cmd.Wait()
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -61,7 +62,7 @@ func (m *Manager) masqMarker(n *Network) string {
 }
 
 // masqChecks counts the iptables checks masqPresentCached made (for tests).
-var masqChecks int
+var masqChecks atomic.Int64
 
 // masqPresentCached is masqPresent, skipped while the ruleset has not changed since it last
 // passed for n.
@@ -73,7 +74,7 @@ func (m *Manager) masqPresentCached(n *Network) bool {
 			return true
 		}
 	}
-	masqChecks++
+	masqChecks.Add(1)
 	if !m.masqPresent(n) {
 		return false
 	}

@@ -129,14 +129,14 @@ func TestMasqCheckSkippedWhileRulesetUnchanged(t *testing.T) {
 	o := AttachOptions{ContainerID: unique("gen") + "eeee", NetNSPath: ns, Networks: []string{n.Name}}
 	attach := func() int {
 		t.Helper()
-		before := masqChecks
+		before := masqChecks.Load()
 		if _, err := m.Setup(ctx, o); err != nil {
 			t.Fatalf("Setup: %v", err)
 		}
 		if err := m.Teardown(ctx, o); err != nil {
 			t.Fatalf("Teardown: %v", err)
 		}
-		return masqChecks - before
+		return int(masqChecks.Load() - before)
 	}
 	attach() // records the generation
 	// Another process may change the ruleset meanwhile (then a check is due): try a few times.
