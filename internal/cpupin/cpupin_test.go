@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -136,16 +137,7 @@ func TestReleaseRestoresTimerSlack(t *testing.T) {
 	// Threads the runtime creates while Release runs may keep the wide slack (see Start): the
 	// threads that were there before are checked, and what Start does for the rest.
 	before := taskIDs(t)
-	cmd := Command("cat", "/proc/self/timerslack_ns")
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.TrimSpace(out.String()); got != strconv.FormatUint(orig, 10) {
+	if got := childSlack(t, Start, Command("cat", "/proc/self/timerslack_ns")); got != strconv.FormatUint(orig, 10) {
 		t.Fatalf("a process started through Start has timer slack %s, want %d", got, orig)
 	}
 	for _, tid := range before {
@@ -170,16 +162,7 @@ func TestStartFromAWideThread(t *testing.T) {
 	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, 5000000, 0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	cmd := Command("cat", "/proc/self/timerslack_ns")
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.TrimSpace(out.String()); got != strconv.FormatUint(orig, 10) {
+	if got := childSlack(t, Start, Command("cat", "/proc/self/timerslack_ns")); got != strconv.FormatUint(orig, 10) {
 		t.Fatalf("a process started through Start from a wide thread has timer slack %s, want %d", got, orig)
 	}
 	if cur, _ := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0); uint64(cur) != orig {
@@ -213,6 +196,21 @@ func widenSlack(t *testing.T) uint64 {
 	}
 	SlackWidened(orig)
 	return orig
+}
+
+// childSlack starts cmd (a cat of /proc/self/timerslack_ns) with start and returns what it
+// printed: the timer slack the child got.
+func childSlack(t *testing.T, start func(*exec.Cmd) error, cmd *exec.Cmd) string {
+	t.Helper()
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out.String())
 }
 
 func taskIDs(t *testing.T) []string {
@@ -259,16 +257,7 @@ func TestSleepsGoThroughCpupin(t *testing.T) {
 func TestStartPinnedHandsOnTheStartSlack(t *testing.T) {
 	orig := widenSlack(t)
 	defer Release()
-	cmd := CommandPinned("cat", "/proc/self/timerslack_ns")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := StartPinned(cmd); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.TrimSpace(out.String()); got != strconv.FormatUint(orig, 10) {
+	if got := childSlack(t, StartPinned, CommandPinned("cat", "/proc/self/timerslack_ns")); got != strconv.FormatUint(orig, 10) {
 		t.Fatalf("the child has timer slack %s, want %d", got, orig)
 	}
 	for _, tid := range taskIDs(t) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -93,56 +92,18 @@ func ctFamily(v6 bool) byte {
 }
 
 // nfRequest sends one nfnetlink request (subsystem, message type, nfgenmsg family, attributes)
-// and reads the answer up to its end (NLMSG_DONE for a dump, the ACK otherwise), handing each
-// message's attributes to each.
+// and hands each answering message's attributes to each.
 func nfRequest(subsys, msg uint16, family byte, flags uint16, attrs []byte, each func([]byte)) error {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return err
-	}
-	req := make([]byte, unix.NLMSG_HDRLEN+4, unix.NLMSG_HDRLEN+4+len(attrs))
-	binary.NativeEndian.PutUint16(req[4:], subsys<<8|msg)
-	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
-	binary.NativeEndian.PutUint32(req[8:], 1) // sequence
-	req[unix.NLMSG_HDRLEN] = family           // nfgenmsg: family, version 0, resource 0
-	req = append(req, attrs...)
-	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return err
-	}
-	buf := make([]byte, 1<<16)
-	for {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
-		if err != nil {
-			return err
-		}
-		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			switch m.Header.Type {
-			case unix.NLMSG_DONE:
-				return nil
-			case unix.NLMSG_ERROR:
-				if len(m.Data) < 4 {
-					return unix.EINVAL
-				}
-				if code := int32(binary.NativeEndian.Uint32(m.Data)); code != 0 {
-					return unix.Errno(-code)
-				}
-				return nil // the ACK
-			default:
-				if each != nil && len(m.Data) >= 4 {
-					each(m.Data[4:]) // after the nfgenmsg
-				}
+	body := append([]byte{family, 0, 0, 0}, attrs...) // nfgenmsg: family, version 0, resource 0
+	var data func([]byte)
+	if each != nil {
+		data = func(b []byte) {
+			if len(b) >= 4 {
+				each(b[4:]) // after the nfgenmsg
 			}
 		}
 	}
+	return netlinkRequest(unix.NETLINK_NETFILTER, subsys<<8|msg, flags, body, data)
 }
 
 // parseUDPFlow reads a flow's original tuple from a ctnetlink message's attributes.

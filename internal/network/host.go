@@ -90,7 +90,21 @@ func deleteLink(name string) error {
 // rtnlLink sends one ifinfomsg request on a route netlink socket opened in the calling
 // thread's network namespace and waits for the kernel's acknowledgement.
 func rtnlLink(msgType uint16, index int32, flags, change uint32) error {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	body := make([]byte, unix.SizeofIfInfomsg)
+	ne := binary.NativeEndian
+	body[0] = unix.AF_UNSPEC
+	ne.PutUint32(body[4:], uint32(index))
+	ne.PutUint32(body[8:], flags)
+	ne.PutUint32(body[12:], change)
+	return netlinkRequest(unix.NETLINK_ROUTE, msgType, unix.NLM_F_ACK, body, nil)
+}
+
+// netlinkRequest sends one request (type, flags besides NLM_F_REQUEST, body after the header)
+// on a netlink socket of the given protocol and reads the answer up to its end: NLMSG_DONE for
+// a dump, the acknowledgement (or error) otherwise. each, if not nil, gets every other
+// message's data.
+func netlinkRequest(protocol int, msgType, flags uint16, body []byte, each func([]byte)) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, protocol)
 	if err != nil {
 		return err
 	}
@@ -99,21 +113,17 @@ func rtnlLink(msgType uint16, index int32, flags, change uint32) error {
 	if err := unix.Bind(fd, sa); err != nil {
 		return err
 	}
-	msg := make([]byte, unix.SizeofNlMsghdr+unix.SizeofIfInfomsg)
 	ne := binary.NativeEndian
+	msg := make([]byte, unix.SizeofNlMsghdr, unix.SizeofNlMsghdr+len(body))
+	msg = append(msg, body...)
 	ne.PutUint32(msg[0:], uint32(len(msg)))
 	ne.PutUint16(msg[4:], msgType)
-	ne.PutUint16(msg[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	ne.PutUint16(msg[6:], unix.NLM_F_REQUEST|flags)
 	ne.PutUint32(msg[8:], 1) // sequence number
-	ifi := msg[unix.SizeofNlMsghdr:]
-	ifi[0] = unix.AF_UNSPEC
-	ne.PutUint32(ifi[4:], uint32(index))
-	ne.PutUint32(ifi[8:], flags)
-	ne.PutUint32(ifi[12:], change)
 	if err := unix.Sendto(fd, msg, 0, sa); err != nil {
 		return err
 	}
-	buf := make([]byte, 4096)
+	buf := make([]byte, 1<<16)
 	for {
 		n, _, err := unix.Recvfrom(fd, buf, 0)
 		if err != nil {
@@ -124,11 +134,21 @@ func rtnlLink(msgType uint16, index int32, flags, change uint32) error {
 			return err
 		}
 		for _, m := range msgs {
-			if m.Header.Type == unix.NLMSG_ERROR && len(m.Data) >= 4 {
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				return nil
+			case unix.NLMSG_ERROR:
+				if len(m.Data) < 4 {
+					return unix.EINVAL
+				}
 				if code := int32(ne.Uint32(m.Data)); code != 0 {
 					return unix.Errno(-code)
 				}
-				return nil
+				return nil // the acknowledgement
+			default:
+				if each != nil {
+					each(m.Data)
+				}
 			}
 		}
 	}
