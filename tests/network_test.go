@@ -361,3 +361,29 @@ func TestMacvlanNetwork(t *testing.T) {
 	}
 	e.Pea("network", "rm", "mv")
 }
+
+// TestPublishOnIPv6Network: on a network with an IPv6 subnet the port's rules go to ip6tables,
+// DNAT to the container's IPv6 address, and leave with the pod.
+func TestPublishOnIPv6Network(t *testing.T) {
+	e := newEnv(t)
+	e.Pea("network", "create", "--subnet", "fd99:77::/64", "peasix")
+	port := freeHostPort(t)
+	e.Pea("pod", "create", "--name", "six", "--network", "peasix", "-p", fmt.Sprintf("%d:80", port))
+	e.Pea("pod", "start", "six")
+	rules := func() string {
+		out, err := exec.Command("ip6tables-save", "-t", "nat").Output()
+		if err != nil {
+			t.Fatalf("ip6tables-save: %v", err)
+		}
+		return string(out)
+	}
+	want := fmt.Sprintf("--dport %d -j DNAT --to-destination [fd99:77::", port)
+	if r := rules(); !strings.Contains(r, want) {
+		t.Fatalf("no IPv6 DNAT rule for port %d:\n%s", port, r)
+	}
+	e.Pea("pod", "rm", "-f", "-t", "0", "six")
+	if r := rules(); strings.Contains(r, fmt.Sprintf("--dport %d ", port)) || strings.Contains(r, "[fd99:77::") {
+		t.Fatalf("IPv6 rules left after pod rm -f:\n%s", r)
+	}
+	e.Pea("network", "rm", "peasix")
+}
