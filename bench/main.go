@@ -352,7 +352,34 @@ func (b *bench) header() string {
 	}
 	fmt.Fprintf(&s, "- repetitions: %d per operation, interleaved (%s); bulk operations %d; load average at the start: %s\n",
 		b.n, engineNames(b.engines), b.bulkN, loadavg())
+	fmt.Fprintf(&s, "- host state at the start: %s\n", hostState())
 	return s.String()
+}
+
+// hostState reports what slowed every engine on the test VM as the day's runs went on: memory
+// cgroups kept alive after removal by the page cache charged to them (each makes creating and
+// walking memory cgroups slower), and CPU pressure (the share of the last 300 s in which some
+// task waited for a CPU).
+func hostState() string {
+	var parts []string
+	if raw, err := os.ReadFile("/proc/cgroups"); err == nil {
+		for _, l := range strings.Split(string(raw), "\n") {
+			if f := strings.Fields(l); len(f) >= 3 && f[0] == "memory" {
+				parts = append(parts, f[2]+" memory cgroups (with those being removed)")
+			}
+		}
+	}
+	if raw, err := os.ReadFile("/proc/pressure/cpu"); err == nil {
+		for _, f := range strings.Fields(strings.SplitN(string(raw), "\n", 2)[0]) {
+			if v, ok := strings.CutPrefix(f, "avg300="); ok {
+				parts = append(parts, "CPU pressure "+v+" % (300 s)")
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "?"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func engineNames(es []*engine) string {
