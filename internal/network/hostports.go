@@ -247,20 +247,21 @@ func needsRouteLocalnet(ports []PortMapping) bool {
 	return false
 }
 
-// unpublishPorts removes the rules publishPorts made for targets; with no targets (the
-// addresses are not known any more) or when the rules are not all there, it sweeps both
-// families for the container's rules instead. Rules that are already gone are fine.
+// unpublishPorts removes the rules publishPorts made for targets. When a family's rules are not
+// all there it sweeps that family for the container's rules instead, and with no targets (the
+// addresses are not known any more) both families. Rules that are already gone are fine.
 func (m *Manager) unpublishPorts(network, containerID string, targets []portTarget, ports []PortMapping) error {
 	chain, comment := m.portChain(network, containerID), portComment(containerID)
-	swept := map[bool]bool{}
 	var errs []error
 	for _, t := range targets {
-		_, builtin := hostPortRules(chain, comment, t, ports)
-		if len(builtin) == 0 || restore(t.addr.Is6(), delPortsScript(chain, builtin)) != nil {
+		own, builtin := hostPortRules(chain, comment, t, ports)
+		if len(own) == 0 {
+			continue // no mapping of this family: publishPorts made nothing here
+		}
+		if restore(t.addr.Is6(), delPortsScript(chain, builtin)) != nil {
 			if err := sweepPorts(t.addr.Is6(), chain, comment); err != nil {
 				errs = append(errs, err)
 			}
-			swept[t.addr.Is6()] = true
 		}
 	}
 	if len(targets) == 0 {
