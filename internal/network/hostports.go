@@ -368,22 +368,3 @@ func capPorts(caps map[string]any) []PortMapping {
 		return pms
 	}
 }
-
-// hasPortmap reports whether a configuration list runs CNI's portmap plugin: attachments made
-// by a pea before it published ports itself. Their ports stay portmap's to remove.
-func hasPortmap(config []byte) bool {
-	var list struct {
-		Plugins []struct {
-			Type string `json:"type"`
-		} `json:"plugins"`
-	}
-	if json.Unmarshal(config, &list) != nil {
-		return false
-	}
-	for _, p := range list.Plugins {
-		if p.Type == "portmap" {
-			return true
-		}
-	}
-	return false
-}

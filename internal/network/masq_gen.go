@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -46,15 +47,16 @@ func nftGeneration() (uint32, bool) {
 	return gen, err == nil && found
 }
 
-// iptablesIsNft reports whether the iptables binary is the nftables variant.
-func iptablesIsNft() bool {
+// iptablesIsNft reports whether the iptables binary is the nftables variant (looked up once a
+// process: a pod of several containers attaches each).
+var iptablesIsNft = sync.OnceValue(func() bool {
 	bin, err := lookSbin("iptables")
 	if err != nil {
 		return false
 	}
 	real, err := filepath.EvalSymlinks(bin)
 	return err == nil && strings.Contains(filepath.Base(real), "nft")
-}
+})
 
 // masqMarker records the generation at which n's chains were last found in place.
 func (m *Manager) masqMarker(n *Network) string {
