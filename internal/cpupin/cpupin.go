@@ -141,7 +141,6 @@ func After(d time.Duration) <-chan time.Time {
 func restoreAll(set *unix.CPUSet, ns uint64) error {
 	seen := map[int]bool{}
 	var slackErr error
-	quiet := 0
 	for {
 		names, err := fsx.ReadDirNames("/proc/self/task")
 		if err != nil {
@@ -166,14 +165,10 @@ func restoreAll(set *unix.CPUSet, ns uint64) error {
 				}
 			}
 		}
-		// A thread being cloned copies its creator's slack before it shows in /proc/self/task:
-		// one pass that finds no new thread may just have missed it, two in a row hardly.
+		// A thread being cloned copies its creator's slack before it shows in /proc/self/task,
+		// so a pass can miss one however many are made (its creator may be preempted inside
+		// the clone): processes whose slack matters are started through Start instead.
 		if fresh == 0 {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		if quiet == 2 {
 			if slackErr != nil {
 				slog.Debug("could not restore the timer slack of every thread", "err", slackErr)
 			}
@@ -241,9 +236,9 @@ func StartPinned(cmd *exec.Cmd) error {
 // restores every thread it finds, but a thread the runtime is creating meanwhile copies its
 // creator's wide slack before /proc/self/task shows it, and keeps it: a start from such a thread
 // would hand the wide slack on. Processes that live long and start others (conmon, and through
-// it the containers) are started through Start; it also mends the thread it runs on.
+// it the containers) are started through Start; it also mends the thread it runs on. (Command
+// and CommandContext have given the CPUs back already.)
 func Start(cmd *exec.Cmd) error {
-	release()
 	mu.Lock()
 	ns := orig
 	mu.Unlock()
