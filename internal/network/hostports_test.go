@@ -88,21 +88,8 @@ func TestHostPortRules(t *testing.T) {
 // firewall reload, a hand), the exact removal fails as a whole, and Teardown sweeps the rest by
 // their comment instead of leaving them.
 func TestUnpublishSweepsWhatIsLeft(t *testing.T) {
-	requireRoot(t)
-	ctx := context.Background()
-	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("sw"), Subnet: testSubnet(4), NetworkInterface: unique("bs")})
-	ns := newTestNS(t, m, "sw")
-	id := unique("sw") + "cccc"
-	ports, err := ParsePublish("127.0.0.1::80")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := AttachOptions{ContainerID: id, NetNSPath: ns, Networks: []string{n.Name}, Ports: ports}
-	if _, err := m.Setup(ctx, o); err != nil {
-		t.Fatalf("Setup: %v", err)
-	}
-	t.Cleanup(func() { m.Teardown(ctx, o) })
+	m, n, o := attachPublished(t, "sw", 4)
+	ctx, id := context.Background(), o.ContainerID
 	chain := m.portChain(n.Name, id)
 	ours := func() []string {
 		var out []string
@@ -124,9 +111,8 @@ func TestUnpublishSweepsWhatIsLeft(t *testing.T) {
 		t.Fatalf("rules after Setup:\n%s", strings.Join(rules, "\n"))
 	}
 	// Take one rule away by hand.
-	del := exec.Command("iptables", append([]string{"-w", "-t", "nat", "-D"}, splitRule(t, jump)...)...)
-	if out, err := del.CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v: %s", del.Args, err, out)
+	if err := restore(false, "*nat\n-D "+jump+"\nCOMMIT\n"); err != nil {
+		t.Fatal(err)
 	}
 	if err := m.Teardown(ctx, o); err != nil {
 		t.Fatalf("Teardown: %v", err)
@@ -136,49 +122,31 @@ func TestUnpublishSweepsWhatIsLeft(t *testing.T) {
 	}
 }
 
-// splitRule splits an iptables -S rule into arguments, keeping a quoted comment whole.
-func splitRule(t *testing.T, rule string) []string {
+// attachPublished attaches a namespace, on a network of its own (subnet k), with a port
+// published on 127.0.0.1; Teardown runs at the end of the test too.
+func attachPublished(t *testing.T, tag string, k int) (*Manager, *Network, AttachOptions) {
 	t.Helper()
-	var out []string
-	for rule != "" {
-		rule = strings.TrimLeft(rule, " ")
-		if strings.HasPrefix(rule, `"`) {
-			end := strings.Index(rule[1:], `"`)
-			if end < 0 {
-				t.Fatalf("unbalanced quote in %q", rule)
-			}
-			out = append(out, rule[1:end+1])
-			rule = rule[end+2:]
-			continue
-		}
-		f, rest, _ := strings.Cut(rule, " ")
-		if f != "" {
-			out = append(out, f)
-		}
-		rule = rest
+	requireRoot(t)
+	m := newTestManager(t)
+	n := createTestNet(t, m, CreateOptions{Name: unique(tag), Subnet: testSubnet(k), NetworkInterface: unique("b" + tag)})
+	ports, err := ParsePublish("127.0.0.1::80")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	o := AttachOptions{ContainerID: unique(tag) + "cccc", NetNSPath: newTestNS(t, m, tag), Networks: []string{n.Name}, Ports: ports}
+	if _, err := m.Setup(context.Background(), o); err != nil {
+		t.Fatalf("Setup: %v", err)
+	}
+	t.Cleanup(func() { m.Teardown(context.Background(), o) })
+	return m, n, o
 }
 
 // TestUpdatePortsMovesRules: UpdatePorts takes the old port's rules away and publishes the new
 // one on the same address; Teardown then removes the new one's.
 func TestUpdatePortsMovesRules(t *testing.T) {
-	requireRoot(t)
-	ctx := context.Background()
-	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("up"), Subnet: testSubnet(5), NetworkInterface: unique("bu")})
-	ns := newTestNS(t, m, "up")
-	id := unique("up") + "dddd"
-	first, err := ParsePublish("127.0.0.1::80")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := AttachOptions{ContainerID: id, NetNSPath: ns, Networks: []string{n.Name}, Ports: first}
-	if _, err := m.Setup(ctx, o); err != nil {
-		t.Fatalf("Setup: %v", err)
-	}
-	t.Cleanup(func() { m.Teardown(ctx, o) })
-	l := listenIn(t, ns, ":80")
+	m, n, o := attachPublished(t, "up", 5)
+	ctx, id, first := context.Background(), o.ContainerID, o.Ports
+	l := listenIn(t, o.NetNSPath, ":80")
 	go func() {
 		for {
 			c, err := l.Accept()
