@@ -30,11 +30,16 @@ export GOEXPERIMENT=${GOEXPERIMENT:+$GOEXPERIMENT,}jsonv2,nogreenteagc
 # pulls, pushes and `import URL`. pea is built with the pea_split tag, which leaves HTTP and TLS
 # out of it: they cost every command ~0.23 ms of start-up (see internal/image/helper.go). The
 # helper is pure Go, so it needs no C library at all.
+#
+# PEA_KEEP_SYMBOLS=1 keeps the symbol table (no -s -w), for profilers and scripts/startup-phases.sh;
+# the code is the same.
+strip='-s -w'
+[ "${PEA_KEEP_SYMBOLS:-}" = 1 ] && strip=''
 tags="netgo osusergo sqlite_omit_load_extension"
-CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags '-s -w' -o "$out-registry" ./cmd/pea-registry
+CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-registry" ./cmd/pea-registry
 if command -v musl-gcc >/dev/null; then
   CC=musl-gcc exec go build -tags "$tags pea_split" -trimpath \
-    -ldflags '-s -w -linkmode external -extldflags "-static"' -o "$out" ./cmd/pea
+    -ldflags "$strip -linkmode external -extldflags \"-static\"" -o "$out" ./cmd/pea
 fi
 echo "build.sh: musl-gcc not found (apt-get install musl-tools); building a dynamically linked pea" >&2
 exec go build -tags "$tags pea_split" -trimpath -o "$out" ./cmd/pea
