@@ -71,6 +71,7 @@ func (e *engine) out(ctx context.Context, args ...string) (string, error) {
 
 // timed runs one command and returns its wall time.
 func (e *engine) timed(ctx context.Context, args ...string) (time.Duration, error) {
+	leftoverWait.wait(ctx)
 	d, _, err := e.run(ctx, args...)
 	return d, err
 }

@@ -115,6 +115,7 @@ func newFloor(dir, runBase, rootfs string) (*floor, error) {
 func (f *floor) run(ctx context.Context) (time.Duration, error) {
 	f.seq++
 	id := fmt.Sprintf("pea-bench-floor-%d-%d", os.Getpid(), f.seq)
+	leftoverWait.wait(ctx)
 	d, _, err := runCmd(ctx, filepath.Dir(f.bundle), nil, f.crun, []string{"--root", f.state}, []string{"run", "--bundle", f.bundle, id})
 	return d, err
 }

@@ -39,6 +39,7 @@ type options struct {
 	levels      string
 	run         string
 	out         string
+	leftovers   bool
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.StringVar(&o.levels, "levels", "0,10,100", "pod counts for ps -a and pod ps (1000 is opt-in: it takes long)")
 	flag.StringVar(&o.run, "run", "", "only the groups matching this regexp: startup run container pod publish disk bulk list")
 	flag.StringVar(&o.out, "o", "", "also write the report to this file")
+	flag.BoolVar(&o.leftovers, "wait-leftovers", true, "before timed work, wait for the engines' leftover processes (see leftovers.go)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected argument %q (flags only; see -h)\n", flag.Arg(0))
@@ -180,6 +182,8 @@ func run(o options) (code int) {
 		}
 	}
 
+	leftoverWait.off = !o.leftovers
+	leftoverWait.setEngines(b.engines)
 	header := b.header()
 	start := time.Now()
 	for _, g := range b.groups() {
@@ -210,6 +214,7 @@ func run(o options) (code int) {
 	}
 	fmt.Fprintln(w, header)
 	fmt.Fprintf(w, "Whole run: %s; load average at the end: %s.\n\n", time.Since(start).Round(time.Second), loadavg())
+	fmt.Fprintf(w, "Leftovers: %s.\n\n", leftoverWait.summary())
 	b.res.write(w, len(b.engines) > 1)
 	return 0
 }
