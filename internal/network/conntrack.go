@@ -41,11 +41,27 @@ type udpFlow struct {
 	port  uint16
 }
 
-// forgetUDPFlows deletes the tracked UDP flows of family v6 whose destination port is one of
-// ports (and whose destination address is hostIP, unless hostIP is any). Missing conntrack
-// support is not an error: then there is nothing to forget.
-func forgetUDPFlows(v6 bool, hostIP string, ports []uint16) error {
-	if len(ports) == 0 {
+// forgetUDPFlows deletes the tracked UDP flows of family v6 that go to a host port the UDP
+// mappings of that family publish (on the mapping's host IP, unless it is any address): one dump
+// of the table, one delete per flow. Missing conntrack support is not an error: then there is
+// nothing to forget.
+func forgetUDPFlows(v6 bool, ports []PortMapping) error {
+	type dest struct {
+		addr netip.Addr // invalid: any address
+		port uint16
+	}
+	var want []dest
+	for _, p := range ports {
+		if _, ok := portHostIP(p.HostIP, v6); !ok || p.Protocol != "udp" {
+			continue
+		}
+		d := dest{port: p.HostPort}
+		if a, err := netip.ParseAddr(p.HostIP); err == nil && !a.IsUnspecified() {
+			d.addr = a.Unmap()
+		}
+		want = append(want, d)
+	}
+	if len(want) == 0 {
 		return nil
 	}
 	flows, err := dumpUDPFlows(v6)
@@ -55,15 +71,9 @@ func forgetUDPFlows(v6 bool, hostIP string, ports []uint16) error {
 		}
 		return err
 	}
-	var want netip.Addr
-	if hostIP != "" {
-		if a, err := netip.ParseAddr(hostIP); err == nil && !a.IsUnspecified() {
-			want = a.Unmap()
-		}
-	}
 	var errs []error
 	for _, f := range flows {
-		if !slices.Contains(ports, f.port) || (want.IsValid() && f.dst != want) {
+		if !slices.ContainsFunc(want, func(d dest) bool { return d.port == f.port && (!d.addr.IsValid() || d.addr == f.dst) }) {
 			continue
 		}
 		if err := nfRequest(nfnlSubsysCtnetlink, ctMsgDelete, ctFamily(v6), unix.NLM_F_ACK, f.tuple, nil); err != nil && !errors.Is(err, unix.ENOENT) {

@@ -67,7 +67,7 @@ const multiportMax = 15
 // returns no rules when no mapping applies to t's family.
 func hostPortRules(chain, comment string, t portTarget, ports []PortMapping) (own, builtin []string) {
 	v6 := t.addr.Is6()
-	comm := "-m comment --comment " + strconv.Quote(comment)
+	comm := "-m comment " + commentMatch(comment)
 	var protos []string
 	hostPorts := map[string][]string{}
 	ctrPorts := map[string][]string{}
@@ -179,18 +179,14 @@ func delPortsScript(chain string, builtin []string) string {
 
 // restore runs iptables-restore (or ip6tables-restore) on script, adding to the tables.
 func restore(v6 bool, script string) error {
-	name := "iptables-restore"
-	if v6 {
-		name = "ip6tables-restore"
-	}
-	bin, err := lookSbin(name)
+	bin, err := iptablesBin(v6, "-restore")
 	if err != nil {
 		return err
 	}
 	cmd := cpupin.Command(bin, "--noflush", "-w")
 	cmd.Stdin = strings.NewReader(script)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: %v: %s", name, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("%s: %v: %s", filepath.Base(bin), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -215,22 +211,9 @@ func (m *Manager) publishPorts(n *Network, containerID string, targets []portTar
 		}
 		done = append(done, t)
 		// Best effort, as portmap's: a flow it misses ends when its client pauses.
-		for hostIP, udp := range udpHostPorts(ports, t.addr.Is6()) {
-			forgetUDPFlows(t.addr.Is6(), hostIP, udp)
-		}
+		forgetUDPFlows(t.addr.Is6(), ports)
 	}
 	return nil
-}
-
-// udpHostPorts groups the UDP host ports of one family's mappings by host IP.
-func udpHostPorts(ports []PortMapping, v6 bool) map[string][]uint16 {
-	out := map[string][]uint16{}
-	for _, p := range ports {
-		if _, ok := portHostIP(p.HostIP, v6); ok && p.Protocol == "udp" {
-			out[p.HostIP] = append(out[p.HostIP], p.HostPort)
-		}
-	}
-	return out
 }
 
 // needsRouteLocalnet: a mapping for every host address or for a loopback one takes the host's
@@ -277,27 +260,14 @@ func (m *Manager) unpublishPorts(network, containerID string, targets []portTarg
 // sweepPorts removes, in one family, every nat rule with the container's comment and its
 // chain, whatever they hold.
 func sweepPorts(v6 bool, chain, comment string) error {
-	name := "iptables"
-	if v6 {
-		name = "ip6tables"
-	}
-	bin, err := lookSbin(name)
-	if err != nil {
-		return nil // no such binary: no rules of it either
-	}
-	out, err := cpupin.Command(bin, "-w", "-t", "nat", "-S").Output()
-	if err != nil {
-		return nil // no nat table in this family
-	}
-	// iptables -S prints the comment quoted as Go would (it holds no special characters).
-	needle := "--comment " + strconv.Quote(comment)
+	match := commentMatch(comment)
 	var b strings.Builder
 	hasChain := false
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range natRules(v6) {
 		switch {
 		case line == "-N "+chain:
 			hasChain = true
-		case strings.HasPrefix(line, "-A ") && strings.Contains(line, needle) && !strings.HasPrefix(line, "-A "+chain+" "):
+		case strings.HasPrefix(line, "-A ") && strings.Contains(line, match) && !strings.HasPrefix(line, "-A "+chain+" "):
 			b.WriteString("-D " + line[3:] + "\n")
 		}
 	}

@@ -206,8 +206,8 @@ func capPortsOf(t *testing.T, m *Manager, id string) []PortMapping {
 }
 
 // TestForgetUDPFlows: a UDP flow to a host port, tracked before the port is published, is
-// forgotten by forgetUDPFlows (and one to another port is kept), so that its next packets meet
-// the new DNAT rule.
+// forgotten by forgetUDPFlows, so that its next packets meet the new DNAT rule; one to another
+// port is kept, also when that port is published for IPv6 or TCP, or on another address.
 func TestForgetUDPFlows(t *testing.T) {
 	requireRoot(t)
 	// The flows are tracked only while the nat table is in use: it is, on a host with pea's
@@ -258,7 +258,7 @@ func TestForgetUDPFlows(t *testing.T) {
 	if !tracked(gone) || !tracked(kept) {
 		t.Fatalf("flows to %d and %d are not tracked (is conntrack on?)", gone, kept)
 	}
-	if err := forgetUDPFlows(false, "127.0.0.1", []uint16{gone}); err != nil {
+	if err := forgetUDPFlows(false, []PortMapping{{HostIP: "127.0.0.1", HostPort: gone, Protocol: "udp"}, {HostIP: "::1", HostPort: kept, Protocol: "udp"}, {HostPort: kept, Protocol: "tcp"}}); err != nil {
 		t.Fatalf("forgetUDPFlows: %v", err)
 	}
 	if tracked(gone) {
@@ -267,7 +267,7 @@ func TestForgetUDPFlows(t *testing.T) {
 	if !tracked(kept) {
 		t.Errorf("flow to %d, another port, was forgotten", kept)
 	}
-	if err := forgetUDPFlows(false, "127.0.0.2", []uint16{kept}); err != nil || !tracked(kept) {
+	if err := forgetUDPFlows(false, []PortMapping{{HostIP: "127.0.0.2", HostPort: kept, Protocol: "udp"}}); err != nil || !tracked(kept) {
 		t.Errorf("a flow to another host address was forgotten (%v)", err)
 	}
 }

@@ -1,8 +1,10 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,50 +12,69 @@ import (
 )
 
 // sweepMasquerade removes the bridge plugin's masquerade rules of one attachment, found by the
-// comment the plugin puts on them (name: "<network>" id: "<container>"). The plugin itself finds
-// them through the addresses on the container's interface, so when the namespace is already
-// gone its DEL succeeds and leaves them behind.
+// comment the plugin puts on them (name: "<network>" id: "<container>"), with the chains they
+// jump to, in one iptables-restore per family. The plugin itself finds them through the
+// addresses on the container's interface, so when the namespace is already gone its DEL
+// succeeds and leaves them behind.
 func sweepMasquerade(network, containerID string) error {
-	comment := fmt.Sprintf("name: %q id: %q", network, containerID)
-	// iptables -S prints the comment as a quoted string; names hold no characters that
-	// iptables and Go would quote differently.
-	needle := "--comment " + strconv.Quote(comment)
-	var errs []string
-	for _, bin := range []string{"iptables", "ip6tables"} {
-		bin, err := lookSbin(bin)
-		if err != nil {
-			continue
-		}
-		out, err := cpupin.Command(bin, "-w", "-t", "nat", "-S", "POSTROUTING").Output()
-		if err != nil {
-			continue // no such table or binary: nothing of ours can be there
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if !strings.Contains(line, needle) {
+	match := commentMatch(fmt.Sprintf("name: %q id: %q", network, containerID))
+	var errs []error
+	for _, v6 := range []bool{false, true} {
+		var b strings.Builder
+		var chains []string // one jump per address of the attachment, all to its one chain
+		for _, line := range natRules(v6) {
+			rule, ok := strings.CutPrefix(line, "-A POSTROUTING ")
+			if !ok || !strings.Contains(rule, match) {
 				continue
 			}
-			f := strings.Fields(line)
-			src, chain := fieldAfter(f, "-s"), fieldAfter(f, "-j")
-			if src == "" || !strings.HasPrefix(chain, "CNI-") {
-				continue
-			}
-			for _, args := range [][]string{
-				{"-D", "POSTROUTING", "-s", src, "-m", "comment", "--comment", comment, "-j", chain},
-				{"-F", chain},
-				{"-X", chain},
-			} {
-				cmd := append([]string{"-w", "-t", "nat"}, args...)
-				if out, err := cpupin.Command(bin, cmd...).CombinedOutput(); err != nil {
-					errs = append(errs, fmt.Sprintf("%s %s: %v: %s", bin, strings.Join(cmd, " "), err, strings.TrimSpace(string(out))))
+			if chain := fieldAfter(strings.Fields(rule), "-j"); strings.HasPrefix(chain, "CNI-") {
+				b.WriteString("-D POSTROUTING " + rule + "\n")
+				if !slices.Contains(chains, chain) {
+					chains = append(chains, chain)
 				}
 			}
 		}
+		for _, chain := range chains {
+			b.WriteString("-F " + chain + "\n-X " + chain + "\n")
+		}
+		if b.Len() > 0 {
+			if err := restore(v6, "*nat\n"+b.String()+"COMMIT\n"); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("remove masquerade rules: %s", strings.Join(errs, "; "))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove masquerade rules: %w", err)
 	}
 	return nil
 }
+
+// iptablesBin finds iptables (suffix "") or one of its companions ("-restore") for one address
+// family.
+func iptablesBin(v6 bool, suffix string) (string, error) {
+	if v6 {
+		return lookSbin("ip6tables" + suffix)
+	}
+	return lookSbin("iptables" + suffix)
+}
+
+// natRules returns one family's nat table as `iptables -S` prints it, or nothing when the family
+// has no iptables or no nat table (then no rule of pea's can be there).
+func natRules(v6 bool) []string {
+	bin, err := iptablesBin(v6, "")
+	if err != nil {
+		return nil
+	}
+	out, err := cpupin.Command(bin, "-w", "-t", "nat", "-S").Output()
+	if err != nil {
+		return nil
+	}
+	return strings.Split(string(out), "\n")
+}
+
+// commentMatch is how `iptables -S` prints a rule's comment: quoted as Go quotes it, for the
+// comments pea looks for (they hold no characters the two would quote differently).
+func commentMatch(comment string) string { return "--comment " + strconv.Quote(comment) }
 
 func fieldAfter(fields []string, flag string) string {
 	for i := 0; i+1 < len(fields); i++ {

@@ -50,7 +50,7 @@ func nftGeneration() (uint32, bool) {
 // iptablesIsNft reports whether the iptables binary is the nftables variant (looked up once a
 // process: a pod of several containers attaches each).
 var iptablesIsNft = sync.OnceValue(func() bool {
-	bin, err := lookSbin("iptables")
+	bin, err := iptablesBin(false, "")
 	if err != nil {
 		return false
 	}

@@ -49,17 +49,11 @@ func masqComment(network string) string { return "pea network " + network }
 // needsMasq reports whether pea does outbound NAT for n.
 func needsMasq(n *Network) bool { return n.Driver == "bridge" && !n.Internal }
 
+// iptablesFor finds the iptables of a subnet's family ("" when it has none).
 func iptablesFor(subnet string) (string, bool) {
 	p, err := netip.ParsePrefix(subnet)
 	v6 := err == nil && p.Addr().Is6()
-	bin := "iptables"
-	if v6 {
-		bin = "ip6tables"
-	}
-	path, err := lookSbin(bin)
-	if err != nil {
-		return "", v6
-	}
+	path, _ := iptablesBin(v6, "")
 	return path, v6
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,62 @@ func TestMasqCheckSkippedWhileRulesetUnchanged(t *testing.T) {
 	}
 	if !m.masqPresent(n) {
 		t.Errorf("the forward jump was not put back")
+	}
+}
+
+// TestSweepMasquerade: the rules the bridge plugin's ipMasq made for an attachment (a jump from
+// POSTROUTING per address, to a chain of its own; each rule with the attachment's comment) are
+// removed with the chain, in both families, and another attachment's are left alone.
+func TestSweepMasquerade(t *testing.T) {
+	requireRoot(t)
+	nw, id, other := unique("sm"), unique("ctra"), unique("ctrb")
+	type masq struct {
+		v6                        bool
+		chain, src, dst, excluded string
+		comment                   string
+	}
+	mk := func(v6 bool, chain, ctr, src, dst, excluded string) masq {
+		return masq{v6, chain, src, dst, excluded, fmt.Sprintf("name: %q id: %q", nw, ctr)}
+	}
+	ours := []masq{
+		mk(false, "CNI-"+unique("sma"), id, "10.254.7.5/32", "10.254.7.0/24", "224.0.0.0/4"),
+		mk(true, "CNI-"+unique("sma"), id, "fd00:254:7::5/128", "fd00:254:7::/64", "ff00::/8"),
+	}
+	theirs := mk(false, "CNI-"+unique("smb"), other, "10.254.7.6/32", "10.254.7.0/24", "224.0.0.0/4")
+	add := func(p masq) string {
+		c := strconv.Quote(p.comment)
+		return fmt.Sprintf("*nat\n:%s - [0:0]\n-A %s -d %s -m comment --comment %s -j ACCEPT\n-A %s ! -d %s -m comment --comment %s -j MASQUERADE\n-A POSTROUTING -s %s -m comment --comment %s -j %s\nCOMMIT\n",
+			p.chain, p.chain, p.dst, c, p.chain, p.excluded, c, p.src, c, p.chain)
+	}
+	del := func(p masq) string {
+		return fmt.Sprintf("*nat\n-D POSTROUTING -s %s -m comment --comment %s -j %s\n-F %s\n-X %s\nCOMMIT\n", p.src, strconv.Quote(p.comment), p.chain, p.chain, p.chain)
+	}
+	for _, p := range append(ours, theirs) {
+		if err := restore(p.v6, add(p)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { restore(p.v6, del(p)) })
+	}
+	// A second address of the attachment jumps to the same chain.
+	second := ours[0]
+	second.src = "10.254.7.9/32"
+	if err := restore(false, fmt.Sprintf("*nat\n-A POSTROUTING -s %s -m comment --comment %s -j %s\nCOMMIT\n", second.src, strconv.Quote(second.comment), second.chain)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { restore(false, del(second)) })
+	if err := sweepMasquerade(nw, id); err != nil {
+		t.Fatalf("sweepMasquerade: %v", err)
+	}
+	left := 0
+	for _, l := range iptablesRules(t) {
+		if strings.Contains(l, id) || strings.Contains(l, ours[0].chain) {
+			t.Errorf("left after the sweep: %s", l)
+		}
+		if strings.Contains(l, theirs.chain) {
+			left++
+		}
+	}
+	if left != 4 { // the chain, its two rules and the jump
+		t.Errorf("another attachment's rules: %d of 4 left", left)
 	}
 }

@@ -192,13 +192,17 @@ func bridgeMasquerades(list *libcni.NetworkConfigList) bool {
 	return false
 }
 
-func listHasPortmap(list *libcni.NetworkConfigList) bool {
+func listHasPortmap(list *libcni.NetworkConfigList) bool { return findPlugin(list, "portmap") != nil }
+
+// findPlugin returns the last plugin of a list of the given type, or nil.
+func findPlugin(list *libcni.NetworkConfigList, typ string) *libcni.NetworkConfig {
+	var found *libcni.NetworkConfig
 	for _, p := range list.Plugins {
-		if p.Network.Type == "portmap" {
-			return true
+		if p.Network.Type == typ {
+			found = p
 		}
 	}
-	return false
+	return found
 }
 
 // status picks, from a CNI result, the interface inside the namespace and its first address.

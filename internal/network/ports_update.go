@@ -90,11 +90,9 @@ func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []P
 
 // portmapDel runs CNI's portmap plugin's DEL for mappings an earlier pea published with it.
 func (m *Manager) portmapDel(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf, prev any, pms []PortMapping) error {
-	var portmap *libcni.NetworkConfig
-	for _, p := range list.Plugins {
-		if p.Network.Type == "portmap" {
-			portmap = p
-		}
+	portmap := findPlugin(list, "portmap")
+	if portmap == nil {
+		return fmt.Errorf("network %s: the cached configuration has no portmap plugin", list.Name)
 	}
 	var conf map[string]any
 	if err := json.Unmarshal(portmap.Bytes, &conf); err != nil {
