@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/cpupin/cpupintest"
 )
 
 // TestReleaseMovesEveryThread pins every thread to one CPU, as pea's start-up does, makes more
@@ -144,7 +146,7 @@ func TestReleaseRestoresTimerSlack(t *testing.T) {
 		if _, err := os.Stat("/proc/" + tid); err != nil {
 			continue // gone
 		}
-		if got := readSlack(t, tid); got != orig {
+		if got := cpupintest.Slack(t, tid); got != orig {
 			t.Fatalf("thread %s has timer slack %d after Release, want %d", tid, got, orig)
 		}
 	}
@@ -175,7 +177,7 @@ func TestSleepRestoresTimerSlack(t *testing.T) {
 	orig := widenSlack(t)
 	Sleep(time.Microsecond)
 	for _, tid := range taskIDs(t) {
-		if got := readSlack(t, tid); got != orig {
+		if got := cpupintest.Slack(t, tid); got != orig {
 			t.Fatalf("thread %s has timer slack %d after Sleep, want %d", tid, got, orig)
 		}
 	}
@@ -185,7 +187,7 @@ func TestSleepRestoresTimerSlack(t *testing.T) {
 // than through the code under test), records it, and returns the slack the process had.
 func widenSlack(t *testing.T) uint64 {
 	t.Helper()
-	orig := readSlack(t, "self")
+	orig := cpupintest.Slack(t, "self")
 	for _, tid := range taskIDs(t) {
 		if err := os.WriteFile("/proc/"+tid+"/timerslack_ns", []byte("5000000"), 0); err != nil {
 			if errors.Is(err, os.ErrPermission) {
@@ -229,19 +231,6 @@ func taskIDs(t *testing.T) []string {
 	return ids
 }
 
-func readSlack(t *testing.T, pid string) uint64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/" + pid + "/timerslack_ns")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // pea sleeps only through Sleep and After, which give the threads precise timers first. A check
 // of the source, as for Command.
 func TestSleepsGoThroughCpupin(t *testing.T) {
@@ -264,7 +253,7 @@ func TestStartPinnedHandsOnTheStartSlack(t *testing.T) {
 		t.Fatalf("the child has timer slack %s, want %d", got, orig)
 	}
 	for _, tid := range taskIDs(t) {
-		if got := readSlack(t, tid); got != 5_000_000 {
+		if got := cpupintest.Slack(t, tid); got != 5_000_000 {
 			t.Fatalf("thread %s has timer slack %d after StartPinned, want the wide 5000000", tid, got)
 		}
 	}

@@ -1,16 +1,15 @@
 package sqlite
 
 import (
-	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
+	"pea/internal/cpupin/cpupintest"
 )
 
 // A writer that finds the database locked by another connection waits and gets it once the
@@ -25,7 +24,7 @@ func TestBusyWaitRetriesAndTimesOut(t *testing.T) {
 	}
 	defer holder.Close()
 
-	orig := slackOf(t, "self")
+	orig := cpupintest.Slack(t, "self")
 	cpupin.SlackWidened(orig)
 	defer cpupin.Release()
 	waiter, err := Open(path, 5*time.Second)
@@ -59,9 +58,9 @@ func TestBusyWaitRetriesAndTimesOut(t *testing.T) {
 		done <- err
 	}()
 	tid := <-tids
-	for deadline := time.Now().Add(10 * time.Second); tid != 0 && slackOf(t, strconv.Itoa(tid)) != orig; {
+	for deadline := time.Now().Add(10 * time.Second); tid != 0 && cpupintest.Slack(t, strconv.Itoa(tid)) != orig; {
 		if time.Now().After(deadline) {
-			t.Fatalf("the waiting thread still has timer slack %d, want the start slack %d before it sleeps", slackOf(t, strconv.Itoa(tid)), orig)
+			t.Fatalf("the waiting thread still has timer slack %d, want the start slack %d before it sleeps", cpupintest.Slack(t, strconv.Itoa(tid)), orig)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -89,19 +88,4 @@ func TestBusyWaitRetriesAndTimesOut(t *testing.T) {
 	if _, err := impatient.Exec(`INSERT INTO t (k) VALUES ('late')`); !Busy(err) {
 		t.Fatalf("a writer past its timeout: %v, want SQLITE_BUSY", err)
 	}
-}
-
-// slackOf is the timer slack of the process or thread pid (/proc/TID has the file; the per-task
-// directories do not).
-func slackOf(t *testing.T, pid string) uint64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/" + pid + "/timerslack_ns")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
