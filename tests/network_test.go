@@ -195,12 +195,7 @@ func TestNetworkTeardownOnExitAndRm(t *testing.T) {
 	peer = hostPeer(t, e, "k")
 	e.Pea("rm", "-f", "-t", "0", "k")
 	// The kernel deletes the pair with the namespace, a moment after rm returns.
-	eventually(t, 10*time.Second, func() error {
-		if linkExists(peer) {
-			return fmt.Errorf("host veth %s still there after rm -f", peer)
-		}
-		return nil
-	})
+	waitLinkGone(t, peer, "after rm -f")
 }
 
 // TestDetachLeavesNothing: a container that exits is detached with its namespace's pin removed
@@ -220,12 +215,7 @@ func TestDetachLeavesNothing(t *testing.T) {
 			t.Errorf("left after run --rm returned: %v", left)
 		}
 	}
-	eventually(t, 10*time.Second, func() error {
-		if linkExists(peer) {
-			return fmt.Errorf("host veth %s still there", peer)
-		}
-		return nil
-	})
+	waitLinkGone(t, peer, "after run --rm returned")
 }
 
 // TestJoinedNamespaceDetachedInPlace: while another container joins a container's network
@@ -254,6 +244,18 @@ func hostPeer(t *testing.T, e *Env, ctr string) string {
 		t.Fatal("no eth0 peer")
 	}
 	return out
+}
+
+// waitLinkGone waits for the host's end of a veth pair (its interface index) to go: the kernel
+// deletes the pair with the container's namespace, a moment after the command returns.
+func waitLinkGone(t *testing.T, index, when string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() error {
+		if linkExists(index) {
+			return fmt.Errorf("host veth %s still there %s", index, when)
+		}
+		return nil
+	})
 }
 
 func linkExists(index string) bool {
