@@ -19,8 +19,8 @@
 # Usage: scripts/startup-phases.sh [-n RUNS] [-b PEA] -- PEA-ARGUMENTS...
 #   e.g. scripts/startup-phases.sh -n 300 -- --root /tmp/s/root --runroot /tmp/s/run ps -a
 # Without -b it builds pea with its symbols (build.sh, PEA_KEEP_SYMBOLS=1); a pea given with -b
-# must have them. Needs root and perf (apt-get install linux-perf). The probes are removed on
-# exit.
+# must have them. Needs root, perf (apt-get install linux-perf) and binutils. The probes are
+# removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +36,10 @@ done
 shift $((OPTIND - 1))
 [ "${1:-}" = -- ] && shift
 [ $# -gt 0 ] || { sed -n '19,23p' "$0" >&2; exit 2; }
-command -v perf >/dev/null || { echo "startup-phases: perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+case $runs in '' | *[!0-9]* | 0) echo "startup-phases: -n wants a number of runs above 0, not '$runs'" >&2; exit 2 ;; esac
+for tool in perf:linux-perf readelf:binutils nm:binutils; do
+  command -v "${tool%%:*}" >/dev/null || { echo "startup-phases: ${tool%%:*} is not installed (apt-get install ${tool#*:})" >&2; exit 1; }
+done
 
 work=$(mktemp -d)
 group=pea_phases_$$
@@ -50,6 +53,7 @@ if [ -z "$bin" ]; then
   PEA_KEEP_SYMBOLS=1 ./scripts/build.sh "$work/pea" >/dev/null
   bin=$work/pea
 fi
+[ -x "$bin" ] || { echo "startup-phases: $bin is not an executable" >&2; exit 2; }
 bin=$(readlink -f "$bin")
 
 # The marks, in the order a command reaches them: the event's name, and the function whose
