@@ -143,6 +143,16 @@ func ratio(a, b []float64) (float64, bool) {
 	return x.med / y.med, true
 }
 
+// ratioText prints a ratio with two decimals, or three when two would print the bar itself: a
+// median ratio of 0.104 against a bar of 0.10 shows as 0.104 ✗, not as 0.10 ✗.
+func ratioText(q, bar float64) string {
+	s := fmt.Sprintf("%.2f", q)
+	if bar > 0 && s == fmt.Sprintf("%.2f", bar) && q != bar {
+		return fmt.Sprintf("%.3f", q)
+	}
+	return s
+}
+
 // write prints the table.
 func (r *results) write(w io.Writer, withPodman bool) {
 	r.mu.Lock()
@@ -162,7 +172,7 @@ func (r *results) write(w io.Writer, withPodman bool) {
 		var notes []string
 		q, ok := ratio(x.vals["pea"], x.vals["podman"])
 		if ok {
-			rat = fmt.Sprintf("%.2f", q)
+			rat = ratioText(q, x.bar)
 		}
 		if x.bar > 0 {
 			bar = fmt.Sprintf("≤ %.2f", x.bar)
