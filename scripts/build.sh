@@ -24,15 +24,7 @@ out=${1:-pea}
 # measured on the 2-core VM, 400 interleaved runs, `version` 1.77 -> 1.56 ms and an empty `ps -a`
 # 2.40 -> 2.28 ms (~60 fewer page faults of 400). The verbs that may run long (logs -f, attach,
 # stats, kube play...) collect with the older collector, which Go 1.26 still fully supports.
-#
-# The heap's base address is not randomized (norandomizedheapbase64, Go 1.26's new default
-# turned off): Go's sbrk allocator, which pea's short commands run with (below), crashes 0.6 %
-# of processes at start with it ("grew heap, but no adequate free space found": the first heap
-# growth marks a random 0-511 of its 512 pages as padding, and under sbrk the first span the
-# heap is asked for is a 4-page stack, not a 1-page one). Measured: 20 of 3000 `pea version`
-# crashed, 0 of 5000 without the randomization (tests/collector_test.go runs 2000). The heap then
-# sits where every Go release before 1.26 put it.
-export GOEXPERIMENT=${GOEXPERIMENT:+$GOEXPERIMENT,}jsonv2,nogreenteagc,norandomizedheapbase64
+export GOEXPERIMENT=${GOEXPERIMENT:+$GOEXPERIMENT,}jsonv2,nogreenteagc
 #
 # Two executables: pea, and beside it "$out-registry", the registry helper that pea runs for
 # pulls, pushes and `import URL`. pea is built with the pea_split tag, which leaves HTTP and TLS
@@ -45,14 +37,9 @@ strip='-s -w'
 [ "${PEA_KEEP_SYMBOLS:-}" = 1 ] && strip=''
 tags="netgo osusergo sqlite_omit_load_extension"
 CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-registry" ./cmd/pea-registry
-# pea runs short commands without the garbage collector: GODEBUG's sbrk=1 is linked in as the
-# binary's default, and the pea_nocollector tag adds the constructor that executes the binary
-# again with the collector for the commands that need it (internal/collector explains, with the
-# figures).
-nogc='-X runtime.godebugDefault=sbrk=1'
 if command -v musl-gcc >/dev/null; then
-  CC=musl-gcc exec go build -tags "$tags pea_split pea_nocollector" -trimpath \
-    -ldflags "$strip $nogc -linkmode external -extldflags \"-static\"" -o "$out" ./cmd/pea
+  CC=musl-gcc exec go build -tags "$tags pea_split" -trimpath \
+    -ldflags "$strip -linkmode external -extldflags \"-static\"" -o "$out" ./cmd/pea
 fi
 echo "build.sh: musl-gcc not found (apt-get install musl-tools); building a dynamically linked pea" >&2
-exec go build -tags "$tags pea_split pea_nocollector" -trimpath -ldflags "$nogc" -o "$out" ./cmd/pea
+exec go build -tags "$tags pea_split" -trimpath -o "$out" ./cmd/pea

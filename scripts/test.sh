@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
-export GOEXPERIMENT=jsonv2,nogreenteagc,norandomizedheapbase64 # as scripts/build.sh builds pea
+export GOEXPERIMENT=jsonv2,nogreenteagc # as scripts/build.sh builds pea
 ./scripts/deps.sh
 before=$(mktemp)
 ./scripts/leakcheck.sh snapshot > "$before"

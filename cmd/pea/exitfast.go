@@ -31,17 +31,24 @@ static int pea_hex_id(const char *s) {
 	return 1;
 }
 
-// pea_cmdline is internal/collector's (classify.c): the command line, read once.
-int pea_cmdline(char ***argv);
-
 __attribute__((constructor(101))) static void pea_exit_command_fast(void) {
-	static char path[65536 + 128], num[32];
-	char **argv;
-	int argc = pea_cmdline(&argv), fd, i;
+	static char buf[8192], path[8192 + 128], num[32];
+	char *argv[12];
+	int argc = 0, fd, i;
 	ssize_t n;
 	long pid;
 	char *end;
 
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0 || n >= (ssize_t)sizeof buf - 1) return;
+	buf[n] = 0;
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+		if (argc == 12) return;
+		argv[argc++] = p;
+	}
 	// exactly the command line engine's exitCommand writes
 	if (argc != 8 && argc != 10) return;
 	if (strcmp(argv[1], "--root") || strcmp(argv[3], "--runroot")) return;

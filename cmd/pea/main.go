@@ -12,11 +12,9 @@ import (
 	"os"
 
 	"pea/internal/cli"
-	"pea/internal/collector"
 )
 
 func main() {
-	collector.RestoreEnv()
 	recordPin()
 	os.Exit(cli.Main(os.Args[1:]))
 }

@@ -17,7 +17,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"pea/internal/collector"
 	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/trace"
@@ -130,9 +129,6 @@ func Main(args []string) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	a.close()
-	if trace.Enabled() {
-		trace.Mark(collector.Describe())
-	}
 	trace.Mark("done")
 	trace.Dump(a.stderr)
 	return exitCode(a.stderr, err)
@@ -148,9 +144,6 @@ func newRootCommand(a *app) *cobra.Command {
 		Args:          cobra.ArbitraryArgs, // an unknown verb reaches groupRunE, which words it as podman
 		RunE:          groupRunE,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := ensureCollector(cmd, args); err != nil {
-				return err
-			}
 			if longRunning[cmd.Name()] {
 				debug.SetGCPercent(100)
 				cpupin.PreciseTimers()
@@ -197,27 +190,6 @@ func addNamed(parent *cobra.Command, a *app, list []command, name string) {
 	for _, c := range list {
 		parent.AddCommand(c.make(a))
 	}
-}
-
-// ensureCollector executes pea again with the garbage collector when the command needs it and
-// the process started without it (see internal/collector): pea's constructor does so from the
-// command line before Go starts; this catches a command line it read differently from cobra.
-func ensureCollector(cmd *cobra.Command, args []string) error {
-	if collector.On() || !cmd.HasParent() || cmd.HasSubCommands() || cmd.Name() == "help" {
-		return nil // on already, or usage only
-	}
-	group := ""
-	if p := cmd.Parent(); p != nil && p.HasParent() {
-		group = p.Name()
-	}
-	flag := func(name string) bool {
-		f := cmd.Flags().Lookup(name)
-		return f != nil && f.Changed && f.Value.String() != "false"
-	}
-	if collector.Short(group, cmd.Name(), flag("all"), flag("no-stream"), flag("infra-image"), len(args)) {
-		return nil
-	}
-	return collector.Ensure()
 }
 
 // groupRunE is what a group command (or pea itself) does when no subcommand matched: podman's

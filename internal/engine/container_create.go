@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"pea/internal/collector"
 	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/model"
@@ -158,12 +157,6 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 		if !errdefs.Is(err, errdefs.ErrNotFound) || o.Pull == "never" || strings.HasPrefix(ref, "localhost/") {
 			return nil, err
 		}
-	}
-	// A pull's memory grows with the image: a command that started without the collector (a
-	// `create`, see internal/collector) starts again with it. Nothing was changed yet: this is
-	// the first step of CreateContainer.
-	if err := collector.Ensure(); err != nil {
-		return nil, err
 	}
 	img, err := is.Pull(ctx, ref, o.Registry)
 	if err != nil {
