@@ -104,7 +104,6 @@ func (b *bench) runOp(o op) {
 			if !live[e] || b.ctx.Err() != nil {
 				continue
 			}
-			leftoverWait.wait(b.ctx) // for ops that time their own commands (bulk); timed() checks again
 			ss, err := o.measure(e)
 			for _, s := range ss {
 				b.res.add(s.row, e.name, s.v)

@@ -6,8 +6,9 @@
 // operation is timed as whole-process wall time, -n times, alternating engines: pea, podman, pea,
 // podman ... The setup of a measurement (the pods listed by `pod ps`, the container `exec` runs
 // in) is not timed, and a timed command starts once no process an earlier command left behind
-// (podman's container cleanups, pea's trash emptier) is still working on a store (leftovers.go). At the end, and on an interrupt, every pod, container and network is removed,
-// whatever is still mounted below the temporary directory is unmounted, and the directory goes.
+// (podman's container cleanups, pea's trash emptier) is still working on a store (leftovers.go).
+// At the end, and on an interrupt, every pod, container and network is removed, whatever is
+// still mounted below the temporary directory is unmounted, and the directory goes.
 //
 //	make bench BENCH_ARGS='-n 5 -levels 0,10,100'
 //	go run ./bench -no-podman -run 'startup|run'

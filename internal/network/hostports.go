@@ -106,11 +106,11 @@ func hostPortRules(chain, comment string, t portTarget, ports []PortMapping) (ow
 		sources = append(sources, "127.0.0.0/8")
 	}
 	for _, proto := range protos {
-		for _, hp := range chunks(hostPorts[proto], multiportMax) {
+		for hp := range slices.Chunk(hostPorts[proto], multiportMax) {
 			jump := fmt.Sprintf(" -p %s -m addrtype --dst-type LOCAL -m multiport --dports %s %s -j %s", proto, strings.Join(hp, ","), comm, chain)
 			builtin = append(builtin, "PREROUTING"+jump, "OUTPUT"+jump)
 		}
-		for _, cp := range chunks(ctrPorts[proto], multiportMax) {
+		for cp := range slices.Chunk(ctrPorts[proto], multiportMax) {
 			for _, src := range sources {
 				builtin = append(builtin, fmt.Sprintf("POSTROUTING -s %s -d %s -p %s -m multiport --dports %s -m conntrack --ctstate DNAT %s -j MASQUERADE",
 					src, ctrAddr, proto, strings.Join(cp, ","), comm))
@@ -138,18 +138,6 @@ func portHostIP(hostIP string, v6 bool) (string, bool) {
 		return "", true
 	}
 	return netip.PrefixFrom(a, a.BitLen()).String(), true
-}
-
-func chunks(s []string, n int) [][]string {
-	var out [][]string
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	if len(s) > 0 {
-		out = append(out, s)
-	}
-	return out
 }
 
 // addPortsScript and delPortsScript are the iptables-restore input that makes and removes the

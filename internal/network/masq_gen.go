@@ -71,8 +71,9 @@ var masqChecks atomic.Int64
 func (m *Manager) masqPresentCached(n *Network) bool {
 	marker := m.masqMarker(n)
 	gen, ok := nftGeneration()
+	genText := strconv.FormatUint(uint64(gen), 10)
 	if ok {
-		if b, err := fsx.ReadFile(marker); err == nil && string(b) == strconv.FormatUint(uint64(gen), 10) {
+		if b, err := fsx.ReadFile(marker); err == nil && string(b) == genText {
 			return true
 		}
 	}
@@ -82,7 +83,7 @@ func (m *Manager) masqPresentCached(n *Network) bool {
 	}
 	if ok {
 		os.MkdirAll(filepath.Dir(marker), 0o700)
-		os.WriteFile(marker, []byte(strconv.FormatUint(uint64(gen), 10)), 0o600)
+		os.WriteFile(marker, []byte(genText), 0o600)
 	}
 	return true
 }

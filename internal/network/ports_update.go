@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
@@ -110,7 +111,7 @@ func (m *Manager) portmapDel(ctx context.Context, list *libcni.NetworkConfigList
 	if err != nil {
 		return err
 	}
-	args := &invoke.Args{Command: "DEL", ContainerID: rt.ContainerID, NetNS: rt.NetNS, IfName: rt.IfName, Path: joinPath(m.pluginDirs)}
+	args := &invoke.Args{Command: "DEL", ContainerID: rt.ContainerID, NetNS: rt.NetNS, IfName: rt.IfName, Path: strings.Join(m.pluginDirs, ":")}
 	return invoke.ExecPluginWithoutResult(ctx, path, stdin, args, nil)
 }
 
@@ -151,15 +152,4 @@ func (m *Manager) rewriteCachedPorts(network, containerID, ifname string, ports 
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-func joinPath(dirs []string) string {
-	s := ""
-	for i, d := range dirs {
-		if i > 0 {
-			s += ":"
-		}
-		s += d
-	}
-	return s
 }
