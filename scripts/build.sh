@@ -35,11 +35,22 @@ export GOEXPERIMENT=${GOEXPERIMENT:+$GOEXPERIMENT,}jsonv2,nogreenteagc
 # the code is the same.
 strip='-s -w'
 [ "${PEA_KEEP_SYMBOLS:-}" = 1 ] && strip=''
+#
+# pea is built with two small changes to the Go runtime, for processes that start with one CPU
+# (every pea command does): tools/rtpatch explains and writes them as an overlay of the installed
+# toolchain's files, under .build/ (ignored by git). Where they do not apply (a Go version they
+# were not written for) pea is built with the runtime as it is, and says so.
+overlay=()
+if rt=$(go run ./tools/rtpatch -goroot "$(go env GOROOT)" -o .build/rtpatch); then
+  overlay=(-overlay "$rt")
+else
+  echo "build.sh: building with the unchanged Go runtime" >&2
+fi
 tags="netgo osusergo sqlite_omit_load_extension"
 CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-registry" ./cmd/pea-registry
 if command -v musl-gcc >/dev/null; then
-  CC=musl-gcc exec go build -tags "$tags pea_split" -trimpath \
+  CC=musl-gcc exec go build "${overlay[@]}" -tags "$tags pea_split" -trimpath \
     -ldflags "$strip -linkmode external -extldflags \"-static\"" -o "$out" ./cmd/pea
 fi
 echo "build.sh: musl-gcc not found (apt-get install musl-tools); building a dynamically linked pea" >&2
-exec go build -tags "$tags pea_split" -trimpath -o "$out" ./cmd/pea
+exec go build "${overlay[@]}" -tags "$tags pea_split" -trimpath -o "$out" ./cmd/pea

@@ -55,6 +55,14 @@ func Dump(w io.Writer) {
 	var st runtime.MemStats
 	runtime.ReadMemStats(&st)
 	fmt.Fprintf(w, "trace Go heap: %d KiB allocated in %d objects, %d KiB obtained from the OS\n", st.TotalAlloc>>10, st.Mallocs, st.Sys>>10)
+	// The runtime never ends a thread it made for itself, so the count is how many were made.
+	fmt.Fprintf(w, "trace threads: %d, GOMAXPROCS %d\n", threads(), runtime.GOMAXPROCS(0))
+}
+
+// threads counts the process's threads.
+func threads() int {
+	ents, _ := os.ReadDir("/proc/self/task")
+	return len(ents)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,205 @@
+// Command rtpatch writes the two changes pea makes to the Go runtime it is built with, as a
+// `go build -overlay` file, for scripts/build.sh. Both are about a process that starts with one
+// P, which is how every pea command starts (cmd/pea/pin.go moves the process to one CPU before
+// the runtime runs); neither changes anything for a process that starts with more.
+//
+//  1. The collector's start without a second thread. runtime.main locks the main goroutine to
+//     the main thread for the packages' initialisation, then gcenable starts two goroutines and
+//     waits for them. A locked goroutine that waits gives its P away, so with one P the runtime
+//     makes a new thread only to run those two goroutines for a few microseconds and give the P
+//     back: a clone, two context switches and a thread stack. With one P the patched runtime
+//     unlocks around that wait: the two goroutines run on the main thread, and the main goroutine,
+//     the only other runnable one, comes back to the main thread (the only one with a P), which
+//     is checked before it is locked again.
+//  2. The cgroup CPU limit read when it can matter. Since Go 1.25 the runtime reads
+//     /proc/self/cgroup, /proc/self/mountinfo and the cpu controller's quota at start, to lower
+//     the default GOMAXPROCS to the limit. A limit is never below 2, so with one CPU it cannot
+//     change the answer (1); the patched runtime reads it the first time the default is computed
+//     again (runtime.SetDefaultGOMAXPROCS, which internal/cpupin calls when it gives the CPUs
+//     back, or sysmon's periodic check), under the lock those paths already take.
+//
+// Measured on the 2-core VM (goab, 400 interleaved runs, twice): an empty `pea ps -a` 1.85 ->
+// 1.60 ms, of which the first change is 0.17 ms (threads made: 3 -> 1) and the second 0.07.
+//
+// The changes are made to the installed toolchain's own files as text: each is anchored on lines
+// that must occur exactly once, and rtpatch fails, writing nothing, when one does not (another Go
+// version); build.sh then builds with the runtime as it is. The test in this directory applies
+// them to the installed Go, so a Go upgrade that moves the anchors fails the suite.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// An edit replaces the one occurrence of old in a runtime file with new.
+type edit struct {
+	file     string // under $GOROOT/src/runtime
+	old, new string
+}
+
+var edits = []edit{
+	{"proc.go", `
+	gcenable()
+	defaultGOMAXPROCSUpdateEnable()`, `
+	peaGCEnable()
+	defaultGOMAXPROCSUpdateEnable()`},
+	{"proc.go", `
+	mProfStackInit(gp.m)
+	defaultGOMAXPROCSInit()
+`, `
+	mProfStackInit(gp.m)
+	peaCgroupInit()
+`},
+	{"proc.go", `
+	// Don't hold sched.lock while we read the filesystem.
+	procs := defaultGOMAXPROCS(0)
+	unlock(&computeMaxProcsLock)`, `
+	// Don't hold sched.lock while we read the filesystem.
+	peaCgroupInitLocked()
+	procs := defaultGOMAXPROCS(0)
+	unlock(&computeMaxProcsLock)`},
+	{"debug.go", `
+	procs := defaultGOMAXPROCS(0)
+
+	lock(&sched.lock)`, `
+	peaCgroupInitLate()
+	procs := defaultGOMAXPROCS(0)
+
+	lock(&sched.lock)`},
+}
+
+// added is a file added to package runtime: the functions the edits call.
+const added = `// Added to the runtime by pea's tools/rtpatch: see its package comment.
+
+package runtime
+
+// peaGCEnable runs gcenable. With one P it does so with the main goroutine unlocked from the
+// main thread, so that waiting for the sweeper and scavenger to start does not hand the P to a
+// new thread.
+func peaGCEnable() {
+	if gomaxprocs != 1 {
+		gcenable()
+		return
+	}
+	unlockOSThread()
+	gcenable()
+	lockOSThread()
+	if getg().m != &m0 {
+		throw("runtime.main left the main thread in gcenable")
+	}
+}
+
+// peaCgroupDeferred is set while the cgroup CPU limit has not been read because the process
+// started with one CPU. Written at start and under computeMaxProcsLock.
+var peaCgroupDeferred bool
+
+// peaCgroupInit is schedinit's defaultGOMAXPROCSInit, put off when there is one CPU: the default
+// GOMAXPROCS is then 1 whatever the limit (a limit is at least 2).
+func peaCgroupInit() {
+	if numCPUStartup > 1 {
+		defaultGOMAXPROCSInit()
+		return
+	}
+	peaCgroupDeferred = true
+}
+
+// peaCgroupInitLate does the put-off read before the default is computed again.
+func peaCgroupInitLate() {
+	if !peaCgroupDeferred {
+		return
+	}
+	lock(&computeMaxProcsLock)
+	peaCgroupInitLocked()
+	unlock(&computeMaxProcsLock)
+}
+
+// peaCgroupInitLocked is peaCgroupInitLate for a caller that holds computeMaxProcsLock.
+func peaCgroupInitLocked() {
+	if peaCgroupDeferred {
+		peaCgroupDeferred = false
+		defaultGOMAXPROCSInit()
+	}
+}
+`
+
+func main() {
+	goroot := flag.String("goroot", "", "the toolchain's GOROOT (go env GOROOT)")
+	out := flag.String("o", "", "directory to write the patched files and overlay.json in")
+	flag.Parse()
+	if *goroot == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "usage: rtpatch -goroot DIR -o DIR")
+		os.Exit(2)
+	}
+	path, err := write(*goroot, *out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rtpatch:", err)
+		os.Exit(1)
+	}
+	fmt.Println(path)
+}
+
+// patch returns the runtime's patched files, keyed by their path under goroot, and the added
+// file's content keyed by the path it takes there.
+func patch(goroot string) (map[string]string, error) {
+	rt := filepath.Join(goroot, "src", "runtime")
+	files := map[string]string{}
+	for _, e := range edits {
+		p := filepath.Join(rt, e.file)
+		text, ok := files[p]
+		if !ok {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			text = string(b)
+		}
+		if n := strings.Count(text, e.old); n != 1 {
+			return nil, fmt.Errorf("%s: the lines to change occur %d times, want once (a Go version this patch was not written for?):%s", p, n, e.old)
+		}
+		files[p] = strings.Replace(text, e.old, e.new, 1)
+	}
+	files[filepath.Join(rt, "pea_rtpatch.go")] = added
+	return files, nil
+}
+
+// write writes the patched files and the overlay that maps the runtime's paths to them into
+// dir, and returns the overlay's path. It writes nothing when an edit does not apply.
+func write(goroot, dir string) (string, error) {
+	files, err := patch(goroot)
+	if err != nil {
+		return "", err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	replace := map[string]string{}
+	for orig, text := range files {
+		p := filepath.Join(dir, filepath.Base(orig))
+		if err := writeIfChanged(p, text); err != nil {
+			return "", err
+		}
+		replace[orig] = p
+	}
+	b, err := json.MarshalIndent(map[string]any{"Replace": replace}, "", "\t")
+	if err != nil {
+		return "", err
+	}
+	overlay := filepath.Join(dir, "overlay.json")
+	return overlay, writeIfChanged(overlay, string(b)+"\n")
+}
+
+// writeIfChanged leaves a file that already holds text alone, so that its time stays as it was.
+func writeIfChanged(p, text string) error {
+	if b, err := os.ReadFile(p); err == nil && string(b) == text {
+		return nil
+	}
+	return os.WriteFile(p, []byte(text), 0o644)
+}
