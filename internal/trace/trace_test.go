@@ -25,8 +25,8 @@ func TestMarks(t *testing.T) {
 	Mark("second")
 	Dump(&b)
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 3 || !strings.HasSuffix(lines[0], "  first") || !strings.HasSuffix(lines[1], "  second") ||
-		!strings.HasPrefix(lines[2], "trace Go heap: ") {
+	if len(lines) != 4 || !strings.HasSuffix(lines[0], "  first") || !strings.HasSuffix(lines[1], "  second") ||
+		!strings.HasPrefix(lines[2], "trace Go heap: ") || !strings.HasPrefix(lines[3], "trace threads: ") {
 		t.Fatalf("output:\n%s", b.String())
 	}
 	if marks[1].at < marks[0].at {
