@@ -805,9 +805,22 @@ func TestShortCommandsStartThreeThreads(t *testing.T) {
 		t.Fatalf("%v: no thread count in %s", args, out)
 		return 0, 0
 	}
+	// The fewest threads of five runs: on a busy machine a run may be slow enough for the
+	// runtime's monitor to hand the P to another thread while the main one is in a system call.
+	// The collector's start makes its thread in every run of an unpatched pea.
 	for _, args := range [][]string{{"version"}, {"ps", "-a"}, {"pod", "ps"}} {
-		if threads, procs := traced(args...); threads > 3 || procs != 1 {
-			t.Errorf("%v: %d threads, GOMAXPROCS %d; want at most 3 threads and 1", args, threads, procs)
+		fewest := 0
+		for range 5 {
+			threads, procs := traced(args...)
+			if procs != 1 {
+				t.Fatalf("%v: GOMAXPROCS %d, want 1 (pinned)", args, procs)
+			}
+			if fewest == 0 || threads < fewest {
+				fewest = threads
+			}
+		}
+		if fewest > 3 {
+			t.Errorf("%v: %d threads at the fewest, want at most 3", args, fewest)
 		}
 	}
 	if _, procs := traced("run", "--rm", "--network", "none", "localhost/bb", "true"); procs != cpus {
