@@ -49,6 +49,9 @@ func TestAppliesToInstalledGo(t *testing.T) {
 				t.Errorf("%s: no %s", file, c)
 			}
 		}
+		if strings.Contains(string(text), "startTemplateThread()\n\t\tcgocall(_cgo_notify_runtime_init_done") {
+			t.Errorf("%s: the template thread is still started with cgo's", file)
+		}
 	}
 }
 
