@@ -55,7 +55,9 @@ func Dump(w io.Writer) {
 	var st runtime.MemStats
 	runtime.ReadMemStats(&st)
 	fmt.Fprintf(w, "trace Go heap: %d KiB allocated in %d objects, %d KiB obtained from the OS\n", st.TotalAlloc>>10, st.Mallocs, st.Sys>>10)
-	// The runtime never ends a thread it made for itself, so the count is how many were made.
+	// The threads alive at the end: the runtime ends one only when a goroutine locked to it
+	// exits (pea does that after entering namespaces), so for most commands this is how many
+	// were made.
 	fmt.Fprintf(w, "trace threads: %d, GOMAXPROCS %d\n", threads(), runtime.GOMAXPROCS(0))
 }
 
