@@ -1,9 +1,9 @@
 // Command rtpatch writes the changes pea makes to the Go runtime it is built with, as a
 // `go build -overlay` file, for scripts/build.sh. They remove work from the start of every pea
-// command, which is a process of a few milliseconds: two concern a process that starts with one
-// P, which is how every pea command starts (cmd/pea/pin.go moves the process to one CPU before
-// the runtime runs) and change nothing for a process that starts with more; the third concerns
-// any cgo program whose C code makes no threads that call Go.
+// command, which is a process of a few milliseconds. The first two concern a process that starts
+// with one P, which is how every pea command starts (cmd/pea/pin.go moves the process to one CPU
+// before the runtime runs), and change nothing for a process that starts with more; the third
+// concerns a cgo program whose C code makes no threads that call Go; the fourth any program.
 //
 //  1. The collector's start without a second thread. runtime.main locks the main goroutine to
 //     the main thread for the packages' initialisation, then gcenable starts two goroutines and
@@ -25,10 +25,18 @@
 //     constructors in cmd/pea) makes no threads, and never calls Go. The other user of the
 //     template thread, a goroutine locked with runtime.LockOSThread that needs a new thread, is
 //     covered as in a program without cgo: LockOSThread starts it first.
+//  4. The main goroutine starts with a 32 KiB stack instead of 2 KiB. A pea command's main
+//     goroutine grew its stack twice on the way to 8 KiB; each growth copies the stack and, to
+//     adjust its pointers, reads the function tables (pclntab) of every frame on it, which lie
+//     scattered over megabytes of the binary: 20 of an empty listing's ~380 page faults, with
+//     the binary read back from disk as an installed one is. Stack pages never touched cost
+//     nothing.
 //
-// Measured on the 2-core VM (goab, 400 interleaved runs, twice each): an empty `pea ps -a` 1.85
-// -> 1.60 ms for the first two (the first is 0.17 ms of it), 1.88 -> 1.84 and 1.76 -> 1.68 ms
-// more for the third. The process's threads: 4 -> 3 -> 2 (the main thread and sysmon remain).
+// Measured on the 2-core VM (goab, 400 interleaved runs, twice or three times each): an empty
+// `pea ps -a` 1.85 -> 1.60 ms for the first two (the first is 0.17 ms of it), 1.88 -> 1.84 and
+// 1.76 -> 1.68 ms more for the third (binaries fresh from the linker), 2.89-2.98 -> 2.83-2.90 ms
+// for the fourth (binary read back from disk). The process's threads: 4 -> 3 -> 2 (the main
+// thread and sysmon remain).
 //
 // The changes are made to the installed toolchain's own files as text: each is anchored on lines
 // that must occur exactly once, and rtpatch fails, writing nothing, when one does not (another Go
@@ -76,6 +84,13 @@ var edits = []edit{
 		startTemplateThread()
 		cgocall(_cgo_notify_runtime_init_done, nil)`, `
 		cgocall(_cgo_notify_runtime_init_done, nil)`},
+	{"proc.go", `
+	newg := gfget(pp)
+	if newg == nil {
+		newg = malg(stackMin)`, `
+	newg := gfget(pp)
+	if newg == nil {
+		newg = malg(peaStackSize(fn))`},
 	{"debug.go", `
 	procs := defaultGOMAXPROCS(0)
 
@@ -90,6 +105,21 @@ var edits = []edit{
 const added = `// Added to the runtime by pea's tools/rtpatch: see its package comment.
 
 package runtime
+
+import "internal/abi"
+
+// peaMainStack is the stack the main goroutine starts with, instead of stackMin (2 KiB): a pea
+// command's main goroutine needs 8 KiB or more, and each doubling on the way copies the stack,
+// which reads the function tables of every frame on it.
+const peaMainStack = 32 << 10
+
+// peaStackSize is the stack a new goroutine that runs fn starts with.
+func peaStackSize(fn *funcval) int32 {
+	if fn.fn == abi.FuncPCABIInternal(main) {
+		return peaMainStack
+	}
+	return stackMin
+}
 
 // peaGCEnable runs gcenable. With one P it does so with the main goroutine unlocked from the
 // main thread, so that waiting for the sweeper and scavenger to start does not hand the P to a
