@@ -3,7 +3,7 @@
 // command, which is a process of a few milliseconds. The first two concern a process that starts
 // with one P, which is how every pea command starts (cmd/pea/pin.go moves the process to one CPU
 // before the runtime runs), and change nothing for a process that starts with more; the third
-// concerns a cgo program whose C code makes no threads that call Go; the fourth any program.
+// concerns a cgo program whose C code makes no threads that call Go; the last two any program.
 //
 //  1. The collector's start without a second thread. runtime.main locks the main goroutine to
 //     the main thread for the packages' initialisation, then gcenable starts two goroutines and
@@ -31,12 +31,18 @@
 //     scattered over megabytes of the binary: 20 of an empty listing's ~380 page faults, with
 //     the binary read back from disk as an installed one is. Stack pages never touched cost
 //     nothing.
+//  5. No allocation sampling in a program that cannot read the samples. When nothing in the
+//     program reaches runtime.MemProfile the linker tells the runtime so, and schedinit sets
+//     MemProfileRate to 0, but only after its own first allocations; an allocation made after
+//     the rate changed is always sampled, so every process took three samples (a stack walk
+//     through the function tables and an insert into the profile's hash table each: 8 page
+//     faults). The patched runtime sets the rate before the heap exists.
 //
 // Measured on the 2-core VM (goab, 400 interleaved runs, twice or three times each): an empty
 // `pea ps -a` 1.85 -> 1.60 ms for the first two (the first is 0.17 ms of it), 1.88 -> 1.84 and
-// 1.76 -> 1.68 ms more for the third (binaries fresh from the linker), 2.89-2.98 -> 2.83-2.90 ms
-// for the fourth (binary read back from disk). The process's threads: 4 -> 3 -> 2 (the main
-// thread and sysmon remain).
+// 1.76 -> 1.68 ms more for the third (binaries fresh from the linker); with the binary read back
+// from disk, ~0.06 ms for the fourth and 1.86-1.91 -> 1.81-1.84 ms for the fifth. The process's
+// threads: 4 -> 3 -> 2 (the main thread and sysmon remain).
 //
 // The changes are made to the installed toolchain's own files as text: each is anchored on lines
 // that must occur exactly once, and rtpatch fails, writing nothing, when one does not (another Go
@@ -91,6 +97,12 @@ var edits = []edit{
 	newg := gfget(pp)
 	if newg == nil {
 		newg = malg(peaStackSize(fn))`},
+	{"proc.go", `
+	randinit() // must run before mallocinit, alginit, mcommoninit
+	mallocinit()`, `
+	randinit() // must run before mallocinit, alginit, mcommoninit
+	peaNoMemProfile()
+	mallocinit()`},
 	{"debug.go", `
 	procs := defaultGOMAXPROCS(0)
 
@@ -119,6 +131,17 @@ func peaStackSize(fn *funcval) int32 {
 		return peaMainStack
 	}
 	return stackMin
+}
+
+// peaNoMemProfile turns allocation sampling off before the first allocation when nothing in the
+// program can read the profile (the linker found runtime.MemProfile unreachable). schedinit does
+// the same, but only after allocating, and an allocation after MemProfileRate changed is always
+// sampled: three samples in every process, each a walk of the stack through the function tables
+// and an insert into the profile's hash table.
+func peaNoMemProfile() {
+	if disableMemoryProfiling {
+		MemProfileRate = 0
+	}
 }
 
 // peaGCEnable runs gcenable. With one P it does so with the main goroutine unlocked from the

@@ -32,7 +32,7 @@ func TestAppliesToInstalledGo(t *testing.T) {
 	}
 	rt := filepath.Join(goroot, "src", "runtime")
 	for file, calls := range map[string][]string{
-		"proc.go":        {"peaGCEnable()", "peaCgroupInit()", "peaCgroupInitLocked()", "malg(peaStackSize(fn))"},
+		"proc.go":        {"peaGCEnable()", "peaCgroupInit()", "peaCgroupInitLocked()", "malg(peaStackSize(fn))", "peaNoMemProfile()"},
 		"debug.go":       {"peaCgroupInitLate()"},
 		"pea_rtpatch.go": {"func peaGCEnable()"},
 	} {
