@@ -2,11 +2,13 @@
 // interleaved run, and prints a Markdown table. It is run by `make bench`, never by `go test`.
 //
 // Each engine gets a throw-away store under one temporary directory, imports the same busybox
-// image, and is warmed up (default network, podman's pause image) before anything is timed. Every
-// operation is timed as whole-process wall time, -n times, alternating engines: pea, podman, pea,
-// podman ... The setup of a measurement (the pods listed by `pod ps`, the container `exec` runs
-// in) is not timed, and a timed command starts once no process an earlier command left behind
-// (podman's container cleanups, pea's trash emptier) is still working on a store (leftovers.go).
+// image, and is warmed up (default network, podman's pause image) before anything is timed; its
+// binary is dropped from the page cache first, so that it runs as an installed one (installed.go).
+// Every operation is timed as whole-process wall time, -n times, alternating engines: pea,
+// podman, pea, podman ... The setup of a measurement (the pods listed by `pod ps`, the container
+// `exec` runs in) is not timed, and a timed command starts once no process an earlier command
+// left behind (podman's container cleanups, pea's trash emptier) is still working on a store
+// (leftovers.go).
 // At the end, and on an interrupt, every pod, container and network is removed, whatever is
 // still mounted below the temporary directory is unmounted, and the directory goes.
 //
