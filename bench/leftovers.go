@@ -45,16 +45,24 @@ func (w *leftoverWaiter) setEngines(es []*engine) {
 	w.engines = es
 	w.exes = map[string]bool{}
 	for _, e := range es {
-		bin := e.bin
-		if p, err := exec.LookPath(bin); err == nil {
-			bin = p
-		}
-		if p, err := filepath.EvalSymlinks(bin); err == nil {
-			if abs, err := filepath.Abs(p); err == nil {
-				w.exes[abs] = true
-			}
+		if p, ok := resolveBin(e.bin); ok {
+			w.exes[p] = true
 		}
 	}
+}
+
+// resolveBin is the file a command name or path runs: looked up in PATH, symbolic links
+// resolved, absolute (as /proc/PID/exe shows it).
+func resolveBin(bin string) (string, bool) {
+	if p, err := exec.LookPath(bin); err == nil {
+		bin = p
+	}
+	p, err := filepath.EvalSymlinks(bin)
+	if err != nil {
+		return "", false
+	}
+	p, err = filepath.Abs(p)
+	return p, err == nil
 }
 
 // wait returns once no engine's process is left working on a store, leftoverCap has passed or

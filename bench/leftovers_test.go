@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -47,5 +48,23 @@ func TestLeftoverWait(t *testing.T) {
 	w.wait(context.Background()) // nothing left: no wait
 	if len(w.waits) != 1 || w.checks != 2 {
 		t.Errorf("a check with nothing left counted as a wait: %v", w.waits)
+	}
+}
+
+// resolveBin turns a command name, as -podman may give it, into the file /proc/PID/exe names;
+// a missing one is reported, not guessed.
+func TestResolveBin(t *testing.T) {
+	want, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	if want, err = filepath.EvalSymlinks(want); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := resolveBin("sh"); !ok || got != want {
+		t.Errorf("resolveBin(sh) = %q, %v; want %q", got, ok, want)
+	}
+	if got, ok := resolveBin(filepath.Join(t.TempDir(), "nothing")); ok {
+		t.Errorf("a missing binary resolved to %q", got)
 	}
 }

@@ -372,7 +372,7 @@ func (b *bench) header() string {
 	return s.String()
 }
 
-// binaries are the engines' executables, with pea's registry helper; symbolic links resolved.
+// binaries are the engines' executables, with pea's registry helper (resolveBin).
 func (b *bench) binaries() []string {
 	var bins []string
 	for _, e := range b.engines {
@@ -381,7 +381,7 @@ func (b *bench) binaries() []string {
 			paths = append(paths, e.bin+"-registry")
 		}
 		for _, p := range paths {
-			if r, err := filepath.EvalSymlinks(p); err == nil {
+			if r, ok := resolveBin(p); ok {
 				bins = append(bins, r)
 			}
 		}

@@ -45,7 +45,7 @@ overlay=()
 if rt=$(go run ./tools/rtpatch -goroot "$(go env GOROOT)" -o .build/rtpatch); then
   overlay=(-overlay "$rt")
 else
-  echo "build.sh: building with the unchanged Go runtime" >&2
+  echo "build.sh: building with the unchanged Go runtime: pea works, its commands start slower; tools/rtpatch's anchors need updating for this Go" >&2
 fi
 tags="netgo osusergo sqlite_omit_load_extension"
 CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-registry" ./cmd/pea-registry
