@@ -47,11 +47,24 @@ if rt=$(go run ./tools/rtpatch -goroot "$(go env GOROOT)" -o .build/rtpatch); th
 else
   echo "build.sh: building with the unchanged Go runtime: pea works, its commands start slower; tools/rtpatch's anchors need updating for this Go" >&2
 fi
+#
+# And with its functions laid out in the order cmd/pea/linkorder.txt gives: those the short
+# commands run first, together, so that a command faults in fewer pages of the binary (a Go linker
+# changed by tools/linkorder, run through -toolexec; scripts/linkorder.sh writes the file).
+# PEA_LINKORDER=off links with the toolchain's linker as it is; so does a Go the change does not fit.
+toolexec=()
+if [ "${PEA_LINKORDER:-}" != off ]; then
+  if te=$(go run ./tools/linkorder -goroot "$(go env GOROOT)" -o .build/linkorder -order cmd/pea/linkorder.txt); then
+    toolexec=(-toolexec "$te")
+  else
+    echo "build.sh: linking with the toolchain's linker as it is: pea works, its commands start slower; tools/linkorder's anchors need updating for this Go" >&2
+  fi
+fi
 tags="netgo osusergo sqlite_omit_load_extension"
 CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-registry" ./cmd/pea-registry
 if command -v musl-gcc >/dev/null; then
-  CC=musl-gcc exec go build "${overlay[@]}" -tags "$tags pea_split" -trimpath \
+  CC=musl-gcc exec go build "${overlay[@]}" "${toolexec[@]}" -tags "$tags pea_split" -trimpath \
     -ldflags "$strip -linkmode external -extldflags \"-static\"" -o "$out" ./cmd/pea
 fi
 echo "build.sh: musl-gcc not found (apt-get install musl-tools); building a dynamically linked pea" >&2
-exec go build "${overlay[@]}" -tags "$tags pea_split" -trimpath -o "$out" ./cmd/pea
+exec go build "${overlay[@]}" "${toolexec[@]}" -tags "$tags pea_split" -trimpath -o "$out" ./cmd/pea

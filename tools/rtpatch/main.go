@@ -44,69 +44,63 @@
 // from disk, ~0.06 ms for the fourth and 1.86-1.91 -> 1.81-1.84 ms for the fifth. The process's
 // threads: 4 -> 3 -> 2 (the main thread and sysmon remain).
 //
-// The changes are made to the installed toolchain's own files as text: each is anchored on lines
-// that must occur exactly once, and rtpatch fails, writing nothing, when one does not (another Go
-// version); build.sh then builds with the runtime as it is. The test in this directory applies
-// them to the installed Go, so a Go upgrade that moves the anchors fails the suite.
+// The changes are made to the installed toolchain's own files as text (tools/internal/srcedit):
+// each is anchored on lines that must occur exactly once, and rtpatch fails, writing nothing, when
+// one does not (another Go version); build.sh then builds with the runtime as it is. The test in
+// this directory applies them to the installed Go, so a Go upgrade that moves the anchors fails
+// the suite.
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
+
+	"pea/tools/internal/srcedit"
 )
 
-// An edit replaces the one occurrence of old in a runtime file with new.
-type edit struct {
-	file     string // under $GOROOT/src/runtime
-	old, new string
-}
-
-var edits = []edit{
-	{"proc.go", `
+var edits = []srcedit.Edit{
+	{File: "runtime/proc.go", Old: `
 	gcenable()
-	defaultGOMAXPROCSUpdateEnable()`, `
+	defaultGOMAXPROCSUpdateEnable()`, New: `
 	peaGCEnable()
 	defaultGOMAXPROCSUpdateEnable()`},
-	{"proc.go", `
+	{File: "runtime/proc.go", Old: `
 	mProfStackInit(gp.m)
 	defaultGOMAXPROCSInit()
-`, `
+`, New: `
 	mProfStackInit(gp.m)
 	peaCgroupInit()
 `},
-	{"proc.go", `
+	{File: "runtime/proc.go", Old: `
 	// Don't hold sched.lock while we read the filesystem.
 	procs := defaultGOMAXPROCS(0)
-	unlock(&computeMaxProcsLock)`, `
+	unlock(&computeMaxProcsLock)`, New: `
 	// Don't hold sched.lock while we read the filesystem.
 	peaCgroupInitLocked()
 	procs := defaultGOMAXPROCS(0)
 	unlock(&computeMaxProcsLock)`},
-	{"proc.go", `
+	{File: "runtime/proc.go", Old: `
 		startTemplateThread()
-		cgocall(_cgo_notify_runtime_init_done, nil)`, `
+		cgocall(_cgo_notify_runtime_init_done, nil)`, New: `
 		cgocall(_cgo_notify_runtime_init_done, nil)`},
-	{"proc.go", `
+	{File: "runtime/proc.go", Old: `
 	newg := gfget(pp)
 	if newg == nil {
-		newg = malg(stackMin)`, `
+		newg = malg(stackMin)`, New: `
 	newg := gfget(pp)
 	if newg == nil {
 		newg = malg(peaStackSize(fn))`},
-	{"proc.go", `
+	{File: "runtime/proc.go", Old: `
 	randinit() // must run before mallocinit, alginit, mcommoninit
-	mallocinit()`, `
+	mallocinit()`, New: `
 	randinit() // must run before mallocinit, alginit, mcommoninit
 	peaNoMemProfile()
 	mallocinit()`},
-	{"debug.go", `
+	{File: "runtime/debug.go", Old: `
 	procs := defaultGOMAXPROCS(0)
 
-	lock(&sched.lock)`, `
+	lock(&sched.lock)`, New: `
 	peaCgroupInitLate()
 	procs := defaultGOMAXPROCS(0)
 
@@ -209,79 +203,12 @@ func main() {
 	fmt.Println(path)
 }
 
-// patch returns the runtime's patched files, keyed by their path under goroot, and the added
-// file's content keyed by the path it takes there.
-func patch(goroot string) (map[string]string, error) {
-	rt := filepath.Join(goroot, "src", "runtime")
-	files := map[string]string{}
-	for _, e := range edits {
-		p := filepath.Join(rt, e.file)
-		text, ok := files[p]
-		if !ok {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return nil, err
-			}
-			text = string(b)
-		}
-		if n := strings.Count(text, e.old); n != 1 {
-			return nil, fmt.Errorf("%s: the lines to change occur %d times, want once (a Go version this patch was not written for?):%s", p, n, e.old)
-		}
-		files[p] = strings.Replace(text, e.old, e.new, 1)
-	}
-	files[filepath.Join(rt, "pea_rtpatch.go")] = added
-	return files, nil
-}
-
-// write writes the patched files and the overlay that maps the runtime's paths to them into
-// dir, and returns the overlay's path. It writes nothing when an edit does not apply.
+// write writes the patched runtime files and the overlay that maps the runtime's paths to them
+// into dir, and returns the overlay's path. It writes nothing when an edit does not apply.
 func write(goroot, dir string) (string, error) {
-	files, err := patch(goroot)
+	files, err := srcedit.Apply(goroot, edits, map[string]string{"runtime/pea_rtpatch.go": added})
 	if err != nil {
 		return "", err
 	}
-	if dir, err = filepath.Abs(dir); err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	replace := map[string]string{}
-	for orig, text := range files {
-		p := filepath.Join(dir, filepath.Base(orig))
-		if err := writeIfChanged(p, text); err != nil {
-			return "", err
-		}
-		replace[orig] = p
-	}
-	b, err := json.MarshalIndent(map[string]any{"Replace": replace}, "", "\t")
-	if err != nil {
-		return "", err
-	}
-	overlay := filepath.Join(dir, "overlay.json")
-	return overlay, writeIfChanged(overlay, string(b)+"\n")
-}
-
-// writeIfChanged leaves a file that already holds text alone, so that its time stays as it was,
-// and otherwise replaces it whole (a build that reads it meanwhile sees the old or the new one).
-func writeIfChanged(p, text string) error {
-	if b, err := os.ReadFile(p); err == nil && string(b) == text {
-		return nil
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".rtpatch-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.WriteString(text); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
+	return srcedit.WriteOverlay(dir, files)
 }

@@ -63,7 +63,7 @@ func TestOtherRuntimeWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// proc.go holds the first anchor only; debug.go has none.
-	proc := "package runtime\n" + edits[0].old + "\n"
+	proc := "package runtime\n" + edits[0].Old + "\n"
 	if err := os.WriteFile(filepath.Join(rt, "proc.go"), []byte(proc), 0o644); err != nil {
 		t.Fatal(err)
 	}
