@@ -67,6 +67,7 @@ func buildRootfs(dir string) (rootfs, tarball string, err error) {
 
 // floor is the runtime alone: `crun run` of a bundle prepared once.
 type floor struct {
+	row    string // the row its times go to
 	crun   string
 	bundle string
 	state  string // crun --root
@@ -79,7 +80,7 @@ func newFloor(dir, runBase, rootfs string) (*floor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crun not found: %w", err)
 	}
-	f := &floor{crun: crun, bundle: filepath.Join(dir, "bundle"), state: filepath.Join(runBase, "crun-state")}
+	f := &floor{row: floorRow, crun: crun, bundle: filepath.Join(dir, "bundle"), state: filepath.Join(runBase, "crun-state")}
 	if err := os.MkdirAll(f.bundle, 0o700); err != nil {
 		return nil, err
 	}
@@ -109,6 +110,72 @@ func newFloor(dir, runBase, rootfs string) (*floor, error) {
 		return nil, err
 	}
 	return f, os.WriteFile(path, raw, 0o600)
+}
+
+// newSpecFloor writes a second floor bundle: the OCI configuration pea itself writes for
+// `run --network none bb`, with the floor's rootfs and /bin/true. It isolates what the engine
+// adds from what the container's configuration costs the runtime: pea's spec has what podman's
+// has and `crun spec` has not (a seccomp filter, masked and read-only paths, a cgroup, the
+// /etc/hosts, /etc/hostname and /etc/resolv.conf bind mounts, rlimits). The container it is
+// taken from is removed; the /etc files are copied into the bundle.
+func newSpecFloor(ctx context.Context, pea *engine, dir, runBase, rootfs string) (*floor, error) {
+	crun, err := exec.LookPath("crun")
+	if err != nil {
+		return nil, fmt.Errorf("crun not found: %w", err)
+	}
+	name := pea.newName("floorspec")
+	id, err := pea.out(ctx, "run", "-d", "--network", "none", "--name", name, imageRef, "sleep", "1000")
+	if err != nil {
+		return nil, err
+	}
+	defer pea.out(ctx, "rm", "-f", "-t0", name)
+	id = strings.TrimSpace(id)
+	// pea's layout of its --runroot: the bundle of a running container.
+	raw, err := os.ReadFile(filepath.Join(pea.runroot, "containers", id, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return nil, err
+	}
+	f := &floor{row: specFloorRow, crun: crun, bundle: filepath.Join(dir, "bundle-pea-spec"), state: filepath.Join(runBase, "crun-state")}
+	if err := os.MkdirAll(filepath.Join(f.bundle, "etc"), 0o700); err != nil {
+		return nil, err
+	}
+	proc, _ := spec["process"].(map[string]any)
+	root, _ := spec["root"].(map[string]any)
+	linux, _ := spec["linux"].(map[string]any)
+	mounts, _ := spec["mounts"].([]any)
+	if proc == nil || root == nil || linux == nil {
+		return nil, fmt.Errorf("pea's config.json has no process, root or linux")
+	}
+	proc["args"] = []string{"/bin/true"}
+	root["path"] = rootfs
+	if cg, ok := linux["cgroupsPath"].(string); ok {
+		linux["cgroupsPath"] = filepath.Join(filepath.Dir(cg), "pea-bench-floor")
+	}
+	for _, m := range mounts {
+		m, _ := m.(map[string]any)
+		dst, _ := m["destination"].(string)
+		src, _ := m["source"].(string)
+		if m["type"] != "bind" || !strings.HasPrefix(dst, "/etc/") {
+			continue
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		copyTo := filepath.Join(f.bundle, "etc", filepath.Base(dst))
+		if err := os.WriteFile(copyTo, b, 0o644); err != nil {
+			return nil, err
+		}
+		m["source"] = copyTo
+	}
+	if raw, err = json.Marshal(spec); err != nil {
+		return nil, err
+	}
+	return f, os.WriteFile(filepath.Join(f.bundle, "config.json"), raw, 0o600)
 }
 
 // run times one `crun run` of the bundle.

@@ -175,8 +175,10 @@ func run(o options) (code int) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	if b.floor, err = newFloor(base, runBase, rootfs); err != nil {
+	if f, err := newFloor(base, runBase, rootfs); err != nil {
 		b.logf("no floor: %v", err)
+	} else {
+		b.floors = append(b.floors, f)
 	}
 	// Both engines run from binaries read back from disk, as installed ones are (installed.go).
 	for _, bin := range b.binaries() {
@@ -189,6 +191,19 @@ func run(o options) (code int) {
 		if err := b.warmUp(e, tarball); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", e.name, err)
 			return 1
+		}
+	}
+
+	if len(b.floors) > 0 {
+		for _, e := range b.engines {
+			if e.name != "pea" {
+				continue
+			}
+			if f, err := newSpecFloor(ctx, e, base, runBase, rootfs); err != nil {
+				b.logf("no floor with pea's spec: %v", err)
+			} else {
+				b.floors = append(b.floors, f)
+			}
 		}
 	}
 
@@ -232,7 +247,7 @@ func run(o options) (code int) {
 // annotate sets the bars that depend on the levels and the floor comparison.
 func (b *bench) annotate() {
 	if x := b.res.by["run --rm --network none bb true"]; x != nil {
-		x.floor, x.maxFlr = floorRow, 1.5
+		x.floor, x.maxFlr, x.specFloor = floorRow, 1.5, specFloorRow
 	}
 	ps0, pod0 := levelRows(0)
 	for _, lv := range b.levels {
@@ -304,8 +319,8 @@ func (b *bench) cleanup(base, runBase string, traces *hostTraces) {
 			b.logf("  %s: %v", e.name, err)
 		}
 	}
-	if b.floor != nil {
-		b.floor.clean()
+	for _, f := range b.floors {
+		f.clean()
 	}
 	for _, dir := range []string{base, runBase} {
 		if pids := killBelow(dir); len(pids) > 0 {

@@ -6,6 +6,9 @@ import (
 
 const floorRow = "floor: `crun run` of a prepared bundle (busybox /bin/true)"
 
+// specFloorRow is the second floor: the same, with the configuration pea writes (fixture.go).
+const specFloorRow = "floor with pea's spec: `crun run` of pea's config.json (busybox /bin/true)"
+
 // termSleep is a long-running member that ends at SIGTERM. A bare `sleep` as PID 1 ignores
 // SIGTERM, so every stop would wait out the engine's 10 s timeout and measure only that.
 var termSleep = []string{"sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"}

@@ -27,8 +27,10 @@ type row struct {
 	note   string
 	floor  string // name of the floor row this row is compared with
 	maxFlr float64
-	base   string // for list levels: the 0-pod row, to show the cost per pod
-	pods   int
+	// specFloor names a second floor row, without a bar: crun running pea's own configuration
+	specFloor string
+	base      string // for list levels: the 0-pod row, to show the cost per pod
+	pods      int
 }
 
 // results collects rows in the order they were first touched. It is safe for concurrent use.
@@ -194,6 +196,11 @@ func (r *results) write(w io.Writer, withPodman bool) {
 			}
 			if f, ok := ratio(x.vals["podman"], fr.vals["crun"]); ok {
 				notes = append(notes, fmt.Sprintf("podman/floor %.2f×", f))
+			}
+		}
+		if fr := r.by[x.specFloor]; fr != nil {
+			if f, ok := ratio(x.vals["pea"], fr.vals["crun"]); ok {
+				notes = append(notes, fmt.Sprintf("pea/floor with pea's spec %.2f×", f))
 			}
 		}
 		if b := r.by[x.base]; b != nil && x.pods > 0 {

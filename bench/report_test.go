@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRatioText(t *testing.T) {
 	for _, c := range []struct {
@@ -17,6 +20,28 @@ func TestRatioText(t *testing.T) {
 	} {
 		if got := ratioText(c.q, c.bar); got != c.want {
 			t.Errorf("ratioText(%v, %v) = %q, want %q", c.q, c.bar, got, c.want)
+		}
+	}
+}
+
+// The run row is compared with both floors; only the first, the bare `crun spec` bundle, has
+// the issue's bar.
+func TestFloorNotes(t *testing.T) {
+	r := newResults()
+	run := "run --rm --network none bb true"
+	for _, v := range []float64{0.030, 0.030, 0.030} {
+		r.add(run, "pea", v)
+		r.add(run, "podman", 10*v)
+		r.add(floorRow, "crun", v/2)
+		r.add(specFloorRow, "crun", v/1.5)
+	}
+	x := r.by[run]
+	x.floor, x.maxFlr, x.specFloor = floorRow, 1.5, specFloorRow
+	var out strings.Builder
+	r.write(&out, true)
+	for _, want := range []string{"pea/floor 2.00× (bar ≤ 1.5×) ✗", "podman/floor 20.00×", "pea/floor with pea's spec 1.50×"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
 		}
 	}
 }
