@@ -3,7 +3,8 @@
 # the OCI runtime, the monitor, the infra process, CNI plugins, firewall tools, and busybox-static
 # for the local test image. Idempotent; quiet when everything is present.
 set -euo pipefail
-pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd)
+# linux-perf: scripts/linkorder.sh samples pea's commands with it (and a test runs that script).
+pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -12,12 +12,14 @@
 # set is the point: the functions an empty listing runs then lie in fewer 64 KiB windows. A
 # function too short to be sampled is missed, and costs at most a page fault.
 #
-# Usage: scripts/linkorder.sh [RUNS]   (default 1000 runs of each short command; ~3 minutes)
+# Usage: scripts/linkorder.sh [RUNS [OUT]]   (default 1000 runs of each short command, ~3 minutes;
+# OUT defaults to cmd/pea/linkorder.txt)
 # Needs root, perf (apt-get install linux-perf), binutils, and what the tests need (crun, conmon,
 # busybox-static). Everything it makes is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-1000}
+out=${2:-cmd/pea/linkorder.txt}
 case $runs in '' | *[!0-9]* | 0) echo "linkorder.sh: RUNS is a number of runs above 0, not '$runs'" >&2; exit 2 ;; esac
 for tool in perf:linux-perf nm:binutils busybox:busybox-static; do
   command -v "${tool%%:*}" >/dev/null || { echo "linkorder.sh: ${tool%%:*} not found (apt-get install ${tool#*:})" >&2; exit 1; }
@@ -30,6 +32,8 @@ cleanup() {
   if [ -x "$bin" ]; then
     p pod rm -fa -t 0 >/dev/null 2>&1 || true
     p rm -fa -t 0 >/dev/null 2>&1 || true
+    # The default network's bridge and firewall chains are the host's: remove them too.
+    for n in $(p network ls --format '{{.Name}}' 2>/dev/null); do p network rm -f "$n" >/dev/null 2>&1 || true; done
   fi
   rm -rf "$tmp"
 }
@@ -55,11 +59,11 @@ check() {
 
 # record FILE N COMMAND... : perf samples of N runs of each command line (one per argument).
 record() {
-  local out=$1 n=$2
+  local data=$1 n=$2
   shift 2
   printf '%s\n' "$@" >"$tmp/cmds"
   check "$tmp/cmds"
-  perf record -q -g -F 25000 -e cpu-clock -o "$out" -- bash -c '
+  perf record -q -g -F 25000 -e cpu-clock -o "$data" -- bash -c '
     n=$1 bin=$2 root=$3 run=$4
     while read -r line; do
       for ((i = 0; i < n; i++)); do $bin --root $root --runroot $run $line >/dev/null 2>&1 || true; done
@@ -107,5 +111,5 @@ order() { awk 'NR == FNR { want[$1] = 1; next } ($2 in want) { print $1, $2 }' "
   order "$tmp/tier0"
   order "$tmp/tier1"
   order "$tmp/tier2"
-} >cmd/pea/linkorder.txt
-echo "linkorder.sh: cmd/pea/linkorder.txt: $(grep -vc '^#' cmd/pea/linkorder.txt) functions ($(order "$tmp/tier0" | wc -l) from an empty store's listings and version, $(order "$tmp/tier1" | wc -l) more from other short commands)" >&2
+} >"$out"
+echo "linkorder.sh: $out: $(grep -vc '^#' "$out") functions ($(order "$tmp/tier0" | wc -l) from an empty store's listings and version, $(order "$tmp/tier1" | wc -l) more from other short commands)" >&2

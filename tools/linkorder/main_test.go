@@ -179,3 +179,62 @@ func TestPeaOrderIsCurrent(t *testing.T) {
 		t.Errorf("%d of the %d functions cmd/pea/linkorder.txt names are not in pea (%s...): run scripts/linkorder.sh", missing, named, strings.Join(some, ", "))
 	}
 }
+
+// hostNetwork is what a pea network puts on the host: the links, and the firewall's rules.
+func hostNetwork(t *testing.T) string {
+	var b strings.Builder
+	for _, args := range [][]string{{"ip", "-o", "link", "show"}, {"iptables", "-S"}, {"iptables", "-t", "nat", "-S"}} {
+		out, err := exec.Command(args[0], args[1:]...).Output()
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if args[0] == "ip" {
+				// "3: pea0: <...> ... link/ether ..." -> the name; counters and states change.
+				if f := strings.Fields(l); len(f) > 1 {
+					l = f[1]
+				}
+			}
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// scripts/linkorder.sh runs pods and containers in a store of its own; it must write a usable
+// order and leave the host as it found it. Its first version left the network its pods made (a
+// bridge and its firewall chains) behind at every run.
+func TestLinkorderScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs containers")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("perf"); err != nil {
+		t.Skip("perf is not installed (scripts/deps.sh installs linux-perf)")
+	}
+	before := hostNetwork(t)
+	out := filepath.Join(t.TempDir(), "order.txt")
+	cmd := exec.Command("./scripts/linkorder.sh", "2", out)
+	cmd.Dir = "../.."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("linkorder.sh: %v: %s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names int
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "runtime.") || strings.HasPrefix(l, "pea/internal/") {
+			names++
+		}
+	}
+	if names < 300 {
+		t.Errorf("the order names %d functions of the runtime and pea; a sampled run gives hundreds:\n%.2000s", names, b)
+	}
+	if after := hostNetwork(t); after != before {
+		t.Errorf("linkorder.sh changed the host's links or firewall:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
