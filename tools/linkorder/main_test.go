@@ -214,6 +214,9 @@ func TestLinkorderScript(t *testing.T) {
 	if _, err := exec.LookPath("perf"); err != nil {
 		t.Skip("perf is not installed (scripts/deps.sh installs linux-perf)")
 	}
+	if out, err := exec.Command("perf", "record", "-q", "-e", "cpu-clock", "-o", filepath.Join(t.TempDir(), "probe.data"), "--", "true").CombinedOutput(); err != nil {
+		t.Skipf("perf cannot sample here: %v: %s", err, out)
+	}
 	before := hostNetwork(t)
 	out := filepath.Join(t.TempDir(), "order.txt")
 	cmd := exec.Command("./scripts/linkorder.sh", "2", out)
