@@ -8,9 +8,12 @@
 // short command runs lie scattered over the 5 MiB of text: an empty `pea ps -a` took 68 faults
 // on text alone. With the functions that the short commands run gathered at the start of the
 // text (cmd/pea/linkorder.txt, written by scripts/linkorder.sh from perf samples of those
-// commands), it takes 28, of which a dozen are in SQLite's C, which the Go linker does not lay
-// out. Measured on the 2-core VM (goab, 400 interleaved runs, binaries read back from disk):
-// empty `ps -a` 1.92 -> 1.78 ms, `version` 1.44 -> 1.30 ms.
+// commands), and in each data section the data they refer to, it takes 28-41, of which a dozen
+// are in SQLite's C and musl, which the Go linker does not lay out; ~310 faults in all instead
+// of ~350. Measured on the 2-core VM (goab, 400-500 interleaved runs, binaries read back from
+// disk, four pairs of builds): empty `ps -a` 1.69-1.92 -> 1.54-1.78 ms, 0.1-0.15 ms less each
+// time; `version` 1.44 -> 1.30 ms. (bench/RESULTS.md, "Thirteenth session", has the figures and
+// what was tried and dropped.)
 //
 // The change to the linker is one call in textaddress, where -randlayout shuffles the same list,
 // and one added file (the order it applies); functions the file does not name keep their order,
