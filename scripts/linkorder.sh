@@ -87,9 +87,13 @@ perf record -q -g -F 25000 -e cpu-clock -o "$tmp/long.data" -- bash -c '
   done' _ "$long" "$bin" "$tmp/root" "$tmp/run" "$tmp/cycle" >/dev/null 2>&1
 
 # The Go symbols of the build, with their addresses; perf names ABI0 functions with .abi0.
-nm "$bin" | awk '$2 ~ /^[tT]$/ { print $1, $3 }' >"$tmp/syms"
+# Names may hold spaces (generic instantiations over interface and struct shapes): fields are
+# tab-separated from here on, and the sorts bytewise.
+export LC_ALL=C
+nm "$bin" | awk '$2 ~ /^[tT]$/ { a = $1; sub(/^[^ ]+ [^ ]+ /, ""); print a "\t" $0 }' >"$tmp/syms"
 names() {
-  perf script -i "$1" -F ip,sym,dso 2>/dev/null | awk -v b="$bin" 'index($0, b) { print $2 }' |
+  perf script -i "$1" -F ip,sym,dso 2>/dev/null |
+    awk -v b="($bin)" 'index($0, b) { sub(/^[ \t]*[0-9a-f]+ /, ""); sub(/ \([^()]*\)$/, ""); print }' |
     sed 's/\.abi0$//' | sort -u
 }
 # Every command runs every package's initialisation, and the runtime reads the function tables of
@@ -97,12 +101,12 @@ names() {
 # run, so not sampled, they join the first set by name.
 {
   names "$tmp/empty.data"
-  awk '$2 ~ /\.(map\.)?init(\.[0-9]+)?$/ { print $2 }' "$tmp/syms"
+  awk -F '\t' '$2 ~ /\.(map\.)?init(\.[0-9]+)?$/ { print $2 }' "$tmp/syms"
   printf '%s\n' runtime.asyncPreempt runtime.wbBufFlush
 } | sort -u >"$tmp/tier0"
 names "$tmp/short.data" | comm -23 - "$tmp/tier0" >"$tmp/tier1"
 names "$tmp/long.data" | sort -u - "$tmp/tier0" "$tmp/tier1" | comm -23 - <(sort -u "$tmp/tier0" "$tmp/tier1") >"$tmp/tier2"
-order() { awk 'NR == FNR { want[$1] = 1; next } ($2 in want) { print $1, $2 }' "$1" "$tmp/syms" | sort | awk '!seen[$2]++ { print $2 }'; }
+order() { awk -F '\t' 'NR == FNR { want[$0] = 1; next } ($2 in want) { print $1 "\t" $2 }' "$1" "$tmp/syms" | sort | awk -F '\t' '!seen[$2]++ { print $2 }'; }
 {
   echo "# The functions pea's commands run, in the order scripts/build.sh has the linker lay them out"
   echo "# (tools/linkorder). Written by scripts/linkorder.sh from perf samples of short commands ($runs"
