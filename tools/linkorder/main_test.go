@@ -165,6 +165,9 @@ func TestPeaOrderIsCurrent(t *testing.T) {
 			continue
 		}
 		named++
+		if !balanced(l) {
+			t.Errorf("cmd/pea/linkorder.txt: %q is cut short (names of generic instantiations hold spaces)", l)
+		}
 		if _, ok := syms[l]; !ok {
 			missing++
 			if len(some) < 5 {
@@ -240,4 +243,23 @@ func TestLinkorderScript(t *testing.T) {
 	if after := hostNetwork(t); after != before {
 		t.Errorf("linkorder.sh changed the host's links or firewall:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
+}
+
+// balanced reports whether a symbol name closes every bracket it opens: one cut at a space
+// inside "[go.shape.interface { ... }]" does not.
+func balanced(name string) bool {
+	var open []rune
+	for _, r := range name {
+		switch r {
+		case '(', '[', '{':
+			open = append(open, r)
+		case ')', ']', '}':
+			want := map[rune]rune{')': '(', ']': '[', '}': '{'}[r]
+			if len(open) == 0 || open[len(open)-1] != want {
+				return false
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	return len(open) == 0
 }
