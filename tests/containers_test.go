@@ -895,3 +895,44 @@ func TestTopFromProc(t *testing.T) {
 	}
 	e.Fails(125, "top", "x", "nosuch")
 }
+
+// TestLargeWALIsCopiedAfterTheCommand: a command that leaves the WAL past the size at which it
+// is copied into the database does not copy it itself (the fsyncs took 3-6 ms of the command):
+// the process that works after the command does, once the command has exited, and the data is
+// whole and readable after.
+func TestLargeWALIsCopiedAfterTheCommand(t *testing.T) {
+	e := newEnv(t)
+	wal := filepath.Join(e.Root, "pea.db-wal")
+	handedOff := 0
+	for i := 0; i < 12; i++ {
+		cmd := exec.Command(peaBin, "--root", e.Root, "--runroot", e.RunRoot, "pod", "create", "--name", fmt.Sprintf("wal%d", i))
+		cmd.Env = append(os.Environ(), "PEA_TRACE=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("pod create: %v: %s", err, out)
+		}
+		if strings.Contains(string(out), "copying a WAL") {
+			t.Fatalf("pod create %d copied the WAL itself:\n%s", i, out)
+		}
+		if strings.Contains(string(out), "the WAL is copied after the command") {
+			handedOff++
+		}
+	}
+	if handedOff == 0 {
+		t.Fatal("12 pod creates never grew the WAL past the size at which it is copied")
+	}
+	eventually(t, 10*time.Second, func() error {
+		fi, err := os.Stat(wal)
+		if err != nil {
+			return err
+		}
+		if fi.Size() > 128<<10 {
+			return fmt.Errorf("the WAL still holds %d bytes", fi.Size())
+		}
+		return nil
+	})
+	if got := strings.Fields(e.Pea("pod", "ps", "-q")); len(got) != 12 {
+		t.Fatalf("pod ps lists %d pods, want 12", len(got))
+	}
+	e.Pea("pod", "rm", "-fa")
+}

@@ -33,8 +33,9 @@ func newSystemCommand(a *app) *cobra.Command {
 	afterFD := -1
 	emptyTrash := &cobra.Command{
 		Use: "empty-trash", Hidden: true, Args: cobra.NoArgs,
-		Short: "Delete what removals put in the store's trash (started by pea itself)",
+		Short: "Delete what removals put in the store's trash, and copy a large WAL into the database (started by pea itself)",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			a.emptier = true
 			if afterFD >= 0 {
 				waitPidfd(afterFD)
 			}
@@ -43,7 +44,7 @@ func newSystemCommand(a *app) *cobra.Command {
 				return err
 			}
 			rt.EmptyTrashInBackground()
-			return nil
+			return rt.CheckpointAfter()
 		},
 	}
 	emptyTrash.Flags().IntVar(&afterFD, "after-fd", -1, "first wait for the process this pidfd refers to to exit")

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"pea/internal/image"
 	"pea/internal/lock"
 	"pea/internal/network"
@@ -116,6 +118,32 @@ func (r *Runtime) CloseAtExit() {
 	if r.store != nil {
 		r.store.CloseAtExit()
 	}
+}
+
+// WALLarge reports whether closing the database at exit would copy its WAL into the database
+// file (state.Store.CloseAtExit), which takes fsyncs; false when this process never opened it.
+func (r *Runtime) WALLarge() bool { return r.store != nil && r.store.WALLarge() }
+
+// HandOffCheckpoint tells the runtime that another process copies the WAL after this one exits
+// (CheckpointAfter): closing at exit does not.
+func (r *Runtime) HandOffCheckpoint() {
+	if r.store != nil {
+		r.store.HandOffCheckpoint()
+	}
+}
+
+// CheckpointAfter copies the WAL into the database file when it has grown past the size at
+// which a command's close would, for the process that works after a command (see cli's close):
+// the command returns without waiting for the copy's fsyncs. It runs at a lower CPU priority,
+// as the trash's emptying does.
+func (r *Runtime) CheckpointAfter() error {
+	unix.Setpriority(unix.PRIO_PROCESS, 0, 10)
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	_, err = st.Checkpoint()
+	return err
 }
 
 // state opens the database on first use, and refreshes after a reboot (empty runroot).
