@@ -145,9 +145,12 @@ func TestPeaOrderIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// pea as scripts/build.sh builds it, with its symbols: the same compiled packages as every
+	// other build in the suite (no third compile of SQLite), linked once more.
 	bin := filepath.Join(t.TempDir(), "pea")
-	cmd := exec.Command("go", "build", "-tags", "netgo osusergo sqlite_omit_load_extension pea_split", "-o", bin, "./cmd/pea")
+	cmd := exec.Command("./scripts/build.sh", bin)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PEA_KEEP_SYMBOLS=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
