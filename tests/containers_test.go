@@ -936,3 +936,19 @@ func TestLargeWALIsCopiedAfterTheCommand(t *testing.T) {
 	}
 	e.Pea("pod", "rm", "-fa")
 }
+
+// TestEmptierCreatesNoStore: the process that works after a command may start after `system
+// reset` removed the store; it must not make a new one (it once opened the database to see
+// whether the WAL needed copying, which created it again).
+func TestEmptierCreatesNoStore(t *testing.T) {
+	e := newEnv(t)
+	root := filepath.Join(t.TempDir(), "gone")
+	cmd := exec.Command(peaBin, "--root", root, "--runroot", e.RunRoot, "system", "empty-trash")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("empty-trash: %v: %s", err, out)
+	}
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(root)
+		t.Fatalf("empty-trash made the store %s (%v): %v", root, err, entries)
+	}
+}

@@ -136,13 +136,10 @@ func (r *Runtime) HandOffCheckpoint() {
 // which a command's close would, for the process that works after a command (see cli's close):
 // the command returns without waiting for the copy's fsyncs. It runs at a lower CPU priority,
 // as the trash's emptying does.
+// It opens the database only to copy, and creates nothing: the store may be gone by now.
 func (r *Runtime) CheckpointAfter() error {
 	unix.Setpriority(unix.PRIO_PROCESS, 0, 10)
-	st, err := r.state()
-	if err != nil {
-		return err
-	}
-	_, err = st.Checkpoint()
+	_, err := state.CheckpointWAL(filepath.Join(r.opts.Root, "pea.db"))
 	return err
 }
 

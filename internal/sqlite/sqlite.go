@@ -307,11 +307,21 @@ type DB struct {
 // Open opens (creating it if needed) the database at path, in SQLite's multi-thread mode (the
 // DB's mutex serialises its users), with extended result codes and a busy timeout.
 func Open(path string, busyTimeout time.Duration) (*DB, error) {
+	return openFlags(path, busyTimeout, openReadWrite|openCreate|openNoMutex)
+}
+
+// OpenExisting is Open for a database that must already exist: it fails (SQLITE_CANTOPEN)
+// instead of creating one.
+func OpenExisting(path string, busyTimeout time.Duration) (*DB, error) {
+	return openFlags(path, busyTimeout, openReadWrite|openNoMutex)
+}
+
+func openFlags(path string, busyTimeout time.Duration, flags C.int) (*DB, error) {
 	configure()
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var db *C.sqlite3
-	if rc := C.sqlite3_open_v2(cpath, &db, openReadWrite|openCreate|openNoMutex, nil); rc != codeOK {
+	if rc := C.sqlite3_open_v2(cpath, &db, flags, nil); rc != codeOK {
 		err := &Error{Code: int(rc) & 0xff, ExtendedCode: int(rc), Msg: C.GoString(C.sqlite3_errstr(rc))}
 		if db != nil {
 			err.Msg = C.GoString(C.sqlite3_errmsg(db))

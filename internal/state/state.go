@@ -168,20 +168,37 @@ func (s *Store) WALLarge() bool {
 // exited (Checkpoint): CloseAtExit leaves it.
 func (s *Store) HandOffCheckpoint() { s.checkpointHandedOff = true }
 
-// Checkpoint copies the WAL into the database file and empties it, if it holds more than
-// walCheckpointBytes, and reports whether it did. It is what a command's close at exit would
-// have done, run by a process of its own after the command (see engine's CheckpointAfter): a
-// copy fsyncs the WAL and the database, 3-6 ms on this VM's disk, which the command no longer
-// waits for. Other connections may come and go meanwhile: SQLite's checkpoint is safe
-// alongside them (it waits for readers of the frames it copies, up to the busy timeout).
-func (s *Store) Checkpoint() (bool, error) {
-	if !s.WALLarge() {
+// CheckpointWAL copies the WAL of the database at path into the database file and empties it,
+// if it holds more than walCheckpointBytes, and reports whether it did. It is what a command's
+// close at exit would have done, run by a process of its own after the command (see engine's
+// CheckpointAfter): a copy fsyncs the WAL and the database, 3-6 ms on this VM's disk, which the
+// command no longer waits for. It creates nothing: a database that is gone (`system reset`
+// removed the store meanwhile) is left gone. Other connections may come and go meanwhile:
+// SQLite's checkpoint is safe alongside them (it waits for readers of the frames it copies, up
+// to the busy timeout).
+func CheckpointWAL(path string) (bool, error) {
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() <= walCheckpointBytes {
 		return false, nil
+	}
+	db, err := sqlite.OpenExisting(path, 30*time.Second)
+	if err != nil {
+		if _, serr := os.Stat(path); os.IsNotExist(serr) {
+			return false, nil
+		}
+		return false, err
+	}
+	defer db.Close()
+	// As every connection of pea's: the WAL file stays (emptied) when the last one closes.
+	if err := db.SetFileControlInt(sqlite.PersistWAL, 1); err != nil {
+		return false, err
+	}
+	if err := db.SetCheckpointOnClose(false); err != nil {
+		return false, err
 	}
 	if trace.Enabled() {
 		trace.Mark("state: copying the WAL after the command")
 	}
-	return true, s.db.ExecScript(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return true, db.ExecScript(`PRAGMA journal_size_limit = 0; PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
 // CloseAtExit is Close for a process about to exit. Unless the WAL is to be copied, the

@@ -378,3 +378,61 @@ func TestContainersMentioning(t *testing.T) {
 		t.Fatalf("mentioning c (itself only): %v, %v", got, err)
 	}
 }
+
+// CheckpointWAL copies a large WAL into the database and empties it, while the store that wrote
+// it is still open (the command's process may not have exited yet); the data stays whole.
+func TestCheckpointWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pea.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if did, err := CheckpointWAL(path); err != nil || did {
+		t.Fatalf("a small WAL: copied %v, err %v; want nothing done", did, err)
+	}
+	for i := 0; !s.WALLarge(); i++ {
+		if i == 200 {
+			t.Fatal("200 containers never grew the WAL past the size to copy")
+		}
+		if err := s.AddContainer(ctr(id('c', i), fmt.Sprintf("c%d", i), "", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	did, err := CheckpointWAL(path)
+	if err != nil || !did {
+		t.Fatalf("copied %v, err %v", did, err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Fatalf("the WAL after the copy: %v, %v; want kept and empty", fi, err)
+	}
+	all, err := s.ListContainers("", "")
+	if err != nil || len(all) == 0 {
+		t.Fatalf("after the copy: %d containers, %v", len(all), err)
+	}
+}
+
+// CheckpointWAL creates nothing where the database is gone (`system reset` removed the store
+// while the process after a command was starting): it once re-created the store's database.
+func TestCheckpointWALCreatesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "root")
+	if did, err := CheckpointWAL(filepath.Join(dir, "pea.db")); err != nil || did {
+		t.Fatalf("no store: copied %v, err %v", did, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the store's directory: %v; want none", err)
+	}
+	// A WAL left without its database (removed between the two) is not made a database of.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pea.db-wal"), make([]byte, 200<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if did, err := CheckpointWAL(filepath.Join(dir, "pea.db")); err != nil || did {
+		t.Fatalf("a WAL without its database: copied %v, err %v", did, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pea.db")); !os.IsNotExist(err) {
+		t.Fatalf("pea.db: %v; want none", err)
+	}
+}
