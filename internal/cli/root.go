@@ -42,9 +42,9 @@ type app struct {
 	// trashEmptier holds a chan error that yields how the start of the trash's emptier went,
 	// once the command put something in the trash (nothing before).
 	trashEmptier atomic.Value
-	// emptier: this process is the one that works after a command (system empty-trash); it
-	// starts no other.
-	emptier bool
+	// afterCommand: this process is the one that works after a command (system empty-trash);
+	// it starts no other.
+	afterCommand bool
 }
 
 // engine returns the runtime, opening it on first use so that commands that need no state
@@ -81,15 +81,15 @@ func (a *app) close() {
 	if a.rt != nil {
 		// The trash's emptier was started when the command first put something in the trash
 		// (engine's OnTrash); once it runs, the trash is its to empty, and the WAL its to copy.
-		emptier := false
+		emptierRuns := false
 		if done, _ := a.trashEmptier.Load().(chan error); done != nil && <-done == nil {
 			a.rt.HandOffTrash()
-			emptier = true
+			emptierRuns = true
 		}
 		// A WAL grown past the size at which the close copies it into the database (every few
 		// writing commands) is copied by that process too, started now if it was not: the
 		// copy's fsyncs took 3-6 ms of the command here.
-		if !a.emptier && a.rt.WALLarge() && (emptier || a.startTrashEmptier() == nil) {
+		if !a.afterCommand && a.rt.WALLarge() && (emptierRuns || a.startTrashEmptier() == nil) {
 			a.rt.HandOffCheckpoint()
 			trace.Mark("state: the WAL is copied after the command")
 		}

@@ -35,7 +35,7 @@ func newSystemCommand(a *app) *cobra.Command {
 		Use: "empty-trash", Hidden: true, Args: cobra.NoArgs,
 		Short: "Delete what removals put in the store's trash, and copy a large WAL into the database (started by pea itself)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a.emptier = true
+			a.afterCommand = true
 			if afterFD >= 0 {
 				waitPidfd(afterFD)
 			}
