@@ -89,11 +89,11 @@ func (a *app) close() {
 		// A WAL grown past the size at which the close copies it into the database (every few
 		// writing commands) is copied by that process too, started now if it was not: the
 		// copy's fsyncs took 3-6 ms of the command here.
-		if !a.afterCommand && a.rt.WALLarge() && (emptierRuns || a.startTrashEmptier() == nil) {
-			a.rt.HandOffCheckpoint()
-			trace.Mark("state: the WAL is copied after the command")
+		var copyLater func() bool
+		if !a.afterCommand {
+			copyLater = func() bool { return emptierRuns || a.startTrashEmptier() == nil }
 		}
-		a.rt.CloseAtExit()
+		a.rt.CloseAtExit(copyLater)
 	}
 }
 

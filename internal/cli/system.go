@@ -43,8 +43,7 @@ func newSystemCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rt.EmptyTrashInBackground()
-			return rt.CheckpointAfter()
+			return rt.AfterCommand()
 		},
 	}
 	emptyTrash.Flags().IntVar(&afterFD, "after-fd", -1, "first wait for the process this pidfd refers to to exit")

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
-
 	"pea/internal/image"
 	"pea/internal/lock"
 	"pea/internal/network"
@@ -110,37 +108,15 @@ func (r *Runtime) Close() {
 }
 
 // CloseAtExit is Close for a process that exits next: the database is closed only when closing
-// has work to do (see state.Store.CloseAtExit).
-func (r *Runtime) CloseAtExit() {
+// has work to do (see state.Store.CloseAtExit, which asks copyLater, when not nil, whether
+// another process copies a large WAL after this one: see AfterCommand).
+func (r *Runtime) CloseAtExit(copyLater func() bool) {
 	if r.trashed.Load() {
 		r.EmptyTrash()
 	}
 	if r.store != nil {
-		r.store.CloseAtExit()
+		r.store.CloseAtExit(copyLater)
 	}
-}
-
-// WALLarge reports whether closing the database at exit would copy its WAL into the database
-// file (state.Store.CloseAtExit), which takes fsyncs; false when this process never opened it.
-func (r *Runtime) WALLarge() bool { return r.store != nil && r.store.WALLarge() }
-
-// HandOffCheckpoint tells the runtime that another process copies the WAL after this one exits
-// (CheckpointAfter): closing at exit does not.
-func (r *Runtime) HandOffCheckpoint() {
-	if r.store != nil {
-		r.store.HandOffCheckpoint()
-	}
-}
-
-// CheckpointAfter copies the WAL into the database file when it has grown past the size at
-// which a command's close would, for the process that works after a command (see cli's close):
-// the command returns without waiting for the copy's fsyncs. It runs at a lower CPU priority,
-// as the trash's emptying does.
-// It opens the database only to copy, and creates nothing: the store may be gone by now.
-func (r *Runtime) CheckpointAfter() error {
-	unix.Setpriority(unix.PRIO_PROCESS, 0, 10)
-	_, err := state.CheckpointWAL(filepath.Join(r.opts.Root, "pea.db"))
-	return err
 }
 
 // state opens the database on first use, and refreshes after a reboot (empty runroot).

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/state"
 )
 
 // A removed container's directory in the store (its upper and work directories, its log) goes
@@ -63,13 +65,17 @@ func (r *Runtime) HandOffTrash() { r.trashed.Store(false) }
 // EmptyTrash deletes everything in the store's trash, a few entries at a time.
 func (r *Runtime) EmptyTrash() { r.emptyTrash(4) }
 
-// EmptyTrashInBackground is EmptyTrash for the process that empties the trash after a command:
-// nobody waits for it, so it deletes one entry at a time at a lower CPU priority (nice 10),
-// leaving the CPUs to the commands that follow (a `pod rm -fa` of 80 containers leaves it half
-// a second of work on this VM's disk).
-func (r *Runtime) EmptyTrashInBackground() {
+// AfterCommand is the work of the process that runs after a command (`system empty-trash`):
+// it empties the trash and copies a WAL the command left past the size to copy into the
+// database (state.CheckpointWAL). Nobody waits for it, so it runs at a lower CPU priority
+// (nice 10) and deletes one entry at a time, leaving the CPUs to the commands that follow (a
+// `pod rm -fa` of 80 containers leaves it half a second of work on this VM's disk). It opens
+// the database only to copy, and creates nothing: the store may be gone by now.
+func (r *Runtime) AfterCommand() error {
 	unix.Setpriority(unix.PRIO_PROCESS, 0, 10)
 	r.emptyTrash(1)
+	_, err := state.CheckpointWAL(filepath.Join(r.opts.Root, "pea.db"))
+	return err
 }
 
 func (r *Runtime) emptyTrash(workers int) {

@@ -34,9 +34,6 @@ import (
 type Store struct {
 	db   *sqlite.DB
 	path string
-	// checkpointHandedOff: another process copies the WAL after this one exits (CloseAtExit
-	// does not).
-	checkpointHandedOff bool
 }
 
 var migrations = []string{
@@ -128,7 +125,7 @@ func (s *Store) setup() error {
 }
 
 // walCheckpointBytes is the size of the WAL past which closing the database copies it into the
-// database file (or, for a command, the process that works after it: Checkpoint).
+// database file (or, for a command, the process that works after it: CheckpointWAL).
 const walCheckpointBytes = 128 << 10
 
 // Close closes the database. The WAL is copied into the database file (and emptied) only once it
@@ -146,38 +143,41 @@ func (s *Store) Close() error {
 // checkpointIfLarge has the coming close copy the WAL when it passed walCheckpointBytes, and
 // reports whether it will.
 func (s *Store) checkpointIfLarge() bool {
-	fi, err := os.Stat(s.path + "-wal")
-	if err != nil || fi.Size() <= walCheckpointBytes {
-		return false
+	size, large := walLarge(s.path)
+	if large {
+		s.copyOnClose(size)
 	}
+	return large
+}
+
+// copyOnClose has the coming close copy the WAL, of size bytes.
+func (s *Store) copyOnClose(size int64) {
 	if trace.Enabled() { // the message is built only when it is printed
-		trace.Mark("state: copying a WAL of " + strconv.FormatInt(fi.Size(), 10) + " bytes")
+		trace.Mark("state: copying a WAL of " + strconv.FormatInt(size, 10) + " bytes")
 	}
 	s.db.SetCheckpointOnClose(true)
-	return true
 }
 
-// WALLarge reports whether the WAL holds more than walCheckpointBytes, so that the close at exit
-// would copy it.
-func (s *Store) WALLarge() bool {
-	fi, err := os.Stat(s.path + "-wal")
-	return err == nil && fi.Size() > walCheckpointBytes
+// walLarge returns the size of the WAL of the database at path, and whether it is past
+// walCheckpointBytes, the size at which it is copied into the database.
+func walLarge(path string) (int64, bool) {
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		return 0, false
+	}
+	return fi.Size(), fi.Size() > walCheckpointBytes
 }
-
-// HandOffCheckpoint tells the store that another process copies the WAL once this one has
-// exited (Checkpoint): CloseAtExit leaves it.
-func (s *Store) HandOffCheckpoint() { s.checkpointHandedOff = true }
 
 // CheckpointWAL copies the WAL of the database at path into the database file and empties it,
 // if it holds more than walCheckpointBytes, and reports whether it did. It is what a command's
 // close at exit would have done, run by a process of its own after the command (see engine's
-// CheckpointAfter): a copy fsyncs the WAL and the database, 3-6 ms on this VM's disk, which the
+// AfterCommand): a copy fsyncs the WAL and the database, 3-6 ms on this VM's disk, which the
 // command no longer waits for. It creates nothing: a database that is gone (`system reset`
 // removed the store meanwhile) is left gone. Other connections may come and go meanwhile:
 // SQLite's checkpoint is safe alongside them (it waits for readers of the frames it copies, up
 // to the busy timeout).
 func CheckpointWAL(path string) (bool, error) {
-	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() <= walCheckpointBytes {
+	if _, large := walLarge(path); !large {
 		return false, nil
 	}
 	db, err := sqlite.OpenExisting(path, 30*time.Second)
@@ -206,11 +206,20 @@ func CheckpointWAL(path string) (bool, error) {
 // SQLite's memory (musl gives it back with a dozen munmaps) and drops file locks and mappings
 // that the exit drops anyway. No transaction is open between the store's calls, so nothing is
 // lost: SQLite's files are as after any other process's exit.
-func (s *Store) CloseAtExit() error {
-	if !s.checkpointHandedOff && s.checkpointIfLarge() {
-		return s.db.Close()
+//
+// When the WAL is to be copied, copyLater (if not nil) is asked first whether another process
+// will copy it once this one has exited (CheckpointWAL); if so, this one does not.
+func (s *Store) CloseAtExit(copyLater func() bool) error {
+	size, large := walLarge(s.path)
+	if !large {
+		return nil
 	}
-	return nil
+	if copyLater != nil && copyLater() {
+		trace.Mark("state: the WAL is copied after the command")
+		return nil
+	}
+	s.copyOnClose(size)
+	return s.db.Close()
 }
 
 // DB exposes the handle for integrity checks in tests.
