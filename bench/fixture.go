@@ -117,12 +117,9 @@ func newFloor(dir, runBase, rootfs string) (*floor, error) {
 // adds from what the container's configuration costs the runtime: pea's spec has what podman's
 // has and `crun spec` has not (a seccomp filter, masked and read-only paths, a cgroup, the
 // /etc/hosts, /etc/hostname and /etc/resolv.conf bind mounts, rlimits). The container it is
-// taken from is removed; the /etc files are copied into the bundle.
-func newSpecFloor(ctx context.Context, pea *engine, dir, runBase, rootfs string) (*floor, error) {
-	crun, err := exec.LookPath("crun")
-	if err != nil {
-		return nil, fmt.Errorf("crun not found: %w", err)
-	}
+// taken from is removed; the /etc files are copied into the bundle. It runs with plain's crun
+// and state directory.
+func newSpecFloor(ctx context.Context, pea *engine, plain *floor, dir, rootfs string) (*floor, error) {
 	name := pea.newName("floorspec")
 	id, err := pea.out(ctx, "run", "-d", "--network", "none", "--name", name, imageRef, "sleep", "1000")
 	if err != nil {
@@ -139,7 +136,7 @@ func newSpecFloor(ctx context.Context, pea *engine, dir, runBase, rootfs string)
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		return nil, err
 	}
-	f := &floor{row: specFloorRow, crun: crun, bundle: filepath.Join(dir, "bundle-pea-spec"), state: filepath.Join(runBase, "crun-state")}
+	f := &floor{row: specFloorRow, crun: plain.crun, bundle: filepath.Join(dir, "bundle-pea-spec"), state: plain.state}
 	if err := os.MkdirAll(filepath.Join(f.bundle, "etc"), 0o700); err != nil {
 		return nil, err
 	}

@@ -195,15 +195,10 @@ func run(o options) (code int) {
 	}
 
 	if len(b.floors) > 0 {
-		for _, e := range b.engines {
-			if e.name != "pea" {
-				continue
-			}
-			if f, err := newSpecFloor(ctx, e, base, runBase, rootfs); err != nil {
-				b.logf("no floor with pea's spec: %v", err)
-			} else {
-				b.floors = append(b.floors, f)
-			}
+		if f, err := newSpecFloor(ctx, peaEng, b.floors[0], base, rootfs); err != nil {
+			b.logf("no floor with pea's spec: %v", err)
+		} else {
+			b.floors = append(b.floors, f)
 		}
 	}
 
