@@ -523,15 +523,7 @@ func TestExitCommandReturnsAtOnceWhenHandled(t *testing.T) {
 	marker := filepath.Join(dir, "handled")
 	os.WriteFile(marker, []byte(strconv.Itoa(holder.Process.Pid)), 0o600)
 	exitCommand := func(extra ...string) Result {
-		args := append([]string{"--root", e.Root, "--runroot", e.RunRoot}, extra...)
-		cmd := exec.Command(peaBin, append(args, "container", "cleanup", id)...)
-		cmd.Env = append(os.Environ(), "PEA_TRACE=1")
-		out, err := cmd.CombinedOutput()
-		r := Result{Stderr: string(out)}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.Code = ee.ExitCode()
-		}
-		return r
+		return e.Traced(append(extra, "container", "cleanup", id)...)
 	}
 	for _, extra := range [][]string{nil, {"--runtime", "crun"}} {
 		if r := exitCommand(extra...); r.Code != 0 || r.Stderr != "" {
@@ -795,18 +787,16 @@ func TestShortCommandsStartTwoThreads(t *testing.T) {
 	}
 	traced := func(args ...string) (threads, procs int) {
 		t.Helper()
-		cmd := exec.Command(peaBin, append([]string{"--root", e.Root, "--runroot", e.RunRoot}, args...)...)
-		cmd.Env = append(os.Environ(), "PEA_TRACE=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
+		r := e.Traced(args...)
+		if r.Code != 0 {
+			t.Fatalf("%v: %s", args, r)
 		}
-		for _, l := range strings.Split(string(out), "\n") {
+		for _, l := range strings.Split(r.Stderr, "\n") {
 			if _, err := fmt.Sscanf(l, "trace threads: %d, GOMAXPROCS %d", &threads, &procs); err == nil {
 				return threads, procs
 			}
 		}
-		t.Fatalf("%v: no thread count in %s", args, out)
+		t.Fatalf("%v: no thread count in %s", args, r.Stderr)
 		return 0, 0
 	}
 	// The fewest threads of five runs: on a busy machine a run may be slow enough for the
@@ -905,16 +895,14 @@ func TestLargeWALIsCopiedAfterTheCommand(t *testing.T) {
 	wal := filepath.Join(e.Root, "pea.db-wal")
 	handedOff := 0
 	for i := 0; i < 12; i++ {
-		cmd := exec.Command(peaBin, "--root", e.Root, "--runroot", e.RunRoot, "pod", "create", "--name", fmt.Sprintf("wal%d", i))
-		cmd.Env = append(os.Environ(), "PEA_TRACE=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("pod create: %v: %s", err, out)
+		r := e.Traced("pod", "create", "--name", fmt.Sprintf("wal%d", i))
+		if r.Code != 0 {
+			t.Fatalf("pod create: %s", r)
 		}
-		if strings.Contains(string(out), "copying a WAL") {
-			t.Fatalf("pod create %d copied the WAL itself:\n%s", i, out)
+		if strings.Contains(r.Stderr, "copying a WAL") {
+			t.Fatalf("pod create %d copied the WAL itself:\n%s", i, r.Stderr)
 		}
-		if strings.Contains(string(out), "the WAL is copied after the command") {
+		if strings.Contains(r.Stderr, "the WAL is copied after the command") {
 			handedOff++
 		}
 	}

@@ -98,9 +98,18 @@ func (r Result) String() string {
 	return fmt.Sprintf("exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 }
 
-func (e *Env) run(stdin []byte, args ...string) Result {
+func (e *Env) run(stdin []byte, args ...string) Result { return e.runEnv(stdin, nil, args...) }
+
+// Traced runs pea with PEA_TRACE=1 and returns the result whatever it is: the trace is on stderr.
+func (e *Env) Traced(args ...string) Result { return e.runEnv(nil, []string{"PEA_TRACE=1"}, args...) }
+
+// runEnv runs pea with env added to the test's environment.
+func (e *Env) runEnv(stdin []byte, env []string, args ...string) Result {
 	full := append([]string{"--root", e.Root, "--runroot", e.RunRoot}, args...)
 	cmd := exec.Command(peaBin, full...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
