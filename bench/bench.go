@@ -38,7 +38,8 @@ type op struct {
 	reps    int
 	prep    func(e *engine) error
 	measure func(e *engine) ([]sample, error)
-	floor   bool // also time the crun floor in each round
+	floor   bool          // also time the crun floors in each round
+	state   *machineState // the state each timed command starts in (state.go); nil: as left
 }
 
 // group is a set of ops that share fixtures; every pod and container is removed after it.
@@ -121,20 +122,25 @@ func (b *bench) runOp(o op) {
 			fails[e] = 0
 		}
 		if o.floor {
-			b.runFloors(i)
+			b.runFloors(i, o.state)
 		}
 	}
 }
 
-// runFloors times each floor once, in round i. The floors take turns at going first: the one
-// right after an engine's run shares the machine with what the kernel still does for it.
-func (b *bench) runFloors(i int) {
+// runFloors times each floor once, in round i, each starting in state s (nil: as the previous
+// command left the machine). The floors take turns at going first: the one right after an
+// engine's run shares the machine with what the kernel still does for it.
+func (b *bench) runFloors(i int, s *machineState) {
 	for k := range b.floors {
 		f := b.floors[(k+i)%len(b.floors)]
-		if d, err := f.run(b.ctx); err != nil {
-			b.res.fail(f.row, "crun", err)
+		row := f.row
+		if s != nil {
+			row = s.row(row)
+		}
+		if d, err := f.run(b.ctx, s); err != nil {
+			b.res.fail(row, "crun", err)
 		} else {
-			b.res.add(f.row, "crun", secs(d))
+			b.res.add(row, "crun", secs(d))
 		}
 	}
 }
@@ -161,6 +167,26 @@ func (b *bench) single(rowName string, setup func(e *engine) ([]string, error), 
 			return nil, err
 		}
 		return []sample{{rowName, secs(d)}}, nil
+	}}
+}
+
+// singleIn is single with each timed command started in state s (state.go).
+func (b *bench) singleIn(s machineState, rowName string, setup func(e *engine) ([]string, error)) op {
+	row := s.row(rowName)
+	return op{rows: []string{row}, state: &s, measure: func(e *engine) ([]sample, error) {
+		args, err := setup(e)
+		if err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+		leftoverWait.wait(b.ctx)
+		if err := s.settle(b.ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		d, _, err := e.run(b.ctx, args...)
+		if err != nil {
+			return nil, err
+		}
+		return []sample{{row, secs(d)}}, nil
 	}}
 }
 

@@ -175,11 +175,16 @@ func newSpecFloor(ctx context.Context, pea *engine, plain *floor, dir, rootfs st
 	return f, os.WriteFile(filepath.Join(f.bundle, "config.json"), raw, 0o600)
 }
 
-// run times one `crun run` of the bundle.
-func (f *floor) run(ctx context.Context) (time.Duration, error) {
+// run times one `crun run` of the bundle, started in state s (nil: as the machine is).
+func (f *floor) run(ctx context.Context, s *machineState) (time.Duration, error) {
 	f.seq++
 	id := fmt.Sprintf("pea-bench-floor-%d-%d", os.Getpid(), f.seq)
 	leftoverWait.wait(ctx)
+	if s != nil {
+		if err := s.settle(ctx); err != nil {
+			return 0, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
 	d, _, err := runCmd(ctx, filepath.Dir(f.bundle), nil, f.crun, []string{"--root", f.state}, []string{"run", "--bundle", f.bundle, id})
 	return d, err
 }

@@ -241,8 +241,10 @@ func run(o options) (code int) {
 
 // annotate sets the bars that depend on the levels and the floor comparison.
 func (b *bench) annotate() {
-	if x := b.res.by["run --rm --network none bb true"]; x != nil {
-		x.floor, x.maxFlr, x.specFloor = floorRow, 1.5, specFloorRow
+	for _, s := range machineStates {
+		if x := b.res.by[s.row(runNoneRow)]; x != nil {
+			x.floor, x.maxFlr, x.specFloor = s.row(floorRow), 1.5, s.row(specFloorRow)
+		}
 	}
 	ps0, pod0 := levelRows(0)
 	for _, lv := range b.levels {
