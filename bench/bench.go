@@ -154,35 +154,25 @@ func (b *bench) failRows(o op, e *engine, err error) {
 
 // single is an op timing one command per repetition, with untimed setup and teardown.
 func (b *bench) single(rowName string, setup func(e *engine) ([]string, error), teardown func(e *engine, args []string)) op {
-	return op{rows: []string{rowName}, measure: func(e *engine) ([]sample, error) {
+	return b.singleIn(nil, rowName, setup, teardown)
+}
+
+// singleIn is single with each timed command started in state s (state.go), its row named
+// after s; nil: as the previous command left the machine.
+func (b *bench) singleIn(s *machineState, rowName string, setup func(e *engine) ([]string, error), teardown func(e *engine, args []string)) op {
+	row := rowName
+	if s != nil {
+		row = s.row(rowName)
+	}
+	return op{rows: []string{row}, state: s, measure: func(e *engine) ([]sample, error) {
 		args, err := setup(e)
 		if err != nil {
 			return nil, fmt.Errorf("setup: %w", err)
 		}
-		d, err := e.timed(b.ctx, args...)
+		d, err := e.timedIn(b.ctx, s, args...)
 		if teardown != nil {
 			teardown(e, args)
 		}
-		if err != nil {
-			return nil, err
-		}
-		return []sample{{rowName, secs(d)}}, nil
-	}}
-}
-
-// singleIn is single with each timed command started in state s (state.go).
-func (b *bench) singleIn(s machineState, rowName string, setup func(e *engine) ([]string, error)) op {
-	row := s.row(rowName)
-	return op{rows: []string{row}, state: &s, measure: func(e *engine) ([]sample, error) {
-		args, err := setup(e)
-		if err != nil {
-			return nil, fmt.Errorf("setup: %w", err)
-		}
-		leftoverWait.wait(b.ctx)
-		if err := s.settle(b.ctx); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
-		}
-		d, _, err := e.run(b.ctx, args...)
 		if err != nil {
 			return nil, err
 		}

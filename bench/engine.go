@@ -71,7 +71,14 @@ func (e *engine) out(ctx context.Context, args ...string) (string, error) {
 
 // timed runs one command and returns its wall time.
 func (e *engine) timed(ctx context.Context, args ...string) (time.Duration, error) {
-	leftoverWait.wait(ctx)
+	return e.timedIn(ctx, nil, args...)
+}
+
+// timedIn is timed, the command started in machine state st (nil: as it is; see startIn).
+func (e *engine) timedIn(ctx context.Context, st *machineState, args ...string) (time.Duration, error) {
+	if err := startIn(ctx, st); err != nil {
+		return 0, err
+	}
 	d, _, err := e.run(ctx, args...)
 	return d, err
 }

@@ -179,11 +179,8 @@ func newSpecFloor(ctx context.Context, pea *engine, plain *floor, dir, rootfs st
 func (f *floor) run(ctx context.Context, s *machineState) (time.Duration, error) {
 	f.seq++
 	id := fmt.Sprintf("pea-bench-floor-%d-%d", os.Getpid(), f.seq)
-	leftoverWait.wait(ctx)
-	if s != nil {
-		if err := s.settle(ctx); err != nil {
-			return 0, fmt.Errorf("%s: %w", s.name, err)
-		}
+	if err := startIn(ctx, s); err != nil {
+		return 0, err
 	}
 	d, _, err := runCmd(ctx, filepath.Dir(f.bundle), nil, f.crun, []string{"--root", f.state}, []string{"run", "--bundle", f.bundle, id})
 	return d, err

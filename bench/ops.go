@@ -51,7 +51,7 @@ const runNoneRow = "run --rm --network none bb true"
 func (b *bench) runGroupOps() group {
 	var ops []op
 	for _, s := range machineStates {
-		o := b.singleIn(s, runNoneRow, fixed("run", "--rm", "--network", "none", imageRef, "true"))
+		o := b.singleIn(&s, runNoneRow, fixed("run", "--rm", "--network", "none", imageRef, "true"), nil)
 		o.floor = true
 		ops = append(ops, o)
 	}

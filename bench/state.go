@@ -50,6 +50,19 @@ var (
 	machineStates = []machineState{idleState, warmState}
 )
 
+// startIn readies a timed command's start: it waits for the leftovers of earlier commands
+// (leftovers.go), then sets state s (nil: none).
+func startIn(ctx context.Context, s *machineState) error {
+	leftoverWait.wait(ctx)
+	if s == nil {
+		return nil
+	}
+	if err := s.settle(ctx); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	return nil
+}
+
 // row names the row of base timed in state s.
 func (s machineState) row(base string) string { return base + " (" + s.name + ")" }
 
