@@ -8,7 +8,9 @@
 // podman, pea, podman ... The setup of a measurement (the pods listed by `pod ps`, the container
 // `exec` runs in) is not timed, and a timed command starts once no process an earlier command
 // left behind (podman's container cleanups, pea's trash emptier) is still working on a store
-// (leftovers.go).
+// (leftovers.go). `run --rm --network none` and the floors are timed twice, each command
+// starting in a state the bench sets just before it: after 200 ms of quiet, and with the
+// kernel's cgroup attach lock readied (state.go).
 // At the end, and on an interrupt, every pod, container and network is removed, whatever is
 // still mounted below the temporary directory is unmounted, and the directory goes.
 //
