@@ -655,17 +655,37 @@ func TestKilledPeaLeavesNothingAfterRm(t *testing.T) {
 }
 
 func TestCachedSeccompFilterStillBlocks(t *testing.T) {
-	// The compiled filter is cached after the first start and handed to crun afterwards: the
-	// later containers must be as confined as the first.
+	// The compiled filter is cached after the first start, relaid out for a faster load, and
+	// handed to crun afterwards: the later containers must be as confined as the first, and
+	// still run what the profile allows.
 	e := newEnv(t).withBusybox()
-	for i := 0; i < 3; i++ {
-		r := e.Try("run", "--rm", "localhost/bb", "unshare", "-U", "true")
-		if r.Code == 0 {
-			t.Fatalf("run %d: unshare allowed", i)
-		}
+	first := e.Pea("run", "-d", "--network", "none", "localhost/bb", "sleep", "300")
+	compiled, err := os.ReadFile(filepath.Join(e.RunRoot, "runtime", first, "seccomp.bpf"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	cached, _ := filepath.Glob(filepath.Join(e.RunRoot, "seccomp", "*"))
 	if len(cached) != 1 {
+		t.Fatalf("want one cached filter, got %v", cached)
+	}
+	kept, err := os.ReadFile(cached[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) <= len(compiled) {
+		t.Errorf("the cached filter (%d bytes) is not the relaid-out form of crun's (%d bytes)", len(kept), len(compiled))
+	}
+	e.Pea("rm", "-f", "-t", "0", first)
+	for i := 0; i < 3; i++ {
+		if r := e.Try("run", "--rm", "--network", "none", "localhost/bb", "sh", "-c", "ls / >/dev/null && date >/dev/null"); r.Code != 0 {
+			t.Fatalf("run %d under the cached filter: %s", i, r)
+		}
+		r := e.Try("run", "--rm", "localhost/bb", "unshare", "-U", "true")
+		if r.Code == 0 || !strings.Contains(r.Stderr+r.Stdout, "not permitted") {
+			t.Fatalf("run %d: unshare not refused by the filter: %s", i, r)
+		}
+	}
+	if cached, _ = filepath.Glob(filepath.Join(e.RunRoot, "seccomp", "*")); len(cached) != 1 {
 		t.Fatalf("want one cached filter, got %v", cached)
 	}
 	// A different profile (more capabilities) is compiled and cached on its own.

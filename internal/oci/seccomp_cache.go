@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,7 +92,8 @@ func (r *Runtime) CachedSeccomp(key string) (string, bool) {
 }
 
 // SaveSeccomp keeps the filter crun compiled for container id under key (atomically, so a
-// concurrent reader never sees half a filter).
+// concurrent reader never sees half a filter), relaid out for a faster load when it can be
+// (relayoutSeccomp: ~15 ms once per profile and boot, ~0.55 ms less for every later start).
 func (r *Runtime) SaveSeccomp(id, key string) {
 	if key == "" {
 		return
@@ -99,6 +101,11 @@ func (r *Runtime) SaveSeccomp(id, key string) {
 	b, err := fsx.ReadFile(filepath.Join(r.StateDir, id, "seccomp.bpf"))
 	if err != nil || len(b) == 0 || len(b)%8 != 0 { // BPF instructions are 8 bytes each
 		return
+	}
+	if q, err := relayoutSeccomp(b); err == nil {
+		b = q
+	} else {
+		slog.Debug("keeping the seccomp filter as compiled", "err", err)
 	}
 	dir := r.seccompCacheDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -1,0 +1,403 @@
+package oci
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// The filter libseccomp compiles for pea's default profile (through crun) is 986 classic BPF
+// instructions: for each architecture, one comparison per system call, in a chain. Loading it
+// costs the kernel 0.75-1.4 ms, in the container's first process, on the way of every start
+// and exec: since Linux 5.11 seccomp(2) runs the filter once for every system call number of
+// the native and compat architectures, to learn which ones it always allows (its action
+// cache), and each of those runs walks the chain. relayoutSeccomp puts in front of that
+// program a dispatch on the architecture and, per architecture, a binary search over ranges
+// of system call numbers that ends in the action the program takes for that range; only
+// numbers whose action depends on arguments (or on what the search cannot follow) fall through
+// to the original program, unchanged at the end. The kernel's runs then take ~10 steps each:
+// the same filter loads in ~0.2 ms (C, 15 loads each: 800 against 217 µs).
+//
+// The new program is derived from the old one alone, by running it: no syscall table, no
+// reading of the profile. An action as a function of the number is constant between the
+// constants the program compares the number with, so running it once at each constant and its
+// neighbours gives it whole, provided the program only compares the number and the
+// architecture for equality or order with constants and does no arithmetic on them (checked
+// while running; anything else and relayoutSeccomp declines). Before it is returned, both
+// programs are run on every such number for every architecture the program names and one it
+// does not, with several argument values where the action depends on them, and must agree.
+
+// bpfInsn is one classic BPF instruction (struct sock_filter).
+type bpfInsn struct {
+	code   uint16
+	jt, jf uint8
+	k      uint32
+}
+
+const (
+	bpfLdAbsW = 0x20 // A = data[k] (32 bits)
+	bpfJa     = 0x05
+	bpfJeqK   = 0x15
+	bpfJgtK   = 0x25
+	bpfJgeK   = 0x35
+	bpfJsetK  = 0x45
+	bpfRetK   = 0x06
+	bpfAndK   = 0x54
+
+	seccompNrOff   = 0 // struct seccomp_data: nr, arch, instruction_pointer, args[6]
+	seccompArchOff = 4
+	seccompArgsOff = 16
+	seccompDataLen = 64
+
+	bpfMaxInsns = 4096 // BPF_MAXINSNS
+)
+
+func decodeBPF(b []byte) ([]bpfInsn, error) {
+	if len(b) == 0 || len(b)%8 != 0 || len(b)/8 > bpfMaxInsns {
+		return nil, fmt.Errorf("not a BPF program: %d bytes", len(b))
+	}
+	p := make([]bpfInsn, len(b)/8)
+	for i := range p {
+		s := b[i*8:]
+		p[i] = bpfInsn{binary.LittleEndian.Uint16(s), s[2], s[3], binary.LittleEndian.Uint32(s[4:])}
+	}
+	return p, nil
+}
+
+func encodeBPF(p []bpfInsn) []byte {
+	b := make([]byte, 0, len(p)*8)
+	for _, in := range p {
+		b = binary.LittleEndian.AppendUint16(b, in.code)
+		b = append(b, in.jt, in.jf)
+		b = binary.LittleEndian.AppendUint32(b, in.k)
+	}
+	return b
+}
+
+// What the accumulator holds, for the checks that make the search's derivation sound.
+type bpfTaint uint8
+
+const (
+	fromConst bpfTaint = iota
+	fromNr
+	fromArch
+	fromArgs
+)
+
+var (
+	errBPFUnfollowed = errors.New("the filter does what the relayout does not follow")
+	errBPFArgs       = errors.New("the action depends on more than the number") // not an error: a fall-through
+)
+
+// bpfRun is one run of a filter on a system call.
+type bpfRun struct {
+	arch, nr uint32
+	args     *[6]uint64 // nil: reading the arguments (or the instruction pointer) stops the run with errBPFArgs
+	onCmp    func(t bpfTaint, k uint32)
+	steps    int // instructions run
+}
+
+// run returns the filter's action. It follows only what libseccomp emits and the checks need:
+// 32-bit loads of seccomp_data, comparisons with constants, AND with a constant on what was
+// loaded from the arguments, jumps and returns.
+func (r *bpfRun) run(p []bpfInsn) (uint32, error) {
+	var a uint32
+	t := fromConst
+	r.steps = 0
+	for pc := 0; ; pc++ {
+		if pc >= len(p) || r.steps > 1<<16 {
+			return 0, errBPFUnfollowed
+		}
+		r.steps++
+		in := p[pc]
+		switch in.code {
+		case bpfLdAbsW:
+			switch off := in.k; {
+			case off == seccompNrOff:
+				a, t = r.nr, fromNr
+			case off == seccompArchOff:
+				a, t = r.arch, fromArch
+			case off >= seccompArgsOff && off+4 <= seccompDataLen && off%4 == 0:
+				if r.args == nil {
+					return 0, errBPFArgs
+				}
+				v := r.args[(off-seccompArgsOff)/8]
+				if (off-seccompArgsOff)%8 == 4 {
+					v >>= 32
+				}
+				a, t = uint32(v), fromArgs
+			default: // the instruction pointer, or out of bounds
+				if r.args == nil {
+					return 0, errBPFArgs
+				}
+				return 0, errBPFUnfollowed
+			}
+		case bpfAndK:
+			if t != fromArgs && t != fromConst {
+				return 0, errBPFUnfollowed
+			}
+			a &= in.k
+		case bpfJeqK, bpfJgtK, bpfJgeK, bpfJsetK:
+			if in.code == bpfJsetK && (t == fromNr || t == fromArch) {
+				return 0, errBPFUnfollowed
+			}
+			if t == fromArch && in.code != bpfJeqK {
+				return 0, errBPFUnfollowed
+			}
+			if r.onCmp != nil {
+				r.onCmp(t, in.k)
+			}
+			var c bool
+			switch in.code {
+			case bpfJeqK:
+				c = a == in.k
+			case bpfJgtK:
+				c = a > in.k
+			case bpfJgeK:
+				c = a >= in.k
+			default:
+				c = a&in.k != 0
+			}
+			if c {
+				pc += int(in.jt)
+			} else {
+				pc += int(in.jf)
+			}
+		case bpfJa:
+			pc += int(in.k)
+		case bpfRetK:
+			return in.k, nil
+		default:
+			return 0, errBPFUnfollowed
+		}
+	}
+}
+
+// relayoutSeccomp returns filter b with the dispatch and searches described above in front of
+// it, or an error when it cannot derive them soundly or the result would not agree with b.
+func relayoutSeccomp(b []byte) ([]byte, error) {
+	orig, err := decodeBPF(b)
+	if err != nil {
+		return nil, err
+	}
+	// The architectures the filter names, and every constant it compares a number with.
+	archSet := map[uint32]bool{}
+	nrConsts := map[uint32]bool{}
+	collect := func(t bpfTaint, k uint32) {
+		switch t {
+		case fromArch:
+			archSet[k] = true
+		case fromNr:
+			nrConsts[k] = true
+		}
+	}
+	// An architecture no comparison names takes the same way as 0 (only equality is allowed on
+	// it), so a run with 0 finds the comparisons of the dispatch.
+	if _, err := (&bpfRun{arch: 0, nr: 0, onCmp: collect}).run(orig); err != nil && !errors.Is(err, errBPFArgs) {
+		return nil, err
+	}
+	archs := sortedKeys(archSet)
+	if len(archs) == 0 {
+		return nil, errBPFUnfollowed
+	}
+	// Find the numbers' constants along every architecture's way: their neighbourhoods are
+	// where the action may change. Repeat until no run finds a new constant.
+	for {
+		n := len(nrConsts)
+		for _, arch := range append([]uint32{0}, archs...) {
+			for _, nr := range representatives(nrConsts) {
+				if _, err := (&bpfRun{arch: arch, nr: nr, onCmp: collect}).run(orig); err != nil && !errors.Is(err, errBPFArgs) {
+					return nil, err
+				}
+			}
+		}
+		if len(archSet) != len(archs) {
+			return nil, errBPFUnfollowed // a comparison of the architecture off the dispatch
+		}
+		if len(nrConsts) == n {
+			break
+		}
+	}
+	reps := representatives(nrConsts)
+
+	// Per architecture, the action on each interval [reps[i], reps[i+1]); fallThrough where it
+	// depends on the arguments.
+	const fallThrough = -1
+	type interval struct {
+		from   uint32
+		action int64
+	}
+	table := map[uint32][]interval{}
+	for _, arch := range archs {
+		var ivs []interval
+		for _, nr := range reps {
+			act := int64(fallThrough)
+			if v, err := (&bpfRun{arch: arch, nr: nr}).run(orig); err == nil {
+				act = int64(v)
+			} else if !errors.Is(err, errBPFArgs) {
+				return nil, err
+			}
+			if len(ivs) > 0 && ivs[len(ivs)-1].action == act {
+				continue
+			}
+			ivs = append(ivs, interval{nr, act})
+		}
+		table[arch] = ivs
+	}
+
+	// Emit: load the architecture; a JEQ and a jump to its block per architecture; otherwise
+	// the original program. Jumps are resolved once everything is placed.
+	type fix struct {
+		at     int
+		toOrig bool
+		block  uint32
+	}
+	var out []bpfInsn
+	var fixes []fix
+	jumpTo := func(toOrig bool, block uint32) {
+		fixes = append(fixes, fix{len(out), toOrig, block})
+		out = append(out, bpfInsn{code: bpfJa})
+	}
+	out = append(out, bpfInsn{code: bpfLdAbsW, k: seccompArchOff})
+	for _, arch := range archs {
+		out = append(out, bpfInsn{code: bpfJeqK, jt: 0, jf: 1, k: arch})
+		jumpTo(false, arch)
+	}
+	jumpTo(true, 0)
+	blockAt := map[uint32]int{}
+	var search func(ivs []interval)
+	search = func(ivs []interval) {
+		if len(ivs) == 1 {
+			if ivs[0].action == fallThrough {
+				jumpTo(true, 0)
+			} else {
+				out = append(out, bpfInsn{code: bpfRetK, k: uint32(ivs[0].action)})
+			}
+			return
+		}
+		m := len(ivs) / 2
+		at := len(out)
+		out = append(out, bpfInsn{code: bpfJgeK, k: ivs[m].from}) // below: the next instruction
+		search(ivs[:m])
+		if d := len(out) - at - 1; d <= 255 {
+			out[at].jt = uint8(d)
+		} else { // too far for a conditional jump: through a jump placed right after it
+			out = slices.Insert(out, at+1, bpfInsn{code: bpfJa})
+			for i := range fixes {
+				if fixes[i].at > at {
+					fixes[i].at++
+				}
+			}
+			out[at].jt, out[at].jf = 0, 1
+			out[at+1].k = uint32(len(out) - at - 2)
+		}
+		search(ivs[m:])
+	}
+	for _, arch := range archs {
+		blockAt[arch] = len(out)
+		out = append(out, bpfInsn{code: bpfLdAbsW, k: seccompNrOff})
+		search(table[arch])
+	}
+	origAt := len(out)
+	out = append(out, orig...)
+	if len(out) > bpfMaxInsns {
+		return nil, fmt.Errorf("the relaid-out filter would have %d instructions", len(out))
+	}
+	for _, f := range fixes {
+		to := origAt
+		if !f.toOrig {
+			to = blockAt[f.block]
+		}
+		out[f.at].k = uint32(to - f.at - 1)
+	}
+
+	// Both must agree everywhere the derivation looked, and, where the action depends on the
+	// arguments, for argument values around every constant they are compared with.
+	for _, arch := range append([]uint32{0, 0xffffffff}, archs...) {
+		for _, nr := range reps {
+			x, y := bothRun(orig, out, arch, nr, nil)
+			if x != y {
+				return nil, fmt.Errorf("relaid-out filter disagrees for arch %#x nr %d", arch, nr)
+			}
+			if x != errBPFArgs.Error() {
+				continue
+			}
+			for _, args := range argSamples(orig, arch, nr) {
+				if x, y := bothRun(orig, out, arch, nr, &args); x != y {
+					return nil, fmt.Errorf("relaid-out filter disagrees for arch %#x nr %d args %#x", arch, nr, args)
+				}
+			}
+		}
+	}
+	return encodeBPF(out), nil
+}
+
+// bothRun runs both programs on one system call; a result is the action, or the error's text.
+func bothRun(p, q []bpfInsn, arch, nr uint32, args *[6]uint64) (string, string) {
+	str := func(prog []bpfInsn) string {
+		v, err := (&bpfRun{arch: arch, nr: nr, args: args}).run(prog)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprint(v)
+	}
+	return str(p), str(q)
+}
+
+// representatives are the numbers at which an action can change: each constant, its
+// neighbours, and both ends.
+func representatives(consts map[uint32]bool) []uint32 {
+	set := map[uint32]bool{0: true, 0xffffffff: true}
+	for k := range consts {
+		set[k] = true
+		set[k-1] = true
+		set[k+1] = true
+	}
+	return sortedKeys(set)
+}
+
+// argSamples are argument values for checking a system call whose action depends on them:
+// for every constant the arguments are compared with or masked by on its way (with all
+// arguments zero), that value in the low and the high half of each argument, with a stray bit,
+// complemented, and zero and all ones.
+func argSamples(p []bpfInsn, arch, nr uint32) [][6]uint64 {
+	consts := map[uint32]bool{}
+	var zero [6]uint64
+	r := &bpfRun{arch: arch, nr: nr, args: &zero, onCmp: func(t bpfTaint, k uint32) {
+		if t == fromArgs {
+			consts[k] = true
+		}
+	}}
+	r.run(p)
+	for _, in := range p {
+		if in.code == bpfAndK {
+			consts[in.k] = true
+		}
+	}
+	vals := map[uint64]bool{0: true, ^uint64(0): true, 1 << 32: true, 1 << 63: true}
+	for k := range consts {
+		v := uint64(k)
+		for _, x := range []uint64{v, v << 32, v | 1<<40, v ^ 1, ^v & 0xffffffff, ^v} {
+			vals[x] = true
+		}
+	}
+	var out [][6]uint64
+	for _, v := range sortedKeys(vals) {
+		for i := 0; i < 6; i++ {
+			var a [6]uint64
+			a[i] = v
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func sortedKeys[K uint32 | uint64](m map[K]bool) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
