@@ -382,6 +382,7 @@ func (b *bench) header() string {
 	fmt.Fprintf(&s, "- repetitions: %d per operation, interleaved (%s); bulk operations %d; load average at the start: %s\n",
 		b.n, engineNames(b.engines), b.bulkN, loadavg())
 	fmt.Fprintf(&s, "- host state at the start: %s\n", hostState())
+	fmt.Fprintf(&s, "- cgroup attach lock: %s\n", attachLockProbe(b.ctx))
 	fmt.Fprintf(&s, "- binaries: %s dropped from the page cache before the warm-up, so that each engine runs from pages read back by exec, as an installed binary does\n", strings.Join(b.binaries(), ", "))
 	return s.String()
 }

@@ -113,3 +113,24 @@ func ownCgroupProcs() (string, error) {
 	}
 	return "", fmt.Errorf("no cgroup.procs file of the bench's own cgroup found")
 }
+
+// attachLockProbe says whether a cgroup write on this host waits for a grace period: it times
+// the bench's own move into its cgroup after a pause long enough for the lock to go back to its
+// reader state. A few milliseconds: it does, and a container start after a pause pays it (the
+// two machine states differ by it); well under one: the host mounts cgroups with favordynmods
+// (or did once: on Linux 6.18 the per-thread-group lock it turns on stays until a reboot).
+func attachLockProbe(ctx context.Context) string {
+	if err := idleState.settle(ctx); err != nil {
+		return "not probed: " + err.Error()
+	}
+	start := time.Now()
+	if err := readyAttachLock(); err != nil {
+		return "not probed: " + err.Error()
+	}
+	d := time.Since(start)
+	verdict := "a write waits for a grace period after a pause"
+	if d < time.Millisecond {
+		verdict = "no wait for a grace period (favordynmods, or its per-thread-group lock)"
+	}
+	return fmt.Sprintf("a write after %v idle took %.2f ms: %s", idleGap, float64(d.Microseconds())/1000, verdict)
+}

@@ -51,3 +51,14 @@ func TestIdleStateWaits(t *testing.T) {
 		t.Error("a cancelled idle wait returned no error")
 	}
 }
+
+// The probe reports a measured write and a verdict on it.
+func TestAttachLockProbe(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("writing cgroup.procs needs root")
+	}
+	got := attachLockProbe(context.Background())
+	if !strings.Contains(got, " ms: ") || !strings.Contains(got, "grace period") {
+		t.Errorf("probe: %q", got)
+	}
+}
