@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"time"
 )
 
 const floorRow = "floor: `crun run` of a prepared bundle (busybox /bin/true)"
@@ -10,8 +12,25 @@ const floorRow = "floor: `crun run` of a prepared bundle (busybox /bin/true)"
 const specFloorRow = "floor with pea's spec: `crun run` of pea's config.json (busybox /bin/true)"
 
 // termSleep is a long-running member that ends at SIGTERM. A bare `sleep` as PID 1 ignores
-// SIGTERM, so every stop would wait out the engine's 10 s timeout and measure only that.
-var termSleep = []string{"sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"}
+// SIGTERM, so every stop would wait out the engine's 10 s timeout and measure only that. It
+// says "ready" once its trap is set: before that, as PID 1 of its PID namespace, it would ignore
+// the SIGTERM too (a timed stop right after `run -d` took 10.1 s once; see readyMember).
+var termSleep = []string{"sh", "-c", "trap 'exit 0' TERM; echo ready; sleep 1000 & wait"}
+
+// readyMember waits (untimed) until container id of e has set its TERM trap (termSleep).
+func (b *bench) readyMember(e *engine, id string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := e.out(b.ctx, "logs", id)
+		if err == nil && strings.Contains(out, "ready") {
+			return nil
+		}
+		if time.Now().After(deadline) || b.ctx.Err() != nil {
+			return fmt.Errorf("member %s never said it was ready: %v", id, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
 func withArgs(base []string, more ...string) []string {
 	return append(append([]string{}, base...), more...)
@@ -112,7 +131,11 @@ func (b *bench) podGroup() group {
 	}
 	start, stop := []string{"pod", "start"}, []string{"pod", "stop", "-t0"}
 	member := func(e *engine, pod string) error {
-		return b.untimed(e, withArgs([]string{"run", "-d", "--pod", pod, imageRef}, termSleep...))
+		id, err := e.out(b.ctx, withArgs([]string{"run", "-d", "--pod", pod, imageRef}, termSleep...)...)
+		if err != nil {
+			return err
+		}
+		return b.readyMember(e, strings.TrimSpace(id))
 	}
 	statsPod := func(e *engine) error {
 		if b.get(e, "statspod") != "" {
