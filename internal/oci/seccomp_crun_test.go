@@ -331,3 +331,90 @@ func crunMaskedCheck(t *testing.T) (check struct{ script, want string }) {
 	check.want = strings.Join(want, "\n")
 	return check
 }
+
+// compile has crun compile profile sec (through libseccomp) for a container with capabilities
+// caps, and returns the filter it wrote into its state directory.
+func (h *crunHarness) compile(t *testing.T, caps []string, sec *specs.LinuxSeccomp) []byte {
+	t.Helper()
+	h.counter++
+	id := fmt.Sprintf("pea-oci-test-%d-%d", os.Getpid(), h.counter)
+	bundle := filepath.Join(h.dir, id)
+	if err := os.MkdirAll(bundle, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(crunSpec(h.rootfs, filepath.Join(h.cgroup, id), caps, sec, []string{"true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Command(h.crun, "--root", h.state, "delete", "--force", id).Run()
+	// The created container's first process keeps crun's output open until it is started or
+	// killed: a pipe would never reach its end.
+	out, err := os.Create(filepath.Join(bundle, "create.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	create := exec.CommandContext(ctx, h.crun, "--root", h.state, "create", "--bundle", bundle, id)
+	create.Stdout, create.Stderr = out, out
+	if err := create.Run(); err != nil {
+		msg, _ := os.ReadFile(out.Name())
+		t.Fatalf("crun create: %v: %s", err, msg)
+	}
+	b, err := os.ReadFile(filepath.Join(h.state, id, "seccomp.bpf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// For every profile pea writes or reads — its default one for several capability sets, and
+// the docker and OCI sample files — the filter crun's libseccomp compiles is relaid out into
+// one that takes the same action for every system call number of every architecture, and for
+// argument values around every constant where the action depends on them; or, for a filter
+// that already loads fast (the short samples), left as it is.
+func TestRelayoutOfWhatCrunCompiles(t *testing.T) {
+	h := newCrunHarness(t)
+	profiles := map[string]func() ([]string, *specs.LinuxSeccomp, error){
+		"default": func() ([]string, *specs.LinuxSeccomp, error) {
+			return oci.DefaultCapabilities, oci.DefaultSeccomp(oci.DefaultCapabilities), nil
+		},
+		"default, all capabilities": func() ([]string, *specs.LinuxSeccomp, error) {
+			caps := oci.AllCapabilities()
+			return caps, oci.DefaultSeccomp(caps), nil
+		},
+		"default, with SYS_ADMIN": func() ([]string, *specs.LinuxSeccomp, error) {
+			caps := append(slices.Clone(oci.DefaultCapabilities), "CAP_SYS_ADMIN")
+			return caps, oci.DefaultSeccomp(caps), nil
+		},
+	}
+	for _, file := range []string{"seccomp-docker-sample.json", "seccomp-oci-sample.json"} {
+		profiles[file] = func() ([]string, *specs.LinuxSeccomp, error) {
+			sec, err := oci.LoadSeccompFileFor(filepath.Join("testdata", file), oci.DefaultCapabilities)
+			return oci.DefaultCapabilities, sec, err
+		}
+	}
+	for name, profile := range profiles {
+		t.Run(name, func(t *testing.T) {
+			caps, sec, err := profile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sec == nil {
+				t.Skip("no filter")
+			}
+			dependent, err := oci.RelayoutSeccompForTest(h.compile(t, caps, sec))
+			if errors.Is(err, oci.ErrRelayoutNoGainForTest) && strings.HasSuffix(name, ".json") {
+				t.Skip("loads fast as compiled")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d syscall numbers whose action depends on arguments", dependent)
+		})
+	}
+}

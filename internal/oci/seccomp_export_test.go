@@ -35,3 +35,25 @@ func CapabilityNumberForTest(name string) int {
 	}
 	return -1
 }
+
+// ErrRelayoutNoGainForTest is relayoutSeccomp's answer for a filter that already loads fast.
+var ErrRelayoutNoGainForTest = errBPFNoGain
+
+// RelayoutSeccompForTest is relayoutSeccomp, and it checks the result against b as
+// TestRelayoutAgreesWithLibseccomp does; it returns how many syscall numbers' actions depend
+// on arguments.
+func RelayoutSeccompForTest(b []byte) (int, error) {
+	q, err := relayoutSeccomp(b)
+	if err != nil {
+		return 0, err
+	}
+	po, err := decodeBPF(b)
+	if err != nil {
+		return 0, err
+	}
+	pq, err := decodeBPF(q)
+	if err != nil {
+		return 0, err
+	}
+	return filtersAgree(po, pq)
+}

@@ -478,7 +478,31 @@ func relayoutSeccomp(b []byte) ([]byte, error) {
 			}
 		}
 	}
+	if loadCost(out, archs) >= loadCost(orig, archs) {
+		return nil, errBPFNoGain
+	}
 	return encodeBPF(out), nil
+}
+
+// errBPFNoGain: the relaid-out filter would not load faster (a short filter already does).
+var errBPFNoGain = errors.New("the relaid-out filter would load no faster")
+
+// loadCost estimates what loading filter p costs the kernel, in interpreter steps: its runs of
+// the filter for each system call number (the action cache; taken here for numbers below 1024
+// of each architecture the filter names) plus, for the JIT, 60 steps an instruction. Fitted to
+// loads measured here: libseccomp's 986-instruction default filter (296,211 steps) 750 µs, its
+// 660-instruction relayout (12,905) 110 µs, a 988-instruction chain 2.4 ms — ~2.1 ns a step
+// and ~125 ns an instruction.
+func loadCost(p []bpfInsn, archs []uint32) int {
+	cost := 60 * len(p)
+	for _, arch := range archs {
+		for nr := uint32(0); nr < 1024; nr++ {
+			r := &bpfRun{arch: arch, nr: nr}
+			r.run(p)
+			cost += r.steps
+		}
+	}
+	return cost
 }
 
 // bothRun runs both programs on one system call; a result is the action, or the error's text.
