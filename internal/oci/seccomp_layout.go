@@ -328,8 +328,8 @@ func relayoutSeccomp(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	archs := sortedKeys(archSet)
-	if len(archs) == 0 {
-		return nil, errBPFUnfollowed
+	if len(archs) == 0 || archSet[0] {
+		return nil, errBPFUnfollowed // 0 must stand for the architectures the filter does not name
 	}
 	// Find the numbers' constants along every architecture's way: their neighbourhoods are
 	// where the action may change. Repeat until no run finds a new constant.
@@ -351,11 +351,8 @@ func relayoutSeccomp(b []byte) ([]byte, error) {
 	}
 	reps := representatives(nrConsts)
 
-	// Any architecture the filter does not name takes the way of `other`.
-	other := uint32(0)
-	for archSet[other] {
-		other++
-	}
+	// Any architecture the filter does not name takes the way of 0, explored above.
+	const other = 0
 	blocks := append(slices.Clone(archs), other)
 
 	// Per architecture, the action on each interval [reps[i], reps[i+1]), or, where it

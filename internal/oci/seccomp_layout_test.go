@@ -143,6 +143,10 @@ func TestRelayoutDeclinesWhatItCannotFollow(t *testing.T) {
 			{code: bpfLdAbsW, k: seccompArchOff}, {code: bpfJgtK, jt: 0, jf: 1, k: auditArchI386},
 			ret(0x7fff0000), ret(0),
 		},
+		"0 named as an architecture": {
+			{code: bpfLdAbsW, k: seccompArchOff}, {code: bpfJeqK, jt: 0, jf: 1, k: 0},
+			ret(0x7fff0000), ret(0),
+		},
 		"an unknown instruction": {
 			{code: bpfLdAbsW, k: seccompArchOff}, {code: 0x00 /* ld imm */, k: 1}, ret(0),
 		},
