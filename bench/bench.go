@@ -133,10 +133,7 @@ func (b *bench) runOp(o op) {
 func (b *bench) runFloors(i int, s *machineState) {
 	for k := range b.floors {
 		f := b.floors[(k+i)%len(b.floors)]
-		row := f.row
-		if s != nil {
-			row = s.row(row)
-		}
+		row := s.row(f.row)
 		if d, err := f.run(b.ctx, s); err != nil {
 			b.res.fail(row, "crun", err)
 		} else {
@@ -160,10 +157,7 @@ func (b *bench) single(rowName string, setup func(e *engine) ([]string, error), 
 // singleIn is single with each timed command started in state s (state.go), its row named
 // after s; nil: as the previous command left the machine.
 func (b *bench) singleIn(s *machineState, rowName string, setup func(e *engine) ([]string, error), teardown func(e *engine, args []string)) op {
-	row := rowName
-	if s != nil {
-		row = s.row(rowName)
-	}
+	row := s.row(rowName)
 	return op{rows: []string{row}, state: s, measure: func(e *engine) ([]sample, error) {
 		args, err := setup(e)
 		if err != nil {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
+
+	"pea/internal/cgroups"
 )
 
 // A container's start on this kernel depends on a state the machine keeps between commands:
@@ -63,56 +61,18 @@ func startIn(ctx context.Context, s *machineState) error {
 	return nil
 }
 
-// row names the row of base timed in state s.
-func (s machineState) row(base string) string { return base + " (" + s.name + ")" }
+// row names the row of base timed in state s (nil: base itself).
+func (s *machineState) row(base string) string {
+	if s == nil {
+		return base
+	}
+	return base + " (" + s.name + ")"
+}
 
 // readyAttachLock moves the bench into the cgroup it is already in, which takes the cgroup
 // attach lock for writing: it returns once the lock is in its writer state, where it stays for
 // about a grace period after.
-func readyAttachLock() error {
-	path, err := ownCgroupProcs()
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte("0"), 0)
-}
-
-// ownCgroupProcs returns the cgroup.procs file of the process's own cgroup: in the unified
-// hierarchy when one is mounted, else in the first v1 hierarchy /proc/self/cgroup names.
-func ownCgroupProcs() (string, error) {
-	f, err := os.Open("/proc/self/cgroup")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	var v1 []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		id, rest, _ := strings.Cut(sc.Text(), ":")
-		ctrl, path, ok := strings.Cut(rest, ":")
-		if !ok {
-			continue
-		}
-		if id == "0" && ctrl == "" {
-			for _, mnt := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
-				p := filepath.Join(mnt, path, "cgroup.procs")
-				if _, err := os.Stat(p); err == nil {
-					return p, nil
-				}
-			}
-			continue
-		}
-		if ctrl = strings.TrimPrefix(ctrl, "name="); ctrl != "" {
-			v1 = append(v1, filepath.Join("/sys/fs/cgroup", ctrl, path, "cgroup.procs"))
-		}
-	}
-	for _, p := range v1 {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no cgroup.procs file of the bench's own cgroup found")
-}
+func readyAttachLock() error { return cgroups.AttachSelf() }
 
 // attachLockProbe says whether a cgroup write on this host waits for a grace period: it times
 // the bench's own move into its cgroup after a pause long enough for the lock to go back to its

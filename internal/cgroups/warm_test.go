@@ -54,3 +54,26 @@ func TestWarmAttachWritesOwnCgroup(t *testing.T) {
 		t.Fatalf("the process moved:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// TestAttachSelfStaysInOwnCgroup: the synchronous write is accepted and leaves the process in
+// every cgroup it was in.
+func TestAttachSelfStaysInOwnCgroup(t *testing.T) {
+	testHost(t)
+	if warmTarget() == "" {
+		t.Skip("no writable cgroup.procs of the process's own cgroup under /sys/fs/cgroup")
+	}
+	before, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := AttachSelf(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Fatalf("the process moved:\nbefore %s\nafter  %s", before, after)
+	}
+}
