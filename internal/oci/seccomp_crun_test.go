@@ -127,6 +127,29 @@ func crunRemoveCgroups(t *testing.T, parent string) {
 	}
 }
 
+// bundle writes the bundle of a new container running args with capabilities caps and
+// seccomp profile sec, and has the test delete the container at its end.
+func (h *crunHarness) bundle(t *testing.T, caps []string, sec *specs.LinuxSeccomp, args []string) (id, dir string) {
+	t.Helper()
+	h.counter++
+	id = fmt.Sprintf("pea-oci-test-%d-%d", os.Getpid(), h.counter)
+	dir = filepath.Join(h.dir, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.MarshalIndent(crunSpec(h.rootfs, filepath.Join(h.cgroup, id), caps, sec, args), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command(h.crun, "--root", h.state, "delete", "--force", id).Run()
+	})
+	return id, dir
+}
+
 // crunResult is what a container printed (stdout and stderr together) and its exit code.
 type crunResult struct {
 	out  string
@@ -136,23 +159,7 @@ type crunResult struct {
 // run runs args in a new container with capabilities caps and seccomp profile sec.
 func (h *crunHarness) run(t *testing.T, caps []string, sec *specs.LinuxSeccomp, args ...string) crunResult {
 	t.Helper()
-	h.counter++
-	id := fmt.Sprintf("pea-oci-test-%d-%d", os.Getpid(), h.counter)
-	bundle := filepath.Join(h.dir, id)
-	if err := os.MkdirAll(bundle, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	spec := crunSpec(h.rootfs, filepath.Join(h.cgroup, id), caps, sec, args)
-	data, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = exec.Command(h.crun, "--root", h.state, "delete", "--force", id).Run()
-	})
+	id, bundle := h.bundle(t, caps, sec, args)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, h.crun, "--root", h.state, "run", "--bundle", bundle, id)
@@ -336,20 +343,7 @@ func crunMaskedCheck(t *testing.T) (check struct{ script, want string }) {
 // caps, and returns the filter it wrote into its state directory.
 func (h *crunHarness) compile(t *testing.T, caps []string, sec *specs.LinuxSeccomp) []byte {
 	t.Helper()
-	h.counter++
-	id := fmt.Sprintf("pea-oci-test-%d-%d", os.Getpid(), h.counter)
-	bundle := filepath.Join(h.dir, id)
-	if err := os.MkdirAll(bundle, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data, err := json.Marshal(crunSpec(h.rootfs, filepath.Join(h.cgroup, id), caps, sec, []string{"true"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	defer exec.Command(h.crun, "--root", h.state, "delete", "--force", id).Run()
+	id, bundle := h.bundle(t, caps, sec, []string{"true"})
 	// The created container's first process keeps crun's output open until it is started or
 	// killed: a pipe would never reach its end.
 	out, err := os.Create(filepath.Join(bundle, "create.out"))
