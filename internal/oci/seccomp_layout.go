@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -206,7 +207,7 @@ func residualize(p []bpfInsn, arch, nr uint32) ([]bpfInsn, error) {
 		pieces[st] = pc
 		at, known, a := st.pc, st.known, st.a
 		for {
-			if at >= len(p) || at < st.pc {
+			if at >= len(p) {
 				return errBPFUnfollowed
 			}
 			in := p[at]
@@ -268,22 +269,9 @@ func residualize(p []bpfInsn, arch, nr uint32) ([]bpfInsn, error) {
 	for st := range pieces {
 		order = append(order, st)
 	}
+	// The start is the only piece at instruction 0; the others follow a branch of p.
 	slices.SortFunc(order, func(x, y state) int {
-		switch {
-		case x == start:
-			return -1
-		case y == start:
-			return 1
-		case x.pc != y.pc:
-			return x.pc - y.pc
-		case x.known != y.known:
-			if x.known {
-				return -1
-			}
-			return 1
-		default:
-			return int(int64(x.a) - int64(y.a))
-		}
+		return cmp.Or(cmp.Compare(x.pc, y.pc), cmp.Compare(b2i(y.known), b2i(x.known)), cmp.Compare(x.a, y.a))
 	})
 	at := map[state]int{}
 	var out []bpfInsn
@@ -569,4 +557,11 @@ func sortedKeys[K uint32 | uint64](m map[K]bool) []K {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
