@@ -23,8 +23,8 @@ import (
 //
 // The new program is derived from the old one alone, by running it: no syscall table, no
 // reading of the profile. An action as a function of the number is constant between the
-// constants the program compares the number with, so running it once at each constant and its
-// neighbours gives it whole, provided the program only compares the number and the
+// constants the program compares the number with, so running it once at each constant it
+// compares anything with and their neighbours gives it whole, provided the program only compares the number and the
 // architecture for equality or order with constants and does no arithmetic on them (checked
 // while running; anything else and relayoutSeccomp declines). Before it is returned, both
 // programs are run on every such number for every architecture the program names and one it
@@ -299,47 +299,38 @@ func relayoutSeccomp(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The architectures the filter names, and every constant it compares a number with.
+	// The architectures the filter names: an architecture no comparison names takes the same
+	// way as 0 (only equality is allowed on it), so a run with 0 finds the dispatch's.
 	archSet := map[uint32]bool{}
-	nrConsts := map[uint32]bool{}
-	collect := func(t bpfTaint, k uint32) {
-		switch t {
-		case fromArch:
-			archSet[k] = true
-		case fromNr:
-			nrConsts[k] = true
+	offDispatch := false
+	onArch := func(t bpfTaint, k uint32) {
+		if t == fromArch && !archSet[k] {
+			offDispatch = true // a comparison of the architecture the dispatch did not show
 		}
 	}
-	// An architecture no comparison names takes the same way as 0 (only equality is allowed on
-	// it), so a run with 0 finds the comparisons of the dispatch.
-	if _, err := (&bpfRun{arch: 0, nr: 0, onCmp: collect}).run(orig); err != nil && !errors.Is(err, errBPFArgs) {
+	if _, err := (&bpfRun{onCmp: func(t bpfTaint, k uint32) {
+		if t == fromArch {
+			archSet[k] = true
+		}
+	}}).run(orig); err != nil && !errors.Is(err, errBPFArgs) {
 		return nil, err
 	}
 	archs := sortedKeys(archSet)
 	if len(archs) == 0 || archSet[0] {
 		return nil, errBPFUnfollowed // 0 must stand for the architectures the filter does not name
 	}
-	// Find the numbers' constants along every architecture's way: their neighbourhoods are
-	// where the action may change. Repeat until no run finds a new constant.
-	for {
-		n := len(nrConsts)
-		for _, arch := range append([]uint32{0}, archs...) {
-			for _, nr := range representatives(nrConsts) {
-				if _, err := (&bpfRun{arch: arch, nr: nr, onCmp: collect}).run(orig); err != nil && !errors.Is(err, errBPFArgs) {
-					return nil, err
-				}
-			}
-		}
-		if len(archSet) != len(archs) {
-			return nil, errBPFUnfollowed // a comparison of the architecture off the dispatch
-		}
-		if len(nrConsts) == n {
-			break
+	// Where a number's action may change: at every constant the filter compares anything with,
+	// and next to it (the number's constants are among them).
+	consts := map[uint32]bool{}
+	for _, in := range orig {
+		switch in.code {
+		case bpfJeqK, bpfJgtK, bpfJgeK:
+			consts[in.k] = true
 		}
 	}
-	reps := representatives(nrConsts)
+	reps := representatives(consts)
 
-	// Any architecture the filter does not name takes the way of 0, explored above.
+	// Any architecture the filter does not name takes the way of 0.
 	const other = 0
 	blocks := append(slices.Clone(archs), other)
 
@@ -356,7 +347,7 @@ func relayoutSeccomp(b []byte) ([]byte, error) {
 		var ivs []interval
 		for _, nr := range reps {
 			iv := interval{from: nr, residual: -1}
-			if v, err := (&bpfRun{arch: arch, nr: nr}).run(orig); err == nil {
+			if v, err := (&bpfRun{arch: arch, nr: nr, onCmp: onArch}).run(orig); err == nil {
 				iv.action = v
 			} else if !errors.Is(err, errBPFArgs) {
 				return nil, err
@@ -374,6 +365,9 @@ func relayoutSeccomp(b []byte) ([]byte, error) {
 			ivs = append(ivs, iv)
 		}
 		table[arch] = ivs
+	}
+	if offDispatch {
+		return nil, errBPFUnfollowed
 	}
 
 	// Emit: load the architecture; a JEQ and a jump to its block per architecture, else a jump
