@@ -78,7 +78,6 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 			os.Mkdir(filepath.Join(r.ctrDir(id), d), 0o755)
 		}
 	}
-	go warmSpecEncoding()
 	return func() {
 		l := r.takePrelaunched(id)
 		if l == nil {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -322,20 +321,5 @@ func sortStrings(s []string) {
 		for j := i; j > 0 && s[j] < s[j-1]; j-- {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
-	}
-}
-
-// warmSpecEncoding encodes, to throw away, a spec with the parts pea writes. encoding/json builds
-// its encoder for each type by reflection on first use: for the spec's types that was ~0.3 ms of
-// a `run`, spent when the real spec is written, on the command's path. PrepareRun runs it beside
-// the container's creation. The spec has no seccomp section, as a start whose compiled filter is
-// cached writes none (the first start of a profile builds its encoder itself). It touches
-// nothing but memory, and recovers from any panic.
-func warmSpecEncoding() {
-	defer func() { recover() }()
-	spec, err := buildSpec(&model.ContainerConfig{ID: "warm", Cmd: []string{"true"}},
-		specInputs{rootfs: "/", nsPaths: map[string]string{}, etcFiles: map[string]string{}})
-	if err == nil {
-		json.Marshal(spec)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"pea/internal/fsx"
+	"pea/internal/jsonenc"
 )
 
 // SeccompAnnotation makes crun load a precompiled seccomp filter (base64 BPF) instead of
@@ -33,7 +33,7 @@ func (r *Runtime) SeccompKey(p *specs.LinuxSeccomp) string {
 	if p == nil {
 		return ""
 	}
-	data, err := json.Marshal(p)
+	data, err := jsonenc.Marshal(p)
 	if err != nil {
 		return ""
 	}

@@ -15,7 +15,6 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +25,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
+	"pea/internal/jsonenc"
 	"pea/internal/sqlite"
 	"pea/internal/trace"
 )
@@ -277,7 +277,7 @@ func nameTaken(tx *sqlite.Tx, namespace, name string) (string, error) {
 }
 
 func mustJSON(v any) string {
-	b, err := json.Marshal(v)
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		panic(err) // plain data types always marshal
 	}
