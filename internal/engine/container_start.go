@@ -13,7 +13,7 @@ import (
 
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
-	"pea/internal/jsonenc"
+	"pea/internal/jsonfast"
 	"pea/internal/model"
 	"pea/internal/oci"
 	"pea/internal/trace"
@@ -150,7 +150,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if seccompBPF != "" {
 		spec.Annotations[oci.SeccompAnnotation] = seccompBPF
 	}
-	data, err := jsonenc.Marshal(spec)
+	data, err := jsonfast.Marshal(spec)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"pea/internal/fsx"
-	"pea/internal/jsonenc"
+	"pea/internal/jsonfast"
 )
 
 // SeccompAnnotation makes crun load a precompiled seccomp filter (base64 BPF) instead of
@@ -33,7 +33,7 @@ func (r *Runtime) SeccompKey(p *specs.LinuxSeccomp) string {
 	if p == nil {
 		return ""
 	}
-	data, err := jsonenc.Marshal(p)
+	data, err := jsonfast.Marshal(p)
 	if err != nil {
 		return ""
 	}

@@ -1,12 +1,12 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"pea/internal/errdefs"
+	"pea/internal/jsonfast"
 	"pea/internal/model"
 	"pea/internal/sqlite"
 )
@@ -225,7 +225,7 @@ func (s *Store) ListPodMembersBrief(namespace string) ([]*model.Container, error
 
 func decodeContainer(cfg, st []byte) (*model.Container, error) {
 	c := &model.Container{Config: &model.ContainerConfig{}, State: &model.ContainerState{}}
-	if err := json.Unmarshal(cfg, c.Config); err != nil {
+	if err := jsonfast.Unmarshal(cfg, c.Config); err != nil {
 		return nil, fmt.Errorf("decode container config: %w", err)
 	}
 	return c, decodeState(st, c.State)

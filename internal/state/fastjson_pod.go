@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"pea/internal/jsonfast"
 	"pea/internal/model"
 )
 
@@ -29,129 +30,121 @@ func decodePodDocs(cfg, st []byte, p *model.Pod) error {
 }
 
 var (
-	podKeys = keySet{"id", "name", "namespace", "hostname", "labels", "created", "createCommand",
+	podKeys = jsonfast.KeySet{"id", "name", "namespace", "hostname", "labels", "created", "createCommand",
 		"cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser",
 		"shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra",
 		"networkMode", "pidMode", "utsMode", "exitPolicy", "restartPolicy", "resources", "volumes",
 		"devices", "sysctls", "securityOpts"}
-	podStateKeys  = keySet{"cgroupPath", "infraContainerID"}
-	resourcesKeys = keySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize"}
+	podStateKeys  = jsonfast.KeySet{"cgroupPath", "infraContainerID"}
+	resourcesKeys = jsonfast.KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize"}
 )
 
 func fastPodConfig(b []byte, c *model.PodConfig) error {
-	return document(b, func(s *jsonScanner, key []byte) error {
+	return jsonfast.Document(b, func(s *jsonfast.Scanner, key []byte) error {
 		switch string(key) {
 		case "id":
-			return s.str(&c.ID)
+			return s.Str(&c.ID)
 		case "name":
-			return s.str(&c.Name)
+			return s.Str(&c.Name)
 		case "namespace":
-			return s.str(&c.Namespace)
+			return s.Str(&c.Namespace)
 		case "hostname":
-			return s.str(&c.Hostname)
+			return s.Str(&c.Hostname)
 		case "labels":
-			return s.stringMap(&c.Labels)
+			return s.StringMap(&c.Labels)
 		case "created":
-			return s.time(&c.Created)
+			return s.Time(&c.Created)
 		case "createCommand":
-			return s.strings(&c.CreateCommand)
+			return s.Strings(&c.CreateCommand)
 		case "cgroupParent":
-			return s.str(&c.CgroupParent)
+			return s.Str(&c.CgroupParent)
 		case "usePodCgroup":
-			return s.boolean(&c.UsePodCgroup)
+			return s.Bool(&c.UsePodCgroup)
 		case "sharePid":
-			return s.boolean(&c.SharePid)
+			return s.Bool(&c.SharePid)
 		case "shareIpc":
-			return s.boolean(&c.ShareIpc)
+			return s.Bool(&c.ShareIpc)
 		case "shareNet":
-			return s.boolean(&c.ShareNet)
+			return s.Bool(&c.ShareNet)
 		case "shareMount":
-			return s.boolean(&c.ShareMount)
+			return s.Bool(&c.ShareMount)
 		case "shareUser":
-			return s.boolean(&c.ShareUser)
+			return s.Bool(&c.ShareUser)
 		case "shareUts":
-			return s.boolean(&c.ShareUts)
+			return s.Bool(&c.ShareUts)
 		case "shareCgroup":
-			return s.boolean(&c.ShareCgroup)
+			return s.Bool(&c.ShareCgroup)
 		case "hasInfra":
-			return s.boolean(&c.HasInfra)
+			return s.Bool(&c.HasInfra)
 		case "infraName":
-			return s.str(&c.InfraName)
+			return s.Str(&c.InfraName)
 		case "infraImage":
-			return s.str(&c.InfraImage)
+			return s.Str(&c.InfraImage)
 		case "infraCommand":
-			return s.strings(&c.InfraCommand)
+			return s.Strings(&c.InfraCommand)
 		case "infra":
-			return s.network(&c.Infra)
+			return network(s, &c.Infra)
 		case "networkMode":
-			return s.str(&c.NetworkMode)
+			return s.Str(&c.NetworkMode)
 		case "pidMode":
-			return s.str(&c.PidMode)
+			return s.Str(&c.PidMode)
 		case "utsMode":
-			return s.str(&c.UtsMode)
+			return s.Str(&c.UtsMode)
 		case "exitPolicy":
-			return s.str(&c.ExitPolicy)
+			return s.Str(&c.ExitPolicy)
 		case "restartPolicy":
-			return s.str(&c.RestartPolicy)
+			return s.Str(&c.RestartPolicy)
 		case "resources":
-			return s.resources(&c.Resources)
+			return resources(s, &c.Resources)
 		case "volumes":
-			return s.strings(&c.Volumes)
+			return s.Strings(&c.Volumes)
 		case "devices":
-			return s.strings(&c.Devices)
+			return s.Strings(&c.Devices)
 		case "sysctls":
-			return s.stringMap(&c.Sysctls)
+			return s.StringMap(&c.Sysctls)
 		case "securityOpts":
-			return s.strings(&c.SecurityOpts)
+			return s.Strings(&c.SecurityOpts)
 		}
-		return s.unknown(key, podKeys)
+		return s.Unknown(key, podKeys)
 	})
 }
 
 func fastPodState(b []byte, st *model.PodState) error {
-	return document(b, func(s *jsonScanner, key []byte) error {
+	return jsonfast.Document(b, func(s *jsonfast.Scanner, key []byte) error {
 		switch string(key) {
 		case "cgroupPath":
-			return s.str(&st.CgroupPath)
+			return s.Str(&st.CgroupPath)
 		case "infraContainerID":
-			return s.str(&st.InfraContainerID)
+			return s.Str(&st.InfraContainerID)
 		}
-		return s.unknown(key, podStateKeys)
+		return s.Unknown(key, podStateKeys)
 	})
 }
 
 // resources reads a model.Resources; a CPU count that is not a plain integer (0.5) goes to
 // encoding/json, which reads floats exactly as it wrote them.
-func (s *jsonScanner) resources(r *model.Resources) error {
-	return s.object(func(key []byte) error {
+func resources(s *jsonfast.Scanner, r *model.Resources) error {
+	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			return s.int64(&r.Memory)
+			return s.Int64(&r.Memory)
 		case "cpus":
 			var n int64
-			if err := s.int64(&n); err != nil {
+			if err := s.Int64(&n); err != nil {
 				return err
 			}
 			r.CPUs = float64(n)
 			if int64(r.CPUs) != n {
-				return errFallback
+				return jsonfast.ErrFallback
 			}
 			return nil
 		case "cpusetCpus":
-			return s.str(&r.CpusetCpus)
+			return s.Str(&r.CpusetCpus)
 		case "pidsLimit":
-			return s.int64(&r.PidsLimit)
+			return s.Int64(&r.PidsLimit)
 		case "shmSize":
-			return s.int64(&r.ShmSize)
+			return s.Int64(&r.ShmSize)
 		}
-		return s.unknown(key, resourcesKeys)
+		return s.Unknown(key, resourcesKeys)
 	})
-}
-
-func (s *jsonScanner) int64(into *int64) error {
-	v, _, null, err := s.integer(64, true)
-	if err == nil && !null {
-		*into = v
-	}
-	return err
 }

@@ -25,7 +25,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
-	"pea/internal/jsonenc"
+	"pea/internal/jsonfast"
 	"pea/internal/sqlite"
 	"pea/internal/trace"
 )
@@ -277,7 +277,7 @@ func nameTaken(tx *sqlite.Tx, namespace, name string) (string, error) {
 }
 
 func mustJSON(v any) string {
-	b, err := jsonenc.Marshal(v)
+	b, err := jsonfast.Marshal(v)
 	if err != nil {
 		panic(err) // plain data types always marshal
 	}

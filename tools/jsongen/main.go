@@ -1,14 +1,17 @@
-// Command jsongen writes internal/jsonenc/types.gen.go: an encoder, without reflection, for each
-// struct type reachable from the roots below, that writes what encoding/json's Marshal writes
-// for it (see package jsonenc). It reads the types with reflect, so it is run again whenever
-// one of them changes; its test fails when the file it would write differs from the one in the
-// tree:
+// Command jsongen writes the generated halves of pea's JSON fast paths (see package jsonfast):
+// internal/jsonfast/types.gen.go, encoders for the types pea writes on every start and a decoder
+// of the container config, and internal/image/json.gen.go, a decoder of the image index's
+// entries. Each encoder writes what encoding/json's Marshal writes, byte for byte; each decoder
+// reads what encoding/json's Unmarshal reads into a zero value, or gives up (jsonfast.ErrFallback)
+// so that its caller hands the document to encoding/json. It reads the types with reflect, so it
+// is run again whenever one of them changes; its test fails when a file it would write differs
+// from the one in the tree:
 //
 //	go run ./tools/jsongen
 //
-// It declines what it does not encode the way encoding/json does — an embedded field, a name
-// used twice, the omitzero or ",string" options, an invalid tag name — and fails naming the
-// field, rather than write an encoder that could differ.
+// It declines what it does not handle the way encoding/json does — an embedded pointer, the
+// omitzero or ",string" options, an invalid tag name — and fails naming the field, rather than
+// write code that could differ.
 package main
 
 import (
@@ -26,11 +29,12 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"pea/internal/image"
 	"pea/internal/model"
 )
 
-// roots are the types jsonenc.Marshal encodes itself (as values and through pointers).
-var roots = []reflect.Type{
+// encodeRoots are the types jsonfast.Marshal encodes itself (as values and through pointers).
+var encodeRoots = []reflect.Type{
 	reflect.TypeFor[specs.Spec](),
 	reflect.TypeFor[specs.LinuxSeccomp](),
 	reflect.TypeFor[specs.Process](),
@@ -51,20 +55,31 @@ var leftToJSON = []reflect.Type{
 	reflect.TypeFor[specs.ZOS](),
 }
 
-// Output is where the file goes, relative to the module's root.
-const Output = "internal/jsonenc/types.gen.go"
+// A target is one generated file: the package it is in, where it goes (relative to the module's
+// root), and the types it has encoders and decoders for.
+type target struct {
+	pkgPath, output string
+	encode, decode  []reflect.Type
+}
+
+var targets = []target{
+	{pkgPath: "pea/internal/jsonfast", output: "internal/jsonfast/types.gen.go", encode: encodeRoots,
+		decode: []reflect.Type{reflect.TypeFor[model.ContainerConfig]()}},
+	{pkgPath: "pea/internal/image", output: "internal/image/json.gen.go",
+		decode: []reflect.Type{reflect.TypeFor[image.Index]()}},
+}
 
 func main() {
-	out := flag.String("o", Output, "file to write")
 	flag.Parse()
-	src, err := Generate()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "jsongen:", err)
-		os.Exit(1)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "jsongen:", err)
-		os.Exit(1)
+	for _, t := range targets {
+		src, err := Generate(t)
+		if err == nil {
+			err = os.WriteFile(t.output, src, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "jsongen:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -74,34 +89,47 @@ var (
 )
 
 type gen struct {
-	funcs   map[reflect.Type]string // struct type -> its encoder's name
-	queue   []reflect.Type
-	imports map[string]string // package path -> name used in the file
-	body    bytes.Buffer
-	vars    int
+	pkgPath  string
+	funcs    map[reflect.Type]string // struct type -> its encoder's name
+	queue    []reflect.Type
+	decFuncs map[reflect.Type]string // struct type -> its decoder's name
+	decQueue []reflect.Type
+	imports  map[string]string // package path -> name used in the file
+	body     bytes.Buffer
+	vars     int
 }
 
-// Generate returns the source of the encoders.
-func Generate() ([]byte, error) {
-	g := &gen{funcs: map[reflect.Type]string{}, imports: map[string]string{}}
+// Generate returns the source of target's file.
+func Generate(tg target) ([]byte, error) {
+	g := &gen{pkgPath: tg.pkgPath, funcs: map[reflect.Type]string{}, decFuncs: map[reflect.Type]string{},
+		imports: map[string]string{}}
 	var root bytes.Buffer
-	root.WriteString("func encodeRoot(e *encoder, v any) bool {\n\tswitch v := v.(type) {\n")
-	for _, t := range roots {
-		fn := g.structFunc(t)
-		te := g.typeExpr(t)
-		fmt.Fprintf(&root, "\tcase *%s:\n\t\tif v == nil {\n\t\t\te.null()\n\t\t} else {\n\t\t\t%s(e, v)\n\t\t}\n", te, fn)
-		fmt.Fprintf(&root, "\tcase %s:\n\t\t%s(e, &v)\n", te, fn)
+	if len(tg.encode) > 0 {
+		g.encodeRootSwitch(&root, tg.encode)
 	}
-	root.WriteString("\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n")
-	for len(g.queue) > 0 {
-		t := g.queue[0]
-		g.queue = g.queue[1:]
-		if err := g.structBody(t); err != nil {
+	if tg.pkgPath == "pea/internal/jsonfast" && len(tg.decode) > 0 {
+		g.decodeRootSwitch(&root, tg.decode)
+	}
+	for _, t := range tg.decode {
+		g.decFunc(t)
+	}
+	for len(g.queue) > 0 || len(g.decQueue) > 0 {
+		if len(g.queue) > 0 {
+			t := g.queue[0]
+			g.queue = g.queue[1:]
+			if err := g.structBody(t); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		t := g.decQueue[0]
+		g.decQueue = g.decQueue[1:]
+		if err := g.decStructBody(t); err != nil {
 			return nil, err
 		}
 	}
 	var f bytes.Buffer
-	f.WriteString("// Code generated by tools/jsongen; DO NOT EDIT.\n\npackage jsonenc\n\nimport (\n\t\"slices\"\n")
+	fmt.Fprintf(&f, "// Code generated by tools/jsongen; DO NOT EDIT.\n\npackage %s\n\nimport (\n", tg.pkgPath[strings.LastIndex(tg.pkgPath, "/")+1:])
 	paths := make([]string, 0, len(g.imports))
 	for p := range g.imports {
 		paths = append(paths, p)
@@ -110,14 +138,26 @@ func Generate() ([]byte, error) {
 	for _, p := range paths {
 		fmt.Fprintf(&f, "\t%s %q\n", g.imports[p], p)
 	}
-	f.WriteString(")\n\nvar _ = slices.Sort[[]string]\n\n")
+	f.WriteString(")\n\n")
 	f.Write(root.Bytes())
 	f.Write(g.body.Bytes())
 	src, err := format.Source(f.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("formatting the generated source: %w", err)
+		return nil, fmt.Errorf("formatting the generated source: %w\n%s", err, f.Bytes())
 	}
 	return src, nil
+}
+
+// encodeRootSwitch writes encodeRoot, which picks the encoder of a value of a root type.
+func (g *gen) encodeRootSwitch(root *bytes.Buffer, roots []reflect.Type) {
+	root.WriteString("func encodeRoot(e *encoder, v any) bool {\n\tswitch v := v.(type) {\n")
+	for _, t := range roots {
+		fn := g.structFunc(t)
+		te := g.typeExpr(t)
+		fmt.Fprintf(root, "\tcase *%s:\n\t\tif v == nil {\n\t\t\te.null()\n\t\t} else {\n\t\t\t%s(e, v)\n\t\t}\n", te, fn)
+		fmt.Fprintf(root, "\tcase %s:\n\t\t%s(e, &v)\n", te, fn)
+	}
+	root.WriteString("\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n")
 }
 
 // pkgName is the name the file uses for package path p.
@@ -151,7 +191,7 @@ func mapValues(m map[string]string) []string {
 // typeExpr is t written in the generated file.
 func (g *gen) typeExpr(t reflect.Type) string {
 	if t.Name() != "" {
-		if t.PkgPath() == "" {
+		if t.PkgPath() == "" || t.PkgPath() == g.pkgPath {
 			return t.Name()
 		}
 		return g.pkgName(t.PkgPath()) + "." + t.Name()
@@ -169,6 +209,10 @@ func (g *gen) typeExpr(t reflect.Type) string {
 		if t.NumMethod() == 0 {
 			return "any"
 		}
+	case reflect.Struct:
+		if t.NumField() == 0 {
+			return "struct{}"
+		}
 	}
 	panic("jsongen: no name for type " + t.String())
 }
@@ -177,10 +221,28 @@ func (g *gen) structFunc(t reflect.Type) string {
 	if fn, ok := g.funcs[t]; ok {
 		return fn
 	}
-	fn := "enc" + strings.ToUpper(g.pkgName(t.PkgPath())[:1]) + g.pkgName(t.PkgPath())[1:] + t.Name()
+	fn := "enc" + g.funcSuffix(t)
 	g.funcs[t] = fn
 	g.queue = append(g.queue, t)
 	return fn
+}
+
+// funcSuffix names struct type t in its encoder's and decoder's names: the type's name, after
+// its package's for a type of another package.
+func (g *gen) funcSuffix(t reflect.Type) string {
+	if t.PkgPath() == g.pkgPath {
+		return strings.ToUpper(t.Name()[:1]) + t.Name()[1:]
+	}
+	p := g.pkgName(t.PkgPath())
+	return strings.ToUpper(p[:1]) + p[1:] + t.Name()
+}
+
+// jsonfast is what names the exported identifier id of package jsonfast in the file.
+func (g *gen) jsonfast(id string) string {
+	if g.pkgPath == "pea/internal/jsonfast" {
+		return id
+	}
+	return g.pkgName("pea/internal/jsonfast") + "." + id
 }
 
 func (g *gen) tmp(prefix string) string {
@@ -441,8 +503,8 @@ func (g *gen) value(b *bytes.Buffer, expr string, t reflect.Type, addressable bo
 		}
 		m, ks, k := g.tmp("m"), g.tmp("keys"), g.tmp("k")
 		fmt.Fprintf(b, "\tif %s := %s; %s == nil {\n\t\te.null()\n\t} else {\n", m, expr, m)
-		fmt.Fprintf(b, "\t\t%s := make([]%s, 0, len(%s))\n\t\tfor %s := range %s {\n\t\t\t%s = append(%s, %s)\n\t\t}\n\t\tslices.Sort(%s)\n",
-			ks, g.typeExpr(t.Key()), m, k, m, ks, ks, k, ks)
+		fmt.Fprintf(b, "\t\t%s := make([]%s, 0, len(%s))\n\t\tfor %s := range %s {\n\t\t\t%s = append(%s, %s)\n\t\t}\n\t\t%s.Sort(%s)\n",
+			ks, g.typeExpr(t.Key()), m, k, m, ks, ks, k, g.pkgName("slices"), ks)
 		fmt.Fprintf(b, "\t\te.b = append(e.b, '{')\n\t\tfor _, %s := range %s {\n\t\t\te.sep()\n\t\t\te.str(string(%s))\n\t\t\te.b = append(e.b, ':')\n", k, ks, k)
 		g.value(b, m+"["+k+"]", t.Elem(), false)
 		b.WriteString("\t\t}\n\t\te.b = append(e.b, '}')\n\t}\n")

@@ -1,17 +1,24 @@
-// Package jsonenc writes the JSON documents pea writes on the way of every container start —
-// the OCI spec (config.json), the seccomp profile's cache key, and the container and pod rows of
-// the state database — without encoding/json's reflection.
+// Package jsonfast reads and writes, without encoding/json's reflection, the JSON that pea
+// handles on the way of every container start and listing.
 //
 // encoding/json builds, on the first use of each struct type in a process, a table of its fields
 // (reflect, tag parsing, sorting): the spec's 60-odd types cost a fresh process 0.44 ms before a
-// 34 µs encoding, and a container config 0.32 ms before 7 µs, so every `run` paid ~1 ms of CPU
-// for tables it used once. The encoders here are generated from the types (tools/jsongen, which
-// also fails the suite when they are stale) and write what encoding/json writes, byte for byte
-// (a test compares the two on random values): the same field order, omitempty rules, string
-// escaping (HTML characters, U+2028/U+2029, invalid UTF-8), null for nil slices and maps, sorted
-// map keys. What they do not handle themselves — a type with its own MarshalJSON or MarshalText
-// (time.Time), an interface, a float — goes through encoding/json, one value at a time.
-package jsonenc
+// 34 µs encoding, a container config 0.32 ms before 7 µs, the image index's types 0.34 ms before
+// a 10 µs decoding, so every `run` paid ~1 ms of CPU for tables it used once.
+//
+// Writing: Marshal's encoders are generated from the types (tools/jsongen, whose test fails when
+// they are stale) and write what encoding/json writes, byte for byte (a test compares the two on
+// random values): the same field order, omitempty rules, string escaping (HTML characters,
+// U+2028/U+2029, invalid UTF-8), null for nil slices and maps, sorted map keys. What they do not
+// handle themselves — a type with its own MarshalJSON or MarshalText (time.Time), an interface, a
+// float — goes through encoding/json, one value at a time.
+//
+// Reading: Scanner reads a document; generated decoders (Unmarshal's, and the image index's in
+// package image) and the state's hand-written ones read through it what encoding/json would read
+// into a zero value, and give up (ErrFallback) on anything they are not sure of — a key that
+// matches a field only when case is ignored, a number that is not what the field holds, a syntax
+// error — so that the caller hands the document to encoding/json: the result is always its.
+package jsonfast
 
 import (
 	"encoding/base64"
