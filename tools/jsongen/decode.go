@@ -13,15 +13,7 @@ var (
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-func (g *gen) decFunc(t reflect.Type) string {
-	if fn, ok := g.decFuncs[t]; ok {
-		return fn
-	}
-	fn := "dec" + g.funcSuffix(t)
-	g.decFuncs[t] = fn
-	g.decQueue = append(g.decQueue, t)
-	return fn
-}
+func (g *gen) decFunc(t reflect.Type) string { return g.name(&g.dec, t) }
 
 // decodeRootSwitch writes decodeRoot, which decodes a document into a pointer to a zero value
 // of a root type with its generated decoder, and reports whether it could (when it could not, the
@@ -43,7 +35,7 @@ func (g *gen) decStructBody(t reflect.Type) error {
 	if err != nil {
 		return err
 	}
-	fn := g.decFuncs[t]
+	fn := g.dec.names[t]
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "\nvar keys%s = %s{", fn[len("dec"):], g.jsonfast("KeySet"))
 	for i, f := range fs {

@@ -9,6 +9,10 @@
 //
 //	go run ./tools/jsongen
 //
+// The tool imports the packages it writes into: when hand-written code starts calling the
+// generated function of a new root, that package builds only once the function exists, so the
+// first run needs a stub of it (deleted before the run).
+//
 // It declines what it does not handle the way encoding/json does — an embedded pointer, the
 // omitzero or ",string" options, an invalid tag name — and fails naming the field, rather than
 // write code that could differ.
@@ -90,19 +94,36 @@ var (
 
 type gen struct {
 	pkgPath  string
-	funcs    map[reflect.Type]string // struct type -> its encoder's name
-	queue    []reflect.Type
-	decFuncs map[reflect.Type]string // struct type -> its decoder's name
-	decQueue []reflect.Type
+	enc, dec funcSet
 	imports  map[string]string // package path -> name used in the file
 	body     bytes.Buffer
 	vars     int
 }
 
+// funcSet names the generated functions of one kind (encoders, decoders), one per struct type,
+// and queues the types whose function is still to be written.
+type funcSet struct {
+	prefix string
+	names  map[reflect.Type]string
+	queue  []reflect.Type
+}
+
+// name is the name of t's function in fs, queued to be written on first use.
+func (g *gen) name(fs *funcSet, t reflect.Type) string {
+	if fn, ok := fs.names[t]; ok {
+		return fn
+	}
+	fn := fs.prefix + g.funcSuffix(t)
+	fs.names[t] = fn
+	fs.queue = append(fs.queue, t)
+	return fn
+}
+
 // Generate returns the source of target's file.
 func Generate(tg target) ([]byte, error) {
-	g := &gen{pkgPath: tg.pkgPath, funcs: map[reflect.Type]string{}, decFuncs: map[reflect.Type]string{},
-		imports: map[string]string{}}
+	g := &gen{pkgPath: tg.pkgPath, imports: map[string]string{},
+		enc: funcSet{prefix: "enc", names: map[reflect.Type]string{}},
+		dec: funcSet{prefix: "dec", names: map[reflect.Type]string{}}}
 	var root bytes.Buffer
 	if len(tg.encode) > 0 {
 		g.encodeRootSwitch(&root, tg.encode)
@@ -113,18 +134,18 @@ func Generate(tg target) ([]byte, error) {
 	for _, t := range tg.decode {
 		g.decFunc(t)
 	}
-	for len(g.queue) > 0 || len(g.decQueue) > 0 {
-		if len(g.queue) > 0 {
-			t := g.queue[0]
-			g.queue = g.queue[1:]
-			if err := g.structBody(t); err != nil {
-				return nil, err
-			}
-			continue
+	for len(g.enc.queue) > 0 || len(g.dec.queue) > 0 {
+		var err error
+		if len(g.enc.queue) > 0 {
+			t := g.enc.queue[0]
+			g.enc.queue = g.enc.queue[1:]
+			err = g.structBody(t)
+		} else {
+			t := g.dec.queue[0]
+			g.dec.queue = g.dec.queue[1:]
+			err = g.decStructBody(t)
 		}
-		t := g.decQueue[0]
-		g.decQueue = g.decQueue[1:]
-		if err := g.decStructBody(t); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -217,15 +238,7 @@ func (g *gen) typeExpr(t reflect.Type) string {
 	panic("jsongen: no name for type " + t.String())
 }
 
-func (g *gen) structFunc(t reflect.Type) string {
-	if fn, ok := g.funcs[t]; ok {
-		return fn
-	}
-	fn := "enc" + g.funcSuffix(t)
-	g.funcs[t] = fn
-	g.queue = append(g.queue, t)
-	return fn
-}
+func (g *gen) structFunc(t reflect.Type) string { return g.name(&g.enc, t) }
 
 // funcSuffix names struct type t in its encoder's and decoder's names: the type's name, after
 // its package's for a type of another package.
@@ -383,7 +396,7 @@ func (g *gen) structBody(t reflect.Type) error {
 		return err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "\nfunc %s(e *encoder, v *%s) {\n\te.b = append(e.b, '{')\n", g.funcs[t], g.typeExpr(t))
+	fmt.Fprintf(&b, "\nfunc %s(e *encoder, v *%s) {\n\te.b = append(e.b, '{')\n", g.enc.names[t], g.typeExpr(t))
 	for _, f := range fs {
 		quoted, _ := json.Marshal(f.jsonName)
 		expr := "v." + f.goName
