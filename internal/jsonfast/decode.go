@@ -12,3 +12,21 @@ func Unmarshal(b []byte, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// Fast is Unmarshal's fast path alone: nil when the generated decoder read b into v (a pointer to
+// a zero value), ErrFallback (and v zero again) when it could not, or v's type has none.
+func Fast(b []byte, v any) error {
+	if decodeRoot(b, v) {
+		return nil
+	}
+	return ErrFallback
+}
+
+// Decode reads b with dec, the generated decoder of one type, and checks that nothing follows.
+func Decode[T any](b []byte, v *T, dec func(*Scanner, *T) error) error {
+	s := NewScanner(b)
+	if err := dec(s, v); err != nil {
+		return err
+	}
+	return s.End()
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -33,7 +32,7 @@ func (s *Scanner) ws() {
 }
 
 // peek is the next non-blank byte, or 0 at the end.
-func (s *Scanner) Peek() byte {
+func (s *Scanner) peek() byte {
 	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
@@ -41,14 +40,15 @@ func (s *Scanner) Peek() byte {
 	return 0
 }
 
-func (s *Scanner) Eat(c byte) bool {
-	if s.Peek() == c {
+func (s *Scanner) eat(c byte) bool {
+	if s.peek() == c {
 		s.i++
 		return true
 	}
 	return false
 }
 
+// Literal reads word (true, false, null) if it comes next.
 func (s *Scanner) Literal(word string) bool {
 	s.ws()
 	if bytes.HasPrefix(s.b[s.i:], []byte(word)) {
@@ -58,7 +58,7 @@ func (s *Scanner) Literal(word string) bool {
 	return false
 }
 
-// end checks that nothing but blanks follows the document.
+// End checks that nothing but blanks follows the document.
 func (s *Scanner) End() error {
 	s.ws()
 	if s.i != len(s.b) {
@@ -67,33 +67,33 @@ func (s *Scanner) End() error {
 	return nil
 }
 
-// object reads an object (null reads as none), calling member with each key, unescaped; member
+// Object reads an object (null reads as none), calling member with each key, unescaped; member
 // reads the value. The key's bytes are only valid during the call.
 func (s *Scanner) Object(member func(key []byte) error) error {
 	if s.Literal("null") {
 		return nil
 	}
-	if !s.Eat('{') {
+	if !s.eat('{') {
 		return ErrFallback
 	}
-	if s.Eat('}') {
+	if s.eat('}') {
 		return nil
 	}
 	for {
-		key, err := s.RawString()
+		key, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		if !s.Eat(':') {
+		if !s.eat(':') {
 			return ErrFallback
 		}
 		if err := member(key); err != nil {
 			return err
 		}
-		if s.Eat(',') {
+		if s.eat(',') {
 			continue
 		}
-		if s.Eat('}') {
+		if s.eat('}') {
 			return nil
 		}
 		return ErrFallback
@@ -102,8 +102,8 @@ func (s *Scanner) Object(member func(key []byte) error) error {
 
 // rawString reads a string and returns its bytes: inside b when it holds no escape, else a new
 // slice of the unescaped bytes.
-func (s *Scanner) RawString() ([]byte, error) {
-	if !s.Eat('"') {
+func (s *Scanner) rawString() ([]byte, error) {
+	if !s.eat('"') {
 		return nil, ErrFallback
 	}
 	start := s.i
@@ -244,11 +244,12 @@ func (s *Scanner) hex4() (rune, bool) {
 	return r, true
 }
 
+// Str reads a string into into; null leaves it as it is, as encoding/json does.
 func (s *Scanner) Str(into *string) error {
 	if s.Literal("null") {
 		return nil
 	}
-	v, err := s.RawString()
+	v, err := s.rawString()
 	if err != nil {
 		return err
 	}
@@ -256,6 +257,7 @@ func (s *Scanner) Str(into *string) error {
 	return nil
 }
 
+// Bool reads true or false into into; null leaves it as it is.
 func (s *Scanner) Bool(into *bool) error {
 	switch {
 	case s.Literal("true"):
@@ -269,7 +271,8 @@ func (s *Scanner) Bool(into *bool) error {
 	return nil
 }
 
-// integer reads a plain integer that fits in bits (signed or not).
+// Integer reads a plain integer that fits in bits (signed or not); null reads as none (null
+// true).
 func (s *Scanner) Integer(bits int, signed bool) (int64, uint64, bool, error) {
 	if s.Literal("null") {
 		return 0, 0, true, nil
@@ -303,124 +306,34 @@ func (s *Scanner) Integer(bits int, signed bool) (int64, uint64, bool, error) {
 	return 0, v, false, nil
 }
 
-func (s *Scanner) Int(into *int) error {
-	v, _, null, err := s.Integer(strconv.IntSize, true)
-	if err == nil && !null {
-		*into = int(v)
-	}
-	return err
-}
-
-func (s *Scanner) Int32(into *int32) error {
-	v, _, null, err := s.Integer(32, true)
-	if err == nil && !null {
-		*into = int32(v)
-	}
-	return err
-}
-
-func (s *Scanner) Uint16(into *uint16) error {
-	_, v, null, err := s.Integer(16, false)
-	if err == nil && !null {
-		*into = uint16(v)
-	}
-	return err
-}
-
-func (s *Scanner) Time(into *time.Time) error {
-	if s.Literal("null") {
-		return nil
-	}
-	v, err := s.RawString()
-	if err != nil {
-		return err
-	}
-	var t time.Time
-	if t.UnmarshalText(v) != nil {
-		return ErrFallback
-	}
-	*into = t
-	return nil
-}
-
-func (s *Scanner) Strings(into *[]string) error {
-	if s.Literal("null") {
-		*into = nil
-		return nil
-	}
-	if !s.Eat('[') {
-		return ErrFallback
-	}
-	out := []string{}
-	if !s.Eat(']') {
-		for {
-			v, err := s.RawString()
-			if err != nil {
-				return err
-			}
-			out = append(out, string(v))
-			if s.Eat(',') {
-				continue
-			}
-			if s.Eat(']') {
-				break
-			}
-			return ErrFallback
-		}
-	}
-	*into = out
-	return nil
-}
-
-// array reads an array (null reads as none), calling elem for each element.
+// Array reads an array (null reads as none), calling elem for each element.
 func (s *Scanner) Array(elem func() error) error {
 	if s.Literal("null") {
 		return nil
 	}
-	if !s.Eat('[') {
+	if !s.eat('[') {
 		return ErrFallback
 	}
-	if s.Eat(']') {
+	if s.eat(']') {
 		return nil
 	}
 	for {
 		if err := elem(); err != nil {
 			return err
 		}
-		if s.Eat(',') {
+		if s.eat(',') {
 			continue
 		}
-		if s.Eat(']') {
+		if s.eat(']') {
 			return nil
 		}
 		return ErrFallback
 	}
 }
 
-func (s *Scanner) StringMap(into *map[string]string) error {
-	if s.Literal("null") {
-		*into = nil
-		return nil
-	}
-	m := *into
-	if m == nil {
-		m = map[string]string{}
-	}
-	err := s.Object(func(key []byte) error {
-		var v string
-		if err := s.Str(&v); err != nil {
-			return err
-		}
-		m[string(key)] = v
-		return nil
-	})
-	*into = m
-	return err
-}
-
-// skip reads any value and drops it.
+// Skip reads any value and drops it.
 func (s *Scanner) Skip() error {
-	switch s.Peek() {
+	switch s.peek() {
 	case '"':
 		s.i++
 		if end := plainString(s.b[s.i:]); end >= 0 {
@@ -510,7 +423,7 @@ func (s *Scanner) skipNumber() error {
 	return nil
 }
 
-// unknown skips the value of a key the decoder does not read; a key that matches one of the
+// Unknown skips the value of a key the decoder does not read; a key that matches one of the
 // known ones only when case is ignored is what encoding/json would read into that field, so
 // the fast path gives up.
 func (s *Scanner) Unknown(key []byte, known KeySet) error {
@@ -551,40 +464,6 @@ func equalFoldASCII(key []byte, k string) bool {
 		}
 	}
 	return true
-}
-
-// document reads b as one object, each member through member, with nothing after it.
-func Document(b []byte, member func(s *Scanner, key []byte) error) error {
-	s := &Scanner{b: b}
-	if err := s.Object(func(key []byte) error { return member(s, key) }); err != nil {
-		return err
-	}
-	return s.End()
-}
-
-// objects reads an array of objects (null reads as nil), each member through member.
-func Objects[T any](s *Scanner, into *[]T, member func(v *T, key []byte) error) error {
-	if s.Literal("null") {
-		*into = nil
-		return nil
-	}
-	out := []T{}
-	err := s.Array(func() error {
-		var v T
-		err := s.Object(func(key []byte) error { return member(&v, key) })
-		out = append(out, v)
-		return err
-	})
-	*into = out
-	return err
-}
-
-func (s *Scanner) Int64(into *int64) error {
-	v, _, null, err := s.Integer(64, true)
-	if err == nil && !null {
-		*into = v
-	}
-	return err
 }
 
 // NewScanner returns a scanner of the document b.

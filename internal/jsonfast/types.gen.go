@@ -79,6 +79,21 @@ func decodeRoot(b []byte, v any) bool {
 			return true
 		}
 		*v = model.ContainerConfig{}
+	case *model.ContainerState:
+		if s := NewScanner(b); decModelContainerState(s, v) == nil && s.End() == nil {
+			return true
+		}
+		*v = model.ContainerState{}
+	case *model.PodConfig:
+		if s := NewScanner(b); decModelPodConfig(s, v) == nil && s.End() == nil {
+			return true
+		}
+		*v = model.PodConfig{}
+	case *model.PodState:
+		if s := NewScanner(b); decModelPodState(s, v) == nil && s.End() == nil {
+			return true
+		}
+		*v = model.PodState{}
 	}
 	return false
 }
@@ -2873,6 +2888,445 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	})
 }
 
+var keysModelContainerState = KeySet{"status", "pid", "conmonPid", "exitCode", "oomKilled", "startedAt", "finishedAt", "mounted", "mountPoint", "netNS", "networks", "error", "restartCount", "stoppedByUser"}
+
+func decModelContainerState(s *Scanner, v *model.ContainerState) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "status":
+			if err := s.Str(&v.Status); err != nil {
+				return err
+			}
+			return nil
+		case "pid":
+			n263, _, null264, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null264 {
+				v.Pid = int(n263)
+			}
+			return nil
+		case "conmonPid":
+			n265, _, null266, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null266 {
+				v.ConmonPid = int(n265)
+			}
+			return nil
+		case "exitCode":
+			n267, _, null268, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null268 {
+				v.ExitCode = int32(n267)
+			}
+			return nil
+		case "oomKilled":
+			x269 := bool(v.OOMKilled)
+			if err := s.Bool(&x269); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x269)
+			return nil
+		case "startedAt":
+			raw270, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw270); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw271, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw271); err != nil {
+				return err
+			}
+			return nil
+		case "mounted":
+			x272 := bool(v.Mounted)
+			if err := s.Bool(&x272); err != nil {
+				return err
+			}
+			v.Mounted = bool(x272)
+			return nil
+		case "mountPoint":
+			if err := s.Str(&v.MountPoint); err != nil {
+				return err
+			}
+			return nil
+		case "netNS":
+			if err := s.Str(&v.NetNS); err != nil {
+				return err
+			}
+			return nil
+		case "networks":
+			if s.Literal("null") {
+				v.Networks = nil
+			} else {
+				if v.Networks == nil {
+					v.Networks = map[string]model.NetworkStatus{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e273 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e273); err != nil {
+						return err
+					}
+					v.Networks[string(key)] = e273
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "error":
+			if err := s.Str(&v.Error); err != nil {
+				return err
+			}
+			return nil
+		case "restartCount":
+			n274, _, null275, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null275 {
+				v.RestartCount = int(n274)
+			}
+			return nil
+		case "stoppedByUser":
+			x276 := bool(v.StoppedByUser)
+			if err := s.Bool(&x276); err != nil {
+				return err
+			}
+			v.StoppedByUser = bool(x276)
+			return nil
+		}
+		return s.Unknown(key, keysModelContainerState)
+	})
+}
+
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts"}
+
+func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "id":
+			if err := s.Str(&v.ID); err != nil {
+				return err
+			}
+			return nil
+		case "name":
+			if err := s.Str(&v.Name); err != nil {
+				return err
+			}
+			return nil
+		case "namespace":
+			if err := s.Str(&v.Namespace); err != nil {
+				return err
+			}
+			return nil
+		case "hostname":
+			if err := s.Str(&v.Hostname); err != nil {
+				return err
+			}
+			return nil
+		case "labels":
+			if s.Literal("null") {
+				v.Labels = nil
+			} else {
+				if v.Labels == nil {
+					v.Labels = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e277 string
+					if err := s.Str(&e277); err != nil {
+						return err
+					}
+					v.Labels[string(key)] = e277
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "created":
+			raw278, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.Created).UnmarshalJSON(raw278); err != nil {
+				return err
+			}
+			return nil
+		case "createCommand":
+			if s.Literal("null") {
+				v.CreateCommand = nil
+			} else {
+				out279 := v.CreateCommand[:0]
+				if out279 == nil {
+					out279 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e280 string
+					if err := s.Str(&e280); err != nil {
+						return err
+					}
+					out279 = append(out279, e280)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CreateCommand = out279
+			}
+			return nil
+		case "cgroupParent":
+			if err := s.Str(&v.CgroupParent); err != nil {
+				return err
+			}
+			return nil
+		case "usePodCgroup":
+			x281 := bool(v.UsePodCgroup)
+			if err := s.Bool(&x281); err != nil {
+				return err
+			}
+			v.UsePodCgroup = bool(x281)
+			return nil
+		case "sharePid":
+			x282 := bool(v.SharePid)
+			if err := s.Bool(&x282); err != nil {
+				return err
+			}
+			v.SharePid = bool(x282)
+			return nil
+		case "shareIpc":
+			x283 := bool(v.ShareIpc)
+			if err := s.Bool(&x283); err != nil {
+				return err
+			}
+			v.ShareIpc = bool(x283)
+			return nil
+		case "shareNet":
+			x284 := bool(v.ShareNet)
+			if err := s.Bool(&x284); err != nil {
+				return err
+			}
+			v.ShareNet = bool(x284)
+			return nil
+		case "shareMount":
+			x285 := bool(v.ShareMount)
+			if err := s.Bool(&x285); err != nil {
+				return err
+			}
+			v.ShareMount = bool(x285)
+			return nil
+		case "shareUser":
+			x286 := bool(v.ShareUser)
+			if err := s.Bool(&x286); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x286)
+			return nil
+		case "shareUts":
+			x287 := bool(v.ShareUts)
+			if err := s.Bool(&x287); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x287)
+			return nil
+		case "shareCgroup":
+			x288 := bool(v.ShareCgroup)
+			if err := s.Bool(&x288); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x288)
+			return nil
+		case "hasInfra":
+			x289 := bool(v.HasInfra)
+			if err := s.Bool(&x289); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x289)
+			return nil
+		case "infraName":
+			if err := s.Str(&v.InfraName); err != nil {
+				return err
+			}
+			return nil
+		case "infraImage":
+			if err := s.Str(&v.InfraImage); err != nil {
+				return err
+			}
+			return nil
+		case "infraCommand":
+			if s.Literal("null") {
+				v.InfraCommand = nil
+			} else {
+				out290 := v.InfraCommand[:0]
+				if out290 == nil {
+					out290 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e291 string
+					if err := s.Str(&e291); err != nil {
+						return err
+					}
+					out290 = append(out290, e291)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.InfraCommand = out290
+			}
+			return nil
+		case "infra":
+			if err := decModelNetworkConfig(s, &v.Infra); err != nil {
+				return err
+			}
+			return nil
+		case "networkMode":
+			if err := s.Str(&v.NetworkMode); err != nil {
+				return err
+			}
+			return nil
+		case "pidMode":
+			if err := s.Str(&v.PidMode); err != nil {
+				return err
+			}
+			return nil
+		case "utsMode":
+			if err := s.Str(&v.UtsMode); err != nil {
+				return err
+			}
+			return nil
+		case "exitPolicy":
+			if err := s.Str(&v.ExitPolicy); err != nil {
+				return err
+			}
+			return nil
+		case "restartPolicy":
+			if err := s.Str(&v.RestartPolicy); err != nil {
+				return err
+			}
+			return nil
+		case "resources":
+			if err := decModelResources(s, &v.Resources); err != nil {
+				return err
+			}
+			return nil
+		case "volumes":
+			if s.Literal("null") {
+				v.Volumes = nil
+			} else {
+				out292 := v.Volumes[:0]
+				if out292 == nil {
+					out292 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e293 string
+					if err := s.Str(&e293); err != nil {
+						return err
+					}
+					out292 = append(out292, e293)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Volumes = out292
+			}
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out294 := v.Devices[:0]
+				if out294 == nil {
+					out294 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e295 string
+					if err := s.Str(&e295); err != nil {
+						return err
+					}
+					out294 = append(out294, e295)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out294
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e296 string
+					if err := s.Str(&e296); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e296
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "securityOpts":
+			if s.Literal("null") {
+				v.SecurityOpts = nil
+			} else {
+				out297 := v.SecurityOpts[:0]
+				if out297 == nil {
+					out297 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e298 string
+					if err := s.Str(&e298); err != nil {
+						return err
+					}
+					out297 = append(out297, e298)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.SecurityOpts = out297
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelPodConfig)
+	})
+}
+
+var keysModelPodState = KeySet{"cgroupPath", "infraContainerID"}
+
+func decModelPodState(s *Scanner, v *model.PodState) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "cgroupPath":
+			if err := s.Str(&v.CgroupPath); err != nil {
+				return err
+			}
+			return nil
+		case "infraContainerID":
+			if err := s.Str(&v.InfraContainerID); err != nil {
+				return err
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelPodState)
+	})
+}
+
 var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
@@ -2897,29 +3351,29 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out263 := v.Options[:0]
-				if out263 == nil {
-					out263 = []string{}
+				out299 := v.Options[:0]
+				if out299 == nil {
+					out299 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e264 string
-					if err := s.Str(&e264); err != nil {
+					var e300 string
+					if err := s.Str(&e300); err != nil {
 						return err
 					}
-					out263 = append(out263, e264)
+					out299 = append(out299, e300)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out263
+				v.Options = out299
 			}
 			return nil
 		case "readOnly":
-			x265 := bool(v.ReadOnly)
-			if err := s.Bool(&x265); err != nil {
+			x301 := bool(v.ReadOnly)
+			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x265)
+			v.ReadOnly = bool(x301)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -2937,21 +3391,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n266, null267, err := s.Integer(64, false)
+			_, n302, null303, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null267 {
-				v.Soft = uint64(n266)
+			if !null303 {
+				v.Soft = uint64(n302)
 			}
 			return nil
 		case "hard":
-			_, n268, null269, err := s.Integer(64, false)
+			_, n304, null305, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null269 {
-				v.Hard = uint64(n268)
+			if !null305 {
+				v.Hard = uint64(n304)
 			}
 			return nil
 		}
@@ -2965,21 +3419,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n270, _, null271, err := s.Integer(64, true)
+			n306, _, null307, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null271 {
-				v.Memory = int64(n270)
+			if !null307 {
+				v.Memory = int64(n306)
 			}
 			return nil
 		case "cpus":
-			n272, null273, err := s.Float(64)
+			n308, null309, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null273 {
-				v.CPUs = float64(n272)
+			if !null309 {
+				v.CPUs = float64(n308)
 			}
 			return nil
 		case "cpusetCpus":
@@ -2988,21 +3442,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n274, _, null275, err := s.Integer(64, true)
+			n310, _, null311, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null275 {
-				v.PidsLimit = int64(n274)
+			if !null311 {
+				v.PidsLimit = int64(n310)
 			}
 			return nil
 		case "shmSize":
-			n276, _, null277, err := s.Integer(64, true)
+			n312, _, null313, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null277 {
-				v.ShmSize = int64(n276)
+			if !null313 {
+				v.ShmSize = int64(n312)
 			}
 			return nil
 		}
@@ -3039,42 +3493,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out278 := v.Networks[:0]
-				if out278 == nil {
-					out278 = []string{}
+				out314 := v.Networks[:0]
+				if out314 == nil {
+					out314 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e279 string
-					if err := s.Str(&e279); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					out278 = append(out278, e279)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out278
+				v.Networks = out314
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out280 := v.Ports[:0]
-				if out280 == nil {
-					out280 = []model.PortMapping{}
+				out316 := v.Ports[:0]
+				if out316 == nil {
+					out316 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e281 model.PortMapping
-					if err := decModelPortMapping(s, &e281); err != nil {
+					var e317 model.PortMapping
+					if err := decModelPortMapping(s, &e317); err != nil {
 						return err
 					}
-					out280 = append(out280, e281)
+					out316 = append(out316, e317)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out280
+				v.Ports = out316
 			}
 			return nil
 		case "staticIP":
@@ -3091,95 +3545,139 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out282 := v.DNSServers[:0]
-				if out282 == nil {
-					out282 = []string{}
+				out318 := v.DNSServers[:0]
+				if out318 == nil {
+					out318 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e283 string
-					if err := s.Str(&e283); err != nil {
+					var e319 string
+					if err := s.Str(&e319); err != nil {
 						return err
 					}
-					out282 = append(out282, e283)
+					out318 = append(out318, e319)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out282
+				v.DNSServers = out318
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out284 := v.DNSSearch[:0]
-				if out284 == nil {
-					out284 = []string{}
+				out320 := v.DNSSearch[:0]
+				if out320 == nil {
+					out320 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e285 string
-					if err := s.Str(&e285); err != nil {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
 						return err
 					}
-					out284 = append(out284, e285)
+					out320 = append(out320, e321)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out284
+				v.DNSSearch = out320
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out286 := v.DNSOptions[:0]
-				if out286 == nil {
-					out286 = []string{}
+				out322 := v.DNSOptions[:0]
+				if out322 == nil {
+					out322 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e287 string
-					if err := s.Str(&e287); err != nil {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
 						return err
 					}
-					out286 = append(out286, e287)
+					out322 = append(out322, e323)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out286
+				v.DNSOptions = out322
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out288 := v.AddHosts[:0]
-				if out288 == nil {
-					out288 = []string{}
+				out324 := v.AddHosts[:0]
+				if out324 == nil {
+					out324 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e289 string
-					if err := s.Str(&e289); err != nil {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
 						return err
 					}
-					out288 = append(out288, e289)
+					out324 = append(out324, e325)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out288
+				v.AddHosts = out324
 			}
 			return nil
 		case "noHosts":
-			x290 := bool(v.NoHosts)
-			if err := s.Bool(&x290); err != nil {
+			x326 := bool(v.NoHosts)
+			if err := s.Bool(&x326); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x290)
+			v.NoHosts = bool(x326)
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
+	})
+}
+
+var keysModelNetworkStatus = KeySet{"interface", "ipAddress", "prefixLen", "gateway", "macAddress", "ipv6"}
+
+func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "interface":
+			if err := s.Str(&v.Interface); err != nil {
+				return err
+			}
+			return nil
+		case "ipAddress":
+			if err := s.Str(&v.IPAddress); err != nil {
+				return err
+			}
+			return nil
+		case "prefixLen":
+			n327, _, null328, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null328 {
+				v.PrefixLen = int(n327)
+			}
+			return nil
+		case "gateway":
+			if err := s.Str(&v.Gateway); err != nil {
+				return err
+			}
+			return nil
+		case "macAddress":
+			if err := s.Str(&v.MacAddress); err != nil {
+				return err
+			}
+			return nil
+		case "ipv6":
+			if err := s.Str(&v.IPv6); err != nil {
+				return err
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelNetworkStatus)
 	})
 }
 
@@ -3194,21 +3692,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n291, null292, err := s.Integer(16, false)
+			_, n329, null330, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null292 {
-				v.HostPort = uint16(n291)
+			if !null330 {
+				v.HostPort = uint16(n329)
 			}
 			return nil
 		case "containerPort":
-			_, n293, null294, err := s.Integer(16, false)
+			_, n331, null332, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null294 {
-				v.ContainerPort = uint16(n293)
+			if !null332 {
+				v.ContainerPort = uint16(n331)
 			}
 			return nil
 		case "protocol":
@@ -3217,12 +3715,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n295, null296, err := s.Integer(16, false)
+			_, n333, null334, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null296 {
-				v.Range = uint16(n295)
+			if !null334 {
+				v.Range = uint16(n333)
 			}
 			return nil
 		}

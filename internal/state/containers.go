@@ -162,6 +162,9 @@ func (s *Store) ContainerImages() (map[string][]string, error) {
 	return users, rows.Err()
 }
 
+// ListedConfig names listedConfig for tools/jsongen, which generates its decoder (json.gen.go).
+type ListedConfig = listedConfig
+
 // listedConfig is the part of a container's config that `ps` shows, filters and sorts by, with
 // ContainerConfig's JSON names (a test keeps them in step). Decoding only these skips the
 // environment, namespaces, resources and the rest, which were most of a listing's time.

@@ -1,7 +1,7 @@
 // Command jsongen writes the generated halves of pea's JSON fast paths (see package jsonfast):
-// internal/jsonfast/types.gen.go, encoders for the types pea writes on every start and a decoder
-// of the container config, and internal/image/json.gen.go, a decoder of the image index's
-// entries. Each encoder writes what encoding/json's Marshal writes, byte for byte; each decoder
+// internal/jsonfast/types.gen.go, encoders for the types pea writes on every start and decoders
+// of the state's container and pod documents; internal/state/json.gen.go, the decoder of the
+// part of a container config a listing reads; internal/image/json.gen.go, the image index's. Each encoder writes what encoding/json's Marshal writes, byte for byte; each decoder
 // reads what encoding/json's Unmarshal reads into a zero value, or gives up (jsonfast.ErrFallback)
 // so that its caller hands the document to encoding/json. It reads the types with reflect, so it
 // is run again whenever one of them changes; its test fails when a file it would write differs
@@ -35,6 +35,7 @@ import (
 
 	"pea/internal/image"
 	"pea/internal/model"
+	"pea/internal/state"
 )
 
 // encodeRoots are the types jsonfast.Marshal encodes itself (as values and through pointers).
@@ -68,9 +69,12 @@ type target struct {
 
 var targets = []target{
 	{pkgPath: "pea/internal/jsonfast", output: "internal/jsonfast/types.gen.go", encode: encodeRoots,
-		decode: []reflect.Type{reflect.TypeFor[model.ContainerConfig]()}},
+		decode: []reflect.Type{reflect.TypeFor[model.ContainerConfig](), reflect.TypeFor[model.ContainerState](),
+			reflect.TypeFor[model.PodConfig](), reflect.TypeFor[model.PodState]()}},
 	{pkgPath: "pea/internal/image", output: "internal/image/json.gen.go",
 		decode: []reflect.Type{reflect.TypeFor[image.Index]()}},
+	{pkgPath: "pea/internal/state", output: "internal/state/json.gen.go",
+		decode: []reflect.Type{reflect.TypeFor[state.ListedConfig]()}},
 }
 
 func main() {
