@@ -13,8 +13,9 @@
 // handle themselves — a type with its own MarshalJSON or MarshalText (time.Time), an interface, a
 // float — goes through encoding/json, one value at a time.
 //
-// Reading: Scanner reads a document; generated decoders (Unmarshal's, and the image index's in
-// package image) and the state's hand-written ones read through it what encoding/json would read
+// Reading: Scanner reads a document; generated decoders (Unmarshal's, the image index's in
+// package image, a listing's part of a container config in package state) read through it what
+// encoding/json would read
 // into a zero value, and give up (ErrFallback) on anything they are not sure of — a key that
 // matches a field only when case is ignored, a number that is not what the field holds, a syntax
 // error — so that the caller hands the document to encoding/json: the result is always its.
