@@ -15,10 +15,10 @@
 //
 // Reading: Scanner reads a document; generated decoders (Unmarshal's, the image index's in
 // package image, a listing's part of a container config in package state) read through it what
-// encoding/json would read
-// into a zero value, and give up (ErrFallback) on anything they are not sure of — a key that
-// matches a field only when case is ignored, a number that is not what the field holds, a syntax
-// error — so that the caller hands the document to encoding/json: the result is always its.
+// encoding/json would read into a zero value, and give up (ErrFallback) on anything they are not
+// sure of — a key that matches a field only when case is ignored, a number that is not what the
+// field holds, a syntax error — so that the caller hands the document to encoding/json: the
+// result is always its.
 package jsonfast
 
 import (
