@@ -36,8 +36,9 @@ export GOEXPERIMENT=${GOEXPERIMENT:+$GOEXPERIMENT,}jsonv2,nogreenteagc
 strip='-s -w'
 [ "${PEA_KEEP_SYMBOLS:-}" = 1 ] && strip=''
 #
-# pea is built with five small changes to the Go runtime, which take work off the start of
-# every command (two threads, the cgroup files, two stack copies, three profile samples):
+# pea is built with six small changes to the Go runtime and os, which take work off the start of
+# every command (two threads, the cgroup files, two stack copies, three profile samples, a
+# probe child before the first process start):
 # tools/rtpatch explains and writes them as an overlay of the installed toolchain's files, under
 # .build/ (ignored by git). Where they do not apply (a Go version they were not written for) pea
 # is built with the runtime as it is, and says so.

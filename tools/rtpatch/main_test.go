@@ -30,6 +30,13 @@ func TestAppliesToInstalledGo(t *testing.T) {
 	if err := json.Unmarshal(b, &o); err != nil {
 		t.Fatal(err)
 	}
+	osFile, ok := o.Replace[filepath.Join(goroot, "src", "os", "pidfd_linux.go")]
+	if !ok {
+		t.Fatalf("overlay %s does not replace os/pidfd_linux.go", b)
+	}
+	if text, err := os.ReadFile(osFile); err != nil || strings.Contains(string(text), "if err := checkClonePidfd(); err != nil") {
+		t.Errorf("os/pidfd_linux.go still probes clone(CLONE_PIDFD) (%v)", err)
+	}
 	rt := filepath.Join(goroot, "src", "runtime")
 	for file, calls := range map[string][]string{
 		"proc.go":        {"peaGCEnable()", "peaCgroupInit()", "peaCgroupInitLocked()", "malg(peaStackSize(fn))", "peaNoMemProfile()"},
