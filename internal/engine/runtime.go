@@ -119,6 +119,9 @@ func (r *Runtime) CloseAtExit(copyLater func() bool) {
 	}
 }
 
+// dbPath is the state database's file.
+func (r *Runtime) dbPath() string { return filepath.Join(r.opts.Root, "pea.db") }
+
 // state opens the database on first use, and refreshes after a reboot (empty runroot).
 func (r *Runtime) state() (*state.Store, error) {
 	r.stateOnce.Do(func() {
@@ -130,7 +133,7 @@ func (r *Runtime) state() (*state.Store, error) {
 		if r.stateErr != nil {
 			return
 		}
-		r.store, r.stateErr = state.Open(filepath.Join(r.opts.Root, "pea.db"))
+		r.store, r.stateErr = state.Open(r.dbPath())
 		if r.stateErr != nil {
 			return
 		}

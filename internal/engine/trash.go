@@ -74,7 +74,7 @@ func (r *Runtime) EmptyTrash() { r.emptyTrash(4) }
 func (r *Runtime) AfterCommand() error {
 	unix.Setpriority(unix.PRIO_PROCESS, 0, 10)
 	r.emptyTrash(1)
-	_, err := state.CheckpointWAL(filepath.Join(r.opts.Root, "pea.db"))
+	_, err := state.CheckpointWAL(r.dbPath())
 	return err
 }
 

@@ -171,11 +171,7 @@ func (s *Store) readIndex() (*index, error) {
 // types by reflection on first use, 0.34 ms of every `run` and `create`.
 func decodeIndex(data []byte) (*index, error) {
 	var idx index
-	if sc := jsonfast.NewScanner(data); decIndex(sc, &idx) == nil && sc.End() == nil {
-		return &idx, nil
-	}
-	idx = index{}
-	if err := json.Unmarshal(data, &idx); err != nil {
+	if err := jsonfast.UnmarshalWith(data, &idx, decIndex); err != nil {
 		return nil, err
 	}
 	return &idx, nil

@@ -22,6 +22,18 @@ func Fast(b []byte, v any) error {
 	return ErrFallback
 }
 
+// UnmarshalWith is Unmarshal for a type whose generated decoder, dec, is in another package (the
+// image index's, a listing's part of a container config): json.Unmarshal into v, a pointer to a
+// zero value, done by dec when it is sure to read b as encoding/json does.
+func UnmarshalWith[T any](b []byte, v *T, dec func(*Scanner, *T) error) error {
+	if Decode(b, v, dec) == nil {
+		return nil
+	}
+	var zero T
+	*v = zero
+	return json.Unmarshal(b, v)
+}
+
 // Decode reads b with dec, the generated decoder of one type, and checks that nothing follows.
 func Decode[T any](b []byte, v *T, dec func(*Scanner, *T) error) error {
 	s := NewScanner(b)

@@ -22,7 +22,6 @@
 package jsonfast
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
@@ -68,33 +67,8 @@ func (e *encoder) int(v int64) { e.b = strconv.AppendInt(e.b, v, 10) }
 
 func (e *encoder) uint(v uint64) { e.b = strconv.AppendUint(e.b, v, 10) }
 
-// quotedInt and friends are the ",string" option's forms.
-func (e *encoder) quotedInt(v int64) {
-	e.b = append(e.b, '"')
-	e.int(v)
-	e.b = append(e.b, '"')
-}
-
-func (e *encoder) quotedUint(v uint64) {
-	e.b = append(e.b, '"')
-	e.uint(v)
-	e.b = append(e.b, '"')
-}
-
-func (e *encoder) quotedBool(v bool) {
-	e.b = append(e.b, '"')
-	e.boolean(v)
-	e.b = append(e.b, '"')
-}
-
-// bytes is a []byte: standard base64 in a string.
-func (e *encoder) bytes(v []byte) {
-	e.b = append(e.b, '"')
-	e.b = base64.StdEncoding.AppendEncode(e.b, v)
-	e.b = append(e.b, '"')
-}
-
-// value hands one value to encoding/json: a type with its own marshaling, an interface, a float.
+// value hands one value to encoding/json: a type with its own marshaling, an interface, a float,
+// a []byte.
 func (e *encoder) value(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -162,11 +136,4 @@ func (e *encoder) str(s string) {
 	}
 	b = append(b, s[start:]...)
 	e.b = append(b, '"')
-}
-
-// quotedStr is a string field with the ",string" option: the JSON string of its JSON string.
-func (e *encoder) quotedStr(s string) {
-	inner := encoder{b: make([]byte, 0, len(s)+2)}
-	inner.str(s)
-	e.str(string(inner.b))
 }

@@ -57,8 +57,8 @@ func TestRootsAndOthers(t *testing.T) {
 	}
 }
 
-// TestRealSpecIsFast: the spec of an ordinary container is encoded without encoding/json (which
-// would mean its reflection tables were built after all).
+// TestGeneratedPathTaken: an ordinary spec is encoded by its generated encoder, not handed to
+// encoding/json (which would build its reflection tables after all).
 func TestGeneratedPathTaken(t *testing.T) {
 	e := &encoder{b: make([]byte, 0, 64)}
 	if !encodeRoot(e, &specs.Spec{Version: "1.0.0", Process: &specs.Process{Args: []string{"true"}}}) {

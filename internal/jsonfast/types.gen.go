@@ -75,22 +75,22 @@ func encodeRoot(e *encoder, v any) bool {
 func decodeRoot(b []byte, v any) bool {
 	switch v := v.(type) {
 	case *model.ContainerConfig:
-		if s := NewScanner(b); decModelContainerConfig(s, v) == nil && s.End() == nil {
+		if Decode(b, v, decModelContainerConfig) == nil {
 			return true
 		}
 		*v = model.ContainerConfig{}
 	case *model.ContainerState:
-		if s := NewScanner(b); decModelContainerState(s, v) == nil && s.End() == nil {
+		if Decode(b, v, decModelContainerState) == nil {
 			return true
 		}
 		*v = model.ContainerState{}
 	case *model.PodConfig:
-		if s := NewScanner(b); decModelPodConfig(s, v) == nil && s.End() == nil {
+		if Decode(b, v, decModelPodConfig) == nil {
 			return true
 		}
 		*v = model.PodConfig{}
 	case *model.PodState:
-		if s := NewScanner(b); decModelPodState(s, v) == nil && s.End() == nil {
+		if Decode(b, v, decModelPodState) == nil {
 			return true
 		}
 		*v = model.PodState{}

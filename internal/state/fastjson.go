@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"pea/internal/jsonfast"
@@ -23,17 +22,7 @@ import (
 
 // decodeListedConfig decodes the listedConfig members of a container config.
 func decodeListedConfig(b []byte, l *listedConfig) error {
-	if fastListedConfig(b, l) == nil {
-		return nil
-	}
-	*l = listedConfig{}
-	return json.Unmarshal(b, l)
-}
-
-// fastListedConfig is decodeListedConfig's fast path alone (jsonfast.ErrFallback when it gives
-// up, leaving l to be zeroed).
-func fastListedConfig(b []byte, l *listedConfig) error {
-	return jsonfast.Decode(b, l, decListedConfig)
+	return jsonfast.UnmarshalWith(b, l, decListedConfig)
 }
 
 // decodeState decodes a container state.
@@ -43,6 +32,3 @@ func decodeState(b []byte, into *model.ContainerState) error {
 	}
 	return nil
 }
-
-// fastState is decodeState's fast path alone.
-func fastState(b []byte, st *model.ContainerState) error { return jsonfast.Fast(b, st) }

@@ -18,7 +18,3 @@ func decodePodDocs(cfg, st []byte, p *model.Pod) error {
 	}
 	return nil
 }
-
-// fastPodConfig and fastPodState are decodePodDocs' fast paths alone.
-func fastPodConfig(b []byte, c *model.PodConfig) error { return jsonfast.Fast(b, c) }
-func fastPodState(b []byte, st *model.PodState) error  { return jsonfast.Fast(b, st) }

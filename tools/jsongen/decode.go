@@ -21,7 +21,7 @@ func (g *gen) decFunc(t reflect.Type) string { return g.name(&g.dec, t) }
 func (g *gen) decodeRootSwitch(root *bytes.Buffer, roots []reflect.Type) {
 	root.WriteString("\nfunc decodeRoot(b []byte, v any) bool {\n\tswitch v := v.(type) {\n")
 	for _, t := range roots {
-		fmt.Fprintf(root, "\tcase *%s:\n\t\tif s := NewScanner(b); %s(s, v) == nil && s.End() == nil {\n\t\t\treturn true\n\t\t}\n\t\t*v = %s{}\n",
+		fmt.Fprintf(root, "\tcase *%s:\n\t\tif Decode(b, v, %s) == nil {\n\t\t\treturn true\n\t\t}\n\t\t*v = %s{}\n",
 			g.typeExpr(t), g.decFunc(t), g.typeExpr(t))
 	}
 	root.WriteString("\t}\n\treturn false\n}\n")

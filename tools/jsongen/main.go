@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -198,19 +199,11 @@ func (g *gen) pkgName(p string) string {
 		return -1
 	}, strings.TrimSuffix(base, "-go"))
 	n := base
-	for i := 2; slices.Contains(mapValues(g.imports), n); i++ {
+	for i := 2; slices.Contains(slices.Collect(maps.Values(g.imports)), n); i++ {
 		n = fmt.Sprintf("%s%d", base, i)
 	}
 	g.imports[p] = n
 	return n
-}
-
-func mapValues(m map[string]string) []string {
-	var v []string
-	for _, x := range m {
-		v = append(v, x)
-	}
-	return v
 }
 
 // typeExpr is t written in the generated file.
@@ -299,13 +292,13 @@ func fields(t reflect.Type) ([]field, error) {
 }
 
 func dominant(fs []field) (field, bool) {
-	min := fs[0].depth
+	least := fs[0].depth
 	for _, f := range fs {
-		min = minInt(min, f.depth)
+		least = min(least, f.depth)
 	}
 	var top, tagged []field
 	for _, f := range fs {
-		if f.depth == min {
+		if f.depth == least {
 			top = append(top, f)
 			if f.tagged {
 				tagged = append(tagged, f)
@@ -319,13 +312,6 @@ func dominant(fs []field) (field, bool) {
 		return tagged[0], true
 	}
 	return field{}, false
-}
-
-func minInt(a, b int) int {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 func collect(t reflect.Type, index []int, depth int, all *[]field) error {
@@ -356,9 +342,6 @@ func collect(t reflect.Type, index []int, depth int, all *[]field) error {
 				return fmt.Errorf("%s: a named embedded field inside an embedded one is not supported", where)
 			}
 		} else if !sf.IsExported() {
-			continue
-		}
-		if depth > 0 && !sf.IsExported() {
 			continue
 		}
 		f := field{goName: sf.Name, typ: sf.Type, tagged: name != "", depth: depth, index: idx}
@@ -500,8 +483,8 @@ func (g *gen) value(b *bytes.Buffer, expr string, t reflect.Type, addressable bo
 			fmt.Fprintf(b, "\t{\n\t\t%s := %s\n\t\t%s(e, &%s)\n\t}\n", x, expr, g.structFunc(t), x)
 		}
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 && !marshals(t.Elem(), true) {
-			fmt.Fprintf(b, "\tif %s == nil {\n\t\te.null()\n\t} else {\n\t\te.bytes([]byte(%s))\n\t}\n", expr, expr)
+		if t.Elem().Kind() == reflect.Uint8 { // base64, or numbers: encoding/json's
+			fmt.Fprintf(b, "\te.value(%s)\n", expr)
 			return
 		}
 		s, i := g.tmp("s"), g.tmp("i")
