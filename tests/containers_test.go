@@ -962,3 +962,56 @@ func TestEmptierCreatesNoStore(t *testing.T) {
 		t.Fatalf("empty-trash made the store %s (%v): %v", root, err, entries)
 	}
 }
+
+// The IPC modes decide /dev/shm as podman's do: a container's own namespace is shareable by
+// default, and --ipc container:X then shares X's /dev/shm with the namespace; private keeps its
+// /dev/shm to itself and cannot be joined; none has no /dev/shm; host has the host's.
+func TestIpcModesAndDevShm(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--network", "none", "--name", "donor", "localhost/bb", "sleep", "300")
+	if mode := e.Pea("inspect", "--format", "{{.HostConfig.IpcMode}}", "donor"); mode != "shareable" {
+		t.Fatalf("default IpcMode: %q", mode)
+	}
+	e.Pea("exec", "donor", "sh", "-c", "echo shared > /dev/shm/seg")
+	if out := e.Pea("run", "--rm", "--network", "none", "--ipc", "container:donor", "localhost/bb", "cat", "/dev/shm/seg"); out != "shared" {
+		t.Fatalf("--ipc container:donor reads the donor's /dev/shm: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "--ipc", "shareable", "localhost/bb", "ls", "/dev/shm"); out != "" {
+		t.Fatalf("a container of its own sees files in /dev/shm: %q", out)
+	}
+
+	e.Pea("run", "-d", "--network", "none", "--ipc", "private", "--name", "priv", "localhost/bb", "sleep", "300")
+	before := e.Pea("ps", "-aq")
+	r := e.Fails(125, "run", "--rm", "--network", "none", "--ipc", "container:priv", "localhost/bb", "true")
+	if !strings.Contains(r.Stderr, "not shareable") || strings.Count(r.Stderr, "\n") > 1 {
+		t.Fatalf("joining a private IPC namespace: %s", r)
+	}
+	if after := e.Pea("ps", "-aq"); after != before {
+		t.Fatalf("a refused join left a container: %q, before %q", after, before)
+	}
+	e.Fails(125, "run", "--rm", "--ipc", "bogus", "localhost/bb", "true")
+
+	r = e.Try("run", "--rm", "--network", "none", "--ipc", "none", "localhost/bb", "ls", "/dev/shm")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "No such file") {
+		t.Fatalf("--ipc none has a /dev/shm: %s", r)
+	}
+
+	f, err := os.CreateTemp("/dev/shm", "pea-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	if out := e.Pea("run", "--rm", "--network", "none", "--ipc", "host", "localhost/bb", "ls", f.Name()); out != f.Name() {
+		t.Fatalf("--ipc host does not see the host's %s: %q", f.Name(), out)
+	}
+
+	// Only the shareable donor has a tmpfs on the host, and its stop takes it away.
+	if n := shmMounts(t, e); n != 1 {
+		t.Fatalf("%d /dev/shm mounts on the host, want 1 (the donor's)", n)
+	}
+	e.Pea("stop", "-t", "0", "donor")
+	if n := shmMounts(t, e); n != 0 {
+		t.Fatalf("%d /dev/shm mounts on the host after the donor's stop", n)
+	}
+}

@@ -381,3 +381,57 @@ func TestPodInitContainers(t *testing.T) {
 	e.Fails(125, "run", "--pod", "bad", "--init-ctr", "once", "localhost/bb", "true")
 	e.Fails(125, "create", "--init-ctr", "once", "localhost/bb", "true")
 }
+
+// Members of a pod share its IPC namespace, and so must they share /dev/shm, where POSIX shared
+// memory lives (shm_open): podman binds the infra container's /dev/shm into every member. pea
+// gave each member a tmpfs of its own until 2026-11-30, so a segment one member made was not
+// there for the others.
+func TestPodMembersShareDevShm(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "p", "--shm-size", "2m")
+	e.Pea("run", "-d", "--pod", "p", "--name", "a", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--pod", "p", "--name", "b", "localhost/bb", "sleep", "300")
+	e.Pea("exec", "a", "sh", "-c", "echo from-a > /dev/shm/seg")
+	if out := e.Pea("exec", "b", "cat", "/dev/shm/seg"); out != "from-a" {
+		t.Fatalf("member b reads /dev/shm/seg of member a: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--pod", "p", "localhost/bb", "cat", "/dev/shm/seg"); out != "from-a" {
+		t.Fatalf("a third member reads /dev/shm/seg: %q", out)
+	}
+	if out := e.Pea("exec", "b", "df", "-k", "/dev/shm"); !strings.Contains(out, " 2048 ") {
+		t.Fatalf("the pod's --shm-size 2m is not the size of the members' /dev/shm: %q", out)
+	}
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p")
+	if mode := e.Pea("inspect", "--format", "{{.HostConfig.IpcMode}}", infra); mode != "shareable" {
+		t.Fatalf("IpcMode of the infra container: %q", mode)
+	}
+	if n := shmMounts(t, e); n != 1 {
+		t.Fatalf("%d /dev/shm tmpfs mounts on the host for a pod of two members, want 1 (the infra's)", n)
+	}
+	e.Pea("pod", "stop", "-t", "0", "p")
+	if n := shmMounts(t, e); n != 0 {
+		t.Fatalf("%d /dev/shm mounts left on the host after pod stop", n)
+	}
+	// A restarted pod starts with an empty /dev/shm, shared again.
+	e.Pea("pod", "start", "p")
+	e.Pea("exec", "b", "sh", "-c", "echo from-b > /dev/shm/again")
+	if out := e.Pea("exec", "a", "ls", "/dev/shm"); out != "again" {
+		t.Fatalf("/dev/shm of member a after the restart: %q", out)
+	}
+}
+
+// shmMounts counts the /dev/shm tmpfs mounts pea has on the host below e's store.
+func shmMounts(t *testing.T, e *Env) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && strings.HasPrefix(f[1], e.Root+"/") && strings.HasSuffix(f[1], "/shm") && f[2] == "tmpfs" {
+			n++
+		}
+	}
+	return n
+}

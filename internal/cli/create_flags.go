@@ -233,8 +233,13 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		if v == "" {
 			continue
 		}
-		ns, err := parseNamespace(kind, v)
-		if err != nil {
+		var ns model.Namespace
+		if kind == model.NSIpc && (v == model.NSModeShareable || v == model.NSModeNone) {
+			ns = model.Namespace{Mode: v}
+		} else if ns, err = parseNamespace(kind, v); err != nil {
+			if kind == model.NSIpc {
+				err = invalid("invalid --ipc %q (shareable, private, none, host, container:ID, ns:PATH)", v)
+			}
 			return nil, o, err
 		}
 		cfg.Namespaces[kind] = ns

@@ -325,7 +325,7 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	h.CgroupMode = nsModeString(cfg, model.NSCgroup, rt.DefaultCgroupNS())
 	h.NetworkMode = nsModeString(cfg, model.NSNet, "bridge")
 	h.PidMode = nsModeString(cfg, model.NSPid, "private")
-	h.IpcMode = nsModeString(cfg, model.NSIpc, "private")
+	h.IpcMode = nsModeString(cfg, model.NSIpc, model.NSModeShareable)
 	h.UTSMode = nsModeString(cfg, model.NSUts, "private")
 	h.UsernsMode = ""
 	v.HostConfig = h

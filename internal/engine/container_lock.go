@@ -183,6 +183,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 		p.networkDone()
 	}
 	r.unmountRootfs(c)
+	r.unmountShm(c.Config.ID)
 	trace.Mark("cleanup: rootfs unmounted")
 	side.Wait()
 	trace.Mark("cleanup: runtime deleted it")

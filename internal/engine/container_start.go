@@ -113,6 +113,10 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}
+	if in.shm, err = r.prepareShm(c); err != nil {
+		return err
+	}
+	u.add(func() { r.unmountShm(cfg.ID) })
 	// The CNI plugins attach the network while conmon and the runtime create the container.
 	waitNetwork, err := r.beginNetwork(ctx, c, in.nsPaths)
 	if err != nil {

@@ -78,6 +78,9 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 			os.Mkdir(filepath.Join(r.ctrDir(id), d), 0o755)
 		}
 	}
+	if cfg.Pod == "" && ipcMode(cfg) == model.NSModeShareable {
+		os.Mkdir(r.shmDir(id), 0o700) // the mount point of its /dev/shm (prepareShm)
+	}
 	return func() {
 		l := r.takePrelaunched(id)
 		if l == nil {

@@ -37,6 +37,7 @@ func (r *Runtime) refreshIfRebooted() error {
 			return err
 		}
 		r.unmountRootfs(c)
+		r.unmountShm(c.Config.ID)
 		if c.State.Active() {
 			c.State.Status = model.StatusExited
 		}

@@ -22,6 +22,7 @@ type specInputs struct {
 	etcFiles    map[string]string // /etc/hosts etc. -> host file
 	catatonit   string            // host path of catatonit for --init or the infra process
 	seccomp     *specs.LinuxSeccomp
+	shm         shmMount // what /dev/shm is (see prepareShm)
 }
 
 // defaultPath is the PATH of a process whose image sets none.
@@ -103,12 +104,20 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 
 	// Mounts: defaults, then /etc files, then the user's (which win on the same destination).
 	mounts := oci.DefaultMounts()
-	if cfg.Resources.ShmSize > 0 {
-		for i := range mounts {
-			if mounts[i].Destination == "/dev/shm" {
-				mounts[i].Options = replaceOpt(mounts[i].Options, "size=", fmt.Sprintf("size=%dk", cfg.Resources.ShmSize/1024))
-			}
+	for i := range mounts {
+		if mounts[i].Destination != "/dev/shm" {
+			continue
 		}
+		switch {
+		case in.shm.none:
+			mounts = append(mounts[:i], mounts[i+1:]...)
+		case in.shm.source != "":
+			mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: in.shm.source,
+				Options: []string{"bind", "rprivate", "nosuid", "noexec", "nodev"}}
+		case cfg.Resources.ShmSize > 0:
+			mounts[i].Options = replaceOpt(mounts[i].Options, "size=", fmt.Sprintf("size=%dk", cfg.Resources.ShmSize/1024))
+		}
+		break
 	}
 	etcDests := make([]string, 0, len(in.etcFiles))
 	for dest := range in.etcFiles {

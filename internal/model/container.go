@@ -34,6 +34,9 @@ const (
 	NSModePath      = "path"      // Value is a namespace file
 	NSModeNone      = "none"      // for net: only loopback
 	NSModeBridge    = "bridge"    // for net: CNI networks
+	// NSModeShareable is an IPC namespace of the container's own whose /dev/shm others joining
+	// it share (podman's default IPC mode); NSModeNone for ipc is one without any /dev/shm.
+	NSModeShareable = "shareable"
 )
 
 // Namespace says how a container gets one kind of namespace.
