@@ -990,6 +990,7 @@ func TestIpcModesAndDevShm(t *testing.T) {
 		t.Fatalf("a refused join left a container: %q, before %q", after, before)
 	}
 	e.Fails(125, "run", "--rm", "--ipc", "bogus", "localhost/bb", "true")
+	e.Fails(125, "run", "--rm", "--ipc", "host", "--shm-size", "1m", "localhost/bb", "true")
 
 	r = e.Try("run", "--rm", "--network", "none", "--ipc", "none", "localhost/bb", "ls", "/dev/shm")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "No such file") {

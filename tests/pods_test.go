@@ -117,7 +117,7 @@ func TestPodHostnamePidAndLocalhost(t *testing.T) {
 
 func TestPodMemoryLimitHoldsTogether(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	e.Pea("pod", "create", "--name", "lim", "--memory", "64m")
+	e.Pea("pod", "create", "--name", "lim", "--memory", "64m", "--shm-size", "100m")
 	cg := e.Pea("pod", "inspect", "--format", "{{.CgroupPath}}", "lim")
 	b, err := os.ReadFile("/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes")
 	if err != nil {
@@ -126,16 +126,18 @@ func TestPodMemoryLimitHoldsTogether(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(64<<20) {
 		t.Fatalf("pod memory limit: %q %v", b, err)
 	}
-	// Two members each hold 36 MB in tmpfs-backed /dev/shm: together over the pod's 64 MB.
-	hog := "head -c 36m /dev/zero > /dev/shm/fill && echo filled && sleep 300"
-	e.Pea("run", "-d", "--pod", "lim", "--shm-size", "100m", "--name", "h1", "localhost/bb", "sh", "-c", hog)
+	// Two members each hold 36 MB in files of the pod's tmpfs-backed /dev/shm (shared, sized
+	// by the pod): together over the pod's 64 MB. Each member's pages count against its own
+	// cgroup, and both cgroups are below the pod's.
+	hog := "head -c 36m /dev/zero > /dev/shm/fill-$0 && echo filled && sleep 300"
+	e.Pea("run", "-d", "--pod", "lim", "--name", "h1", "localhost/bb", "sh", "-c", hog, "h1")
 	eventually(t, 10*time.Second, func() error {
 		if out := e.Pea("logs", "h1"); out != "filled" {
 			return fmt.Errorf("h1 not filled: %q", out)
 		}
 		return nil
 	})
-	e.Try("run", "-d", "--pod", "lim", "--shm-size", "100m", "--name", "h2", "localhost/bb", "sh", "-c", hog)
+	e.Try("run", "-d", "--pod", "lim", "--name", "h2", "localhost/bb", "sh", "-c", hog, "h2")
 	eventually(t, 15*time.Second, func() error {
 		h1 := e.Pea("inspect", "--format", "{{.State.Status}}", "h1")
 		h2 := e.Pea("inspect", "--format", "{{.State.Status}}", "h2")

@@ -244,6 +244,9 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		}
 		cfg.Namespaces[kind] = ns
 	}
+	if m := cfg.NS(model.NSIpc).Mode; f.shmSize != "" && (m == model.NSModeHost || m == model.NSModeNone) {
+		return nil, o, invalid("cannot set --shm-size with --ipc %s: the container has no /dev/shm of its own", m)
+	}
 	switch f.cgroupns {
 	case "":
 	case "host", "private":
