@@ -130,6 +130,23 @@ func (a *attachConn) pump(s *Streams) error {
 	}
 }
 
+// setPtySize gives the terminal of a created container, whose process pid waits to start with
+// the pseudo-terminal's slave as its standard input, the size rows x cols, before it starts.
+// The resize through conmon (attachConn.resize) comes later: conmon applies it when its main
+// loop reads the control fifo, and a process that asked for its size first (`stty size` right
+// at the start, under load) got 0x0. A failure leaves the size to conmon's resize.
+func setPtySize(pid int, rows, cols uint16) {
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/fd/0", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+		return // not a terminal
+	}
+	unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+}
+
 // resize tells conmon the terminal's new size through its control fifo.
 func (a *attachConn) resize(rows, cols uint16) {
 	f, err := os.OpenFile(oci.CtlFifo(a.bundle), os.O_WRONLY|unix.O_NONBLOCK, 0)

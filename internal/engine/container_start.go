@@ -197,6 +197,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		}
 		u.add(func() { attached.Close() })
 		if attach.Size != nil {
+			setPtySize(pid, attach.Size[0], attach.Size[1])
 			attached.resize(attach.Size[0], attach.Size[1])
 		}
 	}
