@@ -156,6 +156,16 @@ func newSpecFloor(ctx context.Context, pea *engine, plain *floor, dir, rootfs st
 		m, _ := m.(map[string]any)
 		dst, _ := m["destination"].(string)
 		src, _ := m["source"].(string)
+		if m["type"] == "bind" && dst == "/dev/shm" {
+			// The container's /dev/shm, a tmpfs pea mounts on the host while it runs (gone
+			// with it): crun binds a directory of the bundle instead, at the same cost to it.
+			shm := filepath.Join(f.bundle, "shm")
+			if err := os.MkdirAll(shm, 0o1777); err != nil {
+				return nil, err
+			}
+			m["source"] = shm
+			continue
+		}
 		if m["type"] != "bind" || !strings.HasPrefix(dst, "/etc/") {
 			continue
 		}
