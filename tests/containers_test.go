@@ -1007,6 +1007,12 @@ func TestIpcModesAndDevShm(t *testing.T) {
 		t.Fatalf("--ipc host does not see the host's %s: %q", f.Name(), out)
 	}
 
+	// A /dev/shm of the user's wins, and pea mounts none on the host for it.
+	e.Pea("run", "-d", "--network", "none", "--name", "own", "--tmpfs", "/dev/shm:size=2m", "localhost/bb", "sleep", "300")
+	if out := e.Pea("exec", "own", "df", "-k", "/dev/shm"); !strings.Contains(out, " 2048 ") {
+		t.Fatalf("--tmpfs /dev/shm:size=2m: %q", out)
+	}
+
 	// Only the shareable donor has a tmpfs on the host, and its stop takes it away.
 	if n := shmMounts(t, e); n != 1 {
 		t.Fatalf("%d /dev/shm mounts on the host, want 1 (the donor's)", n)

@@ -52,6 +52,9 @@ func (r *Runtime) prepareShm(c *model.Container) (shmMount, error) {
 	case model.NSModeNone:
 		return shmMount{none: true}, nil
 	case model.NSModeShareable:
+		if userMounts(cfg, "/dev/shm") {
+			return shmMount{}, nil // the user's mount there wins (buildSpec)
+		}
 		dir := r.shmDir(cfg.ID)
 		if isMountpoint(dir) {
 			return shmMount{source: dir}, nil
