@@ -160,7 +160,7 @@ func newSpecFloor(ctx context.Context, pea *engine, plain *floor, dir, rootfs st
 			// The container's /dev/shm, a tmpfs pea mounts on the host while it runs (gone
 			// with it): crun binds a directory of the bundle instead, at the same cost to it.
 			shm := filepath.Join(f.bundle, "shm")
-			if err := os.MkdirAll(shm, 0o1777); err != nil {
+			if err := os.MkdirAll(shm, 0o755); err != nil {
 				return nil, err
 			}
 			m["source"] = shm

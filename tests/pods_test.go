@@ -400,6 +400,11 @@ func TestPodMembersShareDevShm(t *testing.T) {
 	if out := e.Pea("run", "--rm", "--pod", "p", "localhost/bb", "cat", "/dev/shm/seg"); out != "from-a" {
 		t.Fatalf("a third member reads /dev/shm/seg: %q", out)
 	}
+	// Outside the pod, a container that joins member a's namespace (the infra's) gets its
+	// /dev/shm too.
+	if out := e.Pea("run", "--rm", "--network", "none", "--ipc", "container:a", "localhost/bb", "cat", "/dev/shm/seg"); out != "from-a" {
+		t.Fatalf("--ipc container:a (a pod member) reads /dev/shm/seg: %q", out)
+	}
 	if out := e.Pea("exec", "b", "df", "-k", "/dev/shm"); !strings.Contains(out, " 2048 ") {
 		t.Fatalf("the pod's --shm-size 2m is not the size of the members' /dev/shm: %q", out)
 	}

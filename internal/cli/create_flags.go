@@ -233,13 +233,8 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		if v == "" {
 			continue
 		}
-		var ns model.Namespace
-		if kind == model.NSIpc && (v == model.NSModeShareable || v == model.NSModeNone) {
-			ns = model.Namespace{Mode: v}
-		} else if ns, err = parseNamespace(kind, v); err != nil {
-			if kind == model.NSIpc {
-				err = invalid("invalid --ipc %q (shareable, private, none, host, container:ID, ns:PATH)", v)
-			}
+		ns, err := parseNamespace(kind, v)
+		if err != nil {
 			return nil, o, err
 		}
 		cfg.Namespaces[kind] = ns
@@ -313,15 +308,22 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 }
 
 func parseNamespace(kind, v string) (model.Namespace, error) {
+	ipc := kind == model.NSIpc
 	switch {
 	case v == "host" || v == "private":
+		return model.Namespace{Mode: v}, nil
+	case ipc && (v == model.NSModeShareable || v == model.NSModeNone):
 		return model.Namespace{Mode: v}, nil
 	case strings.HasPrefix(v, "container:"):
 		return model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(v, "container:")}, nil
 	case strings.HasPrefix(v, "ns:"):
 		return model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(v, "ns:")}, nil
 	}
-	return model.Namespace{}, invalid("invalid --%s %q (host, private, container:ID, ns:PATH)", kind, v)
+	valid := "host, private, container:ID, ns:PATH"
+	if ipc {
+		valid = "shareable, private, none, host, container:ID, ns:PATH"
+	}
+	return model.Namespace{}, invalid("invalid --%s %q (%s)", kind, v, valid)
 }
 
 func parseEnv(env, files []string) ([]string, error) {

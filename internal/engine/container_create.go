@@ -233,7 +233,7 @@ func (r *Runtime) resolveNamespaceRefs(cfg *model.ContainerConfig) error {
 		ns.Value = c.Config.ID
 		cfg.Namespaces[kind] = ns
 		if kind == model.NSIpc && ipcMode(c.Config) == model.NSModePrivate {
-			return fmt.Errorf("cannot join the IPC namespace of container %s: it is not shareable (--ipc private); create it with --ipc shareable: %w", c.Config.Name, errdefs.ErrInvalid)
+			return errNotShareable(c.Config)
 		}
 	}
 	return nil

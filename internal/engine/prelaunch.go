@@ -78,7 +78,7 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 			os.Mkdir(filepath.Join(r.ctrDir(id), d), 0o755)
 		}
 	}
-	if cfg.Pod == "" && ipcMode(cfg) == model.NSModeShareable {
+	if cfg.Pod == "" && ownsShm(cfg) {
 		os.Mkdir(r.shmDir(id), 0o700) // the mount point of its /dev/shm (prepareShm)
 	}
 	return func() {

@@ -32,6 +32,18 @@ func ipcMode(cfg *model.ContainerConfig) string {
 	return ns.Mode
 }
 
+// ownsShm reports whether pea mounts a /dev/shm tmpfs on the host for cfg: it owns a shareable
+// IPC namespace and has no /dev/shm mount of the user's (which wins in buildSpec).
+func ownsShm(cfg *model.ContainerConfig) bool {
+	return ipcMode(cfg) == model.NSModeShareable && !userMounts(cfg, "/dev/shm")
+}
+
+// errNotShareable refuses to join the IPC namespace of a private container.
+func errNotShareable(donor *model.ContainerConfig) error {
+	return fmt.Errorf("cannot join the IPC namespace of container %s: it is not shareable (--ipc private); create it with --ipc shareable: %w",
+		donor.Name, errdefs.ErrInvalid)
+}
+
 // shmDir is where pea mounts the /dev/shm tmpfs of container id on the host.
 func (r *Runtime) shmDir(id string) string { return filepath.Join(r.ctrDir(id), "shm") }
 
@@ -42,72 +54,62 @@ type shmMount struct {
 	none   bool
 }
 
-// prepareShm decides container c's /dev/shm and, when c owns a shareable IPC namespace, mounts
-// its tmpfs on the host (undone by unmountShm).
+// prepareShm mounts container c's /dev/shm tmpfs on the host when it owns one (undone by
+// unmountShm), and says what its /dev/shm is.
 func (r *Runtime) prepareShm(c *model.Container) (shmMount, error) {
 	cfg := c.Config
-	switch ipcMode(cfg) {
-	case model.NSModeHost:
-		return shmMount{source: "/dev/shm"}, nil
-	case model.NSModeNone:
-		return shmMount{none: true}, nil
-	case model.NSModeShareable:
-		if userMounts(cfg, "/dev/shm") {
-			return shmMount{}, nil // the user's mount there wins (buildSpec)
-		}
-		dir := r.shmDir(cfg.ID)
-		if isMountpoint(dir) {
-			return shmMount{source: dir}, nil
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return shmMount{}, err
-		}
-		size := cfg.Resources.ShmSize
-		if size <= 0 {
-			size = defaultShmSize
-		}
-		data := "mode=1777,size=" + strconv.FormatInt(size, 10)
-		if err := unix.Mount("shm", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, data); err != nil {
-			return shmMount{}, fmt.Errorf("mount /dev/shm of container %s: %w", cfg.Name, err)
-		}
-		return shmMount{source: dir}, nil
-	case model.NSModeContainer:
-		return r.joinedShm(cfg)
+	if !ownsShm(cfg) {
+		return r.shmOf(cfg)
 	}
-	return shmMount{}, nil // private, or a namespace file: a tmpfs of its own
-}
-
-// joinedShm is the /dev/shm of the container whose IPC namespace cfg joins, following a chain
-// of joins (a container that joins a pod member joins the infra container's namespace).
-func (r *Runtime) joinedShm(cfg *model.ContainerConfig) (shmMount, error) {
-	st, err := r.state()
-	if err != nil {
+	dir := r.shmDir(cfg.ID)
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) { // PrepareRun may have made it
 		return shmMount{}, err
 	}
-	id := cfg.NS(model.NSIpc).Value
-	for range 16 {
-		dep, err := st.Container(id)
-		if err != nil {
-			return shmMount{}, fmt.Errorf("ipc namespace: %w", err)
-		}
-		switch ipcMode(dep.Config) {
-		case model.NSModeContainer:
-			id = dep.Config.NS(model.NSIpc).Value
-			continue
+	size := cfg.Resources.ShmSize
+	if size <= 0 {
+		size = defaultShmSize
+	}
+	data := "mode=1777,size=" + strconv.FormatInt(size, 10)
+	if err := unix.Mount("shm", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, data); err != nil {
+		return shmMount{}, fmt.Errorf("mount /dev/shm of container %s: %w", cfg.Name, err)
+	}
+	return shmMount{source: dir}, nil
+}
+
+// shmOf is the /dev/shm of a container with cfg that does not own one, following the
+// containers whose IPC namespace it joins (a container that joins a pod member joins the infra
+// container's namespace).
+func (r *Runtime) shmOf(cfg *model.ContainerConfig) (shmMount, error) {
+	for hop := range 16 {
+		switch ipcMode(cfg) {
 		case model.NSModeHost:
 			return shmMount{source: "/dev/shm"}, nil
 		case model.NSModeNone:
 			return shmMount{none: true}, nil
+		case model.NSModeContainer:
+			st, err := r.state()
+			if err != nil {
+				return shmMount{}, err
+			}
+			dep, err := st.Container(cfg.NS(model.NSIpc).Value)
+			if err != nil {
+				return shmMount{}, fmt.Errorf("ipc namespace: %w", err)
+			}
+			cfg = dep.Config
+			continue
 		case model.NSModeShareable:
-			if dir := r.shmDir(dep.Config.ID); isMountpoint(dir) {
+			if dir := r.shmDir(cfg.ID); hop > 0 && isMountpoint(dir) {
 				return shmMount{source: dir}, nil
 			}
-			// Started by a pea that kept /dev/shm inside its containers: nothing to share.
+			// The user's own /dev/shm, or a donor started by a pea that kept /dev/shm inside
+			// its containers: nothing to share.
 			return shmMount{}, nil
-		default:
-			return shmMount{}, fmt.Errorf("cannot join the IPC namespace of container %s: it is not shareable (--ipc %s): %w",
-				dep.Config.Name, ipcMode(dep.Config), errdefs.ErrInvalid)
+		case model.NSModePrivate:
+			if hop > 0 {
+				return shmMount{}, errNotShareable(cfg) // refused at creation already
+			}
 		}
+		return shmMount{}, nil // a tmpfs of its own: private, or a namespace file
 	}
 	return shmMount{}, fmt.Errorf("ipc namespace of container %s: too many containers joined in a chain: %w", cfg.Name, errdefs.ErrInvalid)
 }
