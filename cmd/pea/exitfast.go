@@ -12,6 +12,10 @@ package main
 // The constructor below does that same check before the Go runtime starts, and ends the process
 // when the marker names another live process; in any other case (another command line, no
 // marker, a dead or unreadable PID) it returns and the Go side decides as before.
+//
+// It also serves the engine's newUserNS, which starts `pea __pea-hold-userns` in a new user
+// namespace only to hold it while the namespace's file is opened: that process waits for its
+// standard input to close and exits, without ever starting the Go runtime.
 
 /*
 #include <errno.h>
@@ -48,6 +52,16 @@ __attribute__((constructor(101))) static void pea_exit_command_fast(void) {
 	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
 		if (argc == 12) return;
 		argv[argc++] = p;
+	}
+	// engine's newUserNS: hold the user namespace this process was started in until the
+	// engine, having opened it, closes our standard input
+	if (argc == 2 && !strcmp(argv[1], "__pea-hold-userns")) {
+		char c;
+		for (;;) {
+			ssize_t r = read(0, &c, 1);
+			if (r > 0 || (r < 0 && errno == EINTR)) continue;
+			_exit(0);
+		}
 	}
 	// exactly the command line engine's exitCommand writes
 	if (argc != 8 && argc != 10) return;

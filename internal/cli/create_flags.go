@@ -31,6 +31,7 @@ type createFlags struct {
 	stopSignal                                 string
 	stopTimeout                                uint
 	cgroupns, pid, ipc, uts, userns            string
+	uidmap, gidmap                             []string
 	cgroupParent, pod, pull                    string
 	ip, mac, restart, initCtr                  string
 	podIDFile, cidFile                         string
@@ -85,7 +86,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.pid, "pid", "", "PID namespace: host, private, container:ID, ns:PATH")
 	fs.StringVar(&f.ipc, "ipc", "", "IPC namespace: host, private, container:ID, ns:PATH")
 	fs.StringVar(&f.uts, "uts", "", "UTS namespace: host, private, container:ID, ns:PATH")
-	fs.StringVar(&f.userns, "userns", "", "user namespace (only host is supported)")
+	fs.StringVar(&f.userns, "userns", "", "user namespace: host, container:ID, ns:PATH (--uidmap/--gidmap make one of its own)")
+	fs.StringArrayVar(&f.uidmap, "uidmap", nil, "run in a user namespace of its own mapping UIDs: CONTAINER_UID:HOST_UID:SIZE")
+	fs.StringArrayVar(&f.gidmap, "gidmap", nil, "run in a user namespace of its own mapping GIDs: CONTAINER_GID:HOST_GID:SIZE")
 	fs.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup")
 	fs.StringVar(&f.pod, "pod", "", "run in this pod (name or ID, or new:NAME)")
 	fs.StringVar(&f.podIDFile, "pod-id-file", "", "read the pod ID from this file")
@@ -249,11 +252,22 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	default:
 		return nil, o, invalid("invalid --cgroupns %q (host, private)", f.cgroupns)
 	}
-	if f.userns != "" && f.userns != "host" {
-		if o.Pod != "" {
-			return nil, o, invalid("a container in a pod cannot set its own user namespace (--userns %s); set it on the pod", f.userns)
-		}
-		return nil, o, invalid("--userns %q is not supported (only host)", f.userns)
+	hasMaps := len(f.uidmap) > 0 || len(f.gidmap) > 0
+	if o.Pod != "" && hasMaps {
+		return nil, o, invalid("a container in a pod cannot have ID mappings of its own (--uidmap/--gidmap): it joins the pod's user namespace; set them on the pod")
+	}
+	if o.Pod != "" && f.userns != "" && f.userns != "host" {
+		return nil, o, invalid("a container in a pod cannot set its own user namespace (--userns %s); set it on the pod", f.userns)
+	}
+	userns, err := engine.ParseUserNS(f.userns, hasMaps)
+	if err != nil {
+		return nil, o, err
+	}
+	if userns.Mode != model.NSModeHost {
+		cfg.Namespaces[model.NSUser] = userns
+	}
+	if cfg.UIDMap, cfg.GIDMap, err = engine.ParseIDMaps(f.uidmap, f.gidmap); err != nil {
+		return nil, o, err
 	}
 	if err := f.applyNetwork(cfg, o.Pod != ""); err != nil {
 		return nil, o, err

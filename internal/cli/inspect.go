@@ -112,6 +112,13 @@ type ctrInspectConfig struct {
 	CreateCommand []string          `json:"CreateCommand,omitempty"`
 }
 
+// ctrInspectIDMappings are the mappings of a user namespace of the container's own, each as
+// --uidmap takes it.
+type ctrInspectIDMappings struct {
+	UidMap []string `json:"UidMap"`
+	GidMap []string `json:"GidMap"`
+}
+
 type ctrInspectHost struct {
 	Binds          []string                     `json:"Binds"`
 	CgroupMode     string                       `json:"CgroupMode"`
@@ -121,6 +128,7 @@ type ctrInspectHost struct {
 	IpcMode        string                       `json:"IpcMode"`
 	UTSMode        string                       `json:"UTSMode"`
 	UsernsMode     string                       `json:"UsernsMode"`
+	IDMappings     *ctrInspectIDMappings        `json:"IDMappings,omitempty"`
 	Privileged     bool                         `json:"Privileged"`
 	ReadonlyRootfs bool                         `json:"ReadonlyRootfs"`
 	CapAdd         []string                     `json:"CapAdd"`
@@ -327,7 +335,18 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	h.PidMode = nsModeString(cfg, model.NSPid, "private")
 	h.IpcMode = nsModeString(cfg, model.NSIpc, model.NSModeShareable)
 	h.UTSMode = nsModeString(cfg, model.NSUts, "private")
-	h.UsernsMode = ""
+	if cfg.UserNS().Mode != model.NSModeHost {
+		h.UsernsMode = nsModeString(cfg, model.NSUser, "")
+	}
+	if len(cfg.UIDMap) > 0 || len(cfg.GIDMap) > 0 {
+		h.IDMappings = &ctrInspectIDMappings{UidMap: []string{}, GidMap: []string{}}
+		for _, m := range cfg.UIDMap {
+			h.IDMappings.UidMap = append(h.IDMappings.UidMap, engine.FormatIDMap(m))
+		}
+		for _, m := range cfg.GIDMap {
+			h.IDMappings.GidMap = append(h.IDMappings.GidMap, engine.FormatIDMap(m))
+		}
+	}
 	v.HostConfig = h
 	return v
 }

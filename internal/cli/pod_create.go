@@ -16,7 +16,8 @@ import (
 type podCreateOptions struct {
 	name, hostname, infraImage, infraCommand, infraName, podIDFile string
 	exitPolicy, cgroupParent, memory, cpusetCpus, shmSize          string
-	pid, uts, network, ip, mac, restart                            string
+	pid, uts, network, ip, mac, restart, userns                    string
+	uidmap, gidmap                                                 []string
 	labels, labelFiles, volumes, devices, sysctls, securityOpts    []string
 	publish, dns, dnsSearch, dnsOpt, addHosts                      []string
 	share                                                          string
@@ -122,6 +123,9 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "security option for every member")
 	f.StringVar(&o.pid, "pid", "", "PID namespace of the pod: host or private")
 	f.StringVar(&o.uts, "uts", "", "UTS namespace of the pod: host or private")
+	f.StringVar(&o.userns, "userns", "", "user namespace of the pod: host or ns:PATH (--uidmap/--gidmap make one of its own)")
+	f.StringArrayVar(&o.uidmap, "uidmap", nil, "a user namespace for the pod mapping UIDs: CONTAINER_UID:HOST_UID:SIZE")
+	f.StringArrayVar(&o.gidmap, "gidmap", nil, "a user namespace for the pod mapping GIDs: CONTAINER_GID:HOST_GID:SIZE")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of the pod: [hostIP:][hostPort:]containerPort[/proto]")
 	f.StringVar(&o.network, "network", "", "network of the pod: bridge, host, none, NAME[,NAME], ns:PATH")
 	f.StringVar(&o.network, "net", "", "alias of --network")
@@ -150,6 +154,22 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 	}
 	if !o.infra && !changed("share") {
 		cfg.ShareCgroup, cfg.ShareIpc, cfg.ShareNet, cfg.SharePid, cfg.ShareUts = false, false, false, false, false
+	}
+	hasMaps := len(o.uidmap) > 0 || len(o.gidmap) > 0
+	if cfg.UserNS, err = engine.ParseUserNS(o.userns, hasMaps); err != nil {
+		return nil, err
+	}
+	if cfg.UserNS.Mode == model.NSModeContainer {
+		return nil, invalid("invalid --userns %q for a pod (host, ns:PATH; or --uidmap/--gidmap)", o.userns)
+	}
+	if cfg.UIDMap, cfg.GIDMap, err = engine.ParseIDMaps(o.uidmap, o.gidmap); err != nil {
+		return nil, err
+	}
+	if cfg.UserNS.Mode != model.NSModeHost {
+		if !o.infra {
+			return nil, invalid("a pod's user namespace is held by its infra container: --userns and --uidmap/--gidmap need --infra")
+		}
+		cfg.ShareUser = true
 	}
 	if o.infraCommand != "" {
 		if strings.HasPrefix(o.infraCommand, "[") {

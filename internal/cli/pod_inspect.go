@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/model"
 )
 
 // podInspect has podman's `pod inspect` keys.
@@ -55,6 +56,7 @@ type podInfraConfig struct {
 	Networks           []string                     `json:"Networks"`
 	NetworkOptions     map[string][]string          `json:"NetworkOptions"`
 	PidNS              string                       `json:"pid_ns,omitempty"`
+	UserNS             string                       `json:"userns,omitempty"`
 	UtsNS              string                       `json:"uts_ns,omitempty"`
 }
 
@@ -141,6 +143,12 @@ func podInspectView(p *engine.PodInfo) *podInspect {
 				key := fmt.Sprintf("%d/%s", pm.ContainerPort+i, pm.Protocol)
 				ic.PortBindings[key] = append(ic.PortBindings[key], inspectHostPort{HostIP: pm.HostIP, HostPort: fmt.Sprint(pm.HostPort + i)})
 			}
+		}
+		switch cfg.UserNS.Mode {
+		case model.NSModePrivate:
+			ic.UserNS = "private"
+		case model.NSModePath:
+			ic.UserNS = "ns:" + cfg.UserNS.Value
 		}
 		if len(ic.Networks) == 0 && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
 			ic.Networks = []string{"pea"}

@@ -235,6 +235,9 @@ func (r *Runtime) resolveNamespaceRefs(cfg *model.ContainerConfig) error {
 		if kind == model.NSIpc && ipcMode(c.Config) == model.NSModePrivate {
 			return errNotShareable(c.Config)
 		}
+		if kind == model.NSUser && c.Config.UserNS().Mode == model.NSModeHost {
+			return fmt.Errorf("--userns container:%s: that container runs in the host's user namespace, which is the default: %w", c.Config.Name, errdefs.ErrInvalid)
+		}
 	}
 	return nil
 }

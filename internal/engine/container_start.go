@@ -102,18 +102,22 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		}
 	}
 	u.add(launched.Abort)
-	rootfs, err := r.mountRootfs(c)
+	in := specInputs{nsPaths: map[string]string{}}
+	if err := r.namespacePaths(c, in.nsPaths); err != nil {
+		return err
+	}
+	userns, err := r.openUserNS(c, in.nsPaths)
 	if err != nil {
+		return err
+	}
+	defer userns.close()
+	if in.rootfs, err = r.mountRootfs(c, userns); err != nil {
 		return err
 	}
 	trace.Mark("start: rootfs mounted")
 	u.add(func() { r.unmountRootfs(c) })
-
-	in := specInputs{rootfs: rootfs, nsPaths: map[string]string{}}
-	if err := r.namespacePaths(c, in.nsPaths); err != nil {
-		return err
-	}
-	if in.shm, err = r.prepareShm(c); err != nil {
+	rootfs := in.rootfs
+	if in.shm, err = r.prepareShm(c, userns); err != nil {
 		return err
 	}
 	u.add(func() { r.unmountShm(cfg.ID) })
@@ -129,8 +133,22 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if in.etcFiles, err = r.writeEtcFiles(c); err != nil {
 		return err
 	}
+	if userns != nil {
+		// Files of its own are its root's to change, as in a container without one.
+		own := r.etcDir(cfg.ID) + "/"
+		for _, f := range in.etcFiles {
+			if strings.HasPrefix(f, own) {
+				if err := chownToRoot(userns, f); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
+	}
+	if cfg.UserNS().Mode == model.NSModePrivate && (!mapsID(cfg.UIDMap, in.uid) || !mapsID(cfg.GIDMap, in.gid)) {
+		return &errdefs.ExitError{Code: 126, Err: fmt.Errorf("container %s runs as %d:%d, which its --uidmap/--gidmap do not map", cfg.Name, in.uid, in.gid)}
 	}
 	in.cgroupsPath, err = r.cgroupsPath(c)
 	if err != nil {
@@ -228,15 +246,30 @@ func (r *Runtime) logPath(id string) string { return filepath.Join(r.ctrDir(id),
 
 // mountRootfs mounts the container's root filesystem: an overlay of its image's layers with its
 // own upper directory, or for an image-less infra container an empty directory.
-func (r *Runtime) mountRootfs(c *model.Container) (string, error) {
+//
+// In a user namespace (ns not nil) the overlay's layers are ID-mapped views (see userns.go),
+// and what the container writes (its upper directory, the empty root of an image-less infra
+// container) belongs to its root.
+func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 	cfg := c.Config
 	dir := r.ctrDir(cfg.ID)
+	if ns != nil {
+		if err := chownToRoot(ns, dir); err != nil {
+			return "", err
+		}
+	}
 	if cfg.Rootfs != "" {
+		if ns != nil {
+			return "", fmt.Errorf("container %s: a root filesystem directory is not ID-mapped; a user namespace needs an image: %w", cfg.Name, errdefs.ErrInvalid)
+		}
 		return cfg.Rootfs, nil
 	}
 	if cfg.Image == "" {
 		root := filepath.Join(dir, "rootfs")
-		return root, os.MkdirAll(root, 0o755)
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return "", err
+		}
+		return root, chownToRoot(ns, root)
 	}
 	is, err := r.imageStore()
 	if err != nil {
@@ -262,6 +295,15 @@ func (r *Runtime) mountRootfs(c *model.Container) (string, error) {
 		return merged, nil
 	}
 	lower := lowerDirs(layers)
+	if ns != nil {
+		if err := chownToRoot(ns, upper); err != nil {
+			return "", err
+		}
+		if lower, err = idmappedLayers(dir, lower, ns); err != nil {
+			return "", fmt.Errorf("root filesystem of %s: %w", cfg.Name, err)
+		}
+		defer releaseIdmapViews(dir)
+	}
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
 	if len(opts) > 4000 {
 		return "", fmt.Errorf("image of %s has too many layers for one overlay mount (%d)", cfg.Name, len(lower))

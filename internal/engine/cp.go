@@ -30,12 +30,23 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 		return err
 	}
 	defer l.Unlock()
+	paths := map[string]string{}
+	if c.Config.UserNS().Mode != model.NSModeHost {
+		if err := r.namespacePaths(c, paths); err != nil {
+			return err
+		}
+	}
+	ns, err := r.openUserNS(c, paths)
+	if err != nil {
+		return err
+	}
+	defer ns.close()
 	var root string
 	if c.State.Active() && c.State.Pid > 0 {
 		root = fmt.Sprintf("/proc/%d/root", c.State.Pid)
 	} else {
 		wasMounted := c.State.Mounted
-		if root, err = r.mountRootfs(c); err != nil {
+		if root, err = r.mountRootfs(c, ns); err != nil {
 			return err
 		}
 		if !wasMounted {
@@ -46,7 +57,24 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 	if sIn {
 		return copyTree(inside, dst)
 	}
-	return copyTree(src, inside)
+	target := inside
+	if st, err := os.Stat(inside); err == nil && st.IsDir() {
+		target = filepath.Join(inside, filepath.Base(filepath.Clean(src)))
+	}
+	if err := copyTree(src, inside); err != nil {
+		return err
+	}
+	if ns == nil {
+		return nil
+	}
+	// In a user namespace, what the host's root copied in belongs to the container's root, as
+	// its own files do (host IDs of no meaning inside would show as nobody).
+	return filepath.WalkDir(target, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return chownToRoot(ns, p)
+	})
 }
 
 func splitCtrPath(s string) (string, string, bool) {

@@ -185,6 +185,10 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 	if pc.ShareCgroup {
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: model.NSModePrivate}
 	}
+	if pc.ShareUser && pc.UserNS.Mode != model.NSModeHost && pc.UserNS.Mode != "" {
+		cfg.Namespaces[model.NSUser] = pc.UserNS
+		cfg.UIDMap, cfg.GIDMap = pc.UIDMap, pc.GIDMap
+	}
 	o := CreateOptions{EntrypointSet: true, CmdSet: true}
 	if pc.InfraImage != "" {
 		cfg.ImageName = pc.InfraImage

@@ -55,8 +55,9 @@ type shmMount struct {
 }
 
 // prepareShm mounts container c's /dev/shm tmpfs on the host when it owns one (undone by
-// unmountShm), and says what its /dev/shm is.
-func (r *Runtime) prepareShm(c *model.Container) (shmMount, error) {
+// unmountShm), and says what its /dev/shm is. In a user namespace (userns) the tmpfs belongs
+// to container root, as one the runtime mounts inside would.
+func (r *Runtime) prepareShm(c *model.Container, userns *userNS) (shmMount, error) {
 	cfg := c.Config
 	if !ownsShm(cfg) {
 		return r.shmOf(cfg)
@@ -70,6 +71,9 @@ func (r *Runtime) prepareShm(c *model.Container) (shmMount, error) {
 		size = defaultShmSize
 	}
 	data := "mode=1777,size=" + strconv.FormatInt(size, 10)
+	if userns != nil {
+		data += fmt.Sprintf(",uid=%d,gid=%d", userns.uid, userns.gid)
+	}
 	if err := unix.Mount("shm", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, data); err != nil {
 		return shmMount{}, fmt.Errorf("mount /dev/shm of container %s: %w", cfg.Name, err)
 	}

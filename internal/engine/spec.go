@@ -96,6 +96,13 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t})
 		}
 	}
+	switch {
+	case in.nsPaths[model.NSUser] != "":
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: in.nsPaths[model.NSUser]})
+	case cfg.UserNS().Mode == model.NSModePrivate:
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings, s.Linux.GIDMappings = specIDMaps(cfg.UIDMap), specIDMaps(cfg.GIDMap)
+	}
 	if cfg.NS(model.NSUts).Mode == model.NSModeHost || in.nsPaths[model.NSUts] != "" {
 		s.Hostname = ""
 	} else if s.Hostname == "" {
@@ -207,6 +214,14 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		res.Pids = &specs.LinuxPids{Limit: &p}
 	}
 	return s, nil
+}
+
+func specIDMaps(maps []model.IDMap) []specs.LinuxIDMapping {
+	out := make([]specs.LinuxIDMapping, len(maps))
+	for i, m := range maps {
+		out[i] = specs.LinuxIDMapping{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size}
+	}
+	return out
 }
 
 func nsType(kind string) specs.LinuxNamespaceType {

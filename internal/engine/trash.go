@@ -32,10 +32,20 @@ import (
 func (r *Runtime) trashDir() string { return filepath.Join(r.opts.Root, "trash") }
 
 // discardDir takes dir out of the store: into the trash with DeferTrash, else deleted in place.
-// A directory still holding a mount (an overlay that would not unmount) is deleted in place,
-// where the removal fails as it did before the trash.
+// What is still mounted in it is unmounted first: a directory that keeps a mount (its overlay,
+// an ID-mapped view of an image layer) is left alone, since a recursive deletion would go
+// through the mount into what it shows.
 func (r *Runtime) discardDir(dir string) {
-	if !r.opts.DeferTrash || isMountpoint(filepath.Join(dir, "merged")) {
+	merged := filepath.Join(dir, "merged")
+	for isMountpoint(merged) {
+		if unix.Unmount(merged, unix.MNT_DETACH) != nil {
+			return
+		}
+	}
+	if !releaseIdmapViews(dir) {
+		return
+	}
+	if !r.opts.DeferTrash {
 		os.RemoveAll(dir)
 		return
 	}

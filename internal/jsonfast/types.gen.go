@@ -652,6 +652,32 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	e.name("\"network\"")
 	encModelNetworkConfig(e, &v.Network)
+	if len(v.UIDMap) != 0 {
+		e.name("\"uidMap\"")
+		if s60 := v.UIDMap; s60 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i61 := range s60 {
+				e.sep()
+				encModelIDMap(e, &s60[i61])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s62 := v.GIDMap; s62 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i63 := range s62 {
+				e.sep()
+				encModelIDMap(e, &s62[i63])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.Init {
 		e.name("\"init\"")
 		e.boolean(bool(v.Init))
@@ -713,22 +739,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m60 := v.Networks; m60 == nil {
+		if m64 := v.Networks; m64 == nil {
 			e.null()
 		} else {
-			keys61 := make([]string, 0, len(m60))
-			for k62 := range m60 {
-				keys61 = append(keys61, k62)
+			keys65 := make([]string, 0, len(m64))
+			for k66 := range m64 {
+				keys65 = append(keys65, k66)
 			}
-			slices.Sort(keys61)
+			slices.Sort(keys65)
 			e.b = append(e.b, '{')
-			for _, k62 := range keys61 {
+			for _, k66 := range keys65 {
 				e.sep()
-				e.str(string(k62))
+				e.str(string(k66))
 				e.b = append(e.b, ':')
 				{
-					x63 := m60[k62]
-					encModelNetworkStatus(e, &x63)
+					x67 := m64[k66]
+					encModelNetworkStatus(e, &x67)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -765,20 +791,20 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m64 := v.Labels; m64 == nil {
+		if m68 := v.Labels; m68 == nil {
 			e.null()
 		} else {
-			keys65 := make([]string, 0, len(m64))
-			for k66 := range m64 {
-				keys65 = append(keys65, k66)
+			keys69 := make([]string, 0, len(m68))
+			for k70 := range m68 {
+				keys69 = append(keys69, k70)
 			}
-			slices.Sort(keys65)
+			slices.Sort(keys69)
 			e.b = append(e.b, '{')
-			for _, k66 := range keys65 {
+			for _, k70 := range keys69 {
 				e.sep()
-				e.str(string(k66))
+				e.str(string(k70))
 				e.b = append(e.b, ':')
-				e.str(string(m64[k66]))
+				e.str(string(m68[k70]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -787,13 +813,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s67 := v.CreateCommand; s67 == nil {
+		if s71 := v.CreateCommand; s71 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i68 := range s67 {
+			for i72 := range s71 {
 				e.sep()
-				e.str(string(s67[i68]))
+				e.str(string(s71[i72]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -844,13 +870,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s69 := v.InfraCommand; s69 == nil {
+		if s73 := v.InfraCommand; s73 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i70 := range s69 {
+			for i74 := range s73 {
 				e.sep()
-				e.str(string(s69[i70]))
+				e.str(string(s73[i74]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -869,6 +895,34 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 		e.name("\"utsMode\"")
 		e.str(string(v.UtsMode))
 	}
+	e.name("\"userNS\"")
+	encModelNamespace(e, &v.UserNS)
+	if len(v.UIDMap) != 0 {
+		e.name("\"uidMap\"")
+		if s75 := v.UIDMap; s75 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i76 := range s75 {
+				e.sep()
+				encModelIDMap(e, &s75[i76])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s77 := v.GIDMap; s77 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i78 := range s77 {
+				e.sep()
+				encModelIDMap(e, &s77[i78])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	e.name("\"exitPolicy\"")
 	e.str(string(v.ExitPolicy))
 	if len(v.RestartPolicy) != 0 {
@@ -879,59 +933,59 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s71 := v.Volumes; s71 == nil {
+		if s79 := v.Volumes; s79 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i72 := range s71 {
+			for i80 := range s79 {
 				e.sep()
-				e.str(string(s71[i72]))
+				e.str(string(s79[i80]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s73 := v.Devices; s73 == nil {
+		if s81 := v.Devices; s81 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i74 := range s73 {
+			for i82 := range s81 {
 				e.sep()
-				e.str(string(s73[i74]))
+				e.str(string(s81[i82]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m75 := v.Sysctls; m75 == nil {
+		if m83 := v.Sysctls; m83 == nil {
 			e.null()
 		} else {
-			keys76 := make([]string, 0, len(m75))
-			for k77 := range m75 {
-				keys76 = append(keys76, k77)
+			keys84 := make([]string, 0, len(m83))
+			for k85 := range m83 {
+				keys84 = append(keys84, k85)
 			}
-			slices.Sort(keys76)
+			slices.Sort(keys84)
 			e.b = append(e.b, '{')
-			for _, k77 := range keys76 {
+			for _, k85 := range keys84 {
 				e.sep()
-				e.str(string(k77))
+				e.str(string(k85))
 				e.b = append(e.b, ':')
-				e.str(string(m75[k77]))
+				e.str(string(m83[k85]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s78 := v.SecurityOpts; s78 == nil {
+		if s86 := v.SecurityOpts; s86 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i79 := range s78 {
+			for i87 := range s86 {
 				e.sep()
-				e.str(string(s78[i79]))
+				e.str(string(s86[i87]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -977,39 +1031,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s80 := v.Options; s80 == nil {
+		if s88 := v.Options; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i81 := range s80 {
+			for i89 := range s88 {
 				e.sep()
-				e.str(string(s80[i81]))
+				e.str(string(s88[i89]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s82 := v.UIDMappings; s82 == nil {
+		if s90 := v.UIDMappings; s90 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i83 := range s82 {
+			for i91 := range s90 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s82[i83])
+				encSpecsLinuxIDMapping(e, &s90[i91])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s84 := v.GIDMappings; s84 == nil {
+		if s92 := v.GIDMappings; s92 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i85 := range s84 {
+			for i93 := range s92 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s84[i85])
+				encSpecsLinuxIDMapping(e, &s92[i93])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1021,59 +1075,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s86 := v.Prestart; s86 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i87 := range s86 {
-				e.sep()
-				encSpecsHook(e, &s86[i87])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s88 := v.CreateRuntime; s88 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i89 := range s88 {
-				e.sep()
-				encSpecsHook(e, &s88[i89])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s90 := v.CreateContainer; s90 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i91 := range s90 {
-				e.sep()
-				encSpecsHook(e, &s90[i91])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s92 := v.StartContainer; s92 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i93 := range s92 {
-				e.sep()
-				encSpecsHook(e, &s92[i93])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s94 := v.Poststart; s94 == nil {
+		if s94 := v.Prestart; s94 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1084,15 +1086,67 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s96 := v.Poststop; s96 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s96 := v.CreateRuntime; s96 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i97 := range s96 {
 				e.sep()
 				encSpecsHook(e, &s96[i97])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s98 := v.CreateContainer; s98 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i99 := range s98 {
+				e.sep()
+				encSpecsHook(e, &s98[i99])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s100 := v.StartContainer; s100 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i101 := range s100 {
+				e.sep()
+				encSpecsHook(e, &s100[i101])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s102 := v.Poststart; s102 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i103 := range s102 {
+				e.sep()
+				encSpecsHook(e, &s102[i103])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s104 := v.Poststop; s104 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i105 := range s104 {
+				e.sep()
+				encSpecsHook(e, &s104[i105])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1104,91 +1158,33 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s98 := v.UIDMappings; s98 == nil {
+		if s106 := v.UIDMappings; s106 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i99 := range s98 {
+			for i107 := range s106 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s98[i99])
+				encSpecsLinuxIDMapping(e, &s106[i107])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s100 := v.GIDMappings; s100 == nil {
+		if s108 := v.GIDMappings; s108 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i101 := range s100 {
+			for i109 := range s108 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s100[i101])
+				encSpecsLinuxIDMapping(e, &s108[i109])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m102 := v.Sysctl; m102 == nil {
-			e.null()
-		} else {
-			keys103 := make([]string, 0, len(m102))
-			for k104 := range m102 {
-				keys103 = append(keys103, k104)
-			}
-			slices.Sort(keys103)
-			e.b = append(e.b, '{')
-			for _, k104 := range keys103 {
-				e.sep()
-				e.str(string(k104))
-				e.b = append(e.b, ':')
-				e.str(string(m102[k104]))
-			}
-			e.b = append(e.b, '}')
-		}
-	}
-	if v.Resources != nil {
-		e.name("\"resources\"")
-		if p105 := v.Resources; p105 == nil {
-			e.null()
-		} else {
-			encSpecsLinuxResources(e, p105)
-		}
-	}
-	if len(v.CgroupsPath) != 0 {
-		e.name("\"cgroupsPath\"")
-		e.str(string(v.CgroupsPath))
-	}
-	if len(v.Namespaces) != 0 {
-		e.name("\"namespaces\"")
-		if s106 := v.Namespaces; s106 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i107 := range s106 {
-				e.sep()
-				encSpecsLinuxNamespace(e, &s106[i107])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s108 := v.Devices; s108 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i109 := range s108 {
-				e.sep()
-				encSpecsLinuxDevice(e, &s108[i109])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.NetDevices) != 0 {
-		e.name("\"netDevices\"")
-		if m110 := v.NetDevices; m110 == nil {
+		if m110 := v.Sysctl; m110 == nil {
 			e.null()
 		} else {
 			keys111 := make([]string, 0, len(m110))
@@ -1201,9 +1197,67 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 				e.sep()
 				e.str(string(k112))
 				e.b = append(e.b, ':')
+				e.str(string(m110[k112]))
+			}
+			e.b = append(e.b, '}')
+		}
+	}
+	if v.Resources != nil {
+		e.name("\"resources\"")
+		if p113 := v.Resources; p113 == nil {
+			e.null()
+		} else {
+			encSpecsLinuxResources(e, p113)
+		}
+	}
+	if len(v.CgroupsPath) != 0 {
+		e.name("\"cgroupsPath\"")
+		e.str(string(v.CgroupsPath))
+	}
+	if len(v.Namespaces) != 0 {
+		e.name("\"namespaces\"")
+		if s114 := v.Namespaces; s114 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i115 := range s114 {
+				e.sep()
+				encSpecsLinuxNamespace(e, &s114[i115])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s116 := v.Devices; s116 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i117 := range s116 {
+				e.sep()
+				encSpecsLinuxDevice(e, &s116[i117])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.NetDevices) != 0 {
+		e.name("\"netDevices\"")
+		if m118 := v.NetDevices; m118 == nil {
+			e.null()
+		} else {
+			keys119 := make([]string, 0, len(m118))
+			for k120 := range m118 {
+				keys119 = append(keys119, k120)
+			}
+			slices.Sort(keys119)
+			e.b = append(e.b, '{')
+			for _, k120 := range keys119 {
+				e.sep()
+				e.str(string(k120))
+				e.b = append(e.b, ':')
 				{
-					x113 := m110[k112]
-					encSpecsLinuxNetDevice(e, &x113)
+					x121 := m118[k120]
+					encSpecsLinuxNetDevice(e, &x121)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1211,10 +1265,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p114 := v.Seccomp; p114 == nil {
+		if p122 := v.Seccomp; p122 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p114)
+			encSpecsLinuxSeccomp(e, p122)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1223,26 +1277,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s115 := v.MaskedPaths; s115 == nil {
+		if s123 := v.MaskedPaths; s123 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i116 := range s115 {
+			for i124 := range s123 {
 				e.sep()
-				e.str(string(s115[i116]))
+				e.str(string(s123[i124]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s117 := v.ReadonlyPaths; s117 == nil {
+		if s125 := v.ReadonlyPaths; s125 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i118 := range s117 {
+			for i126 := range s125 {
 				e.sep()
-				e.str(string(s117[i118]))
+				e.str(string(s125[i126]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1253,46 +1307,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p119 := v.IntelRdt; p119 == nil {
+		if p127 := v.IntelRdt; p127 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p119)
+			encSpecsLinuxIntelRdt(e, p127)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p120 := v.MemoryPolicy; p120 == nil {
+		if p128 := v.MemoryPolicy; p128 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p120)
+			encSpecsLinuxMemoryPolicy(e, p128)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p121 := v.Personality; p121 == nil {
+		if p129 := v.Personality; p129 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p121)
+			encSpecsLinuxPersonality(e, p129)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m122 := v.TimeOffsets; m122 == nil {
+		if m130 := v.TimeOffsets; m130 == nil {
 			e.null()
 		} else {
-			keys123 := make([]string, 0, len(m122))
-			for k124 := range m122 {
-				keys123 = append(keys123, k124)
+			keys131 := make([]string, 0, len(m130))
+			for k132 := range m130 {
+				keys131 = append(keys131, k132)
 			}
-			slices.Sort(keys123)
+			slices.Sort(keys131)
 			e.b = append(e.b, '{')
-			for _, k124 := range keys123 {
+			for _, k132 := range keys131 {
 				e.sep()
-				e.str(string(k124))
+				e.str(string(k132))
 				e.b = append(e.b, ':')
 				{
-					x125 := m122[k124]
-					encSpecsLinuxTimeOffset(e, &x125)
+					x133 := m130[k132]
+					encSpecsLinuxTimeOffset(e, &x133)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1304,13 +1358,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s126 := v.Names; s126 == nil {
+	if s134 := v.Names; s134 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i127 := range s126 {
+		for i135 := range s134 {
 			e.sep()
-			e.str(string(s126[i127]))
+			e.str(string(s134[i135]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1318,21 +1372,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p128 := v.ErrnoRet; p128 == nil {
+		if p136 := v.ErrnoRet; p136 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p128)))
+			e.uint(uint64((*p136)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s129 := v.Args; s129 == nil {
+		if s137 := v.Args; s137 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i130 := range s129 {
+			for i138 := range s137 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s129[i130])
+				encSpecsLinuxSeccompArg(e, &s137[i138])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1357,21 +1411,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p131 := v.Umask; p131 == nil {
+		if p139 := v.Umask; p139 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p131)))
+			e.uint(uint64((*p139)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s132 := v.AdditionalGids; s132 == nil {
+		if s140 := v.AdditionalGids; s140 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i133 := range s132 {
+			for i141 := range s140 {
 				e.sep()
-				e.uint(uint64(s132[i133]))
+				e.uint(uint64(s140[i141]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1387,65 +1441,65 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s134 := v.Bounding; s134 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i135 := range s134 {
-				e.sep()
-				e.str(string(s134[i135]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s136 := v.Effective; s136 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i137 := range s136 {
-				e.sep()
-				e.str(string(s136[i137]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s138 := v.Inheritable; s138 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i139 := range s138 {
-				e.sep()
-				e.str(string(s138[i139]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s140 := v.Permitted; s140 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i141 := range s140 {
-				e.sep()
-				e.str(string(s140[i141]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s142 := v.Ambient; s142 == nil {
+		if s142 := v.Bounding; s142 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i143 := range s142 {
 				e.sep()
 				e.str(string(s142[i143]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s144 := v.Effective; s144 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i145 := range s144 {
+				e.sep()
+				e.str(string(s144[i145]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s146 := v.Inheritable; s146 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i147 := range s146 {
+				e.sep()
+				e.str(string(s146[i147]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s148 := v.Permitted; s148 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i149 := range s148 {
+				e.sep()
+				e.str(string(s148[i149]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s150 := v.Ambient; s150 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i151 := range s150 {
+				e.sep()
+				e.str(string(s150[i151]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1478,13 +1532,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s144 := v.Flags; s144 == nil {
+		if s152 := v.Flags; s152 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i145 := range s144 {
+			for i153 := range s152 {
 				e.sep()
-				e.str(string(s144[i145]))
+				e.str(string(s152[i153]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1538,13 +1592,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s146 := v.Options; s146 == nil {
+		if s154 := v.Options; s154 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i147 := range s146 {
+			for i155 := range s154 {
 				e.sep()
-				e.str(string(s146[i147]))
+				e.str(string(s154[i155]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1607,26 +1661,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s148 := v.Networks; s148 == nil {
+		if s156 := v.Networks; s156 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i149 := range s148 {
+			for i157 := range s156 {
 				e.sep()
-				e.str(string(s148[i149]))
+				e.str(string(s156[i157]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s150 := v.Ports; s150 == nil {
+		if s158 := v.Ports; s158 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i151 := range s150 {
+			for i159 := range s158 {
 				e.sep()
-				encModelPortMapping(e, &s150[i151])
+				encModelPortMapping(e, &s158[i159])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1641,52 +1695,52 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s152 := v.DNSServers; s152 == nil {
+		if s160 := v.DNSServers; s160 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i153 := range s152 {
+			for i161 := range s160 {
 				e.sep()
-				e.str(string(s152[i153]))
+				e.str(string(s160[i161]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSSearch) != 0 {
 		e.name("\"dnsSearch\"")
-		if s154 := v.DNSSearch; s154 == nil {
+		if s162 := v.DNSSearch; s162 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i155 := range s154 {
+			for i163 := range s162 {
 				e.sep()
-				e.str(string(s154[i155]))
+				e.str(string(s162[i163]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSOptions) != 0 {
 		e.name("\"dnsOptions\"")
-		if s156 := v.DNSOptions; s156 == nil {
+		if s164 := v.DNSOptions; s164 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i157 := range s156 {
+			for i165 := range s164 {
 				e.sep()
-				e.str(string(s156[i157]))
+				e.str(string(s164[i165]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.AddHosts) != 0 {
 		e.name("\"addHosts\"")
-		if s158 := v.AddHosts; s158 == nil {
+		if s166 := v.AddHosts; s166 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i159 := range s158 {
+			for i167 := range s166 {
 				e.sep()
-				e.str(string(s158[i159]))
+				e.str(string(s166[i167]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1695,6 +1749,17 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
+	e.b = append(e.b, '}')
+}
+
+func encModelIDMap(e *encoder, v *model.IDMap) {
+	e.b = append(e.b, '{')
+	e.name("\"containerID\"")
+	e.uint(uint64(v.ContainerID))
+	e.name("\"hostID\"")
+	e.uint(uint64(v.HostID))
+	e.name("\"size\"")
+	e.uint(uint64(v.Size))
 	e.b = append(e.b, '}')
 }
 
@@ -1744,36 +1809,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s160 := v.Args; s160 == nil {
+		if s168 := v.Args; s168 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i161 := range s160 {
+			for i169 := range s168 {
 				e.sep()
-				e.str(string(s160[i161]))
+				e.str(string(s168[i169]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s162 := v.Env; s162 == nil {
+		if s170 := v.Env; s170 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i163 := range s162 {
+			for i171 := range s170 {
 				e.sep()
-				e.str(string(s162[i163]))
+				e.str(string(s170[i171]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p164 := v.Timeout; p164 == nil {
+		if p172 := v.Timeout; p172 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p164)))
+			e.int(int64((*p172)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1783,88 +1848,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s165 := v.Devices; s165 == nil {
+		if s173 := v.Devices; s173 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i166 := range s165 {
+			for i174 := range s173 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s165[i166])
+				encSpecsLinuxDeviceCgroup(e, &s173[i174])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p167 := v.Memory; p167 == nil {
+		if p175 := v.Memory; p175 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p167)
+			encSpecsLinuxMemory(e, p175)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p168 := v.CPU; p168 == nil {
+		if p176 := v.CPU; p176 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p168)
+			encSpecsLinuxCPU(e, p176)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p169 := v.Pids; p169 == nil {
+		if p177 := v.Pids; p177 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p169)
+			encSpecsLinuxPids(e, p177)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p170 := v.BlockIO; p170 == nil {
+		if p178 := v.BlockIO; p178 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p170)
+			encSpecsLinuxBlockIO(e, p178)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s171 := v.HugepageLimits; s171 == nil {
+		if s179 := v.HugepageLimits; s179 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i172 := range s171 {
+			for i180 := range s179 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s171[i172])
+				encSpecsLinuxHugepageLimit(e, &s179[i180])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p173 := v.Network; p173 == nil {
+		if p181 := v.Network; p181 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p173)
+			encSpecsLinuxNetwork(e, p181)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m174 := v.Rdma; m174 == nil {
+		if m182 := v.Rdma; m182 == nil {
 			e.null()
 		} else {
-			keys175 := make([]string, 0, len(m174))
-			for k176 := range m174 {
-				keys175 = append(keys175, k176)
+			keys183 := make([]string, 0, len(m182))
+			for k184 := range m182 {
+				keys183 = append(keys183, k184)
 			}
-			slices.Sort(keys175)
+			slices.Sort(keys183)
 			e.b = append(e.b, '{')
-			for _, k176 := range keys175 {
+			for _, k184 := range keys183 {
 				e.sep()
-				e.str(string(k176))
+				e.str(string(k184))
 				e.b = append(e.b, ':')
 				{
-					x177 := m174[k176]
-					encSpecsLinuxRdma(e, &x177)
+					x185 := m182[k184]
+					encSpecsLinuxRdma(e, &x185)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1872,20 +1937,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m178 := v.Unified; m178 == nil {
+		if m186 := v.Unified; m186 == nil {
 			e.null()
 		} else {
-			keys179 := make([]string, 0, len(m178))
-			for k180 := range m178 {
-				keys179 = append(keys179, k180)
+			keys187 := make([]string, 0, len(m186))
+			for k188 := range m186 {
+				keys187 = append(keys187, k188)
 			}
-			slices.Sort(keys179)
+			slices.Sort(keys187)
 			e.b = append(e.b, '{')
-			for _, k180 := range keys179 {
+			for _, k188 := range keys187 {
 				e.sep()
-				e.str(string(k180))
+				e.str(string(k188))
 				e.b = append(e.b, ':')
-				e.str(string(m178[k180]))
+				e.str(string(m186[k188]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1916,26 +1981,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p181 := v.FileMode; p181 == nil {
+		if p189 := v.FileMode; p189 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p181)))
+			e.uint(uint64((*p189)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p182 := v.UID; p182 == nil {
+		if p190 := v.UID; p190 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p182)))
+			e.uint(uint64((*p190)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p183 := v.GID; p183 == nil {
+		if p191 := v.GID; p191 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p183)))
+			e.uint(uint64((*p191)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1958,13 +2023,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s184 := v.Schemata; s184 == nil {
+		if s192 := v.Schemata; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i185 := range s184 {
+			for i193 := range s192 {
 				e.sep()
-				e.str(string(s184[i185]))
+				e.str(string(s192[i193]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1992,13 +2057,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s186 := v.Flags; s186 == nil {
+		if s194 := v.Flags; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i195 := range s194 {
 				e.sep()
-				e.str(string(s186[i187]))
+				e.str(string(s194[i195]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2012,13 +2077,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s188 := v.Flags; s188 == nil {
+		if s196 := v.Flags; s196 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i189 := range s188 {
+			for i197 := range s196 {
 				e.sep()
-				e.str(string(s188[i189]))
+				e.str(string(s196[i197]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2083,18 +2148,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p190 := v.Major; p190 == nil {
+		if p198 := v.Major; p198 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p190)))
+			e.int(int64((*p198)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p191 := v.Minor; p191 == nil {
+		if p199 := v.Minor; p199 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p191)))
+			e.int(int64((*p199)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2108,74 +2173,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p192 := v.Limit; p192 == nil {
+		if p200 := v.Limit; p200 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p192)))
+			e.int(int64((*p200)))
 		}
 	}
 	if v.Reservation != nil {
 		e.name("\"reservation\"")
-		if p193 := v.Reservation; p193 == nil {
+		if p201 := v.Reservation; p201 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p193)))
+			e.int(int64((*p201)))
 		}
 	}
 	if v.Swap != nil {
 		e.name("\"swap\"")
-		if p194 := v.Swap; p194 == nil {
+		if p202 := v.Swap; p202 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p194)))
+			e.int(int64((*p202)))
 		}
 	}
 	if v.Kernel != nil {
 		e.name("\"kernel\"")
-		if p195 := v.Kernel; p195 == nil {
+		if p203 := v.Kernel; p203 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p195)))
+			e.int(int64((*p203)))
 		}
 	}
 	if v.KernelTCP != nil {
 		e.name("\"kernelTCP\"")
-		if p196 := v.KernelTCP; p196 == nil {
+		if p204 := v.KernelTCP; p204 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p196)))
+			e.int(int64((*p204)))
 		}
 	}
 	if v.Swappiness != nil {
 		e.name("\"swappiness\"")
-		if p197 := v.Swappiness; p197 == nil {
+		if p205 := v.Swappiness; p205 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p197)))
+			e.uint(uint64((*p205)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p198 := v.DisableOOMKiller; p198 == nil {
+		if p206 := v.DisableOOMKiller; p206 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p198)))
+			e.boolean(bool((*p206)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p199 := v.UseHierarchy; p199 == nil {
+		if p207 := v.UseHierarchy; p207 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p199)))
+			e.boolean(bool((*p207)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p200 := v.CheckBeforeUpdate; p200 == nil {
+		if p208 := v.CheckBeforeUpdate; p208 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p200)))
+			e.boolean(bool((*p208)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2185,50 +2250,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p201 := v.Shares; p201 == nil {
+		if p209 := v.Shares; p209 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p201)))
+			e.uint(uint64((*p209)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p202 := v.Quota; p202 == nil {
+		if p210 := v.Quota; p210 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p202)))
+			e.int(int64((*p210)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p203 := v.Burst; p203 == nil {
+		if p211 := v.Burst; p211 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p203)))
+			e.uint(uint64((*p211)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p204 := v.Period; p204 == nil {
+		if p212 := v.Period; p212 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p204)))
+			e.uint(uint64((*p212)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p205 := v.RealtimeRuntime; p205 == nil {
+		if p213 := v.RealtimeRuntime; p213 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p205)))
+			e.int(int64((*p213)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p206 := v.RealtimePeriod; p206 == nil {
+		if p214 := v.RealtimePeriod; p214 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p206)))
+			e.uint(uint64((*p214)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2241,10 +2306,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p207 := v.Idle; p207 == nil {
+		if p215 := v.Idle; p215 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p207)))
+			e.int(int64((*p215)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2254,10 +2319,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p208 := v.Limit; p208 == nil {
+		if p216 := v.Limit; p216 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p208)))
+			e.int(int64((*p216)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2267,81 +2332,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p209 := v.Weight; p209 == nil {
+		if p217 := v.Weight; p217 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p209)))
+			e.uint(uint64((*p217)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p210 := v.LeafWeight; p210 == nil {
+		if p218 := v.LeafWeight; p218 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p210)))
+			e.uint(uint64((*p218)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s211 := v.WeightDevice; s211 == nil {
+		if s219 := v.WeightDevice; s219 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i212 := range s211 {
+			for i220 := range s219 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s211[i212])
+				encSpecsLinuxWeightDevice(e, &s219[i220])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s213 := v.ThrottleReadBpsDevice; s213 == nil {
+		if s221 := v.ThrottleReadBpsDevice; s221 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i214 := range s213 {
+			for i222 := range s221 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s213[i214])
+				encSpecsLinuxThrottleDevice(e, &s221[i222])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s215 := v.ThrottleWriteBpsDevice; s215 == nil {
+		if s223 := v.ThrottleWriteBpsDevice; s223 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i216 := range s215 {
+			for i224 := range s223 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s215[i216])
+				encSpecsLinuxThrottleDevice(e, &s223[i224])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s217 := v.ThrottleReadIOPSDevice; s217 == nil {
+		if s225 := v.ThrottleReadIOPSDevice; s225 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i218 := range s217 {
+			for i226 := range s225 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s217[i218])
+				encSpecsLinuxThrottleDevice(e, &s225[i226])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s219 := v.ThrottleWriteIOPSDevice; s219 == nil {
+		if s227 := v.ThrottleWriteIOPSDevice; s227 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i220 := range s219 {
+			for i228 := range s227 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s219[i220])
+				encSpecsLinuxThrottleDevice(e, &s227[i228])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2362,21 +2427,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p221 := v.ClassID; p221 == nil {
+		if p229 := v.ClassID; p229 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p221)))
+			e.uint(uint64((*p229)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s222 := v.Priorities; s222 == nil {
+		if s230 := v.Priorities; s230 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i223 := range s222 {
+			for i231 := range s230 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s222[i223])
+				encSpecsLinuxInterfacePriority(e, &s230[i231])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2388,18 +2453,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p224 := v.HcaHandles; p224 == nil {
+		if p232 := v.HcaHandles; p232 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p224)))
+			e.uint(uint64((*p232)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p225 := v.HcaObjects; p225 == nil {
+		if p233 := v.HcaObjects; p233 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p225)))
+			e.uint(uint64((*p233)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2413,18 +2478,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p226 := v.Weight; p226 == nil {
+		if p234 := v.Weight; p234 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p226)))
+			e.uint(uint64((*p234)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p227 := v.LeafWeight; p227 == nil {
+		if p235 := v.LeafWeight; p235 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p227)))
+			e.uint(uint64((*p235)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2450,7 +2515,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "mounts", "readOnly", "devices", "sysctls", "capAdd", "capDrop", "privileged", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "mounts", "readOnly", "devices", "sysctls", "capAdd", "capDrop", "privileged", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2476,18 +2541,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x228 := bool(v.IsInfra)
-			if err := s.Bool(&x228); err != nil {
+			x236 := bool(v.IsInfra)
+			if err := s.Bool(&x236); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x228)
+			v.IsInfra = bool(x236)
 			return nil
 		case "created":
-			raw229, err := s.Raw()
+			raw237, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw229); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw237); err != nil {
 				return err
 			}
 			return nil
@@ -2495,21 +2560,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out230 := v.CreateCommand[:0]
-				if out230 == nil {
-					out230 = []string{}
+				out238 := v.CreateCommand[:0]
+				if out238 == nil {
+					out238 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e231 string
-					if err := s.Str(&e231); err != nil {
+					var e239 string
+					if err := s.Str(&e239); err != nil {
 						return err
 					}
-					out230 = append(out230, e231)
+					out238 = append(out238, e239)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out230
+				v.CreateCommand = out238
 			}
 			return nil
 		case "image":
@@ -2531,63 +2596,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out232 := v.Entrypoint[:0]
-				if out232 == nil {
-					out232 = []string{}
+				out240 := v.Entrypoint[:0]
+				if out240 == nil {
+					out240 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e233 string
-					if err := s.Str(&e233); err != nil {
+					var e241 string
+					if err := s.Str(&e241); err != nil {
 						return err
 					}
-					out232 = append(out232, e233)
+					out240 = append(out240, e241)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out232
+				v.Entrypoint = out240
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out234 := v.Cmd[:0]
-				if out234 == nil {
-					out234 = []string{}
+				out242 := v.Cmd[:0]
+				if out242 == nil {
+					out242 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e235 string
-					if err := s.Str(&e235); err != nil {
+					var e243 string
+					if err := s.Str(&e243); err != nil {
 						return err
 					}
-					out234 = append(out234, e235)
+					out242 = append(out242, e243)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out234
+				v.Cmd = out242
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out236 := v.Env[:0]
-				if out236 == nil {
-					out236 = []string{}
+				out244 := v.Env[:0]
+				if out244 == nil {
+					out244 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e237 string
-					if err := s.Str(&e237); err != nil {
+					var e245 string
+					if err := s.Str(&e245); err != nil {
 						return err
 					}
-					out236 = append(out236, e237)
+					out244 = append(out244, e245)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out236
+				v.Env = out244
 			}
 			return nil
 		case "workingDir":
@@ -2613,11 +2678,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e238 string
-					if err := s.Str(&e238); err != nil {
+					var e246 string
+					if err := s.Str(&e246); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e238
+					v.Labels[string(key)] = e246
 					return nil
 				}); err != nil {
 					return err
@@ -2632,11 +2697,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e239 string
-					if err := s.Str(&e239); err != nil {
+					var e247 string
+					if err := s.Str(&e247); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e239
+					v.Annotations[string(key)] = e247
 					return nil
 				}); err != nil {
 					return err
@@ -2644,66 +2709,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x240 := bool(v.Terminal)
-			if err := s.Bool(&x240); err != nil {
+			x248 := bool(v.Terminal)
+			if err := s.Bool(&x248); err != nil {
 				return err
 			}
-			v.Terminal = bool(x240)
+			v.Terminal = bool(x248)
 			return nil
 		case "stdin":
-			x241 := bool(v.Stdin)
-			if err := s.Bool(&x241); err != nil {
+			x249 := bool(v.Stdin)
+			if err := s.Bool(&x249); err != nil {
 				return err
 			}
-			v.Stdin = bool(x241)
+			v.Stdin = bool(x249)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out242 := v.Mounts[:0]
-				if out242 == nil {
-					out242 = []model.Mount{}
+				out250 := v.Mounts[:0]
+				if out250 == nil {
+					out250 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e243 model.Mount
-					if err := decModelMount(s, &e243); err != nil {
+					var e251 model.Mount
+					if err := decModelMount(s, &e251); err != nil {
 						return err
 					}
-					out242 = append(out242, e243)
+					out250 = append(out250, e251)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out242
+				v.Mounts = out250
 			}
 			return nil
 		case "readOnly":
-			x244 := bool(v.ReadOnly)
-			if err := s.Bool(&x244); err != nil {
+			x252 := bool(v.ReadOnly)
+			if err := s.Bool(&x252); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x244)
+			v.ReadOnly = bool(x252)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out245 := v.Devices[:0]
-				if out245 == nil {
-					out245 = []string{}
+				out253 := v.Devices[:0]
+				if out253 == nil {
+					out253 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e246 string
-					if err := s.Str(&e246); err != nil {
+					var e254 string
+					if err := s.Str(&e254); err != nil {
 						return err
 					}
-					out245 = append(out245, e246)
+					out253 = append(out253, e254)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out245
+				v.Devices = out253
 			}
 			return nil
 		case "sysctls":
@@ -2714,11 +2779,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e247 string
-					if err := s.Str(&e247); err != nil {
+					var e255 string
+					if err := s.Str(&e255); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e247
+					v.Sysctls[string(key)] = e255
 					return nil
 				}); err != nil {
 					return err
@@ -2729,57 +2794,57 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out248 := v.CapAdd[:0]
-				if out248 == nil {
-					out248 = []string{}
+				out256 := v.CapAdd[:0]
+				if out256 == nil {
+					out256 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e249 string
-					if err := s.Str(&e249); err != nil {
+					var e257 string
+					if err := s.Str(&e257); err != nil {
 						return err
 					}
-					out248 = append(out248, e249)
+					out256 = append(out256, e257)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out248
+				v.CapAdd = out256
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out250 := v.CapDrop[:0]
-				if out250 == nil {
-					out250 = []string{}
+				out258 := v.CapDrop[:0]
+				if out258 == nil {
+					out258 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e251 string
-					if err := s.Str(&e251); err != nil {
+					var e259 string
+					if err := s.Str(&e259); err != nil {
 						return err
 					}
-					out250 = append(out250, e251)
+					out258 = append(out258, e259)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out250
+				v.CapDrop = out258
 			}
 			return nil
 		case "privileged":
-			x252 := bool(v.Privileged)
-			if err := s.Bool(&x252); err != nil {
+			x260 := bool(v.Privileged)
+			if err := s.Bool(&x260); err != nil {
 				return err
 			}
-			v.Privileged = bool(x252)
+			v.Privileged = bool(x260)
 			return nil
 		case "noNewPrivileges":
-			x253 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x253); err != nil {
+			x261 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x261); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x253)
+			v.NoNewPrivileges = bool(x261)
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -2790,21 +2855,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out254 := v.Ulimits[:0]
-				if out254 == nil {
-					out254 = []model.Ulimit{}
+				out262 := v.Ulimits[:0]
+				if out262 == nil {
+					out262 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e255 model.Ulimit
-					if err := decModelUlimit(s, &e255); err != nil {
+					var e263 model.Ulimit
+					if err := decModelUlimit(s, &e263); err != nil {
 						return err
 					}
-					out254 = append(out254, e255)
+					out262 = append(out262, e263)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out254
+				v.Ulimits = out262
 			}
 			return nil
 		case "resources":
@@ -2825,11 +2890,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e256 model.Namespace
-					if err := decModelNamespace(s, &e256); err != nil {
+					var e264 model.Namespace
+					if err := decModelNamespace(s, &e264); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e256
+					v.Namespaces[string(key)] = e264
 					return nil
 				}); err != nil {
 					return err
@@ -2841,37 +2906,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "uidMap":
+			if s.Literal("null") {
+				v.UIDMap = nil
+			} else {
+				out265 := v.UIDMap[:0]
+				if out265 == nil {
+					out265 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e266 model.IDMap
+					if err := decModelIDMap(s, &e266); err != nil {
+						return err
+					}
+					out265 = append(out265, e266)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.UIDMap = out265
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out267 := v.GIDMap[:0]
+				if out267 == nil {
+					out267 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e268 model.IDMap
+					if err := decModelIDMap(s, &e268); err != nil {
+						return err
+					}
+					out267 = append(out267, e268)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out267
+			}
+			return nil
 		case "init":
-			x257 := bool(v.Init)
-			if err := s.Bool(&x257); err != nil {
+			x269 := bool(v.Init)
+			if err := s.Bool(&x269); err != nil {
 				return err
 			}
-			v.Init = bool(x257)
+			v.Init = bool(x269)
 			return nil
 		case "stopSignal":
-			n258, _, null259, err := s.Integer(64, true)
+			n270, _, null271, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null259 {
-				v.StopSignal = int(n258)
+			if !null271 {
+				v.StopSignal = int(n270)
 			}
 			return nil
 		case "stopTimeout":
-			_, n260, null261, err := s.Integer(64, false)
+			_, n272, null273, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null261 {
-				v.StopTimeout = uint(n260)
+			if !null273 {
+				v.StopTimeout = uint(n272)
 			}
 			return nil
 		case "autoRemove":
-			x262 := bool(v.AutoRemove)
-			if err := s.Bool(&x262); err != nil {
+			x274 := bool(v.AutoRemove)
+			if err := s.Bool(&x274); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x262)
+			v.AutoRemove = bool(x274)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -2899,63 +3006,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n263, _, null264, err := s.Integer(64, true)
+			n275, _, null276, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null264 {
-				v.Pid = int(n263)
+			if !null276 {
+				v.Pid = int(n275)
 			}
 			return nil
 		case "conmonPid":
-			n265, _, null266, err := s.Integer(64, true)
+			n277, _, null278, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null266 {
-				v.ConmonPid = int(n265)
+			if !null278 {
+				v.ConmonPid = int(n277)
 			}
 			return nil
 		case "exitCode":
-			n267, _, null268, err := s.Integer(32, true)
+			n279, _, null280, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null268 {
-				v.ExitCode = int32(n267)
+			if !null280 {
+				v.ExitCode = int32(n279)
 			}
 			return nil
 		case "oomKilled":
-			x269 := bool(v.OOMKilled)
-			if err := s.Bool(&x269); err != nil {
+			x281 := bool(v.OOMKilled)
+			if err := s.Bool(&x281); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x269)
+			v.OOMKilled = bool(x281)
 			return nil
 		case "startedAt":
-			raw270, err := s.Raw()
+			raw282, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw270); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw282); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw271, err := s.Raw()
+			raw283, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw271); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw283); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x272 := bool(v.Mounted)
-			if err := s.Bool(&x272); err != nil {
+			x284 := bool(v.Mounted)
+			if err := s.Bool(&x284); err != nil {
 				return err
 			}
-			v.Mounted = bool(x272)
+			v.Mounted = bool(x284)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -2975,11 +3082,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e273 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e273); err != nil {
+					var e285 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e285); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e273
+					v.Networks[string(key)] = e285
 					return nil
 				}); err != nil {
 					return err
@@ -2992,27 +3099,27 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n274, _, null275, err := s.Integer(64, true)
+			n286, _, null287, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null275 {
-				v.RestartCount = int(n274)
+			if !null287 {
+				v.RestartCount = int(n286)
 			}
 			return nil
 		case "stoppedByUser":
-			x276 := bool(v.StoppedByUser)
-			if err := s.Bool(&x276); err != nil {
+			x288 := bool(v.StoppedByUser)
+			if err := s.Bool(&x288); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x276)
+			v.StoppedByUser = bool(x288)
 			return nil
 		}
 		return s.Unknown(key, keysModelContainerState)
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3045,11 +3152,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e277 string
-					if err := s.Str(&e277); err != nil {
+					var e289 string
+					if err := s.Str(&e289); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e277
+					v.Labels[string(key)] = e289
 					return nil
 				}); err != nil {
 					return err
@@ -3057,11 +3164,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw278, err := s.Raw()
+			raw290, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw278); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw290); err != nil {
 				return err
 			}
 			return nil
@@ -3069,21 +3176,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out279 := v.CreateCommand[:0]
-				if out279 == nil {
-					out279 = []string{}
+				out291 := v.CreateCommand[:0]
+				if out291 == nil {
+					out291 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e280 string
-					if err := s.Str(&e280); err != nil {
+					var e292 string
+					if err := s.Str(&e292); err != nil {
 						return err
 					}
-					out279 = append(out279, e280)
+					out291 = append(out291, e292)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out279
+				v.CreateCommand = out291
 			}
 			return nil
 		case "cgroupParent":
@@ -3092,67 +3199,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x281 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x281); err != nil {
+			x293 := bool(v.UsePodCgroup)
+			if err := s.Bool(&x293); err != nil {
 				return err
 			}
-			v.UsePodCgroup = bool(x281)
+			v.UsePodCgroup = bool(x293)
 			return nil
 		case "sharePid":
-			x282 := bool(v.SharePid)
-			if err := s.Bool(&x282); err != nil {
+			x294 := bool(v.SharePid)
+			if err := s.Bool(&x294); err != nil {
 				return err
 			}
-			v.SharePid = bool(x282)
+			v.SharePid = bool(x294)
 			return nil
 		case "shareIpc":
-			x283 := bool(v.ShareIpc)
-			if err := s.Bool(&x283); err != nil {
+			x295 := bool(v.ShareIpc)
+			if err := s.Bool(&x295); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x283)
+			v.ShareIpc = bool(x295)
 			return nil
 		case "shareNet":
-			x284 := bool(v.ShareNet)
-			if err := s.Bool(&x284); err != nil {
+			x296 := bool(v.ShareNet)
+			if err := s.Bool(&x296); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x284)
+			v.ShareNet = bool(x296)
 			return nil
 		case "shareMount":
-			x285 := bool(v.ShareMount)
-			if err := s.Bool(&x285); err != nil {
+			x297 := bool(v.ShareMount)
+			if err := s.Bool(&x297); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x285)
+			v.ShareMount = bool(x297)
 			return nil
 		case "shareUser":
-			x286 := bool(v.ShareUser)
-			if err := s.Bool(&x286); err != nil {
+			x298 := bool(v.ShareUser)
+			if err := s.Bool(&x298); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x286)
+			v.ShareUser = bool(x298)
 			return nil
 		case "shareUts":
-			x287 := bool(v.ShareUts)
-			if err := s.Bool(&x287); err != nil {
+			x299 := bool(v.ShareUts)
+			if err := s.Bool(&x299); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x287)
+			v.ShareUts = bool(x299)
 			return nil
 		case "shareCgroup":
-			x288 := bool(v.ShareCgroup)
-			if err := s.Bool(&x288); err != nil {
+			x300 := bool(v.ShareCgroup)
+			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x288)
+			v.ShareCgroup = bool(x300)
 			return nil
 		case "hasInfra":
-			x289 := bool(v.HasInfra)
-			if err := s.Bool(&x289); err != nil {
+			x301 := bool(v.HasInfra)
+			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x289)
+			v.HasInfra = bool(x301)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3168,21 +3275,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out290 := v.InfraCommand[:0]
-				if out290 == nil {
-					out290 = []string{}
+				out302 := v.InfraCommand[:0]
+				if out302 == nil {
+					out302 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e291 string
-					if err := s.Str(&e291); err != nil {
+					var e303 string
+					if err := s.Str(&e303); err != nil {
 						return err
 					}
-					out290 = append(out290, e291)
+					out302 = append(out302, e303)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out290
+				v.InfraCommand = out302
 			}
 			return nil
 		case "infra":
@@ -3205,6 +3312,53 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				return err
 			}
 			return nil
+		case "userNS":
+			if err := decModelNamespace(s, &v.UserNS); err != nil {
+				return err
+			}
+			return nil
+		case "uidMap":
+			if s.Literal("null") {
+				v.UIDMap = nil
+			} else {
+				out304 := v.UIDMap[:0]
+				if out304 == nil {
+					out304 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e305 model.IDMap
+					if err := decModelIDMap(s, &e305); err != nil {
+						return err
+					}
+					out304 = append(out304, e305)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.UIDMap = out304
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out306 := v.GIDMap[:0]
+				if out306 == nil {
+					out306 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e307 model.IDMap
+					if err := decModelIDMap(s, &e307); err != nil {
+						return err
+					}
+					out306 = append(out306, e307)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out306
+			}
+			return nil
 		case "exitPolicy":
 			if err := s.Str(&v.ExitPolicy); err != nil {
 				return err
@@ -3224,42 +3378,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out292 := v.Volumes[:0]
-				if out292 == nil {
-					out292 = []string{}
+				out308 := v.Volumes[:0]
+				if out308 == nil {
+					out308 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e293 string
-					if err := s.Str(&e293); err != nil {
+					var e309 string
+					if err := s.Str(&e309); err != nil {
 						return err
 					}
-					out292 = append(out292, e293)
+					out308 = append(out308, e309)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out292
+				v.Volumes = out308
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out294 := v.Devices[:0]
-				if out294 == nil {
-					out294 = []string{}
+				out310 := v.Devices[:0]
+				if out310 == nil {
+					out310 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e295 string
-					if err := s.Str(&e295); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					out294 = append(out294, e295)
+					out310 = append(out310, e311)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out294
+				v.Devices = out310
 			}
 			return nil
 		case "sysctls":
@@ -3270,11 +3424,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e296 string
-					if err := s.Str(&e296); err != nil {
+					var e312 string
+					if err := s.Str(&e312); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e296
+					v.Sysctls[string(key)] = e312
 					return nil
 				}); err != nil {
 					return err
@@ -3285,21 +3439,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out297 := v.SecurityOpts[:0]
-				if out297 == nil {
-					out297 = []string{}
+				out313 := v.SecurityOpts[:0]
+				if out313 == nil {
+					out313 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e298 string
-					if err := s.Str(&e298); err != nil {
+					var e314 string
+					if err := s.Str(&e314); err != nil {
 						return err
 					}
-					out297 = append(out297, e298)
+					out313 = append(out313, e314)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out297
+				v.SecurityOpts = out313
 			}
 			return nil
 		}
@@ -3351,29 +3505,29 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out299 := v.Options[:0]
-				if out299 == nil {
-					out299 = []string{}
+				out315 := v.Options[:0]
+				if out315 == nil {
+					out315 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e300 string
-					if err := s.Str(&e300); err != nil {
+					var e316 string
+					if err := s.Str(&e316); err != nil {
 						return err
 					}
-					out299 = append(out299, e300)
+					out315 = append(out315, e316)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out299
+				v.Options = out315
 			}
 			return nil
 		case "readOnly":
-			x301 := bool(v.ReadOnly)
-			if err := s.Bool(&x301); err != nil {
+			x317 := bool(v.ReadOnly)
+			if err := s.Bool(&x317); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x301)
+			v.ReadOnly = bool(x317)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3391,21 +3545,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n302, null303, err := s.Integer(64, false)
+			_, n318, null319, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null303 {
-				v.Soft = uint64(n302)
+			if !null319 {
+				v.Soft = uint64(n318)
 			}
 			return nil
 		case "hard":
-			_, n304, null305, err := s.Integer(64, false)
+			_, n320, null321, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null305 {
-				v.Hard = uint64(n304)
+			if !null321 {
+				v.Hard = uint64(n320)
 			}
 			return nil
 		}
@@ -3419,21 +3573,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n306, _, null307, err := s.Integer(64, true)
+			n322, _, null323, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null307 {
-				v.Memory = int64(n306)
+			if !null323 {
+				v.Memory = int64(n322)
 			}
 			return nil
 		case "cpus":
-			n308, null309, err := s.Float(64)
+			n324, null325, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null309 {
-				v.CPUs = float64(n308)
+			if !null325 {
+				v.CPUs = float64(n324)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3442,21 +3596,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n310, _, null311, err := s.Integer(64, true)
+			n326, _, null327, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null311 {
-				v.PidsLimit = int64(n310)
+			if !null327 {
+				v.PidsLimit = int64(n326)
 			}
 			return nil
 		case "shmSize":
-			n312, _, null313, err := s.Integer(64, true)
+			n328, _, null329, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null313 {
-				v.ShmSize = int64(n312)
+			if !null329 {
+				v.ShmSize = int64(n328)
 			}
 			return nil
 		}
@@ -3493,42 +3647,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out314 := v.Networks[:0]
-				if out314 == nil {
-					out314 = []string{}
+				out330 := v.Networks[:0]
+				if out330 == nil {
+					out330 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e315 string
-					if err := s.Str(&e315); err != nil {
+					var e331 string
+					if err := s.Str(&e331); err != nil {
 						return err
 					}
-					out314 = append(out314, e315)
+					out330 = append(out330, e331)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out314
+				v.Networks = out330
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out316 := v.Ports[:0]
-				if out316 == nil {
-					out316 = []model.PortMapping{}
+				out332 := v.Ports[:0]
+				if out332 == nil {
+					out332 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e317 model.PortMapping
-					if err := decModelPortMapping(s, &e317); err != nil {
+					var e333 model.PortMapping
+					if err := decModelPortMapping(s, &e333); err != nil {
 						return err
 					}
-					out316 = append(out316, e317)
+					out332 = append(out332, e333)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out316
+				v.Ports = out332
 			}
 			return nil
 		case "staticIP":
@@ -3545,95 +3699,132 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out318 := v.DNSServers[:0]
-				if out318 == nil {
-					out318 = []string{}
+				out334 := v.DNSServers[:0]
+				if out334 == nil {
+					out334 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					out318 = append(out318, e319)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out318
+				v.DNSServers = out334
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out320 := v.DNSSearch[:0]
-				if out320 == nil {
-					out320 = []string{}
+				out336 := v.DNSSearch[:0]
+				if out336 == nil {
+					out336 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
+					var e337 string
+					if err := s.Str(&e337); err != nil {
 						return err
 					}
-					out320 = append(out320, e321)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out320
+				v.DNSSearch = out336
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out322 := v.DNSOptions[:0]
-				if out322 == nil {
-					out322 = []string{}
+				out338 := v.DNSOptions[:0]
+				if out338 == nil {
+					out338 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e339 string
+					if err := s.Str(&e339); err != nil {
 						return err
 					}
-					out322 = append(out322, e323)
+					out338 = append(out338, e339)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out322
+				v.DNSOptions = out338
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out324 := v.AddHosts[:0]
-				if out324 == nil {
-					out324 = []string{}
+				out340 := v.AddHosts[:0]
+				if out340 == nil {
+					out340 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
+					var e341 string
+					if err := s.Str(&e341); err != nil {
 						return err
 					}
-					out324 = append(out324, e325)
+					out340 = append(out340, e341)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out324
+				v.AddHosts = out340
 			}
 			return nil
 		case "noHosts":
-			x326 := bool(v.NoHosts)
-			if err := s.Bool(&x326); err != nil {
+			x342 := bool(v.NoHosts)
+			if err := s.Bool(&x342); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x326)
+			v.NoHosts = bool(x342)
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
+	})
+}
+
+var keysModelIDMap = KeySet{"containerID", "hostID", "size"}
+
+func decModelIDMap(s *Scanner, v *model.IDMap) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "containerID":
+			_, n343, null344, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null344 {
+				v.ContainerID = uint32(n343)
+			}
+			return nil
+		case "hostID":
+			_, n345, null346, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null346 {
+				v.HostID = uint32(n345)
+			}
+			return nil
+		case "size":
+			_, n347, null348, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null348 {
+				v.Size = uint32(n347)
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelIDMap)
 	})
 }
 
@@ -3653,12 +3844,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n327, _, null328, err := s.Integer(64, true)
+			n349, _, null350, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null328 {
-				v.PrefixLen = int(n327)
+			if !null350 {
+				v.PrefixLen = int(n349)
 			}
 			return nil
 		case "gateway":
@@ -3692,21 +3883,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n329, null330, err := s.Integer(16, false)
+			_, n351, null352, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null330 {
-				v.HostPort = uint16(n329)
+			if !null352 {
+				v.HostPort = uint16(n351)
 			}
 			return nil
 		case "containerPort":
-			_, n331, null332, err := s.Integer(16, false)
+			_, n353, null354, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null332 {
-				v.ContainerPort = uint16(n331)
+			if !null354 {
+				v.ContainerPort = uint16(n353)
 			}
 			return nil
 		case "protocol":
@@ -3715,12 +3906,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n333, null334, err := s.Integer(16, false)
+			_, n355, null356, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null334 {
-				v.Range = uint16(n333)
+			if !null356 {
+				v.Range = uint16(n355)
 			}
 			return nil
 		}

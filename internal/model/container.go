@@ -54,6 +54,14 @@ type Mount struct {
 	ReadOnly    bool     `json:"readOnly,omitempty"`
 }
 
+// IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line
+// of /proc/<pid>/uid_map, and of --uidmap CONTAINER:HOST:SIZE).
+type IDMap struct {
+	ContainerID uint32 `json:"containerID"`
+	HostID      uint32 `json:"hostID"`
+	Size        uint32 `json:"size"`
+}
+
 // Ulimit is one rlimit.
 type Ulimit struct {
 	Name string `json:"name"`
@@ -137,6 +145,10 @@ type ContainerConfig struct {
 
 	Namespaces map[string]Namespace `json:"namespaces,omitempty"`
 	Network    NetworkConfig        `json:"network"`
+	// UIDMap and GIDMap are the ID mappings of a user namespace of the container's own
+	// (Namespaces[user] private); empty otherwise, a joined user namespace having its own.
+	UIDMap []IDMap `json:"uidMap,omitempty"`
+	GIDMap []IDMap `json:"gidMap,omitempty"`
 
 	Init          bool   `json:"init,omitempty"`
 	StopSignal    int    `json:"stopSignal,omitempty"`
@@ -166,6 +178,15 @@ func (c *ContainerConfig) NS(kind string) Namespace {
 		return ns
 	}
 	return Namespace{Mode: NSModePrivate}
+}
+
+// UserNS returns how the container gets its user namespace: unlike the other kinds, the host's
+// when unset.
+func (c *ContainerConfig) UserNS() Namespace {
+	if ns, ok := c.Namespaces[NSUser]; ok && ns.Mode != "" {
+		return ns
+	}
+	return Namespace{Mode: NSModeHost}
 }
 
 // ContainerState changes as the container runs.

@@ -52,6 +52,11 @@ type PodConfig struct {
 	NetworkMode string `json:"networkMode,omitempty"`
 	PidMode     string `json:"pidMode,omitempty"`
 	UtsMode     string `json:"utsMode,omitempty"`
+	// UserNS is the user namespace of the infra container, which every member then joins
+	// (ShareUser): private with UIDMap and GIDMap, or a namespace file (path). Unset: the host's.
+	UserNS Namespace `json:"userNS"`
+	UIDMap []IDMap   `json:"uidMap,omitempty"`
+	GIDMap []IDMap   `json:"gidMap,omitempty"`
 
 	ExitPolicy    string `json:"exitPolicy"`
 	RestartPolicy string `json:"restartPolicy,omitempty"`
