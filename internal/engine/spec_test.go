@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"pea/internal/model"
 )
 
@@ -74,5 +76,51 @@ func TestSpecBadCapability(t *testing.T) {
 	cfg.CapAdd = []string{"NOT_A_CAP"}
 	if _, err := buildSpec(cfg, benchSpecInputs()); err == nil {
 		t.Fatal("an unknown capability was accepted")
+	}
+}
+
+func TestSpecUserNamespace(t *testing.T) {
+	userNS := func(s *specs.Spec) (found bool, path string) {
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.UserNamespace {
+				return true, ns.Path
+			}
+		}
+		return false, ""
+	}
+	cfg := benchSpecConfig()
+	cfg.Pod, cfg.Namespaces = "", nil
+	s, err := buildSpec(cfg, benchSpecInputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, _ := userNS(s); found || s.Linux.UIDMappings != nil {
+		t.Fatalf("the default is the host's user namespace: %v, %v", s.Linux.Namespaces, s.Linux.UIDMappings)
+	}
+
+	cfg.Namespaces = map[string]model.Namespace{model.NSUser: {Mode: model.NSModePrivate}}
+	cfg.UIDMap = []model.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	cfg.GIDMap = []model.IDMap{{ContainerID: 0, HostID: 200000, Size: 1000}, {ContainerID: 1000, HostID: 7, Size: 1}}
+	if s, err = buildSpec(cfg, benchSpecInputs()); err != nil {
+		t.Fatal(err)
+	}
+	if found, path := userNS(s); !found || path != "" {
+		t.Fatalf("a namespace of its own: %v", s.Linux.Namespaces)
+	}
+	if len(s.Linux.UIDMappings) != 1 || s.Linux.UIDMappings[0] != (specs.LinuxIDMapping{ContainerID: 0, HostID: 100000, Size: 65536}) ||
+		len(s.Linux.GIDMappings) != 2 || s.Linux.GIDMappings[1] != (specs.LinuxIDMapping{ContainerID: 1000, HostID: 7, Size: 1}) {
+		t.Fatalf("mappings: %v %v", s.Linux.UIDMappings, s.Linux.GIDMappings)
+	}
+
+	// Joined: the namespace file, and no mappings (the namespace has its own).
+	cfg.Namespaces = map[string]model.Namespace{model.NSUser: {Mode: model.NSModeContainer, Value: "x"}}
+	cfg.UIDMap, cfg.GIDMap = nil, nil
+	in := benchSpecInputs()
+	in.nsPaths = map[string]string{model.NSUser: "/proc/42/ns/user"}
+	if s, err = buildSpec(cfg, in); err != nil {
+		t.Fatal(err)
+	}
+	if found, path := userNS(s); !found || path != "/proc/42/ns/user" || s.Linux.UIDMappings != nil {
+		t.Fatalf("joined: %v, %v", s.Linux.Namespaces, s.Linux.UIDMappings)
 	}
 }

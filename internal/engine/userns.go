@@ -182,8 +182,15 @@ func (r *Runtime) openUserNS(c *model.Container, nsPaths map[string]string) (*us
 // runtime reaches a root filesystem under them as container root, a host ID of no privilege
 // (containers/storage does the same for ID-mapped containers). The container's own directory
 // stays 0700, owned by container root.
+// The directories above the store are not pea's to change: one that others cannot search
+// is an error that says so, rather than the runtime's "Permission denied" on the root
+// filesystem.
 func (r *Runtime) openStorePath() error {
-	for _, d := range []string{r.opts.Root, filepath.Join(r.opts.Root, "containers")} {
+	root, err := filepath.Abs(r.opts.Root)
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{root, filepath.Join(root, "containers")} {
 		st, err := os.Stat(d)
 		if err != nil {
 			return err
@@ -194,7 +201,18 @@ func (r *Runtime) openStorePath() error {
 			}
 		}
 	}
-	return nil
+	for d := filepath.Dir(root); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the store %s is below %s (mode %04o), which only its owner may enter: a container in a user namespace could not reach its root filesystem; let others search it (chmod o+x): %w", root, d, st.Mode().Perm(), errdefs.ErrInvalid)
+		}
+		if d == "/" {
+			return nil
+		}
+	}
 }
 
 // newUserNS makes a user namespace with the given mappings and returns a file descriptor of

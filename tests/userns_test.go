@@ -1,0 +1,279 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// withUserNS readies e for containers in user namespaces: the runtime reaches their root
+// filesystems as container root, a host ID of no privilege, so the directory holding the store
+// (os.MkdirTemp makes it 0700) must let others search it.
+func (e *Env) withUserNS() *Env {
+	e.t.Helper()
+	if err := os.Chmod(e.Dir, 0o711); err != nil {
+		e.t.Fatal(err)
+	}
+	return e
+}
+
+// hostIDs returns the real UID and GID of process pid as the host sees them.
+func hostIDs(t *testing.T, pid string) (uid, gid string) {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 1 && f[0] == "Uid:":
+			uid = f[1]
+		case len(f) > 1 && f[0] == "Gid:":
+			gid = f[1]
+		}
+	}
+	return uid, gid
+}
+
+// fileIDs returns the owner of path on the host, as "UID:GID".
+func fileIDs(t *testing.T, path string) string {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d:%d", st.Uid, st.Gid)
+}
+
+// idmapMounts counts the mounts below e's store other than overlays and /dev/shm tmpfs: the
+// ID-mapped layer views pea makes for a start must be gone once the overlay is mounted.
+func idmapMounts(t *testing.T, e *Env) []string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(f[4], e.Root+"/") && strings.Contains(f[4], "/idmap") {
+			out = append(out, f[4])
+		}
+	}
+	return out
+}
+
+// layerFile finds path in the store's unpacked image layers.
+func layerFile(t *testing.T, e *Env, path string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(e.Root, "images", "layers", "*", "diff", path))
+	if len(m) != 1 {
+		t.Fatalf("%s in the image layers: %v", path, m)
+	}
+	return m[0]
+}
+
+func TestContainerUserNamespace(t *testing.T) {
+	e := newEnv(t).withBusybox().withUserNS()
+	busybox := layerFile(t, e, "bin/busybox")
+	id := e.Pea("run", "-d", "--network", "none", "--name", "u", "--uidmap", "0:100000:65536", "--gidmap", "0:200000:65536",
+		"localhost/bb", "sleep", "300")
+
+	if out := strings.Fields(e.Pea("exec", "u", "cat", "/proc/self/uid_map", "/proc/self/gid_map")); strings.Join(out, " ") != "0 100000 65536 0 200000 65536" {
+		t.Fatalf("maps inside: %q", out)
+	}
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", "u")
+	if uid, gid := hostIDs(t, pid); uid != "100000" || gid != "200000" {
+		t.Fatalf("the container's process runs as %s:%s on the host, want 100000:200000", uid, gid)
+	}
+	// The image's files belong to container root, without a copy or a chown of the layer.
+	if out := e.Pea("exec", "u", "stat", "-c", "%u:%g", "/bin/busybox", "/"); out != "0:0\n0:0" {
+		t.Fatalf("owners of the image's files inside: %q", out)
+	}
+	if got := fileIDs(t, busybox); got != "0:0" {
+		t.Fatalf("the layer's busybox on the host belongs to %s: the layer was changed", got)
+	}
+	// What container root writes belongs to it: new files, copied-up files, /etc/hosts, /dev/shm.
+	e.Pea("exec", "u", "sh", "-c", "touch /made && echo more >> /etc/passwd && echo 10.9.9.9 x >> /etc/hosts && touch /dev/shm/seg")
+	upper := filepath.Join(e.Root, "containers", id, "upper")
+	for _, f := range []string{"made", "etc/passwd", "."} {
+		if got := fileIDs(t, filepath.Join(upper, f)); got != "100000:200000" {
+			t.Fatalf("upper/%s belongs to %s on the host, want 100000:200000", f, got)
+		}
+	}
+	if out := e.Pea("exec", "u", "stat", "-c", "%u:%g", "/dev/shm", "/etc/hosts", "/etc/hostname"); out != "0:0\n0:0\n0:0" {
+		t.Fatalf("owners of /dev/shm and the /etc files inside: %q", out)
+	}
+	// No ID-mapped view of a layer outlives the start.
+	if m := idmapMounts(t, e); len(m) != 0 {
+		t.Fatalf("ID-mapped views left mounted: %v", m)
+	}
+
+	var v []struct {
+		HostConfig struct {
+			UsernsMode string
+			IDMappings *struct{ UidMap, GidMap []string }
+		}
+	}
+	if err := json.Unmarshal([]byte(e.Pea("inspect", "u")), &v); err != nil || len(v) != 1 {
+		t.Fatalf("inspect: %v", err)
+	}
+	h := v[0].HostConfig
+	if h.UsernsMode != "private" || h.IDMappings == nil || strings.Join(h.IDMappings.UidMap, ",") != "0:100000:65536" || strings.Join(h.IDMappings.GidMap, ",") != "0:200000:65536" {
+		t.Fatalf("inspect: UsernsMode %q, IDMappings %+v", h.UsernsMode, h.IDMappings)
+	}
+
+	// cp into it, running and stopped: the copies belong to container root.
+	src := filepath.Join(e.Dir, "copied")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("cp", src, "u:/copied1")
+	e.Pea("stop", "-t", "0", "u")
+	e.Pea("cp", src, "u:/copied2")
+	e.Pea("start", "u")
+	if out := e.Pea("exec", "u", "stat", "-c", "%u:%g", "/copied1", "/copied2", "/made"); out != "0:0\n0:0\n0:0" {
+		t.Fatalf("owners of copied files after a restart: %q", out)
+	}
+
+	// Another container joins its namespace and can write its own root filesystem.
+	own := e.Pea("exec", "u", "readlink", "/proc/self/ns/user")
+	if out := e.Pea("run", "--rm", "--network", "none", "--userns", "container:u", "localhost/bb", "sh", "-c", "readlink /proc/self/ns/user && touch /mine && stat -c %u /mine"); out != own+"\n0" {
+		t.Fatalf("--userns container:u: %q, want %q and 0", out, own)
+	}
+	// One --uidmap alone serves for the GIDs too.
+	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:300000:1000", "localhost/bb", "cat", "/proc/self/gid_map"); strings.Join(strings.Fields(out), " ") != "0 300000 1000" {
+		t.Fatalf("gid_map with --uidmap alone: %q", out)
+	}
+
+	// Removed, the container takes nothing of the image's with it.
+	e.Pea("rm", "-f", "-t", "0", "u")
+	if got := fileIDs(t, busybox); got != "0:0" {
+		t.Fatalf("the layer's busybox after the removal: %s", got)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "localhost/bb", "stat", "-c", "%u:%g", "/bin/busybox"); out != "0:0" {
+		t.Fatalf("the image after the removal: %q", out)
+	}
+	if m := idmapMounts(t, e); len(m) != 0 {
+		t.Fatalf("ID-mapped views left mounted: %v", m)
+	}
+}
+
+func TestUserNamespaceBadInput(t *testing.T) {
+	e := newEnv(t).withBusybox().withUserNS()
+	e.Pea("run", "-d", "--network", "none", "--name", "plain", "localhost/bb", "sleep", "300")
+	e.Pea("pod", "create", "--name", "p", "--uidmap", "0:100000:65536")
+	before := e.Pea("ps", "-aq")
+	for _, args := range [][]string{
+		{"--uidmap", "0:100000"},
+		{"--uidmap", "0:100000:x"},
+		{"--uidmap", "0:100000:0"},
+		{"--uidmap", "0:4294967290:10"},
+		{"--uidmap", "0:100000:10", "--uidmap", "5:200000:10"},  // container sides overlap
+		{"--gidmap", "0:100000:10", "--gidmap", "10:100005:10"}, // host sides overlap
+		{"--userns", "host", "--uidmap", "0:100000:10"},
+		{"--userns", "keep-id"},
+		{"--userns", "bogus"},
+		{"--userns", "ns:/nonexistent"},
+		{"--userns", "container:plain"}, // it has no user namespace of its own
+		{"--pod", "p", "--uidmap", "0:200000:10"},
+		{"--pod", "p", "--userns", "ns:/proc/self/ns/user"},
+	} {
+		full := append(append([]string{"run", "--rm"}, args...), "localhost/bb", "true")
+		r := e.Fails(125, full...)
+		if strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || !strings.HasPrefix(r.Stderr, "Error: ") {
+			t.Fatalf("%v: want one error line, got %q", args, r.Stderr)
+		}
+	}
+	// A user the mappings leave out cannot run: podman's 126, and the container is gone.
+	r := e.Fails(126, "run", "--network", "none", "--uidmap", "0:100000:10", "-u", "5000", "localhost/bb", "true")
+	if !strings.Contains(r.Stderr, "do not map") {
+		t.Fatalf("unmapped user: %s", r)
+	}
+	e.Fails(125, "pod", "create", "--infra=false", "--uidmap", "0:100000:10")
+	e.Fails(125, "pod", "create", "--userns", "container:plain")
+	if after := e.Pea("ps", "-aq"); after != before {
+		t.Fatalf("refused runs left containers: %q, before %q", after, before)
+	}
+	if out := e.Pea("pod", "ps", "-q"); len(strings.Fields(out)) != 1 {
+		t.Fatalf("refused pod creations left pods: %q", out)
+	}
+}
+
+func TestPodUserNamespace(t *testing.T) {
+	e := newEnv(t).withBusybox().withUserNS()
+	e.Pea("pod", "create", "--name", "p", "--uidmap", "0:300000:65536")
+	a := e.Pea("run", "-d", "--pod", "p", "--name", "a", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--pod", "p", "--name", "b", "localhost/bb", "sleep", "300")
+
+	infraPid := e.Pea("inspect", "--format", "{{.State.Pid}}", e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p"))
+	infraNS, err := os.Readlink("/proc/" + infraPid + "/ns/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostNS, _ := os.Readlink("/proc/self/ns/user")
+	if infraNS == hostNS {
+		t.Fatalf("the infra container runs in the host's user namespace %s", hostNS)
+	}
+	if uid, _ := hostIDs(t, infraPid); uid != "300000" {
+		t.Fatalf("the infra process runs as host UID %s, want 300000", uid)
+	}
+	for _, m := range []string{"a", "b"} {
+		if out := e.Pea("exec", m, "readlink", "/proc/self/ns/user"); out != infraNS {
+			t.Fatalf("member %s is in user namespace %s, the infra container in %s", m, out, infraNS)
+		}
+		if out := e.Pea("exec", m, "cat", "/proc/self/uid_map"); strings.Join(strings.Fields(out), " ") != "0 300000 65536" {
+			t.Fatalf("uid_map of member %s: %q", m, out)
+		}
+	}
+	// Members write their own root filesystems as container root, and share /dev/shm.
+	e.Pea("exec", "a", "sh", "-c", "touch /made && echo hi > /dev/shm/seg")
+	if got := fileIDs(t, filepath.Join(e.Root, "containers", a, "upper", "made")); got != "300000:300000" {
+		t.Fatalf("a's new file belongs to %s on the host", got)
+	}
+	if out := e.Pea("exec", "b", "cat", "/dev/shm/seg"); out != "hi" {
+		t.Fatalf("b reads a's /dev/shm file: %q", out)
+	}
+
+	var v struct {
+		SharedNamespaces []string
+		InfraConfig      struct {
+			UserNS string `json:"userns"`
+		}
+	}
+	if err := json.Unmarshal([]byte(e.Pea("pod", "inspect", "p")), &v); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(v.SharedNamespaces, ",") != "ipc,net,user,uts" || v.InfraConfig.UserNS != "private" {
+		t.Fatalf("pod inspect: SharedNamespaces %v, InfraConfig.userns %q", v.SharedNamespaces, v.InfraConfig.UserNS)
+	}
+
+	// Stopped and started again, the pod gets a new namespace with the same mappings.
+	e.Pea("pod", "stop", "-t", "0", "p")
+	e.Pea("pod", "start", "p")
+	if out := e.Pea("exec", "b", "sh", "-c", "cat /proc/self/uid_map; stat -c %u /bin/busybox"); strings.Join(strings.Fields(out), " ") != "0 300000 65536 0" {
+		t.Fatalf("member b after the restart: %q", out)
+	}
+	if m := idmapMounts(t, e); len(m) != 0 {
+		t.Fatalf("ID-mapped views left mounted: %v", m)
+	}
+
+	// A pod can also join an existing user namespace by its file.
+	infraPid = e.Pea("inspect", "--format", "{{.State.Pid}}", e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p"))
+	if infraNS, err = os.Readlink("/proc/" + infraPid + "/ns/user"); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("pod", "create", "--name", "q", "--userns", "ns:/proc/"+infraPid+"/ns/user")
+	if out := e.Pea("run", "--rm", "--pod", "q", "localhost/bb", "sh", "-c", "readlink /proc/self/ns/user && touch /x && stat -c %u /x"); out != infraNS+"\n0" {
+		t.Fatalf("member of a pod joining %s: %q", infraNS, out)
+	}
+	e.Pea("pod", "rm", "-f", "-t", "0", "q", "p")
+	if m := idmapMounts(t, e); len(m) != 0 {
+		t.Fatalf("ID-mapped views left mounted: %v", m)
+	}
+}
