@@ -146,6 +146,19 @@ func TestContainerUserNamespace(t *testing.T) {
 	if out := e.Pea("run", "--rm", "--network", "none", "--userns", "container:u", "localhost/bb", "sh", "-c", "readlink /proc/self/ns/user && touch /mine && stat -c %u /mine"); out != own+"\n0" {
 		t.Fatalf("--userns container:u: %q, want %q and 0", out, own)
 	}
+	// top shows the container's users, not the host IDs they map to.
+	if out := e.Pea("top", "u", "user", "huser"); !strings.Contains(out, "root") || !strings.Contains(out, "100000") {
+		t.Fatalf("top user huser: %q", out)
+	}
+	// A new named volume is container root's to write.
+	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "-v", "fresh:/data", "localhost/bb", "sh", "-c", "touch /data/f && stat -c %u /data/f"); out != "0" {
+		t.Fatalf("a new named volume: %q", out)
+	}
+	// The host's PID and IPC namespaces cannot have their proc and mqueue mounted from a user
+	// namespace: the host's /proc is bound instead, /dev/mqueue left out.
+	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "--pid", "host", "--ipc", "host", "localhost/bb", "sh", "-c", "test -d /proc/1 && echo ok"); out != "ok" {
+		t.Fatalf("--pid host --ipc host: %q", out)
+	}
 	// One --uidmap alone serves for the GIDs too.
 	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:300000:1000", "localhost/bb", "cat", "/proc/self/gid_map"); strings.Join(strings.Fields(out), " ") != "0 300000 1000" {
 		t.Fatalf("gid_map with --uidmap alone: %q", out)

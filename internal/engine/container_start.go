@@ -165,6 +165,13 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	}
 	specCfg := *cfg
 	specCfg.Mounts = r.resolveMounts(cfg.Mounts)
+	for _, m := range specCfg.Mounts {
+		if m.Type == "volume" {
+			if err := giveEmptyVolume(m.Source, userns); err != nil {
+				return err
+			}
+		}
+	}
 	spec, err := buildSpec(&specCfg, in)
 	if err != nil {
 		return err

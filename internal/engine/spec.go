@@ -111,6 +111,19 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 
 	// Mounts: defaults, then /etc files, then the user's (which win on the same destination).
 	mounts := oci.DefaultMounts()
+	if cfg.UserNS().Mode != model.NSModeHost {
+		// A user namespace may not mount the proc or mqueue file system of the host's PID or
+		// IPC namespace: the host's /proc is bound instead, and /dev/mqueue left out.
+		for i := 0; i < len(mounts); i++ {
+			switch d := mounts[i].Destination; {
+			case d == "/proc" && cfg.NS(model.NSPid).Mode == model.NSModeHost:
+				mounts[i] = specs.Mount{Destination: d, Type: "bind", Source: "/proc", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+			case d == "/dev/mqueue" && cfg.NS(model.NSIpc).Mode == model.NSModeHost:
+				mounts = append(mounts[:i], mounts[i+1:]...)
+				i--
+			}
+		}
+	}
 	for i := range mounts {
 		if mounts[i].Destination != "/dev/shm" {
 			continue

@@ -101,7 +101,12 @@ func (r *Runtime) Top(cs []*model.Container, descriptors []string) ([][]string, 
 		}
 		root := fmt.Sprintf("/proc/%d/root", c.State.Pid)
 		users, groups := idNames(root+"/etc/passwd"), idNames(root+"/etc/group")
+		// In a user namespace the host IDs of /proc/PID/status are the container's through
+		// its mappings.
+		uidMap, gidMap := readIDMap(c.State.Pid, "uid_map"), readIDMap(c.State.Pid, "gid_map")
 		for _, p := range procs {
+			p.uid, p.euid = idInNS(uidMap, p.uid), idInNS(uidMap, p.euid)
+			p.gid, p.egid = idInNS(gidMap, p.gid), idInNS(gidMap, p.egid)
 			row := make([]string, len(keys))
 			for i, k := range keys {
 				row[i] = t.field(k, p, inNS, users, groups)
@@ -120,7 +125,8 @@ type procInfo struct {
 	cpuTicks, startTicks       uint64
 	nice                       int
 	vsize, rssPages            uint64
-	uid, euid, gid, egid       string
+	uid, euid, gid, egid       string // the container's IDs once Top has mapped them
+	hostEUID                   string
 	seccomp                    string
 	capEff                     uint64
 	comm, args                 string
@@ -162,7 +168,7 @@ func readProc(pid int) (*procInfo, error) {
 		switch key {
 		case "Uid":
 			if len(v) >= 2 {
-				p.uid, p.euid = v[0], v[1]
+				p.uid, p.euid, p.hostEUID = v[0], v[1], v[1]
 			}
 		case "Gid":
 			if len(v) >= 2 {
@@ -194,6 +200,43 @@ func readProc(pid int) (*procInfo, error) {
 	return p, nil
 }
 
+// readIDMap reads /proc/PID/uid_map or gid_map: inside, outside and count on each line (nil
+// when it cannot be read: IDs are then shown as the host's).
+func readIDMap(pid int, file string) [][3]uint64 {
+	b, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+	if err != nil {
+		return nil
+	}
+	var out [][3]uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		var m [3]uint64
+		for i := range f {
+			m[i], _ = strconv.ParseUint(f[i], 10, 64)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// idInNS turns host ID id into the ID the mappings give it inside; an ID they leave out is
+// the overflow ID, as the kernel shows it (65534).
+func idInNS(maps [][3]uint64, id string) string {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if maps == nil || err != nil {
+		return id
+	}
+	for _, m := range maps {
+		if n >= m[1] && n < m[1]+m[2] {
+			return strconv.FormatUint(m[0]+n-m[1], 10)
+		}
+	}
+	return "65534"
+}
+
 // topContext is what every row of one Top shares.
 type topContext struct {
 	now, boot time.Time
@@ -219,7 +262,7 @@ func (t topContext) field(key string, p *procInfo, inNS map[int]int, users, grou
 	case "rgroup":
 		return name(groups, p.gid)
 	case "huser":
-		return name(t.hostUsers, p.euid)
+		return name(t.hostUsers, p.hostEUID)
 	case "pid":
 		return strconv.Itoa(p.nsPID)
 	case "hpid":

@@ -67,3 +67,15 @@ func TestTopMakesNoPoller(t *testing.T) {
 		t.Fatalf("Top made a poller: %s", out)
 	}
 }
+
+func TestIDInNS(t *testing.T) {
+	maps := [][3]uint64{{0, 100000, 1000}, {1000, 5000, 1}}
+	for host, want := range map[string]string{"100000": "0", "100999": "999", "5000": "1000", "101000": "65534", "0": "65534", "x": "x"} {
+		if got := idInNS(maps, host); got != want {
+			t.Errorf("host %s: %s, want %s", host, got, want)
+		}
+	}
+	if got := idInNS(nil, "100000"); got != "100000" {
+		t.Errorf("no mappings read: %s", got)
+	}
+}

@@ -364,3 +364,26 @@ func chownToRoot(ns *userNS, paths ...string) error {
 	}
 	return nil
 }
+
+// giveEmptyVolume gives a named volume that is still empty and root's (as CreateVolume made
+// it) to container root of ns, so that a container in a user namespace can write its new
+// volume, as podman does; a volume with content, or already given, stays as it is.
+func giveEmptyVolume(dir string, ns *userNS) error {
+	if ns == nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil || st.Uid != 0 || st.Gid != 0 {
+		return nil
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	names, _ := f.Readdirnames(1)
+	f.Close()
+	if len(names) > 0 {
+		return nil
+	}
+	return chownToRoot(ns, dir)
+}
