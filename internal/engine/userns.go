@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,6 +25,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
@@ -225,7 +225,7 @@ func newUserNS(uidMap, gidMap []model.IDMap) (int, error) {
 		}
 		return out
 	}
-	cmd := exec.Command("/proc/self/exe", holdUserNSArg)
+	cmd := cpupin.CommandPinned("/proc/self/exe", holdUserNSArg) // it only waits
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER,
 		UidMappings: conv(uidMap), GidMappings: conv(gidMap), GidMappingsEnableSetgroups: true,
@@ -235,7 +235,7 @@ func newUserNS(uidMap, gidMap []model.IDMap) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := cpupin.StartPinned(cmd); err != nil {
 		hold.Close()
 		return -1, fmt.Errorf("making a user namespace with the mappings: %w", err)
 	}
