@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -288,5 +289,97 @@ func TestPodUserNamespace(t *testing.T) {
 	e.Pea("pod", "rm", "-f", "-t", "0", "q", "p")
 	if m := idmapMounts(t, e); len(m) != 0 {
 		t.Fatalf("ID-mapped views left mounted: %v", m)
+	}
+}
+
+// withSubIDs runs pea with /etc/subuid and /etc/subgid as given, in a mount namespace of its
+// own where an overlay on /etc holds them: the host's files are neither read nor changed.
+func (e *Env) withSubIDs(subuid, subgid string, args ...string) Result {
+	e.t.Helper()
+	upper, work := filepath.Join(e.Dir, "etc-upper"), filepath.Join(e.Dir, "etc-work")
+	for _, d := range []string{upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	for name, body := range map[string]string{"subuid": subuid, "subgid": subgid} {
+		if err := os.WriteFile(filepath.Join(upper, name), []byte(body), 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	script := `mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && shift 2 && exec "$@"`
+	full := append([]string{"-m", "--propagation", "private", "sh", "-c", script, "sh", upper, work, peaBin, "--root", e.Root, "--runroot", e.RunRoot}, args...)
+	var out, errb strings.Builder
+	cmd := exec.Command("unshare", full...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	return Result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+}
+
+func TestUserNamespaceAuto(t *testing.T) {
+	e := newEnv(t).withBusybox().withUserNS()
+	const subuid, subgid = "someone:100000:65536\ncontainers:500000:3000\n", "containers:600000:3500\n"
+	create := func(want int, args ...string) Result {
+		t.Helper()
+		r := e.withSubIDs(subuid, subgid, append([]string{"create", "--network", "none"}, append(args, "localhost/bb", "sleep", "300")...)...)
+		if r.Code != want {
+			t.Fatalf("create %v: want exit %d, got %s", args, want, r)
+		}
+		return r
+	}
+	maps := func(name string) string {
+		t.Helper()
+		return e.Pea("inspect", "--format", "{{.HostConfig.UsernsMode}} {{json .HostConfig.IDMappings}}", name)
+	}
+	for _, n := range []string{"a1", "a2", "a3"} {
+		create(0, "--name", n, "--userns", "auto:size=1000")
+	}
+	for n, want := range map[string]string{
+		"a1": `auto:size=1000 {"UidMap":["0:500000:1000"],"GidMap":["0:600000:1000"]}`,
+		"a2": `auto:size=1000 {"UidMap":["0:501000:1000"],"GidMap":["0:601000:1000"]}`,
+		"a3": `auto:size=1000 {"UidMap":["0:502000:1000"],"GidMap":["0:602000:1000"]}`,
+	} {
+		if got := maps(n); got != want {
+			t.Fatalf("%s: %s, want %s", n, got, want)
+		}
+	}
+	e.Pea("start", "a2")
+	if out := e.Pea("exec", "a2", "sh", "-c", "cat /proc/self/uid_map; touch /f && stat -c %u /f"); strings.Join(strings.Fields(out), " ") != "0 501000 1000 0" {
+		t.Fatalf("a2 inside: %q", out)
+	}
+	// The IDs are all taken: no container shares them.
+	r := create(125, "--userns", "auto:size=1000")
+	if !strings.Contains(r.Stderr, "no 1000 IDs") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+		t.Fatalf("exhausted: %s", r)
+	}
+	// A removed container's IDs are free again, and a pod's infra container takes them.
+	e.Pea("rm", "-f", "-t", "0", "a2")
+	if r := e.withSubIDs(subuid, subgid, "pod", "create", "--name", "p", "--userns", "auto:size=1000"); r.Code != 0 {
+		t.Fatalf("pod create --userns auto: %s", r)
+	}
+	e.Pea("run", "-d", "--pod", "p", "--name", "m", "localhost/bb", "sleep", "300")
+	if out := e.Pea("exec", "m", "cat", "/proc/self/uid_map"); strings.Join(strings.Fields(out), " ") != "0 501000 1000" {
+		t.Fatalf("member of a pod with --userns auto: %q", out)
+	}
+	if out := e.Pea("pod", "inspect", "--format", "{{.SharedNamespaces}}", "p"); !strings.Contains(out, "user") {
+		t.Fatalf("SharedNamespaces: %q", out)
+	}
+
+	// Without IDs for "containers", and with bad options: one line, nothing created.
+	before := e.Pea("ps", "-aq")
+	if r := e.withSubIDs("someone:100000:65536\n", "", "create", "--userns", "auto", "localhost/bb", "true"); r.Code != 125 || !strings.Contains(r.Stderr, `"containers" no IDs`) {
+		t.Fatalf("no subordinate IDs: %s", r)
+	}
+	for _, bad := range []string{"auto:size=0", "auto:size=x", "auto:uidmapping=0:1:1"} {
+		create(125, "--userns", bad)
+	}
+	if after := e.Pea("ps", "-aq"); after != before {
+		t.Fatalf("refused creations left containers: %q, before %q", after, before)
 	}
 }

@@ -335,7 +335,9 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	h.PidMode = nsModeString(cfg, model.NSPid, "private")
 	h.IpcMode = nsModeString(cfg, model.NSIpc, model.NSModeShareable)
 	h.UTSMode = nsModeString(cfg, model.NSUts, "private")
-	if cfg.UserNS().Mode != model.NSModeHost {
+	if ns := cfg.UserNS(); ns.Mode == model.NSModePrivate && ns.Value != "" {
+		h.UsernsMode = ns.Value // auto, as given
+	} else if ns.Mode != model.NSModeHost {
 		h.UsernsMode = nsModeString(cfg, model.NSUser, "")
 	}
 	if len(cfg.UIDMap) > 0 || len(cfg.GIDMap) > 0 {

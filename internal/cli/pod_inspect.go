@@ -147,6 +147,9 @@ func podInspectView(p *engine.PodInfo) *podInspect {
 		switch cfg.UserNS.Mode {
 		case model.NSModePrivate:
 			ic.UserNS = "private"
+			if cfg.UserNS.Value != "" {
+				ic.UserNS = cfg.UserNS.Value // auto, as given
+			}
 		case model.NSModePath:
 			ic.UserNS = "ns:" + cfg.UserNS.Value
 		}

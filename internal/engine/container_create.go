@@ -76,6 +76,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := r.resolveNamespaceRefs(cfg); err != nil {
 		return nil, err
 	}
+	unlockAuto, err := r.pickAutoMappings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer unlockAuto() // once the container is stored with the IDs it picked
 	if cfg.Namespaces == nil {
 		cfg.Namespaces = map[string]model.Namespace{}
 	}

@@ -110,8 +110,9 @@ func mapsID(maps []model.IDMap, id uint32) bool {
 }
 
 // ParseUserNS turns --userns into the user namespace setting: host (or empty) for the host's,
-// container:ID or ns:PATH to join one. A namespace of the container's own comes with --uidmap
-// and --gidmap, which cannot be combined with --userns.
+// auto for one of its own with host IDs pea picks (userns_auto.go), container:ID or ns:PATH to
+// join one. A namespace of the container's own with given mappings comes with --uidmap and
+// --gidmap, which cannot be combined with --userns.
 func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 	if v != "" && hasMaps {
 		return model.Namespace{}, fmt.Errorf("--userns and --uidmap/--gidmap are mutually exclusive: %w", errdefs.ErrInvalid)
@@ -121,6 +122,8 @@ func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 		return model.Namespace{Mode: model.NSModePrivate}, nil
 	case v == "" || v == "host":
 		return model.Namespace{Mode: model.NSModeHost}, nil
+	case v == "auto" || strings.HasPrefix(v, "auto:"):
+		return parseAutoUserNS(strings.TrimPrefix(strings.TrimPrefix(v, "auto"), ":"))
 	case v == "keep-id" || v == "nomap":
 		return model.Namespace{}, fmt.Errorf("--userns %s is only for rootless mode; as root, give the mappings with --uidmap and --gidmap: %w", v, errdefs.ErrInvalid)
 	case strings.HasPrefix(v, "container:") && len(v) > len("container:"):
@@ -132,7 +135,7 @@ func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 		}
 		return model.Namespace{Mode: model.NSModePath, Value: p}, nil
 	}
-	return model.Namespace{}, fmt.Errorf("invalid --userns %q (host, container:ID, ns:PATH; or --uidmap/--gidmap for a namespace of its own): %w", v, errdefs.ErrInvalid)
+	return model.Namespace{}, fmt.Errorf("invalid --userns %q (host, auto[:size=N], container:ID, ns:PATH; or --uidmap/--gidmap for a namespace of its own): %w", v, errdefs.ErrInvalid)
 }
 
 // userNS is the user namespace a starting container's processes run in, held open for the

@@ -62,6 +62,11 @@ func TestParseUserNS(t *testing.T) {
 		{"container:abc", false, model.Namespace{Mode: model.NSModeContainer, Value: "abc"}, nil},
 		{"ns:/proc/self/ns/user", false, model.Namespace{Mode: model.NSModePath, Value: "/proc/self/ns/user"}, nil},
 		{"ns:/nonexistent", false, model.Namespace{}, errdefs.ErrNotFound},
+		{"auto", false, model.Namespace{Mode: model.NSModePrivate, Value: "auto"}, nil},
+		{"auto:size=10", false, model.Namespace{Mode: model.NSModePrivate, Value: "auto:size=10"}, nil},
+		{"auto:size=0", false, model.Namespace{}, errdefs.ErrInvalid},
+		{"auto:gidmapping=0:1:1", false, model.Namespace{}, errdefs.ErrInvalid},
+		{"auto", true, model.Namespace{}, errdefs.ErrInvalid},
 		{"host", true, model.Namespace{}, errdefs.ErrInvalid},
 		{"keep-id", false, model.Namespace{}, errdefs.ErrInvalid},
 		{"container:", false, model.Namespace{}, errdefs.ErrInvalid},
@@ -114,5 +119,45 @@ func TestDiscardDirKeepsLeftoverLayerViews(t *testing.T) {
 		if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 			t.Fatalf("deferTrash %v: the container directory is still there: %v", deferTrash, err)
 		}
+	}
+}
+
+func TestPickRange(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "subuid")
+	body := "root:1:1\ncontainers:1000:100\nbad line\ncontainers:5000:50\ncontainers:x:1\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := func(h, n uint32) model.IDMap { return model.IDMap{HostID: h, Size: n} }
+	for _, c := range []struct {
+		size uint32
+		used []model.IDMap
+		want uint32 // 0: none fits
+	}{
+		{10, nil, 1000},
+		{100, nil, 1000},
+		{101, nil, 0},                          // larger than any range
+		{10, []model.IDMap{m(1000, 10)}, 1010}, // right after a used one
+		{10, []model.IDMap{m(1020, 5), m(1000, 10)}, 1010}, // the gap between two, unsorted
+		{11, []model.IDMap{m(1020, 5), m(1000, 10)}, 1025},
+		{10, []model.IDMap{m(995, 10)}, 1005}, // used from below the range
+		{50, []model.IDMap{m(1010, 1)}, 1011},
+		{90, []model.IDMap{m(1010, 1)}, 0},      // 89 left in the first, the second has 50
+		{40, []model.IDMap{m(1000, 100)}, 5000}, // the next range
+		{10, []model.IDMap{m(0, 1<<31)}, 0},
+	} {
+		got, err := pickRange(file, c.size, c.used)
+		if c.want == 0 {
+			if !errors.Is(err, errdefs.ErrInvalid) {
+				t.Errorf("size %d used %v: want no room, got %d %v", c.size, c.used, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("size %d used %v: %d %v, want %d", c.size, c.used, got, err, c.want)
+		}
+	}
+	if _, err := pickRange(filepath.Join(t.TempDir(), "none"), 1, nil); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("no file: %v", err)
 	}
 }

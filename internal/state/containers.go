@@ -139,6 +139,12 @@ func (s *Store) ContainersMentioning(id string) ([]*model.Container, error) {
 	return decodeRows(s, `SELECT config, state FROM containers WHERE id != ? AND instr(config, ?) > 0`, []any{id, id}, decodeContainer)
 }
 
+// ContainersWithIDMaps returns the containers whose configs hold ID mappings (a user
+// namespace of their own), found by SQLite's instr without decoding the others.
+func (s *Store) ContainersWithIDMaps() ([]*model.Container, error) {
+	return decodeRows(s, `SELECT config, state FROM containers WHERE instr(config, '"uidMap"') > 0`, nil, decodeContainer)
+}
+
 // ContainerImages maps each image ID that containers use to those containers' IDs, read by
 // SQLite's json_extract without decoding any config in Go (`images` with 300 containers: 6.2 ->
 // 3.x ms).
