@@ -17,10 +17,6 @@ import (
 	"pea/internal/model"
 )
 
-// autoUserNSValue marks, in Namespace.Value, a private user namespace whose mappings pea
-// picks (--userns auto, or auto:size=N).
-const autoUserNSValue = "auto"
-
 // subIDUser is the user whose subordinate ID ranges --userns auto takes IDs from.
 const subIDUser = "containers"
 
@@ -32,7 +28,7 @@ var subUIDFile, subGIDFile = "/etc/subuid", "/etc/subgid"
 
 // parseAutoUserNS parses the options of --userns auto[:size=N].
 func parseAutoUserNS(opts string) (model.Namespace, error) {
-	ns := model.Namespace{Mode: model.NSModePrivate, Value: autoUserNSValue}
+	ns := model.Namespace{Mode: model.NSModePrivate, Value: model.UserNSAuto}
 	if opts == "" {
 		return ns, nil
 	}
@@ -45,17 +41,17 @@ func parseAutoUserNS(opts string) (model.Namespace, error) {
 		if err != nil || n == 0 {
 			return model.Namespace{}, fmt.Errorf("invalid --userns auto size %q: a number of IDs from 1: %w", v, errdefs.ErrInvalid)
 		}
-		ns.Value = autoUserNSValue + ":size=" + strconv.FormatUint(n, 10)
+		ns.Value = model.UserNSAuto + ":size=" + strconv.FormatUint(n, 10)
 	}
 	return ns, nil
 }
 
 // isAutoUserNS reports whether ns asks pea to pick the mappings, and how many IDs.
 func isAutoUserNS(ns model.Namespace) (size uint32, ok bool) {
-	if ns.Mode != model.NSModePrivate || !strings.HasPrefix(ns.Value, autoUserNSValue) {
+	if ns.Mode != model.NSModePrivate || !strings.HasPrefix(ns.Value, model.UserNSAuto) {
 		return 0, false
 	}
-	if n, err := strconv.ParseUint(strings.TrimPrefix(ns.Value, autoUserNSValue+":size="), 10, 32); err == nil {
+	if n, err := strconv.ParseUint(strings.TrimPrefix(ns.Value, model.UserNSAuto+":size="), 10, 32); err == nil {
 		return uint32(n), true
 	}
 	return defaultAutoSize, true

@@ -145,6 +145,10 @@ func podSpec(s *PodSource, apps []*model.Container, podName string) (k8s.ObjectM
 			t := true
 			spec.ShareProcessNamespace = &t
 		}
+		if pc.ShareUser && pc.UserNS.Mode == model.NSModePrivate {
+			f := false
+			spec.HostUsers = &f
+		}
 		ports = pc.Infra.Ports
 		spec.DNSConfig, spec.HostAliases = dnsConfig(pc.Infra)
 		if len(pc.Sysctls) > 0 {
@@ -156,6 +160,10 @@ func podSpec(s *PodSource, apps []*model.Container, podName string) (k8s.ObjectM
 			spec.Hostname = first.Hostname
 		}
 		spec.HostNetwork = first.NS(model.NSNet).Mode == model.NSModeHost
+		if first.UserNS().Mode == model.NSModePrivate {
+			f := false
+			spec.HostUsers = &f
+		}
 		for _, c := range apps {
 			ports = append(ports, c.Config.Network.Ports...)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"pea/internal/kube/k8s"
@@ -241,4 +242,52 @@ func TestGenerateSanitizesNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	strictDecode(t, out)
+}
+
+// A pod in a user namespace of its own is hostUsers: false, and such YAML plays as a pod with
+// --userns auto (Kubernetes picks the host IDs itself, as pea does then).
+func TestHostUsersRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  *PodSource
+	}{
+		{"pod", &PodSource{
+			Pod:        &model.PodConfig{Name: "u", HasInfra: true, ShareUser: true, UserNS: model.Namespace{Mode: model.NSModePrivate}},
+			Containers: []*model.Container{ctr(model.ContainerConfig{Name: "u-a", ImageName: "localhost/bb:latest", Cmd: []string{"sh"}})},
+		}},
+		{"container", &PodSource{Containers: []*model.Container{ctr(model.ContainerConfig{Name: "c", ImageName: "localhost/bb:latest", Cmd: []string{"sh"},
+			Namespaces: map[string]model.Namespace{model.NSUser: {Mode: model.NSModePrivate}}, UIDMap: []model.IDMap{{HostID: 100000, Size: 10}}})}}},
+	} {
+		objs, _, err := Generate([]*PodSource{tc.src}, nil, GenerateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Marshal(objs, "1.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), "hostUsers: false") {
+			t.Fatalf("%s: no hostUsers: false in\n%s", tc.name, out)
+		}
+		m, err := Parse("u.yaml", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := PlanPod(m.Workloads[0], "u", m, PlanOptions{Root: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.Pod.ShareUser || p.Pod.UserNS != (model.Namespace{Mode: model.NSModePrivate, Value: model.UserNSAuto}) {
+			t.Fatalf("%s: played as ShareUser %v, UserNS %+v", tc.name, p.Pod.ShareUser, p.Pod.UserNS)
+		}
+	}
+	// Without it, or with hostUsers: true, the host's.
+	m, err := Parse("h.yaml", []byte("kind: Pod\nmetadata: {name: h}\nspec:\n  hostUsers: true\n  containers: [{name: a, image: b}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlanPod(m.Workloads[0], "h", m, PlanOptions{Root: t.TempDir()})
+	if err != nil || p.Pod.ShareUser || p.Pod.UserNS.Mode != "" {
+		t.Fatalf("hostUsers: true: %+v %v", p.Pod.UserNS, err)
+	}
 }

@@ -121,6 +121,10 @@ func podConfig(w *Workload, name string, src *Manifest, o PlanOptions) (*model.P
 	if spec.HostPID {
 		pc.SharePid, pc.PidMode = false, model.NSModeHost
 	}
+	if spec.HostUsers != nil && !*spec.HostUsers {
+		// A user namespace for the pod, its host IDs picked as Kubernetes does (--userns auto).
+		pc.UserNS, pc.ShareUser = model.Namespace{Mode: model.NSModePrivate, Value: model.UserNSAuto}, true
+	}
 	switch {
 	case spec.HostNetwork || o.Network == "host":
 		pc.NetworkMode = "host"

@@ -39,6 +39,10 @@ const (
 	NSModeShareable = "shareable"
 )
 
+// UserNSAuto is the Value of a private user namespace whose mappings the engine picks
+// (--userns auto).
+const UserNSAuto = "auto"
+
 // Namespace says how a container gets one kind of namespace.
 type Namespace struct {
 	Mode  string `json:"mode"`
@@ -146,7 +150,9 @@ type ContainerConfig struct {
 	Namespaces map[string]Namespace `json:"namespaces,omitempty"`
 	Network    NetworkConfig        `json:"network"`
 	// UIDMap and GIDMap are the ID mappings of a user namespace of the container's own
-	// (Namespaces[user] private); empty otherwise, a joined user namespace having its own.
+	// (Namespaces[user] private); empty otherwise, a joined user namespace having its own. A
+	// private user namespace whose Value is UserNSAuto (or UserNSAuto:size=N) gets mappings the
+	// engine picks when the container is created.
 	UIDMap []IDMap `json:"uidMap,omitempty"`
 	GIDMap []IDMap `json:"gidMap,omitempty"`
 

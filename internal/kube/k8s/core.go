@@ -65,6 +65,7 @@ type PodSpec struct {
 	HostNetwork                   bool                  `json:"hostNetwork,omitempty"`
 	HostPID                       bool                  `json:"hostPID,omitempty"`
 	ShareProcessNamespace         *bool                 `json:"shareProcessNamespace,omitempty"`
+	HostUsers                     *bool                 `json:"hostUsers,omitempty"`
 	SecurityContext               *PodSecurityContext   `json:"securityContext,omitempty"`
 	Hostname                      string                `json:"hostname,omitempty"`
 	HostAliases                   []HostAlias           `json:"hostAliases,omitempty"`

@@ -23,7 +23,7 @@ func ignoredFields(t reflect.Type) string {
 		return "type immutable"
 	case reflect.TypeFor[PodSpec]():
 		return "activeDeadlineSeconds dnsPolicy nodeSelector serviceAccountName serviceAccount automountServiceAccountToken " +
-			"nodeName hostIPC hostUsers imagePullSecrets subdomain affinity schedulerName tolerations priorityClassName " +
+			"nodeName hostIPC imagePullSecrets subdomain affinity schedulerName tolerations priorityClassName " +
 			"priority readinessGates runtimeClassName enableServiceLinks preemptionPolicy overhead topologySpreadConstraints " +
 			"setHostnameAsFQDN os schedulingGates resourceClaims ephemeralContainers hostnameOverride evictionResponders " +
 			"schedulingGroup"
