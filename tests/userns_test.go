@@ -155,6 +155,22 @@ func TestContainerUserNamespace(t *testing.T) {
 	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "-v", "fresh:/data", "localhost/bb", "sh", "-c", "touch /data/f && stat -c %u /data/f"); out != "0" {
 		t.Fatalf("a new named volume: %q", out)
 	}
+	// U gives a bind mount's source to the container's user: its host IDs through the mappings.
+	usrc := filepath.Join(e.Dir, "usrc")
+	if err := os.MkdirAll(filepath.Join(usrc, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "-u", "1000:1000", "-v", usrc+":/u:U",
+		"localhost/bb", "sh", "-c", "touch /u/d/f && stat -c %u:%g /u/d /u/d/f"); out != "1000:1000\n1000:1000" {
+		t.Fatalf("-v SRC:DST:U in a user namespace: %q", out)
+	}
+	if got := fileIDs(t, filepath.Join(usrc, "d", "f")); got != "101000:101000" {
+		t.Fatalf("U: the file belongs to %s on the host, want 101000:101000", got)
+	}
+	e.Pea("run", "--rm", "--network", "none", "-u", "1234:55", "--mount", "type=bind,src="+usrc+",dst=/u,U", "localhost/bb", "true")
+	if got := fileIDs(t, filepath.Join(usrc, "d", "f")); got != "1234:55" {
+		t.Fatalf("--mount ...,U without a user namespace: the file belongs to %s, want 1234:55", got)
+	}
 	// The host's PID and IPC namespaces cannot have their proc and mqueue mounted from a user
 	// namespace: the host's /proc is bound instead, /dev/mqueue left out.
 	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "--pid", "host", "--ipc", "host", "localhost/bb", "sh", "-c", "test -d /proc/1 && echo ok"); out != "ok" {

@@ -172,6 +172,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			}
 		}
 	}
+	if err := chownMountSources(specCfg.Mounts, userns, in.uid, in.gid); err != nil {
+		return err
+	}
 	spec, err := buildSpec(&specCfg, in)
 	if err != nil {
 		return err

@@ -26,6 +26,8 @@ func ParseVolume(spec string) (model.Mount, error) {
 				case "ro":
 					m.ReadOnly = true
 				case "rw", "z", "Z", "":
+				case "U":
+					m.ChownToUser = true
 				case "shared", "rshared", "slave", "rslave", "private", "rprivate", "nosuid", "suid", "nodev", "dev", "noexec", "exec":
 					m.Options = append(m.Options, o)
 				default:
@@ -82,7 +84,9 @@ func ParseMount(spec string) (model.Mount, error) {
 			m.Options = append(m.Options, "mode="+v)
 		case "bind-propagation":
 			m.Options = append(m.Options, v)
-		case "relabel", "z", "Z", "bind-nonrecursive", "consistency", "U", "notmpcopyup":
+		case "U":
+			m.ChownToUser = v == "" || v == "true"
+		case "relabel", "z", "Z", "bind-nonrecursive", "consistency", "notmpcopyup":
 		default:
 			return m, fmt.Errorf("invalid --mount option %q: %w", k, errdefs.ErrInvalid)
 		}

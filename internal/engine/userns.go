@@ -143,6 +143,7 @@ func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 type userNS struct {
 	fd       int
 	uid, gid uint32 // the host IDs container root is
+	probeDir string // where hostIDs may make its probe
 }
 
 func (u *userNS) close() {
@@ -173,8 +174,8 @@ func (r *Runtime) openUserNS(c *model.Container, nsPaths map[string]string) (*us
 		unix.Close(fd)
 		return nil, err
 	}
-	u := &userNS{fd: fd}
-	if u.uid, u.gid, err = mappedRoot(r.ctrDir(cfg.ID), fd); err != nil {
+	u := &userNS{fd: fd, probeDir: r.ctrDir(cfg.ID)}
+	if u.uid, u.gid, err = u.hostIDs(0, 0); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("user namespace of %s: %w", cfg.Name, err)
 	}
@@ -248,19 +249,19 @@ func newUserNS(uidMap, gidMap []model.IDMap) (int, error) {
 	return fd, err
 }
 
-// mappedRoot returns the host IDs container root has in the user namespace usernsFD: the owner
-// of a directory that root owns on disk, seen through a view of it ID-mapped by that namespace.
+// hostIDs returns the host IDs that uid and gid inside the namespace are: the owner of a
+// directory that uid and gid own on disk, seen through a view of it ID-mapped by the namespace.
 // It works for any namespace, joined ones included, whose mappings pea never wrote.
-func mappedRoot(dir string, usernsFD int) (uid, gid uint32, err error) {
-	probe, err := os.MkdirTemp(dir, ".idprobe")
+func (u *userNS) hostIDs(uid, gid uint32) (hostUID, hostGID uint32, err error) {
+	probe, err := os.MkdirTemp(u.probeDir, ".idprobe")
 	if err != nil {
 		return 0, 0, err
 	}
 	defer os.Remove(probe)
-	if err := os.Lchown(probe, 0, 0); err != nil {
+	if err := os.Lchown(probe, int(uid), int(gid)); err != nil {
 		return 0, 0, err
 	}
-	tree, err := idmappedTree(probe, usernsFD)
+	tree, err := idmappedTree(probe, u.fd)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -389,4 +390,31 @@ func giveEmptyVolume(dir string, ns *userNS) error {
 		return nil
 	}
 	return chownToRoot(ns, dir)
+}
+
+// chownMountSources gives the sources of the mounts with the U option, recursively, to the
+// process user uid:gid of the container: its host IDs through ns when it has a user namespace.
+func chownMountSources(mounts []model.Mount, ns *userNS, uid, gid uint32) error {
+	for _, m := range mounts {
+		if !m.ChownToUser || m.Type == "tmpfs" {
+			continue
+		}
+		hu, hg := uid, gid
+		if ns != nil {
+			var err error
+			if hu, hg, err = ns.hostIDs(uid, gid); err != nil {
+				return err
+			}
+		}
+		err := filepath.WalkDir(m.Source, func(p string, _ os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, int(hu), int(hg))
+		})
+		if err != nil {
+			return fmt.Errorf("U option of %s: %w", m.Destination, err)
+		}
+	}
+	return nil
 }

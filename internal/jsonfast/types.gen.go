@@ -1607,6 +1607,10 @@ func encModelMount(e *encoder, v *model.Mount) {
 		e.name("\"readOnly\"")
 		e.boolean(bool(v.ReadOnly))
 	}
+	if v.ChownToUser {
+		e.name("\"chownToUser\"")
+		e.boolean(bool(v.ChownToUser))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -3481,7 +3485,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -3529,6 +3533,13 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			}
 			v.ReadOnly = bool(x317)
 			return nil
+		case "chownToUser":
+			x318 := bool(v.ChownToUser)
+			if err := s.Bool(&x318); err != nil {
+				return err
+			}
+			v.ChownToUser = bool(x318)
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -3545,21 +3556,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n318, null319, err := s.Integer(64, false)
+			_, n319, null320, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null319 {
-				v.Soft = uint64(n318)
+			if !null320 {
+				v.Soft = uint64(n319)
 			}
 			return nil
 		case "hard":
-			_, n320, null321, err := s.Integer(64, false)
+			_, n321, null322, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null321 {
-				v.Hard = uint64(n320)
+			if !null322 {
+				v.Hard = uint64(n321)
 			}
 			return nil
 		}
@@ -3573,21 +3584,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n322, _, null323, err := s.Integer(64, true)
+			n323, _, null324, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null323 {
-				v.Memory = int64(n322)
+			if !null324 {
+				v.Memory = int64(n323)
 			}
 			return nil
 		case "cpus":
-			n324, null325, err := s.Float(64)
+			n325, null326, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null325 {
-				v.CPUs = float64(n324)
+			if !null326 {
+				v.CPUs = float64(n325)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3596,21 +3607,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n326, _, null327, err := s.Integer(64, true)
+			n327, _, null328, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null327 {
-				v.PidsLimit = int64(n326)
+			if !null328 {
+				v.PidsLimit = int64(n327)
 			}
 			return nil
 		case "shmSize":
-			n328, _, null329, err := s.Integer(64, true)
+			n329, _, null330, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null329 {
-				v.ShmSize = int64(n328)
+			if !null330 {
+				v.ShmSize = int64(n329)
 			}
 			return nil
 		}
@@ -3647,42 +3658,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out330 := v.Networks[:0]
-				if out330 == nil {
-					out330 = []string{}
+				out331 := v.Networks[:0]
+				if out331 == nil {
+					out331 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e331 string
-					if err := s.Str(&e331); err != nil {
+					var e332 string
+					if err := s.Str(&e332); err != nil {
 						return err
 					}
-					out330 = append(out330, e331)
+					out331 = append(out331, e332)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out330
+				v.Networks = out331
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out332 := v.Ports[:0]
-				if out332 == nil {
-					out332 = []model.PortMapping{}
+				out333 := v.Ports[:0]
+				if out333 == nil {
+					out333 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e333 model.PortMapping
-					if err := decModelPortMapping(s, &e333); err != nil {
+					var e334 model.PortMapping
+					if err := decModelPortMapping(s, &e334); err != nil {
 						return err
 					}
-					out332 = append(out332, e333)
+					out333 = append(out333, e334)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out332
+				v.Ports = out333
 			}
 			return nil
 		case "staticIP":
@@ -3699,92 +3710,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out334 := v.DNSServers[:0]
-				if out334 == nil {
-					out334 = []string{}
+				out335 := v.DNSServers[:0]
+				if out335 == nil {
+					out335 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
+					var e336 string
+					if err := s.Str(&e336); err != nil {
 						return err
 					}
-					out334 = append(out334, e335)
+					out335 = append(out335, e336)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out334
+				v.DNSServers = out335
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out336 := v.DNSSearch[:0]
-				if out336 == nil {
-					out336 = []string{}
+				out337 := v.DNSSearch[:0]
+				if out337 == nil {
+					out337 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e337 string
-					if err := s.Str(&e337); err != nil {
+					var e338 string
+					if err := s.Str(&e338); err != nil {
 						return err
 					}
-					out336 = append(out336, e337)
+					out337 = append(out337, e338)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out336
+				v.DNSSearch = out337
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out338 := v.DNSOptions[:0]
-				if out338 == nil {
-					out338 = []string{}
+				out339 := v.DNSOptions[:0]
+				if out339 == nil {
+					out339 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
+					var e340 string
+					if err := s.Str(&e340); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out339 = append(out339, e340)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out338
+				v.DNSOptions = out339
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out340 := v.AddHosts[:0]
-				if out340 == nil {
-					out340 = []string{}
+				out341 := v.AddHosts[:0]
+				if out341 == nil {
+					out341 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e341 string
-					if err := s.Str(&e341); err != nil {
+					var e342 string
+					if err := s.Str(&e342); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out341 = append(out341, e342)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out340
+				v.AddHosts = out341
 			}
 			return nil
 		case "noHosts":
-			x342 := bool(v.NoHosts)
-			if err := s.Bool(&x342); err != nil {
+			x343 := bool(v.NoHosts)
+			if err := s.Bool(&x343); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x342)
+			v.NoHosts = bool(x343)
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
@@ -3797,30 +3808,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n343, null344, err := s.Integer(32, false)
+			_, n344, null345, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null344 {
-				v.ContainerID = uint32(n343)
+			if !null345 {
+				v.ContainerID = uint32(n344)
 			}
 			return nil
 		case "hostID":
-			_, n345, null346, err := s.Integer(32, false)
+			_, n346, null347, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null346 {
-				v.HostID = uint32(n345)
+			if !null347 {
+				v.HostID = uint32(n346)
 			}
 			return nil
 		case "size":
-			_, n347, null348, err := s.Integer(32, false)
+			_, n348, null349, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null348 {
-				v.Size = uint32(n347)
+			if !null349 {
+				v.Size = uint32(n348)
 			}
 			return nil
 		}
@@ -3844,12 +3855,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n349, _, null350, err := s.Integer(64, true)
+			n350, _, null351, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null350 {
-				v.PrefixLen = int(n349)
+			if !null351 {
+				v.PrefixLen = int(n350)
 			}
 			return nil
 		case "gateway":
@@ -3883,21 +3894,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n351, null352, err := s.Integer(16, false)
+			_, n352, null353, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null352 {
-				v.HostPort = uint16(n351)
+			if !null353 {
+				v.HostPort = uint16(n352)
 			}
 			return nil
 		case "containerPort":
-			_, n353, null354, err := s.Integer(16, false)
+			_, n354, null355, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null354 {
-				v.ContainerPort = uint16(n353)
+			if !null355 {
+				v.ContainerPort = uint16(n354)
 			}
 			return nil
 		case "protocol":
@@ -3906,12 +3917,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n355, null356, err := s.Integer(16, false)
+			_, n356, null357, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null356 {
-				v.Range = uint16(n355)
+			if !null357 {
+				v.Range = uint16(n356)
 			}
 			return nil
 		}

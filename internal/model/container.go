@@ -56,6 +56,9 @@ type Mount struct {
 	Destination string   `json:"destination"`
 	Options     []string `json:"options,omitempty"`
 	ReadOnly    bool     `json:"readOnly,omitempty"`
+	// ChownToUser (the U option) gives the source, recursively, to the container's user at
+	// every start: its host IDs, through the container's user namespace if it has one.
+	ChownToUser bool `json:"chownToUser,omitempty"`
 }
 
 // IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line

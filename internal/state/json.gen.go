@@ -157,7 +157,7 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	})
 }
 
-var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly"}
+var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser"}
 
 func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -205,6 +205,13 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 			}
 			v.ReadOnly = bool(x13)
 			return nil
+		case "chownToUser":
+			x14 := bool(v.ChownToUser)
+			if err := s.Bool(&x14); err != nil {
+				return err
+			}
+			v.ChownToUser = bool(x14)
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -219,42 +226,42 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out14 := v.Networks[:0]
-				if out14 == nil {
-					out14 = []string{}
+				out15 := v.Networks[:0]
+				if out15 == nil {
+					out15 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e15 string
-					if err := s.Str(&e15); err != nil {
+					var e16 string
+					if err := s.Str(&e16); err != nil {
 						return err
 					}
-					out14 = append(out14, e15)
+					out15 = append(out15, e16)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out14
+				v.Networks = out15
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out16 := v.Ports[:0]
-				if out16 == nil {
-					out16 = []model.PortMapping{}
+				out17 := v.Ports[:0]
+				if out17 == nil {
+					out17 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e17 model.PortMapping
-					if err := decModelPortMapping(s, &e17); err != nil {
+					var e18 model.PortMapping
+					if err := decModelPortMapping(s, &e18); err != nil {
 						return err
 					}
-					out16 = append(out16, e17)
+					out17 = append(out17, e18)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out16
+				v.Ports = out17
 			}
 			return nil
 		case "staticIP":
@@ -271,92 +278,92 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out18 := v.DNSServers[:0]
-				if out18 == nil {
-					out18 = []string{}
+				out19 := v.DNSServers[:0]
+				if out19 == nil {
+					out19 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e19 string
-					if err := s.Str(&e19); err != nil {
+					var e20 string
+					if err := s.Str(&e20); err != nil {
 						return err
 					}
-					out18 = append(out18, e19)
+					out19 = append(out19, e20)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out18
+				v.DNSServers = out19
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out20 := v.DNSSearch[:0]
-				if out20 == nil {
-					out20 = []string{}
+				out21 := v.DNSSearch[:0]
+				if out21 == nil {
+					out21 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e21 string
-					if err := s.Str(&e21); err != nil {
+					var e22 string
+					if err := s.Str(&e22); err != nil {
 						return err
 					}
-					out20 = append(out20, e21)
+					out21 = append(out21, e22)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out20
+				v.DNSSearch = out21
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out22 := v.DNSOptions[:0]
-				if out22 == nil {
-					out22 = []string{}
+				out23 := v.DNSOptions[:0]
+				if out23 == nil {
+					out23 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e23 string
-					if err := s.Str(&e23); err != nil {
+					var e24 string
+					if err := s.Str(&e24); err != nil {
 						return err
 					}
-					out22 = append(out22, e23)
+					out23 = append(out23, e24)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out22
+				v.DNSOptions = out23
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out24 := v.AddHosts[:0]
-				if out24 == nil {
-					out24 = []string{}
+				out25 := v.AddHosts[:0]
+				if out25 == nil {
+					out25 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e25 string
-					if err := s.Str(&e25); err != nil {
+					var e26 string
+					if err := s.Str(&e26); err != nil {
 						return err
 					}
-					out24 = append(out24, e25)
+					out25 = append(out25, e26)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out24
+				v.AddHosts = out25
 			}
 			return nil
 		case "noHosts":
-			x26 := bool(v.NoHosts)
-			if err := s.Bool(&x26); err != nil {
+			x27 := bool(v.NoHosts)
+			if err := s.Bool(&x27); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x26)
+			v.NoHosts = bool(x27)
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
@@ -374,21 +381,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n27, null28, err := s.Integer(16, false)
+			_, n28, null29, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null28 {
-				v.HostPort = uint16(n27)
+			if !null29 {
+				v.HostPort = uint16(n28)
 			}
 			return nil
 		case "containerPort":
-			_, n29, null30, err := s.Integer(16, false)
+			_, n30, null31, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null30 {
-				v.ContainerPort = uint16(n29)
+			if !null31 {
+				v.ContainerPort = uint16(n30)
 			}
 			return nil
 		case "protocol":
@@ -397,12 +404,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n31, null32, err := s.Integer(16, false)
+			_, n32, null33, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null32 {
-				v.Range = uint16(n31)
+			if !null33 {
+				v.Range = uint16(n32)
 			}
 			return nil
 		}
