@@ -213,6 +213,7 @@ func TestUserNamespaceBadInput(t *testing.T) {
 		{"--userns", "container:plain"}, // it has no user namespace of its own
 		{"--pod", "p", "--uidmap", "0:200000:10"},
 		{"--pod", "p", "--userns", "ns:/proc/self/ns/user"},
+		{"--pod", "p", "--userns", "host"}, // as podman: --userns and --pod never go together
 	} {
 		full := append(append([]string{"run", "--rm"}, args...), "localhost/bb", "true")
 		r := e.Fails(125, full...)

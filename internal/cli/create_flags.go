@@ -256,8 +256,8 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	if o.Pod != "" && hasMaps {
 		return nil, o, invalid("a container in a pod cannot have ID mappings of its own (--uidmap/--gidmap): it joins the pod's user namespace; set them on the pod")
 	}
-	if o.Pod != "" && f.userns != "" && f.userns != "host" {
-		return nil, o, invalid("a container in a pod cannot set its own user namespace (--userns %s); set it on the pod", f.userns)
+	if o.Pod != "" && f.userns != "" {
+		return nil, o, invalid("a container in a pod cannot set its own user namespace (--userns %s); it has the pod's, set on the pod", f.userns)
 	}
 	userns, err := engine.ParseUserNS(f.userns, hasMaps)
 	if err != nil {
