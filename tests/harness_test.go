@@ -105,14 +105,23 @@ func (e *Env) Traced(args ...string) Result { return e.runEnv(nil, []string{"PEA
 
 // runEnv runs pea with env added to the test's environment.
 func (e *Env) runEnv(stdin []byte, env []string, args ...string) Result {
-	full := append([]string{"--root", e.Root, "--runroot", e.RunRoot}, args...)
-	cmd := exec.Command(peaBin, full...)
+	cmd := exec.Command(peaBin, e.args(args...)...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
+	return runCmd(cmd)
+}
+
+// args are pea's arguments for e's store.
+func (e *Env) args(args ...string) []string {
+	return append([]string{"--root", e.Root, "--runroot", e.RunRoot}, args...)
+}
+
+// runCmd runs cmd and returns what it printed and its exit code (-1 when it could not run).
+func runCmd(cmd *exec.Cmd) Result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -325,18 +325,8 @@ func (e *Env) withSubIDs(subuid, subgid string, args ...string) Result {
 		}
 	}
 	script := `mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && shift 2 && exec "$@"`
-	full := append([]string{"-m", "--propagation", "private", "sh", "-c", script, "sh", upper, work, peaBin, "--root", e.Root, "--runroot", e.RunRoot}, args...)
-	var out, errb strings.Builder
-	cmd := exec.Command("unshare", full...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatal(err)
-	}
-	return Result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+	full := append([]string{"-m", "--propagation", "private", "sh", "-c", script, "sh", upper, work, peaBin}, e.args(args...)...)
+	return runCmd(exec.Command("unshare", full...))
 }
 
 func TestUserNamespaceAuto(t *testing.T) {
