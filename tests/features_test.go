@@ -299,3 +299,53 @@ func TestUnknownAndMissingCommands(t *testing.T) {
 	e.Pea("pod", "exists", "p1")
 	e.Pea("pod", "rm", "p1")
 }
+
+// A container's links are its own: `cp` into it resolves them inside its root filesystem,
+// running or stopped, and never writes the host's files they name (podman and docker had this
+// bug: CVE-2018-15664, CVE-2019-14271 kin). Before, pea's cp followed /x -> HOSTDIR out of the
+// container.
+func TestCopyStaysInsideTheContainer(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	hostDir := filepath.Join(e.Dir, "hostdir")
+	hostFile := filepath.Join(e.Dir, "hostfile")
+	if err := os.MkdirAll(hostDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hostFile, []byte("host's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(e.Dir, "src")
+	if err := os.WriteFile(src, []byte("copied"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("run", "-d", "--network", "none", "--name", "c", "localhost/bb", "sh", "-c",
+		"ln -s "+hostDir+" /x && ln -s "+hostFile+" /f && mkdir -p "+hostDir+" && touch /ready && sleep 300")
+	for e.Try("exec", "c", "test", "-e", "/ready").Code != 0 {
+	}
+	check := func(when string) {
+		t.Helper()
+		if entries, _ := os.ReadDir(hostDir); len(entries) != 0 {
+			t.Fatalf("%s: cp wrote %d entries into the host's %s", when, len(entries), hostDir)
+		}
+		if b, _ := os.ReadFile(hostFile); string(b) != "host's" {
+			t.Fatalf("%s: cp changed the host's file: %q", when, b)
+		}
+	}
+	e.Pea("cp", src, "c:/x/")
+	e.Pea("cp", src, "c:/x/in")
+	e.Pea("cp", src, "c:/f")
+	check("running")
+	// Inside, the copies went where the container's own links lead.
+	if out := e.Pea("exec", "c", "cat", hostDir+"/src", hostDir+"/in", "/f"); out != "copiedcopiedcopied" {
+		t.Fatalf("the copies inside: %q", out)
+	}
+	e.Pea("stop", "-t", "0", "c")
+	e.Pea("cp", src, "c:/x/stopped")
+	check("stopped")
+	// Out of the container, a link is copied as a link, not as the host file it names.
+	out := filepath.Join(e.Dir, "out")
+	e.Pea("cp", "c:/x", out)
+	if target, err := os.Readlink(out); err != nil || target != hostDir {
+		t.Fatalf("copied out: %q, %v", target, err)
+	}
+}

@@ -124,6 +124,9 @@ func (a *app) startTrashEmptier() error {
 
 // Main runs pea with the given arguments and returns the process exit code.
 func Main(args []string) int {
+	if len(args) > 0 && args[0] == engine.CopierArg { // pea cp's copy, chroot'ed (engine/copier.go)
+		return engine.RunCopier(args[1:])
+	}
 	// Most pea commands live for milliseconds and allocate a few megabytes: collecting garbage
 	// costs them more than the memory. The collector only starts near the limit, and verbs that
 	// may run for long get the usual collector back before they run.

@@ -4,17 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
 
 // CopyPath copies between the host and a container: src or dst (not both) is CONTAINER:PATH.
 // A running container is reached through /proc/<pid>/root, so its volumes and tmpfs mounts are
-// seen as its processes see them; a stopped one through its mounted root filesystem.
+// seen as its processes see them; a stopped one through its mounted root filesystem. The copy
+// itself runs chroot'ed in that root (copier.go): no link of the container's leads out of it.
 func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 	sc, sp, sIn := splitCtrPath(src)
 	dc, dp, dIn := splitCtrPath(dst)
@@ -53,28 +52,19 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 			defer r.unmountRootfs(c)
 		}
 	}
-	inside := filepath.Join(root, filepath.Clean("/"+path))
 	if sIn {
-		return copyTree(inside, dst)
+		return copyOut(root, path, dst)
 	}
-	target := inside
-	if st, err := os.Stat(inside); err == nil && st.IsDir() {
-		target = filepath.Join(inside, filepath.Base(filepath.Clean(src)))
+	if _, err := os.Lstat(src); err != nil {
+		return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
 	}
-	if err := copyTree(src, inside); err != nil {
-		return err
-	}
-	if ns == nil {
-		return nil
-	}
-	// In a user namespace, what the host's root copied in belongs to the container's root, as
+	// In a user namespace, what the host's root copies in belongs to the container's root, as
 	// its own files do (host IDs of no meaning inside would show as nobody).
-	return filepath.WalkDir(target, func(p string, _ os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return chownToRoot(ns, p)
-	})
+	var owner *[2]uint32
+	if ns != nil {
+		owner = &[2]uint32{ns.uid, ns.gid}
+	}
+	return copyIn(root, src, path, owner)
 }
 
 func splitCtrPath(s string) (string, string, bool) {
@@ -86,17 +76,6 @@ func splitCtrPath(s string) (string, string, bool) {
 		return "", s, false
 	}
 	return c, p, true
-}
-
-func copyTree(src, dst string) error {
-	if _, err := os.Lstat(src); err != nil {
-		return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
-	}
-	out, err := cpupin.Command("cp", "-a", "--", src, dst).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("copy: %s", strings.TrimSpace(string(out)))
-	}
-	return nil
 }
 
 // Attach connects streams to a running container until it exits, returning its exit code.

@@ -1,0 +1,327 @@
+package engine
+
+// `pea cp` copies between the host and a container's root filesystem, which the container's
+// processes write: a symbolic link in it (/x -> /etc) resolved from the host would send a copy
+// to the host's own /etc. The copy therefore runs in a pea process of its own that has opened
+// the host side first and then chroot(2)ed into the container's root (/proc/<pid>/root of a
+// running container, with its mounts; its mounted overlay otherwise): every path inside is
+// resolved as the container resolves it, and cannot leave it. The tree is copied with *at
+// system calls that never follow a link: links are copied as links, every entry is created
+// afresh (O_EXCL, after removing what was there) and directories are opened O_NOFOLLOW, so a
+// container that swaps a directory for a link meanwhile gets an error, not a way out.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"pea/internal/cpupin"
+	"pea/internal/errdefs"
+)
+
+// CopierArg is the first argument of the copier process (cli.Main hands it to RunCopier).
+const CopierArg = "__pea-copy"
+
+// copierNotFound is the copier's exit code when the source does not exist.
+const copierNotFound = 3
+
+// copyIn copies host path src into path dst of the container whose root is root; with owner
+// set, what it creates belongs to owner (container root of a user namespace), else it keeps
+// the source's owners.
+func copyIn(root, src, dst string, owner *[2]uint32) error {
+	args := []string{CopierArg, "in", root, src, dst}
+	if owner != nil {
+		args = append(args, strconv.FormatUint(uint64(owner[0]), 10), strconv.FormatUint(uint64(owner[1]), 10))
+	}
+	return runCopier(args)
+}
+
+// copyOut copies path src of the container whose root is root to host path dst.
+func copyOut(root, src, dst string) error {
+	return runCopier([]string{CopierArg, "out", root, dst, src})
+}
+
+func runCopier(args []string) error {
+	cmd := cpupin.Command("/proc/self/exe", args...)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	msg := strings.TrimSpace(errb.String())
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ee.ExitCode() == copierNotFound {
+			return fmt.Errorf("%s: %w", msg, errdefs.ErrNotFound)
+		}
+		return fmt.Errorf("copy: %s", msg)
+	}
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	return nil
+}
+
+// RunCopier is the copier process: in|out ROOT HOST CTR [UID GID]. It returns the exit code.
+func RunCopier(args []string) int {
+	if err := copier(args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if errors.Is(err, unix.ENOENT) {
+			return copierNotFound
+		}
+		return 1
+	}
+	return 0
+}
+
+func copier(args []string) error {
+	if len(args) != 4 && len(args) != 6 {
+		return fmt.Errorf("usage: %s in|out ROOT HOST CTR [UID GID]", CopierArg)
+	}
+	dir, root, host, ctr := args[0], args[1], path.Clean(args[2]), path.Clean("/"+args[3])
+	// A destination written with a trailing slash must be a directory, as for cp(1).
+	hostDir, ctrDir := strings.HasSuffix(args[2], "/"), strings.HasSuffix(args[3], "/")
+	var owner *[2]uint32
+	if len(args) == 6 {
+		u, err1 := strconv.ParseUint(args[4], 10, 32)
+		g, err2 := strconv.ParseUint(args[5], 10, 32)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("bad owner %s:%s", args[4], args[5])
+		}
+		owner = &[2]uint32{uint32(u), uint32(g)}
+	}
+	enter := func() error {
+		if err := unix.Chroot(root); err != nil {
+			return fmt.Errorf("chroot %s: %w", root, err)
+		}
+		return unix.Chdir("/")
+	}
+	switch dir {
+	case "in":
+		srcDir, srcName, err := openParent(host)
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Fstatat(srcDir, srcName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("%s: %w", host, err)
+		}
+		if err := enter(); err != nil {
+			return err
+		}
+		dstDir, dstName, err := openTarget(ctr, srcName, ctrDir)
+		if err != nil {
+			return err
+		}
+		return copyNode(srcDir, srcName, dstDir, dstName, owner)
+	case "out":
+		// The host side first: the destination's directory, opened before the chroot.
+		dstDir, dstName, err := openTarget(host, path.Base(ctr), hostDir)
+		if err != nil {
+			return err
+		}
+		if err := enter(); err != nil {
+			return err
+		}
+		srcDir, srcName, err := openParent(ctr)
+		if err == nil {
+			var st unix.Stat_t
+			err = unix.Fstatat(srcDir, srcName, &st, unix.AT_SYMLINK_NOFOLLOW)
+		}
+		if err != nil {
+			var errno unix.Errno
+			if errors.As(err, &errno) {
+				err = errno
+			}
+			return fmt.Errorf("%s in the container: %w", ctr, err)
+		}
+		return copyNode(srcDir, srcName, dstDir, dstName, nil)
+	}
+	return fmt.Errorf("unknown direction %q", dir)
+}
+
+// openParent opens the directory holding p and returns it with p's last element ("." for /).
+func openParent(p string) (int, string, error) {
+	dir, name := path.Split(p)
+	if name == "" {
+		dir, name = p, "."
+	}
+	if dir == "" {
+		dir = "."
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", fmt.Errorf("%s: %w", dir, err)
+	}
+	return fd, name, nil
+}
+
+// openTarget opens where a copy named srcName lands at p, as cp(1) decides: into p when it is
+// a directory, else as p itself.
+func openTarget(p, srcName string, mustBeDir bool) (int, string, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	switch {
+	case err == nil && (srcName == "." || srcName == "/"):
+		return fd, ".", nil
+	case err == nil:
+		return fd, srcName, nil
+	case mustBeDir:
+		return -1, "", fmt.Errorf("%s/: %w", p, err)
+	}
+	return openParent(p)
+}
+
+// copyNode copies entry srcName of directory srcDir to entry dstName of dstDir, recursively,
+// following no link on either side.
+func copyNode(srcDir int, srcName string, dstDir int, dstName string, owner *[2]uint32) error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(srcDir, srcName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("%s: %w", srcName, err)
+	}
+	uid, gid := int(st.Uid), int(st.Gid)
+	if owner != nil {
+		uid, gid = int(owner[0]), int(owner[1])
+	}
+	perm := uint32(st.Mode) & 0o7777
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		if err := unix.Mkdirat(dstDir, dstName, 0o700); errors.Is(err, unix.EEXIST) {
+			var dst unix.Stat_t
+			if err := unix.Fstatat(dstDir, dstName, &dst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
+			if dst.Mode&unix.S_IFMT != unix.S_IFDIR {
+				if err := unix.Unlinkat(dstDir, dstName, 0); err != nil {
+					return fmt.Errorf("%s: %w", dstName, err)
+				}
+				if err := unix.Mkdirat(dstDir, dstName, 0o700); err != nil {
+					return fmt.Errorf("%s: %w", dstName, err)
+				}
+			}
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", dstName, err)
+		}
+		sfd, err := unix.Openat(srcDir, srcName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", srcName, err)
+		}
+		defer unix.Close(sfd)
+		dfd, err := unix.Openat(dstDir, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", dstName, err)
+		}
+		defer unix.Close(dfd)
+		names, err := dirNames(sfd)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if err := copyNode(sfd, n, dfd, n, owner); err != nil {
+				return err
+			}
+		}
+		if err := unix.Fchown(dfd, uid, gid); err != nil {
+			return err
+		}
+		if err := unix.Fchmod(dfd, perm); err != nil {
+			return err
+		}
+	case unix.S_IFREG:
+		if err := clearEntry(dstDir, dstName); err != nil {
+			return err
+		}
+		sfd, err := unix.Openat(srcDir, srcName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", srcName, err)
+		}
+		in := os.NewFile(uintptr(sfd), srcName)
+		defer in.Close()
+		dfd, err := unix.Openat(dstDir, dstName, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return fmt.Errorf("%s: %w", dstName, err)
+		}
+		out := os.NewFile(uintptr(dfd), dstName)
+		defer out.Close()
+		if _, err := io.Copy(out, in); err != nil {
+			return fmt.Errorf("%s: %w", dstName, err)
+		}
+		if err := unix.Fchown(dfd, uid, gid); err != nil {
+			return err
+		}
+		if err := unix.Fchmod(dfd, perm); err != nil { // after the chown, which clears setuid bits
+			return err
+		}
+	case unix.S_IFLNK:
+		target, err := readlinkat(srcDir, srcName)
+		if err != nil {
+			return err
+		}
+		if err := clearEntry(dstDir, dstName); err != nil {
+			return err
+		}
+		if err := unix.Symlinkat(target, dstDir, dstName); err != nil {
+			return fmt.Errorf("%s: %w", dstName, err)
+		}
+		if err := unix.Fchownat(dstDir, dstName, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+	default: // devices, fifos, sockets
+		if err := clearEntry(dstDir, dstName); err != nil {
+			return err
+		}
+		if err := unix.Mknodat(dstDir, dstName, st.Mode, int(st.Rdev)); err != nil {
+			return fmt.Errorf("%s: %w", dstName, err)
+		}
+		if err := unix.Fchownat(dstDir, dstName, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+		if err := unix.Fchmodat(dstDir, dstName, perm, 0); err != nil {
+			return err
+		}
+	}
+	times := []unix.Timespec{st.Atim, st.Mtim}
+	return unix.UtimesNanoAt(dstDir, dstName, times, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// clearEntry removes what is at name in dir, unless nothing is; a directory is not replaced
+// by something else, as cp(1) does.
+func clearEntry(dir int, name string) error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return fmt.Errorf("cannot overwrite directory %s with non-directory", name)
+	}
+	return unix.Unlinkat(dir, name, 0)
+}
+
+func dirNames(fd int) ([]string, error) {
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(dup), "dir")
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+func readlinkat(dir int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dir, name, buf)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}
