@@ -442,3 +442,38 @@ func shmMounts(t *testing.T, e *Env) int {
 	}
 	return n
 }
+
+// ps --ns shows each running container's namespaces: a pod's members have the infra
+// container's for what the pod shares, their own for the rest.
+func TestPsNamespaces(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "p", "--share", "net,ipc")
+	e.Pea("run", "-d", "--pod", "p", "--name", "a", "localhost/bb", "sleep", "300")
+	e.Pea("create", "--name", "idle", "localhost/bb", "true")
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p")
+	ns := map[string][]string{}
+	for _, line := range strings.Split(e.Pea("ps", "-a", "--ns", "--no-trunc", "--format", "{{.ID}} {{.Pid}} {{.Namespaces.NET}} {{.Namespaces.IPC}} {{.Namespaces.UTS}} {{.Namespaces.PIDNS}}"), "\n") {
+		f := strings.Fields(line)
+		ns[f[0]] = f[1:]
+	}
+	a := e.Pea("inspect", "--format", "{{.ID}}", "a")
+	idle := e.Pea("inspect", "--format", "{{.ID}}", "idle")
+	if len(ns[a]) != 5 || len(ns[infra]) != 5 || len(ns[idle]) != 1 || ns[idle][0] != "0" {
+		t.Fatalf("ps --ns: %v", ns)
+	}
+	link, err := os.Readlink("/proc/" + ns[a][0] + "/ns/net")
+	if err != nil || link != "net:["+ns[a][1]+"]" {
+		t.Fatalf("a's net namespace %q, ps says %s", link, ns[a][1])
+	}
+	if ns[a][1] != ns[infra][1] || ns[a][2] != ns[infra][2] {
+		t.Fatalf("a does not show the infra's net and ipc namespaces: %v, infra %v", ns[a], ns[infra])
+	}
+	if ns[a][3] == ns[infra][3] || ns[a][4] == ns[infra][4] {
+		t.Fatalf("a shows the infra's uts or pid namespace, not shared: %v, infra %v", ns[a], ns[infra])
+	}
+	header := strings.Split(e.Pea("ps", "--ns"), "\n")[0]
+	if strings.Join(strings.Fields(header), " ") != "CONTAINER ID NAMES PID CGROUPNS IPC MNT NET PIDNS USERNS UTS" {
+		t.Fatalf("ps --ns header: %q", header)
+	}
+	e.Fails(125, "ps", "-q", "--ns")
+}

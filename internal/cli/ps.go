@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/engine"
 	"pea/internal/model"
 )
 
@@ -23,7 +24,33 @@ type psRow struct {
 	Exited, IsInfra                                                                                                   bool
 	Pid                                                                                                               int
 	StartedAt, ExitedAt                                                                                               int64
-	c                                                                                                                 *model.Container
+	// Namespaces are filled with --ns, podman's template fields; the flat fields name the
+	// default --ns table's columns.
+	Namespaces                                          psNamespaces
+	CgroupNS, IPCNS, MntNS, NetNS, PidNS, UserNS, UTSNS string
+	c                                                   *model.Container
+}
+
+// psNamespaces are the inode numbers of a running container's namespaces, with podman's
+// template fields and JSON keys.
+type psNamespaces struct {
+	MNT    string `json:"Mnt,omitempty"`
+	Cgroup string `json:"Cgroup,omitempty"`
+	IPC    string `json:"Ipc,omitempty"`
+	NET    string `json:"Net,omitempty"`
+	PIDNS  string `json:"Pidns,omitempty"`
+	UTS    string `json:"Uts,omitempty"`
+	User   string `json:"User,omitempty"`
+}
+
+// namespacesOf reads the namespaces of c when it runs (an empty set otherwise).
+func namespacesOf(c *model.Container) psNamespaces {
+	if !c.State.Active() || c.State.Pid <= 0 {
+		return psNamespaces{}
+	}
+	ids := engine.NamespaceIDs(c.State.Pid)
+	return psNamespaces{MNT: ids[model.NSMount], Cgroup: ids[model.NSCgroup], IPC: ids[model.NSIpc], NET: ids[model.NSNet],
+		PIDNS: ids[model.NSPid], UTS: ids[model.NSUts], User: ids[model.NSUser]}
 }
 
 // psJSON is one element of `ps --format json`, with podman's keys.
@@ -50,6 +77,7 @@ type psJSON struct {
 	State      string            `json:"State"`
 	Status     string            `json:"Status"`
 	Created    int64             `json:"Created"`
+	Namespaces psNamespaces      `json:"Namespaces"`
 }
 
 type portJSON struct {
@@ -61,10 +89,10 @@ type portJSON struct {
 }
 
 type psOptions struct {
-	all, quiet, noTrunc, size, noHeading, pod, latest, external bool
-	format, sortBy                                              string
-	filters                                                     []string
-	last                                                        int
+	all, quiet, noTrunc, size, noHeading, pod, latest, external, ns bool
+	format, sortBy                                                  string
+	filters                                                         []string
+	last                                                            int
 }
 
 func init() { register(newPsCommand, "ps") }
@@ -86,6 +114,7 @@ func newPsCommand(a *app) *cobra.Command {
 	f.BoolVarP(&o.size, "size", "s", false, "show the size of each container's writable layer")
 	f.BoolVarP(&o.noHeading, "noheading", "n", false, "do not print the header")
 	f.BoolVarP(&o.pod, "pod", "p", false, "show the pod of each container")
+	f.BoolVar(&o.ns, "ns", false, "show the PID and the namespaces of each container")
 	f.BoolVarP(&o.latest, "latest", "l", false, "show the latest container")
 	f.BoolVar(&o.external, "external", false, "accepted for compatibility")
 	f.IntVar(&o.last, "last", -1, "show the last N containers")
@@ -96,6 +125,9 @@ func newPsCommand(a *app) *cobra.Command {
 }
 
 func runPs(a *app, o *psOptions) error {
+	if o.quiet && (o.ns || o.size) {
+		return invalid("--quiet conflicts with --size and --ns")
+	}
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -150,7 +182,11 @@ func runPs(a *app, o *psOptions) error {
 	if o.format == "json" {
 		js := make([]psJSON, 0, len(sel))
 		for _, c := range sel {
-			js = append(js, toPsJSON(c, podNames, now))
+			j := toPsJSON(c, podNames, now)
+			if o.ns {
+				j.Namespaces = namespacesOf(c)
+			}
+			js = append(js, j)
 		}
 		return printJSON(a.stdout, js)
 	}
@@ -161,9 +197,17 @@ func runPs(a *app, o *psOptions) error {
 		if o.size {
 			row.Size = humanSize(rt.ContainerSize(c.Config.ID))
 		}
+		if o.ns {
+			n := namespacesOf(c)
+			row.Namespaces = n
+			row.CgroupNS, row.IPCNS, row.MntNS, row.NetNS, row.PidNS, row.UserNS, row.UTSNS = n.Cgroup, n.IPC, n.MNT, n.NET, n.PIDNS, n.User, n.UTS
+		}
 		rows = append(rows, row)
 	}
 	def := "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+	if o.ns {
+		def = "{{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.CgroupNS}}\t{{.IPCNS}}\t{{.MntNS}}\t{{.NetNS}}\t{{.PidNS}}\t{{.UserNS}}\t{{.UTSNS}}"
+	}
 	if o.pod {
 		def += "\t{{.Pod}}\t{{.PodName}}"
 	}
@@ -171,7 +215,8 @@ func runPs(a *app, o *psOptions) error {
 		def += "\t{{.Size}}"
 	}
 	return render(a.stdout, o.format, o.noHeading, rows, nil, table{format: def, headers: map[string]string{
-		"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Pod": "POD ID", "PodName": "PODNAME",
+		"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Pod": "POD ID", "PodName": "PODNAME", "Pid": "PID",
+		"CgroupNS": "CGROUPNS", "IPCNS": "IPC", "MntNS": "MNT", "NetNS": "NET", "PidNS": "PIDNS", "UserNS": "USERNS", "UTSNS": "UTS",
 	}})
 }
 

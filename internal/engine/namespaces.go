@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -57,3 +59,20 @@ func (r *Runtime) cgroupsPath(c *model.Container) (string, error) {
 // defaultCgroupParent is the cgroup (in every hierarchy) under which pea puts its containers
 // and pods.
 const defaultCgroupParent = "/pea"
+
+// NamespaceIDs returns the inode numbers of the namespaces of process pid (ps --ns), by kind:
+// cgroup, ipc, mnt, net, pid, user, uts. A kind that cannot be read is left out.
+func NamespaceIDs(pid int) map[string]string {
+	out := make(map[string]string, 7)
+	for _, kind := range []string{model.NSCgroup, model.NSIpc, model.NSMount, model.NSNet, model.NSPid, model.NSUser, model.NSUts} {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, procNSName(kind)))
+		if err != nil {
+			continue
+		}
+		// "net:[4026531840]"
+		if _, rest, ok := strings.Cut(link, ":["); ok {
+			out[kind] = strings.TrimSuffix(rest, "]")
+		}
+	}
+	return out
+}
