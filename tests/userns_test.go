@@ -110,6 +110,14 @@ func TestContainerUserNamespace(t *testing.T) {
 	if out := e.Pea("exec", "u", "stat", "-c", "%u:%g", "/dev/shm", "/etc/hosts", "/etc/hostname"); out != "0:0\n0:0\n0:0" {
 		t.Fatalf("owners of /dev/shm and the /etc files inside: %q", out)
 	}
+	// The container's directory stays root's (0711): container root, a host ID any host
+	// process may have, cannot put a link where pea mounts or removes.
+	if got := fileIDs(t, filepath.Join(e.Root, "containers", id)); got != "0:0" {
+		t.Fatalf("the container's directory belongs to %s", got)
+	}
+	if st, err := os.Stat(filepath.Join(e.Root, "containers", id)); err != nil || st.Mode().Perm() != 0o711 {
+		t.Fatalf("the container's directory: %v %v", st.Mode(), err)
+	}
 	// No ID-mapped view of a layer outlives the start.
 	if m := idmapMounts(t, e); len(m) != 0 {
 		t.Fatalf("ID-mapped views left mounted: %v", m)
@@ -151,9 +159,24 @@ func TestContainerUserNamespace(t *testing.T) {
 	if out := e.Pea("top", "u", "user", "huser"); !strings.Contains(out, "root") || !strings.Contains(out, "100000") {
 		t.Fatalf("top user huser: %q", out)
 	}
-	// A new named volume is container root's to write.
+	// A new named volume is the container user's to write (podman's rule), with or without a
+	// user namespace; files copied in are the container user's too.
 	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "-v", "fresh:/data", "localhost/bb", "sh", "-c", "touch /data/f && stat -c %u /data/f"); out != "0" {
 		t.Fatalf("a new named volume: %q", out)
+	}
+	for _, c := range []struct{ name, hostIDs string }{{"mapped", "101000:101000"}, {"unmapped", "1000:1000"}} {
+		args := []string{"run", "-d", "--network", "none", "--name", c.name, "-u", "1000:1000", "-v", c.name + "-vol:/data"}
+		if c.name == "mapped" {
+			args = append(args, "--uidmap", "0:100000:65536")
+		}
+		e.Pea(append(args, "localhost/bb", "sleep", "300")...)
+		e.Pea("cp", src, c.name+":/tmp/copied")
+		if out := e.Pea("exec", c.name, "sh", "-c", "touch /data/f && stat -c %u:%g /data /tmp/copied"); out != "1000:1000\n1000:1000" {
+			t.Fatalf("%s: the volume and the copy of a container running as 1000:1000: %q", c.name, out)
+		}
+		if got := fileIDs(t, filepath.Join(e.Root, "volumes", c.name+"-vol", "_data", "f")); got != c.hostIDs {
+			t.Fatalf("%s: the volume's file belongs to %s on the host, want %s", c.name, got, c.hostIDs)
+		}
 	}
 	// U gives a bind mount's source to the container's user: its host IDs through the mappings.
 	usrc := filepath.Join(e.Dir, "usrc")
@@ -284,10 +307,16 @@ func TestPodUserNamespace(t *testing.T) {
 		t.Fatalf("pod inspect: SharedNamespaces %v, InfraConfig.userns %q", v.SharedNamespaces, v.InfraConfig.UserNS)
 	}
 
-	// Stopped and started again, the pod gets a new namespace with the same mappings.
+	// cp into a stopped member, whose pod is stopped too: the pod's mappings still apply.
 	e.Pea("pod", "stop", "-t", "0", "p")
+	src := filepath.Join(e.Dir, "src")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("cp", src, "b:/copied")
+	// Started again, the pod gets a new namespace with the same mappings.
 	e.Pea("pod", "start", "p")
-	if out := e.Pea("exec", "b", "sh", "-c", "cat /proc/self/uid_map; stat -c %u /bin/busybox"); strings.Join(strings.Fields(out), " ") != "0 300000 65536 0" {
+	if out := e.Pea("exec", "b", "sh", "-c", "cat /proc/self/uid_map; stat -c %u /bin/busybox /copied"); strings.Join(strings.Fields(out), " ") != "0 300000 65536 0 0" {
 		t.Fatalf("member b after the restart: %q", out)
 	}
 	if m := idmapMounts(t, e); len(m) != 0 {

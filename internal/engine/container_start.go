@@ -106,7 +106,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}
-	userns, err := r.openUserNS(c, in.nsPaths)
+	userns, err := r.openUserNS(c, in.nsPaths[model.NSUser])
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	specCfg.Mounts = r.resolveMounts(cfg.Mounts)
 	for _, m := range specCfg.Mounts {
 		if m.Type == "volume" {
-			if err := giveEmptyVolume(m.Source, userns); err != nil {
+			if err := giveEmptyVolume(m.Source, userns, in.uid, in.gid); err != nil {
 				return err
 			}
 		}
@@ -264,7 +264,13 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 	cfg := c.Config
 	dir := r.ctrDir(cfg.ID)
 	if ns != nil {
-		if err := chownToRoot(ns, dir); err != nil {
+		// Searchable by container root, a host ID of no privilege, on the way to its root
+		// filesystem; writable by root alone, so that nothing but pea can put a link where
+		// pea mounts, unmounts or removes (merged, idmap, upper).
+		if err := os.Lchown(dir, 0, 0); err != nil {
+			return "", err
+		}
+		if err := os.Chmod(dir, 0o711); err != nil {
 			return "", err
 		}
 	}

@@ -29,19 +29,18 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 		return err
 	}
 	defer l.Unlock()
-	paths := map[string]string{}
-	if c.Config.UserNS().Mode != model.NSModeHost {
-		if err := r.namespacePaths(c, paths); err != nil {
-			return err
-		}
+	running := c.State.Active() && c.State.Pid > 0
+	nsPath := ""
+	if running {
+		nsPath = fmt.Sprintf("/proc/%d/ns/user", c.State.Pid)
 	}
-	ns, err := r.openUserNS(c, paths)
+	ns, err := r.openUserNS(c, nsPath)
 	if err != nil {
 		return err
 	}
 	defer ns.close()
 	var root string
-	if c.State.Active() && c.State.Pid > 0 {
+	if running {
 		root = fmt.Sprintf("/proc/%d/root", c.State.Pid)
 	} else {
 		wasMounted := c.State.Mounted
@@ -58,13 +57,18 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 	if _, err := os.Lstat(src); err != nil {
 		return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
 	}
-	// In a user namespace, what the host's root copies in belongs to the container's root, as
-	// its own files do (host IDs of no meaning inside would show as nobody).
-	var owner *[2]uint32
-	if ns != nil {
-		owner = &[2]uint32{ns.uid, ns.gid}
+	// What is copied in belongs to the container's user, as in podman: its host IDs through
+	// the container's mappings when it has a user namespace.
+	uid, gid, _, _, err := lookupUser(root, c.Config.User)
+	if err != nil {
+		return err
 	}
-	return copyIn(root, src, path, owner)
+	if ns != nil {
+		if uid, gid, err = ns.hostIDs(uid, gid); err != nil {
+			return err
+		}
+	}
+	return copyIn(root, src, path, &[2]uint32{uid, gid})
 }
 
 func splitCtrPath(s string) (string, string, bool) {

@@ -152,20 +152,29 @@ func (u *userNS) close() {
 	}
 }
 
-// openUserNS returns the user namespace container c will run in, or nil for the host's.
-// nsPaths holds the namespace files c joins (namespacePaths).
-func (r *Runtime) openUserNS(c *model.Container, nsPaths map[string]string) (*userNS, error) {
+// openUserNS returns the user namespace container c runs in, or nil for the host's. nsPath is
+// the file of the namespace it joins, when it joins one that exists now (namespacePaths); a
+// container that joins another's (a pod member, --userns container:X) that is not running, as
+// `cp` into a stopped pod member finds it, gets a namespace with the mappings of the container
+// that has them, which maps every ID the same way.
+func (r *Runtime) openUserNS(c *model.Container, nsPath string) (*userNS, error) {
 	cfg := c.Config
-	ns := cfg.UserNS()
 	var fd int
 	var err error
-	switch ns.Mode {
-	case model.NSModeHost:
+	switch ns := cfg.UserNS(); {
+	case ns.Mode == model.NSModeHost:
 		return nil, nil
-	case model.NSModePrivate:
+	case ns.Mode == model.NSModePrivate:
 		fd, err = newUserNS(cfg.UIDMap, cfg.GIDMap)
+	case nsPath != "":
+		fd, err = unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	case ns.Mode == model.NSModePath:
+		fd, err = unix.Open(ns.Value, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	default:
-		fd, err = unix.Open(nsPaths[model.NSUser], unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		var owner *model.ContainerConfig
+		if owner, err = r.userNSOwner(cfg); err == nil {
+			fd, err = newUserNS(owner.UIDMap, owner.GIDMap)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("user namespace of %s: %w", cfg.Name, err)
@@ -180,6 +189,31 @@ func (r *Runtime) openUserNS(c *model.Container, nsPaths map[string]string) (*us
 		return nil, fmt.Errorf("user namespace of %s: %w", cfg.Name, err)
 	}
 	return u, nil
+}
+
+// userNSOwner follows the containers whose user namespace cfg joins to the one that has it
+// with mappings of its own.
+func (r *Runtime) userNSOwner(cfg *model.ContainerConfig) (*model.ContainerConfig, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	for range 16 {
+		ns := cfg.UserNS()
+		switch ns.Mode {
+		case model.NSModePrivate:
+			return cfg, nil
+		case model.NSModeContainer:
+			dep, err := st.Container(ns.Value)
+			if err != nil {
+				return nil, err
+			}
+			cfg = dep.Config
+			continue
+		}
+		return nil, fmt.Errorf("container %s, whose user namespace it joins, is not running and has no mappings of its own: %w", cfg.Name, errdefs.ErrCtrStateInvalid)
+	}
+	return nil, fmt.Errorf("too many containers joined in a chain: %w", errdefs.ErrInvalid)
 }
 
 // openStorePath lets everyone search (not list) the store and its containers directory: the
@@ -339,19 +373,27 @@ func idmapDir(ctrDir string) string { return filepath.Join(ctrDir, "idmap") }
 // must not be deleted (discardDir asks first).
 func releaseIdmapViews(dir string) bool {
 	base := idmapDir(dir)
-	entries, err := os.ReadDir(base)
-	if os.IsNotExist(err) {
+	fd, err := unix.Open(base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
 		return true
 	}
-	for _, e := range entries {
-		v := filepath.Join(base, e.Name())
+	if err != nil {
+		return false // not a directory of pea's (a link, say): touch nothing
+	}
+	names, err := dirNames(fd)
+	unix.Close(fd)
+	if err != nil {
+		return false
+	}
+	for _, name := range names {
+		v := filepath.Join(base, name)
 		// Unmounted until it is not a mount point (EINVAL): a view is a bind mount on the
 		// store's own file system, which a device number comparison cannot tell.
-		for unix.Unmount(v, unix.MNT_DETACH) == nil {
+		for unix.Unmount(v, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW) == nil {
 		}
-		os.Remove(v) // EBUSY while still mounted: left, with the directory holding it
+		unix.Rmdir(v) // EBUSY while still mounted: left, with the directory holding it
 	}
-	os.Remove(base)
+	unix.Rmdir(base)
 	_, err = os.Lstat(base)
 	return os.IsNotExist(err)
 }
@@ -370,14 +412,14 @@ func chownToRoot(ns *userNS, paths ...string) error {
 }
 
 // giveEmptyVolume gives a named volume that is still empty and root's (as CreateVolume made
-// it) to container root of ns, so that a container in a user namespace can write its new
-// volume, as podman does; a volume with content, or already given, stays as it is.
-func giveEmptyVolume(dir string, ns *userNS) error {
-	if ns == nil {
+// it) to the container's user uid:gid (its host IDs through ns when the container has a user
+// namespace), as podman does; a volume with content, or already given, stays as it is.
+func giveEmptyVolume(dir string, ns *userNS, uid, gid uint32) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil || st.Uid != 0 || st.Gid != 0 || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return nil
 	}
-	var st unix.Stat_t
-	if err := unix.Lstat(dir, &st); err != nil || st.Uid != 0 || st.Gid != 0 {
+	if uid == 0 && gid == 0 && ns == nil {
 		return nil
 	}
 	f, err := os.Open(dir)
@@ -389,7 +431,12 @@ func giveEmptyVolume(dir string, ns *userNS) error {
 	if len(names) > 0 {
 		return nil
 	}
-	return chownToRoot(ns, dir)
+	if ns != nil {
+		if uid, gid, err = ns.hostIDs(uid, gid); err != nil {
+			return err
+		}
+	}
+	return os.Lchown(dir, int(uid), int(gid))
 }
 
 // chownMountSources gives the sources of the mounts with the U option, recursively, to the
@@ -406,14 +453,50 @@ func chownMountSources(mounts []model.Mount, ns *userNS, uid, gid uint32) error 
 				return err
 			}
 		}
-		err := filepath.WalkDir(m.Source, func(p string, _ os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			return os.Lchown(p, int(hu), int(hg))
-		})
-		if err != nil {
+		if err := chownTree(m.Source, int(hu), int(hg)); err != nil {
 			return fmt.Errorf("U option of %s: %w", m.Destination, err)
+		}
+	}
+	return nil
+}
+
+// chownTree gives path and everything below it to uid:gid. It walks directory descriptors
+// opened O_NOFOLLOW, not paths: a running container that shares the tree and swaps one of its
+// directories for a link meanwhile cannot send the walk elsewhere.
+func chownTree(path string, uid, gid int) error {
+	if err := os.Lchown(path, uid, gid); err != nil {
+		return err
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+		return nil // a file, or a link (changed itself above)
+	}
+	if err != nil {
+		return err
+	}
+	return chownBelow(fd, uid, gid)
+}
+
+// chownBelow gives everything in directory fd (which it closes) to uid:gid.
+func chownBelow(fd, uid, gid int) error {
+	defer unix.Close(fd)
+	names, err := dirNames(fd)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := unix.Fchownat(fd, n, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+		sub, err := unix.Openat(fd, n, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+		if err := chownBelow(sub, uid, gid); err != nil {
+			return err
 		}
 	}
 	return nil

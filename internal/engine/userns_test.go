@@ -161,3 +161,26 @@ func TestPickRange(t *testing.T) {
 		t.Errorf("no file: %v", err)
 	}
 }
+
+// releaseIdmapViews touches nothing through a link where its directory should be.
+func TestReleaseIdmapViewsIgnoresALink(t *testing.T) {
+	dir := t.TempDir()
+	victim := t.TempDir()
+	if err := os.WriteFile(filepath.Join(victim, "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(victim, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, idmapDir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if releaseIdmapViews(dir) {
+		t.Fatal("a link in place of the views' directory was taken for released")
+	}
+	for _, n := range []string{"f", "d"} {
+		if _, err := os.Lstat(filepath.Join(victim, n)); err != nil {
+			t.Fatalf("%s behind the link: %v", n, err)
+		}
+	}
+}
