@@ -348,4 +348,22 @@ func TestCopyStaysInsideTheContainer(t *testing.T) {
 	if target, err := os.Readlink(out); err != nil || target != hostDir {
 		t.Fatalf("copied out: %q, %v", target, err)
 	}
+	// DIR/. copies the directory's contents, DIR the directory, both ways.
+	tree := filepath.Join(e.Dir, "tree")
+	if err := os.MkdirAll(filepath.Join(tree, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, "sub", "f"), []byte("f"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("cp", tree+"/.", "c:/etc")
+	e.Pea("cp", tree, "c:/etc")
+	back, back2 := filepath.Join(e.Dir, "back"), filepath.Join(e.Dir, "back2")
+	e.Pea("cp", "c:/etc/tree/.", back) // tree's contents, from tree copied in
+	e.Pea("cp", "c:/etc/sub", back2)   // sub, from tree's contents copied in
+	for _, p := range []string{filepath.Join(back, "sub", "f"), filepath.Join(back2, "f")} {
+		if b, err := os.ReadFile(p); err != nil || string(b) != "f" {
+			t.Fatalf("%s: %q %v", p, b, err)
+		}
+	}
 }

@@ -83,7 +83,7 @@ func copier(args []string) error {
 	if len(args) != 4 && len(args) != 6 {
 		return fmt.Errorf("usage: %s in|out ROOT HOST CTR [UID GID]", CopierArg)
 	}
-	dir, root, host, ctr := args[0], args[1], path.Clean(args[2]), path.Clean("/"+args[3])
+	dir, root, host, ctr := args[0], args[1], cleanKeepDot(args[2]), cleanKeepDot("/"+args[3])
 	// A destination written with a trailing slash must be a directory, as for cp(1).
 	hostDir, ctrDir := strings.HasSuffix(args[2], "/"), strings.HasSuffix(args[3], "/")
 	var owner *[2]uint32
@@ -143,6 +143,15 @@ func copier(args []string) error {
 		return copyNode(srcDir, srcName, dstDir, dstName, nil)
 	}
 	return fmt.Errorf("unknown direction %q", dir)
+}
+
+// cleanKeepDot cleans p but keeps a final "/.", which asks for a directory's contents rather
+// than the directory (docker's and podman's cp).
+func cleanKeepDot(p string) string {
+	if p == "." || strings.HasSuffix(p, "/.") {
+		return strings.TrimSuffix(path.Clean(p), "/") + "/."
+	}
+	return path.Clean(p)
 }
 
 // openParent opens the directory holding p and returns it with p's last element ("." for /).
