@@ -419,3 +419,26 @@ func TestUserNamespaceAuto(t *testing.T) {
 		t.Fatalf("refused creations left containers: %q, before %q", after, before)
 	}
 }
+
+// kube play of hostUsers: false gives the pod a user namespace with host IDs pea picks, and
+// kube generate writes it back.
+func TestKubeHostUsersFalse(t *testing.T) {
+	e := newEnv(t).withBusybox().withUserNS()
+	yaml := filepath.Join(e.Dir, "pod.yaml")
+	body := "apiVersion: v1\nkind: Pod\nmetadata: {name: hu}\nspec:\n  hostUsers: false\n  containers:\n  - name: a\n    image: localhost/bb:latest\n    command: [sleep, \"300\"]\n"
+	if err := os.WriteFile(yaml, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The creation reads /etc/subuid (given to it alone); the start is an ordinary one.
+	if r := e.withSubIDs("containers:700000:100000\n", "containers:800000:100000\n", "kube", "play", "--start=false", yaml); r.Code != 0 {
+		t.Fatalf("kube play: %s", r)
+	}
+	e.Pea("pod", "start", "hu")
+	if out := e.Pea("exec", "hu-a", "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; touch /f && stat -c %u /f"); strings.Join(strings.Fields(out), " ") != "0 700000 65536 0 800000 65536 0" {
+		t.Fatalf("a member of a hostUsers: false pod: %q", out)
+	}
+	if out := e.Pea("kube", "generate", "hu"); !strings.Contains(out, "hostUsers: false") {
+		t.Fatalf("kube generate:\n%s", out)
+	}
+	e.Pea("pod", "rm", "-f", "-t", "0", "hu")
+}
