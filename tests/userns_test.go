@@ -199,6 +199,12 @@ func TestContainerUserNamespace(t *testing.T) {
 	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "--pid", "host", "--ipc", "host", "localhost/bb", "sh", "-c", "test -d /proc/1 && echo ok"); out != "ok" {
 		t.Fatalf("--pid host --ipc host: %q", out)
 	}
+	// inspect of a joiner shows the mappings it runs under.
+	e.Pea("create", "--network", "none", "--name", "joiner", "--userns", "container:u", "localhost/bb", "true")
+	if out := e.Pea("inspect", "--format", "{{.HostConfig.UsernsMode}} {{json .HostConfig.IDMappings}}", "joiner"); out != "container:"+id+` {"UidMap":["0:100000:65536"],"GidMap":["0:200000:65536"]}` {
+		t.Fatalf("inspect of a joiner: %s", out)
+	}
+	e.Pea("rm", "joiner")
 	// One --uidmap alone serves for the GIDs too.
 	if out := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:300000:1000", "localhost/bb", "cat", "/proc/self/gid_map"); strings.Join(strings.Fields(out), " ") != "0 300000 1000" {
 		t.Fatalf("gid_map with --uidmap alone: %q", out)

@@ -340,12 +340,12 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	} else if ns.Mode != model.NSModeHost {
 		h.UsernsMode = nsModeString(cfg, model.NSUser, "")
 	}
-	if len(cfg.UIDMap) > 0 || len(cfg.GIDMap) > 0 {
+	if uid, gid := rt.IDMappings(cfg); len(uid) > 0 || len(gid) > 0 {
 		h.IDMappings = &ctrInspectIDMappings{UidMap: []string{}, GidMap: []string{}}
-		for _, m := range cfg.UIDMap {
+		for _, m := range uid {
 			h.IDMappings.UidMap = append(h.IDMappings.UidMap, engine.FormatIDMap(m))
 		}
-		for _, m := range cfg.GIDMap {
+		for _, m := range gid {
 			h.IDMappings.GidMap = append(h.IDMappings.GidMap, engine.FormatIDMap(m))
 		}
 	}

@@ -191,6 +191,20 @@ func (r *Runtime) openUserNS(c *model.Container, nsPath string) (*userNS, error)
 	return u, nil
 }
 
+// IDMappings returns the mappings of the user namespace a container with cfg runs in: its
+// own, or those of the container whose namespace it joins (a pod member's are the infra
+// container's); none for the host's or a namespace file's.
+func (r *Runtime) IDMappings(cfg *model.ContainerConfig) (uid, gid []model.IDMap) {
+	if m := cfg.UserNS().Mode; m != model.NSModePrivate && m != model.NSModeContainer {
+		return nil, nil
+	}
+	owner, err := r.userNSOwner(cfg)
+	if err != nil {
+		return nil, nil
+	}
+	return owner.UIDMap, owner.GIDMap
+}
+
 // userNSOwner follows the containers whose user namespace cfg joins to the one that has it
 // with mappings of its own.
 func (r *Runtime) userNSOwner(cfg *model.ContainerConfig) (*model.ContainerConfig, error) {
