@@ -255,6 +255,16 @@ func TestUserNamespaceBadInput(t *testing.T) {
 	if !strings.Contains(r.Stderr, "do not map") {
 		t.Fatalf("unmapped user: %s", r)
 	}
+	// The failed start took back its mounts, its probe and its holder process.
+	if m := idmapMounts(t, e); len(m) != 0 {
+		t.Fatalf("a failed start left ID-mapped views: %v", m)
+	}
+	if probes, _ := filepath.Glob(filepath.Join(e.Root, "containers", "*", ".idprobe*")); len(probes) != 0 {
+		t.Fatalf("a failed start left probes: %v", probes)
+	}
+	if out, _ := exec.Command("pgrep", "-f", "__pea-hold-userns").Output(); len(out) != 0 {
+		t.Fatalf("holder processes left: %s", out)
+	}
 	e.Fails(125, "pod", "create", "--infra=false", "--uidmap", "0:100000:10")
 	e.Fails(125, "pod", "create", "--userns", "container:plain")
 	if after := e.Pea("ps", "-aq"); after != before {
@@ -399,6 +409,27 @@ func TestUserNamespaceAuto(t *testing.T) {
 	r := create(125, "--userns", "auto:size=1000")
 	if !strings.Contains(r.Stderr, "no 1000 IDs") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
 		t.Fatalf("exhausted: %s", r)
+	}
+	// Creations at the same time never pick the same IDs (the userns-auto lock).
+	done := make(chan Result, 4)
+	for i := range 4 {
+		go func() {
+			done <- e.withSubIDs(subuid+"containers:900000:1000\n", "containers:600000:100000\n", "create", "--network", "none", "--name", fmt.Sprintf("par%d", i), "--userns", "auto:size=100", "localhost/bb", "true")
+		}()
+	}
+	starts := map[string]bool{}
+	for range 4 {
+		if r := <-done; r.Code != 0 {
+			t.Fatalf("a parallel create: %s", r)
+		}
+	}
+	for i := range 4 {
+		m := maps(fmt.Sprintf("par%d", i))
+		if starts[m] {
+			t.Fatalf("two parallel creations picked %s", m)
+		}
+		starts[m] = true
+		e.Pea("rm", fmt.Sprintf("par%d", i))
 	}
 	// A removed container's IDs are free again, and a pod's infra container takes them.
 	e.Pea("rm", "-f", "-t", "0", "a2")
