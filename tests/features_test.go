@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -366,4 +367,76 @@ func TestCopyStaysInsideTheContainer(t *testing.T) {
 			t.Fatalf("%s: %q %v", p, b, err)
 		}
 	}
+}
+
+// Memory, swap, CPU weight and bandwidth, memory nodes and the OOM score reach the container's
+// cgroup and process (read from inside, through its own cgroup namespace on v1), inspect shows
+// them, and a memory limit alone limits swap to as much again where the kernel counts swap per
+// cgroup, as podman does.
+func TestContainerResourceLimits(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"); err != nil {
+		t.Skip("reads cgroup v1 files with swap accounting, as this suite's host has")
+	}
+	out := e.Pea("run", "--rm", "--network", "none", "-m", "64m", "--memory-swap", "96m", "--memory-reservation", "32m",
+		"--cpu-shares", "512", "--cpuset-mems", "0", "--cpu-period", "50000", "--cpu-quota", "25000", "--oom-score-adj", "100",
+		"localhost/bb", "sh", "-c", "cd /sys/fs/cgroup && cat memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes "+
+			"memory/memory.soft_limit_in_bytes cpu/cpu.shares cpuset/cpuset.mems cpu/cpu.cfs_period_us cpu/cpu.cfs_quota_us /proc/self/oom_score_adj")
+	if got := strings.Join(strings.Fields(out), " "); got != "67108864 100663296 33554432 512 0 50000 25000 100" {
+		t.Fatalf("limits inside: %q", got)
+	}
+	e.Pea("create", "--name", "c", "-m", "64m", "-c", "256", "localhost/bb", "true")
+	if got := e.Pea("inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}}", "c"); got != "67108864 134217728 256" {
+		t.Fatalf("inspect: %q", got)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "-m", "64m", "localhost/bb", "cat", "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"); out != "134217728" {
+		t.Fatalf("default swap limit: %q", out)
+	}
+	before := e.Pea("ps", "-aq")
+	for _, bad := range [][]string{
+		{"--memory-swap", "100m"}, {"-m", "100m", "--memory-swap", "50m"}, {"-m", "64m", "--memory-swap", "-2"},
+		{"-m", "64m", "--memory-reservation", "128m"}, {"--cpus", "1", "--cpu-quota", "10000"}, {"--cpu-period", "10"},
+		{"--oom-score-adj", "2000"},
+	} {
+		r := e.Fails(125, append(append([]string{"create"}, bad...), "localhost/bb", "true")...)
+		if strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+			t.Fatalf("%v: %q", bad, r.Stderr)
+		}
+	}
+	if after := e.Pea("ps", "-aq"); after != before {
+		t.Fatalf("refused creations left containers: %q", after)
+	}
+}
+
+// A pod's memory and swap limit and memory nodes land on its cgroup; pod inspect shows them
+// with podman 4.3's keys.
+func TestPodResourceLimits(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"); err != nil {
+		t.Skip("reads cgroup v1 files with swap accounting, as this suite's host has")
+	}
+	e.Pea("pod", "create", "--name", "p", "-m", "64m", "--memory-swap", "96m", "--cpuset-mems", "0")
+	e.Pea("pod", "create", "--name", "q", "-m", "64m")
+	for pod, want := range map[string]string{"p": "67108864 100663296", "q": "67108864 134217728"} {
+		cg := e.Pea("pod", "inspect", "--format", "{{.CgroupPath}}", pod)
+		var got []string
+		for _, f := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
+			b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", cg, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, strings.TrimSpace(string(b)))
+		}
+		if strings.Join(got, " ") != want {
+			t.Fatalf("pod %s cgroup: %v, want %s", pod, got, want)
+		}
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(e.Pea("pod", "inspect", "p")), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v["memory_limit"] != float64(67108864) || v["memory_swap"] != float64(100663296) || v["cpuset_mems"] != "0" {
+		t.Fatalf("pod inspect: memory_limit %v memory_swap %v cpuset_mems %v", v["memory_limit"], v["memory_swap"], v["cpuset_mems"])
+	}
+	e.Fails(125, "pod", "create", "--memory-swap", "100m")
 }

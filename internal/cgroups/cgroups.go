@@ -50,9 +50,29 @@ func Mode() string {
 // negative Memory or PidsLimit removes the limit.
 type Limits struct {
 	Memory     int64   // bytes
+	MemorySwap int64   // memory and swap together, bytes (-1: swap unlimited); needs Memory
 	CPUs       float64 // CPU time as a number of CPUs (1.5 = 150 ms every 100 ms)
 	CpusetCpus string  // the CPUs allowed, as "0-2,4"
+	CpusetMems string  // the memory nodes allowed, as "0-1"
 	PidsLimit  int64   // the most tasks at once
+}
+
+// SwapAccounting reports whether the host's kernel limits swap per cgroup (v1's
+// memory.memsw.* files, v2's memory.swap.max): without it a swap limit cannot be set.
+func SwapAccounting() bool {
+	h, err := current()
+	if err != nil {
+		return false
+	}
+	file := filepath.Join(h.v1["memory"], "memory.memsw.limit_in_bytes")
+	if h.v2 {
+		file = filepath.Join(h.unified, "init.scope", "memory.swap.max") // the root has none
+		if _, err := os.Stat(file); err != nil {
+			file = filepath.Join(h.unified, "system.slice", "memory.swap.max")
+		}
+	}
+	_, err = os.Stat(file)
+	return err == nil
 }
 
 // cpuPeriod is the CFS period pea uses, in microseconds.
@@ -388,6 +408,9 @@ func (h *hierarchies) applyV1(p string, l Limits) error {
 	case l.Memory < 0:
 		writes = append(writes, [3]string{"memory", "memory.limit_in_bytes", "-1"})
 	}
+	if l.MemorySwap != 0 { // after the memory limit, which memsw may not be below
+		writes = append(writes, [3]string{"memory", "memory.memsw.limit_in_bytes", fmt.Sprint(l.MemorySwap)})
+	}
 	if l.CPUs > 0 {
 		writes = append(writes,
 			[3]string{"cpu", "cpu.cfs_period_us", fmt.Sprint(cpuPeriod)},
@@ -395,6 +418,9 @@ func (h *hierarchies) applyV1(p string, l Limits) error {
 	}
 	if l.CpusetCpus != "" {
 		writes = append(writes, [3]string{"cpuset", "cpuset.cpus", l.CpusetCpus})
+	}
+	if l.CpusetMems != "" {
+		writes = append(writes, [3]string{"cpuset", "cpuset.mems", l.CpusetMems})
 	}
 	switch {
 	case l.PidsLimit > 0:
@@ -423,11 +449,20 @@ func (h *hierarchies) applyV2(p string, l Limits) error {
 	case l.Memory < 0:
 		writes = append(writes, [2]string{"memory.max", "max"})
 	}
+	switch { // v2 limits swap alone
+	case l.MemorySwap < 0:
+		writes = append(writes, [2]string{"memory.swap.max", "max"})
+	case l.MemorySwap > 0:
+		writes = append(writes, [2]string{"memory.swap.max", fmt.Sprint(l.MemorySwap - l.Memory)})
+	}
 	if l.CPUs > 0 {
 		writes = append(writes, [2]string{"cpu.max", fmt.Sprintf("%d %d", int64(l.CPUs*cpuPeriod), cpuPeriod)})
 	}
 	if l.CpusetCpus != "" {
 		writes = append(writes, [2]string{"cpuset.cpus", l.CpusetCpus})
+	}
+	if l.CpusetMems != "" {
+		writes = append(writes, [2]string{"cpuset.mems", l.CpusetMems})
 	}
 	switch {
 	case l.PidsLimit > 0:

@@ -26,8 +26,11 @@ type createFlags struct {
 	readOnly, privileged, init, rm, tty, stdin bool
 	publishAll, noHosts                        bool
 	memory, shmSize, cpusetCpus                string
+	memorySwap, memoryReservation, cpusetMems  string
 	cpus                                       float64
-	pidsLimit                                  int64
+	pidsLimit, cpuQuota                        int64
+	cpuShares, cpuPeriod                       uint64
+	oomScoreAdj                                int
 	stopSignal                                 string
 	stopTimeout                                uint
 	cgroupns, pid, ipc, uts, userns            string
@@ -80,6 +83,13 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.cpus, "cpus", 0, "number of CPUs")
 	fs.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs the container may use (0-3, 0,1)")
 	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "limit the number of processes (-1 unlimited)")
+	fs.StringVar(&f.memorySwap, "memory-swap", "", "limit of memory and swap together (-1: unlimited swap; default: twice --memory)")
+	fs.StringVar(&f.memoryReservation, "memory-reservation", "", "memory soft limit")
+	fs.Uint64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	fs.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes the container may use (0-3, 0,1)")
+	fs.Uint64Var(&f.cpuPeriod, "cpu-period", 0, "CPU CFS period in microseconds")
+	fs.Int64Var(&f.cpuQuota, "cpu-quota", 0, "CPU CFS quota in microseconds per period")
+	fs.IntVar(&f.oomScoreAdj, "oom-score-adj", 0, "the host's OOM preference for the container (-1000 to 1000)")
 	fs.StringVar(&f.stopSignal, "stop-signal", "", "signal that stops the container")
 	fs.UintVar(&f.stopTimeout, "stop-timeout", 10, "seconds to wait after the stop signal before SIGKILL")
 	fs.StringVar(&f.cgroupns, "cgroupns", "", "cgroup namespace: host or private")
@@ -225,6 +235,17 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	cfg.Resources.CPUs = f.cpus
 	cfg.Resources.CpusetCpus = f.cpusetCpus
 	cfg.Resources.PidsLimit = f.pidsLimit
+	if cfg.Resources.MemorySwap, err = parseMemorySwap(f.memorySwap); err != nil {
+		return nil, o, err
+	}
+	if f.memoryReservation != "" {
+		if cfg.Resources.MemoryReservation, err = engine.ParseSize(f.memoryReservation); err != nil {
+			return nil, o, invalid("invalid --memory-reservation %q: use a number with an optional unit (b, k, m, g)", f.memoryReservation)
+		}
+	}
+	cfg.Resources.CPUShares, cfg.Resources.CpusetMems = f.cpuShares, f.cpusetMems
+	cfg.Resources.CPUPeriod, cfg.Resources.CPUQuota = f.cpuPeriod, f.cpuQuota
+	cfg.OOMScoreAdj = f.oomScoreAdj
 	if f.stopSignal != "" {
 		sig, err := engine.ParseSignal(f.stopSignal)
 		if err != nil {
@@ -319,6 +340,21 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 		return invalid("cannot publish ports with --network %s", m)
 	}
 	return nil
+}
+
+// parseMemorySwap parses --memory-swap: a size, or -1 for unlimited swap.
+func parseMemorySwap(v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if v == "-1" {
+		return -1, nil
+	}
+	n, err := engine.ParseSize(v)
+	if err != nil {
+		return 0, invalid("invalid --memory-swap %q: a size with an optional unit (b, k, m, g), or -1 for unlimited swap", v)
+	}
+	return n, nil
 }
 
 func parseNamespace(kind, v string) (model.Namespace, error) {

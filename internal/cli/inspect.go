@@ -120,35 +120,40 @@ type ctrInspectIDMappings struct {
 }
 
 type ctrInspectHost struct {
-	Binds          []string                     `json:"Binds"`
-	CgroupMode     string                       `json:"CgroupMode"`
-	CgroupParent   string                       `json:"CgroupParent"`
-	NetworkMode    string                       `json:"NetworkMode"`
-	PidMode        string                       `json:"PidMode"`
-	IpcMode        string                       `json:"IpcMode"`
-	UTSMode        string                       `json:"UTSMode"`
-	UsernsMode     string                       `json:"UsernsMode"`
-	IDMappings     *ctrInspectIDMappings        `json:"IDMappings,omitempty"`
-	Privileged     bool                         `json:"Privileged"`
-	ReadonlyRootfs bool                         `json:"ReadonlyRootfs"`
-	CapAdd         []string                     `json:"CapAdd"`
-	CapDrop        []string                     `json:"CapDrop"`
-	SecurityOpt    []string                     `json:"SecurityOpt"`
-	Memory         int64                        `json:"Memory"`
-	NanoCpus       int64                        `json:"NanoCpus"`
-	CpuPeriod      uint64                       `json:"CpuPeriod"`
-	CpuQuota       int64                        `json:"CpuQuota"`
-	CpusetCpus     string                       `json:"CpusetCpus"`
-	PidsLimit      int64                        `json:"PidsLimit"`
-	ShmSize        int64                        `json:"ShmSize"`
-	AutoRemove     bool                         `json:"AutoRemove"`
-	Init           bool                         `json:"Init"`
-	PortBindings   map[string][]inspectHostPort `json:"PortBindings"`
-	Tmpfs          map[string]string            `json:"Tmpfs"`
-	Sysctls        map[string]string            `json:"Sysctls"`
-	Ulimits        []model.Ulimit               `json:"Ulimits"`
-	Devices        []string                     `json:"Devices"`
-	RestartPolicy  struct {
+	Binds             []string                     `json:"Binds"`
+	CgroupMode        string                       `json:"CgroupMode"`
+	CgroupParent      string                       `json:"CgroupParent"`
+	NetworkMode       string                       `json:"NetworkMode"`
+	PidMode           string                       `json:"PidMode"`
+	IpcMode           string                       `json:"IpcMode"`
+	UTSMode           string                       `json:"UTSMode"`
+	UsernsMode        string                       `json:"UsernsMode"`
+	IDMappings        *ctrInspectIDMappings        `json:"IDMappings,omitempty"`
+	Privileged        bool                         `json:"Privileged"`
+	ReadonlyRootfs    bool                         `json:"ReadonlyRootfs"`
+	CapAdd            []string                     `json:"CapAdd"`
+	CapDrop           []string                     `json:"CapDrop"`
+	SecurityOpt       []string                     `json:"SecurityOpt"`
+	Memory            int64                        `json:"Memory"`
+	MemorySwap        int64                        `json:"MemorySwap"`
+	MemoryReservation int64                        `json:"MemoryReservation"`
+	CpuShares         uint64                       `json:"CpuShares"`
+	CpusetMems        string                       `json:"CpusetMems"`
+	OomScoreAdj       int                          `json:"OomScoreAdj"`
+	NanoCpus          int64                        `json:"NanoCpus"`
+	CpuPeriod         uint64                       `json:"CpuPeriod"`
+	CpuQuota          int64                        `json:"CpuQuota"`
+	CpusetCpus        string                       `json:"CpusetCpus"`
+	PidsLimit         int64                        `json:"PidsLimit"`
+	ShmSize           int64                        `json:"ShmSize"`
+	AutoRemove        bool                         `json:"AutoRemove"`
+	Init              bool                         `json:"Init"`
+	PortBindings      map[string][]inspectHostPort `json:"PortBindings"`
+	Tmpfs             map[string]string            `json:"Tmpfs"`
+	Sysctls           map[string]string            `json:"Sysctls"`
+	Ulimits           []model.Ulimit               `json:"Ulimits"`
+	Devices           []string                     `json:"Devices"`
+	RestartPolicy     struct {
 		Name string `json:"Name"`
 	} `json:"RestartPolicy"`
 }
@@ -311,6 +316,14 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	if cfg.Resources.CPUs > 0 {
 		h.CpuPeriod, h.CpuQuota = 100000, int64(cfg.Resources.CPUs*100000)
 	}
+	if cfg.Resources.CPUPeriod != 0 || cfg.Resources.CPUQuota != 0 {
+		h.CpuPeriod, h.CpuQuota = cfg.Resources.CPUPeriod, cfg.Resources.CPUQuota
+	}
+	h.MemorySwap, h.MemoryReservation = cfg.Resources.MemorySwap, cfg.Resources.MemoryReservation
+	if h.MemorySwap < 0 {
+		h.MemorySwap = 0 // unlimited swap, as podman shows it
+	}
+	h.CpuShares, h.CpusetMems, h.OomScoreAdj = cfg.Resources.CPUShares, cfg.Resources.CpusetMems, cfg.OOMScoreAdj
 	h.RestartPolicy.Name = cfg.RestartPolicy
 	for _, m := range cfg.Mounts {
 		switch m.Type {

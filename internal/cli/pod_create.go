@@ -16,6 +16,7 @@ import (
 type podCreateOptions struct {
 	name, hostname, infraImage, infraCommand, infraName, podIDFile string
 	exitPolicy, cgroupParent, memory, cpusetCpus, shmSize          string
+	memorySwap, cpusetMems                                         string
 	pid, uts, network, ip, mac, restart, userns                    string
 	uidmap, gidmap                                                 []string
 	labels, labelFiles, volumes, devices, sysctls, securityOpts    []string
@@ -115,6 +116,8 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.Float64Var(&o.cpus, "cpus", 0, "CPUs for the whole pod")
 	f.StringVar(&o.cpusetCpus, "cpuset-cpus", "", "CPUs the pod may use")
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit of the whole pod")
+	f.StringVar(&o.memorySwap, "memory-swap", "", "limit of the whole pod's memory and swap together (-1: unlimited swap)")
+	f.StringVar(&o.cpusetMems, "cpuset-mems", "", "memory nodes the pod may use")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "process limit of the whole pod")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "volume for every member: SRC:DST[:ro]")
 	f.StringArrayVar(&o.devices, "device", nil, "host device for every member")
@@ -222,6 +225,10 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 			return nil, err
 		}
 	}
+	if cfg.Resources.MemorySwap, err = parseMemorySwap(o.memorySwap); err != nil {
+		return nil, err
+	}
+	cfg.Resources.CpusetMems = o.cpusetMems
 	if o.cpus < 0 {
 		return nil, invalid("invalid --cpus %v", o.cpus)
 	}

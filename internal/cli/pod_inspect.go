@@ -31,10 +31,12 @@ type podInspect struct {
 	NumContainers    int               `json:"NumContainers"`
 	Containers       []podInspectCtr   `json:"Containers"`
 	LockNumber       string            `json:"LockNumber"`
-	CPUPeriod        uint64            `json:"CPUPeriod,omitempty"`
-	CPUQuota         int64             `json:"CPUQuota,omitempty"`
-	CPUSetCPUs       string            `json:"CPUSetCPUs,omitempty"`
-	MemoryLimit      uint64            `json:"MemoryLimit,omitempty"`
+	CPUPeriod        uint64            `json:"cpu_period,omitempty"`
+	CPUQuota         int64             `json:"cpu_quota,omitempty"`
+	CPUSetCPUs       string            `json:"cpuset_cpus,omitempty"`
+	CPUSetMems       string            `json:"cpuset_mems,omitempty"`
+	MemoryLimit      uint64            `json:"memory_limit,omitempty"`
+	MemorySwap       int64             `json:"memory_swap,omitempty"`
 	PidsLimit        int64             `json:"PidsLimit,omitempty"`
 	Mounts           []string          `json:"mounts,omitempty"`
 	Devices          []string          `json:"devices,omitempty"`
@@ -116,7 +118,7 @@ func podInspectView(p *engine.PodInfo) *podInspect {
 		CreateCgroup: cfg.UsePodCgroup, CgroupParent: cfg.CgroupParent, CgroupPath: st.CgroupPath,
 		CreateInfra: cfg.HasInfra, InfraContainerID: st.InfraContainerID, SharedNamespaces: nonNil(cfg.SharedKinds()),
 		NumContainers: len(p.Members), Containers: []podInspectCtr{}, LockNumber: cfg.ID,
-		CPUSetCPUs: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit, Mounts: cfg.Volumes, Devices: cfg.Devices,
+		CPUSetCPUs: cfg.Resources.CpusetCpus, CPUSetMems: cfg.Resources.CpusetMems, PidsLimit: cfg.Resources.PidsLimit, Mounts: cfg.Volumes, Devices: cfg.Devices,
 		ShmSize: cfg.Resources.ShmSize, SecurityOpts: cfg.SecurityOpts,
 	}
 	if v.Labels == nil {
@@ -127,6 +129,7 @@ func podInspectView(p *engine.PodInfo) *podInspect {
 	}
 	if cfg.Resources.Memory > 0 {
 		v.MemoryLimit = uint64(cfg.Resources.Memory)
+		v.MemorySwap = cfg.Resources.MemorySwap
 	}
 	for _, m := range p.Members {
 		v.Containers = append(v.Containers, podInspectCtr{ID: m.Config.ID, Name: m.Config.Name, State: m.State.Status})

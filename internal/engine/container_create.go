@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/model"
@@ -37,6 +38,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := validateContainerConfig(cfg); err != nil {
 		return nil, err
 	}
+	defaultSwap(&cfg.Resources)
 	if cfg.ImageName != "" {
 		img, err := r.resolveImage(ctx, cfg.ImageName, o)
 		if err != nil {
@@ -118,8 +120,11 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 	if cfg.Name != "" && !validName(cfg.Name) {
 		return fmt.Errorf("container name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", cfg.Name, errdefs.ErrInvalid)
 	}
-	if cfg.Resources.Memory < 0 {
-		return fmt.Errorf("invalid memory limit: %w", errdefs.ErrInvalid)
+	if err := validateResources(cfg.Resources); err != nil {
+		return err
+	}
+	if cfg.OOMScoreAdj < -1000 || cfg.OOMScoreAdj > 1000 {
+		return fmt.Errorf("invalid --oom-score-adj %d: from -1000 to 1000: %w", cfg.OOMScoreAdj, errdefs.ErrInvalid)
 	}
 	for _, m := range cfg.Mounts {
 		if !strings.HasPrefix(m.Destination, "/") {
@@ -130,6 +135,37 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 				return fmt.Errorf("invalid bind mount source %q: %w", m.Source, errdefs.ErrNotFound)
 			}
 		}
+	}
+	return nil
+}
+
+// defaultSwap gives a memory limit as much swap again when the host limits swap per cgroup
+// and no --memory-swap says otherwise, as podman (and docker) do.
+func defaultSwap(r *model.Resources) {
+	if r.Memory > 0 && r.MemorySwap == 0 && cgroups.SwapAccounting() {
+		r.MemorySwap = 2 * r.Memory
+	}
+}
+
+// validateResources checks limits against each other, for containers and pods.
+func validateResources(r model.Resources) error {
+	switch {
+	case r.Memory < 0:
+		return fmt.Errorf("invalid memory limit: %w", errdefs.ErrInvalid)
+	case r.MemorySwap != 0 && r.Memory == 0:
+		return fmt.Errorf("--memory-swap limits memory and swap together: it needs --memory: %w", errdefs.ErrInvalid)
+	case r.MemorySwap > 0 && r.MemorySwap < r.Memory:
+		return fmt.Errorf("--memory-swap %d is below --memory %d: it counts memory and swap together (-1 for unlimited swap): %w", r.MemorySwap, r.Memory, errdefs.ErrInvalid)
+	case r.MemorySwap < -1:
+		return fmt.Errorf("invalid --memory-swap %d (a size, or -1 for unlimited swap): %w", r.MemorySwap, errdefs.ErrInvalid)
+	case r.MemoryReservation < 0 || r.Memory > 0 && r.MemoryReservation > r.Memory:
+		return fmt.Errorf("--memory-reservation %d must be between 0 and --memory %d: %w", r.MemoryReservation, r.Memory, errdefs.ErrInvalid)
+	case r.CPUs > 0 && (r.CPUPeriod != 0 || r.CPUQuota != 0):
+		return fmt.Errorf("--cpus sets the CPU period and quota: it cannot be combined with --cpu-period or --cpu-quota: %w", errdefs.ErrInvalid)
+	case r.CPUPeriod != 0 && (r.CPUPeriod < 1000 || r.CPUPeriod > 1000000):
+		return fmt.Errorf("invalid --cpu-period %d: from 1000 to 1000000 microseconds: %w", r.CPUPeriod, errdefs.ErrInvalid)
+	case r.CPUQuota != 0 && r.CPUQuota < 1000 && r.CPUQuota != -1:
+		return fmt.Errorf("invalid --cpu-quota %d: at least 1000 microseconds, or -1 for none: %w", r.CPUQuota, errdefs.ErrInvalid)
 	}
 	return nil
 }

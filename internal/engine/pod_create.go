@@ -28,6 +28,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if err := validatePodConfig(cfg); err != nil {
 		return nil, err
 	}
+	defaultSwap(&cfg.Resources)
 	generated := cfg.Name == ""
 	if !generated && !validName(cfg.Name) {
 		return nil, fmt.Errorf("pod name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", cfg.Name, errdefs.ErrInvalid)
@@ -81,8 +82,8 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if cfg.UsePodCgroup {
 		path := podCgroupPath(cfg)
 		if err := cgroups.Create(path, cgroups.Limits{
-			Memory: cfg.Resources.Memory, CPUs: cfg.Resources.CPUs,
-			CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
+			Memory: cfg.Resources.Memory, MemorySwap: cfg.Resources.MemorySwap, CPUs: cfg.Resources.CPUs,
+			CpusetCpus: cfg.Resources.CpusetCpus, CpusetMems: cfg.Resources.CpusetMems, PidsLimit: cfg.Resources.PidsLimit,
 		}); err != nil {
 			return nil, fmt.Errorf("pod cgroup: %w", err)
 		}
@@ -121,6 +122,9 @@ func validatePodConfig(cfg *model.PodConfig) error {
 	}
 	if cfg.ExitPolicy != "" && cfg.ExitPolicy != model.ExitPolicyContinue && cfg.ExitPolicy != model.ExitPolicyStop {
 		return fmt.Errorf("invalid exit policy %q (continue, stop): %w", cfg.ExitPolicy, errdefs.ErrInvalid)
+	}
+	if err := validateResources(cfg.Resources); err != nil {
+		return err
 	}
 	if !cfg.ShareNet && (len(cfg.Infra.Ports) > 0) {
 		return fmt.Errorf("published ports need a shared network namespace (--share net): %w", errdefs.ErrInvalid)

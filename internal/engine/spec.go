@@ -207,20 +207,54 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 
 	// Resources.
 	res := s.Linux.Resources
-	if cfg.Resources.Memory > 0 {
-		m := cfg.Resources.Memory
-		res.Memory = &specs.LinuxMemory{Limit: &m}
+	r := cfg.Resources
+	if r.Memory > 0 || r.MemoryReservation > 0 {
+		res.Memory = &specs.LinuxMemory{}
+		if r.Memory > 0 {
+			m := r.Memory
+			res.Memory.Limit = &m
+		}
+		if r.MemorySwap != 0 {
+			swap := r.MemorySwap
+			res.Memory.Swap = &swap
+		}
+		if r.MemoryReservation > 0 {
+			m := r.MemoryReservation
+			res.Memory.Reservation = &m
+		}
 	}
-	if cfg.Resources.CPUs > 0 {
-		period := uint64(100000)
-		quota := int64(cfg.Resources.CPUs * float64(period))
-		res.CPU = &specs.LinuxCPU{Period: &period, Quota: &quota}
-	}
-	if cfg.Resources.CpusetCpus != "" {
+	cpu := func() *specs.LinuxCPU {
 		if res.CPU == nil {
 			res.CPU = &specs.LinuxCPU{}
 		}
-		res.CPU.Cpus = cfg.Resources.CpusetCpus
+		return res.CPU
+	}
+	if r.CPUs > 0 {
+		period := uint64(100000)
+		quota := int64(r.CPUs * float64(period))
+		cpu().Period, cpu().Quota = &period, &quota
+	}
+	if r.CPUPeriod > 0 {
+		period := r.CPUPeriod
+		cpu().Period = &period
+	}
+	if r.CPUQuota != 0 {
+		quota := r.CPUQuota
+		cpu().Quota = &quota
+	}
+	if r.CPUShares > 0 {
+		shares := r.CPUShares
+		cpu().Shares = &shares
+	}
+	if r.CpusetCpus != "" {
+		cpu().Cpus = r.CpusetCpus
+	}
+	if r.CpusetMems != "" {
+		cpu().Mems = r.CpusetMems
+	}
+	if cfg.OOMScoreAdj != 0 {
+		adj := cfg.OOMScoreAdj
+		s.Process.OOMScoreAdj = &adj
 	}
 	if cfg.Resources.PidsLimit != 0 {
 		p := cfg.Resources.PidsLimit

@@ -600,6 +600,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"privileged\"")
 		e.boolean(bool(v.Privileged))
 	}
+	if v.OOMScoreAdj != 0 {
+		e.name("\"oomScoreAdj\"")
+		e.int(int64(v.OOMScoreAdj))
+	}
 	if v.NoNewPrivileges {
 		e.name("\"noNewPrivileges\"")
 		e.boolean(bool(v.NoNewPrivileges))
@@ -1647,6 +1651,30 @@ func encModelResources(e *encoder, v *model.Resources) {
 		e.name("\"shmSize\"")
 		e.int(int64(v.ShmSize))
 	}
+	if v.MemorySwap != 0 {
+		e.name("\"memorySwap\"")
+		e.int(int64(v.MemorySwap))
+	}
+	if v.MemoryReservation != 0 {
+		e.name("\"memoryReservation\"")
+		e.int(int64(v.MemoryReservation))
+	}
+	if v.CPUShares != 0 {
+		e.name("\"cpuShares\"")
+		e.uint(uint64(v.CPUShares))
+	}
+	if len(v.CpusetMems) != 0 {
+		e.name("\"cpusetMems\"")
+		e.str(string(v.CpusetMems))
+	}
+	if v.CPUPeriod != 0 {
+		e.name("\"cpuPeriod\"")
+		e.uint(uint64(v.CPUPeriod))
+	}
+	if v.CPUQuota != 0 {
+		e.name("\"cpuQuota\"")
+		e.int(int64(v.CPUQuota))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -2519,7 +2547,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "mounts", "readOnly", "devices", "sysctls", "capAdd", "capDrop", "privileged", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "mounts", "readOnly", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2843,12 +2871,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			v.Privileged = bool(x260)
 			return nil
-		case "noNewPrivileges":
-			x261 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x261); err != nil {
+		case "oomScoreAdj":
+			n261, _, null262, err := s.Integer(64, true)
+			if err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x261)
+			if !null262 {
+				v.OOMScoreAdj = int(n261)
+			}
+			return nil
+		case "noNewPrivileges":
+			x263 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x263); err != nil {
+				return err
+			}
+			v.NoNewPrivileges = bool(x263)
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -2859,21 +2896,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out262 := v.Ulimits[:0]
-				if out262 == nil {
-					out262 = []model.Ulimit{}
+				out264 := v.Ulimits[:0]
+				if out264 == nil {
+					out264 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e263 model.Ulimit
-					if err := decModelUlimit(s, &e263); err != nil {
+					var e265 model.Ulimit
+					if err := decModelUlimit(s, &e265); err != nil {
 						return err
 					}
-					out262 = append(out262, e263)
+					out264 = append(out264, e265)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out262
+				v.Ulimits = out264
 			}
 			return nil
 		case "resources":
@@ -2894,11 +2931,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e264 model.Namespace
-					if err := decModelNamespace(s, &e264); err != nil {
+					var e266 model.Namespace
+					if err := decModelNamespace(s, &e266); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e264
+					v.Namespaces[string(key)] = e266
 					return nil
 				}); err != nil {
 					return err
@@ -2914,28 +2951,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out265 := v.UIDMap[:0]
-				if out265 == nil {
-					out265 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e266 model.IDMap
-					if err := decModelIDMap(s, &e266); err != nil {
-						return err
-					}
-					out265 = append(out265, e266)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out265
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out267 := v.GIDMap[:0]
+				out267 := v.UIDMap[:0]
 				if out267 == nil {
 					out267 = []model.IDMap{}
 				}
@@ -2949,40 +2965,61 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out267
+				v.UIDMap = out267
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out269 := v.GIDMap[:0]
+				if out269 == nil {
+					out269 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e270 model.IDMap
+					if err := decModelIDMap(s, &e270); err != nil {
+						return err
+					}
+					out269 = append(out269, e270)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out269
 			}
 			return nil
 		case "init":
-			x269 := bool(v.Init)
-			if err := s.Bool(&x269); err != nil {
+			x271 := bool(v.Init)
+			if err := s.Bool(&x271); err != nil {
 				return err
 			}
-			v.Init = bool(x269)
+			v.Init = bool(x271)
 			return nil
 		case "stopSignal":
-			n270, _, null271, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null271 {
-				v.StopSignal = int(n270)
-			}
-			return nil
-		case "stopTimeout":
-			_, n272, null273, err := s.Integer(64, false)
+			n272, _, null273, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null273 {
-				v.StopTimeout = uint(n272)
+				v.StopSignal = int(n272)
+			}
+			return nil
+		case "stopTimeout":
+			_, n274, null275, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null275 {
+				v.StopTimeout = uint(n274)
 			}
 			return nil
 		case "autoRemove":
-			x274 := bool(v.AutoRemove)
-			if err := s.Bool(&x274); err != nil {
+			x276 := bool(v.AutoRemove)
+			if err := s.Bool(&x276); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x274)
+			v.AutoRemove = bool(x276)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3010,63 +3047,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n275, _, null276, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null276 {
-				v.Pid = int(n275)
-			}
-			return nil
-		case "conmonPid":
 			n277, _, null278, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null278 {
-				v.ConmonPid = int(n277)
+				v.Pid = int(n277)
 			}
 			return nil
-		case "exitCode":
-			n279, _, null280, err := s.Integer(32, true)
+		case "conmonPid":
+			n279, _, null280, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null280 {
-				v.ExitCode = int32(n279)
+				v.ConmonPid = int(n279)
 			}
 			return nil
-		case "oomKilled":
-			x281 := bool(v.OOMKilled)
-			if err := s.Bool(&x281); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x281)
-			return nil
-		case "startedAt":
-			raw282, err := s.Raw()
+		case "exitCode":
+			n281, _, null282, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw282); err != nil {
+			if !null282 {
+				v.ExitCode = int32(n281)
+			}
+			return nil
+		case "oomKilled":
+			x283 := bool(v.OOMKilled)
+			if err := s.Bool(&x283); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x283)
+			return nil
+		case "startedAt":
+			raw284, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw284); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw283, err := s.Raw()
+			raw285, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw283); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw285); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x284 := bool(v.Mounted)
-			if err := s.Bool(&x284); err != nil {
+			x286 := bool(v.Mounted)
+			if err := s.Bool(&x286); err != nil {
 				return err
 			}
-			v.Mounted = bool(x284)
+			v.Mounted = bool(x286)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3086,11 +3123,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e285 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e285); err != nil {
+					var e287 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e287); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e285
+					v.Networks[string(key)] = e287
 					return nil
 				}); err != nil {
 					return err
@@ -3103,20 +3140,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n286, _, null287, err := s.Integer(64, true)
+			n288, _, null289, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null287 {
-				v.RestartCount = int(n286)
+			if !null289 {
+				v.RestartCount = int(n288)
 			}
 			return nil
 		case "stoppedByUser":
-			x288 := bool(v.StoppedByUser)
-			if err := s.Bool(&x288); err != nil {
+			x290 := bool(v.StoppedByUser)
+			if err := s.Bool(&x290); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x288)
+			v.StoppedByUser = bool(x290)
 			return nil
 		}
 		return s.Unknown(key, keysModelContainerState)
@@ -3156,11 +3193,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e289 string
-					if err := s.Str(&e289); err != nil {
+					var e291 string
+					if err := s.Str(&e291); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e289
+					v.Labels[string(key)] = e291
 					return nil
 				}); err != nil {
 					return err
@@ -3168,11 +3205,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw290, err := s.Raw()
+			raw292, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw290); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw292); err != nil {
 				return err
 			}
 			return nil
@@ -3180,21 +3217,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out291 := v.CreateCommand[:0]
-				if out291 == nil {
-					out291 = []string{}
+				out293 := v.CreateCommand[:0]
+				if out293 == nil {
+					out293 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e292 string
-					if err := s.Str(&e292); err != nil {
+					var e294 string
+					if err := s.Str(&e294); err != nil {
 						return err
 					}
-					out291 = append(out291, e292)
+					out293 = append(out293, e294)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out291
+				v.CreateCommand = out293
 			}
 			return nil
 		case "cgroupParent":
@@ -3203,67 +3240,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x293 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x293); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x293)
-			return nil
-		case "sharePid":
-			x294 := bool(v.SharePid)
-			if err := s.Bool(&x294); err != nil {
-				return err
-			}
-			v.SharePid = bool(x294)
-			return nil
-		case "shareIpc":
-			x295 := bool(v.ShareIpc)
+			x295 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x295); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x295)
+			v.UsePodCgroup = bool(x295)
 			return nil
-		case "shareNet":
-			x296 := bool(v.ShareNet)
+		case "sharePid":
+			x296 := bool(v.SharePid)
 			if err := s.Bool(&x296); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x296)
+			v.SharePid = bool(x296)
 			return nil
-		case "shareMount":
-			x297 := bool(v.ShareMount)
+		case "shareIpc":
+			x297 := bool(v.ShareIpc)
 			if err := s.Bool(&x297); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x297)
+			v.ShareIpc = bool(x297)
 			return nil
-		case "shareUser":
-			x298 := bool(v.ShareUser)
+		case "shareNet":
+			x298 := bool(v.ShareNet)
 			if err := s.Bool(&x298); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x298)
+			v.ShareNet = bool(x298)
 			return nil
-		case "shareUts":
-			x299 := bool(v.ShareUts)
+		case "shareMount":
+			x299 := bool(v.ShareMount)
 			if err := s.Bool(&x299); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x299)
+			v.ShareMount = bool(x299)
 			return nil
-		case "shareCgroup":
-			x300 := bool(v.ShareCgroup)
+		case "shareUser":
+			x300 := bool(v.ShareUser)
 			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x300)
+			v.ShareUser = bool(x300)
 			return nil
-		case "hasInfra":
-			x301 := bool(v.HasInfra)
+		case "shareUts":
+			x301 := bool(v.ShareUts)
 			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x301)
+			v.ShareUts = bool(x301)
+			return nil
+		case "shareCgroup":
+			x302 := bool(v.ShareCgroup)
+			if err := s.Bool(&x302); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x302)
+			return nil
+		case "hasInfra":
+			x303 := bool(v.HasInfra)
+			if err := s.Bool(&x303); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x303)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3279,21 +3316,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out302 := v.InfraCommand[:0]
-				if out302 == nil {
-					out302 = []string{}
+				out304 := v.InfraCommand[:0]
+				if out304 == nil {
+					out304 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e303 string
-					if err := s.Str(&e303); err != nil {
+					var e305 string
+					if err := s.Str(&e305); err != nil {
 						return err
 					}
-					out302 = append(out302, e303)
+					out304 = append(out304, e305)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out302
+				v.InfraCommand = out304
 			}
 			return nil
 		case "infra":
@@ -3325,28 +3362,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out304 := v.UIDMap[:0]
-				if out304 == nil {
-					out304 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e305 model.IDMap
-					if err := decModelIDMap(s, &e305); err != nil {
-						return err
-					}
-					out304 = append(out304, e305)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out304
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out306 := v.GIDMap[:0]
+				out306 := v.UIDMap[:0]
 				if out306 == nil {
 					out306 = []model.IDMap{}
 				}
@@ -3360,7 +3376,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out306
+				v.UIDMap = out306
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out308 := v.GIDMap[:0]
+				if out308 == nil {
+					out308 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e309 model.IDMap
+					if err := decModelIDMap(s, &e309); err != nil {
+						return err
+					}
+					out308 = append(out308, e309)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out308
 			}
 			return nil
 		case "exitPolicy":
@@ -3382,28 +3419,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out308 := v.Volumes[:0]
-				if out308 == nil {
-					out308 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e309 string
-					if err := s.Str(&e309); err != nil {
-						return err
-					}
-					out308 = append(out308, e309)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Volumes = out308
-			}
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out310 := v.Devices[:0]
+				out310 := v.Volumes[:0]
 				if out310 == nil {
 					out310 = []string{}
 				}
@@ -3417,7 +3433,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Devices = out310
+				v.Volumes = out310
+			}
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out312 := v.Devices[:0]
+				if out312 == nil {
+					out312 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
+						return err
+					}
+					out312 = append(out312, e313)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out312
 			}
 			return nil
 		case "sysctls":
@@ -3428,11 +3465,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e312 string
-					if err := s.Str(&e312); err != nil {
+					var e314 string
+					if err := s.Str(&e314); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e312
+					v.Sysctls[string(key)] = e314
 					return nil
 				}); err != nil {
 					return err
@@ -3443,21 +3480,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out313 := v.SecurityOpts[:0]
-				if out313 == nil {
-					out313 = []string{}
+				out315 := v.SecurityOpts[:0]
+				if out315 == nil {
+					out315 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e314 string
-					if err := s.Str(&e314); err != nil {
+					var e316 string
+					if err := s.Str(&e316); err != nil {
 						return err
 					}
-					out313 = append(out313, e314)
+					out315 = append(out315, e316)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out313
+				v.SecurityOpts = out315
 			}
 			return nil
 		}
@@ -3509,36 +3546,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out315 := v.Options[:0]
-				if out315 == nil {
-					out315 = []string{}
+				out317 := v.Options[:0]
+				if out317 == nil {
+					out317 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e316 string
-					if err := s.Str(&e316); err != nil {
+					var e318 string
+					if err := s.Str(&e318); err != nil {
 						return err
 					}
-					out315 = append(out315, e316)
+					out317 = append(out317, e318)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out315
+				v.Options = out317
 			}
 			return nil
 		case "readOnly":
-			x317 := bool(v.ReadOnly)
-			if err := s.Bool(&x317); err != nil {
+			x319 := bool(v.ReadOnly)
+			if err := s.Bool(&x319); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x317)
+			v.ReadOnly = bool(x319)
 			return nil
 		case "chownToUser":
-			x318 := bool(v.ChownToUser)
-			if err := s.Bool(&x318); err != nil {
+			x320 := bool(v.ChownToUser)
+			if err := s.Bool(&x320); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x318)
+			v.ChownToUser = bool(x320)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3556,21 +3593,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n319, null320, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null320 {
-				v.Soft = uint64(n319)
-			}
-			return nil
-		case "hard":
 			_, n321, null322, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null322 {
-				v.Hard = uint64(n321)
+				v.Soft = uint64(n321)
+			}
+			return nil
+		case "hard":
+			_, n323, null324, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null324 {
+				v.Hard = uint64(n323)
 			}
 			return nil
 		}
@@ -3578,27 +3615,27 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 	})
 }
 
-var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize"}
+var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize", "memorySwap", "memoryReservation", "cpuShares", "cpusetMems", "cpuPeriod", "cpuQuota"}
 
 func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n323, _, null324, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null324 {
-				v.Memory = int64(n323)
-			}
-			return nil
-		case "cpus":
-			n325, null326, err := s.Float(64)
+			n325, _, null326, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null326 {
-				v.CPUs = float64(n325)
+				v.Memory = int64(n325)
+			}
+			return nil
+		case "cpus":
+			n327, null328, err := s.Float(64)
+			if err != nil {
+				return err
+			}
+			if !null328 {
+				v.CPUs = float64(n327)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3607,21 +3644,71 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n327, _, null328, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null328 {
-				v.PidsLimit = int64(n327)
-			}
-			return nil
-		case "shmSize":
 			n329, _, null330, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null330 {
-				v.ShmSize = int64(n329)
+				v.PidsLimit = int64(n329)
+			}
+			return nil
+		case "shmSize":
+			n331, _, null332, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null332 {
+				v.ShmSize = int64(n331)
+			}
+			return nil
+		case "memorySwap":
+			n333, _, null334, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null334 {
+				v.MemorySwap = int64(n333)
+			}
+			return nil
+		case "memoryReservation":
+			n335, _, null336, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null336 {
+				v.MemoryReservation = int64(n335)
+			}
+			return nil
+		case "cpuShares":
+			_, n337, null338, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null338 {
+				v.CPUShares = uint64(n337)
+			}
+			return nil
+		case "cpusetMems":
+			if err := s.Str(&v.CpusetMems); err != nil {
+				return err
+			}
+			return nil
+		case "cpuPeriod":
+			_, n339, null340, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null340 {
+				v.CPUPeriod = uint64(n339)
+			}
+			return nil
+		case "cpuQuota":
+			n341, _, null342, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null342 {
+				v.CPUQuota = int64(n341)
 			}
 			return nil
 		}
@@ -3658,42 +3745,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out331 := v.Networks[:0]
-				if out331 == nil {
-					out331 = []string{}
+				out343 := v.Networks[:0]
+				if out343 == nil {
+					out343 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e332 string
-					if err := s.Str(&e332); err != nil {
+					var e344 string
+					if err := s.Str(&e344); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out343 = append(out343, e344)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out331
+				v.Networks = out343
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out333 := v.Ports[:0]
-				if out333 == nil {
-					out333 = []model.PortMapping{}
+				out345 := v.Ports[:0]
+				if out345 == nil {
+					out345 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e334 model.PortMapping
-					if err := decModelPortMapping(s, &e334); err != nil {
+					var e346 model.PortMapping
+					if err := decModelPortMapping(s, &e346); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out345 = append(out345, e346)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out333
+				v.Ports = out345
 			}
 			return nil
 		case "staticIP":
@@ -3710,92 +3797,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out335 := v.DNSServers[:0]
-				if out335 == nil {
-					out335 = []string{}
+				out347 := v.DNSServers[:0]
+				if out347 == nil {
+					out347 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e336 string
-					if err := s.Str(&e336); err != nil {
+					var e348 string
+					if err := s.Str(&e348); err != nil {
 						return err
 					}
-					out335 = append(out335, e336)
+					out347 = append(out347, e348)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out335
+				v.DNSServers = out347
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out337 := v.DNSSearch[:0]
-				if out337 == nil {
-					out337 = []string{}
+				out349 := v.DNSSearch[:0]
+				if out349 == nil {
+					out349 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e338 string
-					if err := s.Str(&e338); err != nil {
+					var e350 string
+					if err := s.Str(&e350); err != nil {
 						return err
 					}
-					out337 = append(out337, e338)
+					out349 = append(out349, e350)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out337
+				v.DNSSearch = out349
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out339 := v.DNSOptions[:0]
-				if out339 == nil {
-					out339 = []string{}
+				out351 := v.DNSOptions[:0]
+				if out351 == nil {
+					out351 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e340 string
-					if err := s.Str(&e340); err != nil {
+					var e352 string
+					if err := s.Str(&e352); err != nil {
 						return err
 					}
-					out339 = append(out339, e340)
+					out351 = append(out351, e352)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out339
+				v.DNSOptions = out351
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out341 := v.AddHosts[:0]
-				if out341 == nil {
-					out341 = []string{}
+				out353 := v.AddHosts[:0]
+				if out353 == nil {
+					out353 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e342 string
-					if err := s.Str(&e342); err != nil {
+					var e354 string
+					if err := s.Str(&e354); err != nil {
 						return err
 					}
-					out341 = append(out341, e342)
+					out353 = append(out353, e354)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out341
+				v.AddHosts = out353
 			}
 			return nil
 		case "noHosts":
-			x343 := bool(v.NoHosts)
-			if err := s.Bool(&x343); err != nil {
+			x355 := bool(v.NoHosts)
+			if err := s.Bool(&x355); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x343)
+			v.NoHosts = bool(x355)
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
@@ -3808,30 +3895,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n344, null345, err := s.Integer(32, false)
+			_, n356, null357, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null345 {
-				v.ContainerID = uint32(n344)
+			if !null357 {
+				v.ContainerID = uint32(n356)
 			}
 			return nil
 		case "hostID":
-			_, n346, null347, err := s.Integer(32, false)
+			_, n358, null359, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null347 {
-				v.HostID = uint32(n346)
+			if !null359 {
+				v.HostID = uint32(n358)
 			}
 			return nil
 		case "size":
-			_, n348, null349, err := s.Integer(32, false)
+			_, n360, null361, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null349 {
-				v.Size = uint32(n348)
+			if !null361 {
+				v.Size = uint32(n360)
 			}
 			return nil
 		}
@@ -3855,12 +3942,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n350, _, null351, err := s.Integer(64, true)
+			n362, _, null363, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null351 {
-				v.PrefixLen = int(n350)
+			if !null363 {
+				v.PrefixLen = int(n362)
 			}
 			return nil
 		case "gateway":
@@ -3894,21 +3981,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n352, null353, err := s.Integer(16, false)
+			_, n364, null365, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null353 {
-				v.HostPort = uint16(n352)
+			if !null365 {
+				v.HostPort = uint16(n364)
 			}
 			return nil
 		case "containerPort":
-			_, n354, null355, err := s.Integer(16, false)
+			_, n366, null367, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null355 {
-				v.ContainerPort = uint16(n354)
+			if !null367 {
+				v.ContainerPort = uint16(n366)
 			}
 			return nil
 		case "protocol":
@@ -3917,12 +4004,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n356, null357, err := s.Integer(16, false)
+			_, n368, null369, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null357 {
-				v.Range = uint16(n356)
+			if !null369 {
+				v.Range = uint16(n368)
 			}
 			return nil
 		}

@@ -92,6 +92,15 @@ type Resources struct {
 	CpusetCpus string  `json:"cpusetCpus,omitempty"`
 	PidsLimit  int64   `json:"pidsLimit,omitempty"`
 	ShmSize    int64   `json:"shmSize,omitempty"`
+	// MemorySwap limits memory and swap together (-1: unlimited swap); MemoryReservation is the
+	// soft limit the kernel reclaims down to under pressure.
+	MemorySwap        int64  `json:"memorySwap,omitempty"`
+	MemoryReservation int64  `json:"memoryReservation,omitempty"`
+	CPUShares         uint64 `json:"cpuShares,omitempty"`
+	CpusetMems        string `json:"cpusetMems,omitempty"`
+	// CPUPeriod and CPUQuota set the CFS bandwidth directly, where CPUs sets both.
+	CPUPeriod uint64 `json:"cpuPeriod,omitempty"`
+	CPUQuota  int64  `json:"cpuQuota,omitempty"`
 }
 
 // NetworkConfig is what a container (or a pod's infra container) asks of the network.
@@ -143,6 +152,7 @@ type ContainerConfig struct {
 	CapAdd          []string `json:"capAdd,omitempty"`
 	CapDrop         []string `json:"capDrop,omitempty"`
 	Privileged      bool     `json:"privileged,omitempty"`
+	OOMScoreAdj     int      `json:"oomScoreAdj,omitempty"`
 	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
 	Seccomp         string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or a file
 	Ulimits         []Ulimit `json:"ulimits,omitempty"`
