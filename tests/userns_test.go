@@ -358,7 +358,12 @@ func TestPodUserNamespace(t *testing.T) {
 // own where an overlay on /etc holds them: the host's files are neither read nor changed.
 func (e *Env) withSubIDs(subuid, subgid string, args ...string) Result {
 	e.t.Helper()
-	upper, work := filepath.Join(e.Dir, "etc-upper"), filepath.Join(e.Dir, "etc-work")
+	// Directories of its own: calls at the same time cannot share an overlay's work dir.
+	dir, err := os.MkdirTemp(e.Dir, "etc-")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	upper, work := filepath.Join(dir, "upper"), filepath.Join(dir, "work")
 	for _, d := range []string{upper, work} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			e.t.Fatal(err)

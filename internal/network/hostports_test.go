@@ -210,10 +210,14 @@ func capPortsOf(t *testing.T, m *Manager, id string) []PortMapping {
 // port is kept, also when that port is published for IPv6 or TCP, or on another address.
 func TestForgetUDPFlows(t *testing.T) {
 	requireRoot(t)
-	// The flows are tracked only while the nat table is in use: it is, on a host with pea's
-	// default network; make sure with a rule of our own that matches nothing.
+	// Flows are tracked only while a rule needs connection tracking (a NAT target, a
+	// conntrack match): on a host with a published port or another engine's masquerade, one
+	// does; make sure with a rule of our own that matches nothing. A rule in the nat table that
+	// uses no such expression is not enough (Linux 6.18 with iptables-nft: the test failed once
+	// the host had no other such rule left).
 	tag := unique("ct")
-	rule := []string{"-w", "-t", "nat", "-A", "OUTPUT", "-p", "udp", "--dport", "9", "-m", "comment", "--comment", tag, "-j", "RETURN"}
+	rule := []string{"-w", "-t", "nat", "-A", "OUTPUT", "-p", "udp", "--dport", "9", "-m", "conntrack", "--ctstate", "NEW",
+		"-m", "comment", "--comment", tag, "-j", "RETURN"}
 	if out, err := exec.Command("iptables", rule...).CombinedOutput(); err != nil {
 		t.Fatalf("iptables: %v: %s", err, out)
 	}
