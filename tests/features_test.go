@@ -440,3 +440,73 @@ func TestPodResourceLimits(t *testing.T) {
 	}
 	e.Fails(125, "pod", "create", "--memory-swap", "100m")
 }
+
+// podman's smaller run options: each does what podman's does.
+func TestRunOptionsLikePodman(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	run := func(args ...string) string {
+		t.Helper()
+		return e.Pea(append([]string{"run", "--rm", "--network", "none"}, args...)...)
+	}
+	// --read-only keeps /tmp, /var/tmp and /run writable (tmpfs) unless --read-only-tmpfs=false.
+	if out := run("--read-only", "localhost/bb", "sh", "-c", "touch /tmp/a /var/tmp/b /run/c && echo ok; touch /etc/x 2>/dev/null || echo ro"); out != "ok\nro" {
+		t.Fatalf("--read-only: %q", out)
+	}
+	e.Fails(1, "run", "--rm", "--network", "none", "--read-only", "--read-only-tmpfs=false", "localhost/bb", "touch", "/tmp/a")
+	// --tz: the zone's file at /etc/localtime.
+	if _, err := os.Stat("/usr/share/zoneinfo/Europe/Paris"); err == nil {
+		if out := run("--tz", "Europe/Paris", "localhost/bb", "date", "+%Z"); out != "CET" && out != "CEST" {
+			t.Fatalf("--tz Europe/Paris: %q", out)
+		}
+	}
+	e.Fails(125, "run", "--rm", "--tz", "No/Such_Zone", "localhost/bb", "true")
+	e.Fails(125, "run", "--rm", "--tz", "../../etc/passwd", "localhost/bb", "true")
+	// --umask, --group-add, --env-host.
+	if out := run("--umask", "0077", "localhost/bb", "sh", "-c", "umask; touch /tmp/f; stat -c %a /tmp/f"); out != "0077\n600" {
+		t.Fatalf("--umask: %q", out)
+	}
+	e.Fails(125, "run", "--rm", "--umask", "999", "localhost/bb", "true")
+	if out := run("--group-add", "1234", "--group-add", "root", "localhost/bb", "id", "-G"); out != "0 1234" {
+		t.Fatalf("--group-add: %q", out)
+	}
+	e.Fails(126, "run", "--rm", "--group-add", "nosuchgroup", "localhost/bb", "true")
+	t.Setenv("PEA_TEST_HOST_VAR", "host")
+	if out := run("--env-host", "-e", "X=1", "localhost/bb", "sh", "-c", "echo $PEA_TEST_HOST_VAR $X"); out != "host 1" {
+		t.Fatalf("--env-host: %q", out)
+	}
+	// --label-file, -l winning over the file.
+	lf := filepath.Join(e.Dir, "labels")
+	os.WriteFile(lf, []byte("a=1\n# comment\n\nb=2\n"), 0o644)
+	e.Pea("create", "--name", "lab", "--label-file", lf, "-l", "b=3", "localhost/bb", "true")
+	if out := e.Pea("inspect", "--format", "{{.Config.Labels.a}} {{.Config.Labels.b}}", "lab"); out != "1 3" {
+		t.Fatalf("--label-file: %q", out)
+	}
+	// --replace: the container of that name goes first; it needs --name.
+	old := e.Pea("run", "-d", "--network", "none", "--name", "rp", "--stop-timeout", "0", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--network", "none", "--name", "rp", "--replace", "localhost/bb", "sleep", "300")
+	if ids := e.Pea("ps", "-aq", "--no-trunc", "--filter", "name=rp"); ids == old || strings.Count(ids, "\n") != 0 {
+		t.Fatalf("--replace: %q, old %s", ids, old)
+	}
+	e.Fails(125, "create", "--replace", "localhost/bb", "true")
+	// --pidfile: the process's host PID.
+	pidFile := filepath.Join(e.Dir, "pid")
+	e.Pea("run", "-d", "--network", "none", "--name", "pf", "--pidfile", pidFile, "localhost/bb", "sleep", "300")
+	if b, _ := os.ReadFile(pidFile); string(b) != e.Pea("inspect", "--format", "{{.State.Pid}}", "pf") {
+		t.Fatalf("--pidfile holds %q", b)
+	}
+	// --expose with -P: published on random host ports.
+	e.Pea("run", "-d", "--name", "ex", "-P", "--expose", "8080", "--expose", "9000-9001/udp", "localhost/bb", "sleep", "300")
+	if out := e.Pea("port", "ex"); !strings.Contains(out, "8080/tcp ->") || !strings.Contains(out, "9001/udp ->") {
+		t.Fatalf("--expose with -P: %q", out)
+	}
+	e.Fails(125, "run", "--rm", "--expose", "0", "localhost/bb", "true")
+	// --rmi: the name run goes with the container (another name of the image stays).
+	e.Pea("tag", "localhost/bb", "localhost/bb-rmi:1")
+	e.Pea("run", "--network", "none", "--rmi", "localhost/bb-rmi:1", "true")
+	if out := e.Pea("images", "--format", "{{.Repository}}:{{.Tag}}"); strings.Contains(out, "bb-rmi") || !strings.Contains(out, "localhost/bb:latest") {
+		t.Fatalf("--rmi: images %q", out)
+	}
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}", "--filter", "ancestor=localhost/bb-rmi:1"); out != "" {
+		t.Fatalf("--rmi left its container: %q", out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,9 @@ type createFlags struct {
 	stopTimeout                                uint
 	cgroupns, pid, ipc, uts, userns            string
 	uidmap, gidmap                             []string
+	labelFiles, groupAdd, expose               []string
+	tz, umask, pidFile                         string
+	replace, readOnlyTmpfs, envHost            bool
 	cgroupParent, pod, pull                    string
 	ip, mac, restart, initCtr                  string
 	podIDFile, cidFile                         string
@@ -52,6 +56,15 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.envFile, "env-file", nil, "read environment variables from a file")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set a label (KEY=VALUE)")
 	fs.StringArrayVar(&f.annotations, "annotation", nil, "set an annotation (KEY=VALUE)")
+	fs.StringArrayVar(&f.labelFiles, "label-file", nil, "read labels from a file (KEY=VALUE lines)")
+	fs.BoolVar(&f.replace, "replace", false, "remove the container of the same --name first")
+	fs.StringArrayVar(&f.groupAdd, "group-add", nil, "add a supplementary group (name or number)")
+	fs.StringArrayVar(&f.expose, "expose", nil, "expose a port or range (PORT[-PORT][/PROTO]): -P publishes it")
+	fs.StringVar(&f.tz, "tz", "", "time zone of the container (local, or a zone such as Europe/Paris)")
+	fs.StringVar(&f.umask, "umask", "", "file mode creation mask of the process (octal, default 0022)")
+	fs.StringVar(&f.pidFile, "pidfile", "", "write the container process's PID to this host file")
+	fs.BoolVar(&f.readOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /run, /tmp and /var/tmp")
+	fs.BoolVar(&f.envHost, "env-host", false, "give the container the host's environment (-e and --env-file win)")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount or named volume: SRC:DST[:ro]")
 	fs.StringArrayVar(&f.mounts, "mount", nil, "mount: type=bind|tmpfs|volume,src=...,dst=...[,ro]")
 	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: DST[:OPTIONS]")
@@ -113,12 +126,30 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(string) bool) (*model.ContainerConfig, engine.CreateOptions, error) {
 	cfg := &model.ContainerConfig{
 		Name: f.name, ImageName: imageRef, Hostname: f.hostname, WorkingDir: f.workdir, User: f.user,
-		ReadOnly: f.readOnly, Privileged: f.privileged, Init: f.init, AutoRemove: f.rm,
+		ReadOnly: f.readOnly, ReadOnlyTmpfs: f.readOnly && f.readOnlyTmpfs, Privileged: f.privileged, Init: f.init, AutoRemove: f.rm,
+		GroupAdd: f.groupAdd, Umask: f.umask, Timezone: f.tz, PidFile: f.pidFile,
 		Terminal: f.tty, Stdin: f.stdin, StopTimeout: f.stopTimeout, CgroupParent: f.cgroupParent,
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Devices: f.devices, RestartPolicy: f.restart,
 		Namespaces: map[string]model.Namespace{},
 	}
-	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0, PublishAll: f.publishAll}
+	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0, PublishAll: f.publishAll, Replace: f.replace}
+	if f.replace && f.name == "" {
+		return nil, o, invalid("--replace needs --name: it replaces the container of that name")
+	}
+	for _, e := range f.expose {
+		pm, err := parseExpose(e)
+		if err != nil {
+			return nil, o, err
+		}
+		o.Expose = append(o.Expose, pm...)
+	}
+	if f.pidFile != "" {
+		abs, err := filepath.Abs(f.pidFile)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.PidFile = abs
+	}
 	if f.podIDFile != "" {
 		b, err := os.ReadFile(f.podIDFile)
 		if err != nil {
@@ -175,8 +206,11 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	if err != nil {
 		return nil, o, err
 	}
+	if f.envHost {
+		env = append(os.Environ(), env...) // later entries win
+	}
 	cfg.Env = env
-	if cfg.Labels, err = parseKV(f.labels, "label"); err != nil {
+	if cfg.Labels, err = parseLabels(f.labels, f.labelFiles); err != nil {
 		return nil, o, err
 	}
 	if cfg.Annotations, err = parseKV(f.annotations, "annotation"); err != nil {
@@ -340,6 +374,49 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 		return invalid("cannot publish ports with --network %s", m)
 	}
 	return nil
+}
+
+// parseLabels parses --label KEY=VALUE and the lines of --label-file files (blank lines and
+// # comments skipped); --label wins over a file's line for the same key.
+func parseLabels(labels, files []string) (map[string]string, error) {
+	var all []string
+	for _, fn := range files {
+		fh, err := os.Open(fn)
+		if err != nil {
+			return nil, fmt.Errorf("--label-file: %w", err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+				all = append(all, l)
+			}
+		}
+		fh.Close()
+	}
+	return parseKV(append(all, labels...), "label")
+}
+
+// parseExpose parses --expose PORT[-PORT][/PROTO] into ports -P publishes.
+func parseExpose(v string) ([]model.PortMapping, error) {
+	spec, proto, _ := strings.Cut(v, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	lo, hi, isRange := strings.Cut(spec, "-")
+	a, err1 := strconv.ParseUint(lo, 10, 16)
+	b := a
+	var err2 error
+	if isRange {
+		b, err2 = strconv.ParseUint(hi, 10, 16)
+	}
+	if err1 != nil || err2 != nil || a == 0 || b < a || (proto != "tcp" && proto != "udp" && proto != "sctp") {
+		return nil, invalid("invalid --expose %q: PORT[-PORT][/tcp|udp|sctp]", v)
+	}
+	var out []model.PortMapping
+	for p := a; p <= b; p++ {
+		out = append(out, model.PortMapping{ContainerPort: uint16(p), Protocol: proto, Range: 1})
+	}
+	return out, nil
 }
 
 // parseMemorySwap parses --memory-swap: a size, or -1 for unlimited swap.

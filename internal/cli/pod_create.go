@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -183,21 +182,7 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 			cfg.InfraCommand = strings.Fields(o.infraCommand)
 		}
 	}
-	labels := append([]string{}, o.labels...)
-	for _, fn := range o.labelFiles {
-		fh, err := os.Open(fn)
-		if err != nil {
-			return nil, fmt.Errorf("--label-file: %w", err)
-		}
-		sc := bufio.NewScanner(fh)
-		for sc.Scan() {
-			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-				labels = append(labels, l)
-			}
-		}
-		fh.Close()
-	}
-	if cfg.Labels, err = parseKV(labels, "label"); err != nil {
+	if cfg.Labels, err = parseLabels(o.labels, o.labelFiles); err != nil {
 		return nil, err
 	}
 	if len(o.sysctls) > 0 {

@@ -19,6 +19,7 @@ type runOptions struct {
 	createFlags
 	detach   bool
 	sigProxy bool
+	rmi      bool
 }
 
 func init() { register(newRunCommand, "run") }
@@ -37,6 +38,7 @@ func newRunCommand(a *app) *cobra.Command {
 	o.register(cmd.Flags())
 	cmd.Flags().BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container ID")
 	cmd.Flags().BoolVar(&o.sigProxy, "sig-proxy", true, "forward signals received by pea to the container")
+	cmd.Flags().BoolVar(&o.rmi, "rmi", false, "remove the image after the container exits, unless another container uses it (implies --rm)")
 	return cmd
 }
 
@@ -51,6 +53,12 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	}
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
+	}
+	if o.rmi {
+		if o.detach {
+			return invalid("--rmi removes the image once the container exits: it cannot be combined with --detach")
+		}
+		cfg.AutoRemove = true
 	}
 	// Only once the options hold: conmon is launched now and waits for the start, and the
 	// kernel's cgroup attach lock is readied (engine.PrepareRun).
@@ -104,6 +112,11 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if cfg.AutoRemove {
 		if err := rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true}); err != nil {
 			fmt.Fprintf(a.stderr, "Error: removing container %s: %v\n", c.Config.Name, err)
+		} else if o.rmi {
+			// By the name given: an image with other names only loses this one.
+			if _, _, err := rt.ImageRemove(args[0], false); err != nil {
+				fmt.Fprintf(a.stderr, "Error: removing image %s: %v\n", args[0], err)
+			}
 		}
 	} else {
 		rt.SyncContainer(c.Config.ID)

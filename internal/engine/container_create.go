@@ -23,6 +23,10 @@ type CreateOptions struct {
 	CmdSet        bool              // a command was given after the image
 	Registry      image.PullOptions // how an implicit pull reaches the registry (Progress nil: quiet)
 	PublishAll    bool              // -P: publish every port the image exposes on a random host port
+	Expose        []model.PortMapping // --expose: ports -P publishes beside the image's
+	// Replace removes a container of the same name first (--replace), once the new one's
+	// options were checked.
+	Replace bool
 }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
@@ -49,6 +53,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			cfg.Network.Ports = append(cfg.Network.Ports, exposedPorts(img)...)
 		}
 	}
+	if o.PublishAll {
+		cfg.Network.Ports = append(cfg.Network.Ports, o.Expose...)
+	}
 	if len(cfg.Command()) == 0 {
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalid)
 	}
@@ -64,6 +71,18 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	cfg.Namespace = r.opts.Namespace
 	cfg.Created = time.Now()
 
+	// The container of the same name goes before the new one takes any lock: it may be a
+	// member of the pod the new one joins.
+	if o.Replace {
+		if cfg.Name == "" {
+			return nil, fmt.Errorf("--replace needs --name: it replaces the container of that name: %w", errdefs.ErrInvalid)
+		}
+		if old, err := r.LookupContainer(cfg.Name); err == nil && old.Config.Name == cfg.Name {
+			if err := r.RemoveContainer(ctx, old.Config.ID, RemoveOptions{Force: true}); err != nil {
+				return nil, fmt.Errorf("replacing container %s: %w", cfg.Name, err)
+			}
+		}
+	}
 	// Pod membership: lock the pod, then join its namespaces and cgroup.
 	if o.Pod != "" {
 		pod, unlock, err := r.podForMember(ctx, o.Pod, &u)
@@ -125,6 +144,14 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 	}
 	if cfg.OOMScoreAdj < -1000 || cfg.OOMScoreAdj > 1000 {
 		return fmt.Errorf("invalid --oom-score-adj %d: from -1000 to 1000: %w", cfg.OOMScoreAdj, errdefs.ErrInvalid)
+	}
+	if cfg.Umask != "" {
+		if n, err := strconv.ParseUint(cfg.Umask, 8, 32); err != nil || n > 0o777 {
+			return fmt.Errorf("invalid --umask %q: an octal mode up to 0777: %w", cfg.Umask, errdefs.ErrInvalid)
+		}
+	}
+	if _, err := timezoneFile(cfg.Timezone); err != nil {
+		return err
 	}
 	for _, m := range cfg.Mounts {
 		if !strings.HasPrefix(m.Destination, "/") {

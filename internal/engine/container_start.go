@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,6 +148,16 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
 	}
+	for _, g := range cfg.GroupAdd {
+		gid, err := lookupGroup(rootfs, g)
+		if err != nil {
+			return &errdefs.ExitError{Code: 126, Err: err}
+		}
+		in.groups = append(in.groups, gid)
+	}
+	if in.localtime, err = timezoneFile(cfg.Timezone); err != nil {
+		return err
+	}
 	if cfg.UserNS().Mode == model.NSModePrivate && (!mapsID(cfg.UIDMap, in.uid) || !mapsID(cfg.GIDMap, in.gid)) {
 		return &errdefs.ExitError{Code: 126, Err: fmt.Errorf("container %s runs as %d:%d, which its --uidmap/--gidmap do not map", cfg.Name, in.uid, in.gid)}
 	}
@@ -232,6 +243,11 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	trace.Mark("start: runtime created the container")
 	if err := rt.Start(cfg.ID); err != nil {
 		return err
+	}
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			return fmt.Errorf("--pidfile: %w", err)
+		}
 	}
 	trace.Mark("start: runtime started it")
 	c.State.Status = model.StatusRunning

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"pea/internal/errdefs"
 	"pea/internal/model"
 )
 
@@ -146,4 +147,33 @@ func resolvConf(cfg *model.ContainerConfig) string {
 		fmt.Fprintf(&b, "options %s\n", strings.Join(options, " "))
 	}
 	return b.String()
+}
+
+// zoneinfoDir holds the host's time zones, which --tz names.
+const zoneinfoDir = "/usr/share/zoneinfo"
+
+// timezoneFile is the host file that --tz tz makes the container's /etc/localtime: the host's
+// own for "local", else the zone's in the host's zoneinfo ("" when tz is empty).
+func timezoneFile(tz string) (string, error) {
+	if tz == "" {
+		return "", nil
+	}
+	file := "/etc/localtime"
+	if tz != "local" {
+		if strings.HasPrefix(tz, "/") || strings.Contains("/"+tz+"/", "/../") {
+			return "", fmt.Errorf("invalid --tz %q: a zone such as Europe/Paris, or local: %w", tz, errdefs.ErrInvalid)
+		}
+		file = filepath.Join(zoneinfoDir, tz)
+	}
+	resolved, err := filepath.EvalSymlinks(file)
+	if err == nil {
+		var st os.FileInfo
+		if st, err = os.Stat(resolved); err == nil && !st.Mode().IsRegular() {
+			err = fmt.Errorf("not a zone file")
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("invalid --tz %q: %s has no such zone (%v): %w", tz, zoneinfoDir, err, errdefs.ErrInvalid)
+	}
+	return resolved, nil
 }

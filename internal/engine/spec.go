@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -23,6 +24,7 @@ type specInputs struct {
 	catatonit   string            // host path of catatonit for --init or the infra process
 	seccomp     *specs.LinuxSeccomp
 	shm         shmMount // what /dev/shm is (see prepareShm)
+	localtime   string   // host file bound at /etc/localtime (--tz)
 }
 
 // defaultPath is the PATH of a process whose image sets none.
@@ -150,6 +152,18 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.etcFiles[dest], Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}})
 	}
+	if in.localtime != "" && !userMounts(cfg, "/etc/localtime") {
+		mounts = append(mounts, specs.Mount{Destination: "/etc/localtime", Type: "bind", Source: in.localtime, Options: []string{"rbind", "ro", "rprivate", "nosuid", "nodev"}})
+	}
+	if cfg.ReadOnly && cfg.ReadOnlyTmpfs {
+		// Where programs expect to write even when the root is read-only, as podman's
+		// --read-only-tmpfs (its default): tmpfs seeded with the image's content.
+		for _, dest := range []string{"/tmp", "/var/tmp", "/run"} {
+			if !userMounts(cfg, dest) {
+				mounts = append(mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: []string{"rw", "rprivate", "nosuid", "nodev", "tmpcopyup"}})
+			}
+		}
+	}
 	if in.catatonit != "" {
 		dest := "/run/pea-init"
 		if cfg.IsInfra {
@@ -251,6 +265,12 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	if r.CpusetMems != "" {
 		cpu().Mems = r.CpusetMems
+	}
+	if cfg.Umask != "" {
+		if n, err := strconv.ParseUint(cfg.Umask, 8, 32); err == nil {
+			mask := uint32(n)
+			s.Process.User.Umask = &mask
+		}
 	}
 	if cfg.OOMScoreAdj != 0 {
 		adj := cfg.OOMScoreAdj

@@ -106,3 +106,18 @@ func readColonFile(path string) [][]string {
 	}
 	return out
 }
+
+// lookupGroup resolves a group name or number against the image's /etc/group (--group-add).
+func lookupGroup(rootfs, group string) (uint32, error) {
+	if n, err := strconv.ParseUint(group, 10, 32); err == nil {
+		return uint32(n), nil
+	}
+	for _, f := range readColonFile(filepath.Join(rootfs, "etc/group")) {
+		if len(f) >= 3 && f[0] == group {
+			if g, err := strconv.ParseUint(f[2], 10, 32); err == nil {
+				return uint32(g), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("unable to find group %s (--group-add): no matching entries in group file", group)
+}

@@ -537,6 +537,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"readOnly\"")
 		e.boolean(bool(v.ReadOnly))
 	}
+	if v.ReadOnlyTmpfs {
+		e.name("\"readOnlyTmpfs\"")
+		e.boolean(bool(v.ReadOnlyTmpfs))
+	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
 		if s45 := v.Devices; s45 == nil {
@@ -604,6 +608,31 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"oomScoreAdj\"")
 		e.int(int64(v.OOMScoreAdj))
 	}
+	if len(v.GroupAdd) != 0 {
+		e.name("\"groupAdd\"")
+		if s54 := v.GroupAdd; s54 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i55 := range s54 {
+				e.sep()
+				e.str(string(s54[i55]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Umask) != 0 {
+		e.name("\"umask\"")
+		e.str(string(v.Umask))
+	}
+	if len(v.Timezone) != 0 {
+		e.name("\"timezone\"")
+		e.str(string(v.Timezone))
+	}
+	if len(v.PidFile) != 0 {
+		e.name("\"pidFile\"")
+		e.str(string(v.PidFile))
+	}
 	if v.NoNewPrivileges {
 		e.name("\"noNewPrivileges\"")
 		e.boolean(bool(v.NoNewPrivileges))
@@ -614,13 +643,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Ulimits) != 0 {
 		e.name("\"ulimits\"")
-		if s54 := v.Ulimits; s54 == nil {
+		if s56 := v.Ulimits; s56 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i55 := range s54 {
+			for i57 := range s56 {
 				e.sep()
-				encModelUlimit(e, &s54[i55])
+				encModelUlimit(e, &s56[i57])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -633,22 +662,22 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if m56 := v.Namespaces; m56 == nil {
+		if m58 := v.Namespaces; m58 == nil {
 			e.null()
 		} else {
-			keys57 := make([]string, 0, len(m56))
-			for k58 := range m56 {
-				keys57 = append(keys57, k58)
+			keys59 := make([]string, 0, len(m58))
+			for k60 := range m58 {
+				keys59 = append(keys59, k60)
 			}
-			slices.Sort(keys57)
+			slices.Sort(keys59)
 			e.b = append(e.b, '{')
-			for _, k58 := range keys57 {
+			for _, k60 := range keys59 {
 				e.sep()
-				e.str(string(k58))
+				e.str(string(k60))
 				e.b = append(e.b, ':')
 				{
-					x59 := m56[k58]
-					encModelNamespace(e, &x59)
+					x61 := m58[k60]
+					encModelNamespace(e, &x61)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -658,26 +687,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	encModelNetworkConfig(e, &v.Network)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s60 := v.UIDMap; s60 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i61 := range s60 {
-				e.sep()
-				encModelIDMap(e, &s60[i61])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s62 := v.GIDMap; s62 == nil {
+		if s62 := v.UIDMap; s62 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i63 := range s62 {
 				e.sep()
 				encModelIDMap(e, &s62[i63])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s64 := v.GIDMap; s64 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i65 := range s64 {
+				e.sep()
+				encModelIDMap(e, &s64[i65])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -743,22 +772,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m64 := v.Networks; m64 == nil {
+		if m66 := v.Networks; m66 == nil {
 			e.null()
 		} else {
-			keys65 := make([]string, 0, len(m64))
-			for k66 := range m64 {
-				keys65 = append(keys65, k66)
+			keys67 := make([]string, 0, len(m66))
+			for k68 := range m66 {
+				keys67 = append(keys67, k68)
 			}
-			slices.Sort(keys65)
+			slices.Sort(keys67)
 			e.b = append(e.b, '{')
-			for _, k66 := range keys65 {
+			for _, k68 := range keys67 {
 				e.sep()
-				e.str(string(k66))
+				e.str(string(k68))
 				e.b = append(e.b, ':')
 				{
-					x67 := m64[k66]
-					encModelNetworkStatus(e, &x67)
+					x69 := m66[k68]
+					encModelNetworkStatus(e, &x69)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -795,20 +824,20 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m68 := v.Labels; m68 == nil {
+		if m70 := v.Labels; m70 == nil {
 			e.null()
 		} else {
-			keys69 := make([]string, 0, len(m68))
-			for k70 := range m68 {
-				keys69 = append(keys69, k70)
+			keys71 := make([]string, 0, len(m70))
+			for k72 := range m70 {
+				keys71 = append(keys71, k72)
 			}
-			slices.Sort(keys69)
+			slices.Sort(keys71)
 			e.b = append(e.b, '{')
-			for _, k70 := range keys69 {
+			for _, k72 := range keys71 {
 				e.sep()
-				e.str(string(k70))
+				e.str(string(k72))
 				e.b = append(e.b, ':')
-				e.str(string(m68[k70]))
+				e.str(string(m70[k72]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -817,13 +846,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s71 := v.CreateCommand; s71 == nil {
+		if s73 := v.CreateCommand; s73 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i72 := range s71 {
+			for i74 := range s73 {
 				e.sep()
-				e.str(string(s71[i72]))
+				e.str(string(s73[i74]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -874,13 +903,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s73 := v.InfraCommand; s73 == nil {
+		if s75 := v.InfraCommand; s75 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i74 := range s73 {
+			for i76 := range s75 {
 				e.sep()
-				e.str(string(s73[i74]))
+				e.str(string(s75[i76]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -903,26 +932,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s75 := v.UIDMap; s75 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i76 := range s75 {
-				e.sep()
-				encModelIDMap(e, &s75[i76])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s77 := v.GIDMap; s77 == nil {
+		if s77 := v.UIDMap; s77 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i78 := range s77 {
 				e.sep()
 				encModelIDMap(e, &s77[i78])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s79 := v.GIDMap; s79 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i80 := range s79 {
+				e.sep()
+				encModelIDMap(e, &s79[i80])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -937,20 +966,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s79 := v.Volumes; s79 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i80 := range s79 {
-				e.sep()
-				e.str(string(s79[i80]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s81 := v.Devices; s81 == nil {
+		if s81 := v.Volumes; s81 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -961,35 +977,48 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m83 := v.Sysctls; m83 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s83 := v.Devices; s83 == nil {
 			e.null()
 		} else {
-			keys84 := make([]string, 0, len(m83))
-			for k85 := range m83 {
-				keys84 = append(keys84, k85)
-			}
-			slices.Sort(keys84)
-			e.b = append(e.b, '{')
-			for _, k85 := range keys84 {
+			e.b = append(e.b, '[')
+			for i84 := range s83 {
 				e.sep()
-				e.str(string(k85))
+				e.str(string(s83[i84]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m85 := v.Sysctls; m85 == nil {
+			e.null()
+		} else {
+			keys86 := make([]string, 0, len(m85))
+			for k87 := range m85 {
+				keys86 = append(keys86, k87)
+			}
+			slices.Sort(keys86)
+			e.b = append(e.b, '{')
+			for _, k87 := range keys86 {
+				e.sep()
+				e.str(string(k87))
 				e.b = append(e.b, ':')
-				e.str(string(m83[k85]))
+				e.str(string(m85[k87]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s86 := v.SecurityOpts; s86 == nil {
+		if s88 := v.SecurityOpts; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i87 := range s86 {
+			for i89 := range s88 {
 				e.sep()
-				e.str(string(s86[i87]))
+				e.str(string(s88[i89]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1035,39 +1064,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s88 := v.Options; s88 == nil {
+		if s90 := v.Options; s90 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i89 := range s88 {
+			for i91 := range s90 {
 				e.sep()
-				e.str(string(s88[i89]))
+				e.str(string(s90[i91]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s90 := v.UIDMappings; s90 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i91 := range s90 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s90[i91])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s92 := v.GIDMappings; s92 == nil {
+		if s92 := v.UIDMappings; s92 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i93 := range s92 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s92[i93])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s94 := v.GIDMappings; s94 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i95 := range s94 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s94[i95])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1079,20 +1108,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s94 := v.Prestart; s94 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i95 := range s94 {
-				e.sep()
-				encSpecsHook(e, &s94[i95])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s96 := v.CreateRuntime; s96 == nil {
+		if s96 := v.Prestart; s96 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1103,9 +1119,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s98 := v.CreateContainer; s98 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s98 := v.CreateRuntime; s98 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1116,9 +1132,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s100 := v.StartContainer; s100 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s100 := v.CreateContainer; s100 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1129,9 +1145,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s102 := v.Poststart; s102 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s102 := v.StartContainer; s102 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1142,15 +1158,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s104 := v.Poststop; s104 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s104 := v.Poststart; s104 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i105 := range s104 {
 				e.sep()
 				encSpecsHook(e, &s104[i105])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s106 := v.Poststop; s106 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i107 := range s106 {
+				e.sep()
+				encSpecsHook(e, &s106[i107])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1162,20 +1191,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s106 := v.UIDMappings; s106 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i107 := range s106 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s106[i107])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s108 := v.GIDMappings; s108 == nil {
+		if s108 := v.UIDMappings; s108 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1186,32 +1202,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m110 := v.Sysctl; m110 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s110 := v.GIDMappings; s110 == nil {
 			e.null()
 		} else {
-			keys111 := make([]string, 0, len(m110))
-			for k112 := range m110 {
-				keys111 = append(keys111, k112)
-			}
-			slices.Sort(keys111)
-			e.b = append(e.b, '{')
-			for _, k112 := range keys111 {
+			e.b = append(e.b, '[')
+			for i111 := range s110 {
 				e.sep()
-				e.str(string(k112))
+				encSpecsLinuxIDMapping(e, &s110[i111])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m112 := v.Sysctl; m112 == nil {
+			e.null()
+		} else {
+			keys113 := make([]string, 0, len(m112))
+			for k114 := range m112 {
+				keys113 = append(keys113, k114)
+			}
+			slices.Sort(keys113)
+			e.b = append(e.b, '{')
+			for _, k114 := range keys113 {
+				e.sep()
+				e.str(string(k114))
 				e.b = append(e.b, ':')
-				e.str(string(m110[k112]))
+				e.str(string(m112[k114]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p113 := v.Resources; p113 == nil {
+		if p115 := v.Resources; p115 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p113)
+			encSpecsLinuxResources(e, p115)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1220,48 +1249,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s114 := v.Namespaces; s114 == nil {
+		if s116 := v.Namespaces; s116 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i115 := range s114 {
+			for i117 := range s116 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s114[i115])
+				encSpecsLinuxNamespace(e, &s116[i117])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s116 := v.Devices; s116 == nil {
+		if s118 := v.Devices; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i117 := range s116 {
+			for i119 := range s118 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s116[i117])
+				encSpecsLinuxDevice(e, &s118[i119])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m118 := v.NetDevices; m118 == nil {
+		if m120 := v.NetDevices; m120 == nil {
 			e.null()
 		} else {
-			keys119 := make([]string, 0, len(m118))
-			for k120 := range m118 {
-				keys119 = append(keys119, k120)
+			keys121 := make([]string, 0, len(m120))
+			for k122 := range m120 {
+				keys121 = append(keys121, k122)
 			}
-			slices.Sort(keys119)
+			slices.Sort(keys121)
 			e.b = append(e.b, '{')
-			for _, k120 := range keys119 {
+			for _, k122 := range keys121 {
 				e.sep()
-				e.str(string(k120))
+				e.str(string(k122))
 				e.b = append(e.b, ':')
 				{
-					x121 := m118[k120]
-					encSpecsLinuxNetDevice(e, &x121)
+					x123 := m120[k122]
+					encSpecsLinuxNetDevice(e, &x123)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1269,10 +1298,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p122 := v.Seccomp; p122 == nil {
+		if p124 := v.Seccomp; p124 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p122)
+			encSpecsLinuxSeccomp(e, p124)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1281,20 +1310,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s123 := v.MaskedPaths; s123 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i124 := range s123 {
-				e.sep()
-				e.str(string(s123[i124]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s125 := v.ReadonlyPaths; s125 == nil {
+		if s125 := v.MaskedPaths; s125 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1305,52 +1321,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s127 := v.ReadonlyPaths; s127 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i128 := range s127 {
+				e.sep()
+				e.str(string(s127[i128]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p127 := v.IntelRdt; p127 == nil {
+		if p129 := v.IntelRdt; p129 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p127)
+			encSpecsLinuxIntelRdt(e, p129)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p128 := v.MemoryPolicy; p128 == nil {
+		if p130 := v.MemoryPolicy; p130 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p128)
+			encSpecsLinuxMemoryPolicy(e, p130)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p129 := v.Personality; p129 == nil {
+		if p131 := v.Personality; p131 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p129)
+			encSpecsLinuxPersonality(e, p131)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m130 := v.TimeOffsets; m130 == nil {
+		if m132 := v.TimeOffsets; m132 == nil {
 			e.null()
 		} else {
-			keys131 := make([]string, 0, len(m130))
-			for k132 := range m130 {
-				keys131 = append(keys131, k132)
+			keys133 := make([]string, 0, len(m132))
+			for k134 := range m132 {
+				keys133 = append(keys133, k134)
 			}
-			slices.Sort(keys131)
+			slices.Sort(keys133)
 			e.b = append(e.b, '{')
-			for _, k132 := range keys131 {
+			for _, k134 := range keys133 {
 				e.sep()
-				e.str(string(k132))
+				e.str(string(k134))
 				e.b = append(e.b, ':')
 				{
-					x133 := m130[k132]
-					encSpecsLinuxTimeOffset(e, &x133)
+					x135 := m132[k134]
+					encSpecsLinuxTimeOffset(e, &x135)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1362,13 +1391,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s134 := v.Names; s134 == nil {
+	if s136 := v.Names; s136 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i135 := range s134 {
+		for i137 := range s136 {
 			e.sep()
-			e.str(string(s134[i135]))
+			e.str(string(s136[i137]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1376,21 +1405,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p136 := v.ErrnoRet; p136 == nil {
+		if p138 := v.ErrnoRet; p138 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p136)))
+			e.uint(uint64((*p138)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s137 := v.Args; s137 == nil {
+		if s139 := v.Args; s139 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i138 := range s137 {
+			for i140 := range s139 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s137[i138])
+				encSpecsLinuxSeccompArg(e, &s139[i140])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1415,21 +1444,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p139 := v.Umask; p139 == nil {
+		if p141 := v.Umask; p141 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p139)))
+			e.uint(uint64((*p141)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s140 := v.AdditionalGids; s140 == nil {
+		if s142 := v.AdditionalGids; s142 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i141 := range s140 {
+			for i143 := range s142 {
 				e.sep()
-				e.uint(uint64(s140[i141]))
+				e.uint(uint64(s142[i143]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1445,20 +1474,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s142 := v.Bounding; s142 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i143 := range s142 {
-				e.sep()
-				e.str(string(s142[i143]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s144 := v.Effective; s144 == nil {
+		if s144 := v.Bounding; s144 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1469,9 +1485,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s146 := v.Inheritable; s146 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s146 := v.Effective; s146 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1482,9 +1498,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s148 := v.Permitted; s148 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s148 := v.Inheritable; s148 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1495,15 +1511,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s150 := v.Ambient; s150 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s150 := v.Permitted; s150 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i151 := range s150 {
 				e.sep()
 				e.str(string(s150[i151]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s152 := v.Ambient; s152 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i153 := range s152 {
+				e.sep()
+				e.str(string(s152[i153]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1536,13 +1565,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s152 := v.Flags; s152 == nil {
+		if s154 := v.Flags; s154 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i153 := range s152 {
+			for i155 := range s154 {
 				e.sep()
-				e.str(string(s152[i153]))
+				e.str(string(s154[i155]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1596,13 +1625,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s154 := v.Options; s154 == nil {
+		if s156 := v.Options; s156 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i155 := range s154 {
+			for i157 := range s156 {
 				e.sep()
-				e.str(string(s154[i155]))
+				e.str(string(s156[i157]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1693,26 +1722,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s156 := v.Networks; s156 == nil {
+		if s158 := v.Networks; s158 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i157 := range s156 {
+			for i159 := range s158 {
 				e.sep()
-				e.str(string(s156[i157]))
+				e.str(string(s158[i159]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s158 := v.Ports; s158 == nil {
+		if s160 := v.Ports; s160 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i159 := range s158 {
+			for i161 := range s160 {
 				e.sep()
-				encModelPortMapping(e, &s158[i159])
+				encModelPortMapping(e, &s160[i161])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1727,20 +1756,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s160 := v.DNSServers; s160 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i161 := range s160 {
-				e.sep()
-				e.str(string(s160[i161]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s162 := v.DNSSearch; s162 == nil {
+		if s162 := v.DNSServers; s162 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1751,9 +1767,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s164 := v.DNSOptions; s164 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s164 := v.DNSSearch; s164 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1764,15 +1780,28 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s166 := v.AddHosts; s166 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s166 := v.DNSOptions; s166 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i167 := range s166 {
 				e.sep()
 				e.str(string(s166[i167]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s168 := v.AddHosts; s168 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i169 := range s168 {
+				e.sep()
+				e.str(string(s168[i169]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1841,20 +1870,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s168 := v.Args; s168 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i169 := range s168 {
-				e.sep()
-				e.str(string(s168[i169]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s170 := v.Env; s170 == nil {
+		if s170 := v.Args; s170 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1865,12 +1881,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p172 := v.Timeout; p172 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s172 := v.Env; s172 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p172)))
+			e.b = append(e.b, '[')
+			for i173 := range s172 {
+				e.sep()
+				e.str(string(s172[i173]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p174 := v.Timeout; p174 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p174)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1880,88 +1909,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s173 := v.Devices; s173 == nil {
+		if s175 := v.Devices; s175 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i174 := range s173 {
+			for i176 := range s175 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s173[i174])
+				encSpecsLinuxDeviceCgroup(e, &s175[i176])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p175 := v.Memory; p175 == nil {
+		if p177 := v.Memory; p177 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p175)
+			encSpecsLinuxMemory(e, p177)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p176 := v.CPU; p176 == nil {
+		if p178 := v.CPU; p178 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p176)
+			encSpecsLinuxCPU(e, p178)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p177 := v.Pids; p177 == nil {
+		if p179 := v.Pids; p179 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p177)
+			encSpecsLinuxPids(e, p179)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p178 := v.BlockIO; p178 == nil {
+		if p180 := v.BlockIO; p180 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p178)
+			encSpecsLinuxBlockIO(e, p180)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s179 := v.HugepageLimits; s179 == nil {
+		if s181 := v.HugepageLimits; s181 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i180 := range s179 {
+			for i182 := range s181 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s179[i180])
+				encSpecsLinuxHugepageLimit(e, &s181[i182])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p181 := v.Network; p181 == nil {
+		if p183 := v.Network; p183 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p181)
+			encSpecsLinuxNetwork(e, p183)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m182 := v.Rdma; m182 == nil {
+		if m184 := v.Rdma; m184 == nil {
 			e.null()
 		} else {
-			keys183 := make([]string, 0, len(m182))
-			for k184 := range m182 {
-				keys183 = append(keys183, k184)
+			keys185 := make([]string, 0, len(m184))
+			for k186 := range m184 {
+				keys185 = append(keys185, k186)
 			}
-			slices.Sort(keys183)
+			slices.Sort(keys185)
 			e.b = append(e.b, '{')
-			for _, k184 := range keys183 {
+			for _, k186 := range keys185 {
 				e.sep()
-				e.str(string(k184))
+				e.str(string(k186))
 				e.b = append(e.b, ':')
 				{
-					x185 := m182[k184]
-					encSpecsLinuxRdma(e, &x185)
+					x187 := m184[k186]
+					encSpecsLinuxRdma(e, &x187)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1969,20 +1998,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m186 := v.Unified; m186 == nil {
+		if m188 := v.Unified; m188 == nil {
 			e.null()
 		} else {
-			keys187 := make([]string, 0, len(m186))
-			for k188 := range m186 {
-				keys187 = append(keys187, k188)
+			keys189 := make([]string, 0, len(m188))
+			for k190 := range m188 {
+				keys189 = append(keys189, k190)
 			}
-			slices.Sort(keys187)
+			slices.Sort(keys189)
 			e.b = append(e.b, '{')
-			for _, k188 := range keys187 {
+			for _, k190 := range keys189 {
 				e.sep()
-				e.str(string(k188))
+				e.str(string(k190))
 				e.b = append(e.b, ':')
-				e.str(string(m186[k188]))
+				e.str(string(m188[k190]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2013,26 +2042,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p189 := v.FileMode; p189 == nil {
+		if p191 := v.FileMode; p191 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p189)))
+			e.uint(uint64((*p191)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p190 := v.UID; p190 == nil {
+		if p192 := v.UID; p192 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p190)))
+			e.uint(uint64((*p192)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p191 := v.GID; p191 == nil {
+		if p193 := v.GID; p193 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p191)))
+			e.uint(uint64((*p193)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2055,13 +2084,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s192 := v.Schemata; s192 == nil {
+		if s194 := v.Schemata; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i193 := range s192 {
+			for i195 := range s194 {
 				e.sep()
-				e.str(string(s192[i193]))
+				e.str(string(s194[i195]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2089,13 +2118,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s194 := v.Flags; s194 == nil {
+		if s196 := v.Flags; s196 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i195 := range s194 {
+			for i197 := range s196 {
 				e.sep()
-				e.str(string(s194[i195]))
+				e.str(string(s196[i197]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2109,13 +2138,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s196 := v.Flags; s196 == nil {
+		if s198 := v.Flags; s198 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i197 := range s196 {
+			for i199 := range s198 {
 				e.sep()
-				e.str(string(s196[i197]))
+				e.str(string(s198[i199]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2180,18 +2209,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p198 := v.Major; p198 == nil {
+		if p200 := v.Major; p200 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p198)))
+			e.int(int64((*p200)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p199 := v.Minor; p199 == nil {
+		if p201 := v.Minor; p201 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p199)))
+			e.int(int64((*p201)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2205,74 +2234,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p200 := v.Limit; p200 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p200)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p201 := v.Reservation; p201 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p201)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p202 := v.Swap; p202 == nil {
+		if p202 := v.Limit; p202 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p202)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p203 := v.Kernel; p203 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p203 := v.Reservation; p203 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p203)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p204 := v.KernelTCP; p204 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p204 := v.Swap; p204 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p204)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p205 := v.Swappiness; p205 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p205 := v.Kernel; p205 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p205)))
+			e.int(int64((*p205)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p206 := v.KernelTCP; p206 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p206)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p207 := v.Swappiness; p207 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p207)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p206 := v.DisableOOMKiller; p206 == nil {
+		if p208 := v.DisableOOMKiller; p208 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p206)))
+			e.boolean(bool((*p208)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p207 := v.UseHierarchy; p207 == nil {
+		if p209 := v.UseHierarchy; p209 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p207)))
+			e.boolean(bool((*p209)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p208 := v.CheckBeforeUpdate; p208 == nil {
+		if p210 := v.CheckBeforeUpdate; p210 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p208)))
+			e.boolean(bool((*p210)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2282,50 +2311,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p209 := v.Shares; p209 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p209)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p210 := v.Quota; p210 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p210)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p211 := v.Burst; p211 == nil {
+		if p211 := v.Shares; p211 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p211)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p212 := v.Period; p212 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p212 := v.Quota; p212 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p212)))
+			e.int(int64((*p212)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p213 := v.Burst; p213 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p213)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p214 := v.Period; p214 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p214)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p213 := v.RealtimeRuntime; p213 == nil {
+		if p215 := v.RealtimeRuntime; p215 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p213)))
+			e.int(int64((*p215)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p214 := v.RealtimePeriod; p214 == nil {
+		if p216 := v.RealtimePeriod; p216 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p214)))
+			e.uint(uint64((*p216)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2338,10 +2367,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p215 := v.Idle; p215 == nil {
+		if p217 := v.Idle; p217 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p215)))
+			e.int(int64((*p217)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2351,10 +2380,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p216 := v.Limit; p216 == nil {
+		if p218 := v.Limit; p218 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p216)))
+			e.int(int64((*p218)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2364,49 +2393,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p217 := v.Weight; p217 == nil {
+		if p219 := v.Weight; p219 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p217)))
+			e.uint(uint64((*p219)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p218 := v.LeafWeight; p218 == nil {
+		if p220 := v.LeafWeight; p220 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p218)))
+			e.uint(uint64((*p220)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s219 := v.WeightDevice; s219 == nil {
+		if s221 := v.WeightDevice; s221 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i220 := range s219 {
+			for i222 := range s221 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s219[i220])
+				encSpecsLinuxWeightDevice(e, &s221[i222])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s221 := v.ThrottleReadBpsDevice; s221 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i222 := range s221 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s221[i222])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s223 := v.ThrottleWriteBpsDevice; s223 == nil {
+		if s223 := v.ThrottleReadBpsDevice; s223 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2417,9 +2433,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s225 := v.ThrottleReadIOPSDevice; s225 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s225 := v.ThrottleWriteBpsDevice; s225 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2430,15 +2446,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s227 := v.ThrottleWriteIOPSDevice; s227 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s227 := v.ThrottleReadIOPSDevice; s227 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i228 := range s227 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s227[i228])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s229 := v.ThrottleWriteIOPSDevice; s229 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i230 := range s229 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s229[i230])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2459,21 +2488,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p229 := v.ClassID; p229 == nil {
+		if p231 := v.ClassID; p231 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p229)))
+			e.uint(uint64((*p231)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s230 := v.Priorities; s230 == nil {
+		if s232 := v.Priorities; s232 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i231 := range s230 {
+			for i233 := range s232 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s230[i231])
+				encSpecsLinuxInterfacePriority(e, &s232[i233])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2485,18 +2514,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p232 := v.HcaHandles; p232 == nil {
+		if p234 := v.HcaHandles; p234 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p232)))
+			e.uint(uint64((*p234)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p233 := v.HcaObjects; p233 == nil {
+		if p235 := v.HcaObjects; p235 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p233)))
+			e.uint(uint64((*p235)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2510,18 +2539,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p234 := v.Weight; p234 == nil {
+		if p236 := v.Weight; p236 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p234)))
+			e.uint(uint64((*p236)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p235 := v.LeafWeight; p235 == nil {
+		if p237 := v.LeafWeight; p237 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p235)))
+			e.uint(uint64((*p237)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2547,7 +2576,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "mounts", "readOnly", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2573,18 +2602,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x236 := bool(v.IsInfra)
-			if err := s.Bool(&x236); err != nil {
+			x238 := bool(v.IsInfra)
+			if err := s.Bool(&x238); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x236)
+			v.IsInfra = bool(x238)
 			return nil
 		case "created":
-			raw237, err := s.Raw()
+			raw239, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw237); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw239); err != nil {
 				return err
 			}
 			return nil
@@ -2592,21 +2621,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out238 := v.CreateCommand[:0]
-				if out238 == nil {
-					out238 = []string{}
+				out240 := v.CreateCommand[:0]
+				if out240 == nil {
+					out240 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e239 string
-					if err := s.Str(&e239); err != nil {
+					var e241 string
+					if err := s.Str(&e241); err != nil {
 						return err
 					}
-					out238 = append(out238, e239)
+					out240 = append(out240, e241)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out238
+				v.CreateCommand = out240
 			}
 			return nil
 		case "image":
@@ -2628,28 +2657,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out240 := v.Entrypoint[:0]
-				if out240 == nil {
-					out240 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e241 string
-					if err := s.Str(&e241); err != nil {
-						return err
-					}
-					out240 = append(out240, e241)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out240
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out242 := v.Cmd[:0]
+				out242 := v.Entrypoint[:0]
 				if out242 == nil {
 					out242 = []string{}
 				}
@@ -2663,14 +2671,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out242
+				v.Entrypoint = out242
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out244 := v.Env[:0]
+				out244 := v.Cmd[:0]
 				if out244 == nil {
 					out244 = []string{}
 				}
@@ -2684,7 +2692,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out244
+				v.Cmd = out244
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out246 := v.Env[:0]
+				if out246 == nil {
+					out246 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e247 string
+					if err := s.Str(&e247); err != nil {
+						return err
+					}
+					out246 = append(out246, e247)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out246
 			}
 			return nil
 		case "workingDir":
@@ -2710,11 +2739,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e246 string
-					if err := s.Str(&e246); err != nil {
+					var e248 string
+					if err := s.Str(&e248); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e246
+					v.Labels[string(key)] = e248
 					return nil
 				}); err != nil {
 					return err
@@ -2729,11 +2758,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e247 string
-					if err := s.Str(&e247); err != nil {
+					var e249 string
+					if err := s.Str(&e249); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e247
+					v.Annotations[string(key)] = e249
 					return nil
 				}); err != nil {
 					return err
@@ -2741,92 +2770,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x248 := bool(v.Terminal)
-			if err := s.Bool(&x248); err != nil {
+			x250 := bool(v.Terminal)
+			if err := s.Bool(&x250); err != nil {
 				return err
 			}
-			v.Terminal = bool(x248)
+			v.Terminal = bool(x250)
 			return nil
 		case "stdin":
-			x249 := bool(v.Stdin)
-			if err := s.Bool(&x249); err != nil {
+			x251 := bool(v.Stdin)
+			if err := s.Bool(&x251); err != nil {
 				return err
 			}
-			v.Stdin = bool(x249)
+			v.Stdin = bool(x251)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out250 := v.Mounts[:0]
-				if out250 == nil {
-					out250 = []model.Mount{}
+				out252 := v.Mounts[:0]
+				if out252 == nil {
+					out252 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e251 model.Mount
-					if err := decModelMount(s, &e251); err != nil {
+					var e253 model.Mount
+					if err := decModelMount(s, &e253); err != nil {
 						return err
 					}
-					out250 = append(out250, e251)
+					out252 = append(out252, e253)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out250
+				v.Mounts = out252
 			}
 			return nil
 		case "readOnly":
-			x252 := bool(v.ReadOnly)
-			if err := s.Bool(&x252); err != nil {
+			x254 := bool(v.ReadOnly)
+			if err := s.Bool(&x254); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x252)
+			v.ReadOnly = bool(x254)
+			return nil
+		case "readOnlyTmpfs":
+			x255 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x255); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x255)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out253 := v.Devices[:0]
-				if out253 == nil {
-					out253 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e254 string
-					if err := s.Str(&e254); err != nil {
-						return err
-					}
-					out253 = append(out253, e254)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out253
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e255 string
-					if err := s.Str(&e255); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e255
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "capAdd":
-			if s.Literal("null") {
-				v.CapAdd = nil
-			} else {
-				out256 := v.CapAdd[:0]
+				out256 := v.Devices[:0]
 				if out256 == nil {
 					out256 = []string{}
 				}
@@ -2840,52 +2836,128 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out256
+				v.Devices = out256
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e258 string
+					if err := s.Str(&e258); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e258
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "capAdd":
+			if s.Literal("null") {
+				v.CapAdd = nil
+			} else {
+				out259 := v.CapAdd[:0]
+				if out259 == nil {
+					out259 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e260 string
+					if err := s.Str(&e260); err != nil {
+						return err
+					}
+					out259 = append(out259, e260)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapAdd = out259
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out258 := v.CapDrop[:0]
-				if out258 == nil {
-					out258 = []string{}
+				out261 := v.CapDrop[:0]
+				if out261 == nil {
+					out261 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e259 string
-					if err := s.Str(&e259); err != nil {
+					var e262 string
+					if err := s.Str(&e262); err != nil {
 						return err
 					}
-					out258 = append(out258, e259)
+					out261 = append(out261, e262)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out258
+				v.CapDrop = out261
 			}
 			return nil
 		case "privileged":
-			x260 := bool(v.Privileged)
-			if err := s.Bool(&x260); err != nil {
-				return err
-			}
-			v.Privileged = bool(x260)
-			return nil
-		case "oomScoreAdj":
-			n261, _, null262, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null262 {
-				v.OOMScoreAdj = int(n261)
-			}
-			return nil
-		case "noNewPrivileges":
-			x263 := bool(v.NoNewPrivileges)
+			x263 := bool(v.Privileged)
 			if err := s.Bool(&x263); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x263)
+			v.Privileged = bool(x263)
+			return nil
+		case "oomScoreAdj":
+			n264, _, null265, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null265 {
+				v.OOMScoreAdj = int(n264)
+			}
+			return nil
+		case "groupAdd":
+			if s.Literal("null") {
+				v.GroupAdd = nil
+			} else {
+				out266 := v.GroupAdd[:0]
+				if out266 == nil {
+					out266 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e267 string
+					if err := s.Str(&e267); err != nil {
+						return err
+					}
+					out266 = append(out266, e267)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GroupAdd = out266
+			}
+			return nil
+		case "umask":
+			if err := s.Str(&v.Umask); err != nil {
+				return err
+			}
+			return nil
+		case "timezone":
+			if err := s.Str(&v.Timezone); err != nil {
+				return err
+			}
+			return nil
+		case "pidFile":
+			if err := s.Str(&v.PidFile); err != nil {
+				return err
+			}
+			return nil
+		case "noNewPrivileges":
+			x268 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x268); err != nil {
+				return err
+			}
+			v.NoNewPrivileges = bool(x268)
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -2896,21 +2968,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out264 := v.Ulimits[:0]
-				if out264 == nil {
-					out264 = []model.Ulimit{}
+				out269 := v.Ulimits[:0]
+				if out269 == nil {
+					out269 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e265 model.Ulimit
-					if err := decModelUlimit(s, &e265); err != nil {
+					var e270 model.Ulimit
+					if err := decModelUlimit(s, &e270); err != nil {
 						return err
 					}
-					out264 = append(out264, e265)
+					out269 = append(out269, e270)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out264
+				v.Ulimits = out269
 			}
 			return nil
 		case "resources":
@@ -2931,11 +3003,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e266 model.Namespace
-					if err := decModelNamespace(s, &e266); err != nil {
+					var e271 model.Namespace
+					if err := decModelNamespace(s, &e271); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e266
+					v.Namespaces[string(key)] = e271
 					return nil
 				}); err != nil {
 					return err
@@ -2951,75 +3023,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out267 := v.UIDMap[:0]
-				if out267 == nil {
-					out267 = []model.IDMap{}
+				out272 := v.UIDMap[:0]
+				if out272 == nil {
+					out272 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e268 model.IDMap
-					if err := decModelIDMap(s, &e268); err != nil {
+					var e273 model.IDMap
+					if err := decModelIDMap(s, &e273); err != nil {
 						return err
 					}
-					out267 = append(out267, e268)
+					out272 = append(out272, e273)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out267
+				v.UIDMap = out272
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out269 := v.GIDMap[:0]
-				if out269 == nil {
-					out269 = []model.IDMap{}
+				out274 := v.GIDMap[:0]
+				if out274 == nil {
+					out274 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e270 model.IDMap
-					if err := decModelIDMap(s, &e270); err != nil {
+					var e275 model.IDMap
+					if err := decModelIDMap(s, &e275); err != nil {
 						return err
 					}
-					out269 = append(out269, e270)
+					out274 = append(out274, e275)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out269
+				v.GIDMap = out274
 			}
 			return nil
 		case "init":
-			x271 := bool(v.Init)
-			if err := s.Bool(&x271); err != nil {
-				return err
-			}
-			v.Init = bool(x271)
-			return nil
-		case "stopSignal":
-			n272, _, null273, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null273 {
-				v.StopSignal = int(n272)
-			}
-			return nil
-		case "stopTimeout":
-			_, n274, null275, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null275 {
-				v.StopTimeout = uint(n274)
-			}
-			return nil
-		case "autoRemove":
-			x276 := bool(v.AutoRemove)
+			x276 := bool(v.Init)
 			if err := s.Bool(&x276); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x276)
+			v.Init = bool(x276)
+			return nil
+		case "stopSignal":
+			n277, _, null278, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null278 {
+				v.StopSignal = int(n277)
+			}
+			return nil
+		case "stopTimeout":
+			_, n279, null280, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null280 {
+				v.StopTimeout = uint(n279)
+			}
+			return nil
+		case "autoRemove":
+			x281 := bool(v.AutoRemove)
+			if err := s.Bool(&x281); err != nil {
+				return err
+			}
+			v.AutoRemove = bool(x281)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3047,63 +3119,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n277, _, null278, err := s.Integer(64, true)
+			n282, _, null283, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null278 {
-				v.Pid = int(n277)
+			if !null283 {
+				v.Pid = int(n282)
 			}
 			return nil
 		case "conmonPid":
-			n279, _, null280, err := s.Integer(64, true)
+			n284, _, null285, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null280 {
-				v.ConmonPid = int(n279)
+			if !null285 {
+				v.ConmonPid = int(n284)
 			}
 			return nil
 		case "exitCode":
-			n281, _, null282, err := s.Integer(32, true)
+			n286, _, null287, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null282 {
-				v.ExitCode = int32(n281)
+			if !null287 {
+				v.ExitCode = int32(n286)
 			}
 			return nil
 		case "oomKilled":
-			x283 := bool(v.OOMKilled)
-			if err := s.Bool(&x283); err != nil {
+			x288 := bool(v.OOMKilled)
+			if err := s.Bool(&x288); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x283)
+			v.OOMKilled = bool(x288)
 			return nil
 		case "startedAt":
-			raw284, err := s.Raw()
+			raw289, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw284); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw289); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw285, err := s.Raw()
+			raw290, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw285); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw290); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x286 := bool(v.Mounted)
-			if err := s.Bool(&x286); err != nil {
+			x291 := bool(v.Mounted)
+			if err := s.Bool(&x291); err != nil {
 				return err
 			}
-			v.Mounted = bool(x286)
+			v.Mounted = bool(x291)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3123,11 +3195,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e287 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e287); err != nil {
+					var e292 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e292); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e287
+					v.Networks[string(key)] = e292
 					return nil
 				}); err != nil {
 					return err
@@ -3140,20 +3212,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n288, _, null289, err := s.Integer(64, true)
+			n293, _, null294, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null289 {
-				v.RestartCount = int(n288)
+			if !null294 {
+				v.RestartCount = int(n293)
 			}
 			return nil
 		case "stoppedByUser":
-			x290 := bool(v.StoppedByUser)
-			if err := s.Bool(&x290); err != nil {
+			x295 := bool(v.StoppedByUser)
+			if err := s.Bool(&x295); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x290)
+			v.StoppedByUser = bool(x295)
 			return nil
 		}
 		return s.Unknown(key, keysModelContainerState)
@@ -3193,11 +3265,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e291 string
-					if err := s.Str(&e291); err != nil {
+					var e296 string
+					if err := s.Str(&e296); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e291
+					v.Labels[string(key)] = e296
 					return nil
 				}); err != nil {
 					return err
@@ -3205,11 +3277,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw292, err := s.Raw()
+			raw297, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw292); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw297); err != nil {
 				return err
 			}
 			return nil
@@ -3217,21 +3289,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out293 := v.CreateCommand[:0]
-				if out293 == nil {
-					out293 = []string{}
+				out298 := v.CreateCommand[:0]
+				if out298 == nil {
+					out298 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e294 string
-					if err := s.Str(&e294); err != nil {
+					var e299 string
+					if err := s.Str(&e299); err != nil {
 						return err
 					}
-					out293 = append(out293, e294)
+					out298 = append(out298, e299)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out293
+				v.CreateCommand = out298
 			}
 			return nil
 		case "cgroupParent":
@@ -3240,67 +3312,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x295 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x295); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x295)
-			return nil
-		case "sharePid":
-			x296 := bool(v.SharePid)
-			if err := s.Bool(&x296); err != nil {
-				return err
-			}
-			v.SharePid = bool(x296)
-			return nil
-		case "shareIpc":
-			x297 := bool(v.ShareIpc)
-			if err := s.Bool(&x297); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x297)
-			return nil
-		case "shareNet":
-			x298 := bool(v.ShareNet)
-			if err := s.Bool(&x298); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x298)
-			return nil
-		case "shareMount":
-			x299 := bool(v.ShareMount)
-			if err := s.Bool(&x299); err != nil {
-				return err
-			}
-			v.ShareMount = bool(x299)
-			return nil
-		case "shareUser":
-			x300 := bool(v.ShareUser)
+			x300 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x300)
+			v.UsePodCgroup = bool(x300)
 			return nil
-		case "shareUts":
-			x301 := bool(v.ShareUts)
+		case "sharePid":
+			x301 := bool(v.SharePid)
 			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x301)
+			v.SharePid = bool(x301)
 			return nil
-		case "shareCgroup":
-			x302 := bool(v.ShareCgroup)
+		case "shareIpc":
+			x302 := bool(v.ShareIpc)
 			if err := s.Bool(&x302); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x302)
+			v.ShareIpc = bool(x302)
 			return nil
-		case "hasInfra":
-			x303 := bool(v.HasInfra)
+		case "shareNet":
+			x303 := bool(v.ShareNet)
 			if err := s.Bool(&x303); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x303)
+			v.ShareNet = bool(x303)
+			return nil
+		case "shareMount":
+			x304 := bool(v.ShareMount)
+			if err := s.Bool(&x304); err != nil {
+				return err
+			}
+			v.ShareMount = bool(x304)
+			return nil
+		case "shareUser":
+			x305 := bool(v.ShareUser)
+			if err := s.Bool(&x305); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x305)
+			return nil
+		case "shareUts":
+			x306 := bool(v.ShareUts)
+			if err := s.Bool(&x306); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x306)
+			return nil
+		case "shareCgroup":
+			x307 := bool(v.ShareCgroup)
+			if err := s.Bool(&x307); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x307)
+			return nil
+		case "hasInfra":
+			x308 := bool(v.HasInfra)
+			if err := s.Bool(&x308); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x308)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3316,21 +3388,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out304 := v.InfraCommand[:0]
-				if out304 == nil {
-					out304 = []string{}
+				out309 := v.InfraCommand[:0]
+				if out309 == nil {
+					out309 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e305 string
-					if err := s.Str(&e305); err != nil {
+					var e310 string
+					if err := s.Str(&e310); err != nil {
 						return err
 					}
-					out304 = append(out304, e305)
+					out309 = append(out309, e310)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out304
+				v.InfraCommand = out309
 			}
 			return nil
 		case "infra":
@@ -3362,42 +3434,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out306 := v.UIDMap[:0]
-				if out306 == nil {
-					out306 = []model.IDMap{}
+				out311 := v.UIDMap[:0]
+				if out311 == nil {
+					out311 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e307 model.IDMap
-					if err := decModelIDMap(s, &e307); err != nil {
+					var e312 model.IDMap
+					if err := decModelIDMap(s, &e312); err != nil {
 						return err
 					}
-					out306 = append(out306, e307)
+					out311 = append(out311, e312)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out306
+				v.UIDMap = out311
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out308 := v.GIDMap[:0]
-				if out308 == nil {
-					out308 = []model.IDMap{}
+				out313 := v.GIDMap[:0]
+				if out313 == nil {
+					out313 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e309 model.IDMap
-					if err := decModelIDMap(s, &e309); err != nil {
+					var e314 model.IDMap
+					if err := decModelIDMap(s, &e314); err != nil {
 						return err
 					}
-					out308 = append(out308, e309)
+					out313 = append(out313, e314)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out308
+				v.GIDMap = out313
 			}
 			return nil
 		case "exitPolicy":
@@ -3419,68 +3491,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out310 := v.Volumes[:0]
-				if out310 == nil {
-					out310 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
-						return err
-					}
-					out310 = append(out310, e311)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Volumes = out310
-			}
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out312 := v.Devices[:0]
-				if out312 == nil {
-					out312 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e313 string
-					if err := s.Str(&e313); err != nil {
-						return err
-					}
-					out312 = append(out312, e313)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out312
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e314 string
-					if err := s.Str(&e314); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e314
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "securityOpts":
-			if s.Literal("null") {
-				v.SecurityOpts = nil
-			} else {
-				out315 := v.SecurityOpts[:0]
+				out315 := v.Volumes[:0]
 				if out315 == nil {
 					out315 = []string{}
 				}
@@ -3494,7 +3505,68 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out315
+				v.Volumes = out315
+			}
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out317 := v.Devices[:0]
+				if out317 == nil {
+					out317 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e318 string
+					if err := s.Str(&e318); err != nil {
+						return err
+					}
+					out317 = append(out317, e318)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out317
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e319 string
+					if err := s.Str(&e319); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e319
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "securityOpts":
+			if s.Literal("null") {
+				v.SecurityOpts = nil
+			} else {
+				out320 := v.SecurityOpts[:0]
+				if out320 == nil {
+					out320 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
+						return err
+					}
+					out320 = append(out320, e321)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.SecurityOpts = out320
 			}
 			return nil
 		}
@@ -3546,36 +3618,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out317 := v.Options[:0]
-				if out317 == nil {
-					out317 = []string{}
+				out322 := v.Options[:0]
+				if out322 == nil {
+					out322 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e318 string
-					if err := s.Str(&e318); err != nil {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out322 = append(out322, e323)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out317
+				v.Options = out322
 			}
 			return nil
 		case "readOnly":
-			x319 := bool(v.ReadOnly)
-			if err := s.Bool(&x319); err != nil {
+			x324 := bool(v.ReadOnly)
+			if err := s.Bool(&x324); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x319)
+			v.ReadOnly = bool(x324)
 			return nil
 		case "chownToUser":
-			x320 := bool(v.ChownToUser)
-			if err := s.Bool(&x320); err != nil {
+			x325 := bool(v.ChownToUser)
+			if err := s.Bool(&x325); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x320)
+			v.ChownToUser = bool(x325)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3593,21 +3665,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n321, null322, err := s.Integer(64, false)
+			_, n326, null327, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null322 {
-				v.Soft = uint64(n321)
+			if !null327 {
+				v.Soft = uint64(n326)
 			}
 			return nil
 		case "hard":
-			_, n323, null324, err := s.Integer(64, false)
+			_, n328, null329, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null324 {
-				v.Hard = uint64(n323)
+			if !null329 {
+				v.Hard = uint64(n328)
 			}
 			return nil
 		}
@@ -3621,21 +3693,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n325, _, null326, err := s.Integer(64, true)
+			n330, _, null331, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null326 {
-				v.Memory = int64(n325)
+			if !null331 {
+				v.Memory = int64(n330)
 			}
 			return nil
 		case "cpus":
-			n327, null328, err := s.Float(64)
+			n332, null333, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null328 {
-				v.CPUs = float64(n327)
+			if !null333 {
+				v.CPUs = float64(n332)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3644,48 +3716,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n329, _, null330, err := s.Integer(64, true)
+			n334, _, null335, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null330 {
-				v.PidsLimit = int64(n329)
+			if !null335 {
+				v.PidsLimit = int64(n334)
 			}
 			return nil
 		case "shmSize":
-			n331, _, null332, err := s.Integer(64, true)
+			n336, _, null337, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null332 {
-				v.ShmSize = int64(n331)
+			if !null337 {
+				v.ShmSize = int64(n336)
 			}
 			return nil
 		case "memorySwap":
-			n333, _, null334, err := s.Integer(64, true)
+			n338, _, null339, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null334 {
-				v.MemorySwap = int64(n333)
+			if !null339 {
+				v.MemorySwap = int64(n338)
 			}
 			return nil
 		case "memoryReservation":
-			n335, _, null336, err := s.Integer(64, true)
+			n340, _, null341, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null336 {
-				v.MemoryReservation = int64(n335)
+			if !null341 {
+				v.MemoryReservation = int64(n340)
 			}
 			return nil
 		case "cpuShares":
-			_, n337, null338, err := s.Integer(64, false)
+			_, n342, null343, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null338 {
-				v.CPUShares = uint64(n337)
+			if !null343 {
+				v.CPUShares = uint64(n342)
 			}
 			return nil
 		case "cpusetMems":
@@ -3694,21 +3766,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n339, null340, err := s.Integer(64, false)
+			_, n344, null345, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null340 {
-				v.CPUPeriod = uint64(n339)
+			if !null345 {
+				v.CPUPeriod = uint64(n344)
 			}
 			return nil
 		case "cpuQuota":
-			n341, _, null342, err := s.Integer(64, true)
+			n346, _, null347, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null342 {
-				v.CPUQuota = int64(n341)
+			if !null347 {
+				v.CPUQuota = int64(n346)
 			}
 			return nil
 		}
@@ -3745,42 +3817,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out343 := v.Networks[:0]
-				if out343 == nil {
-					out343 = []string{}
+				out348 := v.Networks[:0]
+				if out348 == nil {
+					out348 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e344 string
-					if err := s.Str(&e344); err != nil {
+					var e349 string
+					if err := s.Str(&e349); err != nil {
 						return err
 					}
-					out343 = append(out343, e344)
+					out348 = append(out348, e349)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out343
+				v.Networks = out348
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out345 := v.Ports[:0]
-				if out345 == nil {
-					out345 = []model.PortMapping{}
+				out350 := v.Ports[:0]
+				if out350 == nil {
+					out350 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e346 model.PortMapping
-					if err := decModelPortMapping(s, &e346); err != nil {
+					var e351 model.PortMapping
+					if err := decModelPortMapping(s, &e351); err != nil {
 						return err
 					}
-					out345 = append(out345, e346)
+					out350 = append(out350, e351)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out345
+				v.Ports = out350
 			}
 			return nil
 		case "staticIP":
@@ -3797,92 +3869,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out347 := v.DNSServers[:0]
-				if out347 == nil {
-					out347 = []string{}
+				out352 := v.DNSServers[:0]
+				if out352 == nil {
+					out352 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e348 string
-					if err := s.Str(&e348); err != nil {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
 						return err
 					}
-					out347 = append(out347, e348)
+					out352 = append(out352, e353)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out347
+				v.DNSServers = out352
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out349 := v.DNSSearch[:0]
-				if out349 == nil {
-					out349 = []string{}
+				out354 := v.DNSSearch[:0]
+				if out354 == nil {
+					out354 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e350 string
-					if err := s.Str(&e350); err != nil {
+					var e355 string
+					if err := s.Str(&e355); err != nil {
 						return err
 					}
-					out349 = append(out349, e350)
+					out354 = append(out354, e355)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out349
+				v.DNSSearch = out354
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out351 := v.DNSOptions[:0]
-				if out351 == nil {
-					out351 = []string{}
+				out356 := v.DNSOptions[:0]
+				if out356 == nil {
+					out356 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e352 string
-					if err := s.Str(&e352); err != nil {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
 						return err
 					}
-					out351 = append(out351, e352)
+					out356 = append(out356, e357)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out351
+				v.DNSOptions = out356
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out353 := v.AddHosts[:0]
-				if out353 == nil {
-					out353 = []string{}
+				out358 := v.AddHosts[:0]
+				if out358 == nil {
+					out358 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e354 string
-					if err := s.Str(&e354); err != nil {
+					var e359 string
+					if err := s.Str(&e359); err != nil {
 						return err
 					}
-					out353 = append(out353, e354)
+					out358 = append(out358, e359)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out353
+				v.AddHosts = out358
 			}
 			return nil
 		case "noHosts":
-			x355 := bool(v.NoHosts)
-			if err := s.Bool(&x355); err != nil {
+			x360 := bool(v.NoHosts)
+			if err := s.Bool(&x360); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x355)
+			v.NoHosts = bool(x360)
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
@@ -3895,30 +3967,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n356, null357, err := s.Integer(32, false)
+			_, n361, null362, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null357 {
-				v.ContainerID = uint32(n356)
+			if !null362 {
+				v.ContainerID = uint32(n361)
 			}
 			return nil
 		case "hostID":
-			_, n358, null359, err := s.Integer(32, false)
+			_, n363, null364, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null359 {
-				v.HostID = uint32(n358)
+			if !null364 {
+				v.HostID = uint32(n363)
 			}
 			return nil
 		case "size":
-			_, n360, null361, err := s.Integer(32, false)
+			_, n365, null366, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null361 {
-				v.Size = uint32(n360)
+			if !null366 {
+				v.Size = uint32(n365)
 			}
 			return nil
 		}
@@ -3942,12 +4014,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n362, _, null363, err := s.Integer(64, true)
+			n367, _, null368, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null363 {
-				v.PrefixLen = int(n362)
+			if !null368 {
+				v.PrefixLen = int(n367)
 			}
 			return nil
 		case "gateway":
@@ -3981,21 +4053,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n364, null365, err := s.Integer(16, false)
+			_, n369, null370, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null365 {
-				v.HostPort = uint16(n364)
+			if !null370 {
+				v.HostPort = uint16(n369)
 			}
 			return nil
 		case "containerPort":
-			_, n366, null367, err := s.Integer(16, false)
+			_, n371, null372, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null367 {
-				v.ContainerPort = uint16(n366)
+			if !null372 {
+				v.ContainerPort = uint16(n371)
 			}
 			return nil
 		case "protocol":
@@ -4004,12 +4076,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n368, null369, err := s.Integer(16, false)
+			_, n373, null374, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null369 {
-				v.Range = uint16(n368)
+			if !null374 {
+				v.Range = uint16(n373)
 			}
 			return nil
 		}
