@@ -17,12 +17,12 @@ import (
 
 // CreateOptions are the parts of a create request that are not stored in the config.
 type CreateOptions struct {
-	Pod           string            // pod name or ID, or new:NAME to create one
-	Pull          string            // missing (default), always, never
-	EntrypointSet bool              // --entrypoint was given (an empty one clears the image's)
-	CmdSet        bool              // a command was given after the image
-	Registry      image.PullOptions // how an implicit pull reaches the registry (Progress nil: quiet)
-	PublishAll    bool              // -P: publish every port the image exposes on a random host port
+	Pod           string              // pod name or ID, or new:NAME to create one
+	Pull          string              // missing (default), always, never
+	EntrypointSet bool                // --entrypoint was given (an empty one clears the image's)
+	CmdSet        bool                // a command was given after the image
+	Registry      image.PullOptions   // how an implicit pull reaches the registry (Progress nil: quiet)
+	PublishAll    bool                // -P: publish every port the image exposes on a random host port
 	Expose        []model.PortMapping // --expose: ports -P publishes beside the image's
 	// Replace removes a container of the same name first (--replace), once the new one's
 	// options were checked.

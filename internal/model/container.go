@@ -144,18 +144,18 @@ type ContainerConfig struct {
 	Terminal    bool              `json:"terminal,omitempty"`
 	Stdin       bool              `json:"stdin,omitempty"`
 
-	Mounts   []Mount           `json:"mounts,omitempty"`
-	ReadOnly bool              `json:"readOnly,omitempty"`
+	Mounts   []Mount `json:"mounts,omitempty"`
+	ReadOnly bool    `json:"readOnly,omitempty"`
 	// ReadOnlyTmpfs gives a read-only container tmpfs on /tmp, /var/tmp and /run (podman's
 	// --read-only-tmpfs, on by default).
-	ReadOnlyTmpfs bool `json:"readOnlyTmpfs,omitempty"`
-	Devices  []string          `json:"devices,omitempty"`
-	Sysctls  map[string]string `json:"sysctls,omitempty"`
+	ReadOnlyTmpfs bool              `json:"readOnlyTmpfs,omitempty"`
+	Devices       []string          `json:"devices,omitempty"`
+	Sysctls       map[string]string `json:"sysctls,omitempty"`
 
-	CapAdd          []string `json:"capAdd,omitempty"`
-	CapDrop         []string `json:"capDrop,omitempty"`
-	Privileged      bool     `json:"privileged,omitempty"`
-	OOMScoreAdj     int      `json:"oomScoreAdj,omitempty"`
+	CapAdd      []string `json:"capAdd,omitempty"`
+	CapDrop     []string `json:"capDrop,omitempty"`
+	Privileged  bool     `json:"privileged,omitempty"`
+	OOMScoreAdj int      `json:"oomScoreAdj,omitempty"`
 	// GroupAdd are supplementary groups of the process (names in the image's /etc/group, or
 	// numbers); Umask its file mode creation mask, in octal ("" for the runtime's 0022).
 	GroupAdd []string `json:"groupAdd,omitempty"`
@@ -164,7 +164,7 @@ type ContainerConfig struct {
 	// host's /usr/share/zoneinfo.
 	Timezone string `json:"timezone,omitempty"`
 	// PidFile is a host file the process's PID is written to at each start.
-	PidFile string `json:"pidFile,omitempty"`
+	PidFile         string   `json:"pidFile,omitempty"`
 	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
 	Seccomp         string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or a file
 	Ulimits         []Ulimit `json:"ulimits,omitempty"`
