@@ -340,3 +340,43 @@ func TestRegistryHelper(t *testing.T) {
 		t.Errorf("pull without the helper: %v: %s", err, out)
 	}
 }
+
+// commit makes an image of a container's changes: new and changed files, removed ones
+// (whiteouts), a directory replaced whole (opaque), links; the container's command becomes the
+// image's unless --change says otherwise; a user namespace's files keep their IDs inside.
+func TestCommit(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "--name", "c", "--network", "none", "-e", "FROM_RUN=1", "localhost/bb", "sh", "-c",
+		"echo hello > /hello && rm /bin/ls && rm -rf /var/www && mkdir -p /var/www && echo new > /var/www/only && ln -s /hello /link")
+	id := e.Pea("commit", "-m", "the message", "-a", "someone", "-c", `CMD ["cat", "/hello"]`, "c", "localhost/committed:1")
+	if len(id) != 64 {
+		t.Fatalf("commit printed %q, want the image ID", id)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "localhost/committed:1"); out != "hello" {
+		t.Fatalf("the committed CMD: %q", out)
+	}
+	out := e.Pea("run", "--rm", "--network", "none", "localhost/committed:1", "sh", "-c",
+		"test -e /bin/ls && echo ls-still-there; ls /var/www; readlink /link; echo $FROM_RUN")
+	if out != "only\n/hello\n1" {
+		t.Fatalf("the committed files: %q", out)
+	}
+	if out := e.Pea("image", "inspect", "--format", "{{.Author}}|{{.Comment}}|{{len .RootFS.Layers}}", "localhost/committed:1"); out != "someone|the message|2" {
+		t.Fatalf("image inspect: %q", out)
+	}
+	// Bad input: one line, no image.
+	before := e.Pea("images", "-q")
+	e.Fails(125, "commit", "-c", "BOGUS x", "c", "localhost/bad")
+	e.Fails(125, "commit", "nosuch")
+	e.Pea("pod", "create", "--name", "p")
+	e.Fails(125, "commit", e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p"))
+	if after := e.Pea("images", "-q"); after != before {
+		t.Fatalf("refused commits left images: %q, before %q", after, before)
+	}
+	// A container in a user namespace: its files' host IDs are stored as its own.
+	e.withUserNS()
+	e.Pea("run", "--name", "u", "--network", "none", "--uidmap", "0:100000:65536", "localhost/bb", "sh", "-c", "echo u > /u && chown 1000:1000 /u")
+	e.Pea("commit", "u", "localhost/ucommit")
+	if out := e.Pea("run", "--rm", "--network", "none", "localhost/ucommit", "stat", "-c", "%u:%g", "/u"); out != "1000:1000" {
+		t.Fatalf("a user namespace's file in the committed image: %q", out)
+	}
+}

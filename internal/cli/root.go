@@ -259,7 +259,7 @@ var longRunning = map[string]bool{"logs": true, "attach": true, "run": true, "st
 // the one CPU pea starts on until they start a process (conmon, the runtime, a CNI plugin,
 // iptables...), which gives the CPUs back first: `create` 5.0 -> 4.0 ms, `pod create`
 // 3.0 -> 2.3 ms when they gave them back up front.
-var releaseFirst = map[string]bool{"pull": true, "push": true, "load": true, "save": true, "import": true, "play": true}
+var releaseFirst = map[string]bool{"pull": true, "push": true, "load": true, "save": true, "import": true, "play": true, "commit": true}
 
 // globalValueFlags are the persistent flags that take a separate value.
 var globalValueFlags = []string{"--root", "--runroot", "--log-level", "--runtime", "--namespace"}

@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"pea/internal/errdefs"
+	"pea/internal/image"
+	"pea/internal/model"
+)
+
+// CommitOptions describe `pea commit`.
+type CommitOptions struct {
+	Ref     string   // the new image's name ("" leaves it untagged)
+	Author  string   // --author
+	Message string   // --message, the history entry's comment
+	Changes []string // --change instructions applied to the new image's config
+}
+
+// CommitContainer makes an image of a container: its image's layers and one more holding what
+// the container changed (its overlay upper directory, whiteouts in the OCI layer format), with
+// the container's command, environment, working directory, user and labels as the image's
+// defaults, and --change on top.
+func (r *Runtime) CommitContainer(ctx context.Context, nameOrID string, o CommitOptions) (*image.Image, error) {
+	l, c, err := r.lookupAndLock(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	cfg := c.Config
+	if cfg.IsInfra {
+		return nil, fmt.Errorf("container %s is a pod's infra container, which has nothing to commit: %w", cfg.Name, errdefs.ErrInvalid)
+	}
+	if cfg.Rootfs != "" {
+		return nil, fmt.Errorf("container %s runs a root filesystem directory, not an image: %w", cfg.Name, errdefs.ErrInvalid)
+	}
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	var base *image.Image
+	var conf image.Config
+	if cfg.Image != "" {
+		if base, err = is.Lookup(cfg.Image); err != nil {
+			return nil, fmt.Errorf("image of container %s: %w", cfg.Name, err)
+		}
+		conf = base.Config.Config
+	}
+	conf.Cmd, conf.Entrypoint, conf.Env = cfg.Cmd, cfg.Entrypoint, cfg.Env
+	conf.WorkingDir, conf.User = cfg.WorkingDir, cfg.User
+	if len(cfg.Labels) > 0 {
+		labels := map[string]string{}
+		for k, v := range conf.Labels {
+			labels[k] = v
+		}
+		for k, v := range cfg.Labels {
+			labels[k] = v
+		}
+		conf.Labels = labels
+	}
+	if err := image.ApplyChanges(&conf, o.Changes); err != nil {
+		return nil, err
+	}
+	// Host IDs of a user namespace's files are the container's own in the image.
+	uidMap, gidMap := r.IDMappings(cfg)
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(writeChanges(pw, filepath.Join(r.ctrDir(cfg.ID), "upper"), uidMap, gidMap))
+	}()
+	img, err := is.Commit(base, pr, conf, image.CommitOptions{Ref: o.Ref, Author: o.Author, Comment: o.Message,
+		CreatedBy: "pea commit " + cfg.Name})
+	pr.CloseWithError(io.ErrClosedPipe) // ends the writer if the store stopped reading early
+	return img, err
+}
+
+// writeChanges writes an overlay upper directory as a layer tar: an overlay whiteout (a 0:0
+// character device) becomes a .wh. file, an opaque directory gets a .wh..wh..opq entry.
+func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error {
+	tw := tar.NewWriter(w)
+	toCtr := func(maps []model.IDMap, id uint32) int {
+		if len(maps) == 0 {
+			return int(id)
+		}
+		for _, m := range maps {
+			if id >= m.HostID && uint64(id) < uint64(m.HostID)+uint64(m.Size) {
+				return int(m.ContainerID + id - m.HostID)
+			}
+		}
+		return 65534
+	}
+	err := filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) && p == upper {
+				return filepath.SkipDir // never started: no changes
+			}
+			return err
+		}
+		if p == upper {
+			return nil
+		}
+		rel, err := filepath.Rel(upper, p)
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: filepath.Join(filepath.Dir(rel), ".wh."+filepath.Base(rel)), Mode: 0o600, Format: tar.FormatPAX})
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return err
+		}
+		hdr.Name, hdr.Uname, hdr.Gname = rel, "", ""
+		hdr.Uid, hdr.Gid = toCtr(uidMap, st.Uid), toCtr(gidMap, st.Gid)
+		hdr.Format = tar.FormatPAX
+		if fi.IsDir() {
+			hdr.Name += "/"
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+		if fi.IsDir() {
+			buf := make([]byte, 8)
+			if n, err := unix.Lgetxattr(p, "trusted.overlay.opaque", buf); err == nil && string(buf[:n]) == "y" {
+				return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/.wh..wh..opq", Mode: 0o600, Format: tar.FormatPAX})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}

@@ -1,0 +1,74 @@
+package image
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// CommitOptions describe the image `commit` makes of a container.
+type CommitOptions struct {
+	Ref       string // the new image's name ("" leaves it untagged)
+	Author    string
+	Comment   string // the history entry's comment (--message)
+	CreatedBy string // the history entry's command
+}
+
+// Commit stores an image of base's layers (none when base is nil) and one more, read as a tar
+// stream from layer, whose config's Config is cfg. The new layer is unpacked and its blob
+// stored in one pass, as an imported one is.
+func (s *Store) Commit(base *Image, layer io.Reader, cfg Config, o CommitOptions) (*Image, error) {
+	var names []string
+	if o.Ref != "" {
+		n, err := NormalizeLocalName(o.Ref)
+		if err != nil {
+			return nil, err
+		}
+		names = []string{n}
+	}
+	in, err := s.newIngest()
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() { in.close(ok) }()
+
+	blob, res, err := in.storeLayer(layer, "", "", true)
+	if err != nil {
+		return nil, fmt.Errorf("the container's changes: %w", err)
+	}
+	file := ConfigFile{Architecture: runtime.GOARCH, OS: "linux", RootFS: RootFS{Type: "layers"}}
+	var layers []layerResult
+	var blobs []string
+	if base != nil {
+		file = base.Config
+		file.RootFS.DiffIDs = append([]Hash{}, base.Config.RootFS.DiffIDs...)
+		file.History = append([]History{}, base.Config.History...)
+		for i, d := range base.Layers {
+			l := layerResult{DiffID: d}
+			if i < len(base.LayerSizes) {
+				l.Size = base.LayerSizes[i]
+			}
+			layers = append(layers, l)
+		}
+		blobs = append(blobs, base.LayerBlobs...)
+	}
+	now := time.Now().UTC()
+	file.Config, file.Created, file.Author = cfg, Time{Time: now}, o.Author
+	file.RootFS.Type = "layers"
+	file.RootFS.DiffIDs = append(file.RootFS.DiffIDs, mustHash(res.DiffID))
+	file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
+		CreatedBy: strings.TrimSpace(o.CreatedBy), Comment: o.Comment})
+	img, err := in.finishImage(&file, names, append(layers, res), append(blobs, blob))
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := in.commit([]*Image{img})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return imgs[0], nil
+}
