@@ -3,6 +3,7 @@ package tests
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -379,4 +380,24 @@ func TestCommit(t *testing.T) {
 	if out := e.Pea("run", "--rm", "--network", "none", "localhost/ucommit", "stat", "-c", "%u:%g", "/u"); out != "1000:1000" {
 		t.Fatalf("a user namespace's file in the committed image: %q", out)
 	}
+}
+
+// diff lists what a container changed, as podman's: A added, C changed, D deleted, by path;
+// the runtime's mount points are not the container's changes.
+func TestContainerDiff(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "--name", "c", "--network", "none", "localhost/bb", "sh", "-c",
+		"echo hello > /hello && rm /bin/ls && mkdir -p /d/e && touch /d/e/f && echo x >> /etc/passwd")
+	want := "C /bin\nD /bin/ls\nA /d\nA /d/e\nA /d/e/f\nC /etc\nC /etc/passwd\nA /hello"
+	if out := e.Pea("diff", "c"); out != want {
+		t.Fatalf("diff:\n%s\nwant:\n%s", out, want)
+	}
+	var v struct{ Changed, Added, Deleted []string }
+	if err := json.Unmarshal([]byte(e.Pea("container", "diff", "--format", "json", "c")), &v); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(v.Deleted, ",") != "/bin/ls" || len(v.Added) != 4 || len(v.Changed) != 3 {
+		t.Fatalf("diff --format json: %+v", v)
+	}
+	e.Fails(125, "diff", "nosuch")
 }

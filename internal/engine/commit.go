@@ -113,6 +113,9 @@ func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error
 		if err := unix.Lstat(p, &st); err != nil {
 			return err
 		}
+		if runtimeMountPoints[rel] && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 {
+			return nil // a mount point the runtime made, not the container's change
+		}
 		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
 			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: filepath.Join(filepath.Dir(rel), ".wh."+filepath.Base(rel)), Mode: 0o600, Format: tar.FormatPAX})
 		}
@@ -162,4 +165,88 @@ func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error
 		return err
 	}
 	return tw.Close()
+}
+
+// runtimeMountPoints are the files the runtime creates in a root filesystem that lacks them, to
+// bind pea's own over them: empty in the upper directory whatever the container writes to
+// them (that goes to the bound file). diff and commit leave them out, as podman does.
+var runtimeMountPoints = map[string]bool{"etc/hosts": true, "etc/hostname": true, "etc/resolv.conf": true,
+	"etc/localtime": true, "run/pea-init": true}
+
+// Change is one path a container changed: A added, C changed, D deleted (podman's diff).
+type Change struct {
+	Kind string
+	Path string
+}
+
+// ContainerChanges lists what container nameOrID changed in its image's files, by path.
+func (r *Runtime) ContainerChanges(nameOrID string) ([]Change, error) {
+	c, err := r.LookupContainer(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	var lower []string // top layer first
+	if c.Config.Image != "" {
+		is, err := r.imageStore()
+		if err != nil {
+			return nil, err
+		}
+		img, err := is.Lookup(c.Config.Image)
+		if err != nil {
+			return nil, fmt.Errorf("image of container %s: %w", c.Config.Name, err)
+		}
+		layers, err := is.LayerDirs(img)
+		if err != nil {
+			return nil, err
+		}
+		lower = lowerDirs(layers)
+	}
+	var out []Change
+	upper := filepath.Join(r.ctrDir(c.Config.ID), "upper")
+	err = filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) && p == upper {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		if p == upper {
+			return nil
+		}
+		rel, _ := filepath.Rel(upper, p)
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		switch {
+		case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0:
+			out = append(out, Change{"D", "/" + rel})
+		case inLayers(lower, rel):
+			out = append(out, Change{"C", "/" + rel})
+		case runtimeMountPoints[rel] && st.Size == 0:
+		default:
+			out = append(out, Change{"A", "/" + rel})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// inLayers reports whether path rel exists in the image whose layer directories are lower
+// (top first): a layer that lacks it but whites it (or a directory above it) out, or makes a
+// directory above it opaque, hides it in the layers below.
+func inLayers(lower []string, rel string) bool {
+	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
+	for _, l := range lower {
+		if exists(filepath.Join(l, rel)) {
+			return true
+		}
+		for p := rel; p != "." && p != "/" && p != ""; p = filepath.Dir(p) {
+			dir := filepath.Join(l, filepath.Dir(p))
+			if exists(filepath.Join(dir, ".wh."+filepath.Base(p))) || exists(filepath.Join(dir, ".wh..wh..opq")) {
+				return false
+			}
+		}
+	}
+	return false
 }
