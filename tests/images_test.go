@@ -401,3 +401,44 @@ func TestContainerDiff(t *testing.T) {
 	}
 	e.Fails(125, "diff", "nosuch")
 }
+
+// export writes a container's root filesystem as a tar (links as links: a container's link to
+// a host path exports no host file), running or stopped; import makes an image of it again.
+func TestExport(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "--name", "c", "--network", "none", "localhost/bb", "sh", "-c", "echo hi > /hi && ln -s /etc/shadow /sh")
+	out := filepath.Join(e.Dir, "c.tar")
+	e.Pea("export", "-o", out, "c")
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seen := map[string]*tar.Header{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		seen[h.Name] = h
+	}
+	if h := seen["hi"]; h == nil || h.Size != 3 {
+		t.Fatalf("hi in the export: %+v", h)
+	}
+	if h := seen["sh"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "/etc/shadow" {
+		t.Fatalf("the link in the export: %+v", h)
+	}
+	if seen["bin/busybox"] == nil {
+		t.Fatal("the image's files are missing from the export")
+	}
+	e.Pea("import", out, "localhost/again")
+	if got := e.Pea("run", "--rm", "--network", "none", "localhost/again", "cat", "/hi"); got != "hi" {
+		t.Fatalf("the imported export: %q", got)
+	}
+	e.Pea("run", "-d", "--name", "r", "--network", "none", "localhost/bb", "sleep", "300")
+	if r := e.Try("export", "r"); r.Code != 0 || !strings.Contains(r.Stdout, "busybox") {
+		t.Fatalf("export of a running container: exit %d, %d bytes", r.Code, len(r.Stdout))
+	}
+	e.Fails(125, "export", "nosuch")
+}

@@ -17,7 +17,7 @@ func newContainerCommand(a *app) *cobra.Command {
 		newPauseCommand(true), newPauseCommand(false), newRestartCommand, newRmCommand,
 		newCleanupCommand, newPsCommand, newInspectCommand(true), newLogsCommand, newExecCommand,
 		newWaitCommand, newExistsCommand, newPruneCommand, newRenameCommand, newTopCommand,
-		newCpCommand, newAttachCommand, newPortCommand, newCommitCommand, newDiffCommand,
+		newCpCommand, newAttachCommand, newPortCommand, newCommitCommand, newDiffCommand, newExportCommand,
 	} {
 		sub := f(a)
 		if sub.Name() == "ps" {

@@ -83,6 +83,13 @@ func (r *Runtime) CommitContainer(ctx context.Context, nameOrID string, o Commit
 // writeChanges writes an overlay upper directory as a layer tar: an overlay whiteout (a 0:0
 // character device) becomes a .wh. file, an opaque directory gets a .wh..wh..opq entry.
 func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error {
+	return writeTree(w, upper, uidMap, gidMap, true)
+}
+
+// writeTree writes the tree at root as a tar, host IDs mapped to the container's (uidMap,
+// gidMap; none: as they are); upper says that root is an overlay's upper directory (see
+// writeChanges).
+func writeTree(w io.Writer, upper string, uidMap, gidMap []model.IDMap, isUpper bool) error {
 	tw := tar.NewWriter(w)
 	toCtr := func(maps []model.IDMap, id uint32) int {
 		if len(maps) == 0 {
@@ -113,10 +120,10 @@ func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error
 		if err := unix.Lstat(p, &st); err != nil {
 			return err
 		}
-		if runtimeMountPoints[rel] && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 {
+		if isUpper && runtimeMountPoints[rel] && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 {
 			return nil // a mount point the runtime made, not the container's change
 		}
-		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
+		if isUpper && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
 			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: filepath.Join(filepath.Dir(rel), ".wh."+filepath.Base(rel)), Mode: 0o600, Format: tar.FormatPAX})
 		}
 		fi, err := d.Info()
@@ -153,7 +160,7 @@ func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error
 				return err
 			}
 		}
-		if fi.IsDir() {
+		if isUpper && fi.IsDir() {
 			buf := make([]byte, 8)
 			if n, err := unix.Lgetxattr(p, "trusted.overlay.opaque", buf); err == nil && string(buf[:n]) == "y" {
 				return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/.wh..wh..opq", Mode: 0o600, Format: tar.FormatPAX})
@@ -249,4 +256,37 @@ func inLayers(lower []string, rel string) bool {
 		}
 	}
 	return false
+}
+
+// ExportContainer writes container nameOrID's root filesystem (its image with its changes,
+// without its volumes or the kernel file systems) to w as a tar, IDs as the container sees
+// them.
+func (r *Runtime) ExportContainer(ctx context.Context, nameOrID string, w io.Writer) error {
+	l, c, err := r.lookupAndLock(nameOrID)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if c.Config.IsInfra && c.Config.Image == "" {
+		return fmt.Errorf("container %s is a pod's infra container, which has no root filesystem to export: %w", c.Config.Name, errdefs.ErrInvalid)
+	}
+	nsPath := ""
+	if c.State.Active() && c.State.Pid > 0 {
+		nsPath = fmt.Sprintf("/proc/%d/ns/user", c.State.Pid)
+	}
+	ns, err := r.openUserNS(c, nsPath)
+	if err != nil {
+		return err
+	}
+	defer ns.close()
+	wasMounted := c.State.Mounted
+	root, err := r.mountRootfs(c, ns)
+	if err != nil {
+		return err
+	}
+	if !wasMounted {
+		defer r.unmountRootfs(c)
+	}
+	uidMap, gidMap := r.IDMappings(c.Config)
+	return exportTree(w, root, uidMap, gidMap)
 }

@@ -24,6 +24,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
+	"pea/internal/model"
 )
 
 // CopierArg is the first argument of the copier process (cli.Main hands it to RunCopier).
@@ -80,6 +81,21 @@ func RunCopier(args []string) int {
 }
 
 func copier(args []string) error {
+	if len(args) == 4 && args[0] == "export" {
+		// export ROOT UIDMAPS GIDMAPS: the tree at ROOT as a tar on stdout, from inside it.
+		uidMap, err1 := parseIDMapArg(args[2])
+		gidMap, err2 := parseIDMapArg(args[3])
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("bad mappings %q %q", args[2], args[3])
+		}
+		if err := unix.Chroot(args[1]); err != nil {
+			return fmt.Errorf("chroot %s: %w", args[1], err)
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return err
+		}
+		return writeTree(os.Stdout, "/", uidMap, gidMap, false)
+	}
 	if len(args) != 4 && len(args) != 6 {
 		return fmt.Errorf("usage: %s in|out ROOT HOST CTR [UID GID]", CopierArg)
 	}
@@ -333,4 +349,36 @@ func readlinkat(dir int, name string) (string, error) {
 			return string(buf[:n]), nil
 		}
 	}
+}
+
+// idMapArg writes mappings as one argument of the copier, parseIDMapArg reads them back.
+func idMapArg(maps []model.IDMap) string {
+	out := make([]string, len(maps))
+	for i, m := range maps {
+		out[i] = FormatIDMap(m)
+	}
+	return strings.Join(out, ",")
+}
+
+func parseIDMapArg(s string) ([]model.IDMap, error) {
+	if s == "" {
+		return nil, nil
+	}
+	m, _, err := ParseIDMaps(strings.Split(s, ","), nil)
+	return m, err
+}
+
+// exportTree writes the tree at root (a container's mounted root filesystem) as a tar to w,
+// from a copier process chroot'ed in it, so that no link of the container's leads out.
+func exportTree(w io.Writer, root string, uidMap, gidMap []model.IDMap) error {
+	cmd := cpupin.Command("/proc/self/exe", CopierArg, "export", root, idMapArg(uidMap), idMapArg(gidMap))
+	var errb strings.Builder
+	cmd.Stdout, cmd.Stderr = w, &errb
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(errb.String()); msg != "" {
+			return fmt.Errorf("export: %s", msg)
+		}
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
 }
