@@ -510,3 +510,41 @@ func TestRunOptionsLikePodman(t *testing.T) {
 		t.Fatalf("--rmi left its container: %q", out)
 	}
 }
+
+// cp out of a container gives the host nothing the container could aim at it: no device node
+// (it would be the host's device), no owner or mode on an existing directory, no directory in
+// place of a file; the copies are the caller's. A container's /etc/passwd that links to
+// /dev/zero does not make pea read /dev/zero.
+func TestCopyOutOfAHostileContainer(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--network", "none", "--name", "h", "--cap-add", "MKNOD", "localhost/bb", "sh", "-c",
+		"mkdir -p /d && mknod /d/disk b 7 0 && chmod 666 /d/disk && echo x > /d/f && chown -R 4242:4242 /d && chmod 4777 /d && "+
+			"ln -sf /dev/zero /etc/passwd && touch /ready && sleep 300")
+	for e.Try("exec", "h", "test", "-e", "/ready").Code != 0 {
+	}
+	out := filepath.Join(e.Dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("cp", "h:/d/.", out)
+	if _, err := os.Lstat(filepath.Join(out, "disk")); err == nil {
+		t.Fatal("a container's device node was copied to the host")
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o755 || st.Mode()&os.ModeSetuid != 0 || fileIDs(t, out) != "0:0" {
+		t.Fatalf("the existing host directory was changed: %v %s %v", st.Mode(), fileIDs(t, out), err)
+	}
+	if got := fileIDs(t, filepath.Join(out, "f")); got != "0:0" {
+		t.Fatalf("the copy belongs to %s, want the caller's 0:0", got)
+	}
+	hostFile := filepath.Join(e.Dir, "file")
+	os.WriteFile(hostFile, []byte("keep"), 0o644)
+	e.Fails(125, "cp", "h:/d", hostFile)
+	if b, _ := os.ReadFile(hostFile); string(b) != "keep" {
+		t.Fatalf("a directory copy replaced the host's file: %q", b)
+	}
+	// The copy in looks the container's user up: its passwd links to /dev/zero, read no more.
+	e.Pea("cp", hostFile, "h:/in")
+	if got := e.Pea("exec", "h", "cat", "/in"); got != "keep" {
+		t.Fatalf("cp in: %q", got)
+	}
+}

@@ -391,7 +391,11 @@ func parseLabels(labels, files []string) (map[string]string, error) {
 				all = append(all, l)
 			}
 		}
+		err = sc.Err()
 		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--label-file %s: %w", fn, err)
+		}
 	}
 	return parseKV(append(all, labels...), "label")
 }

@@ -3,11 +3,15 @@ package engine
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -87,91 +91,154 @@ func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error
 }
 
 // writeTree writes the tree at root as a tar, host IDs mapped to the container's (uidMap,
-// gidMap; none: as they are); upper says that root is an overlay's upper directory (see
-// writeChanges).
-func writeTree(w io.Writer, upper string, uidMap, gidMap []model.IDMap, isUpper bool) error {
+// gidMap; none: as they are); isUpper says that root is an overlay's upper directory (see
+// writeChanges). The tree is a container's, which may change it meanwhile: it is walked by
+// directory descriptors opened O_NOFOLLOW, a file is read only after its opened descriptor is
+// checked to be the regular file listed (a FIFO or a device swapped in is never opened for
+// reading), device nodes are written as nodes, never read, sockets are left out, and a file
+// linked more than once is written once and linked.
+func writeTree(w io.Writer, root string, uidMap, gidMap []model.IDMap, isUpper bool) error {
 	tw := tar.NewWriter(w)
-	toCtr := func(maps []model.IDMap, id uint32) int {
-		if len(maps) == 0 {
-			return int(id)
-		}
-		for _, m := range maps {
-			if id >= m.HostID && uint64(id) < uint64(m.HostID)+uint64(m.Size) {
-				return int(m.ContainerID + id - m.HostID)
-			}
-		}
-		return 65534
-	}
-	err := filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && p == upper {
-				return filepath.SkipDir // never started: no changes
-			}
-			return err
-		}
-		if p == upper {
-			return nil
-		}
-		rel, err := filepath.Rel(upper, p)
-		if err != nil {
-			return err
-		}
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
-			return err
-		}
-		if isUpper && runtimeMountPoints[rel] && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 {
-			return nil // a mount point the runtime made, not the container's change
-		}
-		if isUpper && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
-			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: filepath.Join(filepath.Dir(rel), ".wh."+filepath.Base(rel)), Mode: 0o600, Format: tar.FormatPAX})
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		link := ""
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name, hdr.Uname, hdr.Gname = rel, "", ""
-		hdr.Uid, hdr.Gid = toCtr(uidMap, st.Uid), toCtr(gidMap, st.Gid)
-		hdr.Format = tar.FormatPAX
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if fi.Mode().IsRegular() {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			if err != nil {
-				return err
-			}
-		}
-		if isUpper && fi.IsDir() {
-			buf := make([]byte, 8)
-			if n, err := unix.Lgetxattr(p, "trusted.overlay.opaque", buf); err == nil && string(buf[:n]) == "y" {
-				return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/.wh..wh..opq", Mode: 0o600, Format: tar.FormatPAX})
-			}
-		}
-		return nil
-	})
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
+		if isUpper && errors.Is(err, unix.ENOENT) {
+			return tw.Close() // never started: no changes
+		}
+		return err
+	}
+	t := &treeWriter{tw: tw, uidMap: uidMap, gidMap: gidMap, isUpper: isUpper, links: map[[2]uint64]string{}}
+	if err := t.dir(fd, ""); err != nil {
 		return err
 	}
 	return tw.Close()
+}
+
+type treeWriter struct {
+	tw             *tar.Writer
+	uidMap, gidMap []model.IDMap
+	isUpper        bool
+	links          map[[2]uint64]string // (device, inode) -> the name written first
+}
+
+func (t *treeWriter) id(maps []model.IDMap, id uint32) int {
+	if len(maps) == 0 {
+		return int(id)
+	}
+	for _, m := range maps {
+		if id >= m.HostID && uint64(id) < uint64(m.HostID)+uint64(m.Size) {
+			return int(m.ContainerID + id - m.HostID)
+		}
+	}
+	return 65534
+}
+
+// dir writes the entries of directory dfd (which it closes), their names prefixed.
+func (t *treeWriter) dir(dfd int, prefix string) error {
+	defer unix.Close(dfd)
+	names, err := dirNames(dfd)
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := t.entry(dfd, n, prefix+n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *treeWriter) entry(dfd int, name, rel string) error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil // removed meanwhile
+		}
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	typ := st.Mode & unix.S_IFMT
+	if t.isUpper && runtimeMountPoints[rel] && typ == unix.S_IFREG && st.Size == 0 {
+		return nil // a mount point the runtime made, not the container's change
+	}
+	hdr := &tar.Header{Name: rel, Mode: int64(st.Mode & 0o7777), Uid: t.id(t.uidMap, st.Uid), Gid: t.id(t.gidMap, st.Gid),
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), Format: tar.FormatPAX}
+	switch typ {
+	case unix.S_IFCHR, unix.S_IFBLK:
+		if t.isUpper && typ == unix.S_IFCHR && st.Rdev == 0 { // an overlay whiteout
+			return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: path.Join(path.Dir(rel), ".wh."+name), Mode: 0o600, Format: tar.FormatPAX})
+		}
+		hdr.Typeflag = tar.TypeChar
+		if typ == unix.S_IFBLK {
+			hdr.Typeflag = tar.TypeBlock
+		}
+		hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
+		return t.tw.WriteHeader(hdr)
+	case unix.S_IFIFO:
+		hdr.Typeflag = tar.TypeFifo
+		return t.tw.WriteHeader(hdr)
+	case unix.S_IFSOCK:
+		return nil // a socket is no file to keep, as podman's
+	case unix.S_IFLNK:
+		target, err := readlinkat(dfd, name)
+		if err != nil {
+			return err
+		}
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
+		return t.tw.WriteHeader(hdr)
+	case unix.S_IFDIR:
+		sub, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
+		if err := t.tw.WriteHeader(hdr); err != nil {
+			unix.Close(sub)
+			return err
+		}
+		if t.isUpper {
+			buf := make([]byte, 8)
+			if n, err := unix.Fgetxattr(sub, "trusted.overlay.opaque", buf); err == nil && string(buf[:n]) == "y" {
+				if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/.wh..wh..opq", Mode: 0o600, Format: tar.FormatPAX}); err != nil {
+					unix.Close(sub)
+					return err
+				}
+			}
+		}
+		return t.dir(sub, rel+"/")
+	case unix.S_IFREG:
+		key := [2]uint64{uint64(st.Dev), st.Ino}
+		if st.Nlink > 1 {
+			if first, ok := t.links[key]; ok {
+				hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
+				return t.tw.WriteHeader(hdr)
+			}
+		}
+		fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		f := os.NewFile(uintptr(fd), rel)
+		defer f.Close()
+		var fst unix.Stat_t
+		if err := unix.Fstat(fd, &fst); err != nil {
+			return err
+		}
+		if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Ino != st.Ino || fst.Dev != st.Dev {
+			return fmt.Errorf("%s: changed while it was read", rel)
+		}
+		hdr.Typeflag, hdr.Size = tar.TypeReg, fst.Size
+		if err := t.tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(t.tw, f, fst.Size); err != nil {
+			return fmt.Errorf("%s: changed while it was read: %w", rel, err)
+		}
+		if st.Nlink > 1 {
+			t.links[key] = rel
+		}
+		return nil
+	}
+	return nil
 }
 
 // runtimeMountPoints are the files the runtime creates in a root filesystem that lacks them, to

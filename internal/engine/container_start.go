@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,7 +154,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		if err != nil {
 			return &errdefs.ExitError{Code: 126, Err: err}
 		}
-		in.groups = append(in.groups, gid)
+		if !slices.Contains(in.groups, gid) {
+			in.groups = append(in.groups, gid)
+		}
 	}
 	if in.localtime, err = timezoneFile(cfg.Timezone); err != nil {
 		return err
@@ -165,6 +168,8 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err != nil {
 		return err
 	}
+	// A runtime that fails after making the container's cgroup leaves it behind.
+	u.add(func() { cgroups.Remove(in.cgroupsPath) })
 	if cfg.Init || cfg.IsInfra && cfg.Image == "" {
 		if in.catatonit, err = oci.FindBinary("catatonit"); err != nil {
 			return err

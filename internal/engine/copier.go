@@ -134,7 +134,7 @@ func copier(args []string) error {
 		if err != nil {
 			return err
 		}
-		return copyNode(srcDir, srcName, dstDir, dstName, owner)
+		return copyNode(srcDir, srcName, dstDir, dstName, copyOpts{owner: owner})
 	case "out":
 		// The host side first: the destination's directory, opened before the chroot.
 		dstDir, dstName, err := openTarget(host, path.Base(ctr), hostDir)
@@ -156,7 +156,9 @@ func copier(args []string) error {
 			}
 			return fmt.Errorf("%s in the container: %w", ctr, err)
 		}
-		return copyNode(srcDir, srcName, dstDir, dstName, nil)
+		// What comes out is the caller's, as podman's: a container's IDs mean nothing here.
+		caller := [2]uint32{uint32(os.Getuid()), uint32(os.Getgid())}
+		return copyNode(srcDir, srcName, dstDir, dstName, copyOpts{owner: &caller, out: true})
 	}
 	return fmt.Errorf("unknown direction %q", dir)
 }
@@ -201,33 +203,38 @@ func openTarget(p, srcName string, mustBeDir bool) (int, string, error) {
 	return openParent(p)
 }
 
+// copyOpts are how copyNode copies: owner set gives everything it makes that owner (the
+// container's user when copying in, the caller when copying out), else the source's owners are
+// kept; out says the source is a container's, whose device nodes and FIFOs are not copied.
+type copyOpts struct {
+	owner *[2]uint32
+	out   bool
+}
+
 // copyNode copies entry srcName of directory srcDir to entry dstName of dstDir, recursively,
-// following no link on either side.
-func copyNode(srcDir int, srcName string, dstDir int, dstName string, owner *[2]uint32) error {
+// following no link on either side. A directory that exists already keeps its owner and mode.
+func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(srcDir, srcName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("%s: %w", srcName, err)
 	}
 	uid, gid := int(st.Uid), int(st.Gid)
-	if owner != nil {
-		uid, gid = int(owner[0]), int(owner[1])
+	if o.owner != nil {
+		uid, gid = int(o.owner[0]), int(o.owner[1])
 	}
 	perm := uint32(st.Mode) & 0o7777
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
+		created := true
 		if err := unix.Mkdirat(dstDir, dstName, 0o700); errors.Is(err, unix.EEXIST) {
 			var dst unix.Stat_t
 			if err := unix.Fstatat(dstDir, dstName, &dst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return err
 			}
 			if dst.Mode&unix.S_IFMT != unix.S_IFDIR {
-				if err := unix.Unlinkat(dstDir, dstName, 0); err != nil {
-					return fmt.Errorf("%s: %w", dstName, err)
-				}
-				if err := unix.Mkdirat(dstDir, dstName, 0o700); err != nil {
-					return fmt.Errorf("%s: %w", dstName, err)
-				}
+				return fmt.Errorf("%s: the destination must be a directory when copying a directory", dstName)
 			}
+			created = false
 		} else if err != nil {
 			return fmt.Errorf("%s: %w", dstName, err)
 		}
@@ -246,9 +253,12 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, owner *[2]
 			return err
 		}
 		for _, n := range names {
-			if err := copyNode(sfd, n, dfd, n, owner); err != nil {
+			if err := copyNode(sfd, n, dfd, n, o); err != nil {
 				return err
 			}
+		}
+		if !created {
+			return nil
 		}
 		if err := unix.Fchown(dfd, uid, gid); err != nil {
 			return err
@@ -257,15 +267,24 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, owner *[2]
 			return err
 		}
 	case unix.S_IFREG:
-		if err := clearEntry(dstDir, dstName); err != nil {
-			return err
-		}
-		sfd, err := unix.Openat(srcDir, srcName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		sfd, err := unix.Openat(srcDir, srcName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", srcName, err)
 		}
 		in := os.NewFile(uintptr(sfd), srcName)
 		defer in.Close()
+		// What was listed as a regular file must still be one: a FIFO or a device swapped in
+		// meanwhile is not read.
+		var fst unix.Stat_t
+		if err := unix.Fstat(sfd, &fst); err != nil {
+			return err
+		}
+		if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Ino != st.Ino || fst.Dev != st.Dev {
+			return fmt.Errorf("%s: changed while it was copied", srcName)
+		}
+		if err := clearEntry(dstDir, dstName); err != nil {
+			return err
+		}
 		dfd, err := unix.Openat(dstDir, dstName, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err != nil {
 			return fmt.Errorf("%s: %w", dstName, err)
@@ -295,7 +314,10 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, owner *[2]
 		if err := unix.Fchownat(dstDir, dstName, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return err
 		}
-	default: // devices, fifos, sockets
+	default: // devices, FIFOs, sockets
+		if o.out {
+			return nil // a container's device node on the host would be the host's device
+		}
 		if err := clearEntry(dstDir, dstName); err != nil {
 			return err
 		}

@@ -252,7 +252,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		period := r.CPUPeriod
 		cpu().Period = &period
 	}
-	if r.CPUQuota != 0 {
+	if r.CPUQuota > 0 { // -1: no quota, the kernel's default
 		quota := r.CPUQuota
 		cpu().Quota = &quota
 	}

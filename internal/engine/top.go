@@ -82,7 +82,7 @@ func (r *Runtime) Top(cs []*model.Container, descriptors []string) ([][]string, 
 		keys, headers = append(keys, d), append(headers, topHeaders[i][1])
 	}
 	rows := [][]string{headers}
-	t := topContext{now: time.Now(), boot: bootTime(), hostUsers: idNames("/etc/passwd")}
+	t := topContext{now: time.Now(), boot: bootTime(), hostUsers: idNames("/", "etc/passwd")}
 	for _, c := range cs {
 		pids, err := r.containerPids(c)
 		if err != nil {
@@ -100,7 +100,7 @@ func (r *Runtime) Top(cs []*model.Container, descriptors []string) ([][]string, 
 			continue
 		}
 		root := fmt.Sprintf("/proc/%d/root", c.State.Pid)
-		users, groups := idNames(root+"/etc/passwd"), idNames(root+"/etc/group")
+		users, groups := idNames(root, "etc/passwd"), idNames(root, "etc/group")
 		// In a user namespace the host IDs of /proc/PID/status are the container's through
 		// its mappings.
 		uidMap, gidMap := readIDMap(c.State.Pid, "uid_map"), readIDMap(c.State.Pid, "gid_map")
@@ -379,9 +379,9 @@ func bootTime() time.Time {
 
 // idNames maps the IDs of a passwd or group file to their names (the first name of an ID wins);
 // empty when it cannot be read, and IDs then show as numbers, as podman shows them.
-func idNames(path string) map[string]string {
+func idNames(root, rel string) map[string]string {
 	m := map[string]string{}
-	for _, f := range readColonFile(path) {
+	for _, f := range readColonFile(root, rel) {
 		if len(f) < 3 || f[0] == "" {
 			continue
 		}

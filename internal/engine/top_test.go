@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,14 +23,32 @@ func TestTTYName(t *testing.T) {
 // idNames reads passwd and group files as they are found in images: comments, short and blank
 // lines, an ID named twice (the first name wins).
 func TestIDNames(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "passwd")
-	os.WriteFile(p, []byte("# comment\nroot:x:0:0:root:/root:/bin/sh\n\nbroken\ntoor:x:0:0::/:/bin/sh\n:x:5:5\nwww:x:33:33::/var/www:/bin/false\n"), 0o644)
-	got := idNames(p)
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("# comment\nroot:x:0:0:root:/root:/bin/sh\n\nbroken\ntoor:x:0:0::/:/bin/sh\n:x:5:5\nwww:x:33:33::/var/www:/bin/false\n"), 0o644)
+	got := idNames(root, "etc/passwd")
 	if len(got) != 2 || got["0"] != "root" || got["33"] != "www" {
 		t.Errorf("idNames = %v", got)
 	}
-	if got := idNames(filepath.Join(t.TempDir(), "none")); len(got) != 0 {
+	if got := idNames(root, "etc/none"); len(got) != 0 {
 		t.Errorf("idNames of a missing file = %v", got)
+	}
+	// A container's file is read as the container finds it: an absolute link stays inside its
+	// root, and what is not a regular file is not read at all.
+	os.WriteFile(filepath.Join(root, "etc", "group"), []byte("inside:x:7:\n"), 0o644)
+	os.Symlink("/etc/group", filepath.Join(root, "etc", "glink"))
+	if got := idNames(root, "etc/glink"); got["7"] != "inside" || len(got) != 1 {
+		t.Errorf("an absolute link in the root: %v (the host's file was read)", got)
+	}
+	os.Symlink("/dev/zero", filepath.Join(root, "etc", "zero"))
+	os.Symlink("/proc/self/root/dev/zero", filepath.Join(root, "etc", "magic"))
+	if err := os.MkdirAll(filepath.Join(root, "dev"), 0o755); err == nil {
+		unix.Mkfifo(filepath.Join(root, "etc", "fifo"), 0o644)
+	}
+	for _, rel := range []string{"etc/zero", "etc/magic", "etc/fifo"} {
+		if _, err := readInRoot(root, rel, 1<<20); err == nil {
+			t.Errorf("%s was read", rel)
+		}
 	}
 }
 

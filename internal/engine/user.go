@@ -2,12 +2,12 @@ package engine
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"pea/internal/errdefs"
-	"pea/internal/fsx"
 )
 
 // lookupUser resolves user[:group] (names or numbers) against the image's /etc/passwd and
@@ -17,7 +17,7 @@ func lookupUser(rootfs, spec string) (uid, gid uint32, groups []uint32, home str
 		spec = "0"
 	}
 	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
-	passwd := readColonFile(filepath.Join(rootfs, "etc/passwd"))
+	passwd := readColonFile(rootfs, "etc/passwd")
 	var userName string
 	home = "/"
 	if n, perr := strconv.ParseUint(userPart, 10, 32); perr == nil {
@@ -51,7 +51,7 @@ func lookupUser(rootfs, spec string) (uid, gid uint32, groups []uint32, home str
 			return 0, 0, nil, "", fmt.Errorf("unable to find user %s: no matching entries in passwd file: %w", userPart, errdefs.ErrInvalid)
 		}
 	}
-	grp := readColonFile(filepath.Join(rootfs, "etc/group"))
+	grp := readColonFile(rootfs, "etc/group")
 	if hasGroup {
 		if n, perr := strconv.ParseUint(groupPart, 10, 32); perr == nil {
 			gid = uint32(n)
@@ -88,11 +88,13 @@ func lookupUser(rootfs, spec string) (uid, gid uint32, groups []uint32, home str
 	return uid, gid, groups, home, nil
 }
 
-// readColonFile splits the lines of a passwd or group file into fields, without comments and
-// blank lines. It reads through fsx: `top` reads these files and starts no process, and an
-// os.Open would create Go's poller for it.
-func readColonFile(path string) [][]string {
-	b, err := fsx.ReadFile(path)
+// readColonFile splits the lines of a passwd or group file, rel in the tree at root, into
+// fields, without comments and blank lines. The tree is a container's: the file is read as the
+// container resolves it (readInRoot), never through a link of its own to a host file, and only
+// if it is a regular file of a sane size. It reads through fsx: `top` reads these files and
+// starts no process, and an os.Open would create Go's poller for it.
+func readColonFile(root, rel string) [][]string {
+	b, err := readInRoot(root, rel, maxIDFile)
 	if err != nil {
 		return nil
 	}
@@ -107,12 +109,60 @@ func readColonFile(path string) [][]string {
 	return out
 }
 
+// maxIDFile is the largest passwd or group file pea reads of a container's.
+const maxIDFile = 4 << 20
+
+// readInRoot reads file rel of the tree at root as a process chroot'ed there would find it
+// (openat2 RESOLVE_IN_ROOT: absolute links and .. stay inside root), only when it is a regular
+// file of at most max bytes: a container's /etc/passwd that links to /dev/zero, a FIFO or a
+// host file is refused, not read. root "/" reads the host's own file.
+func readInRoot(root, rel string, max int64) ([]byte, error) {
+	if root == "" {
+		root = "/"
+	}
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(rfd)
+	fd, err := unix.Openat2(rfd, rel, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK | unix.O_NOCTTY,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > max {
+		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", rel, max)
+	}
+	buf := make([]byte, 0, st.Size+1)
+	for int64(len(buf)) <= max {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if n > 0 {
+			buf = buf[:len(buf)+n]
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return buf, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: more than %d bytes", rel, max)
+}
+
 // lookupGroup resolves a group name or number against the image's /etc/group (--group-add).
 func lookupGroup(rootfs, group string) (uint32, error) {
 	if n, err := strconv.ParseUint(group, 10, 32); err == nil {
 		return uint32(n), nil
 	}
-	for _, f := range readColonFile(filepath.Join(rootfs, "etc/group")) {
+	for _, f := range readColonFile(rootfs, "etc/group") {
 		if len(f) >= 3 && f[0] == group {
 			if g, err := strconv.ParseUint(f[2], 10, 32); err == nil {
 				return uint32(g), nil
