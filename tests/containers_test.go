@@ -1022,3 +1022,20 @@ func TestIpcModesAndDevShm(t *testing.T) {
 		t.Fatalf("%d /dev/shm mounts on the host after the donor's stop", n)
 	}
 }
+
+// exec -d returns once the process started, not when it ends: the process waits for a file
+// that only appears after exec returned (pea held the process's output pipes and waited for
+// them before; `timeout` turns such a hang into a failure).
+func TestExecDetachReturnsAtOnce(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--network", "none", "--name", "c", "localhost/bb", "sleep", "300")
+	r := runCmd(exec.Command("timeout", "20", peaBin, append(e.args("exec", "-d", "c", "sh", "-c",
+		"while [ ! -e /go ]; do sleep 0.1; done; touch /done"))...))
+	if r.Code != 0 {
+		t.Fatalf("exec -d: %s", r)
+	}
+	e.Pea("exec", "c", "touch", "/go")
+	for e.Try("exec", "c", "test", "-e", "/done").Code != 0 {
+	}
+	e.Fails(127, "exec", "-d", "c", "/nonexistent")
+}

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -100,9 +102,30 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if o.Tty {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
+	var detachedErr *os.File
+	if o.Detach {
+		// The process outlives the runtime and keeps its standard streams: pipes would make
+		// Wait wait for it to end. Its output is dropped, as podman's; the runtime's own
+		// errors go to a memory file read back after it returns.
+		fd, err := unix.MemfdCreate("pea-exec-stderr", unix.MFD_CLOEXEC)
+		if err != nil {
+			return 0, err
+		}
+		detachedErr = os.NewFile(uintptr(fd), "pea-exec-stderr")
+		defer detachedErr.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, detachedErr
+	}
 	// The command inherits the slack of the thread that forks crun (cpupin.Start).
 	if err = cpupin.Start(cmd); err == nil {
 		err = cmd.Wait()
+	}
+	if detachedErr != nil {
+		if b, rerr := io.ReadAll(io.NewSectionReader(detachedErr, 0, 1<<20)); rerr == nil {
+			errBuf.Write(b)
+			if err != nil && o.Stderr != nil {
+				o.Stderr.Write(b)
+			}
+		}
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
