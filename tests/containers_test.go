@@ -1029,7 +1029,7 @@ func TestIpcModesAndDevShm(t *testing.T) {
 func TestExecDetachReturnsAtOnce(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("run", "-d", "--network", "none", "--name", "c", "localhost/bb", "sleep", "300")
-	args := append([]string{"20", peaBin}, e.args("exec", "-d", "c", "sh", "-c", "while [ ! -e /go ]; do sleep 0.1; done; touch /done")...)
+	args := append([]string{"-s", "KILL", "20", peaBin}, e.args("exec", "-d", "c", "sh", "-c", "while [ ! -e /go ]; do sleep 0.1; done; touch /done")...)
 	r := runCmd(exec.Command("timeout", args...))
 	if r.Code != 0 {
 		t.Fatalf("exec -d: %s", r)
