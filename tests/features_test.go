@@ -395,6 +395,7 @@ func TestContainerResourceLimits(t *testing.T) {
 	before := e.Pea("ps", "-aq")
 	for _, bad := range [][]string{
 		{"--memory-swap", "100m"}, {"-m", "100m", "--memory-swap", "50m"}, {"-m", "64m", "--memory-swap", "-2"},
+		{"-m", "64m", "--memory-swap", "0"},
 		{"-m", "64m", "--memory-reservation", "128m"}, {"--cpus", "1", "--cpu-quota", "10000"}, {"--cpu-period", "10"},
 		{"--oom-score-adj", "2000"},
 	} {

@@ -64,15 +64,26 @@ func SwapAccounting() bool {
 	if err != nil {
 		return false
 	}
-	file := filepath.Join(h.v1["memory"], "memory.memsw.limit_in_bytes")
-	if h.v2 {
-		file = filepath.Join(h.unified, "init.scope", "memory.swap.max") // the root has none
-		if _, err := os.Stat(file); err != nil {
-			file = filepath.Join(h.unified, "system.slice", "memory.swap.max")
+	if !h.v2 {
+		_, err = os.Stat(filepath.Join(h.v1["memory"], "memory.memsw.limit_in_bytes"))
+		return err == nil
+	}
+	// The root cgroup has no memory.swap.max: look in this process's own, then in the
+	// children of the root every systemd host has.
+	dirs := []string{"init.scope", "system.slice", "user.slice"}
+	if b, err := fsx.ReadFile("/proc/self/cgroup"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if p, ok := strings.CutPrefix(line, "0::"); ok && p != "/" {
+				dirs = append([]string{strings.TrimPrefix(p, "/")}, dirs...)
+			}
 		}
 	}
-	_, err = os.Stat(file)
-	return err == nil
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(h.unified, d, "memory.swap.max")); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // cpuPeriod is the CFS period pea uses, in microseconds.

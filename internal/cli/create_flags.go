@@ -432,7 +432,7 @@ func parseMemorySwap(v string) (int64, error) {
 		return -1, nil
 	}
 	n, err := engine.ParseSize(v)
-	if err != nil {
+	if err != nil || n == 0 {
 		return 0, invalid("invalid --memory-swap %q: a size with an optional unit (b, k, m, g), or -1 for unlimited swap", v)
 	}
 	return n, nil
