@@ -549,3 +549,27 @@ func TestCopyOutOfAHostileContainer(t *testing.T) {
 		t.Fatalf("cp in: %q", got)
 	}
 }
+
+// cp into and out of a stopped container reaches its volumes and binds, as its processes will
+// see them once it runs, not the root filesystem below their mount points.
+func TestCopyStoppedContainerVolumes(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	bind := filepath.Join(e.Dir, "bind")
+	os.MkdirAll(bind, 0o755)
+	src := filepath.Join(e.Dir, "src")
+	os.WriteFile(src, []byte("F"), 0o644)
+	e.Pea("create", "--name", "c", "--network", "none", "-v", "vol:/data", "-v", bind+":/b", "localhost/bb", "sh", "-c", "cat /data/in /b/in")
+	e.Pea("cp", src, "c:/data/in")
+	e.Pea("cp", src, "c:/b/in")
+	if b, err := os.ReadFile(filepath.Join(bind, "in")); err != nil || string(b) != "F" {
+		t.Fatalf("the bind's source: %q %v", b, err)
+	}
+	if r := e.Try("start", "-a", "c"); r.Code != 0 || r.Stdout != "FF" {
+		t.Fatalf("the container reads the copies in its volume and bind: %s", r)
+	}
+	back := filepath.Join(e.Dir, "back")
+	e.Pea("cp", "c:/data/in", back)
+	if b, _ := os.ReadFile(back); string(b) != "F" {
+		t.Fatalf("cp out of the volume: %q", b)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"pea/internal/errdefs"
@@ -51,6 +52,13 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 			defer r.unmountRootfs(c)
 		}
 	}
+	// The user is looked up in the root filesystem; a stopped container's volumes and binds
+	// are not mounted in it, so a path below one goes to its source (the running container's
+	// mounts are in /proc/<pid>/root already).
+	fsRoot := root
+	if !running {
+		root, path = r.mountedAt(c, root, path)
+	}
 	if sIn {
 		return copyOut(root, path, dst)
 	}
@@ -59,10 +67,11 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 	}
 	// What is copied in belongs to the container's user, as in podman: its host IDs through
 	// the container's mappings when it has a user namespace.
-	uid, gid, _, _, err := lookupUser(root, c.Config.User)
+	uid, gid, _, _, err := lookupUser(fsRoot, c.Config.User)
 	if err != nil {
 		return err
 	}
+
 	if ns != nil {
 		if uid, gid, err = ns.hostIDs(uid, gid); err != nil {
 			return err
@@ -111,4 +120,30 @@ func (r *Runtime) PortMappings(c *model.Container) []model.PortMapping {
 		}
 	}
 	return c.Config.Network.Ports
+}
+
+// mountedAt returns where path of stopped container c is: below the destination of one of its
+// volume or bind mounts (the deepest), the mount's source and the rest of the path; else root
+// (its root filesystem) and path. The match is by the path as written: a link of the
+// container's that leads into a mount is followed in the root filesystem.
+func (r *Runtime) mountedAt(c *model.Container, root, path string) (string, string) {
+	clean := filepath.Clean("/" + path)
+	best, bestRoot, rest := "", root, path
+	for _, m := range r.resolveMounts(c.Config.Mounts) {
+		if m.Type == "tmpfs" || m.Source == "" {
+			continue
+		}
+		dest := filepath.Clean(m.Destination)
+		if clean != dest && !strings.HasPrefix(clean, dest+"/") || len(dest) <= len(best) {
+			continue
+		}
+		best, bestRoot = dest, m.Source
+		rest = "/" + strings.TrimPrefix(strings.TrimPrefix(clean, dest), "/")
+		if strings.HasSuffix(path, "/.") {
+			rest = strings.TrimSuffix(rest, "/") + "/."
+		} else if strings.HasSuffix(path, "/") && rest != "/" {
+			rest += "/"
+		}
+	}
+	return bestRoot, rest
 }
