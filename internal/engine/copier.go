@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -143,6 +144,11 @@ func copier(args []string) error {
 		}
 		if err := enter(); err != nil {
 			return err
+		}
+		// A link named on the command line is followed, as podman's cp does (inside the
+		// chroot: it resolves in the container); links below a copied directory stay links.
+		if resolved, err := filepath.EvalSymlinks(ctr); err == nil && resolved != ctr && !strings.HasSuffix(ctr, "/.") {
+			ctr = resolved
 		}
 		srcDir, srcName, err := openParent(ctr)
 		if err == nil {
