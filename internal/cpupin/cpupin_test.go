@@ -245,14 +245,20 @@ func TestSleepsGoThroughCpupin(t *testing.T) {
 }
 
 // A pea process started pinned gets the slack this one started with, while this one's threads
-// keep the wide slack.
+// keep the wide slack. Only the threads that were there before are checked: one the Go runtime
+// starts from the forking thread while its slack is narrowed for the fork inherits the narrow
+// one (seen once in a loaded suite run; a thread with precise timers, no error).
 func TestStartPinnedHandsOnTheStartSlack(t *testing.T) {
 	orig := widenSlack(t)
 	defer Release()
+	before := taskIDs(t)
 	if got := childSlack(t, StartPinned, CommandPinned("cat", "/proc/self/timerslack_ns")); got != strconv.FormatUint(orig, 10) {
 		t.Fatalf("the child has timer slack %s, want %d", got, orig)
 	}
-	for _, tid := range taskIDs(t) {
+	for _, tid := range before {
+		if _, err := os.Stat("/proc/self/task/" + tid); err != nil {
+			continue // ended meanwhile
+		}
 		if got := cpupintest.Slack(t, tid); got != 5_000_000 {
 			t.Fatalf("thread %s has timer slack %d after StartPinned, want the wide 5000000", tid, got)
 		}
