@@ -1,7 +1,6 @@
 package image
 
 import (
-	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -20,55 +19,29 @@ type CommitOptions struct {
 // stream from layer, whose config's Config is cfg. The new layer is unpacked and its blob
 // stored in one pass, as an imported one is.
 func (s *Store) Commit(base *Image, layer io.Reader, cfg Config, o CommitOptions) (*Image, error) {
-	var names []string
-	if o.Ref != "" {
-		n, err := NormalizeLocalName(o.Ref)
-		if err != nil {
-			return nil, err
-		}
-		names = []string{n}
-	}
-	in, err := s.newIngest()
-	if err != nil {
-		return nil, err
-	}
-	ok := false
-	defer func() { in.close(ok) }()
-
-	blob, res, err := in.storeLayer(layer, "", "", true)
-	if err != nil {
-		return nil, fmt.Errorf("the container's changes: %w", err)
-	}
-	file := ConfigFile{Architecture: runtime.GOARCH, OS: "linux", RootFS: RootFS{Type: "layers"}}
-	var layers []layerResult
-	var blobs []string
-	if base != nil {
-		file = base.Config
-		file.RootFS.DiffIDs = append([]Hash{}, base.Config.RootFS.DiffIDs...)
-		file.History = append([]History{}, base.Config.History...)
-		for i, d := range base.Layers {
-			l := layerResult{DiffID: d}
-			if i < len(base.LayerSizes) {
-				l.Size = base.LayerSizes[i]
+	return s.addLayerImage(o.Ref, layer, "the container's changes", func(res layerResult, blob string) (*ConfigFile, []layerResult, []string) {
+		file := ConfigFile{Architecture: runtime.GOARCH, OS: "linux", RootFS: RootFS{Type: "layers"}}
+		var layers []layerResult
+		var blobs []string
+		if base != nil {
+			file = base.Config
+			file.RootFS.DiffIDs = append([]Hash{}, base.Config.RootFS.DiffIDs...)
+			file.History = append([]History{}, base.Config.History...)
+			for i, d := range base.Layers {
+				l := layerResult{DiffID: d}
+				if i < len(base.LayerSizes) {
+					l.Size = base.LayerSizes[i]
+				}
+				layers = append(layers, l)
 			}
-			layers = append(layers, l)
+			blobs = append(blobs, base.LayerBlobs...)
 		}
-		blobs = append(blobs, base.LayerBlobs...)
-	}
-	now := time.Now().UTC()
-	file.Config, file.Created, file.Author = cfg, Time{Time: now}, o.Author
-	file.RootFS.Type = "layers"
-	file.RootFS.DiffIDs = append(file.RootFS.DiffIDs, mustHash(res.DiffID))
-	file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
-		CreatedBy: strings.TrimSpace(o.CreatedBy), Comment: o.Comment})
-	img, err := in.finishImage(&file, names, append(layers, res), append(blobs, blob))
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := in.commit([]*Image{img})
-	if err != nil {
-		return nil, err
-	}
-	ok = true
-	return imgs[0], nil
+		now := time.Now().UTC()
+		file.Config, file.Created, file.Author = cfg, Time{Time: now}, o.Author
+		file.RootFS.Type = "layers"
+		file.RootFS.DiffIDs = append(file.RootFS.DiffIDs, mustHash(res.DiffID))
+		file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
+			CreatedBy: strings.TrimSpace(o.CreatedBy), Comment: o.Comment})
+		return &file, append(layers, res), append(blobs, blob)
+	})
 }

@@ -26,6 +26,33 @@ func (s *Store) Import(r io.Reader, ref string, changes []string) (*Image, error
 
 // ImportWith is Import with a history message.
 func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, error) {
+	var cfg ConfigFile
+	cfg.Architecture = runtime.GOARCH
+	cfg.OS = "linux"
+	if err := ApplyChanges(&cfg.Config, o.Changes); err != nil {
+		return nil, err
+	}
+	comment := o.Message
+	if comment == "" {
+		comment = "imported from tarball"
+	}
+	return s.addLayerImage(ref, r, "importing tarball", func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string) {
+		now := time.Now().UTC()
+		cfg.Created = Time{Time: now}
+		cfg.RootFS = RootFS{Type: "layers", DiffIDs: []Hash{mustHash(layer.DiffID)}}
+		cfg.History = []History{{
+			Created:   Time{Time: now},
+			CreatedBy: "/bin/sh -c #(nop) ADD file:" + strings.TrimPrefix(layer.DiffID, "sha256:") + " in / ",
+			Comment:   comment,
+		}}
+		return &cfg, []layerResult{layer}, []string{blob}
+	})
+}
+
+// addLayerImage stores an image whose last layer is the tar stream r (unpacked and its blob
+// stored in one pass), named ref ("" leaves it untagged): build gives the config and every
+// layer and blob of the image once that layer is stored. what names r in an error.
+func (s *Store) addLayerImage(ref string, r io.Reader, what string, build func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string)) (*Image, error) {
 	var names []string
 	if ref != "" {
 		n, err := NormalizeLocalName(ref)
@@ -34,36 +61,18 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 		}
 		names = []string{n}
 	}
-	var cfg ConfigFile
-	cfg.Architecture = runtime.GOARCH
-	cfg.OS = "linux"
-	if err := ApplyChanges(&cfg.Config, o.Changes); err != nil {
-		return nil, err
-	}
 	in, err := s.newIngest()
 	if err != nil {
 		return nil, err
 	}
 	ok := false
 	defer func() { in.close(ok) }()
-
 	blob, layer, err := in.storeLayer(r, "", "", true)
 	if err != nil {
-		return nil, fmt.Errorf("importing tarball: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	now := time.Now().UTC()
-	cfg.Created = Time{Time: now}
-	cfg.RootFS = RootFS{Type: "layers", DiffIDs: []Hash{mustHash(layer.DiffID)}}
-	comment := o.Message
-	if comment == "" {
-		comment = "imported from tarball"
-	}
-	cfg.History = []History{{
-		Created:   Time{Time: now},
-		CreatedBy: "/bin/sh -c #(nop) ADD file:" + strings.TrimPrefix(layer.DiffID, "sha256:") + " in / ",
-		Comment:   comment,
-	}}
-	img, err := in.finishImage(&cfg, names, []layerResult{layer}, []string{blob})
+	cfg, layers, blobs := build(layer, blob)
+	img, err := in.finishImage(cfg, names, layers, blobs)
 	if err != nil {
 		return nil, err
 	}
