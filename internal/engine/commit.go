@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -99,18 +98,65 @@ func writeChanges(w io.Writer, upper string, uidMap, gidMap []model.IDMap) error
 // linked more than once is written once and linked.
 func writeTree(w io.Writer, root string, uidMap, gidMap []model.IDMap, isUpper bool) error {
 	tw := tar.NewWriter(w)
-	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		if isUpper && errors.Is(err, unix.ENOENT) {
-			return tw.Close() // never started: no changes
-		}
-		return err
-	}
 	t := &treeWriter{tw: tw, uidMap: uidMap, gidMap: gidMap, isUpper: isUpper, links: map[[2]uint64]string{}}
-	if err := t.dir(fd, ""); err != nil {
-		return err
+	if err := walkTree(root, t.entry); err != nil {
+		if !isUpper || !errors.Is(err, unix.ENOENT) || !errors.Is(err, errWalkRoot) {
+			return err
+		}
+		// never started: no changes
 	}
 	return tw.Close()
+}
+
+// errWalkRoot marks walkTree's failure to open the root itself.
+var errWalkRoot = errors.New("the tree's root")
+
+// walkTree calls visit for every entry below root, a directory before its entries, names
+// sorted, by directory descriptors opened O_NOFOLLOW: a tree that a container changes meanwhile
+// (swapping a directory for a link) cannot lead the walk out of it. visit gets the entry's
+// directory, name, path below root and lstat; for a directory, descend says whether to walk
+// into it.
+func walkTree(root string, visit func(dfd int, name, rel string, st *unix.Stat_t) (descend bool, err error)) error {
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%w %s: %w", errWalkRoot, root, err)
+	}
+	return walkDir(fd, "", visit)
+}
+
+// walkDir walks directory dfd (which it closes) for walkTree, its entries' paths prefixed.
+func walkDir(dfd int, prefix string, visit func(dfd int, name, rel string, st *unix.Stat_t) (bool, error)) error {
+	defer unix.Close(dfd)
+	names, err := dirNames(dfd)
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		rel := prefix + name
+		var st unix.Stat_t
+		if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue // removed meanwhile
+			}
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		descend, err := visit(dfd, name, rel, &st)
+		if err != nil {
+			return err
+		}
+		if !descend || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			continue
+		}
+		sub, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		if err := walkDir(sub, rel+"/", visit); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type treeWriter struct {
@@ -124,121 +170,83 @@ func (t *treeWriter) id(maps []model.IDMap, id uint32) int {
 	if len(maps) == 0 {
 		return int(id)
 	}
-	for _, m := range maps {
-		if id >= m.HostID && uint64(id) < uint64(m.HostID)+uint64(m.Size) {
-			return int(m.ContainerID + id - m.HostID)
-		}
-	}
-	return 65534
+	return int(containerID(maps, id))
 }
 
-// dir writes the entries of directory dfd (which it closes), their names prefixed.
-func (t *treeWriter) dir(dfd int, prefix string) error {
-	defer unix.Close(dfd)
-	names, err := dirNames(dfd)
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := t.entry(dfd, n, prefix+n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *treeWriter) entry(dfd int, name, rel string) error {
-	var st unix.Stat_t
-	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return nil // removed meanwhile
-		}
-		return fmt.Errorf("%s: %w", rel, err)
-	}
+// entry writes one entry of the tree (walkTree's visit).
+func (t *treeWriter) entry(dfd int, name, rel string, st *unix.Stat_t) (bool, error) {
 	typ := st.Mode & unix.S_IFMT
 	if t.isUpper && runtimeMountPoints[rel] && typ == unix.S_IFREG && st.Size == 0 {
-		return nil // a mount point the runtime made, not the container's change
+		return false, nil // a mount point the runtime made, not the container's change
 	}
 	hdr := &tar.Header{Name: rel, Mode: int64(st.Mode & 0o7777), Uid: t.id(t.uidMap, st.Uid), Gid: t.id(t.gidMap, st.Gid),
 		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), Format: tar.FormatPAX}
 	switch typ {
 	case unix.S_IFCHR, unix.S_IFBLK:
 		if t.isUpper && typ == unix.S_IFCHR && st.Rdev == 0 { // an overlay whiteout
-			return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: path.Join(path.Dir(rel), ".wh."+name), Mode: 0o600, Format: tar.FormatPAX})
+			return false, t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: path.Join(path.Dir(rel), ".wh."+name), Mode: 0o600, Format: tar.FormatPAX})
 		}
 		hdr.Typeflag = tar.TypeChar
 		if typ == unix.S_IFBLK {
 			hdr.Typeflag = tar.TypeBlock
 		}
 		hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
-		return t.tw.WriteHeader(hdr)
+		return false, t.tw.WriteHeader(hdr)
 	case unix.S_IFIFO:
 		hdr.Typeflag = tar.TypeFifo
-		return t.tw.WriteHeader(hdr)
+		return false, t.tw.WriteHeader(hdr)
 	case unix.S_IFSOCK:
-		return nil // a socket is no file to keep, as podman's
+		return false, nil // a socket is no file to keep, as podman's
 	case unix.S_IFLNK:
 		target, err := readlinkat(dfd, name)
 		if err != nil {
-			return err
+			return false, err
 		}
 		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
-		return t.tw.WriteHeader(hdr)
+		return false, t.tw.WriteHeader(hdr)
 	case unix.S_IFDIR:
-		sub, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
 		hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
 		if err := t.tw.WriteHeader(hdr); err != nil {
-			unix.Close(sub)
-			return err
+			return false, err
 		}
-		if t.isUpper {
-			buf := make([]byte, 8)
-			if n, err := unix.Fgetxattr(sub, "trusted.overlay.opaque", buf); err == nil && string(buf[:n]) == "y" {
-				if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/.wh..wh..opq", Mode: 0o600, Format: tar.FormatPAX}); err != nil {
-					unix.Close(sub)
-					return err
-				}
-			}
+		if t.isUpper && opaque(dfd, name) {
+			return true, t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/.wh..wh..opq", Mode: 0o600, Format: tar.FormatPAX})
 		}
-		return t.dir(sub, rel+"/")
+		return true, nil
 	case unix.S_IFREG:
 		key := [2]uint64{uint64(st.Dev), st.Ino}
 		if st.Nlink > 1 {
 			if first, ok := t.links[key]; ok {
 				hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
-				return t.tw.WriteHeader(hdr)
+				return false, t.tw.WriteHeader(hdr)
 			}
 		}
 		fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
+			return false, fmt.Errorf("%s: %w", rel, err)
 		}
 		f := os.NewFile(uintptr(fd), rel)
 		defer f.Close()
 		var fst unix.Stat_t
 		if err := unix.Fstat(fd, &fst); err != nil {
-			return err
+			return false, err
 		}
 		if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Ino != st.Ino || fst.Dev != st.Dev {
-			return fmt.Errorf("%s: changed while it was read", rel)
+			return false, fmt.Errorf("%s: changed while it was read", rel)
 		}
 		hdr.Typeflag, hdr.Size = tar.TypeReg, fst.Size
 		if err := t.tw.WriteHeader(hdr); err != nil {
-			return err
+			return false, err
 		}
 		if _, err := io.CopyN(t.tw, f, fst.Size); err != nil {
-			return fmt.Errorf("%s: changed while it was read: %w", rel, err)
+			return false, fmt.Errorf("%s: changed while it was read: %w", rel, err)
 		}
 		if st.Nlink > 1 {
 			t.links[key] = rel
 		}
-		return nil
+		return false, nil
 	}
-	return nil
+	return false, nil
 }
 
 // runtimeMountPoints are the files the runtime creates in a root filesystem that lacks them, to
@@ -251,6 +259,14 @@ var runtimeMountPoints = map[string]bool{"etc/hosts": true, "etc/hostname": true
 type Change struct {
 	Kind string
 	Path string
+}
+
+// opaque reports whether directory name in dfd is an overlay opaque directory (it hides what
+// the layers below have there).
+func opaque(dfd int, name string) bool {
+	buf := make([]byte, 8)
+	n, err := unix.Lgetxattr(fmt.Sprintf("/proc/self/fd/%d/%s", dfd, name), "trusted.overlay.opaque", buf)
+	return err == nil && string(buf[:n]) == "y"
 }
 
 // ContainerChanges lists what container nameOrID changed in its image's files, by path.
@@ -277,21 +293,7 @@ func (r *Runtime) ContainerChanges(nameOrID string) ([]Change, error) {
 	}
 	var out []Change
 	upper := filepath.Join(r.ctrDir(c.Config.ID), "upper")
-	err = filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && p == upper {
-				return filepath.SkipDir
-			}
-			return err
-		}
-		if p == upper {
-			return nil
-		}
-		rel, _ := filepath.Rel(upper, p)
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
-			return err
-		}
+	err = walkTree(upper, func(_ int, _, rel string, st *unix.Stat_t) (bool, error) {
 		switch {
 		case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0:
 			out = append(out, Change{"D", "/" + rel})
@@ -301,8 +303,11 @@ func (r *Runtime) ContainerChanges(nameOrID string) ([]Change, error) {
 		default:
 			out = append(out, Change{"A", "/" + rel})
 		}
-		return nil
+		return true, nil
 	})
+	if errors.Is(err, errWalkRoot) && errors.Is(err, unix.ENOENT) {
+		return nil, nil // never started: no changes
+	}
 	return out, err
 }
 

@@ -200,41 +200,36 @@ func readProc(pid int) (*procInfo, error) {
 	return p, nil
 }
 
-// readIDMap reads /proc/PID/uid_map or gid_map: inside, outside and count on each line (nil
-// when it cannot be read: IDs are then shown as the host's).
-func readIDMap(pid int, file string) [][3]uint64 {
+// readIDMap reads /proc/PID/uid_map or gid_map (nil when it cannot be read: IDs are then
+// shown as the host's).
+func readIDMap(pid int, file string) []model.IDMap {
 	b, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
 	if err != nil {
 		return nil
 	}
-	var out [][3]uint64
+	var out []model.IDMap
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) != 3 {
 			continue
 		}
-		var m [3]uint64
+		var v [3]uint32
 		for i := range f {
-			m[i], _ = strconv.ParseUint(f[i], 10, 64)
+			n, _ := strconv.ParseUint(f[i], 10, 32)
+			v[i] = uint32(n)
 		}
-		out = append(out, m)
+		out = append(out, model.IDMap{ContainerID: v[0], HostID: v[1], Size: v[2]})
 	}
 	return out
 }
 
-// idInNS turns host ID id into the ID the mappings give it inside; an ID they leave out is
-// the overflow ID, as the kernel shows it (65534).
-func idInNS(maps [][3]uint64, id string) string {
-	n, err := strconv.ParseUint(id, 10, 64)
+// idInNS turns host ID id into the ID the mappings give it inside (containerID).
+func idInNS(maps []model.IDMap, id string) string {
+	n, err := strconv.ParseUint(id, 10, 32)
 	if maps == nil || err != nil {
 		return id
 	}
-	for _, m := range maps {
-		if n >= m[1] && n < m[1]+m[2] {
-			return strconv.FormatUint(m[0]+n-m[1], 10)
-		}
-	}
-	return "65534"
+	return strconv.FormatUint(uint64(containerID(maps, uint32(n))), 10)
 }
 
 // topContext is what every row of one Top shares.

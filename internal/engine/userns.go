@@ -109,6 +109,17 @@ func mapsID(maps []model.IDMap, id uint32) bool {
 	return false
 }
 
+// containerID returns the ID inside a user namespace with maps that host ID host is; one the
+// maps leave out is the kernel's overflow ID, 65534, as the kernel shows it.
+func containerID(maps []model.IDMap, host uint32) uint32 {
+	for _, m := range maps {
+		if host >= m.HostID && uint64(host) < uint64(m.HostID)+uint64(m.Size) {
+			return m.ContainerID + host - m.HostID
+		}
+	}
+	return 65534
+}
+
 // ParseUserNS turns --userns into the user namespace setting: host (or empty) for the host's,
 // auto for one of its own with host IDs pea picks (userns_auto.go), container:ID or ns:PATH to
 // join one. A namespace of the container's own with given mappings comes with --uidmap and
@@ -232,11 +243,10 @@ func (r *Runtime) userNSOwner(cfg *model.ContainerConfig) (*model.ContainerConfi
 
 // openStorePath lets everyone search (not list) the store and its containers directory: the
 // runtime reaches a root filesystem under them as container root, a host ID of no privilege
-// (containers/storage does the same for ID-mapped containers). The container's own directory
-// stays 0700, owned by container root.
-// The directories above the store are not pea's to change: one that others cannot search
-// is an error that says so, rather than the runtime's "Permission denied" on the root
-// filesystem.
+// (containers/storage does the same for ID-mapped containers); the container's own directory
+// is made 0711 and stays root's (mountRootfs). The directories above the store are not pea's
+// to change: one that others cannot search is an error that says so, rather than the
+// runtime's "Permission denied" on the root filesystem.
 func (r *Runtime) openStorePath() error {
 	root, err := filepath.Abs(r.opts.Root)
 	if err != nil {
@@ -475,43 +485,20 @@ func chownMountSources(mounts []model.Mount, ns *userNS, uid, gid uint32) error 
 }
 
 // chownTree gives path and everything below it to uid:gid. It walks directory descriptors
-// opened O_NOFOLLOW, not paths: a running container that shares the tree and swaps one of its
-// directories for a link meanwhile cannot send the walk elsewhere.
+// opened O_NOFOLLOW (walkTree), not paths: a running container that shares the tree and swaps
+// one of its directories for a link meanwhile cannot send the walk elsewhere.
 func chownTree(path string, uid, gid int) error {
 	if err := os.Lchown(path, uid, gid); err != nil {
 		return err
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+	err := walkTree(path, func(dfd int, name, rel string, _ *unix.Stat_t) (bool, error) {
+		if err := unix.Fchownat(dfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return false, fmt.Errorf("%s: %w", rel, err)
+		}
+		return true, nil
+	})
+	if errors.Is(err, errWalkRoot) && (errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP)) {
 		return nil // a file, or a link (changed itself above)
 	}
-	if err != nil {
-		return err
-	}
-	return chownBelow(fd, uid, gid)
-}
-
-// chownBelow gives everything in directory fd (which it closes) to uid:gid.
-func chownBelow(fd, uid, gid int) error {
-	defer unix.Close(fd)
-	names, err := dirNames(fd)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if err := unix.Fchownat(fd, n, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("%s: %w", n, err)
-		}
-		sub, err := unix.Openat(fd, n, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", n, err)
-		}
-		if err := chownBelow(sub, uid, gid); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
