@@ -42,18 +42,20 @@ func copyIn(root, src, dst string, owner *[2]uint32) error {
 	if owner != nil {
 		args = append(args, strconv.FormatUint(uint64(owner[0]), 10), strconv.FormatUint(uint64(owner[1]), 10))
 	}
-	return runCopier(args)
+	return runCopier(args, nil)
 }
 
 // copyOut copies path src of the container whose root is root to host path dst.
 func copyOut(root, src, dst string) error {
-	return runCopier([]string{CopierArg, "out", root, dst, src})
+	return runCopier([]string{CopierArg, "out", root, dst, src}, nil)
 }
 
-func runCopier(args []string) error {
+// runCopier runs the copier process with args, its standard output to stdout (nil: none),
+// and turns its failure into an error of its message.
+func runCopier(args []string, stdout io.Writer) error {
 	cmd := cpupin.Command("/proc/self/exe", args...)
 	var errb strings.Builder
-	cmd.Stderr = &errb
+	cmd.Stdout, cmd.Stderr = stdout, &errb
 	err := cmd.Run()
 	msg := strings.TrimSpace(errb.String())
 	var ee *exec.ExitError
@@ -399,14 +401,5 @@ func parseIDMapArg(s string) ([]model.IDMap, error) {
 // exportTree writes the tree at root (a container's mounted root filesystem) as a tar to w,
 // from a copier process chroot'ed in it, so that no link of the container's leads out.
 func exportTree(w io.Writer, root string, uidMap, gidMap []model.IDMap) error {
-	cmd := cpupin.Command("/proc/self/exe", CopierArg, "export", root, idMapArg(uidMap), idMapArg(gidMap))
-	var errb strings.Builder
-	cmd.Stdout, cmd.Stderr = w, &errb
-	if err := cmd.Run(); err != nil {
-		if msg := strings.TrimSpace(errb.String()); msg != "" {
-			return fmt.Errorf("export: %s", msg)
-		}
-		return fmt.Errorf("export: %w", err)
-	}
-	return nil
+	return runCopier([]string{CopierArg, "export", root, idMapArg(uidMap), idMapArg(gidMap)}, w)
 }
