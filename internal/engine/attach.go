@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/errdefs"
+	"pea/internal/model"
 	"pea/internal/oci"
 )
 
@@ -155,4 +157,17 @@ func (a *attachConn) resize(rows, cols uint16) {
 	}
 	fmt.Fprintf(f, "1 %d %d\n", rows, cols)
 	f.Close()
+}
+
+// ResizeTerminal gives a running container's terminal a new size (rows, cols), through
+// conmon's control fifo, as an attached client's resizes are.
+func (r *Runtime) ResizeTerminal(c *model.Container, rows, cols uint16) error {
+	if !c.Config.Terminal {
+		return fmt.Errorf("container %s has no terminal: %w", c.Config.Name, errdefs.ErrInvalid)
+	}
+	if !c.State.Active() {
+		return fmt.Errorf("container %s is not running: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
+	}
+	(&attachConn{bundle: r.ctrRunDir(c.Config.ID)}).resize(rows, cols)
+	return nil
 }

@@ -48,9 +48,12 @@ var warmAttach = cgroups.WarmAttach
 
 // exitCommand is what conmon runs when the container exits: pea's own cleanup.
 func (r *Runtime) exitCommand(id string) []string {
-	self, err := os.Executable()
-	if err != nil {
-		self = "/proc/self/exe"
+	self := peaExe
+	if self == "" {
+		var err error
+		if self, err = os.Executable(); err != nil {
+			self = "/proc/self/exe"
+		}
 	}
 	args := []string{self, "--root", r.opts.Root, "--runroot", r.opts.RunRoot}
 	if r.opts.Runtime != "" {

@@ -53,7 +53,7 @@ func copyOut(root, src, dst string) error {
 // runCopier runs the copier process with args, its standard output to stdout (nil: none),
 // and turns its failure into an error of its message.
 func runCopier(args []string, stdout io.Writer) error {
-	cmd := cpupin.Command("/proc/self/exe", args...)
+	cmd := cpupin.Command(selfExe(), args...)
 	var errb strings.Builder
 	cmd.Stdout, cmd.Stderr = stdout, &errb
 	err := cmd.Run()

@@ -94,6 +94,22 @@ func New(opts Options) (*Runtime, error) {
 	return r, nil
 }
 
+// peaExe is the pea executable the engine runs for conmon's exit command, the user namespace
+// holder and the copier: this process's own, unless SetExecutable named another.
+var peaExe = ""
+
+// SetExecutable names the pea executable for a process that is not pea itself (the API
+// service, an executable of its own, which runs pea for those). Call it before any Runtime.
+func SetExecutable(path string) { peaExe = path }
+
+// selfExe is the pea executable to run.
+func selfExe() string {
+	if peaExe != "" {
+		return peaExe
+	}
+	return "/proc/self/exe"
+}
+
 // Options returns the runtime's options.
 func (r *Runtime) Options() Options { return r.opts }
 

@@ -287,7 +287,7 @@ func newUserNS(uidMap, gidMap []model.IDMap) (int, error) {
 		}
 		return out
 	}
-	cmd := cpupin.CommandPinned("/proc/self/exe", holdUserNSArg) // it only waits
+	cmd := cpupin.CommandPinned(selfExe(), holdUserNSArg) // it only waits
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER,
 		UidMappings: conv(uidMap), GidMappings: conv(gidMap), GidMappingsEnableSetgroups: true,

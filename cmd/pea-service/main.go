@@ -1,0 +1,51 @@
+// Command pea-service serves pea's Docker-compatible REST API (internal/api). `pea system
+// service` runs it; it is an executable of its own because pea links no HTTP.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"pea/internal/api"
+	"pea/internal/engine"
+)
+
+func main() {
+	var opts engine.Options
+	var pea, version string
+	var seconds uint
+	fs := flag.NewFlagSet("pea-service", flag.ContinueOnError)
+	fs.StringVar(&opts.Root, "root", "", "persistent storage")
+	fs.StringVar(&opts.RunRoot, "runroot", "", "volatile state")
+	fs.StringVar(&opts.Runtime, "runtime", "", "OCI runtime")
+	fs.StringVar(&opts.Namespace, "namespace", "", "libpod namespace")
+	fs.StringVar(&opts.LogLevel, "log-level", "", "log level")
+	fs.StringVar(&pea, "pea", "", "the pea executable (conmon's exit command)")
+	fs.StringVar(&version, "version", "0.1.0-dev", "pea's version")
+	fs.UintVar(&seconds, "time", 5, "idle seconds before exiting (0: never)")
+	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 || pea == "" {
+		fmt.Fprintln(os.Stderr, "pea-service: pea's API service; run it with `pea system service [--time N] [URI]`")
+		os.Exit(125)
+	}
+	engine.SetExecutable(pea)
+	ln, err := api.Listen(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		os.Exit(125)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = api.New(opts, version).Serve(ctx, ln, time.Duration(seconds)*time.Second)
+	if addr := ln.Addr(); addr.Network() == "unix" {
+		os.Remove(addr.String())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		os.Exit(125)
+	}
+}

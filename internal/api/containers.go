@@ -1,0 +1,446 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// pendingAttach is a client attached to a container that has not started yet.
+type pendingAttach struct {
+	streams *engine.Streams
+	done    chan struct{} // closed when the container's streams ended
+}
+
+// lookup finds a container, with Docker's message when there is none.
+func lookup(rt *engine.Runtime, nameOrID string) (*model.Container, error) {
+	c, err := rt.LookupContainer(nameOrID)
+	if errdefs.Is(err, errdefs.ErrNotFound) {
+		return nil, &apiError{http.StatusNotFound, "No such container: " + nameOrID}
+	}
+	return c, err
+}
+
+// timeoutParam reads ?t= (seconds; absent: the container's own stop timeout).
+func timeoutParam(r *http.Request) (*uint, error) {
+	v := r.URL.Query().Get("t")
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, badRequest("invalid timeout %q", v)
+	}
+	if n < 0 {
+		n = 0
+	}
+	u := uint(n)
+	return &u, nil
+}
+
+// postContainerStart is POST /containers/{id}/start: 204, or 304 when it runs already. A
+// client attached beforehand (docker run) gets the container's streams from the first byte.
+func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if c.State.Active() {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	s.attachMu.Lock()
+	pending := s.attaches[c.Config.ID]
+	delete(s.attaches, c.Config.ID)
+	s.attachMu.Unlock()
+	if len(pending) == 0 {
+		if _, err := rt.StartCreated(r.Context(), c, nil); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	// The attached start outlives this request: it has a runtime of its own, closed when the
+	// container's streams end.
+	pa := pending[0]
+	for _, extra := range pending[1:] {
+		close(extra.done) // one stream per start; later attaches end at once
+	}
+	art, err := engine.New(s.opts)
+	if err != nil {
+		close(pa.done)
+		return err
+	}
+	started, err := art.StartCreated(context.Background(), c, pa.streams)
+	if err != nil {
+		art.Close()
+		close(pa.done)
+		return err
+	}
+	go func() {
+		defer art.Close()
+		defer close(pa.done)
+		art.AttachWait(context.Background(), started, pa.streams)
+		if started.Config.AutoRemove {
+			art.RemoveContainer(context.Background(), started.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+		} else {
+			art.SyncContainer(started.Config.ID)
+		}
+	}()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// postContainerAttach is POST /containers/{id}/attach?stream=1&stdin=&stdout=&stderr=: the
+// connection becomes the container's streams, multiplexed unless it has a terminal. Attached
+// to a container that has not started, the client waits for its start (docker run).
+func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if q.Get("logs") != "" && boolParam(r, "logs", false) && !boolParam(r, "stream", false) {
+		return badRequest("attach with logs and without stream is not supported; use GET /containers/{id}/logs")
+	}
+	multiplexed := !c.Config.Terminal
+	if c.State.Status == model.StatusPaused {
+		return &apiError{http.StatusConflict, fmt.Sprintf("container %s is paused, unpause the container before attach", c.Config.Name)}
+	}
+	h, err := hijack(w, r, multiplexed)
+	if err != nil {
+		return err
+	}
+	defer h.conn.Close()
+	streams := &engine.Streams{}
+	stdout, stderr := h.outputs(multiplexed)
+	if boolParam(r, "stdout", false) {
+		streams.Stdout = stdout
+	} else {
+		streams.Stdout = discard{}
+	}
+	if boolParam(r, "stderr", false) {
+		streams.Stderr = stderr
+	} else {
+		streams.Stderr = discard{}
+	}
+	if boolParam(r, "stdin", false) && c.Config.Stdin {
+		streams.Stdin = h.stdin()
+	}
+	if c.State.Active() {
+		rt.Attach(context.Background(), c.Config.ID, streams)
+		h.closeWrite()
+		return nil
+	}
+	pa := &pendingAttach{streams: streams, done: make(chan struct{})}
+	s.attachMu.Lock()
+	s.attaches[c.Config.ID] = append(s.attaches[c.Config.ID], pa)
+	s.attachMu.Unlock()
+	// Until the start comes, or the client goes away. A client that sends no input may close
+	// its writing side at once (the docker client does): that end of file is not a departure.
+	gone := make(chan struct{})
+	if streams.Stdin == nil {
+		go func() {
+			var b [512]byte
+			for {
+				_, err := h.conn.Read(b[:])
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					close(gone)
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case <-pa.done:
+	case <-gone:
+		s.dropAttach(c.Config.ID, pa)
+		select {
+		case <-pa.done: // the start took it meanwhile
+		default:
+			return nil
+		}
+	}
+	h.closeWrite()
+	return nil
+}
+
+// releaseAttaches ends the clients waiting for a container's start (it was removed).
+func (s *Server) releaseAttaches(id string) {
+	s.attachMu.Lock()
+	pending := s.attaches[id]
+	delete(s.attaches, id)
+	s.attachMu.Unlock()
+	for _, pa := range pending {
+		close(pa.done)
+	}
+}
+
+// dropAttach forgets a pending attach whose client went away.
+func (s *Server) dropAttach(id string, pa *pendingAttach) {
+	s.attachMu.Lock()
+	defer s.attachMu.Unlock()
+	list := s.attaches[id]
+	for i, p := range list {
+		if p == pa {
+			s.attaches[id] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(s.attaches[id]) == 0 {
+		delete(s.attaches, id)
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// postContainerWait is POST /containers/{id}/wait?condition=not-running|next-exit|removed. The
+// answer's header goes out at once (the docker client waits for it before it starts the
+// container); the body comes when the condition is met.
+func (s *Server) postContainerWait(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	cond := r.URL.Query().Get("condition")
+	switch cond {
+	case "", "not-running", "next-exit", "removed":
+	default:
+		return badRequest("invalid condition %q (not-running, next-exit, removed)", cond)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if f := httpFlusher(w); f != nil {
+		f()
+	}
+	code, werr := s.waitFor(r.Context(), rt, c, cond)
+	resp := map[string]any{"StatusCode": code, "Error": nil}
+	if werr != nil {
+		resp["Error"] = map[string]string{"Message": werr.Error()}
+	}
+	return jsonEncode(w, resp)
+}
+
+// waitFor waits for a container to meet a wait condition and returns its exit code.
+func (s *Server) waitFor(ctx context.Context, rt *engine.Runtime, c *model.Container, cond string) (int64, error) {
+	id := c.Config.ID
+	if cond == "next-exit" && c.State.Status == model.StatusExited {
+		// The next exit: once it runs again.
+		if _, err := rt.WaitContainer(ctx, id, []string{"running"}); err != nil {
+			return -1, err
+		}
+	}
+	if cond != "removed" && (cond == "next-exit" || c.State.Active() || c.State.Status == model.StatusCreated) {
+		code, err := rt.WaitContainer(ctx, id, []string{"exited"})
+		return int64(code), err
+	}
+	if cond != "removed" {
+		return int64(c.State.ExitCode), nil
+	}
+	// removed: the exit code of its last run, once it is gone.
+	code := int64(c.State.ExitCode)
+	if c.State.Active() || c.State.Status == model.StatusCreated {
+		n, err := rt.WaitContainer(ctx, id, []string{"exited"})
+		if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errdefs.Is(err, errdefs.ErrCtrRemoved) {
+			return -1, err
+		}
+		if err == nil {
+			code = int64(n)
+		}
+	}
+	for {
+		ok, err := rt.ContainerExists(id)
+		if err != nil {
+			return -1, err
+		}
+		if !ok {
+			return code, nil
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// postContainerStop is POST /containers/{id}/stop?t=: 204, or 304 when it was not running.
+func (s *Server) postContainerStop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	t, err := timeoutParam(r)
+	if err != nil {
+		return err
+	}
+	if !c.State.Active() {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if _, err := rt.StopContainer(r.Context(), c.Config.ID, t); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// postContainerRestart is POST /containers/{id}/restart?t=.
+func (s *Server) postContainerRestart(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	t, err := timeoutParam(r)
+	if err != nil {
+		return err
+	}
+	if _, err := rt.RestartContainer(r.Context(), c.Config.ID, t); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// postContainerKill is POST /containers/{id}/kill?signal=: 409 when it is not running.
+func (s *Server) postContainerKill(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	sig := syscall.SIGKILL
+	if v := r.URL.Query().Get("signal"); v != "" {
+		if sig, err = engine.ParseSignal(v); err != nil {
+			return badRequest("%v", err)
+		}
+	}
+	if c.State.Status != model.StatusRunning && c.State.Status != model.StatusPaused {
+		return &apiError{http.StatusConflict, fmt.Sprintf("Cannot kill container: %s: Container %s is not running", r.PathValue("id"), c.Config.ID)}
+	}
+	if _, err := rt.KillContainer(r.Context(), c.Config.ID, sig); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// postContainerPause is POST /containers/{id}/pause and /unpause.
+func (s *Server) postContainerPause(pause bool) func(http.ResponseWriter, *http.Request, *engine.Runtime) error {
+	return func(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+		c, err := lookup(rt, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if pause {
+			_, err = rt.PauseContainer(r.Context(), c.Config.ID)
+		} else {
+			_, err = rt.UnpauseContainer(r.Context(), c.Config.ID)
+		}
+		if err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// deleteContainer is DELETE /containers/{id}?force=&v=: 409 for a running container without
+// force, as Docker.
+func (s *Server) deleteContainer(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	force := boolParam(r, "force", false)
+	if c.State.Active() && !force {
+		return &apiError{http.StatusConflict, fmt.Sprintf("You cannot remove a %s container %s. Stop the container before attempting removal or force remove", c.State.Status, c.Config.ID)}
+	}
+	zero := uint(0)
+	defer s.releaseAttaches(c.Config.ID)
+	err = rt.RemoveContainer(r.Context(), c.Config.ID, engine.RemoveOptions{Force: force, Timeout: &zero, Volumes: boolParam(r, "v", false)})
+	if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// postContainerRename is POST /containers/{id}/rename?name=.
+func (s *Server) postContainerRename(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	name := strings.TrimPrefix(r.URL.Query().Get("name"), "/")
+	if name == "" {
+		return badRequest("name is required: the container's new name")
+	}
+	if err := rt.RenameContainer(r.Context(), c.Config.ID, name); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// postContainerResize is POST /containers/{id}/resize?h=&w=: the terminal size of an attached
+// client's container.
+func (s *Server) postContainerResize(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	hgt, err1 := strconv.ParseUint(r.URL.Query().Get("h"), 10, 16)
+	wid, err2 := strconv.ParseUint(r.URL.Query().Get("w"), 10, 16)
+	if err1 != nil || err2 != nil {
+		return badRequest("invalid terminal size h=%q w=%q", r.URL.Query().Get("h"), r.URL.Query().Get("w"))
+	}
+	if !c.Config.Terminal {
+		return &apiError{http.StatusConflict, fmt.Sprintf("container %s has no terminal to resize", c.Config.Name)}
+	}
+	if err := rt.ResizeTerminal(c, uint16(hgt), uint16(wid)); err != nil && !errors.Is(err, errdefs.ErrCtrStateInvalid) {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// getContainerTop is GET /containers/{id}/top?ps_args=.
+func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if c.State.Status != model.StatusRunning && c.State.Status != model.StatusPaused {
+		return &apiError{http.StatusConflict, fmt.Sprintf("Container %s is not running", c.Config.ID)}
+	}
+	var desc []string
+	if a := r.URL.Query().Get("ps_args"); a != "" {
+		desc = strings.Fields(a)
+	}
+	rows, err := rt.Top([]*model.Container{c}, desc)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"Titles": []string{}, "Processes": [][]string{}}
+	if len(rows) > 0 {
+		out["Titles"] = rows[0]
+		out["Processes"] = rows[1:]
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

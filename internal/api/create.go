@@ -1,0 +1,463 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/oci"
+)
+
+// strSlice is Docker's command and entrypoint: a JSON array, or one string.
+type strSlice []string
+
+func (s *strSlice) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = nil
+		return nil
+	}
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+// containerConfig is Docker's container.Config, as POST /containers/create takes it and inspect
+// shows it.
+type containerConfig struct {
+	Hostname     string              `json:"Hostname"`
+	Domainname   string              `json:"Domainname"`
+	User         string              `json:"User"`
+	AttachStdin  bool                `json:"AttachStdin"`
+	AttachStdout bool                `json:"AttachStdout"`
+	AttachStderr bool                `json:"AttachStderr"`
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	StdinOnce    bool                `json:"StdinOnce"`
+	Env          []string            `json:"Env"`
+	Cmd          strSlice            `json:"Cmd"`
+	Image        string              `json:"Image"`
+	Volumes      map[string]struct{} `json:"Volumes"`
+	WorkingDir   string              `json:"WorkingDir"`
+	Entrypoint   strSlice            `json:"Entrypoint"`
+	Labels       map[string]string   `json:"Labels"`
+	StopSignal   string              `json:"StopSignal,omitempty"`
+	StopTimeout  *int                `json:"StopTimeout,omitempty"`
+	// NetworkDisabled is Docker's --network none of old clients.
+	NetworkDisabled bool `json:"NetworkDisabled,omitempty"`
+}
+
+type portBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+type restartPolicy struct {
+	Name              string `json:"Name"`
+	MaximumRetryCount int    `json:"MaximumRetryCount"`
+}
+
+type ulimit struct {
+	Name string `json:"Name"`
+	Soft int64  `json:"Soft"`
+	Hard int64  `json:"Hard"`
+}
+
+type hostMount struct {
+	Type     string `json:"Type"`
+	Source   string `json:"Source"`
+	Target   string `json:"Target"`
+	ReadOnly bool   `json:"ReadOnly"`
+}
+
+type deviceMapping struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
+}
+
+// hostConfig is Docker's container.HostConfig.
+type hostConfig struct {
+	Binds             []string                 `json:"Binds"`
+	ContainerIDFile   string                   `json:"ContainerIDFile"`
+	NetworkMode       string                   `json:"NetworkMode"`
+	PortBindings      map[string][]portBinding `json:"PortBindings"`
+	RestartPolicy     restartPolicy            `json:"RestartPolicy"`
+	AutoRemove        bool                     `json:"AutoRemove"`
+	VolumesFrom       []string                 `json:"VolumesFrom"`
+	CapAdd            []string                 `json:"CapAdd"`
+	CapDrop           []string                 `json:"CapDrop"`
+	CgroupnsMode      string                   `json:"CgroupnsMode"`
+	DNS               []string                 `json:"Dns"`
+	DNSOptions        []string                 `json:"DnsOptions"`
+	DNSSearch         []string                 `json:"DnsSearch"`
+	ExtraHosts        []string                 `json:"ExtraHosts"`
+	GroupAdd          []string                 `json:"GroupAdd"`
+	IpcMode           string                   `json:"IpcMode"`
+	OomScoreAdj       int                      `json:"OomScoreAdj"`
+	PidMode           string                   `json:"PidMode"`
+	Privileged        bool                     `json:"Privileged"`
+	PublishAllPorts   bool                     `json:"PublishAllPorts"`
+	ReadonlyRootfs    bool                     `json:"ReadonlyRootfs"`
+	SecurityOpt       []string                 `json:"SecurityOpt"`
+	Tmpfs             map[string]string        `json:"Tmpfs,omitempty"`
+	UTSMode           string                   `json:"UTSMode"`
+	UsernsMode        string                   `json:"UsernsMode"`
+	ShmSize           int64                    `json:"ShmSize"`
+	Sysctls           map[string]string        `json:"Sysctls,omitempty"`
+	Init              *bool                    `json:"Init,omitempty"`
+	CgroupParent      string                   `json:"CgroupParent"`
+	Memory            int64                    `json:"Memory"`
+	MemoryReservation int64                    `json:"MemoryReservation"`
+	MemorySwap        int64                    `json:"MemorySwap"`
+	NanoCpus          int64                    `json:"NanoCpus"`
+	CPUShares         int64                    `json:"CpuShares"`
+	CPUPeriod         int64                    `json:"CpuPeriod"`
+	CPUQuota          int64                    `json:"CpuQuota"`
+	CpusetCpus        string                   `json:"CpusetCpus"`
+	CpusetMems        string                   `json:"CpusetMems"`
+	PidsLimit         *int64                   `json:"PidsLimit"`
+	Ulimits           []ulimit                 `json:"Ulimits"`
+	Devices           []deviceMapping          `json:"Devices"`
+	Mounts            []hostMount              `json:"Mounts,omitempty"`
+}
+
+type endpointSettings struct {
+	IPAMConfig *struct {
+		IPv4Address string `json:"IPv4Address"`
+	} `json:"IPAMConfig"`
+	Aliases    []string `json:"Aliases"`
+	MacAddress string   `json:"MacAddress"`
+}
+
+// createRequest is the body of POST /containers/create.
+type createRequest struct {
+	containerConfig
+	HostConfig       hostConfig `json:"HostConfig"`
+	NetworkingConfig struct {
+		EndpointsConfig map[string]*endpointSettings `json:"EndpointsConfig"`
+	} `json:"NetworkingConfig"`
+}
+
+// postContainersCreate is POST /containers/create?name=: it creates the container, never
+// pulling (the docker client pulls on 404 and asks again).
+func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	var req createRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	cfg, o, err := toContainerConfig(&req, r.URL.Query().Get("name"))
+	if err != nil {
+		return err
+	}
+	if _, err := rt.ImageLookup(req.Image); errdefs.Is(err, errdefs.ErrNotFound) {
+		return &apiError{http.StatusNotFound, "No such image: " + req.Image}
+	}
+	c, err := rt.CreateContainer(r.Context(), cfg, o)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": []string{}})
+	return nil
+}
+
+// toContainerConfig turns Docker's create request into pea's container configuration.
+func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig, engine.CreateOptions, error) {
+	hc := &req.HostConfig
+	if req.Image == "" {
+		return nil, engine.CreateOptions{}, badRequest("config.Image is required: the image to create the container from")
+	}
+	cfg := &model.ContainerConfig{
+		Name: strings.TrimPrefix(name, "/"), ImageName: req.Image, Hostname: req.Hostname, WorkingDir: req.WorkingDir,
+		User: req.User, Env: req.Env, Cmd: req.Cmd, Labels: req.Labels,
+		Terminal: req.Tty, Stdin: req.OpenStdin,
+		ReadOnly: hc.ReadonlyRootfs, ReadOnlyTmpfs: hc.ReadonlyRootfs, Privileged: hc.Privileged, AutoRemove: hc.AutoRemove,
+		CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, GroupAdd: hc.GroupAdd, CgroupParent: hc.CgroupParent,
+		OOMScoreAdj: hc.OomScoreAdj, Sysctls: hc.Sysctls, StopTimeout: 10,
+		Namespaces: map[string]model.Namespace{},
+	}
+	if hc.Init != nil {
+		cfg.Init = *hc.Init
+	}
+	o := engine.CreateOptions{Pull: "never", CmdSet: len(req.Cmd) > 0, PublishAll: hc.PublishAllPorts}
+	if req.Entrypoint != nil {
+		o.EntrypointSet = true
+		cfg.Entrypoint = req.Entrypoint
+		if len(cfg.Entrypoint) == 1 && cfg.Entrypoint[0] == "" {
+			cfg.Entrypoint = nil
+		}
+	}
+	if req.StopTimeout != nil && *req.StopTimeout >= 0 {
+		cfg.StopTimeout = uint(*req.StopTimeout)
+	}
+	if req.StopSignal != "" {
+		sig, err := engine.ParseSignal(req.StopSignal)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.StopSignal = int(sig)
+	}
+	for _, c := range append(append([]string{}, hc.CapAdd...), hc.CapDrop...) {
+		if _, err := oci.NormalizeCapability(c); err != nil {
+			return nil, o, err
+		}
+	}
+	if p := hc.RestartPolicy; p.Name != "" && p.Name != "no" {
+		switch p.Name {
+		case "always", "unless-stopped":
+			cfg.RestartPolicy = p.Name
+		case "on-failure":
+			cfg.RestartPolicy = p.Name
+			if p.MaximumRetryCount > 0 {
+				cfg.RestartPolicy += ":" + strconv.Itoa(p.MaximumRetryCount)
+			}
+		default:
+			return nil, o, badRequest("invalid restart policy %q (no, always, unless-stopped, on-failure)", p.Name)
+		}
+		if hc.AutoRemove {
+			return nil, o, badRequest("conflicting options: RestartPolicy %s and AutoRemove", p.Name)
+		}
+	}
+	for _, b := range hc.Binds {
+		m, err := engine.ParseVolume(b)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	for _, hm := range hc.Mounts {
+		spec := "type=" + hm.Type + ",target=" + hm.Target
+		if hm.Source != "" {
+			spec += ",source=" + hm.Source
+		}
+		if hm.ReadOnly {
+			spec += ",readonly"
+		}
+		m, err := engine.ParseMount(spec)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	tmpfs := make([]string, 0, len(hc.Tmpfs))
+	for dst := range hc.Tmpfs {
+		tmpfs = append(tmpfs, dst)
+	}
+	sort.Strings(tmpfs)
+	for _, dst := range tmpfs {
+		spec := dst
+		if opts := hc.Tmpfs[dst]; opts != "" {
+			spec += ":" + opts
+		}
+		m, err := engine.ParseTmpfs(spec)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	// Anonymous volumes the request names (docker run -v /data).
+	for dst := range req.Volumes {
+		if !hasMountAt(cfg.Mounts, dst) {
+			m, err := engine.ParseVolume(dst)
+			if err != nil {
+				return nil, o, err
+			}
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+	}
+	for _, d := range hc.Devices {
+		spec := d.PathOnHost
+		if d.PathInContainer != "" {
+			spec += ":" + d.PathInContainer
+		}
+		if d.CgroupPermissions != "" {
+			spec += ":" + d.CgroupPermissions
+		}
+		cfg.Devices = append(cfg.Devices, spec)
+	}
+	for _, s := range hc.SecurityOpt {
+		if err := engine.ApplySecurityOpt(cfg, s); err != nil {
+			return nil, o, err
+		}
+	}
+	for _, u := range hc.Ulimits {
+		cfg.Ulimits = append(cfg.Ulimits, model.Ulimit{Name: strings.ToLower(strings.TrimPrefix(strings.ToUpper(u.Name), "RLIMIT_")), Soft: uint64(u.Soft), Hard: uint64(u.Hard)})
+	}
+	res := &cfg.Resources
+	res.Memory, res.MemorySwap, res.MemoryReservation = hc.Memory, hc.MemorySwap, hc.MemoryReservation
+	if res.Memory != 0 && res.Memory < 6*1024*1024 {
+		return nil, o, badRequest("Minimum memory limit allowed is 6MB")
+	}
+	if hc.NanoCpus < 0 {
+		return nil, o, badRequest("invalid NanoCpus %d: must be positive", hc.NanoCpus)
+	}
+	res.CPUs = float64(hc.NanoCpus) / 1e9
+	res.CPUShares, res.CPUPeriod, res.CPUQuota = uint64(max(hc.CPUShares, 0)), uint64(max(hc.CPUPeriod, 0)), hc.CPUQuota
+	res.CpusetCpus, res.CpusetMems, res.ShmSize = hc.CpusetCpus, hc.CpusetMems, hc.ShmSize
+	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
+		res.PidsLimit = *hc.PidsLimit
+	}
+	for kind, v := range map[string]string{model.NSPid: hc.PidMode, model.NSIpc: hc.IpcMode, model.NSUts: hc.UTSMode} {
+		switch {
+		case v == "" || v == "private" || (kind == model.NSIpc && v == "shareable"):
+		case v == "host":
+			cfg.Namespaces[kind] = model.Namespace{Mode: model.NSModeHost}
+		case v == "none" && kind == model.NSIpc:
+			cfg.Namespaces[kind] = model.Namespace{Mode: model.NSModeNone}
+		case strings.HasPrefix(v, "container:"):
+			cfg.Namespaces[kind] = model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(v, "container:")}
+		default:
+			return nil, o, badRequest("invalid %s mode %q", kind, v)
+		}
+	}
+	switch hc.CgroupnsMode {
+	case "":
+	case "host", "private":
+		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: hc.CgroupnsMode}
+	default:
+		return nil, o, badRequest("invalid CgroupnsMode %q (host, private)", hc.CgroupnsMode)
+	}
+	switch hc.UsernsMode {
+	case "", "host":
+	default:
+		ns, err := engine.ParseUserNS(hc.UsernsMode, false)
+		if err != nil {
+			return nil, o, err
+		}
+		if ns.Mode != model.NSModeHost {
+			cfg.Namespaces[model.NSUser] = ns
+		}
+	}
+	if err := toNetwork(req, cfg); err != nil {
+		return nil, o, err
+	}
+	for p := range req.ExposedPorts {
+		pm, err := parsePortProto(p)
+		if err != nil {
+			return nil, o, err
+		}
+		o.Expose = append(o.Expose, pm)
+	}
+	return cfg, o, nil
+}
+
+func hasMountAt(ms []model.Mount, dst string) bool {
+	for _, m := range ms {
+		if m.Destination == dst {
+			return true
+		}
+	}
+	return false
+}
+
+// toNetwork sets the network namespace, networks, published ports, DNS and hosts of cfg.
+func toNetwork(req *createRequest, cfg *model.ContainerConfig) error {
+	hc := &req.HostConfig
+	nc := &cfg.Network
+	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts = hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts
+	for i, h := range nc.AddHosts {
+		// Docker's HOST:IP; an IPv6 address has colons of its own, the first one separates.
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok || name == "" || ip == "" {
+			return badRequest("invalid ExtraHosts entry %q: want HOST:IP", h)
+		}
+		nc.AddHosts[i] = name + ":" + ip
+	}
+	ports := make([]string, 0, len(hc.PortBindings))
+	for p := range hc.PortBindings {
+		ports = append(ports, p)
+	}
+	sort.Strings(ports)
+	for _, p := range ports {
+		cp, err := parsePortProto(p)
+		if err != nil {
+			return err
+		}
+		bindings := hc.PortBindings[p]
+		if len(bindings) == 0 {
+			bindings = []portBinding{{}}
+		}
+		for _, b := range bindings {
+			pm := cp
+			pm.HostIP = b.HostIP
+			if pm.HostIP == "0.0.0.0" {
+				pm.HostIP = ""
+			}
+			if b.HostPort != "" {
+				hp, err := strconv.ParseUint(b.HostPort, 10, 16)
+				if err != nil {
+					return badRequest("invalid host port %q", b.HostPort)
+				}
+				pm.HostPort = uint16(hp)
+			}
+			nc.Ports = append(nc.Ports, pm)
+		}
+	}
+	mode := hc.NetworkMode
+	if req.NetworkDisabled {
+		mode = "none"
+	}
+	switch {
+	case mode == "" || mode == "default" || mode == "bridge":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
+	case mode == "none":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
+	case mode == "host":
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeHost}
+	case strings.HasPrefix(mode, "container:"):
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(mode, "container:")}
+	default:
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
+		nc.Networks = []string{mode}
+	}
+	// Further networks of the endpoints config (docker run --network a --network b), and a
+	// static address or MAC of the first.
+	for name, ep := range req.NetworkingConfig.EndpointsConfig {
+		if ep == nil || name == mode || name == "bridge" && len(nc.Networks) == 0 {
+			if ep != nil && ep.IPAMConfig != nil {
+				nc.StaticIP = ep.IPAMConfig.IPv4Address
+			}
+			if ep != nil && ep.MacAddress != "" {
+				nc.StaticMAC = ep.MacAddress
+			}
+			continue
+		}
+		if cfg.NS(model.NSNet).Mode == model.NSModeBridge {
+			nc.Networks = append(nc.Networks, name)
+		}
+	}
+	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone) && len(nc.Ports) > 0 {
+		return badRequest("conflicting options: port publishing and the container type network mode %s", m)
+	}
+	return nil
+}
+
+// parsePortProto parses Docker's "PORT/PROTO" key (PROTO tcp when absent).
+func parsePortProto(s string) (model.PortMapping, error) {
+	port, proto, _ := strings.Cut(s, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	if proto != "tcp" && proto != "udp" && proto != "sctp" {
+		return model.PortMapping{}, badRequest("invalid protocol %q in port %q", proto, s)
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return model.PortMapping{}, badRequest("invalid port %q", s)
+	}
+	return model.PortMapping{ContainerPort: uint16(n), Protocol: proto}, nil
+}
+

@@ -1,0 +1,26 @@
+package api
+
+// routes registers every endpoint (paths without the version prefix).
+func (s *Server) routes() {
+	s.route("GET", "/_ping", s.getPing)
+	s.route("HEAD", "/_ping", s.getPing)
+	s.route("GET", "/version", s.getVersion)
+	s.route("GET", "/info", s.getInfo)
+
+	s.route("POST", "/containers/create", s.postContainersCreate)
+	s.route("GET", "/containers/json", s.getContainersList)
+	s.route("GET", "/containers/{id}/json", s.getContainerInspect)
+	s.route("POST", "/containers/{id}/start", s.postContainerStart)
+	s.route("POST", "/containers/{id}/attach", s.postContainerAttach)
+	s.route("POST", "/containers/{id}/wait", s.postContainerWait)
+	s.route("POST", "/containers/{id}/stop", s.postContainerStop)
+	s.route("POST", "/containers/{id}/restart", s.postContainerRestart)
+	s.route("POST", "/containers/{id}/kill", s.postContainerKill)
+	s.route("POST", "/containers/{id}/pause", s.postContainerPause(true))
+	s.route("POST", "/containers/{id}/unpause", s.postContainerPause(false))
+	s.route("POST", "/containers/{id}/rename", s.postContainerRename)
+	s.route("POST", "/containers/{id}/resize", s.postContainerResize)
+	s.route("GET", "/containers/{id}/top", s.getContainerTop)
+	s.route("GET", "/containers/{id}/logs", s.getContainerLogs)
+	s.route("DELETE", "/containers/{id}", s.deleteContainer)
+}

@@ -1,0 +1,259 @@
+// Package api is pea's Docker-compatible REST API: the endpoints the docker client (and
+// docker-py, compose, ...) call, served on a unix or TCP socket by `pea system service`. It runs
+// in its own executable (cmd/pea-service), because pea itself links no HTTP (see
+// internal/image/helper.go); each request opens the engine as a pea command would, so requests
+// run side by side as pea commands do, under the engine's own locks, and pea commands run beside
+// the service.
+//
+// Paths are Docker's, with or without the /vX.Y version prefix; errors are Docker's
+// {"message": "..."} with its status codes (404 no such object, 409 conflict, 400 bad
+// parameter, 500 the rest).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+)
+
+// APIVersion is the Docker API version served (podman 4.3 serves the same); MinAPIVersion the
+// oldest a client may ask for.
+const (
+	APIVersion    = "1.41"
+	MinAPIVersion = "1.24"
+)
+
+// Server serves the API for one pea store.
+type Server struct {
+	opts    engine.Options
+	version string // pea's version, for /version
+	mux     *http.ServeMux
+
+	// attaches are the streams of clients attached to a created container, waiting for its
+	// start (docker run attaches, then starts, on two connections): the start connects them
+	// before the process runs, so no output is lost.
+	attachMu sync.Mutex
+	attaches map[string][]*pendingAttach
+
+	// execs are the exec sessions created and not yet removed, by ID.
+	execMu sync.Mutex
+	execs  map[string]*execSession
+
+	// active counts requests in progress, for the idle timeout.
+	active   atomic.Int64
+	lastDone atomic.Int64 // unix nanoseconds
+}
+
+// New makes a server for the store opts names.
+func New(opts engine.Options, version string) *Server {
+	s := &Server{opts: opts, version: version, mux: http.NewServeMux(),
+		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}}
+	s.routes()
+	return s
+}
+
+// route registers h for method and path (Go's ServeMux patterns, without the version prefix).
+func (s *Server) route(method, path string, h func(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error) {
+	s.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+		rt, err := engine.New(s.opts)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		defer rt.Close()
+		if err := h(w, r, rt); err != nil {
+			writeError(w, err)
+		}
+	})
+}
+
+var versionPrefix = regexp.MustCompile(`^/v(\d+\.\d+)(/|$)`)
+
+// ServeHTTP strips the version prefix and dispatches.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.active.Add(1)
+	defer func() {
+		s.lastDone.Store(time.Now().UnixNano())
+		s.active.Add(-1)
+	}()
+	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
+		if versionLess(m[1], MinAPIVersion) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": fmt.Sprintf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version", m[1], MinAPIVersion)})
+			return
+		}
+		r.URL.Path = "/" + strings.TrimPrefix(r.URL.Path[len(m[0]):], "/")
+	}
+	w.Header().Set("Api-Version", APIVersion)
+	w.Header().Set("Server", "pea/"+s.version)
+	w.Header().Set("Docker-Experimental", "false")
+	w.Header().Set("Ostype", "linux")
+	s.mux.ServeHTTP(w, r)
+}
+
+// versionLess compares two "X.Y" versions.
+func versionLess(a, b string) bool {
+	pa, pb := strings.SplitN(a, ".", 2), strings.SplitN(b, ".", 2)
+	for i := 0; i < 2; i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// Listen opens the socket a URI names: unix:///path (the default scheme) or tcp://host:port.
+// A unix socket's stale file is replaced.
+func Listen(uri string) (net.Listener, error) {
+	switch {
+	case strings.HasPrefix(uri, "tcp://"):
+		return net.Listen("tcp", strings.TrimPrefix(uri, "tcp://"))
+	case strings.HasPrefix(uri, "unix://"), !strings.Contains(uri, "://"):
+		path := strings.TrimPrefix(uri, "unix://")
+		if path == "" {
+			return nil, fmt.Errorf("invalid URI %q: no socket path: %w", uri, errdefs.ErrInvalid)
+		}
+		if fi, err := os.Lstat(path); err == nil {
+			if fi.Mode()&os.ModeSocket == 0 {
+				return nil, fmt.Errorf("%s exists and is not a socket: %w", path, errdefs.ErrExists)
+			}
+			os.Remove(path)
+		}
+		return net.Listen("unix", path)
+	default:
+		return nil, fmt.Errorf("invalid URI %q: use unix:///PATH or tcp://HOST:PORT: %w", uri, errdefs.ErrInvalid)
+	}
+}
+
+// Serve answers requests on ln until ctx ends or, with idle > 0, until no request has been in
+// progress for idle.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, idle time.Duration) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	s.lastDone.Store(time.Now().UnixNano())
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	var tick <-chan time.Time
+	if idle > 0 {
+		t := time.NewTicker(idle / 4)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			hs.Close()
+			<-done
+			return nil
+		case <-tick:
+			if s.active.Load() == 0 && time.Since(time.Unix(0, s.lastDone.Load())) >= idle {
+				shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				hs.Shutdown(shut)
+				cancel()
+				<-done
+				return nil
+			}
+		}
+	}
+}
+
+// writeJSON writes v with the status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// apiError is an error with the HTTP status it is answered with.
+type apiError struct {
+	code int
+	msg  string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// writeError answers err with Docker's status for its class and its message.
+func writeError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		code = ae.code
+	case errdefs.Is(err, errdefs.ErrNotFound), errdefs.Is(err, errdefs.ErrCtrRemoved):
+		code = http.StatusNotFound
+	case errdefs.Is(err, errdefs.ErrExists), errdefs.Is(err, errdefs.ErrInUse), errdefs.Is(err, errdefs.ErrCtrStateInvalid):
+		code = http.StatusConflict
+	case errdefs.Is(err, errdefs.ErrInvalid), errdefs.Is(err, errdefs.ErrAmbiguous):
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, map[string]string{"message": err.Error()})
+}
+
+// boolParam reads a query flag as Docker does: 1, true, True... are true, absent is def.
+func boolParam(r *http.Request, name string, def bool) bool {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	return err == nil && b || v == "yes"
+}
+
+// decodeBody reads a JSON request body into v (an empty body leaves v as it is).
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil && err.Error() != "EOF" {
+		return badRequest("invalid JSON body: %v", err)
+	}
+	return nil
+}
+
+// filters reads Docker's filters parameter: {"key": ["value", ...]} or the older
+// {"key": {"value": true}}.
+func filters(r *http.Request) (map[string][]string, error) {
+	raw := r.URL.Query().Get("filters")
+	out := map[string][]string{}
+	if raw == "" {
+		return out, nil
+	}
+	var lists map[string][]string
+	if err := json.Unmarshal([]byte(raw), &lists); err == nil {
+		return lists, nil
+	}
+	var sets map[string]map[string]bool
+	if err := json.Unmarshal([]byte(raw), &sets); err != nil {
+		return nil, badRequest("invalid filters %q: %v", raw, err)
+	}
+	for k, vs := range sets {
+		for v, on := range vs {
+			if on {
+				out[k] = append(out[k], v)
+			}
+		}
+	}
+	return out, nil
+}

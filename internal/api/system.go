@@ -1,0 +1,116 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"pea/internal/engine"
+	"pea/internal/model"
+)
+
+// getPing is GET and HEAD /_ping: "OK", with the API version in the headers (the docker client
+// negotiates its version from them).
+func (s *Server) getPing(w http.ResponseWriter, r *http.Request, _ *engine.Runtime) error {
+	w.Header().Set("Cache-Control", "no-cache, no-store, must-revalidate")
+	w.Header().Set("Pragma", "no-cache")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		io.WriteString(w, "OK")
+	}
+	return nil
+}
+
+// getVersion is GET /version.
+func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	kernel := ""
+	if info, err := rt.Info(); err == nil {
+		kernel = info.Host.Kernel
+	}
+	component := map[string]any{"Name": "Engine", "Version": s.version, "Details": map[string]string{
+		"APIVersion": APIVersion, "Arch": runtime.GOARCH, "GoVersion": runtime.Version(), "KernelVersion": kernel,
+		"MinAPIVersion": MinAPIVersion, "Os": runtime.GOOS,
+	}}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"Platform": map[string]string{"Name": "linux/" + runtime.GOARCH + "/pea"}, "Components": []any{component},
+		"Version": s.version, "ApiVersion": APIVersion, "MinAPIVersion": MinAPIVersion, "GitCommit": "",
+		"GoVersion": runtime.Version(), "Os": runtime.GOOS, "Arch": runtime.GOARCH, "KernelVersion": kernel,
+		"BuildTime": "",
+	})
+	return nil
+}
+
+// getInfo is GET /info.
+func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	info, err := rt.Info()
+	if err != nil {
+		return err
+	}
+	cs, err := rt.ListContainers()
+	if err != nil {
+		return err
+	}
+	var running, paused, stopped int
+	for _, c := range cs {
+		switch c.State.Status {
+		case model.StatusRunning, model.StatusStopping:
+			running++
+		case model.StatusPaused:
+			paused++
+		default:
+			stopped++
+		}
+	}
+	imgs, _ := rt.ImageList()
+	hostname, _ := os.Hostname()
+	cgroupVersion := "1"
+	if info.Host.CgroupVersion == "v2" {
+		cgroupVersion = "2"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"ID": "", "Containers": len(cs), "ContainersRunning": running, "ContainersPaused": paused, "ContainersStopped": stopped,
+		"Images": len(imgs), "Driver": "overlay", "DriverStatus": [][2]string{{"Backing Filesystem", "overlayfs"}},
+		"DockerRootDir": s.opts.Root, "SystemTime": time.Now().Format(time.RFC3339Nano),
+		"KernelVersion": info.Host.Kernel, "OperatingSystem": operatingSystem(), "OSType": "linux",
+		"Architecture": info.Host.Arch, "NCPU": info.Host.CPUs, "MemTotal": info.Host.MemTotal, "Name": hostname,
+		"ServerVersion": s.version, "CgroupDriver": info.Host.CgroupManager, "CgroupVersion": cgroupVersion,
+		"DefaultRuntime": info.Host.OCIRuntime.Name, "Runtimes": map[string]any{info.Host.OCIRuntime.Name: map[string]string{"path": info.Host.OCIRuntime.Path}},
+		"MemoryLimit": true, "SwapLimit": true, "CpuCfsPeriod": true, "CpuCfsQuota": true, "CPUShares": true, "CPUSet": true,
+		"PidsLimit": true, "IPv4Forwarding": true, "BridgeNfIptables": true, "Debug": false, "LoggingDriver": "k8s-file",
+		"Plugins": map[string][]string{"Volume": {"local"}, "Network": {"bridge"}, "Log": {"k8s-file"}},
+		"RegistryConfig": map[string]any{"IndexConfigs": map[string]any{}, "InsecureRegistryCIDRs": []string{}},
+		"SecurityOptions": []string{"name=seccomp,profile=default"}, "Labels": []string{}, "ExperimentalBuild": false,
+		"HttpProxy": os.Getenv("HTTP_PROXY"), "HttpsProxy": os.Getenv("HTTPS_PROXY"), "NoProxy": os.Getenv("NO_PROXY"),
+		"InitBinary": "catatonit", "Warnings": []string{},
+	})
+	return nil
+}
+
+// operatingSystem is the host's PRETTY_NAME.
+func operatingSystem() string {
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return "linux"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+			var s string
+			if json.Unmarshal([]byte(v), &s) == nil {
+				return s
+			}
+			return v
+		}
+	}
+	return "linux"
+}
+
+// jsonEncode writes v to an answer whose header is already out.
+func jsonEncode(w http.ResponseWriter, v any) error {
+	json.NewEncoder(w).Encode(v)
+	return nil
+}
