@@ -460,4 +460,3 @@ func parsePortProto(s string) (model.PortMapping, error) {
 	}
 	return model.PortMapping{ContainerPort: uint16(n), Protocol: proto}, nil
 }
-
