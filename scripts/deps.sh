@@ -30,3 +30,20 @@ if ! command -v go >/dev/null && [[ ! -x /usr/local/go/bin/go ]]; then
   echo "Go is missing: install Go 1.26 at /usr/local/go" >&2
   exit 1
 fi
+# The API tests (tests/api_*_test.go) drive the real docker command line client against
+# `pea system service`; no Docker daemon is installed or run. Where no client is on PATH, the
+# client alone is unpacked from Debian's docker.io package into .build/ (ignored by git).
+if ! command -v docker >/dev/null; then
+  dc="$(dirname "$0")/../.build/docker-client"
+  if [[ ! -x $dc/docker ]]; then
+    tmp=$(mktemp -d)
+    if ! (cd "$tmp" && apt-get download -qq docker.io >/dev/null 2>&1); then
+      apt-get update -qq
+      (cd "$tmp" && apt-get download -qq docker.io >/dev/null 2>&1)
+    fi
+    dpkg-deb -x "$tmp"/docker.io_*.deb "$tmp/x"
+    mkdir -p "$dc"
+    cp "$tmp/x/usr/bin/docker" "$dc/docker"
+    rm -rf "$tmp"
+  fi
+fi
