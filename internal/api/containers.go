@@ -67,6 +67,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 		if _, err := rt.StartCreated(r.Context(), c, nil); err != nil {
 			return err
 		}
+		s.changed(c.Config.ID)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -87,6 +88,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 		close(pa.done)
 		return err
 	}
+	s.changed(c.Config.ID)
 	go func() {
 		defer art.Close()
 		defer close(pa.done)
@@ -96,6 +98,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 		} else {
 			art.SyncContainer(started.Config.ID)
 		}
+		s.changed(started.Config.ID)
 	}()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -236,47 +239,73 @@ func (s *Server) postContainerWait(w http.ResponseWriter, r *http.Request, rt *e
 	return jsonEncode(w, resp)
 }
 
-// waitFor waits for a container to meet a wait condition and returns its exit code.
+// waitFor waits for a container to meet a wait condition and returns its exit code. Changes
+// this process makes wake it at once (watch); those of other processes (pea commands,
+// conmon's exit command) are seen at the next poll.
 func (s *Server) waitFor(ctx context.Context, rt *engine.Runtime, c *model.Container, cond string) (int64, error) {
 	id := c.Config.ID
-	if cond == "next-exit" && c.State.Status == model.StatusExited {
-		// The next exit: once it runs again.
-		if _, err := rt.WaitContainer(ctx, id, []string{"running"}); err != nil {
-			return -1, err
+	// poll re-reads the container until done says so, and returns its last state (nil once
+	// it is removed).
+	poll := func(done func(*model.Container) bool) (*model.Container, error) {
+		for {
+			ch := s.watch(id)
+			cur, err := rt.LookupContainer(id)
+			if errdefs.Is(err, errdefs.ErrNotFound) || errdefs.Is(err, errdefs.ErrCtrRemoved) {
+				cur, err = nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			if done(cur) {
+				return cur, nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-ch:
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 	}
-	if cond != "removed" && (cond == "next-exit" || c.State.Active() || c.State.Status == model.StatusCreated) {
-		code, err := rt.WaitContainer(ctx, id, []string{"exited"})
-		return int64(code), err
-	}
-	if cond != "removed" {
-		return int64(c.State.ExitCode), nil
-	}
-	// removed: the exit code of its last run, once it is gone.
 	code := int64(c.State.ExitCode)
-	if c.State.Active() || c.State.Status == model.StatusCreated {
-		n, err := rt.WaitContainer(ctx, id, []string{"exited"})
-		if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errdefs.Is(err, errdefs.ErrCtrRemoved) {
-			return -1, err
-		}
-		if err == nil {
-			code = int64(n)
-		}
-	}
-	for {
-		ok, err := rt.ContainerExists(id)
+	next := cond == "next-exit" || cond == "removed" && !c.State.Active()
+	if next || c.State.Status == model.StatusCreated {
+		// Until it has started (or is gone): the next exit is that run's.
+		since := c.State.StartedAt
+		cur, err := poll(func(cur *model.Container) bool {
+			return cur == nil || cur.State.Active() || cur.State.StartedAt.After(since) ||
+				cond == "not-running" && cur.State.Status != model.StatusCreated || cond == "" && cur.State.Status != model.StatusCreated
+		})
 		if err != nil {
 			return -1, err
 		}
-		if !ok {
+		if cur == nil {
 			return code, nil
 		}
-		select {
-		case <-ctx.Done():
-			return -1, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+		c = cur
 	}
+	if c.State.Active() || c.State.Status == model.StatusCreated {
+		n, err := rt.WaitContainer(ctx, id, []string{"exited"})
+		switch {
+		case err == nil:
+			code = int64(n)
+		case errdefs.Is(err, errdefs.ErrNotFound), errdefs.Is(err, errdefs.ErrCtrRemoved):
+			if cond != "removed" {
+				return -1, err
+			}
+		default:
+			return -1, err
+		}
+	} else {
+		code = int64(c.State.ExitCode)
+	}
+	if cond != "removed" {
+		return code, nil
+	}
+	if _, err := poll(func(cur *model.Container) bool { return cur == nil }); err != nil {
+		return -1, err
+	}
+	return code, nil
 }
 
 // postContainerStop is POST /containers/{id}/stop?t=: 204, or 304 when it was not running.
@@ -372,6 +401,7 @@ func (s *Server) deleteContainer(w http.ResponseWriter, r *http.Request, rt *eng
 	}
 	zero := uint(0)
 	defer s.releaseAttaches(c.Config.ID)
+	defer s.changed(c.Config.ID)
 	err = rt.RemoveContainer(r.Context(), c.Config.ID, engine.RemoveOptions{Force: force, Timeout: &zero, Volumes: boolParam(r, "v", false)})
 	if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
 		return err

@@ -52,6 +52,11 @@ type Server struct {
 	execMu sync.Mutex
 	execs  map[string]*execSession
 
+	// watchers are closed at the next change of their container this process makes (see
+	// changed), so that waits answer at once rather than at their next poll.
+	watchMu  sync.Mutex
+	watchers map[string]chan struct{}
+
 	// active counts requests in progress, for the idle timeout.
 	active   atomic.Int64
 	lastDone atomic.Int64 // unix nanoseconds
@@ -60,9 +65,31 @@ type Server struct {
 // New makes a server for the store opts names.
 func New(opts engine.Options, version string) *Server {
 	s := &Server{opts: opts, version: version, mux: http.NewServeMux(),
-		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}}
+		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}, watchers: map[string]chan struct{}{}}
 	s.routes()
 	return s
+}
+
+// watch returns a channel closed at the next change of container id that this process makes.
+func (s *Server) watch(id string) <-chan struct{} {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	ch, ok := s.watchers[id]
+	if !ok {
+		ch = make(chan struct{})
+		s.watchers[id] = ch
+	}
+	return ch
+}
+
+// changed wakes the watchers of container id: it started, exited or was removed.
+func (s *Server) changed(id string) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if ch, ok := s.watchers[id]; ok {
+		close(ch)
+		delete(s.watchers, id)
+	}
 }
 
 // route registers h for method and path (Go's ServeMux patterns, without the version prefix).

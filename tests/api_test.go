@@ -1,0 +1,209 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The docker client's run: create, attach before the start, wait for the exit, output and
+// exit code through the multiplexed stream, and --rm removal by the service.
+func TestAPIDockerRun(t *testing.T) {
+	a := newAPIEnv(t)
+	r := a.Docker("run", "--rm", "--network", "none", "localhost/bb", "sh", "-c", "echo out; echo err >&2; exit 3")
+	if r.Code != 3 || r.Stdout != "out\n" || !strings.Contains(r.Stderr, "err\n") {
+		t.Fatalf("docker run: want exit 3, out on stdout and err on stderr: %s", r)
+	}
+	if out := a.Pea("ps", "-aq"); out != "" {
+		t.Fatalf("--rm left containers: %q", out)
+	}
+	// Without --rm the container stays, exited with its code.
+	a.MustDocker("run", "--name", "kept", "--network", "none", "localhost/bb", "true")
+	if st := a.MustDocker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.Name}}", "kept"); st != "exited 0 /kept" {
+		t.Fatalf("inspect: %q", st)
+	}
+	// Input through the attached stream.
+	r = a.DockerIn("line one\nline two\n", "run", "-i", "--rm", "--network", "none", "localhost/bb", "wc", "-l")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "2" {
+		t.Fatalf("docker run -i: %s", r)
+	}
+	// The image's default command, the environment and the working directory.
+	out := a.MustDocker("run", "--rm", "--network", "none", "-e", "A=b", "-w", "/tmp", "--entrypoint", "sh", "localhost/bb", "-c", "echo $A $(pwd)")
+	if out != "b /tmp" {
+		t.Fatalf("env and workdir: %q", out)
+	}
+	// A missing image is Docker's 404, and nothing is created.
+	r = a.Docker("run", "--rm", "--pull", "never", "localhost/nosuch")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "No such image") {
+		t.Fatalf("missing image: %s", r)
+	}
+	if n := len(strings.Fields(a.Pea("ps", "-aq"))); n != 1 {
+		t.Fatalf("want only the kept container, got %d", n)
+	}
+}
+
+// A detached container through its life: ps, logs, top, pause, rename, stop (its stop signal
+// reaches it), restart, kill, rm; pea sees the same container.
+func TestAPIContainerLifecycle(t *testing.T) {
+	a := newAPIEnv(t)
+	id := a.MustDocker("run", "-d", "--name", "web", "--network", "none", "-l", "app=demo", "localhost/bb",
+		"sh", "-c", `echo started; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done`)
+	if len(id) != 64 {
+		t.Fatalf("docker run -d printed %q", id)
+	}
+	if got := a.Pea("inspect", "-f", "{{.State.Status}}", "web"); got != "running" {
+		t.Fatalf("pea sees %q", got)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if out := a.MustDocker("logs", "web"); out != "started" {
+			return fmt.Errorf("logs: %q", out)
+		}
+		return nil
+	})
+	if out := a.MustDocker("ps", "--filter", "label=app=demo", "--format", "{{.Names}} {{.State}}"); out != "web running" {
+		t.Fatalf("ps: %q", out)
+	}
+	if out := a.MustDocker("ps", "--filter", "label=app=other", "-q"); out != "" {
+		t.Fatalf("ps filter matched: %q", out)
+	}
+	if out := a.MustDocker("top", "web"); !strings.Contains(out, "sleep") {
+		t.Fatalf("top: %q", out)
+	}
+	a.MustDocker("pause", "web")
+	if st := a.MustDocker("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "web"); st != "paused true" {
+		t.Fatalf("paused: %q", st)
+	}
+	a.MustDocker("unpause", "web")
+	a.MustDocker("rename", "web", "web2")
+	a.MustDocker("stop", "web2")
+	if st := a.MustDocker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web2"); st != "exited 0" {
+		t.Fatalf("after stop: %q", st)
+	}
+	if out := a.MustDocker("logs", "web2"); out != "started\nbye" {
+		t.Fatalf("the stop signal did not reach the trap: %q", out)
+	}
+	a.MustDocker("restart", "web2")
+	if st := a.MustDocker("inspect", "-f", "{{.State.Status}}", "web2"); st != "running" {
+		t.Fatalf("after restart: %q", st)
+	}
+	// rm of a running container is refused without force; kill gives 137.
+	if r := a.Docker("rm", "web2"); r.Code == 0 || !strings.Contains(r.Stderr, "Stop the container") {
+		t.Fatalf("rm of a running container: %s", r)
+	}
+	a.MustDocker("kill", "web2")
+	if st := a.MustDocker("inspect", "-f", "{{.State.ExitCode}}", "web2"); st != "137" {
+		t.Fatalf("after kill: %q", st)
+	}
+	if r := a.Docker("kill", "web2"); r.Code == 0 {
+		t.Fatalf("kill of a stopped container: %s", r)
+	}
+	a.MustDocker("rm", "web2")
+	if r := a.Docker("inspect", "web2"); r.Code == 0 || !strings.Contains(r.Stderr, "No such") {
+		t.Fatalf("inspect after rm: %s", r)
+	}
+	// run -d --rm: conmon's exit command removes it.
+	a.MustDocker("run", "-d", "--rm", "--network", "none", "localhost/bb", "true")
+	eventually(t, 10*time.Second, func() error {
+		if out := a.Pea("ps", "-aq"); out != "" {
+			return fmt.Errorf("run -d --rm left %q", out)
+		}
+		return nil
+	})
+}
+
+// docker run options that map onto pea's: ports on the default network, a bind mount, a
+// tmpfs, a read-only root, limits, labels, restart policy, hostname; and wait.
+func TestAPICreateOptions(t *testing.T) {
+	a := newAPIEnv(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), []byte("from host"), 0o644)
+	out := a.MustDocker("run", "--rm", "--network", "none", "-v", dir+":/mnt:ro", "--tmpfs", "/scratch", "--read-only",
+		"--hostname", "box", "--memory", "64m", "localhost/bb", "sh", "-c",
+		"cat /mnt/f; echo; hostname; touch /scratch/x && echo tmpfs-ok; touch /f 2>/dev/null || echo ro-root; touch /mnt/y 2>/dev/null || echo ro-bind; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")
+	want := "from host\nbox\ntmpfs-ok\nro-root\nro-bind\n67108864"
+	if out != want {
+		t.Fatalf("options inside the container:\n%s\nwant:\n%s", out, want)
+	}
+	port := freeHostPort(t)
+	a.MustDocker("run", "-d", "--name", "srv", "-p", "127.0.0.1:"+strconv.Itoa(port)+":8080", "--restart", "on-failure:2", "localhost/bb",
+		"sh", "-c", "mkdir /www; echo hello-api > /www/index.html; httpd -f -p 8080 -h /www")
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet("http://127.0.0.1:" + strconv.Itoa(port) + "/")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(body) != "hello-api" {
+			return fmt.Errorf("got %q", body)
+		}
+		return nil
+	})
+	if out := a.MustDocker("port", "srv"); !strings.Contains(out, "8080/tcp -> 127.0.0.1:"+strconv.Itoa(port)) {
+		t.Fatalf("docker port: %q", out)
+	}
+	if pol := a.MustDocker("inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", "srv"); pol != "on-failure:2" {
+		t.Fatalf("restart policy: %q", pol)
+	}
+	// docker wait answers with the exit code once it ends.
+	a.MustDocker("run", "-d", "--name", "w", "--network", "none", "localhost/bb", "sh", "-c", "sleep 0.3; exit 7")
+	if out := a.MustDocker("wait", "w"); out != "7" {
+		t.Fatalf("docker wait: %q", out)
+	}
+	// Bad input: one clear error, nothing created.
+	before := a.Pea("ps", "-aq")
+	if r := a.Docker("run", "--rm", "--network", "none", "--restart", "always", "localhost/bb", "true"); r.Code == 0 {
+		t.Fatalf("--rm with --restart always: %s", r)
+	}
+	if r := a.Docker("create", "--network", "none", "--cap-add", "NOPE", "localhost/bb"); r.Code == 0 || !strings.Contains(r.Stderr, "NOPE") {
+		t.Fatalf("bad capability: %s", r)
+	}
+	if after := a.Pea("ps", "-aq"); after != before {
+		t.Fatalf("a refused create left containers: %q -> %q", before, after)
+	}
+}
+
+// Raw requests: version prefix, Docker's error shape and status codes, ping headers.
+func TestAPIRawRequests(t *testing.T) {
+	a := newAPIEnv(t)
+	code, body := a.Request("GET", "/_ping", nil)
+	if code != 200 || string(body) != "OK" {
+		t.Fatalf("ping: %d %q", code, body)
+	}
+	var v struct{ ApiVersion, Version string }
+	a.RequestJSON("GET", "/v1.41/version", nil, 200, &v)
+	if v.ApiVersion != "1.41" {
+		t.Fatalf("version: %+v", v)
+	}
+	var e struct{ Message string }
+	a.RequestJSON("GET", "/v1.41/containers/nosuch/json", nil, 404, &e)
+	if e.Message != "No such container: nosuch" {
+		t.Fatalf("404 message: %q", e.Message)
+	}
+	a.RequestJSON("POST", "/v1.41/containers/create", `{"Image":""}`, 400, &e)
+	a.RequestJSON("POST", "/v1.41/containers/create", `{not json`, 400, &e)
+	a.RequestJSON("GET", "/v1.12/version", nil, 400, &e)
+	var created struct{ Id string }
+	a.RequestJSON("POST", "/v1.41/containers/create?name=raw", map[string]any{"Image": "localhost/bb", "Cmd": []string{"true"}, "HostConfig": map[string]any{"NetworkMode": "none"}}, 201, &created)
+	a.RequestJSON("POST", "/v1.41/containers/create?name=raw", map[string]any{"Image": "localhost/bb", "HostConfig": map[string]any{"NetworkMode": "none"}}, 409, &e)
+	a.RequestJSON("POST", "/containers/raw/start", nil, 204, nil)
+	var w struct {
+		StatusCode int
+		Error      any
+	}
+	a.RequestJSON("POST", "/containers/raw/wait", nil, 200, &w)
+	if w.StatusCode != 0 || w.Error != nil {
+		t.Fatalf("wait: %+v", w)
+	}
+	var list []map[string]any
+	a.RequestJSON("GET", "/containers/json?all=1", nil, 200, &list)
+	if len(list) != 1 || list[0]["Id"] != created.Id || list[0]["State"] != "exited" {
+		js, _ := json.Marshal(list)
+		t.Fatalf("list: %s", js)
+	}
+	a.RequestJSON("DELETE", "/containers/raw", nil, 204, nil)
+	a.RequestJSON("DELETE", "/containers/raw", nil, 404, &e)
+}
