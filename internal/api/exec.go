@@ -1,8 +1,455 @@
 package api
 
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"pea/internal/engine"
+	"pea/internal/model"
+)
+
+// How long exec sessions are remembered: an ended one for execKeepEnded after its end (the
+// client reads its exit code right after the stream ends), one never started for
+// execKeepUnstarted after its creation. They are swept at each creation.
+const (
+	execKeepEnded     = 5 * time.Minute
+	execKeepUnstarted = time.Hour
+)
+
 // execSession is an exec instance: created by POST /containers/{id}/exec, run by
-// POST /exec/{id}/start, inspected by GET /exec/{id}/json.
-type execSession struct{}
+// POST /exec/{id}/start, inspected by GET /exec/{id}/json. Its mutable fields are guarded by
+// Server.execMu.
+type execSession struct {
+	ID          string
+	ContainerID string
+	Cmd         []string
+	Env         []string
+	User        string
+	WorkingDir  string
+	Tty         bool
+	Privileged  bool
+	AttachStdin bool
+	AttachOut   bool // stdout
+	AttachErr   bool // stderr
+	DetachKeys  string
+	created     time.Time
+
+	started  bool
+	running  bool
+	exitCode *int
+	ended    time.Time
+	// size is the terminal size (rows, cols) last asked for; resize applies it to the running
+	// process's terminal, when it has one.
+	size   *[2]uint16
+	resize func(rows, cols uint16)
+}
 
 // execRoutes registers the exec endpoints.
-func (s *Server) execRoutes() {}
+func (s *Server) execRoutes() {
+	s.route("POST", "/containers/{id}/exec", s.postContainerExec)
+	s.route("POST", "/exec/{id}/start", s.postExecStart)
+	s.route("POST", "/exec/{id}/resize", s.postExecResize)
+	s.route("GET", "/exec/{id}/json", s.getExecInspect)
+}
+
+// execCreateRequest is the body of POST /containers/{id}/exec.
+type execCreateRequest struct {
+	AttachStdin  bool     `json:"AttachStdin"`
+	AttachStdout bool     `json:"AttachStdout"`
+	AttachStderr bool     `json:"AttachStderr"`
+	DetachKeys   string   `json:"DetachKeys"`
+	Tty          bool     `json:"Tty"`
+	ConsoleSize  *[2]uint `json:"ConsoleSize"` // [height, width], API 1.42
+	Env          []string `json:"Env"`
+	Cmd          []string `json:"Cmd"`
+	Privileged   bool     `json:"Privileged"`
+	User         string   `json:"User"`
+	WorkingDir   string   `json:"WorkingDir"`
+}
+
+func newExecID() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// postContainerExec is POST /containers/{id}/exec: 201 {"Id": ...}; 409 unless the container
+// runs.
+func (s *Server) postContainerExec(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	c, err := lookup(rt, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var req execCreateRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if len(req.Cmd) == 0 {
+		return badRequest("No exec command specified")
+	}
+	switch c.State.Status {
+	case model.StatusRunning:
+	case model.StatusPaused:
+		return &apiError{http.StatusConflict, fmt.Sprintf("Container %s is paused, unpause the container before exec", c.Config.ID)}
+	default:
+		return &apiError{http.StatusConflict, fmt.Sprintf("container %s is not running", c.Config.ID)}
+	}
+	id, err := newExecID()
+	if err != nil {
+		return err
+	}
+	sess := &execSession{
+		ID: id, ContainerID: c.Config.ID, Cmd: req.Cmd, Env: req.Env, User: req.User, WorkingDir: req.WorkingDir,
+		Tty: req.Tty, Privileged: req.Privileged, AttachStdin: req.AttachStdin, AttachOut: req.AttachStdout,
+		AttachErr: req.AttachStderr, DetachKeys: req.DetachKeys, created: time.Now(),
+	}
+	if cs := req.ConsoleSize; cs != nil && cs[0] > 0 && cs[1] > 0 && cs[0] <= 0xffff && cs[1] <= 0xffff {
+		sess.size = &[2]uint16{uint16(cs[0]), uint16(cs[1])}
+	}
+	s.execMu.Lock()
+	s.sweepExecs(time.Now())
+	s.execs[id] = sess
+	s.execMu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]string{"Id": id})
+	return nil
+}
+
+// sweepExecs forgets the sessions that ended, or were never started, long enough ago.
+// execMu is held.
+func (s *Server) sweepExecs(now time.Time) {
+	for id, e := range s.execs {
+		switch {
+		case e.started && !e.running && now.Sub(e.ended) > execKeepEnded:
+			delete(s.execs, id)
+		case !e.started && now.Sub(e.created) > execKeepUnstarted:
+			delete(s.execs, id)
+		}
+	}
+}
+
+// execByID finds a session, with Docker's 404.
+func (s *Server) execByID(id string) (*execSession, error) {
+	s.execMu.Lock()
+	defer s.execMu.Unlock()
+	e, ok := s.execs[id]
+	if !ok {
+		return nil, &apiError{http.StatusNotFound, "No such exec instance: " + id}
+	}
+	return e, nil
+}
+
+// postExecStart is POST /exec/{id}/start {Detach, Tty}: the connection becomes the process's
+// standard streams (multiplexed unless it has a terminal) until it ends; its exit code is
+// recorded before the stream closes, since the client asks for it (GET /exec/{id}/json) once
+// it reads the end. Detached, the process runs in the background and the answer is 200.
+func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	sess, err := s.execByID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Detach bool  `json:"Detach"`
+		Tty    *bool `json:"Tty"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	c, err := lookup(rt, sess.ContainerID)
+	if err != nil {
+		return err
+	}
+	if c.State.Status != model.StatusRunning {
+		return &apiError{http.StatusConflict, fmt.Sprintf("container %s is not running", c.Config.ID)}
+	}
+	s.execMu.Lock()
+	if sess.started {
+		s.execMu.Unlock()
+		if sess.running {
+			return &apiError{http.StatusConflict, fmt.Sprintf("Exec command %s is already running", sess.ID)}
+		}
+		return &apiError{http.StatusConflict, fmt.Sprintf("Exec command %s has already run", sess.ID)}
+	}
+	sess.started, sess.running = true, true
+	s.execMu.Unlock()
+
+	if req.Detach {
+		// The process outlives the request: a runtime of its own, closed when it ends.
+		drt, err := engine.New(s.opts)
+		if err != nil {
+			s.execEnded(sess, -1)
+			return err
+		}
+		go func() {
+			defer drt.Close()
+			code, _ := s.runExec(drt, sess, nil, nil, nil)
+			s.execEnded(sess, code)
+		}()
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+
+	tty := sess.Tty
+	if req.Tty != nil {
+		tty = *req.Tty
+	}
+	multiplexed := !tty
+	h, err := hijack(w, r, multiplexed)
+	if err != nil {
+		s.execEnded(sess, -1)
+		return err
+	}
+	defer h.conn.Close()
+	stdout, stderr := h.outputs(multiplexed)
+	var in io.Reader
+	if sess.AttachStdin {
+		in = h.stdin()
+	}
+	if !sess.AttachOut {
+		stdout = nil
+	}
+	if !sess.AttachErr {
+		stderr = nil
+	}
+	code, err := s.runExec(rt, sess, in, stdout, stderr)
+	if err != nil && stderr != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+	} else if err != nil && stdout != nil {
+		fmt.Fprintf(stdout, "Error: %v\n", err)
+	}
+	s.execEnded(sess, code)
+	h.closeWrite()
+	return nil
+}
+
+// execEnded records the end of a session's process.
+func (s *Server) execEnded(sess *execSession, code int) {
+	s.execMu.Lock()
+	defer s.execMu.Unlock()
+	sess.running = false
+	sess.exitCode = &code
+	sess.ended = time.Now()
+	sess.resize = nil
+}
+
+// runExec runs a session's process with the streams given (nil: none) and returns its exit
+// code; a process that could not be run has 126 and the error.
+func (s *Server) runExec(rt *engine.Runtime, sess *execSession, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	o := engine.ExecOptions{Cmd: sess.Cmd, Env: sess.Env, User: sess.User, WorkDir: sess.WorkingDir,
+		Tty: sess.Tty, Privileged: sess.Privileged, Stdout: stdout, Stderr: stderr}
+	if o.Stderr == nil {
+		o.Stderr = discard{}
+	}
+	if sess.Tty {
+		return s.runExecTerminal(rt, sess, o, stdin)
+	}
+	if stdin != nil {
+		// The process reads a pipe fed from the client: exec.Cmd would otherwise wait, after
+		// the process ended, for the client's next byte or end of input.
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return 126, err
+		}
+		go func() {
+			io.Copy(pw, stdin)
+			pw.Close()
+		}()
+		defer pw.Close()
+		defer pr.Close()
+		o.Stdin = pr
+	}
+	code, err := rt.Exec(context.Background(), sess.ContainerID, o)
+	if err != nil {
+		return 126, err
+	}
+	return code, nil
+}
+
+// runExecTerminal runs a session's process on a terminal: the runtime hands the terminal's
+// master over a console socket, and the client's stream is relayed to and from it (raw).
+func (s *Server) runExecTerminal(rt *engine.Runtime, sess *execSession, o engine.ExecOptions, stdin io.Reader) (int, error) {
+	dir, err := os.MkdirTemp("", "pea-exec-")
+	if err != nil {
+		return 126, err
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		return 126, err
+	}
+	defer ln.Close()
+	o.ConsoleSocket = sock
+	out := o.Stdout
+	o.Stdout = discard{} // the runtime's own output; the process's comes through the terminal
+
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	exited := make(chan struct{})
+	go func() {
+		code, err := rt.Exec(context.Background(), sess.ContainerID, o)
+		close(exited)
+		done <- result{code, err}
+	}()
+	// The runtime sends the master before the process runs; once it has ended with none
+	// (it failed), a moment more for a master still queued on the socket.
+	go func() {
+		<-exited
+		ln.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	}()
+	master, merr := receiveConsole(ln)
+	copied := make(chan struct{})
+	if merr == nil {
+		defer master.Close()
+		s.execMu.Lock()
+		sess.resize = func(rows, cols uint16) { setWinsize(master, rows, cols) }
+		if sess.size != nil {
+			setWinsize(master, sess.size[0], sess.size[1])
+		}
+		s.execMu.Unlock()
+		if stdin != nil {
+			go io.Copy(master, stdin)
+		}
+		go func() {
+			defer close(copied)
+			if out == nil {
+				out = discard{}
+			}
+			io.Copy(out, master) // until the terminal's last holder closes it (EIO)
+		}()
+	} else {
+		close(copied)
+	}
+	res := <-done
+	// What the process wrote before it ended is still to be read; a background process that
+	// keeps the terminal open does not hold the stream for long.
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+		if master != nil {
+			master.SetReadDeadline(time.Now())
+		}
+		<-copied
+	}
+	if res.err != nil {
+		return 126, res.err
+	}
+	if merr != nil && res.code == 0 {
+		return 126, fmt.Errorf("no terminal from the runtime: %w", merr)
+	}
+	return res.code, nil
+}
+
+// receiveConsole accepts the runtime's connection on a console socket and returns the
+// terminal master it sends, non-blocking (so reads can be interrupted).
+func receiveConsole(ln *net.UnixListener) (*os.File, error) {
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for i := range msgs {
+		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	if len(fds) == 0 {
+		return nil, errors.New("the console socket carried no terminal")
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	unix.CloseOnExec(fds[0])
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		return nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+}
+
+// setWinsize sets a terminal's size (rows, cols) through its master.
+func setWinsize(master *os.File, rows, cols uint16) {
+	if sc, err := master.SyscallConn(); err == nil {
+		sc.Control(func(fd uintptr) {
+			unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+		})
+	}
+}
+
+// postExecResize is POST /exec/{id}/resize?h=&w=: the size of a terminal session's terminal,
+// applied now when it runs, else when it starts.
+func (s *Server) postExecResize(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	sess, err := s.execByID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	hgt, err1 := strconv.ParseUint(r.URL.Query().Get("h"), 10, 16)
+	wid, err2 := strconv.ParseUint(r.URL.Query().Get("w"), 10, 16)
+	if err1 != nil || err2 != nil {
+		return badRequest("invalid terminal size h=%q w=%q", r.URL.Query().Get("h"), r.URL.Query().Get("w"))
+	}
+	s.execMu.Lock()
+	sess.size = &[2]uint16{uint16(hgt), uint16(wid)}
+	resize := sess.resize
+	s.execMu.Unlock()
+	if resize != nil {
+		resize(uint16(hgt), uint16(wid))
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// getExecInspect is GET /exec/{id}/json.
+func (s *Server) getExecInspect(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	sess, err := s.execByID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.execMu.Lock()
+	running, exitCode := sess.running, sess.exitCode
+	s.execMu.Unlock()
+	var code any
+	if exitCode != nil {
+		code = *exitCode
+	}
+	entry, args := "", []string{}
+	if len(sess.Cmd) > 0 {
+		entry, args = sess.Cmd[0], sess.Cmd[1:]
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"ID": sess.ID, "Running": running, "ExitCode": code,
+		"ProcessConfig": map[string]any{"tty": sess.Tty, "entrypoint": entry, "arguments": args,
+			"privileged": sess.Privileged, "user": sess.User},
+		"OpenStdin": sess.AttachStdin, "OpenStderr": sess.AttachErr, "OpenStdout": sess.AttachOut,
+		"CanRemove": false, "ContainerID": sess.ContainerID, "DetachKeys": sess.DetachKeys, "Pid": 0,
+	})
+	return nil
+}

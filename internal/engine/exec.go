@@ -14,6 +14,7 @@ import (
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/oci"
 )
 
 // ExecOptions describe a process to run in a running container.
@@ -28,6 +29,10 @@ type ExecOptions struct {
 	Stdin      io.Reader
 	Stdout     io.Writer
 	Stderr     io.Writer
+	// ConsoleSocket, with Tty, is a unix socket the runtime sends the terminal's master to (as
+	// SCM_RIGHTS), for a caller that relays the terminal itself (the API service); without it,
+	// a terminal exec uses this process's own standard streams, which must be a terminal.
+	ConsoleSocket string
 }
 
 // Exec runs a process in a running container through the OCI runtime and returns its exit
@@ -66,9 +71,15 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	}
 	if o.Tty {
 		args = append(args, "--tty")
+		if o.ConsoleSocket != "" {
+			args = append(args, "--console-socket", o.ConsoleSocket)
+		}
 	}
 	if o.Privileged {
-		args = append(args, "--cap", "ALL")
+		// Every capability by name: crun takes no "ALL" (the process had none at all).
+		for _, c := range oci.AllCapabilities() {
+			args = append(args, "--cap", c)
+		}
 	}
 	env := mergeEnv(c.Config.Env, o.Env)
 	if !hasEnv(env, "PATH") {
@@ -99,7 +110,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if o.Stderr == nil {
 		cmd.Stderr = &errBuf
 	}
-	if o.Tty {
+	if o.Tty && o.ConsoleSocket == "" {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
 	var detachedErr *os.File
