@@ -24,6 +24,7 @@ type APIEnv struct {
 	client *http.Client
 	docker string // the docker client's path
 	config string // DOCKER_CONFIG: the client writes nothing under the caller's home
+	pid    int    // the service's process
 }
 
 // dockerClient is the docker command line client: the one on PATH, else the one
@@ -53,6 +54,7 @@ func newAPIEnv(t *testing.T) *APIEnv {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	a.pid = cmd.Process.Pid
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})

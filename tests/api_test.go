@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"archive/tar"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -206,4 +208,91 @@ func TestAPIRawRequests(t *testing.T) {
 	}
 	a.RequestJSON("DELETE", "/containers/raw", nil, 204, nil)
 	a.RequestJSON("DELETE", "/containers/raw", nil, 404, &e)
+}
+
+// docker cp both ways, through the archive endpoints: a directory with a link and a file in,
+// a directory out, a file to stdout as a tar, a missing path; a link in the container that
+// points at a host directory does not lead the copy out.
+func TestAPICopy(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "-d", "--name", "c", "--network", "none", "localhost/bb", "sleep", "1000")
+	src := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(filepath.Join(src, "sub"), 0o755)
+	os.WriteFile(filepath.Join(src, "sub", "f"), []byte("hello"), 0o640)
+	os.Symlink("/etc/passwd", filepath.Join(src, "link"))
+	a.MustDocker("cp", src, "c:/tmp/")
+	out := a.MustDocker("exec", "c", "sh", "-c", "cat /tmp/data/sub/f; echo; readlink /tmp/data/link; stat -c %a /tmp/data/sub/f")
+	if out != "hello\n/etc/passwd\n640" {
+		t.Fatalf("copied in: %q", out)
+	}
+	dst := filepath.Join(t.TempDir(), "back")
+	a.MustDocker("cp", "c:/tmp/data", dst)
+	if b, err := os.ReadFile(filepath.Join(dst, "sub", "f")); err != nil || string(b) != "hello" {
+		t.Fatalf("copied out: %q %v", b, err)
+	}
+	if l, err := os.Readlink(filepath.Join(dst, "link")); err != nil || l != "/etc/passwd" {
+		t.Fatalf("link copied out: %q %v", l, err)
+	}
+	r := a.Docker("cp", "c:/etc/hostname", "-")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "hostname") {
+		t.Fatalf("cp to stdout: %s", r)
+	}
+	if r := a.Docker("cp", "c:/nonexistent", dst); r.Code == 0 || !strings.Contains(r.Stderr, "Could not find the file") {
+		t.Fatalf("missing path: %s", r)
+	}
+	// The container makes /esc a link to a host directory; a copy into /esc/ lands in the
+	// container's own /tmp/hostdir (or fails), never in the host's.
+	hostDir := t.TempDir()
+	a.MustDocker("exec", "c", "sh", "-c", "mkdir -p "+hostDir+" && ln -s "+hostDir+" /esc")
+	one := filepath.Join(t.TempDir(), "one")
+	os.WriteFile(one, []byte("x"), 0o644)
+	a.Docker("cp", one, "c:/esc/")
+	if ents, _ := os.ReadDir(hostDir); len(ents) != 0 {
+		t.Fatalf("docker cp wrote into the host's %s: %v", hostDir, ents)
+	}
+	// A tar whose entries climb out of the destination is refused.
+	code, body := a.Request("PUT", "/containers/c/archive?path=/tmp", string(climbingTar(t)))
+	if code != 400 {
+		t.Fatalf("climbing tar: %d %s", code, body)
+	}
+}
+
+// docker stats: one reading with CPU and memory use against the container's limit; the
+// service runs on every CPU the caller has (it must not inherit pea's start-up pin).
+func TestAPIStats(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "-d", "--name", "busy", "--network", "none", "--memory", "64m", "localhost/bb", "sh", "-c", "while :; do :; done")
+	out := a.MustDocker("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", "busy")
+	f := strings.Fields(out)
+	if len(f) < 4 || f[0] != "busy" || !strings.HasSuffix(out, " 1") || !strings.Contains(out, "/ 64MiB") {
+		t.Fatalf("stats: %q", out)
+	}
+	cpu, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+	if err != nil || cpu < 20 {
+		t.Fatalf("a busy loop shows %q CPU", f[1])
+	}
+	mine, _ := os.ReadFile("/proc/self/status")
+	svc, _ := os.ReadFile("/proc/" + strconv.Itoa(a.pid) + "/status")
+	if want, got := statusField(string(mine), "Cpus_allowed_list"), statusField(string(svc), "Cpus_allowed_list"); want != got {
+		t.Fatalf("the service may run on CPUs %s, the caller on %s", got, want)
+	}
+}
+
+func statusField(status, key string) string {
+	for _, line := range strings.Split(status, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// climbingTar is a tar with one entry named ../../escape.
+func climbingTar(t *testing.T) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "../../escape", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
+	tw.Write([]byte("x"))
+	tw.Close()
+	return buf.Bytes()
 }

@@ -22,7 +22,11 @@ func (s *Server) routes() {
 	s.route("POST", "/containers/{id}/resize", s.postContainerResize)
 	s.route("GET", "/containers/{id}/top", s.getContainerTop)
 	s.route("GET", "/containers/{id}/logs", s.getContainerLogs)
+	s.route("GET", "/containers/{id}/stats", s.getContainerStats)
 	s.route("DELETE", "/containers/{id}", s.deleteContainer)
+	s.route("HEAD", "/containers/{id}/archive", s.headContainerArchive)
+	s.route("GET", "/containers/{id}/archive", s.getContainerArchive)
+	s.route("PUT", "/containers/{id}/archive", s.putContainerArchive)
 
 	s.imageRoutes()   // images.go
 	s.execRoutes()    // exec.go

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 )
 
@@ -45,6 +46,11 @@ func newServiceCommand(a *app) *cobra.Command {
 				}
 			}
 			argv = append(argv, uri)
+			// The service runs long and on every CPU: it must not inherit the start-up's pin
+			// and wide timer slack (see cpupin).
+			if err := cpupin.Release(); err != nil {
+				return err
+			}
 			return syscall.Exec(svc, argv, os.Environ())
 		},
 	}

@@ -11,6 +11,7 @@ package engine
 // container that swaps a directory for a link meanwhile gets an error, not a way out.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +99,33 @@ func copier(args []string) error {
 			return err
 		}
 		return writeTree(os.Stdout, "/", uidMap, gidMap, false)
+	}
+	if len(args) == 3 && args[0] == "stat" {
+		// stat ROOT PATH: PATH's lstat as JSON (PathStat), from inside ROOT.
+		if err := unix.Chroot(args[1]); err != nil {
+			return fmt.Errorf("chroot %s: %w", args[1], err)
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return err
+		}
+		p := path.Clean("/" + args[2])
+		fi, err := os.Lstat(p)
+		if err != nil {
+			var errno unix.Errno
+			if errors.As(err, &errno) {
+				err = errno
+			}
+			return fmt.Errorf("%s in the container: %w", p, err)
+		}
+		st := PathStat{Name: fi.Name(), Size: fi.Size(), Mode: uint32(fi.Mode()), Mtime: fi.ModTime()}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			if target, err := filepath.EvalSymlinks(p); err == nil {
+				st.LinkTarget = target
+			} else if target, err := os.Readlink(p); err == nil {
+				st.LinkTarget = target
+			}
+		}
+		return json.NewEncoder(os.Stdout).Encode(st)
 	}
 	if len(args) != 4 && len(args) != 6 {
 		return fmt.Errorf("usage: %s in|out ROOT HOST CTR [UID GID]", CopierArg)

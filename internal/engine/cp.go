@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -25,6 +27,58 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 	if dIn {
 		name, path = dc, dp
 	}
+	return r.inContainerRoot(name, path, func(c *model.Container, ns *userNS, root, fsRoot, path string) error {
+		if sIn {
+			return copyOut(root, path, dst)
+		}
+		if _, err := os.Lstat(src); err != nil {
+			return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
+		}
+		// What is copied in belongs to the container's user, as in podman: its host IDs
+		// through the container's mappings when it has a user namespace.
+		uid, gid, _, _, err := lookupUser(fsRoot, c.Config.User)
+		if err != nil {
+			return err
+		}
+		if ns != nil {
+			if uid, gid, err = ns.hostIDs(uid, gid); err != nil {
+				return err
+			}
+		}
+		return copyIn(root, src, path, &[2]uint32{uid, gid})
+	})
+}
+
+// PathStat describes a path in a container (Docker's archive stat: its mode is Go's
+// os.FileMode bits).
+type PathStat struct {
+	Name       string    `json:"name"`
+	Size       int64     `json:"size"`
+	Mode       uint32    `json:"mode"`
+	Mtime      time.Time `json:"mtime"`
+	LinkTarget string    `json:"linkTarget"`
+}
+
+// StatPath describes path in a container, as its processes see it (a link is not followed;
+// LinkTarget is where it leads), from a copier process chroot'ed in its root.
+func (r *Runtime) StatPath(ctx context.Context, nameOrID, path string) (*PathStat, error) {
+	var st *PathStat
+	err := r.inContainerRoot(nameOrID, path, func(_ *model.Container, _ *userNS, root, _, path string) error {
+		var out strings.Builder
+		if err := runCopier([]string{CopierArg, "stat", root, path}, &out); err != nil {
+			return err
+		}
+		st = &PathStat{}
+		return json.Unmarshal([]byte(out.String()), st)
+	})
+	return st, err
+}
+
+// inContainerRoot locks the container and calls f with the root its processes see: a running
+// container's /proc/<pid>/root (with its mounts), or a stopped one's root filesystem, mounted
+// for the call. For a stopped container, root and path are moved to the source of a volume
+// or bind that path is below; fsRoot stays the root filesystem.
+func (r *Runtime) inContainerRoot(name, path string, f func(c *model.Container, ns *userNS, root, fsRoot, path string) error) error {
 	l, c, err := r.lookupAndLock(name)
 	if err != nil {
 		return err
@@ -52,32 +106,11 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 			defer r.unmountRootfs(c)
 		}
 	}
-	// The user is looked up in the root filesystem; a stopped container's volumes and binds
-	// are not mounted in it, so a path below one goes to its source (the running container's
-	// mounts are in /proc/<pid>/root already).
 	fsRoot := root
 	if !running {
 		root, path = r.mountedAt(c, root, path)
 	}
-	if sIn {
-		return copyOut(root, path, dst)
-	}
-	if _, err := os.Lstat(src); err != nil {
-		return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
-	}
-	// What is copied in belongs to the container's user, as in podman: its host IDs through
-	// the container's mappings when it has a user namespace.
-	uid, gid, _, _, err := lookupUser(fsRoot, c.Config.User)
-	if err != nil {
-		return err
-	}
-
-	if ns != nil {
-		if uid, gid, err = ns.hostIDs(uid, gid); err != nil {
-			return err
-		}
-	}
-	return copyIn(root, src, path, &[2]uint32{uid, gid})
+	return f(c, ns, root, fsRoot, path)
 }
 
 func splitCtrPath(s string) (string, string, bool) {
