@@ -26,10 +26,6 @@ func newServiceCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc := self + "-service"
-			if _, err := os.Stat(svc); err != nil {
-				return invalid("the API service %s is missing (scripts/build.sh builds it beside pea)", svc)
-			}
 			runRoot := a.opts.RunRoot
 			if runRoot == "" {
 				runRoot = engine.DefaultRunRoot
@@ -37,6 +33,11 @@ func newServiceCommand(a *app) *cobra.Command {
 			uri := "unix://" + filepath.Join(runRoot, "pea.sock")
 			if len(args) == 1 {
 				uri = args[0]
+			}
+			svc := self + "-service"
+			if _, err := os.Stat(svc); err != nil {
+				// A pea built as one binary (go build ./cmd/pea) serves in process.
+				return serveInProcess(a, self, uri, seconds, svc)
 			}
 			argv := []string{svc, "--pea", self, "--version", Version, "--time", strconv.FormatUint(uint64(seconds), 10)}
 			for _, f := range []struct{ name, v string }{{"--root", a.opts.Root}, {"--runroot", a.opts.RunRoot},
