@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -263,7 +264,7 @@ func (s *Server) waitFor(ctx context.Context, rt *engine.Runtime, c *model.Conta
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-ch:
-			case <-time.After(50 * time.Millisecond):
+			case <-cpupin.After(50 * time.Millisecond):
 			}
 		}
 	}

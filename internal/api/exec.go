@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/model"
 )
@@ -341,7 +342,7 @@ func (s *Server) runExecTerminal(rt *engine.Runtime, sess *execSession, o engine
 	// keeps the terminal open does not hold the stream for long.
 	select {
 	case <-copied:
-	case <-time.After(2 * time.Second):
+	case <-cpupin.After(2 * time.Second):
 		if master != nil {
 			master.SetReadDeadline(time.Now())
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/model"
 )
@@ -97,7 +98,7 @@ func (s *Server) getContainerStats(w http.ResponseWriter, r *http.Request, rt *e
 	prev := s.sampleStats(rt, c)
 	if !stream {
 		if !boolParam(r, "one-shot", false) {
-			time.Sleep(500 * time.Millisecond)
+			cpupin.Sleep(500 * time.Millisecond)
 		}
 		return enc.Encode(statsJSON(c, s.sampleStats(rt, c), prev))
 	}
