@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -295,4 +296,41 @@ func climbingTar(t *testing.T) []byte {
 	tw.Write([]byte("x"))
 	tw.Close()
 	return buf.Bytes()
+}
+
+// docker commit, diff, export and container prune.
+func TestAPICommitDiffExport(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "--name", "src", "--network", "none", "localhost/bb", "sh", "-c", "echo made > /made; rm /bin/vi")
+	diff := a.MustDocker("diff", "src")
+	for _, want := range []string{"A /made", "D /bin/vi", "C /bin"} {
+		if !strings.Contains(diff, want) {
+			t.Fatalf("docker diff lacks %q:\n%s", want, diff)
+		}
+	}
+	id := a.MustDocker("commit", "-c", "ENV FROM_COMMIT=yes", "-m", "a message", "src", "localhost/committed:v1")
+	if !strings.HasPrefix(id, "sha256:") {
+		t.Fatalf("commit printed %q", id)
+	}
+	if out := a.MustDocker("run", "--rm", "--network", "none", "localhost/committed:v1", "sh", "-c", "cat /made; echo $FROM_COMMIT; test -e /bin/vi || echo no-vi"); out != "made\nyes\nno-vi" {
+		t.Fatalf("the committed image: %q", out)
+	}
+	tarPath := filepath.Join(t.TempDir(), "fs.tar")
+	a.MustDocker("export", "-o", tarPath, "src")
+	list, err := exec.Command("tar", "tf", tarPath).Output()
+	if err != nil || !strings.Contains(string(list), "made") || strings.Contains(string(list), "bin/vi\n") {
+		t.Fatalf("export: %v\n%s", err, list)
+	}
+	a.MustDocker("run", "-d", "--name", "up", "--network", "none", "localhost/bb", "sleep", "1000")
+	srcID := a.Pea("inspect", "-f", "{{.ID}}", "src")
+	out := a.MustDocker("container", "prune", "-f")
+	if !strings.Contains(out, srcID) {
+		t.Fatalf("prune did not report src: %q", out)
+	}
+	if got := a.MustDocker("ps", "-a", "--format", "{{.Names}}"); got != "up" {
+		t.Fatalf("after prune: %q", got)
+	}
+	if r := a.Docker("commit", "nosuch", "localhost/x"); r.Code == 0 || !strings.Contains(r.Stderr, "No such container") {
+		t.Fatalf("commit of a missing container: %s", r)
+	}
 }
