@@ -4,7 +4,9 @@
 # for the local test image. Idempotent; quiet when everything is present.
 set -euo pipefail
 # linux-perf: scripts/linkorder.sh samples pea's commands with it (and a test runs that script).
-pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf)
+# docker-compose (v1, Python, on docker-py; installed without its recommended docker.io daemon): the
+# API tests run a compose project against `pea system service`.
+pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

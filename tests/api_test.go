@@ -334,3 +334,95 @@ func TestAPICommitDiffExport(t *testing.T) {
 		t.Fatalf("commit of a missing container: %s", r)
 	}
 }
+
+// A docker-compose (v1, on docker-py) project against the service: a network of the project's,
+// a named volume, published ports, services that find each other by their service names,
+// restart, down.
+func TestAPICompose(t *testing.T) {
+	compose, err := exec.LookPath("docker-compose")
+	if err != nil {
+		t.Fatal("docker-compose is missing (scripts/deps.sh installs it)")
+	}
+	a := newAPIEnv(t)
+	dir := t.TempDir()
+	port := freeHostPort(t)
+	yml := `version: "3"
+services:
+  web:
+    image: localhost/bb
+    command: sh -c "mkdir -p /www && cat /data/msg > /www/index.html; httpd -f -p 8080 -h /www"
+    ports: ["127.0.0.1:` + strconv.Itoa(port) + `:8080"]
+    volumes: ["data:/data"]
+    depends_on: [seed]
+  seed:
+    image: localhost/bb
+    command: sh -c "echo hello-compose > /data/msg"
+    volumes: ["data:/data"]
+  client:
+    image: localhost/bb
+    command: sleep 1000
+    depends_on: [web]
+volumes:
+  data:
+`
+	os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(yml), 0o644)
+	run := func(args ...string) Result {
+		cmd := exec.Command(compose, append([]string{"-p", "proj"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+a.Sock, "DOCKER_CONFIG="+a.config)
+		return runCmd(cmd)
+	}
+	if r := run("up", "-d"); r.Code != 0 {
+		t.Fatalf("compose up: %s", r)
+	}
+	t.Cleanup(func() { run("down", "-v", "-t", "0") })
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet("http://127.0.0.1:" + strconv.Itoa(port) + "/")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(body) != "hello-compose" {
+			return fmt.Errorf("published port answered %q", body)
+		}
+		return nil
+	})
+	get := func() (string, error) {
+		r := a.Docker("exec", "proj_client_1", "wget", "-qO-", "http://web:8080/")
+		if r.Code != 0 {
+			return "", fmt.Errorf("wget web from client: %s", r)
+		}
+		return strings.TrimSpace(r.Stdout), nil
+	}
+	eventually(t, 10*time.Second, func() error {
+		out, err := get()
+		if err == nil && out != "hello-compose" {
+			err = fmt.Errorf("client got %q", out)
+		}
+		return err
+	})
+	if r := run("ps"); r.Code != 0 || strings.Count(r.Stdout, "proj_web_1") != 1 || !strings.Contains(r.Stdout, "proj_client_1") {
+		t.Fatalf("compose ps: %s", r)
+	}
+	if r := run("restart", "-t", "0", "web"); r.Code != 0 {
+		t.Fatalf("compose restart: %s", r)
+	}
+	eventually(t, 10*time.Second, func() error {
+		out, err := get()
+		if err == nil && out != "hello-compose" {
+			err = fmt.Errorf("after restart, client got %q", out)
+		}
+		return err
+	})
+	if r := run("down", "-v", "-t", "0"); r.Code != 0 {
+		t.Fatalf("compose down: %s", r)
+	}
+	if out := a.Pea("ps", "-aq"); out != "" {
+		t.Fatalf("compose down left containers: %q", out)
+	}
+	if out := a.Pea("network", "ls", "--format", "{{.Name}}"); strings.Contains(out, "proj") {
+		t.Fatalf("compose down left its network: %q", out)
+	}
+	if out := a.Pea("volume", "ls", "-q"); out != "" {
+		t.Fatalf("compose down -v left volumes: %q", out)
+	}
+}

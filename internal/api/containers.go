@@ -403,6 +403,7 @@ func (s *Server) deleteContainer(w http.ResponseWriter, r *http.Request, rt *eng
 	zero := uint(0)
 	defer s.releaseAttaches(c.Config.ID)
 	defer s.changed(c.Config.ID)
+	defer s.takeEmptied(c.Config.ID)
 	err = rt.RemoveContainer(r.Context(), c.Config.ID, engine.RemoveOptions{Force: force, Timeout: &zero, Volumes: boolParam(r, "v", false)})
 	if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
 		return err

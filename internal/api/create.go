@@ -426,6 +426,12 @@ func toNetwork(req *createRequest, cfg *model.ContainerConfig) error {
 	// Further networks of the endpoints config (docker run --network a --network b), and a
 	// static address or MAC of the first.
 	for name, ep := range req.NetworkingConfig.EndpointsConfig {
+		if ep != nil && len(ep.Aliases) > 0 && name != "bridge" && name != "default" && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
+			if nc.Aliases == nil {
+				nc.Aliases = map[string][]string{}
+			}
+			nc.Aliases[name] = ep.Aliases
+		}
 		if ep == nil || name == mode || name == "bridge" && len(nc.Networks) == 0 {
 			if ep != nil && ep.IPAMConfig != nil {
 				nc.StaticIP = ep.IPAMConfig.IPv4Address

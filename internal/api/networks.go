@@ -147,48 +147,39 @@ func networkUsers(ctrs []*model.Container) map[string][]*model.Container {
 
 // matchNetwork applies docker network ls's filters: each key must match one of its values.
 func matchNetwork(n *network.Network, f map[string][]string, used bool) (bool, error) {
-	for key, vals := range f {
-		ok := false
-		for _, v := range vals {
-			switch key {
-			case "name":
-				ok = strings.Contains(n.Name, v) || v == dockerBridge && n.Name == network.DefaultName
-			case "id":
-				ok = strings.HasPrefix(n.ID, v)
-			case "driver":
-				ok = n.Driver == v
-			case "scope":
-				ok = v == "local"
-			case "type":
-				builtin := n.Name == network.DefaultName
-				ok = v == "builtin" && builtin || v == "custom" && !builtin
-			case "dangling":
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return false, badRequest("invalid filter 'dangling=%s'", v)
-				}
-				ok = b != used
-			case "label":
-				ok = labelsMatch(n.Labels, v)
-			case "label!":
-				ok = !labelsMatch(n.Labels, v)
-			case "until":
-				ok = true // checked by the prune
-			default:
-				return false, badRequest("invalid filter '%s'", key)
+	return matchFilters(f, func(key, v string) (ok bool, err error) {
+		switch key {
+		case "name":
+			ok = strings.Contains(n.Name, v) || v == dockerBridge && n.Name == network.DefaultName
+		case "id":
+			ok = strings.HasPrefix(n.ID, v)
+		case "driver":
+			ok = n.Driver == v
+		case "scope":
+			ok = v == "local"
+		case "type":
+			builtin := n.Name == network.DefaultName
+			ok = v == "builtin" && builtin || v == "custom" && !builtin
+		case "dangling":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return false, badRequest("invalid filter 'dangling=%s'", v)
 			}
-			if ok {
-				break
-			}
+			ok = b != used
+		case "label":
+			ok = labelsMatch(n.Labels, v)
+		case "label!":
+			ok = !labelsMatch(n.Labels, v)
+		case "until":
+			ok = true // checked by the prune
+		default:
+			return false, badRequest("invalid filter '%s'", key)
 		}
-		if !ok {
-			return false, nil
-		}
-	}
-	return true, nil
+		return ok, nil
+	})
 }
 
-// matchLabel is a label filter: "key" (present) or "key=value".
+// labelsMatch is a label filter: "key" (present) or "key=value".
 func labelsMatch(labels map[string]string, v string) bool {
 	k, val, hasVal := strings.Cut(v, "=")
 	got, ok := labels[k]
@@ -424,8 +415,11 @@ func (s *Server) postNetworksPrune(w http.ResponseWriter, r *http.Request, rt *e
 func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *http.Request, *engine.Runtime) error {
 	return func(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 		var req struct {
-			Container string `json:"Container"`
-			Force     bool   `json:"Force"`
+			Container      string `json:"Container"`
+			Force          bool   `json:"Force"`
+			EndpointConfig *struct {
+				Aliases []string `json:"Aliases"`
+			} `json:"EndpointConfig"`
 		}
 		if err := decodeBody(r, &req); err != nil {
 			return err
@@ -442,9 +436,18 @@ func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *htt
 			return err
 		}
 		if connect {
-			err = rt.NetworkConnect(r.Context(), n.Name, c.Config.ID)
+			o := engine.ConnectOptions{Only: s.takeEmptied(c.Config.ID)}
+			if req.EndpointConfig != nil {
+				o.Aliases = req.EndpointConfig.Aliases
+			}
+			err = rt.NetworkConnect(r.Context(), n.Name, c.Config.ID, o)
 		} else {
 			err = rt.NetworkDisconnect(r.Context(), n.Name, c.Config.ID)
+			if err == nil && !c.State.Active() && len(c.Config.Network.Networks) == 1 {
+				// Its last network: pea would give it the default one; a connect that follows
+				// (compose's way of setting aliases) makes its network the only one again.
+				s.markEmptied(c.Config.ID)
+			}
 		}
 		switch {
 		case err == nil:
@@ -458,4 +461,20 @@ func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *htt
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
+}
+
+// markEmptied records that the API disconnected a container that is not running from its last
+// configured network; takeEmptied consumes the mark.
+func (s *Server) markEmptied(id string) {
+	s.emptiedMu.Lock()
+	defer s.emptiedMu.Unlock()
+	s.emptied[id] = true
+}
+
+func (s *Server) takeEmptied(id string) bool {
+	s.emptiedMu.Lock()
+	defer s.emptiedMu.Unlock()
+	ok := s.emptied[id]
+	delete(s.emptied, id)
+	return ok
 }

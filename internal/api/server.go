@@ -57,6 +57,10 @@ type Server struct {
 	watchMu  sync.Mutex
 	watchers map[string]chan struct{}
 
+	// emptied are the containers the API disconnected from their last network (networks.go).
+	emptiedMu sync.Mutex
+	emptied   map[string]bool
+
 	// active counts requests in progress, for the idle timeout.
 	active   atomic.Int64
 	lastDone atomic.Int64 // unix nanoseconds
@@ -65,7 +69,7 @@ type Server struct {
 // New makes a server for the store opts names.
 func New(opts engine.Options, version string) *Server {
 	s := &Server{opts: opts, version: version, mux: http.NewServeMux(),
-		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}, watchers: map[string]chan struct{}{}}
+		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}, watchers: map[string]chan struct{}{}, emptied: map[string]bool{}}
 	s.routes()
 	return s
 }
@@ -283,4 +287,28 @@ func filters(r *http.Request) (map[string][]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// matchFilters tells whether an object passes Docker's filters, with match answering one
+// key=value: every key must be matched by one of its values, except label and label!, whose
+// values must all match (Docker ANDs labels: compose selects by project and service both).
+func matchFilters(f map[string][]string, match func(key, val string) (bool, error)) (bool, error) {
+	for key, vals := range f {
+		all := key == "label" || key == "label!"
+		ok := all
+		for _, v := range vals {
+			m, err := match(key, v)
+			if err != nil {
+				return false, err
+			}
+			if all && !m {
+				return false, nil
+			}
+			ok = ok || m
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
 }

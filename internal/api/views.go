@@ -11,6 +11,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/network"
 )
 
 // dockerTime is Docker's time format in inspect (RFC 3339 with nanoseconds; the zero time
@@ -126,10 +127,25 @@ type endpoint struct {
 	MacAddress          string   `json:"MacAddress"`
 }
 
-func endpoints(st *model.ContainerState) map[string]endpoint {
+// endpoints are a container's networks: those it is attached to while it runs, the ones it is
+// configured with otherwise (as Docker shows a created container's, without addresses).
+func endpoints(c *model.Container) map[string]endpoint {
 	out := map[string]endpoint{}
-	for name, n := range st.Networks {
-		out[name] = endpoint{NetworkID: name, Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, MacAddress: n.MacAddress, GlobalIPv6Address: n.IPv6}
+	aliases := func(name string) []string {
+		a := c.Config.Network.Aliases
+		return append(append([]string{}, a[name]...), a["*"]...)
+	}
+	for name, n := range c.State.Networks {
+		out[name] = endpoint{NetworkID: name, Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, MacAddress: n.MacAddress, GlobalIPv6Address: n.IPv6, Aliases: aliases(name)}
+	}
+	if len(c.State.Networks) == 0 && c.Config.NS(model.NSNet).Mode == model.NSModeBridge {
+		nets := c.Config.Network.Networks
+		if len(nets) == 0 {
+			nets = []string{network.DefaultName}
+		}
+		for _, name := range nets {
+			out[name] = endpoint{NetworkID: name, Aliases: aliases(name)}
+		}
 	}
 	return out
 }
@@ -196,7 +212,7 @@ func toListEntry(rt *engine.Runtime, c *model.Container, now time.Time, size boo
 			e.Ports = append(e.Ports, apiPort{IP: orDefault(p.HostIP, "0.0.0.0"), PrivatePort: p.ContainerPort + i, PublicPort: p.HostPort + i, Type: p.Protocol})
 		}
 	}
-	e.NetworkSettings.Networks = endpoints(st)
+	e.NetworkSettings.Networks = endpoints(c)
 	if size {
 		n := rt.ContainerSize(cfg.ID)
 		e.SizeRw = &n
@@ -233,7 +249,7 @@ func (s *Server) getContainersList(w http.ResponseWriter, r *http.Request, rt *e
 		if !all && limit <= 0 && c.State.Status != model.StatusRunning && c.State.Status != model.StatusPaused && len(f["status"]) == 0 {
 			continue
 		}
-		if !matchFilters(c, f) {
+		if ok, _ := matchFilters(f, func(k, v string) (bool, error) { return matchFilter(c, k, v), nil }); !ok {
 			continue
 		}
 		out = append(out, toListEntry(rt, c, now, boolParam(r, "size", false)))
@@ -243,23 +259,6 @@ func (s *Server) getContainersList(w http.ResponseWriter, r *http.Request, rt *e
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// matchFilters applies docker ps's filters: each key must match one of its values.
-func matchFilters(c *model.Container, f map[string][]string) bool {
-	for key, vals := range f {
-		ok := false
-		for _, v := range vals {
-			if matchFilter(c, key, v) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func matchFilter(c *model.Container, key, v string) bool {
@@ -272,9 +271,9 @@ func matchFilter(c *model.Container, key, v string) bool {
 	case "status":
 		return dockerStatus(c.State) == v
 	case "label":
-		k, val, hasVal := strings.Cut(v, "=")
-		got, ok := cfg.Labels[k]
-		return ok && (!hasVal || got == val)
+		return labelsMatch(cfg.Labels, v)
+	case "label!":
+		return !labelsMatch(cfg.Labels, v)
 	case "ancestor":
 		return cfg.ImageName == v || strings.HasPrefix(cfg.Image, strings.TrimPrefix(v, "sha256:")) || strings.TrimPrefix(cfg.ImageName, "docker.io/library/") == v || strings.TrimSuffix(cfg.ImageName, ":latest") == v
 	case "exited":
@@ -388,7 +387,7 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 			"Image": cfg.ImageName, "Volumes": nil, "WorkingDir": cfg.WorkingDir, "Entrypoint": cfg.Entrypoint,
 			"OnBuild": nil, "Labels": labels, "StopSignal": stopSignal, "StopTimeout": stopTimeout,
 		},
-		"NetworkSettings": networkSettings(st, ports),
+		"NetworkSettings": networkSettings(c, ports),
 	}
 	if size {
 		n := rt.ContainerSize(cfg.ID)
@@ -397,12 +396,13 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 	return out
 }
 
-func networkSettings(st *model.ContainerState, ports map[string][]portBinding) map[string]any {
+func networkSettings(c *model.Container, ports map[string][]portBinding) map[string]any {
+	st := c.State
 	ns := map[string]any{
 		"Bridge": "", "SandboxID": "", "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
 		"Ports": ports, "SandboxKey": st.NetNS, "SecondaryIPAddresses": nil, "SecondaryIPv6Addresses": nil,
 		"EndpointID": "", "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
-		"IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": endpoints(st),
+		"IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": endpoints(c),
 	}
 	names := make([]string, 0, len(st.Networks))
 	for name := range st.Networks {

@@ -78,38 +78,29 @@ func volumeUsers(rt *engine.Runtime) (map[string][]string, error) {
 // matchVolume applies docker volume ls's (and prune's) filters: each key must match one of its
 // values.
 func matchVolume(v *model.Volume, f map[string][]string, used bool) (bool, error) {
-	for key, vals := range f {
-		ok := false
-		for _, val := range vals {
-			switch key {
-			case "name":
-				ok = strings.Contains(v.Name, val)
-			case "driver":
-				ok = orDefault(v.Driver, "local") == val
-			case "dangling":
-				b, err := strconv.ParseBool(val)
-				if err != nil {
-					return false, badRequest("invalid filter 'dangling=%s'", val)
-				}
-				ok = b != used
-			case "label":
-				ok = labelsMatch(v.Labels, val)
-			case "label!":
-				ok = !labelsMatch(v.Labels, val)
-			case "all", "until":
-				ok = true // prune's: every unused volume goes (API 1.41); until is checked there
-			default:
-				return false, badRequest("invalid filter '%s'", key)
+	return matchFilters(f, func(key, val string) (ok bool, err error) {
+		switch key {
+		case "name":
+			ok = strings.Contains(v.Name, val)
+		case "driver":
+			ok = orDefault(v.Driver, "local") == val
+		case "dangling":
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return false, badRequest("invalid filter 'dangling=%s'", val)
 			}
-			if ok {
-				break
-			}
+			ok = b != used
+		case "label":
+			ok = labelsMatch(v.Labels, val)
+		case "label!":
+			ok = !labelsMatch(v.Labels, val)
+		case "all", "until":
+			ok = true // prune's: every unused volume goes (API 1.41); until is checked there
+		default:
+			return false, badRequest("invalid filter '%s'", key)
 		}
-		if !ok {
-			return false, nil
-		}
-	}
-	return true, nil
+		return ok, nil
+	})
 }
 
 // getVolumes is GET /volumes?filters=.

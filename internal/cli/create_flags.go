@@ -23,7 +23,7 @@ type createFlags struct {
 	volumes, mounts, tmpfs, devices            []string
 	capAdd, capDrop, securityOpts, sysctls     []string
 	ulimits, publish, dns, dnsSearch, dnsOpt   []string
-	addHosts, networks                         []string
+	addHosts, networks, networkAliases         []string
 	readOnly, privileged, init, rm, tty, stdin bool
 	publishAll, noHosts                        bool
 	memory, shmSize, cpusetCpus                string
@@ -82,6 +82,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a host to /etc/hosts (HOST:IP)")
 	fs.BoolVar(&f.noHosts, "no-hosts", false, "do not manage /etc/hosts")
 	fs.StringArrayVar(&f.networks, "network", nil, "network mode: bridge, none, host, NAME[,NAME], ns:PATH, container:ID")
+	fs.StringArrayVar(&f.networkAliases, "network-alias", nil, "a further name the containers on the container's networks find it by (not on the default network)")
 	fs.StringArrayVar(&f.networks, "net", nil, "alias of --network")
 	fs.StringVar(&f.ip, "ip", "", "static IPv4 address on the network")
 	fs.StringVar(&f.mac, "mac-address", "", "static MAC address")
@@ -372,6 +373,12 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 	}
 	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone) && len(nc.Ports) > 0 {
 		return invalid("cannot publish ports with --network %s", m)
+	}
+	if len(f.networkAliases) > 0 {
+		if cfg.NS(model.NSNet).Mode != model.NSModeBridge {
+			return invalid("--network-alias needs a bridge network of the container's own")
+		}
+		nc.Aliases = map[string][]string{"*": f.networkAliases}
 	}
 	return nil
 }

@@ -144,6 +144,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 		},
 	}
 	prune.Flags().BoolVarP(&pforce, "force", "f", false, "do not ask for confirmation")
+	var connectAliases []string
 	connect := &cobra.Command{
 		Use: "connect NETWORK CONTAINER", Short: "Connect a container to a network", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -151,9 +152,10 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rt.NetworkConnect(context.Background(), args[0], args[1])
+			return rt.NetworkConnect(context.Background(), args[0], args[1], engine.ConnectOptions{Aliases: connectAliases})
 		},
 	}
+	connect.Flags().StringArrayVar(&connectAliases, "alias", nil, "a further name the containers on the network find the container by")
 	disconnect := &cobra.Command{
 		Use: "disconnect NETWORK CONTAINER", Short: "Disconnect a container from a network", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

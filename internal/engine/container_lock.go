@@ -176,6 +176,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
 		side.Go(func() { rt.Delete(c.Config.ID, true) })
 	}
+	peers := userNetworks(c) // those left on them forget its name once it is recorded stopped
 	if detach := r.networkDetacher(c, true); detach != nil {
 		p.network.Go(detach)
 	}
@@ -204,7 +205,11 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	}
 	c.State.Pid = 0
 	c.State.ConmonPid = 0
-	return p, st.SaveContainerState(c.Config.ID, c.State)
+	if err := st.SaveContainerState(c.Config.ID, c.State); err != nil {
+		return p, err
+	}
+	r.refreshPeerHosts(peers)
+	return p, nil
 }
 
 // keepExitFile keeps the exit code of a removed container for a while, so that a `run --rm`

@@ -273,6 +273,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if attached != nil {
 		attach.conn = attached
 	}
+	if cfg.Pod != "" || len(userNetworks(c)) > 0 {
+		r.refreshPeerHosts(r.peerNetworksOf(c)) // the others on its networks learn its name
+	}
 	return nil
 }
 

@@ -108,16 +108,25 @@ func (r *Runtime) NetworkPrune(ctx context.Context) ([]string, error) {
 }
 
 // NetworkConnect attaches a running container to one more network.
-func (r *Runtime) NetworkConnect(ctx context.Context, netName, ctr string) error {
-	return r.changeNetwork(ctx, netName, ctr, true)
+func (r *Runtime) NetworkConnect(ctx context.Context, netName, ctr string, o ConnectOptions) error {
+	return r.changeNetwork(ctx, netName, ctr, true, o)
+}
+
+// ConnectOptions qualify a network connect.
+type ConnectOptions struct {
+	Aliases []string // further names of the container on the network
+	// Only makes the network the only one of a container that is not running and has none
+	// configured but the implicit default (the API's disconnect of a created container's
+	// last network, then its connect: Docker's way of giving it aliases).
+	Only bool
 }
 
 // NetworkDisconnect detaches a container from a network.
 func (r *Runtime) NetworkDisconnect(ctx context.Context, netName, ctr string) error {
-	return r.changeNetwork(ctx, netName, ctr, false)
+	return r.changeNetwork(ctx, netName, ctr, false, ConnectOptions{})
 }
 
-func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connect bool) error {
+func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connect bool, o ConnectOptions) error {
 	if _, err := r.NetworkInspect(netName); err != nil {
 		return err
 	}
@@ -130,7 +139,10 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		return fmt.Errorf("container %s does not own a bridge network namespace (it shares another's or uses host/none): %w", c.Config.Name, errdefs.ErrInvalid)
 	}
 	nets := c.Config.Network.Networks
-	if len(nets) == 0 {
+	if o.Only && (len(nets) > 0 || c.State.NetNS != "") {
+		return fmt.Errorf("container %s has networks or is running: the network cannot be its only one: %w", c.Config.Name, errdefs.ErrInvalid)
+	}
+	if len(nets) == 0 && !o.Only {
 		nets = []string{network.DefaultName}
 	}
 	has := false
@@ -176,9 +188,23 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		nets = keep
 	}
 	c.Config.Network.Networks = nets
+	if connect && len(o.Aliases) > 0 {
+		if c.Config.Network.Aliases == nil {
+			c.Config.Network.Aliases = map[string][]string{}
+		}
+		c.Config.Network.Aliases[netName] = o.Aliases
+	} else if !connect {
+		delete(c.Config.Network.Aliases, netName)
+	}
 	st, _ := r.state()
 	if err := st.SaveContainerConfig(c.Config); err != nil {
 		return err
 	}
-	return st.SaveContainerState(c.Config.ID, c.State)
+	if err := st.SaveContainerState(c.Config.ID, c.State); err != nil {
+		return err
+	}
+	if c.State.NetNS != "" {
+		r.refreshPeerHosts(append(userNetworks(c), netName))
+	}
+	return nil
 }

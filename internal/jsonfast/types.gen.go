@@ -1810,6 +1810,35 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
+	if len(v.Aliases) != 0 {
+		e.name("\"aliases\"")
+		if m170 := v.Aliases; m170 == nil {
+			e.null()
+		} else {
+			keys171 := make([]string, 0, len(m170))
+			for k172 := range m170 {
+				keys171 = append(keys171, k172)
+			}
+			slices.Sort(keys171)
+			e.b = append(e.b, '{')
+			for _, k172 := range keys171 {
+				e.sep()
+				e.str(string(k172))
+				e.b = append(e.b, ':')
+				if s173 := m170[k172]; s173 == nil {
+					e.null()
+				} else {
+					e.b = append(e.b, '[')
+					for i174 := range s173 {
+						e.sep()
+						e.str(string(s173[i174]))
+					}
+					e.b = append(e.b, ']')
+				}
+			}
+			e.b = append(e.b, '}')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -1870,36 +1899,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s170 := v.Args; s170 == nil {
+		if s175 := v.Args; s175 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i171 := range s170 {
+			for i176 := range s175 {
 				e.sep()
-				e.str(string(s170[i171]))
+				e.str(string(s175[i176]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s172 := v.Env; s172 == nil {
+		if s177 := v.Env; s177 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i173 := range s172 {
+			for i178 := range s177 {
 				e.sep()
-				e.str(string(s172[i173]))
+				e.str(string(s177[i178]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p174 := v.Timeout; p174 == nil {
+		if p179 := v.Timeout; p179 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p174)))
+			e.int(int64((*p179)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1909,88 +1938,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s175 := v.Devices; s175 == nil {
+		if s180 := v.Devices; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i176 := range s175 {
+			for i181 := range s180 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s175[i176])
+				encSpecsLinuxDeviceCgroup(e, &s180[i181])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p177 := v.Memory; p177 == nil {
+		if p182 := v.Memory; p182 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p177)
+			encSpecsLinuxMemory(e, p182)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p178 := v.CPU; p178 == nil {
+		if p183 := v.CPU; p183 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p178)
+			encSpecsLinuxCPU(e, p183)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p179 := v.Pids; p179 == nil {
+		if p184 := v.Pids; p184 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p179)
+			encSpecsLinuxPids(e, p184)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p180 := v.BlockIO; p180 == nil {
+		if p185 := v.BlockIO; p185 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p180)
+			encSpecsLinuxBlockIO(e, p185)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s181 := v.HugepageLimits; s181 == nil {
+		if s186 := v.HugepageLimits; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i182 := range s181 {
+			for i187 := range s186 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s181[i182])
+				encSpecsLinuxHugepageLimit(e, &s186[i187])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p183 := v.Network; p183 == nil {
+		if p188 := v.Network; p188 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p183)
+			encSpecsLinuxNetwork(e, p188)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m184 := v.Rdma; m184 == nil {
+		if m189 := v.Rdma; m189 == nil {
 			e.null()
 		} else {
-			keys185 := make([]string, 0, len(m184))
-			for k186 := range m184 {
-				keys185 = append(keys185, k186)
+			keys190 := make([]string, 0, len(m189))
+			for k191 := range m189 {
+				keys190 = append(keys190, k191)
 			}
-			slices.Sort(keys185)
+			slices.Sort(keys190)
 			e.b = append(e.b, '{')
-			for _, k186 := range keys185 {
+			for _, k191 := range keys190 {
 				e.sep()
-				e.str(string(k186))
+				e.str(string(k191))
 				e.b = append(e.b, ':')
 				{
-					x187 := m184[k186]
-					encSpecsLinuxRdma(e, &x187)
+					x192 := m189[k191]
+					encSpecsLinuxRdma(e, &x192)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1998,20 +2027,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m188 := v.Unified; m188 == nil {
+		if m193 := v.Unified; m193 == nil {
 			e.null()
 		} else {
-			keys189 := make([]string, 0, len(m188))
-			for k190 := range m188 {
-				keys189 = append(keys189, k190)
+			keys194 := make([]string, 0, len(m193))
+			for k195 := range m193 {
+				keys194 = append(keys194, k195)
 			}
-			slices.Sort(keys189)
+			slices.Sort(keys194)
 			e.b = append(e.b, '{')
-			for _, k190 := range keys189 {
+			for _, k195 := range keys194 {
 				e.sep()
-				e.str(string(k190))
+				e.str(string(k195))
 				e.b = append(e.b, ':')
-				e.str(string(m188[k190]))
+				e.str(string(m193[k195]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2042,26 +2071,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p191 := v.FileMode; p191 == nil {
+		if p196 := v.FileMode; p196 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p191)))
+			e.uint(uint64((*p196)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p192 := v.UID; p192 == nil {
+		if p197 := v.UID; p197 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p192)))
+			e.uint(uint64((*p197)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p193 := v.GID; p193 == nil {
+		if p198 := v.GID; p198 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p193)))
+			e.uint(uint64((*p198)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2084,13 +2113,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s194 := v.Schemata; s194 == nil {
+		if s199 := v.Schemata; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i195 := range s194 {
+			for i200 := range s199 {
 				e.sep()
-				e.str(string(s194[i195]))
+				e.str(string(s199[i200]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2118,13 +2147,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s196 := v.Flags; s196 == nil {
+		if s201 := v.Flags; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i197 := range s196 {
+			for i202 := range s201 {
 				e.sep()
-				e.str(string(s196[i197]))
+				e.str(string(s201[i202]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2138,13 +2167,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s198 := v.Flags; s198 == nil {
+		if s203 := v.Flags; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i199 := range s198 {
+			for i204 := range s203 {
 				e.sep()
-				e.str(string(s198[i199]))
+				e.str(string(s203[i204]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2209,18 +2238,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p200 := v.Major; p200 == nil {
+		if p205 := v.Major; p205 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p200)))
+			e.int(int64((*p205)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p201 := v.Minor; p201 == nil {
+		if p206 := v.Minor; p206 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p201)))
+			e.int(int64((*p206)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2234,74 +2263,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p202 := v.Limit; p202 == nil {
+		if p207 := v.Limit; p207 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p202)))
+			e.int(int64((*p207)))
 		}
 	}
 	if v.Reservation != nil {
 		e.name("\"reservation\"")
-		if p203 := v.Reservation; p203 == nil {
+		if p208 := v.Reservation; p208 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p203)))
+			e.int(int64((*p208)))
 		}
 	}
 	if v.Swap != nil {
 		e.name("\"swap\"")
-		if p204 := v.Swap; p204 == nil {
+		if p209 := v.Swap; p209 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p204)))
+			e.int(int64((*p209)))
 		}
 	}
 	if v.Kernel != nil {
 		e.name("\"kernel\"")
-		if p205 := v.Kernel; p205 == nil {
+		if p210 := v.Kernel; p210 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p205)))
+			e.int(int64((*p210)))
 		}
 	}
 	if v.KernelTCP != nil {
 		e.name("\"kernelTCP\"")
-		if p206 := v.KernelTCP; p206 == nil {
+		if p211 := v.KernelTCP; p211 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p206)))
+			e.int(int64((*p211)))
 		}
 	}
 	if v.Swappiness != nil {
 		e.name("\"swappiness\"")
-		if p207 := v.Swappiness; p207 == nil {
+		if p212 := v.Swappiness; p212 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p207)))
+			e.uint(uint64((*p212)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p208 := v.DisableOOMKiller; p208 == nil {
+		if p213 := v.DisableOOMKiller; p213 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p208)))
+			e.boolean(bool((*p213)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p209 := v.UseHierarchy; p209 == nil {
+		if p214 := v.UseHierarchy; p214 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p209)))
+			e.boolean(bool((*p214)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p210 := v.CheckBeforeUpdate; p210 == nil {
+		if p215 := v.CheckBeforeUpdate; p215 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p210)))
+			e.boolean(bool((*p215)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2311,50 +2340,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p211 := v.Shares; p211 == nil {
+		if p216 := v.Shares; p216 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p211)))
+			e.uint(uint64((*p216)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p212 := v.Quota; p212 == nil {
+		if p217 := v.Quota; p217 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p212)))
+			e.int(int64((*p217)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p213 := v.Burst; p213 == nil {
+		if p218 := v.Burst; p218 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p213)))
+			e.uint(uint64((*p218)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p214 := v.Period; p214 == nil {
+		if p219 := v.Period; p219 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p214)))
+			e.uint(uint64((*p219)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p215 := v.RealtimeRuntime; p215 == nil {
+		if p220 := v.RealtimeRuntime; p220 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p215)))
+			e.int(int64((*p220)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p216 := v.RealtimePeriod; p216 == nil {
+		if p221 := v.RealtimePeriod; p221 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p216)))
+			e.uint(uint64((*p221)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2367,10 +2396,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p217 := v.Idle; p217 == nil {
+		if p222 := v.Idle; p222 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p217)))
+			e.int(int64((*p222)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2380,10 +2409,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p218 := v.Limit; p218 == nil {
+		if p223 := v.Limit; p223 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p218)))
+			e.int(int64((*p223)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2393,81 +2422,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p219 := v.Weight; p219 == nil {
+		if p224 := v.Weight; p224 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p219)))
+			e.uint(uint64((*p224)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p220 := v.LeafWeight; p220 == nil {
+		if p225 := v.LeafWeight; p225 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p220)))
+			e.uint(uint64((*p225)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s221 := v.WeightDevice; s221 == nil {
+		if s226 := v.WeightDevice; s226 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i222 := range s221 {
+			for i227 := range s226 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s221[i222])
+				encSpecsLinuxWeightDevice(e, &s226[i227])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s223 := v.ThrottleReadBpsDevice; s223 == nil {
+		if s228 := v.ThrottleReadBpsDevice; s228 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i224 := range s223 {
+			for i229 := range s228 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s223[i224])
+				encSpecsLinuxThrottleDevice(e, &s228[i229])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s225 := v.ThrottleWriteBpsDevice; s225 == nil {
+		if s230 := v.ThrottleWriteBpsDevice; s230 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i226 := range s225 {
+			for i231 := range s230 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s225[i226])
+				encSpecsLinuxThrottleDevice(e, &s230[i231])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s227 := v.ThrottleReadIOPSDevice; s227 == nil {
+		if s232 := v.ThrottleReadIOPSDevice; s232 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i228 := range s227 {
+			for i233 := range s232 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s227[i228])
+				encSpecsLinuxThrottleDevice(e, &s232[i233])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s229 := v.ThrottleWriteIOPSDevice; s229 == nil {
+		if s234 := v.ThrottleWriteIOPSDevice; s234 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i230 := range s229 {
+			for i235 := range s234 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s229[i230])
+				encSpecsLinuxThrottleDevice(e, &s234[i235])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2488,21 +2517,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p231 := v.ClassID; p231 == nil {
+		if p236 := v.ClassID; p236 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p231)))
+			e.uint(uint64((*p236)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s232 := v.Priorities; s232 == nil {
+		if s237 := v.Priorities; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i233 := range s232 {
+			for i238 := range s237 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s232[i233])
+				encSpecsLinuxInterfacePriority(e, &s237[i238])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2514,18 +2543,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p234 := v.HcaHandles; p234 == nil {
+		if p239 := v.HcaHandles; p239 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p234)))
+			e.uint(uint64((*p239)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p235 := v.HcaObjects; p235 == nil {
+		if p240 := v.HcaObjects; p240 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p235)))
+			e.uint(uint64((*p240)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2539,18 +2568,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p236 := v.Weight; p236 == nil {
+		if p241 := v.Weight; p241 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p236)))
+			e.uint(uint64((*p241)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p237 := v.LeafWeight; p237 == nil {
+		if p242 := v.LeafWeight; p242 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p237)))
+			e.uint(uint64((*p242)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2602,18 +2631,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x238 := bool(v.IsInfra)
-			if err := s.Bool(&x238); err != nil {
+			x243 := bool(v.IsInfra)
+			if err := s.Bool(&x243); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x238)
+			v.IsInfra = bool(x243)
 			return nil
 		case "created":
-			raw239, err := s.Raw()
+			raw244, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw239); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw244); err != nil {
 				return err
 			}
 			return nil
@@ -2621,21 +2650,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out240 := v.CreateCommand[:0]
-				if out240 == nil {
-					out240 = []string{}
+				out245 := v.CreateCommand[:0]
+				if out245 == nil {
+					out245 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e241 string
-					if err := s.Str(&e241); err != nil {
+					var e246 string
+					if err := s.Str(&e246); err != nil {
 						return err
 					}
-					out240 = append(out240, e241)
+					out245 = append(out245, e246)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out240
+				v.CreateCommand = out245
 			}
 			return nil
 		case "image":
@@ -2657,63 +2686,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out242 := v.Entrypoint[:0]
-				if out242 == nil {
-					out242 = []string{}
+				out247 := v.Entrypoint[:0]
+				if out247 == nil {
+					out247 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e243 string
-					if err := s.Str(&e243); err != nil {
+					var e248 string
+					if err := s.Str(&e248); err != nil {
 						return err
 					}
-					out242 = append(out242, e243)
+					out247 = append(out247, e248)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out242
+				v.Entrypoint = out247
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out244 := v.Cmd[:0]
-				if out244 == nil {
-					out244 = []string{}
+				out249 := v.Cmd[:0]
+				if out249 == nil {
+					out249 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e245 string
-					if err := s.Str(&e245); err != nil {
+					var e250 string
+					if err := s.Str(&e250); err != nil {
 						return err
 					}
-					out244 = append(out244, e245)
+					out249 = append(out249, e250)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out244
+				v.Cmd = out249
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out246 := v.Env[:0]
-				if out246 == nil {
-					out246 = []string{}
+				out251 := v.Env[:0]
+				if out251 == nil {
+					out251 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e247 string
-					if err := s.Str(&e247); err != nil {
+					var e252 string
+					if err := s.Str(&e252); err != nil {
 						return err
 					}
-					out246 = append(out246, e247)
+					out251 = append(out251, e252)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out246
+				v.Env = out251
 			}
 			return nil
 		case "workingDir":
@@ -2739,11 +2768,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e248 string
-					if err := s.Str(&e248); err != nil {
+					var e253 string
+					if err := s.Str(&e253); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e248
+					v.Labels[string(key)] = e253
 					return nil
 				}); err != nil {
 					return err
@@ -2758,11 +2787,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e249 string
-					if err := s.Str(&e249); err != nil {
+					var e254 string
+					if err := s.Str(&e254); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e249
+					v.Annotations[string(key)] = e254
 					return nil
 				}); err != nil {
 					return err
@@ -2770,120 +2799,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x250 := bool(v.Terminal)
-			if err := s.Bool(&x250); err != nil {
+			x255 := bool(v.Terminal)
+			if err := s.Bool(&x255); err != nil {
 				return err
 			}
-			v.Terminal = bool(x250)
+			v.Terminal = bool(x255)
 			return nil
 		case "stdin":
-			x251 := bool(v.Stdin)
-			if err := s.Bool(&x251); err != nil {
+			x256 := bool(v.Stdin)
+			if err := s.Bool(&x256); err != nil {
 				return err
 			}
-			v.Stdin = bool(x251)
+			v.Stdin = bool(x256)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out252 := v.Mounts[:0]
-				if out252 == nil {
-					out252 = []model.Mount{}
+				out257 := v.Mounts[:0]
+				if out257 == nil {
+					out257 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e253 model.Mount
-					if err := decModelMount(s, &e253); err != nil {
+					var e258 model.Mount
+					if err := decModelMount(s, &e258); err != nil {
 						return err
 					}
-					out252 = append(out252, e253)
+					out257 = append(out257, e258)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out252
+				v.Mounts = out257
 			}
 			return nil
 		case "readOnly":
-			x254 := bool(v.ReadOnly)
-			if err := s.Bool(&x254); err != nil {
+			x259 := bool(v.ReadOnly)
+			if err := s.Bool(&x259); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x254)
+			v.ReadOnly = bool(x259)
 			return nil
 		case "readOnlyTmpfs":
-			x255 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x255); err != nil {
+			x260 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x260); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x255)
+			v.ReadOnlyTmpfs = bool(x260)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out256 := v.Devices[:0]
-				if out256 == nil {
-					out256 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e257 string
-					if err := s.Str(&e257); err != nil {
-						return err
-					}
-					out256 = append(out256, e257)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out256
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e258 string
-					if err := s.Str(&e258); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e258
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "capAdd":
-			if s.Literal("null") {
-				v.CapAdd = nil
-			} else {
-				out259 := v.CapAdd[:0]
-				if out259 == nil {
-					out259 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e260 string
-					if err := s.Str(&e260); err != nil {
-						return err
-					}
-					out259 = append(out259, e260)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out259
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out261 := v.CapDrop[:0]
+				out261 := v.Devices[:0]
 				if out261 == nil {
 					out261 = []string{}
 				}
@@ -2897,30 +2865,54 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out261
+				v.Devices = out261
 			}
 			return nil
-		case "privileged":
-			x263 := bool(v.Privileged)
-			if err := s.Bool(&x263); err != nil {
-				return err
-			}
-			v.Privileged = bool(x263)
-			return nil
-		case "oomScoreAdj":
-			n264, _, null265, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null265 {
-				v.OOMScoreAdj = int(n264)
-			}
-			return nil
-		case "groupAdd":
+		case "sysctls":
 			if s.Literal("null") {
-				v.GroupAdd = nil
+				v.Sysctls = nil
 			} else {
-				out266 := v.GroupAdd[:0]
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e263 string
+					if err := s.Str(&e263); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e263
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "capAdd":
+			if s.Literal("null") {
+				v.CapAdd = nil
+			} else {
+				out264 := v.CapAdd[:0]
+				if out264 == nil {
+					out264 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e265 string
+					if err := s.Str(&e265); err != nil {
+						return err
+					}
+					out264 = append(out264, e265)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapAdd = out264
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out266 := v.CapDrop[:0]
 				if out266 == nil {
 					out266 = []string{}
 				}
@@ -2934,7 +2926,44 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out266
+				v.CapDrop = out266
+			}
+			return nil
+		case "privileged":
+			x268 := bool(v.Privileged)
+			if err := s.Bool(&x268); err != nil {
+				return err
+			}
+			v.Privileged = bool(x268)
+			return nil
+		case "oomScoreAdj":
+			n269, _, null270, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null270 {
+				v.OOMScoreAdj = int(n269)
+			}
+			return nil
+		case "groupAdd":
+			if s.Literal("null") {
+				v.GroupAdd = nil
+			} else {
+				out271 := v.GroupAdd[:0]
+				if out271 == nil {
+					out271 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e272 string
+					if err := s.Str(&e272); err != nil {
+						return err
+					}
+					out271 = append(out271, e272)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GroupAdd = out271
 			}
 			return nil
 		case "umask":
@@ -2953,11 +2982,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x268 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x268); err != nil {
+			x273 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x273); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x268)
+			v.NoNewPrivileges = bool(x273)
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -2968,21 +2997,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out269 := v.Ulimits[:0]
-				if out269 == nil {
-					out269 = []model.Ulimit{}
+				out274 := v.Ulimits[:0]
+				if out274 == nil {
+					out274 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e270 model.Ulimit
-					if err := decModelUlimit(s, &e270); err != nil {
+					var e275 model.Ulimit
+					if err := decModelUlimit(s, &e275); err != nil {
 						return err
 					}
-					out269 = append(out269, e270)
+					out274 = append(out274, e275)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out269
+				v.Ulimits = out274
 			}
 			return nil
 		case "resources":
@@ -3003,11 +3032,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e271 model.Namespace
-					if err := decModelNamespace(s, &e271); err != nil {
+					var e276 model.Namespace
+					if err := decModelNamespace(s, &e276); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e271
+					v.Namespaces[string(key)] = e276
 					return nil
 				}); err != nil {
 					return err
@@ -3023,75 +3052,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out272 := v.UIDMap[:0]
-				if out272 == nil {
-					out272 = []model.IDMap{}
+				out277 := v.UIDMap[:0]
+				if out277 == nil {
+					out277 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e273 model.IDMap
-					if err := decModelIDMap(s, &e273); err != nil {
+					var e278 model.IDMap
+					if err := decModelIDMap(s, &e278); err != nil {
 						return err
 					}
-					out272 = append(out272, e273)
+					out277 = append(out277, e278)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out272
+				v.UIDMap = out277
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out274 := v.GIDMap[:0]
-				if out274 == nil {
-					out274 = []model.IDMap{}
+				out279 := v.GIDMap[:0]
+				if out279 == nil {
+					out279 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e275 model.IDMap
-					if err := decModelIDMap(s, &e275); err != nil {
+					var e280 model.IDMap
+					if err := decModelIDMap(s, &e280); err != nil {
 						return err
 					}
-					out274 = append(out274, e275)
+					out279 = append(out279, e280)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out274
+				v.GIDMap = out279
 			}
 			return nil
 		case "init":
-			x276 := bool(v.Init)
-			if err := s.Bool(&x276); err != nil {
-				return err
-			}
-			v.Init = bool(x276)
-			return nil
-		case "stopSignal":
-			n277, _, null278, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null278 {
-				v.StopSignal = int(n277)
-			}
-			return nil
-		case "stopTimeout":
-			_, n279, null280, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null280 {
-				v.StopTimeout = uint(n279)
-			}
-			return nil
-		case "autoRemove":
-			x281 := bool(v.AutoRemove)
+			x281 := bool(v.Init)
 			if err := s.Bool(&x281); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x281)
+			v.Init = bool(x281)
+			return nil
+		case "stopSignal":
+			n282, _, null283, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null283 {
+				v.StopSignal = int(n282)
+			}
+			return nil
+		case "stopTimeout":
+			_, n284, null285, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null285 {
+				v.StopTimeout = uint(n284)
+			}
+			return nil
+		case "autoRemove":
+			x286 := bool(v.AutoRemove)
+			if err := s.Bool(&x286); err != nil {
+				return err
+			}
+			v.AutoRemove = bool(x286)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3119,63 +3148,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n282, _, null283, err := s.Integer(64, true)
+			n287, _, null288, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null283 {
-				v.Pid = int(n282)
+			if !null288 {
+				v.Pid = int(n287)
 			}
 			return nil
 		case "conmonPid":
-			n284, _, null285, err := s.Integer(64, true)
+			n289, _, null290, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null285 {
-				v.ConmonPid = int(n284)
+			if !null290 {
+				v.ConmonPid = int(n289)
 			}
 			return nil
 		case "exitCode":
-			n286, _, null287, err := s.Integer(32, true)
+			n291, _, null292, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null287 {
-				v.ExitCode = int32(n286)
+			if !null292 {
+				v.ExitCode = int32(n291)
 			}
 			return nil
 		case "oomKilled":
-			x288 := bool(v.OOMKilled)
-			if err := s.Bool(&x288); err != nil {
+			x293 := bool(v.OOMKilled)
+			if err := s.Bool(&x293); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x288)
+			v.OOMKilled = bool(x293)
 			return nil
 		case "startedAt":
-			raw289, err := s.Raw()
+			raw294, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw289); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw294); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw290, err := s.Raw()
+			raw295, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw290); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw295); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x291 := bool(v.Mounted)
-			if err := s.Bool(&x291); err != nil {
+			x296 := bool(v.Mounted)
+			if err := s.Bool(&x296); err != nil {
 				return err
 			}
-			v.Mounted = bool(x291)
+			v.Mounted = bool(x296)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3195,11 +3224,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e292 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e292); err != nil {
+					var e297 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e297); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e292
+					v.Networks[string(key)] = e297
 					return nil
 				}); err != nil {
 					return err
@@ -3212,20 +3241,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n293, _, null294, err := s.Integer(64, true)
+			n298, _, null299, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null294 {
-				v.RestartCount = int(n293)
+			if !null299 {
+				v.RestartCount = int(n298)
 			}
 			return nil
 		case "stoppedByUser":
-			x295 := bool(v.StoppedByUser)
-			if err := s.Bool(&x295); err != nil {
+			x300 := bool(v.StoppedByUser)
+			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x295)
+			v.StoppedByUser = bool(x300)
 			return nil
 		}
 		return s.Unknown(key, keysModelContainerState)
@@ -3265,11 +3294,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e296 string
-					if err := s.Str(&e296); err != nil {
+					var e301 string
+					if err := s.Str(&e301); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e296
+					v.Labels[string(key)] = e301
 					return nil
 				}); err != nil {
 					return err
@@ -3277,11 +3306,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw297, err := s.Raw()
+			raw302, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw297); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw302); err != nil {
 				return err
 			}
 			return nil
@@ -3289,21 +3318,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out298 := v.CreateCommand[:0]
-				if out298 == nil {
-					out298 = []string{}
+				out303 := v.CreateCommand[:0]
+				if out303 == nil {
+					out303 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e299 string
-					if err := s.Str(&e299); err != nil {
+					var e304 string
+					if err := s.Str(&e304); err != nil {
 						return err
 					}
-					out298 = append(out298, e299)
+					out303 = append(out303, e304)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out298
+				v.CreateCommand = out303
 			}
 			return nil
 		case "cgroupParent":
@@ -3312,67 +3341,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x300 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x300); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x300)
-			return nil
-		case "sharePid":
-			x301 := bool(v.SharePid)
-			if err := s.Bool(&x301); err != nil {
-				return err
-			}
-			v.SharePid = bool(x301)
-			return nil
-		case "shareIpc":
-			x302 := bool(v.ShareIpc)
-			if err := s.Bool(&x302); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x302)
-			return nil
-		case "shareNet":
-			x303 := bool(v.ShareNet)
-			if err := s.Bool(&x303); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x303)
-			return nil
-		case "shareMount":
-			x304 := bool(v.ShareMount)
-			if err := s.Bool(&x304); err != nil {
-				return err
-			}
-			v.ShareMount = bool(x304)
-			return nil
-		case "shareUser":
-			x305 := bool(v.ShareUser)
+			x305 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x305); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x305)
+			v.UsePodCgroup = bool(x305)
 			return nil
-		case "shareUts":
-			x306 := bool(v.ShareUts)
+		case "sharePid":
+			x306 := bool(v.SharePid)
 			if err := s.Bool(&x306); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x306)
+			v.SharePid = bool(x306)
 			return nil
-		case "shareCgroup":
-			x307 := bool(v.ShareCgroup)
+		case "shareIpc":
+			x307 := bool(v.ShareIpc)
 			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x307)
+			v.ShareIpc = bool(x307)
 			return nil
-		case "hasInfra":
-			x308 := bool(v.HasInfra)
+		case "shareNet":
+			x308 := bool(v.ShareNet)
 			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x308)
+			v.ShareNet = bool(x308)
+			return nil
+		case "shareMount":
+			x309 := bool(v.ShareMount)
+			if err := s.Bool(&x309); err != nil {
+				return err
+			}
+			v.ShareMount = bool(x309)
+			return nil
+		case "shareUser":
+			x310 := bool(v.ShareUser)
+			if err := s.Bool(&x310); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x310)
+			return nil
+		case "shareUts":
+			x311 := bool(v.ShareUts)
+			if err := s.Bool(&x311); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x311)
+			return nil
+		case "shareCgroup":
+			x312 := bool(v.ShareCgroup)
+			if err := s.Bool(&x312); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x312)
+			return nil
+		case "hasInfra":
+			x313 := bool(v.HasInfra)
+			if err := s.Bool(&x313); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x313)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3388,21 +3417,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out309 := v.InfraCommand[:0]
-				if out309 == nil {
-					out309 = []string{}
+				out314 := v.InfraCommand[:0]
+				if out314 == nil {
+					out314 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e310 string
-					if err := s.Str(&e310); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					out309 = append(out309, e310)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out309
+				v.InfraCommand = out314
 			}
 			return nil
 		case "infra":
@@ -3434,42 +3463,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out311 := v.UIDMap[:0]
-				if out311 == nil {
-					out311 = []model.IDMap{}
+				out316 := v.UIDMap[:0]
+				if out316 == nil {
+					out316 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e312 model.IDMap
-					if err := decModelIDMap(s, &e312); err != nil {
+					var e317 model.IDMap
+					if err := decModelIDMap(s, &e317); err != nil {
 						return err
 					}
-					out311 = append(out311, e312)
+					out316 = append(out316, e317)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out311
+				v.UIDMap = out316
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out313 := v.GIDMap[:0]
-				if out313 == nil {
-					out313 = []model.IDMap{}
+				out318 := v.GIDMap[:0]
+				if out318 == nil {
+					out318 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e314 model.IDMap
-					if err := decModelIDMap(s, &e314); err != nil {
+					var e319 model.IDMap
+					if err := decModelIDMap(s, &e319); err != nil {
 						return err
 					}
-					out313 = append(out313, e314)
+					out318 = append(out318, e319)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out313
+				v.GIDMap = out318
 			}
 			return nil
 		case "exitPolicy":
@@ -3491,68 +3520,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out315 := v.Volumes[:0]
-				if out315 == nil {
-					out315 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e316 string
-					if err := s.Str(&e316); err != nil {
-						return err
-					}
-					out315 = append(out315, e316)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Volumes = out315
-			}
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out317 := v.Devices[:0]
-				if out317 == nil {
-					out317 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e318 string
-					if err := s.Str(&e318); err != nil {
-						return err
-					}
-					out317 = append(out317, e318)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out317
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e319
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "securityOpts":
-			if s.Literal("null") {
-				v.SecurityOpts = nil
-			} else {
-				out320 := v.SecurityOpts[:0]
+				out320 := v.Volumes[:0]
 				if out320 == nil {
 					out320 = []string{}
 				}
@@ -3566,7 +3534,68 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out320
+				v.Volumes = out320
+			}
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out322 := v.Devices[:0]
+				if out322 == nil {
+					out322 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
+						return err
+					}
+					out322 = append(out322, e323)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out322
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e324
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "securityOpts":
+			if s.Literal("null") {
+				v.SecurityOpts = nil
+			} else {
+				out325 := v.SecurityOpts[:0]
+				if out325 == nil {
+					out325 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
+						return err
+					}
+					out325 = append(out325, e326)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.SecurityOpts = out325
 			}
 			return nil
 		}
@@ -3618,36 +3647,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out322 := v.Options[:0]
-				if out322 == nil {
-					out322 = []string{}
+				out327 := v.Options[:0]
+				if out327 == nil {
+					out327 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e328 string
+					if err := s.Str(&e328); err != nil {
 						return err
 					}
-					out322 = append(out322, e323)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out322
+				v.Options = out327
 			}
 			return nil
 		case "readOnly":
-			x324 := bool(v.ReadOnly)
-			if err := s.Bool(&x324); err != nil {
+			x329 := bool(v.ReadOnly)
+			if err := s.Bool(&x329); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x324)
+			v.ReadOnly = bool(x329)
 			return nil
 		case "chownToUser":
-			x325 := bool(v.ChownToUser)
-			if err := s.Bool(&x325); err != nil {
+			x330 := bool(v.ChownToUser)
+			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x325)
+			v.ChownToUser = bool(x330)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3665,21 +3694,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n326, null327, err := s.Integer(64, false)
+			_, n331, null332, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null327 {
-				v.Soft = uint64(n326)
+			if !null332 {
+				v.Soft = uint64(n331)
 			}
 			return nil
 		case "hard":
-			_, n328, null329, err := s.Integer(64, false)
+			_, n333, null334, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null329 {
-				v.Hard = uint64(n328)
+			if !null334 {
+				v.Hard = uint64(n333)
 			}
 			return nil
 		}
@@ -3693,21 +3722,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n330, _, null331, err := s.Integer(64, true)
+			n335, _, null336, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null331 {
-				v.Memory = int64(n330)
+			if !null336 {
+				v.Memory = int64(n335)
 			}
 			return nil
 		case "cpus":
-			n332, null333, err := s.Float(64)
+			n337, null338, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null333 {
-				v.CPUs = float64(n332)
+			if !null338 {
+				v.CPUs = float64(n337)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3716,48 +3745,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n334, _, null335, err := s.Integer(64, true)
+			n339, _, null340, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null335 {
-				v.PidsLimit = int64(n334)
+			if !null340 {
+				v.PidsLimit = int64(n339)
 			}
 			return nil
 		case "shmSize":
-			n336, _, null337, err := s.Integer(64, true)
+			n341, _, null342, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null337 {
-				v.ShmSize = int64(n336)
+			if !null342 {
+				v.ShmSize = int64(n341)
 			}
 			return nil
 		case "memorySwap":
-			n338, _, null339, err := s.Integer(64, true)
+			n343, _, null344, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null339 {
-				v.MemorySwap = int64(n338)
+			if !null344 {
+				v.MemorySwap = int64(n343)
 			}
 			return nil
 		case "memoryReservation":
-			n340, _, null341, err := s.Integer(64, true)
+			n345, _, null346, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null341 {
-				v.MemoryReservation = int64(n340)
+			if !null346 {
+				v.MemoryReservation = int64(n345)
 			}
 			return nil
 		case "cpuShares":
-			_, n342, null343, err := s.Integer(64, false)
+			_, n347, null348, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null343 {
-				v.CPUShares = uint64(n342)
+			if !null348 {
+				v.CPUShares = uint64(n347)
 			}
 			return nil
 		case "cpusetMems":
@@ -3766,21 +3795,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n344, null345, err := s.Integer(64, false)
+			_, n349, null350, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null345 {
-				v.CPUPeriod = uint64(n344)
+			if !null350 {
+				v.CPUPeriod = uint64(n349)
 			}
 			return nil
 		case "cpuQuota":
-			n346, _, null347, err := s.Integer(64, true)
+			n351, _, null352, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null347 {
-				v.CPUQuota = int64(n346)
+			if !null352 {
+				v.CPUQuota = int64(n351)
 			}
 			return nil
 		}
@@ -3808,7 +3837,7 @@ func decModelNamespace(s *Scanner, v *model.Namespace) error {
 	})
 }
 
-var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts"}
+var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases"}
 
 func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3817,42 +3846,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out348 := v.Networks[:0]
-				if out348 == nil {
-					out348 = []string{}
+				out353 := v.Networks[:0]
+				if out353 == nil {
+					out353 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e349 string
-					if err := s.Str(&e349); err != nil {
+					var e354 string
+					if err := s.Str(&e354); err != nil {
 						return err
 					}
-					out348 = append(out348, e349)
+					out353 = append(out353, e354)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out348
+				v.Networks = out353
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out350 := v.Ports[:0]
-				if out350 == nil {
-					out350 = []model.PortMapping{}
+				out355 := v.Ports[:0]
+				if out355 == nil {
+					out355 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e351 model.PortMapping
-					if err := decModelPortMapping(s, &e351); err != nil {
+					var e356 model.PortMapping
+					if err := decModelPortMapping(s, &e356); err != nil {
 						return err
 					}
-					out350 = append(out350, e351)
+					out355 = append(out355, e356)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out350
+				v.Ports = out355
 			}
 			return nil
 		case "staticIP":
@@ -3869,92 +3898,127 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out352 := v.DNSServers[:0]
-				if out352 == nil {
-					out352 = []string{}
+				out357 := v.DNSServers[:0]
+				if out357 == nil {
+					out357 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e353 string
-					if err := s.Str(&e353); err != nil {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
 						return err
 					}
-					out352 = append(out352, e353)
+					out357 = append(out357, e358)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out352
+				v.DNSServers = out357
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out354 := v.DNSSearch[:0]
-				if out354 == nil {
-					out354 = []string{}
+				out359 := v.DNSSearch[:0]
+				if out359 == nil {
+					out359 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e355 string
-					if err := s.Str(&e355); err != nil {
+					var e360 string
+					if err := s.Str(&e360); err != nil {
 						return err
 					}
-					out354 = append(out354, e355)
+					out359 = append(out359, e360)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out354
+				v.DNSSearch = out359
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out356 := v.DNSOptions[:0]
-				if out356 == nil {
-					out356 = []string{}
+				out361 := v.DNSOptions[:0]
+				if out361 == nil {
+					out361 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
 						return err
 					}
-					out356 = append(out356, e357)
+					out361 = append(out361, e362)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out356
+				v.DNSOptions = out361
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out358 := v.AddHosts[:0]
-				if out358 == nil {
-					out358 = []string{}
+				out363 := v.AddHosts[:0]
+				if out363 == nil {
+					out363 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e359 string
-					if err := s.Str(&e359); err != nil {
+					var e364 string
+					if err := s.Str(&e364); err != nil {
 						return err
 					}
-					out358 = append(out358, e359)
+					out363 = append(out363, e364)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out358
+				v.AddHosts = out363
 			}
 			return nil
 		case "noHosts":
-			x360 := bool(v.NoHosts)
-			if err := s.Bool(&x360); err != nil {
+			x365 := bool(v.NoHosts)
+			if err := s.Bool(&x365); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x360)
+			v.NoHosts = bool(x365)
+			return nil
+		case "aliases":
+			if s.Literal("null") {
+				v.Aliases = nil
+			} else {
+				if v.Aliases == nil {
+					v.Aliases = map[string][]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e366 []string
+					if s.Literal("null") {
+						e366 = nil
+					} else {
+						out367 := e366[:0]
+						if out367 == nil {
+							out367 = []string{}
+						}
+						if err := s.Array(func() error {
+							var e368 string
+							if err := s.Str(&e368); err != nil {
+								return err
+							}
+							out367 = append(out367, e368)
+							return nil
+						}); err != nil {
+							return err
+						}
+						e366 = out367
+					}
+					v.Aliases[string(key)] = e366
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
@@ -3967,30 +4031,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n361, null362, err := s.Integer(32, false)
+			_, n369, null370, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null362 {
-				v.ContainerID = uint32(n361)
+			if !null370 {
+				v.ContainerID = uint32(n369)
 			}
 			return nil
 		case "hostID":
-			_, n363, null364, err := s.Integer(32, false)
+			_, n371, null372, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null364 {
-				v.HostID = uint32(n363)
+			if !null372 {
+				v.HostID = uint32(n371)
 			}
 			return nil
 		case "size":
-			_, n365, null366, err := s.Integer(32, false)
+			_, n373, null374, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null366 {
-				v.Size = uint32(n365)
+			if !null374 {
+				v.Size = uint32(n373)
 			}
 			return nil
 		}
@@ -4014,12 +4078,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n367, _, null368, err := s.Integer(64, true)
+			n375, _, null376, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null368 {
-				v.PrefixLen = int(n367)
+			if !null376 {
+				v.PrefixLen = int(n375)
 			}
 			return nil
 		case "gateway":
@@ -4053,21 +4117,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n369, null370, err := s.Integer(16, false)
+			_, n377, null378, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null370 {
-				v.HostPort = uint16(n369)
+			if !null378 {
+				v.HostPort = uint16(n377)
 			}
 			return nil
 		case "containerPort":
-			_, n371, null372, err := s.Integer(16, false)
+			_, n379, null380, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null372 {
-				v.ContainerPort = uint16(n371)
+			if !null380 {
+				v.ContainerPort = uint16(n379)
 			}
 			return nil
 		case "protocol":
@@ -4076,12 +4140,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n373, null374, err := s.Integer(16, false)
+			_, n381, null382, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null374 {
-				v.Range = uint16(n373)
+			if !null382 {
+				v.Range = uint16(n381)
 			}
 			return nil
 		}

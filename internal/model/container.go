@@ -114,6 +114,9 @@ type NetworkConfig struct {
 	DNSOptions []string      `json:"dnsOptions,omitempty"`
 	AddHosts   []string      `json:"addHosts,omitempty"`
 	NoHosts    bool          `json:"noHosts,omitempty"`
+	// Aliases are further names of the container on a network, by network (--network-alias):
+	// the other containers on that network find it by them (see engine/peers.go).
+	Aliases map[string][]string `json:"aliases,omitempty"`
 }
 
 // ContainerConfig is fixed at creation (rename and port updates aside).

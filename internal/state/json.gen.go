@@ -217,7 +217,7 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	})
 }
 
-var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts"}
+var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases"}
 
 func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -365,6 +365,41 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			}
 			v.NoHosts = bool(x27)
 			return nil
+		case "aliases":
+			if s.Literal("null") {
+				v.Aliases = nil
+			} else {
+				if v.Aliases == nil {
+					v.Aliases = map[string][]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e28 []string
+					if s.Literal("null") {
+						e28 = nil
+					} else {
+						out29 := e28[:0]
+						if out29 == nil {
+							out29 = []string{}
+						}
+						if err := s.Array(func() error {
+							var e30 string
+							if err := s.Str(&e30); err != nil {
+								return err
+							}
+							out29 = append(out29, e30)
+							return nil
+						}); err != nil {
+							return err
+						}
+						e28 = out29
+					}
+					v.Aliases[string(key)] = e28
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
 	})
@@ -381,21 +416,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n28, null29, err := s.Integer(16, false)
+			_, n31, null32, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null29 {
-				v.HostPort = uint16(n28)
+			if !null32 {
+				v.HostPort = uint16(n31)
 			}
 			return nil
 		case "containerPort":
-			_, n30, null31, err := s.Integer(16, false)
+			_, n33, null34, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null31 {
-				v.ContainerPort = uint16(n30)
+			if !null34 {
+				v.ContainerPort = uint16(n33)
 			}
 			return nil
 		case "protocol":
@@ -404,12 +439,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n32, null33, err := s.Integer(16, false)
+			_, n35, null36, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null33 {
-				v.Range = uint16(n32)
+			if !null36 {
+				v.Range = uint16(n35)
 			}
 			return nil
 		}

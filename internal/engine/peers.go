@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"pea/internal/model"
+	"pea/internal/network"
+)
+
+// Containers on a network of the user's (not the default one, as in podman and Docker) find
+// each other by name: every running container on such a network has, at the end of its
+// /etc/hosts, a section naming the addresses of the containers it shares a network with — their
+// names, their aliases on that network (--network-alias, compose's service names), and for a
+// pod's infra container the pod's name and its members' names. pea has no daemon to answer DNS;
+// the section is rewritten whenever a container on the network starts, stops, connects or
+// disconnects, by the pea process that made the change, under the store-wide "peer-hosts" lock.
+// The file is rewritten in place, so the bind mount a running container sees shows the change.
+
+// peersMarker starts the section pea keeps at the end of a container's /etc/hosts.
+const peersMarker = "# pea: containers on the same networks (kept up to date by pea)\n"
+
+// userNetworks are the networks of c's own namespace that name their containers: all but the
+// default network.
+func userNetworks(c *model.Container) []string {
+	var out []string
+	for n := range c.State.Networks {
+		if n != network.DefaultName {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// configuredUserNetworks are the networks of c's configuration that name their containers.
+func configuredUserNetworks(c *model.Container) []string {
+	var out []string
+	for _, n := range c.Config.Network.Networks {
+		if n != network.DefaultName {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// peerNetworksOf are the networks whose containers' peers sections name c: its own user
+// networks, or a pod member's infra container's (the member answers to its name there).
+func (r *Runtime) peerNetworksOf(c *model.Container) []string {
+	if nets := userNetworks(c); len(nets) > 0 || c.Config.Pod == "" || c.Config.IsInfra {
+		return nets
+	}
+	st, err := r.state()
+	if err != nil {
+		return nil
+	}
+	pod, err := st.Pod(c.Config.Pod)
+	if err != nil || pod.State.InfraContainerID == "" {
+		return nil
+	}
+	infra, err := st.Container(pod.State.InfraContainerID)
+	if err != nil {
+		return nil
+	}
+	return userNetworks(infra)
+}
+
+// aliasesOn are c's aliases on network n: those given for n and those for every network ("*").
+func aliasesOn(c *model.Container, n string) []string {
+	a := c.Config.Network.Aliases
+	return append(append([]string{}, a[n]...), a["*"]...)
+}
+
+// refreshPeerHosts rewrites the peers section of every running container on the networks nets.
+// Errors are logged, not returned: name resolution is a convenience the change that called it
+// must not fail for.
+func (r *Runtime) refreshPeerHosts(nets []string) {
+	if len(nets) == 0 {
+		return
+	}
+	st, err := r.state()
+	if err != nil {
+		return
+	}
+	l, err := r.locks.Lock("peer-hosts")
+	if err != nil {
+		slog.Warn("peer hosts: lock", "err", err)
+		return
+	}
+	defer l.Unlock()
+	cs, err := st.ListContainers("", "")
+	if err != nil {
+		slog.Warn("peer hosts: listing containers", "err", err)
+		return
+	}
+	touched := map[string]bool{}
+	for _, n := range nets {
+		touched[n] = true
+	}
+	// The names each running namespace owner answers to, by network.
+	podNames := map[string][]string{} // infra ID -> pod name and member names
+	for _, c := range cs {
+		if c.Config.Pod == "" || c.Config.IsInfra {
+			continue
+		}
+		podNames[c.Config.Pod] = append(podNames[c.Config.Pod], c.Config.Name)
+	}
+	type peer struct {
+		ip    string
+		names []string
+	}
+	byNet := map[string][]peer{}
+	var owners []*model.Container
+	for _, c := range cs {
+		if !c.State.Active() || c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
+			continue
+		}
+		mine := userNetworks(c)
+		if len(mine) == 0 {
+			continue
+		}
+		owners = append(owners, c)
+		for _, n := range mine {
+			s := c.State.Networks[n]
+			if s.IPAddress == "" {
+				continue
+			}
+			names := []string{c.Config.Name}
+			if c.Config.IsInfra && c.Config.Pod != "" {
+				if p, err := st.Pod(c.Config.Pod); err == nil {
+					names = append([]string{p.Config.Name}, podNames[c.Config.Pod]...)
+				}
+			}
+			names = append(names, aliasesOn(c, n)...)
+			byNet[n] = append(byNet[n], peer{s.IPAddress, names})
+		}
+	}
+	for _, c := range owners {
+		mine := userNetworks(c)
+		concerned := false
+		for _, n := range mine {
+			concerned = concerned || touched[n]
+		}
+		if !concerned || c.Config.Network.NoHosts {
+			continue
+		}
+		sort.Strings(mine)
+		var sec strings.Builder
+		sec.WriteString(peersMarker)
+		for _, n := range mine {
+			for _, p := range byNet[n] {
+				sec.WriteString(p.ip + "\t" + strings.Join(uniq(p.names), " ") + "\n")
+			}
+		}
+		if err := rewritePeers(filepath.Join(r.etcDir(c.Config.ID), "hosts"), sec.String()); err != nil {
+			slog.Warn("peer hosts: rewriting", "container", c.Config.Name, "err", err)
+		}
+	}
+}
+
+// rewritePeers replaces the peers section of the hosts file at path, in place (the running
+// container's bind mount keeps showing the same file). A missing file is left alone.
+func rewritePeers(path, section string) error {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > 1<<20 {
+		return err
+	}
+	old := make([]byte, st.Size)
+	if _, err := f.ReadAt(old, 0); err != nil && st.Size > 0 {
+		return err
+	}
+	if i := bytes.Index(old, []byte(peersMarker)); i >= 0 {
+		old = old[:i]
+	}
+	content := append(old, section...)
+	if _, err := f.WriteAt(content, 0); err != nil {
+		return err
+	}
+	return f.Truncate(int64(len(content)))
+}
+
+func uniq(s []string) []string {
+	seen := map[string]bool{}
+	out := s[:0:0]
+	for _, v := range s {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

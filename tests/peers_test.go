@@ -1,0 +1,67 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Containers on a network of the user's find each other by name and alias; a restarted one is
+// found at its new address, a stopped one is forgotten; the default network names no one (as in
+// podman and Docker); a pod on the network answers to its name and its members' names.
+func TestNamesOnUserNetwork(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "peers")
+	e.Pea("run", "-d", "--name", "srv", "--network", "peers", "--network-alias", "db", "localhost/bb",
+		"sh", "-c", "mkdir /www; echo from-srv > /www/index.html; httpd -f -p 8080 -h /www")
+	e.Pea("run", "-d", "--name", "cli", "--network", "peers", "localhost/bb", "sleep", "1000")
+	ipOf := func(name string) string {
+		return e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.peers.IPAddress}}", name)
+	}
+	resolves := func(from, name, want string) {
+		t.Helper()
+		eventually(t, 5*time.Second, func() error {
+			r := e.Try("exec", from, "sh", "-c", "grep -w '"+name+"' /etc/hosts | cut -f1")
+			if got := strings.TrimSpace(r.Stdout); got != want {
+				return fmt.Errorf("%s resolves %s to %q, want %q (%s)", from, name, got, want, r)
+			}
+			return nil
+		})
+	}
+	// Both ways: cli learned srv's name at its start, srv learned cli's.
+	resolves("cli", "srv", ipOf("srv"))
+	resolves("cli", "db", ipOf("srv"))
+	resolves("srv", "cli", ipOf("cli"))
+	if out := e.Pea("exec", "cli", "wget", "-qO-", "http://db:8080/"); out != "from-srv" {
+		t.Fatalf("wget by alias: %q", out)
+	}
+	// A container on the default network is named by no one, and names no one.
+	e.Pea("run", "-d", "--name", "plain", "localhost/bb", "sleep", "1000")
+	if out := e.Pea("exec", "plain", "cat", "/etc/hosts"); strings.Contains(out, "srv") {
+		t.Fatalf("the default network's container knows srv:\n%s", out)
+	}
+	// Stopped: forgotten. Started again: found at its address of now.
+	e.Pea("stop", "-t", "0", "srv")
+	resolves("cli", "srv", "")
+	e.Pea("start", "srv")
+	resolves("cli", "srv", ipOf("srv"))
+	// A pod on the network: its name and its members' names lead to the pod's address.
+	e.Pea("pod", "create", "--name", "pd", "--network", "peers")
+	e.Pea("run", "-d", "--pod", "pd", "--name", "member", "localhost/bb", "sleep", "1000")
+	podIP := e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.peers.IPAddress}}", e.Pea("pod", "inspect", "-f", "{{.InfraContainerID}}", "pd"))
+	resolves("cli", "pd", podIP)
+	resolves("cli", "member", podIP)
+	resolves("member", "cli", ipOf("cli"))
+	// network connect --alias, and disconnect.
+	e.Pea("network", "create", "second")
+	e.Pea("network", "connect", "--alias", "other", "second", "plain")
+	e.Pea("run", "-d", "--name", "on2", "--network", "second", "localhost/bb", "sleep", "1000")
+	plainIP := e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.second.IPAddress}}", "plain")
+	resolves("on2", "other", plainIP)
+	resolves("on2", "plain", plainIP)
+	e.Pea("network", "disconnect", "second", "plain")
+	resolves("on2", "plain", "")
+	// Bad input: an alias without a network of the container's own.
+	e.Fails(125, "run", "--rm", "--network", "none", "--network-alias", "x", "localhost/bb", "true")
+}
