@@ -2,14 +2,17 @@ package tests
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -424,5 +427,143 @@ volumes:
 	}
 	if out := a.Pea("volume", "ls", "-q"); out != "" {
 		t.Fatalf("compose down -v left volumes: %q", out)
+	}
+}
+
+// Regressions found in review: docker cp must not let a tar's link turn a later entry's chmod
+// or times onto a host file; special files are refused, not copied as an empty success;
+// setuid bits and hard links survive; the socket is root's alone; start failures give
+// docker's 127 and 126; wait on a created container answers at once; version's details.
+func TestAPIReviewRegressions(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "-d", "--name", "c", "--network", "none", "localhost/bb", "sleep", "1000")
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("x"), 0o600)
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(victim, old, old)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "esc", Typeflag: tar.TypeSymlink, Linkname: victim, Mode: 0o777})
+	tw.WriteHeader(&tar.Header{Name: "esc", Typeflag: tar.TypeDir, Mode: 0o777, ModTime: time.Unix(0, 0)})
+	tw.Close()
+	a.Request("PUT", "/containers/c/archive?path=/tmp", buf.String())
+	if fi, err := os.Stat(victim); err != nil || fi.Mode().Perm() != 0o600 || !fi.ModTime().Equal(old) {
+		t.Fatalf("a tar's link led docker cp to the host file: %v %v %v", fi.Mode(), fi.ModTime(), err)
+	}
+	// setuid and hard links.
+	src := filepath.Join(t.TempDir(), "suid")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "prog"), []byte("#!/bin/sh\n"), 0o755)
+	os.Chmod(filepath.Join(src, "prog"), 0o755|os.ModeSetuid)
+	os.Link(filepath.Join(src, "prog"), filepath.Join(src, "again"))
+	a.MustDocker("cp", src, "c:/tmp/")
+	// (Both names arrive; pea's copier writes a hard link's names as separate files.)
+	if out := a.MustDocker("exec", "c", "sh", "-c", "stat -c '%a' /tmp/suid/prog /tmp/suid/again"); out != "4755\n4755" {
+		t.Fatalf("setuid and hard links in: %q", out)
+	}
+	// A FIFO is not a file to copy out: an error, not an empty success.
+	a.MustDocker("exec", "c", "mkfifo", "/tmp/fifo")
+	if r := a.Docker("cp", "c:/tmp/fifo", t.TempDir()); r.Code == 0 {
+		t.Fatalf("cp of a FIFO succeeded: %s", r)
+	}
+	if fi, err := os.Stat(a.Sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the socket's mode: %v %v", fi.Mode(), err)
+	}
+	if r := a.Docker("run", "--rm", "--network", "none", "localhost/bb", "/nonexistent"); r.Code != 127 {
+		t.Fatalf("a command not found: want 127, got %s", r)
+	}
+	if r := a.Docker("run", "--rm", "--network", "none", "localhost/bb", "/etc/passwd"); r.Code != 126 {
+		t.Fatalf("a command that cannot be invoked: want 126, got %s", r)
+	}
+	a.MustDocker("create", "--name", "fresh", "--network", "none", "localhost/bb", "true")
+	done := make(chan Result, 1)
+	go func() { done <- a.Docker("wait", "fresh") }()
+	select {
+	case r := <-done:
+		if r.Code != 0 || strings.TrimSpace(r.Stdout) != "0" {
+			t.Fatalf("wait on a created container: %s", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("wait on a created container did not answer")
+	}
+	var v struct {
+		Components []struct{ Details map[string]string }
+	}
+	a.RequestJSON("GET", "/version", nil, 200, &v)
+	if len(v.Components) != 1 || v.Components[0].Details["ApiVersion"] != "1.41" {
+		t.Fatalf("version components: %+v", v)
+	}
+}
+
+// An attached client that goes away releases its attachment: a service with an idle timeout
+// exits once the client is gone, whether the container was running or not yet started. And
+// input ending on one attach leaves the container's stdin open for the next (no StdinOnce).
+func TestAPIAttachLifetime(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "-d", "-i", "--name", "reader", "--network", "none", "localhost/bb", "sh", "-c", "while read l; do echo got $l; done")
+	a.MustDocker("create", "--name", "idle", "--network", "none", "localhost/bb", "true")
+	// Exited, with stdin: an attach waits for its next start, reading none of the client's input.
+	a.MustDocker("create", "-i", "--name", "idlein", "--network", "none", "localhost/bb", "true")
+	attachRaw := func(sock, id, input string) net.Conn {
+		t.Helper()
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /v1.41/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: pea\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n", id)
+		br := bufio.NewReader(conn)
+		status, err := br.ReadString('\n')
+		if err != nil || !strings.Contains(status, "101") {
+			t.Fatalf("attach %s: %q %v", id, status, err)
+		}
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil || l == "\r\n" {
+				break
+			}
+		}
+		if input != "" {
+			conn.Write([]byte(input))
+			conn.(*net.UnixConn).CloseWrite()
+			deadline := time.Now().Add(5 * time.Second)
+			conn.SetReadDeadline(deadline)
+			var got []byte
+			for !bytes.Contains(got, []byte("got "+strings.TrimSpace(input))) {
+				b := make([]byte, 256)
+				n, err := br.Read(b)
+				got = append(got, b[:n]...)
+				if err != nil {
+					t.Fatalf("attach %s: no echo of %q: %q %v", id, input, got, err)
+				}
+			}
+		}
+		return conn
+	}
+	attachRaw(a.Sock, "reader", "one\n").Close()
+	attachRaw(a.Sock, "reader", "two\n").Close() // stdin still open after the first's end
+	// A second service on the same store, with an idle timeout of a second.
+	sock2 := filepath.Join(a.Dir, "api2.sock")
+	cmd := exec.Command(peaBin, a.args("system", "service", "--time", "1", "unix://"+sock2)...)
+	var log2 bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log2, &log2
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	eventually(t, 5*time.Second, func() error { _, err := os.Stat(sock2); return err })
+	c1 := attachRaw(sock2, "reader", "")
+	c2 := attachRaw(sock2, "idle", "")
+	c3 := attachRaw(sock2, "idlein", "")
+	c1.Close()
+	c2.Close()
+	c3.Close()
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, to its log
+		time.Sleep(500 * time.Millisecond)
+		t.Fatalf("the service did not exit at its idle timeout once its attached clients had gone:\n%s", log2.String())
 	}
 }

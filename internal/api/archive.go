@@ -12,6 +12,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
@@ -94,11 +97,18 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request, rt 
 	if err := rt.CopyPath(r.Context(), c.Config.ID+":"+p, dst); err != nil {
 		return err
 	}
+	if _, err := os.Lstat(dst); err != nil {
+		// The copier copies no devices, FIFOs or sockets out of a container.
+		return badRequest("%s in container %s is not a file, directory or link: it cannot be copied out", p, c.Config.ID)
+	}
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.WriteHeader(http.StatusOK)
 	tw := tar.NewWriter(w)
-	defer tw.Close()
-	return writeTar(tw, dst, base)
+	if err := writeTar(tw, dst, base); err != nil {
+		// The answer has begun: only breaking the connection tells the client.
+		panic(http.ErrAbortHandler)
+	}
+	return tw.Close()
 }
 
 // writeTar writes the tree at dir into tw, its top entry named name ("." for the contents
@@ -186,8 +196,11 @@ func (s *Server) putContainerArchive(w http.ResponseWriter, r *http.Request, rt 
 	return nil
 }
 
-// untar unpacks a tar into dir (a fresh directory of the service's): regular files,
-// directories and links only; a name that would leave dir is refused.
+// untar unpacks a tar into dir (a fresh directory of the service's): directories, regular
+// files, symbolic links and hard links (to a file unpacked before); devices and FIFOs are not
+// copied into containers. A name that climbs out of dir is refused; no operation follows a
+// link the archive made (parents are checked a component at a time, an entry replaces what
+// is at its name, modes and times are set without following links).
 func untar(rd io.Reader, dir string) error {
 	tr := tar.NewReader(rd)
 	for {
@@ -198,29 +211,36 @@ func untar(rd io.Reader, dir string) error {
 		if err != nil {
 			return err
 		}
+		if c := path.Clean(hdr.Name); c == ".." || strings.HasPrefix(c, "../") {
+			return fmt.Errorf("entry %q leaves the destination", hdr.Name)
+		}
 		name := path.Clean("/" + hdr.Name)
 		if name == "/" {
 			continue
 		}
-		if strings.HasPrefix(path.Clean(hdr.Name), "..") {
-			return fmt.Errorf("entry %q leaves the destination", hdr.Name)
-		}
 		target := filepath.Join(dir, name)
-		// Every directory above the entry must be a real directory of ours, not a link the
-		// archive made.
 		if err := mkdirsBelow(dir, path.Dir(name)); err != nil {
 			return fmt.Errorf("entry %q: %w", hdr.Name, err)
 		}
-		mode := os.FileMode(hdr.Mode).Perm() | os.FileMode(hdr.Mode)&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky)
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.Mkdir(target, 0o755); err != nil && !os.IsExist(err) {
+		fi, lerr := os.Lstat(target)
+		exists := lerr == nil
+		if exists && !(hdr.Typeflag == tar.TypeDir && fi.IsDir()) {
+			// A later entry replaces an earlier one; a directory is not merged into a link.
+			if err := os.RemoveAll(target); err != nil {
 				return err
 			}
-			os.Chmod(target, mode)
+			exists = false
+		}
+		mode := hdr.FileInfo().Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if !exists {
+				if err := os.Mkdir(target, 0o700); err != nil {
+					return err
+				}
+			}
 		case tar.TypeReg:
-			os.Remove(target)
-			f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 			if err != nil {
 				return err
 			}
@@ -231,20 +251,51 @@ func untar(rd io.Reader, dir string) error {
 			if err != nil {
 				return err
 			}
-			os.Chmod(target, mode)
 		case tar.TypeSymlink:
-			os.Remove(target)
 			if err := os.Symlink(hdr.Linkname, target); err != nil {
 				return err
 			}
+		case tar.TypeLink:
+			// The first name of the file, unpacked before: a regular file of ours, reached
+			// through real directories only.
+			src := path.Clean("/" + hdr.Linkname)
+			if err := mkdirsBelow(dir, path.Dir(src)); err != nil {
+				return fmt.Errorf("entry %q: %w", hdr.Name, err)
+			}
+			if sfi, err := os.Lstat(filepath.Join(dir, src)); err != nil || !sfi.Mode().IsRegular() {
+				return fmt.Errorf("entry %q links to %q, which is not a file of the archive", hdr.Name, hdr.Linkname)
+			}
+			if err := os.Link(filepath.Join(dir, src), target); err != nil {
+				return err
+			}
+			continue
 		default:
-			// Hard links, devices and FIFOs are not copied into containers here.
+			continue
 		}
-		os.Lchown(target, hdr.Uid, hdr.Gid)
+		os.Lchown(target, hdr.Uid, hdr.Gid) // first: a chown clears the setuid and setgid bits
 		if hdr.Typeflag != tar.TypeSymlink {
-			os.Chtimes(target, hdr.ModTime, hdr.ModTime)
+			if err := unix.Fchmodat(unix.AT_FDCWD, target, uint32(unixMode(mode)), 0); err != nil {
+				return err
+			}
 		}
+		ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
+		unix.UtimesNanoAt(unix.AT_FDCWD, target, ts, unix.AT_SYMLINK_NOFOLLOW)
 	}
+}
+
+// unixMode is the permission bits of m as chmod(2) takes them.
+func unixMode(m fs.FileMode) uint32 {
+	u := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= syscall.S_ISUID
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= syscall.S_ISGID
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= syscall.S_ISVTX
+	}
+	return u
 }
 
 // mkdirsBelow makes the directories of rel (a clean absolute path) below dir, one component

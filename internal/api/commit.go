@@ -70,7 +70,15 @@ func (s *Server) getContainerExport(w http.ResponseWriter, r *http.Request, rt *
 		return err
 	}
 	w.Header().Set("Content-Type", "application/x-tar")
-	return rt.ExportContainer(r.Context(), c.Config.ID, w)
+	cw := &countingWriter{w: w}
+	if err := rt.ExportContainer(r.Context(), c.Config.ID, cw); err != nil {
+		if cw.n == 0 {
+			return err
+		}
+		// The answer has begun: only breaking the connection tells the client.
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }
 
 // postContainersPrune is POST /containers/prune: every stopped container goes.

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
 	"pea/internal/engine"
@@ -19,8 +23,20 @@ import (
 
 // pendingAttach is a client attached to a container that has not started yet.
 type pendingAttach struct {
-	streams *engine.Streams
-	done    chan struct{} // closed when the container's streams ended
+	ready   chan struct{}   // closed once streams is set (nil streams: the attach failed)
+	streams *engine.Streams // valid once ready is closed
+	done    chan struct{}   // closed when the container's streams ended
+}
+
+// takeReady waits for a pending attach's connection to be taken over and returns its streams
+// (nil when that failed or took too long).
+func (pa *pendingAttach) takeReady() *engine.Streams {
+	select {
+	case <-pa.ready:
+		return pa.streams
+	case <-cpupin.After(5 * time.Second):
+		return nil
+	}
 }
 
 // lookup finds a container, with Docker's message when there is none.
@@ -66,7 +82,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 	s.attachMu.Unlock()
 	if len(pending) == 0 {
 		if _, err := rt.StartCreated(r.Context(), c, nil); err != nil {
-			return err
+			return startError(err)
 		}
 		s.changed(c.Config.ID)
 		w.WriteHeader(http.StatusNoContent)
@@ -78,22 +94,36 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 	for _, extra := range pending[1:] {
 		close(extra.done) // one stream per start; later attaches end at once
 	}
+	streams := pa.takeReady()
+	if streams == nil {
+		close(pa.done)
+		if _, err := rt.StartCreated(r.Context(), c, nil); err != nil {
+			return startError(err)
+		}
+		s.changed(c.Config.ID)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	art, err := engine.New(s.opts)
 	if err != nil {
 		close(pa.done)
 		return err
 	}
-	started, err := art.StartCreated(context.Background(), c, pa.streams)
+	started, err := art.StartCreated(context.Background(), c, streams)
 	if err != nil {
 		art.Close()
 		close(pa.done)
-		return err
+		return startError(err)
 	}
 	s.changed(c.Config.ID)
 	go func() {
 		defer art.Close()
 		defer close(pa.done)
-		art.AttachWait(context.Background(), started, pa.streams)
+		if _, err := art.AttachWait(context.Background(), started, streams); errors.Is(err, context.Canceled) {
+			// The client went away; the container goes on, and its exit is still this
+			// process's to record (the start told conmon's exit command so).
+			art.WaitContainer(context.Background(), started.Config.ID, []string{"exited"})
+		}
 		if started.Config.AutoRemove {
 			art.RemoveContainer(context.Background(), started.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
 		} else {
@@ -105,81 +135,177 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 	return nil
 }
 
+// startError is a failed start as Docker answers it: a command that is not found or cannot be
+// invoked is a bad request, and its message carries the words by which the docker client
+// picks its exit code (127: "executable file not found", 126: "permission denied").
+func startError(err error) error {
+	var ee *errdefs.ExitError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	switch ee.Code {
+	case 127:
+		return &apiError{http.StatusBadRequest, err.Error() + " (executable file not found)"}
+	case 126:
+		return &apiError{http.StatusBadRequest, err.Error() + " (permission denied)"}
+	}
+	return err
+}
+
 // postContainerAttach is POST /containers/{id}/attach?stream=1&stdin=&stdout=&stderr=: the
 // connection becomes the container's streams, multiplexed unless it has a terminal. Attached
-// to a container that has not started, the client waits for its start (docker run).
+// to a container that has not started, the client waits for its start (docker run). The
+// attachment ends when the container's output ends, or when the client goes away (a failed
+// write to it, or its connection failing); the container goes on.
 func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	c, err := lookup(rt, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	if q.Get("logs") != "" && boolParam(r, "logs", false) && !boolParam(r, "stream", false) {
+	if boolParam(r, "logs", false) && !boolParam(r, "stream", false) {
 		return badRequest("attach with logs and without stream is not supported; use GET /containers/{id}/logs")
 	}
-	multiplexed := !c.Config.Terminal
 	if c.State.Status == model.StatusPaused {
 		return &apiError{http.StatusConflict, fmt.Sprintf("container %s is paused, unpause the container before attach", c.Config.Name)}
 	}
+	id := c.Config.ID
+	// A start that comes while the connection is being taken over waits for it (takeReady):
+	// registered first, the attach cannot be missed.
+	var pa *pendingAttach
+	if !c.State.Active() {
+		pa = &pendingAttach{ready: make(chan struct{}), done: make(chan struct{})}
+		s.attachMu.Lock()
+		s.attaches[id] = append(s.attaches[id], pa)
+		s.attachMu.Unlock()
+	}
+	readied := false
+	defer func() {
+		if pa != nil && !readied {
+			close(pa.ready) // its streams stay nil: a start that waits for them goes on without
+		}
+	}()
+	multiplexed := !c.Config.Terminal
 	h, err := hijack(w, r, multiplexed)
 	if err != nil {
+		if pa != nil {
+			s.dropAttach(id, pa)
+		}
 		return err
 	}
 	defer h.conn.Close()
-	streams := &engine.Streams{}
+	// gone is closed when the client is seen to have gone.
+	gone := make(chan struct{})
+	var goneOnce sync.Once
+	leave := func() { goneOnce.Do(func() { close(gone) }) }
+	streams := &engine.Streams{Done: gone, KeepStdinOpen: !c.Config.StdinOnce}
 	stdout, stderr := h.outputs(multiplexed)
-	if boolParam(r, "stdout", false) {
-		streams.Stdout = stdout
-	} else {
-		streams.Stdout = discard{}
+	stdout, stderr = &leaveOnError{stdout, leave}, &leaveOnError{stderr, leave}
+	if !boolParam(r, "stdout", false) {
+		stdout = discard{}
 	}
-	if boolParam(r, "stderr", false) {
-		streams.Stderr = stderr
-	} else {
-		streams.Stderr = discard{}
+	if !boolParam(r, "stderr", false) {
+		stderr = discard{}
 	}
+	streams.Stdout, streams.Stderr = stdout, stderr
+	// The client's input ending is no departure (the docker client closes its writing side
+	// when it has no input): its connection is watched for a hang-up instead.
+	ended := make(chan struct{})
+	defer close(ended)
+	go watchHangup(h.conn, ended, leave)
 	if boolParam(r, "stdin", false) && c.Config.Stdin {
-		streams.Stdin = h.stdin()
+		streams.Stdin = &readUntilGone{h.stdin(), leave}
 	}
-	if c.State.Active() {
-		rt.Attach(context.Background(), c.Config.ID, streams)
+	if pa == nil {
+		rt.Attach(context.Background(), id, streams)
 		h.closeWrite()
 		return nil
 	}
-	pa := &pendingAttach{streams: streams, done: make(chan struct{})}
-	s.attachMu.Lock()
-	s.attaches[c.Config.ID] = append(s.attaches[c.Config.ID], pa)
-	s.attachMu.Unlock()
-	// Until the start comes, or the client goes away. A client that sends no input may close
-	// its writing side at once (the docker client does): that end of file is not a departure.
-	gone := make(chan struct{})
-	if streams.Stdin == nil {
-		go func() {
-			var b [512]byte
-			for {
-				_, err := h.conn.Read(b[:])
-				if err == io.EOF {
-					return
-				}
-				if err != nil {
-					close(gone)
-					return
-				}
-			}
-		}()
-	}
-	select {
-	case <-pa.done:
-	case <-gone:
-		s.dropAttach(c.Config.ID, pa)
+	pa.streams = streams
+	close(pa.ready)
+	readied = true
+	// Until the container's streams end; meanwhile, a container removed or started by someone
+	// else, or a client gone, releases the connection.
+	for {
 		select {
-		case <-pa.done: // the start took it meanwhile
-		default:
+		case <-pa.done:
+			h.closeWrite()
 			return nil
+		case <-gone:
+		case <-cpupin.After(time.Second):
+			cur, err := rt.LookupContainer(id)
+			if err == nil && !cur.State.Active() {
+				continue
+			}
+		}
+		s.dropAttach(id, pa)
+		select {
+		case <-pa.done: // a start took it meanwhile: its streams end with the container
+			h.closeWrite()
+		default:
+		}
+		return nil
+	}
+}
+
+// leaveOnError is an output to the client that reports the client gone when a write fails.
+type leaveOnError struct {
+	w     io.Writer
+	leave func()
+}
+
+func (l *leaveOnError) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if err != nil {
+		l.leave()
+	}
+	return n, err
+}
+
+// readUntilGone is the client's input; a failing read (not its end) reports the client gone.
+type readUntilGone struct {
+	r     io.Reader
+	leave func()
+}
+
+func (g *readUntilGone) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		g.leave()
+	}
+	return n, err
+}
+
+// watchHangup calls leave once the client has closed its connection altogether, which a
+// unix socket tells apart from the end of its input (both directions shut: POLLHUP), without
+// reading what it sends; it looks once a second until stop is closed. (Over TCP a hang-up
+// shows only as a failed write.)
+func watchHangup(conn net.Conn, stop <-chan struct{}, leave func()) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-cpupin.After(time.Second):
+		}
+		hup := false
+		raw.Control(func(fd uintptr) {
+			fds := []unix.PollFd{{Fd: int32(fd)}}
+			if n, err := unix.Poll(fds, 0); err == nil && n > 0 && fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+				hup = true
+			}
+		})
+		if hup {
+			leave()
+			return
 		}
 	}
-	h.closeWrite()
-	return nil
 }
 
 // releaseAttaches ends the clients waiting for a container's start (it was removed).
@@ -269,13 +395,14 @@ func (s *Server) waitFor(ctx context.Context, rt *engine.Runtime, c *model.Conta
 		}
 	}
 	code := int64(c.State.ExitCode)
-	next := cond == "next-exit" || cond == "removed" && !c.State.Active()
-	if next || c.State.Status == model.StatusCreated {
+	if (cond == "" || cond == "not-running") && !c.State.Active() {
+		return code, nil // created or exited: not running already, as Docker answers
+	}
+	if cond == "next-exit" || cond == "removed" && !c.State.Active() {
 		// Until it has started (or is gone): the next exit is that run's.
 		since := c.State.StartedAt
 		cur, err := poll(func(cur *model.Container) bool {
-			return cur == nil || cur.State.Active() || cur.State.StartedAt.After(since) ||
-				cond == "not-running" && cur.State.Status != model.StatusCreated || cond == "" && cur.State.Status != model.StatusCreated
+			return cur == nil || cur.State.Active() || cur.State.StartedAt.After(since)
 		})
 		if err != nil {
 			return -1, err

@@ -183,7 +183,7 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 	cfg := &model.ContainerConfig{
 		Name: strings.TrimPrefix(name, "/"), ImageName: req.Image, Hostname: req.Hostname, WorkingDir: req.WorkingDir,
 		User: req.User, Env: req.Env, Cmd: req.Cmd, Labels: req.Labels,
-		Terminal: req.Tty, Stdin: req.OpenStdin,
+		Terminal: req.Tty, Stdin: req.OpenStdin, StdinOnce: req.StdinOnce,
 		ReadOnly: hc.ReadonlyRootfs, ReadOnlyTmpfs: hc.ReadonlyRootfs, Privileged: hc.Privileged, AutoRemove: hc.AutoRemove,
 		CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, GroupAdd: hc.GroupAdd, CgroupParent: hc.CgroupParent,
 		OOMScoreAdj: hc.OomScoreAdj, Sysctls: hc.Sysctls, StopTimeout: 10,
@@ -368,13 +368,11 @@ func toNetwork(req *createRequest, cfg *model.ContainerConfig) error {
 	hc := &req.HostConfig
 	nc := &cfg.Network
 	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts = hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts
-	for i, h := range nc.AddHosts {
+	for _, h := range nc.AddHosts {
 		// Docker's HOST:IP; an IPv6 address has colons of its own, the first one separates.
-		name, ip, ok := strings.Cut(h, ":")
-		if !ok || name == "" || ip == "" {
+		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || ip == "" {
 			return badRequest("invalid ExtraHosts entry %q: want HOST:IP", h)
 		}
-		nc.AddHosts[i] = name + ":" + ip
 	}
 	ports := make([]string, 0, len(hc.PortBindings))
 	for p := range hc.PortBindings {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -458,7 +459,7 @@ func imageNameOf(img *image.Image, ref string) (string, bool) {
 	if tag == "" {
 		tag = "latest"
 	}
-	if n := "localhost/" + r.Path + ":" + tag; hasString(img.Names, n) {
+	if n := "localhost/" + r.Path + ":" + tag; slices.Contains(img.Names, n) {
 		return n, true
 	}
 	for _, n := range img.Names {
@@ -468,15 +469,6 @@ func imageNameOf(img *image.Image, ref string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func hasString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // imageDeleteItem is one line of DELETE /images/{name}'s answer.

@@ -38,11 +38,7 @@ func (s *Server) getContainerLogs(w http.ResponseWriter, r *http.Request, rt *en
 		}
 	}
 	multiplexed := !c.Config.Terminal
-	ctype := "application/vnd.docker.raw-stream"
-	if multiplexed {
-		ctype = "application/vnd.docker.multiplexed-stream"
-	}
-	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Type", streamType(multiplexed))
 	w.WriteHeader(http.StatusOK)
 	flush := httpFlusher(w)
 	if flush != nil {

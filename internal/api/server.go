@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -121,6 +122,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.active.Add(-1)
 	}()
 	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
+		if versionLess(APIVersion, m[1]) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": fmt.Sprintf("client version %s is too new. Maximum supported API version is %s", m[1], APIVersion)})
+			return
+		}
 		if versionLess(m[1], MinAPIVersion) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"message": fmt.Sprintf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version", m[1], MinAPIVersion)})
 			return
@@ -167,9 +172,22 @@ func Listen(uri string) (net.Listener, error) {
 			if fi.Mode()&os.ModeSocket == 0 {
 				return nil, fmt.Errorf("%s exists and is not a socket: %w", path, errdefs.ErrExists)
 			}
-			os.Remove(path)
+			if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+				c.Close()
+				return nil, fmt.Errorf("a service already listens on %s: %w", path, errdefs.ErrExists)
+			}
+			os.Remove(path) // a stale socket of a service that is gone
 		}
-		return net.Listen("unix", path)
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, err
+		}
+		// Whoever may connect acts as root: root's own, whatever the umask.
+		if err := os.Chmod(path, 0o600); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		return ln, nil
 	default:
 		return nil, fmt.Errorf("invalid URI %q: use unix:///PATH or tcp://HOST:PORT: %w", uri, errdefs.ErrInvalid)
 	}
@@ -254,10 +272,13 @@ func boolParam(r *http.Request, name string, def bool) bool {
 	return err == nil && b || v == "yes"
 }
 
+// maxJSONBody bounds the JSON bodies the service reads (a container's config is a few KiB).
+const maxJSONBody = 16 << 20
+
 // decodeBody reads a JSON request body into v (an empty body leaves v as it is).
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(v); err != nil && err.Error() != "EOF" {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		return badRequest("invalid JSON body: %v", err)
 	}
 	return nil

@@ -73,6 +73,14 @@ func outputs(w io.Writer, flush func(), multiplexed bool) (stdout, stderr io.Wri
 	return raw, raw
 }
 
+// streamType is the content type of a stream of a container's output.
+func streamType(multiplexed bool) string {
+	if multiplexed {
+		return "application/vnd.docker.multiplexed-stream"
+	}
+	return "application/vnd.docker.raw-stream"
+}
+
 // hijacked is a connection taken over from the HTTP server for a raw stream (attach, exec
 // start): the client's further bytes are the process's stdin.
 type hijacked struct {
@@ -92,10 +100,7 @@ func hijack(w http.ResponseWriter, r *http.Request, multiplexed bool) (*hijacked
 	if err != nil {
 		return nil, err
 	}
-	ctype := "application/vnd.docker.raw-stream"
-	if multiplexed {
-		ctype = "application/vnd.docker.multiplexed-stream"
-	}
+	ctype := streamType(multiplexed)
 	if r.Header.Get("Upgrade") != "" {
 		buf.WriteString("HTTP/1.1 101 UPGRADED\r\nContent-Type: " + ctype + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
 	} else {

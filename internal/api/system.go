@@ -33,7 +33,7 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, rt *engine.R
 		kernel = info.Host.Kernel
 	}
 	component := map[string]any{"Name": "Engine", "Version": s.version, "Details": map[string]string{
-		"APIVersion": APIVersion, "Arch": runtime.GOARCH, "GoVersion": runtime.Version(), "KernelVersion": kernel,
+		"ApiVersion": APIVersion, "Arch": runtime.GOARCH, "GoVersion": runtime.Version(), "KernelVersion": kernel,
 		"MinAPIVersion": MinAPIVersion, "Os": runtime.GOOS,
 	}}
 	writeJSON(w, http.StatusOK, map[string]any{

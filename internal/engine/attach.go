@@ -25,6 +25,12 @@ type Streams struct {
 	Resize <-chan [2]uint16
 	// Size, when set, is the terminal size (rows, cols) to give the container before it starts.
 	Size *[2]uint16
+	// KeepStdinOpen: the end of Stdin does not close the container's stdin (Docker's attach
+	// without StdinOnce: another client may attach and type later).
+	KeepStdinOpen bool
+	// Done, when set, ends the attachment when closed (the client went away): the output stops
+	// and AttachWait returns without waiting for the exit.
+	Done <-chan struct{}
 	conn *attachConn
 	// exitFD is a pidfd of the container's process, taken before it started (see
 	// waitPidExitCode); valid when hasExitFD.
@@ -88,9 +94,22 @@ func (a *attachConn) pump(s *Streams) error {
 				}
 				if err != nil {
 					// End of input: tell conmon, which closes the container's stdin.
-					unix.Shutdown(a.fd, unix.SHUT_WR)
+					if !s.KeepStdinOpen {
+						unix.Shutdown(a.fd, unix.SHUT_WR)
+					}
 					return
 				}
+			}
+		}()
+	}
+	if s.Done != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case <-s.Done:
+				unix.Shutdown(a.fd, unix.SHUT_RDWR) // the read below returns
+			case <-stop:
 			}
 		}()
 	}

@@ -70,6 +70,13 @@ func (r *Runtime) AttachWait(ctx context.Context, c *model.Container, s *Streams
 	if s.hasExitFD {
 		fd = s.exitFD
 	}
+	if s.Done != nil {
+		select {
+		case <-s.Done:
+			return 0, context.Canceled // detached: the container goes on
+		default:
+		}
+	}
 	return r.waitExit(ctx, c, fd)
 }
 

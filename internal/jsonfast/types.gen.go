@@ -520,6 +520,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"stdin\"")
 		e.boolean(bool(v.Stdin))
 	}
+	if v.StdinOnce {
+		e.name("\"stdinOnce\"")
+		e.boolean(bool(v.StdinOnce))
+	}
 	if len(v.Mounts) != 0 {
 		e.name("\"mounts\"")
 		if s43 := v.Mounts; s43 == nil {
@@ -2605,7 +2609,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "stdinOnce", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2812,60 +2816,67 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			v.Stdin = bool(x256)
 			return nil
+		case "stdinOnce":
+			x257 := bool(v.StdinOnce)
+			if err := s.Bool(&x257); err != nil {
+				return err
+			}
+			v.StdinOnce = bool(x257)
+			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out257 := v.Mounts[:0]
-				if out257 == nil {
-					out257 = []model.Mount{}
+				out258 := v.Mounts[:0]
+				if out258 == nil {
+					out258 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e258 model.Mount
-					if err := decModelMount(s, &e258); err != nil {
+					var e259 model.Mount
+					if err := decModelMount(s, &e259); err != nil {
 						return err
 					}
-					out257 = append(out257, e258)
+					out258 = append(out258, e259)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out257
+				v.Mounts = out258
 			}
 			return nil
 		case "readOnly":
-			x259 := bool(v.ReadOnly)
-			if err := s.Bool(&x259); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x259)
-			return nil
-		case "readOnlyTmpfs":
-			x260 := bool(v.ReadOnlyTmpfs)
+			x260 := bool(v.ReadOnly)
 			if err := s.Bool(&x260); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x260)
+			v.ReadOnly = bool(x260)
+			return nil
+		case "readOnlyTmpfs":
+			x261 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x261); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x261)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out261 := v.Devices[:0]
-				if out261 == nil {
-					out261 = []string{}
+				out262 := v.Devices[:0]
+				if out262 == nil {
+					out262 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e262 string
-					if err := s.Str(&e262); err != nil {
+					var e263 string
+					if err := s.Str(&e263); err != nil {
 						return err
 					}
-					out261 = append(out261, e262)
+					out262 = append(out262, e263)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out261
+				v.Devices = out262
 			}
 			return nil
 		case "sysctls":
@@ -2876,11 +2887,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e263 string
-					if err := s.Str(&e263); err != nil {
+					var e264 string
+					if err := s.Str(&e264); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e263
+					v.Sysctls[string(key)] = e264
 					return nil
 				}); err != nil {
 					return err
@@ -2891,79 +2902,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out264 := v.CapAdd[:0]
-				if out264 == nil {
-					out264 = []string{}
+				out265 := v.CapAdd[:0]
+				if out265 == nil {
+					out265 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e265 string
-					if err := s.Str(&e265); err != nil {
+					var e266 string
+					if err := s.Str(&e266); err != nil {
 						return err
 					}
-					out264 = append(out264, e265)
+					out265 = append(out265, e266)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out264
+				v.CapAdd = out265
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out266 := v.CapDrop[:0]
-				if out266 == nil {
-					out266 = []string{}
+				out267 := v.CapDrop[:0]
+				if out267 == nil {
+					out267 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e267 string
-					if err := s.Str(&e267); err != nil {
+					var e268 string
+					if err := s.Str(&e268); err != nil {
 						return err
 					}
-					out266 = append(out266, e267)
+					out267 = append(out267, e268)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out266
+				v.CapDrop = out267
 			}
 			return nil
 		case "privileged":
-			x268 := bool(v.Privileged)
-			if err := s.Bool(&x268); err != nil {
+			x269 := bool(v.Privileged)
+			if err := s.Bool(&x269); err != nil {
 				return err
 			}
-			v.Privileged = bool(x268)
+			v.Privileged = bool(x269)
 			return nil
 		case "oomScoreAdj":
-			n269, _, null270, err := s.Integer(64, true)
+			n270, _, null271, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null270 {
-				v.OOMScoreAdj = int(n269)
+			if !null271 {
+				v.OOMScoreAdj = int(n270)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out271 := v.GroupAdd[:0]
-				if out271 == nil {
-					out271 = []string{}
+				out272 := v.GroupAdd[:0]
+				if out272 == nil {
+					out272 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e272 string
-					if err := s.Str(&e272); err != nil {
+					var e273 string
+					if err := s.Str(&e273); err != nil {
 						return err
 					}
-					out271 = append(out271, e272)
+					out272 = append(out272, e273)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out271
+				v.GroupAdd = out272
 			}
 			return nil
 		case "umask":
@@ -2982,11 +2993,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x273 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x273); err != nil {
+			x274 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x274); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x273)
+			v.NoNewPrivileges = bool(x274)
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -2997,21 +3008,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out274 := v.Ulimits[:0]
-				if out274 == nil {
-					out274 = []model.Ulimit{}
+				out275 := v.Ulimits[:0]
+				if out275 == nil {
+					out275 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e275 model.Ulimit
-					if err := decModelUlimit(s, &e275); err != nil {
+					var e276 model.Ulimit
+					if err := decModelUlimit(s, &e276); err != nil {
 						return err
 					}
-					out274 = append(out274, e275)
+					out275 = append(out275, e276)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out274
+				v.Ulimits = out275
 			}
 			return nil
 		case "resources":
@@ -3032,11 +3043,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e276 model.Namespace
-					if err := decModelNamespace(s, &e276); err != nil {
+					var e277 model.Namespace
+					if err := decModelNamespace(s, &e277); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e276
+					v.Namespaces[string(key)] = e277
 					return nil
 				}); err != nil {
 					return err
@@ -3052,75 +3063,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out277 := v.UIDMap[:0]
-				if out277 == nil {
-					out277 = []model.IDMap{}
+				out278 := v.UIDMap[:0]
+				if out278 == nil {
+					out278 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e278 model.IDMap
-					if err := decModelIDMap(s, &e278); err != nil {
+					var e279 model.IDMap
+					if err := decModelIDMap(s, &e279); err != nil {
 						return err
 					}
-					out277 = append(out277, e278)
+					out278 = append(out278, e279)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out277
+				v.UIDMap = out278
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out279 := v.GIDMap[:0]
-				if out279 == nil {
-					out279 = []model.IDMap{}
+				out280 := v.GIDMap[:0]
+				if out280 == nil {
+					out280 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e280 model.IDMap
-					if err := decModelIDMap(s, &e280); err != nil {
+					var e281 model.IDMap
+					if err := decModelIDMap(s, &e281); err != nil {
 						return err
 					}
-					out279 = append(out279, e280)
+					out280 = append(out280, e281)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out279
+				v.GIDMap = out280
 			}
 			return nil
 		case "init":
-			x281 := bool(v.Init)
-			if err := s.Bool(&x281); err != nil {
+			x282 := bool(v.Init)
+			if err := s.Bool(&x282); err != nil {
 				return err
 			}
-			v.Init = bool(x281)
+			v.Init = bool(x282)
 			return nil
 		case "stopSignal":
-			n282, _, null283, err := s.Integer(64, true)
+			n283, _, null284, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null283 {
-				v.StopSignal = int(n282)
+			if !null284 {
+				v.StopSignal = int(n283)
 			}
 			return nil
 		case "stopTimeout":
-			_, n284, null285, err := s.Integer(64, false)
+			_, n285, null286, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null285 {
-				v.StopTimeout = uint(n284)
+			if !null286 {
+				v.StopTimeout = uint(n285)
 			}
 			return nil
 		case "autoRemove":
-			x286 := bool(v.AutoRemove)
-			if err := s.Bool(&x286); err != nil {
+			x287 := bool(v.AutoRemove)
+			if err := s.Bool(&x287); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x286)
+			v.AutoRemove = bool(x287)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3148,63 +3159,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n287, _, null288, err := s.Integer(64, true)
+			n288, _, null289, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null288 {
-				v.Pid = int(n287)
+			if !null289 {
+				v.Pid = int(n288)
 			}
 			return nil
 		case "conmonPid":
-			n289, _, null290, err := s.Integer(64, true)
+			n290, _, null291, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null290 {
-				v.ConmonPid = int(n289)
+			if !null291 {
+				v.ConmonPid = int(n290)
 			}
 			return nil
 		case "exitCode":
-			n291, _, null292, err := s.Integer(32, true)
+			n292, _, null293, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null292 {
-				v.ExitCode = int32(n291)
+			if !null293 {
+				v.ExitCode = int32(n292)
 			}
 			return nil
 		case "oomKilled":
-			x293 := bool(v.OOMKilled)
-			if err := s.Bool(&x293); err != nil {
+			x294 := bool(v.OOMKilled)
+			if err := s.Bool(&x294); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x293)
+			v.OOMKilled = bool(x294)
 			return nil
 		case "startedAt":
-			raw294, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw294); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw295, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw295); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw295); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw296, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw296); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x296 := bool(v.Mounted)
-			if err := s.Bool(&x296); err != nil {
+			x297 := bool(v.Mounted)
+			if err := s.Bool(&x297); err != nil {
 				return err
 			}
-			v.Mounted = bool(x296)
+			v.Mounted = bool(x297)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3224,11 +3235,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e297 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e297); err != nil {
+					var e298 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e298); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e297
+					v.Networks[string(key)] = e298
 					return nil
 				}); err != nil {
 					return err
@@ -3241,20 +3252,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n298, _, null299, err := s.Integer(64, true)
+			n299, _, null300, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null299 {
-				v.RestartCount = int(n298)
+			if !null300 {
+				v.RestartCount = int(n299)
 			}
 			return nil
 		case "stoppedByUser":
-			x300 := bool(v.StoppedByUser)
-			if err := s.Bool(&x300); err != nil {
+			x301 := bool(v.StoppedByUser)
+			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x300)
+			v.StoppedByUser = bool(x301)
 			return nil
 		}
 		return s.Unknown(key, keysModelContainerState)
@@ -3294,11 +3305,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e301 string
-					if err := s.Str(&e301); err != nil {
+					var e302 string
+					if err := s.Str(&e302); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e301
+					v.Labels[string(key)] = e302
 					return nil
 				}); err != nil {
 					return err
@@ -3306,11 +3317,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw302, err := s.Raw()
+			raw303, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw302); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw303); err != nil {
 				return err
 			}
 			return nil
@@ -3318,21 +3329,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out303 := v.CreateCommand[:0]
-				if out303 == nil {
-					out303 = []string{}
+				out304 := v.CreateCommand[:0]
+				if out304 == nil {
+					out304 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e304 string
-					if err := s.Str(&e304); err != nil {
+					var e305 string
+					if err := s.Str(&e305); err != nil {
 						return err
 					}
-					out303 = append(out303, e304)
+					out304 = append(out304, e305)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out303
+				v.CreateCommand = out304
 			}
 			return nil
 		case "cgroupParent":
@@ -3341,67 +3352,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x305 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x305); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x305)
-			return nil
-		case "sharePid":
-			x306 := bool(v.SharePid)
+			x306 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x306); err != nil {
 				return err
 			}
-			v.SharePid = bool(x306)
+			v.UsePodCgroup = bool(x306)
 			return nil
-		case "shareIpc":
-			x307 := bool(v.ShareIpc)
+		case "sharePid":
+			x307 := bool(v.SharePid)
 			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x307)
+			v.SharePid = bool(x307)
 			return nil
-		case "shareNet":
-			x308 := bool(v.ShareNet)
+		case "shareIpc":
+			x308 := bool(v.ShareIpc)
 			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x308)
+			v.ShareIpc = bool(x308)
 			return nil
-		case "shareMount":
-			x309 := bool(v.ShareMount)
+		case "shareNet":
+			x309 := bool(v.ShareNet)
 			if err := s.Bool(&x309); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x309)
+			v.ShareNet = bool(x309)
 			return nil
-		case "shareUser":
-			x310 := bool(v.ShareUser)
+		case "shareMount":
+			x310 := bool(v.ShareMount)
 			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x310)
+			v.ShareMount = bool(x310)
 			return nil
-		case "shareUts":
-			x311 := bool(v.ShareUts)
+		case "shareUser":
+			x311 := bool(v.ShareUser)
 			if err := s.Bool(&x311); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x311)
+			v.ShareUser = bool(x311)
 			return nil
-		case "shareCgroup":
-			x312 := bool(v.ShareCgroup)
+		case "shareUts":
+			x312 := bool(v.ShareUts)
 			if err := s.Bool(&x312); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x312)
+			v.ShareUts = bool(x312)
 			return nil
-		case "hasInfra":
-			x313 := bool(v.HasInfra)
+		case "shareCgroup":
+			x313 := bool(v.ShareCgroup)
 			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x313)
+			v.ShareCgroup = bool(x313)
+			return nil
+		case "hasInfra":
+			x314 := bool(v.HasInfra)
+			if err := s.Bool(&x314); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x314)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3417,21 +3428,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out314 := v.InfraCommand[:0]
-				if out314 == nil {
-					out314 = []string{}
+				out315 := v.InfraCommand[:0]
+				if out315 == nil {
+					out315 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e315 string
-					if err := s.Str(&e315); err != nil {
+					var e316 string
+					if err := s.Str(&e316); err != nil {
 						return err
 					}
-					out314 = append(out314, e315)
+					out315 = append(out315, e316)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out314
+				v.InfraCommand = out315
 			}
 			return nil
 		case "infra":
@@ -3463,42 +3474,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out316 := v.UIDMap[:0]
-				if out316 == nil {
-					out316 = []model.IDMap{}
+				out317 := v.UIDMap[:0]
+				if out317 == nil {
+					out317 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e317 model.IDMap
-					if err := decModelIDMap(s, &e317); err != nil {
+					var e318 model.IDMap
+					if err := decModelIDMap(s, &e318); err != nil {
 						return err
 					}
-					out316 = append(out316, e317)
+					out317 = append(out317, e318)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out316
+				v.UIDMap = out317
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out318 := v.GIDMap[:0]
-				if out318 == nil {
-					out318 = []model.IDMap{}
+				out319 := v.GIDMap[:0]
+				if out319 == nil {
+					out319 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e319 model.IDMap
-					if err := decModelIDMap(s, &e319); err != nil {
+					var e320 model.IDMap
+					if err := decModelIDMap(s, &e320); err != nil {
 						return err
 					}
-					out318 = append(out318, e319)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out318
+				v.GIDMap = out319
 			}
 			return nil
 		case "exitPolicy":
@@ -3520,42 +3531,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out320 := v.Volumes[:0]
-				if out320 == nil {
-					out320 = []string{}
+				out321 := v.Volumes[:0]
+				if out321 == nil {
+					out321 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
+					var e322 string
+					if err := s.Str(&e322); err != nil {
 						return err
 					}
-					out320 = append(out320, e321)
+					out321 = append(out321, e322)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out320
+				v.Volumes = out321
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out322 := v.Devices[:0]
-				if out322 == nil {
-					out322 = []string{}
+				out323 := v.Devices[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out322 = append(out322, e323)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out322
+				v.Devices = out323
 			}
 			return nil
 		case "sysctls":
@@ -3566,11 +3577,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e324
+					v.Sysctls[string(key)] = e325
 					return nil
 				}); err != nil {
 					return err
@@ -3581,21 +3592,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out325 := v.SecurityOpts[:0]
-				if out325 == nil {
-					out325 = []string{}
+				out326 := v.SecurityOpts[:0]
+				if out326 == nil {
+					out326 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e326 string
-					if err := s.Str(&e326); err != nil {
+					var e327 string
+					if err := s.Str(&e327); err != nil {
 						return err
 					}
-					out325 = append(out325, e326)
+					out326 = append(out326, e327)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out325
+				v.SecurityOpts = out326
 			}
 			return nil
 		}
@@ -3647,36 +3658,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out327 := v.Options[:0]
-				if out327 == nil {
-					out327 = []string{}
+				out328 := v.Options[:0]
+				if out328 == nil {
+					out328 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e329 string
+					if err := s.Str(&e329); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out328 = append(out328, e329)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out327
+				v.Options = out328
 			}
 			return nil
 		case "readOnly":
-			x329 := bool(v.ReadOnly)
-			if err := s.Bool(&x329); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x329)
-			return nil
-		case "chownToUser":
-			x330 := bool(v.ChownToUser)
+			x330 := bool(v.ReadOnly)
 			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x330)
+			v.ReadOnly = bool(x330)
+			return nil
+		case "chownToUser":
+			x331 := bool(v.ChownToUser)
+			if err := s.Bool(&x331); err != nil {
+				return err
+			}
+			v.ChownToUser = bool(x331)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3694,21 +3705,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n331, null332, err := s.Integer(64, false)
+			_, n332, null333, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null332 {
-				v.Soft = uint64(n331)
+			if !null333 {
+				v.Soft = uint64(n332)
 			}
 			return nil
 		case "hard":
-			_, n333, null334, err := s.Integer(64, false)
+			_, n334, null335, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null334 {
-				v.Hard = uint64(n333)
+			if !null335 {
+				v.Hard = uint64(n334)
 			}
 			return nil
 		}
@@ -3722,21 +3733,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n335, _, null336, err := s.Integer(64, true)
+			n336, _, null337, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null336 {
-				v.Memory = int64(n335)
+			if !null337 {
+				v.Memory = int64(n336)
 			}
 			return nil
 		case "cpus":
-			n337, null338, err := s.Float(64)
+			n338, null339, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null338 {
-				v.CPUs = float64(n337)
+			if !null339 {
+				v.CPUs = float64(n338)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3745,48 +3756,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n339, _, null340, err := s.Integer(64, true)
+			n340, _, null341, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null340 {
-				v.PidsLimit = int64(n339)
+			if !null341 {
+				v.PidsLimit = int64(n340)
 			}
 			return nil
 		case "shmSize":
-			n341, _, null342, err := s.Integer(64, true)
+			n342, _, null343, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null342 {
-				v.ShmSize = int64(n341)
+			if !null343 {
+				v.ShmSize = int64(n342)
 			}
 			return nil
 		case "memorySwap":
-			n343, _, null344, err := s.Integer(64, true)
+			n344, _, null345, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null344 {
-				v.MemorySwap = int64(n343)
+			if !null345 {
+				v.MemorySwap = int64(n344)
 			}
 			return nil
 		case "memoryReservation":
-			n345, _, null346, err := s.Integer(64, true)
+			n346, _, null347, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null346 {
-				v.MemoryReservation = int64(n345)
+			if !null347 {
+				v.MemoryReservation = int64(n346)
 			}
 			return nil
 		case "cpuShares":
-			_, n347, null348, err := s.Integer(64, false)
+			_, n348, null349, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null348 {
-				v.CPUShares = uint64(n347)
+			if !null349 {
+				v.CPUShares = uint64(n348)
 			}
 			return nil
 		case "cpusetMems":
@@ -3795,21 +3806,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n349, null350, err := s.Integer(64, false)
+			_, n350, null351, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null350 {
-				v.CPUPeriod = uint64(n349)
+			if !null351 {
+				v.CPUPeriod = uint64(n350)
 			}
 			return nil
 		case "cpuQuota":
-			n351, _, null352, err := s.Integer(64, true)
+			n352, _, null353, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null352 {
-				v.CPUQuota = int64(n351)
+			if !null353 {
+				v.CPUQuota = int64(n352)
 			}
 			return nil
 		}
@@ -3846,42 +3857,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out353 := v.Networks[:0]
-				if out353 == nil {
-					out353 = []string{}
+				out354 := v.Networks[:0]
+				if out354 == nil {
+					out354 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e354 string
-					if err := s.Str(&e354); err != nil {
+					var e355 string
+					if err := s.Str(&e355); err != nil {
 						return err
 					}
-					out353 = append(out353, e354)
+					out354 = append(out354, e355)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out353
+				v.Networks = out354
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out355 := v.Ports[:0]
-				if out355 == nil {
-					out355 = []model.PortMapping{}
+				out356 := v.Ports[:0]
+				if out356 == nil {
+					out356 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e356 model.PortMapping
-					if err := decModelPortMapping(s, &e356); err != nil {
+					var e357 model.PortMapping
+					if err := decModelPortMapping(s, &e357); err != nil {
 						return err
 					}
-					out355 = append(out355, e356)
+					out356 = append(out356, e357)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out355
+				v.Ports = out356
 			}
 			return nil
 		case "staticIP":
@@ -3898,92 +3909,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out357 := v.DNSServers[:0]
-				if out357 == nil {
-					out357 = []string{}
+				out358 := v.DNSServers[:0]
+				if out358 == nil {
+					out358 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e358 string
-					if err := s.Str(&e358); err != nil {
+					var e359 string
+					if err := s.Str(&e359); err != nil {
 						return err
 					}
-					out357 = append(out357, e358)
+					out358 = append(out358, e359)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out357
+				v.DNSServers = out358
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out359 := v.DNSSearch[:0]
-				if out359 == nil {
-					out359 = []string{}
+				out360 := v.DNSSearch[:0]
+				if out360 == nil {
+					out360 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e360 string
-					if err := s.Str(&e360); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					out359 = append(out359, e360)
+					out360 = append(out360, e361)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out359
+				v.DNSSearch = out360
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out361 := v.DNSOptions[:0]
-				if out361 == nil {
-					out361 = []string{}
+				out362 := v.DNSOptions[:0]
+				if out362 == nil {
+					out362 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e362 string
-					if err := s.Str(&e362); err != nil {
+					var e363 string
+					if err := s.Str(&e363); err != nil {
 						return err
 					}
-					out361 = append(out361, e362)
+					out362 = append(out362, e363)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out361
+				v.DNSOptions = out362
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out363 := v.AddHosts[:0]
-				if out363 == nil {
-					out363 = []string{}
+				out364 := v.AddHosts[:0]
+				if out364 == nil {
+					out364 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e364 string
-					if err := s.Str(&e364); err != nil {
+					var e365 string
+					if err := s.Str(&e365); err != nil {
 						return err
 					}
-					out363 = append(out363, e364)
+					out364 = append(out364, e365)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out363
+				v.AddHosts = out364
 			}
 			return nil
 		case "noHosts":
-			x365 := bool(v.NoHosts)
-			if err := s.Bool(&x365); err != nil {
+			x366 := bool(v.NoHosts)
+			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x365)
+			v.NoHosts = bool(x366)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -3993,27 +4004,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e366 []string
+					var e367 []string
 					if s.Literal("null") {
-						e366 = nil
+						e367 = nil
 					} else {
-						out367 := e366[:0]
-						if out367 == nil {
-							out367 = []string{}
+						out368 := e367[:0]
+						if out368 == nil {
+							out368 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e368 string
-							if err := s.Str(&e368); err != nil {
+							var e369 string
+							if err := s.Str(&e369); err != nil {
 								return err
 							}
-							out367 = append(out367, e368)
+							out368 = append(out368, e369)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e366 = out367
+						e367 = out368
 					}
-					v.Aliases[string(key)] = e366
+					v.Aliases[string(key)] = e367
 					return nil
 				}); err != nil {
 					return err
@@ -4031,30 +4042,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n369, null370, err := s.Integer(32, false)
+			_, n370, null371, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null370 {
-				v.ContainerID = uint32(n369)
+			if !null371 {
+				v.ContainerID = uint32(n370)
 			}
 			return nil
 		case "hostID":
-			_, n371, null372, err := s.Integer(32, false)
+			_, n372, null373, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null372 {
-				v.HostID = uint32(n371)
+			if !null373 {
+				v.HostID = uint32(n372)
 			}
 			return nil
 		case "size":
-			_, n373, null374, err := s.Integer(32, false)
+			_, n374, null375, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null374 {
-				v.Size = uint32(n373)
+			if !null375 {
+				v.Size = uint32(n374)
 			}
 			return nil
 		}
@@ -4078,12 +4089,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n375, _, null376, err := s.Integer(64, true)
+			n376, _, null377, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null376 {
-				v.PrefixLen = int(n375)
+			if !null377 {
+				v.PrefixLen = int(n376)
 			}
 			return nil
 		case "gateway":
@@ -4117,21 +4128,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n377, null378, err := s.Integer(16, false)
+			_, n378, null379, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null378 {
-				v.HostPort = uint16(n377)
+			if !null379 {
+				v.HostPort = uint16(n378)
 			}
 			return nil
 		case "containerPort":
-			_, n379, null380, err := s.Integer(16, false)
+			_, n380, null381, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null380 {
-				v.ContainerPort = uint16(n379)
+			if !null381 {
+				v.ContainerPort = uint16(n380)
 			}
 			return nil
 		case "protocol":
@@ -4140,12 +4151,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n381, null382, err := s.Integer(16, false)
+			_, n382, null383, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null382 {
-				v.Range = uint16(n381)
+			if !null383 {
+				v.Range = uint16(n382)
 			}
 			return nil
 		}

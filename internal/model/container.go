@@ -146,6 +146,9 @@ type ContainerConfig struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Terminal    bool              `json:"terminal,omitempty"`
 	Stdin       bool              `json:"stdin,omitempty"`
+	// StdinOnce closes the container's stdin when the first attached client's input ends
+	// (Docker's, set by docker run -i); without it, input ending leaves stdin open for another.
+	StdinOnce bool `json:"stdinOnce,omitempty"`
 
 	Mounts   []Mount `json:"mounts,omitempty"`
 	ReadOnly bool    `json:"readOnly,omitempty"`
