@@ -44,8 +44,9 @@ type op struct {
 
 // group is a set of ops that share fixtures; every pod and container is removed after it.
 type group struct {
-	name string
-	ops  []op
+	name  string
+	ops   []op
+	after func() // when set, run once the ops are done (before the stores are emptied)
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -72,6 +73,9 @@ func (b *bench) runGroup(g group) {
 			return
 		}
 		b.runOp(o)
+	}
+	if g.after != nil {
+		g.after()
 	}
 	for _, e := range b.engines {
 		if err := e.reset(b.ctx); err != nil && b.ctx.Err() == nil {

@@ -112,8 +112,8 @@ func (w *leftoverWaiter) find() []int {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err != nil {
-			continue
+		if err != nil || strings.Contains(string(cmdline), "\x00system\x00service\x00") {
+			continue // an API service (api.go) runs as long as its group: it is no leftover
 		}
 		for _, e := range w.engines {
 			if onStore(cmdline, e.root) {
