@@ -30,6 +30,9 @@ type specInputs struct {
 // defaultPath is the PATH of a process whose image sets none.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// pingGroupRange is the sysctl that lets groups open ICMP datagram sockets (see buildSpec).
+const pingGroupRange = "net.ipv4.ping_group_range"
+
 // buildSpec turns a container config into an OCI runtime spec.
 func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
@@ -217,6 +220,19 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	if len(cfg.Sysctls) > 0 {
 		s.Linux.Sysctl = cfg.Sysctls
+	}
+	// podman's default sysctl (containers.conf default_sysctls): the container's groups may
+	// open ICMP datagram sockets, so that ping works without CAP_NET_RAW. Only in a network
+	// namespace of the container's own, and unless the container sets it itself.
+	if m := cfg.NS(model.NSNet).Mode; m != model.NSModeHost && m != model.NSModeContainer && m != model.NSModePath {
+		if _, set := cfg.Sysctls[pingGroupRange]; !set {
+			sysctls := make(map[string]string, len(cfg.Sysctls)+1)
+			for k, v := range cfg.Sysctls {
+				sysctls[k] = v
+			}
+			sysctls[pingGroupRange] = "0 0"
+			s.Linux.Sysctl = sysctls
+		}
 	}
 
 	// Resources.

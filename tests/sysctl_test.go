@@ -1,0 +1,32 @@
+package tests
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// As podman (containers.conf default_sysctls): a container with a network namespace of its own
+// lets its groups open ICMP datagram sockets (ping without CAP_NET_RAW); the host's network
+// keeps the host's setting; --sysctl wins; a pod's members have the pod's namespace's.
+func TestPingGroupRangeDefault(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	read := func(args ...string) string {
+		t.Helper()
+		return strings.Join(strings.Fields(e.Pea(append(append([]string{"run", "--rm"}, args...), "localhost/bb", "cat", "/proc/sys/net/ipv4/ping_group_range")...)), " ")
+	}
+	if got := read("--network", "none"); got != "0 0" {
+		t.Fatalf("own network namespace: %q", got)
+	}
+	host, _ := os.ReadFile("/proc/sys/net/ipv4/ping_group_range")
+	if got, want := read("--network", "host"), strings.Join(strings.Fields(string(host)), " "); got != want {
+		t.Fatalf("host network: %q, the host has %q", got, want)
+	}
+	if got := read("--network", "none", "--sysctl", "net.ipv4.ping_group_range=1 0"); got != "1 0" {
+		t.Fatalf("--sysctl: %q", got)
+	}
+	e.Pea("pod", "create", "--name", "p")
+	if got := read("--pod", "p"); got != "0 0" {
+		t.Fatalf("pod member: %q", got)
+	}
+}
