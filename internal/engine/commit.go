@@ -80,6 +80,9 @@ func (r *Runtime) CommitContainer(ctx context.Context, nameOrID string, o Commit
 	img, err := is.Commit(base, pr, conf, image.CommitOptions{Ref: o.Ref, Author: o.Author, Comment: o.Message,
 		CreatedBy: "pea commit " + cfg.Name})
 	pr.CloseWithError(io.ErrClosedPipe) // ends the writer if the store stopped reading early
+	if err == nil {
+		r.containerEvent(cfg, "commit", "imageID", img.ID)
+	}
 	return img, err
 }
 

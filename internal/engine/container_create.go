@@ -132,6 +132,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 	u.done()
+	r.containerEvent(cfg, "create")
 	return c, nil
 }
 
@@ -230,6 +231,7 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 	if err != nil {
 		return nil, fmt.Errorf("%w (pulling it failed: %v)", image.ErrImageNotKnown(ref), err)
 	}
+	r.imageEvent("pull", img.ID, firstName(img, ref))
 	return img, nil
 }
 

@@ -192,7 +192,8 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 		p.done()
 		p = nil
 	}
-	if c.State.Active() {
+	died := c.State.Active()
+	if died {
 		c.State.Status = model.StatusExited
 		c.State.ExitCode = int32(code)
 		c.State.FinishedAt = time.Now()
@@ -207,6 +208,9 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	c.State.ConmonPid = 0
 	if err := st.SaveContainerState(c.Config.ID, c.State); err != nil {
 		return p, err
+	}
+	if died {
+		r.containerEvent(c.Config, "died", "exitCode", strconv.Itoa(code))
 	}
 	r.refreshPeerHosts(peers)
 	return p, nil

@@ -24,9 +24,14 @@ func (r *Runtime) RenameContainer(ctx context.Context, nameOrID, newName string)
 	if c.Config.IsInfra {
 		return fmt.Errorf("an infra container cannot be renamed: %w", errdefs.ErrInvalid)
 	}
+	oldName := c.Config.Name
 	c.Config.Name = newName
 	st, _ := r.state()
-	return st.SaveContainerConfig(c.Config)
+	if err := st.SaveContainerConfig(c.Config); err != nil {
+		return err
+	}
+	r.containerEvent(c.Config, "rename", "oldName", oldName)
+	return nil
 }
 
 // PruneContainers removes every stopped container (pod members of running pods aside) and

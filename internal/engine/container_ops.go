@@ -164,7 +164,11 @@ func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool)
 	if !ok {
 		code = 137
 	}
-	return r.cleanup(c, code, later)
+	p, err := r.cleanup(c, code, later)
+	if err == nil && !later { // a removal's stop is its remove event
+		r.containerEvent(c.Config, "stop")
+	}
+	return p, err
 }
 
 // KillContainer sends a signal to a running container.
@@ -189,6 +193,7 @@ func (r *Runtime) KillContainer(ctx context.Context, nameOrID string, sig syscal
 			return nil, err
 		}
 	}
+	r.containerEvent(c.Config, "kill", "signal", strconv.Itoa(int(sig)))
 	return c, nil
 }
 
@@ -237,7 +242,15 @@ func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
 		}
 		c.State.Status = model.StatusRunning
 	}
-	return st.SaveContainerState(c.Config.ID, c.State)
+	if err := st.SaveContainerState(c.Config.ID, c.State); err != nil {
+		return err
+	}
+	if pause {
+		r.containerEvent(c.Config, "pause")
+	} else {
+		r.containerEvent(c.Config, "unpause")
+	}
+	return nil
 }
 
 // RestartContainer stops (when running) and starts a container.
@@ -245,7 +258,11 @@ func (r *Runtime) RestartContainer(ctx context.Context, nameOrID string, timeout
 	if _, err := r.StopContainer(ctx, nameOrID, timeout); err != nil {
 		return nil, err
 	}
-	return r.StartContainer(ctx, nameOrID, nil)
+	c, err := r.StartContainer(ctx, nameOrID, nil)
+	if err == nil {
+		r.containerEvent(c.Config, "restart")
+	}
+	return c, err
 }
 
 // CleanupContainer is conmon's exit command: it releases what an exited container held, removes
@@ -436,7 +453,11 @@ func (r *Runtime) restartAfterExit(ctx context.Context, l *lock.Lock, c *model.C
 	}
 	defer l.Unlock()
 	c.State.RestartCount = count + 1
-	return r.startLocked(ctx, c, nil)
+	if err := r.startLocked(ctx, c, nil); err != nil {
+		return err
+	}
+	r.containerEvent(c.Config, "restart")
+	return nil
 }
 
 // ParseRestartPolicy splits --restart (no, always, unless-stopped, on-failure[:N]) into the

@@ -149,6 +149,7 @@ func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []
 	}
 	r.keepExitFile(c.Config.ID)
 	l.Remove(r.locks)
+	r.containerEvent(c.Config, "remove")
 	trace.Mark("rm: removed")
 	return nil
 }

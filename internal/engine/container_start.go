@@ -270,6 +270,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if err := st.SaveContainerState(cfg.ID, c.State); err != nil {
 		return err
 	}
+	r.containerEvent(cfg, "start")
 	if attached != nil {
 		attach.conn = attached
 	}

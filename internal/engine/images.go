@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"pea/internal/errdefs"
 	"pea/internal/image"
@@ -54,7 +55,27 @@ func (r *Runtime) ImageImport(rd io.Reader, ref string, o image.ImportOptions) (
 	if err != nil {
 		return nil, err
 	}
-	return is.ImportWith(rd, ref, o)
+	img, err := is.ImportWith(rd, ref, o)
+	if err == nil {
+		r.imageEvent("import", img.ID, firstName(img, ref))
+	}
+	return img, err
+}
+
+// firstName is the name an event gives an image: the one asked for, normalized; else its first.
+func firstName(img *image.Image, asked string) string {
+	if asked != "" {
+		if n, err := image.NormalizeLocalName(asked); err == nil && slices.Contains(img.Names, n) {
+			return n
+		}
+		if n, err := image.NormalizeName(asked); err == nil && slices.Contains(img.Names, n) {
+			return n
+		}
+	}
+	if len(img.Names) > 0 {
+		return img.Names[0]
+	}
+	return asked
 }
 
 // ImageLoad stores the images of a docker-archive or oci-archive.
@@ -63,7 +84,11 @@ func (r *Runtime) ImageLoad(rd io.Reader) ([]*image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return is.Load(rd)
+	imgs, err := is.Load(rd)
+	for _, img := range imgs {
+		r.imageEvent("load", img.ID, firstName(img, ""))
+	}
+	return imgs, err
 }
 
 // ImageSave writes images to w as a docker-archive or an oci-archive.
@@ -72,7 +97,15 @@ func (r *Runtime) ImageSave(w io.Writer, refs []string, format string) error {
 	if err != nil {
 		return err
 	}
-	return is.Save(w, refs, format)
+	if err := is.Save(w, refs, format); err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		if img, err := is.Lookup(ref); err == nil {
+			r.imageEvent("save", img.ID, firstName(img, ref))
+		}
+	}
+	return nil
 }
 
 // ImagePull fetches an image from a registry.
@@ -81,7 +114,11 @@ func (r *Runtime) ImagePull(ctx context.Context, ref string, o image.PullOptions
 	if err != nil {
 		return nil, err
 	}
-	return is.Pull(ctx, ref, o)
+	img, err := is.Pull(ctx, ref, o)
+	if err == nil {
+		r.imageEvent("pull", img.ID, firstName(img, ref))
+	}
+	return img, err
 }
 
 // ImagePush sends an image to a registry; an empty dest pushes to the image's name.
@@ -90,7 +127,17 @@ func (r *Runtime) ImagePush(ctx context.Context, src, dest string, o image.PushO
 	if err != nil {
 		return err
 	}
-	return is.Push(ctx, src, dest, o)
+	if err := is.Push(ctx, src, dest, o); err != nil {
+		return err
+	}
+	if img, err := is.Lookup(src); err == nil {
+		name := dest
+		if name == "" {
+			name = firstName(img, src)
+		}
+		r.imageEvent("push", img.ID, name)
+	}
+	return nil
 }
 
 // ImageTag adds names to an image.
@@ -99,13 +146,18 @@ func (r *Runtime) ImageTag(nameOrID string, newRefs ...string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := is.Lookup(nameOrID); err != nil {
+	img, err := is.Lookup(nameOrID)
+	if err != nil {
 		return err
 	}
 	for _, n := range newRefs {
 		if err := is.Tag(nameOrID, n); err != nil {
 			return err
 		}
+		if norm, err := image.NormalizeLocalName(n); err == nil {
+			n = norm
+		}
+		r.imageEvent("tag", img.ID, n)
 	}
 	return nil
 }
@@ -121,12 +173,23 @@ func (r *Runtime) ImageUntag(nameOrID string, refs ...string) error {
 		return err
 	}
 	if len(refs) == 0 {
-		return is.Untag(img.ID, "")
+		if err := is.Untag(img.ID, ""); err != nil {
+			return err
+		}
+		for _, n := range img.Names {
+			r.imageEvent("untag", img.ID, n)
+		}
+		return nil
 	}
 	for _, ref := range refs {
+		name, nerr := is.NameOf(img, ref)
 		if err := is.Untag(img.ID, ref); err != nil {
 			return err
 		}
+		if nerr != nil {
+			name = ref
+		}
+		r.imageEvent("untag", img.ID, name)
 	}
 	return nil
 }
@@ -172,6 +235,7 @@ func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagg
 		if err := is.Untag(img.ID, name); err != nil {
 			return nil, nil, err
 		}
+		r.imageEvent("untag", img.ID, name)
 		return []string{name}, nil, nil
 	}
 	if !o.Whole && !byName && len(img.Names) > 1 && !o.Force {
@@ -195,6 +259,7 @@ func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagg
 	if err := is.Remove(img.ID); err != nil {
 		return nil, nil, err
 	}
+	r.imageRemoved(img)
 	return img.Names, []string{img.ID}, nil
 }
 
@@ -224,7 +289,16 @@ func (r *Runtime) ImagePrune(all bool) ([]string, error) {
 			}
 			return removed, err
 		}
+		r.imageRemoved(img)
 		removed = append(removed, img.ID)
 	}
 	return removed, nil
+}
+
+// imageRemoved logs an image's removal: untag for each of its names, then remove.
+func (r *Runtime) imageRemoved(img *image.Image) {
+	for _, n := range img.Names {
+		r.imageEvent("untag", img.ID, n)
+	}
+	r.imageEvent("remove", img.ID, firstName(img, ""))
 }

@@ -11,7 +11,11 @@ import (
 
 // NetworkCreate makes a network.
 func (r *Runtime) NetworkCreate(o network.CreateOptions) (*network.Network, error) {
-	return r.networks().Create(o)
+	n, err := r.networks().Create(o)
+	if err == nil {
+		r.networkEvent("create", n.ID, n.Name, n.Labels)
+	}
+	return n, err
 }
 
 // NetworkList returns every network, the default one included (it is created on first use).
@@ -83,7 +87,11 @@ func (r *Runtime) NetworkRemove(ctx context.Context, name string, force bool) er
 			return err
 		}
 	}
-	return r.networks().Remove(n.Name)
+	if err := r.networks().Remove(n.Name); err != nil {
+		return err
+	}
+	r.networkEvent("remove", n.ID, n.Name, n.Labels)
+	return nil
 }
 
 // NetworkPrune removes every network no container uses (the default one stays).
@@ -101,6 +109,7 @@ func (r *Runtime) NetworkPrune(ctx context.Context) ([]string, error) {
 			continue
 		}
 		if err := r.networks().Remove(n.Name); err == nil {
+			r.networkEvent("remove", n.ID, n.Name, n.Labels)
 			out = append(out, n.Name)
 		}
 	}
@@ -127,7 +136,8 @@ func (r *Runtime) NetworkDisconnect(ctx context.Context, netName, ctr string) er
 }
 
 func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connect bool, o ConnectOptions) error {
-	if _, err := r.NetworkInspect(netName); err != nil {
+	n, err := r.NetworkInspect(netName)
+	if err != nil {
 		return err
 	}
 	l, c, err := r.lookupAndLock(ctr)
@@ -206,5 +216,11 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	if c.State.NetNS != "" {
 		r.refreshPeerHosts(append(userNetworks(c), netName))
 	}
+	status := "connect"
+	if !connect {
+		status = "disconnect"
+	}
+	r.emit(Event{Type: EventNetwork, Status: status, ID: c.Config.ID, Name: c.Config.Name, Network: netName,
+		Attributes: map[string]string{"networkID": n.ID}})
 	return nil
 }

@@ -104,6 +104,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 		return nil, err
 	}
 	u.done()
+	r.podEvent(cfg, "create")
 	return pod, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"syscall"
 
@@ -86,7 +87,7 @@ func (e CtrErrors) orNil() error {
 
 // StartPod starts the infra container, then every member.
 func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, error) {
-	return r.withPod(nameOrID, func(pod *model.Pod, members []*model.Container) error {
+	return r.withPodEvent(nameOrID, "start", func(pod *model.Pod, members []*model.Container) error {
 		warmAttach() // once the pod is found: see StartContainer
 		if err := r.ensureInfraRunning(ctx, pod); err != nil {
 			return err
@@ -117,6 +118,15 @@ func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, er
 	})
 }
 
+// withPodEvent is withPod that logs the pod event status when f succeeds.
+func (r *Runtime) withPodEvent(nameOrID, status string, f func(pod *model.Pod, members []*model.Container) error) (*model.Pod, error) {
+	pod, err := r.withPod(nameOrID, f)
+	if err == nil {
+		r.podEvent(pod.Config, status)
+	}
+	return pod, err
+}
+
 func (r *Runtime) withCtrLock(id string, f func(c *model.Container) error) error {
 	l, c, err := r.lockContainer(id)
 	if err != nil {
@@ -128,7 +138,7 @@ func (r *Runtime) withCtrLock(id string, f func(c *model.Container) error) error
 
 // StopPod stops the application containers (in parallel), then the infra container.
 func (r *Runtime) StopPod(ctx context.Context, nameOrID string, timeout *uint) (*model.Pod, error) {
-	return r.withPod(nameOrID, func(pod *model.Pod, _ []*model.Container) error {
+	return r.withPodEvent(nameOrID, "stop", func(pod *model.Pod, _ []*model.Container) error {
 		return r.stopPodLocked(pod, timeout)
 	})
 }
@@ -184,7 +194,7 @@ func (r *Runtime) RestartPod(ctx context.Context, nameOrID string, timeout *uint
 
 // KillPod sends sig to every running member (infra last).
 func (r *Runtime) KillPod(ctx context.Context, nameOrID string, sig syscall.Signal) (*model.Pod, error) {
-	return r.withPod(nameOrID, func(pod *model.Pod, members []*model.Container) error {
+	return r.withPodEvent(nameOrID, "kill", func(pod *model.Pod, members []*model.Container) error {
 		reversed := make([]*model.Container, len(members)) // infra is first: kill it last
 		for i, m := range members {
 			reversed[len(members)-1-i] = m
@@ -198,7 +208,11 @@ func (r *Runtime) KillPod(ctx context.Context, nameOrID string, sig syscall.Sign
 				return nil
 			}
 			running++
-			return syscall.Kill(c.State.Pid, sig)
+			if err := syscall.Kill(c.State.Pid, sig); err != nil {
+				return err
+			}
+			r.containerEvent(c.Config, "kill", "signal", strconv.Itoa(int(sig)))
+			return nil
 		})
 		if running == 0 && len(errs) == 0 {
 			return fmt.Errorf("pod %s has no running containers to kill: %w", pod.Config.Name, errdefs.ErrPodStateInvalid)
@@ -209,7 +223,11 @@ func (r *Runtime) KillPod(ctx context.Context, nameOrID string, sig syscall.Sign
 
 // PausePod freezes every running member; with pause false it thaws them.
 func (r *Runtime) PausePod(ctx context.Context, nameOrID string, pause bool) (*model.Pod, error) {
-	return r.withPod(nameOrID, func(pod *model.Pod, members []*model.Container) error {
+	status := "pause"
+	if !pause {
+		status = "unpause"
+	}
+	return r.withPodEvent(nameOrID, status, func(pod *model.Pod, members []*model.Container) error {
 		return r.eachMember(members, func(c *model.Container) error {
 			if err := r.syncLocked(c); err != nil {
 				return err
@@ -297,6 +315,7 @@ func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOpt
 		return err
 	}
 	l.Remove(r.locks)
+	r.podEvent(pod.Config, "remove")
 	r.removePodBelongings(pod.Config.Name)
 	return nil
 }

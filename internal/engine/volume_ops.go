@@ -78,6 +78,7 @@ func (r *Runtime) RemoveVolume(name string, force bool) error {
 	if err := st.RemoveVolume(name); err != nil {
 		return err
 	}
+	r.volumeEvent(v, "remove")
 	return os.RemoveAll(filepath.Dir(v.Mountpoint))
 }
 

@@ -70,6 +70,7 @@ func (r *Runtime) CreateVolume(name string, labels, options map[string]string) (
 		st.RemoveVolume(name)
 		return nil, err
 	}
+	r.volumeEvent(v, "create")
 	return v, nil
 }
 

@@ -103,3 +103,41 @@ func ProcStat(pid int) (f []string, ok bool) {
 	f = strings.Fields(string(b[i+1:]))
 	return f, len(f) >= 20 // up to starttime, field 22
 }
+
+// AppendFile appends data to the file at path (created with perm when missing) with a single
+// write(2) on a descriptor opened O_APPEND: appends of several processes never interleave, as
+// the kernel holds the inode's lock for the whole write of a regular file. It returns the
+// file's size once data is in, as that write left it. Raw system calls, no *os.File (os.NewFile
+// asks the kernel for the descriptor's flags): an append costs open, write, lseek and close.
+func AppendFile(path string, data []byte, perm os.FileMode) (int64, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, uint32(perm.Perm()))
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return 0, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var n int
+	for {
+		n, err = unix.Write(fd, data)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return 0, &os.PathError{Op: "write", Path: path, Err: err}
+	}
+	if n < len(data) {
+		return 0, &os.PathError{Op: "write", Path: path, Err: io.ErrShortWrite}
+	}
+	size, err := unix.Seek(fd, 0, io.SeekCurrent)
+	if err != nil {
+		return 0, &os.PathError{Op: "seek", Path: path, Err: err}
+	}
+	return size, nil
+}

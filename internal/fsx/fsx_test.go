@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -32,6 +33,9 @@ func TestNoPoller(t *testing.T) {
 			panic(err)
 		}
 		if _, err := ReadDirNames(dir); err != nil {
+			panic(err)
+		}
+		if _, err := AppendFile(filepath.Join(dir, "log"), []byte("x\n"), 0o600); err != nil {
 			panic(err)
 		}
 		n := 0
@@ -95,5 +99,49 @@ func TestProcStat(t *testing.T) {
 	}
 	if _, ok := ProcStat(1 << 30); ok {
 		t.Fatal("stat of a process that cannot exist")
+	}
+}
+
+// TestAppendFile: the file is created with its mode, each append lands whole after the others
+// (also from many goroutines at once: one write each), and the size returned is the file's
+// size after that append, at a line boundary.
+func TestAppendFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	size, err := AppendFile(path, []byte("first\n"), 0o600)
+	if err != nil || size != 6 {
+		t.Fatalf("first append: %d %v", size, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode: %v %v", fi, err)
+	}
+	line := []byte(strings.Repeat("x", 999) + "\n")
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 50 {
+				size, err := AppendFile(path, line, 0o600)
+				if err != nil || (size-6)%int64(len(line)) != 0 {
+					t.Errorf("append: size %d %v", size, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b[6:]), "\n"), "\n")
+	if len(lines) != 800 {
+		t.Fatalf("%d lines, want 800", len(lines))
+	}
+	for _, l := range lines {
+		if l != string(line[:len(line)-1]) {
+			t.Fatalf("an interleaved line: %.40q...", l)
+		}
+	}
+	if _, err := AppendFile(filepath.Join(path, "sub"), line, 0o600); err == nil {
+		t.Fatal("appending below a file succeeded")
 	}
 }

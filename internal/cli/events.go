@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+)
+
+type eventsOptions struct {
+	filters      []string
+	since, until string
+	stream       bool
+	format       string
+	noTrunc      bool
+}
+
+func init() { register(newEventsCommand, "events") }
+
+// newEventsCommand is `events`: the event log (see engine/events.go), then, with --stream,
+// what happens from now on.
+func newEventsCommand(a *app) *cobra.Command {
+	var o eventsOptions
+	cmd := &cobra.Command{
+		Use:   "events [options]",
+		Short: "Show pea events",
+		Long: "Show what pea did to containers, pods, images, volumes and networks, oldest first, then follow.\n" +
+			"Filters: container=, event= (or status=), image=, label=KEY[=VALUE], network=, pod=, type=, volume=;\n" +
+			"values of one key are ORed, different keys ANDed.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEvents(a, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.filters, "filter", "f", nil, "show only the events that match KEY=VALUE")
+	f.StringVar(&o.since, "since", "", "show events since a time (RFC 3339, a Unix time, or a duration like 10m before now)")
+	f.StringVar(&o.until, "until", "", "show events until a time (RFC 3339, a Unix time, or a duration like 10m before now)")
+	f.BoolVar(&o.stream, "stream", true, "keep showing new events (without it, or with --until, end at the end of the log)")
+	f.StringVar(&o.format, "format", "", "json for one JSON object per event, or a Go template")
+	f.BoolVar(&o.noTrunc, "no-trunc", true, "do not truncate IDs")
+	return cmd
+}
+
+var eventFilterKeys = []string{"container", "event", "image", "label", "network", "pod", "status", "type", "volume"}
+
+func runEvents(a *app, o *eventsOptions) error {
+	filters := make([]string, len(o.filters))
+	for i, f := range o.filters {
+		filters[i] = f
+		if v, ok := strings.CutPrefix(f, "status="); ok { // podman's other name of event=
+			filters[i] = "event=" + v
+		}
+	}
+	byKey, err := parseFilters(filters, filterSpec{what: "event", keys: eventFilterKeys})
+	if err != nil {
+		return err
+	}
+	ro := engine.EventReadOptions{Follow: o.stream}
+	if o.since != "" {
+		if ro.Since, err = parseTimeArg(o.since); err != nil {
+			return err
+		}
+	}
+	if o.until != "" {
+		if ro.Until, err = parseTimeArg(o.until); err != nil {
+			return err
+		}
+	}
+	var tmpl *template.Template
+	if o.format != "" && o.format != "json" {
+		if tmpl, err = template.New("format").Funcs(templateFuncs).Parse(normalizeTemplate(o.format)); err != nil {
+			return invalid("invalid --format template: %v", err)
+		}
+	}
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	var line strings.Builder
+	return rt.ReadEvents(context.Background(), ro, func(e *engine.Event) error {
+		if !matchFilters(byKey, func(k, v string) bool { return eventMatches(e, k, v) }) {
+			return nil
+		}
+		line.Reset()
+		switch {
+		case tmpl != nil:
+			if err := tmpl.Execute(&line, newEventView(e)); err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+		case o.format == "json":
+			b, err := json.Marshal(newEventView(e))
+			if err != nil {
+				return err
+			}
+			line.Write(b)
+			line.WriteByte('\n')
+		default:
+			line.WriteString(humanEvent(e, o.noTrunc))
+			line.WriteByte('\n')
+		}
+		_, err := a.stdout.Write([]byte(line.String())) // one write per event: a follower sees it at once
+		return err
+	})
+}
+
+// eventMatches answers one --filter KEY=VALUE for an event, as podman does.
+func eventMatches(e *engine.Event, key, v string) bool {
+	idOrName := func() bool { return v != "" && strings.HasPrefix(e.ID, v) || e.Name == v }
+	switch key {
+	case "container":
+		// A network connect or disconnect is its container's too.
+		return (e.Type == engine.EventContainer || isConnect(e)) && idOrName()
+	case "event":
+		return e.Status == v || v == "die" && e.Status == "died"
+	case "image":
+		switch e.Type {
+		case engine.EventContainer:
+			return engine.EventImageMatches(e.Image, v)
+		case engine.EventImage:
+			return v != "" && strings.HasPrefix(e.ID, v) || engine.EventImageMatches(e.Name, v)
+		}
+		return false
+	case "label":
+		k, val, hasVal := strings.Cut(v, "=")
+		got, ok := e.Attributes[k]
+		return ok && (!hasVal || got == val)
+	case "network":
+		return e.Type == engine.EventNetwork && (e.Network == v || !isConnect(e) && idOrName())
+	case "pod":
+		switch e.Type {
+		case engine.EventPod:
+			return idOrName()
+		case engine.EventContainer:
+			return v != "" && strings.HasPrefix(e.PodID, v)
+		}
+		return false
+	case "type":
+		return e.Type == v
+	case "volume":
+		return e.Type == engine.EventVolume && e.Name == v
+	}
+	return false
+}
+
+// eventView is an event as podman's --format shows it (its JSON field names).
+type eventView struct {
+	ContainerExitCode *int   `json:",omitempty"`
+	ID                string `json:",omitempty"`
+	Image             string `json:",omitempty"`
+	Name              string `json:",omitempty"`
+	Network           string `json:"network,omitempty"`
+	Status            string
+	Time              time.Time
+	Type              string
+	PodID             string `json:",omitempty"`
+	Attributes        map[string]string
+}
+
+func newEventView(e *engine.Event) *eventView {
+	v := &eventView{ID: e.ID, Image: e.Image, Name: e.Name, Network: e.Network, Status: e.Status,
+		Time: e.TimeOf(), Type: e.Type, PodID: e.PodID, Attributes: e.Attributes}
+	if v.Attributes == nil {
+		v.Attributes = map[string]string{}
+	}
+	if code, err := strconv.Atoi(e.Attributes["exitCode"]); err == nil && e.Status == "died" {
+		v.ContainerExitCode = &code
+	}
+	return v
+}
+
+// isConnect tells a network's connect or disconnect event, whose ID and name are the
+// container's, from its create or remove.
+func isConnect(e *engine.Event) bool {
+	return e.Type == engine.EventNetwork && (e.Status == "connect" || e.Status == "disconnect")
+}
+
+// humanEvent is podman's line for an event: time, type, status, ID, then what the type adds.
+func humanEvent(e *engine.Event, noTrunc bool) string {
+	id := e.ID
+	if e.Type != engine.EventVolume {
+		id = truncID(id, noTrunc)
+	}
+	head := e.TimeOf().String() + " " + e.Type + " " + e.Status + " "
+	switch e.Type {
+	case engine.EventContainer, engine.EventPod:
+		var b strings.Builder
+		b.WriteString(head + id + " (image=" + e.Image + ", name=" + e.Name)
+		if e.PodID != "" {
+			b.WriteString(", pod_id=" + e.PodID)
+		}
+		for _, k := range slices.Sorted(maps.Keys(e.Attributes)) {
+			b.WriteString(", " + k + "=" + e.Attributes[k])
+		}
+		b.WriteString(")")
+		return b.String()
+	case engine.EventImage:
+		return head + id + " " + e.Name
+	case engine.EventNetwork:
+		if isConnect(e) { // the container's ID
+			return head + id + " (container=" + id + ", name=" + e.Network + ")"
+		}
+		return head + id + " (name=" + e.Network + ")"
+	default:
+		return head + e.Name
+	}
+}
