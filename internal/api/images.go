@@ -877,16 +877,23 @@ func registryOptions(r *http.Request, ref image.Reference) (image.PullOptions, e
 		return o, err
 	}
 	o.Creds = creds
-	host := ref.Domain
+	o.TLSVerify = loopbackPlainHTTP(ref.Domain)
+	return o, nil
+}
+
+// loopbackPlainHTTP is the TLS setting for a registry host[:port]: plain HTTP allowed (false)
+// on a loopback address, as Docker does; nil elsewhere (registries.conf decides).
+func loopbackPlainHTTP(domain string) *bool {
+	host := domain
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.Trim(host, "[]")
 	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
 		f := false
-		o.TLSVerify = &f
+		return &f
 	}
-	return o, nil
+	return nil
 }
 
 // postImagesCreate is POST /images/create: a pull (fromImage=&tag=&platform=) or an import

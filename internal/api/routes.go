@@ -6,6 +6,7 @@ func (s *Server) routes() {
 	s.route("HEAD", "/_ping", s.getPing)
 	s.route("GET", "/version", s.getVersion)
 	s.route("GET", "/info", s.getInfo)
+	s.route("POST", "/auth", s.postAuth)
 	s.route("GET", "/events", s.getEvents)
 
 	s.route("POST", "/containers/create", s.postContainersCreate)

@@ -302,3 +302,33 @@ func (r *Runtime) imageRemoved(img *image.Image) {
 	}
 	r.imageEvent("remove", img.ID, firstName(img, ""))
 }
+
+// Login checks username and password against registry (through the registry helper) and, when
+// they open it, records them in o's auth file, where pulls and pushes find them.
+func (r *Runtime) Login(ctx context.Context, registry, username, password string, o image.PullOptions) error {
+	if err := r.CheckLogin(ctx, registry, username, password, o); err != nil {
+		return err
+	}
+	return image.SaveAuth(o, registry, username, password)
+}
+
+// CheckLogin checks username and password against registry, recording nothing.
+func (r *Runtime) CheckLogin(ctx context.Context, registry, username, password string, o image.PullOptions) error {
+	if username == "" {
+		return fmt.Errorf("logging into %q: a user name is required: %w", registry, errdefs.ErrInvalid)
+	}
+	is, err := r.imageStore()
+	if err != nil {
+		return err
+	}
+	o.Creds = username + ":" + password
+	return is.Login(ctx, registry, o)
+}
+
+// Logout forgets registry's credentials in o's auth file (every registry's with all).
+func (r *Runtime) Logout(registry string, all bool, o image.PullOptions) error {
+	if all {
+		registry = ""
+	}
+	return image.RemoveAuth(o, registry)
+}

@@ -23,20 +23,6 @@ func (o PullOptions) insecure(configured bool) bool {
 	return configured
 }
 
-// authFile is the location auth.json is read from.
-func (o PullOptions) authFile() (string, bool) {
-	if o.AuthFile != "" {
-		return o.AuthFile, true
-	}
-	if p := os.Getenv("REGISTRY_AUTH_FILE"); p != "" {
-		return p, true
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "containers", "auth.json"), false
-	}
-	return fmt.Sprintf("/run/containers/%d/auth.json", os.Getuid()), false
-}
-
 type authEntry struct {
 	Auth          string `json:"auth"`
 	Username      string `json:"username"`

@@ -21,9 +21,9 @@ import (
 
 // helperRequest is what the helper is asked to do.
 type helperRequest struct {
-	Op        string `json:"op"` // "pull", "push" or "fetch"
+	Op        string `json:"op"` // "pull", "push", "login" or "fetch"
 	Dir       string `json:"dir,omitempty"`
-	Ref       string `json:"ref,omitempty"`  // pull: the reference; push: the image's name or ID
+	Ref       string `json:"ref,omitempty"`  // pull: the reference; push: the image's name or ID; login: the registry
 	Dest      string `json:"dest,omitempty"` // push: the destination
 	URL       string `json:"url,omitempty"`  // fetch
 	TLSVerify *bool  `json:"tlsVerify,omitempty"`

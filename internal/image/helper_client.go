@@ -35,6 +35,14 @@ func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) 
 	return err
 }
 
+// Login checks credentials against a registry through the registry helper.
+func (s *Store) Login(ctx context.Context, host string, o PullOptions) error {
+	req := requestFor("login", s.dir, o)
+	req.Ref = host
+	_, err := runHelper(ctx, req, nil)
+	return err
+}
+
 func requestFor(op, dir string, o PullOptions) helperRequest {
 	return helperRequest{Op: op, Dir: dir, TLSVerify: o.TLSVerify, Creds: o.Creds, AuthFile: o.AuthFile,
 		Arch: o.Arch, OS: o.OS, Progress: o.Progress != nil}

@@ -68,6 +68,8 @@ func serve(ctx context.Context, req helperRequest) helperResult {
 		return r
 	case "push":
 		return resultOf(s.Push(ctx, req.Ref, req.Dest, o))
+	case "login":
+		return resultOf(s.Login(ctx, req.Ref, o))
 	}
 	return resultOf(fmt.Errorf("registry helper: unknown request %q: %w", req.Op, errdefs.ErrInvalid))
 }
