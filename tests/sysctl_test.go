@@ -29,4 +29,12 @@ func TestPingGroupRangeDefault(t *testing.T) {
 	if got := read("--pod", "p"); got != "0 0" {
 		t.Fatalf("pod member: %q", got)
 	}
+	// In a user namespace of its own, the host's setting stays (container root may not write
+	// the sysctls of a network namespace the host's user namespace owns), and the container runs.
+	if err := os.Chmod(e.Dir, 0o711); err != nil { // container root must reach the store
+		t.Fatal(err)
+	}
+	if got, want := read("--uidmap", "0:100000:65536"), strings.Join(strings.Fields(string(host)), " "); got != want {
+		t.Fatalf("user namespace: %q, want %q", got, want)
+	}
 }

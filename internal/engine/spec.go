@@ -223,8 +223,10 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	// podman's default sysctl (containers.conf default_sysctls): the container's groups may
 	// open ICMP datagram sockets, so that ping works without CAP_NET_RAW. Only in a network
-	// namespace of the container's own, and unless the container sets it itself.
-	if m := cfg.NS(model.NSNet).Mode; m != model.NSModeHost && m != model.NSModeContainer && m != model.NSModePath {
+	// namespace of the container's own, unless the container sets it itself, and not from a
+	// user namespace of its own: the network namespace pea made belongs to the host's user
+	// namespace, whose sysctls container root may not write.
+	if m := cfg.NS(model.NSNet).Mode; m != model.NSModeHost && m != model.NSModeContainer && m != model.NSModePath && cfg.UserNS().Mode == model.NSModeHost {
 		if _, set := cfg.Sysctls[pingGroupRange]; !set {
 			sysctls := make(map[string]string, len(cfg.Sysctls)+1)
 			for k, v := range cfg.Sysctls {
