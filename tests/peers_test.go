@@ -47,11 +47,12 @@ func TestNamesOnUserNetwork(t *testing.T) {
 	e.Pea("start", "srv")
 	resolves("cli", "srv", ipOf("srv"))
 	// A pod on the network: its name and its members' names lead to the pod's address.
-	e.Pea("pod", "create", "--name", "pd", "--network", "peers")
+	e.Pea("pod", "create", "--name", "pd", "--network", "peers", "--network-alias", "podalias")
 	e.Pea("run", "-d", "--pod", "pd", "--name", "member", "localhost/bb", "sleep", "1000")
 	podIP := e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.peers.IPAddress}}", e.Pea("pod", "inspect", "-f", "{{.InfraContainerID}}", "pd"))
 	resolves("cli", "pd", podIP)
 	resolves("cli", "member", podIP)
+	resolves("cli", "podalias", podIP)
 	resolves("member", "cli", ipOf("cli"))
 	// network connect --alias, and disconnect.
 	e.Pea("network", "create", "second")

@@ -19,7 +19,7 @@ type podCreateOptions struct {
 	pid, uts, network, ip, mac, restart, userns                    string
 	uidmap, gidmap                                                 []string
 	labels, labelFiles, volumes, devices, sysctls, securityOpts    []string
-	publish, dns, dnsSearch, dnsOpt, addHosts                      []string
+	publish, dns, dnsSearch, dnsOpt, addHosts, networkAliases      []string
 	share                                                          string
 	shareParent, infra, replace, noHosts                           bool
 	cpus                                                           float64
@@ -131,6 +131,7 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of the pod: [hostIP:][hostPort:]containerPort[/proto]")
 	f.StringVar(&o.network, "network", "", "network of the pod: bridge, host, none, NAME[,NAME], ns:PATH")
 	f.StringVar(&o.network, "net", "", "alias of --network")
+	f.StringArrayVar(&o.networkAliases, "network-alias", nil, "a further name the containers on the pod's networks find it by (not on the default network)")
 	f.StringVar(&o.ip, "ip", "", "static IPv4 address of the pod")
 	f.StringVar(&o.mac, "mac-address", "", "static MAC address of the pod")
 	f.StringArrayVar(&o.dns, "dns", nil, "DNS server of the pod")
@@ -231,7 +232,7 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 	}
 	// Network settings are kept by the infra container (pod.go's InfraConfig).
 	fake := &createFlags{publish: o.publish, dns: o.dns, dnsSearch: o.dnsSearch, dnsOpt: o.dnsOpt, addHosts: o.addHosts,
-		noHosts: o.noHosts, ip: o.ip, mac: o.mac}
+		noHosts: o.noHosts, ip: o.ip, mac: o.mac, networkAliases: o.networkAliases}
 	if o.network != "" {
 		fake.networks = []string{o.network}
 	}
