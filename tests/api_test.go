@@ -567,3 +567,37 @@ func TestAPIAttachLifetime(t *testing.T) {
 		t.Fatalf("the service did not exit at its idle timeout once its attached clients had gone:\n%s", log2.String())
 	}
 }
+
+// docker system df and pea system df: images, containers and volumes with their sizes, what
+// is in use, and what could be reclaimed.
+func TestSystemDF(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("volume", "create", "data")
+	a.MustDocker("run", "-d", "--name", "w", "--network", "none", "-v", "data:/d", "localhost/bb", "sh", "-c",
+		"dd if=/dev/zero of=/d/f bs=1000 count=100 2>/dev/null; dd if=/dev/zero of=/x bs=1000 count=50 2>/dev/null; echo done; sleep 1000")
+	eventually(t, 10*time.Second, func() error {
+		if out := a.MustDocker("logs", "w"); out != "done" {
+			return fmt.Errorf("logs: %q", out)
+		}
+		return nil
+	})
+	a.MustDocker("volume", "create", "unused")
+	out := a.Pea("system", "df", "--format", "{{.Type}}|{{.Total}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}")
+	lines := strings.Split(out, "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "Images|1|1|") || !strings.HasSuffix(lines[0], "|0B (0%)") ||
+		lines[1] != "Containers|1|1|50kB|0B (0%)" || lines[2] != "Local Volumes|2|1|100kB|0B (0%)" {
+		t.Fatalf("pea system df:\n%s", out)
+	}
+	if v := a.Pea("system", "df", "-v"); !strings.Contains(v, "Local Volumes space usage:") || !strings.Contains(v, "unused") {
+		t.Fatalf("pea system df -v:\n%s", v)
+	}
+	out = a.MustDocker("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}}")
+	for _, want := range []string{"Images 1 1", "Containers 1 1 50kB", "Local Volumes 2 1 100kB"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("docker system df lacks %q:\n%s", want, out)
+		}
+	}
+	if v := a.MustDocker("system", "df", "-v"); !strings.Contains(v, "data") || !strings.Contains(v, "100kB") {
+		t.Fatalf("docker system df -v:\n%s", v)
+	}
+}

@@ -110,6 +110,19 @@ type imageSummary struct {
 	Containers  int               `json:"Containers"`
 }
 
+// toImageSummary is an image as GET /images/json lists it, under names, used by n containers.
+func toImageSummary(img *image.Image, names []string, n int) imageSummary {
+	labels := img.Config.Config.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return imageSummary{
+		ID: imageRef(img.ID), RepoTags: nonNilStrings(names), RepoDigests: nonNilStrings(img.RepoDigests()),
+		Created: img.Created.Unix(), Size: img.Size, VirtualSize: img.Size, SharedSize: -1,
+		Labels: labels, Containers: n,
+	}
+}
+
 // imageListFilter is GET /images/json's filters: every key must match; several reference
 // values match when any does, several labels when all do.
 type imageListFilter struct {
@@ -238,15 +251,7 @@ func (s *Server) getImagesList(w http.ResponseWriter, r *http.Request, rt *engin
 		if !ok {
 			continue
 		}
-		labels := img.Config.Config.Labels
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		out = append(out, imageSummary{
-			ID: imageRef(img.ID), RepoTags: nonNilStrings(names), RepoDigests: nonNilStrings(img.RepoDigests()),
-			Created: img.Created.Unix(), Size: img.Size, VirtualSize: img.Size, SharedSize: -1,
-			Labels: labels, Containers: len(users[img.ID]),
-		})
+		out = append(out, toImageSummary(img, names, len(users[img.ID])))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

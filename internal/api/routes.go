@@ -7,6 +7,7 @@ func (s *Server) routes() {
 	s.route("GET", "/version", s.getVersion)
 	s.route("GET", "/info", s.getInfo)
 	s.route("POST", "/auth", s.postAuth)
+	s.route("GET", "/system/df", s.getSystemDF)
 	s.route("GET", "/events", s.getEvents)
 
 	s.route("POST", "/containers/create", s.postContainersCreate)

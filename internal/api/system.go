@@ -114,3 +114,45 @@ func jsonEncode(w http.ResponseWriter, v any) error {
 	json.NewEncoder(w).Encode(v)
 	return nil
 }
+
+// getSystemDF is GET /system/df (docker system df): the images, containers and volumes with
+// the space each takes.
+func (s *Server) getSystemDF(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	du, err := rt.DiskUsage()
+	if err != nil {
+		return err
+	}
+	var layers int64
+	imgs := []imageSummary{}
+	for _, u := range du.Images {
+		layers += u.Image.Size
+		imgs = append(imgs, toImageSummary(u.Image, u.Image.Names, u.Containers))
+	}
+	now := time.Now()
+	ctrs := []listEntry{}
+	for _, u := range du.Containers {
+		if u.Container.Config.IsInfra {
+			continue
+		}
+		e := toListEntry(rt, u.Container, now, false)
+		size := u.Size
+		e.SizeRw = &size
+		ctrs = append(ctrs, e)
+	}
+	type volumeDF struct {
+		apiVolume
+		UsageData struct {
+			Size     int64 `json:"Size"`
+			RefCount int   `json:"RefCount"`
+		} `json:"UsageData"`
+	}
+	vols := []volumeDF{}
+	for _, u := range du.Volumes {
+		v := volumeDF{apiVolume: toAPIVolume(u.Volume)}
+		v.UsageData.Size, v.UsageData.RefCount = u.Size, u.Containers
+		vols = append(vols, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"LayersSize": layers, "Images": imgs, "Containers": ctrs,
+		"Volumes": vols, "BuildCache": []any{}})
+	return nil
+}

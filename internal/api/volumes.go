@@ -2,12 +2,9 @@ package api
 
 import (
 	"fmt"
-	"io/fs"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"pea/internal/engine"
@@ -241,7 +238,7 @@ func (s *Server) postVolumesPrune(w http.ResponseWriter, r *http.Request, rt *en
 		if !ok || !until.IsZero() && !v.Created.Before(until) {
 			continue
 		}
-		size := dirSize(v.Mountpoint)
+		size := uint64(engine.PathSize(v.Mountpoint))
 		// Refused when a container took it meanwhile: it stays.
 		if err := rt.RemoveVolume(v.Name, false); err == nil {
 			deleted = append(deleted, v.Name)
@@ -252,37 +249,4 @@ func (s *Server) postVolumesPrune(w http.ResponseWriter, r *http.Request, rt *en
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"VolumesDeleted": deleted, "SpaceReclaimed": reclaimed})
 	return nil
-}
-
-// dirSize is the bytes of the regular files below dir (each hard-linked file once).
-func dirSize(dir string) uint64 {
-	var total uint64
-	seen := map[[2]uint64]bool{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		if id, ok := fileKey(fi); ok {
-			if seen[id] {
-				return nil
-			}
-			seen[id] = true
-		}
-		total += uint64(fi.Size())
-		return nil
-	})
-	return total
-}
-
-// fileKey is a file's device and inode, when the system gives them.
-func fileKey(fi fs.FileInfo) ([2]uint64, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st.Nlink < 2 {
-		return [2]uint64{}, false
-	}
-	return [2]uint64{uint64(st.Dev), st.Ino}, true
 }

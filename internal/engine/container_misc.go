@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 
 	"pea/internal/cgroups"
@@ -56,16 +55,7 @@ func (r *Runtime) PruneContainers(ctx context.Context) ([]string, error) {
 
 // ContainerSize is the size of a container's writable layer in bytes.
 func (r *Runtime) ContainerSize(id string) int64 {
-	var n int64
-	filepath.WalkDir(filepath.Join(r.ctrDir(id), "upper"), func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
+	return PathSize(filepath.Join(r.ctrDir(id), "upper"))
 }
 
 // EtcPaths returns the host paths of a container's resolv.conf, hostname and hosts files.

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+	"pea/internal/image"
+	"pea/internal/model"
+)
+
+// dfRow is one line of `system df`: a kind of object and the space it takes.
+type dfRow struct {
+	Type        string
+	Total       int
+	Active      int
+	RawSize     int64
+	RawReclaim  int64
+	Size        string
+	Reclaimable string
+}
+
+// newDfCommand is `pea system df [-v] [--format]`: the space images, containers and volumes
+// take, and what removing the unused ones would give back (podman's columns).
+func newDfCommand(a *app) *cobra.Command {
+	var verbose bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "df [options]",
+		Short: "Show the disk space used by images, containers and volumes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if verbose && format != "" {
+				return invalid("--verbose and --format cannot be combined")
+			}
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			du, err := rt.DiskUsage()
+			if err != nil {
+				return err
+			}
+			if verbose {
+				return dfVerbose(a, du.Images, du.Containers, du.Volumes)
+			}
+			img := &dfRow{Type: "Images"}
+			for _, u := range du.Images {
+				img.Total++
+				img.RawSize += u.Image.Size
+				if u.Containers > 0 {
+					img.Active++
+				} else {
+					img.RawReclaim += u.Image.Size
+				}
+			}
+			ctr := &dfRow{Type: "Containers"}
+			for _, u := range du.Containers {
+				ctr.Total++
+				ctr.RawSize += u.Size
+				if u.Container.State.Active() {
+					ctr.Active++
+				} else {
+					ctr.RawReclaim += u.Size
+				}
+			}
+			vol := &dfRow{Type: "Local Volumes"}
+			for _, u := range du.Volumes {
+				vol.Total++
+				vol.RawSize += u.Size
+				if u.Containers > 0 {
+					vol.Active++
+				} else {
+					vol.RawReclaim += u.Size
+				}
+			}
+			rows := []any{}
+			for _, r := range []*dfRow{img, ctr, vol} {
+				r.Size = dfSize(r.RawSize)
+				pct := 0
+				if r.RawSize > 0 {
+					pct = int(r.RawReclaim * 100 / r.RawSize)
+				}
+				r.Reclaimable = fmt.Sprintf("%s (%d%%)", dfSize(r.RawReclaim), pct)
+				rows = append(rows, r)
+			}
+			if format == "json" {
+				return printJSON(a.stdout, rows)
+			}
+			return render(a.stdout, format, false, rows, nil, table{format: "{{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"})
+		},
+	}
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every image, container and volume")
+	cmd.Flags().StringVar(&format, "format", "", "format with a Go template or json")
+	return cmd
+}
+
+// dfSize is a size as docker's and podman's df print it: SI units, four significant digits,
+// no space.
+func dfSize(n int64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", f, units[i])
+}
+
+// dfVerbose prints podman's three tables of `system df -v`.
+func dfVerbose(a *app, imgs []engine.ImageUsage, ctrs []engine.ContainerUsage, vols []engine.VolumeUsage) error {
+	now := time.Now()
+	var b strings.Builder
+	b.WriteString("Images space usage:\n\n")
+	t := "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS\n"
+	for _, u := range imgs {
+		repo, tag := "<none>", "<none>"
+		if len(u.Image.Names) > 0 {
+			repo, tag = image.SplitName(u.Image.Names[0])
+		}
+		t += fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", repo, tag, truncID(u.Image.ID, false), agoFrom(now, u.Image.Created),
+			dfSize(u.Image.Size), dfSize(0), dfSize(u.Image.Size), u.Containers)
+	}
+	b.Write(alignColumns([]byte(t)))
+	b.WriteString("\nContainers space usage:\n\n")
+	t = "CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES\n"
+	for _, u := range ctrs {
+		c := u.Container
+		vols := 0
+		for _, m := range c.Config.Mounts {
+			if m.Type == "volume" {
+				vols++
+			}
+		}
+		t += fmt.Sprintf("%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", truncID(c.Config.ID, false), truncID(strings.TrimPrefix(c.Config.Image, "sha256:"), false),
+			quoteCommand(c.Config.Command()), vols, dfSize(u.Size), agoFrom(now, c.Config.Created), dfStatus(c), c.Config.Name)
+	}
+	b.Write(alignColumns([]byte(t)))
+	b.WriteString("\nLocal Volumes space usage:\n\n")
+	t = "VOLUME NAME\tLINKS\tSIZE\n"
+	for _, u := range vols {
+		t += fmt.Sprintf("%s\t%d\t%s\n", u.Volume.Name, u.Containers, dfSize(u.Size))
+	}
+	b.Write(alignColumns([]byte(t)))
+	_, err := fmt.Fprint(a.stdout, b.String())
+	return err
+}
+
+// dfStatus is a container's status word in df -v.
+func dfStatus(c *model.Container) string {
+	if c.State.Active() {
+		return "running"
+	}
+	return c.State.Status
+}
