@@ -98,18 +98,8 @@ func newDfCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-// dfSize is a size as docker's and podman's df print it: SI units, four significant digits,
-// no space.
-func dfSize(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.4g%s", f, units[i])
-}
+// dfSize is a size as docker's and podman's df print it: four significant digits, no space.
+func dfSize(n int64) string { return siSize(n, 4, "") }
 
 // dfVerbose prints podman's three tables of `system df -v`.
 func dfVerbose(a *app, imgs []engine.ImageUsage, ctrs []engine.ContainerUsage, vols []engine.VolumeUsage) error {

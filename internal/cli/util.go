@@ -68,8 +68,11 @@ func agoFrom(now, t time.Time) string {
 	return humanDuration(now.Sub(t)) + " ago"
 }
 
-// humanSize renders bytes as podman does: SI units, three significant digits.
-func humanSize(n int64) string {
+// humanSize renders bytes as podman's listings do: SI units, three significant digits.
+func humanSize(n int64) string { return siSize(n, 3, " ") }
+
+// siSize renders bytes in SI units with digits significant digits, sep before the unit.
+func siSize(n int64, digits int, sep string) string {
 	units := []string{"B", "kB", "MB", "GB", "TB"}
 	f := float64(n)
 	i := 0
@@ -77,7 +80,7 @@ func humanSize(n int64) string {
 		f /= 1000
 		i++
 	}
-	return fmt.Sprintf("%.3g %s", f, units[i])
+	return fmt.Sprintf("%.*g%s%s", digits, f, sep, units[i])
 }
 
 func truncID(id string, noTrunc bool) string {
