@@ -541,6 +541,10 @@ func TestAPIAttachLifetime(t *testing.T) {
 	}
 	attachRaw(a.Sock, "reader", "one\n").Close()
 	attachRaw(a.Sock, "reader", "two\n").Close() // stdin still open after the first's end
+	time.Sleep(time.Second)
+	if st := a.MustDocker("inspect", "-f", "{{.State.Running}}", "reader"); st != "true" {
+		t.Fatalf("the clients' leaving closed the container's stdin (without StdinOnce): running=%s", st)
+	}
 	// A second service on the same store, with an idle timeout of a second.
 	sock2 := filepath.Join(a.Dir, "api2.sock")
 	cmd := exec.Command(peaBin, a.args("system", "service", "--time", "1", "unix://"+sock2)...)

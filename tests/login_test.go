@@ -83,6 +83,15 @@ func TestLoginLogout(t *testing.T) {
 		if r := e.Fails(125, "logout", "--authfile", auth, host); !strings.Contains(r.Stderr, "not logged into") {
 			t.Fatalf("bearer=%v: second logout: %s", bearer, r)
 		}
+		// A namespace of the registry, named with a scheme: checked at the host, kept for the
+		// namespace.
+		ns := "http://" + host + "/acc"
+		if r := e.PeaIn("s3cret\n", append([]string{"login", "-u", "alice", "--password-stdin"}, append(base, ns)...)...); r.Code != 0 {
+			t.Fatalf("bearer=%v: login to a namespace: %s", bearer, r)
+		}
+		if got := e.Pea("login", "--get-login", "--authfile", auth, host+"/acc"); got != "alice" {
+			t.Fatalf("bearer=%v: --get-login of the namespace: %q", bearer, got)
+		}
 	}
 	e.Fails(125, "logout")
 	e.Fails(125, "login", "--password-stdin", "localhost:1")

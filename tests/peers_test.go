@@ -63,6 +63,26 @@ func TestNamesOnUserNetwork(t *testing.T) {
 	resolves("on2", "plain", plainIP)
 	e.Pea("network", "disconnect", "second", "plain")
 	resolves("on2", "plain", "")
-	// Bad input: an alias without a network of the container's own.
+	// Bad input: an alias without a network of the container's own; an alias that is not a
+	// host name (it would write lines of its own into the others' /etc/hosts).
 	e.Fails(125, "run", "--rm", "--network", "none", "--network-alias", "x", "localhost/bb", "true")
+	e.Fails(125, "run", "-d", "--network", "peers", "--network-alias", "evil\n6.6.6.6 example.com", "localhost/bb", "sleep", "1")
+	e.Fails(125, "network", "connect", "--alias", "a b", "second", "cli")
+	// A container knows its peers from its first instruction: its section is written before
+	// its process starts.
+	for i := 0; i < 4; i++ {
+		if out := e.Pea("run", "--rm", "--network", "peers", "localhost/bb", "cat", "/etc/hosts"); !strings.Contains(out, "\tcli") {
+			t.Fatalf("run %d started before its peers were written:\n%s", i, out)
+		}
+	}
+	// Renamed: found by its new name.
+	e.Pea("rename", "cli", "cli2")
+	resolves("srv", "cli2", ipOf("cli2"))
+	// Off its last network of the user's: it names no one any more.
+	e.Pea("network", "connect", "second", "cli2")
+	e.Pea("network", "disconnect", "peers", "cli2")
+	e.Pea("network", "disconnect", "second", "cli2")
+	if out := e.Pea("exec", "cli2", "cat", "/etc/hosts"); strings.Contains(out, "srv") || strings.Contains(out, "# pea:") {
+		t.Fatalf("a container on no network of the user's keeps names:\n%s", out)
+	}
 }

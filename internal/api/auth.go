@@ -21,14 +21,10 @@ func (s *Server) postAuth(w http.ResponseWriter, r *http.Request, rt *engine.Run
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	registry := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(req.ServerAddress, "https://"), "http://"), "/")
-	if registry == "" {
+	host := image.RegistryHost(req.ServerAddress)
+	if host == "" {
 		return badRequest("serveraddress is required: the registry to log in to")
 	}
-	if strings.HasPrefix(registry, "index.docker.io") || strings.HasPrefix(registry, "registry-1.docker.io") {
-		registry = "docker.io"
-	}
-	host, _, _ := strings.Cut(registry, "/")
 	o := image.PullOptions{TLSVerify: loopbackPlainHTTP(host)}
 	if err := rt.CheckLogin(r.Context(), host, req.Username, req.Password, o); err != nil {
 		if errors.Is(err, errdefs.ErrInvalid) && strings.Contains(err.Error(), "invalid username/password") {

@@ -197,7 +197,7 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt 
 	gone := make(chan struct{})
 	var goneOnce sync.Once
 	leave := func() { goneOnce.Do(func() { close(gone) }) }
-	streams := &engine.Streams{Done: gone, KeepStdinOpen: !c.Config.StdinOnce}
+	streams := &engine.Streams{Done: gone, KeepStdinOpen: c.Config.KeepStdinOpen}
 	stdout, stderr := h.outputs(multiplexed)
 	stdout, stderr = &leaveOnError{stdout, leave}, &leaveOnError{stderr, leave}
 	if !boolParam(r, "stdout", false) {

@@ -441,6 +441,11 @@ func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *htt
 				o.Aliases = req.EndpointConfig.Aliases
 			}
 			err = rt.NetworkConnect(r.Context(), n.Name, c.Config.ID, o)
+			if o.Only && errdefs.Is(err, errdefs.ErrInvalid) && strings.Contains(err.Error(), "cannot be its only one") {
+				// Connected meanwhile by someone else (a pea command): an ordinary connect.
+				o.Only = false
+				err = rt.NetworkConnect(r.Context(), n.Name, c.Config.ID, o)
+			}
 		} else {
 			err = rt.NetworkDisconnect(r.Context(), n.Name, c.Config.ID)
 			if err == nil && !c.State.Active() && len(c.Config.Network.Networks) == 1 {

@@ -383,7 +383,7 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 		"Config": map[string]any{
 			"Hostname": orDefault(cfg.Hostname, shortID(cfg.ID)), "Domainname": "", "User": cfg.User,
 			"AttachStdin": false, "AttachStdout": false, "AttachStderr": false, "ExposedPorts": exposed,
-			"Tty": cfg.Terminal, "OpenStdin": cfg.Stdin, "StdinOnce": cfg.StdinOnce, "Env": cfg.Env, "Cmd": cfg.Cmd,
+			"Tty": cfg.Terminal, "OpenStdin": cfg.Stdin, "StdinOnce": cfg.Stdin && !cfg.KeepStdinOpen, "Env": cfg.Env, "Cmd": cfg.Cmd,
 			"Image": cfg.ImageName, "Volumes": nil, "WorkingDir": cfg.WorkingDir, "Entrypoint": cfg.Entrypoint,
 			"OnBuild": nil, "Labels": labels, "StopSignal": stopSignal, "StopTimeout": stopTimeout,
 		},

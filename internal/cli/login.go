@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -48,9 +47,8 @@ func newLoginCommand(a *app) *cobra.Command {
 			if passwordStdin && user == "" {
 				return invalid("--password-stdin needs --username")
 			}
-			in := bufio.NewReader(a.stdin)
 			if passwordStdin {
-				b, err := io.ReadAll(in)
+				b, err := io.ReadAll(a.stdin)
 				if err != nil {
 					return err
 				}
@@ -65,11 +63,20 @@ func newLoginCommand(a *app) *cobra.Command {
 					return invalid("logging into %q: no --username, and no terminal to ask for one", registry)
 				}
 				fmt.Fprint(a.stderr, "Username: ")
-				line, err := in.ReadString('\n')
-				if err != nil && line == "" {
-					return err
+				// A byte at a time: what follows the line is the password's, read unbuffered
+				// below (a pasted "user\npass" must not lose it to a buffer).
+				var line []byte
+				var b [1]byte
+				for {
+					n, err := a.stdin.Read(b[:])
+					if n == 1 && b[0] != '\n' {
+						line = append(line, b[0])
+					}
+					if err != nil || n == 1 && b[0] == '\n' {
+						break
+					}
 				}
-				user = strings.TrimSpace(line)
+				user = strings.TrimSpace(string(line))
 			}
 			if password == "" && !passwordStdin {
 				if !tty {

@@ -25,8 +25,8 @@ type Streams struct {
 	Resize <-chan [2]uint16
 	// Size, when set, is the terminal size (rows, cols) to give the container before it starts.
 	Size *[2]uint16
-	// KeepStdinOpen: the end of Stdin does not close the container's stdin (Docker's attach
-	// without StdinOnce: another client may attach and type later).
+	// KeepStdinOpen: the end of Stdin does not close the container's stdin (a container with
+	// model's KeepStdinOpen: another client may attach and type later).
 	KeepStdinOpen bool
 	// Done, when set, ends the attachment when closed (the client went away): the output stops
 	// and AttachWait returns without waiting for the exit.

@@ -143,6 +143,11 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 	if err := validateResources(cfg.Resources); err != nil {
 		return err
 	}
+	for _, as := range cfg.Network.Aliases {
+		if err := validateAliases(as); err != nil {
+			return err
+		}
+	}
 	if cfg.OOMScoreAdj < -1000 || cfg.OOMScoreAdj > 1000 {
 		return fmt.Errorf("invalid --oom-score-adj %d: from -1000 to 1000: %w", cfg.OOMScoreAdj, errdefs.ErrInvalid)
 	}
@@ -194,6 +199,17 @@ func validateResources(r model.Resources) error {
 		return fmt.Errorf("invalid --cpu-period %d: from 1000 to 1000000 microseconds: %w", r.CPUPeriod, errdefs.ErrInvalid)
 	case r.CPUQuota != 0 && r.CPUQuota < 1000 && r.CPUQuota != -1:
 		return fmt.Errorf("invalid --cpu-quota %d: at least 1000 microseconds, or -1 for none: %w", r.CPUQuota, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// validateAliases refuses network aliases that are not host names: they go into other
+// containers' /etc/hosts (see peers.go), where a space or a newline would add names of its own.
+func validateAliases(aliases []string) error {
+	for _, a := range aliases {
+		if len(a) > 253 || !validName(a) {
+			return fmt.Errorf("network alias %q: aliases must match [a-zA-Z0-9][a-zA-Z0-9_.-]* (at most 253 characters): %w", a, errdefs.ErrInvalid)
+		}
 	}
 	return nil
 }

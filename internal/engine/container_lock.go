@@ -212,7 +212,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	if died {
 		r.containerEvent(c.Config, "died", "exitCode", strconv.Itoa(code))
 	}
-	r.refreshPeerHosts(peers)
+	r.refreshPeerHosts(peers, nil)
 	return p, nil
 }
 

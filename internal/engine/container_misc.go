@@ -30,6 +30,9 @@ func (r *Runtime) RenameContainer(ctx context.Context, nameOrID, newName string)
 		return err
 	}
 	r.containerEvent(c.Config, "rename", "oldName", oldName)
+	if c.State.Active() {
+		r.refreshPeerHosts(r.peerNetworksOf(c), nil) // its peers know it by its new name
+	}
 	return nil
 }
 

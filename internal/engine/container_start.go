@@ -230,6 +230,10 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		if _, err := r.writeEtcFiles(c); err != nil {
 			return err
 		}
+		if nets := userNetworks(c); len(nets) > 0 {
+			// Its peers, in its /etc/hosts before its first instruction, and it in theirs.
+			r.refreshPeerHosts(nets, c)
+		}
 	}
 	var attached *attachConn
 	if attach != nil {
@@ -274,8 +278,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if attached != nil {
 		attach.conn = attached
 	}
-	if cfg.Pod != "" || len(userNetworks(c)) > 0 {
-		r.refreshPeerHosts(r.peerNetworksOf(c)) // the others on its networks learn its name
+	if cfg.Pod != "" && !cfg.IsInfra {
+		// A member answers to its name at its pod's address: the others learn it.
+		r.refreshPeerHosts(r.peerNetworksOf(c), nil)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -148,6 +149,9 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	if c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
 		return fmt.Errorf("container %s does not own a bridge network namespace (it shares another's or uses host/none): %w", c.Config.Name, errdefs.ErrInvalid)
 	}
+	if err := validateAliases(o.Aliases); err != nil {
+		return err
+	}
 	nets := c.Config.Network.Networks
 	if o.Only && (len(nets) > 0 || c.State.NetNS != "") {
 		return fmt.Errorf("container %s has networks or is running: the network cannot be its only one: %w", c.Config.Name, errdefs.ErrInvalid)
@@ -214,7 +218,11 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		return err
 	}
 	if c.State.NetNS != "" {
-		r.refreshPeerHosts(append(userNetworks(c), netName))
+		r.refreshPeerHosts(append(userNetworks(c), netName), nil)
+		if len(userNetworks(c)) == 0 {
+			// On no network of the user's any more: it names no one.
+			rewritePeers(filepath.Join(r.etcDir(c.Config.ID), "hosts"), "")
+		}
 	}
 	status := "connect"
 	if !connect {

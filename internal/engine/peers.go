@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -38,17 +39,6 @@ func userNetworks(c *model.Container) []string {
 	return out
 }
 
-// configuredUserNetworks are the networks of c's configuration that name their containers.
-func configuredUserNetworks(c *model.Container) []string {
-	var out []string
-	for _, n := range c.Config.Network.Networks {
-		if n != network.DefaultName {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // peerNetworksOf are the networks whose containers' peers sections name c: its own user
 // networks, or a pod member's infra container's (the member answers to its name there).
 func (r *Runtime) peerNetworksOf(c *model.Container) []string {
@@ -76,10 +66,11 @@ func aliasesOn(c *model.Container, n string) []string {
 	return append(append([]string{}, a[n]...), a["*"]...)
 }
 
-// refreshPeerHosts rewrites the peers section of every running container on the networks nets.
-// Errors are logged, not returned: name resolution is a convenience the change that called it
-// must not fail for.
-func (r *Runtime) refreshPeerHosts(nets []string) {
+// refreshPeerHosts rewrites the peers section of every running container on the networks nets,
+// and of starting, a container whose process has not started yet (counted as running: it knows
+// its peers from its first instruction, and they know it). Errors are logged, not returned:
+// name resolution is a convenience the change that called it must not fail for.
+func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 	if len(nets) == 0 {
 		return
 	}
@@ -97,6 +88,13 @@ func (r *Runtime) refreshPeerHosts(nets []string) {
 	if err != nil {
 		slog.Warn("peer hosts: listing containers", "err", err)
 		return
+	}
+	if starting != nil {
+		for i, c := range cs {
+			if c.Config.ID == starting.Config.ID {
+				cs[i] = starting
+			}
+		}
 	}
 	touched := map[string]bool{}
 	for _, n := range nets {
@@ -117,7 +115,7 @@ func (r *Runtime) refreshPeerHosts(nets []string) {
 	byNet := map[string][]peer{}
 	var owners []*model.Container
 	for _, c := range cs {
-		if !c.State.Active() || c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
+		if !c.State.Active() && c != starting || c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
 			continue
 		}
 		mine := userNetworks(c)
@@ -137,7 +135,13 @@ func (r *Runtime) refreshPeerHosts(nets []string) {
 				}
 			}
 			names = append(names, aliasesOn(c, n)...)
-			byNet[n] = append(byNet[n], peer{s.IPAddress, names})
+			valid := names[:0:0]
+			for _, name := range names {
+				if validName(name) { // a name is a word of a hosts line, nothing more
+					valid = append(valid, name)
+				}
+			}
+			byNet[n] = append(byNet[n], peer{s.IPAddress, valid})
 		}
 	}
 	for _, c := range owners {
@@ -176,21 +180,30 @@ func rewritePeers(path, section string) error {
 	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > 1<<20 {
+	if err := unix.Fstat(fd, &st); err != nil {
 		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > 1<<20 {
+		return fmt.Errorf("%s is not a hosts file of pea's (not a regular file, or over 1 MiB)", path)
 	}
 	old := make([]byte, st.Size)
 	if _, err := f.ReadAt(old, 0); err != nil && st.Size > 0 {
 		return err
 	}
+	base := old
 	if i := bytes.Index(old, []byte(peersMarker)); i >= 0 {
-		old = old[:i]
+		base = old[:i]
 	}
-	content := append(old, section...)
-	if _, err := f.WriteAt(content, 0); err != nil {
+	// The old section goes first, then the new one is appended: a reader meanwhile sees no
+	// peers for a moment, never a stale address or half of one line and half of another.
+	if err := f.Truncate(int64(len(base))); err != nil {
 		return err
 	}
-	return f.Truncate(int64(len(content)))
+	if section == "" {
+		return nil
+	}
+	_, err = f.WriteAt([]byte(section), int64(len(base)))
+	return err
 }
 
 func uniq(s []string) []string {

@@ -17,7 +17,7 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 	}
 	return oci.CreateOptions{
 		ID: cfg.ID, Name: name, Bundle: r.ctrRunDir(cfg.ID), LogPath: r.logPath(cfg.ID),
-		Terminal: cfg.Terminal, Stdin: cfg.Stdin, ExitCommand: r.exitCommand(cfg.ID),
+		Terminal: cfg.Terminal, Stdin: cfg.Stdin, KeepStdin: cfg.KeepStdinOpen, ExitCommand: r.exitCommand(cfg.ID),
 		// The log of a --rm container is removed with it once it exits: an fsync of it first
 		// is disk work for nothing. (Measured, it did not move when conmon writes the exit
 		// file here; that waits on conmon's wake-up and reaping.)

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"pea/internal/errdefs"
@@ -90,16 +91,26 @@ func (e authEntry) credentials(file string) (credentials, error) {
 // matchAuth picks the auth.json entry for repo: keys may be hosts or host/namespace prefixes,
 // in their legacy URL forms too ("https://index.docker.io/v1/").
 func matchAuth(auths map[string]authEntry, repo string) (authEntry, bool) {
-	best, bestLen := authEntry{}, -1
-	for k, e := range auths {
-		key := strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
-		key = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(key, "/"), "/v1"), "/v2")
-		if key == "index.docker.io" || key == "registry-1.docker.io" {
-			key = defaultDomain
+	keys := make([]string, 0, len(auths))
+	for k := range auths {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same entry every time
+	best, bestLen, bestExact := "", -1, false
+	for _, k := range keys {
+		key := normalizeAuthKey(k)
+		if repo != key && !strings.HasPrefix(repo, key+"/") {
+			continue
 		}
-		if (repo == key || strings.HasPrefix(repo, key+"/")) && len(key) > bestLen {
-			best, bestLen = e, len(key)
+		// The longest key wins; between keys naming the same registry, the one written as
+		// pea writes it (docker's https://index.docker.io/v1/ is an older form).
+		exact := k == key
+		if len(key) > bestLen || len(key) == bestLen && exact && !bestExact {
+			best, bestLen, bestExact = k, len(key), exact
 		}
 	}
-	return best, bestLen >= 0
+	if bestLen < 0 {
+		return authEntry{}, false
+	}
+	return auths[best], true
 }

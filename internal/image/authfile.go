@@ -35,17 +35,48 @@ func (o PullOptions) AuthFilePath() string {
 	return p
 }
 
-// authKey is the auth file's key for a registry: its host, without a scheme or path.
+// normalizeAuthKey is the registry (host, or host/namespace) an auth file key names: docker's
+// forms (a scheme, a trailing /v1/ or /v2/, index.docker.io) are reduced to it.
+func normalizeAuthKey(k string) string {
+	k = strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
+	k = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(k, "/"), "/v1"), "/v2")
+	host, rest, _ := strings.Cut(k, "/")
+	if host == "index.docker.io" || host == "registry-1.docker.io" {
+		host = defaultDomain
+	}
+	if rest != "" {
+		return host + "/" + rest
+	}
+	return host
+}
+
+// authKey is the auth file's key for a registry as the user names it (host or host/namespace).
 func authKey(registry string) (string, error) {
-	k := strings.TrimPrefix(strings.TrimPrefix(registry, "https://"), "http://")
-	k = strings.TrimSuffix(k, "/")
+	k := normalizeAuthKey(registry)
 	if k == "" || strings.ContainsAny(k, " \t\n") {
 		return "", fmt.Errorf("invalid registry %q: %w", registry, errdefs.ErrInvalid)
 	}
-	if k == "docker.io" || k == "index.docker.io" || k == "registry-1.docker.io" {
-		k = "docker.io"
-	}
 	return k, nil
+}
+
+// RegistryHost is the host[:port] of a registry as the user names it (a scheme and a
+// namespace dropped): where a login is checked.
+func RegistryHost(registry string) string {
+	host, _, _ := strings.Cut(normalizeAuthKey(registry), "/")
+	return host
+}
+
+// dropKeys deletes every key of auths that names registry key (in any of its forms) and
+// reports whether there was one.
+func dropKeys(auths map[string]json.RawMessage, key string) bool {
+	found := false
+	for k := range auths {
+		if normalizeAuthKey(k) == key {
+			delete(auths, k)
+			found = true
+		}
+	}
+	return found
 }
 
 // editAuths reads the auth file at path (missing: empty), lets edit change its "auths", and
@@ -106,6 +137,7 @@ func SaveAuth(o PullOptions, registry, username, password string) error {
 	}
 	return editAuths(o.AuthFilePath(), func(auths map[string]json.RawMessage) error {
 		entry, _ := json.Marshal(map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(username + ":" + password))})
+		dropKeys(auths, key) // one entry per registry: no older form left to compete with it
 		auths[key] = entry
 		return nil
 	})
@@ -128,10 +160,9 @@ func RemoveAuth(o PullOptions, registry string) error {
 			}
 			return nil
 		}
-		if _, ok := auths[key]; !ok {
+		if !dropKeys(auths, key) {
 			return fmt.Errorf("not logged into %s: %w", key, errdefs.ErrNotFound)
 		}
-		delete(auths, key)
 		return nil
 	})
 }
@@ -145,6 +176,11 @@ func SavedUsername(o PullOptions, registry string) (string, error) {
 	var name string
 	err = editAuths(o.AuthFilePath(), func(auths map[string]json.RawMessage) error {
 		raw, ok := auths[key]
+		for k, v := range auths {
+			if !ok && normalizeAuthKey(k) == key {
+				raw, ok = v, true
+			}
+		}
 		if !ok {
 			return fmt.Errorf("not logged into %s: %w", key, errdefs.ErrNotFound)
 		}

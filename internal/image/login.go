@@ -16,7 +16,8 @@ import (
 // the realm the challenge names, with no scope). A registry that asks for no authentication
 // accepts any credentials, as docker's and podman's login do. Wrong credentials are
 // errdefs.ErrInvalid.
-func (s *Store) Login(ctx context.Context, host string, o PullOptions) error {
+func (s *Store) Login(ctx context.Context, registry string, o PullOptions) error {
+	host := RegistryHost(registry)
 	reg, err := s.Registries()
 	if err != nil {
 		return err

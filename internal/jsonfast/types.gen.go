@@ -520,9 +520,9 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"stdin\"")
 		e.boolean(bool(v.Stdin))
 	}
-	if v.StdinOnce {
-		e.name("\"stdinOnce\"")
-		e.boolean(bool(v.StdinOnce))
+	if v.KeepStdinOpen {
+		e.name("\"keepStdinOpen\"")
+		e.boolean(bool(v.KeepStdinOpen))
 	}
 	if len(v.Mounts) != 0 {
 		e.name("\"mounts\"")
@@ -2609,7 +2609,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "stdinOnce", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2816,12 +2816,12 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			v.Stdin = bool(x256)
 			return nil
-		case "stdinOnce":
-			x257 := bool(v.StdinOnce)
+		case "keepStdinOpen":
+			x257 := bool(v.KeepStdinOpen)
 			if err := s.Bool(&x257); err != nil {
 				return err
 			}
-			v.StdinOnce = bool(x257)
+			v.KeepStdinOpen = bool(x257)
 			return nil
 		case "mounts":
 			if s.Literal("null") {

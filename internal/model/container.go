@@ -146,9 +146,10 @@ type ContainerConfig struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Terminal    bool              `json:"terminal,omitempty"`
 	Stdin       bool              `json:"stdin,omitempty"`
-	// StdinOnce closes the container's stdin when the first attached client's input ends
-	// (Docker's, set by docker run -i); without it, input ending leaves stdin open for another.
-	StdinOnce bool `json:"stdinOnce,omitempty"`
+	// KeepStdinOpen keeps the container's stdin open when an attached client's input ends, for
+	// the next client (Docker's OpenStdin without StdinOnce; conmon's --leave-stdin-open).
+	// Without it, as podman's, the first client's end of input closes it.
+	KeepStdinOpen bool `json:"keepStdinOpen,omitempty"`
 
 	Mounts   []Mount `json:"mounts,omitempty"`
 	ReadOnly bool    `json:"readOnly,omitempty"`

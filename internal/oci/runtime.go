@@ -73,6 +73,7 @@ type CreateOptions struct {
 	LogPath     string
 	Terminal    bool
 	Stdin       bool
+	KeepStdin   bool     // the end of an attached client's input leaves the container's stdin open
 	ExitCommand []string // the command conmon runs after the container exits
 	NoSyncLog   bool     // conmon does not fsync the log when the container exits
 }
@@ -139,6 +140,9 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 	}
 	if o.Stdin {
 		args = append(args, "-i")
+		if o.KeepStdin {
+			args = append(args, "--leave-stdin-open")
+		}
 	}
 	if o.NoSyncLog {
 		args = append(args, "--no-sync-log")
