@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	s.route("POST", "/containers/{id}/rename", s.postContainerRename)
 	s.route("POST", "/containers/{id}/resize", s.postContainerResize)
 	s.route("GET", "/containers/{id}/top", s.getContainerTop)
+	s.route("POST", "/containers/{id}/update", s.postContainerUpdate)
 	s.route("GET", "/containers/{id}/logs", s.getContainerLogs)
 	s.route("GET", "/containers/{id}/stats", s.getContainerStats)
 	s.route("DELETE", "/containers/{id}", s.deleteContainer)

@@ -40,16 +40,131 @@ func (o *updateOptions) parse() (publish, unpublish []model.PortMapping, err err
 	return publish, unpublish, nil
 }
 
-// newUpdateCommand is `pea update`: for now, the published ports of a container.
+// resourceFlags are podman's `update` limits.
+type resourceFlags struct {
+	memory, memorySwap, memoryReservation, cpusetCpus, cpusetMems string
+	cpus                                                          float64
+	cpuShares, cpuPeriod                                          uint64
+	cpuQuota, pidsLimit                                           int64
+}
+
+func (f *resourceFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVarP(&f.memory, "memory", "m", "", "memory limit (a size with an optional unit: b, k, m, g)")
+	fs.StringVar(&f.memorySwap, "memory-swap", "", "memory and swap together (-1: unlimited swap)")
+	fs.StringVar(&f.memoryReservation, "memory-reservation", "", "soft memory limit")
+	fs.Float64Var(&f.cpus, "cpus", 0, "number of CPUs")
+	fs.Uint64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	fs.Uint64Var(&f.cpuPeriod, "cpu-period", 0, "CPU CFS period, microseconds")
+	fs.Int64Var(&f.cpuQuota, "cpu-quota", 0, "CPU CFS quota, microseconds (-1: none)")
+	fs.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs the container may use (0-3, 0,1)")
+	fs.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes the container may use")
+	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "process limit (-1: none)")
+}
+
+// update is the flags given on the command line as a resource update; ok is false when none was.
+func (f *resourceFlags) update(changed func(string) bool) (u engine.ResourceUpdate, ok bool, err error) {
+	size := func(name, v string) (*int64, error) {
+		n, err := engine.ParseSize(v)
+		if err != nil {
+			return nil, invalid("invalid --%s %q: use a number with an optional unit (b, k, m, g)", name, v)
+		}
+		return &n, nil
+	}
+	if changed("memory") {
+		if u.Memory, err = size("memory", f.memory); err != nil {
+			return u, false, err
+		}
+	}
+	if changed("memory-swap") {
+		n, err := parseMemorySwap(f.memorySwap)
+		if err != nil {
+			return u, false, err
+		}
+		u.MemorySwap = &n
+	}
+	if changed("memory-reservation") {
+		if u.MemoryReservation, err = size("memory-reservation", f.memoryReservation); err != nil {
+			return u, false, err
+		}
+	}
+	if changed("cpus") {
+		if f.cpus < 0 {
+			return u, false, invalid("invalid --cpus %v: must be positive", f.cpus)
+		}
+		u.CPUs = &f.cpus
+	}
+	if changed("cpu-shares") {
+		u.CPUShares = &f.cpuShares
+	}
+	if changed("cpu-period") {
+		u.CPUPeriod = &f.cpuPeriod
+	}
+	if changed("cpu-quota") {
+		u.CPUQuota = &f.cpuQuota
+	}
+	if changed("cpuset-cpus") {
+		u.CpusetCpus = &f.cpusetCpus
+	}
+	if changed("cpuset-mems") {
+		u.CpusetMems = &f.cpusetMems
+	}
+	if changed("pids-limit") {
+		u.PidsLimit = &f.pidsLimit
+	}
+	ok = u != (engine.ResourceUpdate{})
+	return u, ok, nil
+}
+
+// newUpdateCommand is `pea update`: a container's limits (podman's update), and its published
+// ports (pea's own), running or not.
 func newUpdateCommand(a *app) *cobra.Command {
-	return updateCommand(a, "CONTAINER", "Change the published ports of a container, running or not",
-		func(rt *engine.Runtime, name string, pub, unpub []model.PortMapping) (string, error) {
-			c, err := rt.UpdateContainerPorts(context.Background(), name, pub, unpub)
+	var o updateOptions
+	var res resourceFlags
+	cmd := &cobra.Command{
+		Use:   "update [options] CONTAINER",
+		Short: "Change the limits or the published ports of a container, running or not",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u, hasLimits, err := res.update(cmd.Flags().Changed)
 			if err != nil {
-				return "", err
+				return err
 			}
-			return c.Config.ID, nil
-		})
+			var pub, unpub []model.PortMapping
+			if len(o.publish)+len(o.unpublish) > 0 || !hasLimits {
+				if pub, unpub, err = o.parse(); err != nil {
+					if !hasLimits {
+						return usageError{fmt.Errorf("nothing to update: give a limit (--memory, --cpus, ...) or --publish/--unpublish")}
+					}
+					return err
+				}
+			}
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			id := ""
+			if hasLimits {
+				c, err := rt.UpdateContainerResources(context.Background(), args[0], u)
+				if err != nil {
+					return err
+				}
+				id = c.Config.ID
+			}
+			if len(pub)+len(unpub) > 0 {
+				c, err := rt.UpdateContainerPorts(context.Background(), args[0], pub, unpub)
+				if err != nil {
+					return err
+				}
+				id = c.Config.ID
+			}
+			fmt.Fprintln(a.stdout, id)
+			return nil
+		},
+	}
+	o.register(cmd)
+	res.register(cmd)
+	return cmd
 }
 
 // newPodUpdateCommand is `pea pod update`: the published ports of a pod.

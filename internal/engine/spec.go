@@ -238,8 +238,23 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 
 	// Resources.
-	res := s.Linux.Resources
-	r := cfg.Resources
+	linuxResources(cfg.Resources, s.Linux.Resources)
+	if cfg.Umask != "" {
+		if n, err := strconv.ParseUint(cfg.Umask, 8, 32); err == nil {
+			mask := uint32(n)
+			s.Process.User.Umask = &mask
+		}
+	}
+	if cfg.OOMScoreAdj != 0 {
+		adj := cfg.OOMScoreAdj
+		s.Process.OOMScoreAdj = &adj
+	}
+	return s, nil
+}
+
+// linuxResources sets res's memory, CPU and PIDs limits from r (the spec's at creation, and
+// `update`'s for a running container).
+func linuxResources(r model.Resources, res *specs.LinuxResources) {
 	if r.Memory > 0 || r.MemoryReservation > 0 {
 		res.Memory = &specs.LinuxMemory{}
 		if r.Memory > 0 {
@@ -284,21 +299,10 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	if r.CpusetMems != "" {
 		cpu().Mems = r.CpusetMems
 	}
-	if cfg.Umask != "" {
-		if n, err := strconv.ParseUint(cfg.Umask, 8, 32); err == nil {
-			mask := uint32(n)
-			s.Process.User.Umask = &mask
-		}
-	}
-	if cfg.OOMScoreAdj != 0 {
-		adj := cfg.OOMScoreAdj
-		s.Process.OOMScoreAdj = &adj
-	}
-	if cfg.Resources.PidsLimit != 0 {
-		p := cfg.Resources.PidsLimit
+	if r.PidsLimit != 0 {
+		p := r.PidsLimit
 		res.Pids = &specs.LinuxPids{Limit: &p}
 	}
-	return s, nil
 }
 
 func specIDMaps(maps []model.IDMap) []specs.LinuxIDMapping {

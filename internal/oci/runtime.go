@@ -461,3 +461,21 @@ func WaitExitCode(exitDir string, names []string, timeout time.Duration) (int, b
 		cpupin.Sleep(min(delay, left))
 	}
 }
+
+// Update gives a running container new cgroup limits: `update --resources FILE` with res as
+// the OCI spec's linux.resources JSON.
+func (r *Runtime) Update(id string, res []byte) error {
+	f, err := os.CreateTemp("", "pea-resources-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(res)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return r.run("update", "--resources", f.Name(), id)
+}

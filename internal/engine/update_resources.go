@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// ResourceUpdate is a change of a container's limits (podman's update): each field set
+// replaces the container's value; the others stay.
+type ResourceUpdate struct {
+	Memory, MemorySwap, MemoryReservation *int64
+	CPUs                                  *float64
+	CPUShares, CPUPeriod                  *uint64
+	CPUQuota                              *int64
+	CpusetCpus, CpusetMems                *string
+	PidsLimit                             *int64
+}
+
+// apply sets the fields of u on r.
+func (u ResourceUpdate) apply(r *model.Resources) {
+	set := func(dst *int64, v *int64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&r.Memory, u.Memory)
+	set(&r.MemorySwap, u.MemorySwap)
+	set(&r.MemoryReservation, u.MemoryReservation)
+	set(&r.CPUQuota, u.CPUQuota)
+	set(&r.PidsLimit, u.PidsLimit)
+	if u.CPUs != nil {
+		r.CPUs = *u.CPUs
+	}
+	if u.CPUShares != nil {
+		r.CPUShares = *u.CPUShares
+	}
+	if u.CPUPeriod != nil {
+		r.CPUPeriod = *u.CPUPeriod
+	}
+	if u.CpusetCpus != nil {
+		r.CpusetCpus = *u.CpusetCpus
+	}
+	if u.CpusetMems != nil {
+		r.CpusetMems = *u.CpusetMems
+	}
+}
+
+// UpdateContainerResources changes a container's cgroup limits: a running container's at once
+// (the runtime's update), and its configuration for its next starts. Nothing changes when the
+// new limits are refused.
+func (r *Runtime) UpdateContainerResources(ctx context.Context, nameOrID string, u ResourceUpdate) (*model.Container, error) {
+	l, c, err := r.lookupAndLock(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	res := c.Config.Resources
+	u.apply(&res)
+	if u.Memory != nil && u.MemorySwap == nil && res.MemorySwap > 0 && res.MemorySwap < res.Memory {
+		res.MemorySwap = 0 // the old swap limit below the new memory limit: the default again
+	}
+	if u.Memory != nil && u.MemorySwap == nil && res.MemorySwap == 0 {
+		defaultSwap(&res)
+	}
+	if res.Memory != 0 && res.Memory < 6*1024*1024 {
+		return nil, fmt.Errorf("invalid memory limit %d: the minimum is 6MB: %w", res.Memory, errdefs.ErrInvalid)
+	}
+	if err := validateResources(res); err != nil {
+		return nil, err
+	}
+	if err := r.syncLocked(c); err != nil {
+		return nil, err
+	}
+	if c.State.Active() {
+		lr := &specs.LinuxResources{}
+		linuxResources(res, lr)
+		js, err := json.Marshal(lr)
+		if err != nil {
+			return nil, err
+		}
+		rt, err := r.ociRuntime()
+		if err != nil {
+			return nil, err
+		}
+		if err := rt.Update(c.Config.ID, js); err != nil {
+			return nil, fmt.Errorf("updating the limits of %s: %v: %w", c.Config.Name, err, errdefs.ErrInvalid)
+		}
+	}
+	c.Config.Resources = res
+	st, _ := r.state()
+	if err := st.SaveContainerConfig(c.Config); err != nil {
+		return nil, err
+	}
+	r.containerEvent(c.Config, "update")
+	return c, nil
+}
