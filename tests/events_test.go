@@ -407,3 +407,14 @@ func TestEventsRotation(t *testing.T) {
 		t.Fatalf("after rotation a reader sees %d events, %q ... %q", len(kept), kept[0].Name, kept[len(kept)-1].Name)
 	}
 }
+
+// pod=NAME selects the events of the pod's members too (they carry only the pod's ID).
+func TestEventsPodFilterByName(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "evq", "--network", "none")
+	e.Pea("run", "-d", "--pod", "evq", "--name", "q1", "localhost/bb", "sleep", "1000")
+	evs := eventsJSON(t, e, "--filter", "pod=evq", "--filter", "type=container", "--filter", "container=q1")
+	if got := statuses(evs); got != "create start" {
+		t.Fatalf("pod=NAME on members: %q", got)
+	}
+}

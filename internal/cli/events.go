@@ -86,6 +86,12 @@ func runEvents(a *app, o *eventsOptions) error {
 	if err != nil {
 		return err
 	}
+	// A pod named in pod= matches its members' events too, which carry the pod's ID only.
+	for _, v := range byKey["pod"] {
+		if p, err := rt.LookupPod(v); err == nil && p.Config.ID != v {
+			byKey["pod"] = append(byKey["pod"], p.Config.ID)
+		}
+	}
 	var line strings.Builder
 	return rt.ReadEvents(context.Background(), ro, func(e *engine.Event) error {
 		if !matchFilters(byKey, func(k, v string) bool { return eventMatches(e, k, v) }) {
