@@ -605,3 +605,48 @@ func TestSystemDF(t *testing.T) {
 		t.Fatalf("docker system df -v:\n%s", v)
 	}
 }
+
+// Socket activation, as systemd's pea.socket does it: the socket at fd 3, LISTEN_FDS=1 and
+// LISTEN_PID the service's own; the service answers on it, exits when idle, and leaves the
+// socket file (systemd's) in place.
+func TestAPISocketActivation(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	sock := filepath.Join(e.Dir, "activated.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	f, err := ln.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	// The shell's PID is the service's: exec keeps it, as systemd's LISTEN_PID needs.
+	args := strings.Join(e.args("system", "service", "--time", "1", "unix:///nonexistent/unused.sock"), " ")
+	cmd := exec.Command("sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec "+peaBin+" "+args)
+	cmd.ExtraFiles = []*os.File{f}
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	dc := exec.Command(dockerClient(t), "-H", "unix://"+sock, "run", "--rm", "--network", "none", "localhost/bb", "echo", "activated")
+	dc.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(e.Dir, "docker-config"))
+	r := runCmd(dc)
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "activated" {
+		t.Fatalf("docker run through the activated socket: %s\nservice: %s", r, log.String())
+	}
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the activated service did not exit when idle")
+	}
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatalf("the service removed systemd's socket: %v", err)
+	}
+}

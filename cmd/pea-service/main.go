@@ -33,7 +33,12 @@ func main() {
 		os.Exit(125)
 	}
 	engine.SetExecutable(pea)
-	ln, err := api.Listen(fs.Arg(0))
+	// A socket systemd passed (pea.socket) wins over the URI, as podman's service does.
+	ln, err := api.Activated()
+	activated := ln != nil
+	if err == nil && ln == nil {
+		ln, err = api.Listen(fs.Arg(0))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(125)
@@ -41,8 +46,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = api.New(opts, version).Serve(ctx, ln, time.Duration(seconds)*time.Second)
-	if addr := ln.Addr(); addr.Network() == "unix" {
-		os.Remove(addr.String())
+	if addr := ln.Addr(); addr.Network() == "unix" && !activated {
+		os.Remove(addr.String()) // the socket systemd made stays its own
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)

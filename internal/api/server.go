@@ -157,6 +157,24 @@ func versionLess(a, b string) bool {
 	return false
 }
 
+// Activated is the listening socket systemd passed (socket activation: LISTEN_FDS=1 and
+// LISTEN_PID this process, the socket at fd 3), or nil.
+func Activated() (net.Listener, error) {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) || os.Getenv("LISTEN_FDS") == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n != 1 {
+		return nil, fmt.Errorf("socket activation: LISTEN_FDS=%q: the service takes one socket: %w", os.Getenv("LISTEN_FDS"), errdefs.ErrInvalid)
+	}
+	os.Unsetenv("LISTEN_PID")
+	os.Unsetenv("LISTEN_FDS")
+	os.Unsetenv("LISTEN_FDNAMES")
+	f := os.NewFile(3, "activated socket")
+	defer f.Close() // FileListener dups it
+	return net.FileListener(f)
+}
+
 // Listen opens the socket a URI names: unix:///path (the default scheme) or tcp://host:port.
 // A unix socket's stale file is replaced.
 func Listen(uri string) (net.Listener, error) {

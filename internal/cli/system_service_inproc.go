@@ -19,7 +19,10 @@ func serveInProcess(a *app, self, uri string, seconds uint, _ string) error {
 		return err
 	}
 	engine.SetExecutable(self)
-	ln, err := api.Listen(uri)
+	ln, err := api.Activated()
+	if err == nil && ln == nil {
+		ln, err = api.Listen(uri)
+	}
 	if err != nil {
 		return err
 	}
