@@ -595,8 +595,8 @@ func TestSystemDF(t *testing.T) {
 	if v := a.Pea("system", "df", "-v"); !strings.Contains(v, "Local Volumes space usage:") || !strings.Contains(v, "unused") {
 		t.Fatalf("pea system df -v:\n%s", v)
 	}
-	out = a.MustDocker("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}}")
-	for _, want := range []string{"Images 1 1", "Containers 1 1 50kB", "Local Volumes 2 1 100kB"} {
+	out = a.MustDocker("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}")
+	for _, want := range []string{"Images 1 1", "Containers 1 1 50kB", "Local Volumes 2 1 100kB", " 0B (0%)\nContainers"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("docker system df lacks %q:\n%s", want, out)
 		}

@@ -126,7 +126,9 @@ func (s *Server) getSystemDF(w http.ResponseWriter, r *http.Request, rt *engine.
 	imgs := []imageSummary{}
 	for _, u := range du.Images {
 		layers += u.Image.Size
-		imgs = append(imgs, toImageSummary(u.Image, u.Image.Names, u.Containers))
+		sum := toImageSummary(u.Image, u.Image.Names, u.Containers)
+		sum.SharedSize = 0 // computed here (the list's -1 means "not computed"); the client subtracts it
+		imgs = append(imgs, sum)
 	}
 	now := time.Now()
 	ctrs := []listEntry{}
