@@ -371,6 +371,9 @@ func (s *Server) postContainerWait(w http.ResponseWriter, r *http.Request, rt *e
 // conmon's exit command) are seen at the next poll.
 func (s *Server) waitFor(ctx context.Context, rt *engine.Runtime, c *model.Container, cond string) (int64, error) {
 	id := c.Config.ID
+	// The watch entry goes with the wait (a container another process removes would keep it
+	// forever); another waiter it wakes merely polls once more.
+	defer s.changed(id)
 	// poll re-reads the container until done says so, and returns its last state (nil once
 	// it is removed).
 	poll := func(done func(*model.Container) bool) (*model.Container, error) {
