@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
@@ -57,7 +59,46 @@ type containerConfig struct {
 	StopSignal   string              `json:"StopSignal,omitempty"`
 	StopTimeout  *int                `json:"StopTimeout,omitempty"`
 	// NetworkDisabled is Docker's --network none of old clients.
-	NetworkDisabled bool `json:"NetworkDisabled,omitempty"`
+	NetworkDisabled bool          `json:"NetworkDisabled,omitempty"`
+	Healthcheck     *healthConfig `json:"Healthcheck,omitempty"`
+}
+
+// healthConfig is Docker's container.HealthConfig; durations in nanoseconds, 0 for the default.
+type healthConfig struct {
+	Test        []string `json:"Test"`
+	Interval    int64    `json:"Interval,omitempty"`
+	Timeout     int64    `json:"Timeout,omitempty"`
+	StartPeriod int64    `json:"StartPeriod,omitempty"`
+	Retries     int      `json:"Retries,omitempty"`
+}
+
+// applyHealthcheck sets a container's health check from a create request's: Docker's ["NONE"]
+// turns the image's off, an empty test keeps the image's, zero values are the defaults.
+func applyHealthcheck(cfg *model.ContainerConfig, o *engine.CreateOptions, h *healthConfig) error {
+	if h == nil || len(h.Test) == 0 {
+		return nil
+	}
+	switch h.Test[0] {
+	case "NONE":
+		o.NoHealthcheck = true
+		return nil
+	case "CMD", "CMD-SHELL":
+	default:
+		return fmt.Errorf("healthcheck test %q: the first element must be CMD, CMD-SHELL or NONE: %w", h.Test[0], errdefs.ErrInvalid)
+	}
+	hc := &model.HealthConfig{Test: h.Test, Interval: time.Duration(h.Interval), Timeout: time.Duration(h.Timeout),
+		StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
+	if hc.Interval == 0 {
+		hc.Interval = engine.DefaultHealthInterval
+	}
+	if hc.Timeout == 0 {
+		hc.Timeout = engine.DefaultHealthTimeout
+	}
+	if hc.Retries == 0 {
+		hc.Retries = engine.DefaultHealthRetries
+	}
+	cfg.Healthcheck = hc
+	return nil
 }
 
 type portBinding struct {
@@ -202,6 +243,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 	}
 	if req.StopTimeout != nil && *req.StopTimeout >= 0 {
 		cfg.StopTimeout = uint(*req.StopTimeout)
+	}
+	if err := applyHealthcheck(cfg, &o, req.Healthcheck); err != nil {
+		return nil, o, err
 	}
 	if req.StopSignal != "" {
 		sig, err := engine.ParseSignal(req.StopSignal)

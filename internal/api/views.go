@@ -74,6 +74,11 @@ func humanDuration(d time.Duration) string {
 func statusText(st *model.ContainerState, now time.Time) string {
 	switch st.Status {
 	case model.StatusRunning, model.StatusStopping:
+		if h := st.Health; h != nil && h.Status == model.HealthStarting {
+			return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (health: starting)"
+		} else if h != nil {
+			return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (" + h.Status + ")"
+		}
 		return "Up " + humanDuration(now.Sub(st.StartedAt))
 	case model.StatusPaused:
 		return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (Paused)"
@@ -278,6 +283,11 @@ func matchFilter(c *model.Container, key, v string) bool {
 		return cfg.ImageName == v || strings.HasPrefix(cfg.Image, strings.TrimPrefix(v, "sha256:")) || strings.TrimPrefix(cfg.ImageName, "docker.io/library/") == v || strings.TrimSuffix(cfg.ImageName, ":latest") == v
 	case "exited":
 		return c.State.Status == model.StatusExited && strconv.Itoa(int(c.State.ExitCode)) == v
+	case "health":
+		if cfg.Healthcheck == nil {
+			return v == "none"
+		}
+		return c.State.Health != nil && c.State.Health.Status == v
 	case "network":
 		for name := range c.State.Networks {
 			if name == v {
@@ -389,6 +399,16 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 		},
 		"NetworkSettings": networkSettings(c, ports),
 	}
+	if hc := cfg.Healthcheck; hc != nil {
+		out["State"].(map[string]any)["Health"] = healthView(st.Health)
+		out["Config"].(map[string]any)["Healthcheck"] = healthConfig{Test: hc.Test, Interval: int64(hc.Interval),
+			Timeout: int64(hc.Timeout), StartPeriod: int64(hc.StartPeriod), Retries: hc.Retries}
+	}
+	if hc := cfg.Healthcheck; hc != nil {
+		out["State"].(map[string]any)["Health"] = healthView(st.Health)
+		out["Config"].(map[string]any)["Healthcheck"] = healthConfig{Test: hc.Test, Interval: int64(hc.Interval),
+			Timeout: int64(hc.Timeout), StartPeriod: int64(hc.StartPeriod), Retries: hc.Retries}
+	}
 	if size {
 		n := rt.ContainerSize(cfg.ID)
 		out["SizeRw"] = n
@@ -436,4 +456,17 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// healthView is Docker's State.Health of a container with a health check.
+func healthView(h *model.HealthState) map[string]any {
+	log := []map[string]any{}
+	status, streak := "starting", 0
+	if h != nil {
+		status, streak = h.Status, h.FailingStreak
+		for _, l := range h.Log {
+			log = append(log, map[string]any{"Start": dockerTime(l.Start), "End": dockerTime(l.End), "ExitCode": l.ExitCode, "Output": l.Output})
+		}
+	}
+	return map[string]any{"Status": status, "FailingStreak": streak, "Log": log}
 }

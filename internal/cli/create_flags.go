@@ -42,6 +42,7 @@ type createFlags struct {
 	cgroupParent, pod, pull                    string
 	ip, mac, restart, initCtr                  string
 	podIDFile, cidFile                         string
+	health                                     healthFlags
 	registry                                   registryFlags // for a pull of a missing image
 }
 
@@ -120,6 +121,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.restart, "restart", "", "restart policy: no, always, unless-stopped, on-failure[:N] (applied when the container exits on its own)")
 	fs.StringVar(&f.cidFile, "cidfile", "", "write the container ID to this file")
 	fs.StringVar(&f.initCtr, "init-ctr", "", "make this pod member an init container: always or once")
+	f.health.register(fs)
 	f.registry.register(fs)
 }
 
@@ -133,6 +135,7 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Devices: f.devices, RestartPolicy: f.restart,
 		Namespaces: map[string]model.Namespace{},
 	}
+	var err error
 	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0, PublishAll: f.publishAll, Replace: f.replace}
 	if f.replace && f.name == "" {
 		return nil, o, invalid("--replace needs --name: it replaces the container of that name")
@@ -185,6 +188,10 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	default:
 		return nil, o, invalid("invalid --init-ctr %q (always, once)", f.initCtr)
 	}
+	if cfg.Healthcheck, err = f.health.toConfig(); err != nil {
+		return nil, o, err
+	}
+	o.NoHealthcheck = f.health.none
 	switch f.pull {
 	case "always", "missing", "never", "newer":
 	default:

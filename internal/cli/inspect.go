@@ -58,6 +58,45 @@ type ctrInspectState struct {
 	Error      string    `json:"Error"`
 	StartedAt  time.Time `json:"StartedAt"`
 	FinishedAt time.Time `json:"FinishedAt"`
+	// Health is there for a container with a health check.
+	Health *inspectHealth `json:"Health,omitempty"`
+}
+
+type inspectHealth struct {
+	Status        string             `json:"Status"`
+	FailingStreak int                `json:"FailingStreak"`
+	Log           []inspectHealthLog `json:"Log"`
+}
+
+type inspectHealthLog struct {
+	Start    time.Time `json:"Start"`
+	End      time.Time `json:"End"`
+	ExitCode int       `json:"ExitCode"`
+	Output   string    `json:"Output"`
+}
+
+type inspectHealthConfig struct {
+	Test        []string      `json:"Test"`
+	Interval    time.Duration `json:"Interval,omitempty"`
+	Timeout     time.Duration `json:"Timeout,omitempty"`
+	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
+	Retries     int           `json:"Retries,omitempty"`
+}
+
+// newInspectHealth is a container's health as inspect shows it: nil without a health check;
+// an empty status before its first start.
+func newInspectHealth(c *model.Container) *inspectHealth {
+	if c.Config.Healthcheck == nil {
+		return nil
+	}
+	h := &inspectHealth{Log: []inspectHealthLog{}}
+	if st := c.State.Health; st != nil {
+		h.Status, h.FailingStreak = st.Status, st.FailingStreak
+		for _, l := range st.Log {
+			h.Log = append(h.Log, inspectHealthLog(l))
+		}
+	}
+	return h
 }
 
 type inspectMount struct {
@@ -96,20 +135,21 @@ type inspectHostPort struct {
 }
 
 type ctrInspectConfig struct {
-	Hostname      string            `json:"Hostname"`
-	User          string            `json:"User"`
-	Env           []string          `json:"Env"`
-	Cmd           []string          `json:"Cmd"`
-	Image         string            `json:"Image"`
-	WorkingDir    string            `json:"WorkingDir"`
-	Entrypoint    string            `json:"Entrypoint"`
-	Labels        map[string]string `json:"Labels"`
-	Annotations   map[string]string `json:"Annotations"`
-	StopSignal    uint              `json:"StopSignal"`
-	StopTimeout   uint              `json:"StopTimeout"`
-	Tty           bool              `json:"Tty"`
-	OpenStdin     bool              `json:"OpenStdin"`
-	CreateCommand []string          `json:"CreateCommand,omitempty"`
+	Hostname      string               `json:"Hostname"`
+	User          string               `json:"User"`
+	Env           []string             `json:"Env"`
+	Cmd           []string             `json:"Cmd"`
+	Image         string               `json:"Image"`
+	WorkingDir    string               `json:"WorkingDir"`
+	Entrypoint    string               `json:"Entrypoint"`
+	Labels        map[string]string    `json:"Labels"`
+	Annotations   map[string]string    `json:"Annotations"`
+	StopSignal    uint                 `json:"StopSignal"`
+	StopTimeout   uint                 `json:"StopTimeout"`
+	Tty           bool                 `json:"Tty"`
+	OpenStdin     bool                 `json:"OpenStdin"`
+	CreateCommand []string             `json:"CreateCommand,omitempty"`
+	Healthcheck   *inspectHealthConfig `json:"Healthcheck,omitempty"`
 }
 
 // ctrInspectIDMappings are the mappings of a user namespace of the container's own, each as
@@ -252,7 +292,7 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	v.State = ctrInspectState{
 		OciVersion: "1.1.0", Status: st.Status, Running: st.Status == model.StatusRunning, Paused: st.Status == model.StatusPaused,
 		OOMKilled: st.OOMKilled, Pid: st.Pid, ConmonPid: st.ConmonPid, ExitCode: st.ExitCode, Error: st.Error,
-		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Health: newInspectHealth(c),
 	}
 	for kind, ns := range cfg.Namespaces {
 		if ns.Mode == model.NSModeContainer {
@@ -296,6 +336,9 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 		Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
 		Entrypoint: ep, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: uint(cfg.StopSignal),
 		StopTimeout: cfg.StopTimeout, Tty: cfg.Terminal, OpenStdin: cfg.Stdin, CreateCommand: cfg.CreateCommand,
+	}
+	if hc := cfg.Healthcheck; hc != nil {
+		v.Config.Healthcheck = (*inspectHealthConfig)(hc)
 	}
 	if v.Config.Hostname == "" {
 		v.Config.Hostname = shortID(cfg.ID)

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,6 +283,9 @@ func containerStatus(c *model.Container, now time.Time) string {
 	st := c.State
 	switch st.Status {
 	case model.StatusRunning:
+		if st.Health != nil && c.Config.Healthcheck != nil {
+			return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (" + st.Health.Status + ")"
+		}
 		return "Up " + humanDuration(now.Sub(st.StartedAt))
 	case model.StatusPaused:
 		return "Paused"
@@ -343,12 +347,17 @@ func sortContainers(cs []*model.Container, by string) {
 func psFilter(filters []string) (func(*model.Container) bool, error) {
 	byKey, err := parseFilters(filters, filterSpec{
 		what:     "container",
-		keys:     []string{"name", "id", "label", "status", "ancestor", "exited", "pod"},
+		keys:     []string{"name", "id", "label", "status", "ancestor", "exited", "pod", "health"},
 		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured"},
 		extra:    map[string]struct{}{"since": {}, "before": {}, "network": {}, "volume": {}},
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, v := range byKey["health"] {
+		if !slices.Contains(healthFilterValues, v) {
+			return nil, invalid("invalid health filter %q (%s)", v, strings.Join(healthFilterValues, ", "))
+		}
 	}
 	return func(c *model.Container) bool {
 		return matchFilters(byKey, func(k, v string) bool { return matchOne(c, k, v) })
@@ -380,6 +389,23 @@ func matchOne(c *model.Container, k, v string) bool {
 		return err == nil && c.State.Status == model.StatusExited && int(c.State.ExitCode) == n
 	case "pod":
 		return cfg.Pod != "" && strings.HasPrefix(cfg.Pod, v)
+	case "health":
+		return containerHealth(c) == v
 	}
 	return true
+}
+
+// healthFilterValues are the values of ps --filter health=.
+var healthFilterValues = []string{model.HealthHealthy, model.HealthUnhealthy, model.HealthStarting, "none"}
+
+// containerHealth is a container's health for ps's filter: "none" without a health check, ""
+// for one never started.
+func containerHealth(c *model.Container) string {
+	if c.Config.Healthcheck == nil {
+		return "none"
+	}
+	if c.State.Health == nil {
+		return ""
+	}
+	return c.State.Health.Status
 }

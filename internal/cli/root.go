@@ -253,7 +253,7 @@ func firstVerb(args []string) string {
 // (see internal/cpupin).
 var longRunning = map[string]bool{"logs": true, "attach": true, "run": true, "start": true, "exec": true,
 	"wait": true, "stats": true, "play": true, "kube": true, "restart": true, "stop": true, "service": true,
-	"events": true}
+	"events": true, "timer": true}
 
 // releaseFirst are the verbs that get every CPU back before they run (see internal/cpupin), for
 // work of their own in parallel: decompressing and compressing image layers. The others keep

@@ -27,6 +27,8 @@ type CreateOptions struct {
 	// Replace removes a container of the same name first (--replace), once the new one's
 	// options were checked.
 	Replace bool
+	// NoHealthcheck leaves the image's HEALTHCHECK out (--no-healthcheck).
+	NoHealthcheck bool
 }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
@@ -141,6 +143,9 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 		return fmt.Errorf("container name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", cfg.Name, errdefs.ErrInvalid)
 	}
 	if err := validateResources(cfg.Resources); err != nil {
+		return err
+	}
+	if err := ValidateHealthcheck(cfg.Healthcheck); err != nil {
 		return err
 	}
 	for _, as := range cfg.Network.Aliases {
@@ -275,6 +280,9 @@ func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOp
 	}
 	if cfg.User == "" {
 		cfg.User = ic.User
+	}
+	if cfg.Healthcheck == nil && !o.NoHealthcheck {
+		cfg.Healthcheck = imageHealthcheck(ic.Healthcheck)
 	}
 	if cfg.StopSignal == 0 && ic.StopSignal != "" {
 		if s, err := ParseSignal(ic.StopSignal); err == nil {

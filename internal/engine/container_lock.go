@@ -164,6 +164,9 @@ func (r *Runtime) cleanupLocked(c *model.Container, code int) error {
 func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCleanup, error) {
 	p := &pendingCleanup{}
 	id, conmonPid := c.Config.ID, c.State.ConmonPid // the state changes below, meanwhile
+	if c.Config.Healthcheck != nil {
+		r.stopHealthTimer(c)
+	}
 	p.conmon.Go(func() { r.awaitConmon(id, conmonPid) })
 	st, err := r.state()
 	if err != nil {

@@ -271,10 +271,16 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	c.State.OOMKilled = false
 	c.State.Error = ""
 	c.State.StoppedByUser = false
+	if cfg.Healthcheck != nil {
+		c.State.Health = startingHealth(c.State.Health)
+	}
 	if err := st.SaveContainerState(cfg.ID, c.State); err != nil {
 		return err
 	}
 	r.containerEvent(cfg, "start")
+	if cfg.Healthcheck != nil {
+		r.startHealthTimer(c)
+	}
 	if attached != nil {
 		attach.conn = attached
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -33,6 +34,10 @@ type ExecOptions struct {
 	// SCM_RIGHTS), for a caller that relays the terminal itself (the API service); without it,
 	// a terminal exec uses this process's own standard streams, which must be a terminal.
 	ConsoleSocket string
+	// WaitDelay bounds the wait for the command's output after the runtime ended (or was
+	// killed when ctx was done): a process the command left behind may hold the pipes. Zero
+	// waits for them.
+	WaitDelay time.Duration
 }
 
 // Exec runs a process in a running container through the OCI runtime and returns its exit
@@ -42,6 +47,11 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if err != nil {
 		return 0, err
 	}
+	return r.execIn(ctx, c, o)
+}
+
+// execIn is Exec for a container already read.
+func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions) (int, error) {
 	warmAttach() // crun exec moves the process into the container's cgroup
 	if c.State.Status != model.StatusRunning {
 		return 0, fmt.Errorf("can only create exec sessions on running containers: container %s is %s: %w", c.Config.Name, c.State.Status, errdefs.ErrCtrStateInvalid)
@@ -104,6 +114,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	args = append(args, "--user", fmt.Sprintf("%d:%d", uid, gid), c.Config.ID)
 	args = append(args, o.Cmd...)
 	cmd := rt.Command(ctx, args...)
+	cmd.WaitDelay = o.WaitDelay
 	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
 	var errBuf strings.Builder
 	cmd.Stderr = io.MultiWriter(o.Stderr, &errBuf)

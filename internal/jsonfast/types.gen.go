@@ -6,6 +6,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	model "pea/internal/model"
 	slices "slices"
+	time "time"
 )
 
 func encodeRoot(e *encoder, v any) bool {
@@ -737,6 +738,14 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"initContainerType\"")
 		e.str(string(v.InitContainerType))
 	}
+	if v.Healthcheck != nil {
+		e.name("\"healthcheck\"")
+		if p66 := v.Healthcheck; p66 == nil {
+			e.null()
+		} else {
+			encModelHealthConfig(e, p66)
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -776,22 +785,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m66 := v.Networks; m66 == nil {
+		if m67 := v.Networks; m67 == nil {
 			e.null()
 		} else {
-			keys67 := make([]string, 0, len(m66))
-			for k68 := range m66 {
-				keys67 = append(keys67, k68)
+			keys68 := make([]string, 0, len(m67))
+			for k69 := range m67 {
+				keys68 = append(keys68, k69)
 			}
-			slices.Sort(keys67)
+			slices.Sort(keys68)
 			e.b = append(e.b, '{')
-			for _, k68 := range keys67 {
+			for _, k69 := range keys68 {
 				e.sep()
-				e.str(string(k68))
+				e.str(string(k69))
 				e.b = append(e.b, ':')
 				{
-					x69 := m66[k68]
-					encModelNetworkStatus(e, &x69)
+					x70 := m67[k69]
+					encModelNetworkStatus(e, &x70)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -808,6 +817,14 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	if v.StoppedByUser {
 		e.name("\"stoppedByUser\"")
 		e.boolean(bool(v.StoppedByUser))
+	}
+	if v.Health != nil {
+		e.name("\"health\"")
+		if p71 := v.Health; p71 == nil {
+			e.null()
+		} else {
+			encModelHealthState(e, p71)
+		}
 	}
 	e.b = append(e.b, '}')
 }
@@ -828,20 +845,20 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m70 := v.Labels; m70 == nil {
+		if m72 := v.Labels; m72 == nil {
 			e.null()
 		} else {
-			keys71 := make([]string, 0, len(m70))
-			for k72 := range m70 {
-				keys71 = append(keys71, k72)
+			keys73 := make([]string, 0, len(m72))
+			for k74 := range m72 {
+				keys73 = append(keys73, k74)
 			}
-			slices.Sort(keys71)
+			slices.Sort(keys73)
 			e.b = append(e.b, '{')
-			for _, k72 := range keys71 {
+			for _, k74 := range keys73 {
 				e.sep()
-				e.str(string(k72))
+				e.str(string(k74))
 				e.b = append(e.b, ':')
-				e.str(string(m70[k72]))
+				e.str(string(m72[k74]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -850,13 +867,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s73 := v.CreateCommand; s73 == nil {
+		if s75 := v.CreateCommand; s75 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i74 := range s73 {
+			for i76 := range s75 {
 				e.sep()
-				e.str(string(s73[i74]))
+				e.str(string(s75[i76]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -907,13 +924,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s75 := v.InfraCommand; s75 == nil {
+		if s77 := v.InfraCommand; s77 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i76 := range s75 {
+			for i78 := range s77 {
 				e.sep()
-				e.str(string(s75[i76]))
+				e.str(string(s77[i78]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -936,26 +953,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s77 := v.UIDMap; s77 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i78 := range s77 {
-				e.sep()
-				encModelIDMap(e, &s77[i78])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s79 := v.GIDMap; s79 == nil {
+		if s79 := v.UIDMap; s79 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i80 := range s79 {
 				e.sep()
 				encModelIDMap(e, &s79[i80])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s81 := v.GIDMap; s81 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i82 := range s81 {
+				e.sep()
+				encModelIDMap(e, &s81[i82])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -970,20 +987,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s81 := v.Volumes; s81 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i82 := range s81 {
-				e.sep()
-				e.str(string(s81[i82]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s83 := v.Devices; s83 == nil {
+		if s83 := v.Volumes; s83 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -994,35 +998,48 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m85 := v.Sysctls; m85 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s85 := v.Devices; s85 == nil {
 			e.null()
 		} else {
-			keys86 := make([]string, 0, len(m85))
-			for k87 := range m85 {
-				keys86 = append(keys86, k87)
-			}
-			slices.Sort(keys86)
-			e.b = append(e.b, '{')
-			for _, k87 := range keys86 {
+			e.b = append(e.b, '[')
+			for i86 := range s85 {
 				e.sep()
-				e.str(string(k87))
+				e.str(string(s85[i86]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m87 := v.Sysctls; m87 == nil {
+			e.null()
+		} else {
+			keys88 := make([]string, 0, len(m87))
+			for k89 := range m87 {
+				keys88 = append(keys88, k89)
+			}
+			slices.Sort(keys88)
+			e.b = append(e.b, '{')
+			for _, k89 := range keys88 {
+				e.sep()
+				e.str(string(k89))
 				e.b = append(e.b, ':')
-				e.str(string(m85[k87]))
+				e.str(string(m87[k89]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s88 := v.SecurityOpts; s88 == nil {
+		if s90 := v.SecurityOpts; s90 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i89 := range s88 {
+			for i91 := range s90 {
 				e.sep()
-				e.str(string(s88[i89]))
+				e.str(string(s90[i91]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1068,39 +1085,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s90 := v.Options; s90 == nil {
+		if s92 := v.Options; s92 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i91 := range s90 {
+			for i93 := range s92 {
 				e.sep()
-				e.str(string(s90[i91]))
+				e.str(string(s92[i93]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s92 := v.UIDMappings; s92 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i93 := range s92 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s92[i93])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s94 := v.GIDMappings; s94 == nil {
+		if s94 := v.UIDMappings; s94 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i95 := range s94 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s94[i95])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s96 := v.GIDMappings; s96 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i97 := range s96 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s96[i97])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1112,20 +1129,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s96 := v.Prestart; s96 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i97 := range s96 {
-				e.sep()
-				encSpecsHook(e, &s96[i97])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s98 := v.CreateRuntime; s98 == nil {
+		if s98 := v.Prestart; s98 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1136,9 +1140,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s100 := v.CreateContainer; s100 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s100 := v.CreateRuntime; s100 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1149,9 +1153,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s102 := v.StartContainer; s102 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s102 := v.CreateContainer; s102 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1162,9 +1166,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s104 := v.Poststart; s104 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s104 := v.StartContainer; s104 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1175,15 +1179,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s106 := v.Poststop; s106 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s106 := v.Poststart; s106 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i107 := range s106 {
 				e.sep()
 				encSpecsHook(e, &s106[i107])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s108 := v.Poststop; s108 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i109 := range s108 {
+				e.sep()
+				encSpecsHook(e, &s108[i109])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1195,20 +1212,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s108 := v.UIDMappings; s108 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i109 := range s108 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s108[i109])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s110 := v.GIDMappings; s110 == nil {
+		if s110 := v.UIDMappings; s110 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1219,32 +1223,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m112 := v.Sysctl; m112 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s112 := v.GIDMappings; s112 == nil {
 			e.null()
 		} else {
-			keys113 := make([]string, 0, len(m112))
-			for k114 := range m112 {
-				keys113 = append(keys113, k114)
-			}
-			slices.Sort(keys113)
-			e.b = append(e.b, '{')
-			for _, k114 := range keys113 {
+			e.b = append(e.b, '[')
+			for i113 := range s112 {
 				e.sep()
-				e.str(string(k114))
+				encSpecsLinuxIDMapping(e, &s112[i113])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m114 := v.Sysctl; m114 == nil {
+			e.null()
+		} else {
+			keys115 := make([]string, 0, len(m114))
+			for k116 := range m114 {
+				keys115 = append(keys115, k116)
+			}
+			slices.Sort(keys115)
+			e.b = append(e.b, '{')
+			for _, k116 := range keys115 {
+				e.sep()
+				e.str(string(k116))
 				e.b = append(e.b, ':')
-				e.str(string(m112[k114]))
+				e.str(string(m114[k116]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p115 := v.Resources; p115 == nil {
+		if p117 := v.Resources; p117 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p115)
+			encSpecsLinuxResources(e, p117)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1253,48 +1270,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s116 := v.Namespaces; s116 == nil {
+		if s118 := v.Namespaces; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i117 := range s116 {
+			for i119 := range s118 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s116[i117])
+				encSpecsLinuxNamespace(e, &s118[i119])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s118 := v.Devices; s118 == nil {
+		if s120 := v.Devices; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i119 := range s118 {
+			for i121 := range s120 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s118[i119])
+				encSpecsLinuxDevice(e, &s120[i121])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m120 := v.NetDevices; m120 == nil {
+		if m122 := v.NetDevices; m122 == nil {
 			e.null()
 		} else {
-			keys121 := make([]string, 0, len(m120))
-			for k122 := range m120 {
-				keys121 = append(keys121, k122)
+			keys123 := make([]string, 0, len(m122))
+			for k124 := range m122 {
+				keys123 = append(keys123, k124)
 			}
-			slices.Sort(keys121)
+			slices.Sort(keys123)
 			e.b = append(e.b, '{')
-			for _, k122 := range keys121 {
+			for _, k124 := range keys123 {
 				e.sep()
-				e.str(string(k122))
+				e.str(string(k124))
 				e.b = append(e.b, ':')
 				{
-					x123 := m120[k122]
-					encSpecsLinuxNetDevice(e, &x123)
+					x125 := m122[k124]
+					encSpecsLinuxNetDevice(e, &x125)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1302,10 +1319,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p124 := v.Seccomp; p124 == nil {
+		if p126 := v.Seccomp; p126 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p124)
+			encSpecsLinuxSeccomp(e, p126)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1314,20 +1331,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s125 := v.MaskedPaths; s125 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i126 := range s125 {
-				e.sep()
-				e.str(string(s125[i126]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s127 := v.ReadonlyPaths; s127 == nil {
+		if s127 := v.MaskedPaths; s127 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1338,52 +1342,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s129 := v.ReadonlyPaths; s129 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i130 := range s129 {
+				e.sep()
+				e.str(string(s129[i130]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p129 := v.IntelRdt; p129 == nil {
+		if p131 := v.IntelRdt; p131 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p129)
+			encSpecsLinuxIntelRdt(e, p131)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p130 := v.MemoryPolicy; p130 == nil {
+		if p132 := v.MemoryPolicy; p132 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p130)
+			encSpecsLinuxMemoryPolicy(e, p132)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p131 := v.Personality; p131 == nil {
+		if p133 := v.Personality; p133 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p131)
+			encSpecsLinuxPersonality(e, p133)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m132 := v.TimeOffsets; m132 == nil {
+		if m134 := v.TimeOffsets; m134 == nil {
 			e.null()
 		} else {
-			keys133 := make([]string, 0, len(m132))
-			for k134 := range m132 {
-				keys133 = append(keys133, k134)
+			keys135 := make([]string, 0, len(m134))
+			for k136 := range m134 {
+				keys135 = append(keys135, k136)
 			}
-			slices.Sort(keys133)
+			slices.Sort(keys135)
 			e.b = append(e.b, '{')
-			for _, k134 := range keys133 {
+			for _, k136 := range keys135 {
 				e.sep()
-				e.str(string(k134))
+				e.str(string(k136))
 				e.b = append(e.b, ':')
 				{
-					x135 := m132[k134]
-					encSpecsLinuxTimeOffset(e, &x135)
+					x137 := m134[k136]
+					encSpecsLinuxTimeOffset(e, &x137)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1395,13 +1412,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s136 := v.Names; s136 == nil {
+	if s138 := v.Names; s138 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i137 := range s136 {
+		for i139 := range s138 {
 			e.sep()
-			e.str(string(s136[i137]))
+			e.str(string(s138[i139]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1409,21 +1426,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p138 := v.ErrnoRet; p138 == nil {
+		if p140 := v.ErrnoRet; p140 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p138)))
+			e.uint(uint64((*p140)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s139 := v.Args; s139 == nil {
+		if s141 := v.Args; s141 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i140 := range s139 {
+			for i142 := range s141 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s139[i140])
+				encSpecsLinuxSeccompArg(e, &s141[i142])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1448,21 +1465,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p141 := v.Umask; p141 == nil {
+		if p143 := v.Umask; p143 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p141)))
+			e.uint(uint64((*p143)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s142 := v.AdditionalGids; s142 == nil {
+		if s144 := v.AdditionalGids; s144 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i143 := range s142 {
+			for i145 := range s144 {
 				e.sep()
-				e.uint(uint64(s142[i143]))
+				e.uint(uint64(s144[i145]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1478,20 +1495,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s144 := v.Bounding; s144 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i145 := range s144 {
-				e.sep()
-				e.str(string(s144[i145]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s146 := v.Effective; s146 == nil {
+		if s146 := v.Bounding; s146 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1502,9 +1506,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s148 := v.Inheritable; s148 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s148 := v.Effective; s148 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1515,9 +1519,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s150 := v.Permitted; s150 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s150 := v.Inheritable; s150 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1528,15 +1532,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s152 := v.Ambient; s152 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s152 := v.Permitted; s152 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i153 := range s152 {
 				e.sep()
 				e.str(string(s152[i153]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s154 := v.Ambient; s154 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i155 := range s154 {
+				e.sep()
+				e.str(string(s154[i155]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1569,13 +1586,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s154 := v.Flags; s154 == nil {
+		if s156 := v.Flags; s156 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i155 := range s154 {
+			for i157 := range s156 {
 				e.sep()
-				e.str(string(s154[i155]))
+				e.str(string(s156[i157]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1629,13 +1646,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s156 := v.Options; s156 == nil {
+		if s158 := v.Options; s158 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i157 := range s156 {
+			for i159 := range s158 {
 				e.sep()
-				e.str(string(s156[i157]))
+				e.str(string(s158[i159]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1726,26 +1743,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s158 := v.Networks; s158 == nil {
+		if s160 := v.Networks; s160 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i159 := range s158 {
+			for i161 := range s160 {
 				e.sep()
-				e.str(string(s158[i159]))
+				e.str(string(s160[i161]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s160 := v.Ports; s160 == nil {
+		if s162 := v.Ports; s162 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i161 := range s160 {
+			for i163 := range s162 {
 				e.sep()
-				encModelPortMapping(e, &s160[i161])
+				encModelPortMapping(e, &s162[i163])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1760,20 +1777,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s162 := v.DNSServers; s162 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i163 := range s162 {
-				e.sep()
-				e.str(string(s162[i163]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s164 := v.DNSSearch; s164 == nil {
+		if s164 := v.DNSServers; s164 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1784,9 +1788,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s166 := v.DNSOptions; s166 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s166 := v.DNSSearch; s166 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1797,9 +1801,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s168 := v.AddHosts; s168 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s168 := v.DNSOptions; s168 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1810,32 +1814,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s170 := v.AddHosts; s170 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i171 := range s170 {
+				e.sep()
+				e.str(string(s170[i171]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m170 := v.Aliases; m170 == nil {
+		if m172 := v.Aliases; m172 == nil {
 			e.null()
 		} else {
-			keys171 := make([]string, 0, len(m170))
-			for k172 := range m170 {
-				keys171 = append(keys171, k172)
+			keys173 := make([]string, 0, len(m172))
+			for k174 := range m172 {
+				keys173 = append(keys173, k174)
 			}
-			slices.Sort(keys171)
+			slices.Sort(keys173)
 			e.b = append(e.b, '{')
-			for _, k172 := range keys171 {
+			for _, k174 := range keys173 {
 				e.sep()
-				e.str(string(k172))
+				e.str(string(k174))
 				e.b = append(e.b, ':')
-				if s173 := m170[k172]; s173 == nil {
+				if s175 := m172[k174]; s175 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i174 := range s173 {
+					for i176 := range s175 {
 						e.sep()
-						e.str(string(s173[i174]))
+						e.str(string(s175[i176]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -1854,6 +1871,38 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 	e.uint(uint64(v.HostID))
 	e.name("\"size\"")
 	e.uint(uint64(v.Size))
+	e.b = append(e.b, '}')
+}
+
+func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
+	e.b = append(e.b, '{')
+	e.name("\"test\"")
+	if s177 := v.Test; s177 == nil {
+		e.null()
+	} else {
+		e.b = append(e.b, '[')
+		for i178 := range s177 {
+			e.sep()
+			e.str(string(s177[i178]))
+		}
+		e.b = append(e.b, ']')
+	}
+	if v.Interval != 0 {
+		e.name("\"interval\"")
+		e.int(int64(v.Interval))
+	}
+	if v.Timeout != 0 {
+		e.name("\"timeout\"")
+		e.int(int64(v.Timeout))
+	}
+	if v.StartPeriod != 0 {
+		e.name("\"startPeriod\"")
+		e.int(int64(v.StartPeriod))
+	}
+	if v.Retries != 0 {
+		e.name("\"retries\"")
+		e.int(int64(v.Retries))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -1886,6 +1935,28 @@ func encModelNetworkStatus(e *encoder, v *model.NetworkStatus) {
 	e.b = append(e.b, '}')
 }
 
+func encModelHealthState(e *encoder, v *model.HealthState) {
+	e.b = append(e.b, '{')
+	e.name("\"status\"")
+	e.str(string(v.Status))
+	e.name("\"failingStreak\"")
+	e.int(int64(v.FailingStreak))
+	if len(v.Log) != 0 {
+		e.name("\"log\"")
+		if s179 := v.Log; s179 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i180 := range s179 {
+				e.sep()
+				encModelHealthLog(e, &s179[i180])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	e.b = append(e.b, '}')
+}
+
 func encSpecsLinuxIDMapping(e *encoder, v *specs.LinuxIDMapping) {
 	e.b = append(e.b, '{')
 	e.name("\"containerID\"")
@@ -1903,36 +1974,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s175 := v.Args; s175 == nil {
+		if s181 := v.Args; s181 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i176 := range s175 {
+			for i182 := range s181 {
 				e.sep()
-				e.str(string(s175[i176]))
+				e.str(string(s181[i182]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s177 := v.Env; s177 == nil {
+		if s183 := v.Env; s183 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i178 := range s177 {
+			for i184 := range s183 {
 				e.sep()
-				e.str(string(s177[i178]))
+				e.str(string(s183[i184]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p179 := v.Timeout; p179 == nil {
+		if p185 := v.Timeout; p185 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p179)))
+			e.int(int64((*p185)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1942,88 +2013,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s180 := v.Devices; s180 == nil {
+		if s186 := v.Devices; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i181 := range s180 {
+			for i187 := range s186 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s180[i181])
+				encSpecsLinuxDeviceCgroup(e, &s186[i187])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p182 := v.Memory; p182 == nil {
+		if p188 := v.Memory; p188 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p182)
+			encSpecsLinuxMemory(e, p188)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p183 := v.CPU; p183 == nil {
+		if p189 := v.CPU; p189 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p183)
+			encSpecsLinuxCPU(e, p189)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p184 := v.Pids; p184 == nil {
+		if p190 := v.Pids; p190 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p184)
+			encSpecsLinuxPids(e, p190)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p185 := v.BlockIO; p185 == nil {
+		if p191 := v.BlockIO; p191 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p185)
+			encSpecsLinuxBlockIO(e, p191)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s186 := v.HugepageLimits; s186 == nil {
+		if s192 := v.HugepageLimits; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i193 := range s192 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s186[i187])
+				encSpecsLinuxHugepageLimit(e, &s192[i193])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p188 := v.Network; p188 == nil {
+		if p194 := v.Network; p194 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p188)
+			encSpecsLinuxNetwork(e, p194)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m189 := v.Rdma; m189 == nil {
+		if m195 := v.Rdma; m195 == nil {
 			e.null()
 		} else {
-			keys190 := make([]string, 0, len(m189))
-			for k191 := range m189 {
-				keys190 = append(keys190, k191)
+			keys196 := make([]string, 0, len(m195))
+			for k197 := range m195 {
+				keys196 = append(keys196, k197)
 			}
-			slices.Sort(keys190)
+			slices.Sort(keys196)
 			e.b = append(e.b, '{')
-			for _, k191 := range keys190 {
+			for _, k197 := range keys196 {
 				e.sep()
-				e.str(string(k191))
+				e.str(string(k197))
 				e.b = append(e.b, ':')
 				{
-					x192 := m189[k191]
-					encSpecsLinuxRdma(e, &x192)
+					x198 := m195[k197]
+					encSpecsLinuxRdma(e, &x198)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2031,20 +2102,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m193 := v.Unified; m193 == nil {
+		if m199 := v.Unified; m199 == nil {
 			e.null()
 		} else {
-			keys194 := make([]string, 0, len(m193))
-			for k195 := range m193 {
-				keys194 = append(keys194, k195)
+			keys200 := make([]string, 0, len(m199))
+			for k201 := range m199 {
+				keys200 = append(keys200, k201)
 			}
-			slices.Sort(keys194)
+			slices.Sort(keys200)
 			e.b = append(e.b, '{')
-			for _, k195 := range keys194 {
+			for _, k201 := range keys200 {
 				e.sep()
-				e.str(string(k195))
+				e.str(string(k201))
 				e.b = append(e.b, ':')
-				e.str(string(m193[k195]))
+				e.str(string(m199[k201]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2075,26 +2146,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p196 := v.FileMode; p196 == nil {
+		if p202 := v.FileMode; p202 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p196)))
+			e.uint(uint64((*p202)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p197 := v.UID; p197 == nil {
+		if p203 := v.UID; p203 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p197)))
+			e.uint(uint64((*p203)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p198 := v.GID; p198 == nil {
+		if p204 := v.GID; p204 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p198)))
+			e.uint(uint64((*p204)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2117,13 +2188,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s199 := v.Schemata; s199 == nil {
+		if s205 := v.Schemata; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i200 := range s199 {
+			for i206 := range s205 {
 				e.sep()
-				e.str(string(s199[i200]))
+				e.str(string(s205[i206]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2151,13 +2222,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s201 := v.Flags; s201 == nil {
+		if s207 := v.Flags; s207 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i208 := range s207 {
 				e.sep()
-				e.str(string(s201[i202]))
+				e.str(string(s207[i208]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2171,13 +2242,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s203 := v.Flags; s203 == nil {
+		if s209 := v.Flags; s209 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i204 := range s203 {
+			for i210 := range s209 {
 				e.sep()
-				e.str(string(s203[i204]))
+				e.str(string(s209[i210]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2232,6 +2303,19 @@ func encModelPortMapping(e *encoder, v *model.PortMapping) {
 	e.b = append(e.b, '}')
 }
 
+func encModelHealthLog(e *encoder, v *model.HealthLog) {
+	e.b = append(e.b, '{')
+	e.name("\"start\"")
+	e.value(&v.Start)
+	e.name("\"end\"")
+	e.value(&v.End)
+	e.name("\"exitCode\"")
+	e.int(int64(v.ExitCode))
+	e.name("\"output\"")
+	e.str(string(v.Output))
+	e.b = append(e.b, '}')
+}
+
 func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	e.b = append(e.b, '{')
 	e.name("\"allow\"")
@@ -2242,18 +2326,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p205 := v.Major; p205 == nil {
+		if p211 := v.Major; p211 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p205)))
+			e.int(int64((*p211)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p206 := v.Minor; p206 == nil {
+		if p212 := v.Minor; p212 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p206)))
+			e.int(int64((*p212)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2267,74 +2351,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p207 := v.Limit; p207 == nil {
+		if p213 := v.Limit; p213 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p207)))
+			e.int(int64((*p213)))
 		}
 	}
 	if v.Reservation != nil {
 		e.name("\"reservation\"")
-		if p208 := v.Reservation; p208 == nil {
+		if p214 := v.Reservation; p214 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p208)))
+			e.int(int64((*p214)))
 		}
 	}
 	if v.Swap != nil {
 		e.name("\"swap\"")
-		if p209 := v.Swap; p209 == nil {
+		if p215 := v.Swap; p215 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p209)))
+			e.int(int64((*p215)))
 		}
 	}
 	if v.Kernel != nil {
 		e.name("\"kernel\"")
-		if p210 := v.Kernel; p210 == nil {
+		if p216 := v.Kernel; p216 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p210)))
+			e.int(int64((*p216)))
 		}
 	}
 	if v.KernelTCP != nil {
 		e.name("\"kernelTCP\"")
-		if p211 := v.KernelTCP; p211 == nil {
+		if p217 := v.KernelTCP; p217 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p211)))
+			e.int(int64((*p217)))
 		}
 	}
 	if v.Swappiness != nil {
 		e.name("\"swappiness\"")
-		if p212 := v.Swappiness; p212 == nil {
+		if p218 := v.Swappiness; p218 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p212)))
+			e.uint(uint64((*p218)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p213 := v.DisableOOMKiller; p213 == nil {
+		if p219 := v.DisableOOMKiller; p219 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p213)))
+			e.boolean(bool((*p219)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p214 := v.UseHierarchy; p214 == nil {
+		if p220 := v.UseHierarchy; p220 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p214)))
+			e.boolean(bool((*p220)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p215 := v.CheckBeforeUpdate; p215 == nil {
+		if p221 := v.CheckBeforeUpdate; p221 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p215)))
+			e.boolean(bool((*p221)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2344,50 +2428,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p216 := v.Shares; p216 == nil {
+		if p222 := v.Shares; p222 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p216)))
+			e.uint(uint64((*p222)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p217 := v.Quota; p217 == nil {
+		if p223 := v.Quota; p223 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p217)))
+			e.int(int64((*p223)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p218 := v.Burst; p218 == nil {
+		if p224 := v.Burst; p224 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p218)))
+			e.uint(uint64((*p224)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p219 := v.Period; p219 == nil {
+		if p225 := v.Period; p225 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p219)))
+			e.uint(uint64((*p225)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p220 := v.RealtimeRuntime; p220 == nil {
+		if p226 := v.RealtimeRuntime; p226 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p220)))
+			e.int(int64((*p226)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p221 := v.RealtimePeriod; p221 == nil {
+		if p227 := v.RealtimePeriod; p227 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p221)))
+			e.uint(uint64((*p227)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2400,10 +2484,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p222 := v.Idle; p222 == nil {
+		if p228 := v.Idle; p228 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p222)))
+			e.int(int64((*p228)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2413,10 +2497,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p223 := v.Limit; p223 == nil {
+		if p229 := v.Limit; p229 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p223)))
+			e.int(int64((*p229)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2426,81 +2510,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p224 := v.Weight; p224 == nil {
+		if p230 := v.Weight; p230 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p224)))
+			e.uint(uint64((*p230)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p225 := v.LeafWeight; p225 == nil {
+		if p231 := v.LeafWeight; p231 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p225)))
+			e.uint(uint64((*p231)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s226 := v.WeightDevice; s226 == nil {
+		if s232 := v.WeightDevice; s232 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i227 := range s226 {
+			for i233 := range s232 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s226[i227])
+				encSpecsLinuxWeightDevice(e, &s232[i233])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s228 := v.ThrottleReadBpsDevice; s228 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i229 := range s228 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s228[i229])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s230 := v.ThrottleWriteBpsDevice; s230 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i231 := range s230 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s230[i231])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s232 := v.ThrottleReadIOPSDevice; s232 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i233 := range s232 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s232[i233])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s234 := v.ThrottleWriteIOPSDevice; s234 == nil {
+		if s234 := v.ThrottleReadBpsDevice; s234 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i235 := range s234 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s234[i235])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s236 := v.ThrottleWriteBpsDevice; s236 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i237 := range s236 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s236[i237])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s238 := v.ThrottleReadIOPSDevice; s238 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i239 := range s238 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s238[i239])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s240 := v.ThrottleWriteIOPSDevice; s240 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i241 := range s240 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s240[i241])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2521,21 +2605,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p236 := v.ClassID; p236 == nil {
+		if p242 := v.ClassID; p242 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p236)))
+			e.uint(uint64((*p242)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s237 := v.Priorities; s237 == nil {
+		if s243 := v.Priorities; s243 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i238 := range s237 {
+			for i244 := range s243 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s237[i238])
+				encSpecsLinuxInterfacePriority(e, &s243[i244])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2547,18 +2631,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p239 := v.HcaHandles; p239 == nil {
+		if p245 := v.HcaHandles; p245 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p239)))
+			e.uint(uint64((*p245)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p240 := v.HcaObjects; p240 == nil {
+		if p246 := v.HcaObjects; p246 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p240)))
+			e.uint(uint64((*p246)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2572,18 +2656,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p241 := v.Weight; p241 == nil {
+		if p247 := v.Weight; p247 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p241)))
+			e.uint(uint64((*p247)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p242 := v.LeafWeight; p242 == nil {
+		if p248 := v.LeafWeight; p248 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p242)))
+			e.uint(uint64((*p248)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2609,7 +2693,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2635,18 +2719,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x243 := bool(v.IsInfra)
-			if err := s.Bool(&x243); err != nil {
+			x249 := bool(v.IsInfra)
+			if err := s.Bool(&x249); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x243)
+			v.IsInfra = bool(x249)
 			return nil
 		case "created":
-			raw244, err := s.Raw()
+			raw250, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw244); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw250); err != nil {
 				return err
 			}
 			return nil
@@ -2654,21 +2738,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out245 := v.CreateCommand[:0]
-				if out245 == nil {
-					out245 = []string{}
+				out251 := v.CreateCommand[:0]
+				if out251 == nil {
+					out251 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e246 string
-					if err := s.Str(&e246); err != nil {
+					var e252 string
+					if err := s.Str(&e252); err != nil {
 						return err
 					}
-					out245 = append(out245, e246)
+					out251 = append(out251, e252)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out245
+				v.CreateCommand = out251
 			}
 			return nil
 		case "image":
@@ -2690,63 +2774,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out247 := v.Entrypoint[:0]
-				if out247 == nil {
-					out247 = []string{}
+				out253 := v.Entrypoint[:0]
+				if out253 == nil {
+					out253 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e248 string
-					if err := s.Str(&e248); err != nil {
+					var e254 string
+					if err := s.Str(&e254); err != nil {
 						return err
 					}
-					out247 = append(out247, e248)
+					out253 = append(out253, e254)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out247
+				v.Entrypoint = out253
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out249 := v.Cmd[:0]
-				if out249 == nil {
-					out249 = []string{}
+				out255 := v.Cmd[:0]
+				if out255 == nil {
+					out255 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e250 string
-					if err := s.Str(&e250); err != nil {
+					var e256 string
+					if err := s.Str(&e256); err != nil {
 						return err
 					}
-					out249 = append(out249, e250)
+					out255 = append(out255, e256)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out249
+				v.Cmd = out255
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out251 := v.Env[:0]
-				if out251 == nil {
-					out251 = []string{}
+				out257 := v.Env[:0]
+				if out257 == nil {
+					out257 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e252 string
-					if err := s.Str(&e252); err != nil {
+					var e258 string
+					if err := s.Str(&e258); err != nil {
 						return err
 					}
-					out251 = append(out251, e252)
+					out257 = append(out257, e258)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out251
+				v.Env = out257
 			}
 			return nil
 		case "workingDir":
@@ -2772,11 +2856,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e253 string
-					if err := s.Str(&e253); err != nil {
+					var e259 string
+					if err := s.Str(&e259); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e253
+					v.Labels[string(key)] = e259
 					return nil
 				}); err != nil {
 					return err
@@ -2791,11 +2875,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e254 string
-					if err := s.Str(&e254); err != nil {
+					var e260 string
+					if err := s.Str(&e260); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e254
+					v.Annotations[string(key)] = e260
 					return nil
 				}); err != nil {
 					return err
@@ -2803,80 +2887,80 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x255 := bool(v.Terminal)
-			if err := s.Bool(&x255); err != nil {
+			x261 := bool(v.Terminal)
+			if err := s.Bool(&x261); err != nil {
 				return err
 			}
-			v.Terminal = bool(x255)
+			v.Terminal = bool(x261)
 			return nil
 		case "stdin":
-			x256 := bool(v.Stdin)
-			if err := s.Bool(&x256); err != nil {
+			x262 := bool(v.Stdin)
+			if err := s.Bool(&x262); err != nil {
 				return err
 			}
-			v.Stdin = bool(x256)
+			v.Stdin = bool(x262)
 			return nil
 		case "keepStdinOpen":
-			x257 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x257); err != nil {
+			x263 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x263); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x257)
+			v.KeepStdinOpen = bool(x263)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out258 := v.Mounts[:0]
-				if out258 == nil {
-					out258 = []model.Mount{}
+				out264 := v.Mounts[:0]
+				if out264 == nil {
+					out264 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e259 model.Mount
-					if err := decModelMount(s, &e259); err != nil {
+					var e265 model.Mount
+					if err := decModelMount(s, &e265); err != nil {
 						return err
 					}
-					out258 = append(out258, e259)
+					out264 = append(out264, e265)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out258
+				v.Mounts = out264
 			}
 			return nil
 		case "readOnly":
-			x260 := bool(v.ReadOnly)
-			if err := s.Bool(&x260); err != nil {
+			x266 := bool(v.ReadOnly)
+			if err := s.Bool(&x266); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x260)
+			v.ReadOnly = bool(x266)
 			return nil
 		case "readOnlyTmpfs":
-			x261 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x261); err != nil {
+			x267 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x267); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x261)
+			v.ReadOnlyTmpfs = bool(x267)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out262 := v.Devices[:0]
-				if out262 == nil {
-					out262 = []string{}
+				out268 := v.Devices[:0]
+				if out268 == nil {
+					out268 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e263 string
-					if err := s.Str(&e263); err != nil {
+					var e269 string
+					if err := s.Str(&e269); err != nil {
 						return err
 					}
-					out262 = append(out262, e263)
+					out268 = append(out268, e269)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out262
+				v.Devices = out268
 			}
 			return nil
 		case "sysctls":
@@ -2887,11 +2971,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e264 string
-					if err := s.Str(&e264); err != nil {
+					var e270 string
+					if err := s.Str(&e270); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e264
+					v.Sysctls[string(key)] = e270
 					return nil
 				}); err != nil {
 					return err
@@ -2902,79 +2986,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out265 := v.CapAdd[:0]
-				if out265 == nil {
-					out265 = []string{}
+				out271 := v.CapAdd[:0]
+				if out271 == nil {
+					out271 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e266 string
-					if err := s.Str(&e266); err != nil {
+					var e272 string
+					if err := s.Str(&e272); err != nil {
 						return err
 					}
-					out265 = append(out265, e266)
+					out271 = append(out271, e272)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out265
+				v.CapAdd = out271
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out267 := v.CapDrop[:0]
-				if out267 == nil {
-					out267 = []string{}
+				out273 := v.CapDrop[:0]
+				if out273 == nil {
+					out273 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e268 string
-					if err := s.Str(&e268); err != nil {
+					var e274 string
+					if err := s.Str(&e274); err != nil {
 						return err
 					}
-					out267 = append(out267, e268)
+					out273 = append(out273, e274)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out267
+				v.CapDrop = out273
 			}
 			return nil
 		case "privileged":
-			x269 := bool(v.Privileged)
-			if err := s.Bool(&x269); err != nil {
+			x275 := bool(v.Privileged)
+			if err := s.Bool(&x275); err != nil {
 				return err
 			}
-			v.Privileged = bool(x269)
+			v.Privileged = bool(x275)
 			return nil
 		case "oomScoreAdj":
-			n270, _, null271, err := s.Integer(64, true)
+			n276, _, null277, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null271 {
-				v.OOMScoreAdj = int(n270)
+			if !null277 {
+				v.OOMScoreAdj = int(n276)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out272 := v.GroupAdd[:0]
-				if out272 == nil {
-					out272 = []string{}
+				out278 := v.GroupAdd[:0]
+				if out278 == nil {
+					out278 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e273 string
-					if err := s.Str(&e273); err != nil {
+					var e279 string
+					if err := s.Str(&e279); err != nil {
 						return err
 					}
-					out272 = append(out272, e273)
+					out278 = append(out278, e279)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out272
+				v.GroupAdd = out278
 			}
 			return nil
 		case "umask":
@@ -2993,11 +3077,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x274 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x274); err != nil {
+			x280 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x280); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x274)
+			v.NoNewPrivileges = bool(x280)
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -3008,21 +3092,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out275 := v.Ulimits[:0]
-				if out275 == nil {
-					out275 = []model.Ulimit{}
+				out281 := v.Ulimits[:0]
+				if out281 == nil {
+					out281 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e276 model.Ulimit
-					if err := decModelUlimit(s, &e276); err != nil {
+					var e282 model.Ulimit
+					if err := decModelUlimit(s, &e282); err != nil {
 						return err
 					}
-					out275 = append(out275, e276)
+					out281 = append(out281, e282)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out275
+				v.Ulimits = out281
 			}
 			return nil
 		case "resources":
@@ -3043,11 +3127,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e277 model.Namespace
-					if err := decModelNamespace(s, &e277); err != nil {
+					var e283 model.Namespace
+					if err := decModelNamespace(s, &e283); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e277
+					v.Namespaces[string(key)] = e283
 					return nil
 				}); err != nil {
 					return err
@@ -3063,75 +3147,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out278 := v.UIDMap[:0]
-				if out278 == nil {
-					out278 = []model.IDMap{}
+				out284 := v.UIDMap[:0]
+				if out284 == nil {
+					out284 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e279 model.IDMap
-					if err := decModelIDMap(s, &e279); err != nil {
+					var e285 model.IDMap
+					if err := decModelIDMap(s, &e285); err != nil {
 						return err
 					}
-					out278 = append(out278, e279)
+					out284 = append(out284, e285)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out278
+				v.UIDMap = out284
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out280 := v.GIDMap[:0]
-				if out280 == nil {
-					out280 = []model.IDMap{}
+				out286 := v.GIDMap[:0]
+				if out286 == nil {
+					out286 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e281 model.IDMap
-					if err := decModelIDMap(s, &e281); err != nil {
+					var e287 model.IDMap
+					if err := decModelIDMap(s, &e287); err != nil {
 						return err
 					}
-					out280 = append(out280, e281)
+					out286 = append(out286, e287)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out280
+				v.GIDMap = out286
 			}
 			return nil
 		case "init":
-			x282 := bool(v.Init)
-			if err := s.Bool(&x282); err != nil {
+			x288 := bool(v.Init)
+			if err := s.Bool(&x288); err != nil {
 				return err
 			}
-			v.Init = bool(x282)
+			v.Init = bool(x288)
 			return nil
 		case "stopSignal":
-			n283, _, null284, err := s.Integer(64, true)
+			n289, _, null290, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null284 {
-				v.StopSignal = int(n283)
+			if !null290 {
+				v.StopSignal = int(n289)
 			}
 			return nil
 		case "stopTimeout":
-			_, n285, null286, err := s.Integer(64, false)
+			_, n291, null292, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null286 {
-				v.StopTimeout = uint(n285)
+			if !null292 {
+				v.StopTimeout = uint(n291)
 			}
 			return nil
 		case "autoRemove":
-			x287 := bool(v.AutoRemove)
-			if err := s.Bool(&x287); err != nil {
+			x293 := bool(v.AutoRemove)
+			if err := s.Bool(&x293); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x287)
+			v.AutoRemove = bool(x293)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3143,12 +3227,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "healthcheck":
+			if s.Literal("null") {
+				v.Healthcheck = nil
+			} else {
+				if v.Healthcheck == nil {
+					v.Healthcheck = new(model.HealthConfig)
+				}
+				if err := decModelHealthConfig(s, &(*v.Healthcheck)); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelContainerConfig)
 	})
 }
 
-var keysModelContainerState = KeySet{"status", "pid", "conmonPid", "exitCode", "oomKilled", "startedAt", "finishedAt", "mounted", "mountPoint", "netNS", "networks", "error", "restartCount", "stoppedByUser"}
+var keysModelContainerState = KeySet{"status", "pid", "conmonPid", "exitCode", "oomKilled", "startedAt", "finishedAt", "mounted", "mountPoint", "netNS", "networks", "error", "restartCount", "stoppedByUser", "health"}
 
 func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	return s.Object(func(key []byte) error {
@@ -3159,63 +3255,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n288, _, null289, err := s.Integer(64, true)
+			n294, _, null295, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null289 {
-				v.Pid = int(n288)
+			if !null295 {
+				v.Pid = int(n294)
 			}
 			return nil
 		case "conmonPid":
-			n290, _, null291, err := s.Integer(64, true)
+			n296, _, null297, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null291 {
-				v.ConmonPid = int(n290)
+			if !null297 {
+				v.ConmonPid = int(n296)
 			}
 			return nil
 		case "exitCode":
-			n292, _, null293, err := s.Integer(32, true)
+			n298, _, null299, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null293 {
-				v.ExitCode = int32(n292)
+			if !null299 {
+				v.ExitCode = int32(n298)
 			}
 			return nil
 		case "oomKilled":
-			x294 := bool(v.OOMKilled)
-			if err := s.Bool(&x294); err != nil {
+			x300 := bool(v.OOMKilled)
+			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x294)
+			v.OOMKilled = bool(x300)
 			return nil
 		case "startedAt":
-			raw295, err := s.Raw()
+			raw301, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw295); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw301); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw296, err := s.Raw()
+			raw302, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw296); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw302); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x297 := bool(v.Mounted)
-			if err := s.Bool(&x297); err != nil {
+			x303 := bool(v.Mounted)
+			if err := s.Bool(&x303); err != nil {
 				return err
 			}
-			v.Mounted = bool(x297)
+			v.Mounted = bool(x303)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3235,11 +3331,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e298 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e298); err != nil {
+					var e304 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e304); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e298
+					v.Networks[string(key)] = e304
 					return nil
 				}); err != nil {
 					return err
@@ -3252,20 +3348,32 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n299, _, null300, err := s.Integer(64, true)
+			n305, _, null306, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null300 {
-				v.RestartCount = int(n299)
+			if !null306 {
+				v.RestartCount = int(n305)
 			}
 			return nil
 		case "stoppedByUser":
-			x301 := bool(v.StoppedByUser)
-			if err := s.Bool(&x301); err != nil {
+			x307 := bool(v.StoppedByUser)
+			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x301)
+			v.StoppedByUser = bool(x307)
+			return nil
+		case "health":
+			if s.Literal("null") {
+				v.Health = nil
+			} else {
+				if v.Health == nil {
+					v.Health = new(model.HealthState)
+				}
+				if err := decModelHealthState(s, &(*v.Health)); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		return s.Unknown(key, keysModelContainerState)
@@ -3305,11 +3413,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e302 string
-					if err := s.Str(&e302); err != nil {
+					var e308 string
+					if err := s.Str(&e308); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e302
+					v.Labels[string(key)] = e308
 					return nil
 				}); err != nil {
 					return err
@@ -3317,11 +3425,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw303, err := s.Raw()
+			raw309, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw303); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw309); err != nil {
 				return err
 			}
 			return nil
@@ -3329,21 +3437,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out304 := v.CreateCommand[:0]
-				if out304 == nil {
-					out304 = []string{}
+				out310 := v.CreateCommand[:0]
+				if out310 == nil {
+					out310 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e305 string
-					if err := s.Str(&e305); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					out304 = append(out304, e305)
+					out310 = append(out310, e311)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out304
+				v.CreateCommand = out310
 			}
 			return nil
 		case "cgroupParent":
@@ -3352,67 +3460,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x306 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x306); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x306)
-			return nil
-		case "sharePid":
-			x307 := bool(v.SharePid)
-			if err := s.Bool(&x307); err != nil {
-				return err
-			}
-			v.SharePid = bool(x307)
-			return nil
-		case "shareIpc":
-			x308 := bool(v.ShareIpc)
-			if err := s.Bool(&x308); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x308)
-			return nil
-		case "shareNet":
-			x309 := bool(v.ShareNet)
-			if err := s.Bool(&x309); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x309)
-			return nil
-		case "shareMount":
-			x310 := bool(v.ShareMount)
-			if err := s.Bool(&x310); err != nil {
-				return err
-			}
-			v.ShareMount = bool(x310)
-			return nil
-		case "shareUser":
-			x311 := bool(v.ShareUser)
-			if err := s.Bool(&x311); err != nil {
-				return err
-			}
-			v.ShareUser = bool(x311)
-			return nil
-		case "shareUts":
-			x312 := bool(v.ShareUts)
+			x312 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x312); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x312)
+			v.UsePodCgroup = bool(x312)
 			return nil
-		case "shareCgroup":
-			x313 := bool(v.ShareCgroup)
+		case "sharePid":
+			x313 := bool(v.SharePid)
 			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x313)
+			v.SharePid = bool(x313)
 			return nil
-		case "hasInfra":
-			x314 := bool(v.HasInfra)
+		case "shareIpc":
+			x314 := bool(v.ShareIpc)
 			if err := s.Bool(&x314); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x314)
+			v.ShareIpc = bool(x314)
+			return nil
+		case "shareNet":
+			x315 := bool(v.ShareNet)
+			if err := s.Bool(&x315); err != nil {
+				return err
+			}
+			v.ShareNet = bool(x315)
+			return nil
+		case "shareMount":
+			x316 := bool(v.ShareMount)
+			if err := s.Bool(&x316); err != nil {
+				return err
+			}
+			v.ShareMount = bool(x316)
+			return nil
+		case "shareUser":
+			x317 := bool(v.ShareUser)
+			if err := s.Bool(&x317); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x317)
+			return nil
+		case "shareUts":
+			x318 := bool(v.ShareUts)
+			if err := s.Bool(&x318); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x318)
+			return nil
+		case "shareCgroup":
+			x319 := bool(v.ShareCgroup)
+			if err := s.Bool(&x319); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x319)
+			return nil
+		case "hasInfra":
+			x320 := bool(v.HasInfra)
+			if err := s.Bool(&x320); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x320)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3428,21 +3536,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out315 := v.InfraCommand[:0]
-				if out315 == nil {
-					out315 = []string{}
+				out321 := v.InfraCommand[:0]
+				if out321 == nil {
+					out321 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e316 string
-					if err := s.Str(&e316); err != nil {
+					var e322 string
+					if err := s.Str(&e322); err != nil {
 						return err
 					}
-					out315 = append(out315, e316)
+					out321 = append(out321, e322)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out315
+				v.InfraCommand = out321
 			}
 			return nil
 		case "infra":
@@ -3474,42 +3582,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out317 := v.UIDMap[:0]
-				if out317 == nil {
-					out317 = []model.IDMap{}
+				out323 := v.UIDMap[:0]
+				if out323 == nil {
+					out323 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e318 model.IDMap
-					if err := decModelIDMap(s, &e318); err != nil {
+					var e324 model.IDMap
+					if err := decModelIDMap(s, &e324); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out317
+				v.UIDMap = out323
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out319 := v.GIDMap[:0]
-				if out319 == nil {
-					out319 = []model.IDMap{}
+				out325 := v.GIDMap[:0]
+				if out325 == nil {
+					out325 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e320 model.IDMap
-					if err := decModelIDMap(s, &e320); err != nil {
+					var e326 model.IDMap
+					if err := decModelIDMap(s, &e326); err != nil {
 						return err
 					}
-					out319 = append(out319, e320)
+					out325 = append(out325, e326)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out319
+				v.GIDMap = out325
 			}
 			return nil
 		case "exitPolicy":
@@ -3531,42 +3639,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out321 := v.Volumes[:0]
-				if out321 == nil {
-					out321 = []string{}
+				out327 := v.Volumes[:0]
+				if out327 == nil {
+					out327 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e322 string
-					if err := s.Str(&e322); err != nil {
+					var e328 string
+					if err := s.Str(&e328); err != nil {
 						return err
 					}
-					out321 = append(out321, e322)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out321
+				v.Volumes = out327
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out323 := v.Devices[:0]
-				if out323 == nil {
-					out323 = []string{}
+				out329 := v.Devices[:0]
+				if out329 == nil {
+					out329 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e330 string
+					if err := s.Str(&e330); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out329 = append(out329, e330)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out323
+				v.Devices = out329
 			}
 			return nil
 		case "sysctls":
@@ -3577,11 +3685,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
+					var e331 string
+					if err := s.Str(&e331); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e325
+					v.Sysctls[string(key)] = e331
 					return nil
 				}); err != nil {
 					return err
@@ -3592,21 +3700,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out326 := v.SecurityOpts[:0]
-				if out326 == nil {
-					out326 = []string{}
+				out332 := v.SecurityOpts[:0]
+				if out332 == nil {
+					out332 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e327 string
-					if err := s.Str(&e327); err != nil {
+					var e333 string
+					if err := s.Str(&e333); err != nil {
 						return err
 					}
-					out326 = append(out326, e327)
+					out332 = append(out332, e333)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out326
+				v.SecurityOpts = out332
 			}
 			return nil
 		}
@@ -3658,36 +3766,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out328 := v.Options[:0]
-				if out328 == nil {
-					out328 = []string{}
+				out334 := v.Options[:0]
+				if out334 == nil {
+					out334 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e329 string
-					if err := s.Str(&e329); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					out328 = append(out328, e329)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out328
+				v.Options = out334
 			}
 			return nil
 		case "readOnly":
-			x330 := bool(v.ReadOnly)
-			if err := s.Bool(&x330); err != nil {
+			x336 := bool(v.ReadOnly)
+			if err := s.Bool(&x336); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x330)
+			v.ReadOnly = bool(x336)
 			return nil
 		case "chownToUser":
-			x331 := bool(v.ChownToUser)
-			if err := s.Bool(&x331); err != nil {
+			x337 := bool(v.ChownToUser)
+			if err := s.Bool(&x337); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x331)
+			v.ChownToUser = bool(x337)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3705,21 +3813,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n332, null333, err := s.Integer(64, false)
+			_, n338, null339, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null333 {
-				v.Soft = uint64(n332)
+			if !null339 {
+				v.Soft = uint64(n338)
 			}
 			return nil
 		case "hard":
-			_, n334, null335, err := s.Integer(64, false)
+			_, n340, null341, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null335 {
-				v.Hard = uint64(n334)
+			if !null341 {
+				v.Hard = uint64(n340)
 			}
 			return nil
 		}
@@ -3733,21 +3841,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n336, _, null337, err := s.Integer(64, true)
+			n342, _, null343, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null337 {
-				v.Memory = int64(n336)
+			if !null343 {
+				v.Memory = int64(n342)
 			}
 			return nil
 		case "cpus":
-			n338, null339, err := s.Float(64)
+			n344, null345, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null339 {
-				v.CPUs = float64(n338)
+			if !null345 {
+				v.CPUs = float64(n344)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3756,48 +3864,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n340, _, null341, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null341 {
-				v.PidsLimit = int64(n340)
-			}
-			return nil
-		case "shmSize":
-			n342, _, null343, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null343 {
-				v.ShmSize = int64(n342)
-			}
-			return nil
-		case "memorySwap":
-			n344, _, null345, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null345 {
-				v.MemorySwap = int64(n344)
-			}
-			return nil
-		case "memoryReservation":
 			n346, _, null347, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null347 {
-				v.MemoryReservation = int64(n346)
+				v.PidsLimit = int64(n346)
 			}
 			return nil
-		case "cpuShares":
-			_, n348, null349, err := s.Integer(64, false)
+		case "shmSize":
+			n348, _, null349, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null349 {
-				v.CPUShares = uint64(n348)
+				v.ShmSize = int64(n348)
+			}
+			return nil
+		case "memorySwap":
+			n350, _, null351, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null351 {
+				v.MemorySwap = int64(n350)
+			}
+			return nil
+		case "memoryReservation":
+			n352, _, null353, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null353 {
+				v.MemoryReservation = int64(n352)
+			}
+			return nil
+		case "cpuShares":
+			_, n354, null355, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null355 {
+				v.CPUShares = uint64(n354)
 			}
 			return nil
 		case "cpusetMems":
@@ -3806,21 +3914,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n350, null351, err := s.Integer(64, false)
+			_, n356, null357, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null351 {
-				v.CPUPeriod = uint64(n350)
+			if !null357 {
+				v.CPUPeriod = uint64(n356)
 			}
 			return nil
 		case "cpuQuota":
-			n352, _, null353, err := s.Integer(64, true)
+			n358, _, null359, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null353 {
-				v.CPUQuota = int64(n352)
+			if !null359 {
+				v.CPUQuota = int64(n358)
 			}
 			return nil
 		}
@@ -3857,42 +3965,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out354 := v.Networks[:0]
-				if out354 == nil {
-					out354 = []string{}
+				out360 := v.Networks[:0]
+				if out360 == nil {
+					out360 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e355 string
-					if err := s.Str(&e355); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					out354 = append(out354, e355)
+					out360 = append(out360, e361)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out354
+				v.Networks = out360
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out356 := v.Ports[:0]
-				if out356 == nil {
-					out356 = []model.PortMapping{}
+				out362 := v.Ports[:0]
+				if out362 == nil {
+					out362 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e357 model.PortMapping
-					if err := decModelPortMapping(s, &e357); err != nil {
+					var e363 model.PortMapping
+					if err := decModelPortMapping(s, &e363); err != nil {
 						return err
 					}
-					out356 = append(out356, e357)
+					out362 = append(out362, e363)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out356
+				v.Ports = out362
 			}
 			return nil
 		case "staticIP":
@@ -3909,70 +4017,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out358 := v.DNSServers[:0]
-				if out358 == nil {
-					out358 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e359 string
-					if err := s.Str(&e359); err != nil {
-						return err
-					}
-					out358 = append(out358, e359)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out358
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out360 := v.DNSSearch[:0]
-				if out360 == nil {
-					out360 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
-						return err
-					}
-					out360 = append(out360, e361)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out360
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out362 := v.DNSOptions[:0]
-				if out362 == nil {
-					out362 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e363 string
-					if err := s.Str(&e363); err != nil {
-						return err
-					}
-					out362 = append(out362, e363)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSOptions = out362
-			}
-			return nil
-		case "addHosts":
-			if s.Literal("null") {
-				v.AddHosts = nil
-			} else {
-				out364 := v.AddHosts[:0]
+				out364 := v.DNSServers[:0]
 				if out364 == nil {
 					out364 = []string{}
 				}
@@ -3986,15 +4031,78 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out364
+				v.DNSServers = out364
+			}
+			return nil
+		case "dnsSearch":
+			if s.Literal("null") {
+				v.DNSSearch = nil
+			} else {
+				out366 := v.DNSSearch[:0]
+				if out366 == nil {
+					out366 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e367 string
+					if err := s.Str(&e367); err != nil {
+						return err
+					}
+					out366 = append(out366, e367)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSSearch = out366
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out368 := v.DNSOptions[:0]
+				if out368 == nil {
+					out368 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e369 string
+					if err := s.Str(&e369); err != nil {
+						return err
+					}
+					out368 = append(out368, e369)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out368
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out370 := v.AddHosts[:0]
+				if out370 == nil {
+					out370 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e371 string
+					if err := s.Str(&e371); err != nil {
+						return err
+					}
+					out370 = append(out370, e371)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out370
 			}
 			return nil
 		case "noHosts":
-			x366 := bool(v.NoHosts)
-			if err := s.Bool(&x366); err != nil {
+			x372 := bool(v.NoHosts)
+			if err := s.Bool(&x372); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x366)
+			v.NoHosts = bool(x372)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4004,27 +4112,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e367 []string
+					var e373 []string
 					if s.Literal("null") {
-						e367 = nil
+						e373 = nil
 					} else {
-						out368 := e367[:0]
-						if out368 == nil {
-							out368 = []string{}
+						out374 := e373[:0]
+						if out374 == nil {
+							out374 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e369 string
-							if err := s.Str(&e369); err != nil {
+							var e375 string
+							if err := s.Str(&e375); err != nil {
 								return err
 							}
-							out368 = append(out368, e369)
+							out374 = append(out374, e375)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e367 = out368
+						e373 = out374
 					}
-					v.Aliases[string(key)] = e367
+					v.Aliases[string(key)] = e373
 					return nil
 				}); err != nil {
 					return err
@@ -4042,34 +4150,101 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n370, null371, err := s.Integer(32, false)
+			_, n376, null377, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null371 {
-				v.ContainerID = uint32(n370)
+			if !null377 {
+				v.ContainerID = uint32(n376)
 			}
 			return nil
 		case "hostID":
-			_, n372, null373, err := s.Integer(32, false)
+			_, n378, null379, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null373 {
-				v.HostID = uint32(n372)
+			if !null379 {
+				v.HostID = uint32(n378)
 			}
 			return nil
 		case "size":
-			_, n374, null375, err := s.Integer(32, false)
+			_, n380, null381, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null375 {
-				v.Size = uint32(n374)
+			if !null381 {
+				v.Size = uint32(n380)
 			}
 			return nil
 		}
 		return s.Unknown(key, keysModelIDMap)
+	})
+}
+
+var keysModelHealthConfig = KeySet{"test", "interval", "timeout", "startPeriod", "retries"}
+
+func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "test":
+			if s.Literal("null") {
+				v.Test = nil
+			} else {
+				out382 := v.Test[:0]
+				if out382 == nil {
+					out382 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e383 string
+					if err := s.Str(&e383); err != nil {
+						return err
+					}
+					out382 = append(out382, e383)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Test = out382
+			}
+			return nil
+		case "interval":
+			n384, _, null385, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null385 {
+				v.Interval = time.Duration(n384)
+			}
+			return nil
+		case "timeout":
+			n386, _, null387, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null387 {
+				v.Timeout = time.Duration(n386)
+			}
+			return nil
+		case "startPeriod":
+			n388, _, null389, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null389 {
+				v.StartPeriod = time.Duration(n388)
+			}
+			return nil
+		case "retries":
+			n390, _, null391, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null391 {
+				v.Retries = int(n390)
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelHealthConfig)
 	})
 }
 
@@ -4089,12 +4264,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n376, _, null377, err := s.Integer(64, true)
+			n392, _, null393, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null377 {
-				v.PrefixLen = int(n376)
+			if !null393 {
+				v.PrefixLen = int(n392)
 			}
 			return nil
 		case "gateway":
@@ -4117,6 +4292,51 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 	})
 }
 
+var keysModelHealthState = KeySet{"status", "failingStreak", "log"}
+
+func decModelHealthState(s *Scanner, v *model.HealthState) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "status":
+			if err := s.Str(&v.Status); err != nil {
+				return err
+			}
+			return nil
+		case "failingStreak":
+			n394, _, null395, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null395 {
+				v.FailingStreak = int(n394)
+			}
+			return nil
+		case "log":
+			if s.Literal("null") {
+				v.Log = nil
+			} else {
+				out396 := v.Log[:0]
+				if out396 == nil {
+					out396 = []model.HealthLog{}
+				}
+				if err := s.Array(func() error {
+					var e397 model.HealthLog
+					if err := decModelHealthLog(s, &e397); err != nil {
+						return err
+					}
+					out396 = append(out396, e397)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Log = out396
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelHealthState)
+	})
+}
+
 var keysModelPortMapping = KeySet{"hostIP", "hostPort", "containerPort", "protocol", "range"}
 
 func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
@@ -4128,21 +4348,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n378, null379, err := s.Integer(16, false)
+			_, n398, null399, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null379 {
-				v.HostPort = uint16(n378)
+			if !null399 {
+				v.HostPort = uint16(n398)
 			}
 			return nil
 		case "containerPort":
-			_, n380, null381, err := s.Integer(16, false)
+			_, n400, null401, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null381 {
-				v.ContainerPort = uint16(n380)
+			if !null401 {
+				v.ContainerPort = uint16(n400)
 			}
 			return nil
 		case "protocol":
@@ -4151,15 +4371,57 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n382, null383, err := s.Integer(16, false)
+			_, n402, null403, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null383 {
-				v.Range = uint16(n382)
+			if !null403 {
+				v.Range = uint16(n402)
 			}
 			return nil
 		}
 		return s.Unknown(key, keysModelPortMapping)
+	})
+}
+
+var keysModelHealthLog = KeySet{"start", "end", "exitCode", "output"}
+
+func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "start":
+			raw404, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.Start).UnmarshalJSON(raw404); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw405, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw405); err != nil {
+				return err
+			}
+			return nil
+		case "exitCode":
+			n406, _, null407, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null407 {
+				v.ExitCode = int(n406)
+			}
+			return nil
+		case "output":
+			if err := s.Str(&v.Output); err != nil {
+				return err
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelHealthLog)
 	})
 }

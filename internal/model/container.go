@@ -197,6 +197,68 @@ type ContainerConfig struct {
 	// before the others each time the pod starts, "once" only the first time (it is removed
 	// after it succeeded).
 	InitContainerType string `json:"initContainerType,omitempty"`
+	// Healthcheck is the container's health check (--health-*, or the image's HEALTHCHECK);
+	// nil when it has none.
+	Healthcheck *HealthConfig `json:"healthcheck,omitempty"`
+}
+
+// HealthConfig is a health check, as Docker's image config has it. Test is ["CMD-SHELL", s]
+// (run by /bin/sh -c) or ["CMD", argv...]. An Interval of 0 runs it only when asked (`pea
+// healthcheck run`): no timer.
+type HealthConfig struct {
+	Test        []string      `json:"test"`
+	Interval    time.Duration `json:"interval,omitempty"`
+	Timeout     time.Duration `json:"timeout,omitempty"`
+	StartPeriod time.Duration `json:"startPeriod,omitempty"`
+	Retries     int           `json:"retries,omitempty"`
+}
+
+// Health statuses, as podman names them.
+const (
+	HealthStarting  = "starting"
+	HealthHealthy   = "healthy"
+	HealthUnhealthy = "unhealthy"
+)
+
+// HealthState is the record of a container's health checks.
+type HealthState struct {
+	Status        string      `json:"status"`
+	FailingStreak int         `json:"failingStreak"`
+	Log           []HealthLog `json:"log,omitempty"`
+}
+
+// HealthLog is one health check's result. ExitCode is -1 when the check timed out.
+type HealthLog struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	ExitCode int       `json:"exitCode"`
+	Output   string    `json:"output"`
+}
+
+// HealthLogLength is how many results a HealthState keeps.
+const HealthLogLength = 5
+
+// Record adds a check's result started at a time since the container's start and applies
+// podman's rules: a success makes it healthy and ends the failing streak; a failure within the
+// start period counts for nothing; any other failure lengthens the streak, and makes it
+// unhealthy once the streak reaches retries.
+func (h *HealthState) Record(res HealthLog, sinceStart time.Duration, cfg *HealthConfig) {
+	if h.Status == "" {
+		h.Status = HealthStarting
+	}
+	if res.ExitCode == 0 {
+		h.Status = HealthHealthy
+		h.FailingStreak = 0
+	} else if sinceStart >= cfg.StartPeriod {
+		h.FailingStreak++
+		if h.FailingStreak >= max(cfg.Retries, 1) {
+			h.Status = HealthUnhealthy
+		}
+	}
+	h.Log = append(h.Log, res)
+	if n := len(h.Log); n > HealthLogLength {
+		h.Log = append([]HealthLog(nil), h.Log[n-HealthLogLength:]...)
+	}
 }
 
 // Init container types.
@@ -244,6 +306,9 @@ type ContainerState struct {
 	RestartCount int                      `json:"restartCount,omitempty"`
 	// StoppedByUser is set by stop (and cleared by start): the restart policy leaves it alone.
 	StoppedByUser bool `json:"stoppedByUser,omitempty"`
+	// Health is the record of its health checks (nil for a container without one, or one
+	// never started).
+	Health *HealthState `json:"health,omitempty"`
 }
 
 // NetworkStatus is a container's address on one network.

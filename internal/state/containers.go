@@ -189,6 +189,8 @@ type listedConfig struct {
 	Mounts     []model.Mount       `json:"mounts,omitempty"`
 	Network    model.NetworkConfig `json:"network"`
 	AutoRemove bool                `json:"autoRemove,omitempty"`
+	// Healthcheck is for ps --filter health=none.
+	Healthcheck *model.HealthConfig `json:"healthcheck,omitempty"`
 }
 
 // ListContainersListed is ListContainers with only the listedConfig part of each config.
@@ -202,7 +204,7 @@ func (s *Store) ListContainersListed(namespace string) ([]*model.Container, erro
 		c := &model.Container{State: &model.ContainerState{}, Config: &model.ContainerConfig{
 			ID: l.ID, Name: l.Name, Namespace: l.Namespace, Pod: l.Pod, IsInfra: l.IsInfra, Created: l.Created,
 			Image: l.Image, ImageName: l.ImageName, Entrypoint: l.Entrypoint, Cmd: l.Cmd, Labels: l.Labels,
-			Mounts: l.Mounts, Network: l.Network, AutoRemove: l.AutoRemove,
+			Mounts: l.Mounts, Network: l.Network, AutoRemove: l.AutoRemove, Healthcheck: l.Healthcheck,
 		}}
 		return c, decodeState(st, c.State)
 	})

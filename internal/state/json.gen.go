@@ -5,9 +5,10 @@ package state
 import (
 	jsonfast "pea/internal/jsonfast"
 	model "pea/internal/model"
+	time "time"
 )
 
-var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "autoRemove"}
+var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "autoRemove", "healthcheck"}
 
 func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	return s.Object(func(key []byte) error {
@@ -151,6 +152,18 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 				return err
 			}
 			v.AutoRemove = bool(x10)
+			return nil
+		case "healthcheck":
+			if s.Literal("null") {
+				v.Healthcheck = nil
+			} else {
+				if v.Healthcheck == nil {
+					v.Healthcheck = new(model.HealthConfig)
+				}
+				if err := decModelHealthConfig(s, &(*v.Healthcheck)); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		return s.Unknown(key, keysListedConfig)
@@ -405,6 +418,73 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 	})
 }
 
+var keysModelHealthConfig = jsonfast.KeySet{"test", "interval", "timeout", "startPeriod", "retries"}
+
+func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "test":
+			if s.Literal("null") {
+				v.Test = nil
+			} else {
+				out31 := v.Test[:0]
+				if out31 == nil {
+					out31 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e32 string
+					if err := s.Str(&e32); err != nil {
+						return err
+					}
+					out31 = append(out31, e32)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Test = out31
+			}
+			return nil
+		case "interval":
+			n33, _, null34, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null34 {
+				v.Interval = time.Duration(n33)
+			}
+			return nil
+		case "timeout":
+			n35, _, null36, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null36 {
+				v.Timeout = time.Duration(n35)
+			}
+			return nil
+		case "startPeriod":
+			n37, _, null38, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null38 {
+				v.StartPeriod = time.Duration(n37)
+			}
+			return nil
+		case "retries":
+			n39, _, null40, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null40 {
+				v.Retries = int(n39)
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelHealthConfig)
+	})
+}
+
 var keysModelPortMapping = jsonfast.KeySet{"hostIP", "hostPort", "containerPort", "protocol", "range"}
 
 func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
@@ -416,21 +496,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n31, null32, err := s.Integer(16, false)
+			_, n41, null42, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null32 {
-				v.HostPort = uint16(n31)
+			if !null42 {
+				v.HostPort = uint16(n41)
 			}
 			return nil
 		case "containerPort":
-			_, n33, null34, err := s.Integer(16, false)
+			_, n43, null44, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null34 {
-				v.ContainerPort = uint16(n33)
+			if !null44 {
+				v.ContainerPort = uint16(n43)
 			}
 			return nil
 		case "protocol":
@@ -439,12 +519,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n35, null36, err := s.Integer(16, false)
+			_, n45, null46, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null36 {
-				v.Range = uint16(n35)
+			if !null46 {
+				v.Range = uint16(n45)
 			}
 			return nil
 		}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"pea/internal/engine"
+	"pea/internal/model"
+)
+
+// healthFlags are create's and run's health check flags. As podman's, the interval, retries,
+// timeout and start period apply to the check --health-cmd gives; without it the image's
+// HEALTHCHECK is used as it is (unless --no-healthcheck).
+type healthFlags struct {
+	cmd, interval, timeout, startPeriod string
+	retries                             int
+	none                                bool
+}
+
+func (f *healthFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.cmd, "health-cmd", "", "health check command: a shell command, or a JSON array (\"none\" disables the image's)")
+	fs.StringVar(&f.interval, "health-interval", "30s", "time between health checks (with --health-cmd; \"disable\": only by `pea healthcheck run`)")
+	fs.IntVar(&f.retries, "health-retries", engine.DefaultHealthRetries, "consecutive failures that make the container unhealthy (with --health-cmd)")
+	fs.StringVar(&f.timeout, "health-timeout", "30s", "time a health check may take before it counts as failed (with --health-cmd)")
+	fs.StringVar(&f.startPeriod, "health-start-period", "0s", "time after the start in which failed health checks do not count (with --health-cmd)")
+	fs.BoolVar(&f.none, "no-healthcheck", false, "no health check, not even the image's")
+}
+
+// toConfig is the check the flags give: nil when --health-cmd is not given (or is "none").
+func (f *healthFlags) toConfig() (*model.HealthConfig, error) {
+	hc := &model.HealthConfig{Retries: f.retries}
+	var err error
+	if f.interval == "disable" {
+		hc.Interval = 0
+	} else if hc.Interval, err = healthDuration("--health-interval", f.interval); err != nil {
+		return nil, err
+	}
+	if hc.Timeout, err = healthDuration("--health-timeout", f.timeout); err != nil {
+		return nil, err
+	}
+	if hc.StartPeriod, err = healthDuration("--health-start-period", f.startPeriod); err != nil {
+		return nil, err
+	}
+	cmd := strings.TrimSpace(f.cmd)
+	if f.none && cmd != "" {
+		return nil, invalid("--no-healthcheck and --health-cmd conflict: give one of them")
+	}
+	if cmd == "" || strings.EqualFold(cmd, "none") {
+		return nil, nil
+	}
+	if hc.Retries < 1 {
+		return nil, invalid("invalid --health-retries %d: must be at least 1", f.retries)
+	}
+	if strings.HasPrefix(cmd, "[") {
+		var test []string
+		if err := jsonUnmarshal(cmd, &test); err != nil || len(test) == 0 {
+			return nil, invalid("invalid --health-cmd %q: a JSON array must be a non-empty list of strings", f.cmd)
+		}
+		switch test[0] {
+		case "CMD", "CMD-SHELL":
+		case "NONE":
+			return nil, invalid("invalid --health-cmd %q: use --no-healthcheck for none", f.cmd)
+		default:
+			test = append([]string{"CMD"}, test...)
+		}
+		hc.Test = test
+	} else {
+		hc.Test = []string{"CMD-SHELL", f.cmd}
+	}
+	if err := engine.ValidateHealthcheck(hc); err != nil {
+		return nil, err
+	}
+	return hc, nil
+}
+
+// healthDuration parses a health flag's duration: Go's form (30s, 1m30s, 500ms), not negative.
+func healthDuration(flag, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, invalid("invalid %s %q: use a duration such as 30s, 1m or 500ms", flag, v)
+	}
+	if d < 0 {
+		return 0, invalid("invalid %s %q: must not be negative", flag, v)
+	}
+	return d, nil
+}
