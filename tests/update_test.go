@@ -27,6 +27,20 @@ func TestUpdateResources(t *testing.T) {
 	if out := e.Pea("exec", "c", "sh", "-c", limitsScript); out != "67108864\n50" {
 		t.Fatalf("a refused update changed the limits: %q", out)
 	}
+	// Limits removed from a running container are removed from its cgroup too, and --cpus
+	// replaces a quota given before (they set the same limit).
+	e.Pea("update", "--pids-limit", "0", "--memory", "0", "c")
+	if out := e.Pea("exec", "c", "sh", "-c", limitsScript); strings.Contains(out, "67108864") || strings.HasSuffix(out, "\n50") {
+		t.Fatalf("removed limits still enforced: %q", out)
+	}
+	e.Pea("run", "-d", "--name", "q", "--network", "none", "--cpu-quota", "50000", "localhost/bb", "sleep", "1000")
+	e.Pea("update", "--cpus", "1", "q")
+	e.Pea("update", "--cpu-quota", "-1", "q")
+	quota := "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max"
+	// (-1, max, or a quota of every CPU of the host for each period: no limit.)
+	if out := e.Pea("exec", "q", "sh", "-c", quota); out == "50000" || out == "100000" {
+		t.Fatalf("a removed CPU quota still enforced: %q", out)
+	}
 	// Stopped: the next start has the new limits.
 	e.Pea("stop", "-t", "0", "c")
 	e.Pea("update", "--memory", "48m", "c")

@@ -157,16 +157,17 @@ func versionLess(a, b string) bool {
 	return false
 }
 
-// Activated is the listening socket systemd passed (socket activation: LISTEN_FDS=1 and
-// LISTEN_PID this process, the socket at fd 3), or nil.
+// Activated is the listening socket systemd passed (socket activation: LISTEN_FDS and
+// LISTEN_PID this process, the first socket at fd 3), or nil.
 func Activated() (net.Listener, error) {
 	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) || os.Getenv("LISTEN_FDS") == "" {
 		return nil, nil
 	}
 	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
-	if err != nil || n != 1 {
-		return nil, fmt.Errorf("socket activation: LISTEN_FDS=%q: the service takes one socket: %w", os.Getenv("LISTEN_FDS"), errdefs.ErrInvalid)
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("socket activation: LISTEN_FDS=%q: %w", os.Getenv("LISTEN_FDS"), errdefs.ErrInvalid)
 	}
+	// The first socket is served (as podman does); others are left alone.
 	os.Unsetenv("LISTEN_PID")
 	os.Unsetenv("LISTEN_FDS")
 	os.Unsetenv("LISTEN_FDNAMES")

@@ -131,11 +131,11 @@ func newUpdateCommand(a *app) *cobra.Command {
 				return err
 			}
 			var pub, unpub []model.PortMapping
-			if len(o.publish)+len(o.unpublish) > 0 || !hasLimits {
+			if len(o.publish)+len(o.unpublish) == 0 && !hasLimits {
+				return usageError{fmt.Errorf("nothing to update: give a limit (--memory, --cpus, ...) or --publish/--unpublish")}
+			}
+			if len(o.publish)+len(o.unpublish) > 0 {
 				if pub, unpub, err = o.parse(); err != nil {
-					if !hasLimits {
-						return usageError{fmt.Errorf("nothing to update: give a limit (--memory, --cpus, ...) or --publish/--unpublish")}
-					}
 					return err
 				}
 			}
@@ -143,7 +143,7 @@ func newUpdateCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			id := ""
+			id := "" // everything is parsed above: a bad port cannot leave the limits half done
 			if hasLimits {
 				c, err := rt.UpdateContainerResources(context.Background(), args[0], u)
 				if err != nil {

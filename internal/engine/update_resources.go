@@ -7,6 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
@@ -22,8 +23,18 @@ type ResourceUpdate struct {
 	PidsLimit                             *int64
 }
 
-// apply sets the fields of u on r.
+// apply sets the fields of u on r. --cpus and the period/quota pair set the same limit: the
+// one given replaces the other, as a removed memory limit takes its swap limit along.
 func (u ResourceUpdate) apply(r *model.Resources) {
+	if u.CPUs != nil {
+		r.CPUQuota, r.CPUPeriod = 0, 0
+	}
+	if u.CPUQuota != nil || u.CPUPeriod != nil {
+		r.CPUs = 0
+	}
+	if u.Memory != nil && *u.Memory == 0 && u.MemorySwap == nil {
+		r.MemorySwap = 0
+	}
 	set := func(dst *int64, v *int64) {
 		if v != nil {
 			*dst = *v
@@ -80,6 +91,7 @@ func (r *Runtime) UpdateContainerResources(ctx context.Context, nameOrID string,
 	if c.State.Active() {
 		lr := &specs.LinuxResources{}
 		linuxResources(res, lr)
+		u.unlimit(res, lr)
 		js, err := json.Marshal(lr)
 		if err != nil {
 			return nil, err
@@ -93,10 +105,55 @@ func (r *Runtime) UpdateContainerResources(ctx context.Context, nameOrID string,
 		}
 	}
 	c.Config.Resources = res
-	st, _ := r.state()
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
 	if err := st.SaveContainerConfig(c.Config); err != nil {
 		return nil, err
 	}
 	r.containerEvent(c.Config, "update")
 	return c, nil
+}
+
+// unlimit writes into lr, for the runtime's update, the limits u removes: the spec leaves an
+// absent limit out (the kernel's default at creation), but an update must say "no limit" for
+// the running container to lose the old one.
+func (u ResourceUpdate) unlimit(res model.Resources, lr *specs.LinuxResources) {
+	none := int64(-1) // memory: the runtime writes "max"
+	mem := func() *specs.LinuxMemory {
+		if lr.Memory == nil {
+			lr.Memory = &specs.LinuxMemory{}
+		}
+		return lr.Memory
+	}
+	if u.Memory != nil && res.Memory == 0 {
+		mem().Limit = &none
+		mem().Swap = &none
+	}
+	if u.MemorySwap != nil && res.MemorySwap == -1 {
+		mem().Swap = &none
+	}
+	cpu := func() *specs.LinuxCPU {
+		if lr.CPU == nil {
+			lr.CPU = &specs.LinuxCPU{}
+		}
+		return lr.CPU
+	}
+	if (u.CPUQuota != nil || u.CPUs != nil) && res.CPUQuota <= 0 && res.CPUs == 0 {
+		// crun 1.8 refuses -1 here ("out of range"): a quota of every CPU for each period
+		// limits nothing.
+		period := uint64(100000)
+		if res.CPUPeriod > 0 {
+			period = res.CPUPeriod
+		}
+		all := int64(period) * int64(cpupin.NumCPU())
+		cpu().Period, cpu().Quota = &period, &all
+	}
+	if u.PidsLimit != nil && res.PidsLimit <= 0 {
+		// crun 1.8 writes -1 as it is, which pids.max refuses; the kernel's highest limit
+		// (PID_MAX_LIMIT) is no limit.
+		most := int64(4194304)
+		lr.Pids = &specs.LinuxPids{Limit: &most}
+	}
 }
