@@ -452,19 +452,7 @@ func toNetwork(req *createRequest, cfg *model.ContainerConfig) error {
 	if req.NetworkDisabled {
 		mode = "none"
 	}
-	switch {
-	case mode == "" || mode == "default" || mode == "bridge":
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
-	case mode == "none":
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
-	case mode == "host":
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeHost}
-	case strings.HasPrefix(mode, "container:"):
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(mode, "container:")}
-	default:
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
-		nc.Networks = []string{mode}
-	}
+	cfg.Namespaces[model.NSNet], nc.Networks = engine.NetworkMode(mode)
 	// Further networks of the endpoints config (docker run --network a --network b), and a
 	// static address or MAC of the first.
 	for name, ep := range req.NetworkingConfig.EndpointsConfig {

@@ -348,37 +348,12 @@ func toImageInspect(img *image.Image, dirs []string) *imageInspect {
 			Volumes: c.Volumes, WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint, OnBuild: c.OnBuild,
 			Labels: c.Labels, StopSignal: c.StopSignal, Shell: c.Shell,
 		},
-		GraphDriver: imageGraphDriver{Name: "overlay", Data: imageOverlayData(dirs)},
+		GraphDriver: imageGraphDriver{Name: "overlay", Data: engine.OverlayData(dirs)},
 		RootFS:      imageRootFS{Type: "layers", Layers: nonNilStrings(img.Layers)},
 	}
 	v.Metadata.LastTagTime = dockerTime(time.Time{})
-	for i := len(img.Config.History) - 1; i >= 0; i-- {
-		if cm := img.Config.History[i].Comment; cm != "" {
-			v.Comment = cm
-			break
-		}
-	}
+	v.Comment = img.Comment()
 	return v
-}
-
-// imageOverlayData is the overlay driver's data: the top layer as UpperDir, the others (top
-// first) as LowerDir.
-func imageOverlayData(dirs []string) map[string]string {
-	d := map[string]string{}
-	if len(dirs) == 0 {
-		return d
-	}
-	top := dirs[len(dirs)-1]
-	d["UpperDir"] = top
-	d["WorkDir"] = strings.TrimSuffix(top, "/diff") + "/work"
-	var lower []string
-	for i := len(dirs) - 2; i >= 0; i-- {
-		lower = append(lower, dirs[i])
-	}
-	if len(lower) > 0 {
-		d["LowerDir"] = strings.Join(lower, ":")
-	}
-	return d
 }
 
 // imageHistoryItem is one step of GET /images/{name}/history.

@@ -362,21 +362,8 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 	if len(f.networks) > 0 {
 		mode = strings.Join(f.networks, ",")
 	}
-	switch {
-	case mode == "" && inPod:
-	case mode == "" || mode == "bridge" || mode == "default":
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
-	case mode == "none":
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
-	case mode == "host":
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeHost}
-	case strings.HasPrefix(mode, "container:"):
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(mode, "container:")}
-	case strings.HasPrefix(mode, "ns:"):
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(mode, "ns:")}
-	default:
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
-		nc.Networks = strings.Split(mode, ",")
+	if mode != "" || !inPod { // a pod member without --network joins the pod's namespace
+		cfg.Namespaces[model.NSNet], nc.Networks = engine.NetworkMode(mode)
 	}
 	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone) && len(nc.Ports) > 0 {
 		return invalid("cannot publish ports with --network %s", m)

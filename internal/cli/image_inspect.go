@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -107,7 +106,7 @@ func toImageInspect(img *image.Image, dirs []string) *imageInspect {
 		Os:           img.Config.OS,
 		Size:         img.Size,
 		VirtualSize:  img.Size,
-		GraphDriver:  graphDriver{Name: "overlay", Data: overlayData(dirs)},
+		GraphDriver:  graphDriver{Name: "overlay", Data: engine.OverlayData(dirs)},
 		RootFS:       imageRootFS{Type: "layers", Layers: nonNil(img.Layers)},
 		Labels:       c.Labels,
 		Annotations:  map[string]string{},
@@ -123,31 +122,6 @@ func toImageInspect(img *image.Image, dirs []string) *imageInspect {
 	if v.History == nil {
 		v.History = []image.History{}
 	}
-	for i := len(img.Config.History) - 1; i >= 0; i-- {
-		if cm := img.Config.History[i].Comment; cm != "" {
-			v.Comment = cm
-			break
-		}
-	}
+	v.Comment = img.Comment()
 	return v
-}
-
-// overlayData is what podman shows of the overlay driver: the top layer as UpperDir, the others
-// (top first) as LowerDir.
-func overlayData(dirs []string) map[string]string {
-	d := map[string]string{}
-	if len(dirs) == 0 {
-		return d
-	}
-	top := dirs[len(dirs)-1]
-	d["UpperDir"] = top
-	d["WorkDir"] = strings.TrimSuffix(top, "/diff") + "/work"
-	var lower []string
-	for i := len(dirs) - 2; i >= 0; i-- {
-		lower = append(lower, dirs[i])
-	}
-	if len(lower) > 0 {
-		d["LowerDir"] = strings.Join(lower, ":")
-	}
-	return d
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"pea/internal/errdefs"
 	"pea/internal/image"
@@ -331,4 +332,25 @@ func (r *Runtime) Logout(registry string, all bool, o image.PullOptions) error {
 		registry = ""
 	}
 	return image.RemoveAuth(o, registry)
+}
+
+// OverlayData is what inspect shows of the overlay driver for an image's layer directories
+// (bottom first, as ImageLayerDirs gives them): the top layer as UpperDir, the others (top
+// first) as LowerDir.
+func OverlayData(dirs []string) map[string]string {
+	d := map[string]string{}
+	if len(dirs) == 0 {
+		return d
+	}
+	top := dirs[len(dirs)-1]
+	d["UpperDir"] = top
+	d["WorkDir"] = strings.TrimSuffix(top, "/diff") + "/work"
+	var lower []string
+	for i := len(dirs) - 2; i >= 0; i-- {
+		lower = append(lower, dirs[i])
+	}
+	if len(lower) > 0 {
+		d["LowerDir"] = strings.Join(lower, ":")
+	}
+	return d
 }

@@ -166,3 +166,22 @@ func ParseSize(s string) (int64, error) {
 	}
 	return int64(f * mult), nil
 }
+
+// NetworkMode parses a --network value (Docker's NetworkMode): bridge (also "", default),
+// none, host, container:ID, ns:PATH, or network names (NAME[,NAME]), which mean a bridge
+// namespace on those networks.
+func NetworkMode(mode string) (ns model.Namespace, networks []string) {
+	switch {
+	case mode == "" || mode == "bridge" || mode == "default":
+		return model.Namespace{Mode: model.NSModeBridge}, nil
+	case mode == "none":
+		return model.Namespace{Mode: model.NSModeNone}, nil
+	case mode == "host":
+		return model.Namespace{Mode: model.NSModeHost}, nil
+	case strings.HasPrefix(mode, "container:"):
+		return model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(mode, "container:")}, nil
+	case strings.HasPrefix(mode, "ns:"):
+		return model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(mode, "ns:")}, nil
+	}
+	return model.Namespace{Mode: model.NSModeBridge}, strings.Split(mode, ",")
+}

@@ -365,3 +365,13 @@ func (s *Store) cleanTmp() {
 		}
 	}
 }
+
+// Comment is the image's comment: that of its newest history entry that has one.
+func (img *Image) Comment() string {
+	for i := len(img.Config.History) - 1; i >= 0; i-- {
+		if cm := img.Config.History[i].Comment; cm != "" {
+			return cm
+		}
+	}
+	return ""
+}
