@@ -650,3 +650,52 @@ func TestAPISocketActivation(t *testing.T) {
 		t.Fatalf("the service removed systemd's socket: %v", err)
 	}
 }
+
+// docker-compose's depends_on condition service_healthy: compose waits for the healthcheck
+// pea's timer runs, then starts the dependent service.
+func TestAPIComposeHealthy(t *testing.T) {
+	compose, err := exec.LookPath("docker-compose")
+	if err != nil {
+		t.Fatal("docker-compose is missing (scripts/deps.sh installs it)")
+	}
+	a := newAPIEnv(t)
+	dir := t.TempDir()
+	yml := `version: "2.4"
+services:
+  db:
+    image: localhost/bb
+    command: sh -c "sleep 1; touch /ready; sleep 1000"
+    network_mode: none
+    healthcheck:
+      test: ["CMD", "test", "-e", "/ready"]
+      interval: 500ms
+      retries: 20
+  app:
+    image: localhost/bb
+    command: sleep 1000
+    network_mode: none
+    depends_on:
+      db:
+        condition: service_healthy
+`
+	os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(yml), 0o644)
+	run := func(args ...string) Result {
+		cmd := exec.Command(compose, append([]string{"-p", "hp"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+a.Sock, "DOCKER_CONFIG="+a.config)
+		return runCmd(cmd)
+	}
+	t.Cleanup(func() { run("down", "-t", "0") })
+	if r := run("up", "-d"); r.Code != 0 {
+		t.Fatalf("compose up: %s", r)
+	}
+	if st := a.MustDocker("inspect", "-f", "{{.State.Health.Status}}", "hp_db_1"); st != "healthy" {
+		t.Fatalf("compose started app before db was healthy: db is %q", st)
+	}
+	if st := a.MustDocker("inspect", "-f", "{{.State.Status}}", "hp_app_1"); st != "running" {
+		t.Fatalf("app: %q", st)
+	}
+	if r := run("down", "-t", "0"); r.Code != 0 {
+		t.Fatalf("compose down: %s", r)
+	}
+}
