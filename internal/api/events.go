@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pea/internal/engine"
+	"pea/internal/model"
 )
 
 // dockerEvent is Docker's event message (events.Message), with the deprecated status, id and
@@ -173,9 +174,7 @@ func dockerEventMatches(e *engine.Event, m *dockerEvent, key, v string) bool {
 	case "scope":
 		return v == "local"
 	case "label":
-		k, val, hasVal := strings.Cut(v, "=")
-		got, ok := m.Actor.Attributes[k]
-		return ok && (!hasVal || got == val)
+		return model.LabelsMatch(m.Actor.Attributes, v)
 	case "image":
 		name := m.Actor.Attributes["image"]
 		if m.Type == engine.EventImage {

@@ -20,6 +20,7 @@ import (
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/image"
+	"pea/internal/model"
 )
 
 // The /images endpoints. Image names hold slashes ("localhost/bb:latest") that the docker client
@@ -178,9 +179,7 @@ func (f *imageListFilter) match(img *image.Image) (bool, []string) {
 		return false, nil
 	}
 	for _, l := range f.labels {
-		k, v, hasV := strings.Cut(l, "=")
-		have, ok := img.Config.Config.Labels[k]
-		if !ok || hasV && have != v {
+		if !model.LabelsMatch(img.Config.Config.Labels, l) {
 			return false, nil
 		}
 	}

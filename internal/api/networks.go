@@ -167,9 +167,9 @@ func matchNetwork(n *network.Network, f map[string][]string, used bool) (bool, e
 			}
 			ok = b != used
 		case "label":
-			ok = labelsMatch(n.Labels, v)
+			ok = model.LabelsMatch(n.Labels, v)
 		case "label!":
-			ok = !labelsMatch(n.Labels, v)
+			ok = !model.LabelsMatch(n.Labels, v)
 		case "until":
 			ok = true // checked by the prune
 		default:
@@ -177,13 +177,6 @@ func matchNetwork(n *network.Network, f map[string][]string, used bool) (bool, e
 		}
 		return ok, nil
 	})
-}
-
-// labelsMatch is a label filter: "key" (present) or "key=value".
-func labelsMatch(labels map[string]string, v string) bool {
-	k, val, hasVal := strings.Cut(v, "=")
-	got, ok := labels[k]
-	return ok && (!hasVal || got == val)
 }
 
 // getNetworks is GET /networks?filters=.

@@ -276,9 +276,9 @@ func matchFilter(c *model.Container, key, v string) bool {
 	case "status":
 		return dockerStatus(c.State) == v
 	case "label":
-		return labelsMatch(cfg.Labels, v)
+		return model.LabelsMatch(cfg.Labels, v)
 	case "label!":
-		return !labelsMatch(cfg.Labels, v)
+		return !model.LabelsMatch(cfg.Labels, v)
 	case "ancestor":
 		return cfg.ImageName == v || strings.HasPrefix(cfg.Image, strings.TrimPrefix(v, "sha256:")) || strings.TrimPrefix(cfg.ImageName, "docker.io/library/") == v || strings.TrimSuffix(cfg.ImageName, ":latest") == v
 	case "exited":

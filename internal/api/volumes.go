@@ -88,9 +88,9 @@ func matchVolume(v *model.Volume, f map[string][]string, used bool) (bool, error
 			}
 			ok = b != used
 		case "label":
-			ok = labelsMatch(v.Labels, val)
+			ok = model.LabelsMatch(v.Labels, val)
 		case "label!":
-			ok = !labelsMatch(v.Labels, val)
+			ok = !model.LabelsMatch(v.Labels, val)
 		case "all", "until":
 			ok = true // prune's: every unused volume goes (API 1.41); until is checked there
 		default:

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/model"
 )
 
 type eventsOptions struct {
@@ -137,9 +138,7 @@ func eventMatches(e *engine.Event, key, v string) bool {
 		}
 		return false
 	case "label":
-		k, val, hasVal := strings.Cut(v, "=")
-		got, ok := e.Attributes[k]
-		return ok && (!hasVal || got == val)
+		return model.LabelsMatch(e.Attributes, v)
 	case "network":
 		return e.Type == engine.EventNetwork && (e.Network == v || !isConnect(e) && idOrName())
 	case "pod":

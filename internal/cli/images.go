@@ -10,6 +10,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/image"
+	"pea/internal/model"
 )
 
 func init() { register(newImagesCommand, "images") }
@@ -304,9 +305,7 @@ func (f *imageFilter) matchImage(img *image.Image) bool {
 		}
 	}
 	for _, l := range f.labels {
-		k, v, hasV := strings.Cut(l, "=")
-		have, ok := img.Config.Config.Labels[k]
-		if !ok || hasV && have != v {
+		if !model.LabelsMatch(img.Config.Config.Labels, l) {
 			return false
 		}
 	}

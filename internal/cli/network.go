@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/model"
 	"pea/internal/network"
 )
 
@@ -201,9 +202,7 @@ func networkMatches(n *network.Network, filters []string) bool {
 				return false
 			}
 		case "label":
-			lk, lv, hasV := strings.Cut(v, "=")
-			got, ok := n.Labels[lk]
-			if !ok || hasV && got != lv {
+			if !model.LabelsMatch(n.Labels, v) {
 				return false
 			}
 		}

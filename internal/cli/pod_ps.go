@@ -228,9 +228,7 @@ func podMatch(p *engine.PodInfo, k, v string) bool {
 		re, err := regexp.Compile(v)
 		return err == nil && re.MatchString(cfg.Name)
 	case "label":
-		lk, lv, hasV := strings.Cut(v, "=")
-		got, ok := cfg.Labels[lk]
-		return ok && (!hasV || got == lv)
+		return model.LabelsMatch(cfg.Labels, v)
 	case "status":
 		return strings.EqualFold(p.Status, v)
 	case "ctr-names":

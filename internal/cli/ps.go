@@ -373,9 +373,7 @@ func matchOne(c *model.Container, k, v string) bool {
 	case "id":
 		return strings.HasPrefix(cfg.ID, v)
 	case "label":
-		lk, lv, hasV := strings.Cut(v, "=")
-		got, ok := cfg.Labels[lk]
-		return ok && (!hasV || got == lv)
+		return model.LabelsMatch(cfg.Labels, v)
 	case "status":
 		if v == "stopped" {
 			v = model.StatusExited
