@@ -365,10 +365,14 @@ func TestEventsFollow(t *testing.T) {
 // files stay bounded, and a reader that does not follow sees the newest events.
 func TestEventsRotation(t *testing.T) {
 	e := newEnv(t)
-	const max = 4096
+	// ~50 events a file: three rotations within one of the follower's looks (which it does not
+	// survive, see engine.ReadEvents) would take a stall of the whole test; ~25 a file made it
+	// a stall of ~250 ms, which a loaded CI machine once had.
+	const max = 8192
 	env := []string{fmt.Sprintf("PEA_EVENTS_LOG_MAX=%d", max)}
 	e.Pea("volume", "create", "v0") // the log exists before the follower starts
 	f := startFollower(t, e, nil, "--filter", "type=volume", "--format", "{{.Status}} {{.Name}}")
+	f.waitLines(t, 1) // it has opened the log
 	const n = 60
 	var want []string
 	for i := 1; i <= n; i++ {

@@ -21,7 +21,9 @@ package engine
 // and still too large: two writers finding it large rotate it once. A writer that opened the
 // file just before its rename appends to events.log.1; readers that follow (ReadEvents) notice
 // the rename by the path's inode, and go on reading the renamed file for a second, so such a
-// late line is not lost.
+// late line is not lost. A follower loses nothing while it looks at least once per two
+// rotations (at 1 MiB a file, ~5000 events between looks 100 ms apart); one that sleeps
+// through three loses the file in the middle, which the next rotation has replaced.
 
 import (
 	"context"
@@ -243,6 +245,9 @@ type EventReadOptions struct {
 	Follow bool
 	// Poll is how often a follower looks for new events (100 ms when zero).
 	Poll time.Duration
+	// looks, when set, replaces the poll timer: a follower looks each time it receives (tests
+	// decide when it looks, and a second send returns once the first look is done).
+	looks <-chan struct{}
 }
 
 // ReadEvents calls fn with each event of the log that the options select, oldest first (the
@@ -311,10 +316,18 @@ func (r *Runtime) ReadEvents(ctx context.Context, o EventReadOptions, fn func(*E
 		if !o.Follow || until != 0 && time.Now().UnixNano() > until {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-cpupin.After(o.Poll):
+		if o.looks != nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-o.looks:
+			}
+		} else {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-cpupin.After(o.Poll):
+			}
 		}
 		var st unix.Stat_t
 		if unix.Stat(path, &st) != nil || cur != nil && cur.ino == st.Ino && cur.dev == st.Dev {

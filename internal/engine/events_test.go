@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,6 +168,69 @@ func TestEventsRotationLosesNothing(t *testing.T) {
 	r.ReadEvents(context.Background(), EventReadOptions{}, func(e *Event) error { n++; lastName = e.Name; return nil })
 	if n == 0 || n > 3*max/100 || lastName == "" {
 		t.Fatalf("a reader after the rotations read %d events, the last %q", n, lastName)
+	}
+}
+
+// A follower loses nothing when the log is rotated once or twice between two of its looks
+// (tests decide when it looks): with two rotations the file in between is events.log.1.
+func TestEventsFollowAcrossRotations(t *testing.T) {
+	r := eventsRuntime(t)
+	saved := eventsLogMax
+	eventsLogMax = func() int64 { return 2048 }
+	defer func() { eventsLogMax = saved }()
+	var want []string
+	n := 0
+	// rotate writes events until the log has been rotated times times.
+	rotate := func(times int) {
+		for range times {
+			before, _ := os.Stat(r.eventsLog())
+			for {
+				n++
+				name := "e" + strconv.Itoa(n)
+				r.emit(Event{Type: EventVolume, Status: "create", Name: name, Attributes: map[string]string{"pad": "0123456789012345678901234567890123456789"}})
+				want = append(want, name)
+				if after, err := os.Stat(r.eventsLog()); err == nil && !os.SameFile(before, after) {
+					break
+				}
+			}
+		}
+		// And a few in the new file.
+		for range 3 {
+			n++
+			name := "e" + strconv.Itoa(n)
+			r.emit(Event{Type: EventVolume, Status: "create", Name: name})
+			want = append(want, name)
+		}
+	}
+	rotate(0) // the log exists before the follower starts
+	looks := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var got []string
+	done := make(chan error, 1)
+	go func() {
+		done <- r.ReadEvents(ctx, EventReadOptions{Follow: true, looks: looks}, func(e *Event) error {
+			got = append(got, e.Name)
+			return nil
+		})
+	}()
+	look := func() {
+		looks <- struct{}{}
+		looks <- struct{}{} // returns once the first look's reads are done
+	}
+	look()
+	for _, times := range []int{0, 1, 2, 1, 2} {
+		rotate(times)
+		look()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if g, w := strings.Join(got, " "), strings.Join(want, " "); g != w {
+		t.Fatalf("the follower read\n%s\nwant\n%s", g, w)
+	}
+	if n < 100 {
+		t.Fatalf("only %d events: the rotations did not happen", n)
 	}
 }
 
