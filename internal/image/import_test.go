@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -213,6 +215,36 @@ func TestImportCorrupt(t *testing.T) {
 
 func TestLookupErrorsTagRemove(t *testing.T) {
 	s := newStore(t)
+	// An ID prefix two images share is ambiguous. Of 17 IDs two share a first digit; no
+	// other image is there, and these are named "p…", which no prefix of a (hex) ID can be taken
+	// for (with images "a" and "b" alone, the prefix "a" once named image a, and 15 runs in 16
+	// had none).
+	firsts := map[byte]string{}
+	var made []string
+	prefix := ""
+	for i := 0; prefix == ""; i++ {
+		img, err := s.Import(bytes.NewReader(smallRootfs(t)), "p"+strconv.Itoa(i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, img.ID)
+		if other, ok := firsts[img.ID[0]]; ok && other != img.ID {
+			n := 0
+			for img.ID[n] == other[n] {
+				n++
+			}
+			prefix = img.ID[:n]
+		}
+		firsts[img.ID[0]] = img.ID
+	}
+	if _, err := s.Lookup(prefix); !errdefs.Is(err, errdefs.ErrAmbiguous) {
+		t.Errorf("ambiguous prefix %q: %v", prefix, err)
+	}
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(made))) {
+		if err := s.Remove(id); err != nil {
+			t.Fatal(err)
+		}
+	}
 	a, err := s.Import(bytes.NewReader(smallRootfs(t)), "a", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -227,16 +259,6 @@ func TestLookupErrorsTagRemove(t *testing.T) {
 	_, err = s.Lookup("nosuch/img:1")
 	if !errdefs.Is(err, errdefs.ErrNotFound) || err.Error() != "nosuch/img:1: image not known" {
 		t.Errorf("unknown: %v", err)
-	}
-	// Find a common prefix of the two IDs (there is always the empty one; use the longest).
-	n := 0
-	for n < 64 && a.ID[n] == b.ID[n] {
-		n++
-	}
-	if n > 0 {
-		if _, err := s.Lookup(a.ID[:n]); !errdefs.Is(err, errdefs.ErrAmbiguous) {
-			t.Errorf("ambiguous prefix %q: %v", a.ID[:n], err)
-		}
 	}
 	if err := s.Tag("a", "127.0.0.1:5000/acc/bb:1"); err != nil {
 		t.Fatal(err)
