@@ -26,7 +26,7 @@ out=${1:-pea}
 # stats, kube play...) collect with the older collector, which Go 1.26 still fully supports.
 export GOEXPERIMENT=${GOEXPERIMENT:+$GOEXPERIMENT,}jsonv2,nogreenteagc
 #
-# Three executables (the third, the API service, is below): pea, and beside it "$out-registry", the registry helper that pea runs for
+# Four executables (the third and fourth, the API and CRI services, are below): pea, and beside it "$out-registry", the registry helper that pea runs for
 # pulls, pushes and `import URL`. pea is built with the pea_split tag, which leaves HTTP and TLS
 # out of it: they cost every command ~0.23 ms of start-up (see internal/image/helper.go). The
 # helper is pure Go, so it needs no C library at all.
@@ -66,11 +66,15 @@ CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-regist
 # The API service (`pea system service`, internal/api) is a third executable, "$out-service": it
 # links HTTP and the engine (with SQLite's C), and runs long, so it needs none of pea's start-up
 # work.
-if command -v musl-gcc >/dev/null; then
-  CC=musl-gcc go build -tags "$tags" -trimpath -ldflags "$strip -linkmode external -extldflags \"-static\"" -o "$out-service" ./cmd/pea-service
-else
-  go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-service" ./cmd/pea-service
-fi
+# The CRI service (`pea system cri`, internal/cri) is a fourth, "$out-cri", for the same reasons:
+# it links gRPC and the engine.
+for svc in service cri; do
+  if command -v musl-gcc >/dev/null; then
+    CC=musl-gcc go build -tags "$tags" -trimpath -ldflags "$strip -linkmode external -extldflags \"-static\"" -o "$out-$svc" ./cmd/pea-$svc
+  else
+    go build -tags "$tags" -trimpath -ldflags "$strip" -o "$out-$svc" ./cmd/pea-$svc
+  fi
+done
 if command -v musl-gcc >/dev/null; then
   CC=musl-gcc exec go build "${overlay[@]}" "${toolexec[@]}" -tags "$tags pea_split" -trimpath \
     -ldflags "$strip -linkmode external -extldflags \"-static\"" -o "$out" ./cmd/pea

@@ -32,6 +32,15 @@ if ! command -v go >/dev/null && [[ ! -x /usr/local/go/bin/go ]]; then
   echo "Go is missing: install Go 1.26 at /usr/local/go" >&2
   exit 1
 fi
+# The CRI tests (tests/cri_test.go) drive the real crictl against `pea system cri`. Debian 12 has
+# no cri-tools package: where no crictl is on PATH, it is built from its Go module (the Go module
+# proxy serves it) into .build/ (ignored by git); the first build takes about a minute and a half.
+if ! command -v crictl >/dev/null; then
+  cb="$(cd "$(dirname "$0")/.." && pwd)/.build/crictl"
+  if [[ ! -x $cb/crictl ]]; then
+    GOEXPERIMENT= GOFLAGS= GOBIN="$cb" PATH=$PATH:/usr/local/go/bin go install sigs.k8s.io/cri-tools/cmd/crictl@v1.37.0
+  fi
+fi
 # The API tests (tests/api_*_test.go) drive the real docker command line client against
 # `pea system service`; no Docker daemon is installed or run. Where no client is on PATH, the
 # client alone is unpacked from Debian's docker.io package into .build/ (ignored by git).

@@ -25,7 +25,7 @@ func (s *Server) postAuth(w http.ResponseWriter, r *http.Request, rt *engine.Run
 	if host == "" {
 		return badRequest("serveraddress is required: the registry to log in to")
 	}
-	o := image.PullOptions{TLSVerify: loopbackPlainHTTP(host)}
+	o := image.PullOptions{TLSVerify: image.LoopbackPlainHTTP(host)}
 	if err := rt.CheckLogin(r.Context(), host, req.Username, req.Password, o); err != nil {
 		if errors.Is(err, errdefs.ErrInvalid) && strings.Contains(err.Error(), "invalid username/password") {
 			return &apiError{http.StatusUnauthorized, err.Error()}

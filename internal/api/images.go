@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path"
@@ -856,23 +855,8 @@ func registryOptions(r *http.Request, ref image.Reference) (image.PullOptions, e
 		return o, err
 	}
 	o.Creds = creds
-	o.TLSVerify = loopbackPlainHTTP(ref.Domain)
+	o.TLSVerify = image.LoopbackPlainHTTP(ref.Domain)
 	return o, nil
-}
-
-// loopbackPlainHTTP is the TLS setting for a registry host[:port]: plain HTTP allowed (false)
-// on a loopback address, as Docker does; nil elsewhere (registries.conf decides).
-func loopbackPlainHTTP(domain string) *bool {
-	host := domain
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
-		f := false
-		return &f
-	}
-	return nil
 }
 
 // postImagesCreate is POST /images/create: a pull (fromImage=&tag=&platform=) or an import

@@ -370,7 +370,7 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 			"StartedAt": dockerTime(st.StartedAt), "FinishedAt": dockerTime(st.FinishedAt),
 		},
 		"Image": imageRef(cfg.Image), "ResolvConfPath": resolv, "HostnamePath": hostname, "HostsPath": hosts,
-		"LogPath": rt.LogPath(cfg.ID), "Name": "/" + cfg.Name, "RestartCount": st.RestartCount,
+		"LogPath": rt.LogPath(cfg), "Name": "/" + cfg.Name, "RestartCount": st.RestartCount,
 		"Driver": "overlay", "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
 		"ExecIDs": nil,
 		"HostConfig": map[string]any{

@@ -280,7 +280,7 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 		ID: cfg.ID, Created: cfg.Created, Image: cfg.Image, ImageName: cfg.ImageName, Pod: cfg.Pod,
 		Name: cfg.Name, Namespace: cfg.Namespace, Driver: "overlay", IsInfra: cfg.IsInfra,
 		Rootfs: cfg.Rootfs, Dependencies: []string{}, Mounts: []inspectMount{}, RestartCount: st.RestartCount,
-		LogPath: rt.LogPath(cfg.ID), CreateCommand: cfg.CreateCommand,
+		LogPath: rt.LogPath(cfg), CreateCommand: cfg.CreateCommand,
 	}
 	if len(cmd) > 0 {
 		v.Path, v.Args = cmd[0], cmd[1:]

@@ -77,7 +77,7 @@ func newSystemCommand(a *app) *cobra.Command {
 		},
 	}
 	reset.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newDfCommand(a))
+	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newCRICommand(a), newDfCommand(a))
 	return cmd
 }
 

@@ -39,22 +39,58 @@ func newServiceCommand(a *app) *cobra.Command {
 				// A pea built as one binary (go build ./cmd/pea) serves in process.
 				return serveInProcess(a, self, uri, seconds, svc)
 			}
-			argv := []string{svc, "--pea", self, "--version", Version, "--time", strconv.FormatUint(uint64(seconds), 10)}
-			for _, f := range []struct{ name, v string }{{"--root", a.opts.Root}, {"--runroot", a.opts.RunRoot},
-				{"--runtime", a.opts.Runtime}, {"--namespace", a.opts.Namespace}, {"--log-level", a.opts.LogLevel}} {
-				if f.v != "" {
-					argv = append(argv, f.name, f.v)
-				}
-			}
-			argv = append(argv, uri)
-			// The service runs long and on every CPU: it must not inherit the start-up's pin
-			// and wide timer slack (see cpupin).
-			if err := cpupin.Release(); err != nil {
-				return err
-			}
-			return syscall.Exec(svc, argv, os.Environ())
+			return execHelper(a, self, svc, uri, "--time", strconv.FormatUint(uint64(seconds), 10))
 		},
 	}
 	cmd.Flags().UintVarP(&seconds, "time", "t", 5, "seconds without a request before the service exits (0: never)")
 	return cmd
+}
+
+// newCRICommand is `pea system cri [URI]`: the Kubernetes CRI (RuntimeService and
+// ImageService) on a unix socket, for kubelet or crictl. It runs as <pea>-cri, which
+// scripts/build.sh builds beside pea: pea itself links no gRPC (see internal/cri).
+func newCRICommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cri [URI]",
+		Short: "Serve the Kubernetes Container Runtime Interface (unix:///PATH; default unix://RUNROOT/cri.sock)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			runRoot := a.opts.RunRoot
+			if runRoot == "" {
+				runRoot = engine.DefaultRunRoot
+			}
+			uri := "unix://" + filepath.Join(runRoot, "cri.sock")
+			if len(args) == 1 {
+				uri = args[0]
+			}
+			svc := self + "-cri"
+			if _, err := os.Stat(svc); err != nil {
+				return invalid("the CRI service %s is missing (scripts/build.sh builds it beside pea)", svc)
+			}
+			return execHelper(a, self, svc, uri)
+		},
+	}
+}
+
+// execHelper replaces this process with a service executable (svc) of pea self, serving uri
+// for the store the global options name; extra are its own options.
+func execHelper(a *app, self, svc, uri string, extra ...string) error {
+	argv := append([]string{svc, "--pea", self, "--version", Version}, extra...)
+	for _, f := range []struct{ name, v string }{{"--root", a.opts.Root}, {"--runroot", a.opts.RunRoot},
+		{"--runtime", a.opts.Runtime}, {"--namespace", a.opts.Namespace}, {"--log-level", a.opts.LogLevel}} {
+		if f.v != "" {
+			argv = append(argv, f.name, f.v)
+		}
+	}
+	argv = append(argv, uri)
+	// The service runs long and on every CPU: it must not inherit the start-up's pin and wide
+	// timer slack (see cpupin).
+	if err := cpupin.Release(); err != nil {
+		return err
+	}
+	return syscall.Exec(svc, argv, os.Environ())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -144,6 +145,15 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 	}
 	if err := validateResources(cfg.Resources); err != nil {
 		return err
+	}
+	if cfg.LogPath != "" {
+		if !filepath.IsAbs(cfg.LogPath) || strings.HasSuffix(cfg.LogPath, "/") {
+			return fmt.Errorf("log path %q: an absolute path of a file is needed: %w", cfg.LogPath, errdefs.ErrInvalid)
+		}
+		// Its directory is made now (as a CRI runtime does), so conmon can create the file.
+		if err := os.MkdirAll(filepath.Dir(cfg.LogPath), 0o755); err != nil {
+			return fmt.Errorf("log path %q: %w", cfg.LogPath, err)
+		}
 	}
 	if err := ValidateHealthcheck(cfg.Healthcheck); err != nil {
 		return err

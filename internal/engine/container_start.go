@@ -291,7 +291,14 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	return nil
 }
 
-func (r *Runtime) logPath(id string) string { return filepath.Join(r.ctrDir(id), "ctr.log") }
+// logPath is where conmon writes container cfg's log: its own directory's ctr.log, or the path
+// its config names.
+func (r *Runtime) logPath(cfg *model.ContainerConfig) string {
+	if cfg.LogPath != "" {
+		return cfg.LogPath
+	}
+	return filepath.Join(r.ctrDir(cfg.ID), "ctr.log")
+}
 
 // mountRootfs mounts the container's root filesystem: an overlay of its image's layers with its
 // own upper directory, or for an image-less infra container an empty directory.

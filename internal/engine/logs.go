@@ -31,12 +31,12 @@ type LogOptions struct {
 }
 
 // LogPath is where conmon writes a container's log.
-func (r *Runtime) LogPath(id string) string { return r.logPath(id) }
+func (r *Runtime) LogPath(cfg *model.ContainerConfig) string { return r.logPath(cfg) }
 
 // ReadLogs sends a container's log lines to out until the log ends (or, following, until the
 // container stops and the log is drained, or ctx ends).
 func (r *Runtime) ReadLogs(ctx context.Context, c *model.Container, o LogOptions, out chan<- LogLine) error {
-	f, err := os.Open(r.logPath(c.Config.ID))
+	f, err := os.Open(r.logPath(c.Config))
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil

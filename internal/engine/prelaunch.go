@@ -16,7 +16,7 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 		name = cfg.ID
 	}
 	return oci.CreateOptions{
-		ID: cfg.ID, Name: name, Bundle: r.ctrRunDir(cfg.ID), LogPath: r.logPath(cfg.ID),
+		ID: cfg.ID, Name: name, Bundle: r.ctrRunDir(cfg.ID), LogPath: r.logPath(cfg),
 		Terminal: cfg.Terminal, Stdin: cfg.Stdin, KeepStdin: cfg.KeepStdinOpen, ExitCommand: r.exitCommand(cfg.ID),
 		// The log of a --rm container is removed with it once it exits: an fsync of it first
 		// is disk work for nothing. (Measured, it did not move when conmon writes the exit

@@ -1,6 +1,10 @@
 package image
 
-import "io"
+import (
+	"io"
+	"net"
+	"strings"
+)
 
 // PullOptions control how a registry is reached.
 type PullOptions struct {
@@ -17,3 +21,19 @@ type PullOptions struct {
 
 // PushOptions control a push; they are the same as a pull's.
 type PushOptions = PullOptions
+
+// LoopbackPlainHTTP is the TLS setting of a registry host[:port] for clients that cannot say
+// (the docker client, a CRI client): plain HTTP allowed (false) on a loopback address, as
+// Docker does; nil elsewhere (registries.conf decides).
+func LoopbackPlainHTTP(domain string) *bool {
+	host := domain
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		f := false
+		return &f
+	}
+	return nil
+}

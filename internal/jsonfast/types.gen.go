@@ -521,6 +521,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"stdin\"")
 		e.boolean(bool(v.Stdin))
 	}
+	if len(v.LogPath) != 0 {
+		e.name("\"logPath\"")
+		e.str(string(v.LogPath))
+	}
 	if v.KeepStdinOpen {
 		e.name("\"keepStdinOpen\"")
 		e.boolean(bool(v.KeepStdinOpen))
@@ -863,17 +867,37 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, '}')
 		}
 	}
+	if len(v.Annotations) != 0 {
+		e.name("\"annotations\"")
+		if m75 := v.Annotations; m75 == nil {
+			e.null()
+		} else {
+			keys76 := make([]string, 0, len(m75))
+			for k77 := range m75 {
+				keys76 = append(keys76, k77)
+			}
+			slices.Sort(keys76)
+			e.b = append(e.b, '{')
+			for _, k77 := range keys76 {
+				e.sep()
+				e.str(string(k77))
+				e.b = append(e.b, ':')
+				e.str(string(m75[k77]))
+			}
+			e.b = append(e.b, '}')
+		}
+	}
 	e.name("\"created\"")
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s75 := v.CreateCommand; s75 == nil {
+		if s78 := v.CreateCommand; s78 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i76 := range s75 {
+			for i79 := range s78 {
 				e.sep()
-				e.str(string(s75[i76]))
+				e.str(string(s78[i79]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -924,13 +948,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s77 := v.InfraCommand; s77 == nil {
+		if s80 := v.InfraCommand; s80 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i78 := range s77 {
+			for i81 := range s80 {
 				e.sep()
-				e.str(string(s77[i78]))
+				e.str(string(s80[i81]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -953,26 +977,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s79 := v.UIDMap; s79 == nil {
+		if s82 := v.UIDMap; s82 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i80 := range s79 {
+			for i83 := range s82 {
 				e.sep()
-				encModelIDMap(e, &s79[i80])
+				encModelIDMap(e, &s82[i83])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s81 := v.GIDMap; s81 == nil {
+		if s84 := v.GIDMap; s84 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i82 := range s81 {
+			for i85 := range s84 {
 				e.sep()
-				encModelIDMap(e, &s81[i82])
+				encModelIDMap(e, &s84[i85])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -987,59 +1011,59 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s83 := v.Volumes; s83 == nil {
+		if s86 := v.Volumes; s86 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i84 := range s83 {
+			for i87 := range s86 {
 				e.sep()
-				e.str(string(s83[i84]))
+				e.str(string(s86[i87]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s85 := v.Devices; s85 == nil {
+		if s88 := v.Devices; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i86 := range s85 {
+			for i89 := range s88 {
 				e.sep()
-				e.str(string(s85[i86]))
+				e.str(string(s88[i89]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m87 := v.Sysctls; m87 == nil {
+		if m90 := v.Sysctls; m90 == nil {
 			e.null()
 		} else {
-			keys88 := make([]string, 0, len(m87))
-			for k89 := range m87 {
-				keys88 = append(keys88, k89)
+			keys91 := make([]string, 0, len(m90))
+			for k92 := range m90 {
+				keys91 = append(keys91, k92)
 			}
-			slices.Sort(keys88)
+			slices.Sort(keys91)
 			e.b = append(e.b, '{')
-			for _, k89 := range keys88 {
+			for _, k92 := range keys91 {
 				e.sep()
-				e.str(string(k89))
+				e.str(string(k92))
 				e.b = append(e.b, ':')
-				e.str(string(m87[k89]))
+				e.str(string(m90[k92]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s90 := v.SecurityOpts; s90 == nil {
+		if s93 := v.SecurityOpts; s93 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i91 := range s90 {
+			for i94 := range s93 {
 				e.sep()
-				e.str(string(s90[i91]))
+				e.str(string(s93[i94]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1085,39 +1109,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s92 := v.Options; s92 == nil {
+		if s95 := v.Options; s95 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i93 := range s92 {
+			for i96 := range s95 {
 				e.sep()
-				e.str(string(s92[i93]))
+				e.str(string(s95[i96]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s94 := v.UIDMappings; s94 == nil {
+		if s97 := v.UIDMappings; s97 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i95 := range s94 {
+			for i98 := range s97 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s94[i95])
+				encSpecsLinuxIDMapping(e, &s97[i98])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s96 := v.GIDMappings; s96 == nil {
+		if s99 := v.GIDMappings; s99 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i97 := range s96 {
+			for i100 := range s99 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s96[i97])
+				encSpecsLinuxIDMapping(e, &s99[i100])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1129,78 +1153,78 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s98 := v.Prestart; s98 == nil {
+		if s101 := v.Prestart; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i99 := range s98 {
+			for i102 := range s101 {
 				e.sep()
-				encSpecsHook(e, &s98[i99])
+				encSpecsHook(e, &s101[i102])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateRuntime) != 0 {
 		e.name("\"createRuntime\"")
-		if s100 := v.CreateRuntime; s100 == nil {
+		if s103 := v.CreateRuntime; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i101 := range s100 {
+			for i104 := range s103 {
 				e.sep()
-				encSpecsHook(e, &s100[i101])
+				encSpecsHook(e, &s103[i104])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateContainer) != 0 {
 		e.name("\"createContainer\"")
-		if s102 := v.CreateContainer; s102 == nil {
+		if s105 := v.CreateContainer; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i103 := range s102 {
+			for i106 := range s105 {
 				e.sep()
-				encSpecsHook(e, &s102[i103])
+				encSpecsHook(e, &s105[i106])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.StartContainer) != 0 {
 		e.name("\"startContainer\"")
-		if s104 := v.StartContainer; s104 == nil {
+		if s107 := v.StartContainer; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i105 := range s104 {
+			for i108 := range s107 {
 				e.sep()
-				encSpecsHook(e, &s104[i105])
+				encSpecsHook(e, &s107[i108])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststart) != 0 {
 		e.name("\"poststart\"")
-		if s106 := v.Poststart; s106 == nil {
+		if s109 := v.Poststart; s109 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i107 := range s106 {
+			for i110 := range s109 {
 				e.sep()
-				encSpecsHook(e, &s106[i107])
+				encSpecsHook(e, &s109[i110])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststop) != 0 {
 		e.name("\"poststop\"")
-		if s108 := v.Poststop; s108 == nil {
+		if s111 := v.Poststop; s111 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i109 := range s108 {
+			for i112 := range s111 {
 				e.sep()
-				encSpecsHook(e, &s108[i109])
+				encSpecsHook(e, &s111[i112])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1212,56 +1236,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s110 := v.UIDMappings; s110 == nil {
+		if s113 := v.UIDMappings; s113 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i111 := range s110 {
+			for i114 := range s113 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s110[i111])
+				encSpecsLinuxIDMapping(e, &s113[i114])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s112 := v.GIDMappings; s112 == nil {
+		if s115 := v.GIDMappings; s115 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i113 := range s112 {
+			for i116 := range s115 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s112[i113])
+				encSpecsLinuxIDMapping(e, &s115[i116])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m114 := v.Sysctl; m114 == nil {
+		if m117 := v.Sysctl; m117 == nil {
 			e.null()
 		} else {
-			keys115 := make([]string, 0, len(m114))
-			for k116 := range m114 {
-				keys115 = append(keys115, k116)
+			keys118 := make([]string, 0, len(m117))
+			for k119 := range m117 {
+				keys118 = append(keys118, k119)
 			}
-			slices.Sort(keys115)
+			slices.Sort(keys118)
 			e.b = append(e.b, '{')
-			for _, k116 := range keys115 {
+			for _, k119 := range keys118 {
 				e.sep()
-				e.str(string(k116))
+				e.str(string(k119))
 				e.b = append(e.b, ':')
-				e.str(string(m114[k116]))
+				e.str(string(m117[k119]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p117 := v.Resources; p117 == nil {
+		if p120 := v.Resources; p120 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p117)
+			encSpecsLinuxResources(e, p120)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1270,48 +1294,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s118 := v.Namespaces; s118 == nil {
+		if s121 := v.Namespaces; s121 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i119 := range s118 {
+			for i122 := range s121 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s118[i119])
+				encSpecsLinuxNamespace(e, &s121[i122])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s120 := v.Devices; s120 == nil {
+		if s123 := v.Devices; s123 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i121 := range s120 {
+			for i124 := range s123 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s120[i121])
+				encSpecsLinuxDevice(e, &s123[i124])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m122 := v.NetDevices; m122 == nil {
+		if m125 := v.NetDevices; m125 == nil {
 			e.null()
 		} else {
-			keys123 := make([]string, 0, len(m122))
-			for k124 := range m122 {
-				keys123 = append(keys123, k124)
+			keys126 := make([]string, 0, len(m125))
+			for k127 := range m125 {
+				keys126 = append(keys126, k127)
 			}
-			slices.Sort(keys123)
+			slices.Sort(keys126)
 			e.b = append(e.b, '{')
-			for _, k124 := range keys123 {
+			for _, k127 := range keys126 {
 				e.sep()
-				e.str(string(k124))
+				e.str(string(k127))
 				e.b = append(e.b, ':')
 				{
-					x125 := m122[k124]
-					encSpecsLinuxNetDevice(e, &x125)
+					x128 := m125[k127]
+					encSpecsLinuxNetDevice(e, &x128)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1319,10 +1343,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p126 := v.Seccomp; p126 == nil {
+		if p129 := v.Seccomp; p129 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p126)
+			encSpecsLinuxSeccomp(e, p129)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1331,26 +1355,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s127 := v.MaskedPaths; s127 == nil {
+		if s130 := v.MaskedPaths; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i128 := range s127 {
+			for i131 := range s130 {
 				e.sep()
-				e.str(string(s127[i128]))
+				e.str(string(s130[i131]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s129 := v.ReadonlyPaths; s129 == nil {
+		if s132 := v.ReadonlyPaths; s132 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i130 := range s129 {
+			for i133 := range s132 {
 				e.sep()
-				e.str(string(s129[i130]))
+				e.str(string(s132[i133]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1361,46 +1385,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p131 := v.IntelRdt; p131 == nil {
+		if p134 := v.IntelRdt; p134 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p131)
+			encSpecsLinuxIntelRdt(e, p134)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p132 := v.MemoryPolicy; p132 == nil {
+		if p135 := v.MemoryPolicy; p135 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p132)
+			encSpecsLinuxMemoryPolicy(e, p135)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p133 := v.Personality; p133 == nil {
+		if p136 := v.Personality; p136 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p133)
+			encSpecsLinuxPersonality(e, p136)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m134 := v.TimeOffsets; m134 == nil {
+		if m137 := v.TimeOffsets; m137 == nil {
 			e.null()
 		} else {
-			keys135 := make([]string, 0, len(m134))
-			for k136 := range m134 {
-				keys135 = append(keys135, k136)
+			keys138 := make([]string, 0, len(m137))
+			for k139 := range m137 {
+				keys138 = append(keys138, k139)
 			}
-			slices.Sort(keys135)
+			slices.Sort(keys138)
 			e.b = append(e.b, '{')
-			for _, k136 := range keys135 {
+			for _, k139 := range keys138 {
 				e.sep()
-				e.str(string(k136))
+				e.str(string(k139))
 				e.b = append(e.b, ':')
 				{
-					x137 := m134[k136]
-					encSpecsLinuxTimeOffset(e, &x137)
+					x140 := m137[k139]
+					encSpecsLinuxTimeOffset(e, &x140)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1412,13 +1436,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s138 := v.Names; s138 == nil {
+	if s141 := v.Names; s141 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i139 := range s138 {
+		for i142 := range s141 {
 			e.sep()
-			e.str(string(s138[i139]))
+			e.str(string(s141[i142]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1426,21 +1450,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p140 := v.ErrnoRet; p140 == nil {
+		if p143 := v.ErrnoRet; p143 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p140)))
+			e.uint(uint64((*p143)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s141 := v.Args; s141 == nil {
+		if s144 := v.Args; s144 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i142 := range s141 {
+			for i145 := range s144 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s141[i142])
+				encSpecsLinuxSeccompArg(e, &s144[i145])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1465,21 +1489,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p143 := v.Umask; p143 == nil {
+		if p146 := v.Umask; p146 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p143)))
+			e.uint(uint64((*p146)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s144 := v.AdditionalGids; s144 == nil {
+		if s147 := v.AdditionalGids; s147 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i145 := range s144 {
+			for i148 := range s147 {
 				e.sep()
-				e.uint(uint64(s144[i145]))
+				e.uint(uint64(s147[i148]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1495,65 +1519,65 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s146 := v.Bounding; s146 == nil {
+		if s149 := v.Bounding; s149 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i147 := range s146 {
+			for i150 := range s149 {
 				e.sep()
-				e.str(string(s146[i147]))
+				e.str(string(s149[i150]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Effective) != 0 {
 		e.name("\"effective\"")
-		if s148 := v.Effective; s148 == nil {
+		if s151 := v.Effective; s151 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i149 := range s148 {
+			for i152 := range s151 {
 				e.sep()
-				e.str(string(s148[i149]))
+				e.str(string(s151[i152]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Inheritable) != 0 {
 		e.name("\"inheritable\"")
-		if s150 := v.Inheritable; s150 == nil {
+		if s153 := v.Inheritable; s153 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i151 := range s150 {
+			for i154 := range s153 {
 				e.sep()
-				e.str(string(s150[i151]))
+				e.str(string(s153[i154]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Permitted) != 0 {
 		e.name("\"permitted\"")
-		if s152 := v.Permitted; s152 == nil {
+		if s155 := v.Permitted; s155 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i153 := range s152 {
+			for i156 := range s155 {
 				e.sep()
-				e.str(string(s152[i153]))
+				e.str(string(s155[i156]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ambient) != 0 {
 		e.name("\"ambient\"")
-		if s154 := v.Ambient; s154 == nil {
+		if s157 := v.Ambient; s157 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i155 := range s154 {
+			for i158 := range s157 {
 				e.sep()
-				e.str(string(s154[i155]))
+				e.str(string(s157[i158]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1586,13 +1610,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s156 := v.Flags; s156 == nil {
+		if s159 := v.Flags; s159 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i157 := range s156 {
+			for i160 := range s159 {
 				e.sep()
-				e.str(string(s156[i157]))
+				e.str(string(s159[i160]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1646,13 +1670,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s158 := v.Options; s158 == nil {
+		if s161 := v.Options; s161 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i159 := range s158 {
+			for i162 := range s161 {
 				e.sep()
-				e.str(string(s158[i159]))
+				e.str(string(s161[i162]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1743,26 +1767,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s160 := v.Networks; s160 == nil {
+		if s163 := v.Networks; s163 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i161 := range s160 {
+			for i164 := range s163 {
 				e.sep()
-				e.str(string(s160[i161]))
+				e.str(string(s163[i164]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s162 := v.Ports; s162 == nil {
+		if s165 := v.Ports; s165 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i163 := range s162 {
+			for i166 := range s165 {
 				e.sep()
-				encModelPortMapping(e, &s162[i163])
+				encModelPortMapping(e, &s165[i166])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1777,52 +1801,52 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s164 := v.DNSServers; s164 == nil {
+		if s167 := v.DNSServers; s167 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i165 := range s164 {
+			for i168 := range s167 {
 				e.sep()
-				e.str(string(s164[i165]))
+				e.str(string(s167[i168]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSSearch) != 0 {
 		e.name("\"dnsSearch\"")
-		if s166 := v.DNSSearch; s166 == nil {
+		if s169 := v.DNSSearch; s169 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i167 := range s166 {
+			for i170 := range s169 {
 				e.sep()
-				e.str(string(s166[i167]))
+				e.str(string(s169[i170]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSOptions) != 0 {
 		e.name("\"dnsOptions\"")
-		if s168 := v.DNSOptions; s168 == nil {
+		if s171 := v.DNSOptions; s171 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i169 := range s168 {
+			for i172 := range s171 {
 				e.sep()
-				e.str(string(s168[i169]))
+				e.str(string(s171[i172]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.AddHosts) != 0 {
 		e.name("\"addHosts\"")
-		if s170 := v.AddHosts; s170 == nil {
+		if s173 := v.AddHosts; s173 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i171 := range s170 {
+			for i174 := range s173 {
 				e.sep()
-				e.str(string(s170[i171]))
+				e.str(string(s173[i174]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1833,26 +1857,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m172 := v.Aliases; m172 == nil {
+		if m175 := v.Aliases; m175 == nil {
 			e.null()
 		} else {
-			keys173 := make([]string, 0, len(m172))
-			for k174 := range m172 {
-				keys173 = append(keys173, k174)
+			keys176 := make([]string, 0, len(m175))
+			for k177 := range m175 {
+				keys176 = append(keys176, k177)
 			}
-			slices.Sort(keys173)
+			slices.Sort(keys176)
 			e.b = append(e.b, '{')
-			for _, k174 := range keys173 {
+			for _, k177 := range keys176 {
 				e.sep()
-				e.str(string(k174))
+				e.str(string(k177))
 				e.b = append(e.b, ':')
-				if s175 := m172[k174]; s175 == nil {
+				if s178 := m175[k177]; s178 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i176 := range s175 {
+					for i179 := range s178 {
 						e.sep()
-						e.str(string(s175[i176]))
+						e.str(string(s178[i179]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -1877,13 +1901,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s177 := v.Test; s177 == nil {
+	if s180 := v.Test; s180 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i178 := range s177 {
+		for i181 := range s180 {
 			e.sep()
-			e.str(string(s177[i178]))
+			e.str(string(s180[i181]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1943,13 +1967,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s179 := v.Log; s179 == nil {
+		if s182 := v.Log; s182 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i180 := range s179 {
+			for i183 := range s182 {
 				e.sep()
-				encModelHealthLog(e, &s179[i180])
+				encModelHealthLog(e, &s182[i183])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1974,36 +1998,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s181 := v.Args; s181 == nil {
+		if s184 := v.Args; s184 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i182 := range s181 {
+			for i185 := range s184 {
 				e.sep()
-				e.str(string(s181[i182]))
+				e.str(string(s184[i185]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s183 := v.Env; s183 == nil {
+		if s186 := v.Env; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i184 := range s183 {
+			for i187 := range s186 {
 				e.sep()
-				e.str(string(s183[i184]))
+				e.str(string(s186[i187]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p185 := v.Timeout; p185 == nil {
+		if p188 := v.Timeout; p188 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p185)))
+			e.int(int64((*p188)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2013,88 +2037,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s186 := v.Devices; s186 == nil {
+		if s189 := v.Devices; s189 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i190 := range s189 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s186[i187])
+				encSpecsLinuxDeviceCgroup(e, &s189[i190])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p188 := v.Memory; p188 == nil {
+		if p191 := v.Memory; p191 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p188)
+			encSpecsLinuxMemory(e, p191)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p189 := v.CPU; p189 == nil {
+		if p192 := v.CPU; p192 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p189)
+			encSpecsLinuxCPU(e, p192)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p190 := v.Pids; p190 == nil {
+		if p193 := v.Pids; p193 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p190)
+			encSpecsLinuxPids(e, p193)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p191 := v.BlockIO; p191 == nil {
+		if p194 := v.BlockIO; p194 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p191)
+			encSpecsLinuxBlockIO(e, p194)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s192 := v.HugepageLimits; s192 == nil {
+		if s195 := v.HugepageLimits; s195 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i193 := range s192 {
+			for i196 := range s195 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s192[i193])
+				encSpecsLinuxHugepageLimit(e, &s195[i196])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p194 := v.Network; p194 == nil {
+		if p197 := v.Network; p197 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p194)
+			encSpecsLinuxNetwork(e, p197)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m195 := v.Rdma; m195 == nil {
+		if m198 := v.Rdma; m198 == nil {
 			e.null()
 		} else {
-			keys196 := make([]string, 0, len(m195))
-			for k197 := range m195 {
-				keys196 = append(keys196, k197)
+			keys199 := make([]string, 0, len(m198))
+			for k200 := range m198 {
+				keys199 = append(keys199, k200)
 			}
-			slices.Sort(keys196)
+			slices.Sort(keys199)
 			e.b = append(e.b, '{')
-			for _, k197 := range keys196 {
+			for _, k200 := range keys199 {
 				e.sep()
-				e.str(string(k197))
+				e.str(string(k200))
 				e.b = append(e.b, ':')
 				{
-					x198 := m195[k197]
-					encSpecsLinuxRdma(e, &x198)
+					x201 := m198[k200]
+					encSpecsLinuxRdma(e, &x201)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2102,20 +2126,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m199 := v.Unified; m199 == nil {
+		if m202 := v.Unified; m202 == nil {
 			e.null()
 		} else {
-			keys200 := make([]string, 0, len(m199))
-			for k201 := range m199 {
-				keys200 = append(keys200, k201)
+			keys203 := make([]string, 0, len(m202))
+			for k204 := range m202 {
+				keys203 = append(keys203, k204)
 			}
-			slices.Sort(keys200)
+			slices.Sort(keys203)
 			e.b = append(e.b, '{')
-			for _, k201 := range keys200 {
+			for _, k204 := range keys203 {
 				e.sep()
-				e.str(string(k201))
+				e.str(string(k204))
 				e.b = append(e.b, ':')
-				e.str(string(m199[k201]))
+				e.str(string(m202[k204]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2146,26 +2170,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p202 := v.FileMode; p202 == nil {
+		if p205 := v.FileMode; p205 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p202)))
+			e.uint(uint64((*p205)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p203 := v.UID; p203 == nil {
+		if p206 := v.UID; p206 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p203)))
+			e.uint(uint64((*p206)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p204 := v.GID; p204 == nil {
+		if p207 := v.GID; p207 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p204)))
+			e.uint(uint64((*p207)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2188,13 +2212,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s205 := v.Schemata; s205 == nil {
+		if s208 := v.Schemata; s208 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i206 := range s205 {
+			for i209 := range s208 {
 				e.sep()
-				e.str(string(s205[i206]))
+				e.str(string(s208[i209]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2222,13 +2246,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s207 := v.Flags; s207 == nil {
+		if s210 := v.Flags; s210 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i208 := range s207 {
+			for i211 := range s210 {
 				e.sep()
-				e.str(string(s207[i208]))
+				e.str(string(s210[i211]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2242,13 +2266,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s209 := v.Flags; s209 == nil {
+		if s212 := v.Flags; s212 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i210 := range s209 {
+			for i213 := range s212 {
 				e.sep()
-				e.str(string(s209[i210]))
+				e.str(string(s212[i213]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2326,18 +2350,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p211 := v.Major; p211 == nil {
+		if p214 := v.Major; p214 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p211)))
+			e.int(int64((*p214)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p212 := v.Minor; p212 == nil {
+		if p215 := v.Minor; p215 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p212)))
+			e.int(int64((*p215)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2351,74 +2375,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p213 := v.Limit; p213 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p213)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p214 := v.Reservation; p214 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p214)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p215 := v.Swap; p215 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p215)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p216 := v.Kernel; p216 == nil {
+		if p216 := v.Limit; p216 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p216)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p217 := v.KernelTCP; p217 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p217 := v.Reservation; p217 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p217)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p218 := v.Swappiness; p218 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p218 := v.Swap; p218 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p218)))
+			e.int(int64((*p218)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p219 := v.Kernel; p219 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p219)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p220 := v.KernelTCP; p220 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p220)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p221 := v.Swappiness; p221 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p221)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p219 := v.DisableOOMKiller; p219 == nil {
+		if p222 := v.DisableOOMKiller; p222 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p219)))
+			e.boolean(bool((*p222)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p220 := v.UseHierarchy; p220 == nil {
+		if p223 := v.UseHierarchy; p223 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p220)))
+			e.boolean(bool((*p223)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p221 := v.CheckBeforeUpdate; p221 == nil {
+		if p224 := v.CheckBeforeUpdate; p224 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p221)))
+			e.boolean(bool((*p224)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2428,50 +2452,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p222 := v.Shares; p222 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p222)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p223 := v.Quota; p223 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p223)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p224 := v.Burst; p224 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p224)))
-		}
-	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p225 := v.Period; p225 == nil {
+		if p225 := v.Shares; p225 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p225)))
 		}
 	}
-	if v.RealtimeRuntime != nil {
-		e.name("\"realtimeRuntime\"")
-		if p226 := v.RealtimeRuntime; p226 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p226 := v.Quota; p226 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p226)))
 		}
 	}
-	if v.RealtimePeriod != nil {
-		e.name("\"realtimePeriod\"")
-		if p227 := v.RealtimePeriod; p227 == nil {
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p227 := v.Burst; p227 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p227)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p228 := v.Period; p228 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p228)))
+		}
+	}
+	if v.RealtimeRuntime != nil {
+		e.name("\"realtimeRuntime\"")
+		if p229 := v.RealtimeRuntime; p229 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p229)))
+		}
+	}
+	if v.RealtimePeriod != nil {
+		e.name("\"realtimePeriod\"")
+		if p230 := v.RealtimePeriod; p230 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p230)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2484,10 +2508,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p228 := v.Idle; p228 == nil {
+		if p231 := v.Idle; p231 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p228)))
+			e.int(int64((*p231)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2497,10 +2521,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p229 := v.Limit; p229 == nil {
+		if p232 := v.Limit; p232 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p229)))
+			e.int(int64((*p232)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2510,81 +2534,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p230 := v.Weight; p230 == nil {
+		if p233 := v.Weight; p233 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p230)))
+			e.uint(uint64((*p233)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p231 := v.LeafWeight; p231 == nil {
+		if p234 := v.LeafWeight; p234 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p231)))
+			e.uint(uint64((*p234)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s232 := v.WeightDevice; s232 == nil {
+		if s235 := v.WeightDevice; s235 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i233 := range s232 {
+			for i236 := range s235 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s232[i233])
+				encSpecsLinuxWeightDevice(e, &s235[i236])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s234 := v.ThrottleReadBpsDevice; s234 == nil {
+		if s237 := v.ThrottleReadBpsDevice; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i235 := range s234 {
+			for i238 := range s237 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s234[i235])
+				encSpecsLinuxThrottleDevice(e, &s237[i238])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s236 := v.ThrottleWriteBpsDevice; s236 == nil {
+		if s239 := v.ThrottleWriteBpsDevice; s239 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i237 := range s236 {
+			for i240 := range s239 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s236[i237])
+				encSpecsLinuxThrottleDevice(e, &s239[i240])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s238 := v.ThrottleReadIOPSDevice; s238 == nil {
+		if s241 := v.ThrottleReadIOPSDevice; s241 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i239 := range s238 {
+			for i242 := range s241 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s238[i239])
+				encSpecsLinuxThrottleDevice(e, &s241[i242])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s240 := v.ThrottleWriteIOPSDevice; s240 == nil {
+		if s243 := v.ThrottleWriteIOPSDevice; s243 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i241 := range s240 {
+			for i244 := range s243 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s240[i241])
+				encSpecsLinuxThrottleDevice(e, &s243[i244])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2605,21 +2629,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p242 := v.ClassID; p242 == nil {
+		if p245 := v.ClassID; p245 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p242)))
+			e.uint(uint64((*p245)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s243 := v.Priorities; s243 == nil {
+		if s246 := v.Priorities; s246 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i244 := range s243 {
+			for i247 := range s246 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s243[i244])
+				encSpecsLinuxInterfacePriority(e, &s246[i247])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2631,18 +2655,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p245 := v.HcaHandles; p245 == nil {
+		if p248 := v.HcaHandles; p248 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p245)))
+			e.uint(uint64((*p248)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p246 := v.HcaObjects; p246 == nil {
+		if p249 := v.HcaObjects; p249 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p246)))
+			e.uint(uint64((*p249)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2656,18 +2680,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p247 := v.Weight; p247 == nil {
+		if p250 := v.Weight; p250 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p247)))
+			e.uint(uint64((*p250)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p248 := v.LeafWeight; p248 == nil {
+		if p251 := v.LeafWeight; p251 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p248)))
+			e.uint(uint64((*p251)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2693,7 +2717,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2719,18 +2743,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x249 := bool(v.IsInfra)
-			if err := s.Bool(&x249); err != nil {
+			x252 := bool(v.IsInfra)
+			if err := s.Bool(&x252); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x249)
+			v.IsInfra = bool(x252)
 			return nil
 		case "created":
-			raw250, err := s.Raw()
+			raw253, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw250); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw253); err != nil {
 				return err
 			}
 			return nil
@@ -2738,21 +2762,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out251 := v.CreateCommand[:0]
-				if out251 == nil {
-					out251 = []string{}
+				out254 := v.CreateCommand[:0]
+				if out254 == nil {
+					out254 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e252 string
-					if err := s.Str(&e252); err != nil {
+					var e255 string
+					if err := s.Str(&e255); err != nil {
 						return err
 					}
-					out251 = append(out251, e252)
+					out254 = append(out254, e255)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out251
+				v.CreateCommand = out254
 			}
 			return nil
 		case "image":
@@ -2774,63 +2798,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out253 := v.Entrypoint[:0]
-				if out253 == nil {
-					out253 = []string{}
+				out256 := v.Entrypoint[:0]
+				if out256 == nil {
+					out256 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e254 string
-					if err := s.Str(&e254); err != nil {
+					var e257 string
+					if err := s.Str(&e257); err != nil {
 						return err
 					}
-					out253 = append(out253, e254)
+					out256 = append(out256, e257)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out253
+				v.Entrypoint = out256
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out255 := v.Cmd[:0]
-				if out255 == nil {
-					out255 = []string{}
+				out258 := v.Cmd[:0]
+				if out258 == nil {
+					out258 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e256 string
-					if err := s.Str(&e256); err != nil {
+					var e259 string
+					if err := s.Str(&e259); err != nil {
 						return err
 					}
-					out255 = append(out255, e256)
+					out258 = append(out258, e259)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out255
+				v.Cmd = out258
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out257 := v.Env[:0]
-				if out257 == nil {
-					out257 = []string{}
+				out260 := v.Env[:0]
+				if out260 == nil {
+					out260 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e258 string
-					if err := s.Str(&e258); err != nil {
+					var e261 string
+					if err := s.Str(&e261); err != nil {
 						return err
 					}
-					out257 = append(out257, e258)
+					out260 = append(out260, e261)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out257
+				v.Env = out260
 			}
 			return nil
 		case "workingDir":
@@ -2856,11 +2880,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e259 string
-					if err := s.Str(&e259); err != nil {
+					var e262 string
+					if err := s.Str(&e262); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e259
+					v.Labels[string(key)] = e262
 					return nil
 				}); err != nil {
 					return err
@@ -2875,11 +2899,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e260 string
-					if err := s.Str(&e260); err != nil {
+					var e263 string
+					if err := s.Str(&e263); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e260
+					v.Annotations[string(key)] = e263
 					return nil
 				}); err != nil {
 					return err
@@ -2887,106 +2911,71 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x261 := bool(v.Terminal)
-			if err := s.Bool(&x261); err != nil {
+			x264 := bool(v.Terminal)
+			if err := s.Bool(&x264); err != nil {
 				return err
 			}
-			v.Terminal = bool(x261)
+			v.Terminal = bool(x264)
 			return nil
 		case "stdin":
-			x262 := bool(v.Stdin)
-			if err := s.Bool(&x262); err != nil {
+			x265 := bool(v.Stdin)
+			if err := s.Bool(&x265); err != nil {
 				return err
 			}
-			v.Stdin = bool(x262)
+			v.Stdin = bool(x265)
+			return nil
+		case "logPath":
+			if err := s.Str(&v.LogPath); err != nil {
+				return err
+			}
 			return nil
 		case "keepStdinOpen":
-			x263 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x263); err != nil {
+			x266 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x266); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x263)
+			v.KeepStdinOpen = bool(x266)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out264 := v.Mounts[:0]
-				if out264 == nil {
-					out264 = []model.Mount{}
+				out267 := v.Mounts[:0]
+				if out267 == nil {
+					out267 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e265 model.Mount
-					if err := decModelMount(s, &e265); err != nil {
+					var e268 model.Mount
+					if err := decModelMount(s, &e268); err != nil {
 						return err
 					}
-					out264 = append(out264, e265)
+					out267 = append(out267, e268)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out264
+				v.Mounts = out267
 			}
 			return nil
 		case "readOnly":
-			x266 := bool(v.ReadOnly)
-			if err := s.Bool(&x266); err != nil {
+			x269 := bool(v.ReadOnly)
+			if err := s.Bool(&x269); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x266)
+			v.ReadOnly = bool(x269)
 			return nil
 		case "readOnlyTmpfs":
-			x267 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x267); err != nil {
+			x270 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x270); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x267)
+			v.ReadOnlyTmpfs = bool(x270)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out268 := v.Devices[:0]
-				if out268 == nil {
-					out268 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e269 string
-					if err := s.Str(&e269); err != nil {
-						return err
-					}
-					out268 = append(out268, e269)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out268
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e270 string
-					if err := s.Str(&e270); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e270
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "capAdd":
-			if s.Literal("null") {
-				v.CapAdd = nil
-			} else {
-				out271 := v.CapAdd[:0]
+				out271 := v.Devices[:0]
 				if out271 == nil {
 					out271 = []string{}
 				}
@@ -3000,65 +2989,105 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out271
+				v.Devices = out271
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e273 string
+					if err := s.Str(&e273); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e273
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "capAdd":
+			if s.Literal("null") {
+				v.CapAdd = nil
+			} else {
+				out274 := v.CapAdd[:0]
+				if out274 == nil {
+					out274 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e275 string
+					if err := s.Str(&e275); err != nil {
+						return err
+					}
+					out274 = append(out274, e275)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapAdd = out274
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out273 := v.CapDrop[:0]
-				if out273 == nil {
-					out273 = []string{}
+				out276 := v.CapDrop[:0]
+				if out276 == nil {
+					out276 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e274 string
-					if err := s.Str(&e274); err != nil {
+					var e277 string
+					if err := s.Str(&e277); err != nil {
 						return err
 					}
-					out273 = append(out273, e274)
+					out276 = append(out276, e277)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out273
+				v.CapDrop = out276
 			}
 			return nil
 		case "privileged":
-			x275 := bool(v.Privileged)
-			if err := s.Bool(&x275); err != nil {
+			x278 := bool(v.Privileged)
+			if err := s.Bool(&x278); err != nil {
 				return err
 			}
-			v.Privileged = bool(x275)
+			v.Privileged = bool(x278)
 			return nil
 		case "oomScoreAdj":
-			n276, _, null277, err := s.Integer(64, true)
+			n279, _, null280, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null277 {
-				v.OOMScoreAdj = int(n276)
+			if !null280 {
+				v.OOMScoreAdj = int(n279)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out278 := v.GroupAdd[:0]
-				if out278 == nil {
-					out278 = []string{}
+				out281 := v.GroupAdd[:0]
+				if out281 == nil {
+					out281 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e279 string
-					if err := s.Str(&e279); err != nil {
+					var e282 string
+					if err := s.Str(&e282); err != nil {
 						return err
 					}
-					out278 = append(out278, e279)
+					out281 = append(out281, e282)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out278
+				v.GroupAdd = out281
 			}
 			return nil
 		case "umask":
@@ -3077,11 +3106,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x280 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x280); err != nil {
+			x283 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x283); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x280)
+			v.NoNewPrivileges = bool(x283)
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -3092,21 +3121,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out281 := v.Ulimits[:0]
-				if out281 == nil {
-					out281 = []model.Ulimit{}
+				out284 := v.Ulimits[:0]
+				if out284 == nil {
+					out284 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e282 model.Ulimit
-					if err := decModelUlimit(s, &e282); err != nil {
+					var e285 model.Ulimit
+					if err := decModelUlimit(s, &e285); err != nil {
 						return err
 					}
-					out281 = append(out281, e282)
+					out284 = append(out284, e285)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out281
+				v.Ulimits = out284
 			}
 			return nil
 		case "resources":
@@ -3127,11 +3156,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e283 model.Namespace
-					if err := decModelNamespace(s, &e283); err != nil {
+					var e286 model.Namespace
+					if err := decModelNamespace(s, &e286); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e283
+					v.Namespaces[string(key)] = e286
 					return nil
 				}); err != nil {
 					return err
@@ -3147,75 +3176,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out284 := v.UIDMap[:0]
-				if out284 == nil {
-					out284 = []model.IDMap{}
+				out287 := v.UIDMap[:0]
+				if out287 == nil {
+					out287 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e285 model.IDMap
-					if err := decModelIDMap(s, &e285); err != nil {
+					var e288 model.IDMap
+					if err := decModelIDMap(s, &e288); err != nil {
 						return err
 					}
-					out284 = append(out284, e285)
+					out287 = append(out287, e288)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out284
+				v.UIDMap = out287
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out286 := v.GIDMap[:0]
-				if out286 == nil {
-					out286 = []model.IDMap{}
+				out289 := v.GIDMap[:0]
+				if out289 == nil {
+					out289 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e287 model.IDMap
-					if err := decModelIDMap(s, &e287); err != nil {
+					var e290 model.IDMap
+					if err := decModelIDMap(s, &e290); err != nil {
 						return err
 					}
-					out286 = append(out286, e287)
+					out289 = append(out289, e290)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out286
+				v.GIDMap = out289
 			}
 			return nil
 		case "init":
-			x288 := bool(v.Init)
-			if err := s.Bool(&x288); err != nil {
+			x291 := bool(v.Init)
+			if err := s.Bool(&x291); err != nil {
 				return err
 			}
-			v.Init = bool(x288)
+			v.Init = bool(x291)
 			return nil
 		case "stopSignal":
-			n289, _, null290, err := s.Integer(64, true)
+			n292, _, null293, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null290 {
-				v.StopSignal = int(n289)
+			if !null293 {
+				v.StopSignal = int(n292)
 			}
 			return nil
 		case "stopTimeout":
-			_, n291, null292, err := s.Integer(64, false)
+			_, n294, null295, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null292 {
-				v.StopTimeout = uint(n291)
+			if !null295 {
+				v.StopTimeout = uint(n294)
 			}
 			return nil
 		case "autoRemove":
-			x293 := bool(v.AutoRemove)
-			if err := s.Bool(&x293); err != nil {
+			x296 := bool(v.AutoRemove)
+			if err := s.Bool(&x296); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x293)
+			v.AutoRemove = bool(x296)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3255,63 +3284,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n294, _, null295, err := s.Integer(64, true)
+			n297, _, null298, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null295 {
-				v.Pid = int(n294)
+			if !null298 {
+				v.Pid = int(n297)
 			}
 			return nil
 		case "conmonPid":
-			n296, _, null297, err := s.Integer(64, true)
+			n299, _, null300, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null297 {
-				v.ConmonPid = int(n296)
+			if !null300 {
+				v.ConmonPid = int(n299)
 			}
 			return nil
 		case "exitCode":
-			n298, _, null299, err := s.Integer(32, true)
+			n301, _, null302, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null299 {
-				v.ExitCode = int32(n298)
+			if !null302 {
+				v.ExitCode = int32(n301)
 			}
 			return nil
 		case "oomKilled":
-			x300 := bool(v.OOMKilled)
-			if err := s.Bool(&x300); err != nil {
+			x303 := bool(v.OOMKilled)
+			if err := s.Bool(&x303); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x300)
+			v.OOMKilled = bool(x303)
 			return nil
 		case "startedAt":
-			raw301, err := s.Raw()
+			raw304, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw301); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw304); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw302, err := s.Raw()
+			raw305, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw302); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw305); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x303 := bool(v.Mounted)
-			if err := s.Bool(&x303); err != nil {
+			x306 := bool(v.Mounted)
+			if err := s.Bool(&x306); err != nil {
 				return err
 			}
-			v.Mounted = bool(x303)
+			v.Mounted = bool(x306)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3331,11 +3360,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e304 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e304); err != nil {
+					var e307 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e307); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e304
+					v.Networks[string(key)] = e307
 					return nil
 				}); err != nil {
 					return err
@@ -3348,20 +3377,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n305, _, null306, err := s.Integer(64, true)
+			n308, _, null309, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null306 {
-				v.RestartCount = int(n305)
+			if !null309 {
+				v.RestartCount = int(n308)
 			}
 			return nil
 		case "stoppedByUser":
-			x307 := bool(v.StoppedByUser)
-			if err := s.Bool(&x307); err != nil {
+			x310 := bool(v.StoppedByUser)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x307)
+			v.StoppedByUser = bool(x310)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3380,7 +3409,7 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3413,11 +3442,30 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e308 string
-					if err := s.Str(&e308); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e308
+					v.Labels[string(key)] = e311
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "annotations":
+			if s.Literal("null") {
+				v.Annotations = nil
+			} else {
+				if v.Annotations == nil {
+					v.Annotations = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e312 string
+					if err := s.Str(&e312); err != nil {
+						return err
+					}
+					v.Annotations[string(key)] = e312
 					return nil
 				}); err != nil {
 					return err
@@ -3425,11 +3473,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw309, err := s.Raw()
+			raw313, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw309); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw313); err != nil {
 				return err
 			}
 			return nil
@@ -3437,21 +3485,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out310 := v.CreateCommand[:0]
-				if out310 == nil {
-					out310 = []string{}
+				out314 := v.CreateCommand[:0]
+				if out314 == nil {
+					out314 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					out310 = append(out310, e311)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out310
+				v.CreateCommand = out314
 			}
 			return nil
 		case "cgroupParent":
@@ -3460,67 +3508,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x312 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x312); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x312)
-			return nil
-		case "sharePid":
-			x313 := bool(v.SharePid)
-			if err := s.Bool(&x313); err != nil {
-				return err
-			}
-			v.SharePid = bool(x313)
-			return nil
-		case "shareIpc":
-			x314 := bool(v.ShareIpc)
-			if err := s.Bool(&x314); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x314)
-			return nil
-		case "shareNet":
-			x315 := bool(v.ShareNet)
-			if err := s.Bool(&x315); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x315)
-			return nil
-		case "shareMount":
-			x316 := bool(v.ShareMount)
+			x316 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x316)
+			v.UsePodCgroup = bool(x316)
 			return nil
-		case "shareUser":
-			x317 := bool(v.ShareUser)
+		case "sharePid":
+			x317 := bool(v.SharePid)
 			if err := s.Bool(&x317); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x317)
+			v.SharePid = bool(x317)
 			return nil
-		case "shareUts":
-			x318 := bool(v.ShareUts)
+		case "shareIpc":
+			x318 := bool(v.ShareIpc)
 			if err := s.Bool(&x318); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x318)
+			v.ShareIpc = bool(x318)
 			return nil
-		case "shareCgroup":
-			x319 := bool(v.ShareCgroup)
+		case "shareNet":
+			x319 := bool(v.ShareNet)
 			if err := s.Bool(&x319); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x319)
+			v.ShareNet = bool(x319)
 			return nil
-		case "hasInfra":
-			x320 := bool(v.HasInfra)
+		case "shareMount":
+			x320 := bool(v.ShareMount)
 			if err := s.Bool(&x320); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x320)
+			v.ShareMount = bool(x320)
+			return nil
+		case "shareUser":
+			x321 := bool(v.ShareUser)
+			if err := s.Bool(&x321); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x321)
+			return nil
+		case "shareUts":
+			x322 := bool(v.ShareUts)
+			if err := s.Bool(&x322); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x322)
+			return nil
+		case "shareCgroup":
+			x323 := bool(v.ShareCgroup)
+			if err := s.Bool(&x323); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x323)
+			return nil
+		case "hasInfra":
+			x324 := bool(v.HasInfra)
+			if err := s.Bool(&x324); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x324)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3536,21 +3584,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out321 := v.InfraCommand[:0]
-				if out321 == nil {
-					out321 = []string{}
+				out325 := v.InfraCommand[:0]
+				if out325 == nil {
+					out325 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e322 string
-					if err := s.Str(&e322); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					out321 = append(out321, e322)
+					out325 = append(out325, e326)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out321
+				v.InfraCommand = out325
 			}
 			return nil
 		case "infra":
@@ -3582,42 +3630,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out323 := v.UIDMap[:0]
-				if out323 == nil {
-					out323 = []model.IDMap{}
+				out327 := v.UIDMap[:0]
+				if out327 == nil {
+					out327 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e324 model.IDMap
-					if err := decModelIDMap(s, &e324); err != nil {
+					var e328 model.IDMap
+					if err := decModelIDMap(s, &e328); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out323
+				v.UIDMap = out327
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out325 := v.GIDMap[:0]
-				if out325 == nil {
-					out325 = []model.IDMap{}
+				out329 := v.GIDMap[:0]
+				if out329 == nil {
+					out329 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e326 model.IDMap
-					if err := decModelIDMap(s, &e326); err != nil {
+					var e330 model.IDMap
+					if err := decModelIDMap(s, &e330); err != nil {
 						return err
 					}
-					out325 = append(out325, e326)
+					out329 = append(out329, e330)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out325
+				v.GIDMap = out329
 			}
 			return nil
 		case "exitPolicy":
@@ -3639,42 +3687,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out327 := v.Volumes[:0]
-				if out327 == nil {
-					out327 = []string{}
+				out331 := v.Volumes[:0]
+				if out331 == nil {
+					out331 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e332 string
+					if err := s.Str(&e332); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out331 = append(out331, e332)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out327
+				v.Volumes = out331
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out329 := v.Devices[:0]
-				if out329 == nil {
-					out329 = []string{}
+				out333 := v.Devices[:0]
+				if out333 == nil {
+					out333 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e330 string
-					if err := s.Str(&e330); err != nil {
+					var e334 string
+					if err := s.Str(&e334); err != nil {
 						return err
 					}
-					out329 = append(out329, e330)
+					out333 = append(out333, e334)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out329
+				v.Devices = out333
 			}
 			return nil
 		case "sysctls":
@@ -3685,11 +3733,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e331 string
-					if err := s.Str(&e331); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e331
+					v.Sysctls[string(key)] = e335
 					return nil
 				}); err != nil {
 					return err
@@ -3700,21 +3748,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out332 := v.SecurityOpts[:0]
-				if out332 == nil {
-					out332 = []string{}
+				out336 := v.SecurityOpts[:0]
+				if out336 == nil {
+					out336 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e333 string
-					if err := s.Str(&e333); err != nil {
+					var e337 string
+					if err := s.Str(&e337); err != nil {
 						return err
 					}
-					out332 = append(out332, e333)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out332
+				v.SecurityOpts = out336
 			}
 			return nil
 		}
@@ -3766,36 +3814,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out334 := v.Options[:0]
-				if out334 == nil {
-					out334 = []string{}
+				out338 := v.Options[:0]
+				if out338 == nil {
+					out338 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
+					var e339 string
+					if err := s.Str(&e339); err != nil {
 						return err
 					}
-					out334 = append(out334, e335)
+					out338 = append(out338, e339)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out334
+				v.Options = out338
 			}
 			return nil
 		case "readOnly":
-			x336 := bool(v.ReadOnly)
-			if err := s.Bool(&x336); err != nil {
+			x340 := bool(v.ReadOnly)
+			if err := s.Bool(&x340); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x336)
+			v.ReadOnly = bool(x340)
 			return nil
 		case "chownToUser":
-			x337 := bool(v.ChownToUser)
-			if err := s.Bool(&x337); err != nil {
+			x341 := bool(v.ChownToUser)
+			if err := s.Bool(&x341); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x337)
+			v.ChownToUser = bool(x341)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3813,21 +3861,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n338, null339, err := s.Integer(64, false)
+			_, n342, null343, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null339 {
-				v.Soft = uint64(n338)
+			if !null343 {
+				v.Soft = uint64(n342)
 			}
 			return nil
 		case "hard":
-			_, n340, null341, err := s.Integer(64, false)
+			_, n344, null345, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null341 {
-				v.Hard = uint64(n340)
+			if !null345 {
+				v.Hard = uint64(n344)
 			}
 			return nil
 		}
@@ -3841,21 +3889,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n342, _, null343, err := s.Integer(64, true)
+			n346, _, null347, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null343 {
-				v.Memory = int64(n342)
+			if !null347 {
+				v.Memory = int64(n346)
 			}
 			return nil
 		case "cpus":
-			n344, null345, err := s.Float(64)
+			n348, null349, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null345 {
-				v.CPUs = float64(n344)
+			if !null349 {
+				v.CPUs = float64(n348)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3864,48 +3912,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n346, _, null347, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null347 {
-				v.PidsLimit = int64(n346)
-			}
-			return nil
-		case "shmSize":
-			n348, _, null349, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null349 {
-				v.ShmSize = int64(n348)
-			}
-			return nil
-		case "memorySwap":
 			n350, _, null351, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null351 {
-				v.MemorySwap = int64(n350)
+				v.PidsLimit = int64(n350)
 			}
 			return nil
-		case "memoryReservation":
+		case "shmSize":
 			n352, _, null353, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null353 {
-				v.MemoryReservation = int64(n352)
+				v.ShmSize = int64(n352)
 			}
 			return nil
-		case "cpuShares":
-			_, n354, null355, err := s.Integer(64, false)
+		case "memorySwap":
+			n354, _, null355, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null355 {
-				v.CPUShares = uint64(n354)
+				v.MemorySwap = int64(n354)
+			}
+			return nil
+		case "memoryReservation":
+			n356, _, null357, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null357 {
+				v.MemoryReservation = int64(n356)
+			}
+			return nil
+		case "cpuShares":
+			_, n358, null359, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null359 {
+				v.CPUShares = uint64(n358)
 			}
 			return nil
 		case "cpusetMems":
@@ -3914,21 +3962,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n356, null357, err := s.Integer(64, false)
+			_, n360, null361, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null357 {
-				v.CPUPeriod = uint64(n356)
+			if !null361 {
+				v.CPUPeriod = uint64(n360)
 			}
 			return nil
 		case "cpuQuota":
-			n358, _, null359, err := s.Integer(64, true)
+			n362, _, null363, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null359 {
-				v.CPUQuota = int64(n358)
+			if !null363 {
+				v.CPUQuota = int64(n362)
 			}
 			return nil
 		}
@@ -3965,42 +4013,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out360 := v.Networks[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out364 := v.Networks[:0]
+				if out364 == nil {
+					out364 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e365 string
+					if err := s.Str(&e365); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out364 = append(out364, e365)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out360
+				v.Networks = out364
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out362 := v.Ports[:0]
-				if out362 == nil {
-					out362 = []model.PortMapping{}
+				out366 := v.Ports[:0]
+				if out366 == nil {
+					out366 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e363 model.PortMapping
-					if err := decModelPortMapping(s, &e363); err != nil {
+					var e367 model.PortMapping
+					if err := decModelPortMapping(s, &e367); err != nil {
 						return err
 					}
-					out362 = append(out362, e363)
+					out366 = append(out366, e367)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out362
+				v.Ports = out366
 			}
 			return nil
 		case "staticIP":
@@ -4017,49 +4065,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out364 := v.DNSServers[:0]
-				if out364 == nil {
-					out364 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
-						return err
-					}
-					out364 = append(out364, e365)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out364
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out366 := v.DNSSearch[:0]
-				if out366 == nil {
-					out366 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e367 string
-					if err := s.Str(&e367); err != nil {
-						return err
-					}
-					out366 = append(out366, e367)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out366
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out368 := v.DNSOptions[:0]
+				out368 := v.DNSServers[:0]
 				if out368 == nil {
 					out368 = []string{}
 				}
@@ -4073,14 +4079,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out368
+				v.DNSServers = out368
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out370 := v.AddHosts[:0]
+				out370 := v.DNSSearch[:0]
 				if out370 == nil {
 					out370 = []string{}
 				}
@@ -4094,15 +4100,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out370
+				v.DNSSearch = out370
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out372 := v.DNSOptions[:0]
+				if out372 == nil {
+					out372 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
+						return err
+					}
+					out372 = append(out372, e373)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out372
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out374 := v.AddHosts[:0]
+				if out374 == nil {
+					out374 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e375 string
+					if err := s.Str(&e375); err != nil {
+						return err
+					}
+					out374 = append(out374, e375)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out374
 			}
 			return nil
 		case "noHosts":
-			x372 := bool(v.NoHosts)
-			if err := s.Bool(&x372); err != nil {
+			x376 := bool(v.NoHosts)
+			if err := s.Bool(&x376); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x372)
+			v.NoHosts = bool(x376)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4112,27 +4160,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e373 []string
+					var e377 []string
 					if s.Literal("null") {
-						e373 = nil
+						e377 = nil
 					} else {
-						out374 := e373[:0]
-						if out374 == nil {
-							out374 = []string{}
+						out378 := e377[:0]
+						if out378 == nil {
+							out378 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e375 string
-							if err := s.Str(&e375); err != nil {
+							var e379 string
+							if err := s.Str(&e379); err != nil {
 								return err
 							}
-							out374 = append(out374, e375)
+							out378 = append(out378, e379)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e373 = out374
+						e377 = out378
 					}
-					v.Aliases[string(key)] = e373
+					v.Aliases[string(key)] = e377
 					return nil
 				}); err != nil {
 					return err
@@ -4150,30 +4198,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n376, null377, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null377 {
-				v.ContainerID = uint32(n376)
-			}
-			return nil
-		case "hostID":
-			_, n378, null379, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null379 {
-				v.HostID = uint32(n378)
-			}
-			return nil
-		case "size":
 			_, n380, null381, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null381 {
-				v.Size = uint32(n380)
+				v.ContainerID = uint32(n380)
+			}
+			return nil
+		case "hostID":
+			_, n382, null383, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null383 {
+				v.HostID = uint32(n382)
+			}
+			return nil
+		case "size":
+			_, n384, null385, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null385 {
+				v.Size = uint32(n384)
 			}
 			return nil
 		}
@@ -4190,57 +4238,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out382 := v.Test[:0]
-				if out382 == nil {
-					out382 = []string{}
+				out386 := v.Test[:0]
+				if out386 == nil {
+					out386 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e383 string
-					if err := s.Str(&e383); err != nil {
+					var e387 string
+					if err := s.Str(&e387); err != nil {
 						return err
 					}
-					out382 = append(out382, e383)
+					out386 = append(out386, e387)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out382
+				v.Test = out386
 			}
 			return nil
 		case "interval":
-			n384, _, null385, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null385 {
-				v.Interval = time.Duration(n384)
-			}
-			return nil
-		case "timeout":
-			n386, _, null387, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null387 {
-				v.Timeout = time.Duration(n386)
-			}
-			return nil
-		case "startPeriod":
 			n388, _, null389, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null389 {
-				v.StartPeriod = time.Duration(n388)
+				v.Interval = time.Duration(n388)
 			}
 			return nil
-		case "retries":
+		case "timeout":
 			n390, _, null391, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null391 {
-				v.Retries = int(n390)
+				v.Timeout = time.Duration(n390)
+			}
+			return nil
+		case "startPeriod":
+			n392, _, null393, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null393 {
+				v.StartPeriod = time.Duration(n392)
+			}
+			return nil
+		case "retries":
+			n394, _, null395, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null395 {
+				v.Retries = int(n394)
 			}
 			return nil
 		}
@@ -4264,12 +4312,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n392, _, null393, err := s.Integer(64, true)
+			n396, _, null397, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null393 {
-				v.PrefixLen = int(n392)
+			if !null397 {
+				v.PrefixLen = int(n396)
 			}
 			return nil
 		case "gateway":
@@ -4303,33 +4351,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n394, _, null395, err := s.Integer(64, true)
+			n398, _, null399, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null395 {
-				v.FailingStreak = int(n394)
+			if !null399 {
+				v.FailingStreak = int(n398)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out396 := v.Log[:0]
-				if out396 == nil {
-					out396 = []model.HealthLog{}
+				out400 := v.Log[:0]
+				if out400 == nil {
+					out400 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e397 model.HealthLog
-					if err := decModelHealthLog(s, &e397); err != nil {
+					var e401 model.HealthLog
+					if err := decModelHealthLog(s, &e401); err != nil {
 						return err
 					}
-					out396 = append(out396, e397)
+					out400 = append(out400, e401)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out396
+				v.Log = out400
 			}
 			return nil
 		}
@@ -4348,21 +4396,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n398, null399, err := s.Integer(16, false)
+			_, n402, null403, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null399 {
-				v.HostPort = uint16(n398)
+			if !null403 {
+				v.HostPort = uint16(n402)
 			}
 			return nil
 		case "containerPort":
-			_, n400, null401, err := s.Integer(16, false)
+			_, n404, null405, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null401 {
-				v.ContainerPort = uint16(n400)
+			if !null405 {
+				v.ContainerPort = uint16(n404)
 			}
 			return nil
 		case "protocol":
@@ -4371,12 +4419,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n402, null403, err := s.Integer(16, false)
+			_, n406, null407, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null403 {
-				v.Range = uint16(n402)
+			if !null407 {
+				v.Range = uint16(n406)
 			}
 			return nil
 		}
@@ -4390,30 +4438,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw404, err := s.Raw()
+			raw408, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw404); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw408); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw405, err := s.Raw()
+			raw409, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw405); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw409); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n406, _, null407, err := s.Integer(64, true)
+			n410, _, null411, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null407 {
-				v.ExitCode = int(n406)
+			if !null411 {
+				v.ExitCode = int(n410)
 			}
 			return nil
 		case "output":

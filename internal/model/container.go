@@ -146,6 +146,9 @@ type ContainerConfig struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Terminal    bool              `json:"terminal,omitempty"`
 	Stdin       bool              `json:"stdin,omitempty"`
+	// LogPath is where conmon writes the container's log (k8s-file format) when not in the
+	// container's own directory: the path a CRI client asked for.
+	LogPath string `json:"logPath,omitempty"`
 	// KeepStdinOpen keeps the container's stdin open when an attached client's input ends, for
 	// the next client (Docker's OpenStdin without StdinOnce; conmon's --leave-stdin-open).
 	// Without it, as podman's, the first client's end of input closes it.

@@ -1,0 +1,343 @@
+package cri
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// The annotations that keep a sandbox's or container's CRI metadata.
+const (
+	annoPrefix    = "io.pea.cri."
+	annoName      = annoPrefix + "name"
+	annoNamespace = annoPrefix + "namespace"
+	annoUID       = annoPrefix + "uid"
+	annoAttempt   = annoPrefix + "attempt"
+	annoLogDir    = annoPrefix + "log-directory"
+	annoImage     = annoPrefix + "image" // the image a container was asked for, as given
+)
+
+// userAnnotations are the annotations without the service's own.
+func userAnnotations(a map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		if !strings.HasPrefix(k, annoPrefix) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// isSandbox reports whether a pod was made through the CRI.
+func isSandbox(p *model.Pod) bool {
+	_, ok := p.Config.Annotations[annoUID]
+	return ok
+}
+
+func sandboxMetadata(pc *model.PodConfig) *runtimeapi.PodSandboxMetadata {
+	a := pc.Annotations
+	att, _ := strconv.ParseUint(a[annoAttempt], 10, 32)
+	return &runtimeapi.PodSandboxMetadata{Name: a[annoName], Uid: a[annoUID], Namespace: a[annoNamespace], Attempt: uint32(att)}
+}
+
+// nameChars are what pea allows in names; other characters of a Kubernetes name become '-'.
+var nameBad = regexp.MustCompile(`[^a-zA-Z0-9_.-]`)
+
+// podName is the pea pod name of a sandbox: k8s_POD_<name>_<namespace>_<uid>_<attempt>, the
+// name kubelet's other runtimes give its infra container.
+func podName(m *runtimeapi.PodSandboxMetadata) string {
+	return nameBad.ReplaceAllString(fmt.Sprintf("k8s_POD_%s_%s_%s_%d", m.Name, m.Namespace, m.Uid, m.Attempt), "-")
+}
+
+// RunPodSandbox makes and starts a pod: its cgroup, its infra container and its network.
+func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandboxRequest) (*runtimeapi.RunPodSandboxResponse, error) {
+	c := req.GetConfig()
+	m := c.GetMetadata()
+	if m == nil || m.Name == "" || m.Uid == "" || m.Namespace == "" {
+		return nil, invalid("sandbox config: metadata with a name, a uid and a namespace is needed")
+	}
+	if h := req.GetRuntimeHandler(); h != "" && h != RuntimeName {
+		return nil, invalid("runtime handler %q: pea has one, %q (or none)", h, RuntimeName)
+	}
+	pc := model.NewPodConfig(podName(m))
+	pc.Hostname = c.GetHostname()
+	pc.Labels = maps.Clone(c.GetLabels())
+	pc.Annotations = maps.Clone(c.GetAnnotations())
+	if pc.Annotations == nil {
+		pc.Annotations = map[string]string{}
+	}
+	maps.Copy(pc.Annotations, map[string]string{annoName: m.Name, annoNamespace: m.Namespace, annoUID: m.Uid,
+		annoAttempt: strconv.FormatUint(uint64(m.Attempt), 10), annoLogDir: c.GetLogDirectory()})
+	if d := c.GetDnsConfig(); d != nil {
+		pc.Infra.DNSServers, pc.Infra.DNSSearch, pc.Infra.DNSOptions = d.Servers, d.Searches, d.Options
+	}
+	for _, p := range c.GetPortMappings() {
+		if p.HostPort == 0 {
+			continue // a container port without a host port is not published (as Kubernetes)
+		}
+		pm, err := portMapping(p)
+		if err != nil {
+			return nil, err
+		}
+		pc.Infra.Ports = append(pc.Infra.Ports, pm)
+	}
+	if l := c.GetLinux(); l != nil {
+		if l.CgroupParent != "" {
+			pc.CgroupParent = l.CgroupParent
+		}
+		pc.Sysctls = l.Sysctls
+		ns := l.GetSecurityContext().GetNamespaceOptions()
+		switch ns.GetNetwork() {
+		case runtimeapi.NamespaceMode_NODE:
+			pc.NetworkMode = "host"
+			pc.UtsMode = model.NSModeHost
+			pc.Hostname = ""
+			if len(pc.Infra.Ports) > 0 {
+				pc.Infra.Ports = nil // the host's own ports: there is nothing to map
+			}
+		case runtimeapi.NamespaceMode_POD, runtimeapi.NamespaceMode_CONTAINER:
+		default:
+			return nil, invalid("sandbox network namespace mode %s is not supported", ns.GetNetwork())
+		}
+		switch ns.GetPid() {
+		case runtimeapi.NamespaceMode_POD:
+			pc.SharePid = true
+		case runtimeapi.NamespaceMode_NODE:
+			pc.PidMode = model.NSModeHost
+		}
+		if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
+			pc.ShareIpc = false // each container joins the host's
+		}
+		if u := ns.GetUsernsOptions(); u != nil && u.Mode == runtimeapi.NamespaceMode_POD {
+			return nil, invalid("user namespaces for pods are not supported by pea's CRI service")
+		}
+		if l.GetSecurityContext().GetPrivileged() {
+			pc.SecurityOpts = append(pc.SecurityOpts, "label=disable")
+		}
+	}
+	var id string
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		if old, err := rt.LookupPod(pc.Name); err == nil {
+			return fmt.Errorf("sandbox %s (%s) already exists: %w", pc.Name, old.Config.ID, errdefs.ErrExists)
+		}
+		pod, err := rt.CreatePod(ctx, pc, engine.PodCreateOptions{})
+		if err != nil {
+			return err
+		}
+		id = pod.Config.ID
+		if _, err := rt.StartPod(ctx, id); err != nil {
+			rt.RemovePod(context.Background(), id, engine.PodRemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+			return fmt.Errorf("starting sandbox %s: %w", pc.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &runtimeapi.RunPodSandboxResponse{PodSandboxId: id}, nil
+}
+
+func uintPtr(v uint) *uint { return &v }
+
+// portMapping turns a CRI port mapping into pea's.
+func portMapping(p *runtimeapi.PortMapping) (model.PortMapping, error) {
+	proto := strings.ToLower(p.GetProtocol().String())
+	if p.ContainerPort <= 0 || p.ContainerPort > 65535 || p.HostPort < 0 || p.HostPort > 65535 {
+		return model.PortMapping{}, invalid("port mapping %d:%d: ports are 1-65535", p.HostPort, p.ContainerPort)
+	}
+	return model.PortMapping{HostIP: p.HostIp, HostPort: uint16(p.HostPort), ContainerPort: uint16(p.ContainerPort), Protocol: proto, Range: 1}, nil
+}
+
+// lookupSandbox finds a sandbox by ID (or a unique prefix of one).
+func lookupSandbox(rt *engine.Runtime, id string) (*engine.PodInfo, error) {
+	if id == "" {
+		return nil, invalid("a pod sandbox ID is needed")
+	}
+	p, err := rt.LookupPod(id)
+	if err != nil {
+		return nil, err
+	}
+	if !isSandbox(p) {
+		return nil, fmt.Errorf("pod %s was not made through the CRI: %w", p.Config.Name, errdefs.ErrNotFound)
+	}
+	return rt.InspectPod(p.Config.ID)
+}
+
+// StopPodSandbox kills what still runs in the sandbox and its infra container, which tears
+// its network down. A sandbox that is gone already is not an error (the CRI asks for that).
+func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSandboxRequest) (*runtimeapi.StopPodSandboxResponse, error) {
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		pi, err := lookupSandbox(rt, req.PodSandboxId)
+		if errdefs.Is(err, errdefs.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Kubelet has stopped the containers, each with its grace period, before it asks:
+		// what is left is killed at once, as other CRI runtimes do.
+		_, err = rt.StopPod(ctx, pi.Pod.Config.ID, uintPtr(0))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &runtimeapi.StopPodSandboxResponse{}, nil
+}
+
+// RemovePodSandbox removes the sandbox with its containers (forcibly, as the CRI asks). A
+// sandbox that is gone already is not an error.
+func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePodSandboxRequest) (*runtimeapi.RemovePodSandboxResponse, error) {
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		pi, err := lookupSandbox(rt, req.PodSandboxId)
+		if errdefs.Is(err, errdefs.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return rt.RemovePod(ctx, pi.Pod.Config.ID, engine.PodRemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &runtimeapi.RemovePodSandboxResponse{}, nil
+}
+
+// sandboxState is READY while the infra container runs.
+func sandboxState(pi *engine.PodInfo) runtimeapi.PodSandboxState {
+	for _, c := range pi.Members {
+		if c.Config.IsInfra && c.State.Status == model.StatusRunning {
+			return runtimeapi.PodSandboxState_SANDBOX_READY
+		}
+	}
+	return runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+}
+
+// PodSandboxStatus reports a sandbox: its state, metadata, address and namespace modes, and
+// (verbose) its containers' statuses.
+func (s *Server) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandboxStatusRequest) (*runtimeapi.PodSandboxStatusResponse, error) {
+	var resp *runtimeapi.PodSandboxStatusResponse
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		pi, err := lookupSandbox(rt, req.PodSandboxId)
+		if err != nil {
+			return err
+		}
+		pc := pi.Pod.Config
+		st := &runtimeapi.PodSandboxStatus{
+			Id: pc.ID, Metadata: sandboxMetadata(pc), State: sandboxState(pi), CreatedAt: pc.Created.UnixNano(),
+			Labels: nonNil(pc.Labels), Annotations: userAnnotations(pc.Annotations), RuntimeHandler: "",
+			Network: &runtimeapi.PodSandboxNetworkStatus{},
+			Linux: &runtimeapi.LinuxPodSandboxStatus{Namespaces: &runtimeapi.Namespace{Options: &runtimeapi.NamespaceOption{
+				Network: nsMode(pc.NetworkMode == "host", true), Pid: pidMode(pc), Ipc: nsMode(!pc.ShareIpc, pc.ShareIpc),
+			}}},
+		}
+		for _, c := range pi.Members {
+			if !c.Config.IsInfra {
+				continue
+			}
+			names := slices.Sorted(maps.Keys(c.State.Networks))
+			for _, n := range names {
+				ns := c.State.Networks[n]
+				for _, ip := range []string{ns.IPAddress, ns.IPv6} {
+					if ip == "" {
+						continue
+					}
+					if st.Network.Ip == "" {
+						st.Network.Ip = ip
+					} else {
+						st.Network.AdditionalIps = append(st.Network.AdditionalIps, &runtimeapi.PodIP{Ip: ip})
+					}
+				}
+			}
+		}
+		resp = &runtimeapi.PodSandboxStatusResponse{Status: st}
+		if req.Verbose {
+			resp.Info = map[string]string{"info": fmt.Sprintf(`{"name":%q,"cgroupPath":%q,"infraContainerID":%q}`,
+				pc.Name, pi.Pod.State.CgroupPath, pi.Pod.State.InfraContainerID)}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// nsMode is NODE for the host's namespace, POD for one the pod shares, CONTAINER otherwise.
+func nsMode(host, shared bool) runtimeapi.NamespaceMode {
+	switch {
+	case host:
+		return runtimeapi.NamespaceMode_NODE
+	case shared:
+		return runtimeapi.NamespaceMode_POD
+	}
+	return runtimeapi.NamespaceMode_CONTAINER
+}
+
+func pidMode(pc *model.PodConfig) runtimeapi.NamespaceMode {
+	return nsMode(pc.PidMode == model.NSModeHost, pc.SharePid)
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// labelsMatch reports whether labels hold every pair of the selector.
+func labelsMatch(labels, selector map[string]string) bool {
+	for k, v := range selector {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ListPodSandbox lists the sandboxes (the pods made through the CRI) the filter selects.
+func (s *Server) ListPodSandbox(ctx context.Context, req *runtimeapi.ListPodSandboxRequest) (*runtimeapi.ListPodSandboxResponse, error) {
+	resp := &runtimeapi.ListPodSandboxResponse{}
+	f := req.GetFilter()
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		pods, err := rt.ListPods()
+		if err != nil {
+			return err
+		}
+		for _, pi := range pods {
+			pc := pi.Pod.Config
+			if !isSandbox(pi.Pod) {
+				continue
+			}
+			if f != nil {
+				if f.Id != "" && !strings.HasPrefix(pc.ID, f.Id) {
+					continue
+				}
+				if f.State != nil && f.State.State != sandboxState(pi) {
+					continue
+				}
+				if !labelsMatch(pc.Labels, f.LabelSelector) {
+					continue
+				}
+			}
+			resp.Items = append(resp.Items, &runtimeapi.PodSandbox{Id: pc.ID, Metadata: sandboxMetadata(pc), State: sandboxState(pi),
+				CreatedAt: pc.Created.UnixNano(), Labels: nonNil(pc.Labels), Annotations: userAnnotations(pc.Annotations)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}

@@ -1,0 +1,419 @@
+package tests
+
+// End-to-end tests of the CRI service (`pea system cri`, internal/cri), driven by the real
+// crictl, on real containers.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// CRIEnv is a store served by `pea system cri`, and crictl pointed at it.
+type CRIEnv struct {
+	*Env
+	Sock   string
+	crictl string
+}
+
+// crictlPath is crictl: the one on PATH, else the one scripts/deps.sh built into .build/.
+func crictlPath(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("crictl"); err == nil {
+		return p
+	}
+	p, _ := filepath.Abs("../.build/crictl/crictl")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("no crictl: not on PATH, and scripts/deps.sh did not build one at %s", p)
+	}
+	return p
+}
+
+// newCRIEnv starts the CRI service on a fresh store holding localhost/bb:latest; it is stopped
+// before the store is torn down.
+func newCRIEnv(t *testing.T) *CRIEnv {
+	t.Helper()
+	e := newEnv(t).withBusybox()
+	c := &CRIEnv{Env: e, Sock: filepath.Join(e.Dir, "cri.sock"), crictl: crictlPath(t)}
+	cmd := exec.Command(peaBin, e.args("system", "cri", "unix://"+c.Sock)...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("service log:\n%s", log.String())
+		}
+		if _, err := os.Stat(c.Sock); err == nil {
+			t.Errorf("the service left its socket behind")
+		}
+	})
+	eventually(t, 10*time.Second, func() error {
+		conn, err := net.Dial("unix", c.Sock)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
+	return c
+}
+
+// Crictl runs crictl against the service.
+func (c *CRIEnv) Crictl(args ...string) Result {
+	c.t.Helper()
+	ep := "unix://" + c.Sock
+	cmd := exec.Command(c.crictl, append([]string{"--config", "/dev/null", "--runtime-endpoint", ep, "--image-endpoint", ep, "--timeout", "60s"}, args...)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	r := Result{Stdout: strings.TrimSpace(out.String()), Stderr: strings.TrimSpace(errOut.String())}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("crictl %v: %v", args, err)
+	}
+	return r
+}
+
+// MustCrictl runs crictl and fails the test unless it succeeds.
+func (c *CRIEnv) MustCrictl(args ...string) string {
+	c.t.Helper()
+	r := c.Crictl(args...)
+	if r.Code != 0 {
+		c.t.Fatalf("crictl %v: exit %d\n%s\n%s", args, r.Code, r.Stdout, r.Stderr)
+	}
+	return r.Stdout
+}
+
+// writeJSON writes v as a JSON file in the env's directory and returns its path.
+func (c *CRIEnv) writeJSON(name string, v any) string {
+	c.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	p := filepath.Join(c.Dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return p
+}
+
+// inspectJSON runs an inspect verb and decodes its JSON.
+func (c *CRIEnv) inspectJSON(verb, id string) map[string]any {
+	c.t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(c.MustCrictl(verb, id)), &v); err != nil {
+		c.t.Fatalf("%s %s: %v", verb, id, err)
+	}
+	return v
+}
+
+// path reads a nested field of decoded JSON by its keys.
+func path(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// A sandbox and a container through crictl: run, list, inspect, logs where the CRI asked,
+// exec, stop, remove; the sandbox is a pea pod (pea pod ps sees it) with the sandbox's
+// hostname, and everything it made is gone after rmp.
+func TestCRISandboxLifecycle(t *testing.T) {
+	c := newCRIEnv(t)
+	if out := c.MustCrictl("version"); !strings.Contains(out, "RuntimeName:  pea") || !strings.Contains(out, "RuntimeApiVersion:  v1") {
+		t.Fatalf("version: %q", out)
+	}
+	var info map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("info")), &info)
+	for _, cond := range path(info, "status", "conditions").([]any) {
+		if path(cond, "status") != true {
+			t.Fatalf("info: a condition is not met: %v", cond)
+		}
+	}
+	logDir := filepath.Join(c.Dir, "podlogs", "web")
+	sb := c.writeJSON("sandbox.json", map[string]any{
+		"metadata": map[string]any{"name": "web", "namespace": "default", "uid": "uid-1", "attempt": 1},
+		"hostname": "webhost", "log_directory": logDir,
+		"labels": map[string]string{"app": "web"}, "annotations": map[string]string{"note": "kept"},
+		"linux": map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"pid": 1}}}, // CONTAINER
+	})
+	pod := c.MustCrictl("runp", sb)
+	if len(pod) != 64 {
+		t.Fatalf("runp: %q", pod)
+	}
+	if out := c.MustCrictl("pods", "-q", "--label", "app=web"); out != pod {
+		t.Fatalf("pods --label: %q", out)
+	}
+	if out := c.MustCrictl("pods", "-q", "--label", "app=other"); out != "" {
+		t.Fatalf("pods --label app=other: %q", out)
+	}
+	st := c.inspectJSON("inspectp", pod)
+	if path(st, "status", "state") != "SANDBOX_READY" || path(st, "status", "metadata", "name") != "web" ||
+		path(st, "status", "metadata", "uid") != "uid-1" || path(st, "status", "metadata", "attempt") != float64(1) {
+		t.Fatalf("inspectp: %v", st["status"])
+	}
+	if a := path(st, "status", "annotations").(map[string]any); len(a) != 1 || a["note"] != "kept" {
+		t.Fatalf("inspectp annotations (the service's own must not show): %v", a)
+	}
+	ip, _ := path(st, "status", "network", "ip").(string)
+	if net.ParseIP(ip) == nil {
+		t.Fatalf("inspectp: no pod address: %v", path(st, "status", "network"))
+	}
+	if out := c.Pea("pod", "ps", "--format", "{{.Name}} {{.Status}}"); out != "k8s_POD_web_default_uid-1_1 Running" {
+		t.Fatalf("pea pod ps: %q", out)
+	}
+
+	mount := filepath.Join(c.Dir, "data")
+	os.MkdirAll(mount, 0o755)
+	os.WriteFile(filepath.Join(mount, "msg"), []byte("from-the-host"), 0o644)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "main", "attempt": 2},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sh", "-c"},
+		"args":     []string{"echo out-line; echo err-line >&2; cat /data/msg; echo; hostname; echo $GREETING; exec sleep 1000"},
+		"envs":     []map[string]string{{"key": "GREETING", "value": "hi"}},
+		"mounts":   []map[string]any{{"container_path": "/data", "host_path": mount, "readonly": true}},
+		"log_path": "main/2.log",
+		"labels":   map[string]string{"tier": "front"},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	if out := c.MustCrictl("ps", "-a", "-q", "--state", "created"); out != cid {
+		t.Fatalf("ps --state created: %q (want %s)", out, cid)
+	}
+	c.MustCrictl("start", cid)
+	want := "out-line\nerr-line\nfrom-the-host\nwebhost\nhi"
+	eventually(t, 10*time.Second, func() error {
+		if out := c.Crictl("logs", cid); out.Stdout+"\n"+out.Stderr != "" && !sameLines(out.Stdout+"\n"+out.Stderr, want) {
+			return fmt.Errorf("logs: %q / %q", out.Stdout, out.Stderr)
+		}
+		return nil
+	})
+	// The log is where the CRI asked, in its format.
+	raw, err := os.ReadFile(filepath.Join(logDir, "main", "2.log"))
+	if err != nil || !strings.Contains(string(raw), " stdout F out-line\n") || !strings.Contains(string(raw), " stderr F err-line\n") {
+		t.Fatalf("log file: %q %v", raw, err)
+	}
+	if out := c.MustCrictl("ps", "-q", "--label", "tier=front", "--pod", pod); out != cid {
+		t.Fatalf("ps --label --pod: %q", out)
+	}
+	cs := c.inspectJSON("inspect", cid)
+	if path(cs, "status", "state") != "CONTAINER_RUNNING" || path(cs, "status", "metadata", "name") != "main" ||
+		path(cs, "status", "metadata", "attempt") != float64(2) || path(cs, "status", "logPath") != filepath.Join(logDir, "main", "2.log") ||
+		!strings.HasPrefix(path(cs, "status", "imageRef").(string), "sha256:") {
+		t.Fatalf("inspect: %v", cs["status"])
+	}
+	// exec -s: output, and the exit code.
+	if out := c.MustCrictl("exec", "-s", cid, "sh", "-c", "echo $GREETING; cat /data/msg"); out != "hi\nfrom-the-host" {
+		t.Fatalf("exec -s: %q", out)
+	}
+	if r := c.Crictl("exec", "-s", cid, "sh", "-c", "exit 7"); r.Code == 0 || !strings.Contains(r.Stderr, "exited with 7") {
+		t.Fatalf("exec -s exit 7: %v", r)
+	}
+	// PID namespace CONTAINER: the container's process is its own PID 1 (not catatonit's pod).
+	if out := c.MustCrictl("exec", "-s", cid, "cat", "/proc/1/cmdline"); !strings.HasPrefix(out, "sleep") {
+		t.Fatalf("pid 1 of the container: %q", out)
+	}
+	// The read-only mount is read-only.
+	if r := c.Crictl("exec", "-s", cid, "sh", "-c", "echo x > /data/msg"); r.Code == 0 {
+		t.Fatalf("wrote to a read-only mount: %v", r)
+	}
+	c.MustCrictl("stop", "--timeout", "2", cid)
+	c.MustCrictl("stop", cid) // again: not an error
+	cs = c.inspectJSON("inspect", cid)
+	if path(cs, "status", "state") != "CONTAINER_EXITED" || path(cs, "status", "exitCode") != float64(137) && path(cs, "status", "exitCode") != float64(143) {
+		t.Fatalf("inspect after stop: %v", cs["status"])
+	}
+	c.MustCrictl("rm", cid)
+	if out := c.MustCrictl("ps", "-a", "-q"); out != "" {
+		t.Fatalf("ps after rm: %q", out)
+	}
+	c.MustCrictl("stopp", pod)
+	if st := c.inspectJSON("inspectp", pod); path(st, "status", "state") != "SANDBOX_NOTREADY" {
+		t.Fatalf("inspectp after stopp: %v", path(st, "status", "state"))
+	}
+	c.MustCrictl("stopp", pod) // again: not an error
+	c.MustCrictl("rmp", pod)
+	if out := c.MustCrictl("pods", "-q"); out != "" {
+		t.Fatalf("pods after rmp: %q", out)
+	}
+	if out := c.Pea("pod", "ps", "-q"); out != "" {
+		t.Fatalf("pea pod ps after rmp: %q", out)
+	}
+	if out := c.Pea("ps", "-a", "-q"); out != "" {
+		t.Fatalf("pea ps -a after rmp: %q", out)
+	}
+}
+
+// sameLines reports whether two texts hold the same lines, in any order (crictl logs prints
+// stdout and stderr on its own two streams).
+func sameLines(a, b string) bool {
+	la, lb := strings.Fields(a), strings.Fields(b)
+	if len(la) != len(lb) {
+		return false
+	}
+	count := map[string]int{}
+	for _, l := range la {
+		count[l]++
+	}
+	for _, l := range lb {
+		count[l]--
+	}
+	for _, n := range count {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// A sandbox's port mapping answers on the host; rmp of a running sandbox (with a running
+// container) removes it all; pea's own pods are not sandboxes.
+func TestCRIPortMappingAndForcedRemoval(t *testing.T) {
+	c := newCRIEnv(t)
+	c.Pea("pod", "create", "--name", "notcri", "--network", "none")
+	port := freeHostPort(t)
+	sb := c.writeJSON("sandbox.json", map[string]any{
+		"metadata":      map[string]any{"name": "srv", "namespace": "ns1", "uid": "uid-2"},
+		"port_mappings": []map[string]any{{"container_port": 80, "host_port": port, "host_ip": "127.0.0.1"}},
+	})
+	pod := c.MustCrictl("runp", sb)
+	if out := c.MustCrictl("pods", "-q"); out != pod {
+		t.Fatalf("pods lists %q (pea's own pod is not a sandbox)", out)
+	}
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "httpd"},
+		"image":    map[string]any{"image": "localhost/bb:latest"},
+		"command":  []string{"sh", "-c", fmt.Sprintf(httpdCmd, "cri-page", 80)},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "cri-page" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+	// A second container of the same name and attempt is refused.
+	if r := c.Crictl("create", pod, ctr, sb); r.Code == 0 {
+		t.Fatalf("a second container of the same name: %v", r)
+	}
+	c.MustCrictl("rmp", "-f", pod)
+	if out := c.Pea("pod", "ps", "--format", "{{.Name}}"); out != "notcri" {
+		t.Fatalf("pods after rmp -f: %q", out)
+	}
+	if _, err := httpGet(url); err == nil {
+		t.Fatalf("the port still answers after rmp")
+	}
+	// Bad input: one clear error, nothing made.
+	bad := c.writeJSON("bad.json", map[string]any{"metadata": map[string]any{"name": "x", "namespace": "n", "uid": "u"},
+		"port_mappings": []map[string]any{{"container_port": 70000, "host_port": port}}})
+	if r := c.Crictl("runp", bad); r.Code == 0 || !strings.Contains(r.Stderr, "InvalidArgument") || !strings.Contains(r.Stderr, "ports are 1-65535") {
+		t.Fatalf("runp with a bad port: %v", r)
+	}
+	if r := c.Crictl("runp", "--runtime", "kata", sb); r.Code == 0 || !strings.Contains(r.Stderr, `runtime handler \"kata\"`) {
+		t.Fatalf("runp with an unknown runtime handler: %v", r)
+	}
+	if out := c.Pea("pod", "ps", "--format", "{{.Name}}"); out != "notcri" {
+		t.Fatalf("a bad runp made a pod: %q", out)
+	}
+}
+
+// A sandbox on the host's network: the container sees the host's interfaces and hostname.
+func TestCRIHostNetwork(t *testing.T) {
+	c := newCRIEnv(t)
+	sb := c.writeJSON("sandbox.json", map[string]any{
+		"metadata": map[string]any{"name": "hostnet", "namespace": "kube-system", "uid": "uid-3"},
+		"linux":    map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"network": 2}}}, // NODE
+	})
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "c"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sleep", "1000"},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	host, _ := os.Hostname()
+	if out := c.MustCrictl("exec", "-s", cid, "hostname"); out != host {
+		t.Fatalf("hostname in a host-network sandbox: %q, want %q", out, host)
+	}
+	if out := c.MustCrictl("exec", "-s", cid, "cat", "/proc/net/dev"); !strings.Contains(out, "pea0") && !strings.Contains(out, "eth0") {
+		t.Fatalf("host interfaces not seen: %q", out)
+	}
+	if st := c.inspectJSON("inspectp", pod); path(st, "status", "linux", "namespaces", "options", "network") != "NODE" {
+		t.Fatalf("inspectp network mode: %v", path(st, "status", "linux"))
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}
+
+// Images through the image service: pull from a registry on loopback with credentials,
+// list, inspect, remove; a pull of what is not there fails.
+func TestCRIImages(t *testing.T) {
+	c := newCRIEnv(t)
+	host := authRegistry(t, false) // takes alice:s3cret
+	ref := host + "/cri/bb:1"
+	c.Pea("tag", "localhost/bb", ref)
+	c.Pea("push", "--tls-verify=false", "--creds", "alice:s3cret", ref)
+	c.Pea("rmi", ref)
+	c.Pea("rmi", "localhost/bb")
+	if out := c.MustCrictl("images", "-q"); out != "" {
+		t.Fatalf("images before the pull: %q", out)
+	}
+	if r := c.Crictl("pull", ref); r.Code == 0 {
+		t.Fatalf("pull without credentials: %v", r)
+	}
+	out := c.MustCrictl("pull", "--creds", "alice:s3cret", ref)
+	if !strings.HasPrefix(out, "Image is up to date for sha256:") {
+		t.Fatalf("pull: %q", out)
+	}
+	id := strings.TrimPrefix(out, "Image is up to date for ")
+	if got := c.MustCrictl("images", "-q", "--no-trunc"); got != id {
+		t.Fatalf("images -q: %q want %q", got, id)
+	}
+	var img map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("inspecti", ref)), &img)
+	if tags, _ := path(img, "status", "repoTags").([]any); len(tags) != 1 || tags[0] != ref {
+		t.Fatalf("inspecti repoTags: %v", path(img, "status"))
+	}
+	if r := c.Crictl("inspecti", host+"/cri/nosuch:1"); r.Code == 0 {
+		t.Fatalf("inspecti of a missing image: %v", r)
+	}
+	if r := c.Crictl("pull", "--creds", "alice:s3cret", host+"/cri/nosuch:1"); r.Code == 0 {
+		t.Fatalf("pull of a missing image: %v", r)
+	}
+	var fs map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("imagefsinfo")), &fs)
+	if used, _ := path(fs, "status", "imageFilesystems").([]any); len(used) != 1 {
+		t.Fatalf("imagefsinfo: %v", fs)
+	}
+	c.MustCrictl("rmi", id)
+	if out := c.MustCrictl("images", "-q"); out != "" {
+		t.Fatalf("images after rmi: %q", out)
+	}
+}
