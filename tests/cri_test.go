@@ -233,6 +233,22 @@ func TestCRISandboxLifecycle(t *testing.T) {
 	if r := c.Crictl("exec", "-s", cid, "sh", "-c", "exit 7"); r.Code == 0 || !strings.Contains(r.Stderr, "exited with 7") {
 		t.Fatalf("exec -s exit 7: %v", r)
 	}
+	// exec through the streaming server: output, exit code, input, a terminal of the client's size.
+	if r := c.Crictl("exec", cid, "sh", "-c", "echo streamed; echo to-err >&2"); r.Code != 0 || r.Stdout != "streamed" || !strings.Contains(r.Stderr, "to-err") {
+		t.Fatalf("exec: %v", r)
+	}
+	if r := c.Crictl("exec", cid, "sh", "-c", "exit 5"); r.Code == 0 || !strings.Contains(r.Stderr, "exit code 5") {
+		t.Fatalf("exec exit 5: %v", r)
+	}
+	in := exec.Command(c.crictl, "--config", "/dev/null", "--runtime-endpoint", "unix://"+c.Sock, "exec", "-i", cid, "cat")
+	in.Stdin = strings.NewReader("typed-in\n")
+	if out, err := in.Output(); err != nil || string(out) != "typed-in\n" {
+		t.Fatalf("exec -i: %q %v", out, err)
+	}
+	script := fmt.Sprintf("stty rows 33 cols 91; %s --config /dev/null --runtime-endpoint unix://%s exec -it %s sh -c 'tty; stty size'", c.crictl, c.Sock, cid)
+	if out, err := exec.Command("script", "-qec", script, "/dev/null").Output(); err != nil || !strings.Contains(string(out), "/dev/pts/0") || !strings.Contains(string(out), "33 91") {
+		t.Fatalf("exec -it: %q %v", out, err)
+	}
 	// PID namespace CONTAINER: the container's process is its own PID 1 (not catatonit's pod).
 	if out := c.MustCrictl("exec", "-s", cid, "cat", "/proc/1/cmdline"); !strings.HasPrefix(out, "sleep") {
 		t.Fatalf("pid 1 of the container: %q", out)
@@ -319,6 +335,25 @@ func TestCRIPortMappingAndForcedRemoval(t *testing.T) {
 		}
 		return nil
 	})
+	// port-forward reaches the port inside the sandbox's network namespace.
+	local := freeHostPort(t)
+	pf := exec.Command(c.crictl, "--config", "/dev/null", "--runtime-endpoint", "unix://"+c.Sock, "port-forward", pod, fmt.Sprintf("%d:80", local))
+	var pfOut bytes.Buffer
+	pf.Stdout, pf.Stderr = &pfOut, &pfOut
+	if err := pf.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { pf.Process.Kill(); pf.Wait() }()
+	furl := fmt.Sprintf("http://127.0.0.1:%d/", local)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(furl)
+		if err != nil || body != "cri-page" {
+			return fmt.Errorf("GET %s through port-forward: %q %v (%s)", furl, body, err, pfOut.String())
+		}
+		return nil
+	})
+	pf.Process.Kill()
+	pf.Wait()
 	// A second container of the same name and attempt is refused.
 	if r := c.Crictl("create", pod, ctr, sb); r.Code == 0 {
 		t.Fatalf("a second container of the same name: %v", r)

@@ -4,19 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/model"
 )
@@ -279,130 +273,17 @@ func (s *Server) runExec(rt *engine.Runtime, sess *execSession, stdin io.Reader,
 	return code, nil
 }
 
-// runExecTerminal runs a session's process on a terminal: the runtime hands the terminal's
-// master over a console socket, and the client's stream is relayed to and from it (raw).
+// runExecTerminal runs a session's process on a terminal, relayed to and from the client's
+// stream (raw); the session's size is the terminal's from the start, and a resize sets it.
 func (s *Server) runExecTerminal(rt *engine.Runtime, sess *execSession, o engine.ExecOptions, stdin io.Reader) (int, error) {
-	dir, err := os.MkdirTemp("", "pea-exec-")
-	if err != nil {
-		return 126, err
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "console.sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		return 126, err
-	}
-	defer ln.Close()
-	o.ConsoleSocket = sock
-	out := o.Stdout
-	o.Stdout = discard{} // the runtime's own output; the process's comes through the terminal
-
-	type result struct {
-		code int
-		err  error
-	}
-	done := make(chan result, 1)
-	exited := make(chan struct{})
-	go func() {
-		code, err := rt.Exec(context.Background(), sess.ContainerID, o)
-		close(exited)
-		done <- result{code, err}
-	}()
-	// The runtime sends the master before the process runs; once it has ended with none
-	// (it failed), a moment more for a master still queued on the socket.
-	go func() {
-		<-exited
-		ln.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	}()
-	master, merr := receiveConsole(ln)
-	copied := make(chan struct{})
-	if merr == nil {
-		defer master.Close()
+	return rt.ExecOnTerminal(context.Background(), sess.ContainerID, o, stdin, func(setSize func(rows, cols uint16)) {
 		s.execMu.Lock()
-		sess.resize = func(rows, cols uint16) { setWinsize(master, rows, cols) }
+		defer s.execMu.Unlock()
+		sess.resize = setSize
 		if sess.size != nil {
-			setWinsize(master, sess.size[0], sess.size[1])
+			setSize(sess.size[0], sess.size[1])
 		}
-		s.execMu.Unlock()
-		if stdin != nil {
-			go io.Copy(master, stdin)
-		}
-		go func() {
-			defer close(copied)
-			if out == nil {
-				out = discard{}
-			}
-			io.Copy(out, master) // until the terminal's last holder closes it (EIO)
-		}()
-	} else {
-		close(copied)
-	}
-	res := <-done
-	// What the process wrote before it ended is still to be read; a background process that
-	// keeps the terminal open does not hold the stream for long.
-	select {
-	case <-copied:
-	case <-cpupin.After(2 * time.Second):
-		if master != nil {
-			master.SetReadDeadline(time.Now())
-		}
-		<-copied
-	}
-	if res.err != nil {
-		return 126, res.err
-	}
-	if merr != nil && res.code == 0 {
-		return 126, fmt.Errorf("no terminal from the runtime: %w", merr)
-	}
-	return res.code, nil
-}
-
-// receiveConsole accepts the runtime's connection on a console socket and returns the
-// terminal master it sends, non-blocking (so reads can be interrupted).
-func receiveConsole(ln *net.UnixListener) (*os.File, error) {
-	conn, err := ln.AcceptUnix()
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil {
-		return nil, err
-	}
-	var fds []int
-	for i := range msgs {
-		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
-			fds = append(fds, got...)
-		}
-	}
-	if len(fds) == 0 {
-		return nil, errors.New("the console socket carried no terminal")
-	}
-	for _, fd := range fds[1:] {
-		unix.Close(fd)
-	}
-	unix.CloseOnExec(fds[0])
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		unix.Close(fds[0])
-		return nil, err
-	}
-	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
-}
-
-// setWinsize sets a terminal's size (rows, cols) through its master.
-func setWinsize(master *os.File, rows, cols uint16) {
-	if sc, err := master.SyscallConn(); err == nil {
-		sc.Control(func(fd uintptr) {
-			unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
-		})
-	}
+	})
 }
 
 // postExecResize is POST /exec/{id}/resize?h=&w=: the size of a terminal session's terminal,

@@ -18,8 +18,8 @@
 //     straight to <sandbox log directory>/<container log path>, where kubelet and `crictl
 //     logs` read it.
 //
-// Streaming calls (Exec, Attach, PortForward) need a streaming server that pea does not have:
-// they answer Unimplemented; ExecSync (`crictl exec -s`) works.
+// Exec, Attach and PortForward answer with URLs of a streaming server the service runs on a
+// loopback port (stream.go); ExecSync runs the command and answers with its output.
 package cri
 
 import (
@@ -35,6 +35,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/cri-streaming/pkg/streaming"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
@@ -52,6 +53,7 @@ type Server struct {
 	runtimeapi.UnimplementedImageServiceServer
 	opts    engine.Options
 	version string
+	streams streaming.Server // serves Exec, Attach and PortForward sessions
 }
 
 // New makes a server for the store opts names; version is pea's.
@@ -61,6 +63,11 @@ func New(opts engine.Options, version string) *Server {
 
 // Serve answers calls on ln until ctx ends.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	sctx, stopStreams := context.WithCancel(ctx)
+	defer stopStreams()
+	if err := s.startStreaming(sctx); err != nil {
+		return err
+	}
 	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(16<<20))
 	runtimeapi.RegisterRuntimeServiceServer(gs, s)
 	runtimeapi.RegisterImageServiceServer(gs, s)

@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"pea/internal/cpupin"
+)
+
+// ExecOnTerminal runs o.Cmd in a running container on a terminal whose master this process
+// holds, for a service that relays the terminal to a client (the API, the CRI's streaming): the
+// runtime hands the master over a console socket; stdin (nil: none) is copied to it and what
+// the process writes to o.Stdout. Once the master is there, onTerminal (when set) is called
+// with a function that sets the terminal's size (rows, cols). It returns the exit code; a
+// process that could not be run has 126 and the error.
+func (r *Runtime) ExecOnTerminal(ctx context.Context, nameOrID string, o ExecOptions, stdin io.Reader, onTerminal func(setSize func(rows, cols uint16))) (int, error) {
+	dir, err := os.MkdirTemp("", "pea-exec-")
+	if err != nil {
+		return 126, err
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		return 126, err
+	}
+	defer ln.Close()
+	o.Tty = true
+	o.ConsoleSocket = sock
+	out := o.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	o.Stdout = io.Discard // the runtime's own output; the process's comes through the terminal
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	exited := make(chan struct{})
+	go func() {
+		code, err := r.Exec(ctx, nameOrID, o)
+		close(exited)
+		done <- result{code, err}
+	}()
+	// The runtime sends the master before the process runs; once it has ended with none
+	// (it failed), a moment more for a master still queued on the socket.
+	go func() {
+		<-exited
+		ln.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	}()
+	master, merr := receiveConsole(ln)
+	copied := make(chan struct{})
+	if merr == nil {
+		defer master.Close()
+		if onTerminal != nil {
+			onTerminal(func(rows, cols uint16) { setWinsize(master, rows, cols) })
+		}
+		if stdin != nil {
+			go io.Copy(master, stdin)
+		}
+		go func() {
+			defer close(copied)
+			io.Copy(out, master) // until the terminal's last holder closes it (EIO)
+		}()
+	} else {
+		close(copied)
+	}
+	res := <-done
+	// What the process wrote before it ended is still to be read; a background process that
+	// keeps the terminal open does not hold the stream for long.
+	select {
+	case <-copied:
+	case <-cpupin.After(2 * time.Second):
+		if master != nil {
+			master.SetReadDeadline(time.Now())
+		}
+		<-copied
+	}
+	if res.err != nil {
+		return 126, res.err
+	}
+	if merr != nil && res.code == 0 {
+		return 126, fmt.Errorf("no terminal from the runtime: %w", merr)
+	}
+	return res.code, nil
+}
+
+// receiveConsole accepts the runtime's connection on a console socket and returns the
+// terminal master it sends, non-blocking (so reads can be interrupted).
+func receiveConsole(ln *net.UnixListener) (*os.File, error) {
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for i := range msgs {
+		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	if len(fds) == 0 {
+		return nil, errors.New("the console socket carried no terminal")
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	unix.CloseOnExec(fds[0])
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		return nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+}
+
+// setWinsize sets a terminal's size (rows, cols) through its master.
+func setWinsize(master *os.File, rows, cols uint16) {
+	if sc, err := master.SyscallConn(); err == nil {
+		sc.Control(func(fd uintptr) {
+			unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+		})
+	}
+}
