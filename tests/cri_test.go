@@ -452,3 +452,60 @@ func TestCRIImages(t *testing.T) {
 		t.Fatalf("images after rmi: %q", out)
 	}
 }
+
+// Log rotation as kubelet does it: the log file is moved away and ReopenContainerLog (crictl
+// logs --reopen) has conmon write a new one at the path; nothing is lost between the two.
+func TestCRIReopenContainerLog(t *testing.T) {
+	c := newCRIEnv(t)
+	logDir := filepath.Join(c.Dir, "podlogs")
+	sb := c.writeJSON("sandbox.json", map[string]any{
+		"metadata":      map[string]any{"name": "rot", "namespace": "default", "uid": "uid-4"},
+		"log_directory": logDir,
+	})
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "ticker"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sh", "-c", "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.05; done"},
+		"log_path": "ticker.log",
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	logPath := filepath.Join(logDir, "ticker.log")
+	eventually(t, 10*time.Second, func() error {
+		b, _ := os.ReadFile(logPath)
+		if !strings.Contains(string(b), "tick-3\n") {
+			return fmt.Errorf("log: %q", b)
+		}
+		return nil
+	})
+	if err := os.Rename(logPath, logPath+".1"); err != nil {
+		t.Fatal(err)
+	}
+	c.MustCrictl("logs", "--reopen", cid)
+	if _, err := os.Stat(logPath); err != nil {
+		t.Fatalf("no new log file once the reopen returned: %v", err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		b, _ := os.ReadFile(logPath)
+		if strings.Count(string(b), "tick-") < 3 {
+			return fmt.Errorf("new log: %q", b)
+		}
+		return nil
+	})
+	old, _ := os.ReadFile(logPath + ".1")
+	cur, _ := os.ReadFile(logPath)
+	// The ticks run on across the two files, none missing.
+	var ticks []string
+	for _, l := range strings.Split(string(old)+string(cur), "\n") {
+		if i := strings.Index(l, "tick-"); i >= 0 {
+			ticks = append(ticks, l[i:])
+		}
+	}
+	for i, tk := range ticks {
+		if tk != fmt.Sprintf("tick-%d", i+1) {
+			t.Fatalf("tick %d is %q: lines lost or reordered across the reopen", i+1, tk)
+		}
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -518,4 +520,37 @@ func (s *Server) UpdateContainerResources(ctx context.Context, req *runtimeapi.U
 		return nil, err
 	}
 	return &runtimeapi.UpdateContainerResourcesResponse{}, nil
+}
+
+// ReopenContainerLog has conmon reopen the container's log file, which kubelet has moved away
+// (its log rotation); the lines written from then on go to a new file at the path.
+func (s *Server) ReopenContainerLog(ctx context.Context, req *runtimeapi.ReopenContainerLogRequest) (*runtimeapi.ReopenContainerLogResponse, error) {
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		c, err := lookupContainer(rt, req.ContainerId)
+		if err != nil {
+			return err
+		}
+		if c.State.Status != model.StatusRunning {
+			return fmt.Errorf("container %s is %s, not running: %w", c.Config.ID, c.State.Status, errdefs.ErrWrongState)
+		}
+		if err := rt.ReopenLog(c); err != nil {
+			return err
+		}
+		// conmon reopens the file when it next reads its fifo: wait for the new file (a
+		// moment), so that the caller finds it once the call returns, as the CRI promises.
+		if c.Config.LogPath != "" {
+			deadline := time.Now().Add(2 * time.Second)
+			for time.Now().Before(deadline) {
+				if _, err := os.Stat(c.Config.LogPath); err == nil {
+					break
+				}
+				cpupin.Sleep(10 * time.Millisecond)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &runtimeapi.ReopenContainerLogResponse{}, nil
 }

@@ -37,6 +37,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/cri-streaming/pkg/streaming"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 )
@@ -81,7 +82,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		go func() { gs.GracefulStop(); close(stopped) }()
 		select {
 		case <-stopped:
-		case <-time.After(5 * time.Second):
+		case <-cpupin.After(5 * time.Second):
 			gs.Stop()
 		}
 		<-done

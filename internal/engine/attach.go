@@ -190,3 +190,18 @@ func (r *Runtime) ResizeTerminal(c *model.Container, rows, cols uint16) error {
 	(&attachConn{bundle: r.ctrRunDir(c.Config.ID)}).resize(rows, cols)
 	return nil
 }
+
+// ReopenLog makes a running container's conmon close its log file and open it again at its
+// path (conmon's control fifo, message 2), after the file was moved away: log rotation.
+func (r *Runtime) ReopenLog(c *model.Container) error {
+	if !c.State.Active() {
+		return fmt.Errorf("container %s is not running: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
+	}
+	f, err := os.OpenFile(oci.CtlFifo(r.ctrRunDir(c.Config.ID)), os.O_WRONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("container %s: conmon's control fifo: %w", c.Config.Name, err)
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "2 0 0\n")
+	return err
+}
