@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 ./scripts/deps.sh
 ./scripts/build.sh /usr/local/bin/pea
-echo "installed /usr/local/bin/pea, its registry helper /usr/local/bin/pea-registry and its API service /usr/local/bin/pea-service ($(pea version --format '{{.Client.Version}}'))"
+echo "installed /usr/local/bin/pea, its registry helper /usr/local/bin/pea-registry, its API service /usr/local/bin/pea-service and its CRI service /usr/local/bin/pea-cri ($(pea version --format '{{.Client.Version}}'))"
 
 # A busybox image, made locally from Debian's busybox-static.
 if ! pea image exists localhost/busybox:latest; then
