@@ -25,17 +25,7 @@ type CRIEnv struct {
 }
 
 // crictlPath is crictl: the one on PATH, else the one scripts/deps.sh built into .build/.
-func crictlPath(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("crictl"); err == nil {
-		return p
-	}
-	p, _ := filepath.Abs("../.build/crictl/crictl")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("no crictl: not on PATH, and scripts/deps.sh did not build one at %s", p)
-	}
-	return p
-}
+func crictlPath(t *testing.T) string { return clientTool(t, "crictl", "../.build/crictl/crictl") }
 
 // newCRIEnv starts the CRI service on a fresh store holding localhost/bb:latest; it is stopped
 // before the store is torn down.

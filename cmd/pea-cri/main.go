@@ -12,24 +12,18 @@ import (
 
 	"pea/internal/cri"
 	"pea/internal/engine"
+	"pea/internal/service"
 )
 
 func main() {
-	var opts engine.Options
-	var pea, version string
+	var f service.Flags
 	fs := flag.NewFlagSet("pea-cri", flag.ContinueOnError)
-	fs.StringVar(&opts.Root, "root", "", "persistent storage")
-	fs.StringVar(&opts.RunRoot, "runroot", "", "volatile state")
-	fs.StringVar(&opts.Runtime, "runtime", "", "OCI runtime")
-	fs.StringVar(&opts.Namespace, "namespace", "", "libpod namespace")
-	fs.StringVar(&opts.LogLevel, "log-level", "", "log level")
-	fs.StringVar(&pea, "pea", "", "the pea executable (conmon's exit command)")
-	fs.StringVar(&version, "version", "0.1.0-dev", "pea's version")
-	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 || pea == "" {
+	f.Register(fs)
+	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 || f.Pea == "" {
 		fmt.Fprintln(os.Stderr, "pea-cri: pea's CRI service; run it with `pea system cri [URI]`")
 		os.Exit(125)
 	}
-	engine.SetExecutable(pea)
+	engine.SetExecutable(f.Pea)
 	ln, err := cri.Listen(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
@@ -37,7 +31,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err = cri.New(opts, version).Serve(ctx, ln)
+	err = cri.New(f.Opts, f.Version).Serve(ctx, ln)
 	os.Remove(ln.Addr().String())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)

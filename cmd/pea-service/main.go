@@ -13,26 +13,20 @@ import (
 
 	"pea/internal/api"
 	"pea/internal/engine"
+	"pea/internal/service"
 )
 
 func main() {
-	var opts engine.Options
-	var pea, version string
+	var f service.Flags
 	var seconds uint
 	fs := flag.NewFlagSet("pea-service", flag.ContinueOnError)
-	fs.StringVar(&opts.Root, "root", "", "persistent storage")
-	fs.StringVar(&opts.RunRoot, "runroot", "", "volatile state")
-	fs.StringVar(&opts.Runtime, "runtime", "", "OCI runtime")
-	fs.StringVar(&opts.Namespace, "namespace", "", "libpod namespace")
-	fs.StringVar(&opts.LogLevel, "log-level", "", "log level")
-	fs.StringVar(&pea, "pea", "", "the pea executable (conmon's exit command)")
-	fs.StringVar(&version, "version", "0.1.0-dev", "pea's version")
+	f.Register(fs)
 	fs.UintVar(&seconds, "time", 5, "idle seconds before exiting (0: never)")
-	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 || pea == "" {
+	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 || f.Pea == "" {
 		fmt.Fprintln(os.Stderr, "pea-service: pea's API service; run it with `pea system service [--time N] [URI]`")
 		os.Exit(125)
 	}
-	engine.SetExecutable(pea)
+	engine.SetExecutable(f.Pea)
 	// A socket systemd passed (pea.socket) wins over the URI, as podman's service does.
 	ln, err := api.Activated()
 	activated := ln != nil
@@ -45,7 +39,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err = api.New(opts, version).Serve(ctx, ln, time.Duration(seconds)*time.Second)
+	err = api.New(f.Opts, f.Version).Serve(ctx, ln, time.Duration(seconds)*time.Second)
 	if addr := ln.Addr(); addr.Network() == "unix" && !activated {
 		os.Remove(addr.String()) // the socket systemd made stays its own
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -251,21 +250,7 @@ func (s *Server) runExec(rt *engine.Runtime, sess *execSession, stdin io.Reader,
 	if sess.Tty {
 		return s.runExecTerminal(rt, sess, o, stdin)
 	}
-	if stdin != nil {
-		// The process reads a pipe fed from the client: exec.Cmd would otherwise wait, after
-		// the process ended, for the client's next byte or end of input.
-		pr, pw, err := os.Pipe()
-		if err != nil {
-			return 126, err
-		}
-		go func() {
-			io.Copy(pw, stdin)
-			pw.Close()
-		}()
-		defer pw.Close()
-		defer pr.Close()
-		o.Stdin = pr
-	}
+	o.Stdin = stdin // a pipe fed from it (engine.Exec)
 	code, err := rt.Exec(context.Background(), sess.ContainerID, o)
 	if err != nil {
 		return 126, err

@@ -28,6 +28,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/service"
 )
 
 // APIVersion is the Docker API version served (podman 4.3 serves the same); MinAPIVersion the
@@ -187,26 +188,7 @@ func Listen(uri string) (net.Listener, error) {
 		if path == "" {
 			return nil, fmt.Errorf("invalid URI %q: no socket path: %w", uri, errdefs.ErrInvalid)
 		}
-		if fi, err := os.Lstat(path); err == nil {
-			if fi.Mode()&os.ModeSocket == 0 {
-				return nil, fmt.Errorf("%s exists and is not a socket: %w", path, errdefs.ErrExists)
-			}
-			if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-				c.Close()
-				return nil, fmt.Errorf("a service already listens on %s: %w", path, errdefs.ErrExists)
-			}
-			os.Remove(path) // a stale socket of a service that is gone
-		}
-		ln, err := net.Listen("unix", path)
-		if err != nil {
-			return nil, err
-		}
-		// Whoever may connect acts as root: root's own, whatever the umask.
-		if err := os.Chmod(path, 0o600); err != nil {
-			ln.Close()
-			return nil, err
-		}
-		return ln, nil
+		return service.ListenUnix(path)
 	default:
 		return nil, fmt.Errorf("invalid URI %q: use unix:///PATH or tcp://HOST:PORT: %w", uri, errdefs.ErrInvalid)
 	}

@@ -26,14 +26,7 @@ func newServiceCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			runRoot := a.opts.RunRoot
-			if runRoot == "" {
-				runRoot = engine.DefaultRunRoot
-			}
-			uri := "unix://" + filepath.Join(runRoot, "pea.sock")
-			if len(args) == 1 {
-				uri = args[0]
-			}
+			uri := serviceURI(a, args, "pea.sock")
 			svc := self + "-service"
 			if _, err := os.Stat(svc); err != nil {
 				// A pea built as one binary (go build ./cmd/pea) serves in process.
@@ -59,14 +52,7 @@ func newCRICommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			runRoot := a.opts.RunRoot
-			if runRoot == "" {
-				runRoot = engine.DefaultRunRoot
-			}
-			uri := "unix://" + filepath.Join(runRoot, "cri.sock")
-			if len(args) == 1 {
-				uri = args[0]
-			}
+			uri := serviceURI(a, args, "cri.sock")
 			svc := self + "-cri"
 			if _, err := os.Stat(svc); err != nil {
 				return invalid("the CRI service %s is missing (scripts/build.sh builds it beside pea)", svc)
@@ -93,4 +79,16 @@ func execHelper(a *app, self, svc, uri string, extra ...string) error {
 		return err
 	}
 	return syscall.Exec(svc, argv, os.Environ())
+}
+
+// serviceURI is the URI a service command was given, or by default unix://RUNROOT/<socket>.
+func serviceURI(a *app, args []string, socket string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	runRoot := a.opts.RunRoot
+	if runRoot == "" {
+		runRoot = engine.DefaultRunRoot
+	}
+	return "unix://" + filepath.Join(runRoot, socket)
 }

@@ -38,12 +38,9 @@ func (s *Server) CreateContainer(ctx context.Context, req *runtimeapi.CreateCont
 	}
 	var id string
 	err := s.withRuntime(func(rt *engine.Runtime) error {
-		pi, err := lookupSandbox(rt, req.PodSandboxId)
+		pi, err := readySandbox(rt, req.PodSandboxId)
 		if err != nil {
 			return err
-		}
-		if sandboxState(pi) != runtimeapi.PodSandboxState_SANDBOX_READY {
-			return fmt.Errorf("sandbox %s is not ready: %w", pi.Pod.Config.Name, errdefs.ErrWrongState)
 		}
 		pc := pi.Pod.Config
 		cfg, o, err := containerConfig(c, pc)

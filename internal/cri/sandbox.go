@@ -173,6 +173,18 @@ func lookupSandbox(rt *engine.Runtime, id string) (*engine.PodInfo, error) {
 	return rt.InspectPod(p.Config.ID)
 }
 
+// readySandbox finds a sandbox that is ready (its infra container runs).
+func readySandbox(rt *engine.Runtime, id string) (*engine.PodInfo, error) {
+	pi, err := lookupSandbox(rt, id)
+	if err != nil {
+		return nil, err
+	}
+	if sandboxState(pi) != runtimeapi.PodSandboxState_SANDBOX_READY {
+		return nil, fmt.Errorf("sandbox %s is not ready: %w", pi.Pod.Config.Name, errdefs.ErrWrongState)
+	}
+	return pi, nil
+}
+
 // StopPodSandbox kills what still runs in the sandbox and its infra container, which tears
 // its network down. A sandbox that is gone already is not an error (the CRI asks for that).
 func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSandboxRequest) (*runtimeapi.StopPodSandboxResponse, error) {

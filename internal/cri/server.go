@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -40,6 +39,7 @@ import (
 	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/service"
 )
 
 // Names the service answers Version and Status with.
@@ -90,32 +90,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// Listen opens the unix socket at path (unix:///PATH or PATH), mode 0600; a stale socket file
-// is replaced, a live one refused.
+// Listen opens the unix socket a URI names (unix:///PATH or PATH; see service.ListenUnix).
 func Listen(uri string) (net.Listener, error) {
 	path, ok := strings.CutPrefix(uri, "unix://")
 	if !ok && strings.Contains(uri, "://") || path == "" {
 		return nil, fmt.Errorf("invalid URI %q: the CRI is served on unix:///PATH: %w", uri, errdefs.ErrInvalid)
 	}
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode()&os.ModeSocket == 0 {
-			return nil, fmt.Errorf("%s exists and is not a socket: %w", path, errdefs.ErrExists)
-		}
-		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-			c.Close()
-			return nil, fmt.Errorf("a service already listens on %s: %w", path, errdefs.ErrExists)
-		}
-		os.Remove(path)
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
+	return service.ListenUnix(path)
 }
 
 // withRuntime opens the engine for one call.

@@ -73,12 +73,9 @@ func (s *Server) Attach(ctx context.Context, req *runtimeapi.AttachRequest) (*ru
 // PortForward answers with the URL of a port-forwarding session into a sandbox.
 func (s *Server) PortForward(ctx context.Context, req *runtimeapi.PortForwardRequest) (*runtimeapi.PortForwardResponse, error) {
 	err := s.withRuntime(func(rt *engine.Runtime) error {
-		pi, err := lookupSandbox(rt, req.PodSandboxId)
+		pi, err := readySandbox(rt, req.PodSandboxId)
 		if err != nil {
 			return err
-		}
-		if sandboxState(pi) != runtimeapi.PodSandboxState_SANDBOX_READY {
-			return fmt.Errorf("sandbox %s is not ready: %w", pi.Pod.Config.Name, errdefs.ErrWrongState)
 		}
 		req.PodSandboxId = pi.Pod.Config.ID
 		return nil
@@ -131,21 +128,7 @@ func (r streamRuntime) Exec(ctx context.Context, id string, cmd []string, in io.
 			})
 			return err
 		}
-		if in != nil {
-			// The process reads a pipe fed from the client, so its end does not wait for the
-			// client's next byte.
-			pr, pw, err := os.Pipe()
-			if err != nil {
-				return err
-			}
-			go func() {
-				io.Copy(pw, in)
-				pw.Close()
-			}()
-			defer pw.Close()
-			defer pr.Close()
-			o.Stdin = pr
-		}
+		o.Stdin = in // a pipe fed from it (engine.Exec)
 		code, err = rt.Exec(ctx, c.Config.ID, o)
 		return err
 	})

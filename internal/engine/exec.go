@@ -123,6 +123,21 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	}
 	if o.Tty && o.ConsoleSocket == "" {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	} else if _, isFile := o.Stdin.(*os.File); o.Stdin != nil && !isFile && !o.Detach {
+		// Input from a client's connection (the services) goes through a pipe fed here: with
+		// the reader itself, exec.Cmd would wait, after the process ended, for the client's
+		// next byte or end of input.
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		go func() {
+			io.Copy(pw, o.Stdin)
+			pw.Close()
+		}()
+		defer pw.Close()
+		defer pr.Close()
+		cmd.Stdin = pr
 	}
 	var detachedErr *os.File
 	if o.Detach {
