@@ -54,13 +54,29 @@ func newAPIEnv(t *testing.T) *APIEnv {
 	e := newEnv(t).withBusybox()
 	a := &APIEnv{Env: e, Sock: filepath.Join(e.Dir, "api.sock"), docker: dockerClient(t), config: filepath.Join(e.Dir, "docker-config")}
 	os.MkdirAll(a.config, 0o700)
-	cmd := exec.Command(peaBin, e.args("system", "service", "--time", "0", "unix://"+a.Sock)...)
+	a.pid = startService(t, e, "system", "service", "--time", "0", "unix://"+a.Sock)
+	a.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", a.Sock)
+	}}}
+	eventually(t, 10*time.Second, func() error {
+		_, err := a.client.Get("http://pea/_ping")
+		return err
+	})
+	return a
+}
+
+// startService starts a pea service (pea system ...) on the env's store and returns its pid;
+// it is stopped (SIGTERM, then SIGKILL after 10 s) when the test ends, and its output shown
+// if the test failed.
+func startService(t *testing.T, e *Env, args ...string) int {
+	t.Helper()
+	cmd := exec.Command(peaBin, e.args(args...)...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	a.pid = cmd.Process.Pid
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
@@ -75,15 +91,7 @@ func newAPIEnv(t *testing.T) *APIEnv {
 			t.Logf("service log:\n%s", log.String())
 		}
 	})
-	a.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", a.Sock)
-	}}}
-	eventually(t, 10*time.Second, func() error {
-		_, err := a.client.Get("http://pea/_ping")
-		return err
-	})
-	return a
+	return cmd.Process.Pid
 }
 
 // Docker runs the docker client against the service and returns its result.

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -33,29 +32,13 @@ func newCRIEnv(t *testing.T) *CRIEnv {
 	t.Helper()
 	e := newEnv(t).withBusybox()
 	c := &CRIEnv{Env: e, Sock: filepath.Join(e.Dir, "cri.sock"), crictl: crictlPath(t)}
-	cmd := exec.Command(peaBin, e.args("system", "cri", "unix://"+c.Sock)...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	// Registered before the service's own cleanup, so it runs after the service stopped.
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("service log:\n%s", log.String())
-		}
 		if _, err := os.Stat(c.Sock); err == nil {
 			t.Errorf("the service left its socket behind")
 		}
 	})
+	startService(t, e, "system", "cri", "unix://"+c.Sock)
 	eventually(t, 10*time.Second, func() error {
 		conn, err := net.Dial("unix", c.Sock)
 		if err != nil {
