@@ -1039,3 +1039,63 @@ func TestExecDetachReturnsAtOnce(t *testing.T) {
 	}
 	e.Fails(127, "exec", "-d", "c", "/nonexistent")
 }
+
+// exec runs with the container's supplementary groups (--group-add, and the user's own from
+// /etc/group), as the container's process and as podman's exec do; crun exec's options have
+// none, so pea hands it the process as a file (regression: exec had no supplementary groups).
+func TestExecKeepsSupplementaryGroups(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "g", "--network", "none", "--group-add", "1234", "--user", "bob", "localhost/bb", "sleep", "1000")
+	if out := e.Pea("exec", "g", "id", "-G"); out != "1000 50 1234" {
+		t.Fatalf("exec id -G: %q, want the process's groups 1000 50 1234", out)
+	}
+	if out := e.Pea("exec", "g", "cat", "/proc/1/status"); !strings.Contains(out, "Groups:\t50 1234") {
+		t.Fatalf("the container's process: %q", out)
+	}
+	// The exec's own settings still apply with the process in a file.
+	if out := e.Pea("exec", "-e", "X=1", "-w", "/tmp", "g", "sh", "-c", "echo $X; pwd; grep CapEff /proc/self/status"); out != "1\n/tmp\nCapEff:\t0000000000000000" {
+		t.Fatalf("exec -e -w as bob: %q", out)
+	}
+	if out := e.Pea("exec", "--privileged", "g", "grep", "CapEff", "/proc/self/status"); out == "CapEff:\t0000000000000000" {
+		t.Fatalf("exec --privileged has no capabilities: %q", out)
+	}
+	if r := e.run(nil, "exec", "g", "sh", "-c", "exit 3"); r.Code != 3 {
+		t.Fatalf("exit code through the process file: %v", r)
+	}
+	if out := e.Pea("exec", "--user", "root", "g", "id", "-G"); out != "0" {
+		t.Fatalf("exec --user root: %q", out)
+	}
+	if ents, _ := filepath.Glob(filepath.Join(e.RunRoot, "containers", "*", "exec-*.json")); len(ents) != 0 {
+		t.Fatalf("process files left behind: %v", ents)
+	}
+}
+
+// Bind mounts with rslave receive the host's mount events and rshared sends the container's
+// back, from a shared source mount; rprivate gets none. The container's root must propagate
+// too (rootfsPropagation), or the events never reach the mounts (regression: it stayed private).
+func TestBindMountPropagation(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	src := filepath.Join(e.Dir, "prop")
+	os.MkdirAll(filepath.Join(src, "sub"), 0o755)
+	if out, err := exec.Command("sh", "-c", "mount --bind "+src+" "+src+" && mount --make-shared "+src).CombinedOutput(); err != nil {
+		t.Fatalf("making a shared mount: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-R", src).Run() })
+	for _, o := range []string{"rslave", "rshared", "rprivate"} {
+		e.Pea("run", "-d", "--name", "p"+o, "--network", "none", "--privileged", "-v", src+":/prop:"+o, "localhost/bb", "sleep", "1000")
+	}
+	// The containers' mounts go before the test's cleanup unmounts the source.
+	t.Cleanup(func() { e.run(nil, "rm", "-fa", "-t", "0") })
+	if out, err := exec.Command("sh", "-c", "mount -t tmpfs tmpfs "+src+"/sub && touch "+src+"/sub/flag").CombinedOutput(); err != nil {
+		t.Fatalf("host mount: %v %s", err, out)
+	}
+	for o, want := range map[string]string{"rslave": "flag", "rshared": "flag", "rprivate": ""} {
+		if out := e.Pea("exec", "p"+o, "ls", "/prop/sub"); out != want {
+			t.Errorf("%s: the host's mount shows %q in the container, want %q", o, out, want)
+		}
+	}
+	e.Pea("exec", "prshared", "sh", "-c", "mkdir /prop/back && mount -t tmpfs t /prop/back && touch /prop/back/fromctr")
+	if _, err := os.Stat(filepath.Join(src, "back", "fromctr")); err != nil {
+		t.Errorf("rshared: the container's mount did not reach the host: %v", err)
+	}
+}

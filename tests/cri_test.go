@@ -482,3 +482,44 @@ func TestCRIReopenContainerLog(t *testing.T) {
 	}
 	c.MustCrictl("rmp", "-f", pod)
 }
+
+// A container's security context: its user by name, supplementary groups (which exec keeps),
+// masked and read-only paths instead of the defaults, and a group without a user refused.
+func TestCRISecurityContext(t *testing.T) {
+	c := newCRIEnv(t)
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "sec", "namespace": "default", "uid": "uid-5"}})
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "c"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sleep", "1000"},
+		"linux": map[string]any{"security_context": map[string]any{
+			"run_as_username": "bob", "supplemental_groups": []int{1234},
+			"masked_paths": []string{"/etc/group"}, "readonly_paths": []string{"/tmp"},
+		}},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	if out := c.MustCrictl("exec", "-s", cid, "id", "-G"); out != "1000 50 1234" { // bob is in staff (50)
+		t.Fatalf("id -G: %q", out)
+	}
+	if out := c.MustCrictl("exec", "-s", cid, "cat", "/etc/group"); out != "" {
+		t.Fatalf("a masked path reads %q", out)
+	}
+	if r := c.Crictl("exec", "-s", cid, "touch", "/tmp/x"); r.Code == 0 {
+		t.Fatalf("wrote under a read-only path: %v", r)
+	}
+	// /proc/kcore is masked by default: with a list of its own, it is not.
+	if r := c.Crictl("exec", "-s", cid, "sh", "-c", "grep -c kcore /proc/self/mountinfo; true"); r.Stdout != "0" {
+		t.Fatalf("the default masks still apply: %v", r)
+	}
+	bad := c.writeJSON("bad.json", map[string]any{
+		"metadata": map[string]any{"name": "bad"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"linux":    map[string]any{"security_context": map[string]any{"run_as_group": map[string]any{"value": 5}}},
+	})
+	if r := c.Crictl("create", pod, bad, sb); r.Code == 0 || !strings.Contains(r.Stderr, "runAsGroup needs runAsUser") {
+		t.Fatalf("run_as_group alone: %v", r)
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}

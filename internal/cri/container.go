@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -214,6 +215,12 @@ func applyContainerSecurity(cfg *model.ContainerConfig, sc *runtimeapi.LinuxCont
 	if caps := sc.Capabilities; caps != nil {
 		cfg.CapAdd = append(cfg.CapAdd, caps.AddCapabilities...)
 		cfg.CapDrop = append(cfg.CapDrop, caps.DropCapabilities...)
+	}
+	if sc.RunAsGroup != nil && sc.RunAsUser == nil && sc.RunAsUsername == "" {
+		return invalid("security context: runAsGroup needs runAsUser or runAsUsername")
+	}
+	if sc.MaskedPaths != nil || sc.ReadonlyPaths != nil {
+		cfg.OwnMasks, cfg.MaskedPaths, cfg.ReadonlyPaths = true, sc.MaskedPaths, sc.ReadonlyPaths
 	}
 	cfg.Privileged = sc.Privileged
 	cfg.ReadOnly = sc.ReadonlyRootfs
@@ -429,7 +436,14 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 		}
 		for _, mt := range cfg.Mounts {
 			if mt.Type == "bind" {
-				cs.Mounts = append(cs.Mounts, &runtimeapi.Mount{ContainerPath: mt.Destination, HostPath: mt.Source, Readonly: mt.ReadOnly})
+				m := &runtimeapi.Mount{ContainerPath: mt.Destination, HostPath: mt.Source, Readonly: mt.ReadOnly}
+				switch {
+				case slices.Contains(mt.Options, "rshared"):
+					m.Propagation = runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL
+				case slices.Contains(mt.Options, "rslave"):
+					m.Propagation = runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER
+				}
+				cs.Mounts = append(cs.Mounts, m)
 			}
 		}
 		if r := cfg.Resources; r != (model.Resources{}) {

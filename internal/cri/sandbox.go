@@ -70,7 +70,15 @@ func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandbo
 		return nil, invalid("runtime handler %q: pea has one, %q (or none)", h, RuntimeName)
 	}
 	pc := model.NewPodConfig(podName(m))
+	// The hostname is the sandbox's, else its name (pea's default, the pod's name, is longer
+	// than a hostname may be), at most 63 characters as the kernel's limit is 64.
 	pc.Hostname = c.GetHostname()
+	if pc.Hostname == "" {
+		pc.Hostname = m.Name
+	}
+	if len(pc.Hostname) > 63 {
+		pc.Hostname = strings.TrimRight(pc.Hostname[:63], "-.")
+	}
 	pc.Labels = maps.Clone(c.GetLabels())
 	pc.Annotations = maps.Clone(c.GetAnnotations())
 	if pc.Annotations == nil {

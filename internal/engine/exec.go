@@ -2,11 +2,14 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,19 +74,29 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	if root == "" {
 		root = fmt.Sprintf("/proc/%d/root", c.State.Pid)
 	}
-	uid, gid, _, home, err := lookupUser(root, user)
+	uid, gid, groups, home, err := lookupUser(root, user)
 	if err != nil {
 		return 0, err
 	}
-	args := []string{"exec"}
-	if o.Detach {
-		args = append(args, "--detach")
+	if o.User == "" {
+		// As the container's process: its --group-add groups too.
+		for _, g := range c.Config.GroupAdd {
+			if id, err := lookupGroup(root, g); err == nil && !slices.Contains(groups, id) {
+				groups = append(groups, id)
+			}
+		}
 	}
+	// The runtime's own options, then (args) those that describe the process.
+	opts := []string{"exec"}
+	if o.Detach {
+		opts = append(opts, "--detach")
+	}
+	if o.Tty && o.ConsoleSocket != "" {
+		opts = append(opts, "--console-socket", o.ConsoleSocket)
+	}
+	var args []string
 	if o.Tty {
 		args = append(args, "--tty")
-		if o.ConsoleSocket != "" {
-			args = append(args, "--console-socket", o.ConsoleSocket)
-		}
 	}
 	if o.Privileged {
 		// Every capability by name: crun takes no "ALL" (the process had none at all).
@@ -112,7 +125,16 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		args = append(args, "--cwd", wd)
 	}
 	args = append(args, "--user", fmt.Sprintf("%d:%d", uid, gid), c.Config.ID)
-	args = append(args, o.Cmd...)
+	args = append(opts, append(args, o.Cmd...)...)
+	if len(groups) > 0 {
+		// crun exec's options have no supplementary groups: the process goes in a file.
+		pf, err := r.execProcessFile(c, o, env, wd, uid, gid, groups)
+		if err != nil {
+			return 0, err
+		}
+		defer os.Remove(pf)
+		args = append(opts, "--process", pf, c.Config.ID)
+	}
 	cmd := rt.Command(ctx, args...)
 	cmd.WaitDelay = o.WaitDelay
 	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
@@ -184,4 +206,50 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		return 0, err
 	}
 	return 0, nil
+}
+
+// execProcessFile writes the process of an exec as crun's --process file: the container's own
+// process (capabilities, rlimits, labels, no-new-privileges as the runtime was given them),
+// with the exec's command, environment, directory, user and supplementary groups.
+func (r *Runtime) execProcessFile(c *model.Container, o ExecOptions, env []string, wd string, uid, gid uint32, groups []uint32) (string, error) {
+	bundle := r.ctrRunDir(c.Config.ID)
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return "", err
+	}
+	var spec struct {
+		Process map[string]any `json:"process"`
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return "", fmt.Errorf("the container's config.json: %w", err)
+	}
+	p := spec.Process
+	if p == nil {
+		p = map[string]any{}
+	}
+	if wd == "" {
+		wd = "/"
+	}
+	p["args"], p["env"], p["cwd"], p["terminal"] = o.Cmd, env, wd, o.Tty
+	p["user"] = map[string]any{"uid": uid, "gid": gid, "additionalGids": groups}
+	delete(p, "consoleSize")
+	if o.Privileged {
+		all := oci.AllCapabilities()
+		// As crun gives --cap: every set, ambient too, so a user other than root has them.
+		p["capabilities"] = map[string]any{"bounding": all, "effective": all, "permitted": all, "inheritable": all, "ambient": all}
+	}
+	out, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(bundle, "exec-*.json")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.Write(out); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }

@@ -194,6 +194,16 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		mounts = append(mounts, sm)
 	}
 	s.Mounts = mounts
+	// A mount that receives (rslave) or shares (rshared) mount events needs a root that does too:
+	// with the runtime's default private root, the events never reach the mount.
+	for _, m := range cfg.Mounts {
+		switch {
+		case hasOpt(m.Options, "rshared") || hasOpt(m.Options, "shared"):
+			s.Linux.RootfsPropagation = "rshared"
+		case (hasOpt(m.Options, "rslave") || hasOpt(m.Options, "slave")) && s.Linux.RootfsPropagation == "":
+			s.Linux.RootfsPropagation = "rslave"
+		}
+	}
 
 	// Security.
 	if cfg.Privileged {
@@ -207,6 +217,10 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	} else {
 		s.Linux.MaskedPaths = append([]string{}, oci.MaskedPaths...)
 		s.Linux.ReadonlyPaths = append([]string{}, oci.ReadonlyPaths...)
+		if cfg.OwnMasks {
+			s.Linux.MaskedPaths = append([]string{}, cfg.MaskedPaths...)
+			s.Linux.ReadonlyPaths = append([]string{}, cfg.ReadonlyPaths...)
+		}
 		s.Linux.Resources.Devices = oci.DefaultDeviceRules()
 		s.Linux.Seccomp = in.seccomp
 	}

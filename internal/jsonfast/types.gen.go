@@ -646,19 +646,49 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"noNewPrivileges\"")
 		e.boolean(bool(v.NoNewPrivileges))
 	}
+	if v.OwnMasks {
+		e.name("\"ownMasks\"")
+		e.boolean(bool(v.OwnMasks))
+	}
+	if len(v.MaskedPaths) != 0 {
+		e.name("\"maskedPaths\"")
+		if s56 := v.MaskedPaths; s56 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i57 := range s56 {
+				e.sep()
+				e.str(string(s56[i57]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s58 := v.ReadonlyPaths; s58 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i59 := range s58 {
+				e.sep()
+				e.str(string(s58[i59]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.Seccomp) != 0 {
 		e.name("\"seccomp\"")
 		e.str(string(v.Seccomp))
 	}
 	if len(v.Ulimits) != 0 {
 		e.name("\"ulimits\"")
-		if s56 := v.Ulimits; s56 == nil {
+		if s60 := v.Ulimits; s60 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i57 := range s56 {
+			for i61 := range s60 {
 				e.sep()
-				encModelUlimit(e, &s56[i57])
+				encModelUlimit(e, &s60[i61])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -671,22 +701,22 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if m58 := v.Namespaces; m58 == nil {
+		if m62 := v.Namespaces; m62 == nil {
 			e.null()
 		} else {
-			keys59 := make([]string, 0, len(m58))
-			for k60 := range m58 {
-				keys59 = append(keys59, k60)
+			keys63 := make([]string, 0, len(m62))
+			for k64 := range m62 {
+				keys63 = append(keys63, k64)
 			}
-			slices.Sort(keys59)
+			slices.Sort(keys63)
 			e.b = append(e.b, '{')
-			for _, k60 := range keys59 {
+			for _, k64 := range keys63 {
 				e.sep()
-				e.str(string(k60))
+				e.str(string(k64))
 				e.b = append(e.b, ':')
 				{
-					x61 := m58[k60]
-					encModelNamespace(e, &x61)
+					x65 := m62[k64]
+					encModelNamespace(e, &x65)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -696,26 +726,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	encModelNetworkConfig(e, &v.Network)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s62 := v.UIDMap; s62 == nil {
+		if s66 := v.UIDMap; s66 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i63 := range s62 {
+			for i67 := range s66 {
 				e.sep()
-				encModelIDMap(e, &s62[i63])
+				encModelIDMap(e, &s66[i67])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s64 := v.GIDMap; s64 == nil {
+		if s68 := v.GIDMap; s68 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i65 := range s64 {
+			for i69 := range s68 {
 				e.sep()
-				encModelIDMap(e, &s64[i65])
+				encModelIDMap(e, &s68[i69])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -744,10 +774,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if v.Healthcheck != nil {
 		e.name("\"healthcheck\"")
-		if p66 := v.Healthcheck; p66 == nil {
+		if p70 := v.Healthcheck; p70 == nil {
 			e.null()
 		} else {
-			encModelHealthConfig(e, p66)
+			encModelHealthConfig(e, p70)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -789,22 +819,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m67 := v.Networks; m67 == nil {
+		if m71 := v.Networks; m71 == nil {
 			e.null()
 		} else {
-			keys68 := make([]string, 0, len(m67))
-			for k69 := range m67 {
-				keys68 = append(keys68, k69)
+			keys72 := make([]string, 0, len(m71))
+			for k73 := range m71 {
+				keys72 = append(keys72, k73)
 			}
-			slices.Sort(keys68)
+			slices.Sort(keys72)
 			e.b = append(e.b, '{')
-			for _, k69 := range keys68 {
+			for _, k73 := range keys72 {
 				e.sep()
-				e.str(string(k69))
+				e.str(string(k73))
 				e.b = append(e.b, ':')
 				{
-					x70 := m67[k69]
-					encModelNetworkStatus(e, &x70)
+					x74 := m71[k73]
+					encModelNetworkStatus(e, &x74)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -824,10 +854,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p71 := v.Health; p71 == nil {
+		if p75 := v.Health; p75 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p71)
+			encModelHealthState(e, p75)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -849,40 +879,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m72 := v.Labels; m72 == nil {
+		if m76 := v.Labels; m76 == nil {
 			e.null()
 		} else {
-			keys73 := make([]string, 0, len(m72))
-			for k74 := range m72 {
-				keys73 = append(keys73, k74)
+			keys77 := make([]string, 0, len(m76))
+			for k78 := range m76 {
+				keys77 = append(keys77, k78)
 			}
-			slices.Sort(keys73)
+			slices.Sort(keys77)
 			e.b = append(e.b, '{')
-			for _, k74 := range keys73 {
+			for _, k78 := range keys77 {
 				e.sep()
-				e.str(string(k74))
+				e.str(string(k78))
 				e.b = append(e.b, ':')
-				e.str(string(m72[k74]))
+				e.str(string(m76[k78]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m75 := v.Annotations; m75 == nil {
+		if m79 := v.Annotations; m79 == nil {
 			e.null()
 		} else {
-			keys76 := make([]string, 0, len(m75))
-			for k77 := range m75 {
-				keys76 = append(keys76, k77)
+			keys80 := make([]string, 0, len(m79))
+			for k81 := range m79 {
+				keys80 = append(keys80, k81)
 			}
-			slices.Sort(keys76)
+			slices.Sort(keys80)
 			e.b = append(e.b, '{')
-			for _, k77 := range keys76 {
+			for _, k81 := range keys80 {
 				e.sep()
-				e.str(string(k77))
+				e.str(string(k81))
 				e.b = append(e.b, ':')
-				e.str(string(m75[k77]))
+				e.str(string(m79[k81]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -891,13 +921,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s78 := v.CreateCommand; s78 == nil {
+		if s82 := v.CreateCommand; s82 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i79 := range s78 {
+			for i83 := range s82 {
 				e.sep()
-				e.str(string(s78[i79]))
+				e.str(string(s82[i83]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -948,13 +978,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s80 := v.InfraCommand; s80 == nil {
+		if s84 := v.InfraCommand; s84 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i81 := range s80 {
+			for i85 := range s84 {
 				e.sep()
-				e.str(string(s80[i81]))
+				e.str(string(s84[i85]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -977,26 +1007,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s82 := v.UIDMap; s82 == nil {
+		if s86 := v.UIDMap; s86 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i83 := range s82 {
+			for i87 := range s86 {
 				e.sep()
-				encModelIDMap(e, &s82[i83])
+				encModelIDMap(e, &s86[i87])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s84 := v.GIDMap; s84 == nil {
+		if s88 := v.GIDMap; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i85 := range s84 {
+			for i89 := range s88 {
 				e.sep()
-				encModelIDMap(e, &s84[i85])
+				encModelIDMap(e, &s88[i89])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1011,59 +1041,59 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s86 := v.Volumes; s86 == nil {
+		if s90 := v.Volumes; s90 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i87 := range s86 {
+			for i91 := range s90 {
 				e.sep()
-				e.str(string(s86[i87]))
+				e.str(string(s90[i91]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s88 := v.Devices; s88 == nil {
+		if s92 := v.Devices; s92 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i89 := range s88 {
+			for i93 := range s92 {
 				e.sep()
-				e.str(string(s88[i89]))
+				e.str(string(s92[i93]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m90 := v.Sysctls; m90 == nil {
+		if m94 := v.Sysctls; m94 == nil {
 			e.null()
 		} else {
-			keys91 := make([]string, 0, len(m90))
-			for k92 := range m90 {
-				keys91 = append(keys91, k92)
+			keys95 := make([]string, 0, len(m94))
+			for k96 := range m94 {
+				keys95 = append(keys95, k96)
 			}
-			slices.Sort(keys91)
+			slices.Sort(keys95)
 			e.b = append(e.b, '{')
-			for _, k92 := range keys91 {
+			for _, k96 := range keys95 {
 				e.sep()
-				e.str(string(k92))
+				e.str(string(k96))
 				e.b = append(e.b, ':')
-				e.str(string(m90[k92]))
+				e.str(string(m94[k96]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s93 := v.SecurityOpts; s93 == nil {
+		if s97 := v.SecurityOpts; s97 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i94 := range s93 {
+			for i98 := range s97 {
 				e.sep()
-				e.str(string(s93[i94]))
+				e.str(string(s97[i98]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1109,39 +1139,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s95 := v.Options; s95 == nil {
+		if s99 := v.Options; s99 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i96 := range s95 {
+			for i100 := range s99 {
 				e.sep()
-				e.str(string(s95[i96]))
+				e.str(string(s99[i100]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s97 := v.UIDMappings; s97 == nil {
+		if s101 := v.UIDMappings; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i98 := range s97 {
+			for i102 := range s101 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s97[i98])
+				encSpecsLinuxIDMapping(e, &s101[i102])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s99 := v.GIDMappings; s99 == nil {
+		if s103 := v.GIDMappings; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i100 := range s99 {
+			for i104 := range s103 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s99[i100])
+				encSpecsLinuxIDMapping(e, &s103[i104])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1153,33 +1183,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s101 := v.Prestart; s101 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i102 := range s101 {
-				e.sep()
-				encSpecsHook(e, &s101[i102])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s103 := v.CreateRuntime; s103 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i104 := range s103 {
-				e.sep()
-				encSpecsHook(e, &s103[i104])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s105 := v.CreateContainer; s105 == nil {
+		if s105 := v.Prestart; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1190,9 +1194,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s107 := v.StartContainer; s107 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s107 := v.CreateRuntime; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1203,9 +1207,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s109 := v.Poststart; s109 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s109 := v.CreateContainer; s109 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1216,15 +1220,41 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s111 := v.Poststop; s111 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s111 := v.StartContainer; s111 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i112 := range s111 {
 				e.sep()
 				encSpecsHook(e, &s111[i112])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s113 := v.Poststart; s113 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i114 := range s113 {
+				e.sep()
+				encSpecsHook(e, &s113[i114])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s115 := v.Poststop; s115 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i116 := range s115 {
+				e.sep()
+				encSpecsHook(e, &s115[i116])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1236,56 +1266,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s113 := v.UIDMappings; s113 == nil {
+		if s117 := v.UIDMappings; s117 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i114 := range s113 {
+			for i118 := range s117 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s113[i114])
+				encSpecsLinuxIDMapping(e, &s117[i118])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s115 := v.GIDMappings; s115 == nil {
+		if s119 := v.GIDMappings; s119 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i116 := range s115 {
+			for i120 := range s119 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s115[i116])
+				encSpecsLinuxIDMapping(e, &s119[i120])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m117 := v.Sysctl; m117 == nil {
+		if m121 := v.Sysctl; m121 == nil {
 			e.null()
 		} else {
-			keys118 := make([]string, 0, len(m117))
-			for k119 := range m117 {
-				keys118 = append(keys118, k119)
+			keys122 := make([]string, 0, len(m121))
+			for k123 := range m121 {
+				keys122 = append(keys122, k123)
 			}
-			slices.Sort(keys118)
+			slices.Sort(keys122)
 			e.b = append(e.b, '{')
-			for _, k119 := range keys118 {
+			for _, k123 := range keys122 {
 				e.sep()
-				e.str(string(k119))
+				e.str(string(k123))
 				e.b = append(e.b, ':')
-				e.str(string(m117[k119]))
+				e.str(string(m121[k123]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p120 := v.Resources; p120 == nil {
+		if p124 := v.Resources; p124 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p120)
+			encSpecsLinuxResources(e, p124)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1294,48 +1324,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s121 := v.Namespaces; s121 == nil {
+		if s125 := v.Namespaces; s125 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i122 := range s121 {
+			for i126 := range s125 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s121[i122])
+				encSpecsLinuxNamespace(e, &s125[i126])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s123 := v.Devices; s123 == nil {
+		if s127 := v.Devices; s127 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i124 := range s123 {
+			for i128 := range s127 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s123[i124])
+				encSpecsLinuxDevice(e, &s127[i128])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m125 := v.NetDevices; m125 == nil {
+		if m129 := v.NetDevices; m129 == nil {
 			e.null()
 		} else {
-			keys126 := make([]string, 0, len(m125))
-			for k127 := range m125 {
-				keys126 = append(keys126, k127)
+			keys130 := make([]string, 0, len(m129))
+			for k131 := range m129 {
+				keys130 = append(keys130, k131)
 			}
-			slices.Sort(keys126)
+			slices.Sort(keys130)
 			e.b = append(e.b, '{')
-			for _, k127 := range keys126 {
+			for _, k131 := range keys130 {
 				e.sep()
-				e.str(string(k127))
+				e.str(string(k131))
 				e.b = append(e.b, ':')
 				{
-					x128 := m125[k127]
-					encSpecsLinuxNetDevice(e, &x128)
+					x132 := m129[k131]
+					encSpecsLinuxNetDevice(e, &x132)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1343,10 +1373,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p129 := v.Seccomp; p129 == nil {
+		if p133 := v.Seccomp; p133 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p129)
+			encSpecsLinuxSeccomp(e, p133)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1355,26 +1385,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s130 := v.MaskedPaths; s130 == nil {
+		if s134 := v.MaskedPaths; s134 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i131 := range s130 {
+			for i135 := range s134 {
 				e.sep()
-				e.str(string(s130[i131]))
+				e.str(string(s134[i135]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s132 := v.ReadonlyPaths; s132 == nil {
+		if s136 := v.ReadonlyPaths; s136 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i133 := range s132 {
+			for i137 := range s136 {
 				e.sep()
-				e.str(string(s132[i133]))
+				e.str(string(s136[i137]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1385,46 +1415,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p134 := v.IntelRdt; p134 == nil {
+		if p138 := v.IntelRdt; p138 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p134)
+			encSpecsLinuxIntelRdt(e, p138)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p135 := v.MemoryPolicy; p135 == nil {
+		if p139 := v.MemoryPolicy; p139 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p135)
+			encSpecsLinuxMemoryPolicy(e, p139)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p136 := v.Personality; p136 == nil {
+		if p140 := v.Personality; p140 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p136)
+			encSpecsLinuxPersonality(e, p140)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m137 := v.TimeOffsets; m137 == nil {
+		if m141 := v.TimeOffsets; m141 == nil {
 			e.null()
 		} else {
-			keys138 := make([]string, 0, len(m137))
-			for k139 := range m137 {
-				keys138 = append(keys138, k139)
+			keys142 := make([]string, 0, len(m141))
+			for k143 := range m141 {
+				keys142 = append(keys142, k143)
 			}
-			slices.Sort(keys138)
+			slices.Sort(keys142)
 			e.b = append(e.b, '{')
-			for _, k139 := range keys138 {
+			for _, k143 := range keys142 {
 				e.sep()
-				e.str(string(k139))
+				e.str(string(k143))
 				e.b = append(e.b, ':')
 				{
-					x140 := m137[k139]
-					encSpecsLinuxTimeOffset(e, &x140)
+					x144 := m141[k143]
+					encSpecsLinuxTimeOffset(e, &x144)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1436,13 +1466,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s141 := v.Names; s141 == nil {
+	if s145 := v.Names; s145 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i142 := range s141 {
+		for i146 := range s145 {
 			e.sep()
-			e.str(string(s141[i142]))
+			e.str(string(s145[i146]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1450,21 +1480,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p143 := v.ErrnoRet; p143 == nil {
+		if p147 := v.ErrnoRet; p147 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p143)))
+			e.uint(uint64((*p147)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s144 := v.Args; s144 == nil {
+		if s148 := v.Args; s148 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i145 := range s144 {
+			for i149 := range s148 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s144[i145])
+				encSpecsLinuxSeccompArg(e, &s148[i149])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1489,21 +1519,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p146 := v.Umask; p146 == nil {
+		if p150 := v.Umask; p150 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p146)))
+			e.uint(uint64((*p150)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s147 := v.AdditionalGids; s147 == nil {
+		if s151 := v.AdditionalGids; s151 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i148 := range s147 {
+			for i152 := range s151 {
 				e.sep()
-				e.uint(uint64(s147[i148]))
+				e.uint(uint64(s151[i152]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1519,33 +1549,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s149 := v.Bounding; s149 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i150 := range s149 {
-				e.sep()
-				e.str(string(s149[i150]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s151 := v.Effective; s151 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i152 := range s151 {
-				e.sep()
-				e.str(string(s151[i152]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s153 := v.Inheritable; s153 == nil {
+		if s153 := v.Bounding; s153 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1556,9 +1560,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s155 := v.Permitted; s155 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s155 := v.Effective; s155 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1569,15 +1573,41 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s157 := v.Ambient; s157 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s157 := v.Inheritable; s157 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i158 := range s157 {
 				e.sep()
 				e.str(string(s157[i158]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s159 := v.Permitted; s159 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i160 := range s159 {
+				e.sep()
+				e.str(string(s159[i160]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s161 := v.Ambient; s161 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i162 := range s161 {
+				e.sep()
+				e.str(string(s161[i162]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1610,13 +1640,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s159 := v.Flags; s159 == nil {
+		if s163 := v.Flags; s163 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i160 := range s159 {
+			for i164 := range s163 {
 				e.sep()
-				e.str(string(s159[i160]))
+				e.str(string(s163[i164]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1670,13 +1700,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s161 := v.Options; s161 == nil {
+		if s165 := v.Options; s165 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i162 := range s161 {
+			for i166 := range s165 {
 				e.sep()
-				e.str(string(s161[i162]))
+				e.str(string(s165[i166]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1767,26 +1797,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s163 := v.Networks; s163 == nil {
+		if s167 := v.Networks; s167 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i164 := range s163 {
+			for i168 := range s167 {
 				e.sep()
-				e.str(string(s163[i164]))
+				e.str(string(s167[i168]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s165 := v.Ports; s165 == nil {
+		if s169 := v.Ports; s169 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i166 := range s165 {
+			for i170 := range s169 {
 				e.sep()
-				encModelPortMapping(e, &s165[i166])
+				encModelPortMapping(e, &s169[i170])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1801,33 +1831,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s167 := v.DNSServers; s167 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i168 := range s167 {
-				e.sep()
-				e.str(string(s167[i168]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s169 := v.DNSSearch; s169 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i170 := range s169 {
-				e.sep()
-				e.str(string(s169[i170]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s171 := v.DNSOptions; s171 == nil {
+		if s171 := v.DNSServers; s171 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1838,9 +1842,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s173 := v.AddHosts; s173 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s173 := v.DNSSearch; s173 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1851,32 +1855,58 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s175 := v.DNSOptions; s175 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i176 := range s175 {
+				e.sep()
+				e.str(string(s175[i176]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s177 := v.AddHosts; s177 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i178 := range s177 {
+				e.sep()
+				e.str(string(s177[i178]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m175 := v.Aliases; m175 == nil {
+		if m179 := v.Aliases; m179 == nil {
 			e.null()
 		} else {
-			keys176 := make([]string, 0, len(m175))
-			for k177 := range m175 {
-				keys176 = append(keys176, k177)
+			keys180 := make([]string, 0, len(m179))
+			for k181 := range m179 {
+				keys180 = append(keys180, k181)
 			}
-			slices.Sort(keys176)
+			slices.Sort(keys180)
 			e.b = append(e.b, '{')
-			for _, k177 := range keys176 {
+			for _, k181 := range keys180 {
 				e.sep()
-				e.str(string(k177))
+				e.str(string(k181))
 				e.b = append(e.b, ':')
-				if s178 := m175[k177]; s178 == nil {
+				if s182 := m179[k181]; s182 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i179 := range s178 {
+					for i183 := range s182 {
 						e.sep()
-						e.str(string(s178[i179]))
+						e.str(string(s182[i183]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -1901,13 +1931,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s180 := v.Test; s180 == nil {
+	if s184 := v.Test; s184 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i181 := range s180 {
+		for i185 := range s184 {
 			e.sep()
-			e.str(string(s180[i181]))
+			e.str(string(s184[i185]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1967,13 +1997,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s182 := v.Log; s182 == nil {
+		if s186 := v.Log; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i183 := range s182 {
+			for i187 := range s186 {
 				e.sep()
-				encModelHealthLog(e, &s182[i183])
+				encModelHealthLog(e, &s186[i187])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1998,36 +2028,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s184 := v.Args; s184 == nil {
+		if s188 := v.Args; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i185 := range s184 {
+			for i189 := range s188 {
 				e.sep()
-				e.str(string(s184[i185]))
+				e.str(string(s188[i189]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s186 := v.Env; s186 == nil {
+		if s190 := v.Env; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i191 := range s190 {
 				e.sep()
-				e.str(string(s186[i187]))
+				e.str(string(s190[i191]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p188 := v.Timeout; p188 == nil {
+		if p192 := v.Timeout; p192 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p188)))
+			e.int(int64((*p192)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2037,96 +2067,73 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s189 := v.Devices; s189 == nil {
+		if s193 := v.Devices; s193 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i190 := range s189 {
+			for i194 := range s193 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s189[i190])
+				encSpecsLinuxDeviceCgroup(e, &s193[i194])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p191 := v.Memory; p191 == nil {
+		if p195 := v.Memory; p195 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p191)
+			encSpecsLinuxMemory(e, p195)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p192 := v.CPU; p192 == nil {
+		if p196 := v.CPU; p196 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p192)
+			encSpecsLinuxCPU(e, p196)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p193 := v.Pids; p193 == nil {
+		if p197 := v.Pids; p197 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p193)
+			encSpecsLinuxPids(e, p197)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p194 := v.BlockIO; p194 == nil {
+		if p198 := v.BlockIO; p198 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p194)
+			encSpecsLinuxBlockIO(e, p198)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s195 := v.HugepageLimits; s195 == nil {
+		if s199 := v.HugepageLimits; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i196 := range s195 {
+			for i200 := range s199 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s195[i196])
+				encSpecsLinuxHugepageLimit(e, &s199[i200])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p197 := v.Network; p197 == nil {
+		if p201 := v.Network; p201 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p197)
+			encSpecsLinuxNetwork(e, p201)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m198 := v.Rdma; m198 == nil {
-			e.null()
-		} else {
-			keys199 := make([]string, 0, len(m198))
-			for k200 := range m198 {
-				keys199 = append(keys199, k200)
-			}
-			slices.Sort(keys199)
-			e.b = append(e.b, '{')
-			for _, k200 := range keys199 {
-				e.sep()
-				e.str(string(k200))
-				e.b = append(e.b, ':')
-				{
-					x201 := m198[k200]
-					encSpecsLinuxRdma(e, &x201)
-				}
-			}
-			e.b = append(e.b, '}')
-		}
-	}
-	if len(v.Unified) != 0 {
-		e.name("\"unified\"")
-		if m202 := v.Unified; m202 == nil {
+		if m202 := v.Rdma; m202 == nil {
 			e.null()
 		} else {
 			keys203 := make([]string, 0, len(m202))
@@ -2139,7 +2146,30 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 				e.sep()
 				e.str(string(k204))
 				e.b = append(e.b, ':')
-				e.str(string(m202[k204]))
+				{
+					x205 := m202[k204]
+					encSpecsLinuxRdma(e, &x205)
+				}
+			}
+			e.b = append(e.b, '}')
+		}
+	}
+	if len(v.Unified) != 0 {
+		e.name("\"unified\"")
+		if m206 := v.Unified; m206 == nil {
+			e.null()
+		} else {
+			keys207 := make([]string, 0, len(m206))
+			for k208 := range m206 {
+				keys207 = append(keys207, k208)
+			}
+			slices.Sort(keys207)
+			e.b = append(e.b, '{')
+			for _, k208 := range keys207 {
+				e.sep()
+				e.str(string(k208))
+				e.b = append(e.b, ':')
+				e.str(string(m206[k208]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2170,26 +2200,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p205 := v.FileMode; p205 == nil {
+		if p209 := v.FileMode; p209 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p205)))
+			e.uint(uint64((*p209)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p206 := v.UID; p206 == nil {
+		if p210 := v.UID; p210 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p206)))
+			e.uint(uint64((*p210)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p207 := v.GID; p207 == nil {
+		if p211 := v.GID; p211 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p207)))
+			e.uint(uint64((*p211)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2212,13 +2242,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s208 := v.Schemata; s208 == nil {
+		if s212 := v.Schemata; s212 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i209 := range s208 {
+			for i213 := range s212 {
 				e.sep()
-				e.str(string(s208[i209]))
+				e.str(string(s212[i213]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2246,13 +2276,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s210 := v.Flags; s210 == nil {
+		if s214 := v.Flags; s214 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i211 := range s210 {
+			for i215 := range s214 {
 				e.sep()
-				e.str(string(s210[i211]))
+				e.str(string(s214[i215]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2266,13 +2296,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s212 := v.Flags; s212 == nil {
+		if s216 := v.Flags; s216 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i213 := range s212 {
+			for i217 := range s216 {
 				e.sep()
-				e.str(string(s212[i213]))
+				e.str(string(s216[i217]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2350,18 +2380,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p214 := v.Major; p214 == nil {
+		if p218 := v.Major; p218 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p214)))
+			e.int(int64((*p218)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p215 := v.Minor; p215 == nil {
+		if p219 := v.Minor; p219 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p215)))
+			e.int(int64((*p219)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2375,74 +2405,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p216 := v.Limit; p216 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p216)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p217 := v.Reservation; p217 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p217)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p218 := v.Swap; p218 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p218)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p219 := v.Kernel; p219 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p219)))
-		}
-	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p220 := v.KernelTCP; p220 == nil {
+		if p220 := v.Limit; p220 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p220)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p221 := v.Swappiness; p221 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p221 := v.Reservation; p221 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p221)))
+			e.int(int64((*p221)))
+		}
+	}
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p222 := v.Swap; p222 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p222)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p223 := v.Kernel; p223 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p223)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p224 := v.KernelTCP; p224 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p224)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p225 := v.Swappiness; p225 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p225)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p222 := v.DisableOOMKiller; p222 == nil {
+		if p226 := v.DisableOOMKiller; p226 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p222)))
+			e.boolean(bool((*p226)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p223 := v.UseHierarchy; p223 == nil {
+		if p227 := v.UseHierarchy; p227 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p223)))
+			e.boolean(bool((*p227)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p224 := v.CheckBeforeUpdate; p224 == nil {
+		if p228 := v.CheckBeforeUpdate; p228 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p224)))
+			e.boolean(bool((*p228)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2452,50 +2482,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p225 := v.Shares; p225 == nil {
+		if p229 := v.Shares; p229 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p225)))
+			e.uint(uint64((*p229)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p226 := v.Quota; p226 == nil {
+		if p230 := v.Quota; p230 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p226)))
+			e.int(int64((*p230)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p227 := v.Burst; p227 == nil {
+		if p231 := v.Burst; p231 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p227)))
+			e.uint(uint64((*p231)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p228 := v.Period; p228 == nil {
+		if p232 := v.Period; p232 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p228)))
+			e.uint(uint64((*p232)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p229 := v.RealtimeRuntime; p229 == nil {
+		if p233 := v.RealtimeRuntime; p233 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p229)))
+			e.int(int64((*p233)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p230 := v.RealtimePeriod; p230 == nil {
+		if p234 := v.RealtimePeriod; p234 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p230)))
+			e.uint(uint64((*p234)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2508,10 +2538,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p231 := v.Idle; p231 == nil {
+		if p235 := v.Idle; p235 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p231)))
+			e.int(int64((*p235)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2521,10 +2551,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p232 := v.Limit; p232 == nil {
+		if p236 := v.Limit; p236 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p232)))
+			e.int(int64((*p236)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2534,62 +2564,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p233 := v.Weight; p233 == nil {
+		if p237 := v.Weight; p237 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p233)))
+			e.uint(uint64((*p237)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p234 := v.LeafWeight; p234 == nil {
+		if p238 := v.LeafWeight; p238 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p234)))
+			e.uint(uint64((*p238)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s235 := v.WeightDevice; s235 == nil {
+		if s239 := v.WeightDevice; s239 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i236 := range s235 {
+			for i240 := range s239 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s235[i236])
+				encSpecsLinuxWeightDevice(e, &s239[i240])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s237 := v.ThrottleReadBpsDevice; s237 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i238 := range s237 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s237[i238])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s239 := v.ThrottleWriteBpsDevice; s239 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i240 := range s239 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s239[i240])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s241 := v.ThrottleReadIOPSDevice; s241 == nil {
+		if s241 := v.ThrottleReadBpsDevice; s241 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2600,15 +2604,41 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s243 := v.ThrottleWriteIOPSDevice; s243 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s243 := v.ThrottleWriteBpsDevice; s243 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i244 := range s243 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s243[i244])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s245 := v.ThrottleReadIOPSDevice; s245 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i246 := range s245 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s245[i246])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s247 := v.ThrottleWriteIOPSDevice; s247 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i248 := range s247 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s247[i248])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2629,21 +2659,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p245 := v.ClassID; p245 == nil {
+		if p249 := v.ClassID; p249 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p245)))
+			e.uint(uint64((*p249)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s246 := v.Priorities; s246 == nil {
+		if s250 := v.Priorities; s250 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i247 := range s246 {
+			for i251 := range s250 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s246[i247])
+				encSpecsLinuxInterfacePriority(e, &s250[i251])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2655,18 +2685,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p248 := v.HcaHandles; p248 == nil {
+		if p252 := v.HcaHandles; p252 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p248)))
+			e.uint(uint64((*p252)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p249 := v.HcaObjects; p249 == nil {
+		if p253 := v.HcaObjects; p253 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p249)))
+			e.uint(uint64((*p253)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2680,18 +2710,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p250 := v.Weight; p250 == nil {
+		if p254 := v.Weight; p254 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p250)))
+			e.uint(uint64((*p254)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p251 := v.LeafWeight; p251 == nil {
+		if p255 := v.LeafWeight; p255 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p251)))
+			e.uint(uint64((*p255)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2717,7 +2747,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2743,18 +2773,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x252 := bool(v.IsInfra)
-			if err := s.Bool(&x252); err != nil {
+			x256 := bool(v.IsInfra)
+			if err := s.Bool(&x256); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x252)
+			v.IsInfra = bool(x256)
 			return nil
 		case "created":
-			raw253, err := s.Raw()
+			raw257, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw253); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw257); err != nil {
 				return err
 			}
 			return nil
@@ -2762,21 +2792,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out254 := v.CreateCommand[:0]
-				if out254 == nil {
-					out254 = []string{}
+				out258 := v.CreateCommand[:0]
+				if out258 == nil {
+					out258 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e255 string
-					if err := s.Str(&e255); err != nil {
+					var e259 string
+					if err := s.Str(&e259); err != nil {
 						return err
 					}
-					out254 = append(out254, e255)
+					out258 = append(out258, e259)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out254
+				v.CreateCommand = out258
 			}
 			return nil
 		case "image":
@@ -2798,49 +2828,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out256 := v.Entrypoint[:0]
-				if out256 == nil {
-					out256 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e257 string
-					if err := s.Str(&e257); err != nil {
-						return err
-					}
-					out256 = append(out256, e257)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out256
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out258 := v.Cmd[:0]
-				if out258 == nil {
-					out258 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e259 string
-					if err := s.Str(&e259); err != nil {
-						return err
-					}
-					out258 = append(out258, e259)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Cmd = out258
-			}
-			return nil
-		case "env":
-			if s.Literal("null") {
-				v.Env = nil
-			} else {
-				out260 := v.Env[:0]
+				out260 := v.Entrypoint[:0]
 				if out260 == nil {
 					out260 = []string{}
 				}
@@ -2854,7 +2842,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out260
+				v.Entrypoint = out260
+			}
+			return nil
+		case "cmd":
+			if s.Literal("null") {
+				v.Cmd = nil
+			} else {
+				out262 := v.Cmd[:0]
+				if out262 == nil {
+					out262 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e263 string
+					if err := s.Str(&e263); err != nil {
+						return err
+					}
+					out262 = append(out262, e263)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Cmd = out262
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out264 := v.Env[:0]
+				if out264 == nil {
+					out264 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e265 string
+					if err := s.Str(&e265); err != nil {
+						return err
+					}
+					out264 = append(out264, e265)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out264
 			}
 			return nil
 		case "workingDir":
@@ -2880,11 +2910,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e262 string
-					if err := s.Str(&e262); err != nil {
+					var e266 string
+					if err := s.Str(&e266); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e262
+					v.Labels[string(key)] = e266
 					return nil
 				}); err != nil {
 					return err
@@ -2899,11 +2929,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e263 string
-					if err := s.Str(&e263); err != nil {
+					var e267 string
+					if err := s.Str(&e267); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e263
+					v.Annotations[string(key)] = e267
 					return nil
 				}); err != nil {
 					return err
@@ -2911,18 +2941,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x264 := bool(v.Terminal)
-			if err := s.Bool(&x264); err != nil {
+			x268 := bool(v.Terminal)
+			if err := s.Bool(&x268); err != nil {
 				return err
 			}
-			v.Terminal = bool(x264)
+			v.Terminal = bool(x268)
 			return nil
 		case "stdin":
-			x265 := bool(v.Stdin)
-			if err := s.Bool(&x265); err != nil {
+			x269 := bool(v.Stdin)
+			if err := s.Bool(&x269); err != nil {
 				return err
 			}
-			v.Stdin = bool(x265)
+			v.Stdin = bool(x269)
 			return nil
 		case "logPath":
 			if err := s.Str(&v.LogPath); err != nil {
@@ -2930,58 +2960,23 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x266 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x266); err != nil {
+			x270 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x270); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x266)
+			v.KeepStdinOpen = bool(x270)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out267 := v.Mounts[:0]
-				if out267 == nil {
-					out267 = []model.Mount{}
-				}
-				if err := s.Array(func() error {
-					var e268 model.Mount
-					if err := decModelMount(s, &e268); err != nil {
-						return err
-					}
-					out267 = append(out267, e268)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Mounts = out267
-			}
-			return nil
-		case "readOnly":
-			x269 := bool(v.ReadOnly)
-			if err := s.Bool(&x269); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x269)
-			return nil
-		case "readOnlyTmpfs":
-			x270 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x270); err != nil {
-				return err
-			}
-			v.ReadOnlyTmpfs = bool(x270)
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out271 := v.Devices[:0]
+				out271 := v.Mounts[:0]
 				if out271 == nil {
-					out271 = []string{}
+					out271 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e272 string
-					if err := s.Str(&e272); err != nil {
+					var e272 model.Mount
+					if err := decModelMount(s, &e272); err != nil {
 						return err
 					}
 					out271 = append(out271, e272)
@@ -2989,7 +2984,42 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Devices = out271
+				v.Mounts = out271
+			}
+			return nil
+		case "readOnly":
+			x273 := bool(v.ReadOnly)
+			if err := s.Bool(&x273); err != nil {
+				return err
+			}
+			v.ReadOnly = bool(x273)
+			return nil
+		case "readOnlyTmpfs":
+			x274 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x274); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x274)
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out275 := v.Devices[:0]
+				if out275 == nil {
+					out275 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e276 string
+					if err := s.Str(&e276); err != nil {
+						return err
+					}
+					out275 = append(out275, e276)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out275
 			}
 			return nil
 		case "sysctls":
@@ -3000,11 +3030,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e273 string
-					if err := s.Str(&e273); err != nil {
+					var e277 string
+					if err := s.Str(&e277); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e273
+					v.Sysctls[string(key)] = e277
 					return nil
 				}); err != nil {
 					return err
@@ -3015,79 +3045,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out274 := v.CapAdd[:0]
-				if out274 == nil {
-					out274 = []string{}
+				out278 := v.CapAdd[:0]
+				if out278 == nil {
+					out278 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e275 string
-					if err := s.Str(&e275); err != nil {
+					var e279 string
+					if err := s.Str(&e279); err != nil {
 						return err
 					}
-					out274 = append(out274, e275)
+					out278 = append(out278, e279)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out274
+				v.CapAdd = out278
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out276 := v.CapDrop[:0]
-				if out276 == nil {
-					out276 = []string{}
+				out280 := v.CapDrop[:0]
+				if out280 == nil {
+					out280 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e277 string
-					if err := s.Str(&e277); err != nil {
+					var e281 string
+					if err := s.Str(&e281); err != nil {
 						return err
 					}
-					out276 = append(out276, e277)
+					out280 = append(out280, e281)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out276
+				v.CapDrop = out280
 			}
 			return nil
 		case "privileged":
-			x278 := bool(v.Privileged)
-			if err := s.Bool(&x278); err != nil {
+			x282 := bool(v.Privileged)
+			if err := s.Bool(&x282); err != nil {
 				return err
 			}
-			v.Privileged = bool(x278)
+			v.Privileged = bool(x282)
 			return nil
 		case "oomScoreAdj":
-			n279, _, null280, err := s.Integer(64, true)
+			n283, _, null284, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null280 {
-				v.OOMScoreAdj = int(n279)
+			if !null284 {
+				v.OOMScoreAdj = int(n283)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out281 := v.GroupAdd[:0]
-				if out281 == nil {
-					out281 = []string{}
+				out285 := v.GroupAdd[:0]
+				if out285 == nil {
+					out285 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e282 string
-					if err := s.Str(&e282); err != nil {
+					var e286 string
+					if err := s.Str(&e286); err != nil {
 						return err
 					}
-					out281 = append(out281, e282)
+					out285 = append(out285, e286)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out281
+				v.GroupAdd = out285
 			}
 			return nil
 		case "umask":
@@ -3106,11 +3136,60 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x283 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x283); err != nil {
+			x287 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x287); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x283)
+			v.NoNewPrivileges = bool(x287)
+			return nil
+		case "ownMasks":
+			x288 := bool(v.OwnMasks)
+			if err := s.Bool(&x288); err != nil {
+				return err
+			}
+			v.OwnMasks = bool(x288)
+			return nil
+		case "maskedPaths":
+			if s.Literal("null") {
+				v.MaskedPaths = nil
+			} else {
+				out289 := v.MaskedPaths[:0]
+				if out289 == nil {
+					out289 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e290 string
+					if err := s.Str(&e290); err != nil {
+						return err
+					}
+					out289 = append(out289, e290)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.MaskedPaths = out289
+			}
+			return nil
+		case "readonlyPaths":
+			if s.Literal("null") {
+				v.ReadonlyPaths = nil
+			} else {
+				out291 := v.ReadonlyPaths[:0]
+				if out291 == nil {
+					out291 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e292 string
+					if err := s.Str(&e292); err != nil {
+						return err
+					}
+					out291 = append(out291, e292)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ReadonlyPaths = out291
+			}
 			return nil
 		case "seccomp":
 			if err := s.Str(&v.Seccomp); err != nil {
@@ -3121,21 +3200,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out284 := v.Ulimits[:0]
-				if out284 == nil {
-					out284 = []model.Ulimit{}
+				out293 := v.Ulimits[:0]
+				if out293 == nil {
+					out293 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e285 model.Ulimit
-					if err := decModelUlimit(s, &e285); err != nil {
+					var e294 model.Ulimit
+					if err := decModelUlimit(s, &e294); err != nil {
 						return err
 					}
-					out284 = append(out284, e285)
+					out293 = append(out293, e294)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out284
+				v.Ulimits = out293
 			}
 			return nil
 		case "resources":
@@ -3156,11 +3235,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e286 model.Namespace
-					if err := decModelNamespace(s, &e286); err != nil {
+					var e295 model.Namespace
+					if err := decModelNamespace(s, &e295); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e286
+					v.Namespaces[string(key)] = e295
 					return nil
 				}); err != nil {
 					return err
@@ -3176,75 +3255,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out287 := v.UIDMap[:0]
-				if out287 == nil {
-					out287 = []model.IDMap{}
+				out296 := v.UIDMap[:0]
+				if out296 == nil {
+					out296 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e288 model.IDMap
-					if err := decModelIDMap(s, &e288); err != nil {
+					var e297 model.IDMap
+					if err := decModelIDMap(s, &e297); err != nil {
 						return err
 					}
-					out287 = append(out287, e288)
+					out296 = append(out296, e297)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out287
+				v.UIDMap = out296
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out289 := v.GIDMap[:0]
-				if out289 == nil {
-					out289 = []model.IDMap{}
+				out298 := v.GIDMap[:0]
+				if out298 == nil {
+					out298 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e290 model.IDMap
-					if err := decModelIDMap(s, &e290); err != nil {
+					var e299 model.IDMap
+					if err := decModelIDMap(s, &e299); err != nil {
 						return err
 					}
-					out289 = append(out289, e290)
+					out298 = append(out298, e299)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out289
+				v.GIDMap = out298
 			}
 			return nil
 		case "init":
-			x291 := bool(v.Init)
-			if err := s.Bool(&x291); err != nil {
+			x300 := bool(v.Init)
+			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.Init = bool(x291)
+			v.Init = bool(x300)
 			return nil
 		case "stopSignal":
-			n292, _, null293, err := s.Integer(64, true)
+			n301, _, null302, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null293 {
-				v.StopSignal = int(n292)
+			if !null302 {
+				v.StopSignal = int(n301)
 			}
 			return nil
 		case "stopTimeout":
-			_, n294, null295, err := s.Integer(64, false)
+			_, n303, null304, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null295 {
-				v.StopTimeout = uint(n294)
+			if !null304 {
+				v.StopTimeout = uint(n303)
 			}
 			return nil
 		case "autoRemove":
-			x296 := bool(v.AutoRemove)
-			if err := s.Bool(&x296); err != nil {
+			x305 := bool(v.AutoRemove)
+			if err := s.Bool(&x305); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x296)
+			v.AutoRemove = bool(x305)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3284,63 +3363,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n297, _, null298, err := s.Integer(64, true)
+			n306, _, null307, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null298 {
-				v.Pid = int(n297)
+			if !null307 {
+				v.Pid = int(n306)
 			}
 			return nil
 		case "conmonPid":
-			n299, _, null300, err := s.Integer(64, true)
+			n308, _, null309, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null300 {
-				v.ConmonPid = int(n299)
+			if !null309 {
+				v.ConmonPid = int(n308)
 			}
 			return nil
 		case "exitCode":
-			n301, _, null302, err := s.Integer(32, true)
+			n310, _, null311, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null302 {
-				v.ExitCode = int32(n301)
+			if !null311 {
+				v.ExitCode = int32(n310)
 			}
 			return nil
 		case "oomKilled":
-			x303 := bool(v.OOMKilled)
-			if err := s.Bool(&x303); err != nil {
+			x312 := bool(v.OOMKilled)
+			if err := s.Bool(&x312); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x303)
+			v.OOMKilled = bool(x312)
 			return nil
 		case "startedAt":
-			raw304, err := s.Raw()
+			raw313, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw304); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw313); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw305, err := s.Raw()
+			raw314, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw305); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw314); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x306 := bool(v.Mounted)
-			if err := s.Bool(&x306); err != nil {
+			x315 := bool(v.Mounted)
+			if err := s.Bool(&x315); err != nil {
 				return err
 			}
-			v.Mounted = bool(x306)
+			v.Mounted = bool(x315)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3360,11 +3439,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e307 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e307); err != nil {
+					var e316 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e316); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e307
+					v.Networks[string(key)] = e316
 					return nil
 				}); err != nil {
 					return err
@@ -3377,20 +3456,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n308, _, null309, err := s.Integer(64, true)
+			n317, _, null318, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null309 {
-				v.RestartCount = int(n308)
+			if !null318 {
+				v.RestartCount = int(n317)
 			}
 			return nil
 		case "stoppedByUser":
-			x310 := bool(v.StoppedByUser)
-			if err := s.Bool(&x310); err != nil {
+			x319 := bool(v.StoppedByUser)
+			if err := s.Bool(&x319); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x310)
+			v.StoppedByUser = bool(x319)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3442,11 +3521,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e311
+					v.Labels[string(key)] = e320
 					return nil
 				}); err != nil {
 					return err
@@ -3461,11 +3540,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e312 string
-					if err := s.Str(&e312); err != nil {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e312
+					v.Annotations[string(key)] = e321
 					return nil
 				}); err != nil {
 					return err
@@ -3473,11 +3552,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw313, err := s.Raw()
+			raw322, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw313); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw322); err != nil {
 				return err
 			}
 			return nil
@@ -3485,21 +3564,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out314 := v.CreateCommand[:0]
-				if out314 == nil {
-					out314 = []string{}
+				out323 := v.CreateCommand[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e315 string
-					if err := s.Str(&e315); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out314 = append(out314, e315)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out314
+				v.CreateCommand = out323
 			}
 			return nil
 		case "cgroupParent":
@@ -3508,67 +3587,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x316 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x316); err != nil {
+			x325 := bool(v.UsePodCgroup)
+			if err := s.Bool(&x325); err != nil {
 				return err
 			}
-			v.UsePodCgroup = bool(x316)
+			v.UsePodCgroup = bool(x325)
 			return nil
 		case "sharePid":
-			x317 := bool(v.SharePid)
-			if err := s.Bool(&x317); err != nil {
+			x326 := bool(v.SharePid)
+			if err := s.Bool(&x326); err != nil {
 				return err
 			}
-			v.SharePid = bool(x317)
+			v.SharePid = bool(x326)
 			return nil
 		case "shareIpc":
-			x318 := bool(v.ShareIpc)
-			if err := s.Bool(&x318); err != nil {
+			x327 := bool(v.ShareIpc)
+			if err := s.Bool(&x327); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x318)
+			v.ShareIpc = bool(x327)
 			return nil
 		case "shareNet":
-			x319 := bool(v.ShareNet)
-			if err := s.Bool(&x319); err != nil {
+			x328 := bool(v.ShareNet)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x319)
+			v.ShareNet = bool(x328)
 			return nil
 		case "shareMount":
-			x320 := bool(v.ShareMount)
-			if err := s.Bool(&x320); err != nil {
+			x329 := bool(v.ShareMount)
+			if err := s.Bool(&x329); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x320)
+			v.ShareMount = bool(x329)
 			return nil
 		case "shareUser":
-			x321 := bool(v.ShareUser)
-			if err := s.Bool(&x321); err != nil {
+			x330 := bool(v.ShareUser)
+			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x321)
+			v.ShareUser = bool(x330)
 			return nil
 		case "shareUts":
-			x322 := bool(v.ShareUts)
-			if err := s.Bool(&x322); err != nil {
+			x331 := bool(v.ShareUts)
+			if err := s.Bool(&x331); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x322)
+			v.ShareUts = bool(x331)
 			return nil
 		case "shareCgroup":
-			x323 := bool(v.ShareCgroup)
-			if err := s.Bool(&x323); err != nil {
+			x332 := bool(v.ShareCgroup)
+			if err := s.Bool(&x332); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x323)
+			v.ShareCgroup = bool(x332)
 			return nil
 		case "hasInfra":
-			x324 := bool(v.HasInfra)
-			if err := s.Bool(&x324); err != nil {
+			x333 := bool(v.HasInfra)
+			if err := s.Bool(&x333); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x324)
+			v.HasInfra = bool(x333)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3584,21 +3663,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out325 := v.InfraCommand[:0]
-				if out325 == nil {
-					out325 = []string{}
+				out334 := v.InfraCommand[:0]
+				if out334 == nil {
+					out334 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e326 string
-					if err := s.Str(&e326); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					out325 = append(out325, e326)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out325
+				v.InfraCommand = out334
 			}
 			return nil
 		case "infra":
@@ -3630,42 +3709,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out327 := v.UIDMap[:0]
-				if out327 == nil {
-					out327 = []model.IDMap{}
+				out336 := v.UIDMap[:0]
+				if out336 == nil {
+					out336 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e328 model.IDMap
-					if err := decModelIDMap(s, &e328); err != nil {
+					var e337 model.IDMap
+					if err := decModelIDMap(s, &e337); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out327
+				v.UIDMap = out336
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out329 := v.GIDMap[:0]
-				if out329 == nil {
-					out329 = []model.IDMap{}
+				out338 := v.GIDMap[:0]
+				if out338 == nil {
+					out338 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e330 model.IDMap
-					if err := decModelIDMap(s, &e330); err != nil {
+					var e339 model.IDMap
+					if err := decModelIDMap(s, &e339); err != nil {
 						return err
 					}
-					out329 = append(out329, e330)
+					out338 = append(out338, e339)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out329
+				v.GIDMap = out338
 			}
 			return nil
 		case "exitPolicy":
@@ -3687,42 +3766,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out331 := v.Volumes[:0]
-				if out331 == nil {
-					out331 = []string{}
+				out340 := v.Volumes[:0]
+				if out340 == nil {
+					out340 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e332 string
-					if err := s.Str(&e332); err != nil {
+					var e341 string
+					if err := s.Str(&e341); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out340 = append(out340, e341)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out331
+				v.Volumes = out340
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out333 := v.Devices[:0]
-				if out333 == nil {
-					out333 = []string{}
+				out342 := v.Devices[:0]
+				if out342 == nil {
+					out342 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
+					var e343 string
+					if err := s.Str(&e343); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out342 = append(out342, e343)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out333
+				v.Devices = out342
 			}
 			return nil
 		case "sysctls":
@@ -3733,11 +3812,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
+					var e344 string
+					if err := s.Str(&e344); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e335
+					v.Sysctls[string(key)] = e344
 					return nil
 				}); err != nil {
 					return err
@@ -3748,21 +3827,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out336 := v.SecurityOpts[:0]
-				if out336 == nil {
-					out336 = []string{}
+				out345 := v.SecurityOpts[:0]
+				if out345 == nil {
+					out345 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e337 string
-					if err := s.Str(&e337); err != nil {
+					var e346 string
+					if err := s.Str(&e346); err != nil {
 						return err
 					}
-					out336 = append(out336, e337)
+					out345 = append(out345, e346)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out336
+				v.SecurityOpts = out345
 			}
 			return nil
 		}
@@ -3814,36 +3893,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out338 := v.Options[:0]
-				if out338 == nil {
-					out338 = []string{}
+				out347 := v.Options[:0]
+				if out347 == nil {
+					out347 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
+					var e348 string
+					if err := s.Str(&e348); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out347 = append(out347, e348)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out338
+				v.Options = out347
 			}
 			return nil
 		case "readOnly":
-			x340 := bool(v.ReadOnly)
-			if err := s.Bool(&x340); err != nil {
+			x349 := bool(v.ReadOnly)
+			if err := s.Bool(&x349); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x340)
+			v.ReadOnly = bool(x349)
 			return nil
 		case "chownToUser":
-			x341 := bool(v.ChownToUser)
-			if err := s.Bool(&x341); err != nil {
+			x350 := bool(v.ChownToUser)
+			if err := s.Bool(&x350); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x341)
+			v.ChownToUser = bool(x350)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3861,21 +3940,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n342, null343, err := s.Integer(64, false)
+			_, n351, null352, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null343 {
-				v.Soft = uint64(n342)
+			if !null352 {
+				v.Soft = uint64(n351)
 			}
 			return nil
 		case "hard":
-			_, n344, null345, err := s.Integer(64, false)
+			_, n353, null354, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null345 {
-				v.Hard = uint64(n344)
+			if !null354 {
+				v.Hard = uint64(n353)
 			}
 			return nil
 		}
@@ -3889,21 +3968,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n346, _, null347, err := s.Integer(64, true)
+			n355, _, null356, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null347 {
-				v.Memory = int64(n346)
+			if !null356 {
+				v.Memory = int64(n355)
 			}
 			return nil
 		case "cpus":
-			n348, null349, err := s.Float(64)
+			n357, null358, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null349 {
-				v.CPUs = float64(n348)
+			if !null358 {
+				v.CPUs = float64(n357)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3912,48 +3991,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n350, _, null351, err := s.Integer(64, true)
+			n359, _, null360, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null351 {
-				v.PidsLimit = int64(n350)
+			if !null360 {
+				v.PidsLimit = int64(n359)
 			}
 			return nil
 		case "shmSize":
-			n352, _, null353, err := s.Integer(64, true)
+			n361, _, null362, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null353 {
-				v.ShmSize = int64(n352)
+			if !null362 {
+				v.ShmSize = int64(n361)
 			}
 			return nil
 		case "memorySwap":
-			n354, _, null355, err := s.Integer(64, true)
+			n363, _, null364, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null355 {
-				v.MemorySwap = int64(n354)
+			if !null364 {
+				v.MemorySwap = int64(n363)
 			}
 			return nil
 		case "memoryReservation":
-			n356, _, null357, err := s.Integer(64, true)
+			n365, _, null366, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null357 {
-				v.MemoryReservation = int64(n356)
+			if !null366 {
+				v.MemoryReservation = int64(n365)
 			}
 			return nil
 		case "cpuShares":
-			_, n358, null359, err := s.Integer(64, false)
+			_, n367, null368, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null359 {
-				v.CPUShares = uint64(n358)
+			if !null368 {
+				v.CPUShares = uint64(n367)
 			}
 			return nil
 		case "cpusetMems":
@@ -3962,21 +4041,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n360, null361, err := s.Integer(64, false)
+			_, n369, null370, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null361 {
-				v.CPUPeriod = uint64(n360)
+			if !null370 {
+				v.CPUPeriod = uint64(n369)
 			}
 			return nil
 		case "cpuQuota":
-			n362, _, null363, err := s.Integer(64, true)
+			n371, _, null372, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null363 {
-				v.CPUQuota = int64(n362)
+			if !null372 {
+				v.CPUQuota = int64(n371)
 			}
 			return nil
 		}
@@ -4013,42 +4092,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out364 := v.Networks[:0]
-				if out364 == nil {
-					out364 = []string{}
+				out373 := v.Networks[:0]
+				if out373 == nil {
+					out373 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					out364 = append(out364, e365)
+					out373 = append(out373, e374)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out364
+				v.Networks = out373
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out366 := v.Ports[:0]
-				if out366 == nil {
-					out366 = []model.PortMapping{}
+				out375 := v.Ports[:0]
+				if out375 == nil {
+					out375 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e367 model.PortMapping
-					if err := decModelPortMapping(s, &e367); err != nil {
+					var e376 model.PortMapping
+					if err := decModelPortMapping(s, &e376); err != nil {
 						return err
 					}
-					out366 = append(out366, e367)
+					out375 = append(out375, e376)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out366
+				v.Ports = out375
 			}
 			return nil
 		case "staticIP":
@@ -4065,92 +4144,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out368 := v.DNSServers[:0]
-				if out368 == nil {
-					out368 = []string{}
+				out377 := v.DNSServers[:0]
+				if out377 == nil {
+					out377 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e369 string
-					if err := s.Str(&e369); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					out368 = append(out368, e369)
+					out377 = append(out377, e378)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out368
+				v.DNSServers = out377
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out370 := v.DNSSearch[:0]
-				if out370 == nil {
-					out370 = []string{}
+				out379 := v.DNSSearch[:0]
+				if out379 == nil {
+					out379 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e371 string
-					if err := s.Str(&e371); err != nil {
+					var e380 string
+					if err := s.Str(&e380); err != nil {
 						return err
 					}
-					out370 = append(out370, e371)
+					out379 = append(out379, e380)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out370
+				v.DNSSearch = out379
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out372 := v.DNSOptions[:0]
-				if out372 == nil {
-					out372 = []string{}
+				out381 := v.DNSOptions[:0]
+				if out381 == nil {
+					out381 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e373 string
-					if err := s.Str(&e373); err != nil {
+					var e382 string
+					if err := s.Str(&e382); err != nil {
 						return err
 					}
-					out372 = append(out372, e373)
+					out381 = append(out381, e382)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out372
+				v.DNSOptions = out381
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out374 := v.AddHosts[:0]
-				if out374 == nil {
-					out374 = []string{}
+				out383 := v.AddHosts[:0]
+				if out383 == nil {
+					out383 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e375 string
-					if err := s.Str(&e375); err != nil {
+					var e384 string
+					if err := s.Str(&e384); err != nil {
 						return err
 					}
-					out374 = append(out374, e375)
+					out383 = append(out383, e384)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out374
+				v.AddHosts = out383
 			}
 			return nil
 		case "noHosts":
-			x376 := bool(v.NoHosts)
-			if err := s.Bool(&x376); err != nil {
+			x385 := bool(v.NoHosts)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x376)
+			v.NoHosts = bool(x385)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4160,27 +4239,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e377 []string
+					var e386 []string
 					if s.Literal("null") {
-						e377 = nil
+						e386 = nil
 					} else {
-						out378 := e377[:0]
-						if out378 == nil {
-							out378 = []string{}
+						out387 := e386[:0]
+						if out387 == nil {
+							out387 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e379 string
-							if err := s.Str(&e379); err != nil {
+							var e388 string
+							if err := s.Str(&e388); err != nil {
 								return err
 							}
-							out378 = append(out378, e379)
+							out387 = append(out387, e388)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e377 = out378
+						e386 = out387
 					}
-					v.Aliases[string(key)] = e377
+					v.Aliases[string(key)] = e386
 					return nil
 				}); err != nil {
 					return err
@@ -4198,30 +4277,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n380, null381, err := s.Integer(32, false)
+			_, n389, null390, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null381 {
-				v.ContainerID = uint32(n380)
+			if !null390 {
+				v.ContainerID = uint32(n389)
 			}
 			return nil
 		case "hostID":
-			_, n382, null383, err := s.Integer(32, false)
+			_, n391, null392, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null383 {
-				v.HostID = uint32(n382)
+			if !null392 {
+				v.HostID = uint32(n391)
 			}
 			return nil
 		case "size":
-			_, n384, null385, err := s.Integer(32, false)
+			_, n393, null394, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null385 {
-				v.Size = uint32(n384)
+			if !null394 {
+				v.Size = uint32(n393)
 			}
 			return nil
 		}
@@ -4238,57 +4317,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out386 := v.Test[:0]
-				if out386 == nil {
-					out386 = []string{}
+				out395 := v.Test[:0]
+				if out395 == nil {
+					out395 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e387 string
-					if err := s.Str(&e387); err != nil {
+					var e396 string
+					if err := s.Str(&e396); err != nil {
 						return err
 					}
-					out386 = append(out386, e387)
+					out395 = append(out395, e396)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out386
+				v.Test = out395
 			}
 			return nil
 		case "interval":
-			n388, _, null389, err := s.Integer(64, true)
+			n397, _, null398, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null389 {
-				v.Interval = time.Duration(n388)
+			if !null398 {
+				v.Interval = time.Duration(n397)
 			}
 			return nil
 		case "timeout":
-			n390, _, null391, err := s.Integer(64, true)
+			n399, _, null400, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null391 {
-				v.Timeout = time.Duration(n390)
+			if !null400 {
+				v.Timeout = time.Duration(n399)
 			}
 			return nil
 		case "startPeriod":
-			n392, _, null393, err := s.Integer(64, true)
+			n401, _, null402, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null393 {
-				v.StartPeriod = time.Duration(n392)
+			if !null402 {
+				v.StartPeriod = time.Duration(n401)
 			}
 			return nil
 		case "retries":
-			n394, _, null395, err := s.Integer(64, true)
+			n403, _, null404, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null395 {
-				v.Retries = int(n394)
+			if !null404 {
+				v.Retries = int(n403)
 			}
 			return nil
 		}
@@ -4312,12 +4391,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n396, _, null397, err := s.Integer(64, true)
+			n405, _, null406, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null397 {
-				v.PrefixLen = int(n396)
+			if !null406 {
+				v.PrefixLen = int(n405)
 			}
 			return nil
 		case "gateway":
@@ -4351,33 +4430,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n398, _, null399, err := s.Integer(64, true)
+			n407, _, null408, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null399 {
-				v.FailingStreak = int(n398)
+			if !null408 {
+				v.FailingStreak = int(n407)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out400 := v.Log[:0]
-				if out400 == nil {
-					out400 = []model.HealthLog{}
+				out409 := v.Log[:0]
+				if out409 == nil {
+					out409 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e401 model.HealthLog
-					if err := decModelHealthLog(s, &e401); err != nil {
+					var e410 model.HealthLog
+					if err := decModelHealthLog(s, &e410); err != nil {
 						return err
 					}
-					out400 = append(out400, e401)
+					out409 = append(out409, e410)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out400
+				v.Log = out409
 			}
 			return nil
 		}
@@ -4396,21 +4475,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n402, null403, err := s.Integer(16, false)
+			_, n411, null412, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null403 {
-				v.HostPort = uint16(n402)
+			if !null412 {
+				v.HostPort = uint16(n411)
 			}
 			return nil
 		case "containerPort":
-			_, n404, null405, err := s.Integer(16, false)
+			_, n413, null414, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null405 {
-				v.ContainerPort = uint16(n404)
+			if !null414 {
+				v.ContainerPort = uint16(n413)
 			}
 			return nil
 		case "protocol":
@@ -4419,12 +4498,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n406, null407, err := s.Integer(16, false)
+			_, n415, null416, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null407 {
-				v.Range = uint16(n406)
+			if !null416 {
+				v.Range = uint16(n415)
 			}
 			return nil
 		}
@@ -4438,30 +4517,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw408, err := s.Raw()
+			raw417, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw408); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw417); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw409, err := s.Raw()
+			raw418, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw409); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw418); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n410, _, null411, err := s.Integer(64, true)
+			n419, _, null420, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null411 {
-				v.ExitCode = int(n410)
+			if !null420 {
+				v.ExitCode = int(n419)
 			}
 			return nil
 		case "output":

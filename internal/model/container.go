@@ -174,10 +174,15 @@ type ContainerConfig struct {
 	// host's /usr/share/zoneinfo.
 	Timezone string `json:"timezone,omitempty"`
 	// PidFile is a host file the process's PID is written to at each start.
-	PidFile         string   `json:"pidFile,omitempty"`
-	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
-	Seccomp         string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or a file
-	Ulimits         []Ulimit `json:"ulimits,omitempty"`
+	PidFile         string `json:"pidFile,omitempty"`
+	NoNewPrivileges bool   `json:"noNewPrivileges,omitempty"`
+	// OwnMasks replaces the runtime's default masked and read-only paths of a non-privileged
+	// container with MaskedPaths and ReadonlyPaths (a CRI container's, which kubelet gives).
+	OwnMasks      bool     `json:"ownMasks,omitempty"`
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	Seccomp       string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or a file
+	Ulimits       []Ulimit `json:"ulimits,omitempty"`
 
 	Resources    Resources `json:"resources"`
 	CgroupParent string    `json:"cgroupParent,omitempty"`
