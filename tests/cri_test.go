@@ -523,3 +523,67 @@ func TestCRISecurityContext(t *testing.T) {
 	}
 	c.MustCrictl("rmp", "-f", pod)
 }
+
+// Kubelet's pod workers call side by side: sandboxes and their containers made, run and
+// removed in parallel all work, and leave nothing behind.
+func TestCRIParallelSandboxes(t *testing.T) {
+	c := newCRIEnv(t)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "c"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sleep", "1000"},
+	})
+	const n = 4
+	errs := make(chan error, n)
+	pods := make(chan string, n)
+	for i := range n {
+		go func() {
+			sb := c.writeJSON(fmt.Sprintf("sb%d.json", i), map[string]any{"metadata": map[string]any{"name": fmt.Sprintf("p%d", i), "namespace": "par", "uid": fmt.Sprintf("u%d", i)}})
+			run := func(args ...string) (string, error) {
+				r := c.Crictl(args...)
+				if r.Code != 0 {
+					return "", fmt.Errorf("crictl %v: %v", args, r)
+				}
+				return r.Stdout, nil
+			}
+			pod, err := run("runp", sb)
+			if err == nil {
+				pods <- pod
+				var cid string
+				if cid, err = run("create", pod, ctr, sb); err == nil {
+					if _, err = run("start", cid); err == nil {
+						var out string
+						out, err = run("exec", "-s", cid, "hostname")
+						if err == nil && out != fmt.Sprintf("p%d", i) {
+							err = fmt.Errorf("sandbox p%d: hostname %q", i, out)
+						}
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(pods)
+	if out := c.MustCrictl("ps", "-q"); len(strings.Fields(out)) != n {
+		t.Errorf("running containers: %q", out)
+	}
+	done := make(chan Result, n)
+	count := 0
+	for pod := range pods {
+		count++
+		go func() { done <- c.Crictl("rmp", "-f", pod) }()
+	}
+	for range count {
+		if r := <-done; r.Code != 0 {
+			t.Errorf("rmp -f: %v", r)
+		}
+	}
+	if out := c.Pea("ps", "-a", "-q"); out != "" {
+		t.Fatalf("left after the parallel removals: %q", out)
+	}
+}
