@@ -1099,3 +1099,28 @@ func TestBindMountPropagation(t *testing.T) {
 		t.Errorf("rshared: the container's mount did not reach the host: %v", err)
 	}
 }
+
+// --log-opt path=FILE: conmon writes the log there (k8s-file format); logs and inspect follow
+// it; another option is refused with nothing made.
+func TestLogOptPath(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	p := filepath.Join(e.Dir, "logs", "sub", "c.log") // its directory is made
+	e.Pea("run", "--name", "l", "--network", "none", "--log-opt", "path="+p, "localhost/bb", "sh", "-c", "echo to-out; echo to-err >&2")
+	b, err := os.ReadFile(p)
+	if err != nil || !strings.Contains(string(b), " stdout F to-out\n") || !strings.Contains(string(b), " stderr F to-err\n") {
+		t.Fatalf("log file: %q %v", b, err)
+	}
+	if r := e.run(nil, "logs", "l"); r.Stdout != "to-out\n" || r.Stderr != "to-err\n" {
+		t.Fatalf("logs: %v", r)
+	}
+	if out := e.Pea("inspect", "--format", "{{.LogPath}}", "l"); out != p {
+		t.Fatalf("inspect LogPath: %q", out)
+	}
+	r := e.Fails(125, "create", "--name", "bad", "--log-opt", "max-size=10m", "localhost/bb")
+	if !strings.Contains(r.Stderr, "path=FILE only") {
+		t.Fatalf("--log-opt max-size: %v", r)
+	}
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "l" {
+		t.Fatalf("a refused create made a container: %q", out)
+	}
+}

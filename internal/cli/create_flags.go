@@ -38,6 +38,7 @@ type createFlags struct {
 	uidmap, gidmap                             []string
 	labelFiles, groupAdd, expose               []string
 	tz, umask, pidFile                         string
+	logOpts                                    []string
 	replace, readOnlyTmpfs, envHost            bool
 	cgroupParent, pod, pull                    string
 	ip, mac, restart, initCtr                  string
@@ -64,6 +65,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tz, "tz", "", "time zone of the container (local, or a zone such as Europe/Paris)")
 	fs.StringVar(&f.umask, "umask", "", "file mode creation mask of the process (octal, default 0022)")
 	fs.StringVar(&f.pidFile, "pidfile", "", "write the container process's PID to this host file")
+	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "logging option: path=FILE writes the container's log (k8s-file format) to FILE")
 	fs.BoolVar(&f.readOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /run, /tmp and /var/tmp")
 	fs.BoolVar(&f.envHost, "env-host", false, "give the container the host's environment (-e and --env-file win)")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount or named volume: SRC:DST[:ro]")
@@ -153,6 +155,19 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 			return nil, o, err
 		}
 		cfg.PidFile = abs
+	}
+	for _, lo := range f.logOpts {
+		k, v, _ := strings.Cut(lo, "=")
+		switch k {
+		case "path":
+			abs, err := filepath.Abs(v)
+			if v == "" || err != nil {
+				return nil, o, invalid("--log-opt path=FILE: a file is needed")
+			}
+			cfg.LogPath = abs
+		default:
+			return nil, o, invalid("--log-opt %s: pea supports path=FILE only", lo)
+		}
 	}
 	if f.podIDFile != "" {
 		b, err := os.ReadFile(f.podIDFile)

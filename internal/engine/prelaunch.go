@@ -47,7 +47,9 @@ func (r *Runtime) makeRunDirs(rt *oci.Runtime, id string) error {
 // container was not created, removes the directories made for it.
 func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 	warmAttach()
-	if cfg.ID != "" {
+	if cfg.ID != "" || cfg.LogPath != "" {
+		// (A log path of the caller's: its directory is made by the creation, which conmon
+		// launched ahead would precede.)
 		return func() {}
 	}
 	rt, err := r.ociRuntime()
