@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+)
+
+func init() { register(newBuildCommand, "build") }
+
+// newBuildCommand is `build [options] [CONTEXT]`: an image from a Containerfile (engine.Build).
+// It prints the steps, what RUN prints, and the new image's ID last (with -q, the ID alone).
+func newBuildCommand(a *app) *cobra.Command {
+	var o engine.BuildOptions
+	var args []string
+	var reg registryFlags
+	var pull string
+	cmd := &cobra.Command{
+		Use:   "build [options] [CONTEXT]",
+		Short: "Build an image from a Containerfile (Dockerfile)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			o.Context = "."
+			if len(pos) == 1 {
+				o.Context = pos[0]
+			}
+			if strings.Contains(o.Context, "://") {
+				return invalid("build context %s: pea builds from a local directory", o.Context)
+			}
+			o.Args = map[string]string{}
+			for _, kv := range args {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					v, ok = os.LookupEnv(k) // --build-arg NAME takes the caller's variable
+				}
+				if k == "" || !ok {
+					return invalid("--build-arg %q: use NAME=VALUE (or NAME, from the environment)", kv)
+				}
+				o.Args[k] = v
+			}
+			switch pull {
+			case "missing", "always", "never":
+				o.Pull = pull
+			case "true":
+				o.Pull = "always"
+			case "false":
+				o.Pull = "missing"
+			default:
+				return invalid("invalid --pull %q (missing, always, never)", pull)
+			}
+			switch o.Network {
+			case "", "bridge", "default", "none", "host":
+			default:
+				return invalid("invalid --network %q for build (bridge, none, host)", o.Network)
+			}
+			var out io.Writer = a.stdout
+			if reg.quiet {
+				out = io.Discard
+			}
+			o.Stdout, o.Stderr = out, a.stderr
+			o.Registry = reg.options(cmd.Flags().Changed, a.stderr)
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			img, err := rt.Build(context.Background(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, img.ID)
+			return nil
+		},
+	}
+	noHelpShorthand(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&o.File, "file", "f", "", "the Containerfile (default CONTEXT/Containerfile, else CONTEXT/Dockerfile)")
+	f.StringArrayVarP(&o.Tags, "tag", "t", nil, "name of the image (repeatable)")
+	f.StringArrayVar(&args, "build-arg", nil, "an ARG's value, NAME=VALUE (repeatable)")
+	f.StringVar(&o.Network, "network", "", "the network of RUN instructions: bridge (default), none, host")
+	f.StringVar(&pull, "pull", "missing", "pull the FROM image: missing, always, never")
+	f.Lookup("pull").NoOptDefVal = "always"
+	reg.register(f)
+	f.Lookup("quiet").Usage = "print only the image ID"
+	return cmd
+}

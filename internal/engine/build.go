@@ -1,0 +1,674 @@
+package engine
+
+// pea build: an image from a Containerfile (Dockerfile), without a daemon or buildah. Each
+// RUN runs in a real container (crun under conmon, as pea run) made from the image so far, and
+// its overlay upper directory becomes the next layer (as commit writes it); COPY and ADD write
+// their layer straight from the context directory, no container; the other instructions change
+// the config alone (image.ApplyChanges), which the next layer's image (or, at the end, an
+// empty layer's) carries. Intermediate images are removed once the last one is made.
+//
+// One stage: a second FROM is refused, as are COPY --from, ADD of URLs and of archives, and
+// heredocs; every one with its own message.
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"pea/internal/errdefs"
+	"pea/internal/image"
+	"pea/internal/model"
+)
+
+// BuildOptions control Build.
+type BuildOptions struct {
+	File    string            // the Containerfile ("" : Containerfile, else Dockerfile, in the context)
+	Context string            // the context directory COPY and ADD read
+	Tags    []string          // names of the image (the first is its name; none: untagged)
+	Args    map[string]string // --build-arg values
+	Network string            // RUN's network: "" (the default network), none, host
+	Pull    string            // FROM's pull policy: missing (default), always, never
+	// Stdout receives the steps and what RUN prints; Stderr what RUN writes there.
+	Stdout, Stderr io.Writer
+	Registry       image.PullOptions // how FROM reaches its registry
+}
+
+// instruction is one parsed line of a Containerfile.
+type instruction struct {
+	cmd   string            // upper case: FROM, RUN, ...
+	flags map[string]string // --chown=..., --from=...
+	rest  string            // what follows the instruction and its flags
+	line  int
+}
+
+func (in instruction) String() string {
+	s := in.cmd
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range in.flags {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		s += " --" + k + "=" + in.flags[k]
+	}
+	return s + " " + in.rest
+}
+
+// parseContainerfile splits a Containerfile into instructions: comments and blank lines go,
+// a line ending in a backslash continues on the next.
+func parseContainerfile(b []byte) ([]instruction, error) {
+	var out []instruction
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var cur strings.Builder
+	start, n := 0, 0
+	flush := func() error {
+		text := strings.TrimSpace(cur.String())
+		cur.Reset()
+		if text == "" {
+			return nil
+		}
+		cmd, rest, _ := strings.Cut(text, " ")
+		if i := strings.IndexAny(text, " \t"); i >= 0 {
+			cmd, rest = text[:i], strings.TrimSpace(text[i+1:])
+		}
+		in := instruction{cmd: strings.ToUpper(cmd), flags: map[string]string{}, line: start}
+		for strings.HasPrefix(rest, "--") {
+			f, r, _ := strings.Cut(rest, " ")
+			k, v, ok := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+			if !ok {
+				return fmt.Errorf("line %d: %s: flag --%s needs a value (--%s=VALUE): %w", start, in.cmd, k, k, errdefs.ErrInvalid)
+			}
+			in.flags[k] = v
+			rest = strings.TrimSpace(r)
+		}
+		in.rest = rest
+		if strings.HasPrefix(rest, "<<") {
+			return fmt.Errorf("line %d: %s: heredocs are not supported: %w", start, in.cmd, errdefs.ErrInvalid)
+		}
+		out = append(out, in)
+		return nil
+	}
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		if cur.Len() == 0 {
+			if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+				continue
+			}
+			start = n
+		} else if strings.HasPrefix(trimmed, "#") {
+			continue // a comment inside a continued instruction
+		}
+		if strings.HasSuffix(trimmed, "\\") {
+			cur.WriteString(strings.TrimSuffix(trimmed, "\\"))
+			cur.WriteByte(' ')
+			continue
+		}
+		cur.WriteString(trimmed)
+		if err := flush(); err != nil {
+			return nil, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// expandArgs replaces $NAME, ${NAME}, ${NAME:-default} and ${NAME:+alt} from vars; \$ stays a
+// dollar sign. Unknown names expand to nothing, as Docker's.
+func expandArgs(s string, vars map[string]string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) && s[i+1] == '$' {
+			b.WriteByte('$')
+			i++
+			continue
+		}
+		if c != '$' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		if s[i+1] == '{' {
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				b.WriteString(s[i:])
+				break
+			}
+			expr := s[i+2 : i+end]
+			i += end
+			name, word, op := expr, "", ""
+			if j := strings.Index(expr, ":-"); j >= 0 {
+				name, word, op = expr[:j], expr[j+2:], "-"
+			} else if j := strings.Index(expr, ":+"); j >= 0 {
+				name, word, op = expr[:j], expr[j+2:], "+"
+			}
+			v, ok := vars[name]
+			switch {
+			case op == "-" && (!ok || v == ""):
+				v = word
+			case op == "+":
+				if ok && v != "" {
+					v = word
+				} else {
+					v = ""
+				}
+			}
+			b.WriteString(v)
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || j > i+1 && s[j] >= '0' && s[j] <= '9') {
+			j++
+		}
+		if j == i+1 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString(vars[s[i+1:j]])
+		i = j - 1
+	}
+	return b.String()
+}
+
+// builder is one build's state.
+type builder struct {
+	r        *Runtime
+	o        BuildOptions
+	is       *image.Store
+	cur      *image.Image // the image so far (nil: FROM scratch, nothing yet)
+	conf     image.Config // its config as the instructions so far make it
+	dirty    bool         // conf changed since cur was made
+	vars     map[string]string
+	declared map[string]bool // ARGs the file declared (a --build-arg must be one)
+	made     []string        // intermediate images, removed at the end
+}
+
+// Build makes an image from a Containerfile and names it with o.Tags.
+func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, error) {
+	if o.Context == "" {
+		o.Context = "."
+	}
+	ctxDir, err := filepath.Abs(o.Context)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(ctxDir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("build context %s: not a directory: %w", o.Context, errdefs.ErrInvalid)
+	}
+	o.Context = ctxDir
+	file := o.File
+	if file == "" {
+		file = filepath.Join(ctxDir, "Containerfile")
+		if _, err := os.Stat(file); err != nil {
+			file = filepath.Join(ctxDir, "Dockerfile")
+		}
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Containerfile: %w", err)
+	}
+	ins, err := parseContainerfile(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	for _, t := range o.Tags {
+		if _, err := image.NormalizeLocalName(t); err != nil {
+			return nil, fmt.Errorf("tag %q: %w", t, err)
+		}
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{r: r, o: o, is: is, vars: map[string]string{}, declared: map[string]bool{}}
+	defer b.cleanup()
+	img, err := b.run(ctx, ins)
+	if err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// cleanup removes the intermediate images (their layers stay where the final image uses them).
+func (b *builder) cleanup() {
+	for _, id := range b.made {
+		b.r.ImageRemoveWith(id, ImageRemoveOptions{Force: true})
+	}
+}
+
+func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, error) {
+	seenFrom := false
+	steps := 0
+	for _, in := range ins {
+		if in.cmd != "ARG" || seenFrom {
+			steps++
+		}
+		if in.cmd == "FROM" {
+			seenFrom = true
+		}
+	}
+	if !seenFrom {
+		return nil, fmt.Errorf("no FROM instruction: %w", errdefs.ErrInvalid)
+	}
+	seenFrom = false
+	step := 0
+	for _, in := range ins {
+		if !seenFrom && in.cmd != "ARG" && in.cmd != "FROM" {
+			return nil, fmt.Errorf("line %d: %s before FROM: %w", in.line, in.cmd, errdefs.ErrInvalid)
+		}
+		if in.cmd != "ARG" || seenFrom {
+			step++
+			fmt.Fprintf(b.o.Stdout, "STEP %d/%d: %s\n", step, steps, in)
+		}
+		if err := b.do(ctx, in, &seenFrom); err != nil {
+			err = fmt.Errorf("building at STEP \"%s\": %w", in, err)
+			if ee, ok := errors.AsType[*errdefs.ExitError](err); ok {
+				// A RUN's exit code is the build's, with the step named.
+				return nil, &errdefs.ExitError{Code: ee.Code, Err: err}
+			}
+			return nil, err
+		}
+	}
+	for name := range b.o.Args {
+		if !b.declared[name] {
+			fmt.Fprintf(b.o.Stderr, "[Warning] one or more build args were not consumed: [%s]\n", name)
+		}
+	}
+	switch {
+	case b.cur == nil: // FROM scratch and nothing else: an image of one empty layer
+		if err := b.commit(bytes.NewReader(emptyTar()), "/bin/sh -c #(nop) config"); err != nil {
+			return nil, err
+		}
+	case b.dirty: // the config changed after the last layer
+		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{CreatedBy: "/bin/sh -c #(nop) config"})
+		if err != nil {
+			return nil, err
+		}
+		b.cur = img
+		b.made = append(b.made, img.ID)
+	}
+	final := b.cur
+	b.made = slices.DeleteFunc(b.made, func(id string) bool { return id == final.ID })
+	if len(b.o.Tags) > 0 {
+		if err := b.r.ImageTag(final.ID, b.o.Tags...); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(b.o.Stdout, "COMMIT %s\n", strings.Join(b.o.Tags, " "))
+	return b.r.ImageLookup(final.ID)
+}
+
+// emptyTar is a tar stream without entries.
+func emptyTar() []byte {
+	var buf bytes.Buffer
+	tar.NewWriter(&buf).Close()
+	return buf.Bytes()
+}
+
+// do carries out one instruction.
+func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error {
+	arg := expandArgs(in.rest, b.vars)
+	switch in.cmd {
+	case "ARG":
+		name, def, hasDef := strings.Cut(arg, "=")
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return fmt.Errorf("ARG needs a name: %w", errdefs.ErrInvalid)
+		}
+		b.declared[name] = true
+		if v, ok := b.o.Args[name]; ok {
+			b.vars[name] = v
+		} else if hasDef {
+			b.vars[name] = strings.Trim(def, `"`)
+		} else if _, ok := b.vars[name]; !ok {
+			b.vars[name] = ""
+		}
+		return nil
+	case "FROM":
+		if *seenFrom {
+			return fmt.Errorf("multi-stage builds (a second FROM) are not supported: %w", errdefs.ErrInvalid)
+		}
+		*seenFrom = true
+		ref := strings.Fields(arg)
+		if len(ref) == 0 {
+			return fmt.Errorf("FROM needs an image: %w", errdefs.ErrInvalid)
+		}
+		if len(ref) == 3 && strings.EqualFold(ref[1], "AS") || len(ref) == 1 {
+			// a stage name alone is fine: there is one stage
+		} else {
+			return fmt.Errorf("FROM %s: use FROM IMAGE [AS NAME]: %w", arg, errdefs.ErrInvalid)
+		}
+		if ref[0] == "scratch" {
+			b.cur, b.conf = nil, image.Config{}
+			return nil
+		}
+		img, err := b.r.resolveImage(ctx, ref[0], CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry})
+		if err != nil {
+			return err
+		}
+		b.cur, b.conf = img, img.Config.Config
+		return nil
+	case "RUN":
+		return b.runStep(ctx, in, arg)
+	case "COPY", "ADD":
+		return b.copyStep(in, arg)
+	case "CMD", "ENTRYPOINT", "ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "STOPSIGNAL", "ONBUILD":
+		if in.cmd == "WORKDIR" && !path.IsAbs(arg) {
+			arg = path.Join("/", b.conf.WorkingDir, arg)
+		}
+		if err := image.ApplyChanges(&b.conf, []string{in.cmd + " " + arg}); err != nil {
+			return err
+		}
+		b.dirty = true
+		return nil
+	case "MAINTAINER":
+		if b.conf.Labels == nil {
+			b.conf.Labels = map[string]string{}
+		}
+		b.conf.Labels["maintainer"] = arg
+		b.dirty = true
+		return nil
+	case "SHELL", "HEALTHCHECK":
+		return fmt.Errorf("%s is not supported by pea build: %w", in.cmd, errdefs.ErrInvalid)
+	}
+	return fmt.Errorf("unknown instruction %s: %w", in.cmd, errdefs.ErrInvalid)
+}
+
+// commit stores the image so far: cur's layers and one more from layer, with conf.
+func (b *builder) commit(layer io.Reader, createdBy string) error {
+	img, err := b.is.Commit(b.cur, layer, b.conf, image.CommitOptions{CreatedBy: createdBy})
+	if err != nil {
+		return err
+	}
+	b.cur, b.dirty = img, false
+	b.made = append(b.made, img.ID)
+	return nil
+}
+
+// runStep runs a RUN in a container of the image so far and commits what it changed.
+func (b *builder) runStep(ctx context.Context, in instruction, arg string) error {
+	if b.cur == nil {
+		return fmt.Errorf("RUN in an empty image (FROM scratch): there is no shell to run it: %w", errdefs.ErrInvalid)
+	}
+	if len(in.flags) > 0 {
+		return fmt.Errorf("RUN flags (--mount, --network...) are not supported: %w", errdefs.ErrInvalid)
+	}
+	var argv []string
+	if strings.HasPrefix(arg, "[") {
+		if err := json.Unmarshal([]byte(arg), &argv); err != nil {
+			return fmt.Errorf("RUN %s: not a JSON array of strings: %w", arg, errdefs.ErrInvalid)
+		}
+	} else {
+		argv = []string{"/bin/sh", "-c", arg}
+	}
+	if len(argv) == 0 {
+		return fmt.Errorf("RUN needs a command: %w", errdefs.ErrInvalid)
+	}
+	env := slices.Clone(b.conf.Env)
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range b.vars {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+			env = append(env, k+"="+b.vars[k])
+		}
+	}
+	ns, nets := NetworkMode(b.o.Network)
+	cfg := &model.ContainerConfig{
+		ImageName: b.cur.ID, Entrypoint: []string{}, Cmd: argv, Env: env, WorkingDir: b.conf.WorkingDir,
+		User: b.conf.User, StopTimeout: 10, Namespaces: map[string]model.Namespace{model.NSNet: ns},
+		Network: model.NetworkConfig{Networks: nets}, Labels: map[string]string{"io.pea.build": "1"},
+	}
+	c, err := b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
+	if err != nil {
+		return err
+	}
+	defer b.r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+	streams := &Streams{Stdout: b.o.Stdout, Stderr: b.o.Stderr}
+	started, err := b.r.StartCreated(ctx, c, streams)
+	if err != nil {
+		return err
+	}
+	code, err := b.r.AttachWait(ctx, started, streams)
+	if err != nil {
+		return err
+	}
+	b.r.SyncContainer(c.Config.ID)
+	if code != 0 {
+		return &errdefs.ExitError{Code: code, Err: fmt.Errorf("the command exited with %d", code)}
+	}
+	uidMap, gidMap := b.r.IDMappings(c.Config)
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(writeChanges(pw, filepath.Join(b.r.ctrDir(c.Config.ID), "upper"), uidMap, gidMap))
+	}()
+	err = b.commit(pr, "/bin/sh -c "+arg)
+	pr.CloseWithError(io.ErrClosedPipe)
+	return err
+}
+
+// copyStep writes a COPY or ADD's layer from the context: the sources (paths or globs in the
+// context) at the destination, a directory's contents rather than itself, as Docker's.
+func (b *builder) copyStep(in instruction, arg string) error {
+	for k := range in.flags {
+		if k != "chown" && k != "chmod" {
+			return fmt.Errorf("%s --%s is not supported (one stage, local sources): %w", in.cmd, k, errdefs.ErrInvalid)
+		}
+	}
+	var parts []string
+	if strings.HasPrefix(arg, "[") {
+		if err := json.Unmarshal([]byte(arg), &parts); err != nil {
+			return fmt.Errorf("%s %s: not a JSON array of strings: %w", in.cmd, arg, errdefs.ErrInvalid)
+		}
+	} else {
+		parts = strings.Fields(arg)
+	}
+	if len(parts) < 2 {
+		return fmt.Errorf("%s needs a source and a destination: %w", in.cmd, errdefs.ErrInvalid)
+	}
+	dest, srcs := parts[len(parts)-1], parts[:len(parts)-1]
+	if !path.IsAbs(dest) {
+		wd := b.conf.WorkingDir
+		if wd == "" {
+			wd = "/"
+		}
+		dest = path.Join(wd, dest) + map[bool]string{true: "/", false: ""}[strings.HasSuffix(dest, "/") || dest == "."]
+	}
+	uid, gid := -1, -1
+	if ch := in.flags["chown"]; ch != "" {
+		u, g, hasG := strings.Cut(ch, ":")
+		var err1, err2 error
+		uid, err1 = strconv.Atoi(u)
+		gid = uid
+		if hasG {
+			gid, err2 = strconv.Atoi(g)
+		}
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("%s --chown=%s: pea build takes numeric IDs (UID[:GID]): %w", in.cmd, ch, errdefs.ErrInvalid)
+		}
+	}
+	var mode int64 = -1
+	if m := in.flags["chmod"]; m != "" {
+		v, err := strconv.ParseUint(m, 8, 32)
+		if err != nil {
+			return fmt.Errorf("%s --chmod=%s: an octal mode is needed: %w", in.cmd, m, errdefs.ErrInvalid)
+		}
+		mode = int64(v)
+	}
+	var matches []string
+	for _, s := range srcs {
+		if in.cmd == "ADD" && (strings.Contains(s, "://") || isArchiveName(s)) {
+			return fmt.Errorf("ADD %s: pea build adds local files only, without unpacking archives (use COPY, and RUN tar): %w", s, errdefs.ErrInvalid)
+		}
+		clean := filepath.Join(b.o.Context, filepath.FromSlash(path.Clean("/"+s)))
+		got, err := filepath.Glob(clean)
+		if err != nil || len(got) == 0 {
+			return fmt.Errorf("%s %s: no such file in the build context: %w", in.cmd, s, errdefs.ErrNotFound)
+		}
+		matches = append(matches, got...)
+	}
+	intoDir := strings.HasSuffix(dest, "/") || len(matches) > 1
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	w := &layerWriter{tw: tw, uid: uid, gid: gid, mode: mode, dirs: map[string]bool{}}
+	for _, m := range matches {
+		fi, err := os.Lstat(m)
+		if err != nil {
+			return err
+		}
+		target := dest
+		switch {
+		case fi.IsDir():
+			// its contents go at dest
+		case intoDir:
+			target = path.Join(dest, filepath.Base(m))
+		}
+		if err := w.add(m, path.Clean(target), fi); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return b.commit(&buf, fmt.Sprintf("/bin/sh -c #(nop) %s %s", in.cmd, arg))
+}
+
+func isArchiveName(s string) bool {
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst"} {
+		if strings.HasSuffix(s, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// layerWriter writes context files into a layer tar.
+type layerWriter struct {
+	tw       *tar.Writer
+	uid, gid int   // -1: the file's own owner is not kept; root's is
+	mode     int64 // -1: the file's own
+	dirs     map[string]bool
+}
+
+// parents writes the directories above name, once each.
+func (w *layerWriter) parents(name string) error {
+	dir := path.Dir(name)
+	if dir == "/" || dir == "." || w.dirs[dir] {
+		return nil
+	}
+	if err := w.parents(dir); err != nil {
+		return err
+	}
+	w.dirs[dir] = true
+	return w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755, ModTime: time.Now()})
+}
+
+func (w *layerWriter) header(fi fs.FileInfo, name, link string) (*tar.Header, error) {
+	h, err := tar.FileInfoHeader(fi, link)
+	if err != nil {
+		return nil, err
+	}
+	h.Name = strings.TrimPrefix(name, "/")
+	h.Uid, h.Gid, h.Uname, h.Gname = max(w.uid, 0), max(w.gid, 0), "", ""
+	if w.mode >= 0 && !fi.IsDir() {
+		h.Mode = w.mode
+	}
+	if fi.IsDir() {
+		h.Name += "/"
+	}
+	return h, nil
+}
+
+// add writes the file or tree at src as name (a directory: its contents under name).
+func (w *layerWriter) add(src, name string, fi fs.FileInfo) error {
+	if fi.IsDir() {
+		if err := w.parents(name); err != nil {
+			return err
+		}
+		if name != "/" && !w.dirs[name] {
+			h, err := w.header(fi, name, "")
+			if err != nil {
+				return err
+			}
+			w.dirs[name] = true
+			if err := w.tw.WriteHeader(h); err != nil {
+				return err
+			}
+		}
+		ents, err := os.ReadDir(src)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			efi, err := e.Info()
+			if err != nil {
+				return err
+			}
+			if err := w.add(filepath.Join(src, e.Name()), path.Join(name, e.Name()), efi); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := w.parents(name); err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		link, err := os.Readlink(src)
+		if err != nil {
+			return err
+		}
+		h, err := w.header(fi, name, link)
+		if err != nil {
+			return err
+		}
+		return w.tw.WriteHeader(h)
+	case fi.Mode().IsRegular():
+		h, err := w.header(fi, name, "")
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(src)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := w.tw.WriteHeader(h); err != nil {
+			return err
+		}
+		_, err = io.Copy(w.tw, f)
+		return err
+	}
+	return nil // sockets, devices and pipes of the context are left out
+}

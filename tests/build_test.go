@@ -1,0 +1,134 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeContext makes a build context: files by relative path.
+func writeContext(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// pea build: ARG (with --build-arg), ENV, WORKDIR, COPY (a file, a directory's contents,
+// --chown), RUN in a real container (its output shown, its changes a layer), LABEL, EXPOSE,
+// CMD; the image runs as built, and nothing intermediate is left.
+func TestBuild(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"top.txt":   "top\n",
+		"sub/a.txt": "in-sub\n",
+		"Containerfile": `# a comment
+ARG BASE=localhost/bb
+FROM $BASE
+ARG GREETING=hi
+ENV APP=/app \
+    MODE=test
+WORKDIR /app
+COPY top.txt ./
+COPY sub /app/data/
+COPY --chown=1000:50 sub/a.txt /owned.txt
+RUN echo "run-output $GREETING"; echo "$GREETING from $(pwd)" > run.txt
+LABEL org.example.built=yes
+EXPOSE 8080
+CMD ["cat", "/app/run.txt"]
+`,
+	})
+	r := e.run(nil, "build", "-t", "localhost/built:1", "--build-arg", "GREETING=howdy", "--network", "none", ctx)
+	if r.Code != 0 {
+		t.Fatalf("build: %v", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	id := lines[len(lines)-1]
+	if !strings.Contains(r.Stdout, "STEP 1/11: FROM $BASE\n") || !strings.Contains(r.Stdout, "\nrun-output howdy\n") ||
+		!strings.Contains(r.Stdout, "COMMIT localhost/built:1\n") || len(id) != 64 {
+		t.Fatalf("build output: %q", r.Stdout)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "localhost/built:1"); out != "howdy from /app" {
+		t.Fatalf("the image's CMD: %q", out)
+	}
+	out := e.Pea("run", "--rm", "--network", "none", "localhost/built:1", "sh", "-c",
+		"cat /app/top.txt /app/data/a.txt; stat -c '%u:%g %a' /owned.txt; echo $APP $MODE $GREETING; pwd")
+	if out != "top\nin-sub\n1000:50 644\n/app test\n/app" {
+		t.Fatalf("the built image's files and env: %q", out)
+	}
+	if got := e.Pea("image", "inspect", "--format", "{{.ID}} {{.Config.Labels}} {{.Config.ExposedPorts}} {{.Config.WorkingDir}}", "localhost/built:1"); got != id+" map[org.example.built:yes] map[8080/tcp:{}] /app" {
+		t.Fatalf("image config: %q", got)
+	}
+	// The base image and the built one: the intermediate images are gone, and so are RUN's containers.
+	if got := e.Pea("images", "-a", "--format", "{{.Repository}}:{{.Tag}}"); got != "localhost/built:1\nlocalhost/bb:latest" {
+		t.Fatalf("images after the build: %q", got)
+	}
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("containers after the build: %q", got)
+	}
+	// -q prints the ID alone; a build of the same file without -t gives an untagged image.
+	if got := e.Pea("build", "-q", "--network", "none", "--build-arg", "GREETING=howdy", ctx); len(got) != 64 {
+		t.Fatalf("build -q: %q", got)
+	}
+}
+
+// FROM scratch with COPY makes an image of the context alone: a static busybox runs in it.
+func TestBuildFromScratch(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := filepath.Join(e.Dir, "ctx")
+	os.MkdirAll(ctx, 0o755)
+	b, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(ctx, "busybox"), b, 0o755)
+	os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"echo\", \"from-scratch\"]\n"), 0o644)
+	e.Pea("build", "-q", "-t", "scratchy", ctx)
+	if out := e.Pea("run", "--rm", "--network", "none", "scratchy"); out != "from-scratch" {
+		t.Fatalf("run of a scratch image: %q", out)
+	}
+	if out := e.Pea("image", "inspect", "--format", "{{len .RootFS.Layers}}", "scratchy"); out != "1" {
+		t.Fatalf("layers: %q", out)
+	}
+}
+
+// A RUN that fails fails the build with its exit code and the step named; bad Containerfiles
+// fail with 125 and one clear line; none leaves an image or a container behind.
+func TestBuildFailures(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	dir := filepath.Join(e.Dir, "ctx")
+	cases := []struct {
+		file string
+		code int
+		msg  string
+	}{
+		{"FROM localhost/bb\nRUN echo partial > /x; exit 3\n", 3, `building at STEP "RUN echo partial > /x; exit 3": the command exited with 3`},
+		{"RUN true\n", 125, "no FROM instruction"},
+		{"FROM localhost/bb\nFROBNICATE x\n", 125, "unknown instruction FROBNICATE"},
+		{"FROM localhost/bb\nCOPY nosuch /x\n", 125, "COPY nosuch: no such file in the build context"},
+		{"FROM localhost/bb\nADD http://127.0.0.1:1/x /x\n", 125, "adds local files only"},
+		{"FROM localhost/bb AS a\nFROM localhost/bb\n", 125, "multi-stage builds"},
+		{"FROM localhost/nosuch\n", 125, "nosuch"},
+		{"FROM scratch\nRUN true\n", 125, "there is no shell"},
+	}
+	for _, c := range cases {
+		writeContext(t, dir, map[string]string{"Containerfile": c.file})
+		r := e.Fails(c.code, "build", "-t", "never", "--network", "none", "--pull=never", dir)
+		if !strings.Contains(r.Stderr, c.msg) || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+			t.Errorf("%q: stderr %q, want one line with %q", c.file, r.Stderr, c.msg)
+		}
+	}
+	if got := e.Pea("images", "-a", "--format", "{{.Repository}}"); got != "localhost/bb" {
+		t.Fatalf("images after failed builds: %q", got)
+	}
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("containers after failed builds: %q", got)
+	}
+	e.Fails(125, "build", filepath.Join(e.Dir, "nosuchdir"))
+}
