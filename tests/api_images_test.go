@@ -326,3 +326,30 @@ func TestAPIImagePushPull(t *testing.T) {
 		t.Fatalf("push of an image not held: %s", r)
 	}
 }
+
+// docker build through the API (the legacy builder's POST /build): the context as a tar, build
+// args, the steps streamed, the image tagged and runnable; -q prints the ID alone; a failing
+// RUN fails the build with its exit code.
+func TestAPIBuild(t *testing.T) {
+	a := newAPIEnv(t)
+	ctx := writeContext(t, filepath.Join(a.Dir, "ctx"), map[string]string{
+		"msg.txt":    "from-context\n",
+		"Dockerfile": "FROM localhost/bb\nARG X=1\nCOPY msg.txt /msg.txt\nRUN echo built-$X > /f\nCMD [\"sh\", \"-c\", \"cat /msg.txt /f\"]\n",
+		"bad/Dockerfile": "FROM localhost/bb\nRUN echo failing; exit 3\n",
+	})
+	out := a.MustDocker("build", "-t", "localhost/dk:1", "--build-arg", "X=7", ctx)
+	if !strings.Contains(out, "STEP 4/5: RUN echo built-$X > /f") || !strings.Contains(out, "Successfully tagged localhost/dk:1") {
+		t.Fatalf("docker build: %q", out)
+	}
+	if got := a.MustDocker("run", "--rm", "--network", "none", "localhost/dk:1"); got != "from-context\nbuilt-7" {
+		t.Fatalf("run of the built image: %q", got)
+	}
+	id := a.MustDocker("build", "-q", ctx)
+	if !strings.HasPrefix(id, "sha256:") || len(id) != 71 {
+		t.Fatalf("docker build -q: %q", id)
+	}
+	r := a.Docker("build", "-f", filepath.Join(ctx, "bad", "Dockerfile"), ctx)
+	if r.Code != 3 || !strings.Contains(r.Stdout+r.Stderr, "the command exited with 3") {
+		t.Fatalf("a failing build: %v", r)
+	}
+}

@@ -33,6 +33,7 @@ func (s *Server) imageRoutes() {
 	s.route("GET", "/images/search", s.getImagesSearch)
 	s.route("GET", "/images/get", s.getImagesSave)
 	s.route("POST", "/images/create", s.postImagesCreate)
+	s.route("POST", "/build", s.postBuild)
 	s.route("POST", "/images/load", s.postImagesLoad)
 	s.route("POST", "/images/prune", s.postImagesPrune)
 	s.route("GET", "/images/{rest...}", s.getImage)
@@ -660,6 +661,7 @@ type progressDetail struct {
 }
 
 type errorDetail struct {
+	Code    int    `json:"code,omitempty"`
 	Message string `json:"message"`
 }
 

@@ -1,0 +1,105 @@
+package api
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+)
+
+// postBuild is POST /build: the legacy (non-BuildKit) builder's endpoint, which `docker build`
+// uses against an engine without BuildKit. The body is the context as a tar (gzip-compressed
+// with --compress); the answer streams the steps and RUN's output as {"stream": ...} messages,
+// then the image's ID ({"aux": {"ID": ...}}) and Docker's "Successfully built/tagged" lines.
+// The build itself is pea's (engine.Build).
+func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	q := r.URL.Query()
+	dir, err := os.MkdirTemp("", "pea-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	body := bufio.NewReader(r.Body)
+	var rd io.Reader = body
+	if magic, _ := body.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return badRequest("the build context: %v", err)
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	if err := untar(rd, dir); err != nil {
+		return badRequest("the build context: %v", err)
+	}
+	o := engine.BuildOptions{Context: dir, Tags: q["t"], Args: map[string]string{}, Network: q.Get("networkmode")}
+	if o.Network == "default" {
+		o.Network = ""
+	}
+	if df := q.Get("dockerfile"); df != "" {
+		clean := path.Clean("/" + df)
+		o.File = filepath.Join(dir, filepath.FromSlash(clean))
+	}
+	if ba := q.Get("buildargs"); ba != "" {
+		var args map[string]*string
+		if err := json.Unmarshal([]byte(ba), &args); err != nil {
+			return badRequest("buildargs: %v", err)
+		}
+		for k, v := range args {
+			if v != nil {
+				o.Args[k] = *v
+			} else if env, ok := os.LookupEnv(k); ok {
+				o.Args[k] = env
+			}
+		}
+	}
+	if q.Get("pull") == "1" || q.Get("pull") == "true" {
+		o.Pull = "always"
+	}
+	js := newJSONStream(w)
+	out := &streamWriter{js: js}
+	if q.Get("q") == "1" || q.Get("q") == "true" {
+		o.Stdout = io.Discard
+	} else {
+		o.Stdout = out
+	}
+	o.Stderr = out
+	img, err := rt.Build(r.Context(), o)
+	if err != nil {
+		msg := jsonMessage{Error: err.Error(), ErrorDetail: &errorDetail{Message: err.Error()}}
+		if ee, ok := errors.AsType[*errdefs.ExitError](err); ok {
+			msg.ErrorDetail.Code = ee.Code
+		}
+		js.send(msg)
+		return nil
+	}
+	js.send(jsonMessage{Aux: map[string]string{"ID": "sha256:" + img.ID}})
+	if o.Stdout == io.Discard {
+		js.send(jsonMessage{Stream: "sha256:" + img.ID + "\n"}) // what docker build -q prints
+	} else {
+		js.send(jsonMessage{Stream: fmt.Sprintf("Successfully built %s\n", img.ID[:12])})
+		for _, t := range o.Tags {
+			js.send(jsonMessage{Stream: fmt.Sprintf("Successfully tagged %s\n", t)})
+		}
+	}
+	return nil
+}
+
+// streamWriter sends what is written to it as {"stream": ...} messages.
+type streamWriter struct{ js *jsonStream }
+
+func (sw *streamWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		sw.js.send(jsonMessage{Stream: string(p)})
+	}
+	return len(p), nil
+}
