@@ -333,8 +333,8 @@ func TestAPIImagePushPull(t *testing.T) {
 func TestAPIBuild(t *testing.T) {
 	a := newAPIEnv(t)
 	ctx := writeContext(t, filepath.Join(a.Dir, "ctx"), map[string]string{
-		"msg.txt":    "from-context\n",
-		"Dockerfile": "FROM localhost/bb\nARG X=1\nCOPY msg.txt /msg.txt\nRUN echo built-$X > /f\nCMD [\"sh\", \"-c\", \"cat /msg.txt /f\"]\n",
+		"msg.txt":        "from-context\n",
+		"Dockerfile":     "FROM localhost/bb\nARG X=1\nCOPY msg.txt /msg.txt\nRUN echo built-$X > /f\nCMD [\"sh\", \"-c\", \"cat /msg.txt /f\"]\n",
 		"bad/Dockerfile": "FROM localhost/bb\nRUN echo failing; exit 3\n",
 	})
 	out := a.MustDocker("build", "-t", "localhost/dk:1", "--build-arg", "X=7", ctx)
