@@ -113,7 +113,8 @@ func TestBuildFailures(t *testing.T) {
 		{"FROM localhost/bb\nFROBNICATE x\n", 125, "unknown instruction FROBNICATE"},
 		{"FROM localhost/bb\nCOPY nosuch /x\n", 125, "COPY nosuch: no such file in the build context"},
 		{"FROM localhost/bb\nADD http://127.0.0.1:1/x /x\n", 125, "adds local files only"},
-		{"FROM localhost/bb AS a\nFROM localhost/bb\n", 125, "multi-stage builds"},
+		{"FROM localhost/bb AS a\nFROM localhost/bb\nCOPY --from=nosuchstage /x /y\n", 125, "neither an earlier stage nor an image"},
+		{"FROM localhost/bb AS a\nFROM localhost/bb\nCOPY --from=a /nosuch /y\n", 125, "COPY --from=a /nosuch"},
 		{"FROM localhost/nosuch\n", 125, "nosuch"},
 		{"FROM scratch\nRUN true\n", 125, "there is no shell"},
 	}
@@ -131,4 +132,36 @@ func TestBuildFailures(t *testing.T) {
 		t.Fatalf("containers after failed builds: %q", got)
 	}
 	e.Fails(125, "build", filepath.Join(e.Dir, "nosuchdir"))
+}
+
+// Multi-stage: a builder stage makes files with RUN; the final stage, FROM scratch, copies them
+// and busybox out of it by name (and a stage may start FROM an earlier one); only the last
+// stage's image is kept.
+func TestBuildMultiStage(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": `ARG WHO=world
+FROM localhost/bb AS builder
+ARG WHO
+RUN mkdir -p /out/etc && echo "hello $WHO" > /out/greeting && echo 'root:x:0:0::/:/bin/sh' > /out/etc/passwd
+FROM builder AS second
+RUN echo second > /out/second
+FROM scratch
+COPY --from=builder /bin/busybox /bin/busybox
+COPY --from=builder /out /
+COPY --from=1 /out/second /second
+CMD ["/bin/busybox", "cat", "/greeting", "/second"]
+`})
+	e.Pea("build", "-q", "-t", "multi", "--network", "none", "--build-arg", "WHO=stages", ctx)
+	if out := e.Pea("run", "--rm", "--network", "none", "multi"); out != "hello stages\nsecond" {
+		t.Fatalf("run of the multi-stage image: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "multi", "/bin/busybox", "sh", "-c", "/bin/busybox ls /etc; /bin/busybox test -e /out || echo no-out"); !strings.Contains(out, "passwd") || !strings.Contains(out, "no-out") {
+		t.Fatalf("the copied tree: %q", out)
+	}
+	if got := e.Pea("images", "-a", "--format", "{{.Repository}}"); got != "localhost/multi\nlocalhost/bb" {
+		t.Fatalf("images after the build: %q", got)
+	}
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("containers after the build: %q", got)
+	}
 }

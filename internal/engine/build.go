@@ -7,8 +7,10 @@ package engine
 // the config alone (image.ApplyChanges), which the next layer's image (or, at the end, an
 // empty layer's) carries. Intermediate images are removed once the last one is made.
 //
-// One stage: a second FROM is refused, as are COPY --from, ADD of URLs and of archives, and
-// heredocs; every one with its own message.
+// Stages: each FROM starts one (FROM IMAGE [AS NAME]); a later one may start FROM an earlier
+// one, and COPY --from=NAME|NUMBER|IMAGE copies out of an earlier stage's image or any image;
+// the last stage is the image built. ADD of URLs and of archives, RUN flags and heredocs are
+// refused, each with its own message.
 
 import (
 	"archive/tar"
@@ -20,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -202,6 +205,12 @@ type builder struct {
 	vars     map[string]string
 	declared map[string]bool // ARGs the file declared (a --build-arg must be one)
 	made     []string        // intermediate images, removed at the end
+	// global are the ARGs before the first FROM; stages the images of the stages built, by
+	// name and by number; stageName the name of the one being built ("" : none).
+	global    map[string]string
+	stages    map[string]*image.Image
+	nstage    int
+	stageName string
 }
 
 // Build makes an image from a Containerfile and names it with o.Tags.
@@ -247,7 +256,8 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{r: r, o: o, is: is, vars: map[string]string{}, declared: map[string]bool{}}
+	b := &builder{r: r, o: o, is: is, vars: map[string]string{}, declared: map[string]bool{},
+		global: map[string]string{}, stages: map[string]*image.Image{}}
 	defer b.cleanup()
 	img, err := b.run(ctx, ins)
 	if err != nil {
@@ -301,18 +311,8 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 			fmt.Fprintf(b.o.Stderr, "[Warning] one or more build args were not consumed: [%s]\n", name)
 		}
 	}
-	switch {
-	case b.cur == nil: // FROM scratch and nothing else: an image of one empty layer
-		if err := b.commit(bytes.NewReader(emptyTar()), "/bin/sh -c #(nop) config"); err != nil {
-			return nil, err
-		}
-	case b.dirty: // the config changed after the last layer
-		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{CreatedBy: "/bin/sh -c #(nop) config"})
-		if err != nil {
-			return nil, err
-		}
-		b.cur = img
-		b.made = append(b.made, img.ID)
+	if err := b.endStage(); err != nil {
+		return nil, err
 	}
 	final := b.cur
 	b.made = slices.DeleteFunc(b.made, func(id string) bool { return id == final.ID })
@@ -323,6 +323,30 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 	}
 	fmt.Fprintf(b.o.Stdout, "COMMIT %s\n", strings.Join(b.o.Tags, " "))
 	return b.r.ImageLookup(final.ID)
+}
+
+// endStage makes the image of the stage being built, if its last instructions changed only
+// the config (or it has nothing at all), and records it under the stage's name and number.
+func (b *builder) endStage() error {
+	switch {
+	case b.cur == nil: // FROM scratch and nothing else: an image of one empty layer
+		if err := b.commit(bytes.NewReader(emptyTar()), "/bin/sh -c #(nop) config"); err != nil {
+			return err
+		}
+	case b.dirty: // the config changed after the last layer
+		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{CreatedBy: "/bin/sh -c #(nop) config"})
+		if err != nil {
+			return err
+		}
+		b.cur, b.dirty = img, false
+		b.made = append(b.made, img.ID)
+	}
+	b.stages[strconv.Itoa(b.nstage)] = b.cur
+	if b.stageName != "" {
+		b.stages[b.stageName] = b.cur
+	}
+	b.nstage++
+	return nil
 }
 
 // emptyTar is a tar stream without entries.
@@ -350,23 +374,34 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 		} else if _, ok := b.vars[name]; !ok {
 			b.vars[name] = ""
 		}
+		if !*seenFrom {
+			b.global[name] = b.vars[name]
+		}
 		return nil
 	case "FROM":
 		if *seenFrom {
-			return fmt.Errorf("multi-stage builds (a second FROM) are not supported: %w", errdefs.ErrInvalid)
+			if err := b.endStage(); err != nil {
+				return err
+			}
 		}
 		*seenFrom = true
 		ref := strings.Fields(arg)
-		if len(ref) == 0 {
-			return fmt.Errorf("FROM needs an image: %w", errdefs.ErrInvalid)
-		}
-		if len(ref) == 3 && strings.EqualFold(ref[1], "AS") || len(ref) == 1 {
-			// a stage name alone is fine: there is one stage
-		} else {
+		switch {
+		case len(ref) == 1:
+			b.stageName = ""
+		case len(ref) == 3 && strings.EqualFold(ref[1], "AS"):
+			b.stageName = strings.ToLower(ref[2])
+		default:
 			return fmt.Errorf("FROM %s: use FROM IMAGE [AS NAME]: %w", arg, errdefs.ErrInvalid)
 		}
+		b.vars = maps.Clone(b.global) // a stage sees the ARGs before the first FROM, declared again
+		b.dirty = false
 		if ref[0] == "scratch" {
 			b.cur, b.conf = nil, image.Config{}
+			return nil
+		}
+		if st, ok := b.stages[strings.ToLower(ref[0])]; ok { // an earlier stage
+			b.cur, b.conf = st, st.Config.Config
 			return nil
 		}
 		img, err := b.r.resolveImage(ctx, ref[0], CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry})
@@ -378,7 +413,7 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 	case "RUN":
 		return b.runStep(ctx, in, arg)
 	case "COPY", "ADD":
-		return b.copyStep(in, arg)
+		return b.copyStep(ctx, in, arg)
 	case "CMD", "ENTRYPOINT", "ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "STOPSIGNAL", "ONBUILD":
 		if in.cmd == "WORKDIR" && !path.IsAbs(arg) {
 			arg = path.Join("/", b.conf.WorkingDir, arg)
@@ -479,9 +514,9 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 
 // copyStep writes a COPY or ADD's layer from the context: the sources (paths or globs in the
 // context) at the destination, a directory's contents rather than itself, as Docker's.
-func (b *builder) copyStep(in instruction, arg string) error {
+func (b *builder) copyStep(ctx context.Context, in instruction, arg string) error {
 	for k := range in.flags {
-		if k != "chown" && k != "chmod" {
+		if k != "chown" && k != "chmod" && (k != "from" || in.cmd != "COPY") {
 			return fmt.Errorf("%s --%s is not supported (one stage, local sources): %w", in.cmd, k, errdefs.ErrInvalid)
 		}
 	}
@@ -525,8 +560,23 @@ func (b *builder) copyStep(in instruction, arg string) error {
 		}
 		mode = int64(v)
 	}
-	var matches []string
+	// The sources, as host paths and the names they go by.
+	type source struct{ host, name string }
+	var matches []source
+	if from := in.flags["from"]; from != "" {
+		got, cleanup, err := b.copyFrom(ctx, expandArgs(from, b.vars), srcs)
+		defer cleanup()
+		if err != nil {
+			return err
+		}
+		for i, g := range got {
+			matches = append(matches, source{g, path.Base(path.Clean("/" + srcs[i]))})
+		}
+	}
 	for _, s := range srcs {
+		if in.flags["from"] != "" {
+			break
+		}
 		if in.cmd == "ADD" && (strings.Contains(s, "://") || isArchiveName(s)) {
 			return fmt.Errorf("ADD %s: pea build adds local files only, without unpacking archives (use COPY, and RUN tar): %w", s, errdefs.ErrInvalid)
 		}
@@ -535,14 +585,16 @@ func (b *builder) copyStep(in instruction, arg string) error {
 		if err != nil || len(got) == 0 {
 			return fmt.Errorf("%s %s: no such file in the build context: %w", in.cmd, s, errdefs.ErrNotFound)
 		}
-		matches = append(matches, got...)
+		for _, g := range got {
+			matches = append(matches, source{g, filepath.Base(g)})
+		}
 	}
 	intoDir := strings.HasSuffix(dest, "/") || len(matches) > 1
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	w := &layerWriter{tw: tw, uid: uid, gid: gid, mode: mode, dirs: map[string]bool{}}
 	for _, m := range matches {
-		fi, err := os.Lstat(m)
+		fi, err := os.Lstat(m.host)
 		if err != nil {
 			return err
 		}
@@ -551,9 +603,9 @@ func (b *builder) copyStep(in instruction, arg string) error {
 		case fi.IsDir():
 			// its contents go at dest
 		case intoDir:
-			target = path.Join(dest, filepath.Base(m))
+			target = path.Join(dest, m.name)
 		}
-		if err := w.add(m, path.Clean(target), fi); err != nil {
+		if err := w.add(m.host, path.Clean(target), fi); err != nil {
 			return err
 		}
 	}
@@ -561,6 +613,54 @@ func (b *builder) copyStep(in instruction, arg string) error {
 		return err
 	}
 	return b.commit(&buf, fmt.Sprintf("/bin/sh -c #(nop) %s %s", in.cmd, arg))
+}
+
+// copyFrom copies paths out of an earlier stage's image (by name or number) or any image, into
+// a temporary directory, through a container of the image that never runs (pea cp's copier,
+// chroot'ed in its root, so no link of the image leads out). It returns the host paths, in
+// the order of paths, and a cleanup to call in any case.
+func (b *builder) copyFrom(ctx context.Context, from string, paths []string) ([]string, func(), error) {
+	var tmp, ctrID string
+	cleanup := func() {
+		if ctrID != "" {
+			b.r.RemoveContainer(context.Background(), ctrID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+		}
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}
+	img, ok := b.stages[strings.ToLower(from)]
+	if !ok {
+		var err error
+		if img, err = b.r.resolveImage(ctx, from, CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry}); err != nil {
+			return nil, cleanup, fmt.Errorf("COPY --from=%s: neither an earlier stage nor an image: %w", from, err)
+		}
+	}
+	if img == nil || len(img.Layers) == 0 {
+		return nil, cleanup, fmt.Errorf("COPY --from=%s: the stage is empty: %w", from, errdefs.ErrNotFound)
+	}
+	cfg := &model.ContainerConfig{ImageName: img.ID, Entrypoint: []string{}, Cmd: []string{"true"}, StopTimeout: 10,
+		Namespaces: map[string]model.Namespace{model.NSNet: {Mode: model.NSModeNone}}, Labels: map[string]string{"io.pea.build": "1"}}
+	c, err := b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
+	if err != nil {
+		return nil, cleanup, err
+	}
+	ctrID = c.Config.ID
+	if tmp, err = os.MkdirTemp("", "pea-build-from-"); err != nil {
+		return nil, cleanup, err
+	}
+	var out []string
+	for i, p := range paths {
+		if strings.ContainsAny(p, "*?[") {
+			return nil, cleanup, fmt.Errorf("COPY --from=%s %s: patterns are not supported with --from: %w", from, p, errdefs.ErrInvalid)
+		}
+		host := filepath.Join(tmp, strconv.Itoa(i))
+		if err := b.r.CopyPath(ctx, ctrID+":"+path.Clean("/"+p), host); err != nil {
+			return nil, cleanup, fmt.Errorf("COPY --from=%s %s: %w", from, p, err)
+		}
+		out = append(out, host)
+	}
+	return out, cleanup, nil
 }
 
 func isArchiveName(s string) bool {
