@@ -56,7 +56,7 @@ func main() {
 	flag.IntVar(&o.n, "n", 5, "repetitions of each single operation")
 	flag.IntVar(&o.bulkN, "bulk-n", 2, "repetitions of each bulk operation (20×3 pods, pod rm -fa)")
 	flag.StringVar(&o.levels, "levels", "0,10,100", "pod counts for ps -a and pod ps (1000 is opt-in: it takes long)")
-	flag.StringVar(&o.run, "run", "", "only the groups matching this regexp: startup run container pod publish disk bulk list api")
+	flag.StringVar(&o.run, "run", "", "only the groups matching this regexp: startup run container pod publish disk bulk list api build")
 	flag.StringVar(&o.out, "o", "", "also write the report to this file")
 	flag.BoolVar(&o.leftovers, "wait-leftovers", true, "before timed work, wait for the engines' leftover processes (see leftovers.go)")
 	flag.Parse()

@@ -56,7 +56,7 @@ var bars = map[string]float64{
 func (b *bench) groups() []group {
 	return []group{
 		b.startupGroup(), b.runGroupOps(), b.containerGroup(), b.podGroup(),
-		b.publishGroup(), b.diskGroup(), b.bulkGroup(), b.listGroup(), b.apiGroup(),
+		b.publishGroup(), b.diskGroup(), b.bulkGroup(), b.listGroup(), b.apiGroup(), b.buildGroup(),
 	}
 }
 
