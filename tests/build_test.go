@@ -65,16 +65,43 @@ CMD ["cat", "/app/run.txt"]
 	if got := e.Pea("image", "inspect", "--format", "{{.ID}} {{.Config.Labels}} {{.Config.ExposedPorts}} {{.Config.WorkingDir}}", "localhost/built:1"); got != id+" map[org.example.built:yes] map[8080/tcp:{}] /app" {
 		t.Fatalf("image config: %q", got)
 	}
-	// The base image and the built one: the intermediate images are gone, and so are RUN's containers.
-	if got := e.Pea("images", "-a", "--format", "{{.Repository}}:{{.Tag}}"); got != "localhost/built:1\nlocalhost/bb:latest" {
+	// The base image and the built one; the intermediate images (the cache) only with -a; RUN's
+	// containers are gone.
+	if got := e.Pea("images", "--format", "{{.Repository}}:{{.Tag}}"); got != "localhost/built:1\nlocalhost/bb:latest" {
 		t.Fatalf("images after the build: %q", got)
+	}
+	if got := e.Pea("images", "-a", "-q"); len(strings.Fields(got)) != 6 {
+		t.Fatalf("images -a after the build (4 intermediate): %q", got)
 	}
 	if got := e.Pea("ps", "-a", "-q"); got != "" {
 		t.Fatalf("containers after the build: %q", got)
 	}
-	// -q prints the ID alone; a build of the same file without -t gives an untagged image.
-	if got := e.Pea("build", "-q", "--network", "none", "--build-arg", "GREETING=howdy", ctx); len(got) != 64 {
-		t.Fatalf("build -q: %q", got)
+	// The same build again: every step from the cache, RUN not run, the same image.
+	r = e.run(nil, "build", "-t", "localhost/again:1", "--build-arg", "GREETING=howdy", "--network", "none", ctx)
+	if r.Code != 0 || strings.Count(r.Stdout, "--> Using cache ") != 5 || strings.Contains(r.Stdout, "\nrun-output") || !strings.HasSuffix(r.Stdout, id+"\n") {
+		t.Fatalf("a second build of the same: %v", r)
+	}
+	// Another file in the context: its COPY and every step after run again.
+	os.WriteFile(filepath.Join(ctx, "sub", "a.txt"), []byte("changed\n"), 0o644)
+	r = e.run(nil, "build", "-q", "--build-arg", "GREETING=howdy", "--network", "none", ctx)
+	changed := strings.TrimSpace(r.Stdout)
+	if r.Code != 0 || changed == id || len(changed) != 64 {
+		t.Fatalf("a build after a change: %v", r)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", changed, "cat", "/app/data/a.txt"); out != "changed" {
+		t.Fatalf("the changed file: %q", out)
+	}
+	// Another build arg: the RUN runs again; --no-cache runs everything.
+	if r = e.run(nil, "build", "--build-arg", "GREETING=bye", "--network", "none", ctx); !strings.Contains(r.Stdout, "run-output bye") {
+		t.Fatalf("a build with another arg: %v", r)
+	}
+	if r = e.run(nil, "build", "--no-cache", "-q", "--build-arg", "GREETING=howdy", "--network", "none", ctx); r.Code != 0 || len(strings.TrimSpace(r.Stdout)) != 64 || strings.TrimSpace(r.Stdout) == id {
+		t.Fatalf("build --no-cache -q: %v", r)
+	}
+	// image prune takes the cache away, not the images with names.
+	e.Pea("image", "prune", "-f")
+	if got := e.Pea("images", "-a", "--format", "{{.Repository}}:{{.Tag}}"); got != "localhost/built:1\nlocalhost/again:1\nlocalhost/bb:latest" && got != "localhost/again:1\nlocalhost/built:1\nlocalhost/bb:latest" {
+		t.Fatalf("images after prune: %q", got)
 	}
 }
 
@@ -158,7 +185,9 @@ CMD ["/bin/busybox", "cat", "/greeting", "/second"]
 	if out := e.Pea("run", "--rm", "--network", "none", "multi", "/bin/busybox", "sh", "-c", "/bin/busybox ls /etc; /bin/busybox test -e /out || echo no-out"); !strings.Contains(out, "passwd") || !strings.Contains(out, "no-out") {
 		t.Fatalf("the copied tree: %q", out)
 	}
-	if got := e.Pea("images", "-a", "--format", "{{.Repository}}"); got != "localhost/multi\nlocalhost/bb" {
+	// The last stage's image, and (as podman lists it) the image of the stage no other was
+	// built on (second); the builder stage's is an intermediate one.
+	if got := e.Pea("images", "--format", "{{.Repository}}"); got != "localhost/multi\n<none>\nlocalhost/bb" {
 		t.Fatalf("images after the build: %q", got)
 	}
 	if got := e.Pea("ps", "-a", "-q"); got != "" {

@@ -62,6 +62,7 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 			}
 		}
 	}
+	o.NoCache = q.Get("nocache") == "1" || q.Get("nocache") == "true"
 	if q.Get("pull") == "1" || q.Get("pull") == "true" {
 		o.Pull = "always"
 	}

@@ -244,10 +244,14 @@ func (s *Server) getImagesList(w http.ResponseWriter, r *http.Request, rt *engin
 	if err != nil {
 		return err
 	}
+	var hidden map[string]bool // a build's intermediate images, listed with all=1 only
+	if a := r.URL.Query().Get("all"); a != "1" && a != "true" {
+		hidden = image.Intermediates(imgs)
+	}
 	out := []imageSummary{}
 	for _, img := range imgs {
 		ok, names := f.match(img)
-		if !ok {
+		if !ok || hidden[img.ID] {
 			continue
 		}
 		out = append(out, toImageSummary(img, names, len(users[img.ID])))

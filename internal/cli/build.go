@@ -84,9 +84,9 @@ func newBuildCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&args, "build-arg", nil, "an ARG's value, NAME=VALUE (repeatable)")
 	f.StringVar(&o.Network, "network", "", "the network of RUN instructions: bridge (default), none, host")
 	f.StringVar(&pull, "pull", "missing", "pull the FROM image: missing, always, never")
-	var noCache, layers bool
-	f.BoolVar(&noCache, "no-cache", false, "accepted for compatibility: pea build keeps no cache, every step runs")
-	f.BoolVar(&layers, "layers", true, "accepted for compatibility: each RUN and COPY is a layer")
+	var layers bool
+	f.BoolVar(&o.NoCache, "no-cache", false, "run every step: reuse no image an earlier build made, and keep no intermediate image")
+	f.BoolVar(&layers, "layers", true, "accepted for compatibility: each RUN and COPY is a layer, cached unless --no-cache")
 	f.Lookup("pull").NoOptDefVal = "always"
 	reg.register(f)
 	f.Lookup("quiet").Usage = "print only the image ID"

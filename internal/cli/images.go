@@ -102,8 +102,12 @@ func runImages(a *app, o *imagesOptions) error {
 	}
 	var rows []*imageRow
 	var jsonOut []imageJSON
+	var hidden map[string]bool
+	if !o.all {
+		hidden = image.Intermediates(imgs)
+	}
 	for _, img := range imgs {
-		if !flt.matchImage(img) {
+		if !flt.matchImage(img) || hidden[img.ID] {
 			continue
 		}
 		imgRows := imageRows(img, len(users[img.ID]), o.noTrunc)

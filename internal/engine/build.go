@@ -17,6 +17,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +46,10 @@ type BuildOptions struct {
 	Args    map[string]string // --build-arg values
 	Network string            // RUN's network: "" (the default network), none, host
 	Pull    string            // FROM's pull policy: missing (default), always, never
+	// NoCache runs every step, and keeps none of the intermediate images. Otherwise a step
+	// whose result is an image already made (same parent, instruction, config, and for COPY the
+	// same files) reuses it, and the intermediate images stay, for the next build.
+	NoCache bool
 	// Stdout receives the steps and what RUN prints; Stderr what RUN writes there.
 	Stdout, Stderr io.Writer
 	Registry       image.PullOptions // how FROM reaches its registry
@@ -209,6 +215,7 @@ type builder struct {
 	// name and by number; stageName the name of the one being built ("" : none).
 	global    map[string]string
 	stages    map[string]*image.Image
+	ok        bool // the build succeeded
 	nstage    int
 	stageName string
 }
@@ -263,11 +270,15 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 	if err != nil {
 		return nil, err
 	}
+	b.ok = true
 	return img, nil
 }
 
 // cleanup removes the intermediate images (their layers stay where the final image uses them).
 func (b *builder) cleanup() {
+	if !b.o.NoCache && b.ok {
+		return // they are the cache of the next build
+	}
 	for _, id := range b.made {
 		b.r.ImageRemoveWith(id, ImageRemoveOptions{Force: true})
 	}
@@ -330,11 +341,17 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 func (b *builder) endStage() error {
 	switch {
 	case b.cur == nil: // FROM scratch and nothing else: an image of one empty layer
-		if err := b.commit(bytes.NewReader(emptyTar()), "/bin/sh -c #(nop) config"); err != nil {
-			return err
+		if key := b.cacheKey("EMPTY"); !b.cached(key) {
+			if err := b.commit(bytes.NewReader(emptyTar()), "/bin/sh -c #(nop) config", key); err != nil {
+				return err
+			}
 		}
 	case b.dirty: // the config changed after the last layer
-		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{CreatedBy: "/bin/sh -c #(nop) config"})
+		key := b.cacheKey("CONFIG")
+		if b.cached(key) {
+			break
+		}
+		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{CreatedBy: "/bin/sh -c #(nop) config", Comment: key})
 		if err != nil {
 			return err
 		}
@@ -436,15 +453,63 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 	return fmt.Errorf("unknown instruction %s: %w", in.cmd, errdefs.ErrInvalid)
 }
 
-// commit stores the image so far: cur's layers and one more from layer, with conf.
-func (b *builder) commit(layer io.Reader, createdBy string) error {
-	img, err := b.is.Commit(b.cur, layer, b.conf, image.CommitOptions{CreatedBy: createdBy})
+// commit stores the image so far: cur's layers and one more from layer, with conf; key (when
+// not "") is the step's cache key, kept in the new history entry's comment.
+func (b *builder) commit(layer io.Reader, createdBy, key string) error {
+	img, err := b.is.Commit(b.cur, layer, b.conf, image.CommitOptions{CreatedBy: createdBy, Comment: key})
 	if err != nil {
 		return err
 	}
 	b.cur, b.dirty = img, false
 	b.made = append(b.made, img.ID)
 	return nil
+}
+
+// cacheMark starts the history comment of a cached step.
+const cacheMark = "pea-build-cache "
+
+// cacheKey is the key of a step from the image so far: its ID, the config the step's image
+// gets, and what the step does (parts).
+func (b *builder) cacheKey(parts ...string) string {
+	h := sha256.New()
+	parent := "scratch"
+	if b.cur != nil {
+		parent = b.cur.ID
+	}
+	conf, _ := json.Marshal(b.conf)
+	fmt.Fprintf(h, "%s\x00%s", parent, conf)
+	for _, p := range parts {
+		fmt.Fprintf(h, "\x00%s", p)
+	}
+	return cacheMark + "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// cached finds the image a step of this key made before, from the image so far: one more
+// history entry than it, carrying the key, on its layers. On a hit the build goes on from it.
+func (b *builder) cached(key string) bool {
+	if b.o.NoCache {
+		return false
+	}
+	imgs, err := b.r.ImageList()
+	if err != nil {
+		return false
+	}
+	var parentLayers []string
+	var parentHist int
+	if b.cur != nil {
+		parentLayers, parentHist = b.cur.Layers, len(b.cur.Config.History)
+	}
+	for _, img := range imgs {
+		h := img.Config.History
+		if len(h) != parentHist+1 || h[len(h)-1].Comment != key || len(img.Layers) < len(parentLayers) ||
+			!slices.Equal(img.Layers[:len(parentLayers)], parentLayers) {
+			continue
+		}
+		fmt.Fprintf(b.o.Stdout, "--> Using cache %s\n", img.ID)
+		b.cur, b.dirty = img, false
+		return true
+	}
+	return false
 }
 
 // runStep runs a RUN in a container of the image so far and commits what it changed.
@@ -478,6 +543,12 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 			env = append(env, k+"="+b.vars[k])
 		}
 	}
+	argvJSON, _ := json.Marshal(argv)
+	envJSON, _ := json.Marshal(env)
+	key := b.cacheKey("RUN", string(argvJSON), string(envJSON), b.o.Network)
+	if b.cached(key) {
+		return nil
+	}
 	ns, nets := NetworkMode(b.o.Network)
 	cfg := &model.ContainerConfig{
 		ImageName: b.cur.ID, Entrypoint: []string{}, Cmd: argv, Env: env, WorkingDir: b.conf.WorkingDir,
@@ -507,7 +578,7 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 	go func() {
 		pw.CloseWithError(writeChanges(pw, filepath.Join(b.r.ctrDir(c.Config.ID), "upper"), uidMap, gidMap))
 	}()
-	err = b.commit(pr, "/bin/sh -c "+arg)
+	err = b.commit(pr, "/bin/sh -c "+arg, key)
 	pr.CloseWithError(io.ErrClosedPipe)
 	return err
 }
@@ -612,7 +683,14 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	return b.commit(&buf, fmt.Sprintf("/bin/sh -c #(nop) %s %s", in.cmd, arg))
+	// The layer's own bytes are the key's content part (its files' times are set to a fixed
+	// one in the tar, so the same files give the same bytes).
+	sum := sha256.Sum256(buf.Bytes())
+	key := b.cacheKey(in.cmd, hex.EncodeToString(sum[:]))
+	if b.cached(key) {
+		return nil
+	}
+	return b.commit(&buf, fmt.Sprintf("/bin/sh -c #(nop) %s %s", in.cmd, arg), key)
 }
 
 // copyFrom copies paths out of an earlier stage's image (by name or number) or any image, into
@@ -672,6 +750,10 @@ func isArchiveName(s string) bool {
 	return false
 }
 
+// copyTime is the time of the parent directories a COPY adds (fixed, so the same files make
+// the same layer).
+var copyTime = time.Unix(0, 0).UTC()
+
 // layerWriter writes context files into a layer tar.
 type layerWriter struct {
 	tw       *tar.Writer
@@ -690,7 +772,7 @@ func (w *layerWriter) parents(name string) error {
 		return err
 	}
 	w.dirs[dir] = true
-	return w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755, ModTime: time.Now()})
+	return w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755, ModTime: copyTime})
 }
 
 func (w *layerWriter) header(fi fs.FileInfo, name, link string) (*tar.Header, error) {
@@ -700,6 +782,10 @@ func (w *layerWriter) header(fi fs.FileInfo, name, link string) (*tar.Header, er
 	}
 	h.Name = strings.TrimPrefix(name, "/")
 	h.Uid, h.Gid, h.Uname, h.Gname = max(w.uid, 0), max(w.gid, 0), "", ""
+	// Files keep their modification time (make and friends look at it); access and change
+	// times, which reading the context changes, are left out, so the same files make the same
+	// layer.
+	h.AccessTime, h.ChangeTime, h.Format = time.Time{}, time.Time{}, tar.FormatPAX
 	if w.mode >= 0 && !fi.IsDir() {
 		h.Mode = w.mode
 	}

@@ -73,6 +73,44 @@ type Image struct {
 // Dangling reports whether the image has no name.
 func (i *Image) Dangling() bool { return len(i.Names) == 0 }
 
+// ParentOf reports whether c was made on top of i (a build's later step, a commit of a
+// container of i): c's layers and history begin with all of i's, and its history goes on.
+func (i *Image) ParentOf(c *Image) bool {
+	ih, ch := i.Config.History, c.Config.History
+	if i.ID == c.ID || len(ch) <= len(ih) || len(c.Layers) < len(i.Layers) {
+		return false
+	}
+	for k := range i.Layers {
+		if c.Layers[k] != i.Layers[k] {
+			return false
+		}
+	}
+	for k := range ih {
+		if !ih[k].Created.Equal(ch[k].Created.Time) || ih[k].CreatedBy != ch[k].CreatedBy || ih[k].Comment != ch[k].Comment {
+			return false
+		}
+	}
+	return true
+}
+
+// Intermediates are the images without a name that another image was made on top of (a
+// build's earlier steps): `images` lists them only with --all, as podman's does.
+func Intermediates(imgs []*Image) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range imgs {
+		if !p.Dangling() {
+			continue
+		}
+		for _, c := range imgs {
+			if p.ParentOf(c) {
+				out[p.ID] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
 // RepoDigests are repo@digest for each repository the image is named in.
 func (i *Image) RepoDigests() []string {
 	var out []string
