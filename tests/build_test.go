@@ -76,6 +76,11 @@ CMD ["cat", "/app/run.txt"]
 	if got := e.Pea("ps", "-a", "-q"); got != "" {
 		t.Fatalf("containers after the build: %q", got)
 	}
+	// podman's top-level history: the build's steps, newest first.
+	if got := e.Pea("history", "--no-trunc", "--format", "{{.CreatedBy}}", "localhost/built:1"); !strings.HasPrefix(got, "/bin/sh -c #(nop) config\n/bin/sh -c echo \"run-output") ||
+		!strings.Contains(got, "/bin/sh -c #(nop) COPY top.txt ./") {
+		t.Fatalf("history: %q", got)
+	}
 	// The same build again: every step from the cache, RUN not run, the same image.
 	r = e.run(nil, "build", "-t", "localhost/again:1", "--build-arg", "GREETING=howdy", "--network", "none", ctx)
 	if r.Code != 0 || strings.Count(r.Stdout, "--> Using cache ") != 5 || strings.Contains(r.Stdout, "\nrun-output") || !strings.HasSuffix(r.Stdout, id+"\n") {

@@ -10,7 +10,10 @@ import (
 	"pea/internal/image"
 )
 
-func init() { register(newImageCommand, "image") }
+func init() {
+	register(newImageCommand, "image")
+	register(newImageHistoryCommand, "history") // podman history, as image history
+}
 
 // newImageCommand is `pea image VERB`: the image verbs under one parent, as podman has them.
 func newImageCommand(a *app) *cobra.Command {
