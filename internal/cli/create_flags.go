@@ -38,7 +38,7 @@ type createFlags struct {
 	uidmap, gidmap                             []string
 	labelFiles, groupAdd, expose               []string
 	tz, umask, pidFile                         string
-	logOpts                                    []string
+	logOpts, secrets                           []string
 	replace, readOnlyTmpfs, envHost            bool
 	cgroupParent, pod, pull                    string
 	ip, mac, restart, initCtr                  string
@@ -65,6 +65,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tz, "tz", "", "time zone of the container (local, or a zone such as Europe/Paris)")
 	fs.StringVar(&f.umask, "umask", "", "file mode creation mask of the process (octal, default 0022)")
 	fs.StringVar(&f.pidFile, "pidfile", "", "write the container process's PID to this host file")
+	fs.StringArrayVar(&f.secrets, "secret", nil, "give the container a secret: NAME[,type=mount|env][,target=T][,uid=U][,gid=G][,mode=M]")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "logging option: path=FILE writes the container's log (k8s-file format) to FILE")
 	fs.BoolVar(&f.readOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /run, /tmp and /var/tmp")
 	fs.BoolVar(&f.envHost, "env-host", false, "give the container the host's environment (-e and --env-file win)")
@@ -155,6 +156,13 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 			return nil, o, err
 		}
 		cfg.PidFile = abs
+	}
+	for _, sv := range f.secrets {
+		ref, err := engine.ParseSecretRef(sv)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.Secrets = append(cfg.Secrets, ref)
 	}
 	for _, lo := range f.logOpts {
 		k, v, _ := strings.Cut(lo, "=")

@@ -97,6 +97,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			return nil, err
 		}
 	}
+	if err := r.resolveSecrets(cfg); err != nil {
+		return nil, err
+	}
 	if err := r.resolveNamespaceRefs(cfg); err != nil {
 		return nil, err
 	}

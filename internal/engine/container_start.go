@@ -164,6 +164,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if in.localtime, err = timezoneFile(cfg.Timezone); err != nil {
 		return err
 	}
+	if in.secretFiles, in.secretEnv, err = r.prepareSecrets(cfg); err != nil {
+		return err
+	}
 	if cfg.UserNS().Mode == model.NSModePrivate && (!mapsID(cfg.UIDMap, in.uid) || !mapsID(cfg.GIDMap, in.gid)) {
 		return &errdefs.ExitError{Code: 126, Err: fmt.Errorf("container %s runs as %d:%d, which its --uidmap/--gidmap do not map", cfg.Name, in.uid, in.gid)}
 	}

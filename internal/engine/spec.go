@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +27,9 @@ type specInputs struct {
 	seccomp     *specs.LinuxSeccomp
 	shm         shmMount // what /dev/shm is (see prepareShm)
 	localtime   string   // host file bound at /etc/localtime (--tz)
+	// secretFiles are the mount secrets (target -> host file), secretEnv the env ones.
+	secretFiles map[string]string
+	secretEnv   []string
 }
 
 // defaultPath is the PATH of a process whose image sets none.
@@ -59,6 +64,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	if cfg.Terminal && !hasEnv(env, "TERM") {
 		env = append(env, "TERM=xterm")
+	}
+	if len(in.secretEnv) > 0 {
+		env = mergeEnv(env, in.secretEnv)
 	}
 	s := &specs.Spec{
 		Version: "1.1.0", // crun 1.8 refuses newer spec versions
@@ -154,6 +162,10 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			continue
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.etcFiles[dest], Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}})
+	}
+	for _, dest := range slices.Sorted(maps.Keys(in.secretFiles)) {
+		mounts = dropMount(mounts, dest)
+		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.secretFiles[dest], Options: []string{"rbind", "ro", "rprivate", "nosuid", "noexec", "nodev"}})
 	}
 	if in.localtime != "" && !userMounts(cfg, "/etc/localtime") {
 		mounts = append(mounts, specs.Mount{Destination: "/etc/localtime", Type: "bind", Source: in.localtime, Options: []string{"rbind", "ro", "rprivate", "nosuid", "nodev"}})

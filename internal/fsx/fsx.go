@@ -14,6 +14,7 @@ package fsx
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,4 +141,30 @@ func AppendFile(path string, data []byte, perm os.FileMode) (int64, error) {
 		return 0, &os.PathError{Op: "seek", Path: path, Err: err}
 	}
 	return size, nil
+}
+
+// WriteFileAtomic writes data next to path and renames it into place, fsynced.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }

@@ -220,33 +220,7 @@ func (s *Store) writeIndex(idx *index) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.indexPath(), data, 0o600)
-}
-
-// writeFileAtomic writes data next to path and renames it into place, fsynced.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return fsx.WriteFileAtomic(s.indexPath(), data, 0o600)
 }
 
 // flock takes a lock on one of the store's lock files; release with the returned func.

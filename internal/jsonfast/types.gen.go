@@ -780,6 +780,19 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			encModelHealthConfig(e, p70)
 		}
 	}
+	if len(v.Secrets) != 0 {
+		e.name("\"secrets\"")
+		if s71 := v.Secrets; s71 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i72 := range s71 {
+				e.sep()
+				encModelSecretRef(e, &s71[i72])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -819,22 +832,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m71 := v.Networks; m71 == nil {
+		if m73 := v.Networks; m73 == nil {
 			e.null()
 		} else {
-			keys72 := make([]string, 0, len(m71))
-			for k73 := range m71 {
-				keys72 = append(keys72, k73)
+			keys74 := make([]string, 0, len(m73))
+			for k75 := range m73 {
+				keys74 = append(keys74, k75)
 			}
-			slices.Sort(keys72)
+			slices.Sort(keys74)
 			e.b = append(e.b, '{')
-			for _, k73 := range keys72 {
+			for _, k75 := range keys74 {
 				e.sep()
-				e.str(string(k73))
+				e.str(string(k75))
 				e.b = append(e.b, ':')
 				{
-					x74 := m71[k73]
-					encModelNetworkStatus(e, &x74)
+					x76 := m73[k75]
+					encModelNetworkStatus(e, &x76)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -854,10 +867,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p75 := v.Health; p75 == nil {
+		if p77 := v.Health; p77 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p75)
+			encModelHealthState(e, p77)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -879,40 +892,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m76 := v.Labels; m76 == nil {
+		if m78 := v.Labels; m78 == nil {
 			e.null()
 		} else {
-			keys77 := make([]string, 0, len(m76))
-			for k78 := range m76 {
-				keys77 = append(keys77, k78)
+			keys79 := make([]string, 0, len(m78))
+			for k80 := range m78 {
+				keys79 = append(keys79, k80)
 			}
-			slices.Sort(keys77)
+			slices.Sort(keys79)
 			e.b = append(e.b, '{')
-			for _, k78 := range keys77 {
+			for _, k80 := range keys79 {
 				e.sep()
-				e.str(string(k78))
+				e.str(string(k80))
 				e.b = append(e.b, ':')
-				e.str(string(m76[k78]))
+				e.str(string(m78[k80]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m79 := v.Annotations; m79 == nil {
+		if m81 := v.Annotations; m81 == nil {
 			e.null()
 		} else {
-			keys80 := make([]string, 0, len(m79))
-			for k81 := range m79 {
-				keys80 = append(keys80, k81)
+			keys82 := make([]string, 0, len(m81))
+			for k83 := range m81 {
+				keys82 = append(keys82, k83)
 			}
-			slices.Sort(keys80)
+			slices.Sort(keys82)
 			e.b = append(e.b, '{')
-			for _, k81 := range keys80 {
+			for _, k83 := range keys82 {
 				e.sep()
-				e.str(string(k81))
+				e.str(string(k83))
 				e.b = append(e.b, ':')
-				e.str(string(m79[k81]))
+				e.str(string(m81[k83]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -921,13 +934,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s82 := v.CreateCommand; s82 == nil {
+		if s84 := v.CreateCommand; s84 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i83 := range s82 {
+			for i85 := range s84 {
 				e.sep()
-				e.str(string(s82[i83]))
+				e.str(string(s84[i85]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -978,13 +991,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s84 := v.InfraCommand; s84 == nil {
+		if s86 := v.InfraCommand; s86 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i85 := range s84 {
+			for i87 := range s86 {
 				e.sep()
-				e.str(string(s84[i85]))
+				e.str(string(s86[i87]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1007,26 +1020,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s86 := v.UIDMap; s86 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i87 := range s86 {
-				e.sep()
-				encModelIDMap(e, &s86[i87])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s88 := v.GIDMap; s88 == nil {
+		if s88 := v.UIDMap; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i89 := range s88 {
 				e.sep()
 				encModelIDMap(e, &s88[i89])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s90 := v.GIDMap; s90 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i91 := range s90 {
+				e.sep()
+				encModelIDMap(e, &s90[i91])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1041,20 +1054,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s90 := v.Volumes; s90 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i91 := range s90 {
-				e.sep()
-				e.str(string(s90[i91]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s92 := v.Devices; s92 == nil {
+		if s92 := v.Volumes; s92 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1065,35 +1065,48 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m94 := v.Sysctls; m94 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s94 := v.Devices; s94 == nil {
 			e.null()
 		} else {
-			keys95 := make([]string, 0, len(m94))
-			for k96 := range m94 {
-				keys95 = append(keys95, k96)
-			}
-			slices.Sort(keys95)
-			e.b = append(e.b, '{')
-			for _, k96 := range keys95 {
+			e.b = append(e.b, '[')
+			for i95 := range s94 {
 				e.sep()
-				e.str(string(k96))
+				e.str(string(s94[i95]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m96 := v.Sysctls; m96 == nil {
+			e.null()
+		} else {
+			keys97 := make([]string, 0, len(m96))
+			for k98 := range m96 {
+				keys97 = append(keys97, k98)
+			}
+			slices.Sort(keys97)
+			e.b = append(e.b, '{')
+			for _, k98 := range keys97 {
+				e.sep()
+				e.str(string(k98))
 				e.b = append(e.b, ':')
-				e.str(string(m94[k96]))
+				e.str(string(m96[k98]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s97 := v.SecurityOpts; s97 == nil {
+		if s99 := v.SecurityOpts; s99 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i98 := range s97 {
+			for i100 := range s99 {
 				e.sep()
-				e.str(string(s97[i98]))
+				e.str(string(s99[i100]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1139,39 +1152,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s99 := v.Options; s99 == nil {
+		if s101 := v.Options; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i100 := range s99 {
+			for i102 := range s101 {
 				e.sep()
-				e.str(string(s99[i100]))
+				e.str(string(s101[i102]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s101 := v.UIDMappings; s101 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i102 := range s101 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s101[i102])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s103 := v.GIDMappings; s103 == nil {
+		if s103 := v.UIDMappings; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i104 := range s103 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s103[i104])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s105 := v.GIDMappings; s105 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i106 := range s105 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s105[i106])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1183,20 +1196,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s105 := v.Prestart; s105 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i106 := range s105 {
-				e.sep()
-				encSpecsHook(e, &s105[i106])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s107 := v.CreateRuntime; s107 == nil {
+		if s107 := v.Prestart; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1207,9 +1207,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s109 := v.CreateContainer; s109 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s109 := v.CreateRuntime; s109 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1220,9 +1220,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s111 := v.StartContainer; s111 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s111 := v.CreateContainer; s111 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1233,9 +1233,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s113 := v.Poststart; s113 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s113 := v.StartContainer; s113 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1246,15 +1246,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s115 := v.Poststop; s115 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s115 := v.Poststart; s115 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i116 := range s115 {
 				e.sep()
 				encSpecsHook(e, &s115[i116])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s117 := v.Poststop; s117 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i118 := range s117 {
+				e.sep()
+				encSpecsHook(e, &s117[i118])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1266,20 +1279,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s117 := v.UIDMappings; s117 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i118 := range s117 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s117[i118])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s119 := v.GIDMappings; s119 == nil {
+		if s119 := v.UIDMappings; s119 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1290,32 +1290,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m121 := v.Sysctl; m121 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s121 := v.GIDMappings; s121 == nil {
 			e.null()
 		} else {
-			keys122 := make([]string, 0, len(m121))
-			for k123 := range m121 {
-				keys122 = append(keys122, k123)
-			}
-			slices.Sort(keys122)
-			e.b = append(e.b, '{')
-			for _, k123 := range keys122 {
+			e.b = append(e.b, '[')
+			for i122 := range s121 {
 				e.sep()
-				e.str(string(k123))
+				encSpecsLinuxIDMapping(e, &s121[i122])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m123 := v.Sysctl; m123 == nil {
+			e.null()
+		} else {
+			keys124 := make([]string, 0, len(m123))
+			for k125 := range m123 {
+				keys124 = append(keys124, k125)
+			}
+			slices.Sort(keys124)
+			e.b = append(e.b, '{')
+			for _, k125 := range keys124 {
+				e.sep()
+				e.str(string(k125))
 				e.b = append(e.b, ':')
-				e.str(string(m121[k123]))
+				e.str(string(m123[k125]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p124 := v.Resources; p124 == nil {
+		if p126 := v.Resources; p126 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p124)
+			encSpecsLinuxResources(e, p126)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1324,48 +1337,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s125 := v.Namespaces; s125 == nil {
+		if s127 := v.Namespaces; s127 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i126 := range s125 {
+			for i128 := range s127 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s125[i126])
+				encSpecsLinuxNamespace(e, &s127[i128])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s127 := v.Devices; s127 == nil {
+		if s129 := v.Devices; s129 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i128 := range s127 {
+			for i130 := range s129 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s127[i128])
+				encSpecsLinuxDevice(e, &s129[i130])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m129 := v.NetDevices; m129 == nil {
+		if m131 := v.NetDevices; m131 == nil {
 			e.null()
 		} else {
-			keys130 := make([]string, 0, len(m129))
-			for k131 := range m129 {
-				keys130 = append(keys130, k131)
+			keys132 := make([]string, 0, len(m131))
+			for k133 := range m131 {
+				keys132 = append(keys132, k133)
 			}
-			slices.Sort(keys130)
+			slices.Sort(keys132)
 			e.b = append(e.b, '{')
-			for _, k131 := range keys130 {
+			for _, k133 := range keys132 {
 				e.sep()
-				e.str(string(k131))
+				e.str(string(k133))
 				e.b = append(e.b, ':')
 				{
-					x132 := m129[k131]
-					encSpecsLinuxNetDevice(e, &x132)
+					x134 := m131[k133]
+					encSpecsLinuxNetDevice(e, &x134)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1373,10 +1386,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p133 := v.Seccomp; p133 == nil {
+		if p135 := v.Seccomp; p135 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p133)
+			encSpecsLinuxSeccomp(e, p135)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1385,20 +1398,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s134 := v.MaskedPaths; s134 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i135 := range s134 {
-				e.sep()
-				e.str(string(s134[i135]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s136 := v.ReadonlyPaths; s136 == nil {
+		if s136 := v.MaskedPaths; s136 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1409,52 +1409,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s138 := v.ReadonlyPaths; s138 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i139 := range s138 {
+				e.sep()
+				e.str(string(s138[i139]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p138 := v.IntelRdt; p138 == nil {
+		if p140 := v.IntelRdt; p140 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p138)
+			encSpecsLinuxIntelRdt(e, p140)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p139 := v.MemoryPolicy; p139 == nil {
+		if p141 := v.MemoryPolicy; p141 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p139)
+			encSpecsLinuxMemoryPolicy(e, p141)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p140 := v.Personality; p140 == nil {
+		if p142 := v.Personality; p142 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p140)
+			encSpecsLinuxPersonality(e, p142)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m141 := v.TimeOffsets; m141 == nil {
+		if m143 := v.TimeOffsets; m143 == nil {
 			e.null()
 		} else {
-			keys142 := make([]string, 0, len(m141))
-			for k143 := range m141 {
-				keys142 = append(keys142, k143)
+			keys144 := make([]string, 0, len(m143))
+			for k145 := range m143 {
+				keys144 = append(keys144, k145)
 			}
-			slices.Sort(keys142)
+			slices.Sort(keys144)
 			e.b = append(e.b, '{')
-			for _, k143 := range keys142 {
+			for _, k145 := range keys144 {
 				e.sep()
-				e.str(string(k143))
+				e.str(string(k145))
 				e.b = append(e.b, ':')
 				{
-					x144 := m141[k143]
-					encSpecsLinuxTimeOffset(e, &x144)
+					x146 := m143[k145]
+					encSpecsLinuxTimeOffset(e, &x146)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1466,13 +1479,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s145 := v.Names; s145 == nil {
+	if s147 := v.Names; s147 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i146 := range s145 {
+		for i148 := range s147 {
 			e.sep()
-			e.str(string(s145[i146]))
+			e.str(string(s147[i148]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1480,21 +1493,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p147 := v.ErrnoRet; p147 == nil {
+		if p149 := v.ErrnoRet; p149 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p147)))
+			e.uint(uint64((*p149)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s148 := v.Args; s148 == nil {
+		if s150 := v.Args; s150 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i149 := range s148 {
+			for i151 := range s150 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s148[i149])
+				encSpecsLinuxSeccompArg(e, &s150[i151])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1519,21 +1532,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p150 := v.Umask; p150 == nil {
+		if p152 := v.Umask; p152 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p150)))
+			e.uint(uint64((*p152)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s151 := v.AdditionalGids; s151 == nil {
+		if s153 := v.AdditionalGids; s153 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i152 := range s151 {
+			for i154 := range s153 {
 				e.sep()
-				e.uint(uint64(s151[i152]))
+				e.uint(uint64(s153[i154]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1549,20 +1562,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s153 := v.Bounding; s153 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i154 := range s153 {
-				e.sep()
-				e.str(string(s153[i154]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s155 := v.Effective; s155 == nil {
+		if s155 := v.Bounding; s155 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1573,9 +1573,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s157 := v.Inheritable; s157 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s157 := v.Effective; s157 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1586,9 +1586,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s159 := v.Permitted; s159 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s159 := v.Inheritable; s159 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1599,15 +1599,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s161 := v.Ambient; s161 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s161 := v.Permitted; s161 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i162 := range s161 {
 				e.sep()
 				e.str(string(s161[i162]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s163 := v.Ambient; s163 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i164 := range s163 {
+				e.sep()
+				e.str(string(s163[i164]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1640,13 +1653,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s163 := v.Flags; s163 == nil {
+		if s165 := v.Flags; s165 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i164 := range s163 {
+			for i166 := range s165 {
 				e.sep()
-				e.str(string(s163[i164]))
+				e.str(string(s165[i166]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1700,13 +1713,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s165 := v.Options; s165 == nil {
+		if s167 := v.Options; s167 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i166 := range s165 {
+			for i168 := range s167 {
 				e.sep()
-				e.str(string(s165[i166]))
+				e.str(string(s167[i168]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1797,26 +1810,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s167 := v.Networks; s167 == nil {
+		if s169 := v.Networks; s169 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i168 := range s167 {
+			for i170 := range s169 {
 				e.sep()
-				e.str(string(s167[i168]))
+				e.str(string(s169[i170]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s169 := v.Ports; s169 == nil {
+		if s171 := v.Ports; s171 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i170 := range s169 {
+			for i172 := range s171 {
 				e.sep()
-				encModelPortMapping(e, &s169[i170])
+				encModelPortMapping(e, &s171[i172])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1831,20 +1844,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s171 := v.DNSServers; s171 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i172 := range s171 {
-				e.sep()
-				e.str(string(s171[i172]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s173 := v.DNSSearch; s173 == nil {
+		if s173 := v.DNSServers; s173 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1855,9 +1855,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s175 := v.DNSOptions; s175 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s175 := v.DNSSearch; s175 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1868,9 +1868,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s177 := v.AddHosts; s177 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s177 := v.DNSOptions; s177 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1881,32 +1881,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s179 := v.AddHosts; s179 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i180 := range s179 {
+				e.sep()
+				e.str(string(s179[i180]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m179 := v.Aliases; m179 == nil {
+		if m181 := v.Aliases; m181 == nil {
 			e.null()
 		} else {
-			keys180 := make([]string, 0, len(m179))
-			for k181 := range m179 {
-				keys180 = append(keys180, k181)
+			keys182 := make([]string, 0, len(m181))
+			for k183 := range m181 {
+				keys182 = append(keys182, k183)
 			}
-			slices.Sort(keys180)
+			slices.Sort(keys182)
 			e.b = append(e.b, '{')
-			for _, k181 := range keys180 {
+			for _, k183 := range keys182 {
 				e.sep()
-				e.str(string(k181))
+				e.str(string(k183))
 				e.b = append(e.b, ':')
-				if s182 := m179[k181]; s182 == nil {
+				if s184 := m181[k183]; s184 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i183 := range s182 {
+					for i185 := range s184 {
 						e.sep()
-						e.str(string(s182[i183]))
+						e.str(string(s184[i185]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -1931,13 +1944,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s184 := v.Test; s184 == nil {
+	if s186 := v.Test; s186 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i185 := range s184 {
+		for i187 := range s186 {
 			e.sep()
-			e.str(string(s184[i185]))
+			e.str(string(s186[i187]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1956,6 +1969,31 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	if v.Retries != 0 {
 		e.name("\"retries\"")
 		e.int(int64(v.Retries))
+	}
+	e.b = append(e.b, '}')
+}
+
+func encModelSecretRef(e *encoder, v *model.SecretRef) {
+	e.b = append(e.b, '{')
+	e.name("\"id\"")
+	e.str(string(v.ID))
+	e.name("\"name\"")
+	e.str(string(v.Name))
+	e.name("\"type\"")
+	e.str(string(v.Type))
+	e.name("\"target\"")
+	e.str(string(v.Target))
+	if v.UID != 0 {
+		e.name("\"uid\"")
+		e.uint(uint64(v.UID))
+	}
+	if v.GID != 0 {
+		e.name("\"gid\"")
+		e.uint(uint64(v.GID))
+	}
+	if v.Mode != 0 {
+		e.name("\"mode\"")
+		e.uint(uint64(v.Mode))
 	}
 	e.b = append(e.b, '}')
 }
@@ -1997,13 +2035,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s186 := v.Log; s186 == nil {
+		if s188 := v.Log; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i189 := range s188 {
 				e.sep()
-				encModelHealthLog(e, &s186[i187])
+				encModelHealthLog(e, &s188[i189])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2028,20 +2066,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s188 := v.Args; s188 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i189 := range s188 {
-				e.sep()
-				e.str(string(s188[i189]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s190 := v.Env; s190 == nil {
+		if s190 := v.Args; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2052,12 +2077,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p192 := v.Timeout; p192 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s192 := v.Env; s192 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p192)))
+			e.b = append(e.b, '[')
+			for i193 := range s192 {
+				e.sep()
+				e.str(string(s192[i193]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p194 := v.Timeout; p194 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p194)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2067,88 +2105,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s193 := v.Devices; s193 == nil {
+		if s195 := v.Devices; s195 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i194 := range s193 {
+			for i196 := range s195 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s193[i194])
+				encSpecsLinuxDeviceCgroup(e, &s195[i196])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p195 := v.Memory; p195 == nil {
+		if p197 := v.Memory; p197 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p195)
+			encSpecsLinuxMemory(e, p197)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p196 := v.CPU; p196 == nil {
+		if p198 := v.CPU; p198 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p196)
+			encSpecsLinuxCPU(e, p198)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p197 := v.Pids; p197 == nil {
+		if p199 := v.Pids; p199 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p197)
+			encSpecsLinuxPids(e, p199)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p198 := v.BlockIO; p198 == nil {
+		if p200 := v.BlockIO; p200 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p198)
+			encSpecsLinuxBlockIO(e, p200)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s199 := v.HugepageLimits; s199 == nil {
+		if s201 := v.HugepageLimits; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i200 := range s199 {
+			for i202 := range s201 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s199[i200])
+				encSpecsLinuxHugepageLimit(e, &s201[i202])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p201 := v.Network; p201 == nil {
+		if p203 := v.Network; p203 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p201)
+			encSpecsLinuxNetwork(e, p203)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m202 := v.Rdma; m202 == nil {
+		if m204 := v.Rdma; m204 == nil {
 			e.null()
 		} else {
-			keys203 := make([]string, 0, len(m202))
-			for k204 := range m202 {
-				keys203 = append(keys203, k204)
+			keys205 := make([]string, 0, len(m204))
+			for k206 := range m204 {
+				keys205 = append(keys205, k206)
 			}
-			slices.Sort(keys203)
+			slices.Sort(keys205)
 			e.b = append(e.b, '{')
-			for _, k204 := range keys203 {
+			for _, k206 := range keys205 {
 				e.sep()
-				e.str(string(k204))
+				e.str(string(k206))
 				e.b = append(e.b, ':')
 				{
-					x205 := m202[k204]
-					encSpecsLinuxRdma(e, &x205)
+					x207 := m204[k206]
+					encSpecsLinuxRdma(e, &x207)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2156,20 +2194,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m206 := v.Unified; m206 == nil {
+		if m208 := v.Unified; m208 == nil {
 			e.null()
 		} else {
-			keys207 := make([]string, 0, len(m206))
-			for k208 := range m206 {
-				keys207 = append(keys207, k208)
+			keys209 := make([]string, 0, len(m208))
+			for k210 := range m208 {
+				keys209 = append(keys209, k210)
 			}
-			slices.Sort(keys207)
+			slices.Sort(keys209)
 			e.b = append(e.b, '{')
-			for _, k208 := range keys207 {
+			for _, k210 := range keys209 {
 				e.sep()
-				e.str(string(k208))
+				e.str(string(k210))
 				e.b = append(e.b, ':')
-				e.str(string(m206[k208]))
+				e.str(string(m208[k210]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2200,26 +2238,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p209 := v.FileMode; p209 == nil {
+		if p211 := v.FileMode; p211 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p209)))
+			e.uint(uint64((*p211)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p210 := v.UID; p210 == nil {
+		if p212 := v.UID; p212 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p210)))
+			e.uint(uint64((*p212)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p211 := v.GID; p211 == nil {
+		if p213 := v.GID; p213 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p211)))
+			e.uint(uint64((*p213)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2242,13 +2280,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s212 := v.Schemata; s212 == nil {
+		if s214 := v.Schemata; s214 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i213 := range s212 {
+			for i215 := range s214 {
 				e.sep()
-				e.str(string(s212[i213]))
+				e.str(string(s214[i215]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2276,13 +2314,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s214 := v.Flags; s214 == nil {
+		if s216 := v.Flags; s216 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i215 := range s214 {
+			for i217 := range s216 {
 				e.sep()
-				e.str(string(s214[i215]))
+				e.str(string(s216[i217]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2296,13 +2334,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s216 := v.Flags; s216 == nil {
+		if s218 := v.Flags; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i217 := range s216 {
+			for i219 := range s218 {
 				e.sep()
-				e.str(string(s216[i217]))
+				e.str(string(s218[i219]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2380,18 +2418,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p218 := v.Major; p218 == nil {
+		if p220 := v.Major; p220 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p218)))
+			e.int(int64((*p220)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p219 := v.Minor; p219 == nil {
+		if p221 := v.Minor; p221 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p219)))
+			e.int(int64((*p221)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2405,74 +2443,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p220 := v.Limit; p220 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p220)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p221 := v.Reservation; p221 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p221)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p222 := v.Swap; p222 == nil {
+		if p222 := v.Limit; p222 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p222)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p223 := v.Kernel; p223 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p223 := v.Reservation; p223 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p223)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p224 := v.KernelTCP; p224 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p224 := v.Swap; p224 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p224)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p225 := v.Swappiness; p225 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p225 := v.Kernel; p225 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p225)))
+			e.int(int64((*p225)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p226 := v.KernelTCP; p226 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p226)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p227 := v.Swappiness; p227 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p227)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p226 := v.DisableOOMKiller; p226 == nil {
+		if p228 := v.DisableOOMKiller; p228 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p226)))
+			e.boolean(bool((*p228)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p227 := v.UseHierarchy; p227 == nil {
+		if p229 := v.UseHierarchy; p229 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p227)))
+			e.boolean(bool((*p229)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p228 := v.CheckBeforeUpdate; p228 == nil {
+		if p230 := v.CheckBeforeUpdate; p230 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p228)))
+			e.boolean(bool((*p230)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2482,50 +2520,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p229 := v.Shares; p229 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p229)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p230 := v.Quota; p230 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p230)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p231 := v.Burst; p231 == nil {
+		if p231 := v.Shares; p231 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p231)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p232 := v.Period; p232 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p232 := v.Quota; p232 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p232)))
+			e.int(int64((*p232)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p233 := v.Burst; p233 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p233)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p234 := v.Period; p234 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p234)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p233 := v.RealtimeRuntime; p233 == nil {
+		if p235 := v.RealtimeRuntime; p235 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p233)))
+			e.int(int64((*p235)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p234 := v.RealtimePeriod; p234 == nil {
+		if p236 := v.RealtimePeriod; p236 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p234)))
+			e.uint(uint64((*p236)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2538,10 +2576,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p235 := v.Idle; p235 == nil {
+		if p237 := v.Idle; p237 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p235)))
+			e.int(int64((*p237)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2551,10 +2589,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p236 := v.Limit; p236 == nil {
+		if p238 := v.Limit; p238 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p236)))
+			e.int(int64((*p238)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2564,49 +2602,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p237 := v.Weight; p237 == nil {
+		if p239 := v.Weight; p239 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p237)))
+			e.uint(uint64((*p239)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p238 := v.LeafWeight; p238 == nil {
+		if p240 := v.LeafWeight; p240 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p238)))
+			e.uint(uint64((*p240)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s239 := v.WeightDevice; s239 == nil {
+		if s241 := v.WeightDevice; s241 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i240 := range s239 {
+			for i242 := range s241 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s239[i240])
+				encSpecsLinuxWeightDevice(e, &s241[i242])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s241 := v.ThrottleReadBpsDevice; s241 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i242 := range s241 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s241[i242])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s243 := v.ThrottleWriteBpsDevice; s243 == nil {
+		if s243 := v.ThrottleReadBpsDevice; s243 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2617,9 +2642,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s245 := v.ThrottleReadIOPSDevice; s245 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s245 := v.ThrottleWriteBpsDevice; s245 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2630,15 +2655,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s247 := v.ThrottleWriteIOPSDevice; s247 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s247 := v.ThrottleReadIOPSDevice; s247 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i248 := range s247 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s247[i248])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s249 := v.ThrottleWriteIOPSDevice; s249 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i250 := range s249 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s249[i250])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2659,21 +2697,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p249 := v.ClassID; p249 == nil {
+		if p251 := v.ClassID; p251 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p249)))
+			e.uint(uint64((*p251)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s250 := v.Priorities; s250 == nil {
+		if s252 := v.Priorities; s252 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i251 := range s250 {
+			for i253 := range s252 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s250[i251])
+				encSpecsLinuxInterfacePriority(e, &s252[i253])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2685,18 +2723,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p252 := v.HcaHandles; p252 == nil {
+		if p254 := v.HcaHandles; p254 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p252)))
+			e.uint(uint64((*p254)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p253 := v.HcaObjects; p253 == nil {
+		if p255 := v.HcaObjects; p255 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p253)))
+			e.uint(uint64((*p255)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2710,18 +2748,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p254 := v.Weight; p254 == nil {
+		if p256 := v.Weight; p256 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p254)))
+			e.uint(uint64((*p256)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p255 := v.LeafWeight; p255 == nil {
+		if p257 := v.LeafWeight; p257 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p255)))
+			e.uint(uint64((*p257)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2747,7 +2785,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "secrets"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2773,18 +2811,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x256 := bool(v.IsInfra)
-			if err := s.Bool(&x256); err != nil {
+			x258 := bool(v.IsInfra)
+			if err := s.Bool(&x258); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x256)
+			v.IsInfra = bool(x258)
 			return nil
 		case "created":
-			raw257, err := s.Raw()
+			raw259, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw257); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw259); err != nil {
 				return err
 			}
 			return nil
@@ -2792,21 +2830,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out258 := v.CreateCommand[:0]
-				if out258 == nil {
-					out258 = []string{}
+				out260 := v.CreateCommand[:0]
+				if out260 == nil {
+					out260 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e259 string
-					if err := s.Str(&e259); err != nil {
+					var e261 string
+					if err := s.Str(&e261); err != nil {
 						return err
 					}
-					out258 = append(out258, e259)
+					out260 = append(out260, e261)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out258
+				v.CreateCommand = out260
 			}
 			return nil
 		case "image":
@@ -2828,28 +2866,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out260 := v.Entrypoint[:0]
-				if out260 == nil {
-					out260 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e261 string
-					if err := s.Str(&e261); err != nil {
-						return err
-					}
-					out260 = append(out260, e261)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out260
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out262 := v.Cmd[:0]
+				out262 := v.Entrypoint[:0]
 				if out262 == nil {
 					out262 = []string{}
 				}
@@ -2863,14 +2880,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out262
+				v.Entrypoint = out262
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out264 := v.Env[:0]
+				out264 := v.Cmd[:0]
 				if out264 == nil {
 					out264 = []string{}
 				}
@@ -2884,7 +2901,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out264
+				v.Cmd = out264
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out266 := v.Env[:0]
+				if out266 == nil {
+					out266 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e267 string
+					if err := s.Str(&e267); err != nil {
+						return err
+					}
+					out266 = append(out266, e267)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out266
 			}
 			return nil
 		case "workingDir":
@@ -2910,11 +2948,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e266 string
-					if err := s.Str(&e266); err != nil {
+					var e268 string
+					if err := s.Str(&e268); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e266
+					v.Labels[string(key)] = e268
 					return nil
 				}); err != nil {
 					return err
@@ -2929,11 +2967,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e267 string
-					if err := s.Str(&e267); err != nil {
+					var e269 string
+					if err := s.Str(&e269); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e267
+					v.Annotations[string(key)] = e269
 					return nil
 				}); err != nil {
 					return err
@@ -2941,18 +2979,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x268 := bool(v.Terminal)
-			if err := s.Bool(&x268); err != nil {
+			x270 := bool(v.Terminal)
+			if err := s.Bool(&x270); err != nil {
 				return err
 			}
-			v.Terminal = bool(x268)
+			v.Terminal = bool(x270)
 			return nil
 		case "stdin":
-			x269 := bool(v.Stdin)
-			if err := s.Bool(&x269); err != nil {
+			x271 := bool(v.Stdin)
+			if err := s.Bool(&x271); err != nil {
 				return err
 			}
-			v.Stdin = bool(x269)
+			v.Stdin = bool(x271)
 			return nil
 		case "logPath":
 			if err := s.Str(&v.LogPath); err != nil {
@@ -2960,66 +2998,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x270 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x270); err != nil {
+			x272 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x272); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x270)
+			v.KeepStdinOpen = bool(x272)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out271 := v.Mounts[:0]
-				if out271 == nil {
-					out271 = []model.Mount{}
+				out273 := v.Mounts[:0]
+				if out273 == nil {
+					out273 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e272 model.Mount
-					if err := decModelMount(s, &e272); err != nil {
+					var e274 model.Mount
+					if err := decModelMount(s, &e274); err != nil {
 						return err
 					}
-					out271 = append(out271, e272)
+					out273 = append(out273, e274)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out271
+				v.Mounts = out273
 			}
 			return nil
 		case "readOnly":
-			x273 := bool(v.ReadOnly)
-			if err := s.Bool(&x273); err != nil {
+			x275 := bool(v.ReadOnly)
+			if err := s.Bool(&x275); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x273)
+			v.ReadOnly = bool(x275)
 			return nil
 		case "readOnlyTmpfs":
-			x274 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x274); err != nil {
+			x276 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x276); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x274)
+			v.ReadOnlyTmpfs = bool(x276)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out275 := v.Devices[:0]
-				if out275 == nil {
-					out275 = []string{}
+				out277 := v.Devices[:0]
+				if out277 == nil {
+					out277 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e276 string
-					if err := s.Str(&e276); err != nil {
+					var e278 string
+					if err := s.Str(&e278); err != nil {
 						return err
 					}
-					out275 = append(out275, e276)
+					out277 = append(out277, e278)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out275
+				v.Devices = out277
 			}
 			return nil
 		case "sysctls":
@@ -3030,11 +3068,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e277 string
-					if err := s.Str(&e277); err != nil {
+					var e279 string
+					if err := s.Str(&e279); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e277
+					v.Sysctls[string(key)] = e279
 					return nil
 				}); err != nil {
 					return err
@@ -3045,28 +3083,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out278 := v.CapAdd[:0]
-				if out278 == nil {
-					out278 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e279 string
-					if err := s.Str(&e279); err != nil {
-						return err
-					}
-					out278 = append(out278, e279)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out278
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out280 := v.CapDrop[:0]
+				out280 := v.CapAdd[:0]
 				if out280 == nil {
 					out280 = []string{}
 				}
@@ -3080,44 +3097,65 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out280
+				v.CapAdd = out280
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out282 := v.CapDrop[:0]
+				if out282 == nil {
+					out282 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e283 string
+					if err := s.Str(&e283); err != nil {
+						return err
+					}
+					out282 = append(out282, e283)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapDrop = out282
 			}
 			return nil
 		case "privileged":
-			x282 := bool(v.Privileged)
-			if err := s.Bool(&x282); err != nil {
+			x284 := bool(v.Privileged)
+			if err := s.Bool(&x284); err != nil {
 				return err
 			}
-			v.Privileged = bool(x282)
+			v.Privileged = bool(x284)
 			return nil
 		case "oomScoreAdj":
-			n283, _, null284, err := s.Integer(64, true)
+			n285, _, null286, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null284 {
-				v.OOMScoreAdj = int(n283)
+			if !null286 {
+				v.OOMScoreAdj = int(n285)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out285 := v.GroupAdd[:0]
-				if out285 == nil {
-					out285 = []string{}
+				out287 := v.GroupAdd[:0]
+				if out287 == nil {
+					out287 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e286 string
-					if err := s.Str(&e286); err != nil {
+					var e288 string
+					if err := s.Str(&e288); err != nil {
 						return err
 					}
-					out285 = append(out285, e286)
+					out287 = append(out287, e288)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out285
+				v.GroupAdd = out287
 			}
 			return nil
 		case "umask":
@@ -3136,45 +3174,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x287 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x287); err != nil {
+			x289 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x289); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x287)
+			v.NoNewPrivileges = bool(x289)
 			return nil
 		case "ownMasks":
-			x288 := bool(v.OwnMasks)
-			if err := s.Bool(&x288); err != nil {
+			x290 := bool(v.OwnMasks)
+			if err := s.Bool(&x290); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x288)
+			v.OwnMasks = bool(x290)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out289 := v.MaskedPaths[:0]
-				if out289 == nil {
-					out289 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e290 string
-					if err := s.Str(&e290); err != nil {
-						return err
-					}
-					out289 = append(out289, e290)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.MaskedPaths = out289
-			}
-			return nil
-		case "readonlyPaths":
-			if s.Literal("null") {
-				v.ReadonlyPaths = nil
-			} else {
-				out291 := v.ReadonlyPaths[:0]
+				out291 := v.MaskedPaths[:0]
 				if out291 == nil {
 					out291 = []string{}
 				}
@@ -3188,7 +3205,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out291
+				v.MaskedPaths = out291
+			}
+			return nil
+		case "readonlyPaths":
+			if s.Literal("null") {
+				v.ReadonlyPaths = nil
+			} else {
+				out293 := v.ReadonlyPaths[:0]
+				if out293 == nil {
+					out293 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e294 string
+					if err := s.Str(&e294); err != nil {
+						return err
+					}
+					out293 = append(out293, e294)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ReadonlyPaths = out293
 			}
 			return nil
 		case "seccomp":
@@ -3200,21 +3238,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out293 := v.Ulimits[:0]
-				if out293 == nil {
-					out293 = []model.Ulimit{}
+				out295 := v.Ulimits[:0]
+				if out295 == nil {
+					out295 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e294 model.Ulimit
-					if err := decModelUlimit(s, &e294); err != nil {
+					var e296 model.Ulimit
+					if err := decModelUlimit(s, &e296); err != nil {
 						return err
 					}
-					out293 = append(out293, e294)
+					out295 = append(out295, e296)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out293
+				v.Ulimits = out295
 			}
 			return nil
 		case "resources":
@@ -3235,11 +3273,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e295 model.Namespace
-					if err := decModelNamespace(s, &e295); err != nil {
+					var e297 model.Namespace
+					if err := decModelNamespace(s, &e297); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e295
+					v.Namespaces[string(key)] = e297
 					return nil
 				}); err != nil {
 					return err
@@ -3255,28 +3293,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out296 := v.UIDMap[:0]
-				if out296 == nil {
-					out296 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e297 model.IDMap
-					if err := decModelIDMap(s, &e297); err != nil {
-						return err
-					}
-					out296 = append(out296, e297)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out296
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out298 := v.GIDMap[:0]
+				out298 := v.UIDMap[:0]
 				if out298 == nil {
 					out298 = []model.IDMap{}
 				}
@@ -3290,40 +3307,61 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out298
+				v.UIDMap = out298
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out300 := v.GIDMap[:0]
+				if out300 == nil {
+					out300 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e301 model.IDMap
+					if err := decModelIDMap(s, &e301); err != nil {
+						return err
+					}
+					out300 = append(out300, e301)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out300
 			}
 			return nil
 		case "init":
-			x300 := bool(v.Init)
-			if err := s.Bool(&x300); err != nil {
+			x302 := bool(v.Init)
+			if err := s.Bool(&x302); err != nil {
 				return err
 			}
-			v.Init = bool(x300)
+			v.Init = bool(x302)
 			return nil
 		case "stopSignal":
-			n301, _, null302, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null302 {
-				v.StopSignal = int(n301)
-			}
-			return nil
-		case "stopTimeout":
-			_, n303, null304, err := s.Integer(64, false)
+			n303, _, null304, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null304 {
-				v.StopTimeout = uint(n303)
+				v.StopSignal = int(n303)
+			}
+			return nil
+		case "stopTimeout":
+			_, n305, null306, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null306 {
+				v.StopTimeout = uint(n305)
 			}
 			return nil
 		case "autoRemove":
-			x305 := bool(v.AutoRemove)
-			if err := s.Bool(&x305); err != nil {
+			x307 := bool(v.AutoRemove)
+			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x305)
+			v.AutoRemove = bool(x307)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3347,6 +3385,27 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}
 			}
 			return nil
+		case "secrets":
+			if s.Literal("null") {
+				v.Secrets = nil
+			} else {
+				out308 := v.Secrets[:0]
+				if out308 == nil {
+					out308 = []model.SecretRef{}
+				}
+				if err := s.Array(func() error {
+					var e309 model.SecretRef
+					if err := decModelSecretRef(s, &e309); err != nil {
+						return err
+					}
+					out308 = append(out308, e309)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Secrets = out308
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelContainerConfig)
 	})
@@ -3363,63 +3422,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n306, _, null307, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null307 {
-				v.Pid = int(n306)
-			}
-			return nil
-		case "conmonPid":
-			n308, _, null309, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null309 {
-				v.ConmonPid = int(n308)
-			}
-			return nil
-		case "exitCode":
-			n310, _, null311, err := s.Integer(32, true)
+			n310, _, null311, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null311 {
-				v.ExitCode = int32(n310)
+				v.Pid = int(n310)
 			}
 			return nil
-		case "oomKilled":
-			x312 := bool(v.OOMKilled)
-			if err := s.Bool(&x312); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x312)
-			return nil
-		case "startedAt":
-			raw313, err := s.Raw()
+		case "conmonPid":
+			n312, _, null313, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw313); err != nil {
+			if !null313 {
+				v.ConmonPid = int(n312)
+			}
+			return nil
+		case "exitCode":
+			n314, _, null315, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null315 {
+				v.ExitCode = int32(n314)
+			}
+			return nil
+		case "oomKilled":
+			x316 := bool(v.OOMKilled)
+			if err := s.Bool(&x316); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x316)
+			return nil
+		case "startedAt":
+			raw317, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw317); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw314, err := s.Raw()
+			raw318, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw314); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw318); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x315 := bool(v.Mounted)
-			if err := s.Bool(&x315); err != nil {
+			x319 := bool(v.Mounted)
+			if err := s.Bool(&x319); err != nil {
 				return err
 			}
-			v.Mounted = bool(x315)
+			v.Mounted = bool(x319)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3439,11 +3498,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e316 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e316); err != nil {
+					var e320 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e320); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e316
+					v.Networks[string(key)] = e320
 					return nil
 				}); err != nil {
 					return err
@@ -3456,20 +3515,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n317, _, null318, err := s.Integer(64, true)
+			n321, _, null322, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null318 {
-				v.RestartCount = int(n317)
+			if !null322 {
+				v.RestartCount = int(n321)
 			}
 			return nil
 		case "stoppedByUser":
-			x319 := bool(v.StoppedByUser)
-			if err := s.Bool(&x319); err != nil {
+			x323 := bool(v.StoppedByUser)
+			if err := s.Bool(&x323); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x319)
+			v.StoppedByUser = bool(x323)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3521,11 +3580,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e320 string
-					if err := s.Str(&e320); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e320
+					v.Labels[string(key)] = e324
 					return nil
 				}); err != nil {
 					return err
@@ -3540,11 +3599,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e321
+					v.Annotations[string(key)] = e325
 					return nil
 				}); err != nil {
 					return err
@@ -3552,11 +3611,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw322, err := s.Raw()
+			raw326, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw322); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw326); err != nil {
 				return err
 			}
 			return nil
@@ -3564,21 +3623,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out323 := v.CreateCommand[:0]
-				if out323 == nil {
-					out323 = []string{}
+				out327 := v.CreateCommand[:0]
+				if out327 == nil {
+					out327 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e328 string
+					if err := s.Str(&e328); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out323
+				v.CreateCommand = out327
 			}
 			return nil
 		case "cgroupParent":
@@ -3587,67 +3646,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x325 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x325); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x325)
-			return nil
-		case "sharePid":
-			x326 := bool(v.SharePid)
-			if err := s.Bool(&x326); err != nil {
-				return err
-			}
-			v.SharePid = bool(x326)
-			return nil
-		case "shareIpc":
-			x327 := bool(v.ShareIpc)
-			if err := s.Bool(&x327); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x327)
-			return nil
-		case "shareNet":
-			x328 := bool(v.ShareNet)
-			if err := s.Bool(&x328); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x328)
-			return nil
-		case "shareMount":
-			x329 := bool(v.ShareMount)
+			x329 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x329); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x329)
+			v.UsePodCgroup = bool(x329)
 			return nil
-		case "shareUser":
-			x330 := bool(v.ShareUser)
+		case "sharePid":
+			x330 := bool(v.SharePid)
 			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x330)
+			v.SharePid = bool(x330)
 			return nil
-		case "shareUts":
-			x331 := bool(v.ShareUts)
+		case "shareIpc":
+			x331 := bool(v.ShareIpc)
 			if err := s.Bool(&x331); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x331)
+			v.ShareIpc = bool(x331)
 			return nil
-		case "shareCgroup":
-			x332 := bool(v.ShareCgroup)
+		case "shareNet":
+			x332 := bool(v.ShareNet)
 			if err := s.Bool(&x332); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x332)
+			v.ShareNet = bool(x332)
 			return nil
-		case "hasInfra":
-			x333 := bool(v.HasInfra)
+		case "shareMount":
+			x333 := bool(v.ShareMount)
 			if err := s.Bool(&x333); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x333)
+			v.ShareMount = bool(x333)
+			return nil
+		case "shareUser":
+			x334 := bool(v.ShareUser)
+			if err := s.Bool(&x334); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x334)
+			return nil
+		case "shareUts":
+			x335 := bool(v.ShareUts)
+			if err := s.Bool(&x335); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x335)
+			return nil
+		case "shareCgroup":
+			x336 := bool(v.ShareCgroup)
+			if err := s.Bool(&x336); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x336)
+			return nil
+		case "hasInfra":
+			x337 := bool(v.HasInfra)
+			if err := s.Bool(&x337); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x337)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3663,21 +3722,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out334 := v.InfraCommand[:0]
-				if out334 == nil {
-					out334 = []string{}
+				out338 := v.InfraCommand[:0]
+				if out338 == nil {
+					out338 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
+					var e339 string
+					if err := s.Str(&e339); err != nil {
 						return err
 					}
-					out334 = append(out334, e335)
+					out338 = append(out338, e339)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out334
+				v.InfraCommand = out338
 			}
 			return nil
 		case "infra":
@@ -3709,42 +3768,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out336 := v.UIDMap[:0]
-				if out336 == nil {
-					out336 = []model.IDMap{}
+				out340 := v.UIDMap[:0]
+				if out340 == nil {
+					out340 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e337 model.IDMap
-					if err := decModelIDMap(s, &e337); err != nil {
+					var e341 model.IDMap
+					if err := decModelIDMap(s, &e341); err != nil {
 						return err
 					}
-					out336 = append(out336, e337)
+					out340 = append(out340, e341)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out336
+				v.UIDMap = out340
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out338 := v.GIDMap[:0]
-				if out338 == nil {
-					out338 = []model.IDMap{}
+				out342 := v.GIDMap[:0]
+				if out342 == nil {
+					out342 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e339 model.IDMap
-					if err := decModelIDMap(s, &e339); err != nil {
+					var e343 model.IDMap
+					if err := decModelIDMap(s, &e343); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out342 = append(out342, e343)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out338
+				v.GIDMap = out342
 			}
 			return nil
 		case "exitPolicy":
@@ -3766,42 +3825,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out340 := v.Volumes[:0]
-				if out340 == nil {
-					out340 = []string{}
+				out344 := v.Volumes[:0]
+				if out344 == nil {
+					out344 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e341 string
-					if err := s.Str(&e341); err != nil {
+					var e345 string
+					if err := s.Str(&e345); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out344 = append(out344, e345)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out340
+				v.Volumes = out344
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out342 := v.Devices[:0]
-				if out342 == nil {
-					out342 = []string{}
+				out346 := v.Devices[:0]
+				if out346 == nil {
+					out346 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e343 string
-					if err := s.Str(&e343); err != nil {
+					var e347 string
+					if err := s.Str(&e347); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out346 = append(out346, e347)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out342
+				v.Devices = out346
 			}
 			return nil
 		case "sysctls":
@@ -3812,11 +3871,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e344 string
-					if err := s.Str(&e344); err != nil {
+					var e348 string
+					if err := s.Str(&e348); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e344
+					v.Sysctls[string(key)] = e348
 					return nil
 				}); err != nil {
 					return err
@@ -3827,21 +3886,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out345 := v.SecurityOpts[:0]
-				if out345 == nil {
-					out345 = []string{}
+				out349 := v.SecurityOpts[:0]
+				if out349 == nil {
+					out349 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e346 string
-					if err := s.Str(&e346); err != nil {
+					var e350 string
+					if err := s.Str(&e350); err != nil {
 						return err
 					}
-					out345 = append(out345, e346)
+					out349 = append(out349, e350)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out345
+				v.SecurityOpts = out349
 			}
 			return nil
 		}
@@ -3893,36 +3952,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out347 := v.Options[:0]
-				if out347 == nil {
-					out347 = []string{}
+				out351 := v.Options[:0]
+				if out351 == nil {
+					out351 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e348 string
-					if err := s.Str(&e348); err != nil {
+					var e352 string
+					if err := s.Str(&e352); err != nil {
 						return err
 					}
-					out347 = append(out347, e348)
+					out351 = append(out351, e352)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out347
+				v.Options = out351
 			}
 			return nil
 		case "readOnly":
-			x349 := bool(v.ReadOnly)
-			if err := s.Bool(&x349); err != nil {
+			x353 := bool(v.ReadOnly)
+			if err := s.Bool(&x353); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x349)
+			v.ReadOnly = bool(x353)
 			return nil
 		case "chownToUser":
-			x350 := bool(v.ChownToUser)
-			if err := s.Bool(&x350); err != nil {
+			x354 := bool(v.ChownToUser)
+			if err := s.Bool(&x354); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x350)
+			v.ChownToUser = bool(x354)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -3940,21 +3999,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n351, null352, err := s.Integer(64, false)
+			_, n355, null356, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null352 {
-				v.Soft = uint64(n351)
+			if !null356 {
+				v.Soft = uint64(n355)
 			}
 			return nil
 		case "hard":
-			_, n353, null354, err := s.Integer(64, false)
+			_, n357, null358, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null354 {
-				v.Hard = uint64(n353)
+			if !null358 {
+				v.Hard = uint64(n357)
 			}
 			return nil
 		}
@@ -3968,21 +4027,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n355, _, null356, err := s.Integer(64, true)
+			n359, _, null360, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null356 {
-				v.Memory = int64(n355)
+			if !null360 {
+				v.Memory = int64(n359)
 			}
 			return nil
 		case "cpus":
-			n357, null358, err := s.Float(64)
+			n361, null362, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null358 {
-				v.CPUs = float64(n357)
+			if !null362 {
+				v.CPUs = float64(n361)
 			}
 			return nil
 		case "cpusetCpus":
@@ -3991,48 +4050,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n359, _, null360, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null360 {
-				v.PidsLimit = int64(n359)
-			}
-			return nil
-		case "shmSize":
-			n361, _, null362, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null362 {
-				v.ShmSize = int64(n361)
-			}
-			return nil
-		case "memorySwap":
 			n363, _, null364, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null364 {
-				v.MemorySwap = int64(n363)
+				v.PidsLimit = int64(n363)
 			}
 			return nil
-		case "memoryReservation":
+		case "shmSize":
 			n365, _, null366, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null366 {
-				v.MemoryReservation = int64(n365)
+				v.ShmSize = int64(n365)
 			}
 			return nil
-		case "cpuShares":
-			_, n367, null368, err := s.Integer(64, false)
+		case "memorySwap":
+			n367, _, null368, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null368 {
-				v.CPUShares = uint64(n367)
+				v.MemorySwap = int64(n367)
+			}
+			return nil
+		case "memoryReservation":
+			n369, _, null370, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null370 {
+				v.MemoryReservation = int64(n369)
+			}
+			return nil
+		case "cpuShares":
+			_, n371, null372, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null372 {
+				v.CPUShares = uint64(n371)
 			}
 			return nil
 		case "cpusetMems":
@@ -4041,21 +4100,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n369, null370, err := s.Integer(64, false)
+			_, n373, null374, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null370 {
-				v.CPUPeriod = uint64(n369)
+			if !null374 {
+				v.CPUPeriod = uint64(n373)
 			}
 			return nil
 		case "cpuQuota":
-			n371, _, null372, err := s.Integer(64, true)
+			n375, _, null376, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null372 {
-				v.CPUQuota = int64(n371)
+			if !null376 {
+				v.CPUQuota = int64(n375)
 			}
 			return nil
 		}
@@ -4092,42 +4151,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out373 := v.Networks[:0]
-				if out373 == nil {
-					out373 = []string{}
+				out377 := v.Networks[:0]
+				if out377 == nil {
+					out377 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e374 string
-					if err := s.Str(&e374); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					out373 = append(out373, e374)
+					out377 = append(out377, e378)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out373
+				v.Networks = out377
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out375 := v.Ports[:0]
-				if out375 == nil {
-					out375 = []model.PortMapping{}
+				out379 := v.Ports[:0]
+				if out379 == nil {
+					out379 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e376 model.PortMapping
-					if err := decModelPortMapping(s, &e376); err != nil {
+					var e380 model.PortMapping
+					if err := decModelPortMapping(s, &e380); err != nil {
 						return err
 					}
-					out375 = append(out375, e376)
+					out379 = append(out379, e380)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out375
+				v.Ports = out379
 			}
 			return nil
 		case "staticIP":
@@ -4144,49 +4203,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out377 := v.DNSServers[:0]
-				if out377 == nil {
-					out377 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
-						return err
-					}
-					out377 = append(out377, e378)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out377
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out379 := v.DNSSearch[:0]
-				if out379 == nil {
-					out379 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e380 string
-					if err := s.Str(&e380); err != nil {
-						return err
-					}
-					out379 = append(out379, e380)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out379
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out381 := v.DNSOptions[:0]
+				out381 := v.DNSServers[:0]
 				if out381 == nil {
 					out381 = []string{}
 				}
@@ -4200,14 +4217,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out381
+				v.DNSServers = out381
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out383 := v.AddHosts[:0]
+				out383 := v.DNSSearch[:0]
 				if out383 == nil {
 					out383 = []string{}
 				}
@@ -4221,15 +4238,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out383
+				v.DNSSearch = out383
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out385 := v.DNSOptions[:0]
+				if out385 == nil {
+					out385 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e386 string
+					if err := s.Str(&e386); err != nil {
+						return err
+					}
+					out385 = append(out385, e386)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out385
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out387 := v.AddHosts[:0]
+				if out387 == nil {
+					out387 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e388 string
+					if err := s.Str(&e388); err != nil {
+						return err
+					}
+					out387 = append(out387, e388)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out387
 			}
 			return nil
 		case "noHosts":
-			x385 := bool(v.NoHosts)
-			if err := s.Bool(&x385); err != nil {
+			x389 := bool(v.NoHosts)
+			if err := s.Bool(&x389); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x385)
+			v.NoHosts = bool(x389)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4239,27 +4298,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e386 []string
+					var e390 []string
 					if s.Literal("null") {
-						e386 = nil
+						e390 = nil
 					} else {
-						out387 := e386[:0]
-						if out387 == nil {
-							out387 = []string{}
+						out391 := e390[:0]
+						if out391 == nil {
+							out391 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e388 string
-							if err := s.Str(&e388); err != nil {
+							var e392 string
+							if err := s.Str(&e392); err != nil {
 								return err
 							}
-							out387 = append(out387, e388)
+							out391 = append(out391, e392)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e386 = out387
+						e390 = out391
 					}
-					v.Aliases[string(key)] = e386
+					v.Aliases[string(key)] = e390
 					return nil
 				}); err != nil {
 					return err
@@ -4277,30 +4336,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n389, null390, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null390 {
-				v.ContainerID = uint32(n389)
-			}
-			return nil
-		case "hostID":
-			_, n391, null392, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null392 {
-				v.HostID = uint32(n391)
-			}
-			return nil
-		case "size":
 			_, n393, null394, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null394 {
-				v.Size = uint32(n393)
+				v.ContainerID = uint32(n393)
+			}
+			return nil
+		case "hostID":
+			_, n395, null396, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null396 {
+				v.HostID = uint32(n395)
+			}
+			return nil
+		case "size":
+			_, n397, null398, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null398 {
+				v.Size = uint32(n397)
 			}
 			return nil
 		}
@@ -4317,61 +4376,118 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out395 := v.Test[:0]
-				if out395 == nil {
-					out395 = []string{}
+				out399 := v.Test[:0]
+				if out399 == nil {
+					out399 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e396 string
-					if err := s.Str(&e396); err != nil {
+					var e400 string
+					if err := s.Str(&e400); err != nil {
 						return err
 					}
-					out395 = append(out395, e396)
+					out399 = append(out399, e400)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out395
+				v.Test = out399
 			}
 			return nil
 		case "interval":
-			n397, _, null398, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null398 {
-				v.Interval = time.Duration(n397)
-			}
-			return nil
-		case "timeout":
-			n399, _, null400, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null400 {
-				v.Timeout = time.Duration(n399)
-			}
-			return nil
-		case "startPeriod":
 			n401, _, null402, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null402 {
-				v.StartPeriod = time.Duration(n401)
+				v.Interval = time.Duration(n401)
 			}
 			return nil
-		case "retries":
+		case "timeout":
 			n403, _, null404, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null404 {
-				v.Retries = int(n403)
+				v.Timeout = time.Duration(n403)
+			}
+			return nil
+		case "startPeriod":
+			n405, _, null406, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null406 {
+				v.StartPeriod = time.Duration(n405)
+			}
+			return nil
+		case "retries":
+			n407, _, null408, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null408 {
+				v.Retries = int(n407)
 			}
 			return nil
 		}
 		return s.Unknown(key, keysModelHealthConfig)
+	})
+}
+
+var keysModelSecretRef = KeySet{"id", "name", "type", "target", "uid", "gid", "mode"}
+
+func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "id":
+			if err := s.Str(&v.ID); err != nil {
+				return err
+			}
+			return nil
+		case "name":
+			if err := s.Str(&v.Name); err != nil {
+				return err
+			}
+			return nil
+		case "type":
+			if err := s.Str(&v.Type); err != nil {
+				return err
+			}
+			return nil
+		case "target":
+			if err := s.Str(&v.Target); err != nil {
+				return err
+			}
+			return nil
+		case "uid":
+			_, n409, null410, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null410 {
+				v.UID = uint32(n409)
+			}
+			return nil
+		case "gid":
+			_, n411, null412, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null412 {
+				v.GID = uint32(n411)
+			}
+			return nil
+		case "mode":
+			_, n413, null414, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null414 {
+				v.Mode = uint32(n413)
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelSecretRef)
 	})
 }
 
@@ -4391,12 +4507,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n405, _, null406, err := s.Integer(64, true)
+			n415, _, null416, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null406 {
-				v.PrefixLen = int(n405)
+			if !null416 {
+				v.PrefixLen = int(n415)
 			}
 			return nil
 		case "gateway":
@@ -4430,33 +4546,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n407, _, null408, err := s.Integer(64, true)
+			n417, _, null418, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null408 {
-				v.FailingStreak = int(n407)
+			if !null418 {
+				v.FailingStreak = int(n417)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out409 := v.Log[:0]
-				if out409 == nil {
-					out409 = []model.HealthLog{}
+				out419 := v.Log[:0]
+				if out419 == nil {
+					out419 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e410 model.HealthLog
-					if err := decModelHealthLog(s, &e410); err != nil {
+					var e420 model.HealthLog
+					if err := decModelHealthLog(s, &e420); err != nil {
 						return err
 					}
-					out409 = append(out409, e410)
+					out419 = append(out419, e420)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out409
+				v.Log = out419
 			}
 			return nil
 		}
@@ -4475,21 +4591,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n411, null412, err := s.Integer(16, false)
+			_, n421, null422, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null412 {
-				v.HostPort = uint16(n411)
+			if !null422 {
+				v.HostPort = uint16(n421)
 			}
 			return nil
 		case "containerPort":
-			_, n413, null414, err := s.Integer(16, false)
+			_, n423, null424, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null414 {
-				v.ContainerPort = uint16(n413)
+			if !null424 {
+				v.ContainerPort = uint16(n423)
 			}
 			return nil
 		case "protocol":
@@ -4498,12 +4614,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n415, null416, err := s.Integer(16, false)
+			_, n425, null426, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null416 {
-				v.Range = uint16(n415)
+			if !null426 {
+				v.Range = uint16(n425)
 			}
 			return nil
 		}
@@ -4517,30 +4633,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw417, err := s.Raw()
+			raw427, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw417); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw427); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw418, err := s.Raw()
+			raw428, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw418); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw428); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n419, _, null420, err := s.Integer(64, true)
+			n429, _, null430, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null420 {
-				v.ExitCode = int(n419)
+			if !null430 {
+				v.ExitCode = int(n429)
 			}
 			return nil
 		case "output":

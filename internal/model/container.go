@@ -208,6 +208,21 @@ type ContainerConfig struct {
 	// Healthcheck is the container's health check (--health-*, or the image's HEALTHCHECK);
 	// nil when it has none.
 	Healthcheck *HealthConfig `json:"healthcheck,omitempty"`
+	// Secrets are given to the process at each start (--secret), by reference: their data is
+	// never in the config.
+	Secrets []SecretRef `json:"secrets,omitempty"`
+}
+
+// SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,
+// mode Mode) or as the environment variable Target (type env).
+type SecretRef struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Type   string `json:"type"` // mount, env
+	Target string `json:"target"`
+	UID    uint32 `json:"uid,omitempty"`
+	GID    uint32 `json:"gid,omitempty"`
+	Mode   uint32 `json:"mode,omitempty"`
 }
 
 // HealthConfig is a health check, as Docker's image config has it. Test is ["CMD-SHELL", s]

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pea/internal/engine"
+)
+
+// secretJSON has podman's secret inspect keys.
+type secretJSON struct {
+	ID        string     `json:"ID"`
+	CreatedAt time.Time  `json:"CreatedAt"`
+	UpdatedAt time.Time  `json:"UpdatedAt"`
+	Spec      secretSpec `json:"Spec"`
+}
+
+type secretSpec struct {
+	Name   string            `json:"Name"`
+	Driver secretDriver      `json:"Driver"`
+	Labels map[string]string `json:"Labels"`
+}
+
+type secretDriver struct {
+	Name    string            `json:"Name"`
+	Options map[string]string `json:"Options"`
+}
+
+// secretRow is a row of secret ls.
+type secretRow struct {
+	ID, Name, Driver, CreatedAt, UpdatedAt string
+}
+
+func secretView(rt *engine.Runtime, s *engine.Secret) *secretJSON {
+	labels := s.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return &secretJSON{ID: s.ID, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		Spec: secretSpec{Name: s.Name, Labels: labels, Driver: secretDriver{Name: s.Driver,
+			Options: map[string]string{"path": rt.Options().Root + "/secrets"}}}}
+}
+
+func init() { register(newSecretCommand, "secret") }
+
+// newSecretCommand is `pea secret create|ls|inspect|rm`: secrets that containers get with
+// run --secret (engine/secrets.go).
+func newSecretCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "secret", Short: "Manage secrets", RunE: groupRunE}
+	var labels []string
+	var driver string
+	create := &cobra.Command{
+		Use: "create [options] NAME FILE|-", Short: "Create a secret from a file (- : standard input)", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if driver != "file" {
+				return invalid("secret driver %q: pea has the file driver", driver)
+			}
+			l, err := parseKV(labels, "label")
+			if err != nil {
+				return err
+			}
+			var data []byte
+			if args[1] == "-" {
+				data, err = io.ReadAll(io.LimitReader(a.stdin, 1<<20))
+			} else {
+				data, err = os.ReadFile(args[1])
+			}
+			if err != nil {
+				return invalid("reading the secret's data: %v", err)
+			}
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			s, err := rt.CreateSecret(args[0], data, l)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, s.ID)
+			return nil
+		},
+	}
+	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "set a label")
+	create.Flags().StringVarP(&driver, "driver", "d", "file", "secret driver (file)")
+
+	var format string
+	var quiet, noHeading bool
+	ls := &cobra.Command{
+		Use: "ls [options]", Aliases: []string{"list"}, Short: "List secrets", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			ss, err := rt.ListSecrets()
+			if err != nil {
+				return err
+			}
+			if quiet {
+				for _, s := range ss {
+					fmt.Fprintln(a.stdout, s.ID)
+				}
+				return nil
+			}
+			if format == "json" {
+				js := []*secretJSON{}
+				for _, s := range ss {
+					js = append(js, secretView(rt, s))
+				}
+				return printJSON(a.stdout, js)
+			}
+			var rows []any
+			for _, s := range ss {
+				rows = append(rows, &secretRow{ID: s.ID, Name: s.Name, Driver: s.Driver,
+					CreatedAt: ago(s.CreatedAt), UpdatedAt: ago(s.UpdatedAt)})
+			}
+			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.CreatedAt}}\t{{.UpdatedAt}}",
+				headers: map[string]string{"CreatedAt": "CREATED", "UpdatedAt": "UPDATED"}})
+		},
+	}
+	ls.Flags().StringVar(&format, "format", "", "format with a Go template or json")
+	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the IDs only")
+	ls.Flags().BoolVar(&noHeading, "noheading", false, "no header line")
+
+	var iformat string
+	inspect := &cobra.Command{
+		Use: "inspect SECRET [SECRET...]", Short: "Display the details of secrets (not their data)", Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			return inspectEach(a, args, iformat, func(n string) (any, error) {
+				s, err := rt.LookupSecret(n)
+				if err != nil {
+					return nil, err
+				}
+				return secretView(rt, s), nil
+			})
+		},
+	}
+	inspect.Flags().StringVarP(&iformat, "format", "f", "", "format with a Go template or json")
+
+	var all bool
+	rm := &cobra.Command{
+		Use: "rm [options] SECRET [SECRET...]", Aliases: []string{"remove"}, Short: "Remove secrets no container uses",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			if all {
+				if len(args) > 0 {
+					return invalid("--all and SECRET arguments cannot be used together")
+				}
+				ss, err := rt.ListSecrets()
+				if err != nil {
+					return err
+				}
+				for _, s := range ss {
+					args = append(args, s.ID)
+				}
+			} else if len(args) == 0 {
+				return invalid("rm needs a SECRET or --all")
+			}
+			return removeEach(a, args, func(n string) error {
+				_, err := rt.RemoveSecret(n)
+				return err
+			})
+		},
+	}
+	rm.Flags().BoolVarP(&all, "all", "a", false, "remove every secret")
+	cmd.AddCommand(create, ls, inspect, rm)
+	return cmd
+}

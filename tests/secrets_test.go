@@ -1,0 +1,66 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Secrets: created from a file or standard input, listed and inspected without their data,
+// given to a container as files (default /run/secrets/NAME, 0444; target, uid, mode) and as
+// environment variables, never written into its config; one in use is not removed; bad input
+// is refused with nothing made.
+func TestSecrets(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.PeaIn("s3cret-pass", "secret", "create", "dbpass", "-")
+	if r := e.PeaIn("", "secret", "create", "dbpass", "-"); r.Code == 0 {
+		t.Fatalf("secret create of an empty secret: %v", r)
+	}
+	f := filepath.Join(e.Dir, "token")
+	os.WriteFile(f, []byte("tok-123"), 0o600)
+	e.Pea("secret", "create", "--label", "app=x", "token", f)
+	r := e.Fails(125, "secret", "create", "dbpass", f)
+	if !strings.Contains(r.Stderr, "already exists") {
+		t.Fatalf("a second dbpass: %v", r)
+	}
+	if got := e.Pea("secret", "ls", "--format", "{{.Name}} {{.Driver}}"); got != "dbpass file\ntoken file" {
+		t.Fatalf("secret ls: %q", got)
+	}
+	if got := e.Pea("secret", "inspect", "--format", "{{.ID}} {{.Spec.Name}} {{.Spec.Labels}}", "token"); !strings.HasSuffix(got, " token map[app:x]") {
+		t.Fatalf("secret inspect: %q", got)
+	}
+	if got := e.Pea("secret", "inspect", "dbpass"); !strings.Contains(got, strings.TrimSpace(id.Stdout)) || strings.Contains(got, "s3cret") {
+		t.Fatalf("secret inspect shows the data or not the ID: %q", got)
+	}
+	out := e.Pea("run", "--name", "c", "--network", "none", "--user", "bob",
+		"--secret", "dbpass", "--secret", "token,type=env,target=TOKEN", "--secret", "dbpass,target=copy,uid=1000,mode=0400",
+		"localhost/bb", "sh", "-c", "cat /run/secrets/dbpass; echo; echo $TOKEN; cat /run/secrets/copy; echo; stat -c '%n %u %a' /run/secrets/dbpass /run/secrets/copy")
+	if out != "s3cret-pass\ntok-123\ns3cret-pass\n/run/secrets/dbpass 0 444\n/run/secrets/copy 1000 400" {
+		t.Fatalf("the secrets in the container: %q", out)
+	}
+	if cfg := e.Pea("inspect", "--format", "{{json .Config}}", "c"); strings.Contains(cfg, "s3cret") || strings.Contains(cfg, "tok-123") {
+		t.Fatalf("a secret's data is in the container's config: %s", cfg)
+	}
+	r = e.Fails(125, "secret", "rm", "dbpass")
+	if !strings.Contains(r.Stderr, "used by container c") {
+		t.Fatalf("rm of a secret in use: %v", r)
+	}
+	e.Pea("rm", "c")
+	e.Pea("secret", "rm", "dbpass")
+	r = e.Fails(125, "run", "--name", "nope", "--network", "none", "--secret", "dbpass", "localhost/bb", "true")
+	if !strings.Contains(r.Stderr, "no such secret") {
+		t.Fatalf("run with a removed secret: %v", r)
+	}
+	e.Fails(125, "run", "--network", "none", "--secret", "token,type=bad", "localhost/bb", "true")
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("a refused run made a container: %q", got)
+	}
+	e.Pea("secret", "rm", "--all")
+	if got := e.Pea("secret", "ls", "-q"); got != "" {
+		t.Fatalf("secrets after rm --all: %q", got)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.Root, "secrets")); len(ents) != 0 {
+		t.Fatalf("files left in the secret store: %v", ents)
+	}
+}
