@@ -222,6 +222,13 @@ func TestCRISandboxLifecycle(t *testing.T) {
 	if out, err := exec.Command("script", "-qec", script, "/dev/null").Output(); err != nil || !strings.Contains(string(out), "/dev/pts/0") || !strings.Contains(string(out), "33 91") {
 		t.Fatalf("exec -it: %q %v", out, err)
 	}
+	// The sandbox's statistics: its running container's, and the pod's sums.
+	var ps map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("statsp", "--id", pod, "-o", "json")), &ps)
+	if items, _ := path(ps, "stats").([]any); len(items) != 1 || path(items[0], "attributes", "id") != pod ||
+		len(path(items[0], "linux", "containers").([]any)) != 1 || path(items[0], "linux", "memory", "workingSetBytes", "value") == nil {
+		t.Fatalf("statsp: %v", ps)
+	}
 	// PID namespace CONTAINER: the container's process is its own PID 1 (not catatonit's pod).
 	if out := c.MustCrictl("exec", "-s", cid, "cat", "/proc/1/cmdline"); !strings.HasPrefix(out, "sleep") {
 		t.Fatalf("pid 1 of the container: %q", out)

@@ -145,3 +145,84 @@ func (s *Server) ListContainerStats(ctx context.Context, req *runtimeapi.ListCon
 	}
 	return resp, nil
 }
+
+// sandboxStats sums the statistics of a sandbox's running members (the infra container's
+// network namespace is the pod's: its traffic is the pod's).
+func sandboxStats(pi *engine.PodInfo, stats []*engine.CtrStats, now int64) *runtimeapi.PodSandboxStats {
+	pc := pi.Pod.Config
+	out := &runtimeapi.PodSandboxStats{
+		Attributes: &runtimeapi.PodSandboxAttributes{Id: pc.ID, Metadata: sandboxMetadata(pc), Labels: nonNil(pc.Labels),
+			Annotations: userAnnotations(pc.Annotations)},
+		Linux: &runtimeapi.LinuxPodSandboxStats{},
+	}
+	var cpu, mem, pids uint64
+	for _, st := range stats {
+		cpu += st.CPUNanos
+		mem += st.MemUsage
+		pids += st.Pids
+		if st.Container.Config.IsInfra {
+			iface := &runtimeapi.NetworkInterfaceUsage{Name: "eth0", RxBytes: &runtimeapi.UInt64Value{Value: st.NetIn},
+				TxBytes: &runtimeapi.UInt64Value{Value: st.NetOut}}
+			out.Linux.Network = &runtimeapi.NetworkUsage{Timestamp: now, DefaultInterface: iface, Interfaces: []*runtimeapi.NetworkInterfaceUsage{iface}}
+			continue
+		}
+		if _, ok := st.Container.Config.Annotations[annoName]; ok {
+			out.Linux.Containers = append(out.Linux.Containers, containerStats(st, now))
+		}
+	}
+	out.Linux.Cpu = &runtimeapi.CpuUsage{Timestamp: now, UsageCoreNanoSeconds: &runtimeapi.UInt64Value{Value: cpu}}
+	out.Linux.Memory = &runtimeapi.MemoryUsage{Timestamp: now, WorkingSetBytes: &runtimeapi.UInt64Value{Value: mem},
+		UsageBytes: &runtimeapi.UInt64Value{Value: mem}}
+	out.Linux.Process = &runtimeapi.ProcessUsage{Timestamp: now, ProcessCount: &runtimeapi.UInt64Value{Value: pids}}
+	return out
+}
+
+// PodSandboxStats reads a sandbox's statistics: its members' summed, and each CRI container's.
+func (s *Server) PodSandboxStats(ctx context.Context, req *runtimeapi.PodSandboxStatsRequest) (*runtimeapi.PodSandboxStatsResponse, error) {
+	var resp *runtimeapi.PodSandboxStatsResponse
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		pi, err := lookupSandbox(rt, req.PodSandboxId)
+		if err != nil {
+			return err
+		}
+		stats, err := rt.Stats(pi.Members, 0)
+		if err != nil {
+			return err
+		}
+		resp = &runtimeapi.PodSandboxStatsResponse{Stats: sandboxStats(pi, stats, time.Now().UnixNano())}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// ListPodSandboxStats reads the statistics of the sandboxes the filter selects.
+func (s *Server) ListPodSandboxStats(ctx context.Context, req *runtimeapi.ListPodSandboxStatsRequest) (*runtimeapi.ListPodSandboxStatsResponse, error) {
+	resp := &runtimeapi.ListPodSandboxStatsResponse{}
+	f := req.GetFilter()
+	err := s.withRuntime(func(rt *engine.Runtime) error {
+		pods, err := rt.ListPods()
+		if err != nil {
+			return err
+		}
+		now := time.Now().UnixNano()
+		for _, pi := range pods {
+			pc := pi.Pod.Config
+			if !isSandbox(pi.Pod) || f != nil && (f.Id != "" && !strings.HasPrefix(pc.ID, f.Id) || !labelsMatch(pc.Labels, f.LabelSelector)) {
+				continue
+			}
+			stats, err := rt.Stats(pi.Members, 0)
+			if err != nil {
+				return err
+			}
+			resp.Stats = append(resp.Stats, sandboxStats(pi, stats, now))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
