@@ -53,13 +53,9 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 // stored in one pass), named ref ("" leaves it untagged): build gives the config and every
 // layer and blob of the image once that layer is stored. what names r in an error.
 func (s *Store) addLayerImage(ref string, r io.Reader, what string, build func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string)) (*Image, error) {
-	var names []string
-	if ref != "" {
-		n, err := NormalizeLocalName(ref)
-		if err != nil {
-			return nil, err
-		}
-		names = []string{n}
+	names, err := localNames(ref)
+	if err != nil {
+		return nil, err
 	}
 	in, err := s.newIngest()
 	if err != nil {
@@ -72,6 +68,27 @@ func (s *Store) addLayerImage(ref string, r io.Reader, what string, build func(l
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	cfg, layers, blobs := build(layer, blob)
+	img, err := in.storeImage(cfg, names, layers, blobs)
+	ok = err == nil
+	return img, err
+}
+
+// localNames is a name given for a new local image, normalized, as its list of names ("" :
+// none).
+func localNames(ref string) ([]string, error) {
+	if ref == "" {
+		return nil, nil
+	}
+	n, err := NormalizeLocalName(ref)
+	if err != nil {
+		return nil, err
+	}
+	return []string{n}, nil
+}
+
+// storeImage stores the config and manifest of an image whose layers' blobs are stored, and
+// commits it to the index.
+func (in *ingest) storeImage(cfg *ConfigFile, names []string, layers []layerResult, blobs []string) (*Image, error) {
 	img, err := in.finishImage(cfg, names, layers, blobs)
 	if err != nil {
 		return nil, err
@@ -80,7 +97,6 @@ func (s *Store) addLayerImage(ref string, r io.Reader, what string, build func(l
 	if err != nil {
 		return nil, err
 	}
-	ok = true
 	return imgs[0], nil
 }
 
