@@ -3,6 +3,7 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -197,5 +198,30 @@ CMD ["/bin/busybox", "cat", "/greeting", "/second"]
 	}
 	if got := e.Pea("ps", "-a", "-q"); got != "" {
 		t.Fatalf("containers after the build: %q", got)
+	}
+}
+
+// COPY leaves out what the context's .dockerignore names (with ! bringing some back).
+func TestBuildIgnoreFile(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		".dockerignore": "*.log\n!keep.log\nsecret\ndata/skip*\n",
+		"a.log":         "x", "keep.log": "k", "app.txt": "app",
+		"secret/key": "private",
+		"data/skip1": "s", "data/take": "t",
+		"Containerfile": "FROM localhost/bb\nCOPY . /ctx/\nCMD [\"find\", \"/ctx\", \"-type\", \"f\"]\n",
+	})
+	e.Pea("build", "-q", "-t", "ign", ctx)
+	got := strings.Fields(e.Pea("run", "--rm", "--network", "none", "ign"))
+	want := "/ctx/.dockerignore /ctx/Containerfile /ctx/app.txt /ctx/data/take /ctx/keep.log"
+	slices.Sort(got)
+	if strings.Join(got, " ") != want {
+		t.Fatalf("files copied: %v, want %s", got, want)
+	}
+	// A source the ignore file leaves out is not found.
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM localhost/bb\nCOPY secret/key /key\n"})
+	r := e.Fails(125, "build", ctx)
+	if !strings.Contains(r.Stderr, "ignore file leaves it out") {
+		t.Fatalf("COPY of an ignored file: %v", r)
 	}
 }

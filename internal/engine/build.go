@@ -215,7 +215,8 @@ type builder struct {
 	// name and by number; stageName the name of the one being built ("" : none).
 	global    map[string]string
 	stages    map[string]*image.Image
-	ok        bool // the build succeeded
+	ok        bool        // the build succeeded
+	ignore    ignoreRules // the context's .containerignore/.dockerignore
 	nstage    int
 	stageName string
 }
@@ -263,8 +264,12 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 	if err != nil {
 		return nil, err
 	}
+	ignore, err := loadIgnore(ctxDir)
+	if err != nil {
+		return nil, fmt.Errorf("the context's ignore file: %w", err)
+	}
 	b := &builder{r: r, o: o, is: is, vars: map[string]string{}, declared: map[string]bool{},
-		global: map[string]string{}, stages: map[string]*image.Image{}}
+		global: map[string]string{}, stages: map[string]*image.Image{}, ignore: ignore}
 	defer b.cleanup()
 	img, err := b.run(ctx, ins)
 	if err != nil {
@@ -465,6 +470,15 @@ func (b *builder) commit(layer io.Reader, createdBy, key string) error {
 	return nil
 }
 
+// contextRel is a host path of the context as a slash-separated path relative to it.
+func (b *builder) contextRel(host string) string {
+	rel, err := filepath.Rel(b.o.Context, host)
+	if err != nil {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
 // cacheMark starts the history comment of a cached step.
 const cacheMark = "pea-build-cache "
 
@@ -653,8 +667,9 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 		}
 		clean := filepath.Join(b.o.Context, filepath.FromSlash(path.Clean("/"+s)))
 		got, err := filepath.Glob(clean)
+		got = slices.DeleteFunc(got, func(g string) bool { return b.ignore.excluded(b.contextRel(g)) })
 		if err != nil || len(got) == 0 {
-			return fmt.Errorf("%s %s: no such file in the build context: %w", in.cmd, s, errdefs.ErrNotFound)
+			return fmt.Errorf("%s %s: no such file in the build context (or its ignore file leaves it out): %w", in.cmd, s, errdefs.ErrNotFound)
 		}
 		for _, g := range got {
 			matches = append(matches, source{g, filepath.Base(g)})
@@ -664,6 +679,10 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	w := &layerWriter{tw: tw, uid: uid, gid: gid, mode: mode, dirs: map[string]bool{}}
+	if in.flags["from"] == "" && len(b.ignore) > 0 {
+		w.skip = func(host string) bool { return b.ignore.excluded(b.contextRel(host)) }
+		w.reincludes = slices.ContainsFunc(b.ignore, func(r ignoreRule) bool { return r.negate })
+	}
 	for _, m := range matches {
 		fi, err := os.Lstat(m.host)
 		if err != nil {
@@ -760,6 +779,9 @@ type layerWriter struct {
 	uid, gid int   // -1: the file's own owner is not kept; root's is
 	mode     int64 // -1: the file's own
 	dirs     map[string]bool
+	skip     func(host string) bool // a file of a directory being copied to leave out
+	// reincludes: some ignore pattern brings paths back (!), so left-out directories are walked.
+	reincludes bool
 }
 
 // parents writes the directories above name, once each.
@@ -801,7 +823,7 @@ func (w *layerWriter) add(src, name string, fi fs.FileInfo) error {
 		if err := w.parents(name); err != nil {
 			return err
 		}
-		if name != "/" && !w.dirs[name] {
+		if name != "/" && !w.dirs[name] && (w.skip == nil || !w.skip(src)) {
 			h, err := w.header(fi, name, "")
 			if err != nil {
 				return err
@@ -816,6 +838,10 @@ func (w *layerWriter) add(src, name string, fi fs.FileInfo) error {
 			return err
 		}
 		for _, e := range ents {
+			// A directory left out is still walked when some pattern brings paths back (!).
+			if w.skip != nil && w.skip(filepath.Join(src, e.Name())) && (!e.IsDir() || !w.reincludes) {
+				continue
+			}
 			efi, err := e.Info()
 			if err != nil {
 				return err
