@@ -1124,3 +1124,37 @@ func TestLogOptPath(t *testing.T) {
 		t.Fatalf("a refused create made a container: %q", out)
 	}
 }
+
+// volume export writes a volume's files as a tar, links as links; volume import unpacks one
+// into another volume, refuses entries that climb out, and a volume a running container uses.
+func TestVolumeExportImport(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("volume", "create", "src")
+	e.Pea("run", "--rm", "--network", "none", "-v", "src:/v", "localhost/bb", "sh", "-c",
+		"mkdir -p /v/d && echo data > /v/d/f && ln -s /etc/shadow /v/link && chmod 600 /v/d/f")
+	tarPath := filepath.Join(e.Dir, "src.tar")
+	e.Pea("volume", "export", "--output", tarPath, "src")
+	out, err := exec.Command("tar", "-tvf", tarPath).Output()
+	if err != nil || !strings.Contains(string(out), "d/f") || !strings.Contains(string(out), "link -> /etc/shadow") {
+		t.Fatalf("the export: %s %v", out, err)
+	}
+	e.Pea("volume", "create", "dst")
+	e.Pea("volume", "import", "dst", tarPath)
+	if got := e.Pea("run", "--rm", "--network", "none", "-v", "dst:/v", "localhost/bb", "sh", "-c", "cat /v/d/f; stat -c %a /v/d/f; readlink /v/link"); got != "data\n600\n/etc/shadow" {
+		t.Fatalf("the imported volume: %q", got)
+	}
+	// A tar whose entry climbs out of the volume.
+	evil := filepath.Join(e.Dir, "evil.tar")
+	if b, err := exec.Command("sh", "-c", "cd "+e.Dir+" && mkdir -p x && echo pwned > x/p && tar --transform 's,^x/p,../../escaped,' -cf "+evil+" x/p").CombinedOutput(); err != nil {
+		t.Fatalf("making the tar: %v %s", err, b)
+	}
+	r := e.Fails(125, "volume", "import", "dst", evil)
+	if !strings.Contains(r.Stderr, "leaves the destination") {
+		t.Fatalf("import of a climbing entry: %v", r)
+	}
+	e.Pea("run", "-d", "--name", "user", "--network", "none", "-v", "dst:/v", "localhost/bb", "sleep", "1000")
+	r = e.Fails(125, "volume", "import", "dst", tarPath)
+	if !strings.Contains(r.Stderr, "used by running container user") {
+		t.Fatalf("import into a volume in use: %v", r)
+	}
+}

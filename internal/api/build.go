@@ -38,7 +38,7 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 		defer zr.Close()
 		rd = zr
 	}
-	if err := untar(rd, dir); err != nil {
+	if err := engine.Untar(rd, dir); err != nil {
 		return badRequest("the build context: %v", err)
 	}
 	o := engine.BuildOptions{Context: dir, Tags: q["t"], Args: map[string]string{}, Network: q.Get("networkmode")}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -137,6 +138,49 @@ func newVolumeCommand(a *app) *cobra.Command {
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers using the volume too")
 
+	var output string
+	export := &cobra.Command{
+		Use: "export [options] VOLUME", Short: "Write a volume's contents as a tar (to standard output, or --output)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			w := a.stdout
+			if output != "" {
+				f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+				if err != nil {
+					return invalid("--output: %v", err)
+				}
+				defer f.Close()
+				w = f
+			} else if f, ok := a.stdout.(*os.File); ok && isTerminal(f) {
+				return invalid("refusing to write a tar to a terminal: use --output or redirect standard output")
+			}
+			return rt.ExportVolume(args[0], w)
+		},
+	}
+	export.Flags().StringVarP(&output, "output", "o", "", "write to this file")
+	importCmd := &cobra.Command{
+		Use: "import VOLUME FILE|-", Short: "Unpack a tar into a volume (- : standard input)", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			rd := a.stdin
+			if args[1] != "-" {
+				f, err := os.Open(args[1])
+				if err != nil {
+					return invalid("%v", err)
+				}
+				defer f.Close()
+				rd = f
+			}
+			return rt.ImportVolume(args[0], rd)
+		},
+	}
+
 	var pforce bool
 	prune := &cobra.Command{
 		Use: "prune [options]", Short: "Remove every unused volume", Args: cobra.NoArgs,
@@ -164,6 +208,6 @@ func newVolumeCommand(a *app) *cobra.Command {
 		}
 		return true, nil
 	})
-	cmd.AddCommand(create, ls, inspect, rm, prune, exists)
+	cmd.AddCommand(create, ls, inspect, rm, prune, exists, export, importCmd)
 	return cmd
 }

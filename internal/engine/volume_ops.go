@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -98,4 +99,38 @@ func (r *Runtime) PruneVolumes() ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// ExportVolume writes a volume's contents as a tar (podman's volume export), by the copier's
+// walk: directory descriptors opened without following links, so a link a container put in
+// the volume is written as a link and never followed.
+func (r *Runtime) ExportVolume(name string, w io.Writer) error {
+	v, err := r.LookupVolume(name)
+	if err != nil {
+		return err
+	}
+	return exportTree(w, v.Mountpoint, nil, nil)
+}
+
+// ImportVolume unpacks a tar into a volume (podman's volume import), over what it holds,
+// while no running container uses it: a running one could swap a directory for a link under
+// the unpacking. Entries that climb out of the volume are refused (Untar).
+func (r *Runtime) ImportVolume(name string, rd io.Reader) error {
+	v, err := r.LookupVolume(name)
+	if err != nil {
+		return err
+	}
+	users, err := r.VolumeUsers(v.Name)
+	if err != nil {
+		return err
+	}
+	for _, id := range users {
+		if c, err := r.LookupContainer(id); err == nil && c.State.Active() {
+			return fmt.Errorf("volume %s is used by running container %s: stop it first: %w", v.Name, c.Config.Name, errdefs.ErrInUse)
+		}
+	}
+	if err := Untar(rd, v.Mountpoint); err != nil {
+		return fmt.Errorf("importing into volume %s: %w", v.Name, err)
+	}
+	return nil
 }
