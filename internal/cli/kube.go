@@ -40,10 +40,10 @@ func newPlayCommand(a *app) *cobra.Command {
 func newGenerateCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate",
-		Short: "Generate structured data (alias of kube generate)",
+		Short: "Generate Kubernetes YAML (kube) or systemd units (systemd)",
 		RunE:  groupRunE,
 	}
-	cmd.AddCommand(newKubeGenerateCommand(a, "kube"))
+	cmd.AddCommand(newKubeGenerateCommand(a, "kube"), newGenerateSystemdCommand(a))
 	return cmd
 }
 

@@ -1,0 +1,119 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// unitValue is the value of key= in a unit's text.
+func unitValue(t *testing.T, unit, key string) string {
+	t.Helper()
+	for _, l := range strings.Split(unit, "\n") {
+		if v, ok := strings.CutPrefix(l, key+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %s= in the unit:\n%s", key, unit)
+	return ""
+}
+
+// runUnitLine runs an Exec line of a unit as systemd would (no shell: words split on spaces).
+func runUnitLine(t *testing.T, line string) {
+	t.Helper()
+	argv := strings.Fields(line)
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v %s", line, err, out)
+	}
+}
+
+// verifyUnits checks units with systemd-analyze verify where systemd is installed.
+func verifyUnits(t *testing.T, files ...string) {
+	t.Helper()
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		return
+	}
+	out, err := exec.Command("systemd-analyze", append([]string{"verify"}, files...)...).CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Fatalf("systemd-analyze verify: %v %s", err, out)
+	}
+}
+
+// conmonPID reads a unit's PID file and checks it names a live conmon.
+func conmonPID(t *testing.T, pidFile string) int {
+	t.Helper()
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("PIDFile: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if strings.TrimSpace(string(comm)) != "conmon" {
+		t.Fatalf("PIDFile names %d (%q), not a conmon", pid, comm)
+	}
+	return pid
+}
+
+// generate systemd: a container's unit starts it (ExecStart, with systemd following conmon
+// through PIDFile) and stops it; a pod's units start the pod and bind its members to it. The
+// units pass systemd-analyze verify; --new is refused.
+func TestGenerateSystemd(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "web", "--network", "none", "--stop-timeout", "3", "localhost/bb", "sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait")
+	unit := e.Pea("generate", "systemd", "--name", "web")
+	if !strings.HasPrefix(unit, "# container-web.service\n") || unitValue(t, unit, "Type") != "forking" || unitValue(t, unit, "TimeoutStopSec") != "63" {
+		t.Fatalf("unit:\n%s", unit)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "container-web.service")
+	os.WriteFile(path, []byte(unit+"\n"), 0o644)
+	verifyUnits(t, path)
+	runUnitLine(t, unitValue(t, unit, "ExecStart"))
+	conmonPID(t, unitValue(t, unit, "PIDFile"))
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "web"); st != "running" {
+		t.Fatalf("after ExecStart: %s", st)
+	}
+	runUnitLine(t, unitValue(t, unit, "ExecStop"))
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "web"); st != "exited" {
+		t.Fatalf("after ExecStop: %s", st)
+	}
+
+	e.Pea("pod", "create", "--name", "pp", "--network", "none")
+	e.Pea("create", "--pod", "pp", "--name", "m1", "localhost/bb", "sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait")
+	cmd := exec.Command(peaBin, e.args("generate", "systemd", "--files", "--name", "pp")...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); len(got) != 2 || got[0] != filepath.Join(dir, "pod-pp.service") || got[1] != filepath.Join(dir, "container-m1.service") {
+		t.Fatalf("--files: %q", out)
+	}
+	podUnit, _ := os.ReadFile(filepath.Join(dir, "pod-pp.service"))
+	memberUnit, _ := os.ReadFile(filepath.Join(dir, "container-m1.service"))
+	if unitValue(t, string(podUnit), "Requires") != "container-m1.service" || unitValue(t, string(memberUnit), "BindsTo") != "pod-pp.service" {
+		t.Fatalf("pod units:\n%s\n%s", podUnit, memberUnit)
+	}
+	verifyUnits(t, filepath.Join(dir, "pod-pp.service"), filepath.Join(dir, "container-m1.service"))
+	runUnitLine(t, unitValue(t, string(podUnit), "ExecStart"))
+	runUnitLine(t, unitValue(t, string(memberUnit), "ExecStart"))
+	conmonPID(t, unitValue(t, string(podUnit), "PIDFile")) // the infra container's conmon
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "m1"); st != "running" {
+		t.Fatalf("member after the pod's ExecStart: %s", st)
+	}
+	runUnitLine(t, unitValue(t, string(podUnit), "ExecStop"))
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "m1"); st != "exited" {
+		t.Fatalf("member after the pod's ExecStop: %s", st)
+	}
+	r := e.Fails(125, "generate", "systemd", "--new", "web")
+	if !strings.Contains(r.Stderr, "--new is not supported") {
+		t.Fatalf("--new: %v", r)
+	}
+	e.Fails(125, "generate", "systemd", "nosuch")
+}
