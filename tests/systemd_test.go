@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // unitValue is the value of key= in a unit's text.
@@ -111,9 +113,98 @@ func TestGenerateSystemd(t *testing.T) {
 	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "m1"); st != "exited" {
 		t.Fatalf("member after the pod's ExecStop: %s", st)
 	}
-	r := e.Fails(125, "generate", "systemd", "--new", "web")
-	if !strings.Contains(r.Stderr, "--new is not supported") {
-		t.Fatalf("--new: %v", r)
+	r := e.Fails(125, "generate", "systemd", "--new", "pp")
+	if !strings.Contains(r.Stderr, "--new is for a container") {
+		t.Fatalf("--new of a pod: %v", r)
 	}
 	e.Fails(125, "generate", "systemd", "nosuch")
+}
+
+// systemdWords splits an Exec line as systemd does for these units: words on spaces outside
+// double quotes (in which \" and \\ escape), then the specifiers: %t (runtime directory), %n
+// (the unit's name), %% and $$.
+func systemdWords(line, runtimeDir, unitName string) []string {
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quoted && c == '\\' && i+1 < len(line):
+			i++
+			cur.WriteByte(line[i])
+		case c == '"':
+			quoted, inWord = !quoted, true
+		case c == ' ' && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	for i, w := range words {
+		w = strings.ReplaceAll(w, "%%", "\x00")
+		w = strings.ReplaceAll(w, "%t", runtimeDir)
+		w = strings.ReplaceAll(w, "%n", unitName)
+		w = strings.ReplaceAll(w, "\x00", "%")
+		words[i] = strings.ReplaceAll(w, "$$", "$")
+	}
+	return words
+}
+
+// generate systemd --new: the unit runs the container afresh from the command that created it
+// (quoting, $ and % kept), follows its conmon through --conmon-pidfile, replaces it when
+// started again, and stops and removes it (stop and rm --cidfile).
+func TestGenerateSystemdNew(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "web", "--network", "none", "-e", "X=a b", "--stop-timeout", "3", "-it", "--label", "l=1",
+		"localhost/bb", "sh", "-c", `trap "exit 0" TERM; echo "$X 100%"; sleep 1000 & wait`)
+	unit := e.Pea("generate", "systemd", "--new", "--name", "web")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "container-web.service")
+	os.WriteFile(path, []byte(unit+"\n"), 0o644)
+	verifyUnits(t, path)
+	e.Pea("rm", "web") // --new makes it again
+	run := func(key string) {
+		t.Helper()
+		w := systemdWords(unitValue(t, unit, key), dir, "container-web.service")
+		if out, err := exec.Command(w[0], w[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v %s", key, err, out)
+		}
+	}
+	pidFile := systemdWords(unitValue(t, unit, "PIDFile"), dir, "container-web.service")[0]
+	for round := 0; round < 2; round++ { // started twice: the second replaces the first
+		run("ExecStartPre")
+		run("ExecStart")
+		conmonPID(t, pidFile)
+		eventually(t, 10*time.Second, func() error {
+			if out := e.Pea("logs", "web"); !strings.Contains(out, "a b 100%") {
+				return fmt.Errorf("logs: %q", out)
+			}
+			return nil
+		})
+		if got := e.Pea("inspect", "--format", "{{.State.Status}} {{.Config.Labels.l}} {{.Config.Tty}}", "web"); got != "running 1 true" {
+			t.Fatalf("the container the unit made: %q", got)
+		}
+	}
+	if got := e.Pea("ps", "-a", "--format", "{{.Names}}"); got != "web" {
+		t.Fatalf("containers after two starts: %q", got)
+	}
+	run("ExecStop")
+	run("ExecStopPost")
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("after the unit stopped: %q", got)
+	}
+	run("ExecStop") // again, with nothing to stop: --ignore
+	r := e.Fails(125, "generate", "systemd", "--new", "nosuch")
+	if !strings.Contains(r.Stderr, "nosuch") {
+		t.Fatalf("--new of nothing: %v", r)
+	}
 }

@@ -39,6 +39,7 @@ type createFlags struct {
 	labelFiles, groupAdd, expose               []string
 	tz, umask, pidFile                         string
 	logOpts, secrets                           []string
+	conmonPidFile                              string
 	replace, readOnlyTmpfs, envHost            bool
 	cgroupParent, pod, pull                    string
 	ip, mac, restart, initCtr                  string
@@ -65,6 +66,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tz, "tz", "", "time zone of the container (local, or a zone such as Europe/Paris)")
 	fs.StringVar(&f.umask, "umask", "", "file mode creation mask of the process (octal, default 0022)")
 	fs.StringVar(&f.pidFile, "pidfile", "", "write the container process's PID to this host file")
+	fs.StringVar(&f.conmonPidFile, "conmon-pidfile", "", "write conmon's PID to this host file (what a systemd unit follows)")
 	fs.StringArrayVar(&f.secrets, "secret", nil, "give the container a secret: NAME[,type=mount|env][,target=T][,uid=U][,gid=G][,mode=M]")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "logging option: path=FILE writes the container's log (k8s-file format) to FILE")
 	fs.BoolVar(&f.readOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /run, /tmp and /var/tmp")
@@ -176,6 +178,13 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		default:
 			return nil, o, invalid("--log-opt %s: pea supports path=FILE only", lo)
 		}
+	}
+	if f.conmonPidFile != "" {
+		abs, err := filepath.Abs(f.conmonPidFile)
+		if err != nil {
+			return nil, o, err
+		}
+		cfg.ConmonPidFile = abs
 	}
 	if f.podIDFile != "" {
 		b, err := os.ReadFile(f.podIDFile)

@@ -45,7 +45,7 @@ func newGenerateSystemdCommand(a *app) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVarP(&o.useName, "name", "n", false, "use the container's or pod's name rather than its ID")
 	f.BoolVarP(&o.files, "files", "f", false, "write the units to files in the current directory, and print their paths")
-	f.BoolVar(&o.newCtr, "new", false, "create the container at each start (not supported by pea)")
+	f.BoolVar(&o.newCtr, "new", false, "create the container afresh at each start, from the command that created it, and remove it at each stop")
 	f.StringVar(&o.restartPolicy, "restart-policy", "on-failure", "systemd's Restart= policy")
 	f.UintVar(&o.restartSec, "restart-sec", 0, "systemd's RestartSec= (0: systemd's default)")
 	f.UintVarP(&o.stopTime, "time", "t", 10, "seconds to wait for a stop before killing (default: the container's stop timeout)")
@@ -64,9 +64,6 @@ type unit struct {
 }
 
 func runGenerateSystemd(a *app, nameOrID string, o *systemdOptions) error {
-	if o.newCtr {
-		return invalid("--new is not supported: pea generates units for an existing container or pod")
-	}
 	valid := false
 	for _, p := range restartPolicies {
 		valid = valid || p == o.restartPolicy
@@ -88,8 +85,19 @@ func runGenerateSystemd(a *app, nameOrID string, o *systemdOptions) error {
 		if c.Config.IsInfra {
 			return invalid("%s is a pod's infra container: generate the pod's units", c.Config.Name)
 		}
-		units = append(units, g.containerUnit(c, ""))
+		if o.newCtr {
+			u, err := g.newContainerUnit(c)
+			if err != nil {
+				return err
+			}
+			units = append(units, u)
+		} else {
+			units = append(units, g.containerUnit(c, ""))
+		}
 	} else if p, perr := rt.LookupPod(nameOrID); perr == nil {
+		if o.newCtr {
+			return invalid("--new is for a container: pea makes a pod's units for the pod as it is")
+		}
 		pi, err := rt.InspectPod(p.Config.ID)
 		if err != nil {
 			return err
@@ -233,4 +241,124 @@ func (g *systemdGen) podUnits(pi *engine.PodInfo) []unit {
 	b.WriteString(g.service(infraID, g.peaCmd("pod", "start", ref), g.peaCmd("pod", "stop", "-t", strconv.FormatUint(uint64(t), 10), ref), t))
 	b.WriteString("\n[Install]\nWantedBy=default.target\n")
 	return append([]unit{{name: podName, text: b.String()}}, members...)
+}
+
+// dropForNew are the run/create flags a --new unit sets itself (or must not repeat).
+var dropForNew = map[string]bool{"detach": true, "rm": true, "name": true, "replace": true, "cidfile": true,
+	"conmon-pidfile": true}
+
+// newRunArgs are the arguments of the `pea run` that makes the container again: the ones its
+// create command had, past the verb, without the flags dropForNew names.
+func (g *systemdGen) newRunArgs(c *model.Container) ([]string, error) {
+	cc := c.Config.CreateCommand
+	verb := -1
+	for i, tok := range cc {
+		if i > 0 && (tok == "run" || tok == "create") {
+			verb = i
+			break
+		}
+	}
+	if verb < 0 {
+		return nil, invalid("container %s has no command that created it (made by the API, kube play or the CRI?): --new cannot make it again", c.Config.Name)
+	}
+	fs := newRunCommand(g.a).Flags()
+	var out []string
+	rest := cc[verb+1:]
+	for i := 0; i < len(rest); i++ {
+		tok := rest[i]
+		if tok == "--" || !strings.HasPrefix(tok, "-") || tok == "-" {
+			out = append(out, rest[i:]...) // the image and its command
+			break
+		}
+		takesValue := func(name string) bool {
+			f := fs.Lookup(name)
+			return f != nil && f.NoOptDefVal == "" && f.Value.Type() != "bool"
+		}
+		if long, ok := strings.CutPrefix(tok, "--"); ok {
+			name, _, hasValue := strings.Cut(long, "=")
+			if fs.Lookup(name) == nil {
+				return nil, invalid("the create command of %s has %s, which pea's run does not know", c.Config.Name, tok)
+			}
+			consumed := []string{tok}
+			if !hasValue && takesValue(name) && i+1 < len(rest) {
+				i++
+				consumed = append(consumed, rest[i])
+			}
+			if !dropForNew[name] {
+				out = append(out, consumed...)
+			}
+			continue
+		}
+		// Shorthands, maybe several (-dit) or one with its value (-p8080:80, -p 8080:80).
+		short := tok[1:]
+		kept := "-"
+		var value []string
+		for j := 0; j < len(short); j++ {
+			f := fs.ShorthandLookup(short[j : j+1])
+			if f == nil {
+				return nil, invalid("the create command of %s has %s, which pea's run does not know", c.Config.Name, tok)
+			}
+			if takesValue(f.Name) {
+				v := short[j+1:]
+				if v == "" && i+1 < len(rest) {
+					i++
+					v = rest[i]
+				}
+				if !dropForNew[f.Name] {
+					value = []string{"--" + f.Name + "=" + v}
+				}
+				break
+			}
+			if !dropForNew[f.Name] {
+				kept += short[j : j+1]
+			}
+		}
+		if kept != "-" {
+			out = append(out, kept)
+		}
+		out = append(out, value...)
+	}
+	return out, nil
+}
+
+// unitQuote quotes a word for an Exec line: systemd expands $ and % in it, and splits on
+// spaces outside double quotes.
+func unitQuote(w string) string {
+	w = strings.ReplaceAll(w, "%", "%%")
+	w = strings.ReplaceAll(w, "$", "$$")
+	if w != "" && !strings.ContainsAny(w, " \t\"'\\;") {
+		return w
+	}
+	w = strings.ReplaceAll(w, `\`, `\\`)
+	w = strings.ReplaceAll(w, `"`, `\"`)
+	return `"` + w + `"`
+}
+
+// newContainerUnit is a --new unit: it runs the container afresh at each start (replacing
+// one of the same name), follows its conmon through --conmon-pidfile, and removes it at stop.
+func (g *systemdGen) newContainerUnit(c *model.Container) (unit, error) {
+	cfg := c.Config
+	args, err := g.newRunArgs(c)
+	if err != nil {
+		return unit{}, err
+	}
+	name := g.unitName(g.o.ctrPrefix, cfg.Name, cfg.ID)
+	t := strconv.FormatUint(uint64(g.stopTime(cfg)), 10)
+	run := []string{"run", "--cidfile=%t/%n.ctr-id", "--conmon-pidfile=%t/%n.pid", "--rm", "--replace", "-d", "--name", unitQuote(cfg.Name)}
+	for _, a := range args {
+		run = append(run, unitQuote(a))
+	}
+	var b strings.Builder
+	b.WriteString(g.header(name, name))
+	b.WriteString(g.extraDeps())
+	fmt.Fprintf(&b, "\n[Service]\nEnvironment=PEA_SYSTEMD_UNIT=%%n\nRestart=%s\n", g.o.restartPolicy)
+	if g.o.restartSec > 0 {
+		fmt.Fprintf(&b, "RestartSec=%d\n", g.o.restartSec)
+	}
+	fmt.Fprintf(&b, "TimeoutStopSec=%d\nExecStartPre=/bin/rm -f %%t/%%n.ctr-id\nExecStart=%s\nExecStop=%s\nExecStopPost=%s\nPIDFile=%%t/%%n.pid\nType=forking\n",
+		g.stopTime(cfg)+60, g.peaCmd(run...),
+		g.peaCmd("stop", "--ignore", "-t", t, "--cidfile=%t/%n.ctr-id"),
+		g.peaCmd("rm", "-f", "--ignore", "-t", t, "--cidfile=%t/%n.ctr-id"))
+	b.WriteString("\n[Install]\nWantedBy=default.target\n")
+	return unit{name: name, text: b.String()}, nil
 }

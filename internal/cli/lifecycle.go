@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -146,12 +148,17 @@ func startAttached(a *app, target string, interactive bool) error {
 
 func newStopCommand(a *app) *cobra.Command {
 	var all, latest, ignore bool
+	var cidFiles []string
 	var t timeoutFlag
 	cmd := &cobra.Command{
 		Use:   "stop [options] CONTAINER [CONTAINER...]",
 		Short: "Stop one or more containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t.set = cmd.Flags().Changed("time")
+			args, none, err := withCidFiles(args, cidFiles, ignore)
+			if err != nil || none {
+				return err
+			}
 			return forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
 				_, err := rt.StopContainer(context.Background(), target, t.ptr())
 				if ignore && errdefs.Is(err, errdefs.ErrNotFound) {
@@ -165,7 +172,28 @@ func newStopCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "ignore containers that do not exist")
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the container")
+	cmd.Flags().StringArrayVar(&cidFiles, "cidfile", nil, "read the container's ID from this file (repeatable)")
 	return cmd
+}
+
+// withCidFiles adds the IDs of --cidfile files to the named containers. With ignore, a file
+// that is not there names nothing; none reports that nothing at all was named that way (the
+// command then has nothing to do, as podman's --ignore).
+func withCidFiles(args, files []string, ignore bool) (out []string, none bool, err error) {
+	out = args
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			if ignore && os.IsNotExist(err) {
+				continue
+			}
+			return nil, false, invalid("--cidfile: %v", err)
+		}
+		if id := strings.TrimSpace(string(b)); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out, len(files) > 0 && len(out) == 0, nil
 }
 
 func newKillCommand(a *app) *cobra.Command {

@@ -18,6 +18,7 @@ func init() {
 
 func newRmCommand(a *app) *cobra.Command {
 	var all, force, volumes, ignore, latest bool
+	var cidFiles []string
 	var t timeoutFlag
 	cmd := &cobra.Command{
 		Use:     "rm [options] CONTAINER [CONTAINER...]",
@@ -28,8 +29,12 @@ func newRmCommand(a *app) *cobra.Command {
 			if t.set {
 				force = true
 			}
+			args, none, err := withCidFiles(args, cidFiles, ignore)
+			if err != nil || none {
+				return err
+			}
 			missing := 0
-			err := forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+			err = forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
 				err := rt.RemoveContainer(context.Background(), target, engine.RemoveOptions{Force: force, Timeout: t.ptr(), Volumes: volumes})
 				if errdefs.Is(err, errdefs.ErrNotFound) {
 					if ignore {
@@ -55,6 +60,7 @@ func newRmCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "ignore containers that do not exist")
 	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing a running container")
+	cmd.Flags().StringArrayVar(&cidFiles, "cidfile", nil, "read the container's ID from this file (repeatable)")
 	return cmd
 }
 

@@ -264,6 +264,11 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			return fmt.Errorf("--pidfile: %w", err)
 		}
 	}
+	if cfg.ConmonPidFile != "" {
+		if err := os.WriteFile(cfg.ConmonPidFile, []byte(strconv.Itoa(conmonPid)), 0o644); err != nil {
+			return fmt.Errorf("--conmon-pidfile: %w", err)
+		}
+	}
 	trace.Mark("start: runtime started it")
 	c.State.Status = model.StatusRunning
 	c.State.Pid = pid

@@ -174,7 +174,10 @@ type ContainerConfig struct {
 	// host's /usr/share/zoneinfo.
 	Timezone string `json:"timezone,omitempty"`
 	// PidFile is a host file the process's PID is written to at each start.
-	PidFile         string `json:"pidFile,omitempty"`
+	PidFile string `json:"pidFile,omitempty"`
+	// ConmonPidFile is a host file conmon's PID is written to at each start (--conmon-pidfile):
+	// what a forking systemd unit follows.
+	ConmonPidFile   string `json:"conmonPidFile,omitempty"`
 	NoNewPrivileges bool   `json:"noNewPrivileges,omitempty"`
 	// OwnMasks replaces the runtime's default masked and read-only paths of a non-privileged
 	// container with MaskedPaths and ReadonlyPaths (a CRI container's, which kubelet gives).
