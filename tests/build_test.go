@@ -225,3 +225,18 @@ func TestBuildIgnoreFile(t *testing.T) {
 		t.Fatalf("COPY of an ignored file: %v", r)
 	}
 }
+
+// A failed build keeps the steps that worked as the cache: the next build takes them from it.
+func TestBuildCacheAfterFailure(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"f.txt":         "content\n",
+		"Containerfile": "FROM localhost/bb\nCOPY f.txt /f.txt\nRUN false\n",
+	})
+	e.Fails(1, "build", "--network", "none", ctx)
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM localhost/bb\nCOPY f.txt /f.txt\nRUN true\n"})
+	r := e.run(nil, "build", "--network", "none", ctx)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "STEP 2/3: COPY f.txt /f.txt\n--> Using cache ") {
+		t.Fatalf("the build after the failed one: %v", r)
+	}
+}

@@ -42,6 +42,11 @@ func TestSecrets(t *testing.T) {
 	if cfg := e.Pea("inspect", "--format", "{{json .Config}}", "c"); strings.Contains(cfg, "s3cret") || strings.Contains(cfg, "tok-123") {
 		t.Fatalf("a secret's data is in the container's config: %s", cfg)
 	}
+	// In a user namespace of its own, the file is the container's root's (the mapped host uid).
+	if got := e.Pea("run", "--rm", "--network", "none", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536",
+		"--secret", "dbpass", "localhost/bb", "stat", "-c", "%u:%g", "/run/secrets/dbpass"); got != "0:0" {
+		t.Fatalf("a secret's owner in a user namespace: %q", got)
+	}
 	r = e.Fails(125, "secret", "rm", "dbpass")
 	if !strings.Contains(r.Stderr, "used by container c") {
 		t.Fatalf("rm of a secret in use: %v", r)

@@ -215,7 +215,6 @@ type builder struct {
 	// name and by number; stageName the name of the one being built ("" : none).
 	global    map[string]string
 	stages    map[string]*image.Image
-	ok        bool        // the build succeeded
 	ignore    ignoreRules // the context's .containerignore/.dockerignore
 	nstage    int
 	stageName string
@@ -275,14 +274,13 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 	if err != nil {
 		return nil, err
 	}
-	b.ok = true
 	return img, nil
 }
 
 // cleanup removes the intermediate images (their layers stay where the final image uses them).
 func (b *builder) cleanup() {
-	if !b.o.NoCache && b.ok {
-		return // they are the cache of the next build
+	if !b.o.NoCache {
+		return // they are the cache of the next build, a failed one's too (its steps that worked)
 	}
 	for _, id := range b.made {
 		b.r.ImageRemoveWith(id, ImageRemoveOptions{Force: true})

@@ -268,6 +268,8 @@ func (r *Runtime) prepareSecrets(cfg *model.ContainerConfig) (files map[string]s
 		return nil, nil, err
 	}
 	files = map[string]string{}
+	// In a user namespace of its own, a file for the container's uid 0 is the mapped host uid's.
+	uidMap, gidMap := r.IDMappings(cfg)
 	for i, ref := range cfg.Secrets {
 		data, err := r.secretData(ref.ID)
 		if err != nil {
@@ -282,7 +284,7 @@ func (r *Runtime) prepareSecrets(cfg *model.ContainerConfig) (files map[string]s
 		if err := os.WriteFile(f, data, 0o600); err != nil {
 			return nil, nil, err
 		}
-		if err := os.Chown(f, int(ref.UID), int(ref.GID)); err != nil {
+		if err := os.Chown(f, int(hostIDOf(uidMap, ref.UID)), int(hostIDOf(gidMap, ref.GID))); err != nil {
 			return nil, nil, err
 		}
 		if err := os.Chmod(f, os.FileMode(ref.Mode)); err != nil {

@@ -109,6 +109,17 @@ func mapsID(maps []model.IDMap, id uint32) bool {
 	return false
 }
 
+// hostIDOf is the host ID that ID id inside a user namespace with maps is; without maps (the
+// host's namespace), or an ID they leave out, id itself.
+func hostIDOf(maps []model.IDMap, id uint32) uint32 {
+	for _, m := range maps {
+		if id >= m.ContainerID && uint64(id) < uint64(m.ContainerID)+uint64(m.Size) {
+			return m.HostID + (id - m.ContainerID)
+		}
+	}
+	return id
+}
+
 // containerID returns the ID inside a user namespace with maps that host ID host is; one the
 // maps leave out is the kernel's overflow ID, 65534, as the kernel shows it.
 func containerID(maps []model.IDMap, host uint32) uint32 {
