@@ -12,7 +12,7 @@ import (
 // environment variables, never written into its config; one in use is not removed; bad input
 // is refused with nothing made.
 func TestSecrets(t *testing.T) {
-	e := newEnv(t).withBusybox()
+	e := newEnv(t).withBusybox().withUserNS()
 	id := e.PeaIn("s3cret-pass", "secret", "create", "dbpass", "-")
 	if r := e.PeaIn("", "secret", "create", "dbpass", "-"); r.Code == 0 {
 		t.Fatalf("secret create of an empty secret: %v", r)
