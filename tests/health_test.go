@@ -333,3 +333,51 @@ func loadWithHealthcheck(t *testing.T, e *Env, name string, health map[string]an
 	out.Close()
 	e.Pea("load", "-i", dst)
 }
+
+// --health-on-failure: once the container turns unhealthy, kill and stop end it, restart
+// starts it again (a process of its own, which outlives the health timer the stop kills);
+// a bad action is refused with nothing made.
+func TestHealthOnFailure(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	run := func(name, action string) {
+		e.Pea("run", "-d", "--network", "none", "--name", name, "--health-cmd", "test ! -e /tmp/sick", "--health-retries", "1",
+			"--health-interval", "500ms", "--health-on-failure", action, "--stop-timeout", "1",
+			"localhost/bb", "sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait")
+		e.Pea("exec", name, "touch", "/tmp/sick")
+	}
+	run("k", "kill")
+	run("s", "stop")
+	startedAt := func(name string) string { return e.Pea("inspect", "--format", "{{.State.StartedAt}}", name) }
+	run("r", "restart")
+	first := startedAt("r")
+	for name, want := range map[string]string{"k": "exited 137", "s": "exited 0"} {
+		eventually(t, 15*time.Second, func() error {
+			if got := e.Pea("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name); got != want {
+				return fmt.Errorf("%s: %q, want %q", name, got, want)
+			}
+			return nil
+		})
+	}
+	// Restarted: started again (the same container, /tmp/sick still there: it turns unhealthy
+	// and restarts again and again, as podman's does).
+	eventually(t, 15*time.Second, func() error {
+		if n := strings.Count(e.Pea("events", "--stream=false", "--filter", "container=r", "--format", "{{.Status}}"), "restart"); n < 1 {
+			return fmt.Errorf("r: %d restarts", n)
+		}
+		return nil
+	})
+	eventually(t, 15*time.Second, func() error {
+		if s := startedAt("r"); s == first {
+			return fmt.Errorf("r was not started again")
+		}
+		return nil
+	})
+	e.Pea("rm", "-f", "-t", "0", "r")
+	r := e.Fails(125, "run", "--name", "bad", "--health-cmd", "true", "--health-on-failure", "explode", "localhost/bb", "true")
+	if !strings.Contains(r.Stderr, "--health-on-failure") {
+		t.Fatalf("a bad action: %v", r)
+	}
+	if got := e.Pea("ps", "-a", "--format", "{{.Names}}", "--filter", "name=bad"); got != "" {
+		t.Fatalf("a refused run made %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -224,6 +225,12 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		return nil, o, err
 	}
 	o.NoHealthcheck = f.health.none
+	if !slices.Contains(engine.HealthActions, f.health.onFailure) {
+		return nil, o, invalid("invalid --health-on-failure %q (%s)", f.health.onFailure, strings.Join(engine.HealthActions, ", "))
+	}
+	if f.health.onFailure != "none" {
+		cfg.HealthOnFailure = f.health.onFailure
+	}
 	switch f.pull {
 	case "always", "missing", "never", "newer":
 	default:

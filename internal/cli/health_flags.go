@@ -15,6 +15,7 @@ import (
 // HEALTHCHECK is used as it is (unless --no-healthcheck).
 type healthFlags struct {
 	cmd, interval, timeout, startPeriod string
+	onFailure                           string
 	retries                             int
 	none                                bool
 }
@@ -26,6 +27,7 @@ func (f *healthFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.timeout, "health-timeout", "30s", "time a health check may take before it counts as failed (with --health-cmd)")
 	fs.StringVar(&f.startPeriod, "health-start-period", "0s", "time after the start in which failed health checks do not count (with --health-cmd)")
 	fs.BoolVar(&f.none, "no-healthcheck", false, "no health check, not even the image's")
+	fs.StringVar(&f.onFailure, "health-on-failure", "none", "what to do when the container turns unhealthy: none, kill, restart, stop")
 }
 
 // toConfig is the check the flags give: nil when --health-cmd is not given (or is "none").

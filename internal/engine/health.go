@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -100,6 +101,7 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 	if c.State.Health == nil {
 		c.State.Health = &model.HealthState{Status: model.HealthStarting}
 	}
+	was := c.State.Health.Status
 	c.State.Health.Record(res, res.Start.Sub(c.State.StartedAt), hc)
 	st, err := r.state()
 	if err != nil {
@@ -109,7 +111,39 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 		return HealthResult{}, err
 	}
 	r.containerEvent(cfg, "health_status", "health_status", c.State.Health.Status)
+	if was != model.HealthUnhealthy && c.State.Health.Status == model.HealthUnhealthy {
+		r.onHealthFailure(cfg)
+	}
 	return HealthResult{Healthy: res.ExitCode == 0, Status: c.State.Health.Status}, nil
+}
+
+// HealthActions are --health-on-failure's actions.
+var HealthActions = []string{"none", "kill", "restart", "stop"}
+
+// onHealthFailure carries out --health-on-failure for a container that just turned unhealthy,
+// in a pea process of its own (its own session): the health timer that ran the check is
+// killed when the container stops, and a restart must not die with it.
+func (r *Runtime) onHealthFailure(cfg *model.ContainerConfig) {
+	action := cfg.HealthOnFailure
+	if action == "" || action == "none" {
+		return
+	}
+	cmd := r.selfCommand(action, cfg.ID)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cpupin.Start(cmd); err != nil {
+		slog.Warn("--health-on-failure not carried out", "container", cfg.ID, "action", action, "err", err)
+		return
+	}
+	go cmd.Wait()
+}
+
+// selfCommand is a pea command on this store.
+func (r *Runtime) selfCommand(args ...string) *exec.Cmd {
+	global := []string{"--root", r.opts.Root, "--runroot", r.opts.RunRoot}
+	if r.opts.Runtime != "" {
+		global = append(global, "--runtime", r.opts.Runtime)
+	}
+	return cpupin.Command(selfExe(), append(global, args...)...)
 }
 
 // runHealthCommand runs a check's process in the container, its output captured (bounded) and
@@ -167,12 +201,7 @@ func (r *Runtime) startHealthTimer(c *model.Container) {
 		return
 	}
 	id := c.Config.ID
-	args := []string{"--root", r.opts.Root, "--runroot", r.opts.RunRoot}
-	if r.opts.Runtime != "" {
-		args = append(args, "--runtime", r.opts.Runtime)
-	}
-	args = append(append(args, HealthTimerArgs...), id)
-	cmd := cpupin.Command(selfExe(), args...)
+	cmd := r.selfCommand(append(append([]string{}, HealthTimerArgs...), id)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cpupin.Start(cmd); err != nil {
 		slog.Warn("healthcheck timer not started", "container", id, "err", err)

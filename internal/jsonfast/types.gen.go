@@ -784,6 +784,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			encModelHealthConfig(e, p70)
 		}
 	}
+	if len(v.HealthOnFailure) != 0 {
+		e.name("\"healthOnFailure\"")
+		e.str(string(v.HealthOnFailure))
+	}
 	if len(v.Secrets) != 0 {
 		e.name("\"secrets\"")
 		if s71 := v.Secrets; s71 == nil {
@@ -2789,7 +2793,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "secrets"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3392,6 +3396,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				if err := decModelHealthConfig(s, &(*v.Healthcheck)); err != nil {
 					return err
 				}
+			}
+			return nil
+		case "healthOnFailure":
+			if err := s.Str(&v.HealthOnFailure); err != nil {
+				return err
 			}
 			return nil
 		case "secrets":

@@ -211,6 +211,9 @@ type ContainerConfig struct {
 	// Healthcheck is the container's health check (--health-*, or the image's HEALTHCHECK);
 	// nil when it has none.
 	Healthcheck *HealthConfig `json:"healthcheck,omitempty"`
+	// HealthOnFailure is what is done when the container turns unhealthy (--health-on-failure):
+	// "" or none, kill, restart, stop.
+	HealthOnFailure string `json:"healthOnFailure,omitempty"`
 	// Secrets are given to the process at each start (--secret), by reference: their data is
 	// never in the config.
 	Secrets []SecretRef `json:"secrets,omitempty"`
