@@ -104,6 +104,9 @@ CMD ["cat", "/app/run.txt"]
 	if r = e.run(nil, "build", "--no-cache", "-q", "--build-arg", "GREETING=howdy", "--network", "none", ctx); r.Code != 0 || len(strings.TrimSpace(r.Stdout)) != 64 || strings.TrimSpace(r.Stdout) == id {
 		t.Fatalf("build --no-cache -q: %v", r)
 	}
+	if r = e.run(nil, "build", "--layers=false", "--build-arg", "GREETING=howdy", "--network", "none", ctx); r.Code != 0 || strings.Contains(r.Stdout, "Using cache") {
+		t.Fatalf("build --layers=false: %v", r)
+	}
 	// image prune takes the cache away, not the images with names.
 	e.Pea("image", "prune", "-f")
 	if got := e.Pea("images", "-a", "--format", "{{.Repository}}:{{.Tag}}"); got != "localhost/built:1\nlocalhost/again:1\nlocalhost/bb:latest" && got != "localhost/again:1\nlocalhost/built:1\nlocalhost/bb:latest" {

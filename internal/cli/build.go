@@ -18,6 +18,7 @@ func init() { register(newBuildCommand, "build") }
 // It prints the steps, what RUN prints, and the new image's ID last (with -q, the ID alone).
 func newBuildCommand(a *app) *cobra.Command {
 	var o engine.BuildOptions
+	var layers bool
 	var args []string
 	var reg registryFlags
 	var pull string
@@ -26,6 +27,9 @@ func newBuildCommand(a *app) *cobra.Command {
 		Short: "Build an image from a Containerfile (Dockerfile)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
+			if !layers {
+				o.NoCache = true // podman's --layers=false: no cache, no intermediate images kept
+			}
 			o.Context = "."
 			if len(pos) == 1 {
 				o.Context = pos[0]
@@ -84,9 +88,8 @@ func newBuildCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&args, "build-arg", nil, "an ARG's value, NAME=VALUE (repeatable)")
 	f.StringVar(&o.Network, "network", "", "the network of RUN instructions: bridge (default), none, host")
 	f.StringVar(&pull, "pull", "missing", "pull the FROM image: missing, always, never")
-	var layers bool
 	f.BoolVar(&o.NoCache, "no-cache", false, "run every step: reuse no image an earlier build made, and keep no intermediate image")
-	f.BoolVar(&layers, "layers", true, "accepted for compatibility: each RUN and COPY is a layer, cached unless --no-cache")
+	f.BoolVar(&layers, "layers", true, "keep each step's image as the cache of later builds (false: as --no-cache)")
 	f.Lookup("pull").NoOptDefVal = "always"
 	reg.register(f)
 	f.Lookup("quiet").Usage = "print only the image ID"
