@@ -1120,6 +1120,12 @@ func TestLogOptPath(t *testing.T) {
 	if !strings.Contains(r.Stderr, "path=FILE only") {
 		t.Fatalf("--log-opt max-size: %v", r)
 	}
+	// A create that fails (here its image) leaves no directory of the log path behind.
+	other := filepath.Join(e.Dir, "logs2", "c.log")
+	e.Fails(125, "run", "--name", "nolog", "--network", "none", "--log-opt", "path="+other, "localhost/nosuch", "true")
+	if _, err := os.Stat(filepath.Dir(other)); err == nil {
+		t.Fatalf("a failed run made the log path's directory")
+	}
 	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "l" {
 		t.Fatalf("a refused create made a container: %q", out)
 	}

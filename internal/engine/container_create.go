@@ -153,10 +153,6 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 		if !filepath.IsAbs(cfg.LogPath) || strings.HasSuffix(cfg.LogPath, "/") {
 			return fmt.Errorf("log path %q: an absolute path of a file is needed: %w", cfg.LogPath, errdefs.ErrInvalid)
 		}
-		// Its directory is made now (as a CRI runtime does), so conmon can create the file.
-		if err := os.MkdirAll(filepath.Dir(cfg.LogPath), 0o755); err != nil {
-			return fmt.Errorf("log path %q: %w", cfg.LogPath, err)
-		}
 	}
 	if err := ValidateHealthcheck(cfg.Healthcheck); err != nil {
 		return err

@@ -102,6 +102,13 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			return err
 		}
 		trace.Mark("start: bundle prepared")
+		if cfg.LogPath != "" {
+			// A log path of the caller's: its directory is made at the start (as a CRI runtime
+			// does), not at the creation, so a create that fails leaves nothing behind.
+			if err := os.MkdirAll(filepath.Dir(cfg.LogPath), 0o755); err != nil {
+				return fmt.Errorf("log path %s: %w", cfg.LogPath, err)
+			}
+		}
 		if launched, err = rt.Launch(r.conmonOptions(cfg)); err != nil {
 			return err
 		}

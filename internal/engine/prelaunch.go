@@ -48,8 +48,8 @@ func (r *Runtime) makeRunDirs(rt *oci.Runtime, id string) error {
 func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 	warmAttach()
 	if cfg.ID != "" || cfg.LogPath != "" {
-		// (A log path of the caller's: its directory is made by the creation, which conmon
-		// launched ahead would precede.)
+		// (A log path of the caller's: its directory is made by the start, once the config
+		// is accepted; conmon launched ahead would need it before.)
 		return func() {}
 	}
 	rt, err := r.ociRuntime()
