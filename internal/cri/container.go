@@ -261,21 +261,37 @@ func applyContainerSecurity(cfg *model.ContainerConfig, sc *runtimeapi.LinuxCont
 
 // StartContainer starts a created container.
 func (s *Server) StartContainer(ctx context.Context, req *runtimeapi.StartContainerRequest) (*runtimeapi.StartContainerResponse, error) {
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if err != nil {
-			return err
-		}
+	return reply(&runtimeapi.StartContainerResponse{}, s.withContainer(req.ContainerId, false, func(rt *engine.Runtime, c *model.Container) error {
 		if c.State.Status != model.StatusCreated {
 			return fmt.Errorf("container %s is %s, not created: %w", c.Config.ID, c.State.Status, errdefs.ErrWrongState)
 		}
-		_, err = rt.StartContainer(ctx, c.Config.ID, nil)
+		_, err := rt.StartContainer(ctx, c.Config.ID, nil)
 		return err
+	}))
+}
+
+// withContainer opens the engine and calls fn with the CRI container id names; with goneOK, a
+// container that is not there is not an error (fn is not called), as the CRI asks of stops and
+// removals.
+func (s *Server) withContainer(id string, goneOK bool, fn func(rt *engine.Runtime, c *model.Container) error) error {
+	return s.withRuntime(func(rt *engine.Runtime) error {
+		c, err := lookupContainer(rt, id)
+		if goneOK && errdefs.Is(err, errdefs.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fn(rt, c)
 	})
+}
+
+// reply is a call's answer: resp, or the error.
+func reply[T any](resp *T, err error) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runtimeapi.StartContainerResponse{}, nil
+	return resp, nil
 }
 
 // lookupContainer finds a container made through the CRI, by ID or a unique prefix of one.
@@ -296,46 +312,24 @@ func lookupContainer(rt *engine.Runtime, id string) (*model.Container, error) {
 // StopContainer stops a container, waiting Timeout seconds before it kills it; one that is not
 // running is not an error (nor one that is gone).
 func (s *Server) StopContainer(ctx context.Context, req *runtimeapi.StopContainerRequest) (*runtimeapi.StopContainerResponse, error) {
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if errdefs.Is(err, errdefs.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return reply(&runtimeapi.StopContainerResponse{}, s.withContainer(req.ContainerId, true, func(rt *engine.Runtime, c *model.Container) error {
 		if !c.State.Active() {
 			return nil
 		}
 		t := uint(max(req.Timeout, 0))
-		_, err = rt.StopContainer(ctx, c.Config.ID, &t)
+		_, err := rt.StopContainer(ctx, c.Config.ID, &t)
 		if errdefs.Is(err, errdefs.ErrWrongState) {
 			return nil // it exited meanwhile
 		}
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &runtimeapi.StopContainerResponse{}, nil
+	}))
 }
 
 // RemoveContainer removes a container, forcibly if it runs; one that is gone is not an error.
 func (s *Server) RemoveContainer(ctx context.Context, req *runtimeapi.RemoveContainerRequest) (*runtimeapi.RemoveContainerResponse, error) {
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if errdefs.Is(err, errdefs.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return reply(&runtimeapi.RemoveContainerResponse{}, s.withContainer(req.ContainerId, true, func(rt *engine.Runtime, c *model.Container) error {
 		return rt.RemoveContainer(ctx, c.Config.ID, engine.RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &runtimeapi.RemoveContainerResponse{}, nil
+	}))
 }
 
 // containerState maps pea's status to the CRI's.
@@ -405,11 +399,7 @@ func (s *Server) ListContainers(ctx context.Context, req *runtimeapi.ListContain
 // mounts and log path.
 func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerStatusRequest) (*runtimeapi.ContainerStatusResponse, error) {
 	var resp *runtimeapi.ContainerStatusResponse
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if err != nil {
-			return err
-		}
+	err := s.withContainer(req.ContainerId, false, func(rt *engine.Runtime, c *model.Container) error {
 		cfg, st := c.Config, c.State
 		cs := &runtimeapi.ContainerStatus{
 			Id: cfg.ID, Metadata: containerMetadata(cfg), State: containerState(st), CreatedAt: cfg.Created.UnixNano(),
@@ -470,11 +460,7 @@ func (s *Server) ExecSync(ctx context.Context, req *runtimeapi.ExecSyncRequest) 
 		return nil, invalid("exec: a command is needed")
 	}
 	var resp *runtimeapi.ExecSyncResponse
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if err != nil {
-			return err
-		}
+	err := s.withContainer(req.ContainerId, false, func(rt *engine.Runtime, c *model.Container) error {
 		if req.Timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, time.Duration(req.Timeout)*time.Second)
@@ -507,11 +493,7 @@ func (s *Server) UpdateContainerResources(ctx context.Context, req *runtimeapi.U
 	if r == nil {
 		return nil, invalid("update: Linux resources are needed")
 	}
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if err != nil {
-			return err
-		}
+	return reply(&runtimeapi.UpdateContainerResourcesResponse{}, s.withContainer(req.ContainerId, false, func(rt *engine.Runtime, c *model.Container) error {
 		res := resources(r)
 		u := engine.ResourceUpdate{Memory: &res.Memory, CpusetCpus: &res.CpusetCpus, CpusetMems: &res.CpusetMems}
 		if res.CPUShares > 0 {
@@ -524,23 +506,15 @@ func (s *Server) UpdateContainerResources(ctx context.Context, req *runtimeapi.U
 			none := int64(-1)
 			u.Memory = &none
 		}
-		_, err = rt.UpdateContainerResources(ctx, c.Config.ID, u)
+		_, err := rt.UpdateContainerResources(ctx, c.Config.ID, u)
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &runtimeapi.UpdateContainerResourcesResponse{}, nil
+	}))
 }
 
 // ReopenContainerLog has conmon reopen the container's log file, which kubelet has moved away
 // (its log rotation); the lines written from then on go to a new file at the path.
 func (s *Server) ReopenContainerLog(ctx context.Context, req *runtimeapi.ReopenContainerLogRequest) (*runtimeapi.ReopenContainerLogResponse, error) {
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if err != nil {
-			return err
-		}
+	return reply(&runtimeapi.ReopenContainerLogResponse{}, s.withContainer(req.ContainerId, false, func(rt *engine.Runtime, c *model.Container) error {
 		if c.State.Status != model.StatusRunning {
 			return fmt.Errorf("container %s is %s, not running: %w", c.Config.ID, c.State.Status, errdefs.ErrWrongState)
 		}
@@ -559,9 +533,5 @@ func (s *Server) ReopenContainerLog(ctx context.Context, req *runtimeapi.ReopenC
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &runtimeapi.ReopenContainerLogResponse{}, nil
+	}))
 }

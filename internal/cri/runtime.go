@@ -85,11 +85,7 @@ func containerStats(st *engine.CtrStats, now int64) *runtimeapi.ContainerStats {
 // ContainerStats reads one container's statistics.
 func (s *Server) ContainerStats(ctx context.Context, req *runtimeapi.ContainerStatsRequest) (*runtimeapi.ContainerStatsResponse, error) {
 	var resp *runtimeapi.ContainerStatsResponse
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, req.ContainerId)
-		if err != nil {
-			return err
-		}
+	err := s.withContainer(req.ContainerId, false, func(rt *engine.Runtime, c *model.Container) error {
 		stats, err := rt.Stats([]*model.Container{c}, 0)
 		if err != nil {
 			return err

@@ -196,42 +196,35 @@ func readySandbox(rt *engine.Runtime, id string) (*engine.PodInfo, error) {
 // StopPodSandbox kills what still runs in the sandbox and its infra container, which tears
 // its network down. A sandbox that is gone already is not an error (the CRI asks for that).
 func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSandboxRequest) (*runtimeapi.StopPodSandboxResponse, error) {
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		pi, err := lookupSandbox(rt, req.PodSandboxId)
+	return reply(&runtimeapi.StopPodSandboxResponse{}, s.withSandbox(req.PodSandboxId, func(rt *engine.Runtime, pi *engine.PodInfo) error {
+		// Kubelet has stopped the containers, each with its grace period, before it asks:
+		// what is left is killed at once, as other CRI runtimes do.
+		_, err := rt.StopPod(ctx, pi.Pod.Config.ID, uintPtr(0))
+		return err
+	}))
+}
+
+// withSandbox opens the engine and calls fn with the sandbox id names; one that is not there
+// is not an error (fn is not called), as the CRI asks of stops and removals.
+func (s *Server) withSandbox(id string, fn func(rt *engine.Runtime, pi *engine.PodInfo) error) error {
+	return s.withRuntime(func(rt *engine.Runtime) error {
+		pi, err := lookupSandbox(rt, id)
 		if errdefs.Is(err, errdefs.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		// Kubelet has stopped the containers, each with its grace period, before it asks:
-		// what is left is killed at once, as other CRI runtimes do.
-		_, err = rt.StopPod(ctx, pi.Pod.Config.ID, uintPtr(0))
-		return err
+		return fn(rt, pi)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &runtimeapi.StopPodSandboxResponse{}, nil
 }
 
 // RemovePodSandbox removes the sandbox with its containers (forcibly, as the CRI asks). A
 // sandbox that is gone already is not an error.
 func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePodSandboxRequest) (*runtimeapi.RemovePodSandboxResponse, error) {
-	err := s.withRuntime(func(rt *engine.Runtime) error {
-		pi, err := lookupSandbox(rt, req.PodSandboxId)
-		if errdefs.Is(err, errdefs.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return reply(&runtimeapi.RemovePodSandboxResponse{}, s.withSandbox(req.PodSandboxId, func(rt *engine.Runtime, pi *engine.PodInfo) error {
 		return rt.RemovePod(ctx, pi.Pod.Config.ID, engine.PodRemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &runtimeapi.RemovePodSandboxResponse{}, nil
+	}))
 }
 
 // sandboxState is READY while the infra container runs.

@@ -88,11 +88,7 @@ func (s *Server) PortForward(ctx context.Context, req *runtimeapi.PortForwardReq
 
 // checkRunning fails unless the container is a running CRI container.
 func (s *Server) checkRunning(id string) error {
-	return s.withRuntime(func(rt *engine.Runtime) error {
-		c, err := lookupContainer(rt, id)
-		if err != nil {
-			return err
-		}
+	return s.withContainer(id, false, func(rt *engine.Runtime, c *model.Container) error {
 		if c.State.Status != model.StatusRunning {
 			return fmt.Errorf("container %s is %s, not running: %w", c.Config.ID, c.State.Status, errdefs.ErrWrongState)
 		}
