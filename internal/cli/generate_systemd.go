@@ -243,9 +243,15 @@ func (g *systemdGen) podUnits(pi *engine.PodInfo) []unit {
 	return append([]unit{{name: podName, text: b.String()}}, members...)
 }
 
-// dropForNew are the run/create flags a --new unit sets itself (or must not repeat).
-var dropForNew = map[string]bool{"detach": true, "rm": true, "name": true, "replace": true, "cidfile": true,
-	"conmon-pidfile": true}
+// dropForNew reports the run/create flags a --new unit sets itself (or must not repeat). (A
+// switch, not a map: a package-level map is built at every pea command's start.)
+func dropForNew(flag string) bool {
+	switch flag {
+	case "detach", "rm", "name", "replace", "cidfile", "conmon-pidfile":
+		return true
+	}
+	return false
+}
 
 // newRunArgs are the arguments of the `pea run` that makes the container again: the ones its
 // create command had, past the verb, without the flags dropForNew names.
@@ -284,7 +290,7 @@ func (g *systemdGen) newRunArgs(c *model.Container) ([]string, error) {
 				i++
 				consumed = append(consumed, rest[i])
 			}
-			if !dropForNew[name] {
+			if !dropForNew(name) {
 				out = append(out, consumed...)
 			}
 			continue
@@ -304,12 +310,12 @@ func (g *systemdGen) newRunArgs(c *model.Container) ([]string, error) {
 					i++
 					v = rest[i]
 				}
-				if !dropForNew[f.Name] {
+				if !dropForNew(f.Name) {
 					value = []string{"--" + f.Name + "=" + v}
 				}
 				break
 			}
-			if !dropForNew[f.Name] {
+			if !dropForNew(f.Name) {
 				kept += short[j : j+1]
 			}
 		}

@@ -161,7 +161,7 @@ func (r *Runtime) RemoveSecret(nameOrID string) (*Secret, error) {
 	for _, c := range cs {
 		for _, ref := range c.Config.Secrets {
 			if ref.ID == s.ID {
-				return nil, fmt.Errorf("secret %s is used by container %s: %w", s.Name, c.Config.Name, errdefs.ErrInUse)
+				return nil, fmt.Errorf("secret %s is used by container %s (remove the container first): %w", s.Name, c.Config.Name, errdefs.ErrInUse)
 			}
 		}
 	}
