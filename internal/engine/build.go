@@ -65,13 +65,7 @@ type instruction struct {
 
 func (in instruction) String() string {
 	s := in.cmd
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range in.flags {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(in.flags)) {
 		s += " --" + k + "=" + in.flags[k]
 	}
 	return s + " " + in.rest
@@ -524,6 +518,13 @@ func (b *builder) cached(key string) bool {
 	return false
 }
 
+// container makes a build's container (cfg's image, command and namespaces; no entrypoint,
+// never a pull), labelled as the build's own.
+func (b *builder) container(ctx context.Context, cfg *model.ContainerConfig) (*model.Container, error) {
+	cfg.Entrypoint, cfg.StopTimeout, cfg.Labels = []string{}, 10, map[string]string{"io.pea.build": "1"}
+	return b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
+}
+
 // runStep runs a RUN in a container of the image so far and commits what it changed.
 func (b *builder) runStep(ctx context.Context, in instruction, arg string) error {
 	if b.cur == nil {
@@ -544,13 +545,7 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 		return fmt.Errorf("RUN needs a command: %w", errdefs.ErrInvalid)
 	}
 	env := slices.Clone(b.conf.Env)
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range b.vars {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(b.vars)) {
 		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
 			env = append(env, k+"="+b.vars[k])
 		}
@@ -562,12 +557,10 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 		return nil
 	}
 	ns, nets := NetworkMode(b.o.Network)
-	cfg := &model.ContainerConfig{
-		ImageName: b.cur.ID, Entrypoint: []string{}, Cmd: argv, Env: env, WorkingDir: b.conf.WorkingDir,
-		User: b.conf.User, StopTimeout: 10, Namespaces: map[string]model.Namespace{model.NSNet: ns},
-		Network: model.NetworkConfig{Networks: nets}, Labels: map[string]string{"io.pea.build": "1"},
-	}
-	c, err := b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
+	c, err := b.container(ctx, &model.ContainerConfig{
+		ImageName: b.cur.ID, Cmd: argv, Env: env, WorkingDir: b.conf.WorkingDir, User: b.conf.User,
+		Namespaces: map[string]model.Namespace{model.NSNet: ns}, Network: model.NetworkConfig{Networks: nets},
+	})
 	if err != nil {
 		return err
 	}
@@ -620,7 +613,11 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 		if wd == "" {
 			wd = "/"
 		}
-		dest = path.Join(wd, dest) + map[bool]string{true: "/", false: ""}[strings.HasSuffix(dest, "/") || dest == "."]
+		intoWD := strings.HasSuffix(dest, "/") || dest == "."
+		dest = path.Join(wd, dest)
+		if intoWD {
+			dest += "/" // still a directory to copy into
+		}
 	}
 	uid, gid := -1, -1
 	if ch := in.flags["chown"]; ch != "" {
@@ -734,9 +731,8 @@ func (b *builder) copyFrom(ctx context.Context, from string, paths []string) ([]
 	if img == nil || len(img.Layers) == 0 {
 		return nil, cleanup, fmt.Errorf("COPY --from=%s: the stage is empty: %w", from, errdefs.ErrNotFound)
 	}
-	cfg := &model.ContainerConfig{ImageName: img.ID, Entrypoint: []string{}, Cmd: []string{"true"}, StopTimeout: 10,
-		Namespaces: map[string]model.Namespace{model.NSNet: {Mode: model.NSModeNone}}, Labels: map[string]string{"io.pea.build": "1"}}
-	c, err := b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
+	c, err := b.container(ctx, &model.ContainerConfig{ImageName: img.ID, Cmd: []string{"true"},
+		Namespaces: map[string]model.Namespace{model.NSNet: {Mode: model.NSModeNone}}})
 	if err != nil {
 		return nil, cleanup, err
 	}
