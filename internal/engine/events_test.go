@@ -243,7 +243,15 @@ func TestEmitFailureIsQuiet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.emit(Event{Type: EventPod, Status: "create", ID: "p"})
+	r.emit(Event{Type: EventPod, Status: "create", ID: "p"}) // must neither panic nor fail
+	if fi, err := os.Stat(file); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		t.Fatalf("the runroot file was changed: %v %v", fi, err)
+	}
+	// And a reader of that log finds nothing, without an error.
+	n := 0
+	if err := r.ReadEvents(context.Background(), EventReadOptions{}, func(*Event) error { n++; return nil }); err != nil || n != 0 {
+		t.Fatalf("reading a log that cannot exist: %d events, %v", n, err)
+	}
 }
 
 // The cost of one event on the path of every container operation (the runroot's file system).
