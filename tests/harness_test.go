@@ -238,3 +238,21 @@ func sqliteIntegrity(t *testing.T, e *Env) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// syncBuffer collects what a background process writes, readable while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -293,6 +294,39 @@ func TestPodPsAndLogs(t *testing.T) {
 	if out := e.Pea("pod", "logs", "-c", "a2", "alpha"); out != "two" {
 		t.Fatalf("pod logs -c: %q", out)
 	}
+	// podman's prefixes: short IDs for several containers, names with --names, none for one
+	// container (even with --names); --color wraps each container's lines in a colour of its own.
+	id1, id2 := e.Pea("inspect", "--format", "{{.ID}}", "a1")[:12], e.Pea("inspect", "--format", "{{.ID}}", "a2")[:12]
+	if out := e.Pea("pod", "logs", "alpha"); out != id1+" one\n"+id2+" two\n"+id1+" three" {
+		t.Fatalf("pod logs: %q", out)
+	}
+	if out := e.Pea("pod", "logs", "-n", "-c", "a2", "alpha"); out != "two" {
+		t.Fatalf("pod logs -n -c: %q", out)
+	}
+	if out := e.Pea("logs", "--names", "a1", "a2"); out != "a1 one\na2 two\na1 three" {
+		t.Fatalf("logs of two containers, merged in time order: %q", out)
+	}
+	if out := e.Pea("logs", "-n", "a2"); out != "two" {
+		t.Fatalf("logs -n of one container: %q", out)
+	}
+	if out := e.Pea("logs", "--color", "a1", "a2"); out != "\x1b[37m"+id1+" one\x1b[0m\n\x1b[31m"+id2+" two\x1b[0m\n\x1b[37m"+id1+" three\x1b[0m" {
+		t.Fatalf("logs --color: %q", out)
+	}
+	// Following two containers shows the lines of both as they come (regression: the first
+	// container's log was followed to its end before the second was read).
+	follow := exec.Command(peaBin, e.args("logs", "-f", "--names", "a1", "a2")...)
+	var followed syncBuffer
+	follow.Stdout = &followed
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { follow.Process.Kill(); follow.Wait() }()
+	eventually(t, 10*time.Second, func() error {
+		if out := followed.String(); !strings.Contains(out, "a2 two\n") || !strings.Contains(out, "a1 three\n") {
+			return fmt.Errorf("logs -f of two running containers: %q", out)
+		}
+		return nil
+	})
 	if out := e.Pea("pod", "ps", "--format", "{{.Name}}", "--sort", "name"); out != "alpha\nbeta" {
 		t.Fatalf("sort: %q", out)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -240,63 +239,10 @@ func newPodLogsCommand(a *app) *cobra.Command {
 			if ctr != "" && len(cs) == 0 {
 				return fmt.Errorf("container %s is not in pod %s", ctr, info.Pod.Config.Name)
 			}
-			return mergedLogs(a, rt, cs, lo, o.timestamps, o.names || len(cs) > 1 && ctr == "")
+			return printLogs(a, rt, cs, lo, o)
 		},
 	}
 	o.register(cmd)
 	cmd.Flags().StringVarP(&ctr, "container", "c", "", "only this container's logs")
-	cmd.Flags().BoolVarP(&o.names, "names", "n", false, "mark each line with its container's name")
 	return cmd
-}
-
-// mergedLogs prints the logs of several containers in time order; following, lines are printed
-// as they come.
-func mergedLogs(a *app, rt *engine.Runtime, cs []*model.Container, lo engine.LogOptions, timestamps, names bool) error {
-	ctx := context.Background()
-	prefix := func(c *model.Container) string {
-		if names {
-			return c.Config.Name + " "
-		}
-		return ""
-	}
-	if !lo.Follow {
-		var all []engine.LogLine
-		for _, c := range cs {
-			ch := make(chan engine.LogLine, 64)
-			go func() { rt.ReadLogs(ctx, c, lo, ch); close(ch) }()
-			for l := range ch {
-				all = append(all, l)
-			}
-		}
-		sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
-		for _, l := range all {
-			w := a.stdout
-			if l.Stream == "stderr" {
-				w = a.stderr
-			}
-			engine.WriteLogLine(w, l, timestamps, prefix(l.Container))
-		}
-		return nil
-	}
-	ch := make(chan engine.LogLine, 64)
-	done := make(chan struct{})
-	for _, c := range cs {
-		go func() { rt.ReadLogs(ctx, c, lo, ch); done <- struct{}{} }()
-	}
-	for left := len(cs); left > 0; {
-		select {
-		case l := <-ch:
-			engine.WriteLogLine(a.stdout, l, timestamps, prefix(l.Container))
-		case <-done:
-			left--
-		}
-	}
-	for {
-		select {
-		case l := <-ch:
-			engine.WriteLogLine(a.stdout, l, timestamps, prefix(l.Container))
-		default:
-			return nil
-		}
-	}
 }
