@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"pea/internal/image/registrytest"
 )
@@ -441,4 +442,42 @@ func TestExport(t *testing.T) {
 		t.Fatalf("export of a running container: exit %d, %d bytes", r.Code, len(r.Stdout))
 	}
 	e.Fails(125, "export", "nosuch")
+}
+
+// images --history: the names an image has had, newest first, in a HISTORY column, kept after
+// they are taken away; podman's table layout (columns at least 12 wide).
+func TestImagesHistoryAndTableLayout(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("tag", "localhost/bb", "localhost/other:1")
+	e.Pea("untag", "localhost/bb", "localhost/other:1")
+	id := e.Pea("images", "-q")
+	out := strings.Split(e.Pea("images", "--history"), "\n")
+	if len(out) != 2 || !strings.HasPrefix(out[0], "REPOSITORY    TAG         IMAGE ID      CREATED") || !strings.HasSuffix(out[0], "  HISTORY") ||
+		!strings.HasPrefix(out[1], "localhost/bb  latest      "+id+"  ") || !strings.HasSuffix(out[1], "  localhost/other:1, localhost/bb:latest") {
+		t.Fatalf("images --history: %q", out)
+	}
+	if out := e.Pea("images", "--format", "{{.History}}"); out != "localhost/other:1, localhost/bb:latest" {
+		t.Fatalf("{{.History}}: %q", out)
+	}
+	if out := e.Pea("ps"); out != "CONTAINER ID  IMAGE       COMMAND     CREATED     STATUS      PORTS       NAMES" {
+		t.Fatalf("empty ps, podman's header: %q", out)
+	}
+}
+
+// ps --watch prints the list again every N seconds (no screen clearing when not a terminal).
+func TestPsWatch(t *testing.T) {
+	e := newEnv(t)
+	cmd := exec.Command(peaBin, e.args("ps", "--watch", "1")...)
+	var out syncBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	eventually(t, 10*time.Second, func() error {
+		if got := out.String(); strings.Count(got, "NAMES\n") < 2 || strings.Contains(got, "\x1b") {
+			return fmt.Errorf("ps --watch output: %q", got)
+		}
+		return nil
+	})
 }

@@ -131,9 +131,9 @@ func plainTemplate(format string) bool {
 	}
 }
 
-// alignColumns lays out tab-separated cells as text/tabwriter does with padding 2 and spaces
-// (every column as wide as its widest cell plus two, in runes; the last cell of a line
-// unpadded), when every line has the same number of cells; anything else goes through
+// alignColumns lays out tab-separated cells as text/tabwriter does with a minimum width of 12,
+// padding 2 and spaces — podman's tables (every column as wide as its widest cell plus two, in
+// runes, and at least 12; the last cell of a line unpadded), when every line has the same number of cells; anything else goes through
 // text/tabwriter itself. The tabwriter buffered, measured and copied each cell: a third of
 // `ps -a` with 300 containers.
 func alignColumns(text []byte) []byte {
@@ -166,7 +166,7 @@ func alignColumns(text []byte) []byte {
 		for c := 0; c < tabs; c++ {
 			i := bytes.IndexByte(l, '\t')
 			out = append(out, l[:i]...)
-			for pad := widths[c] + 2 - utf8.RuneCount(l[:i]); pad > 0; pad-- {
+			for pad := max(widths[c]+2, 12) - utf8.RuneCount(l[:i]); pad > 0; pad-- {
 				out = append(out, ' ')
 			}
 			l = l[i+1:]
@@ -178,7 +178,7 @@ func alignColumns(text []byte) []byte {
 
 func tabwrite(text []byte) []byte {
 	var b bytes.Buffer
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&b, 12, 0, 2, ' ', 0)
 	tw.Write(text)
 	tw.Flush()
 	return b.Bytes()

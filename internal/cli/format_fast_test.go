@@ -158,11 +158,12 @@ func TestRenderTable(t *testing.T) {
 	if err := render(&b, "", false, []any{&fastRow{ID: "a1", Tags: []string{"x"}}, &fastRow{ID: "long-id", Tags: []string{"y", "z"}}}, nil, tb); err != nil {
 		t.Fatal(err)
 	}
-	if want := "POD ID   TAGS\na1       [x]\nlong-id  [y z]\n"; b.String() != want {
+	// podman's columns: at least 12 wide, 2 spaces after the widest cell.
+	if want := "POD ID      TAGS\na1          [x]\nlong-id     [y z]\n"; b.String() != want {
 		t.Fatalf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 	b.Reset()
-	if err := render(&b, "", false, nil, nil, tb); err != nil || b.String() != "POD ID  TAGS\n" {
+	if err := render(&b, "", false, nil, nil, tb); err != nil || b.String() != "POD ID      TAGS\n" {
 		t.Fatalf("empty table: %q %v", b.String(), err)
 	}
 	if err := render(&b, "{{.ID", false, nil, nil, tb); err == nil {

@@ -16,10 +16,10 @@ import (
 func init() { register(newImagesCommand, "images") }
 
 type imagesOptions struct {
-	all, quiet, noTrunc, noHeading, digests bool
-	format                                  string
-	filters                                 []string
-	sort                                    string
+	all, quiet, noTrunc, noHeading, digests, history bool
+	format                                           string
+	filters                                          []string
+	sort                                             string
 }
 
 // imageRow is one line of `images`: one per name of each image, with podman's template fields.
@@ -29,7 +29,7 @@ type imageRow struct {
 	CreatedTime                      time.Time
 	Size, VirtualSize, SharedSize    string
 	Names, RepoTags, RepoDigests     []string
-	History                          []string
+	History                          string // names the image has had, newest first, as "a, b"
 	Labels                           map[string]string
 	Dangling, ReadOnly, IsReadOnly   bool
 	Containers                       int
@@ -77,6 +77,7 @@ func newImagesCommand(a *app) *cobra.Command {
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate output")
 	f.BoolVarP(&o.noHeading, "noheading", "n", false, "do not print column headings")
 	f.BoolVar(&o.digests, "digests", false, "show digests")
+	f.BoolVar(&o.history, "history", false, "show the names each image has had, newest first")
 	f.StringVar(&o.format, "format", "", "format with a Go template or json")
 	f.StringArrayVarP(&o.filters, "filter", "f", nil, "filter output: reference=, dangling=, label=, before=, since=, id=, readonly=")
 	f.StringVar(&o.sort, "sort", "created", "sort by created, id, repository, size or tag")
@@ -148,9 +149,12 @@ func runImages(a *app, o *imagesOptions) error {
 	if o.digests {
 		def = "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
 	}
+	if o.history {
+		def += "\t{{.History}}"
+	}
 	return render(a.stdout, o.format, o.noHeading, items, jsonOut, table{
 		format:  def,
-		headers: map[string]string{"ID": "IMAGE ID", "Created": "CREATED", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT"},
+		headers: map[string]string{"ID": "IMAGE ID", "History": "HISTORY", "Created": "CREATED", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT"},
 	})
 }
 
@@ -168,7 +172,7 @@ func imageRows(img *image.Image, containers int, noTrunc bool) []*imageRow {
 		Names:       nonNil(img.Names),
 		RepoTags:    nonNil(img.Names),
 		RepoDigests: nonNil(img.RepoDigests()),
-		History:     nonNil(img.NamesHistory),
+		History:     strings.Join(img.NamesHistory, ", "),
 		Labels:      img.Config.Config.Labels,
 		Dangling:    img.Dangling(),
 		Containers:  containers,

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/model"
 )
@@ -90,10 +93,11 @@ type portJSON struct {
 }
 
 type psOptions struct {
-	all, quiet, noTrunc, size, noHeading, pod, latest, external, ns bool
-	format, sortBy                                                  string
-	filters                                                         []string
-	last                                                            int
+	all, quiet, noTrunc, size, noHeading, pod, latest, external, ns, sync bool
+	format, sortBy                                                        string
+	filters                                                               []string
+	last                                                                  int
+	watch                                                                 uint
 }
 
 func init() { register(newPsCommand, "ps") }
@@ -105,10 +109,15 @@ func newPsCommand(a *app) *cobra.Command {
 		Short: "List containers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runPs(a, &o)
+			if o.watch == 0 || o.format == "json" {
+				return runPs(a, &o)
+			}
+			return watchPs(a, &o)
 		},
 	}
 	f := cmd.Flags()
+	f.UintVarP(&o.watch, "watch", "w", 0, "print the list again every N seconds, until interrupted")
+	f.BoolVar(&o.sync, "sync", false, "accepted for compatibility: pea always reads the state the runtime and conmon left")
 	f.BoolVarP(&o.all, "all", "a", false, "show every container (default: running only)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print the IDs only")
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate IDs and commands")
@@ -123,6 +132,22 @@ func newPsCommand(a *app) *cobra.Command {
 	f.StringVar(&o.sortBy, "sort", "created", "sort by command, created, id, image, names, runningfor, size, status")
 	f.StringArrayVarP(&o.filters, "filter", "f", nil, "filter: name=, id=, label=, status=, ancestor=, exited=, pod=")
 	return cmd
+}
+
+// watchPs is ps --watch: the list every o.watch seconds, on a cleared screen when standard
+// output is a terminal.
+func watchPs(a *app, o *psOptions) error {
+	f, tty := a.stdout.(*os.File)
+	tty = tty && isTerminal(f)
+	for {
+		if tty {
+			io.WriteString(a.stdout, "\x1b[2J\x1b[H")
+		}
+		if err := runPs(a, o); err != nil {
+			return err
+		}
+		cpupin.Sleep(time.Duration(o.watch) * time.Second)
+	}
 }
 
 func runPs(a *app, o *psOptions) error {
