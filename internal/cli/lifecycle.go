@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
@@ -17,23 +18,65 @@ import (
 // forEachTarget runs f on every named container (or all / the latest), printing each target
 // as podman does and collecting the failures into one error.
 func forEachTarget(a *app, args []string, all, latest bool, pick func(*model.Container) bool, f func(rt *engine.Runtime, target string) error) error {
+	return forEachSelected(a, args, selection{all: all, latest: latest}, pick, f)
+}
+
+// selection is how a verb that acts on containers is told which: names, --all, --latest,
+// --filter (podman's ps filters; the full IDs of the matches are printed) and --cidfile.
+type selection struct {
+	all, latest, ignore bool
+	filters, cidFiles   []string
+}
+
+// register adds the flags of s that the verb has (--all and --ignore stay the verb's own).
+func (s *selection) register(f *pflag.FlagSet, latest, filter, cidfile bool) {
+	if latest {
+		f.BoolVarP(&s.latest, "latest", "l", false, "act on the latest container")
+	}
+	if filter {
+		short := "f" // rm's -f is --force
+		if f.ShorthandLookup("f") != nil {
+			short = ""
+		}
+		f.StringArrayVarP(&s.filters, "filter", short, nil, "act on the containers these filters match (as ps --filter)")
+	}
+	if cidfile {
+		f.StringArrayVar(&s.cidFiles, "cidfile", nil, "read the container's ID from this file (repeatable)")
+	}
+}
+
+// forEachSelected is forEachTarget for a full selection.
+func forEachSelected(a *app, args []string, sel selection, pick func(*model.Container) bool, f func(rt *engine.Runtime, target string) error) error {
+	if len(sel.filters) > 0 && len(args) > 0 {
+		return usageError{errors.New("--filter takes no arguments")}
+	}
+	args, none, err := withCidFiles(args, sel.cidFiles, sel.ignore)
+	if err != nil || none {
+		return err
+	}
 	rt, err := a.engine()
 	if err != nil {
 		return err
 	}
 	targets := args
-	if all {
+	if sel.all || len(sel.filters) > 0 {
+		match := func(*model.Container) bool { return true }
+		if len(sel.filters) > 0 {
+			if match, err = containerFilter(rt, sel.filters); err != nil {
+				return err
+			}
+		}
 		cs, err := rt.ListContainers()
 		if err != nil {
 			return err
 		}
 		targets = nil
 		for _, c := range cs {
-			if pick == nil || pick(c) {
+			if (pick == nil || pick(c)) && match(c) {
 				targets = append(targets, c.Config.ID)
 			}
 		}
-	} else if latest {
+	} else if sel.latest {
 		c, err := rt.LatestContainer()
 		if err != nil {
 			return err
@@ -147,32 +190,26 @@ func startAttached(a *app, target string, interactive bool) error {
 }
 
 func newStopCommand(a *app) *cobra.Command {
-	var all, latest, ignore bool
-	var cidFiles []string
+	var sel selection
 	var t timeoutFlag
 	cmd := &cobra.Command{
 		Use:   "stop [options] CONTAINER [CONTAINER...]",
 		Short: "Stop one or more containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t.set = cmd.Flags().Changed("time")
-			args, none, err := withCidFiles(args, cidFiles, ignore)
-			if err != nil || none {
-				return err
-			}
-			return forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+			return forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
 				_, err := rt.StopContainer(context.Background(), target, t.ptr())
-				if ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+				if sel.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
 					return nil
 				}
 				return err
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "stop every running container")
-	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
-	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "ignore containers that do not exist")
+	cmd.Flags().BoolVarP(&sel.all, "all", "a", false, "stop every running container")
+	cmd.Flags().BoolVarP(&sel.ignore, "ignore", "i", false, "ignore containers that do not exist")
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the container")
-	cmd.Flags().StringArrayVar(&cidFiles, "cidfile", nil, "read the container's ID from this file (repeatable)")
+	sel.register(cmd.Flags(), true, true, true)
 	return cmd
 }
 
@@ -197,7 +234,7 @@ func withCidFiles(args, files []string, ignore bool) (out []string, none bool, e
 }
 
 func newKillCommand(a *app) *cobra.Command {
-	var all, latest bool
+	var sel selection
 	var sig string
 	cmd := &cobra.Command{
 		Use:   "kill [options] CONTAINER [CONTAINER...]",
@@ -207,21 +244,21 @@ func newKillCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return forEachTarget(a, args, all, latest, func(c *model.Container) bool { return c.State.Active() }, func(rt *engine.Runtime, t string) error {
+			return forEachSelected(a, args, sel, func(c *model.Container) bool { return c.State.Active() }, func(rt *engine.Runtime, t string) error {
 				_, err := rt.KillContainer(context.Background(), t, s)
 				return err
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "signal every running container")
-	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().BoolVarP(&sel.all, "all", "a", false, "signal every running container")
 	cmd.Flags().StringVarP(&sig, "signal", "s", "KILL", "signal to send")
+	sel.register(cmd.Flags(), true, false, true)
 	return cmd
 }
 
 func newPauseCommand(pause bool) func(a *app) *cobra.Command {
 	return func(a *app) *cobra.Command {
-		var all bool
+		var sel selection
 		use, short := "pause", "Pause all the processes in one or more containers"
 		if !pause {
 			use, short = "unpause", "Unpause the processes in one or more containers"
@@ -234,7 +271,7 @@ func newPauseCommand(pause bool) func(a *app) *cobra.Command {
 				if !pause {
 					want = model.StatusPaused
 				}
-				return forEachTarget(a, args, all, false, func(c *model.Container) bool { return c.State.Status == want }, func(rt *engine.Runtime, t string) error {
+				return forEachSelected(a, args, sel, func(c *model.Container) bool { return c.State.Status == want }, func(rt *engine.Runtime, t string) error {
 					var err error
 					if pause {
 						_, err = rt.PauseContainer(context.Background(), t)
@@ -245,28 +282,30 @@ func newPauseCommand(pause bool) func(a *app) *cobra.Command {
 				})
 			},
 		}
-		cmd.Flags().BoolVarP(&all, "all", "a", false, "act on every container")
+		cmd.Flags().BoolVarP(&sel.all, "all", "a", false, "act on every container")
+		sel.register(cmd.Flags(), true, true, true)
 		return cmd
 	}
 }
 
 func newRestartCommand(a *app) *cobra.Command {
-	var all, latest, running bool
+	var sel selection
+	var running bool
 	var t timeoutFlag
 	cmd := &cobra.Command{
 		Use:   "restart [options] CONTAINER [CONTAINER...]",
 		Short: "Restart one or more containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t.set = cmd.Flags().Changed("time")
-			return forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !running || c.State.Active() }, func(rt *engine.Runtime, target string) error {
+			return forEachSelected(a, args, sel, func(c *model.Container) bool { return !running || c.State.Active() }, func(rt *engine.Runtime, target string) error {
 				_, err := rt.RestartContainer(context.Background(), target, t.ptr())
 				return err
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "restart every container")
-	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().BoolVarP(&sel.all, "all", "a", false, "restart every container")
 	cmd.Flags().BoolVar(&running, "running", false, "with --all, only running containers")
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the container")
+	sel.register(cmd.Flags(), true, true, true)
 	return cmd
 }

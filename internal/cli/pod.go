@@ -105,6 +105,7 @@ func newPodVerbCommand(a *app, v podVerb) *cobra.Command {
 	var all, latest, ignore bool
 	var t timeoutFlag
 	var sig string
+	var podIDFiles []string
 	cmd := &cobra.Command{
 		Use:   v.name + " [options] POD [POD...]",
 		Short: v.short,
@@ -114,6 +115,16 @@ func newPodVerbCommand(a *app, v podVerb) *cobra.Command {
 				return err
 			}
 			t.set = cmd.Flags().Changed("time")
+			for _, f := range podIDFiles {
+				if id, err := readIDFile(f); err == nil {
+					args = append(args, id)
+				} else if !ignore {
+					return err
+				}
+			}
+			if len(podIDFiles) > 0 && len(args) == 0 && !all && !latest {
+				return nil // --ignore, and no file named a pod
+			}
 			targets, err := podTargets(rt, args, all, latest)
 			if err != nil {
 				return err
@@ -142,6 +153,9 @@ func newPodVerbCommand(a *app, v podVerb) *cobra.Command {
 	}
 	if v.name == "kill" {
 		f.StringVarP(&sig, "signal", "s", "KILL", "signal to send")
+	}
+	if v.name == "start" || v.name == "stop" {
+		f.StringArrayVar(&podIDFiles, "pod-id-file", nil, "read the pod ID from this file (repeatable)")
 	}
 	return cmd
 }

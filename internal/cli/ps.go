@@ -162,15 +162,7 @@ func runPs(a *app, o *psOptions) error {
 	if err != nil {
 		return err
 	}
-	for i, f := range o.filters {
-		// pod= takes a pod name or ID: resolve names to IDs.
-		if v, ok := strings.CutPrefix(f, "pod="); ok {
-			if p, err := rt.LookupPod(v); err == nil {
-				o.filters[i] = "pod=" + p.Config.ID
-			}
-		}
-	}
-	match, err := psFilter(o.filters)
+	match, err := containerFilter(rt, o.filters)
 	if err != nil {
 		return err
 	}
@@ -366,6 +358,20 @@ func sortContainers(cs []*model.Container, by string) {
 		}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return keys[cs[i]] < keys[cs[j]] })
+}
+
+// containerFilter compiles ps's --filter expressions (also those of stop, rm, restart, pause and
+// unpause), pod= naming a pod by name or ID.
+func containerFilter(rt *engine.Runtime, filters []string) (func(*model.Container) bool, error) {
+	filters = slices.Clone(filters)
+	for i, f := range filters {
+		if v, ok := strings.CutPrefix(f, "pod="); ok {
+			if p, err := rt.LookupPod(v); err == nil {
+				filters[i] = "pod=" + p.Config.ID
+			}
+		}
+	}
+	return psFilter(filters)
 }
 
 // psFilter compiles --filter expressions.

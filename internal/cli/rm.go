@@ -17,8 +17,8 @@ func init() {
 }
 
 func newRmCommand(a *app) *cobra.Command {
-	var all, force, volumes, ignore, latest bool
-	var cidFiles []string
+	var sel selection
+	var force, volumes, depend bool
 	var t timeoutFlag
 	cmd := &cobra.Command{
 		Use:     "rm [options] CONTAINER [CONTAINER...]",
@@ -29,15 +29,12 @@ func newRmCommand(a *app) *cobra.Command {
 			if t.set {
 				force = true
 			}
-			args, none, err := withCidFiles(args, cidFiles, ignore)
-			if err != nil || none {
-				return err
-			}
 			missing := 0
-			err = forEachTarget(a, args, all, latest, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
-				err := rt.RemoveContainer(context.Background(), target, engine.RemoveOptions{Force: force, Timeout: t.ptr(), Volumes: volumes})
+			err := forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+				err := rt.RemoveContainer(context.Background(), target, engine.RemoveOptions{Force: force, Timeout: t.ptr(), Volumes: volumes, Depend: depend,
+					Removed: func(id string) { fmt.Fprintln(a.stdout, id) }})
 				if errdefs.Is(err, errdefs.ErrNotFound) {
-					if ignore {
+					if sel.ignore {
 						return nil
 					}
 					missing++
@@ -54,13 +51,13 @@ func newRmCommand(a *app) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove every container")
+	cmd.Flags().BoolVarP(&sel.all, "all", "a", false, "remove every container")
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "stop running containers first")
 	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "remove anonymous volumes too")
-	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "ignore containers that do not exist")
-	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
+	cmd.Flags().BoolVarP(&sel.ignore, "ignore", "i", false, "ignore containers that do not exist")
+	cmd.Flags().BoolVar(&depend, "depend", false, "also remove the containers that depend on it (first)")
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing a running container")
-	cmd.Flags().StringArrayVar(&cidFiles, "cidfile", nil, "read the container's ID from this file (repeatable)")
+	sel.register(cmd.Flags(), true, true, true)
 	return cmd
 }
 

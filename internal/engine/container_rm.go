@@ -18,6 +18,9 @@ type RemoveOptions struct {
 	Timeout *uint // stop timeout with Force
 	Volumes bool  // also remove anonymous volumes
 	Ignore  bool  // a container that does not exist is not an error
+	Depend  bool  // first remove the containers that join it, and theirs (rm --depend)
+	// Removed, when set, is told the ID of each container removed because of Depend.
+	Removed func(id string)
 	// podRemoval is set when the pod itself is being removed: the infra container may go.
 	podRemoval bool
 }
@@ -31,6 +34,22 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 			return nil
 		}
 		return err
+	}
+	if o.Depend {
+		deps, err := r.dependentsDeep(c.Config.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range deps {
+			sub := o
+			sub.Depend, sub.Ignore = false, true // what joins d is earlier in deps
+			if err := r.RemoveContainer(ctx, d, sub); err != nil {
+				return err
+			}
+			if o.Removed != nil {
+				o.Removed(d)
+			}
+		}
 	}
 	if c.Config.IsInfra && !o.podRemoval {
 		return fmt.Errorf("container %s is the infra container of pod %s and cannot be removed without removing the pod: %w",
@@ -166,6 +185,46 @@ func (r *Runtime) checkNoDependents(c *model.Container) error {
 	return nil
 }
 
+// dependentsDeep lists the IDs of the containers that join id, and of those that join them,
+// each after every container that joins it: the order they can be removed in.
+func (r *Runtime) dependentsDeep(id string) ([]string, error) {
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{id: true}
+	var visit func(id string) error
+	visit = func(id string) error {
+		all, err := st.ContainersMentioning(id)
+		if err != nil {
+			return err
+		}
+		for _, c := range all {
+			if seen[c.Config.ID] || !joins(c, id) {
+				continue
+			}
+			seen[c.Config.ID] = true
+			if err := visit(c.Config.ID); err != nil {
+				return err
+			}
+			out = append(out, c.Config.ID)
+		}
+		return nil
+	}
+	return out, visit(id)
+}
+
+// joins reports whether c joins one of id's namespaces.
+func joins(c *model.Container, id string) bool {
+	for _, ns := range c.Config.Namespaces {
+		if ns.Mode == model.NSModeContainer && ns.Value == id {
+			return true
+		}
+	}
+	return false
+}
+
 // dependents lists the containers that join one of id's namespaces.
 func (r *Runtime) dependents(id string) ([]string, error) {
 	st, err := r.state()
@@ -178,11 +237,8 @@ func (r *Runtime) dependents(id string) ([]string, error) {
 	}
 	var out []string
 	for _, c := range all {
-		for _, ns := range c.Config.Namespaces {
-			if ns.Mode == model.NSModeContainer && ns.Value == id {
-				out = append(out, c.Config.Name)
-				break
-			}
+		if joins(c, id) {
+			out = append(out, c.Config.Name)
 		}
 	}
 	return out, nil
