@@ -328,6 +328,10 @@ func TestAPICommitDiffExport(t *testing.T) {
 	}
 	a.MustDocker("run", "-d", "--name", "up", "--network", "none", "localhost/bb", "sleep", "1000")
 	srcID := a.Pea("inspect", "-f", "{{.ID}}", "src")
+	labelled := a.MustDocker("create", "--network", "none", "--label", "batch=7", "localhost/bb", "true")
+	if out := a.MustDocker("container", "prune", "-f", "--filter", "label=batch=7"); !strings.Contains(out, labelled) || strings.Contains(out, srcID) {
+		t.Fatalf("prune --filter label: %q", out)
+	}
 	out := a.MustDocker("container", "prune", "-f")
 	if !strings.Contains(out, srcID) {
 		t.Fatalf("prune did not report src: %q", out)

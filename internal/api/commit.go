@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"pea/internal/engine"
@@ -81,16 +82,34 @@ func (s *Server) getContainerExport(w http.ResponseWriter, r *http.Request, rt *
 	return nil
 }
 
+// pruneFilter is Docker's label, label! and until filters of a prune; keys in skip are the
+// caller's own.
+func pruneFilter(f map[string][]string, skip ...string) (engine.PruneFilter, error) {
+	var pf engine.PruneFilter
+	for key, vals := range f {
+		if slices.Contains(skip, key) {
+			continue
+		}
+		for _, v := range vals {
+			if err := pf.Add(key, v); err != nil {
+				return pf, badRequest("%v", err)
+			}
+		}
+	}
+	return pf, nil
+}
+
 // postContainersPrune is POST /containers/prune: every stopped container goes.
 func (s *Server) postContainersPrune(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	f, err := filters(r)
 	if err != nil {
 		return err
 	}
-	if len(f) > 0 {
-		return badRequest("container prune filters are not supported")
+	pf, err := pruneFilter(f)
+	if err != nil {
+		return err
 	}
-	ids, err := rt.PruneContainers(r.Context())
+	ids, err := rt.PruneContainers(r.Context(), pf)
 	if err != nil {
 		return err
 	}

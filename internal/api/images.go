@@ -534,9 +534,13 @@ func (s *Server) postImagesPrune(w http.ResponseWriter, r *http.Request, rt *eng
 		return err
 	}
 	all := false
+	pf, err := pruneFilter(f, "dangling")
+	if err != nil {
+		return err
+	}
 	for key, vals := range f {
 		if key != "dangling" {
-			return badRequest("invalid filter '%s': image prune supports dangling only", key)
+			continue
 		}
 		for _, v := range vals {
 			b, err := strconv.ParseBool(v)
@@ -554,7 +558,7 @@ func (s *Server) postImagesPrune(w http.ResponseWriter, r *http.Request, rt *eng
 	for _, img := range imgs {
 		byID[img.ID] = img
 	}
-	removed, err := rt.ImagePrune(all)
+	removed, err := rt.ImagePrune(all, pf)
 	if err != nil && len(removed) == 0 {
 		return err
 	}

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/engine"
 	"pea/internal/errdefs"
 )
 
@@ -39,24 +39,17 @@ func newExistsCommand(a *app) *cobra.Command {
 }
 
 func newPruneCommand(a *app) *cobra.Command {
-	var force bool
-	var filters []string
+	var o pruneOptions
 	cmd := &cobra.Command{
 		Use:   "prune [options]",
 		Short: "Remove every stopped container",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := a.engine()
-			if err != nil {
-				return err
-			}
-			ids, err := rt.PruneContainers(context.Background())
-			for _, id := range ids {
-				fmt.Fprintln(a.stdout, id)
-			}
-			return err
+			return o.run(a, "WARNING! This will remove all non running containers.", func(rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
+				return rt.PruneContainers(context.Background(), f)
+			})
 		},
 	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	cmd.Flags().StringArrayVar(&filters, "filter", nil, "filters (accepted for compatibility)")
+	o.register(cmd)
 	return cmd
 }

@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/engine"
 	"pea/internal/image"
 )
 
@@ -58,40 +57,25 @@ type imagePruneOptions struct {
 // newImagePruneCommand is `image prune`: dangling images, or with -a every image no container
 // uses. It asks first unless -f.
 func newImagePruneCommand(a *app) *cobra.Command {
-	var o imagePruneOptions
+	var o pruneOptions
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "prune [options]",
 		Short: "Remove unused images",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(o.filters) > 0 {
-				return usageError{fmt.Errorf("image prune --filter is not supported")}
+			what := "all dangling images"
+			if all {
+				what = "all images without at least one container associated with them"
 			}
-			if !o.force {
-				what := "all dangling images"
-				if o.all {
-					what = "all images without at least one container associated with them"
-				}
-				fmt.Fprintf(a.stdout, "WARNING! This command removes %s.\nAre you sure you want to continue? [y/N] ", what)
-				answer, _ := bufio.NewReader(a.stdin).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-					return nil
-				}
-			}
-			rt, err := a.engine()
-			if err != nil {
-				return err
-			}
-			ids, err := rt.ImagePrune(o.all)
-			for _, id := range ids {
-				fmt.Fprintln(a.stdout, id)
-			}
-			return err
+			return o.run(a, "WARNING! This command removes "+what+".", func(rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
+				return rt.ImagePrune(all, f)
+			})
 		},
 	}
-	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "remove every image no container uses, not only dangling ones")
-	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "do not ask for confirmation")
-	cmd.Flags().StringArrayVar(&o.filters, "filter", nil, "filters (not supported)")
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses, not only dangling ones")
+	cmd.Flags().BoolVar(new(bool), "external", false, "accepted for compatibility: pea's builds leave no containers behind")
+	o.register(cmd)
 	return cmd
 }
 

@@ -2,16 +2,13 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
-	"pea/internal/errdefs"
 	"pea/internal/model"
 )
 
@@ -50,20 +47,7 @@ func (o *logsOptions) toEngine() (engine.LogOptions, error) {
 }
 
 // parseTimeArg accepts RFC 3339 times, dates, Unix seconds and durations before now.
-func parseTimeArg(s string) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Unix(int64(n), int64((n-float64(int64(n)))*1e9)), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("invalid time %q: use RFC 3339, a Unix time or a duration: %w", s, errdefs.ErrInvalid)
-}
+func parseTimeArg(s string) (time.Time, error) { return engine.ParseTimeArg(s) }
 
 func init() { register(newLogsCommand, "logs") }
 

@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,7 +64,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	f.StringArrayVarP(&opts, "opt", "o", nil, "driver option (mtu, mode, parent)")
 
 	var format string
-	var quiet bool
+	var quiet, noHeading, noTrunc bool
 	var filters []string
 	ls := &cobra.Command{
 		Use: "ls [options]", Aliases: []string{"list"}, Short: "List networks", Args: cobra.NoArgs,
@@ -75,11 +77,9 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var sel []*network.Network
-			for _, n := range ns {
-				if networkMatches(n, filters) {
-					sel = append(sel, n)
-				}
+			sel, err := filterNetworks(rt, ns, filters)
+			if err != nil {
+				return err
 			}
 			if quiet {
 				for _, n := range sel {
@@ -95,14 +95,16 @@ func newNetworkCommand(a *app) *cobra.Command {
 			}
 			var rows []any
 			for _, n := range sel {
-				rows = append(rows, &netRow{ID: shortID(n.ID), Name: n.Name, Driver: n.Driver, Labels: n.Labels, n: n})
+				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Labels: n.Labels, n: n})
 			}
-			return render(a.stdout, format, false, rows, nil, table{format: "{{.ID}}\t{{.Name}}\t{{.Driver}}", headers: map[string]string{"ID": "NETWORK ID"}})
+			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.ID}}\t{{.Name}}\t{{.Driver}}", headers: map[string]string{"ID": "NETWORK ID"}})
 		},
 	}
 	ls.Flags().StringVar(&format, "format", "", "format with a Go template or json")
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the names only")
-	ls.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter: name=, id=, driver=, label=")
+	ls.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter: name=, id=, driver=, label=, label!=, until=, dangling=")
+	ls.Flags().BoolVarP(&noHeading, "noheading", "n", false, "do not print the header")
+	ls.Flags().BoolVar(&noTrunc, "no-trunc", false, "show the full network IDs")
 
 	var iformat string
 	inspect := &cobra.Command{
@@ -118,6 +120,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	inspect.Flags().StringVarP(&iformat, "format", "f", "", "format with a Go template or json")
 
 	var force bool
+	var rmTime timeoutFlag
 	rm := &cobra.Command{
 		Use: "rm [options] NETWORK [NETWORK...]", Aliases: []string{"remove"}, Short: "Remove networks", Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -125,26 +128,22 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return removeEach(a, args, func(n string) error { return rt.NetworkRemove(context.Background(), n, force) })
+			rmTime.set = cmd.Flags().Changed("time")
+			return removeEach(a, args, func(n string) error { return rt.NetworkRemoveTimeout(context.Background(), n, force, rmTime.ptr()) })
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers and pods using it too")
-	var pforce bool
+	rm.Flags().UintVarP(&rmTime.val, "time", "t", 10, "with --force, seconds to wait before killing the containers using it")
+	var po pruneOptions
 	prune := &cobra.Command{
 		Use: "prune [options]", Short: "Remove every unused network", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := a.engine()
-			if err != nil {
-				return err
-			}
-			names, err := rt.NetworkPrune(context.Background())
-			for _, n := range names {
-				fmt.Fprintln(a.stdout, n)
-			}
-			return err
+			return po.run(a, "WARNING! This will remove all networks not used by at least one container.", func(rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
+				return rt.NetworkPrune(context.Background(), f)
+			})
 		},
 	}
-	prune.Flags().BoolVarP(&pforce, "force", "f", false, "do not ask for confirmation")
+	po.register(prune)
 	var connectAliases []string
 	connect := &cobra.Command{
 		Use: "connect NETWORK CONTAINER", Short: "Connect a container to a network", Args: cobra.ExactArgs(2),
@@ -185,27 +184,52 @@ type netRow struct {
 	n                *network.Network
 }
 
-func networkMatches(n *network.Network, filters []string) bool {
-	for _, f := range filters {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "name":
-			if !strings.Contains(n.Name, v) {
-				return false
-			}
-		case "id":
-			if !strings.HasPrefix(n.ID, v) {
-				return false
-			}
-		case "driver":
-			if n.Driver != v {
-				return false
-			}
-		case "label":
-			if !model.LabelsMatch(n.Labels, v) {
-				return false
-			}
+// filterNetworks applies network ls's --filter: name= (a part of the name), id= (a prefix),
+// driver=, label=, label!=, until=, dangling= (no container uses it). Values of one key are
+// alternatives; different keys must all match.
+func filterNetworks(rt *engine.Runtime, ns []*network.Network, filters []string) ([]*network.Network, error) {
+	byKey, err := parseFilters(filters, filterSpec{what: "network", keys: []string{"name", "id", "driver", "label", "label!", "until", "dangling"}})
+	if err != nil {
+		return nil, err
+	}
+	var until time.Time
+	for _, v := range byKey["until"] {
+		if until, err = engine.ParseTimeArg(v); err != nil {
+			return nil, err
 		}
 	}
-	return true
+	for _, v := range byKey["dangling"] {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return nil, invalid("invalid dangling filter %q: true or false", v)
+		}
+	}
+	var out []*network.Network
+	for _, n := range ns {
+		if !until.IsZero() && !n.Created.Before(until) {
+			continue
+		}
+		ok := matchFilters(byKey, func(k, v string) bool {
+			switch k {
+			case "name":
+				return strings.Contains(n.Name, v)
+			case "id":
+				return strings.HasPrefix(n.ID, v)
+			case "driver":
+				return n.Driver == v
+			case "label":
+				return model.LabelsMatch(n.Labels, v)
+			case "label!":
+				return !model.LabelsMatch(n.Labels, v)
+			case "dangling":
+				want, _ := strconv.ParseBool(v)
+				users, err := rt.NetworkUsers(n.Name)
+				return err == nil && (len(users) == 0) == want
+			}
+			return true // until, above
+		})
+		if ok {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

@@ -253,15 +253,10 @@ func newPodPruneCommand(a *app) *cobra.Command {
 		Short: "Remove every stopped pod",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := a.engine()
-			if err != nil {
-				return err
-			}
-			ids, err := rt.PrunePods(context.Background())
-			for _, id := range ids {
-				fmt.Fprintln(a.stdout, id)
-			}
-			return err
+			o := pruneOptions{force: force}
+			return o.run(a, "WARNING! This will remove all stopped/exited pods..", func(rt *engine.Runtime, _ engine.PruneFilter) ([]string, error) {
+				return rt.PrunePods(context.Background())
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")

@@ -17,19 +17,37 @@ func init() { register(newSystemCommand, "system") }
 func newSystemCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Manage pea itself", RunE: groupRunE}
 	var all, volumes, force bool
+	var po pruneOptions
 	prune := &cobra.Command{
 		Use: "prune [options]", Short: "Remove stopped pods and containers, unused networks, dangling images (and volumes)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := engine.ParsePruneFilters(po.filters)
+			if err != nil {
+				return err
+			}
+			if !po.force {
+				images, vols := "all dangling images", ""
+				if all {
+					images = "all images without at least one container associated with them"
+				}
+				if volumes {
+					vols = "\t- all volumes not used by at least one container\n"
+				}
+				if !confirm(a, "WARNING! This command removes:\n\t- all stopped containers\n\t- all networks not used by at least one container\n"+
+					vols+"\t- "+images+"\n\t- all dangling build cache\n") {
+					return nil
+				}
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
 			}
-			return systemPrune(a, rt, all, volumes)
+			return systemPrune(a, rt, all, volumes, f)
 		},
 	}
 	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every unused image, not only dangling ones")
 	prune.Flags().BoolVar(&volumes, "volumes", false, "remove unused volumes too")
-	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	po.register(prune)
 	afterFD := -1
 	emptyTrash := &cobra.Command{
 		Use: "empty-trash", Hidden: true, Args: cobra.NoArgs,
@@ -50,6 +68,10 @@ func newSystemCommand(a *app) *cobra.Command {
 	reset := &cobra.Command{
 		Use: "reset [options]", Short: "Remove every pod, container, image, volume and network, and the store itself", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force && !confirm(a, fmt.Sprintf("WARNING! This will remove:\n\t- all containers\n\t- all pods\n\t- all images\n\t- all networks\n\t- all build cache\n\t- all volumes\n\t- all secrets\n\t- the store: %q\n\t- the runroot: %q",
+				a.opts.Root, a.opts.RunRoot)) {
+				return nil
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -81,21 +103,21 @@ func newSystemCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-func systemPrune(a *app, rt *engine.Runtime, all, volumes bool) error {
+func systemPrune(a *app, rt *engine.Runtime, all, volumes bool, f engine.PruneFilter) error {
 	ctx := context.Background()
 	pods, err := rt.PrunePods(ctx)
 	if err != nil {
 		return err
 	}
-	ctrs, err := rt.PruneContainers(ctx)
+	ctrs, err := rt.PruneContainers(ctx, f)
 	if err != nil {
 		return err
 	}
-	nets, err := rt.NetworkPrune(ctx)
+	nets, err := rt.NetworkPrune(ctx, f)
 	if err != nil {
 		return err
 	}
-	imgs, err := rt.ImagePrune(all)
+	imgs, err := rt.ImagePrune(all, f)
 	if err != nil {
 		return err
 	}
@@ -104,7 +126,7 @@ func systemPrune(a *app, rt *engine.Runtime, all, volumes bool) error {
 	rt.EmptyTrash()
 	var vols []string
 	if volumes {
-		if vols, err = rt.PruneVolumes(); err != nil {
+		if vols, err = rt.PruneVolumes(f); err != nil {
 			return err
 		}
 	}

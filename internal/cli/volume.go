@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/engine"
 	"pea/internal/model"
 )
 
@@ -70,7 +74,8 @@ func newVolumeCommand(a *app) *cobra.Command {
 	create.Flags().StringVarP(&driver, "driver", "d", "local", "volume driver (local)")
 
 	var format string
-	var quiet bool
+	var quiet, noHeading bool
+	var lsFilters []string
 	ls := &cobra.Command{
 		Use: "ls [options]", Aliases: []string{"list"}, Short: "List volumes", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,6 +85,9 @@ func newVolumeCommand(a *app) *cobra.Command {
 			}
 			vs, err := rt.ListVolumes()
 			if err != nil {
+				return err
+			}
+			if vs, err = filterVolumes(rt, vs, lsFilters); err != nil {
 				return err
 			}
 			if quiet {
@@ -100,18 +108,24 @@ func newVolumeCommand(a *app) *cobra.Command {
 				}
 				return printJSON(a.stdout, js)
 			}
-			return render(a.stdout, format, false, rows, nil, table{format: "{{.Driver}}\t{{.Name}}", headers: map[string]string{"Name": "VOLUME NAME"}})
+			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.Driver}}\t{{.Name}}", headers: map[string]string{"Name": "VOLUME NAME"}})
 		},
 	}
 	ls.Flags().StringVar(&format, "format", "", "format with a Go template or json")
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the names only")
+	ls.Flags().BoolVarP(&noHeading, "noheading", "n", false, "do not print the header")
+	ls.Flags().StringArrayVarP(&lsFilters, "filter", "f", nil, "filter: name=, driver=, label=, opt=, scope=, until=, dangling=")
 
 	var iformat string
+	var inspectAll bool
 	inspect := &cobra.Command{
-		Use: "inspect VOLUME [VOLUME...]", Short: "Display the configuration of volumes", Args: cobra.MinimumNArgs(1),
+		Use: "inspect [options] VOLUME [VOLUME...]", Short: "Display the configuration of volumes",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
+				return err
+			}
+			if args, err = allVolumes(rt, args, inspectAll); err != nil {
 				return err
 			}
 			return inspectEach(a, args, iformat, func(n string) (any, error) {
@@ -124,19 +138,27 @@ func newVolumeCommand(a *app) *cobra.Command {
 		},
 	}
 	inspect.Flags().StringVarP(&iformat, "format", "f", "", "format with a Go template or json")
+	inspect.Flags().BoolVarP(&inspectAll, "all", "a", false, "inspect every volume")
 
-	var force bool
+	var force, rmAll bool
+	var rmTime timeoutFlag
 	rm := &cobra.Command{
-		Use: "rm [options] VOLUME [VOLUME...]", Aliases: []string{"remove"}, Short: "Remove volumes", Args: cobra.MinimumNArgs(1),
+		Use: "rm [options] VOLUME [VOLUME...]", Aliases: []string{"remove"}, Short: "Remove volumes",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
 				return err
 			}
-			return removeEach(a, args, func(n string) error { return rt.RemoveVolume(n, force) })
+			rmTime.set = cmd.Flags().Changed("time")
+			if args, err = allVolumes(rt, args, rmAll); err != nil {
+				return err
+			}
+			return removeEach(a, args, func(n string) error { return rt.RemoveVolumeTimeout(n, force, rmTime.ptr()) })
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers using the volume too")
+	rm.Flags().BoolVarP(&rmAll, "all", "a", false, "remove every volume")
+	rm.Flags().UintVarP(&rmTime.val, "time", "t", 10, "with --force, seconds to wait before killing the containers using it")
 
 	var output string
 	export := &cobra.Command{
@@ -181,22 +203,41 @@ func newVolumeCommand(a *app) *cobra.Command {
 		},
 	}
 
-	var pforce bool
+	var po pruneOptions
 	prune := &cobra.Command{
 		Use: "prune [options]", Short: "Remove every unused volume", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := a.engine()
-			if err != nil {
-				return err
+			warning := ""
+			if !po.force {
+				// podman names the volumes that would go, and asks nothing when there are none.
+				rt, err := a.engine()
+				if err != nil {
+					return err
+				}
+				f, err := engine.ParsePruneFilters(po.filters)
+				if err != nil {
+					return err
+				}
+				vs, err := rt.ListVolumes()
+				if err != nil {
+					return err
+				}
+				var unused []string
+				for _, v := range vs {
+					if users, _ := rt.VolumeUsers(v.Name); len(users) == 0 && f.Matches(v.Labels, v.Created) {
+						unused = append(unused, v.Name)
+					}
+				}
+				if len(unused) == 0 {
+					fmt.Fprintln(a.stdout, "No dangling volumes found")
+					return nil
+				}
+				warning = "WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n" + strings.Join(unused, "\n")
 			}
-			names, err := rt.PruneVolumes()
-			for _, n := range names {
-				fmt.Fprintln(a.stdout, n)
-			}
-			return err
+			return po.run(a, warning, func(rt *engine.Runtime, f engine.PruneFilter) ([]string, error) { return rt.PruneVolumes(f) })
 		},
 	}
-	prune.Flags().BoolVarP(&pforce, "force", "f", false, "do not ask for confirmation")
+	po.register(prune)
 	exists := existsCommand(a, "VOLUME", func(name string) (bool, error) {
 		rt, err := a.engine()
 		if err != nil {
@@ -210,4 +251,79 @@ func newVolumeCommand(a *app) *cobra.Command {
 	})
 	cmd.AddCommand(create, ls, inspect, rm, prune, exists, export, importCmd)
 	return cmd
+}
+
+// allVolumes is the volumes a verb with --all acts on: every volume with all, else the named
+// ones (at least one); names beside --all are refused, as podman's.
+func allVolumes(rt *engine.Runtime, args []string, all bool) ([]string, error) {
+	switch {
+	case all && len(args) > 0:
+		return nil, usageError{errors.New("when using the --all flag, no volume names may be given")}
+	case !all && len(args) == 0:
+		return nil, usageError{errors.New("at least one volume name must be given (or --all)")}
+	case !all:
+		return args, nil
+	}
+	vs, err := rt.ListVolumes()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(vs))
+	for _, v := range vs {
+		names = append(names, v.Name)
+	}
+	return names, nil
+}
+
+// filterVolumes applies volume ls's --filter: name= (a part of the name), driver=, label=,
+// opt= (an option KEY or KEY=VALUE), scope= (local), until=, dangling= (no container uses it).
+// Filters of one key are alternatives; different keys must all match.
+func filterVolumes(rt *engine.Runtime, vs []*model.Volume, filters []string) ([]*model.Volume, error) {
+	if len(filters) == 0 {
+		return vs, nil
+	}
+	byKey, err := parseFilters(filters, filterSpec{what: "volume", keys: []string{"name", "driver", "label", "opt", "scope", "until", "dangling"}})
+	if err != nil {
+		return nil, err
+	}
+	var until time.Time
+	for _, v := range byKey["until"] {
+		if until, err = engine.ParseTimeArg(v); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range byKey["dangling"] {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return nil, invalid("invalid dangling filter %q: true or false", v)
+		}
+	}
+	var out []*model.Volume
+	for _, vol := range vs {
+		if !until.IsZero() && !vol.Created.Before(until) {
+			continue
+		}
+		ok := matchFilters(byKey, func(k, v string) bool {
+			switch k {
+			case "name":
+				return strings.Contains(vol.Name, v)
+			case "driver":
+				return vol.Driver == v
+			case "label":
+				return model.LabelsMatch(vol.Labels, v)
+			case "opt":
+				return model.LabelsMatch(vol.Options, v)
+			case "scope":
+				return v == "local"
+			case "dangling":
+				want, _ := strconv.ParseBool(v)
+				users, _ := rt.VolumeUsers(vol.Name)
+				return (len(users) == 0) == want
+			}
+			return true // until, above
+		})
+		if ok {
+			out = append(out, vol)
+		}
+	}
+	return out, nil
 }

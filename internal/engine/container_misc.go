@@ -38,14 +38,14 @@ func (r *Runtime) RenameContainer(ctx context.Context, nameOrID, newName string)
 
 // PruneContainers removes every stopped container (pod members of running pods aside) and
 // returns the removed IDs.
-func (r *Runtime) PruneContainers(ctx context.Context) ([]string, error) {
+func (r *Runtime) PruneContainers(ctx context.Context, f PruneFilter) ([]string, error) {
 	cs, err := r.ListContainers()
 	if err != nil {
 		return nil, err
 	}
 	var removed []string
 	for _, c := range cs {
-		if c.State.Active() || c.Config.IsInfra {
+		if c.State.Active() || c.Config.IsInfra || !f.Matches(c.Config.Labels, c.Config.Created) {
 			continue
 		}
 		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Ignore: true}); err != nil {

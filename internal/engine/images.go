@@ -266,7 +266,7 @@ func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagg
 
 // ImagePrune removes dangling images, or with all every image no container uses. It returns
 // the IDs removed.
-func (r *Runtime) ImagePrune(all bool) ([]string, error) {
+func (r *Runtime) ImagePrune(all bool, f PruneFilter) ([]string, error) {
 	imgs, err := r.ImageList()
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func (r *Runtime) ImagePrune(all bool) ([]string, error) {
 	}
 	var removed []string
 	for _, img := range imgs {
-		if len(users[img.ID]) > 0 || !all && !img.Dangling() {
+		if len(users[img.ID]) > 0 || !all && !img.Dangling() || !f.Matches(img.Config.Config.Labels, img.Created) {
 			continue
 		}
 		if err := is.Remove(img.ID); err != nil {

@@ -35,6 +35,9 @@ func (r *Runtime) NetworkInspect(name string) (*network.Network, error) {
 	return r.networks().Get(name)
 }
 
+// NetworkUsers lists the containers attached to a network (by config).
+func (r *Runtime) NetworkUsers(name string) ([]*model.Container, error) { return r.networkUsers(name) }
+
 // networkUsers lists the containers attached to a network (by config).
 func (r *Runtime) networkUsers(name string) ([]*model.Container, error) {
 	st, err := r.state()
@@ -66,6 +69,12 @@ func (r *Runtime) networkUsers(name string) ([]*model.Container, error) {
 
 // NetworkRemove deletes a network; refused while containers use it unless force removes them.
 func (r *Runtime) NetworkRemove(ctx context.Context, name string, force bool) error {
+	return r.NetworkRemoveTimeout(ctx, name, force, nil)
+}
+
+// NetworkRemoveTimeout is NetworkRemove whose forced removal stops the containers and pods on
+// the network within timeout seconds (nil: their own stop timeouts).
+func (r *Runtime) NetworkRemoveTimeout(ctx context.Context, name string, force bool, timeout *uint) error {
 	n, err := r.networks().Get(name)
 	if err != nil {
 		return err
@@ -79,12 +88,12 @@ func (r *Runtime) NetworkRemove(ctx context.Context, name string, force bool) er
 	}
 	for _, c := range users {
 		if c.Config.IsInfra {
-			if err := r.RemovePod(ctx, c.Config.Pod, PodRemoveOptions{Force: true, Ignore: true}); err != nil {
+			if err := r.RemovePod(ctx, c.Config.Pod, PodRemoveOptions{Force: true, Ignore: true, Timeout: timeout}); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Force: true, Ignore: true}); err != nil {
+		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Force: true, Ignore: true, Timeout: timeout}); err != nil {
 			return err
 		}
 	}
@@ -96,14 +105,14 @@ func (r *Runtime) NetworkRemove(ctx context.Context, name string, force bool) er
 }
 
 // NetworkPrune removes every network no container uses (the default one stays).
-func (r *Runtime) NetworkPrune(ctx context.Context) ([]string, error) {
+func (r *Runtime) NetworkPrune(ctx context.Context, f PruneFilter) ([]string, error) {
 	ns, err := r.networks().List()
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, n := range ns {
-		if n.Name == network.DefaultName {
+		if n.Name == network.DefaultName || !f.Matches(n.Labels, n.Created) {
 			continue
 		}
 		if users, _ := r.networkUsers(n.Name); len(users) > 0 {

@@ -54,6 +54,12 @@ func (r *Runtime) VolumeUsers(name string) ([]string, error) {
 // RemoveVolume deletes a volume and its data; refused while a container uses it, unless force
 // removes those containers first.
 func (r *Runtime) RemoveVolume(name string, force bool) error {
+	return r.RemoveVolumeTimeout(name, force, nil)
+}
+
+// RemoveVolumeTimeout is RemoveVolume whose forced removal stops the containers using the
+// volume within timeout seconds (nil: each container's own stop timeout).
+func (r *Runtime) RemoveVolumeTimeout(name string, force bool, timeout *uint) error {
 	st, err := r.state()
 	if err != nil {
 		return err
@@ -71,7 +77,7 @@ func (r *Runtime) RemoveVolume(name string, force bool) error {
 			return fmt.Errorf("volume %s is being used by the following container(s): %v: %w", name, users, errdefs.ErrInUse)
 		}
 		for _, id := range users {
-			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true}); err != nil {
+			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true, Timeout: timeout}); err != nil {
 				return err
 			}
 		}
@@ -84,13 +90,16 @@ func (r *Runtime) RemoveVolume(name string, force bool) error {
 }
 
 // PruneVolumes removes every volume no container uses.
-func (r *Runtime) PruneVolumes() ([]string, error) {
+func (r *Runtime) PruneVolumes(f PruneFilter) ([]string, error) {
 	vs, err := r.ListVolumes()
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, v := range vs {
+		if !f.Matches(v.Labels, v.Created) {
+			continue
+		}
 		if users, _ := r.VolumeUsers(v.Name); len(users) > 0 {
 			continue
 		}
