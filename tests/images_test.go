@@ -365,6 +365,26 @@ func TestCommit(t *testing.T) {
 	if out := e.Pea("image", "inspect", "--format", "{{.Author}}|{{.Comment}}|{{len .RootFS.Layers}}", "localhost/committed:1"); out != "someone|the message|2" {
 		t.Fatalf("image inspect: %q", out)
 	}
+	// --squash: one layer, the whole tree (deletions applied, not whited out); --iidfile;
+	// --include-volumes.
+	iid := filepath.Join(e.Dir, "iid")
+	e.Pea("run", "--name", "v", "--network", "none", "-v", "/data", "-v", "named:/named", "localhost/bb", "true")
+	sq := e.Pea("commit", "--squash", "--include-volumes", "--iidfile", iid, "c", "localhost/squashed")
+	if b, err := os.ReadFile(iid); err != nil || string(b) != sq {
+		t.Fatalf("--iidfile: %q %v, printed %q", b, err, sq)
+	}
+	if out := e.Pea("image", "inspect", "--format", "{{len .RootFS.Layers}} {{len .Config.Volumes}}", "localhost/squashed"); out != "1 0" {
+		t.Fatalf("squashed image: %q", out)
+	}
+	out = e.Pea("run", "--rm", "--network", "none", "localhost/squashed", "sh", "-c",
+		"test -e /bin/ls && echo ls-still-there; ls /var/www; readlink /link; cat /hello")
+	if out != "only\n/hello\nhello" {
+		t.Fatalf("the squashed image's files: %q", out)
+	}
+	e.Pea("commit", "--include-volumes", "v", "localhost/withvols")
+	if out := e.Pea("image", "inspect", "--format", "{{range $k, $v := .Config.Volumes}}{{$k}} {{end}}", "localhost/withvols"); out != "/data /named" {
+		t.Fatalf("--include-volumes: %q", out)
+	}
 	// Bad input: one line, no image.
 	before := e.Pea("images", "-q")
 	e.Fails(125, "commit", "-c", "BOGUS x", "c", "localhost/bad")

@@ -1,9 +1,13 @@
 package tests
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The containers a verb acts on, chosen as podman's: --filter (ps's filters; the full IDs of the
@@ -85,5 +89,63 @@ func TestPodVerbsIDFile(t *testing.T) {
 	}
 	if r := e.Fails(125, "pod", "start", "--pod-id-file", filepath.Join(e.Dir, "missing")); !strings.Contains(r.Stderr, "missing") {
 		t.Fatalf("pod start of a missing file: %s", r)
+	}
+}
+
+// cp --overwrite lets a directory replace a file and a file a directory (its tree gone, a link
+// inside it removed, not followed); without it both are refused and nothing changes.
+func TestCopyOverwrite(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--network", "none", "--name", "c", "localhost/bb", "sh", "-c",
+		"mkdir -p /e /tree/deep && echo file > /e/sub && echo keep > /etc/keep && ln -s /etc /tree/deep/link && echo in > /tree/deep/f; sleep 300")
+	eventually(t, 10*time.Second, func() error {
+		if r := e.Try("exec", "c", "test", "-e", "/tree/deep/f"); r.Code != 0 {
+			return fmt.Errorf("not ready")
+		}
+		return nil
+	})
+	host := t.TempDir()
+	os.MkdirAll(filepath.Join(host, "e", "sub"), 0o755)
+	os.WriteFile(filepath.Join(host, "e", "sub", "q"), []byte("q\n"), 0o644)
+	os.WriteFile(filepath.Join(host, "tree"), []byte("now a file\n"), 0o644)
+	if r := e.Fails(125, "cp", filepath.Join(host, "e"), "c:/"); !strings.Contains(r.Stderr, "--overwrite") {
+		t.Fatalf("cp of a directory onto a file: %s", r)
+	}
+	e.Fails(125, "cp", filepath.Join(host, "tree"), "c:/")
+	if out := e.Pea("exec", "c", "sh", "-c", "cat /e/sub /tree/deep/f"); out != "file\nin" {
+		t.Fatalf("refused copies changed the container: %q", out)
+	}
+	e.Pea("cp", "--overwrite", filepath.Join(host, "e"), "c:/")
+	e.Pea("cp", "--overwrite", filepath.Join(host, "tree"), "c:/")
+	if out := e.Pea("exec", "c", "sh", "-c", "cat /e/sub/q /tree /etc/keep"); out != "q\nnow a file\nkeep" {
+		t.Fatalf("after cp --overwrite: %q", out)
+	}
+}
+
+// diff --latest, stats --no-trunc, secret create --env, secret ls --filter.
+func TestSmallFlags(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("run", "-d", "--network", "none", "localhost/bb", "sh", "-c", "touch /made; sleep 300")
+	eventually(t, 10*time.Second, func() error {
+		if out := e.Pea("diff", "--latest"); out != "C /etc\nA /made" { // /etc: as podman's
+			return fmt.Errorf("diff --latest: %q", out)
+		}
+		return nil
+	})
+	if out := e.Pea("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}}"); out != id {
+		t.Fatalf("stats --no-trunc: %q", out)
+	}
+	cmd := exec.Command(peaBin, e.args("secret", "create", "--env", "fromenv", "PEA_TEST_SECRET")...)
+	cmd.Env = append(os.Environ(), "PEA_TEST_SECRET=s3cret")
+	if r := runCmd(cmd); r.Code != 0 {
+		t.Fatalf("secret create --env: %s", r)
+	}
+	e.PeaIn("x", "secret", "create", "other", "-")
+	e.Fails(125, "secret", "create", "--env", "unset", "PEA_TEST_NOT_SET")
+	if out := e.Pea("secret", "ls", "--filter", "name=fromenv", "--format", "{{.Name}}"); out != "fromenv" {
+		t.Fatalf("secret ls --filter: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "--secret", "fromenv", "localhost/bb", "cat", "/run/secrets/fromenv"); out != "s3cret" {
+		t.Fatalf("a secret made from the environment: %q", out)
 	}
 }

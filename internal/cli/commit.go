@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ func init() { register(newCommitCommand, "commit") }
 func newCommitCommand(a *app) *cobra.Command {
 	var o engine.CommitOptions
 	var quiet, pause bool
-	var format string
+	var format, iidFile string
 	cmd := &cobra.Command{
 		Use:   "commit [options] CONTAINER [IMAGE]",
 		Short: "Create an image from a container's changes",
@@ -36,6 +37,11 @@ func newCommitCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if iidFile != "" {
+				if err := os.WriteFile(iidFile, []byte(img.ID), 0o644); err != nil {
+					return fmt.Errorf("--iidfile: %w", err)
+				}
+			}
 			fmt.Fprintln(a.stdout, img.ID)
 			return nil
 		},
@@ -48,5 +54,8 @@ func newCommitCommand(a *app) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the image ID (pea prints nothing else anyway)")
 	f.BoolVarP(&pause, "pause", "p", false, "accepted for compatibility: the changes are read without pausing")
 	f.StringVarP(&format, "format", "f", "oci", "image format: oci or docker (pea stores OCI images either way)")
+	f.StringVar(&iidFile, "iidfile", "", "write the image ID to this file")
+	f.BoolVar(&o.IncludeVolumes, "include-volumes", false, "make the container's volumes the image's volumes")
+	f.BoolVarP(&o.Squash, "squash", "s", false, "make the image one layer: the container's whole root filesystem")
 	return cmd
 }

@@ -18,7 +18,7 @@ func init() {
 }
 
 func newCpCommand(a *app) *cobra.Command {
-	var archive bool
+	var archive, overwrite bool
 	cmd := &cobra.Command{
 		Use:   "cp [options] SRC DEST",
 		Short: "Copy files between a container and the host (CONTAINER:PATH on one side)",
@@ -28,10 +28,11 @@ func newCpCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rt.CopyPath(context.Background(), args[0], args[1])
+			return rt.CopyPathWith(context.Background(), args[0], args[1], overwrite)
 		},
 	}
 	cmd.Flags().BoolVarP(&archive, "archive", "a", true, "keep owners and modes")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "let a directory replace a file and a file a directory")
 	return cmd
 }
 

@@ -13,16 +13,21 @@ func init() { register(newDiffCommand, "diff") }
 // "A|C|D PATH" line each (podman's), or --format json.
 func newDiffCommand(a *app) *cobra.Command {
 	var format string
+	var latest bool
 	cmd := &cobra.Command{
 		Use:   "diff [options] CONTAINER",
 		Short: "List the files a container added, changed or deleted",
-		Args:  cobra.ExactArgs(1),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
 				return err
 			}
-			changes, err := rt.ContainerChanges(args[0])
+			target, _, err := targetAndRest(rt, latest, args, "container", "diff")
+			if err != nil {
+				return err
+			}
+			changes, err := rt.ContainerChanges(target)
 			if err != nil {
 				return err
 			}
@@ -56,5 +61,6 @@ func newDiffCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "", "json for an object of added, changed and deleted paths")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	return cmd
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,8 +55,9 @@ func newSecretCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "secret", Short: "Manage secrets", RunE: groupRunE}
 	var labels []string
 	var driver string
+	var fromEnv bool
 	create := &cobra.Command{
-		Use: "create [options] NAME FILE|-", Short: "Create a secret from a file (- : standard input)", Args: cobra.ExactArgs(2),
+		Use: "create [options] NAME FILE|-|ENVVAR", Short: "Create a secret from a file (- : standard input; --env: an environment variable)", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if driver != "file" {
 				return invalid("secret driver %q: pea has the file driver", driver)
@@ -64,7 +67,13 @@ func newSecretCommand(a *app) *cobra.Command {
 				return err
 			}
 			var data []byte
-			if args[1] == "-" {
+			if fromEnv {
+				v, ok := os.LookupEnv(args[1])
+				if !ok {
+					return invalid("environment variable %s is not set", args[1])
+				}
+				data = []byte(v)
+			} else if args[1] == "-" {
 				data, err = io.ReadAll(io.LimitReader(a.stdin, 1<<20))
 			} else {
 				data, err = os.ReadFile(args[1])
@@ -86,9 +95,11 @@ func newSecretCommand(a *app) *cobra.Command {
 	}
 	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "set a label")
 	create.Flags().StringVarP(&driver, "driver", "d", "file", "secret driver (file)")
+	create.Flags().BoolVar(&fromEnv, "env", false, "read the secret's data from the environment variable named in place of the file")
 
 	var format string
 	var quiet, noHeading bool
+	var lsFilters []string
 	ls := &cobra.Command{
 		Use: "ls [options]", Aliases: []string{"list"}, Short: "List secrets", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -100,6 +111,18 @@ func newSecretCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			byKey, err := parseFilters(lsFilters, filterSpec{what: "secret", keys: []string{"name", "id"}})
+			if err != nil {
+				return err
+			}
+			ss = slices.DeleteFunc(ss, func(s *engine.Secret) bool {
+				return !matchFilters(byKey, func(k, v string) bool {
+					if k == "name" {
+						return strings.Contains(s.Name, v)
+					}
+					return strings.HasPrefix(s.ID, v)
+				})
+			})
 			if quiet {
 				for _, s := range ss {
 					fmt.Fprintln(a.stdout, s.ID)
@@ -125,6 +148,7 @@ func newSecretCommand(a *app) *cobra.Command {
 	ls.Flags().StringVar(&format, "format", "", "format with a Go template or json")
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the IDs only")
 	ls.Flags().BoolVar(&noHeading, "noheading", false, "no header line")
+	ls.Flags().StringArrayVarP(&lsFilters, "filter", "f", nil, "filter: name= (a part of the name), id= (a prefix)")
 
 	var iformat string
 	inspect := &cobra.Command{

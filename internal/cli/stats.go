@@ -19,11 +19,15 @@ type statsRow struct {
 	AvgCPU                                                                                        string
 }
 
-func toStatsRow(s *engine.CtrStats, podNames map[string]string) *statsRow {
+// toStatsRow makes a row of s, IDs shortened unless noTrunc.
+func toStatsRow(s *engine.CtrStats, noTrunc bool) *statsRow {
 	c := s.Container
-	pod := shortID(c.Config.Pod)
+	id := c.Config.ID
+	if !noTrunc {
+		id = shortID(id)
+	}
 	return &statsRow{
-		Pod: pod, CID: shortID(c.Config.ID), ID: shortID(c.Config.ID), Name: c.Config.Name,
+		Pod: shortID(c.Config.Pod), CID: id, ID: id, Name: c.Config.Name,
 		CPU: fmt.Sprintf("%.2f%%", s.CPUPerc), CPUPerc: fmt.Sprintf("%.2f%%", s.CPUPerc), AvgCPU: fmt.Sprintf("%.2f%%", s.CPUPerc),
 		MemUsage:      fmt.Sprintf("%s / %s", humanSize(int64(s.MemUsage)), humanSize(int64(s.MemLimit))),
 		MemUsageBytes: fmt.Sprintf("%d / %d", s.MemUsage, s.MemLimit),
@@ -35,7 +39,7 @@ func toStatsRow(s *engine.CtrStats, podNames map[string]string) *statsRow {
 }
 
 type statsOptions struct {
-	noStream, all, latest, noReset bool
+	noStream, all, latest, noReset, noTrunc bool
 	format                         string
 	interval                       int
 }
@@ -83,7 +87,7 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 		if o.format == "json" {
 			var js []map[string]string
 			for _, s := range stats {
-				r := toStatsRow(s, nil)
+				r := toStatsRow(s, o.noTrunc)
 				js = append(js, map[string]string{"pod": r.Pod, "id": r.CID, "name": r.Name, "cpu_percent": r.CPUPerc,
 					"mem_usage": r.MemUsage, "mem_percent": r.MemPerc, "net_io": r.NetIO, "block_io": r.BlockIO, "pids": r.PIDs})
 			}
@@ -96,7 +100,7 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 		} else {
 			rows := make([]any, 0, len(stats))
 			for _, s := range stats {
-				rows = append(rows, toStatsRow(s, nil))
+				rows = append(rows, toStatsRow(s, o.noTrunc))
 			}
 			def := "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
 			headers := map[string]string{"ID": "ID", "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
@@ -152,6 +156,7 @@ func newStatsCommand(a *app) *cobra.Command {
 		},
 	}
 	o.register(cmd)
+	cmd.Flags().BoolVar(&o.noTrunc, "no-trunc", false, "show the full container IDs")
 	return cmd
 }
 

@@ -25,6 +25,10 @@ type CommitOptions struct {
 	Author  string   // --author
 	Message string   // --message, the history entry's comment
 	Changes []string // --change instructions applied to the new image's config
+	// IncludeVolumes adds the container's volume destinations to the image's volumes.
+	IncludeVolumes bool
+	// Squash makes the image one layer: the container's whole root filesystem.
+	Squash bool
 }
 
 // CommitContainer makes an image of a container: its image's layers and one more holding what
@@ -68,16 +72,32 @@ func (r *Runtime) CommitContainer(ctx context.Context, nameOrID string, o Commit
 		}
 		conf.Labels = labels
 	}
+	if o.IncludeVolumes {
+		for _, m := range cfg.Mounts {
+			if m.Type != "volume" {
+				continue
+			}
+			if conf.Volumes == nil {
+				conf.Volumes = map[string]struct{}{}
+			}
+			conf.Volumes[m.Destination] = struct{}{}
+		}
+	}
 	if err := image.ApplyChanges(&conf, o.Changes); err != nil {
 		return nil, err
 	}
 	// Host IDs of a user namespace's files are the container's own in the image.
 	uidMap, gidMap := r.IDMappings(cfg)
 	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(writeChanges(pw, filepath.Join(r.ctrDir(cfg.ID), "upper"), uidMap, gidMap))
-	}()
-	img, err := is.Commit(base, pr, conf, image.CommitOptions{Ref: o.Ref, Author: o.Author, Comment: o.Message,
+	write := func() error { return writeChanges(pw, filepath.Join(r.ctrDir(cfg.ID), "upper"), uidMap, gidMap) }
+	parent := base
+	if o.Squash {
+		// One layer of the whole tree, on no parent (the base's config is kept).
+		write = func() error { return r.exportLocked(c, pw) }
+		parent = nil
+	}
+	go func() { pw.CloseWithError(write()) }()
+	img, err := is.Commit(parent, pr, conf, image.CommitOptions{Ref: o.Ref, Author: o.Author, Comment: o.Message,
 		CreatedBy: "pea commit " + cfg.Name})
 	pr.CloseWithError(io.ErrClosedPipe) // ends the writer if the store stopped reading early
 	if err == nil {
@@ -345,6 +365,13 @@ func (r *Runtime) ExportContainer(ctx context.Context, nameOrID string, w io.Wri
 	if c.Config.IsInfra && c.Config.Image == "" {
 		return fmt.Errorf("container %s is a pod's infra container, which has no root filesystem to export: %w", c.Config.Name, errdefs.ErrInvalid)
 	}
+	return r.exportLocked(c, w)
+}
+
+// exportLocked writes the root filesystem of c, whose lock the caller holds, as a tar: mounted
+// for the time (in the container's user namespace when it has one), IDs as the container sees
+// them.
+func (r *Runtime) exportLocked(c *model.Container, w io.Writer) error {
 	nsPath := ""
 	if c.State.Active() && c.State.Pid > 0 {
 		nsPath = fmt.Sprintf("/proc/%d/ns/user", c.State.Pid)

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,8 +39,11 @@ const copierNotFound = 3
 // copyIn copies host path src into path dst of the container whose root is root; with owner
 // set, what it creates belongs to owner (container root of a user namespace), else it keeps
 // the source's owners.
-func copyIn(root, src, dst string, owner *[2]uint32) error {
+func copyIn(root, src, dst string, owner *[2]uint32, overwrite bool) error {
 	args := []string{CopierArg, "in", root, src, dst}
+	if overwrite {
+		args = slices.Insert(args, 1, copierOverwrite)
+	}
 	if owner != nil {
 		args = append(args, strconv.FormatUint(uint64(owner[0]), 10), strconv.FormatUint(uint64(owner[1]), 10))
 	}
@@ -47,9 +51,17 @@ func copyIn(root, src, dst string, owner *[2]uint32) error {
 }
 
 // copyOut copies path src of the container whose root is root to host path dst.
-func copyOut(root, src, dst string) error {
-	return runCopier([]string{CopierArg, "out", root, dst, src}, nil)
+func copyOut(root, src, dst string, overwrite bool) error {
+	args := []string{CopierArg, "out", root, dst, src}
+	if overwrite {
+		args = slices.Insert(args, 1, copierOverwrite)
+	}
+	return runCopier(args, nil)
 }
+
+// copierOverwrite, first of the copier's arguments, lets a copy replace a directory by a
+// file or a file by a directory.
+const copierOverwrite = "--overwrite"
 
 // runCopier runs the copier process with args, its standard output to stdout (nil: none),
 // and turns its failure into an error of its message.
@@ -127,8 +139,12 @@ func copier(args []string) error {
 		}
 		return json.NewEncoder(os.Stdout).Encode(st)
 	}
+	overwrite := len(args) > 0 && args[0] == copierOverwrite
+	if overwrite {
+		args = args[1:]
+	}
 	if len(args) != 4 && len(args) != 6 {
-		return fmt.Errorf("usage: %s in|out ROOT HOST CTR [UID GID]", CopierArg)
+		return fmt.Errorf("usage: %s [%s] in|out ROOT HOST CTR [UID GID]", CopierArg, copierOverwrite)
 	}
 	dir, root, host, ctr := args[0], args[1], cleanKeepDot(args[2]), cleanKeepDot("/"+args[3])
 	// A destination written with a trailing slash must be a directory, as for cp(1).
@@ -165,7 +181,7 @@ func copier(args []string) error {
 		if err != nil {
 			return err
 		}
-		return copyNode(srcDir, srcName, dstDir, dstName, copyOpts{owner: owner})
+		return copyNode(srcDir, srcName, dstDir, dstName, copyOpts{owner: owner, overwrite: overwrite})
 	case "out":
 		// The host side first: the destination's directory, opened before the chroot.
 		dstDir, dstName, err := openTarget(host, path.Base(ctr), hostDir)
@@ -194,7 +210,7 @@ func copier(args []string) error {
 		}
 		// What comes out is the caller's, as podman's: a container's IDs mean nothing here.
 		caller := [2]uint32{uint32(os.Getuid()), uint32(os.Getgid())}
-		return copyNode(srcDir, srcName, dstDir, dstName, copyOpts{owner: &caller, out: true})
+		return copyNode(srcDir, srcName, dstDir, dstName, copyOpts{owner: &caller, out: true, overwrite: overwrite})
 	}
 	return fmt.Errorf("unknown direction %q", dir)
 }
@@ -243,8 +259,9 @@ func openTarget(p, srcName string, mustBeDir bool) (int, string, error) {
 // container's user when copying in, the caller when copying out), else the source's owners are
 // kept; out says the source is a container's, whose device nodes and FIFOs are not copied.
 type copyOpts struct {
-	owner *[2]uint32
-	out   bool
+	owner     *[2]uint32
+	out       bool
+	overwrite bool // a directory may replace a non-directory and the other way round
 }
 
 // copyNode copies entry srcName of directory srcDir to entry dstName of dstDir, recursively,
@@ -267,10 +284,19 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts
 			if err := unix.Fstatat(dstDir, dstName, &dst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return err
 			}
-			if dst.Mode&unix.S_IFMT != unix.S_IFDIR {
-				return fmt.Errorf("%s: the destination must be a directory when copying a directory", dstName)
+			switch {
+			case dst.Mode&unix.S_IFMT == unix.S_IFDIR:
+				created = false
+			case !o.overwrite:
+				return fmt.Errorf("%s: the destination must be a directory when copying a directory (--overwrite replaces it)", dstName)
+			default:
+				if err := unix.Unlinkat(dstDir, dstName, 0); err != nil {
+					return fmt.Errorf("%s: %w", dstName, err)
+				}
+				if err := unix.Mkdirat(dstDir, dstName, 0o700); err != nil {
+					return fmt.Errorf("%s: %w", dstName, err)
+				}
 			}
-			created = false
 		} else if err != nil {
 			return fmt.Errorf("%s: %w", dstName, err)
 		}
@@ -318,7 +344,7 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts
 		if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Ino != st.Ino || fst.Dev != st.Dev {
 			return fmt.Errorf("%s: changed while it was copied", srcName)
 		}
-		if err := clearEntry(dstDir, dstName); err != nil {
+		if err := clearEntry(dstDir, dstName, o.overwrite); err != nil {
 			return err
 		}
 		dfd, err := unix.Openat(dstDir, dstName, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
@@ -341,7 +367,7 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts
 		if err != nil {
 			return err
 		}
-		if err := clearEntry(dstDir, dstName); err != nil {
+		if err := clearEntry(dstDir, dstName, o.overwrite); err != nil {
 			return err
 		}
 		if err := unix.Symlinkat(target, dstDir, dstName); err != nil {
@@ -354,7 +380,7 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts
 		if o.out {
 			return nil // a container's device node on the host would be the host's device
 		}
-		if err := clearEntry(dstDir, dstName); err != nil {
+		if err := clearEntry(dstDir, dstName, o.overwrite); err != nil {
 			return err
 		}
 		if err := unix.Mknodat(dstDir, dstName, st.Mode, int(st.Rdev)); err != nil {
@@ -372,8 +398,8 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts
 }
 
 // clearEntry removes what is at name in dir, unless nothing is; a directory is not replaced
-// by something else, as cp(1) does.
-func clearEntry(dir int, name string) error {
+// by something else, as cp(1) does, unless overwrite (then its whole tree goes).
+func clearEntry(dir int, name string, overwrite bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) {
 		return nil
@@ -381,9 +407,44 @@ func clearEntry(dir int, name string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return fmt.Errorf("cannot overwrite directory %s with non-directory", name)
+		if !overwrite {
+			return fmt.Errorf("cannot overwrite directory %s with non-directory (--overwrite replaces it)", name)
+		}
+		return removeTreeAt(dir, name)
 	}
 	return unix.Unlinkat(dir, name, 0)
+}
+
+// removeTreeAt removes directory name of dir and everything under it, by descriptors opened
+// O_NOFOLLOW: a link in the tree is removed, never followed.
+func removeTreeAt(dir int, name string) error {
+	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	names, err := dirNames(fd)
+	if err != nil {
+		unix.Close(fd)
+		return err
+	}
+	for _, n := range names {
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			err = removeTreeAt(fd, n)
+		} else {
+			err = unix.Unlinkat(fd, n, 0)
+		}
+		if err != nil {
+			unix.Close(fd)
+			return err
+		}
+	}
+	unix.Close(fd)
+	return unix.Unlinkat(dir, name, unix.AT_REMOVEDIR)
 }
 
 func dirNames(fd int) ([]string, error) {

@@ -18,6 +18,12 @@ import (
 // seen as its processes see them; a stopped one through its mounted root filesystem. The copy
 // itself runs chroot'ed in that root (copier.go): no link of the container's leads out of it.
 func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
+	return r.CopyPathWith(ctx, src, dst, false)
+}
+
+// CopyPathWith is CopyPath; with overwrite (cp --overwrite) a directory may replace a file and
+// a file a directory (the directory's tree removed) at the destination.
+func (r *Runtime) CopyPathWith(ctx context.Context, src, dst string, overwrite bool) error {
 	sc, sp, sIn := splitCtrPath(src)
 	dc, dp, dIn := splitCtrPath(dst)
 	if sIn == dIn {
@@ -29,7 +35,7 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 	}
 	return r.inContainerRoot(name, path, func(c *model.Container, ns *userNS, root, fsRoot, path string) error {
 		if sIn {
-			return copyOut(root, path, dst)
+			return copyOut(root, path, dst, overwrite)
 		}
 		if _, err := os.Lstat(src); err != nil {
 			return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
@@ -45,7 +51,7 @@ func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
 				return err
 			}
 		}
-		return copyIn(root, src, path, &[2]uint32{uid, gid})
+		return copyIn(root, src, path, &[2]uint32{uid, gid}, overwrite)
 	})
 }
 
