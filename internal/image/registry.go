@@ -77,6 +77,8 @@ type regClient struct {
 	authScheme string
 	challenge  map[string]string // the Bearer challenge's parameters
 	authHeader string            // the Authorization header value in use
+	// fixedScope, when set, is the token scope instead of the repository's (the catalog's).
+	fixedScope string
 }
 
 // newRegClient prepares a client for repo (host/path); nothing is sent until the first request.
@@ -368,6 +370,9 @@ func parseChallenges(h string) []challenge {
 
 // scope is the Bearer token scope the client needs for its repository.
 func (c *regClient) scope() string {
+	if c.fixedScope != "" {
+		return c.fixedScope
+	}
 	if c.push {
 		return "repository:" + c.path + ":pull,push"
 	}
