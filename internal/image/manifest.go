@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -48,7 +49,8 @@ type ListEntryOptions struct {
 	Annotations                  map[string]string
 }
 
-func (o ListEntryOptions) apply(e *ListEntry) {
+// Apply sets what o gives in the entry e.
+func (o ListEntryOptions) Apply(e *ListEntry) {
 	if e.Platform == nil {
 		e.Platform = &Platform{}
 	}
@@ -221,7 +223,7 @@ func (s *Store) ListEntryFor(img *Image, o ListEntryOptions) (ListEntry, error) 
 	if e.Platform.OS == "" {
 		e.Platform.OS = "linux"
 	}
-	o.apply(&e)
+	o.Apply(&e)
 	return e, nil
 }
 
@@ -276,7 +278,7 @@ func (s *Store) AnnotateList(nameOrID, ref string, o ListEntryOptions) (*Image, 
 		if err != nil {
 			return err
 		}
-		o.apply(&doc.Manifests[i])
+		o.Apply(&doc.Manifests[i])
 		return nil
 	})
 }
@@ -356,4 +358,62 @@ type SearchResult struct {
 	Official    string `json:"Official"`
 	Automated   string `json:"Automated"`
 	Tag         string `json:"Tag"`
+}
+
+// RemoteListEntries pulls what ref names in a registry and returns its entries: an image's, or
+// of an index the image for this machine, or with all every image it lists (each pulled by
+// digest, with the platform the index gives it).
+func (s *Store) RemoteListEntries(ctx context.Context, ref string, all bool, o PullOptions, eo ListEntryOptions) ([]ListEntry, error) {
+	ref = strings.TrimPrefix(ref, "docker://")
+	r, err := ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := s.FetchManifest(ctx, ref, o)
+	if err != nil {
+		return nil, err
+	}
+	if !isIndex(sniffMediaType(raw)) {
+		img, err := s.Pull(ctx, ref, o)
+		if err != nil {
+			return nil, err
+		}
+		e, err := s.ListEntryFor(img, eo)
+		return []ListEntry{e}, err
+	}
+	idx, err := ParseIndexManifest(raw)
+	if err != nil {
+		return nil, fmt.Errorf("image index %s: %v: %w", ref, err, errdefs.ErrInvalid)
+	}
+	descs := idx.Manifests
+	if !all {
+		d, err := pickPlatform(idx, o.targetPlatform(), false)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, err)
+		}
+		descs = []Descriptor{d}
+	}
+	var out []ListEntry
+	for _, d := range descs {
+		if isIndex(d.MediaType) {
+			continue
+		}
+		byDigest := Reference{Domain: r.Domain, Path: r.Path, Digest: d.Digest.String()}
+		img, err := s.Pull(ctx, byDigest.String(), o)
+		if err != nil {
+			return nil, err
+		}
+		e, err := s.ListEntryFor(img, ListEntryOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if d.Platform != nil {
+			p := *d.Platform
+			e.Platform = &p
+		}
+		e.Annotations = d.Annotations
+		eo.Apply(&e)
+		out = append(out, e)
+	}
+	return out, nil
 }

@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -732,17 +731,4 @@ func (c *regClient) putManifest(ref string, raw []byte, mt MediaType) error {
 	}
 	resp.Body.Close()
 	return nil
-}
-
-// targetPlatform is the platform to pick from an index: this machine's, or the one asked for
-// ("arm/v7" as an architecture names a variant too).
-func (o PullOptions) targetPlatform() Platform {
-	p := Platform{OS: "linux", Architecture: runtime.GOARCH}
-	if o.OS != "" {
-		p.OS = o.OS
-	}
-	if o.Arch != "" {
-		p.Architecture, p.Variant, _ = strings.Cut(o.Arch, "/")
-	}
-	return p
 }
