@@ -108,6 +108,13 @@ func newSearchCommand(a *app) *cobra.Command {
 				row := r
 				rows = append(rows, &row)
 			}
+			if len(kept) == 0 && o.format != "json" {
+				return nil // podman prints not even a header
+			}
+			var asJSON any = kept
+			if o.listTags {
+				asJSON = tagsJSON(kept)
+			}
 			t := table{format: "{{.Name}}\t{{.Description}}"}
 			switch {
 			case o.listTags:
@@ -115,7 +122,7 @@ func newSearchCommand(a *app) *cobra.Command {
 			case o.compatible:
 				t.format = "{{.Name}}\t{{.Description}}\t{{.Stars}}\t{{.Official}}\t{{.Automated}}"
 			}
-			return render(a.stdout, o.format, false, rows, kept, t)
+			return render(a.stdout, o.format, false, rows, asJSON, t)
 		},
 	}
 	f := cmd.Flags()
@@ -129,4 +136,22 @@ func newSearchCommand(a *app) *cobra.Command {
 	f.BoolVar(&o.listTags, "list-tags", false, "list the tags of the repository")
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate the output")
 	return cmd
+}
+
+// searchTags is --list-tags --format json's element: a repository and its tags.
+type searchTags struct {
+	Name string   `json:"Name"`
+	Tags []string `json:"Tags"`
+}
+
+func tagsJSON(rs []image.SearchResult) []searchTags {
+	out := []searchTags{}
+	for _, r := range rs {
+		if n := len(out); n > 0 && out[n-1].Name == r.Name {
+			out[n-1].Tags = append(out[n-1].Tags, r.Tag)
+			continue
+		}
+		out = append(out, searchTags{Name: r.Name, Tags: []string{r.Tag}})
+	}
+	return out
 }

@@ -256,7 +256,7 @@ func (r *Registry) manifest(w http.ResponseWriter, req *http.Request, repo, ref 
 
 // catalog lists the repositories, n at a time (?n=, ?last=), with a Link header to the next page.
 func (r *Registry) catalog(w http.ResponseWriter, req *http.Request) {
-	var repos []string
+	repos := []string{}
 	for repo := range r.manifests {
 		repos = append(repos, repo)
 	}
