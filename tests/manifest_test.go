@@ -64,6 +64,7 @@ func TestManifestList(t *testing.T) {
 	amdDigest := e.Pea("image", "inspect", "--format", "{{.Digest}}", "localhost/bb:latest")
 	armDigest := e.Pea("image", "inspect", "--format", "{{.Digest}}", "localhost/bb-arm64")
 
+	filesBefore := e.storeListing()
 	listID := e.Pea("manifest", "create", "mylist")
 	if len(listID) != 64 {
 		t.Fatalf("manifest create printed %q", listID)
@@ -211,4 +212,8 @@ func TestManifestList(t *testing.T) {
 	e.Pea("manifest", "create", "gone")
 	e.Pea("rmi", "gone")
 	e.Fails(1, "manifest", "exists", "gone")
+	// Every document the lists had is gone with them.
+	if got := e.storeListing(); strings.Join(got, " ") != strings.Join(filesBefore, " ") {
+		t.Errorf("store files:\nbefore %v\nafter  %v", filesBefore, got)
+	}
 }
