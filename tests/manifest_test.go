@@ -101,7 +101,17 @@ func TestManifestList(t *testing.T) {
 	e.Pea("manifest", "exists", "mylist")
 	e.Fails(1, "manifest", "exists", "nosuch")
 	oneLine(t, e.Fails(125, "manifest", "exists", "localhost/bb"), "not a manifest list")
-	// Run of a list runs its image for this machine.
+	// Inspect, save and run of a list use its image for this machine, as podman's.
+	if got := e.Pea("image", "inspect", "--format", "{{.ID}}", "mylist"); "sha256:"+got != amdID {
+		t.Errorf("image inspect of the list: %q, want %s", got, amdID)
+	}
+	saved := filepath.Join(e.Dir, "list.tar")
+	e.Pea("save", "-o", saved, "mylist")
+	f0 := newEnv(t)
+	f0.Pea("load", "-i", saved)
+	if got := f0.Pea("images", "--no-trunc", "-q"); got != amdID {
+		t.Errorf("save of the list saved %q, want %s", got, amdID)
+	}
 	if got := e.Pea("run", "--rm", "--network", "none", "mylist", "uname", "-m"); got != "x86_64" {
 		t.Errorf("run of the list: %q", got)
 	}
@@ -109,7 +119,11 @@ func TestManifestList(t *testing.T) {
 	// Pushed with its images, pulled back into a fresh store.
 	ref := reg + "/multi/bb:1"
 	digestFile := filepath.Join(e.Dir, "digest")
-	e.Pea("manifest", "push", "--tls-verify=false", "--digestfile", digestFile, "mylist", ref)
+	r := e.run(nil, "manifest", "push", "--tls-verify=false", "--digestfile", digestFile, "mylist", ref)
+	if r.Code != 0 || r.Stdout != "" || !strings.Contains(r.Stderr, "Copying 2 of 2 images in list") ||
+		!strings.Contains(r.Stderr, "Copying image "+armDigest+" (2/2)") || !strings.Contains(r.Stderr, "Writing manifest list to image destination") {
+		t.Fatalf("manifest push: %s", r)
+	}
 	pushed, _ := os.ReadFile(digestFile)
 	if !strings.HasPrefix(string(pushed), "sha256:") {
 		t.Errorf("--digestfile: %q", pushed)
@@ -145,7 +159,7 @@ func TestManifestList(t *testing.T) {
 	}
 
 	// Without its images the list is refused by the registry; plain push of a list pushes all.
-	r := e.Fails(125, "manifest", "push", "--all=false", "--tls-verify=false", "mylist", reg+"/other/bb:1")
+	r = e.Fails(125, "manifest", "push", "--all=false", "--tls-verify=false", "mylist", reg+"/other/bb:1")
 	if !strings.Contains(r.Stderr, "MANIFEST_BLOB_UNKNOWN") {
 		t.Errorf("push --all=false: %s", r)
 	}

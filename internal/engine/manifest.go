@@ -132,6 +132,16 @@ func (r *Runtime) listEntries(is *image.Store, list *image.Image, o ManifestAddO
 	return out, nil
 }
 
+// ManifestMember is the list's image for this machine (what inspect, save and run of the list
+// use).
+func (r *Runtime) ManifestMember(list *image.Image) (*image.Image, error) {
+	is, err := r.imageStore()
+	if err != nil {
+		return nil, err
+	}
+	return is.ListMember(list)
+}
+
 // ManifestAnnotate changes what the list says of one of its images (a digest or an image).
 func (r *Runtime) ManifestAnnotate(list, ref string, o image.ListEntryOptions) (*image.Image, error) {
 	is, err := r.imageStore()

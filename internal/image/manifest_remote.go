@@ -122,7 +122,10 @@ func (s *Store) PushList(ctx context.Context, nameOrID, dest string, o ListPushO
 	}
 	p := newProgress(o.Progress)
 	if o.All {
-		for _, e := range doc.Manifests {
+		p.printf("Getting image list signatures\n")
+		p.printf("Copying %d of %d images in list\n", len(doc.Manifests), len(doc.Manifests))
+		for i, e := range doc.Manifests {
+			p.printf("Copying image %s (%d/%d)\n", e.Digest, i+1, len(doc.Manifests))
 			if err := s.pushListImage(rc, e, p); err != nil {
 				return "", fmt.Errorf("pushing %s: %w", r, classify(err))
 			}
@@ -152,7 +155,7 @@ func (s *Store) pushListImage(rc *regClient, e ListEntry, p *progress) error {
 	if err != nil {
 		return fmt.Errorf("image %s: stored manifest: %v: %w", e.Digest, err, errdefs.ErrInvalid)
 	}
-	p.printf("Copying image %s\n", e.Digest)
+	p.printf("Getting image source signatures\n")
 	for _, l := range m.Layers {
 		if err := s.pushBlob(rc, "blob", l, p); err != nil {
 			return err
@@ -161,6 +164,7 @@ func (s *Store) pushListImage(rc *regClient, e ListEntry, p *progress) error {
 	if err := s.pushBlob(rc, "config", m.Config, p); err != nil {
 		return err
 	}
+	p.printf("Writing manifest to image destination\n")
 	return rc.putManifest(e.Digest, rm, e.MediaType)
 }
 
