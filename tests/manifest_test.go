@@ -226,6 +226,16 @@ func TestManifestList(t *testing.T) {
 	e.Pea("manifest", "create", "gone")
 	e.Pea("rmi", "gone")
 	e.Fails(1, "manifest", "exists", "gone")
+	// A list without a name is listed as <none> (not hidden as a build's intermediate image)
+	// and pruned as a dangling image.
+	nameless := e.Pea("manifest", "create", "nameless")
+	e.Pea("untag", "nameless")
+	if got := e.Pea("images", "--format", "{{.Repository}} {{.ID}}", "--filter", "dangling=true"); got != "<none> "+nameless[:12] {
+		t.Errorf("images of a list without a name: %q", got)
+	}
+	if got := e.Pea("image", "prune", "-f"); got != nameless {
+		t.Errorf("prune: %q", got)
+	}
 	// Every document the lists had is gone with them.
 	if got := e.storeListing(); strings.Join(got, " ") != strings.Join(filesBefore, " ") {
 		t.Errorf("store files:\nbefore %v\nafter  %v", filesBefore, got)
