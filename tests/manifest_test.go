@@ -169,6 +169,13 @@ func TestManifestList(t *testing.T) {
 		t.Errorf("push --format v2s2: %s", got.MediaType)
 	}
 
+	// A name the store does not have is pulled (a list: its image for this machine).
+	f.Pea("manifest", "create", "--tls-verify=false", "one", reg+"/other/bb:3")
+	if c := parseListDoc(t, f.Pea("manifest", "inspect", "one")); len(c.Manifests) != 1 || c.Manifests[0].Digest != amdDigest {
+		t.Errorf("create with a list to pull: %+v", c)
+	}
+	f.Pea("image", "exists", reg+"/other/bb@"+amdDigest)
+
 	// search lists the registry's repositories (its catalog) and a repository's tags.
 	got := strings.Split(f.Pea("search", "--tls-verify=false", reg+"/bb"), "\n")
 	if len(got) != 3 || strings.Join(strings.Fields(got[0]), " ") != "NAME DESCRIPTION" ||
