@@ -124,7 +124,11 @@ func (s *Store) CreateList(name string, amend bool) (*Image, error) {
 		return nil, err
 	}
 	ok := false
-	defer func() { in.close(ok) }()
+	defer func() {
+		if in != nil {
+			in.close(ok)
+		}
+	}()
 	if rec.Digest, err = in.putBlobBytes(raw); err != nil {
 		return nil, err
 	}
@@ -149,6 +153,8 @@ func (s *Store) CreateList(name string, amend bool) (*Image, error) {
 	}
 	ok = true
 	if out != rec {
+		in.close(true) // the sweep waits for no ingest: ours first
+		in = nil
 		s.sweep() // the empty document this call stored is not needed
 	}
 	return out, nil
@@ -162,7 +168,11 @@ func (s *Store) EditList(nameOrID string, f func(doc *ListDocument) error) (*Ima
 		return nil, err
 	}
 	ok := false
-	defer func() { in.close(ok) }()
+	defer func() {
+		if in != nil {
+			in.close(ok)
+		}
+	}()
 	var out *Image
 	err = s.update(func(idx *index) error {
 		list, err := idx.lookup(nameOrID, s.registriesOrDefault())
@@ -203,6 +213,8 @@ func (s *Store) EditList(nameOrID string, f func(doc *ListDocument) error) (*Ima
 		return nil, err
 	}
 	ok = true
+	in.close(true) // the sweep waits for no ingest: ours first
+	in = nil
 	s.sweep() // the list's previous document
 	return out, nil
 }
