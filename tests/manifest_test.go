@@ -101,6 +101,18 @@ func TestManifestList(t *testing.T) {
 	e.Pea("manifest", "exists", "mylist")
 	e.Fails(1, "manifest", "exists", "nosuch")
 	oneLine(t, e.Fails(125, "manifest", "exists", "localhost/bb"), "not a manifest list")
+	// A list added to a list gives its image for this machine, or with --all every image.
+	e.Pea("manifest", "create", "all", "mylist")
+	e.Pea("manifest", "create", "--all", "--amend", "all", "mylist")
+	if got := parseListDoc(t, e.Pea("manifest", "inspect", "all")); len(got.Manifests) != 2 || got.Manifests[1].Platform.OSVersion != "1.0" {
+		t.Errorf("create --all of a list: %+v", got)
+	}
+	e.Pea("manifest", "create", "one", "mylist")
+	if got := parseListDoc(t, e.Pea("manifest", "inspect", "one")); len(got.Manifests) != 1 || got.Manifests[0].Digest != amdDigest {
+		t.Errorf("create of a list without --all: %+v", got)
+	}
+	e.Pea("manifest", "rm", "all", "one")
+
 	// Inspect, save and run of a list use its image for this machine, as podman's.
 	if got := e.Pea("image", "inspect", "--format", "{{.ID}}", "mylist"); "sha256:"+got != amdID {
 		t.Errorf("image inspect of the list: %q, want %s", got, amdID)
