@@ -46,7 +46,7 @@ func (r *registryFlags) options(changed func(string) bool, progress io.Writer) i
 type pullOptions struct {
 	registryFlags
 	arch, os, variant, platform string
-	allTags            bool
+	allTags                     bool
 }
 
 // newPullCommand is `pull IMAGE...`: it prints each pulled image's ID.
