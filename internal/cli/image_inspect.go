@@ -79,6 +79,9 @@ func newImageInspectCommand(a *app) *cobra.Command {
 // imageInspectValue is the inspect view of one image (also used by the generic `inspect`).
 func imageInspectValue(rt *engine.Runtime, name string) (any, error) {
 	img, err := rt.ImageLookup(name)
+	if err == nil && img.IsList() {
+		img, err = rt.ManifestMember(img) // as podman: a list's image for this machine
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@ type importOptions struct {
 	changes []string
 	message string
 	quiet   bool
+	// the platform the image's config names
+	arch, os, variant string
 }
 
 // newImportCommand is `import TARBALL|URL|- [REFERENCE]`: a root filesystem becomes a one-layer
@@ -40,6 +42,9 @@ func newImportCommand(a *app) *cobra.Command {
 	f.StringArrayVarP(&o.changes, "change", "c", nil, "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)")
 	f.StringVarP(&o.message, "message", "m", "", "set the commit message of the imported image")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "suppress the progress output")
+	f.StringVar(&o.arch, "arch", "", "set the architecture of the imported image")
+	f.StringVar(&o.os, "os", "", "set the OS of the imported image")
+	f.StringVar(&o.variant, "variant", "", "set the variant of the imported image")
 	return cmd
 }
 
@@ -67,7 +72,8 @@ func runImport(a *app, src, ref string, o *importOptions) error {
 	if err != nil {
 		return err
 	}
-	img, err := rt.ImageImport(r, ref, image.ImportOptions{Changes: o.changes, Message: o.message})
+	img, err := rt.ImageImport(r, ref, image.ImportOptions{Changes: o.changes, Message: o.message,
+		Arch: o.arch, OS: o.os, Variant: o.variant})
 	if err != nil {
 		return err
 	}

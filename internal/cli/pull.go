@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,8 +45,8 @@ func (r *registryFlags) options(changed func(string) bool, progress io.Writer) i
 
 type pullOptions struct {
 	registryFlags
-	arch, os, platform string
-	allTags            bool
+	arch, os, variant, platform string
+	allTags                     bool
 }
 
 // newPullCommand is `pull IMAGE...`: it prints each pulled image's ID.
@@ -68,9 +69,18 @@ func newPullCommand(a *app) *cobra.Command {
 			if o.platform != "" {
 				goos, arch, ok := strings.Cut(o.platform, "/")
 				if !ok {
-					return usageError{fmt.Errorf("--platform must be OS/ARCH, such as linux/amd64")}
+					return usageError{fmt.Errorf("--platform must be OS/ARCH[/VARIANT], such as linux/amd64")}
 				}
 				opts.OS, opts.Arch = goos, arch
+			}
+			if o.variant != "" {
+				if strings.Contains(opts.Arch, "/") {
+					return usageError{fmt.Errorf("--variant: the platform names a variant already")}
+				}
+				if opts.Arch == "" {
+					opts.Arch = runtime.GOARCH
+				}
+				opts.Arch += "/" + o.variant
 			}
 			for _, ref := range args {
 				img, err := rt.ImagePull(context.Background(), ref, opts)
@@ -85,6 +95,7 @@ func newPullCommand(a *app) *cobra.Command {
 	o.registryFlags.register(cmd.Flags())
 	cmd.Flags().StringVar(&o.arch, "arch", "", "pull the image for this architecture")
 	cmd.Flags().StringVar(&o.os, "os", "", "pull the image for this operating system")
+	cmd.Flags().StringVar(&o.variant, "variant", "", "pull the image for this variant of the architecture")
 	cmd.Flags().StringVar(&o.platform, "platform", "", "pull the image for this OS/ARCH")
 	cmd.Flags().BoolVarP(&o.allTags, "all-tags", "a", false, "pull every tag of the repository (not supported)")
 	return cmd

@@ -249,6 +249,9 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 	}
 	if o.Pull != "always" {
 		img, err := is.Lookup(ref)
+		if err == nil && img.IsList() {
+			return is.ListMember(img) // a manifest list runs its image for this machine
+		}
 		if err == nil {
 			return img, nil
 		}

@@ -21,7 +21,7 @@ import (
 
 // helperRequest is what the helper is asked to do.
 type helperRequest struct {
-	Op        string `json:"op"` // "pull", "push", "login" or "fetch"
+	Op        string `json:"op"` // "pull", "push", "login", "fetch", "manifest-fetch", "manifest-push" or "search"
 	Dir       string `json:"dir,omitempty"`
 	Ref       string `json:"ref,omitempty"`  // pull: the reference; push: the image's name or ID; login: the registry
 	Dest      string `json:"dest,omitempty"` // push: the destination
@@ -32,11 +32,18 @@ type helperRequest struct {
 	Arch      string `json:"arch,omitempty"`
 	OS        string `json:"os,omitempty"`
 	Progress  bool   `json:"progress,omitempty"` // write progress on standard output
+	// manifest-push: push the list's images too, and the list's format; search: the limit and
+	// whether to list tags.
+	All      bool   `json:"all,omitempty"`
+	Format   string `json:"format,omitempty"`
+	Limit    int    `json:"limit,omitempty"`
+	ListTags bool   `json:"listTags,omitempty"`
 }
 
 // helperResult is the helper's answer.
 type helperResult struct {
-	ID    string `json:"id,omitempty"` // pull: the pulled image
+	ID    string `json:"id,omitempty"`   // pull: the pulled image
+	Data  []byte `json:"data,omitempty"` // manifest-fetch: the manifest; manifest-push: the digest; search: the results
 	Error string `json:"error,omitempty"`
 	Kind  string `json:"kind,omitempty"` // the error's class, see errorKinds
 }

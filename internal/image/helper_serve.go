@@ -70,6 +70,23 @@ func serve(ctx context.Context, req helperRequest) helperResult {
 		return resultOf(s.Push(ctx, req.Ref, req.Dest, o))
 	case "login":
 		return resultOf(s.Login(ctx, req.Ref, o))
+	case "manifest-fetch":
+		raw, err := s.FetchManifest(ctx, req.Ref, o)
+		r := resultOf(err)
+		r.Data = raw
+		return r
+	case "manifest-push":
+		digest, err := s.PushList(ctx, req.Ref, req.Dest, ListPushOptions{PushOptions: o, All: req.All, Format: req.Format})
+		r := resultOf(err)
+		r.Data = []byte(digest)
+		return r
+	case "search":
+		res, err := s.Search(ctx, req.Ref, SearchOptions{PullOptions: o, Limit: req.Limit, ListTags: req.ListTags})
+		r := resultOf(err)
+		if err == nil {
+			r.Data, _ = json.Marshal(res)
+		}
+		return r
 	}
 	return resultOf(fmt.Errorf("registry helper: unknown request %q: %w", req.Op, errdefs.ErrInvalid))
 }

@@ -15,6 +15,8 @@ import (
 type ImportOptions struct {
 	Changes []string // Dockerfile-like instructions, as podman import --change
 	Message string   // the history comment
+	// Arch, OS and Variant are the platform the config names (default this machine's).
+	Arch, OS, Variant string
 }
 
 // Import makes a one-layer image from a root filesystem tarball (plain, gzip, bzip2, or zstd
@@ -29,6 +31,13 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 	var cfg ConfigFile
 	cfg.Architecture = runtime.GOARCH
 	cfg.OS = "linux"
+	if o.Arch != "" {
+		cfg.Architecture = o.Arch
+	}
+	if o.OS != "" {
+		cfg.OS = o.OS
+	}
+	cfg.Variant = o.Variant
 	if err := ApplyChanges(&cfg.Config, o.Changes); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package image
 import (
 	"io"
 	"net"
+	"runtime"
 	"strings"
 )
 
@@ -36,4 +37,17 @@ func LoopbackPlainHTTP(domain string) *bool {
 		return &f
 	}
 	return nil
+}
+
+// targetPlatform is the platform to pick from an index: this machine's, or the one asked for
+// ("arm/v7" as an architecture names a variant too).
+func (o PullOptions) targetPlatform() Platform {
+	p := Platform{OS: "linux", Architecture: runtime.GOARCH}
+	if o.OS != "" {
+		p.OS = o.OS
+	}
+	if o.Arch != "" {
+		p.Architecture, p.Variant, _ = strings.Cut(o.Arch, "/")
+	}
+	return p
 }

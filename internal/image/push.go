@@ -25,6 +25,10 @@ func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) 
 			return fmt.Errorf("%s: give a destination to push an image named by ID: %w", nameOrID, errdefs.ErrInvalid)
 		}
 	}
+	if img.IsList() {
+		_, err := s.PushList(ctx, img.ID, dest, ListPushOptions{PushOptions: o, All: true})
+		return err
+	}
 	for _, t := range []string{"oci-archive:", "docker-archive:", "oci:", "dir:", "containers-storage:", "docker-daemon:"} {
 		if strings.HasPrefix(dest, t) {
 			return fmt.Errorf("push to %q: only registries (docker://) are supported; use pea save for archives: %w", dest, errdefs.ErrInvalid)

@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -77,6 +76,8 @@ type regClient struct {
 	authScheme string
 	challenge  map[string]string // the Bearer challenge's parameters
 	authHeader string            // the Authorization header value in use
+	// fixedScope, when set, is the token scope instead of the repository's (the catalog's).
+	fixedScope string
 }
 
 // newRegClient prepares a client for repo (host/path); nothing is sent until the first request.
@@ -368,6 +369,9 @@ func parseChallenges(h string) []challenge {
 
 // scope is the Bearer token scope the client needs for its repository.
 func (c *regClient) scope() string {
+	if c.fixedScope != "" {
+		return c.fixedScope
+	}
 	if c.push {
 		return "repository:" + c.path + ":pull,push"
 	}
@@ -727,17 +731,4 @@ func (c *regClient) putManifest(ref string, raw []byte, mt MediaType) error {
 	}
 	resp.Body.Close()
 	return nil
-}
-
-// targetPlatform is the platform to pick from an index: this machine's, or the one asked for
-// ("arm/v7" as an architecture names a variant too).
-func (o PullOptions) targetPlatform() Platform {
-	p := Platform{OS: "linux", Architecture: runtime.GOARCH}
-	if o.OS != "" {
-		p.OS = o.OS
-	}
-	if o.Arch != "" {
-		p.Architecture, p.Variant, _ = strings.Cut(o.Arch, "/")
-	}
-	return p
 }

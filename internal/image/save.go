@@ -34,6 +34,9 @@ func (s *Store) Save(w io.Writer, refs []string, format string) error {
 	byID := map[string]*saveItem{}
 	for _, ref := range refs {
 		img, err := s.Lookup(ref)
+		if err == nil && img.IsList() {
+			img, err = s.ListMember(img) // as podman: a list's image for this machine
+		}
 		if err != nil {
 			return err
 		}

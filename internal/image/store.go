@@ -77,7 +77,7 @@ func (i *Image) Dangling() bool { return len(i.Names) == 0 }
 // container of i): c's layers and history begin with all of i's, and its history goes on.
 func (i *Image) ParentOf(c *Image) bool {
 	ih, ch := i.Config.History, c.Config.History
-	if i.ID == c.ID || len(ch) <= len(ih) || len(c.Layers) < len(i.Layers) {
+	if i.ID == c.ID || i.IsList() || c.IsList() || len(ch) <= len(ih) || len(c.Layers) < len(i.Layers) {
 		return false
 	}
 	for k := range i.Layers {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,10 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
+	case p == "_catalog":
+		r.catalog(w, req)
+	case strings.HasSuffix(p, "/tags/list"):
+		r.tags(w, strings.TrimSuffix(p, "/tags/list"))
 	case strings.Contains(p, "/blobs/uploads"):
 		i := strings.LastIndex(p, "/blobs/uploads")
 		r.upload(w, req, p[:i], strings.TrimPrefix(p[i+len("/blobs/uploads"):], "/"))
@@ -247,4 +252,45 @@ func (r *Registry) manifest(w http.ResponseWriter, req *http.Request, repo, ref 
 	default:
 		fail(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method not allowed", nil)
 	}
+}
+
+// catalog lists the repositories, n at a time (?n=, ?last=), with a Link header to the next page.
+func (r *Registry) catalog(w http.ResponseWriter, req *http.Request) {
+	repos := []string{}
+	for repo := range r.manifests {
+		repos = append(repos, repo)
+	}
+	sort.Strings(repos)
+	q := req.URL.Query()
+	if last := q.Get("last"); last != "" {
+		i := sort.SearchStrings(repos, last)
+		if i < len(repos) && repos[i] == last {
+			i++
+		}
+		repos = repos[i:]
+	}
+	if n, err := strconv.Atoi(q.Get("n")); err == nil && n > 0 && n < len(repos) {
+		repos = repos[:n]
+		w.Header().Set("Link", fmt.Sprintf(`</v2/_catalog?last=%s&n=%d>; rel="next"`, repos[n-1], n))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string][]string{"repositories": repos})
+}
+
+// tags lists a repository's tags.
+func (r *Registry) tags(w http.ResponseWriter, repo string) {
+	ms, ok := r.manifests[repo]
+	if !ok {
+		fail(w, http.StatusNotFound, "NAME_UNKNOWN", "repository name not known to registry", map[string]string{"name": repo})
+		return
+	}
+	tags := []string{}
+	for t := range ms {
+		if !strings.HasPrefix(t, "sha256:") {
+			tags = append(tags, t)
+		}
+	}
+	sort.Strings(tags)
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"name": repo, "tags": tags})
 }
