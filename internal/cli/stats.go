@@ -40,8 +40,8 @@ func toStatsRow(s *engine.CtrStats, noTrunc bool) *statsRow {
 
 type statsOptions struct {
 	noStream, all, latest, noReset, noTrunc bool
-	format                         string
-	interval                       int
+	format                                  string
+	interval                                int
 }
 
 func (o *statsOptions) register(cmd *cobra.Command) {
