@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -211,4 +212,51 @@ func TestGenerateSystemdNew(t *testing.T) {
 	if !strings.Contains(r.Stderr, "nosuch") {
 		t.Fatalf("--new of nothing: %v", r)
 	}
+}
+
+// generate systemd's further flags: --template (a NAME@.service whose instance runs NAME-INST),
+// --env, --start-timeout, --stop-timeout, --no-header, --format json; bad combinations refused.
+func TestGenerateSystemdFlags(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "tpl", "--network", "none", "localhost/bb", "sleep", "1000")
+	var units map[string]string
+	out := e.Pea("generate", "systemd", "--new", "--template", "--name", "--no-header", "-e", "GREETING=hi there",
+		"--start-timeout", "33", "--stop-timeout", "4", "--format", "json", "tpl")
+	if err := json.Unmarshal([]byte(out), &units); err != nil {
+		t.Fatalf("--format json: %v %s", err, out)
+	}
+	unit, ok := units["container-tpl"]
+	if !ok || len(units) != 1 {
+		t.Fatalf("--format json: %v", units)
+	}
+	if strings.HasPrefix(unit, "#") || unitValue(t, unit, "TimeoutStartSec") != "33" || unitValue(t, unit, "TimeoutStopSec") != "64" ||
+		!strings.Contains(unit, "\nEnvironment=\"GREETING=hi there\"\n") || !strings.Contains(unit, "--name tpl-%i ") {
+		t.Fatalf("the template unit:\n%s", unit)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "container-tpl@.service")
+	os.WriteFile(path, []byte(unit), 0o644)
+	verifyUnits(t, path)
+	// Instance "a": %i is systemd's instance name.
+	inst := "container-tpl@a.service"
+	run := func(key string) {
+		t.Helper()
+		w := systemdWords(strings.ReplaceAll(unitValue(t, unit, key), "%i", "a"), dir, inst)
+		if out, err := exec.Command(w[0], w[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v %s", key, err, out)
+		}
+	}
+	run("ExecStartPre")
+	run("ExecStart")
+	if got := e.Pea("inspect", "--format", "{{.State.Status}}", "tpl-a"); got != "running" {
+		t.Fatalf("the instance's container: %q", got)
+	}
+	run("ExecStop")
+	run("ExecStopPost")
+	if got := e.Pea("ps", "-a", "--format", "{{.Names}}"); got != "tpl" {
+		t.Fatalf("after the instance stopped: %q", got)
+	}
+	e.Fails(125, "generate", "systemd", "--template", "tpl")
+	e.Fails(125, "generate", "systemd", "--format", "yaml", "tpl")
+	e.Fails(125, "generate", "systemd", "-e", "NOEQUALS", "tpl")
 }
