@@ -411,3 +411,85 @@ spec:
 		t.Fatalf("the pod's files are left after pod rm: %v", err)
 	}
 }
+
+// kube play --build (an image missing from the store is built from the directory of its name),
+// --ip and --mac-address (one per pod, in order), --annotation, --no-hosts; bad values leave
+// nothing.
+func TestKubePlayBuildAndAddresses(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	os.MkdirAll(filepath.Join(e.Dir, "kbuilt"), 0o755)
+	os.WriteFile(filepath.Join(e.Dir, "kbuilt", "Containerfile"), []byte("FROM localhost/bb\nRUN echo built-here > /built\n"), 0o644)
+	e.Pea("network", "create", "--subnet", "10.124.5.0/24", "kn")
+	pod := func(name string) string {
+		return `apiVersion: v1
+kind: Pod
+metadata: {name: ` + name + `}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: localhost/kbuilt:latest
+    command: [sh, -c, "cat /built; sleep 300"]
+`
+	}
+	y := e.kubeFile("two.yaml", pod("k1")+"---\n"+pod("k2"))
+	e.Fails(125, "kube", "play", "--network", "kn", "--ip", "10.124.5.20,10.124.5.21,10.124.5.22", y)
+	e.Fails(125, "kube", "play", "--network", "kn", "--ip", "not-an-ip", y)
+	e.Fails(125, "kube", "play", "--network", "kn", "--mac-address", "zz", y)
+	if out := e.Pea("pod", "ps", "-q") + e.Pea("ps", "-aq") + e.Pea("images", "-q", "--filter", "reference=localhost/kbuilt"); out != "" {
+		t.Fatalf("refused plays left %q (regression: the build ran before the addresses were checked)", out)
+	}
+	out := e.Pea("kube", "play", "--network", "kn", "--ip", "10.124.5.20,10.124.5.21", "--mac-address", "02:42:ac:11:00:20",
+		"--annotation", "team=blue", "--no-hosts", y)
+	if !strings.Contains(out, "COMMIT localhost/kbuilt:latest") || strings.Count(out, "Pod:\n") != 2 {
+		t.Fatalf("play with a build: %q", out)
+	}
+	e.kubeLogs("k1-c", "built-here")
+	if got := e.Pea("exec", "k1-c", "sh", "-c", "ip -4 -o addr show eth0 | grep -o '10[.0-9]*/'; cat /sys/class/net/eth0/address"); got != "10.124.5.20/\n02:42:ac:11:00:20" {
+		t.Errorf("k1's address: %q", got)
+	}
+	if got := e.Pea("exec", "k2-c", "sh", "-c", "ip -4 -o addr show eth0 | grep -o '10[.0-9]*/'"); got != "10.124.5.21/" {
+		t.Errorf("k2's address: %q", got)
+	}
+	if got := e.Pea("inspect", "--format", `{{index .Config.Annotations "team"}}`, "k2-c"); got != "blue" {
+		t.Errorf("--annotation: %q", got)
+	}
+	if got := e.Try("exec", "k1-c", "grep", "-c", "k1", "/etc/hosts"); got.Stdout == "1\n" {
+		t.Errorf("--no-hosts: /etc/hosts names the pod: %s", got)
+	}
+	// The image is there now: a second play does not build it again unless --build.
+	e.Pea("kube", "down", y)
+	if out := e.Pea("kube", "play", "--network", "kn", y); strings.Contains(out, "COMMIT") {
+		t.Errorf("an image in the store was built again: %q", out)
+	}
+	e.Pea("kube", "down", y)
+	if out := e.Pea("kube", "play", "--network", "kn", "--build", y); !strings.Contains(out, "COMMIT") {
+		t.Errorf("--build did not build: %q", out)
+	}
+	e.Pea("kube", "down", y)
+	e.Pea("network", "rm", "kn")
+}
+
+// kube play pulls the YAML's images with --creds and --tls-verify.
+func TestKubePlayRegistryFlags(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	reg := authRegistry(t, false)
+	e.Pea("push", "--tls-verify=false", "--creds", "alice:s3cret", "localhost/bb", reg+"/team/bb:1")
+	y := e.kubeFile("pod.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: pulled}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: `+reg+`/team/bb:1
+    command: [sh, -c, "echo pulled-ok; sleep 300"]
+`)
+	if r := e.Try("kube", "play", "--tls-verify=false", y); r.Code == 0 {
+		t.Fatalf("a play without credentials pulled from an authenticating registry: %s", r)
+	}
+	e.kubeNothingLeft()
+	e.Pea("kube", "play", "--tls-verify=false", "--creds", "alice:s3cret", y)
+	e.kubeLogs("pulled-c", "pulled-ok")
+	e.Pea("kube", "down", y)
+}

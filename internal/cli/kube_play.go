@@ -4,21 +4,28 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/engine"
+	"pea/internal/image"
 	"pea/internal/kube"
+	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
 
 type kubePlayOptions struct {
-	replace, start, down, quiet, force bool
-	network                            string
-	publish, configMaps                []string
+	replace, start, down, quiet, force, noHosts, tlsVerify, build bool
+	network, userns, creds, authfile, contextDir                  string
+	publish, configMaps, annotations, ips, macs                   []string
+	changed                                                       func(string) bool
 }
 
 func newKubePlayCommand(a *app, use string) *cobra.Command {
@@ -33,6 +40,7 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 			if o.down {
 				return runKubeDown(a, args, o.force, o.quiet)
 			}
+			o.changed = cmd.Flags().Changed
 			return runKubePlay(a, args, &o)
 		},
 	}
@@ -46,6 +54,16 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.StringVar(&o.network, "net", "", "alias of --network")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of every pod, overriding the YAML's mapping of the same container port: [hostIP:][hostPort:]containerPort[/proto]")
 	f.StringSliceVar(&o.configMaps, "configmap", nil, "read ConfigMaps from these YAML files (repeatable or comma separated)")
+	f.StringArrayVar(&o.annotations, "annotation", nil, "add an annotation KEY=VALUE to every pod and container")
+	f.StringSliceVar(&o.ips, "ip", nil, "static IP addresses of the pods, one per pod in order (repeatable or comma separated)")
+	f.StringSliceVar(&o.macs, "mac-address", nil, "static MAC addresses of the pods, one per pod in order")
+	f.BoolVar(&o.noHosts, "no-hosts", false, "do not manage the containers' /etc/hosts")
+	f.StringVar(&o.userns, "userns", "", "user namespace of the pods: auto, host, ns:PATH")
+	f.BoolVar(&o.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling (false allows plain HTTP)")
+	f.StringVar(&o.creds, "creds", "", "credentials USERNAME:PASSWORD for the registry")
+	f.StringVar(&o.authfile, "authfile", "", "path of the authentication file")
+	f.BoolVar(&o.build, "build", false, "build every image that has a directory of its name with a Containerfile in the context directory (default: only missing ones; --build=false: none)")
+	f.StringVar(&o.contextDir, "context-dir", "", "where --build looks for the images' directories (default: the YAML file's directory)")
 	return cmd
 }
 
@@ -69,14 +87,46 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 			return invalid("--network %s cannot be used with kube play (bridge, host, none or NAME[,NAME])", o.network)
 		}
 	}
+	annotations, err := parseKV(o.annotations, "annotation")
+	if err != nil {
+		return err
+	}
+	for _, ip := range o.ips {
+		if addr := net.ParseIP(ip); addr == nil || addr.To4() == nil {
+			return invalid("--ip %q: not an IPv4 address", ip)
+		}
+	}
+	for _, mac := range o.macs {
+		if _, err := net.ParseMAC(mac); err != nil {
+			return invalid("--mac-address %q: %v", mac, err)
+		}
+	}
+	var userns *model.Namespace
+	if o.userns != "" {
+		ns, err := engine.ParseUserNS(o.userns, false)
+		if err != nil {
+			return err
+		}
+		if ns.Mode == model.NSModeContainer {
+			return invalid("invalid --userns %q for kube play (auto, host, ns:PATH)", o.userns)
+		}
+		userns = &ns
+	}
+	registry := image.PullOptions{Creds: o.creds, AuthFile: o.authfile}
+	if o.changed("tls-verify") {
+		v := o.tlsVerify
+		registry.TLSVerify = &v
+	}
 	rt, err := a.engine()
 	if err != nil {
 		return err
 	}
 	opts := kube.PlayOptions{
-		PlanOptions: kube.PlanOptions{Network: o.network, Publish: ports, CreateCommand: a.args},
-		Replace:     o.replace,
-		Start:       o.start,
+		PlanOptions: kube.PlanOptions{Network: o.network, Publish: ports, CreateCommand: a.args,
+			Annotations: annotations, IPs: o.ips, MACs: o.macs, NoHosts: o.noHosts, UserNS: userns, Registry: registry},
+		Replace: o.replace,
+		Start:   o.start,
+		Prepare: func(ctx context.Context) error { return kubeBuild(ctx, a, rt, m, files, o) },
 	}
 	// Interrupted (say, while an init container runs), play still removes what it made.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -123,4 +173,58 @@ func printPlayReport(w io.Writer, rep *kube.PlayReport) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// kubeBuild is play's --build: an image named NAME (localhost/NAME:TAG…) whose directory NAME
+// in the context directory holds a Containerfile or Dockerfile is built from it, when it is
+// missing from the store or --build is given; --build=false builds nothing.
+func kubeBuild(ctx context.Context, a *app, rt *engine.Runtime, m *kube.Manifest, files []string, o *kubePlayOptions) error {
+	if o.changed("build") && !o.build {
+		return nil
+	}
+	dir := o.contextDir
+	if dir == "" {
+		dir = "."
+		if len(files) > 0 && files[0] != "-" {
+			dir = filepath.Dir(files[0])
+		}
+	} else if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return invalid("--context-dir %s: not a directory", dir)
+	}
+	seen := map[string]bool{}
+	for _, w := range m.Workloads {
+		for _, c := range append(append([]k8s.Container{}, w.Spec.InitContainers...), w.Spec.Containers...) {
+			ref := strings.TrimSpace(c.Image)
+			if seen[ref] {
+				continue
+			}
+			seen[ref] = true
+			name, _ := image.SplitName(ref)
+			ctxDir := filepath.Join(dir, path.Base(name))
+			if !hasContainerfile(ctxDir) {
+				continue
+			}
+			if exists, _ := rt.ImageExists(ref); exists && !o.build {
+				continue
+			}
+			out := io.Writer(a.stdout)
+			if o.quiet {
+				out = io.Discard
+			}
+			if _, err := rt.Build(ctx, engine.BuildOptions{Context: ctxDir, Tags: []string{ref}, Stdout: out, Stderr: a.stderr}); err != nil {
+				return fmt.Errorf("building %s from %s: %w", ref, ctxDir, err)
+			}
+		}
+	}
+	return nil
+}
+
+// hasContainerfile reports whether dir holds a Containerfile or a Dockerfile.
+func hasContainerfile(dir string) bool {
+	for _, f := range []string{"Containerfile", "Dockerfile"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/image"
 	"pea/internal/kube/k8s"
 	"pea/internal/model"
 )
@@ -21,6 +22,14 @@ type PlanOptions struct {
 	CreateCommand []string
 	// VolumePath is where a named volume's data lives (for subPath mounts of volumes).
 	VolumePath func(name string) string
+	// Annotations are added to every pod and container (--annotation).
+	Annotations map[string]string
+	// IPs and MACs are the pods' static addresses, one each in the order the pods are planned
+	// (--ip, --mac-address).
+	IPs, MACs []string
+	NoHosts   bool              // --no-hosts: no /etc/hosts of pea's making
+	UserNS    *model.Namespace  // --userns: the pods' user namespace (nil: the YAML's)
+	Registry  image.PullOptions // how images are pulled (--creds, --authfile, --tls-verify)
 }
 
 // PodPlan is everything one pod of a workload becomes; nothing in it has been made yet.
@@ -80,6 +89,11 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 	}
 	p.Pod = pc
 	pc.CreateCommand = o.CreateCommand
+	pc.Annotations = addAll(pc.Annotations, o.Annotations)
+	pc.Infra.NoHosts = pc.Infra.NoHosts || o.NoHosts
+	if o.UserNS != nil {
+		pc.UserNS, pc.ShareUser = *o.UserNS, o.UserNS.Mode != model.NSModeHost
+	}
 	vols, err := p.planVolumes(w, src)
 	if err != nil {
 		return nil, fail("%v", err)
@@ -94,7 +108,7 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 		if err != nil {
 			return nil, fail("init container %s: %v", c.Name, err)
 		}
-		cp.Config.CreateCommand = o.CreateCommand
+		o.apply(cp)
 		p.Init = append(p.Init, cp)
 	}
 	for i, c := range spec.Containers {
@@ -102,10 +116,34 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 		if err != nil {
 			return nil, fail("container %s: %v", c.Name, err)
 		}
-		cp.Config.CreateCommand = o.CreateCommand
+		o.apply(cp)
 		p.Containers = append(p.Containers, cp)
 	}
 	return p, nil
+}
+
+// apply gives a container what the options ask of every container.
+func (o *PlanOptions) apply(cp *CtrPlan) {
+	cp.Config.CreateCommand = o.CreateCommand
+	cp.Config.Annotations = addAll(cp.Config.Annotations, o.Annotations)
+	if o.NoHosts {
+		cp.Config.Network.NoHosts = true
+	}
+	cp.Opts.Registry = o.Registry
+}
+
+// addAll returns m with extra's entries added (a new map when m is nil and extra is not empty).
+func addAll(m, extra map[string]string) map[string]string {
+	if len(extra) == 0 {
+		return m
+	}
+	if m == nil {
+		m = make(map[string]string, len(extra))
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 // podConfig is the pod-level part: namespaces, network, ports, hostname, labels, limits.

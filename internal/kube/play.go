@@ -18,6 +18,9 @@ type PlayOptions struct {
 	PlanOptions
 	Replace bool // remove pods of the same names first
 	Start   bool // start the pods (run the init containers, then the others)
+	// Prepare, when set, runs once every pod is planned and before anything is made (kube
+	// play --build's builds): bad input has been refused by then.
+	Prepare func(ctx context.Context) error
 }
 
 // PlayReport says what Play made.
@@ -50,6 +53,11 @@ func Play(ctx context.Context, rt *engine.Runtime, m *Manifest, o PlayOptions) (
 	plans, err := planAll(rt, m, o, rep)
 	if err != nil {
 		return nil, err
+	}
+	if o.Prepare != nil {
+		if err := o.Prepare(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if o.Replace {
 		// Every pod an earlier play of these workloads made goes, whatever its replica count was.
@@ -127,6 +135,17 @@ func planAll(rt *engine.Runtime, m *Manifest, o PlayOptions, rep *PlayReport) ([
 				return nil, err
 			}
 			plans = append(plans, p)
+		}
+	}
+	if len(o.IPs) > len(plans) || len(o.MACs) > len(plans) {
+		return nil, fmt.Errorf("%d pods, but %d --ip and %d --mac-address values: one per pod at most: %w", len(plans), len(o.IPs), len(o.MACs), errdefs.ErrInvalid)
+	}
+	for i, p := range plans {
+		if i < len(o.IPs) {
+			p.Pod.Infra.StaticIP = o.IPs[i]
+		}
+		if i < len(o.MACs) {
+			p.Pod.Infra.StaticMAC = o.MACs[i]
 		}
 	}
 	return plans, nil
