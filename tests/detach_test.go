@@ -1,8 +1,11 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -27,9 +30,9 @@ type onPty struct {
 	code   int
 }
 
-// startOnPty starts name args on a new terminal; it is killed when the test ends, if still
-// running.
-func startOnPty(t *testing.T, name string, args ...string) *onPty {
+// startOnPty starts name args, with env added to the test's environment, on a new terminal;
+// it is killed when the test ends, if still running.
+func startOnPty(t *testing.T, env []string, name string, args ...string) *onPty {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -50,6 +53,7 @@ func startOnPty(t *testing.T, name string, args ...string) *onPty {
 	unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80})
 	p := &onPty{t: t, master: master, exited: make(chan struct{})}
 	p.cmd = exec.Command(name, args...)
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = slave, slave, slave
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := p.cmd.Start(); err != nil {
@@ -170,7 +174,7 @@ func (p *onPty) waitBytes(s string) {
 // peaOnPty runs pea on e's store on a terminal of its own.
 func (e *Env) peaOnPty(args ...string) *onPty {
 	e.t.Helper()
-	return startOnPty(e.t, peaBin, e.args(args...)...)
+	return startOnPty(e.t, nil, peaBin, e.args(args...)...)
 }
 
 // running reports whether the container runs.
@@ -390,4 +394,118 @@ func TestRunAttachStreams(t *testing.T) {
 	if r := e.Try("inspect", "bad"); r.Code == 0 {
 		t.Fatalf("run -a foo left a container")
 	}
+}
+
+// hijackRaw sends a request whose answer becomes a raw stream (attach, exec start) and
+// returns the connection and a reader past the answer's head; the head's status line is
+// returned too.
+func hijackRaw(t *testing.T, sock, method, path, body string) (net.Conn, *bufio.Reader, string) {
+	t.Helper()
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: pea\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", method, path, len(body), body)
+	br := bufio.NewReader(conn)
+	status, err := br.ReadString('\n')
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil || l == "\r\n" {
+			break
+		}
+	}
+	return conn, br, status
+}
+
+// readUntil reads the stream until it showed the container read s (see sawBytes).
+func readUntil(t *testing.T, conn net.Conn, br *bufio.Reader, s string) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got []byte
+	for !sawBytes(string(got), s) {
+		b := make([]byte, 256)
+		n, err := br.Read(b)
+		got = append(got, b[:n]...)
+		if err != nil {
+			t.Fatalf("the stream never showed %q: %q %v", s, got, err)
+		}
+	}
+}
+
+// streamEnds requires the service to end the stream (the client detached) within a few seconds.
+func streamEnds(t *testing.T, conn net.Conn, br *bufio.Reader) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		t.Fatalf("the stream did not end on the detach keys: %v", err)
+	}
+}
+
+// TestAPIDetachKeys: the API's attach (?detachKeys=) and exec (DetachKeys) end a terminal
+// client's stream when it types the keys (ctrl-p,ctrl-q by default), the container or process
+// going on; bad keys are a 400. The docker client detaches from docker run -it.
+func TestAPIDetachKeys(t *testing.T) {
+	a := newAPIEnv(t)
+	a.Pea("run", "-d", "-it", "--name", "c", "localhost/bb", "sh", "-c", odCommand)
+	conn, br, status := hijackRaw(t, a.Sock, "POST", "/v1.41/containers/c/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a,x", "")
+	if !strings.Contains(status, "101") {
+		t.Fatalf("attach: %q", status)
+	}
+	conn.Write([]byte("ab\x01y\x10\x11"))
+	readUntil(t, conn, br, "ab\x01y\x10\x11")
+	conn.Write([]byte("\x01"))
+	time.Sleep(100 * time.Millisecond)
+	conn.Write([]byte("x"))
+	streamEnds(t, conn, br)
+	if !a.running("c") {
+		t.Fatal("the container stopped when the attached client detached")
+	}
+	// The default sequence; then the container still reads a later client's input.
+	conn, br, _ = hijackRaw(t, a.Sock, "POST", "/v1.41/containers/c/attach?stream=1&stdin=1&stdout=1", "")
+	conn.Write([]byte("cd\x10\x11"))
+	streamEnds(t, conn, br)
+	conn, br, _ = hijackRaw(t, a.Sock, "POST", "/v1.41/containers/c/attach?stream=1&stdin=1&stdout=1", "")
+	conn.Write([]byte("ef"))
+	readUntil(t, conn, br, "ef")
+	conn.Close()
+	if code, body := a.Request("POST", "/v1.41/containers/c/attach?stream=1&stdin=1&detachKeys=ctrl-1", nil); code != 400 || !strings.Contains(string(body), "detach keys") {
+		t.Fatalf("attach with bad keys: %d %s", code, body)
+	}
+
+	// exec: the process goes on, and its session says it runs.
+	if code, body := a.Request("POST", "/v1.41/containers/c/exec", map[string]any{"Cmd": []string{"true"}, "DetachKeys": "ab"}); code != 400 {
+		t.Fatalf("exec with bad keys: %d %s", code, body)
+	}
+	var created struct{ Id string }
+	a.RequestJSON("POST", "/v1.41/containers/c/exec", map[string]any{"Cmd": []string{"sh", "-c", odCommand},
+		"Tty": true, "AttachStdin": true, "AttachStdout": true, "DetachKeys": "ctrl-a,x"}, 201, &created)
+	conn, br, status = hijackRaw(t, a.Sock, "POST", "/v1.41/exec/"+created.Id+"/start", `{"Tty":true}`)
+	if !strings.Contains(status, "101") {
+		t.Fatalf("exec start: %q", status)
+	}
+	conn.Write([]byte("gh\x01"))
+	time.Sleep(100 * time.Millisecond)
+	conn.Write([]byte("z"))
+	readUntil(t, conn, br, "gh\x01z")
+	conn.Write([]byte("\x01x"))
+	streamEnds(t, conn, br)
+	var inspect struct{ Running bool }
+	a.RequestJSON("GET", "/v1.41/exec/"+created.Id+"/json", nil, 200, &inspect)
+	if !inspect.Running {
+		t.Fatal("the exec'd process ended when its client detached")
+	}
+
+	// The docker client: run -it, typed into after more than a second (an attach taken by its
+	// start used to lose its stream then), detached with ctrl-p,ctrl-q.
+	p := startOnPty(t, []string{"DOCKER_HOST=unix://" + a.Sock, "DOCKER_CONFIG=" + a.config},
+		a.docker, "run", "-it", "--name", "d", "--network", "none", "localhost/bb", "sh", "-c", odCommand)
+	p.waitFor("ready")
+	time.Sleep(1500 * time.Millisecond)
+	p.typeKeys("ij")
+	p.waitBytes("ij")
+	a.detachAndCheck(p, "d", "\x10", "\x11")
 }
