@@ -254,6 +254,23 @@ func TestDetachRunAttachStart(t *testing.T) {
 	a.typeKeys("gh")
 	a.waitBytes("gh")
 	e.detachAndCheck(a, "s", "\x10\x11")
+
+	// A detached --rm container is removed when it exits, by its cleanup.
+	r := e.peaOnPty("run", "-it", "--rm", "--name", "r", "localhost/bb", "sh", "-c", "stty raw -echo; echo ready; read x; exit 0")
+	r.waitFor("ready")
+	e.detachAndCheck(r, "r", "\x10\x11")
+	a = e.peaOnPty("attach", "r")
+	a.waitRaw()
+	a.typeKeys("\n")
+	if code := a.exit(10 * time.Second); code != 0 {
+		t.Fatalf("attach to the --rm container: exit %d, %q", code, a.output())
+	}
+	eventually(t, 10*time.Second, func() error {
+		if r := e.Try("inspect", "r"); r.Code == 0 {
+			return fmt.Errorf("the detached --rm container is still there after its exit")
+		}
+		return nil
+	})
 }
 
 // TestDetachExec: exec -it detaches as podman 5.4 does (4.3 waited 5 s for an exit file that

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	detachpkg "pea/internal/detach"
+	"pea/internal/detach"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 )
@@ -14,7 +14,7 @@ import (
 func init() { register(newExecCommand, "exec") }
 
 func newExecCommand(a *app) *cobra.Command {
-	var interactive, tty, detach, privileged, latest bool
+	var interactive, tty, background, privileged, latest bool
 	var env, envFile []string
 	var user, workdir string
 	var detachKeys detachKeysFlag
@@ -39,10 +39,10 @@ func newExecCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := engine.ExecOptions{Cmd: args, Env: envs, User: user, WorkDir: workdir, Tty: tty, Detach: detach,
+			o := engine.ExecOptions{Cmd: args, Env: envs, User: user, WorkDir: workdir, Tty: tty, Detach: background,
 				Privileged: privileged, Stdout: a.stdout, Stderr: a.stderr}
 			var code int
-			if interactive && tty && !detach {
+			if interactive && tty && !background {
 				code, err = execOnTerminal(a, rt, target, o, keys)
 			} else {
 				if interactive {
@@ -50,7 +50,7 @@ func newExecCommand(a *app) *cobra.Command {
 				}
 				code, err = rt.Exec(context.Background(), target, o)
 			}
-			if errors.Is(err, detachpkg.ErrDetached) {
+			if errors.Is(err, detach.ErrDetached) {
 				return nil // the process goes on
 			}
 			if err != nil {
@@ -66,7 +66,7 @@ func newExecCommand(a *app) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVarP(&interactive, "interactive", "i", false, "keep stdin open")
 	f.BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
-	f.BoolVarP(&detach, "detach", "d", false, "run in the background")
+	f.BoolVarP(&background, "detach", "d", false, "run in the background")
 	f.BoolVar(&privileged, "privileged", false, "give the process every capability")
 	f.BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	f.StringArrayVarP(&env, "env", "e", nil, "set an environment variable")
