@@ -103,7 +103,8 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		streams.Stdin = a.stdin
 	}
 	if o.tty {
-		// Only a terminal's input is watched for the sequence: piped data is passed as is.
+		// Only a terminal container's input is watched for the sequence (as Docker's): data
+		// piped to a container without one passes as is, whatever its bytes.
 		streams.DetachKeys = detachKeys
 		restore := setupTerminal(streams)
 		defer restore()
