@@ -152,11 +152,12 @@ func startError(err error) error {
 	return err
 }
 
-// postContainerAttach is POST /containers/{id}/attach?stream=1&stdin=&stdout=&stderr=: the
-// connection becomes the container's streams, multiplexed unless it has a terminal. Attached
-// to a container that has not started, the client waits for its start (docker run). The
-// attachment ends when the container's output ends, or when the client goes away (a failed
-// write to it, or its connection failing); the container goes on.
+// postContainerAttach is POST /containers/{id}/attach?stream=1&stdin=&stdout=&stderr=&detachKeys=:
+// the connection becomes the container's streams, multiplexed unless it has a terminal.
+// Attached to a container that has not started, the client waits for its start (docker run).
+// The attachment ends when the container's output ends, when the client goes away (a failed
+// write to it, or its connection failing), or when it types the detach keys on a terminal
+// (ctrl-p,ctrl-q unless detachKeys says otherwise); the container goes on.
 func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	c, err := lookup(rt, r.PathValue("id"))
 	if err != nil {
@@ -167,6 +168,10 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt 
 	}
 	if c.State.Status == model.StatusPaused {
 		return &apiError{http.StatusConflict, fmt.Sprintf("container %s is paused, unpause the container before attach", c.Config.Name)}
+	}
+	keys, err := apiDetachKeys(r.URL.Query().Get("detachKeys"))
+	if err != nil {
+		return err
 	}
 	id := c.Config.ID
 	// A start that comes while the connection is being taken over waits for it (takeReady):
@@ -214,6 +219,10 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt 
 	go watchHangup(h.conn, ended, leave)
 	if boolParam(r, "stdin", false) && c.Config.Stdin {
 		streams.Stdin = &readUntilGone{h.stdin(), leave}
+		if c.Config.Terminal {
+			// The sequence ends the attachment as the client's departure does.
+			streams.DetachKeys = keys
+		}
 	}
 	if pa == nil {
 		rt.Attach(context.Background(), id, streams)
@@ -231,13 +240,16 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt 
 			h.closeWrite()
 			return nil
 		case <-gone:
+			s.dropAttach(id, pa)
 		case <-cpupin.After(time.Second):
 			cur, err := rt.LookupContainer(id)
 			if err == nil && !cur.State.Active() {
 				continue
 			}
+			if !s.dropAttach(id, pa) {
+				continue // the start took the streams: they end with the container (pa.done)
+			}
 		}
-		s.dropAttach(id, pa)
 		select {
 		case <-pa.done: // a start took it meanwhile: its streams end with the container
 			h.closeWrite()
@@ -319,20 +331,24 @@ func (s *Server) releaseAttaches(id string) {
 	}
 }
 
-// dropAttach forgets a pending attach whose client went away.
-func (s *Server) dropAttach(id string, pa *pendingAttach) {
+// dropAttach forgets a pending attach whose client went away; false when it was no longer
+// pending (a start took its streams).
+func (s *Server) dropAttach(id string, pa *pendingAttach) bool {
 	s.attachMu.Lock()
 	defer s.attachMu.Unlock()
 	list := s.attaches[id]
+	found := false
 	for i, p := range list {
 		if p == pa {
 			s.attaches[id] = append(list[:i:i], list[i+1:]...)
+			found = true
 			break
 		}
 	}
 	if len(s.attaches[id]) == 0 {
 		delete(s.attaches, id)
 	}
+	return found
 }
 
 type discard struct{}

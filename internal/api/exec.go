@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"pea/internal/detach"
 	"pea/internal/engine"
 	"pea/internal/model"
 )
@@ -38,6 +40,7 @@ type execSession struct {
 	AttachOut   bool // stdout
 	AttachErr   bool // stderr
 	DetachKeys  string
+	detachKeys  []byte // DetachKeys parsed (the default sequence when none was given)
 	created     time.Time
 
 	started  bool
@@ -95,6 +98,10 @@ func (s *Server) postContainerExec(w http.ResponseWriter, r *http.Request, rt *e
 	if len(req.Cmd) == 0 {
 		return badRequest("No exec command specified")
 	}
+	keys, err := apiDetachKeys(req.DetachKeys)
+	if err != nil {
+		return err
+	}
 	switch c.State.Status {
 	case model.StatusRunning:
 	case model.StatusPaused:
@@ -109,7 +116,7 @@ func (s *Server) postContainerExec(w http.ResponseWriter, r *http.Request, rt *e
 	sess := &execSession{
 		ID: id, ContainerID: c.Config.ID, Cmd: req.Cmd, Env: req.Env, User: req.User, WorkingDir: req.WorkingDir,
 		Tty: req.Tty, Privileged: req.Privileged, AttachStdin: req.AttachStdin, AttachOut: req.AttachStdout,
-		AttachErr: req.AttachStderr, DetachKeys: req.DetachKeys, created: time.Now(),
+		AttachErr: req.AttachStderr, DetachKeys: req.DetachKeys, detachKeys: keys, created: time.Now(),
 	}
 	if cs := req.ConsoleSize; cs != nil && cs[0] > 0 && cs[1] > 0 && cs[0] <= 0xffff && cs[1] <= 0xffff {
 		sess.size = &[2]uint16{uint16(cs[0]), uint16(cs[1])}
@@ -211,6 +218,16 @@ func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request, rt *engin
 	var in io.Reader
 	if sess.AttachStdin {
 		in = h.stdin()
+	}
+	// A client that types the detach keys on a terminal leaves; the process goes on, its
+	// output drained, and the session records its end.
+	var gone atomic.Bool
+	if sess.Tty && in != nil {
+		in = &detachingInput{detach.NewReader(in, sess.detachKeys), func() {
+			gone.Store(true)
+			h.conn.Close()
+		}}
+		stdout, stderr = &outputUntilGone{stdout, &gone}, &outputUntilGone{stderr, &gone}
 	}
 	if !sess.AttachOut {
 		stdout = nil

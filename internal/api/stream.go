@@ -3,10 +3,14 @@ package api
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+
+	"pea/internal/detach"
 )
 
 // Stream numbers of Docker's multiplexed stream format (application/vnd.docker.multiplexed-stream):
@@ -137,4 +141,50 @@ func httpFlusher(w http.ResponseWriter) func() {
 		return f.Flush
 	}
 	return nil
+}
+
+// apiDetachKeys parses a request's detach keys (see package detach); none given is the
+// default sequence, as Docker's.
+func apiDetachKeys(s string) ([]byte, error) {
+	if s == "" {
+		s = detach.DefaultKeys
+	}
+	keys, err := detach.Parse(s)
+	if err != nil {
+		return nil, badRequest("%v", err)
+	}
+	return keys, nil
+}
+
+// detachingInput is a client's input watched for the detach keys: typed, the client's
+// connection is closed (leave) and the input ends.
+type detachingInput struct {
+	r     io.Reader // a detach.Reader
+	leave func()
+}
+
+func (d *detachingInput) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if errors.Is(err, detach.ErrDetached) {
+		d.leave()
+		err = io.EOF
+	}
+	return n, err
+}
+
+// outputUntilGone is output to a client that, once the client has gone (detached, or a write
+// failed), drops what is written: the process's terminal is still drained.
+type outputUntilGone struct {
+	w    io.Writer
+	gone *atomic.Bool
+}
+
+func (o *outputUntilGone) Write(p []byte) (int, error) {
+	if o.gone.Load() {
+		return len(p), nil
+	}
+	if _, err := o.w.Write(p); err != nil {
+		o.gone.Store(true)
+	}
+	return len(p), nil
 }

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/detach"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -38,13 +40,21 @@ func newCpCommand(a *app) *cobra.Command {
 
 func newAttachCommand(a *app) *cobra.Command {
 	var noStdin bool
-	var detachKeys string
+	var detachKeys detachKeysFlag
 	cmd := &cobra.Command{
 		Use:   "attach [options] CONTAINER",
 		Short: "Attach to a running container",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			keys, err := detachKeys.keys()
+			if err != nil {
+				return err
+			}
 			rt, err := a.engine()
+			if err != nil {
+				return err
+			}
+			c, err := rt.LookupContainer(args[0])
 			if err != nil {
 				return err
 			}
@@ -52,7 +62,19 @@ func newAttachCommand(a *app) *cobra.Command {
 			if !noStdin {
 				s.Stdin = a.stdin
 			}
-			code, err := rt.Attach(context.Background(), args[0], s)
+			restore := func() {}
+			if c.Config.Terminal {
+				s.DetachKeys = keys
+				restore = setupTerminal(s)
+			}
+			defer restore()
+			code, err := rt.Attach(context.Background(), c.Config.ID, s)
+			if errors.Is(err, detach.ErrDetached) {
+				// The container goes on; podman's attach (not run's, nor start's) ends the line.
+				restore()
+				fmt.Fprintln(a.stdout)
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -63,7 +85,7 @@ func newAttachCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach stdin")
-	cmd.Flags().StringVar(&detachKeys, "detach-keys", "", "accepted for compatibility")
+	detachKeys.register(cmd.Flags())
 	return cmd
 }
 

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/detach"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 )
@@ -12,14 +14,19 @@ import (
 func init() { register(newExecCommand, "exec") }
 
 func newExecCommand(a *app) *cobra.Command {
-	var interactive, tty, detach, privileged, latest bool
+	var interactive, tty, background, privileged, latest bool
 	var env, envFile []string
 	var user, workdir string
+	var detachKeys detachKeysFlag
 	cmd := &cobra.Command{
 		Use:   "exec [options] CONTAINER COMMAND [ARG...]",
 		Short: "Run a process in a running container",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			keys, err := detachKeys.keys()
+			if err != nil {
+				return err
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -32,12 +39,20 @@ func newExecCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := engine.ExecOptions{Cmd: args, Env: envs, User: user, WorkDir: workdir, Tty: tty, Detach: detach,
+			o := engine.ExecOptions{Cmd: args, Env: envs, User: user, WorkDir: workdir, Tty: tty, Detach: background,
 				Privileged: privileged, Stdout: a.stdout, Stderr: a.stderr}
-			if interactive {
-				o.Stdin = a.stdin
+			var code int
+			if interactive && tty && !background {
+				code, err = execOnTerminal(a, rt, target, o, keys)
+			} else {
+				if interactive {
+					o.Stdin = a.stdin
+				}
+				code, err = rt.Exec(context.Background(), target, o)
 			}
-			code, err := rt.Exec(context.Background(), target, o)
+			if errors.Is(err, detach.ErrDetached) {
+				return nil // the process goes on
+			}
 			if err != nil {
 				return err
 			}
@@ -51,12 +66,34 @@ func newExecCommand(a *app) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVarP(&interactive, "interactive", "i", false, "keep stdin open")
 	f.BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
-	f.BoolVarP(&detach, "detach", "d", false, "run in the background")
+	f.BoolVarP(&background, "detach", "d", false, "run in the background")
 	f.BoolVar(&privileged, "privileged", false, "give the process every capability")
 	f.BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	f.StringArrayVarP(&env, "env", "e", nil, "set an environment variable")
 	f.StringArrayVar(&envFile, "env-file", nil, "read environment variables from a file")
 	f.StringVarP(&user, "user", "u", "", "user[:group] to run as")
 	f.StringVarP(&workdir, "workdir", "w", "", "working directory")
+	detachKeys.register(f)
 	return cmd
+}
+
+// execOnTerminal runs an interactive exec on a terminal this process relays (rather than the
+// runtime's own relay), so that the detach keys can be watched for in the input: typed, the
+// process goes on and exec returns detach.ErrDetached.
+func execOnTerminal(a *app, rt *engine.Runtime, target string, o engine.ExecOptions, keys []byte) (int, error) {
+	term := &engine.Streams{}
+	defer setupTerminal(term)()
+	o.DetachKeys = keys
+	return rt.ExecOnTerminal(context.Background(), target, o, a.stdin, func(setSize func(rows, cols uint16)) {
+		if term.Size != nil {
+			setSize(term.Size[0], term.Size[1])
+		}
+		if term.Resize != nil {
+			go func() {
+				for sz := range term.Resize {
+					setSize(sz[0], sz[1])
+				}
+			}()
+		}
+	})
 }

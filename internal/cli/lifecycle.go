@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"pea/internal/detach"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -130,15 +131,20 @@ func init() {
 
 func newStartCommand(a *app) *cobra.Command {
 	var attach, interactive, all bool
+	var detachKeys detachKeysFlag
 	cmd := &cobra.Command{
 		Use:   "start [options] CONTAINER [CONTAINER...]",
 		Short: "Start one or more containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			keys, err := detachKeys.keys()
+			if err != nil {
+				return err
+			}
 			if attach {
 				if len(args) != 1 {
 					return usageError{errors.New("you cannot start and attach multiple containers at once")}
 				}
-				return startAttached(a, args[0], interactive)
+				return startAttached(a, args[0], interactive, keys)
 			}
 			return forEachTarget(a, args, all, false, func(c *model.Container) bool { return !c.State.Active() }, func(rt *engine.Runtime, t string) error {
 				_, err := rt.StartContainer(context.Background(), t, nil)
@@ -149,10 +155,11 @@ func newStartCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the container's output")
 	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "keep stdin open")
 	cmd.Flags().BoolVar(&all, "all", false, "start every container")
+	detachKeys.register(cmd.Flags())
 	return cmd
 }
 
-func startAttached(a *app, target string, interactive bool) error {
+func startAttached(a *app, target string, interactive bool, detachKeys []byte) error {
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -166,6 +173,7 @@ func startAttached(a *app, target string, interactive bool) error {
 		streams.Stdin = a.stdin
 	}
 	if c.Config.Terminal {
+		streams.DetachKeys = detachKeys
 		defer setupTerminal(streams)()
 	}
 	stop := proxySignals(rt, c.Config.ID)
@@ -175,6 +183,9 @@ func startAttached(a *app, target string, interactive bool) error {
 		return err
 	}
 	code, err := rt.AttachWait(context.Background(), started, streams)
+	if errors.Is(err, detach.ErrDetached) {
+		return nil // the container goes on
+	}
 	if err != nil {
 		return err
 	}

@@ -127,6 +127,9 @@ func Main(args []string) int {
 	if len(args) > 0 && args[0] == engine.CopierArg { // pea cp's copy, chroot'ed (engine/copier.go)
 		return engine.RunCopier(args[1:])
 	}
+	if len(args) > 0 && args[0] == engine.TerminalHolderArg { // a detached exec's terminal (engine/exec_terminal.go)
+		return engine.RunTerminalHolder()
+	}
 	// Most pea commands live for milliseconds and allocate a few megabytes: collecting garbage
 	// costs them more than the memory. The collector only starts near the limit, and verbs that
 	// may run for long get the usual collector back before they run.

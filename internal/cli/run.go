@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"pea/internal/detach"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/trace"
@@ -17,9 +19,11 @@ import (
 
 type runOptions struct {
 	createFlags
-	detach   bool
-	sigProxy bool
-	rmi      bool
+	detach     bool
+	sigProxy   bool
+	rmi        bool
+	detachKeys detachKeysFlag
+	attach     []string
 }
 
 func init() { register(newRunCommand, "run") }
@@ -39,10 +43,20 @@ func newRunCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container ID")
 	cmd.Flags().BoolVar(&o.sigProxy, "sig-proxy", true, "forward signals received by pea to the container")
 	cmd.Flags().BoolVar(&o.rmi, "rmi", false, "remove the image after the container exits, unless another container uses it (implies --rm)")
+	cmd.Flags().StringSliceVarP(&o.attach, "attach", "a", nil, "attach to STDIN, STDOUT or STDERR (repeatable; default: STDOUT and STDERR)")
+	o.detachKeys.register(cmd.Flags())
 	return cmd
 }
 
 func runRun(a *app, o *runOptions, args []string, changed func(string) bool) error {
+	detachKeys, err := o.detachKeys.keys()
+	if err != nil {
+		return err
+	}
+	attached, err := parseAttach(o.attach, o.stdin)
+	if err != nil {
+		return err
+	}
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -66,7 +80,8 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	cfg.CreateCommand = a.args
 	co.Registry = o.registry.options(changed, a.stderr)
 	ctx := context.Background()
-	if o.detach {
+	if o.detach || attached.none() {
+		// -a stdin without -i attaches nothing: the container runs in the background, as podman's.
 		c, err := rt.RunContainer(ctx, cfg, co)
 		if err != nil {
 			return err
@@ -77,11 +92,20 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		fmt.Fprintln(a.stdout, c.Config.ID)
 		return nil
 	}
-	streams := &engine.Streams{Stdout: a.stdout, Stderr: a.stderr}
-	if o.stdin {
+	streams := &engine.Streams{}
+	if attached.stdout {
+		streams.Stdout = a.stdout
+	}
+	if attached.stderr {
+		streams.Stderr = a.stderr
+	}
+	if attached.stdin {
 		streams.Stdin = a.stdin
 	}
 	if o.tty {
+		// Only a terminal container's input is watched for the sequence (as Docker's): data
+		// piped to a container without one passes as is, whatever its bytes.
+		streams.DetachKeys = detachKeys
 		restore := setupTerminal(streams)
 		defer restore()
 	}
@@ -105,6 +129,9 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	}
 	trace.Mark("run: started")
 	code, err := rt.AttachWait(ctx, started, streams)
+	if errors.Is(err, detach.ErrDetached) {
+		return nil // the container goes on; a --rm one is removed by its cleanup at its exit
+	}
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/detach"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/oci"
@@ -31,7 +33,11 @@ type Streams struct {
 	// Done, when set, ends the attachment when closed (the client went away): the output stops
 	// and AttachWait returns without waiting for the exit.
 	Done <-chan struct{}
-	conn *attachConn
+	// DetachKeys, when set, is the sequence (see package detach) that, read from Stdin, ends
+	// the attachment as Done does: AttachWait returns detach.ErrDetached, the container goes on.
+	DetachKeys []byte
+	conn       *attachConn
+	detached   atomic.Bool
 	// exitFD is a pidfd of the container's process, taken before it started (see
 	// waitPidExitCode); valid when hasExitFD.
 	exitFD    int
@@ -83,14 +89,22 @@ func (a *attachConn) Close() {
 // feeding stdin. It returns when the output ends.
 func (a *attachConn) pump(s *Streams) error {
 	if s.Stdin != nil {
+		in := detach.NewReader(s.Stdin, s.DetachKeys)
 		go func() {
 			buf := make([]byte, 8192)
 			for {
-				n, err := s.Stdin.Read(buf)
+				n, err := in.Read(buf)
 				if n > 0 {
 					if _, werr := unix.Write(a.fd, buf[:n]); werr != nil {
 						return
 					}
+				}
+				if errors.Is(err, detach.ErrDetached) {
+					// The container's input stays open (a terminal's is conmon's); the read
+					// below returns.
+					s.detached.Store(true)
+					unix.Shutdown(a.fd, unix.SHUT_RDWR)
+					return
 				}
 				if err != nil {
 					// End of input: tell conmon, which closes the container's stdin.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pea/internal/cpupin"
+	"pea/internal/detach"
 	"pea/internal/errdefs"
 	"pea/internal/lock"
 	"pea/internal/model"
@@ -59,13 +60,17 @@ func (r *Runtime) StartCreated(ctx context.Context, c *model.Container, streams 
 	return c, r.startLocked(ctx, c, streams)
 }
 
-// AttachWait follows an attached start until the container exits and returns its exit code.
+// AttachWait follows an attached start until the container exits and returns its exit code;
+// detach.ErrDetached when the client typed s.DetachKeys (the container goes on).
 func (r *Runtime) AttachWait(ctx context.Context, c *model.Container, s *Streams) (int, error) {
 	if s.conn != nil {
 		s.conn.pump(s)
 		s.conn.Close()
 	}
 	defer s.closeExitFD()
+	if s.detached.Load() {
+		return 0, detach.ErrDetached
+	}
 	fd := -1
 	if s.hasExitFD {
 		fd = s.exitFD

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -37,6 +38,10 @@ type ExecOptions struct {
 	// SCM_RIGHTS), for a caller that relays the terminal itself (the API service); without it,
 	// a terminal exec uses this process's own standard streams, which must be a terminal.
 	ConsoleSocket string
+	// DetachKeys, for ExecOnTerminal, is the sequence (see package detach) that, read from the
+	// input, detaches: ExecOnTerminal returns detach.ErrDetached at once and the process goes
+	// on, its terminal held and drained by a process of its own (this one may exit).
+	DetachKeys []byte
 	// WaitDelay bounds the wait for the command's output after the runtime ended (or was
 	// killed when ctx was done): a process the command left behind may hold the pipes. Zero
 	// waits for them.
@@ -137,6 +142,11 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	}
 	cmd := rt.Command(ctx, args...)
 	cmd.WaitDelay = o.WaitDelay
+	if o.Tty && o.ConsoleSocket != "" {
+		// The runtime passes the signals it gets on to the process: out of this process's
+		// session, it gets no hang-up when this one (a detached exec -it) exits.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
 	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
 	var errBuf strings.Builder
 	cmd.Stderr = io.MultiWriter(o.Stderr, &errBuf)

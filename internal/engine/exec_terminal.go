@@ -8,19 +8,22 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
+	"pea/internal/detach"
 )
 
 // ExecOnTerminal runs o.Cmd in a running container on a terminal whose master this process
-// holds, for a service that relays the terminal to a client (the API, the CRI's streaming): the
+// holds, for a client whose terminal is relayed (exec -it, the API, the CRI's streaming): the
 // runtime hands the master over a console socket; stdin (nil: none) is copied to it and what
 // the process writes to o.Stdout. Once the master is there, onTerminal (when set) is called
 // with a function that sets the terminal's size (rows, cols). It returns the exit code; a
-// process that could not be run has 126 and the error.
+// process that could not be run has 126 and the error. With o.DetachKeys typed, it returns
+// detach.ErrDetached without waiting for the process (see holdTerminal).
 func (r *Runtime) ExecOnTerminal(ctx context.Context, nameOrID string, o ExecOptions, stdin io.Reader, onTerminal func(setSize func(rows, cols uint16))) (int, error) {
 	dir, err := os.MkdirTemp("", "pea-exec-")
 	if err != nil {
@@ -63,13 +66,18 @@ func (r *Runtime) ExecOnTerminal(ctx context.Context, nameOrID string, o ExecOpt
 	}()
 	master, merr := receiveConsole(ln)
 	copied := make(chan struct{})
+	detached := make(chan struct{})
 	if merr == nil {
 		defer master.Close()
 		if onTerminal != nil {
 			onTerminal(func(rows, cols uint16) { setWinsize(master, rows, cols) })
 		}
 		if stdin != nil {
-			go io.Copy(master, stdin)
+			go func() {
+				if _, err := io.Copy(master, detach.NewReader(stdin, o.DetachKeys)); errors.Is(err, detach.ErrDetached) {
+					close(detached)
+				}
+			}()
 		}
 		go func() {
 			defer close(copied)
@@ -78,7 +86,18 @@ func (r *Runtime) ExecOnTerminal(ctx context.Context, nameOrID string, o ExecOpt
 	} else {
 		close(copied)
 	}
-	res := <-done
+	var res result
+	select {
+	case res = <-done:
+	case <-detached:
+		// Nothing more is shown; the process keeps its terminal.
+		master.SetReadDeadline(time.Now())
+		<-copied
+		if err := holdTerminal(master); err != nil {
+			return 126, err
+		}
+		return 0, detach.ErrDetached
+	}
 	// What the process wrote before it ended is still to be read; a background process that
 	// keeps the terminal open does not hold the stream for long.
 	select {
@@ -143,5 +162,43 @@ func setWinsize(master *os.File, rows, cols uint16) {
 		sc.Control(func(fd uintptr) {
 			unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 		})
+	}
+}
+
+// TerminalHolderArg is the first argument of the process that holds a detached exec's terminal
+// (cli.Main hands it to RunTerminalHolder).
+const TerminalHolderArg = "__pea-hold-terminal"
+
+// holdTerminal hands a detached exec's terminal master to a process of its own session, which
+// reads and drops what the process writes until the terminal's last other holder closes it:
+// the process neither loses its terminal (a hang-up) when this one exits, nor blocks on a full
+// one. It is what conmon is to a container's terminal.
+func holdTerminal(master *os.File) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := cpupin.CommandPinned(self, TerminalHolderArg)
+	cmd.ExtraFiles = []*os.File{master} // fd 3
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cpupin.StartPinned(cmd); err != nil {
+		return fmt.Errorf("keep the detached terminal: %w", err)
+	}
+	return cmd.Process.Release()
+}
+
+// RunTerminalHolder is the process holdTerminal starts: fd 3 is the master.
+func RunTerminalHolder() int {
+	const master = 3
+	unix.SetNonblock(master, false)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := unix.Read(master, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return 0
+		}
 	}
 }

@@ -138,7 +138,9 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 	if o.Terminal {
 		args = append(args, "-t")
 	}
-	if o.Stdin {
+	// A terminal's input is the master, written whatever the flag; with it, conmon stops passing
+	// input on once one attached client's ends (or detaches): no later attach could type.
+	if o.Stdin && !o.Terminal {
 		args = append(args, "-i")
 		if o.KeepStdin {
 			args = append(args, "--leave-stdin-open")
