@@ -149,3 +149,19 @@ func TestSmallFlags(t *testing.T) {
 		t.Fatalf("a secret made from the environment: %q", out)
 	}
 }
+
+// stop of a --rm container removes it, as its exit would have (regression: the stop cleaned up
+// itself and conmon's exit command, which removes, found nothing to do); restart keeps it.
+func TestStopRemovesAutoRemove(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--rm", "--network", "none", "--name", "gone", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--rm", "--network", "none", "--name", "kept", "localhost/bb", "sleep", "300")
+	if out := e.Pea("stop", "-t", "0", "gone"); out != "gone" {
+		t.Fatalf("stop: %q", out)
+	}
+	e.Pea("restart", "-t", "0", "kept")
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}} {{.State}}"); out != "kept running" {
+		t.Fatalf("after stop of one --rm container and restart of another: %q", out)
+	}
+	e.Fails(125, "inspect", "gone")
+}

@@ -106,12 +106,31 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container, pidfd int) (
 // StopContainer stops a container: its stop signal, then SIGKILL after the timeout (the
 // container's own when timeout is nil).
 func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
+	return r.stopContainer(nameOrID, timeout, true)
+}
+
+// stopContainer stops a container; with autoRemove, one made with --rm is removed then, as
+// its exit would have removed it (the stop does the cleanup conmon's exit command would have
+// done, so that command finds nothing to do).
+func (r *Runtime) stopContainer(nameOrID string, timeout *uint, autoRemove bool) (*model.Container, error) {
 	l, c, err := r.lookupAndLock(nameOrID)
 	if err != nil {
 		return nil, err
 	}
-	defer l.Unlock()
-	return c, r.stopLocked(c, timeout)
+	if err := r.stopLocked(c, timeout); err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	if autoRemove && c.Config.AutoRemove && !c.State.Active() {
+		if err := r.removeLocked(c, l); err != nil {
+			// Stopped all the same; what refused the removal (a container that joins this
+			// one) keeps it, as an exit would have.
+			l.Unlock()
+		}
+		return c, nil // removed: the lock went with the container
+	}
+	l.Unlock()
+	return c, nil
 }
 
 func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {
@@ -260,7 +279,8 @@ func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
 
 // RestartContainer stops (when running) and starts a container.
 func (r *Runtime) RestartContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
-	if _, err := r.StopContainer(ctx, nameOrID, timeout); err != nil {
+	// A --rm container restarted is not removed by the stop.
+	if _, err := r.stopContainer(nameOrID, timeout, false); err != nil {
 		return nil, err
 	}
 	c, err := r.StartContainer(ctx, nameOrID, nil)
