@@ -526,3 +526,20 @@ func TestAPIDetachKeys(t *testing.T) {
 	p.waitBytes("ij")
 	a.detachAndCheck(p, "d", "\x10", "\x11")
 }
+
+// exec -it of a command that is not there exits 127, and of a file that cannot run 126, as
+// without a terminal (regression: the runtime's message went to the terminal, and pea passed
+// on the runtime's own 255); a command that exits 255 itself keeps its code.
+func TestExecTerminalCommandNotFound(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--network", "none", "--name", "c", "localhost/bb", "sleep", "300")
+	for _, c := range []struct {
+		cmd  []string
+		want int
+	}{{[]string{"nosuch"}, 127}, {[]string{"/etc/passwd"}, 126}, {[]string{"sh", "-c", "exit 255"}, 255}, {[]string{"true"}, 0}} {
+		p := e.peaOnPty(append([]string{"exec", "-it", "c"}, c.cmd...)...)
+		if code := p.exit(10 * time.Second); code != c.want {
+			t.Errorf("exec -it %v: exit %d, want %d; the terminal showed %q", c.cmd, code, c.want, p.output())
+		}
+	}
+}

@@ -207,6 +207,13 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		if strings.Contains(msg, "Permission denied") && strings.Contains(msg, "exec") {
 			return 126, nil
 		}
+		if code == 255 && o.Tty {
+			// On a terminal the runtime's message went to the terminal: whether the command
+			// was there to run is looked up in the container's root.
+			if c := commandStatus(root, o.Cmd[0], env); c != 0 {
+				return c, nil
+			}
+		}
 		if code < 0 {
 			code = 137
 		}
@@ -262,4 +269,47 @@ func (r *Runtime) execProcessFile(c *model.Container, o ExecOptions, env []strin
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// commandStatus says whether cmd (a path, or a name looked up in env's PATH) can be run in the
+// container whose root is root: 0 when it is an executable file, 127 when there is none, 126
+// when there is one that cannot be run. Paths resolve inside root (RESOLVE_IN_ROOT): the
+// container's links cannot lead the lookup to the host's files.
+func commandStatus(root, cmd string, env []string) int {
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0 // cannot tell
+	}
+	defer unix.Close(rfd)
+	status := func(p string) int {
+		fd, err := unix.Openat2(rfd, p, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT})
+		if err != nil {
+			return 127
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+			return 126
+		}
+		return 0
+	}
+	if strings.Contains(cmd, "/") {
+		return status(cmd)
+	}
+	path := strings.TrimPrefix(defaultPath, "PATH=")
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	found := 127
+	for _, dir := range strings.Split(path, ":") {
+		switch status(filepath.Join("/", dir, cmd)) {
+		case 0:
+			return 0
+		case 126:
+			found = 126
+		}
+	}
+	return found
 }
