@@ -501,3 +501,34 @@ func TestPsWatch(t *testing.T) {
 		return nil
 	})
 }
+
+// info has podman's blocks and fields: host (distribution, cgroup controllers, log driver…),
+// store (graph status, sizes), registries, plugins, version.
+func TestInfoFields(t *testing.T) {
+	e := newEnv(t)
+	var in map[string]map[string]any
+	if err := json.Unmarshal([]byte(e.Pea("info", "--format", "json")), &in); err != nil {
+		t.Fatal(err)
+	}
+	for block, keys := range map[string][]string{
+		"host":    {"arch", "cgroupControllers", "cgroupVersion", "conmon", "cpuUtilization", "distribution", "eventLogger", "idMappings", "kernel", "linkmode", "logDriver", "memTotal", "ociRuntime", "remoteSocket", "security", "serviceIsRemote", "swapTotal", "uptime"},
+		"store":   {"graphRoot", "runRoot", "graphDriverName", "graphStatus", "graphRootAllocated", "graphRootUsed", "imageCopyTmpDir", "volumePath", "containerStore", "imageStore"},
+		"plugins": {"volume", "network", "log"},
+		"version": {"APIVersion", "Version", "GoVersion", "OsArch", "Os"},
+	} {
+		for _, k := range keys {
+			if _, ok := in[block][k]; !ok {
+				t.Errorf("info: no %s.%s", block, k)
+			}
+		}
+	}
+	if _, ok := in["registries"]; !ok {
+		t.Error("info: no registries")
+	}
+	if out := e.Pea("info", "--format", "{{.Host.LogDriver}} {{.Store.VolumePath}} {{.Version.OsArch}} {{len .Host.CgroupControllers}}"); out != "k8s-file "+e.Root+"/volumes linux/amd64 9" && !strings.HasPrefix(out, "k8s-file "+e.Root+"/volumes linux/amd64 ") {
+		t.Fatalf("info --format: %q", out)
+	}
+	if out := e.Pea("info", "--format", "{{len .Host.CgroupControllers}}"); out == "0" {
+		t.Fatal("info: no cgroup controllers")
+	}
+}

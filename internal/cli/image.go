@@ -24,7 +24,7 @@ func newImageCommand(a *app) *cobra.Command {
 	for _, f := range []func(*app) *cobra.Command{
 		newImagesCommand, newImageInspectCommand, newRmiCommand, newImagePruneCommand, newImageExistsCommand,
 		newTagCommand, newUntagCommand, newSaveCommand, newLoadCommand, newImportCommand, newPullCommand,
-		newPushCommand, newImageHistoryCommand, newBuildCommand,
+		newPushCommand, newImageHistoryCommand, newBuildCommand, newSearchCommand,
 	} {
 		sub := f(a)
 		switch sub.Name() {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +27,7 @@ func newInfoCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			in.Version = versionInfo()
 			if format == "json" {
 				return printJSON(a.stdout, in)
 			}
@@ -51,4 +54,10 @@ func newInfoCommand(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")
 	return cmd
+}
+
+// versionInfo is info's version block, as podman's.
+func versionInfo() engine.VersionInfo {
+	return engine.VersionInfo{APIVersion: "4.3.1", Version: Version, GoVersion: runtime.Version(),
+		BuiltTime: time.Unix(0, 0).UTC().Format(time.ANSIC), OsArch: runtime.GOOS + "/" + runtime.GOARCH, Os: runtime.GOOS}
 }

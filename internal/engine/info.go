@@ -1,22 +1,70 @@
 package engine
 
 import (
+	"fmt"
+	"math"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"pea/internal/cgroups"
 	"pea/internal/cpupin"
+	"pea/internal/image"
 	"pea/internal/model"
 	"pea/internal/oci"
 )
 
 // Info describes the host and the store, with podman's field names.
 type Info struct {
-	Host  HostInfo  `json:"host"`
-	Store StoreInfo `json:"store"`
+	Host       HostInfo            `json:"host"`
+	Store      StoreInfo           `json:"store"`
+	Registries map[string][]string `json:"registries"`
+	Plugins    PluginsInfo         `json:"plugins"`
+	Version    VersionInfo         `json:"version"`
+}
+
+// PluginsInfo lists the volume, network and log drivers pea has.
+type PluginsInfo struct {
+	Volume        []string `json:"volume"`
+	Network       []string `json:"network"`
+	Log           []string `json:"log"`
+	Authorization []string `json:"authorization"`
+}
+
+// VersionInfo is pea's version (filled in by the command line, which knows it).
+type VersionInfo struct {
+	APIVersion string `json:"APIVersion"`
+	Version    string `json:"Version"`
+	GoVersion  string `json:"GoVersion"`
+	GitCommit  string `json:"GitCommit"`
+	BuiltTime  string `json:"BuiltTime"`
+	Built      int64  `json:"Built"`
+	OsArch     string `json:"OsArch"`
+	Os         string `json:"Os"`
+}
+
+// CPUUtilization is the share of CPU time since boot, as podman's info.
+type CPUUtilization struct {
+	UserPercent   float64 `json:"userPercent"`
+	SystemPercent float64 `json:"systemPercent"`
+	IdlePercent   float64 `json:"idlePercent"`
+}
+
+// Distribution is the host's from /etc/os-release.
+type Distribution struct {
+	Distribution string `json:"distribution"`
+	Version      string `json:"version"`
+	Codename     string `json:"codename,omitempty"`
+}
+
+// RemoteSocket is the API service's default socket.
+type RemoteSocket struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists,omitempty"`
 }
 
 // HostInfo is the host part of Info.
@@ -36,6 +84,19 @@ type HostInfo struct {
 	NetworkBackend string         `json:"networkBackend"`
 	Uptime         string         `json:"uptime"`
 	Security       map[string]any `json:"security"`
+	// Further fields of podman's info.
+	CgroupControllers []string                 `json:"cgroupControllers"`
+	CPUUtilization    CPUUtilization           `json:"cpuUtilization"`
+	Distribution      Distribution             `json:"distribution"`
+	EventLogger       string                   `json:"eventLogger"`
+	IDMappings        map[string][]model.IDMap `json:"idMappings"`
+	Linkmode          string                   `json:"linkmode"`
+	LogDriver         string                   `json:"logDriver"`
+	RemoteSocket      RemoteSocket             `json:"remoteSocket"`
+	ServiceIsRemote   bool                     `json:"serviceIsRemote"`
+	Slirp4netns       ComponentInfo            `json:"slirp4netns"`
+	SwapFree          uint64                   `json:"swapFree"`
+	SwapTotal         uint64                   `json:"swapTotal"`
 }
 
 // ComponentInfo names a helper binary and its version.
@@ -57,6 +118,14 @@ type StoreInfo struct {
 	VolumeStore     map[string]int    `json:"volumeStore"`
 	Namespace       string            `json:"namespace,omitempty"`
 	Extra           map[string]string `json:"-"`
+	// Further fields of podman's info.
+	ConfigFile         string            `json:"configFile"`
+	GraphOptions       map[string]string `json:"graphOptions"`
+	GraphRootAllocated uint64            `json:"graphRootAllocated"`
+	GraphRootUsed      uint64            `json:"graphRootUsed"`
+	GraphStatus        map[string]string `json:"graphStatus"`
+	ImageCopyTmpDir    string            `json:"imageCopyTmpDir"`
+	VolumePath         string            `json:"volumePath"`
 }
 
 // Info gathers what `pea info` shows.
@@ -73,6 +142,21 @@ func (r *Runtime) Info() (*Info, error) {
 		Security: map[string]any{"seccompEnabled": true, "rootless": os.Getuid() != 0},
 	}}
 	in.Host.Uptime = (timeDuration(si.Uptime)).String()
+	in.Host.SwapTotal, in.Host.SwapFree = si.Totalswap*uint64(si.Unit), si.Freeswap*uint64(si.Unit)
+	in.Host.CgroupControllers = cgroupControllers()
+	in.Host.CPUUtilization = cpuUtilization()
+	in.Host.Distribution = distribution()
+	in.Host.EventLogger, in.Host.LogDriver, in.Host.Linkmode = "file", "k8s-file", "dynamic"
+	in.Host.IDMappings = map[string][]model.IDMap{"uidmap": nil, "gidmap": nil}
+	in.Host.RemoteSocket.Path = filepath.Join(r.opts.RunRoot, "pea.sock")
+	if fi, err := os.Stat(in.Host.RemoteSocket.Path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		in.Host.RemoteSocket.Exists = true
+	}
+	in.Plugins = PluginsInfo{Volume: []string{"local"}, Network: []string{"bridge", "macvlan", "ipvlan"}, Log: []string{"k8s-file", "none", "passthrough"}}
+	in.Registries = map[string][]string{}
+	if reg, err := image.LoadRegistries(image.RegistriesConfPath()); err == nil && len(reg.Search) > 0 {
+		in.Registries["search"] = reg.Search
+	}
 	name := r.opts.Runtime
 	if name == "" {
 		name = "crun"
@@ -81,7 +165,15 @@ func (r *Runtime) Info() (*Info, error) {
 	in.Host.Conmon = component("conmon")
 	in.Host.Catatonit = component("catatonit")
 	in.Store = StoreInfo{GraphRoot: r.opts.Root, RunRoot: r.opts.RunRoot, GraphDriverName: "overlay", Namespace: r.opts.Namespace,
-		DatabasePath: r.opts.Root + "/pea.db"}
+		DatabasePath: r.opts.Root + "/pea.db", GraphOptions: map[string]string{},
+		ImageCopyTmpDir: filepath.Join(r.opts.Root, "images", "tmp"), VolumePath: filepath.Join(r.opts.Root, "volumes")}
+	var fs unix.Statfs_t
+	if unix.Statfs(r.opts.Root, &fs) == nil {
+		in.Store.GraphRootAllocated = fs.Blocks * uint64(fs.Bsize)
+		in.Store.GraphRootUsed = (fs.Blocks - fs.Bfree) * uint64(fs.Bsize)
+		in.Store.GraphStatus = map[string]string{"Backing Filesystem": fsName(fs.Type), "Native Overlay Diff": "true",
+			"Supports d_type": "true", "Using metacopy": "false"}
+	}
 	cs, err := r.ListContainers()
 	if err != nil {
 		return nil, err
@@ -131,4 +223,88 @@ func cstr(b []byte) string {
 		return string(b[:i])
 	}
 	return string(b)
+}
+
+// cgroupControllers lists the cgroup controllers the host has: the root's cgroup.controllers
+// on cgroup v2, the enabled hierarchies of /proc/cgroups on v1.
+func cgroupControllers() []string {
+	if b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return strings.Fields(string(b))
+	}
+	b, err := os.ReadFile("/proc/cgroups")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		// subsys_name hierarchy num_cgroups enabled
+		if len(f) == 4 && !strings.HasPrefix(f[0], "#") && f[1] != "0" && f[3] == "1" {
+			out = append(out, f[0])
+		}
+	}
+	return out
+}
+
+// cpuUtilization is the CPU time since boot, from /proc/stat's first line, in percent.
+func cpuUtilization() CPUUtilization {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return CPUUtilization{}
+	}
+	f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])
+	var v [8]float64 // user nice system idle iowait irq softirq steal
+	for i := range v {
+		if i+1 < len(f) {
+			v[i], _ = strconv.ParseFloat(f[i+1], 64)
+		}
+	}
+	total := v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]
+	if total == 0 {
+		return CPUUtilization{}
+	}
+	pct := func(x float64) float64 { return math.Round(x/total*10000) / 100 }
+	return CPUUtilization{UserPercent: pct(v[0] + v[1]), SystemPercent: pct(v[2] + v[5] + v[6]), IdlePercent: pct(v[3] + v[4])}
+}
+
+// distribution reads ID, VERSION_ID and VERSION_CODENAME from /etc/os-release.
+func distribution() Distribution {
+	var d Distribution
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return d
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			continue
+		}
+		v = strings.Trim(v, `"'`)
+		switch k {
+		case "ID":
+			d.Distribution = v
+		case "VERSION_ID":
+			d.Version = v
+		case "VERSION_CODENAME":
+			d.Codename = v
+		}
+	}
+	return d
+}
+
+// fsName names a file system type as podman's info does.
+func fsName(t int64) string {
+	switch t {
+	case unix.EXT4_SUPER_MAGIC:
+		return "extfs"
+	case unix.XFS_SUPER_MAGIC:
+		return "xfs"
+	case unix.BTRFS_SUPER_MAGIC:
+		return "btrfs"
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.OVERLAYFS_SUPER_MAGIC:
+		return "overlayfs"
+	}
+	return fmt.Sprintf("0x%x", t)
 }
