@@ -293,6 +293,8 @@ func containerStatus(c *model.Container, now time.Time) string {
 		return "Exited (" + strconv.Itoa(int(st.ExitCode)) + ") " + agoFrom(now, st.FinishedAt)
 	case model.StatusCreated:
 		return "Created"
+	case model.StatusInitialized:
+		return "Initialized"
 	case model.StatusStopping:
 		return "Stopping"
 	}

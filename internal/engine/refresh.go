@@ -38,8 +38,11 @@ func (r *Runtime) refreshIfRebooted() error {
 		}
 		r.unmountRootfs(c)
 		r.unmountShm(c.Config.ID)
-		if c.State.Active() {
+		switch {
+		case c.State.Active():
 			c.State.Status = model.StatusExited
+		case c.State.Status == model.StatusInitialized:
+			c.State.Status = model.StatusCreated // the runtime's process went with the boot
 		}
 		c.State.Pid, c.State.ConmonPid = 0, 0
 		c.State.NetNS = ""

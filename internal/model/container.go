@@ -7,12 +7,15 @@ import "time"
 
 // Container statuses, as podman names them.
 const (
-	StatusCreated  = "created"
-	StatusRunning  = "running"
-	StatusPaused   = "paused"
-	StatusStopping = "stopping"
-	StatusExited   = "exited"
-	StatusRemoving = "removing"
+	StatusCreated = "created"
+	// StatusInitialized: `init` made it in the runtime (root filesystem mounted, conmon and the
+	// runtime's waiting process there) but did not start it.
+	StatusInitialized = "initialized"
+	StatusRunning     = "running"
+	StatusPaused      = "paused"
+	StatusStopping    = "stopping"
+	StatusExited      = "exited"
+	StatusRemoving    = "removing"
 )
 
 // Namespace kinds a container can share or join.
@@ -359,4 +362,10 @@ type Container struct {
 // Active reports whether the container has processes (running or paused).
 func (s *ContainerState) Active() bool {
 	return s.Status == StatusRunning || s.Status == StatusPaused || s.Status == StatusStopping
+}
+
+// Live reports whether the container exists in the runtime with conmon watching it: active, or
+// initialized and waiting for its start (which Active leaves out: it runs nothing yet).
+func (s *ContainerState) Live() bool {
+	return s.Active() || s.Status == StatusInitialized
 }
