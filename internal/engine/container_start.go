@@ -432,8 +432,12 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 	return merged, nil
 }
 
-// unmountRootfs undoes mountRootfs; it is idempotent.
+// unmountRootfs undoes mountRootfs; it is idempotent. A root filesystem `pea mount` mounted
+// stays until `pea umount` (mount.go).
 func (r *Runtime) unmountRootfs(c *model.Container) {
+	if r.userMounts(c.Config.ID) > 0 {
+		return
+	}
 	merged := filepath.Join(r.ctrDir(c.Config.ID), "merged")
 	for isMountpoint(merged) {
 		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {

@@ -27,6 +27,7 @@ func (r *Runtime) refreshIfRebooted() error {
 	if b, err := os.ReadFile(marker); err == nil && string(b) == boot {
 		return nil // another process refreshed meanwhile
 	}
+	os.RemoveAll(r.mountsDir()) // the mounts they counted went with the boot
 	all, err := r.store.ListContainers("", "")
 	if err != nil {
 		return err
