@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -61,26 +60,5 @@ func newRmCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing a running container")
 	cmd.Flags().StringArrayVar(&cidFiles, "cidfile", nil, "read the container's ID from this file (repeatable)")
-	return cmd
-}
-
-// newCleanupCommand is conmon's exit command (hidden): it records the exit and releases what
-// the container held.
-func newCleanupCommand(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:    "cleanup CONTAINER",
-		Hidden: true,
-		Args:   cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := a.engine()
-			if err != nil {
-				return err
-			}
-			if err := rt.CleanupContainer(context.Background(), args[0]); err != nil {
-				return fmt.Errorf("cleanup of %s: %w", args[0], err)
-			}
-			return nil
-		},
-	}
 	return cmd
 }
