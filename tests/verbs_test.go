@@ -1,0 +1,452 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Verbs of podman 4.3 added late: init, mount/umount, container and pod clone, unshare,
+// network reload, and container cleanup as a user's verb.
+
+// pidAlive reports whether process pid runs; a zombie does not (this VM's init reaps late).
+func pidAlive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}
+
+// inspectInt reads one integer field of a container's inspect output.
+func inspectInt(t *testing.T, e *Env, ctr, field string) int {
+	t.Helper()
+	n, err := strconv.Atoi(e.Pea("inspect", "--format", "{{"+field+"}}", ctr))
+	if err != nil {
+		t.Fatalf("inspect %s %s: %v", ctr, field, err)
+	}
+	return n
+}
+
+func TestInitThenStart(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "c", "--network", "none", "localhost/bb", "top")
+	if out := e.Pea("init", "c"); out != "c" {
+		t.Fatalf("init printed %q", out)
+	}
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "c"); st != "initialized" {
+		t.Fatalf("state after init: %q", st)
+	}
+	if ps := e.Pea("ps", "-a", "--format", "{{.Status}}"); ps != "Initialized" {
+		t.Fatalf("ps STATUS: %q", ps)
+	}
+	if ps := e.Pea("ps", "-q"); ps != "" {
+		t.Fatalf("an initialized container is not running, ps lists %q", ps)
+	}
+	pid, conmon := inspectInt(t, e, "c", ".State.Pid"), inspectInt(t, e, "c", ".State.ConmonPid")
+	if !pidAlive(pid) || !pidAlive(conmon) {
+		t.Fatalf("the runtime's process %d and conmon %d must be there after init", pid, conmon)
+	}
+	id := e.Pea("inspect", "--format", "{{.ID}}", "c")
+	merged := filepath.Join(e.Root, "containers", id, "merged")
+	if !mounted(merged) {
+		t.Fatalf("init mounts the root filesystem: %s is not mounted", merged)
+	}
+	// A second init is the wrong state, as podman words it.
+	r := e.Fails(125, "init", "c")
+	if !strings.Contains(r.Stderr, "has already been created in runtime") {
+		t.Fatalf("second init: %s", r)
+	}
+	// Not running: kill and exec refuse, as podman's.
+	if r := e.Fails(125, "kill", "c"); !strings.Contains(r.Stderr, "in state initialized") {
+		t.Fatalf("kill of an initialized container: %s", r)
+	}
+	e.Pea("start", "c")
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "c"); st != "running" {
+		t.Fatalf("state after start: %q", st)
+	}
+	if got := inspectInt(t, e, "c", ".State.Pid"); got != pid {
+		t.Fatalf("start runs the process init made (%d), got %d", pid, got)
+	}
+	if out := e.Pea("exec", "c", "echo", "hi"); out != "hi" {
+		t.Fatalf("exec after init+start: %q", out)
+	}
+	e.Pea("rm", "-f", "-t", "0", "c")
+	if pidAlive(conmon) || mounted(merged) {
+		t.Fatal("rm left conmon or the mount behind")
+	}
+	if r := e.Fails(125, "init", "nope"); !strings.Contains(r.Stderr, `no container with name or ID "nope" found`) {
+		t.Fatalf("init of an unknown container: %s", r)
+	}
+}
+
+func TestInitializedRemovedOrStoppedLeavesNothing(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "a", "localhost/bb", "top") // on the default network: a namespace too
+	e.Pea("init", "a")
+	pid, conmon := inspectInt(t, e, "a", ".State.Pid"), inspectInt(t, e, "a", ".State.ConmonPid")
+	id := e.Pea("inspect", "--format", "{{.ID}}", "a")
+	// Not running: rm needs no -f, as podman's.
+	e.Pea("rm", "a")
+	if pidAlive(pid) || pidAlive(conmon) {
+		t.Fatalf("rm of an initialized container left process %d or conmon %d", pid, conmon)
+	}
+	if n := overlayMountsUnder(e.Dir); n != 0 {
+		t.Fatalf("%d overlay mounts left", n)
+	}
+	if _, err := os.Stat(filepath.Join(e.RunRoot, "network", "netns", id)); err == nil {
+		t.Fatal("network namespace pin left")
+	}
+
+	e.Pea("create", "--name", "b", "--network", "none", "localhost/bb", "top")
+	e.Pea("init", "--latest")
+	e.Pea("stop", "-t", "0", "b")
+	if st := e.Pea("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "b"); st != "exited 137" {
+		t.Fatalf("stop of an initialized container: %q", st)
+	}
+	if n := overlayMountsUnder(e.Dir); n != 0 {
+		t.Fatalf("stop left %d overlay mounts", n)
+	}
+	// An exited container can be initialized again, and --all picks it.
+	if out := e.Pea("init", "--all"); !strings.Contains(out, e.Pea("inspect", "--format", "{{.ID}}", "b")) {
+		t.Fatalf("init --all: %q", out)
+	}
+	e.Pea("start", "b")
+	e.Pea("rm", "-f", "-t", "0", "b")
+}
+
+func TestMountUmountCounted(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("create", "--name", "m", "--network", "none", "localhost/bb", "sleep", "1000")
+	path := e.Pea("mount", "m")
+	if !mounted(path) {
+		t.Fatalf("mount printed %q, which is not mounted", path)
+	}
+	if err := os.WriteFile(filepath.Join(path, "from-host"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if again := e.Pea("container", "mount", "m"); again != path {
+		t.Fatalf("second mount: %q, want %q", again, path)
+	}
+	if list := e.Pea("mount"); list != id[:12]+"  "+path {
+		t.Fatalf("mount listing: %q", list)
+	}
+	if list := e.Pea("mount", "--no-trunc"); list != id+"  "+path {
+		t.Fatalf("mount --no-trunc: %q", list)
+	}
+	var js []struct {
+		ID         string   `json:"id"`
+		Names      []string `json:"Names"`
+		Mountpoint string   `json:"mountpoint"`
+	}
+	if err := json.Unmarshal([]byte(e.Pea("mount", "--format", "json")), &js); err != nil || len(js) != 1 || js[0].ID != id || js[0].Names[0] != "m" || js[0].Mountpoint != path {
+		t.Fatalf("mount --format json: %+v %v", js, err)
+	}
+	e.Fails(125, "mount", "--format", "{{.ID}}")
+	// Mounted twice: the first umount keeps it.
+	e.Pea("umount", "m")
+	if !mounted(path) {
+		t.Fatal("one umount of two mounts unmounted it")
+	}
+	// The file written through the mount is the container's; a stop keeps the hand-made mount.
+	e.Pea("start", "m")
+	if out := e.Pea("exec", "m", "cat", "/from-host"); out != "hello" {
+		t.Fatalf("file written in the mount, seen in the container: %q", out)
+	}
+	e.Pea("stop", "-t", "0", "m")
+	if !mounted(path) {
+		t.Fatal("stop unmounted a root filesystem `pea mount` holds")
+	}
+	e.Pea("unmount", "m")
+	if mounted(path) {
+		t.Fatal("the last umount left it mounted")
+	}
+	if out := e.Pea("umount", "m"); out != "m" {
+		t.Fatalf("umount of a container not mounted: %q (podman: no error)", out)
+	}
+	if list := e.Pea("mount"); list != "" {
+		t.Fatalf("nothing mounted, listing: %q", list)
+	}
+	// --force drops every count at once; --all picks the mounted containers.
+	e.Pea("mount", "m")
+	e.Pea("mount", "m")
+	e.Pea("umount", "--force", "m")
+	if mounted(path) {
+		t.Fatal("umount --force left it mounted")
+	}
+	e.Pea("mount", "m")
+	if out := e.Pea("umount", "-a"); out != id {
+		t.Fatalf("umount -a: %q", out)
+	}
+	// rm of a mounted container unmounts it.
+	e.Pea("mount", "m")
+	e.Pea("rm", "m")
+	if mounted(path) || overlayMountsUnder(e.Dir) != 0 {
+		t.Fatal("rm left the mount behind")
+	}
+	if _, err := os.Stat(filepath.Join(e.RunRoot, "mounts", id)); err == nil {
+		t.Fatal("rm left the mount count behind")
+	}
+	for _, verb := range []string{"mount", "umount"} {
+		if r := e.Fails(125, verb, "nope"); !strings.Contains(r.Stderr, `no container with name or ID "nope" found`) {
+			t.Fatalf("%s nope: %s", verb, r)
+		}
+	}
+}
+
+func TestMountOfRunningContainer(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "r", "--network", "none", "localhost/bb", "sleep", "1000")
+	path := e.Pea("mount", "r")
+	// The running container's own root filesystem: what it writes shows through the mount.
+	e.Pea("exec", "r", "sh", "-c", "echo inside > /from-ctr")
+	if b, err := os.ReadFile(filepath.Join(path, "from-ctr")); err != nil || string(b) != "inside\n" {
+		t.Fatalf("container's file through the mount: %q %v", b, err)
+	}
+	e.Pea("umount", "r")
+	if !mounted(path) {
+		t.Fatal("umount unmounted a running container's root filesystem")
+	}
+	e.Pea("stop", "-t", "0", "r")
+	if mounted(path) {
+		t.Fatal("stop left the root filesystem mounted with no user mount")
+	}
+}
+
+func TestContainerClone(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "k", "--network", "none", "-v", "/data", "--memory", "64m", "-e", "FOO=bar", "localhost/bb", "sleep", "1000")
+	id1 := e.Pea("container", "clone", "k")
+	if n := e.Pea("inspect", "--format", "{{.Name}}", id1); n != "k-clone" {
+		t.Fatalf("first clone's name: %q", n)
+	}
+	e.Pea("container", "clone", "k")
+	if !strings.Contains(e.Pea("ps", "-a", "--format", "{{.Names}}"), "k-clone1") {
+		t.Fatal("second clone is not k-clone1")
+	}
+	// Same config, fresh state and its own anonymous volume.
+	if env := e.Pea("inspect", "--format", "{{range .Config.Env}}{{.}} {{end}}", "k-clone"); !strings.Contains(env, "FOO=bar") {
+		t.Fatalf("clone's env: %q", env)
+	}
+	if m := e.Pea("inspect", "--format", "{{.HostConfig.Memory}}", "k-clone"); m != "67108864" {
+		t.Fatalf("clone's memory limit: %q", m)
+	}
+	v := func(c string) string { return e.Pea("inspect", "--format", "{{range .Mounts}}{{.Name}}{{end}}", c) }
+	if v("k") == "" || v("k") == v("k-clone") {
+		t.Fatalf("a clone has an anonymous volume of its own: %q %q", v("k"), v("k-clone"))
+	}
+	// NAME, a resource override and --run.
+	e.Pea("container", "clone", "--memory", "32m", "--run", "k", "k2")
+	if st := e.Pea("inspect", "--format", "{{.State.Status}} {{.HostConfig.Memory}}", "k2"); st != "running 33554432" {
+		t.Fatalf("clone --run --memory 32m: %q", st)
+	}
+	// --destroy of a running original needs --force; nothing is created when refused.
+	n := len(strings.Fields(e.Pea("ps", "-aq")))
+	e.Fails(125, "container", "clone", "--destroy", "k2", "k3")
+	if len(strings.Fields(e.Pea("ps", "-aq"))) != n {
+		t.Fatal("a refused clone left a container")
+	}
+	e.Pea("container", "clone", "--destroy", "-f", "k2", "k3")
+	e.Fails(1, "container", "exists", "k2")
+	e.Pea("container", "exists", "k3")
+	if r := e.Fails(125, "container", "clone", "nope"); !strings.Contains(r.Stderr, `no container with name or ID "nope" found`) {
+		t.Fatalf("clone nope: %s", r)
+	}
+	e.Fails(125, "container", "clone", "k", "a", "b", "c")
+	e.Fails(125, "container", "clone", "--name", "x", "k", "y")
+}
+
+func TestPodClone(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "p", "--network", "none")
+	e.Pea("create", "--pod", "p", "--name", "pm", "localhost/bb", "sleep", "1000")
+	e.Pea("pod", "clone", "p")
+	names := e.Pea("ps", "-a", "--pod", "--format", "{{.Names}}@{{.PodName}}")
+	if !strings.Contains(names, "pm-clone@p-clone") || !strings.Contains(names, "-infra-clone@p-clone") {
+		t.Fatalf("pod clone's containers: %q", names)
+	}
+	e.Pea("pod", "clone", "--name", "p3", "--start", "p")
+	if st := e.Pea("pod", "inspect", "--format", "{{.State}}", "p3"); st != "Running" {
+		t.Fatalf("pod clone --start: %q", st)
+	}
+	// Its member runs in the new pod's namespaces, not the old one's.
+	infra3 := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p3")
+	ipc := func(c string) string {
+		pid := e.Pea("inspect", "--format", "{{.State.Pid}}", c)
+		l, err := os.Readlink("/proc/" + pid + "/ns/ipc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	if ipc("pm-clone1") != ipc(infra3) {
+		t.Fatal("the cloned member does not share the new pod's IPC namespace")
+	}
+	e.Pea("pod", "clone", "--destroy", "p")
+	e.Fails(1, "pod", "exists", "p")
+	e.Fails(1, "container", "exists", "pm")
+	if r := e.Fails(125, "pod", "clone", "nope"); !strings.Contains(r.Stderr, "no pod with name or ID") {
+		t.Fatalf("pod clone nope: %s", r)
+	}
+}
+
+func TestUnshare(t *testing.T) {
+	e := newEnv(t)
+	out := e.Pea("unshare", "sh", "-c", "echo $CONTAINERS_GRAPHROOT $CONTAINERS_RUNROOT")
+	if out != e.Root+" "+e.RunRoot {
+		t.Fatalf("unshare's environment: %q", out)
+	}
+	if r := e.Try("unshare", "sh", "-c", "exit 7"); r.Code != 7 {
+		t.Fatalf("unshare exits with the command's code: %s", r)
+	}
+	// The default command is $SHELL, with pea's stdin.
+	r := e.runEnv([]byte("echo from-shell\n"), []string{"SHELL=/bin/sh"}, "unshare")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "from-shell" {
+		t.Fatalf("unshare with no command: %s", r)
+	}
+	e.Fails(127, "unshare", "no-such-command-here")
+	e.Fails(126, "unshare", "/etc/passwd")
+	e.Fails(125, "unshare", "--rootless-netns", "true")
+}
+
+func TestNetworkReload(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	port := freeHostPort(t)
+	id := e.Pea("run", "-d", "--name", "w", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "reload-page", 80))
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	answers := func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "reload-page" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	}
+	eventually(t, 10*time.Second, answers)
+	// Remove the container's rules, as a firewall reload would: its DNAT chain emptied and its
+	// jumps deleted.
+	rules, err := exec.Command("iptables-save", "-t", "nat").Output()
+	if err != nil {
+		t.Skipf("iptables-save: %v", err)
+	}
+	chain := ""
+	for _, l := range strings.Split(string(rules), "\n") {
+		if strings.Contains(l, "pea ports "+id) && strings.HasPrefix(l, "-A PREROUTING") {
+			f := strings.Fields(l)
+			chain = f[len(f)-1]
+			if out, err := exec.Command("iptables", append([]string{"-w", "-t", "nat", "-D"}, unquoteRule(f[1:])...)...).CombinedOutput(); err != nil {
+				t.Fatalf("delete %q: %s", l, out)
+			}
+		}
+	}
+	if chain == "" {
+		t.Fatalf("no rule of %s in the nat table", id)
+	}
+	if out, err := exec.Command("iptables", "-w", "-t", "nat", "-F", chain).CombinedOutput(); err != nil {
+		t.Fatalf("flush %s: %s", chain, out)
+	}
+	if answers() == nil {
+		t.Fatal("the port still answers with its rules removed")
+	}
+	if out := e.Pea("network", "reload", "w"); out != id {
+		t.Fatalf("network reload printed %q", out)
+	}
+	eventually(t, 5*time.Second, answers)
+	// Reloading rules that are there does not double them.
+	count := func() int {
+		b, _ := exec.Command("iptables-save", "-t", "nat").Output()
+		return strings.Count(string(b), "pea ports "+id)
+	}
+	before := count()
+	e.Pea("network", "reload", "--all")
+	if after := count(); after != before {
+		t.Fatalf("reload of rules in place: %d rules, then %d", before, after)
+	}
+	e.Pea("create", "--name", "idle", "localhost/bb", "true")
+	if r := e.Fails(125, "network", "reload", "idle"); !strings.Contains(r.Stderr, "cannot reload network unless container network has been configured") {
+		t.Fatalf("reload of a created container: %s", r)
+	}
+	e.Fails(125, "network", "reload", "nope")
+	e.Pea("rm", "-f", "-t", "0", "w")
+	if count() != 0 {
+		t.Fatal("rules left after rm")
+	}
+}
+
+// unquoteRule turns iptables-save's fields (a comment quoted) into iptables arguments.
+func unquoteRule(f []string) []string {
+	var out []string
+	for i := 0; i < len(f); i++ {
+		if strings.HasPrefix(f[i], `"`) {
+			s := f[i]
+			for !strings.HasSuffix(s, `"`) && i+1 < len(f) {
+				i++
+				s += " " + f[i]
+			}
+			out = append(out, strings.Trim(s, `"`))
+			continue
+		}
+		out = append(out, f[i])
+	}
+	return out
+}
+
+func TestContainerCleanupVerb(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("run", "-d", "--name", "x", "localhost/bb", "true")
+	eventually(t, 10*time.Second, func() error {
+		if st := e.Pea("inspect", "--format", "{{.State.Status}}", "x"); st != "exited" {
+			return fmt.Errorf("state %s", st)
+		}
+		return nil
+	})
+	if out := e.Pea("container", "cleanup", "x"); out != "x" {
+		t.Fatalf("cleanup printed %q", out)
+	}
+	if out := e.Pea("container", "cleanup", "--all"); out != id {
+		t.Fatalf("cleanup --all: %q", out)
+	}
+	e.Pea("container", "cleanup", "--rm", "x")
+	e.Fails(1, "container", "exists", "x")
+	e.Pea("run", "-d", "--name", "busy", "--network", "none", "localhost/bb", "sleep", "1000")
+	if r := e.Fails(125, "container", "cleanup", "busy"); !strings.Contains(r.Stderr, "refusing to clean up") {
+		t.Fatalf("cleanup of a running container: %s", r)
+	}
+	e.Fails(125, "container", "cleanup")
+	if r := e.Fails(125, "container", "cleanup", "nope"); !strings.Contains(r.Stderr, `no container with name or ID "nope" found`) {
+		t.Fatalf("cleanup nope: %s", r)
+	}
+	// conmon's call (the full ID, no flag) still records exits and removes --rm containers.
+	if out := e.Pea("run", "--rm", "--network", "none", "localhost/bb", "echo", "gone"); out != "gone" {
+		t.Fatalf("run --rm: %q", out)
+	}
+	e.Pea("run", "-d", "--rm", "--name", "auto", "--network", "none", "localhost/bb", "true")
+	eventually(t, 10*time.Second, func() error {
+		if r := e.Try("container", "exists", "auto"); r.Code != 1 {
+			return fmt.Errorf("--rm container still there: %s", r)
+		}
+		return nil
+	})
+	// --rmi removes the image with the container.
+	e.Pea("tag", "localhost/bb", "localhost/other:1")
+	e.Pea("create", "--name", "img", "--network", "none", "localhost/other:1", "true")
+	e.Pea("untag", "localhost/bb", "localhost/bb:latest")
+	e.Pea("rm", "-f", "-t", "0", "busy")
+	e.Pea("container", "cleanup", "--rmi", "img")
+	if e.Try("image", "exists", "localhost/other:1").Code != 1 {
+		t.Fatal("cleanup --rmi left the image")
+	}
+}
