@@ -450,3 +450,56 @@ func TestContainerCleanupVerb(t *testing.T) {
 		t.Fatal("cleanup --rmi left the image")
 	}
 }
+
+func TestImageMountUmount(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("image", "inspect", "--format", "{{.ID}}", "localhost/bb")
+	path := e.Pea("image", "mount", "localhost/bb")
+	if !mounted(path) {
+		t.Fatalf("image mount printed %q, which is not mounted", path)
+	}
+	if _, err := os.Stat(filepath.Join(path, "bin", "busybox")); err != nil {
+		t.Fatalf("the image's files under the mount: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(path, "x"), nil, 0o644); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("an image mount is read-only: %v", err)
+	}
+	if again := e.Pea("image", "mount", "localhost/bb"); again != path {
+		t.Fatalf("second image mount: %q", again)
+	}
+	if list := e.Pea("image", "mount"); list != "localhost/bb:latest  "+path {
+		t.Fatalf("image mount listing: %q", list)
+	}
+	var js []struct {
+		ID           string   `json:"id"`
+		Repositories []string `json:"Repositories"`
+		Mountpoint   string   `json:"mountpoint"`
+	}
+	if err := json.Unmarshal([]byte(e.Pea("image", "mount", "--format", "json")), &js); err != nil || len(js) != 1 || js[0].ID != id || js[0].Mountpoint != path {
+		t.Fatalf("image mount --format json: %+v %v", js, err)
+	}
+	// A mounted image is not removed (its layers are under the mount) unless forced.
+	e.Fails(2, "rmi", "localhost/bb")
+	if out := e.Pea("image", "umount", "localhost/bb"); out != id || !mounted(path) {
+		t.Fatalf("first of two umounts: %q, mounted %v", out, mounted(path))
+	}
+	e.Pea("image", "unmount", "localhost/bb")
+	if mounted(path) {
+		t.Fatal("the last image umount left it mounted")
+	}
+	if out := e.Pea("image", "umount", "localhost/bb"); out != "" {
+		t.Fatalf("umount of an image not mounted printed %q", out)
+	}
+	e.Pea("image", "mount", "localhost/bb")
+	e.Pea("image", "mount", "localhost/bb")
+	if out := e.Pea("image", "umount", "--all"); out != id || mounted(path) {
+		t.Fatalf("image umount --all: %q, mounted %v", out, mounted(path))
+	}
+	e.Pea("image", "mount", "localhost/bb")
+	e.Pea("rmi", "-f", "localhost/bb")
+	if mounted(path) || overlayMountsUnder(e.Dir) != 0 {
+		t.Fatal("rmi -f left the image mounted")
+	}
+	e.Fails(125, "image", "mount", "nope")
+	e.Fails(125, "image", "umount", "nope")
+}

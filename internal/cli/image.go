@@ -25,7 +25,7 @@ func newImageCommand(a *app) *cobra.Command {
 	for _, f := range []func(*app) *cobra.Command{
 		newImagesCommand, newImageInspectCommand, newRmiCommand, newImagePruneCommand, newImageExistsCommand,
 		newTagCommand, newUntagCommand, newSaveCommand, newLoadCommand, newImportCommand, newPullCommand,
-		newPushCommand, newImageHistoryCommand, newBuildCommand,
+		newPushCommand, newImageHistoryCommand, newBuildCommand, newImageMountCommand, newImageUmountCommand,
 	} {
 		sub := f(a)
 		switch sub.Name() {

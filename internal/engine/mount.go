@@ -22,7 +22,17 @@ func (r *Runtime) mountsDir() string { return filepath.Join(r.opts.RunRoot, "mou
 
 // userMounts is how many `pea mount`s of container id are not undone.
 func (r *Runtime) userMounts(id string) int {
-	b, err := fsx.ReadFile(filepath.Join(r.mountsDir(), id))
+	return readCount(filepath.Join(r.mountsDir(), id))
+}
+
+// setUserMounts records the count of container id's user mounts; the caller holds its lock.
+func (r *Runtime) setUserMounts(id string, n int) error {
+	return writeCount(filepath.Join(r.mountsDir(), id), n)
+}
+
+// readCount reads a mount count file (none: zero).
+func readCount(path string) int {
+	b, err := fsx.ReadFile(path)
 	if err != nil {
 		return 0
 	}
@@ -30,16 +40,15 @@ func (r *Runtime) userMounts(id string) int {
 	return n
 }
 
-// setUserMounts records the count of container id's user mounts; the caller holds its lock.
-func (r *Runtime) setUserMounts(id string, n int) error {
-	path := filepath.Join(r.mountsDir(), id)
+// writeCount writes a mount count file; a count of zero is no file.
+func writeCount(path string, n int) error {
 	if n <= 0 {
 		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 			return err
 		}
 		return nil
 	}
-	if err := os.MkdirAll(r.mountsDir(), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte(strconv.Itoa(n)), 0o600)

@@ -28,6 +28,7 @@ func (r *Runtime) refreshIfRebooted() error {
 		return nil // another process refreshed meanwhile
 	}
 	os.RemoveAll(r.mountsDir()) // the mounts they counted went with the boot
+	os.RemoveAll(r.imageMountCounts())
 	all, err := r.store.ListContainers("", "")
 	if err != nil {
 		return err
