@@ -54,6 +54,9 @@ func TestInitThenStart(t *testing.T) {
 	if ps := e.Pea("ps", "-a", "--format", "{{.Status}}"); ps != "Initialized" {
 		t.Fatalf("ps STATUS: %q", ps)
 	}
+	if ps := e.Pea("ps", "-a", "--filter", "status=initialized", "--format", "{{.Names}}"); ps != "c" {
+		t.Fatalf("ps --filter status=initialized: %q", ps)
+	}
 	if ps := e.Pea("ps", "-q"); ps != "" {
 		t.Fatalf("an initialized container is not running, ps lists %q", ps)
 	}

@@ -350,7 +350,7 @@ func psFilter(filters []string) (func(*model.Container) bool, error) {
 	byKey, err := parseFilters(filters, filterSpec{
 		what:     "container",
 		keys:     []string{"name", "id", "label", "status", "ancestor", "exited", "pod", "health"},
-		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured"},
+		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured", "initialized"},
 		extra:    map[string]struct{}{"since": {}, "before": {}, "network": {}, "volume": {}},
 	})
 	if err != nil {
