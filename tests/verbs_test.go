@@ -506,3 +506,19 @@ func TestImageMountUmount(t *testing.T) {
 	e.Fails(125, "image", "mount", "nope")
 	e.Fails(125, "image", "umount", "nope")
 }
+
+// An attached start of an initialized container gets all of its output and its exit code.
+func TestInitThenAttachedStart(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "sa", "--network", "none", "localhost/bb", "sh", "-c", "echo attached-out; exit 3")
+	e.Pea("init", "sa")
+	r := e.Try("start", "-a", "sa")
+	if r.Code != 3 || strings.TrimSpace(r.Stdout) != "attached-out" {
+		t.Fatalf("start -a of an initialized container: %s", r)
+	}
+	e.Pea("create", "--name", "ia", "-i", "--network", "none", "localhost/bb", "cat")
+	e.Pea("container", "init", "ia")
+	if r := e.PeaIn("piped\n", "start", "-ai", "ia"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "piped" {
+		t.Fatalf("start -ai of an initialized container: %s", r)
+	}
+}
