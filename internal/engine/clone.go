@@ -81,6 +81,9 @@ func (r *Runtime) cloneConfig(orig *model.ContainerConfig, o CloneOptions) (*mod
 		cfg.Image, cfg.ImageName = "", o.Image
 	}
 	o.Resources.apply(&cfg.Resources)
+	if _, auto := isAutoUserNS(cfg.UserNS()); auto {
+		cfg.UIDMap, cfg.GIDMap = nil, nil // picked anew: no two containers share auto mappings
+	}
 	for i, m := range cfg.Mounts {
 		if m.Type != "volume" {
 			continue
