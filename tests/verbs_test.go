@@ -48,6 +48,9 @@ func TestInitThenStart(t *testing.T) {
 	if out := e.Pea("init", "c"); out != "c" {
 		t.Fatalf("init printed %q", out)
 	}
+	if ev := e.Pea("events", "--stream=false", "--filter", "event=init", "--format", "{{.Name}}"); ev != "c" {
+		t.Fatalf("init event: %q", ev)
+	}
 	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "c"); st != "initialized" {
 		t.Fatalf("state after init: %q", st)
 	}
@@ -203,6 +206,10 @@ func TestMountUmountCounted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.RunRoot, "mounts", id)); err == nil {
 		t.Fatal("rm left the mount count behind")
+	}
+	ev := e.Pea("events", "--stream=false", "--filter", "container=m", "--format", "{{.Status}}")
+	if !strings.Contains(ev, "mount") || !strings.Contains(ev, "unmount") {
+		t.Fatalf("mount and unmount events: %q", ev)
 	}
 	for _, verb := range []string{"mount", "umount"} {
 		if r := e.Fails(125, verb, "nope"); !strings.Contains(r.Stderr, `no container with name or ID "nope" found`) {

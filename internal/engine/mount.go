@@ -94,7 +94,11 @@ func (r *Runtime) MountContainer(nameOrID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return path, st.SaveContainerState(c.Config.ID, c.State)
+	if err := st.SaveContainerState(c.Config.ID, c.State); err != nil {
+		return "", err
+	}
+	r.containerEvent(c.Config, "mount")
+	return path, nil
 }
 
 // UnmountContainer undoes one MountContainer (all of them with force). The root filesystem is
@@ -124,7 +128,11 @@ func (r *Runtime) UnmountContainer(nameOrID string, force bool) error {
 	if err != nil {
 		return err
 	}
-	return st.SaveContainerState(c.Config.ID, c.State)
+	if err := st.SaveContainerState(c.Config.ID, c.State); err != nil {
+		return err
+	}
+	r.containerEvent(c.Config, "unmount")
+	return nil
 }
 
 // MountedContainers lists the containers whose root filesystem is mounted (by `pea mount` or
