@@ -278,6 +278,22 @@ func TestContainerClone(t *testing.T) {
 	}
 	e.Fails(125, "container", "clone", "k", "a", "b", "c")
 	e.Fails(125, "container", "clone", "--name", "x", "k", "y")
+
+	// A published host port is the original's: a clone that replaces it (--destroy) takes it
+	// over and answers on it; one beside it would clash (pea refuses that at creation).
+	port := freeHostPort(t)
+	e.Pea("run", "-d", "--name", "web", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "clone-page", 80))
+	e.Fails(125, "container", "clone", "web")
+	e.Pea("container", "clone", "--destroy", "-f", "--run", "web")
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "clone-page" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+	e.Fails(1, "container", "exists", "web")
 }
 
 func TestPodClone(t *testing.T) {

@@ -44,7 +44,11 @@ func (r *Runtime) CloneContainer(ctx context.Context, nameOrID string, o CloneOp
 	if pod == "" {
 		pod = orig.Config.Pod
 	}
-	c, err := r.CreateContainer(ctx, cfg, CreateOptions{Pod: pod, Pull: "missing", EntrypointSet: true, CmdSet: true})
+	co := CreateOptions{Pod: pod, Pull: "missing", EntrypointSet: true, CmdSet: true}
+	if o.Destroy {
+		co.replacing = orig.Config.ID // its ports go with it, before the clone can run
+	}
+	c, err := r.CreateContainer(ctx, cfg, co)
 	if err != nil {
 		return nil, err
 	}

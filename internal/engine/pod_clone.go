@@ -73,7 +73,11 @@ func (r *Runtime) ClonePod(ctx context.Context, nameOrID string, o PodCloneOptio
 			}
 		}
 	}
-	pod, err := r.CreatePod(ctx, cfg, PodCreateOptions{})
+	po := PodCreateOptions{}
+	if o.Destroy {
+		po.replacing = orig.State.InfraContainerID // its ports go with it, before the clone can run
+	}
+	pod, err := r.CreatePod(ctx, cfg, po)
 	if err != nil {
 		return nil, err
 	}
