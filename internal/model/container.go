@@ -7,16 +7,17 @@ import "time"
 
 // Container statuses, as podman names them.
 const (
-	StatusCreated = "created"
-	// StatusInitialized: `init` made it in the runtime (root filesystem mounted, conmon and the
-	// runtime's waiting process there) but did not start it.
-	StatusInitialized = "initialized"
-	StatusRunning     = "running"
-	StatusPaused      = "paused"
-	StatusStopping    = "stopping"
-	StatusExited      = "exited"
-	StatusRemoving    = "removing"
+	StatusCreated  = "created"
+	StatusRunning  = "running"
+	StatusPaused   = "paused"
+	StatusStopping = "stopping"
+	StatusExited   = "exited"
+	StatusRemoving = "removing"
 )
+
+// StatusInitialized: `init` made the container in the runtime (root filesystem mounted, conmon
+// and the runtime's waiting process there) but did not start it.
+const StatusInitialized = "initialized"
 
 // Namespace kinds a container can share or join.
 const (
