@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
 )
 
 // newNetworkReloadCommand is `pea network reload`: make again the firewall rules of running
@@ -60,4 +59,3 @@ func newNetworkReloadCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	return cmd
 }
-
