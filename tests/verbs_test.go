@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -401,6 +403,60 @@ func TestNetworkReload(t *testing.T) {
 	if after := count(); after != before {
 		t.Fatalf("reload of rules in place: %d rules, then %d", before, after)
 	}
+	// The network's outbound NAT and forwarding chains, flushed, are made again too. Their
+	// names hash the store's network directory, the network and its subnet (masq_net.go).
+	var nets []struct {
+		Subnets []struct {
+			Subnet string `json:"subnet"`
+		} `json:"subnets"`
+	}
+	if err := json.Unmarshal([]byte(e.Pea("network", "inspect", "pea")), &nets); err != nil || len(nets) != 1 || len(nets[0].Subnets) == 0 {
+		t.Fatalf("network inspect pea: %+v %v", nets, err)
+	}
+	sum := sha256.Sum256([]byte(filepath.Join(e.Root, "networks") + "\x00pea\x00" + nets[0].Subnets[0].Subnet))
+	hash := hex.EncodeToString(sum[:])[:12]
+	chainRules := func(table, chain string) int {
+		out, _ := exec.Command("iptables", "-w", "-t", table, "-S", chain).Output()
+		return strings.Count(string(out), "-A "+chain+" ")
+	}
+	masq, fwd := "PEA-MASQ-"+hash, "PEA-FWD-"+hash
+	if chainRules("nat", masq) == 0 || chainRules("filter", fwd) == 0 {
+		t.Fatalf("chains %s and %s not found with rules", masq, fwd)
+	}
+	exec.Command("iptables", "-w", "-t", "nat", "-F", masq).Run()
+	exec.Command("iptables", "-w", "-t", "filter", "-F", fwd).Run()
+	e.Pea("network", "reload", "w")
+	if chainRules("nat", masq) == 0 || chainRules("filter", fwd) == 0 {
+		t.Fatalf("reload did not fill %s and %s again", masq, fwd)
+	}
+
+	// A pod member's network is its infra's: reloading the member remakes the pod's ports.
+	pport := freeHostPort(t)
+	e.Pea("pod", "create", "--name", "rp", "-p", fmt.Sprintf("127.0.0.1:%d:80", pport))
+	e.Pea("run", "-d", "--pod", "rp", "--name", "member", "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "pod-page", 80))
+	purl := fmt.Sprintf("http://127.0.0.1:%d/", pport)
+	podAnswers := func() error {
+		body, err := httpGet(purl)
+		if err != nil || body != "pod-page" {
+			return fmt.Errorf("GET %s: %q %v", purl, body, err)
+		}
+		return nil
+	}
+	eventually(t, 10*time.Second, podAnswers)
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "rp")
+	b, _ := exec.Command("iptables-save", "-t", "nat").Output()
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "pea ports "+infra) && strings.HasPrefix(l, "-A OUTPUT") {
+			f := strings.Fields(l)
+			exec.Command("iptables", "-w", "-t", "nat", "-F", f[len(f)-1]).Run()
+		}
+	}
+	if podAnswers() == nil {
+		t.Fatal("the pod's port still answers with its DNAT chain flushed")
+	}
+	e.Pea("network", "reload", "member")
+	eventually(t, 5*time.Second, podAnswers)
+
 	e.Pea("create", "--name", "idle", "localhost/bb", "true")
 	if r := e.Fails(125, "network", "reload", "idle"); !strings.Contains(r.Stderr, "cannot reload network unless container network has been configured") {
 		t.Fatalf("reload of a created container: %s", r)
