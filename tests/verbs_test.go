@@ -324,6 +324,16 @@ func TestPodClone(t *testing.T) {
 	if ipc("pm-clone1") != ipc(infra3) {
 		t.Fatal("the cloned member does not share the new pod's IPC namespace")
 	}
+	// Pod-wide options added to the clone reach its members.
+	vol := t.TempDir()
+	os.WriteFile(filepath.Join(vol, "f"), []byte("pod-volume\n"), 0o644)
+	e.Pea("pod", "clone", "--start", "-v", vol+":/podvol", "--sysctl", "net.ipv4.ip_forward=1", "--shm-size", "32m", "p", "p4")
+	if out := e.Pea("exec", "pm-clone2", "cat", "/podvol/f"); out != "pod-volume" {
+		t.Fatalf("pod clone -v reaches the member: %q", out)
+	}
+	if out := e.Pea("exec", "pm-clone2", "df", "-k", "/dev/shm"); !strings.Contains(out, "32768") {
+		t.Fatalf("pod clone --shm-size: %q", out)
+	}
 	e.Pea("pod", "clone", "--destroy", "p")
 	e.Fails(1, "pod", "exists", "p")
 	e.Fails(1, "container", "exists", "pm")

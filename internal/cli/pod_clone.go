@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/model"
 )
 
 // newPodCloneCommand is `pea pod clone POD [NAME]`: a new pod with the configuration of an
@@ -15,8 +16,8 @@ import (
 func newPodCloneCommand(a *app) *cobra.Command {
 	var o engine.PodCloneOptions
 	var res resourceFlags
-	var labels, labelFiles []string
-	var infraCommand string
+	var labels, labelFiles, sysctls []string
+	var infraCommand, shmSize string
 	cmd := &cobra.Command{
 		Use:   "clone [options] POD [NAME]",
 		Short: "Clone an existing pod",
@@ -44,6 +45,26 @@ func newPodCloneCommand(a *app) *cobra.Command {
 			} else {
 				o.InfraCommand = strings.Fields(infraCommand)
 			}
+			if len(sysctls) > 0 {
+				if o.Sysctls, err = parseKV(sysctls, "sysctl"); err != nil {
+					return err
+				}
+			}
+			for _, v := range o.Volumes {
+				if _, err := engine.ParseVolume(v); err != nil {
+					return err
+				}
+			}
+			for _, s := range o.SecurityOpts {
+				if err := engine.ApplySecurityOpt(&model.ContainerConfig{}, s); err != nil {
+					return err
+				}
+			}
+			if shmSize != "" {
+				if o.ShmSize, err = engine.ParseSize(shmSize); err != nil {
+					return invalid("invalid --shm-size %q: use a number with an optional unit (b, k, m, g)", shmSize)
+				}
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -65,6 +86,11 @@ func newPodCloneCommand(a *app) *cobra.Command {
 	f.StringVarP(&o.Hostname, "hostname", "h", "", "the new pod's hostname")
 	f.StringArrayVarP(&labels, "label", "l", nil, "add a label to the new pod (KEY=VALUE)")
 	f.StringSliceVar(&labelFiles, "label-file", nil, "read labels from a file")
+	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "add a volume for every member: SRC:DST[:ro]")
+	f.StringArrayVar(&o.Devices, "device", nil, "add a host device for every member")
+	f.StringArrayVar(&sysctls, "sysctl", nil, "set a sysctl for every member")
+	f.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "add a security option for every member")
+	f.StringVar(&shmSize, "shm-size", "", "size of /dev/shm")
 	res.register(cmd)
 	return cmd
 }

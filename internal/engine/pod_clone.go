@@ -19,6 +19,11 @@ type PodCloneOptions struct {
 	Hostname     string            // another hostname
 	Labels       map[string]string // labels added to the original's
 	Resources    ResourceUpdate    // pod limits instead of the original's
+	ShmSize      int64             // another /dev/shm size (0: the original's)
+	Volumes      []string          // volumes added for every member (SRC:DST[:OPTS])
+	Devices      []string          // host devices added for every member
+	Sysctls      map[string]string // sysctls set for every member
+	SecurityOpts []string          // security options added for every member
 	Destroy      bool              // remove the original pod (and its containers) once cloned
 	Start        bool              // start the clone
 }
@@ -65,6 +70,18 @@ func (r *Runtime) ClonePod(ctx context.Context, nameOrID string, o PodCloneOptio
 		cfg.Labels[k] = v
 	}
 	o.Resources.apply(&cfg.Resources)
+	if o.ShmSize > 0 {
+		cfg.Resources.ShmSize = o.ShmSize
+	}
+	cfg.Volumes = append(cfg.Volumes, o.Volumes...)
+	cfg.Devices = append(cfg.Devices, o.Devices...)
+	cfg.SecurityOpts = append(cfg.SecurityOpts, o.SecurityOpts...)
+	for k, v := range o.Sysctls {
+		if cfg.Sysctls == nil {
+			cfg.Sysctls = map[string]string{}
+		}
+		cfg.Sysctls[k] = v
+	}
 	cfg.InfraName = o.InfraName
 	for _, m := range members {
 		if m.Config.IsInfra && cfg.InfraName == "" {
