@@ -36,6 +36,8 @@ func dockerStatus(st *model.ContainerState) string {
 	switch st.Status {
 	case model.StatusStopping:
 		return "running"
+	case model.StatusInitialized: // `pea init`: made in the runtime, not started
+		return model.StatusCreated
 	case model.StatusCreated, model.StatusRunning, model.StatusPaused, model.StatusExited, model.StatusRemoving:
 		return st.Status
 	}

@@ -18,7 +18,7 @@ func newContainerCommand(a *app) *cobra.Command {
 		newCleanupCommand, newPsCommand, newInspectCommand(true), newLogsCommand, newExecCommand,
 		newWaitCommand, newExistsCommand, newPruneCommand, newRenameCommand, newTopCommand,
 		newCpCommand, newAttachCommand, newPortCommand, newCommitCommand, newDiffCommand, newExportCommand,
-		newStatsCommand, newUpdateCommand,
+		newStatsCommand, newUpdateCommand, newInitCommand, newMountCommand, newUmountCommand, newContainerCloneCommand,
 	} {
 		sub := f(a)
 		if sub.Name() == "ps" {

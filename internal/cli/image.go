@@ -24,7 +24,8 @@ func newImageCommand(a *app) *cobra.Command {
 	for _, f := range []func(*app) *cobra.Command{
 		newImagesCommand, newImageInspectCommand, newRmiCommand, newImagePruneCommand, newImageExistsCommand,
 		newTagCommand, newUntagCommand, newSaveCommand, newLoadCommand, newImportCommand, newPullCommand,
-		newPushCommand, newImageHistoryCommand, newBuildCommand, newSearchCommand,
+		newPushCommand, newImageHistoryCommand, newBuildCommand, newSearchCommand, newImageMountCommand,
+		newImageUmountCommand,
 	} {
 		sub := f(a)
 		switch sub.Name() {

@@ -174,7 +174,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 		_, err = rt.NetworkInspect(name)
 		return err == nil, nil
 	})
-	cmd.AddCommand(create, ls, inspect, rm, prune, connect, disconnect, exists)
+	cmd.AddCommand(create, ls, inspect, rm, prune, connect, disconnect, exists, newNetworkReloadCommand(a))
 	return cmd
 }
 

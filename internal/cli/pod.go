@@ -23,7 +23,7 @@ func newPodCommand(a *app) *cobra.Command {
 		{[]string{"inspect"}, newPodInspectCommand}, {[]string{"rm"}, newPodRmCommand},
 		{[]string{"prune"}, newPodPruneCommand}, {[]string{"top"}, newPodTopCommand},
 		{[]string{"update"}, newPodUpdateCommand}, {[]string{"stats"}, newPodStatsCommand},
-		{[]string{"logs"}, newPodLogsCommand},
+		{[]string{"logs"}, newPodLogsCommand}, {[]string{"clone"}, newPodCloneCommand},
 		{[]string{"exists"}, func(a *app) *cobra.Command {
 			return existsCommand(a, "POD", func(name string) (bool, error) {
 				rt, err := a.engine()

@@ -310,6 +310,8 @@ func containerStatus(c *model.Container, now time.Time) string {
 		return "Exited (" + strconv.Itoa(int(st.ExitCode)) + ") " + agoFrom(now, st.FinishedAt)
 	case model.StatusCreated:
 		return "Created"
+	case model.StatusInitialized:
+		return "Initialized"
 	case model.StatusStopping:
 		return "Stopping"
 	}
@@ -379,7 +381,7 @@ func psFilter(filters []string) (func(*model.Container) bool, error) {
 	byKey, err := parseFilters(filters, filterSpec{
 		what:     "container",
 		keys:     []string{"name", "id", "label", "status", "ancestor", "exited", "pod", "health"},
-		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured"},
+		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured", "initialized"},
 		extra:    map[string]struct{}{"since": {}, "before": {}, "network": {}, "volume": {}},
 	})
 	if err != nil {

@@ -60,24 +60,3 @@ func newRmCommand(a *app) *cobra.Command {
 	sel.register(cmd.Flags(), true, true, true)
 	return cmd
 }
-
-// newCleanupCommand is conmon's exit command (hidden): it records the exit and releases what
-// the container held.
-func newCleanupCommand(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:    "cleanup CONTAINER",
-		Hidden: true,
-		Args:   cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := a.engine()
-			if err != nil {
-				return err
-			}
-			if err := rt.CleanupContainer(context.Background(), args[0]); err != nil {
-				return fmt.Errorf("cleanup of %s: %w", args[0], err)
-			}
-			return nil
-		},
-	}
-	return cmd
-}

@@ -89,6 +89,10 @@ func newSystemCommand(a *app) *cobra.Command {
 			for _, n := range nets {
 				rt.NetworkRemove(ctx, n.Name, true)
 			}
+			mounted, _ := rt.MountedImages() // read-only overlays in the store: unmounted first
+			for _, m := range mounted {
+				rt.ImageUnmount(m.Image.ID, true)
+			}
 			opts := rt.Options()
 			rt.Close()
 			a.rt = nil

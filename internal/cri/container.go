@@ -335,7 +335,7 @@ func (s *Server) RemoveContainer(ctx context.Context, req *runtimeapi.RemoveCont
 // containerState maps pea's status to the CRI's.
 func containerState(st *model.ContainerState) runtimeapi.ContainerState {
 	switch st.Status {
-	case model.StatusCreated:
+	case model.StatusCreated, model.StatusInitialized:
 		return runtimeapi.ContainerState_CONTAINER_CREATED
 	case model.StatusRunning, model.StatusPaused, model.StatusStopping:
 		return runtimeapi.ContainerState_CONTAINER_RUNNING

@@ -30,6 +30,9 @@ type CreateOptions struct {
 	Replace bool
 	// NoHealthcheck leaves the image's HEALTHCHECK out (--no-healthcheck).
 	NoHealthcheck bool
+	// replacing is the container a clone is made to replace (clone --destroy): the host ports
+	// it publishes are not a clash.
+	replacing string
 }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
@@ -115,7 +118,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
 	}
 	if !cfg.IsInfra { // an infra container's network was checked with its pod
-		if err := r.preparePorts(cfg.Network.Ports); err != nil {
+		if err := r.preparePortsReplacing(cfg.Network.Ports, o.replacing); err != nil {
 			return nil, err
 		}
 		if cfg.NS(model.NSNet).Mode == model.NSModeBridge {

@@ -90,7 +90,7 @@ func (r *Runtime) awaitConmon(id string, conmonPid int) {
 // exited reports whether an active container's process has ended, with its exit code: conmon
 // wrote the exit file, or conmon itself is gone (killed, or a reboot wiped the runroot).
 func (r *Runtime) exited(c *model.Container) (int, bool) {
-	if !c.State.Active() {
+	if !c.State.Live() {
 		return int(c.State.ExitCode), false
 	}
 	// Taken, not read: the cleanup that follows records the code, and a long-running process
@@ -195,7 +195,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 		p.done()
 		p = nil
 	}
-	died := c.State.Active()
+	died := c.State.Live()
 	if died {
 		c.State.Status = model.StatusExited
 		c.State.ExitCode = int32(code)

@@ -150,7 +150,7 @@ func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool)
 			st.SaveContainerState(c.Config.ID, c.State)
 		}
 	}
-	if !c.State.Active() {
+	if !c.State.Live() {
 		// Already stopped: make sure nothing is left mounted or attached.
 		if c.State.Mounted || c.State.NetNS != "" {
 			return r.cleanup(c, int(c.State.ExitCode), later)

@@ -153,6 +153,7 @@ func (r *Runtime) removeLockedAfter(c *model.Container, l *lock.Lock, pending []
 	// freed block), 2.4 ms one after the other at the end of every `run --rm`; the one in the
 	// store goes to the trash (trash.go). A removal killed midway leaves a container without
 	// some of its files, which a second `rm` removes.
+	r.dropUserMounts(c)
 	var dirs sync.WaitGroup
 	dirs.Go(func() { r.discardDir(r.ctrDir(c.Config.ID)) })
 	for _, dir := range []string{r.ctrRunDir(c.Config.ID), r.etcDir(c.Config.ID)} {

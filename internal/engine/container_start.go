@@ -62,9 +62,18 @@ func (r *Runtime) exitCommand(id string) []string {
 	return append(args, "container", "cleanup", id)
 }
 
-// startLocked starts a created or exited container whose lock the caller holds. With attach set,
-// the streams are connected before the process starts, so no output is lost.
-func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *Streams) (err error) {
+// startLocked starts a created, initialized or exited container whose lock the caller holds.
+// With attach set, the streams are connected before the process starts, so no output is lost.
+func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *Streams) error {
+	if c.State.Status == model.StatusInitialized {
+		return r.startInitialized(c, attach)
+	}
+	return r.launchLocked(ctx, c, attach, false)
+}
+
+// launchLocked makes the container in the runtime (root filesystem, network, spec, conmon and
+// the runtime's create) and, unless initOnly (`pea init`), starts it.
+func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *Streams, initOnly bool) (err error) {
 	cfg := c.Config
 	if c.State.Active() {
 		return fmt.Errorf("container %s is already running: %w", cfg.Name, errdefs.ErrCtrStateInvalid)
@@ -73,10 +82,6 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	// takes is readied in the background meanwhile (see cgroups.WarmAttach).
 	warmAttach()
 	rt, err := r.ociRuntime()
-	if err != nil {
-		return err
-	}
-	st, err := r.state()
 	if err != nil {
 		return err
 	}
@@ -245,6 +250,26 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			r.refreshPeerHosts(nets, c)
 		}
 	}
+	if initOnly {
+		return r.recordInitialized(c, pid, conmonPid)
+	}
+	return r.finishStart(c, attach, pid, conmonPid, &u)
+}
+
+// finishStart starts a container the runtime has created (its process waits for the start),
+// connecting the attached caller first, and records it running. Steps to undo on failure go
+// to u.
+func (r *Runtime) finishStart(c *model.Container, attach *Streams, pid, conmonPid int, u *undo) error {
+	cfg := c.Config
+	rt, err := r.ociRuntime()
+	if err != nil {
+		return err
+	}
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	bundle := r.ctrRunDir(cfg.ID)
 	var attached *attachConn
 	if attach != nil {
 		r.markHandled(cfg.ID) // the attached caller records the exit itself
@@ -407,8 +432,12 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 	return merged, nil
 }
 
-// unmountRootfs undoes mountRootfs; it is idempotent.
+// unmountRootfs undoes mountRootfs; it is idempotent. A root filesystem `pea mount` mounted
+// stays until `pea umount` (mount.go).
 func (r *Runtime) unmountRootfs(c *model.Container) {
+	if r.userMounts(c.Config.ID) > 0 {
+		return
+	}
 	merged := filepath.Join(r.ctrDir(c.Config.ID), "merged")
 	for isMountpoint(merged) {
 		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {

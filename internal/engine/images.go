@@ -257,6 +257,9 @@ func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagg
 			}
 		}
 	}
+	if err := r.releaseImageMount(img, o.Force); err != nil {
+		return nil, nil, err
+	}
 	if err := is.Remove(img.ID); err != nil {
 		return nil, nil, err
 	}
@@ -281,8 +284,8 @@ func (r *Runtime) ImagePrune(all bool, f PruneFilter) ([]string, error) {
 	}
 	var removed []string
 	for _, img := range imgs {
-		if len(users[img.ID]) > 0 || !all && !img.Dangling() || !f.Matches(img.Config.Config.Labels, img.Created) {
-			continue
+		if len(users[img.ID]) > 0 || !all && !img.Dangling() || r.imageMounts(img.ID) > 0 || !f.Matches(img.Config.Config.Labels, img.Created) {
+			continue // in use, wanted, mounted by hand, or filtered out
 		}
 		if err := is.Remove(img.ID); err != nil {
 			if errdefs.Is(err, errdefs.ErrNotFound) {

@@ -16,6 +16,9 @@ import (
 // PodCreateOptions are the parts of a pod create request not stored in its config.
 type PodCreateOptions struct {
 	Replace bool
+	// replacing is the infra container of a pod a clone is made to replace (pod clone
+	// --destroy): the host ports it publishes are not a clash.
+	replacing string
 }
 
 // CreatePod validates cfg, stores the pod, makes its cgroup and its infra container. Nothing is
@@ -50,7 +53,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if cfg.CgroupParent == "" {
 		cfg.CgroupParent = defaultCgroupParent
 	}
-	if err := r.preparePorts(cfg.Infra.Ports); err != nil {
+	if err := r.preparePortsReplacing(cfg.Infra.Ports, o.replacing); err != nil {
 		return nil, err
 	}
 	if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {

@@ -16,8 +16,18 @@ func (r *Runtime) preparePorts(ports []model.PortMapping) error {
 	return r.preparePortsExcept(ports, "")
 }
 
-// preparePortsExcept is preparePorts ignoring the ports container self already publishes.
+// preparePortsExcept is preparePorts ignoring the ports container self is configured with.
 func (r *Runtime) preparePortsExcept(ports []model.PortMapping, self string) error {
+	return r.preparePortsOf(ports, self, false)
+}
+
+// preparePortsReplacing is preparePorts for a container made to replace container old (clone
+// --destroy): what old publishes, configured or attached, is no clash.
+func (r *Runtime) preparePortsReplacing(ports []model.PortMapping, old string) error {
+	return r.preparePortsOf(ports, old, old != "")
+}
+
+func (r *Runtime) preparePortsOf(ports []model.PortMapping, self string, replacing bool) error {
 	if len(ports) == 0 {
 		return nil
 	}
@@ -63,7 +73,10 @@ func (r *Runtime) preparePortsExcept(ports []model.PortMapping, self string) err
 			}
 		}
 	}
-	return r.networks().CheckPorts(expandPorts(ports))
+	if !replacing {
+		self = ""
+	}
+	return r.networks().CheckPortsExcept(expandPorts(ports), self)
 }
 
 // expandPorts turns ranges into one mapping per port, as the network's port rules take them.

@@ -27,6 +27,8 @@ func (r *Runtime) refreshIfRebooted() error {
 	if b, err := os.ReadFile(marker); err == nil && string(b) == boot {
 		return nil // another process refreshed meanwhile
 	}
+	os.RemoveAll(r.mountsDir()) // the mounts they counted went with the boot
+	os.RemoveAll(r.imageMountCounts())
 	all, err := r.store.ListContainers("", "")
 	if err != nil {
 		return err
@@ -38,8 +40,11 @@ func (r *Runtime) refreshIfRebooted() error {
 		}
 		r.unmountRootfs(c)
 		r.unmountShm(c.Config.ID)
-		if c.State.Active() {
+		switch {
+		case c.State.Active():
 			c.State.Status = model.StatusExited
+		case c.State.Status == model.StatusInitialized:
+			c.State.Status = model.StatusCreated // the runtime's process went with the boot
 		}
 		c.State.Pid, c.State.ConmonPid = 0, 0
 		c.State.NetNS = ""

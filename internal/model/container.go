@@ -15,6 +15,10 @@ const (
 	StatusRemoving = "removing"
 )
 
+// StatusInitialized: `init` made the container in the runtime (root filesystem mounted, conmon
+// and the runtime's waiting process there) but did not start it.
+const StatusInitialized = "initialized"
+
 // Namespace kinds a container can share or join.
 const (
 	NSPid    = "pid"
@@ -359,4 +363,10 @@ type Container struct {
 // Active reports whether the container has processes (running or paused).
 func (s *ContainerState) Active() bool {
 	return s.Status == StatusRunning || s.Status == StatusPaused || s.Status == StatusStopping
+}
+
+// Live reports whether the container exists in the runtime with conmon watching it: active, or
+// initialized and waiting for its start (which Active leaves out: it runs nothing yet).
+func (s *ContainerState) Live() bool {
+	return s.Active() || s.Status == StatusInitialized
 }

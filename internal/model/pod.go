@@ -129,7 +129,7 @@ func PodStatus(statuses []string) string {
 			running++
 		case StatusPaused:
 			paused++
-		case StatusCreated:
+		case StatusCreated, StatusInitialized:
 			created++
 		case StatusExited:
 			exited++

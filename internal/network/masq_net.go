@@ -86,6 +86,12 @@ func (m *Manager) ensureMasq(n *Network) error {
 	if !needsMasq(n) || m.masqPresent(n) {
 		return nil
 	}
+	return m.makeMasq(n)
+}
+
+// makeMasq makes n's NAT and forwarding chains afresh (flushed and filled) and the jumps to
+// them that are missing; the caller holds the network lock.
+func (m *Manager) makeMasq(n *Network) error {
 	for _, s := range n.Subnets {
 		bin, v6 := iptablesFor(s.Subnet)
 		if bin == "" {

@@ -204,6 +204,12 @@ func tryBind(proto, hostIP string, port uint16) (uint16, error) {
 // CheckPorts reports the first host port that cannot be published: one given twice, one that
 // an attached container of this store already publishes, or one that a host socket holds.
 func (m *Manager) CheckPorts(ports []PortMapping) error {
+	return m.CheckPortsExcept(ports, "")
+}
+
+// CheckPortsExcept is CheckPorts ignoring what container except publishes (the container a
+// clone replaces).
+func (m *Manager) CheckPortsExcept(ports []PortMapping, except string) error {
 	published, err := m.publishedPorts()
 	if err != nil {
 		return err
@@ -215,6 +221,9 @@ func (m *Manager) CheckPorts(ports []PortMapping) error {
 			}
 		}
 		for _, q := range published {
+			if except != "" && q.container == except {
+				continue
+			}
 			if portsClash(p, q.PortMapping) {
 				return fmt.Errorf("port %d/%s is already published by container %s: %w", p.HostPort, p.Protocol, q.container, errdefs.ErrInUse)
 			}
