@@ -165,3 +165,16 @@ func TestStopRemovesAutoRemove(t *testing.T) {
 	}
 	e.Fails(125, "inspect", "gone")
 }
+
+// podman's wording and layout: a running container's status is "Up … ago" (regression: the
+// "ago" was missing), and top's table has podman's columns (at least 12 wide).
+func TestStatusAndTopLayout(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--network", "none", "--name", "c", "localhost/bb", "sleep", "300")
+	if st := e.Pea("ps", "--format", "{{.Status}}"); !strings.HasPrefix(st, "Up ") || !strings.HasSuffix(st, " ago") {
+		t.Fatalf("status: %q", st)
+	}
+	if top := e.Pea("top", "c"); !strings.HasPrefix(top, "USER        PID         PPID        %CPU        ELAPSED ") {
+		t.Fatalf("top: %q", top)
+	}
+}

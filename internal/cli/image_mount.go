@@ -3,7 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -87,15 +87,16 @@ func printMountedImages(a *app, mounted []engine.MountedImage, format string) er
 		_, err = fmt.Fprintln(a.stdout, string(b))
 		return err
 	}
-	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	var b strings.Builder
 	for _, m := range mounted {
 		name := m.Image.ID
 		if len(m.Image.Names) > 0 {
 			name = m.Image.Names[0]
 		}
-		fmt.Fprintf(w, "%s\t%s\n", name, m.Path)
+		fmt.Fprintf(&b, "%s\t%s\n", name, m.Path)
 	}
-	return w.Flush()
+	_, err := a.stdout.Write(alignColumns([]byte(b.String())))
+	return err
 }
 
 // newImageUmountCommand is `pea image umount` (or unmount).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -128,10 +127,13 @@ func splitDescriptors(args []string) []string {
 	return out
 }
 
+// printRows prints a table in podman's layout (alignColumns).
 func printRows(a *app, rows [][]string) error {
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 3, ' ', 0)
+	var b strings.Builder
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		b.WriteString(strings.Join(r, "\t"))
+		b.WriteByte('\n')
 	}
-	return tw.Flush()
+	_, err := a.stdout.Write(alignColumns([]byte(b.String())))
+	return err
 }

@@ -301,9 +301,9 @@ func containerStatus(c *model.Container, now time.Time) string {
 	switch st.Status {
 	case model.StatusRunning:
 		if st.Health != nil && c.Config.Healthcheck != nil {
-			return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (" + st.Health.Status + ")"
+			return "Up " + humanDuration(now.Sub(st.StartedAt)) + " ago (" + st.Health.Status + ")"
 		}
-		return "Up " + humanDuration(now.Sub(st.StartedAt))
+		return "Up " + humanDuration(now.Sub(st.StartedAt)) + " ago"
 	case model.StatusPaused:
 		return "Paused"
 	case model.StatusExited:
