@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,15 @@ func TestSmallFlags(t *testing.T) {
 	})
 	if out := e.Pea("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}}"); out != id {
 		t.Fatalf("stats --no-trunc: %q", out)
+	}
+	// podman's columns and sizes (4 significant digits, no space); a pod's infra container is
+	// listed too.
+	e.Pea("pod", "create", "--network", "none", "--name", "p")
+	e.Pea("pod", "start", "p")
+	out := e.Pea("stats", "--no-stream")
+	if !strings.HasSuffix(strings.Split(out, "\n")[0], "PIDS        CPU TIME    AVG CPU %") || !strings.Contains(out, "-infra ") ||
+		!regexp.MustCompile(`\d(\.\d+)?[kMG]?B / \d+(\.\d+)?[kMGT]?B`).MatchString(out) {
+		t.Fatalf("stats --no-stream:\n%s", out)
 	}
 	cmd := exec.Command(peaBin, e.args("secret", "create", "--env", "fromenv", "PEA_TEST_SECRET")...)
 	cmd.Env = append(os.Environ(), "PEA_TEST_SECRET=s3cret")

@@ -16,8 +16,11 @@ import (
 // statsRow has podman's `stats` / `pod stats` field names.
 type statsRow struct {
 	Pod, CID, ID, Name, CPU, CPUPerc, MemUsage, MemUsageBytes, Mem, MemPerc, NetIO, BlockIO, PIDs string
-	AvgCPU                                                                                        string
+	AvgCPU, CPUTime                                                                               string
 }
+
+// statsSize is a size as podman's stats write it: SI units, 4 significant digits, no space.
+func statsSize(n uint64) string { return siSize(int64(n), 4, "") }
 
 // toStatsRow makes a row of s, IDs shortened unless noTrunc.
 func toStatsRow(s *engine.CtrStats, noTrunc bool) *statsRow {
@@ -28,12 +31,13 @@ func toStatsRow(s *engine.CtrStats, noTrunc bool) *statsRow {
 	}
 	return &statsRow{
 		Pod: shortID(c.Config.Pod), CID: id, ID: id, Name: c.Config.Name,
-		CPU: fmt.Sprintf("%.2f%%", s.CPUPerc), CPUPerc: fmt.Sprintf("%.2f%%", s.CPUPerc), AvgCPU: fmt.Sprintf("%.2f%%", s.CPUPerc),
-		MemUsage:      fmt.Sprintf("%s / %s", humanSize(int64(s.MemUsage)), humanSize(int64(s.MemLimit))),
+		CPU: fmt.Sprintf("%.2f%%", s.CPUPerc), CPUPerc: fmt.Sprintf("%.2f%%", s.CPUPerc), AvgCPU: fmt.Sprintf("%.2f%%", s.AvgCPU),
+		CPUTime:       time.Duration(s.CPUNanos).String(),
+		MemUsage:      fmt.Sprintf("%s / %s", statsSize(s.MemUsage), statsSize(s.MemLimit)),
 		MemUsageBytes: fmt.Sprintf("%d / %d", s.MemUsage, s.MemLimit),
 		Mem:           fmt.Sprintf("%.2f%%", s.MemPerc), MemPerc: fmt.Sprintf("%.2f%%", s.MemPerc),
-		NetIO:   fmt.Sprintf("%s / %s", humanSize(int64(s.NetIn)), humanSize(int64(s.NetOut))),
-		BlockIO: fmt.Sprintf("%s / %s", humanSize(int64(s.BlockIn)), humanSize(int64(s.BlockOut))),
+		NetIO:   fmt.Sprintf("%s / %s", statsSize(s.NetIn), statsSize(s.NetOut)),
+		BlockIO: fmt.Sprintf("%s / %s", statsSize(s.BlockIn), statsSize(s.BlockOut)),
 		PIDs:    fmt.Sprint(s.Pids),
 	}
 }
@@ -89,7 +93,7 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 			for _, s := range stats {
 				r := toStatsRow(s, o.noTrunc)
 				js = append(js, map[string]string{"pod": r.Pod, "id": r.CID, "name": r.Name, "cpu_percent": r.CPUPerc,
-					"mem_usage": r.MemUsage, "mem_percent": r.MemPerc, "net_io": r.NetIO, "block_io": r.BlockIO, "pids": r.PIDs})
+					"mem_usage": r.MemUsage, "mem_percent": r.MemPerc, "net_io": r.NetIO, "block_io": r.BlockIO, "pids": r.PIDs, "cpu_time": r.CPUTime, "avg_cpu": r.AvgCPU})
 			}
 			if js == nil {
 				js = []map[string]string{}
@@ -102,9 +106,10 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 			for _, s := range stats {
 				rows = append(rows, toStatsRow(s, o.noTrunc))
 			}
-			def := "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+			def := "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}\t{{.CPUTime}}\t{{.AvgCPU}}"
 			headers := map[string]string{"ID": "ID", "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
-				"NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDs": "PIDS", "CID": "CID", "Pod": "POD", "CPU": "CPU %", "Mem": "MEM %"}
+				"NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDs": "PIDS", "CID": "CID", "Pod": "POD", "CPU": "CPU %", "Mem": "MEM %",
+				"CPUTime": "CPU TIME", "AvgCPU": "AVG CPU %"}
 			if pod {
 				def = "{{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
 			}
@@ -135,13 +140,8 @@ func newStatsCommand(a *app) *cobra.Command {
 					if err != nil {
 						return nil, err
 					}
-					var out []*model.Container
-					for _, c := range all {
-						if !c.Config.IsInfra || o.all {
-							out = append(out, c)
-						}
-					}
-					return out, nil
+					// podman's: every running container, pods' infra containers too.
+					return all, nil
 				}
 				var out []*model.Container
 				for _, n := range args {

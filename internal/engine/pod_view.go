@@ -155,6 +155,7 @@ type CtrStats struct {
 	BlockOut  uint64
 	Pids      uint64
 	CPUNanos  uint64
+	AvgCPU    float64 // CPU % since the container's process started
 }
 
 // Stats reads the cgroup statistics of the running containers among cs. CPU % is measured over
@@ -195,10 +196,12 @@ func (r *Runtime) Stats(cs []*model.Container, interval time.Duration) ([]*CtrSt
 		}
 		row := &CtrStats{Container: sm.c, MemUsage: s.MemUsage, MemLimit: s.MemLimit, Pids: s.PidsCurrent,
 			BlockIn: s.BlkRead, BlockOut: s.BlkWrite, CPUNanos: s.CPUNanos}
+		if up := processAge(sm.c.State.Pid); up > 0 {
+			row.AvgCPU = float64(s.CPUNanos) / float64(up.Nanoseconds()) * 100
+		}
+		row.CPUPerc = row.AvgCPU
 		if el := time.Since(sm.at); interval > 0 && el > 0 && s.CPUNanos >= sm.cpu {
 			row.CPUPerc = float64(s.CPUNanos-sm.cpu) / float64(el.Nanoseconds()) * 100
-		} else if up := processAge(sm.c.State.Pid); up > 0 {
-			row.CPUPerc = float64(s.CPUNanos) / float64(up.Nanoseconds()) * 100
 		}
 		if s.MemLimit > 0 {
 			row.MemPerc = float64(s.MemUsage) / float64(s.MemLimit) * 100
