@@ -53,20 +53,39 @@ type BuildOptions struct {
 	// Stdout receives the steps and what RUN prints; Stderr what RUN writes there.
 	Stdout, Stderr io.Writer
 	Registry       image.PullOptions // how FROM reaches its registry
+
+	Target     string            // the stage the build stops at (its image is the one built)
+	From       string            // the image of the first FROM, instead of the file's
+	Labels     map[string]string // labels of the image built
+	Env        []string          // KEY=VALUE set at each FROM: RUN sees them, the image keeps them
+	IgnoreFile string            // the ignore file, instead of the context's own
+	Secrets    map[string]string // --secret id → host file, for RUN --mount=type=secret
+	// RunTemplate holds the settings every RUN's container gets (mounts, capabilities, limits,
+	// DNS and hosts...); each RUN's image, command, environment and network are its own.
+	RunTemplate *model.ContainerConfig
+	// Timestamp, when set, is the creation time of the images built and of their history.
+	Timestamp *time.Time
+	// SquashAll makes the image built one layer of its whole file system.
+	SquashAll bool
 }
 
 // instruction is one parsed line of a Containerfile.
 type instruction struct {
-	cmd   string            // upper case: FROM, RUN, ...
-	flags map[string]string // --chown=..., --from=...
-	rest  string            // what follows the instruction and its flags
-	line  int
+	cmd    string            // upper case: FROM, RUN, ...
+	flags  map[string]string // --chown=..., --from=...
+	mounts []string          // RUN's --mount=... values, in order (the flag repeats)
+	rest   string            // what follows the instruction and its flags
+	line   int
+	docs   []heredoc // the here-documents rest names (<<EOF), in order
 }
 
 func (in instruction) String() string {
 	s := in.cmd
 	for _, k := range slices.Sorted(maps.Keys(in.flags)) {
 		s += " --" + k + "=" + in.flags[k]
+	}
+	for _, m := range in.mounts {
+		s += " --mount=" + m
 	}
 	return s + " " + in.rest
 }
@@ -96,12 +115,37 @@ func parseContainerfile(b []byte) ([]instruction, error) {
 			if !ok {
 				return fmt.Errorf("line %d: %s: flag --%s needs a value (--%s=VALUE): %w", start, in.cmd, k, k, errdefs.ErrInvalid)
 			}
-			in.flags[k] = v
+			if k == "mount" {
+				in.mounts = append(in.mounts, v)
+			} else {
+				in.flags[k] = v
+			}
 			rest = strings.TrimSpace(r)
 		}
 		in.rest = rest
-		if strings.HasPrefix(rest, "<<") {
-			return fmt.Errorf("line %d: %s: heredocs are not supported: %w", start, in.cmd, errdefs.ErrInvalid)
+		if in.cmd == "RUN" || in.cmd == "COPY" || in.cmd == "ADD" {
+			in.docs = heredocMarkers(rest)
+		}
+		// The here-documents' bodies are the lines that follow, each up to its terminator.
+		for i := range in.docs {
+			var body strings.Builder
+			ended := false
+			for sc.Scan() {
+				n++
+				line := sc.Text()
+				if in.docs[i].strip {
+					line = strings.TrimLeft(line, "\t")
+				}
+				if line == in.docs[i].name {
+					ended = true
+					break
+				}
+				body.WriteString(line + "\n")
+			}
+			if !ended {
+				return fmt.Errorf("line %d: %s: the here-document <<%s has no terminating %s line: %w", start, in.cmd, in.docs[i].name, in.docs[i].name, errdefs.ErrInvalid)
+			}
+			in.docs[i].body = body.String()
 		}
 		out = append(out, in)
 		return nil
@@ -212,6 +256,7 @@ type builder struct {
 	ignore    ignoreRules // the context's .containerignore/.dockerignore
 	nstage    int
 	stageName string
+	cmdSet    bool // the stage set CMD (an ENTRYPOINT after it keeps it)
 }
 
 // Build makes an image from a Containerfile and names it with o.Tags.
@@ -257,7 +302,7 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 	if err != nil {
 		return nil, err
 	}
-	ignore, err := loadIgnore(ctxDir)
+	ignore, err := loadIgnore(ctxDir, o.IgnoreFile)
 	if err != nil {
 		return nil, fmt.Errorf("the context's ignore file: %w", err)
 	}
@@ -295,6 +340,18 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 	if !seenFrom {
 		return nil, fmt.Errorf("no FROM instruction: %w", errdefs.ErrInvalid)
 	}
+	if b.o.Target != "" {
+		end := targetEnd(ins, b.o.Target)
+		if end < 0 {
+			return nil, fmt.Errorf("target stage %q not found in the Containerfile: %w", b.o.Target, errdefs.ErrInvalid)
+		}
+		for _, in := range ins[end:] {
+			if in.cmd != "ARG" || seenFrom {
+				steps--
+			}
+		}
+		ins = ins[:end]
+	}
 	seenFrom = false
 	step := 0
 	for _, in := range ins {
@@ -319,8 +376,20 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 			fmt.Fprintf(b.o.Stderr, "[Warning] one or more build args were not consumed: [%s]\n", name)
 		}
 	}
+	if len(b.o.Labels) > 0 {
+		if b.conf.Labels == nil {
+			b.conf.Labels = map[string]string{}
+		}
+		maps.Copy(b.conf.Labels, b.o.Labels)
+		b.dirty = true
+	}
 	if err := b.endStage(); err != nil {
 		return nil, err
+	}
+	if b.o.SquashAll {
+		if err := b.squashAll(ctx); err != nil {
+			return nil, err
+		}
 	}
 	final := b.cur
 	b.made = slices.DeleteFunc(b.made, func(id string) bool { return id == final.ID })
@@ -348,7 +417,7 @@ func (b *builder) endStage() error {
 		if b.cached(key) {
 			break
 		}
-		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{CreatedBy: "/bin/sh -c #(nop) config", Comment: key})
+		img, err := b.is.Reconfigure(b.cur, b.conf, b.commitOptions("/bin/sh -c #(nop) config", key))
 		if err != nil {
 			return err
 		}
@@ -409,26 +478,48 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 			return fmt.Errorf("FROM %s: use FROM IMAGE [AS NAME]: %w", arg, errdefs.ErrInvalid)
 		}
 		b.vars = maps.Clone(b.global) // a stage sees the ARGs before the first FROM, declared again
-		b.dirty = false
-		if ref[0] == "scratch" {
+		b.dirty, b.cmdSet = false, false
+		if b.o.From != "" && b.nstage == 0 {
+			ref[0] = b.o.From
+		}
+		switch st, ok := b.stages[strings.ToLower(ref[0])]; {
+		case ref[0] == "scratch":
 			b.cur, b.conf = nil, image.Config{}
-			return nil
-		}
-		if st, ok := b.stages[strings.ToLower(ref[0])]; ok { // an earlier stage
+		case ok: // an earlier stage
 			b.cur, b.conf = st, st.Config.Config
-			return nil
+		default:
+			img, err := b.r.resolveImage(ctx, ref[0], CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry})
+			if err != nil {
+				return err
+			}
+			b.cur, b.conf = img, img.Config.Config
 		}
-		img, err := b.r.resolveImage(ctx, ref[0], CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry})
-		if err != nil {
-			return err
+		if len(b.o.Env) > 0 {
+			for _, kv := range b.o.Env {
+				k, v, _ := strings.Cut(kv, "=")
+				b.conf.Env = setEnvVar(b.conf.Env, k, v)
+			}
+			b.dirty = true
 		}
-		b.cur, b.conf = img, img.Config.Config
-		return nil
+		return b.onBuildTriggers(ctx, seenFrom)
 	case "RUN":
 		return b.runStep(ctx, in, arg)
 	case "COPY", "ADD":
 		return b.copyStep(ctx, in, arg)
-	case "CMD", "ENTRYPOINT", "ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "STOPSIGNAL", "ONBUILD":
+	case "CMD", "ENTRYPOINT":
+		return b.commandStep(in.cmd, arg)
+	case "SHELL":
+		return b.shellStep(arg)
+	case "HEALTHCHECK":
+		return b.healthcheckStep(in, arg)
+	case "ONBUILD":
+		if t, _, _ := strings.Cut(strings.TrimSpace(in.rest), " "); strings.EqualFold(t, "ONBUILD") || strings.EqualFold(t, "FROM") || strings.EqualFold(t, "MAINTAINER") {
+			return fmt.Errorf("ONBUILD %s: %s is not allowed as a trigger: %w", in.rest, strings.ToUpper(t), errdefs.ErrInvalid)
+		}
+		b.conf.OnBuild = append(b.conf.OnBuild, in.rest) // expanded when it runs, in the later build
+		b.dirty = true
+		return nil
+	case "ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "STOPSIGNAL":
 		if in.cmd == "WORKDIR" && !path.IsAbs(arg) {
 			arg = path.Join("/", b.conf.WorkingDir, arg)
 		}
@@ -444,8 +535,6 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 		b.conf.Labels["maintainer"] = arg
 		b.dirty = true
 		return nil
-	case "SHELL", "HEALTHCHECK":
-		return fmt.Errorf("%s is not supported by pea build: %w", in.cmd, errdefs.ErrInvalid)
 	}
 	return fmt.Errorf("unknown instruction %s: %w", in.cmd, errdefs.ErrInvalid)
 }
@@ -453,13 +542,23 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 // commit stores the image so far: cur's layers and one more from layer, with conf; key (when
 // not "") is the step's cache key, kept in the new history entry's comment.
 func (b *builder) commit(layer io.Reader, createdBy, key string) error {
-	img, err := b.is.Commit(b.cur, layer, b.conf, image.CommitOptions{CreatedBy: createdBy, Comment: key})
+	img, err := b.is.Commit(b.cur, layer, b.conf, b.commitOptions(createdBy, key))
 	if err != nil {
 		return err
 	}
 	b.cur, b.dirty = img, false
 	b.made = append(b.made, img.ID)
 	return nil
+}
+
+// commitOptions are the options of a step's image: its history entry, and the build's
+// --timestamp.
+func (b *builder) commitOptions(createdBy, key string) image.CommitOptions {
+	o := image.CommitOptions{CreatedBy: createdBy, Comment: key}
+	if b.o.Timestamp != nil {
+		o.Created = *b.o.Timestamp
+	}
+	return o
 }
 
 // contextRel is a host path of the context as a slash-separated path relative to it.
@@ -525,69 +624,6 @@ func (b *builder) container(ctx context.Context, cfg *model.ContainerConfig) (*m
 	return b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
 }
 
-// runStep runs a RUN in a container of the image so far and commits what it changed.
-func (b *builder) runStep(ctx context.Context, in instruction, arg string) error {
-	if b.cur == nil {
-		return fmt.Errorf("RUN in an empty image (FROM scratch): there is no shell to run it: %w", errdefs.ErrInvalid)
-	}
-	if len(in.flags) > 0 {
-		return fmt.Errorf("RUN flags (--mount, --network...) are not supported: %w", errdefs.ErrInvalid)
-	}
-	var argv []string
-	if strings.HasPrefix(arg, "[") {
-		if err := json.Unmarshal([]byte(arg), &argv); err != nil {
-			return fmt.Errorf("RUN %s: not a JSON array of strings: %w", arg, errdefs.ErrInvalid)
-		}
-	} else {
-		argv = []string{"/bin/sh", "-c", arg}
-	}
-	if len(argv) == 0 {
-		return fmt.Errorf("RUN needs a command: %w", errdefs.ErrInvalid)
-	}
-	env := slices.Clone(b.conf.Env)
-	for _, k := range slices.Sorted(maps.Keys(b.vars)) {
-		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
-			env = append(env, k+"="+b.vars[k])
-		}
-	}
-	argvJSON, _ := json.Marshal(argv)
-	envJSON, _ := json.Marshal(env)
-	key := b.cacheKey("RUN", string(argvJSON), string(envJSON), b.o.Network)
-	if b.cached(key) {
-		return nil
-	}
-	ns, nets := NetworkMode(b.o.Network)
-	c, err := b.container(ctx, &model.ContainerConfig{
-		ImageName: b.cur.ID, Cmd: argv, Env: env, WorkingDir: b.conf.WorkingDir, User: b.conf.User,
-		Namespaces: map[string]model.Namespace{model.NSNet: ns}, Network: model.NetworkConfig{Networks: nets},
-	})
-	if err != nil {
-		return err
-	}
-	defer b.r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
-	streams := &Streams{Stdout: b.o.Stdout, Stderr: b.o.Stderr}
-	started, err := b.r.StartCreated(ctx, c, streams)
-	if err != nil {
-		return err
-	}
-	code, err := b.r.AttachWait(ctx, started, streams)
-	if err != nil {
-		return err
-	}
-	b.r.SyncContainer(c.Config.ID)
-	if code != 0 {
-		return &errdefs.ExitError{Code: code, Err: fmt.Errorf("the command exited with %d", code)}
-	}
-	uidMap, gidMap := b.r.IDMappings(c.Config)
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(writeChanges(pw, filepath.Join(b.r.ctrDir(c.Config.ID), "upper"), uidMap, gidMap))
-	}()
-	err = b.commit(pr, "/bin/sh -c "+arg, key)
-	pr.CloseWithError(io.ErrClosedPipe)
-	return err
-}
-
 // copyStep writes a COPY or ADD's layer from the context: the sources (paths or globs in the
 // context) at the destination, a directory's contents rather than itself, as Docker's.
 func (b *builder) copyStep(ctx context.Context, in instruction, arg string) error {
@@ -640,8 +676,11 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 		}
 		mode = int64(v)
 	}
-	// The sources, as host paths and the names they go by.
-	type source struct{ host, name string }
+	// The sources, as host paths and the names they go by (or here-documents).
+	type source struct {
+		host, name string
+		doc        *heredoc
+	}
 	var matches []source
 	if from := in.flags["from"]; from != "" {
 		got, cleanup, err := b.copyFrom(ctx, expandArgs(from, b.vars), srcs)
@@ -650,15 +689,19 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 			return err
 		}
 		for i, g := range got {
-			matches = append(matches, source{g, path.Base(path.Clean("/" + srcs[i]))})
+			matches = append(matches, source{host: g, name: path.Base(path.Clean("/" + srcs[i]))})
 		}
 	}
 	for _, s := range srcs {
 		if in.flags["from"] != "" {
 			break
 		}
-		if in.cmd == "ADD" && (strings.Contains(s, "://") || isArchiveName(s)) {
-			return fmt.Errorf("ADD %s: pea build adds local files only, without unpacking archives (use COPY, and RUN tar): %w", s, errdefs.ErrInvalid)
+		if i := slices.IndexFunc(in.docs, func(d heredoc) bool { return d.word == s }); i >= 0 {
+			matches = append(matches, source{name: in.docs[i].name, doc: &in.docs[i]})
+			continue
+		}
+		if in.cmd == "ADD" && strings.Contains(s, "://") {
+			return fmt.Errorf("ADD %s: pea build adds local files only, not URLs (RUN a download instead): %w", s, errdefs.ErrInvalid)
 		}
 		clean := filepath.Join(b.o.Context, filepath.FromSlash(path.Clean("/"+s)))
 		got, err := filepath.Glob(clean)
@@ -667,7 +710,7 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 			return fmt.Errorf("%s %s: no such file in the build context (or its ignore file leaves it out): %w", in.cmd, s, errdefs.ErrNotFound)
 		}
 		for _, g := range got {
-			matches = append(matches, source{g, filepath.Base(g)})
+			matches = append(matches, source{host: g, name: filepath.Base(g)})
 		}
 	}
 	intoDir := strings.HasSuffix(dest, "/") || len(matches) > 1
@@ -679,16 +722,40 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 		w.reincludes = slices.ContainsFunc(b.ignore, func(r ignoreRule) bool { return r.negate })
 	}
 	for _, m := range matches {
+		target := dest
+		if intoDir {
+			target = path.Join(dest, m.name)
+		}
+		if m.doc != nil {
+			body := m.doc.body
+			if !m.doc.quoted {
+				body = expandArgs(body, b.vars)
+			}
+			if err := w.addBytes(path.Clean(target), []byte(body)); err != nil {
+				return err
+			}
+			continue
+		}
 		fi, err := os.Lstat(m.host)
 		if err != nil {
 			return err
 		}
-		target := dest
-		switch {
-		case fi.IsDir():
-			// its contents go at dest
-		case intoDir:
-			target = path.Join(dest, m.name)
+		if fi.IsDir() {
+			target = dest // its contents go at dest
+		}
+		if in.cmd == "ADD" && in.flags["from"] == "" && fi.Mode().IsRegular() {
+			tr, closeFn, ok, err := openArchive(m.host)
+			if err != nil {
+				return fmt.Errorf("ADD %s: %w", m.name, err)
+			}
+			if ok { // a local tar is unpacked into dest, a directory
+				err = w.addArchive(tr, path.Clean(dest))
+				closeFn()
+				if err != nil {
+					return fmt.Errorf("ADD %s: %w", m.name, err)
+				}
+				continue
+			}
 		}
 		if err := w.add(m.host, path.Clean(target), fi); err != nil {
 			return err
@@ -754,15 +821,6 @@ func (b *builder) copyFrom(ctx context.Context, from string, paths []string) ([]
 	return out, cleanup, nil
 }
 
-func isArchiveName(s string) bool {
-	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst"} {
-		if strings.HasSuffix(s, ext) {
-			return true
-		}
-	}
-	return false
-}
-
 // copyTime is the time of the parent directories a COPY adds (fixed, so the same files make
 // the same layer).
 var copyTime = time.Unix(0, 0).UTC()
@@ -809,6 +867,24 @@ func (w *layerWriter) header(fi fs.FileInfo, name, link string) (*tar.Header, er
 		h.Name += "/"
 	}
 	return h, nil
+}
+
+// addBytes writes a file of content as name (a here-document COPY makes).
+func (w *layerWriter) addBytes(name string, content []byte) error {
+	if err := w.parents(name); err != nil {
+		return err
+	}
+	mode := int64(0o644)
+	if w.mode >= 0 {
+		mode = w.mode
+	}
+	h := &tar.Header{Typeflag: tar.TypeReg, Name: strings.TrimPrefix(name, "/"), Mode: mode, Size: int64(len(content)),
+		Uid: max(w.uid, 0), Gid: max(w.gid, 0), ModTime: copyTime, Format: tar.FormatPAX}
+	if err := w.tw.WriteHeader(h); err != nil {
+		return err
+	}
+	_, err := w.tw.Write(content)
+	return err
 }
 
 // add writes the file or tree at src as name (a directory: its contents under name).

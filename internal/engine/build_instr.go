@@ -1,0 +1,330 @@
+package engine
+
+// The instructions of a Containerfile beyond the config changes image.ApplyChanges knows:
+// SHELL, HEALTHCHECK, ONBUILD's triggers, here-documents (RUN <<EOF, COPY <<EOF /path), and
+// the local archives ADD unpacks.
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/bzip2"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"pea/internal/cpupin"
+	"pea/internal/errdefs"
+	"pea/internal/image"
+)
+
+// heredoc is one here-document of an instruction: <<NAME, <<-NAME (leading tabs stripped),
+// <<"NAME" or <<'NAME' (quoted: no ARG expansion in it).
+type heredoc struct {
+	name, body    string
+	strip, quoted bool
+	word          string // as written: <<-"EOF"
+}
+
+// bare reports whether rest is the here-document's marker alone.
+func (d heredoc) bare(rest string) bool { return strings.TrimSpace(rest) == d.word }
+
+// heredocMarkers finds the here-document markers of an instruction's text, in order.
+func heredocMarkers(s string) []heredoc {
+	var out []heredoc
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] != '<' || s[i+1] != '<' || (i > 0 && s[i-1] == '<') {
+			continue
+		}
+		j := i + 2
+		d := heredoc{}
+		if j < len(s) && s[j] == '-' {
+			d.strip = true
+			j++
+		}
+		var quote byte
+		if j < len(s) && (s[j] == '"' || s[j] == '\'') {
+			quote, d.quoted = s[j], true
+			j++
+		}
+		k := j
+		for k < len(s) && (s[k] == '_' || s[k] >= 'a' && s[k] <= 'z' || s[k] >= 'A' && s[k] <= 'Z' || k > j && s[k] >= '0' && s[k] <= '9') {
+			k++
+		}
+		if k == j {
+			continue // << not followed by a word: a shift, or <<<
+		}
+		d.name = s[j:k]
+		if quote != 0 {
+			if k >= len(s) || s[k] != quote {
+				continue
+			}
+			k++
+		}
+		d.word = s[i:k]
+		out = append(out, d)
+		i = k - 1
+	}
+	return out
+}
+
+// shellStep is SHELL ["executable", "parameters"...]: the shell of later shell-form commands.
+func (b *builder) shellStep(arg string) error {
+	var sh []string
+	if err := json.Unmarshal([]byte(arg), &sh); err != nil || len(sh) == 0 {
+		return fmt.Errorf("SHELL %s: needs a JSON array, as SHELL [\"/bin/sh\", \"-c\"]: %w", arg, errdefs.ErrInvalid)
+	}
+	b.conf.Shell = sh
+	b.dirty = true
+	return nil
+}
+
+// commandStep is CMD or ENTRYPOINT: the JSON form as it is, the shell form run by the shell
+// (SHELL's, else /bin/sh -c).
+func (b *builder) commandStep(cmd, arg string) error {
+	var argv []string
+	if strings.HasPrefix(arg, "[") && json.Unmarshal([]byte(arg), &argv) == nil {
+	} else if strings.TrimSpace(arg) == "" {
+		return fmt.Errorf("%s needs a command: %w", cmd, errdefs.ErrInvalid)
+	} else {
+		argv = append(b.shell(), arg)
+	}
+	if cmd == "CMD" {
+		b.conf.Cmd, b.cmdSet = argv, true
+	} else {
+		b.conf.Entrypoint = argv
+		if !b.cmdSet {
+			b.conf.Cmd = nil // as Docker: an ENTRYPOINT drops the CMD the base image had
+		}
+	}
+	b.dirty = true
+	return nil
+}
+
+// healthcheckStep is HEALTHCHECK NONE or HEALTHCHECK [--interval=D --timeout=D
+// --start-period=D --start-interval=D --retries=N] CMD command (shell or JSON form).
+func (b *builder) healthcheckStep(in instruction, arg string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("HEALTHCHECK %s: %s: %w", strings.TrimSpace(in.String()[len("HEALTHCHECK"):]), why, errdefs.ErrInvalid)
+	}
+	kind, rest, _ := strings.Cut(strings.TrimSpace(arg), " ")
+	switch strings.ToUpper(kind) {
+	case "NONE":
+		if len(in.flags) > 0 || strings.TrimSpace(rest) != "" {
+			return bad("NONE takes no options nor command")
+		}
+		b.conf.Healthcheck = &image.HealthConfig{Test: []string{"NONE"}}
+		b.dirty = true
+		return nil
+	case "CMD":
+	default:
+		return bad("use HEALTHCHECK [OPTIONS] CMD command, or HEALTHCHECK NONE")
+	}
+	hc := &image.HealthConfig{}
+	for k, v := range in.flags {
+		var d time.Duration
+		var err error
+		if k != "retries" {
+			if d, err = time.ParseDuration(v); err != nil || d < 0 {
+				return bad("--" + k + " needs a duration, as 30s")
+			}
+		}
+		switch k {
+		case "interval":
+			hc.Interval = d
+		case "timeout":
+			hc.Timeout = d
+		case "start-period":
+			hc.StartPeriod = d
+		case "start-interval": // kept by Docker's newer configs; pea runs checks at --interval
+		case "retries":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return bad("--retries needs a number")
+			}
+			hc.Retries = n
+		default:
+			return bad("unknown option --" + k)
+		}
+	}
+	rest = strings.TrimSpace(rest)
+	switch {
+	case rest == "":
+		return bad("CMD needs a command")
+	case strings.HasPrefix(rest, "["):
+		var argv []string
+		if err := json.Unmarshal([]byte(rest), &argv); err != nil || len(argv) == 0 {
+			return bad("CMD [...] needs a JSON array of strings")
+		}
+		hc.Test = append([]string{"CMD"}, argv...)
+	default:
+		hc.Test = []string{"CMD-SHELL", rest}
+	}
+	b.conf.Healthcheck = hc
+	b.dirty = true
+	return nil
+}
+
+// onBuildTriggers runs the ONBUILD instructions of the image a stage starts from (they are
+// the base image's, not the new one's: the new image does not carry them on).
+func (b *builder) onBuildTriggers(ctx context.Context, seenFrom *bool) error {
+	triggers := b.conf.OnBuild
+	if len(triggers) == 0 {
+		return nil
+	}
+	b.conf.OnBuild = nil
+	b.dirty = true
+	for _, t := range triggers {
+		ins, err := parseContainerfile([]byte(t + "\n"))
+		if err != nil {
+			return fmt.Errorf("ONBUILD %s: %w", t, err)
+		}
+		for _, in := range ins {
+			switch in.cmd {
+			case "FROM", "ONBUILD", "MAINTAINER":
+				return fmt.Errorf("ONBUILD %s: %s is not allowed as a trigger: %w", t, in.cmd, errdefs.ErrInvalid)
+			}
+			fmt.Fprintf(b.o.Stdout, "--> ONBUILD %s\n", in)
+			if err := b.do(ctx, in, seenFrom); err != nil {
+				return fmt.Errorf("ONBUILD %s: %w", t, err)
+			}
+		}
+	}
+	return nil
+}
+
+// openArchive opens a local file ADD unpacks: a tar, plain or compressed with gzip, bzip2 or
+// xz (by its first bytes, as Docker tells them, not by its name). ok is false for a file that
+// is none of these, which ADD copies as it is.
+func openArchive(host string) (tr *tar.Reader, closeFn func(), ok bool, err error) {
+	f, err := os.Open(host)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	closers := []func(){func() { f.Close() }}
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	br := bufio.NewReader(f)
+	magic, _ := br.Peek(6)
+	var r io.Reader = br
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			closeAll()
+			return nil, nil, false, err
+		}
+		r = zr
+	case len(magic) >= 3 && string(magic[:3]) == "BZh":
+		r = bzip2.NewReader(br)
+	case len(magic) >= 6 && string(magic) == "\xfd7zXZ\x00":
+		cmd := cpupin.Command("xz", "-dc")
+		cmd.Stdin = br
+		out, err := cmd.StdoutPipe()
+		if err == nil {
+			err = cpupin.Start(cmd)
+		}
+		if err != nil {
+			closeAll()
+			return nil, nil, false, fmt.Errorf("unpacking an xz archive needs the xz program: %w", err)
+		}
+		closers = append(closers, func() { out.Close(); cmd.Process.Kill(); cmd.Wait() })
+		r = out
+	}
+	// A tar has "ustar" at offset 257 of its first header.
+	tbr := bufio.NewReaderSize(r, 1024)
+	head, _ := tbr.Peek(262)
+	if len(head) < 262 || string(head[257:262]) != "ustar" {
+		closeAll()
+		return nil, nil, false, nil
+	}
+	return tar.NewReader(tbr), closeAll, true, nil
+}
+
+// addArchive writes an archive's entries into the layer under dest (a directory), as ADD
+// unpacks a local tar: owners kept (or --chown's), names that climb out of dest refused.
+func (w *layerWriter) addArchive(tr *tar.Reader, dest string) error {
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading the archive: %w", err)
+		}
+		name := path.Clean("/" + h.Name)
+		if name == "/" {
+			continue
+		}
+		full := path.Join(dest, name)
+		if err := w.parents(full); err != nil {
+			return err
+		}
+		nh := *h
+		nh.Name = strings.TrimPrefix(full, "/")
+		if h.Typeflag == tar.TypeDir {
+			nh.Name += "/"
+			if w.dirs[full] {
+				continue
+			}
+			w.dirs[full] = true
+		}
+		if h.Typeflag == tar.TypeLink {
+			nh.Linkname = strings.TrimPrefix(path.Join(dest, path.Clean("/"+h.Linkname)), "/")
+		}
+		if w.uid >= 0 {
+			nh.Uid, nh.Gid, nh.Uname, nh.Gname = w.uid, max(w.gid, 0), "", ""
+		}
+		nh.Format = tar.FormatPAX
+		if err := w.tw.WriteHeader(&nh); err != nil {
+			return err
+		}
+		if h.Typeflag == tar.TypeReg {
+			if _, err := io.Copy(w.tw, tr); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// targetEnd is the index of the instruction after the stage named target (the next FROM, or
+// the end); -1 when no stage has that name.
+func targetEnd(ins []instruction, target string) int {
+	in := false
+	for i, x := range ins {
+		if x.cmd != "FROM" {
+			continue
+		}
+		if in {
+			return i
+		}
+		f := strings.Fields(x.rest)
+		in = len(f) == 3 && strings.EqualFold(f[1], "AS") && strings.EqualFold(f[2], target)
+	}
+	if in {
+		return len(ins)
+	}
+	return -1
+}
+
+// setEnvVar sets k=v in env, in place of an earlier value of k.
+func setEnvVar(env []string, k, v string) []string {
+	env = slices.Clone(env) // not the base image's own
+	for i, kv := range env {
+		if strings.HasPrefix(kv, k+"=") {
+			env[i] = k + "=" + v
+			return env
+		}
+	}
+	return append(env, k+"="+v)
+}
