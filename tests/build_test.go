@@ -243,3 +243,108 @@ func TestBuildCacheAfterFailure(t *testing.T) {
 		t.Fatalf("the build after the failed one: %v", r)
 	}
 }
+
+// buildID is the image ID a build printed last.
+func buildID(t *testing.T, out string) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	id := lines[len(lines)-1]
+	if len(id) != 64 {
+		t.Fatalf("no image ID at the end of the build's output: %q", out)
+	}
+	return id
+}
+
+// --target stops at a stage (a later stage's RUN never runs); --label, --env, --iidfile,
+// --timestamp, --logfile, --from, --ignorefile, --format, --rm and --force-rm.
+func TestBuildFlags(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"keep.txt": "k", "skip.txt": "s",
+		"ignore-these": "skip.txt\n",
+		"Containerfile": `FROM localhost/nosuch AS base
+RUN echo "base-ran env=$E1"; echo "$E1" > /e1
+FROM base AS middle
+COPY *.txt /files/
+RUN echo middle-ran > /middle
+FROM base AS last
+RUN echo last-ran > /last
+`,
+	})
+	iid := filepath.Join(e.Dir, "iid")
+	r := e.run(nil, "build", "--target", "middle", "--from", "localhost/bb", "--label", "a=1", "--label", "b=two words",
+		"--env", "E1=from-env", "--iidfile", iid, "--timestamp", "86400", "--ignorefile", filepath.Join(ctx, "ignore-these"),
+		"--format", "docker", "--rm", "--force-rm", "-t", "tgt", "--network", "none", ctx)
+	if r.Code != 0 {
+		t.Fatalf("build --target: %v", r)
+	}
+	if !strings.Contains(r.Stdout, "base-ran env=from-env") || !strings.Contains(r.Stdout, "STEP 5/5: RUN echo middle-ran") ||
+		strings.Contains(r.Stdout, "last-ran") || strings.Contains(r.Stdout, "STEP 6") {
+		t.Fatalf("build --target output: %q", r.Stdout)
+	}
+	b, _ := os.ReadFile(iid)
+	id := strings.TrimPrefix(string(b), "sha256:")
+	if len(id) != 64 || !strings.HasPrefix(string(b), "sha256:") || strings.Contains(r.Stdout, id) {
+		t.Fatalf("--iidfile: %q, stdout %q", b, r.Stdout)
+	}
+	if got := e.Pea("run", "--rm", "--network", "none", "tgt", "sh", "-c", "ls /files; cat /middle /e1; echo $E1; test -e /last || echo no-last"); got != "keep.txt\nmiddle-ran\nfrom-env\nfrom-env\nno-last" {
+		t.Fatalf("the target stage's image: %q", got)
+	}
+	if got := e.Pea("image", "inspect", "--format", "{{.ID}} {{.Config.Labels}} {{.Created}}", "tgt"); got != id+" map[a:1 b:two words] 1970-01-02 00:00:00 +0000 UTC" {
+		t.Fatalf("the image's labels and time: %q", got)
+	}
+	if got := e.Pea("history", "--format", "{{.CreatedAt}}", "tgt"); !strings.HasPrefix(got, "1970-01-02T00:00:00") {
+		t.Fatalf("history times with --timestamp: %q", got)
+	}
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("containers after the build: %q", got)
+	}
+	// --logfile: the steps, RUN's output and the ID go to the file.
+	logf := filepath.Join(e.Dir, "build.log")
+	r = e.run(nil, "build", "--target", "base", "--from", "localhost/bb", "--logfile", logf, "--network", "none", ctx)
+	lb, _ := os.ReadFile(logf)
+	if r.Code != 0 || r.Stdout != "" || !strings.Contains(string(lb), "STEP 1/2: FROM localhost/nosuch AS base") || len(buildID(t, string(lb))) != 64 {
+		t.Fatalf("build --logfile: %v, log %q", r, lb)
+	}
+	// Without --target, the last stage.
+	r = e.run(nil, "build", "--from", "localhost/bb", "--network", "none", ctx)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "last-ran") {
+		t.Fatalf("build without --target: %v", r)
+	}
+}
+
+// The RUN containers' settings: --volume, --add-host, --dns*, --cap-drop, --security-opt,
+// --ulimit, --memory, --shm-size and --secret (through RUN --mount=type=secret); none of what
+// they mount ends in the image.
+func TestBuildRunSettings(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	host := writeContext(t, filepath.Join(e.Dir, "host"), map[string]string{"f": "from-the-host\n"})
+	secret := filepath.Join(e.Dir, "token")
+	os.WriteFile(secret, []byte("s3cret\n"), 0o600)
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": `FROM localhost/bb
+RUN cat /hostdir/f; grep myhost /etc/hosts; cat /etc/resolv.conf; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; ulimit -n; \
+    cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; df -k /dev/shm | tail -1
+RUN --mount=type=secret,id=tok cp /run/secrets/tok /seen-secret
+`})
+	r := e.run(nil, "build", "-t", "settings", "--network", "none", "-v", host+":/hostdir:ro", "--add-host", "myhost:10.1.2.3",
+		"--dns", "10.9.9.9", "--dns-search", "example.org", "--dns-option", "ndots:3", "--cap-drop", "all",
+		"--security-opt", "no-new-privileges", "--ulimit", "nofile=123:123", "-m", "64m", "--shm-size", "2m",
+		"--secret", "id=tok,src="+secret, ctx)
+	if r.Code != 0 {
+		t.Fatalf("build: %v", r)
+	}
+	for _, want := range []string{"\nfrom-the-host\n", "10.1.2.3\tmyhost\n", "search example.org\n", "nameserver 10.9.9.9\n",
+		"options ndots:3\n", "CapEff:\t0000000000000000\n", "NoNewPrivs:\t1\n", "\n123\n", "\n67108864\n", " 2048 "} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("RUN's output lacks %q: %q", want, r.Stdout)
+		}
+	}
+	// The secret was there for RUN; neither it nor the mount points are in the image.
+	if got := e.Pea("run", "--rm", "--network", "none", "settings", "sh", "-c", "cat /seen-secret; test -e /hostdir || echo no-hostdir; test -e /run/secrets || echo no-secrets"); got != "s3cret\nno-hostdir\nno-secrets" {
+		t.Fatalf("the image after RUN's mounts: %q", got)
+	}
+	e.Fails(125, "build", "--secret", "id=x,src="+filepath.Join(e.Dir, "nosuch"), ctx)
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("containers after the builds: %q", got)
+	}
+}

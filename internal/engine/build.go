@@ -441,7 +441,22 @@ func emptyTar() []byte {
 
 // do carries out one instruction.
 func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error {
-	arg := expandArgs(in.rest, b.vars)
+	arg := in.rest
+	switch in.cmd {
+	case "RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD":
+		// As Docker's: left to the shell, which has the ARGs and ENVs in its environment.
+	case "FROM", "ARG":
+		arg = expandArgs(in.rest, b.vars) // the ARGs alone: the last stage's ENVs are not this one's
+	default:
+		// ARGs and the ENVs so far (an ENV wins over an ARG of the same name).
+		vars := maps.Clone(b.vars)
+		for _, kv := range b.conf.Env {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				vars[k] = v
+			}
+		}
+		arg = expandArgs(in.rest, vars)
+	}
 	switch in.cmd {
 	case "ARG":
 		name, def, hasDef := strings.Cut(arg, "=")

@@ -125,8 +125,9 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 		return &errdefs.ExitError{Code: code, Err: fmt.Errorf("the command exited with %d", code)}
 	}
 	upper := filepath.Join(b.r.ctrDir(c.Config.ID), "upper")
-	for _, m := range mounts {
-		removeMountStub(upper, m.Destination)
+	lowers, _ := b.r.ImageLayerDirs(b.cur)
+	for _, m := range cfg.Mounts {
+		removeMountStub(upper, lowers, m.Destination)
 	}
 	uidMap, gidMap := b.r.IDMappings(c.Config)
 	pr, pw := io.Pipe()
@@ -153,19 +154,30 @@ func (b *builder) runConfig() *model.ContainerConfig {
 	return cfg
 }
 
-// removeMountStub takes out of a RUN's upper directory the empty file or directory that was
-// made there only to mount on (a mount's contents never reach the layer, and neither does its
-// mount point).
-func removeMountStub(upper, dest string) {
-	p := filepath.Join(upper, filepath.FromSlash(path.Clean("/"+dest)))
-	fi, err := os.Lstat(p)
-	if err != nil {
-		return
-	}
-	if fi.IsDir() {
-		os.Remove(p) // fails, and stays, when not empty
-	} else if fi.Mode().IsRegular() && fi.Size() == 0 {
-		os.Remove(p)
+// removeMountStub takes out of a RUN's upper directory the empty file or directory made there
+// only to mount on, and the empty directories made above it, where the image (its layer
+// directories, lowers) has none: a mount's contents never reach the layer, and neither do the
+// paths made for it.
+func removeMountStub(upper string, lowers []string, dest string) {
+	for p := path.Clean("/" + dest); p != "/"; p = path.Dir(p) {
+		host := filepath.Join(upper, filepath.FromSlash(p))
+		fi, err := os.Lstat(host)
+		if err != nil || slices.ContainsFunc(lowers, func(l string) bool {
+			_, err := os.Lstat(filepath.Join(l, filepath.FromSlash(p)))
+			return err == nil
+		}) {
+			return
+		}
+		switch {
+		case fi.IsDir():
+			if os.Remove(host) != nil { // not empty: the step wrote there
+				return
+			}
+		case fi.Mode().IsRegular() && fi.Size() == 0:
+			os.Remove(host)
+		default:
+			return
+		}
 	}
 }
 
