@@ -1,7 +1,13 @@
 package tests
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -346,5 +352,259 @@ RUN --mount=type=secret,id=tok cp /run/secrets/tok /seen-secret
 	e.Fails(125, "build", "--secret", "id=x,src="+filepath.Join(e.Dir, "nosuch"), ctx)
 	if got := e.Pea("ps", "-a", "-q"); got != "" {
 		t.Fatalf("containers after the builds: %q", got)
+	}
+}
+
+// writeTar writes a tar of files (name → content; a name ending in / is a directory) at p,
+// compressed by compress (nil: plain).
+func writeTar(t *testing.T, p string, files map[string]string, compress func(io.Writer) io.WriteCloser) {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		h := &tar.Header{Name: name, Mode: 0o640, Size: int64(len(files[name])), Typeflag: tar.TypeReg, Uid: 1234, Gid: 99}
+		if strings.HasSuffix(name, "/") {
+			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(files[name]))
+	}
+	tw.Close()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if compress == nil {
+		f.Write(buf.Bytes())
+		return
+	}
+	w := compress(f)
+	w.Write(buf.Bytes())
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SHELL changes what shell-form RUN, CMD and ENTRYPOINT run; HEALTHCHECK lands in the image,
+// and pea run and healthcheck run use it; here-documents in RUN and COPY; ADD unpacks local
+// tars (plain, gzip, bzip2, xz) into the destination, COPY does not.
+func TestBuildInstructions(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": `FROM localhost/bb
+ARG WHO=docs
+SHELL ["/bin/sh", "-c", "echo via-custom-shell; eval \"$1\"", "shell-name"]
+RUN echo "shell-form: $0"
+RUN ["echo", "exec-form"]
+ENV GREETING=hi
+RUN <<EOF
+echo "heredoc-run $GREETING"
+echo made-by-heredoc > /heredoc-file
+EOF
+RUN cat <<-END > /fed
+	fed-by-heredoc
+	END
+COPY <<EOF /etc/note
+note for $WHO
+EOF
+COPY <<'EOF' /etc/raw
+raw $WHO
+EOF
+ADD plain.tar /plain/
+ADD gz.tgz /gz
+ADD bz.tar.bz2 /bz
+ADD xz.bin /xz
+COPY plain.tar /copied/
+HEALTHCHECK --interval=1h --timeout=7s --retries=4 CMD test -e /heredoc-file
+CMD echo cmd-ran
+`})
+	files := map[string]string{"dir/": "", "dir/a.txt": "in-archive\n", "top.txt": "top\n"}
+	writeTar(t, filepath.Join(ctx, "plain.tar"), files, nil)
+	writeTar(t, filepath.Join(ctx, "gz.tgz"), files, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+	for _, c := range []struct{ prog, name string }{{"bzip2", "bz.tar.bz2"}, {"xz", "xz.bin"}} {
+		writeTar(t, filepath.Join(ctx, c.name+".tmp"), files, nil)
+		if out, err := exec.Command(c.prog, "-c", filepath.Join(ctx, c.name+".tmp")).Output(); err != nil {
+			t.Fatalf("%s: %v", c.prog, err)
+		} else {
+			os.WriteFile(filepath.Join(ctx, c.name), out, 0o644)
+			os.Remove(filepath.Join(ctx, c.name+".tmp"))
+		}
+	}
+	r := e.run(nil, "build", "-t", "instr", "--network", "none", ctx)
+	if r.Code != 0 {
+		t.Fatalf("build: %v", r)
+	}
+	for _, want := range []string{"via-custom-shell\nshell-form: shell-name\n", "\nexec-form\n", "heredoc-run hi\n"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("build output lacks %q: %q", want, r.Stdout)
+		}
+	}
+	if strings.Contains(r.Stdout, "via-custom-shell\nexec-form") {
+		t.Errorf("the exec form ran through the shell: %q", r.Stdout)
+	}
+	out := e.Pea("run", "--rm", "--network", "none", "--entrypoint", "", "instr", "sh", "-c",
+		"cat /heredoc-file /fed /etc/note /etc/raw; for d in plain gz bz xz; do cat /$d/dir/a.txt /$d/top.txt; stat -c %u:%g:%a /$d/top.txt; done; ls /copied")
+	want := "made-by-heredoc\nfed-by-heredoc\nnote for docs\nraw $WHO\n" + strings.Repeat("in-archive\ntop\n1234:99:640\n", 4) + "plain.tar"
+	if out != want {
+		t.Fatalf("the image's files:\n%s\nwant:\n%s", out, want)
+	}
+	// CMD's shell form ran by the SHELL.
+	if out := e.Pea("run", "--rm", "--network", "none", "instr"); out != "via-custom-shell\ncmd-ran" {
+		t.Fatalf("the shell-form CMD: %q", out)
+	}
+	if got := e.Pea("image", "inspect", "--format", "{{.Healthcheck.Test}} {{.Healthcheck.Interval}} {{.Healthcheck.Timeout}} {{.Healthcheck.Retries}} {{.Config.Cmd}}", "instr"); got != `[CMD-SHELL test -e /heredoc-file] 1h0m0s 7s 4 [/bin/sh -c echo via-custom-shell; eval "$1" shell-name echo cmd-ran]` {
+		t.Fatalf("image inspect: %q", got)
+	}
+	e.Pea("run", "-d", "--name", "hc", "--network", "none", "instr", "sleep", "300")
+	defer e.Try("rm", "-f", "-t", "0", "hc")
+	if got := e.Pea("inspect", "--format", "{{.Config.Healthcheck.Test}}", "hc"); got != "[CMD-SHELL test -e /heredoc-file]" {
+		t.Fatalf("the container's healthcheck: %q", got)
+	}
+	e.Pea("healthcheck", "run", "hc")
+	if got := e.Pea("inspect", "--format", "{{.State.Health.Status}}", "hc"); got != "healthy" {
+		t.Fatalf("health after a check: %q", got)
+	}
+	e.Pea("exec", "hc", "rm", "/heredoc-file")
+	e.Fails(1, "healthcheck", "run", "hc")
+	// HEALTHCHECK NONE in a later image turns it off.
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM instr\nHEALTHCHECK NONE\n"})
+	e.Pea("build", "-q", "-t", "nohc", ctx)
+	if got := e.Pea("image", "inspect", "--format", "{{.Healthcheck.Test}}", "nohc"); got != "[NONE]" {
+		t.Fatalf("HEALTHCHECK NONE: %q", got)
+	}
+	e.Pea("create", "--name", "nohc-ctr", "nohc")
+	if got := e.Pea("inspect", "--format", "{{.Config.Healthcheck}}", "nohc-ctr"); got != "<nil>" {
+		t.Fatalf("a container of a HEALTHCHECK NONE image: %q", got)
+	}
+}
+
+// ONBUILD is stored in the image; a build FROM it runs the triggers first, and its own image
+// does not carry them on.
+func TestBuildOnBuild(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"Containerfile": "FROM localhost/bb\nONBUILD COPY app.txt /app/\nONBUILD RUN echo trigger-ran > /trig\n",
+		"app.txt":       "parent-context\n",
+	})
+	r := e.run(nil, "build", "-t", "parent", "--network", "none", ctx)
+	if r.Code != 0 || strings.Contains(r.Stdout, "\ntrigger-ran") {
+		t.Fatalf("build of the parent: %v", r)
+	}
+	if got := e.Pea("run", "--rm", "--network", "none", "parent", "sh", "-c", "test -e /trig || test -e /app || echo none"); got != "none" {
+		t.Fatalf("the triggers ran in the parent: %q", got)
+	}
+	child := writeContext(t, filepath.Join(e.Dir, "child"), map[string]string{
+		"Containerfile": "FROM parent\nRUN cat /trig /app/app.txt\n",
+		"app.txt":       "child-context\n",
+	})
+	r = e.run(nil, "build", "-t", "child", "--network", "none", child)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "trigger-ran\nchild-context\n") {
+		t.Fatalf("build of the child: %v", r)
+	}
+	// The grandchild runs no trigger: the child's image has none.
+	writeContext(t, child, map[string]string{"Containerfile": "FROM child\nRUN echo grandchild\n"})
+	if r = e.run(nil, "build", "--network", "none", child); r.Code != 0 || strings.Contains(r.Stdout, "ONBUILD") {
+		t.Fatalf("build of the grandchild: %v", r)
+	}
+}
+
+// RUN --mount: a cache directory kept across builds but not in the image; binds of the context
+// (read-only) and of an earlier stage; a tmpfs; a secret.
+func TestBuildRunMounts(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	secret := filepath.Join(e.Dir, "pw")
+	os.WriteFile(secret, []byte("hunter2"), 0o600)
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"src/input.txt": "bound-input\n",
+		"Containerfile": `FROM localhost/bb AS tools
+RUN mkdir -p /opt/tool && echo tool-file > /opt/tool/t
+FROM localhost/bb
+ARG N=1
+RUN --mount=type=cache,target=/var/cache/app echo "run $N" >> /var/cache/app/log && echo "cache-lines $(wc -l < /var/cache/app/log)"
+RUN --mount=type=bind,source=src,target=/in cat /in/input.txt > /from-bind; touch /in/x 2>/dev/null || echo read-only-bind
+RUN --mount=type=bind,from=tools,source=/opt/tool,target=/t cat /t/t > /from-stage
+RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/y && grep -q ' /scratch tmpfs' /proc/mounts && echo tmpfs-mounted
+RUN --mount=type=secret,id=pw,required cat /run/secrets/pw > /got-secret
+`,
+	})
+	r := e.run(nil, "build", "-t", "mnt", "--network", "none", "--secret", "id=pw,src="+secret, ctx)
+	if r.Code != 0 {
+		t.Fatalf("build: %v", r)
+	}
+	for _, want := range []string{"cache-lines 1\n", "read-only-bind\n", "tmpfs-mounted\n"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("build output lacks %q: %q", want, r.Stdout)
+		}
+	}
+	out := e.Pea("run", "--rm", "--network", "none", "mnt", "sh", "-c",
+		"cat /from-bind /from-stage /got-secret; echo; for p in /var/cache/app /in /t /scratch /run/secrets; do test -e $p && echo $p is-there; done; true")
+	if out != "bound-input\ntool-file\nhunter2" {
+		t.Fatalf("the image after RUN --mount: %q", out)
+	}
+	// The next build (the cached RUN runs again for another ARG) finds the cache's content.
+	r = e.run(nil, "build", "--build-arg", "N=2", "--network", "none", "--secret", "id=pw,src="+secret, ctx)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "cache-lines 2\n") {
+		t.Fatalf("the second build: %v", r)
+	}
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("containers after the builds: %q", got)
+	}
+}
+
+// --squash-all makes one layer of the whole file system, and the image still runs.
+func TestBuildSquashAll(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": "FROM localhost/bb\nRUN echo one > /one\nRUN echo two > /two && rm /one\nCMD [\"cat\", \"/two\"]\n"})
+	e.Pea("build", "-q", "--squash-all", "-t", "flat", "--network", "none", ctx)
+	if got := e.Pea("image", "inspect", "--format", "{{len .RootFS.Layers}} {{len .History}}", "flat"); got != "1 1" {
+		t.Fatalf("layers and history of a squashed image: %q", got)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "flat"); out != "two" {
+		t.Fatalf("run of the squashed image: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "flat", "sh", "-c", "test -e /one || echo gone"); out != "gone" {
+		t.Fatalf("a file removed before the squash: %q", out)
+	}
+}
+
+// Bad input to the new flags and instructions: one line, 125, nothing left behind.
+func TestBuildBadInput(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	dir := filepath.Join(e.Dir, "ctx")
+	cases := []struct {
+		file string
+		args []string
+		msg  string
+	}{
+		{"FROM localhost/bb AS a\nRUN true\n", []string{"--target", "nosuch"}, `target stage "nosuch" not found`},
+		{"FROM localhost/bb\n", []string{"--label", "=v"}, `invalid --label "=v"`},
+		{"FROM localhost/bb\n", []string{"--format", "v1"}, `invalid --format "v1"`},
+		{"FROM localhost/bb\n", []string{"--squash"}, "--squash (only the new layers as one) is not supported"},
+		{"FROM localhost/bb\n", []string{"--secret", "nope"}, `--secret "nope": want id=ID,src=PATH`},
+		{"FROM localhost/bb\n", []string{"--ulimit", "bogus=1"}, "bogus"},
+		{"FROM localhost/bb\nHEALTHCHECK --interval=soon CMD true\n", nil, "--interval needs a duration"},
+		{"FROM localhost/bb\nHEALTHCHECK echo hi\n", nil, "use HEALTHCHECK [OPTIONS] CMD command, or HEALTHCHECK NONE"},
+		{"FROM localhost/bb\nHEALTHCHECK CMD\n", nil, "CMD needs a command"},
+		{"FROM localhost/bb\nSHELL /bin/bash -c\n", nil, "SHELL /bin/bash -c: needs a JSON array"},
+		{"FROM localhost/bb\nRUN --mount=type=nfs,target=/x true\n", nil, "type is bind, cache, tmpfs or secret"},
+		{"FROM localhost/bb\nRUN --mount=type=secret,id=none,required true\n", nil, `no secret "none" was given to the build`},
+		{"FROM localhost/bb\nRUN --mount=type=bind,source=src,target=/x,rw true\n", nil, "read-write bind of the context is not supported"},
+		{"FROM localhost/bb\nRUN <<EOF\necho never ended\n", nil, "has no terminating EOF line"},
+		{"FROM localhost/bb\nONBUILD FROM x\n", nil, "FROM is not allowed as a trigger"},
+	}
+	for _, c := range cases {
+		writeContext(t, dir, map[string]string{"Containerfile": c.file, "src/f": "x"})
+		r := e.Fails(125, append(append([]string{"build", "-t", "never", "--network", "none"}, c.args...), dir)...)
+		if !strings.Contains(r.Stderr, c.msg) || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+			t.Errorf("%q %v: stderr %q, want one line with %q", c.file, c.args, r.Stderr, c.msg)
+		}
+	}
+	if got := e.Pea("images", "--format", "{{.Repository}}"); got != "localhost/bb" {
+		t.Fatalf("images after failed builds: %q", got)
+	}
+	if got := e.Pea("ps", "-a", "-q"); got != "" {
+		t.Fatalf("containers after failed builds: %q", got)
 	}
 }
