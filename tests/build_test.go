@@ -527,13 +527,15 @@ RUN --mount=type=bind,source=src,target=/in cat /in/input.txt > /from-bind; touc
 RUN --mount=type=bind,from=tools,source=/opt/tool,target=/t cat /t/t > /from-stage
 RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/y && grep -q ' /scratch tmpfs' /proc/mounts && echo tmpfs-mounted
 RUN --mount=type=secret,id=pw,required cat /run/secrets/pw > /got-secret
+RUN --network=host ls /sys/class/net | grep -qv '^lo$' && echo host-network
+RUN ls /sys/class/net | grep -qv '^lo$' || echo no-network
 `,
 	})
 	r := e.run(nil, "build", "-t", "mnt", "--network", "none", "--secret", "id=pw,src="+secret, ctx)
 	if r.Code != 0 {
 		t.Fatalf("build: %v", r)
 	}
-	for _, want := range []string{"cache-lines 1\n", "read-only-bind\n", "tmpfs-mounted\n"} {
+	for _, want := range []string{"cache-lines 1\n", "read-only-bind\n", "tmpfs-mounted\n", "\nhost-network\n", "\nno-network\n"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("build output lacks %q: %q", want, r.Stdout)
 		}

@@ -9,8 +9,9 @@ package engine
 //
 // Stages: each FROM starts one (FROM IMAGE [AS NAME]); a later one may start FROM an earlier
 // one, and COPY --from=NAME|NUMBER|IMAGE copies out of an earlier stage's image or any image;
-// the last stage is the image built. ADD of URLs and of archives, RUN flags and heredocs are
-// refused, each with its own message.
+// the last stage is the image built (or --target's). ADD unpacks local tars; RUN's mounts and
+// the build's RUN settings are in build_run.go; SHELL, HEALTHCHECK, ONBUILD and here-documents
+// in build_instr.go. ADD of URLs is refused with its own message.
 
 import (
 	"archive/tar"
@@ -598,6 +599,9 @@ func (b *builder) cacheKey(parts ...string) string {
 	}
 	conf, _ := json.Marshal(b.conf)
 	fmt.Fprintf(h, "%s\x00%s", parent, conf)
+	if b.o.Timestamp != nil { // the image's time is part of what the step makes
+		fmt.Fprintf(h, "\x00time=%d", b.o.Timestamp.Unix())
+	}
 	for _, p := range parts {
 		fmt.Fprintf(h, "\x00%s", p)
 	}
