@@ -594,10 +594,12 @@ func TestBuildBadInput(t *testing.T) {
 		{"FROM localhost/bb\nRUN --mount=type=secret,id=none,required true\n", nil, `no secret "none" was given to the build`},
 		{"FROM localhost/bb\nRUN --mount=type=bind,source=src,target=/x,rw true\n", nil, "read-write bind of the context is not supported"},
 		{"FROM localhost/bb\nRUN <<EOF\necho never ended\n", nil, "has no terminating EOF line"},
+		{"FROM localhost/bb\nRUN --mount=type=bind,source=out,target=/x true\n", nil, "out: leads out of the build context"},
 		{"FROM localhost/bb\nONBUILD FROM x\n", nil, "FROM is not allowed as a trigger"},
 	}
 	for _, c := range cases {
 		writeContext(t, dir, map[string]string{"Containerfile": c.file, "src/f": "x"})
+		os.Symlink("/etc", filepath.Join(dir, "out"))
 		r := e.Fails(125, append(append([]string{"build", "-t", "never", "--network", "none"}, c.args...), dir)...)
 		if !strings.Contains(r.Stderr, c.msg) || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
 			t.Errorf("%q %v: stderr %q, want one line with %q", c.file, c.args, r.Stderr, c.msg)

@@ -333,7 +333,13 @@ func (b *builder) bindSource(ctx context.Context, m runMount, cleanups *[]func()
 		if _, err := os.Stat(host); err != nil || b.ignore.excluded(b.contextRel(host)) {
 			return "", fmt.Errorf("%s: no such path in the build context: %w", m.source, errdefs.ErrNotFound)
 		}
-		return host, nil
+		// A link of the context must not lead the mount out of it.
+		real, err1 := filepath.EvalSymlinks(host)
+		root, err2 := filepath.EvalSymlinks(b.o.Context)
+		if err1 != nil || err2 != nil || (real != root && !strings.HasPrefix(real, root+string(filepath.Separator))) {
+			return "", fmt.Errorf("%s: leads out of the build context: %w", m.source, errdefs.ErrInvalid)
+		}
+		return real, nil
 	}
 	got, cleanup, err := b.copyFrom(ctx, expandArgs(m.from, b.vars), []string{src})
 	*cleanups = append(*cleanups, cleanup)
