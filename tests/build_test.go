@@ -290,7 +290,7 @@ RUN echo last-ran > /last
 	}
 	b, _ := os.ReadFile(iid)
 	id := strings.TrimPrefix(string(b), "sha256:")
-	if len(id) != 64 || !strings.HasPrefix(string(b), "sha256:") || strings.Contains(r.Stdout, id) {
+	if len(id) != 64 || !strings.HasPrefix(string(b), "sha256:") || !strings.HasSuffix(r.Stdout, "\n"+id+"\n") {
 		t.Fatalf("--iidfile: %q, stdout %q", b, r.Stdout)
 	}
 	if got := e.Pea("run", "--rm", "--network", "none", "tgt", "sh", "-c", "ls /files; cat /middle /e1; echo $E1; test -e /last || echo no-last"); got != "keep.txt\nmiddle-ran\nfrom-env\nfrom-env\nno-last" {

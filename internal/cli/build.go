@@ -97,9 +97,10 @@ func newBuildCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if x.iidfile != "" {
-				// As podman: the ID goes to the file, with its algorithm, instead of stdout.
-				return os.WriteFile(x.iidfile, []byte("sha256:"+img.ID), 0o644)
+			if x.iidfile != "" { // as podman's: with its algorithm, and on stdout too
+				if err := os.WriteFile(x.iidfile, []byte("sha256:"+img.ID), 0o644); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintln(stdout, img.ID)
 			return nil

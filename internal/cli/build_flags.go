@@ -25,7 +25,7 @@ type buildExtras struct {
 func (x *buildExtras) register(f *pflag.FlagSet, run *createFlags) {
 	f.StringVar(&x.target, "target", "", "build up to this stage (its image is the one built; later stages are skipped)")
 	f.StringVar(&x.from, "from", "", "the image of the first FROM, instead of the Containerfile's")
-	f.StringVar(&x.iidfile, "iidfile", "", "write the image ID (sha256:...) to this file instead of stdout")
+	f.StringVar(&x.iidfile, "iidfile", "", "write the image ID (sha256:...) to this file too")
 	f.StringVar(&x.logfile, "logfile", "", "write the build's output to this file instead of stdout/stderr")
 	f.StringVar(&x.ignorefile, "ignorefile", "", "the ignore file, instead of the context's .containerignore/.dockerignore")
 	f.StringVar(&x.format, "format", "oci", "format of the image: oci or docker (pea stores every image as OCI)")
