@@ -468,6 +468,18 @@ CMD echo cmd-ran
 	}
 	e.Pea("exec", "hc", "rm", "/heredoc-file")
 	e.Fails(1, "healthcheck", "run", "hc")
+	// ENTRYPOINT's shell form through the inherited SHELL; it drops the base image's CMD, not
+	// one the same stage set before it.
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM instr\nENTRYPOINT echo ep\n"})
+	e.Pea("build", "-q", "-t", "ep1", ctx)
+	if got := e.Pea("image", "inspect", "--format", "{{.Config.Entrypoint}} {{len .Config.Cmd}}", "ep1"); got != `[/bin/sh -c echo via-custom-shell; eval "$1" shell-name echo ep] 0` {
+		t.Fatalf("ENTRYPOINT after a base image's CMD: %q", got)
+	}
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM localhost/bb\nCMD [\"a\"]\nENTRYPOINT [\"echo\"]\n"})
+	e.Pea("build", "-q", "-t", "ep2", ctx)
+	if out := e.Pea("run", "--rm", "--network", "none", "ep2"); out != "a" {
+		t.Fatalf("ENTRYPOINT after the stage's CMD: %q", out)
+	}
 	// HEALTHCHECK NONE in a later image turns it off.
 	writeContext(t, ctx, map[string]string{"Containerfile": "FROM instr\nHEALTHCHECK NONE\n"})
 	e.Pea("build", "-q", "-t", "nohc", ctx)
