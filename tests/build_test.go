@@ -595,7 +595,7 @@ func TestBuildBadInput(t *testing.T) {
 		{"FROM localhost/bb AS a\nRUN true\n", []string{"--target", "nosuch"}, `target stage "nosuch" not found`},
 		{"FROM localhost/bb\n", []string{"--label", "=v"}, `invalid --label "=v"`},
 		{"FROM localhost/bb\n", []string{"--format", "v1"}, `invalid --format "v1"`},
-		{"FROM localhost/bb\n", []string{"--squash"}, "--squash (only the new layers as one) is not supported"},
+		{"FROM localhost/bb\n", []string{"--squash", "--squash-all"}, "--squash and --squash-all cannot be combined"},
 		{"FROM localhost/bb\n", []string{"--secret", "nope"}, `--secret "nope": want id=ID,src=PATH`},
 		{"FROM localhost/bb\n", []string{"--ulimit", "bogus=1"}, "bogus"},
 		{"FROM localhost/bb\nHEALTHCHECK --interval=soon CMD true\n", nil, "--interval needs a duration"},
@@ -622,5 +622,30 @@ func TestBuildBadInput(t *testing.T) {
 	}
 	if got := e.Pea("ps", "-a", "-q"); got != "" {
 		t.Fatalf("containers after failed builds: %q", got)
+	}
+}
+
+// --squash merges the layers the last stage added into one, on top of its FROM image's layers:
+// what later steps removed (files of the base, files of earlier steps, a directory made again)
+// stays removed, hard links keep their content.
+func TestBuildSquash(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": "FROM localhost/bb\nRUN mkdir /d /d2 && echo keep > /d/keep && echo old > /d/old && echo f > /d2/f\nRUN echo other > /other\n"})
+	e.Pea("build", "-q", "-t", "sqbase", "--network", "none", ctx)
+	writeContext(t, ctx, map[string]string{"Containerfile": `FROM sqbase
+RUN echo a > /new1 && rm /d/old /etc/group && rm -r /d2
+RUN rm /new1 && echo b > /new2 && rm -rf /d && mkdir /d && echo fresh > /d/only
+RUN ln /new2 /hard && mkdir -p /x/y && echo deep > /x/y/z && mkdir /d2 && echo n > /d2/n
+LABEL squashed=yes
+`})
+	e.Pea("build", "-q", "--squash", "-t", "sq", "--network", "none", ctx)
+	base := e.Pea("image", "inspect", "--format", "{{len .RootFS.Layers}} {{len .History}}", "sqbase")
+	if got := e.Pea("image", "inspect", "--format", "{{len .RootFS.Layers}} {{len .History}} {{.Config.Labels}}", "sq"); base != "3 3" || got != "4 4 map[squashed:yes]" {
+		t.Fatalf("layers and history: base %q, squashed %q", base, got)
+	}
+	out := e.Pea("run", "--rm", "--network", "none", "sq", "sh", "-c",
+		"ls /d /d2; cat /new2 /hard /x/y/z /other; for f in /new1 /d/old /d/keep /etc/group; do test -e $f && echo $f-is-there; done; true")
+	if out != "/d:\nonly\n\n/d2:\nn\nb\nb\ndeep\nother" {
+		t.Fatalf("the squashed image's files: %q", out)
 	}
 }

@@ -35,7 +35,7 @@ func (x *buildExtras) register(f *pflag.FlagSet, run *createFlags) {
 	f.Int64Var(&x.timestamp, "timestamp", 0, "the creation time of the image and its history, in seconds since the epoch")
 	f.BoolVar(&x.rm, "rm", true, "remove the RUN containers after a successful build (pea always does)")
 	f.BoolVar(&x.forceRm, "force-rm", true, "remove the RUN containers even after a failed build (pea always does)")
-	f.BoolVar(&x.squash, "squash", false, "not supported (see --squash-all)")
+	f.BoolVar(&x.squash, "squash", false, "make the layers the last stage adds one layer (its FROM image's stay)")
 	f.BoolVar(&x.squashAll, "squash-all", false, "make the image one layer of its whole file system")
 	// RUN's settings, into create's flags.
 	f.StringArrayVarP(&run.volumes, "volume", "v", nil, "bind mount for RUN: SRC:DST[:ro]")
@@ -60,9 +60,9 @@ func (x *buildExtras) register(f *pflag.FlagSet, run *createFlags) {
 
 // apply checks the flags and sets what they say in o (run: the RUN containers' flags).
 func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, changed func(string) bool) error {
-	o.Target, o.From, o.SquashAll = x.target, x.from, x.squashAll
-	if x.squash {
-		return invalid("--squash (only the new layers as one) is not supported: use --squash-all")
+	o.Target, o.From, o.SquashAll, o.Squash = x.target, x.from, x.squashAll, x.squash
+	if x.squash && x.squashAll {
+		return invalid("--squash and --squash-all cannot be combined")
 	}
 	switch x.format {
 	case "oci", "docker":

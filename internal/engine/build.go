@@ -66,8 +66,9 @@ type BuildOptions struct {
 	RunTemplate *model.ContainerConfig
 	// Timestamp, when set, is the creation time of the images built and of their history.
 	Timestamp *time.Time
-	// SquashAll makes the image built one layer of its whole file system.
-	SquashAll bool
+	// SquashAll makes the image built one layer of its whole file system; Squash one layer of
+	// what the last stage added to its FROM image, on top of that image's layers.
+	SquashAll, Squash bool
 }
 
 // instruction is one parsed line of a Containerfile.
@@ -257,7 +258,8 @@ type builder struct {
 	ignore    ignoreRules // the context's .containerignore/.dockerignore
 	nstage    int
 	stageName string
-	cmdSet    bool // the stage set CMD (an ENTRYPOINT after it keeps it)
+	cmdSet    bool         // the stage set CMD (an ENTRYPOINT after it keeps it)
+	stageBase *image.Image // the image the stage being built started from (nil: scratch)
 }
 
 // Build makes an image from a Containerfile and names it with o.Tags.
@@ -387,8 +389,13 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 	if err := b.endStage(); err != nil {
 		return nil, err
 	}
-	if b.o.SquashAll {
+	switch {
+	case b.o.SquashAll:
 		if err := b.squashAll(ctx); err != nil {
+			return nil, err
+		}
+	case b.o.Squash:
+		if err := b.squashNew(ctx, b.stageBase); err != nil {
 			return nil, err
 		}
 	}
@@ -510,6 +517,7 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 			}
 			b.cur, b.conf = img, img.Config.Config
 		}
+		b.stageBase = b.cur
 		if len(b.o.Env) > 0 {
 			for _, kv := range b.o.Env {
 				k, v, _ := strings.Cut(kv, "=")
