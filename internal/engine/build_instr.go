@@ -36,10 +36,30 @@ type heredoc struct {
 // bare reports whether rest is the here-document's marker alone.
 func (d heredoc) bare(rest string) bool { return strings.TrimSpace(rest) == d.word }
 
-// heredocMarkers finds the here-document markers of an instruction's text, in order.
+// heredocMarkers finds the here-document markers of an instruction's text, in order: not in
+// a JSON (exec) form, nor inside quotes.
 func heredocMarkers(s string) []heredoc {
+	if strings.HasPrefix(s, "[") {
+		return nil
+	}
 	var out []heredoc
+	var inQuote byte
 	for i := 0; i+2 < len(s); i++ {
+		switch c := s[i]; {
+		case inQuote != 0:
+			if c == inQuote {
+				inQuote = 0
+			} else if c == '\\' && inQuote == '"' {
+				i++
+			}
+			continue
+		case c == '\\':
+			i++
+			continue
+		case c == '"' || c == '\'':
+			inQuote = c
+			continue
+		}
 		if s[i] != '<' || s[i+1] != '<' || (i > 0 && s[i-1] == '<') {
 			continue
 		}

@@ -16,6 +16,8 @@ func TestHeredocMarkers(t *testing.T) {
 		{"echo $((1<<2))", nil},
 		{"cat <<< word", nil},
 		{`cat <<"broken`, nil},
+		{`echo "a <<b" 'c <<d' \"<<E`, []string{"<<E"}},
+		{`["sh", "-c", "cat <<EOF"]`, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
