@@ -110,10 +110,12 @@ func (b *builder) shellStep(arg string) error {
 // (SHELL's, else /bin/sh -c).
 func (b *builder) commandStep(cmd, arg string) error {
 	var argv []string
-	if strings.HasPrefix(arg, "[") && json.Unmarshal([]byte(arg), &argv) == nil {
-	} else if strings.TrimSpace(arg) == "" {
+	isJSON := strings.HasPrefix(arg, "[") && json.Unmarshal([]byte(arg), &argv) == nil
+	switch {
+	case isJSON:
+	case strings.TrimSpace(arg) == "":
 		return fmt.Errorf("%s needs a command: %w", cmd, errdefs.ErrInvalid)
-	} else {
+	default: // the shell form (also what is not a JSON array, as Docker reads it)
 		argv = append(b.shell(), arg)
 	}
 	if cmd == "CMD" {
