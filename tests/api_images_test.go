@@ -355,14 +355,15 @@ func TestAPIBuild(t *testing.T) {
 }
 
 // docker build --target and --label through the API: the build stops at the stage (the later
-// stage's RUN never runs) and the image carries the labels.
+// stage's RUN never runs) and the image carries the labels; --add-host and --network reach RUN.
 func TestAPIBuildTargetLabels(t *testing.T) {
 	a := newAPIEnv(t)
 	ctx := writeContext(t, filepath.Join(a.Dir, "ctx"), map[string]string{
-		"Dockerfile": "FROM localhost/bb AS first\nRUN echo first-ran > /first\nFROM first\nRUN echo second-ran > /second\n",
+		"Dockerfile": "FROM localhost/bb AS first\nRUN echo first-ran > /first; grep myhost /etc/hosts\nFROM first\nRUN echo second-ran > /second\n",
 	})
-	out := a.MustDocker("build", "--target", "first", "--label", "org.example.k=v1", "--label", "other=2", "-t", "localhost/tg:1", ctx)
-	if !strings.Contains(out, "first-ran") || strings.Contains(out, "second-ran") {
+	out := a.MustDocker("build", "--target", "first", "--label", "org.example.k=v1", "--label", "other=2", "-t", "localhost/tg:1",
+		"--network", "none", "--add-host", "myhost:10.4.5.6", ctx)
+	if !strings.Contains(out, "first-ran") || strings.Contains(out, "second-ran") || !strings.Contains(out, "10.4.5.6\tmyhost") {
 		t.Fatalf("docker build --target: %q", out)
 	}
 	if got := a.MustDocker("image", "inspect", "--format", "{{.Config.Labels}}", "localhost/tg:1"); got != "map[org.example.k:v1 other:2]" {
