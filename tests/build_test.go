@@ -320,7 +320,7 @@ RUN echo last-ran > /last
 }
 
 // The RUN containers' settings: --volume, --add-host, --dns*, --cap-drop, --security-opt,
-// --ulimit, --memory, --shm-size and --secret (through RUN --mount=type=secret); none of what
+// --ulimit, --memory, --shm-size, --cap-add and --secret (through RUN --mount=type=secret); none of what
 // they mount ends in the image.
 func TestBuildRunSettings(t *testing.T) {
 	e := newEnv(t).withBusybox()
@@ -333,14 +333,14 @@ RUN cat /hostdir/f; grep myhost /etc/hosts; cat /etc/resolv.conf; grep -E '^(Cap
 RUN --mount=type=secret,id=tok cp /run/secrets/tok /seen-secret
 `})
 	r := e.run(nil, "build", "-t", "settings", "--network", "none", "-v", host+":/hostdir:ro", "--add-host", "myhost:10.1.2.3",
-		"--dns", "10.9.9.9", "--dns-search", "example.org", "--dns-option", "ndots:3", "--cap-drop", "all",
+		"--dns", "10.9.9.9", "--dns-search", "example.org", "--dns-option", "ndots:3", "--cap-drop", "all", "--cap-add", "NET_RAW",
 		"--security-opt", "no-new-privileges", "--ulimit", "nofile=123:123", "-m", "64m", "--shm-size", "2m",
 		"--secret", "id=tok,src="+secret, ctx)
 	if r.Code != 0 {
 		t.Fatalf("build: %v", r)
 	}
 	for _, want := range []string{"\nfrom-the-host\n", "10.1.2.3\tmyhost\n", "search example.org\n", "nameserver 10.9.9.9\n",
-		"options ndots:3\n", "CapEff:\t0000000000000000\n", "NoNewPrivs:\t1\n", "\n123\n", "\n67108864\n", " 2048 "} {
+		"options ndots:3\n", "CapEff:\t0000000000002000\n", "NoNewPrivs:\t1\n", "\n123\n", "\n67108864\n", " 2048 "} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("RUN's output lacks %q: %q", want, r.Stdout)
 		}
