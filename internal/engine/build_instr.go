@@ -1,26 +1,17 @@
 package engine
 
 // The instructions of a Containerfile beyond the config changes image.ApplyChanges knows:
-// SHELL, HEALTHCHECK, ONBUILD's triggers, here-documents (RUN <<EOF, COPY <<EOF /path), and
-// the local archives ADD unpacks.
+// SHELL, HEALTHCHECK, ONBUILD's triggers and here-documents (RUN <<EOF, COPY <<EOF /path).
 
 import (
-	"archive/tar"
-	"bufio"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/image"
 )
@@ -220,103 +211,6 @@ func (b *builder) onBuildTriggers(ctx context.Context, seenFrom *bool) error {
 		}
 	}
 	return nil
-}
-
-// openArchive opens a local file ADD unpacks: a tar, plain or compressed with gzip, bzip2 or
-// xz (by its first bytes, as Docker tells them, not by its name). ok is false for a file that
-// is none of these, which ADD copies as it is.
-func openArchive(host string) (tr *tar.Reader, closeFn func(), ok bool, err error) {
-	f, err := os.Open(host)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	closers := []func(){func() { f.Close() }}
-	closeAll := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	br := bufio.NewReader(f)
-	magic, _ := br.Peek(6)
-	var r io.Reader = br
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			closeAll()
-			return nil, nil, false, err
-		}
-		r = zr
-	case len(magic) >= 3 && string(magic[:3]) == "BZh":
-		r = bzip2.NewReader(br)
-	case len(magic) >= 6 && string(magic) == "\xfd7zXZ\x00":
-		cmd := cpupin.Command("xz", "-dc")
-		cmd.Stdin = br
-		out, err := cmd.StdoutPipe()
-		if err == nil {
-			err = cpupin.Start(cmd)
-		}
-		if err != nil {
-			closeAll()
-			return nil, nil, false, fmt.Errorf("unpacking an xz archive needs the xz program: %w", err)
-		}
-		closers = append(closers, func() { out.Close(); cmd.Process.Kill(); cmd.Wait() })
-		r = out
-	}
-	// A tar has "ustar" at offset 257 of its first header.
-	tbr := bufio.NewReaderSize(r, 1024)
-	head, _ := tbr.Peek(262)
-	if len(head) < 262 || string(head[257:262]) != "ustar" {
-		closeAll()
-		return nil, nil, false, nil
-	}
-	return tar.NewReader(tbr), closeAll, true, nil
-}
-
-// addArchive writes an archive's entries into the layer under dest (a directory), as ADD
-// unpacks a local tar: owners kept (or --chown's), names that climb out of dest refused.
-func (w *layerWriter) addArchive(tr *tar.Reader, dest string) error {
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading the archive: %w", err)
-		}
-		name := path.Clean("/" + h.Name)
-		if name == "/" {
-			continue
-		}
-		full := path.Join(dest, name)
-		if err := w.parents(full); err != nil {
-			return err
-		}
-		nh := *h
-		nh.Name = strings.TrimPrefix(full, "/")
-		if h.Typeflag == tar.TypeDir {
-			nh.Name += "/"
-			if w.dirs[full] {
-				continue
-			}
-			w.dirs[full] = true
-		}
-		if h.Typeflag == tar.TypeLink {
-			nh.Linkname = strings.TrimPrefix(path.Join(dest, path.Clean("/"+h.Linkname)), "/")
-		}
-		if w.uid >= 0 {
-			nh.Uid, nh.Gid, nh.Uname, nh.Gname = w.uid, max(w.gid, 0), "", ""
-		}
-		nh.Format = tar.FormatPAX
-		if err := w.tw.WriteHeader(&nh); err != nil {
-			return err
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := io.Copy(w.tw, tr); err != nil {
-				return err
-			}
-		}
-	}
 }
 
 // targetEnd is the index of the instruction after the stage named target (the next FROM, or
