@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeContext makes a build context: files by relative path.
@@ -647,5 +648,29 @@ LABEL squashed=yes
 		"ls /d /d2; cat /new2 /hard /x/y/z /other; for f in /new1 /d/old /d/keep /etc/group; do test -e $f && echo $f-is-there; done; true")
 	if out != "/d:\nonly\n\n/d2:\nn\nb\nb\ndeep\nother" {
 		t.Fatalf("the squashed image's files: %q", out)
+	}
+}
+
+// --timestamp makes builds reproducible: the images' and history's times and the layers' file
+// times are the one given, so two builds without the cache make the same image.
+func TestBuildTimestampReproducible(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"f.txt":         "content\n",
+		"Containerfile": "FROM localhost/bb\nCOPY f.txt /app/\nRUN echo made > /app/made && mkdir -p /var/x\nLABEL k=v\n",
+	})
+	var ids []string
+	for range 2 {
+		ids = append(ids, e.Pea("build", "-q", "--no-cache", "--timestamp", "1000", "--network", "none", ctx))
+		os.Chtimes(filepath.Join(ctx, "f.txt"), time.Now(), time.Now()) // the context's own times do not count
+	}
+	if ids[0] != ids[1] || len(ids[0]) != 64 {
+		t.Fatalf("two builds with --timestamp: %q", ids)
+	}
+	if got := e.Pea("run", "--rm", "--network", "none", ids[0], "stat", "-c", "%Y", "/app/f.txt", "/app/made", "/var/x"); got != "1000\n1000\n1000" {
+		t.Fatalf("file times in the image: %q", got)
+	}
+	if id := e.Pea("build", "-q", "--no-cache", "--network", "none", ctx); id == ids[0] {
+		t.Fatalf("a build without --timestamp made the same image")
 	}
 }

@@ -565,6 +565,13 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 // commit stores the image so far: cur's layers and one more from layer, with conf; key (when
 // not "") is the step's cache key, kept in the new history entry's comment.
 func (b *builder) commit(layer io.Reader, createdBy, key string) error {
+	if b.o.Timestamp != nil {
+		src, t := layer, *b.o.Timestamp
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(retimeTar(pw, src, t)) }()
+		defer pr.CloseWithError(io.ErrClosedPipe)
+		layer = pr
+	}
 	img, err := b.is.Commit(b.cur, layer, b.conf, b.commitOptions(createdBy, key))
 	if err != nil {
 		return err
@@ -648,4 +655,29 @@ func (b *builder) cached(key string) bool {
 func (b *builder) container(ctx context.Context, cfg *model.ContainerConfig) (*model.Container, error) {
 	cfg.Entrypoint, cfg.StopTimeout, cfg.Labels = []string{}, 10, map[string]string{"io.pea.build": "1"}
 	return b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
+}
+
+// retimeTar copies the tar stream r to w with every entry's times set to t (--timestamp: the
+// same files make the same layer whenever they were made).
+func retimeTar(w io.Writer, r io.Reader, t time.Time) error {
+	tr, tw := tar.NewReader(r), tar.NewWriter(w)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return tw.Close()
+		}
+		if err != nil {
+			return err
+		}
+		h.ModTime, h.AccessTime, h.ChangeTime, h.Format = t, time.Time{}, time.Time{}, tar.FormatPAX
+		for _, k := range []string{"mtime", "atime", "ctime"} {
+			delete(h.PAXRecords, k)
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
 }

@@ -169,6 +169,13 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 	if err := tw.Close(); err != nil {
 		return err
 	}
+	if b.o.Timestamp != nil { // the files' times are --timestamp's, in the key as in the layer
+		var re bytes.Buffer
+		if err := retimeTar(&re, &buf, *b.o.Timestamp); err != nil {
+			return err
+		}
+		buf = re
+	}
 	// The layer's own bytes are the key's content part (its files' times are set to a fixed
 	// one in the tar, so the same files give the same bytes).
 	sum := sha256.Sum256(buf.Bytes())
