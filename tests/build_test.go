@@ -417,7 +417,7 @@ ADD plain.tar /plain/
 ADD gz.tgz /gz
 ADD bz.tar.bz2 /bz
 ADD xz.bin /xz
-COPY plain.tar /copied/
+COPY --link plain.tar /copied/
 HEALTHCHECK --interval=1h --timeout=7s --retries=4 CMD test -e /heredoc-file
 CMD echo cmd-ran
 `})

@@ -113,6 +113,9 @@ func parseContainerfile(b []byte) ([]instruction, error) {
 		for strings.HasPrefix(rest, "--") {
 			f, r, _ := strings.Cut(rest, " ")
 			k, v, ok := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+			if !ok && k == "link" { // COPY/ADD --link, a flag alone
+				v, ok = "true", true
+			}
 			if !ok {
 				return fmt.Errorf("line %d: %s: flag --%s needs a value (--%s=VALUE): %w", start, in.cmd, k, k, errdefs.ErrInvalid)
 			}

@@ -33,6 +33,9 @@ import (
 // context) at the destination, a directory's contents rather than itself, as Docker's.
 func (b *builder) copyStep(ctx context.Context, in instruction, arg string) error {
 	for k := range in.flags {
+		if k == "link" { // BuildKit's: a layer independent of those below; pea's layer is that already
+			continue
+		}
 		if k != "chown" && k != "chmod" && (k != "from" || in.cmd != "COPY") {
 			return fmt.Errorf("%s --%s is not supported (one stage, local sources): %w", in.cmd, k, errdefs.ErrInvalid)
 		}
