@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -475,6 +476,16 @@ CMD echo cmd-ran
 	e.Pea("build", "-q", "-t", "ep1", ctx)
 	if got := e.Pea("image", "inspect", "--format", "{{.Config.Entrypoint}} {{len .Config.Cmd}}", "ep1"); got != `[/bin/sh -c echo via-custom-shell; eval "$1" shell-name echo ep] 0` {
 		t.Fatalf("ENTRYPOINT after a base image's CMD: %q", got)
+	}
+	// The platform's ARGs, declared (an undeclared one is not in RUN's environment); FROM
+	// --platform of this machine's.
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM --platform=$BUILDPLATFORM localhost/bb\nARG TARGETARCH\nARG TARGETOS\nRUN echo \"arch=$TARGETARCH os=$TARGETOS undeclared=$BUILDARCH.\"\n"})
+	if r := e.run(nil, "build", "--network", "none", ctx); r.Code != 0 || !strings.Contains(r.Stdout, "\narch="+runtime.GOARCH+" os=linux undeclared=.\n") {
+		t.Fatalf("the platform's ARGs: %v", r)
+	}
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM --platform=linux/s390x localhost/bb\n"})
+	if r := e.Fails(125, "build", ctx); !strings.Contains(r.Stderr, "FROM --platform=linux/s390x: pea builds for linux/"+runtime.GOARCH+" only") {
+		t.Fatalf("FROM of another platform: %v", r)
 	}
 	writeContext(t, ctx, map[string]string{"Containerfile": "FROM localhost/bb\nCMD [\"a\"]\nENTRYPOINT [\"echo\"]\n"})
 	e.Pea("build", "-q", "-t", "ep2", ctx)

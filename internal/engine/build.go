@@ -455,8 +455,19 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 	switch in.cmd {
 	case "RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD":
 		// As Docker's: left to the shell, which has the ARGs and ENVs in its environment.
-	case "FROM", "ARG":
-		arg = expandArgs(in.rest, b.vars) // the ARGs alone: the last stage's ENVs are not this one's
+	case "ARG":
+		arg = expandArgs(in.rest, b.vars)
+	case "FROM": // the ARGs alone (the last stage's ENVs are not this one's), and the platform's
+		vars := maps.Clone(b.vars)
+		for _, k := range []string{"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"} {
+			if _, ok := vars[k]; !ok {
+				vars[k] = platformArg(k)
+			}
+		}
+		arg = expandArgs(in.rest, vars)
+		if p := expandArgs(in.flags["platform"], vars); p != "" && p != platformArg("TARGETPLATFORM") {
+			return fmt.Errorf("FROM --platform=%s: pea builds for %s only: %w", p, platformArg("TARGETPLATFORM"), errdefs.ErrInvalid)
+		}
 	default:
 		// ARGs and the ENVs so far (an ENV wins over an ARG of the same name).
 		vars := maps.Clone(b.vars)
@@ -480,7 +491,7 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 		} else if hasDef {
 			b.vars[name] = strings.Trim(def, `"`)
 		} else if _, ok := b.vars[name]; !ok {
-			b.vars[name] = ""
+			b.vars[name] = platformArg(name) // TARGETARCH and the like, else nothing
 		}
 		if !*seenFrom {
 			b.global[name] = b.vars[name]

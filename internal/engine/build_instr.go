@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,4 +244,24 @@ func setEnvVar(env []string, k, v string) []string {
 		}
 	}
 	return append(env, k+"="+v)
+}
+
+// platformArg is the value of an ARG Docker and buildah define for the platform (TARGETARCH,
+// BUILDPLATFORM...: the build's and the target's are this machine's), "" for any other name.
+func platformArg(name string) string {
+	kind, ok := strings.CutPrefix(name, "TARGET")
+	if !ok {
+		if kind, ok = strings.CutPrefix(name, "BUILD"); !ok {
+			return ""
+		}
+	}
+	switch kind {
+	case "PLATFORM":
+		return "linux/" + runtime.GOARCH
+	case "OS":
+		return "linux"
+	case "ARCH":
+		return runtime.GOARCH
+	}
+	return "" // VARIANT: none on amd64 and arm64
 }
