@@ -353,3 +353,26 @@ func TestAPIBuild(t *testing.T) {
 		t.Fatalf("a failing build: %v", r)
 	}
 }
+
+// docker build --target and --label through the API: the build stops at the stage (the later
+// stage's RUN never runs) and the image carries the labels; --add-host and --network reach RUN.
+func TestAPIBuildTargetLabels(t *testing.T) {
+	a := newAPIEnv(t)
+	ctx := writeContext(t, filepath.Join(a.Dir, "ctx"), map[string]string{
+		"Dockerfile": "FROM localhost/bb AS first\nRUN echo first-ran > /first; grep myhost /etc/hosts\nFROM first\nRUN echo second-ran > /second\n",
+	})
+	out := a.MustDocker("build", "--target", "first", "--label", "org.example.k=v1", "--label", "other=2", "-t", "localhost/tg:1",
+		"--network", "none", "--add-host", "myhost:10.4.5.6", ctx)
+	if !strings.Contains(out, "first-ran") || strings.Contains(out, "second-ran") || !strings.Contains(out, "10.4.5.6\tmyhost") {
+		t.Fatalf("docker build --target: %q", out)
+	}
+	if got := a.MustDocker("image", "inspect", "--format", "{{.Config.Labels}}", "localhost/tg:1"); got != "map[org.example.k:v1 other:2]" {
+		t.Fatalf("labels: %q", got)
+	}
+	if got := a.MustDocker("run", "--rm", "--network", "none", "localhost/tg:1", "sh", "-c", "cat /first; test -e /second || echo no-second"); got != "first-ran\nno-second" {
+		t.Fatalf("run of the target stage: %q", got)
+	}
+	if r := a.Docker("build", "--target", "nosuch", ctx); r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, `target stage "nosuch" not found`) {
+		t.Fatalf("docker build of an unknown target: %v", r)
+	}
+}

@@ -11,9 +11,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/model"
 )
 
 // postBuild is POST /build: the legacy (non-BuildKit) builder's endpoint, which `docker build`
@@ -61,6 +63,28 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 				o.Args[k] = env
 			}
 		}
+	}
+	o.Target = q.Get("target")
+	if l := q.Get("labels"); l != "" {
+		if err := json.Unmarshal([]byte(l), &o.Labels); err != nil {
+			return badRequest("labels: %v", err)
+		}
+	}
+	if eh := q["extrahosts"]; len(eh) > 0 {
+		o.RunTemplate = &model.ContainerConfig{}
+		for _, h := range eh {
+			for _, one := range strings.Split(h, ",") {
+				if name, ip, ok := strings.Cut(one, ":"); !ok || name == "" || ip == "" {
+					return badRequest("extrahosts %q: want HOST:IP", one)
+				}
+				o.RunTemplate.Network.AddHosts = append(o.RunTemplate.Network.AddHosts, one)
+			}
+		}
+	}
+	switch o.Network {
+	case "", "bridge", "none", "host":
+	default:
+		return badRequest("networkmode %q: bridge, none, host or default", o.Network)
 	}
 	o.NoCache = q.Get("nocache") == "1" || q.Get("nocache") == "true"
 	if q.Get("pull") == "1" || q.Get("pull") == "true" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"pea/internal/engine"
 )
@@ -22,6 +23,10 @@ func newBuildCommand(a *app) *cobra.Command {
 	var args []string
 	var reg registryFlags
 	var pull string
+	var x buildExtras
+	// The RUN containers' settings are create's flags, parsed by create's code.
+	var run createFlags
+	run.register(pflag.NewFlagSet("defaults", pflag.ContinueOnError))
 	cmd := &cobra.Command{
 		Use:   "build [options] [CONTEXT]",
 		Short: "Build an image from a Containerfile (Dockerfile)",
@@ -63,11 +68,26 @@ func newBuildCommand(a *app) *cobra.Command {
 			default:
 				return invalid("invalid --network %q for build (bridge, none, host)", o.Network)
 			}
-			var out io.Writer = a.stdout
+			if o.Network != "" {
+				run.networks = []string{o.Network}
+			}
+			if err := x.apply(&o, &run, cmd.Flags().Changed); err != nil {
+				return err
+			}
+			stdout, stderr := a.stdout, a.stderr
+			if x.logfile != "" {
+				lf, err := os.OpenFile(x.logfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+				if err != nil {
+					return invalid("--logfile: %v", err)
+				}
+				defer lf.Close()
+				stdout, stderr = lf, lf
+			}
+			var out io.Writer = stdout
 			if reg.quiet {
 				out = io.Discard
 			}
-			o.Stdout, o.Stderr = out, a.stderr
+			o.Stdout, o.Stderr = out, stderr
 			o.Registry = reg.options(cmd.Flags().Changed, a.stderr)
 			rt, err := a.engine()
 			if err != nil {
@@ -77,7 +97,12 @@ func newBuildCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stdout, img.ID)
+			if x.iidfile != "" { // as podman's: with its algorithm, and on stdout too
+				if err := os.WriteFile(x.iidfile, []byte("sha256:"+img.ID), 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(stdout, img.ID)
 			return nil
 		},
 	}
@@ -93,5 +118,6 @@ func newBuildCommand(a *app) *cobra.Command {
 	f.Lookup("pull").NoOptDefVal = "always"
 	reg.register(f)
 	f.Lookup("quiet").Usage = "print only the image ID"
+	x.register(f, &run)
 	return cmd
 }

@@ -31,6 +31,7 @@ type imageInspect struct {
 	Annotations  map[string]string   `json:"Annotations"`
 	ManifestType string              `json:"ManifestType"`
 	User         string              `json:"User"`
+	Healthcheck  *image.HealthConfig `json:"Healthcheck,omitempty"` // podman's place for the HEALTHCHECK
 	History      []image.History     `json:"History"`
 	NamesHistory []string            `json:"NamesHistory"`
 }
@@ -112,6 +113,7 @@ func toImageInspect(img *image.Image, dirs []string) *imageInspect {
 		GraphDriver:  graphDriver{Name: "overlay", Data: engine.OverlayData(dirs)},
 		RootFS:       imageRootFS{Type: "layers", Layers: nonNil(img.Layers)},
 		Labels:       c.Labels,
+		Healthcheck:  c.Healthcheck,
 		Annotations:  map[string]string{},
 		ManifestType: img.ManifestType,
 		User:         c.User,

@@ -9,8 +9,9 @@ package engine
 //
 // Stages: each FROM starts one (FROM IMAGE [AS NAME]); a later one may start FROM an earlier
 // one, and COPY --from=NAME|NUMBER|IMAGE copies out of an earlier stage's image or any image;
-// the last stage is the image built. ADD of URLs and of archives, RUN flags and heredocs are
-// refused, each with its own message.
+// the last stage is the image built (or --target's). ADD unpacks local tars; RUN's mounts and
+// the build's RUN settings are in build_run.go; SHELL, HEALTHCHECK, ONBUILD and here-documents
+// in build_instr.go; COPY and ADD in build_copy.go. ADD of URLs is refused with its own message.
 
 import (
 	"archive/tar"
@@ -23,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -53,20 +53,40 @@ type BuildOptions struct {
 	// Stdout receives the steps and what RUN prints; Stderr what RUN writes there.
 	Stdout, Stderr io.Writer
 	Registry       image.PullOptions // how FROM reaches its registry
+
+	Target     string            // the stage the build stops at (its image is the one built)
+	From       string            // the image of the first FROM, instead of the file's
+	Labels     map[string]string // labels of the image built
+	Env        []string          // KEY=VALUE set at each FROM: RUN sees them, the image keeps them
+	IgnoreFile string            // the ignore file, instead of the context's own
+	Secrets    map[string]string // --secret id → host file, for RUN --mount=type=secret
+	// RunTemplate holds the settings every RUN's container gets (mounts, capabilities, limits,
+	// DNS and hosts...); each RUN's image, command, environment and network are its own.
+	RunTemplate *model.ContainerConfig
+	// Timestamp, when set, is the creation time of the images built and of their history.
+	Timestamp *time.Time
+	// SquashAll makes the image built one layer of its whole file system; Squash one layer of
+	// what the last stage added to its FROM image, on top of that image's layers.
+	SquashAll, Squash bool
 }
 
 // instruction is one parsed line of a Containerfile.
 type instruction struct {
-	cmd   string            // upper case: FROM, RUN, ...
-	flags map[string]string // --chown=..., --from=...
-	rest  string            // what follows the instruction and its flags
-	line  int
+	cmd    string            // upper case: FROM, RUN, ...
+	flags  map[string]string // --chown=..., --from=...
+	mounts []string          // RUN's --mount=... values, in order (the flag repeats)
+	rest   string            // what follows the instruction and its flags
+	line   int
+	docs   []heredoc // the here-documents rest names (<<EOF), in order
 }
 
 func (in instruction) String() string {
 	s := in.cmd
 	for _, k := range slices.Sorted(maps.Keys(in.flags)) {
 		s += " --" + k + "=" + in.flags[k]
+	}
+	for _, m := range in.mounts {
+		s += " --mount=" + m
 	}
 	return s + " " + in.rest
 }
@@ -93,15 +113,43 @@ func parseContainerfile(b []byte) ([]instruction, error) {
 		for strings.HasPrefix(rest, "--") {
 			f, r, _ := strings.Cut(rest, " ")
 			k, v, ok := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+			if !ok && k == "link" { // COPY/ADD --link, a flag alone
+				v, ok = "true", true
+			}
 			if !ok {
 				return fmt.Errorf("line %d: %s: flag --%s needs a value (--%s=VALUE): %w", start, in.cmd, k, k, errdefs.ErrInvalid)
 			}
-			in.flags[k] = v
+			if k == "mount" {
+				in.mounts = append(in.mounts, v)
+			} else {
+				in.flags[k] = v
+			}
 			rest = strings.TrimSpace(r)
 		}
 		in.rest = rest
-		if strings.HasPrefix(rest, "<<") {
-			return fmt.Errorf("line %d: %s: heredocs are not supported: %w", start, in.cmd, errdefs.ErrInvalid)
+		if in.cmd == "RUN" || in.cmd == "COPY" || in.cmd == "ADD" {
+			in.docs = heredocMarkers(rest)
+		}
+		// The here-documents' bodies are the lines that follow, each up to its terminator.
+		for i := range in.docs {
+			var body strings.Builder
+			ended := false
+			for sc.Scan() {
+				n++
+				line := sc.Text()
+				if in.docs[i].strip {
+					line = strings.TrimLeft(line, "\t")
+				}
+				if line == in.docs[i].name {
+					ended = true
+					break
+				}
+				body.WriteString(line + "\n")
+			}
+			if !ended {
+				return fmt.Errorf("line %d: %s: the here-document <<%s has no terminating %s line: %w", start, in.cmd, in.docs[i].name, in.docs[i].name, errdefs.ErrInvalid)
+			}
+			in.docs[i].body = body.String()
 		}
 		out = append(out, in)
 		return nil
@@ -212,6 +260,8 @@ type builder struct {
 	ignore    ignoreRules // the context's .containerignore/.dockerignore
 	nstage    int
 	stageName string
+	cmdSet    bool         // the stage set CMD (an ENTRYPOINT after it keeps it)
+	stageBase *image.Image // the image the stage being built started from (nil: scratch)
 }
 
 // Build makes an image from a Containerfile and names it with o.Tags.
@@ -257,7 +307,7 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 	if err != nil {
 		return nil, err
 	}
-	ignore, err := loadIgnore(ctxDir)
+	ignore, err := loadIgnore(ctxDir, o.IgnoreFile)
 	if err != nil {
 		return nil, fmt.Errorf("the context's ignore file: %w", err)
 	}
@@ -295,6 +345,18 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 	if !seenFrom {
 		return nil, fmt.Errorf("no FROM instruction: %w", errdefs.ErrInvalid)
 	}
+	if b.o.Target != "" {
+		end := targetEnd(ins, b.o.Target)
+		if end < 0 {
+			return nil, fmt.Errorf("target stage %q not found in the Containerfile: %w", b.o.Target, errdefs.ErrInvalid)
+		}
+		for _, in := range ins[end:] {
+			if in.cmd != "ARG" || seenFrom {
+				steps--
+			}
+		}
+		ins = ins[:end]
+	}
 	seenFrom = false
 	step := 0
 	for _, in := range ins {
@@ -319,8 +381,25 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 			fmt.Fprintf(b.o.Stderr, "[Warning] one or more build args were not consumed: [%s]\n", name)
 		}
 	}
+	if len(b.o.Labels) > 0 {
+		if b.conf.Labels == nil {
+			b.conf.Labels = map[string]string{}
+		}
+		maps.Copy(b.conf.Labels, b.o.Labels)
+		b.dirty = true
+	}
 	if err := b.endStage(); err != nil {
 		return nil, err
+	}
+	switch {
+	case b.o.SquashAll:
+		if err := b.squashAll(ctx); err != nil {
+			return nil, err
+		}
+	case b.o.Squash:
+		if err := b.squashNew(ctx, b.stageBase); err != nil {
+			return nil, err
+		}
 	}
 	final := b.cur
 	b.made = slices.DeleteFunc(b.made, func(id string) bool { return id == final.ID })
@@ -348,7 +427,7 @@ func (b *builder) endStage() error {
 		if b.cached(key) {
 			break
 		}
-		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{CreatedBy: "/bin/sh -c #(nop) config", Comment: key})
+		img, err := b.is.Reconfigure(b.cur, b.conf, b.commitOptions("/bin/sh -c #(nop) config", key))
 		if err != nil {
 			return err
 		}
@@ -372,7 +451,33 @@ func emptyTar() []byte {
 
 // do carries out one instruction.
 func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error {
-	arg := expandArgs(in.rest, b.vars)
+	arg := in.rest
+	switch in.cmd {
+	case "RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD":
+		// As Docker's: left to the shell, which has the ARGs and ENVs in its environment.
+	case "ARG":
+		arg = expandArgs(in.rest, b.vars)
+	case "FROM": // the ARGs alone (the last stage's ENVs are not this one's), and the platform's
+		vars := maps.Clone(b.vars)
+		for _, k := range []string{"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"} {
+			if _, ok := vars[k]; !ok {
+				vars[k] = platformArg(k)
+			}
+		}
+		arg = expandArgs(in.rest, vars)
+		if p := expandArgs(in.flags["platform"], vars); p != "" && p != platformArg("TARGETPLATFORM") {
+			return fmt.Errorf("FROM --platform=%s: pea builds for %s only: %w", p, platformArg("TARGETPLATFORM"), errdefs.ErrInvalid)
+		}
+	default:
+		// ARGs and the ENVs so far (an ENV wins over an ARG of the same name).
+		vars := maps.Clone(b.vars)
+		for _, kv := range b.conf.Env {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				vars[k] = v
+			}
+		}
+		arg = expandArgs(in.rest, vars)
+	}
 	switch in.cmd {
 	case "ARG":
 		name, def, hasDef := strings.Cut(arg, "=")
@@ -386,7 +491,7 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 		} else if hasDef {
 			b.vars[name] = strings.Trim(def, `"`)
 		} else if _, ok := b.vars[name]; !ok {
-			b.vars[name] = ""
+			b.vars[name] = platformArg(name) // TARGETARCH and the like, else nothing
 		}
 		if !*seenFrom {
 			b.global[name] = b.vars[name]
@@ -409,26 +514,49 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 			return fmt.Errorf("FROM %s: use FROM IMAGE [AS NAME]: %w", arg, errdefs.ErrInvalid)
 		}
 		b.vars = maps.Clone(b.global) // a stage sees the ARGs before the first FROM, declared again
-		b.dirty = false
-		if ref[0] == "scratch" {
+		b.dirty, b.cmdSet = false, false
+		if b.o.From != "" && b.nstage == 0 {
+			ref[0] = b.o.From
+		}
+		switch st, ok := b.stages[strings.ToLower(ref[0])]; {
+		case ref[0] == "scratch":
 			b.cur, b.conf = nil, image.Config{}
-			return nil
-		}
-		if st, ok := b.stages[strings.ToLower(ref[0])]; ok { // an earlier stage
+		case ok: // an earlier stage
 			b.cur, b.conf = st, st.Config.Config
-			return nil
+		default:
+			img, err := b.r.resolveImage(ctx, ref[0], CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry})
+			if err != nil {
+				return err
+			}
+			b.cur, b.conf = img, img.Config.Config
 		}
-		img, err := b.r.resolveImage(ctx, ref[0], CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry})
-		if err != nil {
-			return err
+		b.stageBase = b.cur
+		if len(b.o.Env) > 0 {
+			for _, kv := range b.o.Env {
+				k, v, _ := strings.Cut(kv, "=")
+				b.conf.Env = setEnvVar(b.conf.Env, k, v)
+			}
+			b.dirty = true
 		}
-		b.cur, b.conf = img, img.Config.Config
-		return nil
+		return b.onBuildTriggers(ctx, seenFrom)
 	case "RUN":
 		return b.runStep(ctx, in, arg)
 	case "COPY", "ADD":
 		return b.copyStep(ctx, in, arg)
-	case "CMD", "ENTRYPOINT", "ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "STOPSIGNAL", "ONBUILD":
+	case "CMD", "ENTRYPOINT":
+		return b.commandStep(in.cmd, arg)
+	case "SHELL":
+		return b.shellStep(arg)
+	case "HEALTHCHECK":
+		return b.healthcheckStep(in, arg)
+	case "ONBUILD":
+		if t, _, _ := strings.Cut(strings.TrimSpace(in.rest), " "); strings.EqualFold(t, "ONBUILD") || strings.EqualFold(t, "FROM") || strings.EqualFold(t, "MAINTAINER") {
+			return fmt.Errorf("ONBUILD %s: %s is not allowed as a trigger: %w", in.rest, strings.ToUpper(t), errdefs.ErrInvalid)
+		}
+		b.conf.OnBuild = append(b.conf.OnBuild, in.rest) // expanded when it runs, in the later build
+		b.dirty = true
+		return nil
+	case "ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "STOPSIGNAL":
 		if in.cmd == "WORKDIR" && !path.IsAbs(arg) {
 			arg = path.Join("/", b.conf.WorkingDir, arg)
 		}
@@ -444,8 +572,6 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 		b.conf.Labels["maintainer"] = arg
 		b.dirty = true
 		return nil
-	case "SHELL", "HEALTHCHECK":
-		return fmt.Errorf("%s is not supported by pea build: %w", in.cmd, errdefs.ErrInvalid)
 	}
 	return fmt.Errorf("unknown instruction %s: %w", in.cmd, errdefs.ErrInvalid)
 }
@@ -453,13 +579,30 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 // commit stores the image so far: cur's layers and one more from layer, with conf; key (when
 // not "") is the step's cache key, kept in the new history entry's comment.
 func (b *builder) commit(layer io.Reader, createdBy, key string) error {
-	img, err := b.is.Commit(b.cur, layer, b.conf, image.CommitOptions{CreatedBy: createdBy, Comment: key})
+	if b.o.Timestamp != nil {
+		src, t := layer, *b.o.Timestamp
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(retimeTar(pw, src, t)) }()
+		defer pr.CloseWithError(io.ErrClosedPipe)
+		layer = pr
+	}
+	img, err := b.is.Commit(b.cur, layer, b.conf, b.commitOptions(createdBy, key))
 	if err != nil {
 		return err
 	}
 	b.cur, b.dirty = img, false
 	b.made = append(b.made, img.ID)
 	return nil
+}
+
+// commitOptions are the options of a step's image: its history entry, and the build's
+// --timestamp.
+func (b *builder) commitOptions(createdBy, key string) image.CommitOptions {
+	o := image.CommitOptions{CreatedBy: createdBy, Comment: key}
+	if b.o.Timestamp != nil {
+		o.Created = *b.o.Timestamp
+	}
+	return o
 }
 
 // contextRel is a host path of the context as a slash-separated path relative to it.
@@ -484,6 +627,9 @@ func (b *builder) cacheKey(parts ...string) string {
 	}
 	conf, _ := json.Marshal(b.conf)
 	fmt.Fprintf(h, "%s\x00%s", parent, conf)
+	if b.o.Timestamp != nil { // the image's time is part of what the step makes
+		fmt.Fprintf(h, "\x00time=%d", b.o.Timestamp.Unix())
+	}
 	for _, p := range parts {
 		fmt.Fprintf(h, "\x00%s", p)
 	}
@@ -525,356 +671,27 @@ func (b *builder) container(ctx context.Context, cfg *model.ContainerConfig) (*m
 	return b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
 }
 
-// runStep runs a RUN in a container of the image so far and commits what it changed.
-func (b *builder) runStep(ctx context.Context, in instruction, arg string) error {
-	if b.cur == nil {
-		return fmt.Errorf("RUN in an empty image (FROM scratch): there is no shell to run it: %w", errdefs.ErrInvalid)
-	}
-	if len(in.flags) > 0 {
-		return fmt.Errorf("RUN flags (--mount, --network...) are not supported: %w", errdefs.ErrInvalid)
-	}
-	var argv []string
-	if strings.HasPrefix(arg, "[") {
-		if err := json.Unmarshal([]byte(arg), &argv); err != nil {
-			return fmt.Errorf("RUN %s: not a JSON array of strings: %w", arg, errdefs.ErrInvalid)
+// retimeTar copies the tar stream r to w with every entry's times set to t (--timestamp: the
+// same files make the same layer whenever they were made).
+func retimeTar(w io.Writer, r io.Reader, t time.Time) error {
+	tr, tw := tar.NewReader(r), tar.NewWriter(w)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return tw.Close()
 		}
-	} else {
-		argv = []string{"/bin/sh", "-c", arg}
-	}
-	if len(argv) == 0 {
-		return fmt.Errorf("RUN needs a command: %w", errdefs.ErrInvalid)
-	}
-	env := slices.Clone(b.conf.Env)
-	for _, k := range slices.Sorted(maps.Keys(b.vars)) {
-		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
-			env = append(env, k+"="+b.vars[k])
-		}
-	}
-	argvJSON, _ := json.Marshal(argv)
-	envJSON, _ := json.Marshal(env)
-	key := b.cacheKey("RUN", string(argvJSON), string(envJSON), b.o.Network)
-	if b.cached(key) {
-		return nil
-	}
-	ns, nets := NetworkMode(b.o.Network)
-	c, err := b.container(ctx, &model.ContainerConfig{
-		ImageName: b.cur.ID, Cmd: argv, Env: env, WorkingDir: b.conf.WorkingDir, User: b.conf.User,
-		Namespaces: map[string]model.Namespace{model.NSNet: ns}, Network: model.NetworkConfig{Networks: nets},
-	})
-	if err != nil {
-		return err
-	}
-	defer b.r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
-	streams := &Streams{Stdout: b.o.Stdout, Stderr: b.o.Stderr}
-	started, err := b.r.StartCreated(ctx, c, streams)
-	if err != nil {
-		return err
-	}
-	code, err := b.r.AttachWait(ctx, started, streams)
-	if err != nil {
-		return err
-	}
-	b.r.SyncContainer(c.Config.ID)
-	if code != 0 {
-		return &errdefs.ExitError{Code: code, Err: fmt.Errorf("the command exited with %d", code)}
-	}
-	uidMap, gidMap := b.r.IDMappings(c.Config)
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(writeChanges(pw, filepath.Join(b.r.ctrDir(c.Config.ID), "upper"), uidMap, gidMap))
-	}()
-	err = b.commit(pr, "/bin/sh -c "+arg, key)
-	pr.CloseWithError(io.ErrClosedPipe)
-	return err
-}
-
-// copyStep writes a COPY or ADD's layer from the context: the sources (paths or globs in the
-// context) at the destination, a directory's contents rather than itself, as Docker's.
-func (b *builder) copyStep(ctx context.Context, in instruction, arg string) error {
-	for k := range in.flags {
-		if k != "chown" && k != "chmod" && (k != "from" || in.cmd != "COPY") {
-			return fmt.Errorf("%s --%s is not supported (one stage, local sources): %w", in.cmd, k, errdefs.ErrInvalid)
-		}
-	}
-	var parts []string
-	if strings.HasPrefix(arg, "[") {
-		if err := json.Unmarshal([]byte(arg), &parts); err != nil {
-			return fmt.Errorf("%s %s: not a JSON array of strings: %w", in.cmd, arg, errdefs.ErrInvalid)
-		}
-	} else {
-		parts = strings.Fields(arg)
-	}
-	if len(parts) < 2 {
-		return fmt.Errorf("%s needs a source and a destination: %w", in.cmd, errdefs.ErrInvalid)
-	}
-	dest, srcs := parts[len(parts)-1], parts[:len(parts)-1]
-	if !path.IsAbs(dest) {
-		wd := b.conf.WorkingDir
-		if wd == "" {
-			wd = "/"
-		}
-		intoWD := strings.HasSuffix(dest, "/") || dest == "."
-		dest = path.Join(wd, dest)
-		if intoWD {
-			dest += "/" // still a directory to copy into
-		}
-	}
-	uid, gid := -1, -1
-	if ch := in.flags["chown"]; ch != "" {
-		u, g, hasG := strings.Cut(ch, ":")
-		var err1, err2 error
-		uid, err1 = strconv.Atoi(u)
-		gid = uid
-		if hasG {
-			gid, err2 = strconv.Atoi(g)
-		}
-		if err1 != nil || err2 != nil {
-			return fmt.Errorf("%s --chown=%s: pea build takes numeric IDs (UID[:GID]): %w", in.cmd, ch, errdefs.ErrInvalid)
-		}
-	}
-	var mode int64 = -1
-	if m := in.flags["chmod"]; m != "" {
-		v, err := strconv.ParseUint(m, 8, 32)
-		if err != nil {
-			return fmt.Errorf("%s --chmod=%s: an octal mode is needed: %w", in.cmd, m, errdefs.ErrInvalid)
-		}
-		mode = int64(v)
-	}
-	// The sources, as host paths and the names they go by.
-	type source struct{ host, name string }
-	var matches []source
-	if from := in.flags["from"]; from != "" {
-		got, cleanup, err := b.copyFrom(ctx, expandArgs(from, b.vars), srcs)
-		defer cleanup()
 		if err != nil {
 			return err
 		}
-		for i, g := range got {
-			matches = append(matches, source{g, path.Base(path.Clean("/" + srcs[i]))})
+		h.ModTime, h.AccessTime, h.ChangeTime, h.Format = t, time.Time{}, time.Time{}, tar.FormatPAX
+		for _, k := range []string{"mtime", "atime", "ctime"} {
+			delete(h.PAXRecords, k)
 		}
-	}
-	for _, s := range srcs {
-		if in.flags["from"] != "" {
-			break
-		}
-		if in.cmd == "ADD" && (strings.Contains(s, "://") || isArchiveName(s)) {
-			return fmt.Errorf("ADD %s: pea build adds local files only, without unpacking archives (use COPY, and RUN tar): %w", s, errdefs.ErrInvalid)
-		}
-		clean := filepath.Join(b.o.Context, filepath.FromSlash(path.Clean("/"+s)))
-		got, err := filepath.Glob(clean)
-		got = slices.DeleteFunc(got, func(g string) bool { return b.ignore.excluded(b.contextRel(g)) })
-		if err != nil || len(got) == 0 {
-			return fmt.Errorf("%s %s: no such file in the build context (or its ignore file leaves it out): %w", in.cmd, s, errdefs.ErrNotFound)
-		}
-		for _, g := range got {
-			matches = append(matches, source{g, filepath.Base(g)})
-		}
-	}
-	intoDir := strings.HasSuffix(dest, "/") || len(matches) > 1
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	w := &layerWriter{tw: tw, uid: uid, gid: gid, mode: mode, dirs: map[string]bool{}}
-	if in.flags["from"] == "" && len(b.ignore) > 0 {
-		w.skip = func(host string) bool { return b.ignore.excluded(b.contextRel(host)) }
-		w.reincludes = slices.ContainsFunc(b.ignore, func(r ignoreRule) bool { return r.negate })
-	}
-	for _, m := range matches {
-		fi, err := os.Lstat(m.host)
-		if err != nil {
+		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
-		target := dest
-		switch {
-		case fi.IsDir():
-			// its contents go at dest
-		case intoDir:
-			target = path.Join(dest, m.name)
-		}
-		if err := w.add(m.host, path.Clean(target), fi); err != nil {
+		if _, err := io.Copy(tw, tr); err != nil {
 			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	// The layer's own bytes are the key's content part (its files' times are set to a fixed
-	// one in the tar, so the same files give the same bytes).
-	sum := sha256.Sum256(buf.Bytes())
-	key := b.cacheKey(in.cmd, hex.EncodeToString(sum[:]))
-	if b.cached(key) {
-		return nil
-	}
-	return b.commit(&buf, fmt.Sprintf("/bin/sh -c #(nop) %s %s", in.cmd, arg), key)
-}
-
-// copyFrom copies paths out of an earlier stage's image (by name or number) or any image, into
-// a temporary directory, through a container of the image that never runs (pea cp's copier,
-// chroot'ed in its root, so no link of the image leads out). It returns the host paths, in
-// the order of paths, and a cleanup to call in any case.
-func (b *builder) copyFrom(ctx context.Context, from string, paths []string) ([]string, func(), error) {
-	var tmp, ctrID string
-	cleanup := func() {
-		if ctrID != "" {
-			b.r.RemoveContainer(context.Background(), ctrID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
-		}
-		if tmp != "" {
-			os.RemoveAll(tmp)
-		}
-	}
-	img, ok := b.stages[strings.ToLower(from)]
-	if !ok {
-		var err error
-		if img, err = b.r.resolveImage(ctx, from, CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry}); err != nil {
-			return nil, cleanup, fmt.Errorf("COPY --from=%s: neither an earlier stage nor an image: %w", from, err)
-		}
-	}
-	if img == nil || len(img.Layers) == 0 {
-		return nil, cleanup, fmt.Errorf("COPY --from=%s: the stage is empty: %w", from, errdefs.ErrNotFound)
-	}
-	c, err := b.container(ctx, &model.ContainerConfig{ImageName: img.ID, Cmd: []string{"true"},
-		Namespaces: map[string]model.Namespace{model.NSNet: {Mode: model.NSModeNone}}})
-	if err != nil {
-		return nil, cleanup, err
-	}
-	ctrID = c.Config.ID
-	if tmp, err = os.MkdirTemp("", "pea-build-from-"); err != nil {
-		return nil, cleanup, err
-	}
-	var out []string
-	for i, p := range paths {
-		if strings.ContainsAny(p, "*?[") {
-			return nil, cleanup, fmt.Errorf("COPY --from=%s %s: patterns are not supported with --from: %w", from, p, errdefs.ErrInvalid)
-		}
-		host := filepath.Join(tmp, strconv.Itoa(i))
-		if err := b.r.CopyPath(ctx, ctrID+":"+path.Clean("/"+p), host); err != nil {
-			return nil, cleanup, fmt.Errorf("COPY --from=%s %s: %w", from, p, err)
-		}
-		out = append(out, host)
-	}
-	return out, cleanup, nil
-}
-
-func isArchiveName(s string) bool {
-	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst"} {
-		if strings.HasSuffix(s, ext) {
-			return true
-		}
-	}
-	return false
-}
-
-// copyTime is the time of the parent directories a COPY adds (fixed, so the same files make
-// the same layer).
-var copyTime = time.Unix(0, 0).UTC()
-
-// layerWriter writes context files into a layer tar.
-type layerWriter struct {
-	tw       *tar.Writer
-	uid, gid int   // -1: the file's own owner is not kept; root's is
-	mode     int64 // -1: the file's own
-	dirs     map[string]bool
-	skip     func(host string) bool // a file of a directory being copied to leave out
-	// reincludes: some ignore pattern brings paths back (!), so left-out directories are walked.
-	reincludes bool
-}
-
-// parents writes the directories above name, once each.
-func (w *layerWriter) parents(name string) error {
-	dir := path.Dir(name)
-	if dir == "/" || dir == "." || w.dirs[dir] {
-		return nil
-	}
-	if err := w.parents(dir); err != nil {
-		return err
-	}
-	w.dirs[dir] = true
-	return w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755, ModTime: copyTime})
-}
-
-func (w *layerWriter) header(fi fs.FileInfo, name, link string) (*tar.Header, error) {
-	h, err := tar.FileInfoHeader(fi, link)
-	if err != nil {
-		return nil, err
-	}
-	h.Name = strings.TrimPrefix(name, "/")
-	h.Uid, h.Gid, h.Uname, h.Gname = max(w.uid, 0), max(w.gid, 0), "", ""
-	// Files keep their modification time (make and friends look at it); access and change
-	// times, which reading the context changes, are left out, so the same files make the same
-	// layer.
-	h.AccessTime, h.ChangeTime, h.Format = time.Time{}, time.Time{}, tar.FormatPAX
-	if w.mode >= 0 && !fi.IsDir() {
-		h.Mode = w.mode
-	}
-	if fi.IsDir() {
-		h.Name += "/"
-	}
-	return h, nil
-}
-
-// add writes the file or tree at src as name (a directory: its contents under name).
-func (w *layerWriter) add(src, name string, fi fs.FileInfo) error {
-	if fi.IsDir() {
-		if err := w.parents(name); err != nil {
-			return err
-		}
-		if name != "/" && !w.dirs[name] && (w.skip == nil || !w.skip(src)) {
-			h, err := w.header(fi, name, "")
-			if err != nil {
-				return err
-			}
-			w.dirs[name] = true
-			if err := w.tw.WriteHeader(h); err != nil {
-				return err
-			}
-		}
-		ents, err := os.ReadDir(src)
-		if err != nil {
-			return err
-		}
-		for _, e := range ents {
-			// A directory left out is still walked when some pattern brings paths back (!).
-			if w.skip != nil && w.skip(filepath.Join(src, e.Name())) && (!e.IsDir() || !w.reincludes) {
-				continue
-			}
-			efi, err := e.Info()
-			if err != nil {
-				return err
-			}
-			if err := w.add(filepath.Join(src, e.Name()), path.Join(name, e.Name()), efi); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := w.parents(name); err != nil {
-		return err
-	}
-	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		link, err := os.Readlink(src)
-		if err != nil {
-			return err
-		}
-		h, err := w.header(fi, name, link)
-		if err != nil {
-			return err
-		}
-		return w.tw.WriteHeader(h)
-	case fi.Mode().IsRegular():
-		h, err := w.header(fi, name, "")
-		if err != nil {
-			return err
-		}
-		f, err := os.Open(src)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := w.tw.WriteHeader(h); err != nil {
-			return err
-		}
-		_, err = io.Copy(w.tw, f)
-		return err
-	}
-	return nil // sockets, devices and pipes of the context are left out
 }

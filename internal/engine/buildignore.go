@@ -24,11 +24,20 @@ type ignoreRule struct {
 // ignoreRules are a context's ignore file, parsed; nil leaves nothing out.
 type ignoreRules []ignoreRule
 
-// loadIgnore reads the context's .containerignore, else its .dockerignore.
-func loadIgnore(ctxDir string) (ignoreRules, error) {
+// loadIgnore reads file (--ignorefile) when given, else the context's .containerignore, else
+// its .dockerignore.
+func loadIgnore(ctxDir, file string) (ignoreRules, error) {
 	var b []byte
 	var err error
+	if file != "" {
+		if b, err = os.ReadFile(file); err != nil {
+			return nil, err
+		}
+	}
 	for _, name := range []string{".containerignore", ".dockerignore"} {
+		if b != nil {
+			break
+		}
 		if b, err = os.ReadFile(filepath.Join(ctxDir, name)); err == nil {
 			break
 		}

@@ -11,7 +11,7 @@ import (
 func TestIgnoreRules(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("# comment\n*.log\n!keep.log\n/secret\n**/node_modules\nbuild/*.o\ndocs/**/draft?.md\n"), 0o644)
-	rules, err := loadIgnore(dir)
+	rules, err := loadIgnore(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestIgnoreRules(t *testing.T) {
 	}
 	// .containerignore wins over .dockerignore.
 	os.WriteFile(filepath.Join(dir, ".containerignore"), []byte("main.go\n"), 0o644)
-	rules, _ = loadIgnore(dir)
+	rules, _ = loadIgnore(dir, "")
 	if !rules.excluded("main.go") || rules.excluded("a.log") {
 		t.Fatalf(".containerignore not preferred: %v", rules)
 	}

@@ -13,6 +13,9 @@ type CommitOptions struct {
 	Author    string
 	Comment   string // the history entry's comment (--message)
 	CreatedBy string // the history entry's command
+	// Created is the new image's and its history entry's time (zero: now), as a build's
+	// --timestamp fixes it.
+	Created time.Time
 }
 
 // Commit stores an image of base's layers (none when base is nil) and one more, read as a tar
@@ -47,6 +50,9 @@ func childConfig(base *Image, cfg Config, o CommitOptions, emptyLayer bool) (*Co
 		blobs = append(blobs, base.LayerBlobs...)
 	}
 	now := time.Now().UTC()
+	if !o.Created.IsZero() {
+		now = o.Created.UTC()
+	}
 	file.Config, file.Created, file.Author = cfg, Time{Time: now}, o.Author
 	file.RootFS.Type = "layers"
 	file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
