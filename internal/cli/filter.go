@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"pea/internal/engine"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // filterSpec describes the --filter keys a listing accepts.
@@ -41,4 +44,39 @@ func matchFilters(byKey map[string][]string, match func(k, v string) bool) bool 
 		}
 	}
 	return true
+}
+
+// filterListing applies a listing's --filter to objs (volume ls, network ls): spec's keys, the
+// values of one key alternatives, different keys all to match; until= (a time: made before it)
+// is checked through created, dangling= must be true or false, every other key by match.
+func filterListing[T any](objs []T, filters []string, spec filterSpec, created func(T) time.Time, match func(o T, k, v string) bool) ([]T, error) {
+	if len(filters) == 0 {
+		return objs, nil
+	}
+	byKey, err := parseFilters(filters, spec)
+	if err != nil {
+		return nil, err
+	}
+	var until time.Time
+	for _, v := range byKey["until"] {
+		if until, err = engine.ParseTimeArg(v); err != nil {
+			return nil, err
+		}
+	}
+	delete(byKey, "until")
+	for _, v := range byKey["dangling"] {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return nil, invalid("invalid dangling filter %q: true or false", v)
+		}
+	}
+	var out []T
+	for _, o := range objs {
+		if !until.IsZero() && !created(o).Before(until) {
+			continue
+		}
+		if matchFilters(byKey, func(k, v string) bool { return match(o, k, v) }) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }

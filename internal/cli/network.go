@@ -188,48 +188,24 @@ type netRow struct {
 // driver=, label=, label!=, until=, dangling= (no container uses it). Values of one key are
 // alternatives; different keys must all match.
 func filterNetworks(rt *engine.Runtime, ns []*network.Network, filters []string) ([]*network.Network, error) {
-	byKey, err := parseFilters(filters, filterSpec{what: "network", keys: []string{"name", "id", "driver", "label", "label!", "until", "dangling"}})
-	if err != nil {
-		return nil, err
-	}
-	var until time.Time
-	for _, v := range byKey["until"] {
-		if until, err = engine.ParseTimeArg(v); err != nil {
-			return nil, err
+	spec := filterSpec{what: "network", keys: []string{"name", "id", "driver", "label", "label!", "until", "dangling"}}
+	return filterListing(ns, filters, spec, func(n *network.Network) time.Time { return n.Created }, func(n *network.Network, k, v string) bool {
+		switch k {
+		case "name":
+			return strings.Contains(n.Name, v)
+		case "id":
+			return strings.HasPrefix(n.ID, v)
+		case "driver":
+			return n.Driver == v
+		case "label":
+			return model.LabelsMatch(n.Labels, v)
+		case "label!":
+			return !model.LabelsMatch(n.Labels, v)
+		case "dangling":
+			want, _ := strconv.ParseBool(v)
+			users, err := rt.NetworkUsers(n.Name)
+			return err == nil && (len(users) == 0) == want
 		}
-	}
-	for _, v := range byKey["dangling"] {
-		if _, err := strconv.ParseBool(v); err != nil {
-			return nil, invalid("invalid dangling filter %q: true or false", v)
-		}
-	}
-	var out []*network.Network
-	for _, n := range ns {
-		if !until.IsZero() && !n.Created.Before(until) {
-			continue
-		}
-		ok := matchFilters(byKey, func(k, v string) bool {
-			switch k {
-			case "name":
-				return strings.Contains(n.Name, v)
-			case "id":
-				return strings.HasPrefix(n.ID, v)
-			case "driver":
-				return n.Driver == v
-			case "label":
-				return model.LabelsMatch(n.Labels, v)
-			case "label!":
-				return !model.LabelsMatch(n.Labels, v)
-			case "dangling":
-				want, _ := strconv.ParseBool(v)
-				users, err := rt.NetworkUsers(n.Name)
-				return err == nil && (len(users) == 0) == want
-			}
-			return true // until, above
-		})
-		if ok {
-			out = append(out, n)
-		}
-	}
-	return out, nil
+		return false
+	})
 }

@@ -279,51 +279,24 @@ func allVolumes(rt *engine.Runtime, args []string, all bool) ([]string, error) {
 // opt= (an option KEY or KEY=VALUE), scope= (local), until=, dangling= (no container uses it).
 // Filters of one key are alternatives; different keys must all match.
 func filterVolumes(rt *engine.Runtime, vs []*model.Volume, filters []string) ([]*model.Volume, error) {
-	if len(filters) == 0 {
-		return vs, nil
-	}
-	byKey, err := parseFilters(filters, filterSpec{what: "volume", keys: []string{"name", "driver", "label", "opt", "scope", "until", "dangling"}})
-	if err != nil {
-		return nil, err
-	}
-	var until time.Time
-	for _, v := range byKey["until"] {
-		if until, err = engine.ParseTimeArg(v); err != nil {
-			return nil, err
+	spec := filterSpec{what: "volume", keys: []string{"name", "driver", "label", "opt", "scope", "until", "dangling"}}
+	return filterListing(vs, filters, spec, func(v *model.Volume) time.Time { return v.Created }, func(vol *model.Volume, k, v string) bool {
+		switch k {
+		case "name":
+			return strings.Contains(vol.Name, v)
+		case "driver":
+			return vol.Driver == v
+		case "label":
+			return model.LabelsMatch(vol.Labels, v)
+		case "opt":
+			return model.LabelsMatch(vol.Options, v)
+		case "scope":
+			return v == "local"
+		case "dangling":
+			want, _ := strconv.ParseBool(v)
+			users, _ := rt.VolumeUsers(vol.Name)
+			return (len(users) == 0) == want
 		}
-	}
-	for _, v := range byKey["dangling"] {
-		if _, err := strconv.ParseBool(v); err != nil {
-			return nil, invalid("invalid dangling filter %q: true or false", v)
-		}
-	}
-	var out []*model.Volume
-	for _, vol := range vs {
-		if !until.IsZero() && !vol.Created.Before(until) {
-			continue
-		}
-		ok := matchFilters(byKey, func(k, v string) bool {
-			switch k {
-			case "name":
-				return strings.Contains(vol.Name, v)
-			case "driver":
-				return vol.Driver == v
-			case "label":
-				return model.LabelsMatch(vol.Labels, v)
-			case "opt":
-				return model.LabelsMatch(vol.Options, v)
-			case "scope":
-				return v == "local"
-			case "dangling":
-				want, _ := strconv.ParseBool(v)
-				users, _ := rt.VolumeUsers(vol.Name)
-				return (len(users) == 0) == want
-			}
-			return true // until, above
-		})
-		if ok {
-			out = append(out, vol)
-		}
-	}
-	return out, nil
+		return false
+	})
 }
