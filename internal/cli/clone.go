@@ -25,11 +25,8 @@ func newContainerCloneCommand(a *app) *cobra.Command {
 				return err
 			}
 			o.Resources = u
-			if len(args) > 1 {
-				if o.Name != "" && o.Name != args[1] {
-					return usageError{fmt.Errorf("the clone's name is given twice (--name %s and %s)", o.Name, args[1])}
-				}
-				o.Name = args[1]
+			if err := cloneName(&o.Name, args); err != nil {
+				return err
 			}
 			if len(args) > 2 {
 				o.Image = args[2]
@@ -53,4 +50,17 @@ func newContainerCloneCommand(a *app) *cobra.Command {
 	f.BoolVar(&o.Run, "run", false, "start the clone")
 	res.register(cmd)
 	return cmd
+}
+
+// cloneName takes the clone's name from the argument after the original's (container clone,
+// pod clone), refusing a different --name beside it.
+func cloneName(name *string, args []string) error {
+	if len(args) < 2 {
+		return nil
+	}
+	if *name != "" && *name != args[1] {
+		return usageError{fmt.Errorf("the clone's name is given twice (--name %s and %s)", *name, args[1])}
+	}
+	*name = args[1]
+	return nil
 }

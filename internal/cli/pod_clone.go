@@ -29,11 +29,8 @@ func newPodCloneCommand(a *app) *cobra.Command {
 				return err
 			}
 			o.Resources = u
-			if len(args) > 1 {
-				if o.Name != "" && o.Name != args[1] {
-					return usageError{fmt.Errorf("the clone's name is given twice (--name %s and %s)", o.Name, args[1])}
-				}
-				o.Name = args[1]
+			if err := cloneName(&o.Name, args); err != nil {
+				return err
 			}
 			if o.Labels, err = parseLabels(labels, labelFiles); err != nil {
 				return err

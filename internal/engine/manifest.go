@@ -27,13 +27,9 @@ func (r *Runtime) ManifestCreate(ctx context.Context, name string, images []stri
 		return nil, err
 	}
 	// The images first: a bad one leaves no list behind.
-	var entries []image.ListEntry
-	for _, ref := range images {
-		es, err := r.manifestEntries(ctx, is, ref, o)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, es...)
+	entries, err := r.manifestEntriesAll(ctx, is, images, o)
+	if err != nil {
+		return nil, err
 	}
 	list, err := is.CreateList(name, amend)
 	if err != nil {
@@ -45,6 +41,19 @@ func (r *Runtime) ManifestCreate(ctx context.Context, name string, images []stri
 	return is.AddToList(list.ID, entries...)
 }
 
+// manifestEntriesAll is manifestEntries of every image in images, in order.
+func (r *Runtime) manifestEntriesAll(ctx context.Context, is *image.Store, images []string, o ManifestAddOptions) ([]image.ListEntry, error) {
+	var entries []image.ListEntry
+	for _, ref := range images {
+		es, err := r.manifestEntries(ctx, is, ref, o)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, es...)
+	}
+	return entries, nil
+}
+
 // ManifestAdd adds images to the list.
 func (r *Runtime) ManifestAdd(ctx context.Context, list string, images []string, o ManifestAddOptions) (*image.Image, error) {
 	is, err := r.imageStore()
@@ -54,13 +63,9 @@ func (r *Runtime) ManifestAdd(ctx context.Context, list string, images []string,
 	if _, err := is.LookupList(list); err != nil {
 		return nil, err
 	}
-	var entries []image.ListEntry
-	for _, ref := range images {
-		es, err := r.manifestEntries(ctx, is, ref, o)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, es...)
+	entries, err := r.manifestEntriesAll(ctx, is, images, o)
+	if err != nil {
+		return nil, err
 	}
 	return is.AddToList(list, entries...)
 }
