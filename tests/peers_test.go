@@ -86,3 +86,29 @@ func TestNamesOnUserNetwork(t *testing.T) {
 		t.Fatalf("a container on no network of the user's keeps names:\n%s", out)
 	}
 }
+
+// network create --disable-dns: containers on it do not find each other by name (and inspect
+// says so); a network made without it names them (dns_enabled true), the default one does not.
+func TestNetworkDisableDNS(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "--disable-dns", "quiet")
+	e.Pea("network", "create", "chatty")
+	for n, want := range map[string]string{"quiet": "false", "chatty": "true", "pea": "false"} {
+		if got := e.Pea("network", "inspect", "--format", "{{.DNSEnabled}}", n); got != want {
+			t.Errorf("network %s: dns_enabled %s, want %s", n, got, want)
+		}
+	}
+	e.Pea("run", "-d", "--name", "a", "--network", "quiet", "localhost/bb", "sleep", "1000")
+	e.Pea("run", "-d", "--name", "b", "--network", "quiet", "localhost/bb", "sleep", "1000")
+	e.Pea("run", "-d", "--name", "c", "--network", "chatty", "localhost/bb", "sleep", "1000")
+	e.Pea("run", "-d", "--name", "d", "--network", "chatty", "localhost/bb", "sleep", "1000")
+	if out := e.Pea("exec", "b", "cat", "/etc/hosts"); strings.Contains(out, "\ta\n") || strings.Contains(out, " a\n") || strings.Contains(out, "pea: containers") {
+		t.Fatalf("a container on a --disable-dns network knows its peers:\n%s", out)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if out := e.Pea("exec", "d", "cat", "/etc/hosts"); !strings.Contains(out, "pea: containers") || !strings.Contains(out, "c") {
+			return fmt.Errorf("d does not know c:\n%s", out)
+		}
+		return nil
+	})
+}

@@ -58,6 +58,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	f.StringVar(&co.Gateway, "gateway", "", "gateway address")
 	f.StringVar(&co.IPRange, "ip-range", "", "range to allocate addresses from")
 	f.BoolVar(&co.Internal, "internal", false, "no route to the outside")
+	f.BoolVar(&co.DisableDNS, "disable-dns", false, "containers on the network do not find each other by name")
 	f.StringVarP(&co.Driver, "driver", "d", "bridge", "driver: bridge, macvlan, ipvlan")
 	f.StringVar(&co.NetworkInterface, "interface-name", "", "name of the bridge")
 	f.StringArrayVar(&labels, "label", nil, "set a label")

@@ -179,7 +179,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
 		side.Go(func() { rt.Delete(c.Config.ID, true) })
 	}
-	peers := userNetworks(c) // those left on them forget its name once it is recorded stopped
+	peers := r.userNetworks(c) // those left on them forget its name once it is recorded stopped
 	if detach := r.networkDetacher(c, true); detach != nil {
 		p.network.Go(detach)
 	}

@@ -245,7 +245,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		if _, err := r.writeEtcFiles(c); err != nil {
 			return err
 		}
-		if nets := userNetworks(c); len(nets) > 0 {
+		if nets := r.userNetworks(c); len(nets) > 0 {
 			// Its peers, in its /etc/hosts before its first instruction, and it in theirs.
 			r.refreshPeerHosts(nets, c)
 		}

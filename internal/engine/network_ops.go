@@ -227,8 +227,8 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		return err
 	}
 	if c.State.NetNS != "" {
-		r.refreshPeerHosts(append(userNetworks(c), netName), nil)
-		if len(userNetworks(c)) == 0 {
+		r.refreshPeerHosts(append(r.userNetworks(c), netName), nil)
+		if len(r.userNetworks(c)) == 0 {
 			// On no network of the user's any more: it names no one.
 			rewritePeers(filepath.Join(r.etcDir(c.Config.ID), "hosts"), "")
 		}

@@ -28,13 +28,17 @@ import (
 const peersMarker = "# pea: containers on the same networks (kept up to date by pea)\n"
 
 // userNetworks are the networks of c's own namespace that name their containers: all but the
-// default network.
-func userNetworks(c *model.Container) []string {
+// default network and those made with --disable-dns.
+func (r *Runtime) userNetworks(c *model.Container) []string {
 	var out []string
 	for n := range c.State.Networks {
-		if n != network.DefaultName {
-			out = append(out, n)
+		if n == network.DefaultName {
+			continue
 		}
+		if net, err := r.networks().Get(n); err == nil && !net.DNSEnabled {
+			continue
+		}
+		out = append(out, n)
 	}
 	return out
 }
@@ -42,7 +46,7 @@ func userNetworks(c *model.Container) []string {
 // peerNetworksOf are the networks whose containers' peers sections name c: its own user
 // networks, or a pod member's infra container's (the member answers to its name there).
 func (r *Runtime) peerNetworksOf(c *model.Container) []string {
-	if nets := userNetworks(c); len(nets) > 0 || c.Config.Pod == "" || c.Config.IsInfra {
+	if nets := r.userNetworks(c); len(nets) > 0 || c.Config.Pod == "" || c.Config.IsInfra {
 		return nets
 	}
 	st, err := r.state()
@@ -57,7 +61,7 @@ func (r *Runtime) peerNetworksOf(c *model.Container) []string {
 	if err != nil {
 		return nil
 	}
-	return userNetworks(infra)
+	return r.userNetworks(infra)
 }
 
 // aliasesOn are c's aliases on network n: those given for n and those for every network ("*").
@@ -118,7 +122,7 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		if !c.State.Active() && c != starting || c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
 			continue
 		}
-		mine := userNetworks(c)
+		mine := r.userNetworks(c)
 		if len(mine) == 0 {
 			continue
 		}
@@ -145,7 +149,7 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		}
 	}
 	for _, c := range owners {
-		mine := userNetworks(c)
+		mine := r.userNetworks(c)
 		concerned := false
 		for _, n := range mine {
 			concerned = concerned || touched[n]

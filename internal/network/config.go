@@ -56,6 +56,7 @@ type peaArgs struct {
 	ID       string            `json:"id"`
 	Created  time.Time         `json:"created"`
 	Internal bool              `json:"internal,omitempty"`
+	NoDNS    bool              `json:"noDNS,omitempty"` // made with --disable-dns
 	Labels   map[string]string `json:"labels,omitempty"`
 	Options  map[string]string `json:"options,omitempty"`
 }
@@ -84,7 +85,7 @@ func networkID(name string) string {
 // ADD never writes).
 func conflistBytes(n *Network) ([]byte, error) {
 	main := mainPlugin{Type: n.Driver, IPAM: ipamConf{Type: "host-local"}}
-	main.Args.Pea = peaArgs{ID: n.ID, Created: n.Created, Internal: n.Internal, Labels: n.Labels}
+	main.Args.Pea = peaArgs{ID: n.ID, Created: n.Created, Internal: n.Internal, Labels: n.Labels, NoDNS: !n.DNSEnabled && n.Name != DefaultName}
 	opts := map[string]string{}
 	for k, v := range n.Options {
 		opts[k] = v
@@ -158,6 +159,7 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 	n := &Network{
 		Name: raw.Name, ID: a.ID, Driver: main.Type, Created: a.Created,
 		Internal: a.Internal, Labels: a.Labels, Options: a.Options,
+		DNSEnabled: raw.Name != DefaultName && !a.NoDNS, // podman's: the default network names no one
 	}
 	switch main.Type {
 	case "bridge":

@@ -80,6 +80,7 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if findName(existing, n.Name) != nil {
 		return nil, fmt.Errorf("network %s: %w", n.Name, errdefs.ErrExists)
 	}
+	n.DNSEnabled = !o.DisableDNS && n.Name != DefaultName // the default network names no one
 	if len(o.Labels) > 0 {
 		n.Labels = o.Labels
 	}

@@ -78,6 +78,7 @@ type CreateOptions struct {
 	// NetworkInterface names the bridge; empty: "peaN", the first name unused here and on the host.
 	NetworkInterface string
 	Internal         bool
+	DisableDNS       bool // containers on it do not find each other by name
 	Labels           map[string]string
 	// Options: "mtu" (all drivers) and "mode" (macvlan: bridge|private|vepa|passthru,
 	// ipvlan: l2|l3|l3s).
