@@ -26,7 +26,7 @@ func TestConflistGolden(t *testing.T) {
 		n    Network
 	}{
 		{"bridge.conflist", Network{
-			Name: "web", ID: networkID("web"), Driver: "bridge", NetworkInterface: "pea1", Created: created,
+			Name: "web", ID: networkID("web"), Driver: "bridge", NetworkInterface: "pea1", Created: created, DNSEnabled: true,
 			Subnets: []Subnet{{Subnet: "10.90.1.0/24", Gateway: "10.90.1.1", LeaseRange: &LeaseRange{StartIP: "10.90.1.128", EndIP: "10.90.1.254"}}},
 			Labels:  map[string]string{"app": "web"}, Options: map[string]string{"mtu": "1400"},
 		}},
@@ -35,7 +35,7 @@ func TestConflistGolden(t *testing.T) {
 			Subnets: []Subnet{{Subnet: "10.90.2.0/24", Gateway: "10.90.2.1"}},
 		}},
 		{"macvlan.conflist", Network{
-			Name: "lan", ID: networkID("lan"), Driver: "macvlan", NetworkInterface: "eth0", Created: created,
+			Name: "lan", ID: networkID("lan"), Driver: "macvlan", NetworkInterface: "eth0", Created: created, DNSEnabled: true,
 			Subnets: []Subnet{{Subnet: "192.168.1.0/24", Gateway: "192.168.1.1"}}, Options: map[string]string{"mode": "bridge"},
 		}},
 	}
