@@ -41,6 +41,20 @@ if ! command -v crictl >/dev/null; then
     GOEXPERIMENT= GOFLAGS= GOBIN="$cb" PATH=$PATH:/usr/local/go/bin go install sigs.k8s.io/cri-tools/cmd/crictl@v1.37.0
   fi
 fi
+# Docker Compose v2 (the Go one podman users run with docker's socket; Debian 12 packages only
+# v1): built from its Go module into .build/compose/ (ignored by git). Its go.mod has exclude
+# directives, which `go install pkg@version` refuses, so the module's source is built in a copy;
+# the first build takes about four minutes.
+cc="$(cd "$(dirname "$0")/.." && pwd)/.build/compose"
+if [[ ! -x $cc/docker-compose ]]; then
+  export PATH=$PATH:/usr/local/go/bin
+  src=$(GOEXPERIMENT= GOFLAGS= go mod download -json github.com/docker/compose/v2@v2.40.3 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  tmp=$(mktemp -d)
+  cp -r "$src/." "$tmp/"
+  chmod -R u+w "$tmp"
+  (cd "$tmp" && GOEXPERIMENT= GOFLAGS=-mod=mod go build -o "$cc/docker-compose" ./cmd)
+  rm -rf "$tmp"
+fi
 # The API tests (tests/api_*_test.go) drive the real docker command line client against
 # `pea system service`; no Docker daemon is installed or run. Where no client is on PATH, the
 # client alone is unpacked from Debian's docker.io package into .build/ (ignored by git).

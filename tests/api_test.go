@@ -705,3 +705,84 @@ services:
 		t.Fatalf("compose down: %s", r)
 	}
 }
+
+// Docker Compose v2 (the Go one) against the service: a healthcheck gating a dependency, a
+// second `up` that changes nothing (regression: the containers' NetworkID was the network's
+// name, and compose recreated every container at each up), `run --rm`, exec, and a changed
+// service recreated while the old one still runs (regression: pea refused a host port that
+// a running container publishes at the new container's creation; Docker checks at the start).
+func TestAPIComposeV2(t *testing.T) {
+	compose := clientTool(t, "docker-compose-v2", "../.build/compose/docker-compose")
+	a := newAPIEnv(t)
+	dir := t.TempDir()
+	port := strconv.Itoa(freeHostPort(t))
+	yml := func(greeting string) string {
+		return `services:
+  web:
+    image: localhost/bb
+    command: sh -c "mkdir -p /www && echo ` + greeting + ` > /www/index.html && httpd -f -p 8080 -h /www"
+    ports: ["127.0.0.1:` + port + `:8080"]
+    volumes: [data:/data]
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://127.0.0.1:8080/"]
+      interval: 1s
+      retries: 10
+  client:
+    image: localhost/bb
+    command: sh -c "wget -qO- http://web:8080/ > /data/got; sleep 1000"
+    depends_on:
+      web: {condition: service_healthy}
+    volumes: [data:/data]
+volumes:
+  data: {}
+`
+	}
+	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yml("first")), 0o644)
+	run := func(args ...string) Result {
+		cmd := exec.Command(compose, append([]string{"-p", "proj2"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+a.Sock, "DOCKER_CONFIG="+a.config)
+		return runCmd(cmd)
+	}
+	if r := run("up", "-d"); r.Code != 0 {
+		t.Fatalf("compose up: %s", r)
+	}
+	t.Cleanup(func() { run("down", "-v", "-t", "0") })
+	if out := a.MustDocker("exec", "proj2-client-1", "cat", "/data/got"); out != "first" {
+		t.Fatalf("the client, started once web was healthy, got %q", out)
+	}
+	ids := a.MustDocker("ps", "-q", "--no-trunc")
+	if r := run("up", "-d"); r.Code != 0 || strings.Contains(r.Stdout+r.Stderr, "Recreate") {
+		t.Fatalf("a second up of the same project: %s", r)
+	}
+	if now := a.MustDocker("ps", "-q", "--no-trunc"); now != ids {
+		t.Fatalf("a second up replaced containers: %q, before %q", now, ids)
+	}
+	netID := a.MustDocker("network", "inspect", "-f", "{{.Id}}", "proj2_default")
+	if got := a.MustDocker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.NetworkID}}{{end}}", "proj2-web-1"); got != netID {
+		t.Fatalf("NetworkID %q, want the network's ID %q", got, netID)
+	}
+	if r := run("run", "--rm", "-T", "client", "echo", "one-off"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "one-off" {
+		t.Fatalf("compose run --rm: %s", r)
+	}
+	if r := run("exec", "-T", "web", "cat", "/www/index.html"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "first" {
+		t.Fatalf("compose exec: %s", r)
+	}
+	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yml("second")), 0o644)
+	if r := run("up", "-d"); r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, "Recreate") {
+		t.Fatalf("up of a changed service: %s", r)
+	}
+	eventually(t, 15*time.Second, func() error {
+		body, err := httpGet("http://127.0.0.1:" + port + "/")
+		if err != nil || strings.TrimSpace(body) != "second" {
+			return fmt.Errorf("the recreated service's port answered %q %v", body, err)
+		}
+		return nil
+	})
+	if r := run("down", "-v", "-t", "0"); r.Code != 0 {
+		t.Fatalf("compose down: %s", r)
+	}
+	if out := a.Pea("ps", "-a", "-q") + a.Pea("volume", "ls", "-q") + a.Pea("network", "ls", "-q", "--filter", "name=proj2"); out != "" {
+		t.Fatalf("left after down -v: %q", out)
+	}
+}

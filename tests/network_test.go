@@ -389,3 +389,34 @@ func TestPublishOnIPv6Network(t *testing.T) {
 	}
 	e.Pea("network", "rm", "peasix")
 }
+
+// Two containers may be made with the same host port while neither runs (Docker's and
+// podman's rule); the second start while the first runs is refused, naming it, and leaves the
+// second stopped; once the first stops, the second starts and answers on the port.
+func TestHostPortCheckedAmongRunning(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	port := freeHostPort(t)
+	p := fmt.Sprintf("127.0.0.1:%d:80", port)
+	e.Pea("create", "--name", "a", "-p", p, "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "from-a", 80))
+	e.Pea("create", "--name", "b", "-p", p, "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "from-b", 80))
+	e.Pea("start", "a")
+	if r := e.Fails(125, "start", "b"); !strings.Contains(r.Stderr, "already published by container a, which is running") {
+		t.Fatalf("start of a second container on a running one's port: %s", r)
+	}
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "b"); st != "created" {
+		t.Fatalf("the refused container: %s", st)
+	}
+	// While a runs, a new container on its port is refused at once.
+	e.Fails(125, "run", "-d", "--name", "c", "-p", p, "localhost/bb", "true")
+	e.Fails(1, "container", "exists", "c")
+	e.Pea("stop", "-t", "0", "a")
+	e.Pea("start", "b")
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "from-b" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+}

@@ -233,7 +233,7 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 	if hc.Init != nil {
 		cfg.Init = *hc.Init
 	}
-	o := engine.CreateOptions{Pull: "never", CmdSet: len(req.Cmd) > 0, PublishAll: hc.PublishAllPorts}
+	o := engine.CreateOptions{Pull: "never", CmdSet: len(req.Cmd) > 0, PublishAll: hc.PublishAllPorts, PortsAtStart: true}
 	if req.Entrypoint != nil {
 		o.EntrypointSet = true
 		cfg.Entrypoint = req.Entrypoint

@@ -136,14 +136,22 @@ type endpoint struct {
 
 // endpoints are a container's networks: those it is attached to while it runs, the ones it is
 // configured with otherwise (as Docker shows a created container's, without addresses).
-func endpoints(c *model.Container) map[string]endpoint {
+func endpoints(rt *engine.Runtime, c *model.Container) map[string]endpoint {
 	out := map[string]endpoint{}
+	// Docker's NetworkID is the network's ID (compose compares it with the network's to decide
+	// whether a container is still on its networks); the name where the network is gone.
+	netID := func(name string) string {
+		if n, err := rt.NetworkInspect(name); err == nil {
+			return n.ID
+		}
+		return name
+	}
 	aliases := func(name string) []string {
 		a := c.Config.Network.Aliases
 		return append(append([]string{}, a[name]...), a["*"]...)
 	}
 	for name, n := range c.State.Networks {
-		out[name] = endpoint{NetworkID: name, Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, MacAddress: n.MacAddress, GlobalIPv6Address: n.IPv6, Aliases: aliases(name)}
+		out[name] = endpoint{NetworkID: netID(name), Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, MacAddress: n.MacAddress, GlobalIPv6Address: n.IPv6, Aliases: aliases(name)}
 	}
 	if len(c.State.Networks) == 0 && c.Config.NS(model.NSNet).Mode == model.NSModeBridge {
 		nets := c.Config.Network.Networks
@@ -151,7 +159,7 @@ func endpoints(c *model.Container) map[string]endpoint {
 			nets = []string{network.DefaultName}
 		}
 		for _, name := range nets {
-			out[name] = endpoint{NetworkID: name, Aliases: aliases(name)}
+			out[name] = endpoint{NetworkID: netID(name), Aliases: aliases(name)}
 		}
 	}
 	return out
@@ -219,7 +227,7 @@ func toListEntry(rt *engine.Runtime, c *model.Container, now time.Time, size boo
 			e.Ports = append(e.Ports, apiPort{IP: orDefault(p.HostIP, "0.0.0.0"), PrivatePort: p.ContainerPort + i, PublicPort: p.HostPort + i, Type: p.Protocol})
 		}
 	}
-	e.NetworkSettings.Networks = endpoints(c)
+	e.NetworkSettings.Networks = endpoints(rt, c)
 	if size {
 		n := rt.ContainerSize(cfg.ID)
 		e.SizeRw = &n
@@ -399,7 +407,7 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 			"Image": cfg.ImageName, "Volumes": nil, "WorkingDir": cfg.WorkingDir, "Entrypoint": cfg.Entrypoint,
 			"OnBuild": nil, "Labels": labels, "StopSignal": stopSignal, "StopTimeout": stopTimeout,
 		},
-		"NetworkSettings": networkSettings(c, ports),
+		"NetworkSettings": networkSettings(rt, c, ports),
 	}
 	if hc := cfg.Healthcheck; hc != nil {
 		out["State"].(map[string]any)["Health"] = healthView(st.Health)
@@ -418,13 +426,13 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 	return out
 }
 
-func networkSettings(c *model.Container, ports map[string][]portBinding) map[string]any {
+func networkSettings(rt *engine.Runtime, c *model.Container, ports map[string][]portBinding) map[string]any {
 	st := c.State
 	ns := map[string]any{
 		"Bridge": "", "SandboxID": "", "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
 		"Ports": ports, "SandboxKey": st.NetNS, "SecondaryIPAddresses": nil, "SecondaryIPv6Addresses": nil,
 		"EndpointID": "", "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
-		"IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": endpoints(c),
+		"IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": endpoints(rt, c),
 	}
 	names := make([]string, 0, len(st.Networks))
 	for name := range st.Networks {

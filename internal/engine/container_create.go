@@ -30,6 +30,10 @@ type CreateOptions struct {
 	Replace bool
 	// NoHealthcheck leaves the image's HEALTHCHECK out (--no-healthcheck).
 	NoHealthcheck bool
+	// PortsAtStart checks the host ports against running containers at the start only
+	// (Docker's rule, which compose relies on: a service's new container is made while the old
+	// one still runs); otherwise a port a running container publishes is refused at once.
+	PortsAtStart bool
 	// replacing is the container a clone is made to replace (clone --destroy): the host ports
 	// it publishes are not a clash.
 	replacing string
@@ -118,7 +122,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
 	}
 	if !cfg.IsInfra { // an infra container's network was checked with its pod
-		if err := r.preparePortsReplacing(cfg.Network.Ports, o.replacing); err != nil {
+		prepare := r.preparePortsReplacing
+		if o.PortsAtStart {
+			prepare = r.preparePortsAtStart
+		}
+		if err := prepare(cfg.Network.Ports, o.replacing); err != nil {
 			return nil, err
 		}
 		if cfg.NS(model.NSNet).Mode == model.NSModeBridge {

@@ -31,6 +31,14 @@ func (r *Runtime) beginNetwork(ctx context.Context, c *model.Container, nsPaths 
 		return func() error { return nil }, nil
 	}
 	m := r.networks()
+	if len(c.Config.Network.Ports) > 0 {
+		// Containers that are not running may share a host port (Docker's and podman's rule:
+		// compose makes a service's new container before it removes the old one); two that run
+		// may not.
+		if err := r.checkPortsRunning(c.Config.Network.Ports, c.Config.ID); err != nil {
+			return nil, err
+		}
+	}
 	path, err := m.NewNetNS(c.Config.ID)
 	if err != nil {
 		return nil, err

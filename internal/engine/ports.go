@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,7 +12,8 @@ import (
 )
 
 // preparePorts gives ports without a host port a free random one, and refuses host ports that
-// another container or pod of this store publishes or that a host socket holds.
+// another running container or pod of this store publishes or that a host socket holds (one
+// that is not running may have them: the start refuses them while another runs).
 func (r *Runtime) preparePorts(ports []model.PortMapping) error {
 	return r.preparePortsExcept(ports, "")
 }
@@ -27,19 +29,15 @@ func (r *Runtime) preparePortsReplacing(ports []model.PortMapping, old string) e
 	return r.preparePortsOf(ports, old, old != "")
 }
 
-func (r *Runtime) preparePortsOf(ports []model.PortMapping, self string, replacing bool) error {
-	if len(ports) == 0 {
-		return nil
-	}
-	st, err := r.state()
-	if err != nil {
-		return err
-	}
-	cs, err := st.ListContainers("", "")
-	if err != nil {
-		return err
-	}
-	var podNames map[string]string
+// preparePortsAtStart is preparePorts that leaves the running containers' ports to the start's
+// check (CreateOptions.PortsAtStart).
+func (r *Runtime) preparePortsAtStart(ports []model.PortMapping, _ string) error {
+	return assignPorts(ports)
+}
+
+// assignPorts gives ports without a host port a free random one and refuses a host port given
+// twice.
+func assignPorts(ports []model.PortMapping) error {
 	for i := range ports {
 		p := &ports[i]
 		if p.HostPort == 0 {
@@ -54,8 +52,30 @@ func (r *Runtime) preparePortsOf(ports []model.PortMapping, self string, replaci
 				return fmt.Errorf("host port %d/%s is published twice: %w", p.HostPort, p.Protocol, errdefs.ErrInvalid)
 			}
 		}
+	}
+	return nil
+}
+
+func (r *Runtime) preparePortsOf(ports []model.PortMapping, self string, replacing bool) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	st, err := r.state()
+	if err != nil {
+		return err
+	}
+	cs, err := st.ListContainers("", "")
+	if err != nil {
+		return err
+	}
+	if err := assignPorts(ports); err != nil {
+		return err
+	}
+	var podNames map[string]string
+	for i := range ports {
+		p := &ports[i]
 		for _, c := range cs {
-			if c.Config.ID == self {
+			if c.Config.ID == self || !c.State.Live() {
 				continue
 			}
 			for _, q := range c.Config.Network.Ports {
@@ -77,6 +97,26 @@ func (r *Runtime) preparePortsOf(ports []model.PortMapping, self string, replaci
 		self = ""
 	}
 	return r.networks().CheckPortsExcept(expandPorts(ports), self)
+}
+
+// checkPortsRunning refuses, at a start, host ports that an attached (running) container of
+// this store other than self publishes, or that a host socket holds, naming the container.
+func (r *Runtime) checkPortsRunning(ports []model.PortMapping, self string) error {
+	err := r.networks().CheckPortsExcept(expandPorts(ports), self)
+	var owned *network.PortOwnedError
+	if errors.As(err, &owned) {
+		owner := "container " + shortID(owned.Container)
+		if st, serr := r.state(); serr == nil {
+			if c, cerr := st.Container(owned.Container); cerr == nil {
+				owner = "container " + c.Config.Name
+				if c.Config.IsInfra {
+					owner = "pod " + r.podNames()[c.Config.Pod]
+				}
+			}
+		}
+		return fmt.Errorf("host port %d/%s is already published by %s, which is running: %w", owned.HostPort, owned.Protocol, owner, errdefs.ErrInUse)
+	}
+	return err
 }
 
 // expandPorts turns ranges into one mapping per port, as the network's port rules take them.

@@ -225,7 +225,7 @@ func (m *Manager) CheckPortsExcept(ports []PortMapping, except string) error {
 				continue
 			}
 			if portsClash(p, q.PortMapping) {
-				return fmt.Errorf("port %d/%s is already published by container %s: %w", p.HostPort, p.Protocol, q.container, errdefs.ErrInUse)
+				return &PortOwnedError{PortMapping: p, Container: q.container}
 			}
 		}
 		if p.Protocol == "sctp" || p.HostPort == 0 {
@@ -237,6 +237,19 @@ func (m *Manager) CheckPortsExcept(ports []PortMapping, except string) error {
 	}
 	return nil
 }
+
+// PortOwnedError is CheckPorts' answer for a host port that an attached container publishes.
+type PortOwnedError struct {
+	PortMapping
+	Container string // its ID
+}
+
+func (e *PortOwnedError) Error() string {
+	return fmt.Sprintf("port %d/%s is already published by container %s", e.HostPort, e.Protocol, e.Container)
+}
+
+// Unwrap makes the error errdefs.ErrInUse.
+func (e *PortOwnedError) Unwrap() error { return errdefs.ErrInUse }
 
 func portsClash(a, b PortMapping) bool {
 	return a.HostPort == b.HostPort && a.Protocol == b.Protocol &&
