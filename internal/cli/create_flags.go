@@ -46,6 +46,7 @@ type createFlags struct {
 	ip, mac, restart, initCtr                  string
 	podIDFile, cidFile                         string
 	health                                     healthFlags
+	more                                       moreCreateFlags
 	registry                                   registryFlags // for a pull of a missing image
 }
 
@@ -128,12 +129,18 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cidFile, "cidfile", "", "write the container ID to this file")
 	fs.StringVar(&f.initCtr, "init-ctr", "", "make this pod member an init container: always or once")
 	f.health.register(fs)
+	f.more.register(fs)
 	f.registry.register(fs)
 }
 
 // toConfig turns the flags, the image and the command into a container config.
 func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(string) bool) (*model.ContainerConfig, engine.CreateOptions, error) {
+	imageRef, rootfs, rootfsOverlay, err := f.more.imageOrRootfs(imageRef)
+	if err != nil {
+		return nil, engine.CreateOptions{}, err
+	}
 	cfg := &model.ContainerConfig{
+		Rootfs: rootfs, RootfsOverlay: rootfsOverlay,
 		Name: f.name, ImageName: imageRef, Hostname: f.hostname, WorkingDir: f.workdir, User: f.user,
 		ReadOnly: f.readOnly, ReadOnlyTmpfs: f.readOnly && f.readOnlyTmpfs, Privileged: f.privileged, Init: f.init, AutoRemove: f.rm,
 		GroupAdd: f.groupAdd, Umask: f.umask, Timezone: f.tz, PidFile: f.pidFile,
@@ -141,7 +148,6 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Devices: f.devices, RestartPolicy: f.restart,
 		Namespaces: map[string]model.Namespace{},
 	}
-	var err error
 	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0, PublishAll: f.publishAll, Replace: f.replace}
 	if f.replace && f.name == "" {
 		return nil, o, invalid("--replace needs --name: it replaces the container of that name")
@@ -372,6 +378,9 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		return nil, o, err
 	}
 	if err := f.applyNetwork(cfg, o.Pod != ""); err != nil {
+		return nil, o, err
+	}
+	if err := f.more.apply(cfg, &o, changed); err != nil {
 		return nil, o, err
 	}
 	return cfg, o, nil

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -51,6 +52,11 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if err != nil {
 		return err
 	}
+	if cfg.LogDriver == engine.LogDriverPassthrough && (isTerminal(os.Stdin) || isTerminal(os.Stdout)) {
+		// A container writing to (or reading) the caller's terminal could inject input
+		// into it (TIOCSTI), as podman refuses.
+		return invalid("the passthrough log driver cannot be used on a terminal: redirect stdin and stdout")
+	}
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
 	}
@@ -78,7 +84,11 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		return nil
 	}
 	streams := &engine.Streams{Stdout: a.stdout, Stderr: a.stderr}
-	if o.stdin {
+	if cfg.LogDriver == engine.LogDriverPassthrough {
+		// The container writes to pea's own stdio itself (conmon hands it over): nothing
+		// comes through the attach socket, and stdin is the container's, not pea's to read.
+		streams = &engine.Streams{Stdout: io.Discard, Stderr: io.Discard}
+	} else if o.stdin {
 		streams.Stdin = a.stdin
 	}
 	if o.tty {

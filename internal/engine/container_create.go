@@ -30,6 +30,9 @@ type CreateOptions struct {
 	Replace bool
 	// NoHealthcheck leaves the image's HEALTHCHECK out (--no-healthcheck).
 	NoHealthcheck bool
+	// EnvMerge are VAR=VALUE settings whose ${NAME} (or $NAME) are expanded with the
+	// environment the image and the user gave (--env-merge).
+	EnvMerge []string
 }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
@@ -45,6 +48,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := validateContainerConfig(cfg); err != nil {
 		return nil, err
 	}
+	if err := r.prepareRunFlags(cfg); err != nil {
+		return nil, err
+	}
 	defaultSwap(&cfg.Resources)
 	if cfg.ImageName != "" {
 		img, err := r.resolveImage(ctx, cfg.ImageName, o)
@@ -58,6 +64,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	}
 	if o.PublishAll {
 		cfg.Network.Ports = append(cfg.Network.Ports, o.Expose...)
+	}
+	if len(o.EnvMerge) > 0 {
+		cfg.Env = mergeEnvExpanded(cfg.Env, o.EnvMerge)
 	}
 	if len(cfg.Command()) == 0 {
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalid)
@@ -277,7 +286,9 @@ func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOp
 			}
 		}
 	}
-	cfg.Env = mergeEnv(ic.Env, cfg.Env)
+	if !cfg.UnsetEnvAll { // --unsetenv-all: only the user's
+		cfg.Env = mergeEnv(ic.Env, cfg.Env)
+	}
 	if !o.EntrypointSet {
 		cfg.Entrypoint = ic.Entrypoint
 	}

@@ -29,6 +29,16 @@ func (r *Runtime) StartContainer(ctx context.Context, nameOrID string, streams *
 // StartCreated is StartContainer for a container the caller has just created (or looked up):
 // it is not looked up again, only re-read under its lock.
 func (r *Runtime) StartCreated(ctx context.Context, c *model.Container, streams *Streams) (*model.Container, error) {
+	if len(c.Config.Requires) > 0 {
+		if err := r.startRequired(ctx, c, map[string]bool{c.Config.ID: true}); err != nil {
+			return nil, err
+		}
+	}
+	return r.startOne(ctx, c, streams)
+}
+
+// startOne is StartCreated without the containers c requires.
+func (r *Runtime) startOne(ctx context.Context, c *model.Container, streams *Streams) (*model.Container, error) {
 	// From the first moment the start is sure to be asked for (see startLocked); not before the
 	// lookup: a failing command would wait for the grace period at its exit.
 	warmAttach()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"pea/internal/errdefs"
@@ -178,11 +179,12 @@ func (r *Runtime) dependents(id string) ([]string, error) {
 	}
 	var out []string
 	for _, c := range all {
+		dep := slices.Contains(c.Config.Requires, id)
 		for _, ns := range c.Config.Namespaces {
-			if ns.Mode == model.NSModeContainer && ns.Value == id {
-				out = append(out, c.Config.Name)
-				break
-			}
+			dep = dep || ns.Mode == model.NSModeContainer && ns.Value == id
+		}
+		if dep {
+			out = append(out, c.Config.Name)
 		}
 	}
 	return out, nil

@@ -339,7 +339,9 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 		if ns != nil {
 			return "", fmt.Errorf("container %s: a root filesystem directory is not ID-mapped; a user namespace needs an image: %w", cfg.Name, errdefs.ErrInvalid)
 		}
-		return cfg.Rootfs, nil
+		if !cfg.RootfsOverlay {
+			return cfg.Rootfs, nil
+		}
 	}
 	if cfg.Image == "" {
 		root := filepath.Join(dir, "rootfs")
@@ -348,17 +350,21 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 		}
 		return root, chownToRoot(ns, root)
 	}
-	is, err := r.imageStore()
-	if err != nil {
-		return "", err
-	}
-	img, err := is.Lookup(cfg.Image)
-	if err != nil {
-		return "", fmt.Errorf("image of container %s: %w", cfg.Name, err)
-	}
-	layers, err := is.LayerDirs(img)
-	if err != nil {
-		return "", err
+	var layers []string
+	if cfg.Rootfs != "" { // --rootfs DIR:O: the directory is the overlay's only lower layer
+		layers = []string{cfg.Rootfs}
+	} else {
+		is, err := r.imageStore()
+		if err != nil {
+			return "", err
+		}
+		img, err := is.Lookup(cfg.Image)
+		if err != nil {
+			return "", fmt.Errorf("image of container %s: %w", cfg.Name, err)
+		}
+		if layers, err = is.LayerDirs(img); err != nil {
+			return "", err
+		}
 	}
 	merged := filepath.Join(dir, "merged")
 	upper := filepath.Join(dir, "upper")
@@ -376,6 +382,7 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 		if err := chownToRoot(ns, upper); err != nil {
 			return "", err
 		}
+		var err error
 		if lower, err = idmappedLayers(dir, lower, ns); err != nil {
 			return "", fmt.Errorf("root filesystem of %s: %w", cfg.Name, err)
 		}

@@ -22,6 +22,7 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 		// is disk work for nothing. (Measured, it did not move when conmon writes the exit
 		// file here; that waits on conmon's wake-up and reaping.)
 		NoSyncLog: cfg.AutoRemove,
+		LogDriver: conmonLogDriver(cfg.LogDriver), Timeout: cfg.Timeout,
 	}
 }
 
@@ -47,7 +48,7 @@ func (r *Runtime) makeRunDirs(rt *oci.Runtime, id string) error {
 // container was not created, removes the directories made for it.
 func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 	warmAttach()
-	if cfg.ID != "" || cfg.LogPath != "" {
+	if cfg.ID != "" || cfg.LogPath != "" || cfg.LogDriver == LogDriverPassthrough {
 		// (A log path of the caller's: its directory is made by the start, once the config
 		// is accepted; conmon launched ahead would need it before.)
 		return func() {}
@@ -75,7 +76,7 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 	r.prelaunched.Store(id, launched)
 	// The overlay's directories, which the start would make (three mkdirs on the store's disk,
 	// 0.2 ms here), are made now, while conmon starts.
-	if cfg.Rootfs == "" && cfg.ImageName != "" {
+	if (cfg.Rootfs == "" || cfg.RootfsOverlay) && (cfg.ImageName != "" || cfg.Rootfs != "") {
 		for _, d := range []string{"merged", "upper", "work"} {
 			os.Mkdir(filepath.Join(r.ctrDir(id), d), 0o755)
 		}

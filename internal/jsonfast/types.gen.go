@@ -801,6 +801,65 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s73 := v.VolumesFrom; s73 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i74 := range s73 {
+				e.sep()
+				e.str(string(s73[i74]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.LogDriver) != 0 {
+		e.name("\"logDriver\"")
+		e.str(string(v.LogDriver))
+	}
+	if v.RootfsOverlay {
+		e.name("\"rootfsOverlay\"")
+		e.boolean(bool(v.RootfsOverlay))
+	}
+	if len(v.UnsetEnv) != 0 {
+		e.name("\"unsetEnv\"")
+		if s75 := v.UnsetEnv; s75 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i76 := range s75 {
+				e.sep()
+				e.str(string(s75[i76]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.UnsetEnvAll {
+		e.name("\"unsetEnvAll\"")
+		e.boolean(bool(v.UnsetEnvAll))
+	}
+	if len(v.Personality) != 0 {
+		e.name("\"personality\"")
+		e.str(string(v.Personality))
+	}
+	if v.Timeout != 0 {
+		e.name("\"timeout\"")
+		e.uint(uint64(v.Timeout))
+	}
+	if len(v.Requires) != 0 {
+		e.name("\"requires\"")
+		if s77 := v.Requires; s77 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i78 := range s77 {
+				e.sep()
+				e.str(string(s77[i78]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -840,22 +899,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m73 := v.Networks; m73 == nil {
+		if m79 := v.Networks; m79 == nil {
 			e.null()
 		} else {
-			keys74 := make([]string, 0, len(m73))
-			for k75 := range m73 {
-				keys74 = append(keys74, k75)
+			keys80 := make([]string, 0, len(m79))
+			for k81 := range m79 {
+				keys80 = append(keys80, k81)
 			}
-			slices.Sort(keys74)
+			slices.Sort(keys80)
 			e.b = append(e.b, '{')
-			for _, k75 := range keys74 {
+			for _, k81 := range keys80 {
 				e.sep()
-				e.str(string(k75))
+				e.str(string(k81))
 				e.b = append(e.b, ':')
 				{
-					x76 := m73[k75]
-					encModelNetworkStatus(e, &x76)
+					x82 := m79[k81]
+					encModelNetworkStatus(e, &x82)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -875,10 +934,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p77 := v.Health; p77 == nil {
+		if p83 := v.Health; p83 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p77)
+			encModelHealthState(e, p83)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -900,40 +959,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m78 := v.Labels; m78 == nil {
+		if m84 := v.Labels; m84 == nil {
 			e.null()
 		} else {
-			keys79 := make([]string, 0, len(m78))
-			for k80 := range m78 {
-				keys79 = append(keys79, k80)
+			keys85 := make([]string, 0, len(m84))
+			for k86 := range m84 {
+				keys85 = append(keys85, k86)
 			}
-			slices.Sort(keys79)
+			slices.Sort(keys85)
 			e.b = append(e.b, '{')
-			for _, k80 := range keys79 {
+			for _, k86 := range keys85 {
 				e.sep()
-				e.str(string(k80))
+				e.str(string(k86))
 				e.b = append(e.b, ':')
-				e.str(string(m78[k80]))
+				e.str(string(m84[k86]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m81 := v.Annotations; m81 == nil {
+		if m87 := v.Annotations; m87 == nil {
 			e.null()
 		} else {
-			keys82 := make([]string, 0, len(m81))
-			for k83 := range m81 {
-				keys82 = append(keys82, k83)
+			keys88 := make([]string, 0, len(m87))
+			for k89 := range m87 {
+				keys88 = append(keys88, k89)
 			}
-			slices.Sort(keys82)
+			slices.Sort(keys88)
 			e.b = append(e.b, '{')
-			for _, k83 := range keys82 {
+			for _, k89 := range keys88 {
 				e.sep()
-				e.str(string(k83))
+				e.str(string(k89))
 				e.b = append(e.b, ':')
-				e.str(string(m81[k83]))
+				e.str(string(m87[k89]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -942,13 +1001,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s84 := v.CreateCommand; s84 == nil {
+		if s90 := v.CreateCommand; s90 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i85 := range s84 {
+			for i91 := range s90 {
 				e.sep()
-				e.str(string(s84[i85]))
+				e.str(string(s90[i91]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -999,13 +1058,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s86 := v.InfraCommand; s86 == nil {
+		if s92 := v.InfraCommand; s92 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i87 := range s86 {
+			for i93 := range s92 {
 				e.sep()
-				e.str(string(s86[i87]))
+				e.str(string(s92[i93]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1028,26 +1087,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s88 := v.UIDMap; s88 == nil {
+		if s94 := v.UIDMap; s94 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i89 := range s88 {
+			for i95 := range s94 {
 				e.sep()
-				encModelIDMap(e, &s88[i89])
+				encModelIDMap(e, &s94[i95])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s90 := v.GIDMap; s90 == nil {
+		if s96 := v.GIDMap; s96 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i91 := range s90 {
+			for i97 := range s96 {
 				e.sep()
-				encModelIDMap(e, &s90[i91])
+				encModelIDMap(e, &s96[i97])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1062,59 +1121,59 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s92 := v.Volumes; s92 == nil {
+		if s98 := v.Volumes; s98 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i93 := range s92 {
+			for i99 := range s98 {
 				e.sep()
-				e.str(string(s92[i93]))
+				e.str(string(s98[i99]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s94 := v.Devices; s94 == nil {
+		if s100 := v.Devices; s100 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i95 := range s94 {
+			for i101 := range s100 {
 				e.sep()
-				e.str(string(s94[i95]))
+				e.str(string(s100[i101]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m96 := v.Sysctls; m96 == nil {
+		if m102 := v.Sysctls; m102 == nil {
 			e.null()
 		} else {
-			keys97 := make([]string, 0, len(m96))
-			for k98 := range m96 {
-				keys97 = append(keys97, k98)
+			keys103 := make([]string, 0, len(m102))
+			for k104 := range m102 {
+				keys103 = append(keys103, k104)
 			}
-			slices.Sort(keys97)
+			slices.Sort(keys103)
 			e.b = append(e.b, '{')
-			for _, k98 := range keys97 {
+			for _, k104 := range keys103 {
 				e.sep()
-				e.str(string(k98))
+				e.str(string(k104))
 				e.b = append(e.b, ':')
-				e.str(string(m96[k98]))
+				e.str(string(m102[k104]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s99 := v.SecurityOpts; s99 == nil {
+		if s105 := v.SecurityOpts; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i100 := range s99 {
+			for i106 := range s105 {
 				e.sep()
-				e.str(string(s99[i100]))
+				e.str(string(s105[i106]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1160,39 +1219,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s101 := v.Options; s101 == nil {
+		if s107 := v.Options; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i102 := range s101 {
+			for i108 := range s107 {
 				e.sep()
-				e.str(string(s101[i102]))
+				e.str(string(s107[i108]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s103 := v.UIDMappings; s103 == nil {
+		if s109 := v.UIDMappings; s109 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i104 := range s103 {
+			for i110 := range s109 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s103[i104])
+				encSpecsLinuxIDMapping(e, &s109[i110])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s105 := v.GIDMappings; s105 == nil {
+		if s111 := v.GIDMappings; s111 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i106 := range s105 {
+			for i112 := range s111 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s105[i106])
+				encSpecsLinuxIDMapping(e, &s111[i112])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1204,46 +1263,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s107 := v.Prestart; s107 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i108 := range s107 {
-				e.sep()
-				encSpecsHook(e, &s107[i108])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s109 := v.CreateRuntime; s109 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i110 := range s109 {
-				e.sep()
-				encSpecsHook(e, &s109[i110])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s111 := v.CreateContainer; s111 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i112 := range s111 {
-				e.sep()
-				encSpecsHook(e, &s111[i112])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s113 := v.StartContainer; s113 == nil {
+		if s113 := v.Prestart; s113 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1254,9 +1274,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s115 := v.Poststart; s115 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s115 := v.CreateRuntime; s115 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1267,15 +1287,54 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s117 := v.Poststop; s117 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s117 := v.CreateContainer; s117 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i118 := range s117 {
 				e.sep()
 				encSpecsHook(e, &s117[i118])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s119 := v.StartContainer; s119 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i120 := range s119 {
+				e.sep()
+				encSpecsHook(e, &s119[i120])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s121 := v.Poststart; s121 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i122 := range s121 {
+				e.sep()
+				encSpecsHook(e, &s121[i122])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s123 := v.Poststop; s123 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i124 := range s123 {
+				e.sep()
+				encSpecsHook(e, &s123[i124])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1287,56 +1346,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s119 := v.UIDMappings; s119 == nil {
+		if s125 := v.UIDMappings; s125 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i120 := range s119 {
+			for i126 := range s125 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s119[i120])
+				encSpecsLinuxIDMapping(e, &s125[i126])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s121 := v.GIDMappings; s121 == nil {
+		if s127 := v.GIDMappings; s127 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i122 := range s121 {
+			for i128 := range s127 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s121[i122])
+				encSpecsLinuxIDMapping(e, &s127[i128])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m123 := v.Sysctl; m123 == nil {
+		if m129 := v.Sysctl; m129 == nil {
 			e.null()
 		} else {
-			keys124 := make([]string, 0, len(m123))
-			for k125 := range m123 {
-				keys124 = append(keys124, k125)
+			keys130 := make([]string, 0, len(m129))
+			for k131 := range m129 {
+				keys130 = append(keys130, k131)
 			}
-			slices.Sort(keys124)
+			slices.Sort(keys130)
 			e.b = append(e.b, '{')
-			for _, k125 := range keys124 {
+			for _, k131 := range keys130 {
 				e.sep()
-				e.str(string(k125))
+				e.str(string(k131))
 				e.b = append(e.b, ':')
-				e.str(string(m123[k125]))
+				e.str(string(m129[k131]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p126 := v.Resources; p126 == nil {
+		if p132 := v.Resources; p132 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p126)
+			encSpecsLinuxResources(e, p132)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1345,48 +1404,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s127 := v.Namespaces; s127 == nil {
+		if s133 := v.Namespaces; s133 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i128 := range s127 {
+			for i134 := range s133 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s127[i128])
+				encSpecsLinuxNamespace(e, &s133[i134])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s129 := v.Devices; s129 == nil {
+		if s135 := v.Devices; s135 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i130 := range s129 {
+			for i136 := range s135 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s129[i130])
+				encSpecsLinuxDevice(e, &s135[i136])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m131 := v.NetDevices; m131 == nil {
+		if m137 := v.NetDevices; m137 == nil {
 			e.null()
 		} else {
-			keys132 := make([]string, 0, len(m131))
-			for k133 := range m131 {
-				keys132 = append(keys132, k133)
+			keys138 := make([]string, 0, len(m137))
+			for k139 := range m137 {
+				keys138 = append(keys138, k139)
 			}
-			slices.Sort(keys132)
+			slices.Sort(keys138)
 			e.b = append(e.b, '{')
-			for _, k133 := range keys132 {
+			for _, k139 := range keys138 {
 				e.sep()
-				e.str(string(k133))
+				e.str(string(k139))
 				e.b = append(e.b, ':')
 				{
-					x134 := m131[k133]
-					encSpecsLinuxNetDevice(e, &x134)
+					x140 := m137[k139]
+					encSpecsLinuxNetDevice(e, &x140)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1394,10 +1453,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p135 := v.Seccomp; p135 == nil {
+		if p141 := v.Seccomp; p141 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p135)
+			encSpecsLinuxSeccomp(e, p141)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1406,26 +1465,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s136 := v.MaskedPaths; s136 == nil {
+		if s142 := v.MaskedPaths; s142 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i137 := range s136 {
+			for i143 := range s142 {
 				e.sep()
-				e.str(string(s136[i137]))
+				e.str(string(s142[i143]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s138 := v.ReadonlyPaths; s138 == nil {
+		if s144 := v.ReadonlyPaths; s144 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i139 := range s138 {
+			for i145 := range s144 {
 				e.sep()
-				e.str(string(s138[i139]))
+				e.str(string(s144[i145]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1436,46 +1495,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p140 := v.IntelRdt; p140 == nil {
+		if p146 := v.IntelRdt; p146 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p140)
+			encSpecsLinuxIntelRdt(e, p146)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p141 := v.MemoryPolicy; p141 == nil {
+		if p147 := v.MemoryPolicy; p147 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p141)
+			encSpecsLinuxMemoryPolicy(e, p147)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p142 := v.Personality; p142 == nil {
+		if p148 := v.Personality; p148 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p142)
+			encSpecsLinuxPersonality(e, p148)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m143 := v.TimeOffsets; m143 == nil {
+		if m149 := v.TimeOffsets; m149 == nil {
 			e.null()
 		} else {
-			keys144 := make([]string, 0, len(m143))
-			for k145 := range m143 {
-				keys144 = append(keys144, k145)
+			keys150 := make([]string, 0, len(m149))
+			for k151 := range m149 {
+				keys150 = append(keys150, k151)
 			}
-			slices.Sort(keys144)
+			slices.Sort(keys150)
 			e.b = append(e.b, '{')
-			for _, k145 := range keys144 {
+			for _, k151 := range keys150 {
 				e.sep()
-				e.str(string(k145))
+				e.str(string(k151))
 				e.b = append(e.b, ':')
 				{
-					x146 := m143[k145]
-					encSpecsLinuxTimeOffset(e, &x146)
+					x152 := m149[k151]
+					encSpecsLinuxTimeOffset(e, &x152)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1487,13 +1546,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s147 := v.Names; s147 == nil {
+	if s153 := v.Names; s153 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i148 := range s147 {
+		for i154 := range s153 {
 			e.sep()
-			e.str(string(s147[i148]))
+			e.str(string(s153[i154]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1501,21 +1560,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p149 := v.ErrnoRet; p149 == nil {
+		if p155 := v.ErrnoRet; p155 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p149)))
+			e.uint(uint64((*p155)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s150 := v.Args; s150 == nil {
+		if s156 := v.Args; s156 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i151 := range s150 {
+			for i157 := range s156 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s150[i151])
+				encSpecsLinuxSeccompArg(e, &s156[i157])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1540,21 +1599,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p152 := v.Umask; p152 == nil {
+		if p158 := v.Umask; p158 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p152)))
+			e.uint(uint64((*p158)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s153 := v.AdditionalGids; s153 == nil {
+		if s159 := v.AdditionalGids; s159 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i154 := range s153 {
+			for i160 := range s159 {
 				e.sep()
-				e.uint(uint64(s153[i154]))
+				e.uint(uint64(s159[i160]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1570,46 +1629,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s155 := v.Bounding; s155 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i156 := range s155 {
-				e.sep()
-				e.str(string(s155[i156]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s157 := v.Effective; s157 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i158 := range s157 {
-				e.sep()
-				e.str(string(s157[i158]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s159 := v.Inheritable; s159 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i160 := range s159 {
-				e.sep()
-				e.str(string(s159[i160]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s161 := v.Permitted; s161 == nil {
+		if s161 := v.Bounding; s161 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1620,15 +1640,54 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s163 := v.Ambient; s163 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s163 := v.Effective; s163 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i164 := range s163 {
 				e.sep()
 				e.str(string(s163[i164]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s165 := v.Inheritable; s165 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i166 := range s165 {
+				e.sep()
+				e.str(string(s165[i166]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s167 := v.Permitted; s167 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i168 := range s167 {
+				e.sep()
+				e.str(string(s167[i168]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s169 := v.Ambient; s169 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i170 := range s169 {
+				e.sep()
+				e.str(string(s169[i170]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1661,13 +1720,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s165 := v.Flags; s165 == nil {
+		if s171 := v.Flags; s171 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i166 := range s165 {
+			for i172 := range s171 {
 				e.sep()
-				e.str(string(s165[i166]))
+				e.str(string(s171[i172]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1721,13 +1780,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s167 := v.Options; s167 == nil {
+		if s173 := v.Options; s173 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i168 := range s167 {
+			for i174 := range s173 {
 				e.sep()
-				e.str(string(s167[i168]))
+				e.str(string(s173[i174]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1800,6 +1859,100 @@ func encModelResources(e *encoder, v *model.Resources) {
 		e.name("\"cpuQuota\"")
 		e.int(int64(v.CPUQuota))
 	}
+	if v.BlkioWeight != 0 {
+		e.name("\"blkioWeight\"")
+		e.uint(uint64(v.BlkioWeight))
+	}
+	if len(v.BlkioWeightDevice) != 0 {
+		e.name("\"blkioWeightDevice\"")
+		if s175 := v.BlkioWeightDevice; s175 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i176 := range s175 {
+				e.sep()
+				e.str(string(s175[i176]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s177 := v.DeviceReadBps; s177 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i178 := range s177 {
+				e.sep()
+				e.str(string(s177[i178]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s179 := v.DeviceWriteBps; s179 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i180 := range s179 {
+				e.sep()
+				e.str(string(s179[i180]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s181 := v.DeviceReadIOps; s181 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i182 := range s181 {
+				e.sep()
+				e.str(string(s181[i182]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s183 := v.DeviceWriteIOps; s183 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i184 := range s183 {
+				e.sep()
+				e.str(string(s183[i184]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p185 := v.MemorySwappiness; p185 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p185)))
+		}
+	}
+	if v.OOMKillDisable {
+		e.name("\"oomKillDisable\"")
+		e.boolean(bool(v.OOMKillDisable))
+	}
+	if len(v.DeviceCgroupRules) != 0 {
+		e.name("\"deviceCgroupRules\"")
+		if s186 := v.DeviceCgroupRules; s186 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i187 := range s186 {
+				e.sep()
+				e.str(string(s186[i187]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -1818,26 +1971,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s169 := v.Networks; s169 == nil {
+		if s188 := v.Networks; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i170 := range s169 {
+			for i189 := range s188 {
 				e.sep()
-				e.str(string(s169[i170]))
+				e.str(string(s188[i189]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s171 := v.Ports; s171 == nil {
+		if s190 := v.Ports; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i172 := range s171 {
+			for i191 := range s190 {
 				e.sep()
-				encModelPortMapping(e, &s171[i172])
+				encModelPortMapping(e, &s190[i191])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1852,52 +2005,52 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s173 := v.DNSServers; s173 == nil {
+		if s192 := v.DNSServers; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i174 := range s173 {
+			for i193 := range s192 {
 				e.sep()
-				e.str(string(s173[i174]))
+				e.str(string(s192[i193]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSSearch) != 0 {
 		e.name("\"dnsSearch\"")
-		if s175 := v.DNSSearch; s175 == nil {
+		if s194 := v.DNSSearch; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i176 := range s175 {
+			for i195 := range s194 {
 				e.sep()
-				e.str(string(s175[i176]))
+				e.str(string(s194[i195]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSOptions) != 0 {
 		e.name("\"dnsOptions\"")
-		if s177 := v.DNSOptions; s177 == nil {
+		if s196 := v.DNSOptions; s196 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i178 := range s177 {
+			for i197 := range s196 {
 				e.sep()
-				e.str(string(s177[i178]))
+				e.str(string(s196[i197]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.AddHosts) != 0 {
 		e.name("\"addHosts\"")
-		if s179 := v.AddHosts; s179 == nil {
+		if s198 := v.AddHosts; s198 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i180 := range s179 {
+			for i199 := range s198 {
 				e.sep()
-				e.str(string(s179[i180]))
+				e.str(string(s198[i199]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1908,26 +2061,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m181 := v.Aliases; m181 == nil {
+		if m200 := v.Aliases; m200 == nil {
 			e.null()
 		} else {
-			keys182 := make([]string, 0, len(m181))
-			for k183 := range m181 {
-				keys182 = append(keys182, k183)
+			keys201 := make([]string, 0, len(m200))
+			for k202 := range m200 {
+				keys201 = append(keys201, k202)
 			}
-			slices.Sort(keys182)
+			slices.Sort(keys201)
 			e.b = append(e.b, '{')
-			for _, k183 := range keys182 {
+			for _, k202 := range keys201 {
 				e.sep()
-				e.str(string(k183))
+				e.str(string(k202))
 				e.b = append(e.b, ':')
-				if s184 := m181[k183]; s184 == nil {
+				if s203 := m200[k202]; s203 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i185 := range s184 {
+					for i204 := range s203 {
 						e.sep()
-						e.str(string(s184[i185]))
+						e.str(string(s203[i204]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -1952,13 +2105,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s186 := v.Test; s186 == nil {
+	if s205 := v.Test; s205 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i187 := range s186 {
+		for i206 := range s205 {
 			e.sep()
-			e.str(string(s186[i187]))
+			e.str(string(s205[i206]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2043,13 +2196,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s188 := v.Log; s188 == nil {
+		if s207 := v.Log; s207 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i189 := range s188 {
+			for i208 := range s207 {
 				e.sep()
-				encModelHealthLog(e, &s188[i189])
+				encModelHealthLog(e, &s207[i208])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2074,36 +2227,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s190 := v.Args; s190 == nil {
+		if s209 := v.Args; s209 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i191 := range s190 {
+			for i210 := range s209 {
 				e.sep()
-				e.str(string(s190[i191]))
+				e.str(string(s209[i210]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s192 := v.Env; s192 == nil {
+		if s211 := v.Env; s211 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i193 := range s192 {
+			for i212 := range s211 {
 				e.sep()
-				e.str(string(s192[i193]))
+				e.str(string(s211[i212]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p194 := v.Timeout; p194 == nil {
+		if p213 := v.Timeout; p213 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p194)))
+			e.int(int64((*p213)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2113,88 +2266,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s195 := v.Devices; s195 == nil {
+		if s214 := v.Devices; s214 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i196 := range s195 {
+			for i215 := range s214 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s195[i196])
+				encSpecsLinuxDeviceCgroup(e, &s214[i215])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p197 := v.Memory; p197 == nil {
+		if p216 := v.Memory; p216 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p197)
+			encSpecsLinuxMemory(e, p216)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p198 := v.CPU; p198 == nil {
+		if p217 := v.CPU; p217 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p198)
+			encSpecsLinuxCPU(e, p217)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p199 := v.Pids; p199 == nil {
+		if p218 := v.Pids; p218 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p199)
+			encSpecsLinuxPids(e, p218)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p200 := v.BlockIO; p200 == nil {
+		if p219 := v.BlockIO; p219 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p200)
+			encSpecsLinuxBlockIO(e, p219)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s201 := v.HugepageLimits; s201 == nil {
+		if s220 := v.HugepageLimits; s220 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i221 := range s220 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s201[i202])
+				encSpecsLinuxHugepageLimit(e, &s220[i221])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p203 := v.Network; p203 == nil {
+		if p222 := v.Network; p222 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p203)
+			encSpecsLinuxNetwork(e, p222)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m204 := v.Rdma; m204 == nil {
+		if m223 := v.Rdma; m223 == nil {
 			e.null()
 		} else {
-			keys205 := make([]string, 0, len(m204))
-			for k206 := range m204 {
-				keys205 = append(keys205, k206)
+			keys224 := make([]string, 0, len(m223))
+			for k225 := range m223 {
+				keys224 = append(keys224, k225)
 			}
-			slices.Sort(keys205)
+			slices.Sort(keys224)
 			e.b = append(e.b, '{')
-			for _, k206 := range keys205 {
+			for _, k225 := range keys224 {
 				e.sep()
-				e.str(string(k206))
+				e.str(string(k225))
 				e.b = append(e.b, ':')
 				{
-					x207 := m204[k206]
-					encSpecsLinuxRdma(e, &x207)
+					x226 := m223[k225]
+					encSpecsLinuxRdma(e, &x226)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2202,20 +2355,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m208 := v.Unified; m208 == nil {
+		if m227 := v.Unified; m227 == nil {
 			e.null()
 		} else {
-			keys209 := make([]string, 0, len(m208))
-			for k210 := range m208 {
-				keys209 = append(keys209, k210)
+			keys228 := make([]string, 0, len(m227))
+			for k229 := range m227 {
+				keys228 = append(keys228, k229)
 			}
-			slices.Sort(keys209)
+			slices.Sort(keys228)
 			e.b = append(e.b, '{')
-			for _, k210 := range keys209 {
+			for _, k229 := range keys228 {
 				e.sep()
-				e.str(string(k210))
+				e.str(string(k229))
 				e.b = append(e.b, ':')
-				e.str(string(m208[k210]))
+				e.str(string(m227[k229]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2246,26 +2399,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p211 := v.FileMode; p211 == nil {
+		if p230 := v.FileMode; p230 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p211)))
+			e.uint(uint64((*p230)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p212 := v.UID; p212 == nil {
+		if p231 := v.UID; p231 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p212)))
+			e.uint(uint64((*p231)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p213 := v.GID; p213 == nil {
+		if p232 := v.GID; p232 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p213)))
+			e.uint(uint64((*p232)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2288,13 +2441,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s214 := v.Schemata; s214 == nil {
+		if s233 := v.Schemata; s233 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i215 := range s214 {
+			for i234 := range s233 {
 				e.sep()
-				e.str(string(s214[i215]))
+				e.str(string(s233[i234]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2322,13 +2475,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s216 := v.Flags; s216 == nil {
+		if s235 := v.Flags; s235 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i217 := range s216 {
+			for i236 := range s235 {
 				e.sep()
-				e.str(string(s216[i217]))
+				e.str(string(s235[i236]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2342,13 +2495,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s218 := v.Flags; s218 == nil {
+		if s237 := v.Flags; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i219 := range s218 {
+			for i238 := range s237 {
 				e.sep()
-				e.str(string(s218[i219]))
+				e.str(string(s237[i238]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2426,18 +2579,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p220 := v.Major; p220 == nil {
+		if p239 := v.Major; p239 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p220)))
+			e.int(int64((*p239)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p221 := v.Minor; p221 == nil {
+		if p240 := v.Minor; p240 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p221)))
+			e.int(int64((*p240)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2451,74 +2604,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p222 := v.Limit; p222 == nil {
+		if p241 := v.Limit; p241 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p222)))
+			e.int(int64((*p241)))
 		}
 	}
 	if v.Reservation != nil {
 		e.name("\"reservation\"")
-		if p223 := v.Reservation; p223 == nil {
+		if p242 := v.Reservation; p242 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p223)))
+			e.int(int64((*p242)))
 		}
 	}
 	if v.Swap != nil {
 		e.name("\"swap\"")
-		if p224 := v.Swap; p224 == nil {
+		if p243 := v.Swap; p243 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p224)))
+			e.int(int64((*p243)))
 		}
 	}
 	if v.Kernel != nil {
 		e.name("\"kernel\"")
-		if p225 := v.Kernel; p225 == nil {
+		if p244 := v.Kernel; p244 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p225)))
+			e.int(int64((*p244)))
 		}
 	}
 	if v.KernelTCP != nil {
 		e.name("\"kernelTCP\"")
-		if p226 := v.KernelTCP; p226 == nil {
+		if p245 := v.KernelTCP; p245 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p226)))
+			e.int(int64((*p245)))
 		}
 	}
 	if v.Swappiness != nil {
 		e.name("\"swappiness\"")
-		if p227 := v.Swappiness; p227 == nil {
+		if p246 := v.Swappiness; p246 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p227)))
+			e.uint(uint64((*p246)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p228 := v.DisableOOMKiller; p228 == nil {
+		if p247 := v.DisableOOMKiller; p247 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p228)))
+			e.boolean(bool((*p247)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p229 := v.UseHierarchy; p229 == nil {
+		if p248 := v.UseHierarchy; p248 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p229)))
+			e.boolean(bool((*p248)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p230 := v.CheckBeforeUpdate; p230 == nil {
+		if p249 := v.CheckBeforeUpdate; p249 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p230)))
+			e.boolean(bool((*p249)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2528,50 +2681,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p231 := v.Shares; p231 == nil {
+		if p250 := v.Shares; p250 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p231)))
+			e.uint(uint64((*p250)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p232 := v.Quota; p232 == nil {
+		if p251 := v.Quota; p251 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p232)))
+			e.int(int64((*p251)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p233 := v.Burst; p233 == nil {
+		if p252 := v.Burst; p252 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p233)))
+			e.uint(uint64((*p252)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p234 := v.Period; p234 == nil {
+		if p253 := v.Period; p253 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p234)))
+			e.uint(uint64((*p253)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p235 := v.RealtimeRuntime; p235 == nil {
+		if p254 := v.RealtimeRuntime; p254 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p235)))
+			e.int(int64((*p254)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p236 := v.RealtimePeriod; p236 == nil {
+		if p255 := v.RealtimePeriod; p255 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p236)))
+			e.uint(uint64((*p255)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2584,10 +2737,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p237 := v.Idle; p237 == nil {
+		if p256 := v.Idle; p256 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p237)))
+			e.int(int64((*p256)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2597,10 +2750,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p238 := v.Limit; p238 == nil {
+		if p257 := v.Limit; p257 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p238)))
+			e.int(int64((*p257)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2610,81 +2763,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p239 := v.Weight; p239 == nil {
+		if p258 := v.Weight; p258 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p239)))
+			e.uint(uint64((*p258)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p240 := v.LeafWeight; p240 == nil {
+		if p259 := v.LeafWeight; p259 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p240)))
+			e.uint(uint64((*p259)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s241 := v.WeightDevice; s241 == nil {
+		if s260 := v.WeightDevice; s260 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i242 := range s241 {
+			for i261 := range s260 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s241[i242])
+				encSpecsLinuxWeightDevice(e, &s260[i261])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s243 := v.ThrottleReadBpsDevice; s243 == nil {
+		if s262 := v.ThrottleReadBpsDevice; s262 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i244 := range s243 {
+			for i263 := range s262 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s243[i244])
+				encSpecsLinuxThrottleDevice(e, &s262[i263])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s245 := v.ThrottleWriteBpsDevice; s245 == nil {
+		if s264 := v.ThrottleWriteBpsDevice; s264 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i246 := range s245 {
+			for i265 := range s264 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s245[i246])
+				encSpecsLinuxThrottleDevice(e, &s264[i265])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s247 := v.ThrottleReadIOPSDevice; s247 == nil {
+		if s266 := v.ThrottleReadIOPSDevice; s266 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i248 := range s247 {
+			for i267 := range s266 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s247[i248])
+				encSpecsLinuxThrottleDevice(e, &s266[i267])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s249 := v.ThrottleWriteIOPSDevice; s249 == nil {
+		if s268 := v.ThrottleWriteIOPSDevice; s268 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i250 := range s249 {
+			for i269 := range s268 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s249[i250])
+				encSpecsLinuxThrottleDevice(e, &s268[i269])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2705,21 +2858,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p251 := v.ClassID; p251 == nil {
+		if p270 := v.ClassID; p270 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p251)))
+			e.uint(uint64((*p270)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s252 := v.Priorities; s252 == nil {
+		if s271 := v.Priorities; s271 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i253 := range s252 {
+			for i272 := range s271 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s252[i253])
+				encSpecsLinuxInterfacePriority(e, &s271[i272])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2731,18 +2884,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p254 := v.HcaHandles; p254 == nil {
+		if p273 := v.HcaHandles; p273 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p254)))
+			e.uint(uint64((*p273)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p255 := v.HcaObjects; p255 == nil {
+		if p274 := v.HcaObjects; p274 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p255)))
+			e.uint(uint64((*p274)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2756,18 +2909,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p256 := v.Weight; p256 == nil {
+		if p275 := v.Weight; p275 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p256)))
+			e.uint(uint64((*p275)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p257 := v.LeafWeight; p257 == nil {
+		if p276 := v.LeafWeight; p276 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p257)))
+			e.uint(uint64((*p276)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2793,7 +2946,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2819,18 +2972,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x258 := bool(v.IsInfra)
-			if err := s.Bool(&x258); err != nil {
+			x277 := bool(v.IsInfra)
+			if err := s.Bool(&x277); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x258)
+			v.IsInfra = bool(x277)
 			return nil
 		case "created":
-			raw259, err := s.Raw()
+			raw278, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw259); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw278); err != nil {
 				return err
 			}
 			return nil
@@ -2838,21 +2991,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out260 := v.CreateCommand[:0]
-				if out260 == nil {
-					out260 = []string{}
+				out279 := v.CreateCommand[:0]
+				if out279 == nil {
+					out279 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e261 string
-					if err := s.Str(&e261); err != nil {
+					var e280 string
+					if err := s.Str(&e280); err != nil {
 						return err
 					}
-					out260 = append(out260, e261)
+					out279 = append(out279, e280)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out260
+				v.CreateCommand = out279
 			}
 			return nil
 		case "image":
@@ -2874,63 +3027,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out262 := v.Entrypoint[:0]
-				if out262 == nil {
-					out262 = []string{}
+				out281 := v.Entrypoint[:0]
+				if out281 == nil {
+					out281 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e263 string
-					if err := s.Str(&e263); err != nil {
+					var e282 string
+					if err := s.Str(&e282); err != nil {
 						return err
 					}
-					out262 = append(out262, e263)
+					out281 = append(out281, e282)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out262
+				v.Entrypoint = out281
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out264 := v.Cmd[:0]
-				if out264 == nil {
-					out264 = []string{}
+				out283 := v.Cmd[:0]
+				if out283 == nil {
+					out283 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e265 string
-					if err := s.Str(&e265); err != nil {
+					var e284 string
+					if err := s.Str(&e284); err != nil {
 						return err
 					}
-					out264 = append(out264, e265)
+					out283 = append(out283, e284)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out264
+				v.Cmd = out283
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out266 := v.Env[:0]
-				if out266 == nil {
-					out266 = []string{}
+				out285 := v.Env[:0]
+				if out285 == nil {
+					out285 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e267 string
-					if err := s.Str(&e267); err != nil {
+					var e286 string
+					if err := s.Str(&e286); err != nil {
 						return err
 					}
-					out266 = append(out266, e267)
+					out285 = append(out285, e286)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out266
+				v.Env = out285
 			}
 			return nil
 		case "workingDir":
@@ -2956,11 +3109,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e268 string
-					if err := s.Str(&e268); err != nil {
+					var e287 string
+					if err := s.Str(&e287); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e268
+					v.Labels[string(key)] = e287
 					return nil
 				}); err != nil {
 					return err
@@ -2975,11 +3128,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e269 string
-					if err := s.Str(&e269); err != nil {
+					var e288 string
+					if err := s.Str(&e288); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e269
+					v.Annotations[string(key)] = e288
 					return nil
 				}); err != nil {
 					return err
@@ -2987,18 +3140,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x270 := bool(v.Terminal)
-			if err := s.Bool(&x270); err != nil {
+			x289 := bool(v.Terminal)
+			if err := s.Bool(&x289); err != nil {
 				return err
 			}
-			v.Terminal = bool(x270)
+			v.Terminal = bool(x289)
 			return nil
 		case "stdin":
-			x271 := bool(v.Stdin)
-			if err := s.Bool(&x271); err != nil {
+			x290 := bool(v.Stdin)
+			if err := s.Bool(&x290); err != nil {
 				return err
 			}
-			v.Stdin = bool(x271)
+			v.Stdin = bool(x290)
 			return nil
 		case "logPath":
 			if err := s.Str(&v.LogPath); err != nil {
@@ -3006,66 +3159,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x272 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x272); err != nil {
+			x291 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x291); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x272)
+			v.KeepStdinOpen = bool(x291)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out273 := v.Mounts[:0]
-				if out273 == nil {
-					out273 = []model.Mount{}
+				out292 := v.Mounts[:0]
+				if out292 == nil {
+					out292 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e274 model.Mount
-					if err := decModelMount(s, &e274); err != nil {
+					var e293 model.Mount
+					if err := decModelMount(s, &e293); err != nil {
 						return err
 					}
-					out273 = append(out273, e274)
+					out292 = append(out292, e293)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out273
+				v.Mounts = out292
 			}
 			return nil
 		case "readOnly":
-			x275 := bool(v.ReadOnly)
-			if err := s.Bool(&x275); err != nil {
+			x294 := bool(v.ReadOnly)
+			if err := s.Bool(&x294); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x275)
+			v.ReadOnly = bool(x294)
 			return nil
 		case "readOnlyTmpfs":
-			x276 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x276); err != nil {
+			x295 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x295); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x276)
+			v.ReadOnlyTmpfs = bool(x295)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out277 := v.Devices[:0]
-				if out277 == nil {
-					out277 = []string{}
+				out296 := v.Devices[:0]
+				if out296 == nil {
+					out296 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e278 string
-					if err := s.Str(&e278); err != nil {
+					var e297 string
+					if err := s.Str(&e297); err != nil {
 						return err
 					}
-					out277 = append(out277, e278)
+					out296 = append(out296, e297)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out277
+				v.Devices = out296
 			}
 			return nil
 		case "sysctls":
@@ -3076,11 +3229,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e279 string
-					if err := s.Str(&e279); err != nil {
+					var e298 string
+					if err := s.Str(&e298); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e279
+					v.Sysctls[string(key)] = e298
 					return nil
 				}); err != nil {
 					return err
@@ -3091,79 +3244,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out280 := v.CapAdd[:0]
-				if out280 == nil {
-					out280 = []string{}
+				out299 := v.CapAdd[:0]
+				if out299 == nil {
+					out299 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e281 string
-					if err := s.Str(&e281); err != nil {
+					var e300 string
+					if err := s.Str(&e300); err != nil {
 						return err
 					}
-					out280 = append(out280, e281)
+					out299 = append(out299, e300)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out280
+				v.CapAdd = out299
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out282 := v.CapDrop[:0]
-				if out282 == nil {
-					out282 = []string{}
+				out301 := v.CapDrop[:0]
+				if out301 == nil {
+					out301 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e283 string
-					if err := s.Str(&e283); err != nil {
+					var e302 string
+					if err := s.Str(&e302); err != nil {
 						return err
 					}
-					out282 = append(out282, e283)
+					out301 = append(out301, e302)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out282
+				v.CapDrop = out301
 			}
 			return nil
 		case "privileged":
-			x284 := bool(v.Privileged)
-			if err := s.Bool(&x284); err != nil {
+			x303 := bool(v.Privileged)
+			if err := s.Bool(&x303); err != nil {
 				return err
 			}
-			v.Privileged = bool(x284)
+			v.Privileged = bool(x303)
 			return nil
 		case "oomScoreAdj":
-			n285, _, null286, err := s.Integer(64, true)
+			n304, _, null305, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null286 {
-				v.OOMScoreAdj = int(n285)
+			if !null305 {
+				v.OOMScoreAdj = int(n304)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out287 := v.GroupAdd[:0]
-				if out287 == nil {
-					out287 = []string{}
+				out306 := v.GroupAdd[:0]
+				if out306 == nil {
+					out306 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e288 string
-					if err := s.Str(&e288); err != nil {
+					var e307 string
+					if err := s.Str(&e307); err != nil {
 						return err
 					}
-					out287 = append(out287, e288)
+					out306 = append(out306, e307)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out287
+				v.GroupAdd = out306
 			}
 			return nil
 		case "umask":
@@ -3187,59 +3340,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x289 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x289); err != nil {
+			x308 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x289)
+			v.NoNewPrivileges = bool(x308)
 			return nil
 		case "ownMasks":
-			x290 := bool(v.OwnMasks)
-			if err := s.Bool(&x290); err != nil {
+			x309 := bool(v.OwnMasks)
+			if err := s.Bool(&x309); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x290)
+			v.OwnMasks = bool(x309)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out291 := v.MaskedPaths[:0]
-				if out291 == nil {
-					out291 = []string{}
+				out310 := v.MaskedPaths[:0]
+				if out310 == nil {
+					out310 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e292 string
-					if err := s.Str(&e292); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					out291 = append(out291, e292)
+					out310 = append(out310, e311)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out291
+				v.MaskedPaths = out310
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out293 := v.ReadonlyPaths[:0]
-				if out293 == nil {
-					out293 = []string{}
+				out312 := v.ReadonlyPaths[:0]
+				if out312 == nil {
+					out312 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e294 string
-					if err := s.Str(&e294); err != nil {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
 						return err
 					}
-					out293 = append(out293, e294)
+					out312 = append(out312, e313)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out293
+				v.ReadonlyPaths = out312
 			}
 			return nil
 		case "seccomp":
@@ -3251,21 +3404,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out295 := v.Ulimits[:0]
-				if out295 == nil {
-					out295 = []model.Ulimit{}
+				out314 := v.Ulimits[:0]
+				if out314 == nil {
+					out314 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e296 model.Ulimit
-					if err := decModelUlimit(s, &e296); err != nil {
+					var e315 model.Ulimit
+					if err := decModelUlimit(s, &e315); err != nil {
 						return err
 					}
-					out295 = append(out295, e296)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out295
+				v.Ulimits = out314
 			}
 			return nil
 		case "resources":
@@ -3286,11 +3439,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e297 model.Namespace
-					if err := decModelNamespace(s, &e297); err != nil {
+					var e316 model.Namespace
+					if err := decModelNamespace(s, &e316); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e297
+					v.Namespaces[string(key)] = e316
 					return nil
 				}); err != nil {
 					return err
@@ -3306,75 +3459,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out298 := v.UIDMap[:0]
-				if out298 == nil {
-					out298 = []model.IDMap{}
+				out317 := v.UIDMap[:0]
+				if out317 == nil {
+					out317 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e299 model.IDMap
-					if err := decModelIDMap(s, &e299); err != nil {
+					var e318 model.IDMap
+					if err := decModelIDMap(s, &e318); err != nil {
 						return err
 					}
-					out298 = append(out298, e299)
+					out317 = append(out317, e318)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out298
+				v.UIDMap = out317
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out300 := v.GIDMap[:0]
-				if out300 == nil {
-					out300 = []model.IDMap{}
+				out319 := v.GIDMap[:0]
+				if out319 == nil {
+					out319 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e301 model.IDMap
-					if err := decModelIDMap(s, &e301); err != nil {
+					var e320 model.IDMap
+					if err := decModelIDMap(s, &e320); err != nil {
 						return err
 					}
-					out300 = append(out300, e301)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out300
+				v.GIDMap = out319
 			}
 			return nil
 		case "init":
-			x302 := bool(v.Init)
-			if err := s.Bool(&x302); err != nil {
+			x321 := bool(v.Init)
+			if err := s.Bool(&x321); err != nil {
 				return err
 			}
-			v.Init = bool(x302)
+			v.Init = bool(x321)
 			return nil
 		case "stopSignal":
-			n303, _, null304, err := s.Integer(64, true)
+			n322, _, null323, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null304 {
-				v.StopSignal = int(n303)
+			if !null323 {
+				v.StopSignal = int(n322)
 			}
 			return nil
 		case "stopTimeout":
-			_, n305, null306, err := s.Integer(64, false)
+			_, n324, null325, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null306 {
-				v.StopTimeout = uint(n305)
+			if !null325 {
+				v.StopTimeout = uint(n324)
 			}
 			return nil
 		case "autoRemove":
-			x307 := bool(v.AutoRemove)
-			if err := s.Bool(&x307); err != nil {
+			x326 := bool(v.AutoRemove)
+			if err := s.Bool(&x326); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x307)
+			v.AutoRemove = bool(x326)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3407,21 +3560,117 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out308 := v.Secrets[:0]
-				if out308 == nil {
-					out308 = []model.SecretRef{}
+				out327 := v.Secrets[:0]
+				if out327 == nil {
+					out327 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e309 model.SecretRef
-					if err := decModelSecretRef(s, &e309); err != nil {
+					var e328 model.SecretRef
+					if err := decModelSecretRef(s, &e328); err != nil {
 						return err
 					}
-					out308 = append(out308, e309)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out308
+				v.Secrets = out327
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out329 := v.VolumesFrom[:0]
+				if out329 == nil {
+					out329 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e330 string
+					if err := s.Str(&e330); err != nil {
+						return err
+					}
+					out329 = append(out329, e330)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out329
+			}
+			return nil
+		case "logDriver":
+			if err := s.Str(&v.LogDriver); err != nil {
+				return err
+			}
+			return nil
+		case "rootfsOverlay":
+			x331 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x331); err != nil {
+				return err
+			}
+			v.RootfsOverlay = bool(x331)
+			return nil
+		case "unsetEnv":
+			if s.Literal("null") {
+				v.UnsetEnv = nil
+			} else {
+				out332 := v.UnsetEnv[:0]
+				if out332 == nil {
+					out332 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e333 string
+					if err := s.Str(&e333); err != nil {
+						return err
+					}
+					out332 = append(out332, e333)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.UnsetEnv = out332
+			}
+			return nil
+		case "unsetEnvAll":
+			x334 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x334); err != nil {
+				return err
+			}
+			v.UnsetEnvAll = bool(x334)
+			return nil
+		case "personality":
+			if err := s.Str(&v.Personality); err != nil {
+				return err
+			}
+			return nil
+		case "timeout":
+			_, n335, null336, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null336 {
+				v.Timeout = uint(n335)
+			}
+			return nil
+		case "requires":
+			if s.Literal("null") {
+				v.Requires = nil
+			} else {
+				out337 := v.Requires[:0]
+				if out337 == nil {
+					out337 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e338 string
+					if err := s.Str(&e338); err != nil {
+						return err
+					}
+					out337 = append(out337, e338)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Requires = out337
 			}
 			return nil
 		}
@@ -3440,63 +3689,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n310, _, null311, err := s.Integer(64, true)
+			n339, _, null340, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null311 {
-				v.Pid = int(n310)
+			if !null340 {
+				v.Pid = int(n339)
 			}
 			return nil
 		case "conmonPid":
-			n312, _, null313, err := s.Integer(64, true)
+			n341, _, null342, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null313 {
-				v.ConmonPid = int(n312)
+			if !null342 {
+				v.ConmonPid = int(n341)
 			}
 			return nil
 		case "exitCode":
-			n314, _, null315, err := s.Integer(32, true)
+			n343, _, null344, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null315 {
-				v.ExitCode = int32(n314)
+			if !null344 {
+				v.ExitCode = int32(n343)
 			}
 			return nil
 		case "oomKilled":
-			x316 := bool(v.OOMKilled)
-			if err := s.Bool(&x316); err != nil {
+			x345 := bool(v.OOMKilled)
+			if err := s.Bool(&x345); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x316)
+			v.OOMKilled = bool(x345)
 			return nil
 		case "startedAt":
-			raw317, err := s.Raw()
+			raw346, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw317); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw346); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw318, err := s.Raw()
+			raw347, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw318); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw347); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x319 := bool(v.Mounted)
-			if err := s.Bool(&x319); err != nil {
+			x348 := bool(v.Mounted)
+			if err := s.Bool(&x348); err != nil {
 				return err
 			}
-			v.Mounted = bool(x319)
+			v.Mounted = bool(x348)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3516,11 +3765,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e320 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e320); err != nil {
+					var e349 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e349); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e320
+					v.Networks[string(key)] = e349
 					return nil
 				}); err != nil {
 					return err
@@ -3533,20 +3782,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n321, _, null322, err := s.Integer(64, true)
+			n350, _, null351, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null322 {
-				v.RestartCount = int(n321)
+			if !null351 {
+				v.RestartCount = int(n350)
 			}
 			return nil
 		case "stoppedByUser":
-			x323 := bool(v.StoppedByUser)
-			if err := s.Bool(&x323); err != nil {
+			x352 := bool(v.StoppedByUser)
+			if err := s.Bool(&x352); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x323)
+			v.StoppedByUser = bool(x352)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3598,11 +3847,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e324
+					v.Labels[string(key)] = e353
 					return nil
 				}); err != nil {
 					return err
@@ -3617,11 +3866,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
+					var e354 string
+					if err := s.Str(&e354); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e325
+					v.Annotations[string(key)] = e354
 					return nil
 				}); err != nil {
 					return err
@@ -3629,11 +3878,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw326, err := s.Raw()
+			raw355, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw326); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw355); err != nil {
 				return err
 			}
 			return nil
@@ -3641,21 +3890,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out327 := v.CreateCommand[:0]
-				if out327 == nil {
-					out327 = []string{}
+				out356 := v.CreateCommand[:0]
+				if out356 == nil {
+					out356 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out356 = append(out356, e357)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out327
+				v.CreateCommand = out356
 			}
 			return nil
 		case "cgroupParent":
@@ -3664,67 +3913,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x329 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x329); err != nil {
+			x358 := bool(v.UsePodCgroup)
+			if err := s.Bool(&x358); err != nil {
 				return err
 			}
-			v.UsePodCgroup = bool(x329)
+			v.UsePodCgroup = bool(x358)
 			return nil
 		case "sharePid":
-			x330 := bool(v.SharePid)
-			if err := s.Bool(&x330); err != nil {
+			x359 := bool(v.SharePid)
+			if err := s.Bool(&x359); err != nil {
 				return err
 			}
-			v.SharePid = bool(x330)
+			v.SharePid = bool(x359)
 			return nil
 		case "shareIpc":
-			x331 := bool(v.ShareIpc)
-			if err := s.Bool(&x331); err != nil {
+			x360 := bool(v.ShareIpc)
+			if err := s.Bool(&x360); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x331)
+			v.ShareIpc = bool(x360)
 			return nil
 		case "shareNet":
-			x332 := bool(v.ShareNet)
-			if err := s.Bool(&x332); err != nil {
+			x361 := bool(v.ShareNet)
+			if err := s.Bool(&x361); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x332)
+			v.ShareNet = bool(x361)
 			return nil
 		case "shareMount":
-			x333 := bool(v.ShareMount)
-			if err := s.Bool(&x333); err != nil {
+			x362 := bool(v.ShareMount)
+			if err := s.Bool(&x362); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x333)
+			v.ShareMount = bool(x362)
 			return nil
 		case "shareUser":
-			x334 := bool(v.ShareUser)
-			if err := s.Bool(&x334); err != nil {
+			x363 := bool(v.ShareUser)
+			if err := s.Bool(&x363); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x334)
+			v.ShareUser = bool(x363)
 			return nil
 		case "shareUts":
-			x335 := bool(v.ShareUts)
-			if err := s.Bool(&x335); err != nil {
+			x364 := bool(v.ShareUts)
+			if err := s.Bool(&x364); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x335)
+			v.ShareUts = bool(x364)
 			return nil
 		case "shareCgroup":
-			x336 := bool(v.ShareCgroup)
-			if err := s.Bool(&x336); err != nil {
+			x365 := bool(v.ShareCgroup)
+			if err := s.Bool(&x365); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x336)
+			v.ShareCgroup = bool(x365)
 			return nil
 		case "hasInfra":
-			x337 := bool(v.HasInfra)
-			if err := s.Bool(&x337); err != nil {
+			x366 := bool(v.HasInfra)
+			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x337)
+			v.HasInfra = bool(x366)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3740,21 +3989,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out338 := v.InfraCommand[:0]
-				if out338 == nil {
-					out338 = []string{}
+				out367 := v.InfraCommand[:0]
+				if out367 == nil {
+					out367 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
+					var e368 string
+					if err := s.Str(&e368); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out367 = append(out367, e368)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out338
+				v.InfraCommand = out367
 			}
 			return nil
 		case "infra":
@@ -3786,42 +4035,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out340 := v.UIDMap[:0]
-				if out340 == nil {
-					out340 = []model.IDMap{}
+				out369 := v.UIDMap[:0]
+				if out369 == nil {
+					out369 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e341 model.IDMap
-					if err := decModelIDMap(s, &e341); err != nil {
+					var e370 model.IDMap
+					if err := decModelIDMap(s, &e370); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out369 = append(out369, e370)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out340
+				v.UIDMap = out369
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out342 := v.GIDMap[:0]
-				if out342 == nil {
-					out342 = []model.IDMap{}
+				out371 := v.GIDMap[:0]
+				if out371 == nil {
+					out371 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e343 model.IDMap
-					if err := decModelIDMap(s, &e343); err != nil {
+					var e372 model.IDMap
+					if err := decModelIDMap(s, &e372); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out371 = append(out371, e372)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out342
+				v.GIDMap = out371
 			}
 			return nil
 		case "exitPolicy":
@@ -3843,42 +4092,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out344 := v.Volumes[:0]
-				if out344 == nil {
-					out344 = []string{}
+				out373 := v.Volumes[:0]
+				if out373 == nil {
+					out373 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e345 string
-					if err := s.Str(&e345); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					out344 = append(out344, e345)
+					out373 = append(out373, e374)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out344
+				v.Volumes = out373
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out346 := v.Devices[:0]
-				if out346 == nil {
-					out346 = []string{}
+				out375 := v.Devices[:0]
+				if out375 == nil {
+					out375 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e347 string
-					if err := s.Str(&e347); err != nil {
+					var e376 string
+					if err := s.Str(&e376); err != nil {
 						return err
 					}
-					out346 = append(out346, e347)
+					out375 = append(out375, e376)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out346
+				v.Devices = out375
 			}
 			return nil
 		case "sysctls":
@@ -3889,11 +4138,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e348 string
-					if err := s.Str(&e348); err != nil {
+					var e377 string
+					if err := s.Str(&e377); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e348
+					v.Sysctls[string(key)] = e377
 					return nil
 				}); err != nil {
 					return err
@@ -3904,21 +4153,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out349 := v.SecurityOpts[:0]
-				if out349 == nil {
-					out349 = []string{}
+				out378 := v.SecurityOpts[:0]
+				if out378 == nil {
+					out378 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e350 string
-					if err := s.Str(&e350); err != nil {
+					var e379 string
+					if err := s.Str(&e379); err != nil {
 						return err
 					}
-					out349 = append(out349, e350)
+					out378 = append(out378, e379)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out349
+				v.SecurityOpts = out378
 			}
 			return nil
 		}
@@ -3970,36 +4219,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out351 := v.Options[:0]
-				if out351 == nil {
-					out351 = []string{}
+				out380 := v.Options[:0]
+				if out380 == nil {
+					out380 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e352 string
-					if err := s.Str(&e352); err != nil {
+					var e381 string
+					if err := s.Str(&e381); err != nil {
 						return err
 					}
-					out351 = append(out351, e352)
+					out380 = append(out380, e381)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out351
+				v.Options = out380
 			}
 			return nil
 		case "readOnly":
-			x353 := bool(v.ReadOnly)
-			if err := s.Bool(&x353); err != nil {
+			x382 := bool(v.ReadOnly)
+			if err := s.Bool(&x382); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x353)
+			v.ReadOnly = bool(x382)
 			return nil
 		case "chownToUser":
-			x354 := bool(v.ChownToUser)
-			if err := s.Bool(&x354); err != nil {
+			x383 := bool(v.ChownToUser)
+			if err := s.Bool(&x383); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x354)
+			v.ChownToUser = bool(x383)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4017,21 +4266,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n355, null356, err := s.Integer(64, false)
+			_, n384, null385, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null356 {
-				v.Soft = uint64(n355)
+			if !null385 {
+				v.Soft = uint64(n384)
 			}
 			return nil
 		case "hard":
-			_, n357, null358, err := s.Integer(64, false)
+			_, n386, null387, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null358 {
-				v.Hard = uint64(n357)
+			if !null387 {
+				v.Hard = uint64(n386)
 			}
 			return nil
 		}
@@ -4039,27 +4288,27 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 	})
 }
 
-var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize", "memorySwap", "memoryReservation", "cpuShares", "cpusetMems", "cpuPeriod", "cpuQuota"}
+var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize", "memorySwap", "memoryReservation", "cpuShares", "cpusetMems", "cpuPeriod", "cpuQuota", "blkioWeight", "blkioWeightDevice", "deviceReadBps", "deviceWriteBps", "deviceReadIOps", "deviceWriteIOps", "memorySwappiness", "oomKillDisable", "deviceCgroupRules"}
 
 func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n359, _, null360, err := s.Integer(64, true)
+			n388, _, null389, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null360 {
-				v.Memory = int64(n359)
+			if !null389 {
+				v.Memory = int64(n388)
 			}
 			return nil
 		case "cpus":
-			n361, null362, err := s.Float(64)
+			n390, null391, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null362 {
-				v.CPUs = float64(n361)
+			if !null391 {
+				v.CPUs = float64(n390)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4068,48 +4317,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n363, _, null364, err := s.Integer(64, true)
+			n392, _, null393, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null364 {
-				v.PidsLimit = int64(n363)
+			if !null393 {
+				v.PidsLimit = int64(n392)
 			}
 			return nil
 		case "shmSize":
-			n365, _, null366, err := s.Integer(64, true)
+			n394, _, null395, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null366 {
-				v.ShmSize = int64(n365)
+			if !null395 {
+				v.ShmSize = int64(n394)
 			}
 			return nil
 		case "memorySwap":
-			n367, _, null368, err := s.Integer(64, true)
+			n396, _, null397, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null368 {
-				v.MemorySwap = int64(n367)
+			if !null397 {
+				v.MemorySwap = int64(n396)
 			}
 			return nil
 		case "memoryReservation":
-			n369, _, null370, err := s.Integer(64, true)
+			n398, _, null399, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null370 {
-				v.MemoryReservation = int64(n369)
+			if !null399 {
+				v.MemoryReservation = int64(n398)
 			}
 			return nil
 		case "cpuShares":
-			_, n371, null372, err := s.Integer(64, false)
+			_, n400, null401, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null372 {
-				v.CPUShares = uint64(n371)
+			if !null401 {
+				v.CPUShares = uint64(n400)
 			}
 			return nil
 		case "cpusetMems":
@@ -4118,21 +4367,179 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n373, null374, err := s.Integer(64, false)
+			_, n402, null403, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null374 {
-				v.CPUPeriod = uint64(n373)
+			if !null403 {
+				v.CPUPeriod = uint64(n402)
 			}
 			return nil
 		case "cpuQuota":
-			n375, _, null376, err := s.Integer(64, true)
+			n404, _, null405, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null376 {
-				v.CPUQuota = int64(n375)
+			if !null405 {
+				v.CPUQuota = int64(n404)
+			}
+			return nil
+		case "blkioWeight":
+			_, n406, null407, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null407 {
+				v.BlkioWeight = uint16(n406)
+			}
+			return nil
+		case "blkioWeightDevice":
+			if s.Literal("null") {
+				v.BlkioWeightDevice = nil
+			} else {
+				out408 := v.BlkioWeightDevice[:0]
+				if out408 == nil {
+					out408 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
+						return err
+					}
+					out408 = append(out408, e409)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.BlkioWeightDevice = out408
+			}
+			return nil
+		case "deviceReadBps":
+			if s.Literal("null") {
+				v.DeviceReadBps = nil
+			} else {
+				out410 := v.DeviceReadBps[:0]
+				if out410 == nil {
+					out410 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e411 string
+					if err := s.Str(&e411); err != nil {
+						return err
+					}
+					out410 = append(out410, e411)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadBps = out410
+			}
+			return nil
+		case "deviceWriteBps":
+			if s.Literal("null") {
+				v.DeviceWriteBps = nil
+			} else {
+				out412 := v.DeviceWriteBps[:0]
+				if out412 == nil {
+					out412 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e413 string
+					if err := s.Str(&e413); err != nil {
+						return err
+					}
+					out412 = append(out412, e413)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteBps = out412
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out414 := v.DeviceReadIOps[:0]
+				if out414 == nil {
+					out414 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e415 string
+					if err := s.Str(&e415); err != nil {
+						return err
+					}
+					out414 = append(out414, e415)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out414
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out416 := v.DeviceWriteIOps[:0]
+				if out416 == nil {
+					out416 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e417 string
+					if err := s.Str(&e417); err != nil {
+						return err
+					}
+					out416 = append(out416, e417)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out416
+			}
+			return nil
+		case "memorySwappiness":
+			if s.Literal("null") {
+				v.MemorySwappiness = nil
+			} else {
+				if v.MemorySwappiness == nil {
+					v.MemorySwappiness = new(int64)
+				}
+				n418, _, null419, err := s.Integer(64, true)
+				if err != nil {
+					return err
+				}
+				if !null419 {
+					(*v.MemorySwappiness) = int64(n418)
+				}
+			}
+			return nil
+		case "oomKillDisable":
+			x420 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x420); err != nil {
+				return err
+			}
+			v.OOMKillDisable = bool(x420)
+			return nil
+		case "deviceCgroupRules":
+			if s.Literal("null") {
+				v.DeviceCgroupRules = nil
+			} else {
+				out421 := v.DeviceCgroupRules[:0]
+				if out421 == nil {
+					out421 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e422 string
+					if err := s.Str(&e422); err != nil {
+						return err
+					}
+					out421 = append(out421, e422)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceCgroupRules = out421
 			}
 			return nil
 		}
@@ -4169,42 +4576,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out377 := v.Networks[:0]
-				if out377 == nil {
-					out377 = []string{}
+				out423 := v.Networks[:0]
+				if out423 == nil {
+					out423 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
+					var e424 string
+					if err := s.Str(&e424); err != nil {
 						return err
 					}
-					out377 = append(out377, e378)
+					out423 = append(out423, e424)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out377
+				v.Networks = out423
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out379 := v.Ports[:0]
-				if out379 == nil {
-					out379 = []model.PortMapping{}
+				out425 := v.Ports[:0]
+				if out425 == nil {
+					out425 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e380 model.PortMapping
-					if err := decModelPortMapping(s, &e380); err != nil {
+					var e426 model.PortMapping
+					if err := decModelPortMapping(s, &e426); err != nil {
 						return err
 					}
-					out379 = append(out379, e380)
+					out425 = append(out425, e426)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out379
+				v.Ports = out425
 			}
 			return nil
 		case "staticIP":
@@ -4221,92 +4628,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out381 := v.DNSServers[:0]
-				if out381 == nil {
-					out381 = []string{}
+				out427 := v.DNSServers[:0]
+				if out427 == nil {
+					out427 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e382 string
-					if err := s.Str(&e382); err != nil {
+					var e428 string
+					if err := s.Str(&e428); err != nil {
 						return err
 					}
-					out381 = append(out381, e382)
+					out427 = append(out427, e428)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out381
+				v.DNSServers = out427
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out383 := v.DNSSearch[:0]
-				if out383 == nil {
-					out383 = []string{}
+				out429 := v.DNSSearch[:0]
+				if out429 == nil {
+					out429 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e384 string
-					if err := s.Str(&e384); err != nil {
+					var e430 string
+					if err := s.Str(&e430); err != nil {
 						return err
 					}
-					out383 = append(out383, e384)
+					out429 = append(out429, e430)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out383
+				v.DNSSearch = out429
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out385 := v.DNSOptions[:0]
-				if out385 == nil {
-					out385 = []string{}
+				out431 := v.DNSOptions[:0]
+				if out431 == nil {
+					out431 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e432 string
+					if err := s.Str(&e432); err != nil {
 						return err
 					}
-					out385 = append(out385, e386)
+					out431 = append(out431, e432)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out385
+				v.DNSOptions = out431
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out387 := v.AddHosts[:0]
-				if out387 == nil {
-					out387 = []string{}
+				out433 := v.AddHosts[:0]
+				if out433 == nil {
+					out433 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e388 string
-					if err := s.Str(&e388); err != nil {
+					var e434 string
+					if err := s.Str(&e434); err != nil {
 						return err
 					}
-					out387 = append(out387, e388)
+					out433 = append(out433, e434)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out387
+				v.AddHosts = out433
 			}
 			return nil
 		case "noHosts":
-			x389 := bool(v.NoHosts)
-			if err := s.Bool(&x389); err != nil {
+			x435 := bool(v.NoHosts)
+			if err := s.Bool(&x435); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x389)
+			v.NoHosts = bool(x435)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4316,27 +4723,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e390 []string
+					var e436 []string
 					if s.Literal("null") {
-						e390 = nil
+						e436 = nil
 					} else {
-						out391 := e390[:0]
-						if out391 == nil {
-							out391 = []string{}
+						out437 := e436[:0]
+						if out437 == nil {
+							out437 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e392 string
-							if err := s.Str(&e392); err != nil {
+							var e438 string
+							if err := s.Str(&e438); err != nil {
 								return err
 							}
-							out391 = append(out391, e392)
+							out437 = append(out437, e438)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e390 = out391
+						e436 = out437
 					}
-					v.Aliases[string(key)] = e390
+					v.Aliases[string(key)] = e436
 					return nil
 				}); err != nil {
 					return err
@@ -4354,30 +4761,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n393, null394, err := s.Integer(32, false)
+			_, n439, null440, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null394 {
-				v.ContainerID = uint32(n393)
+			if !null440 {
+				v.ContainerID = uint32(n439)
 			}
 			return nil
 		case "hostID":
-			_, n395, null396, err := s.Integer(32, false)
+			_, n441, null442, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null396 {
-				v.HostID = uint32(n395)
+			if !null442 {
+				v.HostID = uint32(n441)
 			}
 			return nil
 		case "size":
-			_, n397, null398, err := s.Integer(32, false)
+			_, n443, null444, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null398 {
-				v.Size = uint32(n397)
+			if !null444 {
+				v.Size = uint32(n443)
 			}
 			return nil
 		}
@@ -4394,57 +4801,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out399 := v.Test[:0]
-				if out399 == nil {
-					out399 = []string{}
+				out445 := v.Test[:0]
+				if out445 == nil {
+					out445 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e400 string
-					if err := s.Str(&e400); err != nil {
+					var e446 string
+					if err := s.Str(&e446); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out445 = append(out445, e446)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out399
+				v.Test = out445
 			}
 			return nil
 		case "interval":
-			n401, _, null402, err := s.Integer(64, true)
+			n447, _, null448, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null402 {
-				v.Interval = time.Duration(n401)
+			if !null448 {
+				v.Interval = time.Duration(n447)
 			}
 			return nil
 		case "timeout":
-			n403, _, null404, err := s.Integer(64, true)
+			n449, _, null450, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null404 {
-				v.Timeout = time.Duration(n403)
+			if !null450 {
+				v.Timeout = time.Duration(n449)
 			}
 			return nil
 		case "startPeriod":
-			n405, _, null406, err := s.Integer(64, true)
+			n451, _, null452, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null406 {
-				v.StartPeriod = time.Duration(n405)
+			if !null452 {
+				v.StartPeriod = time.Duration(n451)
 			}
 			return nil
 		case "retries":
-			n407, _, null408, err := s.Integer(64, true)
+			n453, _, null454, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null408 {
-				v.Retries = int(n407)
+			if !null454 {
+				v.Retries = int(n453)
 			}
 			return nil
 		}
@@ -4478,30 +4885,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n409, null410, err := s.Integer(32, false)
+			_, n455, null456, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null410 {
-				v.UID = uint32(n409)
+			if !null456 {
+				v.UID = uint32(n455)
 			}
 			return nil
 		case "gid":
-			_, n411, null412, err := s.Integer(32, false)
+			_, n457, null458, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null412 {
-				v.GID = uint32(n411)
+			if !null458 {
+				v.GID = uint32(n457)
 			}
 			return nil
 		case "mode":
-			_, n413, null414, err := s.Integer(32, false)
+			_, n459, null460, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null414 {
-				v.Mode = uint32(n413)
+			if !null460 {
+				v.Mode = uint32(n459)
 			}
 			return nil
 		}
@@ -4525,12 +4932,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n415, _, null416, err := s.Integer(64, true)
+			n461, _, null462, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null416 {
-				v.PrefixLen = int(n415)
+			if !null462 {
+				v.PrefixLen = int(n461)
 			}
 			return nil
 		case "gateway":
@@ -4564,33 +4971,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n417, _, null418, err := s.Integer(64, true)
+			n463, _, null464, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null418 {
-				v.FailingStreak = int(n417)
+			if !null464 {
+				v.FailingStreak = int(n463)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out419 := v.Log[:0]
-				if out419 == nil {
-					out419 = []model.HealthLog{}
+				out465 := v.Log[:0]
+				if out465 == nil {
+					out465 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e420 model.HealthLog
-					if err := decModelHealthLog(s, &e420); err != nil {
+					var e466 model.HealthLog
+					if err := decModelHealthLog(s, &e466); err != nil {
 						return err
 					}
-					out419 = append(out419, e420)
+					out465 = append(out465, e466)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out419
+				v.Log = out465
 			}
 			return nil
 		}
@@ -4609,21 +5016,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n421, null422, err := s.Integer(16, false)
+			_, n467, null468, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null422 {
-				v.HostPort = uint16(n421)
+			if !null468 {
+				v.HostPort = uint16(n467)
 			}
 			return nil
 		case "containerPort":
-			_, n423, null424, err := s.Integer(16, false)
+			_, n469, null470, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null424 {
-				v.ContainerPort = uint16(n423)
+			if !null470 {
+				v.ContainerPort = uint16(n469)
 			}
 			return nil
 		case "protocol":
@@ -4632,12 +5039,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n425, null426, err := s.Integer(16, false)
+			_, n471, null472, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null426 {
-				v.Range = uint16(n425)
+			if !null472 {
+				v.Range = uint16(n471)
 			}
 			return nil
 		}
@@ -4651,30 +5058,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw427, err := s.Raw()
+			raw473, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw427); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw473); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw428, err := s.Raw()
+			raw474, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw428); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw474); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n429, _, null430, err := s.Integer(64, true)
+			n475, _, null476, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null430 {
-				v.ExitCode = int(n429)
+			if !null476 {
+				v.ExitCode = int(n475)
 			}
 			return nil
 		case "output":

@@ -101,6 +101,19 @@ type Resources struct {
 	// CPUPeriod and CPUQuota set the CFS bandwidth directly, where CPUs sets both.
 	CPUPeriod uint64 `json:"cpuPeriod,omitempty"`
 	CPUQuota  int64  `json:"cpuQuota,omitempty"`
+	// BlkioWeight is the block I/O weight (10-1000); the per-device lists are
+	// "MAJOR:MINOR VALUE" lines resolved from host device paths at creation.
+	BlkioWeight       uint16   `json:"blkioWeight,omitempty"`
+	BlkioWeightDevice []string `json:"blkioWeightDevice,omitempty"`
+	DeviceReadBps     []string `json:"deviceReadBps,omitempty"`
+	DeviceWriteBps    []string `json:"deviceWriteBps,omitempty"`
+	DeviceReadIOps    []string `json:"deviceReadIOps,omitempty"`
+	DeviceWriteIOps   []string `json:"deviceWriteIOps,omitempty"`
+	// MemorySwappiness is the memory cgroup's swappiness (0-100), nil for the kernel's.
+	MemorySwappiness *int64 `json:"memorySwappiness,omitempty"`
+	OOMKillDisable   bool   `json:"oomKillDisable,omitempty"`
+	// DeviceCgroupRules are further device cgroup rules ("c 1:3 rwm").
+	DeviceCgroupRules []string `json:"deviceCgroupRules,omitempty"`
 }
 
 // NetworkConfig is what a container (or a pod's infra container) asks of the network.
@@ -217,6 +230,27 @@ type ContainerConfig struct {
 	// Secrets are given to the process at each start (--secret), by reference: their data is
 	// never in the config.
 	Secrets []SecretRef `json:"secrets,omitempty"`
+
+	// VolumesFrom are the --volumes-from arguments the container was created with (its mounts
+	// were copied then, into Mounts).
+	VolumesFrom []string `json:"volumesFrom,omitempty"`
+	// LogDriver is how conmon keeps the container's output: "" or k8s-file (a file), json-file
+	// (the same, named as the user asked), none (nothing kept), passthrough (the process gets
+	// the stdio of the pea that starts it), journald.
+	LogDriver string `json:"logDriver,omitempty"`
+	// RootfsOverlay mounts an overlay over Rootfs (--rootfs DIR:O), so that the container's
+	// writes go to its own upper directory and the user's directory is left as it was.
+	RootfsOverlay bool `json:"rootfsOverlay,omitempty"`
+	// UnsetEnv are variables left out of the environment (--unsetenv), however set (image,
+	// pea's defaults); UnsetEnvAll leaves out all but those the user set (--unsetenv-all).
+	UnsetEnv    []string `json:"unsetEnv,omitempty"`
+	UnsetEnvAll bool     `json:"unsetEnvAll,omitempty"`
+	// Personality is the process's execution domain (--personality LINUX or LINUX32).
+	Personality string `json:"personality,omitempty"`
+	// Timeout is the longest the container may run, in seconds (--timeout): then it is killed.
+	Timeout uint `json:"timeout,omitempty"`
+	// Requires are containers started before this one (--requires), by ID.
+	Requires []string `json:"requires,omitempty"`
 }
 
 // SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,

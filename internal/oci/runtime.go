@@ -76,6 +76,11 @@ type CreateOptions struct {
 	KeepStdin   bool     // the end of an attached client's input leaves the container's stdin open
 	ExitCommand []string // the command conmon runs after the container exits
 	NoSyncLog   bool     // conmon does not fsync the log when the container exits
+	// LogDriver is conmon's log driver: "" (k8s-file), none, journald, or passthrough, which
+	// gives the container conmon's own stdio: that of the process calling Launch.
+	LogDriver string
+	// Timeout has conmon kill the container after that many seconds (0: never).
+	Timeout uint
 }
 
 // AttachSocket is the path of a container's attach socket.
@@ -131,7 +136,7 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 		"--exit-dir", r.ExitDir,
 		"--socket-dir-path", filepath.Join(r.StateDir, "..", "socket"),
 		"--full-attach",
-		"-l", "k8s-file:" + o.LogPath,
+		"-l", logDriver(o.LogDriver) + ":" + o.LogPath,
 		"--log-level", conmonLevel(r.LogLevel),
 		"--runtime-arg", "--root=" + r.StateDir,
 	}
@@ -143,6 +148,9 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 		if o.KeepStdin {
 			args = append(args, "--leave-stdin-open")
 		}
+	}
+	if o.Timeout > 0 {
+		args = append(args, "--timeout", strconv.FormatUint(uint64(o.Timeout), 10))
 	}
 	if o.NoSyncLog {
 		args = append(args, "--no-sync-log")
@@ -160,6 +168,11 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 	cmd.ExtraFiles = []*os.File{syncW, startR}
 	l := &Launched{cmd: cmd, stderr: &bytes.Buffer{}, syncR: syncR, startW: startW, bundle: o.Bundle}
 	cmd.Stderr = l.stderr
+	if o.LogDriver == "passthrough" {
+		// The container's stdio is conmon's: the caller's own, passed as files (no pipe that
+		// would keep Wait until the container ends).
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	trace.Mark("conmon: forking")
 	err = cpupin.Start(cmd)
@@ -478,4 +491,12 @@ func (r *Runtime) Update(id string, res []byte) error {
 		return err
 	}
 	return r.run("update", "--resources", f.Name(), id)
+}
+
+// logDriver is the driver part of conmon's -l argument.
+func logDriver(d string) string {
+	if d == "" {
+		return "k8s-file"
+	}
+	return d
 }

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"pea/internal/engine"
+	"pea/internal/model"
+)
+
+// moreCreateFlags are create's and run's flags of log drivers, --volumes-from, --rootfs, the
+// environment's pruning and the block I/O and memory cgroup settings (engine/runflags.go).
+type moreCreateFlags struct {
+	volumesFrom, unsetEnv, envMerge, requires []string
+	logDriver, personality                    string
+	rootfs, unsetEnvAll, oomKillDisable       bool
+	timeout                                   uint
+	blkioWeight                               uint16
+	blkioWeightDevice, readBps, writeBps      []string
+	readIOps, writeIOps, deviceCgroupRules    []string
+	memorySwappiness                          int64
+}
+
+func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.volumesFrom, "volumes-from", nil, "mount the volumes and bind mounts of another container: CTR[:ro|rw]")
+	fs.StringVar(&f.logDriver, "log-driver", "", "log driver: k8s-file (default), json-file, none, passthrough, journald")
+	fs.BoolVar(&f.rootfs, "rootfs", false, "the first argument is a root filesystem directory (DIR[:O], O: an overlay keeps it unchanged), not an image")
+	fs.StringArrayVar(&f.unsetEnv, "unsetenv", nil, "leave this variable out of the environment (the image's or pea's default)")
+	fs.BoolVar(&f.unsetEnvAll, "unsetenv-all", false, "leave out every variable the user did not set (the image's and pea's defaults)")
+	fs.StringArrayVar(&f.envMerge, "env-merge", nil, "set a variable from the image's: VAR=${VAR}:extra")
+	fs.StringSliceVar(&f.requires, "requires", nil, "containers started before this one (CTR[,CTR...])")
+	fs.StringVar(&f.personality, "personality", "", "execution domain of the process: LINUX or LINUX32")
+	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
+	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
+	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
+	fs.StringArrayVar(&f.readBps, "device-read-bps", nil, "read rate limit of a device: DEVICE:RATE (1mb, 512k...)")
+	fs.StringArrayVar(&f.writeBps, "device-write-bps", nil, "write rate limit of a device: DEVICE:RATE")
+	fs.StringArrayVar(&f.readIOps, "device-read-iops", nil, "read operations per second limit of a device: DEVICE:N")
+	fs.StringArrayVar(&f.writeIOps, "device-write-iops", nil, "write operations per second limit of a device: DEVICE:N")
+	fs.Int64Var(&f.memorySwappiness, "memory-swappiness", -1, "swappiness of the container's memory (0-100, -1: the kernel's)")
+	fs.BoolVar(&f.oomKillDisable, "oom-kill-disable", false, "do not let the kernel's OOM killer kill the container's processes")
+	fs.StringArrayVar(&f.deviceCgroupRules, "device-cgroup-rule", nil, "allow devices in the cgroup: TYPE MAJOR:MINOR ACCESS (c 1:3 rwm)")
+}
+
+// imageOrRootfs returns the image reference, or with --rootfs the directory (and whether it
+// gets an overlay) that arg names.
+func (f *moreCreateFlags) imageOrRootfs(arg string) (image, rootfs string, overlay bool, err error) {
+	if !f.rootfs {
+		return arg, "", false, nil
+	}
+	dir, overlay := strings.CutSuffix(arg, ":O")
+	if dir == "" {
+		return "", "", false, invalid("--rootfs needs a directory")
+	}
+	abs, err := filepath.Abs(dir)
+	return "", abs, overlay, err
+}
+
+// apply puts the flags into cfg; env is the environment the user gave (-e, --env-file).
+func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOptions, changed func(string) bool) error {
+	cfg.VolumesFrom = f.volumesFrom
+	cfg.LogDriver = f.logDriver
+	if err := engine.ValidateLogDriver(f.logDriver); err != nil {
+		return err
+	}
+	cfg.UnsetEnv, cfg.UnsetEnvAll = f.unsetEnv, f.unsetEnvAll
+	for _, kv := range f.envMerge {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return invalid("invalid --env-merge %q: want VAR=VALUE (${VAR} is the image's value)", kv)
+		}
+	}
+	o.EnvMerge = f.envMerge
+	cfg.Requires = slices.DeleteFunc(slices.Clone(f.requires), func(s string) bool { return s == "" })
+	cfg.Personality = f.personality
+	cfg.Timeout = f.timeout
+	res := &cfg.Resources
+	res.BlkioWeight = f.blkioWeight
+	res.BlkioWeightDevice, res.DeviceReadBps, res.DeviceWriteBps = f.blkioWeightDevice, f.readBps, f.writeBps
+	res.DeviceReadIOps, res.DeviceWriteIOps = f.readIOps, f.writeIOps
+	res.DeviceCgroupRules = f.deviceCgroupRules
+	res.OOMKillDisable = f.oomKillDisable
+	if changed("memory-swappiness") && f.memorySwappiness != -1 {
+		if f.memorySwappiness < 0 || f.memorySwappiness > 100 {
+			return invalid("invalid --memory-swappiness %s: from 0 to 100, or -1 for the kernel's", strconv.FormatInt(f.memorySwappiness, 10))
+		}
+		sw := f.memorySwappiness
+		res.MemorySwappiness = &sw
+	}
+	return nil
+}
+
+// inspectBlkioDevice is a per-device block I/O setting as inspect shows it (Rate is the weight
+// for BlkioWeightDevice).
+type inspectBlkioDevice struct {
+	Path string `json:"Path"`
+	Rate uint64 `json:"Rate"`
+}
+
+// inspectRunFlags fills the HostConfig fields of moreCreateFlags' settings.
+func inspectRunFlags(h *ctrInspectHost, cfg *model.ContainerConfig, logPath string) {
+	h.LogConfig.Type = cfg.LogDriver
+	if h.LogConfig.Type == "" {
+		h.LogConfig.Type = engine.LogDriverK8sFile
+	}
+	if h.LogConfig.Type != engine.LogDriverNone && h.LogConfig.Type != engine.LogDriverPassthrough || cfg.LogPath != "" {
+		h.LogConfig.Path = logPath
+	}
+	h.VolumesFrom = nonNil(cfg.VolumesFrom)
+	r := cfg.Resources
+	h.BlkioWeight, h.OomKillDisable, h.MemorySwappiness = r.BlkioWeight, r.OOMKillDisable, -1
+	if r.MemorySwappiness != nil {
+		h.MemorySwappiness = *r.MemorySwappiness
+	}
+	devs := func(list []string) []inspectBlkioDevice {
+		out := []inspectBlkioDevice{}
+		for _, s := range list {
+			i := strings.LastIndex(s, ":")
+			n, _ := strconv.ParseUint(s[i+1:], 10, 64)
+			out = append(out, inspectBlkioDevice{Path: s[:i], Rate: n})
+		}
+		return out
+	}
+	h.BlkioWeightDevice, h.BlkioDeviceReadBps, h.BlkioDeviceWriteBps = devs(r.BlkioWeightDevice), devs(r.DeviceReadBps), devs(r.DeviceWriteBps)
+	h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = devs(r.DeviceReadIOps), devs(r.DeviceWriteIOps)
+}

@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"pea/internal/errdefs"
+	"pea/internal/model"
+)
+
+// Log drivers (--log-driver).
+const (
+	LogDriverK8sFile     = "k8s-file"
+	LogDriverJSONFile    = "json-file" // kept under its name, written as k8s-file (as podman)
+	LogDriverNone        = "none"
+	LogDriverPassthrough = "passthrough"
+	LogDriverJournald    = "journald"
+)
+
+// journalSocket is where journald listens; the journald log driver needs it.
+const journalSocket = "/run/systemd/journal/socket"
+
+// ValidateLogDriver checks a --log-driver value, and that what it needs is there.
+func ValidateLogDriver(d string) error {
+	switch d {
+	case "", LogDriverK8sFile, LogDriverJSONFile, LogDriverNone, LogDriverPassthrough:
+		return nil
+	case LogDriverJournald:
+		if _, err := os.Stat(journalSocket); err != nil {
+			return fmt.Errorf("log driver journald: no journal on this host (%s: %v): %w", journalSocket, err, errdefs.ErrInvalid)
+		}
+		return nil
+	}
+	return fmt.Errorf("invalid log driver %q (k8s-file, json-file, journald, none, passthrough): %w", d, errdefs.ErrInvalid)
+}
+
+// conmonLogDriver is the -l argument's driver part conmon is given for a container's driver.
+func conmonLogDriver(d string) string {
+	switch d {
+	case LogDriverNone, LogDriverPassthrough, LogDriverJournald:
+		return d
+	}
+	return LogDriverK8sFile
+}
+
+// resolveVolumesFrom copies into cfg the bind mounts and named volumes of the containers its
+// VolumesFrom name (CTR[:ro|rw|z,...]), at the same destinations and with their options; ro or
+// rw overrides a copied mount's own. A destination the container mounts itself keeps its own
+// mount, and the first container naming a destination wins.
+func (r *Runtime) resolveVolumesFrom(cfg *model.ContainerConfig) error {
+	ms, err := r.volumesFrom(cfg.VolumesFrom, cfg.Mounts)
+	if err != nil {
+		return err
+	}
+	cfg.Mounts = append(cfg.Mounts, ms...)
+	return nil
+}
+
+// volumesFrom returns the mounts --volumes-from specs give beside own (see resolveVolumesFrom).
+func (r *Runtime) volumesFrom(specs []string, own []model.Mount) ([]model.Mount, error) {
+	taken := map[string]bool{}
+	for _, m := range own {
+		taken[m.Destination] = true
+	}
+	var out []model.Mount
+	for _, spec := range specs {
+		ref, opts, _ := strings.Cut(spec, ":")
+		var ro, rw bool
+		if opts != "" {
+			for _, o := range strings.Split(opts, ",") {
+				switch o {
+				case "ro":
+					ro = true
+				case "rw":
+					rw = true
+				case "z":
+				default:
+					return nil, fmt.Errorf("invalid option %q specified - volumes from another container can only use z,ro,rw options: %w", o, errdefs.ErrInvalid)
+				}
+			}
+		}
+		if ro && rw {
+			return nil, fmt.Errorf("--volumes-from %s: cannot set both ro and rw: %w", spec, errdefs.ErrInvalid)
+		}
+		src, err := r.LookupContainer(ref)
+		if err != nil {
+			return nil, fmt.Errorf("looking up container %q for volumes-from: %w", ref, err)
+		}
+		for _, m := range src.Config.Mounts {
+			if m.Type != "bind" && m.Type != "volume" || taken[m.Destination] {
+				continue
+			}
+			taken[m.Destination] = true
+			m.Options = append([]string(nil), m.Options...)
+			switch {
+			case ro:
+				m.ReadOnly = true
+			case rw:
+				m.ReadOnly = false
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// resolveBlkioDevices checks the per-device limits, HOST_DEVICE:VALUE, and writes their values
+// as plain numbers (a rate's unit applied): the device must be a block device of the host.
+// The device's numbers are looked up when the spec is made (blockDevice).
+func resolveBlkioDevices(res *model.Resources) error {
+	lists := []struct {
+		flag string
+		list []string
+		rate bool
+	}{
+		{"--blkio-weight-device", res.BlkioWeightDevice, false},
+		{"--device-read-bps", res.DeviceReadBps, true},
+		{"--device-write-bps", res.DeviceWriteBps, true},
+		{"--device-read-iops", res.DeviceReadIOps, false},
+		{"--device-write-iops", res.DeviceWriteIOps, false},
+	}
+	for _, l := range lists {
+		for i, spec := range l.list {
+			j := strings.LastIndex(spec, ":")
+			if j <= 0 {
+				return fmt.Errorf("invalid %s %q: want DEVICE:VALUE: %w", l.flag, spec, errdefs.ErrInvalid)
+			}
+			dev, val := spec[:j], spec[j+1:]
+			var n uint64
+			var err error
+			if l.rate {
+				var sz int64
+				sz, err = ParseSize(val)
+				n = uint64(sz)
+			} else {
+				n, err = strconv.ParseUint(val, 10, 64)
+			}
+			if err != nil {
+				return fmt.Errorf("invalid %s %q: bad value %q: %w", l.flag, spec, val, errdefs.ErrInvalid)
+			}
+			if l.flag == "--blkio-weight-device" && (n < 10 || n > 1000) {
+				return fmt.Errorf("invalid %s %q: the weight is from 10 to 1000: %w", l.flag, spec, errdefs.ErrInvalid)
+			}
+			if _, _, err := blockDevice(dev); err != nil {
+				return fmt.Errorf("%s: %w", l.flag, err)
+			}
+			l.list[i] = dev + ":" + strconv.FormatUint(n, 10)
+		}
+	}
+	return nil
+}
+
+// blockDevice returns the major and minor numbers of the host's block device path.
+func blockDevice(path string) (major, minor int64, err error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, 0, fmt.Errorf("%s: %v: %w", path, err, errdefs.ErrNotFound)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return 0, 0, fmt.Errorf("%s is not a block device: %w", path, errdefs.ErrInvalid)
+	}
+	return int64(unix.Major(uint64(st.Rdev))), int64(unix.Minor(uint64(st.Rdev))), nil
+}
+
+// prepareRunFlags checks and resolves, at creation, what the flags of runflags.go ask: the log
+// driver, the rootfs directory, the per-device block I/O limits, the personality, the
+// containers it requires (by ID), and the mounts of --volumes-from.
+func (r *Runtime) prepareRunFlags(cfg *model.ContainerConfig) error {
+	if err := ValidateLogDriver(cfg.LogDriver); err != nil {
+		return err
+	}
+	if cfg.LogDriver == LogDriverPassthrough && cfg.Terminal {
+		return fmt.Errorf("the passthrough log driver cannot be used with a terminal (--tty): %w", errdefs.ErrInvalid)
+	}
+	if cfg.Rootfs != "" {
+		st, err := os.Stat(cfg.Rootfs)
+		if err != nil {
+			return fmt.Errorf("--rootfs %s: %w", cfg.Rootfs, errdefs.ErrNotFound)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("--rootfs %s: not a directory: %w", cfg.Rootfs, errdefs.ErrInvalid)
+		}
+	}
+	switch cfg.Personality {
+	case "", "LINUX", "LINUX32":
+	default:
+		return fmt.Errorf("invalid --personality %q (LINUX, LINUX32): %w", cfg.Personality, errdefs.ErrInvalid)
+	}
+	if err := resolveBlkioDevices(&cfg.Resources); err != nil {
+		return err
+	}
+	if w := cfg.Resources.BlkioWeight; w != 0 && (w < 10 || w > 1000) {
+		return fmt.Errorf("invalid --blkio-weight %d: from 10 to 1000: %w", w, errdefs.ErrInvalid)
+	}
+	if s := cfg.Resources.MemorySwappiness; s != nil && (*s < 0 || *s > 100) {
+		return fmt.Errorf("invalid --memory-swappiness %d: from 0 to 100: %w", *s, errdefs.ErrInvalid)
+	}
+	for _, rule := range cfg.Resources.DeviceCgroupRules {
+		if _, err := parseDeviceCgroupRule(rule); err != nil {
+			return err
+		}
+	}
+	for i, ref := range cfg.Requires {
+		c, err := r.LookupContainer(ref)
+		if err != nil {
+			return fmt.Errorf("--requires %s: %w", ref, err)
+		}
+		cfg.Requires[i] = c.Config.ID
+	}
+	return r.resolveVolumesFrom(cfg)
+}
+
+// startRequired starts the containers c requires (--requires) that are not running, each
+// after those it requires itself (seen guards against a loop).
+func (r *Runtime) startRequired(ctx context.Context, c *model.Container, seen map[string]bool) error {
+	for _, id := range c.Config.Requires {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		dep, err := r.LookupContainer(id)
+		if err != nil {
+			return fmt.Errorf("container %s requires %s: %w", c.Config.Name, id, err)
+		}
+		if err := r.startRequired(ctx, dep, seen); err != nil {
+			return err
+		}
+		if dep.State.Active() {
+			continue
+		}
+		if _, err := r.startOne(ctx, dep, nil); err != nil && !errdefs.Is(err, errdefs.ErrCtrStateInvalid) {
+			return fmt.Errorf("starting %s, which %s requires: %w", dep.Config.Name, c.Config.Name, err)
+		}
+	}
+	return nil
+}
+
+// parseDeviceCgroupRule parses a --device-cgroup-rule: "TYPE MAJOR:MINOR ACCESS", TYPE one of
+// a, b, c, MAJOR and MINOR numbers or *, ACCESS of r, w, m.
+func parseDeviceCgroupRule(rule string) (specs.LinuxDeviceCgroup, error) {
+	bad := fmt.Errorf("invalid device cgroup rule %q: want TYPE MAJOR:MINOR ACCESS (c 1:3 rwm): %w", rule, errdefs.ErrInvalid)
+	f := strings.Fields(rule)
+	if len(f) != 3 {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	d := specs.LinuxDeviceCgroup{Allow: true, Type: f[0], Access: f[2]}
+	switch f[0] {
+	case "a", "b", "c":
+	default:
+		return d, bad
+	}
+	maj, min, ok := strings.Cut(f[1], ":")
+	if !ok {
+		return d, bad
+	}
+	num := func(s string) (*int64, bool) {
+		if s == "*" {
+			return nil, true
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return &n, err == nil && n >= 0
+	}
+	var ok1, ok2 bool
+	d.Major, ok1 = num(maj)
+	d.Minor, ok2 = num(min)
+	if !ok1 || !ok2 || f[2] == "" || strings.Trim(f[2], "rwm") != "" {
+		return d, bad
+	}
+	return d, nil
+}
+
+// mergeEnvExpanded sets each VAR=VALUE of merge in env, ${NAME} and $NAME in VALUE expanded
+// with env's values (empty for a variable env does not have).
+func mergeEnvExpanded(env, merge []string) []string {
+	lookup := func(name string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if k, v, _ := strings.Cut(env[i], "="); k == name {
+				return v
+			}
+		}
+		return ""
+	}
+	var set []string
+	for _, kv := range merge {
+		k, v, _ := strings.Cut(kv, "=")
+		set = append(set, k+"="+os.Expand(v, lookup))
+	}
+	return mergeEnv(env, set)
+}
