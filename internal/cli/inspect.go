@@ -313,7 +313,7 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 			_ = kind
 		}
 	}
-	v.Dependencies = uniqStrings(v.Dependencies)
+	v.Dependencies = uniqStrings(append(v.Dependencies, cfg.Requires...))
 	for _, m := range cfg.Mounts {
 		im := inspectMount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Options: m.Options, Propagation: "rprivate"}
 		if m.Type == "volume" {

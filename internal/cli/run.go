@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -87,7 +86,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if cfg.LogDriver == engine.LogDriverPassthrough {
 		// The container writes to pea's own stdio itself (conmon hands it over): nothing
 		// comes through the attach socket, and stdin is the container's, not pea's to read.
-		streams = &engine.Streams{Stdout: io.Discard, Stderr: io.Discard}
+		streams = &engine.Streams{}
 	} else if o.stdin {
 		streams.Stdin = a.stdin
 	}
@@ -108,7 +107,11 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		stop := proxySignals(rt, c.Config.ID)
 		defer stop()
 	}
-	started, err := rt.StartCreated(ctx, c, streams)
+	attach := streams
+	if cfg.LogDriver == engine.LogDriverPassthrough {
+		attach = nil // conmon makes no attach socket: the exit is waited for alone
+	}
+	started, err := rt.StartCreated(ctx, c, attach)
 	if err != nil {
 		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
 		return err

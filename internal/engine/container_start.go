@@ -343,7 +343,7 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 			return cfg.Rootfs, nil
 		}
 	}
-	if cfg.Image == "" {
+	if cfg.Image == "" && cfg.Rootfs == "" {
 		root := filepath.Join(dir, "rootfs")
 		if err := os.MkdirAll(root, 0o755); err != nil {
 			return "", err

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/model"
 )
@@ -195,8 +196,8 @@ func (r *Runtime) prepareRunFlags(cfg *model.ContainerConfig) error {
 	if err := resolveBlkioDevices(&cfg.Resources); err != nil {
 		return err
 	}
-	if w := cfg.Resources.BlkioWeight; w != 0 && (w < 10 || w > 1000) {
-		return fmt.Errorf("invalid --blkio-weight %d: from 10 to 1000: %w", w, errdefs.ErrInvalid)
+	if err := checkBlkioWeight(cfg.Resources); err != nil {
+		return err
 	}
 	if s := cfg.Resources.MemorySwappiness; s != nil && (*s < 0 || *s > 100) {
 		return fmt.Errorf("invalid --memory-swappiness %d: from 0 to 100: %w", *s, errdefs.ErrInvalid)
@@ -292,4 +293,15 @@ func mergeEnvExpanded(env, merge []string) []string {
 		set = append(set, k+"="+os.Expand(v, lookup))
 	}
 	return mergeEnv(env, set)
+}
+
+// checkBlkioWeight checks the block I/O weights, and that the host can apply them.
+func checkBlkioWeight(r model.Resources) error {
+	if w := r.BlkioWeight; w != 0 && (w < 10 || w > 1000) {
+		return fmt.Errorf("invalid --blkio-weight %d: from 10 to 1000: %w", w, errdefs.ErrInvalid)
+	}
+	if (r.BlkioWeight != 0 || len(r.BlkioWeightDevice) > 0) && !cgroups.BlkioWeight() {
+		return fmt.Errorf("--blkio-weight and --blkio-weight-device are not supported on this host: its cgroup v1 block I/O controller has no blkio.weight (no CFQ scheduler), which the runtime writes: %w", errdefs.ErrInvalid)
+	}
+	return nil
 }
