@@ -305,3 +305,36 @@ func checkBlkioWeight(r model.Resources) error {
 	}
 	return nil
 }
+
+// preparePodRunFlags checks a new pod's block I/O settings and copies the mounts of the
+// containers its VolumesFrom name (for its members, see joinPod).
+func (r *Runtime) preparePodRunFlags(cfg *model.PodConfig) error {
+	if err := resolveBlkioDevices(&cfg.Resources); err != nil {
+		return err
+	}
+	if err := checkBlkioWeight(cfg.Resources); err != nil {
+		return err
+	}
+	ms, err := r.volumesFrom(cfg.VolumesFrom, nil)
+	if err != nil {
+		return err
+	}
+	cfg.VolumesFromMounts = ms
+	return nil
+}
+
+// deviceNumbers turns DEVICE:VALUE lines into "MAJOR:MINOR VALUE", as cgroup v1 files take
+// them (a device gone since is left out).
+func deviceNumbers(list []string) []string {
+	var out []string
+	for _, s := range list {
+		i := strings.LastIndex(s, ":")
+		if i < 0 {
+			continue
+		}
+		if maj, min, err := blockDevice(s[:i]); err == nil {
+			out = append(out, fmt.Sprintf("%d:%d %s", maj, min, s[i+1:]))
+		}
+	}
+	return out
+}

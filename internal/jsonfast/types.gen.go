@@ -1178,6 +1178,36 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s107 := v.VolumesFrom; s107 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i108 := range s107 {
+				e.sep()
+				e.str(string(s107[i108]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFromMounts) != 0 {
+		e.name("\"volumesFromMounts\"")
+		if s109 := v.VolumesFromMounts; s109 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i110 := range s109 {
+				e.sep()
+				encModelMount(e, &s109[i110])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.InfraConmonPidFile) != 0 {
+		e.name("\"infraConmonPidFile\"")
+		e.str(string(v.InfraConmonPidFile))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -1219,39 +1249,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s107 := v.Options; s107 == nil {
+		if s111 := v.Options; s111 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i108 := range s107 {
+			for i112 := range s111 {
 				e.sep()
-				e.str(string(s107[i108]))
+				e.str(string(s111[i112]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s109 := v.UIDMappings; s109 == nil {
+		if s113 := v.UIDMappings; s113 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i110 := range s109 {
+			for i114 := range s113 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s109[i110])
+				encSpecsLinuxIDMapping(e, &s113[i114])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s111 := v.GIDMappings; s111 == nil {
+		if s115 := v.GIDMappings; s115 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i112 := range s111 {
+			for i116 := range s115 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s111[i112])
+				encSpecsLinuxIDMapping(e, &s115[i116])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1263,33 +1293,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s113 := v.Prestart; s113 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i114 := range s113 {
-				e.sep()
-				encSpecsHook(e, &s113[i114])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s115 := v.CreateRuntime; s115 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i116 := range s115 {
-				e.sep()
-				encSpecsHook(e, &s115[i116])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s117 := v.CreateContainer; s117 == nil {
+		if s117 := v.Prestart; s117 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1300,9 +1304,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s119 := v.StartContainer; s119 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s119 := v.CreateRuntime; s119 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1313,9 +1317,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s121 := v.Poststart; s121 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s121 := v.CreateContainer; s121 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1326,15 +1330,41 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s123 := v.Poststop; s123 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s123 := v.StartContainer; s123 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i124 := range s123 {
 				e.sep()
 				encSpecsHook(e, &s123[i124])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s125 := v.Poststart; s125 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i126 := range s125 {
+				e.sep()
+				encSpecsHook(e, &s125[i126])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s127 := v.Poststop; s127 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i128 := range s127 {
+				e.sep()
+				encSpecsHook(e, &s127[i128])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1346,56 +1376,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s125 := v.UIDMappings; s125 == nil {
+		if s129 := v.UIDMappings; s129 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i126 := range s125 {
+			for i130 := range s129 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s125[i126])
+				encSpecsLinuxIDMapping(e, &s129[i130])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s127 := v.GIDMappings; s127 == nil {
+		if s131 := v.GIDMappings; s131 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i128 := range s127 {
+			for i132 := range s131 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s127[i128])
+				encSpecsLinuxIDMapping(e, &s131[i132])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m129 := v.Sysctl; m129 == nil {
+		if m133 := v.Sysctl; m133 == nil {
 			e.null()
 		} else {
-			keys130 := make([]string, 0, len(m129))
-			for k131 := range m129 {
-				keys130 = append(keys130, k131)
+			keys134 := make([]string, 0, len(m133))
+			for k135 := range m133 {
+				keys134 = append(keys134, k135)
 			}
-			slices.Sort(keys130)
+			slices.Sort(keys134)
 			e.b = append(e.b, '{')
-			for _, k131 := range keys130 {
+			for _, k135 := range keys134 {
 				e.sep()
-				e.str(string(k131))
+				e.str(string(k135))
 				e.b = append(e.b, ':')
-				e.str(string(m129[k131]))
+				e.str(string(m133[k135]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p132 := v.Resources; p132 == nil {
+		if p136 := v.Resources; p136 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p132)
+			encSpecsLinuxResources(e, p136)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1404,48 +1434,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s133 := v.Namespaces; s133 == nil {
+		if s137 := v.Namespaces; s137 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i134 := range s133 {
+			for i138 := range s137 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s133[i134])
+				encSpecsLinuxNamespace(e, &s137[i138])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s135 := v.Devices; s135 == nil {
+		if s139 := v.Devices; s139 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i136 := range s135 {
+			for i140 := range s139 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s135[i136])
+				encSpecsLinuxDevice(e, &s139[i140])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m137 := v.NetDevices; m137 == nil {
+		if m141 := v.NetDevices; m141 == nil {
 			e.null()
 		} else {
-			keys138 := make([]string, 0, len(m137))
-			for k139 := range m137 {
-				keys138 = append(keys138, k139)
+			keys142 := make([]string, 0, len(m141))
+			for k143 := range m141 {
+				keys142 = append(keys142, k143)
 			}
-			slices.Sort(keys138)
+			slices.Sort(keys142)
 			e.b = append(e.b, '{')
-			for _, k139 := range keys138 {
+			for _, k143 := range keys142 {
 				e.sep()
-				e.str(string(k139))
+				e.str(string(k143))
 				e.b = append(e.b, ':')
 				{
-					x140 := m137[k139]
-					encSpecsLinuxNetDevice(e, &x140)
+					x144 := m141[k143]
+					encSpecsLinuxNetDevice(e, &x144)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1453,10 +1483,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p141 := v.Seccomp; p141 == nil {
+		if p145 := v.Seccomp; p145 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p141)
+			encSpecsLinuxSeccomp(e, p145)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1465,26 +1495,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s142 := v.MaskedPaths; s142 == nil {
+		if s146 := v.MaskedPaths; s146 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i143 := range s142 {
+			for i147 := range s146 {
 				e.sep()
-				e.str(string(s142[i143]))
+				e.str(string(s146[i147]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s144 := v.ReadonlyPaths; s144 == nil {
+		if s148 := v.ReadonlyPaths; s148 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i145 := range s144 {
+			for i149 := range s148 {
 				e.sep()
-				e.str(string(s144[i145]))
+				e.str(string(s148[i149]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1495,46 +1525,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p146 := v.IntelRdt; p146 == nil {
+		if p150 := v.IntelRdt; p150 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p146)
+			encSpecsLinuxIntelRdt(e, p150)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p147 := v.MemoryPolicy; p147 == nil {
+		if p151 := v.MemoryPolicy; p151 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p147)
+			encSpecsLinuxMemoryPolicy(e, p151)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p148 := v.Personality; p148 == nil {
+		if p152 := v.Personality; p152 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p148)
+			encSpecsLinuxPersonality(e, p152)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m149 := v.TimeOffsets; m149 == nil {
+		if m153 := v.TimeOffsets; m153 == nil {
 			e.null()
 		} else {
-			keys150 := make([]string, 0, len(m149))
-			for k151 := range m149 {
-				keys150 = append(keys150, k151)
+			keys154 := make([]string, 0, len(m153))
+			for k155 := range m153 {
+				keys154 = append(keys154, k155)
 			}
-			slices.Sort(keys150)
+			slices.Sort(keys154)
 			e.b = append(e.b, '{')
-			for _, k151 := range keys150 {
+			for _, k155 := range keys154 {
 				e.sep()
-				e.str(string(k151))
+				e.str(string(k155))
 				e.b = append(e.b, ':')
 				{
-					x152 := m149[k151]
-					encSpecsLinuxTimeOffset(e, &x152)
+					x156 := m153[k155]
+					encSpecsLinuxTimeOffset(e, &x156)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1546,13 +1576,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s153 := v.Names; s153 == nil {
+	if s157 := v.Names; s157 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i154 := range s153 {
+		for i158 := range s157 {
 			e.sep()
-			e.str(string(s153[i154]))
+			e.str(string(s157[i158]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1560,21 +1590,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p155 := v.ErrnoRet; p155 == nil {
+		if p159 := v.ErrnoRet; p159 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p155)))
+			e.uint(uint64((*p159)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s156 := v.Args; s156 == nil {
+		if s160 := v.Args; s160 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i157 := range s156 {
+			for i161 := range s160 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s156[i157])
+				encSpecsLinuxSeccompArg(e, &s160[i161])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1599,21 +1629,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p158 := v.Umask; p158 == nil {
+		if p162 := v.Umask; p162 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p158)))
+			e.uint(uint64((*p162)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s159 := v.AdditionalGids; s159 == nil {
+		if s163 := v.AdditionalGids; s163 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i160 := range s159 {
+			for i164 := range s163 {
 				e.sep()
-				e.uint(uint64(s159[i160]))
+				e.uint(uint64(s163[i164]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1629,33 +1659,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s161 := v.Bounding; s161 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i162 := range s161 {
-				e.sep()
-				e.str(string(s161[i162]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s163 := v.Effective; s163 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i164 := range s163 {
-				e.sep()
-				e.str(string(s163[i164]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s165 := v.Inheritable; s165 == nil {
+		if s165 := v.Bounding; s165 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1666,9 +1670,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s167 := v.Permitted; s167 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s167 := v.Effective; s167 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1679,15 +1683,41 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s169 := v.Ambient; s169 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s169 := v.Inheritable; s169 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i170 := range s169 {
 				e.sep()
 				e.str(string(s169[i170]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s171 := v.Permitted; s171 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i172 := range s171 {
+				e.sep()
+				e.str(string(s171[i172]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s173 := v.Ambient; s173 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i174 := range s173 {
+				e.sep()
+				e.str(string(s173[i174]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1720,13 +1750,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s171 := v.Flags; s171 == nil {
+		if s175 := v.Flags; s175 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i172 := range s171 {
+			for i176 := range s175 {
 				e.sep()
-				e.str(string(s171[i172]))
+				e.str(string(s175[i176]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1780,13 +1810,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s173 := v.Options; s173 == nil {
+		if s177 := v.Options; s177 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i174 := range s173 {
+			for i178 := range s177 {
 				e.sep()
-				e.str(string(s173[i174]))
+				e.str(string(s177[i178]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1865,33 +1895,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s175 := v.BlkioWeightDevice; s175 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i176 := range s175 {
-				e.sep()
-				e.str(string(s175[i176]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s177 := v.DeviceReadBps; s177 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i178 := range s177 {
-				e.sep()
-				e.str(string(s177[i178]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s179 := v.DeviceWriteBps; s179 == nil {
+		if s179 := v.BlkioWeightDevice; s179 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1902,9 +1906,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s181 := v.DeviceReadIOps; s181 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s181 := v.DeviceReadBps; s181 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1915,9 +1919,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s183 := v.DeviceWriteIOps; s183 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s183 := v.DeviceWriteBps; s183 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1928,12 +1932,38 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p185 := v.MemorySwappiness; p185 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s185 := v.DeviceReadIOps; s185 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p185)))
+			e.b = append(e.b, '[')
+			for i186 := range s185 {
+				e.sep()
+				e.str(string(s185[i186]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s187 := v.DeviceWriteIOps; s187 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i188 := range s187 {
+				e.sep()
+				e.str(string(s187[i188]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p189 := v.MemorySwappiness; p189 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p189)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -1942,13 +1972,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s186 := v.DeviceCgroupRules; s186 == nil {
+		if s190 := v.DeviceCgroupRules; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i191 := range s190 {
 				e.sep()
-				e.str(string(s186[i187]))
+				e.str(string(s190[i191]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1971,26 +2001,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s188 := v.Networks; s188 == nil {
+		if s192 := v.Networks; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i189 := range s188 {
+			for i193 := range s192 {
 				e.sep()
-				e.str(string(s188[i189]))
+				e.str(string(s192[i193]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s190 := v.Ports; s190 == nil {
+		if s194 := v.Ports; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i191 := range s190 {
+			for i195 := range s194 {
 				e.sep()
-				encModelPortMapping(e, &s190[i191])
+				encModelPortMapping(e, &s194[i195])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2005,33 +2035,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s192 := v.DNSServers; s192 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i193 := range s192 {
-				e.sep()
-				e.str(string(s192[i193]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s194 := v.DNSSearch; s194 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i195 := range s194 {
-				e.sep()
-				e.str(string(s194[i195]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s196 := v.DNSOptions; s196 == nil {
+		if s196 := v.DNSServers; s196 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2042,9 +2046,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s198 := v.AddHosts; s198 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s198 := v.DNSSearch; s198 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2055,32 +2059,58 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s200 := v.DNSOptions; s200 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i201 := range s200 {
+				e.sep()
+				e.str(string(s200[i201]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s202 := v.AddHosts; s202 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i203 := range s202 {
+				e.sep()
+				e.str(string(s202[i203]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m200 := v.Aliases; m200 == nil {
+		if m204 := v.Aliases; m204 == nil {
 			e.null()
 		} else {
-			keys201 := make([]string, 0, len(m200))
-			for k202 := range m200 {
-				keys201 = append(keys201, k202)
+			keys205 := make([]string, 0, len(m204))
+			for k206 := range m204 {
+				keys205 = append(keys205, k206)
 			}
-			slices.Sort(keys201)
+			slices.Sort(keys205)
 			e.b = append(e.b, '{')
-			for _, k202 := range keys201 {
+			for _, k206 := range keys205 {
 				e.sep()
-				e.str(string(k202))
+				e.str(string(k206))
 				e.b = append(e.b, ':')
-				if s203 := m200[k202]; s203 == nil {
+				if s207 := m204[k206]; s207 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i204 := range s203 {
+					for i208 := range s207 {
 						e.sep()
-						e.str(string(s203[i204]))
+						e.str(string(s207[i208]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2105,13 +2135,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s205 := v.Test; s205 == nil {
+	if s209 := v.Test; s209 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i206 := range s205 {
+		for i210 := range s209 {
 			e.sep()
-			e.str(string(s205[i206]))
+			e.str(string(s209[i210]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2196,13 +2226,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s207 := v.Log; s207 == nil {
+		if s211 := v.Log; s211 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i208 := range s207 {
+			for i212 := range s211 {
 				e.sep()
-				encModelHealthLog(e, &s207[i208])
+				encModelHealthLog(e, &s211[i212])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2227,36 +2257,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s209 := v.Args; s209 == nil {
+		if s213 := v.Args; s213 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i210 := range s209 {
+			for i214 := range s213 {
 				e.sep()
-				e.str(string(s209[i210]))
+				e.str(string(s213[i214]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s211 := v.Env; s211 == nil {
+		if s215 := v.Env; s215 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i212 := range s211 {
+			for i216 := range s215 {
 				e.sep()
-				e.str(string(s211[i212]))
+				e.str(string(s215[i216]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p213 := v.Timeout; p213 == nil {
+		if p217 := v.Timeout; p217 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p213)))
+			e.int(int64((*p217)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2266,96 +2296,73 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s214 := v.Devices; s214 == nil {
+		if s218 := v.Devices; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i215 := range s214 {
+			for i219 := range s218 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s214[i215])
+				encSpecsLinuxDeviceCgroup(e, &s218[i219])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p216 := v.Memory; p216 == nil {
+		if p220 := v.Memory; p220 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p216)
+			encSpecsLinuxMemory(e, p220)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p217 := v.CPU; p217 == nil {
+		if p221 := v.CPU; p221 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p217)
+			encSpecsLinuxCPU(e, p221)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p218 := v.Pids; p218 == nil {
+		if p222 := v.Pids; p222 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p218)
+			encSpecsLinuxPids(e, p222)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p219 := v.BlockIO; p219 == nil {
+		if p223 := v.BlockIO; p223 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p219)
+			encSpecsLinuxBlockIO(e, p223)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s220 := v.HugepageLimits; s220 == nil {
+		if s224 := v.HugepageLimits; s224 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i221 := range s220 {
+			for i225 := range s224 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s220[i221])
+				encSpecsLinuxHugepageLimit(e, &s224[i225])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p222 := v.Network; p222 == nil {
+		if p226 := v.Network; p226 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p222)
+			encSpecsLinuxNetwork(e, p226)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m223 := v.Rdma; m223 == nil {
-			e.null()
-		} else {
-			keys224 := make([]string, 0, len(m223))
-			for k225 := range m223 {
-				keys224 = append(keys224, k225)
-			}
-			slices.Sort(keys224)
-			e.b = append(e.b, '{')
-			for _, k225 := range keys224 {
-				e.sep()
-				e.str(string(k225))
-				e.b = append(e.b, ':')
-				{
-					x226 := m223[k225]
-					encSpecsLinuxRdma(e, &x226)
-				}
-			}
-			e.b = append(e.b, '}')
-		}
-	}
-	if len(v.Unified) != 0 {
-		e.name("\"unified\"")
-		if m227 := v.Unified; m227 == nil {
+		if m227 := v.Rdma; m227 == nil {
 			e.null()
 		} else {
 			keys228 := make([]string, 0, len(m227))
@@ -2368,7 +2375,30 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 				e.sep()
 				e.str(string(k229))
 				e.b = append(e.b, ':')
-				e.str(string(m227[k229]))
+				{
+					x230 := m227[k229]
+					encSpecsLinuxRdma(e, &x230)
+				}
+			}
+			e.b = append(e.b, '}')
+		}
+	}
+	if len(v.Unified) != 0 {
+		e.name("\"unified\"")
+		if m231 := v.Unified; m231 == nil {
+			e.null()
+		} else {
+			keys232 := make([]string, 0, len(m231))
+			for k233 := range m231 {
+				keys232 = append(keys232, k233)
+			}
+			slices.Sort(keys232)
+			e.b = append(e.b, '{')
+			for _, k233 := range keys232 {
+				e.sep()
+				e.str(string(k233))
+				e.b = append(e.b, ':')
+				e.str(string(m231[k233]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2399,26 +2429,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p230 := v.FileMode; p230 == nil {
+		if p234 := v.FileMode; p234 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p230)))
+			e.uint(uint64((*p234)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p231 := v.UID; p231 == nil {
+		if p235 := v.UID; p235 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p231)))
+			e.uint(uint64((*p235)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p232 := v.GID; p232 == nil {
+		if p236 := v.GID; p236 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p232)))
+			e.uint(uint64((*p236)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2441,13 +2471,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s233 := v.Schemata; s233 == nil {
+		if s237 := v.Schemata; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i234 := range s233 {
+			for i238 := range s237 {
 				e.sep()
-				e.str(string(s233[i234]))
+				e.str(string(s237[i238]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2475,13 +2505,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s235 := v.Flags; s235 == nil {
+		if s239 := v.Flags; s239 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i236 := range s235 {
+			for i240 := range s239 {
 				e.sep()
-				e.str(string(s235[i236]))
+				e.str(string(s239[i240]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2495,13 +2525,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s237 := v.Flags; s237 == nil {
+		if s241 := v.Flags; s241 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i238 := range s237 {
+			for i242 := range s241 {
 				e.sep()
-				e.str(string(s237[i238]))
+				e.str(string(s241[i242]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2579,18 +2609,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p239 := v.Major; p239 == nil {
+		if p243 := v.Major; p243 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p239)))
+			e.int(int64((*p243)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p240 := v.Minor; p240 == nil {
+		if p244 := v.Minor; p244 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p240)))
+			e.int(int64((*p244)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2604,74 +2634,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p241 := v.Limit; p241 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p241)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p242 := v.Reservation; p242 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p242)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p243 := v.Swap; p243 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p243)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p244 := v.Kernel; p244 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p244)))
-		}
-	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p245 := v.KernelTCP; p245 == nil {
+		if p245 := v.Limit; p245 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p245)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p246 := v.Swappiness; p246 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p246 := v.Reservation; p246 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p246)))
+			e.int(int64((*p246)))
+		}
+	}
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p247 := v.Swap; p247 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p247)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p248 := v.Kernel; p248 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p248)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p249 := v.KernelTCP; p249 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p249)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p250 := v.Swappiness; p250 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p250)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p247 := v.DisableOOMKiller; p247 == nil {
+		if p251 := v.DisableOOMKiller; p251 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p247)))
+			e.boolean(bool((*p251)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p248 := v.UseHierarchy; p248 == nil {
+		if p252 := v.UseHierarchy; p252 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p248)))
+			e.boolean(bool((*p252)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p249 := v.CheckBeforeUpdate; p249 == nil {
+		if p253 := v.CheckBeforeUpdate; p253 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p249)))
+			e.boolean(bool((*p253)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2681,50 +2711,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p250 := v.Shares; p250 == nil {
+		if p254 := v.Shares; p254 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p250)))
+			e.uint(uint64((*p254)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p251 := v.Quota; p251 == nil {
+		if p255 := v.Quota; p255 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p251)))
+			e.int(int64((*p255)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p252 := v.Burst; p252 == nil {
+		if p256 := v.Burst; p256 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p252)))
+			e.uint(uint64((*p256)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p253 := v.Period; p253 == nil {
+		if p257 := v.Period; p257 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p253)))
+			e.uint(uint64((*p257)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p254 := v.RealtimeRuntime; p254 == nil {
+		if p258 := v.RealtimeRuntime; p258 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p254)))
+			e.int(int64((*p258)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p255 := v.RealtimePeriod; p255 == nil {
+		if p259 := v.RealtimePeriod; p259 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p255)))
+			e.uint(uint64((*p259)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2737,10 +2767,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p256 := v.Idle; p256 == nil {
+		if p260 := v.Idle; p260 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p256)))
+			e.int(int64((*p260)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2750,10 +2780,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p257 := v.Limit; p257 == nil {
+		if p261 := v.Limit; p261 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p257)))
+			e.int(int64((*p261)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2763,62 +2793,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p258 := v.Weight; p258 == nil {
+		if p262 := v.Weight; p262 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p258)))
+			e.uint(uint64((*p262)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p259 := v.LeafWeight; p259 == nil {
+		if p263 := v.LeafWeight; p263 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p259)))
+			e.uint(uint64((*p263)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s260 := v.WeightDevice; s260 == nil {
+		if s264 := v.WeightDevice; s264 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i261 := range s260 {
+			for i265 := range s264 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s260[i261])
+				encSpecsLinuxWeightDevice(e, &s264[i265])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s262 := v.ThrottleReadBpsDevice; s262 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i263 := range s262 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s262[i263])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s264 := v.ThrottleWriteBpsDevice; s264 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i265 := range s264 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s264[i265])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s266 := v.ThrottleReadIOPSDevice; s266 == nil {
+		if s266 := v.ThrottleReadBpsDevice; s266 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2829,15 +2833,41 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s268 := v.ThrottleWriteIOPSDevice; s268 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s268 := v.ThrottleWriteBpsDevice; s268 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i269 := range s268 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s268[i269])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s270 := v.ThrottleReadIOPSDevice; s270 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i271 := range s270 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s270[i271])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s272 := v.ThrottleWriteIOPSDevice; s272 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i273 := range s272 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s272[i273])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2858,21 +2888,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p270 := v.ClassID; p270 == nil {
+		if p274 := v.ClassID; p274 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p270)))
+			e.uint(uint64((*p274)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s271 := v.Priorities; s271 == nil {
+		if s275 := v.Priorities; s275 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i272 := range s271 {
+			for i276 := range s275 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s271[i272])
+				encSpecsLinuxInterfacePriority(e, &s275[i276])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2884,18 +2914,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p273 := v.HcaHandles; p273 == nil {
+		if p277 := v.HcaHandles; p277 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p273)))
+			e.uint(uint64((*p277)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p274 := v.HcaObjects; p274 == nil {
+		if p278 := v.HcaObjects; p278 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p274)))
+			e.uint(uint64((*p278)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2909,18 +2939,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p275 := v.Weight; p275 == nil {
+		if p279 := v.Weight; p279 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p275)))
+			e.uint(uint64((*p279)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p276 := v.LeafWeight; p276 == nil {
+		if p280 := v.LeafWeight; p280 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p276)))
+			e.uint(uint64((*p280)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2972,18 +3002,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x277 := bool(v.IsInfra)
-			if err := s.Bool(&x277); err != nil {
+			x281 := bool(v.IsInfra)
+			if err := s.Bool(&x281); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x277)
+			v.IsInfra = bool(x281)
 			return nil
 		case "created":
-			raw278, err := s.Raw()
+			raw282, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw278); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw282); err != nil {
 				return err
 			}
 			return nil
@@ -2991,21 +3021,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out279 := v.CreateCommand[:0]
-				if out279 == nil {
-					out279 = []string{}
+				out283 := v.CreateCommand[:0]
+				if out283 == nil {
+					out283 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e280 string
-					if err := s.Str(&e280); err != nil {
+					var e284 string
+					if err := s.Str(&e284); err != nil {
 						return err
 					}
-					out279 = append(out279, e280)
+					out283 = append(out283, e284)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out279
+				v.CreateCommand = out283
 			}
 			return nil
 		case "image":
@@ -3027,49 +3057,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out281 := v.Entrypoint[:0]
-				if out281 == nil {
-					out281 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e282 string
-					if err := s.Str(&e282); err != nil {
-						return err
-					}
-					out281 = append(out281, e282)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out281
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out283 := v.Cmd[:0]
-				if out283 == nil {
-					out283 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e284 string
-					if err := s.Str(&e284); err != nil {
-						return err
-					}
-					out283 = append(out283, e284)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Cmd = out283
-			}
-			return nil
-		case "env":
-			if s.Literal("null") {
-				v.Env = nil
-			} else {
-				out285 := v.Env[:0]
+				out285 := v.Entrypoint[:0]
 				if out285 == nil {
 					out285 = []string{}
 				}
@@ -3083,7 +3071,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out285
+				v.Entrypoint = out285
+			}
+			return nil
+		case "cmd":
+			if s.Literal("null") {
+				v.Cmd = nil
+			} else {
+				out287 := v.Cmd[:0]
+				if out287 == nil {
+					out287 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e288 string
+					if err := s.Str(&e288); err != nil {
+						return err
+					}
+					out287 = append(out287, e288)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Cmd = out287
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out289 := v.Env[:0]
+				if out289 == nil {
+					out289 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e290 string
+					if err := s.Str(&e290); err != nil {
+						return err
+					}
+					out289 = append(out289, e290)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out289
 			}
 			return nil
 		case "workingDir":
@@ -3109,11 +3139,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e287 string
-					if err := s.Str(&e287); err != nil {
+					var e291 string
+					if err := s.Str(&e291); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e287
+					v.Labels[string(key)] = e291
 					return nil
 				}); err != nil {
 					return err
@@ -3128,11 +3158,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e288 string
-					if err := s.Str(&e288); err != nil {
+					var e292 string
+					if err := s.Str(&e292); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e288
+					v.Annotations[string(key)] = e292
 					return nil
 				}); err != nil {
 					return err
@@ -3140,18 +3170,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x289 := bool(v.Terminal)
-			if err := s.Bool(&x289); err != nil {
+			x293 := bool(v.Terminal)
+			if err := s.Bool(&x293); err != nil {
 				return err
 			}
-			v.Terminal = bool(x289)
+			v.Terminal = bool(x293)
 			return nil
 		case "stdin":
-			x290 := bool(v.Stdin)
-			if err := s.Bool(&x290); err != nil {
+			x294 := bool(v.Stdin)
+			if err := s.Bool(&x294); err != nil {
 				return err
 			}
-			v.Stdin = bool(x290)
+			v.Stdin = bool(x294)
 			return nil
 		case "logPath":
 			if err := s.Str(&v.LogPath); err != nil {
@@ -3159,58 +3189,23 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x291 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x291); err != nil {
+			x295 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x295); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x291)
+			v.KeepStdinOpen = bool(x295)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out292 := v.Mounts[:0]
-				if out292 == nil {
-					out292 = []model.Mount{}
-				}
-				if err := s.Array(func() error {
-					var e293 model.Mount
-					if err := decModelMount(s, &e293); err != nil {
-						return err
-					}
-					out292 = append(out292, e293)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Mounts = out292
-			}
-			return nil
-		case "readOnly":
-			x294 := bool(v.ReadOnly)
-			if err := s.Bool(&x294); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x294)
-			return nil
-		case "readOnlyTmpfs":
-			x295 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x295); err != nil {
-				return err
-			}
-			v.ReadOnlyTmpfs = bool(x295)
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out296 := v.Devices[:0]
+				out296 := v.Mounts[:0]
 				if out296 == nil {
-					out296 = []string{}
+					out296 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e297 string
-					if err := s.Str(&e297); err != nil {
+					var e297 model.Mount
+					if err := decModelMount(s, &e297); err != nil {
 						return err
 					}
 					out296 = append(out296, e297)
@@ -3218,7 +3213,42 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Devices = out296
+				v.Mounts = out296
+			}
+			return nil
+		case "readOnly":
+			x298 := bool(v.ReadOnly)
+			if err := s.Bool(&x298); err != nil {
+				return err
+			}
+			v.ReadOnly = bool(x298)
+			return nil
+		case "readOnlyTmpfs":
+			x299 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x299); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x299)
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out300 := v.Devices[:0]
+				if out300 == nil {
+					out300 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e301 string
+					if err := s.Str(&e301); err != nil {
+						return err
+					}
+					out300 = append(out300, e301)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out300
 			}
 			return nil
 		case "sysctls":
@@ -3229,11 +3259,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e298 string
-					if err := s.Str(&e298); err != nil {
+					var e302 string
+					if err := s.Str(&e302); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e298
+					v.Sysctls[string(key)] = e302
 					return nil
 				}); err != nil {
 					return err
@@ -3244,79 +3274,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out299 := v.CapAdd[:0]
-				if out299 == nil {
-					out299 = []string{}
+				out303 := v.CapAdd[:0]
+				if out303 == nil {
+					out303 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e300 string
-					if err := s.Str(&e300); err != nil {
+					var e304 string
+					if err := s.Str(&e304); err != nil {
 						return err
 					}
-					out299 = append(out299, e300)
+					out303 = append(out303, e304)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out299
+				v.CapAdd = out303
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out301 := v.CapDrop[:0]
-				if out301 == nil {
-					out301 = []string{}
+				out305 := v.CapDrop[:0]
+				if out305 == nil {
+					out305 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e302 string
-					if err := s.Str(&e302); err != nil {
+					var e306 string
+					if err := s.Str(&e306); err != nil {
 						return err
 					}
-					out301 = append(out301, e302)
+					out305 = append(out305, e306)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out301
+				v.CapDrop = out305
 			}
 			return nil
 		case "privileged":
-			x303 := bool(v.Privileged)
-			if err := s.Bool(&x303); err != nil {
+			x307 := bool(v.Privileged)
+			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.Privileged = bool(x303)
+			v.Privileged = bool(x307)
 			return nil
 		case "oomScoreAdj":
-			n304, _, null305, err := s.Integer(64, true)
+			n308, _, null309, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null305 {
-				v.OOMScoreAdj = int(n304)
+			if !null309 {
+				v.OOMScoreAdj = int(n308)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out306 := v.GroupAdd[:0]
-				if out306 == nil {
-					out306 = []string{}
+				out310 := v.GroupAdd[:0]
+				if out310 == nil {
+					out310 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					out306 = append(out306, e307)
+					out310 = append(out310, e311)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out306
+				v.GroupAdd = out310
 			}
 			return nil
 		case "umask":
@@ -3340,59 +3370,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x308 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x308); err != nil {
+			x312 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x312); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x308)
+			v.NoNewPrivileges = bool(x312)
 			return nil
 		case "ownMasks":
-			x309 := bool(v.OwnMasks)
-			if err := s.Bool(&x309); err != nil {
+			x313 := bool(v.OwnMasks)
+			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x309)
+			v.OwnMasks = bool(x313)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out310 := v.MaskedPaths[:0]
-				if out310 == nil {
-					out310 = []string{}
+				out314 := v.MaskedPaths[:0]
+				if out314 == nil {
+					out314 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					out310 = append(out310, e311)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out310
+				v.MaskedPaths = out314
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out312 := v.ReadonlyPaths[:0]
-				if out312 == nil {
-					out312 = []string{}
+				out316 := v.ReadonlyPaths[:0]
+				if out316 == nil {
+					out316 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e313 string
-					if err := s.Str(&e313); err != nil {
+					var e317 string
+					if err := s.Str(&e317); err != nil {
 						return err
 					}
-					out312 = append(out312, e313)
+					out316 = append(out316, e317)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out312
+				v.ReadonlyPaths = out316
 			}
 			return nil
 		case "seccomp":
@@ -3404,21 +3434,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out314 := v.Ulimits[:0]
-				if out314 == nil {
-					out314 = []model.Ulimit{}
+				out318 := v.Ulimits[:0]
+				if out318 == nil {
+					out318 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e315 model.Ulimit
-					if err := decModelUlimit(s, &e315); err != nil {
+					var e319 model.Ulimit
+					if err := decModelUlimit(s, &e319); err != nil {
 						return err
 					}
-					out314 = append(out314, e315)
+					out318 = append(out318, e319)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out314
+				v.Ulimits = out318
 			}
 			return nil
 		case "resources":
@@ -3439,11 +3469,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e316 model.Namespace
-					if err := decModelNamespace(s, &e316); err != nil {
+					var e320 model.Namespace
+					if err := decModelNamespace(s, &e320); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e316
+					v.Namespaces[string(key)] = e320
 					return nil
 				}); err != nil {
 					return err
@@ -3459,75 +3489,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out317 := v.UIDMap[:0]
-				if out317 == nil {
-					out317 = []model.IDMap{}
+				out321 := v.UIDMap[:0]
+				if out321 == nil {
+					out321 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e318 model.IDMap
-					if err := decModelIDMap(s, &e318); err != nil {
+					var e322 model.IDMap
+					if err := decModelIDMap(s, &e322); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out321 = append(out321, e322)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out317
+				v.UIDMap = out321
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out319 := v.GIDMap[:0]
-				if out319 == nil {
-					out319 = []model.IDMap{}
+				out323 := v.GIDMap[:0]
+				if out323 == nil {
+					out323 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e320 model.IDMap
-					if err := decModelIDMap(s, &e320); err != nil {
+					var e324 model.IDMap
+					if err := decModelIDMap(s, &e324); err != nil {
 						return err
 					}
-					out319 = append(out319, e320)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out319
+				v.GIDMap = out323
 			}
 			return nil
 		case "init":
-			x321 := bool(v.Init)
-			if err := s.Bool(&x321); err != nil {
+			x325 := bool(v.Init)
+			if err := s.Bool(&x325); err != nil {
 				return err
 			}
-			v.Init = bool(x321)
+			v.Init = bool(x325)
 			return nil
 		case "stopSignal":
-			n322, _, null323, err := s.Integer(64, true)
+			n326, _, null327, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null323 {
-				v.StopSignal = int(n322)
+			if !null327 {
+				v.StopSignal = int(n326)
 			}
 			return nil
 		case "stopTimeout":
-			_, n324, null325, err := s.Integer(64, false)
+			_, n328, null329, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null325 {
-				v.StopTimeout = uint(n324)
+			if !null329 {
+				v.StopTimeout = uint(n328)
 			}
 			return nil
 		case "autoRemove":
-			x326 := bool(v.AutoRemove)
-			if err := s.Bool(&x326); err != nil {
+			x330 := bool(v.AutoRemove)
+			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x326)
+			v.AutoRemove = bool(x330)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3560,42 +3590,42 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out327 := v.Secrets[:0]
-				if out327 == nil {
-					out327 = []model.SecretRef{}
+				out331 := v.Secrets[:0]
+				if out331 == nil {
+					out331 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e328 model.SecretRef
-					if err := decModelSecretRef(s, &e328); err != nil {
+					var e332 model.SecretRef
+					if err := decModelSecretRef(s, &e332); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out331 = append(out331, e332)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out327
+				v.Secrets = out331
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out329 := v.VolumesFrom[:0]
-				if out329 == nil {
-					out329 = []string{}
+				out333 := v.VolumesFrom[:0]
+				if out333 == nil {
+					out333 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e330 string
-					if err := s.Str(&e330); err != nil {
+					var e334 string
+					if err := s.Str(&e334); err != nil {
 						return err
 					}
-					out329 = append(out329, e330)
+					out333 = append(out333, e334)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out329
+				v.VolumesFrom = out333
 			}
 			return nil
 		case "logDriver":
@@ -3604,39 +3634,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x331 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x331); err != nil {
+			x335 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x335); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x331)
+			v.RootfsOverlay = bool(x335)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out332 := v.UnsetEnv[:0]
-				if out332 == nil {
-					out332 = []string{}
+				out336 := v.UnsetEnv[:0]
+				if out336 == nil {
+					out336 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e333 string
-					if err := s.Str(&e333); err != nil {
+					var e337 string
+					if err := s.Str(&e337); err != nil {
 						return err
 					}
-					out332 = append(out332, e333)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out332
+				v.UnsetEnv = out336
 			}
 			return nil
 		case "unsetEnvAll":
-			x334 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x334); err != nil {
+			x338 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x338); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x334)
+			v.UnsetEnvAll = bool(x338)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3644,33 +3674,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n335, null336, err := s.Integer(64, false)
+			_, n339, null340, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null336 {
-				v.Timeout = uint(n335)
+			if !null340 {
+				v.Timeout = uint(n339)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out337 := v.Requires[:0]
-				if out337 == nil {
-					out337 = []string{}
+				out341 := v.Requires[:0]
+				if out341 == nil {
+					out341 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e338 string
-					if err := s.Str(&e338); err != nil {
+					var e342 string
+					if err := s.Str(&e342); err != nil {
 						return err
 					}
-					out337 = append(out337, e338)
+					out341 = append(out341, e342)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out337
+				v.Requires = out341
 			}
 			return nil
 		}
@@ -3689,63 +3719,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n339, _, null340, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null340 {
-				v.Pid = int(n339)
-			}
-			return nil
-		case "conmonPid":
-			n341, _, null342, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null342 {
-				v.ConmonPid = int(n341)
-			}
-			return nil
-		case "exitCode":
-			n343, _, null344, err := s.Integer(32, true)
+			n343, _, null344, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null344 {
-				v.ExitCode = int32(n343)
+				v.Pid = int(n343)
 			}
 			return nil
-		case "oomKilled":
-			x345 := bool(v.OOMKilled)
-			if err := s.Bool(&x345); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x345)
-			return nil
-		case "startedAt":
-			raw346, err := s.Raw()
+		case "conmonPid":
+			n345, _, null346, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw346); err != nil {
+			if !null346 {
+				v.ConmonPid = int(n345)
+			}
+			return nil
+		case "exitCode":
+			n347, _, null348, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null348 {
+				v.ExitCode = int32(n347)
+			}
+			return nil
+		case "oomKilled":
+			x349 := bool(v.OOMKilled)
+			if err := s.Bool(&x349); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x349)
+			return nil
+		case "startedAt":
+			raw350, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw350); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw347, err := s.Raw()
+			raw351, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw347); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw351); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x348 := bool(v.Mounted)
-			if err := s.Bool(&x348); err != nil {
+			x352 := bool(v.Mounted)
+			if err := s.Bool(&x352); err != nil {
 				return err
 			}
-			v.Mounted = bool(x348)
+			v.Mounted = bool(x352)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3765,11 +3795,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e349 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e349); err != nil {
+					var e353 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e353); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e349
+					v.Networks[string(key)] = e353
 					return nil
 				}); err != nil {
 					return err
@@ -3782,20 +3812,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n350, _, null351, err := s.Integer(64, true)
+			n354, _, null355, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null351 {
-				v.RestartCount = int(n350)
+			if !null355 {
+				v.RestartCount = int(n354)
 			}
 			return nil
 		case "stoppedByUser":
-			x352 := bool(v.StoppedByUser)
-			if err := s.Bool(&x352); err != nil {
+			x356 := bool(v.StoppedByUser)
+			if err := s.Bool(&x356); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x352)
+			v.StoppedByUser = bool(x356)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3814,7 +3844,7 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3847,11 +3877,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e353 string
-					if err := s.Str(&e353); err != nil {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e353
+					v.Labels[string(key)] = e357
 					return nil
 				}); err != nil {
 					return err
@@ -3866,11 +3896,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e354 string
-					if err := s.Str(&e354); err != nil {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e354
+					v.Annotations[string(key)] = e358
 					return nil
 				}); err != nil {
 					return err
@@ -3878,11 +3908,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw355, err := s.Raw()
+			raw359, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw355); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw359); err != nil {
 				return err
 			}
 			return nil
@@ -3890,21 +3920,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out356 := v.CreateCommand[:0]
-				if out356 == nil {
-					out356 = []string{}
+				out360 := v.CreateCommand[:0]
+				if out360 == nil {
+					out360 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					out356 = append(out356, e357)
+					out360 = append(out360, e361)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out356
+				v.CreateCommand = out360
 			}
 			return nil
 		case "cgroupParent":
@@ -3913,67 +3943,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x358 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x358); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x358)
-			return nil
-		case "sharePid":
-			x359 := bool(v.SharePid)
-			if err := s.Bool(&x359); err != nil {
-				return err
-			}
-			v.SharePid = bool(x359)
-			return nil
-		case "shareIpc":
-			x360 := bool(v.ShareIpc)
-			if err := s.Bool(&x360); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x360)
-			return nil
-		case "shareNet":
-			x361 := bool(v.ShareNet)
-			if err := s.Bool(&x361); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x361)
-			return nil
-		case "shareMount":
-			x362 := bool(v.ShareMount)
+			x362 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x362); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x362)
+			v.UsePodCgroup = bool(x362)
 			return nil
-		case "shareUser":
-			x363 := bool(v.ShareUser)
+		case "sharePid":
+			x363 := bool(v.SharePid)
 			if err := s.Bool(&x363); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x363)
+			v.SharePid = bool(x363)
 			return nil
-		case "shareUts":
-			x364 := bool(v.ShareUts)
+		case "shareIpc":
+			x364 := bool(v.ShareIpc)
 			if err := s.Bool(&x364); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x364)
+			v.ShareIpc = bool(x364)
 			return nil
-		case "shareCgroup":
-			x365 := bool(v.ShareCgroup)
+		case "shareNet":
+			x365 := bool(v.ShareNet)
 			if err := s.Bool(&x365); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x365)
+			v.ShareNet = bool(x365)
 			return nil
-		case "hasInfra":
-			x366 := bool(v.HasInfra)
+		case "shareMount":
+			x366 := bool(v.ShareMount)
 			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x366)
+			v.ShareMount = bool(x366)
+			return nil
+		case "shareUser":
+			x367 := bool(v.ShareUser)
+			if err := s.Bool(&x367); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x367)
+			return nil
+		case "shareUts":
+			x368 := bool(v.ShareUts)
+			if err := s.Bool(&x368); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x368)
+			return nil
+		case "shareCgroup":
+			x369 := bool(v.ShareCgroup)
+			if err := s.Bool(&x369); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x369)
+			return nil
+		case "hasInfra":
+			x370 := bool(v.HasInfra)
+			if err := s.Bool(&x370); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x370)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3989,21 +4019,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out367 := v.InfraCommand[:0]
-				if out367 == nil {
-					out367 = []string{}
+				out371 := v.InfraCommand[:0]
+				if out371 == nil {
+					out371 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e368 string
-					if err := s.Str(&e368); err != nil {
+					var e372 string
+					if err := s.Str(&e372); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out371 = append(out371, e372)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out367
+				v.InfraCommand = out371
 			}
 			return nil
 		case "infra":
@@ -4035,42 +4065,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out369 := v.UIDMap[:0]
-				if out369 == nil {
-					out369 = []model.IDMap{}
+				out373 := v.UIDMap[:0]
+				if out373 == nil {
+					out373 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e370 model.IDMap
-					if err := decModelIDMap(s, &e370); err != nil {
+					var e374 model.IDMap
+					if err := decModelIDMap(s, &e374); err != nil {
 						return err
 					}
-					out369 = append(out369, e370)
+					out373 = append(out373, e374)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out369
+				v.UIDMap = out373
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out371 := v.GIDMap[:0]
-				if out371 == nil {
-					out371 = []model.IDMap{}
+				out375 := v.GIDMap[:0]
+				if out375 == nil {
+					out375 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e372 model.IDMap
-					if err := decModelIDMap(s, &e372); err != nil {
+					var e376 model.IDMap
+					if err := decModelIDMap(s, &e376); err != nil {
 						return err
 					}
-					out371 = append(out371, e372)
+					out375 = append(out375, e376)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out371
+				v.GIDMap = out375
 			}
 			return nil
 		case "exitPolicy":
@@ -4092,42 +4122,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out373 := v.Volumes[:0]
-				if out373 == nil {
-					out373 = []string{}
+				out377 := v.Volumes[:0]
+				if out377 == nil {
+					out377 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e374 string
-					if err := s.Str(&e374); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					out373 = append(out373, e374)
+					out377 = append(out377, e378)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out373
+				v.Volumes = out377
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out375 := v.Devices[:0]
-				if out375 == nil {
-					out375 = []string{}
+				out379 := v.Devices[:0]
+				if out379 == nil {
+					out379 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e376 string
-					if err := s.Str(&e376); err != nil {
+					var e380 string
+					if err := s.Str(&e380); err != nil {
 						return err
 					}
-					out375 = append(out375, e376)
+					out379 = append(out379, e380)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out375
+				v.Devices = out379
 			}
 			return nil
 		case "sysctls":
@@ -4138,11 +4168,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e377 string
-					if err := s.Str(&e377); err != nil {
+					var e381 string
+					if err := s.Str(&e381); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e377
+					v.Sysctls[string(key)] = e381
 					return nil
 				}); err != nil {
 					return err
@@ -4153,21 +4183,68 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out378 := v.SecurityOpts[:0]
-				if out378 == nil {
-					out378 = []string{}
+				out382 := v.SecurityOpts[:0]
+				if out382 == nil {
+					out382 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e379 string
-					if err := s.Str(&e379); err != nil {
+					var e383 string
+					if err := s.Str(&e383); err != nil {
 						return err
 					}
-					out378 = append(out378, e379)
+					out382 = append(out382, e383)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out378
+				v.SecurityOpts = out382
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out384 := v.VolumesFrom[:0]
+				if out384 == nil {
+					out384 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e385 string
+					if err := s.Str(&e385); err != nil {
+						return err
+					}
+					out384 = append(out384, e385)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out384
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out386 := v.VolumesFromMounts[:0]
+				if out386 == nil {
+					out386 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e387 model.Mount
+					if err := decModelMount(s, &e387); err != nil {
+						return err
+					}
+					out386 = append(out386, e387)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out386
+			}
+			return nil
+		case "infraConmonPidFile":
+			if err := s.Str(&v.InfraConmonPidFile); err != nil {
+				return err
 			}
 			return nil
 		}
@@ -4219,36 +4296,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out380 := v.Options[:0]
-				if out380 == nil {
-					out380 = []string{}
+				out388 := v.Options[:0]
+				if out388 == nil {
+					out388 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e381 string
-					if err := s.Str(&e381); err != nil {
+					var e389 string
+					if err := s.Str(&e389); err != nil {
 						return err
 					}
-					out380 = append(out380, e381)
+					out388 = append(out388, e389)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out380
+				v.Options = out388
 			}
 			return nil
 		case "readOnly":
-			x382 := bool(v.ReadOnly)
-			if err := s.Bool(&x382); err != nil {
+			x390 := bool(v.ReadOnly)
+			if err := s.Bool(&x390); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x382)
+			v.ReadOnly = bool(x390)
 			return nil
 		case "chownToUser":
-			x383 := bool(v.ChownToUser)
-			if err := s.Bool(&x383); err != nil {
+			x391 := bool(v.ChownToUser)
+			if err := s.Bool(&x391); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x383)
+			v.ChownToUser = bool(x391)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4266,21 +4343,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n384, null385, err := s.Integer(64, false)
+			_, n392, null393, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null385 {
-				v.Soft = uint64(n384)
+			if !null393 {
+				v.Soft = uint64(n392)
 			}
 			return nil
 		case "hard":
-			_, n386, null387, err := s.Integer(64, false)
+			_, n394, null395, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null387 {
-				v.Hard = uint64(n386)
+			if !null395 {
+				v.Hard = uint64(n394)
 			}
 			return nil
 		}
@@ -4294,21 +4371,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n388, _, null389, err := s.Integer(64, true)
+			n396, _, null397, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null389 {
-				v.Memory = int64(n388)
+			if !null397 {
+				v.Memory = int64(n396)
 			}
 			return nil
 		case "cpus":
-			n390, null391, err := s.Float(64)
+			n398, null399, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null391 {
-				v.CPUs = float64(n390)
+			if !null399 {
+				v.CPUs = float64(n398)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4317,48 +4394,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n392, _, null393, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null393 {
-				v.PidsLimit = int64(n392)
-			}
-			return nil
-		case "shmSize":
-			n394, _, null395, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null395 {
-				v.ShmSize = int64(n394)
-			}
-			return nil
-		case "memorySwap":
-			n396, _, null397, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null397 {
-				v.MemorySwap = int64(n396)
-			}
-			return nil
-		case "memoryReservation":
-			n398, _, null399, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null399 {
-				v.MemoryReservation = int64(n398)
-			}
-			return nil
-		case "cpuShares":
-			_, n400, null401, err := s.Integer(64, false)
+			n400, _, null401, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null401 {
-				v.CPUShares = uint64(n400)
+				v.PidsLimit = int64(n400)
+			}
+			return nil
+		case "shmSize":
+			n402, _, null403, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null403 {
+				v.ShmSize = int64(n402)
+			}
+			return nil
+		case "memorySwap":
+			n404, _, null405, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null405 {
+				v.MemorySwap = int64(n404)
+			}
+			return nil
+		case "memoryReservation":
+			n406, _, null407, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null407 {
+				v.MemoryReservation = int64(n406)
+			}
+			return nil
+		case "cpuShares":
+			_, n408, null409, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null409 {
+				v.CPUShares = uint64(n408)
 			}
 			return nil
 		case "cpusetMems":
@@ -4367,121 +4444,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n402, null403, err := s.Integer(64, false)
+			_, n410, null411, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null403 {
-				v.CPUPeriod = uint64(n402)
+			if !null411 {
+				v.CPUPeriod = uint64(n410)
 			}
 			return nil
 		case "cpuQuota":
-			n404, _, null405, err := s.Integer(64, true)
+			n412, _, null413, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null405 {
-				v.CPUQuota = int64(n404)
+			if !null413 {
+				v.CPUQuota = int64(n412)
 			}
 			return nil
 		case "blkioWeight":
-			_, n406, null407, err := s.Integer(16, false)
+			_, n414, null415, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null407 {
-				v.BlkioWeight = uint16(n406)
+			if !null415 {
+				v.BlkioWeight = uint16(n414)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out408 := v.BlkioWeightDevice[:0]
-				if out408 == nil {
-					out408 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
-						return err
-					}
-					out408 = append(out408, e409)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out408
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out410 := v.DeviceReadBps[:0]
-				if out410 == nil {
-					out410 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e411 string
-					if err := s.Str(&e411); err != nil {
-						return err
-					}
-					out410 = append(out410, e411)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out410
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out412 := v.DeviceWriteBps[:0]
-				if out412 == nil {
-					out412 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e413 string
-					if err := s.Str(&e413); err != nil {
-						return err
-					}
-					out412 = append(out412, e413)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceWriteBps = out412
-			}
-			return nil
-		case "deviceReadIOps":
-			if s.Literal("null") {
-				v.DeviceReadIOps = nil
-			} else {
-				out414 := v.DeviceReadIOps[:0]
-				if out414 == nil {
-					out414 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e415 string
-					if err := s.Str(&e415); err != nil {
-						return err
-					}
-					out414 = append(out414, e415)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadIOps = out414
-			}
-			return nil
-		case "deviceWriteIOps":
-			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
-			} else {
-				out416 := v.DeviceWriteIOps[:0]
+				out416 := v.BlkioWeightDevice[:0]
 				if out416 == nil {
 					out416 = []string{}
 				}
@@ -4495,7 +4488,91 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out416
+				v.BlkioWeightDevice = out416
+			}
+			return nil
+		case "deviceReadBps":
+			if s.Literal("null") {
+				v.DeviceReadBps = nil
+			} else {
+				out418 := v.DeviceReadBps[:0]
+				if out418 == nil {
+					out418 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e419 string
+					if err := s.Str(&e419); err != nil {
+						return err
+					}
+					out418 = append(out418, e419)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadBps = out418
+			}
+			return nil
+		case "deviceWriteBps":
+			if s.Literal("null") {
+				v.DeviceWriteBps = nil
+			} else {
+				out420 := v.DeviceWriteBps[:0]
+				if out420 == nil {
+					out420 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e421 string
+					if err := s.Str(&e421); err != nil {
+						return err
+					}
+					out420 = append(out420, e421)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteBps = out420
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out422 := v.DeviceReadIOps[:0]
+				if out422 == nil {
+					out422 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e423 string
+					if err := s.Str(&e423); err != nil {
+						return err
+					}
+					out422 = append(out422, e423)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out422
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out424 := v.DeviceWriteIOps[:0]
+				if out424 == nil {
+					out424 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e425 string
+					if err := s.Str(&e425); err != nil {
+						return err
+					}
+					out424 = append(out424, e425)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out424
 			}
 			return nil
 		case "memorySwappiness":
@@ -4505,41 +4582,41 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n418, _, null419, err := s.Integer(64, true)
+				n426, _, null427, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null419 {
-					(*v.MemorySwappiness) = int64(n418)
+				if !null427 {
+					(*v.MemorySwappiness) = int64(n426)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x420 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x420); err != nil {
+			x428 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x428); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x420)
+			v.OOMKillDisable = bool(x428)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out421 := v.DeviceCgroupRules[:0]
-				if out421 == nil {
-					out421 = []string{}
+				out429 := v.DeviceCgroupRules[:0]
+				if out429 == nil {
+					out429 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e422 string
-					if err := s.Str(&e422); err != nil {
+					var e430 string
+					if err := s.Str(&e430); err != nil {
 						return err
 					}
-					out421 = append(out421, e422)
+					out429 = append(out429, e430)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out421
+				v.DeviceCgroupRules = out429
 			}
 			return nil
 		}
@@ -4576,42 +4653,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out423 := v.Networks[:0]
-				if out423 == nil {
-					out423 = []string{}
+				out431 := v.Networks[:0]
+				if out431 == nil {
+					out431 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e424 string
-					if err := s.Str(&e424); err != nil {
+					var e432 string
+					if err := s.Str(&e432); err != nil {
 						return err
 					}
-					out423 = append(out423, e424)
+					out431 = append(out431, e432)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out423
+				v.Networks = out431
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out425 := v.Ports[:0]
-				if out425 == nil {
-					out425 = []model.PortMapping{}
+				out433 := v.Ports[:0]
+				if out433 == nil {
+					out433 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e426 model.PortMapping
-					if err := decModelPortMapping(s, &e426); err != nil {
+					var e434 model.PortMapping
+					if err := decModelPortMapping(s, &e434); err != nil {
 						return err
 					}
-					out425 = append(out425, e426)
+					out433 = append(out433, e434)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out425
+				v.Ports = out433
 			}
 			return nil
 		case "staticIP":
@@ -4628,92 +4705,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out427 := v.DNSServers[:0]
-				if out427 == nil {
-					out427 = []string{}
+				out435 := v.DNSServers[:0]
+				if out435 == nil {
+					out435 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e428 string
-					if err := s.Str(&e428); err != nil {
+					var e436 string
+					if err := s.Str(&e436); err != nil {
 						return err
 					}
-					out427 = append(out427, e428)
+					out435 = append(out435, e436)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out427
+				v.DNSServers = out435
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out429 := v.DNSSearch[:0]
-				if out429 == nil {
-					out429 = []string{}
+				out437 := v.DNSSearch[:0]
+				if out437 == nil {
+					out437 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e430 string
-					if err := s.Str(&e430); err != nil {
+					var e438 string
+					if err := s.Str(&e438); err != nil {
 						return err
 					}
-					out429 = append(out429, e430)
+					out437 = append(out437, e438)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out429
+				v.DNSSearch = out437
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out431 := v.DNSOptions[:0]
-				if out431 == nil {
-					out431 = []string{}
+				out439 := v.DNSOptions[:0]
+				if out439 == nil {
+					out439 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e432 string
-					if err := s.Str(&e432); err != nil {
+					var e440 string
+					if err := s.Str(&e440); err != nil {
 						return err
 					}
-					out431 = append(out431, e432)
+					out439 = append(out439, e440)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out431
+				v.DNSOptions = out439
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out433 := v.AddHosts[:0]
-				if out433 == nil {
-					out433 = []string{}
+				out441 := v.AddHosts[:0]
+				if out441 == nil {
+					out441 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e434 string
-					if err := s.Str(&e434); err != nil {
+					var e442 string
+					if err := s.Str(&e442); err != nil {
 						return err
 					}
-					out433 = append(out433, e434)
+					out441 = append(out441, e442)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out433
+				v.AddHosts = out441
 			}
 			return nil
 		case "noHosts":
-			x435 := bool(v.NoHosts)
-			if err := s.Bool(&x435); err != nil {
+			x443 := bool(v.NoHosts)
+			if err := s.Bool(&x443); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x435)
+			v.NoHosts = bool(x443)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4723,27 +4800,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e436 []string
+					var e444 []string
 					if s.Literal("null") {
-						e436 = nil
+						e444 = nil
 					} else {
-						out437 := e436[:0]
-						if out437 == nil {
-							out437 = []string{}
+						out445 := e444[:0]
+						if out445 == nil {
+							out445 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e438 string
-							if err := s.Str(&e438); err != nil {
+							var e446 string
+							if err := s.Str(&e446); err != nil {
 								return err
 							}
-							out437 = append(out437, e438)
+							out445 = append(out445, e446)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e436 = out437
+						e444 = out445
 					}
-					v.Aliases[string(key)] = e436
+					v.Aliases[string(key)] = e444
 					return nil
 				}); err != nil {
 					return err
@@ -4761,30 +4838,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n439, null440, err := s.Integer(32, false)
+			_, n447, null448, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null440 {
-				v.ContainerID = uint32(n439)
+			if !null448 {
+				v.ContainerID = uint32(n447)
 			}
 			return nil
 		case "hostID":
-			_, n441, null442, err := s.Integer(32, false)
+			_, n449, null450, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null442 {
-				v.HostID = uint32(n441)
+			if !null450 {
+				v.HostID = uint32(n449)
 			}
 			return nil
 		case "size":
-			_, n443, null444, err := s.Integer(32, false)
+			_, n451, null452, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null444 {
-				v.Size = uint32(n443)
+			if !null452 {
+				v.Size = uint32(n451)
 			}
 			return nil
 		}
@@ -4801,57 +4878,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out445 := v.Test[:0]
-				if out445 == nil {
-					out445 = []string{}
+				out453 := v.Test[:0]
+				if out453 == nil {
+					out453 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e446 string
-					if err := s.Str(&e446); err != nil {
+					var e454 string
+					if err := s.Str(&e454); err != nil {
 						return err
 					}
-					out445 = append(out445, e446)
+					out453 = append(out453, e454)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out445
+				v.Test = out453
 			}
 			return nil
 		case "interval":
-			n447, _, null448, err := s.Integer(64, true)
+			n455, _, null456, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.Interval = time.Duration(n447)
+			if !null456 {
+				v.Interval = time.Duration(n455)
 			}
 			return nil
 		case "timeout":
-			n449, _, null450, err := s.Integer(64, true)
+			n457, _, null458, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null450 {
-				v.Timeout = time.Duration(n449)
+			if !null458 {
+				v.Timeout = time.Duration(n457)
 			}
 			return nil
 		case "startPeriod":
-			n451, _, null452, err := s.Integer(64, true)
+			n459, _, null460, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null452 {
-				v.StartPeriod = time.Duration(n451)
+			if !null460 {
+				v.StartPeriod = time.Duration(n459)
 			}
 			return nil
 		case "retries":
-			n453, _, null454, err := s.Integer(64, true)
+			n461, _, null462, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null454 {
-				v.Retries = int(n453)
+			if !null462 {
+				v.Retries = int(n461)
 			}
 			return nil
 		}
@@ -4885,30 +4962,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n455, null456, err := s.Integer(32, false)
+			_, n463, null464, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null456 {
-				v.UID = uint32(n455)
+			if !null464 {
+				v.UID = uint32(n463)
 			}
 			return nil
 		case "gid":
-			_, n457, null458, err := s.Integer(32, false)
+			_, n465, null466, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null458 {
-				v.GID = uint32(n457)
+			if !null466 {
+				v.GID = uint32(n465)
 			}
 			return nil
 		case "mode":
-			_, n459, null460, err := s.Integer(32, false)
+			_, n467, null468, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null460 {
-				v.Mode = uint32(n459)
+			if !null468 {
+				v.Mode = uint32(n467)
 			}
 			return nil
 		}
@@ -4932,12 +5009,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n461, _, null462, err := s.Integer(64, true)
+			n469, _, null470, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null462 {
-				v.PrefixLen = int(n461)
+			if !null470 {
+				v.PrefixLen = int(n469)
 			}
 			return nil
 		case "gateway":
@@ -4971,33 +5048,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n463, _, null464, err := s.Integer(64, true)
+			n471, _, null472, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null464 {
-				v.FailingStreak = int(n463)
+			if !null472 {
+				v.FailingStreak = int(n471)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out465 := v.Log[:0]
-				if out465 == nil {
-					out465 = []model.HealthLog{}
+				out473 := v.Log[:0]
+				if out473 == nil {
+					out473 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e466 model.HealthLog
-					if err := decModelHealthLog(s, &e466); err != nil {
+					var e474 model.HealthLog
+					if err := decModelHealthLog(s, &e474); err != nil {
 						return err
 					}
-					out465 = append(out465, e466)
+					out473 = append(out473, e474)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out465
+				v.Log = out473
 			}
 			return nil
 		}
@@ -5016,21 +5093,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n467, null468, err := s.Integer(16, false)
+			_, n475, null476, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null468 {
-				v.HostPort = uint16(n467)
+			if !null476 {
+				v.HostPort = uint16(n475)
 			}
 			return nil
 		case "containerPort":
-			_, n469, null470, err := s.Integer(16, false)
+			_, n477, null478, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null470 {
-				v.ContainerPort = uint16(n469)
+			if !null478 {
+				v.ContainerPort = uint16(n477)
 			}
 			return nil
 		case "protocol":
@@ -5039,12 +5116,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n471, null472, err := s.Integer(16, false)
+			_, n479, null480, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null472 {
-				v.Range = uint16(n471)
+			if !null480 {
+				v.Range = uint16(n479)
 			}
 			return nil
 		}
@@ -5058,30 +5135,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw473, err := s.Raw()
+			raw481, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw473); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw481); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw474, err := s.Raw()
+			raw482, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw474); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw482); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n475, _, null476, err := s.Integer(64, true)
+			n483, _, null484, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null476 {
-				v.ExitCode = int(n475)
+			if !null484 {
+				v.ExitCode = int(n483)
 			}
 			return nil
 		case "output":

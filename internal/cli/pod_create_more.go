@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"pea/internal/model"
+)
+
+// podMoreFlags are pod create's --volumes-from, CPU shares, block I/O and infra conmon PID
+// file flags.
+type podMoreFlags struct {
+	volumesFrom, blkioWeightDevice, readBps, writeBps []string
+	blkioWeight                                       uint16
+	cpuShares                                         uint64
+	infraConmonPidFile                                string
+}
+
+func (f *podMoreFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.volumesFrom, "volumes-from", nil, "give every member the volumes and bind mounts of a container: CTR[:ro|rw]")
+	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight of the pod (10-1000)")
+	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of the pod on a device: DEVICE:WEIGHT")
+	fs.Uint64Var(&f.cpuShares, "cpu-shares", 0, "CPU shares (relative weight) of the pod")
+	fs.StringArrayVar(&f.readBps, "device-read-bps", nil, "read rate limit of the pod on a device: DEVICE:RATE")
+	fs.StringArrayVar(&f.writeBps, "device-write-bps", nil, "write rate limit of the pod on a device: DEVICE:RATE")
+	fs.StringVar(&f.infraConmonPidFile, "infra-conmon-pidfile", "", "write the infra container's conmon PID to this host file")
+}
+
+func (f *podMoreFlags) apply(cfg *model.PodConfig) error {
+	cfg.VolumesFrom = f.volumesFrom
+	r := &cfg.Resources
+	r.BlkioWeight, r.BlkioWeightDevice, r.CPUShares = f.blkioWeight, f.blkioWeightDevice, f.cpuShares
+	r.DeviceReadBps, r.DeviceWriteBps = f.readBps, f.writeBps
+	if f.infraConmonPidFile != "" {
+		if !cfg.HasInfra {
+			return invalid("--infra-conmon-pidfile needs an infra container (--infra)")
+		}
+		abs, err := filepath.Abs(f.infraConmonPidFile)
+		if err != nil {
+			return err
+		}
+		cfg.InfraConmonPidFile = abs
+	}
+	return nil
+}
