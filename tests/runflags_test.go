@@ -1,0 +1,359 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// refused runs a create or run that must be refused as podman does: exit 125, one line on
+// stderr holding want, and no container (nor pod) left behind.
+func (e *Env) refused(want string, args ...string) {
+	e.t.Helper()
+	ctrs, pods := e.Pea("ps", "-aq", "--no-trunc"), e.Pea("pod", "ps", "-q", "--no-trunc")
+	r := e.Fails(125, args...)
+	msg := strings.TrimSpace(r.Stderr)
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, want) {
+		e.t.Fatalf("pea %s: want one line with %q, got %q", strings.Join(args, " "), want, msg)
+	}
+	if now := e.Pea("ps", "-aq", "--no-trunc"); now != ctrs {
+		e.t.Fatalf("pea %s left a container behind: %s (before: %s)", strings.Join(args, " "), now, ctrs)
+	}
+	if now := e.Pea("pod", "ps", "-q", "--no-trunc"); now != pods {
+		e.t.Fatalf("pea %s left a pod behind: %s (before: %s)", strings.Join(args, " "), now, pods)
+	}
+}
+
+// TestVolumesFrom: --volumes-from copies the other container's bind mounts and named volumes
+// (not its tmpfs) at the same destinations with their options; :ro and :rw override them; a
+// mount of the container's own at the same destination wins; pod create --volumes-from gives
+// them to every member.
+func TestVolumesFrom(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	host := t.TempDir()
+	os.WriteFile(filepath.Join(host, "f"), []byte("from-host"), 0o644)
+	e.Pea("create", "--name", "src", "-v", host+":/hb:ro", "-v", "vf-vol:/data", "--tmpfs", "/scratch", "localhost/bb", "true")
+	e.Pea("run", "--rm", "-v", "vf-vol:/data", "localhost/bb", "sh", "-c", "echo in-volume > /data/v")
+
+	out := e.Pea("run", "--rm", "--volumes-from", "src", "localhost/bb", "sh", "-c",
+		"cat /hb/f; echo; cat /data/v; touch /hb/x 2>/dev/null || echo hb-ro; touch /data/w && echo data-rw; mount | grep -c ' /scratch ' || true")
+	for _, want := range []string{"from-host", "in-volume", "hb-ro", "data-rw"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("--volumes-from src: want %q in %q", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "0") {
+		t.Fatalf("--volumes-from copied the tmpfs too: %q", out)
+	}
+	out = e.Pea("run", "--rm", "--volumes-from", "src:ro", "localhost/bb", "sh", "-c", "touch /data/y 2>/dev/null || echo data-ro")
+	if out != "data-ro" {
+		t.Fatalf("--volumes-from src:ro: %q", out)
+	}
+	out = e.Pea("run", "--rm", "--volumes-from", "src:rw", "localhost/bb", "sh", "-c", "touch /hb/made && echo hb-rw")
+	if out != "hb-rw" {
+		t.Fatalf("--volumes-from src:rw: %q", out)
+	}
+	other := t.TempDir()
+	out = e.Pea("run", "--rm", "-v", other+":/hb", "--volumes-from", "src", "localhost/bb", "ls", "/hb")
+	if out != "" {
+		t.Fatalf("the container's own mount at /hb should win over --volumes-from: ls shows %q", out)
+	}
+	id := e.Pea("create", "--volumes-from", "src", "localhost/bb", "true")
+	if got := e.Pea("inspect", "-f", "{{.HostConfig.VolumesFrom}}", id); got != "[src]" {
+		t.Fatalf("HostConfig.VolumesFrom: %q", got)
+	}
+	e.Pea("rm", id)
+
+	// Pod: every member gets the mounts.
+	e.Pea("pod", "create", "--name", "vfpod", "--volumes-from", "src")
+	out = e.Pea("run", "--rm", "--pod", "vfpod", "localhost/bb", "sh", "-c", "cat /hb/f; echo; cat /data/v")
+	if !strings.Contains(out, "from-host") || !strings.Contains(out, "in-volume") {
+		t.Fatalf("pod --volumes-from: member sees %q", out)
+	}
+	e.Pea("pod", "rm", "-f", "vfpod")
+
+	e.refused(`looking up container "nope" for volumes-from`, "create", "--volumes-from", "nope", "localhost/bb", "true")
+	e.refused(`looking up container "nope" for volumes-from`, "run", "--rm", "--volumes-from", "nope", "localhost/bb", "true")
+	e.Pea("create", "--name", "src2", "-v", host+":/hb", "localhost/bb", "true")
+	e.Fails(125, "run", "--rm", "--volumes-from", "src2:bogus", "localhost/bb", "true")
+	e.Fails(125, "pod", "create", "--volumes-from", "nope")
+	if left := e.Pea("pod", "ps", "-q"); left != "" {
+		t.Fatalf("a refused pod create left %s", left)
+	}
+}
+
+// TestLogDrivers: k8s-file is the default; json-file is kept under its name and read back;
+// none keeps nothing and logs says so; passthrough hands the caller's stdio to the container
+// and refuses a terminal; journald without a journal and unknown drivers are refused.
+func TestLogDrivers(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "--name", "dflt", "localhost/bb", "echo", "dflt-out")
+	if got := e.Pea("inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "dflt"); got != "k8s-file" {
+		t.Fatalf("default log driver: %q", got)
+	}
+	e.Pea("run", "--name", "js", "--log-driver", "json-file", "localhost/bb", "echo", "js-out")
+	if got := e.Pea("inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "js"); got != "json-file" {
+		t.Fatalf("json-file: inspect says %q", got)
+	}
+	if got := e.Pea("logs", "js"); got != "js-out" {
+		t.Fatalf("logs of a json-file container: %q", got)
+	}
+	out := e.Pea("run", "--name", "nolog", "--log-driver", "none", "localhost/bb", "echo", "still-attached")
+	if out != "still-attached" {
+		t.Fatalf("--log-driver none: an attached run should still print: %q", out)
+	}
+	if got := e.Pea("inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "nolog"); got != "none" {
+		t.Fatalf("none: inspect says %q", got)
+	}
+	r := e.Fails(125, "logs", "nolog")
+	if !strings.Contains(r.Stderr, "this container is using the 'none' log driver, cannot read logs") {
+		t.Fatalf("logs of a none container: %s", r)
+	}
+	if _, err := os.Stat(e.Pea("inspect", "-f", "{{.LogPath}}", "nolog")); err == nil {
+		t.Fatal("--log-driver none: conmon wrote a log file")
+	}
+
+	// passthrough: the container writes to pea's own stdout and stderr, reads its stdin.
+	cmd := exec.Command(peaBin, e.args("run", "--rm", "-i", "--log-driver", "passthrough", "localhost/bb",
+		"sh", "-c", "read l; echo out:$l; echo err:$l >&2; exit 3")...)
+	cmd.Stdin = strings.NewReader("typed\n")
+	r = runCmd(cmd)
+	if r.Code != 3 || strings.TrimSpace(r.Stdout) != "out:typed" || strings.TrimSpace(r.Stderr) != "err:typed" {
+		t.Fatalf("passthrough: %s", r)
+	}
+	e.refused("cannot be used with a terminal", "create", "-t", "--log-driver", "passthrough", "localhost/bb", "true")
+
+	e.refused("invalid log driver", "run", "--rm", "--log-driver", "syslog", "localhost/bb", "true")
+	if _, err := os.Stat("/run/systemd/journal/socket"); err != nil {
+		e.refused("no journal on this host", "create", "--log-driver", "journald", "localhost/bb", "true")
+	}
+}
+
+// TestRootfs: --rootfs runs a container from a directory: plainly the container writes into
+// it; with :O an overlay takes the writes and the directory is unchanged; rm never deletes it.
+func TestRootfs(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "-C", dir, "-xf", busyboxTar(t)).CombinedOutput(); err != nil {
+		t.Fatalf("tar: %s", out)
+	}
+	e.Pea("run", "--rm", "--rootfs", dir, "/bin/sh", "-c", "echo plain > /made")
+	if b, _ := os.ReadFile(filepath.Join(dir, "made")); strings.TrimSpace(string(b)) != "plain" {
+		t.Fatalf("--rootfs DIR: the container's write is not in the directory: %q", b)
+	}
+	out := e.Pea("run", "--name", "ov", "--rootfs", dir+":O", "/bin/sh", "-c", "echo overlay > /made2; cat /made2; rm /made; ls /made 2>&1 || true")
+	if !strings.Contains(out, "overlay") {
+		t.Fatalf("--rootfs DIR:O: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "made2")); err == nil {
+		t.Fatal("--rootfs DIR:O: the container's write reached the directory")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "made")); err != nil {
+		t.Fatal("--rootfs DIR:O: the container's removal reached the directory")
+	}
+	if got := e.Pea("inspect", "-f", "{{.Rootfs}}|{{.ImageName}}", "ov"); got != dir+"|" {
+		t.Fatalf("inspect .Rootfs: %q", got)
+	}
+	e.Pea("start", "-a", "ov") // the overlay is mounted again with its own upper directory
+	e.Pea("rm", "ov")
+	e.Pea("run", "--name", "plain", "--rootfs", dir, "/bin/true")
+	e.Pea("rm", "plain")
+	if _, err := os.Stat(filepath.Join(dir, "bin", "busybox")); err != nil {
+		t.Fatalf("rm deleted the user's root filesystem: %v", err)
+	}
+	data, _ := os.ReadFile("/proc/self/mounts")
+	if strings.Contains(string(data), e.Dir) {
+		t.Fatalf("an overlay is left mounted:\n%s", data)
+	}
+	e.refused("--rootfs /nonexistent", "run", "--rm", "--rootfs", "/nonexistent", "/bin/true")
+	e.refused("no command", "create", "--rootfs", dir)
+}
+
+// TestEnvFlags: --unsetenv removes an image or default variable, --unsetenv-all keeps only
+// the user's, --env-merge expands the image's value.
+func TestEnvFlags(t *testing.T) {
+	e := newEnv(t)
+	e.Pea("import", "--change", "ENV PATH=/usr/bin:/bin", "--change", "ENV IMGVAR=img", busyboxTar(t), "localhost/envimg")
+	out := e.Pea("run", "--rm", "--unsetenv", "IMGVAR", "localhost/envimg", "/bin/env")
+	if strings.Contains(out, "IMGVAR") || !strings.Contains(out, "PATH=/usr/bin:/bin") {
+		t.Fatalf("--unsetenv IMGVAR: %q", out)
+	}
+	out = e.Pea("run", "--rm", "--unsetenv", "PATH", "localhost/envimg", "/bin/env")
+	if strings.Contains(out, "PATH=") {
+		t.Fatalf("--unsetenv PATH: %q", out)
+	}
+	out = e.Pea("run", "--rm", "--unsetenv-all", "-e", "MINE=1", "localhost/envimg", "/bin/env")
+	for _, gone := range []string{"IMGVAR", "PATH=", "HOSTNAME="} {
+		if strings.Contains(out, gone) {
+			t.Fatalf("--unsetenv-all kept %s: %q", gone, out)
+		}
+	}
+	if !strings.Contains(out, "MINE=1") {
+		t.Fatalf("--unsetenv-all dropped the user's variable: %q", out)
+	}
+	out = e.Pea("run", "--rm", "-e", "A=x", "--env-merge", "PATH=/opt/bin:${PATH}", "--env-merge", "IMGVAR=${IMGVAR}-more", "--env-merge", "B=${A}y",
+		"localhost/envimg", "/bin/env")
+	for _, want := range []string{"PATH=/opt/bin:/usr/bin:/bin", "IMGVAR=img-more", "B=xy"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("--env-merge: want %q in %q", want, out)
+		}
+	}
+	e.refused("invalid --env-merge", "run", "--rm", "--env-merge", "NOEQUALS", "localhost/envimg", "/bin/true")
+}
+
+// TestRequiresTimeoutPersonality: --requires starts the required containers first (and they
+// cannot be removed before it); --timeout kills the container; --personality LINUX32 changes
+// uname's machine.
+func TestRequiresTimeoutPersonality(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "db", "localhost/bb", "sleep", "300")
+	e.Pea("create", "--name", "cache", "--requires", "db", "localhost/bb", "sleep", "300")
+	e.Pea("create", "--name", "app", "--requires", "cache", "localhost/bb", "sleep", "300")
+	e.Pea("start", "app")
+	for _, n := range []string{"db", "cache", "app"} {
+		if st := e.Pea("inspect", "-f", "{{.State.Status}}", n); st != "running" {
+			t.Fatalf("%s after start app: %s", n, st)
+		}
+	}
+	dbID := e.Pea("inspect", "-f", "{{.ID}}", "db")
+	if deps := e.Pea("inspect", "-f", "{{.Dependencies}}", "cache"); deps != "["+dbID+"]" {
+		t.Fatalf("cache's Dependencies: %s", deps)
+	}
+	r := e.Fails(125, "rm", "-f", "db")
+	if !strings.Contains(r.Stderr, "dependent containers") {
+		t.Fatalf("rm of a required container: %s", r)
+	}
+	e.Pea("rm", "-fa", "-t", "0") // dependents first
+	if left := e.Pea("ps", "-aq"); left != "" {
+		t.Fatalf("rm -a left %s", left)
+	}
+	e.refused("--requires nope", "create", "--requires", "nope", "localhost/bb", "true")
+
+	r = e.Fails(137, "run", "--rm", "--timeout", "1", "localhost/bb", "sleep", "60")
+	if left := e.Pea("ps", "-aq"); left != "" {
+		t.Fatalf("--timeout --rm left %s", left)
+	}
+
+	var un unix.Utsname
+	unix.Uname(&un)
+	if m := unix.ByteSliceToString(un.Machine[:]); m == "x86_64" {
+		if got := e.Pea("run", "--rm", "--personality", "LINUX32", "localhost/bb", "uname", "-m"); got != "i686" {
+			t.Fatalf("--personality LINUX32: uname -m says %q", got)
+		}
+		if got := e.Pea("run", "--rm", "--personality", "LINUX", "localhost/bb", "uname", "-m"); got != "x86_64" {
+			t.Fatalf("--personality LINUX: uname -m says %q", got)
+		}
+	}
+	e.refused("invalid --personality", "run", "--rm", "--personality", "BSD", "localhost/bb", "true")
+}
+
+// TestBlkioMemoryDeviceFlags: the per-device block I/O throttles, the memory swappiness and
+// OOM killer switch, and device cgroup rules reach the container's cgroup; block I/O weights
+// are refused where the host's controller cannot take them; pod create's CPU shares and
+// throttles reach the pod cgroup.
+func TestBlkioMemoryDeviceFlags(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/blkio"); err != nil {
+		t.Skip("the cgroup files read here are cgroup v1's")
+	}
+	e := newEnv(t).withBusybox()
+	dev, majmin := hostBlockDevice(t)
+	out := e.Pea("run", "--rm", "--device-read-bps", dev+":1mb", "--device-write-bps", dev+":2mb",
+		"--device-read-iops", dev+":100", "--device-write-iops", dev+":200", "localhost/bb", "sh", "-c",
+		"cd /sys/fs/cgroup/blkio && cat blkio.throttle.read_bps_device blkio.throttle.write_bps_device blkio.throttle.read_iops_device blkio.throttle.write_iops_device")
+	want := fmt.Sprintf("%[1]s 1048576\n%[1]s 2097152\n%[1]s 100\n%[1]s 200", majmin)
+	if out != want {
+		t.Fatalf("block I/O throttles: got %q, want %q", out, want)
+	}
+	id := e.Pea("create", "--device-read-bps", dev+":1mb", "--memory-swappiness", "7", "--oom-kill-disable", "localhost/bb", "true")
+	if got := e.Pea("inspect", "-f", "{{range .HostConfig.BlkioDeviceReadBps}}{{.Path}}={{.Rate}}{{end}} {{.HostConfig.MemorySwappiness}} {{.HostConfig.OomKillDisable}}", id); got != dev+"=1048576 7 true" {
+		t.Fatalf("inspect: %q", got)
+	}
+	e.Pea("rm", id)
+	out = e.Pea("run", "--rm", "--memory-swappiness", "7", "--oom-kill-disable", "localhost/bb", "sh", "-c",
+		"cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control")
+	if out != "7\noom_kill_disable 1" {
+		t.Fatalf("memory flags: %q", out)
+	}
+	// /dev/net/tun (10:200) is not among the default devices: opened, it answers EBADFD
+	// (no interface attached) where the cgroup allows it, EPERM where it does not.
+	tun := "mknod /tmp/tun c 10 200 && cat /tmp/tun"
+	r := e.Try("run", "--rm", "--cap-add", "MKNOD", "--device-cgroup-rule", "c 10:200 rwm", "localhost/bb", "sh", "-c", tun)
+	if !strings.Contains(r.Stderr+r.Stdout, "bad state") {
+		t.Fatalf("--device-cgroup-rule c 10:200 rwm: %s", r)
+	}
+	r = e.Try("run", "--rm", "--cap-add", "MKNOD", "localhost/bb", "sh", "-c", tun)
+	if !strings.Contains(r.Stderr+r.Stdout, "not permitted") {
+		t.Fatalf("without the rule the device should be refused: %s", r)
+	}
+
+	e.refused("invalid device cgroup rule", "run", "--rm", "--device-cgroup-rule", "x 1:2 r", "localhost/bb", "true")
+	e.refused("invalid --memory-swappiness", "run", "--rm", "--memory-swappiness", "101", "localhost/bb", "true")
+	e.refused("not a block device", "run", "--rm", "--device-read-bps", "/dev/null:1mb", "localhost/bb", "true")
+	e.refused("--device-write-iops", "run", "--rm", "--device-write-iops", dev+":lots", "localhost/bb", "true")
+	if _, err := os.Stat("/sys/fs/cgroup/blkio/blkio.weight"); err != nil {
+		e.refused("not supported on this host", "run", "--rm", "--blkio-weight", "300", "localhost/bb", "true")
+		e.refused("not supported on this host", "pod", "create", "--blkio-weight", "300")
+	} else {
+		if got := e.Pea("run", "--rm", "--blkio-weight", "300", "localhost/bb", "cat", "/sys/fs/cgroup/blkio/blkio.weight"); got != "300" {
+			t.Fatalf("--blkio-weight: %q", got)
+		}
+	}
+	e.refused("from 10 to 1000", "run", "--rm", "--blkio-weight", "5", "localhost/bb", "true")
+
+	// Pod: on the pod cgroup; the infra's conmon PID written.
+	pidFile := filepath.Join(t.TempDir(), "infra-conmon.pid")
+	e.Pea("pod", "create", "--name", "rp", "--cpu-shares", "333", "--device-read-bps", dev+":3mb", "--device-write-bps", dev+":4mb", "--infra-conmon-pidfile", pidFile)
+	cg := e.Pea("pod", "inspect", "-f", "{{.CgroupPath}}", "rp")
+	read := func(ctrl, file string) string {
+		b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", ctrl, cg, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	if got := read("cpu", "cpu.shares"); got != "333" {
+		t.Fatalf("pod --cpu-shares: %s", got)
+	}
+	if got := read("blkio", "blkio.throttle.read_bps_device"); got != majmin+" 3145728" {
+		t.Fatalf("pod --device-read-bps: %s", got)
+	}
+	if got := read("blkio", "blkio.throttle.write_bps_device"); got != majmin+" 4194304" {
+		t.Fatalf("pod --device-write-bps: %s", got)
+	}
+	e.Pea("pod", "start", "rp")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if comm, _ := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/comm"); strings.TrimSpace(string(comm)) != "conmon" {
+		t.Fatalf("--infra-conmon-pidfile names %s, a %q", b, comm)
+	}
+	e.Pea("pod", "rm", "-f", "rp")
+	e.refused("--infra-conmon-pidfile needs an infra container", "pod", "create", "--infra=false", "--infra-conmon-pidfile", pidFile)
+}
+
+// hostBlockDevice returns a whole-disk block device of the host, as a path and MAJOR:MINOR.
+func hostBlockDevice(t *testing.T) (string, string) {
+	t.Helper()
+	entries, _ := os.ReadDir("/sys/block")
+	for _, en := range entries {
+		name := en.Name()
+		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") || strings.HasPrefix(name, "zram") {
+			continue
+		}
+		mm, err := os.ReadFile(filepath.Join("/sys/block", name, "dev"))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat("/dev/" + name); err == nil {
+			return "/dev/" + name, strings.TrimSpace(string(mm))
+		}
+	}
+	t.Skip("no block device on this host")
+	return "", ""
+}
