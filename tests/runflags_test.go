@@ -357,3 +357,32 @@ func hostBlockDevice(t *testing.T) (string, string) {
 	t.Skip("no block device on this host")
 	return "", ""
 }
+
+// TestPasswdAndInitPath: a numeric --user the image lacks gets an /etc/passwd line (podman's
+// --passwd), shaped by --passwd-entry, none with --passwd=false; --init-path is the init
+// --init runs, and is refused without --init.
+func TestPasswdAndInitPath(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if out := e.Pea("run", "--rm", "-u", "4321", "localhost/bb", "sh", "-c", "grep ^4321 /etc/passwd; whoami"); out != "4321:*:4321:0:container user:/:/bin/sh\n4321" {
+		t.Fatalf("--user 4321: %q", out)
+	}
+	out := e.Pea("run", "--rm", "-u", "4321:55", "-w", "/tmp", "--passwd-entry", "$USERNAME:x:$UID:$GID:$NAME:$HOME:/bin/false", "localhost/bb", "grep", "^4321", "/etc/passwd")
+	if out != "4321:x:4321:55:container user:/tmp:/bin/false" {
+		t.Fatalf("--passwd-entry: %q", out)
+	}
+	if r := e.Try("run", "--rm", "-u", "4321", "--passwd=false", "localhost/bb", "grep", "^4321", "/etc/passwd"); r.Code != 1 {
+		t.Fatalf("--passwd=false still added the user: %s", r)
+	}
+	if out := e.Pea("run", "--rm", "-u", "1000", "localhost/bb", "grep", "-c", ":1000:", "/etc/passwd"); out != "1" {
+		t.Fatalf("a user the image has got a second line: %q", out)
+	}
+
+	initScript := filepath.Join(t.TempDir(), "my-init")
+	os.WriteFile(initScript, []byte("#!/bin/sh\nshift\necho my-init-ran\nexec \"$@\"\n"), 0o755)
+	if out := e.Pea("run", "--rm", "--init", "--init-path", initScript, "localhost/bb", "echo", "cmd-ran"); out != "my-init-ran\ncmd-ran" {
+		t.Fatalf("--init-path: %q", out)
+	}
+	e.refused("needs --init", "run", "--rm", "--init-path", initScript, "localhost/bb", "true")
+	e.refused("not an executable file", "run", "--rm", "--init", "--init-path", "/nonexistent", "localhost/bb", "true")
+	e.refused("--passwd-entry cannot be combined", "create", "--passwd=false", "--passwd-entry", "x", "localhost/bb", "true")
+}

@@ -16,8 +16,8 @@ import (
 // environment's pruning and the block I/O and memory cgroup settings (engine/runflags.go).
 type moreCreateFlags struct {
 	volumesFrom, unsetEnv, envMerge, requires []string
-	logDriver, personality                    string
-	rootfs, unsetEnvAll, oomKillDisable       bool
+	logDriver, personality, initPath, pwEntry string
+	rootfs, unsetEnvAll, oomKillDisable, pw   bool
 	timeout                                   uint
 	blkioWeight                               uint16
 	blkioWeightDevice, readBps, writeBps      []string
@@ -34,6 +34,9 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.envMerge, "env-merge", nil, "set a variable from the image's: VAR=${VAR}:extra")
 	fs.StringSliceVar(&f.requires, "requires", nil, "containers started before this one (CTR[,CTR...])")
 	fs.StringVar(&f.personality, "personality", "", "execution domain of the process: LINUX or LINUX32")
+	fs.StringVar(&f.initPath, "init-path", "", "host path of the init --init runs (default: catatonit)")
+	fs.BoolVar(&f.pw, "passwd", true, "add the --user to /etc/passwd when it is a number the image's file lacks")
+	fs.StringVar(&f.pwEntry, "passwd-entry", "", "the /etc/passwd line --passwd adds ($USERNAME, $UID, $GID, $NAME, $HOME)")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -76,6 +79,14 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	o.EnvMerge = f.envMerge
 	cfg.Requires = slices.DeleteFunc(slices.Clone(f.requires), func(s string) bool { return s == "" })
 	cfg.Personality = f.personality
+	cfg.NoPasswd, cfg.PasswdEntry = !f.pw, f.pwEntry
+	if f.initPath != "" {
+		abs, err := filepath.Abs(f.initPath)
+		if err != nil {
+			return err
+		}
+		cfg.InitPath = abs
+	}
 	cfg.Timeout = f.timeout
 	res := &cfg.Resources
 	res.BlkioWeight = f.blkioWeight

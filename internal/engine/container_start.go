@@ -159,6 +159,11 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
 	}
+	if f, err := r.passwdFile(cfg, rootfs, in.uid, in.gid, userns); err != nil {
+		return err
+	} else if f != "" && !userMounts(cfg, "/etc/passwd") {
+		in.etcFiles["/etc/passwd"] = f
+	}
 	for _, g := range cfg.GroupAdd {
 		gid, err := lookupGroup(rootfs, g)
 		if err != nil {
@@ -183,7 +188,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	}
 	// A runtime that fails after making the container's cgroup leaves it behind.
 	u.add(func() { cgroups.Remove(in.cgroupsPath) })
-	if cfg.Init || cfg.IsInfra && cfg.Image == "" {
+	if cfg.Init && cfg.InitPath != "" {
+		in.catatonit = cfg.InitPath
+	} else if cfg.Init || cfg.IsInfra && cfg.Image == "" {
 		if in.catatonit, err = oci.FindBinary("catatonit"); err != nil {
 			return err
 		}

@@ -188,6 +188,17 @@ func (r *Runtime) prepareRunFlags(cfg *model.ContainerConfig) error {
 			return fmt.Errorf("--rootfs %s: not a directory: %w", cfg.Rootfs, errdefs.ErrInvalid)
 		}
 	}
+	if cfg.InitPath != "" {
+		if !cfg.Init {
+			return fmt.Errorf("--init-path %s needs --init: it is the init --init runs: %w", cfg.InitPath, errdefs.ErrInvalid)
+		}
+		if st, err := os.Stat(cfg.InitPath); err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
+			return fmt.Errorf("--init-path %s: not an executable file: %w", cfg.InitPath, errdefs.ErrInvalid)
+		}
+	}
+	if cfg.NoPasswd && cfg.PasswdEntry != "" {
+		return fmt.Errorf("--passwd-entry cannot be combined with --passwd=false: %w", errdefs.ErrInvalid)
+	}
 	switch cfg.Personality {
 	case "", "LINUX", "LINUX32":
 	default:
@@ -337,4 +348,60 @@ func deviceNumbers(list []string) []string {
 		}
 	}
 	return out
+}
+
+// passwdFile returns a copy of the image's /etc/passwd with a line for the container's user
+// when its --user is a number the file lacks (podman's --passwd, on by default), written in
+// the container's etc directory; "" when none is needed. The line is PasswdEntry's template
+// ($USERNAME, $UID, $GID, $NAME, $HOME) or "UID:*:UID:GID:container user:WORKDIR:/bin/sh".
+func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs string, uid, gid uint32, ns *userNS) (string, error) {
+	userPart, _, _ := strings.Cut(cfg.User, ":")
+	if cfg.NoPasswd || userPart == "" || cfg.IsInfra {
+		return "", nil
+	}
+	if _, err := strconv.ParseUint(userPart, 10, 32); err != nil {
+		return "", nil // a name: lookupUser found it in the file
+	}
+	for _, f := range readColonFile(rootfs, "etc/passwd") {
+		if len(f) >= 3 && f[2] == userPart {
+			return "", nil
+		}
+	}
+	home := cfg.WorkingDir
+	if home == "" {
+		home = "/"
+	}
+	tmpl := cfg.PasswdEntry
+	if tmpl == "" {
+		tmpl = "$UID:*:$UID:$GID:container user:$HOME:/bin/sh"
+	}
+	line := os.Expand(tmpl, func(k string) string {
+		switch k {
+		case "USERNAME", "UID":
+			return strconv.FormatUint(uint64(uid), 10)
+		case "GID":
+			return strconv.FormatUint(uint64(gid), 10)
+		case "NAME":
+			return "container user"
+		case "HOME":
+			return home
+		}
+		return ""
+	})
+	old, err := readInRoot(rootfs, "etc/passwd", maxIDFile)
+	if err != nil && !os.IsNotExist(err) {
+		old = nil
+	}
+	if len(old) > 0 && old[len(old)-1] != '\n' {
+		old = append(old, '\n')
+	}
+	dir := r.etcDir(cfg.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	p := dir + "/passwd"
+	if err := os.WriteFile(p, append(old, line+"\n"...), 0o644); err != nil {
+		return "", err
+	}
+	return p, chownToRoot(ns, p)
 }

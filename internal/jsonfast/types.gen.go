@@ -860,6 +860,18 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.InitPath) != 0 {
+		e.name("\"initPath\"")
+		e.str(string(v.InitPath))
+	}
+	if v.NoPasswd {
+		e.name("\"noPasswd\"")
+		e.boolean(bool(v.NoPasswd))
+	}
+	if len(v.PasswdEntry) != 0 {
+		e.name("\"passwdEntry\"")
+		e.str(string(v.PasswdEntry))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -2976,7 +2988,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3703,6 +3715,23 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				v.Requires = out341
 			}
 			return nil
+		case "initPath":
+			if err := s.Str(&v.InitPath); err != nil {
+				return err
+			}
+			return nil
+		case "noPasswd":
+			x343 := bool(v.NoPasswd)
+			if err := s.Bool(&x343); err != nil {
+				return err
+			}
+			v.NoPasswd = bool(x343)
+			return nil
+		case "passwdEntry":
+			if err := s.Str(&v.PasswdEntry); err != nil {
+				return err
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelContainerConfig)
 	})
@@ -3719,63 +3748,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n343, _, null344, err := s.Integer(64, true)
+			n344, _, null345, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null344 {
-				v.Pid = int(n343)
+			if !null345 {
+				v.Pid = int(n344)
 			}
 			return nil
 		case "conmonPid":
-			n345, _, null346, err := s.Integer(64, true)
+			n346, _, null347, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null346 {
-				v.ConmonPid = int(n345)
+			if !null347 {
+				v.ConmonPid = int(n346)
 			}
 			return nil
 		case "exitCode":
-			n347, _, null348, err := s.Integer(32, true)
+			n348, _, null349, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null348 {
-				v.ExitCode = int32(n347)
+			if !null349 {
+				v.ExitCode = int32(n348)
 			}
 			return nil
 		case "oomKilled":
-			x349 := bool(v.OOMKilled)
-			if err := s.Bool(&x349); err != nil {
+			x350 := bool(v.OOMKilled)
+			if err := s.Bool(&x350); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x349)
+			v.OOMKilled = bool(x350)
 			return nil
 		case "startedAt":
-			raw350, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw350); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw351, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw351); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw351); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw352, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw352); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x352 := bool(v.Mounted)
-			if err := s.Bool(&x352); err != nil {
+			x353 := bool(v.Mounted)
+			if err := s.Bool(&x353); err != nil {
 				return err
 			}
-			v.Mounted = bool(x352)
+			v.Mounted = bool(x353)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3795,11 +3824,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e353 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e353); err != nil {
+					var e354 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e354); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e353
+					v.Networks[string(key)] = e354
 					return nil
 				}); err != nil {
 					return err
@@ -3812,20 +3841,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n354, _, null355, err := s.Integer(64, true)
+			n355, _, null356, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null355 {
-				v.RestartCount = int(n354)
+			if !null356 {
+				v.RestartCount = int(n355)
 			}
 			return nil
 		case "stoppedByUser":
-			x356 := bool(v.StoppedByUser)
-			if err := s.Bool(&x356); err != nil {
+			x357 := bool(v.StoppedByUser)
+			if err := s.Bool(&x357); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x356)
+			v.StoppedByUser = bool(x357)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3877,11 +3906,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e357
+					v.Labels[string(key)] = e358
 					return nil
 				}); err != nil {
 					return err
@@ -3896,11 +3925,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e358 string
-					if err := s.Str(&e358); err != nil {
+					var e359 string
+					if err := s.Str(&e359); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e358
+					v.Annotations[string(key)] = e359
 					return nil
 				}); err != nil {
 					return err
@@ -3908,11 +3937,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw359, err := s.Raw()
+			raw360, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw359); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw360); err != nil {
 				return err
 			}
 			return nil
@@ -3920,21 +3949,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out360 := v.CreateCommand[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out361 := v.CreateCommand[:0]
+				if out361 == nil {
+					out361 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out361 = append(out361, e362)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out360
+				v.CreateCommand = out361
 			}
 			return nil
 		case "cgroupParent":
@@ -3943,67 +3972,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x362 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x362); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x362)
-			return nil
-		case "sharePid":
-			x363 := bool(v.SharePid)
+			x363 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x363); err != nil {
 				return err
 			}
-			v.SharePid = bool(x363)
+			v.UsePodCgroup = bool(x363)
 			return nil
-		case "shareIpc":
-			x364 := bool(v.ShareIpc)
+		case "sharePid":
+			x364 := bool(v.SharePid)
 			if err := s.Bool(&x364); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x364)
+			v.SharePid = bool(x364)
 			return nil
-		case "shareNet":
-			x365 := bool(v.ShareNet)
+		case "shareIpc":
+			x365 := bool(v.ShareIpc)
 			if err := s.Bool(&x365); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x365)
+			v.ShareIpc = bool(x365)
 			return nil
-		case "shareMount":
-			x366 := bool(v.ShareMount)
+		case "shareNet":
+			x366 := bool(v.ShareNet)
 			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x366)
+			v.ShareNet = bool(x366)
 			return nil
-		case "shareUser":
-			x367 := bool(v.ShareUser)
+		case "shareMount":
+			x367 := bool(v.ShareMount)
 			if err := s.Bool(&x367); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x367)
+			v.ShareMount = bool(x367)
 			return nil
-		case "shareUts":
-			x368 := bool(v.ShareUts)
+		case "shareUser":
+			x368 := bool(v.ShareUser)
 			if err := s.Bool(&x368); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x368)
+			v.ShareUser = bool(x368)
 			return nil
-		case "shareCgroup":
-			x369 := bool(v.ShareCgroup)
+		case "shareUts":
+			x369 := bool(v.ShareUts)
 			if err := s.Bool(&x369); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x369)
+			v.ShareUts = bool(x369)
 			return nil
-		case "hasInfra":
-			x370 := bool(v.HasInfra)
+		case "shareCgroup":
+			x370 := bool(v.ShareCgroup)
 			if err := s.Bool(&x370); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x370)
+			v.ShareCgroup = bool(x370)
+			return nil
+		case "hasInfra":
+			x371 := bool(v.HasInfra)
+			if err := s.Bool(&x371); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x371)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4019,21 +4048,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out371 := v.InfraCommand[:0]
-				if out371 == nil {
-					out371 = []string{}
+				out372 := v.InfraCommand[:0]
+				if out372 == nil {
+					out372 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e372 string
-					if err := s.Str(&e372); err != nil {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
 						return err
 					}
-					out371 = append(out371, e372)
+					out372 = append(out372, e373)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out371
+				v.InfraCommand = out372
 			}
 			return nil
 		case "infra":
@@ -4065,42 +4094,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out373 := v.UIDMap[:0]
-				if out373 == nil {
-					out373 = []model.IDMap{}
+				out374 := v.UIDMap[:0]
+				if out374 == nil {
+					out374 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e374 model.IDMap
-					if err := decModelIDMap(s, &e374); err != nil {
+					var e375 model.IDMap
+					if err := decModelIDMap(s, &e375); err != nil {
 						return err
 					}
-					out373 = append(out373, e374)
+					out374 = append(out374, e375)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out373
+				v.UIDMap = out374
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out375 := v.GIDMap[:0]
-				if out375 == nil {
-					out375 = []model.IDMap{}
+				out376 := v.GIDMap[:0]
+				if out376 == nil {
+					out376 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e376 model.IDMap
-					if err := decModelIDMap(s, &e376); err != nil {
+					var e377 model.IDMap
+					if err := decModelIDMap(s, &e377); err != nil {
 						return err
 					}
-					out375 = append(out375, e376)
+					out376 = append(out376, e377)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out375
+				v.GIDMap = out376
 			}
 			return nil
 		case "exitPolicy":
@@ -4122,42 +4151,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out377 := v.Volumes[:0]
-				if out377 == nil {
-					out377 = []string{}
+				out378 := v.Volumes[:0]
+				if out378 == nil {
+					out378 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
+					var e379 string
+					if err := s.Str(&e379); err != nil {
 						return err
 					}
-					out377 = append(out377, e378)
+					out378 = append(out378, e379)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out377
+				v.Volumes = out378
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out379 := v.Devices[:0]
-				if out379 == nil {
-					out379 = []string{}
+				out380 := v.Devices[:0]
+				if out380 == nil {
+					out380 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e380 string
-					if err := s.Str(&e380); err != nil {
+					var e381 string
+					if err := s.Str(&e381); err != nil {
 						return err
 					}
-					out379 = append(out379, e380)
+					out380 = append(out380, e381)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out379
+				v.Devices = out380
 			}
 			return nil
 		case "sysctls":
@@ -4168,11 +4197,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e381 string
-					if err := s.Str(&e381); err != nil {
+					var e382 string
+					if err := s.Str(&e382); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e381
+					v.Sysctls[string(key)] = e382
 					return nil
 				}); err != nil {
 					return err
@@ -4183,63 +4212,63 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out382 := v.SecurityOpts[:0]
-				if out382 == nil {
-					out382 = []string{}
+				out383 := v.SecurityOpts[:0]
+				if out383 == nil {
+					out383 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e383 string
-					if err := s.Str(&e383); err != nil {
+					var e384 string
+					if err := s.Str(&e384); err != nil {
 						return err
 					}
-					out382 = append(out382, e383)
+					out383 = append(out383, e384)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out382
+				v.SecurityOpts = out383
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out384 := v.VolumesFrom[:0]
-				if out384 == nil {
-					out384 = []string{}
+				out385 := v.VolumesFrom[:0]
+				if out385 == nil {
+					out385 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e385 string
-					if err := s.Str(&e385); err != nil {
+					var e386 string
+					if err := s.Str(&e386); err != nil {
 						return err
 					}
-					out384 = append(out384, e385)
+					out385 = append(out385, e386)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out384
+				v.VolumesFrom = out385
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out386 := v.VolumesFromMounts[:0]
-				if out386 == nil {
-					out386 = []model.Mount{}
+				out387 := v.VolumesFromMounts[:0]
+				if out387 == nil {
+					out387 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e387 model.Mount
-					if err := decModelMount(s, &e387); err != nil {
+					var e388 model.Mount
+					if err := decModelMount(s, &e388); err != nil {
 						return err
 					}
-					out386 = append(out386, e387)
+					out387 = append(out387, e388)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out386
+				v.VolumesFromMounts = out387
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4296,36 +4325,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out388 := v.Options[:0]
-				if out388 == nil {
-					out388 = []string{}
+				out389 := v.Options[:0]
+				if out389 == nil {
+					out389 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e389 string
-					if err := s.Str(&e389); err != nil {
+					var e390 string
+					if err := s.Str(&e390); err != nil {
 						return err
 					}
-					out388 = append(out388, e389)
+					out389 = append(out389, e390)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out388
+				v.Options = out389
 			}
 			return nil
 		case "readOnly":
-			x390 := bool(v.ReadOnly)
-			if err := s.Bool(&x390); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x390)
-			return nil
-		case "chownToUser":
-			x391 := bool(v.ChownToUser)
+			x391 := bool(v.ReadOnly)
 			if err := s.Bool(&x391); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x391)
+			v.ReadOnly = bool(x391)
+			return nil
+		case "chownToUser":
+			x392 := bool(v.ChownToUser)
+			if err := s.Bool(&x392); err != nil {
+				return err
+			}
+			v.ChownToUser = bool(x392)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4343,21 +4372,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n392, null393, err := s.Integer(64, false)
+			_, n393, null394, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null393 {
-				v.Soft = uint64(n392)
+			if !null394 {
+				v.Soft = uint64(n393)
 			}
 			return nil
 		case "hard":
-			_, n394, null395, err := s.Integer(64, false)
+			_, n395, null396, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null395 {
-				v.Hard = uint64(n394)
+			if !null396 {
+				v.Hard = uint64(n395)
 			}
 			return nil
 		}
@@ -4371,21 +4400,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n396, _, null397, err := s.Integer(64, true)
+			n397, _, null398, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null397 {
-				v.Memory = int64(n396)
+			if !null398 {
+				v.Memory = int64(n397)
 			}
 			return nil
 		case "cpus":
-			n398, null399, err := s.Float(64)
+			n399, null400, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null399 {
-				v.CPUs = float64(n398)
+			if !null400 {
+				v.CPUs = float64(n399)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4394,48 +4423,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n400, _, null401, err := s.Integer(64, true)
+			n401, _, null402, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null401 {
-				v.PidsLimit = int64(n400)
+			if !null402 {
+				v.PidsLimit = int64(n401)
 			}
 			return nil
 		case "shmSize":
-			n402, _, null403, err := s.Integer(64, true)
+			n403, _, null404, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null403 {
-				v.ShmSize = int64(n402)
+			if !null404 {
+				v.ShmSize = int64(n403)
 			}
 			return nil
 		case "memorySwap":
-			n404, _, null405, err := s.Integer(64, true)
+			n405, _, null406, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null405 {
-				v.MemorySwap = int64(n404)
+			if !null406 {
+				v.MemorySwap = int64(n405)
 			}
 			return nil
 		case "memoryReservation":
-			n406, _, null407, err := s.Integer(64, true)
+			n407, _, null408, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null407 {
-				v.MemoryReservation = int64(n406)
+			if !null408 {
+				v.MemoryReservation = int64(n407)
 			}
 			return nil
 		case "cpuShares":
-			_, n408, null409, err := s.Integer(64, false)
+			_, n409, null410, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null409 {
-				v.CPUShares = uint64(n408)
+			if !null410 {
+				v.CPUShares = uint64(n409)
 			}
 			return nil
 		case "cpusetMems":
@@ -4444,135 +4473,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n410, null411, err := s.Integer(64, false)
+			_, n411, null412, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null411 {
-				v.CPUPeriod = uint64(n410)
+			if !null412 {
+				v.CPUPeriod = uint64(n411)
 			}
 			return nil
 		case "cpuQuota":
-			n412, _, null413, err := s.Integer(64, true)
+			n413, _, null414, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null413 {
-				v.CPUQuota = int64(n412)
+			if !null414 {
+				v.CPUQuota = int64(n413)
 			}
 			return nil
 		case "blkioWeight":
-			_, n414, null415, err := s.Integer(16, false)
+			_, n415, null416, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null415 {
-				v.BlkioWeight = uint16(n414)
+			if !null416 {
+				v.BlkioWeight = uint16(n415)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out416 := v.BlkioWeightDevice[:0]
-				if out416 == nil {
-					out416 = []string{}
+				out417 := v.BlkioWeightDevice[:0]
+				if out417 == nil {
+					out417 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
+					var e418 string
+					if err := s.Str(&e418); err != nil {
 						return err
 					}
-					out416 = append(out416, e417)
+					out417 = append(out417, e418)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out416
+				v.BlkioWeightDevice = out417
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out418 := v.DeviceReadBps[:0]
-				if out418 == nil {
-					out418 = []string{}
+				out419 := v.DeviceReadBps[:0]
+				if out419 == nil {
+					out419 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e419 string
-					if err := s.Str(&e419); err != nil {
+					var e420 string
+					if err := s.Str(&e420); err != nil {
 						return err
 					}
-					out418 = append(out418, e419)
+					out419 = append(out419, e420)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out418
+				v.DeviceReadBps = out419
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out420 := v.DeviceWriteBps[:0]
-				if out420 == nil {
-					out420 = []string{}
+				out421 := v.DeviceWriteBps[:0]
+				if out421 == nil {
+					out421 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e421 string
-					if err := s.Str(&e421); err != nil {
+					var e422 string
+					if err := s.Str(&e422); err != nil {
 						return err
 					}
-					out420 = append(out420, e421)
+					out421 = append(out421, e422)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out420
+				v.DeviceWriteBps = out421
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out422 := v.DeviceReadIOps[:0]
-				if out422 == nil {
-					out422 = []string{}
+				out423 := v.DeviceReadIOps[:0]
+				if out423 == nil {
+					out423 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e423 string
-					if err := s.Str(&e423); err != nil {
+					var e424 string
+					if err := s.Str(&e424); err != nil {
 						return err
 					}
-					out422 = append(out422, e423)
+					out423 = append(out423, e424)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out422
+				v.DeviceReadIOps = out423
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out424 := v.DeviceWriteIOps[:0]
-				if out424 == nil {
-					out424 = []string{}
+				out425 := v.DeviceWriteIOps[:0]
+				if out425 == nil {
+					out425 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e425 string
-					if err := s.Str(&e425); err != nil {
+					var e426 string
+					if err := s.Str(&e426); err != nil {
 						return err
 					}
-					out424 = append(out424, e425)
+					out425 = append(out425, e426)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out424
+				v.DeviceWriteIOps = out425
 			}
 			return nil
 		case "memorySwappiness":
@@ -4582,41 +4611,41 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n426, _, null427, err := s.Integer(64, true)
+				n427, _, null428, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null427 {
-					(*v.MemorySwappiness) = int64(n426)
+				if !null428 {
+					(*v.MemorySwappiness) = int64(n427)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x428 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x428); err != nil {
+			x429 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x429); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x428)
+			v.OOMKillDisable = bool(x429)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out429 := v.DeviceCgroupRules[:0]
-				if out429 == nil {
-					out429 = []string{}
+				out430 := v.DeviceCgroupRules[:0]
+				if out430 == nil {
+					out430 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e430 string
-					if err := s.Str(&e430); err != nil {
+					var e431 string
+					if err := s.Str(&e431); err != nil {
 						return err
 					}
-					out429 = append(out429, e430)
+					out430 = append(out430, e431)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out429
+				v.DeviceCgroupRules = out430
 			}
 			return nil
 		}
@@ -4653,42 +4682,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out431 := v.Networks[:0]
-				if out431 == nil {
-					out431 = []string{}
+				out432 := v.Networks[:0]
+				if out432 == nil {
+					out432 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e432 string
-					if err := s.Str(&e432); err != nil {
+					var e433 string
+					if err := s.Str(&e433); err != nil {
 						return err
 					}
-					out431 = append(out431, e432)
+					out432 = append(out432, e433)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out431
+				v.Networks = out432
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out433 := v.Ports[:0]
-				if out433 == nil {
-					out433 = []model.PortMapping{}
+				out434 := v.Ports[:0]
+				if out434 == nil {
+					out434 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e434 model.PortMapping
-					if err := decModelPortMapping(s, &e434); err != nil {
+					var e435 model.PortMapping
+					if err := decModelPortMapping(s, &e435); err != nil {
 						return err
 					}
-					out433 = append(out433, e434)
+					out434 = append(out434, e435)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out433
+				v.Ports = out434
 			}
 			return nil
 		case "staticIP":
@@ -4705,92 +4734,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out435 := v.DNSServers[:0]
-				if out435 == nil {
-					out435 = []string{}
+				out436 := v.DNSServers[:0]
+				if out436 == nil {
+					out436 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e436 string
-					if err := s.Str(&e436); err != nil {
+					var e437 string
+					if err := s.Str(&e437); err != nil {
 						return err
 					}
-					out435 = append(out435, e436)
+					out436 = append(out436, e437)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out435
+				v.DNSServers = out436
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out437 := v.DNSSearch[:0]
-				if out437 == nil {
-					out437 = []string{}
+				out438 := v.DNSSearch[:0]
+				if out438 == nil {
+					out438 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e438 string
-					if err := s.Str(&e438); err != nil {
+					var e439 string
+					if err := s.Str(&e439); err != nil {
 						return err
 					}
-					out437 = append(out437, e438)
+					out438 = append(out438, e439)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out437
+				v.DNSSearch = out438
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out439 := v.DNSOptions[:0]
-				if out439 == nil {
-					out439 = []string{}
+				out440 := v.DNSOptions[:0]
+				if out440 == nil {
+					out440 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e440 string
-					if err := s.Str(&e440); err != nil {
+					var e441 string
+					if err := s.Str(&e441); err != nil {
 						return err
 					}
-					out439 = append(out439, e440)
+					out440 = append(out440, e441)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out439
+				v.DNSOptions = out440
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out441 := v.AddHosts[:0]
-				if out441 == nil {
-					out441 = []string{}
+				out442 := v.AddHosts[:0]
+				if out442 == nil {
+					out442 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e442 string
-					if err := s.Str(&e442); err != nil {
+					var e443 string
+					if err := s.Str(&e443); err != nil {
 						return err
 					}
-					out441 = append(out441, e442)
+					out442 = append(out442, e443)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out441
+				v.AddHosts = out442
 			}
 			return nil
 		case "noHosts":
-			x443 := bool(v.NoHosts)
-			if err := s.Bool(&x443); err != nil {
+			x444 := bool(v.NoHosts)
+			if err := s.Bool(&x444); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x443)
+			v.NoHosts = bool(x444)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4800,27 +4829,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e444 []string
+					var e445 []string
 					if s.Literal("null") {
-						e444 = nil
+						e445 = nil
 					} else {
-						out445 := e444[:0]
-						if out445 == nil {
-							out445 = []string{}
+						out446 := e445[:0]
+						if out446 == nil {
+							out446 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e446 string
-							if err := s.Str(&e446); err != nil {
+							var e447 string
+							if err := s.Str(&e447); err != nil {
 								return err
 							}
-							out445 = append(out445, e446)
+							out446 = append(out446, e447)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e444 = out445
+						e445 = out446
 					}
-					v.Aliases[string(key)] = e444
+					v.Aliases[string(key)] = e445
 					return nil
 				}); err != nil {
 					return err
@@ -4838,30 +4867,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n447, null448, err := s.Integer(32, false)
+			_, n448, null449, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.ContainerID = uint32(n447)
+			if !null449 {
+				v.ContainerID = uint32(n448)
 			}
 			return nil
 		case "hostID":
-			_, n449, null450, err := s.Integer(32, false)
+			_, n450, null451, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null450 {
-				v.HostID = uint32(n449)
+			if !null451 {
+				v.HostID = uint32(n450)
 			}
 			return nil
 		case "size":
-			_, n451, null452, err := s.Integer(32, false)
+			_, n452, null453, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null452 {
-				v.Size = uint32(n451)
+			if !null453 {
+				v.Size = uint32(n452)
 			}
 			return nil
 		}
@@ -4878,57 +4907,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out453 := v.Test[:0]
-				if out453 == nil {
-					out453 = []string{}
+				out454 := v.Test[:0]
+				if out454 == nil {
+					out454 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e454 string
-					if err := s.Str(&e454); err != nil {
+					var e455 string
+					if err := s.Str(&e455); err != nil {
 						return err
 					}
-					out453 = append(out453, e454)
+					out454 = append(out454, e455)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out453
+				v.Test = out454
 			}
 			return nil
 		case "interval":
-			n455, _, null456, err := s.Integer(64, true)
+			n456, _, null457, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null456 {
-				v.Interval = time.Duration(n455)
+			if !null457 {
+				v.Interval = time.Duration(n456)
 			}
 			return nil
 		case "timeout":
-			n457, _, null458, err := s.Integer(64, true)
+			n458, _, null459, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null458 {
-				v.Timeout = time.Duration(n457)
+			if !null459 {
+				v.Timeout = time.Duration(n458)
 			}
 			return nil
 		case "startPeriod":
-			n459, _, null460, err := s.Integer(64, true)
+			n460, _, null461, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null460 {
-				v.StartPeriod = time.Duration(n459)
+			if !null461 {
+				v.StartPeriod = time.Duration(n460)
 			}
 			return nil
 		case "retries":
-			n461, _, null462, err := s.Integer(64, true)
+			n462, _, null463, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null462 {
-				v.Retries = int(n461)
+			if !null463 {
+				v.Retries = int(n462)
 			}
 			return nil
 		}
@@ -4962,30 +4991,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n463, null464, err := s.Integer(32, false)
+			_, n464, null465, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null464 {
-				v.UID = uint32(n463)
+			if !null465 {
+				v.UID = uint32(n464)
 			}
 			return nil
 		case "gid":
-			_, n465, null466, err := s.Integer(32, false)
+			_, n466, null467, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null466 {
-				v.GID = uint32(n465)
+			if !null467 {
+				v.GID = uint32(n466)
 			}
 			return nil
 		case "mode":
-			_, n467, null468, err := s.Integer(32, false)
+			_, n468, null469, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null468 {
-				v.Mode = uint32(n467)
+			if !null469 {
+				v.Mode = uint32(n468)
 			}
 			return nil
 		}
@@ -5009,12 +5038,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n469, _, null470, err := s.Integer(64, true)
+			n470, _, null471, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null470 {
-				v.PrefixLen = int(n469)
+			if !null471 {
+				v.PrefixLen = int(n470)
 			}
 			return nil
 		case "gateway":
@@ -5048,33 +5077,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n471, _, null472, err := s.Integer(64, true)
+			n472, _, null473, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null472 {
-				v.FailingStreak = int(n471)
+			if !null473 {
+				v.FailingStreak = int(n472)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out473 := v.Log[:0]
-				if out473 == nil {
-					out473 = []model.HealthLog{}
+				out474 := v.Log[:0]
+				if out474 == nil {
+					out474 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e474 model.HealthLog
-					if err := decModelHealthLog(s, &e474); err != nil {
+					var e475 model.HealthLog
+					if err := decModelHealthLog(s, &e475); err != nil {
 						return err
 					}
-					out473 = append(out473, e474)
+					out474 = append(out474, e475)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out473
+				v.Log = out474
 			}
 			return nil
 		}
@@ -5093,21 +5122,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n475, null476, err := s.Integer(16, false)
+			_, n476, null477, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null476 {
-				v.HostPort = uint16(n475)
+			if !null477 {
+				v.HostPort = uint16(n476)
 			}
 			return nil
 		case "containerPort":
-			_, n477, null478, err := s.Integer(16, false)
+			_, n478, null479, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null478 {
-				v.ContainerPort = uint16(n477)
+			if !null479 {
+				v.ContainerPort = uint16(n478)
 			}
 			return nil
 		case "protocol":
@@ -5116,12 +5145,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n479, null480, err := s.Integer(16, false)
+			_, n480, null481, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null480 {
-				v.Range = uint16(n479)
+			if !null481 {
+				v.Range = uint16(n480)
 			}
 			return nil
 		}
@@ -5135,30 +5164,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw481, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw481); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw482, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw482); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw482); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw483, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw483); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n483, _, null484, err := s.Integer(64, true)
+			n484, _, null485, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null484 {
-				v.ExitCode = int(n483)
+			if !null485 {
+				v.ExitCode = int(n484)
 			}
 			return nil
 		case "output":

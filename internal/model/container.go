@@ -251,6 +251,12 @@ type ContainerConfig struct {
 	Timeout uint `json:"timeout,omitempty"`
 	// Requires are containers started before this one (--requires), by ID.
 	Requires []string `json:"requires,omitempty"`
+	// InitPath is the host's init binary --init runs (--init-path; "": catatonit's).
+	InitPath string `json:"initPath,omitempty"`
+	// NoPasswd leaves /etc/passwd alone (--passwd=false); otherwise a numeric --user the image's
+	// /etc/passwd lacks gets an entry there, PasswdEntry's template if set (--passwd-entry).
+	NoPasswd    bool   `json:"noPasswd,omitempty"`
+	PasswdEntry string `json:"passwdEntry,omitempty"`
 }
 
 // SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,
