@@ -17,11 +17,13 @@ import (
 type moreCreateFlags struct {
 	volumesFrom, unsetEnv, envMerge, requires []string
 	logDriver, personality, initPath, pwEntry string
+	cgroups, platform, arch, os, variant      string
 	rootfs, unsetEnvAll, oomKillDisable, pw   bool
 	timeout                                   uint
 	blkioWeight                               uint16
 	blkioWeightDevice, readBps, writeBps      []string
 	readIOps, writeIOps, deviceCgroupRules    []string
+	cgroupConf                                []string
 	memorySwappiness                          int64
 }
 
@@ -37,6 +39,12 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.initPath, "init-path", "", "host path of the init --init runs (default: catatonit)")
 	fs.BoolVar(&f.pw, "passwd", true, "add the --user to /etc/passwd when it is a number the image's file lacks")
 	fs.StringVar(&f.pwEntry, "passwd-entry", "", "the /etc/passwd line --passwd adds ($USERNAME, $UID, $GID, $NAME, $HOME)")
+	fs.StringVar(&f.cgroups, "cgroups", "enabled", "cgroup mode: enabled, no-conmon (conmon stays in the caller's cgroup, as always with pea), disabled (no cgroup of its own)")
+	fs.StringVar(&f.platform, "platform", "", "the image's platform: OS/ARCH[/VARIANT] (a local image of another one is not used)")
+	fs.StringVar(&f.arch, "arch", "", "the image's architecture")
+	fs.StringVar(&f.os, "os", "", "the image's operating system")
+	fs.StringVar(&f.variant, "variant", "", "the image's architecture variant")
+	fs.StringArrayVar(&f.cgroupConf, "cgroup-conf", nil, "write a cgroup v2 file of the container's cgroup: KEY=VALUE (memory.high=1g...)")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -79,6 +87,19 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	o.EnvMerge = f.envMerge
 	cfg.Requires = slices.DeleteFunc(slices.Clone(f.requires), func(s string) bool { return s == "" })
 	cfg.Personality = f.personality
+	if len(f.cgroupConf) > 0 {
+		conf, err := parseKV(f.cgroupConf, "--cgroup-conf")
+		if err != nil {
+			return err
+		}
+		cfg.CgroupConf = conf
+	}
+	if err := f.applyPlatform(o); err != nil {
+		return err
+	}
+	if f.cgroups != engine.CgroupsEnabled {
+		cfg.Cgroups = f.cgroups
+	}
 	cfg.NoPasswd, cfg.PasswdEntry = !f.pw, f.pwEntry
 	if f.initPath != "" {
 		abs, err := filepath.Abs(f.initPath)
@@ -137,4 +158,24 @@ func inspectRunFlags(h *ctrInspectHost, cfg *model.ContainerConfig, logPath stri
 	}
 	h.BlkioWeightDevice, h.BlkioDeviceReadBps, h.BlkioDeviceWriteBps = devs(r.BlkioWeightDevice), devs(r.DeviceReadBps), devs(r.DeviceWriteBps)
 	h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = devs(r.DeviceReadIOps), devs(r.DeviceWriteIOps)
+}
+
+// applyPlatform sets the platform the image must be of (--platform, or --os/--arch/--variant).
+func (f *moreCreateFlags) applyPlatform(o *engine.CreateOptions) error {
+	p := engine.Platform{OS: f.os, Arch: f.arch, Variant: f.variant}
+	if f.platform != "" {
+		if f.os != "" || f.arch != "" {
+			return invalid("--platform option can not be specified with --arch or --os")
+		}
+		parts := strings.Split(f.platform, "/")
+		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+			return invalid("invalid --platform %q: want OS/ARCH[/VARIANT], such as linux/amd64", f.platform)
+		}
+		p.OS, p.Arch = parts[0], parts[1]
+		if len(parts) == 3 {
+			p.Variant = parts[2]
+		}
+	}
+	o.Platform = p
+	return nil
 }

@@ -30,6 +30,8 @@ type CreateOptions struct {
 	Replace bool
 	// NoHealthcheck leaves the image's HEALTHCHECK out (--no-healthcheck).
 	NoHealthcheck bool
+	// Platform is the image platform asked for (--platform, --arch, --os, --variant).
+	Platform Platform
 	// EnvMerge are VAR=VALUE settings whose ${NAME} (or $NAME) are expanded with the
 	// environment the image and the user gave (--env-merge).
 	EnvMerge []string
@@ -259,12 +261,18 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 	if o.Pull != "always" {
 		img, err := is.Lookup(ref)
 		if err == nil {
-			return img, nil
+			// An image of another platform than --platform/--arch/--os asks is not the one.
+			if err = o.Platform.matches(ref, img); err == nil {
+				return img, nil
+			}
 		}
 		// localhost/ names are local by convention: there is no registry to pull them from.
 		if !errdefs.Is(err, errdefs.ErrNotFound) || o.Pull == "never" || strings.HasPrefix(ref, "localhost/") {
 			return nil, err
 		}
+	}
+	if o.Platform.Arch != "" || o.Platform.OS != "" {
+		o.Registry.Arch, o.Registry.OS = o.Platform.Arch, o.Platform.OS
 	}
 	img, err := is.Pull(ctx, ref, o.Registry)
 	if err != nil {

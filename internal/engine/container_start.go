@@ -182,12 +182,14 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 	if cfg.UserNS().Mode == model.NSModePrivate && (!mapsID(cfg.UIDMap, in.uid) || !mapsID(cfg.GIDMap, in.gid)) {
 		return &errdefs.ExitError{Code: 126, Err: fmt.Errorf("container %s runs as %d:%d, which its --uidmap/--gidmap do not map", cfg.Name, in.uid, in.gid)}
 	}
-	in.cgroupsPath, err = r.cgroupsPath(c)
-	if err != nil {
-		return err
+	if cfg.Cgroups != CgroupsDisabled {
+		in.cgroupsPath, err = r.cgroupsPath(c)
+		if err != nil {
+			return err
+		}
+		// A runtime that fails after making the container's cgroup leaves it behind.
+		u.add(func() { cgroups.Remove(in.cgroupsPath) })
 	}
-	// A runtime that fails after making the container's cgroup leaves it behind.
-	u.add(func() { cgroups.Remove(in.cgroupsPath) })
 	if cfg.Init && cfg.InitPath != "" {
 		in.catatonit = cfg.InitPath
 	} else if cfg.Init || cfg.IsInfra && cfg.Image == "" {

@@ -22,7 +22,7 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 		// is disk work for nothing. (Measured, it did not move when conmon writes the exit
 		// file here; that waits on conmon's wake-up and reaping.)
 		NoSyncLog: cfg.AutoRemove,
-		LogDriver: conmonLogDriver(cfg.LogDriver), Timeout: cfg.Timeout,
+		LogDriver: conmonLogDriver(cfg.LogDriver), Timeout: cfg.Timeout, RuntimeArgs: runtimeArgs(cfg),
 	}
 }
 

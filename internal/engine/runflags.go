@@ -12,6 +12,7 @@ import (
 
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
+	"pea/internal/image"
 	"pea/internal/model"
 )
 
@@ -23,6 +24,47 @@ const (
 	LogDriverPassthrough = "passthrough"
 	LogDriverJournald    = "journald"
 )
+
+// Cgroups modes (--cgroups).
+const (
+	CgroupsEnabled  = "enabled"
+	CgroupsDisabled = "disabled"
+	CgroupsNoConmon = "no-conmon"
+)
+
+// runtimeArgs are the runtime's global options for container cfg.
+func runtimeArgs(cfg *model.ContainerConfig) []string {
+	if cfg.Cgroups == CgroupsDisabled {
+		return []string{"--cgroup-manager=disabled"}
+	}
+	return nil
+}
+
+// checkCgroupsMode checks --cgroups and what cannot go with a container without a cgroup.
+func checkCgroupsMode(cfg *model.ContainerConfig) error {
+	switch cfg.Cgroups {
+	case "", CgroupsEnabled, CgroupsNoConmon:
+		return nil
+	case "split":
+		return fmt.Errorf("--cgroups split is not supported: pea runs no systemd unit to split: %w", errdefs.ErrInvalid)
+	case CgroupsDisabled:
+	default:
+		return fmt.Errorf("invalid --cgroups %q (enabled, disabled, no-conmon): %w", cfg.Cgroups, errdefs.ErrInvalid)
+	}
+	r := cfg.Resources
+	limits := r.Memory != 0 || r.CPUs != 0 || r.CpusetCpus != "" || r.PidsLimit != 0 || r.MemorySwap != 0 || r.MemoryReservation != 0 ||
+		r.CPUShares != 0 || r.CpusetMems != "" || r.CPUPeriod != 0 || r.CPUQuota != 0 || r.BlkioWeight != 0 || r.MemorySwappiness != nil ||
+		r.OOMKillDisable || len(r.BlkioWeightDevice)+len(r.DeviceReadBps)+len(r.DeviceWriteBps)+len(r.DeviceReadIOps)+len(r.DeviceWriteIOps)+len(r.DeviceCgroupRules) > 0
+	switch {
+	case limits:
+		return fmt.Errorf("--cgroups disabled: a container without a cgroup cannot have resource limits: %w", errdefs.ErrInvalid)
+	case cfg.Pod != "":
+		return fmt.Errorf("--cgroups disabled: a pod member lives in its pod's cgroup: %w", errdefs.ErrInvalid)
+	case cfg.CgroupParent != "":
+		return fmt.Errorf("--cgroups disabled cannot be combined with --cgroup-parent: %w", errdefs.ErrInvalid)
+	}
+	return nil
+}
 
 // journalSocket is where journald listens; the journald log driver needs it.
 const journalSocket = "/run/systemd/journal/socket"
@@ -186,6 +228,22 @@ func (r *Runtime) prepareRunFlags(cfg *model.ContainerConfig) error {
 		}
 		if !st.IsDir() {
 			return fmt.Errorf("--rootfs %s: not a directory: %w", cfg.Rootfs, errdefs.ErrInvalid)
+		}
+	}
+	if err := checkCgroupsMode(cfg); err != nil {
+		return err
+	}
+	if len(cfg.CgroupConf) > 0 {
+		if cgroups.Mode() != "v2" {
+			return fmt.Errorf("cannot use --cgroup-conf without cgroup v2: %w", errdefs.ErrInvalid)
+		}
+		if cfg.Cgroups == CgroupsDisabled {
+			return fmt.Errorf("--cgroup-conf: a container without a cgroup (--cgroups disabled) has no files to set: %w", errdefs.ErrInvalid)
+		}
+		for k := range cfg.CgroupConf {
+			if k == "" || strings.ContainsAny(k, "/\x00") || !strings.Contains(k, ".") {
+				return fmt.Errorf("invalid --cgroup-conf %q: want a cgroup file name such as memory.high: %w", k, errdefs.ErrInvalid)
+			}
 		}
 	}
 	if cfg.InitPath != "" {
@@ -404,4 +462,38 @@ func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs string, uid, gid
 		return "", err
 	}
 	return p, chownToRoot(ns, p)
+}
+
+// Platform is an image platform a container asks for; empty fields ask nothing.
+type Platform struct {
+	OS, Arch, Variant string
+}
+
+// matches checks that img, found by ref, is of platform p; a mismatch is an image not known
+// (podman looks for the platform's image, and a local one of another platform is not it).
+func (p Platform) matches(ref string, img *image.Image) error {
+	c := img.Config
+	if (p.OS == "" || p.OS == c.OS) && (p.Arch == "" || p.Arch == c.Architecture) && (p.Variant == "" || p.Variant == c.Variant) {
+		return nil
+	}
+	have := c.OS + "/" + c.Architecture
+	if c.Variant != "" {
+		have += "/" + c.Variant
+	}
+	return fmt.Errorf("%s is of platform %s, not %s: %w", ref, have, p, image.ErrImageNotKnown(ref))
+}
+
+func (p Platform) String() string {
+	os, arch := p.OS, p.Arch
+	if os == "" {
+		os = "linux"
+	}
+	if arch == "" {
+		arch = "*"
+	}
+	s := os + "/" + arch
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
 }

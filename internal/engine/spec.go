@@ -279,6 +279,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		}
 		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, d)
 	}
+	if len(cfg.CgroupConf) > 0 {
+		s.Linux.Resources.Unified = maps.Clone(cfg.CgroupConf)
+	}
 	if cfg.Personality != "" {
 		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.LinuxPersonalityDomain(cfg.Personality)}
 	}

@@ -872,6 +872,30 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"passwdEntry\"")
 		e.str(string(v.PasswdEntry))
 	}
+	if len(v.Cgroups) != 0 {
+		e.name("\"cgroups\"")
+		e.str(string(v.Cgroups))
+	}
+	if len(v.CgroupConf) != 0 {
+		e.name("\"cgroupConf\"")
+		if m79 := v.CgroupConf; m79 == nil {
+			e.null()
+		} else {
+			keys80 := make([]string, 0, len(m79))
+			for k81 := range m79 {
+				keys80 = append(keys80, k81)
+			}
+			slices.Sort(keys80)
+			e.b = append(e.b, '{')
+			for _, k81 := range keys80 {
+				e.sep()
+				e.str(string(k81))
+				e.b = append(e.b, ':')
+				e.str(string(m79[k81]))
+			}
+			e.b = append(e.b, '}')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -911,22 +935,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m79 := v.Networks; m79 == nil {
+		if m82 := v.Networks; m82 == nil {
 			e.null()
 		} else {
-			keys80 := make([]string, 0, len(m79))
-			for k81 := range m79 {
-				keys80 = append(keys80, k81)
+			keys83 := make([]string, 0, len(m82))
+			for k84 := range m82 {
+				keys83 = append(keys83, k84)
 			}
-			slices.Sort(keys80)
+			slices.Sort(keys83)
 			e.b = append(e.b, '{')
-			for _, k81 := range keys80 {
+			for _, k84 := range keys83 {
 				e.sep()
-				e.str(string(k81))
+				e.str(string(k84))
 				e.b = append(e.b, ':')
 				{
-					x82 := m79[k81]
-					encModelNetworkStatus(e, &x82)
+					x85 := m82[k84]
+					encModelNetworkStatus(e, &x85)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -946,10 +970,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p83 := v.Health; p83 == nil {
+		if p86 := v.Health; p86 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p83)
+			encModelHealthState(e, p86)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -971,27 +995,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m84 := v.Labels; m84 == nil {
-			e.null()
-		} else {
-			keys85 := make([]string, 0, len(m84))
-			for k86 := range m84 {
-				keys85 = append(keys85, k86)
-			}
-			slices.Sort(keys85)
-			e.b = append(e.b, '{')
-			for _, k86 := range keys85 {
-				e.sep()
-				e.str(string(k86))
-				e.b = append(e.b, ':')
-				e.str(string(m84[k86]))
-			}
-			e.b = append(e.b, '}')
-		}
-	}
-	if len(v.Annotations) != 0 {
-		e.name("\"annotations\"")
-		if m87 := v.Annotations; m87 == nil {
+		if m87 := v.Labels; m87 == nil {
 			e.null()
 		} else {
 			keys88 := make([]string, 0, len(m87))
@@ -1009,17 +1013,37 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, '}')
 		}
 	}
+	if len(v.Annotations) != 0 {
+		e.name("\"annotations\"")
+		if m90 := v.Annotations; m90 == nil {
+			e.null()
+		} else {
+			keys91 := make([]string, 0, len(m90))
+			for k92 := range m90 {
+				keys91 = append(keys91, k92)
+			}
+			slices.Sort(keys91)
+			e.b = append(e.b, '{')
+			for _, k92 := range keys91 {
+				e.sep()
+				e.str(string(k92))
+				e.b = append(e.b, ':')
+				e.str(string(m90[k92]))
+			}
+			e.b = append(e.b, '}')
+		}
+	}
 	e.name("\"created\"")
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s90 := v.CreateCommand; s90 == nil {
+		if s93 := v.CreateCommand; s93 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i91 := range s90 {
+			for i94 := range s93 {
 				e.sep()
-				e.str(string(s90[i91]))
+				e.str(string(s93[i94]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1070,13 +1094,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s92 := v.InfraCommand; s92 == nil {
+		if s95 := v.InfraCommand; s95 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i93 := range s92 {
+			for i96 := range s95 {
 				e.sep()
-				e.str(string(s92[i93]))
+				e.str(string(s95[i96]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1099,26 +1123,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s94 := v.UIDMap; s94 == nil {
+		if s97 := v.UIDMap; s97 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i95 := range s94 {
+			for i98 := range s97 {
 				e.sep()
-				encModelIDMap(e, &s94[i95])
+				encModelIDMap(e, &s97[i98])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s96 := v.GIDMap; s96 == nil {
+		if s99 := v.GIDMap; s99 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i97 := range s96 {
+			for i100 := range s99 {
 				e.sep()
-				encModelIDMap(e, &s96[i97])
+				encModelIDMap(e, &s99[i100])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1133,85 +1157,85 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s98 := v.Volumes; s98 == nil {
+		if s101 := v.Volumes; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i99 := range s98 {
+			for i102 := range s101 {
 				e.sep()
-				e.str(string(s98[i99]))
+				e.str(string(s101[i102]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s100 := v.Devices; s100 == nil {
+		if s103 := v.Devices; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i101 := range s100 {
+			for i104 := range s103 {
 				e.sep()
-				e.str(string(s100[i101]))
+				e.str(string(s103[i104]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m102 := v.Sysctls; m102 == nil {
+		if m105 := v.Sysctls; m105 == nil {
 			e.null()
 		} else {
-			keys103 := make([]string, 0, len(m102))
-			for k104 := range m102 {
-				keys103 = append(keys103, k104)
+			keys106 := make([]string, 0, len(m105))
+			for k107 := range m105 {
+				keys106 = append(keys106, k107)
 			}
-			slices.Sort(keys103)
+			slices.Sort(keys106)
 			e.b = append(e.b, '{')
-			for _, k104 := range keys103 {
+			for _, k107 := range keys106 {
 				e.sep()
-				e.str(string(k104))
+				e.str(string(k107))
 				e.b = append(e.b, ':')
-				e.str(string(m102[k104]))
+				e.str(string(m105[k107]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s105 := v.SecurityOpts; s105 == nil {
+		if s108 := v.SecurityOpts; s108 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i106 := range s105 {
+			for i109 := range s108 {
 				e.sep()
-				e.str(string(s105[i106]))
+				e.str(string(s108[i109]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFrom) != 0 {
 		e.name("\"volumesFrom\"")
-		if s107 := v.VolumesFrom; s107 == nil {
+		if s110 := v.VolumesFrom; s110 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i108 := range s107 {
+			for i111 := range s110 {
 				e.sep()
-				e.str(string(s107[i108]))
+				e.str(string(s110[i111]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFromMounts) != 0 {
 		e.name("\"volumesFromMounts\"")
-		if s109 := v.VolumesFromMounts; s109 == nil {
+		if s112 := v.VolumesFromMounts; s112 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i110 := range s109 {
+			for i113 := range s112 {
 				e.sep()
-				encModelMount(e, &s109[i110])
+				encModelMount(e, &s112[i113])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1261,39 +1285,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s111 := v.Options; s111 == nil {
+		if s114 := v.Options; s114 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i112 := range s111 {
+			for i115 := range s114 {
 				e.sep()
-				e.str(string(s111[i112]))
+				e.str(string(s114[i115]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s113 := v.UIDMappings; s113 == nil {
+		if s116 := v.UIDMappings; s116 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i114 := range s113 {
+			for i117 := range s116 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s113[i114])
+				encSpecsLinuxIDMapping(e, &s116[i117])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s115 := v.GIDMappings; s115 == nil {
+		if s118 := v.GIDMappings; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i116 := range s115 {
+			for i119 := range s118 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s115[i116])
+				encSpecsLinuxIDMapping(e, &s118[i119])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1305,78 +1329,78 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s117 := v.Prestart; s117 == nil {
+		if s120 := v.Prestart; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i118 := range s117 {
+			for i121 := range s120 {
 				e.sep()
-				encSpecsHook(e, &s117[i118])
+				encSpecsHook(e, &s120[i121])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateRuntime) != 0 {
 		e.name("\"createRuntime\"")
-		if s119 := v.CreateRuntime; s119 == nil {
+		if s122 := v.CreateRuntime; s122 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i120 := range s119 {
+			for i123 := range s122 {
 				e.sep()
-				encSpecsHook(e, &s119[i120])
+				encSpecsHook(e, &s122[i123])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateContainer) != 0 {
 		e.name("\"createContainer\"")
-		if s121 := v.CreateContainer; s121 == nil {
+		if s124 := v.CreateContainer; s124 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i122 := range s121 {
+			for i125 := range s124 {
 				e.sep()
-				encSpecsHook(e, &s121[i122])
+				encSpecsHook(e, &s124[i125])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.StartContainer) != 0 {
 		e.name("\"startContainer\"")
-		if s123 := v.StartContainer; s123 == nil {
+		if s126 := v.StartContainer; s126 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i124 := range s123 {
+			for i127 := range s126 {
 				e.sep()
-				encSpecsHook(e, &s123[i124])
+				encSpecsHook(e, &s126[i127])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststart) != 0 {
 		e.name("\"poststart\"")
-		if s125 := v.Poststart; s125 == nil {
+		if s128 := v.Poststart; s128 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i126 := range s125 {
+			for i129 := range s128 {
 				e.sep()
-				encSpecsHook(e, &s125[i126])
+				encSpecsHook(e, &s128[i129])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststop) != 0 {
 		e.name("\"poststop\"")
-		if s127 := v.Poststop; s127 == nil {
+		if s130 := v.Poststop; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i128 := range s127 {
+			for i131 := range s130 {
 				e.sep()
-				encSpecsHook(e, &s127[i128])
+				encSpecsHook(e, &s130[i131])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1388,56 +1412,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s129 := v.UIDMappings; s129 == nil {
+		if s132 := v.UIDMappings; s132 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i130 := range s129 {
+			for i133 := range s132 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s129[i130])
+				encSpecsLinuxIDMapping(e, &s132[i133])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s131 := v.GIDMappings; s131 == nil {
+		if s134 := v.GIDMappings; s134 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i132 := range s131 {
+			for i135 := range s134 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s131[i132])
+				encSpecsLinuxIDMapping(e, &s134[i135])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m133 := v.Sysctl; m133 == nil {
+		if m136 := v.Sysctl; m136 == nil {
 			e.null()
 		} else {
-			keys134 := make([]string, 0, len(m133))
-			for k135 := range m133 {
-				keys134 = append(keys134, k135)
+			keys137 := make([]string, 0, len(m136))
+			for k138 := range m136 {
+				keys137 = append(keys137, k138)
 			}
-			slices.Sort(keys134)
+			slices.Sort(keys137)
 			e.b = append(e.b, '{')
-			for _, k135 := range keys134 {
+			for _, k138 := range keys137 {
 				e.sep()
-				e.str(string(k135))
+				e.str(string(k138))
 				e.b = append(e.b, ':')
-				e.str(string(m133[k135]))
+				e.str(string(m136[k138]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p136 := v.Resources; p136 == nil {
+		if p139 := v.Resources; p139 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p136)
+			encSpecsLinuxResources(e, p139)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1446,48 +1470,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s137 := v.Namespaces; s137 == nil {
+		if s140 := v.Namespaces; s140 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i138 := range s137 {
+			for i141 := range s140 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s137[i138])
+				encSpecsLinuxNamespace(e, &s140[i141])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s139 := v.Devices; s139 == nil {
+		if s142 := v.Devices; s142 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i140 := range s139 {
+			for i143 := range s142 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s139[i140])
+				encSpecsLinuxDevice(e, &s142[i143])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m141 := v.NetDevices; m141 == nil {
+		if m144 := v.NetDevices; m144 == nil {
 			e.null()
 		} else {
-			keys142 := make([]string, 0, len(m141))
-			for k143 := range m141 {
-				keys142 = append(keys142, k143)
+			keys145 := make([]string, 0, len(m144))
+			for k146 := range m144 {
+				keys145 = append(keys145, k146)
 			}
-			slices.Sort(keys142)
+			slices.Sort(keys145)
 			e.b = append(e.b, '{')
-			for _, k143 := range keys142 {
+			for _, k146 := range keys145 {
 				e.sep()
-				e.str(string(k143))
+				e.str(string(k146))
 				e.b = append(e.b, ':')
 				{
-					x144 := m141[k143]
-					encSpecsLinuxNetDevice(e, &x144)
+					x147 := m144[k146]
+					encSpecsLinuxNetDevice(e, &x147)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1495,10 +1519,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p145 := v.Seccomp; p145 == nil {
+		if p148 := v.Seccomp; p148 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p145)
+			encSpecsLinuxSeccomp(e, p148)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1507,26 +1531,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s146 := v.MaskedPaths; s146 == nil {
+		if s149 := v.MaskedPaths; s149 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i147 := range s146 {
+			for i150 := range s149 {
 				e.sep()
-				e.str(string(s146[i147]))
+				e.str(string(s149[i150]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s148 := v.ReadonlyPaths; s148 == nil {
+		if s151 := v.ReadonlyPaths; s151 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i149 := range s148 {
+			for i152 := range s151 {
 				e.sep()
-				e.str(string(s148[i149]))
+				e.str(string(s151[i152]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1537,46 +1561,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p150 := v.IntelRdt; p150 == nil {
+		if p153 := v.IntelRdt; p153 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p150)
+			encSpecsLinuxIntelRdt(e, p153)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p151 := v.MemoryPolicy; p151 == nil {
+		if p154 := v.MemoryPolicy; p154 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p151)
+			encSpecsLinuxMemoryPolicy(e, p154)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p152 := v.Personality; p152 == nil {
+		if p155 := v.Personality; p155 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p152)
+			encSpecsLinuxPersonality(e, p155)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m153 := v.TimeOffsets; m153 == nil {
+		if m156 := v.TimeOffsets; m156 == nil {
 			e.null()
 		} else {
-			keys154 := make([]string, 0, len(m153))
-			for k155 := range m153 {
-				keys154 = append(keys154, k155)
+			keys157 := make([]string, 0, len(m156))
+			for k158 := range m156 {
+				keys157 = append(keys157, k158)
 			}
-			slices.Sort(keys154)
+			slices.Sort(keys157)
 			e.b = append(e.b, '{')
-			for _, k155 := range keys154 {
+			for _, k158 := range keys157 {
 				e.sep()
-				e.str(string(k155))
+				e.str(string(k158))
 				e.b = append(e.b, ':')
 				{
-					x156 := m153[k155]
-					encSpecsLinuxTimeOffset(e, &x156)
+					x159 := m156[k158]
+					encSpecsLinuxTimeOffset(e, &x159)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1588,13 +1612,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s157 := v.Names; s157 == nil {
+	if s160 := v.Names; s160 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i158 := range s157 {
+		for i161 := range s160 {
 			e.sep()
-			e.str(string(s157[i158]))
+			e.str(string(s160[i161]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1602,21 +1626,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p159 := v.ErrnoRet; p159 == nil {
+		if p162 := v.ErrnoRet; p162 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p159)))
+			e.uint(uint64((*p162)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s160 := v.Args; s160 == nil {
+		if s163 := v.Args; s163 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i161 := range s160 {
+			for i164 := range s163 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s160[i161])
+				encSpecsLinuxSeccompArg(e, &s163[i164])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1641,21 +1665,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p162 := v.Umask; p162 == nil {
+		if p165 := v.Umask; p165 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p162)))
+			e.uint(uint64((*p165)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s163 := v.AdditionalGids; s163 == nil {
+		if s166 := v.AdditionalGids; s166 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i164 := range s163 {
+			for i167 := range s166 {
 				e.sep()
-				e.uint(uint64(s163[i164]))
+				e.uint(uint64(s166[i167]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1671,65 +1695,65 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s165 := v.Bounding; s165 == nil {
+		if s168 := v.Bounding; s168 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i166 := range s165 {
+			for i169 := range s168 {
 				e.sep()
-				e.str(string(s165[i166]))
+				e.str(string(s168[i169]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Effective) != 0 {
 		e.name("\"effective\"")
-		if s167 := v.Effective; s167 == nil {
+		if s170 := v.Effective; s170 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i168 := range s167 {
+			for i171 := range s170 {
 				e.sep()
-				e.str(string(s167[i168]))
+				e.str(string(s170[i171]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Inheritable) != 0 {
 		e.name("\"inheritable\"")
-		if s169 := v.Inheritable; s169 == nil {
+		if s172 := v.Inheritable; s172 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i170 := range s169 {
+			for i173 := range s172 {
 				e.sep()
-				e.str(string(s169[i170]))
+				e.str(string(s172[i173]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Permitted) != 0 {
 		e.name("\"permitted\"")
-		if s171 := v.Permitted; s171 == nil {
+		if s174 := v.Permitted; s174 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i172 := range s171 {
+			for i175 := range s174 {
 				e.sep()
-				e.str(string(s171[i172]))
+				e.str(string(s174[i175]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ambient) != 0 {
 		e.name("\"ambient\"")
-		if s173 := v.Ambient; s173 == nil {
+		if s176 := v.Ambient; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i174 := range s173 {
+			for i177 := range s176 {
 				e.sep()
-				e.str(string(s173[i174]))
+				e.str(string(s176[i177]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1762,13 +1786,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s175 := v.Flags; s175 == nil {
+		if s178 := v.Flags; s178 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i176 := range s175 {
+			for i179 := range s178 {
 				e.sep()
-				e.str(string(s175[i176]))
+				e.str(string(s178[i179]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1822,13 +1846,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s177 := v.Options; s177 == nil {
+		if s180 := v.Options; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i178 := range s177 {
+			for i181 := range s180 {
 				e.sep()
-				e.str(string(s177[i178]))
+				e.str(string(s180[i181]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1907,75 +1931,75 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s179 := v.BlkioWeightDevice; s179 == nil {
+		if s182 := v.BlkioWeightDevice; s182 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i180 := range s179 {
+			for i183 := range s182 {
 				e.sep()
-				e.str(string(s179[i180]))
+				e.str(string(s182[i183]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceReadBps) != 0 {
 		e.name("\"deviceReadBps\"")
-		if s181 := v.DeviceReadBps; s181 == nil {
+		if s184 := v.DeviceReadBps; s184 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i182 := range s181 {
+			for i185 := range s184 {
 				e.sep()
-				e.str(string(s181[i182]))
+				e.str(string(s184[i185]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceWriteBps) != 0 {
 		e.name("\"deviceWriteBps\"")
-		if s183 := v.DeviceWriteBps; s183 == nil {
+		if s186 := v.DeviceWriteBps; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i184 := range s183 {
+			for i187 := range s186 {
 				e.sep()
-				e.str(string(s183[i184]))
+				e.str(string(s186[i187]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceReadIOps) != 0 {
 		e.name("\"deviceReadIOps\"")
-		if s185 := v.DeviceReadIOps; s185 == nil {
+		if s188 := v.DeviceReadIOps; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i186 := range s185 {
+			for i189 := range s188 {
 				e.sep()
-				e.str(string(s185[i186]))
+				e.str(string(s188[i189]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceWriteIOps) != 0 {
 		e.name("\"deviceWriteIOps\"")
-		if s187 := v.DeviceWriteIOps; s187 == nil {
+		if s190 := v.DeviceWriteIOps; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i188 := range s187 {
+			for i191 := range s190 {
 				e.sep()
-				e.str(string(s187[i188]))
+				e.str(string(s190[i191]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.MemorySwappiness != nil {
 		e.name("\"memorySwappiness\"")
-		if p189 := v.MemorySwappiness; p189 == nil {
+		if p192 := v.MemorySwappiness; p192 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p189)))
+			e.int(int64((*p192)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -1984,13 +2008,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s190 := v.DeviceCgroupRules; s190 == nil {
+		if s193 := v.DeviceCgroupRules; s193 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i191 := range s190 {
+			for i194 := range s193 {
 				e.sep()
-				e.str(string(s190[i191]))
+				e.str(string(s193[i194]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2013,26 +2037,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s192 := v.Networks; s192 == nil {
+		if s195 := v.Networks; s195 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i193 := range s192 {
+			for i196 := range s195 {
 				e.sep()
-				e.str(string(s192[i193]))
+				e.str(string(s195[i196]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s194 := v.Ports; s194 == nil {
+		if s197 := v.Ports; s197 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i195 := range s194 {
+			for i198 := range s197 {
 				e.sep()
-				encModelPortMapping(e, &s194[i195])
+				encModelPortMapping(e, &s197[i198])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2047,52 +2071,52 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s196 := v.DNSServers; s196 == nil {
+		if s199 := v.DNSServers; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i197 := range s196 {
+			for i200 := range s199 {
 				e.sep()
-				e.str(string(s196[i197]))
+				e.str(string(s199[i200]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSSearch) != 0 {
 		e.name("\"dnsSearch\"")
-		if s198 := v.DNSSearch; s198 == nil {
+		if s201 := v.DNSSearch; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i199 := range s198 {
+			for i202 := range s201 {
 				e.sep()
-				e.str(string(s198[i199]))
+				e.str(string(s201[i202]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSOptions) != 0 {
 		e.name("\"dnsOptions\"")
-		if s200 := v.DNSOptions; s200 == nil {
+		if s203 := v.DNSOptions; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i201 := range s200 {
+			for i204 := range s203 {
 				e.sep()
-				e.str(string(s200[i201]))
+				e.str(string(s203[i204]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.AddHosts) != 0 {
 		e.name("\"addHosts\"")
-		if s202 := v.AddHosts; s202 == nil {
+		if s205 := v.AddHosts; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i203 := range s202 {
+			for i206 := range s205 {
 				e.sep()
-				e.str(string(s202[i203]))
+				e.str(string(s205[i206]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2103,26 +2127,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m204 := v.Aliases; m204 == nil {
+		if m207 := v.Aliases; m207 == nil {
 			e.null()
 		} else {
-			keys205 := make([]string, 0, len(m204))
-			for k206 := range m204 {
-				keys205 = append(keys205, k206)
+			keys208 := make([]string, 0, len(m207))
+			for k209 := range m207 {
+				keys208 = append(keys208, k209)
 			}
-			slices.Sort(keys205)
+			slices.Sort(keys208)
 			e.b = append(e.b, '{')
-			for _, k206 := range keys205 {
+			for _, k209 := range keys208 {
 				e.sep()
-				e.str(string(k206))
+				e.str(string(k209))
 				e.b = append(e.b, ':')
-				if s207 := m204[k206]; s207 == nil {
+				if s210 := m207[k209]; s210 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i208 := range s207 {
+					for i211 := range s210 {
 						e.sep()
-						e.str(string(s207[i208]))
+						e.str(string(s210[i211]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2147,13 +2171,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s209 := v.Test; s209 == nil {
+	if s212 := v.Test; s212 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i210 := range s209 {
+		for i213 := range s212 {
 			e.sep()
-			e.str(string(s209[i210]))
+			e.str(string(s212[i213]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2238,13 +2262,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s211 := v.Log; s211 == nil {
+		if s214 := v.Log; s214 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i212 := range s211 {
+			for i215 := range s214 {
 				e.sep()
-				encModelHealthLog(e, &s211[i212])
+				encModelHealthLog(e, &s214[i215])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2269,36 +2293,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s213 := v.Args; s213 == nil {
+		if s216 := v.Args; s216 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i214 := range s213 {
+			for i217 := range s216 {
 				e.sep()
-				e.str(string(s213[i214]))
+				e.str(string(s216[i217]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s215 := v.Env; s215 == nil {
+		if s218 := v.Env; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i216 := range s215 {
+			for i219 := range s218 {
 				e.sep()
-				e.str(string(s215[i216]))
+				e.str(string(s218[i219]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p217 := v.Timeout; p217 == nil {
+		if p220 := v.Timeout; p220 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p217)))
+			e.int(int64((*p220)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2308,88 +2332,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s218 := v.Devices; s218 == nil {
+		if s221 := v.Devices; s221 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i219 := range s218 {
+			for i222 := range s221 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s218[i219])
+				encSpecsLinuxDeviceCgroup(e, &s221[i222])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p220 := v.Memory; p220 == nil {
+		if p223 := v.Memory; p223 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p220)
+			encSpecsLinuxMemory(e, p223)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p221 := v.CPU; p221 == nil {
+		if p224 := v.CPU; p224 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p221)
+			encSpecsLinuxCPU(e, p224)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p222 := v.Pids; p222 == nil {
+		if p225 := v.Pids; p225 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p222)
+			encSpecsLinuxPids(e, p225)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p223 := v.BlockIO; p223 == nil {
+		if p226 := v.BlockIO; p226 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p223)
+			encSpecsLinuxBlockIO(e, p226)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s224 := v.HugepageLimits; s224 == nil {
+		if s227 := v.HugepageLimits; s227 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i225 := range s224 {
+			for i228 := range s227 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s224[i225])
+				encSpecsLinuxHugepageLimit(e, &s227[i228])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p226 := v.Network; p226 == nil {
+		if p229 := v.Network; p229 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p226)
+			encSpecsLinuxNetwork(e, p229)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m227 := v.Rdma; m227 == nil {
+		if m230 := v.Rdma; m230 == nil {
 			e.null()
 		} else {
-			keys228 := make([]string, 0, len(m227))
-			for k229 := range m227 {
-				keys228 = append(keys228, k229)
+			keys231 := make([]string, 0, len(m230))
+			for k232 := range m230 {
+				keys231 = append(keys231, k232)
 			}
-			slices.Sort(keys228)
+			slices.Sort(keys231)
 			e.b = append(e.b, '{')
-			for _, k229 := range keys228 {
+			for _, k232 := range keys231 {
 				e.sep()
-				e.str(string(k229))
+				e.str(string(k232))
 				e.b = append(e.b, ':')
 				{
-					x230 := m227[k229]
-					encSpecsLinuxRdma(e, &x230)
+					x233 := m230[k232]
+					encSpecsLinuxRdma(e, &x233)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2397,20 +2421,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m231 := v.Unified; m231 == nil {
+		if m234 := v.Unified; m234 == nil {
 			e.null()
 		} else {
-			keys232 := make([]string, 0, len(m231))
-			for k233 := range m231 {
-				keys232 = append(keys232, k233)
+			keys235 := make([]string, 0, len(m234))
+			for k236 := range m234 {
+				keys235 = append(keys235, k236)
 			}
-			slices.Sort(keys232)
+			slices.Sort(keys235)
 			e.b = append(e.b, '{')
-			for _, k233 := range keys232 {
+			for _, k236 := range keys235 {
 				e.sep()
-				e.str(string(k233))
+				e.str(string(k236))
 				e.b = append(e.b, ':')
-				e.str(string(m231[k233]))
+				e.str(string(m234[k236]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2441,26 +2465,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p234 := v.FileMode; p234 == nil {
+		if p237 := v.FileMode; p237 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p234)))
+			e.uint(uint64((*p237)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p235 := v.UID; p235 == nil {
+		if p238 := v.UID; p238 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p235)))
+			e.uint(uint64((*p238)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p236 := v.GID; p236 == nil {
+		if p239 := v.GID; p239 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p236)))
+			e.uint(uint64((*p239)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2483,13 +2507,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s237 := v.Schemata; s237 == nil {
+		if s240 := v.Schemata; s240 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i238 := range s237 {
+			for i241 := range s240 {
 				e.sep()
-				e.str(string(s237[i238]))
+				e.str(string(s240[i241]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2517,13 +2541,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s239 := v.Flags; s239 == nil {
+		if s242 := v.Flags; s242 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i240 := range s239 {
+			for i243 := range s242 {
 				e.sep()
-				e.str(string(s239[i240]))
+				e.str(string(s242[i243]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2537,13 +2561,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s241 := v.Flags; s241 == nil {
+		if s244 := v.Flags; s244 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i242 := range s241 {
+			for i245 := range s244 {
 				e.sep()
-				e.str(string(s241[i242]))
+				e.str(string(s244[i245]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2621,18 +2645,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p243 := v.Major; p243 == nil {
+		if p246 := v.Major; p246 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p243)))
+			e.int(int64((*p246)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p244 := v.Minor; p244 == nil {
+		if p247 := v.Minor; p247 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p244)))
+			e.int(int64((*p247)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2646,74 +2670,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p245 := v.Limit; p245 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p245)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p246 := v.Reservation; p246 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p246)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p247 := v.Swap; p247 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p247)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p248 := v.Kernel; p248 == nil {
+		if p248 := v.Limit; p248 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p248)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p249 := v.KernelTCP; p249 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p249 := v.Reservation; p249 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p249)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p250 := v.Swappiness; p250 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p250 := v.Swap; p250 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p250)))
+			e.int(int64((*p250)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p251 := v.Kernel; p251 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p251)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p252 := v.KernelTCP; p252 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p252)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p253 := v.Swappiness; p253 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p253)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p251 := v.DisableOOMKiller; p251 == nil {
+		if p254 := v.DisableOOMKiller; p254 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p251)))
+			e.boolean(bool((*p254)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p252 := v.UseHierarchy; p252 == nil {
+		if p255 := v.UseHierarchy; p255 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p252)))
+			e.boolean(bool((*p255)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p253 := v.CheckBeforeUpdate; p253 == nil {
+		if p256 := v.CheckBeforeUpdate; p256 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p253)))
+			e.boolean(bool((*p256)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2723,50 +2747,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p254 := v.Shares; p254 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p254)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p255 := v.Quota; p255 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p255)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p256 := v.Burst; p256 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p256)))
-		}
-	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p257 := v.Period; p257 == nil {
+		if p257 := v.Shares; p257 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p257)))
 		}
 	}
-	if v.RealtimeRuntime != nil {
-		e.name("\"realtimeRuntime\"")
-		if p258 := v.RealtimeRuntime; p258 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p258 := v.Quota; p258 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p258)))
 		}
 	}
-	if v.RealtimePeriod != nil {
-		e.name("\"realtimePeriod\"")
-		if p259 := v.RealtimePeriod; p259 == nil {
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p259 := v.Burst; p259 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p259)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p260 := v.Period; p260 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p260)))
+		}
+	}
+	if v.RealtimeRuntime != nil {
+		e.name("\"realtimeRuntime\"")
+		if p261 := v.RealtimeRuntime; p261 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p261)))
+		}
+	}
+	if v.RealtimePeriod != nil {
+		e.name("\"realtimePeriod\"")
+		if p262 := v.RealtimePeriod; p262 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p262)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2779,10 +2803,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p260 := v.Idle; p260 == nil {
+		if p263 := v.Idle; p263 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p260)))
+			e.int(int64((*p263)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2792,10 +2816,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p261 := v.Limit; p261 == nil {
+		if p264 := v.Limit; p264 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p261)))
+			e.int(int64((*p264)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2805,81 +2829,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p262 := v.Weight; p262 == nil {
+		if p265 := v.Weight; p265 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p262)))
+			e.uint(uint64((*p265)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p263 := v.LeafWeight; p263 == nil {
+		if p266 := v.LeafWeight; p266 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p263)))
+			e.uint(uint64((*p266)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s264 := v.WeightDevice; s264 == nil {
+		if s267 := v.WeightDevice; s267 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i265 := range s264 {
+			for i268 := range s267 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s264[i265])
+				encSpecsLinuxWeightDevice(e, &s267[i268])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s266 := v.ThrottleReadBpsDevice; s266 == nil {
+		if s269 := v.ThrottleReadBpsDevice; s269 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i267 := range s266 {
+			for i270 := range s269 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s266[i267])
+				encSpecsLinuxThrottleDevice(e, &s269[i270])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s268 := v.ThrottleWriteBpsDevice; s268 == nil {
+		if s271 := v.ThrottleWriteBpsDevice; s271 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i269 := range s268 {
+			for i272 := range s271 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s268[i269])
+				encSpecsLinuxThrottleDevice(e, &s271[i272])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s270 := v.ThrottleReadIOPSDevice; s270 == nil {
+		if s273 := v.ThrottleReadIOPSDevice; s273 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i271 := range s270 {
+			for i274 := range s273 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s270[i271])
+				encSpecsLinuxThrottleDevice(e, &s273[i274])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s272 := v.ThrottleWriteIOPSDevice; s272 == nil {
+		if s275 := v.ThrottleWriteIOPSDevice; s275 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i273 := range s272 {
+			for i276 := range s275 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s272[i273])
+				encSpecsLinuxThrottleDevice(e, &s275[i276])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2900,21 +2924,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p274 := v.ClassID; p274 == nil {
+		if p277 := v.ClassID; p277 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p274)))
+			e.uint(uint64((*p277)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s275 := v.Priorities; s275 == nil {
+		if s278 := v.Priorities; s278 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i276 := range s275 {
+			for i279 := range s278 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s275[i276])
+				encSpecsLinuxInterfacePriority(e, &s278[i279])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2926,18 +2950,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p277 := v.HcaHandles; p277 == nil {
+		if p280 := v.HcaHandles; p280 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p277)))
+			e.uint(uint64((*p280)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p278 := v.HcaObjects; p278 == nil {
+		if p281 := v.HcaObjects; p281 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p278)))
+			e.uint(uint64((*p281)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2951,18 +2975,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p279 := v.Weight; p279 == nil {
+		if p282 := v.Weight; p282 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p279)))
+			e.uint(uint64((*p282)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p280 := v.LeafWeight; p280 == nil {
+		if p283 := v.LeafWeight; p283 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p280)))
+			e.uint(uint64((*p283)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2988,7 +3012,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3014,18 +3038,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x281 := bool(v.IsInfra)
-			if err := s.Bool(&x281); err != nil {
+			x284 := bool(v.IsInfra)
+			if err := s.Bool(&x284); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x281)
+			v.IsInfra = bool(x284)
 			return nil
 		case "created":
-			raw282, err := s.Raw()
+			raw285, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw282); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw285); err != nil {
 				return err
 			}
 			return nil
@@ -3033,21 +3057,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out283 := v.CreateCommand[:0]
-				if out283 == nil {
-					out283 = []string{}
+				out286 := v.CreateCommand[:0]
+				if out286 == nil {
+					out286 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e284 string
-					if err := s.Str(&e284); err != nil {
+					var e287 string
+					if err := s.Str(&e287); err != nil {
 						return err
 					}
-					out283 = append(out283, e284)
+					out286 = append(out286, e287)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out283
+				v.CreateCommand = out286
 			}
 			return nil
 		case "image":
@@ -3069,63 +3093,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out285 := v.Entrypoint[:0]
-				if out285 == nil {
-					out285 = []string{}
+				out288 := v.Entrypoint[:0]
+				if out288 == nil {
+					out288 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e286 string
-					if err := s.Str(&e286); err != nil {
+					var e289 string
+					if err := s.Str(&e289); err != nil {
 						return err
 					}
-					out285 = append(out285, e286)
+					out288 = append(out288, e289)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out285
+				v.Entrypoint = out288
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out287 := v.Cmd[:0]
-				if out287 == nil {
-					out287 = []string{}
+				out290 := v.Cmd[:0]
+				if out290 == nil {
+					out290 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e288 string
-					if err := s.Str(&e288); err != nil {
+					var e291 string
+					if err := s.Str(&e291); err != nil {
 						return err
 					}
-					out287 = append(out287, e288)
+					out290 = append(out290, e291)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out287
+				v.Cmd = out290
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out289 := v.Env[:0]
-				if out289 == nil {
-					out289 = []string{}
+				out292 := v.Env[:0]
+				if out292 == nil {
+					out292 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e290 string
-					if err := s.Str(&e290); err != nil {
+					var e293 string
+					if err := s.Str(&e293); err != nil {
 						return err
 					}
-					out289 = append(out289, e290)
+					out292 = append(out292, e293)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out289
+				v.Env = out292
 			}
 			return nil
 		case "workingDir":
@@ -3151,11 +3175,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e291 string
-					if err := s.Str(&e291); err != nil {
+					var e294 string
+					if err := s.Str(&e294); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e291
+					v.Labels[string(key)] = e294
 					return nil
 				}); err != nil {
 					return err
@@ -3170,11 +3194,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e292 string
-					if err := s.Str(&e292); err != nil {
+					var e295 string
+					if err := s.Str(&e295); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e292
+					v.Annotations[string(key)] = e295
 					return nil
 				}); err != nil {
 					return err
@@ -3182,18 +3206,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x293 := bool(v.Terminal)
-			if err := s.Bool(&x293); err != nil {
+			x296 := bool(v.Terminal)
+			if err := s.Bool(&x296); err != nil {
 				return err
 			}
-			v.Terminal = bool(x293)
+			v.Terminal = bool(x296)
 			return nil
 		case "stdin":
-			x294 := bool(v.Stdin)
-			if err := s.Bool(&x294); err != nil {
+			x297 := bool(v.Stdin)
+			if err := s.Bool(&x297); err != nil {
 				return err
 			}
-			v.Stdin = bool(x294)
+			v.Stdin = bool(x297)
 			return nil
 		case "logPath":
 			if err := s.Str(&v.LogPath); err != nil {
@@ -3201,92 +3225,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x295 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x295); err != nil {
+			x298 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x298); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x295)
+			v.KeepStdinOpen = bool(x298)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out296 := v.Mounts[:0]
-				if out296 == nil {
-					out296 = []model.Mount{}
+				out299 := v.Mounts[:0]
+				if out299 == nil {
+					out299 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e297 model.Mount
-					if err := decModelMount(s, &e297); err != nil {
+					var e300 model.Mount
+					if err := decModelMount(s, &e300); err != nil {
 						return err
 					}
-					out296 = append(out296, e297)
+					out299 = append(out299, e300)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out296
+				v.Mounts = out299
 			}
 			return nil
 		case "readOnly":
-			x298 := bool(v.ReadOnly)
-			if err := s.Bool(&x298); err != nil {
+			x301 := bool(v.ReadOnly)
+			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x298)
+			v.ReadOnly = bool(x301)
 			return nil
 		case "readOnlyTmpfs":
-			x299 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x299); err != nil {
+			x302 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x302); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x299)
+			v.ReadOnlyTmpfs = bool(x302)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out300 := v.Devices[:0]
-				if out300 == nil {
-					out300 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e301 string
-					if err := s.Str(&e301); err != nil {
-						return err
-					}
-					out300 = append(out300, e301)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out300
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e302 string
-					if err := s.Str(&e302); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e302
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "capAdd":
-			if s.Literal("null") {
-				v.CapAdd = nil
-			} else {
-				out303 := v.CapAdd[:0]
+				out303 := v.Devices[:0]
 				if out303 == nil {
 					out303 = []string{}
 				}
@@ -3300,65 +3284,105 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out303
+				v.Devices = out303
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e305 string
+					if err := s.Str(&e305); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e305
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "capAdd":
+			if s.Literal("null") {
+				v.CapAdd = nil
+			} else {
+				out306 := v.CapAdd[:0]
+				if out306 == nil {
+					out306 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e307 string
+					if err := s.Str(&e307); err != nil {
+						return err
+					}
+					out306 = append(out306, e307)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapAdd = out306
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out305 := v.CapDrop[:0]
-				if out305 == nil {
-					out305 = []string{}
+				out308 := v.CapDrop[:0]
+				if out308 == nil {
+					out308 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e306 string
-					if err := s.Str(&e306); err != nil {
+					var e309 string
+					if err := s.Str(&e309); err != nil {
 						return err
 					}
-					out305 = append(out305, e306)
+					out308 = append(out308, e309)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out305
+				v.CapDrop = out308
 			}
 			return nil
 		case "privileged":
-			x307 := bool(v.Privileged)
-			if err := s.Bool(&x307); err != nil {
+			x310 := bool(v.Privileged)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.Privileged = bool(x307)
+			v.Privileged = bool(x310)
 			return nil
 		case "oomScoreAdj":
-			n308, _, null309, err := s.Integer(64, true)
+			n311, _, null312, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null309 {
-				v.OOMScoreAdj = int(n308)
+			if !null312 {
+				v.OOMScoreAdj = int(n311)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out310 := v.GroupAdd[:0]
-				if out310 == nil {
-					out310 = []string{}
+				out313 := v.GroupAdd[:0]
+				if out313 == nil {
+					out313 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e314 string
+					if err := s.Str(&e314); err != nil {
 						return err
 					}
-					out310 = append(out310, e311)
+					out313 = append(out313, e314)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out310
+				v.GroupAdd = out313
 			}
 			return nil
 		case "umask":
@@ -3382,59 +3406,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x312 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x312); err != nil {
+			x315 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x315); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x312)
+			v.NoNewPrivileges = bool(x315)
 			return nil
 		case "ownMasks":
-			x313 := bool(v.OwnMasks)
-			if err := s.Bool(&x313); err != nil {
+			x316 := bool(v.OwnMasks)
+			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x313)
+			v.OwnMasks = bool(x316)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out314 := v.MaskedPaths[:0]
-				if out314 == nil {
-					out314 = []string{}
+				out317 := v.MaskedPaths[:0]
+				if out317 == nil {
+					out317 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e315 string
-					if err := s.Str(&e315); err != nil {
+					var e318 string
+					if err := s.Str(&e318); err != nil {
 						return err
 					}
-					out314 = append(out314, e315)
+					out317 = append(out317, e318)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out314
+				v.MaskedPaths = out317
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out316 := v.ReadonlyPaths[:0]
-				if out316 == nil {
-					out316 = []string{}
+				out319 := v.ReadonlyPaths[:0]
+				if out319 == nil {
+					out319 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e317 string
-					if err := s.Str(&e317); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					out316 = append(out316, e317)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out316
+				v.ReadonlyPaths = out319
 			}
 			return nil
 		case "seccomp":
@@ -3446,21 +3470,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out318 := v.Ulimits[:0]
-				if out318 == nil {
-					out318 = []model.Ulimit{}
+				out321 := v.Ulimits[:0]
+				if out321 == nil {
+					out321 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e319 model.Ulimit
-					if err := decModelUlimit(s, &e319); err != nil {
+					var e322 model.Ulimit
+					if err := decModelUlimit(s, &e322); err != nil {
 						return err
 					}
-					out318 = append(out318, e319)
+					out321 = append(out321, e322)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out318
+				v.Ulimits = out321
 			}
 			return nil
 		case "resources":
@@ -3481,11 +3505,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e320 model.Namespace
-					if err := decModelNamespace(s, &e320); err != nil {
+					var e323 model.Namespace
+					if err := decModelNamespace(s, &e323); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e320
+					v.Namespaces[string(key)] = e323
 					return nil
 				}); err != nil {
 					return err
@@ -3501,75 +3525,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out321 := v.UIDMap[:0]
-				if out321 == nil {
-					out321 = []model.IDMap{}
+				out324 := v.UIDMap[:0]
+				if out324 == nil {
+					out324 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e322 model.IDMap
-					if err := decModelIDMap(s, &e322); err != nil {
+					var e325 model.IDMap
+					if err := decModelIDMap(s, &e325); err != nil {
 						return err
 					}
-					out321 = append(out321, e322)
+					out324 = append(out324, e325)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out321
+				v.UIDMap = out324
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out323 := v.GIDMap[:0]
-				if out323 == nil {
-					out323 = []model.IDMap{}
+				out326 := v.GIDMap[:0]
+				if out326 == nil {
+					out326 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e324 model.IDMap
-					if err := decModelIDMap(s, &e324); err != nil {
+					var e327 model.IDMap
+					if err := decModelIDMap(s, &e327); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out326 = append(out326, e327)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out323
+				v.GIDMap = out326
 			}
 			return nil
 		case "init":
-			x325 := bool(v.Init)
-			if err := s.Bool(&x325); err != nil {
+			x328 := bool(v.Init)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.Init = bool(x325)
+			v.Init = bool(x328)
 			return nil
 		case "stopSignal":
-			n326, _, null327, err := s.Integer(64, true)
+			n329, _, null330, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null327 {
-				v.StopSignal = int(n326)
+			if !null330 {
+				v.StopSignal = int(n329)
 			}
 			return nil
 		case "stopTimeout":
-			_, n328, null329, err := s.Integer(64, false)
+			_, n331, null332, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null329 {
-				v.StopTimeout = uint(n328)
+			if !null332 {
+				v.StopTimeout = uint(n331)
 			}
 			return nil
 		case "autoRemove":
-			x330 := bool(v.AutoRemove)
-			if err := s.Bool(&x330); err != nil {
+			x333 := bool(v.AutoRemove)
+			if err := s.Bool(&x333); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x330)
+			v.AutoRemove = bool(x333)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3602,61 +3626,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out331 := v.Secrets[:0]
-				if out331 == nil {
-					out331 = []model.SecretRef{}
+				out334 := v.Secrets[:0]
+				if out334 == nil {
+					out334 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e332 model.SecretRef
-					if err := decModelSecretRef(s, &e332); err != nil {
+					var e335 model.SecretRef
+					if err := decModelSecretRef(s, &e335); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out331
+				v.Secrets = out334
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out333 := v.VolumesFrom[:0]
-				if out333 == nil {
-					out333 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
-						return err
-					}
-					out333 = append(out333, e334)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out333
-			}
-			return nil
-		case "logDriver":
-			if err := s.Str(&v.LogDriver); err != nil {
-				return err
-			}
-			return nil
-		case "rootfsOverlay":
-			x335 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x335); err != nil {
-				return err
-			}
-			v.RootfsOverlay = bool(x335)
-			return nil
-		case "unsetEnv":
-			if s.Literal("null") {
-				v.UnsetEnv = nil
-			} else {
-				out336 := v.UnsetEnv[:0]
+				out336 := v.VolumesFrom[:0]
 				if out336 == nil {
 					out336 = []string{}
 				}
@@ -3670,15 +3661,48 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out336
+				v.VolumesFrom = out336
 			}
 			return nil
-		case "unsetEnvAll":
-			x338 := bool(v.UnsetEnvAll)
+		case "logDriver":
+			if err := s.Str(&v.LogDriver); err != nil {
+				return err
+			}
+			return nil
+		case "rootfsOverlay":
+			x338 := bool(v.RootfsOverlay)
 			if err := s.Bool(&x338); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x338)
+			v.RootfsOverlay = bool(x338)
+			return nil
+		case "unsetEnv":
+			if s.Literal("null") {
+				v.UnsetEnv = nil
+			} else {
+				out339 := v.UnsetEnv[:0]
+				if out339 == nil {
+					out339 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e340 string
+					if err := s.Str(&e340); err != nil {
+						return err
+					}
+					out339 = append(out339, e340)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.UnsetEnv = out339
+			}
+			return nil
+		case "unsetEnvAll":
+			x341 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x341); err != nil {
+				return err
+			}
+			v.UnsetEnvAll = bool(x341)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3686,33 +3710,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n339, null340, err := s.Integer(64, false)
+			_, n342, null343, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null340 {
-				v.Timeout = uint(n339)
+			if !null343 {
+				v.Timeout = uint(n342)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out341 := v.Requires[:0]
-				if out341 == nil {
-					out341 = []string{}
+				out344 := v.Requires[:0]
+				if out344 == nil {
+					out344 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e342 string
-					if err := s.Str(&e342); err != nil {
+					var e345 string
+					if err := s.Str(&e345); err != nil {
 						return err
 					}
-					out341 = append(out341, e342)
+					out344 = append(out344, e345)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out341
+				v.Requires = out344
 			}
 			return nil
 		case "initPath":
@@ -3721,15 +3745,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x343 := bool(v.NoPasswd)
-			if err := s.Bool(&x343); err != nil {
+			x346 := bool(v.NoPasswd)
+			if err := s.Bool(&x346); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x343)
+			v.NoPasswd = bool(x346)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
 				return err
+			}
+			return nil
+		case "cgroups":
+			if err := s.Str(&v.Cgroups); err != nil {
+				return err
+			}
+			return nil
+		case "cgroupConf":
+			if s.Literal("null") {
+				v.CgroupConf = nil
+			} else {
+				if v.CgroupConf == nil {
+					v.CgroupConf = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e347 string
+					if err := s.Str(&e347); err != nil {
+						return err
+					}
+					v.CgroupConf[string(key)] = e347
+					return nil
+				}); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
@@ -3748,63 +3796,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n344, _, null345, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null345 {
-				v.Pid = int(n344)
-			}
-			return nil
-		case "conmonPid":
-			n346, _, null347, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null347 {
-				v.ConmonPid = int(n346)
-			}
-			return nil
-		case "exitCode":
-			n348, _, null349, err := s.Integer(32, true)
+			n348, _, null349, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null349 {
-				v.ExitCode = int32(n348)
+				v.Pid = int(n348)
 			}
 			return nil
-		case "oomKilled":
-			x350 := bool(v.OOMKilled)
-			if err := s.Bool(&x350); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x350)
-			return nil
-		case "startedAt":
-			raw351, err := s.Raw()
+		case "conmonPid":
+			n350, _, null351, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw351); err != nil {
+			if !null351 {
+				v.ConmonPid = int(n350)
+			}
+			return nil
+		case "exitCode":
+			n352, _, null353, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null353 {
+				v.ExitCode = int32(n352)
+			}
+			return nil
+		case "oomKilled":
+			x354 := bool(v.OOMKilled)
+			if err := s.Bool(&x354); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x354)
+			return nil
+		case "startedAt":
+			raw355, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw355); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw352, err := s.Raw()
+			raw356, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw352); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw356); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x353 := bool(v.Mounted)
-			if err := s.Bool(&x353); err != nil {
+			x357 := bool(v.Mounted)
+			if err := s.Bool(&x357); err != nil {
 				return err
 			}
-			v.Mounted = bool(x353)
+			v.Mounted = bool(x357)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3824,11 +3872,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e354 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e354); err != nil {
+					var e358 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e358); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e354
+					v.Networks[string(key)] = e358
 					return nil
 				}); err != nil {
 					return err
@@ -3841,20 +3889,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n355, _, null356, err := s.Integer(64, true)
+			n359, _, null360, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null356 {
-				v.RestartCount = int(n355)
+			if !null360 {
+				v.RestartCount = int(n359)
 			}
 			return nil
 		case "stoppedByUser":
-			x357 := bool(v.StoppedByUser)
-			if err := s.Bool(&x357); err != nil {
+			x361 := bool(v.StoppedByUser)
+			if err := s.Bool(&x361); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x357)
+			v.StoppedByUser = bool(x361)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3906,11 +3954,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e358 string
-					if err := s.Str(&e358); err != nil {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e358
+					v.Labels[string(key)] = e362
 					return nil
 				}); err != nil {
 					return err
@@ -3925,11 +3973,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e359 string
-					if err := s.Str(&e359); err != nil {
+					var e363 string
+					if err := s.Str(&e363); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e359
+					v.Annotations[string(key)] = e363
 					return nil
 				}); err != nil {
 					return err
@@ -3937,11 +3985,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw360, err := s.Raw()
+			raw364, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw360); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw364); err != nil {
 				return err
 			}
 			return nil
@@ -3949,21 +3997,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out361 := v.CreateCommand[:0]
-				if out361 == nil {
-					out361 = []string{}
+				out365 := v.CreateCommand[:0]
+				if out365 == nil {
+					out365 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e362 string
-					if err := s.Str(&e362); err != nil {
+					var e366 string
+					if err := s.Str(&e366); err != nil {
 						return err
 					}
-					out361 = append(out361, e362)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out361
+				v.CreateCommand = out365
 			}
 			return nil
 		case "cgroupParent":
@@ -3972,67 +4020,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x363 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x363); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x363)
-			return nil
-		case "sharePid":
-			x364 := bool(v.SharePid)
-			if err := s.Bool(&x364); err != nil {
-				return err
-			}
-			v.SharePid = bool(x364)
-			return nil
-		case "shareIpc":
-			x365 := bool(v.ShareIpc)
-			if err := s.Bool(&x365); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x365)
-			return nil
-		case "shareNet":
-			x366 := bool(v.ShareNet)
-			if err := s.Bool(&x366); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x366)
-			return nil
-		case "shareMount":
-			x367 := bool(v.ShareMount)
+			x367 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x367); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x367)
+			v.UsePodCgroup = bool(x367)
 			return nil
-		case "shareUser":
-			x368 := bool(v.ShareUser)
+		case "sharePid":
+			x368 := bool(v.SharePid)
 			if err := s.Bool(&x368); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x368)
+			v.SharePid = bool(x368)
 			return nil
-		case "shareUts":
-			x369 := bool(v.ShareUts)
+		case "shareIpc":
+			x369 := bool(v.ShareIpc)
 			if err := s.Bool(&x369); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x369)
+			v.ShareIpc = bool(x369)
 			return nil
-		case "shareCgroup":
-			x370 := bool(v.ShareCgroup)
+		case "shareNet":
+			x370 := bool(v.ShareNet)
 			if err := s.Bool(&x370); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x370)
+			v.ShareNet = bool(x370)
 			return nil
-		case "hasInfra":
-			x371 := bool(v.HasInfra)
+		case "shareMount":
+			x371 := bool(v.ShareMount)
 			if err := s.Bool(&x371); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x371)
+			v.ShareMount = bool(x371)
+			return nil
+		case "shareUser":
+			x372 := bool(v.ShareUser)
+			if err := s.Bool(&x372); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x372)
+			return nil
+		case "shareUts":
+			x373 := bool(v.ShareUts)
+			if err := s.Bool(&x373); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x373)
+			return nil
+		case "shareCgroup":
+			x374 := bool(v.ShareCgroup)
+			if err := s.Bool(&x374); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x374)
+			return nil
+		case "hasInfra":
+			x375 := bool(v.HasInfra)
+			if err := s.Bool(&x375); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x375)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4048,21 +4096,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out372 := v.InfraCommand[:0]
-				if out372 == nil {
-					out372 = []string{}
+				out376 := v.InfraCommand[:0]
+				if out376 == nil {
+					out376 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e373 string
-					if err := s.Str(&e373); err != nil {
+					var e377 string
+					if err := s.Str(&e377); err != nil {
 						return err
 					}
-					out372 = append(out372, e373)
+					out376 = append(out376, e377)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out372
+				v.InfraCommand = out376
 			}
 			return nil
 		case "infra":
@@ -4094,42 +4142,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out374 := v.UIDMap[:0]
-				if out374 == nil {
-					out374 = []model.IDMap{}
+				out378 := v.UIDMap[:0]
+				if out378 == nil {
+					out378 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e375 model.IDMap
-					if err := decModelIDMap(s, &e375); err != nil {
+					var e379 model.IDMap
+					if err := decModelIDMap(s, &e379); err != nil {
 						return err
 					}
-					out374 = append(out374, e375)
+					out378 = append(out378, e379)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out374
+				v.UIDMap = out378
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out376 := v.GIDMap[:0]
-				if out376 == nil {
-					out376 = []model.IDMap{}
+				out380 := v.GIDMap[:0]
+				if out380 == nil {
+					out380 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e377 model.IDMap
-					if err := decModelIDMap(s, &e377); err != nil {
+					var e381 model.IDMap
+					if err := decModelIDMap(s, &e381); err != nil {
 						return err
 					}
-					out376 = append(out376, e377)
+					out380 = append(out380, e381)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out376
+				v.GIDMap = out380
 			}
 			return nil
 		case "exitPolicy":
@@ -4151,42 +4199,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out378 := v.Volumes[:0]
-				if out378 == nil {
-					out378 = []string{}
+				out382 := v.Volumes[:0]
+				if out382 == nil {
+					out382 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e379 string
-					if err := s.Str(&e379); err != nil {
+					var e383 string
+					if err := s.Str(&e383); err != nil {
 						return err
 					}
-					out378 = append(out378, e379)
+					out382 = append(out382, e383)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out378
+				v.Volumes = out382
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out380 := v.Devices[:0]
-				if out380 == nil {
-					out380 = []string{}
+				out384 := v.Devices[:0]
+				if out384 == nil {
+					out384 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e381 string
-					if err := s.Str(&e381); err != nil {
+					var e385 string
+					if err := s.Str(&e385); err != nil {
 						return err
 					}
-					out380 = append(out380, e381)
+					out384 = append(out384, e385)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out380
+				v.Devices = out384
 			}
 			return nil
 		case "sysctls":
@@ -4197,11 +4245,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e382 string
-					if err := s.Str(&e382); err != nil {
+					var e386 string
+					if err := s.Str(&e386); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e382
+					v.Sysctls[string(key)] = e386
 					return nil
 				}); err != nil {
 					return err
@@ -4212,55 +4260,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out383 := v.SecurityOpts[:0]
-				if out383 == nil {
-					out383 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e384 string
-					if err := s.Str(&e384); err != nil {
-						return err
-					}
-					out383 = append(out383, e384)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out383
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out385 := v.VolumesFrom[:0]
-				if out385 == nil {
-					out385 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
-						return err
-					}
-					out385 = append(out385, e386)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out385
-			}
-			return nil
-		case "volumesFromMounts":
-			if s.Literal("null") {
-				v.VolumesFromMounts = nil
-			} else {
-				out387 := v.VolumesFromMounts[:0]
+				out387 := v.SecurityOpts[:0]
 				if out387 == nil {
-					out387 = []model.Mount{}
+					out387 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e388 model.Mount
-					if err := decModelMount(s, &e388); err != nil {
+					var e388 string
+					if err := s.Str(&e388); err != nil {
 						return err
 					}
 					out387 = append(out387, e388)
@@ -4268,7 +4274,49 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out387
+				v.SecurityOpts = out387
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out389 := v.VolumesFrom[:0]
+				if out389 == nil {
+					out389 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e390 string
+					if err := s.Str(&e390); err != nil {
+						return err
+					}
+					out389 = append(out389, e390)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out389
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out391 := v.VolumesFromMounts[:0]
+				if out391 == nil {
+					out391 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e392 model.Mount
+					if err := decModelMount(s, &e392); err != nil {
+						return err
+					}
+					out391 = append(out391, e392)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out391
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4325,36 +4373,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out389 := v.Options[:0]
-				if out389 == nil {
-					out389 = []string{}
+				out393 := v.Options[:0]
+				if out393 == nil {
+					out393 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e390 string
-					if err := s.Str(&e390); err != nil {
+					var e394 string
+					if err := s.Str(&e394); err != nil {
 						return err
 					}
-					out389 = append(out389, e390)
+					out393 = append(out393, e394)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out389
+				v.Options = out393
 			}
 			return nil
 		case "readOnly":
-			x391 := bool(v.ReadOnly)
-			if err := s.Bool(&x391); err != nil {
+			x395 := bool(v.ReadOnly)
+			if err := s.Bool(&x395); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x391)
+			v.ReadOnly = bool(x395)
 			return nil
 		case "chownToUser":
-			x392 := bool(v.ChownToUser)
-			if err := s.Bool(&x392); err != nil {
+			x396 := bool(v.ChownToUser)
+			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x392)
+			v.ChownToUser = bool(x396)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4372,21 +4420,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n393, null394, err := s.Integer(64, false)
+			_, n397, null398, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null394 {
-				v.Soft = uint64(n393)
+			if !null398 {
+				v.Soft = uint64(n397)
 			}
 			return nil
 		case "hard":
-			_, n395, null396, err := s.Integer(64, false)
+			_, n399, null400, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null396 {
-				v.Hard = uint64(n395)
+			if !null400 {
+				v.Hard = uint64(n399)
 			}
 			return nil
 		}
@@ -4400,21 +4448,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n397, _, null398, err := s.Integer(64, true)
+			n401, _, null402, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null398 {
-				v.Memory = int64(n397)
+			if !null402 {
+				v.Memory = int64(n401)
 			}
 			return nil
 		case "cpus":
-			n399, null400, err := s.Float(64)
+			n403, null404, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null400 {
-				v.CPUs = float64(n399)
+			if !null404 {
+				v.CPUs = float64(n403)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4423,48 +4471,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n401, _, null402, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null402 {
-				v.PidsLimit = int64(n401)
-			}
-			return nil
-		case "shmSize":
-			n403, _, null404, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null404 {
-				v.ShmSize = int64(n403)
-			}
-			return nil
-		case "memorySwap":
 			n405, _, null406, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null406 {
-				v.MemorySwap = int64(n405)
+				v.PidsLimit = int64(n405)
 			}
 			return nil
-		case "memoryReservation":
+		case "shmSize":
 			n407, _, null408, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null408 {
-				v.MemoryReservation = int64(n407)
+				v.ShmSize = int64(n407)
 			}
 			return nil
-		case "cpuShares":
-			_, n409, null410, err := s.Integer(64, false)
+		case "memorySwap":
+			n409, _, null410, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null410 {
-				v.CPUShares = uint64(n409)
+				v.MemorySwap = int64(n409)
+			}
+			return nil
+		case "memoryReservation":
+			n411, _, null412, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null412 {
+				v.MemoryReservation = int64(n411)
+			}
+			return nil
+		case "cpuShares":
+			_, n413, null414, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null414 {
+				v.CPUShares = uint64(n413)
 			}
 			return nil
 		case "cpusetMems":
@@ -4473,79 +4521,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n411, null412, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null412 {
-				v.CPUPeriod = uint64(n411)
-			}
-			return nil
-		case "cpuQuota":
-			n413, _, null414, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null414 {
-				v.CPUQuota = int64(n413)
-			}
-			return nil
-		case "blkioWeight":
-			_, n415, null416, err := s.Integer(16, false)
+			_, n415, null416, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null416 {
-				v.BlkioWeight = uint16(n415)
+				v.CPUPeriod = uint64(n415)
+			}
+			return nil
+		case "cpuQuota":
+			n417, _, null418, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null418 {
+				v.CPUQuota = int64(n417)
+			}
+			return nil
+		case "blkioWeight":
+			_, n419, null420, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null420 {
+				v.BlkioWeight = uint16(n419)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out417 := v.BlkioWeightDevice[:0]
-				if out417 == nil {
-					out417 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e418 string
-					if err := s.Str(&e418); err != nil {
-						return err
-					}
-					out417 = append(out417, e418)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out417
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out419 := v.DeviceReadBps[:0]
-				if out419 == nil {
-					out419 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e420 string
-					if err := s.Str(&e420); err != nil {
-						return err
-					}
-					out419 = append(out419, e420)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out419
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out421 := v.DeviceWriteBps[:0]
+				out421 := v.BlkioWeightDevice[:0]
 				if out421 == nil {
 					out421 = []string{}
 				}
@@ -4559,14 +4565,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out421
+				v.BlkioWeightDevice = out421
 			}
 			return nil
-		case "deviceReadIOps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceReadIOps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out423 := v.DeviceReadIOps[:0]
+				out423 := v.DeviceReadBps[:0]
 				if out423 == nil {
 					out423 = []string{}
 				}
@@ -4580,14 +4586,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out423
+				v.DeviceReadBps = out423
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceWriteBps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceWriteBps = nil
 			} else {
-				out425 := v.DeviceWriteIOps[:0]
+				out425 := v.DeviceWriteBps[:0]
 				if out425 == nil {
 					out425 = []string{}
 				}
@@ -4601,7 +4607,49 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out425
+				v.DeviceWriteBps = out425
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out427 := v.DeviceReadIOps[:0]
+				if out427 == nil {
+					out427 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e428 string
+					if err := s.Str(&e428); err != nil {
+						return err
+					}
+					out427 = append(out427, e428)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out427
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out429 := v.DeviceWriteIOps[:0]
+				if out429 == nil {
+					out429 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e430 string
+					if err := s.Str(&e430); err != nil {
+						return err
+					}
+					out429 = append(out429, e430)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out429
 			}
 			return nil
 		case "memorySwappiness":
@@ -4611,41 +4659,41 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n427, _, null428, err := s.Integer(64, true)
+				n431, _, null432, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null428 {
-					(*v.MemorySwappiness) = int64(n427)
+				if !null432 {
+					(*v.MemorySwappiness) = int64(n431)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x429 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x429); err != nil {
+			x433 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x433); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x429)
+			v.OOMKillDisable = bool(x433)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out430 := v.DeviceCgroupRules[:0]
-				if out430 == nil {
-					out430 = []string{}
+				out434 := v.DeviceCgroupRules[:0]
+				if out434 == nil {
+					out434 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e431 string
-					if err := s.Str(&e431); err != nil {
+					var e435 string
+					if err := s.Str(&e435); err != nil {
 						return err
 					}
-					out430 = append(out430, e431)
+					out434 = append(out434, e435)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out430
+				v.DeviceCgroupRules = out434
 			}
 			return nil
 		}
@@ -4682,42 +4730,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out432 := v.Networks[:0]
-				if out432 == nil {
-					out432 = []string{}
+				out436 := v.Networks[:0]
+				if out436 == nil {
+					out436 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e433 string
-					if err := s.Str(&e433); err != nil {
+					var e437 string
+					if err := s.Str(&e437); err != nil {
 						return err
 					}
-					out432 = append(out432, e433)
+					out436 = append(out436, e437)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out432
+				v.Networks = out436
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out434 := v.Ports[:0]
-				if out434 == nil {
-					out434 = []model.PortMapping{}
+				out438 := v.Ports[:0]
+				if out438 == nil {
+					out438 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e435 model.PortMapping
-					if err := decModelPortMapping(s, &e435); err != nil {
+					var e439 model.PortMapping
+					if err := decModelPortMapping(s, &e439); err != nil {
 						return err
 					}
-					out434 = append(out434, e435)
+					out438 = append(out438, e439)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out434
+				v.Ports = out438
 			}
 			return nil
 		case "staticIP":
@@ -4734,49 +4782,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out436 := v.DNSServers[:0]
-				if out436 == nil {
-					out436 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e437 string
-					if err := s.Str(&e437); err != nil {
-						return err
-					}
-					out436 = append(out436, e437)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out436
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out438 := v.DNSSearch[:0]
-				if out438 == nil {
-					out438 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e439 string
-					if err := s.Str(&e439); err != nil {
-						return err
-					}
-					out438 = append(out438, e439)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out438
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out440 := v.DNSOptions[:0]
+				out440 := v.DNSServers[:0]
 				if out440 == nil {
 					out440 = []string{}
 				}
@@ -4790,14 +4796,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out440
+				v.DNSServers = out440
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out442 := v.AddHosts[:0]
+				out442 := v.DNSSearch[:0]
 				if out442 == nil {
 					out442 = []string{}
 				}
@@ -4811,15 +4817,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out442
+				v.DNSSearch = out442
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out444 := v.DNSOptions[:0]
+				if out444 == nil {
+					out444 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e445 string
+					if err := s.Str(&e445); err != nil {
+						return err
+					}
+					out444 = append(out444, e445)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out444
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out446 := v.AddHosts[:0]
+				if out446 == nil {
+					out446 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e447 string
+					if err := s.Str(&e447); err != nil {
+						return err
+					}
+					out446 = append(out446, e447)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out446
 			}
 			return nil
 		case "noHosts":
-			x444 := bool(v.NoHosts)
-			if err := s.Bool(&x444); err != nil {
+			x448 := bool(v.NoHosts)
+			if err := s.Bool(&x448); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x444)
+			v.NoHosts = bool(x448)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4829,27 +4877,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e445 []string
+					var e449 []string
 					if s.Literal("null") {
-						e445 = nil
+						e449 = nil
 					} else {
-						out446 := e445[:0]
-						if out446 == nil {
-							out446 = []string{}
+						out450 := e449[:0]
+						if out450 == nil {
+							out450 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e447 string
-							if err := s.Str(&e447); err != nil {
+							var e451 string
+							if err := s.Str(&e451); err != nil {
 								return err
 							}
-							out446 = append(out446, e447)
+							out450 = append(out450, e451)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e445 = out446
+						e449 = out450
 					}
-					v.Aliases[string(key)] = e445
+					v.Aliases[string(key)] = e449
 					return nil
 				}); err != nil {
 					return err
@@ -4867,30 +4915,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n448, null449, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null449 {
-				v.ContainerID = uint32(n448)
-			}
-			return nil
-		case "hostID":
-			_, n450, null451, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null451 {
-				v.HostID = uint32(n450)
-			}
-			return nil
-		case "size":
 			_, n452, null453, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null453 {
-				v.Size = uint32(n452)
+				v.ContainerID = uint32(n452)
+			}
+			return nil
+		case "hostID":
+			_, n454, null455, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null455 {
+				v.HostID = uint32(n454)
+			}
+			return nil
+		case "size":
+			_, n456, null457, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null457 {
+				v.Size = uint32(n456)
 			}
 			return nil
 		}
@@ -4907,57 +4955,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out454 := v.Test[:0]
-				if out454 == nil {
-					out454 = []string{}
+				out458 := v.Test[:0]
+				if out458 == nil {
+					out458 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e455 string
-					if err := s.Str(&e455); err != nil {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
 						return err
 					}
-					out454 = append(out454, e455)
+					out458 = append(out458, e459)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out454
+				v.Test = out458
 			}
 			return nil
 		case "interval":
-			n456, _, null457, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null457 {
-				v.Interval = time.Duration(n456)
-			}
-			return nil
-		case "timeout":
-			n458, _, null459, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null459 {
-				v.Timeout = time.Duration(n458)
-			}
-			return nil
-		case "startPeriod":
 			n460, _, null461, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null461 {
-				v.StartPeriod = time.Duration(n460)
+				v.Interval = time.Duration(n460)
 			}
 			return nil
-		case "retries":
+		case "timeout":
 			n462, _, null463, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null463 {
-				v.Retries = int(n462)
+				v.Timeout = time.Duration(n462)
+			}
+			return nil
+		case "startPeriod":
+			n464, _, null465, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null465 {
+				v.StartPeriod = time.Duration(n464)
+			}
+			return nil
+		case "retries":
+			n466, _, null467, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null467 {
+				v.Retries = int(n466)
 			}
 			return nil
 		}
@@ -4991,30 +5039,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n464, null465, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null465 {
-				v.UID = uint32(n464)
-			}
-			return nil
-		case "gid":
-			_, n466, null467, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null467 {
-				v.GID = uint32(n466)
-			}
-			return nil
-		case "mode":
 			_, n468, null469, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null469 {
-				v.Mode = uint32(n468)
+				v.UID = uint32(n468)
+			}
+			return nil
+		case "gid":
+			_, n470, null471, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null471 {
+				v.GID = uint32(n470)
+			}
+			return nil
+		case "mode":
+			_, n472, null473, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null473 {
+				v.Mode = uint32(n472)
 			}
 			return nil
 		}
@@ -5038,12 +5086,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n470, _, null471, err := s.Integer(64, true)
+			n474, _, null475, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null471 {
-				v.PrefixLen = int(n470)
+			if !null475 {
+				v.PrefixLen = int(n474)
 			}
 			return nil
 		case "gateway":
@@ -5077,33 +5125,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n472, _, null473, err := s.Integer(64, true)
+			n476, _, null477, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null473 {
-				v.FailingStreak = int(n472)
+			if !null477 {
+				v.FailingStreak = int(n476)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out474 := v.Log[:0]
-				if out474 == nil {
-					out474 = []model.HealthLog{}
+				out478 := v.Log[:0]
+				if out478 == nil {
+					out478 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e475 model.HealthLog
-					if err := decModelHealthLog(s, &e475); err != nil {
+					var e479 model.HealthLog
+					if err := decModelHealthLog(s, &e479); err != nil {
 						return err
 					}
-					out474 = append(out474, e475)
+					out478 = append(out478, e479)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out474
+				v.Log = out478
 			}
 			return nil
 		}
@@ -5122,21 +5170,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n476, null477, err := s.Integer(16, false)
+			_, n480, null481, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null477 {
-				v.HostPort = uint16(n476)
+			if !null481 {
+				v.HostPort = uint16(n480)
 			}
 			return nil
 		case "containerPort":
-			_, n478, null479, err := s.Integer(16, false)
+			_, n482, null483, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null479 {
-				v.ContainerPort = uint16(n478)
+			if !null483 {
+				v.ContainerPort = uint16(n482)
 			}
 			return nil
 		case "protocol":
@@ -5145,12 +5193,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n480, null481, err := s.Integer(16, false)
+			_, n484, null485, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null481 {
-				v.Range = uint16(n480)
+			if !null485 {
+				v.Range = uint16(n484)
 			}
 			return nil
 		}
@@ -5164,30 +5212,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw482, err := s.Raw()
+			raw486, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw482); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw486); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw483, err := s.Raw()
+			raw487, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw483); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw487); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n484, _, null485, err := s.Integer(64, true)
+			n488, _, null489, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null485 {
-				v.ExitCode = int(n484)
+			if !null489 {
+				v.ExitCode = int(n488)
 			}
 			return nil
 		case "output":

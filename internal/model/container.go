@@ -257,6 +257,12 @@ type ContainerConfig struct {
 	// /etc/passwd lacks gets an entry there, PasswdEntry's template if set (--passwd-entry).
 	NoPasswd    bool   `json:"noPasswd,omitempty"`
 	PasswdEntry string `json:"passwdEntry,omitempty"`
+	// Cgroups is podman's --cgroups mode: "" (enabled) or no-conmon (the container gets a
+	// cgroup, conmon stays in the caller's: pea's way in both), or disabled (the container
+	// stays in conmon's cgroup: the runtime makes none).
+	Cgroups string `json:"cgroups,omitempty"`
+	// CgroupConf are cgroup v2 files to write in the container's cgroup (--cgroup-conf).
+	CgroupConf map[string]string `json:"cgroupConf,omitempty"`
 }
 
 // SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,

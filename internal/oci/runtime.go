@@ -81,6 +81,8 @@ type CreateOptions struct {
 	LogDriver string
 	// Timeout has conmon kill the container after that many seconds (0: never).
 	Timeout uint
+	// RuntimeArgs are further global options of the runtime for this container.
+	RuntimeArgs []string
 }
 
 // AttachSocket is the path of a container's attach socket.
@@ -148,6 +150,9 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 		if o.KeepStdin {
 			args = append(args, "--leave-stdin-open")
 		}
+	}
+	for _, a := range o.RuntimeArgs {
+		args = append(args, "--runtime-arg", a)
 	}
 	if o.Timeout > 0 {
 		args = append(args, "--timeout", strconv.FormatUint(uint64(o.Timeout), 10))
