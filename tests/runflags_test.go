@@ -386,3 +386,50 @@ func TestPasswdAndInitPath(t *testing.T) {
 	e.refused("not an executable file", "run", "--rm", "--init", "--init-path", "/nonexistent", "localhost/bb", "true")
 	e.refused("--passwd-entry cannot be combined", "create", "--passwd=false", "--passwd-entry", "x", "localhost/bb", "true")
 }
+
+// TestCgroupsModeAndPlatform: --cgroups disabled leaves the container in the caller's cgroups
+// (no pea- cgroup), refuses limits; split and unknown modes are refused; --cgroup-conf needs
+// cgroup v2; --platform/--arch/--os pick the local image only when it is of that platform.
+func TestCgroupsModeAndPlatform(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("run", "-d", "--cgroups", "disabled", "localhost/bb", "sleep", "60")
+	pid := e.Pea("inspect", "-f", "{{.State.Pid}}", id)
+	cg, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(cg), "pea-"+id) {
+		t.Fatalf("--cgroups disabled: the container has a cgroup of its own:\n%s", cg)
+	}
+	e.Pea("rm", "-f", "-t", "0", id)
+	id = e.Pea("run", "-d", "--cgroups", "no-conmon", "localhost/bb", "sleep", "60")
+	pid = e.Pea("inspect", "-f", "{{.State.Pid}}", id)
+	if cg, _ = os.ReadFile("/proc/" + pid + "/cgroup"); !strings.Contains(string(cg), "pea-"+id) {
+		t.Fatalf("--cgroups no-conmon: the container should have its cgroup:\n%s", cg)
+	}
+	e.Pea("rm", "-f", "-t", "0", id)
+	e.refused("cannot have resource limits", "run", "--rm", "--cgroups", "disabled", "-m", "64m", "localhost/bb", "true")
+	e.refused("--cgroups split is not supported", "create", "--cgroups", "split", "localhost/bb", "true")
+	e.refused("invalid --cgroups", "create", "--cgroups", "sometimes", "localhost/bb", "true")
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
+		e.refused("cannot use --cgroup-conf without cgroup v2", "create", "--cgroup-conf", "memory.high=1000000", "localhost/bb", "true")
+	} else if got := e.Pea("run", "--rm", "--cgroup-conf", "memory.high=8388608", "localhost/bb", "cat", "/sys/fs/cgroup/memory.high"); got != "8388608" {
+		t.Fatalf("--cgroup-conf memory.high: %q", got)
+	}
+
+	arch := e.Pea("image", "inspect", "-f", "{{.Architecture}}", "localhost/bb")
+	if got := e.Pea("run", "--rm", "--platform", "linux/"+arch, "localhost/bb", "echo", "ok"); got != "ok" {
+		t.Fatalf("--platform linux/%s: %q", arch, got)
+	}
+	if got := e.Pea("run", "--rm", "--os", "linux", "--arch", arch, "localhost/bb", "echo", "ok"); got != "ok" {
+		t.Fatalf("--os/--arch: %q", got)
+	}
+	other := "arm64"
+	if arch == "arm64" {
+		other = "amd64"
+	}
+	e.refused("image not known", "run", "--rm", "--arch", other, "localhost/bb", "true")
+	e.refused("image not known", "create", "--platform", "linux/"+arch+"/v9", "localhost/bb", "true")
+	e.refused("--platform option can not be specified with --arch or --os", "create", "--platform", "linux/"+arch, "--arch", arch, "localhost/bb", "true")
+	e.refused("invalid --platform", "create", "--platform", "linux", "localhost/bb", "true")
+}

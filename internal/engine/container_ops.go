@@ -158,13 +158,16 @@ func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool)
 	if sig == 0 {
 		sig = syscall.SIGTERM
 	}
+	// Every process of its cgroup; a container without one (--cgroups disabled) has only
+	// its init's PID namespace, which ends with it.
+	all := c.Config.Cgroups != CgroupsDisabled
 	if t > 0 {
 		syscall.Kill(c.State.Pid, sig)
 		if !waitPidExit(c.State.Pid, time.Duration(t)*time.Second) {
-			rt.Kill(c.Config.ID, syscall.SIGKILL, true)
+			rt.Kill(c.Config.ID, syscall.SIGKILL, all)
 		}
 	} else {
-		rt.Kill(c.Config.ID, syscall.SIGKILL, true)
+		rt.Kill(c.Config.ID, syscall.SIGKILL, all)
 	}
 	if !waitPidExit(c.State.Pid, 5*time.Second) {
 		syscall.Kill(c.State.Pid, syscall.SIGKILL)
