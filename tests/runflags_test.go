@@ -433,3 +433,47 @@ func TestCgroupsModeAndPlatform(t *testing.T) {
 	e.refused("--platform option can not be specified with --arch or --os", "create", "--platform", "linux/"+arch, "--arch", arch, "localhost/bb", "true")
 	e.refused("invalid --platform", "create", "--platform", "linux", "localhost/bb", "true")
 }
+
+// TestImageVolumeAndSeccompPolicy: --image-volume tmpfs puts a tmpfs holding the image's
+// content on each VOLUME, bind an anonymous volume, ignore (pea's default) nothing;
+// --seccomp-policy image takes the profile from the image's io.containers.seccomp.profile label.
+func TestImageVolumeAndSeccompPolicy(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(`FROM localhost/bb
+RUN mkdir -p /data && echo seeded > /data/seed
+VOLUME /data
+LABEL io.containers.seccomp.profile='{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}'
+`), 0o644)
+	e.Pea("build", "-q", "-t", "localhost/volimg", ctx)
+
+	if out := e.Pea("run", "--rm", "localhost/volimg", "sh", "-c", "mount | grep -c ' /data ' || true; cat /data/seed"); out != "0\nseeded" {
+		t.Fatalf("default (ignore): %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--image-volume", "tmpfs", "localhost/volimg", "sh", "-c", "mount | grep ' /data ' | cut -d' ' -f1,3; cat /data/seed"); out != "tmpfs /data\nseeded" {
+		t.Fatalf("--image-volume tmpfs: %q", out)
+	}
+	id := e.Pea("create", "--image-volume", "bind", "localhost/volimg", "sh", "-c", "touch /data/new")
+	vol := e.Pea("inspect", "-f", "{{range .Mounts}}{{if eq .Destination \"/data\"}}{{.Name}}{{end}}{{end}}", id)
+	if vol == "" {
+		t.Fatal("--image-volume bind: no volume on /data")
+	}
+	e.Pea("start", "-a", id)
+	if _, err := os.Stat(filepath.Join(e.Pea("volume", "inspect", "-f", "{{.Mountpoint}}", vol), "new")); err != nil {
+		t.Fatalf("--image-volume bind: the write is not in volume %s: %v", vol, err)
+	}
+	e.Pea("rm", "-v", id)
+	e.refused("invalid --image-volume", "create", "--image-volume", "copy", "localhost/volimg", "true")
+
+	if out := e.Pea("run", "--rm", "localhost/volimg", "sh", "-c", "mkdir /x && echo made"); out != "made" {
+		t.Fatalf("--seccomp-policy default: %q", out)
+	}
+	r := e.Try("run", "--rm", "--seccomp-policy", "image", "localhost/volimg", "mkdir", "/x")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "not permitted") {
+		t.Fatalf("--seccomp-policy image: mkdir should be refused by the image's profile: %s", r)
+	}
+	if out := e.Pea("run", "--rm", "--seccomp-policy", "image", "localhost/bb", "sh", "-c", "mkdir /x && echo made"); out != "made" {
+		t.Fatalf("--seccomp-policy image on an image without a profile: %q", out)
+	}
+	e.refused("invalid --seccomp-policy", "create", "--seccomp-policy", "strict", "localhost/volimg", "true")
+}

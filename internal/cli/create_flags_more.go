@@ -18,6 +18,7 @@ type moreCreateFlags struct {
 	volumesFrom, unsetEnv, envMerge, requires []string
 	logDriver, personality, initPath, pwEntry string
 	cgroups, platform, arch, os, variant      string
+	imageVolume, seccompPolicy                string
 	rootfs, unsetEnvAll, oomKillDisable, pw   bool
 	timeout                                   uint
 	blkioWeight                               uint16
@@ -45,6 +46,8 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.os, "os", "", "the image's operating system")
 	fs.StringVar(&f.variant, "variant", "", "the image's architecture variant")
 	fs.StringArrayVar(&f.cgroupConf, "cgroup-conf", nil, "write a cgroup v2 file of the container's cgroup: KEY=VALUE (memory.high=1g...)")
+	fs.StringVar(&f.imageVolume, "image-volume", "ignore", "what the image's VOLUMEs become: ignore (nothing), bind (an anonymous volume each), tmpfs (a tmpfs each with the image's content)")
+	fs.StringVar(&f.seccompPolicy, "seccomp-policy", "default", "default, or image: the seccomp profile of the image's io.containers.seccomp.profile label")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -93,6 +96,17 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 			return err
 		}
 		cfg.CgroupConf = conf
+	}
+	o.ImageVolume, o.SeccompPolicy = f.imageVolume, f.seccompPolicy
+	switch f.imageVolume {
+	case "bind", "tmpfs", "ignore":
+	default:
+		return invalid("invalid --image-volume %q (bind, tmpfs, ignore)", f.imageVolume)
+	}
+	switch f.seccompPolicy {
+	case "default", "image":
+	default:
+		return invalid("invalid --seccomp-policy %q (default, image)", f.seccompPolicy)
 	}
 	if err := f.applyPlatform(o); err != nil {
 		return err

@@ -32,6 +32,12 @@ type CreateOptions struct {
 	NoHealthcheck bool
 	// Platform is the image platform asked for (--platform, --arch, --os, --variant).
 	Platform Platform
+	// ImageVolume is what the image's VOLUMEs become (--image-volume): "" or ignore nothing,
+	// bind an anonymous volume each, tmpfs a tmpfs each holding the image's content.
+	ImageVolume string
+	// SeccompPolicy image takes the seccomp profile from the image's
+	// io.containers.seccomp.profile label, when it has one (--seccomp-policy).
+	SeccompPolicy string
 	// EnvMerge are VAR=VALUE settings whose ${NAME} (or $NAME) are expanded with the
 	// environment the image and the user gave (--env-merge).
 	EnvMerge []string
@@ -60,6 +66,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			return nil, err
 		}
 		applyImageDefaults(cfg, img, o)
+		if err := applyImageRunFlags(cfg, img, o); err != nil {
+			return nil, err
+		}
 		if o.PublishAll {
 			cfg.Network.Ports = append(cfg.Network.Ports, exposedPorts(img)...)
 		}
@@ -143,6 +152,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 	u.add(func() { os.RemoveAll(r.ctrDir(cfg.ID)) })
+	if err := r.writeImageSeccomp(cfg); err != nil {
+		return nil, err
+	}
 
 	c := &model.Container{Config: cfg, State: &model.ContainerState{Status: model.StatusCreated}}
 	if err := addWithName(cfg.Name != "", func(name string) { cfg.Name = name }, func() error { return st.AddContainer(c) }); err != nil {

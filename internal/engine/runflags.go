@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -496,4 +499,65 @@ func (p Platform) String() string {
 		s += "/" + p.Variant
 	}
 	return s
+}
+
+// seccompLabel is the image label (or annotation) holding a seccomp profile, for
+// --seccomp-policy image.
+const seccompLabel = "io.containers.seccomp.profile"
+
+// imageSeccompMark is cfg.Seccomp's value between applyImageRunFlags and writeImageSeccomp: the
+// profile is the image's, to be written in the container's directory.
+const imageSeccompMark = "\x00image"
+
+// applyImageRunFlags applies --image-volume and --seccomp-policy to cfg, made from img.
+func applyImageRunFlags(cfg *model.ContainerConfig, img *image.Image, o CreateOptions) error {
+	switch o.ImageVolume {
+	case "", "ignore":
+	case "bind", "tmpfs":
+		for _, dest := range slices.Sorted(maps.Keys(img.Config.Config.Volumes)) {
+			dest = filepath.Clean(dest)
+			if !filepath.IsAbs(dest) || userMounts(cfg, dest) {
+				continue
+			}
+			m := model.Mount{Type: "volume", Destination: dest} // anonymous
+			if o.ImageVolume == "tmpfs" {
+				m = model.Mount{Type: "tmpfs", Destination: dest, Options: []string{"tmpcopyup"}}
+			}
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+	default:
+		return fmt.Errorf("invalid --image-volume %q (bind, tmpfs, ignore): %w", o.ImageVolume, errdefs.ErrInvalid)
+	}
+	switch o.SeccompPolicy {
+	case "", "default":
+	case "image":
+		if _, ok := img.Config.Config.Labels[seccompLabel]; ok && cfg.Seccomp == "" && !cfg.Privileged {
+			cfg.Seccomp = imageSeccompMark
+			cfg.Annotations = maps.Clone(cfg.Annotations)
+			if cfg.Annotations == nil {
+				cfg.Annotations = map[string]string{}
+			}
+			cfg.Annotations[seccompLabel] = img.Config.Config.Labels[seccompLabel]
+		}
+	default:
+		return fmt.Errorf("invalid --seccomp-policy %q (default, image): %w", o.SeccompPolicy, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// writeImageSeccomp writes the image's seccomp profile (see applyImageRunFlags) into the new
+// container's directory, checked, and makes it the container's profile.
+func (r *Runtime) writeImageSeccomp(cfg *model.ContainerConfig) error {
+	if cfg.Seccomp != imageSeccompMark {
+		return nil
+	}
+	p := filepath.Join(r.ctrDir(cfg.ID), "seccomp.json")
+	if err := os.WriteFile(p, []byte(cfg.Annotations[seccompLabel]), 0o600); err != nil {
+		return err
+	}
+	cfg.Seccomp = p
+	if _, err := seccompFor(cfg); err != nil {
+		return fmt.Errorf("the seccomp profile of the image (label %s): %v: %w", seccompLabel, err, errdefs.ErrInvalid)
+	}
+	return nil
 }
