@@ -477,3 +477,43 @@ LABEL io.containers.seccomp.profile='{"defaultAction":"SCMP_ACT_ALLOW","syscalls
 	}
 	e.refused("invalid --seccomp-policy", "create", "--seccomp-policy", "strict", "localhost/volimg", "true")
 }
+
+// TestSdNotify: with NOTIFY_SOCKET set, --sdnotify container (the default) gives the container
+// the socket at /run/notify/notify.sock; conmon has pea send READY=1 with conmon's PID once
+// the container started; ignore gives nothing.
+func TestSdNotify(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"NOTIFY_SOCKET=" + sock}
+	r := e.runEnv(nil, env, "run", "--rm", "localhost/bb", "sh", "-c", "echo $NOTIFY_SOCKET; ls -l /run/notify/notify.sock | cut -c1")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "/run/notify/notify.sock\ns" {
+		t.Fatalf("--sdnotify container: %s", r)
+	}
+	r = e.runEnv(nil, env, "run", "--rm", "--sdnotify", "ignore", "localhost/bb", "sh", "-c", "echo [$NOTIFY_SOCKET]; ls /run/notify 2>&1 | grep -c notify.sock")
+	if r.Code == 0 || !strings.HasPrefix(r.Stdout, "[]\n0") {
+		t.Fatalf("--sdnotify ignore: %s", r)
+	}
+	r = e.runEnv(nil, env, "run", "-d", "--sdnotify", "conmon", "localhost/bb", "sleep", "60")
+	if r.Code != 0 {
+		t.Fatalf("--sdnotify conmon: %s", r)
+	}
+	conmon := e.Pea("inspect", "-f", "{{.State.ConmonPid}}", strings.TrimSpace(r.Stdout))
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5})
+	buf := make([]byte, 256)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		t.Fatalf("--sdnotify conmon: nothing on the socket: %v", err)
+	}
+	if got := string(buf[:n]); got != "MAINPID="+conmon+"\nREADY=1\n" {
+		t.Fatalf("--sdnotify conmon sent %q (conmon is %s)", got, conmon)
+	}
+	e.refused("invalid --sdnotify", "create", "--sdnotify", "systemd", "localhost/bb", "true")
+}

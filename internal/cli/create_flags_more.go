@@ -18,7 +18,7 @@ type moreCreateFlags struct {
 	volumesFrom, unsetEnv, envMerge, requires []string
 	logDriver, personality, initPath, pwEntry string
 	cgroups, platform, arch, os, variant      string
-	imageVolume, seccompPolicy                string
+	imageVolume, seccompPolicy, sdNotify      string
 	rootfs, unsetEnvAll, oomKillDisable, pw   bool
 	timeout                                   uint
 	blkioWeight                               uint16
@@ -48,6 +48,7 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.cgroupConf, "cgroup-conf", nil, "write a cgroup v2 file of the container's cgroup: KEY=VALUE (memory.high=1g...)")
 	fs.StringVar(&f.imageVolume, "image-volume", "ignore", "what the image's VOLUMEs become: ignore (nothing), bind (an anonymous volume each), tmpfs (a tmpfs each with the image's content)")
 	fs.StringVar(&f.seccompPolicy, "seccomp-policy", "default", "default, or image: the seccomp profile of the image's io.containers.seccomp.profile label")
+	fs.StringVar(&f.sdNotify, "sdnotify", "container", "use of $NOTIFY_SOCKET: container (the container's process notifies), conmon (pea says READY once it started), ignore")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -98,6 +99,12 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 		cfg.CgroupConf = conf
 	}
 	o.ImageVolume, o.SeccompPolicy = f.imageVolume, f.seccompPolicy
+	switch f.sdNotify {
+	case engine.SdNotifyContainer, engine.SdNotifyConmon, engine.SdNotifyIgnore:
+		cfg.SdNotify = f.sdNotify
+	default:
+		return invalid("invalid --sdnotify %q (container, conmon, ignore)", f.sdNotify)
+	}
 	switch f.imageVolume {
 	case "bind", "tmpfs", "ignore":
 	default:

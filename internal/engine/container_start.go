@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -173,6 +174,7 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			in.groups = append(in.groups, gid)
 		}
 	}
+	in.notifySocket = sdNotifySocket(cfg)
 	if in.localtime, err = timezoneFile(cfg.Timezone); err != nil {
 		return err
 	}
@@ -302,6 +304,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		return err
 	}
 	r.containerEvent(cfg, "start")
+	if err := notifyReady(c); err != nil {
+		slog.Warn("--sdnotify conmon: telling systemd the container is ready", "err", err)
+	}
 	if cfg.Healthcheck != nil {
 		r.startHealthTimer(c)
 	}

@@ -561,3 +561,45 @@ func (r *Runtime) writeImageSeccomp(cfg *model.ContainerConfig) error {
 	}
 	return nil
 }
+
+// sdNotifySocket is the host's sd_notify socket container cfg's process gets: pea's
+// NOTIFY_SOCKET (a socket file, not an abstract one) with --sdnotify container, else none.
+func sdNotifySocket(cfg *model.ContainerConfig) string {
+	p := os.Getenv("NOTIFY_SOCKET")
+	if cfg.SdNotify != SdNotifyContainer || !strings.HasPrefix(p, "/") {
+		return ""
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode()&os.ModeSocket == 0 {
+		return ""
+	}
+	return p
+}
+
+// containerNotifySocket is where a container finds the sd_notify socket.
+const containerNotifySocket = "/run/notify/notify.sock"
+
+// notifyReady tells the sd_notify socket of pea's caller that container c started, with
+// conmon's PID as the service's main process (--sdnotify conmon).
+func notifyReady(c *model.Container) error {
+	p := os.Getenv("NOTIFY_SOCKET")
+	if c.Config.SdNotify != SdNotifyConmon || p == "" {
+		return nil
+	}
+	if strings.HasPrefix(p, "@") {
+		p = "\x00" + p[1:]
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	msg := fmt.Sprintf("MAINPID=%d\nREADY=1\n", c.State.ConmonPid)
+	return unix.Sendto(fd, []byte(msg), 0, &unix.SockaddrUnix{Name: p})
+}
+
+// --sdnotify modes.
+const (
+	SdNotifyContainer = "container"
+	SdNotifyConmon    = "conmon"
+	SdNotifyIgnore    = "ignore"
+)

@@ -30,6 +30,9 @@ type specInputs struct {
 	// secretFiles are the mount secrets (target -> host file), secretEnv the env ones.
 	secretFiles map[string]string
 	secretEnv   []string
+	// notifySocket is the host's sd_notify socket, bound at containerNotifySocket
+	// (--sdnotify container with a NOTIFY_SOCKET).
+	notifySocket string
 }
 
 // defaultPath is the PATH of a process whose image sets none.
@@ -68,6 +71,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	if len(in.secretEnv) > 0 {
 		env = mergeEnv(env, in.secretEnv)
+	}
+	if in.notifySocket != "" {
+		env = mergeEnv(env, []string{"NOTIFY_SOCKET=" + containerNotifySocket})
 	}
 	if len(cfg.UnsetEnv) > 0 {
 		env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
@@ -192,6 +198,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			dest = "/catatonit"
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.catatonit, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+	}
+	if in.notifySocket != "" {
+		mounts = append(mounts, specs.Mount{Destination: containerNotifySocket, Type: "bind", Source: in.notifySocket, Options: []string{"bind", "rprivate", "nosuid", "nodev", "noexec"}})
 	}
 	for _, m := range cfg.Mounts {
 		sm := specs.Mount{Destination: m.Destination}

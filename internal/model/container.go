@@ -263,6 +263,10 @@ type ContainerConfig struct {
 	Cgroups string `json:"cgroups,omitempty"`
 	// CgroupConf are cgroup v2 files to write in the container's cgroup (--cgroup-conf).
 	CgroupConf map[string]string `json:"cgroupConf,omitempty"`
+	// SdNotify is how the sd_notify socket of the pea that starts the container is used
+	// (--sdnotify): container (the container's process gets it, through conmon), conmon (pea
+	// says READY with conmon's PID once the container started), ignore or "" (unused).
+	SdNotify string `json:"sdNotify,omitempty"`
 }
 
 // SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -169,7 +170,10 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
 	cmd := cpupin.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
-	cmd.Env = append(append(os.Environ(), "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4"), r.ExecEnv()...)
+	// Not NOTIFY_SOCKET: conmon and the runtime would take systemd's socket as theirs; the
+	// engine gives it to the container itself when asked (--sdnotify container).
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
+	cmd.Env = append(append(env, "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4"), r.ExecEnv()...)
 	cmd.ExtraFiles = []*os.File{syncW, startR}
 	l := &Launched{cmd: cmd, stderr: &bytes.Buffer{}, syncR: syncR, startW: startW, bundle: o.Bundle}
 	cmd.Stderr = l.stderr
