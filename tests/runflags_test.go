@@ -517,3 +517,36 @@ func TestSdNotify(t *testing.T) {
 	}
 	e.refused("invalid --sdnotify", "create", "--sdnotify", "systemd", "localhost/bb", "true")
 }
+
+// TestSystemdMode: --systemd always mounts tmpfs on /run, /run/lock, /tmp and
+// /var/log/journal and a writable cgroup file system (keeping --init's binary under /run
+// visible); true (the default) turns it on for an init command and stops it with SIGRTMIN+3;
+// false never.
+func TestSystemdMode(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	out := e.Pea("run", "--rm", "--init", "--systemd", "always", "localhost/bb", "sh", "-c",
+		"for d in /run /run/lock /tmp /var/log/journal; do mount | grep \" $d type tmpfs\" | cut -d' ' -f3; done; grep ' /sys/fs/cgroup' /proc/self/mounts | grep -c ' ro,' ; ls /run/pea-init")
+	if out != "/run\n/run/lock\n/tmp\n/var/log/journal\n0\n/run/pea-init" {
+		t.Fatalf("--systemd always: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "localhost/bb", "sh", "-c", "mount | grep -c ' /run type tmpfs' || true"); out != "0" {
+		t.Fatalf("default: a tmpfs on /run without systemd: %q", out)
+	}
+	for _, c := range []struct {
+		args []string
+		sig  string
+	}{
+		{[]string{"localhost/bb", "/sbin/init"}, "37"},
+		{[]string{"localhost/bb", "/usr/lib/systemd/systemd"}, "37"},
+		{[]string{"--systemd", "false", "localhost/bb", "/sbin/init"}, "15"},
+		{[]string{"--stop-signal", "SIGINT", "localhost/bb", "/sbin/init"}, "2"},
+		{[]string{"localhost/bb", "sleep", "1"}, "15"},
+	} {
+		id := e.Pea(append([]string{"create"}, c.args...)...)
+		if got := e.Pea("inspect", "-f", "{{.Config.StopSignal}}", id); got != c.sig {
+			t.Fatalf("create %v: stop signal %s, want %s", c.args, got, c.sig)
+		}
+		e.Pea("rm", id)
+	}
+	e.refused("invalid --systemd", "create", "--systemd", "maybe", "localhost/bb", "true")
+}

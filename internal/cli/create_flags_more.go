@@ -19,6 +19,7 @@ type moreCreateFlags struct {
 	logDriver, personality, initPath, pwEntry string
 	cgroups, platform, arch, os, variant      string
 	imageVolume, seccompPolicy, sdNotify      string
+	systemd                                   string
 	rootfs, unsetEnvAll, oomKillDisable, pw   bool
 	timeout                                   uint
 	blkioWeight                               uint16
@@ -49,6 +50,7 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.imageVolume, "image-volume", "ignore", "what the image's VOLUMEs become: ignore (nothing), bind (an anonymous volume each), tmpfs (a tmpfs each with the image's content)")
 	fs.StringVar(&f.seccompPolicy, "seccomp-policy", "default", "default, or image: the seccomp profile of the image's io.containers.seccomp.profile label")
 	fs.StringVar(&f.sdNotify, "sdnotify", "container", "use of $NOTIFY_SOCKET: container (the container's process notifies), conmon (pea says READY once it started), ignore")
+	fs.StringVar(&f.systemd, "systemd", "true", "systemd mode: true (when the command is init or systemd), false, always")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -99,6 +101,13 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 		cfg.CgroupConf = conf
 	}
 	o.ImageVolume, o.SeccompPolicy = f.imageVolume, f.seccompPolicy
+	switch f.systemd {
+	case "true":
+	case "false", "always":
+		cfg.Systemd = f.systemd
+	default:
+		return invalid("invalid --systemd %q (true, false, always)", f.systemd)
+	}
 	switch f.sdNotify {
 	case engine.SdNotifyContainer, engine.SdNotifyConmon, engine.SdNotifyIgnore:
 		cfg.SdNotify = f.sdNotify

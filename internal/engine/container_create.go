@@ -82,6 +82,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if len(cfg.Command()) == 0 {
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalid)
 	}
+	if err := applySystemdMode(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.StopSignal == 0 {
 		cfg.StopSignal = int(syscall.SIGTERM)
 	}

@@ -603,3 +603,58 @@ const (
 	SdNotifyConmon    = "conmon"
 	SdNotifyIgnore    = "ignore"
 )
+
+// applySystemdMode decides whether the container runs systemd (--systemd): always, or with
+// true (the default) when its command is an init (/sbin/init, /usr/sbin/init,
+// /usr/local/sbin/init) or a systemd binary; then, unless it has a stop signal of its own (the
+// user's or the image's), it stops with SIGRTMIN+3, systemd's signal to shut down.
+func applySystemdMode(cfg *model.ContainerConfig) error {
+	switch cfg.Systemd {
+	case "", "true":
+		cmd := cfg.Command()
+		if len(cmd) == 0 {
+			return nil
+		}
+		switch cmd[0] {
+		case "/sbin/init", "/usr/sbin/init", "/usr/local/sbin/init":
+			cfg.SystemdMode = true
+		default:
+			cfg.SystemdMode = filepath.Base(cmd[0]) == "systemd"
+		}
+	case "always":
+		cfg.SystemdMode = true
+	case "false":
+		cfg.SystemdMode = false
+	default:
+		return fmt.Errorf("invalid --systemd %q (true, false, always): %w", cfg.Systemd, errdefs.ErrInvalid)
+	}
+	if cfg.SystemdMode && cfg.StopSignal == 0 {
+		cfg.StopSignal = sigRTMin + 3
+	}
+	return nil
+}
+
+// sigRTMin is Linux's SIGRTMIN as the kernel numbers it (glibc keeps 32 and 33 for itself).
+const sigRTMin = 34
+
+// systemdMounts adds to mounts what systemd in a container needs (see applySystemdMode): tmpfs
+// where it keeps its runtime state and a writable cgroup file system.
+func systemdMounts(cfg *model.ContainerConfig, mounts []specs.Mount) []specs.Mount {
+	for _, dest := range []string{"/run", "/run/lock", "/tmp", "/var/log/journal"} {
+		if userMounts(cfg, dest) {
+			continue
+		}
+		opts := []string{"rw", "rprivate", "nosuid", "nodev", "tmpcopyup"}
+		if dest != "/tmp" && dest != "/var/log/journal" {
+			opts = append(opts, "noexec")
+		}
+		mounts = dropMount(mounts, dest)
+		mounts = append(mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: opts})
+	}
+	for i := range mounts {
+		if mounts[i].Destination == "/sys/fs/cgroup" {
+			mounts[i].Options = append(removeOpt(mounts[i].Options, "ro"), "rw")
+		}
+	}
+	return mounts
+}

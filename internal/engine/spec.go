@@ -165,6 +165,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		}
 		break
 	}
+	if cfg.SystemdMode { // before the mounts below /run and /tmp, which they would hide
+		mounts = systemdMounts(cfg, mounts)
+	}
 	etcDests := make([]string, 0, len(in.etcFiles))
 	for dest := range in.etcFiles {
 		etcDests = append(etcDests, dest)

@@ -900,6 +900,14 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"sdNotify\"")
 		e.str(string(v.SdNotify))
 	}
+	if len(v.Systemd) != 0 {
+		e.name("\"systemd\"")
+		e.str(string(v.Systemd))
+	}
+	if v.SystemdMode {
+		e.name("\"systemdMode\"")
+		e.boolean(bool(v.SystemdMode))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -3016,7 +3024,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf", "sdNotify"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf", "sdNotify", "systemd", "systemdMode"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3789,6 +3797,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "systemd":
+			if err := s.Str(&v.Systemd); err != nil {
+				return err
+			}
+			return nil
+		case "systemdMode":
+			x348 := bool(v.SystemdMode)
+			if err := s.Bool(&x348); err != nil {
+				return err
+			}
+			v.SystemdMode = bool(x348)
+			return nil
 		}
 		return s.Unknown(key, keysModelContainerConfig)
 	})
@@ -3805,63 +3825,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n348, _, null349, err := s.Integer(64, true)
+			n349, _, null350, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null349 {
-				v.Pid = int(n348)
+			if !null350 {
+				v.Pid = int(n349)
 			}
 			return nil
 		case "conmonPid":
-			n350, _, null351, err := s.Integer(64, true)
+			n351, _, null352, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null351 {
-				v.ConmonPid = int(n350)
+			if !null352 {
+				v.ConmonPid = int(n351)
 			}
 			return nil
 		case "exitCode":
-			n352, _, null353, err := s.Integer(32, true)
+			n353, _, null354, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null353 {
-				v.ExitCode = int32(n352)
+			if !null354 {
+				v.ExitCode = int32(n353)
 			}
 			return nil
 		case "oomKilled":
-			x354 := bool(v.OOMKilled)
-			if err := s.Bool(&x354); err != nil {
+			x355 := bool(v.OOMKilled)
+			if err := s.Bool(&x355); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x354)
+			v.OOMKilled = bool(x355)
 			return nil
 		case "startedAt":
-			raw355, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw355); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw356, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw356); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw356); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw357, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw357); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x357 := bool(v.Mounted)
-			if err := s.Bool(&x357); err != nil {
+			x358 := bool(v.Mounted)
+			if err := s.Bool(&x358); err != nil {
 				return err
 			}
-			v.Mounted = bool(x357)
+			v.Mounted = bool(x358)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3881,11 +3901,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e358 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e358); err != nil {
+					var e359 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e359); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e358
+					v.Networks[string(key)] = e359
 					return nil
 				}); err != nil {
 					return err
@@ -3898,20 +3918,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n359, _, null360, err := s.Integer(64, true)
+			n360, _, null361, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null360 {
-				v.RestartCount = int(n359)
+			if !null361 {
+				v.RestartCount = int(n360)
 			}
 			return nil
 		case "stoppedByUser":
-			x361 := bool(v.StoppedByUser)
-			if err := s.Bool(&x361); err != nil {
+			x362 := bool(v.StoppedByUser)
+			if err := s.Bool(&x362); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x361)
+			v.StoppedByUser = bool(x362)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3963,11 +3983,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e362 string
-					if err := s.Str(&e362); err != nil {
+					var e363 string
+					if err := s.Str(&e363); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e362
+					v.Labels[string(key)] = e363
 					return nil
 				}); err != nil {
 					return err
@@ -3982,11 +4002,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e363 string
-					if err := s.Str(&e363); err != nil {
+					var e364 string
+					if err := s.Str(&e364); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e363
+					v.Annotations[string(key)] = e364
 					return nil
 				}); err != nil {
 					return err
@@ -3994,11 +4014,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw364, err := s.Raw()
+			raw365, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw364); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw365); err != nil {
 				return err
 			}
 			return nil
@@ -4006,21 +4026,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out365 := v.CreateCommand[:0]
-				if out365 == nil {
-					out365 = []string{}
+				out366 := v.CreateCommand[:0]
+				if out366 == nil {
+					out366 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e366 string
-					if err := s.Str(&e366); err != nil {
+					var e367 string
+					if err := s.Str(&e367); err != nil {
 						return err
 					}
-					out365 = append(out365, e366)
+					out366 = append(out366, e367)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out365
+				v.CreateCommand = out366
 			}
 			return nil
 		case "cgroupParent":
@@ -4029,67 +4049,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x367 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x367); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x367)
-			return nil
-		case "sharePid":
-			x368 := bool(v.SharePid)
+			x368 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x368); err != nil {
 				return err
 			}
-			v.SharePid = bool(x368)
+			v.UsePodCgroup = bool(x368)
 			return nil
-		case "shareIpc":
-			x369 := bool(v.ShareIpc)
+		case "sharePid":
+			x369 := bool(v.SharePid)
 			if err := s.Bool(&x369); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x369)
+			v.SharePid = bool(x369)
 			return nil
-		case "shareNet":
-			x370 := bool(v.ShareNet)
+		case "shareIpc":
+			x370 := bool(v.ShareIpc)
 			if err := s.Bool(&x370); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x370)
+			v.ShareIpc = bool(x370)
 			return nil
-		case "shareMount":
-			x371 := bool(v.ShareMount)
+		case "shareNet":
+			x371 := bool(v.ShareNet)
 			if err := s.Bool(&x371); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x371)
+			v.ShareNet = bool(x371)
 			return nil
-		case "shareUser":
-			x372 := bool(v.ShareUser)
+		case "shareMount":
+			x372 := bool(v.ShareMount)
 			if err := s.Bool(&x372); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x372)
+			v.ShareMount = bool(x372)
 			return nil
-		case "shareUts":
-			x373 := bool(v.ShareUts)
+		case "shareUser":
+			x373 := bool(v.ShareUser)
 			if err := s.Bool(&x373); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x373)
+			v.ShareUser = bool(x373)
 			return nil
-		case "shareCgroup":
-			x374 := bool(v.ShareCgroup)
+		case "shareUts":
+			x374 := bool(v.ShareUts)
 			if err := s.Bool(&x374); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x374)
+			v.ShareUts = bool(x374)
 			return nil
-		case "hasInfra":
-			x375 := bool(v.HasInfra)
+		case "shareCgroup":
+			x375 := bool(v.ShareCgroup)
 			if err := s.Bool(&x375); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x375)
+			v.ShareCgroup = bool(x375)
+			return nil
+		case "hasInfra":
+			x376 := bool(v.HasInfra)
+			if err := s.Bool(&x376); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x376)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4105,21 +4125,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out376 := v.InfraCommand[:0]
-				if out376 == nil {
-					out376 = []string{}
+				out377 := v.InfraCommand[:0]
+				if out377 == nil {
+					out377 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e377 string
-					if err := s.Str(&e377); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					out376 = append(out376, e377)
+					out377 = append(out377, e378)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out376
+				v.InfraCommand = out377
 			}
 			return nil
 		case "infra":
@@ -4151,42 +4171,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out378 := v.UIDMap[:0]
-				if out378 == nil {
-					out378 = []model.IDMap{}
+				out379 := v.UIDMap[:0]
+				if out379 == nil {
+					out379 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e379 model.IDMap
-					if err := decModelIDMap(s, &e379); err != nil {
+					var e380 model.IDMap
+					if err := decModelIDMap(s, &e380); err != nil {
 						return err
 					}
-					out378 = append(out378, e379)
+					out379 = append(out379, e380)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out378
+				v.UIDMap = out379
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out380 := v.GIDMap[:0]
-				if out380 == nil {
-					out380 = []model.IDMap{}
+				out381 := v.GIDMap[:0]
+				if out381 == nil {
+					out381 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e381 model.IDMap
-					if err := decModelIDMap(s, &e381); err != nil {
+					var e382 model.IDMap
+					if err := decModelIDMap(s, &e382); err != nil {
 						return err
 					}
-					out380 = append(out380, e381)
+					out381 = append(out381, e382)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out380
+				v.GIDMap = out381
 			}
 			return nil
 		case "exitPolicy":
@@ -4208,42 +4228,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out382 := v.Volumes[:0]
-				if out382 == nil {
-					out382 = []string{}
+				out383 := v.Volumes[:0]
+				if out383 == nil {
+					out383 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e383 string
-					if err := s.Str(&e383); err != nil {
+					var e384 string
+					if err := s.Str(&e384); err != nil {
 						return err
 					}
-					out382 = append(out382, e383)
+					out383 = append(out383, e384)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out382
+				v.Volumes = out383
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out384 := v.Devices[:0]
-				if out384 == nil {
-					out384 = []string{}
+				out385 := v.Devices[:0]
+				if out385 == nil {
+					out385 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e385 string
-					if err := s.Str(&e385); err != nil {
+					var e386 string
+					if err := s.Str(&e386); err != nil {
 						return err
 					}
-					out384 = append(out384, e385)
+					out385 = append(out385, e386)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out384
+				v.Devices = out385
 			}
 			return nil
 		case "sysctls":
@@ -4254,11 +4274,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e387 string
+					if err := s.Str(&e387); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e386
+					v.Sysctls[string(key)] = e387
 					return nil
 				}); err != nil {
 					return err
@@ -4269,63 +4289,63 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out387 := v.SecurityOpts[:0]
-				if out387 == nil {
-					out387 = []string{}
+				out388 := v.SecurityOpts[:0]
+				if out388 == nil {
+					out388 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e388 string
-					if err := s.Str(&e388); err != nil {
+					var e389 string
+					if err := s.Str(&e389); err != nil {
 						return err
 					}
-					out387 = append(out387, e388)
+					out388 = append(out388, e389)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out387
+				v.SecurityOpts = out388
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out389 := v.VolumesFrom[:0]
-				if out389 == nil {
-					out389 = []string{}
+				out390 := v.VolumesFrom[:0]
+				if out390 == nil {
+					out390 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e390 string
-					if err := s.Str(&e390); err != nil {
+					var e391 string
+					if err := s.Str(&e391); err != nil {
 						return err
 					}
-					out389 = append(out389, e390)
+					out390 = append(out390, e391)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out389
+				v.VolumesFrom = out390
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out391 := v.VolumesFromMounts[:0]
-				if out391 == nil {
-					out391 = []model.Mount{}
+				out392 := v.VolumesFromMounts[:0]
+				if out392 == nil {
+					out392 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e392 model.Mount
-					if err := decModelMount(s, &e392); err != nil {
+					var e393 model.Mount
+					if err := decModelMount(s, &e393); err != nil {
 						return err
 					}
-					out391 = append(out391, e392)
+					out392 = append(out392, e393)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out391
+				v.VolumesFromMounts = out392
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4382,36 +4402,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out393 := v.Options[:0]
-				if out393 == nil {
-					out393 = []string{}
+				out394 := v.Options[:0]
+				if out394 == nil {
+					out394 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e394 string
-					if err := s.Str(&e394); err != nil {
+					var e395 string
+					if err := s.Str(&e395); err != nil {
 						return err
 					}
-					out393 = append(out393, e394)
+					out394 = append(out394, e395)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out393
+				v.Options = out394
 			}
 			return nil
 		case "readOnly":
-			x395 := bool(v.ReadOnly)
-			if err := s.Bool(&x395); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x395)
-			return nil
-		case "chownToUser":
-			x396 := bool(v.ChownToUser)
+			x396 := bool(v.ReadOnly)
 			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x396)
+			v.ReadOnly = bool(x396)
+			return nil
+		case "chownToUser":
+			x397 := bool(v.ChownToUser)
+			if err := s.Bool(&x397); err != nil {
+				return err
+			}
+			v.ChownToUser = bool(x397)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4429,21 +4449,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n397, null398, err := s.Integer(64, false)
+			_, n398, null399, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null398 {
-				v.Soft = uint64(n397)
+			if !null399 {
+				v.Soft = uint64(n398)
 			}
 			return nil
 		case "hard":
-			_, n399, null400, err := s.Integer(64, false)
+			_, n400, null401, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null400 {
-				v.Hard = uint64(n399)
+			if !null401 {
+				v.Hard = uint64(n400)
 			}
 			return nil
 		}
@@ -4457,21 +4477,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n401, _, null402, err := s.Integer(64, true)
+			n402, _, null403, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null402 {
-				v.Memory = int64(n401)
+			if !null403 {
+				v.Memory = int64(n402)
 			}
 			return nil
 		case "cpus":
-			n403, null404, err := s.Float(64)
+			n404, null405, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null404 {
-				v.CPUs = float64(n403)
+			if !null405 {
+				v.CPUs = float64(n404)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4480,48 +4500,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n405, _, null406, err := s.Integer(64, true)
+			n406, _, null407, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null406 {
-				v.PidsLimit = int64(n405)
+			if !null407 {
+				v.PidsLimit = int64(n406)
 			}
 			return nil
 		case "shmSize":
-			n407, _, null408, err := s.Integer(64, true)
+			n408, _, null409, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null408 {
-				v.ShmSize = int64(n407)
+			if !null409 {
+				v.ShmSize = int64(n408)
 			}
 			return nil
 		case "memorySwap":
-			n409, _, null410, err := s.Integer(64, true)
+			n410, _, null411, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null410 {
-				v.MemorySwap = int64(n409)
+			if !null411 {
+				v.MemorySwap = int64(n410)
 			}
 			return nil
 		case "memoryReservation":
-			n411, _, null412, err := s.Integer(64, true)
+			n412, _, null413, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null412 {
-				v.MemoryReservation = int64(n411)
+			if !null413 {
+				v.MemoryReservation = int64(n412)
 			}
 			return nil
 		case "cpuShares":
-			_, n413, null414, err := s.Integer(64, false)
+			_, n414, null415, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null414 {
-				v.CPUShares = uint64(n413)
+			if !null415 {
+				v.CPUShares = uint64(n414)
 			}
 			return nil
 		case "cpusetMems":
@@ -4530,135 +4550,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n415, null416, err := s.Integer(64, false)
+			_, n416, null417, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null416 {
-				v.CPUPeriod = uint64(n415)
+			if !null417 {
+				v.CPUPeriod = uint64(n416)
 			}
 			return nil
 		case "cpuQuota":
-			n417, _, null418, err := s.Integer(64, true)
+			n418, _, null419, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null418 {
-				v.CPUQuota = int64(n417)
+			if !null419 {
+				v.CPUQuota = int64(n418)
 			}
 			return nil
 		case "blkioWeight":
-			_, n419, null420, err := s.Integer(16, false)
+			_, n420, null421, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null420 {
-				v.BlkioWeight = uint16(n419)
+			if !null421 {
+				v.BlkioWeight = uint16(n420)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out421 := v.BlkioWeightDevice[:0]
-				if out421 == nil {
-					out421 = []string{}
+				out422 := v.BlkioWeightDevice[:0]
+				if out422 == nil {
+					out422 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e422 string
-					if err := s.Str(&e422); err != nil {
+					var e423 string
+					if err := s.Str(&e423); err != nil {
 						return err
 					}
-					out421 = append(out421, e422)
+					out422 = append(out422, e423)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out421
+				v.BlkioWeightDevice = out422
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out423 := v.DeviceReadBps[:0]
-				if out423 == nil {
-					out423 = []string{}
+				out424 := v.DeviceReadBps[:0]
+				if out424 == nil {
+					out424 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e424 string
-					if err := s.Str(&e424); err != nil {
+					var e425 string
+					if err := s.Str(&e425); err != nil {
 						return err
 					}
-					out423 = append(out423, e424)
+					out424 = append(out424, e425)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out423
+				v.DeviceReadBps = out424
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out425 := v.DeviceWriteBps[:0]
-				if out425 == nil {
-					out425 = []string{}
+				out426 := v.DeviceWriteBps[:0]
+				if out426 == nil {
+					out426 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e426 string
-					if err := s.Str(&e426); err != nil {
+					var e427 string
+					if err := s.Str(&e427); err != nil {
 						return err
 					}
-					out425 = append(out425, e426)
+					out426 = append(out426, e427)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out425
+				v.DeviceWriteBps = out426
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out427 := v.DeviceReadIOps[:0]
-				if out427 == nil {
-					out427 = []string{}
+				out428 := v.DeviceReadIOps[:0]
+				if out428 == nil {
+					out428 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e428 string
-					if err := s.Str(&e428); err != nil {
+					var e429 string
+					if err := s.Str(&e429); err != nil {
 						return err
 					}
-					out427 = append(out427, e428)
+					out428 = append(out428, e429)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out427
+				v.DeviceReadIOps = out428
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out429 := v.DeviceWriteIOps[:0]
-				if out429 == nil {
-					out429 = []string{}
+				out430 := v.DeviceWriteIOps[:0]
+				if out430 == nil {
+					out430 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e430 string
-					if err := s.Str(&e430); err != nil {
+					var e431 string
+					if err := s.Str(&e431); err != nil {
 						return err
 					}
-					out429 = append(out429, e430)
+					out430 = append(out430, e431)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out429
+				v.DeviceWriteIOps = out430
 			}
 			return nil
 		case "memorySwappiness":
@@ -4668,41 +4688,41 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n431, _, null432, err := s.Integer(64, true)
+				n432, _, null433, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null432 {
-					(*v.MemorySwappiness) = int64(n431)
+				if !null433 {
+					(*v.MemorySwappiness) = int64(n432)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x433 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x433); err != nil {
+			x434 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x434); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x433)
+			v.OOMKillDisable = bool(x434)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out434 := v.DeviceCgroupRules[:0]
-				if out434 == nil {
-					out434 = []string{}
+				out435 := v.DeviceCgroupRules[:0]
+				if out435 == nil {
+					out435 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e435 string
-					if err := s.Str(&e435); err != nil {
+					var e436 string
+					if err := s.Str(&e436); err != nil {
 						return err
 					}
-					out434 = append(out434, e435)
+					out435 = append(out435, e436)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out434
+				v.DeviceCgroupRules = out435
 			}
 			return nil
 		}
@@ -4739,42 +4759,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out436 := v.Networks[:0]
-				if out436 == nil {
-					out436 = []string{}
+				out437 := v.Networks[:0]
+				if out437 == nil {
+					out437 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e437 string
-					if err := s.Str(&e437); err != nil {
+					var e438 string
+					if err := s.Str(&e438); err != nil {
 						return err
 					}
-					out436 = append(out436, e437)
+					out437 = append(out437, e438)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out436
+				v.Networks = out437
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out438 := v.Ports[:0]
-				if out438 == nil {
-					out438 = []model.PortMapping{}
+				out439 := v.Ports[:0]
+				if out439 == nil {
+					out439 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e439 model.PortMapping
-					if err := decModelPortMapping(s, &e439); err != nil {
+					var e440 model.PortMapping
+					if err := decModelPortMapping(s, &e440); err != nil {
 						return err
 					}
-					out438 = append(out438, e439)
+					out439 = append(out439, e440)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out438
+				v.Ports = out439
 			}
 			return nil
 		case "staticIP":
@@ -4791,92 +4811,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out440 := v.DNSServers[:0]
-				if out440 == nil {
-					out440 = []string{}
+				out441 := v.DNSServers[:0]
+				if out441 == nil {
+					out441 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e441 string
-					if err := s.Str(&e441); err != nil {
+					var e442 string
+					if err := s.Str(&e442); err != nil {
 						return err
 					}
-					out440 = append(out440, e441)
+					out441 = append(out441, e442)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out440
+				v.DNSServers = out441
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out442 := v.DNSSearch[:0]
-				if out442 == nil {
-					out442 = []string{}
+				out443 := v.DNSSearch[:0]
+				if out443 == nil {
+					out443 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e443 string
-					if err := s.Str(&e443); err != nil {
+					var e444 string
+					if err := s.Str(&e444); err != nil {
 						return err
 					}
-					out442 = append(out442, e443)
+					out443 = append(out443, e444)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out442
+				v.DNSSearch = out443
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out444 := v.DNSOptions[:0]
-				if out444 == nil {
-					out444 = []string{}
+				out445 := v.DNSOptions[:0]
+				if out445 == nil {
+					out445 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e445 string
-					if err := s.Str(&e445); err != nil {
+					var e446 string
+					if err := s.Str(&e446); err != nil {
 						return err
 					}
-					out444 = append(out444, e445)
+					out445 = append(out445, e446)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out444
+				v.DNSOptions = out445
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out446 := v.AddHosts[:0]
-				if out446 == nil {
-					out446 = []string{}
+				out447 := v.AddHosts[:0]
+				if out447 == nil {
+					out447 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e447 string
-					if err := s.Str(&e447); err != nil {
+					var e448 string
+					if err := s.Str(&e448); err != nil {
 						return err
 					}
-					out446 = append(out446, e447)
+					out447 = append(out447, e448)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out446
+				v.AddHosts = out447
 			}
 			return nil
 		case "noHosts":
-			x448 := bool(v.NoHosts)
-			if err := s.Bool(&x448); err != nil {
+			x449 := bool(v.NoHosts)
+			if err := s.Bool(&x449); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x448)
+			v.NoHosts = bool(x449)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4886,27 +4906,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e449 []string
+					var e450 []string
 					if s.Literal("null") {
-						e449 = nil
+						e450 = nil
 					} else {
-						out450 := e449[:0]
-						if out450 == nil {
-							out450 = []string{}
+						out451 := e450[:0]
+						if out451 == nil {
+							out451 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e451 string
-							if err := s.Str(&e451); err != nil {
+							var e452 string
+							if err := s.Str(&e452); err != nil {
 								return err
 							}
-							out450 = append(out450, e451)
+							out451 = append(out451, e452)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e449 = out450
+						e450 = out451
 					}
-					v.Aliases[string(key)] = e449
+					v.Aliases[string(key)] = e450
 					return nil
 				}); err != nil {
 					return err
@@ -4924,30 +4944,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n452, null453, err := s.Integer(32, false)
+			_, n453, null454, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null453 {
-				v.ContainerID = uint32(n452)
+			if !null454 {
+				v.ContainerID = uint32(n453)
 			}
 			return nil
 		case "hostID":
-			_, n454, null455, err := s.Integer(32, false)
+			_, n455, null456, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null455 {
-				v.HostID = uint32(n454)
+			if !null456 {
+				v.HostID = uint32(n455)
 			}
 			return nil
 		case "size":
-			_, n456, null457, err := s.Integer(32, false)
+			_, n457, null458, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null457 {
-				v.Size = uint32(n456)
+			if !null458 {
+				v.Size = uint32(n457)
 			}
 			return nil
 		}
@@ -4964,57 +4984,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out458 := v.Test[:0]
-				if out458 == nil {
-					out458 = []string{}
+				out459 := v.Test[:0]
+				if out459 == nil {
+					out459 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e459 string
-					if err := s.Str(&e459); err != nil {
+					var e460 string
+					if err := s.Str(&e460); err != nil {
 						return err
 					}
-					out458 = append(out458, e459)
+					out459 = append(out459, e460)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out458
+				v.Test = out459
 			}
 			return nil
 		case "interval":
-			n460, _, null461, err := s.Integer(64, true)
+			n461, _, null462, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null461 {
-				v.Interval = time.Duration(n460)
+			if !null462 {
+				v.Interval = time.Duration(n461)
 			}
 			return nil
 		case "timeout":
-			n462, _, null463, err := s.Integer(64, true)
+			n463, _, null464, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null463 {
-				v.Timeout = time.Duration(n462)
+			if !null464 {
+				v.Timeout = time.Duration(n463)
 			}
 			return nil
 		case "startPeriod":
-			n464, _, null465, err := s.Integer(64, true)
+			n465, _, null466, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null465 {
-				v.StartPeriod = time.Duration(n464)
+			if !null466 {
+				v.StartPeriod = time.Duration(n465)
 			}
 			return nil
 		case "retries":
-			n466, _, null467, err := s.Integer(64, true)
+			n467, _, null468, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null467 {
-				v.Retries = int(n466)
+			if !null468 {
+				v.Retries = int(n467)
 			}
 			return nil
 		}
@@ -5048,30 +5068,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n468, null469, err := s.Integer(32, false)
+			_, n469, null470, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null469 {
-				v.UID = uint32(n468)
+			if !null470 {
+				v.UID = uint32(n469)
 			}
 			return nil
 		case "gid":
-			_, n470, null471, err := s.Integer(32, false)
+			_, n471, null472, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null471 {
-				v.GID = uint32(n470)
+			if !null472 {
+				v.GID = uint32(n471)
 			}
 			return nil
 		case "mode":
-			_, n472, null473, err := s.Integer(32, false)
+			_, n473, null474, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null473 {
-				v.Mode = uint32(n472)
+			if !null474 {
+				v.Mode = uint32(n473)
 			}
 			return nil
 		}
@@ -5095,12 +5115,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n474, _, null475, err := s.Integer(64, true)
+			n475, _, null476, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null475 {
-				v.PrefixLen = int(n474)
+			if !null476 {
+				v.PrefixLen = int(n475)
 			}
 			return nil
 		case "gateway":
@@ -5134,33 +5154,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n476, _, null477, err := s.Integer(64, true)
+			n477, _, null478, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null477 {
-				v.FailingStreak = int(n476)
+			if !null478 {
+				v.FailingStreak = int(n477)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out478 := v.Log[:0]
-				if out478 == nil {
-					out478 = []model.HealthLog{}
+				out479 := v.Log[:0]
+				if out479 == nil {
+					out479 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e479 model.HealthLog
-					if err := decModelHealthLog(s, &e479); err != nil {
+					var e480 model.HealthLog
+					if err := decModelHealthLog(s, &e480); err != nil {
 						return err
 					}
-					out478 = append(out478, e479)
+					out479 = append(out479, e480)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out478
+				v.Log = out479
 			}
 			return nil
 		}
@@ -5179,21 +5199,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n480, null481, err := s.Integer(16, false)
+			_, n481, null482, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null481 {
-				v.HostPort = uint16(n480)
+			if !null482 {
+				v.HostPort = uint16(n481)
 			}
 			return nil
 		case "containerPort":
-			_, n482, null483, err := s.Integer(16, false)
+			_, n483, null484, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null483 {
-				v.ContainerPort = uint16(n482)
+			if !null484 {
+				v.ContainerPort = uint16(n483)
 			}
 			return nil
 		case "protocol":
@@ -5202,12 +5222,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n484, null485, err := s.Integer(16, false)
+			_, n485, null486, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null485 {
-				v.Range = uint16(n484)
+			if !null486 {
+				v.Range = uint16(n485)
 			}
 			return nil
 		}
@@ -5221,30 +5241,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw486, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw486); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw487, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw487); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw487); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw488, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw488); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n488, _, null489, err := s.Integer(64, true)
+			n489, _, null490, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null489 {
-				v.ExitCode = int(n488)
+			if !null490 {
+				v.ExitCode = int(n489)
 			}
 			return nil
 		case "output":

@@ -267,6 +267,11 @@ type ContainerConfig struct {
 	// (--sdnotify): container (the container's process gets it, through conmon), conmon (pea
 	// says READY with conmon's PID once the container started), ignore or "" (unused).
 	SdNotify string `json:"sdNotify,omitempty"`
+	// Systemd is --systemd: "" (true: systemd mode when the command is init or systemd),
+	// false, or always; SystemdMode is what it decided at creation: tmpfs on /run, /run/lock,
+	// /tmp and /var/log/journal, a writable /sys/fs/cgroup, and SIGRTMIN+3 to stop.
+	Systemd     string `json:"systemd,omitempty"`
+	SystemdMode bool   `json:"systemdMode,omitempty"`
 }
 
 // SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,
