@@ -70,7 +70,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.pidFile, "pidfile", "", "write the container process's PID to this host file")
 	fs.StringVar(&f.conmonPidFile, "conmon-pidfile", "", "write conmon's PID to this host file (what a systemd unit follows)")
 	fs.StringArrayVar(&f.secrets, "secret", nil, "give the container a secret: NAME[,type=mount|env][,target=T][,uid=U][,gid=G][,mode=M]")
-	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "logging option: path=FILE writes the container's log (k8s-file format) to FILE")
+	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "logging option: path=FILE (where the log is written), max-size=SIZE (the log starts anew past it), tag=TAG (journald)")
 	fs.BoolVar(&f.readOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /run, /tmp and /var/tmp")
 	fs.BoolVar(&f.envHost, "env-host", false, "give the container the host's environment (-e and --env-file win)")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount or named volume: SRC:DST[:ro]")
@@ -139,6 +139,9 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	if err != nil {
 		return nil, engine.CreateOptions{}, err
 	}
+	if err := f.more.subIDMaps(&f.uidmap, &f.gidmap); err != nil {
+		return nil, engine.CreateOptions{}, err
+	}
 	cfg := &model.ContainerConfig{
 		Rootfs: rootfs, RootfsOverlay: rootfsOverlay,
 		Name: f.name, ImageName: imageRef, Hostname: f.hostname, WorkingDir: f.workdir, User: f.user,
@@ -182,8 +185,14 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 				return nil, o, invalid("--log-opt path=FILE: a file is needed")
 			}
 			cfg.LogPath = abs
+		case "max-size":
+			if cfg.LogSizeMax, err = engine.ParseSize(v); err != nil || cfg.LogSizeMax <= 0 {
+				return nil, o, invalid("invalid --log-opt max-size %q: a size such as 10m", v)
+			}
+		case "tag":
+			cfg.LogTag = v
 		default:
-			return nil, o, invalid("--log-opt %s: pea supports path=FILE only", lo)
+			return nil, o, invalid("--log-opt %s: pea supports path=FILE, max-size=SIZE and tag=TAG", lo)
 		}
 	}
 	if f.conmonPidFile != "" {

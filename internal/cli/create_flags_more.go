@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,14 +20,16 @@ type moreCreateFlags struct {
 	logDriver, personality, initPath, pwEntry string
 	cgroups, platform, arch, os, variant      string
 	imageVolume, seccompPolicy, sdNotify      string
-	systemd                                   string
+	systemd, ip6                              string
 	rootfs, unsetEnvAll, oomKillDisable, pw   bool
 	timeout                                   uint
 	blkioWeight                               uint16
 	blkioWeightDevice, readBps, writeBps      []string
 	readIOps, writeIOps, deviceCgroupRules    []string
-	cgroupConf                                []string
-	memorySwappiness                          int64
+	cgroupConf, chrootDirs, hostUsers         []string
+	subUIDName, subGIDName                    string
+	memorySwappiness, cpuRtRuntime            int64
+	cpuRtPeriod                               uint64
 }
 
 func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
@@ -51,6 +54,13 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.seccompPolicy, "seccomp-policy", "default", "default, or image: the seccomp profile of the image's io.containers.seccomp.profile label")
 	fs.StringVar(&f.sdNotify, "sdnotify", "container", "use of $NOTIFY_SOCKET: container (the container's process notifies), conmon (pea says READY once it started), ignore")
 	fs.StringVar(&f.systemd, "systemd", "true", "systemd mode: true (when the command is init or systemd), false, always")
+	fs.StringVar(&f.ip6, "ip6", "", "static IPv6 address on the network (a network with an IPv6 subnet)")
+	fs.Uint64Var(&f.cpuRtPeriod, "cpu-rt-period", 0, "real-time CPU period of the cgroup, in microseconds")
+	fs.Int64Var(&f.cpuRtRuntime, "cpu-rt-runtime", 0, "real-time CPU time of the cgroup per period, in microseconds")
+	fs.StringArrayVar(&f.chrootDirs, "chrootdirs", nil, "a directory of the container that gets pea's /etc/hosts, /etc/resolv.conf and /etc/hostname below it too")
+	fs.StringArrayVar(&f.hostUsers, "hostuser", nil, "copy this host user's /etc/passwd line into the container's")
+	fs.StringVar(&f.subUIDName, "subuidname", "", "a user namespace mapping the UIDs of this name's /etc/subuid ranges")
+	fs.StringVar(&f.subGIDName, "subgidname", "", "a user namespace mapping the GIDs of this name's /etc/subgid ranges")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -124,6 +134,16 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	default:
 		return invalid("invalid --seccomp-policy %q (default, image)", f.seccompPolicy)
 	}
+	if f.ip6 != "" {
+		// A pea network has one subnet: the address is the container's one static address.
+		if a, err := netip.ParseAddr(f.ip6); err != nil || !a.Is6() || a.Is4In6() {
+			return invalid("invalid --ip6 %q: not an IPv6 address", f.ip6)
+		}
+		if cfg.Network.StaticIP != "" {
+			return invalid("--ip and --ip6 cannot both be given: a pea network has one subnet, IPv4 or IPv6")
+		}
+		cfg.Network.StaticIP = f.ip6
+	}
 	if err := f.applyPlatform(o); err != nil {
 		return err
 	}
@@ -139,12 +159,14 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 		cfg.InitPath = abs
 	}
 	cfg.Timeout = f.timeout
+	cfg.ChrootDirs, cfg.HostUsers = f.chrootDirs, f.hostUsers
 	res := &cfg.Resources
 	res.BlkioWeight = f.blkioWeight
 	res.BlkioWeightDevice, res.DeviceReadBps, res.DeviceWriteBps = f.blkioWeightDevice, f.readBps, f.writeBps
 	res.DeviceReadIOps, res.DeviceWriteIOps = f.readIOps, f.writeIOps
 	res.DeviceCgroupRules = f.deviceCgroupRules
 	res.OOMKillDisable = f.oomKillDisable
+	res.CPURtPeriod, res.CPURtRuntime = f.cpuRtPeriod, f.cpuRtRuntime
 	if changed("memory-swappiness") && f.memorySwappiness != -1 {
 		if f.memorySwappiness < 0 || f.memorySwappiness > 100 {
 			return invalid("invalid --memory-swappiness %s: from 0 to 100, or -1 for the kernel's", strconv.FormatInt(f.memorySwappiness, 10))
@@ -208,4 +230,28 @@ func (f *moreCreateFlags) applyPlatform(o *engine.CreateOptions) error {
 	}
 	o.Platform = p
 	return nil
+}
+
+// subIDMaps turns --subuidname/--subgidname into --uidmap/--gidmap specs (a name given for
+// one of them only maps both kinds of ID through it).
+func (f *moreCreateFlags) subIDMaps(uidmap, gidmap *[]string) error {
+	if f.subUIDName == "" && f.subGIDName == "" {
+		return nil
+	}
+	if len(*uidmap) > 0 || len(*gidmap) > 0 {
+		return invalid("--subuidname/--subgidname cannot be combined with --uidmap/--gidmap")
+	}
+	uname, gname := f.subUIDName, f.subGIDName
+	if uname == "" {
+		uname = gname
+	}
+	if gname == "" {
+		gname = uname
+	}
+	var err error
+	if *uidmap, err = engine.SubIDMaps("/etc/subuid", uname); err != nil {
+		return err
+	}
+	*gidmap, err = engine.SubIDMaps("/etc/subgid", gname)
+	return err
 }

@@ -23,6 +23,7 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 		// file here; that waits on conmon's wake-up and reaping.)
 		NoSyncLog: cfg.AutoRemove,
 		LogDriver: conmonLogDriver(cfg.LogDriver), Timeout: cfg.Timeout, RuntimeArgs: runtimeArgs(cfg),
+		LogSizeMax: cfg.LogSizeMax, LogTag: cfg.LogTag,
 	}
 }
 

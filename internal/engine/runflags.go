@@ -236,6 +236,17 @@ func (r *Runtime) prepareRunFlags(cfg *model.ContainerConfig) error {
 	if err := checkCgroupsMode(cfg); err != nil {
 		return err
 	}
+	if err := checkRealtime(cfg); err != nil {
+		return err
+	}
+	if err := checkHostUsers(cfg.HostUsers); err != nil {
+		return err
+	}
+	for _, d := range cfg.ChrootDirs {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("--chrootdirs %s: an absolute path in the container is needed: %w", d, errdefs.ErrInvalid)
+		}
+	}
 	if len(cfg.CgroupConf) > 0 {
 		if cgroups.Mode() != "v2" {
 			return fmt.Errorf("cannot use --cgroup-conf without cgroup v2: %w", errdefs.ErrInvalid)
@@ -411,21 +422,58 @@ func deviceNumbers(list []string) []string {
 	return out
 }
 
-// passwdFile returns a copy of the image's /etc/passwd with a line for the container's user
-// when its --user is a number the file lacks (podman's --passwd, on by default), written in
-// the container's etc directory; "" when none is needed. The line is PasswdEntry's template
+// passwdFile returns a copy of the image's /etc/passwd, written in the container's etc
+// directory, with the host's lines of the --hostuser users it lacks and a line for the
+// container's user when its --user is a number the file lacks (podman's --passwd, on by
+// default); "" when none is needed. The line is PasswdEntry's template
 // ($USERNAME, $UID, $GID, $NAME, $HOME) or "UID:*:UID:GID:container user:WORKDIR:/bin/sh".
 func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs string, uid, gid uint32, ns *userNS) (string, error) {
-	userPart, _, _ := strings.Cut(cfg.User, ":")
-	if cfg.NoPasswd || userPart == "" || cfg.IsInfra {
+	var lines []string
+	have := readColonFile(rootfs, "etc/passwd")
+	for _, u := range cfg.HostUsers { // --hostuser: the host's lines the file lacks
+		line := hostPasswdLine(u)
+		name, _, _ := strings.Cut(line, ":")
+		if line != "" && !slices.ContainsFunc(have, func(f []string) bool { return len(f) > 0 && f[0] == name }) {
+			lines = append(lines, line)
+		}
+	}
+	if l := r.passwdEntry(cfg, have, uid, gid); l != "" {
+		lines = append(lines, l)
+	}
+	if len(lines) == 0 {
 		return "", nil
 	}
-	if _, err := strconv.ParseUint(userPart, 10, 32); err != nil {
-		return "", nil // a name: lookupUser found it in the file
+	old, err := readInRoot(rootfs, "etc/passwd", maxIDFile)
+	if err != nil {
+		old = nil
 	}
-	for _, f := range readColonFile(rootfs, "etc/passwd") {
+	if len(old) > 0 && old[len(old)-1] != '\n' {
+		old = append(old, '\n')
+	}
+	dir := r.etcDir(cfg.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	p := dir + "/passwd"
+	if err := os.WriteFile(p, append(old, strings.Join(lines, "\n")+"\n"...), 0o644); err != nil {
+		return "", err
+	}
+	return p, chownToRoot(ns, p)
+}
+
+// passwdEntry is the line --passwd adds for a numeric --user the image's file (have) lacks, or
+// "" (see passwdFile).
+func (r *Runtime) passwdEntry(cfg *model.ContainerConfig, have [][]string, uid, gid uint32) string {
+	userPart, _, _ := strings.Cut(cfg.User, ":")
+	if cfg.NoPasswd || userPart == "" || cfg.IsInfra {
+		return ""
+	}
+	if _, err := strconv.ParseUint(userPart, 10, 32); err != nil {
+		return "" // a name: lookupUser found it in the file
+	}
+	for _, f := range have {
 		if len(f) >= 3 && f[2] == userPart {
-			return "", nil
+			return ""
 		}
 	}
 	home := cfg.WorkingDir
@@ -436,7 +484,7 @@ func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs string, uid, gid
 	if tmpl == "" {
 		tmpl = "$UID:*:$UID:$GID:container user:$HOME:/bin/sh"
 	}
-	line := os.Expand(tmpl, func(k string) string {
+	return os.Expand(tmpl, func(k string) string {
 		switch k {
 		case "USERNAME", "UID":
 			return strconv.FormatUint(uint64(uid), 10)
@@ -449,22 +497,6 @@ func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs string, uid, gid
 		}
 		return ""
 	})
-	old, err := readInRoot(rootfs, "etc/passwd", maxIDFile)
-	if err != nil && !os.IsNotExist(err) {
-		old = nil
-	}
-	if len(old) > 0 && old[len(old)-1] != '\n' {
-		old = append(old, '\n')
-	}
-	dir := r.etcDir(cfg.ID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	p := dir + "/passwd"
-	if err := os.WriteFile(p, append(old, line+"\n"...), 0o644); err != nil {
-		return "", err
-	}
-	return p, chownToRoot(ns, p)
 }
 
 // Platform is an image platform a container asks for; empty fields ask nothing.
@@ -657,4 +689,96 @@ func systemdMounts(cfg *model.ContainerConfig, mounts []specs.Mount) []specs.Mou
 		}
 	}
 	return mounts
+}
+
+// checkRealtime checks --cpu-rt-period and --cpu-rt-runtime, and on cgroup v1 that the
+// container's cgroup parent has that much real-time CPU time to give: the kernel refuses a
+// child more than its parent has, and a cgroup pea makes has none unless the administrator
+// gave its parent some (cpu.rt_runtime_us).
+func checkRealtime(cfg *model.ContainerConfig) error {
+	r := cfg.Resources
+	if r.CPURtPeriod == 0 && r.CPURtRuntime == 0 {
+		return nil
+	}
+	if r.CPURtRuntime > 0 && r.CPURtPeriod > 0 && uint64(r.CPURtRuntime) > r.CPURtPeriod {
+		return fmt.Errorf("--cpu-rt-runtime %d is longer than --cpu-rt-period %d: %w", r.CPURtRuntime, r.CPURtPeriod, errdefs.ErrInvalid)
+	}
+	if cgroups.Mode() == "v2" {
+		return fmt.Errorf("--cpu-rt-period and --cpu-rt-runtime need cgroup v1: cgroup v2 has no real-time CPU controller: %w", errdefs.ErrInvalid)
+	}
+	if r.CPURtRuntime <= 0 {
+		return nil
+	}
+	parent := cfg.CgroupParent
+	if parent == "" {
+		parent = defaultCgroupParent
+	}
+	for dir := parent; ; dir = filepath.Dir(dir) {
+		b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/cpu", dir, "cpu.rt_runtime_us"))
+		if err == nil {
+			have, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+			if have >= 0 && have < r.CPURtRuntime {
+				return fmt.Errorf("--cpu-rt-runtime %d: the cgroup parent %s has %d microseconds of real-time CPU time to give (its cpu.rt_runtime_us): raise it first: %w", r.CPURtRuntime, dir, have, errdefs.ErrInvalid)
+			}
+			return nil
+		}
+		if dir == "/" {
+			return nil
+		}
+	}
+}
+
+// SubIDMaps returns the ID mappings, as --uidmap/--gidmap specs (CONTAINER:HOST:SIZE), of
+// name's ranges in a subordinate ID file (/etc/subuid or /etc/subgid): container IDs from 0
+// on, through the ranges in the file's order (--subuidname, --subgidname).
+func SubIDMaps(file, name string) ([]string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("no subordinate IDs for %s: %v: %w", name, err, errdefs.ErrInvalid)
+	}
+	var out []string
+	next := uint64(0)
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(strings.TrimSpace(line), ":")
+		if len(f) != 3 || f[0] != name {
+			continue
+		}
+		start, err1 := strconv.ParseUint(f[1], 10, 32)
+		size, err2 := strconv.ParseUint(f[2], 10, 32)
+		if err1 != nil || err2 != nil || size == 0 {
+			return nil, fmt.Errorf("%s: bad line %q: %w", file, line, errdefs.ErrInvalid)
+		}
+		out = append(out, fmt.Sprintf("%d:%d:%d", next, start, size))
+		next += size
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no subordinate IDs for %s in %s: %w", name, file, errdefs.ErrInvalid)
+	}
+	return out, nil
+}
+
+// checkHostUsers checks that each --hostuser is a user of the host's /etc/passwd.
+func checkHostUsers(users []string) error {
+	for _, u := range users {
+		if hostPasswdLine(u) == "" {
+			return fmt.Errorf("--hostuser %s: no such user in the host's /etc/passwd: %w", u, errdefs.ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// hostPasswdLine returns the line of the host's /etc/passwd for a user name or UID ("" when
+// there is none).
+func hostPasswdLine(user string) string {
+	data, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 7 && (f[0] == user || f[2] == user) {
+			return line
+		}
+	}
+	return ""
 }

@@ -178,6 +178,11 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			continue
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.etcFiles[dest], Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}})
+		for _, root := range cfg.ChrootDirs { // --chrootdirs
+			if d := filepath.Join(root, dest); !userMounts(cfg, d) && dest != "/etc/passwd" {
+				mounts = append(mounts, specs.Mount{Destination: d, Type: "bind", Source: in.etcFiles[dest], Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}})
+			}
+		}
 	}
 	for _, dest := range slices.Sorted(maps.Keys(in.secretFiles)) {
 		mounts = dropMount(mounts, dest)
@@ -373,6 +378,14 @@ func linuxResources(r model.Resources, res *specs.LinuxResources) {
 			t := true
 			res.Memory.DisableOOMKiller = &t
 		}
+	}
+	if r.CPURtPeriod > 0 {
+		p := r.CPURtPeriod
+		cpu().RealtimePeriod = &p
+	}
+	if r.CPURtRuntime != 0 {
+		rt := r.CPURtRuntime
+		cpu().RealtimeRuntime = &rt
 	}
 	blkioResources(r, res)
 }

@@ -521,6 +521,14 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"stdin\"")
 		e.boolean(bool(v.Stdin))
 	}
+	if v.LogSizeMax != 0 {
+		e.name("\"logSizeMax\"")
+		e.int(int64(v.LogSizeMax))
+	}
+	if len(v.LogTag) != 0 {
+		e.name("\"logTag\"")
+		e.str(string(v.LogTag))
+	}
 	if len(v.LogPath) != 0 {
 		e.name("\"logPath\"")
 		e.str(string(v.LogPath))
@@ -908,6 +916,32 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"systemdMode\"")
 		e.boolean(bool(v.SystemdMode))
 	}
+	if len(v.ChrootDirs) != 0 {
+		e.name("\"chrootDirs\"")
+		if s82 := v.ChrootDirs; s82 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i83 := range s82 {
+				e.sep()
+				e.str(string(s82[i83]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.HostUsers) != 0 {
+		e.name("\"hostUsers\"")
+		if s84 := v.HostUsers; s84 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i85 := range s84 {
+				e.sep()
+				e.str(string(s84[i85]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -947,22 +981,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m82 := v.Networks; m82 == nil {
+		if m86 := v.Networks; m86 == nil {
 			e.null()
 		} else {
-			keys83 := make([]string, 0, len(m82))
-			for k84 := range m82 {
-				keys83 = append(keys83, k84)
+			keys87 := make([]string, 0, len(m86))
+			for k88 := range m86 {
+				keys87 = append(keys87, k88)
 			}
-			slices.Sort(keys83)
+			slices.Sort(keys87)
 			e.b = append(e.b, '{')
-			for _, k84 := range keys83 {
+			for _, k88 := range keys87 {
 				e.sep()
-				e.str(string(k84))
+				e.str(string(k88))
 				e.b = append(e.b, ':')
 				{
-					x85 := m82[k84]
-					encModelNetworkStatus(e, &x85)
+					x89 := m86[k88]
+					encModelNetworkStatus(e, &x89)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -982,10 +1016,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p86 := v.Health; p86 == nil {
+		if p90 := v.Health; p90 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p86)
+			encModelHealthState(e, p90)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1007,40 +1041,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m87 := v.Labels; m87 == nil {
+		if m91 := v.Labels; m91 == nil {
 			e.null()
 		} else {
-			keys88 := make([]string, 0, len(m87))
-			for k89 := range m87 {
-				keys88 = append(keys88, k89)
+			keys92 := make([]string, 0, len(m91))
+			for k93 := range m91 {
+				keys92 = append(keys92, k93)
 			}
-			slices.Sort(keys88)
+			slices.Sort(keys92)
 			e.b = append(e.b, '{')
-			for _, k89 := range keys88 {
+			for _, k93 := range keys92 {
 				e.sep()
-				e.str(string(k89))
+				e.str(string(k93))
 				e.b = append(e.b, ':')
-				e.str(string(m87[k89]))
+				e.str(string(m91[k93]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m90 := v.Annotations; m90 == nil {
+		if m94 := v.Annotations; m94 == nil {
 			e.null()
 		} else {
-			keys91 := make([]string, 0, len(m90))
-			for k92 := range m90 {
-				keys91 = append(keys91, k92)
+			keys95 := make([]string, 0, len(m94))
+			for k96 := range m94 {
+				keys95 = append(keys95, k96)
 			}
-			slices.Sort(keys91)
+			slices.Sort(keys95)
 			e.b = append(e.b, '{')
-			for _, k92 := range keys91 {
+			for _, k96 := range keys95 {
 				e.sep()
-				e.str(string(k92))
+				e.str(string(k96))
 				e.b = append(e.b, ':')
-				e.str(string(m90[k92]))
+				e.str(string(m94[k96]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1049,13 +1083,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s93 := v.CreateCommand; s93 == nil {
+		if s97 := v.CreateCommand; s97 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i94 := range s93 {
+			for i98 := range s97 {
 				e.sep()
-				e.str(string(s93[i94]))
+				e.str(string(s97[i98]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1106,13 +1140,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s95 := v.InfraCommand; s95 == nil {
+		if s99 := v.InfraCommand; s99 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i96 := range s95 {
+			for i100 := range s99 {
 				e.sep()
-				e.str(string(s95[i96]))
+				e.str(string(s99[i100]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1135,26 +1169,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s97 := v.UIDMap; s97 == nil {
+		if s101 := v.UIDMap; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i98 := range s97 {
+			for i102 := range s101 {
 				e.sep()
-				encModelIDMap(e, &s97[i98])
+				encModelIDMap(e, &s101[i102])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s99 := v.GIDMap; s99 == nil {
+		if s103 := v.GIDMap; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i100 := range s99 {
+			for i104 := range s103 {
 				e.sep()
-				encModelIDMap(e, &s99[i100])
+				encModelIDMap(e, &s103[i104])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1169,85 +1203,85 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s101 := v.Volumes; s101 == nil {
+		if s105 := v.Volumes; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i102 := range s101 {
+			for i106 := range s105 {
 				e.sep()
-				e.str(string(s101[i102]))
+				e.str(string(s105[i106]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s103 := v.Devices; s103 == nil {
+		if s107 := v.Devices; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i104 := range s103 {
+			for i108 := range s107 {
 				e.sep()
-				e.str(string(s103[i104]))
+				e.str(string(s107[i108]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m105 := v.Sysctls; m105 == nil {
+		if m109 := v.Sysctls; m109 == nil {
 			e.null()
 		} else {
-			keys106 := make([]string, 0, len(m105))
-			for k107 := range m105 {
-				keys106 = append(keys106, k107)
+			keys110 := make([]string, 0, len(m109))
+			for k111 := range m109 {
+				keys110 = append(keys110, k111)
 			}
-			slices.Sort(keys106)
+			slices.Sort(keys110)
 			e.b = append(e.b, '{')
-			for _, k107 := range keys106 {
+			for _, k111 := range keys110 {
 				e.sep()
-				e.str(string(k107))
+				e.str(string(k111))
 				e.b = append(e.b, ':')
-				e.str(string(m105[k107]))
+				e.str(string(m109[k111]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s108 := v.SecurityOpts; s108 == nil {
+		if s112 := v.SecurityOpts; s112 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i109 := range s108 {
+			for i113 := range s112 {
 				e.sep()
-				e.str(string(s108[i109]))
+				e.str(string(s112[i113]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFrom) != 0 {
 		e.name("\"volumesFrom\"")
-		if s110 := v.VolumesFrom; s110 == nil {
+		if s114 := v.VolumesFrom; s114 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i111 := range s110 {
+			for i115 := range s114 {
 				e.sep()
-				e.str(string(s110[i111]))
+				e.str(string(s114[i115]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFromMounts) != 0 {
 		e.name("\"volumesFromMounts\"")
-		if s112 := v.VolumesFromMounts; s112 == nil {
+		if s116 := v.VolumesFromMounts; s116 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i113 := range s112 {
+			for i117 := range s116 {
 				e.sep()
-				encModelMount(e, &s112[i113])
+				encModelMount(e, &s116[i117])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1297,39 +1331,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s114 := v.Options; s114 == nil {
+		if s118 := v.Options; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i115 := range s114 {
+			for i119 := range s118 {
 				e.sep()
-				e.str(string(s114[i115]))
+				e.str(string(s118[i119]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s116 := v.UIDMappings; s116 == nil {
+		if s120 := v.UIDMappings; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i117 := range s116 {
+			for i121 := range s120 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s116[i117])
+				encSpecsLinuxIDMapping(e, &s120[i121])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s118 := v.GIDMappings; s118 == nil {
+		if s122 := v.GIDMappings; s122 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i119 := range s118 {
+			for i123 := range s122 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s118[i119])
+				encSpecsLinuxIDMapping(e, &s122[i123])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1341,33 +1375,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s120 := v.Prestart; s120 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i121 := range s120 {
-				e.sep()
-				encSpecsHook(e, &s120[i121])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s122 := v.CreateRuntime; s122 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i123 := range s122 {
-				e.sep()
-				encSpecsHook(e, &s122[i123])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s124 := v.CreateContainer; s124 == nil {
+		if s124 := v.Prestart; s124 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1378,9 +1386,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s126 := v.StartContainer; s126 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s126 := v.CreateRuntime; s126 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1391,9 +1399,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s128 := v.Poststart; s128 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s128 := v.CreateContainer; s128 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1404,15 +1412,41 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s130 := v.Poststop; s130 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s130 := v.StartContainer; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i131 := range s130 {
 				e.sep()
 				encSpecsHook(e, &s130[i131])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s132 := v.Poststart; s132 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i133 := range s132 {
+				e.sep()
+				encSpecsHook(e, &s132[i133])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s134 := v.Poststop; s134 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i135 := range s134 {
+				e.sep()
+				encSpecsHook(e, &s134[i135])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1424,56 +1458,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s132 := v.UIDMappings; s132 == nil {
+		if s136 := v.UIDMappings; s136 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i133 := range s132 {
+			for i137 := range s136 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s132[i133])
+				encSpecsLinuxIDMapping(e, &s136[i137])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s134 := v.GIDMappings; s134 == nil {
+		if s138 := v.GIDMappings; s138 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i135 := range s134 {
+			for i139 := range s138 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s134[i135])
+				encSpecsLinuxIDMapping(e, &s138[i139])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m136 := v.Sysctl; m136 == nil {
+		if m140 := v.Sysctl; m140 == nil {
 			e.null()
 		} else {
-			keys137 := make([]string, 0, len(m136))
-			for k138 := range m136 {
-				keys137 = append(keys137, k138)
+			keys141 := make([]string, 0, len(m140))
+			for k142 := range m140 {
+				keys141 = append(keys141, k142)
 			}
-			slices.Sort(keys137)
+			slices.Sort(keys141)
 			e.b = append(e.b, '{')
-			for _, k138 := range keys137 {
+			for _, k142 := range keys141 {
 				e.sep()
-				e.str(string(k138))
+				e.str(string(k142))
 				e.b = append(e.b, ':')
-				e.str(string(m136[k138]))
+				e.str(string(m140[k142]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p139 := v.Resources; p139 == nil {
+		if p143 := v.Resources; p143 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p139)
+			encSpecsLinuxResources(e, p143)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1482,48 +1516,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s140 := v.Namespaces; s140 == nil {
+		if s144 := v.Namespaces; s144 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i141 := range s140 {
+			for i145 := range s144 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s140[i141])
+				encSpecsLinuxNamespace(e, &s144[i145])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s142 := v.Devices; s142 == nil {
+		if s146 := v.Devices; s146 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i143 := range s142 {
+			for i147 := range s146 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s142[i143])
+				encSpecsLinuxDevice(e, &s146[i147])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m144 := v.NetDevices; m144 == nil {
+		if m148 := v.NetDevices; m148 == nil {
 			e.null()
 		} else {
-			keys145 := make([]string, 0, len(m144))
-			for k146 := range m144 {
-				keys145 = append(keys145, k146)
+			keys149 := make([]string, 0, len(m148))
+			for k150 := range m148 {
+				keys149 = append(keys149, k150)
 			}
-			slices.Sort(keys145)
+			slices.Sort(keys149)
 			e.b = append(e.b, '{')
-			for _, k146 := range keys145 {
+			for _, k150 := range keys149 {
 				e.sep()
-				e.str(string(k146))
+				e.str(string(k150))
 				e.b = append(e.b, ':')
 				{
-					x147 := m144[k146]
-					encSpecsLinuxNetDevice(e, &x147)
+					x151 := m148[k150]
+					encSpecsLinuxNetDevice(e, &x151)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1531,10 +1565,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p148 := v.Seccomp; p148 == nil {
+		if p152 := v.Seccomp; p152 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p148)
+			encSpecsLinuxSeccomp(e, p152)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1543,26 +1577,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s149 := v.MaskedPaths; s149 == nil {
+		if s153 := v.MaskedPaths; s153 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i150 := range s149 {
+			for i154 := range s153 {
 				e.sep()
-				e.str(string(s149[i150]))
+				e.str(string(s153[i154]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s151 := v.ReadonlyPaths; s151 == nil {
+		if s155 := v.ReadonlyPaths; s155 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i152 := range s151 {
+			for i156 := range s155 {
 				e.sep()
-				e.str(string(s151[i152]))
+				e.str(string(s155[i156]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1573,46 +1607,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p153 := v.IntelRdt; p153 == nil {
+		if p157 := v.IntelRdt; p157 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p153)
+			encSpecsLinuxIntelRdt(e, p157)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p154 := v.MemoryPolicy; p154 == nil {
+		if p158 := v.MemoryPolicy; p158 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p154)
+			encSpecsLinuxMemoryPolicy(e, p158)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p155 := v.Personality; p155 == nil {
+		if p159 := v.Personality; p159 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p155)
+			encSpecsLinuxPersonality(e, p159)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m156 := v.TimeOffsets; m156 == nil {
+		if m160 := v.TimeOffsets; m160 == nil {
 			e.null()
 		} else {
-			keys157 := make([]string, 0, len(m156))
-			for k158 := range m156 {
-				keys157 = append(keys157, k158)
+			keys161 := make([]string, 0, len(m160))
+			for k162 := range m160 {
+				keys161 = append(keys161, k162)
 			}
-			slices.Sort(keys157)
+			slices.Sort(keys161)
 			e.b = append(e.b, '{')
-			for _, k158 := range keys157 {
+			for _, k162 := range keys161 {
 				e.sep()
-				e.str(string(k158))
+				e.str(string(k162))
 				e.b = append(e.b, ':')
 				{
-					x159 := m156[k158]
-					encSpecsLinuxTimeOffset(e, &x159)
+					x163 := m160[k162]
+					encSpecsLinuxTimeOffset(e, &x163)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1624,13 +1658,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s160 := v.Names; s160 == nil {
+	if s164 := v.Names; s164 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i161 := range s160 {
+		for i165 := range s164 {
 			e.sep()
-			e.str(string(s160[i161]))
+			e.str(string(s164[i165]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1638,21 +1672,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p162 := v.ErrnoRet; p162 == nil {
+		if p166 := v.ErrnoRet; p166 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p162)))
+			e.uint(uint64((*p166)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s163 := v.Args; s163 == nil {
+		if s167 := v.Args; s167 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i164 := range s163 {
+			for i168 := range s167 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s163[i164])
+				encSpecsLinuxSeccompArg(e, &s167[i168])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1677,21 +1711,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p165 := v.Umask; p165 == nil {
+		if p169 := v.Umask; p169 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p165)))
+			e.uint(uint64((*p169)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s166 := v.AdditionalGids; s166 == nil {
+		if s170 := v.AdditionalGids; s170 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i167 := range s166 {
+			for i171 := range s170 {
 				e.sep()
-				e.uint(uint64(s166[i167]))
+				e.uint(uint64(s170[i171]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1707,33 +1741,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s168 := v.Bounding; s168 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i169 := range s168 {
-				e.sep()
-				e.str(string(s168[i169]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s170 := v.Effective; s170 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i171 := range s170 {
-				e.sep()
-				e.str(string(s170[i171]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s172 := v.Inheritable; s172 == nil {
+		if s172 := v.Bounding; s172 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1744,9 +1752,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s174 := v.Permitted; s174 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s174 := v.Effective; s174 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1757,15 +1765,41 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s176 := v.Ambient; s176 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s176 := v.Inheritable; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i177 := range s176 {
 				e.sep()
 				e.str(string(s176[i177]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s178 := v.Permitted; s178 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i179 := range s178 {
+				e.sep()
+				e.str(string(s178[i179]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s180 := v.Ambient; s180 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i181 := range s180 {
+				e.sep()
+				e.str(string(s180[i181]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1798,13 +1832,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s178 := v.Flags; s178 == nil {
+		if s182 := v.Flags; s182 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i179 := range s178 {
+			for i183 := range s182 {
 				e.sep()
-				e.str(string(s178[i179]))
+				e.str(string(s182[i183]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1858,13 +1892,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s180 := v.Options; s180 == nil {
+		if s184 := v.Options; s184 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i181 := range s180 {
+			for i185 := range s184 {
 				e.sep()
-				e.str(string(s180[i181]))
+				e.str(string(s184[i185]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1943,33 +1977,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s182 := v.BlkioWeightDevice; s182 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i183 := range s182 {
-				e.sep()
-				e.str(string(s182[i183]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s184 := v.DeviceReadBps; s184 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i185 := range s184 {
-				e.sep()
-				e.str(string(s184[i185]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s186 := v.DeviceWriteBps; s186 == nil {
+		if s186 := v.BlkioWeightDevice; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1980,9 +1988,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s188 := v.DeviceReadIOps; s188 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s188 := v.DeviceReadBps; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1993,9 +2001,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s190 := v.DeviceWriteIOps; s190 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s190 := v.DeviceWriteBps; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2006,12 +2014,38 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p192 := v.MemorySwappiness; p192 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s192 := v.DeviceReadIOps; s192 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p192)))
+			e.b = append(e.b, '[')
+			for i193 := range s192 {
+				e.sep()
+				e.str(string(s192[i193]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s194 := v.DeviceWriteIOps; s194 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i195 := range s194 {
+				e.sep()
+				e.str(string(s194[i195]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p196 := v.MemorySwappiness; p196 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p196)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2020,16 +2054,24 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s193 := v.DeviceCgroupRules; s193 == nil {
+		if s197 := v.DeviceCgroupRules; s197 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i194 := range s193 {
+			for i198 := range s197 {
 				e.sep()
-				e.str(string(s193[i194]))
+				e.str(string(s197[i198]))
 			}
 			e.b = append(e.b, ']')
 		}
+	}
+	if v.CPURtPeriod != 0 {
+		e.name("\"cpuRtPeriod\"")
+		e.uint(uint64(v.CPURtPeriod))
+	}
+	if v.CPURtRuntime != 0 {
+		e.name("\"cpuRtRuntime\"")
+		e.int(int64(v.CPURtRuntime))
 	}
 	e.b = append(e.b, '}')
 }
@@ -2049,26 +2091,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s195 := v.Networks; s195 == nil {
+		if s199 := v.Networks; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i196 := range s195 {
+			for i200 := range s199 {
 				e.sep()
-				e.str(string(s195[i196]))
+				e.str(string(s199[i200]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s197 := v.Ports; s197 == nil {
+		if s201 := v.Ports; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i198 := range s197 {
+			for i202 := range s201 {
 				e.sep()
-				encModelPortMapping(e, &s197[i198])
+				encModelPortMapping(e, &s201[i202])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2083,33 +2125,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s199 := v.DNSServers; s199 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i200 := range s199 {
-				e.sep()
-				e.str(string(s199[i200]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s201 := v.DNSSearch; s201 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i202 := range s201 {
-				e.sep()
-				e.str(string(s201[i202]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s203 := v.DNSOptions; s203 == nil {
+		if s203 := v.DNSServers; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2120,9 +2136,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s205 := v.AddHosts; s205 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s205 := v.DNSSearch; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2133,32 +2149,58 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s207 := v.DNSOptions; s207 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i208 := range s207 {
+				e.sep()
+				e.str(string(s207[i208]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s209 := v.AddHosts; s209 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i210 := range s209 {
+				e.sep()
+				e.str(string(s209[i210]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m207 := v.Aliases; m207 == nil {
+		if m211 := v.Aliases; m211 == nil {
 			e.null()
 		} else {
-			keys208 := make([]string, 0, len(m207))
-			for k209 := range m207 {
-				keys208 = append(keys208, k209)
+			keys212 := make([]string, 0, len(m211))
+			for k213 := range m211 {
+				keys212 = append(keys212, k213)
 			}
-			slices.Sort(keys208)
+			slices.Sort(keys212)
 			e.b = append(e.b, '{')
-			for _, k209 := range keys208 {
+			for _, k213 := range keys212 {
 				e.sep()
-				e.str(string(k209))
+				e.str(string(k213))
 				e.b = append(e.b, ':')
-				if s210 := m207[k209]; s210 == nil {
+				if s214 := m211[k213]; s214 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i211 := range s210 {
+					for i215 := range s214 {
 						e.sep()
-						e.str(string(s210[i211]))
+						e.str(string(s214[i215]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2183,13 +2225,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s212 := v.Test; s212 == nil {
+	if s216 := v.Test; s216 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i213 := range s212 {
+		for i217 := range s216 {
 			e.sep()
-			e.str(string(s212[i213]))
+			e.str(string(s216[i217]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2274,13 +2316,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s214 := v.Log; s214 == nil {
+		if s218 := v.Log; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i215 := range s214 {
+			for i219 := range s218 {
 				e.sep()
-				encModelHealthLog(e, &s214[i215])
+				encModelHealthLog(e, &s218[i219])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2305,36 +2347,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s216 := v.Args; s216 == nil {
+		if s220 := v.Args; s220 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i217 := range s216 {
+			for i221 := range s220 {
 				e.sep()
-				e.str(string(s216[i217]))
+				e.str(string(s220[i221]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s218 := v.Env; s218 == nil {
+		if s222 := v.Env; s222 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i219 := range s218 {
+			for i223 := range s222 {
 				e.sep()
-				e.str(string(s218[i219]))
+				e.str(string(s222[i223]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p220 := v.Timeout; p220 == nil {
+		if p224 := v.Timeout; p224 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p220)))
+			e.int(int64((*p224)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2344,96 +2386,73 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s221 := v.Devices; s221 == nil {
+		if s225 := v.Devices; s225 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i222 := range s221 {
+			for i226 := range s225 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s221[i222])
+				encSpecsLinuxDeviceCgroup(e, &s225[i226])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p223 := v.Memory; p223 == nil {
+		if p227 := v.Memory; p227 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p223)
+			encSpecsLinuxMemory(e, p227)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p224 := v.CPU; p224 == nil {
+		if p228 := v.CPU; p228 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p224)
+			encSpecsLinuxCPU(e, p228)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p225 := v.Pids; p225 == nil {
+		if p229 := v.Pids; p229 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p225)
+			encSpecsLinuxPids(e, p229)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p226 := v.BlockIO; p226 == nil {
+		if p230 := v.BlockIO; p230 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p226)
+			encSpecsLinuxBlockIO(e, p230)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s227 := v.HugepageLimits; s227 == nil {
+		if s231 := v.HugepageLimits; s231 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i228 := range s227 {
+			for i232 := range s231 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s227[i228])
+				encSpecsLinuxHugepageLimit(e, &s231[i232])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p229 := v.Network; p229 == nil {
+		if p233 := v.Network; p233 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p229)
+			encSpecsLinuxNetwork(e, p233)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m230 := v.Rdma; m230 == nil {
-			e.null()
-		} else {
-			keys231 := make([]string, 0, len(m230))
-			for k232 := range m230 {
-				keys231 = append(keys231, k232)
-			}
-			slices.Sort(keys231)
-			e.b = append(e.b, '{')
-			for _, k232 := range keys231 {
-				e.sep()
-				e.str(string(k232))
-				e.b = append(e.b, ':')
-				{
-					x233 := m230[k232]
-					encSpecsLinuxRdma(e, &x233)
-				}
-			}
-			e.b = append(e.b, '}')
-		}
-	}
-	if len(v.Unified) != 0 {
-		e.name("\"unified\"")
-		if m234 := v.Unified; m234 == nil {
+		if m234 := v.Rdma; m234 == nil {
 			e.null()
 		} else {
 			keys235 := make([]string, 0, len(m234))
@@ -2446,7 +2465,30 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 				e.sep()
 				e.str(string(k236))
 				e.b = append(e.b, ':')
-				e.str(string(m234[k236]))
+				{
+					x237 := m234[k236]
+					encSpecsLinuxRdma(e, &x237)
+				}
+			}
+			e.b = append(e.b, '}')
+		}
+	}
+	if len(v.Unified) != 0 {
+		e.name("\"unified\"")
+		if m238 := v.Unified; m238 == nil {
+			e.null()
+		} else {
+			keys239 := make([]string, 0, len(m238))
+			for k240 := range m238 {
+				keys239 = append(keys239, k240)
+			}
+			slices.Sort(keys239)
+			e.b = append(e.b, '{')
+			for _, k240 := range keys239 {
+				e.sep()
+				e.str(string(k240))
+				e.b = append(e.b, ':')
+				e.str(string(m238[k240]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2477,26 +2519,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p237 := v.FileMode; p237 == nil {
+		if p241 := v.FileMode; p241 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p237)))
+			e.uint(uint64((*p241)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p238 := v.UID; p238 == nil {
+		if p242 := v.UID; p242 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p238)))
+			e.uint(uint64((*p242)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p239 := v.GID; p239 == nil {
+		if p243 := v.GID; p243 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p239)))
+			e.uint(uint64((*p243)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2519,13 +2561,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s240 := v.Schemata; s240 == nil {
+		if s244 := v.Schemata; s244 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i241 := range s240 {
+			for i245 := range s244 {
 				e.sep()
-				e.str(string(s240[i241]))
+				e.str(string(s244[i245]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2553,13 +2595,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s242 := v.Flags; s242 == nil {
+		if s246 := v.Flags; s246 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i243 := range s242 {
+			for i247 := range s246 {
 				e.sep()
-				e.str(string(s242[i243]))
+				e.str(string(s246[i247]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2573,13 +2615,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s244 := v.Flags; s244 == nil {
+		if s248 := v.Flags; s248 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i245 := range s244 {
+			for i249 := range s248 {
 				e.sep()
-				e.str(string(s244[i245]))
+				e.str(string(s248[i249]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2657,18 +2699,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p246 := v.Major; p246 == nil {
+		if p250 := v.Major; p250 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p246)))
+			e.int(int64((*p250)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p247 := v.Minor; p247 == nil {
+		if p251 := v.Minor; p251 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p247)))
+			e.int(int64((*p251)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2682,74 +2724,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p248 := v.Limit; p248 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p248)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p249 := v.Reservation; p249 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p249)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p250 := v.Swap; p250 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p250)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p251 := v.Kernel; p251 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p251)))
-		}
-	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p252 := v.KernelTCP; p252 == nil {
+		if p252 := v.Limit; p252 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p252)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p253 := v.Swappiness; p253 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p253 := v.Reservation; p253 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p253)))
+			e.int(int64((*p253)))
+		}
+	}
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p254 := v.Swap; p254 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p254)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p255 := v.Kernel; p255 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p255)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p256 := v.KernelTCP; p256 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p256)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p257 := v.Swappiness; p257 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p257)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p254 := v.DisableOOMKiller; p254 == nil {
+		if p258 := v.DisableOOMKiller; p258 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p254)))
+			e.boolean(bool((*p258)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p255 := v.UseHierarchy; p255 == nil {
+		if p259 := v.UseHierarchy; p259 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p255)))
+			e.boolean(bool((*p259)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p256 := v.CheckBeforeUpdate; p256 == nil {
+		if p260 := v.CheckBeforeUpdate; p260 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p256)))
+			e.boolean(bool((*p260)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2759,50 +2801,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p257 := v.Shares; p257 == nil {
+		if p261 := v.Shares; p261 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p257)))
+			e.uint(uint64((*p261)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p258 := v.Quota; p258 == nil {
+		if p262 := v.Quota; p262 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p258)))
+			e.int(int64((*p262)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p259 := v.Burst; p259 == nil {
+		if p263 := v.Burst; p263 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p259)))
+			e.uint(uint64((*p263)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p260 := v.Period; p260 == nil {
+		if p264 := v.Period; p264 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p260)))
+			e.uint(uint64((*p264)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p261 := v.RealtimeRuntime; p261 == nil {
+		if p265 := v.RealtimeRuntime; p265 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p261)))
+			e.int(int64((*p265)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p262 := v.RealtimePeriod; p262 == nil {
+		if p266 := v.RealtimePeriod; p266 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p262)))
+			e.uint(uint64((*p266)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2815,10 +2857,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p263 := v.Idle; p263 == nil {
+		if p267 := v.Idle; p267 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p263)))
+			e.int(int64((*p267)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2828,10 +2870,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p264 := v.Limit; p264 == nil {
+		if p268 := v.Limit; p268 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p264)))
+			e.int(int64((*p268)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2841,62 +2883,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p265 := v.Weight; p265 == nil {
+		if p269 := v.Weight; p269 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p265)))
+			e.uint(uint64((*p269)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p266 := v.LeafWeight; p266 == nil {
+		if p270 := v.LeafWeight; p270 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p266)))
+			e.uint(uint64((*p270)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s267 := v.WeightDevice; s267 == nil {
+		if s271 := v.WeightDevice; s271 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i268 := range s267 {
+			for i272 := range s271 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s267[i268])
+				encSpecsLinuxWeightDevice(e, &s271[i272])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s269 := v.ThrottleReadBpsDevice; s269 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i270 := range s269 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s269[i270])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s271 := v.ThrottleWriteBpsDevice; s271 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i272 := range s271 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s271[i272])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s273 := v.ThrottleReadIOPSDevice; s273 == nil {
+		if s273 := v.ThrottleReadBpsDevice; s273 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2907,15 +2923,41 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s275 := v.ThrottleWriteIOPSDevice; s275 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s275 := v.ThrottleWriteBpsDevice; s275 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i276 := range s275 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s275[i276])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s277 := v.ThrottleReadIOPSDevice; s277 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i278 := range s277 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s277[i278])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s279 := v.ThrottleWriteIOPSDevice; s279 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i280 := range s279 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s279[i280])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2936,21 +2978,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p277 := v.ClassID; p277 == nil {
+		if p281 := v.ClassID; p281 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p277)))
+			e.uint(uint64((*p281)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s278 := v.Priorities; s278 == nil {
+		if s282 := v.Priorities; s282 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i279 := range s278 {
+			for i283 := range s282 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s278[i279])
+				encSpecsLinuxInterfacePriority(e, &s282[i283])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2962,18 +3004,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p280 := v.HcaHandles; p280 == nil {
+		if p284 := v.HcaHandles; p284 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p280)))
+			e.uint(uint64((*p284)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p281 := v.HcaObjects; p281 == nil {
+		if p285 := v.HcaObjects; p285 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p281)))
+			e.uint(uint64((*p285)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2987,18 +3029,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p282 := v.Weight; p282 == nil {
+		if p286 := v.Weight; p286 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p282)))
+			e.uint(uint64((*p286)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p283 := v.LeafWeight; p283 == nil {
+		if p287 := v.LeafWeight; p287 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p283)))
+			e.uint(uint64((*p287)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3024,7 +3066,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf", "sdNotify", "systemd", "systemdMode"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3050,18 +3092,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x284 := bool(v.IsInfra)
-			if err := s.Bool(&x284); err != nil {
+			x288 := bool(v.IsInfra)
+			if err := s.Bool(&x288); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x284)
+			v.IsInfra = bool(x288)
 			return nil
 		case "created":
-			raw285, err := s.Raw()
+			raw289, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw285); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw289); err != nil {
 				return err
 			}
 			return nil
@@ -3069,21 +3111,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out286 := v.CreateCommand[:0]
-				if out286 == nil {
-					out286 = []string{}
+				out290 := v.CreateCommand[:0]
+				if out290 == nil {
+					out290 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e287 string
-					if err := s.Str(&e287); err != nil {
+					var e291 string
+					if err := s.Str(&e291); err != nil {
 						return err
 					}
-					out286 = append(out286, e287)
+					out290 = append(out290, e291)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out286
+				v.CreateCommand = out290
 			}
 			return nil
 		case "image":
@@ -3105,49 +3147,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out288 := v.Entrypoint[:0]
-				if out288 == nil {
-					out288 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e289 string
-					if err := s.Str(&e289); err != nil {
-						return err
-					}
-					out288 = append(out288, e289)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out288
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out290 := v.Cmd[:0]
-				if out290 == nil {
-					out290 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e291 string
-					if err := s.Str(&e291); err != nil {
-						return err
-					}
-					out290 = append(out290, e291)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Cmd = out290
-			}
-			return nil
-		case "env":
-			if s.Literal("null") {
-				v.Env = nil
-			} else {
-				out292 := v.Env[:0]
+				out292 := v.Entrypoint[:0]
 				if out292 == nil {
 					out292 = []string{}
 				}
@@ -3161,7 +3161,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out292
+				v.Entrypoint = out292
+			}
+			return nil
+		case "cmd":
+			if s.Literal("null") {
+				v.Cmd = nil
+			} else {
+				out294 := v.Cmd[:0]
+				if out294 == nil {
+					out294 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e295 string
+					if err := s.Str(&e295); err != nil {
+						return err
+					}
+					out294 = append(out294, e295)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Cmd = out294
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out296 := v.Env[:0]
+				if out296 == nil {
+					out296 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e297 string
+					if err := s.Str(&e297); err != nil {
+						return err
+					}
+					out296 = append(out296, e297)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out296
 			}
 			return nil
 		case "workingDir":
@@ -3187,11 +3229,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e294 string
-					if err := s.Str(&e294); err != nil {
+					var e298 string
+					if err := s.Str(&e298); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e294
+					v.Labels[string(key)] = e298
 					return nil
 				}); err != nil {
 					return err
@@ -3206,11 +3248,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e295 string
-					if err := s.Str(&e295); err != nil {
+					var e299 string
+					if err := s.Str(&e299); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e295
+					v.Annotations[string(key)] = e299
 					return nil
 				}); err != nil {
 					return err
@@ -3218,18 +3260,32 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x296 := bool(v.Terminal)
-			if err := s.Bool(&x296); err != nil {
+			x300 := bool(v.Terminal)
+			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.Terminal = bool(x296)
+			v.Terminal = bool(x300)
 			return nil
 		case "stdin":
-			x297 := bool(v.Stdin)
-			if err := s.Bool(&x297); err != nil {
+			x301 := bool(v.Stdin)
+			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.Stdin = bool(x297)
+			v.Stdin = bool(x301)
+			return nil
+		case "logSizeMax":
+			n302, _, null303, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null303 {
+				v.LogSizeMax = int64(n302)
+			}
+			return nil
+		case "logTag":
+			if err := s.Str(&v.LogTag); err != nil {
+				return err
+			}
 			return nil
 		case "logPath":
 			if err := s.Str(&v.LogPath); err != nil {
@@ -3237,66 +3293,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x298 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x298); err != nil {
+			x304 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x304); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x298)
+			v.KeepStdinOpen = bool(x304)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out299 := v.Mounts[:0]
-				if out299 == nil {
-					out299 = []model.Mount{}
+				out305 := v.Mounts[:0]
+				if out305 == nil {
+					out305 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e300 model.Mount
-					if err := decModelMount(s, &e300); err != nil {
+					var e306 model.Mount
+					if err := decModelMount(s, &e306); err != nil {
 						return err
 					}
-					out299 = append(out299, e300)
+					out305 = append(out305, e306)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out299
+				v.Mounts = out305
 			}
 			return nil
 		case "readOnly":
-			x301 := bool(v.ReadOnly)
-			if err := s.Bool(&x301); err != nil {
+			x307 := bool(v.ReadOnly)
+			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x301)
+			v.ReadOnly = bool(x307)
 			return nil
 		case "readOnlyTmpfs":
-			x302 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x302); err != nil {
+			x308 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x302)
+			v.ReadOnlyTmpfs = bool(x308)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out303 := v.Devices[:0]
-				if out303 == nil {
-					out303 = []string{}
+				out309 := v.Devices[:0]
+				if out309 == nil {
+					out309 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e304 string
-					if err := s.Str(&e304); err != nil {
+					var e310 string
+					if err := s.Str(&e310); err != nil {
 						return err
 					}
-					out303 = append(out303, e304)
+					out309 = append(out309, e310)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out303
+				v.Devices = out309
 			}
 			return nil
 		case "sysctls":
@@ -3307,11 +3363,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e305 string
-					if err := s.Str(&e305); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e305
+					v.Sysctls[string(key)] = e311
 					return nil
 				}); err != nil {
 					return err
@@ -3322,79 +3378,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out306 := v.CapAdd[:0]
-				if out306 == nil {
-					out306 = []string{}
+				out312 := v.CapAdd[:0]
+				if out312 == nil {
+					out312 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
 						return err
 					}
-					out306 = append(out306, e307)
+					out312 = append(out312, e313)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out306
+				v.CapAdd = out312
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out308 := v.CapDrop[:0]
-				if out308 == nil {
-					out308 = []string{}
+				out314 := v.CapDrop[:0]
+				if out314 == nil {
+					out314 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e309 string
-					if err := s.Str(&e309); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					out308 = append(out308, e309)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out308
+				v.CapDrop = out314
 			}
 			return nil
 		case "privileged":
-			x310 := bool(v.Privileged)
-			if err := s.Bool(&x310); err != nil {
+			x316 := bool(v.Privileged)
+			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.Privileged = bool(x310)
+			v.Privileged = bool(x316)
 			return nil
 		case "oomScoreAdj":
-			n311, _, null312, err := s.Integer(64, true)
+			n317, _, null318, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null312 {
-				v.OOMScoreAdj = int(n311)
+			if !null318 {
+				v.OOMScoreAdj = int(n317)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out313 := v.GroupAdd[:0]
-				if out313 == nil {
-					out313 = []string{}
+				out319 := v.GroupAdd[:0]
+				if out319 == nil {
+					out319 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e314 string
-					if err := s.Str(&e314); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					out313 = append(out313, e314)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out313
+				v.GroupAdd = out319
 			}
 			return nil
 		case "umask":
@@ -3418,59 +3474,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x315 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x315); err != nil {
+			x321 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x321); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x315)
+			v.NoNewPrivileges = bool(x321)
 			return nil
 		case "ownMasks":
-			x316 := bool(v.OwnMasks)
-			if err := s.Bool(&x316); err != nil {
+			x322 := bool(v.OwnMasks)
+			if err := s.Bool(&x322); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x316)
+			v.OwnMasks = bool(x322)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out317 := v.MaskedPaths[:0]
-				if out317 == nil {
-					out317 = []string{}
+				out323 := v.MaskedPaths[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e318 string
-					if err := s.Str(&e318); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out317
+				v.MaskedPaths = out323
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out319 := v.ReadonlyPaths[:0]
-				if out319 == nil {
-					out319 = []string{}
+				out325 := v.ReadonlyPaths[:0]
+				if out325 == nil {
+					out325 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e320 string
-					if err := s.Str(&e320); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					out319 = append(out319, e320)
+					out325 = append(out325, e326)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out319
+				v.ReadonlyPaths = out325
 			}
 			return nil
 		case "seccomp":
@@ -3482,21 +3538,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out321 := v.Ulimits[:0]
-				if out321 == nil {
-					out321 = []model.Ulimit{}
+				out327 := v.Ulimits[:0]
+				if out327 == nil {
+					out327 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e322 model.Ulimit
-					if err := decModelUlimit(s, &e322); err != nil {
+					var e328 model.Ulimit
+					if err := decModelUlimit(s, &e328); err != nil {
 						return err
 					}
-					out321 = append(out321, e322)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out321
+				v.Ulimits = out327
 			}
 			return nil
 		case "resources":
@@ -3517,11 +3573,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e323 model.Namespace
-					if err := decModelNamespace(s, &e323); err != nil {
+					var e329 model.Namespace
+					if err := decModelNamespace(s, &e329); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e323
+					v.Namespaces[string(key)] = e329
 					return nil
 				}); err != nil {
 					return err
@@ -3537,75 +3593,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out324 := v.UIDMap[:0]
-				if out324 == nil {
-					out324 = []model.IDMap{}
+				out330 := v.UIDMap[:0]
+				if out330 == nil {
+					out330 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e325 model.IDMap
-					if err := decModelIDMap(s, &e325); err != nil {
+					var e331 model.IDMap
+					if err := decModelIDMap(s, &e331); err != nil {
 						return err
 					}
-					out324 = append(out324, e325)
+					out330 = append(out330, e331)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out324
+				v.UIDMap = out330
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out326 := v.GIDMap[:0]
-				if out326 == nil {
-					out326 = []model.IDMap{}
+				out332 := v.GIDMap[:0]
+				if out332 == nil {
+					out332 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e327 model.IDMap
-					if err := decModelIDMap(s, &e327); err != nil {
+					var e333 model.IDMap
+					if err := decModelIDMap(s, &e333); err != nil {
 						return err
 					}
-					out326 = append(out326, e327)
+					out332 = append(out332, e333)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out326
+				v.GIDMap = out332
 			}
 			return nil
 		case "init":
-			x328 := bool(v.Init)
-			if err := s.Bool(&x328); err != nil {
+			x334 := bool(v.Init)
+			if err := s.Bool(&x334); err != nil {
 				return err
 			}
-			v.Init = bool(x328)
+			v.Init = bool(x334)
 			return nil
 		case "stopSignal":
-			n329, _, null330, err := s.Integer(64, true)
+			n335, _, null336, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null330 {
-				v.StopSignal = int(n329)
+			if !null336 {
+				v.StopSignal = int(n335)
 			}
 			return nil
 		case "stopTimeout":
-			_, n331, null332, err := s.Integer(64, false)
+			_, n337, null338, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null332 {
-				v.StopTimeout = uint(n331)
+			if !null338 {
+				v.StopTimeout = uint(n337)
 			}
 			return nil
 		case "autoRemove":
-			x333 := bool(v.AutoRemove)
-			if err := s.Bool(&x333); err != nil {
+			x339 := bool(v.AutoRemove)
+			if err := s.Bool(&x339); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x333)
+			v.AutoRemove = bool(x339)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3638,42 +3694,42 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out334 := v.Secrets[:0]
-				if out334 == nil {
-					out334 = []model.SecretRef{}
+				out340 := v.Secrets[:0]
+				if out340 == nil {
+					out340 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e335 model.SecretRef
-					if err := decModelSecretRef(s, &e335); err != nil {
+					var e341 model.SecretRef
+					if err := decModelSecretRef(s, &e341); err != nil {
 						return err
 					}
-					out334 = append(out334, e335)
+					out340 = append(out340, e341)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out334
+				v.Secrets = out340
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out336 := v.VolumesFrom[:0]
-				if out336 == nil {
-					out336 = []string{}
+				out342 := v.VolumesFrom[:0]
+				if out342 == nil {
+					out342 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e337 string
-					if err := s.Str(&e337); err != nil {
+					var e343 string
+					if err := s.Str(&e343); err != nil {
 						return err
 					}
-					out336 = append(out336, e337)
+					out342 = append(out342, e343)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out336
+				v.VolumesFrom = out342
 			}
 			return nil
 		case "logDriver":
@@ -3682,39 +3738,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x338 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x338); err != nil {
+			x344 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x344); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x338)
+			v.RootfsOverlay = bool(x344)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out339 := v.UnsetEnv[:0]
-				if out339 == nil {
-					out339 = []string{}
+				out345 := v.UnsetEnv[:0]
+				if out345 == nil {
+					out345 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e340 string
-					if err := s.Str(&e340); err != nil {
+					var e346 string
+					if err := s.Str(&e346); err != nil {
 						return err
 					}
-					out339 = append(out339, e340)
+					out345 = append(out345, e346)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out339
+				v.UnsetEnv = out345
 			}
 			return nil
 		case "unsetEnvAll":
-			x341 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x341); err != nil {
+			x347 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x347); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x341)
+			v.UnsetEnvAll = bool(x347)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3722,33 +3778,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n342, null343, err := s.Integer(64, false)
+			_, n348, null349, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null343 {
-				v.Timeout = uint(n342)
+			if !null349 {
+				v.Timeout = uint(n348)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out344 := v.Requires[:0]
-				if out344 == nil {
-					out344 = []string{}
+				out350 := v.Requires[:0]
+				if out350 == nil {
+					out350 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e345 string
-					if err := s.Str(&e345); err != nil {
+					var e351 string
+					if err := s.Str(&e351); err != nil {
 						return err
 					}
-					out344 = append(out344, e345)
+					out350 = append(out350, e351)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out344
+				v.Requires = out350
 			}
 			return nil
 		case "initPath":
@@ -3757,11 +3813,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x346 := bool(v.NoPasswd)
-			if err := s.Bool(&x346); err != nil {
+			x352 := bool(v.NoPasswd)
+			if err := s.Bool(&x352); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x346)
+			v.NoPasswd = bool(x352)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3781,11 +3837,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e347 string
-					if err := s.Str(&e347); err != nil {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e347
+					v.CgroupConf[string(key)] = e353
 					return nil
 				}); err != nil {
 					return err
@@ -3803,11 +3859,53 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x348 := bool(v.SystemdMode)
-			if err := s.Bool(&x348); err != nil {
+			x354 := bool(v.SystemdMode)
+			if err := s.Bool(&x354); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x348)
+			v.SystemdMode = bool(x354)
+			return nil
+		case "chrootDirs":
+			if s.Literal("null") {
+				v.ChrootDirs = nil
+			} else {
+				out355 := v.ChrootDirs[:0]
+				if out355 == nil {
+					out355 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e356 string
+					if err := s.Str(&e356); err != nil {
+						return err
+					}
+					out355 = append(out355, e356)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ChrootDirs = out355
+			}
+			return nil
+		case "hostUsers":
+			if s.Literal("null") {
+				v.HostUsers = nil
+			} else {
+				out357 := v.HostUsers[:0]
+				if out357 == nil {
+					out357 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
+						return err
+					}
+					out357 = append(out357, e358)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.HostUsers = out357
+			}
 			return nil
 		}
 		return s.Unknown(key, keysModelContainerConfig)
@@ -3825,63 +3923,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n349, _, null350, err := s.Integer(64, true)
+			n359, _, null360, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null350 {
-				v.Pid = int(n349)
+			if !null360 {
+				v.Pid = int(n359)
 			}
 			return nil
 		case "conmonPid":
-			n351, _, null352, err := s.Integer(64, true)
+			n361, _, null362, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null352 {
-				v.ConmonPid = int(n351)
+			if !null362 {
+				v.ConmonPid = int(n361)
 			}
 			return nil
 		case "exitCode":
-			n353, _, null354, err := s.Integer(32, true)
+			n363, _, null364, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null354 {
-				v.ExitCode = int32(n353)
+			if !null364 {
+				v.ExitCode = int32(n363)
 			}
 			return nil
 		case "oomKilled":
-			x355 := bool(v.OOMKilled)
-			if err := s.Bool(&x355); err != nil {
+			x365 := bool(v.OOMKilled)
+			if err := s.Bool(&x365); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x355)
+			v.OOMKilled = bool(x365)
 			return nil
 		case "startedAt":
-			raw356, err := s.Raw()
+			raw366, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw356); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw366); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw357, err := s.Raw()
+			raw367, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw357); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw367); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x358 := bool(v.Mounted)
-			if err := s.Bool(&x358); err != nil {
+			x368 := bool(v.Mounted)
+			if err := s.Bool(&x368); err != nil {
 				return err
 			}
-			v.Mounted = bool(x358)
+			v.Mounted = bool(x368)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3901,11 +3999,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e359 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e359); err != nil {
+					var e369 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e369); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e359
+					v.Networks[string(key)] = e369
 					return nil
 				}); err != nil {
 					return err
@@ -3918,20 +4016,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n360, _, null361, err := s.Integer(64, true)
+			n370, _, null371, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null361 {
-				v.RestartCount = int(n360)
+			if !null371 {
+				v.RestartCount = int(n370)
 			}
 			return nil
 		case "stoppedByUser":
-			x362 := bool(v.StoppedByUser)
-			if err := s.Bool(&x362); err != nil {
+			x372 := bool(v.StoppedByUser)
+			if err := s.Bool(&x372); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x362)
+			v.StoppedByUser = bool(x372)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3983,11 +4081,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e363 string
-					if err := s.Str(&e363); err != nil {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e363
+					v.Labels[string(key)] = e373
 					return nil
 				}); err != nil {
 					return err
@@ -4002,11 +4100,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e364 string
-					if err := s.Str(&e364); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e364
+					v.Annotations[string(key)] = e374
 					return nil
 				}); err != nil {
 					return err
@@ -4014,11 +4112,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw365, err := s.Raw()
+			raw375, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw365); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw375); err != nil {
 				return err
 			}
 			return nil
@@ -4026,21 +4124,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out366 := v.CreateCommand[:0]
-				if out366 == nil {
-					out366 = []string{}
+				out376 := v.CreateCommand[:0]
+				if out376 == nil {
+					out376 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e367 string
-					if err := s.Str(&e367); err != nil {
+					var e377 string
+					if err := s.Str(&e377); err != nil {
 						return err
 					}
-					out366 = append(out366, e367)
+					out376 = append(out376, e377)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out366
+				v.CreateCommand = out376
 			}
 			return nil
 		case "cgroupParent":
@@ -4049,67 +4147,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x368 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x368); err != nil {
+			x378 := bool(v.UsePodCgroup)
+			if err := s.Bool(&x378); err != nil {
 				return err
 			}
-			v.UsePodCgroup = bool(x368)
+			v.UsePodCgroup = bool(x378)
 			return nil
 		case "sharePid":
-			x369 := bool(v.SharePid)
-			if err := s.Bool(&x369); err != nil {
+			x379 := bool(v.SharePid)
+			if err := s.Bool(&x379); err != nil {
 				return err
 			}
-			v.SharePid = bool(x369)
+			v.SharePid = bool(x379)
 			return nil
 		case "shareIpc":
-			x370 := bool(v.ShareIpc)
-			if err := s.Bool(&x370); err != nil {
+			x380 := bool(v.ShareIpc)
+			if err := s.Bool(&x380); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x370)
+			v.ShareIpc = bool(x380)
 			return nil
 		case "shareNet":
-			x371 := bool(v.ShareNet)
-			if err := s.Bool(&x371); err != nil {
+			x381 := bool(v.ShareNet)
+			if err := s.Bool(&x381); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x371)
+			v.ShareNet = bool(x381)
 			return nil
 		case "shareMount":
-			x372 := bool(v.ShareMount)
-			if err := s.Bool(&x372); err != nil {
+			x382 := bool(v.ShareMount)
+			if err := s.Bool(&x382); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x372)
+			v.ShareMount = bool(x382)
 			return nil
 		case "shareUser":
-			x373 := bool(v.ShareUser)
-			if err := s.Bool(&x373); err != nil {
+			x383 := bool(v.ShareUser)
+			if err := s.Bool(&x383); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x373)
+			v.ShareUser = bool(x383)
 			return nil
 		case "shareUts":
-			x374 := bool(v.ShareUts)
-			if err := s.Bool(&x374); err != nil {
+			x384 := bool(v.ShareUts)
+			if err := s.Bool(&x384); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x374)
+			v.ShareUts = bool(x384)
 			return nil
 		case "shareCgroup":
-			x375 := bool(v.ShareCgroup)
-			if err := s.Bool(&x375); err != nil {
+			x385 := bool(v.ShareCgroup)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x375)
+			v.ShareCgroup = bool(x385)
 			return nil
 		case "hasInfra":
-			x376 := bool(v.HasInfra)
-			if err := s.Bool(&x376); err != nil {
+			x386 := bool(v.HasInfra)
+			if err := s.Bool(&x386); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x376)
+			v.HasInfra = bool(x386)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4125,21 +4223,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out377 := v.InfraCommand[:0]
-				if out377 == nil {
-					out377 = []string{}
+				out387 := v.InfraCommand[:0]
+				if out387 == nil {
+					out387 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
+					var e388 string
+					if err := s.Str(&e388); err != nil {
 						return err
 					}
-					out377 = append(out377, e378)
+					out387 = append(out387, e388)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out377
+				v.InfraCommand = out387
 			}
 			return nil
 		case "infra":
@@ -4171,42 +4269,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out379 := v.UIDMap[:0]
-				if out379 == nil {
-					out379 = []model.IDMap{}
+				out389 := v.UIDMap[:0]
+				if out389 == nil {
+					out389 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e380 model.IDMap
-					if err := decModelIDMap(s, &e380); err != nil {
+					var e390 model.IDMap
+					if err := decModelIDMap(s, &e390); err != nil {
 						return err
 					}
-					out379 = append(out379, e380)
+					out389 = append(out389, e390)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out379
+				v.UIDMap = out389
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out381 := v.GIDMap[:0]
-				if out381 == nil {
-					out381 = []model.IDMap{}
+				out391 := v.GIDMap[:0]
+				if out391 == nil {
+					out391 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e382 model.IDMap
-					if err := decModelIDMap(s, &e382); err != nil {
+					var e392 model.IDMap
+					if err := decModelIDMap(s, &e392); err != nil {
 						return err
 					}
-					out381 = append(out381, e382)
+					out391 = append(out391, e392)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out381
+				v.GIDMap = out391
 			}
 			return nil
 		case "exitPolicy":
@@ -4228,42 +4326,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out383 := v.Volumes[:0]
-				if out383 == nil {
-					out383 = []string{}
+				out393 := v.Volumes[:0]
+				if out393 == nil {
+					out393 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e384 string
-					if err := s.Str(&e384); err != nil {
+					var e394 string
+					if err := s.Str(&e394); err != nil {
 						return err
 					}
-					out383 = append(out383, e384)
+					out393 = append(out393, e394)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out383
+				v.Volumes = out393
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out385 := v.Devices[:0]
-				if out385 == nil {
-					out385 = []string{}
+				out395 := v.Devices[:0]
+				if out395 == nil {
+					out395 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e396 string
+					if err := s.Str(&e396); err != nil {
 						return err
 					}
-					out385 = append(out385, e386)
+					out395 = append(out395, e396)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out385
+				v.Devices = out395
 			}
 			return nil
 		case "sysctls":
@@ -4274,11 +4372,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e387 string
-					if err := s.Str(&e387); err != nil {
+					var e397 string
+					if err := s.Str(&e397); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e387
+					v.Sysctls[string(key)] = e397
 					return nil
 				}); err != nil {
 					return err
@@ -4289,63 +4387,63 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out388 := v.SecurityOpts[:0]
-				if out388 == nil {
-					out388 = []string{}
+				out398 := v.SecurityOpts[:0]
+				if out398 == nil {
+					out398 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e389 string
-					if err := s.Str(&e389); err != nil {
+					var e399 string
+					if err := s.Str(&e399); err != nil {
 						return err
 					}
-					out388 = append(out388, e389)
+					out398 = append(out398, e399)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out388
+				v.SecurityOpts = out398
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out390 := v.VolumesFrom[:0]
-				if out390 == nil {
-					out390 = []string{}
+				out400 := v.VolumesFrom[:0]
+				if out400 == nil {
+					out400 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e391 string
-					if err := s.Str(&e391); err != nil {
+					var e401 string
+					if err := s.Str(&e401); err != nil {
 						return err
 					}
-					out390 = append(out390, e391)
+					out400 = append(out400, e401)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out390
+				v.VolumesFrom = out400
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out392 := v.VolumesFromMounts[:0]
-				if out392 == nil {
-					out392 = []model.Mount{}
+				out402 := v.VolumesFromMounts[:0]
+				if out402 == nil {
+					out402 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e393 model.Mount
-					if err := decModelMount(s, &e393); err != nil {
+					var e403 model.Mount
+					if err := decModelMount(s, &e403); err != nil {
 						return err
 					}
-					out392 = append(out392, e393)
+					out402 = append(out402, e403)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out392
+				v.VolumesFromMounts = out402
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4402,36 +4500,36 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out394 := v.Options[:0]
-				if out394 == nil {
-					out394 = []string{}
+				out404 := v.Options[:0]
+				if out404 == nil {
+					out404 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e395 string
-					if err := s.Str(&e395); err != nil {
+					var e405 string
+					if err := s.Str(&e405); err != nil {
 						return err
 					}
-					out394 = append(out394, e395)
+					out404 = append(out404, e405)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out394
+				v.Options = out404
 			}
 			return nil
 		case "readOnly":
-			x396 := bool(v.ReadOnly)
-			if err := s.Bool(&x396); err != nil {
+			x406 := bool(v.ReadOnly)
+			if err := s.Bool(&x406); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x396)
+			v.ReadOnly = bool(x406)
 			return nil
 		case "chownToUser":
-			x397 := bool(v.ChownToUser)
-			if err := s.Bool(&x397); err != nil {
+			x407 := bool(v.ChownToUser)
+			if err := s.Bool(&x407); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x397)
+			v.ChownToUser = bool(x407)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4449,21 +4547,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n398, null399, err := s.Integer(64, false)
+			_, n408, null409, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null399 {
-				v.Soft = uint64(n398)
+			if !null409 {
+				v.Soft = uint64(n408)
 			}
 			return nil
 		case "hard":
-			_, n400, null401, err := s.Integer(64, false)
+			_, n410, null411, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null401 {
-				v.Hard = uint64(n400)
+			if !null411 {
+				v.Hard = uint64(n410)
 			}
 			return nil
 		}
@@ -4471,27 +4569,27 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 	})
 }
 
-var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize", "memorySwap", "memoryReservation", "cpuShares", "cpusetMems", "cpuPeriod", "cpuQuota", "blkioWeight", "blkioWeightDevice", "deviceReadBps", "deviceWriteBps", "deviceReadIOps", "deviceWriteIOps", "memorySwappiness", "oomKillDisable", "deviceCgroupRules"}
+var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize", "memorySwap", "memoryReservation", "cpuShares", "cpusetMems", "cpuPeriod", "cpuQuota", "blkioWeight", "blkioWeightDevice", "deviceReadBps", "deviceWriteBps", "deviceReadIOps", "deviceWriteIOps", "memorySwappiness", "oomKillDisable", "deviceCgroupRules", "cpuRtPeriod", "cpuRtRuntime"}
 
 func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n402, _, null403, err := s.Integer(64, true)
+			n412, _, null413, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null403 {
-				v.Memory = int64(n402)
+			if !null413 {
+				v.Memory = int64(n412)
 			}
 			return nil
 		case "cpus":
-			n404, null405, err := s.Float(64)
+			n414, null415, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null405 {
-				v.CPUs = float64(n404)
+			if !null415 {
+				v.CPUs = float64(n414)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4500,48 +4598,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n406, _, null407, err := s.Integer(64, true)
+			n416, _, null417, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null407 {
-				v.PidsLimit = int64(n406)
+			if !null417 {
+				v.PidsLimit = int64(n416)
 			}
 			return nil
 		case "shmSize":
-			n408, _, null409, err := s.Integer(64, true)
+			n418, _, null419, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null409 {
-				v.ShmSize = int64(n408)
+			if !null419 {
+				v.ShmSize = int64(n418)
 			}
 			return nil
 		case "memorySwap":
-			n410, _, null411, err := s.Integer(64, true)
+			n420, _, null421, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null411 {
-				v.MemorySwap = int64(n410)
+			if !null421 {
+				v.MemorySwap = int64(n420)
 			}
 			return nil
 		case "memoryReservation":
-			n412, _, null413, err := s.Integer(64, true)
+			n422, _, null423, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null413 {
-				v.MemoryReservation = int64(n412)
+			if !null423 {
+				v.MemoryReservation = int64(n422)
 			}
 			return nil
 		case "cpuShares":
-			_, n414, null415, err := s.Integer(64, false)
+			_, n424, null425, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null415 {
-				v.CPUShares = uint64(n414)
+			if !null425 {
+				v.CPUShares = uint64(n424)
 			}
 			return nil
 		case "cpusetMems":
@@ -4550,135 +4648,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n416, null417, err := s.Integer(64, false)
+			_, n426, null427, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null417 {
-				v.CPUPeriod = uint64(n416)
+			if !null427 {
+				v.CPUPeriod = uint64(n426)
 			}
 			return nil
 		case "cpuQuota":
-			n418, _, null419, err := s.Integer(64, true)
+			n428, _, null429, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null419 {
-				v.CPUQuota = int64(n418)
+			if !null429 {
+				v.CPUQuota = int64(n428)
 			}
 			return nil
 		case "blkioWeight":
-			_, n420, null421, err := s.Integer(16, false)
+			_, n430, null431, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null421 {
-				v.BlkioWeight = uint16(n420)
+			if !null431 {
+				v.BlkioWeight = uint16(n430)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out422 := v.BlkioWeightDevice[:0]
-				if out422 == nil {
-					out422 = []string{}
+				out432 := v.BlkioWeightDevice[:0]
+				if out432 == nil {
+					out432 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e423 string
-					if err := s.Str(&e423); err != nil {
+					var e433 string
+					if err := s.Str(&e433); err != nil {
 						return err
 					}
-					out422 = append(out422, e423)
+					out432 = append(out432, e433)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out422
+				v.BlkioWeightDevice = out432
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out424 := v.DeviceReadBps[:0]
-				if out424 == nil {
-					out424 = []string{}
+				out434 := v.DeviceReadBps[:0]
+				if out434 == nil {
+					out434 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e425 string
-					if err := s.Str(&e425); err != nil {
+					var e435 string
+					if err := s.Str(&e435); err != nil {
 						return err
 					}
-					out424 = append(out424, e425)
+					out434 = append(out434, e435)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out424
+				v.DeviceReadBps = out434
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out426 := v.DeviceWriteBps[:0]
-				if out426 == nil {
-					out426 = []string{}
+				out436 := v.DeviceWriteBps[:0]
+				if out436 == nil {
+					out436 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e427 string
-					if err := s.Str(&e427); err != nil {
+					var e437 string
+					if err := s.Str(&e437); err != nil {
 						return err
 					}
-					out426 = append(out426, e427)
+					out436 = append(out436, e437)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out426
+				v.DeviceWriteBps = out436
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out428 := v.DeviceReadIOps[:0]
-				if out428 == nil {
-					out428 = []string{}
+				out438 := v.DeviceReadIOps[:0]
+				if out438 == nil {
+					out438 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e429 string
-					if err := s.Str(&e429); err != nil {
+					var e439 string
+					if err := s.Str(&e439); err != nil {
 						return err
 					}
-					out428 = append(out428, e429)
+					out438 = append(out438, e439)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out428
+				v.DeviceReadIOps = out438
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out430 := v.DeviceWriteIOps[:0]
-				if out430 == nil {
-					out430 = []string{}
+				out440 := v.DeviceWriteIOps[:0]
+				if out440 == nil {
+					out440 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e431 string
-					if err := s.Str(&e431); err != nil {
+					var e441 string
+					if err := s.Str(&e441); err != nil {
 						return err
 					}
-					out430 = append(out430, e431)
+					out440 = append(out440, e441)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out430
+				v.DeviceWriteIOps = out440
 			}
 			return nil
 		case "memorySwappiness":
@@ -4688,41 +4786,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n432, _, null433, err := s.Integer(64, true)
+				n442, _, null443, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null433 {
-					(*v.MemorySwappiness) = int64(n432)
+				if !null443 {
+					(*v.MemorySwappiness) = int64(n442)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x434 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x434); err != nil {
+			x444 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x444); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x434)
+			v.OOMKillDisable = bool(x444)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out435 := v.DeviceCgroupRules[:0]
-				if out435 == nil {
-					out435 = []string{}
+				out445 := v.DeviceCgroupRules[:0]
+				if out445 == nil {
+					out445 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e436 string
-					if err := s.Str(&e436); err != nil {
+					var e446 string
+					if err := s.Str(&e446); err != nil {
 						return err
 					}
-					out435 = append(out435, e436)
+					out445 = append(out445, e446)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out435
+				v.DeviceCgroupRules = out445
+			}
+			return nil
+		case "cpuRtPeriod":
+			_, n447, null448, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null448 {
+				v.CPURtPeriod = uint64(n447)
+			}
+			return nil
+		case "cpuRtRuntime":
+			n449, _, null450, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null450 {
+				v.CPURtRuntime = int64(n449)
 			}
 			return nil
 		}
@@ -4759,42 +4875,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out437 := v.Networks[:0]
-				if out437 == nil {
-					out437 = []string{}
+				out451 := v.Networks[:0]
+				if out451 == nil {
+					out451 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e438 string
-					if err := s.Str(&e438); err != nil {
+					var e452 string
+					if err := s.Str(&e452); err != nil {
 						return err
 					}
-					out437 = append(out437, e438)
+					out451 = append(out451, e452)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out437
+				v.Networks = out451
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out439 := v.Ports[:0]
-				if out439 == nil {
-					out439 = []model.PortMapping{}
+				out453 := v.Ports[:0]
+				if out453 == nil {
+					out453 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e440 model.PortMapping
-					if err := decModelPortMapping(s, &e440); err != nil {
+					var e454 model.PortMapping
+					if err := decModelPortMapping(s, &e454); err != nil {
 						return err
 					}
-					out439 = append(out439, e440)
+					out453 = append(out453, e454)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out439
+				v.Ports = out453
 			}
 			return nil
 		case "staticIP":
@@ -4811,92 +4927,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out441 := v.DNSServers[:0]
-				if out441 == nil {
-					out441 = []string{}
+				out455 := v.DNSServers[:0]
+				if out455 == nil {
+					out455 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e442 string
-					if err := s.Str(&e442); err != nil {
+					var e456 string
+					if err := s.Str(&e456); err != nil {
 						return err
 					}
-					out441 = append(out441, e442)
+					out455 = append(out455, e456)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out441
+				v.DNSServers = out455
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out443 := v.DNSSearch[:0]
-				if out443 == nil {
-					out443 = []string{}
+				out457 := v.DNSSearch[:0]
+				if out457 == nil {
+					out457 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e444 string
-					if err := s.Str(&e444); err != nil {
+					var e458 string
+					if err := s.Str(&e458); err != nil {
 						return err
 					}
-					out443 = append(out443, e444)
+					out457 = append(out457, e458)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out443
+				v.DNSSearch = out457
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out445 := v.DNSOptions[:0]
-				if out445 == nil {
-					out445 = []string{}
+				out459 := v.DNSOptions[:0]
+				if out459 == nil {
+					out459 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e446 string
-					if err := s.Str(&e446); err != nil {
+					var e460 string
+					if err := s.Str(&e460); err != nil {
 						return err
 					}
-					out445 = append(out445, e446)
+					out459 = append(out459, e460)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out445
+				v.DNSOptions = out459
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out447 := v.AddHosts[:0]
-				if out447 == nil {
-					out447 = []string{}
+				out461 := v.AddHosts[:0]
+				if out461 == nil {
+					out461 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e448 string
-					if err := s.Str(&e448); err != nil {
+					var e462 string
+					if err := s.Str(&e462); err != nil {
 						return err
 					}
-					out447 = append(out447, e448)
+					out461 = append(out461, e462)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out447
+				v.AddHosts = out461
 			}
 			return nil
 		case "noHosts":
-			x449 := bool(v.NoHosts)
-			if err := s.Bool(&x449); err != nil {
+			x463 := bool(v.NoHosts)
+			if err := s.Bool(&x463); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x449)
+			v.NoHosts = bool(x463)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4906,27 +5022,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e450 []string
+					var e464 []string
 					if s.Literal("null") {
-						e450 = nil
+						e464 = nil
 					} else {
-						out451 := e450[:0]
-						if out451 == nil {
-							out451 = []string{}
+						out465 := e464[:0]
+						if out465 == nil {
+							out465 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e452 string
-							if err := s.Str(&e452); err != nil {
+							var e466 string
+							if err := s.Str(&e466); err != nil {
 								return err
 							}
-							out451 = append(out451, e452)
+							out465 = append(out465, e466)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e450 = out451
+						e464 = out465
 					}
-					v.Aliases[string(key)] = e450
+					v.Aliases[string(key)] = e464
 					return nil
 				}); err != nil {
 					return err
@@ -4944,30 +5060,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n453, null454, err := s.Integer(32, false)
+			_, n467, null468, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null454 {
-				v.ContainerID = uint32(n453)
+			if !null468 {
+				v.ContainerID = uint32(n467)
 			}
 			return nil
 		case "hostID":
-			_, n455, null456, err := s.Integer(32, false)
+			_, n469, null470, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null456 {
-				v.HostID = uint32(n455)
+			if !null470 {
+				v.HostID = uint32(n469)
 			}
 			return nil
 		case "size":
-			_, n457, null458, err := s.Integer(32, false)
+			_, n471, null472, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null458 {
-				v.Size = uint32(n457)
+			if !null472 {
+				v.Size = uint32(n471)
 			}
 			return nil
 		}
@@ -4984,57 +5100,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out459 := v.Test[:0]
-				if out459 == nil {
-					out459 = []string{}
+				out473 := v.Test[:0]
+				if out473 == nil {
+					out473 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e460 string
-					if err := s.Str(&e460); err != nil {
+					var e474 string
+					if err := s.Str(&e474); err != nil {
 						return err
 					}
-					out459 = append(out459, e460)
+					out473 = append(out473, e474)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out459
+				v.Test = out473
 			}
 			return nil
 		case "interval":
-			n461, _, null462, err := s.Integer(64, true)
+			n475, _, null476, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null462 {
-				v.Interval = time.Duration(n461)
+			if !null476 {
+				v.Interval = time.Duration(n475)
 			}
 			return nil
 		case "timeout":
-			n463, _, null464, err := s.Integer(64, true)
+			n477, _, null478, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null464 {
-				v.Timeout = time.Duration(n463)
+			if !null478 {
+				v.Timeout = time.Duration(n477)
 			}
 			return nil
 		case "startPeriod":
-			n465, _, null466, err := s.Integer(64, true)
+			n479, _, null480, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null466 {
-				v.StartPeriod = time.Duration(n465)
+			if !null480 {
+				v.StartPeriod = time.Duration(n479)
 			}
 			return nil
 		case "retries":
-			n467, _, null468, err := s.Integer(64, true)
+			n481, _, null482, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null468 {
-				v.Retries = int(n467)
+			if !null482 {
+				v.Retries = int(n481)
 			}
 			return nil
 		}
@@ -5068,30 +5184,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n469, null470, err := s.Integer(32, false)
+			_, n483, null484, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null470 {
-				v.UID = uint32(n469)
+			if !null484 {
+				v.UID = uint32(n483)
 			}
 			return nil
 		case "gid":
-			_, n471, null472, err := s.Integer(32, false)
+			_, n485, null486, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null472 {
-				v.GID = uint32(n471)
+			if !null486 {
+				v.GID = uint32(n485)
 			}
 			return nil
 		case "mode":
-			_, n473, null474, err := s.Integer(32, false)
+			_, n487, null488, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null474 {
-				v.Mode = uint32(n473)
+			if !null488 {
+				v.Mode = uint32(n487)
 			}
 			return nil
 		}
@@ -5115,12 +5231,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n475, _, null476, err := s.Integer(64, true)
+			n489, _, null490, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null476 {
-				v.PrefixLen = int(n475)
+			if !null490 {
+				v.PrefixLen = int(n489)
 			}
 			return nil
 		case "gateway":
@@ -5154,33 +5270,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n477, _, null478, err := s.Integer(64, true)
+			n491, _, null492, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null478 {
-				v.FailingStreak = int(n477)
+			if !null492 {
+				v.FailingStreak = int(n491)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out479 := v.Log[:0]
-				if out479 == nil {
-					out479 = []model.HealthLog{}
+				out493 := v.Log[:0]
+				if out493 == nil {
+					out493 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e480 model.HealthLog
-					if err := decModelHealthLog(s, &e480); err != nil {
+					var e494 model.HealthLog
+					if err := decModelHealthLog(s, &e494); err != nil {
 						return err
 					}
-					out479 = append(out479, e480)
+					out493 = append(out493, e494)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out479
+				v.Log = out493
 			}
 			return nil
 		}
@@ -5199,21 +5315,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n481, null482, err := s.Integer(16, false)
+			_, n495, null496, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null482 {
-				v.HostPort = uint16(n481)
+			if !null496 {
+				v.HostPort = uint16(n495)
 			}
 			return nil
 		case "containerPort":
-			_, n483, null484, err := s.Integer(16, false)
+			_, n497, null498, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null484 {
-				v.ContainerPort = uint16(n483)
+			if !null498 {
+				v.ContainerPort = uint16(n497)
 			}
 			return nil
 		case "protocol":
@@ -5222,12 +5338,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n485, null486, err := s.Integer(16, false)
+			_, n499, null500, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null486 {
-				v.Range = uint16(n485)
+			if !null500 {
+				v.Range = uint16(n499)
 			}
 			return nil
 		}
@@ -5241,30 +5357,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw487, err := s.Raw()
+			raw501, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw487); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw501); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw488, err := s.Raw()
+			raw502, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw488); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw502); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n489, _, null490, err := s.Integer(64, true)
+			n503, _, null504, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null490 {
-				v.ExitCode = int(n489)
+			if !null504 {
+				v.ExitCode = int(n503)
 			}
 			return nil
 		case "output":

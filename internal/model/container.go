@@ -114,6 +114,9 @@ type Resources struct {
 	OOMKillDisable   bool   `json:"oomKillDisable,omitempty"`
 	// DeviceCgroupRules are further device cgroup rules ("c 1:3 rwm").
 	DeviceCgroupRules []string `json:"deviceCgroupRules,omitempty"`
+	// CPURtPeriod and CPURtRuntime give the cgroup real-time CPU time (microseconds).
+	CPURtPeriod  uint64 `json:"cpuRtPeriod,omitempty"`
+	CPURtRuntime int64  `json:"cpuRtRuntime,omitempty"`
 }
 
 // NetworkConfig is what a container (or a pod's infra container) asks of the network.
@@ -159,6 +162,10 @@ type ContainerConfig struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Terminal    bool              `json:"terminal,omitempty"`
 	Stdin       bool              `json:"stdin,omitempty"`
+	// LogSizeMax is the largest the log file grows before conmon starts it anew (--log-opt
+	// max-size); LogTag names the container in journald's entries (--log-opt tag).
+	LogSizeMax int64  `json:"logSizeMax,omitempty"`
+	LogTag     string `json:"logTag,omitempty"`
 	// LogPath is where conmon writes the container's log (k8s-file format) when not in the
 	// container's own directory: the path a CRI client asked for.
 	LogPath string `json:"logPath,omitempty"`
@@ -272,6 +279,12 @@ type ContainerConfig struct {
 	// /tmp and /var/log/journal, a writable /sys/fs/cgroup, and SIGRTMIN+3 to stop.
 	Systemd     string `json:"systemd,omitempty"`
 	SystemdMode bool   `json:"systemdMode,omitempty"`
+	// ChrootDirs are directories of the container that get pea's /etc files (hosts,
+	// resolv.conf, hostname) too, at the same place below them (--chrootdirs).
+	ChrootDirs []string `json:"chrootDirs,omitempty"`
+	// HostUsers are users of the host whose /etc/passwd lines the container's gets
+	// (--hostuser).
+	HostUsers []string `json:"hostUsers,omitempty"`
 }
 
 // SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,

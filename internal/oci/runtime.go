@@ -84,6 +84,10 @@ type CreateOptions struct {
 	Timeout uint
 	// RuntimeArgs are further global options of the runtime for this container.
 	RuntimeArgs []string
+	// LogSizeMax starts the log file anew past that size (0: no limit); LogTag tags
+	// journald's entries.
+	LogSizeMax int64
+	LogTag     string
 }
 
 // AttachSocket is the path of a container's attach socket.
@@ -151,6 +155,12 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 		if o.KeepStdin {
 			args = append(args, "--leave-stdin-open")
 		}
+	}
+	if o.LogSizeMax > 0 {
+		args = append(args, "--log-size-max", strconv.FormatInt(o.LogSizeMax, 10))
+	}
+	if o.LogTag != "" {
+		args = append(args, "--log-tag", o.LogTag)
 	}
 	for _, a := range o.RuntimeArgs {
 		args = append(args, "--runtime-arg", a)
