@@ -550,3 +550,62 @@ func TestSystemdMode(t *testing.T) {
 	}
 	e.refused("invalid --systemd", "create", "--systemd", "maybe", "localhost/bb", "true")
 }
+
+// TestMoreRunFlags: --ip6 on an IPv6 network, --log-opt max-size, --cpu-rt-period (and the
+// refusal of --cpu-rt-runtime while the parent cgroup has no real-time time), --chrootdirs,
+// --hostuser, --subuidname without subordinate IDs.
+func TestMoreRunFlags(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "--subnet", "fd00:7e57:5::/64", "rf6net")
+	out := e.Pea("run", "--rm", "--network", "rf6net", "--ip6", "fd00:7e57:5::42", "localhost/bb", "sh", "-c", "ip -6 addr show eth0 | grep -o 'fd00:7e57:5::42/64'")
+	if out != "fd00:7e57:5::42/64" {
+		t.Fatalf("--ip6: %q", out)
+	}
+	e.refused("outside the subnets", "run", "--rm", "--network", "rf6net", "--ip6", "fd00:1::1", "localhost/bb", "true")
+	e.refused("invalid --ip6", "create", "--ip6", "10.1.2.3", "localhost/bb", "true")
+	e.refused("cannot both be given", "create", "--ip", "10.88.0.9", "--ip6", "fd00::9", "localhost/bb", "true")
+
+	id := e.Pea("run", "-d", "--log-opt", "max-size=1k", "localhost/bb", "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done")
+	e.Pea("wait", id)
+	st, err := os.Stat(e.Pea("inspect", "-f", "{{.LogPath}}", id))
+	if err != nil || st.Size() > 1024 {
+		t.Fatalf("--log-opt max-size=1k: the log is %v bytes (%v)", st, err)
+	}
+	if !strings.Contains(e.Pea("logs", id), "line-299-") {
+		t.Fatal("--log-opt max-size: the last lines are not in the log")
+	}
+	e.refused("invalid --log-opt max-size", "create", "--log-opt", "max-size=huge", "localhost/bb", "true")
+
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.rt_period_us"); err == nil {
+		if got := e.Pea("run", "--rm", "--cpu-rt-period", "50000", "localhost/bb", "cat", "/sys/fs/cgroup/cpu/cpu.rt_period_us"); got != "50000" {
+			t.Fatalf("--cpu-rt-period: %q", got)
+		}
+		b, _ := os.ReadFile("/sys/fs/cgroup/cpu/pea/cpu.rt_runtime_us")
+		if strings.TrimSpace(string(b)) == "0" {
+			e.refused("has 0 microseconds of real-time CPU time", "run", "--rm", "--cpu-rt-runtime", "10000", "localhost/bb", "true")
+		}
+	}
+	e.refused("longer than --cpu-rt-period", "create", "--cpu-rt-period", "1000", "--cpu-rt-runtime", "5000", "localhost/bb", "true")
+
+	out = e.Pea("run", "--rm", "--hostname", "jailed", "--chrootdirs", "/jail", "localhost/bb", "sh", "-c", "cat /jail/etc/hostname; grep -c nameserver /jail/etc/resolv.conf")
+	if !strings.HasPrefix(out, "jailed\n") {
+		t.Fatalf("--chrootdirs: %q", out)
+	}
+	e.refused("an absolute path", "create", "--chrootdirs", "jail", "localhost/bb", "true")
+
+	hostLine := ""
+	if b, err := os.ReadFile("/etc/passwd"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "daemon:") {
+				hostLine = l
+			}
+		}
+	}
+	if hostLine != "" {
+		if out := e.Pea("run", "--rm", "--hostuser", "daemon", "localhost/bb", "grep", "^daemon:", "/etc/passwd"); out != hostLine {
+			t.Fatalf("--hostuser daemon: %q, the host has %q", out, hostLine)
+		}
+	}
+	e.refused("no such user in the host's /etc/passwd", "create", "--hostuser", "no-such-user-here", "localhost/bb", "true")
+	e.refused("no subordinate IDs for no-such-user-here", "create", "--subuidname", "no-such-user-here", "localhost/bb", "true")
+}
