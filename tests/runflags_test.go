@@ -563,6 +563,12 @@ func TestMoreRunFlags(t *testing.T) {
 	}
 	e.refused("outside the subnets", "run", "--rm", "--network", "rf6net", "--ip6", "fd00:1::1", "localhost/bb", "true")
 	e.refused("invalid --ip6", "create", "--ip6", "10.1.2.3", "localhost/bb", "true")
+	e.Pea("pod", "create", "--name", "p6", "--network", "rf6net", "--ip6", "fd00:7e57:5::77")
+	if out := e.Pea("run", "--rm", "--pod", "p6", "localhost/bb", "sh", "-c", "ip -6 addr show eth0 | grep -o 'fd00:7e57:5::77/64'"); out != "fd00:7e57:5::77/64" {
+		t.Fatalf("pod create --ip6: %q", out)
+	}
+	e.Pea("pod", "rm", "-f", "p6")
+	e.refused("no subordinate IDs", "pod", "create", "--subuidname", "no-such-user-here")
 	e.refused("cannot both be given", "create", "--ip", "10.88.0.9", "--ip6", "fd00::9", "localhost/bb", "true")
 
 	id := e.Pea("run", "-d", "--log-opt", "max-size=1k", "localhost/bb", "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done")
@@ -608,4 +614,24 @@ func TestMoreRunFlags(t *testing.T) {
 	}
 	e.refused("no such user in the host's /etc/passwd", "create", "--hostuser", "no-such-user-here", "localhost/bb", "true")
 	e.refused("no subordinate IDs for no-such-user-here", "create", "--subuidname", "no-such-user-here", "localhost/bb", "true")
+}
+
+// TestHTTPProxyFlag: the host's proxy variables reach the container unless --http-proxy=false;
+// the user's own setting wins; --disable-content-trust is accepted and does nothing.
+func TestHTTPProxyFlag(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	env := []string{"http_proxy=http://proxy.invalid:3128", "NO_PROXY=localhost"}
+	r := e.runEnv(nil, env, "run", "--rm", "localhost/bb", "sh", "-c", "echo $http_proxy $NO_PROXY")
+	if strings.TrimSpace(r.Stdout) != "http://proxy.invalid:3128 localhost" {
+		t.Fatalf("--http-proxy (default): %s", r)
+	}
+	r = e.runEnv(nil, env, "run", "--rm", "--http-proxy=false", "localhost/bb", "sh", "-c", "echo [$http_proxy]")
+	if strings.TrimSpace(r.Stdout) != "[]" {
+		t.Fatalf("--http-proxy=false: %s", r)
+	}
+	r = e.runEnv(nil, env, "run", "--rm", "-e", "http_proxy=mine", "localhost/bb", "sh", "-c", "echo $http_proxy")
+	if strings.TrimSpace(r.Stdout) != "mine" {
+		t.Fatalf("-e http_proxy: %s", r)
+	}
+	e.Pea("run", "--rm", "--disable-content-trust", "localhost/bb", "true")
 }

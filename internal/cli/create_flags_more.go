@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ type moreCreateFlags struct {
 	imageVolume, seccompPolicy, sdNotify      string
 	systemd, ip6                              string
 	rootfs, unsetEnvAll, oomKillDisable, pw   bool
+	httpProxy, contentTrust                   bool
 	timeout                                   uint
 	blkioWeight                               uint16
 	blkioWeightDevice, readBps, writeBps      []string
@@ -61,6 +63,8 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.hostUsers, "hostuser", nil, "copy this host user's /etc/passwd line into the container's")
 	fs.StringVar(&f.subUIDName, "subuidname", "", "a user namespace mapping the UIDs of this name's /etc/subuid ranges")
 	fs.StringVar(&f.subGIDName, "subgidname", "", "a user namespace mapping the GIDs of this name's /etc/subgid ranges")
+	fs.BoolVar(&f.httpProxy, "http-proxy", true, "give the container the host's proxy variables (http_proxy, https_proxy, ftp_proxy, no_proxy, either case)")
+	fs.BoolVar(&f.contentTrust, "disable-content-trust", false, "accepted for Docker compatibility; does nothing (as podman)")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -160,6 +164,9 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	}
 	cfg.Timeout = f.timeout
 	cfg.ChrootDirs, cfg.HostUsers = f.chrootDirs, f.hostUsers
+	if f.httpProxy {
+		cfg.Env = hostProxyEnv(cfg.Env)
+	}
 	res := &cfg.Resources
 	res.BlkioWeight = f.blkioWeight
 	res.BlkioWeightDevice, res.DeviceReadBps, res.DeviceWriteBps = f.blkioWeightDevice, f.readBps, f.writeBps
@@ -254,4 +261,16 @@ func (f *moreCreateFlags) subIDMaps(uidmap, gidmap *[]string) error {
 	}
 	*gidmap, err = engine.SubIDMaps("/etc/subgid", gname)
 	return err
+}
+
+// hostProxyEnv adds to env the host's proxy variables env does not set (--http-proxy).
+func hostProxyEnv(env []string) []string {
+	for _, k := range []string{"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY"} {
+		v, ok := os.LookupEnv(k)
+		if !ok || slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+			continue
+		}
+		env = append([]string{k + "=" + v}, env...) // before the user's: theirs win
+	}
+	return env
 }

@@ -146,6 +146,9 @@ func newPodCreateCommand(a *app) *cobra.Command {
 }
 
 func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig, error) {
+	if err := o.more.prepare(o); err != nil {
+		return nil, err
+	}
 	share, err := parseShare(o.share, changed("share"))
 	if err != nil {
 		return nil, err
