@@ -635,3 +635,23 @@ func TestHTTPProxyFlag(t *testing.T) {
 	}
 	e.Pea("run", "--rm", "--disable-content-trust", "localhost/bb", "true")
 }
+
+// TestPreserveFDs: run --preserve-fds N hands fds 3.. of the calling pea to the process (and
+// only to its first start); an fd that is not open and create are refused.
+func TestPreserveFDs(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	f := filepath.Join(t.TempDir(), "passed")
+	os.WriteFile(f, []byte("through-fd-3"), 0o644)
+	fh, err := os.Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	cmd := exec.Command(peaBin, e.args("run", "--rm", "--preserve-fds", "1", "localhost/bb", "sh", "-c", "cat <&3")...)
+	cmd.ExtraFiles = []*os.File{fh}
+	if r := runCmd(cmd); r.Code != 0 || strings.TrimSpace(r.Stdout) != "through-fd-3" {
+		t.Fatalf("--preserve-fds 1: %s", r)
+	}
+	e.refused("file descriptor 3 is not open", "run", "--rm", "--preserve-fds", "1", "localhost/bb", "true")
+	e.refused("--preserve-fds is run's", "create", "--preserve-fds", "1", "localhost/bb", "true")
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"pea/internal/engine"
 	"pea/internal/model"
@@ -24,7 +25,7 @@ type moreCreateFlags struct {
 	systemd, ip6                              string
 	rootfs, unsetEnvAll, oomKillDisable, pw   bool
 	httpProxy, contentTrust                   bool
-	timeout                                   uint
+	timeout, preserveFDs                      uint
 	blkioWeight                               uint16
 	blkioWeightDevice, readBps, writeBps      []string
 	readIOps, writeIOps, deviceCgroupRules    []string
@@ -65,6 +66,7 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.subGIDName, "subgidname", "", "a user namespace mapping the GIDs of this name's /etc/subgid ranges")
 	fs.BoolVar(&f.httpProxy, "http-proxy", true, "give the container the host's proxy variables (http_proxy, https_proxy, ftp_proxy, no_proxy, either case)")
 	fs.BoolVar(&f.contentTrust, "disable-content-trust", false, "accepted for Docker compatibility; does nothing (as podman)")
+	fs.UintVar(&f.preserveFDs, "preserve-fds", 0, "pass pea's file descriptors 3 to 3+N-1 on to the container's process")
 	fs.UintVar(&f.timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
 	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT")
@@ -164,6 +166,12 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	}
 	cfg.Timeout = f.timeout
 	cfg.ChrootDirs, cfg.HostUsers = f.chrootDirs, f.hostUsers
+	for fd := 3; fd < 3+int(f.preserveFDs); fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return invalid("--preserve-fds %d: file descriptor %d is not open", f.preserveFDs, fd)
+		}
+	}
+	o.PreserveFDs = int(f.preserveFDs)
 	if f.httpProxy {
 		cfg.Env = hostProxyEnv(cfg.Env)
 	}

@@ -67,7 +67,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	}
 	// Only once the options hold: conmon is launched now and waits for the start, and the
 	// kernel's cgroup attach lock is readied (engine.PrepareRun).
-	defer rt.PrepareRun(cfg)()
+	defer rt.PrepareRun(cfg, co.PreserveFDs)()
 	cfg.CreateCommand = a.args
 	co.Registry = o.registry.options(changed, a.stderr)
 	ctx := context.Background()

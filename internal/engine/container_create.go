@@ -38,6 +38,9 @@ type CreateOptions struct {
 	// SeccompPolicy image takes the seccomp profile from the image's
 	// io.containers.seccomp.profile label, when it has one (--seccomp-policy).
 	SeccompPolicy string
+	// PreserveFDs passes this process's fds 3 to 3+N-1 on to the container's first start, if it
+	// is made by this process (run --preserve-fds).
+	PreserveFDs int
 	// EnvMerge are VAR=VALUE settings whose ${NAME} (or $NAME) are expanded with the
 	// environment the image and the user gave (--env-merge).
 	EnvMerge []string
@@ -159,6 +162,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 
+	if o.PreserveFDs > 0 {
+		r.preserveFDs.Store(cfg.ID, o.PreserveFDs)
+	}
 	c := &model.Container{Config: cfg, State: &model.ContainerState{Status: model.StatusCreated}}
 	if err := addWithName(cfg.Name != "", func(name string) { cfg.Name = name }, func() error { return st.AddContainer(c) }); err != nil {
 		return nil, err

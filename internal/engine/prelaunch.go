@@ -23,7 +23,7 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 		// file here; that waits on conmon's wake-up and reaping.)
 		NoSyncLog: cfg.AutoRemove,
 		LogDriver: conmonLogDriver(cfg.LogDriver), Timeout: cfg.Timeout, RuntimeArgs: runtimeArgs(cfg),
-		LogSizeMax: cfg.LogSizeMax, LogTag: cfg.LogTag,
+		LogSizeMax: cfg.LogSizeMax, LogTag: cfg.LogTag, PreserveFDs: r.takePreserveFDs(cfg.ID),
 	}
 }
 
@@ -47,9 +47,9 @@ func (r *Runtime) makeRunDirs(rt *oci.Runtime, id string) error {
 // The caller must call the returned cancel once the container was created and started, or
 // failed to be: when the start did not take the launched conmon, cancel ends it and, when the
 // container was not created, removes the directories made for it.
-func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
+func (r *Runtime) PrepareRun(cfg *model.ContainerConfig, preserveFDs int) (cancel func()) {
 	warmAttach()
-	if cfg.ID != "" || cfg.LogPath != "" || cfg.LogDriver == LogDriverPassthrough {
+	if cfg.ID != "" || cfg.LogPath != "" || cfg.LogDriver == LogDriverPassthrough || preserveFDs > 0 {
 		// (A log path of the caller's: its directory is made by the start, once the config
 		// is accepted; conmon launched ahead would need it before.)
 		return func() {}

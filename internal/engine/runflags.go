@@ -782,3 +782,12 @@ func hostPasswdLine(user string) string {
 	}
 	return ""
 }
+
+// takePreserveFDs returns (once) how many fds container id's start passes on (see
+// Runtime.preserveFDs).
+func (r *Runtime) takePreserveFDs(id string) int {
+	if v, ok := r.preserveFDs.LoadAndDelete(id); ok {
+		return v.(int)
+	}
+	return 0
+}

@@ -88,6 +88,8 @@ type CreateOptions struct {
 	// journald's entries.
 	LogSizeMax int64
 	LogTag     string
+	// PreserveFDs passes the caller's fds 3 to 3+N-1 on to the container's process.
+	PreserveFDs int
 }
 
 // AttachSocket is the path of a container's attach socket.
@@ -177,14 +179,22 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 			args = append(args, "--exit-command-arg", a)
 		}
 	}
+	if o.PreserveFDs > 0 {
+		args = append(args, "--runtime-opt", "--preserve-fds="+strconv.Itoa(o.PreserveFDs))
+	}
 	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
 	cmd := cpupin.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
 	// Not NOTIFY_SOCKET: conmon and the runtime would take systemd's socket as theirs; the
 	// engine gives it to the container itself when asked (--sdnotify container).
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
-	cmd.Env = append(append(env, "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4"), r.ExecEnv()...)
-	cmd.ExtraFiles = []*os.File{syncW, startR}
+	// The caller's fds 3.. that the container keeps (--preserve-fds) come first, at the same
+	// numbers; conmon's pipes follow them.
+	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(fd), "preserved"))
+	}
+	cmd.Env = append(append(env, "_OCI_SYNCPIPE="+strconv.Itoa(3+o.PreserveFDs), "_OCI_STARTPIPE="+strconv.Itoa(4+o.PreserveFDs)), r.ExecEnv()...)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, syncW, startR)
 	l := &Launched{cmd: cmd, stderr: &bytes.Buffer{}, syncR: syncR, startW: startW, bundle: o.Bundle}
 	cmd.Stderr = l.stderr
 	if o.LogDriver == "passthrough" {
