@@ -655,3 +655,25 @@ func TestPreserveFDs(t *testing.T) {
 	e.refused("file descriptor 3 is not open", "run", "--rm", "--preserve-fds", "1", "localhost/bb", "true")
 	e.refused("--preserve-fds is run's", "create", "--preserve-fds", "1", "localhost/bb", "true")
 }
+
+// TestRunAttach: run -a names the streams attached; the others are not shown (they are
+// still in the log) and stdin is not read unless named.
+func TestRunAttach(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	r := e.Try("run", "--name", "a1", "-a", "stderr", "localhost/bb", "sh", "-c", "echo out; echo err >&2")
+	if r.Code != 0 || r.Stdout != "" || strings.TrimSpace(r.Stderr) != "err" {
+		t.Fatalf("-a stderr: %s", r)
+	}
+	if logs := e.Pea("logs", "a1"); !strings.Contains(logs, "out") {
+		t.Fatalf("-a stderr: stdout is not in the log: %q", logs)
+	}
+	r = e.Try("run", "--rm", "-a", "stdout", "localhost/bb", "sh", "-c", "echo out; echo err >&2")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "out" || r.Stderr != "" {
+		t.Fatalf("-a stdout: %s", r)
+	}
+	if r := e.PeaIn("typed\n", "run", "--rm", "-i", "-a", "stdin", "-a", "stdout", "localhost/bb", "cat"); strings.TrimSpace(r.Stdout) != "typed" {
+		t.Fatalf("-a stdin -a stdout: %s", r)
+	}
+	e.refused("invalid stream", "run", "--rm", "-a", "stdfoo", "localhost/bb", "true")
+	e.refused("--attach and --detach", "run", "-d", "-a", "stdout", "localhost/bb", "true")
+}

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -20,6 +23,7 @@ type runOptions struct {
 	detach   bool
 	sigProxy bool
 	rmi      bool
+	attach   []string
 }
 
 func init() { register(newRunCommand, "run") }
@@ -38,6 +42,7 @@ func newRunCommand(a *app) *cobra.Command {
 	o.register(cmd.Flags())
 	cmd.Flags().BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container ID")
 	cmd.Flags().BoolVar(&o.sigProxy, "sig-proxy", true, "forward signals received by pea to the container")
+	cmd.Flags().StringSliceVarP(&o.attach, "attach", "a", nil, "attach only these streams: stdin, stdout, stderr (the others go to the log alone)")
 	cmd.Flags().BoolVar(&o.rmi, "rmi", false, "remove the image after the container exits, unless another container uses it (implies --rm)")
 	return cmd
 }
@@ -55,6 +60,9 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		// A container writing to (or reading) the caller's terminal could inject input
 		// into it (TIOCSTI), as podman refuses.
 		return invalid("the passthrough log driver cannot be used on a terminal: redirect stdin and stdout")
+	}
+	if err := checkAttach(o.attach, o.detach); err != nil {
+		return err
 	}
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
@@ -89,6 +97,9 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		streams = &engine.Streams{}
 	} else if o.stdin {
 		streams.Stdin = a.stdin
+	}
+	if len(o.attach) > 0 {
+		attachOnly(streams, o.attach)
 	}
 	if o.tty {
 		restore := setupTerminal(streams)
@@ -199,4 +210,36 @@ func proxySignals(rt *engine.Runtime, id string) func() {
 		}
 	}()
 	return func() { <-ready; signal.Stop(ch); close(done) }
+}
+
+// checkAttach checks run's --attach streams.
+func checkAttach(streams []string, detach bool) error {
+	for _, s := range streams {
+		switch strings.ToLower(s) {
+		case "stdin", "stdout", "stderr":
+		default:
+			return invalid("invalid stream %q for --attach: must be one of stdin, stdout, or stderr", s)
+		}
+	}
+	if len(streams) > 0 && detach {
+		return invalid("--attach and --detach cannot be combined: a detached container is not attached")
+	}
+	return nil
+}
+
+// attachOnly leaves out of s the streams --attach does not name: their output is discarded
+// here (it is still in the container's log), and stdin is not read.
+func attachOnly(s *engine.Streams, streams []string) {
+	has := func(n string) bool {
+		return slices.ContainsFunc(streams, func(x string) bool { return strings.EqualFold(x, n) })
+	}
+	if !has("stdout") {
+		s.Stdout = io.Discard
+	}
+	if !has("stderr") {
+		s.Stderr = io.Discard
+	}
+	if !has("stdin") {
+		s.Stdin = nil
+	}
 }
