@@ -677,3 +677,21 @@ func TestRunAttach(t *testing.T) {
 	e.refused("invalid stream", "run", "--rm", "-a", "stdfoo", "localhost/bb", "true")
 	e.refused("--attach and --detach", "run", "-d", "-a", "stdout", "localhost/bb", "true")
 }
+
+// TestAPIVolumesFrom: the compat API's HostConfig.VolumesFrom is honoured like the flag.
+func TestAPIVolumesFrom(t *testing.T) {
+	a := newAPIEnv(t)
+	host := t.TempDir()
+	os.WriteFile(filepath.Join(host, "f"), []byte("api-shared"), 0o644)
+	a.Pea("create", "--name", "vsrc", "--network", "none", "-v", host+":/shared", "localhost/bb", "true")
+	var created struct{ Id string }
+	a.RequestJSON("POST", "/v1.41/containers/create?name=vuser", map[string]any{"Image": "localhost/bb", "Cmd": []string{"cat", "/shared/f"},
+		"HostConfig": map[string]any{"NetworkMode": "none", "VolumesFrom": []string{"vsrc:ro"}}}, 201, &created)
+	a.Pea("start", "-a", "vuser")
+	if out := a.Pea("logs", "vuser"); out != "api-shared" {
+		t.Fatalf("API VolumesFrom: %q", out)
+	}
+	var e struct{ Message string }
+	a.RequestJSON("POST", "/v1.41/containers/create?name=bad", map[string]any{"Image": "localhost/bb",
+		"HostConfig": map[string]any{"NetworkMode": "none", "VolumesFrom": []string{"nosuch"}}}, 404, &e)
+}
