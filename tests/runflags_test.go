@@ -580,6 +580,9 @@ func TestMoreRunFlags(t *testing.T) {
 	if !strings.Contains(e.Pea("logs", id), "line-299-") {
 		t.Fatal("--log-opt max-size: the last lines are not in the log")
 	}
+	if got := e.Pea("inspect", "-f", "{{.HostConfig.LogConfig.Size}}", id); got != "1024B" {
+		t.Fatalf("inspect LogConfig.Size: %q", got)
+	}
 	e.refused("invalid --log-opt max-size", "create", "--log-opt", "max-size=huge", "localhost/bb", "true")
 
 	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.rt_period_us"); err == nil {

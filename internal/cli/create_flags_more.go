@@ -208,6 +208,7 @@ func inspectRunFlags(h *ctrInspectHost, cfg *model.ContainerConfig, logPath stri
 	if h.LogConfig.Type != engine.LogDriverNone && h.LogConfig.Type != engine.LogDriverPassthrough || cfg.LogPath != "" {
 		h.LogConfig.Path = logPath
 	}
+	h.LogConfig.Tag, h.LogConfig.Size = cfg.LogTag, strconv.FormatInt(cfg.LogSizeMax, 10)+"B"
 	h.VolumesFrom = nonNil(cfg.VolumesFrom)
 	r := cfg.Resources
 	h.BlkioWeight, h.OomKillDisable, h.MemorySwappiness = r.BlkioWeight, r.OOMKillDisable, -1

@@ -199,6 +199,8 @@ type ctrInspectHost struct {
 	LogConfig struct {
 		Type string `json:"Type"`
 		Path string `json:"Path"`
+		Tag  string `json:"Tag"`
+		Size string `json:"Size"`
 	} `json:"LogConfig"`
 	VolumesFrom          []string             `json:"VolumesFrom"`
 	BlkioWeight          uint16               `json:"BlkioWeight"`
