@@ -51,7 +51,8 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig, preserveFDs int) (cance
 	warmAttach()
 	if cfg.ID != "" || cfg.LogPath != "" || cfg.LogDriver == LogDriverPassthrough || preserveFDs > 0 {
 		// (A log path of the caller's: its directory is made by the start, once the config
-		// is accepted; conmon launched ahead would need it before.)
+		// is accepted; conmon launched ahead would need it before. A passthrough log or
+		// preserved fds: conmon takes them from the start, once the config is accepted.)
 		return func() {}
 	}
 	rt, err := r.ociRuntime()
