@@ -698,3 +698,14 @@ func TestAPIVolumesFrom(t *testing.T) {
 	a.RequestJSON("POST", "/v1.41/containers/create?name=bad", map[string]any{"Image": "localhost/bb",
 		"HostConfig": map[string]any{"NetworkMode": "none", "VolumesFrom": []string{"nosuch"}}}, 404, &e)
 }
+
+// TestPassthroughStartAttach: a passthrough container created first runs on `start -a`'s
+// stdio, which waits for its exit code.
+func TestPassthroughStartAttach(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "pt", "--log-driver", "passthrough", "localhost/bb", "sh", "-c", "echo from-pt; exit 4")
+	r := e.Try("start", "-a", "pt")
+	if r.Code != 4 || strings.TrimSpace(r.Stdout) != "from-pt" {
+		t.Fatalf("start -a of a passthrough container: %s", r)
+	}
+}

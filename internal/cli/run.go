@@ -118,11 +118,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		stop := proxySignals(rt, c.Config.ID)
 		defer stop()
 	}
-	attach := streams
-	if cfg.LogDriver == engine.LogDriverPassthrough {
-		attach = nil // conmon makes no attach socket: the exit is waited for alone
-	}
-	started, err := rt.StartCreated(ctx, c, attach)
+	started, err := rt.StartCreated(ctx, c, streams)
 	if err != nil {
 		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
 		return err

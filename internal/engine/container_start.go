@@ -264,13 +264,17 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 			attach.exitFD, attach.hasExitFD = fd, true
 			u.add(attach.closeExitFD)
 		}
-		if attached, err = dialAttach(bundle); err != nil {
-			return err
-		}
-		u.add(func() { attached.Close() })
-		if attach.Size != nil {
-			setPtySize(pid, attach.Size[0], attach.Size[1])
-			attached.resize(attach.Size[0], attach.Size[1])
+		// A passthrough container has the stdio of the pea that started it and no attach
+		// socket: the caller only waits for its exit.
+		if cfg.LogDriver != LogDriverPassthrough {
+			if attached, err = dialAttach(bundle); err != nil {
+				return err
+			}
+			u.add(func() { attached.Close() })
+			if attach.Size != nil {
+				setPtySize(pid, attach.Size[0], attach.Size[1])
+				attached.resize(attach.Size[0], attach.Size[1])
+			}
 		}
 	}
 	trace.Mark("start: runtime created the container")
