@@ -435,7 +435,8 @@ func TestCgroupsModeAndPlatform(t *testing.T) {
 }
 
 // TestImageVolumeAndSeccompPolicy: --image-volume tmpfs puts a tmpfs holding the image's
-// content on each VOLUME, bind an anonymous volume, ignore (pea's default) nothing;
+// content on each VOLUME, bind an anonymous volume filled with it, ignore (pea's default)
+// nothing;
 // --seccomp-policy image takes the profile from the image's io.containers.seccomp.profile label.
 func TestImageVolumeAndSeccompPolicy(t *testing.T) {
 	e := newEnv(t).withBusybox()
@@ -453,12 +454,14 @@ LABEL io.containers.seccomp.profile='{"defaultAction":"SCMP_ACT_ALLOW","syscalls
 	if out := e.Pea("run", "--rm", "--image-volume", "tmpfs", "localhost/volimg", "sh", "-c", "mount | grep ' /data ' | cut -d' ' -f1,3; cat /data/seed"); out != "tmpfs /data\nseeded" {
 		t.Fatalf("--image-volume tmpfs: %q", out)
 	}
-	id := e.Pea("create", "--image-volume", "bind", "localhost/volimg", "sh", "-c", "touch /data/new")
+	id := e.Pea("create", "--image-volume", "bind", "localhost/volimg", "sh", "-c", "cat /data/seed; touch /data/new")
 	vol := e.Pea("inspect", "-f", "{{range .Mounts}}{{if eq .Destination \"/data\"}}{{.Name}}{{end}}{{end}}", id)
 	if vol == "" {
 		t.Fatal("--image-volume bind: no volume on /data")
 	}
-	e.Pea("start", "-a", id)
+	if out := e.Pea("start", "-a", id); out != "seeded" {
+		t.Fatalf("--image-volume bind: the image's content was not copied into the volume: %q", out)
+	}
 	if _, err := os.Stat(filepath.Join(e.Pea("volume", "inspect", "-f", "{{.Mountpoint}}", vol), "new")); err != nil {
 		t.Fatalf("--image-volume bind: the write is not in volume %s: %v", vol, err)
 	}

@@ -128,6 +128,9 @@ func (r *Runtime) startLocked(ctx context.Context, c *model.Container, attach *S
 		return err
 	}
 	trace.Mark("start: rootfs mounted")
+	if err := r.copyUpVolumes(cfg, in.rootfs); err != nil {
+		return err
+	}
 	u.add(func() { r.unmountRootfs(c) })
 	rootfs := in.rootfs
 	if in.shm, err = r.prepareShm(c, userns); err != nil {

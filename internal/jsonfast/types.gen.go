@@ -1911,6 +1911,10 @@ func encModelMount(e *encoder, v *model.Mount) {
 		e.name("\"chownToUser\"")
 		e.boolean(bool(v.ChownToUser))
 	}
+	if v.CopyUp {
+		e.name("\"copyUp\"")
+		e.boolean(bool(v.CopyUp))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -4476,7 +4480,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -4531,6 +4535,13 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			}
 			v.ChownToUser = bool(x407)
 			return nil
+		case "copyUp":
+			x408 := bool(v.CopyUp)
+			if err := s.Bool(&x408); err != nil {
+				return err
+			}
+			v.CopyUp = bool(x408)
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -4547,21 +4558,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n408, null409, err := s.Integer(64, false)
+			_, n409, null410, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null409 {
-				v.Soft = uint64(n408)
+			if !null410 {
+				v.Soft = uint64(n409)
 			}
 			return nil
 		case "hard":
-			_, n410, null411, err := s.Integer(64, false)
+			_, n411, null412, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null411 {
-				v.Hard = uint64(n410)
+			if !null412 {
+				v.Hard = uint64(n411)
 			}
 			return nil
 		}
@@ -4575,21 +4586,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n412, _, null413, err := s.Integer(64, true)
+			n413, _, null414, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null413 {
-				v.Memory = int64(n412)
+			if !null414 {
+				v.Memory = int64(n413)
 			}
 			return nil
 		case "cpus":
-			n414, null415, err := s.Float(64)
+			n415, null416, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null415 {
-				v.CPUs = float64(n414)
+			if !null416 {
+				v.CPUs = float64(n415)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4598,48 +4609,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n416, _, null417, err := s.Integer(64, true)
+			n417, _, null418, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null417 {
-				v.PidsLimit = int64(n416)
+			if !null418 {
+				v.PidsLimit = int64(n417)
 			}
 			return nil
 		case "shmSize":
-			n418, _, null419, err := s.Integer(64, true)
+			n419, _, null420, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null419 {
-				v.ShmSize = int64(n418)
+			if !null420 {
+				v.ShmSize = int64(n419)
 			}
 			return nil
 		case "memorySwap":
-			n420, _, null421, err := s.Integer(64, true)
+			n421, _, null422, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null421 {
-				v.MemorySwap = int64(n420)
+			if !null422 {
+				v.MemorySwap = int64(n421)
 			}
 			return nil
 		case "memoryReservation":
-			n422, _, null423, err := s.Integer(64, true)
+			n423, _, null424, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null423 {
-				v.MemoryReservation = int64(n422)
+			if !null424 {
+				v.MemoryReservation = int64(n423)
 			}
 			return nil
 		case "cpuShares":
-			_, n424, null425, err := s.Integer(64, false)
+			_, n425, null426, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null425 {
-				v.CPUShares = uint64(n424)
+			if !null426 {
+				v.CPUShares = uint64(n425)
 			}
 			return nil
 		case "cpusetMems":
@@ -4648,135 +4659,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n426, null427, err := s.Integer(64, false)
+			_, n427, null428, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null427 {
-				v.CPUPeriod = uint64(n426)
+			if !null428 {
+				v.CPUPeriod = uint64(n427)
 			}
 			return nil
 		case "cpuQuota":
-			n428, _, null429, err := s.Integer(64, true)
+			n429, _, null430, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null429 {
-				v.CPUQuota = int64(n428)
+			if !null430 {
+				v.CPUQuota = int64(n429)
 			}
 			return nil
 		case "blkioWeight":
-			_, n430, null431, err := s.Integer(16, false)
+			_, n431, null432, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null431 {
-				v.BlkioWeight = uint16(n430)
+			if !null432 {
+				v.BlkioWeight = uint16(n431)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out432 := v.BlkioWeightDevice[:0]
-				if out432 == nil {
-					out432 = []string{}
+				out433 := v.BlkioWeightDevice[:0]
+				if out433 == nil {
+					out433 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e433 string
-					if err := s.Str(&e433); err != nil {
+					var e434 string
+					if err := s.Str(&e434); err != nil {
 						return err
 					}
-					out432 = append(out432, e433)
+					out433 = append(out433, e434)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out432
+				v.BlkioWeightDevice = out433
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out434 := v.DeviceReadBps[:0]
-				if out434 == nil {
-					out434 = []string{}
+				out435 := v.DeviceReadBps[:0]
+				if out435 == nil {
+					out435 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e435 string
-					if err := s.Str(&e435); err != nil {
+					var e436 string
+					if err := s.Str(&e436); err != nil {
 						return err
 					}
-					out434 = append(out434, e435)
+					out435 = append(out435, e436)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out434
+				v.DeviceReadBps = out435
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out436 := v.DeviceWriteBps[:0]
-				if out436 == nil {
-					out436 = []string{}
+				out437 := v.DeviceWriteBps[:0]
+				if out437 == nil {
+					out437 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e437 string
-					if err := s.Str(&e437); err != nil {
+					var e438 string
+					if err := s.Str(&e438); err != nil {
 						return err
 					}
-					out436 = append(out436, e437)
+					out437 = append(out437, e438)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out436
+				v.DeviceWriteBps = out437
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out438 := v.DeviceReadIOps[:0]
-				if out438 == nil {
-					out438 = []string{}
+				out439 := v.DeviceReadIOps[:0]
+				if out439 == nil {
+					out439 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e439 string
-					if err := s.Str(&e439); err != nil {
+					var e440 string
+					if err := s.Str(&e440); err != nil {
 						return err
 					}
-					out438 = append(out438, e439)
+					out439 = append(out439, e440)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out438
+				v.DeviceReadIOps = out439
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out440 := v.DeviceWriteIOps[:0]
-				if out440 == nil {
-					out440 = []string{}
+				out441 := v.DeviceWriteIOps[:0]
+				if out441 == nil {
+					out441 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e441 string
-					if err := s.Str(&e441); err != nil {
+					var e442 string
+					if err := s.Str(&e442); err != nil {
 						return err
 					}
-					out440 = append(out440, e441)
+					out441 = append(out441, e442)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out440
+				v.DeviceWriteIOps = out441
 			}
 			return nil
 		case "memorySwappiness":
@@ -4786,59 +4797,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n442, _, null443, err := s.Integer(64, true)
+				n443, _, null444, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null443 {
-					(*v.MemorySwappiness) = int64(n442)
+				if !null444 {
+					(*v.MemorySwappiness) = int64(n443)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x444 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x444); err != nil {
+			x445 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x445); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x444)
+			v.OOMKillDisable = bool(x445)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out445 := v.DeviceCgroupRules[:0]
-				if out445 == nil {
-					out445 = []string{}
+				out446 := v.DeviceCgroupRules[:0]
+				if out446 == nil {
+					out446 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e446 string
-					if err := s.Str(&e446); err != nil {
+					var e447 string
+					if err := s.Str(&e447); err != nil {
 						return err
 					}
-					out445 = append(out445, e446)
+					out446 = append(out446, e447)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out445
+				v.DeviceCgroupRules = out446
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n447, null448, err := s.Integer(64, false)
+			_, n448, null449, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.CPURtPeriod = uint64(n447)
+			if !null449 {
+				v.CPURtPeriod = uint64(n448)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n449, _, null450, err := s.Integer(64, true)
+			n450, _, null451, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null450 {
-				v.CPURtRuntime = int64(n449)
+			if !null451 {
+				v.CPURtRuntime = int64(n450)
 			}
 			return nil
 		}
@@ -4875,42 +4886,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out451 := v.Networks[:0]
-				if out451 == nil {
-					out451 = []string{}
+				out452 := v.Networks[:0]
+				if out452 == nil {
+					out452 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e452 string
-					if err := s.Str(&e452); err != nil {
+					var e453 string
+					if err := s.Str(&e453); err != nil {
 						return err
 					}
-					out451 = append(out451, e452)
+					out452 = append(out452, e453)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out451
+				v.Networks = out452
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out453 := v.Ports[:0]
-				if out453 == nil {
-					out453 = []model.PortMapping{}
+				out454 := v.Ports[:0]
+				if out454 == nil {
+					out454 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e454 model.PortMapping
-					if err := decModelPortMapping(s, &e454); err != nil {
+					var e455 model.PortMapping
+					if err := decModelPortMapping(s, &e455); err != nil {
 						return err
 					}
-					out453 = append(out453, e454)
+					out454 = append(out454, e455)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out453
+				v.Ports = out454
 			}
 			return nil
 		case "staticIP":
@@ -4927,92 +4938,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out455 := v.DNSServers[:0]
-				if out455 == nil {
-					out455 = []string{}
+				out456 := v.DNSServers[:0]
+				if out456 == nil {
+					out456 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e456 string
-					if err := s.Str(&e456); err != nil {
+					var e457 string
+					if err := s.Str(&e457); err != nil {
 						return err
 					}
-					out455 = append(out455, e456)
+					out456 = append(out456, e457)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out455
+				v.DNSServers = out456
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out457 := v.DNSSearch[:0]
-				if out457 == nil {
-					out457 = []string{}
+				out458 := v.DNSSearch[:0]
+				if out458 == nil {
+					out458 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e458 string
-					if err := s.Str(&e458); err != nil {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
 						return err
 					}
-					out457 = append(out457, e458)
+					out458 = append(out458, e459)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out457
+				v.DNSSearch = out458
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out459 := v.DNSOptions[:0]
-				if out459 == nil {
-					out459 = []string{}
+				out460 := v.DNSOptions[:0]
+				if out460 == nil {
+					out460 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e460 string
-					if err := s.Str(&e460); err != nil {
+					var e461 string
+					if err := s.Str(&e461); err != nil {
 						return err
 					}
-					out459 = append(out459, e460)
+					out460 = append(out460, e461)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out459
+				v.DNSOptions = out460
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out461 := v.AddHosts[:0]
-				if out461 == nil {
-					out461 = []string{}
+				out462 := v.AddHosts[:0]
+				if out462 == nil {
+					out462 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e462 string
-					if err := s.Str(&e462); err != nil {
+					var e463 string
+					if err := s.Str(&e463); err != nil {
 						return err
 					}
-					out461 = append(out461, e462)
+					out462 = append(out462, e463)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out461
+				v.AddHosts = out462
 			}
 			return nil
 		case "noHosts":
-			x463 := bool(v.NoHosts)
-			if err := s.Bool(&x463); err != nil {
+			x464 := bool(v.NoHosts)
+			if err := s.Bool(&x464); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x463)
+			v.NoHosts = bool(x464)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5022,27 +5033,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e464 []string
+					var e465 []string
 					if s.Literal("null") {
-						e464 = nil
+						e465 = nil
 					} else {
-						out465 := e464[:0]
-						if out465 == nil {
-							out465 = []string{}
+						out466 := e465[:0]
+						if out466 == nil {
+							out466 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e466 string
-							if err := s.Str(&e466); err != nil {
+							var e467 string
+							if err := s.Str(&e467); err != nil {
 								return err
 							}
-							out465 = append(out465, e466)
+							out466 = append(out466, e467)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e464 = out465
+						e465 = out466
 					}
-					v.Aliases[string(key)] = e464
+					v.Aliases[string(key)] = e465
 					return nil
 				}); err != nil {
 					return err
@@ -5060,30 +5071,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n467, null468, err := s.Integer(32, false)
+			_, n468, null469, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null468 {
-				v.ContainerID = uint32(n467)
+			if !null469 {
+				v.ContainerID = uint32(n468)
 			}
 			return nil
 		case "hostID":
-			_, n469, null470, err := s.Integer(32, false)
+			_, n470, null471, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null470 {
-				v.HostID = uint32(n469)
+			if !null471 {
+				v.HostID = uint32(n470)
 			}
 			return nil
 		case "size":
-			_, n471, null472, err := s.Integer(32, false)
+			_, n472, null473, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null472 {
-				v.Size = uint32(n471)
+			if !null473 {
+				v.Size = uint32(n472)
 			}
 			return nil
 		}
@@ -5100,57 +5111,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out473 := v.Test[:0]
-				if out473 == nil {
-					out473 = []string{}
+				out474 := v.Test[:0]
+				if out474 == nil {
+					out474 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e474 string
-					if err := s.Str(&e474); err != nil {
+					var e475 string
+					if err := s.Str(&e475); err != nil {
 						return err
 					}
-					out473 = append(out473, e474)
+					out474 = append(out474, e475)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out473
+				v.Test = out474
 			}
 			return nil
 		case "interval":
-			n475, _, null476, err := s.Integer(64, true)
+			n476, _, null477, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null476 {
-				v.Interval = time.Duration(n475)
+			if !null477 {
+				v.Interval = time.Duration(n476)
 			}
 			return nil
 		case "timeout":
-			n477, _, null478, err := s.Integer(64, true)
+			n478, _, null479, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null478 {
-				v.Timeout = time.Duration(n477)
+			if !null479 {
+				v.Timeout = time.Duration(n478)
 			}
 			return nil
 		case "startPeriod":
-			n479, _, null480, err := s.Integer(64, true)
+			n480, _, null481, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null480 {
-				v.StartPeriod = time.Duration(n479)
+			if !null481 {
+				v.StartPeriod = time.Duration(n480)
 			}
 			return nil
 		case "retries":
-			n481, _, null482, err := s.Integer(64, true)
+			n482, _, null483, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null482 {
-				v.Retries = int(n481)
+			if !null483 {
+				v.Retries = int(n482)
 			}
 			return nil
 		}
@@ -5184,30 +5195,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n483, null484, err := s.Integer(32, false)
+			_, n484, null485, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null484 {
-				v.UID = uint32(n483)
+			if !null485 {
+				v.UID = uint32(n484)
 			}
 			return nil
 		case "gid":
-			_, n485, null486, err := s.Integer(32, false)
+			_, n486, null487, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null486 {
-				v.GID = uint32(n485)
+			if !null487 {
+				v.GID = uint32(n486)
 			}
 			return nil
 		case "mode":
-			_, n487, null488, err := s.Integer(32, false)
+			_, n488, null489, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null488 {
-				v.Mode = uint32(n487)
+			if !null489 {
+				v.Mode = uint32(n488)
 			}
 			return nil
 		}
@@ -5231,12 +5242,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n489, _, null490, err := s.Integer(64, true)
+			n490, _, null491, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null490 {
-				v.PrefixLen = int(n489)
+			if !null491 {
+				v.PrefixLen = int(n490)
 			}
 			return nil
 		case "gateway":
@@ -5270,33 +5281,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n491, _, null492, err := s.Integer(64, true)
+			n492, _, null493, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null492 {
-				v.FailingStreak = int(n491)
+			if !null493 {
+				v.FailingStreak = int(n492)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out493 := v.Log[:0]
-				if out493 == nil {
-					out493 = []model.HealthLog{}
+				out494 := v.Log[:0]
+				if out494 == nil {
+					out494 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e494 model.HealthLog
-					if err := decModelHealthLog(s, &e494); err != nil {
+					var e495 model.HealthLog
+					if err := decModelHealthLog(s, &e495); err != nil {
 						return err
 					}
-					out493 = append(out493, e494)
+					out494 = append(out494, e495)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out493
+				v.Log = out494
 			}
 			return nil
 		}
@@ -5315,21 +5326,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n495, null496, err := s.Integer(16, false)
+			_, n496, null497, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null496 {
-				v.HostPort = uint16(n495)
+			if !null497 {
+				v.HostPort = uint16(n496)
 			}
 			return nil
 		case "containerPort":
-			_, n497, null498, err := s.Integer(16, false)
+			_, n498, null499, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null498 {
-				v.ContainerPort = uint16(n497)
+			if !null499 {
+				v.ContainerPort = uint16(n498)
 			}
 			return nil
 		case "protocol":
@@ -5338,12 +5349,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n499, null500, err := s.Integer(16, false)
+			_, n500, null501, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null500 {
-				v.Range = uint16(n499)
+			if !null501 {
+				v.Range = uint16(n500)
 			}
 			return nil
 		}
@@ -5357,30 +5368,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw501, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw501); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw502, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw502); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw502); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw503, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw503); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n503, _, null504, err := s.Integer(64, true)
+			n504, _, null505, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null504 {
-				v.ExitCode = int(n503)
+			if !null505 {
+				v.ExitCode = int(n504)
 			}
 			return nil
 		case "output":

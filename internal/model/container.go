@@ -59,6 +59,9 @@ type Mount struct {
 	// ChownToUser (the U option) gives the source, recursively, to the container's user at
 	// every start: its host IDs, through the container's user namespace if it has one.
 	ChownToUser bool `json:"chownToUser,omitempty"`
+	// CopyUp fills an empty volume with the image's content at Destination when the container
+	// starts (an image VOLUME under --image-volume bind).
+	CopyUp bool `json:"copyUp,omitempty"`
 }
 
 // IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line
