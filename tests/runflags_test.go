@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -710,5 +711,27 @@ func TestPassthroughStartAttach(t *testing.T) {
 	r := e.Try("start", "-a", "pt")
 	if r.Code != 4 || strings.TrimSpace(r.Stdout) != "from-pt" {
 		t.Fatalf("start -a of a passthrough container: %s", r)
+	}
+}
+
+// TestRunRmAnonymousVolumes: run --rm removes the container's anonymous volumes (podman's
+// --rm), attached or detached, but not one another container still uses (--volumes-from).
+func TestRunRmAnonymousVolumes(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "--rm", "-v", "/anon", "localhost/bb", "true")
+	id := e.Pea("run", "-d", "--rm", "-v", "/anon2", "localhost/bb", "true")
+	eventually(t, 10*time.Second, func() error {
+		if e.Try("container", "exists", id).Code == 0 {
+			return fmt.Errorf("the detached --rm container is still there")
+		}
+		return nil
+	})
+	if vols := e.Pea("volume", "ls", "-q"); vols != "" {
+		t.Fatalf("run --rm left anonymous volumes: %s", vols)
+	}
+	e.Pea("create", "--name", "holder", "-v", "/kept", "localhost/bb", "true")
+	e.Pea("run", "--rm", "--volumes-from", "holder", "localhost/bb", "touch", "/kept/x")
+	if vols := e.Pea("volume", "ls", "-q"); vols == "" {
+		t.Fatal("run --rm removed the anonymous volume of the container it took it from")
 	}
 }

@@ -129,8 +129,8 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		return err
 	}
 	trace.Mark("run: exited")
-	if cfg.AutoRemove {
-		if err := rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true}); err != nil {
+	if cfg.AutoRemove { // with its anonymous volumes, as podman's --rm
+		if err := rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true, Volumes: true}); err != nil {
 			fmt.Fprintf(a.stderr, "Error: removing container %s: %v\n", c.Config.Name, err)
 		} else if o.rmi {
 			// By the name given: an image with other names only loses this one.

@@ -329,6 +329,8 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		err := r.removeLocked(c, l)
 		if err != nil {
 			l.Unlock()
+		} else {
+			r.removeAnonymousVolumes(c) // as podman's --rm
 		}
 		return err
 	}
