@@ -1116,9 +1116,9 @@ func TestLogOptPath(t *testing.T) {
 	if out := e.Pea("inspect", "--format", "{{.LogPath}}", "l"); out != p {
 		t.Fatalf("inspect LogPath: %q", out)
 	}
-	r := e.Fails(125, "create", "--name", "bad", "--log-opt", "max-size=10m", "localhost/bb")
-	if !strings.Contains(r.Stderr, "path=FILE only") {
-		t.Fatalf("--log-opt max-size: %v", r)
+	r := e.Fails(125, "create", "--name", "bad", "--log-opt", "mode=non-blocking", "localhost/bb")
+	if !strings.Contains(r.Stderr, "pea supports path=FILE") {
+		t.Fatalf("--log-opt mode: %v", r)
 	}
 	// A create that fails (here its image) leaves no directory of the log path behind.
 	other := filepath.Join(e.Dir, "logs2", "c.log")

@@ -228,7 +228,7 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		ReadOnly: hc.ReadonlyRootfs, ReadOnlyTmpfs: hc.ReadonlyRootfs, Privileged: hc.Privileged, AutoRemove: hc.AutoRemove,
 		CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, GroupAdd: hc.GroupAdd, CgroupParent: hc.CgroupParent,
 		OOMScoreAdj: hc.OomScoreAdj, Sysctls: hc.Sysctls, StopTimeout: 10,
-		Namespaces: map[string]model.Namespace{},
+		Namespaces: map[string]model.Namespace{}, VolumesFrom: hc.VolumesFrom,
 	}
 	if hc.Init != nil {
 		cfg.Init = *hc.Init

@@ -55,6 +55,11 @@ type Limits struct {
 	CpusetCpus string  // the CPUs allowed, as "0-2,4"
 	CpusetMems string  // the memory nodes allowed, as "0-1"
 	PidsLimit  int64   // the most tasks at once
+	CPUShares  uint64  // the relative CPU weight (v1 shares; converted to cpu.weight on v2)
+	// BlkioWeight is the block I/O weight (10-1000); BlkioWeightDevice, ReadBps and WriteBps
+	// are per-device lines "MAJOR:MINOR VALUE".
+	BlkioWeight                          uint16
+	BlkioWeightDevice, ReadBps, WriteBps []string
 }
 
 // SwapAccounting reports whether the host's kernel limits swap per cgroup (v1's
@@ -439,6 +444,21 @@ func (h *hierarchies) applyV1(p string, l Limits) error {
 	case l.PidsLimit < 0:
 		writes = append(writes, [3]string{"pids", "pids.max", "max"})
 	}
+	if l.CPUShares > 0 {
+		writes = append(writes, [3]string{"cpu", "cpu.shares", fmt.Sprint(l.CPUShares)})
+	}
+	if l.BlkioWeight > 0 {
+		writes = append(writes, [3]string{"blkio", "blkio.weight", fmt.Sprint(l.BlkioWeight)})
+	}
+	for _, d := range l.BlkioWeightDevice {
+		writes = append(writes, [3]string{"blkio", "blkio.weight_device", d})
+	}
+	for _, d := range l.ReadBps {
+		writes = append(writes, [3]string{"blkio", "blkio.throttle.read_bps_device", d})
+	}
+	for _, d := range l.WriteBps {
+		writes = append(writes, [3]string{"blkio", "blkio.throttle.write_bps_device", d})
+	}
 	for _, w := range writes {
 		f, err := file(w[0], w[1])
 		if err != nil {
@@ -480,6 +500,25 @@ func (h *hierarchies) applyV2(p string, l Limits) error {
 		writes = append(writes, [2]string{"pids.max", fmt.Sprint(l.PidsLimit)})
 	case l.PidsLimit < 0:
 		writes = append(writes, [2]string{"pids.max", "max"})
+	}
+	if l.CPUShares > 0 { // shares 2..262144 onto weight 1..10000, as the runtimes map them
+		writes = append(writes, [2]string{"cpu.weight", fmt.Sprint(1 + (max(l.CPUShares, 2)-2)*9999/262142)})
+	}
+	if l.BlkioWeight > 0 {
+		writes = append(writes, [2]string{"io.weight", fmt.Sprintf("default %d", l.BlkioWeight)})
+	}
+	for _, d := range l.BlkioWeightDevice {
+		writes = append(writes, [2]string{"io.weight", d})
+	}
+	for _, d := range l.ReadBps {
+		if dev, v, ok := strings.Cut(d, " "); ok {
+			writes = append(writes, [2]string{"io.max", dev + " rbps=" + v})
+		}
+	}
+	for _, d := range l.WriteBps {
+		if dev, v, ok := strings.Cut(d, " "); ok {
+			writes = append(writes, [2]string{"io.max", dev + " wbps=" + v})
+		}
 	}
 	for _, w := range writes {
 		if err := writeLimit(filepath.Join(dir, w[0]), w[1]); err != nil {

@@ -21,6 +21,9 @@ func newCreateCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("preserve-fds") {
+				return invalid("--preserve-fds is run's: the fds passed on are those of the pea that creates and starts the container")
+			}
 			cfg, o, err := f.toConfig(args[0], args[1:], cmd.Flags().Changed)
 			if err != nil {
 				return err

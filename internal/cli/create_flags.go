@@ -46,6 +46,7 @@ type createFlags struct {
 	ip, mac, restart, initCtr                  string
 	podIDFile, cidFile                         string
 	health                                     healthFlags
+	more                                       moreCreateFlags
 	registry                                   registryFlags // for a pull of a missing image
 }
 
@@ -69,7 +70,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.pidFile, "pidfile", "", "write the container process's PID to this host file")
 	fs.StringVar(&f.conmonPidFile, "conmon-pidfile", "", "write conmon's PID to this host file (what a systemd unit follows)")
 	fs.StringArrayVar(&f.secrets, "secret", nil, "give the container a secret: NAME[,type=mount|env][,target=T][,uid=U][,gid=G][,mode=M]")
-	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "logging option: path=FILE writes the container's log (k8s-file format) to FILE")
+	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "logging option: path=FILE (where the log is written), max-size=SIZE (the log starts anew past it), tag=TAG (journald)")
 	fs.BoolVar(&f.readOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /run, /tmp and /var/tmp")
 	fs.BoolVar(&f.envHost, "env-host", false, "give the container the host's environment (-e and --env-file win)")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount or named volume: SRC:DST[:ro]")
@@ -128,12 +129,21 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cidFile, "cidfile", "", "write the container ID to this file")
 	fs.StringVar(&f.initCtr, "init-ctr", "", "make this pod member an init container: always or once")
 	f.health.register(fs)
+	f.more.register(fs)
 	f.registry.register(fs)
 }
 
 // toConfig turns the flags, the image and the command into a container config.
 func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(string) bool) (*model.ContainerConfig, engine.CreateOptions, error) {
+	imageRef, rootfs, rootfsOverlay, err := f.more.imageOrRootfs(imageRef)
+	if err != nil {
+		return nil, engine.CreateOptions{}, err
+	}
+	if err := f.more.subIDMaps(&f.uidmap, &f.gidmap); err != nil {
+		return nil, engine.CreateOptions{}, err
+	}
 	cfg := &model.ContainerConfig{
+		Rootfs: rootfs, RootfsOverlay: rootfsOverlay,
 		Name: f.name, ImageName: imageRef, Hostname: f.hostname, WorkingDir: f.workdir, User: f.user,
 		ReadOnly: f.readOnly, ReadOnlyTmpfs: f.readOnly && f.readOnlyTmpfs, Privileged: f.privileged, Init: f.init, AutoRemove: f.rm,
 		GroupAdd: f.groupAdd, Umask: f.umask, Timezone: f.tz, PidFile: f.pidFile,
@@ -141,7 +151,6 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Devices: f.devices, RestartPolicy: f.restart,
 		Namespaces: map[string]model.Namespace{},
 	}
-	var err error
 	o := engine.CreateOptions{Pod: f.pod, Pull: f.pull, CmdSet: len(cmd) > 0, PublishAll: f.publishAll, Replace: f.replace}
 	if f.replace && f.name == "" {
 		return nil, o, invalid("--replace needs --name: it replaces the container of that name")
@@ -176,8 +185,14 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 				return nil, o, invalid("--log-opt path=FILE: a file is needed")
 			}
 			cfg.LogPath = abs
+		case "max-size":
+			if cfg.LogSizeMax, err = engine.ParseSize(v); err != nil || cfg.LogSizeMax <= 0 {
+				return nil, o, invalid("invalid --log-opt max-size %q: a size such as 10m", v)
+			}
+		case "tag":
+			cfg.LogTag = v
 		default:
-			return nil, o, invalid("--log-opt %s: pea supports path=FILE only", lo)
+			return nil, o, invalid("--log-opt %s: pea supports path=FILE, max-size=SIZE and tag=TAG", lo)
 		}
 	}
 	if f.conmonPidFile != "" {
@@ -372,6 +387,9 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		return nil, o, err
 	}
 	if err := f.applyNetwork(cfg, o.Pod != ""); err != nil {
+		return nil, o, err
+	}
+	if err := f.more.apply(cfg, &o, changed); err != nil {
 		return nil, o, err
 	}
 	return cfg, o, nil

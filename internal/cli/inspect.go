@@ -196,6 +196,21 @@ type ctrInspectHost struct {
 	RestartPolicy     struct {
 		Name string `json:"Name"`
 	} `json:"RestartPolicy"`
+	LogConfig struct {
+		Type string `json:"Type"`
+		Path string `json:"Path"`
+		Tag  string `json:"Tag"`
+		Size string `json:"Size"`
+	} `json:"LogConfig"`
+	VolumesFrom          []string             `json:"VolumesFrom"`
+	BlkioWeight          uint16               `json:"BlkioWeight"`
+	BlkioWeightDevice    []inspectBlkioDevice `json:"BlkioWeightDevice"`
+	BlkioDeviceReadBps   []inspectBlkioDevice `json:"BlkioDeviceReadBps"`
+	BlkioDeviceWriteBps  []inspectBlkioDevice `json:"BlkioDeviceWriteBps"`
+	BlkioDeviceReadIOps  []inspectBlkioDevice `json:"BlkioDeviceReadIOps"`
+	BlkioDeviceWriteIOps []inspectBlkioDevice `json:"BlkioDeviceWriteIOps"`
+	MemorySwappiness     int64                `json:"MemorySwappiness"`
+	OomKillDisable       bool                 `json:"OomKillDisable"`
 }
 
 func init() { register(newInspectCommand(false), "inspect") }
@@ -300,7 +315,7 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 			_ = kind
 		}
 	}
-	v.Dependencies = uniqStrings(v.Dependencies)
+	v.Dependencies = uniqStrings(append(v.Dependencies, cfg.Requires...))
 	for _, m := range cfg.Mounts {
 		im := inspectMount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Options: m.Options, Propagation: "rprivate"}
 		if m.Type == "volume" {
@@ -368,6 +383,7 @@ func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	}
 	h.CpuShares, h.CpusetMems, h.OomScoreAdj = cfg.Resources.CPUShares, cfg.Resources.CpusetMems, cfg.OOMScoreAdj
 	h.RestartPolicy.Name = cfg.RestartPolicy
+	inspectRunFlags(&h, cfg, rt.LogPath(cfg))
 	for _, m := range cfg.Mounts {
 		switch m.Type {
 		case "bind":

@@ -189,8 +189,8 @@ func startAttached(a *app, target string, interactive bool, detachKeys []byte) e
 	if err != nil {
 		return err
 	}
-	if c.Config.AutoRemove {
-		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+	if c.Config.AutoRemove { // with its anonymous volumes, as podman's --rm
+		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true, Volumes: true})
 	} else {
 		rt.SyncContainer(c.Config.ID)
 	}

@@ -24,6 +24,7 @@ type podCreateOptions struct {
 	shareParent, infra, replace, noHosts                           bool
 	cpus                                                           float64
 	pidsLimit                                                      int64
+	more                                                           podMoreFlags
 }
 
 // validShareKinds are the namespaces a pod can share.
@@ -140,10 +141,14 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&o.addHosts, "add-host", nil, "add HOST:IP to the pod's /etc/hosts")
 	f.BoolVar(&o.noHosts, "no-hosts", false, "do not manage /etc/hosts")
 	f.StringVar(&o.restart, "restart", "", "restart policy of the members")
+	o.more.register(f)
 	return cmd
 }
 
 func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig, error) {
+	if err := o.more.prepare(o); err != nil {
+		return nil, err
+	}
 	share, err := parseShare(o.share, changed("share"))
 	if err != nil {
 		return nil, err
@@ -154,6 +159,9 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 		ShareCgroup: share["cgroup"], ShareIpc: share["ipc"], ShareNet: share["net"], SharePid: share["pid"], ShareUts: share["uts"],
 		Volumes: o.volumes, Devices: o.devices, SecurityOpts: o.securityOpts, RestartPolicy: o.restart,
 		NetworkMode: o.network,
+	}
+	if err := o.more.apply(cfg); err != nil {
+		return nil, err
 	}
 	if !o.infra && !changed("share") {
 		cfg.ShareCgroup, cfg.ShareIpc, cfg.ShareNet, cfg.SharePid, cfg.ShareUts = false, false, false, false, false

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,22 @@ func newRmCommand(a *app) *cobra.Command {
 			t.set = cmd.Flags().Changed("time")
 			if t.set {
 				force = true
+			}
+			if sel.all && len(sel.filters) == 0 {
+				// Dependents first: a container others require or join is refused removal
+				// while they exist.
+				rt, err := a.engine()
+				if err != nil {
+					return err
+				}
+				cs, err := rt.ListContainers()
+				if err != nil {
+					return err
+				}
+				if args = dependentsFirst(cs); len(args) == 0 {
+					return nil
+				}
+				sel.all = false
 			}
 			missing := 0
 			err := forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
@@ -59,4 +76,41 @@ func newRmCommand(a *app) *cobra.Command {
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing a running container")
 	sel.register(cmd.Flags(), true, true, true)
 	return cmd
+}
+
+// dependentsFirst orders the IDs of cs (infra containers left out, their pod removes them) so
+// that each comes before the containers it requires or joins.
+func dependentsFirst(cs []*model.Container) []string {
+	byID := map[string]*model.Container{}
+	for _, c := range cs {
+		byID[c.Config.ID] = c
+	}
+	done := map[string]bool{}
+	var order []string // dependencies before dependents; reversed at the end
+	var visit func(c *model.Container)
+	visit = func(c *model.Container) {
+		if done[c.Config.ID] {
+			return
+		}
+		done[c.Config.ID] = true
+		deps := append([]string{}, c.Config.Requires...)
+		for _, ns := range c.Config.Namespaces {
+			if ns.Mode == model.NSModeContainer {
+				deps = append(deps, ns.Value)
+			}
+		}
+		for _, d := range deps {
+			if dc, ok := byID[d]; ok {
+				visit(dc)
+			}
+		}
+		if !c.Config.IsInfra {
+			order = append(order, c.Config.ID)
+		}
+	}
+	for _, c := range cs {
+		visit(c)
+	}
+	slices.Reverse(order)
+	return order
 }

@@ -65,6 +65,14 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if err != nil {
 		return err
 	}
+	if cfg.LogDriver == engine.LogDriverPassthrough && (isTerminal(os.Stdin) || isTerminal(os.Stdout)) {
+		// A container writing to (or reading) the caller's terminal could inject input
+		// into it (TIOCSTI), as podman refuses.
+		return invalid("the passthrough log driver cannot be used on a terminal: redirect stdin and stdout")
+	}
+	if err := checkAttach(o.attach, o.detach); err != nil {
+		return err
+	}
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
 	}
@@ -76,7 +84,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	}
 	// Only once the options hold: conmon is launched now and waits for the start, and the
 	// kernel's cgroup attach lock is readied (engine.PrepareRun).
-	defer rt.PrepareRun(cfg)()
+	defer rt.PrepareRun(cfg, co.PreserveFDs)()
 	cfg.CreateCommand = a.args
 	co.Registry = o.registry.options(changed, a.stderr)
 	ctx := context.Background()
@@ -93,13 +101,18 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		return nil
 	}
 	streams := &engine.Streams{}
-	if attached.stdout {
-		streams.Stdout = a.stdout
+	if cfg.LogDriver == engine.LogDriverPassthrough {
+		// The container writes to pea's own stdio itself (conmon hands it over): nothing
+		// comes through the attach socket, and stdin is the container's, not pea's to read.
+	} else {
+		if attached.stdout {
+			streams.Stdout = a.stdout
+		}
+		if attached.stderr {
+			streams.Stderr = a.stderr
+		}
 	}
-	if attached.stderr {
-		streams.Stderr = a.stderr
-	}
-	if attached.stdin {
+	if attached.stdin && cfg.LogDriver != engine.LogDriverPassthrough {
 		streams.Stdin = a.stdin
 	}
 	if o.tty {
@@ -136,8 +149,8 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		return err
 	}
 	trace.Mark("run: exited")
-	if cfg.AutoRemove {
-		if err := rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true}); err != nil {
+	if cfg.AutoRemove { // with its anonymous volumes, as podman's --rm
+		if err := rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true, Volumes: true}); err != nil {
 			fmt.Fprintf(a.stderr, "Error: removing container %s: %v\n", c.Config.Name, err)
 		} else if o.rmi {
 			// By the name given: an image with other names only loses this one.
@@ -213,4 +226,12 @@ func proxySignals(rt *engine.Runtime, id string) func() {
 		}
 	}()
 	return func() { <-ready; signal.Stop(ch); close(done) }
+}
+
+// checkAttach checks run's --attach streams.
+func checkAttach(streams []string, detach bool) error {
+	if len(streams) > 0 && detach {
+		return invalid("--attach and --detach cannot be combined: a detached container is not attached")
+	}
+	return nil
 }

@@ -436,7 +436,7 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 				cs.Mounts = append(cs.Mounts, m)
 			}
 		}
-		if r := cfg.Resources; r != (model.Resources{}) {
+		if r := cfg.Resources; r.Memory != 0 || r.CPUShares != 0 || r.CPUQuota != 0 || r.CPUPeriod != 0 || r.CpusetCpus != "" || r.CpusetMems != "" {
 			cs.Resources = &runtimeapi.ContainerResources{Linux: &runtimeapi.LinuxContainerResources{
 				MemoryLimitInBytes: r.Memory, CpuShares: int64(r.CPUShares), CpuQuota: r.CPUQuota, CpuPeriod: int64(r.CPUPeriod),
 				CpusetCpus: r.CpusetCpus, CpusetMems: r.CpusetMems}}

@@ -37,6 +37,20 @@ type CreateOptions struct {
 	// replacing is the container a clone is made to replace (clone --destroy): the host ports
 	// it publishes are not a clash.
 	replacing string
+	// Platform is the image platform asked for (--platform, --arch, --os, --variant).
+	Platform Platform
+	// ImageVolume is what the image's VOLUMEs become (--image-volume): "" or ignore nothing,
+	// bind an anonymous volume each, tmpfs a tmpfs each holding the image's content.
+	ImageVolume string
+	// SeccompPolicy image takes the seccomp profile from the image's
+	// io.containers.seccomp.profile label, when it has one (--seccomp-policy).
+	SeccompPolicy string
+	// PreserveFDs passes this process's fds 3 to 3+N-1 on to the container's first start, if it
+	// is made by this process (run --preserve-fds).
+	PreserveFDs int
+	// EnvMerge are VAR=VALUE settings whose ${NAME} (or $NAME) are expanded with the
+	// environment the image and the user gave (--env-merge).
+	EnvMerge []string
 }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
@@ -52,6 +66,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := validateContainerConfig(cfg); err != nil {
 		return nil, err
 	}
+	if err := r.prepareRunFlags(cfg); err != nil {
+		return nil, err
+	}
 	defaultSwap(&cfg.Resources)
 	if cfg.ImageName != "" {
 		img, err := r.resolveImage(ctx, cfg.ImageName, o)
@@ -59,6 +76,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			return nil, err
 		}
 		applyImageDefaults(cfg, img, o)
+		if err := applyImageRunFlags(cfg, img, o); err != nil {
+			return nil, err
+		}
 		if o.PublishAll {
 			cfg.Network.Ports = append(cfg.Network.Ports, exposedPorts(img)...)
 		}
@@ -66,8 +86,14 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if o.PublishAll {
 		cfg.Network.Ports = append(cfg.Network.Ports, o.Expose...)
 	}
+	if len(o.EnvMerge) > 0 {
+		cfg.Env = mergeEnvExpanded(cfg.Env, o.EnvMerge)
+	}
 	if len(cfg.Command()) == 0 {
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalid)
+	}
+	if err := applySystemdMode(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.StopSignal == 0 {
 		cfg.StopSignal = int(syscall.SIGTERM)
@@ -143,7 +169,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 	u.add(func() { os.RemoveAll(r.ctrDir(cfg.ID)) })
+	if err := r.writeImageSeccomp(cfg); err != nil {
+		return nil, err
+	}
 
+	if o.PreserveFDs > 0 {
+		r.preserveFDs.Store(cfg.ID, o.PreserveFDs)
+	}
 	c := &model.Container{Config: cfg, State: &model.ContainerState{Status: model.StatusCreated}}
 	if err := addWithName(cfg.Name != "", func(name string) { cfg.Name = name }, func() error { return st.AddContainer(c) }); err != nil {
 		return nil, err
@@ -264,12 +296,18 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 			return is.ListMember(img) // a manifest list runs its image for this machine
 		}
 		if err == nil {
-			return img, nil
+			// An image of another platform than --platform/--arch/--os asks is not the one.
+			if err = o.Platform.matches(ref, img); err == nil {
+				return img, nil
+			}
 		}
 		// localhost/ names are local by convention: there is no registry to pull them from.
 		if !errdefs.Is(err, errdefs.ErrNotFound) || o.Pull == "never" || strings.HasPrefix(ref, "localhost/") {
 			return nil, err
 		}
+	}
+	if o.Platform.Arch != "" || o.Platform.OS != "" {
+		o.Registry.Arch, o.Registry.OS = o.Platform.Arch, o.Platform.OS
 	}
 	img, err := is.Pull(ctx, ref, o.Registry)
 	if err != nil {
@@ -291,7 +329,9 @@ func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOp
 			}
 		}
 	}
-	cfg.Env = mergeEnv(ic.Env, cfg.Env)
+	if !cfg.UnsetEnvAll { // --unsetenv-all: only the user's
+		cfg.Env = mergeEnv(ic.Env, cfg.Env)
+	}
 	if !o.EntrypointSet {
 		cfg.Entrypoint = ic.Entrypoint
 	}

@@ -30,6 +30,16 @@ func (r *Runtime) StartContainer(ctx context.Context, nameOrID string, streams *
 // StartCreated is StartContainer for a container the caller has just created (or looked up):
 // it is not looked up again, only re-read under its lock.
 func (r *Runtime) StartCreated(ctx context.Context, c *model.Container, streams *Streams) (*model.Container, error) {
+	if len(c.Config.Requires) > 0 {
+		if err := r.startRequired(ctx, c, map[string]bool{c.Config.ID: true}); err != nil {
+			return nil, err
+		}
+	}
+	return r.startOne(ctx, c, streams)
+}
+
+// startOne is StartCreated without the containers c requires.
+func (r *Runtime) startOne(ctx context.Context, c *model.Container, streams *Streams) (*model.Container, error) {
 	// From the first moment the start is sure to be asked for (see startLocked); not before the
 	// lookup: a failing command would wait for the grace period at its exit.
 	warmAttach()
@@ -172,13 +182,16 @@ func (r *Runtime) stopLockedLater(c *model.Container, timeout *uint, later bool)
 	if sig == 0 {
 		sig = syscall.SIGTERM
 	}
+	// Every process of its cgroup; a container without one (--cgroups disabled) has only
+	// its init's PID namespace, which ends with it.
+	all := c.Config.Cgroups != CgroupsDisabled
 	if t > 0 {
 		syscall.Kill(c.State.Pid, sig)
 		if !waitPidExit(c.State.Pid, time.Duration(t)*time.Second) {
-			rt.Kill(c.Config.ID, syscall.SIGKILL, true)
+			rt.Kill(c.Config.ID, syscall.SIGKILL, all)
 		}
 	} else {
-		rt.Kill(c.Config.ID, syscall.SIGKILL, true)
+		rt.Kill(c.Config.ID, syscall.SIGKILL, all)
 	}
 	if !waitPidExit(c.State.Pid, 5*time.Second) {
 		syscall.Kill(c.State.Pid, syscall.SIGKILL)
@@ -341,6 +354,8 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		err := r.removeLocked(c, l)
 		if err != nil {
 			l.Unlock()
+		} else {
+			r.removeAnonymousVolumes(c) // as podman's --rm
 		}
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"pea/internal/errdefs"
@@ -202,7 +203,7 @@ func (r *Runtime) dependentsDeep(id string) ([]string, error) {
 			return err
 		}
 		for _, c := range all {
-			if seen[c.Config.ID] || !joins(c, id) {
+			if seen[c.Config.ID] || !dependsOn(c, id) {
 				continue
 			}
 			seen[c.Config.ID] = true
@@ -216,8 +217,11 @@ func (r *Runtime) dependentsDeep(id string) ([]string, error) {
 	return out, visit(id)
 }
 
-// joins reports whether c joins one of id's namespaces.
-func joins(c *model.Container, id string) bool {
+// dependsOn reports whether c joins one of id's namespaces or requires it (--requires).
+func dependsOn(c *model.Container, id string) bool {
+	if slices.Contains(c.Config.Requires, id) {
+		return true
+	}
 	for _, ns := range c.Config.Namespaces {
 		if ns.Mode == model.NSModeContainer && ns.Value == id {
 			return true
@@ -238,7 +242,7 @@ func (r *Runtime) dependents(id string) ([]string, error) {
 	}
 	var out []string
 	for _, c := range all {
-		if joins(c, id) {
+		if dependsOn(c, id) {
 			out = append(out, c.Config.Name)
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,6 +133,9 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		return err
 	}
 	trace.Mark("start: rootfs mounted")
+	if err := r.copyUpVolumes(cfg, in.rootfs); err != nil {
+		return err
+	}
 	u.add(func() { r.unmountRootfs(c) })
 	rootfs := in.rootfs
 	if in.shm, err = r.prepareShm(c, userns); err != nil {
@@ -164,6 +168,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
 	}
+	if f, err := r.passwdFile(cfg, rootfs, in.uid, in.gid, userns); err != nil {
+		return err
+	} else if f != "" && !userMounts(cfg, "/etc/passwd") {
+		in.etcFiles["/etc/passwd"] = f
+	}
 	for _, g := range cfg.GroupAdd {
 		gid, err := lookupGroup(rootfs, g)
 		if err != nil {
@@ -173,6 +182,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 			in.groups = append(in.groups, gid)
 		}
 	}
+	in.notifySocket = sdNotifySocket(cfg)
 	if in.localtime, err = timezoneFile(cfg.Timezone); err != nil {
 		return err
 	}
@@ -182,13 +192,17 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if cfg.UserNS().Mode == model.NSModePrivate && (!mapsID(cfg.UIDMap, in.uid) || !mapsID(cfg.GIDMap, in.gid)) {
 		return &errdefs.ExitError{Code: 126, Err: fmt.Errorf("container %s runs as %d:%d, which its --uidmap/--gidmap do not map", cfg.Name, in.uid, in.gid)}
 	}
-	in.cgroupsPath, err = r.cgroupsPath(c)
-	if err != nil {
-		return err
+	if cfg.Cgroups != CgroupsDisabled {
+		in.cgroupsPath, err = r.cgroupsPath(c)
+		if err != nil {
+			return err
+		}
+		// A runtime that fails after making the container's cgroup leaves it behind.
+		u.add(func() { cgroups.Remove(in.cgroupsPath) })
 	}
-	// A runtime that fails after making the container's cgroup leaves it behind.
-	u.add(func() { cgroups.Remove(in.cgroupsPath) })
-	if cfg.Init || cfg.IsInfra && cfg.Image == "" {
+	if cfg.Init && cfg.InitPath != "" {
+		in.catatonit = cfg.InitPath
+	} else if cfg.Init || cfg.IsInfra && cfg.Image == "" {
 		if in.catatonit, err = oci.FindBinary("catatonit"); err != nil {
 			return err
 		}
@@ -278,13 +292,17 @@ func (r *Runtime) finishStart(c *model.Container, attach *Streams, pid, conmonPi
 			attach.exitFD, attach.hasExitFD = fd, true
 			u.add(attach.closeExitFD)
 		}
-		if attached, err = dialAttach(bundle); err != nil {
-			return err
-		}
-		u.add(func() { attached.Close() })
-		if attach.Size != nil {
-			setPtySize(pid, attach.Size[0], attach.Size[1])
-			attached.resize(attach.Size[0], attach.Size[1])
+		// A passthrough container has the stdio of the pea that started it and no attach
+		// socket: the caller only waits for its exit.
+		if cfg.LogDriver != LogDriverPassthrough {
+			if attached, err = dialAttach(bundle); err != nil {
+				return err
+			}
+			u.add(func() { attached.Close() })
+			if attach.Size != nil {
+				setPtySize(pid, attach.Size[0], attach.Size[1])
+				attached.resize(attach.Size[0], attach.Size[1])
+			}
 		}
 	}
 	trace.Mark("start: runtime created the container")
@@ -318,6 +336,9 @@ func (r *Runtime) finishStart(c *model.Container, attach *Streams, pid, conmonPi
 		return err
 	}
 	r.containerEvent(cfg, "start")
+	if err := notifyReady(c); err != nil {
+		slog.Warn("--sdnotify conmon: telling systemd the container is ready", "err", err)
+	}
 	if cfg.Healthcheck != nil {
 		r.startHealthTimer(c)
 	}
@@ -364,26 +385,32 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 		if ns != nil {
 			return "", fmt.Errorf("container %s: a root filesystem directory is not ID-mapped; a user namespace needs an image: %w", cfg.Name, errdefs.ErrInvalid)
 		}
-		return cfg.Rootfs, nil
+		if !cfg.RootfsOverlay {
+			return cfg.Rootfs, nil
+		}
 	}
-	if cfg.Image == "" {
+	if cfg.Image == "" && cfg.Rootfs == "" {
 		root := filepath.Join(dir, "rootfs")
 		if err := os.MkdirAll(root, 0o755); err != nil {
 			return "", err
 		}
 		return root, chownToRoot(ns, root)
 	}
-	is, err := r.imageStore()
-	if err != nil {
-		return "", err
-	}
-	img, err := is.Lookup(cfg.Image)
-	if err != nil {
-		return "", fmt.Errorf("image of container %s: %w", cfg.Name, err)
-	}
-	layers, err := is.LayerDirs(img)
-	if err != nil {
-		return "", err
+	var layers []string
+	if cfg.Rootfs != "" { // --rootfs DIR:O: the directory is the overlay's only lower layer
+		layers = []string{cfg.Rootfs}
+	} else {
+		is, err := r.imageStore()
+		if err != nil {
+			return "", err
+		}
+		img, err := is.Lookup(cfg.Image)
+		if err != nil {
+			return "", fmt.Errorf("image of container %s: %w", cfg.Name, err)
+		}
+		if layers, err = is.LayerDirs(img); err != nil {
+			return "", err
+		}
 	}
 	merged := filepath.Join(dir, "merged")
 	upper := filepath.Join(dir, "upper")
@@ -401,6 +428,7 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 		if err := chownToRoot(ns, upper); err != nil {
 			return "", err
 		}
+		var err error
 		if lower, err = idmappedLayers(dir, lower, ns); err != nil {
 			return "", fmt.Errorf("root filesystem of %s: %w", cfg.Name, err)
 		}

@@ -3,12 +3,14 @@ package engine
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
 	"pea/internal/cpupin"
+	"pea/internal/errdefs"
 	"pea/internal/model"
 )
 
@@ -36,6 +38,12 @@ func (r *Runtime) LogPath(cfg *model.ContainerConfig) string { return r.logPath(
 // ReadLogs sends a container's log lines to out until the log ends (or, following, until the
 // container stops and the log is drained, or ctx ends).
 func (r *Runtime) ReadLogs(ctx context.Context, c *model.Container, o LogOptions, out chan<- LogLine) error {
+	switch d := c.Config.LogDriver; d {
+	case LogDriverJournald:
+		return fmt.Errorf("container %s logs to the journal, which pea does not read: use journalctl CONTAINER_ID_FULL=%s: %w", c.Config.Name, c.Config.ID, errdefs.ErrInvalid)
+	case LogDriverNone, LogDriverPassthrough:
+		return fmt.Errorf("this container is using the '%s' log driver, cannot read logs: this container is not logging output: %w", d, errdefs.ErrInvalid)
+	}
 	f, err := os.Open(r.logPath(c.Config))
 	if err != nil {
 		if os.IsNotExist(err) {

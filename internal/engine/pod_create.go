@@ -31,6 +31,9 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if err := validatePodConfig(cfg); err != nil {
 		return nil, err
 	}
+	if err := r.preparePodRunFlags(cfg); err != nil {
+		return nil, err
+	}
 	defaultSwap(&cfg.Resources)
 	generated := cfg.Name == ""
 	if !generated && !validName(cfg.Name) {
@@ -87,6 +90,9 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 		if err := cgroups.Create(path, cgroups.Limits{
 			Memory: cfg.Resources.Memory, MemorySwap: cfg.Resources.MemorySwap, CPUs: cfg.Resources.CPUs,
 			CpusetCpus: cfg.Resources.CpusetCpus, CpusetMems: cfg.Resources.CpusetMems, PidsLimit: cfg.Resources.PidsLimit,
+			CPUShares: cfg.Resources.CPUShares, BlkioWeight: cfg.Resources.BlkioWeight,
+			BlkioWeightDevice: deviceNumbers(cfg.Resources.BlkioWeightDevice),
+			ReadBps:           deviceNumbers(cfg.Resources.DeviceReadBps), WriteBps: deviceNumbers(cfg.Resources.DeviceWriteBps),
 		}); err != nil {
 			return nil, fmt.Errorf("pod cgroup: %w", err)
 		}
@@ -145,18 +151,19 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 		name = shortID(pc.ID) + "-infra"
 	}
 	cfg := &model.ContainerConfig{
-		Name:         name,
-		Pod:          pc.ID,
-		IsInfra:      true,
-		Hostname:     pc.Hostname,
-		Labels:       map[string]string{},
-		Network:      pc.Infra,
-		Namespaces:   map[string]model.Namespace{},
-		CgroupParent: pod.State.CgroupPath,
-		StopSignal:   int(syscall.SIGTERM),
-		StopTimeout:  10,
-		Sysctls:      pc.Sysctls,
-		Resources:    model.Resources{ShmSize: pc.Resources.ShmSize},
+		Name:          name,
+		Pod:           pc.ID,
+		IsInfra:       true,
+		Hostname:      pc.Hostname,
+		Labels:        map[string]string{},
+		Network:       pc.Infra,
+		Namespaces:    map[string]model.Namespace{},
+		CgroupParent:  pod.State.CgroupPath,
+		StopSignal:    int(syscall.SIGTERM),
+		StopTimeout:   10,
+		Sysctls:       pc.Sysctls,
+		Resources:     model.Resources{ShmSize: pc.Resources.ShmSize},
+		ConmonPidFile: pc.InfraConmonPidFile,
 	}
 	if cfg.CgroupParent == "" {
 		cfg.CgroupParent = pc.CgroupParent

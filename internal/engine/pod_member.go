@@ -97,6 +97,11 @@ func joinPod(cfg *model.ContainerConfig, pod *model.Pod) error {
 			cfg.Mounts = append(cfg.Mounts, m)
 		}
 	}
+	for _, m := range pc.VolumesFromMounts {
+		if !userMounts(cfg, m.Destination) {
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+	}
 	cfg.Devices = append(append([]string{}, pc.Devices...), cfg.Devices...)
 	for k, v := range pc.Sysctls {
 		if cfg.Sysctls == nil {

@@ -22,6 +22,8 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 		// is disk work for nothing. (Measured, it did not move when conmon writes the exit
 		// file here; that waits on conmon's wake-up and reaping.)
 		NoSyncLog: cfg.AutoRemove,
+		LogDriver: conmonLogDriver(cfg.LogDriver), Timeout: cfg.Timeout, RuntimeArgs: runtimeArgs(cfg),
+		LogSizeMax: cfg.LogSizeMax, LogTag: cfg.LogTag, PreserveFDs: r.takePreserveFDs(cfg.ID),
 	}
 }
 
@@ -45,11 +47,12 @@ func (r *Runtime) makeRunDirs(rt *oci.Runtime, id string) error {
 // The caller must call the returned cancel once the container was created and started, or
 // failed to be: when the start did not take the launched conmon, cancel ends it and, when the
 // container was not created, removes the directories made for it.
-func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
+func (r *Runtime) PrepareRun(cfg *model.ContainerConfig, preserveFDs int) (cancel func()) {
 	warmAttach()
-	if cfg.ID != "" || cfg.LogPath != "" {
+	if cfg.ID != "" || cfg.LogPath != "" || cfg.LogDriver == LogDriverPassthrough || preserveFDs > 0 {
 		// (A log path of the caller's: its directory is made by the start, once the config
-		// is accepted; conmon launched ahead would need it before.)
+		// is accepted; conmon launched ahead would need it before. A passthrough log or
+		// preserved fds: conmon takes them from the start, once the config is accepted.)
 		return func() {}
 	}
 	rt, err := r.ociRuntime()
@@ -75,7 +78,7 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig) (cancel func()) {
 	r.prelaunched.Store(id, launched)
 	// The overlay's directories, which the start would make (three mkdirs on the store's disk,
 	// 0.2 ms here), are made now, while conmon starts.
-	if cfg.Rootfs == "" && cfg.ImageName != "" {
+	if (cfg.Rootfs == "" || cfg.RootfsOverlay) && (cfg.ImageName != "" || cfg.Rootfs != "") {
 		for _, d := range []string{"merged", "upper", "work"} {
 			os.Mkdir(filepath.Join(r.ctrDir(id), d), 0o755)
 		}

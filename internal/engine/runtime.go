@@ -66,6 +66,9 @@ type Runtime struct {
 	// prelaunched holds the conmons PrepareRun launched ahead of their container's start, by
 	// container ID.
 	prelaunched sync.Map // string -> *oci.Launched
+	// preserveFDs holds, by container ID, how many of this process's fds from 3 on the
+	// container's first start passes on (run --preserve-fds); a later start passes none.
+	preserveFDs sync.Map // string -> int
 
 	imagesOnce sync.Once
 	images     *image.Store

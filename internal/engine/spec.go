@@ -30,6 +30,9 @@ type specInputs struct {
 	// secretFiles are the mount secrets (target -> host file), secretEnv the env ones.
 	secretFiles map[string]string
 	secretEnv   []string
+	// notifySocket is the host's sd_notify socket, bound at containerNotifySocket
+	// (--sdnotify container with a NOTIFY_SOCKET).
+	notifySocket string
 }
 
 // defaultPath is the PATH of a process whose image sets none.
@@ -49,24 +52,34 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		args = append([]string{"/run/pea-init", "--"}, args...)
 	}
 	env := cfg.Env
-	if !hasEnv(env, "PATH") {
+	all := !cfg.UnsetEnvAll // pea's defaults, unless --unsetenv-all
+	if all && !hasEnv(env, "PATH") {
 		env = append(env, defaultPath)
 	}
-	if !hasEnv(env, "HOSTNAME") && cfg.Hostname != "" {
+	if all && !hasEnv(env, "HOSTNAME") && cfg.Hostname != "" {
 		env = append(env, "HOSTNAME="+cfg.Hostname)
 	}
-	if !hasEnv(env, "HOME") {
+	if all && !hasEnv(env, "HOME") {
 		home := in.home
 		if home == "" {
 			home = "/root"
 		}
 		env = append(env, "HOME="+home)
 	}
-	if cfg.Terminal && !hasEnv(env, "TERM") {
+	if all && cfg.Terminal && !hasEnv(env, "TERM") {
 		env = append(env, "TERM=xterm")
 	}
 	if len(in.secretEnv) > 0 {
 		env = mergeEnv(env, in.secretEnv)
+	}
+	if in.notifySocket != "" {
+		env = mergeEnv(env, []string{"NOTIFY_SOCKET=" + containerNotifySocket})
+	}
+	if len(cfg.UnsetEnv) > 0 {
+		env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+			k, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(cfg.UnsetEnv, k)
+		})
 	}
 	s := &specs.Spec{
 		Version: "1.1.0", // crun 1.8 refuses newer spec versions
@@ -152,6 +165,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		}
 		break
 	}
+	if cfg.SystemdMode { // before the mounts below /run and /tmp, which they would hide
+		mounts = systemdMounts(cfg, mounts)
+	}
 	etcDests := make([]string, 0, len(in.etcFiles))
 	for dest := range in.etcFiles {
 		etcDests = append(etcDests, dest)
@@ -162,6 +178,11 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			continue
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.etcFiles[dest], Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}})
+		for _, root := range cfg.ChrootDirs { // --chrootdirs
+			if d := filepath.Join(root, dest); !userMounts(cfg, d) && dest != "/etc/passwd" {
+				mounts = append(mounts, specs.Mount{Destination: d, Type: "bind", Source: in.etcFiles[dest], Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}})
+			}
+		}
 	}
 	for _, dest := range slices.Sorted(maps.Keys(in.secretFiles)) {
 		mounts = dropMount(mounts, dest)
@@ -185,6 +206,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			dest = "/catatonit"
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.catatonit, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+	}
+	if in.notifySocket != "" {
+		mounts = append(mounts, specs.Mount{Destination: containerNotifySocket, Type: "bind", Source: in.notifySocket, Options: []string{"bind", "rprivate", "nosuid", "nodev", "noexec"}})
 	}
 	for _, m := range cfg.Mounts {
 		sm := specs.Mount{Destination: m.Destination}
@@ -265,6 +289,19 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 
 	// Resources.
 	linuxResources(cfg.Resources, s.Linux.Resources)
+	for _, rule := range cfg.Resources.DeviceCgroupRules {
+		d, err := parseDeviceCgroupRule(rule)
+		if err != nil {
+			return nil, err
+		}
+		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, d)
+	}
+	if len(cfg.CgroupConf) > 0 {
+		s.Linux.Resources.Unified = maps.Clone(cfg.CgroupConf)
+	}
+	if cfg.Personality != "" {
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.LinuxPersonalityDomain(cfg.Personality)}
+	}
 	if cfg.Umask != "" {
 		if n, err := strconv.ParseUint(cfg.Umask, 8, 32); err == nil {
 			mask := uint32(n)
@@ -329,6 +366,77 @@ func linuxResources(r model.Resources, res *specs.LinuxResources) {
 		p := r.PidsLimit
 		res.Pids = &specs.LinuxPids{Limit: &p}
 	}
+	if r.MemorySwappiness != nil || r.OOMKillDisable {
+		if res.Memory == nil {
+			res.Memory = &specs.LinuxMemory{}
+		}
+		if r.MemorySwappiness != nil {
+			sw := uint64(*r.MemorySwappiness)
+			res.Memory.Swappiness = &sw
+		}
+		if r.OOMKillDisable {
+			t := true
+			res.Memory.DisableOOMKiller = &t
+		}
+	}
+	if r.CPURtPeriod > 0 {
+		p := r.CPURtPeriod
+		cpu().RealtimePeriod = &p
+	}
+	if r.CPURtRuntime != 0 {
+		rt := r.CPURtRuntime
+		cpu().RealtimeRuntime = &rt
+	}
+	blkioResources(r, res)
+}
+
+// blkioResources sets res's block I/O weight and per-device limits from r, whose device lists
+// hold DEVICE:VALUE (see resolveBlkioDevices); a device gone since is left out.
+func blkioResources(r model.Resources, res *specs.LinuxResources) {
+	if r.BlkioWeight == 0 && len(r.BlkioWeightDevice)+len(r.DeviceReadBps)+len(r.DeviceWriteBps)+len(r.DeviceReadIOps)+len(r.DeviceWriteIOps) == 0 {
+		return
+	}
+	b := &specs.LinuxBlockIO{}
+	if r.BlkioWeight != 0 {
+		w := r.BlkioWeight
+		b.Weight = &w
+	}
+	parse := func(s string) (maj, min int64, v uint64, ok bool) {
+		i := strings.LastIndex(s, ":")
+		if i < 0 {
+			return 0, 0, 0, false
+		}
+		v, err := strconv.ParseUint(s[i+1:], 10, 64)
+		if err != nil {
+			return 0, 0, 0, false
+		}
+		maj, min, err = blockDevice(s[:i])
+		return maj, min, v, err == nil
+	}
+	for _, s := range r.BlkioWeightDevice {
+		if maj, min, v, ok := parse(s); ok {
+			w := uint16(v)
+			d := specs.LinuxWeightDevice{Weight: &w}
+			d.Major, d.Minor = maj, min
+			b.WeightDevice = append(b.WeightDevice, d)
+		}
+	}
+	throttle := func(list []string) []specs.LinuxThrottleDevice {
+		var out []specs.LinuxThrottleDevice
+		for _, s := range list {
+			if maj, min, v, ok := parse(s); ok {
+				d := specs.LinuxThrottleDevice{Rate: v}
+				d.Major, d.Minor = maj, min
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	b.ThrottleReadBpsDevice = throttle(r.DeviceReadBps)
+	b.ThrottleWriteBpsDevice = throttle(r.DeviceWriteBps)
+	b.ThrottleReadIOPSDevice = throttle(r.DeviceReadIOps)
+	b.ThrottleWriteIOPSDevice = throttle(r.DeviceWriteIOps)
+	res.BlockIO = b
 }
 
 func specIDMaps(maps []model.IDMap) []specs.LinuxIDMapping {

@@ -521,6 +521,14 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"stdin\"")
 		e.boolean(bool(v.Stdin))
 	}
+	if v.LogSizeMax != 0 {
+		e.name("\"logSizeMax\"")
+		e.int(int64(v.LogSizeMax))
+	}
+	if len(v.LogTag) != 0 {
+		e.name("\"logTag\"")
+		e.str(string(v.LogTag))
+	}
 	if len(v.LogPath) != 0 {
 		e.name("\"logPath\"")
 		e.str(string(v.LogPath))
@@ -801,6 +809,139 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s73 := v.VolumesFrom; s73 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i74 := range s73 {
+				e.sep()
+				e.str(string(s73[i74]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.LogDriver) != 0 {
+		e.name("\"logDriver\"")
+		e.str(string(v.LogDriver))
+	}
+	if v.RootfsOverlay {
+		e.name("\"rootfsOverlay\"")
+		e.boolean(bool(v.RootfsOverlay))
+	}
+	if len(v.UnsetEnv) != 0 {
+		e.name("\"unsetEnv\"")
+		if s75 := v.UnsetEnv; s75 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i76 := range s75 {
+				e.sep()
+				e.str(string(s75[i76]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.UnsetEnvAll {
+		e.name("\"unsetEnvAll\"")
+		e.boolean(bool(v.UnsetEnvAll))
+	}
+	if len(v.Personality) != 0 {
+		e.name("\"personality\"")
+		e.str(string(v.Personality))
+	}
+	if v.Timeout != 0 {
+		e.name("\"timeout\"")
+		e.uint(uint64(v.Timeout))
+	}
+	if len(v.Requires) != 0 {
+		e.name("\"requires\"")
+		if s77 := v.Requires; s77 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i78 := range s77 {
+				e.sep()
+				e.str(string(s77[i78]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.InitPath) != 0 {
+		e.name("\"initPath\"")
+		e.str(string(v.InitPath))
+	}
+	if v.NoPasswd {
+		e.name("\"noPasswd\"")
+		e.boolean(bool(v.NoPasswd))
+	}
+	if len(v.PasswdEntry) != 0 {
+		e.name("\"passwdEntry\"")
+		e.str(string(v.PasswdEntry))
+	}
+	if len(v.Cgroups) != 0 {
+		e.name("\"cgroups\"")
+		e.str(string(v.Cgroups))
+	}
+	if len(v.CgroupConf) != 0 {
+		e.name("\"cgroupConf\"")
+		if m79 := v.CgroupConf; m79 == nil {
+			e.null()
+		} else {
+			keys80 := make([]string, 0, len(m79))
+			for k81 := range m79 {
+				keys80 = append(keys80, k81)
+			}
+			slices.Sort(keys80)
+			e.b = append(e.b, '{')
+			for _, k81 := range keys80 {
+				e.sep()
+				e.str(string(k81))
+				e.b = append(e.b, ':')
+				e.str(string(m79[k81]))
+			}
+			e.b = append(e.b, '}')
+		}
+	}
+	if len(v.SdNotify) != 0 {
+		e.name("\"sdNotify\"")
+		e.str(string(v.SdNotify))
+	}
+	if len(v.Systemd) != 0 {
+		e.name("\"systemd\"")
+		e.str(string(v.Systemd))
+	}
+	if v.SystemdMode {
+		e.name("\"systemdMode\"")
+		e.boolean(bool(v.SystemdMode))
+	}
+	if len(v.ChrootDirs) != 0 {
+		e.name("\"chrootDirs\"")
+		if s82 := v.ChrootDirs; s82 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i83 := range s82 {
+				e.sep()
+				e.str(string(s82[i83]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.HostUsers) != 0 {
+		e.name("\"hostUsers\"")
+		if s84 := v.HostUsers; s84 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i85 := range s84 {
+				e.sep()
+				e.str(string(s84[i85]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -840,22 +981,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m73 := v.Networks; m73 == nil {
+		if m86 := v.Networks; m86 == nil {
 			e.null()
 		} else {
-			keys74 := make([]string, 0, len(m73))
-			for k75 := range m73 {
-				keys74 = append(keys74, k75)
+			keys87 := make([]string, 0, len(m86))
+			for k88 := range m86 {
+				keys87 = append(keys87, k88)
 			}
-			slices.Sort(keys74)
+			slices.Sort(keys87)
 			e.b = append(e.b, '{')
-			for _, k75 := range keys74 {
+			for _, k88 := range keys87 {
 				e.sep()
-				e.str(string(k75))
+				e.str(string(k88))
 				e.b = append(e.b, ':')
 				{
-					x76 := m73[k75]
-					encModelNetworkStatus(e, &x76)
+					x89 := m86[k88]
+					encModelNetworkStatus(e, &x89)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -875,10 +1016,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p77 := v.Health; p77 == nil {
+		if p90 := v.Health; p90 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p77)
+			encModelHealthState(e, p90)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -900,40 +1041,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m78 := v.Labels; m78 == nil {
+		if m91 := v.Labels; m91 == nil {
 			e.null()
 		} else {
-			keys79 := make([]string, 0, len(m78))
-			for k80 := range m78 {
-				keys79 = append(keys79, k80)
+			keys92 := make([]string, 0, len(m91))
+			for k93 := range m91 {
+				keys92 = append(keys92, k93)
 			}
-			slices.Sort(keys79)
+			slices.Sort(keys92)
 			e.b = append(e.b, '{')
-			for _, k80 := range keys79 {
+			for _, k93 := range keys92 {
 				e.sep()
-				e.str(string(k80))
+				e.str(string(k93))
 				e.b = append(e.b, ':')
-				e.str(string(m78[k80]))
+				e.str(string(m91[k93]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m81 := v.Annotations; m81 == nil {
+		if m94 := v.Annotations; m94 == nil {
 			e.null()
 		} else {
-			keys82 := make([]string, 0, len(m81))
-			for k83 := range m81 {
-				keys82 = append(keys82, k83)
+			keys95 := make([]string, 0, len(m94))
+			for k96 := range m94 {
+				keys95 = append(keys95, k96)
 			}
-			slices.Sort(keys82)
+			slices.Sort(keys95)
 			e.b = append(e.b, '{')
-			for _, k83 := range keys82 {
+			for _, k96 := range keys95 {
 				e.sep()
-				e.str(string(k83))
+				e.str(string(k96))
 				e.b = append(e.b, ':')
-				e.str(string(m81[k83]))
+				e.str(string(m94[k96]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -942,13 +1083,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s84 := v.CreateCommand; s84 == nil {
+		if s97 := v.CreateCommand; s97 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i85 := range s84 {
+			for i98 := range s97 {
 				e.sep()
-				e.str(string(s84[i85]))
+				e.str(string(s97[i98]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -999,13 +1140,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s86 := v.InfraCommand; s86 == nil {
+		if s99 := v.InfraCommand; s99 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i87 := range s86 {
+			for i100 := range s99 {
 				e.sep()
-				e.str(string(s86[i87]))
+				e.str(string(s99[i100]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1028,26 +1169,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s88 := v.UIDMap; s88 == nil {
+		if s101 := v.UIDMap; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i89 := range s88 {
+			for i102 := range s101 {
 				e.sep()
-				encModelIDMap(e, &s88[i89])
+				encModelIDMap(e, &s101[i102])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s90 := v.GIDMap; s90 == nil {
+		if s103 := v.GIDMap; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i91 := range s90 {
+			for i104 := range s103 {
 				e.sep()
-				encModelIDMap(e, &s90[i91])
+				encModelIDMap(e, &s103[i104])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1062,62 +1203,92 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s92 := v.Volumes; s92 == nil {
+		if s105 := v.Volumes; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i93 := range s92 {
+			for i106 := range s105 {
 				e.sep()
-				e.str(string(s92[i93]))
+				e.str(string(s105[i106]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s94 := v.Devices; s94 == nil {
+		if s107 := v.Devices; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i95 := range s94 {
+			for i108 := range s107 {
 				e.sep()
-				e.str(string(s94[i95]))
+				e.str(string(s107[i108]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m96 := v.Sysctls; m96 == nil {
+		if m109 := v.Sysctls; m109 == nil {
 			e.null()
 		} else {
-			keys97 := make([]string, 0, len(m96))
-			for k98 := range m96 {
-				keys97 = append(keys97, k98)
+			keys110 := make([]string, 0, len(m109))
+			for k111 := range m109 {
+				keys110 = append(keys110, k111)
 			}
-			slices.Sort(keys97)
+			slices.Sort(keys110)
 			e.b = append(e.b, '{')
-			for _, k98 := range keys97 {
+			for _, k111 := range keys110 {
 				e.sep()
-				e.str(string(k98))
+				e.str(string(k111))
 				e.b = append(e.b, ':')
-				e.str(string(m96[k98]))
+				e.str(string(m109[k111]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s99 := v.SecurityOpts; s99 == nil {
+		if s112 := v.SecurityOpts; s112 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i100 := range s99 {
+			for i113 := range s112 {
 				e.sep()
-				e.str(string(s99[i100]))
+				e.str(string(s112[i113]))
 			}
 			e.b = append(e.b, ']')
 		}
+	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s114 := v.VolumesFrom; s114 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i115 := range s114 {
+				e.sep()
+				e.str(string(s114[i115]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFromMounts) != 0 {
+		e.name("\"volumesFromMounts\"")
+		if s116 := v.VolumesFromMounts; s116 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i117 := range s116 {
+				e.sep()
+				encModelMount(e, &s116[i117])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.InfraConmonPidFile) != 0 {
+		e.name("\"infraConmonPidFile\"")
+		e.str(string(v.InfraConmonPidFile))
 	}
 	e.b = append(e.b, '}')
 }
@@ -1160,39 +1331,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s101 := v.Options; s101 == nil {
+		if s118 := v.Options; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i102 := range s101 {
+			for i119 := range s118 {
 				e.sep()
-				e.str(string(s101[i102]))
+				e.str(string(s118[i119]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s103 := v.UIDMappings; s103 == nil {
+		if s120 := v.UIDMappings; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i104 := range s103 {
+			for i121 := range s120 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s103[i104])
+				encSpecsLinuxIDMapping(e, &s120[i121])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s105 := v.GIDMappings; s105 == nil {
+		if s122 := v.GIDMappings; s122 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i106 := range s105 {
+			for i123 := range s122 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s105[i106])
+				encSpecsLinuxIDMapping(e, &s122[i123])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1204,78 +1375,78 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s107 := v.Prestart; s107 == nil {
+		if s124 := v.Prestart; s124 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i108 := range s107 {
+			for i125 := range s124 {
 				e.sep()
-				encSpecsHook(e, &s107[i108])
+				encSpecsHook(e, &s124[i125])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateRuntime) != 0 {
 		e.name("\"createRuntime\"")
-		if s109 := v.CreateRuntime; s109 == nil {
+		if s126 := v.CreateRuntime; s126 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i110 := range s109 {
+			for i127 := range s126 {
 				e.sep()
-				encSpecsHook(e, &s109[i110])
+				encSpecsHook(e, &s126[i127])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateContainer) != 0 {
 		e.name("\"createContainer\"")
-		if s111 := v.CreateContainer; s111 == nil {
+		if s128 := v.CreateContainer; s128 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i112 := range s111 {
+			for i129 := range s128 {
 				e.sep()
-				encSpecsHook(e, &s111[i112])
+				encSpecsHook(e, &s128[i129])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.StartContainer) != 0 {
 		e.name("\"startContainer\"")
-		if s113 := v.StartContainer; s113 == nil {
+		if s130 := v.StartContainer; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i114 := range s113 {
+			for i131 := range s130 {
 				e.sep()
-				encSpecsHook(e, &s113[i114])
+				encSpecsHook(e, &s130[i131])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststart) != 0 {
 		e.name("\"poststart\"")
-		if s115 := v.Poststart; s115 == nil {
+		if s132 := v.Poststart; s132 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i116 := range s115 {
+			for i133 := range s132 {
 				e.sep()
-				encSpecsHook(e, &s115[i116])
+				encSpecsHook(e, &s132[i133])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststop) != 0 {
 		e.name("\"poststop\"")
-		if s117 := v.Poststop; s117 == nil {
+		if s134 := v.Poststop; s134 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i118 := range s117 {
+			for i135 := range s134 {
 				e.sep()
-				encSpecsHook(e, &s117[i118])
+				encSpecsHook(e, &s134[i135])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1287,56 +1458,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s119 := v.UIDMappings; s119 == nil {
+		if s136 := v.UIDMappings; s136 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i120 := range s119 {
+			for i137 := range s136 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s119[i120])
+				encSpecsLinuxIDMapping(e, &s136[i137])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s121 := v.GIDMappings; s121 == nil {
+		if s138 := v.GIDMappings; s138 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i122 := range s121 {
+			for i139 := range s138 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s121[i122])
+				encSpecsLinuxIDMapping(e, &s138[i139])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m123 := v.Sysctl; m123 == nil {
+		if m140 := v.Sysctl; m140 == nil {
 			e.null()
 		} else {
-			keys124 := make([]string, 0, len(m123))
-			for k125 := range m123 {
-				keys124 = append(keys124, k125)
+			keys141 := make([]string, 0, len(m140))
+			for k142 := range m140 {
+				keys141 = append(keys141, k142)
 			}
-			slices.Sort(keys124)
+			slices.Sort(keys141)
 			e.b = append(e.b, '{')
-			for _, k125 := range keys124 {
+			for _, k142 := range keys141 {
 				e.sep()
-				e.str(string(k125))
+				e.str(string(k142))
 				e.b = append(e.b, ':')
-				e.str(string(m123[k125]))
+				e.str(string(m140[k142]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p126 := v.Resources; p126 == nil {
+		if p143 := v.Resources; p143 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p126)
+			encSpecsLinuxResources(e, p143)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1345,48 +1516,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s127 := v.Namespaces; s127 == nil {
+		if s144 := v.Namespaces; s144 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i128 := range s127 {
+			for i145 := range s144 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s127[i128])
+				encSpecsLinuxNamespace(e, &s144[i145])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s129 := v.Devices; s129 == nil {
+		if s146 := v.Devices; s146 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i130 := range s129 {
+			for i147 := range s146 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s129[i130])
+				encSpecsLinuxDevice(e, &s146[i147])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m131 := v.NetDevices; m131 == nil {
+		if m148 := v.NetDevices; m148 == nil {
 			e.null()
 		} else {
-			keys132 := make([]string, 0, len(m131))
-			for k133 := range m131 {
-				keys132 = append(keys132, k133)
+			keys149 := make([]string, 0, len(m148))
+			for k150 := range m148 {
+				keys149 = append(keys149, k150)
 			}
-			slices.Sort(keys132)
+			slices.Sort(keys149)
 			e.b = append(e.b, '{')
-			for _, k133 := range keys132 {
+			for _, k150 := range keys149 {
 				e.sep()
-				e.str(string(k133))
+				e.str(string(k150))
 				e.b = append(e.b, ':')
 				{
-					x134 := m131[k133]
-					encSpecsLinuxNetDevice(e, &x134)
+					x151 := m148[k150]
+					encSpecsLinuxNetDevice(e, &x151)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1394,10 +1565,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p135 := v.Seccomp; p135 == nil {
+		if p152 := v.Seccomp; p152 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p135)
+			encSpecsLinuxSeccomp(e, p152)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1406,26 +1577,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s136 := v.MaskedPaths; s136 == nil {
+		if s153 := v.MaskedPaths; s153 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i137 := range s136 {
+			for i154 := range s153 {
 				e.sep()
-				e.str(string(s136[i137]))
+				e.str(string(s153[i154]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s138 := v.ReadonlyPaths; s138 == nil {
+		if s155 := v.ReadonlyPaths; s155 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i139 := range s138 {
+			for i156 := range s155 {
 				e.sep()
-				e.str(string(s138[i139]))
+				e.str(string(s155[i156]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1436,46 +1607,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p140 := v.IntelRdt; p140 == nil {
+		if p157 := v.IntelRdt; p157 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p140)
+			encSpecsLinuxIntelRdt(e, p157)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p141 := v.MemoryPolicy; p141 == nil {
+		if p158 := v.MemoryPolicy; p158 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p141)
+			encSpecsLinuxMemoryPolicy(e, p158)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p142 := v.Personality; p142 == nil {
+		if p159 := v.Personality; p159 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p142)
+			encSpecsLinuxPersonality(e, p159)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m143 := v.TimeOffsets; m143 == nil {
+		if m160 := v.TimeOffsets; m160 == nil {
 			e.null()
 		} else {
-			keys144 := make([]string, 0, len(m143))
-			for k145 := range m143 {
-				keys144 = append(keys144, k145)
+			keys161 := make([]string, 0, len(m160))
+			for k162 := range m160 {
+				keys161 = append(keys161, k162)
 			}
-			slices.Sort(keys144)
+			slices.Sort(keys161)
 			e.b = append(e.b, '{')
-			for _, k145 := range keys144 {
+			for _, k162 := range keys161 {
 				e.sep()
-				e.str(string(k145))
+				e.str(string(k162))
 				e.b = append(e.b, ':')
 				{
-					x146 := m143[k145]
-					encSpecsLinuxTimeOffset(e, &x146)
+					x163 := m160[k162]
+					encSpecsLinuxTimeOffset(e, &x163)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1487,13 +1658,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s147 := v.Names; s147 == nil {
+	if s164 := v.Names; s164 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i148 := range s147 {
+		for i165 := range s164 {
 			e.sep()
-			e.str(string(s147[i148]))
+			e.str(string(s164[i165]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1501,21 +1672,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p149 := v.ErrnoRet; p149 == nil {
+		if p166 := v.ErrnoRet; p166 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p149)))
+			e.uint(uint64((*p166)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s150 := v.Args; s150 == nil {
+		if s167 := v.Args; s167 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i151 := range s150 {
+			for i168 := range s167 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s150[i151])
+				encSpecsLinuxSeccompArg(e, &s167[i168])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1540,21 +1711,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p152 := v.Umask; p152 == nil {
+		if p169 := v.Umask; p169 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p152)))
+			e.uint(uint64((*p169)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s153 := v.AdditionalGids; s153 == nil {
+		if s170 := v.AdditionalGids; s170 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i154 := range s153 {
+			for i171 := range s170 {
 				e.sep()
-				e.uint(uint64(s153[i154]))
+				e.uint(uint64(s170[i171]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1570,65 +1741,65 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s155 := v.Bounding; s155 == nil {
+		if s172 := v.Bounding; s172 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i156 := range s155 {
+			for i173 := range s172 {
 				e.sep()
-				e.str(string(s155[i156]))
+				e.str(string(s172[i173]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Effective) != 0 {
 		e.name("\"effective\"")
-		if s157 := v.Effective; s157 == nil {
+		if s174 := v.Effective; s174 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i158 := range s157 {
+			for i175 := range s174 {
 				e.sep()
-				e.str(string(s157[i158]))
+				e.str(string(s174[i175]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Inheritable) != 0 {
 		e.name("\"inheritable\"")
-		if s159 := v.Inheritable; s159 == nil {
+		if s176 := v.Inheritable; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i160 := range s159 {
+			for i177 := range s176 {
 				e.sep()
-				e.str(string(s159[i160]))
+				e.str(string(s176[i177]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Permitted) != 0 {
 		e.name("\"permitted\"")
-		if s161 := v.Permitted; s161 == nil {
+		if s178 := v.Permitted; s178 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i162 := range s161 {
+			for i179 := range s178 {
 				e.sep()
-				e.str(string(s161[i162]))
+				e.str(string(s178[i179]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ambient) != 0 {
 		e.name("\"ambient\"")
-		if s163 := v.Ambient; s163 == nil {
+		if s180 := v.Ambient; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i164 := range s163 {
+			for i181 := range s180 {
 				e.sep()
-				e.str(string(s163[i164]))
+				e.str(string(s180[i181]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1661,13 +1832,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s165 := v.Flags; s165 == nil {
+		if s182 := v.Flags; s182 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i166 := range s165 {
+			for i183 := range s182 {
 				e.sep()
-				e.str(string(s165[i166]))
+				e.str(string(s182[i183]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1721,13 +1892,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s167 := v.Options; s167 == nil {
+		if s184 := v.Options; s184 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i168 := range s167 {
+			for i185 := range s184 {
 				e.sep()
-				e.str(string(s167[i168]))
+				e.str(string(s184[i185]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1739,6 +1910,10 @@ func encModelMount(e *encoder, v *model.Mount) {
 	if v.ChownToUser {
 		e.name("\"chownToUser\"")
 		e.boolean(bool(v.ChownToUser))
+	}
+	if v.CopyUp {
+		e.name("\"copyUp\"")
+		e.boolean(bool(v.CopyUp))
 	}
 	e.b = append(e.b, '}')
 }
@@ -1800,6 +1975,108 @@ func encModelResources(e *encoder, v *model.Resources) {
 		e.name("\"cpuQuota\"")
 		e.int(int64(v.CPUQuota))
 	}
+	if v.BlkioWeight != 0 {
+		e.name("\"blkioWeight\"")
+		e.uint(uint64(v.BlkioWeight))
+	}
+	if len(v.BlkioWeightDevice) != 0 {
+		e.name("\"blkioWeightDevice\"")
+		if s186 := v.BlkioWeightDevice; s186 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i187 := range s186 {
+				e.sep()
+				e.str(string(s186[i187]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s188 := v.DeviceReadBps; s188 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i189 := range s188 {
+				e.sep()
+				e.str(string(s188[i189]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s190 := v.DeviceWriteBps; s190 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i191 := range s190 {
+				e.sep()
+				e.str(string(s190[i191]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s192 := v.DeviceReadIOps; s192 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i193 := range s192 {
+				e.sep()
+				e.str(string(s192[i193]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s194 := v.DeviceWriteIOps; s194 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i195 := range s194 {
+				e.sep()
+				e.str(string(s194[i195]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p196 := v.MemorySwappiness; p196 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p196)))
+		}
+	}
+	if v.OOMKillDisable {
+		e.name("\"oomKillDisable\"")
+		e.boolean(bool(v.OOMKillDisable))
+	}
+	if len(v.DeviceCgroupRules) != 0 {
+		e.name("\"deviceCgroupRules\"")
+		if s197 := v.DeviceCgroupRules; s197 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i198 := range s197 {
+				e.sep()
+				e.str(string(s197[i198]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.CPURtPeriod != 0 {
+		e.name("\"cpuRtPeriod\"")
+		e.uint(uint64(v.CPURtPeriod))
+	}
+	if v.CPURtRuntime != 0 {
+		e.name("\"cpuRtRuntime\"")
+		e.int(int64(v.CPURtRuntime))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -1818,26 +2095,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s169 := v.Networks; s169 == nil {
+		if s199 := v.Networks; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i170 := range s169 {
+			for i200 := range s199 {
 				e.sep()
-				e.str(string(s169[i170]))
+				e.str(string(s199[i200]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s171 := v.Ports; s171 == nil {
+		if s201 := v.Ports; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i172 := range s171 {
+			for i202 := range s201 {
 				e.sep()
-				encModelPortMapping(e, &s171[i172])
+				encModelPortMapping(e, &s201[i202])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1852,52 +2129,52 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s173 := v.DNSServers; s173 == nil {
+		if s203 := v.DNSServers; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i174 := range s173 {
+			for i204 := range s203 {
 				e.sep()
-				e.str(string(s173[i174]))
+				e.str(string(s203[i204]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSSearch) != 0 {
 		e.name("\"dnsSearch\"")
-		if s175 := v.DNSSearch; s175 == nil {
+		if s205 := v.DNSSearch; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i176 := range s175 {
+			for i206 := range s205 {
 				e.sep()
-				e.str(string(s175[i176]))
+				e.str(string(s205[i206]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSOptions) != 0 {
 		e.name("\"dnsOptions\"")
-		if s177 := v.DNSOptions; s177 == nil {
+		if s207 := v.DNSOptions; s207 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i178 := range s177 {
+			for i208 := range s207 {
 				e.sep()
-				e.str(string(s177[i178]))
+				e.str(string(s207[i208]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.AddHosts) != 0 {
 		e.name("\"addHosts\"")
-		if s179 := v.AddHosts; s179 == nil {
+		if s209 := v.AddHosts; s209 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i180 := range s179 {
+			for i210 := range s209 {
 				e.sep()
-				e.str(string(s179[i180]))
+				e.str(string(s209[i210]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1908,26 +2185,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m181 := v.Aliases; m181 == nil {
+		if m211 := v.Aliases; m211 == nil {
 			e.null()
 		} else {
-			keys182 := make([]string, 0, len(m181))
-			for k183 := range m181 {
-				keys182 = append(keys182, k183)
+			keys212 := make([]string, 0, len(m211))
+			for k213 := range m211 {
+				keys212 = append(keys212, k213)
 			}
-			slices.Sort(keys182)
+			slices.Sort(keys212)
 			e.b = append(e.b, '{')
-			for _, k183 := range keys182 {
+			for _, k213 := range keys212 {
 				e.sep()
-				e.str(string(k183))
+				e.str(string(k213))
 				e.b = append(e.b, ':')
-				if s184 := m181[k183]; s184 == nil {
+				if s214 := m211[k213]; s214 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i185 := range s184 {
+					for i215 := range s214 {
 						e.sep()
-						e.str(string(s184[i185]))
+						e.str(string(s214[i215]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -1952,13 +2229,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s186 := v.Test; s186 == nil {
+	if s216 := v.Test; s216 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i187 := range s186 {
+		for i217 := range s216 {
 			e.sep()
-			e.str(string(s186[i187]))
+			e.str(string(s216[i217]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2043,13 +2320,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s188 := v.Log; s188 == nil {
+		if s218 := v.Log; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i189 := range s188 {
+			for i219 := range s218 {
 				e.sep()
-				encModelHealthLog(e, &s188[i189])
+				encModelHealthLog(e, &s218[i219])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2074,36 +2351,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s190 := v.Args; s190 == nil {
+		if s220 := v.Args; s220 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i191 := range s190 {
+			for i221 := range s220 {
 				e.sep()
-				e.str(string(s190[i191]))
+				e.str(string(s220[i221]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s192 := v.Env; s192 == nil {
+		if s222 := v.Env; s222 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i193 := range s192 {
+			for i223 := range s222 {
 				e.sep()
-				e.str(string(s192[i193]))
+				e.str(string(s222[i223]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p194 := v.Timeout; p194 == nil {
+		if p224 := v.Timeout; p224 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p194)))
+			e.int(int64((*p224)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2113,88 +2390,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s195 := v.Devices; s195 == nil {
+		if s225 := v.Devices; s225 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i196 := range s195 {
+			for i226 := range s225 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s195[i196])
+				encSpecsLinuxDeviceCgroup(e, &s225[i226])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p197 := v.Memory; p197 == nil {
+		if p227 := v.Memory; p227 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p197)
+			encSpecsLinuxMemory(e, p227)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p198 := v.CPU; p198 == nil {
+		if p228 := v.CPU; p228 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p198)
+			encSpecsLinuxCPU(e, p228)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p199 := v.Pids; p199 == nil {
+		if p229 := v.Pids; p229 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p199)
+			encSpecsLinuxPids(e, p229)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p200 := v.BlockIO; p200 == nil {
+		if p230 := v.BlockIO; p230 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p200)
+			encSpecsLinuxBlockIO(e, p230)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s201 := v.HugepageLimits; s201 == nil {
+		if s231 := v.HugepageLimits; s231 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i232 := range s231 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s201[i202])
+				encSpecsLinuxHugepageLimit(e, &s231[i232])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p203 := v.Network; p203 == nil {
+		if p233 := v.Network; p233 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p203)
+			encSpecsLinuxNetwork(e, p233)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m204 := v.Rdma; m204 == nil {
+		if m234 := v.Rdma; m234 == nil {
 			e.null()
 		} else {
-			keys205 := make([]string, 0, len(m204))
-			for k206 := range m204 {
-				keys205 = append(keys205, k206)
+			keys235 := make([]string, 0, len(m234))
+			for k236 := range m234 {
+				keys235 = append(keys235, k236)
 			}
-			slices.Sort(keys205)
+			slices.Sort(keys235)
 			e.b = append(e.b, '{')
-			for _, k206 := range keys205 {
+			for _, k236 := range keys235 {
 				e.sep()
-				e.str(string(k206))
+				e.str(string(k236))
 				e.b = append(e.b, ':')
 				{
-					x207 := m204[k206]
-					encSpecsLinuxRdma(e, &x207)
+					x237 := m234[k236]
+					encSpecsLinuxRdma(e, &x237)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2202,20 +2479,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m208 := v.Unified; m208 == nil {
+		if m238 := v.Unified; m238 == nil {
 			e.null()
 		} else {
-			keys209 := make([]string, 0, len(m208))
-			for k210 := range m208 {
-				keys209 = append(keys209, k210)
+			keys239 := make([]string, 0, len(m238))
+			for k240 := range m238 {
+				keys239 = append(keys239, k240)
 			}
-			slices.Sort(keys209)
+			slices.Sort(keys239)
 			e.b = append(e.b, '{')
-			for _, k210 := range keys209 {
+			for _, k240 := range keys239 {
 				e.sep()
-				e.str(string(k210))
+				e.str(string(k240))
 				e.b = append(e.b, ':')
-				e.str(string(m208[k210]))
+				e.str(string(m238[k240]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2246,26 +2523,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p211 := v.FileMode; p211 == nil {
+		if p241 := v.FileMode; p241 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p211)))
+			e.uint(uint64((*p241)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p212 := v.UID; p212 == nil {
+		if p242 := v.UID; p242 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p212)))
+			e.uint(uint64((*p242)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p213 := v.GID; p213 == nil {
+		if p243 := v.GID; p243 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p213)))
+			e.uint(uint64((*p243)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2288,13 +2565,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s214 := v.Schemata; s214 == nil {
+		if s244 := v.Schemata; s244 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i215 := range s214 {
+			for i245 := range s244 {
 				e.sep()
-				e.str(string(s214[i215]))
+				e.str(string(s244[i245]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2322,13 +2599,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s216 := v.Flags; s216 == nil {
+		if s246 := v.Flags; s246 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i217 := range s216 {
+			for i247 := range s246 {
 				e.sep()
-				e.str(string(s216[i217]))
+				e.str(string(s246[i247]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2342,13 +2619,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s218 := v.Flags; s218 == nil {
+		if s248 := v.Flags; s248 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i219 := range s218 {
+			for i249 := range s248 {
 				e.sep()
-				e.str(string(s218[i219]))
+				e.str(string(s248[i249]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2426,18 +2703,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p220 := v.Major; p220 == nil {
+		if p250 := v.Major; p250 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p220)))
+			e.int(int64((*p250)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p221 := v.Minor; p221 == nil {
+		if p251 := v.Minor; p251 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p221)))
+			e.int(int64((*p251)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2451,74 +2728,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p222 := v.Limit; p222 == nil {
+		if p252 := v.Limit; p252 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p222)))
+			e.int(int64((*p252)))
 		}
 	}
 	if v.Reservation != nil {
 		e.name("\"reservation\"")
-		if p223 := v.Reservation; p223 == nil {
+		if p253 := v.Reservation; p253 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p223)))
+			e.int(int64((*p253)))
 		}
 	}
 	if v.Swap != nil {
 		e.name("\"swap\"")
-		if p224 := v.Swap; p224 == nil {
+		if p254 := v.Swap; p254 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p224)))
+			e.int(int64((*p254)))
 		}
 	}
 	if v.Kernel != nil {
 		e.name("\"kernel\"")
-		if p225 := v.Kernel; p225 == nil {
+		if p255 := v.Kernel; p255 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p225)))
+			e.int(int64((*p255)))
 		}
 	}
 	if v.KernelTCP != nil {
 		e.name("\"kernelTCP\"")
-		if p226 := v.KernelTCP; p226 == nil {
+		if p256 := v.KernelTCP; p256 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p226)))
+			e.int(int64((*p256)))
 		}
 	}
 	if v.Swappiness != nil {
 		e.name("\"swappiness\"")
-		if p227 := v.Swappiness; p227 == nil {
+		if p257 := v.Swappiness; p257 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p227)))
+			e.uint(uint64((*p257)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p228 := v.DisableOOMKiller; p228 == nil {
+		if p258 := v.DisableOOMKiller; p258 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p228)))
+			e.boolean(bool((*p258)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p229 := v.UseHierarchy; p229 == nil {
+		if p259 := v.UseHierarchy; p259 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p229)))
+			e.boolean(bool((*p259)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p230 := v.CheckBeforeUpdate; p230 == nil {
+		if p260 := v.CheckBeforeUpdate; p260 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p230)))
+			e.boolean(bool((*p260)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2528,50 +2805,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p231 := v.Shares; p231 == nil {
+		if p261 := v.Shares; p261 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p231)))
+			e.uint(uint64((*p261)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p232 := v.Quota; p232 == nil {
+		if p262 := v.Quota; p262 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p232)))
+			e.int(int64((*p262)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p233 := v.Burst; p233 == nil {
+		if p263 := v.Burst; p263 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p233)))
+			e.uint(uint64((*p263)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p234 := v.Period; p234 == nil {
+		if p264 := v.Period; p264 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p234)))
+			e.uint(uint64((*p264)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p235 := v.RealtimeRuntime; p235 == nil {
+		if p265 := v.RealtimeRuntime; p265 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p235)))
+			e.int(int64((*p265)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p236 := v.RealtimePeriod; p236 == nil {
+		if p266 := v.RealtimePeriod; p266 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p236)))
+			e.uint(uint64((*p266)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2584,10 +2861,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p237 := v.Idle; p237 == nil {
+		if p267 := v.Idle; p267 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p237)))
+			e.int(int64((*p267)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2597,10 +2874,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p238 := v.Limit; p238 == nil {
+		if p268 := v.Limit; p268 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p238)))
+			e.int(int64((*p268)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2610,81 +2887,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p239 := v.Weight; p239 == nil {
+		if p269 := v.Weight; p269 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p239)))
+			e.uint(uint64((*p269)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p240 := v.LeafWeight; p240 == nil {
+		if p270 := v.LeafWeight; p270 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p240)))
+			e.uint(uint64((*p270)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s241 := v.WeightDevice; s241 == nil {
+		if s271 := v.WeightDevice; s271 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i242 := range s241 {
+			for i272 := range s271 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s241[i242])
+				encSpecsLinuxWeightDevice(e, &s271[i272])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s243 := v.ThrottleReadBpsDevice; s243 == nil {
+		if s273 := v.ThrottleReadBpsDevice; s273 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i244 := range s243 {
+			for i274 := range s273 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s243[i244])
+				encSpecsLinuxThrottleDevice(e, &s273[i274])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s245 := v.ThrottleWriteBpsDevice; s245 == nil {
+		if s275 := v.ThrottleWriteBpsDevice; s275 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i246 := range s245 {
+			for i276 := range s275 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s245[i246])
+				encSpecsLinuxThrottleDevice(e, &s275[i276])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s247 := v.ThrottleReadIOPSDevice; s247 == nil {
+		if s277 := v.ThrottleReadIOPSDevice; s277 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i248 := range s247 {
+			for i278 := range s277 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s247[i248])
+				encSpecsLinuxThrottleDevice(e, &s277[i278])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s249 := v.ThrottleWriteIOPSDevice; s249 == nil {
+		if s279 := v.ThrottleWriteIOPSDevice; s279 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i250 := range s249 {
+			for i280 := range s279 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s249[i250])
+				encSpecsLinuxThrottleDevice(e, &s279[i280])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2705,21 +2982,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p251 := v.ClassID; p251 == nil {
+		if p281 := v.ClassID; p281 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p251)))
+			e.uint(uint64((*p281)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s252 := v.Priorities; s252 == nil {
+		if s282 := v.Priorities; s282 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i253 := range s252 {
+			for i283 := range s282 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s252[i253])
+				encSpecsLinuxInterfacePriority(e, &s282[i283])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2731,18 +3008,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p254 := v.HcaHandles; p254 == nil {
+		if p284 := v.HcaHandles; p284 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p254)))
+			e.uint(uint64((*p284)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p255 := v.HcaObjects; p255 == nil {
+		if p285 := v.HcaObjects; p285 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p255)))
+			e.uint(uint64((*p285)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2756,18 +3033,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p256 := v.Weight; p256 == nil {
+		if p286 := v.Weight; p286 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p256)))
+			e.uint(uint64((*p286)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p257 := v.LeafWeight; p257 == nil {
+		if p287 := v.LeafWeight; p287 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p257)))
+			e.uint(uint64((*p287)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2793,7 +3070,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -2819,18 +3096,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x258 := bool(v.IsInfra)
-			if err := s.Bool(&x258); err != nil {
+			x288 := bool(v.IsInfra)
+			if err := s.Bool(&x288); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x258)
+			v.IsInfra = bool(x288)
 			return nil
 		case "created":
-			raw259, err := s.Raw()
+			raw289, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw259); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw289); err != nil {
 				return err
 			}
 			return nil
@@ -2838,21 +3115,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out260 := v.CreateCommand[:0]
-				if out260 == nil {
-					out260 = []string{}
+				out290 := v.CreateCommand[:0]
+				if out290 == nil {
+					out290 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e261 string
-					if err := s.Str(&e261); err != nil {
+					var e291 string
+					if err := s.Str(&e291); err != nil {
 						return err
 					}
-					out260 = append(out260, e261)
+					out290 = append(out290, e291)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out260
+				v.CreateCommand = out290
 			}
 			return nil
 		case "image":
@@ -2874,63 +3151,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out262 := v.Entrypoint[:0]
-				if out262 == nil {
-					out262 = []string{}
+				out292 := v.Entrypoint[:0]
+				if out292 == nil {
+					out292 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e263 string
-					if err := s.Str(&e263); err != nil {
+					var e293 string
+					if err := s.Str(&e293); err != nil {
 						return err
 					}
-					out262 = append(out262, e263)
+					out292 = append(out292, e293)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out262
+				v.Entrypoint = out292
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out264 := v.Cmd[:0]
-				if out264 == nil {
-					out264 = []string{}
+				out294 := v.Cmd[:0]
+				if out294 == nil {
+					out294 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e265 string
-					if err := s.Str(&e265); err != nil {
+					var e295 string
+					if err := s.Str(&e295); err != nil {
 						return err
 					}
-					out264 = append(out264, e265)
+					out294 = append(out294, e295)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out264
+				v.Cmd = out294
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out266 := v.Env[:0]
-				if out266 == nil {
-					out266 = []string{}
+				out296 := v.Env[:0]
+				if out296 == nil {
+					out296 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e267 string
-					if err := s.Str(&e267); err != nil {
+					var e297 string
+					if err := s.Str(&e297); err != nil {
 						return err
 					}
-					out266 = append(out266, e267)
+					out296 = append(out296, e297)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out266
+				v.Env = out296
 			}
 			return nil
 		case "workingDir":
@@ -2956,11 +3233,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e268 string
-					if err := s.Str(&e268); err != nil {
+					var e298 string
+					if err := s.Str(&e298); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e268
+					v.Labels[string(key)] = e298
 					return nil
 				}); err != nil {
 					return err
@@ -2975,11 +3252,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e269 string
-					if err := s.Str(&e269); err != nil {
+					var e299 string
+					if err := s.Str(&e299); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e269
+					v.Annotations[string(key)] = e299
 					return nil
 				}); err != nil {
 					return err
@@ -2987,18 +3264,32 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x270 := bool(v.Terminal)
-			if err := s.Bool(&x270); err != nil {
+			x300 := bool(v.Terminal)
+			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.Terminal = bool(x270)
+			v.Terminal = bool(x300)
 			return nil
 		case "stdin":
-			x271 := bool(v.Stdin)
-			if err := s.Bool(&x271); err != nil {
+			x301 := bool(v.Stdin)
+			if err := s.Bool(&x301); err != nil {
 				return err
 			}
-			v.Stdin = bool(x271)
+			v.Stdin = bool(x301)
+			return nil
+		case "logSizeMax":
+			n302, _, null303, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null303 {
+				v.LogSizeMax = int64(n302)
+			}
+			return nil
+		case "logTag":
+			if err := s.Str(&v.LogTag); err != nil {
+				return err
+			}
 			return nil
 		case "logPath":
 			if err := s.Str(&v.LogPath); err != nil {
@@ -3006,66 +3297,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x272 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x272); err != nil {
+			x304 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x304); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x272)
+			v.KeepStdinOpen = bool(x304)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out273 := v.Mounts[:0]
-				if out273 == nil {
-					out273 = []model.Mount{}
+				out305 := v.Mounts[:0]
+				if out305 == nil {
+					out305 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e274 model.Mount
-					if err := decModelMount(s, &e274); err != nil {
+					var e306 model.Mount
+					if err := decModelMount(s, &e306); err != nil {
 						return err
 					}
-					out273 = append(out273, e274)
+					out305 = append(out305, e306)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out273
+				v.Mounts = out305
 			}
 			return nil
 		case "readOnly":
-			x275 := bool(v.ReadOnly)
-			if err := s.Bool(&x275); err != nil {
+			x307 := bool(v.ReadOnly)
+			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x275)
+			v.ReadOnly = bool(x307)
 			return nil
 		case "readOnlyTmpfs":
-			x276 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x276); err != nil {
+			x308 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x276)
+			v.ReadOnlyTmpfs = bool(x308)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out277 := v.Devices[:0]
-				if out277 == nil {
-					out277 = []string{}
+				out309 := v.Devices[:0]
+				if out309 == nil {
+					out309 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e278 string
-					if err := s.Str(&e278); err != nil {
+					var e310 string
+					if err := s.Str(&e310); err != nil {
 						return err
 					}
-					out277 = append(out277, e278)
+					out309 = append(out309, e310)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out277
+				v.Devices = out309
 			}
 			return nil
 		case "sysctls":
@@ -3076,11 +3367,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e279 string
-					if err := s.Str(&e279); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e279
+					v.Sysctls[string(key)] = e311
 					return nil
 				}); err != nil {
 					return err
@@ -3091,79 +3382,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out280 := v.CapAdd[:0]
-				if out280 == nil {
-					out280 = []string{}
+				out312 := v.CapAdd[:0]
+				if out312 == nil {
+					out312 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e281 string
-					if err := s.Str(&e281); err != nil {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
 						return err
 					}
-					out280 = append(out280, e281)
+					out312 = append(out312, e313)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out280
+				v.CapAdd = out312
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out282 := v.CapDrop[:0]
-				if out282 == nil {
-					out282 = []string{}
+				out314 := v.CapDrop[:0]
+				if out314 == nil {
+					out314 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e283 string
-					if err := s.Str(&e283); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					out282 = append(out282, e283)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out282
+				v.CapDrop = out314
 			}
 			return nil
 		case "privileged":
-			x284 := bool(v.Privileged)
-			if err := s.Bool(&x284); err != nil {
+			x316 := bool(v.Privileged)
+			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.Privileged = bool(x284)
+			v.Privileged = bool(x316)
 			return nil
 		case "oomScoreAdj":
-			n285, _, null286, err := s.Integer(64, true)
+			n317, _, null318, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null286 {
-				v.OOMScoreAdj = int(n285)
+			if !null318 {
+				v.OOMScoreAdj = int(n317)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out287 := v.GroupAdd[:0]
-				if out287 == nil {
-					out287 = []string{}
+				out319 := v.GroupAdd[:0]
+				if out319 == nil {
+					out319 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e288 string
-					if err := s.Str(&e288); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					out287 = append(out287, e288)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out287
+				v.GroupAdd = out319
 			}
 			return nil
 		case "umask":
@@ -3187,59 +3478,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x289 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x289); err != nil {
+			x321 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x321); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x289)
+			v.NoNewPrivileges = bool(x321)
 			return nil
 		case "ownMasks":
-			x290 := bool(v.OwnMasks)
-			if err := s.Bool(&x290); err != nil {
+			x322 := bool(v.OwnMasks)
+			if err := s.Bool(&x322); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x290)
+			v.OwnMasks = bool(x322)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out291 := v.MaskedPaths[:0]
-				if out291 == nil {
-					out291 = []string{}
+				out323 := v.MaskedPaths[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e292 string
-					if err := s.Str(&e292); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out291 = append(out291, e292)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out291
+				v.MaskedPaths = out323
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out293 := v.ReadonlyPaths[:0]
-				if out293 == nil {
-					out293 = []string{}
+				out325 := v.ReadonlyPaths[:0]
+				if out325 == nil {
+					out325 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e294 string
-					if err := s.Str(&e294); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					out293 = append(out293, e294)
+					out325 = append(out325, e326)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out293
+				v.ReadonlyPaths = out325
 			}
 			return nil
 		case "seccomp":
@@ -3251,21 +3542,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out295 := v.Ulimits[:0]
-				if out295 == nil {
-					out295 = []model.Ulimit{}
+				out327 := v.Ulimits[:0]
+				if out327 == nil {
+					out327 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e296 model.Ulimit
-					if err := decModelUlimit(s, &e296); err != nil {
+					var e328 model.Ulimit
+					if err := decModelUlimit(s, &e328); err != nil {
 						return err
 					}
-					out295 = append(out295, e296)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out295
+				v.Ulimits = out327
 			}
 			return nil
 		case "resources":
@@ -3286,11 +3577,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e297 model.Namespace
-					if err := decModelNamespace(s, &e297); err != nil {
+					var e329 model.Namespace
+					if err := decModelNamespace(s, &e329); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e297
+					v.Namespaces[string(key)] = e329
 					return nil
 				}); err != nil {
 					return err
@@ -3306,75 +3597,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out298 := v.UIDMap[:0]
-				if out298 == nil {
-					out298 = []model.IDMap{}
+				out330 := v.UIDMap[:0]
+				if out330 == nil {
+					out330 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e299 model.IDMap
-					if err := decModelIDMap(s, &e299); err != nil {
+					var e331 model.IDMap
+					if err := decModelIDMap(s, &e331); err != nil {
 						return err
 					}
-					out298 = append(out298, e299)
+					out330 = append(out330, e331)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out298
+				v.UIDMap = out330
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out300 := v.GIDMap[:0]
-				if out300 == nil {
-					out300 = []model.IDMap{}
+				out332 := v.GIDMap[:0]
+				if out332 == nil {
+					out332 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e301 model.IDMap
-					if err := decModelIDMap(s, &e301); err != nil {
+					var e333 model.IDMap
+					if err := decModelIDMap(s, &e333); err != nil {
 						return err
 					}
-					out300 = append(out300, e301)
+					out332 = append(out332, e333)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out300
+				v.GIDMap = out332
 			}
 			return nil
 		case "init":
-			x302 := bool(v.Init)
-			if err := s.Bool(&x302); err != nil {
+			x334 := bool(v.Init)
+			if err := s.Bool(&x334); err != nil {
 				return err
 			}
-			v.Init = bool(x302)
+			v.Init = bool(x334)
 			return nil
 		case "stopSignal":
-			n303, _, null304, err := s.Integer(64, true)
+			n335, _, null336, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null304 {
-				v.StopSignal = int(n303)
+			if !null336 {
+				v.StopSignal = int(n335)
 			}
 			return nil
 		case "stopTimeout":
-			_, n305, null306, err := s.Integer(64, false)
+			_, n337, null338, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null306 {
-				v.StopTimeout = uint(n305)
+			if !null338 {
+				v.StopTimeout = uint(n337)
 			}
 			return nil
 		case "autoRemove":
-			x307 := bool(v.AutoRemove)
-			if err := s.Bool(&x307); err != nil {
+			x339 := bool(v.AutoRemove)
+			if err := s.Bool(&x339); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x307)
+			v.AutoRemove = bool(x339)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3407,21 +3698,217 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out308 := v.Secrets[:0]
-				if out308 == nil {
-					out308 = []model.SecretRef{}
+				out340 := v.Secrets[:0]
+				if out340 == nil {
+					out340 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e309 model.SecretRef
-					if err := decModelSecretRef(s, &e309); err != nil {
+					var e341 model.SecretRef
+					if err := decModelSecretRef(s, &e341); err != nil {
 						return err
 					}
-					out308 = append(out308, e309)
+					out340 = append(out340, e341)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out308
+				v.Secrets = out340
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out342 := v.VolumesFrom[:0]
+				if out342 == nil {
+					out342 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e343 string
+					if err := s.Str(&e343); err != nil {
+						return err
+					}
+					out342 = append(out342, e343)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out342
+			}
+			return nil
+		case "logDriver":
+			if err := s.Str(&v.LogDriver); err != nil {
+				return err
+			}
+			return nil
+		case "rootfsOverlay":
+			x344 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x344); err != nil {
+				return err
+			}
+			v.RootfsOverlay = bool(x344)
+			return nil
+		case "unsetEnv":
+			if s.Literal("null") {
+				v.UnsetEnv = nil
+			} else {
+				out345 := v.UnsetEnv[:0]
+				if out345 == nil {
+					out345 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e346 string
+					if err := s.Str(&e346); err != nil {
+						return err
+					}
+					out345 = append(out345, e346)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.UnsetEnv = out345
+			}
+			return nil
+		case "unsetEnvAll":
+			x347 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x347); err != nil {
+				return err
+			}
+			v.UnsetEnvAll = bool(x347)
+			return nil
+		case "personality":
+			if err := s.Str(&v.Personality); err != nil {
+				return err
+			}
+			return nil
+		case "timeout":
+			_, n348, null349, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null349 {
+				v.Timeout = uint(n348)
+			}
+			return nil
+		case "requires":
+			if s.Literal("null") {
+				v.Requires = nil
+			} else {
+				out350 := v.Requires[:0]
+				if out350 == nil {
+					out350 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e351 string
+					if err := s.Str(&e351); err != nil {
+						return err
+					}
+					out350 = append(out350, e351)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Requires = out350
+			}
+			return nil
+		case "initPath":
+			if err := s.Str(&v.InitPath); err != nil {
+				return err
+			}
+			return nil
+		case "noPasswd":
+			x352 := bool(v.NoPasswd)
+			if err := s.Bool(&x352); err != nil {
+				return err
+			}
+			v.NoPasswd = bool(x352)
+			return nil
+		case "passwdEntry":
+			if err := s.Str(&v.PasswdEntry); err != nil {
+				return err
+			}
+			return nil
+		case "cgroups":
+			if err := s.Str(&v.Cgroups); err != nil {
+				return err
+			}
+			return nil
+		case "cgroupConf":
+			if s.Literal("null") {
+				v.CgroupConf = nil
+			} else {
+				if v.CgroupConf == nil {
+					v.CgroupConf = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
+						return err
+					}
+					v.CgroupConf[string(key)] = e353
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "sdNotify":
+			if err := s.Str(&v.SdNotify); err != nil {
+				return err
+			}
+			return nil
+		case "systemd":
+			if err := s.Str(&v.Systemd); err != nil {
+				return err
+			}
+			return nil
+		case "systemdMode":
+			x354 := bool(v.SystemdMode)
+			if err := s.Bool(&x354); err != nil {
+				return err
+			}
+			v.SystemdMode = bool(x354)
+			return nil
+		case "chrootDirs":
+			if s.Literal("null") {
+				v.ChrootDirs = nil
+			} else {
+				out355 := v.ChrootDirs[:0]
+				if out355 == nil {
+					out355 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e356 string
+					if err := s.Str(&e356); err != nil {
+						return err
+					}
+					out355 = append(out355, e356)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ChrootDirs = out355
+			}
+			return nil
+		case "hostUsers":
+			if s.Literal("null") {
+				v.HostUsers = nil
+			} else {
+				out357 := v.HostUsers[:0]
+				if out357 == nil {
+					out357 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
+						return err
+					}
+					out357 = append(out357, e358)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.HostUsers = out357
 			}
 			return nil
 		}
@@ -3440,63 +3927,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n310, _, null311, err := s.Integer(64, true)
+			n359, _, null360, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null311 {
-				v.Pid = int(n310)
+			if !null360 {
+				v.Pid = int(n359)
 			}
 			return nil
 		case "conmonPid":
-			n312, _, null313, err := s.Integer(64, true)
+			n361, _, null362, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null313 {
-				v.ConmonPid = int(n312)
+			if !null362 {
+				v.ConmonPid = int(n361)
 			}
 			return nil
 		case "exitCode":
-			n314, _, null315, err := s.Integer(32, true)
+			n363, _, null364, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null315 {
-				v.ExitCode = int32(n314)
+			if !null364 {
+				v.ExitCode = int32(n363)
 			}
 			return nil
 		case "oomKilled":
-			x316 := bool(v.OOMKilled)
-			if err := s.Bool(&x316); err != nil {
+			x365 := bool(v.OOMKilled)
+			if err := s.Bool(&x365); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x316)
+			v.OOMKilled = bool(x365)
 			return nil
 		case "startedAt":
-			raw317, err := s.Raw()
+			raw366, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw317); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw366); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw318, err := s.Raw()
+			raw367, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw318); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw367); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x319 := bool(v.Mounted)
-			if err := s.Bool(&x319); err != nil {
+			x368 := bool(v.Mounted)
+			if err := s.Bool(&x368); err != nil {
 				return err
 			}
-			v.Mounted = bool(x319)
+			v.Mounted = bool(x368)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -3516,11 +4003,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e320 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e320); err != nil {
+					var e369 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e369); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e320
+					v.Networks[string(key)] = e369
 					return nil
 				}); err != nil {
 					return err
@@ -3533,20 +4020,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n321, _, null322, err := s.Integer(64, true)
+			n370, _, null371, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null322 {
-				v.RestartCount = int(n321)
+			if !null371 {
+				v.RestartCount = int(n370)
 			}
 			return nil
 		case "stoppedByUser":
-			x323 := bool(v.StoppedByUser)
-			if err := s.Bool(&x323); err != nil {
+			x372 := bool(v.StoppedByUser)
+			if err := s.Bool(&x372); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x323)
+			v.StoppedByUser = bool(x372)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -3565,7 +4052,7 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3598,11 +4085,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e324
+					v.Labels[string(key)] = e373
 					return nil
 				}); err != nil {
 					return err
@@ -3617,11 +4104,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e325
+					v.Annotations[string(key)] = e374
 					return nil
 				}); err != nil {
 					return err
@@ -3629,11 +4116,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw326, err := s.Raw()
+			raw375, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw326); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw375); err != nil {
 				return err
 			}
 			return nil
@@ -3641,21 +4128,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out327 := v.CreateCommand[:0]
-				if out327 == nil {
-					out327 = []string{}
+				out376 := v.CreateCommand[:0]
+				if out376 == nil {
+					out376 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e377 string
+					if err := s.Str(&e377); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out376 = append(out376, e377)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out327
+				v.CreateCommand = out376
 			}
 			return nil
 		case "cgroupParent":
@@ -3664,67 +4151,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x329 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x329); err != nil {
+			x378 := bool(v.UsePodCgroup)
+			if err := s.Bool(&x378); err != nil {
 				return err
 			}
-			v.UsePodCgroup = bool(x329)
+			v.UsePodCgroup = bool(x378)
 			return nil
 		case "sharePid":
-			x330 := bool(v.SharePid)
-			if err := s.Bool(&x330); err != nil {
+			x379 := bool(v.SharePid)
+			if err := s.Bool(&x379); err != nil {
 				return err
 			}
-			v.SharePid = bool(x330)
+			v.SharePid = bool(x379)
 			return nil
 		case "shareIpc":
-			x331 := bool(v.ShareIpc)
-			if err := s.Bool(&x331); err != nil {
+			x380 := bool(v.ShareIpc)
+			if err := s.Bool(&x380); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x331)
+			v.ShareIpc = bool(x380)
 			return nil
 		case "shareNet":
-			x332 := bool(v.ShareNet)
-			if err := s.Bool(&x332); err != nil {
+			x381 := bool(v.ShareNet)
+			if err := s.Bool(&x381); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x332)
+			v.ShareNet = bool(x381)
 			return nil
 		case "shareMount":
-			x333 := bool(v.ShareMount)
-			if err := s.Bool(&x333); err != nil {
+			x382 := bool(v.ShareMount)
+			if err := s.Bool(&x382); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x333)
+			v.ShareMount = bool(x382)
 			return nil
 		case "shareUser":
-			x334 := bool(v.ShareUser)
-			if err := s.Bool(&x334); err != nil {
+			x383 := bool(v.ShareUser)
+			if err := s.Bool(&x383); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x334)
+			v.ShareUser = bool(x383)
 			return nil
 		case "shareUts":
-			x335 := bool(v.ShareUts)
-			if err := s.Bool(&x335); err != nil {
+			x384 := bool(v.ShareUts)
+			if err := s.Bool(&x384); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x335)
+			v.ShareUts = bool(x384)
 			return nil
 		case "shareCgroup":
-			x336 := bool(v.ShareCgroup)
-			if err := s.Bool(&x336); err != nil {
+			x385 := bool(v.ShareCgroup)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x336)
+			v.ShareCgroup = bool(x385)
 			return nil
 		case "hasInfra":
-			x337 := bool(v.HasInfra)
-			if err := s.Bool(&x337); err != nil {
+			x386 := bool(v.HasInfra)
+			if err := s.Bool(&x386); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x337)
+			v.HasInfra = bool(x386)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -3740,21 +4227,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out338 := v.InfraCommand[:0]
-				if out338 == nil {
-					out338 = []string{}
+				out387 := v.InfraCommand[:0]
+				if out387 == nil {
+					out387 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
+					var e388 string
+					if err := s.Str(&e388); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out387 = append(out387, e388)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out338
+				v.InfraCommand = out387
 			}
 			return nil
 		case "infra":
@@ -3786,42 +4273,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out340 := v.UIDMap[:0]
-				if out340 == nil {
-					out340 = []model.IDMap{}
+				out389 := v.UIDMap[:0]
+				if out389 == nil {
+					out389 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e341 model.IDMap
-					if err := decModelIDMap(s, &e341); err != nil {
+					var e390 model.IDMap
+					if err := decModelIDMap(s, &e390); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out389 = append(out389, e390)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out340
+				v.UIDMap = out389
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out342 := v.GIDMap[:0]
-				if out342 == nil {
-					out342 = []model.IDMap{}
+				out391 := v.GIDMap[:0]
+				if out391 == nil {
+					out391 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e343 model.IDMap
-					if err := decModelIDMap(s, &e343); err != nil {
+					var e392 model.IDMap
+					if err := decModelIDMap(s, &e392); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out391 = append(out391, e392)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out342
+				v.GIDMap = out391
 			}
 			return nil
 		case "exitPolicy":
@@ -3843,42 +4330,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out344 := v.Volumes[:0]
-				if out344 == nil {
-					out344 = []string{}
+				out393 := v.Volumes[:0]
+				if out393 == nil {
+					out393 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e345 string
-					if err := s.Str(&e345); err != nil {
+					var e394 string
+					if err := s.Str(&e394); err != nil {
 						return err
 					}
-					out344 = append(out344, e345)
+					out393 = append(out393, e394)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out344
+				v.Volumes = out393
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out346 := v.Devices[:0]
-				if out346 == nil {
-					out346 = []string{}
+				out395 := v.Devices[:0]
+				if out395 == nil {
+					out395 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e347 string
-					if err := s.Str(&e347); err != nil {
+					var e396 string
+					if err := s.Str(&e396); err != nil {
 						return err
 					}
-					out346 = append(out346, e347)
+					out395 = append(out395, e396)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out346
+				v.Devices = out395
 			}
 			return nil
 		case "sysctls":
@@ -3889,11 +4376,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e348 string
-					if err := s.Str(&e348); err != nil {
+					var e397 string
+					if err := s.Str(&e397); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e348
+					v.Sysctls[string(key)] = e397
 					return nil
 				}); err != nil {
 					return err
@@ -3904,21 +4391,68 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out349 := v.SecurityOpts[:0]
-				if out349 == nil {
-					out349 = []string{}
+				out398 := v.SecurityOpts[:0]
+				if out398 == nil {
+					out398 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e350 string
-					if err := s.Str(&e350); err != nil {
+					var e399 string
+					if err := s.Str(&e399); err != nil {
 						return err
 					}
-					out349 = append(out349, e350)
+					out398 = append(out398, e399)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out349
+				v.SecurityOpts = out398
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out400 := v.VolumesFrom[:0]
+				if out400 == nil {
+					out400 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e401 string
+					if err := s.Str(&e401); err != nil {
+						return err
+					}
+					out400 = append(out400, e401)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out400
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out402 := v.VolumesFromMounts[:0]
+				if out402 == nil {
+					out402 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e403 model.Mount
+					if err := decModelMount(s, &e403); err != nil {
+						return err
+					}
+					out402 = append(out402, e403)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out402
+			}
+			return nil
+		case "infraConmonPidFile":
+			if err := s.Str(&v.InfraConmonPidFile); err != nil {
+				return err
 			}
 			return nil
 		}
@@ -3946,7 +4480,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -3970,36 +4504,43 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out351 := v.Options[:0]
-				if out351 == nil {
-					out351 = []string{}
+				out404 := v.Options[:0]
+				if out404 == nil {
+					out404 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e352 string
-					if err := s.Str(&e352); err != nil {
+					var e405 string
+					if err := s.Str(&e405); err != nil {
 						return err
 					}
-					out351 = append(out351, e352)
+					out404 = append(out404, e405)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out351
+				v.Options = out404
 			}
 			return nil
 		case "readOnly":
-			x353 := bool(v.ReadOnly)
-			if err := s.Bool(&x353); err != nil {
+			x406 := bool(v.ReadOnly)
+			if err := s.Bool(&x406); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x353)
+			v.ReadOnly = bool(x406)
 			return nil
 		case "chownToUser":
-			x354 := bool(v.ChownToUser)
-			if err := s.Bool(&x354); err != nil {
+			x407 := bool(v.ChownToUser)
+			if err := s.Bool(&x407); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x354)
+			v.ChownToUser = bool(x407)
+			return nil
+		case "copyUp":
+			x408 := bool(v.CopyUp)
+			if err := s.Bool(&x408); err != nil {
+				return err
+			}
+			v.CopyUp = bool(x408)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4017,21 +4558,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n355, null356, err := s.Integer(64, false)
+			_, n409, null410, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null356 {
-				v.Soft = uint64(n355)
+			if !null410 {
+				v.Soft = uint64(n409)
 			}
 			return nil
 		case "hard":
-			_, n357, null358, err := s.Integer(64, false)
+			_, n411, null412, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null358 {
-				v.Hard = uint64(n357)
+			if !null412 {
+				v.Hard = uint64(n411)
 			}
 			return nil
 		}
@@ -4039,27 +4580,27 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 	})
 }
 
-var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize", "memorySwap", "memoryReservation", "cpuShares", "cpusetMems", "cpuPeriod", "cpuQuota"}
+var keysModelResources = KeySet{"memory", "cpus", "cpusetCpus", "pidsLimit", "shmSize", "memorySwap", "memoryReservation", "cpuShares", "cpusetMems", "cpuPeriod", "cpuQuota", "blkioWeight", "blkioWeightDevice", "deviceReadBps", "deviceWriteBps", "deviceReadIOps", "deviceWriteIOps", "memorySwappiness", "oomKillDisable", "deviceCgroupRules", "cpuRtPeriod", "cpuRtRuntime"}
 
 func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n359, _, null360, err := s.Integer(64, true)
+			n413, _, null414, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null360 {
-				v.Memory = int64(n359)
+			if !null414 {
+				v.Memory = int64(n413)
 			}
 			return nil
 		case "cpus":
-			n361, null362, err := s.Float(64)
+			n415, null416, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null362 {
-				v.CPUs = float64(n361)
+			if !null416 {
+				v.CPUs = float64(n415)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4068,48 +4609,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n363, _, null364, err := s.Integer(64, true)
+			n417, _, null418, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null364 {
-				v.PidsLimit = int64(n363)
+			if !null418 {
+				v.PidsLimit = int64(n417)
 			}
 			return nil
 		case "shmSize":
-			n365, _, null366, err := s.Integer(64, true)
+			n419, _, null420, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null366 {
-				v.ShmSize = int64(n365)
+			if !null420 {
+				v.ShmSize = int64(n419)
 			}
 			return nil
 		case "memorySwap":
-			n367, _, null368, err := s.Integer(64, true)
+			n421, _, null422, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null368 {
-				v.MemorySwap = int64(n367)
+			if !null422 {
+				v.MemorySwap = int64(n421)
 			}
 			return nil
 		case "memoryReservation":
-			n369, _, null370, err := s.Integer(64, true)
+			n423, _, null424, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null370 {
-				v.MemoryReservation = int64(n369)
+			if !null424 {
+				v.MemoryReservation = int64(n423)
 			}
 			return nil
 		case "cpuShares":
-			_, n371, null372, err := s.Integer(64, false)
+			_, n425, null426, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null372 {
-				v.CPUShares = uint64(n371)
+			if !null426 {
+				v.CPUShares = uint64(n425)
 			}
 			return nil
 		case "cpusetMems":
@@ -4118,21 +4659,197 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n373, null374, err := s.Integer(64, false)
+			_, n427, null428, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null374 {
-				v.CPUPeriod = uint64(n373)
+			if !null428 {
+				v.CPUPeriod = uint64(n427)
 			}
 			return nil
 		case "cpuQuota":
-			n375, _, null376, err := s.Integer(64, true)
+			n429, _, null430, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null376 {
-				v.CPUQuota = int64(n375)
+			if !null430 {
+				v.CPUQuota = int64(n429)
+			}
+			return nil
+		case "blkioWeight":
+			_, n431, null432, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null432 {
+				v.BlkioWeight = uint16(n431)
+			}
+			return nil
+		case "blkioWeightDevice":
+			if s.Literal("null") {
+				v.BlkioWeightDevice = nil
+			} else {
+				out433 := v.BlkioWeightDevice[:0]
+				if out433 == nil {
+					out433 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e434 string
+					if err := s.Str(&e434); err != nil {
+						return err
+					}
+					out433 = append(out433, e434)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.BlkioWeightDevice = out433
+			}
+			return nil
+		case "deviceReadBps":
+			if s.Literal("null") {
+				v.DeviceReadBps = nil
+			} else {
+				out435 := v.DeviceReadBps[:0]
+				if out435 == nil {
+					out435 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e436 string
+					if err := s.Str(&e436); err != nil {
+						return err
+					}
+					out435 = append(out435, e436)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadBps = out435
+			}
+			return nil
+		case "deviceWriteBps":
+			if s.Literal("null") {
+				v.DeviceWriteBps = nil
+			} else {
+				out437 := v.DeviceWriteBps[:0]
+				if out437 == nil {
+					out437 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e438 string
+					if err := s.Str(&e438); err != nil {
+						return err
+					}
+					out437 = append(out437, e438)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteBps = out437
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out439 := v.DeviceReadIOps[:0]
+				if out439 == nil {
+					out439 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e440 string
+					if err := s.Str(&e440); err != nil {
+						return err
+					}
+					out439 = append(out439, e440)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out439
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out441 := v.DeviceWriteIOps[:0]
+				if out441 == nil {
+					out441 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e442 string
+					if err := s.Str(&e442); err != nil {
+						return err
+					}
+					out441 = append(out441, e442)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out441
+			}
+			return nil
+		case "memorySwappiness":
+			if s.Literal("null") {
+				v.MemorySwappiness = nil
+			} else {
+				if v.MemorySwappiness == nil {
+					v.MemorySwappiness = new(int64)
+				}
+				n443, _, null444, err := s.Integer(64, true)
+				if err != nil {
+					return err
+				}
+				if !null444 {
+					(*v.MemorySwappiness) = int64(n443)
+				}
+			}
+			return nil
+		case "oomKillDisable":
+			x445 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x445); err != nil {
+				return err
+			}
+			v.OOMKillDisable = bool(x445)
+			return nil
+		case "deviceCgroupRules":
+			if s.Literal("null") {
+				v.DeviceCgroupRules = nil
+			} else {
+				out446 := v.DeviceCgroupRules[:0]
+				if out446 == nil {
+					out446 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e447 string
+					if err := s.Str(&e447); err != nil {
+						return err
+					}
+					out446 = append(out446, e447)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceCgroupRules = out446
+			}
+			return nil
+		case "cpuRtPeriod":
+			_, n448, null449, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null449 {
+				v.CPURtPeriod = uint64(n448)
+			}
+			return nil
+		case "cpuRtRuntime":
+			n450, _, null451, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null451 {
+				v.CPURtRuntime = int64(n450)
 			}
 			return nil
 		}
@@ -4169,42 +4886,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out377 := v.Networks[:0]
-				if out377 == nil {
-					out377 = []string{}
+				out452 := v.Networks[:0]
+				if out452 == nil {
+					out452 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
+					var e453 string
+					if err := s.Str(&e453); err != nil {
 						return err
 					}
-					out377 = append(out377, e378)
+					out452 = append(out452, e453)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out377
+				v.Networks = out452
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out379 := v.Ports[:0]
-				if out379 == nil {
-					out379 = []model.PortMapping{}
+				out454 := v.Ports[:0]
+				if out454 == nil {
+					out454 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e380 model.PortMapping
-					if err := decModelPortMapping(s, &e380); err != nil {
+					var e455 model.PortMapping
+					if err := decModelPortMapping(s, &e455); err != nil {
 						return err
 					}
-					out379 = append(out379, e380)
+					out454 = append(out454, e455)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out379
+				v.Ports = out454
 			}
 			return nil
 		case "staticIP":
@@ -4221,92 +4938,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out381 := v.DNSServers[:0]
-				if out381 == nil {
-					out381 = []string{}
+				out456 := v.DNSServers[:0]
+				if out456 == nil {
+					out456 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e382 string
-					if err := s.Str(&e382); err != nil {
+					var e457 string
+					if err := s.Str(&e457); err != nil {
 						return err
 					}
-					out381 = append(out381, e382)
+					out456 = append(out456, e457)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out381
+				v.DNSServers = out456
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out383 := v.DNSSearch[:0]
-				if out383 == nil {
-					out383 = []string{}
+				out458 := v.DNSSearch[:0]
+				if out458 == nil {
+					out458 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e384 string
-					if err := s.Str(&e384); err != nil {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
 						return err
 					}
-					out383 = append(out383, e384)
+					out458 = append(out458, e459)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out383
+				v.DNSSearch = out458
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out385 := v.DNSOptions[:0]
-				if out385 == nil {
-					out385 = []string{}
+				out460 := v.DNSOptions[:0]
+				if out460 == nil {
+					out460 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e461 string
+					if err := s.Str(&e461); err != nil {
 						return err
 					}
-					out385 = append(out385, e386)
+					out460 = append(out460, e461)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out385
+				v.DNSOptions = out460
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out387 := v.AddHosts[:0]
-				if out387 == nil {
-					out387 = []string{}
+				out462 := v.AddHosts[:0]
+				if out462 == nil {
+					out462 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e388 string
-					if err := s.Str(&e388); err != nil {
+					var e463 string
+					if err := s.Str(&e463); err != nil {
 						return err
 					}
-					out387 = append(out387, e388)
+					out462 = append(out462, e463)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out387
+				v.AddHosts = out462
 			}
 			return nil
 		case "noHosts":
-			x389 := bool(v.NoHosts)
-			if err := s.Bool(&x389); err != nil {
+			x464 := bool(v.NoHosts)
+			if err := s.Bool(&x464); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x389)
+			v.NoHosts = bool(x464)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -4316,27 +5033,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e390 []string
+					var e465 []string
 					if s.Literal("null") {
-						e390 = nil
+						e465 = nil
 					} else {
-						out391 := e390[:0]
-						if out391 == nil {
-							out391 = []string{}
+						out466 := e465[:0]
+						if out466 == nil {
+							out466 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e392 string
-							if err := s.Str(&e392); err != nil {
+							var e467 string
+							if err := s.Str(&e467); err != nil {
 								return err
 							}
-							out391 = append(out391, e392)
+							out466 = append(out466, e467)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e390 = out391
+						e465 = out466
 					}
-					v.Aliases[string(key)] = e390
+					v.Aliases[string(key)] = e465
 					return nil
 				}); err != nil {
 					return err
@@ -4354,30 +5071,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n393, null394, err := s.Integer(32, false)
+			_, n468, null469, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null394 {
-				v.ContainerID = uint32(n393)
+			if !null469 {
+				v.ContainerID = uint32(n468)
 			}
 			return nil
 		case "hostID":
-			_, n395, null396, err := s.Integer(32, false)
+			_, n470, null471, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null396 {
-				v.HostID = uint32(n395)
+			if !null471 {
+				v.HostID = uint32(n470)
 			}
 			return nil
 		case "size":
-			_, n397, null398, err := s.Integer(32, false)
+			_, n472, null473, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null398 {
-				v.Size = uint32(n397)
+			if !null473 {
+				v.Size = uint32(n472)
 			}
 			return nil
 		}
@@ -4394,57 +5111,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out399 := v.Test[:0]
-				if out399 == nil {
-					out399 = []string{}
+				out474 := v.Test[:0]
+				if out474 == nil {
+					out474 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e400 string
-					if err := s.Str(&e400); err != nil {
+					var e475 string
+					if err := s.Str(&e475); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out474 = append(out474, e475)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out399
+				v.Test = out474
 			}
 			return nil
 		case "interval":
-			n401, _, null402, err := s.Integer(64, true)
+			n476, _, null477, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null402 {
-				v.Interval = time.Duration(n401)
+			if !null477 {
+				v.Interval = time.Duration(n476)
 			}
 			return nil
 		case "timeout":
-			n403, _, null404, err := s.Integer(64, true)
+			n478, _, null479, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null404 {
-				v.Timeout = time.Duration(n403)
+			if !null479 {
+				v.Timeout = time.Duration(n478)
 			}
 			return nil
 		case "startPeriod":
-			n405, _, null406, err := s.Integer(64, true)
+			n480, _, null481, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null406 {
-				v.StartPeriod = time.Duration(n405)
+			if !null481 {
+				v.StartPeriod = time.Duration(n480)
 			}
 			return nil
 		case "retries":
-			n407, _, null408, err := s.Integer(64, true)
+			n482, _, null483, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null408 {
-				v.Retries = int(n407)
+			if !null483 {
+				v.Retries = int(n482)
 			}
 			return nil
 		}
@@ -4478,30 +5195,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n409, null410, err := s.Integer(32, false)
+			_, n484, null485, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null410 {
-				v.UID = uint32(n409)
+			if !null485 {
+				v.UID = uint32(n484)
 			}
 			return nil
 		case "gid":
-			_, n411, null412, err := s.Integer(32, false)
+			_, n486, null487, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null412 {
-				v.GID = uint32(n411)
+			if !null487 {
+				v.GID = uint32(n486)
 			}
 			return nil
 		case "mode":
-			_, n413, null414, err := s.Integer(32, false)
+			_, n488, null489, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null414 {
-				v.Mode = uint32(n413)
+			if !null489 {
+				v.Mode = uint32(n488)
 			}
 			return nil
 		}
@@ -4525,12 +5242,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n415, _, null416, err := s.Integer(64, true)
+			n490, _, null491, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null416 {
-				v.PrefixLen = int(n415)
+			if !null491 {
+				v.PrefixLen = int(n490)
 			}
 			return nil
 		case "gateway":
@@ -4564,33 +5281,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n417, _, null418, err := s.Integer(64, true)
+			n492, _, null493, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null418 {
-				v.FailingStreak = int(n417)
+			if !null493 {
+				v.FailingStreak = int(n492)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out419 := v.Log[:0]
-				if out419 == nil {
-					out419 = []model.HealthLog{}
+				out494 := v.Log[:0]
+				if out494 == nil {
+					out494 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e420 model.HealthLog
-					if err := decModelHealthLog(s, &e420); err != nil {
+					var e495 model.HealthLog
+					if err := decModelHealthLog(s, &e495); err != nil {
 						return err
 					}
-					out419 = append(out419, e420)
+					out494 = append(out494, e495)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out419
+				v.Log = out494
 			}
 			return nil
 		}
@@ -4609,21 +5326,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n421, null422, err := s.Integer(16, false)
+			_, n496, null497, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null422 {
-				v.HostPort = uint16(n421)
+			if !null497 {
+				v.HostPort = uint16(n496)
 			}
 			return nil
 		case "containerPort":
-			_, n423, null424, err := s.Integer(16, false)
+			_, n498, null499, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null424 {
-				v.ContainerPort = uint16(n423)
+			if !null499 {
+				v.ContainerPort = uint16(n498)
 			}
 			return nil
 		case "protocol":
@@ -4632,12 +5349,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n425, null426, err := s.Integer(16, false)
+			_, n500, null501, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null426 {
-				v.Range = uint16(n425)
+			if !null501 {
+				v.Range = uint16(n500)
 			}
 			return nil
 		}
@@ -4651,30 +5368,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw427, err := s.Raw()
+			raw502, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw427); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw502); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw428, err := s.Raw()
+			raw503, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw428); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw503); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n429, _, null430, err := s.Integer(64, true)
+			n504, _, null505, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null430 {
-				v.ExitCode = int(n429)
+			if !null505 {
+				v.ExitCode = int(n504)
 			}
 			return nil
 		case "output":

@@ -63,6 +63,9 @@ type Mount struct {
 	// ChownToUser (the U option) gives the source, recursively, to the container's user at
 	// every start: its host IDs, through the container's user namespace if it has one.
 	ChownToUser bool `json:"chownToUser,omitempty"`
+	// CopyUp fills an empty volume with the image's content at Destination when the container
+	// starts (an image VOLUME under --image-volume bind).
+	CopyUp bool `json:"copyUp,omitempty"`
 }
 
 // IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line
@@ -105,6 +108,22 @@ type Resources struct {
 	// CPUPeriod and CPUQuota set the CFS bandwidth directly, where CPUs sets both.
 	CPUPeriod uint64 `json:"cpuPeriod,omitempty"`
 	CPUQuota  int64  `json:"cpuQuota,omitempty"`
+	// BlkioWeight is the block I/O weight (10-1000); the per-device lists are
+	// "MAJOR:MINOR VALUE" lines resolved from host device paths at creation.
+	BlkioWeight       uint16   `json:"blkioWeight,omitempty"`
+	BlkioWeightDevice []string `json:"blkioWeightDevice,omitempty"`
+	DeviceReadBps     []string `json:"deviceReadBps,omitempty"`
+	DeviceWriteBps    []string `json:"deviceWriteBps,omitempty"`
+	DeviceReadIOps    []string `json:"deviceReadIOps,omitempty"`
+	DeviceWriteIOps   []string `json:"deviceWriteIOps,omitempty"`
+	// MemorySwappiness is the memory cgroup's swappiness (0-100), nil for the kernel's.
+	MemorySwappiness *int64 `json:"memorySwappiness,omitempty"`
+	OOMKillDisable   bool   `json:"oomKillDisable,omitempty"`
+	// DeviceCgroupRules are further device cgroup rules ("c 1:3 rwm").
+	DeviceCgroupRules []string `json:"deviceCgroupRules,omitempty"`
+	// CPURtPeriod and CPURtRuntime give the cgroup real-time CPU time (microseconds).
+	CPURtPeriod  uint64 `json:"cpuRtPeriod,omitempty"`
+	CPURtRuntime int64  `json:"cpuRtRuntime,omitempty"`
 }
 
 // NetworkConfig is what a container (or a pod's infra container) asks of the network.
@@ -150,6 +169,10 @@ type ContainerConfig struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Terminal    bool              `json:"terminal,omitempty"`
 	Stdin       bool              `json:"stdin,omitempty"`
+	// LogSizeMax is the largest the log file grows before conmon starts it anew (--log-opt
+	// max-size); LogTag names the container in journald's entries (--log-opt tag).
+	LogSizeMax int64  `json:"logSizeMax,omitempty"`
+	LogTag     string `json:"logTag,omitempty"`
 	// LogPath is where conmon writes the container's log (k8s-file format) when not in the
 	// container's own directory: the path a CRI client asked for.
 	LogPath string `json:"logPath,omitempty"`
@@ -221,6 +244,54 @@ type ContainerConfig struct {
 	// Secrets are given to the process at each start (--secret), by reference: their data is
 	// never in the config.
 	Secrets []SecretRef `json:"secrets,omitempty"`
+
+	// VolumesFrom are the --volumes-from arguments the container was created with (its mounts
+	// were copied then, into Mounts).
+	VolumesFrom []string `json:"volumesFrom,omitempty"`
+	// LogDriver is how conmon keeps the container's output: "" or k8s-file (a file), json-file
+	// (the same, named as the user asked), none (nothing kept), passthrough (the process gets
+	// the stdio of the pea that starts it), journald.
+	LogDriver string `json:"logDriver,omitempty"`
+	// RootfsOverlay mounts an overlay over Rootfs (--rootfs DIR:O), so that the container's
+	// writes go to its own upper directory and the user's directory is left as it was.
+	RootfsOverlay bool `json:"rootfsOverlay,omitempty"`
+	// UnsetEnv are variables left out of the environment (--unsetenv), however set (image,
+	// pea's defaults); UnsetEnvAll leaves out all but those the user set (--unsetenv-all).
+	UnsetEnv    []string `json:"unsetEnv,omitempty"`
+	UnsetEnvAll bool     `json:"unsetEnvAll,omitempty"`
+	// Personality is the process's execution domain (--personality LINUX or LINUX32).
+	Personality string `json:"personality,omitempty"`
+	// Timeout is the longest the container may run, in seconds (--timeout): then it is killed.
+	Timeout uint `json:"timeout,omitempty"`
+	// Requires are containers started before this one (--requires), by ID.
+	Requires []string `json:"requires,omitempty"`
+	// InitPath is the host's init binary --init runs (--init-path; "": catatonit's).
+	InitPath string `json:"initPath,omitempty"`
+	// NoPasswd leaves /etc/passwd alone (--passwd=false); otherwise a numeric --user the image's
+	// /etc/passwd lacks gets an entry there, PasswdEntry's template if set (--passwd-entry).
+	NoPasswd    bool   `json:"noPasswd,omitempty"`
+	PasswdEntry string `json:"passwdEntry,omitempty"`
+	// Cgroups is podman's --cgroups mode: "" (enabled) or no-conmon (the container gets a
+	// cgroup, conmon stays in the caller's: pea's way in both), or disabled (the container
+	// stays in conmon's cgroup: the runtime makes none).
+	Cgroups string `json:"cgroups,omitempty"`
+	// CgroupConf are cgroup v2 files to write in the container's cgroup (--cgroup-conf).
+	CgroupConf map[string]string `json:"cgroupConf,omitempty"`
+	// SdNotify is how the sd_notify socket of the pea that starts the container is used
+	// (--sdnotify): container (the container's process gets it, through conmon), conmon (pea
+	// says READY with conmon's PID once the container started), ignore or "" (unused).
+	SdNotify string `json:"sdNotify,omitempty"`
+	// Systemd is --systemd: "" (true: systemd mode when the command is init or systemd),
+	// false, or always; SystemdMode is what it decided at creation: tmpfs on /run, /run/lock,
+	// /tmp and /var/log/journal, a writable /sys/fs/cgroup, and SIGRTMIN+3 to stop.
+	Systemd     string `json:"systemd,omitempty"`
+	SystemdMode bool   `json:"systemdMode,omitempty"`
+	// ChrootDirs are directories of the container that get pea's /etc files (hosts,
+	// resolv.conf, hostname) too, at the same place below them (--chrootdirs).
+	ChrootDirs []string `json:"chrootDirs,omitempty"`
+	// HostUsers are users of the host whose /etc/passwd lines the container's gets
+	// (--hostuser).
+	HostUsers []string `json:"hostUsers,omitempty"`
 }
 
 // SecretRef is a secret a container gets: as a file at Target (type mount, owned by UID:GID,

@@ -68,6 +68,12 @@ type PodConfig struct {
 	Devices      []string          `json:"devices,omitempty"`
 	Sysctls      map[string]string `json:"sysctls,omitempty"`
 	SecurityOpts []string          `json:"securityOpts,omitempty"`
+	// VolumesFrom are the --volumes-from arguments of pod create; VolumesFromMounts the
+	// mounts they named then, which every member gets where it mounts nothing itself.
+	VolumesFrom       []string `json:"volumesFrom,omitempty"`
+	VolumesFromMounts []Mount  `json:"volumesFromMounts,omitempty"`
+	// InfraConmonPidFile is where the infra container's conmon PID is written at each start.
+	InfraConmonPidFile string `json:"infraConmonPidFile,omitempty"`
 }
 
 // NewPodConfig returns the config of a pod with podman's defaults: an infra container, a pod

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,6 +77,19 @@ type CreateOptions struct {
 	KeepStdin   bool     // the end of an attached client's input leaves the container's stdin open
 	ExitCommand []string // the command conmon runs after the container exits
 	NoSyncLog   bool     // conmon does not fsync the log when the container exits
+	// LogDriver is conmon's log driver: "" (k8s-file), none, journald, or passthrough, which
+	// gives the container conmon's own stdio: that of the process calling Launch.
+	LogDriver string
+	// Timeout has conmon kill the container after that many seconds (0: never).
+	Timeout uint
+	// RuntimeArgs are further global options of the runtime for this container.
+	RuntimeArgs []string
+	// LogSizeMax starts the log file anew past that size (0: no limit); LogTag tags
+	// journald's entries.
+	LogSizeMax int64
+	LogTag     string
+	// PreserveFDs passes the caller's fds 3 to 3+N-1 on to the container's process.
+	PreserveFDs int
 }
 
 // AttachSocket is the path of a container's attach socket.
@@ -131,7 +145,7 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 		"--exit-dir", r.ExitDir,
 		"--socket-dir-path", filepath.Join(r.StateDir, "..", "socket"),
 		"--full-attach",
-		"-l", "k8s-file:" + o.LogPath,
+		"-l", logDriver(o.LogDriver) + ":" + o.LogPath,
 		"--log-level", conmonLevel(r.LogLevel),
 		"--runtime-arg", "--root=" + r.StateDir,
 	}
@@ -146,6 +160,18 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 			args = append(args, "--leave-stdin-open")
 		}
 	}
+	if o.LogSizeMax > 0 {
+		args = append(args, "--log-size-max", strconv.FormatInt(o.LogSizeMax, 10))
+	}
+	if o.LogTag != "" {
+		args = append(args, "--log-tag", o.LogTag)
+	}
+	for _, a := range o.RuntimeArgs {
+		args = append(args, "--runtime-arg", a)
+	}
+	if o.Timeout > 0 {
+		args = append(args, "--timeout", strconv.FormatUint(uint64(o.Timeout), 10))
+	}
 	if o.NoSyncLog {
 		args = append(args, "--no-sync-log")
 	}
@@ -155,13 +181,29 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 			args = append(args, "--exit-command-arg", a)
 		}
 	}
+	if o.PreserveFDs > 0 {
+		args = append(args, "--runtime-opt", "--preserve-fds="+strconv.Itoa(o.PreserveFDs))
+	}
 	slog.Debug("starting conmon", "path", r.ConmonPath, "args", strings.Join(args, " "))
 	cmd := cpupin.Command(r.ConmonPath, args...)
 	cmd.Dir = o.Bundle
-	cmd.Env = append(append(os.Environ(), "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4"), r.ExecEnv()...)
-	cmd.ExtraFiles = []*os.File{syncW, startR}
+	// Not NOTIFY_SOCKET: conmon and the runtime would take systemd's socket as theirs; the
+	// engine gives it to the container itself when asked (--sdnotify container).
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
+	// The caller's fds 3.. that the container keeps (--preserve-fds) come first, at the same
+	// numbers; conmon's pipes follow them.
+	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(fd), "preserved"))
+	}
+	cmd.Env = append(append(env, "_OCI_SYNCPIPE="+strconv.Itoa(3+o.PreserveFDs), "_OCI_STARTPIPE="+strconv.Itoa(4+o.PreserveFDs)), r.ExecEnv()...)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, syncW, startR)
 	l := &Launched{cmd: cmd, stderr: &bytes.Buffer{}, syncR: syncR, startW: startW, bundle: o.Bundle}
 	cmd.Stderr = l.stderr
+	if o.LogDriver == "passthrough" {
+		// The container's stdio is conmon's: the caller's own, passed as files (no pipe that
+		// would keep Wait until the container ends).
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	trace.Mark("conmon: forking")
 	err = cpupin.Start(cmd)
@@ -480,4 +522,12 @@ func (r *Runtime) Update(id string, res []byte) error {
 		return err
 	}
 	return r.run("update", "--resources", f.Name(), id)
+}
+
+// logDriver is the driver part of conmon's -l argument.
+func logDriver(d string) string {
+	if d == "" {
+		return "k8s-file"
+	}
+	return d
 }

@@ -170,7 +170,7 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	})
 }
 
-var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser"}
+var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp"}
 
 func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -225,6 +225,13 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 			}
 			v.ChownToUser = bool(x14)
 			return nil
+		case "copyUp":
+			x15 := bool(v.CopyUp)
+			if err := s.Bool(&x15); err != nil {
+				return err
+			}
+			v.CopyUp = bool(x15)
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -239,42 +246,42 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out15 := v.Networks[:0]
-				if out15 == nil {
-					out15 = []string{}
+				out16 := v.Networks[:0]
+				if out16 == nil {
+					out16 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e16 string
-					if err := s.Str(&e16); err != nil {
+					var e17 string
+					if err := s.Str(&e17); err != nil {
 						return err
 					}
-					out15 = append(out15, e16)
+					out16 = append(out16, e17)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out15
+				v.Networks = out16
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out17 := v.Ports[:0]
-				if out17 == nil {
-					out17 = []model.PortMapping{}
+				out18 := v.Ports[:0]
+				if out18 == nil {
+					out18 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e18 model.PortMapping
-					if err := decModelPortMapping(s, &e18); err != nil {
+					var e19 model.PortMapping
+					if err := decModelPortMapping(s, &e19); err != nil {
 						return err
 					}
-					out17 = append(out17, e18)
+					out18 = append(out18, e19)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out17
+				v.Ports = out18
 			}
 			return nil
 		case "staticIP":
@@ -291,92 +298,92 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out19 := v.DNSServers[:0]
-				if out19 == nil {
-					out19 = []string{}
+				out20 := v.DNSServers[:0]
+				if out20 == nil {
+					out20 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e20 string
-					if err := s.Str(&e20); err != nil {
+					var e21 string
+					if err := s.Str(&e21); err != nil {
 						return err
 					}
-					out19 = append(out19, e20)
+					out20 = append(out20, e21)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out19
+				v.DNSServers = out20
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out21 := v.DNSSearch[:0]
-				if out21 == nil {
-					out21 = []string{}
+				out22 := v.DNSSearch[:0]
+				if out22 == nil {
+					out22 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e22 string
-					if err := s.Str(&e22); err != nil {
+					var e23 string
+					if err := s.Str(&e23); err != nil {
 						return err
 					}
-					out21 = append(out21, e22)
+					out22 = append(out22, e23)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out21
+				v.DNSSearch = out22
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out23 := v.DNSOptions[:0]
-				if out23 == nil {
-					out23 = []string{}
+				out24 := v.DNSOptions[:0]
+				if out24 == nil {
+					out24 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e24 string
-					if err := s.Str(&e24); err != nil {
+					var e25 string
+					if err := s.Str(&e25); err != nil {
 						return err
 					}
-					out23 = append(out23, e24)
+					out24 = append(out24, e25)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out23
+				v.DNSOptions = out24
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out25 := v.AddHosts[:0]
-				if out25 == nil {
-					out25 = []string{}
+				out26 := v.AddHosts[:0]
+				if out26 == nil {
+					out26 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e26 string
-					if err := s.Str(&e26); err != nil {
+					var e27 string
+					if err := s.Str(&e27); err != nil {
 						return err
 					}
-					out25 = append(out25, e26)
+					out26 = append(out26, e27)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out25
+				v.AddHosts = out26
 			}
 			return nil
 		case "noHosts":
-			x27 := bool(v.NoHosts)
-			if err := s.Bool(&x27); err != nil {
+			x28 := bool(v.NoHosts)
+			if err := s.Bool(&x28); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x27)
+			v.NoHosts = bool(x28)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -386,27 +393,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e28 []string
+					var e29 []string
 					if s.Literal("null") {
-						e28 = nil
+						e29 = nil
 					} else {
-						out29 := e28[:0]
-						if out29 == nil {
-							out29 = []string{}
+						out30 := e29[:0]
+						if out30 == nil {
+							out30 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e30 string
-							if err := s.Str(&e30); err != nil {
+							var e31 string
+							if err := s.Str(&e31); err != nil {
 								return err
 							}
-							out29 = append(out29, e30)
+							out30 = append(out30, e31)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e28 = out29
+						e29 = out30
 					}
-					v.Aliases[string(key)] = e28
+					v.Aliases[string(key)] = e29
 					return nil
 				}); err != nil {
 					return err
@@ -427,57 +434,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out31 := v.Test[:0]
-				if out31 == nil {
-					out31 = []string{}
+				out32 := v.Test[:0]
+				if out32 == nil {
+					out32 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e32 string
-					if err := s.Str(&e32); err != nil {
+					var e33 string
+					if err := s.Str(&e33); err != nil {
 						return err
 					}
-					out31 = append(out31, e32)
+					out32 = append(out32, e33)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out31
+				v.Test = out32
 			}
 			return nil
 		case "interval":
-			n33, _, null34, err := s.Integer(64, true)
+			n34, _, null35, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null34 {
-				v.Interval = time.Duration(n33)
+			if !null35 {
+				v.Interval = time.Duration(n34)
 			}
 			return nil
 		case "timeout":
-			n35, _, null36, err := s.Integer(64, true)
+			n36, _, null37, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null36 {
-				v.Timeout = time.Duration(n35)
+			if !null37 {
+				v.Timeout = time.Duration(n36)
 			}
 			return nil
 		case "startPeriod":
-			n37, _, null38, err := s.Integer(64, true)
+			n38, _, null39, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null38 {
-				v.StartPeriod = time.Duration(n37)
+			if !null39 {
+				v.StartPeriod = time.Duration(n38)
 			}
 			return nil
 		case "retries":
-			n39, _, null40, err := s.Integer(64, true)
+			n40, _, null41, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null40 {
-				v.Retries = int(n39)
+			if !null41 {
+				v.Retries = int(n40)
 			}
 			return nil
 		}
@@ -496,21 +503,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n41, null42, err := s.Integer(16, false)
+			_, n42, null43, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null42 {
-				v.HostPort = uint16(n41)
+			if !null43 {
+				v.HostPort = uint16(n42)
 			}
 			return nil
 		case "containerPort":
-			_, n43, null44, err := s.Integer(16, false)
+			_, n44, null45, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null44 {
-				v.ContainerPort = uint16(n43)
+			if !null45 {
+				v.ContainerPort = uint16(n44)
 			}
 			return nil
 		case "protocol":
@@ -519,12 +526,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n45, null46, err := s.Integer(16, false)
+			_, n46, null47, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null46 {
-				v.Range = uint16(n45)
+			if !null47 {
+				v.Range = uint16(n46)
 			}
 			return nil
 		}

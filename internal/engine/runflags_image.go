@@ -1,0 +1,145 @@
+package engine
+
+// The image side of the run flags: --platform, --image-volume, --seccomp-policy.
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"pea/internal/cpupin"
+	"pea/internal/errdefs"
+	"pea/internal/image"
+	"pea/internal/model"
+)
+
+// Platform is an image platform a container asks for; empty fields ask nothing.
+type Platform struct {
+	OS, Arch, Variant string
+}
+
+// matches checks that img, found by ref, is of platform p; a mismatch is an image not known
+// (podman looks for the platform's image, and a local one of another platform is not it).
+func (p Platform) matches(ref string, img *image.Image) error {
+	c := img.Config
+	if (p.OS == "" || p.OS == c.OS) && (p.Arch == "" || p.Arch == c.Architecture) && (p.Variant == "" || p.Variant == c.Variant) {
+		return nil
+	}
+	have := c.OS + "/" + c.Architecture
+	if c.Variant != "" {
+		have += "/" + c.Variant
+	}
+	return fmt.Errorf("%s is of platform %s, not %s: %w", ref, have, p, image.ErrImageNotKnown(ref))
+}
+
+func (p Platform) String() string {
+	os, arch := p.OS, p.Arch
+	if os == "" {
+		os = "linux"
+	}
+	if arch == "" {
+		arch = "*"
+	}
+	s := os + "/" + arch
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// seccompLabel is the image label (or annotation) holding a seccomp profile, for
+// --seccomp-policy image.
+const seccompLabel = "io.containers.seccomp.profile"
+
+// imageSeccompMark is cfg.Seccomp's value between applyImageRunFlags and writeImageSeccomp: the
+// profile is the image's, to be written in the container's directory.
+const imageSeccompMark = "\x00image"
+
+// applyImageRunFlags applies --image-volume and --seccomp-policy to cfg, made from img.
+func applyImageRunFlags(cfg *model.ContainerConfig, img *image.Image, o CreateOptions) error {
+	switch o.ImageVolume {
+	case "", "ignore":
+	case "bind", "tmpfs":
+		for _, dest := range slices.Sorted(maps.Keys(img.Config.Config.Volumes)) {
+			dest = filepath.Clean(dest)
+			if !filepath.IsAbs(dest) || userMounts(cfg, dest) {
+				continue
+			}
+			m := model.Mount{Type: "volume", Destination: dest, CopyUp: true} // anonymous
+			if o.ImageVolume == "tmpfs" {
+				m = model.Mount{Type: "tmpfs", Destination: dest, Options: []string{"tmpcopyup"}}
+			}
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+	default:
+		return fmt.Errorf("invalid --image-volume %q (bind, tmpfs, ignore): %w", o.ImageVolume, errdefs.ErrInvalid)
+	}
+	switch o.SeccompPolicy {
+	case "", "default":
+	case "image":
+		if _, ok := img.Config.Config.Labels[seccompLabel]; ok && cfg.Seccomp == "" && !cfg.Privileged {
+			cfg.Seccomp = imageSeccompMark
+			cfg.Annotations = maps.Clone(cfg.Annotations)
+			if cfg.Annotations == nil {
+				cfg.Annotations = map[string]string{}
+			}
+			cfg.Annotations[seccompLabel] = img.Config.Config.Labels[seccompLabel]
+		}
+	default:
+		return fmt.Errorf("invalid --seccomp-policy %q (default, image): %w", o.SeccompPolicy, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// writeImageSeccomp writes the image's seccomp profile (see applyImageRunFlags) into the new
+// container's directory, checked, and makes it the container's profile.
+func (r *Runtime) writeImageSeccomp(cfg *model.ContainerConfig) error {
+	if cfg.Seccomp != imageSeccompMark {
+		return nil
+	}
+	p := filepath.Join(r.ctrDir(cfg.ID), "seccomp.json")
+	if err := os.WriteFile(p, []byte(cfg.Annotations[seccompLabel]), 0o600); err != nil {
+		return err
+	}
+	cfg.Seccomp = p
+	if _, err := seccompFor(cfg); err != nil {
+		return fmt.Errorf("the seccomp profile of the image (label %s): %v: %w", seccompLabel, err, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// copyUpVolumes fills each empty volume of cfg marked CopyUp with what the root filesystem
+// holds at its destination (cp -a: owners, modes and links kept). A destination reached
+// through a symbolic link of the image is not followed: the image does not get to copy host
+// files into the volume.
+func (r *Runtime) copyUpVolumes(cfg *model.ContainerConfig, rootfs string) error {
+	for _, m := range cfg.Mounts {
+		if !m.CopyUp || m.Type != "volume" || m.Source == "" {
+			continue
+		}
+		vol := r.volumePath(m.Source)
+		if ents, err := os.ReadDir(vol); err != nil || len(ents) > 0 {
+			continue
+		}
+		src := rootfs
+		ok := true
+		for _, part := range strings.Split(strings.Trim(filepath.Clean(m.Destination), "/"), "/") {
+			src = filepath.Join(src, part)
+			if st, err := os.Lstat(src); err != nil || !st.IsDir() {
+				ok = false // missing, a file or a link: nothing to copy
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		out, err := cpupin.Command("cp", "-a", "--", src+"/.", vol+"/").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("copying the image's %s into its volume: %v: %s", m.Destination, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
+}
