@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -63,5 +65,29 @@ func TestAPIUpdate(t *testing.T) {
 	}
 	if r := a.Docker("update", "--memory", "1k", "c"); r.Code == 0 {
 		t.Fatalf("docker update below the minimum: %s", r)
+	}
+}
+
+// update's block I/O throttles and swappiness on a running container (the cgroup files change
+// at once, and a restart keeps them); bad values are refused and change nothing.
+func TestUpdateBlkioAndSwappiness(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/blkio"); err != nil {
+		t.Skip("the cgroup files read here are cgroup v1's")
+	}
+	e := newEnv(t).withBusybox()
+	dev, majmin := hostBlockDevice(t)
+	e.Pea("run", "-d", "--name", "u", "--network", "none", "localhost/bb", "sleep", "1000")
+	read := func() string {
+		return e.Pea("exec", "u", "sh", "-c", "cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device /sys/fs/cgroup/memory/memory.swappiness")
+	}
+	e.Pea("update", "--device-read-bps", dev+":1mb", "--device-write-iops", dev+":300", "--memory-swappiness", "9", "u")
+	if got, want := read(), fmt.Sprintf("%[1]s 1048576\n%[1]s 300\n9", majmin); got != want {
+		t.Fatalf("after update: %q, want %q", got, want)
+	}
+	e.refused("not a block device", "update", "--device-read-bps", "/dev/null:1mb", "u")
+	e.refused("invalid --memory-swappiness", "update", "--memory-swappiness", "101", "u")
+	e.Pea("restart", "-t", "0", "u")
+	if got, want := read(), fmt.Sprintf("%[1]s 1048576\n%[1]s 300\n9", majmin); got != want {
+		t.Fatalf("after a restart: %q, want %q", got, want)
 	}
 }

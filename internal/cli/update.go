@@ -46,6 +46,11 @@ type resourceFlags struct {
 	cpus                                                          float64
 	cpuShares, cpuPeriod                                          uint64
 	cpuQuota, pidsLimit                                           int64
+	// Block I/O, swappiness, real-time CPU (podman's update has them too).
+	blkioWeight                                               uint16
+	blkioWeightDevice, readBps, writeBps, readIOps, writeIOps []string
+	memorySwappiness, cpuRtRuntime                            int64
+	cpuRtPeriod                                               uint64
 }
 
 func (f *resourceFlags) register(cmd *cobra.Command) {
@@ -60,6 +65,15 @@ func (f *resourceFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs the container may use (0-3, 0,1)")
 	fs.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes the container may use")
 	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "process limit (-1: none)")
+	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight (10-1000)")
+	fs.StringArrayVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of a device: DEVICE:WEIGHT (replaces the old list)")
+	fs.StringArrayVar(&f.readBps, "device-read-bps", nil, "read rate limit of a device: DEVICE:RATE (replaces the old list)")
+	fs.StringArrayVar(&f.writeBps, "device-write-bps", nil, "write rate limit of a device: DEVICE:RATE (replaces the old list)")
+	fs.StringArrayVar(&f.readIOps, "device-read-iops", nil, "read operations per second of a device: DEVICE:N (replaces the old list)")
+	fs.StringArrayVar(&f.writeIOps, "device-write-iops", nil, "write operations per second of a device: DEVICE:N (replaces the old list)")
+	fs.Int64Var(&f.memorySwappiness, "memory-swappiness", -1, "swappiness of the container's memory (0-100, -1: the kernel's)")
+	fs.Uint64Var(&f.cpuRtPeriod, "cpu-rt-period", 0, "real-time CPU period, microseconds")
+	fs.Int64Var(&f.cpuRtRuntime, "cpu-rt-runtime", 0, "real-time CPU time per period, microseconds")
 }
 
 // update is the flags given on the command line as a resource update; ok is false when none was.
@@ -111,6 +125,32 @@ func (f *resourceFlags) update(changed func(string) bool) (u engine.ResourceUpda
 	}
 	if changed("pids-limit") {
 		u.PidsLimit = &f.pidsLimit
+	}
+	if changed("blkio-weight") {
+		u.BlkioWeight = &f.blkioWeight
+	}
+	for _, l := range []struct {
+		name string
+		dst  **[]string
+		v    *[]string
+	}{{"blkio-weight-device", &u.BlkioWeightDevice, &f.blkioWeightDevice}, {"device-read-bps", &u.DeviceReadBps, &f.readBps},
+		{"device-write-bps", &u.DeviceWriteBps, &f.writeBps}, {"device-read-iops", &u.DeviceReadIOps, &f.readIOps},
+		{"device-write-iops", &u.DeviceWriteIOps, &f.writeIOps}} {
+		if changed(l.name) {
+			*l.dst = l.v
+		}
+	}
+	if changed("memory-swappiness") {
+		if f.memorySwappiness < -1 || f.memorySwappiness > 100 {
+			return u, false, invalid("invalid --memory-swappiness %d: from 0 to 100, or -1 for the kernel's", f.memorySwappiness)
+		}
+		u.MemorySwappiness = &f.memorySwappiness
+	}
+	if changed("cpu-rt-period") {
+		u.CPURtPeriod = &f.cpuRtPeriod
+	}
+	if changed("cpu-rt-runtime") {
+		u.CPURtRuntime = &f.cpuRtRuntime
 	}
 	ok = u != (engine.ResourceUpdate{})
 	return u, ok, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -21,6 +22,12 @@ type ResourceUpdate struct {
 	CPUQuota                              *int64
 	CpusetCpus, CpusetMems                *string
 	PidsLimit                             *int64
+	// Block I/O: the weight, and per-device lists (DEVICE:VALUE) that replace the old ones.
+	BlkioWeight                                                                       *uint16
+	BlkioWeightDevice, DeviceReadBps, DeviceWriteBps, DeviceReadIOps, DeviceWriteIOps *[]string
+	MemorySwappiness                                                                  *int64
+	CPURtPeriod                                                                       *uint64
+	CPURtRuntime                                                                      *int64
 }
 
 // apply sets the fields of u on r. --cpus and the period/quota pair set the same limit: the
@@ -60,6 +67,29 @@ func (u ResourceUpdate) apply(r *model.Resources) {
 	if u.CpusetMems != nil {
 		r.CpusetMems = *u.CpusetMems
 	}
+	if u.BlkioWeight != nil {
+		r.BlkioWeight = *u.BlkioWeight
+	}
+	for _, l := range []struct {
+		dst *[]string
+		v   *[]string
+	}{{&r.BlkioWeightDevice, u.BlkioWeightDevice}, {&r.DeviceReadBps, u.DeviceReadBps}, {&r.DeviceWriteBps, u.DeviceWriteBps},
+		{&r.DeviceReadIOps, u.DeviceReadIOps}, {&r.DeviceWriteIOps, u.DeviceWriteIOps}} {
+		if l.v != nil {
+			*l.dst = slices.Clone(*l.v)
+		}
+	}
+	if u.MemorySwappiness != nil {
+		sw := *u.MemorySwappiness
+		r.MemorySwappiness = &sw
+		if sw < 0 {
+			r.MemorySwappiness = nil // the kernel's again
+		}
+	}
+	if u.CPURtPeriod != nil {
+		r.CPURtPeriod = *u.CPURtPeriod
+	}
+	set(&r.CPURtRuntime, u.CPURtRuntime)
 }
 
 // UpdateContainerResources changes a container's cgroup limits: a running container's at once
@@ -83,6 +113,20 @@ func (r *Runtime) UpdateContainerResources(ctx context.Context, nameOrID string,
 		return nil, fmt.Errorf("invalid memory limit %d: the minimum is 6MB: %w", res.Memory, errdefs.ErrInvalid)
 	}
 	if err := validateResources(res); err != nil {
+		return nil, err
+	}
+	if err := resolveBlkioDevices(&res); err != nil {
+		return nil, err
+	}
+	if err := checkBlkioWeight(res); err != nil {
+		return nil, err
+	}
+	if s := res.MemorySwappiness; s != nil && *s > 100 {
+		return nil, fmt.Errorf("invalid --memory-swappiness %d: from 0 to 100, or -1 for the kernel's: %w", *s, errdefs.ErrInvalid)
+	}
+	probe := *c.Config
+	probe.Resources = res
+	if err := checkRealtime(&probe); err != nil {
 		return nil, err
 	}
 	if err := r.syncLocked(c); err != nil {
