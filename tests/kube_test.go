@@ -493,3 +493,27 @@ spec:
 	e.kubeLogs("pulled-c", "pulled-ok")
 	e.Pea("kube", "down", y)
 }
+
+// kube play --log-driver and --log-opt apply to every container; a path= (one file for all)
+// is refused before anything is made.
+func TestKubePlayLogFlags(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	y := e.kubeFile("pod.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: lg}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: a
+    image: localhost/bb:latest
+    command: [sh, -c, "echo hi; sleep 300"]
+`)
+	e.Fails(125, "kube", "play", "--network", "none", "--log-opt", "path=/tmp/x.log", y)
+	e.kubeNothingLeft()
+	e.Pea("kube", "play", "--network", "none", "--log-driver", "none", "--log-opt", "tag=kubetag", y)
+	if got := e.Pea("inspect", "--format", "{{.HostConfig.LogConfig.Type}} {{.HostConfig.LogConfig.Tag}}", "lg-a"); got != "none kubetag" {
+		t.Fatalf("the container's log settings: %q", got)
+	}
+	e.Fails(125, "logs", "lg-a")
+	e.Pea("kube", "down", y)
+}

@@ -176,24 +176,8 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		}
 		cfg.Secrets = append(cfg.Secrets, ref)
 	}
-	for _, lo := range f.logOpts {
-		k, v, _ := strings.Cut(lo, "=")
-		switch k {
-		case "path":
-			abs, err := filepath.Abs(v)
-			if v == "" || err != nil {
-				return nil, o, invalid("--log-opt path=FILE: a file is needed")
-			}
-			cfg.LogPath = abs
-		case "max-size":
-			if cfg.LogSizeMax, err = engine.ParseSize(v); err != nil || cfg.LogSizeMax <= 0 {
-				return nil, o, invalid("invalid --log-opt max-size %q: a size such as 10m", v)
-			}
-		case "tag":
-			cfg.LogTag = v
-		default:
-			return nil, o, invalid("--log-opt %s: pea supports path=FILE, max-size=SIZE and tag=TAG", lo)
-		}
+	if err := applyLogOpts(cfg, f.logOpts, true); err != nil {
+		return nil, o, err
 	}
 	if f.conmonPidFile != "" {
 		abs, err := filepath.Abs(f.conmonPidFile)
@@ -632,4 +616,33 @@ func portRange(s string) (uint16, uint16, error) {
 		}
 	}
 	return uint16(start), uint16(end), nil
+}
+
+// applyLogOpts sets cfg's log options from --log-opt: path=FILE (with path), max-size=SIZE,
+// tag=TAG.
+func applyLogOpts(cfg *model.ContainerConfig, opts []string, path bool) error {
+	for _, lo := range opts {
+		k, v, _ := strings.Cut(lo, "=")
+		switch {
+		case k == "path" && path:
+			abs, err := filepath.Abs(v)
+			if v == "" || err != nil {
+				return invalid("--log-opt path=FILE: a file is needed")
+			}
+			cfg.LogPath = abs
+		case k == "max-size":
+			n, err := engine.ParseSize(v)
+			if err != nil || n <= 0 {
+				return invalid("invalid --log-opt max-size %q: a size such as 10m", v)
+			}
+			cfg.LogSizeMax = n
+		case k == "tag":
+			cfg.LogTag = v
+		case path:
+			return invalid("--log-opt %s: pea supports path=FILE, max-size=SIZE and tag=TAG", lo)
+		default:
+			return invalid("--log-opt %s: pea supports max-size=SIZE and tag=TAG here", lo)
+		}
+	}
+	return nil
 }

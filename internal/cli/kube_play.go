@@ -23,8 +23,8 @@ import (
 
 type kubePlayOptions struct {
 	replace, start, down, quiet, force, noHosts, tlsVerify, build bool
-	network, userns, creds, authfile, contextDir                  string
-	publish, configMaps, annotations, ips, macs                   []string
+	network, userns, creds, authfile, contextDir, logDriver       string
+	publish, configMaps, annotations, ips, macs, logOpts          []string
 	changed                                                       func(string) bool
 }
 
@@ -64,6 +64,8 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.StringVar(&o.authfile, "authfile", "", "path of the authentication file")
 	f.BoolVar(&o.build, "build", false, "build every image that has a directory of its name with a Containerfile in the context directory (default: only missing ones; --build=false: none)")
 	f.StringVar(&o.contextDir, "context-dir", "", "where --build looks for the images' directories (default: the YAML file's directory)")
+	f.StringVar(&o.logDriver, "log-driver", "", "log driver of every container: k8s-file (default), json-file, none, passthrough, journald")
+	f.StringArrayVar(&o.logOpts, "log-opt", nil, "logging option of every container: max-size=SIZE, tag=TAG")
 	return cmd
 }
 
@@ -112,6 +114,11 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 		}
 		userns = &ns
 	}
+	var logs model.ContainerConfig
+	logs.LogDriver = o.logDriver
+	if err := applyLogOpts(&logs, o.logOpts, false); err != nil {
+		return err
+	}
 	registry := image.PullOptions{Creds: o.creds, AuthFile: o.authfile}
 	if o.changed("tls-verify") {
 		v := o.tlsVerify
@@ -123,7 +130,7 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 	}
 	opts := kube.PlayOptions{
 		PlanOptions: kube.PlanOptions{Network: o.network, Publish: ports, CreateCommand: a.args,
-			Annotations: annotations, IPs: o.ips, MACs: o.macs, NoHosts: o.noHosts, UserNS: userns, Registry: registry},
+			Annotations: annotations, IPs: o.ips, MACs: o.macs, NoHosts: o.noHosts, UserNS: userns, Registry: registry, Log: logs},
 		Replace: o.replace,
 		Start:   o.start,
 		Prepare: func(ctx context.Context) error { return kubeBuild(ctx, a, rt, m, files, o) },

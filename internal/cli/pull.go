@@ -93,6 +93,7 @@ func newPullCommand(a *app) *cobra.Command {
 		},
 	}
 	o.registryFlags.register(cmd.Flags())
+	cmd.Flags().Bool("disable-content-trust", false, "accepted for Docker compatibility; does nothing (as podman)")
 	cmd.Flags().StringVar(&o.arch, "arch", "", "pull the image for this architecture")
 	cmd.Flags().StringVar(&o.os, "os", "", "pull the image for this operating system")
 	cmd.Flags().StringVar(&o.variant, "variant", "", "pull the image for this variant of the architecture")

@@ -34,6 +34,7 @@ func newSaveCommand(a *app) *cobra.Command {
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "suppress the progress output")
 	f.BoolVarP(&o.multi, "multi-image-archive", "m", false, "accepted for compatibility: several images always go in one archive")
 	f.BoolVar(&o.compress, "compress", false, "accepted for compatibility (directory formats only)")
+	f.Bool("uncompressed", false, "accepted for compatibility: it concerns the directory formats (oci-dir, docker-dir), which pea does not write")
 	return cmd
 }
 

@@ -30,6 +30,9 @@ type PlanOptions struct {
 	NoHosts   bool              // --no-hosts: no /etc/hosts of pea's making
 	UserNS    *model.Namespace  // --userns: the pods' user namespace (nil: the YAML's)
 	Registry  image.PullOptions // how images are pulled (--creds, --authfile, --tls-verify)
+	// Log is every container's log settings (--log-driver, --log-opt): its LogDriver,
+	// LogSizeMax and LogTag are copied.
+	Log model.ContainerConfig
 }
 
 // PodPlan is everything one pod of a workload becomes; nothing in it has been made yet.
@@ -130,6 +133,15 @@ func (o *PlanOptions) apply(cp *CtrPlan) {
 		cp.Config.Network.NoHosts = true
 	}
 	cp.Opts.Registry = o.Registry
+	if o.Log.LogDriver != "" {
+		cp.Config.LogDriver = o.Log.LogDriver
+	}
+	if o.Log.LogSizeMax != 0 {
+		cp.Config.LogSizeMax = o.Log.LogSizeMax
+	}
+	if o.Log.LogTag != "" {
+		cp.Config.LogTag = o.Log.LogTag
+	}
 }
 
 // addAll returns m with extra's entries added (a new map when m is nil and extra is not empty).
