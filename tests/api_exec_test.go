@@ -315,6 +315,14 @@ func TestAPINetworkConnectAndBridge(t *testing.T) {
 	if out := a.MustDocker("exec", c, "sh", "-c", "ip -4 addr | grep -c 'inet '"); out != "2" {
 		t.Fatalf("addresses after disconnect:\n%s", out)
 	}
+	// docker network connect --ip: the container's address on that network.
+	c2 := a.MustDocker("run", "-d", "localhost/bb", "sleep", "1000")
+	t.Cleanup(func() { a.Docker("rm", "-f", c2) })
+	a.MustDocker("network", "connect", "--ip", "10.213.58.77", net, c2)
+	if got := a.MustDocker("inspect", "-f", "{{(index .NetworkSettings.Networks \""+net+"\").IPAddress}}", c2); got != "10.213.58.77" {
+		t.Fatalf("network connect --ip: %q", got)
+	}
+	a.MustDocker("network", "disconnect", net, c2)
 
 	out := a.MustDocker("network", "prune", "-f")
 	if !strings.Contains(out, unused) || strings.Contains(out, net) {

@@ -411,7 +411,12 @@ func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *htt
 			Container      string `json:"Container"`
 			Force          bool   `json:"Force"`
 			EndpointConfig *struct {
-				Aliases []string `json:"Aliases"`
+				Aliases    []string `json:"Aliases"`
+				MacAddress string   `json:"MacAddress"`
+				IPAMConfig *struct {
+					IPv4Address string `json:"IPv4Address"`
+					IPv6Address string `json:"IPv6Address"`
+				} `json:"IPAMConfig"`
 			} `json:"EndpointConfig"`
 		}
 		if err := decodeBody(r, &req); err != nil {
@@ -430,8 +435,14 @@ func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *htt
 		}
 		if connect {
 			o := engine.ConnectOptions{Only: s.takeEmptied(c.Config.ID)}
-			if req.EndpointConfig != nil {
-				o.Aliases = req.EndpointConfig.Aliases
+			if ec := req.EndpointConfig; ec != nil {
+				o.Aliases, o.MAC = ec.Aliases, ec.MacAddress
+				if ec.IPAMConfig != nil {
+					o.IP = ec.IPAMConfig.IPv4Address
+					if o.IP == "" {
+						o.IP = ec.IPAMConfig.IPv6Address
+					}
+				}
 			}
 			err = rt.NetworkConnect(r.Context(), n.Name, c.Config.ID, o)
 			if o.Only && errdefs.Is(err, errdefs.ErrInvalid) && strings.Contains(err.Error(), "cannot be its only one") {

@@ -146,6 +146,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	}
 	po.register(prune)
 	var connectAliases []string
+	var connectIP, connectIP6, connectMAC string
 	connect := &cobra.Command{
 		Use: "connect NETWORK CONTAINER", Short: "Connect a container to a network", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -153,10 +154,20 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rt.NetworkConnect(context.Background(), args[0], args[1], engine.ConnectOptions{Aliases: connectAliases})
+			ip := connectIP
+			if connectIP6 != "" {
+				if ip != "" {
+					return invalid("--ip and --ip6: a pea network has one subnet, of one address family")
+				}
+				ip = connectIP6
+			}
+			return rt.NetworkConnect(context.Background(), args[0], args[1], engine.ConnectOptions{Aliases: connectAliases, IP: ip, MAC: connectMAC})
 		},
 	}
 	connect.Flags().StringArrayVar(&connectAliases, "alias", nil, "a further name the containers on the network find the container by")
+	connect.Flags().StringVar(&connectIP, "ip", "", "the container's static IPv4 address on the network")
+	connect.Flags().StringVar(&connectIP6, "ip6", "", "the container's static IPv6 address on the network")
+	connect.Flags().StringVar(&connectMAC, "mac-address", "", "the container's static MAC address on the network")
 	disconnect := &cobra.Command{
 		Use: "disconnect NETWORK CONTAINER", Short: "Disconnect a container from a network", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -83,6 +83,12 @@ func attachOptions(c *model.Container, nsPath string) network.AttachOptions {
 	if nc.StaticIP != "" {
 		o.StaticIP = net.ParseIP(nc.StaticIP)
 	}
+	if len(nc.Addrs) > 0 {
+		o.Addrs = make(map[string]network.Addr, len(nc.Addrs))
+		for n, a := range nc.Addrs {
+			o.Addrs[n] = network.Addr{IP: net.ParseIP(a.IP), MAC: a.MAC}
+		}
+	}
 	o.Ports = expandPorts(nc.Ports)
 	return o
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 
 	"pea/internal/errdefs"
@@ -138,6 +139,9 @@ type ConnectOptions struct {
 	// configured but the implicit default (the API's disconnect of a created container's
 	// last network, then its connect: Docker's way of giving it aliases).
 	Only bool
+	// IP and MAC are the container's static address on the network (network connect --ip,
+	// --mac-address), kept for its next starts.
+	IP, MAC string
 }
 
 // NetworkDisconnect detaches a container from a network.
@@ -161,6 +165,27 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	if err := validateAliases(o.Aliases); err != nil {
 		return err
 	}
+	addr := model.NetworkAddr{IP: o.IP, MAC: o.MAC}
+	if addr.IP != "" {
+		ip := net.ParseIP(addr.IP)
+		if ip == nil {
+			return fmt.Errorf("invalid IP address %q: %w", addr.IP, errdefs.ErrInvalid)
+		}
+		in := false
+		for _, s := range n.Subnets {
+			if _, cidr, err := net.ParseCIDR(s.Subnet); err == nil && cidr.Contains(ip) {
+				in = true
+			}
+		}
+		if !in {
+			return fmt.Errorf("IP address %s is not in a subnet of network %s: %w", addr.IP, n.Name, errdefs.ErrInvalid)
+		}
+	}
+	if addr.MAC != "" {
+		if _, err := net.ParseMAC(addr.MAC); err != nil {
+			return fmt.Errorf("invalid MAC address %q: %w", addr.MAC, errdefs.ErrInvalid)
+		}
+	}
 	nets := c.Config.Network.Networks
 	if o.Only && (len(nets) > 0 || c.State.NetNS != "") {
 		return fmt.Errorf("container %s has networks or is running: the network cannot be its only one: %w", c.Config.Name, errdefs.ErrInvalid)
@@ -182,7 +207,8 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	}
 	if c.State.NetNS != "" {
 		// Only the new interface's settings: the container's own IP, MAC and eth0 are taken.
-		o := network.AttachOptions{ContainerID: c.Config.ID, ContainerName: c.Config.Name, NetNSPath: c.State.NetNS}
+		o := network.AttachOptions{ContainerID: c.Config.ID, ContainerName: c.Config.Name, NetNSPath: c.State.NetNS,
+			StaticIP: net.ParseIP(addr.IP), StaticMAC: addr.MAC}
 		if connect {
 			s, err := r.networks().Connect(ctx, o, netName)
 			if err != nil {
@@ -218,6 +244,14 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		c.Config.Network.Aliases[netName] = o.Aliases
 	} else if !connect {
 		delete(c.Config.Network.Aliases, netName)
+	}
+	if connect && addr != (model.NetworkAddr{}) {
+		if c.Config.Network.Addrs == nil {
+			c.Config.Network.Addrs = map[string]model.NetworkAddr{}
+		}
+		c.Config.Network.Addrs[netName] = addr
+	} else if !connect {
+		delete(c.Config.Network.Addrs, netName)
 	}
 	st, _ := r.state()
 	if err := st.SaveContainerConfig(c.Config); err != nil {

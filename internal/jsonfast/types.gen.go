@@ -2212,6 +2212,29 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, '}')
 		}
 	}
+	if len(v.Addrs) != 0 {
+		e.name("\"addrs\"")
+		if m216 := v.Addrs; m216 == nil {
+			e.null()
+		} else {
+			keys217 := make([]string, 0, len(m216))
+			for k218 := range m216 {
+				keys217 = append(keys217, k218)
+			}
+			slices.Sort(keys217)
+			e.b = append(e.b, '{')
+			for _, k218 := range keys217 {
+				e.sep()
+				e.str(string(k218))
+				e.b = append(e.b, ':')
+				{
+					x219 := m216[k218]
+					encModelNetworkAddr(e, &x219)
+				}
+			}
+			e.b = append(e.b, '}')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -2229,13 +2252,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s216 := v.Test; s216 == nil {
+	if s220 := v.Test; s220 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i217 := range s216 {
+		for i221 := range s220 {
 			e.sep()
-			e.str(string(s216[i217]))
+			e.str(string(s220[i221]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2320,13 +2343,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s218 := v.Log; s218 == nil {
+		if s222 := v.Log; s222 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i219 := range s218 {
+			for i223 := range s222 {
 				e.sep()
-				encModelHealthLog(e, &s218[i219])
+				encModelHealthLog(e, &s222[i223])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2351,36 +2374,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s220 := v.Args; s220 == nil {
+		if s224 := v.Args; s224 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i221 := range s220 {
+			for i225 := range s224 {
 				e.sep()
-				e.str(string(s220[i221]))
+				e.str(string(s224[i225]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s222 := v.Env; s222 == nil {
+		if s226 := v.Env; s226 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i223 := range s222 {
+			for i227 := range s226 {
 				e.sep()
-				e.str(string(s222[i223]))
+				e.str(string(s226[i227]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p224 := v.Timeout; p224 == nil {
+		if p228 := v.Timeout; p228 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p224)))
+			e.int(int64((*p228)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2390,96 +2413,73 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s225 := v.Devices; s225 == nil {
+		if s229 := v.Devices; s229 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i226 := range s225 {
+			for i230 := range s229 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s225[i226])
+				encSpecsLinuxDeviceCgroup(e, &s229[i230])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p227 := v.Memory; p227 == nil {
+		if p231 := v.Memory; p231 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p227)
+			encSpecsLinuxMemory(e, p231)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p228 := v.CPU; p228 == nil {
+		if p232 := v.CPU; p232 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p228)
+			encSpecsLinuxCPU(e, p232)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p229 := v.Pids; p229 == nil {
+		if p233 := v.Pids; p233 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p229)
+			encSpecsLinuxPids(e, p233)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p230 := v.BlockIO; p230 == nil {
+		if p234 := v.BlockIO; p234 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p230)
+			encSpecsLinuxBlockIO(e, p234)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s231 := v.HugepageLimits; s231 == nil {
+		if s235 := v.HugepageLimits; s235 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i232 := range s231 {
+			for i236 := range s235 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s231[i232])
+				encSpecsLinuxHugepageLimit(e, &s235[i236])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p233 := v.Network; p233 == nil {
+		if p237 := v.Network; p237 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p233)
+			encSpecsLinuxNetwork(e, p237)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m234 := v.Rdma; m234 == nil {
-			e.null()
-		} else {
-			keys235 := make([]string, 0, len(m234))
-			for k236 := range m234 {
-				keys235 = append(keys235, k236)
-			}
-			slices.Sort(keys235)
-			e.b = append(e.b, '{')
-			for _, k236 := range keys235 {
-				e.sep()
-				e.str(string(k236))
-				e.b = append(e.b, ':')
-				{
-					x237 := m234[k236]
-					encSpecsLinuxRdma(e, &x237)
-				}
-			}
-			e.b = append(e.b, '}')
-		}
-	}
-	if len(v.Unified) != 0 {
-		e.name("\"unified\"")
-		if m238 := v.Unified; m238 == nil {
+		if m238 := v.Rdma; m238 == nil {
 			e.null()
 		} else {
 			keys239 := make([]string, 0, len(m238))
@@ -2492,7 +2492,30 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 				e.sep()
 				e.str(string(k240))
 				e.b = append(e.b, ':')
-				e.str(string(m238[k240]))
+				{
+					x241 := m238[k240]
+					encSpecsLinuxRdma(e, &x241)
+				}
+			}
+			e.b = append(e.b, '}')
+		}
+	}
+	if len(v.Unified) != 0 {
+		e.name("\"unified\"")
+		if m242 := v.Unified; m242 == nil {
+			e.null()
+		} else {
+			keys243 := make([]string, 0, len(m242))
+			for k244 := range m242 {
+				keys243 = append(keys243, k244)
+			}
+			slices.Sort(keys243)
+			e.b = append(e.b, '{')
+			for _, k244 := range keys243 {
+				e.sep()
+				e.str(string(k244))
+				e.b = append(e.b, ':')
+				e.str(string(m242[k244]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2523,26 +2546,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p241 := v.FileMode; p241 == nil {
+		if p245 := v.FileMode; p245 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p241)))
+			e.uint(uint64((*p245)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p242 := v.UID; p242 == nil {
+		if p246 := v.UID; p246 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p242)))
+			e.uint(uint64((*p246)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p243 := v.GID; p243 == nil {
+		if p247 := v.GID; p247 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p243)))
+			e.uint(uint64((*p247)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2565,13 +2588,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s244 := v.Schemata; s244 == nil {
+		if s248 := v.Schemata; s248 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i245 := range s244 {
+			for i249 := range s248 {
 				e.sep()
-				e.str(string(s244[i245]))
+				e.str(string(s248[i249]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2599,13 +2622,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s246 := v.Flags; s246 == nil {
+		if s250 := v.Flags; s250 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i247 := range s246 {
+			for i251 := range s250 {
 				e.sep()
-				e.str(string(s246[i247]))
+				e.str(string(s250[i251]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2619,13 +2642,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s248 := v.Flags; s248 == nil {
+		if s252 := v.Flags; s252 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i249 := range s248 {
+			for i253 := range s252 {
 				e.sep()
-				e.str(string(s248[i249]))
+				e.str(string(s252[i253]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2680,6 +2703,19 @@ func encModelPortMapping(e *encoder, v *model.PortMapping) {
 	e.b = append(e.b, '}')
 }
 
+func encModelNetworkAddr(e *encoder, v *model.NetworkAddr) {
+	e.b = append(e.b, '{')
+	if len(v.IP) != 0 {
+		e.name("\"ip\"")
+		e.str(string(v.IP))
+	}
+	if len(v.MAC) != 0 {
+		e.name("\"mac\"")
+		e.str(string(v.MAC))
+	}
+	e.b = append(e.b, '}')
+}
+
 func encModelHealthLog(e *encoder, v *model.HealthLog) {
 	e.b = append(e.b, '{')
 	e.name("\"start\"")
@@ -2703,18 +2739,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p250 := v.Major; p250 == nil {
+		if p254 := v.Major; p254 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p250)))
+			e.int(int64((*p254)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p251 := v.Minor; p251 == nil {
+		if p255 := v.Minor; p255 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p251)))
+			e.int(int64((*p255)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2728,74 +2764,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p252 := v.Limit; p252 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p252)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p253 := v.Reservation; p253 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p253)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p254 := v.Swap; p254 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p254)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p255 := v.Kernel; p255 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p255)))
-		}
-	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p256 := v.KernelTCP; p256 == nil {
+		if p256 := v.Limit; p256 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p256)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p257 := v.Swappiness; p257 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p257 := v.Reservation; p257 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p257)))
+			e.int(int64((*p257)))
+		}
+	}
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p258 := v.Swap; p258 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p258)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p259 := v.Kernel; p259 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p259)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p260 := v.KernelTCP; p260 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p260)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p261 := v.Swappiness; p261 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p261)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p258 := v.DisableOOMKiller; p258 == nil {
+		if p262 := v.DisableOOMKiller; p262 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p258)))
+			e.boolean(bool((*p262)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p259 := v.UseHierarchy; p259 == nil {
+		if p263 := v.UseHierarchy; p263 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p259)))
+			e.boolean(bool((*p263)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p260 := v.CheckBeforeUpdate; p260 == nil {
+		if p264 := v.CheckBeforeUpdate; p264 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p260)))
+			e.boolean(bool((*p264)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2805,50 +2841,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p261 := v.Shares; p261 == nil {
+		if p265 := v.Shares; p265 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p261)))
+			e.uint(uint64((*p265)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p262 := v.Quota; p262 == nil {
+		if p266 := v.Quota; p266 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p262)))
+			e.int(int64((*p266)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p263 := v.Burst; p263 == nil {
+		if p267 := v.Burst; p267 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p263)))
+			e.uint(uint64((*p267)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p264 := v.Period; p264 == nil {
+		if p268 := v.Period; p268 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p264)))
+			e.uint(uint64((*p268)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p265 := v.RealtimeRuntime; p265 == nil {
+		if p269 := v.RealtimeRuntime; p269 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p265)))
+			e.int(int64((*p269)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p266 := v.RealtimePeriod; p266 == nil {
+		if p270 := v.RealtimePeriod; p270 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p266)))
+			e.uint(uint64((*p270)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2861,10 +2897,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p267 := v.Idle; p267 == nil {
+		if p271 := v.Idle; p271 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p267)))
+			e.int(int64((*p271)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2874,10 +2910,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p268 := v.Limit; p268 == nil {
+		if p272 := v.Limit; p272 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p268)))
+			e.int(int64((*p272)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2887,62 +2923,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p269 := v.Weight; p269 == nil {
+		if p273 := v.Weight; p273 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p269)))
+			e.uint(uint64((*p273)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p270 := v.LeafWeight; p270 == nil {
+		if p274 := v.LeafWeight; p274 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p270)))
+			e.uint(uint64((*p274)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s271 := v.WeightDevice; s271 == nil {
+		if s275 := v.WeightDevice; s275 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i272 := range s271 {
+			for i276 := range s275 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s271[i272])
+				encSpecsLinuxWeightDevice(e, &s275[i276])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s273 := v.ThrottleReadBpsDevice; s273 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i274 := range s273 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s273[i274])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s275 := v.ThrottleWriteBpsDevice; s275 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i276 := range s275 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s275[i276])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s277 := v.ThrottleReadIOPSDevice; s277 == nil {
+		if s277 := v.ThrottleReadBpsDevice; s277 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2953,15 +2963,41 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s279 := v.ThrottleWriteIOPSDevice; s279 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s279 := v.ThrottleWriteBpsDevice; s279 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i280 := range s279 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s279[i280])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s281 := v.ThrottleReadIOPSDevice; s281 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i282 := range s281 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s281[i282])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s283 := v.ThrottleWriteIOPSDevice; s283 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i284 := range s283 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s283[i284])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2982,21 +3018,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p281 := v.ClassID; p281 == nil {
+		if p285 := v.ClassID; p285 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p281)))
+			e.uint(uint64((*p285)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s282 := v.Priorities; s282 == nil {
+		if s286 := v.Priorities; s286 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i283 := range s282 {
+			for i287 := range s286 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s282[i283])
+				encSpecsLinuxInterfacePriority(e, &s286[i287])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3008,18 +3044,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p284 := v.HcaHandles; p284 == nil {
+		if p288 := v.HcaHandles; p288 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p284)))
+			e.uint(uint64((*p288)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p285 := v.HcaObjects; p285 == nil {
+		if p289 := v.HcaObjects; p289 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p285)))
+			e.uint(uint64((*p289)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3033,18 +3069,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p286 := v.Weight; p286 == nil {
+		if p290 := v.Weight; p290 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p286)))
+			e.uint(uint64((*p290)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p287 := v.LeafWeight; p287 == nil {
+		if p291 := v.LeafWeight; p291 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p287)))
+			e.uint(uint64((*p291)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3096,18 +3132,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x288 := bool(v.IsInfra)
-			if err := s.Bool(&x288); err != nil {
+			x292 := bool(v.IsInfra)
+			if err := s.Bool(&x292); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x288)
+			v.IsInfra = bool(x292)
 			return nil
 		case "created":
-			raw289, err := s.Raw()
+			raw293, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw289); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw293); err != nil {
 				return err
 			}
 			return nil
@@ -3115,21 +3151,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out290 := v.CreateCommand[:0]
-				if out290 == nil {
-					out290 = []string{}
+				out294 := v.CreateCommand[:0]
+				if out294 == nil {
+					out294 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e291 string
-					if err := s.Str(&e291); err != nil {
+					var e295 string
+					if err := s.Str(&e295); err != nil {
 						return err
 					}
-					out290 = append(out290, e291)
+					out294 = append(out294, e295)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out290
+				v.CreateCommand = out294
 			}
 			return nil
 		case "image":
@@ -3151,49 +3187,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out292 := v.Entrypoint[:0]
-				if out292 == nil {
-					out292 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e293 string
-					if err := s.Str(&e293); err != nil {
-						return err
-					}
-					out292 = append(out292, e293)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out292
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out294 := v.Cmd[:0]
-				if out294 == nil {
-					out294 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e295 string
-					if err := s.Str(&e295); err != nil {
-						return err
-					}
-					out294 = append(out294, e295)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Cmd = out294
-			}
-			return nil
-		case "env":
-			if s.Literal("null") {
-				v.Env = nil
-			} else {
-				out296 := v.Env[:0]
+				out296 := v.Entrypoint[:0]
 				if out296 == nil {
 					out296 = []string{}
 				}
@@ -3207,7 +3201,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out296
+				v.Entrypoint = out296
+			}
+			return nil
+		case "cmd":
+			if s.Literal("null") {
+				v.Cmd = nil
+			} else {
+				out298 := v.Cmd[:0]
+				if out298 == nil {
+					out298 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e299 string
+					if err := s.Str(&e299); err != nil {
+						return err
+					}
+					out298 = append(out298, e299)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Cmd = out298
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out300 := v.Env[:0]
+				if out300 == nil {
+					out300 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e301 string
+					if err := s.Str(&e301); err != nil {
+						return err
+					}
+					out300 = append(out300, e301)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out300
 			}
 			return nil
 		case "workingDir":
@@ -3233,11 +3269,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e298 string
-					if err := s.Str(&e298); err != nil {
+					var e302 string
+					if err := s.Str(&e302); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e298
+					v.Labels[string(key)] = e302
 					return nil
 				}); err != nil {
 					return err
@@ -3252,11 +3288,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e299 string
-					if err := s.Str(&e299); err != nil {
+					var e303 string
+					if err := s.Str(&e303); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e299
+					v.Annotations[string(key)] = e303
 					return nil
 				}); err != nil {
 					return err
@@ -3264,26 +3300,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x300 := bool(v.Terminal)
-			if err := s.Bool(&x300); err != nil {
+			x304 := bool(v.Terminal)
+			if err := s.Bool(&x304); err != nil {
 				return err
 			}
-			v.Terminal = bool(x300)
+			v.Terminal = bool(x304)
 			return nil
 		case "stdin":
-			x301 := bool(v.Stdin)
-			if err := s.Bool(&x301); err != nil {
+			x305 := bool(v.Stdin)
+			if err := s.Bool(&x305); err != nil {
 				return err
 			}
-			v.Stdin = bool(x301)
+			v.Stdin = bool(x305)
 			return nil
 		case "logSizeMax":
-			n302, _, null303, err := s.Integer(64, true)
+			n306, _, null307, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null303 {
-				v.LogSizeMax = int64(n302)
+			if !null307 {
+				v.LogSizeMax = int64(n306)
 			}
 			return nil
 		case "logTag":
@@ -3297,58 +3333,23 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x304 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x304); err != nil {
+			x308 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x304)
+			v.KeepStdinOpen = bool(x308)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out305 := v.Mounts[:0]
-				if out305 == nil {
-					out305 = []model.Mount{}
-				}
-				if err := s.Array(func() error {
-					var e306 model.Mount
-					if err := decModelMount(s, &e306); err != nil {
-						return err
-					}
-					out305 = append(out305, e306)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Mounts = out305
-			}
-			return nil
-		case "readOnly":
-			x307 := bool(v.ReadOnly)
-			if err := s.Bool(&x307); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x307)
-			return nil
-		case "readOnlyTmpfs":
-			x308 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x308); err != nil {
-				return err
-			}
-			v.ReadOnlyTmpfs = bool(x308)
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out309 := v.Devices[:0]
+				out309 := v.Mounts[:0]
 				if out309 == nil {
-					out309 = []string{}
+					out309 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e310 string
-					if err := s.Str(&e310); err != nil {
+					var e310 model.Mount
+					if err := decModelMount(s, &e310); err != nil {
 						return err
 					}
 					out309 = append(out309, e310)
@@ -3356,7 +3357,42 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Devices = out309
+				v.Mounts = out309
+			}
+			return nil
+		case "readOnly":
+			x311 := bool(v.ReadOnly)
+			if err := s.Bool(&x311); err != nil {
+				return err
+			}
+			v.ReadOnly = bool(x311)
+			return nil
+		case "readOnlyTmpfs":
+			x312 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x312); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x312)
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out313 := v.Devices[:0]
+				if out313 == nil {
+					out313 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e314 string
+					if err := s.Str(&e314); err != nil {
+						return err
+					}
+					out313 = append(out313, e314)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out313
 			}
 			return nil
 		case "sysctls":
@@ -3367,11 +3403,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e311
+					v.Sysctls[string(key)] = e315
 					return nil
 				}); err != nil {
 					return err
@@ -3382,79 +3418,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out312 := v.CapAdd[:0]
-				if out312 == nil {
-					out312 = []string{}
+				out316 := v.CapAdd[:0]
+				if out316 == nil {
+					out316 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e313 string
-					if err := s.Str(&e313); err != nil {
+					var e317 string
+					if err := s.Str(&e317); err != nil {
 						return err
 					}
-					out312 = append(out312, e313)
+					out316 = append(out316, e317)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out312
+				v.CapAdd = out316
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out314 := v.CapDrop[:0]
-				if out314 == nil {
-					out314 = []string{}
+				out318 := v.CapDrop[:0]
+				if out318 == nil {
+					out318 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e315 string
-					if err := s.Str(&e315); err != nil {
+					var e319 string
+					if err := s.Str(&e319); err != nil {
 						return err
 					}
-					out314 = append(out314, e315)
+					out318 = append(out318, e319)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out314
+				v.CapDrop = out318
 			}
 			return nil
 		case "privileged":
-			x316 := bool(v.Privileged)
-			if err := s.Bool(&x316); err != nil {
+			x320 := bool(v.Privileged)
+			if err := s.Bool(&x320); err != nil {
 				return err
 			}
-			v.Privileged = bool(x316)
+			v.Privileged = bool(x320)
 			return nil
 		case "oomScoreAdj":
-			n317, _, null318, err := s.Integer(64, true)
+			n321, _, null322, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null318 {
-				v.OOMScoreAdj = int(n317)
+			if !null322 {
+				v.OOMScoreAdj = int(n321)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out319 := v.GroupAdd[:0]
-				if out319 == nil {
-					out319 = []string{}
+				out323 := v.GroupAdd[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e320 string
-					if err := s.Str(&e320); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out319 = append(out319, e320)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out319
+				v.GroupAdd = out323
 			}
 			return nil
 		case "umask":
@@ -3478,59 +3514,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x321 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x321); err != nil {
+			x325 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x325); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x321)
+			v.NoNewPrivileges = bool(x325)
 			return nil
 		case "ownMasks":
-			x322 := bool(v.OwnMasks)
-			if err := s.Bool(&x322); err != nil {
+			x326 := bool(v.OwnMasks)
+			if err := s.Bool(&x326); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x322)
+			v.OwnMasks = bool(x326)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out323 := v.MaskedPaths[:0]
-				if out323 == nil {
-					out323 = []string{}
+				out327 := v.MaskedPaths[:0]
+				if out327 == nil {
+					out327 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e328 string
+					if err := s.Str(&e328); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out323
+				v.MaskedPaths = out327
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out325 := v.ReadonlyPaths[:0]
-				if out325 == nil {
-					out325 = []string{}
+				out329 := v.ReadonlyPaths[:0]
+				if out329 == nil {
+					out329 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e326 string
-					if err := s.Str(&e326); err != nil {
+					var e330 string
+					if err := s.Str(&e330); err != nil {
 						return err
 					}
-					out325 = append(out325, e326)
+					out329 = append(out329, e330)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out325
+				v.ReadonlyPaths = out329
 			}
 			return nil
 		case "seccomp":
@@ -3542,21 +3578,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out327 := v.Ulimits[:0]
-				if out327 == nil {
-					out327 = []model.Ulimit{}
+				out331 := v.Ulimits[:0]
+				if out331 == nil {
+					out331 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e328 model.Ulimit
-					if err := decModelUlimit(s, &e328); err != nil {
+					var e332 model.Ulimit
+					if err := decModelUlimit(s, &e332); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out331 = append(out331, e332)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out327
+				v.Ulimits = out331
 			}
 			return nil
 		case "resources":
@@ -3577,11 +3613,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e329 model.Namespace
-					if err := decModelNamespace(s, &e329); err != nil {
+					var e333 model.Namespace
+					if err := decModelNamespace(s, &e333); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e329
+					v.Namespaces[string(key)] = e333
 					return nil
 				}); err != nil {
 					return err
@@ -3597,75 +3633,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out330 := v.UIDMap[:0]
-				if out330 == nil {
-					out330 = []model.IDMap{}
+				out334 := v.UIDMap[:0]
+				if out334 == nil {
+					out334 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e331 model.IDMap
-					if err := decModelIDMap(s, &e331); err != nil {
+					var e335 model.IDMap
+					if err := decModelIDMap(s, &e335); err != nil {
 						return err
 					}
-					out330 = append(out330, e331)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out330
+				v.UIDMap = out334
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out332 := v.GIDMap[:0]
-				if out332 == nil {
-					out332 = []model.IDMap{}
+				out336 := v.GIDMap[:0]
+				if out336 == nil {
+					out336 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e333 model.IDMap
-					if err := decModelIDMap(s, &e333); err != nil {
+					var e337 model.IDMap
+					if err := decModelIDMap(s, &e337); err != nil {
 						return err
 					}
-					out332 = append(out332, e333)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out332
+				v.GIDMap = out336
 			}
 			return nil
 		case "init":
-			x334 := bool(v.Init)
-			if err := s.Bool(&x334); err != nil {
+			x338 := bool(v.Init)
+			if err := s.Bool(&x338); err != nil {
 				return err
 			}
-			v.Init = bool(x334)
+			v.Init = bool(x338)
 			return nil
 		case "stopSignal":
-			n335, _, null336, err := s.Integer(64, true)
+			n339, _, null340, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null336 {
-				v.StopSignal = int(n335)
+			if !null340 {
+				v.StopSignal = int(n339)
 			}
 			return nil
 		case "stopTimeout":
-			_, n337, null338, err := s.Integer(64, false)
+			_, n341, null342, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null338 {
-				v.StopTimeout = uint(n337)
+			if !null342 {
+				v.StopTimeout = uint(n341)
 			}
 			return nil
 		case "autoRemove":
-			x339 := bool(v.AutoRemove)
-			if err := s.Bool(&x339); err != nil {
+			x343 := bool(v.AutoRemove)
+			if err := s.Bool(&x343); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x339)
+			v.AutoRemove = bool(x343)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3698,42 +3734,42 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out340 := v.Secrets[:0]
-				if out340 == nil {
-					out340 = []model.SecretRef{}
+				out344 := v.Secrets[:0]
+				if out344 == nil {
+					out344 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e341 model.SecretRef
-					if err := decModelSecretRef(s, &e341); err != nil {
+					var e345 model.SecretRef
+					if err := decModelSecretRef(s, &e345); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out344 = append(out344, e345)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out340
+				v.Secrets = out344
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out342 := v.VolumesFrom[:0]
-				if out342 == nil {
-					out342 = []string{}
+				out346 := v.VolumesFrom[:0]
+				if out346 == nil {
+					out346 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e343 string
-					if err := s.Str(&e343); err != nil {
+					var e347 string
+					if err := s.Str(&e347); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out346 = append(out346, e347)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out342
+				v.VolumesFrom = out346
 			}
 			return nil
 		case "logDriver":
@@ -3742,39 +3778,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x344 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x344); err != nil {
+			x348 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x348); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x344)
+			v.RootfsOverlay = bool(x348)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out345 := v.UnsetEnv[:0]
-				if out345 == nil {
-					out345 = []string{}
+				out349 := v.UnsetEnv[:0]
+				if out349 == nil {
+					out349 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e346 string
-					if err := s.Str(&e346); err != nil {
+					var e350 string
+					if err := s.Str(&e350); err != nil {
 						return err
 					}
-					out345 = append(out345, e346)
+					out349 = append(out349, e350)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out345
+				v.UnsetEnv = out349
 			}
 			return nil
 		case "unsetEnvAll":
-			x347 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x347); err != nil {
+			x351 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x351); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x347)
+			v.UnsetEnvAll = bool(x351)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3782,33 +3818,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n348, null349, err := s.Integer(64, false)
+			_, n352, null353, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null349 {
-				v.Timeout = uint(n348)
+			if !null353 {
+				v.Timeout = uint(n352)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out350 := v.Requires[:0]
-				if out350 == nil {
-					out350 = []string{}
+				out354 := v.Requires[:0]
+				if out354 == nil {
+					out354 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e351 string
-					if err := s.Str(&e351); err != nil {
+					var e355 string
+					if err := s.Str(&e355); err != nil {
 						return err
 					}
-					out350 = append(out350, e351)
+					out354 = append(out354, e355)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out350
+				v.Requires = out354
 			}
 			return nil
 		case "initPath":
@@ -3817,11 +3853,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x352 := bool(v.NoPasswd)
-			if err := s.Bool(&x352); err != nil {
+			x356 := bool(v.NoPasswd)
+			if err := s.Bool(&x356); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x352)
+			v.NoPasswd = bool(x356)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3841,11 +3877,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e353 string
-					if err := s.Str(&e353); err != nil {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e353
+					v.CgroupConf[string(key)] = e357
 					return nil
 				}); err != nil {
 					return err
@@ -3863,52 +3899,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x354 := bool(v.SystemdMode)
-			if err := s.Bool(&x354); err != nil {
+			x358 := bool(v.SystemdMode)
+			if err := s.Bool(&x358); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x354)
+			v.SystemdMode = bool(x358)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out355 := v.ChrootDirs[:0]
-				if out355 == nil {
-					out355 = []string{}
+				out359 := v.ChrootDirs[:0]
+				if out359 == nil {
+					out359 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e356 string
-					if err := s.Str(&e356); err != nil {
+					var e360 string
+					if err := s.Str(&e360); err != nil {
 						return err
 					}
-					out355 = append(out355, e356)
+					out359 = append(out359, e360)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out355
+				v.ChrootDirs = out359
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out357 := v.HostUsers[:0]
-				if out357 == nil {
-					out357 = []string{}
+				out361 := v.HostUsers[:0]
+				if out361 == nil {
+					out361 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e358 string
-					if err := s.Str(&e358); err != nil {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
 						return err
 					}
-					out357 = append(out357, e358)
+					out361 = append(out361, e362)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out357
+				v.HostUsers = out361
 			}
 			return nil
 		}
@@ -3927,63 +3963,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n359, _, null360, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null360 {
-				v.Pid = int(n359)
-			}
-			return nil
-		case "conmonPid":
-			n361, _, null362, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null362 {
-				v.ConmonPid = int(n361)
-			}
-			return nil
-		case "exitCode":
-			n363, _, null364, err := s.Integer(32, true)
+			n363, _, null364, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null364 {
-				v.ExitCode = int32(n363)
+				v.Pid = int(n363)
 			}
 			return nil
-		case "oomKilled":
-			x365 := bool(v.OOMKilled)
-			if err := s.Bool(&x365); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x365)
-			return nil
-		case "startedAt":
-			raw366, err := s.Raw()
+		case "conmonPid":
+			n365, _, null366, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw366); err != nil {
+			if !null366 {
+				v.ConmonPid = int(n365)
+			}
+			return nil
+		case "exitCode":
+			n367, _, null368, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null368 {
+				v.ExitCode = int32(n367)
+			}
+			return nil
+		case "oomKilled":
+			x369 := bool(v.OOMKilled)
+			if err := s.Bool(&x369); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x369)
+			return nil
+		case "startedAt":
+			raw370, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw370); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw367, err := s.Raw()
+			raw371, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw367); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw371); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x368 := bool(v.Mounted)
-			if err := s.Bool(&x368); err != nil {
+			x372 := bool(v.Mounted)
+			if err := s.Bool(&x372); err != nil {
 				return err
 			}
-			v.Mounted = bool(x368)
+			v.Mounted = bool(x372)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4003,11 +4039,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e369 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e369); err != nil {
+					var e373 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e373); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e369
+					v.Networks[string(key)] = e373
 					return nil
 				}); err != nil {
 					return err
@@ -4020,20 +4056,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n370, _, null371, err := s.Integer(64, true)
+			n374, _, null375, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null371 {
-				v.RestartCount = int(n370)
+			if !null375 {
+				v.RestartCount = int(n374)
 			}
 			return nil
 		case "stoppedByUser":
-			x372 := bool(v.StoppedByUser)
-			if err := s.Bool(&x372); err != nil {
+			x376 := bool(v.StoppedByUser)
+			if err := s.Bool(&x376); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x372)
+			v.StoppedByUser = bool(x376)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4085,11 +4121,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e373 string
-					if err := s.Str(&e373); err != nil {
+					var e377 string
+					if err := s.Str(&e377); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e373
+					v.Labels[string(key)] = e377
 					return nil
 				}); err != nil {
 					return err
@@ -4104,11 +4140,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e374 string
-					if err := s.Str(&e374); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e374
+					v.Annotations[string(key)] = e378
 					return nil
 				}); err != nil {
 					return err
@@ -4116,11 +4152,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw375, err := s.Raw()
+			raw379, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw375); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw379); err != nil {
 				return err
 			}
 			return nil
@@ -4128,21 +4164,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out376 := v.CreateCommand[:0]
-				if out376 == nil {
-					out376 = []string{}
+				out380 := v.CreateCommand[:0]
+				if out380 == nil {
+					out380 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e377 string
-					if err := s.Str(&e377); err != nil {
+					var e381 string
+					if err := s.Str(&e381); err != nil {
 						return err
 					}
-					out376 = append(out376, e377)
+					out380 = append(out380, e381)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out376
+				v.CreateCommand = out380
 			}
 			return nil
 		case "cgroupParent":
@@ -4151,67 +4187,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x378 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x378); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x378)
-			return nil
-		case "sharePid":
-			x379 := bool(v.SharePid)
-			if err := s.Bool(&x379); err != nil {
-				return err
-			}
-			v.SharePid = bool(x379)
-			return nil
-		case "shareIpc":
-			x380 := bool(v.ShareIpc)
-			if err := s.Bool(&x380); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x380)
-			return nil
-		case "shareNet":
-			x381 := bool(v.ShareNet)
-			if err := s.Bool(&x381); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x381)
-			return nil
-		case "shareMount":
-			x382 := bool(v.ShareMount)
+			x382 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x382); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x382)
+			v.UsePodCgroup = bool(x382)
 			return nil
-		case "shareUser":
-			x383 := bool(v.ShareUser)
+		case "sharePid":
+			x383 := bool(v.SharePid)
 			if err := s.Bool(&x383); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x383)
+			v.SharePid = bool(x383)
 			return nil
-		case "shareUts":
-			x384 := bool(v.ShareUts)
+		case "shareIpc":
+			x384 := bool(v.ShareIpc)
 			if err := s.Bool(&x384); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x384)
+			v.ShareIpc = bool(x384)
 			return nil
-		case "shareCgroup":
-			x385 := bool(v.ShareCgroup)
+		case "shareNet":
+			x385 := bool(v.ShareNet)
 			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x385)
+			v.ShareNet = bool(x385)
 			return nil
-		case "hasInfra":
-			x386 := bool(v.HasInfra)
+		case "shareMount":
+			x386 := bool(v.ShareMount)
 			if err := s.Bool(&x386); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x386)
+			v.ShareMount = bool(x386)
+			return nil
+		case "shareUser":
+			x387 := bool(v.ShareUser)
+			if err := s.Bool(&x387); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x387)
+			return nil
+		case "shareUts":
+			x388 := bool(v.ShareUts)
+			if err := s.Bool(&x388); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x388)
+			return nil
+		case "shareCgroup":
+			x389 := bool(v.ShareCgroup)
+			if err := s.Bool(&x389); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x389)
+			return nil
+		case "hasInfra":
+			x390 := bool(v.HasInfra)
+			if err := s.Bool(&x390); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x390)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4227,21 +4263,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out387 := v.InfraCommand[:0]
-				if out387 == nil {
-					out387 = []string{}
+				out391 := v.InfraCommand[:0]
+				if out391 == nil {
+					out391 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e388 string
-					if err := s.Str(&e388); err != nil {
+					var e392 string
+					if err := s.Str(&e392); err != nil {
 						return err
 					}
-					out387 = append(out387, e388)
+					out391 = append(out391, e392)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out387
+				v.InfraCommand = out391
 			}
 			return nil
 		case "infra":
@@ -4273,42 +4309,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out389 := v.UIDMap[:0]
-				if out389 == nil {
-					out389 = []model.IDMap{}
+				out393 := v.UIDMap[:0]
+				if out393 == nil {
+					out393 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e390 model.IDMap
-					if err := decModelIDMap(s, &e390); err != nil {
+					var e394 model.IDMap
+					if err := decModelIDMap(s, &e394); err != nil {
 						return err
 					}
-					out389 = append(out389, e390)
+					out393 = append(out393, e394)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out389
+				v.UIDMap = out393
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out391 := v.GIDMap[:0]
-				if out391 == nil {
-					out391 = []model.IDMap{}
+				out395 := v.GIDMap[:0]
+				if out395 == nil {
+					out395 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e392 model.IDMap
-					if err := decModelIDMap(s, &e392); err != nil {
+					var e396 model.IDMap
+					if err := decModelIDMap(s, &e396); err != nil {
 						return err
 					}
-					out391 = append(out391, e392)
+					out395 = append(out395, e396)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out391
+				v.GIDMap = out395
 			}
 			return nil
 		case "exitPolicy":
@@ -4330,42 +4366,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out393 := v.Volumes[:0]
-				if out393 == nil {
-					out393 = []string{}
+				out397 := v.Volumes[:0]
+				if out397 == nil {
+					out397 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e394 string
-					if err := s.Str(&e394); err != nil {
+					var e398 string
+					if err := s.Str(&e398); err != nil {
 						return err
 					}
-					out393 = append(out393, e394)
+					out397 = append(out397, e398)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out393
+				v.Volumes = out397
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out395 := v.Devices[:0]
-				if out395 == nil {
-					out395 = []string{}
+				out399 := v.Devices[:0]
+				if out399 == nil {
+					out399 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e396 string
-					if err := s.Str(&e396); err != nil {
+					var e400 string
+					if err := s.Str(&e400); err != nil {
 						return err
 					}
-					out395 = append(out395, e396)
+					out399 = append(out399, e400)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out395
+				v.Devices = out399
 			}
 			return nil
 		case "sysctls":
@@ -4376,11 +4412,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e397 string
-					if err := s.Str(&e397); err != nil {
+					var e401 string
+					if err := s.Str(&e401); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e397
+					v.Sysctls[string(key)] = e401
 					return nil
 				}); err != nil {
 					return err
@@ -4391,55 +4427,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out398 := v.SecurityOpts[:0]
-				if out398 == nil {
-					out398 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e399 string
-					if err := s.Str(&e399); err != nil {
-						return err
-					}
-					out398 = append(out398, e399)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out398
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out400 := v.VolumesFrom[:0]
-				if out400 == nil {
-					out400 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e401 string
-					if err := s.Str(&e401); err != nil {
-						return err
-					}
-					out400 = append(out400, e401)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out400
-			}
-			return nil
-		case "volumesFromMounts":
-			if s.Literal("null") {
-				v.VolumesFromMounts = nil
-			} else {
-				out402 := v.VolumesFromMounts[:0]
+				out402 := v.SecurityOpts[:0]
 				if out402 == nil {
-					out402 = []model.Mount{}
+					out402 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e403 model.Mount
-					if err := decModelMount(s, &e403); err != nil {
+					var e403 string
+					if err := s.Str(&e403); err != nil {
 						return err
 					}
 					out402 = append(out402, e403)
@@ -4447,7 +4441,49 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out402
+				v.SecurityOpts = out402
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out404 := v.VolumesFrom[:0]
+				if out404 == nil {
+					out404 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e405 string
+					if err := s.Str(&e405); err != nil {
+						return err
+					}
+					out404 = append(out404, e405)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out404
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out406 := v.VolumesFromMounts[:0]
+				if out406 == nil {
+					out406 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e407 model.Mount
+					if err := decModelMount(s, &e407); err != nil {
+						return err
+					}
+					out406 = append(out406, e407)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out406
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4504,43 +4540,43 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out404 := v.Options[:0]
-				if out404 == nil {
-					out404 = []string{}
+				out408 := v.Options[:0]
+				if out408 == nil {
+					out408 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e405 string
-					if err := s.Str(&e405); err != nil {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
 						return err
 					}
-					out404 = append(out404, e405)
+					out408 = append(out408, e409)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out404
+				v.Options = out408
 			}
 			return nil
 		case "readOnly":
-			x406 := bool(v.ReadOnly)
-			if err := s.Bool(&x406); err != nil {
+			x410 := bool(v.ReadOnly)
+			if err := s.Bool(&x410); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x406)
+			v.ReadOnly = bool(x410)
 			return nil
 		case "chownToUser":
-			x407 := bool(v.ChownToUser)
-			if err := s.Bool(&x407); err != nil {
+			x411 := bool(v.ChownToUser)
+			if err := s.Bool(&x411); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x407)
+			v.ChownToUser = bool(x411)
 			return nil
 		case "copyUp":
-			x408 := bool(v.CopyUp)
-			if err := s.Bool(&x408); err != nil {
+			x412 := bool(v.CopyUp)
+			if err := s.Bool(&x412); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x408)
+			v.CopyUp = bool(x412)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4558,21 +4594,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n409, null410, err := s.Integer(64, false)
+			_, n413, null414, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null410 {
-				v.Soft = uint64(n409)
+			if !null414 {
+				v.Soft = uint64(n413)
 			}
 			return nil
 		case "hard":
-			_, n411, null412, err := s.Integer(64, false)
+			_, n415, null416, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null412 {
-				v.Hard = uint64(n411)
+			if !null416 {
+				v.Hard = uint64(n415)
 			}
 			return nil
 		}
@@ -4586,21 +4622,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n413, _, null414, err := s.Integer(64, true)
+			n417, _, null418, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null414 {
-				v.Memory = int64(n413)
+			if !null418 {
+				v.Memory = int64(n417)
 			}
 			return nil
 		case "cpus":
-			n415, null416, err := s.Float(64)
+			n419, null420, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null416 {
-				v.CPUs = float64(n415)
+			if !null420 {
+				v.CPUs = float64(n419)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4609,48 +4645,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n417, _, null418, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null418 {
-				v.PidsLimit = int64(n417)
-			}
-			return nil
-		case "shmSize":
-			n419, _, null420, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null420 {
-				v.ShmSize = int64(n419)
-			}
-			return nil
-		case "memorySwap":
 			n421, _, null422, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null422 {
-				v.MemorySwap = int64(n421)
+				v.PidsLimit = int64(n421)
 			}
 			return nil
-		case "memoryReservation":
+		case "shmSize":
 			n423, _, null424, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null424 {
-				v.MemoryReservation = int64(n423)
+				v.ShmSize = int64(n423)
 			}
 			return nil
-		case "cpuShares":
-			_, n425, null426, err := s.Integer(64, false)
+		case "memorySwap":
+			n425, _, null426, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null426 {
-				v.CPUShares = uint64(n425)
+				v.MemorySwap = int64(n425)
+			}
+			return nil
+		case "memoryReservation":
+			n427, _, null428, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null428 {
+				v.MemoryReservation = int64(n427)
+			}
+			return nil
+		case "cpuShares":
+			_, n429, null430, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null430 {
+				v.CPUShares = uint64(n429)
 			}
 			return nil
 		case "cpusetMems":
@@ -4659,79 +4695,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n427, null428, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null428 {
-				v.CPUPeriod = uint64(n427)
-			}
-			return nil
-		case "cpuQuota":
-			n429, _, null430, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null430 {
-				v.CPUQuota = int64(n429)
-			}
-			return nil
-		case "blkioWeight":
-			_, n431, null432, err := s.Integer(16, false)
+			_, n431, null432, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null432 {
-				v.BlkioWeight = uint16(n431)
+				v.CPUPeriod = uint64(n431)
+			}
+			return nil
+		case "cpuQuota":
+			n433, _, null434, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null434 {
+				v.CPUQuota = int64(n433)
+			}
+			return nil
+		case "blkioWeight":
+			_, n435, null436, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null436 {
+				v.BlkioWeight = uint16(n435)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out433 := v.BlkioWeightDevice[:0]
-				if out433 == nil {
-					out433 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e434 string
-					if err := s.Str(&e434); err != nil {
-						return err
-					}
-					out433 = append(out433, e434)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out433
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out435 := v.DeviceReadBps[:0]
-				if out435 == nil {
-					out435 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e436 string
-					if err := s.Str(&e436); err != nil {
-						return err
-					}
-					out435 = append(out435, e436)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out435
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out437 := v.DeviceWriteBps[:0]
+				out437 := v.BlkioWeightDevice[:0]
 				if out437 == nil {
 					out437 = []string{}
 				}
@@ -4745,14 +4739,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out437
+				v.BlkioWeightDevice = out437
 			}
 			return nil
-		case "deviceReadIOps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceReadIOps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out439 := v.DeviceReadIOps[:0]
+				out439 := v.DeviceReadBps[:0]
 				if out439 == nil {
 					out439 = []string{}
 				}
@@ -4766,14 +4760,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out439
+				v.DeviceReadBps = out439
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceWriteBps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceWriteBps = nil
 			} else {
-				out441 := v.DeviceWriteIOps[:0]
+				out441 := v.DeviceWriteBps[:0]
 				if out441 == nil {
 					out441 = []string{}
 				}
@@ -4787,7 +4781,49 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out441
+				v.DeviceWriteBps = out441
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out443 := v.DeviceReadIOps[:0]
+				if out443 == nil {
+					out443 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e444 string
+					if err := s.Str(&e444); err != nil {
+						return err
+					}
+					out443 = append(out443, e444)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out443
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out445 := v.DeviceWriteIOps[:0]
+				if out445 == nil {
+					out445 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e446 string
+					if err := s.Str(&e446); err != nil {
+						return err
+					}
+					out445 = append(out445, e446)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out445
 			}
 			return nil
 		case "memorySwappiness":
@@ -4797,59 +4833,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n443, _, null444, err := s.Integer(64, true)
+				n447, _, null448, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null444 {
-					(*v.MemorySwappiness) = int64(n443)
+				if !null448 {
+					(*v.MemorySwappiness) = int64(n447)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x445 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x445); err != nil {
+			x449 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x449); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x445)
+			v.OOMKillDisable = bool(x449)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out446 := v.DeviceCgroupRules[:0]
-				if out446 == nil {
-					out446 = []string{}
+				out450 := v.DeviceCgroupRules[:0]
+				if out450 == nil {
+					out450 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e447 string
-					if err := s.Str(&e447); err != nil {
+					var e451 string
+					if err := s.Str(&e451); err != nil {
 						return err
 					}
-					out446 = append(out446, e447)
+					out450 = append(out450, e451)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out446
+				v.DeviceCgroupRules = out450
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n448, null449, err := s.Integer(64, false)
+			_, n452, null453, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null449 {
-				v.CPURtPeriod = uint64(n448)
+			if !null453 {
+				v.CPURtPeriod = uint64(n452)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n450, _, null451, err := s.Integer(64, true)
+			n454, _, null455, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null451 {
-				v.CPURtRuntime = int64(n450)
+			if !null455 {
+				v.CPURtRuntime = int64(n454)
 			}
 			return nil
 		}
@@ -4877,7 +4913,7 @@ func decModelNamespace(s *Scanner, v *model.Namespace) error {
 	})
 }
 
-var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases"}
+var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -4886,42 +4922,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out452 := v.Networks[:0]
-				if out452 == nil {
-					out452 = []string{}
+				out456 := v.Networks[:0]
+				if out456 == nil {
+					out456 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e453 string
-					if err := s.Str(&e453); err != nil {
+					var e457 string
+					if err := s.Str(&e457); err != nil {
 						return err
 					}
-					out452 = append(out452, e453)
+					out456 = append(out456, e457)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out452
+				v.Networks = out456
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out454 := v.Ports[:0]
-				if out454 == nil {
-					out454 = []model.PortMapping{}
+				out458 := v.Ports[:0]
+				if out458 == nil {
+					out458 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e455 model.PortMapping
-					if err := decModelPortMapping(s, &e455); err != nil {
+					var e459 model.PortMapping
+					if err := decModelPortMapping(s, &e459); err != nil {
 						return err
 					}
-					out454 = append(out454, e455)
+					out458 = append(out458, e459)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out454
+				v.Ports = out458
 			}
 			return nil
 		case "staticIP":
@@ -4938,49 +4974,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out456 := v.DNSServers[:0]
-				if out456 == nil {
-					out456 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e457 string
-					if err := s.Str(&e457); err != nil {
-						return err
-					}
-					out456 = append(out456, e457)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out456
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out458 := v.DNSSearch[:0]
-				if out458 == nil {
-					out458 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e459 string
-					if err := s.Str(&e459); err != nil {
-						return err
-					}
-					out458 = append(out458, e459)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out458
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out460 := v.DNSOptions[:0]
+				out460 := v.DNSServers[:0]
 				if out460 == nil {
 					out460 = []string{}
 				}
@@ -4994,14 +4988,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out460
+				v.DNSServers = out460
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out462 := v.AddHosts[:0]
+				out462 := v.DNSSearch[:0]
 				if out462 == nil {
 					out462 = []string{}
 				}
@@ -5015,15 +5009,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out462
+				v.DNSSearch = out462
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out464 := v.DNSOptions[:0]
+				if out464 == nil {
+					out464 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e465 string
+					if err := s.Str(&e465); err != nil {
+						return err
+					}
+					out464 = append(out464, e465)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out464
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out466 := v.AddHosts[:0]
+				if out466 == nil {
+					out466 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e467 string
+					if err := s.Str(&e467); err != nil {
+						return err
+					}
+					out466 = append(out466, e467)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out466
 			}
 			return nil
 		case "noHosts":
-			x464 := bool(v.NoHosts)
-			if err := s.Bool(&x464); err != nil {
+			x468 := bool(v.NoHosts)
+			if err := s.Bool(&x468); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x464)
+			v.NoHosts = bool(x468)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5033,27 +5069,46 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e465 []string
+					var e469 []string
 					if s.Literal("null") {
-						e465 = nil
+						e469 = nil
 					} else {
-						out466 := e465[:0]
-						if out466 == nil {
-							out466 = []string{}
+						out470 := e469[:0]
+						if out470 == nil {
+							out470 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e467 string
-							if err := s.Str(&e467); err != nil {
+							var e471 string
+							if err := s.Str(&e471); err != nil {
 								return err
 							}
-							out466 = append(out466, e467)
+							out470 = append(out470, e471)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e465 = out466
+						e469 = out470
 					}
-					v.Aliases[string(key)] = e465
+					v.Aliases[string(key)] = e469
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "addrs":
+			if s.Literal("null") {
+				v.Addrs = nil
+			} else {
+				if v.Addrs == nil {
+					v.Addrs = map[string]model.NetworkAddr{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e472 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e472); err != nil {
+						return err
+					}
+					v.Addrs[string(key)] = e472
 					return nil
 				}); err != nil {
 					return err
@@ -5071,30 +5126,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n468, null469, err := s.Integer(32, false)
+			_, n473, null474, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null469 {
-				v.ContainerID = uint32(n468)
+			if !null474 {
+				v.ContainerID = uint32(n473)
 			}
 			return nil
 		case "hostID":
-			_, n470, null471, err := s.Integer(32, false)
+			_, n475, null476, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null471 {
-				v.HostID = uint32(n470)
+			if !null476 {
+				v.HostID = uint32(n475)
 			}
 			return nil
 		case "size":
-			_, n472, null473, err := s.Integer(32, false)
+			_, n477, null478, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null473 {
-				v.Size = uint32(n472)
+			if !null478 {
+				v.Size = uint32(n477)
 			}
 			return nil
 		}
@@ -5111,57 +5166,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out474 := v.Test[:0]
-				if out474 == nil {
-					out474 = []string{}
+				out479 := v.Test[:0]
+				if out479 == nil {
+					out479 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e475 string
-					if err := s.Str(&e475); err != nil {
+					var e480 string
+					if err := s.Str(&e480); err != nil {
 						return err
 					}
-					out474 = append(out474, e475)
+					out479 = append(out479, e480)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out474
+				v.Test = out479
 			}
 			return nil
 		case "interval":
-			n476, _, null477, err := s.Integer(64, true)
+			n481, _, null482, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null477 {
-				v.Interval = time.Duration(n476)
+			if !null482 {
+				v.Interval = time.Duration(n481)
 			}
 			return nil
 		case "timeout":
-			n478, _, null479, err := s.Integer(64, true)
+			n483, _, null484, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null479 {
-				v.Timeout = time.Duration(n478)
+			if !null484 {
+				v.Timeout = time.Duration(n483)
 			}
 			return nil
 		case "startPeriod":
-			n480, _, null481, err := s.Integer(64, true)
+			n485, _, null486, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null481 {
-				v.StartPeriod = time.Duration(n480)
+			if !null486 {
+				v.StartPeriod = time.Duration(n485)
 			}
 			return nil
 		case "retries":
-			n482, _, null483, err := s.Integer(64, true)
+			n487, _, null488, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null483 {
-				v.Retries = int(n482)
+			if !null488 {
+				v.Retries = int(n487)
 			}
 			return nil
 		}
@@ -5195,30 +5250,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n484, null485, err := s.Integer(32, false)
+			_, n489, null490, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null485 {
-				v.UID = uint32(n484)
+			if !null490 {
+				v.UID = uint32(n489)
 			}
 			return nil
 		case "gid":
-			_, n486, null487, err := s.Integer(32, false)
+			_, n491, null492, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null487 {
-				v.GID = uint32(n486)
+			if !null492 {
+				v.GID = uint32(n491)
 			}
 			return nil
 		case "mode":
-			_, n488, null489, err := s.Integer(32, false)
+			_, n493, null494, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null489 {
-				v.Mode = uint32(n488)
+			if !null494 {
+				v.Mode = uint32(n493)
 			}
 			return nil
 		}
@@ -5242,12 +5297,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n490, _, null491, err := s.Integer(64, true)
+			n495, _, null496, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null491 {
-				v.PrefixLen = int(n490)
+			if !null496 {
+				v.PrefixLen = int(n495)
 			}
 			return nil
 		case "gateway":
@@ -5281,33 +5336,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n492, _, null493, err := s.Integer(64, true)
+			n497, _, null498, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null493 {
-				v.FailingStreak = int(n492)
+			if !null498 {
+				v.FailingStreak = int(n497)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out494 := v.Log[:0]
-				if out494 == nil {
-					out494 = []model.HealthLog{}
+				out499 := v.Log[:0]
+				if out499 == nil {
+					out499 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e495 model.HealthLog
-					if err := decModelHealthLog(s, &e495); err != nil {
+					var e500 model.HealthLog
+					if err := decModelHealthLog(s, &e500); err != nil {
 						return err
 					}
-					out494 = append(out494, e495)
+					out499 = append(out499, e500)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out494
+				v.Log = out499
 			}
 			return nil
 		}
@@ -5326,21 +5381,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n496, null497, err := s.Integer(16, false)
+			_, n501, null502, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null497 {
-				v.HostPort = uint16(n496)
+			if !null502 {
+				v.HostPort = uint16(n501)
 			}
 			return nil
 		case "containerPort":
-			_, n498, null499, err := s.Integer(16, false)
+			_, n503, null504, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null499 {
-				v.ContainerPort = uint16(n498)
+			if !null504 {
+				v.ContainerPort = uint16(n503)
 			}
 			return nil
 		case "protocol":
@@ -5349,16 +5404,36 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n500, null501, err := s.Integer(16, false)
+			_, n505, null506, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null501 {
-				v.Range = uint16(n500)
+			if !null506 {
+				v.Range = uint16(n505)
 			}
 			return nil
 		}
 		return s.Unknown(key, keysModelPortMapping)
+	})
+}
+
+var keysModelNetworkAddr = KeySet{"ip", "mac"}
+
+func decModelNetworkAddr(s *Scanner, v *model.NetworkAddr) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "ip":
+			if err := s.Str(&v.IP); err != nil {
+				return err
+			}
+			return nil
+		case "mac":
+			if err := s.Str(&v.MAC); err != nil {
+				return err
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelNetworkAddr)
 	})
 }
 
@@ -5368,30 +5443,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw502, err := s.Raw()
+			raw507, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw502); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw507); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw503, err := s.Raw()
+			raw508, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw503); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw508); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n504, _, null505, err := s.Integer(64, true)
+			n509, _, null510, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null505 {
-				v.ExitCode = int(n504)
+			if !null510 {
+				v.ExitCode = int(n509)
 			}
 			return nil
 		case "output":

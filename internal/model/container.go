@@ -140,6 +140,15 @@ type NetworkConfig struct {
 	// Aliases are further names of the container on a network, by network (--network-alias):
 	// the other containers on that network find it by them (see engine/peers.go).
 	Aliases map[string][]string `json:"aliases,omitempty"`
+	// Addrs are the static addresses on one network each (network connect --ip/--mac-address),
+	// by network; StaticIP and StaticMAC are the container's first network's.
+	Addrs map[string]NetworkAddr `json:"addrs,omitempty"`
+}
+
+// NetworkAddr is a static address on one network.
+type NetworkAddr struct {
+	IP  string `json:"ip,omitempty"`
+	MAC string `json:"mac,omitempty"`
 }
 
 // ContainerConfig is fixed at creation (rename and port updates aside).

@@ -25,6 +25,14 @@ type AttachOptions struct {
 	Ports         []PortMapping
 	StaticIP      net.IP // on the network whose subnet holds it
 	StaticMAC     string // on the first network
+	// Addrs are static addresses on further networks, by network name (network connect's).
+	Addrs map[string]Addr
+}
+
+// Addr is a static address on one network.
+type Addr struct {
+	IP  net.IP
+	MAC string
 }
 
 // Status is one attachment: the interface inside the namespace and its address.
@@ -98,6 +106,14 @@ func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) 
 			rt.IfName = o.IfName
 		}
 		rt.CapabilityArgs = capabilityArgs(o, i == portIndex, i == 0, i == ipIndex)
+		if a, ok := o.Addrs[n.Name]; ok {
+			if a.IP != nil {
+				rt.CapabilityArgs["ips"] = []string{a.IP.String()}
+			}
+			if a.MAC != "" {
+				rt.CapabilityArgs["mac"] = a.MAC
+			}
+		}
 		rt.Args = cniArgs(o)
 		st, err := m.add(ctx, n, rt)
 		if err != nil {

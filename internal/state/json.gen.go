@@ -237,7 +237,7 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	})
 }
 
-var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases"}
+var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -420,6 +420,25 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}
 			}
 			return nil
+		case "addrs":
+			if s.Literal("null") {
+				v.Addrs = nil
+			} else {
+				if v.Addrs == nil {
+					v.Addrs = map[string]model.NetworkAddr{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e32 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e32); err != nil {
+						return err
+					}
+					v.Addrs[string(key)] = e32
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
 	})
@@ -434,57 +453,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out32 := v.Test[:0]
-				if out32 == nil {
-					out32 = []string{}
+				out33 := v.Test[:0]
+				if out33 == nil {
+					out33 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e33 string
-					if err := s.Str(&e33); err != nil {
+					var e34 string
+					if err := s.Str(&e34); err != nil {
 						return err
 					}
-					out32 = append(out32, e33)
+					out33 = append(out33, e34)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out32
+				v.Test = out33
 			}
 			return nil
 		case "interval":
-			n34, _, null35, err := s.Integer(64, true)
+			n35, _, null36, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null35 {
-				v.Interval = time.Duration(n34)
+			if !null36 {
+				v.Interval = time.Duration(n35)
 			}
 			return nil
 		case "timeout":
-			n36, _, null37, err := s.Integer(64, true)
+			n37, _, null38, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null37 {
-				v.Timeout = time.Duration(n36)
+			if !null38 {
+				v.Timeout = time.Duration(n37)
 			}
 			return nil
 		case "startPeriod":
-			n38, _, null39, err := s.Integer(64, true)
+			n39, _, null40, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null39 {
-				v.StartPeriod = time.Duration(n38)
+			if !null40 {
+				v.StartPeriod = time.Duration(n39)
 			}
 			return nil
 		case "retries":
-			n40, _, null41, err := s.Integer(64, true)
+			n41, _, null42, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null41 {
-				v.Retries = int(n40)
+			if !null42 {
+				v.Retries = int(n41)
 			}
 			return nil
 		}
@@ -503,21 +522,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n42, null43, err := s.Integer(16, false)
+			_, n43, null44, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null43 {
-				v.HostPort = uint16(n42)
+			if !null44 {
+				v.HostPort = uint16(n43)
 			}
 			return nil
 		case "containerPort":
-			_, n44, null45, err := s.Integer(16, false)
+			_, n45, null46, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null45 {
-				v.ContainerPort = uint16(n44)
+			if !null46 {
+				v.ContainerPort = uint16(n45)
 			}
 			return nil
 		case "protocol":
@@ -526,15 +545,35 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n46, null47, err := s.Integer(16, false)
+			_, n47, null48, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null47 {
-				v.Range = uint16(n46)
+			if !null48 {
+				v.Range = uint16(n47)
 			}
 			return nil
 		}
 		return s.Unknown(key, keysModelPortMapping)
+	})
+}
+
+var keysModelNetworkAddr = jsonfast.KeySet{"ip", "mac"}
+
+func decModelNetworkAddr(s *jsonfast.Scanner, v *model.NetworkAddr) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "ip":
+			if err := s.Str(&v.IP); err != nil {
+				return err
+			}
+			return nil
+		case "mac":
+			if err := s.Str(&v.MAC); err != nil {
+				return err
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelNetworkAddr)
 	})
 }
