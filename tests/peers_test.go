@@ -92,7 +92,10 @@ func TestNamesOnUserNetwork(t *testing.T) {
 func TestNetworkDisableDNS(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("network", "create", "--disable-dns", "quiet")
-	e.Pea("network", "create", "chatty")
+	e.Pea("network", "create", "--ipam-driver", "host-local", "chatty")
+	if r := e.Fails(125, "network", "create", "--ipam-driver", "dhcp", "other"); !strings.Contains(r.Stderr, "host-local") {
+		t.Fatalf("--ipam-driver dhcp: %s", r)
+	}
 	for n, want := range map[string]string{"quiet": "false", "chatty": "true", "pea": "false"} {
 		if got := e.Pea("network", "inspect", "--format", "{{.DNSEnabled}}", n); got != want {
 			t.Errorf("network %s: dns_enabled %s, want %s", n, got, want)

@@ -24,6 +24,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "network", Short: "Manage networks", RunE: groupRunE}
 	var co network.CreateOptions
 	var labels, opts []string
+	var ipamDriver string
 	create := &cobra.Command{
 		Use: "create [options] [NAME]", Short: "Create a network", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -33,6 +34,9 @@ func newNetworkCommand(a *app) *cobra.Command {
 			}
 			if len(args) == 1 {
 				co.Name = args[0]
+			}
+			if ipamDriver != "" && ipamDriver != "host-local" {
+				return invalid("--ipam-driver %s: pea's networks give addresses with host-local", ipamDriver)
 			}
 			if co.Labels, err = parseKV(labels, "label"); err != nil {
 				return err
@@ -59,6 +63,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	f.StringVar(&co.IPRange, "ip-range", "", "range to allocate addresses from")
 	f.BoolVar(&co.Internal, "internal", false, "no route to the outside")
 	f.BoolVar(&co.DisableDNS, "disable-dns", false, "containers on the network do not find each other by name")
+	f.StringVar(&ipamDriver, "ipam-driver", "", "IP address management driver: host-local (the only one)")
 	f.StringVarP(&co.Driver, "driver", "d", "bridge", "driver: bridge, macvlan, ipvlan")
 	f.StringVar(&co.NetworkInterface, "interface-name", "", "name of the bridge")
 	f.StringArrayVar(&labels, "label", nil, "set a label")
