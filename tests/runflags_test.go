@@ -659,7 +659,19 @@ func TestPreserveFDs(t *testing.T) {
 	if r := runCmd(cmd); r.Code != 0 || strings.TrimSpace(r.Stdout) != "through-fd-3" {
 		t.Fatalf("--preserve-fds 1: %s", r)
 	}
-	e.refused("file descriptor 3 is not open", "run", "--rm", "--preserve-fds", "1", "localhost/bb", "true")
+	e.refused("file descriptor 3 was not given to pea", "run", "--rm", "--preserve-fds", "1", "localhost/bb", "true")
+	// exec --preserve-fds too; the Go runtime's own descriptors (close-on-exec) are never
+	// taken for the caller's.
+	e.Pea("run", "-d", "--name", "fdx", "localhost/bb", "sleep", "300")
+	cmd = exec.Command(peaBin, e.args("exec", "--preserve-fds", "1", "fdx", "sh", "-c", "cat <&3; ls /proc/self/fd | grep -c .")...)
+	fh.Seek(0, 0)
+	cmd.ExtraFiles = []*os.File{fh}
+	if r := runCmd(cmd); r.Code != 0 || strings.Fields(r.Stdout)[0] != "through-fd-3" {
+		t.Fatalf("exec --preserve-fds 1: %s", r)
+	}
+	if r := e.Fails(125, "exec", "--preserve-fds", "2", "fdx", "true"); !strings.Contains(r.Stderr, "was not given to pea") {
+		t.Fatalf("exec --preserve-fds without the descriptors: %s", r)
+	}
 	e.refused("--preserve-fds is run's", "create", "--preserve-fds", "1", "localhost/bb", "true")
 }
 

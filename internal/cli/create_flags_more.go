@@ -166,10 +166,8 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	}
 	cfg.Timeout = f.timeout
 	cfg.ChrootDirs, cfg.HostUsers = f.chrootDirs, f.hostUsers
-	for fd := 3; fd < 3+int(f.preserveFDs); fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-			return invalid("--preserve-fds %d: file descriptor %d is not open", f.preserveFDs, fd)
-		}
+	if err := checkPreservedFDs(f.preserveFDs); err != nil {
+		return err
 	}
 	o.PreserveFDs = int(f.preserveFDs)
 	if f.httpProxy {
@@ -282,4 +280,17 @@ func hostProxyEnv(env []string) []string {
 		env = append([]string{k + "=" + v}, env...) // before the user's: theirs win
 	}
 	return env
+}
+
+// checkPreservedFDs checks that the caller gave pea file descriptors 3 to 3+n-1 to pass on
+// (--preserve-fds): open and without close-on-exec. The Go runtime's own (it keeps the cgroup
+// CPU files open, at the lowest free numbers) are close-on-exec, and are never passed on.
+func checkPreservedFDs(n uint) error {
+	for fd := 3; fd < 3+int(n); fd++ {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			return invalid("--preserve-fds %d: file descriptor %d was not given to pea", n, fd)
+		}
+	}
+	return nil
 }

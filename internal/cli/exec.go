@@ -18,6 +18,7 @@ func newExecCommand(a *app) *cobra.Command {
 	var env, envFile []string
 	var user, workdir string
 	var detachKeys detachKeysFlag
+	var preserveFDs uint
 	cmd := &cobra.Command{
 		Use:   "exec [options] CONTAINER COMMAND [ARG...]",
 		Short: "Run a process in a running container",
@@ -25,6 +26,9 @@ func newExecCommand(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := detachKeys.keys()
 			if err != nil {
+				return err
+			}
+			if err := checkPreservedFDs(preserveFDs); err != nil {
 				return err
 			}
 			rt, err := a.engine()
@@ -40,7 +44,7 @@ func newExecCommand(a *app) *cobra.Command {
 				return err
 			}
 			o := engine.ExecOptions{Cmd: args, Env: envs, User: user, WorkDir: workdir, Tty: tty, Detach: background,
-				Privileged: privileged, Stdout: a.stdout, Stderr: a.stderr}
+				Privileged: privileged, Stdout: a.stdout, Stderr: a.stderr, PreserveFDs: int(preserveFDs)}
 			var code int
 			if interactive && tty && !background {
 				code, err = execOnTerminal(a, rt, target, o, keys)
@@ -73,6 +77,7 @@ func newExecCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&envFile, "env-file", nil, "read environment variables from a file")
 	f.StringVarP(&user, "user", "u", "", "user[:group] to run as")
 	f.StringVarP(&workdir, "workdir", "w", "", "working directory")
+	f.UintVar(&preserveFDs, "preserve-fds", 0, "pass file descriptors 3 to 3+N-1 on to the process")
 	detachKeys.register(f)
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,8 @@ type ExecOptions struct {
 	// killed when ctx was done): a process the command left behind may hold the pipes. Zero
 	// waits for them.
 	WaitDelay time.Duration
+	// PreserveFDs passes this process's fds 3 to 3+N-1 on to the process (exec --preserve-fds).
+	PreserveFDs int
 }
 
 // Exec runs a process in a running container through the OCI runtime and returns its exit
@@ -93,6 +96,9 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	}
 	// The runtime's own options, then (args) those that describe the process.
 	opts := []string{"exec"}
+	if o.PreserveFDs > 0 {
+		opts = append(opts, "--preserve-fds", strconv.Itoa(o.PreserveFDs))
+	}
 	if o.Detach {
 		opts = append(opts, "--detach")
 	}
@@ -142,6 +148,9 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	}
 	cmd := rt.Command(ctx, args...)
 	cmd.WaitDelay = o.WaitDelay
+	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(fd), "preserved"))
+	}
 	if o.Tty && o.ConsoleSocket != "" {
 		// The runtime passes the signals it gets on to the process: out of this process's
 		// session, it gets no hang-up when this one (a detached exec -it) exits.
