@@ -663,7 +663,7 @@ func TestPreserveFDs(t *testing.T) {
 	// exec --preserve-fds too; the Go runtime's own descriptors (close-on-exec) are never
 	// taken for the caller's.
 	e.Pea("run", "-d", "--name", "fdx", "localhost/bb", "sleep", "300")
-	cmd = exec.Command(peaBin, e.args("exec", "--preserve-fds", "1", "fdx", "sh", "-c", "cat <&3; ls /proc/self/fd | grep -c .")...)
+	cmd = exec.Command(peaBin, e.args("exec", "--preserve-fds", "1", "fdx", "sh", "-c", "cat <&3; echo; ls /proc/self/fd | grep -c .")...)
 	fh.Seek(0, 0)
 	cmd.ExtraFiles = []*os.File{fh}
 	if r := runCmd(cmd); r.Code != 0 || strings.Fields(r.Stdout)[0] != "through-fd-3" {
