@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 export GOEXPERIMENT=jsonv2,nogreenteagc # as scripts/build.sh builds pea
 ./scripts/deps.sh
+./scripts/testdeps.sh
 before=$(mktemp)
 ./scripts/leakcheck.sh snapshot > "$before"
 status=0

@@ -28,12 +28,12 @@ type APIEnv struct {
 }
 
 // dockerClient is the docker command line client: the one on PATH, else the one
-// scripts/deps.sh unpacked from Debian's docker.io package (the client only; no daemon runs).
+// scripts/testdeps.sh unpacked from Debian's docker.io package (the client only; no daemon runs).
 func dockerClient(t *testing.T) string {
 	return clientTool(t, "docker", "../.build/docker-client/docker")
 }
 
-// clientTool is a client program the tests drive: name on PATH, else the copy scripts/deps.sh
+// clientTool is a client program the tests drive: name on PATH, else the copy scripts/testdeps.sh
 // put at built.
 func clientTool(t *testing.T, name, built string) string {
 	t.Helper()
@@ -42,7 +42,7 @@ func clientTool(t *testing.T, name, built string) string {
 	}
 	p, _ := filepath.Abs(built)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("no %s: not on PATH, and scripts/deps.sh did not put one at %s", name, p)
+		t.Fatalf("no %s: not on PATH, and scripts/testdeps.sh did not put one at %s", name, p)
 	}
 	return p
 }

@@ -24,7 +24,7 @@ type CRIEnv struct {
 	crictl string
 }
 
-// crictlPath is crictl: the one on PATH, else the one scripts/deps.sh built into .build/.
+// crictlPath is crictl: the one on PATH, else the one scripts/testdeps.sh built into .build/.
 func crictlPath(t *testing.T) string { return clientTool(t, "crictl", "../.build/crictl/crictl") }
 
 // newCRIEnv starts the CRI service on a fresh store holding localhost/bb:latest; it is stopped
