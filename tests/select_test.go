@@ -188,3 +188,16 @@ func TestStatusAndTopLayout(t *testing.T) {
 		t.Fatalf("top: %q", top)
 	}
 }
+
+// system migrate and renumber: podman's maintenance verbs, which scripts run after upgrades;
+// pea opens the store and has nothing else to do; --new-runtime is refused.
+func TestSystemMigrateRenumber(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "c", "localhost/bb", "true")
+	e.Pea("system", "migrate")
+	e.Pea("system", "renumber")
+	e.Fails(125, "system", "migrate", "--new-runtime", "runc")
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "c" {
+		t.Fatalf("after migrate and renumber: %q", out)
+	}
+}

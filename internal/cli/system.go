@@ -103,7 +103,26 @@ func newSystemCommand(a *app) *cobra.Command {
 		},
 	}
 	reset.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newCRICommand(a), newDfCommand(a))
+	var newRuntime string
+	migrate := &cobra.Command{
+		Use: "migrate [options]", Short: "Check that this pea can open the store (pea keeps nothing that a new version must migrate)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if newRuntime != "" {
+				return invalid("--new-runtime: pea records no runtime per container; every command uses --runtime (default crun)")
+			}
+			_, err := a.engine() // opening the store checks its schema version
+			return err
+		},
+	}
+	migrate.Flags().StringVar(&newRuntime, "new-runtime", "", "not supported: pea records no runtime per container")
+	renumber := &cobra.Command{
+		Use: "renumber", Short: "Renumber the locks (nothing to do: pea's locks are files named by object ID)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := a.engine()
+			return err
+		},
+	}
+	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newCRICommand(a), newDfCommand(a), migrate, renumber)
 	return cmd
 }
 
