@@ -168,15 +168,20 @@ func (b *builder) unusedStages(ins []instruction) []bool {
 	if b.o.AllStages {
 		return skip
 	}
+	// The ARGs' values: --build-arg's, else the default; one declared with different defaults
+	// (or none) is unknown here.
 	vars := map[string]string{}
+	unknown := map[string]bool{}
 	for _, in := range ins {
 		if in.cmd == "ARG" {
-			name, def, _ := strings.Cut(in.rest, "=")
-			name = strings.TrimSpace(name)
+			name, def, hasDef := strings.Cut(in.rest, "=")
+			name, def = strings.TrimSpace(name), strings.Trim(def, `"`)
 			if v, ok := b.o.Args[name]; ok {
 				vars[name] = v
-			} else if _, ok := vars[name]; !ok {
-				vars[name] = strings.Trim(def, `"`)
+			} else if old, seen := vars[name]; !hasDef || seen && old != def {
+				unknown[name] = true
+			} else {
+				vars[name] = def
 			}
 		}
 	}
@@ -184,6 +189,16 @@ func (b *builder) unusedStages(ins []instruction) []bool {
 		if _, ok := vars[k]; !ok {
 			vars[k] = platformArg(k)
 		}
+	}
+	resolve := func(ref string) string {
+		if strings.Contains(ref, "$") {
+			for name := range unknown {
+				if strings.Contains(ref, name) {
+					return "$"
+				}
+			}
+		}
+		return strings.ToLower(expandArgs(ref, vars))
 	}
 	type stage struct {
 		start int
@@ -195,7 +210,7 @@ func (b *builder) unusedStages(ins []instruction) []bool {
 		var ref string
 		switch in.cmd {
 		case "FROM":
-			f := strings.Fields(expandArgs(in.rest, vars))
+			f := strings.Fields(in.rest)
 			st := stage{start: i}
 			if len(f) == 3 {
 				st.name = strings.ToLower(f[2])
@@ -210,13 +225,13 @@ func (b *builder) unusedStages(ins []instruction) []bool {
 			for _, m := range in.mounts {
 				for _, kv := range strings.Split(m, ",") {
 					if k, v, _ := strings.Cut(kv, "="); strings.EqualFold(k, "from") {
-						stages[len(stages)-1].refs = append(stages[len(stages)-1].refs, strings.ToLower(expandArgs(v, vars)))
+						stages[len(stages)-1].refs = append(stages[len(stages)-1].refs, resolve(v))
 					}
 				}
 			}
 		}
 		if ref != "" && len(stages) > 0 {
-			stages[len(stages)-1].refs = append(stages[len(stages)-1].refs, strings.ToLower(expandArgs(ref, vars)))
+			stages[len(stages)-1].refs = append(stages[len(stages)-1].refs, resolve(ref))
 		}
 	}
 	if len(stages) < 2 {
@@ -229,8 +244,8 @@ func (b *builder) unusedStages(ins []instruction) []bool {
 			continue
 		}
 		for _, ref := range stages[k].refs {
-			if strings.Contains(ref, "$") {
-				return skip
+			if ref == "$" || ref == "" {
+				return skip // unknown: every stage is built
 			}
 			for j := range k {
 				if stages[j].name == ref || fmt.Sprint(j) == ref {
