@@ -624,6 +624,7 @@ func TestBuildBadInput(t *testing.T) {
 		{"FROM localhost/bb\n", []string{"--output", "type=tar"}, "dest=PATH is needed"},
 		{"FROM localhost/bb\n", []string{"--output", "-"}, "--output to stdout (dest=-) is not supported"},
 		{"FROM localhost/bb\n", []string{"--output", "type=local,dest=/etc/passwd"}, "not a directory"},
+		{"FROM localhost/bb\n", []string{"--output", "type=tar,dest=/nosuch-dir/fs.tar"}, "no directory /nosuch-dir to write it in"},
 		{"FROM localhost/bb\n", []string{"--manifest", "localhost/bb"}, "image is not a manifest list"},
 		{"FROM localhost/bb\n", []string{"--isolation", "rootless"}, "--isolation rootless"},
 		{"FROM localhost/bb\n", []string{"--unsetenv", "A=B"}, `invalid --unsetenv "A=B"`},

@@ -42,6 +42,9 @@ func (r *Runtime) checkBuildExtras(o *BuildOptions) error {
 			if fi, err := os.Stat(o.OutputDest); err == nil && fi.IsDir() {
 				return fmt.Errorf("--output type=tar,dest=%s: a directory, not a file: %w", o.OutputDest, errdefs.ErrInvalid)
 			}
+			if fi, err := os.Stat(filepath.Dir(o.OutputDest)); err != nil || !fi.IsDir() {
+				return fmt.Errorf("--output type=tar,dest=%s: no directory %s to write it in: %w", o.OutputDest, filepath.Dir(o.OutputDest), errdefs.ErrInvalid)
+			}
 		} else if fi, err := os.Stat(o.OutputDest); err == nil && !fi.IsDir() {
 			return fmt.Errorf("--output type=local,dest=%s: not a directory: %w", o.OutputDest, errdefs.ErrInvalid)
 		}
