@@ -12,6 +12,8 @@ package engine
 // the last stage is the image built (or --target's). ADD unpacks local tars; RUN's mounts and
 // the build's RUN settings are in build_run.go; SHELL, HEALTHCHECK, ONBUILD and here-documents
 // in build_instr.go; COPY and ADD in build_copy.go. ADD of URLs is refused with its own message.
+// build_more.go has the platform check, the stages left out (those the image built does not
+// need), named contexts (--build-context), and what follows the image: --output, --manifest.
 
 import (
 	"archive/tar"
