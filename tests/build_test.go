@@ -620,6 +620,20 @@ func TestBuildBadInput(t *testing.T) {
 		{"FROM localhost/bb\nRUN <<EOF\necho never ended\n", nil, "has no terminating EOF line"},
 		{"FROM localhost/bb\nRUN --mount=type=bind,source=out,target=/x true\n", nil, "out: leads out of the build context"},
 		{"FROM localhost/bb\nONBUILD FROM x\n", nil, "FROM is not allowed as a trigger"},
+		{"FROM localhost/bb\n", []string{"--output", "type=registry,dest=x"}, `invalid --output "type=registry,dest=x"`},
+		{"FROM localhost/bb\n", []string{"--output", "type=tar"}, "dest=PATH is needed"},
+		{"FROM localhost/bb\n", []string{"--output", "-"}, "--output to stdout (dest=-) is not supported"},
+		{"FROM localhost/bb\n", []string{"--output", "type=local,dest=/etc/passwd"}, "not a directory"},
+		{"FROM localhost/bb\n", []string{"--output", "type=tar,dest=/nosuch-dir/fs.tar"}, "no directory /nosuch-dir to write it in"},
+		{"FROM localhost/bb\n", []string{"--manifest", "localhost/bb"}, "image is not a manifest list"},
+		{"FROM localhost/bb\n", []string{"--isolation", "rootless"}, "--isolation rootless"},
+		{"FROM localhost/bb\n", []string{"--unsetenv", "A=B"}, `invalid --unsetenv "A=B"`},
+		{"FROM localhost/bb\n", []string{"--build-context", "nodir"}, `invalid --build-context "nodir"`},
+		{"FROM localhost/bb\n", []string{"--build-context", "x=/nosuch-dir"}, "--build-context x=/nosuch-dir: not a directory"},
+		{"FROM localhost/bb\n", []string{"--retry-delay", "soon"}, `invalid --retry-delay "soon"`},
+		{"FROM localhost/bb\n", []string{"--cgroupns", "shared"}, `invalid --cgroupns "shared"`},
+		{"FROM localhost/bb\n", []string{"--userns", "bogus"}, `invalid --userns "bogus"`},
+		{"FROM localhost/bb\n", []string{"--pid", "bogus"}, "bogus"},
 	}
 	for _, c := range cases {
 		writeContext(t, dir, map[string]string{"Containerfile": c.file, "src/f": "x"})

@@ -71,7 +71,7 @@ func newBuildCommand(a *app) *cobra.Command {
 			if o.Network != "" {
 				run.networks = []string{o.Network}
 			}
-			if err := x.apply(&o, &run, cmd.Flags().Changed); err != nil {
+			if err := x.apply(&o, &run, a.stdin, cmd.Flags().Changed); err != nil {
 				return err
 			}
 			stdout, stderr := a.stdout, a.stderr

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,8 @@ type buildExtras struct {
 	labels, env, secrets                               []string
 	timestamp                                          int64
 	rm, forceRm, squash, squashAll                     bool
+	// See build_more.go.
+	more buildMore
 }
 
 func (x *buildExtras) register(f *pflag.FlagSet, run *createFlags) {
@@ -56,10 +59,11 @@ func (x *buildExtras) register(f *pflag.FlagSet, run *createFlags) {
 	f.StringVar(&run.cpusetMems, "cpuset-mems", "", "memory nodes RUN may use")
 	f.Uint64Var(&run.cpuPeriod, "cpu-period", 0, "CPU CFS period of RUN (microseconds)")
 	f.Int64Var(&run.cpuQuota, "cpu-quota", 0, "CPU CFS quota of RUN (microseconds per period)")
+	x.more.register(f, run)
 }
 
 // apply checks the flags and sets what they say in o (run: the RUN containers' flags).
-func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, changed func(string) bool) error {
+func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, stdin io.Reader, changed func(string) bool) error {
 	o.Target, o.From, o.SquashAll, o.Squash = x.target, x.from, x.squashAll, x.squash
 	if x.squash && x.squashAll {
 		return invalid("--squash and --squash-all cannot be combined")
@@ -126,6 +130,7 @@ func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, changed fu
 		t := time.Unix(x.timestamp, 0).UTC()
 		o.Timestamp = &t
 	}
+	x.more.prepareRun(run)
 	cfg, _, err := run.toConfig("", nil, func(string) bool { return false })
 	if err != nil {
 		return err
@@ -136,5 +141,5 @@ func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, changed fu
 		}
 	}
 	o.RunTemplate = cfg
-	return nil
+	return x.more.apply(o, stdin)
 }

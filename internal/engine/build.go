@@ -12,6 +12,8 @@ package engine
 // the last stage is the image built (or --target's). ADD unpacks local tars; RUN's mounts and
 // the build's RUN settings are in build_run.go; SHELL, HEALTHCHECK, ONBUILD and here-documents
 // in build_instr.go; COPY and ADD in build_copy.go. ADD of URLs is refused with its own message.
+// build_more.go has the platform check, the stages left out (those the image built does not
+// need), named contexts (--build-context), and what follows the image: --output, --manifest.
 
 import (
 	"archive/tar"
@@ -68,6 +70,19 @@ type BuildOptions struct {
 	// SquashAll makes the image built one layer of its whole file system; Squash one layer of
 	// what the last stage added to its FROM image, on top of that image's layers.
 	SquashAll, Squash bool
+
+	// The rest is in build_more.go.
+	Manifest string // a manifest list the image built is added to (made when missing)
+	// OutputType ("local" or "tar") and OutputDest: the image's file system is also written
+	// there, a directory or a tar file ("-": Stdout).
+	OutputType, OutputDest string
+	UnsetEnv               []string          // variables taken out of the image's environment
+	AllStages              bool              // also build the stages the image built does not need
+	OmitHistory            bool              // the image built has no history
+	Stdin                  io.Reader         // what RUN reads on its stdin (nil: nothing)
+	Contexts               map[string]string // --build-context NAME → directory, for --from=NAME
+	// Platform is the OS/ARCH[/VARIANT] asked for ("" : this machine's, the only one pea builds).
+	Platform string
 }
 
 // instruction is one parsed line of a Containerfile.
@@ -297,6 +312,9 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 			return nil, fmt.Errorf("tag %q: %w", t, err)
 		}
 	}
+	if err := r.checkBuildExtras(&o); err != nil {
+		return nil, err
+	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
 	}
@@ -318,7 +336,7 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 	if err != nil {
 		return nil, err
 	}
-	return img, nil
+	return img, b.finish(ctx, img)
 }
 
 // cleanup removes the intermediate images (their layers stay where the final image uses them).
@@ -357,9 +375,31 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		}
 		ins = ins[:end]
 	}
+	skip := b.unusedStages(ins)
+	for i := range ins {
+		if skip[i] { // the instructions of a stage after its FROM, so each a step
+			steps--
+		}
+	}
 	seenFrom = false
 	step := 0
-	for _, in := range ins {
+	skipping := false
+	for i, in := range ins {
+		if in.cmd == "FROM" {
+			if skipping = skip[i]; skipping {
+				// A stage the image built does not need: not built, but it keeps its number.
+				if seenFrom {
+					if err := b.endStage(); err != nil {
+						return nil, err
+					}
+				}
+				seenFrom = false
+				b.nstage++
+			}
+		}
+		if skipping {
+			continue
+		}
 		if !seenFrom && in.cmd != "ARG" && in.cmd != "FROM" {
 			return nil, fmt.Errorf("line %d: %s before FROM: %w", in.line, in.cmd, errdefs.ErrInvalid)
 		}
@@ -381,6 +421,13 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 			fmt.Fprintf(b.o.Stderr, "[Warning] one or more build args were not consumed: [%s]\n", name)
 		}
 	}
+	if len(b.o.UnsetEnv) > 0 {
+		b.conf.Env = slices.DeleteFunc(slices.Clone(b.conf.Env), func(kv string) bool {
+			k, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(b.o.UnsetEnv, k)
+		})
+		b.dirty = true
+	}
 	if len(b.o.Labels) > 0 {
 		if b.conf.Labels == nil {
 			b.conf.Labels = map[string]string{}
@@ -400,6 +447,14 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		if err := b.squashNew(ctx, b.stageBase); err != nil {
 			return nil, err
 		}
+	}
+	if b.o.OmitHistory && b.cur != nil {
+		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{OmitHistory: true, Created: b.commitOptions("", "").Created})
+		if err != nil {
+			return nil, err
+		}
+		b.made = append(b.made, img.ID)
+		b.cur = img
 	}
 	final := b.cur
 	b.made = slices.DeleteFunc(b.made, func(id string) bool { return id == final.ID })

@@ -204,6 +204,10 @@ func (b *builder) copyFrom(ctx context.Context, from string, paths []string) ([]
 		}
 	}
 	img, ok := b.stages[strings.ToLower(from)]
+	if dir, named := b.o.Contexts[strings.ToLower(from)]; !ok && named {
+		got, err := contextPaths(from, dir, paths)
+		return got, cleanup, err
+	}
 	if !ok {
 		var err error
 		if img, err = b.r.resolveImage(ctx, from, CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry}); err != nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"testing"
 )
 
@@ -65,6 +66,57 @@ func TestTargetEnd(t *testing.T) {
 	for target, want := range map[string]int{"one": 2, "two": 4, "three": -1} {
 		if got := targetEnd(ins, target); got != want {
 			t.Errorf("%s: %d, want %d", target, got, want)
+		}
+	}
+}
+
+// unusedStages: the stages the last one needs, followed back through FROM, COPY --from and
+// RUN --mount=from= (by name or number, through ARGs); a reference left unknown builds all.
+func TestUnusedStages(t *testing.T) {
+	cases := []struct {
+		name, file string
+		args       map[string]string
+		want       string // one letter per instruction: s skipped, b built
+	}{
+		{"chain", "FROM a AS one\nRUN x\nFROM one AS two\nFROM b\nCOPY --from=two /x /x\n", nil, "bbbbb"},
+		{"unused", "FROM a AS one\nRUN x\nFROM a AS two\nFROM b\nCOPY --from=1 /x /x\n", nil, "ssbbb"},
+		{"mount", "FROM a AS one\nFROM a AS two\nFROM b\nRUN --mount=type=bind,from=one,target=/m x\n", nil, "bsbb"},
+		{"arg", "ARG SRC=two\nFROM a AS one\nFROM a AS two\nFROM b\nCOPY --from=$SRC /x /x\n", nil, "bsbbb"},
+		{"build-arg", "ARG SRC=two\nFROM a AS one\nFROM a AS two\nFROM b\nCOPY --from=${SRC} /x /x\n", map[string]string{"SRC": "one"}, "bbsbb"},
+		{"unknown arg", "ARG SRC\nFROM a AS one\nFROM a AS two\nFROM b\nCOPY --from=$SRC /x /x\n", nil, "bbbbb"},
+		{"two defaults", "FROM a AS one\nARG S=one\nFROM a AS two\nARG S=two\nFROM b\nCOPY --from=$S /x /x\n", nil, "bbbbbb"},
+		{"one stage", "FROM a\nRUN x\n", nil, "bb"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ins, err := parseContainerfile([]byte(c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := &builder{o: BuildOptions{Args: c.args}}
+			got := ""
+			for _, s := range b.unusedStages(ins) {
+				got += map[bool]string{true: "s", false: "b"}[s]
+			}
+			if got != c.want {
+				t.Fatalf("got %s, want %s", got, c.want)
+			}
+			b.o.AllStages = true
+			for _, s := range b.unusedStages(ins) {
+				if s {
+					t.Fatal("AllStages skipped a stage")
+				}
+			}
+		})
+	}
+}
+
+func TestCheckBuildPlatform(t *testing.T) {
+	host := HostPlatform()
+	for p, ok := range map[string]bool{host: true, host + "/": true, "linux/s390x": runtime.GOARCH == "s390x",
+		"windows/" + runtime.GOARCH: false, "linux": false, host + "/v9": false, host + "/x/y": false} {
+		if err := checkBuildPlatform(p); (err == nil) != ok {
+			t.Errorf("%s: %v, want ok=%v", p, err, ok)
 		}
 	}
 }

@@ -103,7 +103,14 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 	}
 	cfg := b.runConfig()
 	ns, nets := NetworkMode(network)
+	// The template's variables (the host's proxy ones, --http-proxy) are RUN's, not the image's.
+	for _, kv := range cfg.Env {
+		if k, _, _ := strings.Cut(kv, "="); !hasEnv(env, k) {
+			env = append(env, kv)
+		}
+	}
 	cfg.ImageName, cfg.Cmd, cfg.Env, cfg.WorkingDir, cfg.User = b.cur.ID, argv, env, b.conf.WorkingDir, b.conf.User
+	cfg.Stdin = b.o.Stdin != nil
 	cfg.Namespaces[model.NSNet], cfg.Network.Networks = ns, nets
 	cfg.Mounts = append(cfg.Mounts, mounts...)
 	c, err := b.container(ctx, cfg)
@@ -111,7 +118,7 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 		return err
 	}
 	defer b.r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
-	streams := &Streams{Stdout: b.o.Stdout, Stderr: b.o.Stderr}
+	streams := &Streams{Stdin: b.o.Stdin, Stdout: b.o.Stdout, Stderr: b.o.Stderr}
 	started, err := b.r.StartCreated(ctx, c, streams)
 	if err != nil {
 		return err
@@ -341,7 +348,11 @@ func (b *builder) bindSource(ctx context.Context, m runMount, cleanups *[]func()
 		}
 		return real, nil
 	}
-	got, cleanup, err := b.copyFrom(ctx, expandArgs(m.from, b.vars), []string{src})
+	from := expandArgs(m.from, b.vars)
+	if _, stage := b.stages[strings.ToLower(from)]; !stage && m.rw && b.o.Contexts[strings.ToLower(from)] != "" {
+		return "", fmt.Errorf("a read-write bind of the build context %s is not supported: %w", from, errdefs.ErrInvalid)
+	}
+	got, cleanup, err := b.copyFrom(ctx, from, []string{src})
 	*cleanups = append(*cleanups, cleanup)
 	if err != nil {
 		return "", err

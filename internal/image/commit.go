@@ -16,6 +16,8 @@ type CommitOptions struct {
 	// Created is the new image's and its history entry's time (zero: now), as a build's
 	// --timestamp fixes it.
 	Created time.Time
+	// OmitHistory: the new image has no history (a build's --omit-history); Reconfigure only.
+	OmitHistory bool
 }
 
 // Commit stores an image of base's layers (none when base is nil) and one more, read as a tar
@@ -57,6 +59,9 @@ func childConfig(base *Image, cfg Config, o CommitOptions, emptyLayer bool) (*Co
 	file.RootFS.Type = "layers"
 	file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
 		CreatedBy: strings.TrimSpace(o.CreatedBy), Comment: o.Comment, EmptyLayer: emptyLayer})
+	if o.OmitHistory {
+		file.History = nil
+	}
 	return &file, layers, blobs
 }
 
