@@ -17,6 +17,7 @@ import (
 // answer are Docker's (start, kill, pause, top, logs...) are the Docker handlers.
 func (s *Server) libpodContainerRoutes() {
 	s.lroute("GET", "/containers/json", s.getLibpodContainers)
+	s.lroute("POST", "/containers/create", s.postLibpodContainerCreate)
 	s.lroute("GET", "/containers/{id}/json", s.getLibpodContainer)
 	s.lroute("GET", "/containers/{id}/exists", s.getLibpodContainerExists)
 	s.lroute("POST", "/containers/{id}/start", s.postContainerStart)

@@ -242,6 +242,19 @@ func (s *Server) postLibpodImagesPull(w http.ResponseWriter, r *http.Request, rt
 	if v := q.Get("Variant"); v != "" && o.Arch != "" {
 		o.Arch += "/" + v
 	}
+	switch policy := q.Get("policy"); policy {
+	case "missing", "never", "newer":
+		// newer is missing here: pea does not compare the registry's image with the local one
+		if img, err := rt.ImageLookup(given); err == nil {
+			writeJSON(w, http.StatusOK, map[string]any{"images": []string{img.ID}, "id": img.ID})
+			return nil
+		} else if policy == "never" {
+			return err
+		}
+	case "", "always":
+	default:
+		return badRequest("invalid pull policy %q (always, missing, never, newer)", policy)
+	}
 	js := newJSONStream(w)
 	if !boolParam(r, "quiet", false) {
 		o.Progress = &libpodPullLines{js: js}
