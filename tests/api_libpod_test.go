@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,14 @@ import (
 // gets a home, a runtime directory and an empty containers.conf of its own, so the machine's
 // podman configuration changes nothing.
 
+// runPodmanIn runs the podman client with stdin (bounded: a client that hangs fails the test).
+func (a *APIEnv) runPodmanIn(stdin string, args ...string) Result {
+	a.t.Helper()
+	a.stdinForPodman = stdin
+	defer func() { a.stdinForPodman = "" }()
+	return a.podmanRemote(args...)
+}
+
 // podmanRemote runs `podman --url unix://SOCK --log-level error ARGS...` against the service.
 func (a *APIEnv) podmanRemote(args ...string) Result {
 	a.t.Helper()
@@ -28,7 +37,9 @@ func (a *APIEnv) podmanRemote(args ...string) Result {
 	}
 	home := filepath.Join(a.Dir, "podman-home")
 	os.MkdirAll(home, 0o700)
-	cmd := exec.Command(bin, append([]string{"--url", "unix://" + a.Sock, "--log-level", "error"}, args...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a client that hangs is killed
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--url", "unix://" + a.Sock, "--log-level", "error"}, args...)...)
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "CONTAINER") || strings.HasPrefix(k, "XDG_") || k == "HOME" {
@@ -38,6 +49,9 @@ func (a *APIEnv) podmanRemote(args ...string) Result {
 	}
 	cmd.Env = append(env, "HOME="+home, "XDG_RUNTIME_DIR="+home, "XDG_CONFIG_HOME="+home, "XDG_DATA_HOME="+home,
 		"CONTAINERS_CONF=/dev/null", "CONTAINERS_REGISTRIES_CONF=/dev/null")
+	if a.stdinForPodman != "" {
+		cmd.Stdin = strings.NewReader(a.stdinForPodman)
+	}
 	return runCmd(cmd)
 }
 
@@ -209,6 +223,23 @@ func TestLibpodCreateRun(t *testing.T) {
 	a.mustPodman("run", "-d", "--pod", "kp", "--name", "k4", "bb", "sleep", "100")
 	if out := a.Pea("ps", "--pod", "--filter", "name=k4", "--format", "{{.Names}} {{.PodName}}"); out != "k4 kp" {
 		t.Fatalf("pod member: %q", out)
+	}
+	// exec (its exit code, stdin), attached run with --rm (the exit code after the removal), run -i.
+	r0 := a.podmanRemote("exec", "k2", "sh", "-c", "echo hello; echo oops >&2; exit 3")
+	if r0.Code != 3 || r0.Stdout != "hello\n" || r0.Stderr != "oops\n" {
+		t.Fatalf("exec: %s", r0)
+	}
+	if r := a.runPodmanIn("in put\n", "exec", "-i", "k2", "cat"); r.Code != 0 || r.Stdout != "in put\n" {
+		t.Fatalf("exec -i: %s", r)
+	}
+	if r := a.podmanRemote("run", "--rm", "bb", "sh", "-c", "echo ran; exit 5"); r.Code != 5 || r.Stdout != "ran\n" {
+		t.Fatalf("run --rm: %s", r)
+	}
+	if r := a.runPodmanIn("piped\n", "run", "--rm", "-i", "bb", "cat"); r.Code != 0 || r.Stdout != "piped\n" {
+		t.Fatalf("run --rm -i: %s", r)
+	}
+	if out := a.Pea("ps", "-a", "--format", "{{.Names}}", "--sort", "names"); !strings.HasSuffix(out, "-infra\nk1\nk2\nk3\nk4") {
+		t.Fatalf("containers after the --rm runs: %q", out)
 	}
 	// An image that is not there and no registry to pull it from: one error, nothing made.
 	r := a.podmanRemote("create", "--name", "k5", "localhost/nope:1")

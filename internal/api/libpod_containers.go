@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"pea/internal/engine"
@@ -33,6 +34,13 @@ func (s *Server) libpodContainerRoutes() {
 	s.lroute("DELETE", "/containers/{id}", s.deleteLibpodContainer)
 	s.lroute("POST", "/containers/prune", s.postLibpodContainersPrune)
 	s.lroute("GET", "/containers/{rest...}", s.getLibpodContainerSlashed)
+	// exec and attach: podman's requests and streams are Docker's
+	s.lroute("POST", "/containers/{id}/exec", s.postContainerExec)
+	s.lroute("POST", "/exec/{id}/start", s.postExecStart)
+	s.lroute("POST", "/exec/{id}/resize", s.postExecResize)
+	s.lroute("GET", "/exec/{id}/json", s.getExecInspect)
+	s.lroute("POST", "/containers/{id}/attach", s.postContainerAttach)
+	s.lroute("POST", "/containers/{id}/resize", s.postContainerResize)
 }
 
 // getLibpodContainerSlashed answers GET /libpod/containers/A/B/json and /exists: no container
@@ -244,9 +252,19 @@ func (s *Server) getLibpodContainerExists(w http.ResponseWriter, r *http.Request
 func (s *Server) postLibpodContainerWait(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	c, err := rt.LookupContainer(r.PathValue("id"))
 	if err != nil {
+		// podman run --rm waits after its attach ends: the service may have removed it already
+		if rc, ok := s.removedExitCode(r.PathValue("id")); ok && errdefs.Is(err, errdefs.ErrNotFound) {
+			writeJSON(w, http.StatusOK, rc)
+			return nil
+		}
 		return err
 	}
 	code, err := rt.WaitContainer(r.Context(), c.Config.ID, r.URL.Query()["condition"])
+	if errdefs.Is(err, errdefs.ErrNotFound) || errdefs.Is(err, errdefs.ErrCtrRemoved) {
+		if rc, ok := s.removedExitCode(c.Config.ID); ok {
+			code, err = rc, nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -322,4 +340,38 @@ func (s *Server) postLibpodContainersPrune(w http.ResponseWriter, r *http.Reques
 	}
 	writeJSON(w, http.StatusOK, toPruneReports(ids))
 	return nil
+}
+
+// removedExit is the exit code of an auto-removed container.
+type removedExit struct {
+	name string
+	code int32
+	when time.Time
+}
+
+// rememberRemoved keeps the exit code of c, which is about to be auto-removed, for a few
+// minutes.
+func (s *Server) rememberRemoved(c *model.Container) {
+	s.removedMu.Lock()
+	defer s.removedMu.Unlock()
+	now := time.Now()
+	for id, e := range s.removed {
+		if now.Sub(e.when) > 5*time.Minute {
+			delete(s.removed, id)
+		}
+	}
+	s.removed[c.Config.ID] = removedExit{name: c.Config.Name, code: c.State.ExitCode, when: now}
+}
+
+// removedExitCode is the remembered exit code of the auto-removed container nameOrID (its
+// name, ID or ID prefix).
+func (s *Server) removedExitCode(nameOrID string) (int32, bool) {
+	s.removedMu.Lock()
+	defer s.removedMu.Unlock()
+	for id, e := range s.removed {
+		if e.name == nameOrID || id == nameOrID || len(nameOrID) >= 3 && strings.HasPrefix(id, nameOrID) {
+			return e.code, true
+		}
+	}
+	return 0, false
 }

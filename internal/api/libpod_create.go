@@ -67,6 +67,7 @@ func (sp *libpodSpec) toCreateRequest() (*createRequest, error) {
 	c, hc := &req.containerConfig, &req.HostConfig
 	c.Image, c.Cmd, c.Entrypoint, c.Labels = strings.TrimPrefix(sp.Image, "docker://"), sp.Command, sp.Entrypoint, sp.Labels
 	c.WorkingDir, c.User, c.Tty, c.OpenStdin, c.Hostname = sp.WorkDir, sp.User, sp.Terminal, sp.Stdin, sp.Hostname
+	c.StdinOnce = true // the container's stdin ends with the attached client's (podman run -i)
 	if c.Image == "" {
 		return nil, badRequest("no image given")
 	}

@@ -63,6 +63,11 @@ type Server struct {
 	emptiedMu sync.Mutex
 	emptied   map[string]bool
 
+	// removed are the exit codes of the auto-removed containers this process removed, for
+	// the libpod wait that comes after (libpod.go's rememberRemoved).
+	removedMu sync.Mutex
+	removed   map[string]removedExit
+
 	// active counts requests in progress, for the idle timeout.
 	active   atomic.Int64
 	lastDone atomic.Int64 // unix nanoseconds
@@ -71,7 +76,7 @@ type Server struct {
 // New makes a server for the store opts names.
 func New(opts engine.Options, version string) *Server {
 	s := &Server{opts: opts, version: version, mux: http.NewServeMux(),
-		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}, watchers: map[string]chan struct{}{}, emptied: map[string]bool{}}
+		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}, watchers: map[string]chan struct{}{}, emptied: map[string]bool{}, removed: map[string]removedExit{}}
 	s.routes()
 	return s
 }
