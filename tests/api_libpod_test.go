@@ -268,8 +268,9 @@ func TestLibpodImages(t *testing.T) {
 	if out := a.Pea("images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, "localhost/other:2") {
 		t.Fatalf("pea images after podman tag: %q", out)
 	}
-	if out := a.mustPodman("image", "inspect", "localhost/other:2", "--format", "{{.Id}}"); !strings.Contains(out, id) {
-		t.Fatalf("image inspect: %q", out)
+	format := "{{.ID}} {{.RepoTags}} {{.Config.Cmd}} {{.RootFS.Layers}} {{.Os}}"
+	if out, want := a.mustPodman("image", "inspect", "localhost/other:2", "--format", format), a.Pea("image", "inspect", "localhost/other:2", "--format", format); out != want || !strings.HasPrefix(out, id+" ") {
+		t.Fatalf("image inspect: %q, pea image inspect: %q", out, want)
 	}
 	if out := a.mustPodman("rmi", "localhost/other:2"); out != "Untagged: localhost/other:2" {
 		t.Fatalf("rmi: %q", out)

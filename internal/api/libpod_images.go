@@ -11,6 +11,7 @@ import (
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/image"
+	"pea/internal/view"
 )
 
 // libpodImageRoutes registers the libpod image endpoints (image names hold slashes: one
@@ -74,7 +75,19 @@ func (s *Server) getLibpodImage(w http.ResponseWriter, r *http.Request, rt *engi
 	name, action := imageAction(r.PathValue("rest"), "json", "exists", "history")
 	switch action {
 	case "json":
-		return s.getImageInspect(w, r, rt, name)
+		img, err := rt.ImageLookup(name)
+		if err == nil && img.IsList() {
+			img, err = rt.ManifestMember(img) // as podman: a list's image for this machine
+		}
+		if err != nil {
+			return err
+		}
+		dirs, err := rt.ImageLayerDirs(img)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, view.ImageInspect(img, dirs)) // pea image inspect's view
+		return nil
 	case "history":
 		return s.getImageHistory(w, r, rt, name)
 	case "exists":
