@@ -241,6 +241,38 @@ func TestLibpodCreateRun(t *testing.T) {
 	if out := a.Pea("ps", "-a", "--format", "{{.Names}}", "--sort", "names"); !strings.HasSuffix(out, "-infra\nk1\nk2\nk3\nk4") {
 		t.Fatalf("containers after the --rm runs: %q", out)
 	}
+	// diff, cp out of a container, export, commit, save, network connect.
+	a.Pea("exec", "k2", "sh", "-c", "echo made > /made")
+	if out := a.mustPodman("diff", "k2"); !strings.Contains(out, "A /made") {
+		t.Fatalf("diff: %q", out)
+	}
+	dst := filepath.Join(a.Dir, "made")
+	a.mustPodman("cp", "k2:/made", dst)
+	if b, err := os.ReadFile(dst); err != nil || string(b) != "made\n" {
+		t.Fatalf("cp out: %q %v", b, err)
+	}
+	if r := a.podmanRemote("cp", dst, "k2:/tmp/x"); r.Code == 0 || !strings.Contains(r.Stderr, "Not Implemented") {
+		t.Fatalf("cp in (not served): %s", r)
+	}
+	a.mustPodman("export", "-o", filepath.Join(a.Dir, "k2.tar"), "k2")
+	if out := a.peaTarList(filepath.Join(a.Dir, "k2.tar")); !strings.Contains(out, "made") {
+		t.Fatalf("export: %q", out)
+	}
+	a.mustPodman("commit", "k2", "localhost/k2img:1")
+	if out := a.Pea("run", "--rm", "localhost/k2img:1", "cat", "/made"); out != "made" {
+		t.Fatalf("committed image: %q", out)
+	}
+	a.mustPodman("save", "-o", filepath.Join(a.Dir, "img.tar"), "localhost/k2img:1")
+	a.Pea("rmi", "localhost/k2img:1")
+	a.Pea("load", "-i", filepath.Join(a.Dir, "img.tar"))
+	a.Pea("image", "exists", "localhost/k2img:1")
+	a.Pea("network", "create", "--subnet", "10.89.78.0/24", "kn")
+	a.mustPodman("network", "connect", "kn", "k2")
+	if out := a.Pea("inspect", "k2", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}"); !strings.Contains(out, "kn") {
+		t.Fatalf("after network connect: %q", out)
+	}
+	a.mustPodman("network", "disconnect", "kn", "k2")
+
 	// An image that is not there and no registry to pull it from: one error, nothing made.
 	r := a.podmanRemote("create", "--name", "k5", "localhost/nope:1")
 	if r.Code != 125 || a.Try("container", "exists", "k5").Code != 1 {
@@ -248,6 +280,7 @@ func TestLibpodCreateRun(t *testing.T) {
 	}
 	a.mustPodman("pod", "rm", "-f", "kp")
 	a.mustPodman("rm", "-f", "k1", "k2", "k3")
+	a.Pea("network", "rm", "kn")
 	if out := a.Pea("ps", "-aq"); out != "" {
 		t.Fatalf("left: %q", out)
 	}
@@ -394,4 +427,14 @@ func TestLibpodVolumesNetworks(t *testing.T) {
 	if r := a.podmanRemote("network", "exists", "n1"); r.Code != 1 {
 		t.Fatalf("network exists after rm: %s", r)
 	}
+}
+
+// peaTarList lists a tar file's entries.
+func (a *APIEnv) peaTarList(file string) string {
+	a.t.Helper()
+	out, err := exec.Command("tar", "-tf", file).CombinedOutput()
+	if err != nil {
+		a.t.Fatalf("tar -tf %s: %v: %s", file, err, out)
+	}
+	return string(out)
 }

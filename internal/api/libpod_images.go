@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ func (s *Server) libpodImageRoutes() {
 	s.lroute("POST", "/images/pull", s.postLibpodImagesPull)
 	s.lroute("POST", "/images/prune", s.postLibpodImagesPrune)
 	s.lroute("DELETE", "/images/remove", s.deleteLibpodImages)
+	s.lroute("GET", "/images/export", s.getLibpodImagesExport)
 	s.lroute("GET", "/images/{rest...}", s.getLibpodImage)
 	s.lroute("POST", "/images/{rest...}", s.postLibpodImage)
 	s.lroute("DELETE", "/images/{rest...}", s.deleteLibpodImage)
@@ -122,6 +124,19 @@ func (s *Server) postLibpodImage(w http.ResponseWriter, r *http.Request, rt *eng
 		return nil
 	}
 	return notFoundPath(r)
+}
+
+// getLibpodImagesExport is GET /libpod/images/export?references=&format=: podman save's
+// docker-archive (the only format pea writes here).
+func (s *Server) getLibpodImagesExport(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	if f := r.URL.Query().Get("format"); f != "" && f != "docker-archive" {
+		return &apiError{http.StatusNotImplemented, fmt.Sprintf("format %q: pea's API saves docker-archive only", f)}
+	}
+	names := r.URL.Query()["references"]
+	if len(names) == 0 {
+		return badRequest("no image references given")
+	}
+	return saveImages(w, rt, names)
 }
 
 // libpodImageRemoveReport is podman's answer to an image removal.

@@ -25,6 +25,8 @@ func (s *Server) libpodVolumeRoutes() {
 	s.lroute("GET", "/networks/{name}/json", s.getLibpodNetwork)
 	s.lroute("GET", "/networks/{name}/exists", s.getLibpodNetwork)
 	s.lroute("DELETE", "/networks/{name}", s.deleteLibpodNetwork)
+	s.lroute("POST", "/networks/{id}/connect", s.postNetworkConnect(true))
+	s.lroute("POST", "/networks/{id}/disconnect", s.postNetworkConnect(false))
 }
 
 // getLibpodVolumes is GET /libpod/volumes/json?filters=.
