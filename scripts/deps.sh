@@ -6,7 +6,12 @@ set -euo pipefail
 # linux-perf: scripts/linkorder.sh samples pea's commands with it (and a test runs that script).
 # docker-compose (v1, Python, on docker-py; installed without its recommended docker.io daemon): the
 # API tests run a compose project against `pea system service`.
-pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose)
+# podman: tests/api_libpod_test.go drives its client (podman --url unix://...) against the service's
+# libpod endpoints; it needs no daemon and no storage of its own. Of the files it brings under
+# /etc/containers pea reads only registries.conf, whose Debian copy is all comments (no search
+# list, no insecure registries): pea behaves as without it. The tests give the client
+# CONTAINERS_CONF=/dev/null and a home of its own.
+pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -25,6 +25,8 @@ type APIEnv struct {
 	docker string // the docker client's path
 	config string // DOCKER_CONFIG: the client writes nothing under the caller's home
 	pid    int    // the service's process
+	// stdinForPodman is the podman client's next stdin (api_libpod_test.go)
+	stdinForPodman string
 }
 
 // dockerClient is the docker command line client: the one on PATH, else the one

@@ -125,6 +125,9 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 			art.WaitContainer(context.Background(), started.Config.ID, []string{"exited"})
 		}
 		if started.Config.AutoRemove {
+			if c, err := art.LookupContainer(started.Config.ID); err == nil {
+				s.rememberRemoved(c)
+			}
 			art.RemoveContainer(context.Background(), started.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
 		} else {
 			art.SyncContainer(started.Config.ID)

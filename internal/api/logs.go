@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"pea/internal/engine"
@@ -37,7 +38,7 @@ func (s *Server) getContainerLogs(w http.ResponseWriter, r *http.Request, rt *en
 			*dst = t
 		}
 	}
-	multiplexed := !c.Config.Terminal
+	multiplexed := !c.Config.Terminal || strings.HasPrefix(r.URL.Path, "/libpod/") // podman frames a terminal's log too
 	w.Header().Set("Content-Type", streamType(multiplexed))
 	w.WriteHeader(http.StatusOK)
 	flush := httpFlusher(w)

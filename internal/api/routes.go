@@ -40,4 +40,5 @@ func (s *Server) routes() {
 	s.execRoutes()    // exec.go
 	s.networkRoutes() // networks.go
 	s.volumeRoutes()  // volumes.go
+	s.libpodRoutes()  // libpod.go
 }

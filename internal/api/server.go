@@ -63,6 +63,11 @@ type Server struct {
 	emptiedMu sync.Mutex
 	emptied   map[string]bool
 
+	// removed are the exit codes of the auto-removed containers this process removed, for
+	// the libpod wait that comes after (libpod.go's rememberRemoved).
+	removedMu sync.Mutex
+	removed   map[string]removedExit
+
 	// active counts requests in progress, for the idle timeout.
 	active   atomic.Int64
 	lastDone atomic.Int64 // unix nanoseconds
@@ -71,7 +76,7 @@ type Server struct {
 // New makes a server for the store opts names.
 func New(opts engine.Options, version string) *Server {
 	s := &Server{opts: opts, version: version, mux: http.NewServeMux(),
-		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}, watchers: map[string]chan struct{}{}, emptied: map[string]bool{}}
+		attaches: map[string][]*pendingAttach{}, execs: map[string]*execSession{}, watchers: map[string]chan struct{}{}, emptied: map[string]bool{}, removed: map[string]removedExit{}}
 	s.routes()
 	return s
 }
@@ -122,6 +127,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.lastDone.Store(time.Now().UnixNano())
 		s.active.Add(-1)
 	}()
+	if p, ok := libpodPath(r.URL.Path); ok { // podman's own API (libpod.go)
+		r.URL.Path, r.URL.RawPath = p, ""
+		s.serveLibpod(w, r)
+		return
+	}
 	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
 		if versionLess(APIVersion, m[1]) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"message": fmt.Sprintf("client version %s is too new. Maximum supported API version is %s", m[1], APIVersion)})
@@ -248,6 +258,11 @@ func badRequest(format string, args ...any) error {
 
 // writeError answers err with Docker's status for its class and its message.
 func writeError(w http.ResponseWriter, err error) {
+	writeJSON(w, errorStatus(err), map[string]string{"message": err.Error()})
+}
+
+// errorStatus is Docker's status for err's class.
+func errorStatus(err error) int {
 	code := http.StatusInternalServerError
 	var ae *apiError
 	switch {
@@ -260,7 +275,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errdefs.Is(err, errdefs.ErrInvalid), errdefs.Is(err, errdefs.ErrAmbiguous):
 		code = http.StatusBadRequest
 	}
-	writeJSON(w, code, map[string]string{"message": err.Error()})
+	return code
 }
 
 // boolParam reads a query flag as Docker does: 1, true, True... are true, absent is def.

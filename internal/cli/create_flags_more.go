@@ -190,42 +190,6 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	return nil
 }
 
-// inspectBlkioDevice is a per-device block I/O setting as inspect shows it (Rate is the weight
-// for BlkioWeightDevice).
-type inspectBlkioDevice struct {
-	Path string `json:"Path"`
-	Rate uint64 `json:"Rate"`
-}
-
-// inspectRunFlags fills the HostConfig fields of moreCreateFlags' settings.
-func inspectRunFlags(h *ctrInspectHost, cfg *model.ContainerConfig, logPath string) {
-	h.LogConfig.Type = cfg.LogDriver
-	if h.LogConfig.Type == "" {
-		h.LogConfig.Type = engine.LogDriverK8sFile
-	}
-	if h.LogConfig.Type != engine.LogDriverNone && h.LogConfig.Type != engine.LogDriverPassthrough || cfg.LogPath != "" {
-		h.LogConfig.Path = logPath
-	}
-	h.LogConfig.Tag, h.LogConfig.Size = cfg.LogTag, strconv.FormatInt(cfg.LogSizeMax, 10)+"B"
-	h.VolumesFrom = nonNil(cfg.VolumesFrom)
-	r := cfg.Resources
-	h.BlkioWeight, h.OomKillDisable, h.MemorySwappiness = r.BlkioWeight, r.OOMKillDisable, -1
-	if r.MemorySwappiness != nil {
-		h.MemorySwappiness = *r.MemorySwappiness
-	}
-	devs := func(list []string) []inspectBlkioDevice {
-		out := []inspectBlkioDevice{}
-		for _, s := range list {
-			i := strings.LastIndex(s, ":")
-			n, _ := strconv.ParseUint(s[i+1:], 10, 64)
-			out = append(out, inspectBlkioDevice{Path: s[:i], Rate: n})
-		}
-		return out
-	}
-	h.BlkioWeightDevice, h.BlkioDeviceReadBps, h.BlkioDeviceWriteBps = devs(r.BlkioWeightDevice), devs(r.DeviceReadBps), devs(r.DeviceWriteBps)
-	h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = devs(r.DeviceReadIOps), devs(r.DeviceWriteIOps)
-}
-
 // applyPlatform sets the platform the image must be of (--platform, or --os/--arch/--variant).
 func (f *moreCreateFlags) applyPlatform(o *engine.CreateOptions) error {
 	p := engine.Platform{OS: f.os, Arch: f.arch, Variant: f.variant}

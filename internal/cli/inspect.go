@@ -2,215 +2,36 @@ package cli
 
 import (
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/view"
 )
 
-// ctrInspect has podman's container inspect keys.
-type ctrInspect struct {
-	ID              string            `json:"Id"`
-	Created         time.Time         `json:"Created"`
-	Path            string            `json:"Path"`
-	Args            []string          `json:"Args"`
-	State           ctrInspectState   `json:"State"`
-	Image           string            `json:"Image"`
-	ImageName       string            `json:"ImageName"`
-	Rootfs          string            `json:"Rootfs"`
-	Pod             string            `json:"Pod"`
-	ResolvConfPath  string            `json:"ResolvConfPath"`
-	HostnamePath    string            `json:"HostnamePath"`
-	HostsPath       string            `json:"HostsPath"`
-	Namespace       string            `json:"Namespace"`
-	Name            string            `json:"Name"`
-	RestartCount    int               `json:"RestartCount"`
-	Driver          string            `json:"Driver"`
-	MountLabel      string            `json:"MountLabel"`
-	ProcessLabel    string            `json:"ProcessLabel"`
-	IsInfra         bool              `json:"IsInfra"`
-	Mounts          []inspectMount    `json:"Mounts"`
-	Dependencies    []string          `json:"Dependencies"`
-	NetworkSettings inspectNetwork    `json:"NetworkSettings"`
-	Config          ctrInspectConfig  `json:"Config"`
-	HostConfig      ctrInspectHost    `json:"HostConfig"`
-	CreateCommand   []string          `json:"CreateCommand,omitempty"`
-	LogPath         string            `json:"LogPath"`
-	ConmonPidFile   string            `json:"ConmonPidFile"`
-	Labels          map[string]string `json:"-"`
+// The container inspect view is podman's, shared with the API (internal/view).
+type (
+	ctrInspect           = view.Container
+	ctrInspectState      = view.ContainerState
+	ctrInspectConfig     = view.ContainerConfig
+	ctrInspectHost       = view.HostConfig
+	inspectHealth        = view.Health
+	inspectHealthLog     = view.HealthLog
+	inspectHealthConfig  = view.HealthConfig
+	inspectMount         = view.Mount
+	inspectNetwork       = view.Network
+	inspectNetworkDetail = view.NetworkDetail
+	inspectHostPort      = view.HostPort
+)
+
+func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
+	return view.ContainerInspect(rt, c)
 }
 
-type ctrInspectState struct {
-	OciVersion string    `json:"OciVersion"`
-	Status     string    `json:"Status"`
-	Running    bool      `json:"Running"`
-	Paused     bool      `json:"Paused"`
-	Restarting bool      `json:"Restarting"`
-	OOMKilled  bool      `json:"OOMKilled"`
-	Dead       bool      `json:"Dead"`
-	Pid        int       `json:"Pid"`
-	ConmonPid  int       `json:"ConmonPid"`
-	ExitCode   int32     `json:"ExitCode"`
-	Error      string    `json:"Error"`
-	StartedAt  time.Time `json:"StartedAt"`
-	FinishedAt time.Time `json:"FinishedAt"`
-	// Health is there for a container with a health check.
-	Health *inspectHealth `json:"Health,omitempty"`
-}
-
-type inspectHealth struct {
-	Status        string             `json:"Status"`
-	FailingStreak int                `json:"FailingStreak"`
-	Log           []inspectHealthLog `json:"Log"`
-}
-
-type inspectHealthLog struct {
-	Start    time.Time `json:"Start"`
-	End      time.Time `json:"End"`
-	ExitCode int       `json:"ExitCode"`
-	Output   string    `json:"Output"`
-}
-
-type inspectHealthConfig struct {
-	Test        []string      `json:"Test"`
-	Interval    time.Duration `json:"Interval,omitempty"`
-	Timeout     time.Duration `json:"Timeout,omitempty"`
-	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
-	Retries     int           `json:"Retries,omitempty"`
-}
-
-// newInspectHealth is a container's health as inspect shows it: nil without a health check;
-// an empty status before its first start.
-func newInspectHealth(c *model.Container) *inspectHealth {
-	if c.Config.Healthcheck == nil {
-		return nil
-	}
-	h := &inspectHealth{Log: []inspectHealthLog{}}
-	if st := c.State.Health; st != nil {
-		h.Status, h.FailingStreak = st.Status, st.FailingStreak
-		for _, l := range st.Log {
-			h.Log = append(h.Log, inspectHealthLog(l))
-		}
-	}
-	return h
-}
-
-type inspectMount struct {
-	Type        string   `json:"Type"`
-	Name        string   `json:"Name,omitempty"`
-	Source      string   `json:"Source"`
-	Destination string   `json:"Destination"`
-	Driver      string   `json:"Driver"`
-	Mode        string   `json:"Mode"`
-	Options     []string `json:"Options"`
-	RW          bool     `json:"RW"`
-	Propagation string   `json:"Propagation"`
-}
-
-type inspectNetwork struct {
-	SandboxKey  string                          `json:"SandboxKey"`
-	Ports       map[string][]inspectHostPort    `json:"Ports"`
-	IPAddress   string                          `json:"IPAddress"`
-	IPPrefixLen int                             `json:"IPPrefixLen"`
-	Gateway     string                          `json:"Gateway"`
-	MacAddress  string                          `json:"MacAddress"`
-	Networks    map[string]inspectNetworkDetail `json:"Networks,omitempty"`
-}
-
-type inspectNetworkDetail struct {
-	IPAddress   string `json:"IPAddress"`
-	IPPrefixLen int    `json:"IPPrefixLen"`
-	Gateway     string `json:"Gateway"`
-	MacAddress  string `json:"MacAddress"`
-	NetworkID   string `json:"NetworkID"`
-}
-
-type inspectHostPort struct {
-	HostIP   string `json:"HostIp"`
-	HostPort string `json:"HostPort"`
-}
-
-type ctrInspectConfig struct {
-	Hostname      string               `json:"Hostname"`
-	User          string               `json:"User"`
-	Env           []string             `json:"Env"`
-	Cmd           []string             `json:"Cmd"`
-	Image         string               `json:"Image"`
-	WorkingDir    string               `json:"WorkingDir"`
-	Entrypoint    string               `json:"Entrypoint"`
-	Labels        map[string]string    `json:"Labels"`
-	Annotations   map[string]string    `json:"Annotations"`
-	StopSignal    uint                 `json:"StopSignal"`
-	StopTimeout   uint                 `json:"StopTimeout"`
-	Tty           bool                 `json:"Tty"`
-	OpenStdin     bool                 `json:"OpenStdin"`
-	CreateCommand []string             `json:"CreateCommand,omitempty"`
-	Healthcheck   *inspectHealthConfig `json:"Healthcheck,omitempty"`
-}
-
-// ctrInspectIDMappings are the mappings of a user namespace of the container's own, each as
-// --uidmap takes it.
-type ctrInspectIDMappings struct {
-	UidMap []string `json:"UidMap"`
-	GidMap []string `json:"GidMap"`
-}
-
-type ctrInspectHost struct {
-	Binds             []string                     `json:"Binds"`
-	CgroupMode        string                       `json:"CgroupMode"`
-	CgroupParent      string                       `json:"CgroupParent"`
-	NetworkMode       string                       `json:"NetworkMode"`
-	PidMode           string                       `json:"PidMode"`
-	IpcMode           string                       `json:"IpcMode"`
-	UTSMode           string                       `json:"UTSMode"`
-	UsernsMode        string                       `json:"UsernsMode"`
-	IDMappings        *ctrInspectIDMappings        `json:"IDMappings,omitempty"`
-	Privileged        bool                         `json:"Privileged"`
-	ReadonlyRootfs    bool                         `json:"ReadonlyRootfs"`
-	CapAdd            []string                     `json:"CapAdd"`
-	CapDrop           []string                     `json:"CapDrop"`
-	SecurityOpt       []string                     `json:"SecurityOpt"`
-	Memory            int64                        `json:"Memory"`
-	MemorySwap        int64                        `json:"MemorySwap"`
-	MemoryReservation int64                        `json:"MemoryReservation"`
-	CpuShares         uint64                       `json:"CpuShares"`
-	CpusetMems        string                       `json:"CpusetMems"`
-	OomScoreAdj       int                          `json:"OomScoreAdj"`
-	NanoCpus          int64                        `json:"NanoCpus"`
-	CpuPeriod         uint64                       `json:"CpuPeriod"`
-	CpuQuota          int64                        `json:"CpuQuota"`
-	CpusetCpus        string                       `json:"CpusetCpus"`
-	PidsLimit         int64                        `json:"PidsLimit"`
-	ShmSize           int64                        `json:"ShmSize"`
-	AutoRemove        bool                         `json:"AutoRemove"`
-	Init              bool                         `json:"Init"`
-	PortBindings      map[string][]inspectHostPort `json:"PortBindings"`
-	Tmpfs             map[string]string            `json:"Tmpfs"`
-	Sysctls           map[string]string            `json:"Sysctls"`
-	Ulimits           []model.Ulimit               `json:"Ulimits"`
-	Devices           []string                     `json:"Devices"`
-	RestartPolicy     struct {
-		Name string `json:"Name"`
-	} `json:"RestartPolicy"`
-	LogConfig struct {
-		Type string `json:"Type"`
-		Path string `json:"Path"`
-		Tag  string `json:"Tag"`
-		Size string `json:"Size"`
-	} `json:"LogConfig"`
-	VolumesFrom          []string             `json:"VolumesFrom"`
-	BlkioWeight          uint16               `json:"BlkioWeight"`
-	BlkioWeightDevice    []inspectBlkioDevice `json:"BlkioWeightDevice"`
-	BlkioDeviceReadBps   []inspectBlkioDevice `json:"BlkioDeviceReadBps"`
-	BlkioDeviceWriteBps  []inspectBlkioDevice `json:"BlkioDeviceWriteBps"`
-	BlkioDeviceReadIOps  []inspectBlkioDevice `json:"BlkioDeviceReadIOps"`
-	BlkioDeviceWriteIOps []inspectBlkioDevice `json:"BlkioDeviceWriteIOps"`
-	MemorySwappiness     int64                `json:"MemorySwappiness"`
-	OomKillDisable       bool                 `json:"OomKillDisable"`
+func nsModeString(cfg *model.ContainerConfig, kind, def string) string {
+	return view.NSModeString(cfg, kind, def)
 }
 
 func init() { register(newInspectCommand(false), "inspect") }
@@ -286,164 +107,6 @@ func inspectOne(rt *engine.Runtime, name, typ string) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("no such object: %q: %w", name, errdefs.ErrNotFound)
-}
-
-func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
-	cfg, st := c.Config, c.State
-	cmd := cfg.Command()
-	v := &ctrInspect{
-		ID: cfg.ID, Created: cfg.Created, Image: cfg.Image, ImageName: cfg.ImageName, Pod: cfg.Pod,
-		Name: cfg.Name, Namespace: cfg.Namespace, Driver: "overlay", IsInfra: cfg.IsInfra,
-		Rootfs: cfg.Rootfs, Dependencies: []string{}, Mounts: []inspectMount{}, RestartCount: st.RestartCount,
-		LogPath: rt.LogPath(cfg), CreateCommand: cfg.CreateCommand,
-	}
-	if len(cmd) > 0 {
-		v.Path, v.Args = cmd[0], cmd[1:]
-	}
-	if v.Args == nil {
-		v.Args = []string{}
-	}
-	v.ResolvConfPath, v.HostnamePath, v.HostsPath = rt.EtcPaths(c)
-	v.State = ctrInspectState{
-		OciVersion: "1.1.0", Status: st.Status, Running: st.Status == model.StatusRunning, Paused: st.Status == model.StatusPaused,
-		OOMKilled: st.OOMKilled, Pid: st.Pid, ConmonPid: st.ConmonPid, ExitCode: st.ExitCode, Error: st.Error,
-		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Health: newInspectHealth(c),
-	}
-	for kind, ns := range cfg.Namespaces {
-		if ns.Mode == model.NSModeContainer {
-			v.Dependencies = append(v.Dependencies, ns.Value)
-			_ = kind
-		}
-	}
-	v.Dependencies = uniqStrings(append(v.Dependencies, cfg.Requires...))
-	for _, m := range cfg.Mounts {
-		im := inspectMount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Options: m.Options, Propagation: "rprivate"}
-		if m.Type == "volume" {
-			im.Name, im.Source, im.Driver = m.Source, rt.VolumePath(m.Source), "local"
-		}
-		if im.Options == nil {
-			im.Options = []string{}
-		}
-		if m.ReadOnly {
-			im.Mode = "ro"
-		}
-		v.Mounts = append(v.Mounts, im)
-	}
-	v.NetworkSettings = inspectNetwork{SandboxKey: st.NetNS, Ports: map[string][]inspectHostPort{}}
-	for _, p := range cfg.Network.Ports {
-		for i := uint16(0); i < maxU16(p.Range, 1); i++ {
-			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
-			v.NetworkSettings.Ports[key] = append(v.NetworkSettings.Ports[key], inspectHostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
-		}
-	}
-	if len(st.Networks) > 0 {
-		v.NetworkSettings.Networks = map[string]inspectNetworkDetail{}
-		for name, n := range st.Networks {
-			v.NetworkSettings.Networks[name] = inspectNetworkDetail{IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, Gateway: n.Gateway, MacAddress: n.MacAddress, NetworkID: name}
-			if v.NetworkSettings.IPAddress == "" {
-				v.NetworkSettings.IPAddress, v.NetworkSettings.IPPrefixLen = n.IPAddress, n.PrefixLen
-				v.NetworkSettings.Gateway, v.NetworkSettings.MacAddress = n.Gateway, n.MacAddress
-			}
-		}
-	}
-	ep := strings.Join(cfg.Entrypoint, " ")
-	v.Config = ctrInspectConfig{
-		Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
-		Entrypoint: ep, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: uint(cfg.StopSignal),
-		StopTimeout: cfg.StopTimeout, Tty: cfg.Terminal, OpenStdin: cfg.Stdin, CreateCommand: cfg.CreateCommand,
-	}
-	if hc := cfg.Healthcheck; hc != nil {
-		v.Config.Healthcheck = (*inspectHealthConfig)(hc)
-	}
-	if v.Config.Hostname == "" {
-		v.Config.Hostname = shortID(cfg.ID)
-	}
-	if v.Config.Labels == nil {
-		v.Config.Labels = map[string]string{}
-	}
-	h := ctrInspectHost{
-		Binds: []string{}, CgroupParent: cfg.CgroupParent, Privileged: cfg.Privileged, ReadonlyRootfs: cfg.ReadOnly,
-		CapAdd: nonNil(cfg.CapAdd), CapDrop: nonNil(cfg.CapDrop), SecurityOpt: []string{}, Memory: cfg.Resources.Memory,
-		NanoCpus: int64(cfg.Resources.CPUs * 1e9), CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
-		ShmSize: cfg.Resources.ShmSize, AutoRemove: cfg.AutoRemove, Init: cfg.Init, Tmpfs: map[string]string{},
-		Sysctls: cfg.Sysctls, Ulimits: cfg.Ulimits, Devices: nonNil(cfg.Devices), PortBindings: v.NetworkSettings.Ports,
-	}
-	if h.ShmSize == 0 {
-		h.ShmSize = 65536000
-	}
-	if cfg.Resources.CPUs > 0 {
-		h.CpuPeriod, h.CpuQuota = 100000, int64(cfg.Resources.CPUs*100000)
-	}
-	if cfg.Resources.CPUPeriod != 0 || cfg.Resources.CPUQuota != 0 {
-		h.CpuPeriod, h.CpuQuota = cfg.Resources.CPUPeriod, cfg.Resources.CPUQuota
-	}
-	h.MemorySwap, h.MemoryReservation = cfg.Resources.MemorySwap, cfg.Resources.MemoryReservation
-	if h.MemorySwap < 0 {
-		h.MemorySwap = 0 // unlimited swap, as podman shows it
-	}
-	h.CpuShares, h.CpusetMems, h.OomScoreAdj = cfg.Resources.CPUShares, cfg.Resources.CpusetMems, cfg.OOMScoreAdj
-	h.RestartPolicy.Name = cfg.RestartPolicy
-	inspectRunFlags(&h, cfg, rt.LogPath(cfg))
-	for _, m := range cfg.Mounts {
-		switch m.Type {
-		case "bind":
-			b := m.Source + ":" + m.Destination
-			if m.ReadOnly {
-				b += ":ro"
-			}
-			h.Binds = append(h.Binds, b)
-		case "tmpfs":
-			h.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
-		}
-	}
-	if cfg.NoNewPrivileges {
-		h.SecurityOpt = append(h.SecurityOpt, "no-new-privileges")
-	}
-	if cfg.Seccomp != "" {
-		h.SecurityOpt = append(h.SecurityOpt, "seccomp="+cfg.Seccomp)
-	}
-	h.CgroupMode = nsModeString(cfg, model.NSCgroup, rt.DefaultCgroupNS())
-	h.NetworkMode = nsModeString(cfg, model.NSNet, "bridge")
-	h.PidMode = nsModeString(cfg, model.NSPid, "private")
-	h.IpcMode = nsModeString(cfg, model.NSIpc, model.NSModeShareable)
-	h.UTSMode = nsModeString(cfg, model.NSUts, "private")
-	if ns := cfg.UserNS(); ns.Mode == model.NSModePrivate && ns.Value != "" {
-		h.UsernsMode = ns.Value // auto, as given
-	} else if ns.Mode != model.NSModeHost {
-		h.UsernsMode = nsModeString(cfg, model.NSUser, "")
-	}
-	if uid, gid := rt.IDMappings(cfg); len(uid) > 0 || len(gid) > 0 {
-		h.IDMappings = &ctrInspectIDMappings{UidMap: []string{}, GidMap: []string{}}
-		for _, m := range uid {
-			h.IDMappings.UidMap = append(h.IDMappings.UidMap, engine.FormatIDMap(m))
-		}
-		for _, m := range gid {
-			h.IDMappings.GidMap = append(h.IDMappings.GidMap, engine.FormatIDMap(m))
-		}
-	}
-	v.HostConfig = h
-	return v
-}
-
-// nsModeString renders a namespace setting as podman's HostConfig does: host, private,
-// container:<id>, ns:<path>, bridge, none.
-func nsModeString(cfg *model.ContainerConfig, kind, def string) string {
-	ns, ok := cfg.Namespaces[kind]
-	if !ok || ns.Mode == "" {
-		return def
-	}
-	switch ns.Mode {
-	case model.NSModeContainer:
-		return "container:" + ns.Value
-	case model.NSModePath:
-		return "ns:" + ns.Value
-	case model.NSModeBridge:
-		if len(cfg.Network.Networks) > 0 {
-			return strings.Join(cfg.Network.Networks, ",")
-		}
-		return "bridge"
-	}
-	return ns.Mode
 }
 
 func nonNil(s []string) []string {

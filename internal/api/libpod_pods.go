@@ -1,0 +1,421 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/view"
+)
+
+// libpodPodRoutes registers the libpod pod endpoints (Docker has no pods).
+func (s *Server) libpodPodRoutes() {
+	s.lroute("GET", "/pods/json", s.getLibpodPods)
+	s.lroute("POST", "/pods/create", s.postLibpodPodCreate)
+	s.lroute("POST", "/pods/prune", s.postLibpodPodsPrune)
+	s.lroute("GET", "/pods/stats", s.getLibpodPodStats)
+	s.lroute("GET", "/pods/{name}/json", s.getLibpodPod)
+	s.lroute("GET", "/pods/{name}/exists", s.getLibpodPodExists)
+	s.lroute("GET", "/pods/{name}/top", s.getLibpodPodTop)
+	s.lroute("POST", "/pods/{name}/start", s.postLibpodPodAction("start"))
+	s.lroute("POST", "/pods/{name}/stop", s.postLibpodPodAction("stop"))
+	s.lroute("POST", "/pods/{name}/restart", s.postLibpodPodAction("restart"))
+	s.lroute("POST", "/pods/{name}/kill", s.postLibpodPodAction("kill"))
+	s.lroute("POST", "/pods/{name}/pause", s.postLibpodPodAction("pause"))
+	s.lroute("POST", "/pods/{name}/unpause", s.postLibpodPodAction("unpause"))
+	s.lroute("DELETE", "/pods/{name}", s.deleteLibpodPod)
+}
+
+// libpodPodCtr is one member in podman's pod list.
+type libpodPodCtr struct {
+	ID     string   `json:"Id"`
+	Names  string   `json:"Names"`
+	Status string   `json:"Status"`
+	Errs   []string `json:"Errs,omitempty"`
+}
+
+// libpodPodListEntry is podman's ListPodsReport.
+type libpodPodListEntry struct {
+	Cgroup     string            `json:"Cgroup"`
+	Containers []libpodPodCtr    `json:"Containers"`
+	Created    time.Time         `json:"Created"`
+	ID         string            `json:"Id"`
+	InfraID    string            `json:"InfraId"`
+	Name       string            `json:"Name"`
+	Namespace  string            `json:"Namespace"`
+	Networks   []string          `json:"Networks"`
+	Status     string            `json:"Status"`
+	Labels     map[string]string `json:"Labels"`
+}
+
+// getLibpodPods is GET /libpod/pods/json?filters= (name, id, label, status).
+func (s *Server) getLibpodPods(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	ps, err := rt.ListPods()
+	if err != nil {
+		return err
+	}
+	out := []libpodPodListEntry{}
+	for _, p := range ps {
+		cfg := p.Pod.Config
+		ok, err := matchFilters(f, func(k, v string) (bool, error) {
+			switch k {
+			case "name":
+				return strings.Contains(cfg.Name, v), nil
+			case "id":
+				return strings.HasPrefix(cfg.ID, v), nil
+			case "label":
+				return model.LabelsMatch(cfg.Labels, v), nil
+			case "status":
+				return strings.EqualFold(p.Status, v), nil
+			}
+			return false, badRequest("invalid pod filter %q", k)
+		})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		e := libpodPodListEntry{Cgroup: cfg.CgroupParent, Containers: []libpodPodCtr{}, Created: cfg.Created, ID: cfg.ID,
+			InfraID: p.Pod.State.InfraContainerID, Name: cfg.Name, Namespace: cfg.Namespace,
+			Networks: nonNilStrings(cfg.Infra.Networks), Status: p.Status, Labels: cfg.Labels}
+		if e.Labels == nil {
+			e.Labels = map[string]string{}
+		}
+		for _, m := range p.Members {
+			e.Containers = append(e.Containers, libpodPodCtr{ID: m.Config.ID, Names: m.Config.Name, Status: m.State.Status})
+		}
+		out = append(out, e)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getLibpodPod is GET /libpod/pods/{name}/json: the view `pea pod inspect` prints.
+func (s *Server) getLibpodPod(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	p, err := rt.InspectPod(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view.PodInspect(p))
+	return nil
+}
+
+// getLibpodPodExists is GET /libpod/pods/{name}/exists: 204, or 404.
+func (s *Server) getLibpodPodExists(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	if _, err := rt.LookupPod(r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// libpodPodSpec is the part of podman's PodSpecGenerator pea reads.
+type libpodPodSpec struct {
+	Name         string            `json:"name"`
+	Hostname     string            `json:"hostname"`
+	Labels       map[string]string `json:"labels"`
+	NoInfra      bool              `json:"no_infra"`
+	InfraImage   string            `json:"infra_image"`
+	InfraName    string            `json:"infra_name"`
+	InfraCommand []string          `json:"infra_command"`
+	Shared       []string          `json:"shared_namespaces"`
+	ExitPolicy   string            `json:"exit_policy"`
+	CgroupParent string            `json:"cgroup_parent"`
+	CreateCmd    []string          `json:"pod_create_command"`
+	PortMappings []libpodPort      `json:"portmappings"`
+	NetNS        struct {
+		Mode  string `json:"nsmode"`
+		Value string `json:"value"`
+	} `json:"netns"`
+	Networks   map[string]any `json:"Networks"`
+	DNSServer  []string       `json:"dns_server"`
+	DNSSearch  []string       `json:"dns_search"`
+	DNSOption  []string       `json:"dns_option"`
+	HostAdd    []string       `json:"hostadd"`
+	NoHosts    bool           `json:"no_manage_hosts"`
+	StaticIP   string         `json:"static_ip"`
+	StaticMAC  string         `json:"static_mac"`
+	Restart    string         `json:"restart_policy"`
+	ShareParen *bool          `json:"share_parent"`
+}
+
+// postLibpodPodCreate is POST /libpod/pods/create with a PodSpecGenerator: 201 {"Id"}.
+func (s *Server) postLibpodPodCreate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	var spec libpodPodSpec
+	if err := decodeBody(r, &spec); err != nil {
+		return err
+	}
+	cfg := &model.PodConfig{Name: spec.Name, Hostname: spec.Hostname, Labels: spec.Labels, HasInfra: !spec.NoInfra,
+		InfraImage: spec.InfraImage, InfraName: spec.InfraName, InfraCommand: spec.InfraCommand, ExitPolicy: spec.ExitPolicy,
+		CgroupParent: spec.CgroupParent, CreateCommand: spec.CreateCmd, UsePodCgroup: spec.ShareParen == nil || *spec.ShareParen,
+		RestartPolicy: spec.Restart}
+	if cfg.ExitPolicy == "" {
+		cfg.ExitPolicy = "continue"
+	}
+	shared := spec.Shared
+	if shared == nil && cfg.HasInfra {
+		shared = []string{"ipc", "net", "uts"} // podman's default
+	}
+	for _, k := range shared {
+		switch k {
+		case "ipc":
+			cfg.ShareIpc = true
+		case "net":
+			cfg.ShareNet = true
+		case "uts":
+			cfg.ShareUts = true
+		case "pid":
+			cfg.SharePid = true
+		case "cgroup":
+			cfg.ShareCgroup = true
+		case "none", "":
+		default:
+			return badRequest("invalid namespace to share %q (cgroup, ipc, net, pid, uts)", k)
+		}
+	}
+	switch spec.NetNS.Mode {
+	case "", "bridge", "private", "default":
+	case "host", "none":
+		cfg.NetworkMode = spec.NetNS.Mode
+	case "path":
+		cfg.NetworkMode = "ns:" + spec.NetNS.Value
+	default:
+		return badRequest("network mode %q of a pod is not supported by pea (bridge, host, none, path)", spec.NetNS.Mode)
+	}
+	for n := range spec.Networks {
+		cfg.Infra.Networks = append(cfg.Infra.Networks, n)
+	}
+	for _, p := range spec.PortMappings {
+		if p.ContainerPort == 0 {
+			return badRequest("a port mapping needs a container port")
+		}
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		for _, pr := range strings.Split(proto, ",") {
+			hp := p.HostPort
+			if hp == 0 {
+				hp = p.ContainerPort
+			}
+			cfg.Infra.Ports = append(cfg.Infra.Ports, model.PortMapping{HostIP: p.HostIP, HostPort: hp, ContainerPort: p.ContainerPort, Protocol: pr, Range: p.Range})
+		}
+	}
+	cfg.Infra.DNSServers, cfg.Infra.DNSSearch, cfg.Infra.DNSOptions = spec.DNSServer, spec.DNSSearch, spec.DNSOption
+	cfg.Infra.AddHosts, cfg.Infra.NoHosts, cfg.Infra.StaticIP, cfg.Infra.StaticMAC = spec.HostAdd, spec.NoHosts, spec.StaticIP, spec.StaticMAC
+	if len(cfg.Infra.Ports) > 0 && !cfg.ShareNet {
+		return badRequest("published ports need the pod to share its network namespace")
+	}
+	p, err := rt.CreatePod(r.Context(), cfg, engine.PodCreateOptions{})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"Id": p.Config.ID})
+	return nil
+}
+
+// libpodPodReport is podman's answer to a pod action: the pod's ID and no errors (a failure
+// is the request's error).
+type libpodPodReport struct {
+	Errs []string `json:"Errs"`
+	ID   string   `json:"Id"`
+}
+
+// postLibpodPodAction is POST /libpod/pods/{name}/start, stop?t=, restart, kill?signal=,
+// pause and unpause.
+func (s *Server) postLibpodPodAction(action string) func(http.ResponseWriter, *http.Request, *engine.Runtime) error {
+	return func(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+		name := r.PathValue("name")
+		pod, err := rt.LookupPod(name)
+		if err != nil {
+			return err
+		}
+		t, err := timeoutParam(r)
+		if err != nil {
+			return err
+		}
+		id := pod.Config.ID
+		switch action {
+		case "start":
+			_, err = rt.StartPod(r.Context(), id)
+		case "stop":
+			_, err = rt.StopPod(r.Context(), id, t)
+		case "restart":
+			_, err = rt.RestartPod(r.Context(), id, t)
+		case "kill":
+			sig := syscall.SIGKILL
+			if v := r.URL.Query().Get("signal"); v != "" {
+				if sig, err = engine.ParseSignal(v); err != nil {
+					return badRequest("%v", err)
+				}
+			}
+			_, err = rt.KillPod(r.Context(), id, sig)
+		case "pause", "unpause":
+			_, err = rt.PausePod(r.Context(), id, action == "pause")
+		}
+		if err != nil {
+			return err
+		}
+		if members, err := rt.PodMembers(id); err == nil {
+			for _, m := range members {
+				s.changed(m.Config.ID)
+			}
+		}
+		writeJSON(w, http.StatusOK, libpodPodReport{Errs: []string{}, ID: id})
+		return nil
+	}
+}
+
+// deleteLibpodPod is DELETE /libpod/pods/{name}?force=&timeout=.
+func (s *Server) deleteLibpodPod(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	pod, err := rt.LookupPod(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	o := engine.PodRemoveOptions{Force: boolParam(r, "force", false)}
+	if r.URL.Query().Get("timeout") != "" {
+		r2 := *r
+		q := r.URL.Query()
+		q.Set("t", q.Get("timeout"))
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		r2.URL = &u
+		if o.Timeout, err = timeoutParam(&r2); err != nil {
+			return err
+		}
+	}
+	members, _ := rt.PodMembers(pod.Config.ID)
+	if err := rt.RemovePod(r.Context(), pod.Config.ID, o); err != nil {
+		return err
+	}
+	removed := map[string]any{}
+	for _, m := range members {
+		s.changed(m.Config.ID)
+		removed[m.Config.ID] = nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"Id": pod.Config.ID, "RemovedCtrs": removed})
+	return nil
+}
+
+// postLibpodPodsPrune is POST /libpod/pods/prune: the pods with nothing running go.
+func (s *Server) postLibpodPodsPrune(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	ids, err := rt.PrunePods(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []libpodPodReport{}
+	for _, id := range ids {
+		out = append(out, libpodPodReport{ID: id})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getLibpodPodTop is GET /libpod/pods/{name}/top?ps_args=: the processes of the running
+// members.
+func (s *Server) getLibpodPodTop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	pod, err := rt.LookupPod(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	members, err := rt.PodMembers(pod.Config.ID)
+	if err != nil {
+		return err
+	}
+	var running []*model.Container
+	for _, m := range members {
+		if m.State.Status == model.StatusRunning || m.State.Status == model.StatusPaused {
+			running = append(running, m)
+		}
+	}
+	if len(running) == 0 {
+		return fmt.Errorf("pod %s is not running: %w", pod.Config.Name, errdefs.ErrPodStateInvalid)
+	}
+	var desc []string
+	if a := r.URL.Query().Get("ps_args"); a != "" {
+		desc = strings.Fields(strings.ReplaceAll(a, ",", " "))
+	}
+	rows, err := rt.Top(running, desc)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"Titles": []string{}, "Processes": [][]string{}}
+	if len(rows) > 0 {
+		out["Titles"], out["Processes"] = rows[0], rows[1:]
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getLibpodPodStats is GET /libpod/pods/stats?namesOrIDs=&all=: podman's PodStatsReport, one
+// per running member, its figures as text.
+func (s *Server) getLibpodPodStats(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	ps, err := rt.ListPods()
+	if err != nil {
+		return err
+	}
+	want := r.URL.Query()["namesOrIDs"]
+	var cs []*model.Container
+	found := map[string]bool{}
+	for _, p := range ps {
+		ok := len(want) == 0
+		for _, n := range want {
+			if p.Pod.Config.Name == n || strings.HasPrefix(p.Pod.Config.ID, n) {
+				ok, found[n] = true, true
+			}
+		}
+		if ok {
+			cs = append(cs, p.Members...)
+		}
+	}
+	for _, n := range want {
+		if !found[n] {
+			return fmt.Errorf("unable to get list of pods: no pod with name or ID %s found: %w", n, errdefs.ErrNoSuchPod)
+		}
+	}
+	stats, err := rt.Stats(cs, 100*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, p := range ps {
+		names[p.Pod.Config.ID] = p.Pod.Config.Name
+	}
+	out := []map[string]string{}
+	for _, st := range stats {
+		c := st.Container
+		out = append(out, map[string]string{
+			"Pod": shortID(c.Config.Pod), "CID": shortID(c.Config.ID), "Name": c.Config.Name,
+			"CPU": fmt.Sprintf("%.2f%%", st.CPUPerc), "MemUsage": humanBytes(st.MemUsage) + " / " + humanBytes(st.MemLimit),
+			"MemUsageBytes": fmt.Sprint(st.MemUsage) + "B / " + fmt.Sprint(st.MemLimit) + "B", "Mem": fmt.Sprintf("%.2f%%", st.MemPerc),
+			"NetIO": humanBytes(st.NetIn) + " / " + humanBytes(st.NetOut), "BlockIO": humanBytes(st.BlockIn) + " / " + humanBytes(st.BlockOut),
+			"PIDS": fmt.Sprint(st.Pids),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// humanBytes is a size in podman's stats units (kB, MB, GB: powers of 1000).
+func humanBytes(n uint64) string {
+	f, units := float64(n), []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%dB", n)
+	}
+	return fmt.Sprintf("%.4g%s", f, units[i])
+}

@@ -1,0 +1,251 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"pea/internal/engine"
+	"pea/internal/network"
+)
+
+// libpodVolumeRoutes registers the libpod volume and network endpoints. podman's volume is
+// Docker's view (answered as a list, not wrapped); its network is pea's own network record,
+// which has podman's keys.
+func (s *Server) libpodVolumeRoutes() {
+	s.lroute("GET", "/volumes/json", s.getLibpodVolumes)
+	s.lroute("POST", "/volumes/create", s.postLibpodVolumeCreate)
+	s.lroute("POST", "/volumes/prune", s.postLibpodVolumesPrune)
+	s.lroute("GET", "/volumes/{name}/json", s.getLibpodVolume)
+	s.lroute("GET", "/volumes/{name}/exists", s.getLibpodVolume)
+	s.lroute("DELETE", "/volumes/{name}", s.deleteLibpodVolume)
+
+	s.lroute("GET", "/networks/json", s.getLibpodNetworks)
+	s.lroute("POST", "/networks/create", s.postLibpodNetworkCreate)
+	s.lroute("POST", "/networks/prune", s.postLibpodNetworksPrune)
+	s.lroute("GET", "/networks/{name}/json", s.getLibpodNetwork)
+	s.lroute("GET", "/networks/{name}/exists", s.getLibpodNetwork)
+	s.lroute("DELETE", "/networks/{name}", s.deleteLibpodNetwork)
+	s.lroute("POST", "/networks/{id}/connect", s.postNetworkConnect(true))
+	s.lroute("POST", "/networks/{id}/disconnect", s.postNetworkConnect(false))
+}
+
+// getLibpodVolumes is GET /libpod/volumes/json?filters=.
+func (s *Server) getLibpodVolumes(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	vs, err := rt.ListVolumes()
+	if err != nil {
+		return err
+	}
+	users, err := volumeUsers(rt)
+	if err != nil {
+		return err
+	}
+	out := []apiVolume{}
+	for _, v := range vs {
+		ok, err := matchVolume(v, f, len(users[v.Name]) > 0)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out = append(out, toAPIVolume(v))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getLibpodVolume is GET /libpod/volumes/{name}/json, and /exists (204).
+func (s *Server) getLibpodVolume(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	v, err := rt.LookupVolume(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if r.URL.Path[len(r.URL.Path)-len("/exists"):] == "/exists" {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, toAPIVolume(v))
+	return nil
+}
+
+// postLibpodVolumeCreate is POST /libpod/volumes/create {Name, Driver, Label, Options}: 201
+// with the volume.
+func (s *Server) postLibpodVolumeCreate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	var req struct {
+		Name    string            `json:"Name"`
+		Driver  string            `json:"Driver"`
+		Label   map[string]string `json:"Label"`
+		Labels  map[string]string `json:"Labels"`
+		Options map[string]string `json:"Options"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.Driver != "" && req.Driver != "local" {
+		return badRequest("volume driver %q is not supported by pea (local)", req.Driver)
+	}
+	labels := req.Label
+	for k, v := range req.Labels {
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[k] = v
+	}
+	v, err := rt.CreateVolume(req.Name, labels, req.Options)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toAPIVolume(v))
+	return nil
+}
+
+// deleteLibpodVolume is DELETE /libpod/volumes/{name}?force=&timeout=: 204; a volume in use
+// needs force, which removes its containers too (podman's volume rm -f).
+func (s *Server) deleteLibpodVolume(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	if err := rt.RemoveVolume(r.PathValue("name"), boolParam(r, "force", false)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// postLibpodVolumesPrune is POST /libpod/volumes/prune?filters=.
+func (s *Server) postLibpodVolumesPrune(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	pf, err := pruneFilter(f)
+	if err != nil {
+		return err
+	}
+	names, err := rt.PruneVolumes(pf)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toPruneReports(names))
+	return nil
+}
+
+// getLibpodNetworks is GET /libpod/networks/json?filters=.
+func (s *Server) getLibpodNetworks(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	ns, err := rt.NetworkList()
+	if err != nil {
+		return err
+	}
+	cs, err := rt.ListContainers()
+	if err != nil {
+		return err
+	}
+	users := networkUsers(cs)
+	out := []*network.Network{}
+	for _, n := range ns {
+		ok, err := matchNetwork(n, f, len(users[n.Name]) > 0)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out = append(out, n)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getLibpodNetwork is GET /libpod/networks/{name}/json, and /exists (204).
+func (s *Server) getLibpodNetwork(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	n, err := rt.NetworkInspect(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if r.URL.Path[len(r.URL.Path)-len("/exists"):] == "/exists" {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, n)
+	return nil
+}
+
+// postLibpodNetworkCreate is POST /libpod/networks/create with podman's network record: 200
+// with the network made.
+func (s *Server) postLibpodNetworkCreate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	var req struct {
+		network.Network
+		DNSEnabled *bool `json:"dns_enabled"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	o := network.CreateOptions{Name: req.Name, Driver: req.Driver, NetworkInterface: req.NetworkInterface,
+		Internal: req.Internal, Labels: req.Labels, Options: req.Options}
+	if req.DNSEnabled != nil {
+		o.DisableDNS = !*req.DNSEnabled
+	}
+	switch len(req.Subnets) {
+	case 0:
+	case 1:
+		o.Subnet, o.Gateway = req.Subnets[0].Subnet, req.Subnets[0].Gateway
+		if lr := req.Subnets[0].LeaseRange; lr != nil {
+			o.IPRange = lr.StartIP + "-" + lr.EndIP
+		}
+	default:
+		return badRequest("pea's networks have one subnet")
+	}
+	if req.IPv6Enabled {
+		return badRequest("IPv6 networks are not supported by pea")
+	}
+	n, err := rt.NetworkCreate(o)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, n)
+	return nil
+}
+
+// deleteLibpodNetwork is DELETE /libpod/networks/{name}?force=&timeout=: [{"Name"}].
+func (s *Server) deleteLibpodNetwork(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	name := r.PathValue("name")
+	var t *uint
+	if v := r.URL.Query().Get("timeout"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return badRequest("invalid timeout %q", v)
+		}
+		u := uint(n)
+		t = &u
+	}
+	if err := rt.NetworkRemoveTimeout(r.Context(), name, boolParam(r, "force", false), t); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, []map[string]any{{"Name": name}})
+	return nil
+}
+
+// postLibpodNetworksPrune is POST /libpod/networks/prune?filters=: [{"Name"}].
+func (s *Server) postLibpodNetworksPrune(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	pf, err := pruneFilter(f)
+	if err != nil {
+		return err
+	}
+	names, err := rt.NetworkPrune(r.Context(), pf)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, n := range names {
+		out = append(out, map[string]any{"Name": n})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
