@@ -305,8 +305,22 @@ func TestLibpodImages(t *testing.T) {
 	if out, want := a.mustPodman("image", "inspect", "localhost/other:2", "--format", format), a.Pea("image", "inspect", "localhost/other:2", "--format", format); out != want || !strings.HasPrefix(out, id+" ") {
 		t.Fatalf("image inspect: %q, pea image inspect: %q", out, want)
 	}
+	// The names an image has had (regression: libpod's History listed its names of now), and a
+	// build's intermediate images only with -a (regression: always listed).
+	if out := a.mustPodman("images", "--history", "--format", "{{.History}}", "localhost/other:2"); !strings.Contains(out, "localhost/other:2") || !strings.Contains(out, "localhost/bb:latest") {
+		t.Fatalf("images --history: %q", out)
+	}
 	if out := a.mustPodman("rmi", "localhost/other:2"); out != "Untagged: localhost/other:2" {
 		t.Fatalf("rmi: %q", out)
+	}
+	if out := a.mustPodman("images", "--history", "--format", "{{.History}}"); !strings.Contains(out, "localhost/other:2") {
+		t.Fatalf("images --history after the tag went: %q", out)
+	}
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nRUN touch /a\nRUN touch /b\n"), 0o644)
+	a.Pea("build", "-q", "-t", "localhost/layered", ctx)
+	if all, plain := len(strings.Fields(a.mustPodman("images", "-a", "-q"))), len(strings.Fields(a.mustPodman("images", "-q"))); all != plain+1 || plain != 2 {
+		t.Fatalf("images -a: %d, images: %d (want the intermediate image with -a only)", all, plain)
 	}
 	if r := a.podmanRemote("rmi", "nope"); r.Code != 1 || !strings.Contains(r.Stderr, "nope") {
 		t.Fatalf("rmi nope: %s", r)

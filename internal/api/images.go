@@ -226,35 +226,56 @@ func imageRefMatches(pattern, name string) bool {
 	return false
 }
 
-// getImagesList is GET /images/json?all=&filters=.
-func (s *Server) getImagesList(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+// listedImage is an image an image list shows: the names that matched, how many containers
+// use it.
+type listedImage struct {
+	img   *image.Image
+	names []string
+	users int
+}
+
+// listImages is the images the request's filters= match, a build's intermediate images only
+// with all=1 (Docker's and libpod's lists).
+func listImages(r *http.Request, rt *engine.Runtime) ([]listedImage, error) {
 	raw, err := filters(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f, err := parseImageListFilter(rt, raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	imgs, err := rt.ImageList()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	users, err := rt.ImageContainers()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var hidden map[string]bool // a build's intermediate images, listed with all=1 only
+	var hidden map[string]bool
 	if a := r.URL.Query().Get("all"); a != "1" && a != "true" {
 		hidden = image.Intermediates(imgs)
 	}
-	out := []imageSummary{}
+	var out []listedImage
 	for _, img := range imgs {
 		ok, names := f.match(img)
-		if !ok || hidden[img.ID] {
-			continue
+		if ok && !hidden[img.ID] {
+			out = append(out, listedImage{img, names, len(users[img.ID])})
 		}
-		out = append(out, toImageSummary(img, names, len(users[img.ID])))
+	}
+	return out, nil
+}
+
+// getImagesList is GET /images/json?all=&filters=.
+func (s *Server) getImagesList(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	imgs, err := listImages(r, rt)
+	if err != nil {
+		return err
+	}
+	out := []imageSummary{}
+	for _, l := range imgs {
+		out = append(out, toImageSummary(l.img, l.names, l.users))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -35,7 +35,9 @@ func (s *Server) libpodContainerRoutes() {
 	s.lroute("GET", "/containers/{id}/logs", libpodLogParams(s.getContainerLogs))
 	s.lroute("POST", "/containers/{id}/wait", s.postLibpodContainerWait)
 	s.lroute("DELETE", "/containers/{id}", s.deleteLibpodContainer)
-	s.lroute("POST", "/containers/prune", s.postLibpodContainersPrune)
+	s.lroute("POST", "/containers/prune", libpodPrune(func(r *http.Request, rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
+		return rt.PruneContainers(r.Context(), f)
+	}, pruneReports))
 	s.lroute("GET", "/containers/{rest...}", s.getLibpodContainerSlashed)
 	// exec and attach: podman's requests and streams are Docker's
 	s.lroute("POST", "/containers/{id}/exec", s.postContainerExec)
@@ -334,23 +336,30 @@ func toPruneReports(ids []string) []libpodPruneReport {
 	return out
 }
 
-// postLibpodContainersPrune is POST /libpod/containers/prune?filters=.
-func (s *Server) postLibpodContainersPrune(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	f, err := filters(r)
-	if err != nil {
-		return err
+// libpodPrune is a libpod prune endpoint (POST /libpod/{containers,volumes,networks}/prune?
+// filters=): prune with the request's label=, label!= and until= filters, answer report of what
+// went.
+func libpodPrune(prune func(*http.Request, *engine.Runtime, engine.PruneFilter) ([]string, error), report func([]string) any) func(http.ResponseWriter, *http.Request, *engine.Runtime) error {
+	return func(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+		f, err := filters(r)
+		if err != nil {
+			return err
+		}
+		pf, err := pruneFilter(f)
+		if err != nil {
+			return err
+		}
+		gone, err := prune(r, rt, pf)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, report(gone))
+		return nil
 	}
-	pf, err := pruneFilter(f)
-	if err != nil {
-		return err
-	}
-	ids, err := rt.PruneContainers(r.Context(), pf)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toPruneReports(ids))
-	return nil
 }
+
+// pruneReports is libpod's answer to a container or volume prune: [{"Id"}].
+func pruneReports(ids []string) any { return toPruneReports(ids) }
 
 // removedExit is the exit code of an auto-removed container.
 type removedExit struct {

@@ -41,32 +41,16 @@ type libpodImage struct {
 
 // getLibpodImages is GET /libpod/images/json?all=&filters=.
 func (s *Server) getLibpodImages(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	f, err := filters(r)
-	if err != nil {
-		return err
-	}
-	lf, err := parseImageListFilter(rt, f)
-	if err != nil {
-		return err
-	}
-	imgs, err := rt.ImageList()
-	if err != nil {
-		return err
-	}
-	users, err := rt.ImageContainers()
+	imgs, err := listImages(r, rt)
 	if err != nil {
 		return err
 	}
 	out := []libpodImage{}
-	for _, img := range imgs {
-		ok, names := lf.match(img)
-		if !ok {
-			continue
-		}
-		sum := toImageSummary(img, names, len(users[img.ID]))
+	for _, l := range imgs {
+		sum := toImageSummary(l.img, l.names, l.users)
 		sum.ID = strings.TrimPrefix(sum.ID, "sha256:")
-		out = append(out, libpodImage{imageSummary: sum, Names: nonNilStrings(img.Names), Digest: img.Digest,
-			Dangling: img.Dangling(), History: nonNilStrings(img.Names)})
+		out = append(out, libpodImage{imageSummary: sum, Names: nonNilStrings(l.img.Names), Digest: l.img.Digest,
+			Dangling: l.img.Dangling(), History: nonNilStrings(l.img.NamesHistory)})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -14,14 +14,18 @@ import (
 func (s *Server) libpodVolumeRoutes() {
 	s.lroute("GET", "/volumes/json", s.getLibpodVolumes)
 	s.lroute("POST", "/volumes/create", s.postLibpodVolumeCreate)
-	s.lroute("POST", "/volumes/prune", s.postLibpodVolumesPrune)
+	s.lroute("POST", "/volumes/prune", libpodPrune(func(_ *http.Request, rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
+		return rt.PruneVolumes(f)
+	}, pruneReports))
 	s.lroute("GET", "/volumes/{name}/json", s.getLibpodVolume)
 	s.lroute("GET", "/volumes/{name}/exists", s.getLibpodVolume)
 	s.lroute("DELETE", "/volumes/{name}", s.deleteLibpodVolume)
 
 	s.lroute("GET", "/networks/json", s.getLibpodNetworks)
 	s.lroute("POST", "/networks/create", s.postLibpodNetworkCreate)
-	s.lroute("POST", "/networks/prune", s.postLibpodNetworksPrune)
+	s.lroute("POST", "/networks/prune", libpodPrune(func(r *http.Request, rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
+		return rt.NetworkPrune(r.Context(), f)
+	}, libpodNetworkPruneReports))
 	s.lroute("GET", "/networks/{name}/json", s.getLibpodNetwork)
 	s.lroute("GET", "/networks/{name}/exists", s.getLibpodNetwork)
 	s.lroute("DELETE", "/networks/{name}", s.deleteLibpodNetwork)
@@ -29,29 +33,11 @@ func (s *Server) libpodVolumeRoutes() {
 	s.lroute("POST", "/networks/{id}/disconnect", s.postNetworkConnect(false))
 }
 
-// getLibpodVolumes is GET /libpod/volumes/json?filters=.
+// getLibpodVolumes is GET /libpod/volumes/json?filters=: a bare list.
 func (s *Server) getLibpodVolumes(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	f, err := filters(r)
+	out, err := listVolumes(r, rt)
 	if err != nil {
 		return err
-	}
-	vs, err := rt.ListVolumes()
-	if err != nil {
-		return err
-	}
-	users, err := volumeUsers(rt)
-	if err != nil {
-		return err
-	}
-	out := []apiVolume{}
-	for _, v := range vs {
-		ok, err := matchVolume(v, f, len(users[v.Name]) > 0)
-		if err != nil {
-			return err
-		}
-		if ok {
-			out = append(out, toAPIVolume(v))
-		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -109,24 +95,6 @@ func (s *Server) deleteLibpodVolume(w http.ResponseWriter, r *http.Request, rt *
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// postLibpodVolumesPrune is POST /libpod/volumes/prune?filters=.
-func (s *Server) postLibpodVolumesPrune(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	f, err := filters(r)
-	if err != nil {
-		return err
-	}
-	pf, err := pruneFilter(f)
-	if err != nil {
-		return err
-	}
-	names, err := rt.PruneVolumes(pf)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toPruneReports(names))
 	return nil
 }
 
@@ -228,24 +196,11 @@ func (s *Server) deleteLibpodNetwork(w http.ResponseWriter, r *http.Request, rt 
 	return nil
 }
 
-// postLibpodNetworksPrune is POST /libpod/networks/prune?filters=: [{"Name"}].
-func (s *Server) postLibpodNetworksPrune(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	f, err := filters(r)
-	if err != nil {
-		return err
-	}
-	pf, err := pruneFilter(f)
-	if err != nil {
-		return err
-	}
-	names, err := rt.NetworkPrune(r.Context(), pf)
-	if err != nil {
-		return err
-	}
+// libpodNetworkPruneReports is libpod's answer to a network prune: [{"Name"}].
+func libpodNetworkPruneReports(names []string) any {
 	out := []map[string]any{}
 	for _, n := range names {
 		out = append(out, map[string]any{"Name": n})
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }

@@ -100,29 +100,38 @@ func matchVolume(v *model.Volume, f map[string][]string, used bool) (bool, error
 	})
 }
 
-// getVolumes is GET /volumes?filters=.
-func (s *Server) getVolumes(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+// listVolumes is the volumes the request's filters= match (Docker's and libpod's lists).
+func listVolumes(r *http.Request, rt *engine.Runtime) ([]apiVolume, error) {
 	f, err := filters(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	vs, err := rt.ListVolumes()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	users, err := volumeUsers(rt)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := []apiVolume{}
 	for _, v := range vs {
 		ok, err := matchVolume(v, f, len(users[v.Name]) > 0)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ok {
 			out = append(out, toAPIVolume(v))
 		}
+	}
+	return out, nil
+}
+
+// getVolumes is GET /volumes?filters=.
+func (s *Server) getVolumes(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	out, err := listVolumes(r, rt)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"Volumes": out, "Warnings": []string{}})
 	return nil

@@ -122,7 +122,7 @@ func newPortCommand(a *app) *cobra.Command {
 			}
 			for _, c := range cs {
 				for _, p := range rt.PortMappings(c) {
-					for i := uint16(0); i < maxU16(p.Range, 1); i++ {
+					for i := uint16(0); i < max(p.Range, 1); i++ {
 						key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
 						if len(args) > 0 && args[0] != key && args[0] != fmt.Sprint(p.ContainerPort+i) {
 							continue

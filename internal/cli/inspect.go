@@ -116,23 +116,4 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func uniqStrings(s []string) []string {
-	seen := map[string]bool{}
-	out := []string{}
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func maxU16(a, b uint16) uint16 {
-	if a > b {
-		return a
-	}
-	return b
-}
-
 func shortID(id string) string { return truncID(id, false) }

@@ -296,7 +296,7 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	}
 	v.NetworkSettings = Network{SandboxKey: st.NetNS, Ports: map[string][]HostPort{}}
 	for _, p := range cfg.Network.Ports {
-		for i := uint16(0); i < maxU16(p.Range, 1); i++ {
+		for i := uint16(0); i < max(p.Range, 1); i++ {
 			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
 			v.NetworkSettings.Ports[key] = append(v.NetworkSettings.Ports[key], HostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
 		}
@@ -428,13 +428,6 @@ func uniqStrings(s []string) []string {
 		}
 	}
 	return out
-}
-
-func maxU16(a, b uint16) uint16 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 func shortID(id string) string {

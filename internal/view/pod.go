@@ -98,7 +98,7 @@ func PodInspect(p *engine.PodInfo) *Pod {
 			NoManageHosts: n.NoHosts, HostAdd: nonNil(n.AddHosts), Networks: nonNil(n.Networks), PidNS: cfg.PidMode, UtsNS: cfg.UtsMode,
 		}
 		for _, pm := range n.Ports {
-			for i := uint16(0); i < maxU16(pm.Range, 1); i++ {
+			for i := uint16(0); i < max(pm.Range, 1); i++ {
 				key := fmt.Sprintf("%d/%s", pm.ContainerPort+i, pm.Protocol)
 				ic.PortBindings[key] = append(ic.PortBindings[key], HostPort{HostIP: pm.HostIP, HostPort: fmt.Sprint(pm.HostPort + i)})
 			}
