@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,6 +82,16 @@ func TestPodVerbsIDFile(t *testing.T) {
 	id := e.Pea("pod", "create", "--network", "none", "--pod-id-file", f, "--name", "p")
 	if out := e.Pea("pod", "start", "--pod-id-file", f); out != id {
 		t.Fatalf("pod start --pod-id-file: %q", out)
+	}
+	// pod ps --format json is podman's ListPodsReport (shared with the libpod API): its Cgroup is
+	// the pod's cgroup parent.
+	var pods []struct {
+		Cgroup, ID string
+		Containers []struct{ Status string }
+	}
+	if err := json.Unmarshal([]byte(e.Pea("pod", "ps", "--format", "json")), &pods); err != nil || len(pods) != 1 ||
+		pods[0].Cgroup != "/pea" || pods[0].ID != id || len(pods[0].Containers) != 1 || pods[0].Containers[0].Status != "running" {
+		t.Fatalf("pod ps --format json: %+v %v", pods, err)
 	}
 	if out := e.Pea("pod", "stop", "-t", "0", "--pod-id-file", f); out != id {
 		t.Fatalf("pod stop --pod-id-file: %q", out)

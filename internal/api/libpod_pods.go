@@ -31,28 +31,6 @@ func (s *Server) libpodPodRoutes() {
 	s.lroute("DELETE", "/pods/{name}", s.deleteLibpodPod)
 }
 
-// libpodPodCtr is one member in podman's pod list.
-type libpodPodCtr struct {
-	ID     string   `json:"Id"`
-	Names  string   `json:"Names"`
-	Status string   `json:"Status"`
-	Errs   []string `json:"Errs,omitempty"`
-}
-
-// libpodPodListEntry is podman's ListPodsReport.
-type libpodPodListEntry struct {
-	Cgroup     string            `json:"Cgroup"`
-	Containers []libpodPodCtr    `json:"Containers"`
-	Created    time.Time         `json:"Created"`
-	ID         string            `json:"Id"`
-	InfraID    string            `json:"InfraId"`
-	Name       string            `json:"Name"`
-	Namespace  string            `json:"Namespace"`
-	Networks   []string          `json:"Networks"`
-	Status     string            `json:"Status"`
-	Labels     map[string]string `json:"Labels"`
-}
-
 // getLibpodPods is GET /libpod/pods/json?filters= (name, id, label, status).
 func (s *Server) getLibpodPods(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	f, err := filters(r)
@@ -63,7 +41,7 @@ func (s *Server) getLibpodPods(w http.ResponseWriter, r *http.Request, rt *engin
 	if err != nil {
 		return err
 	}
-	out := []libpodPodListEntry{}
+	out := []view.PodListEntry{}
 	for _, p := range ps {
 		cfg := p.Pod.Config
 		ok, err := matchFilters(f, func(k, v string) (bool, error) {
@@ -85,15 +63,7 @@ func (s *Server) getLibpodPods(w http.ResponseWriter, r *http.Request, rt *engin
 		if !ok {
 			continue
 		}
-		e := libpodPodListEntry{Cgroup: cfg.CgroupParent, Containers: []libpodPodCtr{}, Created: cfg.Created, ID: cfg.ID,
-			InfraID: p.Pod.State.InfraContainerID, Name: cfg.Name, Namespace: cfg.Namespace,
-			Networks: nonNilStrings(cfg.Infra.Networks), Status: p.Status, Labels: cfg.Labels}
-		if e.Labels == nil {
-			e.Labels = map[string]string{}
-		}
-		for _, m := range p.Members {
-			e.Containers = append(e.Containers, libpodPodCtr{ID: m.Config.ID, Names: m.Config.Name, Status: m.State.Status})
-		}
+		e := view.PodList(p)
 		out = append(out, e)
 	}
 	writeJSON(w, http.StatusOK, out)

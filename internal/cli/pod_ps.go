@@ -12,6 +12,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/view"
 )
 
 // podPsRow has podman's `pod ps --format` field names.
@@ -22,26 +23,6 @@ type podPsRow struct {
 	ContainerNames, ContainerIds, ContainerStatuses       string
 	Networks                                              string
 	CreatedAt                                             time.Time
-}
-
-// podPsJSON is one element of `pod ps --format json`.
-type podPsJSON struct {
-	Cgroup     string            `json:"Cgroup"`
-	Containers []podPsJSONCtr    `json:"Containers"`
-	Created    time.Time         `json:"Created"`
-	ID         string            `json:"Id"`
-	InfraID    string            `json:"InfraId"`
-	Name       string            `json:"Name"`
-	Namespace  string            `json:"Namespace"`
-	Networks   []string          `json:"Networks"`
-	Status     string            `json:"Status"`
-	Labels     map[string]string `json:"Labels"`
-}
-
-type podPsJSONCtr struct {
-	ID     string `json:"Id"`
-	Names  string `json:"Names"`
-	Status string `json:"Status"`
 }
 
 type podPsOptions struct {
@@ -112,9 +93,9 @@ func runPodPs(a *app, o *podPsOptions) error {
 		return nil
 	}
 	if o.format == "json" {
-		js := make([]podPsJSON, 0, len(sel))
+		js := make([]view.PodListEntry, 0, len(sel))
 		for _, p := range sel {
-			js = append(js, toPodPsJSON(p))
+			js = append(js, view.PodList(p))
 		}
 		return printJSON(a.stdout, js)
 	}
@@ -161,20 +142,6 @@ func toPodPsRow(p *engine.PodInfo, noTrunc bool, now time.Time) *podPsRow {
 	}
 	row.ContainerNames, row.ContainerIds, row.ContainerStatuses = strings.Join(names, ","), strings.Join(ids, ","), strings.Join(sts, ",")
 	return row
-}
-
-func toPodPsJSON(p *engine.PodInfo) podPsJSON {
-	cfg := p.Pod.Config
-	j := podPsJSON{Cgroup: p.Pod.State.CgroupPath, Created: cfg.Created, ID: cfg.ID, InfraID: p.Pod.State.InfraContainerID,
-		Name: cfg.Name, Namespace: cfg.Namespace, Networks: nonNil(cfg.Infra.Networks), Status: p.Status, Labels: cfg.Labels,
-		Containers: []podPsJSONCtr{}}
-	if j.Labels == nil {
-		j.Labels = map[string]string{}
-	}
-	for _, m := range p.Members {
-		j.Containers = append(j.Containers, podPsJSONCtr{ID: m.Config.ID, Names: m.Config.Name, Status: m.State.Status})
-	}
-	return j
 }
 
 func sortPods(ps []*engine.PodInfo, by string) {

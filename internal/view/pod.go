@@ -119,3 +119,40 @@ func PodInspect(p *engine.PodInfo) *Pod {
 	}
 	return v
 }
+
+// PodListEntry is podman's ListPodsReport: one element of `pod ps --format json` and of the
+// libpod API's pod list.
+type PodListEntry struct {
+	Cgroup     string            `json:"Cgroup"`
+	Containers []PodListMember   `json:"Containers"`
+	Created    time.Time         `json:"Created"`
+	ID         string            `json:"Id"`
+	InfraID    string            `json:"InfraId"`
+	Name       string            `json:"Name"`
+	Namespace  string            `json:"Namespace"`
+	Networks   []string          `json:"Networks"`
+	Status     string            `json:"Status"`
+	Labels     map[string]string `json:"Labels"`
+}
+
+// PodListMember is one member in PodListEntry.
+type PodListMember struct {
+	ID     string `json:"Id"`
+	Names  string `json:"Names"`
+	Status string `json:"Status"`
+}
+
+// PodList is p's entry in a pod list; Cgroup is the pod's cgroup parent, as podman's.
+func PodList(p *engine.PodInfo) PodListEntry {
+	cfg := p.Pod.Config
+	e := PodListEntry{Cgroup: cfg.CgroupParent, Created: cfg.Created, ID: cfg.ID, InfraID: p.Pod.State.InfraContainerID,
+		Name: cfg.Name, Namespace: cfg.Namespace, Networks: nonNil(cfg.Infra.Networks), Status: p.Status, Labels: cfg.Labels,
+		Containers: []PodListMember{}}
+	if e.Labels == nil {
+		e.Labels = map[string]string{}
+	}
+	for _, m := range p.Members {
+		e.Containers = append(e.Containers, PodListMember{ID: m.Config.ID, Names: m.Config.Name, Status: m.State.Status})
+	}
+	return e
+}
