@@ -35,12 +35,24 @@ func (r *Runtime) userNetworks(c *model.Container) []string {
 		if n == network.DefaultName {
 			continue
 		}
-		if net, err := r.networks().Get(n); err == nil && !net.DNSEnabled {
+		if !r.networkNames(n) {
 			continue
 		}
 		out = append(out, n)
 	}
 	return out
+}
+
+// networkNames reports whether network n names its containers (it was not made with
+// --disable-dns), read once per process; a network that cannot be read counts as naming them.
+func (r *Runtime) networkNames(n string) bool {
+	if v, ok := r.namesByNetwork.Load(n); ok {
+		return v.(bool)
+	}
+	net, err := r.networks().Get(n)
+	names := err != nil || net.DNSEnabled
+	r.namesByNetwork.Store(n, names)
+	return names
 }
 
 // peerNetworksOf are the networks whose containers' peers sections name c: its own user

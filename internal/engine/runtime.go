@@ -69,6 +69,9 @@ type Runtime struct {
 	// preserveFDs holds, by container ID, how many of this process's fds from 3 on the
 	// container's first start passes on (run --preserve-fds); a later start passes none.
 	preserveFDs sync.Map // string -> int
+	// namesByNetwork caches, by network name, whether a network names its containers (not
+	// made with --disable-dns): the peers' refresh asks it for every container on a network.
+	namesByNetwork sync.Map // string -> bool
 
 	imagesOnce sync.Once
 	images     *image.Store
