@@ -50,11 +50,6 @@ func newImageExistsCommand(a *app) *cobra.Command {
 	})
 }
 
-type imagePruneOptions struct {
-	all, force bool
-	filters    []string
-}
-
 // newImagePruneCommand is `image prune`: dangling images, or with -a every image no container
 // uses. It asks first unless -f.
 func newImagePruneCommand(a *app) *cobra.Command {

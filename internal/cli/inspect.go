@@ -12,26 +12,10 @@ import (
 )
 
 // The container inspect view is podman's, shared with the API (internal/view).
-type (
-	ctrInspect           = view.Container
-	ctrInspectState      = view.ContainerState
-	ctrInspectConfig     = view.ContainerConfig
-	ctrInspectHost       = view.HostConfig
-	inspectHealth        = view.Health
-	inspectHealthLog     = view.HealthLog
-	inspectHealthConfig  = view.HealthConfig
-	inspectMount         = view.Mount
-	inspectNetwork       = view.Network
-	inspectNetworkDetail = view.NetworkDetail
-	inspectHostPort      = view.HostPort
-)
+type ctrInspect = view.Container
 
 func containerInspect(rt *engine.Runtime, c *model.Container) *ctrInspect {
 	return view.ContainerInspect(rt, c)
-}
-
-func nsModeString(cfg *model.ContainerConfig, kind, def string) string {
-	return view.NSModeString(cfg, kind, def)
 }
 
 func init() { register(newInspectCommand(false), "inspect") }

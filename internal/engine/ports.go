@@ -11,14 +11,10 @@ import (
 	"pea/internal/network"
 )
 
-// preparePorts gives ports without a host port a free random one, and refuses host ports that
-// another running container or pod of this store publishes or that a host socket holds (one
-// that is not running may have them: the start refuses them while another runs).
-func (r *Runtime) preparePorts(ports []model.PortMapping) error {
-	return r.preparePortsExcept(ports, "")
-}
-
-// preparePortsExcept is preparePorts ignoring the ports container self is configured with.
+// preparePortsExcept gives ports without a host port a free random one, and refuses host ports
+// that another running container or pod of this store (but self) publishes or that a host
+// socket holds (one that is not running may have them: the start refuses them while another
+// runs).
 func (r *Runtime) preparePortsExcept(ports []model.PortMapping, self string) error {
 	return r.preparePortsOf(ports, self, false)
 }
@@ -114,7 +110,7 @@ func (r *Runtime) checkPortsRunning(ports []model.PortMapping, self string) erro
 				}
 			}
 		}
-		return fmt.Errorf("host port %d/%s is already published by %s, which is running: %w", owned.HostPort, owned.Protocol, owner, errdefs.ErrInUse)
+		return fmt.Errorf("host port %d/%s is already published by %s, which is running (stop it first, or publish another host port): %w", owned.HostPort, owned.Protocol, owner, errdefs.ErrInUse)
 	}
 	return err
 }
