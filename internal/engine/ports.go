@@ -19,13 +19,13 @@ func (r *Runtime) preparePortsExcept(ports []model.PortMapping, self string) err
 	return r.preparePortsOf(ports, self, false)
 }
 
-// preparePortsReplacing is preparePorts for a container made to replace container old (clone
+// preparePortsReplacing is preparePortsExcept for a container made to replace container old (clone
 // --destroy): what old publishes, configured or attached, is no clash.
 func (r *Runtime) preparePortsReplacing(ports []model.PortMapping, old string) error {
 	return r.preparePortsOf(ports, old, old != "")
 }
 
-// preparePortsAtStart is preparePorts that leaves the running containers' ports to the start's
+// preparePortsAtStart is preparePortsExcept that leaves the running containers' ports to the start's
 // check (CreateOptions.PortsAtStart).
 func (r *Runtime) preparePortsAtStart(ports []model.PortMapping, _ string) error {
 	return assignPorts(ports)
