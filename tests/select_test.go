@@ -185,6 +185,19 @@ func TestStopRemovesAutoRemove(t *testing.T) {
 		t.Fatalf("after stop of one --rm container and restart of another: %q", out)
 	}
 	e.Fails(125, "inspect", "gone")
+	// The same in a pod: pod stop removes its --rm members (regression: only a container's own
+	// stop did); pod restart keeps them.
+	e.Pea("pod", "create", "--network", "none", "--name", "p")
+	e.Pea("run", "-d", "--rm", "--pod", "p", "--name", "p-rm", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--pod", "p", "--name", "p-kept", "localhost/bb", "sleep", "300")
+	e.Pea("pod", "restart", "-t", "0", "p")
+	if out := e.Pea("ps", "--filter", "pod=p", "--filter", "name=p-", "--format", "{{.Names}}", "--sort", "names"); out != "p-kept\np-rm" {
+		t.Fatalf("after pod restart: %q", out)
+	}
+	e.Pea("pod", "stop", "-t", "0", "p")
+	if out := e.Pea("ps", "-a", "--filter", "pod=p", "--filter", "name=p-", "--format", "{{.Names}} {{.State}}"); out != "p-kept exited" {
+		t.Fatalf("after pod stop: %q", out)
+	}
 }
 
 // podman's wording and layout: a running container's status is "Up … ago" (regression: the

@@ -127,20 +127,30 @@ func (r *Runtime) stopContainer(nameOrID string, timeout *uint, autoRemove bool)
 	if err != nil {
 		return nil, err
 	}
+	if !autoRemove {
+		defer l.Unlock()
+		return c, r.stopLocked(c, timeout)
+	}
+	return c, r.stopLockedRemoving(c, l, timeout)
+}
+
+// stopLockedRemoving stops c, whose lock l the caller holds, and removes it when it was made
+// with --rm, as its exit would have (the stop does the cleanup conmon's exit command would
+// have done, so that command finds nothing to do). l is released either way.
+func (r *Runtime) stopLockedRemoving(c *model.Container, l *lock.Lock, timeout *uint) error {
 	if err := r.stopLocked(c, timeout); err != nil {
 		l.Unlock()
-		return nil, err
+		return err
 	}
-	if autoRemove && c.Config.AutoRemove && !c.State.Active() {
-		if err := r.removeLocked(c, l); err != nil {
-			// Stopped all the same; what refused the removal (a container that joins this
-			// one) keeps it, as an exit would have.
-			l.Unlock()
+	if c.Config.AutoRemove && !c.State.Active() {
+		if err := r.removeLocked(c, l); err == nil {
+			return nil // the lock went with the container
 		}
-		return c, nil // removed: the lock went with the container
+		// Stopped all the same; what refused the removal (a container that joins this one)
+		// keeps it, as an exit would have.
 	}
 	l.Unlock()
-	return c, nil
+	return nil
 }
 
 func (r *Runtime) stopLocked(c *model.Container, timeout *uint) error {

@@ -12,6 +12,7 @@ import (
 
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
+	"pea/internal/lock"
 	"pea/internal/model"
 )
 
@@ -138,12 +139,18 @@ func (r *Runtime) withCtrLock(id string, f func(c *model.Container) error) error
 
 // StopPod stops the application containers (in parallel), then the infra container.
 func (r *Runtime) StopPod(ctx context.Context, nameOrID string, timeout *uint) (*model.Pod, error) {
+	return r.stopPod(nameOrID, timeout, true)
+}
+
+// stopPod is StopPod; with autoRemove, members made with --rm are removed once stopped, as
+// their exit would have removed them (not for a restart).
+func (r *Runtime) stopPod(nameOrID string, timeout *uint, autoRemove bool) (*model.Pod, error) {
 	return r.withPodEvent(nameOrID, "stop", func(pod *model.Pod, _ []*model.Container) error {
-		return r.stopPodLocked(pod, timeout)
+		return r.stopPodLocked(pod, timeout, autoRemove)
 	})
 }
 
-func (r *Runtime) stopPodLocked(pod *model.Pod, timeout *uint) error {
+func (r *Runtime) stopPodLocked(pod *model.Pod, timeout *uint, autoRemove bool) error {
 	members, err := r.PodMembers(pod.Config.ID)
 	if err != nil {
 		return err
@@ -151,9 +158,19 @@ func (r *Runtime) stopPodLocked(pod *model.Pod, timeout *uint) error {
 	errs := CtrErrors{}
 	var mu sync.Mutex
 	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(c *model.Container) {
-		if err := r.withCtrLock(c.Config.ID, func(c *model.Container) error { return r.stopLocked(c, timeout) }); err != nil {
+		id := c.Config.ID
+		var err error
+		if autoRemove {
+			var l *lock.Lock
+			if l, c, err = r.lockContainer(id); err == nil {
+				err = r.stopLockedRemoving(c, l, timeout) // a --rm member goes, as at its exit
+			}
+		} else {
+			err = r.withCtrLock(id, func(c *model.Container) error { return r.stopLocked(c, timeout) })
+		}
+		if err != nil {
 			mu.Lock()
-			errs[c.Config.ID] = err
+			errs[id] = err
 			mu.Unlock()
 		}
 	})
@@ -186,7 +203,7 @@ func (r *Runtime) eachParallel(cs []*model.Container, sel func(*model.Container)
 
 // RestartPod stops and starts a pod.
 func (r *Runtime) RestartPod(ctx context.Context, nameOrID string, timeout *uint) (*model.Pod, error) {
-	if _, err := r.StopPod(ctx, nameOrID, timeout); err != nil {
+	if _, err := r.stopPod(nameOrID, timeout, false); err != nil {
 		return nil, err
 	}
 	return r.StartPod(ctx, nameOrID)
@@ -279,7 +296,7 @@ func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOpt
 			}
 		}
 	}
-	if err := r.stopPodLocked(pod, o.Timeout); err != nil && !o.Force {
+	if err := r.stopPodLocked(pod, o.Timeout, false); err != nil && !o.Force {
 		l.Unlock()
 		return err
 	}
