@@ -110,26 +110,26 @@ func TestLibpodSystem(t *testing.T) {
 
 func TestLibpodContainers(t *testing.T) {
 	a := newAPIEnv(t)
-	a.Pea("create", "--name", "c1", "-l", "tier=db", "localhost/bb", "sleep", "100")
-	a.Pea("run", "-d", "--name", "c2", "localhost/bb", "sh", "-c", "echo out; echo err >&2; sleep 100")
+	a.Pea("create", "--name", "k1", "-l", "tier=db", "localhost/bb", "sleep", "100")
+	a.Pea("run", "-d", "--name", "k2", "localhost/bb", "sh", "-c", "echo out; echo err >&2; sleep 100")
 
 	// ps lists what pea made, with podman's fields.
 	out := a.mustPodman("ps", "-a", "--format", "{{.Names}} {{.Status}} {{.Labels}} {{.Image}}")
-	if !strings.Contains(out, "c1 Created map[tier:db] localhost/bb:latest") || !strings.Contains(out, "c2 Up ") {
+	if !strings.Contains(out, "k1 Created map[tier:db] localhost/bb:latest") || !strings.Contains(out, "k2 Up ") {
 		t.Fatalf("ps -a:\n%s", out)
 	}
-	if out := a.mustPodman("ps", "--format", "{{.Names}}"); out != "c2" {
+	if out := a.mustPodman("ps", "--format", "{{.Names}}"); out != "k2" {
 		t.Fatalf("ps (running only): %q", out)
 	}
-	if out := a.mustPodman("ps", "-a", "--filter", "label=tier=db", "--format", "{{.Names}}"); out != "c1" {
+	if out := a.mustPodman("ps", "-a", "--filter", "label=tier=db", "--format", "{{.Names}}"); out != "k1" {
 		t.Fatalf("ps --filter label: %q", out)
 	}
 	// inspect is pea inspect's view.
-	want := a.Pea("inspect", "c1", "--format", "{{.ID}} {{.State.Status}} {{.Config.Labels}} {{.ImageName}}")
-	if out := a.mustPodman("inspect", "c1", "--format", "{{.ID}} {{.State.Status}} {{.Config.Labels}} {{.ImageName}}"); out != want {
+	want := a.Pea("inspect", "k1", "--format", "{{.ID}} {{.State.Status}} {{.Config.Labels}} {{.ImageName}}")
+	if out := a.mustPodman("inspect", "k1", "--format", "{{.ID}} {{.State.Status}} {{.Config.Labels}} {{.ImageName}}"); out != want {
 		t.Fatalf("inspect: %q, pea inspect: %q", out, want)
 	}
-	a.mustPodman("container", "exists", "c1")
+	a.mustPodman("container", "exists", "k1")
 	if r := a.podmanRemote("container", "exists", "nope"); r.Code != 1 {
 		t.Fatalf("exists nope: %s", r)
 	}
@@ -138,46 +138,46 @@ func TestLibpodContainers(t *testing.T) {
 		t.Fatalf("inspect nope: %s", r)
 	}
 
-	a.mustPodman("start", "c1")
-	if st := a.Pea("inspect", "c1", "--format", "{{.State.Status}}"); st != "running" {
+	a.mustPodman("start", "k1")
+	if st := a.Pea("inspect", "k1", "--format", "{{.State.Status}}"); st != "running" {
 		t.Fatalf("after podman start: %s", st)
 	}
 	eventually(t, 10*time.Second, func() error {
-		r := a.podmanRemote("logs", "c2")
+		r := a.podmanRemote("logs", "k2")
 		if r.Stdout != "out\n" || r.Stderr != "err\n" {
 			return &resultErr{r}
 		}
 		return nil
 	})
-	if out := a.mustPodman("top", "c1"); !strings.Contains(out, "sleep 100") {
+	if out := a.mustPodman("top", "k1"); !strings.Contains(out, "sleep 100") {
 		t.Fatalf("top:\n%s", out)
 	}
-	a.mustPodman("pause", "c2")
-	if st := a.Pea("inspect", "c2", "--format", "{{.State.Status}}"); st != "paused" {
+	a.mustPodman("pause", "k2")
+	if st := a.Pea("inspect", "k2", "--format", "{{.State.Status}}"); st != "paused" {
 		t.Fatalf("after podman pause: %s", st)
 	}
-	a.mustPodman("unpause", "c2")
-	a.mustPodman("stop", "-t", "0", "c1")
-	if st := a.Pea("inspect", "c1", "--format", "{{.State.Status}}"); st != "exited" {
+	a.mustPodman("unpause", "k2")
+	a.mustPodman("stop", "-t", "0", "k1")
+	if st := a.Pea("inspect", "k1", "--format", "{{.State.Status}}"); st != "exited" {
 		t.Fatalf("after podman stop: %s", st)
 	}
-	a.mustPodman("kill", "c2")
-	if out := a.mustPodman("wait", "c2"); out != "137" {
+	a.mustPodman("kill", "k2")
+	if out := a.mustPodman("wait", "k2"); out != "137" {
 		t.Fatalf("wait after kill: %q", out)
 	}
-	a.mustPodman("restart", "c2")
-	if st := a.Pea("inspect", "c2", "--format", "{{.State.Status}}"); st != "running" {
+	a.mustPodman("restart", "k2")
+	if st := a.Pea("inspect", "k2", "--format", "{{.State.Status}}"); st != "running" {
 		t.Fatalf("after podman restart: %s", st)
 	}
-	// prune removes the stopped c1; rm -f the running c2.
-	c1 := a.Pea("inspect", "c1", "--format", "{{.ID}}")
-	if out := a.mustPodman("container", "prune", "-f"); out != c1 {
+	// prune removes the stopped k1; rm -f the running k2.
+	k1 := a.Pea("inspect", "k1", "--format", "{{.ID}}")
+	if out := a.mustPodman("container", "prune", "-f"); out != k1 {
 		t.Fatalf("prune: %q", out)
 	}
-	if r := a.Try("container", "exists", "c1"); r.Code != 1 {
-		t.Fatalf("c1 after prune: %s", r)
+	if r := a.Try("container", "exists", "k1"); r.Code != 1 {
+		t.Fatalf("k1 after prune: %s", r)
 	}
-	if out := a.mustPodman("rm", "-f", "c2"); out != "c2" {
+	if out := a.mustPodman("rm", "-f", "k2"); out != "k2" {
 		t.Fatalf("rm -f: %q", out)
 	}
 	if out := a.Pea("ps", "-aq"); out != "" {

@@ -189,18 +189,18 @@ func readCgroupFile(t *testing.T, pid, ctrl, v1file, v2file string) string {
 
 func TestLifecyclePauseStopLogs(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	e.Pea("run", "-d", "--name", "c1", "localhost/bb", "sh", "-c", "echo started; trap '' TERM; while true; do date +%s > /tmp/tick; sleep 0.2; done")
+	e.Pea("run", "-d", "--name", "k1", "localhost/bb", "sh", "-c", "echo started; trap '' TERM; while true; do date +%s > /tmp/tick; sleep 0.2; done")
 	eventually(t, 5*time.Second, func() error {
-		if out := e.Pea("logs", "c1"); out != "started" {
+		if out := e.Pea("logs", "k1"); out != "started" {
 			return fmt.Errorf("logs: %q", out)
 		}
 		return nil
 	})
-	e.Pea("pause", "c1")
-	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "c1"); st != "paused" {
+	e.Pea("pause", "k1")
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "k1"); st != "paused" {
 		t.Fatalf("status after pause: %s", st)
 	}
-	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", "c1")
+	pid := e.Pea("inspect", "--format", "{{.State.Pid}}", "k1")
 	tick := "/proc/" + pid + "/root/tmp/tick"
 	b, _ := os.ReadFile(tick)
 	before := string(b)
@@ -208,10 +208,10 @@ func TestLifecyclePauseStopLogs(t *testing.T) {
 	if b, _ := os.ReadFile(tick); string(b) != before {
 		t.Fatal("a paused container kept running")
 	}
-	if r := e.Try("exec", "c1", "true"); r.Code == 0 {
+	if r := e.Try("exec", "k1", "true"); r.Code == 0 {
 		t.Fatal("exec in a paused container should fail")
 	}
-	e.Pea("unpause", "c1")
+	e.Pea("unpause", "k1")
 	eventually(t, 3*time.Second, func() error {
 		if now, _ := os.ReadFile(tick); string(now) == before {
 			return fmt.Errorf("unpause did not resume: tick still %s", now)
@@ -220,28 +220,28 @@ func TestLifecyclePauseStopLogs(t *testing.T) {
 	})
 	// The process ignores SIGTERM: stop -t 1 escalates to SIGKILL.
 	start := time.Now()
-	e.Pea("stop", "-t", "1", "c1")
+	e.Pea("stop", "-t", "1", "k1")
 	if el := time.Since(start); el > 8*time.Second {
 		t.Fatalf("stop took %v", el)
 	}
-	if st := e.Pea("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "c1"); st != "exited 137" {
+	if st := e.Pea("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "k1"); st != "exited 137" {
 		t.Fatalf("after stop: %s", st)
 	}
 	// Logs survive the exit; stop of a stopped container is fine.
-	if out := e.Pea("logs", "c1"); out != "started" {
+	if out := e.Pea("logs", "k1"); out != "started" {
 		t.Fatalf("logs after exit: %q", out)
 	}
-	e.Pea("stop", "c1")
-	e.Pea("start", "c1")
-	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "c1"); st != "running" {
+	e.Pea("stop", "k1")
+	e.Pea("start", "k1")
+	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "k1"); st != "running" {
 		t.Fatalf("restart: %s", st)
 	}
-	r := e.Fails(2, "rm", "c1")
+	r := e.Fails(2, "rm", "k1")
 	if !strings.Contains(r.Stderr, "running") {
 		t.Fatalf("rm running: %s", r)
 	}
-	e.Pea("rm", "-f", "-t", "0", "c1")
-	e.Fails(1, "container", "exists", "c1")
+	e.Pea("rm", "-f", "-t", "0", "k1")
+	e.Fails(1, "container", "exists", "k1")
 }
 
 func TestExecExitCodes(t *testing.T) {

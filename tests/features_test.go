@@ -47,21 +47,21 @@ func TestInitAndJoinedNamespaces(t *testing.T) {
 
 func TestCopyRenameWaitPrune(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	e.Pea("run", "-d", "--name", "c1", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--name", "k1", "localhost/bb", "sleep", "300")
 	src := filepath.Join(e.Dir, "in.txt")
 	os.WriteFile(src, []byte("copied"), 0o644)
-	e.Pea("cp", src, "c1:/tmp/in.txt")
-	if out := e.Pea("exec", "c1", "cat", "/tmp/in.txt"); out != "copied" {
+	e.Pea("cp", src, "k1:/tmp/in.txt")
+	if out := e.Pea("exec", "k1", "cat", "/tmp/in.txt"); out != "copied" {
 		t.Fatalf("cp in: %q", out)
 	}
 	dst := filepath.Join(e.Dir, "passwd")
-	e.Pea("cp", "c1:/etc/passwd", dst)
+	e.Pea("cp", "k1:/etc/passwd", dst)
 	if b, _ := os.ReadFile(dst); !strings.HasPrefix(string(b), "root:") {
 		t.Fatalf("cp out: %q", b)
 	}
-	e.Pea("rename", "c1", "c2")
-	e.Fails(125, "inspect", "--type", "container", "c1")
-	if out := e.Pea("wait", "--condition", "running", "c2"); out != "0" {
+	e.Pea("rename", "k1", "k2")
+	e.Fails(125, "inspect", "--type", "container", "k1")
+	if out := e.Pea("wait", "--condition", "running", "k2"); out != "0" {
 		t.Fatalf("wait running: %q", out)
 	}
 	e.Pea("create", "--name", "idle", "localhost/bb", "true")
@@ -73,7 +73,7 @@ func TestCopyRenameWaitPrune(t *testing.T) {
 	if strings.Count(pruned, "\n") != 1 {
 		t.Fatalf("prune should remove the two stopped containers: %q", pruned)
 	}
-	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "c2" {
+	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "k2" {
 		t.Fatalf("after prune: %q", out)
 	}
 }

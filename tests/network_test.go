@@ -407,8 +407,8 @@ func TestHostPortCheckedAmongRunning(t *testing.T) {
 		t.Fatalf("the refused container: %s", st)
 	}
 	// While a runs, a new container on its port is refused at once.
-	e.Fails(125, "run", "-d", "--name", "c", "-p", p, "localhost/bb", "true")
-	e.Fails(1, "container", "exists", "c")
+	e.Fails(125, "run", "-d", "--name", "late", "-p", p, "localhost/bb", "true")
+	e.Fails(1, "container", "exists", "late")
 	e.Pea("stop", "-t", "0", "a")
 	e.Pea("start", "b")
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
