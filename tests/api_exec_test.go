@@ -3,6 +3,8 @@ package tests
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -407,5 +409,34 @@ func TestAPIVolume(t *testing.T) {
 	a.MustDocker("volume", "rm", "apiused")
 	if ls := a.MustDocker("volume", "ls", "-q"); ls != "" {
 		t.Fatalf("volumes after rm: %q", ls)
+	}
+}
+
+// TestAPIImageVolume: an image's VOLUME is an anonymous volume holding the image's content
+// under docker run (Docker's rule), removed by run --rm and rm -v, kept by rm.
+func TestAPIImageVolume(t *testing.T) {
+	a := newAPIEnv(t)
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nRUN mkdir -p /data && echo seeded > /data/seed\nVOLUME /data\n"), 0o644)
+	a.Pea("build", "-q", "-t", "localhost/volimg", ctx)
+	if out := a.MustDocker("run", "--rm", "--network", "none", "localhost/volimg", "sh", "-c", "mount | grep -c ' /data '; cat /data/seed"); out != "1\nseeded" {
+		t.Fatalf("docker run of an image with a VOLUME: %q", out)
+	}
+	if ls := a.MustDocker("volume", "ls", "-q"); ls != "" {
+		t.Fatalf("run --rm left the anonymous volume: %q", ls)
+	}
+	c := a.MustDocker("create", "--network", "none", "localhost/volimg", "true")
+	vol := a.MustDocker("inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", c)
+	if ls := a.MustDocker("volume", "ls", "-q"); vol == "" || ls != vol {
+		t.Fatalf("the container's volume %q, volume ls %q", vol, ls)
+	}
+	a.MustDocker("rm", c)
+	if ls := a.MustDocker("volume", "ls", "-q"); ls != vol {
+		t.Fatalf("rm without -v removed the volume: %q", ls)
+	}
+	c = a.MustDocker("create", "--network", "none", "localhost/volimg", "true")
+	a.MustDocker("rm", "-v", c)
+	if ls := a.MustDocker("volume", "ls", "-q"); ls != vol {
+		t.Fatalf("rm -v left the second container's volume: %q", ls)
 	}
 }

@@ -436,8 +436,8 @@ func TestCgroupsModeAndPlatform(t *testing.T) {
 }
 
 // TestImageVolumeAndSeccompPolicy: --image-volume tmpfs puts a tmpfs holding the image's
-// content on each VOLUME, bind an anonymous volume filled with it, ignore (pea's default)
-// nothing;
+// content on each VOLUME, bind (the default, as podman's) an anonymous volume filled with it,
+// ignore nothing;
 // --seccomp-policy image takes the profile from the image's io.containers.seccomp.profile label.
 func TestImageVolumeAndSeccompPolicy(t *testing.T) {
 	e := newEnv(t).withBusybox()
@@ -449,8 +449,15 @@ LABEL io.containers.seccomp.profile='{"defaultAction":"SCMP_ACT_ALLOW","syscalls
 `), 0o644)
 	e.Pea("build", "-q", "-t", "localhost/volimg", ctx)
 
-	if out := e.Pea("run", "--rm", "localhost/volimg", "sh", "-c", "mount | grep -c ' /data ' || true; cat /data/seed"); out != "0\nseeded" {
-		t.Fatalf("default (ignore): %q", out)
+	if out := e.Pea("run", "--rm", "--image-volume", "ignore", "localhost/volimg", "sh", "-c", "mount | grep -c ' /data ' || true; cat /data/seed"); out != "0\nseeded" {
+		t.Fatalf("--image-volume ignore: %q", out)
+	}
+	// The default is podman's (and Docker's): an anonymous volume, which run --rm removes.
+	if out := e.Pea("run", "--rm", "localhost/volimg", "sh", "-c", "mount | grep -c ' /data '; cat /data/seed"); out != "1\nseeded" {
+		t.Fatalf("default (bind): %q", out)
+	}
+	if out := e.Pea("volume", "ls", "-q"); out != "" {
+		t.Fatalf("run --rm left the anonymous volume: %q", out)
 	}
 	if out := e.Pea("run", "--rm", "--image-volume", "tmpfs", "localhost/volimg", "sh", "-c", "mount | grep ' /data ' | cut -d' ' -f1,3; cat /data/seed"); out != "tmpfs /data\nseeded" {
 		t.Fatalf("--image-volume tmpfs: %q", out)

@@ -175,7 +175,7 @@ func TestSmallFlags(t *testing.T) {
 // itself and conmon's exit command, which removes, found nothing to do); restart keeps it.
 func TestStopRemovesAutoRemove(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	e.Pea("run", "-d", "--rm", "--network", "none", "--name", "gone", "localhost/bb", "sleep", "300")
+	e.Pea("run", "-d", "--rm", "--network", "none", "--name", "gone", "-v", "/anon", "localhost/bb", "sleep", "300")
 	e.Pea("run", "-d", "--rm", "--network", "none", "--name", "kept", "localhost/bb", "sleep", "300")
 	if out := e.Pea("stop", "-t", "0", "gone"); out != "gone" {
 		t.Fatalf("stop: %q", out)
@@ -185,6 +185,10 @@ func TestStopRemovesAutoRemove(t *testing.T) {
 		t.Fatalf("after stop of one --rm container and restart of another: %q", out)
 	}
 	e.Fails(125, "inspect", "gone")
+	// Its anonymous volume went with it (regression: a stop's removal kept it).
+	if out := e.Pea("volume", "ls", "-q"); out != "" {
+		t.Fatalf("the stopped --rm container's anonymous volume: %q", out)
+	}
 	// The same in a pod: pod stop removes its --rm members (regression: only a container's own
 	// stop did); pod restart keeps them.
 	e.Pea("pod", "create", "--network", "none", "--name", "p")

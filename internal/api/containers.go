@@ -128,7 +128,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 			if c, err := art.LookupContainer(started.Config.ID); err == nil {
 				s.rememberRemoved(c)
 			}
-			art.RemoveContainer(context.Background(), started.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+			art.RemoveContainer(context.Background(), started.Config.ID, engine.RemoveOptions{Force: true, Ignore: true, Volumes: true})
 		} else {
 			art.SyncContainer(started.Config.ID)
 		}

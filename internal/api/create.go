@@ -233,7 +233,8 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 	if hc.Init != nil {
 		cfg.Init = *hc.Init
 	}
-	o := engine.CreateOptions{Pull: "never", CmdSet: len(req.Cmd) > 0, PublishAll: hc.PublishAllPorts, PortsAtStart: true}
+	o := engine.CreateOptions{Pull: "never", CmdSet: len(req.Cmd) > 0, PublishAll: hc.PublishAllPorts, PortsAtStart: true,
+		ImageVolume: "bind"} // as Docker's and podman's: an image's VOLUME is an anonymous volume
 	if req.Entrypoint != nil {
 		o.EntrypointSet = true
 		cfg.Entrypoint = req.Entrypoint

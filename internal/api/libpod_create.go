@@ -30,6 +30,7 @@ type libpodSpec struct {
 	Pod          string            `json:"pod"`
 	PortMappings []libpodPort      `json:"portmappings"`
 	PublishAll   bool              `json:"publish_image_ports"`
+	ImageVolume  string            `json:"image_volume_mode"`
 	Mounts       []struct {
 		Destination string   `json:"destination"`
 		Type        string   `json:"type"`
@@ -183,6 +184,9 @@ func (s *Server) postLibpodContainerCreate(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	o.Pull = "never"
+	if sp.ImageVolume != "" {
+		o.ImageVolume = sp.ImageVolume
+	}
 	if sp.Pod != "" {
 		if sp.NetNS.Mode == "" || sp.NetNS.Mode == "default" {
 			delete(cfg.Namespaces, model.NSNet) // the pod's

@@ -53,7 +53,7 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.os, "os", "", "the image's operating system")
 	fs.StringVar(&f.variant, "variant", "", "the image's architecture variant")
 	fs.StringArrayVar(&f.cgroupConf, "cgroup-conf", nil, "write a cgroup v2 file of the container's cgroup: KEY=VALUE (memory.high=1g...)")
-	fs.StringVar(&f.imageVolume, "image-volume", "ignore", "what the image's VOLUMEs become: ignore (nothing), bind (an anonymous volume each), tmpfs (a tmpfs each with the image's content)")
+	fs.StringVar(&f.imageVolume, "image-volume", "bind", "what the image's VOLUMEs become: ignore (nothing), bind (an anonymous volume each), tmpfs (a tmpfs each with the image's content)")
 	fs.StringVar(&f.seccompPolicy, "seccomp-policy", "default", "default, or image: the seccomp profile of the image's io.containers.seccomp.profile label")
 	fs.StringVar(&f.sdNotify, "sdnotify", "container", "use of $NOTIFY_SOCKET: container (the container's process notifies), conmon (pea says READY once it started), ignore")
 	fs.StringVar(&f.systemd, "systemd", "true", "systemd mode: true (when the command is init or systemd), false, always")

@@ -45,7 +45,7 @@ func (r *Runtime) CleanupStopped(ctx context.Context, nameOrID string, o Cleanup
 		return "", fmt.Errorf("container %s is the infra container of pod %s and cannot be removed without removing the pod: %w",
 			shortID(c.Config.ID), shortID(c.Config.Pod), errdefs.ErrInUse)
 	}
-	if err := r.removeLocked(c, l); err != nil {
+	if err := r.removeAutoRemoved(c, l); err != nil {
 		l.Unlock()
 		return "", err
 	}

@@ -143,7 +143,7 @@ func (r *Runtime) stopLockedRemoving(c *model.Container, l *lock.Lock, timeout *
 		return err
 	}
 	if c.Config.AutoRemove && !c.State.Active() {
-		if err := r.removeLocked(c, l); err == nil {
+		if err := r.removeAutoRemoved(c, l); err == nil {
 			return nil // the lock went with the container
 		}
 		// Stopped all the same; what refused the removal (a container that joins this one)
@@ -361,11 +361,9 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		return r.restartAfterExit(ctx, l, c, delay)
 	}
 	if c.Config.AutoRemove && !c.State.Active() {
-		err := r.removeLocked(c, l)
+		err := r.removeAutoRemoved(c, l)
 		if err != nil {
 			l.Unlock()
-		} else {
-			r.removeAnonymousVolumes(c) // as podman's --rm
 		}
 		return err
 	}

@@ -125,6 +125,17 @@ func (r *Runtime) removeAnonymousVolumes(c *model.Container) {
 	}
 }
 
+// removeAutoRemoved is removeLocked for a container removed because it was made with --rm (its
+// exit, a stop, conmon's exit command): its anonymous volumes go with it, as podman's and
+// Docker's --rm have them.
+func (r *Runtime) removeAutoRemoved(c *model.Container, l *lock.Lock) error {
+	if err := r.removeLocked(c, l); err != nil {
+		return err
+	}
+	r.removeAnonymousVolumes(c)
+	return nil
+}
+
 // removeLocked deletes a stopped container whose lock l the caller holds; on success the lock is
 // released and its file removed.
 func (r *Runtime) removeLocked(c *model.Container, l *lock.Lock) error {

@@ -29,7 +29,7 @@ func (p *PodPlan) planContainer(c *k8s.Container, w *Workload, vols map[string]v
 	if g := w.Spec.TerminationGracePeriodSeconds; g != nil && *g >= 0 {
 		cfg.StopTimeout = uint(*g)
 	}
-	cp := &CtrPlan{KubeName: c.Name, Config: cfg, Opts: engine.CreateOptions{Pod: p.Name}}
+	cp := &CtrPlan{KubeName: c.Name, Config: cfg, Opts: engine.CreateOptions{Pod: p.Name, ImageVolume: "bind"}}
 	switch c.ImagePullPolicy {
 	case k8s.PullAlways:
 		cp.Opts.Pull = "always"
