@@ -440,3 +440,18 @@ func TestAPIImageVolume(t *testing.T) {
 		t.Fatalf("rm -v left the second container's volume: %q", ls)
 	}
 }
+
+// TestAPIVolumeDriverOpts: compose's bind of a host directory through a volume's driver
+// options (docker volume create -o type=none -o o=bind -o device=DIR) reaches the directory.
+func TestAPIVolumeDriverOpts(t *testing.T) {
+	a := newAPIEnv(t)
+	host := t.TempDir()
+	os.WriteFile(filepath.Join(host, "h"), []byte("from-host"), 0o644)
+	a.MustDocker("volume", "create", "-o", "type=none", "-o", "o=bind", "-o", "device="+host, "hostdata")
+	if out := a.MustDocker("run", "--rm", "--network", "none", "-v", "hostdata:/x", "localhost/bb", "cat", "/x/h"); out != "from-host" {
+		t.Fatalf("docker run with the bind volume: %q", out)
+	}
+	if r := a.Docker("volume", "create", "-o", "nosuch=1", "badopts"); r.Code == 0 || !strings.Contains(r.Stderr, "invalid mount option nosuch") {
+		t.Fatalf("an unknown driver option: %s", r)
+	}
+}

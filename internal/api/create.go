@@ -122,6 +122,10 @@ type hostMount struct {
 	Source   string `json:"Source"`
 	Target   string `json:"Target"`
 	ReadOnly bool   `json:"ReadOnly"`
+	// VolumeOptions is what Docker's volume mounts take; NoCopy leaves a new volume empty.
+	VolumeOptions *struct {
+		NoCopy bool `json:"NoCopy"`
+	} `json:"VolumeOptions,omitempty"`
 }
 
 type deviceMapping struct {
@@ -290,6 +294,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		}
 		if hm.ReadOnly {
 			spec += ",readonly"
+		}
+		if hm.VolumeOptions != nil && hm.VolumeOptions.NoCopy {
+			spec += ",volume-nocopy"
 		}
 		m, err := engine.ParseMount(spec)
 		if err != nil {

@@ -78,7 +78,7 @@ func inspectOne(rt *engine.Runtime, name, typ string) (any, error) {
 	}
 	if typ == "all" || typ == "volume" {
 		if v, err := rt.LookupVolume(name); err == nil {
-			return volumeView(v), nil
+			return volumeView(rt, v), nil
 		} else if typ == "volume" {
 			return nil, err
 		}

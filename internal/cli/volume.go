@@ -16,17 +16,29 @@ import (
 
 // volumeJSON has podman's volume inspect keys.
 type volumeJSON struct {
-	Name       string            `json:"Name"`
-	Driver     string            `json:"Driver"`
-	Mountpoint string            `json:"Mountpoint"`
-	CreatedAt  time.Time         `json:"CreatedAt"`
-	Labels     map[string]string `json:"Labels"`
-	Scope      string            `json:"Scope"`
-	Options    map[string]string `json:"Options"`
+	Name        string            `json:"Name"`
+	Driver      string            `json:"Driver"`
+	Mountpoint  string            `json:"Mountpoint"`
+	CreatedAt   time.Time         `json:"CreatedAt"`
+	Labels      map[string]string `json:"Labels"`
+	Scope       string            `json:"Scope"`
+	Options     map[string]string `json:"Options"`
+	UID         int               `json:"UID,omitempty"`
+	GID         int               `json:"GID,omitempty"`
+	MountCount  int               `json:"MountCount"`
+	NeedsCopyUp bool              `json:"NeedsCopyUp,omitempty"`
+	NeedsChown  bool              `json:"NeedsChown,omitempty"`
 }
 
-func volumeView(v *model.Volume) *volumeJSON {
-	j := &volumeJSON{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.Created, Labels: v.Labels, Scope: "local", Options: v.Options}
+func volumeView(rt *engine.Runtime, v *model.Volume) *volumeJSON {
+	j := &volumeJSON{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.Created, Labels: v.Labels, Scope: "local", Options: v.Options,
+		MountCount: rt.VolumeMountCount(v.Name), NeedsCopyUp: v.NeedsCopyUp, NeedsChown: v.NeedsChown}
+	if v.UID != nil {
+		j.UID = *v.UID
+	}
+	if v.GID != nil {
+		j.GID = *v.GID
+	}
 	if j.Labels == nil {
 		j.Labels = map[string]string{}
 	}
@@ -99,8 +111,8 @@ func newVolumeCommand(a *app) *cobra.Command {
 			var rows []any
 			var js []*volumeJSON
 			for _, v := range vs {
-				rows = append(rows, volumeView(v))
-				js = append(js, volumeView(v))
+				rows = append(rows, volumeView(rt, v))
+				js = append(js, volumeView(rt, v))
 			}
 			if format == "json" {
 				if js == nil {
@@ -133,7 +145,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
-				return volumeView(v), nil
+				return volumeView(rt, v), nil
 			})
 		},
 	}
@@ -250,6 +262,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 		return true, nil
 	})
 	cmd.AddCommand(create, ls, inspect, rm, prune, exists, export, importCmd)
+	cmd.AddCommand(volumeMountCommands(a)...)
 	return cmd
 }
 

@@ -188,6 +188,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	}
 	r.unmountRootfs(c)
 	r.unmountShm(c.Config.ID)
+	r.releaseVolumeMounts(c)
 	trace.Mark("cleanup: rootfs unmounted")
 	side.Wait()
 	trace.Mark("cleanup: runtime deleted it")

@@ -133,9 +133,6 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		return err
 	}
 	trace.Mark("start: rootfs mounted")
-	if err := r.copyUpVolumes(cfg, in.rootfs); err != nil {
-		return err
-	}
 	u.add(func() { r.unmountRootfs(c) })
 	rootfs := in.rootfs
 	if in.shm, err = r.prepareShm(c, userns); err != nil {
@@ -212,14 +209,10 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		return err
 	}
 	specCfg := *cfg
-	specCfg.Mounts = r.resolveMounts(cfg.Mounts)
-	for _, m := range specCfg.Mounts {
-		if m.Type == "volume" {
-			if err := giveEmptyVolume(m.Source, userns, in.uid, in.gid); err != nil {
-				return err
-			}
-		}
+	if err := r.prepareVolumeMounts(c, rootfs, userns, in.uid, in.gid, &u); err != nil {
+		return err
 	}
+	specCfg.Mounts = r.resolveMounts(cfg.Mounts)
 	if err := chownMountSources(specCfg.Mounts, userns, in.uid, in.gid); err != nil {
 		return err
 	}

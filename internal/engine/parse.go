@@ -28,6 +28,9 @@ func ParseVolume(spec string) (model.Mount, error) {
 				case "rw", "z", "Z", "":
 				case "U":
 					m.ChownToUser = true
+				case "nocopy":
+					m.NoCopy = true
+				case "copy":
 				case "shared", "rshared", "slave", "rslave", "private", "rprivate", "nosuid", "suid", "nodev", "dev", "noexec", "exec":
 					m.Options = append(m.Options, o)
 				default:
@@ -86,6 +89,8 @@ func ParseMount(spec string) (model.Mount, error) {
 			m.Options = append(m.Options, v)
 		case "U":
 			m.ChownToUser = v == "" || v == "true"
+		case "volume-nocopy", "nocopy":
+			m.NoCopy = v == "" || v == "true"
 		case "relabel", "z", "Z", "bind-nonrecursive", "consistency", "notmpcopyup":
 		default:
 			return m, fmt.Errorf("invalid --mount option %q: %w", k, errdefs.ErrInvalid)

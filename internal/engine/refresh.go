@@ -29,6 +29,7 @@ func (r *Runtime) refreshIfRebooted() error {
 	}
 	os.RemoveAll(r.mountsDir()) // the mounts they counted went with the boot
 	os.RemoveAll(r.imageMountCounts())
+	os.RemoveAll(r.volumeMountsDir()) // and the volumes' file systems
 	all, err := r.store.ListContainers("", "")
 	if err != nil {
 		return err

@@ -8,9 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
-	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/model"
@@ -107,39 +105,6 @@ func (r *Runtime) writeImageSeccomp(cfg *model.ContainerConfig) error {
 	cfg.Seccomp = p
 	if _, err := seccompFor(cfg); err != nil {
 		return fmt.Errorf("the seccomp profile of the image (label %s): %v: %w", seccompLabel, err, errdefs.ErrInvalid)
-	}
-	return nil
-}
-
-// copyUpVolumes fills each empty volume of cfg marked CopyUp with what the root filesystem
-// holds at its destination (cp -a: owners, modes and links kept). A destination reached
-// through a symbolic link of the image is not followed: the image does not get to copy host
-// files into the volume.
-func (r *Runtime) copyUpVolumes(cfg *model.ContainerConfig, rootfs string) error {
-	for _, m := range cfg.Mounts {
-		if !m.CopyUp || m.Type != "volume" || m.Source == "" {
-			continue
-		}
-		vol := r.volumePath(m.Source)
-		if ents, err := os.ReadDir(vol); err != nil || len(ents) > 0 {
-			continue
-		}
-		src := rootfs
-		ok := true
-		for _, part := range strings.Split(strings.Trim(filepath.Clean(m.Destination), "/"), "/") {
-			src = filepath.Join(src, part)
-			if st, err := os.Lstat(src); err != nil || !st.IsDir() {
-				ok = false // missing, a file or a link: nothing to copy
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		out, err := cpupin.Command("cp", "-a", "--", src+"/.", vol+"/").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("copying the image's %s into its volume: %v: %s", m.Destination, err, strings.TrimSpace(string(out)))
-		}
 	}
 	return nil
 }

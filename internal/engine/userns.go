@@ -446,34 +446,6 @@ func chownToRoot(ns *userNS, paths ...string) error {
 	return nil
 }
 
-// giveEmptyVolume gives a named volume that is still empty and root's (as CreateVolume made
-// it) to the container's user uid:gid (its host IDs through ns when the container has a user
-// namespace), as podman does; a volume with content, or already given, stays as it is.
-func giveEmptyVolume(dir string, ns *userNS, uid, gid uint32) error {
-	var st unix.Stat_t
-	if err := unix.Lstat(dir, &st); err != nil || st.Uid != 0 || st.Gid != 0 || st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return nil
-	}
-	if uid == 0 && gid == 0 && ns == nil {
-		return nil
-	}
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil
-	}
-	names, _ := f.Readdirnames(1)
-	f.Close()
-	if len(names) > 0 {
-		return nil
-	}
-	if ns != nil {
-		if uid, gid, err = ns.hostIDs(uid, gid); err != nil {
-			return err
-		}
-	}
-	return os.Lchown(dir, int(uid), int(gid))
-}
-
 // chownMountSources gives the sources of the mounts with the U option, recursively, to the
 // process user uid:gid of the container: its host IDs through ns when it has a user namespace.
 func chownMountSources(mounts []model.Mount, ns *userNS, uid, gid uint32) error {

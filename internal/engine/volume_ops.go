@@ -82,9 +82,18 @@ func (r *Runtime) RemoveVolumeTimeout(name string, force bool, timeout *uint) er
 			}
 		}
 	}
+	if v.NeedsMount {
+		// What `volume mount` held goes; nothing is removed through a mount (a bind's
+		// device is the host's directory).
+		if err := unmountAll(v.Mountpoint); err != nil {
+			return fmt.Errorf("volume %s: unmounting it: %w", name, err)
+		}
+		r.writeVolumeHolders(name, nil)
+	}
 	if err := st.RemoveVolume(name); err != nil {
 		return err
 	}
+	r.locks.Remove(volumeLockName(name))
 	r.volumeEvent(v, "remove")
 	return os.RemoveAll(filepath.Dir(v.Mountpoint))
 }

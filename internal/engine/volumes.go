@@ -63,12 +63,29 @@ func (r *Runtime) CreateVolume(name string, labels, options map[string]string) (
 		return nil, fmt.Errorf("volume name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", name, errdefs.ErrInvalid)
 	}
 	v := &model.Volume{Name: name, Driver: "local", Mountpoint: r.volumePath(name), Labels: labels, Options: options, Created: time.Now()}
+	if err := parseVolumeOptions(v); err != nil {
+		return nil, err
+	}
 	if err := st.AddVolume(v); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(v.Mountpoint, 0o755); err != nil {
 		st.RemoveVolume(name)
 		return nil, err
+	}
+	if v.UID != nil || v.GID != nil {
+		uid, gid := -1, -1
+		if v.UID != nil {
+			uid = *v.UID
+		}
+		if v.GID != nil {
+			gid = *v.GID
+		}
+		if err := os.Lchown(v.Mountpoint, uid, gid); err != nil {
+			st.RemoveVolume(name)
+			os.RemoveAll(filepath.Dir(v.Mountpoint))
+			return nil, err
+		}
 	}
 	r.volumeEvent(v, "create")
 	return v, nil

@@ -1915,6 +1915,10 @@ func encModelMount(e *encoder, v *model.Mount) {
 		e.name("\"copyUp\"")
 		e.boolean(bool(v.CopyUp))
 	}
+	if v.NoCopy {
+		e.name("\"noCopy\"")
+		e.boolean(bool(v.NoCopy))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -4516,7 +4520,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -4578,6 +4582,13 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			}
 			v.CopyUp = bool(x412)
 			return nil
+		case "noCopy":
+			x413 := bool(v.NoCopy)
+			if err := s.Bool(&x413); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x413)
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -4594,21 +4605,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n413, null414, err := s.Integer(64, false)
+			_, n414, null415, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null414 {
-				v.Soft = uint64(n413)
+			if !null415 {
+				v.Soft = uint64(n414)
 			}
 			return nil
 		case "hard":
-			_, n415, null416, err := s.Integer(64, false)
+			_, n416, null417, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null416 {
-				v.Hard = uint64(n415)
+			if !null417 {
+				v.Hard = uint64(n416)
 			}
 			return nil
 		}
@@ -4622,21 +4633,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n417, _, null418, err := s.Integer(64, true)
+			n418, _, null419, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null418 {
-				v.Memory = int64(n417)
+			if !null419 {
+				v.Memory = int64(n418)
 			}
 			return nil
 		case "cpus":
-			n419, null420, err := s.Float(64)
+			n420, null421, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null420 {
-				v.CPUs = float64(n419)
+			if !null421 {
+				v.CPUs = float64(n420)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4645,48 +4656,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n421, _, null422, err := s.Integer(64, true)
+			n422, _, null423, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null422 {
-				v.PidsLimit = int64(n421)
+			if !null423 {
+				v.PidsLimit = int64(n422)
 			}
 			return nil
 		case "shmSize":
-			n423, _, null424, err := s.Integer(64, true)
+			n424, _, null425, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null424 {
-				v.ShmSize = int64(n423)
+			if !null425 {
+				v.ShmSize = int64(n424)
 			}
 			return nil
 		case "memorySwap":
-			n425, _, null426, err := s.Integer(64, true)
+			n426, _, null427, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null426 {
-				v.MemorySwap = int64(n425)
+			if !null427 {
+				v.MemorySwap = int64(n426)
 			}
 			return nil
 		case "memoryReservation":
-			n427, _, null428, err := s.Integer(64, true)
+			n428, _, null429, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null428 {
-				v.MemoryReservation = int64(n427)
+			if !null429 {
+				v.MemoryReservation = int64(n428)
 			}
 			return nil
 		case "cpuShares":
-			_, n429, null430, err := s.Integer(64, false)
+			_, n430, null431, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null430 {
-				v.CPUShares = uint64(n429)
+			if !null431 {
+				v.CPUShares = uint64(n430)
 			}
 			return nil
 		case "cpusetMems":
@@ -4695,135 +4706,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n431, null432, err := s.Integer(64, false)
+			_, n432, null433, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null432 {
-				v.CPUPeriod = uint64(n431)
+			if !null433 {
+				v.CPUPeriod = uint64(n432)
 			}
 			return nil
 		case "cpuQuota":
-			n433, _, null434, err := s.Integer(64, true)
+			n434, _, null435, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null434 {
-				v.CPUQuota = int64(n433)
+			if !null435 {
+				v.CPUQuota = int64(n434)
 			}
 			return nil
 		case "blkioWeight":
-			_, n435, null436, err := s.Integer(16, false)
+			_, n436, null437, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null436 {
-				v.BlkioWeight = uint16(n435)
+			if !null437 {
+				v.BlkioWeight = uint16(n436)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out437 := v.BlkioWeightDevice[:0]
-				if out437 == nil {
-					out437 = []string{}
+				out438 := v.BlkioWeightDevice[:0]
+				if out438 == nil {
+					out438 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e438 string
-					if err := s.Str(&e438); err != nil {
+					var e439 string
+					if err := s.Str(&e439); err != nil {
 						return err
 					}
-					out437 = append(out437, e438)
+					out438 = append(out438, e439)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out437
+				v.BlkioWeightDevice = out438
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out439 := v.DeviceReadBps[:0]
-				if out439 == nil {
-					out439 = []string{}
+				out440 := v.DeviceReadBps[:0]
+				if out440 == nil {
+					out440 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e440 string
-					if err := s.Str(&e440); err != nil {
+					var e441 string
+					if err := s.Str(&e441); err != nil {
 						return err
 					}
-					out439 = append(out439, e440)
+					out440 = append(out440, e441)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out439
+				v.DeviceReadBps = out440
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out441 := v.DeviceWriteBps[:0]
-				if out441 == nil {
-					out441 = []string{}
+				out442 := v.DeviceWriteBps[:0]
+				if out442 == nil {
+					out442 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e442 string
-					if err := s.Str(&e442); err != nil {
+					var e443 string
+					if err := s.Str(&e443); err != nil {
 						return err
 					}
-					out441 = append(out441, e442)
+					out442 = append(out442, e443)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out441
+				v.DeviceWriteBps = out442
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out443 := v.DeviceReadIOps[:0]
-				if out443 == nil {
-					out443 = []string{}
+				out444 := v.DeviceReadIOps[:0]
+				if out444 == nil {
+					out444 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e444 string
-					if err := s.Str(&e444); err != nil {
+					var e445 string
+					if err := s.Str(&e445); err != nil {
 						return err
 					}
-					out443 = append(out443, e444)
+					out444 = append(out444, e445)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out443
+				v.DeviceReadIOps = out444
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out445 := v.DeviceWriteIOps[:0]
-				if out445 == nil {
-					out445 = []string{}
+				out446 := v.DeviceWriteIOps[:0]
+				if out446 == nil {
+					out446 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e446 string
-					if err := s.Str(&e446); err != nil {
+					var e447 string
+					if err := s.Str(&e447); err != nil {
 						return err
 					}
-					out445 = append(out445, e446)
+					out446 = append(out446, e447)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out445
+				v.DeviceWriteIOps = out446
 			}
 			return nil
 		case "memorySwappiness":
@@ -4833,59 +4844,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n447, _, null448, err := s.Integer(64, true)
+				n448, _, null449, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null448 {
-					(*v.MemorySwappiness) = int64(n447)
+				if !null449 {
+					(*v.MemorySwappiness) = int64(n448)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x449 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x449); err != nil {
+			x450 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x450); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x449)
+			v.OOMKillDisable = bool(x450)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out450 := v.DeviceCgroupRules[:0]
-				if out450 == nil {
-					out450 = []string{}
+				out451 := v.DeviceCgroupRules[:0]
+				if out451 == nil {
+					out451 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e451 string
-					if err := s.Str(&e451); err != nil {
+					var e452 string
+					if err := s.Str(&e452); err != nil {
 						return err
 					}
-					out450 = append(out450, e451)
+					out451 = append(out451, e452)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out450
+				v.DeviceCgroupRules = out451
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n452, null453, err := s.Integer(64, false)
+			_, n453, null454, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null453 {
-				v.CPURtPeriod = uint64(n452)
+			if !null454 {
+				v.CPURtPeriod = uint64(n453)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n454, _, null455, err := s.Integer(64, true)
+			n455, _, null456, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null455 {
-				v.CPURtRuntime = int64(n454)
+			if !null456 {
+				v.CPURtRuntime = int64(n455)
 			}
 			return nil
 		}
@@ -4922,42 +4933,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out456 := v.Networks[:0]
-				if out456 == nil {
-					out456 = []string{}
+				out457 := v.Networks[:0]
+				if out457 == nil {
+					out457 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e457 string
-					if err := s.Str(&e457); err != nil {
+					var e458 string
+					if err := s.Str(&e458); err != nil {
 						return err
 					}
-					out456 = append(out456, e457)
+					out457 = append(out457, e458)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out456
+				v.Networks = out457
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out458 := v.Ports[:0]
-				if out458 == nil {
-					out458 = []model.PortMapping{}
+				out459 := v.Ports[:0]
+				if out459 == nil {
+					out459 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e459 model.PortMapping
-					if err := decModelPortMapping(s, &e459); err != nil {
+					var e460 model.PortMapping
+					if err := decModelPortMapping(s, &e460); err != nil {
 						return err
 					}
-					out458 = append(out458, e459)
+					out459 = append(out459, e460)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out458
+				v.Ports = out459
 			}
 			return nil
 		case "staticIP":
@@ -4974,92 +4985,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out460 := v.DNSServers[:0]
-				if out460 == nil {
-					out460 = []string{}
+				out461 := v.DNSServers[:0]
+				if out461 == nil {
+					out461 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e461 string
-					if err := s.Str(&e461); err != nil {
+					var e462 string
+					if err := s.Str(&e462); err != nil {
 						return err
 					}
-					out460 = append(out460, e461)
+					out461 = append(out461, e462)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out460
+				v.DNSServers = out461
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out462 := v.DNSSearch[:0]
-				if out462 == nil {
-					out462 = []string{}
+				out463 := v.DNSSearch[:0]
+				if out463 == nil {
+					out463 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e463 string
-					if err := s.Str(&e463); err != nil {
+					var e464 string
+					if err := s.Str(&e464); err != nil {
 						return err
 					}
-					out462 = append(out462, e463)
+					out463 = append(out463, e464)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out462
+				v.DNSSearch = out463
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out464 := v.DNSOptions[:0]
-				if out464 == nil {
-					out464 = []string{}
+				out465 := v.DNSOptions[:0]
+				if out465 == nil {
+					out465 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e465 string
-					if err := s.Str(&e465); err != nil {
+					var e466 string
+					if err := s.Str(&e466); err != nil {
 						return err
 					}
-					out464 = append(out464, e465)
+					out465 = append(out465, e466)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out464
+				v.DNSOptions = out465
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out466 := v.AddHosts[:0]
-				if out466 == nil {
-					out466 = []string{}
+				out467 := v.AddHosts[:0]
+				if out467 == nil {
+					out467 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e467 string
-					if err := s.Str(&e467); err != nil {
+					var e468 string
+					if err := s.Str(&e468); err != nil {
 						return err
 					}
-					out466 = append(out466, e467)
+					out467 = append(out467, e468)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out466
+				v.AddHosts = out467
 			}
 			return nil
 		case "noHosts":
-			x468 := bool(v.NoHosts)
-			if err := s.Bool(&x468); err != nil {
+			x469 := bool(v.NoHosts)
+			if err := s.Bool(&x469); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x468)
+			v.NoHosts = bool(x469)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5069,27 +5080,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e469 []string
+					var e470 []string
 					if s.Literal("null") {
-						e469 = nil
+						e470 = nil
 					} else {
-						out470 := e469[:0]
-						if out470 == nil {
-							out470 = []string{}
+						out471 := e470[:0]
+						if out471 == nil {
+							out471 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e471 string
-							if err := s.Str(&e471); err != nil {
+							var e472 string
+							if err := s.Str(&e472); err != nil {
 								return err
 							}
-							out470 = append(out470, e471)
+							out471 = append(out471, e472)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e469 = out470
+						e470 = out471
 					}
-					v.Aliases[string(key)] = e469
+					v.Aliases[string(key)] = e470
 					return nil
 				}); err != nil {
 					return err
@@ -5104,11 +5115,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e472 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e472); err != nil {
+					var e473 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e473); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e472
+					v.Addrs[string(key)] = e473
 					return nil
 				}); err != nil {
 					return err
@@ -5126,30 +5137,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n473, null474, err := s.Integer(32, false)
+			_, n474, null475, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null474 {
-				v.ContainerID = uint32(n473)
+			if !null475 {
+				v.ContainerID = uint32(n474)
 			}
 			return nil
 		case "hostID":
-			_, n475, null476, err := s.Integer(32, false)
+			_, n476, null477, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null476 {
-				v.HostID = uint32(n475)
+			if !null477 {
+				v.HostID = uint32(n476)
 			}
 			return nil
 		case "size":
-			_, n477, null478, err := s.Integer(32, false)
+			_, n478, null479, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null478 {
-				v.Size = uint32(n477)
+			if !null479 {
+				v.Size = uint32(n478)
 			}
 			return nil
 		}
@@ -5166,57 +5177,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out479 := v.Test[:0]
-				if out479 == nil {
-					out479 = []string{}
+				out480 := v.Test[:0]
+				if out480 == nil {
+					out480 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e480 string
-					if err := s.Str(&e480); err != nil {
+					var e481 string
+					if err := s.Str(&e481); err != nil {
 						return err
 					}
-					out479 = append(out479, e480)
+					out480 = append(out480, e481)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out479
+				v.Test = out480
 			}
 			return nil
 		case "interval":
-			n481, _, null482, err := s.Integer(64, true)
+			n482, _, null483, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null482 {
-				v.Interval = time.Duration(n481)
+			if !null483 {
+				v.Interval = time.Duration(n482)
 			}
 			return nil
 		case "timeout":
-			n483, _, null484, err := s.Integer(64, true)
+			n484, _, null485, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null484 {
-				v.Timeout = time.Duration(n483)
+			if !null485 {
+				v.Timeout = time.Duration(n484)
 			}
 			return nil
 		case "startPeriod":
-			n485, _, null486, err := s.Integer(64, true)
+			n486, _, null487, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null486 {
-				v.StartPeriod = time.Duration(n485)
+			if !null487 {
+				v.StartPeriod = time.Duration(n486)
 			}
 			return nil
 		case "retries":
-			n487, _, null488, err := s.Integer(64, true)
+			n488, _, null489, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null488 {
-				v.Retries = int(n487)
+			if !null489 {
+				v.Retries = int(n488)
 			}
 			return nil
 		}
@@ -5250,30 +5261,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n489, null490, err := s.Integer(32, false)
+			_, n490, null491, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null490 {
-				v.UID = uint32(n489)
+			if !null491 {
+				v.UID = uint32(n490)
 			}
 			return nil
 		case "gid":
-			_, n491, null492, err := s.Integer(32, false)
+			_, n492, null493, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null492 {
-				v.GID = uint32(n491)
+			if !null493 {
+				v.GID = uint32(n492)
 			}
 			return nil
 		case "mode":
-			_, n493, null494, err := s.Integer(32, false)
+			_, n494, null495, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null494 {
-				v.Mode = uint32(n493)
+			if !null495 {
+				v.Mode = uint32(n494)
 			}
 			return nil
 		}
@@ -5297,12 +5308,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n495, _, null496, err := s.Integer(64, true)
+			n496, _, null497, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null496 {
-				v.PrefixLen = int(n495)
+			if !null497 {
+				v.PrefixLen = int(n496)
 			}
 			return nil
 		case "gateway":
@@ -5336,33 +5347,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n497, _, null498, err := s.Integer(64, true)
+			n498, _, null499, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null498 {
-				v.FailingStreak = int(n497)
+			if !null499 {
+				v.FailingStreak = int(n498)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out499 := v.Log[:0]
-				if out499 == nil {
-					out499 = []model.HealthLog{}
+				out500 := v.Log[:0]
+				if out500 == nil {
+					out500 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e500 model.HealthLog
-					if err := decModelHealthLog(s, &e500); err != nil {
+					var e501 model.HealthLog
+					if err := decModelHealthLog(s, &e501); err != nil {
 						return err
 					}
-					out499 = append(out499, e500)
+					out500 = append(out500, e501)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out499
+				v.Log = out500
 			}
 			return nil
 		}
@@ -5381,21 +5392,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n501, null502, err := s.Integer(16, false)
+			_, n502, null503, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null502 {
-				v.HostPort = uint16(n501)
+			if !null503 {
+				v.HostPort = uint16(n502)
 			}
 			return nil
 		case "containerPort":
-			_, n503, null504, err := s.Integer(16, false)
+			_, n504, null505, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null504 {
-				v.ContainerPort = uint16(n503)
+			if !null505 {
+				v.ContainerPort = uint16(n504)
 			}
 			return nil
 		case "protocol":
@@ -5404,12 +5415,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n505, null506, err := s.Integer(16, false)
+			_, n506, null507, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.Range = uint16(n505)
+			if !null507 {
+				v.Range = uint16(n506)
 			}
 			return nil
 		}
@@ -5443,30 +5454,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw507, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw507); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw508, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw508); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw508); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw509, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw509); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n509, _, null510, err := s.Integer(64, true)
+			n510, _, null511, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.ExitCode = int(n509)
+			if !null511 {
+				v.ExitCode = int(n510)
 			}
 			return nil
 		case "output":

@@ -66,6 +66,9 @@ type Mount struct {
 	// CopyUp fills an empty volume with the image's content at Destination when the container
 	// starts (an image VOLUME under --image-volume bind).
 	CopyUp bool `json:"copyUp,omitempty"`
+	// NoCopy leaves a new volume empty (the nocopy option): the image's content at
+	// Destination is not copied into it.
+	NoCopy bool `json:"noCopy,omitempty"`
 }
 
 // IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line

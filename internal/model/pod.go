@@ -174,6 +174,18 @@ type Volume struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 	Options    map[string]string `json:"options,omitempty"`
 	Created    time.Time         `json:"created"`
+	// What the options say (engine/volume_mount.go): NeedsMount when they name a file system
+	// to mount on Mountpoint, with MountOptions (o less what pea takes itself); the owner of
+	// the volume's root (uid=, gid=).
+	NeedsMount   bool   `json:"needsMount,omitempty"`
+	MountOptions string `json:"mountOptions,omitempty"`
+	UID          *int   `json:"uid,omitempty"`
+	GID          *int   `json:"gid,omitempty"`
+	// What the first container to use the volume still has to do: give its root the owner and
+	// mode of the image's directory under it (or the container's user), and fill it with that
+	// directory's content.
+	NeedsChown  bool `json:"needsChown,omitempty"`
+	NeedsCopyUp bool `json:"needsCopyUp,omitempty"`
 }
 
 // What a pod owns besides its containers, removed with it: volumes labelled with the pod's

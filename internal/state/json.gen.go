@@ -170,7 +170,7 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	})
 }
 
-var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp"}
+var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy"}
 
 func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -232,6 +232,13 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 			}
 			v.CopyUp = bool(x15)
 			return nil
+		case "noCopy":
+			x16 := bool(v.NoCopy)
+			if err := s.Bool(&x16); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x16)
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -246,42 +253,42 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out16 := v.Networks[:0]
-				if out16 == nil {
-					out16 = []string{}
+				out17 := v.Networks[:0]
+				if out17 == nil {
+					out17 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e17 string
-					if err := s.Str(&e17); err != nil {
+					var e18 string
+					if err := s.Str(&e18); err != nil {
 						return err
 					}
-					out16 = append(out16, e17)
+					out17 = append(out17, e18)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out16
+				v.Networks = out17
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out18 := v.Ports[:0]
-				if out18 == nil {
-					out18 = []model.PortMapping{}
+				out19 := v.Ports[:0]
+				if out19 == nil {
+					out19 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e19 model.PortMapping
-					if err := decModelPortMapping(s, &e19); err != nil {
+					var e20 model.PortMapping
+					if err := decModelPortMapping(s, &e20); err != nil {
 						return err
 					}
-					out18 = append(out18, e19)
+					out19 = append(out19, e20)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out18
+				v.Ports = out19
 			}
 			return nil
 		case "staticIP":
@@ -298,92 +305,92 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out20 := v.DNSServers[:0]
-				if out20 == nil {
-					out20 = []string{}
+				out21 := v.DNSServers[:0]
+				if out21 == nil {
+					out21 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e21 string
-					if err := s.Str(&e21); err != nil {
+					var e22 string
+					if err := s.Str(&e22); err != nil {
 						return err
 					}
-					out20 = append(out20, e21)
+					out21 = append(out21, e22)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out20
+				v.DNSServers = out21
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out22 := v.DNSSearch[:0]
-				if out22 == nil {
-					out22 = []string{}
+				out23 := v.DNSSearch[:0]
+				if out23 == nil {
+					out23 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e23 string
-					if err := s.Str(&e23); err != nil {
+					var e24 string
+					if err := s.Str(&e24); err != nil {
 						return err
 					}
-					out22 = append(out22, e23)
+					out23 = append(out23, e24)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out22
+				v.DNSSearch = out23
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out24 := v.DNSOptions[:0]
-				if out24 == nil {
-					out24 = []string{}
+				out25 := v.DNSOptions[:0]
+				if out25 == nil {
+					out25 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e25 string
-					if err := s.Str(&e25); err != nil {
+					var e26 string
+					if err := s.Str(&e26); err != nil {
 						return err
 					}
-					out24 = append(out24, e25)
+					out25 = append(out25, e26)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out24
+				v.DNSOptions = out25
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out26 := v.AddHosts[:0]
-				if out26 == nil {
-					out26 = []string{}
+				out27 := v.AddHosts[:0]
+				if out27 == nil {
+					out27 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e27 string
-					if err := s.Str(&e27); err != nil {
+					var e28 string
+					if err := s.Str(&e28); err != nil {
 						return err
 					}
-					out26 = append(out26, e27)
+					out27 = append(out27, e28)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out26
+				v.AddHosts = out27
 			}
 			return nil
 		case "noHosts":
-			x28 := bool(v.NoHosts)
-			if err := s.Bool(&x28); err != nil {
+			x29 := bool(v.NoHosts)
+			if err := s.Bool(&x29); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x28)
+			v.NoHosts = bool(x29)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -393,27 +400,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e29 []string
+					var e30 []string
 					if s.Literal("null") {
-						e29 = nil
+						e30 = nil
 					} else {
-						out30 := e29[:0]
-						if out30 == nil {
-							out30 = []string{}
+						out31 := e30[:0]
+						if out31 == nil {
+							out31 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e31 string
-							if err := s.Str(&e31); err != nil {
+							var e32 string
+							if err := s.Str(&e32); err != nil {
 								return err
 							}
-							out30 = append(out30, e31)
+							out31 = append(out31, e32)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e29 = out30
+						e30 = out31
 					}
-					v.Aliases[string(key)] = e29
+					v.Aliases[string(key)] = e30
 					return nil
 				}); err != nil {
 					return err
@@ -428,11 +435,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e32 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e32); err != nil {
+					var e33 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e33); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e32
+					v.Addrs[string(key)] = e33
 					return nil
 				}); err != nil {
 					return err
@@ -453,57 +460,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out33 := v.Test[:0]
-				if out33 == nil {
-					out33 = []string{}
+				out34 := v.Test[:0]
+				if out34 == nil {
+					out34 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e34 string
-					if err := s.Str(&e34); err != nil {
+					var e35 string
+					if err := s.Str(&e35); err != nil {
 						return err
 					}
-					out33 = append(out33, e34)
+					out34 = append(out34, e35)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out33
+				v.Test = out34
 			}
 			return nil
 		case "interval":
-			n35, _, null36, err := s.Integer(64, true)
+			n36, _, null37, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null36 {
-				v.Interval = time.Duration(n35)
+			if !null37 {
+				v.Interval = time.Duration(n36)
 			}
 			return nil
 		case "timeout":
-			n37, _, null38, err := s.Integer(64, true)
+			n38, _, null39, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null38 {
-				v.Timeout = time.Duration(n37)
+			if !null39 {
+				v.Timeout = time.Duration(n38)
 			}
 			return nil
 		case "startPeriod":
-			n39, _, null40, err := s.Integer(64, true)
+			n40, _, null41, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null40 {
-				v.StartPeriod = time.Duration(n39)
+			if !null41 {
+				v.StartPeriod = time.Duration(n40)
 			}
 			return nil
 		case "retries":
-			n41, _, null42, err := s.Integer(64, true)
+			n42, _, null43, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null42 {
-				v.Retries = int(n41)
+			if !null43 {
+				v.Retries = int(n42)
 			}
 			return nil
 		}
@@ -522,21 +529,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n43, null44, err := s.Integer(16, false)
+			_, n44, null45, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null44 {
-				v.HostPort = uint16(n43)
+			if !null45 {
+				v.HostPort = uint16(n44)
 			}
 			return nil
 		case "containerPort":
-			_, n45, null46, err := s.Integer(16, false)
+			_, n46, null47, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null46 {
-				v.ContainerPort = uint16(n45)
+			if !null47 {
+				v.ContainerPort = uint16(n46)
 			}
 			return nil
 		case "protocol":
@@ -545,12 +552,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n47, null48, err := s.Integer(16, false)
+			_, n48, null49, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null48 {
-				v.Range = uint16(n47)
+			if !null49 {
+				v.Range = uint16(n48)
 			}
 			return nil
 		}

@@ -107,6 +107,18 @@ func (s *Store) Volume(name string) (*model.Volume, error) {
 	return v, json.Unmarshal(cfg, v)
 }
 
+// SaveVolume rewrites a volume's record (what its first use did).
+func (s *Store) SaveVolume(v *model.Volume) error {
+	res, err := s.db.Exec(`UPDATE volumes SET config = ? WHERE name = ?`, mustJSON(v), v.Name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("no volume with name %q found: %w", v.Name, errdefs.ErrNoSuchVolume)
+	}
+	return nil
+}
+
 // ListVolumes returns every volume.
 func (s *Store) ListVolumes() ([]*model.Volume, error) {
 	rows, err := s.db.Query(`SELECT config FROM volumes ORDER BY rowid`)

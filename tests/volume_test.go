@@ -1,0 +1,144 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// volImage builds localhost/confimg: /srv/conf owned 33:33, mode 750, holding f ("hello").
+func (e *Env) volImage() {
+	e.t.Helper()
+	ctx := e.t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(`FROM localhost/bb
+RUN mkdir -p /srv/conf && echo hello > /srv/conf/f && chown -R 33:33 /srv/conf && chmod 750 /srv/conf
+`), 0o644)
+	e.Pea("build", "-q", "-t", "localhost/confimg", ctx)
+}
+
+// TestVolumeFirstUse: a new named volume takes, at its first use, the owner and mode of the
+// image's directory under it and that directory's content (podman's copy-up; regression: pea
+// left named volumes empty), once; nocopy leaves it empty; a directory the image lacks goes to
+// the container's user; uid=/gid= options own the volume from its creation.
+func TestVolumeFirstUse(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.volImage()
+	e.Pea("volume", "create", "v1")
+	if out := e.Pea("volume", "inspect", "-f", "{{.NeedsCopyUp}} {{.NeedsChown}} {{.MountCount}}", "v1"); out != "true true 0" {
+		t.Fatalf("a new volume: %q", out)
+	}
+	run := func(args ...string) string {
+		return e.Pea(append([]string{"run", "--rm", "--network", "none"}, args...)...)
+	}
+	if out := run("-v", "v1:/srv/conf", "localhost/confimg", "sh", "-c", "stat -c '%u %g %a' /srv/conf; cat /srv/conf/f; echo more > /srv/conf/g"); out != "33 33 750\nhello" {
+		t.Fatalf("first use of a named volume: %q", out)
+	}
+	if out := e.Pea("volume", "inspect", "-f", "{{.NeedsCopyUp}} {{.NeedsChown}}", "v1"); out != "false false" {
+		t.Fatalf("after its first use: %q", out)
+	}
+	// Once: mounted elsewhere later, it keeps what it has and gets nothing of the image's.
+	if out := run("-v", "v1:/etc", "localhost/confimg", "ls", "/etc"); out != "f\ng" {
+		t.Fatalf("second use: %q", out)
+	}
+	if out := run("-v", "v2:/srv/conf:nocopy", "localhost/confimg", "sh", "-c", "ls -A /srv/conf | wc -l; stat -c '%u %a' /srv/conf"); out != "0\n33 750" {
+		t.Fatalf("nocopy: %q", out)
+	}
+	if out := run("--user", "1000:1001", "-v", "v3:/newdir", "localhost/confimg", "stat", "-c", "%u %g", "/newdir"); out != "1000 1001" {
+		t.Fatalf("a directory the image lacks: %q", out)
+	}
+	if out := run("-v", "/srv/conf", "localhost/confimg", "cat", "/srv/conf/f"); out != "hello" {
+		t.Fatalf("an anonymous volume: %q", out)
+	}
+	// --mount's volume-nocopy as -v's nocopy.
+	if out := run("--mount", "type=volume,src=v4,dst=/srv/conf,volume-nocopy", "localhost/confimg", "ls", "-A", "/srv/conf"); out != "" {
+		t.Fatalf("--mount volume-nocopy: %q", out)
+	}
+	e.Pea("volume", "create", "-o", "uid=1000", "-o", "gid=1001", "owned")
+	if out := e.Pea("volume", "inspect", "-f", "{{.UID}} {{.GID}} {{.NeedsChown}}", "owned"); out != "1000 1001 false" {
+		t.Fatalf("uid/gid options: %q", out)
+	}
+	if out := run("-v", "owned:/srv/conf", "localhost/confimg", "stat", "-c", "%u %g", "/srv/conf"); out != "1000 1001" {
+		t.Fatalf("a volume made with uid/gid: %q", out)
+	}
+	// Bad options: one line, exit 125, no volume.
+	r := e.Fails(125, "volume", "create", "-o", "foo=bar", "bad1")
+	oneLine(t, r, "invalid mount option foo")
+	r = e.Fails(125, "volume", "create", "-o", "size=10m", "bad2")
+	oneLine(t, r, "project quota")
+	e.Fails(125, "volume", "create", "-o", "uid=abc", "bad3")
+	if out := e.Pea("volume", "ls", "-q", "--filter", "name=bad"); out != "" {
+		t.Fatalf("refused volumes were made: %q", out)
+	}
+}
+
+// TestVolumeMountOptions: a volume with mount options is mounted while containers or
+// `volume mount`s hold it and unmounted after the last (podman's local driver): a tmpfs, and a
+// bind of a host directory (compose's driver_opts type=none,o=bind), whose removal leaves the
+// host directory's files alone. A mount that fails fails the start with 126 and holds nothing.
+func TestVolumeMountOptions(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.volImage()
+	e.Pea("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=2m,nodev", "tv")
+	dir := e.Pea("volume", "inspect", "-f", "{{.Mountpoint}}", "tv")
+	count := func(v string) string { return e.Pea("volume", "inspect", "-f", "{{.MountCount}}", v) }
+	e.Pea("run", "-d", "--network", "none", "--name", "t1", "-v", "tv:/srv/conf", "localhost/confimg", "sleep", "1000")
+	if out := e.Pea("exec", "t1", "sh", "-c", "mount | grep ' /srv/conf ' | cut -d' ' -f1,5; cat /srv/conf/f"); !strings.HasPrefix(out, "tmpfs tmpfs\n") || !strings.HasSuffix(out, "hello") {
+		t.Fatalf("the tmpfs volume in the container: %q", out)
+	}
+	if !hostMounted(dir) || count("tv") != "1" {
+		t.Fatalf("held by t1: mounted %v, count %s", hostMounted(dir), count("tv"))
+	}
+	if out := e.Pea("volume", "mount", "tv"); out != dir {
+		t.Fatalf("volume mount: %q", out)
+	}
+	if count("tv") != "2" {
+		t.Fatalf("count after volume mount: %s", count("tv"))
+	}
+	e.Pea("rm", "-f", "-t", "0", "t1")
+	if !hostMounted(dir) || count("tv") != "1" {
+		t.Fatalf("after t1's removal: mounted %v, count %s", hostMounted(dir), count("tv"))
+	}
+	e.Pea("volume", "unmount", "tv")
+	if hostMounted(dir) || count("tv") != "0" {
+		t.Fatalf("after volume unmount: mounted %v, count %s", hostMounted(dir), count("tv"))
+	}
+	e.Fails(125, "volume", "unmount", "tv")
+
+	host := t.TempDir()
+	os.WriteFile(filepath.Join(host, "h"), []byte("from-host"), 0o644)
+	e.Pea("volume", "create", "-o", "type=none", "-o", "o=bind", "-o", "device="+host, "bv")
+	if out := e.Pea("run", "--rm", "--network", "none", "-v", "bv:/x", "localhost/bb", "sh", "-c", "cat /x/h; echo w > /x/n"); out != "from-host" {
+		t.Fatalf("the bind volume: %q", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(host, "n")); err != nil || string(b) != "w\n" {
+		t.Fatalf("a write through the bind volume: %q %v", b, err)
+	}
+	bdir := e.Pea("volume", "inspect", "-f", "{{.Mountpoint}}", "bv")
+	if hostMounted(bdir) {
+		t.Fatal("the bind volume is still mounted after its container")
+	}
+	e.Pea("volume", "mount", "bv")
+	e.Pea("volume", "rm", "bv")
+	if _, err := os.Stat(filepath.Join(host, "h")); err != nil || hostMounted(bdir) {
+		t.Fatalf("volume rm of a mounted bind volume: host file %v, mounted %v", err, hostMounted(bdir))
+	}
+
+	e.Pea("volume", "create", "-o", "type=bogus", "-o", "device=x", "badfs")
+	r := e.Fails(126, "run", "--rm", "--network", "none", "-v", "badfs:/x", "localhost/bb", "true")
+	oneLine(t, r, "mounting volume badfs")
+	if count("badfs") != "0" {
+		t.Fatalf("a failed mount is held: %s", count("badfs"))
+	}
+}
+
+// hostMounted says whether dir is a mount point on the host.
+func hostMounted(dir string) bool {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
