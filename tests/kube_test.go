@@ -394,14 +394,19 @@ spec:
   - name: app
     image: localhost/bb:latest
     command: [sleep, "300"]
-    volumeMounts: [{name: conf, mountPath: /etc/app}, {name: scratch, mountPath: /scratch}]
+    volumeMounts: [{name: conf, mountPath: /etc/app}, {name: scratch, mountPath: /scratch}, {name: etc, mountPath: /etc}]
   volumes:
   - {name: conf, configMap: {name: cfg}}
   - {name: scratch, emptyDir: {}}
+  - {name: etc, emptyDir: {}}
 `)
 	e.Pea("kube", "play", y)
 	if out := e.Pea("volume", "ls", "-q"); out == "" {
 		t.Fatal("no emptyDir volume was made")
+	}
+	// An emptyDir starts empty, as Kubernetes makes it: not filled with the image's /etc.
+	if out := e.Pea("exec", "owned-app", "sh", "-c", "test -e /etc/passwd && echo copied || echo empty"); out != "empty" {
+		t.Fatalf("an emptyDir over the image's /etc: %q", out)
 	}
 	e.Pea("pod", "rm", "-f", "-t", "0", "owned")
 	if out := e.Pea("volume", "ls", "-q"); out != "" {

@@ -55,7 +55,8 @@ func freshEmptyDir(rt *engine.Runtime, pod, name string) error {
 		}
 	}
 	vol := strings.TrimPrefix(name, pod+"-")
-	_, err := rt.CreateVolume(name, map[string]string{LabelEmptyDir: vol, LabelPod: pod}, nil)
+	// Empty, as Kubernetes makes it: not filled with the image's content at its first use.
+	_, err := rt.CreateVolume(name, map[string]string{LabelEmptyDir: vol, LabelPod: pod}, map[string]string{"nocopy": ""})
 	return err
 }
 
