@@ -33,9 +33,34 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-// printJSON writes v as indented JSON, as podman's --format json does.
-func printJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "    ")
+// jsonStyle is how a command's JSON is indented: podman 4.3's commands print theirs with
+// different encoders, and pea prints each as podman does.
+type jsonStyle int
+
+const (
+	jsonFour    jsonStyle = iota // images, secret inspect, manifest inspect ... (the default)
+	jsonFive                     // inspect (container, image, pod, network, volume), diff, pod stats
+	jsonTwo                      // ps, pod ps, network ls, volume ls, info
+	jsonOne                      // stats
+	jsonCompact                  // version, history: one line
+)
+
+func (s jsonStyle) indent() string {
+	return [...]string{jsonFour: "    ", jsonFive: "     ", jsonTwo: "  ", jsonOne: " ", jsonCompact: ""}[s]
+}
+
+// printJSON writes v as JSON indented by four spaces.
+func printJSON(w io.Writer, v any) error { return printJSONStyle(w, v, jsonFour) }
+
+// printJSONStyle writes v as JSON in style.
+func printJSONStyle(w io.Writer, v any, style jsonStyle) error {
+	var b []byte
+	var err error
+	if style == jsonCompact {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.MarshalIndent(v, "", style.indent())
+	}
 	if err != nil {
 		return err
 	}
@@ -128,6 +153,7 @@ func splitCamel(s string) string {
 type table struct {
 	format  string            // default row template, e.g. "{{.ID}}\t{{.Name}}"
 	headers map[string]string // header overrides per field
+	json    jsonStyle         // how --format json indents
 }
 
 // render prints items according to the user's --format (empty: the default table), podman style:
@@ -135,7 +161,7 @@ type table struct {
 // template is applied to each item with no header.
 func render(w io.Writer, format string, noHeading bool, items []any, jsonValue any, t table) error {
 	if format == "json" && jsonValue != nil {
-		return printJSON(w, jsonValue)
+		return printJSONStyle(w, jsonValue, t.json)
 	}
 	isTable := false
 	switch {
@@ -181,10 +207,11 @@ func render(w io.Writer, format string, noHeading bool, items []any, jsonValue a
 	return err
 }
 
-// renderEach applies a user template to each value (inspect --format), or prints JSON.
-func renderEach(w io.Writer, format string, values []any) error {
+// renderEach applies a user template to each value (inspect --format), or prints JSON in
+// style.
+func renderEach(w io.Writer, format string, values []any, style jsonStyle) error {
 	if format == "" || format == "json" {
-		return printJSON(w, values)
+		return printJSONStyle(w, values, style)
 	}
 	tmpl, err := template.New("format").Funcs(templateFuncs).Parse(normalizeTemplate(format))
 	if err != nil {
@@ -201,6 +228,11 @@ func renderEach(w io.Writer, format string, values []any) error {
 // inspectEach looks up every name, prints what was found (JSON array or the template per
 // value; an empty JSON array when nothing was), and reports the failures as podman does.
 func inspectEach(a *app, names []string, format string, lookup func(name string) (any, error)) error {
+	return inspectEachStyle(a, names, format, jsonFive, lookup)
+}
+
+// inspectEachStyle is inspectEach whose JSON is in style.
+func inspectEachStyle(a *app, names []string, format string, style jsonStyle, lookup func(name string) (any, error)) error {
 	var values []any
 	var errs []error
 	for _, name := range names {
@@ -212,7 +244,7 @@ func inspectEach(a *app, names []string, format string, lookup func(name string)
 		values = append(values, v)
 	}
 	if len(values) > 0 {
-		if err := renderEach(a.stdout, format, values); err != nil {
+		if err := renderEach(a.stdout, format, values, style); err != nil {
 			return err
 		}
 	} else if format == "" || format == "json" {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +26,7 @@ func newImageCommand(a *app) *cobra.Command {
 		newImagesCommand, newImageInspectCommand, newRmiCommand, newImagePruneCommand, newImageExistsCommand,
 		newTagCommand, newUntagCommand, newSaveCommand, newLoadCommand, newImportCommand, newPullCommand,
 		newPushCommand, newImageHistoryCommand, newBuildCommand, newSearchCommand, newImageMountCommand,
-		newImageUmountCommand,
+		newImageUmountCommand, newImageDiffCommand, newImageTreeCommand,
 	} {
 		sub := f(a)
 		switch sub.Name() {
@@ -97,6 +98,9 @@ func newImageHistoryCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if format == "json" {
+				return printJSONStyle(a.stdout, historyJSON(img), jsonCompact)
+			}
 			rows := historyRows(img, noTrunc, human)
 			if quiet {
 				for _, r := range rows {
@@ -148,4 +152,34 @@ func historyRows(img *image.Image, noTrunc, human bool) []*historyRow {
 	rows[0].ID = truncID(img.ID, noTrunc)
 	rows[0].Tags = img.Names
 	return rows
+}
+
+// historyLayerJSON is one entry of `history --format json`, as podman 4.3 prints it: the full
+// ID (of the image, on its newest entry), the time, the whole command, the size in bytes.
+type historyLayerJSON struct {
+	ID        string    `json:"id"`
+	Created   time.Time `json:"created"`
+	CreatedBy string    `json:"CreatedBy,omitempty"`
+	Size      int64     `json:"size"`
+	Comment   string    `json:"comment,omitempty"`
+	CreatedAt string    `json:"Created"`
+}
+
+func historyJSON(img *image.Image) []historyLayerJSON {
+	out := []historyLayerJSON{}
+	layer := 0
+	for _, h := range img.Config.History {
+		e := historyLayerJSON{ID: "<missing>", Created: h.Created.Time.UTC(), CreatedBy: h.CreatedBy, Comment: h.Comment,
+			CreatedAt: h.Created.Time.UTC().Format(time.RFC3339)}
+		if !h.EmptyLayer && layer < len(img.LayerSizes) {
+			e.Size = img.LayerSizes[layer]
+			layer++
+		}
+		out = append([]historyLayerJSON{e}, out...)
+	}
+	if len(out) == 0 {
+		out = append(out, historyLayerJSON{Created: img.Created.UTC(), Size: img.Size, CreatedAt: img.Created.UTC().Format(time.RFC3339)})
+	}
+	out[0].ID = img.ID
+	return out
 }

@@ -29,10 +29,10 @@ func newInfoCommand(a *app) *cobra.Command {
 			}
 			in.Version = versionInfo()
 			if format == "json" {
-				return printJSON(a.stdout, in)
+				return printJSONStyle(a.stdout, in, jsonTwo)
 			}
 			if format != "" {
-				return renderEach(a.stdout, format, []any{in})
+				return renderEach(a.stdout, format, []any{in}, jsonTwo)
 			}
 			h, s := in.Host, in.Store
 			fmt.Fprintf(a.stdout, "host:\n  arch: %s\n  hostname: %s\n  kernel: %s\n  os: %s\n  cpus: %d\n  memTotal: %d\n  memFree: %d\n",

@@ -97,7 +97,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 				if sel == nil {
 					sel = []*network.Network{}
 				}
-				return printJSON(a.stdout, sel)
+				return printJSONStyle(a.stdout, sel, jsonTwo)
 			}
 			var rows []any
 			for _, n := range sel {

@@ -38,11 +38,11 @@ func newPodInspectCommand(a *app) *cobra.Command {
 			}
 			if len(values) == 1 && (format == "" || format == "json") {
 				// podman 4.3 prints a single pod as an object.
-				if err := printJSON(a.stdout, values[0]); err != nil {
+				if err := printJSONStyle(a.stdout, values[0], jsonFive); err != nil {
 					return err
 				}
 			} else if len(values) > 0 {
-				if err := renderEach(a.stdout, format, values); err != nil {
+				if err := renderEach(a.stdout, format, values, jsonFive); err != nil {
 					return err
 				}
 			}

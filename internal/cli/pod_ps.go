@@ -97,7 +97,7 @@ func runPodPs(a *app, o *podPsOptions) error {
 		for _, p := range sel {
 			js = append(js, view.PodList(p))
 		}
-		return printJSON(a.stdout, js)
+		return printJSONStyle(a.stdout, js, jsonTwo)
 	}
 	rows := make([]any, 0, len(sel))
 	now := time.Now()

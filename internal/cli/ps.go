@@ -206,7 +206,7 @@ func runPs(a *app, o *psOptions) error {
 			}
 			js = append(js, j)
 		}
-		return printJSON(a.stdout, js)
+		return printJSONStyle(a.stdout, js, jsonTwo)
 	}
 	rows := make([]any, 0, len(sel))
 	for _, c := range sel {

@@ -89,16 +89,7 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 			fmt.Fprint(a.stdout, "\033[2J\033[H")
 		}
 		if o.format == "json" {
-			var js []map[string]string
-			for _, s := range stats {
-				r := toStatsRow(s, o.noTrunc)
-				js = append(js, map[string]string{"pod": r.Pod, "id": r.CID, "name": r.Name, "cpu_percent": r.CPUPerc,
-					"mem_usage": r.MemUsage, "mem_percent": r.MemPerc, "net_io": r.NetIO, "block_io": r.BlockIO, "pids": r.PIDs, "cpu_time": r.CPUTime, "avg_cpu": r.AvgCPU})
-			}
-			if js == nil {
-				js = []map[string]string{}
-			}
-			if err := printJSON(a.stdout, js); err != nil {
+			if err := printStatsJSON(a, stats, o.noTrunc, pod); err != nil {
 				return err
 			}
 		} else {
@@ -250,4 +241,46 @@ func newPodLogsCommand(a *app) *cobra.Command {
 	o.register(cmd)
 	cmd.Flags().StringVarP(&ctr, "container", "c", "", "only this container's logs")
 	return cmd
+}
+
+// ctrStatsJSON is one container of `stats --format json`, podman's keys in podman's order.
+type ctrStatsJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	CPUTime    string `json:"cpu_time"`
+	CPUPercent string `json:"cpu_percent"`
+	AvgCPU     string `json:"avg_cpu"`
+	MemUsage   string `json:"mem_usage"`
+	MemPercent string `json:"mem_percent"`
+	NetIO      string `json:"net_io"`
+	BlockIO    string `json:"block_io"`
+	PIDs       string `json:"pids"`
+}
+
+// podStatsJSON is one container of `pod stats --format json`, as podman's.
+type podStatsJSON struct {
+	CPU, MemUsage, MemUsageBytes, Mem, NetIO, BlockIO string
+	PIDS                                              string
+	Pod, CID, Name                                    string
+}
+
+// printStatsJSON prints stats as podman's `stats` (one-space indent) or `pod stats` (five)
+// --format json.
+func printStatsJSON(a *app, stats []*engine.CtrStats, noTrunc, pod bool) error {
+	if pod {
+		js := []podStatsJSON{}
+		for _, s := range stats {
+			r := toStatsRow(s, noTrunc)
+			js = append(js, podStatsJSON{CPU: r.CPU, MemUsage: r.MemUsage, MemUsageBytes: r.MemUsageBytes, Mem: r.Mem,
+				NetIO: r.NetIO, BlockIO: r.BlockIO, PIDS: r.PIDs, Pod: r.Pod, CID: r.CID, Name: r.Name})
+		}
+		return printJSONStyle(a.stdout, js, jsonFive)
+	}
+	js := []ctrStatsJSON{}
+	for _, s := range stats {
+		r := toStatsRow(s, noTrunc)
+		js = append(js, ctrStatsJSON{ID: r.ID, Name: r.Name, CPUTime: r.CPUTime, CPUPercent: r.CPUPerc, AvgCPU: r.AvgCPU,
+			MemUsage: r.MemUsage, MemPercent: r.MemPerc, NetIO: r.NetIO, BlockIO: r.BlockIO, PIDs: r.PIDs})
+	}
+	return printJSONStyle(a.stdout, js, jsonOne)
 }

@@ -31,10 +31,10 @@ func newVersionCommand(a *app) *cobra.Command {
 			v.Client.GoVersion = runtime.Version()
 			v.Client.OsArch = runtime.GOOS + "/" + runtime.GOARCH
 			if o.format == "json" {
-				return printJSON(a.stdout, v)
+				return printJSONStyle(a.stdout, v, jsonCompact)
 			}
 			if o.format != "" {
-				return renderEach(a.stdout, o.format, []any{v})
+				return renderEach(a.stdout, o.format, []any{v}, jsonCompact)
 			}
 			fmt.Fprintf(a.stdout, "Version:      %s\nAPI Version:  %s\nGo Version:   %s\nOS/Arch:      %s\n",
 				v.Client.Version, v.Client.APIVersion, v.Client.GoVersion, v.Client.OsArch)

@@ -118,7 +118,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 				if js == nil {
 					js = []*volumeJSON{}
 				}
-				return printJSON(a.stdout, js)
+				return printJSONStyle(a.stdout, js, jsonTwo)
 			}
 			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.Driver}}\t{{.Name}}", headers: map[string]string{"Name": "VOLUME NAME"}})
 		},

@@ -335,17 +335,25 @@ func (r *Runtime) ContainerChanges(nameOrID string) ([]Change, error) {
 }
 
 // inLayers reports whether path rel exists in the image whose layer directories are lower
-// (top first): a layer that lacks it but whites it (or a directory above it) out, or makes a
-// directory above it opaque, hides it in the layers below.
+// (top first, overlay form): a layer whose entry for it, or for a directory above it, is a
+// whiteout (a 0:0 character device) hides it in the layers below, as does an opaque directory
+// above it (trusted.overlay.opaque=y) that lacks it.
 func inLayers(lower []string, rel string) bool {
-	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
 	for _, l := range lower {
-		if exists(filepath.Join(l, rel)) {
-			return true
+		var st unix.Stat_t
+		if unix.Lstat(filepath.Join(l, rel), &st) == nil {
+			return !(st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0)
 		}
-		for p := rel; p != "." && p != "/" && p != ""; p = filepath.Dir(p) {
-			dir := filepath.Join(l, filepath.Dir(p))
-			if exists(filepath.Join(dir, ".wh."+filepath.Base(p))) || exists(filepath.Join(dir, ".wh..wh..opq")) {
+		for p := filepath.Dir(rel); p != "." && p != "/" && p != ""; p = filepath.Dir(p) {
+			full := filepath.Join(l, p)
+			if unix.Lstat(full, &st) != nil {
+				continue
+			}
+			if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
+				return false
+			}
+			var buf [1]byte
+			if n, err := unix.Lgetxattr(full, "trusted.overlay.opaque", buf[:]); err == nil && n == 1 && buf[0] == 'y' {
 				return false
 			}
 		}

@@ -60,7 +60,7 @@ const imageSeccompMark = "\x00image"
 func applyImageRunFlags(cfg *model.ContainerConfig, img *image.Image, o CreateOptions) error {
 	switch o.ImageVolume {
 	case "", "ignore":
-	case "bind", "tmpfs":
+	case "bind", "anonymous", "tmpfs": // anonymous: what podman's SpecGenerator calls bind
 		for _, dest := range slices.Sorted(maps.Keys(img.Config.Config.Volumes)) {
 			dest = filepath.Clean(dest)
 			if !filepath.IsAbs(dest) || userMounts(cfg, dest) {

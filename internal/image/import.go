@@ -51,7 +51,7 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 		cfg.RootFS = RootFS{Type: "layers", DiffIDs: []Hash{mustHash(layer.DiffID)}}
 		cfg.History = []History{{
 			Created:   Time{Time: now},
-			CreatedBy: "/bin/sh -c #(nop) ADD file:" + strings.TrimPrefix(layer.DiffID, "sha256:") + " in / ",
+			CreatedBy: "/bin/sh -c #(nop) ADD file:" + strings.TrimPrefix(layer.DiffID, "sha256:") + " in /",
 			Comment:   comment,
 		}}
 		return &cfg, []layerResult{layer}, []string{blob}
