@@ -34,8 +34,8 @@ func TestLibpodEvents(t *testing.T) {
 	lines := strings.Split(a.mustPodman("events", "--stream=false", "--since", since, "--filter", "event=died", "--format", "json"), "\n")
 	var died struct {
 		ID, Name, Status, Type, Image string
-		ContainerExitCode         int
-		Attributes                map[string]string
+		ContainerExitCode             int
+		Attributes                    map[string]string
 	}
 	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &died) != nil || died.Name != "ev1" || died.Type != "container" ||
 		died.ContainerExitCode != 137 || died.Image != "localhost/bb:latest" || died.Attributes["tier"] != "web" || len(died.ID) != 64 {
