@@ -116,6 +116,7 @@ func (s *Server) libpodRoutes() {
 	s.libpodImageRoutes()     // libpod_images.go
 	s.libpodPodRoutes()       // libpod_pods.go
 	s.libpodVolumeRoutes()    // libpod_volumes.go
+	s.libpodSystemRoutes()    // libpod_system.go
 }
 
 // getLibpodVersion is GET /libpod/version: Docker's version answer with podman's component,

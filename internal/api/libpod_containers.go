@@ -1,11 +1,8 @@
 package api
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,13 +43,15 @@ func (s *Server) libpodContainerRoutes() {
 	s.lroute("GET", "/exec/{id}/json", s.getExecInspect)
 	s.lroute("POST", "/containers/{id}/attach", s.postContainerAttach)
 	s.lroute("POST", "/containers/{id}/resize", s.postContainerResize)
-	// diff, export, commit and cp out of a container: Docker's requests and answers too (cp
-	// into one, PUT archive, is not served: podman's client sends paths relative to a rename map)
+	// diff, export, commit and cp out of a container: Docker's requests and answers too; cp
+	// into one (libpod_archive.go) is podman's own
 	s.lroute("GET", "/containers/{id}/changes", s.getContainerChanges)
 	s.lroute("GET", "/containers/{id}/export", s.getContainerExport)
 	s.lroute("POST", "/commit", s.postCommit)
 	s.lroute("HEAD", "/containers/{id}/archive", s.headLibpodArchive)
 	s.lroute("GET", "/containers/{id}/archive", s.getContainerArchive)
+	s.lroute("PUT", "/containers/{id}/archive", s.putLibpodArchive)
+	s.lroute("GET", "/containers/stats", s.getLibpodContainersStats) // libpod_stats.go
 }
 
 // getLibpodContainerSlashed answers GET /libpod/containers/A/B/json and /exists: no container
@@ -393,38 +392,4 @@ func (s *Server) removedExitCode(nameOrID string) (int32, bool) {
 		}
 	}
 	return 0, false
-}
-
-// headLibpodArchive is HEAD /libpod/containers/{id}/archive?path=: Docker's stat header, but
-// with the path the copy is to use as linkTarget, as podman's (its client copies from and to
-// linkTarget, not path).
-func (s *Server) headLibpodArchive(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	c, err := lookup(rt, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	p, err := archivePath(r)
-	if err != nil {
-		return err
-	}
-	st, err := rt.StatPath(r.Context(), c.Config.ID, p)
-	if err != nil {
-		if strings.Contains(err.Error(), "no such file or directory") || errdefs.Is(err, errdefs.ErrNotFound) {
-			return fmt.Errorf("%q could not be found on container %s: %w", p, r.PathValue("id"), errdefs.ErrNotFound)
-		}
-		return err
-	}
-	switch {
-	case st.LinkTarget == "":
-		st.LinkTarget = path.Clean("/" + p)
-	case !path.IsAbs(st.LinkTarget):
-		st.LinkTarget = path.Join(path.Dir(path.Clean("/"+p)), st.LinkTarget)
-	}
-	js, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	w.Header().Set(pathStatHeader, base64.StdEncoding.EncodeToString(js))
-	w.WriteHeader(http.StatusOK)
-	return nil
 }

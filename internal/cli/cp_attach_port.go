@@ -30,10 +30,10 @@ func newCpCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rt.CopyPathWith(context.Background(), args[0], args[1], overwrite)
+			return rt.CopyPathWith(context.Background(), args[0], args[1], engine.CopyOptions{Overwrite: overwrite, KeepOwners: !archive})
 		},
 	}
-	cmd.Flags().BoolVarP(&archive, "archive", "a", true, "keep owners and modes")
+	cmd.Flags().BoolVarP(&archive, "archive", "a", true, "give what is copied into a container to its user (false: keep the source's owners)")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "let a directory replace a file and a file a directory")
 	return cmd
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
-	"pea/internal/model"
 )
 
 type eventsOptions struct {
@@ -95,7 +94,7 @@ func runEvents(a *app, o *eventsOptions) error {
 	}
 	var line strings.Builder
 	return rt.ReadEvents(context.Background(), ro, func(e *engine.Event) error {
-		if !matchFilters(byKey, func(k, v string) bool { return eventMatches(e, k, v) }) {
+		if !matchFilters(byKey, func(k, v string) bool { return e.Matches(k, v) }) {
 			return nil
 		}
 		line.Reset()
@@ -118,43 +117,6 @@ func runEvents(a *app, o *eventsOptions) error {
 		_, err := a.stdout.Write([]byte(line.String())) // one write per event: a follower sees it at once
 		return err
 	})
-}
-
-// eventMatches answers one --filter KEY=VALUE for an event, as podman does.
-func eventMatches(e *engine.Event, key, v string) bool {
-	idOrName := func() bool { return v != "" && strings.HasPrefix(e.ID, v) || e.Name == v }
-	switch key {
-	case "container":
-		// A network connect or disconnect is its container's too.
-		return (e.Type == engine.EventContainer || isConnect(e)) && idOrName()
-	case "event":
-		return e.Status == v || v == "die" && e.Status == "died"
-	case "image":
-		switch e.Type {
-		case engine.EventContainer:
-			return engine.EventImageMatches(e.Image, v)
-		case engine.EventImage:
-			return v != "" && strings.HasPrefix(e.ID, v) || engine.EventImageMatches(e.Name, v)
-		}
-		return false
-	case "label":
-		return model.LabelsMatch(e.Attributes, v)
-	case "network":
-		return e.Type == engine.EventNetwork && (e.Network == v || !isConnect(e) && idOrName())
-	case "pod":
-		switch e.Type {
-		case engine.EventPod:
-			return idOrName()
-		case engine.EventContainer:
-			return v != "" && strings.HasPrefix(e.PodID, v)
-		}
-		return false
-	case "type":
-		return e.Type == v
-	case "volume":
-		return e.Type == engine.EventVolume && e.Name == v
-	}
-	return false
 }
 
 // eventView is an event as podman's --format shows it (its JSON field names).
@@ -183,12 +145,6 @@ func newEventView(e *engine.Event) *eventView {
 	return v
 }
 
-// isConnect tells a network's connect or disconnect event, whose ID and name are the
-// container's, from its create or remove.
-func isConnect(e *engine.Event) bool {
-	return e.Type == engine.EventNetwork && (e.Status == "connect" || e.Status == "disconnect")
-}
-
 // humanEvent is podman's line for an event: time, type, status, ID, then what the type adds.
 func humanEvent(e *engine.Event, noTrunc bool) string {
 	id := e.ID
@@ -211,7 +167,7 @@ func humanEvent(e *engine.Event, noTrunc bool) string {
 	case engine.EventImage:
 		return head + id + " " + e.Name
 	case engine.EventNetwork:
-		if isConnect(e) { // the container's ID
+		if e.IsConnect() { // the container's ID
 			return head + id + " (container=" + id + ", name=" + e.Network + ")"
 		}
 		return head + id + " (name=" + e.Network + ")"

@@ -127,36 +127,14 @@ func newSystemCommand(a *app) *cobra.Command {
 }
 
 func systemPrune(a *app, rt *engine.Runtime, all, volumes bool, f engine.PruneFilter) error {
-	ctx := context.Background()
-	pods, err := rt.PrunePods(ctx)
+	rep, err := rt.SystemPrune(context.Background(), all, volumes, f)
 	if err != nil {
 		return err
-	}
-	ctrs, err := rt.PruneContainers(ctx, f)
-	if err != nil {
-		return err
-	}
-	nets, err := rt.NetworkPrune(ctx, f)
-	if err != nil {
-		return err
-	}
-	imgs, err := rt.ImagePrune(all, f)
-	if err != nil {
-		return err
-	}
-	// Whatever an interrupted deletion left in the trash goes too (this command's own removals
-	// included: the space is back when prune returns).
-	rt.EmptyTrash()
-	var vols []string
-	if volumes {
-		if vols, err = rt.PruneVolumes(f); err != nil {
-			return err
-		}
 	}
 	for _, g := range []struct {
 		what string
 		ids  []string
-	}{{"Pods", pods}, {"Containers", ctrs}, {"Networks", nets}, {"Images", imgs}, {"Volumes", vols}} {
+	}{{"Pods", rep.Pods}, {"Containers", rep.Containers}, {"Networks", rep.Networks}, {"Images", rep.Images}, {"Volumes", rep.Volumes}} {
 		if len(g.ids) == 0 {
 			continue
 		}

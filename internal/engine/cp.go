@@ -18,12 +18,22 @@ import (
 // seen as its processes see them; a stopped one through its mounted root filesystem. The copy
 // itself runs chroot'ed in that root (copier.go): no link of the container's leads out of it.
 func (r *Runtime) CopyPath(ctx context.Context, src, dst string) error {
-	return r.CopyPathWith(ctx, src, dst, false)
+	return r.CopyPathWith(ctx, src, dst, CopyOptions{})
 }
 
-// CopyPathWith is CopyPath; with overwrite (cp --overwrite) a directory may replace a file and
-// a file a directory (the directory's tree removed) at the destination.
-func (r *Runtime) CopyPathWith(ctx context.Context, src, dst string, overwrite bool) error {
+// CopyOptions change how CopyPathWith copies.
+type CopyOptions struct {
+	// Overwrite (cp --overwrite) lets a directory replace a file and a file a directory (the
+	// directory's tree removed) at the destination.
+	Overwrite bool
+	// KeepOwners (cp --archive=false) leaves what is copied into a container the owners the
+	// source's files have, instead of the container's user. A container with a user namespace
+	// still gets its user's: the source's IDs mean nothing in it.
+	KeepOwners bool
+}
+
+// CopyPathWith is CopyPath as o says.
+func (r *Runtime) CopyPathWith(ctx context.Context, src, dst string, o CopyOptions) error {
 	sc, sp, sIn := splitCtrPath(src)
 	dc, dp, dIn := splitCtrPath(dst)
 	if sIn == dIn {
@@ -35,10 +45,13 @@ func (r *Runtime) CopyPathWith(ctx context.Context, src, dst string, overwrite b
 	}
 	return r.inContainerRoot(name, path, func(c *model.Container, ns *userNS, root, fsRoot, path string) error {
 		if sIn {
-			return copyOut(root, path, dst, overwrite)
+			return copyOut(root, path, dst, o.Overwrite)
 		}
 		if _, err := os.Lstat(src); err != nil {
 			return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)
+		}
+		if o.KeepOwners && ns == nil {
+			return copyIn(root, src, path, nil, o.Overwrite)
 		}
 		// What is copied in belongs to the container's user, as in podman: its host IDs
 		// through the container's mappings when it has a user namespace.
@@ -51,7 +64,7 @@ func (r *Runtime) CopyPathWith(ctx context.Context, src, dst string, overwrite b
 				return err
 			}
 		}
-		return copyIn(root, src, path, &[2]uint32{uid, gid}, overwrite)
+		return copyIn(root, src, path, &[2]uint32{uid, gid}, o.Overwrite)
 	})
 }
 
