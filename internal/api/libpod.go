@@ -116,6 +116,9 @@ func (s *Server) libpodRoutes() {
 	s.libpodImageRoutes()     // libpod_images.go
 	s.libpodPodRoutes()       // libpod_pods.go
 	s.libpodVolumeRoutes()    // libpod_volumes.go
+	s.libpodBuildRoutes()     // libpod_build.go
+	s.libpodTransferRoutes()  // libpod_transfer.go
+	s.libpodKubeRoutes()      // libpod_kube.go
 }
 
 // getLibpodVersion is GET /libpod/version: Docker's version answer with podman's component,
