@@ -119,6 +119,7 @@ func (s *Server) libpodRoutes() {
 	s.libpodBuildRoutes()     // libpod_build.go
 	s.libpodTransferRoutes()  // libpod_transfer.go
 	s.libpodKubeRoutes()      // libpod_kube.go
+	s.libpodManifestRoutes()  // libpod_manifests.go
 }
 
 // getLibpodVersion is GET /libpod/version: Docker's version answer with podman's component,

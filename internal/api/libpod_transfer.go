@@ -84,8 +84,12 @@ func (s *Server) postLibpodImagePush(w http.ResponseWriter, r *http.Request, rt 
 		}
 		o.TLSVerify = &b
 	}
+	quiet, err := queryBool(q, "quiet", false)
+	if err != nil {
+		return err
+	}
 	js := newJSONStream(w)
-	if quiet, _ := queryBool(q, "quiet", false); !quiet {
+	if !quiet {
 		o.Progress = &libpodPullLines{js: js}
 	}
 	if err := rt.ImagePush(r.Context(), name, dest, o); err != nil {
