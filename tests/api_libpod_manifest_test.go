@@ -62,6 +62,17 @@ func TestLibpodManifests(t *testing.T) {
 		t.Fatalf("manifest remove of a bad digest: %s", r)
 	}
 
+	// annotate: the 4.3 remote client cannot (its annotate takes no flags), so the request is
+	// sent as the client's PUT would be.
+	first := ix.Manifests[0].Digest
+	var rep struct{ ID string }
+	a.RequestJSON("PUT", "/v4.3.1/libpod/manifests/localhost%2Fml", map[string]any{"Operation": "annotate", "Images": []string{first},
+		"Variant": "v9", "Annotations": map[string]string{"k": "v"}}, http.StatusOK, &rep)
+	if ix := inspect("localhost/ml"); rep.ID != id || ix.Manifests[0].Platform.Variant != "v9" || ix.Manifests[0].Annotations["k"] != "v" {
+		t.Fatalf("the list after annotate (report %+v): %+v", rep, ix)
+	}
+	a.RequestJSON("PUT", "/v4.3.1/libpod/manifests/localhost%2Fml", map[string]any{"Operation": "bogus"}, http.StatusBadRequest, nil)
+
 	// push --all: the list and its image to a registry, where pea finds the list again.
 	reg := registrytest.New()
 	srv := httptest.NewServer(http.HandlerFunc(reg.ServeHTTP))
