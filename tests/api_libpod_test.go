@@ -97,7 +97,7 @@ func TestLibpodSystem(t *testing.T) {
 		}
 	}
 	// An endpoint pea lacks: 501 in podman's error shape, which the client prints as one line.
-	code, body := a.Request("GET", "/v4.3.1/libpod/generate/kube?names=x", nil)
+	code, body := a.Request("POST", "/v4.3.1/libpod/containers/x/checkpoint", nil)
 	var e struct {
 		Cause    string `json:"cause"`
 		Message  string `json:"message"`
@@ -106,10 +106,21 @@ func TestLibpodSystem(t *testing.T) {
 	if err := json.Unmarshal(body, &e); code != 501 || err != nil || e.Response != 501 || e.Cause == "" || !strings.Contains(e.Message, "not implemented") {
 		t.Fatalf("unimplemented endpoint: %d %s", code, body)
 	}
-	a.Pea("create", "--name", "g", "localhost/bb")
-	r := a.podmanRemote("generate", "kube", "g")
+	a.Pea("run", "-d", "--name", "g", "--health-cmd", "test -e /ok", "--health-retries", "1", "localhost/bb", "sleep", "300")
+	r := a.podmanRemote("container", "checkpoint", "g")
 	if r.Code != 125 || !strings.Contains(r.Stderr, "not implemented") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
-		t.Fatalf("podman generate kube: %s", r)
+		t.Fatalf("podman container checkpoint: %s", r)
+	}
+	// podman healthcheck run: the check's verdict as the client prints it.
+	if r := a.podmanRemote("healthcheck", "run", "g"); r.Code != 1 || strings.TrimSpace(r.Stdout) != "unhealthy" {
+		t.Fatalf("podman healthcheck run of a failing check: %s", r)
+	}
+	a.Pea("exec", "g", "touch", "/ok")
+	if r := a.podmanRemote("healthcheck", "run", "g"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "" {
+		t.Fatalf("podman healthcheck run of a passing check: %s", r)
+	}
+	if out := a.Pea("inspect", "-f", "{{.State.Health.Status}}", "g"); out != "healthy" {
+		t.Fatalf("health after the remote checks: %q", out)
 	}
 	// Docker's API is still served beside it.
 	if out := a.MustDocker("version", "--format", "{{.Server.APIVersion}}"); out != "1.41" {

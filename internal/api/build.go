@@ -30,18 +30,8 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 		return err
 	}
 	defer os.RemoveAll(dir)
-	body := bufio.NewReader(r.Body)
-	var rd io.Reader = body
-	if magic, _ := body.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return badRequest("the build context: %v", err)
-		}
-		defer zr.Close()
-		rd = zr
-	}
-	if err := engine.Untar(rd, dir); err != nil {
-		return badRequest("the build context: %v", err)
+	if err := unpackBuildContext(r.Body, dir); err != nil {
+		return err
 	}
 	o := engine.BuildOptions{Context: dir, Tags: q["t"], Args: map[string]string{}, Network: q.Get("networkmode")}
 	if o.Network == "default" {
@@ -73,12 +63,11 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 	if eh := q["extrahosts"]; len(eh) > 0 {
 		o.RunTemplate = &model.ContainerConfig{}
 		for _, h := range eh {
-			for _, one := range strings.Split(h, ",") {
-				if name, ip, ok := strings.Cut(one, ":"); !ok || name == "" || ip == "" {
-					return badRequest("extrahosts %q: want HOST:IP", one)
-				}
-				o.RunTemplate.Network.AddHosts = append(o.RunTemplate.Network.AddHosts, one)
+			one := strings.Split(h, ",")
+			if err := validHosts(one); err != nil {
+				return err
 			}
+			o.RunTemplate.Network.AddHosts = append(o.RunTemplate.Network.AddHosts, one...)
 		}
 	}
 	switch o.Network {
@@ -115,6 +104,25 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 		for _, t := range o.Tags {
 			js.send(jsonMessage{Stream: fmt.Sprintf("Successfully tagged %s\n", t)})
 		}
+	}
+	return nil
+}
+
+// unpackBuildContext unpacks a build request's body, the context as a tar (gzip-compressed or
+// not), into dir. Entries that climb out of dir are refused (engine.Untar).
+func unpackBuildContext(body io.Reader, dir string) error {
+	br := bufio.NewReader(body)
+	var rd io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return badRequest("the build context: %v", err)
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	if err := engine.Untar(rd, dir); err != nil {
+		return badRequest("the build context: %v", err)
 	}
 	return nil
 }

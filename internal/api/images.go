@@ -964,37 +964,48 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 func (s *Server) importImage(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	q := r.URL.Query()
 	src := q.Get("fromSrc")
-	var body io.Reader
-	switch {
-	case src == "-":
-		body = r.Body
-	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
-		rc, err := image.FetchURL(r.Context(), src)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		body = rc
-	default:
-		return badRequest("fromSrc must be - (the request body) or an http(s) URL, not %q", src)
+	if src == "-" {
+		src = ""
 	}
+	body, err := importSource(r, src)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
 	ref := q.Get("repo")
 	if tag := q.Get("tag"); ref != "" && tag != "" {
 		ref += ":" + tag
 	}
-	var changes []string
-	for _, c := range q["changes"] {
-		if c = strings.TrimSpace(c); c != "" {
-			changes = append(changes, c)
-		}
-	}
-	img, err := rt.ImageImport(body, ref, image.ImportOptions{Changes: changes, Message: q.Get("message")})
+	img, err := rt.ImageImport(body, ref, image.ImportOptions{Changes: trimmedValues(q["changes"]), Message: q.Get("message")})
 	if err != nil {
 		return err
 	}
 	js := newJSONStream(w)
 	js.status(imageRef(img.ID), "")
 	return nil
+}
+
+// trimmedValues are the values of a repeated parameter, trimmed, without empty ones.
+func trimmedValues(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// importSource is what an import reads: the request's body, or what src (an http(s) URL)
+// gives when it is not "".
+func importSource(r *http.Request, src string) (io.ReadCloser, error) {
+	switch {
+	case src == "":
+		return r.Body, nil
+	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
+		return image.FetchURL(r.Context(), src)
+	}
+	return nil, badRequest("the source of an import must be the request body or an http(s) URL, not %q", src)
 }
 
 // postImagePush is POST /images/{name}/push?tag=: the image name:tag (without a tag, every tag

@@ -117,6 +117,10 @@ func (s *Server) libpodRoutes() {
 	s.libpodPodRoutes()       // libpod_pods.go
 	s.libpodVolumeRoutes()    // libpod_volumes.go
 	s.libpodSystemRoutes()    // libpod_system.go
+	s.libpodBuildRoutes()     // libpod_build.go
+	s.libpodTransferRoutes()  // libpod_transfer.go
+	s.libpodKubeRoutes()      // libpod_kube.go
+	s.libpodManifestRoutes()  // libpod_manifests.go
 }
 
 // getLibpodVersion is GET /libpod/version: Docker's version answer with podman's component,

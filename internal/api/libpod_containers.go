@@ -29,6 +29,7 @@ func (s *Server) libpodContainerRoutes() {
 	s.lroute("POST", "/containers/{id}/unpause", s.postContainerPause(false))
 	s.lroute("POST", "/containers/{id}/rename", s.postContainerRename)
 	s.lroute("GET", "/containers/{id}/top", s.getContainerTop)
+	s.lroute("GET", "/containers/{id}/healthcheck", s.getLibpodHealthcheck)
 	s.lroute("GET", "/containers/{id}/logs", libpodLogParams(s.getContainerLogs))
 	s.lroute("POST", "/containers/{id}/wait", s.postLibpodContainerWait)
 	s.lroute("DELETE", "/containers/{id}", s.deleteLibpodContainer)
@@ -392,4 +393,23 @@ func (s *Server) removedExitCode(nameOrID string) (int32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// getLibpodHealthcheck is GET /libpod/containers/{id}/healthcheck (podman healthcheck run):
+// the check run once, answered with the container's health after it ({Status, FailingStreak,
+// Log}); the client prints a status other than healthy and exits 1.
+func (s *Server) getLibpodHealthcheck(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	if _, err := rt.HealthcheckRun(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	c, err := rt.LookupContainer(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	h := view.NewHealth(c)
+	if h == nil {
+		return fmt.Errorf("container %s has no defined healthcheck: %w", c.Config.Name, errdefs.ErrInvalid)
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
 }

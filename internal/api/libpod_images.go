@@ -86,10 +86,12 @@ func (s *Server) getLibpodImage(w http.ResponseWriter, r *http.Request, rt *engi
 	return notFoundPath(r)
 }
 
-// postLibpodImage is POST /libpod/images/{name}/tag?repo=&tag= and /untag.
+// postLibpodImage is POST /libpod/images/{name}/tag?repo=&tag=, /untag and /push.
 func (s *Server) postLibpodImage(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	name, action := imageAction(r.PathValue("rest"), "tag", "untag")
+	name, action := imageAction(r.PathValue("rest"), "tag", "untag", "push")
 	switch action {
+	case "push":
+		return s.postLibpodImagePush(w, r, rt, name) // libpod_transfer.go
 	case "tag":
 		return s.postImageTag(w, r, rt, name)
 	case "untag":
@@ -273,14 +275,7 @@ func (s *Server) postLibpodImagesPull(w http.ResponseWriter, r *http.Request, rt
 	}
 	img, err := rt.ImagePull(r.Context(), ref.String(), o)
 	if err != nil {
-		js.mu.Lock()
-		started := js.started
-		js.mu.Unlock()
-		if !started {
-			return err
-		}
-		js.sendAny(map[string]string{"error": err.Error()})
-		return nil
+		return js.failLibpod(err)
 	}
 	js.sendAny(map[string]any{"images": []string{img.ID}, "id": img.ID})
 	return nil

@@ -128,7 +128,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.active.Add(-1)
 	}()
 	if p, ok := libpodPath(r.URL.Path); ok { // podman's own API (libpod.go)
-		r.URL.Path, r.URL.RawPath = p, ""
+		// The escaped path too, when there is one: a name the client escaped
+		// (/manifests/localhost%2Flist/json) is one path segment to the patterns.
+		raw, _ := libpodPath(r.URL.RawPath)
+		r.URL.Path, r.URL.RawPath = p, raw
 		s.serveLibpod(w, r)
 		return
 	}

@@ -630,14 +630,10 @@ func applyLogOpts(cfg *model.ContainerConfig, opts []string, path bool) error {
 				return invalid("--log-opt path=FILE: a file is needed")
 			}
 			cfg.LogPath = abs
-		case k == "max-size":
-			n, err := engine.ParseSize(v)
-			if err != nil || n <= 0 {
-				return invalid("invalid --log-opt max-size %q: a size such as 10m", v)
+		case k == "max-size" || k == "tag":
+			if _, err := engine.ApplyLogOpt(cfg, k, v); err != nil {
+				return err
 			}
-			cfg.LogSizeMax = n
-		case k == "tag":
-			cfg.LogTag = v
 		case path:
 			return invalid("--log-opt %s: pea supports path=FILE, max-size=SIZE and tag=TAG", lo)
 		default:

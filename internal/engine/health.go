@@ -137,6 +137,10 @@ func (r *Runtime) onHealthFailure(cfg *model.ContainerConfig) {
 	go cmd.Wait()
 }
 
+// PeaCommand is a pea command on this store (pea's own executable, see SetExecutable, with the
+// store's global flags): for a service that leaves a verb to pea itself.
+func (r *Runtime) PeaCommand(args ...string) *exec.Cmd { return r.selfCommand(args...) }
+
 // selfCommand is a pea command on this store.
 func (r *Runtime) selfCommand(args ...string) *exec.Cmd {
 	global := []string{"--root", r.opts.Root, "--runroot", r.opts.RunRoot}

@@ -190,3 +190,22 @@ func NetworkMode(mode string) (ns model.Namespace, networks []string) {
 	}
 	return model.Namespace{Mode: model.NSModeBridge}, strings.Split(mode, ",")
 }
+
+// ApplyLogOpt sets a --log-opt KEY=VALUE that every log driver takes, max-size=SIZE or
+// tag=TAG, on cfg; known is false for another key (path=FILE is the caller's: it is relative
+// to the caller's directory).
+func ApplyLogOpt(cfg *model.ContainerConfig, key, value string) (known bool, err error) {
+	switch key {
+	case "max-size":
+		n, err := ParseSize(value)
+		if err != nil || n <= 0 {
+			return true, fmt.Errorf("invalid --log-opt max-size %q: a size such as 10m: %w", value, errdefs.ErrInvalid)
+		}
+		cfg.LogSizeMax = n
+	case "tag":
+		cfg.LogTag = value
+	default:
+		return false, nil
+	}
+	return true, nil
+}

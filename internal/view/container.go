@@ -83,6 +83,9 @@ type HealthConfig struct {
 	Retries     int           `json:"Retries,omitempty"`
 }
 
+// NewHealth is newHealth for the libpod healthcheck endpoint.
+func NewHealth(c *model.Container) *Health { return newHealth(c) }
+
 // newHealth is a container's health as inspect shows it: nil without a health check;
 // an empty status before its first start.
 func newHealth(c *model.Container) *Health {
