@@ -2123,6 +2123,10 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 		e.name("\"staticIP\"")
 		e.str(string(v.StaticIP))
 	}
+	if len(v.StaticIP6) != 0 {
+		e.name("\"staticIP6\"")
+		e.str(string(v.StaticIP6))
+	}
 	if len(v.StaticMAC) != 0 {
 		e.name("\"staticMAC\"")
 		e.str(string(v.StaticMAC))
@@ -2331,6 +2335,14 @@ func encModelNetworkStatus(e *encoder, v *model.NetworkStatus) {
 	if len(v.IPv6) != 0 {
 		e.name("\"ipv6\"")
 		e.str(string(v.IPv6))
+	}
+	if v.IPv6PrefixLen != 0 {
+		e.name("\"ipv6PrefixLen\"")
+		e.int(int64(v.IPv6PrefixLen))
+	}
+	if len(v.IPv6Gateway) != 0 {
+		e.name("\"ipv6Gateway\"")
+		e.str(string(v.IPv6Gateway))
 	}
 	e.b = append(e.b, '}')
 }
@@ -2708,6 +2720,10 @@ func encModelNetworkAddr(e *encoder, v *model.NetworkAddr) {
 	if len(v.IP) != 0 {
 		e.name("\"ip\"")
 		e.str(string(v.IP))
+	}
+	if len(v.IP6) != 0 {
+		e.name("\"ip6\"")
+		e.str(string(v.IP6))
 	}
 	if len(v.MAC) != 0 {
 		e.name("\"mac\"")
@@ -4913,7 +4929,7 @@ func decModelNamespace(s *Scanner, v *model.Namespace) error {
 	})
 }
 
-var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
+var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -4962,6 +4978,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			return nil
 		case "staticIP":
 			if err := s.Str(&v.StaticIP); err != nil {
+				return err
+			}
+			return nil
+		case "staticIP6":
+			if err := s.Str(&v.StaticIP6); err != nil {
 				return err
 			}
 			return nil
@@ -5281,7 +5302,7 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 	})
 }
 
-var keysModelNetworkStatus = KeySet{"interface", "ipAddress", "prefixLen", "gateway", "macAddress", "ipv6"}
+var keysModelNetworkStatus = KeySet{"interface", "ipAddress", "prefixLen", "gateway", "macAddress", "ipv6", "ipv6PrefixLen", "ipv6Gateway"}
 
 func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 	return s.Object(func(key []byte) error {
@@ -5320,6 +5341,20 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 				return err
 			}
 			return nil
+		case "ipv6PrefixLen":
+			n497, _, null498, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null498 {
+				v.IPv6PrefixLen = int(n497)
+			}
+			return nil
+		case "ipv6Gateway":
+			if err := s.Str(&v.IPv6Gateway); err != nil {
+				return err
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelNetworkStatus)
 	})
@@ -5336,33 +5371,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n497, _, null498, err := s.Integer(64, true)
+			n499, _, null500, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null498 {
-				v.FailingStreak = int(n497)
+			if !null500 {
+				v.FailingStreak = int(n499)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out499 := v.Log[:0]
-				if out499 == nil {
-					out499 = []model.HealthLog{}
+				out501 := v.Log[:0]
+				if out501 == nil {
+					out501 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e500 model.HealthLog
-					if err := decModelHealthLog(s, &e500); err != nil {
+					var e502 model.HealthLog
+					if err := decModelHealthLog(s, &e502); err != nil {
 						return err
 					}
-					out499 = append(out499, e500)
+					out501 = append(out501, e502)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out499
+				v.Log = out501
 			}
 			return nil
 		}
@@ -5381,21 +5416,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n501, null502, err := s.Integer(16, false)
-			if err != nil {
-				return err
-			}
-			if !null502 {
-				v.HostPort = uint16(n501)
-			}
-			return nil
-		case "containerPort":
 			_, n503, null504, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
 			if !null504 {
-				v.ContainerPort = uint16(n503)
+				v.HostPort = uint16(n503)
+			}
+			return nil
+		case "containerPort":
+			_, n505, null506, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null506 {
+				v.ContainerPort = uint16(n505)
 			}
 			return nil
 		case "protocol":
@@ -5404,12 +5439,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n505, null506, err := s.Integer(16, false)
+			_, n507, null508, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.Range = uint16(n505)
+			if !null508 {
+				v.Range = uint16(n507)
 			}
 			return nil
 		}
@@ -5417,13 +5452,18 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 	})
 }
 
-var keysModelNetworkAddr = KeySet{"ip", "mac"}
+var keysModelNetworkAddr = KeySet{"ip", "ip6", "mac"}
 
 func decModelNetworkAddr(s *Scanner, v *model.NetworkAddr) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "ip":
 			if err := s.Str(&v.IP); err != nil {
+				return err
+			}
+			return nil
+		case "ip6":
+			if err := s.Str(&v.IP6); err != nil {
 				return err
 			}
 			return nil
@@ -5443,30 +5483,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw507, err := s.Raw()
+			raw509, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw507); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw509); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw508, err := s.Raw()
+			raw510, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw508); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw510); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n509, _, null510, err := s.Integer(64, true)
+			n511, _, null512, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.ExitCode = int(n509)
+			if !null512 {
+				v.ExitCode = int(n511)
 			}
 			return nil
 		case "output":

@@ -90,16 +90,12 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if err := m.setInterface(n, o, existing, isDefault); err != nil {
 		return nil, err
 	}
-	sub, err := chooseSubnet(o.Subnet, existing, isDefault)
-	if err != nil {
+	if n.Subnets, err = chooseSubnets(o, existing, isDefault); err != nil {
 		return nil, err
 	}
-	s, err := subnetSettings(sub, o.Gateway, o.IPRange)
-	if err != nil {
-		return nil, err
+	for _, s := range n.Subnets {
+		n.IPv6Enabled = n.IPv6Enabled || strings.Contains(s.Subnet, ":")
 	}
-	n.Subnets = []Subnet{s}
-	n.IPv6Enabled = sub.Addr().Is6()
 	n.ID = networkID(n.Name)
 
 	data, err := conflistBytes(n)

@@ -14,8 +14,8 @@ func TestSetupRollback(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	m := newTestManager(t)
-	big := createTestNet(t, m, CreateOptions{Name: unique("big"), Subnet: testSubnet(2), NetworkInterface: unique("b2")})
-	small := createTestNet(t, m, CreateOptions{Name: unique("small"), Subnet: strings.Replace(testSubnet(3), "/24", "/30", 1), NetworkInterface: unique("b3")})
+	big := createTestNet(t, m, CreateOptions{Name: unique("big"), Subnets: []string{testSubnet(2)}, NetworkInterface: unique("b2")})
+	small := createTestNet(t, m, CreateOptions{Name: unique("small"), Subnets: []string{strings.Replace(testSubnet(3), "/24", "/30", 1)}, NetworkInterface: unique("b3")})
 	nsA, nsB := newTestNS(t, m, "a"), newTestNS(t, m, "b")
 	oA := AttachOptions{ContainerID: unique("a"), NetNSPath: nsA, Networks: []string{small.Name}}
 	if _, err := m.Setup(ctx, oA); err != nil {
@@ -56,7 +56,7 @@ func TestTeardownWithoutCache(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("lost"), Subnet: testSubnet(4), NetworkInterface: unique("b4")})
+	n := createTestNet(t, m, CreateOptions{Name: unique("lost"), Subnets: []string{testSubnet(4)}, NetworkInterface: unique("b4")})
 	ns := newTestNS(t, m, "c")
 	ports, err := ParsePublish("127.0.0.1::8080")
 	if err != nil {
@@ -92,7 +92,7 @@ func TestTeardownAfterNetNSRemoved(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("gone"), Subnet: testSubnet(10), NetworkInterface: unique("b10")})
+	n := createTestNet(t, m, CreateOptions{Name: unique("gone"), Subnets: []string{testSubnet(10)}, NetworkInterface: unique("b10")})
 	ns, err := m.NewNetNS("gone")
 	if err != nil {
 		t.Fatal(err)
