@@ -12,6 +12,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/view"
 )
 
 // Docker clients expect a network named "bridge": pea's default network (network.DefaultName)
@@ -100,12 +101,13 @@ func toAPINetwork(n *network.Network, ctrs []*model.Container) apiNetwork {
 		if !ok || !c.State.Active() {
 			continue
 		}
-		ep := networkEndpoint{Name: c.Config.Name, MacAddress: st.MacAddress}
-		if st.IPAddress != "" {
-			ep.IPv4Address = st.IPAddress + "/" + strconv.Itoa(st.PrefixLen)
+		a := view.NewAddresses(st)
+		ep := networkEndpoint{Name: c.Config.Name, MacAddress: a.MacAddress}
+		if a.IPAddress != "" {
+			ep.IPv4Address = a.IPAddress + "/" + strconv.Itoa(a.IPPrefixLen)
 		}
-		if st.IPv6 != "" {
-			ep.IPv6Address = st.IPv6 + "/" + strconv.Itoa(st.IPv6PrefixLen)
+		if a.GlobalIPv6Address != "" {
+			ep.IPv6Address = a.GlobalIPv6Address + "/" + strconv.Itoa(a.GlobalIPv6PrefixLen)
 		}
 		out.Containers[c.Config.ID] = ep
 	}

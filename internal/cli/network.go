@@ -102,7 +102,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 			}
 			var rows []any
 			for _, n := range sel {
-				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Labels: n.Labels, n: n})
+				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Network: n})
 			}
 			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.ID}}\t{{.Name}}\t{{.Driver}}", headers: map[string]string{"ID": "NETWORK ID"}})
 		},
@@ -194,10 +194,12 @@ func newNetworkCommand(a *app) *cobra.Command {
 	return cmd
 }
 
+// netRow is a network ls line: the network's fields (as podman's, {{.Subnets}} and
+// {{.IPv6Enabled}} among them) with the ID truncated unless --no-trunc. The default columns
+// are fields of its own, which the template shortcut prints (format_fast.go).
 type netRow struct {
 	ID, Name, Driver string
-	Labels           map[string]string
-	n                *network.Network
+	*network.Network
 }
 
 // filterNetworks applies network ls's --filter: name= (a part of the name), id= (a prefix),
