@@ -6,8 +6,10 @@
 // On disk:
 //
 //	configDir/                      persistent (under --root); any CNI tool can read it
-//	    <name>.conflist             one network: bridge|macvlan|ipvlan + host-local IPAM,
-//	                                tuning, portmap (never run: hostports.go); pea's own fields (ID, labels,
+//	    <name>.conflist             one network: bridge|macvlan|ipvlan + host-local IPAM
+//	                                (one range set per subnet: an address of each; IPv4 and
+//	                                IPv6 ones make a dual-stack network), tuning, portmap
+//	                                (never run: hostports.go); pea's own fields (ID, labels,
 //	                                options, created, internal) under the first plugin's "args.pea"
 //	runDir/                         per store, under --runroot (tmpfs, wiped at boot)
 //	    network.lock                flock held while networks are created or removed
