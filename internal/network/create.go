@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -293,12 +295,43 @@ func (m *Manager) Remove(name string) error {
 	}
 	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
 	m.removeMasq(n)
-	if n.Driver == "bridge" && n.NetworkInterface != "" {
+	if n.Driver == "bridge" && n.NetworkInterface != "" && bridgeIsOurs(n) {
 		if err := deleteLink(n.NetworkInterface); err != nil {
 			return fmt.Errorf("network %s: delete bridge %s: %w", n.Name, n.NetworkInterface, err)
 		}
 	}
 	return nil
+}
+
+// bridgeIsOurs reports whether n's bridge carries no global address outside n's subnets.
+// Stores pick bridge names apart from each other only by the links that exist, and a bridge
+// appears at its network's first attachment: two stores' networks can name the same bridge,
+// and the one the bridge is not serving must leave it to the other.
+func bridgeIsOurs(n *Network) bool {
+	ifi, err := net.InterfaceByName(n.NetworkInterface)
+	if err != nil {
+		return true // gone already: deleteLink does nothing
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return true
+	}
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.String())
+		if err != nil || p.Addr().IsLinkLocalUnicast() {
+			continue
+		}
+		mine := false
+		for _, s := range n.Subnets {
+			if q, err := netip.ParsePrefix(s.Subnet); err == nil && q.Contains(p.Addr()) {
+				mine = true
+			}
+		}
+		if !mine {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *Manager) withLock(f func() error) error {

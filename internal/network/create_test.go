@@ -2,6 +2,7 @@ package network
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"net/netip"
@@ -221,5 +222,32 @@ func TestValidNameMatchesPodmansPattern(t *testing.T) {
 		if got, want := validName(n), re.MatchString(n); got != want {
 			t.Errorf("validName(%q) = %v, the pattern says %v", n, got, want)
 		}
+	}
+}
+
+// TestRemoveLeavesAnotherStoresBridge: two stores' networks may name one bridge (names are
+// picked by the links that exist, and a bridge appears at its first attachment); removing the
+// network whose addresses the bridge does not carry leaves the bridge to the other's.
+func TestRemoveLeavesAnotherStoresBridge(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	a, b := newTestManager(t), newTestManager(t)
+	br := unique("sh")
+	na := createTestNet(t, a, CreateOptions{Name: unique("sa"), Subnets: []string{testSubnet(13)}, NetworkInterface: br})
+	ns := newTestNS(t, a, "s")
+	o := AttachOptions{ContainerID: unique("s"), NetNSPath: ns, Networks: []string{na.Name}}
+	if _, err := a.Setup(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Teardown(ctx, o) })
+	nb, err := b.Create(CreateOptions{Name: unique("sb"), Subnets: []string{testSubnet(14)}, NetworkInterface: br})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Remove(nb.Name); err != nil {
+		t.Fatal(err)
+	}
+	if !linkExists(br) {
+		t.Fatalf("removing the other store's network deleted bridge %s", br)
 	}
 }
