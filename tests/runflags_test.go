@@ -580,7 +580,7 @@ func TestMoreRunFlags(t *testing.T) {
 	}
 	e.Pea("pod", "rm", "-f", "p6")
 	e.refused("no subordinate IDs", "pod", "create", "--subuidname", "no-such-user-here")
-	e.refused("cannot both be given", "create", "--ip", "10.88.0.9", "--ip6", "fd00::9", "localhost/bb", "true")
+	e.refused("outside the subnets", "create", "--ip", "10.88.0.9", "--ip6", "fd00::9", "localhost/bb", "true")
 
 	id := e.Pea("run", "-d", "--log-opt", "max-size=1k", "localhost/bb", "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done")
 	e.Pea("wait", id)

@@ -183,6 +183,7 @@ type hostConfig struct {
 type endpointSettings struct {
 	IPAMConfig *struct {
 		IPv4Address string `json:"IPv4Address"`
+		IPv6Address string `json:"IPv6Address"`
 	} `json:"IPAMConfig"`
 	Aliases    []string `json:"Aliases"`
 	MacAddress string   `json:"MacAddress"`
@@ -472,7 +473,7 @@ func toNetwork(req *createRequest, cfg *model.ContainerConfig) error {
 		}
 		if ep == nil || name == mode || name == "bridge" && len(nc.Networks) == 0 {
 			if ep != nil && ep.IPAMConfig != nil {
-				nc.StaticIP = ep.IPAMConfig.IPv4Address
+				nc.StaticIP, nc.StaticIP6 = ep.IPAMConfig.IPv4Address, ep.IPAMConfig.IPv6Address
 			}
 			if ep != nil && ep.MacAddress != "" {
 				nc.StaticMAC = ep.MacAddress

@@ -156,19 +156,15 @@ func (s *Server) postLibpodNetworkCreate(w http.ResponseWriter, r *http.Request,
 	if req.DNSEnabled != nil {
 		o.DisableDNS = !*req.DNSEnabled
 	}
-	switch len(req.Subnets) {
-	case 0:
-	case 1:
-		o.Subnet, o.Gateway = req.Subnets[0].Subnet, req.Subnets[0].Gateway
-		if lr := req.Subnets[0].LeaseRange; lr != nil {
-			o.IPRange = lr.StartIP + "-" + lr.EndIP
+	for _, s := range req.Subnets {
+		o.Subnets, o.Gateways = append(o.Subnets, s.Subnet), append(o.Gateways, s.Gateway)
+		r := ""
+		if lr := s.LeaseRange; lr != nil {
+			r = lr.StartIP + "-" + lr.EndIP
 		}
-	default:
-		return badRequest("pea's networks have one subnet")
+		o.IPRanges = append(o.IPRanges, r)
 	}
-	if req.IPv6Enabled {
-		return badRequest("IPv6 networks are not supported by pea")
-	}
+	o.IPv6 = req.IPv6Enabled // dual stack
 	n, err := rt.NetworkCreate(o)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/view"
 )
 
 // Docker clients expect a network named "bridge": pea's default network (network.DefaultName)
@@ -101,12 +101,13 @@ func toAPINetwork(n *network.Network, ctrs []*model.Container) apiNetwork {
 		if !ok || !c.State.Active() {
 			continue
 		}
-		ep := networkEndpoint{Name: c.Config.Name, MacAddress: st.MacAddress}
-		if st.IPAddress != "" {
-			ep.IPv4Address = st.IPAddress + "/" + strconv.Itoa(st.PrefixLen)
+		a := view.NewAddresses(st)
+		ep := networkEndpoint{Name: c.Config.Name, MacAddress: a.MacAddress}
+		if a.IPAddress != "" {
+			ep.IPv4Address = a.IPAddress + "/" + strconv.Itoa(a.IPPrefixLen)
 		}
-		if st.IPv6 != "" {
-			ep.IPv6Address = st.IPv6
+		if a.GlobalIPv6Address != "" {
+			ep.IPv6Address = a.GlobalIPv6Address + "/" + strconv.Itoa(a.GlobalIPv6PrefixLen)
 		}
 		out.Containers[c.Config.ID] = ep
 	}
@@ -286,20 +287,12 @@ func (s *Server) postNetworkCreate(w http.ResponseWriter, r *http.Request, rt *e
 		if req.IPAM.Driver != "" && req.IPAM.Driver != "default" {
 			return badRequest("IPAM driver %q is not supported: pea's is the default one", req.IPAM.Driver)
 		}
-		switch len(req.IPAM.Config) {
-		case 0:
-		case 1:
-			c := req.IPAM.Config[0]
-			o.Subnet, o.Gateway, o.IPRange = c.Subnet, c.Gateway, c.IPRange
-		default:
-			return badRequest("a pea network has one subnet; %d were given", len(req.IPAM.Config))
+		if err := ipamSubnets(&o, req.IPAM.Config); err != nil {
+			return err
 		}
 	}
-	if req.EnableIPv6 != nil && *req.EnableIPv6 {
-		if p, err := netip.ParsePrefix(o.Subnet); err != nil || !p.Addr().Is6() {
-			return badRequest("a pea network has one subnet: give an IPv6 subnet for an IPv6 network")
-		}
-	}
+	// Dual stack, as podman's: an IPv4 and an IPv6 subnet, each chosen unless given.
+	o.IPv6 = req.EnableIPv6 != nil && *req.EnableIPv6
 	if _, err := rt.NetworkInspect(req.Name); err == nil {
 		return &apiError{http.StatusConflict, fmt.Sprintf("network with name %s already exists", req.Name)}
 	}
@@ -312,6 +305,23 @@ func (s *Server) postNetworkCreate(w http.ResponseWriter, r *http.Request, rt *e
 	}
 	sort.Strings(warnings)
 	writeJSON(w, http.StatusCreated, map[string]string{"Id": n.ID, "Warning": strings.Join(warnings, "; ")})
+	return nil
+}
+
+// ipamSubnets turns Docker's IPAM configs into the network's subnets, each with its gateway and
+// range at the same index; a config with neither subnet, gateway nor range says nothing.
+func ipamSubnets(o *network.CreateOptions, configs []ipamConfig) error {
+	for _, c := range configs {
+		if c.Subnet == "" {
+			if c.Gateway != "" || c.IPRange != "" {
+				return badRequest("an IPAM config with a gateway or IP range needs its subnet")
+			}
+			continue
+		}
+		o.Subnets = append(o.Subnets, c.Subnet)
+		o.Gateways = append(o.Gateways, c.Gateway)
+		o.IPRanges = append(o.IPRanges, c.IPRange)
+	}
 	return nil
 }
 
@@ -438,10 +448,7 @@ func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *htt
 			if ec := req.EndpointConfig; ec != nil {
 				o.Aliases, o.MAC = ec.Aliases, ec.MacAddress
 				if ec.IPAMConfig != nil {
-					o.IP = ec.IPAMConfig.IPv4Address
-					if o.IP == "" {
-						o.IP = ec.IPAMConfig.IPv6Address
-					}
+					o.IP, o.IP6 = ec.IPAMConfig.IPv4Address, ec.IPAMConfig.IPv6Address
 				}
 			}
 			err = rt.NetworkConnect(r.Context(), n.Name, c.Config.ID, o)

@@ -12,6 +12,7 @@ import (
 	"pea/internal/engine"
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/view"
 )
 
 // dockerTime is Docker's time format in inspect (RFC 3339 with nanoseconds; the zero time
@@ -151,7 +152,10 @@ func endpoints(rt *engine.Runtime, c *model.Container) map[string]endpoint {
 		return append(append([]string{}, a[name]...), a["*"]...)
 	}
 	for name, n := range c.State.Networks {
-		out[name] = endpoint{NetworkID: netID(name), Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, MacAddress: n.MacAddress, GlobalIPv6Address: n.IPv6, Aliases: aliases(name)}
+		a := view.NewAddresses(n)
+		out[name] = endpoint{NetworkID: netID(name), Gateway: a.Gateway, IPAddress: a.IPAddress, IPPrefixLen: a.IPPrefixLen,
+			IPv6Gateway: a.IPv6Gateway, GlobalIPv6Address: a.GlobalIPv6Address, GlobalIPv6PrefixLen: a.GlobalIPv6PrefixLen,
+			MacAddress: a.MacAddress, Aliases: aliases(name)}
 	}
 	if len(c.State.Networks) == 0 && c.Config.NS(model.NSNet).Mode == model.NSModeBridge {
 		nets := c.Config.Network.Networks
@@ -440,8 +444,9 @@ func networkSettings(rt *engine.Runtime, c *model.Container, ports map[string][]
 	}
 	sort.Strings(names)
 	if len(names) > 0 {
-		n := st.Networks[names[0]]
-		ns["IPAddress"], ns["IPPrefixLen"], ns["Gateway"], ns["MacAddress"] = n.IPAddress, n.PrefixLen, n.Gateway, n.MacAddress
+		a := view.NewAddresses(st.Networks[names[0]])
+		ns["IPAddress"], ns["IPPrefixLen"], ns["Gateway"], ns["MacAddress"] = a.IPAddress, a.IPPrefixLen, a.Gateway, a.MacAddress
+		ns["GlobalIPv6Address"], ns["GlobalIPv6PrefixLen"], ns["IPv6Gateway"] = a.GlobalIPv6Address, a.GlobalIPv6PrefixLen, a.IPv6Gateway
 	}
 	return ns
 }

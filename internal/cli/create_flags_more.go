@@ -57,7 +57,7 @@ func (f *moreCreateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.seccompPolicy, "seccomp-policy", "default", "default, or image: the seccomp profile of the image's io.containers.seccomp.profile label")
 	fs.StringVar(&f.sdNotify, "sdnotify", "container", "use of $NOTIFY_SOCKET: container (the container's process notifies), conmon (pea says READY once it started), ignore")
 	fs.StringVar(&f.systemd, "systemd", "true", "systemd mode: true (when the command is init or systemd), false, always")
-	fs.StringVar(&f.ip6, "ip6", "", "static IPv6 address on the network (a network with an IPv6 subnet)")
+	fs.StringVar(&f.ip6, "ip6", "", "static IPv6 address on the network (one with an IPv6 subnet)")
 	fs.Uint64Var(&f.cpuRtPeriod, "cpu-rt-period", 0, "real-time CPU period of the cgroup, in microseconds")
 	fs.Int64Var(&f.cpuRtRuntime, "cpu-rt-runtime", 0, "real-time CPU time of the cgroup per period, in microseconds")
 	fs.StringArrayVar(&f.chrootDirs, "chrootdirs", nil, "a directory of the container that gets pea's /etc/hosts, /etc/resolv.conf and /etc/hostname below it too")
@@ -140,15 +140,8 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	default:
 		return invalid("invalid --seccomp-policy %q (default, image)", f.seccompPolicy)
 	}
-	if f.ip6 != "" {
-		// A pea network has one subnet: the address is the container's one static address.
-		if a, err := netip.ParseAddr(f.ip6); err != nil || !a.Is6() || a.Is4In6() {
-			return invalid("invalid --ip6 %q: not an IPv6 address", f.ip6)
-		}
-		if cfg.Network.StaticIP != "" {
-			return invalid("--ip and --ip6 cannot both be given: a pea network has one subnet, IPv4 or IPv6")
-		}
-		cfg.Network.StaticIP = f.ip6
+	if err := setIP6(&cfg.Network, f.ip6); err != nil {
+		return err
 	}
 	if err := f.applyPlatform(o); err != nil {
 		return err
@@ -256,5 +249,21 @@ func checkPreservedFDs(n uint) error {
 			return invalid("--preserve-fds %d: file descriptor %d was not given to pea", n, fd)
 		}
 	}
+	return nil
+}
+
+// setIP6 checks --ip6 and keeps it beside --ip: both go to the network whose subnet holds each,
+// one dual-stack network or a network of each family.
+func setIP6(nc *model.NetworkConfig, ip6 string) error {
+	if ip6 == "" {
+		return nil
+	}
+	if a, err := netip.ParseAddr(ip6); err != nil || !a.Is6() || a.Is4In6() {
+		return invalid("invalid --ip6 %q: not an IPv6 address", ip6)
+	}
+	if a, err := netip.ParseAddr(nc.StaticIP); err == nil && a.Is6() && !a.Is4In6() {
+		return invalid("--ip %s and --ip6 %s: give the IPv6 address with --ip6 only", nc.StaticIP, ip6)
+	}
+	nc.StaticIP6 = ip6
 	return nil
 }

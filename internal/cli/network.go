@@ -58,9 +58,10 @@ func newNetworkCommand(a *app) *cobra.Command {
 		},
 	}
 	f := create.Flags()
-	f.StringVar(&co.Subnet, "subnet", "", "subnet in CIDR form")
-	f.StringVar(&co.Gateway, "gateway", "", "gateway address")
-	f.StringVar(&co.IPRange, "ip-range", "", "range to allocate addresses from")
+	f.StringArrayVar(&co.Subnets, "subnet", nil, "subnet in CIDR form (repeat for more: IPv4 and IPv6 make a dual-stack network)")
+	f.StringArrayVar(&co.Gateways, "gateway", nil, "gateway address of the --subnet at the same position")
+	f.StringArrayVar(&co.IPRanges, "ip-range", nil, "range to allocate addresses from, in the --subnet at the same position")
+	f.BoolVar(&co.IPv6, "ipv6", false, "dual stack: an IPv6 subnet (a random fd00::/8 /64 unless given) besides the IPv4 one")
 	f.BoolVar(&co.Internal, "internal", false, "no route to the outside")
 	f.BoolVar(&co.DisableDNS, "disable-dns", false, "containers on the network do not find each other by name")
 	f.StringVar(&ipamDriver, "ipam-driver", "", "IP address management driver: host-local (the only one)")
@@ -101,7 +102,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 			}
 			var rows []any
 			for _, n := range sel {
-				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Labels: n.Labels, n: n})
+				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Network: n})
 			}
 			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.ID}}\t{{.Name}}\t{{.Driver}}", headers: map[string]string{"ID": "NETWORK ID"}})
 		},
@@ -159,14 +160,12 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ip := connectIP
-			if connectIP6 != "" {
-				if ip != "" {
-					return invalid("--ip and --ip6: a pea network has one subnet, of one address family")
-				}
-				ip = connectIP6
+			var nc model.NetworkConfig
+			nc.StaticIP = connectIP
+			if err := setIP6(&nc, connectIP6); err != nil {
+				return err
 			}
-			return rt.NetworkConnect(context.Background(), args[0], args[1], engine.ConnectOptions{Aliases: connectAliases, IP: ip, MAC: connectMAC})
+			return rt.NetworkConnect(context.Background(), args[0], args[1], engine.ConnectOptions{Aliases: connectAliases, IP: connectIP, IP6: connectIP6, MAC: connectMAC})
 		},
 	}
 	connect.Flags().StringArrayVar(&connectAliases, "alias", nil, "a further name the containers on the network find the container by")
@@ -195,10 +194,12 @@ func newNetworkCommand(a *app) *cobra.Command {
 	return cmd
 }
 
+// netRow is a network ls line: the network's fields (as podman's, {{.Subnets}} and
+// {{.IPv6Enabled}} among them) with the ID truncated unless --no-trunc. The default columns
+// are fields of its own, which the template shortcut prints (format_fast.go).
 type netRow struct {
 	ID, Name, Driver string
-	Labels           map[string]string
-	n                *network.Network
+	*network.Network
 }
 
 // filterNetworks applies network ls's --filter: name= (a part of the name), id= (a prefix),

@@ -249,11 +249,14 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 		return nil, err
 	}
 	cfg.Infra = ctr.Network
+	if err := setIP6(&cfg.Infra, o.more.ip6); err != nil {
+		return nil, err
+	}
 	if len(cfg.Infra.Ports) > 0 && !cfg.ShareNet {
 		return nil, invalid("published ports need the pod to share its network namespace (--share net)")
 	}
-	if (o.network == "host" || o.network == "none") && (o.ip != "" || o.mac != "") {
-		return nil, invalid("--ip and --mac-address need a bridge network")
+	if (o.network == "host" || o.network == "none") && (o.ip != "" || o.more.ip6 != "" || o.mac != "") {
+		return nil, invalid("--ip, --ip6 and --mac-address need a bridge network")
 	}
 	return cfg, nil
 }

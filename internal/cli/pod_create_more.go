@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"net/netip"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -26,23 +25,13 @@ func (f *podMoreFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.readBps, "device-read-bps", nil, "read rate limit of the pod on a device: DEVICE:RATE")
 	fs.StringArrayVar(&f.writeBps, "device-write-bps", nil, "write rate limit of the pod on a device: DEVICE:RATE")
 	fs.StringVar(&f.infraConmonPidFile, "infra-conmon-pidfile", "", "write the infra container's conmon PID to this host file")
-	fs.StringVar(&f.ip6, "ip6", "", "static IPv6 address of the pod (a network with an IPv6 subnet)")
+	fs.StringVar(&f.ip6, "ip6", "", "static IPv6 address of the pod (on a network with an IPv6 subnet)")
 	fs.StringVar(&f.subUIDName, "subuidname", "", "a user namespace for the pod mapping the UIDs of this name's /etc/subuid ranges")
 	fs.StringVar(&f.subGIDName, "subgidname", "", "a user namespace for the pod mapping the GIDs of this name's /etc/subgid ranges")
 }
 
-// prepare turns --ip6 and --subuidname/--subgidname into the pod's --ip and ID maps, before
-// those are read.
+// prepare turns --subuidname/--subgidname into the pod's ID maps, before those are read.
 func (f *podMoreFlags) prepare(o *podCreateOptions) error {
-	if f.ip6 != "" {
-		if a, err := netip.ParseAddr(f.ip6); err != nil || !a.Is6() || a.Is4In6() {
-			return invalid("invalid --ip6 %q: not an IPv6 address", f.ip6)
-		}
-		if o.ip != "" {
-			return invalid("--ip and --ip6 cannot both be given: a pea network has one subnet, IPv4 or IPv6")
-		}
-		o.ip = f.ip6
-	}
 	sub := moreCreateFlags{subUIDName: f.subUIDName, subGIDName: f.subGIDName}
 	return sub.subIDMaps(&o.uidmap, &o.gidmap)
 }

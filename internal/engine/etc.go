@@ -62,10 +62,11 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 			}
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
 		}
-		ip := ""
+		// The addresses of one network (a dual-stack one gives one of each family), as
+		// podman's hosts file names the container by each of its addresses.
+		var ips []string
 		for _, s := range c.State.Networks {
-			if s.IPAddress != "" {
-				ip = s.IPAddress
+			if ips = s.Addrs(); len(ips) > 0 {
 				break
 			}
 		}
@@ -73,9 +74,10 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 		if cfg.Name != "" && cfg.Name != hostname {
 			names += " " + cfg.Name
 		}
-		if ip != "" {
+		for _, ip := range ips {
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, names)
-		} else if cfg.NS(model.NSNet).Mode != model.NSModeHost {
+		}
+		if len(ips) == 0 && cfg.NS(model.NSNet).Mode != model.NSModeHost {
 			fmt.Fprintf(&hosts, "127.0.1.1\t%s\n", names)
 		}
 	}

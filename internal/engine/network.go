@@ -66,12 +66,18 @@ func (r *Runtime) beginNetwork(ctx context.Context, c *model.Container, nsPaths 
 		c.State.NetNS = path
 		c.State.Networks = map[string]model.NetworkStatus{}
 		for _, s := range res.statuses {
-			c.State.Networks[s.Network] = model.NetworkStatus{
-				Interface: s.Interface, IPAddress: s.IP, PrefixLen: s.PrefixLen, Gateway: s.Gateway, MacAddress: s.MAC,
-			}
+			c.State.Networks[s.Network] = networkStatus(s)
 		}
 		return nil
 	}), nil
+}
+
+// networkStatus is the record of one attachment in a container's state.
+func networkStatus(s network.Status) model.NetworkStatus {
+	return model.NetworkStatus{
+		Interface: s.Interface, IPAddress: s.IP, PrefixLen: s.PrefixLen, Gateway: s.Gateway, MacAddress: s.MAC,
+		IPv6: s.IPv6, IPv6PrefixLen: s.IPv6PrefixLen, IPv6Gateway: s.IPv6Gateway,
+	}
 }
 
 func attachOptions(c *model.Container, nsPath string) network.AttachOptions {
@@ -83,14 +89,25 @@ func attachOptions(c *model.Container, nsPath string) network.AttachOptions {
 	if nc.StaticIP != "" {
 		o.StaticIP = net.ParseIP(nc.StaticIP)
 	}
+	if nc.StaticIP6 != "" {
+		o.StaticIP6 = net.ParseIP(nc.StaticIP6)
+	}
 	if len(nc.Addrs) > 0 {
 		o.Addrs = make(map[string]network.Addr, len(nc.Addrs))
 		for n, a := range nc.Addrs {
-			o.Addrs[n] = network.Addr{IP: net.ParseIP(a.IP), MAC: a.MAC}
+			o.Addrs[n] = network.Addr{IP: parseIP(a.IP), IP6: parseIP(a.IP6), MAC: a.MAC}
 		}
 	}
 	o.Ports = expandPorts(nc.Ports)
 	return o
+}
+
+// parseIP is net.ParseIP with "" as nil.
+func parseIP(s string) net.IP {
+	if s == "" {
+		return nil
+	}
+	return net.ParseIP(s)
 }
 
 // teardownNetwork releases a container's namespace and CNI attachments; idempotent. It does not

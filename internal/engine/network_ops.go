@@ -139,9 +139,9 @@ type ConnectOptions struct {
 	// configured but the implicit default (the API's disconnect of a created container's
 	// last network, then its connect: Docker's way of giving it aliases).
 	Only bool
-	// IP and MAC are the container's static address on the network (network connect --ip,
-	// --mac-address), kept for its next starts.
-	IP, MAC string
+	// IP, IP6 and MAC are the container's static addresses on the network (network connect
+	// --ip, --ip6, --mac-address), kept for its next starts.
+	IP, IP6, MAC string
 }
 
 // NetworkDisconnect detaches a container from a network.
@@ -165,20 +165,20 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	if err := validateAliases(o.Aliases); err != nil {
 		return err
 	}
-	addr := model.NetworkAddr{IP: o.IP, MAC: o.MAC}
-	if addr.IP != "" {
-		ip := net.ParseIP(addr.IP)
+	addr := model.NetworkAddr{IP: o.IP, IP6: o.IP6, MAC: o.MAC}
+	for i, a := range []string{addr.IP, addr.IP6} {
+		if a == "" {
+			continue
+		}
+		ip := net.ParseIP(a)
 		if ip == nil {
-			return fmt.Errorf("invalid IP address %q: %w", addr.IP, errdefs.ErrInvalid)
+			return fmt.Errorf("invalid IP address %q: %w", a, errdefs.ErrInvalid)
 		}
-		in := false
-		for _, s := range n.Subnets {
-			if _, cidr, err := net.ParseCIDR(s.Subnet); err == nil && cidr.Contains(ip) {
-				in = true
-			}
+		if i == 1 && (ip.To4() != nil || addr.IP != "" && net.ParseIP(addr.IP).To4() == nil) {
+			return fmt.Errorf("the static IPs on network %s are one IPv4 and one IPv6 address (%s, %s): %w", n.Name, addr.IP, addr.IP6, errdefs.ErrInvalid)
 		}
-		if !in {
-			return fmt.Errorf("IP address %s is not in a subnet of network %s: %w", addr.IP, n.Name, errdefs.ErrInvalid)
+		if inSubnets([]*network.Network{n}, ip) != nil {
+			return fmt.Errorf("IP address %s is not in a subnet of network %s: %w", a, n.Name, errdefs.ErrInvalid)
 		}
 	}
 	if addr.MAC != "" {
@@ -208,7 +208,7 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	if c.State.NetNS != "" {
 		// Only the new interface's settings: the container's own IP, MAC and eth0 are taken.
 		o := network.AttachOptions{ContainerID: c.Config.ID, ContainerName: c.Config.Name, NetNSPath: c.State.NetNS,
-			StaticIP: net.ParseIP(addr.IP), StaticMAC: addr.MAC}
+			StaticIP: parseIP(addr.IP), StaticIP6: parseIP(addr.IP6), StaticMAC: addr.MAC}
 		if connect {
 			s, err := r.networks().Connect(ctx, o, netName)
 			if err != nil {
@@ -217,7 +217,7 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 			if c.State.Networks == nil {
 				c.State.Networks = map[string]model.NetworkStatus{}
 			}
-			c.State.Networks[netName] = model.NetworkStatus{Interface: s.Interface, IPAddress: s.IP, PrefixLen: s.PrefixLen, Gateway: s.Gateway, MacAddress: s.MAC}
+			c.State.Networks[netName] = networkStatus(s)
 		} else {
 			if err := r.networks().Disconnect(ctx, o, netName); err != nil {
 				return err

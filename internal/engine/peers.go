@@ -19,7 +19,8 @@ import (
 // each other by name: every running container on such a network has, at the end of its
 // /etc/hosts, a section naming the addresses of the containers it shares a network with — their
 // names, their aliases on that network (--network-alias, compose's service names), and for a
-// pod's infra container the pod's name and its members' names. pea has no daemon to answer DNS;
+// pod's infra container the pod's name and its members' names; on a dual-stack network a line
+// for each of a container's addresses, IPv4 first. pea has no daemon to answer DNS;
 // the section is rewritten whenever a container on the network starts, stops, connects or
 // disconnects, by the pea process that made the change, under the store-wide "peer-hosts" lock.
 // The file is rewritten in place, so the bind mount a running container sees shows the change.
@@ -140,8 +141,8 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		}
 		owners = append(owners, c)
 		for _, n := range mine {
-			s := c.State.Networks[n]
-			if s.IPAddress == "" {
+			ips := c.State.Networks[n].Addrs() // a dual-stack network: a line for each family
+			if len(ips) == 0 {
 				continue
 			}
 			names := []string{c.Config.Name}
@@ -157,7 +158,9 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 					valid = append(valid, name)
 				}
 			}
-			byNet[n] = append(byNet[n], peer{s.IPAddress, valid})
+			for _, ip := range ips {
+				byNet[n] = append(byNet[n], peer{ip, valid})
+			}
 		}
 	}
 	for _, c := range owners {

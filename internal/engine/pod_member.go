@@ -72,7 +72,7 @@ func joinPod(cfg *model.ContainerConfig, pod *model.Pod) error {
 		if len(cfg.Network.Ports) > 0 {
 			return fmt.Errorf("published ports of a pod member are set on the pod (pod create -p); a container in pod %s cannot publish its own: %w", pc.Name, errdefs.ErrInvalid)
 		}
-		if len(cfg.Network.Networks) > 0 || cfg.Network.StaticIP != "" || cfg.Network.StaticMAC != "" {
+		if len(cfg.Network.Networks) > 0 || cfg.Network.StaticIP != "" || cfg.Network.StaticIP6 != "" || cfg.Network.StaticMAC != "" {
 			return fmt.Errorf("networks, static IPs and MACs of a pod member are set on the pod: %w", errdefs.ErrInvalid)
 		}
 	}

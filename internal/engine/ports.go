@@ -170,14 +170,14 @@ func freePort(proto, ip string) (uint16, error) {
 	return uint16(n), nil
 }
 
-// validateNetworks checks, before anything is made, that the networks exist and that a static
-// IP lies in one of their subnets.
+// validateNetworks checks, before anything is made, that the networks exist and that each
+// static IP (--ip, --ip6) lies in one of their subnets.
 func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
+	if len(nc.Networks) == 0 && nc.StaticIP == "" && nc.StaticIP6 == "" {
+		return nil
+	}
 	var nets []*network.Network
 	if len(nc.Networks) == 0 {
-		if nc.StaticIP == "" {
-			return nil
-		}
 		n, err := r.networks().Default()
 		if err != nil {
 			return err
@@ -191,13 +191,23 @@ func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
 		}
 		nets = append(nets, n)
 	}
-	if nc.StaticIP == "" {
-		return nil
+	for _, flag := range []struct{ name, ip string }{{"--ip", nc.StaticIP}, {"--ip6", nc.StaticIP6}} {
+		if flag.ip == "" {
+			continue
+		}
+		ip := net.ParseIP(flag.ip)
+		if ip == nil {
+			return fmt.Errorf("invalid %s %q: %w", flag.name, flag.ip, errdefs.ErrInvalid)
+		}
+		if err := inSubnets(nets, ip); err != nil {
+			return err
+		}
 	}
-	ip := net.ParseIP(nc.StaticIP)
-	if ip == nil {
-		return fmt.Errorf("invalid --ip %q: %w", nc.StaticIP, errdefs.ErrInvalid)
-	}
+	return nil
+}
+
+// inSubnets checks that ip lies in a subnet of one of nets.
+func inSubnets(nets []*network.Network, ip net.IP) error {
 	var subnets []string
 	for _, n := range nets {
 		for _, s := range n.Subnets {
@@ -209,5 +219,5 @@ func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
 			}
 		}
 	}
-	return fmt.Errorf("static IP %s is outside the subnets of the network (%v): %w", nc.StaticIP, subnets, errdefs.ErrInvalid)
+	return fmt.Errorf("static IP %s is outside the subnets of the network (%v): %w", ip, subnets, errdefs.ErrInvalid)
 }

@@ -2127,6 +2127,10 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 		e.name("\"staticIP\"")
 		e.str(string(v.StaticIP))
 	}
+	if len(v.StaticIP6) != 0 {
+		e.name("\"staticIP6\"")
+		e.str(string(v.StaticIP6))
+	}
 	if len(v.StaticMAC) != 0 {
 		e.name("\"staticMAC\"")
 		e.str(string(v.StaticMAC))
@@ -2335,6 +2339,14 @@ func encModelNetworkStatus(e *encoder, v *model.NetworkStatus) {
 	if len(v.IPv6) != 0 {
 		e.name("\"ipv6\"")
 		e.str(string(v.IPv6))
+	}
+	if v.IPv6PrefixLen != 0 {
+		e.name("\"ipv6PrefixLen\"")
+		e.int(int64(v.IPv6PrefixLen))
+	}
+	if len(v.IPv6Gateway) != 0 {
+		e.name("\"ipv6Gateway\"")
+		e.str(string(v.IPv6Gateway))
 	}
 	e.b = append(e.b, '}')
 }
@@ -2712,6 +2724,10 @@ func encModelNetworkAddr(e *encoder, v *model.NetworkAddr) {
 	if len(v.IP) != 0 {
 		e.name("\"ip\"")
 		e.str(string(v.IP))
+	}
+	if len(v.IP6) != 0 {
+		e.name("\"ip6\"")
+		e.str(string(v.IP6))
 	}
 	if len(v.MAC) != 0 {
 		e.name("\"mac\"")
@@ -4924,7 +4940,7 @@ func decModelNamespace(s *Scanner, v *model.Namespace) error {
 	})
 }
 
-var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
+var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -4973,6 +4989,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			return nil
 		case "staticIP":
 			if err := s.Str(&v.StaticIP); err != nil {
+				return err
+			}
+			return nil
+		case "staticIP6":
+			if err := s.Str(&v.StaticIP6); err != nil {
 				return err
 			}
 			return nil
@@ -5292,7 +5313,7 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 	})
 }
 
-var keysModelNetworkStatus = KeySet{"interface", "ipAddress", "prefixLen", "gateway", "macAddress", "ipv6"}
+var keysModelNetworkStatus = KeySet{"interface", "ipAddress", "prefixLen", "gateway", "macAddress", "ipv6", "ipv6PrefixLen", "ipv6Gateway"}
 
 func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 	return s.Object(func(key []byte) error {
@@ -5331,6 +5352,20 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 				return err
 			}
 			return nil
+		case "ipv6PrefixLen":
+			n498, _, null499, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null499 {
+				v.IPv6PrefixLen = int(n498)
+			}
+			return nil
+		case "ipv6Gateway":
+			if err := s.Str(&v.IPv6Gateway); err != nil {
+				return err
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelNetworkStatus)
 	})
@@ -5347,33 +5382,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n498, _, null499, err := s.Integer(64, true)
+			n500, _, null501, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null499 {
-				v.FailingStreak = int(n498)
+			if !null501 {
+				v.FailingStreak = int(n500)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out500 := v.Log[:0]
-				if out500 == nil {
-					out500 = []model.HealthLog{}
+				out502 := v.Log[:0]
+				if out502 == nil {
+					out502 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e501 model.HealthLog
-					if err := decModelHealthLog(s, &e501); err != nil {
+					var e503 model.HealthLog
+					if err := decModelHealthLog(s, &e503); err != nil {
 						return err
 					}
-					out500 = append(out500, e501)
+					out502 = append(out502, e503)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out500
+				v.Log = out502
 			}
 			return nil
 		}
@@ -5392,21 +5427,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n502, null503, err := s.Integer(16, false)
-			if err != nil {
-				return err
-			}
-			if !null503 {
-				v.HostPort = uint16(n502)
-			}
-			return nil
-		case "containerPort":
 			_, n504, null505, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
 			if !null505 {
-				v.ContainerPort = uint16(n504)
+				v.HostPort = uint16(n504)
+			}
+			return nil
+		case "containerPort":
+			_, n506, null507, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null507 {
+				v.ContainerPort = uint16(n506)
 			}
 			return nil
 		case "protocol":
@@ -5415,12 +5450,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n506, null507, err := s.Integer(16, false)
+			_, n508, null509, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null507 {
-				v.Range = uint16(n506)
+			if !null509 {
+				v.Range = uint16(n508)
 			}
 			return nil
 		}
@@ -5428,13 +5463,18 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 	})
 }
 
-var keysModelNetworkAddr = KeySet{"ip", "mac"}
+var keysModelNetworkAddr = KeySet{"ip", "ip6", "mac"}
 
 func decModelNetworkAddr(s *Scanner, v *model.NetworkAddr) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "ip":
 			if err := s.Str(&v.IP); err != nil {
+				return err
+			}
+			return nil
+		case "ip6":
+			if err := s.Str(&v.IP6); err != nil {
 				return err
 			}
 			return nil
@@ -5454,30 +5494,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw508, err := s.Raw()
+			raw510, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw508); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw510); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw509, err := s.Raw()
+			raw511, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw509); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw511); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n510, _, null511, err := s.Integer(64, true)
+			n512, _, null513, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null511 {
-				v.ExitCode = int(n510)
+			if !null513 {
+				v.ExitCode = int(n512)
 			}
 			return nil
 		case "output":

@@ -279,8 +279,8 @@ func fillPodIP(ctx context.Context, rt *engine.Runtime, p *PodPlan, pod *model.P
 		}
 		sort.Strings(nets)
 		for _, n := range nets {
-			if a := infra.State.Networks[n].IPAddress; a != "" && ip == "" {
-				ip = a
+			if a := infra.State.Networks[n].Addrs(); len(a) > 0 && ip == "" {
+				ip = a[0] // IPv4 first, as Kubernetes' status.podIP of a dual-stack pod
 			}
 		}
 	}

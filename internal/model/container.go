@@ -131,15 +131,18 @@ type Resources struct {
 
 // NetworkConfig is what a container (or a pod's infra container) asks of the network.
 type NetworkConfig struct {
-	Networks   []string      `json:"networks,omitempty"`
-	Ports      []PortMapping `json:"ports,omitempty"`
-	StaticIP   string        `json:"staticIP,omitempty"`
-	StaticMAC  string        `json:"staticMAC,omitempty"`
-	DNSServers []string      `json:"dnsServers,omitempty"`
-	DNSSearch  []string      `json:"dnsSearch,omitempty"`
-	DNSOptions []string      `json:"dnsOptions,omitempty"`
-	AddHosts   []string      `json:"addHosts,omitempty"`
-	NoHosts    bool          `json:"noHosts,omitempty"`
+	Networks []string      `json:"networks,omitempty"`
+	Ports    []PortMapping `json:"ports,omitempty"`
+	// StaticIP is --ip (older configs may hold --ip6's address here); StaticIP6 is --ip6. Each
+	// goes to the network whose subnet holds it: both to one dual-stack network.
+	StaticIP   string   `json:"staticIP,omitempty"`
+	StaticIP6  string   `json:"staticIP6,omitempty"`
+	StaticMAC  string   `json:"staticMAC,omitempty"`
+	DNSServers []string `json:"dnsServers,omitempty"`
+	DNSSearch  []string `json:"dnsSearch,omitempty"`
+	DNSOptions []string `json:"dnsOptions,omitempty"`
+	AddHosts   []string `json:"addHosts,omitempty"`
+	NoHosts    bool     `json:"noHosts,omitempty"`
 	// Aliases are further names of the container on a network, by network (--network-alias):
 	// the other containers on that network find it by them (see engine/peers.go).
 	Aliases map[string][]string `json:"aliases,omitempty"`
@@ -148,9 +151,11 @@ type NetworkConfig struct {
 	Addrs map[string]NetworkAddr `json:"addrs,omitempty"`
 }
 
-// NetworkAddr is a static address on one network.
+// NetworkAddr is a static address on one network: IP (or, from older pea, an IPv6 address),
+// IP6 (network connect --ip6) and MAC.
 type NetworkAddr struct {
 	IP  string `json:"ip,omitempty"`
+	IP6 string `json:"ip6,omitempty"`
 	MAC string `json:"mac,omitempty"`
 }
 
@@ -427,14 +432,29 @@ type ContainerState struct {
 	Health *HealthState `json:"health,omitempty"`
 }
 
-// NetworkStatus is a container's address on one network.
+// NetworkStatus is a container's addresses on one network: its first of each family (IPv4 in
+// IPAddress, IPv6 in IPv6; pea before dual-stack networks kept an IPv6-only network's address
+// in IPAddress).
 type NetworkStatus struct {
-	Interface  string `json:"interface,omitempty"`
-	IPAddress  string `json:"ipAddress,omitempty"`
-	PrefixLen  int    `json:"prefixLen,omitempty"`
-	Gateway    string `json:"gateway,omitempty"`
-	MacAddress string `json:"macAddress,omitempty"`
-	IPv6       string `json:"ipv6,omitempty"`
+	Interface     string `json:"interface,omitempty"`
+	IPAddress     string `json:"ipAddress,omitempty"`
+	PrefixLen     int    `json:"prefixLen,omitempty"`
+	Gateway       string `json:"gateway,omitempty"`
+	MacAddress    string `json:"macAddress,omitempty"`
+	IPv6          string `json:"ipv6,omitempty"`
+	IPv6PrefixLen int    `json:"ipv6PrefixLen,omitempty"`
+	IPv6Gateway   string `json:"ipv6Gateway,omitempty"`
+}
+
+// Addrs are the status's addresses, IPv4 first.
+func (s NetworkStatus) Addrs() []string {
+	var out []string
+	for _, a := range []string{s.IPAddress, s.IPv6} {
+		if a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Container is a config with its state.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 
@@ -23,26 +24,33 @@ type AttachOptions struct {
 	IfName        string   // name of the first interface; empty: eth0, then eth1, eth2...
 	Networks      []string // names or ID prefixes; empty: the default network
 	Ports         []PortMapping
-	StaticIP      net.IP // on the network whose subnet holds it
-	StaticMAC     string // on the first network
+	// StaticIP and StaticIP6 (--ip, --ip6) go to the network whose subnet holds each: both
+	// to one dual-stack network, or each to a network of its family.
+	StaticIP  net.IP
+	StaticIP6 net.IP
+	StaticMAC string // on the first network
 	// Addrs are static addresses on further networks, by network name (network connect's).
 	Addrs map[string]Addr
 }
 
-// Addr is a static address on one network.
+// Addr is a static address on one network: IPv4, IPv6 (either or both) and MAC.
 type Addr struct {
-	IP  net.IP
-	MAC string
+	IP, IP6 net.IP
+	MAC     string
 }
 
-// Status is one attachment: the interface inside the namespace and its address.
+// Status is one attachment: the interface inside the namespace and its addresses, the first
+// of each family (a dual-stack network gives one of each; an IPv6-only one leaves IP empty).
 type Status struct {
-	Network   string `json:"network"`
-	Interface string `json:"interface"`
-	IP        string `json:"ip"`
-	PrefixLen int    `json:"prefix_len"`
-	Gateway   string `json:"gateway,omitempty"`
-	MAC       string `json:"mac"`
+	Network       string `json:"network"`
+	Interface     string `json:"interface"`
+	IP            string `json:"ip"`
+	PrefixLen     int    `json:"prefix_len"`
+	Gateway       string `json:"gateway,omitempty"`
+	IPv6          string `json:"ipv6,omitempty"`
+	IPv6PrefixLen int    `json:"ipv6_prefix_len,omitempty"`
+	IPv6Gateway   string `json:"ipv6_gateway,omitempty"`
+	MAC           string `json:"mac"`
 }
 
 // Setup attaches the namespace to each network in turn (CNI ADD), on eth0 (or o.IfName), eth1...
@@ -57,7 +65,7 @@ func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) 
 	if err != nil {
 		return nil, err
 	}
-	ipIndex, err := staticIPNetwork(nets, o.StaticIP)
+	ips, err := staticIPs(nets, o.StaticIP, o.StaticIP6)
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +113,15 @@ func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) 
 		if i == 0 && o.IfName != "" {
 			rt.IfName = o.IfName
 		}
-		rt.CapabilityArgs = capabilityArgs(o, i == portIndex, i == 0, i == ipIndex)
+		rt.CapabilityArgs = capabilityArgs(o, i == portIndex, i == 0, ips[i])
 		if a, ok := o.Addrs[n.Name]; ok {
-			if a.IP != nil {
-				rt.CapabilityArgs["ips"] = []string{a.IP.String()}
+			if a.IP != nil || a.IP6 != nil {
+				own, err := staticIPs([]*Network{n}, a.IP, a.IP6)
+				if err != nil {
+					undo()
+					return nil, err
+				}
+				rt.CapabilityArgs["ips"] = own[0]
 			}
 			if a.MAC != "" {
 				rt.CapabilityArgs["mac"] = a.MAC
@@ -148,9 +161,15 @@ func (m *Manager) Teardown(ctx context.Context, o AttachOptions) error {
 		}
 		errs = append(errs, m.del(ctx, a.Network, withoutIdlePortmap(a.Config, a.CapabilityArgs), rt))
 	}
+	detached := map[[2]string]bool{} // a dual-stack attachment has a lease per subnet: one DEL
 	for _, l := range m.leases(o.ContainerID) {
+		k := [2]string{l.network, l.ifname}
+		if detached[k] {
+			continue
+		}
+		detached[k] = true
 		rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: o.NetNSPath, IfName: l.ifname, Args: cniArgs(o)}
-		rt.CapabilityArgs = capabilityArgs(o, true, false, false)
+		rt.CapabilityArgs = capabilityArgs(o, true, false, nil)
 		if err := m.del(ctx, l.network, nil, rt); !errors.Is(err, errdefs.ErrNotFound) {
 			errs = append(errs, err)
 		}
@@ -159,7 +178,7 @@ func (m *Manager) Teardown(ctx context.Context, o AttachOptions) error {
 }
 
 // Connect attaches a running container's namespace to one more network, on the first free
-// ethN unless o.IfName names the interface. o.StaticIP and o.StaticMAC, when set, are for the
+// ethN unless o.IfName names the interface. o.StaticIP, StaticIP6 and StaticMAC, when set, are for the
 // new interface (pass the container's own only if it should have the same); o.Networks and
 // o.Ports are ignored: ports stay on the network they were published on.
 func (m *Manager) Connect(ctx context.Context, o AttachOptions, network string) (Status, error) {
@@ -187,11 +206,12 @@ func (m *Manager) Connect(ctx context.Context, o AttachOptions, network string) 
 			ifname = s
 		}
 	}
-	if _, err := staticIPNetwork([]*Network{n}, o.StaticIP); err != nil {
+	ips, err := staticIPs([]*Network{n}, o.StaticIP, o.StaticIP6)
+	if err != nil {
 		return Status{}, err
 	}
 	rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: o.NetNSPath, IfName: ifname, Args: cniArgs(o)}
-	rt.CapabilityArgs = capabilityArgs(o, false, true, true)
+	rt.CapabilityArgs = capabilityArgs(o, false, true, ips[0])
 	return m.add(ctx, n, rt)
 }
 
@@ -273,14 +293,37 @@ func (m *Manager) resolve(names []string) ([]*Network, error) {
 	return out, nil
 }
 
-// staticIPNetwork returns the index of the network whose subnet holds ip (-1 for no ip).
-func staticIPNetwork(nets []*Network, ip net.IP) (int, error) {
-	if ip == nil {
-		return -1, nil
+// staticIPs returns, by index in nets, the static addresses each network is asked for (the
+// host-local "ips" capability): each of ips (nil ones skipped) goes to the network whose subnet
+// holds it. host-local gives each range set the requested address it holds.
+func staticIPs(nets []*Network, ips ...net.IP) (map[int][]string, error) {
+	var out map[int][]string
+	for _, ip := range ips {
+		if ip == nil {
+			continue
+		}
+		i, a, err := staticIPNetwork(nets, ip)
+		if err != nil {
+			return nil, err
+		}
+		for _, other := range out[i] {
+			if strings.Contains(other, ":") == a.Is6() {
+				return nil, invalidf("network %s: two static IPs of one family (%s, %s)", nets[i].Name, other, a)
+			}
+		}
+		if out == nil {
+			out = map[int][]string{}
+		}
+		out[i] = append(out[i], a.String())
 	}
+	return out, nil
+}
+
+// staticIPNetwork returns the index of the network whose subnet holds ip.
+func staticIPNetwork(nets []*Network, ip net.IP) (int, netip.Addr, error) {
 	a, ok := netip.AddrFromSlice(ip)
 	if !ok {
-		return -1, invalidf("static IP %v", ip)
+		return -1, a, invalidf("static IP %v", ip)
 	}
 	a = a.Unmap()
 	var names []string
@@ -288,11 +331,11 @@ func staticIPNetwork(nets []*Network, ip net.IP) (int, error) {
 		names = append(names, n.Name)
 		for _, s := range n.Subnets {
 			if p, err := netip.ParsePrefix(s.Subnet); err == nil && p.Contains(a) {
-				return i, nil
+				return i, a, nil
 			}
 		}
 	}
-	return -1, invalidf("static IP %s is in no subnet of network(s) %v", a, names)
+	return -1, a, invalidf("static IP %s is in no subnet of network(s) %v", a, names)
 }
 
 // withoutIdlePortmap drops the portmap plugin from an attachment's cached configuration list

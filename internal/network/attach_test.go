@@ -23,7 +23,7 @@ func TestSetupTeardown(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("net"), Subnet: testSubnet(1), NetworkInterface: unique("b1")})
+	n := createTestNet(t, m, CreateOptions{Name: unique("net"), Subnets: []string{testSubnet(1)}, NetworkInterface: unique("b1")})
 	sub := strings.TrimSuffix(n.Subnets[0].Subnet, "0/24")
 	ns1, ns2 := newTestNS(t, m, "c1"), newTestNS(t, m, "c2")
 	id1, id2 := unique("c1")+"aaaa", unique("c2")+"bbbb"

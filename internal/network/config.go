@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/containernetworking/cni/libcni"
@@ -79,6 +80,15 @@ func networkID(name string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// mtu is the network's "mtu" option, 0 when it has none.
+func (n *Network) mtu() int {
+	mtu := 0
+	if s := n.Options["mtu"]; s != "" {
+		fmt.Sscan(s, &mtu)
+	}
+	return mtu
+}
+
 // conflistBytes renders n as a conflist. The plugin order matters for rollback: tuning runs
 // before portmap and firewall, and firewall last, so that a failed ADD leaves at most the
 // failing plugin's own work behind (firewall's DEL needs the cached result, which a failed
@@ -100,9 +110,7 @@ func conflistBytes(n *Network) ([]byte, error) {
 		main.Master = n.NetworkInterface
 		main.Mode = opts["mode"]
 	}
-	if mtu := opts["mtu"]; mtu != "" {
-		fmt.Sscan(mtu, &main.MTU)
-	}
+	main.MTU = n.mtu()
 	if len(opts) > 0 {
 		main.Args.Pea.Options = opts
 	}
@@ -119,7 +127,9 @@ func conflistBytes(n *Network) ([]byte, error) {
 			if p, err := netip.ParsePrefix(s.Subnet); err == nil && p.Addr().Is6() {
 				dst = "::/0"
 			}
-			main.IPAM.Routes = append(main.IPAM.Routes, ipamRoute{Dst: dst})
+			if !slices.Contains(main.IPAM.Routes, ipamRoute{Dst: dst}) { // one default route per family
+				main.IPAM.Routes = append(main.IPAM.Routes, ipamRoute{Dst: dst})
+			}
 		}
 	}
 	// One range set per subnet: host-local then hands out one address from each.

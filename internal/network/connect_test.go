@@ -14,8 +14,8 @@ func TestConnectDisconnect(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	m := newTestManager(t)
-	a := createTestNet(t, m, CreateOptions{Name: unique("ca"), Subnet: testSubnet(5), NetworkInterface: unique("b5")})
-	b := createTestNet(t, m, CreateOptions{Name: unique("cb"), Subnet: testSubnet(6), NetworkInterface: unique("b6"), Internal: true})
+	a := createTestNet(t, m, CreateOptions{Name: unique("ca"), Subnets: []string{testSubnet(5)}, NetworkInterface: unique("b5")})
+	b := createTestNet(t, m, CreateOptions{Name: unique("cb"), Subnets: []string{testSubnet(6)}, NetworkInterface: unique("b6"), Internal: true})
 	ns := newTestNS(t, m, "c")
 	o := AttachOptions{ContainerID: unique("conn"), NetNSPath: ns, Networks: []string{a.Name}}
 	if _, err := m.Setup(ctx, o); err != nil {
@@ -90,7 +90,7 @@ func TestMacvlan(t *testing.T) {
 				t.Skipf("the kernel has no %s: %s", driver, out)
 			}
 			exec.Command("ip", "link", "del", probe).Run()
-			n := createTestNet(t, m, CreateOptions{Name: unique(driver), Driver: driver, Parent: parent, Subnet: testSubnet(7 + i)})
+			n := createTestNet(t, m, CreateOptions{Name: unique(driver), Driver: driver, Parent: parent, Subnets: []string{testSubnet(7 + i)}})
 			if n.NetworkInterface != parent {
 				t.Fatalf("network interface = %q, want %q", n.NetworkInterface, parent)
 			}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -90,16 +92,12 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if err := m.setInterface(n, o, existing, isDefault); err != nil {
 		return nil, err
 	}
-	sub, err := chooseSubnet(o.Subnet, existing, isDefault)
-	if err != nil {
+	if n.Subnets, err = chooseSubnets(o, existing, isDefault); err != nil {
 		return nil, err
 	}
-	s, err := subnetSettings(sub, o.Gateway, o.IPRange)
-	if err != nil {
-		return nil, err
+	for _, s := range n.Subnets {
+		n.IPv6Enabled = n.IPv6Enabled || strings.Contains(s.Subnet, ":")
 	}
-	n.Subnets = []Subnet{s}
-	n.IPv6Enabled = sub.Addr().Is6()
 	n.ID = networkID(n.Name)
 
 	data, err := conflistBytes(n)
@@ -297,12 +295,43 @@ func (m *Manager) Remove(name string) error {
 	}
 	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
 	m.removeMasq(n)
-	if n.Driver == "bridge" && n.NetworkInterface != "" {
+	if n.Driver == "bridge" && n.NetworkInterface != "" && bridgeIsOurs(n) {
 		if err := deleteLink(n.NetworkInterface); err != nil {
 			return fmt.Errorf("network %s: delete bridge %s: %w", n.Name, n.NetworkInterface, err)
 		}
 	}
 	return nil
+}
+
+// bridgeIsOurs reports whether n's bridge carries no global address outside n's subnets.
+// Stores pick bridge names apart from each other only by the links that exist, and a bridge
+// appears at its network's first attachment: two stores' networks can name the same bridge,
+// and the one the bridge is not serving must leave it to the other.
+func bridgeIsOurs(n *Network) bool {
+	ifi, err := net.InterfaceByName(n.NetworkInterface)
+	if err != nil {
+		return true // gone already: deleteLink does nothing
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return true
+	}
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.String())
+		if err != nil || p.Addr().IsLinkLocalUnicast() {
+			continue
+		}
+		mine := false
+		for _, s := range n.Subnets {
+			if q, err := netip.ParsePrefix(s.Subnet); err == nil && q.Contains(p.Addr()) {
+				mine = true
+			}
+		}
+		if !mine {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *Manager) withLock(f func() error) error {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"net/netip"
@@ -33,6 +34,10 @@ func TestConflistGolden(t *testing.T) {
 		{"internal.conflist", Network{
 			Name: "back", ID: networkID("back"), Driver: "bridge", NetworkInterface: "pea2", Created: created, Internal: true,
 			Subnets: []Subnet{{Subnet: "10.90.2.0/24", Gateway: "10.90.2.1"}},
+		}},
+		{"dualstack.conflist", Network{
+			Name: "ds", ID: networkID("ds"), Driver: "bridge", NetworkInterface: "pea3", Created: created, DNSEnabled: true, IPv6Enabled: true,
+			Subnets: []Subnet{{Subnet: "10.90.3.0/24", Gateway: "10.90.3.1"}, {Subnet: "fd12:3456:789a:1::/64", Gateway: "fd12:3456:789a:1::1"}},
 		}},
 		{"macvlan.conflist", Network{
 			Name: "lan", ID: networkID("lan"), Driver: "macvlan", NetworkInterface: "eth0", Created: created, DNSEnabled: true,
@@ -93,8 +98,8 @@ func TestCreateGetListRemove(t *testing.T) {
 		t.Errorf("auto bridge name %q", auto.NetworkInterface)
 	}
 
-	explicit, err := m.Create(CreateOptions{Name: "web", Subnet: "10.199.250.7/24", Gateway: "10.199.250.254",
-		IPRange: "10.199.250.128/25", Labels: map[string]string{"app": "web"}, NetworkInterface: unique("w")})
+	explicit, err := m.Create(CreateOptions{Name: "web", Subnets: []string{"10.199.250.7/24"}, Gateways: []string{"10.199.250.254"},
+		IPRanges: []string{"10.199.250.128/25"}, Labels: map[string]string{"app": "web"}, NetworkInterface: unique("w")})
 	if err != nil {
 		t.Fatalf("Create explicit: %v", err)
 	}
@@ -117,10 +122,10 @@ func TestCreateGetListRemove(t *testing.T) {
 		class error
 		msg   string
 	}{
-		{"overlap", CreateOptions{Name: "x", Subnet: "10.199.250.128/25"}, errdefs.ErrInvalid, "subnet 10.199.250.128/25 overlaps with network web"},
-		{"gateway outside", CreateOptions{Name: "x", Subnet: "10.199.251.0/24", Gateway: "10.199.252.1"}, errdefs.ErrInvalid, "outside subnet"},
-		{"range outside", CreateOptions{Name: "x", Subnet: "10.199.251.0/24", IPRange: "10.199.0.0/24"}, errdefs.ErrInvalid, "outside subnet"},
-		{"bad subnet", CreateOptions{Name: "x", Subnet: "10.199.251.0"}, errdefs.ErrInvalid, "want a CIDR"},
+		{"overlap", CreateOptions{Name: "x", Subnets: []string{"10.199.250.128/25"}}, errdefs.ErrInvalid, "subnet 10.199.250.128/25 overlaps with network web"},
+		{"gateway outside", CreateOptions{Name: "x", Subnets: []string{"10.199.251.0/24"}, Gateways: []string{"10.199.252.1"}}, errdefs.ErrInvalid, "outside subnet"},
+		{"range outside", CreateOptions{Name: "x", Subnets: []string{"10.199.251.0/24"}, IPRanges: []string{"10.199.0.0/24"}}, errdefs.ErrInvalid, "outside subnet"},
+		{"bad subnet", CreateOptions{Name: "x", Subnets: []string{"10.199.251.0"}}, errdefs.ErrInvalid, "want a CIDR"},
 		{"exists", CreateOptions{Name: "web"}, errdefs.ErrExists, "web"},
 		{"bad name", CreateOptions{Name: "no/slash"}, errdefs.ErrInvalid, "network name"},
 		{"bad driver", CreateOptions{Name: "x", Driver: "overlay"}, errdefs.ErrInvalid, "driver"},
@@ -217,5 +222,32 @@ func TestValidNameMatchesPodmansPattern(t *testing.T) {
 		if got, want := validName(n), re.MatchString(n); got != want {
 			t.Errorf("validName(%q) = %v, the pattern says %v", n, got, want)
 		}
+	}
+}
+
+// TestRemoveLeavesAnotherStoresBridge: two stores' networks may name one bridge (names are
+// picked by the links that exist, and a bridge appears at its first attachment); removing the
+// network whose addresses the bridge does not carry leaves the bridge to the other's.
+func TestRemoveLeavesAnotherStoresBridge(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	a, b := newTestManager(t), newTestManager(t)
+	br := unique("sh")
+	na := createTestNet(t, a, CreateOptions{Name: unique("sa"), Subnets: []string{testSubnet(13)}, NetworkInterface: br})
+	ns := newTestNS(t, a, "s")
+	o := AttachOptions{ContainerID: unique("s"), NetNSPath: ns, Networks: []string{na.Name}}
+	if _, err := a.Setup(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Teardown(ctx, o) })
+	nb, err := b.Create(CreateOptions{Name: unique("sb"), Subnets: []string{testSubnet(14)}, NetworkInterface: br})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Remove(nb.Name); err != nil {
+		t.Fatal(err)
+	}
+	if !linkExists(br) {
+		t.Fatalf("removing the other store's network deleted bridge %s", br)
 	}
 }

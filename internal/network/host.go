@@ -87,6 +87,44 @@ func deleteLink(name string) error {
 	return err
 }
 
+// makeBridgeNoDAD makes a bridge, down, with IPv6 duplicate address detection off, unless a
+// link of that name exists. It is for a network with an IPv6 subnet, before the bridge plugin's
+// first ADD: the plugin reuses the bridge and puts the gateway's address on it, which DAD would
+// otherwise hold "tentative" for a second or more (no source address, no neighbour answers:
+// the containers' first IPv6 packets through the gateway are lost). netavark turns DAD off on
+// its bridges too. The plugin makes a missing bridge the same way (kind bridge, the MTU, the
+// kernel's default queue length).
+func makeBridgeNoDAD(name string, mtu int) error {
+	if linkExists(name) {
+		return nil
+	}
+	body := make([]byte, unix.SizeofIfInfomsg)
+	body[0] = unix.AF_UNSPEC
+	body = appendAttr(body, unix.IFLA_IFNAME, append([]byte(name), 0))
+	if mtu > 0 {
+		body = appendAttr(body, unix.IFLA_MTU, binary.NativeEndian.AppendUint32(nil, uint32(mtu)))
+	}
+	body = appendAttr(body, unix.IFLA_LINKINFO, appendAttr(nil, unix.IFLA_INFO_KIND, []byte("bridge\x00")))
+	err := netlinkRequest(unix.NETLINK_ROUTE, unix.RTM_NEWLINK, unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_EXCL, body, nil)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("create bridge %s: %w", name, err)
+	}
+	// Missing when the host has IPv6 off: then there is no DAD to turn off either.
+	os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/accept_dad", []byte("0"), 0o644)
+	return nil
+}
+
+// appendAttr appends one netlink attribute (route netlink's rtattr), padded to 4 bytes.
+func appendAttr(b []byte, typ uint16, data []byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(4+len(data)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, data...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
 // rtnlLink sends one ifinfomsg request on a route netlink socket opened in the calling
 // thread's network namespace and waits for the kernel's acknowledgement.
 func rtnlLink(msgType uint16, index int32, flags, change uint32) error {

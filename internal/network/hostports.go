@@ -37,8 +37,10 @@ import (
 // the host itself (OUTPUT). The masquerade rules cover what DNAT alone cannot: a container that
 // reaches its own network's published port (hairpin: the answer would bypass the NAT) and the
 // host reaching 127.0.0.1:<port> (a loopback source cannot leave on the bridge, so IPv4 also
-// sets route_localnet on the bridge, as portmap does). Only connections that were DNATed are
-// masqueraded: a client from outside keeps its own address.
+// sets route_localnet on the bridge, as portmap does). IPv6 has no route_localnet: the kernel
+// drops packets from ::1 that DNAT sends off the loopback, so the host's [::1]:<port> does not
+// reach a container (nor does it with netavark or portmap); its other addresses do. Only
+// connections that were DNATed are masqueraded: a client from outside keeps its own address.
 //
 // An iptables-restore is one transaction: the rules of one family appear or fail together, and
 // a removal whose rules are no longer all there (a host firewall reload flushed them) changes

@@ -128,7 +128,7 @@ func attachPublished(t *testing.T, tag string, k int) (*Manager, *Network, Attac
 	t.Helper()
 	requireRoot(t)
 	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique(tag), Subnet: testSubnet(k), NetworkInterface: unique("b" + tag)})
+	n := createTestNet(t, m, CreateOptions{Name: unique(tag), Subnets: []string{testSubnet(k)}, NetworkInterface: unique("b" + tag)})
 	ports, err := ParsePublish("127.0.0.1::80")
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func TestOutboundNATPerNetwork(t *testing.T) {
 			}
 		}
 	})
-	n := createTestNet(t, m, CreateOptions{Name: name, Subnet: testSubnet(5), NetworkInterface: unique("b5")})
+	n := createTestNet(t, m, CreateOptions{Name: name, Subnets: []string{testSubnet(5)}, NetworkInterface: unique("b5")})
 	if !m.masqPresent(n) {
 		t.Fatal("Create made no NAT rules")
 	}
@@ -98,8 +98,8 @@ func TestStoresKeepTheirOwnChains(t *testing.T) {
 	requireRoot(t)
 	a, b := newTestManager(t), newTestManager(t)
 	name := unique("twin")
-	na := createTestNet(t, a, CreateOptions{Name: name, Subnet: testSubnet(6), NetworkInterface: unique("ta")})
-	nb, err := b.Create(CreateOptions{Name: name, Subnet: testSubnet(6), NetworkInterface: unique("tb")})
+	na := createTestNet(t, a, CreateOptions{Name: name, Subnets: []string{testSubnet(6)}, NetworkInterface: unique("ta")})
+	nb, err := b.Create(CreateOptions{Name: name, Subnets: []string{testSubnet(6)}, NetworkInterface: unique("tb")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestMasqCheckSkippedWhileRulesetUnchanged(t *testing.T) {
 	}
 	ctx := context.Background()
 	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("gen"), Subnet: testSubnet(3), NetworkInterface: unique("bg")})
+	n := createTestNet(t, m, CreateOptions{Name: unique("gen"), Subnets: []string{testSubnet(3)}, NetworkInterface: unique("bg")})
 	ns := newTestNS(t, m, "gen")
 	o := AttachOptions{ContainerID: unique("gen") + "eeee", NetNSPath: ns, Networks: []string{n.Name}}
 	attach := func() int {

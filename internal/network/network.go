@@ -6,8 +6,10 @@
 // On disk:
 //
 //	configDir/                      persistent (under --root); any CNI tool can read it
-//	    <name>.conflist             one network: bridge|macvlan|ipvlan + host-local IPAM,
-//	                                tuning, portmap (never run: hostports.go); pea's own fields (ID, labels,
+//	    <name>.conflist             one network: bridge|macvlan|ipvlan + host-local IPAM
+//	                                (one range set per subnet: an address of each; IPv4 and
+//	                                IPv6 ones make a dual-stack network), tuning, portmap
+//	                                (never run: hostports.go); pea's own fields (ID, labels,
 //	                                options, created, internal) under the first plugin's "args.pea"
 //	runDir/                         per store, under --runroot (tmpfs, wiped at boot)
 //	    network.lock                flock held while networks are created or removed
@@ -69,12 +71,20 @@ type LeaseRange struct {
 
 // CreateOptions are the settings of `pea network create`.
 type CreateOptions struct {
-	Name    string // empty: "peaN", the first free N >= 1
-	Driver  string // "bridge" (default), "macvlan" or "ipvlan"
-	Subnet  string // CIDR; empty: the first free /24 from 10.90.1.0 upward
-	Gateway string // empty: the first address of the subnet
-	IPRange string // CIDR or "start-end" inside the subnet
-	Parent  string // macvlan/ipvlan master; empty: the interface of the default route
+	Name   string // empty: "peaN", the first free N >= 1
+	Driver string // "bridge" (default), "macvlan" or "ipvlan"
+	// Subnets are CIDRs of either family, several allowed (host-local gives a container one
+	// address from each); none: the first free /24 from 10.90.1.0 upward (chooseSubnets).
+	Subnets []string
+	// Gateways and IPRanges belong to the subnet at the same index, as podman's repeated
+	// --gateway and --ip-range: a gateway empty or missing is the subnet's first address, an
+	// IP range (CIDR or "start-end") narrows the addresses handed out.
+	Gateways []string
+	IPRanges []string
+	// IPv6 makes the network dual stack: an IPv4 and an IPv6 subnet, each chosen when none of
+	// its family is given. An IPv6 subnet given without it makes the network IPv6 too.
+	IPv6   bool
+	Parent string // macvlan/ipvlan master; empty: the interface of the default route
 	// NetworkInterface names the bridge; empty: "peaN", the first name unused here and on the host.
 	NetworkInterface string
 	Internal         bool

@@ -16,7 +16,7 @@ func TestParallelSetup(t *testing.T) {
 	const count = 6
 	ctx := context.Background()
 	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("par"), Subnet: testSubnet(9), NetworkInterface: unique("b9")})
+	n := createTestNet(t, m, CreateOptions{Name: unique("par"), Subnets: []string{testSubnet(9)}, NetworkInterface: unique("b9")})
 	before := iptablesRules(t)
 	opts := make([]AttachOptions, count)
 	for i := range opts {

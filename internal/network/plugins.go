@@ -37,26 +37,31 @@ func (m *Manager) leases(containerID string) []lease {
 }
 
 // leaseResult stands in for the CNI result a lost attachment never cached: the firewall
-// plugin finds the rules to delete through the addresses of its previous result.
-func leaseResult(n *Network, l lease, netns string) map[string]any {
-	addr := l.ip
-	for _, s := range n.Subnets {
-		if p, err := netip.ParsePrefix(s.Subnet); err == nil {
-			if a, err := netip.ParseAddr(l.ip); err == nil && p.Contains(a) {
-				addr = netip.PrefixFrom(a, p.Bits()).String()
+// plugin finds the rules to delete through the addresses of its previous result. ls are the
+// attachment's leases, one per subnet it got an address in.
+func leaseResult(n *Network, ls []lease, netns string) map[string]any {
+	var ips []any
+	for _, l := range ls {
+		addr := l.ip
+		for _, s := range n.Subnets {
+			if p, err := netip.ParsePrefix(s.Subnet); err == nil {
+				if a, err := netip.ParseAddr(l.ip); err == nil && p.Contains(a) {
+					addr = netip.PrefixFrom(a, p.Bits()).String()
+				}
 			}
 		}
+		ips = append(ips, map[string]any{"address": addr, "interface": 0})
 	}
 	return map[string]any{
 		"cniVersion": cniVersion,
-		"interfaces": []any{map[string]any{"name": l.ifname, "sandbox": netns}},
-		"ips":        []any{map[string]any{"address": addr, "interface": 0}},
+		"interfaces": []any{map[string]any{"name": ls[0].ifname, "sandbox": netns}},
+		"ips":        ips,
 	}
 }
 
 // capabilityArgs are what libcni hands, as runtimeConfig, to the plugins that declare the
 // capability: portMappings to portmap, mac to tuning, ips to host-local through the bridge.
-func capabilityArgs(o AttachOptions, ports, mac, staticIP bool) map[string]any {
+func capabilityArgs(o AttachOptions, ports, mac bool, ips []string) map[string]any {
 	caps := map[string]any{}
 	if ports && len(o.Ports) > 0 {
 		caps["portMappings"] = o.Ports
@@ -64,8 +69,8 @@ func capabilityArgs(o AttachOptions, ports, mac, staticIP bool) map[string]any {
 	if mac && o.StaticMAC != "" {
 		caps["mac"] = o.StaticMAC
 	}
-	if staticIP && o.StaticIP != nil {
-		caps["ips"] = []string{o.StaticIP.String()}
+	if len(ips) > 0 {
+		caps["ips"] = ips
 	}
 	return caps
 }
@@ -91,6 +96,11 @@ func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (
 	if n.Driver == "bridge" && !n.Internal {
 		if err := enableForwarding(n.IPv6Enabled); err != nil {
 			return Status{}, err
+		}
+	}
+	if n.Driver == "bridge" && n.IPv6Enabled {
+		if err := makeBridgeNoDAD(n.NetworkInterface, n.mtu()); err != nil {
+			return Status{}, fmt.Errorf("network %s: %w", n.Name, err)
 		}
 	}
 	res, err := m.cniConfig().AddNetworkList(ctx, list, rt)
@@ -138,10 +148,14 @@ func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcn
 		var n *Network
 		if n, err = m.Get(name); err == nil {
 			var prev map[string]any
+			var mine []lease
 			for _, l := range m.leases(rt.ContainerID) {
 				if l.network == n.Name && l.ifname == rt.IfName {
-					prev = leaseResult(n, l, rt.NetNS)
+					mine = append(mine, l)
 				}
+			}
+			if len(mine) > 0 {
+				prev = leaseResult(n, mine, rt.NetNS)
 			}
 			list, err = m.runtimeList(n.Name, prev, true)
 		}
@@ -205,7 +219,8 @@ func findPlugin(list *libcni.NetworkConfigList, typ string) *libcni.NetworkConfi
 	return found
 }
 
-// status picks, from a CNI result, the interface inside the namespace and its first address.
+// status picks, from a CNI result, the interface inside the namespace and its first address of
+// each family.
 func status(network string, rt *libcni.RuntimeConf, res types.Result) (Status, error) {
 	r, err := types100.NewResultFromResult(res)
 	if err != nil {
@@ -222,14 +237,20 @@ func status(network string, rt *libcni.RuntimeConf, res types.Result) (Status, e
 		if ip.Interface != nil && *ip.Interface != idx && idx >= 0 {
 			continue
 		}
-		st.IP = ip.Address.IP.String()
-		st.PrefixLen, _ = ip.Address.Mask.Size()
-		if ip.Gateway != nil {
-			st.Gateway = ip.Gateway.String()
+		addr, ones, gw := &st.IP, &st.PrefixLen, &st.Gateway
+		if ip.Address.IP.To4() == nil {
+			addr, ones, gw = &st.IPv6, &st.IPv6PrefixLen, &st.IPv6Gateway
 		}
-		break
+		if *addr != "" {
+			continue
+		}
+		*addr = ip.Address.IP.String()
+		*ones, _ = ip.Address.Mask.Size()
+		if ip.Gateway != nil {
+			*gw = ip.Gateway.String()
+		}
 	}
-	if st.IP == "" {
+	if st.IP == "" && st.IPv6 == "" {
 		return st, fmt.Errorf("network %s: the CNI result has no address for %s", network, rt.IfName)
 	}
 	return st, nil

@@ -1,43 +1,111 @@
 package network
 
 import (
+	"crypto/rand"
+	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 )
 
-// chooseSubnet parses an explicit subnet and refuses overlaps with other networks, or picks the
-// first free subnet (overlapping no network and nothing the host routes): a /16 from 10.90.0.0
-// upward for the default network, a /24 from 10.90.1.0 upward for the others. 10.90.0.0/24 is
-// left to the default network; podman's 10.88/16 and 10.89/16 lie below the range, so pea and
-// podman networks do not meet.
-func chooseSubnet(spec string, existing []*Network, isDefault bool) (netip.Prefix, error) {
-	overlapping := func(p netip.Prefix) *Network {
-		for _, e := range existing {
-			for _, s := range e.Subnets {
-				if q, err := netip.ParsePrefix(s.Subnet); err == nil && q.Overlaps(p) {
-					return e
-				}
+// chooseSubnets settles a new network's subnets, as podman's: the ones given (--subnet, each
+// with the --gateway and --ip-range at its index), checked against each other and against the
+// other networks; none given, one free IPv4 subnet; with IPv6 (dual stack), a free IPv4 subnet
+// when none of that family is given and a random IPv6 ULA /64 from fd00::/8 (RFC 4193) when no
+// IPv6 one is. Given subnets come first, in order, then the IPv4 one, then the IPv6 one.
+func chooseSubnets(o CreateOptions, existing []*Network, isDefault bool) ([]Subnet, error) {
+	switch {
+	case len(o.Subnets) == 0 && (len(o.Gateways) > 0 || len(o.IPRanges) > 0):
+		return nil, invalidf("a gateway or IP range needs the subnet it belongs to (--subnet)")
+	case len(o.Gateways) > len(o.Subnets):
+		return nil, invalidf("%d gateways for %d subnets: give at most one gateway per subnet, in the order of the subnets", len(o.Gateways), len(o.Subnets))
+	case len(o.IPRanges) > len(o.Subnets):
+		return nil, invalidf("%d IP ranges for %d subnets: give at most one IP range per subnet, in the order of the subnets", len(o.IPRanges), len(o.Subnets))
+	}
+	var out []Subnet
+	var mine []netip.Prefix
+	has4, has6 := false, false
+	for i, spec := range o.Subnets {
+		p, err := explicitSubnet(spec, existing)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range mine {
+			if q.Overlaps(p) {
+				return nil, invalidf("subnet %s overlaps with subnet %s of the same network", p, q)
 			}
 		}
-		return nil
-	}
-	if spec != "" {
-		p, err := netip.ParsePrefix(spec)
+		s, err := subnetSettings(p, at(o.Gateways, i), at(o.IPRanges, i))
 		if err != nil {
-			return p, invalidf("subnet %q: want a CIDR such as 10.91.0.0/24", spec)
+			return nil, err
 		}
-		p = p.Masked()
-		if bits := p.Addr().BitLen(); p.Bits() > bits-2 {
-			return p, invalidf("subnet %s is too small: it leaves no address for containers", p)
-		}
-		if e := overlapping(p); e != nil {
-			return p, invalidf("subnet %s overlaps with network %s", p, e.Name)
-		}
-		return p, nil
+		mine = append(mine, p)
+		out = append(out, s)
+		has4, has6 = has4 || p.Addr().Is4(), has6 || p.Addr().Is6()
 	}
+	if len(out) == 0 || o.IPv6 && !has4 {
+		p, err := freeIPv4Subnet(existing, isDefault)
+		if err != nil {
+			return nil, err
+		}
+		s, _ := subnetSettings(p, "", "")
+		out = append(out, s)
+	}
+	if o.IPv6 && !has6 {
+		p, err := freeIPv6Subnet(existing)
+		if err != nil {
+			return nil, err
+		}
+		s, _ := subnetSettings(p, "", "")
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func at(list []string, i int) string {
+	if i < len(list) {
+		return list[i]
+	}
+	return ""
+}
+
+// overlapping returns the network of existing that has a subnet overlapping p, or nil.
+func overlapping(p netip.Prefix, existing []*Network) *Network {
+	for _, e := range existing {
+		for _, s := range e.Subnets {
+			if q, err := netip.ParsePrefix(s.Subnet); err == nil && q.Overlaps(p) {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// explicitSubnet parses a given subnet and refuses one too small for a container or one that
+// overlaps another network's.
+func explicitSubnet(spec string, existing []*Network) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(spec)
+	if err != nil {
+		return p, invalidf("subnet %q: want a CIDR such as 10.91.0.0/24 or fd00:1::/64", spec)
+	}
+	p = p.Masked()
+	if bits := p.Addr().BitLen(); p.Bits() > bits-2 {
+		return p, invalidf("subnet %s is too small: it leaves no address for containers", p)
+	}
+	if e := overlapping(p, existing); e != nil {
+		return p, invalidf("subnet %s overlaps with network %s", p, e.Name)
+	}
+	return p, nil
+}
+
+// freeIPv4Subnet picks the first free IPv4 subnet (overlapping no network and nothing the host
+// routes): a /16 from 10.90.0.0 upward for the default network, a /24 from 10.90.1.0 upward for
+// the others. 10.90.0.0/24 is left to the default network; podman's 10.88/16 and 10.89/16 lie
+// below the range, so pea and podman networks do not meet.
+func freeIPv4Subnet(existing []*Network, isDefault bool) (netip.Prefix, error) {
 	host := hostPrefixes()
 	free := func(p netip.Prefix) bool {
-		if overlapping(p) != nil {
+		if overlapping(p, existing) != nil {
 			return false
 		}
 		for _, h := range host {
@@ -69,6 +137,36 @@ func chooseSubnet(spec string, existing []*Network, isDefault bool) (netip.Prefi
 		}
 	}
 	return netip.Prefix{}, invalidf("no free subnet left in 10.90.0.0-10.255.255.0; give one with --subnet")
+}
+
+// freeIPv6Subnet picks a random /64 of fd00::/8 that overlaps no network and no address of the
+// host: RFC 4193's unique local addresses are chosen at random, not in order, so that two hosts'
+// networks are unlikely to meet.
+func freeIPv6Subnet(existing []*Network) (netip.Prefix, error) {
+	var host []netip.Prefix
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is6() {
+				host = append(host, p.Masked())
+			}
+		}
+	}
+	for range 1000 {
+		var b [16]byte
+		if _, err := rand.Read(b[1:8]); err != nil {
+			return netip.Prefix{}, fmt.Errorf("choosing an IPv6 subnet: %w", err)
+		}
+		b[0] = 0xfd
+		p := netip.PrefixFrom(netip.AddrFrom16(b), 64)
+		free := overlapping(p, existing) == nil
+		for _, h := range host {
+			free = free && !h.Overlaps(p)
+		}
+		if free {
+			return p, nil
+		}
+	}
+	return netip.Prefix{}, invalidf("no free IPv6 subnet found in fd00::/8; give one with --subnet")
 }
 
 // subnetSettings checks the gateway and lease range against the subnet.

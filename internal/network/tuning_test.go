@@ -7,7 +7,7 @@ import (
 // The tuning plugin runs only when it has something to do: a MAC to set, or settings of its own.
 func TestIdleTuningLeftOut(t *testing.T) {
 	m := newTestManager(t)
-	n := createTestNet(t, m, CreateOptions{Name: unique("tun"), Subnet: testSubnet(7), NetworkInterface: unique("bt")})
+	n := createTestNet(t, m, CreateOptions{Name: unique("tun"), Subnets: []string{testSubnet(7)}, NetworkInterface: unique("bt")})
 	types := func(withMAC bool) []string {
 		list, err := m.runtimeList(n.Name, nil, withMAC)
 		if err != nil {

@@ -244,7 +244,7 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	})
 }
 
-var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "staticIP", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
+var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -293,6 +293,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			return nil
 		case "staticIP":
 			if err := s.Str(&v.StaticIP); err != nil {
+				return err
+			}
+			return nil
+		case "staticIP6":
+			if err := s.Str(&v.StaticIP6); err != nil {
 				return err
 			}
 			return nil
@@ -565,13 +570,18 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 	})
 }
 
-var keysModelNetworkAddr = jsonfast.KeySet{"ip", "mac"}
+var keysModelNetworkAddr = jsonfast.KeySet{"ip", "ip6", "mac"}
 
 func decModelNetworkAddr(s *jsonfast.Scanner, v *model.NetworkAddr) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "ip":
 			if err := s.Str(&v.IP); err != nil {
+				return err
+			}
+			return nil
+		case "ip6":
+			if err := s.Str(&v.IP6); err != nil {
 				return err
 			}
 			return nil

@@ -4,6 +4,8 @@ package view
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,22 +116,42 @@ type Mount struct {
 	Propagation string   `json:"Propagation"`
 }
 
+// Network is podman's NetworkSettings; the addresses at its top are those of the container's
+// first network (by name), as the addresses of each are under Networks.
 type Network struct {
-	SandboxKey  string                   `json:"SandboxKey"`
-	Ports       map[string][]HostPort    `json:"Ports"`
-	IPAddress   string                   `json:"IPAddress"`
-	IPPrefixLen int                      `json:"IPPrefixLen"`
-	Gateway     string                   `json:"Gateway"`
-	MacAddress  string                   `json:"MacAddress"`
-	Networks    map[string]NetworkDetail `json:"Networks,omitempty"`
+	SandboxKey string                `json:"SandboxKey"`
+	Ports      map[string][]HostPort `json:"Ports"`
+	Addresses
+	Networks map[string]NetworkDetail `json:"Networks,omitempty"`
+}
+
+// Addresses are podman's InspectBasicNetworkConfig: a network's first IPv4 and IPv6 address,
+// each with its prefix length and gateway, and the MAC address.
+type Addresses struct {
+	Gateway             string `json:"Gateway"`
+	IPAddress           string `json:"IPAddress"`
+	IPPrefixLen         int    `json:"IPPrefixLen"`
+	IPv6Gateway         string `json:"IPv6Gateway"`
+	GlobalIPv6Address   string `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int    `json:"GlobalIPv6PrefixLen"`
+	MacAddress          string `json:"MacAddress"`
+}
+
+// NewAddresses are the addresses of one of a container's networks.
+func NewAddresses(n model.NetworkStatus) Addresses {
+	a := Addresses{Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, MacAddress: n.MacAddress,
+		IPv6Gateway: n.IPv6Gateway, GlobalIPv6Address: n.IPv6, GlobalIPv6PrefixLen: n.IPv6PrefixLen}
+	if strings.Contains(a.IPAddress, ":") && a.GlobalIPv6Address == "" {
+		// Recorded by pea before dual stack, which kept an IPv6-only network's address here.
+		a.GlobalIPv6Address, a.GlobalIPv6PrefixLen, a.IPv6Gateway = a.IPAddress, a.IPPrefixLen, a.Gateway
+		a.IPAddress, a.IPPrefixLen, a.Gateway = "", 0, ""
+	}
+	return a
 }
 
 type NetworkDetail struct {
-	IPAddress   string `json:"IPAddress"`
-	IPPrefixLen int    `json:"IPPrefixLen"`
-	Gateway     string `json:"Gateway"`
-	MacAddress  string `json:"MacAddress"`
-	NetworkID   string `json:"NetworkID"`
+	Addresses
+	NetworkID string `json:"NetworkID"`
 }
 
 type HostPort struct {
@@ -306,11 +328,11 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	}
 	if len(st.Networks) > 0 {
 		v.NetworkSettings.Networks = map[string]NetworkDetail{}
-		for name, n := range st.Networks {
-			v.NetworkSettings.Networks[name] = NetworkDetail{IPAddress: n.IPAddress, IPPrefixLen: n.PrefixLen, Gateway: n.Gateway, MacAddress: n.MacAddress, NetworkID: name}
-			if v.NetworkSettings.IPAddress == "" {
-				v.NetworkSettings.IPAddress, v.NetworkSettings.IPPrefixLen = n.IPAddress, n.PrefixLen
-				v.NetworkSettings.Gateway, v.NetworkSettings.MacAddress = n.Gateway, n.MacAddress
+		for i, name := range slices.Sorted(maps.Keys(st.Networks)) {
+			a := NewAddresses(st.Networks[name])
+			v.NetworkSettings.Networks[name] = NetworkDetail{Addresses: a, NetworkID: name}
+			if i == 0 {
+				v.NetworkSettings.Addresses = a
 			}
 		}
 	}
