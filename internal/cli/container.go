@@ -19,6 +19,7 @@ func newContainerCommand(a *app) *cobra.Command {
 		newWaitCommand, newExistsCommand, newPruneCommand, newRenameCommand, newTopCommand,
 		newCpCommand, newAttachCommand, newPortCommand, newCommitCommand, newDiffCommand, newExportCommand,
 		newStatsCommand, newUpdateCommand, newInitCommand, newMountCommand, newUmountCommand, newContainerCloneCommand,
+		newRunlabelCommand,
 	} {
 		sub := f(a)
 		if sub.Name() == "ps" {

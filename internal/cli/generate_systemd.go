@@ -166,13 +166,7 @@ type systemdGen struct {
 
 // peaCmd is a pea command line for the unit, with the store's global flags.
 func (g *systemdGen) peaCmd(args ...string) string {
-	argv := []string{g.pea}
-	for _, f := range []struct{ name, v string }{{"--root", g.a.opts.Root}, {"--runroot", g.a.opts.RunRoot},
-		{"--runtime", g.a.opts.Runtime}, {"--namespace", g.a.opts.Namespace}} {
-		if f.v != "" {
-			argv = append(argv, f.name, f.v)
-		}
-	}
+	argv := append([]string{g.pea}, g.a.storeArgs(false)...)
 	return strings.Join(append(argv, args...), " ")
 }
 

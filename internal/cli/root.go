@@ -31,6 +31,22 @@ type globalOptions struct {
 	Namespace string
 }
 
+// storeArgs are the global flags that name this store (and, with logLevel, the log level),
+// for a pea this one runs.
+func (a *app) storeArgs(logLevel bool) []string {
+	var argv []string
+	for _, f := range []struct{ name, v string }{{"--root", a.opts.Root}, {"--runroot", a.opts.RunRoot},
+		{"--runtime", a.opts.Runtime}, {"--namespace", a.opts.Namespace}} {
+		if f.v != "" {
+			argv = append(argv, f.name, f.v)
+		}
+	}
+	if logLevel && a.opts.LogLevel != "" {
+		argv = append(argv, "--log-level", a.opts.LogLevel)
+	}
+	return argv
+}
+
 // app is what every verb gets: the global options and a lazily built engine.
 type app struct {
 	opts   globalOptions

@@ -66,13 +66,7 @@ func newCRICommand(a *app) *cobra.Command {
 // for the store the global options name; extra are its own options.
 func execHelper(a *app, self, svc, uri string, extra ...string) error {
 	argv := append([]string{svc, "--pea", self, "--version", Version}, extra...)
-	for _, f := range []struct{ name, v string }{{"--root", a.opts.Root}, {"--runroot", a.opts.RunRoot},
-		{"--runtime", a.opts.Runtime}, {"--namespace", a.opts.Namespace}, {"--log-level", a.opts.LogLevel}} {
-		if f.v != "" {
-			argv = append(argv, f.name, f.v)
-		}
-	}
-	argv = append(argv, uri)
+	argv = append(append(argv, a.storeArgs(true)...), uri)
 	// The service runs long and on every CPU: it must not inherit the start-up's pin and wide
 	// timer slack (see cpupin).
 	if err := cpupin.Release(); err != nil {

@@ -285,6 +285,12 @@ func validName(n string) bool {
 }
 
 // resolveImage finds the image locally, pulling it when policy allows.
+// ResolveImage is the image a container made with o from ref would have: found locally, or
+// pulled as o's pull policy says.
+func (r *Runtime) ResolveImage(ctx context.Context, ref string, o CreateOptions) (*image.Image, error) {
+	return r.resolveImage(ctx, ref, o)
+}
+
 func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions) (*image.Image, error) {
 	is, err := r.imageStore()
 	if err != nil {

@@ -235,7 +235,7 @@ func parseList(v string) ([]string, error) {
 
 // parseKeyValues parses "k=v k2="v 2"" or, with legacy, the old "KEY value with spaces" form.
 func parseKeyValues(v string, legacy bool) ([][2]string, error) {
-	words, err := shellWords(v)
+	words, err := ShellWords(v)
 	if err != nil {
 		return nil, err
 	}
@@ -260,8 +260,8 @@ func parseKeyValues(v string, legacy bool) ([][2]string, error) {
 	return out, nil
 }
 
-// shellWords splits on blanks, honouring single and double quotes and backslashes.
-func shellWords(s string) ([]string, error) {
+// ShellWords splits on blanks, honouring single and double quotes and backslashes.
+func ShellWords(s string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
 	inWord := false
