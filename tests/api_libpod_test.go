@@ -436,6 +436,12 @@ func TestLibpodVolumesNetworks(t *testing.T) {
 		t.Fatalf("volume inspect: %q", out)
 	}
 	a.mustPodman("volume", "exists", "v1")
+	// podman's inspect fields of a volume with mount options, held by a running container.
+	a.mustPodman("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "tv")
+	a.Pea("run", "-d", "--network", "none", "-v", "tv:/t", "localhost/bb", "sleep", "300")
+	if out := a.mustPodman("volume", "inspect", "tv", "--format", "{{.MountCount}} {{.NeedsCopyUp}} {{.Options.type}}"); out != "1 true tmpfs" { // nothing at /t in the image: still to copy, as podman
+		t.Fatalf("volume inspect of a mounted tmpfs volume: %q", out)
+	}
 	if r := a.podmanRemote("volume", "exists", "nope"); r.Code != 1 {
 		t.Fatalf("volume exists nope: %s", r)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/network"
+	"pea/internal/view"
 )
 
 // libpodVolumeRoutes registers the libpod volume and network endpoints. podman's volume is
@@ -35,9 +36,13 @@ func (s *Server) libpodVolumeRoutes() {
 
 // getLibpodVolumes is GET /libpod/volumes/json?filters=: a bare list.
 func (s *Server) getLibpodVolumes(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	out, err := listVolumes(r, rt)
+	vs, err := listVolumes(r, rt)
 	if err != nil {
 		return err
+	}
+	out := []*view.Volume{}
+	for _, v := range vs {
+		out = append(out, view.NewVolume(v, rt.VolumeMountCount(v.Name)))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -53,7 +58,7 @@ func (s *Server) getLibpodVolume(w http.ResponseWriter, r *http.Request, rt *eng
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, toAPIVolume(v))
+	writeJSON(w, http.StatusOK, view.NewVolume(v, rt.VolumeMountCount(v.Name)))
 	return nil
 }
 
@@ -84,7 +89,7 @@ func (s *Server) postLibpodVolumeCreate(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toAPIVolume(v))
+	writeJSON(w, http.StatusCreated, view.NewVolume(v, 0))
 	return nil
 }
 

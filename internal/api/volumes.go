@@ -101,7 +101,7 @@ func matchVolume(v *model.Volume, f map[string][]string, used bool) (bool, error
 }
 
 // listVolumes is the volumes the request's filters= match (Docker's and libpod's lists).
-func listVolumes(r *http.Request, rt *engine.Runtime) ([]apiVolume, error) {
+func listVolumes(r *http.Request, rt *engine.Runtime) ([]*model.Volume, error) {
 	f, err := filters(r)
 	if err != nil {
 		return nil, err
@@ -114,14 +114,14 @@ func listVolumes(r *http.Request, rt *engine.Runtime) ([]apiVolume, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []apiVolume{}
+	var out []*model.Volume
 	for _, v := range vs {
 		ok, err := matchVolume(v, f, len(users[v.Name]) > 0)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			out = append(out, toAPIVolume(v))
+			out = append(out, v)
 		}
 	}
 	return out, nil
@@ -129,9 +129,13 @@ func listVolumes(r *http.Request, rt *engine.Runtime) ([]apiVolume, error) {
 
 // getVolumes is GET /volumes?filters=.
 func (s *Server) getVolumes(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	out, err := listVolumes(r, rt)
+	vs, err := listVolumes(r, rt)
 	if err != nil {
 		return err
+	}
+	out := []apiVolume{}
+	for _, v := range vs {
+		out = append(out, toAPIVolume(v))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"Volumes": out, "Warnings": []string{}})
 	return nil

@@ -12,40 +12,11 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/view"
 )
 
-// volumeJSON has podman's volume inspect keys.
-type volumeJSON struct {
-	Name        string            `json:"Name"`
-	Driver      string            `json:"Driver"`
-	Mountpoint  string            `json:"Mountpoint"`
-	CreatedAt   time.Time         `json:"CreatedAt"`
-	Labels      map[string]string `json:"Labels"`
-	Scope       string            `json:"Scope"`
-	Options     map[string]string `json:"Options"`
-	UID         int               `json:"UID,omitempty"`
-	GID         int               `json:"GID,omitempty"`
-	MountCount  int               `json:"MountCount"`
-	NeedsCopyUp bool              `json:"NeedsCopyUp,omitempty"`
-	NeedsChown  bool              `json:"NeedsChown,omitempty"`
-}
-
-func volumeView(rt *engine.Runtime, v *model.Volume) *volumeJSON {
-	j := &volumeJSON{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.Created, Labels: v.Labels, Scope: "local", Options: v.Options,
-		MountCount: rt.VolumeMountCount(v.Name), NeedsCopyUp: v.NeedsCopyUp, NeedsChown: v.NeedsChown}
-	if v.UID != nil {
-		j.UID = *v.UID
-	}
-	if v.GID != nil {
-		j.GID = *v.GID
-	}
-	if j.Labels == nil {
-		j.Labels = map[string]string{}
-	}
-	if j.Options == nil {
-		j.Options = map[string]string{}
-	}
-	return j
+func volumeView(rt *engine.Runtime, v *model.Volume) *view.Volume {
+	return view.NewVolume(v, rt.VolumeMountCount(v.Name))
 }
 
 func init() { register(newVolumeCommand, "volume") }
@@ -109,14 +80,14 @@ func newVolumeCommand(a *app) *cobra.Command {
 				return nil
 			}
 			var rows []any
-			var js []*volumeJSON
+			var js []*view.Volume
 			for _, v := range vs {
 				rows = append(rows, volumeView(rt, v))
 				js = append(js, volumeView(rt, v))
 			}
 			if format == "json" {
 				if js == nil {
-					js = []*volumeJSON{}
+					js = []*view.Volume{}
 				}
 				return printJSONStyle(a.stdout, js, jsonTwo)
 			}
