@@ -259,6 +259,14 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	if cfg.Labels, err = parseLabels(f.labels, f.labelFiles); err != nil {
 		return nil, o, err
 	}
+	// A container made by a systemd unit knows it (auto-update restarts that unit), as podman's:
+	// `generate systemd --new` units set the variable.
+	if unit := os.Getenv(engine.LabelSystemdUnit); unit != "" && cfg.Labels[engine.LabelSystemdUnit] == "" {
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		cfg.Labels[engine.LabelSystemdUnit] = unit
+	}
 	if cfg.Annotations, err = parseKV(f.annotations, "annotation"); err != nil {
 		return nil, o, err
 	}

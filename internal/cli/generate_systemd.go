@@ -182,7 +182,7 @@ func (g *systemdGen) header(name, what string) string {
 // serviceHead starts the [Service] section: the unit's name for pea, the environment, the
 // restart policy and timeouts.
 func (g *systemdGen) serviceHead(b *strings.Builder) {
-	b.WriteString("\n[Service]\nEnvironment=PEA_SYSTEMD_UNIT=%n\n")
+	b.WriteString("\n[Service]\nEnvironment=PODMAN_SYSTEMD_UNIT=%n\n")
 	for _, e := range g.o.env {
 		fmt.Fprintf(b, "Environment=%s\n", unitQuote(e))
 	}
