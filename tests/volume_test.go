@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,6 +105,18 @@ func TestVolumeMountOptions(t *testing.T) {
 		t.Fatalf("after volume unmount: mounted %v, count %s", hostMounted(dir), count("tv"))
 	}
 	e.Fails(125, "volume", "unmount", "tv")
+	// A mount left by a pea killed before it recorded its hold is taken over, not stacked on.
+	if err := exec.Command("mount", "-t", "tmpfs", "tmpfs", dir).Run(); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("run", "-d", "--name", "t2", "--network", "none", "-v", "tv:/x", "localhost/bb", "sleep", "300")
+	if n := mountsAt(dir); n != 1 {
+		t.Fatalf("a container's start on a left mount: %d mounts on the volume", n)
+	}
+	e.Pea("rm", "-f", "-t", "0", "t2")
+	if n := mountsAt(dir); n != 0 {
+		t.Fatalf("after the take-over and the container's end, %d mounts are left on the volume", n)
+	}
 
 	host := t.TempDir()
 	os.WriteFile(filepath.Join(host, "h"), []byte("from-host"), 0o644)
@@ -130,6 +143,18 @@ func TestVolumeMountOptions(t *testing.T) {
 	if count("badfs") != "0" {
 		t.Fatalf("a failed mount is held: %s", count("badfs"))
 	}
+}
+
+// mountsAt counts the host's mounts on dir.
+func mountsAt(dir string) int {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			n++
+		}
+	}
+	return n
 }
 
 // hostMounted says whether dir is a mount point on the host.

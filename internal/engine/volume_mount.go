@@ -140,7 +140,9 @@ func (r *Runtime) holdVolume(v *model.Volume, holder string) error {
 	}
 	defer l.Unlock()
 	holders := r.volumeHolders(v.Name)
-	if len(holders) == 0 || !isMountPoint(v.Mountpoint) {
+	// Mounted already unless nothing is there: a pea killed between its mount and the record
+	// of its hold left a mount that the next holder takes over rather than stacking another.
+	if !isMountPoint(v.Mountpoint) {
 		if err := mountVolume(v); err != nil {
 			return err
 		}
