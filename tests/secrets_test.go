@@ -69,3 +69,51 @@ func TestSecrets(t *testing.T) {
 		t.Fatalf("files left in the secret store: %v", ents)
 	}
 }
+
+// TestSecretDrivers: the shell driver keeps a secret's data where its commands say (store,
+// lookup, delete with SECRET_ID), and containers get it through lookup; the file driver's path
+// option puts the data in another directory; bad drivers and options are refused with nothing
+// made; inspect --pretty is podman's layout.
+func TestSecretDrivers(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	vault := t.TempDir()
+	opts := "store=cat > " + vault + "/$SECRET_ID,lookup=cat " + vault + "/$SECRET_ID,delete=rm " + vault + "/$SECRET_ID,list=ls " + vault
+	id := strings.TrimSpace(e.PeaIn("s3cr3t", "secret", "create", "--driver", "shell", "--driver-opts", opts, "sh1", "-").Stdout)
+	if b, err := os.ReadFile(filepath.Join(vault, id)); err != nil || string(b) != "s3cr3t" {
+		t.Fatalf("the shell driver's store: %q %v", b, err)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "--secret", "sh1", "localhost/bb", "cat", "/run/secrets/sh1"); out != "s3cr3t" {
+		t.Fatalf("a container's shell-driver secret: %q", out)
+	}
+	if out := e.Pea("secret", "inspect", "-f", "{{.Spec.Driver.Name}}", "sh1"); out != "shell" {
+		t.Fatalf("driver: %q", out)
+	}
+	pretty := e.Pea("secret", "inspect", "--pretty", "sh1")
+	if !strings.HasPrefix(pretty, "ID:              "+id+"\nName:              sh1\nDriver:            shell\nCreated at:        ") {
+		t.Fatalf("inspect --pretty:\n%s", pretty)
+	}
+	e.Pea("secret", "rm", "sh1")
+	if _, err := os.Stat(filepath.Join(vault, id)); !os.IsNotExist(err) {
+		t.Fatalf("the shell driver's delete did not run: %v", err)
+	}
+	dir := t.TempDir()
+	fid := strings.TrimSpace(e.PeaIn("filed", "secret", "create", "--driver-opts", "path="+dir, "f1", "-").Stdout)
+	if b, err := os.ReadFile(filepath.Join(dir, fid+".data")); err != nil || string(b) != "filed" {
+		t.Fatalf("the file driver's path: %q %v", b, err)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "--secret", "f1,type=env,target=F", "localhost/bb", "sh", "-c", "echo $F"); out != "filed" {
+		t.Fatalf("a file-driver secret in another directory: %q", out)
+	}
+	for _, bad := range [][]string{
+		{"--driver", "pass", "p1", "-"},
+		{"--driver", "shell", "--driver-opts", "store=true", "p2", "-"},
+		{"--driver-opts", "color=red", "p3", "-"},
+	} {
+		if r := e.PeaIn("x", append([]string{"secret", "create"}, bad...)...); r.Code != 125 || strings.Count(r.Stderr, "\n") != 1 {
+			t.Fatalf("secret create %v: %s", bad, r)
+		}
+	}
+	if out := e.Pea("secret", "ls", "--format", "{{.Name}}"); out != "f1" {
+		t.Fatalf("secrets after the refusals: %q", out)
+	}
+}

@@ -43,8 +43,20 @@ func secretView(rt *engine.Runtime, s *engine.Secret) *secretJSON {
 		labels = map[string]string{}
 	}
 	return &secretJSON{ID: s.ID, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
-		Spec: secretSpec{Name: s.Name, Labels: labels, Driver: secretDriver{Name: s.Driver,
-			Options: map[string]string{"path": rt.Options().Root + "/secrets"}}}}
+		Spec: secretSpec{Name: s.Name, Labels: labels, Driver: secretDriver{Name: s.Driver, Options: secretDriverOptions(rt, s)}}}
+}
+
+// secretDriverOptions are a secret's driver options as inspect shows them (the file driver's
+// path, its default too).
+func secretDriverOptions(rt *engine.Runtime, s *engine.Secret) map[string]string {
+	out := map[string]string{}
+	for k, v := range s.DriverOptions {
+		out[k] = v
+	}
+	if s.Driver == "file" && out["path"] == "" {
+		out["path"] = rt.Options().Root + "/secrets"
+	}
+	return out
 }
 
 func init() { register(newSecretCommand, "secret") }
@@ -55,13 +67,11 @@ func newSecretCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "secret", Short: "Manage secrets", RunE: groupRunE}
 	var labels []string
 	var driver string
+	var driverOpts map[string]string
 	var fromEnv bool
 	create := &cobra.Command{
 		Use: "create [options] NAME FILE|-|ENVVAR", Short: "Create a secret from a file (- : standard input; --env: an environment variable)", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if driver != "file" {
-				return invalid("secret driver %q: pea has the file driver", driver)
-			}
 			l, err := parseKV(labels, "label")
 			if err != nil {
 				return err
@@ -85,7 +95,7 @@ func newSecretCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := rt.CreateSecret(args[0], data, l)
+			s, err := rt.CreateSecretWith(args[0], data, l, driver, driverOpts)
 			if err != nil {
 				return err
 			}
@@ -94,7 +104,8 @@ func newSecretCommand(a *app) *cobra.Command {
 		},
 	}
 	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "set a label")
-	create.Flags().StringVarP(&driver, "driver", "d", "file", "secret driver (file)")
+	create.Flags().StringVarP(&driver, "driver", "d", "file", "secret driver (file, shell)")
+	create.Flags().StringToStringVar(&driverOpts, "driver-opts", nil, "the driver's options: file path=DIR; shell store=, lookup=, delete=, list= commands (SECRET_ID in their environment)")
 	create.Flags().BoolVar(&fromEnv, "env", false, "read the secret's data from the environment variable named in place of the file")
 
 	var format string
@@ -151,6 +162,7 @@ func newSecretCommand(a *app) *cobra.Command {
 	ls.Flags().StringArrayVarP(&lsFilters, "filter", "f", nil, "filter: name= (a part of the name), id= (a prefix)")
 
 	var iformat string
+	var pretty bool
 	inspect := &cobra.Command{
 		Use: "inspect SECRET [SECRET...]", Short: "Display the details of secrets (not their data)", Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -158,7 +170,21 @@ func newSecretCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return inspectEach(a, args, iformat, func(n string) (any, error) {
+			if pretty {
+				var errs []error
+				for _, n := range args {
+					s, err := rt.LookupSecret(n)
+					if err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					// podman's layout, its column widths too.
+					fmt.Fprintf(a.stdout, "ID:              %s\nName:              %s\nDriver:            %s\nCreated at:        %s\nUpdated at:        %s\n",
+						s.ID, s.Name, s.Driver, s.CreatedAt, s.UpdatedAt)
+				}
+				return joinErrors(a, errs)
+			}
+			return inspectEachStyle(a, args, iformat, jsonFour, func(n string) (any, error) {
 				s, err := rt.LookupSecret(n)
 				if err != nil {
 					return nil, err
@@ -168,6 +194,7 @@ func newSecretCommand(a *app) *cobra.Command {
 		},
 	}
 	inspect.Flags().StringVarP(&iformat, "format", "f", "", "format with a Go template or json")
+	inspect.Flags().BoolVar(&pretty, "pretty", false, "print in a human-friendly format")
 
 	var all bool
 	rm := &cobra.Command{

@@ -11,6 +11,7 @@ package engine
 // runroot (a tmpfs) and bound from there, so a secret's file never touches the store's disk twice.
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
 	"pea/internal/lock"
@@ -30,12 +32,15 @@ import (
 
 // Secret is one secret's metadata, as podman's secret inspect shows it.
 type Secret struct {
-	ID        string            `json:"ID"`
-	Name      string            `json:"Name"`
-	Driver    string            `json:"Driver"`
-	Labels    map[string]string `json:"Labels,omitempty"`
-	CreatedAt time.Time         `json:"CreatedAt"`
-	UpdatedAt time.Time         `json:"UpdatedAt"`
+	ID     string `json:"ID"`
+	Name   string `json:"Name"`
+	Driver string `json:"Driver"`
+	// DriverOptions are the driver's: file's path (the directory of the data), shell's
+	// store, lookup, delete and list commands.
+	DriverOptions map[string]string `json:"DriverOptions,omitempty"`
+	Labels        map[string]string `json:"Labels,omitempty"`
+	CreatedAt     time.Time         `json:"CreatedAt"`
+	UpdatedAt     time.Time         `json:"UpdatedAt"`
 }
 
 // secretMax is the largest secret podman takes (512 KiB).
@@ -51,8 +56,17 @@ func (r *Runtime) lockSecrets() (*lock.Lock, error) {
 	return r.locks.Lock("secrets")
 }
 
-// CreateSecret stores a secret under a name not in use.
+// CreateSecret stores a secret under a name not in use, with the file driver.
 func (r *Runtime) CreateSecret(name string, data []byte, labels map[string]string) (*Secret, error) {
+	return r.CreateSecretWith(name, data, labels, "file", nil)
+}
+
+// CreateSecretWith stores a secret under a name not in use with driver (file, or shell: the
+// data goes to the driver's store command) and its options.
+func (r *Runtime) CreateSecretWith(name string, data []byte, labels map[string]string, driver string, opts map[string]string) (*Secret, error) {
+	if err := checkSecretDriver(driver, opts); err != nil {
+		return nil, err
+	}
 	if !validName(name) || len(name) > 253 {
 		return nil, fmt.Errorf("secret name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]* (at most 253 characters): %w", name, errdefs.ErrInvalid)
 	}
@@ -71,21 +85,97 @@ func (r *Runtime) CreateSecret(name string, data []byte, labels map[string]strin
 		return nil, err
 	}
 	now := time.Now().UTC()
-	s := &Secret{ID: newID()[:25], Name: name, Driver: "file", Labels: labels, CreatedAt: now, UpdatedAt: now}
+	s := &Secret{ID: newID()[:25], Name: name, Driver: driver, DriverOptions: opts, Labels: labels, CreatedAt: now, UpdatedAt: now}
 	meta, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
 	}
-	base := filepath.Join(r.secretsDir(), s.ID)
-	if err := fsx.WriteFileAtomic(base+".data", data, 0o600); err != nil {
+	if err := r.storeSecretData(s, data); err != nil {
 		return nil, err
 	}
 	// The metadata last: a secret is there once its metadata is.
-	if err := fsx.WriteFileAtomic(base+".json", meta, 0o600); err != nil {
-		os.Remove(base + ".data")
+	if err := fsx.WriteFileAtomic(filepath.Join(r.secretsDir(), s.ID+".json"), meta, 0o600); err != nil {
+		r.deleteSecretData(s)
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkSecretDriver refuses a driver pea lacks, and options its driver does not take.
+func checkSecretDriver(driver string, opts map[string]string) error {
+	var known []string
+	switch driver {
+	case "file":
+		known = []string{"path"}
+	case "shell":
+		known = []string{"store", "lookup", "delete", "list"}
+		for _, k := range known[:3] {
+			if opts[k] == "" {
+				return fmt.Errorf("secret driver shell needs --driver-opts %s=COMMAND (store, lookup and delete): %w", k, errdefs.ErrInvalid)
+			}
+		}
+	default:
+		return fmt.Errorf("secret driver %q: pea has the file and shell drivers: %w", driver, errdefs.ErrInvalid)
+	}
+	for k := range opts {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("secret driver %s takes no option %q (%s): %w", driver, k, strings.Join(known, ", "), errdefs.ErrInvalid)
+		}
+	}
+	if p := opts["path"]; p != "" && !filepath.IsAbs(p) {
+		return fmt.Errorf("secret driver file: path %q must be absolute: %w", p, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// secretDataPath is where the file driver keeps a secret's bytes.
+func (r *Runtime) secretDataPath(s *Secret) string {
+	dir := r.secretsDir()
+	if p := s.DriverOptions["path"]; p != "" {
+		dir = p
+	}
+	return filepath.Join(dir, s.ID+".data")
+}
+
+// shellSecret runs one of a shell driver secret's commands (sh -c, SECRET_ID in its
+// environment, in on its standard input) and returns its standard output.
+func shellSecret(s *Secret, op string, in []byte) ([]byte, error) {
+	cmd := cpupin.Command("/bin/sh", "-c", s.DriverOptions[op])
+	cmd.Env = append(os.Environ(), "SECRET_ID="+s.ID)
+	cmd.Stdin = bytes.NewReader(in)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("the secret driver's %s command: %s", op, msg)
+	}
+	return out.Bytes(), nil
+}
+
+func (r *Runtime) storeSecretData(s *Secret, data []byte) error {
+	if s.Driver == "shell" {
+		_, err := shellSecret(s, "store", data)
+		return err
+	}
+	p := r.secretDataPath(s)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	return fsx.WriteFileAtomic(p, data, 0o600)
+}
+
+func (r *Runtime) deleteSecretData(s *Secret) error {
+	if s.Driver == "shell" {
+		_, err := shellSecret(s, "delete", nil)
+		return err
+	}
+	if err := os.Remove(r.secretDataPath(s)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
 }
 
 // ListSecrets returns every secret, oldest first.
@@ -165,17 +255,26 @@ func (r *Runtime) RemoveSecret(nameOrID string) (*Secret, error) {
 			}
 		}
 	}
-	base := filepath.Join(r.secretsDir(), s.ID)
-	if err := os.Remove(base + ".json"); err != nil {
+	// The driver's data first: a delete the driver refuses keeps the secret.
+	if err := r.deleteSecretData(s); err != nil {
+		return nil, fmt.Errorf("secret %s: %w", s.Name, err)
+	}
+	if err := os.Remove(filepath.Join(r.secretsDir(), s.ID+".json")); err != nil {
 		return nil, err
 	}
-	os.Remove(base + ".data")
 	return s, nil
 }
 
-// secretData reads a secret's bytes.
+// secretData reads a secret's bytes, from its driver.
 func (r *Runtime) secretData(id string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(r.secretsDir(), id+".data"))
+	s, err := r.LookupSecret(id)
+	if err != nil {
+		return nil, fmt.Errorf("secret %s is gone: %w", id, errdefs.ErrNotFound)
+	}
+	if s.Driver == "shell" {
+		return shellSecret(s, "lookup", nil)
+	}
+	b, err := os.ReadFile(r.secretDataPath(s))
 	if os.IsNotExist(err) {
 		return nil, fmt.Errorf("secret %s is gone: %w", id, errdefs.ErrNotFound)
 	}
