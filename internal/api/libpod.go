@@ -121,6 +121,7 @@ func (s *Server) libpodRoutes() {
 	s.libpodTransferRoutes()  // libpod_transfer.go
 	s.libpodKubeRoutes()      // libpod_kube.go
 	s.libpodManifestRoutes()  // libpod_manifests.go
+	s.libpodSecretRoutes()    // libpod_secrets.go
 }
 
 // getLibpodVersion is GET /libpod/version: Docker's version answer with podman's component,

@@ -6,57 +6,16 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/view"
 )
-
-// secretJSON has podman's secret inspect keys.
-type secretJSON struct {
-	ID        string     `json:"ID"`
-	CreatedAt time.Time  `json:"CreatedAt"`
-	UpdatedAt time.Time  `json:"UpdatedAt"`
-	Spec      secretSpec `json:"Spec"`
-}
-
-type secretSpec struct {
-	Name   string            `json:"Name"`
-	Driver secretDriver      `json:"Driver"`
-	Labels map[string]string `json:"Labels"`
-}
-
-type secretDriver struct {
-	Name    string            `json:"Name"`
-	Options map[string]string `json:"Options"`
-}
 
 // secretRow is a row of secret ls.
 type secretRow struct {
 	ID, Name, Driver, CreatedAt, UpdatedAt string
-}
-
-func secretView(rt *engine.Runtime, s *engine.Secret) *secretJSON {
-	labels := s.Labels
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	return &secretJSON{ID: s.ID, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
-		Spec: secretSpec{Name: s.Name, Labels: labels, Driver: secretDriver{Name: s.Driver, Options: secretDriverOptions(rt, s)}}}
-}
-
-// secretDriverOptions are a secret's driver options as inspect shows them (the file driver's
-// path, its default too).
-func secretDriverOptions(rt *engine.Runtime, s *engine.Secret) map[string]string {
-	out := map[string]string{}
-	for k, v := range s.DriverOptions {
-		out[k] = v
-	}
-	if s.Driver == "file" && out["path"] == "" {
-		out["path"] = rt.Options().Root + "/secrets"
-	}
-	return out
 }
 
 func init() { register(newSecretCommand, "secret") }
@@ -141,9 +100,9 @@ func newSecretCommand(a *app) *cobra.Command {
 				return nil
 			}
 			if format == "json" {
-				js := []*secretJSON{}
+				js := []*view.Secret{}
 				for _, s := range ss {
-					js = append(js, secretView(rt, s))
+					js = append(js, view.NewSecret(rt, s))
 				}
 				return printJSON(a.stdout, js)
 			}
@@ -189,7 +148,7 @@ func newSecretCommand(a *app) *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
-				return secretView(rt, s), nil
+				return view.NewSecret(rt, s), nil
 			})
 		},
 	}
