@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -531,4 +532,29 @@ func TestInfoFields(t *testing.T) {
 	if out := e.Pea("info", "--format", "{{len .Host.CgroupControllers}}"); out == "0" {
 		t.Fatal("info: no cgroup controllers")
 	}
+}
+
+// TestRegistryCertDir: a registry whose certificate no system authority signed is reached over
+// verified TLS with its authority in --cert-dir (*.crt), by pull, push and login; without it
+// the pull is refused.
+func TestRegistryCertDir(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	srv := httptest.NewTLSServer(registrytest.New())
+	defer srv.Close()
+	certs := t.TempDir()
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	os.WriteFile(filepath.Join(certs, "ca.crt"), pemBytes, 0o644)
+	ref := strings.TrimPrefix(srv.URL, "https://") + "/acc/bb:tls"
+	e.Pea("tag", "localhost/bb:latest", ref)
+	if r := e.Try("push", ref); r.Code != 125 || !strings.Contains(r.Stderr, "certificate") {
+		t.Fatalf("push without the authority: %s", r)
+	}
+	e.Pea("push", "--cert-dir", certs, ref)
+	e.Pea("rmi", ref)
+	if r := e.Try("pull", ref); r.Code != 125 || !strings.Contains(r.Stderr, "certificate") {
+		t.Fatalf("pull without the authority: %s", r)
+	}
+	e.Pea("pull", "-q", "--cert-dir", certs, ref)
+	e.Pea("image", "exists", ref)
+	e.Fails(125, "pull", "--cert-dir", filepath.Join(certs, "nosuch"), ref)
 }

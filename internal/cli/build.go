@@ -89,6 +89,7 @@ func newBuildCommand(a *app) *cobra.Command {
 			}
 			o.Stdout, o.Stderr = out, stderr
 			o.Registry = reg.options(cmd.Flags().Changed, a.stderr)
+			o.Registry.CertDir = x.more.certDir
 			rt, err := a.engine()
 			if err != nil {
 				return err

@@ -54,7 +54,7 @@ func (m *buildMore) register(f *pflag.FlagSet, run *createFlags) {
 	f.IntVar(&m.retry, "retry", 3, "accepted: a pull is tried once")
 	f.StringVar(&m.retryDelay, "retry-delay", "2s", "accepted: a pull is tried once")
 	f.StringVar(&m.isolation, "isolation", "oci", "accepted: oci or chroot; RUN is always an OCI container (crun)")
-	f.StringVar(&m.certDir, "cert-dir", "", "accepted: pulls use pea's own TLS rules (the system's certificates)")
+	f.StringVar(&m.certDir, "cert-dir", "", "the registries' certificates for the pulls: *.crt (authorities), *.cert and *.key (a client certificate)")
 	f.BoolVar(&m.compress, "compress", false, "accepted: a legacy option without effect")
 	f.BoolVarP(&m.disableCompression, "disable-compression", "D", true, "accepted: layers are stored uncompressed")
 	f.BoolVar(&m.contentTrust, "disable-content-trust", false, "accepted: Docker's, without effect")

@@ -39,12 +39,12 @@ func newCpCommand(a *app) *cobra.Command {
 }
 
 func newAttachCommand(a *app) *cobra.Command {
-	var noStdin bool
+	var noStdin, latest, sigProxy bool
 	var detachKeys detachKeysFlag
 	cmd := &cobra.Command{
 		Use:   "attach [options] CONTAINER",
 		Short: "Attach to a running container",
-		Args:  cobra.ExactArgs(1),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := detachKeys.keys()
 			if err != nil {
@@ -54,9 +54,20 @@ func newAttachCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := rt.LookupContainer(args[0])
+			target, rest, err := targetAndRest(rt, latest, args, "container", "attach")
 			if err != nil {
 				return err
+			}
+			if len(rest) > 0 {
+				return usageError{fmt.Errorf("attach takes one container")}
+			}
+			c, err := rt.LookupContainer(target)
+			if err != nil {
+				return err
+			}
+			if sigProxy {
+				stop := proxySignals(rt, c.Config.ID)
+				defer stop()
 			}
 			s := &engine.Streams{Stdout: a.stdout, Stderr: a.stderr}
 			if !noStdin {
@@ -85,6 +96,8 @@ func newAttachCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach stdin")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "attach to the latest container")
+	cmd.Flags().BoolVar(&sigProxy, "sig-proxy", true, "forward the signals pea receives to the container")
 	detachKeys.register(cmd.Flags())
 	return cmd
 }

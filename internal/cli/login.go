@@ -21,15 +21,15 @@ func init() {
 // newLoginCommand is `pea login [options] REGISTRY`: the credentials are checked against the
 // registry and kept in the auth file that pulls and pushes read (podman's).
 func newLoginCommand(a *app) *cobra.Command {
-	var user, password, authfile string
-	var passwordStdin, tlsVerify, getLogin bool
+	var user, password, authfile, certDir string
+	var passwordStdin, tlsVerify, getLogin, verbose bool
 	cmd := &cobra.Command{
 		Use:   "login [options] REGISTRY",
 		Short: "Log in to a container registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			registry := args[0]
-			o := image.PullOptions{AuthFile: authfile}
+			o := image.PullOptions{AuthFile: authfile, CertDir: certDir}
 			if cmd.Flags().Changed("tls-verify") {
 				o.TLSVerify = &tlsVerify
 			}
@@ -97,6 +97,9 @@ func newLoginCommand(a *app) *cobra.Command {
 			if err := rt.Login(context.Background(), registry, user, password, o); err != nil {
 				return err
 			}
+			if verbose {
+				fmt.Fprintf(a.stdout, "Used: %s\n", o.AuthFilePath())
+			}
 			fmt.Fprintln(a.stdout, "Login Succeeded!")
 			return nil
 		},
@@ -108,6 +111,8 @@ func newLoginCommand(a *app) *cobra.Command {
 	f.StringVar(&authfile, "authfile", "", "path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json)")
 	f.BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS and verify certificates (false allows plain HTTP)")
 	f.BoolVar(&getLogin, "get-login", false, "print the user name recorded for the registry")
+	f.StringVar(&certDir, "cert-dir", "", "the registry's certificates: *.crt (authorities), *.cert and *.key (a client certificate)")
+	f.BoolVarP(&verbose, "verbose", "v", false, "print the authentication file used")
 	return cmd
 }
 

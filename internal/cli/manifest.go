@@ -77,8 +77,7 @@ func (e *entryFlags) options() (image.ListEntryOptions, error) {
 type manifestAddFlags struct {
 	registryFlags
 	entryFlags
-	all     bool
-	certDir string
+	all bool
 }
 
 func (m *manifestAddFlags) options(cmd *cobra.Command) (engine.ManifestAddOptions, error) {
@@ -148,7 +147,7 @@ func newManifestAddCommand(a *app) *cobra.Command {
 	f.BoolVar(&o.all, "all", false, "add all of the list's images if the image is a list")
 	o.entryFlags.register(f, false)
 	f.StringVar(&o.authfile, "authfile", "", "path of the authentication file")
-	f.StringVar(&o.certDir, "cert-dir", "", "accepted for compatibility: the system's certificates are used")
+	o.registryFlags.registerCertDir(f)
 	f.StringVar(&o.creds, "creds", "", "credentials USERNAME:PASSWORD for the registry")
 	f.BoolVar(&o.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when accessing the registry")
 	return cmd
@@ -279,7 +278,6 @@ type manifestPushFlags struct {
 	registryFlags
 	all, rm, removeSigs bool
 	format, digestFile  string
-	certDir             string
 }
 
 // newManifestPushCommand is `manifest push LIST [DESTINATION]`: the list's images first (unless
@@ -323,7 +321,7 @@ func newManifestPushCommand(a *app) *cobra.Command {
 	f.BoolVar(&o.rm, "rm", false, "remove the manifest list if push succeeds")
 	f.StringVarP(&o.format, "format", "f", "", "manifest type (oci or v2s2) of the pushed list (default: the list's own)")
 	f.StringVar(&o.digestFile, "digestfile", "", "write the pushed list's digest to this file")
-	f.StringVar(&o.certDir, "cert-dir", "", "accepted for compatibility: the system's certificates are used")
+	o.registryFlags.registerCertDir(f)
 	f.BoolVar(&o.removeSigs, "remove-signatures", false, "accepted for compatibility: pea stores no signatures")
 	return cmd
 }

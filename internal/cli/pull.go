@@ -21,6 +21,12 @@ type registryFlags struct {
 	tlsVerify bool
 	creds     string
 	authfile  string
+	certDir   string
+}
+
+// registerCertDir adds --cert-dir, which the registry verbs have (not create or run).
+func (r *registryFlags) registerCertDir(f *pflag.FlagSet) {
+	f.StringVar(&r.certDir, "cert-dir", "", "the registry's certificates: *.crt (authorities), *.cert and *.key (a client certificate); default /etc/containers/certs.d/HOST[:PORT]")
 }
 
 func (r *registryFlags) register(f *pflag.FlagSet) {
@@ -32,7 +38,7 @@ func (r *registryFlags) register(f *pflag.FlagSet) {
 
 // options are the flags as image options; changed tells the flags given on the command line.
 func (r *registryFlags) options(changed func(string) bool, progress io.Writer) image.PullOptions {
-	o := image.PullOptions{Creds: r.creds, AuthFile: r.authfile}
+	o := image.PullOptions{Creds: r.creds, AuthFile: r.authfile, CertDir: r.certDir}
 	if changed("tls-verify") {
 		v := r.tlsVerify
 		o.TLSVerify = &v
@@ -93,6 +99,7 @@ func newPullCommand(a *app) *cobra.Command {
 		},
 	}
 	o.registryFlags.register(cmd.Flags())
+	o.registryFlags.registerCertDir(cmd.Flags())
 	cmd.Flags().Bool("disable-content-trust", false, "accepted for Docker compatibility; does nothing (as podman)")
 	cmd.Flags().StringVar(&o.arch, "arch", "", "pull the image for this architecture")
 	cmd.Flags().StringVar(&o.os, "os", "", "pull the image for this operating system")

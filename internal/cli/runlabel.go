@@ -97,7 +97,7 @@ func newRunlabelCommand(a *app) *cobra.Command {
 	f.BoolVar(&replace, "replace", false, "remove a container of the name first")
 	f.BoolVarP(&pull, "pull", "p", true, "pull the image when it is not here")
 	f.StringVarP(&name, "name", "n", "", "the name NAME stands for (default: the image's name)")
-	f.String("cert-dir", "", "certificates for the registry (accepted; pea reads the system's)")
+	reg.registerCertDir(f)
 	return cmd
 }
 

@@ -29,6 +29,7 @@ type helperRequest struct {
 	TLSVerify *bool  `json:"tlsVerify,omitempty"`
 	Creds     string `json:"creds,omitempty"` // here, not on the command line, where ps would show it
 	AuthFile  string `json:"authFile,omitempty"`
+	CertDir   string `json:"certDir,omitempty"`
 	Arch      string `json:"arch,omitempty"`
 	OS        string `json:"os,omitempty"`
 	Progress  bool   `json:"progress,omitempty"` // write progress on standard output

@@ -54,7 +54,7 @@ func serve(ctx context.Context, req helperRequest) helperResult {
 	if err != nil {
 		return resultOf(err)
 	}
-	o := PullOptions{TLSVerify: req.TLSVerify, Creds: req.Creds, AuthFile: req.AuthFile, Arch: req.Arch, OS: req.OS}
+	o := PullOptions{TLSVerify: req.TLSVerify, Creds: req.Creds, AuthFile: req.AuthFile, CertDir: req.CertDir, Arch: req.Arch, OS: req.OS}
 	if req.Progress {
 		o.Progress = os.Stdout
 	}

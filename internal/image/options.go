@@ -14,6 +14,10 @@ type PullOptions struct {
 	TLSVerify *bool
 	Creds     string // "user:password"
 	AuthFile  string // docker config.json format; default $REGISTRY_AUTH_FILE or ${XDG_RUNTIME_DIR}/containers/auth.json
+	// CertDir holds the registry's certificates (*.crt: certificate authorities; *.cert with
+	// its *.key: a client certificate); default /etc/containers/certs.d/HOST[:PORT], and
+	// /etc/docker/certs.d/HOST[:PORT].
+	CertDir string
 	// Progress receives progress lines (a live per-layer line on a terminal); nil is quiet.
 	Progress io.Writer
 	// Arch and OS choose the image from a multi-platform index; default this machine.

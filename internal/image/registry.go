@@ -90,18 +90,28 @@ func newRegClient(ctx context.Context, repo string, insecure, push bool, o PullO
 	if err != nil {
 		return nil, err
 	}
+	tlsConf, err := registryTLS(host, o.CertDir)
+	if err != nil {
+		return nil, err
+	}
 	return &regClient{
 		ctx: ctx, host: registryHost(host), path: path, repo: repo, insecure: insecure, push: push, creds: creds,
-		hc: &http.Client{Transport: httpTransport(insecure)},
+		hc: &http.Client{Transport: httpTransportTLS(insecure, tlsConf)},
 	}, nil
 }
 
 // httpTransport is the HTTP transport for one registry endpoint. Unless insecure, it refuses plain
 // HTTP (a redirect to http:// included) and checks TLS certificates.
-func httpTransport(insecure bool) http.RoundTripper {
+func httpTransport(insecure bool) http.RoundTripper { return httpTransportTLS(insecure, nil) }
+
+// httpTransportTLS is httpTransport that verifies with conf (the registry's certificates) when
+// not insecure.
+func httpTransportTLS(insecure bool, conf *tls.Config) http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	if insecure {
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	} else if conf != nil {
+		t.TLSClientConfig = conf
 	}
 	return &schemeGuard{rt: t, allowHTTP: insecure}
 }
