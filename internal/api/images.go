@@ -600,9 +600,15 @@ func (s *Server) postImagesPrune(w http.ResponseWriter, r *http.Request, rt *eng
 	return nil
 }
 
-// getImagesSearch is GET /images/search: pea has no registry search.
+// getImagesSearch is GET /images/search?term=REGISTRY/TEXT: a registry's catalog search (see
+// searchImages), in Docker's shape.
 func (s *Server) getImagesSearch(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	return &apiError{http.StatusNotImplemented, "image search is not supported by pea"}
+	res, err := searchImages(r, rt)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, dockerSearch(res))
+	return nil
 }
 
 // getImagesSave is GET /images/get?names=a&names=b: a docker-archive of the images.

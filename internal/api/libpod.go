@@ -122,6 +122,7 @@ func (s *Server) libpodRoutes() {
 	s.libpodKubeRoutes()      // libpod_kube.go
 	s.libpodManifestRoutes()  // libpod_manifests.go
 	s.libpodSecretRoutes()    // libpod_secrets.go
+	s.libpodMoreRoutes()      // libpod_more.go
 }
 
 // getLibpodVersion is GET /libpod/version: Docker's version answer with podman's component,

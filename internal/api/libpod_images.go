@@ -58,8 +58,10 @@ func (s *Server) getLibpodImages(w http.ResponseWriter, r *http.Request, rt *eng
 
 // getLibpodImage is GET /libpod/images/{name}/json and /exists.
 func (s *Server) getLibpodImage(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	name, action := imageAction(r.PathValue("rest"), "json", "exists", "history")
+	name, action := imageAction(r.PathValue("rest"), "json", "exists", "history", "tree")
 	switch action {
+	case "tree":
+		return s.imageTree(w, r, rt, name)
 	case "json":
 		img, err := rt.ImageLookup(name)
 		if err == nil && img.IsList() {

@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"fmt"
-	"strings"
+	"io"
 
 	"github.com/spf13/cobra"
 
-	"pea/internal/engine"
+	"pea/internal/view"
 )
 
 // newImageTreeCommand is `image tree [--whatrequires] IMAGE`: the image's layers, bottom first,
@@ -26,13 +25,7 @@ func newImageTreeCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var b strings.Builder
-			fmt.Fprintf(&b, "Image ID: %s\n", truncID(img.ID, false))
-			fmt.Fprintf(&b, "Tags:     %v\n", img.Names)
-			fmt.Fprintf(&b, "Size:     %s\n", siSize(img.Size, 4, ""))
-			b.WriteString("Image Layers\n")
-			writeLayerTree(&b, layers)
-			_, err = a.stdout.Write([]byte(b.String()))
+			_, err = io.WriteString(a.stdout, view.ImageTree(img, layers))
 			return err
 		},
 	}
@@ -40,45 +33,3 @@ func newImageTreeCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-// writeLayerTree draws layers (each after the one it is a child of) as a tree: a layer with
-// one child continues the column; several children branch.
-func writeLayerTree(b *strings.Builder, layers []engine.ImageLayer) {
-	children := map[string][]engine.ImageLayer{}
-	var roots []engine.ImageLayer
-	ids := map[string]bool{}
-	for _, l := range layers {
-		ids[l.ID] = true
-	}
-	for _, l := range layers {
-		if l.ChildOf == "" || !ids[l.ChildOf] {
-			roots = append(roots, l)
-		} else {
-			children[l.ChildOf] = append(children[l.ChildOf], l)
-		}
-	}
-	var walk func(ls []engine.ImageLayer, indent string)
-	walk = func(ls []engine.ImageLayer, indent string) {
-		for i := 0; i < len(ls); i++ {
-			l := ls[i]
-			// A line of single children stays in this column.
-			last := i == len(ls)-1 && len(children[l.ID]) != 1
-			branch, next := "├── ", indent+"│   "
-			if last {
-				branch, next = "└── ", indent+"    "
-			}
-			fmt.Fprintf(b, "%s%sID: %s Size: %7s", indent, branch, truncID(strings.TrimPrefix(l.ID, "sha256:"), false), siSize(l.Size, 4, ""))
-			if len(l.TopOf) > 0 {
-				fmt.Fprintf(b, " Top Layer of: %v", l.TopOf)
-			}
-			b.WriteString("\n")
-			switch kids := children[l.ID]; {
-			case len(kids) == 1 && i == len(ls)-1:
-				ls = append(ls, kids[0]) // the column goes on
-			case len(kids) > 0:
-				walk(kids, next)
-			}
-		}
-	}
-	walk(roots, "")
-	b.WriteString("\n")
-}
