@@ -32,4 +32,3 @@ func newImageTreeCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&whatRequires, "whatrequires", false, "show the layers of the images built on this one")
 	return cmd
 }
-
