@@ -130,7 +130,8 @@ func init() {
 }
 
 func newStartCommand(a *app) *cobra.Command {
-	var attach, interactive, all bool
+	var attach, interactive, sigProxy bool
+	var sel selection
 	var detachKeys detachKeysFlag
 	cmd := &cobra.Command{
 		Use:   "start [options] CONTAINER [CONTAINER...]",
@@ -140,13 +141,27 @@ func newStartCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("sig-proxy") && !attach {
+				return usageError{errors.New("--sig-proxy only applies when attaching (--attach)")}
+			}
 			if attach {
-				if len(args) != 1 {
+				if sel.latest && len(args) == 0 {
+					rt, err := a.engine()
+					if err != nil {
+						return err
+					}
+					c, err := rt.LatestContainer()
+					if err != nil {
+						return err
+					}
+					args = []string{c.Config.ID}
+				}
+				if len(args) != 1 || sel.all || len(sel.filters) > 0 {
 					return usageError{errors.New("you cannot start and attach multiple containers at once")}
 				}
-				return startAttached(a, args[0], interactive, keys)
+				return startAttached(a, args[0], interactive, sigProxy, keys)
 			}
-			return forEachTarget(a, args, all, false, func(c *model.Container) bool { return !c.State.Active() }, func(rt *engine.Runtime, t string) error {
+			return forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.State.Active() }, func(rt *engine.Runtime, t string) error {
 				_, err := rt.StartContainer(context.Background(), t, nil)
 				return err
 			})
@@ -154,12 +169,14 @@ func newStartCommand(a *app) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the container's output")
 	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "keep stdin open")
-	cmd.Flags().BoolVar(&all, "all", false, "start every container")
+	cmd.Flags().BoolVar(&sel.all, "all", false, "start every container")
+	cmd.Flags().BoolVar(&sigProxy, "sig-proxy", true, "with --attach, forward the signals pea receives to the container")
+	sel.register(cmd.Flags(), true, true, false)
 	detachKeys.register(cmd.Flags())
 	return cmd
 }
 
-func startAttached(a *app, target string, interactive bool, detachKeys []byte) error {
+func startAttached(a *app, target string, interactive, sigProxy bool, detachKeys []byte) error {
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -176,8 +193,10 @@ func startAttached(a *app, target string, interactive bool, detachKeys []byte) e
 		streams.DetachKeys = detachKeys
 		defer setupTerminal(streams)()
 	}
-	stop := proxySignals(rt, c.Config.ID)
-	defer stop()
+	if sigProxy {
+		stop := proxySignals(rt, c.Config.ID)
+		defer stop()
+	}
 	started, err := rt.StartContainer(context.Background(), c.Config.ID, streams)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/network"
 )
 
 // psRow carries podman's `ps --format` field names.
@@ -158,7 +159,11 @@ func runPs(a *app, o *psOptions) error {
 	if err != nil {
 		return err
 	}
-	cs, err := rt.ListContainersListed()
+	list := rt.ListContainersListed
+	if slices.ContainsFunc(o.filters, func(f string) bool { return strings.HasPrefix(f, "network=") }) {
+		list = rt.ListContainers // the default network is known by the network namespace's mode
+	}
+	cs, err := list()
 	if err != nil {
 		return err
 	}
@@ -367,9 +372,22 @@ func sortContainers(cs []*model.Container, by string) {
 func containerFilter(rt *engine.Runtime, filters []string) (func(*model.Container) bool, error) {
 	filters = slices.Clone(filters)
 	for i, f := range filters {
-		if v, ok := strings.CutPrefix(f, "pod="); ok {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "pod":
 			if p, err := rt.LookupPod(v); err == nil {
 				filters[i] = "pod=" + p.Config.ID
+			}
+		case "since", "before":
+			// Created after (before) that container: its creation time, as a number.
+			c, err := rt.LookupContainer(v)
+			if err != nil {
+				return nil, err
+			}
+			filters[i] = "created-" + k + "=" + strconv.FormatInt(c.Config.Created.UnixNano(), 10)
+		case "network":
+			if n, err := rt.NetworkInspect(v); err == nil {
+				filters[i] = "network=" + n.Name // by ID too
 			}
 		}
 	}
@@ -379,10 +397,10 @@ func containerFilter(rt *engine.Runtime, filters []string) (func(*model.Containe
 // psFilter compiles --filter expressions.
 func psFilter(filters []string) (func(*model.Container) bool, error) {
 	byKey, err := parseFilters(filters, filterSpec{
-		what:     "container",
-		keys:     []string{"name", "id", "label", "status", "ancestor", "exited", "pod", "health"},
+		what: "container",
+		keys: []string{"name", "id", "label", "label!", "status", "ancestor", "exited", "pod", "health", "restart-policy", "until",
+			"network", "volume", "since", "before", "created-since", "created-before"},
 		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured", "initialized"},
-		extra:    map[string]struct{}{"since": {}, "before": {}, "network": {}, "volume": {}},
 	})
 	if err != nil {
 		return nil, err
@@ -407,6 +425,8 @@ func matchOne(c *model.Container, k, v string) bool {
 		return strings.HasPrefix(cfg.ID, v)
 	case "label":
 		return model.LabelsMatch(cfg.Labels, v)
+	case "label!":
+		return !model.LabelsMatch(cfg.Labels, v)
 	case "status":
 		if v == "stopped" {
 			v = model.StatusExited
@@ -422,8 +442,42 @@ func matchOne(c *model.Container, k, v string) bool {
 		return cfg.Pod != "" && strings.HasPrefix(cfg.Pod, v)
 	case "health":
 		return containerHealth(c) == v
+	case "restart-policy":
+		policy, _, _ := strings.Cut(cfg.RestartPolicy, ":")
+		if policy == "" || policy == "none" {
+			policy = "no"
+		}
+		if v == "none" {
+			v = "no"
+		}
+		return policy == v
+	case "until":
+		t, err := engine.ParseTimeArg(v)
+		return err == nil && cfg.Created.Before(t)
+	case "created-since", "created-before":
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return false
+		}
+		if k == "created-since" {
+			return cfg.Created.UnixNano() > n
+		}
+		return cfg.Created.UnixNano() < n
+	case "network":
+		nets := cfg.Network.Networks
+		if len(nets) == 0 && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
+			nets = []string{network.DefaultName}
+		}
+		return slices.Contains(nets, v)
+	case "volume":
+		for _, m := range cfg.Mounts {
+			if m.Type == "volume" && m.Source == v || m.Destination == v {
+				return true
+			}
+		}
+		return false
 	}
-	return true
+	return false // an unknown key was refused when the filters were parsed
 }
 
 // healthFilterValues are the values of ps --filter health=.

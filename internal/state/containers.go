@@ -189,6 +189,8 @@ type listedConfig struct {
 	Mounts     []model.Mount       `json:"mounts,omitempty"`
 	Network    model.NetworkConfig `json:"network"`
 	AutoRemove bool                `json:"autoRemove,omitempty"`
+	// RestartPolicy is for ps --filter restart-policy=.
+	RestartPolicy string `json:"restartPolicy,omitempty"`
 	// Healthcheck is for ps --filter health=none.
 	Healthcheck *model.HealthConfig `json:"healthcheck,omitempty"`
 }
@@ -204,7 +206,7 @@ func (s *Store) ListContainersListed(namespace string) ([]*model.Container, erro
 		c := &model.Container{State: &model.ContainerState{}, Config: &model.ContainerConfig{
 			ID: l.ID, Name: l.Name, Namespace: l.Namespace, Pod: l.Pod, IsInfra: l.IsInfra, Created: l.Created,
 			Image: l.Image, ImageName: l.ImageName, Entrypoint: l.Entrypoint, Cmd: l.Cmd, Labels: l.Labels,
-			Mounts: l.Mounts, Network: l.Network, AutoRemove: l.AutoRemove, Healthcheck: l.Healthcheck,
+			Mounts: l.Mounts, Network: l.Network, AutoRemove: l.AutoRemove, Healthcheck: l.Healthcheck, RestartPolicy: l.RestartPolicy,
 		}}
 		return c, decodeState(st, c.State)
 	})

@@ -8,7 +8,7 @@ import (
 	time "time"
 )
 
-var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "autoRemove", "healthcheck"}
+var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "autoRemove", "restartPolicy", "healthcheck"}
 
 func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	return s.Object(func(key []byte) error {
@@ -152,6 +152,11 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 				return err
 			}
 			v.AutoRemove = bool(x10)
+			return nil
+		case "restartPolicy":
+			if err := s.Str(&v.RestartPolicy); err != nil {
+				return err
+			}
 			return nil
 		case "healthcheck":
 			if s.Literal("null") {
