@@ -233,12 +233,22 @@ func (sp *libpodSpec) applyStorage(cfg *model.ContainerConfig, o *engine.CreateO
 		}
 		cfg.Mounts = append(cfg.Mounts, mnt)
 	}
+	// The client sends -v's binds apart from its named volumes, so pea run's order (the flags')
+	// is lost: a mount goes after those of the directories above it, as podman's server
+	// orders them.
+	sort.SliceStable(cfg.Mounts, func(i, j int) bool {
+		return pathDepth(cfg.Mounts[i].Destination) < pathDepth(cfg.Mounts[j].Destination)
+	})
 	for _, d := range sp.Devices {
 		cfg.Devices = append(cfg.Devices, d.Path)
 	}
 	cfg.ChrootDirs, cfg.HostUsers, cfg.PasswdEntry = sp.ChrootDirs, sp.HostUsers, sp.PasswdEntry
 	cfg.NoPasswd = sp.ManagePasswd != nil && !*sp.ManagePasswd
 	return nil
+}
+
+func pathDepth(p string) int {
+	return strings.Count(filepath.Clean(p), "/")
 }
 
 // libpodMountToModel turns a mount of the client's (-v SRC:DST, --mount type=bind|tmpfs,

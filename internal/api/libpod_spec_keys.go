@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"pea/internal/errdefs"
 )
@@ -156,7 +155,7 @@ func unsupportedSpecField(path string) error {
 	flag := ""
 	switch path {
 	case "overlay_volumes":
-		flag = "-v SRC:DST:O (an overlay volume)"
+		flag = "overlay volumes, -v SRC:DST:O"
 	case "image_volumes":
 		flag = "--mount type=image"
 	case "rootfs_propagation":
@@ -183,9 +182,9 @@ func unsupportedSpecField(path string) error {
 	case "namespace":
 		flag = "a libpod namespace"
 	}
-	what := fmt.Sprintf("the SpecGenerator field %q", path)
-	if flag != "" {
-		what = flag + " (" + strings.TrimPrefix(what, "the ") + ")"
+	field := fmt.Sprintf("SpecGenerator field %q", path)
+	if flag == "" {
+		return fmt.Errorf("pea does not support the %s: refused rather than ignored: %w", field, errdefs.ErrInvalid)
 	}
-	return fmt.Errorf("pea cannot honour %s: it has no such setting, and a container without it would not be what was asked for: %w", what, errdefs.ErrInvalid)
+	return fmt.Errorf("pea does not support %s (%s): refused rather than ignored: %w", flag, field, errdefs.ErrInvalid)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 
 	"pea/internal/engine"
@@ -112,7 +113,7 @@ func (sp *libpodSpec) applyNetwork(cfg *model.ContainerConfig, o *engine.CreateO
 	}
 	for i, name := range names {
 		opts := sp.Networks[name]
-		if opts.InterfaceName != "" {
+		if opts.InterfaceName != "" && opts.InterfaceName != "eth"+strconv.Itoa(i) {
 			return invalidSpec("--network %s:interface_name=%s: pea names the interfaces eth0, eth1... in the networks' order", name, opts.InterfaceName)
 		}
 		var a model.NetworkAddr
