@@ -130,9 +130,9 @@ func TestLibpodSpecFlags(t *testing.T) {
 			[][]string{{"sh", "-c", "env | grep -E '^(A|B|X|Y)=' | sort"}}, []string{"A=1\nB=two\nX=y\nY="}},
 		{"labels", []string{"--label", "a=b", "--label", "c=", "--annotation", "k=v"},
 			[][]string{{"-f", `{{.Config.Labels}} {{index .Config.Annotations "k"}}`}}, []string{"map[a:b c:] v"}},
-		{"user", []string{"--hostname", "hh", "--user", "1000:1000", "--group-add", "50", "--workdir", "/tmp"},
-			[][]string{{"sh", "-c", "hostname; id; pwd"}}, []string{"hh\nuid=1000(bob) gid=1000(bob) groups=50(staff)\n/tmp"}},
-		{"groupname", []string{"--user", "bob", "--group-add", "staff"}, [][]string{{"id"}}, []string{"groups=50(staff)"}},
+		{"user", []string{"--hostname", "hh", "--user", "1000:1000", "--group-add", "60", "--workdir", "/tmp"},
+			[][]string{{"sh", "-c", "hostname; id; pwd"}}, []string{"hh\nuid=1000(bob) gid=1000(bob) groups=50(staff),60\n/tmp"}},
+		{"groupname", []string{"--user", "bob", "--group-add", "nogroup"}, [][]string{{"id"}}, []string{"65534(nogroup)"}},
 		{"entrypoint", []string{"--entrypoint", "/bin/echo"}, [][]string{{"-f", "{{.Config.Entrypoint}} {{.Config.Cmd}}"}},
 			[]string{"/bin/echo [sleep 300]"}},
 		{"entrypoint-json", []string{"--entrypoint", `["/bin/sh","-c"]`}, [][]string{{"-f", "{{.Path}} {{json .Args}}"}},
@@ -288,6 +288,26 @@ func TestLibpodSpecBehaviour(t *testing.T) {
 	waitFor("unhealthy", "exited 0")
 	waitFor("retries", "exited 2")
 	waitFor("rm", "gone")
+
+	// The log's file and size limit (the client turns max-size into bytes, in units of 1000),
+	// conmon's pid file.
+	logPath, pidFile := filepath.Join(a.Dir, "ctr.log"), filepath.Join(a.Dir, "conmon.pid")
+	a.mustPodman("run", "-d", "--name", "logs", "--log-driver", "k8s-file", "--log-opt", "path="+logPath, "--log-opt", "max-size=2m",
+		"--conmon-pidfile", pidFile, "localhost/bb", "sh", "-c", "echo logged; sleep 300")
+	eventually(t, 10*time.Second, func() error {
+		if b, err := os.ReadFile(logPath); err != nil || !strings.Contains(string(b), "logged") {
+			return &resultErr{Result{Stdout: string(b)}}
+		}
+		return nil
+	})
+	if out := a.Pea("inspect", "-f", "{{.HostConfig.LogConfig.Type}} {{.HostConfig.LogConfig.Size}}", "logs"); out != "k8s-file 2000000B" {
+		t.Fatalf("--log-driver, --log-opt max-size: %q", out)
+	}
+	if b, err := os.ReadFile(pidFile); err != nil {
+		t.Fatalf("--conmon-pidfile: %v", err)
+	} else if comm, _ := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/comm"); string(comm) != "conmon\n" {
+		t.Fatalf("--conmon-pidfile holds %q, the pid of %q", b, comm)
+	}
 
 	// --rootfs DIR:O: the directory is the root, left unchanged.
 	root := filepath.Join(a.Dir, "rootfs")
