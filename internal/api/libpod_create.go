@@ -1,8 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -11,64 +14,67 @@ import (
 	"pea/internal/model"
 )
 
-// libpodSpec is the part of podman's SpecGenerator (POST /libpod/containers/create) pea
-// reads. It is turned into Docker's create request, so both endpoints make containers the same
-// way (toContainerConfig).
-type libpodSpec struct {
-	Name         string            `json:"name"`
-	Image        string            `json:"image"`
-	Command      []string          `json:"command"`
-	Entrypoint   []string          `json:"entrypoint"`
-	Env          map[string]string `json:"env"`
-	Labels       map[string]string `json:"labels"`
-	WorkDir      string            `json:"work_dir"`
-	User         string            `json:"user"`
-	Terminal     bool              `json:"terminal"`
-	Stdin        bool              `json:"stdin"`
-	Remove       bool              `json:"remove"`
-	Hostname     string            `json:"hostname"`
-	Pod          string            `json:"pod"`
-	PortMappings []libpodPort      `json:"portmappings"`
-	PublishAll   bool              `json:"publish_image_ports"`
-	ImageVolume  string            `json:"image_volume_mode"`
-	Mounts       []struct {
-		Destination string   `json:"destination"`
-		Type        string   `json:"type"`
-		Source      string   `json:"source"`
-		Options     []string `json:"options"`
-	} `json:"mounts"`
-	Volumes []struct {
-		Name    string   `json:"Name"`
-		Dest    string   `json:"Dest"`
-		Options []string `json:"Options"`
-	} `json:"volumes"`
-	NetNS struct {
-		Mode  string `json:"nsmode"`
-		Value string `json:"value"`
-	} `json:"netns"`
-	Networks     map[string]any `json:"Networks"`
-	Privileged   bool           `json:"privileged"`
-	ReadOnly     bool           `json:"read_only_filesystem"`
-	CapAdd       []string       `json:"cap_add"`
-	CapDrop      []string       `json:"cap_drop"`
-	Init         bool           `json:"init"`
-	StopSignal   *int           `json:"stop_signal"`
-	StopTimeout  *uint          `json:"stop_timeout"`
-	Restart      string         `json:"restart_policy"`
-	RestartTries *uint          `json:"restart_tries"`
-	DNSServers   []string       `json:"dns_server"`
-	DNSSearch    []string       `json:"dns_search"`
-	DNSOptions   []string       `json:"dns_option"`
-	HostAdd      []string       `json:"hostadd"`
+// postLibpodContainerCreate is POST /libpod/containers/create with a SpecGenerator: 201
+// {"Id", "Warnings"}. The image must be there (the podman client pulls first). The part of the
+// SpecGenerator that Docker's create request can say goes through it (toContainerConfig), so
+// both endpoints make containers the same way; the rest is set on the config directly
+// (libpod_spec_*.go), and a field pea cannot honour is refused (checkLibpodSpecKeys).
+func (s *Server) postLibpodContainerCreate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody))
+	if err != nil {
+		return err
+	}
+	var sp libpodSpec
+	if err := json.Unmarshal(body, &sp); err != nil {
+		return badRequest("invalid JSON body: %v", err)
+	}
+	if err := checkLibpodSpecKeys(body); err != nil {
+		return err
+	}
+	req, err := sp.toCreateRequest()
+	if err != nil {
+		return err
+	}
+	cfg, o, err := toContainerConfig(req, sp.Name)
+	if err != nil {
+		return err
+	}
+	if err := sp.apply(cfg, &o); err != nil {
+		return err
+	}
+	if cfg.Rootfs == "" {
+		if _, err := rt.ImageLookup(req.Image); err != nil {
+			if errdefs.Is(err, errdefs.ErrNotFound) {
+				return fmt.Errorf("%s: image not known: %w", req.Image, errdefs.ErrNotFound)
+			}
+			return err
+		}
+	}
+	c, err := rt.CreateContainer(r.Context(), cfg, o)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": []string{}})
+	return nil
 }
 
-// toCreateRequest turns a SpecGenerator into Docker's create request.
+// toCreateRequest turns the part of a SpecGenerator that Docker's create request has words for
+// into one.
 func (sp *libpodSpec) toCreateRequest() (*createRequest, error) {
 	req := &createRequest{}
 	c, hc := &req.containerConfig, &req.HostConfig
 	c.Image, c.Cmd, c.Entrypoint, c.Labels = strings.TrimPrefix(sp.Image, "docker://"), sp.Command, sp.Entrypoint, sp.Labels
 	c.WorkingDir, c.User, c.Tty, c.OpenStdin, c.Hostname = sp.WorkDir, sp.User, sp.Terminal, sp.Stdin, sp.Hostname
 	c.StdinOnce = true // the container's stdin ends with the attached client's (podman run -i)
+	if sp.Rootfs != "" {
+		if c.Image != "" {
+			return nil, badRequest("both an image and a root filesystem (--rootfs) given")
+		}
+		if !filepath.IsAbs(sp.Rootfs) {
+			return nil, badRequest("--rootfs %q: the service needs an absolute path", sp.Rootfs)
+		}
+		c.Image = sp.Rootfs // for toContainerConfig's check; apply makes it the root filesystem
+	}
 	if c.Image == "" {
 		return nil, badRequest("no image given")
 	}
@@ -88,7 +94,12 @@ func (sp *libpodSpec) toCreateRequest() (*createRequest, error) {
 		c.StopTimeout = &t
 	}
 	hc.AutoRemove, hc.Privileged, hc.ReadonlyRootfs, hc.CapAdd, hc.CapDrop = sp.Remove, sp.Privileged, sp.ReadOnly, sp.CapAdd, sp.CapDrop
-	hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts, hc.PublishAllPorts = sp.DNSServers, sp.DNSSearch, sp.DNSOptions, sp.HostAdd, sp.PublishAll
+	hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts = sp.DNSServers, sp.DNSSearch, sp.DNSOptions, sp.HostAdd
+	hc.PublishAllPorts, hc.GroupAdd, hc.Sysctls, hc.CgroupParent = sp.PublishAll, sp.Groups, sp.Sysctl, sp.CgroupParent
+	hc.VolumesFrom = sp.VolumesFrom
+	if sp.OOMScoreAdj != nil {
+		hc.OomScoreAdj = *sp.OOMScoreAdj
+	}
 	if sp.Init {
 		t := true
 		hc.Init = &t
@@ -97,106 +108,60 @@ func (sp *libpodSpec) toCreateRequest() (*createRequest, error) {
 	if sp.RestartTries != nil {
 		hc.RestartPolicy.MaximumRetryCount = int(*sp.RestartTries)
 	}
-	hc.PortBindings = map[string][]portBinding{}
-	for _, p := range sp.PortMappings {
-		protos := p.Protocol
-		if protos == "" {
-			protos = "tcp"
-		}
-		for _, proto := range strings.Split(protos, ",") {
-			for i := uint16(0); i < max(p.Range, 1); i++ {
-				key := fmt.Sprintf("%d/%s", p.ContainerPort+i, proto)
-				b := portBinding{HostIP: p.HostIP}
-				if p.HostPort != 0 {
-					b.HostPort = fmt.Sprint(p.HostPort + i)
-				}
-				hc.PortBindings[key] = append(hc.PortBindings[key], b)
-			}
-		}
+	mode, err := sp.networkMode()
+	if err != nil {
+		return nil, err
 	}
-	for _, m := range sp.Mounts {
-		switch m.Type {
-		case "bind", "":
-			b := m.Source + ":" + m.Destination
-			if opts := strings.Join(m.Options, ","); opts != "" {
-				b += ":" + opts
-			}
-			hc.Binds = append(hc.Binds, b)
-		case "tmpfs":
-			if hc.Tmpfs == nil {
-				hc.Tmpfs = map[string]string{}
-			}
-			hc.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
-		default:
-			return nil, badRequest("mount type %q is not supported by pea's libpod create (bind, tmpfs, named volumes)", m.Type)
-		}
-	}
-	for _, v := range sp.Volumes {
-		b := v.Name + ":" + v.Dest
-		if opts := strings.Join(v.Options, ","); opts != "" {
-			b += ":" + opts
-		}
-		hc.Binds = append(hc.Binds, b)
-	}
-	var nets []string
-	for n := range sp.Networks {
-		nets = append(nets, n)
-	}
-	sort.Strings(nets)
-	switch sp.NetNS.Mode {
-	case "", "default", "bridge", "private":
-		if len(nets) > 0 {
-			hc.NetworkMode = nets[0]
-			req.NetworkingConfig.EndpointsConfig = map[string]*endpointSettings{}
-			for _, n := range nets {
-				req.NetworkingConfig.EndpointsConfig[n] = &endpointSettings{}
-			}
-		}
-	case "host", "none":
-		hc.NetworkMode = sp.NetNS.Mode
-	case "container":
-		hc.NetworkMode = "container:" + sp.NetNS.Value
-	default:
-		return nil, badRequest("network mode %q is not supported by pea's libpod create (bridge, host, none, container)", sp.NetNS.Mode)
-	}
+	hc.NetworkMode = mode
 	return req, nil
 }
 
-// postLibpodContainerCreate is POST /libpod/containers/create with a SpecGenerator: 201
-// {"Id", "Warnings"}. The image must be there (the podman client pulls first).
-func (s *Server) postLibpodContainerCreate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	var sp libpodSpec
-	if err := decodeBody(r, &sp); err != nil {
-		return err
-	}
-	req, err := sp.toCreateRequest()
-	if err != nil {
-		return err
-	}
-	cfg, o, err := toContainerConfig(req, sp.Name)
-	if err != nil {
-		return err
-	}
-	if _, err := rt.ImageLookup(req.Image); err != nil {
-		if errdefs.Is(err, errdefs.ErrNotFound) {
-			return fmt.Errorf("%s: image not known: %w", req.Image, errdefs.ErrNotFound)
+// networkMode is the SpecGenerator's network namespace as Docker's NetworkMode (pea's
+// --network): the networks of a bridge namespace joined by commas (engine.NetworkMode).
+func (sp *libpodSpec) networkMode() (string, error) {
+	nets := sp.networkNames()
+	switch sp.NetNS.Mode {
+	case "", "default", "bridge", "private":
+		return strings.Join(nets, ","), nil
+	case "host", "none":
+		if len(nets) > 0 {
+			return "", badRequest("--network %s cannot be combined with networks (%s)", sp.NetNS.Mode, strings.Join(nets, ", "))
 		}
-		return err
+		return sp.NetNS.Mode, nil
+	case "container":
+		return "container:" + sp.NetNS.Value, nil
+	case "path":
+		return "ns:" + sp.NetNS.Value, nil
+	case "slirp4netns", "pasta":
+		return "", fmt.Errorf("--network %s: pea has no user-mode networking; as root it uses bridge networks (bridge, a network's name, host, none, container:ID, ns:PATH): %w", sp.NetNS.Mode, errdefs.ErrInvalid)
 	}
-	o.Pull = "never"
-	if sp.ImageVolume != "" {
-		o.ImageVolume = sp.ImageVolume
-	}
-	if sp.Pod != "" {
-		if sp.NetNS.Mode == "" || sp.NetNS.Mode == "default" {
-			delete(cfg.Namespaces, model.NSNet) // the pod's
+	return "", fmt.Errorf("network mode %q is not one pea has (bridge, host, none, container, path): %w", sp.NetNS.Mode, errdefs.ErrInvalid)
+}
+
+// networkNames are the networks the SpecGenerator names, sorted (the order of their
+// interfaces); "default" is the default network, which an empty list means.
+func (sp *libpodSpec) networkNames() []string {
+	var nets []string
+	for n := range sp.Networks {
+		if n != "default" {
+			nets = append(nets, n)
 		}
-		o.Pod = sp.Pod
 	}
-	c, err := rt.CreateContainer(r.Context(), cfg, o)
-	if err != nil {
-		return err
+	sort.Strings(nets)
+	return nets
+}
+
+// apply sets on cfg and o what toContainerConfig could not from Docker's request.
+func (sp *libpodSpec) apply(cfg *model.ContainerConfig, o *engine.CreateOptions) error {
+	if sp.Rootfs != "" {
+		cfg.ImageName, cfg.Rootfs, cfg.RootfsOverlay = "", filepath.Clean(sp.Rootfs), sp.RootfsOverlay
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": []string{}})
+	for _, step := range []func(*model.ContainerConfig, *engine.CreateOptions) error{
+		sp.applyProcess, sp.applyHealth, sp.applyStorage, sp.applySecurity, sp.applyNamespaces, sp.applyNetwork, sp.applyResources,
+	} {
+		if err := step(cfg, o); err != nil {
+			return err
+		}
+	}
 	return nil
 }

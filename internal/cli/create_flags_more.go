@@ -2,7 +2,6 @@ package cli
 
 import (
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -164,7 +163,7 @@ func (f *moreCreateFlags) apply(cfg *model.ContainerConfig, o *engine.CreateOpti
 	}
 	o.PreserveFDs = int(f.preserveFDs)
 	if f.httpProxy {
-		cfg.Env = hostProxyEnv(cfg.Env)
+		cfg.Env = engine.HostProxyEnv(cfg.Env)
 	}
 	res := &cfg.Resources
 	res.BlkioWeight = f.blkioWeight
@@ -225,18 +224,6 @@ func (f *moreCreateFlags) subIDMaps(uidmap, gidmap *[]string) error {
 	}
 	*gidmap, err = engine.SubIDMaps("/etc/subgid", gname)
 	return err
-}
-
-// hostProxyEnv adds to env the host's proxy variables env does not set (--http-proxy).
-func hostProxyEnv(env []string) []string {
-	for _, k := range []string{"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY"} {
-		v, ok := os.LookupEnv(k)
-		if !ok || slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
-			continue
-		}
-		env = append([]string{k + "=" + v}, env...) // before the user's: theirs win
-	}
-	return env
 }
 
 // checkPreservedFDs checks that the caller gave pea file descriptors 3 to 3+n-1 to pass on

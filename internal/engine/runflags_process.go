@@ -18,6 +18,20 @@ import (
 	"pea/internal/model"
 )
 
+// HostProxyEnv adds to env the proxy variables of this process's environment that env does not
+// set (--http-proxy, podman's default): http_proxy, https_proxy, ftp_proxy and no_proxy, in
+// either case. The user's own come after them and win.
+func HostProxyEnv(env []string) []string {
+	for _, k := range []string{"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY"} {
+		v, ok := os.LookupEnv(k)
+		if !ok || slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+			continue
+		}
+		env = append([]string{k + "=" + v}, env...)
+	}
+	return env
+}
+
 // mergeEnvExpanded sets each VAR=VALUE of merge in env, ${NAME} and $NAME in VALUE expanded
 // with env's values (empty for a variable env does not have).
 func mergeEnvExpanded(env, merge []string) []string {
