@@ -754,3 +754,22 @@ func TestRunRmAnonymousVolumes(t *testing.T) {
 		t.Fatal("run --rm removed the anonymous volume of the container it took it from")
 	}
 }
+
+// TestDNSNoneAndUnlimitedPids: --dns none leaves the image's own /etc/resolv.conf (regression: it
+// wrote "nameserver none"); --pids-limit -1 is no limit (regression: crun wrote -1 to pids.max,
+// which cgroup v1 refuses).
+func TestDNSNoneAndUnlimitedPids(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "resolv.conf"), []byte("nameserver 192.0.2.53\n"), 0o644)
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nCOPY resolv.conf /etc/resolv.conf\n"), 0o644)
+	e.Pea("build", "-q", "-t", "localhost/dnsimg", ctx)
+	if out := e.Pea("run", "--rm", "--network", "none", "--dns", "none", "localhost/dnsimg", "cat", "/etc/resolv.conf"); out != "nameserver 192.0.2.53" {
+		t.Fatalf("--dns none: %q", out)
+	}
+	e.refused("--dns none cannot be combined", "create", "--dns", "none", "--dns", "1.1.1.1", "localhost/bb")
+	e.refused("not an IP address", "create", "--dns", "dns.example", "localhost/bb")
+	if out := e.Pea("run", "--rm", "--network", "none", "--pids-limit", "-1", "localhost/bb", "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max"); out != "max" {
+		t.Fatalf("--pids-limit -1: %q", out)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -391,6 +392,14 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error {
 	nc := &cfg.Network
 	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts, nc.NoHosts = f.dns, f.dnsSearch, f.dnsOpt, f.addHosts, f.noHosts
+	for _, d := range f.dns {
+		if d == "none" && len(f.dns) > 1 {
+			return invalid("--dns none cannot be combined with DNS servers")
+		}
+		if d != "none" && net.ParseIP(d) == nil {
+			return invalid("--dns %q is not an IP address (or none)", d)
+		}
+	}
 	nc.StaticIP, nc.StaticMAC = f.ip, f.mac
 	for _, h := range f.addHosts {
 		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || ip == "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"pea/internal/errdefs"
@@ -85,6 +86,9 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 		"/etc/hostname":    filepath.Join(dir, "hostname"),
 		"/etc/resolv.conf": filepath.Join(dir, "resolv.conf"),
 	}
+	if slices.Equal(net.DNSServers, []string{"none"}) {
+		delete(files, "/etc/resolv.conf") // --dns none: the image's own, as podman's
+	}
 	if !net.NoHosts {
 		files["/etc/hosts"] = filepath.Join(dir, "hosts")
 		if err := os.WriteFile(files["/etc/hosts"], []byte(hosts.String()), 0o644); err != nil {
@@ -94,8 +98,10 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 	if err := os.WriteFile(files["/etc/hostname"], []byte(hostname+"\n"), 0o644); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(files["/etc/resolv.conf"], []byte(resolvConf(cfg)), 0o644); err != nil {
-		return nil, err
+	if p, ok := files["/etc/resolv.conf"]; ok {
+		if err := os.WriteFile(p, []byte(resolvConf(cfg)), 0o644); err != nil {
+			return nil, err
+		}
 	}
 	return files, nil
 }

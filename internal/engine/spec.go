@@ -362,7 +362,7 @@ func linuxResources(r model.Resources, res *specs.LinuxResources) {
 	if r.CpusetMems != "" {
 		cpu().Mems = r.CpusetMems
 	}
-	if r.PidsLimit != 0 {
+	if r.PidsLimit > 0 { // -1 is no limit: nothing to write (crun writes -1 as it is, which cgroup v1 refuses)
 		p := r.PidsLimit
 		res.Pids = &specs.LinuxPids{Limit: &p}
 	}
