@@ -4,9 +4,11 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -784,5 +786,45 @@ volumes:
 	}
 	if out := a.Pea("ps", "-a", "-q") + a.Pea("volume", "ls", "-q") + a.Pea("network", "ls", "-q", "--filter", "name=proj2"); out != "" {
 		t.Fatalf("left after down -v: %q", out)
+	}
+}
+
+// TestServiceCORS: system service --cors ORIGIN puts the origin on every answer and answers a
+// browser's preflight OPTIONS; without it, no CORS header.
+func TestServiceCORS(t *testing.T) {
+	e := newEnv(t)
+	sock := filepath.Join(e.Dir, "cors.sock")
+	startService(t, e, "system", "service", "--time", "0", "--cors", "https://ui.example", "unix://"+sock)
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}}
+	var resp *http.Response
+	eventually(t, 10*time.Second, func() error {
+		var err error
+		resp, err = client.Get("http://pea/_ping")
+		return err
+	})
+	resp.Body.Close()
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://ui.example" {
+		t.Fatalf("GET /_ping: Access-Control-Allow-Origin %q", got)
+	}
+	req, _ := http.NewRequest(http.MethodOptions, "http://pea/v1.41/containers/json", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	a := newAPIEnv(t) // a service without --cors
+	r, err := a.client.Get("http://pea/_ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Fatalf("without --cors: %q", got)
 	}
 }

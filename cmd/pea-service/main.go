@@ -22,6 +22,7 @@ func main() {
 	fs := flag.NewFlagSet("pea-service", flag.ContinueOnError)
 	f.Register(fs)
 	fs.UintVar(&seconds, "time", 5, "idle seconds before exiting (0: never)")
+	cors := fs.String("cors", "", "the origin browsers may call the API from")
 	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 || f.Pea == "" {
 		fmt.Fprintln(os.Stderr, "pea-service: pea's API service; run it with `pea system service [--time N] [URI]`")
 		os.Exit(125)
@@ -39,7 +40,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err = api.New(f.Opts, f.Version).Serve(ctx, ln, time.Duration(seconds)*time.Second)
+	srv := api.New(f.Opts, f.Version)
+	srv.AllowOrigin(*cors)
+	err = srv.Serve(ctx, ln, time.Duration(seconds)*time.Second)
 	if addr := ln.Addr(); addr.Network() == "unix" && !activated {
 		os.Remove(addr.String()) // the socket systemd made stays its own
 	}

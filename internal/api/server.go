@@ -43,6 +43,8 @@ type Server struct {
 	opts    engine.Options
 	version string // pea's version, for /version
 	mux     *http.ServeMux
+	// cors is the origin browsers may call the API from (--cors), "" none.
+	cors string
 
 	// attaches are the streams of clients attached to a created container, waiting for its
 	// start (docker run attaches, then starts, on two connections): the start connects them
@@ -80,6 +82,11 @@ func New(opts engine.Options, version string) *Server {
 	s.routes()
 	return s
 }
+
+// AllowOrigin lets browser pages of origin (or "*") call the API: the answers carry
+// Access-Control-Allow-Origin, and a preflight OPTIONS request is answered (system service
+// --cors).
+func (s *Server) AllowOrigin(origin string) { s.cors = origin }
 
 // watch returns a channel closed at the next change of container id that this process makes.
 func (s *Server) watch(id string) <-chan struct{} {
@@ -127,6 +134,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.lastDone.Store(time.Now().UnixNano())
 		s.active.Add(-1)
 	}()
+	if s.cors != "" {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", s.cors)
+		h.Set("Access-Control-Allow-Headers", "*")
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS")
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
 	if p, ok := libpodPath(r.URL.Path); ok { // podman's own API (libpod.go)
 		// The escaped path too, when there is one: a name the client escaped
 		// (/manifests/localhost%2Flist/json) is one path segment to the patterns.

@@ -29,13 +29,15 @@ func existsCommand(a *app, what string, exists func(name string) (bool, error)) 
 }
 
 func newExistsCommand(a *app) *cobra.Command {
-	return existsCommand(a, "CONTAINER", func(name string) (bool, error) {
+	cmd := existsCommand(a, "CONTAINER", func(name string) (bool, error) {
 		rt, err := a.engine()
 		if err != nil {
 			return false, err
 		}
 		return rt.ContainerExists(name)
 	})
+	cmd.Flags().Bool("external", false, "count containers of other tools too (buildah's, for podman; pea's store has none)")
+	return cmd
 }
 
 func newPruneCommand(a *app) *cobra.Command {

@@ -17,6 +17,7 @@ import (
 // scripts/build.sh builds): pea itself links no HTTP (see internal/api).
 func newServiceCommand(a *app) *cobra.Command {
 	var seconds uint
+	var cors string
 	cmd := &cobra.Command{
 		Use:   "service [options] [URI]",
 		Short: "Serve the Docker-compatible REST API (unix:///PATH or tcp://HOST:PORT; default unix://RUNROOT/pea.sock)",
@@ -30,12 +31,13 @@ func newServiceCommand(a *app) *cobra.Command {
 			svc := self + "-service"
 			if _, err := os.Stat(svc); err != nil {
 				// A pea built as one binary (go build ./cmd/pea) serves in process.
-				return serveInProcess(a, self, uri, seconds, svc)
+				return serveInProcess(a, self, uri, seconds, cors, svc)
 			}
-			return execHelper(a, self, svc, uri, "--time", strconv.FormatUint(uint64(seconds), 10))
+			return execHelper(a, self, svc, uri, "--time", strconv.FormatUint(uint64(seconds), 10), "--cors", cors)
 		},
 	}
 	cmd.Flags().UintVarP(&seconds, "time", "t", 5, "seconds without a request before the service exits (0: never)")
+	cmd.Flags().StringVar(&cors, "cors", "", "let browser pages of this origin (or *) call the API (CORS headers)")
 	return cmd
 }
 

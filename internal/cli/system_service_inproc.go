@@ -14,7 +14,7 @@ import (
 )
 
 // serveInProcess runs the API service in this process, for a pea built as one binary.
-func serveInProcess(a *app, self, uri string, seconds uint, _ string) error {
+func serveInProcess(a *app, self, uri string, seconds uint, cors, _ string) error {
 	if err := cpupin.Release(); err != nil {
 		return err
 	}
@@ -30,6 +30,8 @@ func serveInProcess(a *app, self, uri string, seconds uint, _ string) error {
 	defer stop()
 	opts := engine.Options{Root: a.opts.Root, RunRoot: a.opts.RunRoot, Runtime: a.opts.Runtime,
 		Namespace: a.opts.Namespace, LogLevel: a.opts.LogLevel}
-	err = api.New(opts, Version).Serve(ctx, ln, time.Duration(seconds)*time.Second)
+	srv := api.New(opts, Version)
+	srv.AllowOrigin(cors)
+	err = srv.Serve(ctx, ln, time.Duration(seconds)*time.Second)
 	return err
 }
