@@ -21,8 +21,9 @@ type buildExtras struct {
 	labels, env, secrets                               []string
 	timestamp                                          int64
 	rm, forceRm, squash, squashAll                     bool
-	// See build_more.go.
+	// See build_more.go and build_meta.go.
 	more buildMore
+	meta buildMeta
 }
 
 func (x *buildExtras) register(f *pflag.FlagSet, run *createFlags) {
@@ -60,10 +61,14 @@ func (x *buildExtras) register(f *pflag.FlagSet, run *createFlags) {
 	f.Uint64Var(&run.cpuPeriod, "cpu-period", 0, "CPU CFS period of RUN (microseconds)")
 	f.Int64Var(&run.cpuQuota, "cpu-quota", 0, "CPU CFS quota of RUN (microseconds per period)")
 	x.more.register(f, run)
+	x.meta.register(f)
 }
 
 // apply checks the flags and sets what they say in o (run: the RUN containers' flags).
 func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, stdin io.Reader, changed func(string) bool) error {
+	if err := x.meta.refuse(); err != nil {
+		return err
+	}
 	o.Target, o.From, o.SquashAll, o.Squash = x.target, x.from, x.squashAll, x.squash
 	if x.squash && x.squashAll {
 		return invalid("--squash and --squash-all cannot be combined")
@@ -131,6 +136,9 @@ func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, stdin io.R
 		o.Timestamp = &t
 	}
 	x.more.prepareRun(run)
+	if err := x.meta.prepareRun(run); err != nil {
+		return err
+	}
 	cfg, _, err := run.toConfig("", nil, func(string) bool { return false })
 	if err != nil {
 		return err
@@ -141,5 +149,8 @@ func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, stdin io.R
 		}
 	}
 	o.RunTemplate = cfg
+	if err := x.meta.apply(o); err != nil {
+		return err
+	}
 	return x.more.apply(o, stdin)
 }

@@ -83,6 +83,17 @@ type BuildOptions struct {
 	Contexts               map[string]string // --build-context NAME → directory, for --from=NAME
 	// Platform is the OS/ARCH[/VARIANT] asked for ("" : this machine's, the only one pea builds).
 	Platform string
+
+	// The rest is in build_meta.go.
+	Annotations map[string]string // manifest annotations of the image built
+	OSVersion   string            // its config's os.version ("" : the base image's)
+	// OSFeatures are added to the base image's os.features; "NAME-" takes NAME out.
+	OSFeatures []string
+	// CacheTTL, when above zero, leaves out of the cache the images stored longer ago than it
+	// (zero: no limit; --cache-ttl 0 is NoCache, set by the caller).
+	CacheTTL time.Duration
+	// CppFlags are given to cpp, which preprocesses a Containerfile whose name ends in .in.
+	CppFlags []string
 }
 
 // instruction is one parsed line of a Containerfile.
@@ -277,6 +288,9 @@ type builder struct {
 	stageName string
 	cmdSet    bool         // the stage set CMD (an ENTRYPOINT after it keeps it)
 	stageBase *image.Image // the image the stage being built started from (nil: scratch)
+	// final is what the image built gets beyond its config (annotations, os.version,
+	// os.features): set as the last stage ends, it goes into the images made from then on.
+	final *finalMeta
 }
 
 // Build makes an image from a Containerfile and names it with o.Tags.
@@ -299,9 +313,9 @@ func (r *Runtime) Build(ctx context.Context, o BuildOptions) (*image.Image, erro
 			file = filepath.Join(ctxDir, "Dockerfile")
 		}
 	}
-	src, err := os.ReadFile(file)
+	src, err := readContainerfile(ctx, file, ctxDir, o.CppFlags)
 	if err != nil {
-		return nil, fmt.Errorf("reading the Containerfile: %w", err)
+		return nil, err
 	}
 	ins, err := parseContainerfile(src)
 	if err != nil {
@@ -435,6 +449,7 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		maps.Copy(b.conf.Labels, b.o.Labels)
 		b.dirty = true
 	}
+	b.setFinal()
 	if err := b.endStage(); err != nil {
 		return nil, err
 	}
@@ -449,7 +464,9 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		}
 	}
 	if b.o.OmitHistory && b.cur != nil {
-		img, err := b.is.Reconfigure(b.cur, b.conf, image.CommitOptions{OmitHistory: true, Created: b.commitOptions("", "").Created})
+		o := b.commitOptions("", "")
+		o.CreatedBy, o.Comment, o.OmitHistory = "", "", true
+		img, err := b.is.Reconfigure(b.cur, b.conf, o)
 		if err != nil {
 			return nil, err
 		}
@@ -657,6 +674,9 @@ func (b *builder) commitOptions(createdBy, key string) image.CommitOptions {
 	if b.o.Timestamp != nil {
 		o.Created = *b.o.Timestamp
 	}
+	if f := b.final; f != nil {
+		o.Annotations, o.OSVersion, o.OSFeatures = f.Annotations, f.OSVersion, f.OSFeatures
+	}
 	return o
 }
 
@@ -685,6 +705,10 @@ func (b *builder) cacheKey(parts ...string) string {
 	if b.o.Timestamp != nil { // the image's time is part of what the step makes
 		fmt.Fprintf(h, "\x00time=%d", b.o.Timestamp.Unix())
 	}
+	if b.final != nil { // and so is what the image built gets beyond its config
+		meta, _ := json.Marshal(b.final)
+		fmt.Fprintf(h, "\x00final=%s", meta)
+	}
 	for _, p := range parts {
 		fmt.Fprintf(h, "\x00%s", p)
 	}
@@ -709,7 +733,7 @@ func (b *builder) cached(key string) bool {
 	for _, img := range imgs {
 		h := img.Config.History
 		if len(h) != parentHist+1 || h[len(h)-1].Comment != key || len(img.Layers) < len(parentLayers) ||
-			!slices.Equal(img.Layers[:len(parentLayers)], parentLayers) {
+			!slices.Equal(img.Layers[:len(parentLayers)], parentLayers) || b.expired(img) {
 			continue
 		}
 		fmt.Fprintf(b.o.Stdout, "--> Using cache %s\n", img.ID)

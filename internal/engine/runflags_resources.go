@@ -26,10 +26,14 @@ const (
 
 // runtimeArgs are the runtime's global options for container cfg.
 func runtimeArgs(cfg *model.ContainerConfig) []string {
-	if cfg.Cgroups == CgroupsDisabled {
-		return []string{"--cgroup-manager=disabled"}
+	var args []string
+	for _, f := range cfg.RuntimeFlags {
+		args = append(args, "--"+strings.TrimPrefix(f, "--"))
 	}
-	return nil
+	if cfg.Cgroups == CgroupsDisabled {
+		args = append(args, "--cgroup-manager=disabled")
+	}
+	return args
 }
 
 // checkCgroupsMode checks --cgroups and what cannot go with a container without a cgroup.

@@ -18,13 +18,19 @@ type CommitOptions struct {
 	Created time.Time
 	// OmitHistory: the new image has no history (a build's --omit-history); Reconfigure only.
 	OmitHistory bool
+	// Annotations are the new image's manifest annotations (a build's --annotation).
+	Annotations map[string]string
+	// OSVersion and OSFeatures, when set (OSFeatures non-nil), replace base's os.version and
+	// os.features in the new image's config (a build's --os-version, --os-feature).
+	OSVersion  string
+	OSFeatures []string
 }
 
 // Commit stores an image of base's layers (none when base is nil) and one more, read as a tar
 // stream from layer, whose config's Config is cfg. The new layer is unpacked and its blob
 // stored in one pass, as an imported one is.
 func (s *Store) Commit(base *Image, layer io.Reader, cfg Config, o CommitOptions) (*Image, error) {
-	return s.addLayerImage(o.Ref, layer, "the container's changes", func(res layerResult, blob string) (*ConfigFile, []layerResult, []string) {
+	return s.addLayerImage(o.Ref, o.Annotations, layer, "the container's changes", func(res layerResult, blob string) (*ConfigFile, []layerResult, []string) {
 		file, layers, blobs := childConfig(base, cfg, o, false)
 		file.RootFS.DiffIDs = append(file.RootFS.DiffIDs, mustHash(res.DiffID))
 		return file, append(layers, res), append(blobs, blob)
@@ -56,6 +62,12 @@ func childConfig(base *Image, cfg Config, o CommitOptions, emptyLayer bool) (*Co
 		now = o.Created.UTC()
 	}
 	file.Config, file.Created, file.Author = cfg, Time{Time: now}, o.Author
+	if o.OSVersion != "" {
+		file.OSVersion = o.OSVersion
+	}
+	if o.OSFeatures != nil {
+		file.OSFeatures = o.OSFeatures
+	}
 	file.RootFS.Type = "layers"
 	file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
 		CreatedBy: strings.TrimSpace(o.CreatedBy), Comment: o.Comment, EmptyLayer: emptyLayer})
@@ -79,6 +91,7 @@ func (s *Store) Reconfigure(base *Image, cfg Config, o CommitOptions) (*Image, e
 	}
 	ok := false
 	defer func() { in.close(ok) }()
+	in.annotations = o.Annotations
 	file, layers, blobs := childConfig(base, cfg, o, true)
 	img, err := in.storeImage(file, names, layers, blobs)
 	ok = err == nil

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -30,6 +31,8 @@ type ingest struct {
 	unlock  func()
 	created []string // blob and layer paths this ingest renamed into place
 	tmps    []string
+	// annotations go into the manifests finishImageRaw generates (a build's --annotation).
+	annotations map[string]string
 }
 
 func (s *Store) newIngest() (*ingest, error) {
@@ -139,9 +142,12 @@ func (in *ingest) commitBlob(w *blobWriter, want string) (string, error) {
 }
 
 // place renames a finished work file or directory to its content address; if that address is
-// taken already (same content), the work copy is dropped.
+// taken already (same content), the work copy is dropped and the stored one's time made now
+// (what was stored again is as new as a new one: Store.StoredAt).
 func (in *ingest) place(tmp, final string) error {
 	if _, err := os.Lstat(final); err == nil {
+		now := time.Now()
+		os.Chtimes(final, now, now)
 		return os.RemoveAll(tmp)
 	}
 	if err := os.Rename(tmp, final); err != nil {
@@ -344,6 +350,7 @@ func newRecord(rawManifest, rawConfig []byte, names []string, layers []layerResu
 		Created:      cfg.Created.Time,
 		Config:       *cfg,
 		LayerBlobs:   blobs,
+		Annotations:  m.Annotations,
 	}
 	if img.ManifestType == "" {
 		img.ManifestType = string(OCIManifestSchema1)

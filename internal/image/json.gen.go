@@ -45,7 +45,7 @@ func decIndex(s *jsonfast.Scanner, v *index) error {
 	})
 }
 
-var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest"}
+var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest", "annotations"}
 
 func decImage(s *jsonfast.Scanner, v *Image) error {
 	return s.Object(func(key []byte) error {
@@ -223,6 +223,25 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 				return err
 			}
 			return nil
+		case "annotations":
+			if s.Literal("null") {
+				v.Annotations = nil
+			} else {
+				if v.Annotations == nil {
+					v.Annotations = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e20 string
+					if err := s.Str(&e20); err != nil {
+						return err
+					}
+					v.Annotations[string(key)] = e20
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return s.Unknown(key, keysImage)
 	})
@@ -249,11 +268,11 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 			}
 			return nil
 		case "created":
-			raw20, err := s.Raw()
+			raw21, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw20); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw21); err != nil {
 				return err
 			}
 			return nil
@@ -266,21 +285,21 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 			if s.Literal("null") {
 				v.History = nil
 			} else {
-				out21 := v.History[:0]
-				if out21 == nil {
-					out21 = []History{}
+				out22 := v.History[:0]
+				if out22 == nil {
+					out22 = []History{}
 				}
 				if err := s.Array(func() error {
-					var e22 History
-					if err := decHistory(s, &e22); err != nil {
+					var e23 History
+					if err := decHistory(s, &e23); err != nil {
 						return err
 					}
-					out21 = append(out21, e22)
+					out22 = append(out22, e23)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.History = out21
+				v.History = out22
 			}
 			return nil
 		case "os":
@@ -312,21 +331,21 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 			if s.Literal("null") {
 				v.OSFeatures = nil
 			} else {
-				out23 := v.OSFeatures[:0]
-				if out23 == nil {
-					out23 = []string{}
+				out24 := v.OSFeatures[:0]
+				if out24 == nil {
+					out24 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e24 string
-					if err := s.Str(&e24); err != nil {
+					var e25 string
+					if err := s.Str(&e25); err != nil {
 						return err
 					}
-					out23 = append(out23, e24)
+					out24 = append(out24, e25)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.OSFeatures = out23
+				v.OSFeatures = out24
 			}
 			return nil
 		}
@@ -345,11 +364,11 @@ func decHistory(s *jsonfast.Scanner, v *History) error {
 			}
 			return nil
 		case "created":
-			raw25, err := s.Raw()
+			raw26, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw25); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw26); err != nil {
 				return err
 			}
 			return nil
@@ -364,11 +383,11 @@ func decHistory(s *jsonfast.Scanner, v *History) error {
 			}
 			return nil
 		case "empty_layer":
-			x26 := bool(v.EmptyLayer)
-			if err := s.Bool(&x26); err != nil {
+			x27 := bool(v.EmptyLayer)
+			if err := s.Bool(&x27); err != nil {
 				return err
 			}
-			v.EmptyLayer = bool(x26)
+			v.EmptyLayer = bool(x27)
 			return nil
 		}
 		return s.Unknown(key, keysHistory)
@@ -389,25 +408,25 @@ func decRootFS(s *jsonfast.Scanner, v *RootFS) error {
 			if s.Literal("null") {
 				v.DiffIDs = nil
 			} else {
-				out27 := v.DiffIDs[:0]
-				if out27 == nil {
-					out27 = []Hash{}
+				out28 := v.DiffIDs[:0]
+				if out28 == nil {
+					out28 = []Hash{}
 				}
 				if err := s.Array(func() error {
-					var e28 Hash
-					raw29, err := s.Raw()
+					var e29 Hash
+					raw30, err := s.Raw()
 					if err != nil {
 						return err
 					}
-					if err := (&e28).UnmarshalJSON(raw29); err != nil {
+					if err := (&e29).UnmarshalJSON(raw30); err != nil {
 						return err
 					}
-					out27 = append(out27, e28)
+					out28 = append(out28, e29)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DiffIDs = out27
+				v.DiffIDs = out28
 			}
 			return nil
 		}
@@ -421,45 +440,45 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "AttachStderr":
-			x30 := bool(v.AttachStderr)
-			if err := s.Bool(&x30); err != nil {
-				return err
-			}
-			v.AttachStderr = bool(x30)
-			return nil
-		case "AttachStdin":
-			x31 := bool(v.AttachStdin)
+			x31 := bool(v.AttachStderr)
 			if err := s.Bool(&x31); err != nil {
 				return err
 			}
-			v.AttachStdin = bool(x31)
+			v.AttachStderr = bool(x31)
 			return nil
-		case "AttachStdout":
-			x32 := bool(v.AttachStdout)
+		case "AttachStdin":
+			x32 := bool(v.AttachStdin)
 			if err := s.Bool(&x32); err != nil {
 				return err
 			}
-			v.AttachStdout = bool(x32)
+			v.AttachStdin = bool(x32)
+			return nil
+		case "AttachStdout":
+			x33 := bool(v.AttachStdout)
+			if err := s.Bool(&x33); err != nil {
+				return err
+			}
+			v.AttachStdout = bool(x33)
 			return nil
 		case "Cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out33 := v.Cmd[:0]
-				if out33 == nil {
-					out33 = []string{}
+				out34 := v.Cmd[:0]
+				if out34 == nil {
+					out34 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e34 string
-					if err := s.Str(&e34); err != nil {
+					var e35 string
+					if err := s.Str(&e35); err != nil {
 						return err
 					}
-					out33 = append(out33, e34)
+					out34 = append(out34, e35)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out33
+				v.Cmd = out34
 			}
 			return nil
 		case "Healthcheck":
@@ -483,42 +502,42 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out35 := v.Entrypoint[:0]
-				if out35 == nil {
-					out35 = []string{}
+				out36 := v.Entrypoint[:0]
+				if out36 == nil {
+					out36 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e36 string
-					if err := s.Str(&e36); err != nil {
+					var e37 string
+					if err := s.Str(&e37); err != nil {
 						return err
 					}
-					out35 = append(out35, e36)
+					out36 = append(out36, e37)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out35
+				v.Entrypoint = out36
 			}
 			return nil
 		case "Env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out37 := v.Env[:0]
-				if out37 == nil {
-					out37 = []string{}
+				out38 := v.Env[:0]
+				if out38 == nil {
+					out38 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e38 string
-					if err := s.Str(&e38); err != nil {
+					var e39 string
+					if err := s.Str(&e39); err != nil {
 						return err
 					}
-					out37 = append(out37, e38)
+					out38 = append(out38, e39)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out37
+				v.Env = out38
 			}
 			return nil
 		case "Hostname":
@@ -539,11 +558,11 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e39 string
-					if err := s.Str(&e39); err != nil {
+					var e40 string
+					if err := s.Str(&e40); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e39
+					v.Labels[string(key)] = e40
 					return nil
 				}); err != nil {
 					return err
@@ -554,43 +573,43 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			if s.Literal("null") {
 				v.OnBuild = nil
 			} else {
-				out40 := v.OnBuild[:0]
-				if out40 == nil {
-					out40 = []string{}
+				out41 := v.OnBuild[:0]
+				if out41 == nil {
+					out41 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e41 string
-					if err := s.Str(&e41); err != nil {
+					var e42 string
+					if err := s.Str(&e42); err != nil {
 						return err
 					}
-					out40 = append(out40, e41)
+					out41 = append(out41, e42)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.OnBuild = out40
+				v.OnBuild = out41
 			}
 			return nil
 		case "OpenStdin":
-			x42 := bool(v.OpenStdin)
-			if err := s.Bool(&x42); err != nil {
-				return err
-			}
-			v.OpenStdin = bool(x42)
-			return nil
-		case "StdinOnce":
-			x43 := bool(v.StdinOnce)
+			x43 := bool(v.OpenStdin)
 			if err := s.Bool(&x43); err != nil {
 				return err
 			}
-			v.StdinOnce = bool(x43)
+			v.OpenStdin = bool(x43)
 			return nil
-		case "Tty":
-			x44 := bool(v.Tty)
+		case "StdinOnce":
+			x44 := bool(v.StdinOnce)
 			if err := s.Bool(&x44); err != nil {
 				return err
 			}
-			v.Tty = bool(x44)
+			v.StdinOnce = bool(x44)
+			return nil
+		case "Tty":
+			x45 := bool(v.Tty)
+			if err := s.Bool(&x45); err != nil {
+				return err
+			}
+			v.Tty = bool(x45)
 			return nil
 		case "User":
 			if err := s.Str(&v.User); err != nil {
@@ -605,11 +624,11 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 					v.Volumes = map[string]struct{}{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e45 struct{}
+					var e46 struct{}
 					if err := s.Object(func([]byte) error { return s.Skip() }); err != nil {
 						return err
 					}
-					v.Volumes[string(key)] = e45
+					v.Volumes[string(key)] = e46
 					return nil
 				}); err != nil {
 					return err
@@ -629,11 +648,11 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 					v.ExposedPorts = map[string]struct{}{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e46 struct{}
+					var e47 struct{}
 					if err := s.Object(func([]byte) error { return s.Skip() }); err != nil {
 						return err
 					}
-					v.ExposedPorts[string(key)] = e46
+					v.ExposedPorts[string(key)] = e47
 					return nil
 				}); err != nil {
 					return err
@@ -641,18 +660,18 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			}
 			return nil
 		case "ArgsEscaped":
-			x47 := bool(v.ArgsEscaped)
-			if err := s.Bool(&x47); err != nil {
-				return err
-			}
-			v.ArgsEscaped = bool(x47)
-			return nil
-		case "NetworkDisabled":
-			x48 := bool(v.NetworkDisabled)
+			x48 := bool(v.ArgsEscaped)
 			if err := s.Bool(&x48); err != nil {
 				return err
 			}
-			v.NetworkDisabled = bool(x48)
+			v.ArgsEscaped = bool(x48)
+			return nil
+		case "NetworkDisabled":
+			x49 := bool(v.NetworkDisabled)
+			if err := s.Bool(&x49); err != nil {
+				return err
+			}
+			v.NetworkDisabled = bool(x49)
 			return nil
 		case "MacAddress":
 			if err := s.Str(&v.MacAddress); err != nil {
@@ -668,21 +687,21 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			if s.Literal("null") {
 				v.Shell = nil
 			} else {
-				out49 := v.Shell[:0]
-				if out49 == nil {
-					out49 = []string{}
+				out50 := v.Shell[:0]
+				if out50 == nil {
+					out50 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e50 string
-					if err := s.Str(&e50); err != nil {
+					var e51 string
+					if err := s.Str(&e51); err != nil {
 						return err
 					}
-					out49 = append(out49, e50)
+					out50 = append(out50, e51)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Shell = out49
+				v.Shell = out50
 			}
 			return nil
 		}
@@ -699,57 +718,57 @@ func decHealthConfig(s *jsonfast.Scanner, v *HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out51 := v.Test[:0]
-				if out51 == nil {
-					out51 = []string{}
+				out52 := v.Test[:0]
+				if out52 == nil {
+					out52 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e52 string
-					if err := s.Str(&e52); err != nil {
+					var e53 string
+					if err := s.Str(&e53); err != nil {
 						return err
 					}
-					out51 = append(out51, e52)
+					out52 = append(out52, e53)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out51
+				v.Test = out52
 			}
 			return nil
 		case "Interval":
-			n53, _, null54, err := s.Integer(64, true)
+			n54, _, null55, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null54 {
-				v.Interval = time.Duration(n53)
+			if !null55 {
+				v.Interval = time.Duration(n54)
 			}
 			return nil
 		case "Timeout":
-			n55, _, null56, err := s.Integer(64, true)
+			n56, _, null57, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null56 {
-				v.Timeout = time.Duration(n55)
+			if !null57 {
+				v.Timeout = time.Duration(n56)
 			}
 			return nil
 		case "StartPeriod":
-			n57, _, null58, err := s.Integer(64, true)
+			n58, _, null59, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null58 {
-				v.StartPeriod = time.Duration(n57)
+			if !null59 {
+				v.StartPeriod = time.Duration(n58)
 			}
 			return nil
 		case "Retries":
-			n59, _, null60, err := s.Integer(64, true)
+			n60, _, null61, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null60 {
-				v.Retries = int(n59)
+			if !null61 {
+				v.Retries = int(n60)
 			}
 			return nil
 		}

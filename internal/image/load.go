@@ -302,6 +302,7 @@ func (in *ingest) finishImageRaw(rawConfig []byte, names []string, layers []laye
 		SchemaVersion: 2,
 		MediaType:     OCIManifestSchema1,
 		Config:        Descriptor{MediaType: OCIConfigJSON, Size: int64(len(rawConfig)), Digest: mustHash(configDigest)},
+		Annotations:   in.annotations,
 	}
 	for _, b := range blobs {
 		d, err := in.s.blobDescriptor(b)

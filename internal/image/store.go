@@ -68,6 +68,8 @@ type Image struct {
 	LayerSizes []int64 `json:"layerSizes,omitempty"`
 	// ConfigDigest is "sha256:" + ID.
 	ConfigDigest string `json:"configDigest"`
+	// Annotations are the manifest's (podman's image inspect shows them).
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Dangling reports whether the image has no name.
@@ -167,6 +169,17 @@ func Open(dir string) (*Store, error) {
 func (s *Store) Dir() string { return s.dir }
 
 func (s *Store) indexPath() string { return filepath.Join(s.dir, "index.json") }
+
+// StoredAt is when img was last stored here: the time its manifest was written (a build's
+// --cache-ttl; the config's creation time may be fixed by --timestamp).
+func (s *Store) StoredAt(img *Image) (time.Time, error) {
+	fi, err := os.Stat(s.blobPath(img.Digest))
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fi.ModTime(), nil
+}
+
 func (s *Store) blobPath(d string) string {
 	return filepath.Join(s.dir, "blobs", "sha256", strings.TrimPrefix(d, "sha256:"))
 }

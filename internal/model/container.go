@@ -292,6 +292,9 @@ type ContainerConfig struct {
 	// cgroup, conmon stays in the caller's: pea's way in both), or disabled (the container
 	// stays in conmon's cgroup: the runtime makes none).
 	Cgroups string `json:"cgroups,omitempty"`
+	// RuntimeFlags are further global options of the OCI runtime, without their leading "--"
+	// (a build's --runtime-flag, for its RUN containers): debug, log=FILE...
+	RuntimeFlags []string `json:"runtimeFlags,omitempty"`
 	// CgroupConf are cgroup v2 files to write in the container's cgroup (--cgroup-conf).
 	CgroupConf map[string]string `json:"cgroupConf,omitempty"`
 	// SdNotify is how the sd_notify socket of the pea that starts the container is used

@@ -91,6 +91,9 @@ func ImageInspect(img *image.Image, dirs []string) *Image {
 	if v.History == nil {
 		v.History = []image.History{}
 	}
+	for k, a := range img.Annotations {
+		v.Annotations[k] = a
+	}
 	v.Comment = img.Comment()
 	return v
 }
