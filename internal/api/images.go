@@ -1069,7 +1069,7 @@ func (s *Server) postImagePush(w http.ResponseWriter, r *http.Request, rt *engin
 	for i, ref := range refs {
 		pl := &progressLines{js: js, starting: []string{"Preparing", "Pushing"}, exists: "Layer already exists", done: []string{"Pushed"}}
 		o.Progress = pl
-		if err := rt.ImagePush(r.Context(), ref, "", o); err != nil {
+		if _, err := rt.ImagePush(r.Context(), ref, "", o); err != nil {
 			return js.fail(err)
 		}
 		pl.end()

@@ -92,7 +92,7 @@ func (s *Server) postLibpodImagePush(w http.ResponseWriter, r *http.Request, rt 
 	if !quiet {
 		o.Progress = &libpodPullLines{js: js}
 	}
-	if err := rt.ImagePush(r.Context(), name, dest, o); err != nil {
+	if _, err := rt.ImagePush(r.Context(), name, dest, o); err != nil {
 		return js.failLibpod(err)
 	}
 	js.mu.Lock()

@@ -276,6 +276,7 @@ func newManifestExistsCommand(a *app) *cobra.Command {
 
 type manifestPushFlags struct {
 	registryFlags
+	pushFlags
 	all, rm, removeSigs bool
 	format, digestFile  string
 }
@@ -294,6 +295,9 @@ func newManifestPushCommand(a *app) *cobra.Command {
 			default:
 				return usageError{errors.New("--format: the formats are oci and v2s2")}
 			}
+			if err := o.pushFlags.check(); err != nil {
+				return err
+			}
 			dest := ""
 			if len(args) == 2 {
 				dest = args[1]
@@ -303,6 +307,7 @@ func newManifestPushCommand(a *app) *cobra.Command {
 				return err
 			}
 			po := image.ListPushOptions{PushOptions: o.options(cmd.Flags().Changed, a.stderr), All: o.all, Format: o.format}
+			po.Compression = o.compression
 			digest, err := rt.ManifestPush(context.Background(), args[0], dest, po, o.rm)
 			if err != nil {
 				return err
@@ -323,5 +328,6 @@ func newManifestPushCommand(a *app) *cobra.Command {
 	f.StringVar(&o.digestFile, "digestfile", "", "write the pushed list's digest to this file")
 	o.registryFlags.registerCertDir(f)
 	f.BoolVar(&o.removeSigs, "remove-signatures", false, "accepted for compatibility: pea stores no signatures")
+	o.pushFlags.register(f)
 	return cmd
 }

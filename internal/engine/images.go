@@ -122,14 +122,16 @@ func (r *Runtime) ImagePull(ctx context.Context, ref string, o image.PullOptions
 	return img, err
 }
 
-// ImagePush sends an image to a registry; an empty dest pushes to the image's name.
-func (r *Runtime) ImagePush(ctx context.Context, src, dest string, o image.PushOptions) error {
+// ImagePush sends an image to a registry; an empty dest pushes to the image's name. It returns
+// the digest of the manifest sent (the stored one's, unless the layers were recompressed).
+func (r *Runtime) ImagePush(ctx context.Context, src, dest string, o image.PushOptions) (string, error) {
 	is, err := r.imageStore()
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := is.Push(ctx, src, dest, o); err != nil {
-		return err
+	digest, err := is.Push(ctx, src, dest, o)
+	if err != nil {
+		return "", err
 	}
 	if img, err := is.Lookup(src); err == nil {
 		name := dest
@@ -138,7 +140,7 @@ func (r *Runtime) ImagePush(ctx context.Context, src, dest string, o image.PushO
 		}
 		r.imageEvent("push", img.ID, name)
 	}
-	return nil
+	return digest, nil
 }
 
 // ImageTag adds names to an image.

@@ -33,6 +33,8 @@ type helperRequest struct {
 	Arch      string `json:"arch,omitempty"`
 	OS        string `json:"os,omitempty"`
 	Progress  bool   `json:"progress,omitempty"` // write progress on standard output
+	// push, manifest-push: the layers' compression ("" : as stored).
+	Compression string `json:"compression,omitempty"`
 	// manifest-push: push the list's images too, and the list's format; search: the limit and
 	// whether to list tags.
 	All      bool   `json:"all,omitempty"`
@@ -44,7 +46,7 @@ type helperRequest struct {
 // helperResult is the helper's answer.
 type helperResult struct {
 	ID    string `json:"id,omitempty"`   // pull: the pulled image
-	Data  []byte `json:"data,omitempty"` // manifest-fetch: the manifest; manifest-push: the digest; search: the results
+	Data  []byte `json:"data,omitempty"` // manifest-fetch: the manifest; push, manifest-push: the digest; search: the results
 	Error string `json:"error,omitempty"`
 	Kind  string `json:"kind,omitempty"` // the error's class, see errorKinds
 }

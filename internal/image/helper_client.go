@@ -27,12 +27,19 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, er
 	return s.Lookup(res.ID)
 }
 
-// Push sends the image nameOrID to dest through the registry helper.
-func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) error {
+// Push sends the image nameOrID to dest through the registry helper and returns the digest of
+// the manifest sent.
+func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) (string, error) {
+	if err := CheckCompression(o.Compression); err != nil {
+		return "", err
+	}
 	req := requestFor("push", s.dir, o)
 	req.Ref, req.Dest = nameOrID, dest
-	_, err := runHelper(ctx, req, o.Progress)
-	return err
+	res, err := runHelper(ctx, req, o.Progress)
+	if err != nil {
+		return "", err
+	}
+	return string(res.Data), nil
 }
 
 // Login checks credentials against a registry through the registry helper.
@@ -45,7 +52,7 @@ func (s *Store) Login(ctx context.Context, host string, o PullOptions) error {
 
 func requestFor(op, dir string, o PullOptions) helperRequest {
 	return helperRequest{Op: op, Dir: dir, TLSVerify: o.TLSVerify, Creds: o.Creds, AuthFile: o.AuthFile, CertDir: o.CertDir,
-		Arch: o.Arch, OS: o.OS, Progress: o.Progress != nil}
+		Arch: o.Arch, OS: o.OS, Progress: o.Progress != nil, Compression: o.Compression}
 }
 
 // FetchURL opens the body of an http(s) URL (import's source), which the helper streams.

@@ -54,7 +54,8 @@ func serve(ctx context.Context, req helperRequest) helperResult {
 	if err != nil {
 		return resultOf(err)
 	}
-	o := PullOptions{TLSVerify: req.TLSVerify, Creds: req.Creds, AuthFile: req.AuthFile, CertDir: req.CertDir, Arch: req.Arch, OS: req.OS}
+	o := PullOptions{TLSVerify: req.TLSVerify, Creds: req.Creds, AuthFile: req.AuthFile, CertDir: req.CertDir, Arch: req.Arch, OS: req.OS,
+		Compression: req.Compression}
 	if req.Progress {
 		o.Progress = os.Stdout
 	}
@@ -67,7 +68,10 @@ func serve(ctx context.Context, req helperRequest) helperResult {
 		}
 		return r
 	case "push":
-		return resultOf(s.Push(ctx, req.Ref, req.Dest, o))
+		digest, err := s.Push(ctx, req.Ref, req.Dest, o)
+		r := resultOf(err)
+		r.Data = []byte(digest)
+		return r
 	case "login":
 		return resultOf(s.Login(ctx, req.Ref, o))
 	case "manifest-fetch":

@@ -71,6 +71,9 @@ func (s *Store) FetchManifest(ctx context.Context, ref string, o PullOptions) ([
 // PushList sends the list nameOrID to dest (a registry reference), with o.All the images it
 // lists first. It returns the digest of the list as pushed.
 func (s *Store) PushList(ctx context.Context, nameOrID, dest string, o ListPushOptions) (string, error) {
+	if err := CheckCompression(o.Compression); err != nil {
+		return "", err
+	}
 	list, err := s.LookupList(nameOrID)
 	if err != nil {
 		return "", err
@@ -124,10 +127,19 @@ func (s *Store) PushList(ctx context.Context, nameOrID, dest string, o ListPushO
 	if o.All {
 		p.printf("Getting image list signatures\n")
 		p.printf("Copying %d of %d images in list\n", len(doc.Manifests), len(doc.Manifests))
-		for i, e := range doc.Manifests {
+		changed := false
+		for i := range doc.Manifests {
+			e := &doc.Manifests[i]
+			was := e.Digest
 			p.printf("Copying image %s (%d/%d)\n", e.Digest, i+1, len(doc.Manifests))
-			if err := s.pushListImage(rc, e, p); err != nil {
+			if err := s.pushListImage(rc, e, o.Compression, p); err != nil {
 				return "", fmt.Errorf("pushing %s: %w", r, classify(err))
+			}
+			changed = changed || e.Digest != was
+		}
+		if changed { // recompressed images: the list names the manifests sent
+			if raw, err = json.Marshal(doc); err != nil {
+				return "", err
 			}
 		}
 	}
@@ -142,8 +154,9 @@ func (s *Store) PushList(ctx context.Context, nameOrID, dest string, o ListPushO
 	return "sha256:" + sha256Hex(raw), nil
 }
 
-// pushListImage sends the stored image of a list's entry, under its digest.
-func (s *Store) pushListImage(rc *regClient, e ListEntry, p *progress) error {
+// pushListImage sends the stored image of a list's entry, under its digest, or with
+// compression format under the digest of the manifest sent, which e then names.
+func (s *Store) pushListImage(rc *regClient, e *ListEntry, format string, p *progress) error {
 	if _, err := s.ListImage(e.Digest); err != nil {
 		return err
 	}
@@ -151,21 +164,16 @@ func (s *Store) pushListImage(rc *regClient, e ListEntry, p *progress) error {
 	if err != nil {
 		return fmt.Errorf("image %s: manifest missing from the store: %w", e.Digest, err)
 	}
-	m, err := ParseManifest(rm)
+	ref := e.Digest
+	if format != "" {
+		ref = ""
+	}
+	sent, mt, err := s.pushImage(rc, ref, rm, e.MediaType, format, p)
 	if err != nil {
-		return fmt.Errorf("image %s: stored manifest: %v: %w", e.Digest, err, errdefs.ErrInvalid)
+		return fmt.Errorf("image %s: %w", e.Digest, err)
 	}
-	p.printf("Getting image source signatures\n")
-	for _, l := range m.Layers {
-		if err := s.pushBlob(rc, "blob", l, p); err != nil {
-			return err
-		}
-	}
-	if err := s.pushBlob(rc, "config", m.Config, p); err != nil {
-		return err
-	}
-	p.printf("Writing manifest to image destination\n")
-	return rc.putManifest(e.Digest, rm, e.MediaType)
+	e.Digest, e.Size, e.MediaType = "sha256:"+sha256Hex(sent), int64(len(sent)), mt
+	return nil
 }
 
 // Search finds repositories of a registry whose names contain the term (the registry's

@@ -80,7 +80,7 @@ func TestManifestListInProcess(t *testing.T) {
 
 	// The catalog, read in pages of 1000 (more repositories than one page holds).
 	for i := 0; i < 1001; i++ {
-		if err := s.Push(ctx, "amd", fmt.Sprintf("%s/r%04d/x:1", reg, i), PushOptions{TLSVerify: noVerify()}); err != nil {
+		if _, err := s.Push(ctx, "amd", fmt.Sprintf("%s/r%04d/x:1", reg, i), PushOptions{TLSVerify: noVerify()}); err != nil {
 			t.Fatal(err)
 		}
 	}

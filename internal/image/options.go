@@ -22,6 +22,8 @@ type PullOptions struct {
 	Progress io.Writer
 	// Arch and OS choose the image from a multi-platform index; default this machine.
 	Arch, OS string
+	// Compression is a push's layer compression, gzip or zstd ("" : the layers as stored).
+	Compression string
 }
 
 // PushOptions control a push; they are the same as a pull's.

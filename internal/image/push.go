@@ -14,45 +14,48 @@ import (
 
 // Push sends the image nameOrID to dest (a registry reference, "docker://" optional); an empty
 // dest pushes to the name nameOrID resolves to. The stored manifest is sent as is, so the pushed
-// image keeps its digest.
-func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) error {
+// image keeps its digest, unless o.Compression asks for layers in another compression than
+// stored (push_compress.go). It returns the digest of the manifest sent.
+func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) (string, error) {
+	if err := CheckCompression(o.Compression); err != nil {
+		return "", err
+	}
 	img, err := s.Lookup(nameOrID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if dest == "" {
 		if dest, err = s.resolveName(img, nameOrID); err != nil {
-			return fmt.Errorf("%s: give a destination to push an image named by ID: %w", nameOrID, errdefs.ErrInvalid)
+			return "", fmt.Errorf("%s: give a destination to push an image named by ID: %w", nameOrID, errdefs.ErrInvalid)
 		}
 	}
 	if img.IsList() {
-		_, err := s.PushList(ctx, img.ID, dest, ListPushOptions{PushOptions: o, All: true})
-		return err
+		return s.PushList(ctx, img.ID, dest, ListPushOptions{PushOptions: o, All: true})
 	}
 	for _, t := range []string{"oci-archive:", "docker-archive:", "oci:", "dir:", "containers-storage:", "docker-daemon:"} {
 		if strings.HasPrefix(dest, t) {
-			return fmt.Errorf("push to %q: only registries (docker://) are supported; use pea save for archives: %w", dest, errdefs.ErrInvalid)
+			return "", fmt.Errorf("push to %q: only registries (docker://) are supported; use pea save for archives: %w", dest, errdefs.ErrInvalid)
 		}
 	}
 	r, err := ParseReference(strings.TrimPrefix(dest, "docker://"))
 	if err != nil {
-		return err
+		return "", err
 	}
 	r = r.Normalize()
 	reg, err := s.Registries()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if reg.Blocked(r.Repository()) {
-		return blockedError(r.Repository())
+		return "", blockedError(r.Repository())
 	}
 	rm, err := os.ReadFile(s.blobPath(img.Digest))
 	if err != nil {
-		return fmt.Errorf("image %.12s: manifest missing from the store: %w", img.ID, err)
+		return "", fmt.Errorf("image %.12s: manifest missing from the store: %w", img.ID, err)
 	}
 	m, err := ParseManifest(rm)
 	if err != nil {
-		return fmt.Errorf("image %.12s: stored manifest: %v: %w", img.ID, err, errdefs.ErrInvalid)
+		return "", fmt.Errorf("image %.12s: stored manifest: %v: %w", img.ID, err, errdefs.ErrInvalid)
 	}
 	mt := m.MediaType
 	if mt == "" {
@@ -60,37 +63,21 @@ func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) 
 	}
 	rc, err := newRegClient(ctx, r.Repository(), o.insecure(reg.Insecure(r.Repository())), true, o)
 	if err != nil {
-		return err
-	}
-	p := newProgress(o.Progress)
-	p.printf("Getting image source signatures\n")
-	blobs := make([]Descriptor, 0, len(m.Layers)+1)
-	for _, l := range m.Layers {
-		blobs = append(blobs, l)
-	}
-	blobs = append(blobs, m.Config)
-	for i, b := range blobs {
-		kind := "blob"
-		if i == len(blobs)-1 {
-			kind = "config"
-		}
-		if err := s.pushBlob(rc, kind, b, p); err != nil {
-			return fmt.Errorf("pushing %s: %w", r, classify(err))
-		}
+		return "", err
 	}
 	ref := r.Tag
 	if r.Digest != "" {
 		ref = r.Digest
 	}
-	p.printf("Writing manifest to image destination\n")
-	if err := rc.putManifest(ref, rm, mt); err != nil {
-		return fmt.Errorf("pushing %s: %w", r, classify(err))
+	sent, _, err := s.pushImage(rc, ref, rm, mt, o.Compression, newProgress(o.Progress))
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", r, classify(err))
 	}
-	return nil
+	return "sha256:" + sha256Hex(sent), nil
 }
 
-// pushBlob sends one stored blob unless the registry has it.
-func (s *Store) pushBlob(rc *regClient, kind string, d Descriptor, p *progress) error {
+// pushBlob sends one blob (d, read from the file path) unless the registry has it.
+func (s *Store) pushBlob(rc *regClient, kind string, d Descriptor, path string, p *progress) error {
 	digest := d.Digest.String()
 	have, err := rc.hasBlob(digest)
 	if err != nil {
@@ -100,12 +87,12 @@ func (s *Store) pushBlob(rc *regClient, kind string, d Descriptor, p *progress) 
 		p.step(kind, digest, " skipped: already exists")
 		return nil
 	}
-	fi, err := os.Stat(s.blobPath(digest))
+	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("blob %s missing from the store: %w", digest, err)
 	}
 	open := func() (io.ReadCloser, error) {
-		f, err := os.Open(s.blobPath(digest))
+		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}

@@ -51,11 +51,11 @@ func TestPushPull(t *testing.T) {
 	ctx := context.Background()
 	dest := reg + "/acc/bb:1"
 	// Plain HTTP is refused unless asked for.
-	if err := s.Push(ctx, "bb", dest, PushOptions{}); err == nil || !strings.Contains(err.Error(), "tls-verify") {
+	if _, err := s.Push(ctx, "bb", dest, PushOptions{}); err == nil || !strings.Contains(err.Error(), "tls-verify") {
 		t.Fatalf("push over plain HTTP without --tls-verify=false: %v", err)
 	}
 	var progress bytes.Buffer
-	if err := s.Push(ctx, "bb", dest, PushOptions{TLSVerify: noVerify(), Progress: &progress}); err != nil {
+	if _, err := s.Push(ctx, "bb", dest, PushOptions{TLSVerify: noVerify(), Progress: &progress}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(progress.String(), "Copying blob") {
@@ -104,7 +104,7 @@ func TestPullMirrorBlockedSearch(t *testing.T) {
 	if _, err := src.Import(bytes.NewReader(smallRootfs(t)), "bb", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Push(ctx, "bb", mirror+"/library/app:3", PushOptions{TLSVerify: noVerify()}); err != nil {
+	if _, err := src.Push(ctx, "bb", mirror+"/library/app:3", PushOptions{TLSVerify: noVerify()}); err != nil {
 		t.Fatal(err)
 	}
 	// docker.io is unreachable here; its mirror has the image. Short names search docker.io.
@@ -154,10 +154,10 @@ func TestPullCreds(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := reg + "/priv/bb:1"
-	if err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify()}); err == nil {
+	if _, err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify()}); err == nil {
 		t.Fatal("anonymous push to an authenticated registry succeeded")
 	}
-	if err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "alice:s3cret"}); err != nil {
+	if _, err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "alice:s3cret"}); err != nil {
 		t.Fatal(err)
 	}
 	s2, _ := Open(filepath.Join(t.TempDir(), "images"))
@@ -281,10 +281,10 @@ func TestPullBearer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := reg + "/team/bb:1"
-	if err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "bob:wrong"}); !errdefs.Is(err, errdefs.ErrInvalid) {
+	if _, err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "bob:wrong"}); !errdefs.Is(err, errdefs.ErrInvalid) {
 		t.Fatalf("push with wrong credentials: %v", err)
 	}
-	if err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "bob:pw"}); err != nil {
+	if _, err := s.Push(ctx, "bb", ref, PushOptions{TLSVerify: noVerify(), Creds: "bob:pw"}); err != nil {
 		t.Fatal(err)
 	}
 	s2 := newStore(t)

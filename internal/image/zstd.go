@@ -126,3 +126,20 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// CheckCompression checks a push's --compression-format: "" (as stored), gzip or zstd (with
+// the zstd program, as pea decompresses zstd layers).
+func CheckCompression(format string) error {
+	switch format {
+	case "", "gzip":
+		return nil
+	case "zstd":
+		if _, err := exec.LookPath("zstd"); err != nil {
+			return fmt.Errorf("--compression-format zstd: pea compresses zstd with the zstd program, which is not installed: %w", errdefs.ErrInvalid)
+		}
+		return nil
+	case "zstd:chunked":
+		return fmt.Errorf("--compression-format zstd:chunked is not supported: pea writes gzip or zstd layers: %w", errdefs.ErrInvalid)
+	}
+	return fmt.Errorf("invalid --compression-format %q (gzip, zstd): %w", format, errdefs.ErrInvalid)
+}
