@@ -18,6 +18,7 @@ func newPodCloneCommand(a *app) *cobra.Command {
 	var res resourceFlags
 	var labels, labelFiles, sysctls []string
 	var infraCommand, shmSize string
+	var ns podCloneNS
 	cmd := &cobra.Command{
 		Use:   "clone [options] POD [NAME]",
 		Short: "Clone an existing pod",
@@ -30,6 +31,9 @@ func newPodCloneCommand(a *app) *cobra.Command {
 			}
 			o.Resources = u
 			if err := cloneName(&o.Name, args); err != nil {
+				return err
+			}
+			if err := ns.apply(&o, cmd.Flags().Changed); err != nil {
 				return err
 			}
 			if o.Labels, err = parseLabels(labels, labelFiles); err != nil {
@@ -89,5 +93,6 @@ func newPodCloneCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "add a security option for every member")
 	f.StringVar(&shmSize, "shm-size", "", "size of /dev/shm")
 	res.register(cmd)
+	ns.register(f)
 	return cmd
 }

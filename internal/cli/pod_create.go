@@ -166,21 +166,8 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 	if !o.infra && !changed("share") {
 		cfg.ShareCgroup, cfg.ShareIpc, cfg.ShareNet, cfg.SharePid, cfg.ShareUts = false, false, false, false, false
 	}
-	hasMaps := len(o.uidmap) > 0 || len(o.gidmap) > 0
-	if cfg.UserNS, err = engine.ParseUserNS(o.userns, hasMaps); err != nil {
+	if err := o.applyNamespaces(cfg); err != nil {
 		return nil, err
-	}
-	if cfg.UserNS.Mode == model.NSModeContainer {
-		return nil, invalid("invalid --userns %q for a pod (host, ns:PATH; or --uidmap/--gidmap)", o.userns)
-	}
-	if cfg.UIDMap, cfg.GIDMap, err = engine.ParseIDMaps(o.uidmap, o.gidmap); err != nil {
-		return nil, err
-	}
-	if cfg.UserNS.Mode != model.NSModeHost {
-		if !o.infra {
-			return nil, invalid("a pod's user namespace is held by its infra container: --userns and --uidmap/--gidmap need --infra")
-		}
-		cfg.ShareUser = true
 	}
 	if o.infraCommand != "" {
 		if strings.HasPrefix(o.infraCommand, "[") {
@@ -227,17 +214,6 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 		return nil, invalid("invalid --cpus %v", o.cpus)
 	}
 	cfg.Resources.CPUs, cfg.Resources.CpusetCpus, cfg.Resources.PidsLimit = o.cpus, o.cpusetCpus, o.pidsLimit
-	for _, m := range []struct {
-		v, name string
-		dst     *string
-	}{{o.pid, "pid", &cfg.PidMode}, {o.uts, "uts", &cfg.UtsMode}} {
-		switch m.v {
-		case "", "private", "host":
-			*m.dst = m.v
-		default:
-			return nil, invalid("invalid --%s %q for a pod (host, private)", m.name, m.v)
-		}
-	}
 	// Network settings are kept by the infra container (pod.go's InfraConfig).
 	fake := &createFlags{publish: o.publish, dns: o.dns, dnsSearch: o.dnsSearch, dnsOpt: o.dnsOpt, addHosts: o.addHosts,
 		noHosts: o.noHosts, ip: o.ip, mac: o.mac, networkAliases: o.networkAliases}
@@ -259,4 +235,38 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 		return nil, invalid("--ip, --ip6 and --mac-address need a bridge network")
 	}
 	return cfg, nil
+}
+
+// applyNamespaces sets the pod's user namespace (--userns, --uidmap, --gidmap; --subuidname and
+// --subgidname, made maps by more.prepare) and its PID and UTS namespaces (--pid, --uts).
+func (o *podCreateOptions) applyNamespaces(cfg *model.PodConfig) error {
+	hasMaps := len(o.uidmap) > 0 || len(o.gidmap) > 0
+	var err error
+	if cfg.UserNS, err = engine.ParseUserNS(o.userns, hasMaps); err != nil {
+		return err
+	}
+	if cfg.UserNS.Mode == model.NSModeContainer {
+		return invalid("invalid --userns %q for a pod (host, ns:PATH; or --uidmap/--gidmap)", o.userns)
+	}
+	if cfg.UIDMap, cfg.GIDMap, err = engine.ParseIDMaps(o.uidmap, o.gidmap); err != nil {
+		return err
+	}
+	if cfg.UserNS.Mode != model.NSModeHost {
+		if !o.infra {
+			return invalid("a pod's user namespace is held by its infra container: --userns and --uidmap/--gidmap need --infra")
+		}
+		cfg.ShareUser = true
+	}
+	for _, m := range []struct {
+		v, name string
+		dst     *string
+	}{{o.pid, "pid", &cfg.PidMode}, {o.uts, "uts", &cfg.UtsMode}} {
+		switch m.v {
+		case "", "private", "host":
+			*m.dst = m.v
+		default:
+			return invalid("invalid --%s %q for a pod (host, private)", m.name, m.v)
+		}
+	}
+	return nil
 }

@@ -26,6 +26,48 @@ type PodCloneOptions struct {
 	SecurityOpts []string          // security options added for every member
 	Destroy      bool              // remove the original pod (and its containers) once cloned
 	Start        bool              // start the clone
+	// Pod create's settings the clone has instead of the original's ("" and nil: the
+	// original's); VolumesFrom are added to the original's.
+	CgroupParent       string
+	UserNS             *PodUserNS
+	PidMode, UtsMode   string // host or private
+	VolumesFrom        []string
+	InfraConmonPidFile string
+}
+
+// PodUserNS is a pod's user namespace (pod create's --userns, --uidmap, --gidmap).
+type PodUserNS struct {
+	NS             model.Namespace
+	UIDMap, GIDMap []model.IDMap
+}
+
+// applyCreateSettings gives cfg, a copy of the original pod's config, the pod create settings o
+// names.
+func (o PodCloneOptions) applyCreateSettings(cfg *model.PodConfig) error {
+	if o.CgroupParent != "" {
+		cfg.CgroupParent = o.CgroupParent
+	}
+	if u := o.UserNS; u != nil {
+		cfg.UserNS, cfg.UIDMap, cfg.GIDMap = u.NS, u.UIDMap, u.GIDMap
+		cfg.ShareUser = u.NS.Mode != model.NSModeHost && u.NS.Mode != ""
+		if cfg.ShareUser && !cfg.HasInfra {
+			return fmt.Errorf("a pod's user namespace is held by its infra container, which pod %s has none of: %w", cfg.Name, errdefs.ErrInvalid)
+		}
+	}
+	if o.PidMode != "" {
+		cfg.PidMode = o.PidMode
+	}
+	if o.UtsMode != "" {
+		cfg.UtsMode = o.UtsMode
+	}
+	cfg.VolumesFrom = append(cfg.VolumesFrom, o.VolumesFrom...)
+	if o.InfraConmonPidFile != "" {
+		if !cfg.HasInfra {
+			return fmt.Errorf("--infra-conmon-pidfile: pod %s has no infra container: %w", cfg.Name, errdefs.ErrInvalid)
+		}
+		cfg.InfraConmonPidFile = o.InfraConmonPidFile
+	}
+	return nil
 }
 
 // ClonePod creates a new pod with the configuration of an existing one, a new infra container,
@@ -81,6 +123,9 @@ func (r *Runtime) ClonePod(ctx context.Context, nameOrID string, o PodCloneOptio
 			cfg.Sysctls = map[string]string{}
 		}
 		cfg.Sysctls[k] = v
+	}
+	if err := o.applyCreateSettings(cfg); err != nil {
+		return nil, err
 	}
 	cfg.InfraName = o.InfraName
 	for _, m := range members {
