@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,9 @@ import (
 // --uts, --cgroup-parent, --volumes-from and --infra-conmon-pidfile: the clone's infra and
 // its cloned members run with them, and the original pod keeps its own.
 func TestPodCloneCreateFlags(t *testing.T) {
+	// Registered first, so run last: after the teardown has removed the pods in it.
+	parent := fmt.Sprintf("pea-podclone-test-%d", os.Getpid())
+	t.Cleanup(func() { removeCgroupDirs(parent) })
 	e := newEnv(t).withBusybox().withUserNS()
 	vol := t.TempDir()
 	os.Chmod(vol, 0o755)
@@ -18,8 +22,6 @@ func TestPodCloneCreateFlags(t *testing.T) {
 	e.Pea("create", "--network", "none", "--name", "src", "-v", vol+":/shared", "localhost/bb", "true")
 	e.Pea("pod", "create", "--name", "p", "--network", "none")
 	e.Pea("create", "--pod", "p", "--name", "pm", "localhost/bb", "sleep", "1000")
-	parent := "pea-podclone-test-" + filepath.Base(e.Dir)
-	t.Cleanup(func() { removeCgroupDirs(parent) })
 	pidfile := filepath.Join(e.Dir, "infra-conmon.pid")
 	e.Pea("pod", "clone", "--start", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536", "--pid", "host", "--uts", "host",
 		"--cgroup-parent", "/"+parent, "--volumes-from", "src", "--infra-conmon-pidfile", pidfile, "p", "c1")
