@@ -458,7 +458,7 @@ func (s *Server) postNetworkConnect(connect bool) func(http.ResponseWriter, *htt
 				err = rt.NetworkConnect(r.Context(), n.Name, c.Config.ID, o)
 			}
 		} else {
-			err = rt.NetworkDisconnect(r.Context(), n.Name, c.Config.ID)
+			err = rt.NetworkDisconnect(r.Context(), n.Name, c.Config.ID, req.Force)
 			if err == nil && !c.State.Active() && len(c.Config.Network.Networks) == 1 {
 				// Its last network: pea would give it the default one; a connect that follows
 				// (compose's way of setting aliases) makes its network the only one again.

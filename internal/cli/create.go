@@ -12,6 +12,7 @@ func init() { register(newCreateCommand, "create") }
 
 func newCreateCommand(a *app) *cobra.Command {
 	var f createFlags
+	var attach []string
 	cmd := &cobra.Command{
 		Use:   "create [options] IMAGE [COMMAND [ARG...]]",
 		Short: "Create a container without starting it",
@@ -19,6 +20,12 @@ func newCreateCommand(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
+				return err
+			}
+			// As podman's: the streams are checked, and are run's to attach; a created
+			// container's `start --attach` attaches stdout and stderr (-i stdin) whatever
+			// create was given.
+			if _, err := parseAttach(attach, false); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("preserve-fds") {
@@ -45,5 +52,6 @@ func newCreateCommand(a *app) *cobra.Command {
 	}
 	noHelpShorthand(cmd)
 	f.register(cmd.Flags())
+	cmd.Flags().StringSliceVarP(&attach, "attach", "a", nil, "STDIN, STDOUT or STDERR (checked; as podman's, a later start --attach attaches stdout and stderr)")
 	return cmd
 }

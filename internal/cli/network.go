@@ -153,6 +153,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	po.register(prune)
 	var connectAliases []string
 	var connectIP, connectIP6, connectMAC string
+	var disconnectForce bool
 	connect := &cobra.Command{
 		Use: "connect NETWORK CONTAINER", Short: "Connect a container to a network", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -179,9 +180,10 @@ func newNetworkCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rt.NetworkDisconnect(context.Background(), args[0], args[1])
+			return rt.NetworkDisconnect(context.Background(), args[0], args[1], disconnectForce)
 		},
 	}
+	disconnect.Flags().BoolVarP(&disconnectForce, "force", "f", false, "remove the container from the network even when its teardown fails or the network is gone")
 	exists := existsCommand(a, "NETWORK", func(name string) (bool, error) {
 		rt, err := a.engine()
 		if err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 
@@ -142,15 +143,22 @@ type ConnectOptions struct {
 	// IP, IP6 and MAC are the container's static addresses on the network (network connect
 	// --ip, --ip6, --mac-address), kept for its next starts.
 	IP, IP6, MAC string
+	force        bool // a disconnect whatever fails (NetworkDisconnect)
 }
 
-// NetworkDisconnect detaches a container from a network.
-func (r *Runtime) NetworkDisconnect(ctx context.Context, netName, ctr string) error {
-	return r.changeNetwork(ctx, netName, ctr, false, ConnectOptions{})
+// NetworkDisconnect detaches a container from a network. With force (podman's --force) the
+// container leaves the network even when its teardown fails, its attachment is no longer in
+// the network's records, or the network itself is gone: what can be torn down is, the rest is
+// forgotten, and the failure is only logged.
+func (r *Runtime) NetworkDisconnect(ctx context.Context, netName, ctr string, force bool) error {
+	return r.changeNetwork(ctx, netName, ctr, false, ConnectOptions{force: force})
 }
 
 func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connect bool, o ConnectOptions) error {
 	n, err := r.NetworkInspect(netName)
+	if err != nil && o.force && errdefs.Is(err, errdefs.ErrNotFound) {
+		n, err = &network.Network{Name: netName}, nil // gone: the containers that name it may leave it
+	}
 	if err != nil {
 		return err
 	}
@@ -207,10 +215,10 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	}
 	if c.State.NetNS != "" {
 		// Only the new interface's settings: the container's own IP, MAC and eth0 are taken.
-		o := network.AttachOptions{ContainerID: c.Config.ID, ContainerName: c.Config.Name, NetNSPath: c.State.NetNS,
+		ao := network.AttachOptions{ContainerID: c.Config.ID, ContainerName: c.Config.Name, NetNSPath: c.State.NetNS,
 			StaticIP: parseIP(addr.IP), StaticIP6: parseIP(addr.IP6), StaticMAC: addr.MAC}
 		if connect {
-			s, err := r.networks().Connect(ctx, o, netName)
+			s, err := r.networks().Connect(ctx, ao, netName)
 			if err != nil {
 				return err
 			}
@@ -218,8 +226,14 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 				c.State.Networks = map[string]model.NetworkStatus{}
 			}
 			c.State.Networks[netName] = networkStatus(s)
+		} else if o.force {
+			if err := r.networks().ForceDisconnect(ctx, ao, netName); err != nil {
+				slog.Warn("network disconnect --force: the teardown failed; the container left the network anyway",
+					"container", c.Config.Name, "network", netName, "err", err)
+			}
+			delete(c.State.Networks, netName)
 		} else {
-			if err := r.networks().Disconnect(ctx, o, netName); err != nil {
+			if err := r.networks().Disconnect(ctx, ao, netName); err != nil {
 				return err
 			}
 			delete(c.State.Networks, netName)
