@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"pea/internal/fsx"
 	"sort"
 	"strconv"
 	"strings"
@@ -285,7 +286,7 @@ func unmountBelow(dir string) []string {
 		if len(f) < 5 {
 			continue
 		}
-		p := unescapeMount(f[4])
+		p := fsx.UnescapeMountPath(f[4])
 		if p == dir || strings.HasPrefix(p, dir+"/") {
 			points = append(points, p)
 		}
@@ -298,25 +299,6 @@ func unmountBelow(dir string) []string {
 		}
 	}
 	return done
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // killBelow kills processes whose command line names a path below dir: monitors and container

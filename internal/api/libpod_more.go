@@ -38,41 +38,21 @@ func (s *Server) postLibpodInit(w http.ResponseWriter, r *http.Request, rt *engi
 	return nil
 }
 
-// linuxResources is the part of the OCI runtime spec's LinuxResources that podman update
-// sends and pea applies.
-type linuxResources struct {
-	Memory *struct {
-		Limit       *int64  `json:"limit"`
-		Reservation *int64  `json:"reservation"`
-		Swap        *int64  `json:"swap"`
-		Swappiness  *uint64 `json:"swappiness"`
-	} `json:"memory"`
-	CPU *struct {
-		Shares          *uint64 `json:"shares"`
-		Quota           *int64  `json:"quota"`
-		Period          *uint64 `json:"period"`
-		RealtimeRuntime *int64  `json:"realtimeRuntime"`
-		RealtimePeriod  *uint64 `json:"realtimePeriod"`
-		Cpus            string  `json:"cpus"`
-		Mems            string  `json:"mems"`
-	} `json:"cpu"`
-	Pids *struct {
-		Limit int64 `json:"limit"`
-	} `json:"pids"`
-	BlockIO *struct {
-		Weight *uint16 `json:"weight"`
-	} `json:"blockIO"`
-}
-
 // postLibpodUpdate is POST /libpod/containers/{id}/update with the OCI LinuxResources to set
 // (podman update): 201 with the container's ID, as podman's.
 func (s *Server) postLibpodUpdate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	var res linuxResources
+	var res libpodResources // the create's type: the same OCI LinuxResources
 	if err := decodeBody(r, &res); err != nil {
 		return err
 	}
+	if len(res.Unified) > 0 {
+		return badRequest("unified cgroup settings are not supported by pea's update")
+	}
 	var u engine.ResourceUpdate
 	if m := res.Memory; m != nil {
+		if m.DisableOOMKiller != nil {
+			return badRequest("the OOM killer setting cannot be updated")
+		}
 		u.Memory, u.MemoryReservation, u.MemorySwap = m.Limit, m.Reservation, m.Swap
 		if m.Swappiness != nil {
 			v := int64(*m.Swappiness)

@@ -193,7 +193,7 @@ func detectFromMountinfo() (*hierarchies, error) {
 		if sep < 5 || len(fields) < sep+4 || fields[3] != "/" {
 			continue // a bind mount of a subtree (as inside a container) is no hierarchy root
 		}
-		mnt, fstype := unescapeMountinfo(fields[4]), fields[sep+1]
+		mnt, fstype := fsx.UnescapeMountPath(fields[4]), fields[sep+1]
 		switch fstype {
 		case "cgroup2":
 			if h.unified == "" {
@@ -229,34 +229,6 @@ func isV1Controller(opt string) bool {
 		return true
 	}
 	return false
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for a space) of /proc/self/mountinfo.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v byte
-			ok := true
-			for _, c := range []byte(s[i+1 : i+4]) {
-				if c < '0' || c > '7' {
-					ok = false
-					break
-				}
-				v = v*8 + c - '0'
-			}
-			if ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // createControllers are the v1 hierarchies a new cgroup is made in (those mounted).

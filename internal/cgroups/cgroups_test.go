@@ -386,9 +386,6 @@ func TestParsers(t *testing.T) {
 	if r != 101 || w != 202 {
 		t.Errorf("io.stat %d %d", r, w)
 	}
-	if got := unescapeMountinfo(`/sys/fs/cgroup/a\040b`); got != "/sys/fs/cgroup/a b" {
-		t.Errorf("unescape: %q", got)
-	}
 }
 
 func TestPidCgroupPathMissingProcess(t *testing.T) {

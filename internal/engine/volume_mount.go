@@ -232,30 +232,11 @@ func isMountPoint(dir string) bool {
 		return false
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && unescapeMountPath(f[4]) == dir {
+		if f := strings.Fields(line); len(f) > 4 && fsx.UnescapeMountPath(f[4]) == dir {
 			return true
 		}
 	}
 	return false
-}
-
-// unescapeMountPath undoes mountinfo's octal escapes (\040 for a space ...).
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // MountVolume is `pea volume mount`: the volume mounted (when it has mount options) and held

@@ -145,3 +145,16 @@ func TestAppendFile(t *testing.T) {
 		t.Fatal("appending below a file succeeded")
 	}
 }
+
+func TestUnescapeMountPath(t *testing.T) {
+	for in, want := range map[string]string{
+		`/sys/fs/cgroup/a\040b`: "/sys/fs/cgroup/a b",
+		`/x\134y`:               `/x\y`,
+		`/plain`:                "/plain",
+		`/bad\09`:               `/bad\09`,
+	} {
+		if got := UnescapeMountPath(in); got != want {
+			t.Errorf("UnescapeMountPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,3 +1,5 @@
+//go:build !pea_split
+
 package image
 
 import (
