@@ -20,7 +20,9 @@ func TestNetworkDisconnectForce(t *testing.T) {
 	id := e.Pea("inspect", "--format", "{{.ID}}", "c")
 	e.Pea("network", "connect", "--ip", "10.125.8.20", "fb", "c")
 	e.Pea("network", "connect", "fc", "c")
-	nets := func() string { return e.Pea("inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "c") }
+	nets := func() string {
+		return e.Pea("inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "c")
+	}
 	if got := nets(); got != "fa fb fc" {
 		t.Fatalf("networks: %q", got)
 	}

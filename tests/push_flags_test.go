@@ -114,7 +114,9 @@ func TestPushCompressionFormat(t *testing.T) {
 	e.Pea("manifest", "create", "localhost/applist", "containers-storage:"+id)
 	df := filepath.Join(e.Dir, "list.digest")
 	e.Pea("manifest", "push", "--tls-verify=false", "--compression-format", "zstd", "--digestfile", df, "localhost/applist", reg+"/acc/applist:1")
-	var list struct{ Manifests []struct{ Digest, MediaType string } }
+	var list struct {
+		Manifests []struct{ Digest, MediaType string }
+	}
 	getJSON(t, srv.URL+"/v2/acc/applist/manifests/1", &list)
 	if len(list.Manifests) != 1 || list.Manifests[0].Digest == stored {
 		t.Fatalf("the list pushed: %+v (stored image %s)", list, stored)
