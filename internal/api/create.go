@@ -11,6 +11,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
+	"pea/internal/image"
 	"pea/internal/model"
 	"pea/internal/oci"
 )
@@ -58,6 +59,8 @@ type containerConfig struct {
 	Labels       map[string]string   `json:"Labels"`
 	StopSignal   string              `json:"StopSignal,omitempty"`
 	StopTimeout  *int                `json:"StopTimeout,omitempty"`
+	// MacAddress is the container's MAC address before API 1.44 (then the endpoint's).
+	MacAddress string `json:"MacAddress,omitempty"`
 	// NetworkDisabled is Docker's --network none of old clients.
 	NetworkDisabled bool          `json:"NetworkDisabled,omitempty"`
 	Healthcheck     *healthConfig `json:"Healthcheck,omitempty"`
@@ -117,15 +120,16 @@ type ulimit struct {
 	Hard int64  `json:"Hard"`
 }
 
+// hostMount is Docker's mount.Mount (HostConfig.Mounts, docker run --mount).
 type hostMount struct {
-	Type     string `json:"Type"`
-	Source   string `json:"Source"`
-	Target   string `json:"Target"`
-	ReadOnly bool   `json:"ReadOnly"`
-	// VolumeOptions is what Docker's volume mounts take; NoCopy leaves a new volume empty.
-	VolumeOptions *struct {
-		NoCopy bool `json:"NoCopy"`
-	} `json:"VolumeOptions,omitempty"`
+	Type          string         `json:"Type"`
+	Source        string         `json:"Source"`
+	Target        string         `json:"Target"`
+	ReadOnly      bool           `json:"ReadOnly"`
+	Consistency   string         `json:"Consistency,omitempty"` // macOS's: nothing on Linux
+	BindOptions   *bindOptions   `json:"BindOptions,omitempty"`
+	VolumeOptions *volumeOptions `json:"VolumeOptions,omitempty"`
+	TmpfsOptions  *tmpfsOptions  `json:"TmpfsOptions,omitempty"`
 }
 
 type deviceMapping struct {
@@ -178,6 +182,7 @@ type hostConfig struct {
 	Ulimits           []ulimit                 `json:"Ulimits"`
 	Devices           []deviceMapping          `json:"Devices"`
 	Mounts            []hostMount              `json:"Mounts,omitempty"`
+	hostConfigMore
 }
 
 type endpointSettings struct {
@@ -212,11 +217,21 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt
 	if _, err := rt.ImageLookup(req.Image); errdefs.Is(err, errdefs.ErrNotFound) {
 		return &apiError{http.StatusNotFound, "No such image: " + req.Image}
 	}
-	c, err := rt.CreateContainer(r.Context(), cfg, o)
+	undo, err := prepareDockerCreate(r, rt, &req, cfg, &o)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": []string{}})
+	c, err := rt.CreateContainer(r.Context(), cfg, o)
+	if err != nil {
+		undo()
+		if errdefs.Is(err, errdefs.ErrNotFound) && !image.IsNotKnown(err) {
+			// The docker client pulls the image on a 404, then asks again: what is missing
+			// here is something else the request names.
+			return &apiError{http.StatusBadRequest, err.Error()}
+		}
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": createWarnings(&req)})
 	return nil
 }
 
@@ -289,17 +304,7 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		cfg.Mounts = append(cfg.Mounts, m)
 	}
 	for _, hm := range hc.Mounts {
-		spec := "type=" + hm.Type + ",target=" + hm.Target
-		if hm.Source != "" {
-			spec += ",source=" + hm.Source
-		}
-		if hm.ReadOnly {
-			spec += ",readonly"
-		}
-		if hm.VolumeOptions != nil && hm.VolumeOptions.NoCopy {
-			spec += ",volume-nocopy"
-		}
-		m, err := engine.ParseMount(spec)
+		m, err := toMount(hm)
 		if err != nil {
 			return nil, o, err
 		}
@@ -341,11 +346,6 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		}
 		cfg.Devices = append(cfg.Devices, spec)
 	}
-	for _, s := range hc.SecurityOpt {
-		if err := engine.ApplySecurityOpt(cfg, s); err != nil {
-			return nil, o, err
-		}
-	}
 	for _, u := range hc.Ulimits {
 		cfg.Ulimits = append(cfg.Ulimits, model.Ulimit{Name: strings.ToLower(strings.TrimPrefix(strings.ToUpper(u.Name), "RLIMIT_")), Soft: uint64(u.Soft), Hard: uint64(u.Hard)})
 	}
@@ -365,7 +365,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 	}
 	for kind, v := range map[string]string{model.NSPid: hc.PidMode, model.NSIpc: hc.IpcMode, model.NSUts: hc.UTSMode} {
 		switch {
-		case v == "" || v == "private" || (kind == model.NSIpc && v == "shareable"):
+		case kind == model.NSIpc && (v == model.NSModePrivate || v == model.NSModeShareable):
+			cfg.Namespaces[kind] = model.Namespace{Mode: v} // private: others may not join it
+		case v == "" || v == "private":
 		case v == "host":
 			cfg.Namespaces[kind] = model.Namespace{Mode: model.NSModeHost}
 		case v == "none" && kind == model.NSIpc:
@@ -403,6 +405,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 			return nil, o, err
 		}
 		o.Expose = append(o.Expose, pm)
+	}
+	if err := applyHostConfigMore(req, cfg, &o); err != nil {
+		return nil, o, err
 	}
 	return cfg, o, nil
 }

@@ -348,12 +348,6 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 			ports[key] = append(ports[key], portBinding{HostIP: orDefault(p.HostIP, "0.0.0.0"), HostPort: strconv.Itoa(int(p.HostPort + i))})
 		}
 	}
-	restart := restartPolicy{Name: "no"}
-	if cfg.RestartPolicy != "" {
-		name, n, _ := strings.Cut(cfg.RestartPolicy, ":")
-		restart.Name = name
-		restart.MaximumRetryCount, _ = strconv.Atoi(n)
-	}
 	stopSignal := ""
 	if cfg.StopSignal != 0 {
 		stopSignal = engine.SignalName(syscall.Signal(cfg.StopSignal))
@@ -363,18 +357,6 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	binds := []string{}
-	for _, m := range cfg.Mounts {
-		if m.Type == "bind" || m.Type == "volume" {
-			b := m.Source + ":" + m.Destination
-			if m.ReadOnly {
-				b += ":ro"
-			}
-			binds = append(binds, b)
-		}
-	}
-	pidsLimit := cfg.Resources.PidsLimit
-	var autoRemove = cfg.AutoRemove
 	out := map[string]any{
 		"Id": cfg.ID, "Created": dockerTime(cfg.Created), "Path": path, "Args": args,
 		"State": map[string]any{
@@ -386,37 +368,19 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 		"Image": imageRef(cfg.Image), "ResolvConfPath": resolv, "HostnamePath": hostname, "HostsPath": hosts,
 		"LogPath": rt.LogPath(cfg), "Name": "/" + cfg.Name, "RestartCount": st.RestartCount,
 		"Driver": "overlay", "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
-		"ExecIDs": nil,
-		"HostConfig": map[string]any{
-			"Binds": binds, "NetworkMode": networkMode(cfg), "PortBindings": ports, "RestartPolicy": restart,
-			"AutoRemove": autoRemove, "CapAdd": cfg.CapAdd, "CapDrop": cfg.CapDrop, "Dns": cfg.Network.DNSServers,
-			"DnsOptions": cfg.Network.DNSOptions, "DnsSearch": cfg.Network.DNSSearch, "ExtraHosts": cfg.Network.AddHosts,
-			"GroupAdd": cfg.GroupAdd, "OomScoreAdj": cfg.OOMScoreAdj, "Privileged": cfg.Privileged,
-			"ReadonlyRootfs": cfg.ReadOnly, "ShmSize": cfg.Resources.ShmSize, "Sysctls": cfg.Sysctls,
-			"Init": cfg.Init, "CgroupParent": cfg.CgroupParent, "Memory": cfg.Resources.Memory,
-			"MemorySwap": cfg.Resources.MemorySwap, "MemoryReservation": cfg.Resources.MemoryReservation,
-			"NanoCpus": int64(cfg.Resources.CPUs * 1e9), "CpuShares": cfg.Resources.CPUShares,
-			"CpuPeriod": cfg.Resources.CPUPeriod, "CpuQuota": cfg.Resources.CPUQuota,
-			"CpusetCpus": cfg.Resources.CpusetCpus, "CpusetMems": cfg.Resources.CpusetMems, "PidsLimit": pidsLimit,
-			"IpcMode": nsString(cfg, model.NSIpc, "shareable"), "PidMode": nsString(cfg, model.NSPid, ""),
-			"UTSMode": nsString(cfg, model.NSUts, ""), "UsernsMode": nsString(cfg, model.NSUser, ""),
-			"CgroupnsMode": nsString(cfg, model.NSCgroup, "private"), "LogConfig": map[string]any{"Type": "k8s-file", "Config": map[string]string{}},
-		},
+		"ExecIDs":     nil,
+		"HostConfig":  hostConfigView(rt, c, ports),
 		"GraphDriver": map[string]any{"Name": "overlay", "Data": map[string]string{"MergedDir": st.MountPoint}},
 		"Mounts":      mounts(rt, cfg),
 		"Config": map[string]any{
-			"Hostname": orDefault(cfg.Hostname, shortID(cfg.ID)), "Domainname": "", "User": cfg.User,
+			"Hostname": orDefault(cfg.Hostname, shortID(cfg.ID)), "Domainname": cfg.Domainname, "User": cfg.User,
 			"AttachStdin": false, "AttachStdout": false, "AttachStderr": false, "ExposedPorts": exposed,
 			"Tty": cfg.Terminal, "OpenStdin": cfg.Stdin, "StdinOnce": cfg.Stdin && !cfg.KeepStdinOpen, "Env": cfg.Env, "Cmd": cfg.Cmd,
 			"Image": cfg.ImageName, "Volumes": nil, "WorkingDir": cfg.WorkingDir, "Entrypoint": cfg.Entrypoint,
 			"OnBuild": nil, "Labels": labels, "StopSignal": stopSignal, "StopTimeout": stopTimeout,
+			"MacAddress": cfg.Network.StaticMAC,
 		},
 		"NetworkSettings": networkSettings(rt, c, ports),
-	}
-	if hc := cfg.Healthcheck; hc != nil {
-		out["State"].(map[string]any)["Health"] = healthView(st.Health)
-		out["Config"].(map[string]any)["Healthcheck"] = healthConfig{Test: hc.Test, Interval: int64(hc.Interval),
-			Timeout: int64(hc.Timeout), StartPeriod: int64(hc.StartPeriod), Retries: hc.Retries}
 	}
 	if hc := cfg.Healthcheck; hc != nil {
 		out["State"].(map[string]any)["Health"] = healthView(st.Health)
@@ -454,6 +418,9 @@ func networkSettings(rt *engine.Runtime, c *model.Container, ports map[string][]
 // nsString is Docker's mode string of a namespace kind (def when private or unset).
 func nsString(cfg *model.ContainerConfig, kind, def string) string {
 	ns, ok := cfg.Namespaces[kind]
+	if kind == model.NSIpc && ns.Mode == model.NSModePrivate {
+		return ns.Mode // not shareable: another container may not join it
+	}
 	if !ok || ns.Mode == "" || ns.Mode == model.NSModePrivate {
 		return def
 	}

@@ -473,6 +473,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"hostname\"")
 		e.str(string(v.Hostname))
 	}
+	if len(v.Domainname) != 0 {
+		e.name("\"domainname\"")
+		e.str(string(v.Domainname))
+	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
 		if m37 := v.Labels; m37 == nil {
@@ -809,15 +813,28 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s73 := v.VolumesFrom; s73 == nil {
+	if len(v.Links) != 0 {
+		e.name("\"links\"")
+		if s73 := v.Links; s73 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i74 := range s73 {
 				e.sep()
 				e.str(string(s73[i74]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s75 := v.VolumesFrom; s75 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i76 := range s75 {
+				e.sep()
+				e.str(string(s75[i76]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -832,13 +849,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.UnsetEnv) != 0 {
 		e.name("\"unsetEnv\"")
-		if s75 := v.UnsetEnv; s75 == nil {
+		if s77 := v.UnsetEnv; s77 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i76 := range s75 {
+			for i78 := range s77 {
 				e.sep()
-				e.str(string(s75[i76]))
+				e.str(string(s77[i78]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -857,13 +874,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Requires) != 0 {
 		e.name("\"requires\"")
-		if s77 := v.Requires; s77 == nil {
+		if s79 := v.Requires; s79 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i78 := range s77 {
+			for i80 := range s79 {
 				e.sep()
-				e.str(string(s77[i78]))
+				e.str(string(s79[i80]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -886,20 +903,20 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.CgroupConf) != 0 {
 		e.name("\"cgroupConf\"")
-		if m79 := v.CgroupConf; m79 == nil {
+		if m81 := v.CgroupConf; m81 == nil {
 			e.null()
 		} else {
-			keys80 := make([]string, 0, len(m79))
-			for k81 := range m79 {
-				keys80 = append(keys80, k81)
+			keys82 := make([]string, 0, len(m81))
+			for k83 := range m81 {
+				keys82 = append(keys82, k83)
 			}
-			slices.Sort(keys80)
+			slices.Sort(keys82)
 			e.b = append(e.b, '{')
-			for _, k81 := range keys80 {
+			for _, k83 := range keys82 {
 				e.sep()
-				e.str(string(k81))
+				e.str(string(k83))
 				e.b = append(e.b, ':')
-				e.str(string(m79[k81]))
+				e.str(string(m81[k83]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -918,26 +935,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.ChrootDirs) != 0 {
 		e.name("\"chrootDirs\"")
-		if s82 := v.ChrootDirs; s82 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i83 := range s82 {
-				e.sep()
-				e.str(string(s82[i83]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.HostUsers) != 0 {
-		e.name("\"hostUsers\"")
-		if s84 := v.HostUsers; s84 == nil {
+		if s84 := v.ChrootDirs; s84 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i85 := range s84 {
 				e.sep()
 				e.str(string(s84[i85]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.HostUsers) != 0 {
+		e.name("\"hostUsers\"")
+		if s86 := v.HostUsers; s86 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i87 := range s86 {
+				e.sep()
+				e.str(string(s86[i87]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -981,22 +998,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m86 := v.Networks; m86 == nil {
+		if m88 := v.Networks; m88 == nil {
 			e.null()
 		} else {
-			keys87 := make([]string, 0, len(m86))
-			for k88 := range m86 {
-				keys87 = append(keys87, k88)
+			keys89 := make([]string, 0, len(m88))
+			for k90 := range m88 {
+				keys89 = append(keys89, k90)
 			}
-			slices.Sort(keys87)
+			slices.Sort(keys89)
 			e.b = append(e.b, '{')
-			for _, k88 := range keys87 {
+			for _, k90 := range keys89 {
 				e.sep()
-				e.str(string(k88))
+				e.str(string(k90))
 				e.b = append(e.b, ':')
 				{
-					x89 := m86[k88]
-					encModelNetworkStatus(e, &x89)
+					x91 := m88[k90]
+					encModelNetworkStatus(e, &x91)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1016,10 +1033,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p90 := v.Health; p90 == nil {
+		if p92 := v.Health; p92 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p90)
+			encModelHealthState(e, p92)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1041,40 +1058,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m91 := v.Labels; m91 == nil {
+		if m93 := v.Labels; m93 == nil {
 			e.null()
 		} else {
-			keys92 := make([]string, 0, len(m91))
-			for k93 := range m91 {
-				keys92 = append(keys92, k93)
+			keys94 := make([]string, 0, len(m93))
+			for k95 := range m93 {
+				keys94 = append(keys94, k95)
 			}
-			slices.Sort(keys92)
+			slices.Sort(keys94)
 			e.b = append(e.b, '{')
-			for _, k93 := range keys92 {
+			for _, k95 := range keys94 {
 				e.sep()
-				e.str(string(k93))
+				e.str(string(k95))
 				e.b = append(e.b, ':')
-				e.str(string(m91[k93]))
+				e.str(string(m93[k95]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m94 := v.Annotations; m94 == nil {
+		if m96 := v.Annotations; m96 == nil {
 			e.null()
 		} else {
-			keys95 := make([]string, 0, len(m94))
-			for k96 := range m94 {
-				keys95 = append(keys95, k96)
+			keys97 := make([]string, 0, len(m96))
+			for k98 := range m96 {
+				keys97 = append(keys97, k98)
 			}
-			slices.Sort(keys95)
+			slices.Sort(keys97)
 			e.b = append(e.b, '{')
-			for _, k96 := range keys95 {
+			for _, k98 := range keys97 {
 				e.sep()
-				e.str(string(k96))
+				e.str(string(k98))
 				e.b = append(e.b, ':')
-				e.str(string(m94[k96]))
+				e.str(string(m96[k98]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1083,13 +1100,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s97 := v.CreateCommand; s97 == nil {
+		if s99 := v.CreateCommand; s99 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i98 := range s97 {
+			for i100 := range s99 {
 				e.sep()
-				e.str(string(s97[i98]))
+				e.str(string(s99[i100]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1140,13 +1157,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s99 := v.InfraCommand; s99 == nil {
+		if s101 := v.InfraCommand; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i100 := range s99 {
+			for i102 := range s101 {
 				e.sep()
-				e.str(string(s99[i100]))
+				e.str(string(s101[i102]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1169,26 +1186,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s101 := v.UIDMap; s101 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i102 := range s101 {
-				e.sep()
-				encModelIDMap(e, &s101[i102])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s103 := v.GIDMap; s103 == nil {
+		if s103 := v.UIDMap; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i104 := range s103 {
 				e.sep()
 				encModelIDMap(e, &s103[i104])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s105 := v.GIDMap; s105 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i106 := range s105 {
+				e.sep()
+				encModelIDMap(e, &s105[i106])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1203,20 +1220,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s105 := v.Volumes; s105 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i106 := range s105 {
-				e.sep()
-				e.str(string(s105[i106]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s107 := v.Devices; s107 == nil {
+		if s107 := v.Volumes; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1227,42 +1231,42 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m109 := v.Sysctls; m109 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s109 := v.Devices; s109 == nil {
 			e.null()
 		} else {
-			keys110 := make([]string, 0, len(m109))
-			for k111 := range m109 {
-				keys110 = append(keys110, k111)
-			}
-			slices.Sort(keys110)
-			e.b = append(e.b, '{')
-			for _, k111 := range keys110 {
+			e.b = append(e.b, '[')
+			for i110 := range s109 {
 				e.sep()
-				e.str(string(k111))
+				e.str(string(s109[i110]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m111 := v.Sysctls; m111 == nil {
+			e.null()
+		} else {
+			keys112 := make([]string, 0, len(m111))
+			for k113 := range m111 {
+				keys112 = append(keys112, k113)
+			}
+			slices.Sort(keys112)
+			e.b = append(e.b, '{')
+			for _, k113 := range keys112 {
+				e.sep()
+				e.str(string(k113))
 				e.b = append(e.b, ':')
-				e.str(string(m109[k111]))
+				e.str(string(m111[k113]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s112 := v.SecurityOpts; s112 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i113 := range s112 {
-				e.sep()
-				e.str(string(s112[i113]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s114 := v.VolumesFrom; s114 == nil {
+		if s114 := v.SecurityOpts; s114 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1273,15 +1277,28 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.VolumesFromMounts) != 0 {
-		e.name("\"volumesFromMounts\"")
-		if s116 := v.VolumesFromMounts; s116 == nil {
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s116 := v.VolumesFrom; s116 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i117 := range s116 {
 				e.sep()
-				encModelMount(e, &s116[i117])
+				e.str(string(s116[i117]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFromMounts) != 0 {
+		e.name("\"volumesFromMounts\"")
+		if s118 := v.VolumesFromMounts; s118 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i119 := range s118 {
+				e.sep()
+				encModelMount(e, &s118[i119])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1331,39 +1348,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s118 := v.Options; s118 == nil {
+		if s120 := v.Options; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i119 := range s118 {
+			for i121 := range s120 {
 				e.sep()
-				e.str(string(s118[i119]))
+				e.str(string(s120[i121]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s120 := v.UIDMappings; s120 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i121 := range s120 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s120[i121])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s122 := v.GIDMappings; s122 == nil {
+		if s122 := v.UIDMappings; s122 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i123 := range s122 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s122[i123])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s124 := v.GIDMappings; s124 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i125 := range s124 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s124[i125])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1375,20 +1392,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s124 := v.Prestart; s124 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i125 := range s124 {
-				e.sep()
-				encSpecsHook(e, &s124[i125])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s126 := v.CreateRuntime; s126 == nil {
+		if s126 := v.Prestart; s126 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1399,9 +1403,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s128 := v.CreateContainer; s128 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s128 := v.CreateRuntime; s128 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1412,9 +1416,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s130 := v.StartContainer; s130 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s130 := v.CreateContainer; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1425,9 +1429,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s132 := v.Poststart; s132 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s132 := v.StartContainer; s132 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1438,15 +1442,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s134 := v.Poststop; s134 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s134 := v.Poststart; s134 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i135 := range s134 {
 				e.sep()
 				encSpecsHook(e, &s134[i135])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s136 := v.Poststop; s136 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i137 := range s136 {
+				e.sep()
+				encSpecsHook(e, &s136[i137])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1458,20 +1475,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s136 := v.UIDMappings; s136 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i137 := range s136 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s136[i137])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s138 := v.GIDMappings; s138 == nil {
+		if s138 := v.UIDMappings; s138 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1482,32 +1486,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m140 := v.Sysctl; m140 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s140 := v.GIDMappings; s140 == nil {
 			e.null()
 		} else {
-			keys141 := make([]string, 0, len(m140))
-			for k142 := range m140 {
-				keys141 = append(keys141, k142)
-			}
-			slices.Sort(keys141)
-			e.b = append(e.b, '{')
-			for _, k142 := range keys141 {
+			e.b = append(e.b, '[')
+			for i141 := range s140 {
 				e.sep()
-				e.str(string(k142))
+				encSpecsLinuxIDMapping(e, &s140[i141])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m142 := v.Sysctl; m142 == nil {
+			e.null()
+		} else {
+			keys143 := make([]string, 0, len(m142))
+			for k144 := range m142 {
+				keys143 = append(keys143, k144)
+			}
+			slices.Sort(keys143)
+			e.b = append(e.b, '{')
+			for _, k144 := range keys143 {
+				e.sep()
+				e.str(string(k144))
 				e.b = append(e.b, ':')
-				e.str(string(m140[k142]))
+				e.str(string(m142[k144]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p143 := v.Resources; p143 == nil {
+		if p145 := v.Resources; p145 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p143)
+			encSpecsLinuxResources(e, p145)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1516,48 +1533,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s144 := v.Namespaces; s144 == nil {
+		if s146 := v.Namespaces; s146 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i145 := range s144 {
+			for i147 := range s146 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s144[i145])
+				encSpecsLinuxNamespace(e, &s146[i147])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s146 := v.Devices; s146 == nil {
+		if s148 := v.Devices; s148 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i147 := range s146 {
+			for i149 := range s148 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s146[i147])
+				encSpecsLinuxDevice(e, &s148[i149])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m148 := v.NetDevices; m148 == nil {
+		if m150 := v.NetDevices; m150 == nil {
 			e.null()
 		} else {
-			keys149 := make([]string, 0, len(m148))
-			for k150 := range m148 {
-				keys149 = append(keys149, k150)
+			keys151 := make([]string, 0, len(m150))
+			for k152 := range m150 {
+				keys151 = append(keys151, k152)
 			}
-			slices.Sort(keys149)
+			slices.Sort(keys151)
 			e.b = append(e.b, '{')
-			for _, k150 := range keys149 {
+			for _, k152 := range keys151 {
 				e.sep()
-				e.str(string(k150))
+				e.str(string(k152))
 				e.b = append(e.b, ':')
 				{
-					x151 := m148[k150]
-					encSpecsLinuxNetDevice(e, &x151)
+					x153 := m150[k152]
+					encSpecsLinuxNetDevice(e, &x153)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1565,10 +1582,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p152 := v.Seccomp; p152 == nil {
+		if p154 := v.Seccomp; p154 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p152)
+			encSpecsLinuxSeccomp(e, p154)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1577,20 +1594,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s153 := v.MaskedPaths; s153 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i154 := range s153 {
-				e.sep()
-				e.str(string(s153[i154]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s155 := v.ReadonlyPaths; s155 == nil {
+		if s155 := v.MaskedPaths; s155 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1601,52 +1605,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s157 := v.ReadonlyPaths; s157 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i158 := range s157 {
+				e.sep()
+				e.str(string(s157[i158]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p157 := v.IntelRdt; p157 == nil {
+		if p159 := v.IntelRdt; p159 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p157)
+			encSpecsLinuxIntelRdt(e, p159)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p158 := v.MemoryPolicy; p158 == nil {
+		if p160 := v.MemoryPolicy; p160 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p158)
+			encSpecsLinuxMemoryPolicy(e, p160)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p159 := v.Personality; p159 == nil {
+		if p161 := v.Personality; p161 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p159)
+			encSpecsLinuxPersonality(e, p161)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m160 := v.TimeOffsets; m160 == nil {
+		if m162 := v.TimeOffsets; m162 == nil {
 			e.null()
 		} else {
-			keys161 := make([]string, 0, len(m160))
-			for k162 := range m160 {
-				keys161 = append(keys161, k162)
+			keys163 := make([]string, 0, len(m162))
+			for k164 := range m162 {
+				keys163 = append(keys163, k164)
 			}
-			slices.Sort(keys161)
+			slices.Sort(keys163)
 			e.b = append(e.b, '{')
-			for _, k162 := range keys161 {
+			for _, k164 := range keys163 {
 				e.sep()
-				e.str(string(k162))
+				e.str(string(k164))
 				e.b = append(e.b, ':')
 				{
-					x163 := m160[k162]
-					encSpecsLinuxTimeOffset(e, &x163)
+					x165 := m162[k164]
+					encSpecsLinuxTimeOffset(e, &x165)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1658,13 +1675,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s164 := v.Names; s164 == nil {
+	if s166 := v.Names; s166 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i165 := range s164 {
+		for i167 := range s166 {
 			e.sep()
-			e.str(string(s164[i165]))
+			e.str(string(s166[i167]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1672,21 +1689,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p166 := v.ErrnoRet; p166 == nil {
+		if p168 := v.ErrnoRet; p168 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p166)))
+			e.uint(uint64((*p168)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s167 := v.Args; s167 == nil {
+		if s169 := v.Args; s169 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i168 := range s167 {
+			for i170 := range s169 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s167[i168])
+				encSpecsLinuxSeccompArg(e, &s169[i170])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1711,21 +1728,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p169 := v.Umask; p169 == nil {
+		if p171 := v.Umask; p171 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p169)))
+			e.uint(uint64((*p171)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s170 := v.AdditionalGids; s170 == nil {
+		if s172 := v.AdditionalGids; s172 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i171 := range s170 {
+			for i173 := range s172 {
 				e.sep()
-				e.uint(uint64(s170[i171]))
+				e.uint(uint64(s172[i173]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1741,20 +1758,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s172 := v.Bounding; s172 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i173 := range s172 {
-				e.sep()
-				e.str(string(s172[i173]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s174 := v.Effective; s174 == nil {
+		if s174 := v.Bounding; s174 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1765,9 +1769,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s176 := v.Inheritable; s176 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s176 := v.Effective; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1778,9 +1782,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s178 := v.Permitted; s178 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s178 := v.Inheritable; s178 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1791,15 +1795,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s180 := v.Ambient; s180 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s180 := v.Permitted; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i181 := range s180 {
 				e.sep()
 				e.str(string(s180[i181]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s182 := v.Ambient; s182 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i183 := range s182 {
+				e.sep()
+				e.str(string(s182[i183]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1832,13 +1849,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s182 := v.Flags; s182 == nil {
+		if s184 := v.Flags; s184 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i183 := range s182 {
+			for i185 := range s184 {
 				e.sep()
-				e.str(string(s182[i183]))
+				e.str(string(s184[i185]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1892,13 +1909,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s184 := v.Options; s184 == nil {
+		if s186 := v.Options; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i185 := range s184 {
+			for i187 := range s186 {
 				e.sep()
-				e.str(string(s184[i185]))
+				e.str(string(s186[i187]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1918,6 +1935,10 @@ func encModelMount(e *encoder, v *model.Mount) {
 	if v.NoCopy {
 		e.name("\"noCopy\"")
 		e.boolean(bool(v.NoCopy))
+	}
+	if v.FromMount {
+		e.name("\"fromMount\"")
+		e.boolean(bool(v.FromMount))
 	}
 	e.b = append(e.b, '}')
 }
@@ -1985,20 +2006,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s186 := v.BlkioWeightDevice; s186 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i187 := range s186 {
-				e.sep()
-				e.str(string(s186[i187]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s188 := v.DeviceReadBps; s188 == nil {
+		if s188 := v.BlkioWeightDevice; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2009,9 +2017,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s190 := v.DeviceWriteBps; s190 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s190 := v.DeviceReadBps; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2022,9 +2030,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s192 := v.DeviceReadIOps; s192 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s192 := v.DeviceWriteBps; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2035,9 +2043,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s194 := v.DeviceWriteIOps; s194 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s194 := v.DeviceReadIOps; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2048,12 +2056,25 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p196 := v.MemorySwappiness; p196 == nil {
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s196 := v.DeviceWriteIOps; s196 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p196)))
+			e.b = append(e.b, '[')
+			for i197 := range s196 {
+				e.sep()
+				e.str(string(s196[i197]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p198 := v.MemorySwappiness; p198 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p198)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2062,13 +2083,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s197 := v.DeviceCgroupRules; s197 == nil {
+		if s199 := v.DeviceCgroupRules; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i198 := range s197 {
+			for i200 := range s199 {
 				e.sep()
-				e.str(string(s197[i198]))
+				e.str(string(s199[i200]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2099,26 +2120,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s199 := v.Networks; s199 == nil {
+		if s201 := v.Networks; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i200 := range s199 {
+			for i202 := range s201 {
 				e.sep()
-				e.str(string(s199[i200]))
+				e.str(string(s201[i202]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s201 := v.Ports; s201 == nil {
+		if s203 := v.Ports; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i204 := range s203 {
 				e.sep()
-				encModelPortMapping(e, &s201[i202])
+				encModelPortMapping(e, &s203[i204])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2137,20 +2158,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s203 := v.DNSServers; s203 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i204 := range s203 {
-				e.sep()
-				e.str(string(s203[i204]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s205 := v.DNSSearch; s205 == nil {
+		if s205 := v.DNSServers; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2161,9 +2169,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s207 := v.DNSOptions; s207 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s207 := v.DNSSearch; s207 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2174,9 +2182,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s209 := v.AddHosts; s209 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s209 := v.DNSOptions; s209 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2187,32 +2195,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s211 := v.AddHosts; s211 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i212 := range s211 {
+				e.sep()
+				e.str(string(s211[i212]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m211 := v.Aliases; m211 == nil {
+		if m213 := v.Aliases; m213 == nil {
 			e.null()
 		} else {
-			keys212 := make([]string, 0, len(m211))
-			for k213 := range m211 {
-				keys212 = append(keys212, k213)
+			keys214 := make([]string, 0, len(m213))
+			for k215 := range m213 {
+				keys214 = append(keys214, k215)
 			}
-			slices.Sort(keys212)
+			slices.Sort(keys214)
 			e.b = append(e.b, '{')
-			for _, k213 := range keys212 {
+			for _, k215 := range keys214 {
 				e.sep()
-				e.str(string(k213))
+				e.str(string(k215))
 				e.b = append(e.b, ':')
-				if s214 := m211[k213]; s214 == nil {
+				if s216 := m213[k215]; s216 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i215 := range s214 {
+					for i217 := range s216 {
 						e.sep()
-						e.str(string(s214[i215]))
+						e.str(string(s216[i217]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2222,22 +2243,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m216 := v.Addrs; m216 == nil {
+		if m218 := v.Addrs; m218 == nil {
 			e.null()
 		} else {
-			keys217 := make([]string, 0, len(m216))
-			for k218 := range m216 {
-				keys217 = append(keys217, k218)
+			keys219 := make([]string, 0, len(m218))
+			for k220 := range m218 {
+				keys219 = append(keys219, k220)
 			}
-			slices.Sort(keys217)
+			slices.Sort(keys219)
 			e.b = append(e.b, '{')
-			for _, k218 := range keys217 {
+			for _, k220 := range keys219 {
 				e.sep()
-				e.str(string(k218))
+				e.str(string(k220))
 				e.b = append(e.b, ':')
 				{
-					x219 := m216[k218]
-					encModelNetworkAddr(e, &x219)
+					x221 := m218[k220]
+					encModelNetworkAddr(e, &x221)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2260,13 +2281,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s220 := v.Test; s220 == nil {
+	if s222 := v.Test; s222 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i221 := range s220 {
+		for i223 := range s222 {
 			e.sep()
-			e.str(string(s220[i221]))
+			e.str(string(s222[i223]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2359,13 +2380,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s222 := v.Log; s222 == nil {
+		if s224 := v.Log; s224 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i223 := range s222 {
+			for i225 := range s224 {
 				e.sep()
-				encModelHealthLog(e, &s222[i223])
+				encModelHealthLog(e, &s224[i225])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2390,20 +2411,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s224 := v.Args; s224 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i225 := range s224 {
-				e.sep()
-				e.str(string(s224[i225]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s226 := v.Env; s226 == nil {
+		if s226 := v.Args; s226 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2414,12 +2422,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p228 := v.Timeout; p228 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s228 := v.Env; s228 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p228)))
+			e.b = append(e.b, '[')
+			for i229 := range s228 {
+				e.sep()
+				e.str(string(s228[i229]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p230 := v.Timeout; p230 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p230)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2429,88 +2450,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s229 := v.Devices; s229 == nil {
+		if s231 := v.Devices; s231 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i230 := range s229 {
+			for i232 := range s231 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s229[i230])
+				encSpecsLinuxDeviceCgroup(e, &s231[i232])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p231 := v.Memory; p231 == nil {
+		if p233 := v.Memory; p233 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p231)
+			encSpecsLinuxMemory(e, p233)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p232 := v.CPU; p232 == nil {
+		if p234 := v.CPU; p234 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p232)
+			encSpecsLinuxCPU(e, p234)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p233 := v.Pids; p233 == nil {
+		if p235 := v.Pids; p235 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p233)
+			encSpecsLinuxPids(e, p235)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p234 := v.BlockIO; p234 == nil {
+		if p236 := v.BlockIO; p236 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p234)
+			encSpecsLinuxBlockIO(e, p236)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s235 := v.HugepageLimits; s235 == nil {
+		if s237 := v.HugepageLimits; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i236 := range s235 {
+			for i238 := range s237 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s235[i236])
+				encSpecsLinuxHugepageLimit(e, &s237[i238])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p237 := v.Network; p237 == nil {
+		if p239 := v.Network; p239 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p237)
+			encSpecsLinuxNetwork(e, p239)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m238 := v.Rdma; m238 == nil {
+		if m240 := v.Rdma; m240 == nil {
 			e.null()
 		} else {
-			keys239 := make([]string, 0, len(m238))
-			for k240 := range m238 {
-				keys239 = append(keys239, k240)
+			keys241 := make([]string, 0, len(m240))
+			for k242 := range m240 {
+				keys241 = append(keys241, k242)
 			}
-			slices.Sort(keys239)
+			slices.Sort(keys241)
 			e.b = append(e.b, '{')
-			for _, k240 := range keys239 {
+			for _, k242 := range keys241 {
 				e.sep()
-				e.str(string(k240))
+				e.str(string(k242))
 				e.b = append(e.b, ':')
 				{
-					x241 := m238[k240]
-					encSpecsLinuxRdma(e, &x241)
+					x243 := m240[k242]
+					encSpecsLinuxRdma(e, &x243)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2518,20 +2539,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m242 := v.Unified; m242 == nil {
+		if m244 := v.Unified; m244 == nil {
 			e.null()
 		} else {
-			keys243 := make([]string, 0, len(m242))
-			for k244 := range m242 {
-				keys243 = append(keys243, k244)
+			keys245 := make([]string, 0, len(m244))
+			for k246 := range m244 {
+				keys245 = append(keys245, k246)
 			}
-			slices.Sort(keys243)
+			slices.Sort(keys245)
 			e.b = append(e.b, '{')
-			for _, k244 := range keys243 {
+			for _, k246 := range keys245 {
 				e.sep()
-				e.str(string(k244))
+				e.str(string(k246))
 				e.b = append(e.b, ':')
-				e.str(string(m242[k244]))
+				e.str(string(m244[k246]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2562,26 +2583,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p245 := v.FileMode; p245 == nil {
+		if p247 := v.FileMode; p247 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p245)))
+			e.uint(uint64((*p247)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p246 := v.UID; p246 == nil {
+		if p248 := v.UID; p248 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p246)))
+			e.uint(uint64((*p248)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p247 := v.GID; p247 == nil {
+		if p249 := v.GID; p249 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p247)))
+			e.uint(uint64((*p249)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2604,13 +2625,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s248 := v.Schemata; s248 == nil {
+		if s250 := v.Schemata; s250 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i249 := range s248 {
+			for i251 := range s250 {
 				e.sep()
-				e.str(string(s248[i249]))
+				e.str(string(s250[i251]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2638,13 +2659,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s250 := v.Flags; s250 == nil {
+		if s252 := v.Flags; s252 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i251 := range s250 {
+			for i253 := range s252 {
 				e.sep()
-				e.str(string(s250[i251]))
+				e.str(string(s252[i253]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2658,13 +2679,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s252 := v.Flags; s252 == nil {
+		if s254 := v.Flags; s254 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i253 := range s252 {
+			for i255 := range s254 {
 				e.sep()
-				e.str(string(s252[i253]))
+				e.str(string(s254[i255]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2759,18 +2780,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p254 := v.Major; p254 == nil {
+		if p256 := v.Major; p256 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p254)))
+			e.int(int64((*p256)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p255 := v.Minor; p255 == nil {
+		if p257 := v.Minor; p257 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p255)))
+			e.int(int64((*p257)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2784,74 +2805,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p256 := v.Limit; p256 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p256)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p257 := v.Reservation; p257 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p257)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p258 := v.Swap; p258 == nil {
+		if p258 := v.Limit; p258 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p258)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p259 := v.Kernel; p259 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p259 := v.Reservation; p259 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p259)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p260 := v.KernelTCP; p260 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p260 := v.Swap; p260 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p260)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p261 := v.Swappiness; p261 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p261 := v.Kernel; p261 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p261)))
+			e.int(int64((*p261)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p262 := v.KernelTCP; p262 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p262)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p263 := v.Swappiness; p263 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p263)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p262 := v.DisableOOMKiller; p262 == nil {
+		if p264 := v.DisableOOMKiller; p264 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p262)))
+			e.boolean(bool((*p264)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p263 := v.UseHierarchy; p263 == nil {
+		if p265 := v.UseHierarchy; p265 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p263)))
+			e.boolean(bool((*p265)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p264 := v.CheckBeforeUpdate; p264 == nil {
+		if p266 := v.CheckBeforeUpdate; p266 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p264)))
+			e.boolean(bool((*p266)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2861,50 +2882,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p265 := v.Shares; p265 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p265)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p266 := v.Quota; p266 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p266)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p267 := v.Burst; p267 == nil {
+		if p267 := v.Shares; p267 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p267)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p268 := v.Period; p268 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p268 := v.Quota; p268 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p268)))
+			e.int(int64((*p268)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p269 := v.Burst; p269 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p269)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p270 := v.Period; p270 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p270)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p269 := v.RealtimeRuntime; p269 == nil {
+		if p271 := v.RealtimeRuntime; p271 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p269)))
+			e.int(int64((*p271)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p270 := v.RealtimePeriod; p270 == nil {
+		if p272 := v.RealtimePeriod; p272 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p270)))
+			e.uint(uint64((*p272)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2917,10 +2938,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p271 := v.Idle; p271 == nil {
+		if p273 := v.Idle; p273 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p271)))
+			e.int(int64((*p273)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2930,10 +2951,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p272 := v.Limit; p272 == nil {
+		if p274 := v.Limit; p274 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p272)))
+			e.int(int64((*p274)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2943,49 +2964,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p273 := v.Weight; p273 == nil {
+		if p275 := v.Weight; p275 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p273)))
+			e.uint(uint64((*p275)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p274 := v.LeafWeight; p274 == nil {
+		if p276 := v.LeafWeight; p276 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p274)))
+			e.uint(uint64((*p276)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s275 := v.WeightDevice; s275 == nil {
+		if s277 := v.WeightDevice; s277 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i276 := range s275 {
+			for i278 := range s277 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s275[i276])
+				encSpecsLinuxWeightDevice(e, &s277[i278])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s277 := v.ThrottleReadBpsDevice; s277 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i278 := range s277 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s277[i278])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s279 := v.ThrottleWriteBpsDevice; s279 == nil {
+		if s279 := v.ThrottleReadBpsDevice; s279 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2996,9 +3004,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s281 := v.ThrottleReadIOPSDevice; s281 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s281 := v.ThrottleWriteBpsDevice; s281 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3009,15 +3017,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s283 := v.ThrottleWriteIOPSDevice; s283 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s283 := v.ThrottleReadIOPSDevice; s283 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i284 := range s283 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s283[i284])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s285 := v.ThrottleWriteIOPSDevice; s285 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i286 := range s285 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s285[i286])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3038,21 +3059,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p285 := v.ClassID; p285 == nil {
+		if p287 := v.ClassID; p287 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p285)))
+			e.uint(uint64((*p287)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s286 := v.Priorities; s286 == nil {
+		if s288 := v.Priorities; s288 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i287 := range s286 {
+			for i289 := range s288 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s286[i287])
+				encSpecsLinuxInterfacePriority(e, &s288[i289])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3064,18 +3085,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p288 := v.HcaHandles; p288 == nil {
+		if p290 := v.HcaHandles; p290 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p288)))
+			e.uint(uint64((*p290)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p289 := v.HcaObjects; p289 == nil {
+		if p291 := v.HcaObjects; p291 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p289)))
+			e.uint(uint64((*p291)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3089,18 +3110,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p290 := v.Weight; p290 == nil {
+		if p292 := v.Weight; p292 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p290)))
+			e.uint(uint64((*p292)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p291 := v.LeafWeight; p291 == nil {
+		if p293 := v.LeafWeight; p293 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p291)))
+			e.uint(uint64((*p293)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3126,7 +3147,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3152,18 +3173,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x292 := bool(v.IsInfra)
-			if err := s.Bool(&x292); err != nil {
+			x294 := bool(v.IsInfra)
+			if err := s.Bool(&x294); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x292)
+			v.IsInfra = bool(x294)
 			return nil
 		case "created":
-			raw293, err := s.Raw()
+			raw295, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw293); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw295); err != nil {
 				return err
 			}
 			return nil
@@ -3171,21 +3192,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out294 := v.CreateCommand[:0]
-				if out294 == nil {
-					out294 = []string{}
+				out296 := v.CreateCommand[:0]
+				if out296 == nil {
+					out296 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e295 string
-					if err := s.Str(&e295); err != nil {
+					var e297 string
+					if err := s.Str(&e297); err != nil {
 						return err
 					}
-					out294 = append(out294, e295)
+					out296 = append(out296, e297)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out294
+				v.CreateCommand = out296
 			}
 			return nil
 		case "image":
@@ -3207,28 +3228,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out296 := v.Entrypoint[:0]
-				if out296 == nil {
-					out296 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e297 string
-					if err := s.Str(&e297); err != nil {
-						return err
-					}
-					out296 = append(out296, e297)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out296
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out298 := v.Cmd[:0]
+				out298 := v.Entrypoint[:0]
 				if out298 == nil {
 					out298 = []string{}
 				}
@@ -3242,14 +3242,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out298
+				v.Entrypoint = out298
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out300 := v.Env[:0]
+				out300 := v.Cmd[:0]
 				if out300 == nil {
 					out300 = []string{}
 				}
@@ -3263,7 +3263,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out300
+				v.Cmd = out300
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out302 := v.Env[:0]
+				if out302 == nil {
+					out302 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e303 string
+					if err := s.Str(&e303); err != nil {
+						return err
+					}
+					out302 = append(out302, e303)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out302
 			}
 			return nil
 		case "workingDir":
@@ -3281,6 +3302,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "domainname":
+			if err := s.Str(&v.Domainname); err != nil {
+				return err
+			}
+			return nil
 		case "labels":
 			if s.Literal("null") {
 				v.Labels = nil
@@ -3289,11 +3315,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e302 string
-					if err := s.Str(&e302); err != nil {
+					var e304 string
+					if err := s.Str(&e304); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e302
+					v.Labels[string(key)] = e304
 					return nil
 				}); err != nil {
 					return err
@@ -3308,11 +3334,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e303 string
-					if err := s.Str(&e303); err != nil {
+					var e305 string
+					if err := s.Str(&e305); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e303
+					v.Annotations[string(key)] = e305
 					return nil
 				}); err != nil {
 					return err
@@ -3320,26 +3346,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x304 := bool(v.Terminal)
-			if err := s.Bool(&x304); err != nil {
+			x306 := bool(v.Terminal)
+			if err := s.Bool(&x306); err != nil {
 				return err
 			}
-			v.Terminal = bool(x304)
+			v.Terminal = bool(x306)
 			return nil
 		case "stdin":
-			x305 := bool(v.Stdin)
-			if err := s.Bool(&x305); err != nil {
+			x307 := bool(v.Stdin)
+			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.Stdin = bool(x305)
+			v.Stdin = bool(x307)
 			return nil
 		case "logSizeMax":
-			n306, _, null307, err := s.Integer(64, true)
+			n308, _, null309, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null307 {
-				v.LogSizeMax = int64(n306)
+			if !null309 {
+				v.LogSizeMax = int64(n308)
 			}
 			return nil
 		case "logTag":
@@ -3353,66 +3379,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x308 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x308); err != nil {
+			x310 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x308)
+			v.KeepStdinOpen = bool(x310)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out309 := v.Mounts[:0]
-				if out309 == nil {
-					out309 = []model.Mount{}
+				out311 := v.Mounts[:0]
+				if out311 == nil {
+					out311 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e310 model.Mount
-					if err := decModelMount(s, &e310); err != nil {
+					var e312 model.Mount
+					if err := decModelMount(s, &e312); err != nil {
 						return err
 					}
-					out309 = append(out309, e310)
+					out311 = append(out311, e312)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out309
+				v.Mounts = out311
 			}
 			return nil
 		case "readOnly":
-			x311 := bool(v.ReadOnly)
-			if err := s.Bool(&x311); err != nil {
+			x313 := bool(v.ReadOnly)
+			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x311)
+			v.ReadOnly = bool(x313)
 			return nil
 		case "readOnlyTmpfs":
-			x312 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x312); err != nil {
+			x314 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x314); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x312)
+			v.ReadOnlyTmpfs = bool(x314)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out313 := v.Devices[:0]
-				if out313 == nil {
-					out313 = []string{}
+				out315 := v.Devices[:0]
+				if out315 == nil {
+					out315 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e314 string
-					if err := s.Str(&e314); err != nil {
+					var e316 string
+					if err := s.Str(&e316); err != nil {
 						return err
 					}
-					out313 = append(out313, e314)
+					out315 = append(out315, e316)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out313
+				v.Devices = out315
 			}
 			return nil
 		case "sysctls":
@@ -3423,11 +3449,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e315 string
-					if err := s.Str(&e315); err != nil {
+					var e317 string
+					if err := s.Str(&e317); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e315
+					v.Sysctls[string(key)] = e317
 					return nil
 				}); err != nil {
 					return err
@@ -3438,28 +3464,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out316 := v.CapAdd[:0]
-				if out316 == nil {
-					out316 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e317 string
-					if err := s.Str(&e317); err != nil {
-						return err
-					}
-					out316 = append(out316, e317)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out316
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out318 := v.CapDrop[:0]
+				out318 := v.CapAdd[:0]
 				if out318 == nil {
 					out318 = []string{}
 				}
@@ -3473,44 +3478,65 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out318
+				v.CapAdd = out318
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out320 := v.CapDrop[:0]
+				if out320 == nil {
+					out320 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
+						return err
+					}
+					out320 = append(out320, e321)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapDrop = out320
 			}
 			return nil
 		case "privileged":
-			x320 := bool(v.Privileged)
-			if err := s.Bool(&x320); err != nil {
+			x322 := bool(v.Privileged)
+			if err := s.Bool(&x322); err != nil {
 				return err
 			}
-			v.Privileged = bool(x320)
+			v.Privileged = bool(x322)
 			return nil
 		case "oomScoreAdj":
-			n321, _, null322, err := s.Integer(64, true)
+			n323, _, null324, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null322 {
-				v.OOMScoreAdj = int(n321)
+			if !null324 {
+				v.OOMScoreAdj = int(n323)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out323 := v.GroupAdd[:0]
-				if out323 == nil {
-					out323 = []string{}
+				out325 := v.GroupAdd[:0]
+				if out325 == nil {
+					out325 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out325 = append(out325, e326)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out323
+				v.GroupAdd = out325
 			}
 			return nil
 		case "umask":
@@ -3534,45 +3560,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x325 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x325); err != nil {
+			x327 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x327); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x325)
+			v.NoNewPrivileges = bool(x327)
 			return nil
 		case "ownMasks":
-			x326 := bool(v.OwnMasks)
-			if err := s.Bool(&x326); err != nil {
+			x328 := bool(v.OwnMasks)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x326)
+			v.OwnMasks = bool(x328)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out327 := v.MaskedPaths[:0]
-				if out327 == nil {
-					out327 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
-						return err
-					}
-					out327 = append(out327, e328)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.MaskedPaths = out327
-			}
-			return nil
-		case "readonlyPaths":
-			if s.Literal("null") {
-				v.ReadonlyPaths = nil
-			} else {
-				out329 := v.ReadonlyPaths[:0]
+				out329 := v.MaskedPaths[:0]
 				if out329 == nil {
 					out329 = []string{}
 				}
@@ -3586,7 +3591,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out329
+				v.MaskedPaths = out329
+			}
+			return nil
+		case "readonlyPaths":
+			if s.Literal("null") {
+				v.ReadonlyPaths = nil
+			} else {
+				out331 := v.ReadonlyPaths[:0]
+				if out331 == nil {
+					out331 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e332 string
+					if err := s.Str(&e332); err != nil {
+						return err
+					}
+					out331 = append(out331, e332)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ReadonlyPaths = out331
 			}
 			return nil
 		case "seccomp":
@@ -3598,21 +3624,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out331 := v.Ulimits[:0]
-				if out331 == nil {
-					out331 = []model.Ulimit{}
+				out333 := v.Ulimits[:0]
+				if out333 == nil {
+					out333 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e332 model.Ulimit
-					if err := decModelUlimit(s, &e332); err != nil {
+					var e334 model.Ulimit
+					if err := decModelUlimit(s, &e334); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out333 = append(out333, e334)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out331
+				v.Ulimits = out333
 			}
 			return nil
 		case "resources":
@@ -3633,11 +3659,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e333 model.Namespace
-					if err := decModelNamespace(s, &e333); err != nil {
+					var e335 model.Namespace
+					if err := decModelNamespace(s, &e335); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e333
+					v.Namespaces[string(key)] = e335
 					return nil
 				}); err != nil {
 					return err
@@ -3653,28 +3679,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out334 := v.UIDMap[:0]
-				if out334 == nil {
-					out334 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e335 model.IDMap
-					if err := decModelIDMap(s, &e335); err != nil {
-						return err
-					}
-					out334 = append(out334, e335)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out334
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out336 := v.GIDMap[:0]
+				out336 := v.UIDMap[:0]
 				if out336 == nil {
 					out336 = []model.IDMap{}
 				}
@@ -3688,40 +3693,61 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out336
+				v.UIDMap = out336
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out338 := v.GIDMap[:0]
+				if out338 == nil {
+					out338 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e339 model.IDMap
+					if err := decModelIDMap(s, &e339); err != nil {
+						return err
+					}
+					out338 = append(out338, e339)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out338
 			}
 			return nil
 		case "init":
-			x338 := bool(v.Init)
-			if err := s.Bool(&x338); err != nil {
+			x340 := bool(v.Init)
+			if err := s.Bool(&x340); err != nil {
 				return err
 			}
-			v.Init = bool(x338)
+			v.Init = bool(x340)
 			return nil
 		case "stopSignal":
-			n339, _, null340, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null340 {
-				v.StopSignal = int(n339)
-			}
-			return nil
-		case "stopTimeout":
-			_, n341, null342, err := s.Integer(64, false)
+			n341, _, null342, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null342 {
-				v.StopTimeout = uint(n341)
+				v.StopSignal = int(n341)
+			}
+			return nil
+		case "stopTimeout":
+			_, n343, null344, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null344 {
+				v.StopTimeout = uint(n343)
 			}
 			return nil
 		case "autoRemove":
-			x343 := bool(v.AutoRemove)
-			if err := s.Bool(&x343); err != nil {
+			x345 := bool(v.AutoRemove)
+			if err := s.Bool(&x345); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x343)
+			v.AutoRemove = bool(x345)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3754,34 +3780,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out344 := v.Secrets[:0]
-				if out344 == nil {
-					out344 = []model.SecretRef{}
-				}
-				if err := s.Array(func() error {
-					var e345 model.SecretRef
-					if err := decModelSecretRef(s, &e345); err != nil {
-						return err
-					}
-					out344 = append(out344, e345)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Secrets = out344
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out346 := v.VolumesFrom[:0]
+				out346 := v.Secrets[:0]
 				if out346 == nil {
-					out346 = []string{}
+					out346 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e347 string
-					if err := s.Str(&e347); err != nil {
+					var e347 model.SecretRef
+					if err := decModelSecretRef(s, &e347); err != nil {
 						return err
 					}
 					out346 = append(out346, e347)
@@ -3789,7 +3794,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out346
+				v.Secrets = out346
+			}
+			return nil
+		case "links":
+			if s.Literal("null") {
+				v.Links = nil
+			} else {
+				out348 := v.Links[:0]
+				if out348 == nil {
+					out348 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e349 string
+					if err := s.Str(&e349); err != nil {
+						return err
+					}
+					out348 = append(out348, e349)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Links = out348
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out350 := v.VolumesFrom[:0]
+				if out350 == nil {
+					out350 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e351 string
+					if err := s.Str(&e351); err != nil {
+						return err
+					}
+					out350 = append(out350, e351)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out350
 			}
 			return nil
 		case "logDriver":
@@ -3798,39 +3845,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x348 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x348); err != nil {
+			x352 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x352); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x348)
+			v.RootfsOverlay = bool(x352)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out349 := v.UnsetEnv[:0]
-				if out349 == nil {
-					out349 = []string{}
+				out353 := v.UnsetEnv[:0]
+				if out353 == nil {
+					out353 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e350 string
-					if err := s.Str(&e350); err != nil {
+					var e354 string
+					if err := s.Str(&e354); err != nil {
 						return err
 					}
-					out349 = append(out349, e350)
+					out353 = append(out353, e354)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out349
+				v.UnsetEnv = out353
 			}
 			return nil
 		case "unsetEnvAll":
-			x351 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x351); err != nil {
+			x355 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x355); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x351)
+			v.UnsetEnvAll = bool(x355)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3838,33 +3885,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n352, null353, err := s.Integer(64, false)
+			_, n356, null357, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null353 {
-				v.Timeout = uint(n352)
+			if !null357 {
+				v.Timeout = uint(n356)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out354 := v.Requires[:0]
-				if out354 == nil {
-					out354 = []string{}
+				out358 := v.Requires[:0]
+				if out358 == nil {
+					out358 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e355 string
-					if err := s.Str(&e355); err != nil {
+					var e359 string
+					if err := s.Str(&e359); err != nil {
 						return err
 					}
-					out354 = append(out354, e355)
+					out358 = append(out358, e359)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out354
+				v.Requires = out358
 			}
 			return nil
 		case "initPath":
@@ -3873,11 +3920,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x356 := bool(v.NoPasswd)
-			if err := s.Bool(&x356); err != nil {
+			x360 := bool(v.NoPasswd)
+			if err := s.Bool(&x360); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x356)
+			v.NoPasswd = bool(x360)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3897,11 +3944,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e357
+					v.CgroupConf[string(key)] = e361
 					return nil
 				}); err != nil {
 					return err
@@ -3919,52 +3966,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x358 := bool(v.SystemdMode)
-			if err := s.Bool(&x358); err != nil {
+			x362 := bool(v.SystemdMode)
+			if err := s.Bool(&x362); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x358)
+			v.SystemdMode = bool(x362)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out359 := v.ChrootDirs[:0]
-				if out359 == nil {
-					out359 = []string{}
+				out363 := v.ChrootDirs[:0]
+				if out363 == nil {
+					out363 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e360 string
-					if err := s.Str(&e360); err != nil {
+					var e364 string
+					if err := s.Str(&e364); err != nil {
 						return err
 					}
-					out359 = append(out359, e360)
+					out363 = append(out363, e364)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out359
+				v.ChrootDirs = out363
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out361 := v.HostUsers[:0]
-				if out361 == nil {
-					out361 = []string{}
+				out365 := v.HostUsers[:0]
+				if out365 == nil {
+					out365 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e362 string
-					if err := s.Str(&e362); err != nil {
+					var e366 string
+					if err := s.Str(&e366); err != nil {
 						return err
 					}
-					out361 = append(out361, e362)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out361
+				v.HostUsers = out365
 			}
 			return nil
 		}
@@ -3983,63 +4030,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n363, _, null364, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null364 {
-				v.Pid = int(n363)
-			}
-			return nil
-		case "conmonPid":
-			n365, _, null366, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null366 {
-				v.ConmonPid = int(n365)
-			}
-			return nil
-		case "exitCode":
-			n367, _, null368, err := s.Integer(32, true)
+			n367, _, null368, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null368 {
-				v.ExitCode = int32(n367)
+				v.Pid = int(n367)
 			}
 			return nil
-		case "oomKilled":
-			x369 := bool(v.OOMKilled)
-			if err := s.Bool(&x369); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x369)
-			return nil
-		case "startedAt":
-			raw370, err := s.Raw()
+		case "conmonPid":
+			n369, _, null370, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw370); err != nil {
+			if !null370 {
+				v.ConmonPid = int(n369)
+			}
+			return nil
+		case "exitCode":
+			n371, _, null372, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null372 {
+				v.ExitCode = int32(n371)
+			}
+			return nil
+		case "oomKilled":
+			x373 := bool(v.OOMKilled)
+			if err := s.Bool(&x373); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x373)
+			return nil
+		case "startedAt":
+			raw374, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw374); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw371, err := s.Raw()
+			raw375, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw371); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw375); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x372 := bool(v.Mounted)
-			if err := s.Bool(&x372); err != nil {
+			x376 := bool(v.Mounted)
+			if err := s.Bool(&x376); err != nil {
 				return err
 			}
-			v.Mounted = bool(x372)
+			v.Mounted = bool(x376)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4059,11 +4106,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e373 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e373); err != nil {
+					var e377 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e377); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e373
+					v.Networks[string(key)] = e377
 					return nil
 				}); err != nil {
 					return err
@@ -4076,20 +4123,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n374, _, null375, err := s.Integer(64, true)
+			n378, _, null379, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null375 {
-				v.RestartCount = int(n374)
+			if !null379 {
+				v.RestartCount = int(n378)
 			}
 			return nil
 		case "stoppedByUser":
-			x376 := bool(v.StoppedByUser)
-			if err := s.Bool(&x376); err != nil {
+			x380 := bool(v.StoppedByUser)
+			if err := s.Bool(&x380); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x376)
+			v.StoppedByUser = bool(x380)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4141,11 +4188,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e377 string
-					if err := s.Str(&e377); err != nil {
+					var e381 string
+					if err := s.Str(&e381); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e377
+					v.Labels[string(key)] = e381
 					return nil
 				}); err != nil {
 					return err
@@ -4160,11 +4207,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
+					var e382 string
+					if err := s.Str(&e382); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e378
+					v.Annotations[string(key)] = e382
 					return nil
 				}); err != nil {
 					return err
@@ -4172,11 +4219,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw379, err := s.Raw()
+			raw383, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw379); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw383); err != nil {
 				return err
 			}
 			return nil
@@ -4184,21 +4231,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out380 := v.CreateCommand[:0]
-				if out380 == nil {
-					out380 = []string{}
+				out384 := v.CreateCommand[:0]
+				if out384 == nil {
+					out384 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e381 string
-					if err := s.Str(&e381); err != nil {
+					var e385 string
+					if err := s.Str(&e385); err != nil {
 						return err
 					}
-					out380 = append(out380, e381)
+					out384 = append(out384, e385)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out380
+				v.CreateCommand = out384
 			}
 			return nil
 		case "cgroupParent":
@@ -4207,67 +4254,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x382 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x382); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x382)
-			return nil
-		case "sharePid":
-			x383 := bool(v.SharePid)
-			if err := s.Bool(&x383); err != nil {
-				return err
-			}
-			v.SharePid = bool(x383)
-			return nil
-		case "shareIpc":
-			x384 := bool(v.ShareIpc)
-			if err := s.Bool(&x384); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x384)
-			return nil
-		case "shareNet":
-			x385 := bool(v.ShareNet)
-			if err := s.Bool(&x385); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x385)
-			return nil
-		case "shareMount":
-			x386 := bool(v.ShareMount)
+			x386 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x386); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x386)
+			v.UsePodCgroup = bool(x386)
 			return nil
-		case "shareUser":
-			x387 := bool(v.ShareUser)
+		case "sharePid":
+			x387 := bool(v.SharePid)
 			if err := s.Bool(&x387); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x387)
+			v.SharePid = bool(x387)
 			return nil
-		case "shareUts":
-			x388 := bool(v.ShareUts)
+		case "shareIpc":
+			x388 := bool(v.ShareIpc)
 			if err := s.Bool(&x388); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x388)
+			v.ShareIpc = bool(x388)
 			return nil
-		case "shareCgroup":
-			x389 := bool(v.ShareCgroup)
+		case "shareNet":
+			x389 := bool(v.ShareNet)
 			if err := s.Bool(&x389); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x389)
+			v.ShareNet = bool(x389)
 			return nil
-		case "hasInfra":
-			x390 := bool(v.HasInfra)
+		case "shareMount":
+			x390 := bool(v.ShareMount)
 			if err := s.Bool(&x390); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x390)
+			v.ShareMount = bool(x390)
+			return nil
+		case "shareUser":
+			x391 := bool(v.ShareUser)
+			if err := s.Bool(&x391); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x391)
+			return nil
+		case "shareUts":
+			x392 := bool(v.ShareUts)
+			if err := s.Bool(&x392); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x392)
+			return nil
+		case "shareCgroup":
+			x393 := bool(v.ShareCgroup)
+			if err := s.Bool(&x393); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x393)
+			return nil
+		case "hasInfra":
+			x394 := bool(v.HasInfra)
+			if err := s.Bool(&x394); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x394)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4283,21 +4330,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out391 := v.InfraCommand[:0]
-				if out391 == nil {
-					out391 = []string{}
+				out395 := v.InfraCommand[:0]
+				if out395 == nil {
+					out395 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e392 string
-					if err := s.Str(&e392); err != nil {
+					var e396 string
+					if err := s.Str(&e396); err != nil {
 						return err
 					}
-					out391 = append(out391, e392)
+					out395 = append(out395, e396)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out391
+				v.InfraCommand = out395
 			}
 			return nil
 		case "infra":
@@ -4329,42 +4376,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out393 := v.UIDMap[:0]
-				if out393 == nil {
-					out393 = []model.IDMap{}
+				out397 := v.UIDMap[:0]
+				if out397 == nil {
+					out397 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e394 model.IDMap
-					if err := decModelIDMap(s, &e394); err != nil {
+					var e398 model.IDMap
+					if err := decModelIDMap(s, &e398); err != nil {
 						return err
 					}
-					out393 = append(out393, e394)
+					out397 = append(out397, e398)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out393
+				v.UIDMap = out397
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out395 := v.GIDMap[:0]
-				if out395 == nil {
-					out395 = []model.IDMap{}
+				out399 := v.GIDMap[:0]
+				if out399 == nil {
+					out399 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e396 model.IDMap
-					if err := decModelIDMap(s, &e396); err != nil {
+					var e400 model.IDMap
+					if err := decModelIDMap(s, &e400); err != nil {
 						return err
 					}
-					out395 = append(out395, e396)
+					out399 = append(out399, e400)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out395
+				v.GIDMap = out399
 			}
 			return nil
 		case "exitPolicy":
@@ -4386,42 +4433,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out397 := v.Volumes[:0]
-				if out397 == nil {
-					out397 = []string{}
+				out401 := v.Volumes[:0]
+				if out401 == nil {
+					out401 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e398 string
-					if err := s.Str(&e398); err != nil {
+					var e402 string
+					if err := s.Str(&e402); err != nil {
 						return err
 					}
-					out397 = append(out397, e398)
+					out401 = append(out401, e402)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out397
+				v.Volumes = out401
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out399 := v.Devices[:0]
-				if out399 == nil {
-					out399 = []string{}
+				out403 := v.Devices[:0]
+				if out403 == nil {
+					out403 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e400 string
-					if err := s.Str(&e400); err != nil {
+					var e404 string
+					if err := s.Str(&e404); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out403 = append(out403, e404)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out399
+				v.Devices = out403
 			}
 			return nil
 		case "sysctls":
@@ -4432,11 +4479,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e401 string
-					if err := s.Str(&e401); err != nil {
+					var e405 string
+					if err := s.Str(&e405); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e401
+					v.Sysctls[string(key)] = e405
 					return nil
 				}); err != nil {
 					return err
@@ -4447,55 +4494,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out402 := v.SecurityOpts[:0]
-				if out402 == nil {
-					out402 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e403 string
-					if err := s.Str(&e403); err != nil {
-						return err
-					}
-					out402 = append(out402, e403)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out402
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out404 := v.VolumesFrom[:0]
-				if out404 == nil {
-					out404 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e405 string
-					if err := s.Str(&e405); err != nil {
-						return err
-					}
-					out404 = append(out404, e405)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out404
-			}
-			return nil
-		case "volumesFromMounts":
-			if s.Literal("null") {
-				v.VolumesFromMounts = nil
-			} else {
-				out406 := v.VolumesFromMounts[:0]
+				out406 := v.SecurityOpts[:0]
 				if out406 == nil {
-					out406 = []model.Mount{}
+					out406 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e407 model.Mount
-					if err := decModelMount(s, &e407); err != nil {
+					var e407 string
+					if err := s.Str(&e407); err != nil {
 						return err
 					}
 					out406 = append(out406, e407)
@@ -4503,7 +4508,49 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out406
+				v.SecurityOpts = out406
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out408 := v.VolumesFrom[:0]
+				if out408 == nil {
+					out408 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
+						return err
+					}
+					out408 = append(out408, e409)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out408
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out410 := v.VolumesFromMounts[:0]
+				if out410 == nil {
+					out410 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e411 model.Mount
+					if err := decModelMount(s, &e411); err != nil {
+						return err
+					}
+					out410 = append(out410, e411)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out410
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4536,7 +4583,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -4560,50 +4607,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out408 := v.Options[:0]
-				if out408 == nil {
-					out408 = []string{}
+				out412 := v.Options[:0]
+				if out412 == nil {
+					out412 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
+					var e413 string
+					if err := s.Str(&e413); err != nil {
 						return err
 					}
-					out408 = append(out408, e409)
+					out412 = append(out412, e413)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out408
+				v.Options = out412
 			}
 			return nil
 		case "readOnly":
-			x410 := bool(v.ReadOnly)
-			if err := s.Bool(&x410); err != nil {
+			x414 := bool(v.ReadOnly)
+			if err := s.Bool(&x414); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x410)
+			v.ReadOnly = bool(x414)
 			return nil
 		case "chownToUser":
-			x411 := bool(v.ChownToUser)
-			if err := s.Bool(&x411); err != nil {
+			x415 := bool(v.ChownToUser)
+			if err := s.Bool(&x415); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x411)
+			v.ChownToUser = bool(x415)
 			return nil
 		case "copyUp":
-			x412 := bool(v.CopyUp)
-			if err := s.Bool(&x412); err != nil {
+			x416 := bool(v.CopyUp)
+			if err := s.Bool(&x416); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x412)
+			v.CopyUp = bool(x416)
 			return nil
 		case "noCopy":
-			x413 := bool(v.NoCopy)
-			if err := s.Bool(&x413); err != nil {
+			x417 := bool(v.NoCopy)
+			if err := s.Bool(&x417); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x413)
+			v.NoCopy = bool(x417)
+			return nil
+		case "fromMount":
+			x418 := bool(v.FromMount)
+			if err := s.Bool(&x418); err != nil {
+				return err
+			}
+			v.FromMount = bool(x418)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4621,21 +4675,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n414, null415, err := s.Integer(64, false)
+			_, n419, null420, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null415 {
-				v.Soft = uint64(n414)
+			if !null420 {
+				v.Soft = uint64(n419)
 			}
 			return nil
 		case "hard":
-			_, n416, null417, err := s.Integer(64, false)
+			_, n421, null422, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null417 {
-				v.Hard = uint64(n416)
+			if !null422 {
+				v.Hard = uint64(n421)
 			}
 			return nil
 		}
@@ -4649,21 +4703,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n418, _, null419, err := s.Integer(64, true)
+			n423, _, null424, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null419 {
-				v.Memory = int64(n418)
+			if !null424 {
+				v.Memory = int64(n423)
 			}
 			return nil
 		case "cpus":
-			n420, null421, err := s.Float(64)
+			n425, null426, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null421 {
-				v.CPUs = float64(n420)
+			if !null426 {
+				v.CPUs = float64(n425)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4672,48 +4726,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n422, _, null423, err := s.Integer(64, true)
+			n427, _, null428, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null423 {
-				v.PidsLimit = int64(n422)
+			if !null428 {
+				v.PidsLimit = int64(n427)
 			}
 			return nil
 		case "shmSize":
-			n424, _, null425, err := s.Integer(64, true)
+			n429, _, null430, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null425 {
-				v.ShmSize = int64(n424)
+			if !null430 {
+				v.ShmSize = int64(n429)
 			}
 			return nil
 		case "memorySwap":
-			n426, _, null427, err := s.Integer(64, true)
+			n431, _, null432, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null427 {
-				v.MemorySwap = int64(n426)
+			if !null432 {
+				v.MemorySwap = int64(n431)
 			}
 			return nil
 		case "memoryReservation":
-			n428, _, null429, err := s.Integer(64, true)
+			n433, _, null434, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null429 {
-				v.MemoryReservation = int64(n428)
+			if !null434 {
+				v.MemoryReservation = int64(n433)
 			}
 			return nil
 		case "cpuShares":
-			_, n430, null431, err := s.Integer(64, false)
+			_, n435, null436, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null431 {
-				v.CPUShares = uint64(n430)
+			if !null436 {
+				v.CPUShares = uint64(n435)
 			}
 			return nil
 		case "cpusetMems":
@@ -4722,165 +4776,121 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n432, null433, err := s.Integer(64, false)
+			_, n437, null438, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null433 {
-				v.CPUPeriod = uint64(n432)
+			if !null438 {
+				v.CPUPeriod = uint64(n437)
 			}
 			return nil
 		case "cpuQuota":
-			n434, _, null435, err := s.Integer(64, true)
+			n439, _, null440, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null435 {
-				v.CPUQuota = int64(n434)
+			if !null440 {
+				v.CPUQuota = int64(n439)
 			}
 			return nil
 		case "blkioWeight":
-			_, n436, null437, err := s.Integer(16, false)
+			_, n441, null442, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null437 {
-				v.BlkioWeight = uint16(n436)
+			if !null442 {
+				v.BlkioWeight = uint16(n441)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out438 := v.BlkioWeightDevice[:0]
-				if out438 == nil {
-					out438 = []string{}
+				out443 := v.BlkioWeightDevice[:0]
+				if out443 == nil {
+					out443 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e439 string
-					if err := s.Str(&e439); err != nil {
+					var e444 string
+					if err := s.Str(&e444); err != nil {
 						return err
 					}
-					out438 = append(out438, e439)
+					out443 = append(out443, e444)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out438
+				v.BlkioWeightDevice = out443
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out440 := v.DeviceReadBps[:0]
-				if out440 == nil {
-					out440 = []string{}
+				out445 := v.DeviceReadBps[:0]
+				if out445 == nil {
+					out445 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e441 string
-					if err := s.Str(&e441); err != nil {
+					var e446 string
+					if err := s.Str(&e446); err != nil {
 						return err
 					}
-					out440 = append(out440, e441)
+					out445 = append(out445, e446)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out440
+				v.DeviceReadBps = out445
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out442 := v.DeviceWriteBps[:0]
-				if out442 == nil {
-					out442 = []string{}
+				out447 := v.DeviceWriteBps[:0]
+				if out447 == nil {
+					out447 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e443 string
-					if err := s.Str(&e443); err != nil {
+					var e448 string
+					if err := s.Str(&e448); err != nil {
 						return err
 					}
-					out442 = append(out442, e443)
+					out447 = append(out447, e448)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out442
+				v.DeviceWriteBps = out447
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out444 := v.DeviceReadIOps[:0]
-				if out444 == nil {
-					out444 = []string{}
+				out449 := v.DeviceReadIOps[:0]
+				if out449 == nil {
+					out449 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e445 string
-					if err := s.Str(&e445); err != nil {
+					var e450 string
+					if err := s.Str(&e450); err != nil {
 						return err
 					}
-					out444 = append(out444, e445)
+					out449 = append(out449, e450)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out444
+				v.DeviceReadIOps = out449
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out446 := v.DeviceWriteIOps[:0]
-				if out446 == nil {
-					out446 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e447 string
-					if err := s.Str(&e447); err != nil {
-						return err
-					}
-					out446 = append(out446, e447)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceWriteIOps = out446
-			}
-			return nil
-		case "memorySwappiness":
-			if s.Literal("null") {
-				v.MemorySwappiness = nil
-			} else {
-				if v.MemorySwappiness == nil {
-					v.MemorySwappiness = new(int64)
-				}
-				n448, _, null449, err := s.Integer(64, true)
-				if err != nil {
-					return err
-				}
-				if !null449 {
-					(*v.MemorySwappiness) = int64(n448)
-				}
-			}
-			return nil
-		case "oomKillDisable":
-			x450 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x450); err != nil {
-				return err
-			}
-			v.OOMKillDisable = bool(x450)
-			return nil
-		case "deviceCgroupRules":
-			if s.Literal("null") {
-				v.DeviceCgroupRules = nil
-			} else {
-				out451 := v.DeviceCgroupRules[:0]
+				out451 := v.DeviceWriteIOps[:0]
 				if out451 == nil {
 					out451 = []string{}
 				}
@@ -4894,25 +4904,69 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out451
+				v.DeviceWriteIOps = out451
+			}
+			return nil
+		case "memorySwappiness":
+			if s.Literal("null") {
+				v.MemorySwappiness = nil
+			} else {
+				if v.MemorySwappiness == nil {
+					v.MemorySwappiness = new(int64)
+				}
+				n453, _, null454, err := s.Integer(64, true)
+				if err != nil {
+					return err
+				}
+				if !null454 {
+					(*v.MemorySwappiness) = int64(n453)
+				}
+			}
+			return nil
+		case "oomKillDisable":
+			x455 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x455); err != nil {
+				return err
+			}
+			v.OOMKillDisable = bool(x455)
+			return nil
+		case "deviceCgroupRules":
+			if s.Literal("null") {
+				v.DeviceCgroupRules = nil
+			} else {
+				out456 := v.DeviceCgroupRules[:0]
+				if out456 == nil {
+					out456 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e457 string
+					if err := s.Str(&e457); err != nil {
+						return err
+					}
+					out456 = append(out456, e457)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceCgroupRules = out456
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n453, null454, err := s.Integer(64, false)
+			_, n458, null459, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null454 {
-				v.CPURtPeriod = uint64(n453)
+			if !null459 {
+				v.CPURtPeriod = uint64(n458)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n455, _, null456, err := s.Integer(64, true)
+			n460, _, null461, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null456 {
-				v.CPURtRuntime = int64(n455)
+			if !null461 {
+				v.CPURtRuntime = int64(n460)
 			}
 			return nil
 		}
@@ -4949,42 +5003,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out457 := v.Networks[:0]
-				if out457 == nil {
-					out457 = []string{}
+				out462 := v.Networks[:0]
+				if out462 == nil {
+					out462 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e458 string
-					if err := s.Str(&e458); err != nil {
+					var e463 string
+					if err := s.Str(&e463); err != nil {
 						return err
 					}
-					out457 = append(out457, e458)
+					out462 = append(out462, e463)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out457
+				v.Networks = out462
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out459 := v.Ports[:0]
-				if out459 == nil {
-					out459 = []model.PortMapping{}
+				out464 := v.Ports[:0]
+				if out464 == nil {
+					out464 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e460 model.PortMapping
-					if err := decModelPortMapping(s, &e460); err != nil {
+					var e465 model.PortMapping
+					if err := decModelPortMapping(s, &e465); err != nil {
 						return err
 					}
-					out459 = append(out459, e460)
+					out464 = append(out464, e465)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out459
+				v.Ports = out464
 			}
 			return nil
 		case "staticIP":
@@ -5006,92 +5060,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out461 := v.DNSServers[:0]
-				if out461 == nil {
-					out461 = []string{}
+				out466 := v.DNSServers[:0]
+				if out466 == nil {
+					out466 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e462 string
-					if err := s.Str(&e462); err != nil {
+					var e467 string
+					if err := s.Str(&e467); err != nil {
 						return err
 					}
-					out461 = append(out461, e462)
+					out466 = append(out466, e467)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out461
+				v.DNSServers = out466
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out463 := v.DNSSearch[:0]
-				if out463 == nil {
-					out463 = []string{}
+				out468 := v.DNSSearch[:0]
+				if out468 == nil {
+					out468 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e464 string
-					if err := s.Str(&e464); err != nil {
+					var e469 string
+					if err := s.Str(&e469); err != nil {
 						return err
 					}
-					out463 = append(out463, e464)
+					out468 = append(out468, e469)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out463
+				v.DNSSearch = out468
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out465 := v.DNSOptions[:0]
-				if out465 == nil {
-					out465 = []string{}
+				out470 := v.DNSOptions[:0]
+				if out470 == nil {
+					out470 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e466 string
-					if err := s.Str(&e466); err != nil {
+					var e471 string
+					if err := s.Str(&e471); err != nil {
 						return err
 					}
-					out465 = append(out465, e466)
+					out470 = append(out470, e471)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out465
+				v.DNSOptions = out470
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out467 := v.AddHosts[:0]
-				if out467 == nil {
-					out467 = []string{}
+				out472 := v.AddHosts[:0]
+				if out472 == nil {
+					out472 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e468 string
-					if err := s.Str(&e468); err != nil {
+					var e473 string
+					if err := s.Str(&e473); err != nil {
 						return err
 					}
-					out467 = append(out467, e468)
+					out472 = append(out472, e473)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out467
+				v.AddHosts = out472
 			}
 			return nil
 		case "noHosts":
-			x469 := bool(v.NoHosts)
-			if err := s.Bool(&x469); err != nil {
+			x474 := bool(v.NoHosts)
+			if err := s.Bool(&x474); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x469)
+			v.NoHosts = bool(x474)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5101,27 +5155,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e470 []string
+					var e475 []string
 					if s.Literal("null") {
-						e470 = nil
+						e475 = nil
 					} else {
-						out471 := e470[:0]
-						if out471 == nil {
-							out471 = []string{}
+						out476 := e475[:0]
+						if out476 == nil {
+							out476 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e472 string
-							if err := s.Str(&e472); err != nil {
+							var e477 string
+							if err := s.Str(&e477); err != nil {
 								return err
 							}
-							out471 = append(out471, e472)
+							out476 = append(out476, e477)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e470 = out471
+						e475 = out476
 					}
-					v.Aliases[string(key)] = e470
+					v.Aliases[string(key)] = e475
 					return nil
 				}); err != nil {
 					return err
@@ -5136,11 +5190,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e473 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e473); err != nil {
+					var e478 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e478); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e473
+					v.Addrs[string(key)] = e478
 					return nil
 				}); err != nil {
 					return err
@@ -5158,30 +5212,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n474, null475, err := s.Integer(32, false)
+			_, n479, null480, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null475 {
-				v.ContainerID = uint32(n474)
+			if !null480 {
+				v.ContainerID = uint32(n479)
 			}
 			return nil
 		case "hostID":
-			_, n476, null477, err := s.Integer(32, false)
+			_, n481, null482, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null477 {
-				v.HostID = uint32(n476)
+			if !null482 {
+				v.HostID = uint32(n481)
 			}
 			return nil
 		case "size":
-			_, n478, null479, err := s.Integer(32, false)
+			_, n483, null484, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null479 {
-				v.Size = uint32(n478)
+			if !null484 {
+				v.Size = uint32(n483)
 			}
 			return nil
 		}
@@ -5198,57 +5252,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out480 := v.Test[:0]
-				if out480 == nil {
-					out480 = []string{}
+				out485 := v.Test[:0]
+				if out485 == nil {
+					out485 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e481 string
-					if err := s.Str(&e481); err != nil {
+					var e486 string
+					if err := s.Str(&e486); err != nil {
 						return err
 					}
-					out480 = append(out480, e481)
+					out485 = append(out485, e486)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out480
+				v.Test = out485
 			}
 			return nil
 		case "interval":
-			n482, _, null483, err := s.Integer(64, true)
+			n487, _, null488, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null483 {
-				v.Interval = time.Duration(n482)
+			if !null488 {
+				v.Interval = time.Duration(n487)
 			}
 			return nil
 		case "timeout":
-			n484, _, null485, err := s.Integer(64, true)
+			n489, _, null490, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null485 {
-				v.Timeout = time.Duration(n484)
+			if !null490 {
+				v.Timeout = time.Duration(n489)
 			}
 			return nil
 		case "startPeriod":
-			n486, _, null487, err := s.Integer(64, true)
+			n491, _, null492, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null487 {
-				v.StartPeriod = time.Duration(n486)
+			if !null492 {
+				v.StartPeriod = time.Duration(n491)
 			}
 			return nil
 		case "retries":
-			n488, _, null489, err := s.Integer(64, true)
+			n493, _, null494, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null489 {
-				v.Retries = int(n488)
+			if !null494 {
+				v.Retries = int(n493)
 			}
 			return nil
 		}
@@ -5282,30 +5336,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n490, null491, err := s.Integer(32, false)
+			_, n495, null496, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null491 {
-				v.UID = uint32(n490)
+			if !null496 {
+				v.UID = uint32(n495)
 			}
 			return nil
 		case "gid":
-			_, n492, null493, err := s.Integer(32, false)
+			_, n497, null498, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null493 {
-				v.GID = uint32(n492)
+			if !null498 {
+				v.GID = uint32(n497)
 			}
 			return nil
 		case "mode":
-			_, n494, null495, err := s.Integer(32, false)
+			_, n499, null500, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null495 {
-				v.Mode = uint32(n494)
+			if !null500 {
+				v.Mode = uint32(n499)
 			}
 			return nil
 		}
@@ -5329,12 +5383,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n496, _, null497, err := s.Integer(64, true)
+			n501, _, null502, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null497 {
-				v.PrefixLen = int(n496)
+			if !null502 {
+				v.PrefixLen = int(n501)
 			}
 			return nil
 		case "gateway":
@@ -5353,12 +5407,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n498, _, null499, err := s.Integer(64, true)
+			n503, _, null504, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null499 {
-				v.IPv6PrefixLen = int(n498)
+			if !null504 {
+				v.IPv6PrefixLen = int(n503)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5382,33 +5436,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n500, _, null501, err := s.Integer(64, true)
+			n505, _, null506, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null501 {
-				v.FailingStreak = int(n500)
+			if !null506 {
+				v.FailingStreak = int(n505)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out502 := v.Log[:0]
-				if out502 == nil {
-					out502 = []model.HealthLog{}
+				out507 := v.Log[:0]
+				if out507 == nil {
+					out507 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e503 model.HealthLog
-					if err := decModelHealthLog(s, &e503); err != nil {
+					var e508 model.HealthLog
+					if err := decModelHealthLog(s, &e508); err != nil {
 						return err
 					}
-					out502 = append(out502, e503)
+					out507 = append(out507, e508)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out502
+				v.Log = out507
 			}
 			return nil
 		}
@@ -5427,21 +5481,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n504, null505, err := s.Integer(16, false)
+			_, n509, null510, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null505 {
-				v.HostPort = uint16(n504)
+			if !null510 {
+				v.HostPort = uint16(n509)
 			}
 			return nil
 		case "containerPort":
-			_, n506, null507, err := s.Integer(16, false)
+			_, n511, null512, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null507 {
-				v.ContainerPort = uint16(n506)
+			if !null512 {
+				v.ContainerPort = uint16(n511)
 			}
 			return nil
 		case "protocol":
@@ -5450,12 +5504,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n508, null509, err := s.Integer(16, false)
+			_, n513, null514, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null509 {
-				v.Range = uint16(n508)
+			if !null514 {
+				v.Range = uint16(n513)
 			}
 			return nil
 		}
@@ -5494,30 +5548,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw510, err := s.Raw()
+			raw515, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw510); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw515); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw511, err := s.Raw()
+			raw516, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw511); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw516); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n512, _, null513, err := s.Integer(64, true)
+			n517, _, null518, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null513 {
-				v.ExitCode = int(n512)
+			if !null518 {
+				v.ExitCode = int(n517)
 			}
 			return nil
 		case "output":
