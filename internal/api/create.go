@@ -2,8 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -337,6 +339,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		}
 	}
 	for _, d := range hc.Devices {
+		if _, err := os.Stat(d.PathOnHost); err != nil {
+			return nil, o, badRequest("error gathering device information while adding custom device %q: %v", d.PathOnHost, errors.Unwrap(err))
+		}
 		spec := d.PathOnHost
 		if d.PathInContainer != "" {
 			spec += ":" + d.PathInContainer
@@ -419,94 +424,4 @@ func hasMountAt(ms []model.Mount, dst string) bool {
 		}
 	}
 	return false
-}
-
-// toNetwork sets the network namespace, networks, published ports, DNS and hosts of cfg.
-func toNetwork(req *createRequest, cfg *model.ContainerConfig) error {
-	hc := &req.HostConfig
-	nc := &cfg.Network
-	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts = hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts
-	for _, h := range nc.AddHosts {
-		// Docker's HOST:IP; an IPv6 address has colons of its own, the first one separates.
-		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || ip == "" {
-			return badRequest("invalid ExtraHosts entry %q: want HOST:IP", h)
-		}
-	}
-	ports := make([]string, 0, len(hc.PortBindings))
-	for p := range hc.PortBindings {
-		ports = append(ports, p)
-	}
-	sort.Strings(ports)
-	for _, p := range ports {
-		cp, err := parsePortProto(p)
-		if err != nil {
-			return err
-		}
-		bindings := hc.PortBindings[p]
-		if len(bindings) == 0 {
-			bindings = []portBinding{{}}
-		}
-		for _, b := range bindings {
-			pm := cp
-			pm.HostIP = b.HostIP
-			if pm.HostIP == "0.0.0.0" {
-				pm.HostIP = ""
-			}
-			if b.HostPort != "" {
-				hp, err := strconv.ParseUint(b.HostPort, 10, 16)
-				if err != nil {
-					return badRequest("invalid host port %q", b.HostPort)
-				}
-				pm.HostPort = uint16(hp)
-			}
-			nc.Ports = append(nc.Ports, pm)
-		}
-	}
-	mode := hc.NetworkMode
-	if req.NetworkDisabled {
-		mode = "none"
-	}
-	cfg.Namespaces[model.NSNet], nc.Networks = engine.NetworkMode(mode)
-	// Further networks of the endpoints config (docker run --network a --network b), and a
-	// static address or MAC of the first.
-	for name, ep := range req.NetworkingConfig.EndpointsConfig {
-		if ep != nil && len(ep.Aliases) > 0 && name != "bridge" && name != "default" && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
-			if nc.Aliases == nil {
-				nc.Aliases = map[string][]string{}
-			}
-			nc.Aliases[name] = ep.Aliases
-		}
-		if ep == nil || name == mode || name == "bridge" && len(nc.Networks) == 0 {
-			if ep != nil && ep.IPAMConfig != nil {
-				nc.StaticIP, nc.StaticIP6 = ep.IPAMConfig.IPv4Address, ep.IPAMConfig.IPv6Address
-			}
-			if ep != nil && ep.MacAddress != "" {
-				nc.StaticMAC = ep.MacAddress
-			}
-			continue
-		}
-		if cfg.NS(model.NSNet).Mode == model.NSModeBridge {
-			nc.Networks = append(nc.Networks, name)
-		}
-	}
-	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone) && len(nc.Ports) > 0 {
-		return badRequest("conflicting options: port publishing and the container type network mode %s", m)
-	}
-	return nil
-}
-
-// parsePortProto parses Docker's "PORT/PROTO" key (PROTO tcp when absent).
-func parsePortProto(s string) (model.PortMapping, error) {
-	port, proto, _ := strings.Cut(s, "/")
-	if proto == "" {
-		proto = "tcp"
-	}
-	if proto != "tcp" && proto != "udp" && proto != "sctp" {
-		return model.PortMapping{}, badRequest("invalid protocol %q in port %q", proto, s)
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || n == 0 {
-		return model.PortMapping{}, badRequest("invalid port %q", s)
-	}
-	return model.PortMapping{ContainerPort: uint16(n), Protocol: proto}, nil
 }

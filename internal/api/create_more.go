@@ -9,16 +9,15 @@ package api
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/model"
-	"pea/internal/network"
 	"pea/internal/oci"
 )
 
@@ -149,6 +148,15 @@ func applyHostConfigMore(req *createRequest, cfg *model.ContainerConfig, o *engi
 	}
 	if hc.NanoCpus > 0 && (hc.CPUPeriod > 0 || hc.CPUQuota > 0) {
 		return badRequest("Conflicting options: NanoCpus cannot be set with CpuPeriod or CpuQuota (--cpus sets both)")
+	}
+	if n := cpupin.NumCPU(); hc.NanoCpus > int64(n)*1e9 {
+		return badRequest("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", n, n)
+	}
+	if err := checkCpuset(hc.CpusetCpus, "/sys/devices/system/cpu/online", "CPUs"); err != nil {
+		return err
+	}
+	if err := checkCpuset(hc.CpusetMems, "/sys/devices/system/node/online", "memory nodes"); err != nil {
+		return err
 	}
 	if err := applyLogConfig(hc.LogConfig, cfg); err != nil {
 		return err
@@ -302,50 +310,6 @@ func applySecurityOpts(opts []string, cfg *model.ContainerConfig, o *engine.Crea
 	return nil
 }
 
-// checkConflicts refuses the settings Docker refuses together with the network and UTS modes:
-// a container that joins another's network namespace has that one's name resolution, and one
-// in the host's UTS namespace has the host's name.
-func checkConflicts(req *createRequest, cfg *model.ContainerConfig) error {
-	hc := &req.HostConfig
-	net := cfg.NS(model.NSNet).Mode
-	switch {
-	case cfg.NS(model.NSUts).Mode == model.NSModeHost && (req.Hostname != "" || req.Domainname != ""):
-		return badRequest("conflicting options: hostname and the UTS mode")
-	case net == model.NSModeContainer && (req.Hostname != "" || req.Domainname != ""):
-		return badRequest("conflicting options: hostname and the network mode")
-	case net == model.NSModeContainer && len(hc.DNS)+len(hc.DNSSearch)+len(hc.DNSOptions) > 0:
-		return badRequest("conflicting options: dns and the network mode")
-	case net == model.NSModeContainer && len(hc.ExtraHosts) > 0:
-		return badRequest("conflicting options: custom host-to-IP mapping and the network mode")
-	case net == model.NSModeContainer && len(req.ExposedPorts) > 0:
-		return badRequest("conflicting options: port exposing and the container type network mode")
-	case (net == model.NSModeContainer || net == model.NSModeHost) && cfg.Network.StaticMAC != "":
-		return badRequest("conflicting options: mac-address and the network mode")
-	case net == model.NSModeHost && len(cfg.Links) > 0:
-		return badRequest("conflicting options: host type networking can't be used with links. This would result in undefined behavior")
-	case net == model.NSModeContainer && len(cfg.Links) > 0:
-		return badRequest("conflicting options: container type network can't be used with links. This would result in undefined behavior")
-	case len(cfg.Links) > 0 && (net != model.NSModeBridge || onlyDefaultNetwork(cfg)):
-		return badRequest("links (--link) need a network of the user's: pea's default network has no name resolution and pea sets no link variables; run both containers on a network made with docker network create, where they find each other by name")
-	}
-	for _, h := range hc.ExtraHosts {
-		if _, ip, _ := strings.Cut(h, ":"); ip != engine.HostGateway && !validIP(ip) {
-			return badRequest("invalid IP address in add-host: %q", ip)
-		}
-	}
-	return nil
-}
-
-// onlyDefaultNetwork reports whether a bridge-mode container is on pea's default network alone.
-func onlyDefaultNetwork(cfg *model.ContainerConfig) bool {
-	for _, n := range cfg.Network.Networks {
-		if n != dockerBridge && n != "default" && n != network.DefaultName {
-			return false
-		}
-	}
-	return true
-}
-
 // toMount turns one of Docker's HostConfig.Mounts into pea's mount.
 func toMount(hm hostMount) (model.Mount, error) {
 	if !strings.HasPrefix(hm.Target, "/") {
@@ -415,11 +379,6 @@ func toMount(hm hostMount) (model.Mount, error) {
 	return m, nil
 }
 
-func validIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
 // isPropagation reports whether p is a mount propagation Docker takes.
 func isPropagation(p string) bool {
 	switch p {
@@ -427,4 +386,49 @@ func isPropagation(p string) bool {
 		return true
 	}
 	return false
+}
+
+// checkCpuset checks a cpuset list (0-3,5) against the host's online ones, listed in file, as
+// the kernel refuses others only when the container starts.
+func checkCpuset(list, file, what string) error {
+	if list == "" {
+		return nil
+	}
+	want, ok := parseCPUList(list)
+	if !ok {
+		return badRequest("invalid value %q for cpuset %s: want a list such as 0-3,5", list, what)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil // cannot tell: the kernel will
+	}
+	online := strings.TrimSpace(string(b))
+	have, _ := parseCPUList(online)
+	for n := range want {
+		if !have[n] {
+			return badRequest("Requested %s are not available - requested %s, available: %s", what, list, online)
+		}
+	}
+	return nil
+}
+
+// parseCPUList parses the kernel's list format: numbers and ranges, comma separated.
+func parseCPUList(s string) (map[int]bool, bool) {
+	out := map[int]bool{}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 0 || b < a || b-a > 1<<16 {
+			return nil, false
+		}
+		for n := a; n <= b; n++ {
+			out[n] = true
+		}
+	}
+	return out, true
 }
