@@ -151,11 +151,23 @@ func endpoints(rt *engine.Runtime, c *model.Container) map[string]endpoint {
 		a := c.Config.Network.Aliases
 		return append(append([]string{}, a[name]...), a["*"]...)
 	}
+	// The static addresses asked for a network (docker run --ip/--ip6, network connect --ip).
+	ipam := func(name string) any {
+		nc := c.Config.Network
+		addr := nc.Addrs[name]
+		if len(nc.Networks) > 0 && nc.Networks[0] == name || len(nc.Networks) == 0 && name == network.DefaultName {
+			addr.IP, addr.IP6 = orDefault(addr.IP, nc.StaticIP), orDefault(addr.IP6, nc.StaticIP6)
+		}
+		if addr.IP == "" && addr.IP6 == "" {
+			return nil
+		}
+		return map[string]string{"IPv4Address": addr.IP, "IPv6Address": addr.IP6}
+	}
 	for name, n := range c.State.Networks {
 		a := view.NewAddresses(n)
 		out[name] = endpoint{NetworkID: netID(name), Gateway: a.Gateway, IPAddress: a.IPAddress, IPPrefixLen: a.IPPrefixLen,
 			IPv6Gateway: a.IPv6Gateway, GlobalIPv6Address: a.GlobalIPv6Address, GlobalIPv6PrefixLen: a.GlobalIPv6PrefixLen,
-			MacAddress: a.MacAddress, Aliases: aliases(name)}
+			MacAddress: a.MacAddress, Aliases: aliases(name), IPAMConfig: ipam(name)}
 	}
 	if len(c.State.Networks) == 0 && c.Config.NS(model.NSNet).Mode == model.NSModeBridge {
 		nets := c.Config.Network.Networks
@@ -163,7 +175,7 @@ func endpoints(rt *engine.Runtime, c *model.Container) map[string]endpoint {
 			nets = []string{network.DefaultName}
 		}
 		for _, name := range nets {
-			out[name] = endpoint{NetworkID: netID(name), Aliases: aliases(name)}
+			out[name] = endpoint{NetworkID: netID(name), Aliases: aliases(name), IPAMConfig: ipam(name)}
 		}
 	}
 	return out
