@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -377,9 +378,8 @@ func TestAPIRunFlagsNetwork(t *testing.T) {
 	}
 	found := false
 	for _, l := range strings.Split(out, "\n") {
-		f := strings.Fields(l)
-		if len(f) > 0 && f[0] == srvIP {
-			found = strings.Contains(" "+l+" ", " srv ") && strings.Contains(" "+l+" ", " web ") && strings.Contains(" "+l+" ", " db ")
+		if f := strings.Fields(l); len(f) > 0 && f[0] == srvIP {
+			found = slices.Contains(f, "srv") && slices.Contains(f, "web") && slices.Contains(f, "db")
 		}
 	}
 	if !found {
@@ -432,7 +432,13 @@ func TestAPIRunFlagsLifecycle(t *testing.T) {
 	if got := a.MustDocker("inspect", "-f", "{{json .Config.Healthcheck}}", "hc"); got != `{"Test":["CMD-SHELL","test -f /tmp/ok"],"Interval":1000000000,"Timeout":2000000000,"StartPeriod":1000000000,"Retries":1}` {
 		t.Errorf("inspect's health check: %s", got)
 	}
-	a.Pea("import", "--change", `HEALTHCHECK --interval=1s CMD ["false"]`, "--change", `CMD ["/bin/sh"]`, busyboxTar(t), "localhost/bbhc")
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nHEALTHCHECK --interval=1s CMD [\"false\"]\n"), 0o644)
+	a.Pea("build", "-q", "-t", "localhost/bbhc", ctx)
+	a.MustDocker("run", "-d", "--name", "withhc", "localhost/bbhc", "sleep", "100")
+	if got := a.MustDocker("inspect", "-f", "{{json .Config.Healthcheck.Test}}", "withhc"); got != `["CMD","false"]` {
+		t.Fatalf("the image's health check: %s", got)
+	}
 	a.MustDocker("run", "-d", "--name", "nohc", "--no-healthcheck", "localhost/bbhc", "sleep", "100")
 	if got := a.MustDocker("inspect", "-f", "{{.State.Health}}|{{.Config.Healthcheck}}", "nohc"); got != "<nil>|<nil>" {
 		t.Errorf("--no-healthcheck: the image's check is still there: %s", got)

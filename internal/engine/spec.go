@@ -219,12 +219,25 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			sm.Options = append([]string{"rw", "nosuid", "nodev"}, m.Options...)
 		default: // bind, volume (resolved to a bind)
 			sm.Type, sm.Source = "bind", m.Source
+			// "bind" (bind-nonrecursive) leaves out the mounts below Source, and so takes a
+			// propagation without MS_REC, which the runtime would apply to the bind too.
+			recursive := !hasOpt(m.Options, "bind")
 			sm.Options = slices.Clone(m.Options)
-			if !hasOpt(m.Options, "bind") { // bind: the mounts below Source stay out (bind-nonrecursive)
+			if recursive {
 				sm.Options = append([]string{"rbind"}, m.Options...)
+			} else {
+				for i, o := range sm.Options {
+					if isPropagation(o) {
+						sm.Options[i] = strings.TrimPrefix(o, "r")
+					}
+				}
 			}
-			if !slices.ContainsFunc(sm.Options, isPropagation) {
+			switch {
+			case slices.ContainsFunc(sm.Options, isPropagation):
+			case recursive:
 				sm.Options = append(sm.Options, "rprivate")
+			default:
+				sm.Options = append(sm.Options, "private")
 			}
 		}
 		if m.ReadOnly {
