@@ -13,7 +13,6 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
-	"pea/internal/image"
 	"pea/internal/model"
 	"pea/internal/oci"
 )
@@ -226,11 +225,6 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt
 	c, err := rt.CreateContainer(r.Context(), cfg, o)
 	if err != nil {
 		undo()
-		if errdefs.Is(err, errdefs.ErrNotFound) && !image.IsNotKnown(err) {
-			// The docker client pulls the image on a 404, then asks again: what is missing
-			// here is something else the request names.
-			return &apiError{http.StatusBadRequest, err.Error()}
-		}
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": createWarnings(&req)})

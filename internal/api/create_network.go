@@ -113,8 +113,10 @@ func checkConflicts(req *createRequest, cfg *model.ContainerConfig) error {
 	switch {
 	case cfg.NS(model.NSUts).Mode == model.NSModeHost && (req.Hostname != "" || req.Domainname != ""):
 		return badRequest("conflicting options: hostname and the UTS mode")
-	case net == model.NSModeContainer && (req.Hostname != "" || req.Domainname != ""):
+	case net == model.NSModeContainer && req.Hostname != "":
 		return badRequest("conflicting options: hostname and the network mode")
+	case net == model.NSModeContainer && (len(hc.PortBindings) > 0 || hc.PublishAllPorts):
+		return badRequest("conflicting options: port publishing and the container type network mode")
 	case net == model.NSModeContainer && len(hc.DNS)+len(hc.DNSSearch)+len(hc.DNSOptions) > 0:
 		return badRequest("conflicting options: dns and the network mode")
 	case net == model.NSModeContainer && len(hc.ExtraHosts) > 0:

@@ -1,7 +1,6 @@
 package image
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,12 +17,6 @@ func (e *notKnown) Unwrap() error { return errdefs.ErrNotFound }
 
 // ErrImageNotKnown returns the store's "image not known" error for name.
 func ErrImageNotKnown(name string) error { return &notKnown{name} }
-
-// IsNotKnown reports whether err is the store's "image not known" error.
-func IsNotKnown(err error) bool {
-	var nk *notKnown
-	return errors.As(err, &nk)
-}
 
 // Lookup finds an image by full or short name, full ID, "sha256:<id>" or unique ID prefix.
 func (s *Store) Lookup(nameOrID string) (*Image, error) {
