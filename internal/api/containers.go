@@ -82,7 +82,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 	s.attachMu.Unlock()
 	if len(pending) == 0 {
 		if _, err := rt.StartCreated(r.Context(), c, nil); err != nil {
-			return startError(err)
+			return s.failedStart(rt, c, err)
 		}
 		s.changed(c.Config.ID)
 		w.WriteHeader(http.StatusNoContent)
@@ -98,7 +98,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 	if streams == nil {
 		close(pa.done)
 		if _, err := rt.StartCreated(r.Context(), c, nil); err != nil {
-			return startError(err)
+			return s.failedStart(rt, c, err)
 		}
 		s.changed(c.Config.ID)
 		w.WriteHeader(http.StatusNoContent)
@@ -113,7 +113,7 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 	if err != nil {
 		art.Close()
 		close(pa.done)
-		return startError(err)
+		return s.failedStart(rt, c, err)
 	}
 	s.changed(c.Config.ID)
 	go func() {
@@ -136,6 +136,18 @@ func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request, rt *
 	}()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// failedStart answers a start that failed: an auto-removed container that did not start is
+// removed, as Docker's daemon removes it (docker run --rm waits for that removal).
+func (s *Server) failedStart(rt *engine.Runtime, c *model.Container, err error) error {
+	if c.Config.AutoRemove {
+		if cur, lerr := rt.LookupContainer(c.Config.ID); lerr == nil && !cur.State.Active() {
+			rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true, Volumes: true})
+			s.changed(c.Config.ID)
+		}
+	}
+	return startError(err)
 }
 
 // startError is a failed start as Docker answers it: a command that is not found or cannot be

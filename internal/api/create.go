@@ -2,8 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,6 +60,8 @@ type containerConfig struct {
 	Labels       map[string]string   `json:"Labels"`
 	StopSignal   string              `json:"StopSignal,omitempty"`
 	StopTimeout  *int                `json:"StopTimeout,omitempty"`
+	// MacAddress is the container's MAC address before API 1.44 (then the endpoint's).
+	MacAddress string `json:"MacAddress,omitempty"`
 	// NetworkDisabled is Docker's --network none of old clients.
 	NetworkDisabled bool          `json:"NetworkDisabled,omitempty"`
 	Healthcheck     *healthConfig `json:"Healthcheck,omitempty"`
@@ -117,15 +121,16 @@ type ulimit struct {
 	Hard int64  `json:"Hard"`
 }
 
+// hostMount is Docker's mount.Mount (HostConfig.Mounts, docker run --mount).
 type hostMount struct {
-	Type     string `json:"Type"`
-	Source   string `json:"Source"`
-	Target   string `json:"Target"`
-	ReadOnly bool   `json:"ReadOnly"`
-	// VolumeOptions is what Docker's volume mounts take; NoCopy leaves a new volume empty.
-	VolumeOptions *struct {
-		NoCopy bool `json:"NoCopy"`
-	} `json:"VolumeOptions,omitempty"`
+	Type          string         `json:"Type"`
+	Source        string         `json:"Source"`
+	Target        string         `json:"Target"`
+	ReadOnly      bool           `json:"ReadOnly"`
+	Consistency   string         `json:"Consistency,omitempty"` // macOS's: nothing on Linux
+	BindOptions   *bindOptions   `json:"BindOptions,omitempty"`
+	VolumeOptions *volumeOptions `json:"VolumeOptions,omitempty"`
+	TmpfsOptions  *tmpfsOptions  `json:"TmpfsOptions,omitempty"`
 }
 
 type deviceMapping struct {
@@ -178,6 +183,7 @@ type hostConfig struct {
 	Ulimits           []ulimit                 `json:"Ulimits"`
 	Devices           []deviceMapping          `json:"Devices"`
 	Mounts            []hostMount              `json:"Mounts,omitempty"`
+	hostConfigMore
 }
 
 type endpointSettings struct {
@@ -212,11 +218,16 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt
 	if _, err := rt.ImageLookup(req.Image); errdefs.Is(err, errdefs.ErrNotFound) {
 		return &apiError{http.StatusNotFound, "No such image: " + req.Image}
 	}
-	c, err := rt.CreateContainer(r.Context(), cfg, o)
+	undo, err := prepareDockerCreate(r, rt, &req, cfg, &o)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": []string{}})
+	c, err := rt.CreateContainer(r.Context(), cfg, o)
+	if err != nil {
+		undo()
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": createWarnings(&req)})
 	return nil
 }
 
@@ -289,17 +300,7 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		cfg.Mounts = append(cfg.Mounts, m)
 	}
 	for _, hm := range hc.Mounts {
-		spec := "type=" + hm.Type + ",target=" + hm.Target
-		if hm.Source != "" {
-			spec += ",source=" + hm.Source
-		}
-		if hm.ReadOnly {
-			spec += ",readonly"
-		}
-		if hm.VolumeOptions != nil && hm.VolumeOptions.NoCopy {
-			spec += ",volume-nocopy"
-		}
-		m, err := engine.ParseMount(spec)
+		m, err := toMount(hm)
 		if err != nil {
 			return nil, o, err
 		}
@@ -332,6 +333,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		}
 	}
 	for _, d := range hc.Devices {
+		if _, err := os.Stat(d.PathOnHost); err != nil {
+			return nil, o, badRequest("error gathering device information while adding custom device %q: %v", d.PathOnHost, errors.Unwrap(err))
+		}
 		spec := d.PathOnHost
 		if d.PathInContainer != "" {
 			spec += ":" + d.PathInContainer
@@ -340,11 +344,6 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 			spec += ":" + d.CgroupPermissions
 		}
 		cfg.Devices = append(cfg.Devices, spec)
-	}
-	for _, s := range hc.SecurityOpt {
-		if err := engine.ApplySecurityOpt(cfg, s); err != nil {
-			return nil, o, err
-		}
 	}
 	for _, u := range hc.Ulimits {
 		cfg.Ulimits = append(cfg.Ulimits, model.Ulimit{Name: strings.ToLower(strings.TrimPrefix(strings.ToUpper(u.Name), "RLIMIT_")), Soft: uint64(u.Soft), Hard: uint64(u.Hard)})
@@ -365,7 +364,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 	}
 	for kind, v := range map[string]string{model.NSPid: hc.PidMode, model.NSIpc: hc.IpcMode, model.NSUts: hc.UTSMode} {
 		switch {
-		case v == "" || v == "private" || (kind == model.NSIpc && v == "shareable"):
+		case kind == model.NSIpc && (v == model.NSModePrivate || v == model.NSModeShareable):
+			cfg.Namespaces[kind] = model.Namespace{Mode: v} // private: others may not join it
+		case v == "" || v == "private":
 		case v == "host":
 			cfg.Namespaces[kind] = model.Namespace{Mode: model.NSModeHost}
 		case v == "none" && kind == model.NSIpc:
@@ -404,6 +405,9 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 		}
 		o.Expose = append(o.Expose, pm)
 	}
+	if err := applyHostConfigMore(req, cfg, &o); err != nil {
+		return nil, o, err
+	}
 	return cfg, o, nil
 }
 
@@ -414,94 +418,4 @@ func hasMountAt(ms []model.Mount, dst string) bool {
 		}
 	}
 	return false
-}
-
-// toNetwork sets the network namespace, networks, published ports, DNS and hosts of cfg.
-func toNetwork(req *createRequest, cfg *model.ContainerConfig) error {
-	hc := &req.HostConfig
-	nc := &cfg.Network
-	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts = hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts
-	for _, h := range nc.AddHosts {
-		// Docker's HOST:IP; an IPv6 address has colons of its own, the first one separates.
-		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || ip == "" {
-			return badRequest("invalid ExtraHosts entry %q: want HOST:IP", h)
-		}
-	}
-	ports := make([]string, 0, len(hc.PortBindings))
-	for p := range hc.PortBindings {
-		ports = append(ports, p)
-	}
-	sort.Strings(ports)
-	for _, p := range ports {
-		cp, err := parsePortProto(p)
-		if err != nil {
-			return err
-		}
-		bindings := hc.PortBindings[p]
-		if len(bindings) == 0 {
-			bindings = []portBinding{{}}
-		}
-		for _, b := range bindings {
-			pm := cp
-			pm.HostIP = b.HostIP
-			if pm.HostIP == "0.0.0.0" {
-				pm.HostIP = ""
-			}
-			if b.HostPort != "" {
-				hp, err := strconv.ParseUint(b.HostPort, 10, 16)
-				if err != nil {
-					return badRequest("invalid host port %q", b.HostPort)
-				}
-				pm.HostPort = uint16(hp)
-			}
-			nc.Ports = append(nc.Ports, pm)
-		}
-	}
-	mode := hc.NetworkMode
-	if req.NetworkDisabled {
-		mode = "none"
-	}
-	cfg.Namespaces[model.NSNet], nc.Networks = engine.NetworkMode(mode)
-	// Further networks of the endpoints config (docker run --network a --network b), and a
-	// static address or MAC of the first.
-	for name, ep := range req.NetworkingConfig.EndpointsConfig {
-		if ep != nil && len(ep.Aliases) > 0 && name != "bridge" && name != "default" && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
-			if nc.Aliases == nil {
-				nc.Aliases = map[string][]string{}
-			}
-			nc.Aliases[name] = ep.Aliases
-		}
-		if ep == nil || name == mode || name == "bridge" && len(nc.Networks) == 0 {
-			if ep != nil && ep.IPAMConfig != nil {
-				nc.StaticIP, nc.StaticIP6 = ep.IPAMConfig.IPv4Address, ep.IPAMConfig.IPv6Address
-			}
-			if ep != nil && ep.MacAddress != "" {
-				nc.StaticMAC = ep.MacAddress
-			}
-			continue
-		}
-		if cfg.NS(model.NSNet).Mode == model.NSModeBridge {
-			nc.Networks = append(nc.Networks, name)
-		}
-	}
-	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone) && len(nc.Ports) > 0 {
-		return badRequest("conflicting options: port publishing and the container type network mode %s", m)
-	}
-	return nil
-}
-
-// parsePortProto parses Docker's "PORT/PROTO" key (PROTO tcp when absent).
-func parsePortProto(s string) (model.PortMapping, error) {
-	port, proto, _ := strings.Cut(s, "/")
-	if proto == "" {
-		proto = "tcp"
-	}
-	if proto != "tcp" && proto != "udp" && proto != "sctp" {
-		return model.PortMapping{}, badRequest("invalid protocol %q in port %q", proto, s)
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || n == 0 {
-		return model.PortMapping{}, badRequest("invalid port %q", s)
-	}
-	return model.PortMapping{ContainerPort: uint16(n), Protocol: proto}, nil
 }

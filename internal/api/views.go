@@ -151,11 +151,23 @@ func endpoints(rt *engine.Runtime, c *model.Container) map[string]endpoint {
 		a := c.Config.Network.Aliases
 		return append(append([]string{}, a[name]...), a["*"]...)
 	}
+	// The static addresses asked for a network (docker run --ip/--ip6, network connect --ip).
+	ipam := func(name string) any {
+		nc := c.Config.Network
+		addr := nc.Addrs[name]
+		if len(nc.Networks) > 0 && nc.Networks[0] == name || len(nc.Networks) == 0 && name == network.DefaultName {
+			addr.IP, addr.IP6 = orDefault(addr.IP, nc.StaticIP), orDefault(addr.IP6, nc.StaticIP6)
+		}
+		if addr.IP == "" && addr.IP6 == "" {
+			return nil
+		}
+		return map[string]string{"IPv4Address": addr.IP, "IPv6Address": addr.IP6}
+	}
 	for name, n := range c.State.Networks {
 		a := view.NewAddresses(n)
 		out[name] = endpoint{NetworkID: netID(name), Gateway: a.Gateway, IPAddress: a.IPAddress, IPPrefixLen: a.IPPrefixLen,
 			IPv6Gateway: a.IPv6Gateway, GlobalIPv6Address: a.GlobalIPv6Address, GlobalIPv6PrefixLen: a.GlobalIPv6PrefixLen,
-			MacAddress: a.MacAddress, Aliases: aliases(name)}
+			MacAddress: a.MacAddress, Aliases: aliases(name), IPAMConfig: ipam(name)}
 	}
 	if len(c.State.Networks) == 0 && c.Config.NS(model.NSNet).Mode == model.NSModeBridge {
 		nets := c.Config.Network.Networks
@@ -163,7 +175,7 @@ func endpoints(rt *engine.Runtime, c *model.Container) map[string]endpoint {
 			nets = []string{network.DefaultName}
 		}
 		for _, name := range nets {
-			out[name] = endpoint{NetworkID: netID(name), Aliases: aliases(name)}
+			out[name] = endpoint{NetworkID: netID(name), Aliases: aliases(name), IPAMConfig: ipam(name)}
 		}
 	}
 	return out
@@ -348,12 +360,6 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 			ports[key] = append(ports[key], portBinding{HostIP: orDefault(p.HostIP, "0.0.0.0"), HostPort: strconv.Itoa(int(p.HostPort + i))})
 		}
 	}
-	restart := restartPolicy{Name: "no"}
-	if cfg.RestartPolicy != "" {
-		name, n, _ := strings.Cut(cfg.RestartPolicy, ":")
-		restart.Name = name
-		restart.MaximumRetryCount, _ = strconv.Atoi(n)
-	}
 	stopSignal := ""
 	if cfg.StopSignal != 0 {
 		stopSignal = engine.SignalName(syscall.Signal(cfg.StopSignal))
@@ -363,18 +369,6 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	binds := []string{}
-	for _, m := range cfg.Mounts {
-		if m.Type == "bind" || m.Type == "volume" {
-			b := m.Source + ":" + m.Destination
-			if m.ReadOnly {
-				b += ":ro"
-			}
-			binds = append(binds, b)
-		}
-	}
-	pidsLimit := cfg.Resources.PidsLimit
-	var autoRemove = cfg.AutoRemove
 	out := map[string]any{
 		"Id": cfg.ID, "Created": dockerTime(cfg.Created), "Path": path, "Args": args,
 		"State": map[string]any{
@@ -386,37 +380,19 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 		"Image": imageRef(cfg.Image), "ResolvConfPath": resolv, "HostnamePath": hostname, "HostsPath": hosts,
 		"LogPath": rt.LogPath(cfg), "Name": "/" + cfg.Name, "RestartCount": st.RestartCount,
 		"Driver": "overlay", "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
-		"ExecIDs": nil,
-		"HostConfig": map[string]any{
-			"Binds": binds, "NetworkMode": networkMode(cfg), "PortBindings": ports, "RestartPolicy": restart,
-			"AutoRemove": autoRemove, "CapAdd": cfg.CapAdd, "CapDrop": cfg.CapDrop, "Dns": cfg.Network.DNSServers,
-			"DnsOptions": cfg.Network.DNSOptions, "DnsSearch": cfg.Network.DNSSearch, "ExtraHosts": cfg.Network.AddHosts,
-			"GroupAdd": cfg.GroupAdd, "OomScoreAdj": cfg.OOMScoreAdj, "Privileged": cfg.Privileged,
-			"ReadonlyRootfs": cfg.ReadOnly, "ShmSize": cfg.Resources.ShmSize, "Sysctls": cfg.Sysctls,
-			"Init": cfg.Init, "CgroupParent": cfg.CgroupParent, "Memory": cfg.Resources.Memory,
-			"MemorySwap": cfg.Resources.MemorySwap, "MemoryReservation": cfg.Resources.MemoryReservation,
-			"NanoCpus": int64(cfg.Resources.CPUs * 1e9), "CpuShares": cfg.Resources.CPUShares,
-			"CpuPeriod": cfg.Resources.CPUPeriod, "CpuQuota": cfg.Resources.CPUQuota,
-			"CpusetCpus": cfg.Resources.CpusetCpus, "CpusetMems": cfg.Resources.CpusetMems, "PidsLimit": pidsLimit,
-			"IpcMode": nsString(cfg, model.NSIpc, "shareable"), "PidMode": nsString(cfg, model.NSPid, ""),
-			"UTSMode": nsString(cfg, model.NSUts, ""), "UsernsMode": nsString(cfg, model.NSUser, ""),
-			"CgroupnsMode": nsString(cfg, model.NSCgroup, "private"), "LogConfig": map[string]any{"Type": "k8s-file", "Config": map[string]string{}},
-		},
+		"ExecIDs":     nil,
+		"HostConfig":  hostConfigView(rt, c, ports),
 		"GraphDriver": map[string]any{"Name": "overlay", "Data": map[string]string{"MergedDir": st.MountPoint}},
 		"Mounts":      mounts(rt, cfg),
 		"Config": map[string]any{
-			"Hostname": orDefault(cfg.Hostname, shortID(cfg.ID)), "Domainname": "", "User": cfg.User,
+			"Hostname": orDefault(cfg.Hostname, shortID(cfg.ID)), "Domainname": cfg.Domainname, "User": cfg.User,
 			"AttachStdin": false, "AttachStdout": false, "AttachStderr": false, "ExposedPorts": exposed,
 			"Tty": cfg.Terminal, "OpenStdin": cfg.Stdin, "StdinOnce": cfg.Stdin && !cfg.KeepStdinOpen, "Env": cfg.Env, "Cmd": cfg.Cmd,
 			"Image": cfg.ImageName, "Volumes": nil, "WorkingDir": cfg.WorkingDir, "Entrypoint": cfg.Entrypoint,
 			"OnBuild": nil, "Labels": labels, "StopSignal": stopSignal, "StopTimeout": stopTimeout,
+			"MacAddress": cfg.Network.StaticMAC,
 		},
 		"NetworkSettings": networkSettings(rt, c, ports),
-	}
-	if hc := cfg.Healthcheck; hc != nil {
-		out["State"].(map[string]any)["Health"] = healthView(st.Health)
-		out["Config"].(map[string]any)["Healthcheck"] = healthConfig{Test: hc.Test, Interval: int64(hc.Interval),
-			Timeout: int64(hc.Timeout), StartPeriod: int64(hc.StartPeriod), Retries: hc.Retries}
 	}
 	if hc := cfg.Healthcheck; hc != nil {
 		out["State"].(map[string]any)["Health"] = healthView(st.Health)
@@ -454,6 +430,9 @@ func networkSettings(rt *engine.Runtime, c *model.Container, ports map[string][]
 // nsString is Docker's mode string of a namespace kind (def when private or unset).
 func nsString(cfg *model.ContainerConfig, kind, def string) string {
 	ns, ok := cfg.Namespaces[kind]
+	if kind == model.NSIpc && ns.Mode == model.NSModePrivate {
+		return ns.Mode // not shareable: another container may not join it
+	}
 	if !ok || ns.Mode == "" || ns.Mode == model.NSModePrivate {
 		return def
 	}

@@ -45,6 +45,9 @@ type CreateOptions struct {
 	// SeccompPolicy image takes the seccomp profile from the image's
 	// io.containers.seccomp.profile label, when it has one (--seccomp-policy).
 	SeccompPolicy string
+	// SeccompProfile is a seccomp profile's content, the container's profile (Docker's API
+	// sends the content of the client's file): written into the container's directory.
+	SeccompProfile []byte
 	// PreserveFDs passes this process's fds 3 to 3+N-1 on to the container's first start, if it
 	// is made by this process (run --preserve-fds).
 	PreserveFDs int
@@ -169,7 +172,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 	u.add(func() { os.RemoveAll(r.ctrDir(cfg.ID)) })
-	if err := r.writeImageSeccomp(cfg); err != nil {
+	if err := r.writeImageSeccomp(cfg, o.SeccompProfile); err != nil {
 		return nil, err
 	}
 

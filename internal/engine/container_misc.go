@@ -81,3 +81,12 @@ func (r *Runtime) DefaultCgroupNS() string {
 	}
 	return "host"
 }
+
+// OCIRuntimeName is the name of the OCI runtime that runs the containers (crun unless --runtime
+// named another).
+func (r *Runtime) OCIRuntimeName() string {
+	if r.opts.Runtime == "" {
+		return "crun"
+	}
+	return filepath.Base(r.opts.Runtime)
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,6 +62,12 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 			if !ok {
 				continue
 			}
+			if ip == HostGateway {
+				for _, gw := range hostGateways(c) {
+					fmt.Fprintf(&hosts, "%s\t%s\n", gw, name)
+				}
+				continue
+			}
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
 		}
 		// The addresses of one network (a dual-stack one gives one of each family), as
@@ -104,6 +111,33 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 		}
 	}
 	return files, nil
+}
+
+// HostGateway is the address of an --add-host NAME:host-gateway: the host, as the container
+// reaches it.
+const HostGateway = "host-gateway"
+
+// hostGateways are the addresses host-gateway stands for in c's /etc/hosts: the gateways (the
+// host's side of the bridge) of its first network (as configured) that has one, IPv4 first; the loopback
+// address with the host's network; none without a network.
+func hostGateways(c *model.Container) []string {
+	if c.Config.NS(model.NSNet).Mode == model.NSModeHost {
+		return []string{"127.0.0.1"}
+	}
+	order := append(slices.Clone(c.Config.Network.Networks), slices.Sorted(maps.Keys(c.State.Networks))...)
+	for _, n := range order {
+		s := c.State.Networks[n]
+		var gws []string
+		for _, gw := range []string{s.Gateway, s.IPv6Gateway} {
+			if gw != "" {
+				gws = append(gws, gw)
+			}
+		}
+		if len(gws) > 0 {
+			return gws
+		}
+	}
+	return nil
 }
 
 func (r *Runtime) etcDir(id string) string { return filepath.Join(r.opts.RunRoot, "etc", id) }

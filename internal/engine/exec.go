@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,7 +95,7 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 			}
 		}
 	}
-	// The runtime's own options, then (args) those that describe the process.
+	// The runtime's own options; the process is described in a file (below).
 	opts := []string{"exec"}
 	if o.PreserveFDs > 0 {
 		opts = append(opts, "--preserve-fds", strconv.Itoa(o.PreserveFDs))
@@ -104,16 +105,6 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	}
 	if o.Tty && o.ConsoleSocket != "" {
 		opts = append(opts, "--console-socket", o.ConsoleSocket)
-	}
-	var args []string
-	if o.Tty {
-		args = append(args, "--tty")
-	}
-	if o.Privileged {
-		// Every capability by name: crun takes no "ALL" (the process had none at all).
-		for _, c := range oci.AllCapabilities() {
-			args = append(args, "--cap", c)
-		}
 	}
 	env := mergeEnv(c.Config.Env, o.Env)
 	if !hasEnv(env, "PATH") {
@@ -125,27 +116,19 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	if o.Tty && !hasEnv(env, "TERM") {
 		env = append(env, "TERM=xterm")
 	}
-	for _, e := range env {
-		args = append(args, "--env", e)
-	}
 	wd := o.WorkDir
 	if wd == "" {
 		wd = c.Config.WorkingDir
 	}
-	if wd != "" {
-		args = append(args, "--cwd", wd)
+	// The process goes to the runtime as a file, always: the container's own process is its
+	// base (capabilities, no-new-privileges, rlimits, OOM score), which crun exec's options
+	// alone would leave at the runtime's defaults.
+	pf, err := r.execProcessFile(c, o, env, wd, uid, gid, groups)
+	if err != nil {
+		return 0, err
 	}
-	args = append(args, "--user", fmt.Sprintf("%d:%d", uid, gid), c.Config.ID)
-	args = append(opts, append(args, o.Cmd...)...)
-	if len(groups) > 0 {
-		// crun exec's options have no supplementary groups: the process goes in a file.
-		pf, err := r.execProcessFile(c, o, env, wd, uid, gid, groups)
-		if err != nil {
-			return 0, err
-		}
-		defer os.Remove(pf)
-		args = append(opts, "--process", pf, c.Config.ID)
-	}
+	defer os.Remove(pf)
+	args := append(opts, "--process", pf, c.Config.ID)
 	cmd := rt.Command(ctx, args...)
 	cmd.WaitDelay = o.WaitDelay
 	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
@@ -246,7 +229,9 @@ func (r *Runtime) execProcessFile(c *model.Container, o ExecOptions, env []strin
 	var spec struct {
 		Process map[string]any `json:"process"`
 	}
-	if err := json.Unmarshal(b, &spec); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // rlimits up to 2^64-1: as float64 they would not survive
+	if err := dec.Decode(&spec); err != nil {
 		return "", fmt.Errorf("the container's config.json: %w", err)
 	}
 	p := spec.Process
@@ -257,7 +242,11 @@ func (r *Runtime) execProcessFile(c *model.Container, o ExecOptions, env []strin
 		wd = "/"
 	}
 	p["args"], p["env"], p["cwd"], p["terminal"] = o.Cmd, env, wd, o.Tty
-	p["user"] = map[string]any{"uid": uid, "gid": gid, "additionalGids": groups}
+	user := map[string]any{"uid": uid, "gid": gid, "additionalGids": groups}
+	if old, ok := p["user"].(map[string]any); ok && old["umask"] != nil {
+		user["umask"] = old["umask"] // the container's --umask
+	}
+	p["user"] = user
 	delete(p, "consoleSize")
 	if o.Privileged {
 		all := oci.AllCapabilities()

@@ -64,7 +64,7 @@ func ParseVolume(spec string) (model.Mount, error) {
 
 // ParseMount parses --mount type=bind|tmpfs|volume,src=...,dst=...,ro.
 func ParseMount(spec string) (model.Mount, error) {
-	m := model.Mount{Type: "volume"}
+	m := model.Mount{Type: "volume", FromMount: true}
 	for _, kv := range strings.Split(spec, ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
@@ -91,7 +91,11 @@ func ParseMount(spec string) (model.Mount, error) {
 			m.ChownToUser = v == "" || v == "true"
 		case "volume-nocopy", "nocopy":
 			m.NoCopy = v == "" || v == "true"
-		case "relabel", "z", "Z", "bind-nonrecursive", "consistency", "notmpcopyup":
+		case "bind-nonrecursive":
+			if v == "" || v == "true" {
+				m.Options = append(m.Options, "bind") // not rbind: the mounts below the source stay out
+			}
+		case "relabel", "z", "Z", "consistency", "notmpcopyup":
 		default:
 			return m, fmt.Errorf("invalid --mount option %q: %w", k, errdefs.ErrInvalid)
 		}

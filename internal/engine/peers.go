@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -126,8 +127,8 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		podNames[c.Config.Pod] = append(podNames[c.Config.Pod], c.Config.Name)
 	}
 	type peer struct {
-		ip    string
-		names []string
+		ip, name string // name: the container's own
+		names    []string
 	}
 	byNet := map[string][]peer{}
 	var owners []*model.Container
@@ -159,7 +160,7 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 				}
 			}
 			for _, ip := range ips {
-				byNet[n] = append(byNet[n], peer{ip, valid})
+				byNet[n] = append(byNet[n], peer{ip, c.Config.Name, valid})
 			}
 		}
 	}
@@ -173,17 +174,38 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 			continue
 		}
 		sort.Strings(mine)
+		linked := linkAliases(c)
 		var sec strings.Builder
 		sec.WriteString(peersMarker)
 		for _, n := range mine {
 			for _, p := range byNet[n] {
-				sec.WriteString(p.ip + "\t" + strings.Join(uniq(p.names), " ") + "\n")
+				names := append(slices.Clone(p.names), linked[p.name]...)
+				sec.WriteString(p.ip + "\t" + strings.Join(uniq(names), " ") + "\n")
 			}
 		}
 		if err := rewritePeers(filepath.Join(r.etcDir(c.Config.ID), "hosts"), sec.String()); err != nil {
 			slog.Warn("peer hosts: rewriting", "container", c.Config.Name, "err", err)
 		}
 	}
+}
+
+// linkAliases are the further names c knows other containers by (Docker's links, NAME:ALIAS),
+// by their names: only in c's own /etc/hosts.
+func linkAliases(c *model.Container) map[string][]string {
+	if len(c.Config.Links) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, l := range c.Config.Links {
+		name, alias, _ := strings.Cut(l, ":")
+		if alias == "" {
+			alias = name
+		}
+		if validName(alias) {
+			out[name] = append(out[name], alias)
+		}
+	}
+	return out
 }
 
 // rewritePeers replaces the peers section of the hosts file at path, in place (the running

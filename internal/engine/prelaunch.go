@@ -23,8 +23,18 @@ func (r *Runtime) conmonOptions(cfg *model.ContainerConfig) oci.CreateOptions {
 		// file here; that waits on conmon's wake-up and reaping.)
 		NoSyncLog: cfg.AutoRemove,
 		LogDriver: conmonLogDriver(cfg.LogDriver), Timeout: cfg.Timeout, RuntimeArgs: runtimeArgs(cfg),
-		LogSizeMax: cfg.LogSizeMax, LogTag: cfg.LogTag, PreserveFDs: r.takePreserveFDs(cfg.ID),
+		LogSizeMax: cfg.LogSizeMax, LogTag: logTag(cfg), PreserveFDs: r.takePreserveFDs(cfg.ID),
 	}
+}
+
+// logTag is conmon's --log-tag for cfg: journald's entries carry the tag; conmon refuses one
+// for a file log, whose lines have no place for it (Docker's json-file keeps it as an
+// attribute only logs --details shows).
+func logTag(cfg *model.ContainerConfig) string {
+	if conmonLogDriver(cfg.LogDriver) != LogDriverJournald {
+		return ""
+	}
+	return cfg.LogTag
 }
 
 // makeRunDirs makes the directories conmon needs for container id: its bundle, the exit

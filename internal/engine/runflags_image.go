@@ -92,19 +92,25 @@ func applyImageRunFlags(cfg *model.ContainerConfig, img *image.Image, o CreateOp
 	return nil
 }
 
-// writeImageSeccomp writes the image's seccomp profile (see applyImageRunFlags) into the new
-// container's directory, checked, and makes it the container's profile.
-func (r *Runtime) writeImageSeccomp(cfg *model.ContainerConfig) error {
-	if cfg.Seccomp != imageSeccompMark {
+// writeImageSeccomp writes the seccomp profile of the image (see applyImageRunFlags), or the
+// one given inline, into the new container's directory, checked, and makes it the container's
+// profile.
+func (r *Runtime) writeImageSeccomp(cfg *model.ContainerConfig, inline []byte) error {
+	content, from := inline, "the seccomp profile given"
+	switch {
+	case inline != nil:
+	case cfg.Seccomp == imageSeccompMark:
+		content, from = []byte(cfg.Annotations[seccompLabel]), "the seccomp profile of the image (label "+seccompLabel+")"
+	default:
 		return nil
 	}
 	p := filepath.Join(r.ctrDir(cfg.ID), "seccomp.json")
-	if err := os.WriteFile(p, []byte(cfg.Annotations[seccompLabel]), 0o600); err != nil {
+	if err := os.WriteFile(p, content, 0o600); err != nil {
 		return err
 	}
 	cfg.Seccomp = p
 	if _, err := seccompFor(cfg); err != nil {
-		return fmt.Errorf("the seccomp profile of the image (label %s): %v: %w", seccompLabel, err, errdefs.ErrInvalid)
+		return fmt.Errorf("%s: %v: %w", from, err, errdefs.ErrInvalid)
 	}
 	return nil
 }

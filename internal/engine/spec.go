@@ -97,6 +97,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			Rlimits:         oci.DefaultRlimits(),
 		},
 		Hostname:    cfg.Hostname,
+		Domainname:  cfg.Domainname,
 		Annotations: map[string]string{"io.pea.container.name": cfg.Name},
 		Linux: &specs.Linux{
 			CgroupsPath: in.cgroupsPath,
@@ -130,7 +131,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		s.Linux.UIDMappings, s.Linux.GIDMappings = specIDMaps(cfg.UIDMap), specIDMaps(cfg.GIDMap)
 	}
 	if cfg.NS(model.NSUts).Mode == model.NSModeHost || in.nsPaths[model.NSUts] != "" {
-		s.Hostname = ""
+		s.Hostname, s.Domainname = "", ""
 	} else if s.Hostname == "" {
 		s.Hostname = shortID(cfg.ID) // a private UTS namespace would otherwise keep the host's name
 	}
@@ -218,9 +219,25 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			sm.Options = append([]string{"rw", "nosuid", "nodev"}, m.Options...)
 		default: // bind, volume (resolved to a bind)
 			sm.Type, sm.Source = "bind", m.Source
-			sm.Options = append([]string{"rbind"}, m.Options...)
-			if !hasOpt(sm.Options, "rprivate") && !hasOpt(sm.Options, "rshared") && !hasOpt(sm.Options, "rslave") {
+			// "bind" (bind-nonrecursive) leaves out the mounts below Source, and so takes a
+			// propagation without MS_REC, which the runtime would apply to the bind too.
+			recursive := !hasOpt(m.Options, "bind")
+			sm.Options = slices.Clone(m.Options)
+			if recursive {
+				sm.Options = append([]string{"rbind"}, m.Options...)
+			} else {
+				for i, o := range sm.Options {
+					if isPropagation(o) {
+						sm.Options[i] = strings.TrimPrefix(o, "r")
+					}
+				}
+			}
+			switch {
+			case slices.ContainsFunc(sm.Options, isPropagation):
+			case recursive:
 				sm.Options = append(sm.Options, "rprivate")
+			default:
+				sm.Options = append(sm.Options, "private")
 			}
 		}
 		if m.ReadOnly {
@@ -569,4 +586,13 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// isPropagation reports whether a mount option sets the mount's propagation.
+func isPropagation(o string) bool {
+	switch o {
+	case "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable":
+		return true
+	}
+	return false
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -200,4 +202,44 @@ func (u ResourceUpdate) unlimit(res model.Resources, lr *specs.LinuxResources) {
 		most := int64(4194304)
 		lr.Pids = &specs.LinuxPids{Limit: &most}
 	}
+}
+
+// UpdateRestartPolicy changes a container's restart policy (Docker's update --restart): no,
+// always, unless-stopped or on-failure[:N], from its next exit on. An auto-removed container
+// keeps none.
+func (r *Runtime) UpdateRestartPolicy(nameOrID, policy string) (*model.Container, error) {
+	name, n, hasN := strings.Cut(policy, ":")
+	switch name {
+	case "no", "always", "unless-stopped":
+		if hasN {
+			return nil, fmt.Errorf("invalid restart policy %q: only on-failure takes a retry count: %w", policy, errdefs.ErrInvalid)
+		}
+	case "on-failure":
+		if _, err := strconv.ParseUint(n, 10, 16); hasN && err != nil {
+			return nil, fmt.Errorf("invalid restart policy %q: want on-failure[:N]: %w", policy, errdefs.ErrInvalid)
+		}
+	default:
+		return nil, fmt.Errorf("invalid restart policy %q (no, always, unless-stopped, on-failure[:N]): %w", policy, errdefs.ErrInvalid)
+	}
+	l, c, err := r.lookupAndLock(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	if c.Config.AutoRemove && name != "no" {
+		return nil, fmt.Errorf("the restart policy of %s cannot be %s: it is removed when it exits (--rm): %w", c.Config.Name, name, errdefs.ErrInvalid)
+	}
+	c.Config.RestartPolicy = policy
+	if name == "no" {
+		c.Config.RestartPolicy = ""
+	}
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.SaveContainerConfig(c.Config); err != nil {
+		return nil, err
+	}
+	r.containerEvent(c.Config, "update")
+	return c, nil
 }

@@ -473,6 +473,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"hostname\"")
 		e.str(string(v.Hostname))
 	}
+	if len(v.Domainname) != 0 {
+		e.name("\"domainname\"")
+		e.str(string(v.Domainname))
+	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
 		if m37 := v.Labels; m37 == nil {
@@ -809,15 +813,28 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s73 := v.VolumesFrom; s73 == nil {
+	if len(v.Links) != 0 {
+		e.name("\"links\"")
+		if s73 := v.Links; s73 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i74 := range s73 {
 				e.sep()
 				e.str(string(s73[i74]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s75 := v.VolumesFrom; s75 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i76 := range s75 {
+				e.sep()
+				e.str(string(s75[i76]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -832,13 +849,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.UnsetEnv) != 0 {
 		e.name("\"unsetEnv\"")
-		if s75 := v.UnsetEnv; s75 == nil {
+		if s77 := v.UnsetEnv; s77 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i76 := range s75 {
+			for i78 := range s77 {
 				e.sep()
-				e.str(string(s75[i76]))
+				e.str(string(s77[i78]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -857,13 +874,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Requires) != 0 {
 		e.name("\"requires\"")
-		if s77 := v.Requires; s77 == nil {
+		if s79 := v.Requires; s79 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i78 := range s77 {
+			for i80 := range s79 {
 				e.sep()
-				e.str(string(s77[i78]))
+				e.str(string(s79[i80]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -886,33 +903,33 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.RuntimeFlags) != 0 {
 		e.name("\"runtimeFlags\"")
-		if s79 := v.RuntimeFlags; s79 == nil {
+		if s81 := v.RuntimeFlags; s81 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i80 := range s79 {
+			for i82 := range s81 {
 				e.sep()
-				e.str(string(s79[i80]))
+				e.str(string(s81[i82]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CgroupConf) != 0 {
 		e.name("\"cgroupConf\"")
-		if m81 := v.CgroupConf; m81 == nil {
+		if m83 := v.CgroupConf; m83 == nil {
 			e.null()
 		} else {
-			keys82 := make([]string, 0, len(m81))
-			for k83 := range m81 {
-				keys82 = append(keys82, k83)
+			keys84 := make([]string, 0, len(m83))
+			for k85 := range m83 {
+				keys84 = append(keys84, k85)
 			}
-			slices.Sort(keys82)
+			slices.Sort(keys84)
 			e.b = append(e.b, '{')
-			for _, k83 := range keys82 {
+			for _, k85 := range keys84 {
 				e.sep()
-				e.str(string(k83))
+				e.str(string(k85))
 				e.b = append(e.b, ':')
-				e.str(string(m81[k83]))
+				e.str(string(m83[k85]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -931,26 +948,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.ChrootDirs) != 0 {
 		e.name("\"chrootDirs\"")
-		if s84 := v.ChrootDirs; s84 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i85 := range s84 {
-				e.sep()
-				e.str(string(s84[i85]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.HostUsers) != 0 {
-		e.name("\"hostUsers\"")
-		if s86 := v.HostUsers; s86 == nil {
+		if s86 := v.ChrootDirs; s86 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i87 := range s86 {
 				e.sep()
 				e.str(string(s86[i87]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.HostUsers) != 0 {
+		e.name("\"hostUsers\"")
+		if s88 := v.HostUsers; s88 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i89 := range s88 {
+				e.sep()
+				e.str(string(s88[i89]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -994,22 +1011,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m88 := v.Networks; m88 == nil {
+		if m90 := v.Networks; m90 == nil {
 			e.null()
 		} else {
-			keys89 := make([]string, 0, len(m88))
-			for k90 := range m88 {
-				keys89 = append(keys89, k90)
+			keys91 := make([]string, 0, len(m90))
+			for k92 := range m90 {
+				keys91 = append(keys91, k92)
 			}
-			slices.Sort(keys89)
+			slices.Sort(keys91)
 			e.b = append(e.b, '{')
-			for _, k90 := range keys89 {
+			for _, k92 := range keys91 {
 				e.sep()
-				e.str(string(k90))
+				e.str(string(k92))
 				e.b = append(e.b, ':')
 				{
-					x91 := m88[k90]
-					encModelNetworkStatus(e, &x91)
+					x93 := m90[k92]
+					encModelNetworkStatus(e, &x93)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1029,10 +1046,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p92 := v.Health; p92 == nil {
+		if p94 := v.Health; p94 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p92)
+			encModelHealthState(e, p94)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1054,40 +1071,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m93 := v.Labels; m93 == nil {
+		if m95 := v.Labels; m95 == nil {
 			e.null()
 		} else {
-			keys94 := make([]string, 0, len(m93))
-			for k95 := range m93 {
-				keys94 = append(keys94, k95)
+			keys96 := make([]string, 0, len(m95))
+			for k97 := range m95 {
+				keys96 = append(keys96, k97)
 			}
-			slices.Sort(keys94)
+			slices.Sort(keys96)
 			e.b = append(e.b, '{')
-			for _, k95 := range keys94 {
+			for _, k97 := range keys96 {
 				e.sep()
-				e.str(string(k95))
+				e.str(string(k97))
 				e.b = append(e.b, ':')
-				e.str(string(m93[k95]))
+				e.str(string(m95[k97]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m96 := v.Annotations; m96 == nil {
+		if m98 := v.Annotations; m98 == nil {
 			e.null()
 		} else {
-			keys97 := make([]string, 0, len(m96))
-			for k98 := range m96 {
-				keys97 = append(keys97, k98)
+			keys99 := make([]string, 0, len(m98))
+			for k100 := range m98 {
+				keys99 = append(keys99, k100)
 			}
-			slices.Sort(keys97)
+			slices.Sort(keys99)
 			e.b = append(e.b, '{')
-			for _, k98 := range keys97 {
+			for _, k100 := range keys99 {
 				e.sep()
-				e.str(string(k98))
+				e.str(string(k100))
 				e.b = append(e.b, ':')
-				e.str(string(m96[k98]))
+				e.str(string(m98[k100]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1096,13 +1113,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s99 := v.CreateCommand; s99 == nil {
+		if s101 := v.CreateCommand; s101 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i100 := range s99 {
+			for i102 := range s101 {
 				e.sep()
-				e.str(string(s99[i100]))
+				e.str(string(s101[i102]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1153,13 +1170,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s101 := v.InfraCommand; s101 == nil {
+		if s103 := v.InfraCommand; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i102 := range s101 {
+			for i104 := range s103 {
 				e.sep()
-				e.str(string(s101[i102]))
+				e.str(string(s103[i104]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1182,26 +1199,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s103 := v.UIDMap; s103 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i104 := range s103 {
-				e.sep()
-				encModelIDMap(e, &s103[i104])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s105 := v.GIDMap; s105 == nil {
+		if s105 := v.UIDMap; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i106 := range s105 {
 				e.sep()
 				encModelIDMap(e, &s105[i106])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s107 := v.GIDMap; s107 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i108 := range s107 {
+				e.sep()
+				encModelIDMap(e, &s107[i108])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1216,20 +1233,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s107 := v.Volumes; s107 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i108 := range s107 {
-				e.sep()
-				e.str(string(s107[i108]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s109 := v.Devices; s109 == nil {
+		if s109 := v.Volumes; s109 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1240,42 +1244,42 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m111 := v.Sysctls; m111 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s111 := v.Devices; s111 == nil {
 			e.null()
 		} else {
-			keys112 := make([]string, 0, len(m111))
-			for k113 := range m111 {
-				keys112 = append(keys112, k113)
-			}
-			slices.Sort(keys112)
-			e.b = append(e.b, '{')
-			for _, k113 := range keys112 {
+			e.b = append(e.b, '[')
+			for i112 := range s111 {
 				e.sep()
-				e.str(string(k113))
+				e.str(string(s111[i112]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m113 := v.Sysctls; m113 == nil {
+			e.null()
+		} else {
+			keys114 := make([]string, 0, len(m113))
+			for k115 := range m113 {
+				keys114 = append(keys114, k115)
+			}
+			slices.Sort(keys114)
+			e.b = append(e.b, '{')
+			for _, k115 := range keys114 {
+				e.sep()
+				e.str(string(k115))
 				e.b = append(e.b, ':')
-				e.str(string(m111[k113]))
+				e.str(string(m113[k115]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s114 := v.SecurityOpts; s114 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i115 := range s114 {
-				e.sep()
-				e.str(string(s114[i115]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s116 := v.VolumesFrom; s116 == nil {
+		if s116 := v.SecurityOpts; s116 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1286,15 +1290,28 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.VolumesFromMounts) != 0 {
-		e.name("\"volumesFromMounts\"")
-		if s118 := v.VolumesFromMounts; s118 == nil {
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s118 := v.VolumesFrom; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i119 := range s118 {
 				e.sep()
-				encModelMount(e, &s118[i119])
+				e.str(string(s118[i119]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFromMounts) != 0 {
+		e.name("\"volumesFromMounts\"")
+		if s120 := v.VolumesFromMounts; s120 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i121 := range s120 {
+				e.sep()
+				encModelMount(e, &s120[i121])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1344,39 +1361,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s120 := v.Options; s120 == nil {
+		if s122 := v.Options; s122 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i121 := range s120 {
+			for i123 := range s122 {
 				e.sep()
-				e.str(string(s120[i121]))
+				e.str(string(s122[i123]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s122 := v.UIDMappings; s122 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i123 := range s122 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s122[i123])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s124 := v.GIDMappings; s124 == nil {
+		if s124 := v.UIDMappings; s124 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i125 := range s124 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s124[i125])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s126 := v.GIDMappings; s126 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i127 := range s126 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s126[i127])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1388,20 +1405,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s126 := v.Prestart; s126 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i127 := range s126 {
-				e.sep()
-				encSpecsHook(e, &s126[i127])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s128 := v.CreateRuntime; s128 == nil {
+		if s128 := v.Prestart; s128 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1412,9 +1416,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s130 := v.CreateContainer; s130 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s130 := v.CreateRuntime; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1425,9 +1429,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s132 := v.StartContainer; s132 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s132 := v.CreateContainer; s132 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1438,9 +1442,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s134 := v.Poststart; s134 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s134 := v.StartContainer; s134 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1451,15 +1455,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s136 := v.Poststop; s136 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s136 := v.Poststart; s136 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i137 := range s136 {
 				e.sep()
 				encSpecsHook(e, &s136[i137])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s138 := v.Poststop; s138 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i139 := range s138 {
+				e.sep()
+				encSpecsHook(e, &s138[i139])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1471,20 +1488,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s138 := v.UIDMappings; s138 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i139 := range s138 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s138[i139])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s140 := v.GIDMappings; s140 == nil {
+		if s140 := v.UIDMappings; s140 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1495,32 +1499,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m142 := v.Sysctl; m142 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s142 := v.GIDMappings; s142 == nil {
 			e.null()
 		} else {
-			keys143 := make([]string, 0, len(m142))
-			for k144 := range m142 {
-				keys143 = append(keys143, k144)
-			}
-			slices.Sort(keys143)
-			e.b = append(e.b, '{')
-			for _, k144 := range keys143 {
+			e.b = append(e.b, '[')
+			for i143 := range s142 {
 				e.sep()
-				e.str(string(k144))
+				encSpecsLinuxIDMapping(e, &s142[i143])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m144 := v.Sysctl; m144 == nil {
+			e.null()
+		} else {
+			keys145 := make([]string, 0, len(m144))
+			for k146 := range m144 {
+				keys145 = append(keys145, k146)
+			}
+			slices.Sort(keys145)
+			e.b = append(e.b, '{')
+			for _, k146 := range keys145 {
+				e.sep()
+				e.str(string(k146))
 				e.b = append(e.b, ':')
-				e.str(string(m142[k144]))
+				e.str(string(m144[k146]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p145 := v.Resources; p145 == nil {
+		if p147 := v.Resources; p147 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p145)
+			encSpecsLinuxResources(e, p147)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1529,48 +1546,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s146 := v.Namespaces; s146 == nil {
+		if s148 := v.Namespaces; s148 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i147 := range s146 {
+			for i149 := range s148 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s146[i147])
+				encSpecsLinuxNamespace(e, &s148[i149])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s148 := v.Devices; s148 == nil {
+		if s150 := v.Devices; s150 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i149 := range s148 {
+			for i151 := range s150 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s148[i149])
+				encSpecsLinuxDevice(e, &s150[i151])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m150 := v.NetDevices; m150 == nil {
+		if m152 := v.NetDevices; m152 == nil {
 			e.null()
 		} else {
-			keys151 := make([]string, 0, len(m150))
-			for k152 := range m150 {
-				keys151 = append(keys151, k152)
+			keys153 := make([]string, 0, len(m152))
+			for k154 := range m152 {
+				keys153 = append(keys153, k154)
 			}
-			slices.Sort(keys151)
+			slices.Sort(keys153)
 			e.b = append(e.b, '{')
-			for _, k152 := range keys151 {
+			for _, k154 := range keys153 {
 				e.sep()
-				e.str(string(k152))
+				e.str(string(k154))
 				e.b = append(e.b, ':')
 				{
-					x153 := m150[k152]
-					encSpecsLinuxNetDevice(e, &x153)
+					x155 := m152[k154]
+					encSpecsLinuxNetDevice(e, &x155)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1578,10 +1595,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p154 := v.Seccomp; p154 == nil {
+		if p156 := v.Seccomp; p156 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p154)
+			encSpecsLinuxSeccomp(e, p156)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1590,20 +1607,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s155 := v.MaskedPaths; s155 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i156 := range s155 {
-				e.sep()
-				e.str(string(s155[i156]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s157 := v.ReadonlyPaths; s157 == nil {
+		if s157 := v.MaskedPaths; s157 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1614,52 +1618,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s159 := v.ReadonlyPaths; s159 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i160 := range s159 {
+				e.sep()
+				e.str(string(s159[i160]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p159 := v.IntelRdt; p159 == nil {
+		if p161 := v.IntelRdt; p161 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p159)
+			encSpecsLinuxIntelRdt(e, p161)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p160 := v.MemoryPolicy; p160 == nil {
+		if p162 := v.MemoryPolicy; p162 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p160)
+			encSpecsLinuxMemoryPolicy(e, p162)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p161 := v.Personality; p161 == nil {
+		if p163 := v.Personality; p163 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p161)
+			encSpecsLinuxPersonality(e, p163)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m162 := v.TimeOffsets; m162 == nil {
+		if m164 := v.TimeOffsets; m164 == nil {
 			e.null()
 		} else {
-			keys163 := make([]string, 0, len(m162))
-			for k164 := range m162 {
-				keys163 = append(keys163, k164)
+			keys165 := make([]string, 0, len(m164))
+			for k166 := range m164 {
+				keys165 = append(keys165, k166)
 			}
-			slices.Sort(keys163)
+			slices.Sort(keys165)
 			e.b = append(e.b, '{')
-			for _, k164 := range keys163 {
+			for _, k166 := range keys165 {
 				e.sep()
-				e.str(string(k164))
+				e.str(string(k166))
 				e.b = append(e.b, ':')
 				{
-					x165 := m162[k164]
-					encSpecsLinuxTimeOffset(e, &x165)
+					x167 := m164[k166]
+					encSpecsLinuxTimeOffset(e, &x167)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1671,13 +1688,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s166 := v.Names; s166 == nil {
+	if s168 := v.Names; s168 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i167 := range s166 {
+		for i169 := range s168 {
 			e.sep()
-			e.str(string(s166[i167]))
+			e.str(string(s168[i169]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1685,21 +1702,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p168 := v.ErrnoRet; p168 == nil {
+		if p170 := v.ErrnoRet; p170 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p168)))
+			e.uint(uint64((*p170)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s169 := v.Args; s169 == nil {
+		if s171 := v.Args; s171 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i170 := range s169 {
+			for i172 := range s171 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s169[i170])
+				encSpecsLinuxSeccompArg(e, &s171[i172])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1724,21 +1741,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p171 := v.Umask; p171 == nil {
+		if p173 := v.Umask; p173 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p171)))
+			e.uint(uint64((*p173)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s172 := v.AdditionalGids; s172 == nil {
+		if s174 := v.AdditionalGids; s174 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i173 := range s172 {
+			for i175 := range s174 {
 				e.sep()
-				e.uint(uint64(s172[i173]))
+				e.uint(uint64(s174[i175]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1754,20 +1771,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s174 := v.Bounding; s174 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i175 := range s174 {
-				e.sep()
-				e.str(string(s174[i175]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s176 := v.Effective; s176 == nil {
+		if s176 := v.Bounding; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1778,9 +1782,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s178 := v.Inheritable; s178 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s178 := v.Effective; s178 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1791,9 +1795,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s180 := v.Permitted; s180 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s180 := v.Inheritable; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1804,15 +1808,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s182 := v.Ambient; s182 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s182 := v.Permitted; s182 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i183 := range s182 {
 				e.sep()
 				e.str(string(s182[i183]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s184 := v.Ambient; s184 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i185 := range s184 {
+				e.sep()
+				e.str(string(s184[i185]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1845,13 +1862,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s184 := v.Flags; s184 == nil {
+		if s186 := v.Flags; s186 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i185 := range s184 {
+			for i187 := range s186 {
 				e.sep()
-				e.str(string(s184[i185]))
+				e.str(string(s186[i187]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1905,13 +1922,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s186 := v.Options; s186 == nil {
+		if s188 := v.Options; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i189 := range s188 {
 				e.sep()
-				e.str(string(s186[i187]))
+				e.str(string(s188[i189]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1931,6 +1948,10 @@ func encModelMount(e *encoder, v *model.Mount) {
 	if v.NoCopy {
 		e.name("\"noCopy\"")
 		e.boolean(bool(v.NoCopy))
+	}
+	if v.FromMount {
+		e.name("\"fromMount\"")
+		e.boolean(bool(v.FromMount))
 	}
 	e.b = append(e.b, '}')
 }
@@ -1998,20 +2019,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s188 := v.BlkioWeightDevice; s188 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i189 := range s188 {
-				e.sep()
-				e.str(string(s188[i189]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s190 := v.DeviceReadBps; s190 == nil {
+		if s190 := v.BlkioWeightDevice; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2022,9 +2030,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s192 := v.DeviceWriteBps; s192 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s192 := v.DeviceReadBps; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2035,9 +2043,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s194 := v.DeviceReadIOps; s194 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s194 := v.DeviceWriteBps; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2048,9 +2056,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s196 := v.DeviceWriteIOps; s196 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s196 := v.DeviceReadIOps; s196 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2061,12 +2069,25 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p198 := v.MemorySwappiness; p198 == nil {
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s198 := v.DeviceWriteIOps; s198 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p198)))
+			e.b = append(e.b, '[')
+			for i199 := range s198 {
+				e.sep()
+				e.str(string(s198[i199]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p200 := v.MemorySwappiness; p200 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p200)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2075,13 +2096,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s199 := v.DeviceCgroupRules; s199 == nil {
+		if s201 := v.DeviceCgroupRules; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i200 := range s199 {
+			for i202 := range s201 {
 				e.sep()
-				e.str(string(s199[i200]))
+				e.str(string(s201[i202]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2112,26 +2133,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s201 := v.Networks; s201 == nil {
+		if s203 := v.Networks; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i204 := range s203 {
 				e.sep()
-				e.str(string(s201[i202]))
+				e.str(string(s203[i204]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s203 := v.Ports; s203 == nil {
+		if s205 := v.Ports; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i204 := range s203 {
+			for i206 := range s205 {
 				e.sep()
-				encModelPortMapping(e, &s203[i204])
+				encModelPortMapping(e, &s205[i206])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2150,20 +2171,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s205 := v.DNSServers; s205 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i206 := range s205 {
-				e.sep()
-				e.str(string(s205[i206]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s207 := v.DNSSearch; s207 == nil {
+		if s207 := v.DNSServers; s207 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2174,9 +2182,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s209 := v.DNSOptions; s209 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s209 := v.DNSSearch; s209 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2187,9 +2195,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s211 := v.AddHosts; s211 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s211 := v.DNSOptions; s211 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2200,32 +2208,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s213 := v.AddHosts; s213 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i214 := range s213 {
+				e.sep()
+				e.str(string(s213[i214]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m213 := v.Aliases; m213 == nil {
+		if m215 := v.Aliases; m215 == nil {
 			e.null()
 		} else {
-			keys214 := make([]string, 0, len(m213))
-			for k215 := range m213 {
-				keys214 = append(keys214, k215)
+			keys216 := make([]string, 0, len(m215))
+			for k217 := range m215 {
+				keys216 = append(keys216, k217)
 			}
-			slices.Sort(keys214)
+			slices.Sort(keys216)
 			e.b = append(e.b, '{')
-			for _, k215 := range keys214 {
+			for _, k217 := range keys216 {
 				e.sep()
-				e.str(string(k215))
+				e.str(string(k217))
 				e.b = append(e.b, ':')
-				if s216 := m213[k215]; s216 == nil {
+				if s218 := m215[k217]; s218 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i217 := range s216 {
+					for i219 := range s218 {
 						e.sep()
-						e.str(string(s216[i217]))
+						e.str(string(s218[i219]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2235,22 +2256,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m218 := v.Addrs; m218 == nil {
+		if m220 := v.Addrs; m220 == nil {
 			e.null()
 		} else {
-			keys219 := make([]string, 0, len(m218))
-			for k220 := range m218 {
-				keys219 = append(keys219, k220)
+			keys221 := make([]string, 0, len(m220))
+			for k222 := range m220 {
+				keys221 = append(keys221, k222)
 			}
-			slices.Sort(keys219)
+			slices.Sort(keys221)
 			e.b = append(e.b, '{')
-			for _, k220 := range keys219 {
+			for _, k222 := range keys221 {
 				e.sep()
-				e.str(string(k220))
+				e.str(string(k222))
 				e.b = append(e.b, ':')
 				{
-					x221 := m218[k220]
-					encModelNetworkAddr(e, &x221)
+					x223 := m220[k222]
+					encModelNetworkAddr(e, &x223)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2273,13 +2294,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s222 := v.Test; s222 == nil {
+	if s224 := v.Test; s224 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i223 := range s222 {
+		for i225 := range s224 {
 			e.sep()
-			e.str(string(s222[i223]))
+			e.str(string(s224[i225]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2372,13 +2393,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s224 := v.Log; s224 == nil {
+		if s226 := v.Log; s226 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i225 := range s224 {
+			for i227 := range s226 {
 				e.sep()
-				encModelHealthLog(e, &s224[i225])
+				encModelHealthLog(e, &s226[i227])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2403,20 +2424,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s226 := v.Args; s226 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i227 := range s226 {
-				e.sep()
-				e.str(string(s226[i227]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s228 := v.Env; s228 == nil {
+		if s228 := v.Args; s228 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2427,12 +2435,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p230 := v.Timeout; p230 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s230 := v.Env; s230 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p230)))
+			e.b = append(e.b, '[')
+			for i231 := range s230 {
+				e.sep()
+				e.str(string(s230[i231]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p232 := v.Timeout; p232 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p232)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2442,88 +2463,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s231 := v.Devices; s231 == nil {
+		if s233 := v.Devices; s233 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i232 := range s231 {
+			for i234 := range s233 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s231[i232])
+				encSpecsLinuxDeviceCgroup(e, &s233[i234])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p233 := v.Memory; p233 == nil {
+		if p235 := v.Memory; p235 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p233)
+			encSpecsLinuxMemory(e, p235)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p234 := v.CPU; p234 == nil {
+		if p236 := v.CPU; p236 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p234)
+			encSpecsLinuxCPU(e, p236)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p235 := v.Pids; p235 == nil {
+		if p237 := v.Pids; p237 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p235)
+			encSpecsLinuxPids(e, p237)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p236 := v.BlockIO; p236 == nil {
+		if p238 := v.BlockIO; p238 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p236)
+			encSpecsLinuxBlockIO(e, p238)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s237 := v.HugepageLimits; s237 == nil {
+		if s239 := v.HugepageLimits; s239 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i238 := range s237 {
+			for i240 := range s239 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s237[i238])
+				encSpecsLinuxHugepageLimit(e, &s239[i240])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p239 := v.Network; p239 == nil {
+		if p241 := v.Network; p241 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p239)
+			encSpecsLinuxNetwork(e, p241)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m240 := v.Rdma; m240 == nil {
+		if m242 := v.Rdma; m242 == nil {
 			e.null()
 		} else {
-			keys241 := make([]string, 0, len(m240))
-			for k242 := range m240 {
-				keys241 = append(keys241, k242)
+			keys243 := make([]string, 0, len(m242))
+			for k244 := range m242 {
+				keys243 = append(keys243, k244)
 			}
-			slices.Sort(keys241)
+			slices.Sort(keys243)
 			e.b = append(e.b, '{')
-			for _, k242 := range keys241 {
+			for _, k244 := range keys243 {
 				e.sep()
-				e.str(string(k242))
+				e.str(string(k244))
 				e.b = append(e.b, ':')
 				{
-					x243 := m240[k242]
-					encSpecsLinuxRdma(e, &x243)
+					x245 := m242[k244]
+					encSpecsLinuxRdma(e, &x245)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2531,20 +2552,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m244 := v.Unified; m244 == nil {
+		if m246 := v.Unified; m246 == nil {
 			e.null()
 		} else {
-			keys245 := make([]string, 0, len(m244))
-			for k246 := range m244 {
-				keys245 = append(keys245, k246)
+			keys247 := make([]string, 0, len(m246))
+			for k248 := range m246 {
+				keys247 = append(keys247, k248)
 			}
-			slices.Sort(keys245)
+			slices.Sort(keys247)
 			e.b = append(e.b, '{')
-			for _, k246 := range keys245 {
+			for _, k248 := range keys247 {
 				e.sep()
-				e.str(string(k246))
+				e.str(string(k248))
 				e.b = append(e.b, ':')
-				e.str(string(m244[k246]))
+				e.str(string(m246[k248]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2575,26 +2596,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p247 := v.FileMode; p247 == nil {
+		if p249 := v.FileMode; p249 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p247)))
+			e.uint(uint64((*p249)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p248 := v.UID; p248 == nil {
+		if p250 := v.UID; p250 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p248)))
+			e.uint(uint64((*p250)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p249 := v.GID; p249 == nil {
+		if p251 := v.GID; p251 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p249)))
+			e.uint(uint64((*p251)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2617,13 +2638,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s250 := v.Schemata; s250 == nil {
+		if s252 := v.Schemata; s252 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i251 := range s250 {
+			for i253 := range s252 {
 				e.sep()
-				e.str(string(s250[i251]))
+				e.str(string(s252[i253]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2651,13 +2672,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s252 := v.Flags; s252 == nil {
+		if s254 := v.Flags; s254 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i253 := range s252 {
+			for i255 := range s254 {
 				e.sep()
-				e.str(string(s252[i253]))
+				e.str(string(s254[i255]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2671,13 +2692,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s254 := v.Flags; s254 == nil {
+		if s256 := v.Flags; s256 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i255 := range s254 {
+			for i257 := range s256 {
 				e.sep()
-				e.str(string(s254[i255]))
+				e.str(string(s256[i257]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2772,18 +2793,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p256 := v.Major; p256 == nil {
+		if p258 := v.Major; p258 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p256)))
+			e.int(int64((*p258)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p257 := v.Minor; p257 == nil {
+		if p259 := v.Minor; p259 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p257)))
+			e.int(int64((*p259)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2797,74 +2818,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p258 := v.Limit; p258 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p258)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p259 := v.Reservation; p259 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p259)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p260 := v.Swap; p260 == nil {
+		if p260 := v.Limit; p260 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p260)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p261 := v.Kernel; p261 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p261 := v.Reservation; p261 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p261)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p262 := v.KernelTCP; p262 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p262 := v.Swap; p262 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p262)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p263 := v.Swappiness; p263 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p263 := v.Kernel; p263 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p263)))
+			e.int(int64((*p263)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p264 := v.KernelTCP; p264 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p264)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p265 := v.Swappiness; p265 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p265)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p264 := v.DisableOOMKiller; p264 == nil {
+		if p266 := v.DisableOOMKiller; p266 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p264)))
+			e.boolean(bool((*p266)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p265 := v.UseHierarchy; p265 == nil {
+		if p267 := v.UseHierarchy; p267 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p265)))
+			e.boolean(bool((*p267)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p266 := v.CheckBeforeUpdate; p266 == nil {
+		if p268 := v.CheckBeforeUpdate; p268 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p266)))
+			e.boolean(bool((*p268)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2874,50 +2895,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p267 := v.Shares; p267 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p267)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p268 := v.Quota; p268 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p268)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p269 := v.Burst; p269 == nil {
+		if p269 := v.Shares; p269 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p269)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p270 := v.Period; p270 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p270 := v.Quota; p270 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p270)))
+			e.int(int64((*p270)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p271 := v.Burst; p271 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p271)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p272 := v.Period; p272 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p272)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p271 := v.RealtimeRuntime; p271 == nil {
+		if p273 := v.RealtimeRuntime; p273 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p271)))
+			e.int(int64((*p273)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p272 := v.RealtimePeriod; p272 == nil {
+		if p274 := v.RealtimePeriod; p274 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p272)))
+			e.uint(uint64((*p274)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2930,10 +2951,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p273 := v.Idle; p273 == nil {
+		if p275 := v.Idle; p275 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p273)))
+			e.int(int64((*p275)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2943,10 +2964,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p274 := v.Limit; p274 == nil {
+		if p276 := v.Limit; p276 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p274)))
+			e.int(int64((*p276)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2956,49 +2977,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p275 := v.Weight; p275 == nil {
+		if p277 := v.Weight; p277 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p275)))
+			e.uint(uint64((*p277)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p276 := v.LeafWeight; p276 == nil {
+		if p278 := v.LeafWeight; p278 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p276)))
+			e.uint(uint64((*p278)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s277 := v.WeightDevice; s277 == nil {
+		if s279 := v.WeightDevice; s279 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i278 := range s277 {
+			for i280 := range s279 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s277[i278])
+				encSpecsLinuxWeightDevice(e, &s279[i280])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s279 := v.ThrottleReadBpsDevice; s279 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i280 := range s279 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s279[i280])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s281 := v.ThrottleWriteBpsDevice; s281 == nil {
+		if s281 := v.ThrottleReadBpsDevice; s281 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3009,9 +3017,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s283 := v.ThrottleReadIOPSDevice; s283 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s283 := v.ThrottleWriteBpsDevice; s283 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3022,15 +3030,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s285 := v.ThrottleWriteIOPSDevice; s285 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s285 := v.ThrottleReadIOPSDevice; s285 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i286 := range s285 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s285[i286])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s287 := v.ThrottleWriteIOPSDevice; s287 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i288 := range s287 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s287[i288])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3051,21 +3072,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p287 := v.ClassID; p287 == nil {
+		if p289 := v.ClassID; p289 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p287)))
+			e.uint(uint64((*p289)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s288 := v.Priorities; s288 == nil {
+		if s290 := v.Priorities; s290 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i289 := range s288 {
+			for i291 := range s290 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s288[i289])
+				encSpecsLinuxInterfacePriority(e, &s290[i291])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3077,18 +3098,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p290 := v.HcaHandles; p290 == nil {
+		if p292 := v.HcaHandles; p292 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p290)))
+			e.uint(uint64((*p292)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p291 := v.HcaObjects; p291 == nil {
+		if p293 := v.HcaObjects; p293 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p291)))
+			e.uint(uint64((*p293)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3102,18 +3123,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p292 := v.Weight; p292 == nil {
+		if p294 := v.Weight; p294 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p292)))
+			e.uint(uint64((*p294)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p293 := v.LeafWeight; p293 == nil {
+		if p295 := v.LeafWeight; p295 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p293)))
+			e.uint(uint64((*p295)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3139,7 +3160,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3165,18 +3186,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x294 := bool(v.IsInfra)
-			if err := s.Bool(&x294); err != nil {
+			x296 := bool(v.IsInfra)
+			if err := s.Bool(&x296); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x294)
+			v.IsInfra = bool(x296)
 			return nil
 		case "created":
-			raw295, err := s.Raw()
+			raw297, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw295); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw297); err != nil {
 				return err
 			}
 			return nil
@@ -3184,21 +3205,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out296 := v.CreateCommand[:0]
-				if out296 == nil {
-					out296 = []string{}
+				out298 := v.CreateCommand[:0]
+				if out298 == nil {
+					out298 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e297 string
-					if err := s.Str(&e297); err != nil {
+					var e299 string
+					if err := s.Str(&e299); err != nil {
 						return err
 					}
-					out296 = append(out296, e297)
+					out298 = append(out298, e299)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out296
+				v.CreateCommand = out298
 			}
 			return nil
 		case "image":
@@ -3220,28 +3241,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out298 := v.Entrypoint[:0]
-				if out298 == nil {
-					out298 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e299 string
-					if err := s.Str(&e299); err != nil {
-						return err
-					}
-					out298 = append(out298, e299)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out298
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out300 := v.Cmd[:0]
+				out300 := v.Entrypoint[:0]
 				if out300 == nil {
 					out300 = []string{}
 				}
@@ -3255,14 +3255,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out300
+				v.Entrypoint = out300
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out302 := v.Env[:0]
+				out302 := v.Cmd[:0]
 				if out302 == nil {
 					out302 = []string{}
 				}
@@ -3276,7 +3276,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out302
+				v.Cmd = out302
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out304 := v.Env[:0]
+				if out304 == nil {
+					out304 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e305 string
+					if err := s.Str(&e305); err != nil {
+						return err
+					}
+					out304 = append(out304, e305)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out304
 			}
 			return nil
 		case "workingDir":
@@ -3294,6 +3315,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "domainname":
+			if err := s.Str(&v.Domainname); err != nil {
+				return err
+			}
+			return nil
 		case "labels":
 			if s.Literal("null") {
 				v.Labels = nil
@@ -3302,11 +3328,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e304 string
-					if err := s.Str(&e304); err != nil {
+					var e306 string
+					if err := s.Str(&e306); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e304
+					v.Labels[string(key)] = e306
 					return nil
 				}); err != nil {
 					return err
@@ -3321,11 +3347,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e305 string
-					if err := s.Str(&e305); err != nil {
+					var e307 string
+					if err := s.Str(&e307); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e305
+					v.Annotations[string(key)] = e307
 					return nil
 				}); err != nil {
 					return err
@@ -3333,26 +3359,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x306 := bool(v.Terminal)
-			if err := s.Bool(&x306); err != nil {
+			x308 := bool(v.Terminal)
+			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.Terminal = bool(x306)
+			v.Terminal = bool(x308)
 			return nil
 		case "stdin":
-			x307 := bool(v.Stdin)
-			if err := s.Bool(&x307); err != nil {
+			x309 := bool(v.Stdin)
+			if err := s.Bool(&x309); err != nil {
 				return err
 			}
-			v.Stdin = bool(x307)
+			v.Stdin = bool(x309)
 			return nil
 		case "logSizeMax":
-			n308, _, null309, err := s.Integer(64, true)
+			n310, _, null311, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null309 {
-				v.LogSizeMax = int64(n308)
+			if !null311 {
+				v.LogSizeMax = int64(n310)
 			}
 			return nil
 		case "logTag":
@@ -3366,66 +3392,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x310 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x310); err != nil {
+			x312 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x312); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x310)
+			v.KeepStdinOpen = bool(x312)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out311 := v.Mounts[:0]
-				if out311 == nil {
-					out311 = []model.Mount{}
+				out313 := v.Mounts[:0]
+				if out313 == nil {
+					out313 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e312 model.Mount
-					if err := decModelMount(s, &e312); err != nil {
+					var e314 model.Mount
+					if err := decModelMount(s, &e314); err != nil {
 						return err
 					}
-					out311 = append(out311, e312)
+					out313 = append(out313, e314)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out311
+				v.Mounts = out313
 			}
 			return nil
 		case "readOnly":
-			x313 := bool(v.ReadOnly)
-			if err := s.Bool(&x313); err != nil {
+			x315 := bool(v.ReadOnly)
+			if err := s.Bool(&x315); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x313)
+			v.ReadOnly = bool(x315)
 			return nil
 		case "readOnlyTmpfs":
-			x314 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x314); err != nil {
+			x316 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x314)
+			v.ReadOnlyTmpfs = bool(x316)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out315 := v.Devices[:0]
-				if out315 == nil {
-					out315 = []string{}
+				out317 := v.Devices[:0]
+				if out317 == nil {
+					out317 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e316 string
-					if err := s.Str(&e316); err != nil {
+					var e318 string
+					if err := s.Str(&e318); err != nil {
 						return err
 					}
-					out315 = append(out315, e316)
+					out317 = append(out317, e318)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out315
+				v.Devices = out317
 			}
 			return nil
 		case "sysctls":
@@ -3436,11 +3462,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e317 string
-					if err := s.Str(&e317); err != nil {
+					var e319 string
+					if err := s.Str(&e319); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e317
+					v.Sysctls[string(key)] = e319
 					return nil
 				}); err != nil {
 					return err
@@ -3451,28 +3477,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out318 := v.CapAdd[:0]
-				if out318 == nil {
-					out318 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
-						return err
-					}
-					out318 = append(out318, e319)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out318
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out320 := v.CapDrop[:0]
+				out320 := v.CapAdd[:0]
 				if out320 == nil {
 					out320 = []string{}
 				}
@@ -3486,44 +3491,65 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out320
+				v.CapAdd = out320
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out322 := v.CapDrop[:0]
+				if out322 == nil {
+					out322 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
+						return err
+					}
+					out322 = append(out322, e323)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapDrop = out322
 			}
 			return nil
 		case "privileged":
-			x322 := bool(v.Privileged)
-			if err := s.Bool(&x322); err != nil {
+			x324 := bool(v.Privileged)
+			if err := s.Bool(&x324); err != nil {
 				return err
 			}
-			v.Privileged = bool(x322)
+			v.Privileged = bool(x324)
 			return nil
 		case "oomScoreAdj":
-			n323, _, null324, err := s.Integer(64, true)
+			n325, _, null326, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null324 {
-				v.OOMScoreAdj = int(n323)
+			if !null326 {
+				v.OOMScoreAdj = int(n325)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out325 := v.GroupAdd[:0]
-				if out325 == nil {
-					out325 = []string{}
+				out327 := v.GroupAdd[:0]
+				if out327 == nil {
+					out327 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e326 string
-					if err := s.Str(&e326); err != nil {
+					var e328 string
+					if err := s.Str(&e328); err != nil {
 						return err
 					}
-					out325 = append(out325, e326)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out325
+				v.GroupAdd = out327
 			}
 			return nil
 		case "umask":
@@ -3547,45 +3573,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x327 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x327); err != nil {
+			x329 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x329); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x327)
+			v.NoNewPrivileges = bool(x329)
 			return nil
 		case "ownMasks":
-			x328 := bool(v.OwnMasks)
-			if err := s.Bool(&x328); err != nil {
+			x330 := bool(v.OwnMasks)
+			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x328)
+			v.OwnMasks = bool(x330)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out329 := v.MaskedPaths[:0]
-				if out329 == nil {
-					out329 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e330 string
-					if err := s.Str(&e330); err != nil {
-						return err
-					}
-					out329 = append(out329, e330)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.MaskedPaths = out329
-			}
-			return nil
-		case "readonlyPaths":
-			if s.Literal("null") {
-				v.ReadonlyPaths = nil
-			} else {
-				out331 := v.ReadonlyPaths[:0]
+				out331 := v.MaskedPaths[:0]
 				if out331 == nil {
 					out331 = []string{}
 				}
@@ -3599,7 +3604,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out331
+				v.MaskedPaths = out331
+			}
+			return nil
+		case "readonlyPaths":
+			if s.Literal("null") {
+				v.ReadonlyPaths = nil
+			} else {
+				out333 := v.ReadonlyPaths[:0]
+				if out333 == nil {
+					out333 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e334 string
+					if err := s.Str(&e334); err != nil {
+						return err
+					}
+					out333 = append(out333, e334)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ReadonlyPaths = out333
 			}
 			return nil
 		case "seccomp":
@@ -3611,21 +3637,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out333 := v.Ulimits[:0]
-				if out333 == nil {
-					out333 = []model.Ulimit{}
+				out335 := v.Ulimits[:0]
+				if out335 == nil {
+					out335 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e334 model.Ulimit
-					if err := decModelUlimit(s, &e334); err != nil {
+					var e336 model.Ulimit
+					if err := decModelUlimit(s, &e336); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out335 = append(out335, e336)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out333
+				v.Ulimits = out335
 			}
 			return nil
 		case "resources":
@@ -3646,11 +3672,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e335 model.Namespace
-					if err := decModelNamespace(s, &e335); err != nil {
+					var e337 model.Namespace
+					if err := decModelNamespace(s, &e337); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e335
+					v.Namespaces[string(key)] = e337
 					return nil
 				}); err != nil {
 					return err
@@ -3666,28 +3692,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out336 := v.UIDMap[:0]
-				if out336 == nil {
-					out336 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e337 model.IDMap
-					if err := decModelIDMap(s, &e337); err != nil {
-						return err
-					}
-					out336 = append(out336, e337)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out336
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out338 := v.GIDMap[:0]
+				out338 := v.UIDMap[:0]
 				if out338 == nil {
 					out338 = []model.IDMap{}
 				}
@@ -3701,40 +3706,61 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out338
+				v.UIDMap = out338
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out340 := v.GIDMap[:0]
+				if out340 == nil {
+					out340 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e341 model.IDMap
+					if err := decModelIDMap(s, &e341); err != nil {
+						return err
+					}
+					out340 = append(out340, e341)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out340
 			}
 			return nil
 		case "init":
-			x340 := bool(v.Init)
-			if err := s.Bool(&x340); err != nil {
+			x342 := bool(v.Init)
+			if err := s.Bool(&x342); err != nil {
 				return err
 			}
-			v.Init = bool(x340)
+			v.Init = bool(x342)
 			return nil
 		case "stopSignal":
-			n341, _, null342, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null342 {
-				v.StopSignal = int(n341)
-			}
-			return nil
-		case "stopTimeout":
-			_, n343, null344, err := s.Integer(64, false)
+			n343, _, null344, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null344 {
-				v.StopTimeout = uint(n343)
+				v.StopSignal = int(n343)
+			}
+			return nil
+		case "stopTimeout":
+			_, n345, null346, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null346 {
+				v.StopTimeout = uint(n345)
 			}
 			return nil
 		case "autoRemove":
-			x345 := bool(v.AutoRemove)
-			if err := s.Bool(&x345); err != nil {
+			x347 := bool(v.AutoRemove)
+			if err := s.Bool(&x347); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x345)
+			v.AutoRemove = bool(x347)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3767,34 +3793,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out346 := v.Secrets[:0]
-				if out346 == nil {
-					out346 = []model.SecretRef{}
-				}
-				if err := s.Array(func() error {
-					var e347 model.SecretRef
-					if err := decModelSecretRef(s, &e347); err != nil {
-						return err
-					}
-					out346 = append(out346, e347)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Secrets = out346
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out348 := v.VolumesFrom[:0]
+				out348 := v.Secrets[:0]
 				if out348 == nil {
-					out348 = []string{}
+					out348 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e349 string
-					if err := s.Str(&e349); err != nil {
+					var e349 model.SecretRef
+					if err := decModelSecretRef(s, &e349); err != nil {
 						return err
 					}
 					out348 = append(out348, e349)
@@ -3802,7 +3807,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out348
+				v.Secrets = out348
+			}
+			return nil
+		case "links":
+			if s.Literal("null") {
+				v.Links = nil
+			} else {
+				out350 := v.Links[:0]
+				if out350 == nil {
+					out350 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e351 string
+					if err := s.Str(&e351); err != nil {
+						return err
+					}
+					out350 = append(out350, e351)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Links = out350
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out352 := v.VolumesFrom[:0]
+				if out352 == nil {
+					out352 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
+						return err
+					}
+					out352 = append(out352, e353)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out352
 			}
 			return nil
 		case "logDriver":
@@ -3811,39 +3858,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x350 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x350); err != nil {
+			x354 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x354); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x350)
+			v.RootfsOverlay = bool(x354)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out351 := v.UnsetEnv[:0]
-				if out351 == nil {
-					out351 = []string{}
+				out355 := v.UnsetEnv[:0]
+				if out355 == nil {
+					out355 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e352 string
-					if err := s.Str(&e352); err != nil {
+					var e356 string
+					if err := s.Str(&e356); err != nil {
 						return err
 					}
-					out351 = append(out351, e352)
+					out355 = append(out355, e356)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out351
+				v.UnsetEnv = out355
 			}
 			return nil
 		case "unsetEnvAll":
-			x353 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x353); err != nil {
+			x357 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x357); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x353)
+			v.UnsetEnvAll = bool(x357)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3851,33 +3898,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n354, null355, err := s.Integer(64, false)
+			_, n358, null359, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null355 {
-				v.Timeout = uint(n354)
+			if !null359 {
+				v.Timeout = uint(n358)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out356 := v.Requires[:0]
-				if out356 == nil {
-					out356 = []string{}
+				out360 := v.Requires[:0]
+				if out360 == nil {
+					out360 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					out356 = append(out356, e357)
+					out360 = append(out360, e361)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out356
+				v.Requires = out360
 			}
 			return nil
 		case "initPath":
@@ -3886,11 +3933,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x358 := bool(v.NoPasswd)
-			if err := s.Bool(&x358); err != nil {
+			x362 := bool(v.NoPasswd)
+			if err := s.Bool(&x362); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x358)
+			v.NoPasswd = bool(x362)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3906,21 +3953,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out359 := v.RuntimeFlags[:0]
-				if out359 == nil {
-					out359 = []string{}
+				out363 := v.RuntimeFlags[:0]
+				if out363 == nil {
+					out363 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e360 string
-					if err := s.Str(&e360); err != nil {
+					var e364 string
+					if err := s.Str(&e364); err != nil {
 						return err
 					}
-					out359 = append(out359, e360)
+					out363 = append(out363, e364)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out359
+				v.RuntimeFlags = out363
 			}
 			return nil
 		case "cgroupConf":
@@ -3931,11 +3978,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e365 string
+					if err := s.Str(&e365); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e361
+					v.CgroupConf[string(key)] = e365
 					return nil
 				}); err != nil {
 					return err
@@ -3953,52 +4000,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x362 := bool(v.SystemdMode)
-			if err := s.Bool(&x362); err != nil {
+			x366 := bool(v.SystemdMode)
+			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x362)
+			v.SystemdMode = bool(x366)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out363 := v.ChrootDirs[:0]
-				if out363 == nil {
-					out363 = []string{}
+				out367 := v.ChrootDirs[:0]
+				if out367 == nil {
+					out367 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e364 string
-					if err := s.Str(&e364); err != nil {
+					var e368 string
+					if err := s.Str(&e368); err != nil {
 						return err
 					}
-					out363 = append(out363, e364)
+					out367 = append(out367, e368)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out363
+				v.ChrootDirs = out367
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out365 := v.HostUsers[:0]
-				if out365 == nil {
-					out365 = []string{}
+				out369 := v.HostUsers[:0]
+				if out369 == nil {
+					out369 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e366 string
-					if err := s.Str(&e366); err != nil {
+					var e370 string
+					if err := s.Str(&e370); err != nil {
 						return err
 					}
-					out365 = append(out365, e366)
+					out369 = append(out369, e370)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out365
+				v.HostUsers = out369
 			}
 			return nil
 		}
@@ -4017,63 +4064,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n367, _, null368, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null368 {
-				v.Pid = int(n367)
-			}
-			return nil
-		case "conmonPid":
-			n369, _, null370, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null370 {
-				v.ConmonPid = int(n369)
-			}
-			return nil
-		case "exitCode":
-			n371, _, null372, err := s.Integer(32, true)
+			n371, _, null372, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null372 {
-				v.ExitCode = int32(n371)
+				v.Pid = int(n371)
 			}
 			return nil
-		case "oomKilled":
-			x373 := bool(v.OOMKilled)
-			if err := s.Bool(&x373); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x373)
-			return nil
-		case "startedAt":
-			raw374, err := s.Raw()
+		case "conmonPid":
+			n373, _, null374, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw374); err != nil {
+			if !null374 {
+				v.ConmonPid = int(n373)
+			}
+			return nil
+		case "exitCode":
+			n375, _, null376, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null376 {
+				v.ExitCode = int32(n375)
+			}
+			return nil
+		case "oomKilled":
+			x377 := bool(v.OOMKilled)
+			if err := s.Bool(&x377); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x377)
+			return nil
+		case "startedAt":
+			raw378, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw378); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw375, err := s.Raw()
+			raw379, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw375); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw379); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x376 := bool(v.Mounted)
-			if err := s.Bool(&x376); err != nil {
+			x380 := bool(v.Mounted)
+			if err := s.Bool(&x380); err != nil {
 				return err
 			}
-			v.Mounted = bool(x376)
+			v.Mounted = bool(x380)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4093,11 +4140,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e377 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e377); err != nil {
+					var e381 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e381); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e377
+					v.Networks[string(key)] = e381
 					return nil
 				}); err != nil {
 					return err
@@ -4110,20 +4157,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n378, _, null379, err := s.Integer(64, true)
+			n382, _, null383, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null379 {
-				v.RestartCount = int(n378)
+			if !null383 {
+				v.RestartCount = int(n382)
 			}
 			return nil
 		case "stoppedByUser":
-			x380 := bool(v.StoppedByUser)
-			if err := s.Bool(&x380); err != nil {
+			x384 := bool(v.StoppedByUser)
+			if err := s.Bool(&x384); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x380)
+			v.StoppedByUser = bool(x384)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4175,11 +4222,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e381 string
-					if err := s.Str(&e381); err != nil {
+					var e385 string
+					if err := s.Str(&e385); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e381
+					v.Labels[string(key)] = e385
 					return nil
 				}); err != nil {
 					return err
@@ -4194,11 +4241,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e382 string
-					if err := s.Str(&e382); err != nil {
+					var e386 string
+					if err := s.Str(&e386); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e382
+					v.Annotations[string(key)] = e386
 					return nil
 				}); err != nil {
 					return err
@@ -4206,11 +4253,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw383, err := s.Raw()
+			raw387, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw383); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw387); err != nil {
 				return err
 			}
 			return nil
@@ -4218,21 +4265,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out384 := v.CreateCommand[:0]
-				if out384 == nil {
-					out384 = []string{}
+				out388 := v.CreateCommand[:0]
+				if out388 == nil {
+					out388 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e385 string
-					if err := s.Str(&e385); err != nil {
+					var e389 string
+					if err := s.Str(&e389); err != nil {
 						return err
 					}
-					out384 = append(out384, e385)
+					out388 = append(out388, e389)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out384
+				v.CreateCommand = out388
 			}
 			return nil
 		case "cgroupParent":
@@ -4241,67 +4288,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x386 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x386); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x386)
-			return nil
-		case "sharePid":
-			x387 := bool(v.SharePid)
-			if err := s.Bool(&x387); err != nil {
-				return err
-			}
-			v.SharePid = bool(x387)
-			return nil
-		case "shareIpc":
-			x388 := bool(v.ShareIpc)
-			if err := s.Bool(&x388); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x388)
-			return nil
-		case "shareNet":
-			x389 := bool(v.ShareNet)
-			if err := s.Bool(&x389); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x389)
-			return nil
-		case "shareMount":
-			x390 := bool(v.ShareMount)
+			x390 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x390); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x390)
+			v.UsePodCgroup = bool(x390)
 			return nil
-		case "shareUser":
-			x391 := bool(v.ShareUser)
+		case "sharePid":
+			x391 := bool(v.SharePid)
 			if err := s.Bool(&x391); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x391)
+			v.SharePid = bool(x391)
 			return nil
-		case "shareUts":
-			x392 := bool(v.ShareUts)
+		case "shareIpc":
+			x392 := bool(v.ShareIpc)
 			if err := s.Bool(&x392); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x392)
+			v.ShareIpc = bool(x392)
 			return nil
-		case "shareCgroup":
-			x393 := bool(v.ShareCgroup)
+		case "shareNet":
+			x393 := bool(v.ShareNet)
 			if err := s.Bool(&x393); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x393)
+			v.ShareNet = bool(x393)
 			return nil
-		case "hasInfra":
-			x394 := bool(v.HasInfra)
+		case "shareMount":
+			x394 := bool(v.ShareMount)
 			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x394)
+			v.ShareMount = bool(x394)
+			return nil
+		case "shareUser":
+			x395 := bool(v.ShareUser)
+			if err := s.Bool(&x395); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x395)
+			return nil
+		case "shareUts":
+			x396 := bool(v.ShareUts)
+			if err := s.Bool(&x396); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x396)
+			return nil
+		case "shareCgroup":
+			x397 := bool(v.ShareCgroup)
+			if err := s.Bool(&x397); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x397)
+			return nil
+		case "hasInfra":
+			x398 := bool(v.HasInfra)
+			if err := s.Bool(&x398); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x398)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4317,21 +4364,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out395 := v.InfraCommand[:0]
-				if out395 == nil {
-					out395 = []string{}
+				out399 := v.InfraCommand[:0]
+				if out399 == nil {
+					out399 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e396 string
-					if err := s.Str(&e396); err != nil {
+					var e400 string
+					if err := s.Str(&e400); err != nil {
 						return err
 					}
-					out395 = append(out395, e396)
+					out399 = append(out399, e400)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out395
+				v.InfraCommand = out399
 			}
 			return nil
 		case "infra":
@@ -4363,42 +4410,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out397 := v.UIDMap[:0]
-				if out397 == nil {
-					out397 = []model.IDMap{}
+				out401 := v.UIDMap[:0]
+				if out401 == nil {
+					out401 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e398 model.IDMap
-					if err := decModelIDMap(s, &e398); err != nil {
+					var e402 model.IDMap
+					if err := decModelIDMap(s, &e402); err != nil {
 						return err
 					}
-					out397 = append(out397, e398)
+					out401 = append(out401, e402)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out397
+				v.UIDMap = out401
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out399 := v.GIDMap[:0]
-				if out399 == nil {
-					out399 = []model.IDMap{}
+				out403 := v.GIDMap[:0]
+				if out403 == nil {
+					out403 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e400 model.IDMap
-					if err := decModelIDMap(s, &e400); err != nil {
+					var e404 model.IDMap
+					if err := decModelIDMap(s, &e404); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out403 = append(out403, e404)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out399
+				v.GIDMap = out403
 			}
 			return nil
 		case "exitPolicy":
@@ -4420,42 +4467,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out401 := v.Volumes[:0]
-				if out401 == nil {
-					out401 = []string{}
+				out405 := v.Volumes[:0]
+				if out405 == nil {
+					out405 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e402 string
-					if err := s.Str(&e402); err != nil {
+					var e406 string
+					if err := s.Str(&e406); err != nil {
 						return err
 					}
-					out401 = append(out401, e402)
+					out405 = append(out405, e406)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out401
+				v.Volumes = out405
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out403 := v.Devices[:0]
-				if out403 == nil {
-					out403 = []string{}
+				out407 := v.Devices[:0]
+				if out407 == nil {
+					out407 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e404 string
-					if err := s.Str(&e404); err != nil {
+					var e408 string
+					if err := s.Str(&e408); err != nil {
 						return err
 					}
-					out403 = append(out403, e404)
+					out407 = append(out407, e408)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out403
+				v.Devices = out407
 			}
 			return nil
 		case "sysctls":
@@ -4466,11 +4513,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e405 string
-					if err := s.Str(&e405); err != nil {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e405
+					v.Sysctls[string(key)] = e409
 					return nil
 				}); err != nil {
 					return err
@@ -4481,55 +4528,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out406 := v.SecurityOpts[:0]
-				if out406 == nil {
-					out406 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e407 string
-					if err := s.Str(&e407); err != nil {
-						return err
-					}
-					out406 = append(out406, e407)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out406
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out408 := v.VolumesFrom[:0]
-				if out408 == nil {
-					out408 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
-						return err
-					}
-					out408 = append(out408, e409)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out408
-			}
-			return nil
-		case "volumesFromMounts":
-			if s.Literal("null") {
-				v.VolumesFromMounts = nil
-			} else {
-				out410 := v.VolumesFromMounts[:0]
+				out410 := v.SecurityOpts[:0]
 				if out410 == nil {
-					out410 = []model.Mount{}
+					out410 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e411 model.Mount
-					if err := decModelMount(s, &e411); err != nil {
+					var e411 string
+					if err := s.Str(&e411); err != nil {
 						return err
 					}
 					out410 = append(out410, e411)
@@ -4537,7 +4542,49 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out410
+				v.SecurityOpts = out410
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out412 := v.VolumesFrom[:0]
+				if out412 == nil {
+					out412 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e413 string
+					if err := s.Str(&e413); err != nil {
+						return err
+					}
+					out412 = append(out412, e413)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out412
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out414 := v.VolumesFromMounts[:0]
+				if out414 == nil {
+					out414 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e415 model.Mount
+					if err := decModelMount(s, &e415); err != nil {
+						return err
+					}
+					out414 = append(out414, e415)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out414
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4570,7 +4617,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -4594,50 +4641,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out412 := v.Options[:0]
-				if out412 == nil {
-					out412 = []string{}
+				out416 := v.Options[:0]
+				if out416 == nil {
+					out416 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e413 string
-					if err := s.Str(&e413); err != nil {
+					var e417 string
+					if err := s.Str(&e417); err != nil {
 						return err
 					}
-					out412 = append(out412, e413)
+					out416 = append(out416, e417)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out412
+				v.Options = out416
 			}
 			return nil
 		case "readOnly":
-			x414 := bool(v.ReadOnly)
-			if err := s.Bool(&x414); err != nil {
+			x418 := bool(v.ReadOnly)
+			if err := s.Bool(&x418); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x414)
+			v.ReadOnly = bool(x418)
 			return nil
 		case "chownToUser":
-			x415 := bool(v.ChownToUser)
-			if err := s.Bool(&x415); err != nil {
+			x419 := bool(v.ChownToUser)
+			if err := s.Bool(&x419); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x415)
+			v.ChownToUser = bool(x419)
 			return nil
 		case "copyUp":
-			x416 := bool(v.CopyUp)
-			if err := s.Bool(&x416); err != nil {
+			x420 := bool(v.CopyUp)
+			if err := s.Bool(&x420); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x416)
+			v.CopyUp = bool(x420)
 			return nil
 		case "noCopy":
-			x417 := bool(v.NoCopy)
-			if err := s.Bool(&x417); err != nil {
+			x421 := bool(v.NoCopy)
+			if err := s.Bool(&x421); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x417)
+			v.NoCopy = bool(x421)
+			return nil
+		case "fromMount":
+			x422 := bool(v.FromMount)
+			if err := s.Bool(&x422); err != nil {
+				return err
+			}
+			v.FromMount = bool(x422)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4655,21 +4709,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n418, null419, err := s.Integer(64, false)
+			_, n423, null424, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null419 {
-				v.Soft = uint64(n418)
+			if !null424 {
+				v.Soft = uint64(n423)
 			}
 			return nil
 		case "hard":
-			_, n420, null421, err := s.Integer(64, false)
+			_, n425, null426, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null421 {
-				v.Hard = uint64(n420)
+			if !null426 {
+				v.Hard = uint64(n425)
 			}
 			return nil
 		}
@@ -4683,21 +4737,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n422, _, null423, err := s.Integer(64, true)
+			n427, _, null428, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null423 {
-				v.Memory = int64(n422)
+			if !null428 {
+				v.Memory = int64(n427)
 			}
 			return nil
 		case "cpus":
-			n424, null425, err := s.Float(64)
+			n429, null430, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null425 {
-				v.CPUs = float64(n424)
+			if !null430 {
+				v.CPUs = float64(n429)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4706,48 +4760,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n426, _, null427, err := s.Integer(64, true)
+			n431, _, null432, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null427 {
-				v.PidsLimit = int64(n426)
+			if !null432 {
+				v.PidsLimit = int64(n431)
 			}
 			return nil
 		case "shmSize":
-			n428, _, null429, err := s.Integer(64, true)
+			n433, _, null434, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null429 {
-				v.ShmSize = int64(n428)
+			if !null434 {
+				v.ShmSize = int64(n433)
 			}
 			return nil
 		case "memorySwap":
-			n430, _, null431, err := s.Integer(64, true)
+			n435, _, null436, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null431 {
-				v.MemorySwap = int64(n430)
+			if !null436 {
+				v.MemorySwap = int64(n435)
 			}
 			return nil
 		case "memoryReservation":
-			n432, _, null433, err := s.Integer(64, true)
+			n437, _, null438, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null433 {
-				v.MemoryReservation = int64(n432)
+			if !null438 {
+				v.MemoryReservation = int64(n437)
 			}
 			return nil
 		case "cpuShares":
-			_, n434, null435, err := s.Integer(64, false)
+			_, n439, null440, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null435 {
-				v.CPUShares = uint64(n434)
+			if !null440 {
+				v.CPUShares = uint64(n439)
 			}
 			return nil
 		case "cpusetMems":
@@ -4756,165 +4810,121 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n436, null437, err := s.Integer(64, false)
+			_, n441, null442, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null437 {
-				v.CPUPeriod = uint64(n436)
+			if !null442 {
+				v.CPUPeriod = uint64(n441)
 			}
 			return nil
 		case "cpuQuota":
-			n438, _, null439, err := s.Integer(64, true)
+			n443, _, null444, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null439 {
-				v.CPUQuota = int64(n438)
+			if !null444 {
+				v.CPUQuota = int64(n443)
 			}
 			return nil
 		case "blkioWeight":
-			_, n440, null441, err := s.Integer(16, false)
+			_, n445, null446, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null441 {
-				v.BlkioWeight = uint16(n440)
+			if !null446 {
+				v.BlkioWeight = uint16(n445)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out442 := v.BlkioWeightDevice[:0]
-				if out442 == nil {
-					out442 = []string{}
+				out447 := v.BlkioWeightDevice[:0]
+				if out447 == nil {
+					out447 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e443 string
-					if err := s.Str(&e443); err != nil {
+					var e448 string
+					if err := s.Str(&e448); err != nil {
 						return err
 					}
-					out442 = append(out442, e443)
+					out447 = append(out447, e448)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out442
+				v.BlkioWeightDevice = out447
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out444 := v.DeviceReadBps[:0]
-				if out444 == nil {
-					out444 = []string{}
+				out449 := v.DeviceReadBps[:0]
+				if out449 == nil {
+					out449 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e445 string
-					if err := s.Str(&e445); err != nil {
+					var e450 string
+					if err := s.Str(&e450); err != nil {
 						return err
 					}
-					out444 = append(out444, e445)
+					out449 = append(out449, e450)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out444
+				v.DeviceReadBps = out449
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out446 := v.DeviceWriteBps[:0]
-				if out446 == nil {
-					out446 = []string{}
+				out451 := v.DeviceWriteBps[:0]
+				if out451 == nil {
+					out451 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e447 string
-					if err := s.Str(&e447); err != nil {
+					var e452 string
+					if err := s.Str(&e452); err != nil {
 						return err
 					}
-					out446 = append(out446, e447)
+					out451 = append(out451, e452)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out446
+				v.DeviceWriteBps = out451
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out448 := v.DeviceReadIOps[:0]
-				if out448 == nil {
-					out448 = []string{}
+				out453 := v.DeviceReadIOps[:0]
+				if out453 == nil {
+					out453 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e449 string
-					if err := s.Str(&e449); err != nil {
+					var e454 string
+					if err := s.Str(&e454); err != nil {
 						return err
 					}
-					out448 = append(out448, e449)
+					out453 = append(out453, e454)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out448
+				v.DeviceReadIOps = out453
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out450 := v.DeviceWriteIOps[:0]
-				if out450 == nil {
-					out450 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e451 string
-					if err := s.Str(&e451); err != nil {
-						return err
-					}
-					out450 = append(out450, e451)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceWriteIOps = out450
-			}
-			return nil
-		case "memorySwappiness":
-			if s.Literal("null") {
-				v.MemorySwappiness = nil
-			} else {
-				if v.MemorySwappiness == nil {
-					v.MemorySwappiness = new(int64)
-				}
-				n452, _, null453, err := s.Integer(64, true)
-				if err != nil {
-					return err
-				}
-				if !null453 {
-					(*v.MemorySwappiness) = int64(n452)
-				}
-			}
-			return nil
-		case "oomKillDisable":
-			x454 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x454); err != nil {
-				return err
-			}
-			v.OOMKillDisable = bool(x454)
-			return nil
-		case "deviceCgroupRules":
-			if s.Literal("null") {
-				v.DeviceCgroupRules = nil
-			} else {
-				out455 := v.DeviceCgroupRules[:0]
+				out455 := v.DeviceWriteIOps[:0]
 				if out455 == nil {
 					out455 = []string{}
 				}
@@ -4928,25 +4938,69 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out455
+				v.DeviceWriteIOps = out455
+			}
+			return nil
+		case "memorySwappiness":
+			if s.Literal("null") {
+				v.MemorySwappiness = nil
+			} else {
+				if v.MemorySwappiness == nil {
+					v.MemorySwappiness = new(int64)
+				}
+				n457, _, null458, err := s.Integer(64, true)
+				if err != nil {
+					return err
+				}
+				if !null458 {
+					(*v.MemorySwappiness) = int64(n457)
+				}
+			}
+			return nil
+		case "oomKillDisable":
+			x459 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x459); err != nil {
+				return err
+			}
+			v.OOMKillDisable = bool(x459)
+			return nil
+		case "deviceCgroupRules":
+			if s.Literal("null") {
+				v.DeviceCgroupRules = nil
+			} else {
+				out460 := v.DeviceCgroupRules[:0]
+				if out460 == nil {
+					out460 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e461 string
+					if err := s.Str(&e461); err != nil {
+						return err
+					}
+					out460 = append(out460, e461)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceCgroupRules = out460
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n457, null458, err := s.Integer(64, false)
+			_, n462, null463, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null458 {
-				v.CPURtPeriod = uint64(n457)
+			if !null463 {
+				v.CPURtPeriod = uint64(n462)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n459, _, null460, err := s.Integer(64, true)
+			n464, _, null465, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null460 {
-				v.CPURtRuntime = int64(n459)
+			if !null465 {
+				v.CPURtRuntime = int64(n464)
 			}
 			return nil
 		}
@@ -4983,42 +5037,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out461 := v.Networks[:0]
-				if out461 == nil {
-					out461 = []string{}
+				out466 := v.Networks[:0]
+				if out466 == nil {
+					out466 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e462 string
-					if err := s.Str(&e462); err != nil {
+					var e467 string
+					if err := s.Str(&e467); err != nil {
 						return err
 					}
-					out461 = append(out461, e462)
+					out466 = append(out466, e467)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out461
+				v.Networks = out466
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out463 := v.Ports[:0]
-				if out463 == nil {
-					out463 = []model.PortMapping{}
+				out468 := v.Ports[:0]
+				if out468 == nil {
+					out468 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e464 model.PortMapping
-					if err := decModelPortMapping(s, &e464); err != nil {
+					var e469 model.PortMapping
+					if err := decModelPortMapping(s, &e469); err != nil {
 						return err
 					}
-					out463 = append(out463, e464)
+					out468 = append(out468, e469)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out463
+				v.Ports = out468
 			}
 			return nil
 		case "staticIP":
@@ -5040,92 +5094,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out465 := v.DNSServers[:0]
-				if out465 == nil {
-					out465 = []string{}
+				out470 := v.DNSServers[:0]
+				if out470 == nil {
+					out470 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e466 string
-					if err := s.Str(&e466); err != nil {
+					var e471 string
+					if err := s.Str(&e471); err != nil {
 						return err
 					}
-					out465 = append(out465, e466)
+					out470 = append(out470, e471)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out465
+				v.DNSServers = out470
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out467 := v.DNSSearch[:0]
-				if out467 == nil {
-					out467 = []string{}
+				out472 := v.DNSSearch[:0]
+				if out472 == nil {
+					out472 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e468 string
-					if err := s.Str(&e468); err != nil {
+					var e473 string
+					if err := s.Str(&e473); err != nil {
 						return err
 					}
-					out467 = append(out467, e468)
+					out472 = append(out472, e473)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out467
+				v.DNSSearch = out472
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out469 := v.DNSOptions[:0]
-				if out469 == nil {
-					out469 = []string{}
+				out474 := v.DNSOptions[:0]
+				if out474 == nil {
+					out474 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e470 string
-					if err := s.Str(&e470); err != nil {
+					var e475 string
+					if err := s.Str(&e475); err != nil {
 						return err
 					}
-					out469 = append(out469, e470)
+					out474 = append(out474, e475)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out469
+				v.DNSOptions = out474
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out471 := v.AddHosts[:0]
-				if out471 == nil {
-					out471 = []string{}
+				out476 := v.AddHosts[:0]
+				if out476 == nil {
+					out476 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e472 string
-					if err := s.Str(&e472); err != nil {
+					var e477 string
+					if err := s.Str(&e477); err != nil {
 						return err
 					}
-					out471 = append(out471, e472)
+					out476 = append(out476, e477)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out471
+				v.AddHosts = out476
 			}
 			return nil
 		case "noHosts":
-			x473 := bool(v.NoHosts)
-			if err := s.Bool(&x473); err != nil {
+			x478 := bool(v.NoHosts)
+			if err := s.Bool(&x478); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x473)
+			v.NoHosts = bool(x478)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5135,27 +5189,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e474 []string
+					var e479 []string
 					if s.Literal("null") {
-						e474 = nil
+						e479 = nil
 					} else {
-						out475 := e474[:0]
-						if out475 == nil {
-							out475 = []string{}
+						out480 := e479[:0]
+						if out480 == nil {
+							out480 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e476 string
-							if err := s.Str(&e476); err != nil {
+							var e481 string
+							if err := s.Str(&e481); err != nil {
 								return err
 							}
-							out475 = append(out475, e476)
+							out480 = append(out480, e481)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e474 = out475
+						e479 = out480
 					}
-					v.Aliases[string(key)] = e474
+					v.Aliases[string(key)] = e479
 					return nil
 				}); err != nil {
 					return err
@@ -5170,11 +5224,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e477 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e477); err != nil {
+					var e482 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e482); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e477
+					v.Addrs[string(key)] = e482
 					return nil
 				}); err != nil {
 					return err
@@ -5192,30 +5246,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n478, null479, err := s.Integer(32, false)
+			_, n483, null484, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null479 {
-				v.ContainerID = uint32(n478)
+			if !null484 {
+				v.ContainerID = uint32(n483)
 			}
 			return nil
 		case "hostID":
-			_, n480, null481, err := s.Integer(32, false)
+			_, n485, null486, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null481 {
-				v.HostID = uint32(n480)
+			if !null486 {
+				v.HostID = uint32(n485)
 			}
 			return nil
 		case "size":
-			_, n482, null483, err := s.Integer(32, false)
+			_, n487, null488, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null483 {
-				v.Size = uint32(n482)
+			if !null488 {
+				v.Size = uint32(n487)
 			}
 			return nil
 		}
@@ -5232,57 +5286,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out484 := v.Test[:0]
-				if out484 == nil {
-					out484 = []string{}
+				out489 := v.Test[:0]
+				if out489 == nil {
+					out489 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e485 string
-					if err := s.Str(&e485); err != nil {
+					var e490 string
+					if err := s.Str(&e490); err != nil {
 						return err
 					}
-					out484 = append(out484, e485)
+					out489 = append(out489, e490)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out484
+				v.Test = out489
 			}
 			return nil
 		case "interval":
-			n486, _, null487, err := s.Integer(64, true)
+			n491, _, null492, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null487 {
-				v.Interval = time.Duration(n486)
+			if !null492 {
+				v.Interval = time.Duration(n491)
 			}
 			return nil
 		case "timeout":
-			n488, _, null489, err := s.Integer(64, true)
+			n493, _, null494, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null489 {
-				v.Timeout = time.Duration(n488)
+			if !null494 {
+				v.Timeout = time.Duration(n493)
 			}
 			return nil
 		case "startPeriod":
-			n490, _, null491, err := s.Integer(64, true)
+			n495, _, null496, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null491 {
-				v.StartPeriod = time.Duration(n490)
+			if !null496 {
+				v.StartPeriod = time.Duration(n495)
 			}
 			return nil
 		case "retries":
-			n492, _, null493, err := s.Integer(64, true)
+			n497, _, null498, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null493 {
-				v.Retries = int(n492)
+			if !null498 {
+				v.Retries = int(n497)
 			}
 			return nil
 		}
@@ -5316,30 +5370,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n494, null495, err := s.Integer(32, false)
+			_, n499, null500, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null495 {
-				v.UID = uint32(n494)
+			if !null500 {
+				v.UID = uint32(n499)
 			}
 			return nil
 		case "gid":
-			_, n496, null497, err := s.Integer(32, false)
+			_, n501, null502, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null497 {
-				v.GID = uint32(n496)
+			if !null502 {
+				v.GID = uint32(n501)
 			}
 			return nil
 		case "mode":
-			_, n498, null499, err := s.Integer(32, false)
+			_, n503, null504, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null499 {
-				v.Mode = uint32(n498)
+			if !null504 {
+				v.Mode = uint32(n503)
 			}
 			return nil
 		}
@@ -5363,12 +5417,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n500, _, null501, err := s.Integer(64, true)
+			n505, _, null506, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null501 {
-				v.PrefixLen = int(n500)
+			if !null506 {
+				v.PrefixLen = int(n505)
 			}
 			return nil
 		case "gateway":
@@ -5387,12 +5441,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n502, _, null503, err := s.Integer(64, true)
+			n507, _, null508, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null503 {
-				v.IPv6PrefixLen = int(n502)
+			if !null508 {
+				v.IPv6PrefixLen = int(n507)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5416,33 +5470,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n504, _, null505, err := s.Integer(64, true)
+			n509, _, null510, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null505 {
-				v.FailingStreak = int(n504)
+			if !null510 {
+				v.FailingStreak = int(n509)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out506 := v.Log[:0]
-				if out506 == nil {
-					out506 = []model.HealthLog{}
+				out511 := v.Log[:0]
+				if out511 == nil {
+					out511 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e507 model.HealthLog
-					if err := decModelHealthLog(s, &e507); err != nil {
+					var e512 model.HealthLog
+					if err := decModelHealthLog(s, &e512); err != nil {
 						return err
 					}
-					out506 = append(out506, e507)
+					out511 = append(out511, e512)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out506
+				v.Log = out511
 			}
 			return nil
 		}
@@ -5461,21 +5515,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n508, null509, err := s.Integer(16, false)
+			_, n513, null514, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null509 {
-				v.HostPort = uint16(n508)
+			if !null514 {
+				v.HostPort = uint16(n513)
 			}
 			return nil
 		case "containerPort":
-			_, n510, null511, err := s.Integer(16, false)
+			_, n515, null516, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null511 {
-				v.ContainerPort = uint16(n510)
+			if !null516 {
+				v.ContainerPort = uint16(n515)
 			}
 			return nil
 		case "protocol":
@@ -5484,12 +5538,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n512, null513, err := s.Integer(16, false)
+			_, n517, null518, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null513 {
-				v.Range = uint16(n512)
+			if !null518 {
+				v.Range = uint16(n517)
 			}
 			return nil
 		}
@@ -5528,30 +5582,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw514, err := s.Raw()
+			raw519, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw514); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw519); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw515, err := s.Raw()
+			raw520, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw515); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw520); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n516, _, null517, err := s.Integer(64, true)
+			n521, _, null522, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null517 {
-				v.ExitCode = int(n516)
+			if !null522 {
+				v.ExitCode = int(n521)
 			}
 			return nil
 		case "output":

@@ -69,6 +69,9 @@ type Mount struct {
 	// NoCopy leaves a new volume empty (the nocopy option): the image's content at
 	// Destination is not copied into it.
 	NoCopy bool `json:"noCopy,omitempty"`
+	// FromMount: the mount was given as --mount (Docker's HostConfig.Mounts), not as -v or
+	// --tmpfs; Docker's inspect shows it again the way it was given.
+	FromMount bool `json:"fromMount,omitempty"`
 }
 
 // IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line
@@ -176,12 +179,15 @@ type ContainerConfig struct {
 	ImageName string `json:"imageName,omitempty"`
 	Rootfs    string `json:"rootfs,omitempty"` // a directory used as is, instead of an image
 
-	Entrypoint  []string          `json:"entrypoint,omitempty"`
-	Cmd         []string          `json:"cmd,omitempty"`
-	Env         []string          `json:"env,omitempty"`
-	WorkingDir  string            `json:"workingDir,omitempty"`
-	User        string            `json:"user,omitempty"`
-	Hostname    string            `json:"hostname,omitempty"`
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
+	Env        []string `json:"env,omitempty"`
+	WorkingDir string   `json:"workingDir,omitempty"`
+	User       string   `json:"user,omitempty"`
+	Hostname   string   `json:"hostname,omitempty"`
+	// Domainname is the NIS domain name of the container's UTS namespace (Docker's
+	// --domainname).
+	Domainname  string            `json:"domainname,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Terminal    bool              `json:"terminal,omitempty"`
@@ -262,6 +268,9 @@ type ContainerConfig struct {
 	// never in the config.
 	Secrets []SecretRef `json:"secrets,omitempty"`
 
+	// Links are Docker's links (NAME:ALIAS) to other containers on a network of the user's:
+	// this container finds the container NAME by ALIAS too (engine/peers.go).
+	Links []string `json:"links,omitempty"`
 	// VolumesFrom are the --volumes-from arguments the container was created with (its mounts
 	// were copied then, into Mounts).
 	VolumesFrom []string `json:"volumesFrom,omitempty"`

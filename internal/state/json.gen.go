@@ -175,7 +175,7 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	})
 }
 
-var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy"}
+var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount"}
 
 func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -244,6 +244,13 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 			}
 			v.NoCopy = bool(x16)
 			return nil
+		case "fromMount":
+			x17 := bool(v.FromMount)
+			if err := s.Bool(&x17); err != nil {
+				return err
+			}
+			v.FromMount = bool(x17)
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -258,42 +265,42 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out17 := v.Networks[:0]
-				if out17 == nil {
-					out17 = []string{}
+				out18 := v.Networks[:0]
+				if out18 == nil {
+					out18 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e18 string
-					if err := s.Str(&e18); err != nil {
+					var e19 string
+					if err := s.Str(&e19); err != nil {
 						return err
 					}
-					out17 = append(out17, e18)
+					out18 = append(out18, e19)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out17
+				v.Networks = out18
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out19 := v.Ports[:0]
-				if out19 == nil {
-					out19 = []model.PortMapping{}
+				out20 := v.Ports[:0]
+				if out20 == nil {
+					out20 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e20 model.PortMapping
-					if err := decModelPortMapping(s, &e20); err != nil {
+					var e21 model.PortMapping
+					if err := decModelPortMapping(s, &e21); err != nil {
 						return err
 					}
-					out19 = append(out19, e20)
+					out20 = append(out20, e21)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out19
+				v.Ports = out20
 			}
 			return nil
 		case "staticIP":
@@ -315,92 +322,92 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out21 := v.DNSServers[:0]
-				if out21 == nil {
-					out21 = []string{}
+				out22 := v.DNSServers[:0]
+				if out22 == nil {
+					out22 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e22 string
-					if err := s.Str(&e22); err != nil {
+					var e23 string
+					if err := s.Str(&e23); err != nil {
 						return err
 					}
-					out21 = append(out21, e22)
+					out22 = append(out22, e23)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out21
+				v.DNSServers = out22
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out23 := v.DNSSearch[:0]
-				if out23 == nil {
-					out23 = []string{}
+				out24 := v.DNSSearch[:0]
+				if out24 == nil {
+					out24 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e24 string
-					if err := s.Str(&e24); err != nil {
+					var e25 string
+					if err := s.Str(&e25); err != nil {
 						return err
 					}
-					out23 = append(out23, e24)
+					out24 = append(out24, e25)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out23
+				v.DNSSearch = out24
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out25 := v.DNSOptions[:0]
-				if out25 == nil {
-					out25 = []string{}
+				out26 := v.DNSOptions[:0]
+				if out26 == nil {
+					out26 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e26 string
-					if err := s.Str(&e26); err != nil {
+					var e27 string
+					if err := s.Str(&e27); err != nil {
 						return err
 					}
-					out25 = append(out25, e26)
+					out26 = append(out26, e27)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out25
+				v.DNSOptions = out26
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out27 := v.AddHosts[:0]
-				if out27 == nil {
-					out27 = []string{}
+				out28 := v.AddHosts[:0]
+				if out28 == nil {
+					out28 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e28 string
-					if err := s.Str(&e28); err != nil {
+					var e29 string
+					if err := s.Str(&e29); err != nil {
 						return err
 					}
-					out27 = append(out27, e28)
+					out28 = append(out28, e29)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out27
+				v.AddHosts = out28
 			}
 			return nil
 		case "noHosts":
-			x29 := bool(v.NoHosts)
-			if err := s.Bool(&x29); err != nil {
+			x30 := bool(v.NoHosts)
+			if err := s.Bool(&x30); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x29)
+			v.NoHosts = bool(x30)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -410,27 +417,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e30 []string
+					var e31 []string
 					if s.Literal("null") {
-						e30 = nil
+						e31 = nil
 					} else {
-						out31 := e30[:0]
-						if out31 == nil {
-							out31 = []string{}
+						out32 := e31[:0]
+						if out32 == nil {
+							out32 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e32 string
-							if err := s.Str(&e32); err != nil {
+							var e33 string
+							if err := s.Str(&e33); err != nil {
 								return err
 							}
-							out31 = append(out31, e32)
+							out32 = append(out32, e33)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e30 = out31
+						e31 = out32
 					}
-					v.Aliases[string(key)] = e30
+					v.Aliases[string(key)] = e31
 					return nil
 				}); err != nil {
 					return err
@@ -445,11 +452,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e33 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e33); err != nil {
+					var e34 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e34); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e33
+					v.Addrs[string(key)] = e34
 					return nil
 				}); err != nil {
 					return err
@@ -470,57 +477,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out34 := v.Test[:0]
-				if out34 == nil {
-					out34 = []string{}
+				out35 := v.Test[:0]
+				if out35 == nil {
+					out35 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e35 string
-					if err := s.Str(&e35); err != nil {
+					var e36 string
+					if err := s.Str(&e36); err != nil {
 						return err
 					}
-					out34 = append(out34, e35)
+					out35 = append(out35, e36)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out34
+				v.Test = out35
 			}
 			return nil
 		case "interval":
-			n36, _, null37, err := s.Integer(64, true)
+			n37, _, null38, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null37 {
-				v.Interval = time.Duration(n36)
+			if !null38 {
+				v.Interval = time.Duration(n37)
 			}
 			return nil
 		case "timeout":
-			n38, _, null39, err := s.Integer(64, true)
+			n39, _, null40, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null39 {
-				v.Timeout = time.Duration(n38)
+			if !null40 {
+				v.Timeout = time.Duration(n39)
 			}
 			return nil
 		case "startPeriod":
-			n40, _, null41, err := s.Integer(64, true)
+			n41, _, null42, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null41 {
-				v.StartPeriod = time.Duration(n40)
+			if !null42 {
+				v.StartPeriod = time.Duration(n41)
 			}
 			return nil
 		case "retries":
-			n42, _, null43, err := s.Integer(64, true)
+			n43, _, null44, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null43 {
-				v.Retries = int(n42)
+			if !null44 {
+				v.Retries = int(n43)
 			}
 			return nil
 		}
@@ -539,21 +546,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n44, null45, err := s.Integer(16, false)
+			_, n45, null46, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null45 {
-				v.HostPort = uint16(n44)
+			if !null46 {
+				v.HostPort = uint16(n45)
 			}
 			return nil
 		case "containerPort":
-			_, n46, null47, err := s.Integer(16, false)
+			_, n47, null48, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null47 {
-				v.ContainerPort = uint16(n46)
+			if !null48 {
+				v.ContainerPort = uint16(n47)
 			}
 			return nil
 		case "protocol":
@@ -562,12 +569,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n48, null49, err := s.Integer(16, false)
+			_, n49, null50, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null49 {
-				v.Range = uint16(n48)
+			if !null50 {
+				v.Range = uint16(n49)
 			}
 			return nil
 		}

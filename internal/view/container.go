@@ -161,6 +161,7 @@ type HostPort struct {
 
 type ContainerConfig struct {
 	Hostname      string            `json:"Hostname"`
+	Domainname    string            `json:"Domainname,omitempty"`
 	User          string            `json:"User"`
 	Env           []string          `json:"Env"`
 	Cmd           []string          `json:"Cmd"`
@@ -338,7 +339,7 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	}
 	ep := strings.Join(cfg.Entrypoint, " ")
 	v.Config = ContainerConfig{
-		Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
+		Hostname: cfg.Hostname, Domainname: cfg.Domainname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
 		Entrypoint: ep, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: uint(cfg.StopSignal),
 		StopTimeout: cfg.StopTimeout, Tty: cfg.Terminal, OpenStdin: cfg.Stdin, CreateCommand: cfg.CreateCommand,
 	}
