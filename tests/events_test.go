@@ -199,8 +199,8 @@ func TestEventsImages(t *testing.T) {
 // networks.
 func TestEventsFilters(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	e.Pea("run", "--rm", "--name", "fa", "--label", "tier=web", "--network", "none", "localhost/bb", "true")
-	e.Pea("run", "--rm", "--name", "fb", "--label", "tier=db", "--network", "none", "localhost/bb", "true")
+	e.Pea("run", "--rm", "--name", "ka", "--label", "tier=web", "--network", "none", "localhost/bb", "true")
+	e.Pea("run", "--rm", "--name", "kb", "--label", "tier=db", "--network", "none", "localhost/bb", "true")
 	e.Pea("volume", "create", "v1")
 	e.Pea("volume", "rm", "v1")
 	e.Pea("network", "create", "n1")
@@ -217,17 +217,17 @@ func TestEventsFilters(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"container", []string{"--filter", "container=fb"}, "create:fb start:fb died:fb remove:fb"},
-		{"event", []string{"--filter", "event=start"}, "start:fa start:fb"},
-		{"one key ORed", []string{"--filter", "event=start", "--filter", "event=remove", "--filter", "type=container"}, "start:fa remove:fa start:fb remove:fb"},
-		{"keys ANDed", []string{"--filter", "event=start", "--filter", "container=fb"}, "start:fb"},
-		{"status", []string{"--filter", "status=died", "--filter", "container=fa"}, "died:fa"},
-		{"label key=value", []string{"--filter", "label=tier=db", "--filter", "event=create"}, "create:fb"},
-		{"label key", []string{"--filter", "label=tier", "--filter", "event=create"}, "create:fa create:fb"},
+		{"container", []string{"--filter", "container=kb"}, "create:kb start:kb died:kb remove:kb"},
+		{"event", []string{"--filter", "event=start"}, "start:ka start:kb"},
+		{"one key ORed", []string{"--filter", "event=start", "--filter", "event=remove", "--filter", "type=container"}, "start:ka remove:ka start:kb remove:kb"},
+		{"keys ANDed", []string{"--filter", "event=start", "--filter", "container=kb"}, "start:kb"},
+		{"status", []string{"--filter", "status=died", "--filter", "container=ka"}, "died:ka"},
+		{"label key=value", []string{"--filter", "label=tier=db", "--filter", "event=create"}, "create:kb"},
+		{"label key", []string{"--filter", "label=tier", "--filter", "event=create"}, "create:ka create:kb"},
 		{"type", []string{"--filter", "type=volume"}, "create:v1 remove:v1"},
 		{"volume", []string{"--filter", "volume=v1"}, "create:v1 remove:v1"},
 		{"network", []string{"--filter", "network=n1"}, "create:n1 remove:n1"},
-		{"image", []string{"--filter", "image=localhost/bb", "--filter", "event=create"}, "create:fa create:fb"},
+		{"image", []string{"--filter", "image=localhost/bb", "--filter", "event=create"}, "create:ka create:kb"},
 		{"none", []string{"--filter", "container=nothere"}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
