@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -404,9 +405,13 @@ func TestLibpodPods(t *testing.T) {
 	}
 	a.mustPodman("pod", "restart", "p1")
 	a.mustPodman("pod", "kill", "p1")
-	if out := a.Pea("inspect", "m1", "--format", "{{.State.Status}}"); out != "exited" {
-		t.Fatalf("after pod kill: %q", out)
-	}
+	// A kill sends the signal and returns, as podman's: the exit is recorded once it happened.
+	eventually(t, 10*time.Second, func() error {
+		if out := a.Pea("inspect", "m1", "--format", "{{.State.Status}}"); out != "exited" {
+			return fmt.Errorf("after pod kill: %q", out)
+		}
+		return nil
+	})
 	if out := a.mustPodman("pod", "prune", "-f"); out != id {
 		t.Fatalf("pod prune: %q", out)
 	}
