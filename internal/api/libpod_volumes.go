@@ -105,30 +105,14 @@ func (s *Server) deleteLibpodVolume(w http.ResponseWriter, r *http.Request, rt *
 
 // getLibpodNetworks is GET /libpod/networks/json?filters=.
 func (s *Server) getLibpodNetworks(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	f, err := filters(r)
+	ns, _, err := listNetworks(r, rt)
 	if err != nil {
 		return err
 	}
-	ns, err := rt.NetworkList()
-	if err != nil {
-		return err
+	if ns == nil {
+		ns = []*network.Network{}
 	}
-	cs, err := rt.ListContainers()
-	if err != nil {
-		return err
-	}
-	users := networkUsers(cs)
-	out := []*network.Network{}
-	for _, n := range ns {
-		ok, err := matchNetwork(n, f, len(users[n.Name]) > 0)
-		if err != nil {
-			return err
-		}
-		if ok {
-			out = append(out, n)
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, ns)
 	return nil
 }
 

@@ -180,30 +180,44 @@ func matchNetwork(n *network.Network, f map[string][]string, used bool) (bool, e
 	})
 }
 
-// getNetworks is GET /networks?filters=.
-func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+// listNetworks is the networks the request's filters select, and every container (for
+// the networks' users); the Docker and libpod lists show them each their way.
+func listNetworks(r *http.Request, rt *engine.Runtime) ([]*network.Network, []*model.Container, error) {
 	f, err := filters(r)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	ns, err := rt.NetworkList()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	ctrs, err := rt.ListContainers()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	users := networkUsers(ctrs)
-	out := []apiNetwork{}
+	var out []*network.Network
 	for _, n := range ns {
 		ok, err := matchNetwork(n, f, len(users[n.Name]) > 0)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if ok {
-			out = append(out, toAPINetwork(n, ctrs))
+			out = append(out, n)
 		}
+	}
+	return out, ctrs, nil
+}
+
+// getNetworks is GET /networks?filters=.
+func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	ns, ctrs, err := listNetworks(r, rt)
+	if err != nil {
+		return err
+	}
+	out := []apiNetwork{}
+	for _, n := range ns {
+		out = append(out, toAPINetwork(n, ctrs))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -82,22 +82,9 @@ func (s *Store) PushList(ctx context.Context, nameOrID, dest string, o ListPushO
 	if err != nil {
 		return "", err
 	}
-	for _, t := range []string{"oci-archive:", "docker-archive:", "oci:", "dir:", "containers-storage:", "docker-daemon:"} {
-		if strings.HasPrefix(dest, t) {
-			return "", fmt.Errorf("push to %q: only registries (docker://) are supported: %w", dest, errdefs.ErrInvalid)
-		}
-	}
-	r, err := ParseReference(strings.TrimPrefix(dest, "docker://"))
+	r, reg, err := s.pushDestination(dest)
 	if err != nil {
 		return "", err
-	}
-	r = r.Normalize()
-	reg, err := s.Registries()
-	if err != nil {
-		return "", err
-	}
-	if reg.Blocked(r.Repository()) {
-		return "", blockedError(r.Repository())
 	}
 	raw, err := os.ReadFile(s.blobPath(list.Digest))
 	if err != nil {

@@ -32,22 +32,9 @@ func (s *Store) Push(ctx context.Context, nameOrID, dest string, o PushOptions) 
 	if img.IsList() {
 		return s.PushList(ctx, img.ID, dest, ListPushOptions{PushOptions: o, All: true})
 	}
-	for _, t := range []string{"oci-archive:", "docker-archive:", "oci:", "dir:", "containers-storage:", "docker-daemon:"} {
-		if strings.HasPrefix(dest, t) {
-			return "", fmt.Errorf("push to %q: only registries (docker://) are supported; use pea save for archives: %w", dest, errdefs.ErrInvalid)
-		}
-	}
-	r, err := ParseReference(strings.TrimPrefix(dest, "docker://"))
+	r, reg, err := s.pushDestination(dest)
 	if err != nil {
 		return "", err
-	}
-	r = r.Normalize()
-	reg, err := s.Registries()
-	if err != nil {
-		return "", err
-	}
-	if reg.Blocked(r.Repository()) {
-		return "", blockedError(r.Repository())
 	}
 	rm, err := os.ReadFile(s.blobPath(img.Digest))
 	if err != nil {
@@ -108,4 +95,28 @@ func (s *Store) pushBlob(rc *regClient, kind string, d Descriptor, path string, 
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// pushDestination is a push's destination: a registry reference (docker:// or none; archives
+// and other transports are refused: pea save writes archives), normalized, and the registry
+// configuration, which must not block it.
+func (s *Store) pushDestination(dest string) (Reference, *Registries, error) {
+	for _, t := range []string{"oci-archive:", "docker-archive:", "oci:", "dir:", "containers-storage:", "docker-daemon:"} {
+		if strings.HasPrefix(dest, t) {
+			return Reference{}, nil, fmt.Errorf("push to %q: only registries (docker://) are supported; use pea save for archives: %w", dest, errdefs.ErrInvalid)
+		}
+	}
+	r, err := ParseReference(strings.TrimPrefix(dest, "docker://"))
+	if err != nil {
+		return Reference{}, nil, err
+	}
+	r = r.Normalize()
+	reg, err := s.Registries()
+	if err != nil {
+		return Reference{}, nil, err
+	}
+	if reg.Blocked(r.Repository()) {
+		return Reference{}, nil, blockedError(r.Repository())
+	}
+	return r, reg, nil
 }
