@@ -72,7 +72,7 @@ func (r *Runtime) AutoUpdate(ctx context.Context, o AutoUpdateOptions) ([]AutoUp
 		}
 		unit := c.Config.Labels[LabelSystemdUnit]
 		if unit == "" {
-			errs = append(errs, fmt.Errorf("auto-updating container %q: no %s label found: %w", c.Config.ID, LabelSystemdUnit, errdefs.ErrInvalid))
+			errs = append(errs, fmt.Errorf("auto-updating container %q: no %s label found (a container to update must run from a unit that `generate systemd --new` wrote): %w", c.Config.ID, LabelSystemdUnit, errdefs.ErrInvalid))
 			continue
 		}
 		tasks = append(tasks, task{c, policy, unit})

@@ -274,19 +274,13 @@ func (r *Runtime) UnmountVolume(name string) error {
 // first use the owner and mode of the image's directory under it and that directory's content
 // (see the file's comment). uid and gid are the container's user, ns its user namespace.
 func (r *Runtime) prepareVolumeMounts(c *model.Container, rootfs string, ns *userNS, uid, gid uint32, u *undo) error {
-	var st interface {
-		Volume(string) (*model.Volume, error)
-	}
 	for _, m := range c.Config.Mounts {
 		if m.Type != "volume" || m.Source == "" {
 			continue
 		}
-		if st == nil {
-			s, err := r.state()
-			if err != nil {
-				return err
-			}
-			st = s
+		st, err := r.state() // opened once per process: no cost for a container without volumes
+		if err != nil {
+			return err
 		}
 		v, err := st.Volume(m.Source)
 		if err != nil {
