@@ -68,7 +68,9 @@ RUN echo hello-$A > /a
 	// path: it is built from, and is not part of what COPY sees.
 	outside := filepath.Join(t.TempDir(), "Other.containerfile")
 	os.WriteFile(outside, []byte("FROM localhost/bb\nCOPY . /ctx/\n"), 0o644)
-	out = a.mustPodman("build", "-q", "-f", outside, "-t", "localhost/other", ctx)
+	if id := a.mustPodman("build", "-q", "-f", outside, "-t", "localhost/other", ctx); id != a.Pea("image", "inspect", "-f", "{{.ID}}", "localhost/other") {
+		t.Fatalf("-f outside the context: the build printed %q", id)
+	}
 	if got := a.Pea("run", "--rm", "localhost/other", "ls", "-A", "/ctx"); got != "Containerfile\ndata" {
 		t.Fatalf("-f outside the context: the context holds %q", got)
 	}
