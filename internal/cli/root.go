@@ -19,6 +19,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/engine"
+	"pea/internal/rootless"
 	"pea/internal/trace"
 )
 
@@ -187,6 +188,11 @@ func newRootCommand(a *app) *cobra.Command {
 					return err
 				}
 			}
+			if os.Geteuid() != 0 && needsNamespace(cmd.Name()) {
+				// An unprivileged user's pea works inside the user's own user namespace
+				// (internal/rootless): this one re-executes itself there.
+				return rootless.Enter(a.opts.RunRoot, a.args[1:])
+			}
 			return setupLogging(a.stderr, a.opts.LogLevel)
 		},
 	}
@@ -195,12 +201,22 @@ func newRootCommand(a *app) *cobra.Command {
 		return usageError{fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())}
 	})
 	f := root.PersistentFlags()
-	f.StringVar(&a.opts.Root, "root", envOr("PEA_ROOT", engine.DefaultRoot), "path to the persistent storage (database, images, containers)")
-	f.StringVar(&a.opts.RunRoot, "runroot", envOr("PEA_RUNROOT", engine.DefaultRunRoot), "path to the volatile state (locks, conmon files, namespaces)")
+	defRoot, defRunRoot := engine.DefaultRoot, engine.DefaultRunRoot
+	if os.Geteuid() != 0 || os.Getenv(rootless.EnvJoined) != "" {
+		defRoot, defRunRoot = rootless.DefaultRoot(), rootless.DefaultRunRoot()
+	}
+	f.StringVar(&a.opts.Root, "root", envOr("PEA_ROOT", defRoot), "path to the persistent storage (database, images, containers)")
+	f.StringVar(&a.opts.RunRoot, "runroot", envOr("PEA_RUNROOT", defRunRoot), "path to the volatile state (locks, conmon files, namespaces)")
 	f.StringVar(&a.opts.LogLevel, "log-level", "warn", "log messages at and above this level (debug, info, warn, error)")
 	f.StringVar(&a.opts.Runtime, "runtime", "", "path or name of the OCI runtime (default crun)")
 	f.StringVar(&a.opts.Namespace, "namespace", "", "work in this libpod namespace; objects of other namespaces are invisible")
 	return root
+}
+
+// needsNamespace reports whether verb works on a store (every verb but version and help), so
+// that a rootless pea runs it inside the user's namespace.
+func needsNamespace(verb string) bool {
+	return verb != "version" && verb != "help" && verb != "pea"
 }
 
 // addCommands adds to root the verb args name, or every verb when args names none (help,

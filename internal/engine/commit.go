@@ -17,6 +17,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // CommitOptions describe `pea commit`.
@@ -288,7 +289,7 @@ type Change struct {
 // the layers below have there).
 func opaque(dfd int, name string) bool {
 	buf := make([]byte, 8)
-	n, err := unix.Lgetxattr(fmt.Sprintf("/proc/self/fd/%d/%s", dfd, name), "trusted.overlay.opaque", buf)
+	n, err := unix.Lgetxattr(fmt.Sprintf("/proc/self/fd/%d/%s", dfd, name), rootless.OpaqueXattr(), buf)
 	return err == nil && string(buf[:n]) == "y"
 }
 
@@ -353,7 +354,7 @@ func inLayers(lower []string, rel string) bool {
 				return false
 			}
 			var buf [1]byte
-			if n, err := unix.Lgetxattr(full, "trusted.overlay.opaque", buf[:]); err == nil && n == 1 && buf[0] == 'y' {
+			if n, err := unix.Lgetxattr(full, rootless.OpaqueXattr(), buf[:]); err == nil && n == 1 && buf[0] == 'y' {
 				return false
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"pea/internal/jsonfast"
 	"pea/internal/model"
 	"pea/internal/oci"
+	"pea/internal/rootless"
 	"pea/internal/trace"
 )
 
@@ -427,7 +428,7 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 		}
 		defer releaseIdmapViews(dir)
 	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work) + rootless.OverlayOptions()
 	if len(opts) > 4000 {
 		return "", fmt.Errorf("image of %s has too many layers for one overlay mount (%d)", cfg.Name, len(lower))
 	}

@@ -16,6 +16,7 @@ import (
 
 	"pea/internal/errdefs"
 	"pea/internal/image"
+	"pea/internal/rootless"
 )
 
 // fileMeta is what a change of one path is judged by: podman's (containers/storage's) rule,
@@ -55,7 +56,7 @@ func layerTree(dirs []string) (map[string]fileMeta, error) {
 			switch st.Mode & unix.S_IFMT {
 			case unix.S_IFDIR:
 				var buf [1]byte
-				if n, err := unix.Lgetxattr(dir+p, "trusted.overlay.opaque", buf[:]); err == nil && n == 1 && buf[0] == 'y' {
+				if n, err := unix.Lgetxattr(dir+p, rootless.OpaqueXattr(), buf[:]); err == nil && n == 1 && buf[0] == 'y' {
 					removeUnder(p)
 				}
 			case unix.S_IFLNK:

@@ -13,6 +13,7 @@ import (
 	"pea/internal/fsx"
 	"pea/internal/image"
 	"pea/internal/lock"
+	"pea/internal/rootless"
 )
 
 // Images mounted by hand (`pea image mount`) are read-only overlays of their layers at
@@ -75,7 +76,7 @@ func (r *Runtime) ImageMount(nameOrID string) (string, error) {
 			}
 		}
 		lower := append(lowerDirs(layers), empty)
-		opts := "lowerdir=" + strings.Join(lower, ":")
+		opts := "lowerdir=" + strings.Join(lower, ":") + rootless.OverlayOptions()
 		if len(opts) > 4000 {
 			return "", fmt.Errorf("image %.12s has too many layers for one overlay mount (%d)", img.ID, len(layers))
 		}

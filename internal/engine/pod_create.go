@@ -11,6 +11,7 @@ import (
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // PodCreateOptions are the parts of a pod create request not stored in its config.
@@ -27,6 +28,9 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	st, err := r.state()
 	if err != nil {
 		return nil, err
+	}
+	if rootless.Active() {
+		rootlessPod(cfg)
 	}
 	if err := validatePodConfig(cfg); err != nil {
 		return nil, err
@@ -53,7 +57,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 		cfg.ExitPolicy = model.ExitPolicyContinue
 	}
 	defaultHostname := cfg.Hostname == ""
-	if cfg.CgroupParent == "" {
+	if cfg.CgroupParent == "" && !rootless.Active() {
 		cfg.CgroupParent = defaultCgroupParent
 	}
 	if err := r.preparePortsReplacing(cfg.Infra.Ports, o.replacing); err != nil {

@@ -15,6 +15,7 @@ import (
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // Cgroups modes (--cgroups).
@@ -39,20 +40,21 @@ func runtimeArgs(cfg *model.ContainerConfig) []string {
 // checkCgroupsMode checks --cgroups and what cannot go with a container without a cgroup.
 func checkCgroupsMode(cfg *model.ContainerConfig) error {
 	switch cfg.Cgroups {
-	case "", CgroupsEnabled, CgroupsNoConmon:
-		return nil
+	case "", CgroupsEnabled, CgroupsNoConmon, CgroupsDisabled:
 	case "split":
 		return fmt.Errorf("--cgroups split is not supported: pea runs no systemd unit to split: %w", errdefs.ErrInvalid)
-	case CgroupsDisabled:
 	default:
 		return fmt.Errorf("invalid --cgroups %q (enabled, disabled, no-conmon): %w", cfg.Cgroups, errdefs.ErrInvalid)
 	}
-	r := cfg.Resources
-	limits := r.Memory != 0 || r.CPUs != 0 || r.CpusetCpus != "" || r.PidsLimit != 0 || r.MemorySwap != 0 || r.MemoryReservation != 0 ||
-		r.CPUShares != 0 || r.CpusetMems != "" || r.CPUPeriod != 0 || r.CPUQuota != 0 || r.BlkioWeight != 0 || r.MemorySwappiness != nil ||
-		r.OOMKillDisable || len(r.BlkioWeightDevice)+len(r.DeviceReadBps)+len(r.DeviceWriteBps)+len(r.DeviceReadIOps)+len(r.DeviceWriteIOps)+len(r.DeviceCgroupRules) > 0
+	if rootless.Active() {
+		rootlessCgroups(cfg)
+		return nil
+	}
+	if cfg.Cgroups != CgroupsDisabled {
+		return nil
+	}
 	switch {
-	case limits:
+	case hasLimits(&cfg.Resources) || len(cfg.Resources.DeviceCgroupRules) > 0:
 		return fmt.Errorf("--cgroups disabled: a container without a cgroup cannot have resource limits: %w", errdefs.ErrInvalid)
 	case cfg.Pod != "":
 		return fmt.Errorf("--cgroups disabled: a pod member lives in its pod's cgroup: %w", errdefs.ErrInvalid)

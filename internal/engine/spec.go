@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"pea/internal/model"
+	"pea/internal/rootless"
 	"pea/internal/oci"
 )
 
@@ -150,6 +151,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 				i--
 			}
 		}
+	}
+	if rootless.SingleID() {
+		rootlessMounts(mounts)
 	}
 	for i := range mounts {
 		if mounts[i].Destination != "/dev/shm" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"pea/internal/errdefs"
+	"pea/internal/rootless"
 )
 
 // authFile is the location auth.json is read from and `login` writes to: --authfile, else
@@ -25,6 +26,9 @@ func (o PullOptions) authFile() (string, bool) {
 	}
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
 		return filepath.Join(d, "containers", "auth.json"), false
+	}
+	if rootless.Active() {
+		return filepath.Join(rootless.RuntimeDir(), "containers", "auth.json"), false
 	}
 	return fmt.Sprintf("/run/containers/%d/auth.json", os.Getuid()), false
 }

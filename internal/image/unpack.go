@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pea/internal/errdefs"
+	"pea/internal/rootless"
 )
 
 const (
@@ -31,7 +32,8 @@ const (
 func unpackTar(dir string, r io.Reader, strict bool) error {
 	cr := &countingReader{r: r}
 	tr := tar.NewReader(cr)
-	u := &unpacker{root: dir, root0: os.Geteuid() == 0}
+	u := &unpacker{root: dir, root0: os.Geteuid() == 0 && !rootless.Active(), owners: os.Geteuid() == 0 && !rootless.SingleID(),
+		whiteouts: os.Geteuid() == 0}
 	entries := 0
 	for {
 		before := cr.n
@@ -63,7 +65,11 @@ func unpackTar(dir string, r io.Reader, strict bool) error {
 
 type unpacker struct {
 	root  string
-	root0 bool // running as root: ownership and device nodes must succeed
+	root0 bool // running as root of the host: device nodes must succeed
+	// owners: files' owners must be kept (root of the host, or of a rootless namespace that maps
+	// a range of IDs); whiteouts: whiteouts must be made (root, of the host or of a namespace:
+	// Linux lets a user namespace's root make them)
+	owners, whiteouts bool
 	dirs  []dirTime
 }
 
@@ -207,7 +213,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 // whiteout turns the AUFS-style whiteout base (in parent) into its overlayfs form.
 func (u *unpacker) whiteout(parent, base string, hdr *tar.Header) error {
 	if base == whiteoutOpaque {
-		if err := unix.Lsetxattr(parent, "trusted.overlay.opaque", []byte("y"), 0); err != nil && u.root0 {
+		if err := unix.Lsetxattr(parent, rootless.OpaqueXattr(), []byte("y"), 0); err != nil && u.whiteouts {
 			return fmt.Errorf("opaque whiteout %q: %w", hdr.Name, err)
 		}
 		return nil
@@ -224,7 +230,7 @@ func (u *unpacker) whiteout(parent, base string, hdr *tar.Header) error {
 		return err
 	}
 	if err := unix.Mknod(p, unix.S_IFCHR, 0); err != nil {
-		if u.root0 {
+		if u.whiteouts {
 			return fmt.Errorf("whiteout %q: %w", hdr.Name, err)
 		}
 		return nil
@@ -233,7 +239,7 @@ func (u *unpacker) whiteout(parent, base string, hdr *tar.Header) error {
 }
 
 func (u *unpacker) lchown(p string, hdr *tar.Header) error {
-	if err := os.Lchown(p, hdr.Uid, hdr.Gid); err != nil && u.root0 {
+	if err := os.Lchown(p, hdr.Uid, hdr.Gid); err != nil && u.owners {
 		return fmt.Errorf("layer entry %q: %w", hdr.Name, err)
 	}
 	return nil

@@ -1,0 +1,57 @@
+package engine
+
+import (
+	"log/slog"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"pea/internal/model"
+)
+
+// A rootless pea (internal/rootless) works as root of the user's own user namespace; what
+// that root cannot do on the host is adapted here.
+
+// rootlessCgroups: a rootless pea cannot make cgroups (cgroupfs wants root of the host, and
+// nothing delegates a subtree to the user here), so its containers run without one, as
+// podman's do on a cgroup v1 host, and their resource limits are dropped with podman's warning.
+// Pods have no pod cgroup either (see rootlessPod).
+func rootlessCgroups(cfg *model.ContainerConfig) {
+	cfg.Cgroups = CgroupsDisabled
+	dropLimits(&cfg.Resources)
+	cfg.Resources.DeviceCgroupRules = nil // no device cgroup: crun binds the devices a container is given
+	cfg.CgroupParent = ""
+}
+
+// rootlessPod: a rootless pod has no pod cgroup.
+func rootlessPod(cfg *model.PodConfig) {
+	dropLimits(&cfg.Resources)
+	cfg.UsePodCgroup = false
+	cfg.ShareCgroup = false
+	cfg.CgroupParent = ""
+}
+
+func dropLimits(r *model.Resources) {
+	if hasLimits(r) {
+		slog.Warn("Resource limits are not supported and ignored on cgroups V1 rootless systems")
+		*r = model.Resources{ShmSize: r.ShmSize, DeviceCgroupRules: r.DeviceCgroupRules}
+	}
+}
+
+// hasLimits reports whether r limits anything a cgroup enforces (device rules aside).
+func hasLimits(r *model.Resources) bool {
+	return r.Memory != 0 || r.CPUs != 0 || r.CpusetCpus != "" || r.PidsLimit != 0 || r.MemorySwap != 0 || r.MemoryReservation != 0 ||
+		r.CPUShares != 0 || r.CpusetMems != "" || r.CPUPeriod != 0 || r.CPUQuota != 0 || r.BlkioWeight != 0 || r.MemorySwappiness != nil ||
+		r.OOMKillDisable || len(r.BlkioWeightDevice)+len(r.DeviceReadBps)+len(r.DeviceWriteBps)+len(r.DeviceReadIOps)+len(r.DeviceWriteIOps) > 0 ||
+		r.CPURtPeriod != 0 || r.CPURtRuntime != 0
+}
+
+// rootlessMounts adapts the default mounts to a namespace that maps the user alone: the tty
+// group (gid 5) that devpts gives its terminals does not exist there.
+func rootlessMounts(mounts []specs.Mount) {
+	for i := range mounts {
+		if mounts[i].Destination == "/dev/pts" {
+			mounts[i].Options = slices.DeleteFunc(slices.Clone(mounts[i].Options), func(o string) bool { return o == "gid=5" })
+		}
+	}
+}

@@ -1,0 +1,343 @@
+// Package rootless lets an unprivileged user run pea. Such a pea cannot mount, make network
+// namespaces or own files of other IDs on the host; inside a user namespace of its own, where
+// the user is root, it can. So every pea an unprivileged user runs works inside one user and
+// mount namespace per user and run root, held open by a pause process (catatonit -P) that
+// lives as long as the namespaces are needed:
+//
+//   - The first pea makes the pause process in a new user and mount namespace, maps its IDs
+//     (the user's subordinate range from /etc/subuid and /etc/subgid through newuidmap and
+//     newgidmap; without one, the user's own ID alone as root, as podman does), records its
+//     PID, and
+//   - every pea (the first one too) re-executes itself inside the pause process's namespaces
+//     through nsenter(1). Go cannot join a user namespace once its runtime runs threads, and a
+//     C program can; nsenter makes the joined pea root of the namespace (uid and gid 0).
+//
+// Mounts made in the namespace (root filesystems, volumes, network namespace pins) are seen by
+// every later pea of the user, and by nothing on the host. The pause process goes when the
+// run root does (a reboot) or when `system migrate`/`system reset` stop it.
+//
+// A pea inside the namespace knows it is rootless from its user namespace's ID map (Active),
+// not from a variable a child might lose: conmon's exit command, for instance, runs there too.
+package rootless
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// EnvJoined is set in the environment of the pea that Enter re-executes in the namespace: its
+// default store locations are the user's.
+const EnvJoined = "_PEA_ROOTLESS"
+
+// idMap is one line of a user namespace's uid_map or gid_map.
+type idMap struct{ inside, outside, count uint32 }
+
+// readMap parses /proc/self/uid_map (or gid_map).
+func readMap(path string) ([]idMap, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []idMap
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		var v [3]uint64
+		for i := range f {
+			if v[i], err = strconv.ParseUint(f[i], 10, 32); err != nil {
+				return nil, fmt.Errorf("%s: %q: %w", path, line, err)
+			}
+		}
+		out = append(out, idMap{uint32(v[0]), uint32(v[1]), uint32(v[2])})
+	}
+	return out, nil
+}
+
+type status struct {
+	active   bool
+	uid, gid int // the user's IDs on the host
+	// idCount is how many IDs the namespace maps (1 without a subordinate range).
+	idCount uint32
+}
+
+var current = sync.OnceValue(func() status {
+	if os.Geteuid() != 0 {
+		return status{active: true, uid: os.Geteuid(), gid: os.Getegid()}
+	}
+	m, err := readMap("/proc/self/uid_map")
+	if err != nil || len(m) == 0 || (len(m) == 1 && m[0] == idMap{0, 0, 4294967295}) {
+		return status{}
+	}
+	s := status{active: true, uid: -1, gid: -1}
+	for _, e := range m {
+		s.idCount += e.count
+		if e.inside == 0 {
+			s.uid = int(e.outside)
+		}
+	}
+	if g, err := readMap("/proc/self/gid_map"); err == nil {
+		for _, e := range g {
+			if e.inside == 0 {
+				s.gid = int(e.outside)
+			}
+		}
+	}
+	return s
+})
+
+// Active reports whether this pea is rootless: run by an unprivileged user, or running inside
+// a user namespace that does not map the host's whole ID range.
+func Active() bool { return current().active }
+
+// Joined reports whether this pea runs inside its rootless namespace (as its root).
+func Joined() bool { return current().active && os.Geteuid() == 0 }
+
+// HostUID is the user's ID on the host (-1 when unknown).
+func HostUID() int { return current().uid }
+
+// HostGID is the user's group ID on the host.
+func HostGID() int { return current().gid }
+
+// SingleID reports whether the namespace maps only the user's own ID (no subordinate range):
+// files of other owners cannot be made, so layers' owners are not kept.
+func SingleID() bool { return current().active && current().idCount <= 1 }
+
+// OpaqueXattr is the extended attribute that marks an opaque directory for overlayfs: trusted.*
+// needs root of the host; inside a user namespace overlayfs reads user.* when mounted with
+// "userxattr" (Linux 5.11+).
+func OpaqueXattr() string {
+	if Active() {
+		return "user.overlay.opaque"
+	}
+	return "trusted.overlay.opaque"
+}
+
+// OverlayOptions are the extra overlay mount options of this pea ("" or ",userxattr").
+func OverlayOptions() string {
+	if Active() {
+		return ",userxattr"
+	}
+	return ""
+}
+
+// DefaultRoot and DefaultRunRoot are a rootless pea's default store locations, as podman's:
+// $XDG_DATA_HOME (~/.local/share) and $XDG_RUNTIME_DIR (/run/user/UID) when it is set, else a
+// directory of the user's in /tmp.
+func DefaultRoot() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "pea", "storage")
+	}
+	home := os.Getenv("HOME")
+	if home == "" {
+		if u, err := user.LookupId(strconv.Itoa(HostUID())); err == nil {
+			home = u.HomeDir
+		}
+	}
+	return filepath.Join(home, ".local", "share", "pea", "storage")
+}
+
+func DefaultRunRoot() string { return filepath.Join(RuntimeDir(), "pea") }
+
+// RuntimeDir is the user's runtime directory: $XDG_RUNTIME_DIR, else /run/user/UID when it is
+// the user's, else /tmp/pea-run-UID.
+func RuntimeDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return d
+	}
+	d := fmt.Sprintf("/run/user/%d", HostUID())
+	var st unix.Stat_t
+	if err := unix.Stat(d, &st); err == nil && int(st.Uid) == HostUID() {
+		return d
+	}
+	return fmt.Sprintf("/tmp/pea-run-%d", HostUID())
+}
+
+// pauseFile is where the pause process's PID and user namespace are recorded.
+func pauseFile(runRoot string) string { return filepath.Join(runRoot, "pause.pid") }
+
+// nsID is the identity of a process's user namespace ("user:[4026531837]").
+func nsID(pid int) string {
+	s, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+	return s
+}
+
+// pausePID returns the recorded pause process when it still holds its namespace, else 0.
+func pausePID(runRoot string) int {
+	b, err := os.ReadFile(pauseFile(runRoot))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0
+	}
+	pid, err := strconv.Atoi(f[0])
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	if nsID(pid) != f[1] {
+		return 0
+	}
+	return pid
+}
+
+// PausePID is the pause process of the run root (0 when there is none).
+func PausePID(runRoot string) int { return pausePID(runRoot) }
+
+// StopPause ends the pause process of the run root: its namespaces go once nothing else is in
+// them (`system migrate`, `system reset`).
+func StopPause(runRoot string) {
+	if pid := pausePID(runRoot); pid > 0 {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+	os.Remove(pauseFile(runRoot))
+}
+
+// Enter re-executes this pea (exe, with args) inside the user's rootless namespaces, making
+// them first if need be; it returns only on failure.
+func Enter(runRoot string, args []string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("rootless: %w", err)
+	}
+	if err := os.MkdirAll(runRoot, 0o700); err != nil {
+		return fmt.Errorf("rootless: run root: %w", err)
+	}
+	pid := pausePID(runRoot)
+	if pid == 0 {
+		if pid, err = makePause(runRoot); err != nil {
+			return err
+		}
+	}
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		return fmt.Errorf("rootless: nsenter (util-linux) is needed to run pea as an unprivileged user: %w", err)
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = "/"
+	}
+	argv := append([]string{"nsenter", "--preserve-credentials", "-U", "-m", "-t", strconv.Itoa(pid), "--wd=" + cwd, "--", exe}, args...)
+	return fmt.Errorf("rootless: exec nsenter: %w", syscall.Exec(nsenter, argv, append(os.Environ(), EnvJoined+"=1")))
+}
+
+// makePause starts the pause process in new user and mount namespaces and maps its IDs, under
+// a lock so that two peas started at once make one.
+func makePause(runRoot string) (int, error) {
+	lf, err := os.OpenFile(filepath.Join(runRoot, "pause.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("rootless: %w", err)
+	}
+	defer lf.Close()
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
+		return 0, fmt.Errorf("rootless: %w", err)
+	}
+	if pid := pausePID(runRoot); pid > 0 {
+		return pid, nil // another pea made it meanwhile
+	}
+	pause, err := exec.LookPath("catatonit")
+	if err != nil {
+		return 0, fmt.Errorf("rootless: catatonit is needed to hold the user namespace: %w", err)
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer devnull.Close()
+	cmd := exec.Command(pause, "-P")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS, Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("rootless: start the pause process in a new user namespace: %w", err)
+	}
+	pid := cmd.Process.Pid
+	if err := mapIDs(pid); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return 0, err
+	}
+	rec := fmt.Sprintf("%d %s\n", pid, nsID(pid))
+	if err := os.WriteFile(pauseFile(runRoot)+".tmp", []byte(rec), 0o600); err == nil {
+		err = os.Rename(pauseFile(runRoot)+".tmp", pauseFile(runRoot))
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return 0, fmt.Errorf("rootless: %w", err)
+	}
+	cmd.Process.Release()
+	return pid, nil
+}
+
+// subRange is a user's subordinate ID range from /etc/subuid or /etc/subgid.
+type subRange struct{ start, count uint64 }
+
+// subordinate finds the first range of the user (by name or by number) in file.
+func subordinate(file, name string, id int) (subRange, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return subRange{}, false
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		f := strings.Split(strings.TrimSpace(string(line)), ":")
+		if len(f) != 3 || (f[0] != name && f[0] != strconv.Itoa(id)) {
+			continue
+		}
+		start, err1 := strconv.ParseUint(f[1], 10, 32)
+		count, err2 := strconv.ParseUint(f[2], 10, 32)
+		if err1 == nil && err2 == nil && count > 0 {
+			return subRange{start, count}, true
+		}
+	}
+	return subRange{}, false
+}
+
+// mapIDs writes the pause process's ID maps: root is the user, and 1... the user's subordinate
+// IDs through the setuid newuidmap/newgidmap; without subordinate IDs (or those tools), root
+// alone, written directly (which needs setgroups denied first).
+func mapIDs(pid int) error {
+	uid, gid := os.Geteuid(), os.Getegid()
+	name := ""
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		name = u.Username
+	}
+	su, okU := subordinate("/etc/subuid", name, uid)
+	sg, okG := subordinate("/etc/subgid", name, uid)
+	newuidmap, errU := exec.LookPath("newuidmap")
+	newgidmap, errG := exec.LookPath("newgidmap")
+	if okU && okG && errU == nil && errG == nil {
+		p := strconv.Itoa(pid)
+		if out, err := exec.Command(newuidmap, p, "0", strconv.Itoa(uid), "1", "1", strconv.FormatUint(su.start, 10), strconv.FormatUint(su.count, 10)).CombinedOutput(); err != nil {
+			return fmt.Errorf("rootless: newuidmap: %s: %w", strings.TrimSpace(string(out)), err)
+		}
+		if out, err := exec.Command(newgidmap, p, "0", strconv.Itoa(gid), "1", "1", strconv.FormatUint(sg.start, 10), strconv.FormatUint(sg.count, 10)).CombinedOutput(); err != nil {
+			return fmt.Errorf("rootless: newgidmap: %s: %w", strings.TrimSpace(string(out)), err)
+		}
+		return nil
+	}
+	dir := fmt.Sprintf("/proc/%d/", pid)
+	if err := os.WriteFile(dir+"uid_map", []byte(fmt.Sprintf("0 %d 1\n", uid)), 0); err != nil {
+		return fmt.Errorf("rootless: write uid_map: %w", err)
+	}
+	if err := os.WriteFile(dir+"setgroups", []byte("deny"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("rootless: deny setgroups: %w", err)
+	}
+	if err := os.WriteFile(dir+"gid_map", []byte(fmt.Sprintf("0 %d 1\n", gid)), 0); err != nil {
+		return fmt.Errorf("rootless: write gid_map: %w", err)
+	}
+	return nil
+}
