@@ -6,12 +6,13 @@ set -euo pipefail
 # linux-perf: scripts/linkorder.sh samples pea's commands with it (and a test runs that script).
 # docker-compose (v1, Python, on docker-py; installed without its recommended docker.io daemon): the
 # API tests run a compose project against `pea system service`.
+# slirp4netns, uidmap: rootless pea (internal/rootless): user-mode networking, subordinate ID maps.
 # podman: tests/api_libpod_test.go drives its client (podman --url unix://...) against the service's
 # libpod endpoints; it needs no daemon and no storage of its own. Of the files it brings under
 # /etc/containers pea reads only registries.conf, whose Debian copy is all comments (no search
 # list, no insecure registries): pea behaves as without it. The tests give the client
 # CONTAINERS_CONF=/dev/null and a home of its own.
-pkgs=(crun conmon catatonit containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman)
+pkgs=(crun conmon catatonit slirp4netns uidmap containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -32,6 +33,11 @@ if [[ $(stat -f -c %T /sys/fs/cgroup) != cgroup2fs ]] && grep -qw hugetlb /proc/
    && ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/mounts; then
   mkdir -p /sys/fs/cgroup/hugetlb
   mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+fi
+# A rootless pea's containers reach the network through slirp4netns, which opens /dev/net/tun:
+# Debian's udev rules make it 0666; a host without udev (this VM) leaves the kernel's 0600.
+if [[ -c /dev/net/tun ]] && [[ $(stat -c %a /dev/net/tun) != 666 ]]; then
+  chmod 0666 /dev/net/tun
 fi
 if ! command -v go >/dev/null && [[ ! -x /usr/local/go/bin/go ]]; then
   echo "Go is missing: install Go 1.26 at /usr/local/go" >&2

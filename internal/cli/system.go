@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pea/internal/engine"
+	"pea/internal/rootless"
 )
 
 func init() { register(newSystemCommand, "system") }
@@ -99,6 +100,9 @@ func newSystemCommand(a *app) *cobra.Command {
 			if err := os.RemoveAll(opts.Root); err != nil {
 				return err
 			}
+			if rootless.Active() {
+				rootless.StopPause(opts.RunRoot) // the user namespace goes with this pea
+			}
 			return os.RemoveAll(opts.RunRoot)
 		},
 	}
@@ -110,7 +114,12 @@ func newSystemCommand(a *app) *cobra.Command {
 			if newRuntime != "" {
 				return invalid("--new-runtime: pea records no runtime per container; every command uses --runtime (default crun)")
 			}
-			_, err := a.engine() // opening the store checks its schema version
+			rt, err := a.engine() // opening the store checks its schema version
+			if err == nil && rootless.Active() {
+				// As podman's: the pause process goes, and the next pea makes the user
+				// namespace anew (with the user's current subordinate IDs).
+				rootless.StopPause(rt.Options().RunRoot)
+			}
 			return err
 		},
 	}

@@ -14,6 +14,8 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/model"
+	"pea/internal/network"
+	"pea/internal/rootless"
 )
 
 // CreateOptions are the parts of a create request that are not stored in the config.
@@ -149,6 +151,16 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	}
 	if _, ok := cfg.Namespaces[model.NSCgroup]; !ok {
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
+	}
+	if rootless.Active() && !cfg.IsInfra {
+		if err := rootlessNetwork(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if ns := cfg.NS(model.NSNet); ns.Mode == model.NSModeSlirp {
+		if _, err := network.ParseSlirpOptions(slirpOptions(ns)); err != nil {
+			return nil, err
+		}
 	}
 	if !cfg.IsInfra { // an infra container's network was checked with its pod
 		prepare := r.preparePortsReplacing

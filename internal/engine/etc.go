@@ -10,6 +10,7 @@ import (
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/network"
 )
 
 // writeEtcFiles writes the container's /etc/hosts, /etc/resolv.conf and /etc/hostname and
@@ -124,6 +125,9 @@ func hostGateways(c *model.Container) []string {
 	if c.Config.NS(model.NSNet).Mode == model.NSModeHost {
 		return []string{"127.0.0.1"}
 	}
+	if c.Config.NS(model.NSNet).Mode == model.NSModeSlirp {
+		return []string{network.SlirpGatewayIP}
+	}
 	order := append(slices.Clone(c.Config.Network.Networks), slices.Sorted(maps.Keys(c.State.Networks))...)
 	for _, n := range order {
 		s := c.State.Networks[n]
@@ -165,6 +169,9 @@ func resolvConf(cfg *model.ContainerConfig) string {
 				options = f[1:]
 			}
 		}
+	}
+	if cfg.NS(model.NSNet).Mode == model.NSModeSlirp {
+		servers = append([]string{network.SlirpDNS}, servers...) // slirp4netns answers there
 	}
 	if len(net.DNSServers) > 0 {
 		servers = net.DNSServers

@@ -16,6 +16,7 @@ import (
 	"pea/internal/image"
 	"pea/internal/model"
 	"pea/internal/oci"
+	"pea/internal/rootless"
 )
 
 // Info describes the host and the store, with podman's field names.
@@ -139,7 +140,7 @@ func (r *Runtime) Info() (*Info, error) {
 		Arch: runtime.GOARCH, OS: runtime.GOOS, Hostname: host, Kernel: cstr(u.Release[:]), CPUs: cpupin.NumCPU(),
 		MemTotal: si.Totalram * uint64(si.Unit), MemFree: si.Freeram * uint64(si.Unit),
 		CgroupVersion: cgroups.Mode(), CgroupManager: "cgroupfs", NetworkBackend: "cni",
-		Security: map[string]any{"seccompEnabled": true, "rootless": os.Getuid() != 0},
+		Security: map[string]any{"seccompEnabled": true, "rootless": rootless.Active()},
 	}}
 	in.Host.Uptime = (timeDuration(si.Uptime)).String()
 	in.Host.SwapTotal, in.Host.SwapFree = si.Totalswap*uint64(si.Unit), si.Freeswap*uint64(si.Unit)
@@ -148,6 +149,9 @@ func (r *Runtime) Info() (*Info, error) {
 	in.Host.Distribution = distribution()
 	in.Host.EventLogger, in.Host.LogDriver, in.Host.Linkmode = "file", "k8s-file", "dynamic"
 	in.Host.IDMappings = map[string][]model.IDMap{"uidmap": nil, "gidmap": nil}
+	if rootless.Active() {
+		in.Host.IDMappings["uidmap"], in.Host.IDMappings["gidmap"] = rootless.IDMaps()
+	}
 	in.Host.RemoteSocket.Path = filepath.Join(r.opts.RunRoot, "pea.sock")
 	if fi, err := os.Stat(in.Host.RemoteSocket.Path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 		in.Host.RemoteSocket.Exists = true

@@ -177,7 +177,7 @@ func ParseSize(s string) (int64, error) {
 }
 
 // NetworkMode parses a --network value (Docker's NetworkMode): bridge (also "", default),
-// none, host, container:ID, ns:PATH, or network names (NAME[,NAME]), which mean a bridge
+// none, host, container:ID, ns:PATH, slirp4netns[:OPTIONS], or network names (NAME[,NAME]), which mean a bridge
 // namespace on those networks.
 func NetworkMode(mode string) (ns model.Namespace, networks []string) {
 	switch {
@@ -191,6 +191,8 @@ func NetworkMode(mode string) (ns model.Namespace, networks []string) {
 		return model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(mode, "container:")}, nil
 	case strings.HasPrefix(mode, "ns:"):
 		return model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(mode, "ns:")}, nil
+	case mode == model.NSModeSlirp || strings.HasPrefix(mode, model.NSModeSlirp+":"):
+		return model.Namespace{Mode: model.NSModeSlirp, Value: strings.TrimPrefix(strings.TrimPrefix(mode, model.NSModeSlirp), ":")}, nil
 	}
 	return model.Namespace{Mode: model.NSModeBridge}, strings.Split(mode, ",")
 }

@@ -11,6 +11,7 @@ import (
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/network"
 	"pea/internal/rootless"
 )
 
@@ -63,7 +64,17 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if err := r.preparePortsReplacing(cfg.Infra.Ports, o.replacing); err != nil {
 		return nil, err
 	}
-	if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
+	if ns, _ := NetworkMode(cfg.NetworkMode); ns.Mode == model.NSModeSlirp {
+		if _, err := network.ParseSlirpOptions(slirpOptions(ns)); err != nil {
+			return nil, err
+		}
+	} else if rootless.Active() && (cfg.NetworkMode == "" || cfg.NetworkMode == "bridge") && len(cfg.Infra.Networks) == 0 {
+		// slirp4netns (createInfra)
+	} else if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
+		if rootless.Active() {
+			return nil, fmt.Errorf("network %s: a rootless pea cannot attach pods to bridge networks (they need root); use the default (slirp4netns), host or none: %w",
+				strings.Join(cfg.Infra.Networks, ","), errdefs.ErrInvalid)
+		}
 		if err := r.validateNetworks(cfg.Infra); err != nil {
 			return nil, err
 		}
@@ -187,8 +198,13 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
 	case "", "bridge":
 		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
+		if rootless.Active() && len(cfg.Network.Networks) == 0 {
+			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeSlirp}
+		}
 	default:
-		if p, ok := strings.CutPrefix(pc.NetworkMode, "ns:"); ok {
+		if ns, _ := NetworkMode(pc.NetworkMode); ns.Mode == model.NSModeSlirp {
+			cfg.Namespaces[model.NSNet] = ns
+		} else if p, ok := strings.CutPrefix(pc.NetworkMode, "ns:"); ok {
 			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModePath, Value: p}
 		} else {
 			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}

@@ -15,6 +15,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // PodInfo is a pod with its members and derived status.
@@ -167,9 +168,17 @@ func (r *Runtime) Stats(cs []*model.Container, interval time.Duration) ([]*CtrSt
 		cpu  uint64
 		at   time.Time
 	}
+	if rootless.Active() {
+		if cgroups.Mode() == "v1" {
+			return nil, fmt.Errorf("stats is not supported in rootless mode without cgroups v2: %w", errdefs.ErrInvalid)
+		}
+		return nil, fmt.Errorf("stats is not supported: a rootless pea runs its containers without cgroups: %w", errdefs.ErrInvalid)
+	}
 	var samples []sample
 	for _, c := range cs {
-		if !c.State.Active() || c.State.Pid == 0 {
+		// A container without a cgroup of its own (--cgroups disabled) shares its parent's,
+		// whose figures are not its own.
+		if !c.State.Active() || c.State.Pid == 0 || c.Config.Cgroups == CgroupsDisabled {
 			continue
 		}
 		path, err := cgroups.PidCgroupPath(c.State.Pid)

@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"pea/internal/errdefs"
 	"pea/internal/model"
 )
 
@@ -54,4 +57,27 @@ func rootlessMounts(mounts []specs.Mount) {
 			mounts[i].Options = slices.DeleteFunc(slices.Clone(mounts[i].Options), func(o string) bool { return o == "gid=5" })
 		}
 	}
+}
+
+// rootlessNetwork: a rootless pea cannot make bridges or veth pairs on the host, so a container
+// that would join the default network gets user-mode networking (slirp4netns), podman's
+// rootless default; a network named outright is refused.
+func rootlessNetwork(cfg *model.ContainerConfig) error {
+	if cfg.NS(model.NSNet).Mode != model.NSModeBridge {
+		return nil
+	}
+	if len(cfg.Network.Networks) > 0 {
+		return fmt.Errorf("network %s: a rootless pea cannot attach containers to bridge networks (they need root); use the default (slirp4netns), host or none: %w",
+			strings.Join(cfg.Network.Networks, ","), errdefs.ErrInvalid)
+	}
+	cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeSlirp}
+	return nil
+}
+
+// slirpOptions are a slirp4netns namespace's options (--network slirp4netns:A,B).
+func slirpOptions(ns model.Namespace) []string {
+	if ns.Value == "" {
+		return nil
+	}
+	return strings.Split(ns.Value, ",")
 }

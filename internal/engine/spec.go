@@ -11,8 +11,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"pea/internal/model"
-	"pea/internal/rootless"
 	"pea/internal/oci"
+	"pea/internal/rootless"
 )
 
 // specInputs are what the spec needs beyond the config: decided at start time.

@@ -21,6 +21,9 @@ func (r *Runtime) containerPids(c *model.Container) ([]int, error) {
 	if !c.State.Active() || c.State.Pid == 0 {
 		return nil, fmt.Errorf("container %s is not running: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
 	}
+	if c.Config.Cgroups == CgroupsDisabled {
+		return pidsBesides(c.State.Pid), nil
+	}
 	path, err := cgroups.PidCgroupPath(c.State.Pid)
 	if err != nil {
 		return []int{c.State.Pid}, nil
@@ -47,6 +50,53 @@ func (r *Runtime) containerPids(c *model.Container) ([]int, error) {
 		}
 	}
 	return []int{c.State.Pid}, nil
+}
+
+// pidsBesides lists the processes of a container that has no cgroup of its own (--cgroups
+// disabled, every rootless one): those of the PID namespace of its process pid, or, when that
+// is the host's, pid and its descendants.
+func pidsBesides(pid int) []int {
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return []int{pid}
+	}
+	own, _ := os.Readlink("/proc/self/ns/pid")
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return []int{pid}
+	}
+	parent := map[int]int{}
+	var same []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ns != own {
+			if l, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && l == ns {
+				same = append(same, n)
+			}
+			continue
+		}
+		if p, err := readProc(n); err == nil {
+			parent[n] = p.ppid
+		}
+	}
+	if ns != own {
+		return same
+	}
+	out := []int{pid}
+	for changed := true; changed; {
+		changed = false
+		for n, pp := range parent {
+			if slices.Contains(out, pp) && !slices.Contains(out, n) {
+				out = append(out, n)
+				changed = true
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // topHeaders are podman's top descriptors and their column headers (pairs in a slice: a map
@@ -200,9 +250,16 @@ func readProc(pid int) (*procInfo, error) {
 	return p, nil
 }
 
-// readIDMap reads /proc/PID/uid_map or gid_map (nil when it cannot be read: IDs are then
-// shown as the host's).
+// readIDMap reads /proc/PID/uid_map or gid_map (nil when it cannot be read, or PID shares this
+// process's user namespace: IDs are then shown as they are).
 func readIDMap(pid int, file string) []model.IDMap {
+	// A process of this pea's own user namespace (a rootless pea's container without one of
+	// its own) already shows its IDs as its own: the map would translate them once more.
+	if l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid)); err == nil {
+		if own, _ := os.Readlink("/proc/self/ns/user"); own == l {
+			return nil
+		}
+	}
 	b, err := fsx.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
 	if err != nil {
 		return nil

@@ -34,10 +34,11 @@ const (
 const (
 	NSModePrivate   = "private"
 	NSModeHost      = "host"
-	NSModeContainer = "container" // Value is the container ID
-	NSModePath      = "path"      // Value is a namespace file
-	NSModeNone      = "none"      // for net: only loopback
-	NSModeBridge    = "bridge"    // for net: CNI networks
+	NSModeContainer = "container"   // Value is the container ID
+	NSModePath      = "path"        // Value is a namespace file
+	NSModeNone      = "none"        // for net: only loopback
+	NSModeBridge    = "bridge"      // for net: CNI networks
+	NSModeSlirp     = "slirp4netns" // for net: user-mode networking; Value is its options (a,b)
 	// NSModeShareable is an IPC namespace of the container's own whose /dev/shm others joining
 	// it share (podman's default IPC mode); NSModeNone for ipc is one without any /dev/shm.
 	NSModeShareable = "shareable"

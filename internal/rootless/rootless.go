@@ -34,6 +34,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/cpupin"
+	"pea/internal/model"
 )
 
 // EnvJoined is set in the environment of the pea that Enter re-executes in the namespace: its
@@ -97,6 +100,19 @@ var current = sync.OnceValue(func() status {
 	}
 	return s
 })
+
+// IDMaps are the namespace's ID maps as `info` shows them (container ID, host ID, size).
+func IDMaps() (uids, gids []model.IDMap) {
+	conv := func(path string) []model.IDMap {
+		m, _ := readMap(path)
+		var out []model.IDMap
+		for _, e := range m {
+			out = append(out, model.IDMap{ContainerID: e.inside, HostID: e.outside, Size: e.count})
+		}
+		return out
+	}
+	return conv("/proc/self/uid_map"), conv("/proc/self/gid_map")
+}
 
 // Active reports whether this pea is rootless: run by an unprivileged user, or running inside
 // a user namespace that does not map the host's whole ID range.
@@ -257,11 +273,11 @@ func makePause(runRoot string) (int, error) {
 		return 0, err
 	}
 	defer devnull.Close()
-	cmd := exec.Command(pause, "-P")
+	cmd := cpupin.Command(pause, "-P")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS, Setsid: true}
-	if err := cmd.Start(); err != nil {
+	if err := cpupin.Start(cmd); err != nil {
 		return 0, fmt.Errorf("rootless: start the pause process in a new user namespace: %w", err)
 	}
 	pid := cmd.Process.Pid
@@ -319,12 +335,12 @@ func mapIDs(pid int) error {
 	sg, okG := subordinate("/etc/subgid", name, uid)
 	newuidmap, errU := exec.LookPath("newuidmap")
 	newgidmap, errG := exec.LookPath("newgidmap")
-	if okU && okG && errU == nil && errG == nil {
+	if name != "" && okU && okG && errU == nil && errG == nil { // newuidmap needs the user in passwd
 		p := strconv.Itoa(pid)
-		if out, err := exec.Command(newuidmap, p, "0", strconv.Itoa(uid), "1", "1", strconv.FormatUint(su.start, 10), strconv.FormatUint(su.count, 10)).CombinedOutput(); err != nil {
+		if out, err := cpupin.Command(newuidmap, p, "0", strconv.Itoa(uid), "1", "1", strconv.FormatUint(su.start, 10), strconv.FormatUint(su.count, 10)).CombinedOutput(); err != nil {
 			return fmt.Errorf("rootless: newuidmap: %s: %w", strings.TrimSpace(string(out)), err)
 		}
-		if out, err := exec.Command(newgidmap, p, "0", strconv.Itoa(gid), "1", "1", strconv.FormatUint(sg.start, 10), strconv.FormatUint(sg.count, 10)).CombinedOutput(); err != nil {
+		if out, err := cpupin.Command(newgidmap, p, "0", strconv.Itoa(gid), "1", "1", strconv.FormatUint(sg.start, 10), strconv.FormatUint(sg.count, 10)).CombinedOutput(); err != nil {
 			return fmt.Errorf("rootless: newgidmap: %s: %w", strings.TrimSpace(string(out)), err)
 		}
 		return nil

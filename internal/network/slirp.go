@@ -1,0 +1,273 @@
+package network
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"pea/internal/cpupin"
+	"pea/internal/errdefs"
+)
+
+// User-mode networking: slirp4netns gives a network namespace a tap device whose traffic it
+// carries through ordinary sockets of the host's network namespace. It needs no privilege, so
+// it is what a rootless pea's containers use (podman's default there too), and any pea's with
+// --network slirp4netns. The container sees podman's layout: its address 10.0.2.100, the
+// gateway (the host) 10.0.2.2, DNS 10.0.2.3. Published ports are slirp4netns forwards added
+// through its API socket; the container sees their connections come from 10.0.2.2.
+//
+// slirp4netns lives as long as the namespace: it is started on its own session, its PID kept
+// in RUNDIR/slirp/ID.pid, and killed when the namespace goes.
+
+// Addresses of the slirp4netns network.
+const (
+	SlirpGuestIP   = "10.0.2.100"
+	SlirpGatewayIP = "10.0.2.2"
+	SlirpDNS       = "10.0.2.3"
+)
+
+// SlirpOptions configure one slirp4netns.
+type SlirpOptions struct {
+	ID        string // the namespace's owner (a container ID)
+	NetNSPath string
+	Ports     []PortMapping
+	// Options are --network slirp4netns:OPTIONS, comma-separated (podman's: mtu=N,
+	// allow_host_loopback=true|false, enable_ipv6=true|false, cidr=CIDR,
+	// outbound_addr=IP, outbound_addr6=IP, port_handler=slirp4netns|rootlessport).
+	Options []string
+}
+
+func (m *Manager) slirpDir() string { return filepath.Join(m.runDir, "slirp") }
+
+// slirpFiles are a namespace's slirp4netns files (the API socket's path must fit in 108 bytes:
+// the short ID names them).
+func (m *Manager) slirpFiles(id string) (pidFile, sock, logFile string) {
+	short := id
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	base := filepath.Join(m.slirpDir(), short)
+	return base + ".pid", base + ".sock", base + ".log"
+}
+
+// ParseSlirpOptions checks --network slirp4netns:OPTIONS and turns them into slirp4netns's
+// flags.
+func ParseSlirpOptions(opts []string) ([]string, error) {
+	args := []string{"--mtu=65520"}
+	loopback := false
+	for _, o := range opts {
+		if o == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(o, "=")
+		if !ok {
+			return nil, invalidf("slirp4netns option %q: KEY=VALUE expected", o)
+		}
+		boolean := func() (bool, error) {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return false, invalidf("slirp4netns option %s: %q is not true or false", k, v)
+			}
+			return b, nil
+		}
+		switch k {
+		case "mtu":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 68 || n > 65521 {
+				return nil, invalidf("slirp4netns option mtu: %q is not a number from 68 to 65521", v)
+			}
+			args[0] = "--mtu=" + v
+		case "allow_host_loopback":
+			b, err := boolean()
+			if err != nil {
+				return nil, err
+			}
+			loopback = b
+		case "enable_ipv6":
+			b, err := boolean()
+			if err != nil {
+				return nil, err
+			}
+			if b {
+				args = append(args, "--enable-ipv6")
+			}
+		case "cidr":
+			ip, n, err := net.ParseCIDR(v)
+			if err != nil || ip.To4() == nil {
+				return nil, invalidf("slirp4netns option cidr: %q is not an IPv4 CIDR", v)
+			}
+			if ones, _ := n.Mask.Size(); ones > 25 {
+				return nil, invalidf("slirp4netns option cidr: %s is smaller than a /25", v)
+			}
+			args = append(args, "--cidr="+v)
+		case "outbound_addr", "outbound_addr6":
+			args = append(args, "--"+strings.ReplaceAll(k, "_", "-")+"="+v)
+		case "port_handler":
+			if v != "slirp4netns" && v != "rootlessport" {
+				return nil, invalidf("slirp4netns option port_handler: %q is not slirp4netns or rootlessport", v)
+			}
+		default:
+			return nil, invalidf("unknown slirp4netns option %q", k)
+		}
+	}
+	if !loopback {
+		args = append(args, "--disable-host-loopback")
+	}
+	return args, nil
+}
+
+// StartSlirp starts slirp4netns for the namespace and adds its port forwards; on failure
+// nothing of it is left.
+func (m *Manager) StartSlirp(o SlirpOptions) error {
+	flags, err := ParseSlirpOptions(o.Options)
+	if err != nil {
+		return err
+	}
+	bin, err := exec.LookPath("slirp4netns")
+	if err != nil {
+		return fmt.Errorf("slirp4netns is needed for this network (apt install slirp4netns): %w", errdefs.ErrNotFound)
+	}
+	if err := os.MkdirAll(m.slirpDir(), 0o700); err != nil {
+		return err
+	}
+	pidFile, sock, logFile := m.slirpFiles(o.ID)
+	os.Remove(sock)
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	ready, readyW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer ready.Close()
+	args := append([]string{"--configure", "--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--api-socket", sock,
+		"--netns-type=path"}, flags...)
+	args = append(args, o.NetNSPath, "tap0")
+	cmd := cpupin.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cpupin.Start(cmd); err != nil {
+		readyW.Close()
+		return fmt.Errorf("start slirp4netns: %w", err)
+	}
+	readyW.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	fail := func(err error) error {
+		cmd.Process.Kill()
+		<-exited
+		m.removeSlirpFiles(o.ID)
+		return err
+	}
+	got := make(chan error, 1)
+	go func() {
+		var b [1]byte
+		_, err := ready.Read(b[:])
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			return fail(fmt.Errorf("slirp4netns did not configure the namespace: %s", slirpLog(logFile)))
+		}
+	case <-cpupin.After(10 * time.Second):
+		return fail(fmt.Errorf("slirp4netns did not configure the namespace within 10 s: %s", slirpLog(logFile)))
+	}
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+		return fail(err)
+	}
+	for _, p := range o.Ports {
+		if err := slirpForward(sock, p); err != nil {
+			return fail(err)
+		}
+	}
+	return nil // the process outlives this pea
+}
+
+// slirpLog is the last line slirp4netns logged.
+func slirpLog(path string) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
+// slirpForward asks slirp4netns to forward a host port to the container.
+func slirpForward(sock string, p PortMapping) error {
+	if p.Protocol != "" && p.Protocol != "tcp" && p.Protocol != "udp" {
+		return invalidf("port %s: slirp4netns forwards tcp and udp only", p)
+	}
+	proto := p.Protocol
+	if proto == "" {
+		proto = "tcp"
+	}
+	hostAddr := p.HostIP
+	if hostAddr == "" {
+		hostAddr = "0.0.0.0"
+	}
+	req := map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
+		"proto": proto, "host_addr": hostAddr, "host_port": p.HostPort, "guest_addr": SlirpGuestIP, "guest_port": p.ContainerPort}}
+	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("slirp4netns API: %w", err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return fmt.Errorf("slirp4netns API: %w", err)
+	}
+	conn.(*net.UnixConn).CloseWrite()
+	line, err := bufio.NewReader(conn).ReadBytes('\n')
+	if err != nil && len(line) == 0 {
+		return fmt.Errorf("slirp4netns API: %w", err)
+	}
+	var resp struct {
+		Error *struct {
+			Desc string `json:"desc"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return fmt.Errorf("slirp4netns API: %q: %w", line, err)
+	}
+	if resp.Error != nil {
+		return fmt.Errorf("cannot expose port %s through slirp4netns: %s: %w", p, resp.Error.Desc, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// StopSlirp ends the namespace's slirp4netns (if any) and removes its files.
+func (m *Manager) StopSlirp(id string) {
+	pidFile, _, _ := m.slirpFiles(id)
+	if b, err := os.ReadFile(pidFile); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			// The PID is only trusted while it is still a slirp4netns.
+			if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "slirp4netns" {
+				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+					return
+				}
+			}
+		}
+	}
+	m.removeSlirpFiles(id)
+}
+
+func (m *Manager) removeSlirpFiles(id string) {
+	pidFile, sock, logFile := m.slirpFiles(id)
+	os.Remove(pidFile)
+	os.Remove(sock)
+	os.Remove(logFile)
+}
