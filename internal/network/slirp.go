@@ -255,9 +255,20 @@ func (m *Manager) StopSlirp(id string) {
 	if b, err := os.ReadFile(pidFile); err == nil {
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
 			// The PID is only trusted while it is still a slirp4netns.
+			// It is waited for (its pidfd turns readable once it has exited), so that its
+			// published ports are free when the container's stop returns.
+			fd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				fd = -1
+			} else {
+				defer unix.Close(fd)
+			}
 			if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "slirp4netns" {
 				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 					return
+				}
+				if fd >= 0 {
+					unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 2000)
 				}
 			}
 		}

@@ -1,0 +1,297 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// rootlessUID is the unprivileged user the rootless tests run pea as: an ID no account has
+// (nothing on the host is changed for the tests; without an /etc/subuid range, pea maps the
+// user alone, as podman does).
+const rootlessUID = 52731
+
+// RootlessEnv is a throw-away store of an unprivileged user, with its own copy of pea (the
+// test binary's directory is root's alone).
+type RootlessEnv struct {
+	*Env
+	bin, home string
+}
+
+func newRootlessEnv(t *testing.T) *RootlessEnv {
+	t.Helper()
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		t.Fatal("no /dev/net/tun")
+	}
+	dir, err := os.MkdirTemp("", "pea-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	e := &RootlessEnv{Env: &Env{t: t, Dir: dir, Root: filepath.Join(dir, "u", "root"), RunRoot: filepath.Join(dir, "u", "run")},
+		bin: filepath.Join(dir, "pea"), home: filepath.Join(dir, "u", "home")}
+	t.Cleanup(e.teardown)
+	if out, err := exec.Command("cp", peaBin, e.bin).CombinedOutput(); err != nil {
+		t.Fatalf("copy pea: %s", out)
+	}
+	os.Chmod(e.bin, 0o755)
+	os.MkdirAll(e.home, 0o700)
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", rootlessUID, rootlessUID), filepath.Join(dir, "u")).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %s", out)
+	}
+	return e
+}
+
+// user runs pea as the unprivileged user.
+func (e *RootlessEnv) user(args ...string) Result {
+	cmd := exec.Command(e.bin, e.args(args...)...)
+	cmd.Env = []string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	cmd.Dir = e.home
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: rootlessUID, Gid: rootlessUID, Groups: []uint32{}}}
+	return runCmd(cmd)
+}
+
+// U runs pea as the user and fails the test unless it exits 0; it returns trimmed stdout.
+func (e *RootlessEnv) U(args ...string) string {
+	e.t.Helper()
+	r := e.user(args...)
+	if r.Code != 0 {
+		e.t.Fatalf("pea (uid %d) %s: %s", rootlessUID, strings.Join(args, " "), r)
+	}
+	return strings.TrimSpace(r.Stdout)
+}
+
+// withBusybox imports the busybox rootfs as the user's localhost/bb.
+func (e *RootlessEnv) withBusybox() *RootlessEnv {
+	e.t.Helper()
+	tar := filepath.Join(e.home, "bb.tar")
+	if out, err := exec.Command("cp", busyboxTar(e.t), tar).CombinedOutput(); err != nil {
+		e.t.Fatalf("copy: %s", out)
+	}
+	os.Chown(tar, rootlessUID, rootlessUID)
+	e.U("import", "--change", `CMD ["/bin/sh"]`, tar, "localhost/bb:latest")
+	return e
+}
+
+// userProcs lists the user's processes as "PID COMM".
+func userProcs() []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, d := range ents {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat("/proc/"+d.Name(), &st) != nil || st.Uid != rootlessUID {
+			continue
+		}
+		if stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(stat), ") Z ") {
+			continue // exited, not yet reaped by init
+		}
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		out = append(out, fmt.Sprintf("%d %s", pid, strings.TrimSpace(string(comm))))
+	}
+	return out
+}
+
+func (e *RootlessEnv) teardown() {
+	e.user("pod", "rm", "-af", "-t", "0")
+	e.user("rm", "-af", "-t", "0")
+	e.user("system", "reset", "-f")
+	// Whatever the user still runs (a test that failed half-way): the pause process, conmon,
+	// slirp4netns, the containers. Their mounts live in the user's mount namespace and go with it.
+	for _, p := range userProcs() {
+		pid, _ := strconv.Atoi(strings.Fields(p)[0])
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(userProcs()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	os.RemoveAll(e.Dir)
+}
+
+// A user without privilege runs containers: pea works as root of a user namespace of the
+// user's (held by a pause process every later pea joins), mounts only there, and the files the
+// container makes belong to the user on the host.
+func TestRootlessRunsContainers(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	info := e.U("info", "--format", "{{.Host.Security.rootless}} {{.Host.IDMappings.uidmap}} {{.Store.GraphRoot}}")
+	if want := fmt.Sprintf("true [{0 %d 1}] %s", rootlessUID, e.Root); info != want {
+		t.Fatalf("info: %q, want %q", info, want)
+	}
+	pause := func() string {
+		b, _ := os.ReadFile(filepath.Join(e.RunRoot, "pause.pid"))
+		return strings.Fields(string(b) + " x")[0]
+	}
+	first := pause()
+	if first == "x" {
+		t.Fatal("no pause process recorded")
+	}
+
+	vol := filepath.Join(e.home, "vol")
+	os.Mkdir(vol, 0o755)
+	os.Chown(vol, rootlessUID, rootlessUID)
+	out := e.U("run", "--rm", "--network", "none", "-v", vol+":/vol", "localhost/bb", "sh", "-c", "id -u; echo made > /vol/f; cat /proc/self/uid_map")
+	if f := strings.Fields(out); len(f) != 4 || f[0] != "0" || f[2] != strconv.Itoa(rootlessUID) {
+		t.Fatalf("container's view: %q", out)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(vol, "f"), &st); err != nil || st.Uid != rootlessUID {
+		t.Fatalf("file the container made: %v uid %d, want the user's", err, st.Uid)
+	}
+
+	e.U("run", "-d", "--name", "keep", "--network", "none", "localhost/bb", "sh", "-c", "echo x > /made; sleep 300")
+	// The root filesystem is mounted in the user's mount namespace, not on the host's.
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(mounts), e.Dir) {
+		t.Fatalf("a rootless mount is on the host's mount table:\n%s", mounts)
+	}
+	if got := e.U("exec", "keep", "cat", "/made"); got != "x" {
+		t.Fatalf("exec: %q", got)
+	}
+	top := e.U("top", "keep", "user", "pid", "args")
+	if lines := strings.Split(top, "\n"); len(lines) != 2 || !strings.Contains(lines[1], "root") || !strings.Contains(lines[1], "sleep 300") {
+		t.Fatalf("top lists the container's process alone, as root: %q", top)
+	}
+	e.U("stop", "-t", "0", "keep")
+	e.U("start", "keep")
+	if got := e.U("inspect", "--format", "{{.State.Status}}", "keep"); got != "running" {
+		t.Fatalf("restarted: %q", got)
+	}
+	if pause() != first {
+		t.Fatalf("each pea must join the one pause process: %s then %s", first, pause())
+	}
+	e.U("rm", "-f", "-t", "0", "keep")
+
+	// A layer's deletions (whiteouts) and opaque directories are kept: in a user namespace
+	// overlayfs reads user.overlay.* attributes.
+	ctx := filepath.Join(e.home, "ctx")
+	os.Mkdir(ctx, 0o755)
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nRUN rm /bin/vi && mkdir /d && touch /d/a\nRUN rm -rf /d && mkdir /d && touch /d/b\n"), 0o644)
+	exec.Command("chown", "-R", strconv.Itoa(rootlessUID), ctx).Run()
+	e.U("build", "-q", "-t", "localhost/wh", ctx)
+	check := func() {
+		t.Helper()
+		if got := e.U("run", "--rm", "--network", "none", "localhost/wh", "sh", "-c", "ls /d; test -e /bin/vi && echo vi-still-there; true"); got != "b" {
+			t.Fatalf("whiteouts: %q, want only /d/b", got)
+		}
+	}
+	check()
+	tar := filepath.Join(e.home, "wh.tar")
+	e.U("save", "-o", tar, "localhost/wh")
+	e.U("rmi", "localhost/wh")
+	e.U("load", "-i", tar)
+	check()
+
+	// system migrate ends the pause process; the next pea makes another.
+	e.U("system", "migrate")
+	if _, err := os.Stat(filepath.Join(e.RunRoot, "pause.pid")); err == nil {
+		t.Fatal("system migrate left the pause process")
+	}
+	e.U("ps", "-a")
+	if p := pause(); p == first || p == "x" {
+		t.Fatalf("after migrate: pause %q (was %s)", p, first)
+	}
+}
+
+// A rootless pod gets user-mode networking (slirp4netns): its published port answers on the
+// host's loopback, its members reach each other on localhost, and slirp4netns goes with the
+// pod's network namespace.
+func TestRootlessPodPublishesThroughSlirp(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	port := freeHostPort(t)
+	e.U("pod", "create", "--name", "web", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	e.U("run", "-d", "--pod", "web", "--name", "srv", "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "rootless-page", 80))
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	get := func() {
+		t.Helper()
+		eventually(t, 10*time.Second, func() error {
+			body, err := httpGet(url)
+			if err != nil || body != "rootless-page" {
+				return fmt.Errorf("GET %s: %q %v", url, body, err)
+			}
+			return nil
+		})
+	}
+	get()
+	if got := e.U("run", "--rm", "--pod", "web", "localhost/bb", "wget", "-qO-", "http://localhost:80/"); got != "rootless-page" {
+		t.Fatalf("member to member: %q", got)
+	}
+	ctr := e.U("run", "--rm", "localhost/bb", "sh", "-c", "ip -4 addr show tap0 | grep -o 'inet [0-9.]*'; grep nameserver /etc/resolv.conf | head -1")
+	if ctr != "inet 10.0.2.100\nnameserver 10.0.2.3" {
+		t.Fatalf("a standalone container's user-mode network: %q", ctr)
+	}
+	slirps := func() int {
+		n := 0
+		for _, p := range userProcs() {
+			if strings.HasSuffix(p, " slirp4netns") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := slirps(); n != 1 {
+		t.Fatalf("slirp4netns processes with the pod running: %d, want 1", n)
+	}
+	// A second container may not take the published port while the pod holds it.
+	if r := e.user("run", "--rm", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "localhost/bb", "true"); r.Code != 125 {
+		t.Fatalf("port taken twice: %s", r)
+	}
+	e.U("pod", "stop", "-t", "0", "web")
+	eventually(t, 5*time.Second, func() error {
+		if n := slirps(); n != 0 {
+			return fmt.Errorf("slirp4netns processes after pod stop: %d", n)
+		}
+		return nil
+	})
+	if _, err := httpGet(url); err == nil {
+		t.Fatal("the port still answers with the pod stopped")
+	}
+	e.U("pod", "start", "web")
+	get()
+	e.U("pod", "rm", "-f", "-t", "0", "web")
+	if n := slirps(); n != 0 {
+		t.Fatalf("slirp4netns processes after pod rm: %d", n)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.RunRoot, "network", "slirp")); len(ents) != 0 {
+		t.Fatalf("slirp4netns files left: %v", ents)
+	}
+}
+
+// What a rootless pea cannot do is refused (or, for resource limits, dropped with podman's
+// warning) and leaves nothing made.
+func TestRootlessRefusals(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	r := e.user("run", "--rm", "--network", "somenet", "localhost/bb", "true")
+	if r.Code != 125 || !strings.Contains(r.Stderr, "rootless") {
+		t.Fatalf("bridge network: %s", r)
+	}
+	r = e.user("pod", "create", "--network", "somenet")
+	if r.Code != 125 {
+		t.Fatalf("pod on a bridge network: %s", r)
+	}
+	r = e.user("run", "--rm", "--network", "slirp4netns:mtu=1", "localhost/bb", "true")
+	if r.Code != 125 || !strings.Contains(r.Stderr, "mtu") {
+		t.Fatalf("bad slirp4netns option: %s", r)
+	}
+	r = e.user("run", "--rm", "--network", "slirp4netns:mtu=9000", "--memory", "64m", "localhost/bb", "sh", "-c", "cat /sys/class/net/tap0/mtu")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "9000" || !strings.Contains(r.Stderr, "Resource limits are not supported") {
+		t.Fatalf("limits are dropped with a warning, slirp4netns options apply: %s", r)
+	}
+	e.U("run", "-d", "--name", "st", "--network", "none", "localhost/bb", "sleep", "300")
+	r = e.user("stats", "--no-stream", "st")
+	if r.Code != 125 || !strings.Contains(r.Stderr, "rootless") {
+		t.Fatalf("stats: %s", r)
+	}
+	if got := e.U("ps", "-a", "--format", "{{.Names}}"); got != "st" {
+		t.Fatalf("refused commands left containers: %q", got)
+	}
+}
