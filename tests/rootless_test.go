@@ -191,6 +191,11 @@ func TestRootlessRunsContainers(t *testing.T) {
 	e.U("load", "-i", tar)
 	check()
 
+	// unshare runs a command in the user namespace, as its root, with the store's paths.
+	if got := e.U("unshare", "sh", "-c", "id -u; echo $CONTAINERS_GRAPHROOT"); got != "0\n"+e.Root {
+		t.Fatalf("unshare: %q", got)
+	}
+
 	// system migrate ends the pause process; the next pea makes another.
 	e.U("system", "migrate")
 	if _, err := os.Stat(filepath.Join(e.RunRoot, "pause.pid")); err == nil {
@@ -285,6 +290,12 @@ func TestRootlessRefusals(t *testing.T) {
 	r = e.user("run", "--rm", "--network", "slirp4netns:mtu=9000", "--memory", "64m", "localhost/bb", "sh", "-c", "cat /sys/class/net/tap0/mtu")
 	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "9000" || !strings.Contains(r.Stderr, "Resource limits are not supported") {
 		t.Fatalf("limits are dropped with a warning, slirp4netns options apply: %s", r)
+	}
+	for _, userns := range [][]string{{"--userns", "keep-id"}, {"--userns", "auto"}, {"--uidmap", "0:1:100"}} {
+		r = e.user(append(append([]string{"run", "--rm", "--network", "none"}, userns...), "localhost/bb", "true")...)
+		if r.Code != 125 || !strings.Contains(r.Stderr, "rootless pea cannot give a container a user namespace") {
+			t.Fatalf("%v: %s", userns, r)
+		}
 	}
 	e.U("run", "-d", "--name", "st", "--network", "none", "localhost/bb", "sleep", "300")
 	r = e.user("stats", "--no-stream", "st")

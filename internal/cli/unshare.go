@@ -17,20 +17,21 @@ import (
 
 func init() { register(newUnshareCommand, "unshare") }
 
-// newUnshareCommand is `pea unshare [COMMAND [ARG...]]`. podman runs the command in its rootless
-// user namespace; pea runs as root, whose namespaces are the host's, so the command runs as is,
+// newUnshareCommand is `pea unshare [COMMAND [ARG...]]`: the command runs in pea's namespaces,
 // with the store's paths in podman's variables (CONTAINERS_GRAPHROOT, CONTAINERS_RUNROOT), and
-// pea exits with its code.
+// pea exits with its code. For an unprivileged user those are the user namespace and mount
+// namespace of the user's rootless pea (internal/rootless), where the user is root and the
+// store's files show their owners as containers see them; for root, the host's.
 func newUnshareCommand(a *app) *cobra.Command {
 	var rootlessNetns bool
 	cmd := &cobra.Command{
 		Use:   "unshare [options] [COMMAND [ARG...]]",
 		Short: "Run a command with the store's paths in its environment",
 		Long: "Run a command (default: $SHELL) with CONTAINERS_GRAPHROOT and CONTAINERS_RUNROOT set to pea's --root and --runroot. " +
-			"pea runs as root: the command runs in the host's namespaces.",
+			"For an unprivileged user the command runs in the user namespace of the user's containers (as its root); for root, in the host's namespaces.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rootlessNetns {
-				return invalid("--rootless-netns: pea runs as root and has no rootless network namespace to join")
+				return invalid("--rootless-netns: pea has no shared rootless network namespace (each rootless container or pod has a slirp4netns namespace of its own)")
 			}
 			return runUnshare(a, args)
 		},

@@ -141,6 +141,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := r.resolveNamespaceRefs(cfg); err != nil {
 		return nil, err
 	}
+	if rootless.Active() && cfg.UserNS().Mode == model.NSModePrivate {
+		return nil, fmt.Errorf("--uidmap/--gidmap/--userns auto: %w", errRootlessUserNS())
+	}
 	unlockAuto, err := r.pickAutoMappings(cfg)
 	if err != nil {
 		return nil, err

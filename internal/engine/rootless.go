@@ -81,3 +81,10 @@ func slirpOptions(ns model.Namespace) []string {
 	}
 	return strings.Split(ns.Value, ",")
 }
+
+// errRootlessUserNS: a user namespace of a rootless container's own needs its root filesystem
+// seen through ID-mapped mounts of the image's layers, and Linux lets only the host's root make
+// those of the host's file systems.
+func errRootlessUserNS() error {
+	return fmt.Errorf("a rootless pea cannot give a container a user namespace of its own yet (ID-mapped mounts of the image's layers need root of the host): %w", errdefs.ErrInvalid)
+}

@@ -28,6 +28,7 @@ import (
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // holdUserNSArg is the argument that makes the pea binary wait, before its Go runtime starts,
@@ -146,6 +147,8 @@ func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 		return model.Namespace{Mode: model.NSModeHost}, nil
 	case v == "auto" || strings.HasPrefix(v, "auto:"):
 		return parseAutoUserNS(strings.TrimPrefix(strings.TrimPrefix(v, "auto"), ":"))
+	case (v == "keep-id" || v == "nomap") && rootless.Active():
+		return model.Namespace{}, fmt.Errorf("--userns %s: %w", v, errRootlessUserNS())
 	case v == "keep-id" || v == "nomap":
 		return model.Namespace{}, fmt.Errorf("--userns %s is only for rootless mode; as root, give the mappings with --uidmap and --gidmap: %w", v, errdefs.ErrInvalid)
 	case strings.HasPrefix(v, "container:") && len(v) > len("container:"):

@@ -70,7 +70,7 @@ type unpacker struct {
 	// a range of IDs); whiteouts: whiteouts must be made (root, of the host or of a namespace:
 	// Linux lets a user namespace's root make them)
 	owners, whiteouts bool
-	dirs  []dirTime
+	dirs              []dirTime
 }
 
 type dirTime struct {
