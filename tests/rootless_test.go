@@ -297,6 +297,14 @@ func TestRootlessRefusals(t *testing.T) {
 			t.Fatalf("%v: %s", userns, r)
 		}
 	}
+	r = e.user("run", "--rm", "-p", "127.0.0.1:80:80", "localhost/bb", "true")
+	if r.Code != 125 || !strings.Contains(r.Stderr, "privileged port 80") {
+		t.Fatalf("port below ip_unprivileged_port_start: %s", r)
+	}
+	// --device: no node can be made in a user namespace; the host's is bound.
+	if got := e.U("run", "--rm", "--network", "none", "--device", "/dev/null:/dev/xnull", "localhost/bb", "sh", "-c", "echo x > /dev/xnull && echo wrote"); got != "wrote" {
+		t.Fatalf("--device: %q", got)
+	}
 	e.U("run", "-d", "--name", "st", "--network", "none", "localhost/bb", "sleep", "300")
 	r = e.user("stats", "--no-stream", "st")
 	if r.Code != 125 || !strings.Contains(r.Stderr, "rootless") {

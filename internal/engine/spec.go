@@ -286,6 +286,13 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		if err != nil {
 			return nil, err
 		}
+		if rootless.Active() {
+			// No device node can be made in a user namespace: the host's is bound, as
+			// podman's rootless containers get theirs.
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: dev.Path, Type: "bind", Source: strings.Split(d, ":")[0],
+				Options: []string{"bind", "nosuid", "noexec"}})
+			continue
+		}
 		s.Linux.Devices = append(s.Linux.Devices, dev)
 		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, rule)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -193,6 +194,11 @@ func tryBind(proto, hostIP string, port uint16) (uint16, error) {
 		return 0, fmt.Errorf("port %d/%s is already in use on the host: %w", port, proto, errdefs.ErrInUse)
 	case errors.Is(err, unix.EADDRNOTAVAIL):
 		return 0, invalidf("host IP %s is not an address of this host", hostIP)
+	case errors.Is(err, unix.EACCES):
+		// A rootless pea (no privilege on the host's network namespace).
+		start, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+		return 0, invalidf("cannot expose privileged port %d: add 'net.ipv4.ip_unprivileged_port_start=%d' to /etc/sysctl.conf (currently %s), or choose a port >= %s",
+			port, port, strings.TrimSpace(string(start)), strings.TrimSpace(string(start)))
 	default:
 		return 0, err
 	}
