@@ -37,10 +37,15 @@ func newRootlessEnv(t *testing.T) *RootlessEnv {
 	e := &RootlessEnv{Env: &Env{t: t, Dir: dir, Root: filepath.Join(dir, "u", "root"), RunRoot: filepath.Join(dir, "u", "run")},
 		bin: filepath.Join(dir, "pea"), home: filepath.Join(dir, "u", "home")}
 	t.Cleanup(e.teardown)
-	if out, err := exec.Command("cp", peaBin, e.bin).CombinedOutput(); err != nil {
-		t.Fatalf("copy pea: %s", out)
+	// pea and its helpers (pea-service, pea-registry, ...), which it finds beside itself.
+	bins, _ := filepath.Glob(filepath.Join(filepath.Dir(peaBin), "pea*"))
+	for _, b := range bins {
+		dst := filepath.Join(dir, filepath.Base(b))
+		if out, err := exec.Command("cp", b, dst).CombinedOutput(); err != nil {
+			t.Fatalf("copy pea: %s", out)
+		}
+		os.Chmod(dst, 0o755)
 	}
-	os.Chmod(e.bin, 0o755)
 	os.MkdirAll(e.home, 0o700)
 	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", rootlessUID, rootlessUID), filepath.Join(dir, "u")).CombinedOutput(); err != nil {
 		t.Fatalf("chown: %s", out)
@@ -312,5 +317,39 @@ func TestRootlessRefusals(t *testing.T) {
 	}
 	if got := e.U("ps", "-a", "--format", "{{.Names}}"); got != "st" {
 		t.Fatalf("refused commands left containers: %q", got)
+	}
+}
+
+// The API service runs rootless too: the docker client runs a container through it, and /info
+// says rootless.
+func TestRootlessDockerAPI(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	sock := filepath.Join(e.RunRoot, "api.sock")
+	cmd := exec.Command(e.bin, e.args("system", "service", "--time", "0", "unix://"+sock)...)
+	cmd.Env = []string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: rootlessUID, Gid: rootlessUID, Groups: []uint32{}}}
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	docker := func(args ...string) Result {
+		c := exec.Command("docker", args...)
+		c.Env = []string{"HOME=" + e.home, "DOCKER_HOST=unix://" + sock, "PATH=/usr/bin:/bin"}
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: rootlessUID, Gid: rootlessUID, Groups: []uint32{}}}
+		return runCmd(c)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if r := docker("version"); r.Code != 0 {
+			return fmt.Errorf("service not answering: %s (log %s)", r, logs.String())
+		}
+		return nil
+	})
+	if r := docker("info", "--format", "{{.SecurityOptions}}"); !strings.Contains(r.Stdout, "name=rootless") {
+		t.Fatalf("info: %s", r)
+	}
+	if r := docker("run", "--rm", "localhost/bb", "sh", "-c", "ip -4 addr show tap0 | grep -c 10.0.2.100"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "1" {
+		t.Fatalf("docker run: %s", r)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // getPing is GET and HEAD /_ping: "OK", with the API version in the headers (the docker client
@@ -84,7 +85,7 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runt
 		"PidsLimit": true, "IPv4Forwarding": true, "BridgeNfIptables": true, "Debug": false, "LoggingDriver": "k8s-file",
 		"Plugins":         map[string][]string{"Volume": {"local"}, "Network": {"bridge"}, "Log": {"k8s-file"}},
 		"RegistryConfig":  map[string]any{"IndexConfigs": map[string]any{}, "InsecureRegistryCIDRs": []string{}},
-		"SecurityOptions": []string{"name=seccomp,profile=default"}, "Labels": []string{}, "ExperimentalBuild": false,
+		"SecurityOptions": securityOptions(), "Labels": []string{}, "ExperimentalBuild": false,
 		"HttpProxy": os.Getenv("HTTP_PROXY"), "HttpsProxy": os.Getenv("HTTPS_PROXY"), "NoProxy": os.Getenv("NO_PROXY"),
 		"InitBinary": "catatonit", "Warnings": []string{},
 	})
@@ -157,4 +158,13 @@ func (s *Server) getSystemDF(w http.ResponseWriter, r *http.Request, rt *engine.
 	writeJSON(w, http.StatusOK, map[string]any{"LayersSize": layers, "Images": imgs, "Containers": ctrs,
 		"Volumes": vols, "BuildCache": []any{}})
 	return nil
+}
+
+// securityOptions are /info's: seccomp, and "name=rootless" for a rootless pea (the docker
+// client prints it; tools read it to know that ports below 1024 and cgroups are out of reach).
+func securityOptions() []string {
+	if rootless.Active() {
+		return []string{"name=seccomp,profile=default", "name=rootless"}
+	}
+	return []string{"name=seccomp,profile=default"}
 }

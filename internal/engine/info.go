@@ -139,7 +139,7 @@ func (r *Runtime) Info() (*Info, error) {
 	in := &Info{Host: HostInfo{
 		Arch: runtime.GOARCH, OS: runtime.GOOS, Hostname: host, Kernel: cstr(u.Release[:]), CPUs: cpupin.NumCPU(),
 		MemTotal: si.Totalram * uint64(si.Unit), MemFree: si.Freeram * uint64(si.Unit),
-		CgroupVersion: cgroups.Mode(), CgroupManager: "cgroupfs", NetworkBackend: "cni",
+		CgroupVersion: cgroups.Mode(), CgroupManager: cgroupManager(), NetworkBackend: "cni",
 		Security: map[string]any{"seccompEnabled": true, "rootless": rootless.Active()},
 	}}
 	in.Host.Uptime = (timeDuration(si.Uptime)).String()
@@ -311,4 +311,13 @@ func fsName(t int64) string {
 		return "overlayfs"
 	}
 	return fmt.Sprintf("0x%x", t)
+}
+
+// cgroupManager is info's cgroupManager: cgroupfs, or "none" for a rootless pea, whose containers
+// run without cgroups (what Docker's rootless info says then).
+func cgroupManager() string {
+	if rootless.Active() {
+		return "none"
+	}
+	return "cgroupfs"
 }
