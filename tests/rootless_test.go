@@ -281,12 +281,12 @@ func TestRootlessPodPublishesThroughSlirp(t *testing.T) {
 func TestRootlessRefusals(t *testing.T) {
 	e := newRootlessEnv(t).withBusybox()
 	r := e.user("run", "--rm", "--network", "somenet", "localhost/bb", "true")
-	if r.Code != 125 || !strings.Contains(r.Stderr, "rootless") {
-		t.Fatalf("bridge network: %s", r)
+	if r.Code != 125 || !strings.Contains(r.Stderr, "somenet") {
+		t.Fatalf("missing network: %s", r)
 	}
 	r = e.user("pod", "create", "--network", "somenet")
 	if r.Code != 125 {
-		t.Fatalf("pod on a bridge network: %s", r)
+		t.Fatalf("pod on a missing network: %s", r)
 	}
 	r = e.user("run", "--rm", "--network", "slirp4netns:mtu=1", "localhost/bb", "true")
 	if r.Code != 125 || !strings.Contains(r.Stderr, "mtu") {
@@ -351,5 +351,46 @@ func TestRootlessDockerAPI(t *testing.T) {
 	}
 	if r := docker("run", "--rm", "localhost/bb", "sh", "-c", "ip -4 addr show tap0 | grep -c 10.0.2.100"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "1" {
 		t.Fatalf("docker run: %s", r)
+	}
+}
+
+// Named networks of a rootless pea are bridges in the user's rootless network namespace:
+// containers find each other by name, a published port answers on the host (slirp4netns
+// forwards it into the namespace, whose DNAT rule takes it to the container), and nothing is
+// made in the host's network namespace.
+func TestRootlessBridgeNetwork(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	linksBefore, _ := exec.Command("ip", "-br", "link").Output()
+	e.U("network", "create", "appnet")
+	port := freeHostPort(t)
+	e.U("run", "-d", "--name", "web", "--network", "appnet", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "bridge-page", 80))
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "bridge-page" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+	if got := e.U("run", "--rm", "--network", "appnet", "localhost/bb", "wget", "-qO-", "http://web/"); got != "bridge-page" {
+		t.Fatalf("by name on the network: %q", got)
+	}
+	linksDuring, _ := exec.Command("ip", "-br", "link").Output()
+	if string(linksDuring) != string(linksBefore) {
+		t.Fatalf("a rootless network made links on the host:\nbefore %s\nafter %s", linksBefore, linksDuring)
+	}
+	e.U("rm", "-f", "-t", "0", "web")
+	if _, err := httpGet(url); err == nil {
+		t.Fatal("the port still answers with its container gone")
+	}
+	if fwd, _ := filepath.Glob(filepath.Join(e.RunRoot, "network", "slirp", "forwards-*")); len(fwd) != 0 {
+		t.Fatalf("forwards left: %v", fwd)
+	}
+	e.U("network", "rm", "appnet")
+	e.U("system", "reset", "-f")
+	for _, p := range userProcs() {
+		if strings.HasSuffix(p, " slirp4netns") {
+			t.Fatalf("system reset left the rootless network namespace's slirp4netns: %v", userProcs())
+		}
 	}
 }

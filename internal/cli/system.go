@@ -90,6 +90,7 @@ func newSystemCommand(a *app) *cobra.Command {
 			for _, n := range nets {
 				rt.NetworkRemove(ctx, n.Name, true)
 			}
+			rt.StopRootlessNetwork()
 			mounted, _ := rt.MountedImages() // read-only overlays in the store: unmounted first
 			for _, m := range mounted {
 				rt.ImageUnmount(m.Image.ID, true)

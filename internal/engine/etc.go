@@ -11,6 +11,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/rootless"
 )
 
 // writeEtcFiles writes the container's /etc/hosts, /etc/resolv.conf and /etc/hostname and
@@ -170,7 +171,7 @@ func resolvConf(cfg *model.ContainerConfig) string {
 			}
 		}
 	}
-	if cfg.NS(model.NSNet).Mode == model.NSModeSlirp {
+	if m := cfg.NS(model.NSNet).Mode; m == model.NSModeSlirp || m == model.NSModeBridge && rootless.Active() {
 		servers = append([]string{network.SlirpDNS}, servers...) // slirp4netns answers there
 	}
 	if len(net.DNSServers) > 0 {

@@ -10,12 +10,19 @@ import (
 
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/rootless"
 )
 
 // networks returns the network manager (cheap; no I/O until used).
 func (r *Runtime) networks() *network.Manager {
 	if r.net == nil {
 		r.net = network.NewManager(filepath.Join(r.opts.Root, "networks"), filepath.Join(r.opts.RunRoot, "network"), nil)
+		if rootless.Active() {
+			// Bridge networks live in the rootless network namespace (network/within.go);
+			// iptables' lock file (/run/xtables.lock) is root's.
+			r.net.SetWorkNamespace(r.net.EnsureRootlessNetNS)
+			os.Setenv("XTABLES_LOCKFILE", filepath.Join(r.opts.RunRoot, "network", "xtables.lock"))
+		}
 	}
 	return r.net
 }
@@ -241,5 +248,12 @@ func (r *Runtime) slirpDetacher(c *model.Container) func() {
 			}
 		}
 		m.RemoveNetNS(path)
+	}
+}
+
+// StopRootlessNetwork ends a rootless store's rootless network namespace (system reset).
+func (r *Runtime) StopRootlessNetwork() {
+	if rootless.Active() {
+		r.networks().StopRootlessNetNS()
 	}
 }

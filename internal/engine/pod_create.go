@@ -71,10 +71,6 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	} else if rootless.Active() && (cfg.NetworkMode == "" || cfg.NetworkMode == "bridge") && len(cfg.Infra.Networks) == 0 {
 		// slirp4netns (createInfra)
 	} else if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
-		if rootless.Active() {
-			return nil, fmt.Errorf("network %s: a rootless pea cannot attach pods to bridge networks (they need root); use the default (slirp4netns), host or none: %w",
-				strings.Join(cfg.Infra.Networks, ","), errdefs.ErrInvalid)
-		}
 		if err := r.validateNetworks(cfg.Infra); err != nil {
 			return nil, err
 		}

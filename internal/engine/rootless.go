@@ -61,16 +61,12 @@ func rootlessMounts(mounts []specs.Mount) {
 
 // rootlessNetwork: a rootless pea cannot make bridges or veth pairs on the host, so a container
 // that would join the default network gets user-mode networking (slirp4netns), podman's
-// rootless default; a network named outright is refused.
+// rootless default. Networks named outright are bridges in the rootless network namespace
+// (network/rootless_netns.go).
 func rootlessNetwork(cfg *model.ContainerConfig) error {
-	if cfg.NS(model.NSNet).Mode != model.NSModeBridge {
-		return nil
+	if cfg.NS(model.NSNet).Mode == model.NSModeBridge && len(cfg.Network.Networks) == 0 {
+		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeSlirp}
 	}
-	if len(cfg.Network.Networks) > 0 {
-		return fmt.Errorf("network %s: a rootless pea cannot attach containers to bridge networks (they need root); use the default (slirp4netns), host or none: %w",
-			strings.Join(cfg.Network.Networks, ","), errdefs.ErrInvalid)
-	}
-	cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeSlirp}
 	return nil
 }
 

@@ -57,7 +57,7 @@ type Status struct {
 // Ports are published through the first bridge network that is not internal; the MAC goes to
 // the first interface, the static IP to the network whose subnet holds it. When one network
 // fails, those already attached are detached again, so nothing is left half set up.
-func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) {
+func (m *Manager) setupHere(ctx context.Context, o AttachOptions) ([]Status, error) {
 	if o.ContainerID == "" || o.NetNSPath == "" {
 		return nil, invalidf("network setup needs a container ID and a namespace path")
 	}
@@ -145,7 +145,7 @@ func (m *Manager) Setup(ctx context.Context, o AttachOptions) ([]Status, error) 
 // by its host-local lease and detached with o's namespace and ports. o.Networks is not needed.
 // Teardown goes on after a failure and returns all errors joined; detaching twice is not an
 // error.
-func (m *Manager) Teardown(ctx context.Context, o AttachOptions) error {
+func (m *Manager) teardownHere(ctx context.Context, o AttachOptions) error {
 	if o.ContainerID == "" {
 		return invalidf("network teardown needs a container ID")
 	}
@@ -181,7 +181,7 @@ func (m *Manager) Teardown(ctx context.Context, o AttachOptions) error {
 // ethN unless o.IfName names the interface. o.StaticIP, StaticIP6 and StaticMAC, when set, are for the
 // new interface (pass the container's own only if it should have the same); o.Networks and
 // o.Ports are ignored: ports stay on the network they were published on.
-func (m *Manager) Connect(ctx context.Context, o AttachOptions, network string) (Status, error) {
+func (m *Manager) connectHere(ctx context.Context, o AttachOptions, network string) (Status, error) {
 	if o.ContainerID == "" || o.NetNSPath == "" {
 		return Status{}, invalidf("network connect needs a container ID and a namespace path")
 	}
@@ -216,7 +216,7 @@ func (m *Manager) Connect(ctx context.Context, o AttachOptions, network string) 
 }
 
 // Disconnect detaches a container's namespace from one network.
-func (m *Manager) Disconnect(ctx context.Context, o AttachOptions, network string) error {
+func (m *Manager) disconnectHere(ctx context.Context, o AttachOptions, network string) error {
 	if o.ContainerID == "" {
 		return invalidf("network disconnect needs a container ID")
 	}

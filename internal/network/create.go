@@ -38,7 +38,7 @@ var defaultBridge = "pea0"
 
 // Create writes a new network's conflist. Nothing is created on the host: the bridge plugin
 // creates the bridge when the first container attaches.
-func (m *Manager) Create(o CreateOptions) (*Network, error) {
+func (m *Manager) createHere(o CreateOptions) (*Network, error) {
 	unlock, err := m.lock()
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 
 // Default returns the default network, creating it on first use: bridge pea0 and 10.90.0.0/16,
 // or the next free bridge name and /16 when another store on this host already uses those.
-func (m *Manager) Default() (*Network, error) {
+func (m *Manager) defaultHere() (*Network, error) {
 	if n, err := m.Get(DefaultName); err == nil || !errors.Is(err, errdefs.ErrNotFound) {
 		return n, err
 	}
@@ -280,7 +280,7 @@ func (m *Manager) read(path string) (*Network, error) {
 
 // Remove deletes a network's conflist, its bridge and its leases. The caller makes sure that
 // no container uses it.
-func (m *Manager) Remove(name string) error {
+func (m *Manager) removeHere(name string) error {
 	unlock, err := m.lock()
 	if err != nil {
 		return err

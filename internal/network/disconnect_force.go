@@ -19,7 +19,7 @@ import (
 // attachment is forgotten: its cached result and its leases are removed, so that it is no
 // longer listed and its addresses are free. The teardown's error is returned, for the caller
 // to report; the attachment is forgotten all the same.
-func (m *Manager) ForceDisconnect(ctx context.Context, o AttachOptions, network string) error {
+func (m *Manager) forceDisconnectHere(ctx context.Context, o AttachOptions, network string) error {
 	if o.ContainerID == "" {
 		return invalidf("network disconnect needs a container ID")
 	}

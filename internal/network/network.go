@@ -105,6 +105,11 @@ type Manager struct {
 
 	once sync.Once
 	cni  *libcni.CNIConfig
+	// workNS, when set, gives the network namespace the manager works in (within.go).
+	workNS func() (string, error)
+	// rootlessMu guards rootlessPath, the rootless network namespace once ensured.
+	rootlessMu   sync.Mutex
+	rootlessPath string
 }
 
 // NewManager returns a Manager; it does no I/O until used.

@@ -21,7 +21,7 @@ import (
 // address the cached result holds, and the CNI cache is rewritten so that Teardown later
 // removes the new mappings. podman cannot do this (its issues 18309 and 5939: ports are fixed
 // at creation).
-func (m *Manager) UpdatePorts(ctx context.Context, containerID string, ports []PortMapping) error {
+func (m *Manager) updatePortsHere(ctx context.Context, containerID string, ports []PortMapping) error {
 	c := m.cniConfig()
 	atts, err := c.GetCachedAttachments(containerID)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 // host firewall reload, an `iptables -F`) removed them: each bridge network's NAT and
 // forwarding chains, and the container's published ports, on the addresses its cached CNI
 // results hold. Rules still there are replaced, not doubled. It returns the networks reloaded.
-func (m *Manager) Reload(ctx context.Context, containerID string) ([]string, error) {
+func (m *Manager) reloadHere(ctx context.Context, containerID string) ([]string, error) {
 	c := m.cniConfig()
 	atts, err := c.GetCachedAttachments(containerID)
 	if err != nil {

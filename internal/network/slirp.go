@@ -208,8 +208,15 @@ func slirpLog(path string) string {
 
 // slirpForward asks slirp4netns to forward a host port to the container.
 func slirpForward(sock string, p PortMapping) error {
+	_, err := slirpForwardTo(sock, p, SlirpGuestIP)
+	return err
+}
+
+// slirpForwardTo asks slirp4netns to forward a host port to guest:ContainerPort and returns
+// the forward's ID.
+func slirpForwardTo(sock string, p PortMapping, guest string) (int, error) {
 	if p.Protocol != "" && p.Protocol != "tcp" && p.Protocol != "udp" {
-		return invalidf("port %s: slirp4netns forwards tcp and udp only", p)
+		return 0, invalidf("port %s: slirp4netns forwards tcp and udp only", p)
 	}
 	proto := p.Protocol
 	if proto == "" {
@@ -219,8 +226,26 @@ func slirpForward(sock string, p PortMapping) error {
 	if hostAddr == "" {
 		hostAddr = "0.0.0.0"
 	}
-	req := map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
-		"proto": proto, "host_addr": hostAddr, "host_port": p.HostPort, "guest_addr": SlirpGuestIP, "guest_port": p.ContainerPort}}
+	var resp struct {
+		Return struct {
+			ID int `json:"id"`
+		} `json:"return"`
+	}
+	err := slirpCall(sock, map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
+		"proto": proto, "host_addr": hostAddr, "host_port": p.HostPort, "guest_addr": guest, "guest_port": p.ContainerPort}}, &resp)
+	if err != nil {
+		return 0, fmt.Errorf("cannot expose port %s through slirp4netns: %w", p, err)
+	}
+	return resp.Return.ID, nil
+}
+
+// slirpUnforward removes a forward slirpForwardTo added.
+func slirpUnforward(sock string, id int) error {
+	return slirpCall(sock, map[string]any{"execute": "remove_hostfwd", "arguments": map[string]any{"id": id}}, nil)
+}
+
+// slirpCall makes one request of slirp4netns's API and decodes its answer's "return" into out.
+func slirpCall(sock string, req any, out any) error {
 	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("slirp4netns API: %w", err)
@@ -244,9 +269,27 @@ func slirpForward(sock string, p PortMapping) error {
 		return fmt.Errorf("slirp4netns API: %q: %w", line, err)
 	}
 	if resp.Error != nil {
-		return fmt.Errorf("cannot expose port %s through slirp4netns: %s: %w", p, resp.Error.Desc, errdefs.ErrInvalid)
+		return fmt.Errorf("%s: %w", resp.Error.Desc, errdefs.ErrInvalid)
+	}
+	if out != nil {
+		return json.Unmarshal(line, out)
 	}
 	return nil
+}
+
+// slirpAlive reports whether the namespace's slirp4netns runs.
+func (m *Manager) slirpAlive(id string) bool {
+	pidFile, _, _ := m.slirpFiles(id)
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return err == nil && strings.TrimSpace(string(comm)) == "slirp4netns"
 }
 
 // StopSlirp ends the namespace's slirp4netns (if any) and removes its files.
