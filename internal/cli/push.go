@@ -81,6 +81,7 @@ func newPushCommand(a *app) *cobra.Command {
 	}
 	o.registryFlags.register(cmd.Flags())
 	o.registryFlags.registerCertDir(cmd.Flags())
+	registerSignaturePolicy(cmd.Flags(), &o.signaturePolicy) // accepted: a push's source is the store, which podman's push does not check
 	cmd.Flags().Bool("disable-content-trust", false, "accepted for Docker compatibility; does nothing (as podman)")
 	f := cmd.Flags()
 	f.StringVar(&o.digestFile, "digestfile", "", "write the pushed manifest's digest to this file")

@@ -30,9 +30,11 @@ type helperRequest struct {
 	Creds     string `json:"creds,omitempty"` // here, not on the command line, where ps would show it
 	AuthFile  string `json:"authFile,omitempty"`
 	CertDir   string `json:"certDir,omitempty"`
-	Arch      string `json:"arch,omitempty"`
-	OS        string `json:"os,omitempty"`
-	Progress  bool   `json:"progress,omitempty"` // write progress on standard output
+	// pull: the signature policy file ("" : the default).
+	SignaturePolicy string `json:"signaturePolicy,omitempty"`
+	Arch            string `json:"arch,omitempty"`
+	OS              string `json:"os,omitempty"`
+	Progress        bool   `json:"progress,omitempty"` // write progress on standard output
 	// push, manifest-push: the layers' compression ("" : as stored).
 	Compression string `json:"compression,omitempty"`
 	// manifest-push: push the list's images too, and the list's format; search: the limit and
