@@ -17,6 +17,7 @@ import (
 	"errors"
 
 	"pea/internal/errdefs"
+	"pea/internal/image/trust"
 )
 
 // helperRequest is what the helper is asked to do.
@@ -64,6 +65,7 @@ var errorKinds = []struct {
 	{"ambiguous", errdefs.ErrAmbiguous},
 	{"exists", errdefs.ErrExists},
 	{"in use", errdefs.ErrInUse},
+	{"rejected", trust.ErrRejected},
 	{"canceled", context.Canceled},
 	{"deadline", context.DeadlineExceeded},
 }

@@ -116,7 +116,7 @@ func validScope(scope string) error {
 	bad := fmt.Errorf("invalid image uri: %s", scope)
 	u, err := url.Parse("http://" + scope)
 	if err != nil {
-		return bad
+		return fmt.Errorf("invalid image uri: %s: %w", scope, err)
 	}
 	if !regexp.MustCompile(`^[a-zA-Z0-9-_\.]+\/?:?[0-9]*[a-z0-9-\/:]*$`).MatchString(u.Host) ||
 		!regexp.MustCompile(`^[a-z0-9-:\./]*$`).MatchString(u.Fragment) {

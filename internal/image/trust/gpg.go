@@ -51,6 +51,20 @@ func SignGPG(keyID string, payload []byte, passphraseFile string) ([]byte, error
 	return out.Bytes(), nil
 }
 
+// CheckSigningKey fails unless the user's keyring has a secret key keyID, so that a push with
+// --sign-by is refused before anything is sent rather than after.
+func CheckSigningKey(keyID string) error {
+	gpg, err := gpgPath()
+	if err != nil {
+		return err
+	}
+	cmd := cpupin.Command(gpg, "--batch", "--no-tty", "--list-secret-keys", "--with-colons", "--", keyID)
+	if out, err := cmd.Output(); err != nil || !bytes.Contains(out, []byte("sec:")) {
+		return fmt.Errorf("key %q not found", keyID)
+	}
+	return nil
+}
+
 // KeyIdentities lists the user IDs (the e-mail address where there is one) of the keys in a
 // key file, as `image trust show` shows them; nil when gpg cannot read them.
 func KeyIdentities(path string) ([]string, error) {
@@ -66,7 +80,7 @@ func KeyIdentities(path string) ([]string, error) {
 	cmd := cpupin.Command(gpg, "--homedir", home, "--batch", "--no-tty", "--with-colons", "--show-keys", path)
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("getting key identity: %w", err)
+		return nil, err
 	}
 	var ids []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
