@@ -62,6 +62,9 @@ func (s *Store) pullFrom(ctx context.Context, c Reference, reg *Registries, o Pu
 		return nil, err
 	}
 	p.printf("Trying to pull %s...\n", c)
+	if err := checkPulling(o.policy, c); err != nil {
+		return nil, err
+	}
 	var errs []error
 	for _, ep := range eps {
 		img, err := s.pullEndpoint(ctx, c, ep, o, p)

@@ -42,6 +42,14 @@ func checkPulled(pol *trust.Policy, c Reference, rc *regClient, raw []byte) erro
 	})
 }
 
+// checkPulling refuses the image c before the registry is asked when the policy's word does not
+// depend on the image (reject).
+func checkPulling(pol *trust.Policy, c Reference) error {
+	ref := trust.Ref{Name: c.Repository(), Tag: c.Tag, Digest: c.Digest}
+	identity, namespaces := trust.DockerScopes(ref)
+	return pol.CheckEarly(&trust.Image{Transport: "docker", Name: "//" + c.String(), Identity: identity, Namespaces: namespaces, Docker: &ref})
+}
+
 // fetchSignature reads one signature from an http(s) lookaside: a 404 is the end of the list.
 func fetchSignature(u *url.URL) ([]byte, bool, error) {
 	hc := &http.Client{Timeout: 2 * time.Minute}

@@ -60,6 +60,17 @@ func (p *Policy) Check(img *Image) error {
 	return nil
 }
 
+// CheckEarly refuses the image when a requirement that needs nothing of the image (reject,
+// sigstoreSigned) applies to it, so that a pull is refused before the registry is asked.
+func (p *Policy) CheckEarly(img *Image) error {
+	for _, r := range p.For(img.Transport, img.Identity, img.Namespaces) {
+		if r.Type == TypeReject || r.Type == TypeSigstore {
+			return reject(r.check(img))
+		}
+	}
+	return nil
+}
+
 func (r Requirement) check(img *Image) error {
 	switch r.Type {
 	case TypeAccept:
