@@ -122,8 +122,11 @@ func TestPushCompressionFormat(t *testing.T) {
 		t.Fatalf("the list pushed: %+v (stored image %s)", list, stored)
 	}
 	check(fetchPushed(t, srv.URL, "acc/applist", list.Manifests[0].Digest), "application/vnd.oci.image.layer.v1.tar+zstd", zstdMagic)
+	// A key the keyring (an empty one here) lacks is refused before anything is sent, as are a
+	// sigstore key and a passphrase without a key.
+	t.Setenv("GNUPGHOME", t.TempDir())
 	for _, c := range [][]string{
-		{"--sign-by", "ABCDEF", "--sign-by"},
+		{"--sign-by", "ABCDEF", `--sign-by: key "ABCDEF" not found`},
 		{"--sign-by-sigstore-private-key", "key.pem", "--sign-by-sigstore-private-key"},
 		{"--sign-passphrase-file", "pw", "--sign-passphrase-file"},
 		{"--compression-format", "zstd:chunked", "zstd:chunked"},

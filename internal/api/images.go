@@ -638,7 +638,7 @@ func saveImages(w http.ResponseWriter, rt *engine.Runtime, names []string) error
 	}
 	w.Header().Set("Content-Type", "application/x-tar")
 	cw := &countingWriter{w: w}
-	if err := rt.ImageSave(cw, names, image.FormatDockerArchive); err != nil {
+	if err := rt.ImageSave(cw, names, image.FormatDockerArchive, ""); err != nil {
 		if cw.n == 0 {
 			w.Header().Del("Content-Type")
 			return err
@@ -662,7 +662,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // postImagesLoad is POST /images/load?quiet=: the body is a docker-archive (or oci-archive);
 // the answer is Docker's JSON stream of "Loaded image: NAME" lines.
 func (s *Server) postImagesLoad(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	imgs, err := rt.ImageLoad(r.Body)
+	imgs, err := rt.ImageLoad(r.Body, image.LoadOptions{})
 	if err != nil {
 		return err
 	}

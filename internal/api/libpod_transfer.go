@@ -20,7 +20,7 @@ func (s *Server) libpodTransferRoutes() {
 // oci-archive (podman load -i FILE sends the file); the answer is podman's ImageLoadReport,
 // the names of the images loaded ("sha256:ID" for one without a name).
 func (s *Server) postLibpodImagesLoad(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	imgs, err := rt.ImageLoad(r.Body)
+	imgs, err := rt.ImageLoad(r.Body, image.LoadOptions{})
 	if err != nil {
 		return err
 	}

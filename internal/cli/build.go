@@ -118,6 +118,7 @@ func newBuildCommand(a *app) *cobra.Command {
 	f.BoolVar(&layers, "layers", true, "keep each step's image as the cache of later builds (false: as --no-cache)")
 	f.Lookup("pull").NoOptDefVal = "always"
 	reg.register(f)
+	registerSignaturePolicy(f, &reg.signaturePolicy)
 	f.Lookup("quiet").Usage = "print only the image ID"
 	x.register(f, &run)
 	return cmd

@@ -132,6 +132,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	f.health.register(fs)
 	f.more.register(fs)
 	f.registry.register(fs)
+	registerSignaturePolicy(fs, &f.registry.signaturePolicy)
 }
 
 // toConfig turns the flags, the image and the command into a container config.

@@ -18,6 +18,8 @@ type importOptions struct {
 	changes []string
 	message string
 	quiet   bool
+	// signaturePolicy is --signature-policy
+	signaturePolicy string
 	// the platform the image's config names
 	arch, os, variant string
 }
@@ -45,6 +47,7 @@ func newImportCommand(a *app) *cobra.Command {
 	f.StringVar(&o.arch, "arch", "", "set the architecture of the imported image")
 	f.StringVar(&o.os, "os", "", "set the OS of the imported image")
 	f.StringVar(&o.variant, "variant", "", "set the variant of the imported image")
+	registerSignaturePolicy(f, &o.signaturePolicy)
 	return cmd
 }
 
@@ -73,7 +76,7 @@ func runImport(a *app, src, ref string, o *importOptions) error {
 		return err
 	}
 	img, err := rt.ImageImport(r, ref, image.ImportOptions{Changes: o.changes, Message: o.message,
-		Arch: o.arch, OS: o.os, Variant: o.variant})
+		Arch: o.arch, OS: o.os, Variant: o.variant, SignaturePolicy: o.signaturePolicy, Source: src})
 	if err != nil {
 		return err
 	}

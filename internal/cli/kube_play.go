@@ -24,6 +24,7 @@ import (
 type kubePlayOptions struct {
 	replace, start, down, quiet, force, noHosts, tlsVerify, build bool
 	network, userns, creds, authfile, contextDir, logDriver       string
+	signaturePolicy                                               string
 	certDir, seccompProfileRoot                                   string
 	publish, configMaps, annotations, ips, macs, logOpts          []string
 	changed                                                       func(string) bool
@@ -63,6 +64,7 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.BoolVar(&o.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling (false allows plain HTTP)")
 	f.StringVar(&o.creds, "creds", "", "credentials USERNAME:PASSWORD for the registry")
 	f.StringVar(&o.authfile, "authfile", "", "path of the authentication file")
+	registerSignaturePolicy(f, &o.signaturePolicy)
 	f.StringVar(&o.certDir, "cert-dir", "", "the registries' certificates: *.crt (authorities), *.cert and *.key (a client certificate)")
 	f.StringVar(&o.seccompProfileRoot, "seccomp-profile-root", "", "accepted: pea does not read the YAML's localhost seccomp profiles")
 	f.BoolVar(&o.build, "build", false, "build every image that has a directory of its name with a Containerfile in the context directory (default: only missing ones; --build=false: none)")
@@ -122,7 +124,7 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 	if err := applyLogOpts(&logs, o.logOpts, false); err != nil {
 		return err
 	}
-	registry := image.PullOptions{Creds: o.creds, AuthFile: o.authfile, CertDir: o.certDir}
+	registry := image.PullOptions{Creds: o.creds, AuthFile: o.authfile, CertDir: o.certDir, SignaturePolicy: o.signaturePolicy}
 	if o.changed("tls-verify") {
 		v := o.tlsVerify
 		registry.TLSVerify = &v

@@ -8,13 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/errdefs"
+	"pea/internal/image"
 )
 
 func init() { register(newLoadCommand, "load") }
 
 type loadOptions struct {
-	input string
-	quiet bool
+	input, signaturePolicy string
+	quiet                  bool
 }
 
 // newLoadCommand is `load [-i FILE]`: a docker-archive or oci-archive from a file or stdin.
@@ -40,7 +41,7 @@ func newLoadCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			imgs, err := rt.ImageLoad(r)
+			imgs, err := rt.ImageLoad(r, image.LoadOptions{SignaturePolicy: o.signaturePolicy, Source: o.input})
 			if err != nil {
 				return err
 			}
@@ -57,5 +58,6 @@ func newLoadCommand(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&o.input, "input", "i", "", "read from this file instead of stdin")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "suppress the progress output")
+	registerSignaturePolicy(cmd.Flags(), &o.signaturePolicy)
 	return cmd
 }

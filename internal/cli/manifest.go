@@ -312,6 +312,12 @@ func newManifestPushCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if dest == "" {
+				dest = args[0]
+			}
+			if err := o.sign(a, o.quiet, dest, digest); err != nil {
+				return err
+			}
 			if o.digestFile != "" {
 				if err := os.WriteFile(o.digestFile, []byte(digest), 0o644); err != nil {
 					return fmt.Errorf("--digestfile: %w", err)

@@ -22,6 +22,14 @@ type registryFlags struct {
 	creds     string
 	authfile  string
 	certDir   string
+	// signaturePolicy is --signature-policy, the containers-policy.json a pull must satisfy.
+	signaturePolicy string
+}
+
+// registerSignaturePolicy adds the hidden --signature-policy of the verbs podman gives it.
+func registerSignaturePolicy(f *pflag.FlagSet, path *string) {
+	f.StringVar(path, "signature-policy", "", "the signature policy file (default $HOME/.config/containers/policy.json, else /etc/containers/policy.json)")
+	f.MarkHidden("signature-policy")
 }
 
 // registerCertDir adds --cert-dir, which the registry verbs have (not create or run).
@@ -38,7 +46,7 @@ func (r *registryFlags) register(f *pflag.FlagSet) {
 
 // options are the flags as image options; changed tells the flags given on the command line.
 func (r *registryFlags) options(changed func(string) bool, progress io.Writer) image.PullOptions {
-	o := image.PullOptions{Creds: r.creds, AuthFile: r.authfile, CertDir: r.certDir}
+	o := image.PullOptions{Creds: r.creds, AuthFile: r.authfile, CertDir: r.certDir, SignaturePolicy: r.signaturePolicy}
 	if changed("tls-verify") {
 		v := r.tlsVerify
 		o.TLSVerify = &v
@@ -100,6 +108,7 @@ func newPullCommand(a *app) *cobra.Command {
 	}
 	o.registryFlags.register(cmd.Flags())
 	o.registryFlags.registerCertDir(cmd.Flags())
+	registerSignaturePolicy(cmd.Flags(), &o.signaturePolicy)
 	cmd.Flags().Bool("disable-content-trust", false, "accepted for Docker compatibility; does nothing (as podman)")
 	cmd.Flags().StringVar(&o.arch, "arch", "", "pull the image for this architecture")
 	cmd.Flags().StringVar(&o.os, "os", "", "pull the image for this operating system")

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"pea/internal/image"
+	"pea/internal/image/trust"
 )
 
 func init() { register(newPushCommand, "push") }
@@ -20,30 +21,45 @@ type pushOptions struct {
 	compress, removeSigs bool
 }
 
-// pushFlags are push's and manifest push's --compression-format, and the signing flags pea
-// refuses (it has no keys to sign with).
+// pushFlags are push's and manifest push's --compression-format and signing flags: a simple
+// signature by gpg (--sign-by), never a sigstore one.
 type pushFlags struct {
 	compression, signBy, sigstoreKey, passphraseFile string
 }
 
 func (p *pushFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&p.compression, "compression-format", "", "compress the layers pushed with gzip or zstd (default: as stored)")
-	f.StringVar(&p.signBy, "sign-by", "", "refused: pea signs no images")
-	f.StringVar(&p.sigstoreKey, "sign-by-sigstore-private-key", "", "refused: pea signs no images")
-	f.StringVar(&p.passphraseFile, "sign-passphrase-file", "", "refused: pea signs no images")
+	f.StringVar(&p.signBy, "sign-by", "", "Add a signature at the destination using the specified key")
+	f.StringVar(&p.sigstoreKey, "sign-by-sigstore-private-key", "", "refused: pea makes no sigstore signatures")
+	f.StringVar(&p.passphraseFile, "sign-passphrase-file", "", "Read a passphrase for signing an image from PATH")
 }
 
-// check refuses the signing flags and an unknown compression, before anything is sent.
+// check refuses what pea cannot do and an unknown compression, before anything is sent.
 func (p *pushFlags) check() error {
 	switch {
-	case p.signBy != "":
-		return invalid("--sign-by: pea does not sign images (it has no GPG keys)")
 	case p.sigstoreKey != "":
-		return invalid("--sign-by-sigstore-private-key: pea does not sign images (no sigstore signatures)")
-	case p.passphraseFile != "":
-		return invalid("--sign-passphrase-file: pea does not sign images, so it needs no passphrase")
+		return invalid("--sign-by-sigstore-private-key: pea does not make sigstore signatures (--sign-by makes a GPG one)")
+	case p.passphraseFile != "" && p.signBy == "":
+		return invalid("only one of --sign-by and sign-by-sigstore-private-key can be used with --sign-passphrase-file")
+	}
+	if p.signBy != "" {
+		if err := trust.CheckSigningKey(p.signBy); err != nil {
+			return fmt.Errorf("--sign-by: %w", err)
+		}
 	}
 	return image.CheckCompression(p.compression)
+}
+
+// sign signs what was pushed as dest, whose manifest has the digest, when --sign-by asks.
+func (p *pushFlags) sign(a *app, quiet bool, dest, digest string) error {
+	if p.signBy == "" {
+		return nil
+	}
+	if !quiet {
+		fmt.Fprintln(a.stderr, "Signing manifest using simple signing")
+		fmt.Fprintln(a.stderr, "Storing signatures")
+	}
+	return image.SignPushed(dest, digest, image.SignOptions{SignBy: p.signBy, PassphraseFile: p.passphraseFile, Creator: "pea " + Version})
 }
 
 // newPushCommand is `push IMAGE [DESTINATION]`.
@@ -71,6 +87,12 @@ func newPushCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if dest == "" {
+				dest = args[0]
+			}
+			if err := o.sign(a, o.quiet, dest, digest); err != nil {
+				return err
+			}
 			if o.digestFile != "" {
 				if err := os.WriteFile(o.digestFile, []byte(digest), 0o644); err != nil {
 					return fmt.Errorf("--digestfile: %w", err)
@@ -81,6 +103,7 @@ func newPushCommand(a *app) *cobra.Command {
 	}
 	o.registryFlags.register(cmd.Flags())
 	o.registryFlags.registerCertDir(cmd.Flags())
+	registerSignaturePolicy(cmd.Flags(), &o.signaturePolicy) // accepted: a push's source is the store, which podman's push does not check
 	cmd.Flags().Bool("disable-content-trust", false, "accepted for Docker compatibility; does nothing (as podman)")
 	f := cmd.Flags()
 	f.StringVar(&o.digestFile, "digestfile", "", "write the pushed manifest's digest to this file")

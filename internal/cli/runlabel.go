@@ -98,6 +98,7 @@ func newRunlabelCommand(a *app) *cobra.Command {
 	f.BoolVarP(&pull, "pull", "p", true, "pull the image when it is not here")
 	f.StringVarP(&name, "name", "n", "", "the name NAME stands for (default: the image's name)")
 	reg.registerCertDir(f)
+	registerSignaturePolicy(f, &reg.signaturePolicy)
 	return cmd
 }
 

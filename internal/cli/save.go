@@ -14,6 +14,7 @@ func init() { register(newSaveCommand, "save") }
 
 type saveOptions struct {
 	output, format         string
+	signaturePolicy        string
 	quiet, multi, compress bool
 }
 
@@ -34,6 +35,7 @@ func newSaveCommand(a *app) *cobra.Command {
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "suppress the progress output")
 	f.BoolVarP(&o.multi, "multi-image-archive", "m", false, "accepted for compatibility: several images always go in one archive")
 	f.BoolVar(&o.compress, "compress", false, "accepted for compatibility (directory formats only)")
+	registerSignaturePolicy(f, &o.signaturePolicy)
 	f.Bool("uncompressed", false, "accepted for compatibility: it concerns the directory formats (oci-dir, docker-dir), which pea does not write")
 	return cmd
 }
@@ -51,7 +53,7 @@ func runSave(a *app, args []string, o *saveOptions) error {
 		if f, ok := a.stdout.(*os.File); ok && isTerminal(f) {
 			return fmt.Errorf("refusing to save to a terminal: use -o or redirect stdout: %w", errdefs.ErrInvalid)
 		}
-		return rt.ImageSave(w, args, o.format)
+		return rt.ImageSave(w, args, o.format, o.signaturePolicy)
 	}
 	// Check the images first, so that a typo does not leave an empty file behind.
 	for _, ref := range args {
@@ -63,7 +65,7 @@ func runSave(a *app, args []string, o *saveOptions) error {
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
-	err = rt.ImageSave(f, args, o.format)
+	err = rt.ImageSave(f, args, o.format, o.signaturePolicy)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

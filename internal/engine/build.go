@@ -36,6 +36,7 @@ import (
 
 	"pea/internal/errdefs"
 	"pea/internal/image"
+	"pea/internal/image/trust"
 	"pea/internal/model"
 )
 
@@ -249,6 +250,9 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 			fmt.Fprintf(b.o.Stdout, "STEP %d/%d: %s\n", step, steps, in)
 		}
 		if err := b.do(ctx, in, &seenFrom); err != nil {
+			if in.cmd == "FROM" && errors.Is(err, trust.ErrRejected) {
+				return nil, fmt.Errorf("creating build container: %w", err)
+			}
 			err = fmt.Errorf("building at STEP \"%s\": %w", in, err)
 			if ee, ok := errors.AsType[*errdefs.ExitError](err); ok {
 				// A RUN's exit code is the build's, with the step named.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/image"
+	"pea/internal/image/trust"
 	"pea/internal/model"
 	"pea/internal/network"
 	"pea/internal/rootless"
@@ -334,6 +336,9 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 		o.Registry.Arch, o.Registry.OS = o.Platform.Arch, o.Platform.OS
 	}
 	img, err := is.Pull(ctx, ref, o.Registry)
+	if errors.Is(err, trust.ErrRejected) {
+		return nil, err // the policy's word, as podman gives it
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (pulling it failed: %v)", image.ErrImageNotKnown(ref), err)
 	}

@@ -80,12 +80,12 @@ func firstName(img *image.Image, asked string) string {
 }
 
 // ImageLoad stores the images of a docker-archive or oci-archive.
-func (r *Runtime) ImageLoad(rd io.Reader) ([]*image.Image, error) {
+func (r *Runtime) ImageLoad(rd io.Reader, o image.LoadOptions) ([]*image.Image, error) {
 	is, err := r.imageStore()
 	if err != nil {
 		return nil, err
 	}
-	imgs, err := is.Load(rd)
+	imgs, err := is.Load(rd, o)
 	for _, img := range imgs {
 		r.imageEvent("load", img.ID, firstName(img, ""))
 	}
@@ -93,10 +93,20 @@ func (r *Runtime) ImageLoad(rd io.Reader) ([]*image.Image, error) {
 }
 
 // ImageSave writes images to w as a docker-archive or an oci-archive.
-func (r *Runtime) ImageSave(w io.Writer, refs []string, format string) error {
+// The signature policy (policyPath, "" : the default) must accept each image as a source.
+func (r *Runtime) ImageSave(w io.Writer, refs []string, format, policyPath string) error {
 	is, err := r.imageStore()
 	if err != nil {
 		return err
+	}
+	for _, ref := range refs {
+		img, err := is.Lookup(ref)
+		if err != nil {
+			break // Save says what is missing
+		}
+		if err := image.CheckStored(policyPath, r.opts.Root, r.opts.RunRoot, img.ID); err != nil {
+			return err
+		}
 	}
 	if err := is.Save(w, refs, format); err != nil {
 		return err
@@ -358,4 +368,13 @@ func OverlayData(dirs []string) map[string]string {
 		d["LowerDir"] = strings.Join(lower, ":")
 	}
 	return d
+}
+
+// ImageSign writes simple signatures of images in registries (`image sign`).
+func (r *Runtime) ImageSign(ctx context.Context, ref string, o image.SignOptions) error {
+	is, err := r.imageStore()
+	if err != nil {
+		return err
+	}
+	return is.Sign(ctx, ref, o)
 }

@@ -20,7 +20,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A second image whose blob is compressed: pulled-style manifests survive too.
-			other, err := s.Load(randomDockerArchive(t, "quay.io/x/y:2"))
+			other, err := s.Load(randomDockerArchive(t, "quay.io/x/y:2"), LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +36,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			if left := storeFiles(t, s); len(left) != 0 {
 				t.Fatalf("left after rmi: %v", left)
 			}
-			loaded, err := s.Load(bytes.NewReader(buf.Bytes()))
+			loaded, err := s.Load(bytes.NewReader(buf.Bytes()), LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +72,7 @@ func randomDockerArchive(t *testing.T, ref string) *bytes.Reader {
 
 func TestLoadForeignDockerArchive(t *testing.T) {
 	s := newStore(t)
-	imgs, err := s.Load(randomDockerArchive(t, "busybox:1"))
+	imgs, err := s.Load(randomDockerArchive(t, "busybox:1"), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestLoadCorrupt(t *testing.T) {
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, err := s.Load(bytes.NewReader(data)); err == nil {
+			if _, err := s.Load(bytes.NewReader(data), LoadOptions{}); err == nil {
 				t.Fatal("a corrupt archive was accepted")
 			} else if !errdefs.Is(err, errdefs.ErrInvalid) {
 				t.Errorf("error is not classed invalid: %v", err)

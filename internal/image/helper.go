@@ -17,6 +17,7 @@ import (
 	"errors"
 
 	"pea/internal/errdefs"
+	"pea/internal/image/trust"
 )
 
 // helperRequest is what the helper is asked to do.
@@ -30,9 +31,11 @@ type helperRequest struct {
 	Creds     string `json:"creds,omitempty"` // here, not on the command line, where ps would show it
 	AuthFile  string `json:"authFile,omitempty"`
 	CertDir   string `json:"certDir,omitempty"`
-	Arch      string `json:"arch,omitempty"`
-	OS        string `json:"os,omitempty"`
-	Progress  bool   `json:"progress,omitempty"` // write progress on standard output
+	// pull: the signature policy file ("" : the default).
+	SignaturePolicy string `json:"signaturePolicy,omitempty"`
+	Arch            string `json:"arch,omitempty"`
+	OS              string `json:"os,omitempty"`
+	Progress        bool   `json:"progress,omitempty"` // write progress on standard output
 	// push, manifest-push: the layers' compression ("" : as stored).
 	Compression string `json:"compression,omitempty"`
 	// manifest-push: push the list's images too, and the list's format; search: the limit and
@@ -62,6 +65,7 @@ var errorKinds = []struct {
 	{"ambiguous", errdefs.ErrAmbiguous},
 	{"exists", errdefs.ErrExists},
 	{"in use", errdefs.ErrInUse},
+	{"rejected", trust.ErrRejected},
 	{"canceled", context.Canceled},
 	{"deadline", context.DeadlineExceeded},
 }

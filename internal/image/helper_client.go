@@ -52,7 +52,7 @@ func (s *Store) Login(ctx context.Context, host string, o PullOptions) error {
 
 func requestFor(op, dir string, o PullOptions) helperRequest {
 	return helperRequest{Op: op, Dir: dir, TLSVerify: o.TLSVerify, Creds: o.Creds, AuthFile: o.AuthFile, CertDir: o.CertDir,
-		Arch: o.Arch, OS: o.OS, Progress: o.Progress != nil, Compression: o.Compression}
+		Arch: o.Arch, OS: o.OS, Progress: o.Progress != nil, Compression: o.Compression, SignaturePolicy: o.SignaturePolicy}
 }
 
 // FetchURL opens the body of an http(s) URL (import's source), which the helper streams.

@@ -55,7 +55,7 @@ func serve(ctx context.Context, req helperRequest) helperResult {
 		return resultOf(err)
 	}
 	o := PullOptions{TLSVerify: req.TLSVerify, Creds: req.Creds, AuthFile: req.AuthFile, CertDir: req.CertDir, Arch: req.Arch, OS: req.OS,
-		Compression: req.Compression}
+		Compression: req.Compression, SignaturePolicy: req.SignaturePolicy}
 	if req.Progress {
 		o.Progress = os.Stdout
 	}

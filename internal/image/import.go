@@ -17,6 +17,9 @@ type ImportOptions struct {
 	Message string   // the history comment
 	// Arch, OS and Variant are the platform the config names (default this machine's).
 	Arch, OS, Variant string
+	// SignaturePolicy is the policy file the import must satisfy ("" : the default), Source
+	// the tarball's path or URL ("-" or "" : standard input).
+	SignaturePolicy, Source string
 }
 
 // Import makes a one-layer image from a root filesystem tarball (plain, gzip, bzip2, or zstd
@@ -28,6 +31,9 @@ func (s *Store) Import(r io.Reader, ref string, changes []string) (*Image, error
 
 // ImportWith is Import with a history message.
 func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, error) {
+	if err := CheckImport(o.SignaturePolicy, o.Source); err != nil {
+		return nil, err
+	}
 	var cfg ConfigFile
 	cfg.Architecture = runtime.GOARCH
 	cfg.OS = "linux"

@@ -130,7 +130,7 @@ func stage(r io.Reader, dir string) (*archive, error) {
 }
 
 // Load reads a docker-archive or oci-archive (possibly compressed) and stores its images.
-func (s *Store) Load(r io.Reader) ([]*Image, error) {
+func (s *Store) Load(r io.Reader, o LoadOptions) ([]*Image, error) {
 	in, err := s.newIngest()
 	if err != nil {
 		return nil, err
@@ -147,6 +147,9 @@ func (s *Store) Load(r io.Reader) ([]*Image, error) {
 	a, err := stage(r, dir)
 	if err != nil {
 		return nil, fmt.Errorf("loading image archive: %w", err)
+	}
+	if err := checkLoad(o, a); err != nil {
+		return nil, err
 	}
 	var imgs []*Image
 	switch {

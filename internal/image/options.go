@@ -5,6 +5,8 @@ import (
 	"net"
 	"runtime"
 	"strings"
+
+	"pea/internal/image/trust"
 )
 
 // PullOptions control how a registry is reached.
@@ -24,6 +26,11 @@ type PullOptions struct {
 	Arch, OS string
 	// Compression is a push's layer compression, gzip or zstd ("" : the layers as stored).
 	Compression string
+	// SignaturePolicy is the policy file (containers-policy.json) a pull must satisfy; ""
+	// reads the default one (see trust.Load).
+	SignaturePolicy string
+
+	policy *trust.Policy // loaded once per pull
 }
 
 // PushOptions control a push; they are the same as a pull's.

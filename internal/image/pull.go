@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"pea/internal/errdefs"
+	"pea/internal/image/trust"
 )
 
 // Pull fetches ref from its registry (a short name from each search registry in turn, each
@@ -22,6 +23,11 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, er
 	reg, err := s.Registries()
 	if err != nil {
 		return nil, err
+	}
+	if o.policy == nil {
+		if o.policy, err = trust.Load(o.SignaturePolicy); err != nil {
+			return nil, err
+		}
 	}
 	var candidates []Reference
 	if r.Domain == "" {
@@ -56,11 +62,17 @@ func (s *Store) pullFrom(ctx context.Context, c Reference, reg *Registries, o Pu
 		return nil, err
 	}
 	p.printf("Trying to pull %s...\n", c)
+	if err := checkPulling(o.policy, c); err != nil {
+		return nil, err
+	}
 	var errs []error
 	for _, ep := range eps {
 		img, err := s.pullEndpoint(ctx, c, ep, o, p)
 		if err == nil {
 			return img, nil
+		}
+		if errors.Is(err, trust.ErrRejected) {
+			return nil, err // the policy judges the image, wherever it comes from
 		}
 		if ep.Mirror {
 			err = fmt.Errorf("mirror %s: %w", ep.Repository, err)
@@ -104,6 +116,10 @@ func (s *Store) pullEndpoint(ctx context.Context, c Reference, ep Endpoint, o Pu
 		if raw, mt, err = rc.getManifest(desc.Digest.String()); err != nil {
 			return nil, classify(err)
 		}
+	}
+	// The policy judges the image before anything else is read of it.
+	if err := checkPulled(o.policy, c, rc, raw); err != nil {
+		return nil, err
 	}
 	if mt == DockerManifestSchema1 || mt == DockerManifestSchema1Signed {
 		return nil, fmt.Errorf("manifest has no config (schema 1 images are not supported): %w", errdefs.ErrInvalid)

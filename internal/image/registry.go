@@ -78,6 +78,10 @@ type regClient struct {
 	authHeader string            // the Authorization header value in use
 	// fixedScope, when set, is the token scope instead of the repository's (the catalog's).
 	fixedScope string
+	// supportsSignatures: the registry said in its ping that it serves signatures itself
+	// (X-Registry-Supports-Signatures: 1, OpenShift's extension), which then replaces the
+	// lookaside.
+	supportsSignatures bool
 }
 
 // newRegClient prepares a client for repo (host/path); nothing is sent until the first request.
@@ -283,6 +287,7 @@ func (c *regClient) pingScheme(scheme string) error {
 	// A redirect may have moved us to the other scheme (a redirect to http:// is allowed only
 	// when insecure, by the transport).
 	c.base = resp.Request.URL.Scheme + "://" + c.host
+	c.supportsSignatures = resp.Header.Get("X-Registry-Supports-Signatures") == "1"
 	if c.authScheme == "basic" && !c.creds.anonymous() {
 		c.authHeader = "Basic " + base64.StdEncoding.EncodeToString([]byte(c.creds.Username+":"+c.creds.Password))
 	}

@@ -226,7 +226,7 @@ func TestPullIndexGzipAndSaveLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		s2, _ := Open(filepath.Join(t.TempDir(), "images"))
-		got, err := s2.Load(&buf)
+		got, err := s2.Load(&buf, LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
