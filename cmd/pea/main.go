@@ -16,5 +16,6 @@ import (
 
 func main() {
 	recordPin()
+	noteRootless()
 	os.Exit(cli.Main(os.Args[1:]))
 }

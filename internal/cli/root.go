@@ -202,7 +202,7 @@ func newRootCommand(a *app) *cobra.Command {
 	})
 	f := root.PersistentFlags()
 	defRoot, defRunRoot := engine.DefaultRoot, engine.DefaultRunRoot
-	if os.Geteuid() != 0 || os.Getenv(rootless.EnvJoined) != "" {
+	if os.Geteuid() != 0 || rootless.JoinedAtStart() || os.Getenv(rootless.EnvJoined) != "" {
 		defRoot, defRunRoot = rootless.DefaultRoot(), rootless.DefaultRunRoot()
 	}
 	f.StringVar(&a.opts.Root, "root", envOr("PEA_ROOT", defRoot), "path to the persistent storage (database, images, containers)")

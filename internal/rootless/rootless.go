@@ -39,6 +39,20 @@ import (
 	"pea/internal/model"
 )
 
+// joinedAtStart: cmd/pea's constructor joined the namespaces before the Go runtime started.
+var joinedAtStart bool
+
+// MarkJoined records that the process joined its rootless namespaces before Go started (it is
+// called by main, before anything else).
+func MarkJoined() { joinedAtStart = true }
+
+// JoinedAtStart reports whether MarkJoined was called.
+func JoinedAtStart() bool { return joinedAtStart }
+
+// envTried is set for the pea Enter re-executes to be joined by cmd/pea's constructor: should
+// that one still not be joined, it goes through nsenter instead of trying again.
+const envTried = "_PEA_ROOTLESS_TRIED"
+
 // EnvJoined is set in the environment of the pea that Enter re-executes in the namespace: its
 // default store locations are the user's.
 const EnvJoined = "_PEA_ROOTLESS"
@@ -238,6 +252,11 @@ func Enter(runRoot string, args []string) error {
 			return err
 		}
 	}
+	env := append(os.Environ(), EnvJoined+"=1")
+	if os.Getenv(envTried) == "" {
+		// cmd/pea's constructor joins the pause process's namespaces before Go starts.
+		return fmt.Errorf("rootless: re-execute pea: %w", syscall.Exec(exe, append([]string{os.Args[0]}, args...), append(env, envTried+"=1")))
+	}
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		return fmt.Errorf("rootless: nsenter (util-linux) is needed to run pea as an unprivileged user: %w", err)
@@ -247,7 +266,7 @@ func Enter(runRoot string, args []string) error {
 		cwd = "/"
 	}
 	argv := append([]string{"nsenter", "--preserve-credentials", "-U", "-m", "-t", strconv.Itoa(pid), "--wd=" + cwd, "--", exe}, args...)
-	return fmt.Errorf("rootless: exec nsenter: %w", syscall.Exec(nsenter, argv, append(os.Environ(), EnvJoined+"=1")))
+	return fmt.Errorf("rootless: exec nsenter: %w", syscall.Exec(nsenter, argv, env))
 }
 
 // makePause starts the pause process in new user and mount namespaces and maps its IDs, under
