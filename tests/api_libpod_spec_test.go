@@ -176,7 +176,7 @@ func TestLibpodSpecFlags(t *testing.T) {
 			[]string{"search ex.com\nnameserver 1.1.1.1\noptions ndots:2", "1.2.3.4\tfoo"}},
 		{"no-hosts", []string{"--no-hosts"}, [][]string{{"ls", "/etc/hosts"}}, []string{"No such file"}},
 		{"init-restart", []string{"--init", "--restart", "on-failure:3"},
-			[][]string{{"sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"}, {"-f", "{{.HostConfig.RestartPolicy.Name}}"}},
+			[][]string{{"sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"}, {"-f", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"}},
 			[]string{"/run/pea-init -- sleep 300", "on-failure:3"}},
 		{"restart-always", []string{"--restart", "always"}, [][]string{{"-f", "{{.HostConfig.RestartPolicy.Name}}"}}, []string{"always"}},
 		{"health", []string{"--health-cmd", "test -e /ok", "--health-interval", "5s", "--health-retries", "2",

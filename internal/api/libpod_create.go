@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"pea/internal/engine"
@@ -138,16 +140,32 @@ func (sp *libpodSpec) networkMode() (string, error) {
 	return "", fmt.Errorf("network mode %q is not one pea has (bridge, host, none, container, path): %w", sp.NetNS.Mode, errdefs.ErrInvalid)
 }
 
-// networkNames are the networks the SpecGenerator names, sorted (the order of their
-// interfaces); "default" is the default network, which an empty list means.
+// networkNames are the networks the SpecGenerator names, in the order of their interfaces:
+// that of their interface names (eth0, eth1, ... as generate spec writes them), else by name;
+// "default" is the default network, which an empty list means.
 func (sp *libpodSpec) networkNames() []string {
+	return networkNames(sp.Networks)
+}
+
+func networkNames(networks map[string]libpodNetworkOpts) []string {
 	var nets []string
-	for n := range sp.Networks {
+	for n := range networks {
 		if n != "default" {
 			nets = append(nets, n)
 		}
 	}
-	sort.Strings(nets)
+	index := func(n string) int {
+		if i, err := strconv.Atoi(strings.TrimPrefix(networks[n].InterfaceName, "eth")); err == nil && strings.HasPrefix(networks[n].InterfaceName, "eth") {
+			return i
+		}
+		return math.MaxInt
+	}
+	sort.Slice(nets, func(i, j int) bool {
+		if a, b := index(nets[i]), index(nets[j]); a != b {
+			return a < b
+		}
+		return nets[i] < nets[j]
+	})
 	return nets
 }
 

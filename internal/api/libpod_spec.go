@@ -1,5 +1,7 @@
 package api
 
+import "fmt"
+
 // libpodSpec is podman 4.3's SpecGenerator as POST /libpod/containers/create takes it: the
 // client has already turned `podman create/run`'s flags into it (sizes into bytes, --cpus into
 // a quota and period, --read-only's tmpfs into mounts, -v into mounts or named volumes). Every
@@ -89,26 +91,19 @@ type libpodSpec struct {
 	HostUsers    []string         `json:"hostusers"`
 
 	// Security.
-	Privileged      bool            `json:"privileged"`
-	CapAdd          []string        `json:"cap_add"`
-	CapDrop         []string        `json:"cap_drop"`
-	SelinuxOpts     []string        `json:"selinux_opts"`
-	ApparmorProfile string          `json:"apparmor_profile"`
-	SeccompPolicy   string          `json:"seccomp_policy"`
-	SeccompProfile  string          `json:"seccomp_profile_path"`
-	NoNewPrivileges bool            `json:"no_new_privileges"`
-	ProcOpts        []string        `json:"procfs_opts"`
-	Mask            []string        `json:"mask"`
-	Unmask          []string        `json:"unmask"`
-	UserNS          libpodNamespace `json:"userns"`
-	IDMappings      *struct {
-		UIDMap     []libpodIDMap `json:"UIDMap"`
-		GIDMap     []libpodIDMap `json:"GIDMap"`
-		AutoUserNs bool          `json:"AutoUserNs"`
-		AutoOpts   struct {
-			Size uint32 `json:"Size"`
-		} `json:"AutoUserNsOpts"`
-	} `json:"idmappings"`
+	Privileged      bool              `json:"privileged"`
+	CapAdd          []string          `json:"cap_add"`
+	CapDrop         []string          `json:"cap_drop"`
+	SelinuxOpts     []string          `json:"selinux_opts"`
+	ApparmorProfile string            `json:"apparmor_profile"`
+	SeccompPolicy   string            `json:"seccomp_policy"`
+	SeccompProfile  string            `json:"seccomp_profile_path"`
+	NoNewPrivileges bool              `json:"no_new_privileges"`
+	ProcOpts        []string          `json:"procfs_opts"`
+	Mask            []string          `json:"mask"`
+	Unmask          []string          `json:"unmask"`
+	UserNS          libpodNamespace   `json:"userns"`
+	IDMappings      *libpodIDMappings `json:"idmappings"`
 
 	// Namespaces and cgroups.
 	PidNS        libpodNamespace `json:"pidns"`
@@ -173,6 +168,28 @@ type libpodNetworkOpts struct {
 	StaticMAC     string   `json:"static_mac"`
 	Aliases       []string `json:"aliases"`
 	InterfaceName string   `json:"interface_name"`
+}
+
+// libpodIDMappings are the ID maps of a user namespace (--uidmap, --gidmap, --userns
+// auto:size=N).
+type libpodIDMappings struct {
+	UIDMap     []libpodIDMap `json:"UIDMap"`
+	GIDMap     []libpodIDMap `json:"GIDMap"`
+	AutoUserNs bool          `json:"AutoUserNs"`
+	AutoOpts   struct {
+		Size uint32 `json:"Size"`
+	} `json:"AutoUserNsOpts"`
+}
+
+// strings are the maps as --uidmap and --gidmap values, and the size of an automatic one.
+func (m *libpodIDMappings) strings() (uidmap, gidmap []string, autoSize uint32) {
+	for _, e := range m.UIDMap {
+		uidmap = append(uidmap, fmt.Sprintf("%d:%d:%d", e.ContainerID, e.HostID, e.Size))
+	}
+	for _, e := range m.GIDMap {
+		gidmap = append(gidmap, fmt.Sprintf("%d:%d:%d", e.ContainerID, e.HostID, e.Size))
+	}
+	return uidmap, gidmap, m.AutoOpts.Size
 }
 
 type libpodIDMap struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -257,9 +258,12 @@ func libpodMountToModel(m libpodMount) (model.Mount, error) {
 	switch m.Type {
 	case "bind", "":
 		var opts []string
+		nonRecursive := false
 		for _, o := range m.Options {
 			switch o {
-			case "bind", "rbind": // --mount's bind-nonrecursive, which pea run takes as recursive too
+			case "bind": // --mount's bind-nonrecursive
+				nonRecursive = true
+			case "rbind":
 			default:
 				opts = append(opts, o)
 			}
@@ -271,7 +275,11 @@ func libpodMountToModel(m libpodMount) (model.Mount, error) {
 		if !filepath.IsAbs(m.Source) {
 			return model.Mount{}, invalidSpec("bind mount %s: the service needs an absolute source path", spec)
 		}
-		return engine.ParseVolume(spec)
+		mnt, err := engine.ParseVolume(spec)
+		if nonRecursive && !slices.Contains(m.Options, "rbind") {
+			mnt.Options = append(mnt.Options, "bind") // as pea run's --mount bind-nonrecursive
+		}
+		return mnt, err
 	case "tmpfs":
 		var opts []string
 		chown := false

@@ -18,13 +18,7 @@ func (sp *libpodSpec) applyUserNS(cfg *model.ContainerConfig) error {
 	var uidmap, gidmap []string
 	var autoSize uint32
 	if m := sp.IDMappings; m != nil {
-		for _, e := range m.UIDMap {
-			uidmap = append(uidmap, fmt.Sprintf("%d:%d:%d", e.ContainerID, e.HostID, e.Size))
-		}
-		for _, e := range m.GIDMap {
-			gidmap = append(gidmap, fmt.Sprintf("%d:%d:%d", e.ContainerID, e.HostID, e.Size))
-		}
-		autoSize = m.AutoOpts.Size
+		uidmap, gidmap, autoSize = m.strings()
 	}
 	hasMaps := len(uidmap) > 0 || len(gidmap) > 0
 	v := ""
@@ -106,13 +100,26 @@ func (sp *libpodSpec) applyNamespaces(cfg *model.ContainerConfig, o *engine.Crea
 // exposed ports and the /etc files' settings (toNetwork set the mode, networks and DNS).
 func (sp *libpodSpec) applyNetwork(cfg *model.ContainerConfig, o *engine.CreateOptions) error {
 	nc := &cfg.Network
-	bridge := cfg.NS(model.NSNet).Mode == model.NSModeBridge
-	names := sp.networkNames()
-	if _, ok := sp.Networks["default"]; ok && len(names) == 0 {
+	if err := applyNetworkOpts(nc, sp.Networks, cfg.NS(model.NSNet).Mode == model.NSModeBridge); err != nil {
+		return err
+	}
+	if sp.UseImageResolv {
+		return invalidSpec("--dns none (the image's own /etc/resolv.conf): pea always writes the container's resolv.conf")
+	}
+	nc.NoHosts = sp.UseImageHosts
+	return sp.applyPorts(cfg, o)
+}
+
+// applyNetworkOpts sets on nc what is asked of each network (of a container, or of a pod's
+// infra container): static addresses (the first network's are nc's own, the others' in Addrs)
+// and aliases, which need a bridge namespace of the container's own.
+func applyNetworkOpts(nc *model.NetworkConfig, networks map[string]libpodNetworkOpts, bridge bool) error {
+	names := networkNames(networks)
+	if _, ok := networks["default"]; ok && len(names) == 0 {
 		names = []string{"default"} // the default network, with --ip, --mac-address...
 	}
 	for i, name := range names {
-		opts := sp.Networks[name]
+		opts := networks[name]
 		if opts.InterfaceName != "" && opts.InterfaceName != "eth"+strconv.Itoa(i) {
 			return invalidSpec("--network %s:interface_name=%s: pea names the interfaces eth0, eth1... in the networks' order", name, opts.InterfaceName)
 		}
@@ -157,11 +164,7 @@ func (sp *libpodSpec) applyNetwork(cfg *model.ContainerConfig, o *engine.CreateO
 			nc.Aliases[key] = opts.Aliases
 		}
 	}
-	if sp.UseImageResolv {
-		return invalidSpec("--dns none (the image's own /etc/resolv.conf): pea always writes the container's resolv.conf")
-	}
-	nc.NoHosts = sp.UseImageHosts
-	return sp.applyPorts(cfg, o)
+	return nil
 }
 
 // applyPorts sets -p (with its ranges and protocols, as pea run keeps them) and --expose.

@@ -15,62 +15,11 @@ import (
 
 func (sp *libpodSpec) applyResources(cfg *model.ContainerConfig, _ *engine.CreateOptions) error {
 	res := &cfg.Resources
-	if r := sp.Resources; r != nil {
-		if m := r.Memory; m != nil {
-			if m.Limit != nil && *m.Limit > 0 {
-				res.Memory = *m.Limit
-				if res.Memory < 6*1024*1024 {
-					return invalidSpec("invalid --memory %d: the minimum memory limit is 6MB", res.Memory)
-				}
-				// The client sends the swap limit it wants (twice the memory without
-				// --memory-swap); none with a limit is --memory-swap -1.
-				res.MemorySwap = -1
-			}
-			if m.Swap != nil {
-				res.MemorySwap = *m.Swap
-			}
-			if m.Reservation != nil {
-				res.MemoryReservation = *m.Reservation
-			}
-			if m.Swappiness != nil {
-				if *m.Swappiness > 100 {
-					return invalidSpec("invalid --memory-swappiness %d: from 0 to 100", *m.Swappiness)
-				}
-				sw := int64(*m.Swappiness)
-				res.MemorySwappiness = &sw
-			}
-			if m.DisableOOMKiller != nil {
-				res.OOMKillDisable = *m.DisableOOMKiller
-			}
-		}
-		if c := r.CPU; c != nil {
-			// --cpus comes as a quota of a 100ms period, which gives the cgroup the same values.
-			if c.Shares != nil {
-				res.CPUShares = *c.Shares
-			}
-			if c.Quota != nil {
-				res.CPUQuota = *c.Quota
-			}
-			if c.Period != nil {
-				res.CPUPeriod = *c.Period
-			}
-			if c.RealtimeRuntime != nil {
-				res.CPURtRuntime = *c.RealtimeRuntime
-			}
-			if c.RealtimePeriod != nil {
-				res.CPURtPeriod = *c.RealtimePeriod
-			}
-			res.CpusetCpus, res.CpusetMems = c.Cpus, c.Mems
-		}
-		if p := r.Pids; p != nil && p.Limit > 0 { // 0: --pids-limit 0 or -1, no limit
-			res.PidsLimit = p.Limit
-		}
-		if b := r.BlockIO; b != nil && b.Weight != nil {
-			res.BlkioWeight = *b.Weight
-		}
-		if len(r.Unified) > 0 {
-			cfg.CgroupConf = r.Unified
-		}
+	if err := sp.Resources.applyTo(res); err != nil {
+		return err
+	}
+	if r := sp.Resources; r != nil && len(r.Unified) > 0 {
+		cfg.CgroupConf = r.Unified
 	}
 	if sp.ShmSize != nil && *sp.ShmSize > 0 {
 		res.ShmSize = *sp.ShmSize
@@ -109,6 +58,67 @@ func (sp *libpodSpec) applyResources(cfg *model.ContainerConfig, _ *engine.Creat
 			return err
 		}
 		cfg.Ulimits = append(cfg.Ulimits, model.Ulimit{Name: strings.ToLower(strings.TrimPrefix(rl.Type, "RLIMIT_")), Soft: rl.Soft, Hard: rl.Hard})
+	}
+	return nil
+}
+
+// applyTo sets the cgroup limits of r (nil: none) on res: memory, CPU, pids and the block I/O
+// weight.
+func (r *libpodResources) applyTo(res *model.Resources) error {
+	if r == nil {
+		return nil
+	}
+	if m := r.Memory; m != nil {
+		if m.Limit != nil && *m.Limit > 0 {
+			res.Memory = *m.Limit
+			if res.Memory < 6*1024*1024 {
+				return invalidSpec("invalid --memory %d: the minimum memory limit is 6MB", res.Memory)
+			}
+			// The client sends the swap limit it wants (twice the memory without
+			// --memory-swap); none with a limit is --memory-swap -1.
+			res.MemorySwap = -1
+		}
+		if m.Swap != nil {
+			res.MemorySwap = *m.Swap
+		}
+		if m.Reservation != nil {
+			res.MemoryReservation = *m.Reservation
+		}
+		if m.Swappiness != nil {
+			if *m.Swappiness > 100 {
+				return invalidSpec("invalid --memory-swappiness %d: from 0 to 100", *m.Swappiness)
+			}
+			sw := int64(*m.Swappiness)
+			res.MemorySwappiness = &sw
+		}
+		if m.DisableOOMKiller != nil {
+			res.OOMKillDisable = *m.DisableOOMKiller
+		}
+	}
+	if c := r.CPU; c != nil {
+		// --cpus comes as a quota of a 100ms period, which gives the cgroup the same values.
+		if c.Shares != nil {
+			res.CPUShares = *c.Shares
+		}
+		if c.Quota != nil {
+			res.CPUQuota = *c.Quota
+		}
+		if c.Period != nil {
+			res.CPUPeriod = *c.Period
+		}
+		if c.RealtimeRuntime != nil {
+			res.CPURtRuntime = *c.RealtimeRuntime
+		}
+		if c.RealtimePeriod != nil {
+			res.CPURtPeriod = *c.RealtimePeriod
+		}
+		res.CpusetCpus, res.CpusetMems = c.Cpus, c.Mems
+	}
+	if p := r.Pids; p != nil && p.Limit > 0 { // 0: --pids-limit 0 or -1, no limit
+		res.PidsLimit = p.Limit
+	}
+	if b := r.BlockIO; b != nil && b.Weight != nil {
+		res.BlkioWeight = *b.Weight
 	}
 	return nil
 }

@@ -40,10 +40,10 @@ func newPlayCommand(a *app) *cobra.Command {
 func newGenerateCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate",
-		Short: "Generate Kubernetes YAML (kube) or systemd units (systemd)",
+		Short: "Generate Kubernetes YAML (kube), systemd units (systemd) or a SpecGenerator (spec)",
 		RunE:  groupRunE,
 	}
-	cmd.AddCommand(newKubeGenerateCommand(a, "kube"), newGenerateSystemdCommand(a))
+	cmd.AddCommand(newKubeGenerateCommand(a, "kube"), newGenerateSpecCommand(a), newGenerateSystemdCommand(a))
 	return cmd
 }
 

@@ -3,7 +3,10 @@
 // at the edge, and later the REST and CRI servers map them to HTTP and gRPC codes.
 package errdefs
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNotFound: no object of that name or ID.
@@ -50,6 +53,12 @@ type classError struct {
 
 func (e *classError) Error() string { return e.msg }
 func (e *classError) Unwrap() error { return e.class }
+
+// Errorf is an error of class class whose text is the message alone: podman's wording, where
+// the class's own words would be one word too many.
+func Errorf(class error, format string, args ...any) error {
+	return &classError{fmt.Sprintf(format, args...), class}
+}
 
 // Errors with podman's wording, in their classes.
 var (

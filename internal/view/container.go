@@ -220,7 +220,8 @@ type HostConfig struct {
 	Ulimits           []model.Ulimit        `json:"Ulimits"`
 	Devices           []string              `json:"Devices"`
 	RestartPolicy     struct {
-		Name string `json:"Name"`
+		Name              string `json:"Name"`
+		MaximumRetryCount uint   `json:"MaximumRetryCount"`
 	} `json:"RestartPolicy"`
 	LogConfig struct {
 		Type string `json:"Type"`
@@ -367,13 +368,20 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	}
 	if cfg.Resources.CPUPeriod != 0 || cfg.Resources.CPUQuota != 0 {
 		h.CpuPeriod, h.CpuQuota = cfg.Resources.CPUPeriod, cfg.Resources.CPUQuota
+		if h.CpuPeriod == 100000 && h.CpuQuota > 0 {
+			h.NanoCpus = h.CpuQuota * 10000 // podman's CPUs of a quota of its default period
+		}
 	}
 	h.MemorySwap, h.MemoryReservation = cfg.Resources.MemorySwap, cfg.Resources.MemoryReservation
 	if h.MemorySwap < 0 {
 		h.MemorySwap = 0 // unlimited swap, as podman shows it
 	}
 	h.CpuShares, h.CpusetMems, h.OomScoreAdj = cfg.Resources.CPUShares, cfg.Resources.CpusetMems, cfg.OOMScoreAdj
-	h.RestartPolicy.Name = cfg.RestartPolicy
+	policy, tries, _ := strings.Cut(cfg.RestartPolicy, ":")
+	h.RestartPolicy.Name = policy
+	if n, err := strconv.ParseUint(tries, 10, 32); err == nil {
+		h.RestartPolicy.MaximumRetryCount = uint(n)
+	}
 	runFlags(&h, cfg, rt.LogPath(cfg))
 	for _, m := range cfg.Mounts {
 		switch m.Type {
