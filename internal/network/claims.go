@@ -47,6 +47,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"pea/internal/fsx"
 )
 
 // hostClaimDir is the production registry.
@@ -59,9 +61,10 @@ const (
 
 // claim is one line of the registry.
 type claim struct {
-	kind   string // "bridge" or "subnet"
-	key    string // the bridge name, or the subnet in canonical (masked) form
-	ino    uint64 // the conflist's inode and mtime when last found to hold the claim
+	kind   string       // "bridge" or "subnet"
+	key    string       // the bridge name, or the subnet in canonical (masked) form
+	prefix netip.Prefix // the subnet, parsed
+	ino    uint64       // the conflist's inode and mtime when last found to hold the claim
 	mtime  int64
 	config string // absolute path of the claiming network's conflist
 }
@@ -72,13 +75,7 @@ func (c *claim) owner() string {
 }
 
 // subnet is a subnet claim's subnet (invalid for a bridge claim).
-func (c *claim) subnet() netip.Prefix {
-	if c.kind != "subnet" {
-		return netip.Prefix{}
-	}
-	p, _ := netip.ParsePrefix(c.key)
-	return p
-}
+func (c *claim) subnet() netip.Prefix { return c.prefix }
 
 // parseClaims reads the registry's lines; a line it cannot read is dropped (it claims nothing).
 func parseClaims(data []byte) []claim {
@@ -93,7 +90,10 @@ func parseClaims(data []byte) []claim {
 		c.ino, err1 = strconv.ParseUint(f[2], 10, 64)
 		c.mtime, err2 = strconv.ParseInt(f[3], 10, 64)
 		c.config, err3 = strconv.Unquote(f[4])
-		if err1 == nil && err2 == nil && err3 == nil && filepath.IsAbs(c.config) && (c.kind == "bridge" || c.subnet().IsValid()) {
+		if c.kind == "subnet" {
+			c.prefix, _ = netip.ParsePrefix(c.key)
+		}
+		if err1 == nil && err2 == nil && err3 == nil && filepath.IsAbs(c.config) && (c.kind == "bridge" || c.prefix.IsValid()) {
 			out = append(out, c)
 		}
 	}
@@ -117,7 +117,7 @@ func networkClaims(n *Network, config string) []claim {
 	out := []claim{{kind: "bridge", key: n.NetworkInterface, config: config}}
 	for _, s := range n.Subnets {
 		if p, err := netip.ParsePrefix(s.Subnet); err == nil {
-			out = append(out, claim{kind: "subnet", key: p.Masked().String(), config: config})
+			out = append(out, claim{kind: "subnet", key: p.Masked().String(), prefix: p.Masked(), config: config})
 		}
 	}
 	return out
@@ -174,7 +174,7 @@ func lockRegistry(dir string) (*registry, error) {
 			continue
 		}
 		r := &registry{dir: dir, fd: fd}
-		data, err := os.ReadFile(filepath.Join(dir, claimFile))
+		data, err := fsx.ReadFile(filepath.Join(dir, claimFile))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			r.unlock()
 			return nil, fmt.Errorf("network claims: %w", err)
@@ -202,7 +202,7 @@ func (r *registry) save() error {
 	// Rewritten in place, not written aside and renamed: ext4 flushes a file renamed over
 	// another (or truncated to nothing) at once, which cost 0.2-0.6 ms on every create. A write
 	// torn by a power loss leaves lines that read as no claim, or claims that are checked.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := fsx.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("network claims: %w", err)
 	}
@@ -249,7 +249,7 @@ func (r *registry) holds(c *claim) bool {
 	}
 	n, seen := r.confs[c.config]
 	if !seen {
-		if data, err := os.ReadFile(c.config); err == nil {
+		if data, err := fsx.ReadFile(c.config); err == nil {
 			n, err = parseConflist(data, time.Time{})
 			if err != nil || n.Name+".conflist" != filepath.Base(c.config) || n.Driver != "bridge" {
 				n = nil

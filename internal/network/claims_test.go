@@ -50,8 +50,8 @@ func claimsIn(t *testing.T, dir string) map[string]string {
 func TestClaimsFormat(t *testing.T) {
 	in := []claim{
 		{kind: "bridge", key: "pea7", ino: 12, mtime: 1733040000123456789, config: "/var/lib/pea/networks/web.conflist"},
-		{kind: "subnet", key: "10.90.1.0/24", ino: 12, mtime: 1, config: "/tmp/a root\n\"x\"/networks/web.conflist"},
-		{kind: "subnet", key: "fd12:3456:789a:1::/64", ino: 13, mtime: 2, config: "/r/networks/ds.conflist"},
+		{kind: "subnet", key: "10.90.1.0/24", prefix: netip.MustParsePrefix("10.90.1.0/24"), ino: 12, mtime: 1, config: "/tmp/a root\n\"x\"/networks/web.conflist"},
+		{kind: "subnet", key: "fd12:3456:789a:1::/64", prefix: netip.MustParsePrefix("fd12:3456:789a:1::/64"), ino: 13, mtime: 2, config: "/r/networks/ds.conflist"},
 	}
 	data := formatClaims(in)
 	// Lines pea cannot read claim nothing: a torn write, a relative path, a bad subnet.

@@ -168,7 +168,7 @@ func (m *Manager) choose(n *Network, o CreateOptions, existing []*Network, other
 		return err
 	}
 	var err error
-	if n.Subnets, err = chooseSubnets(o, usedSubnets{networks: existing, claims: others}, isDefault); err != nil {
+	if n.Subnets, err = chooseSubnets(o, usedBy(existing, others), isDefault); err != nil {
 		return err
 	}
 	for _, s := range n.Subnets {

@@ -70,27 +70,55 @@ func at(list []string, i int) string {
 }
 
 // usedSubnets are what a new network's subnets must not overlap: the subnets of the store's
-// networks and, for a bridge network, those other stores' bridge networks claim (claims.go).
-type usedSubnets struct {
-	networks []*Network
-	claims   []claim // other stores' claims; those on bridge names are ignored
+// networks and, for a bridge network, those other stores' bridge networks claim (claims.go),
+// parsed once: a free subnet is searched for among thousands of candidates.
+type usedSubnets []usedSubnet
+
+type usedSubnet struct {
+	prefix  netip.Prefix
+	network string // a network of the store, or
+	claim   *claim // another store's claim
+}
+
+// usedBy lists the subnets of networks and of the subnet claims among claims.
+func usedBy(networks []*Network, claims []claim) usedSubnets {
+	var u usedSubnets
+	for _, e := range networks {
+		for _, s := range e.Subnets {
+			if q, err := netip.ParsePrefix(s.Subnet); err == nil {
+				u = append(u, usedSubnet{prefix: q, network: e.Name})
+			}
+		}
+	}
+	for i := range claims {
+		if q := claims[i].subnet(); q.IsValid() {
+			u = append(u, usedSubnet{prefix: q, claim: &claims[i]})
+		}
+	}
+	return u
 }
 
 // overlap names the network whose subnet overlaps p, "" when none does.
 func (u usedSubnets) overlap(p netip.Prefix) string {
-	for _, e := range u.networks {
-		for _, s := range e.Subnets {
-			if q, err := netip.ParsePrefix(s.Subnet); err == nil && q.Overlaps(p) {
-				return "network " + e.Name
+	for _, s := range u {
+		if s.prefix.Overlaps(p) {
+			if s.claim != nil {
+				return s.claim.owner()
 			}
-		}
-	}
-	for i := range u.claims {
-		if q := u.claims[i].subnet(); q.IsValid() && q.Overlaps(p) {
-			return u.claims[i].owner()
+			return "network " + s.network
 		}
 	}
 	return ""
+}
+
+// overlaps reports whether any subnet of u overlaps p.
+func (u usedSubnets) overlaps(p netip.Prefix) bool {
+	for _, s := range u {
+		if s.prefix.Overlaps(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // explicitSubnet parses a given subnet and refuses one too small for a container or one that
@@ -111,21 +139,27 @@ func explicitSubnet(spec string, used usedSubnets) (netip.Prefix, error) {
 }
 
 // freeIPv4Subnet picks the first free IPv4 subnet (overlapping no network, no other store's
-// claim and nothing the host routes): a /16 from 10.90.0.0 upward for the default network, a /24 from 10.90.1.0 upward for
-// the others. 10.90.0.0/24 is left to the default network; podman's 10.88/16 and 10.89/16 lie
-// below the range, so pea and podman networks do not meet.
+// claim and nothing the host routes): a /16 from 10.90.0.0 upward for the default network, a
+// /24 from 10.90.1.0 upward for the others. 10.90.0.0/24 is left to the default network;
+// podman's 10.88/16 and 10.89/16 lie below the range, so pea and podman networks do not meet.
 func freeIPv4Subnet(used usedSubnets, isDefault bool) (netip.Prefix, error) {
-	host := hostPrefixes()
-	free := func(p netip.Prefix) bool {
-		if used.overlap(p) != "" {
-			return false
-		}
-		for _, h := range host {
-			if h.Overlaps(p) {
-				return false
+	host := usedSubnets{}
+	for _, h := range hostPrefixes() {
+		host = append(host, usedSubnet{prefix: h})
+	}
+	free := func(p netip.Prefix) bool { return !used.overlaps(p) && !host.overlaps(p) }
+	// covered reports whether a /16 or larger taken prefix holds all of 10.b.0.0/16: its 256
+	// /24s need no look each (the default network's 10.90.0.0/16 is one).
+	covered := func(b int) bool {
+		a := netip.AddrFrom4([4]byte{10, byte(b), 0, 0})
+		for _, list := range []usedSubnets{used, host} {
+			for _, s := range list {
+				if s.prefix.Bits() <= 16 && s.prefix.Contains(a) {
+					return true
+				}
 			}
 		}
-		return true
+		return false
 	}
 	if isDefault {
 		// The default network is a /16, as podman's (10.88.0.0/16): every pod and container
@@ -138,6 +172,9 @@ func freeIPv4Subnet(used usedSubnets, isDefault bool) (netip.Prefix, error) {
 		}
 	}
 	for b := 90; b <= 255; b++ {
+		if covered(b) {
+			continue
+		}
 		for c := 0; c <= 255; c++ {
 			if b == 90 && c == 0 {
 				continue
