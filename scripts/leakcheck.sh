@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lists what pea's tests could leave behind on the host: conmon, container and health check timer processes, overlay
 # and namespace mounts, veth links and bridges, /run/netns entries, CNI and pea firewall rules,
-# host-local leases and cgroups. "snapshot" prints the list; "compare FILE" fails when anything
+# host-local leases, cgroups and claims in pea's host-wide network claim registry. "snapshot" prints the list; "compare FILE" fails when anything
 # appears that was not in FILE.
 set -uo pipefail
 export LC_ALL=C
@@ -12,6 +12,9 @@ snapshot() {
   ip -o link 2>/dev/null | awk -F': ' '{print "link " $2}' | sed 's/@.*//' | grep -E '^link (veth|pea)' | sort
   ls /run/netns 2>/dev/null | sed 's/^/netns /'
   iptables-save 2>/dev/null | grep -E 'CNI|pea' | sed -E 's/\[[0-9:]+\]//; s/^/rule /' | sort -u
+  # bridge names and subnets (internal/network/claims.go): kind, name, conflist (not its inode and time)
+  grep -v '^#' /var/lib/pea-host/network-claims 2>/dev/null | awk '{$3=$4=""; print "claim " $0}'
+  ls /var/lib/pea-host 2>/dev/null | grep -vx network-claims | sed 's/^/claim-dir /' # a temporary file left
   find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'pea*' -o -name '*pod-*' \) 2>/dev/null | sed 's/^/cgroup /' | sort
 }
 case ${1:-snapshot} in

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +72,11 @@ func (e *Env) teardown() {
 	for _, c := range confs {
 		e.run(nil, "network", "rm", "-f", strings.TrimSuffix(filepath.Base(c), ".conflist"))
 	}
+	// A claim a removal left behind (a removal that failed, a conflist pea could not read)
+	// would outlive the store in the host-wide registry: system reset releases all of them.
+	if len(storeClaims(e.Root)) > 0 {
+		e.run(nil, "system", "reset", "-f")
+	}
 	exec.Command("umount", "-R", e.Dir).Run()
 	// Unmount anything left below the store (overlays, netns pins), deepest first.
 	if data, err := os.ReadFile("/proc/self/mounts"); err == nil {
@@ -86,6 +92,27 @@ func (e *Env) teardown() {
 		}
 	}
 	os.RemoveAll(e.Dir)
+}
+
+// claimRegistry is pea's host-wide registry of bridge names and subnets
+// (internal/network/claims.go): one claim a line, the claiming conflist's path last, quoted.
+const claimRegistry = "/var/lib/pea-host/network-claims"
+
+// storeClaims lists the claims ("bridge pea3", "subnet 10.90.1.0/24") in the registry that name
+// a network of the store at root.
+func storeClaims(root string) []string {
+	data, _ := os.ReadFile(claimRegistry)
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, " ", 5)
+		if len(f) != 5 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if config, err := strconv.Unquote(f[4]); err == nil && strings.HasPrefix(config, root+"/") {
+			out = append(out, f[0]+" "+f[1])
+		}
+	}
+	return out
 }
 
 // Result of one pea command.

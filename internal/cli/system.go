@@ -91,6 +91,9 @@ func newSystemCommand(a *app) *cobra.Command {
 				rt.NetworkRemove(ctx, n.Name, true)
 			}
 			rt.StopRootlessNetwork()
+			if err := rt.NetworkReleaseClaims(); err != nil {
+				return err
+			}
 			mounted, _ := rt.MountedImages() // read-only overlays in the store: unmounted first
 			for _, m := range mounted {
 				rt.ImageUnmount(m.Image.ID, true)

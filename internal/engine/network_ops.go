@@ -106,6 +106,11 @@ func (r *Runtime) NetworkRemoveTimeout(ctx context.Context, name string, force b
 	return nil
 }
 
+// NetworkReleaseClaims gives up every host-wide claim (bridge names, subnets) that names a
+// network of this store, the networks' own removal having released theirs: for `system reset`,
+// after which nothing of the store may hold a name another store could use.
+func (r *Runtime) NetworkReleaseClaims() error { return r.networks().ReleaseClaims() }
+
 // NetworkPrune removes every network no container uses (the default one stays).
 func (r *Runtime) NetworkPrune(ctx context.Context, f PruneFilter) ([]string, error) {
 	ns, err := r.networks().List()

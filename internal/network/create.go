@@ -33,7 +33,7 @@ func validName(s string) bool {
 }
 
 // defaultBridge is the default network's bridge, unless another store on this host already took
-// it (its subnet: chooseSubnet).
+// or claimed it (its subnet: chooseSubnets).
 var defaultBridge = "pea0"
 
 // Create writes a new network's conflist. Nothing is created on the host: the bridge plugin
@@ -89,30 +89,17 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if err := setOptions(n, o.Options); err != nil {
 		return nil, err
 	}
-	if err := m.setInterface(n, o, existing, isDefault); err != nil {
-		return nil, err
+	if n.Driver == "bridge" {
+		// The bridge name and subnets are chosen and claimed under the host-wide lock, and
+		// the conflist is written before it is released: the claims hold from then on.
+		err = m.createClaimed(n, o, existing, isDefault)
+	} else {
+		err = m.choose(n, o, existing, nil, isDefault)
+		if err == nil {
+			err = m.writeConflist(n)
+		}
 	}
-	if n.Subnets, err = chooseSubnets(o, existing, isDefault); err != nil {
-		return nil, err
-	}
-	for _, s := range n.Subnets {
-		n.IPv6Enabled = n.IPv6Enabled || strings.Contains(s.Subnet, ":")
-	}
-	n.ID = networkID(n.Name)
-
-	data, err := conflistBytes(n)
 	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(m.configDir, 0o755); err != nil {
-		return nil, err
-	}
-	tmp := m.confPath(n.Name) + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, m.confPath(n.Name)); err != nil {
-		os.Remove(tmp)
 		return nil, err
 	}
 	// Leases of an earlier network of the same name are stale.
@@ -120,9 +107,95 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if err := m.ensureMasq(n); err != nil {
 		os.Remove(m.confPath(n.Name))
 		m.removeMasq(n)
+		m.releaseClaims(n)
 		return nil, err
 	}
 	return n, nil
+}
+
+// createClaimed chooses a bridge network's bridge name and subnets apart from every other
+// network on the host, writes the conflist and claims them, holding the claim registry's lock.
+func (m *Manager) createClaimed(n *Network, o CreateOptions, existing []*Network, isDefault bool) error {
+	reg, err := m.claimRegistry()
+	if err != nil {
+		return err
+	}
+	defer reg.unlock()
+	reg.sweep()
+	config := m.absConfPath(n.Name)
+	mine := filepath.Dir(config)
+	m.claimExisting(reg, existing)
+	var others []claim
+	for _, c := range reg.claims {
+		if filepath.Dir(c.config) != mine {
+			others = append(others, c)
+		}
+	}
+	if err := m.choose(n, o, existing, others, isDefault); err != nil {
+		reg.save() // what the sweep dropped
+		return err
+	}
+	if err := m.writeConflist(n); err != nil {
+		return err
+	}
+	err = reg.add(n, config)
+	if err == nil {
+		err = reg.save()
+	}
+	if err != nil {
+		os.Remove(m.confPath(n.Name))
+		return err
+	}
+	return nil
+}
+
+// claimExisting claims what the store's bridge networks use and no network holds: networks
+// made before the registry existed, or whose claims were lost, are protected from then on.
+func (m *Manager) claimExisting(reg *registry, existing []*Network) {
+	for _, e := range existing {
+		for _, want := range networkClaims(e, m.absConfPath(e.Name)) {
+			if !reg.claimed(want.kind, want.key) {
+				reg.addOne(want)
+			}
+		}
+	}
+}
+
+// choose settles the bridge name (or parent) and subnets, apart from the store's networks and
+// the claims of other stores' networks.
+func (m *Manager) choose(n *Network, o CreateOptions, existing []*Network, others []claim, isDefault bool) error {
+	if err := m.setInterface(n, o, existing, others, isDefault); err != nil {
+		return err
+	}
+	var err error
+	if n.Subnets, err = chooseSubnets(o, usedBy(existing, others), isDefault); err != nil {
+		return err
+	}
+	for _, s := range n.Subnets {
+		n.IPv6Enabled = n.IPv6Enabled || strings.Contains(s.Subnet, ":")
+	}
+	n.ID = networkID(n.Name)
+	return nil
+}
+
+// writeConflist writes n's conflist, replacing it whole.
+func (m *Manager) writeConflist(n *Network) error {
+	data, err := conflistBytes(n)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(m.configDir, 0o755); err != nil {
+		return err
+	}
+	tmp := m.confPath(n.Name) + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, m.confPath(n.Name)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 func setOptions(n *Network, opts map[string]string) error {
@@ -158,7 +231,8 @@ func setOptions(n *Network, opts map[string]string) error {
 }
 
 // setInterface picks the bridge name (bridge driver) or checks the parent (macvlan, ipvlan).
-func (m *Manager) setInterface(n *Network, o CreateOptions, existing []*Network, isDefault bool) error {
+// A bridge name is the store's own choice only when no other store's network claims it.
+func (m *Manager) setInterface(n *Network, o CreateOptions, existing []*Network, others []claim, isDefault bool) error {
 	if n.Driver != "bridge" {
 		if o.NetworkInterface != "" {
 			return invalidf("the %s driver takes a parent interface, not an interface name", n.Driver)
@@ -180,19 +254,30 @@ func (m *Manager) setInterface(n *Network, o CreateOptions, existing []*Network,
 	if o.Parent != "" {
 		return invalidf("a bridge network takes no parent interface")
 	}
+	claimedBy := func(s string) *claim {
+		for i := range others {
+			if others[i].kind == "bridge" && others[i].key == s {
+				return &others[i]
+			}
+		}
+		return nil
+	}
 	taken := func(s string) bool {
 		for _, e := range existing {
 			if e.Driver == "bridge" && e.NetworkInterface == s {
 				return true
 			}
 		}
-		return false
+		return claimedBy(s) != nil
 	}
 	name := o.NetworkInterface
 	switch {
 	case name != "":
 		if len(name) > 15 || !validName(name) {
 			return invalidf("interface name %q: use at most 15 letters, digits, '_', '.' or '-'", name)
+		}
+		if h := claimedBy(name); h != nil {
+			return invalidf("interface name %q is already used by %s", name, h.owner())
 		}
 		if taken(name) {
 			return invalidf("interface name %q is already used by another network", name)
@@ -278,8 +363,8 @@ func (m *Manager) read(path string) (*Network, error) {
 	return n, nil
 }
 
-// Remove deletes a network's conflist, its bridge and its leases. The caller makes sure that
-// no container uses it.
+// removeHere deletes a network's conflist, its bridge, its leases and its claims. The caller
+// makes sure that no container uses it.
 func (m *Manager) removeHere(name string) error {
 	unlock, err := m.lock()
 	if err != nil {
@@ -290,23 +375,49 @@ func (m *Manager) removeHere(name string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(m.confPath(n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("network %s: %w", n.Name, err)
+	if n.Driver != "bridge" {
+		if err := os.Remove(m.confPath(n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("network %s: %w", n.Name, err)
+		}
+	} else if err := m.removeClaimed(n); err != nil {
+		return err
 	}
 	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
 	m.removeMasq(n)
-	if n.Driver == "bridge" && n.NetworkInterface != "" && bridgeIsOurs(n) {
+	return nil
+}
+
+// removeClaimed removes a bridge network's conflist, its claims and its bridge, holding the
+// claim registry's lock: a bridge name another store's network claims is that network's, and
+// its bridge stays; no store can claim the name before the bridge is gone.
+func (m *Manager) removeClaimed(n *Network) error {
+	reg, err := m.claimRegistry()
+	if err != nil {
+		return err
+	}
+	defer reg.unlock()
+	config := m.absConfPath(n.Name)
+	keepBridge := reg.claimedElsewhere(n.NetworkInterface, config) != nil
+	if err := os.Remove(m.confPath(n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	reg.drop(func(c *claim) bool { return c.config == config })
+	if n.NetworkInterface != "" && !keepBridge && bridgeIsOurs(n) {
 		if err := deleteLink(n.NetworkInterface); err != nil {
+			reg.save()
 			return fmt.Errorf("network %s: delete bridge %s: %w", n.Name, n.NetworkInterface, err)
 		}
+	}
+	if err := reg.save(); err != nil {
+		return fmt.Errorf("network %s: %w", n.Name, err)
 	}
 	return nil
 }
 
-// bridgeIsOurs reports whether n's bridge carries no global address outside n's subnets.
-// Stores pick bridge names apart from each other only by the links that exist, and a bridge
-// appears at its network's first attachment: two stores' networks can name the same bridge,
-// and the one the bridge is not serving must leave it to the other.
+// bridgeIsOurs reports whether n's bridge carries no global address outside n's subnets. A
+// bridge name another store's network claims is left to it before this is asked (Remove); this
+// covers networks made before the claim registry, which two stores could have given one bridge
+// name: the one the bridge is not serving must leave it to the other.
 func bridgeIsOurs(n *Network) bool {
 	ifi, err := net.InterfaceByName(n.NetworkInterface)
 	if err != nil {

@@ -225,9 +225,10 @@ func TestValidNameMatchesPodmansPattern(t *testing.T) {
 	}
 }
 
-// TestRemoveLeavesAnotherStoresBridge: two stores' networks may name one bridge (names are
-// picked by the links that exist, and a bridge appears at its first attachment); removing the
-// network whose addresses the bridge does not carry leaves the bridge to the other's.
+// TestRemoveLeavesAnotherStoresBridge: a bridge name another store's network claims is refused
+// to an explicit --interface-name; a network that names it all the same (made before the claim
+// registry: its conflist written directly) leaves the bridge when removed, whether the claim
+// decides or, for two unclaimed networks, the bridge's addresses do.
 func TestRemoveLeavesAnotherStoresBridge(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
@@ -240,14 +241,27 @@ func TestRemoveLeavesAnotherStoresBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Teardown(ctx, o) })
-	nb, err := b.Create(CreateOptions{Name: unique("sb"), Subnets: []string{testSubnet(14)}, NetworkInterface: br})
-	if err != nil {
-		t.Fatal(err)
+	_, err := b.Create(CreateOptions{Name: unique("sb"), Subnets: []string{testSubnet(14)}, NetworkInterface: br})
+	if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "already used by network "+na.Name+" of another store") {
+		t.Fatalf("Create with another store's bridge name = %v, want it refused", err)
 	}
-	if err := b.Remove(nb.Name); err != nil {
-		t.Fatal(err)
+	legacy := func() *Network {
+		n := &Network{Name: unique("sb"), ID: networkID(unique("sb")), Driver: "bridge", NetworkInterface: br, Subnets: []Subnet{{Subnet: testSubnet(14)}}}
+		if err := b.writeConflist(n); err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	if !linkExists(br) {
-		t.Fatalf("removing the other store's network deleted bridge %s", br)
+	for _, claimed := range []bool{true, false} {
+		if !claimed {
+			a.releaseClaims(na) // as if a's network too were older than the registry
+		}
+		nb := legacy()
+		if err := b.Remove(nb.Name); err != nil {
+			t.Fatal(err)
+		}
+		if !linkExists(br) {
+			t.Fatalf("claimed %v: removing the other store's network deleted bridge %s", claimed, br)
+		}
 	}
 }

@@ -73,7 +73,7 @@ func TestChooseSubnets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := chooseSubnets(tc.o, existing, false)
+			got, err := chooseSubnets(tc.o, usedBy(existing, nil), false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestChooseSubnets(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := chooseSubnets(tc.o, existing, false)
+			_, err := chooseSubnets(tc.o, usedBy(existing, nil), false)
 			if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), tc.msg) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("err = %v, want one line of ErrInvalid with %q", err, tc.msg)
 			}

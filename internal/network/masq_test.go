@@ -93,14 +93,19 @@ func TestOutboundNATPerNetwork(t *testing.T) {
 }
 
 // TestStoresKeepTheirOwnChains: two stores with a network of the same name and subnet each get
-// their own chains, and removing one leaves the other's.
+// their own chains, and removing one leaves the other's. The claim registry refuses the second
+// store that subnet now; networks made before it may still share one (b's conflist is written
+// directly, as an older pea wrote it).
 func TestStoresKeepTheirOwnChains(t *testing.T) {
 	requireRoot(t)
 	a, b := newTestManager(t), newTestManager(t)
 	name := unique("twin")
 	na := createTestNet(t, a, CreateOptions{Name: name, Subnets: []string{testSubnet(6)}, NetworkInterface: unique("ta")})
-	nb, err := b.Create(CreateOptions{Name: name, Subnets: []string{testSubnet(6)}, NetworkInterface: unique("tb")})
-	if err != nil {
+	nb := &Network{Name: name, ID: networkID(name), Driver: "bridge", NetworkInterface: unique("tb"), Subnets: []Subnet{{Subnet: testSubnet(6)}}}
+	if err := b.writeConflist(nb); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.withLock(func() error { return b.ensureMasq(nb) }); err != nil {
 		t.Fatal(err)
 	}
 	if a.masqChain(na, testSubnet(6)) == b.masqChain(nb, testSubnet(6)) {

@@ -19,6 +19,9 @@
 //	    cni-cache/results/<network>-<container>-<ifname>
 //	                                libcni's cache: config, runtime args (ports) and result of
 //	                                each attachment; DEL, Connect and CheckPorts read it
+//	/var/lib/pea-host/network-claims
+//	                                host-wide, every store's: the bridge names and subnets
+//	                                bridge networks claim (claims.go draws it)
 //
 // The conflists hold no per-store paths: dataDir settings are injected when a network is used,
 // so two throw-away stores never share IPAM state through a conflist.
@@ -85,7 +88,8 @@ type CreateOptions struct {
 	// its family is given. An IPv6 subnet given without it makes the network IPv6 too.
 	IPv6   bool
 	Parent string // macvlan/ipvlan master; empty: the interface of the default route
-	// NetworkInterface names the bridge; empty: "peaN", the first name unused here and on the host.
+	// NetworkInterface names the bridge; empty: "peaN", the first name no network of this store
+	// uses, no other store's network claims (claims.go) and no link of the host has.
 	NetworkInterface string
 	Internal         bool
 	DisableDNS       bool // containers on it do not find each other by name
@@ -102,6 +106,9 @@ type Manager struct {
 	configDir  string
 	runDir     string
 	pluginDirs []string
+	// claimDir is the host-wide claim registry (claims.go); empty: hostClaimDir. Only tests
+	// of this package set another.
+	claimDir string
 
 	once sync.Once
 	cni  *libcni.CNIConfig

@@ -13,7 +13,7 @@ import (
 // other networks; none given, one free IPv4 subnet; with IPv6 (dual stack), a free IPv4 subnet
 // when none of that family is given and a random IPv6 ULA /64 from fd00::/8 (RFC 4193) when no
 // IPv6 one is. Given subnets come first, in order, then the IPv4 one, then the IPv6 one.
-func chooseSubnets(o CreateOptions, existing []*Network, isDefault bool) ([]Subnet, error) {
+func chooseSubnets(o CreateOptions, used usedSubnets, isDefault bool) ([]Subnet, error) {
 	switch {
 	case len(o.Subnets) == 0 && (len(o.Gateways) > 0 || len(o.IPRanges) > 0):
 		return nil, invalidf("a gateway or IP range needs the subnet it belongs to (--subnet)")
@@ -26,7 +26,7 @@ func chooseSubnets(o CreateOptions, existing []*Network, isDefault bool) ([]Subn
 	var mine []netip.Prefix
 	has4, has6 := false, false
 	for i, spec := range o.Subnets {
-		p, err := explicitSubnet(spec, existing)
+		p, err := explicitSubnet(spec, used)
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +44,7 @@ func chooseSubnets(o CreateOptions, existing []*Network, isDefault bool) ([]Subn
 		has4, has6 = has4 || p.Addr().Is4(), has6 || p.Addr().Is6()
 	}
 	if len(out) == 0 || o.IPv6 && !has4 {
-		p, err := freeIPv4Subnet(existing, isDefault)
+		p, err := freeIPv4Subnet(used, isDefault)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +52,7 @@ func chooseSubnets(o CreateOptions, existing []*Network, isDefault bool) ([]Subn
 		out = append(out, s)
 	}
 	if o.IPv6 && !has6 {
-		p, err := freeIPv6Subnet(existing)
+		p, err := freeIPv6Subnet(used)
 		if err != nil {
 			return nil, err
 		}
@@ -69,21 +69,61 @@ func at(list []string, i int) string {
 	return ""
 }
 
-// overlapping returns the network of existing that has a subnet overlapping p, or nil.
-func overlapping(p netip.Prefix, existing []*Network) *Network {
-	for _, e := range existing {
+// usedSubnets are what a new network's subnets must not overlap: the subnets of the store's
+// networks and, for a bridge network, those other stores' bridge networks claim (claims.go),
+// parsed once: a free subnet is searched for among thousands of candidates.
+type usedSubnets []usedSubnet
+
+type usedSubnet struct {
+	prefix  netip.Prefix
+	network string // a network of the store, or
+	claim   *claim // another store's claim
+}
+
+// usedBy lists the subnets of networks and of the subnet claims among claims.
+func usedBy(networks []*Network, claims []claim) usedSubnets {
+	var u usedSubnets
+	for _, e := range networks {
 		for _, s := range e.Subnets {
-			if q, err := netip.ParsePrefix(s.Subnet); err == nil && q.Overlaps(p) {
-				return e
+			if q, err := netip.ParsePrefix(s.Subnet); err == nil {
+				u = append(u, usedSubnet{prefix: q, network: e.Name})
 			}
 		}
 	}
-	return nil
+	for i := range claims {
+		if q := claims[i].subnet(); q.IsValid() {
+			u = append(u, usedSubnet{prefix: q, claim: &claims[i]})
+		}
+	}
+	return u
+}
+
+// overlap names the network whose subnet overlaps p, "" when none does.
+func (u usedSubnets) overlap(p netip.Prefix) string {
+	for _, s := range u {
+		if s.prefix.Overlaps(p) {
+			if s.claim != nil {
+				return s.claim.owner()
+			}
+			return "network " + s.network
+		}
+	}
+	return ""
+}
+
+// overlaps reports whether any subnet of u overlaps p.
+func (u usedSubnets) overlaps(p netip.Prefix) bool {
+	for _, s := range u {
+		if s.prefix.Overlaps(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // explicitSubnet parses a given subnet and refuses one too small for a container or one that
 // overlaps another network's.
-func explicitSubnet(spec string, existing []*Network) (netip.Prefix, error) {
+func explicitSubnet(spec string, used usedSubnets) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(spec)
 	if err != nil {
 		return p, invalidf("subnet %q: want a CIDR such as 10.91.0.0/24 or fd00:1::/64", spec)
@@ -92,28 +132,34 @@ func explicitSubnet(spec string, existing []*Network) (netip.Prefix, error) {
 	if bits := p.Addr().BitLen(); p.Bits() > bits-2 {
 		return p, invalidf("subnet %s is too small: it leaves no address for containers", p)
 	}
-	if e := overlapping(p, existing); e != nil {
-		return p, invalidf("subnet %s overlaps with network %s", p, e.Name)
+	if owner := used.overlap(p); owner != "" {
+		return p, invalidf("subnet %s overlaps with %s", p, owner)
 	}
 	return p, nil
 }
 
-// freeIPv4Subnet picks the first free IPv4 subnet (overlapping no network and nothing the host
-// routes): a /16 from 10.90.0.0 upward for the default network, a /24 from 10.90.1.0 upward for
-// the others. 10.90.0.0/24 is left to the default network; podman's 10.88/16 and 10.89/16 lie
-// below the range, so pea and podman networks do not meet.
-func freeIPv4Subnet(existing []*Network, isDefault bool) (netip.Prefix, error) {
-	host := hostPrefixes()
-	free := func(p netip.Prefix) bool {
-		if overlapping(p, existing) != nil {
-			return false
-		}
-		for _, h := range host {
-			if h.Overlaps(p) {
-				return false
+// freeIPv4Subnet picks the first free IPv4 subnet (overlapping no network, no other store's
+// claim and nothing the host routes): a /16 from 10.90.0.0 upward for the default network, a
+// /24 from 10.90.1.0 upward for the others. 10.90.0.0/24 is left to the default network;
+// podman's 10.88/16 and 10.89/16 lie below the range, so pea and podman networks do not meet.
+func freeIPv4Subnet(used usedSubnets, isDefault bool) (netip.Prefix, error) {
+	host := usedSubnets{}
+	for _, h := range hostPrefixes() {
+		host = append(host, usedSubnet{prefix: h})
+	}
+	free := func(p netip.Prefix) bool { return !used.overlaps(p) && !host.overlaps(p) }
+	// covered reports whether a /16 or larger taken prefix holds all of 10.b.0.0/16: its 256
+	// /24s need no look each (the default network's 10.90.0.0/16 is one).
+	covered := func(b int) bool {
+		a := netip.AddrFrom4([4]byte{10, byte(b), 0, 0})
+		for _, list := range []usedSubnets{used, host} {
+			for _, s := range list {
+				if s.prefix.Bits() <= 16 && s.prefix.Contains(a) {
+					return true
+				}
 			}
 		}
-		return true
+		return false
 	}
 	if isDefault {
 		// The default network is a /16, as podman's (10.88.0.0/16): every pod and container
@@ -126,6 +172,9 @@ func freeIPv4Subnet(existing []*Network, isDefault bool) (netip.Prefix, error) {
 		}
 	}
 	for b := 90; b <= 255; b++ {
+		if covered(b) {
+			continue
+		}
 		for c := 0; c <= 255; c++ {
 			if b == 90 && c == 0 {
 				continue
@@ -142,7 +191,7 @@ func freeIPv4Subnet(existing []*Network, isDefault bool) (netip.Prefix, error) {
 // freeIPv6Subnet picks a random /64 of fd00::/8 that overlaps no network and no address of the
 // host: RFC 4193's unique local addresses are chosen at random, not in order, so that two hosts'
 // networks are unlikely to meet.
-func freeIPv6Subnet(existing []*Network) (netip.Prefix, error) {
+func freeIPv6Subnet(used usedSubnets) (netip.Prefix, error) {
 	var host []netip.Prefix
 	if addrs, err := net.InterfaceAddrs(); err == nil {
 		for _, a := range addrs {
@@ -158,7 +207,7 @@ func freeIPv6Subnet(existing []*Network) (netip.Prefix, error) {
 		}
 		b[0] = 0xfd
 		p := netip.PrefixFrom(netip.AddrFrom16(b), 64)
-		free := overlapping(p, existing) == nil
+		free := used.overlap(p) == ""
 		for _, h := range host {
 			free = free && !h.Overlaps(p)
 		}

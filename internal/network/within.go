@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -18,7 +19,14 @@ import (
 
 // SetWorkNamespace makes the manager work in the network namespace that ensure returns (made
 // on first use); nil works in this process's own.
-func (m *Manager) SetWorkNamespace(ensure func() (string, error)) { m.workNS = ensure }
+//
+// The host-wide claims of bridge names and subnets (claims.go) do not concern such networks:
+// their bridges are in a namespace of the store's own. The store keeps its claims beside its
+// networks instead (root's registry is not the user's to write).
+func (m *Manager) SetWorkNamespace(ensure func() (string, error)) {
+	m.workNS = ensure
+	m.claimDir = filepath.Join(filepath.Dir(m.configDir), "network-claims")
+}
 
 // within runs f in the manager's namespace.
 func within[T any](m *Manager, f func() (T, error)) (T, error) {
