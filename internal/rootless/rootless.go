@@ -8,9 +8,10 @@
 //     (the user's subordinate range from /etc/subuid and /etc/subgid through newuidmap and
 //     newgidmap; without one, the user's own ID alone as root, as podman does), records its
 //     PID, and
-//   - every pea (the first one too) re-executes itself inside the pause process's namespaces
-//     through nsenter(1). Go cannot join a user namespace once its runtime runs threads, and a
-//     C program can; nsenter makes the joined pea root of the namespace (uid and gid 0).
+//   - every pea joins the pause process's namespaces before its Go runtime starts (cmd/pea's
+//     constructor, in C: Go cannot join a user namespace once its runtime runs threads); the
+//     first one, which made the pause process, re-executes itself to be joined (Enter), with
+//     nsenter(1) as the fallback. The joined pea is root of the namespace (uid and gid 0).
 //
 // Mounts made in the namespace (root filesystems, volumes, network namespace pins) are seen by
 // every later pea of the user, and by nothing on the host. The pause process goes when the
