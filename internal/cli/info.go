@@ -44,6 +44,18 @@ func newInfoCommand(a *app) *cobra.Command {
 			}{{"ociRuntime", h.OCIRuntime}, {"conmon", h.Conmon}, {"catatonit", h.Catatonit}} {
 				fmt.Fprintf(a.stdout, "  %s:\n    path: %s\n    version: %s\n", c.k, c.v.Path, c.v.Version)
 			}
+			if h.Slirp4netns.Path != "" {
+				fmt.Fprintf(a.stdout, "  slirp4netns:\n    path: %s\n    version: %s\n", h.Slirp4netns.Path, h.Slirp4netns.Version)
+			}
+			if rootless, _ := h.Security["rootless"].(bool); rootless {
+				fmt.Fprintf(a.stdout, "  security:\n    rootless: true\n")
+				for _, k := range []string{"uidmap", "gidmap"} {
+					fmt.Fprintf(a.stdout, "  %s:\n", k)
+					for _, m := range h.IDMappings[k] {
+						fmt.Fprintf(a.stdout, "  - container_id: %d\n    host_id: %d\n    size: %d\n", m.ContainerID, m.HostID, m.Size)
+					}
+				}
+			}
 			fmt.Fprintf(a.stdout, "store:\n  graphRoot: %s\n  runRoot: %s\n  graphDriverName: %s\n  databasePath: %s\n", s.GraphRoot, s.RunRoot, s.GraphDriverName, s.DatabasePath)
 			fmt.Fprintf(a.stdout, "  containerStore:\n    number: %d\n    running: %d\n    paused: %d\n    stopped: %d\n",
 				s.ContainerStore["number"], s.ContainerStore["running"], s.ContainerStore["paused"], s.ContainerStore["stopped"])

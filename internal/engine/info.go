@@ -168,6 +168,9 @@ func (r *Runtime) Info() (*Info, error) {
 	in.Host.OCIRuntime = component(name)
 	in.Host.Conmon = component("conmon")
 	in.Host.Catatonit = component("catatonit")
+	if rootless.Active() {
+		in.Host.Slirp4netns = component("slirp4netns") // its network (podman's rootless info too)
+	}
 	in.Store = StoreInfo{GraphRoot: r.opts.Root, RunRoot: r.opts.RunRoot, GraphDriverName: "overlay", Namespace: r.opts.Namespace,
 		DatabasePath: r.opts.Root + "/pea.db", GraphOptions: map[string]string{},
 		ImageCopyTmpDir: filepath.Join(r.opts.Root, "images", "tmp"), VolumePath: filepath.Join(r.opts.Root, "volumes")}
