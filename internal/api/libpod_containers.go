@@ -121,25 +121,16 @@ type libpodContainer struct {
 	Pid        int               `json:"Pid"`
 	Pod        string            `json:"Pod"`
 	PodName    string            `json:"PodName"`
-	Ports      []libpodPort      `json:"Ports"`
+	Ports      []view.SpecPort   `json:"Ports"`
 	StartedAt  int64             `json:"StartedAt"`
 	State      string            `json:"State"`
 	Status     string            `json:"Status"`
 }
 
-// libpodPort is podman's port mapping (its JSON keys are lower case).
-type libpodPort struct {
-	HostIP        string `json:"host_ip"`
-	ContainerPort uint16 `json:"container_port"`
-	HostPort      uint16 `json:"host_port"`
-	Range         uint16 `json:"range"`
-	Protocol      string `json:"protocol"`
-}
-
-func toLibpodPorts(ps []model.PortMapping) []libpodPort {
-	out := []libpodPort{}
+func toLibpodPorts(ps []model.PortMapping) []view.SpecPort {
+	out := []view.SpecPort{}
 	for _, p := range ps {
-		out = append(out, libpodPort{HostIP: p.HostIP, ContainerPort: p.ContainerPort, HostPort: p.HostPort, Range: max(p.Range, 1), Protocol: p.Protocol})
+		out = append(out, view.SpecPort{HostIP: p.HostIP, ContainerPort: p.ContainerPort, HostPort: p.HostPort, Range: max(p.Range, 1), Protocol: p.Protocol})
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/view"
 )
 
 // postLibpodContainerCreate is POST /libpod/containers/create with a SpecGenerator: 201
@@ -106,7 +107,7 @@ func (sp *libpodSpec) toCreateRequest() (*createRequest, error) {
 		t := true
 		hc.Init = &t
 	}
-	hc.RestartPolicy.Name = sp.Restart
+	hc.RestartPolicy.Name = sp.RestartPolicy
 	if sp.RestartTries != nil {
 		hc.RestartPolicy.MaximumRetryCount = int(*sp.RestartTries)
 	}
@@ -147,7 +148,7 @@ func (sp *libpodSpec) networkNames() []string {
 	return networkNames(sp.Networks)
 }
 
-func networkNames(networks map[string]libpodNetworkOpts) []string {
+func networkNames(networks map[string]view.SpecNetwork) []string {
 	var nets []string
 	for n := range networks {
 		if n != "default" {

@@ -41,7 +41,7 @@ func (s *Server) postLibpodInit(w http.ResponseWriter, r *http.Request, rt *engi
 // postLibpodUpdate is POST /libpod/containers/{id}/update with the OCI LinuxResources to set
 // (podman update): 201 with the container's ID, as podman's.
 func (s *Server) postLibpodUpdate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
-	var res libpodResources // the create's type: the same OCI LinuxResources
+	var res view.SpecResources // the create's type: the same OCI LinuxResources
 	if err := decodeBody(r, &res); err != nil {
 		return err
 	}

@@ -9,53 +9,12 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/view"
 )
 
 // libpodPodSpec is podman 4.3's PodSpecGenerator, as its client sends it for `podman pod
-// create` and as `pea generate spec` prints a pod's.
-type libpodPodSpec struct {
-	Name           string                       `json:"name"`
-	Hostname       string                       `json:"hostname"`
-	ExitPolicy     string                       `json:"exit_policy"`
-	Labels         map[string]string            `json:"labels"`
-	NoInfra        bool                         `json:"no_infra"`
-	InfraConmonPid string                       `json:"infra_conmon_pid_file"`
-	InfraCommand   []string                     `json:"infra_command"`
-	InfraImage     string                       `json:"infra_image"`
-	InfraName      string                       `json:"infra_name"`
-	Shared         []string                     `json:"shared_namespaces"`
-	Restart        string                       `json:"restart_policy"`
-	ShareParent    *bool                        `json:"share_parent"`
-	CreateCmd      []string                     `json:"pod_create_command"`
-	PidNS          libpodNamespace              `json:"pidns"`
-	UserNS         libpodNamespace              `json:"userns"`
-	UtsNS          libpodNamespace              `json:"utsns"`
-	Devices        []string                     `json:"pod_devices"`
-	Sysctl         map[string]string            `json:"sysctl"`
-	NetNS          libpodNamespace              `json:"netns"`
-	StaticIP       string                       `json:"static_ip"`
-	StaticMAC      string                       `json:"static_mac"`
-	PortMappings   []libpodPort                 `json:"portmappings"`
-	Networks       map[string]libpodNetworkOpts `json:"Networks"`
-	DNSServer      []string                     `json:"dns_server"`
-	DNSSearch      []string                     `json:"dns_search"`
-	DNSOption      []string                     `json:"dns_option"`
-	NoHosts        bool                         `json:"no_manage_hosts"`
-	HostAdd        []string                     `json:"hostadd"`
-	CgroupParent   string                       `json:"cgroup_parent"`
-	Resources      *libpodResources             `json:"resource_limits"`
-	CPUPeriod      uint64                       `json:"cpu_period"`
-	CPUQuota       int64                        `json:"cpu_quota"`
-	WeightDevice   map[string]libpodDeviceValue `json:"weightDevice"`
-	ReadBps        map[string]libpodDeviceValue `json:"throttleReadBpsDevice"`
-	WriteBps       map[string]libpodDeviceValue `json:"throttleWriteBpsDevice"`
-	Mounts         []libpodMount                `json:"mounts"`
-	Volumes        []libpodVolume               `json:"volumes"`
-	VolumesFrom    []string                     `json:"volumes_from"`
-	ShmSize        *int64                       `json:"shm_size"`
-	SecurityOpts   []string                     `json:"security_opt"`
-	IDMappings     *libpodIDMappings            `json:"idmappings"`
-}
+// create` and as `pea generate spec` prints a pod's (view.PodSpec), with the endpoint's methods.
+type libpodPodSpec view.PodSpec
 
 // postLibpodPodCreate is POST /libpod/pods/create with a PodSpecGenerator: 201 {"Id"}.
 func (s *Server) postLibpodPodCreate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
@@ -79,14 +38,14 @@ func (s *Server) postLibpodPodCreate(w http.ResponseWriter, r *http.Request, rt 
 func (spec *libpodPodSpec) toPodConfig() (*model.PodConfig, error) {
 	cfg := &model.PodConfig{Name: spec.Name, Hostname: spec.Hostname, Labels: spec.Labels, HasInfra: !spec.NoInfra,
 		InfraImage: spec.InfraImage, InfraName: spec.InfraName, InfraCommand: spec.InfraCommand, ExitPolicy: spec.ExitPolicy,
-		CgroupParent: spec.CgroupParent, CreateCommand: spec.CreateCmd, UsePodCgroup: spec.ShareParent == nil || *spec.ShareParent,
-		RestartPolicy: spec.Restart, Devices: spec.Devices, Sysctls: spec.Sysctl, SecurityOpts: spec.SecurityOpts,
+		CgroupParent: spec.CgroupParent, CreateCommand: spec.CreateCommand, UsePodCgroup: spec.ShareParent == nil || *spec.ShareParent,
+		RestartPolicy: spec.RestartPolicy, Devices: spec.Devices, Sysctls: spec.Sysctl, SecurityOpts: spec.SecurityOpts,
 		VolumesFrom: spec.VolumesFrom}
 	if cfg.ExitPolicy == "" {
 		cfg.ExitPolicy = "continue"
 	}
 	var err error
-	if cfg.InfraConmonPidFile, err = absPath("--infra-conmon-pidfile", spec.InfraConmonPid); err != nil {
+	if cfg.InfraConmonPidFile, err = absPath("--infra-conmon-pidfile", spec.InfraConmonPidFile); err != nil {
 		return nil, err
 	}
 	if err := spec.applyShared(cfg); err != nil {
@@ -106,7 +65,7 @@ func (spec *libpodPodSpec) toPodConfig() (*model.PodConfig, error) {
 
 // applyShared sets the namespaces the pod shares and its PID, UTS and user namespaces.
 func (spec *libpodPodSpec) applyShared(cfg *model.PodConfig) error {
-	shared := spec.Shared
+	shared := spec.SharedNamespaces
 	if shared == nil && cfg.HasInfra {
 		shared = []string{"ipc", "net", "uts"} // podman's default
 	}
@@ -129,7 +88,7 @@ func (spec *libpodPodSpec) applyShared(cfg *model.PodConfig) error {
 	}
 	for _, n := range []struct {
 		flag string
-		ns   libpodNamespace
+		ns   view.SpecNamespace
 		dst  *string
 	}{{"pid", spec.PidNS, &cfg.PidMode}, {"uts", spec.UtsNS, &cfg.UtsMode}} {
 		switch n.ns.Mode {
@@ -140,11 +99,7 @@ func (spec *libpodPodSpec) applyShared(cfg *model.PodConfig) error {
 			return invalidSpec("invalid --%s %q for a pod (host, private)", n.flag, n.ns.Mode)
 		}
 	}
-	var uidmap, gidmap []string
-	var autoSize uint32
-	if m := spec.IDMappings; m != nil {
-		uidmap, gidmap, autoSize = m.strings()
-	}
+	uidmap, gidmap, autoSize := idMapStrings(spec.IDMappings)
 	hasMaps := len(uidmap) > 0 || len(gidmap) > 0
 	v := ""
 	switch spec.UserNS.Mode {
@@ -212,7 +167,7 @@ func (spec *libpodPodSpec) applyPodNetwork(cfg *model.PodConfig) error {
 		}
 	}
 	nc := &cfg.Infra
-	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts, nc.NoHosts = spec.DNSServer, spec.DNSSearch, spec.DNSOption, spec.HostAdd, spec.NoHosts
+	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts, nc.NoHosts = spec.DNSServers, spec.DNSSearch, spec.DNSOptions, spec.HostAdd, spec.NoManageHosts
 	if spec.StaticIP != "" {
 		nc.StaticIP = spec.StaticIP
 	}
@@ -229,10 +184,10 @@ func (spec *libpodPodSpec) applyPodNetwork(cfg *model.PodConfig) error {
 // client sends as a quota of a period.
 func (spec *libpodPodSpec) applyPodResources(cfg *model.PodConfig) error {
 	res := &cfg.Resources
-	if err := spec.Resources.applyTo(res); err != nil {
+	if err := applyResourceLimits(spec.ResourceLimits, res); err != nil {
 		return err
 	}
-	if r := spec.Resources; r != nil && len(r.Unified) > 0 {
+	if r := spec.ResourceLimits; r != nil && len(r.Unified) > 0 {
 		return invalidSpec("--cgroup-conf is for a container: a pod has no cgroup files of its own to set")
 	}
 	if res.CPUQuota == 0 && res.CPUPeriod == 0 { // only the top-level copy

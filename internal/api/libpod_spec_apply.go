@@ -8,11 +8,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/view"
 )
 
 // The process, health check, storage and security parts of a SpecGenerator, set on the config
@@ -45,7 +45,7 @@ func (sp *libpodSpec) applyProcess(cfg *model.ContainerConfig, o *engine.CreateO
 		}
 	}
 	o.EnvMerge, cfg.UnsetEnv, cfg.UnsetEnvAll = sp.EnvMerge, sp.UnsetEnv, sp.UnsetEnvAll
-	cfg.Timezone, cfg.Timeout, cfg.Requires, cfg.CreateCommand = sp.Timezone, sp.Timeout, sp.Requires, sp.CreateCommand
+	cfg.Timezone, cfg.Timeout, cfg.Requires, cfg.CreateCommand = sp.Timezone, sp.Timeout, sp.Dependencies, sp.CreateCommand
 	if sp.Umask != "0022" { // the client's default, and the runtime's
 		cfg.Umask = sp.Umask
 	}
@@ -56,15 +56,15 @@ func (sp *libpodSpec) applyProcess(cfg *model.ContainerConfig, o *engine.CreateO
 	if cfg.ConmonPidFile, err = absPath("--conmon-pidfile", sp.ConmonPidFile); err != nil {
 		return err
 	}
-	switch sp.InitCtrType {
+	switch sp.InitContainer {
 	case "":
 	case model.InitAlways, model.InitOnce:
 		if sp.Pod == "" {
 			return invalidSpec("--init-ctr needs --pod: init containers belong to a pod")
 		}
-		cfg.InitContainerType = sp.InitCtrType
+		cfg.InitContainerType = sp.InitContainer
 	default:
-		return invalidSpec("invalid --init-ctr %q (always, once)", sp.InitCtrType)
+		return invalidSpec("invalid --init-ctr %q (always, once)", sp.InitContainer)
 	}
 	if rt := sp.OCIRuntime; rt != "" && filepath.Base(rt) != "crun" {
 		return invalidSpec("--runtime %s: pea runs containers with crun only", rt)
@@ -76,13 +76,13 @@ func (sp *libpodSpec) applyProcess(cfg *model.ContainerConfig, o *engine.CreateO
 	default:
 		return invalidSpec("invalid --systemd %q (true, false, always)", sp.Systemd)
 	}
-	switch sp.SdNotify {
+	switch sp.SdNotifyMode {
 	case "":
 		cfg.SdNotify = engine.SdNotifyContainer
 	case engine.SdNotifyContainer, engine.SdNotifyConmon, engine.SdNotifyIgnore:
-		cfg.SdNotify = sp.SdNotify
+		cfg.SdNotify = sp.SdNotifyMode
 	default:
-		return invalidSpec("invalid --sdnotify %q (container, conmon, ignore)", sp.SdNotify)
+		return invalidSpec("invalid --sdnotify %q (container, conmon, ignore)", sp.SdNotifyMode)
 	}
 	if p := sp.Personality; p != nil {
 		if len(p.Flags) > 0 {
@@ -99,7 +99,7 @@ func (sp *libpodSpec) applyProcess(cfg *model.ContainerConfig, o *engine.CreateO
 // applyLog sets the log driver and --log-opt's path, max-size (bytes, as the client sends it)
 // and tag; pea run refuses other options, and so does this.
 func (sp *libpodSpec) applyLog(cfg *model.ContainerConfig) error {
-	l := sp.Log
+	l := sp.LogConfiguration
 	if l == nil {
 		return nil
 	}
@@ -193,8 +193,7 @@ func (sp *libpodSpec) applyHealth(cfg *model.ContainerConfig, o *engine.CreateOp
 	default:
 		test = append([]string{"CMD"}, test...)
 	}
-	hc := &model.HealthConfig{Test: test, Interval: time.Duration(h.Interval), Timeout: time.Duration(h.Timeout),
-		StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
+	hc := &model.HealthConfig{Test: test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
 	if hc.Timeout == 0 {
 		hc.Timeout = engine.DefaultHealthTimeout
 	}
@@ -208,14 +207,14 @@ func (sp *libpodSpec) applyHealth(cfg *model.ContainerConfig, o *engine.CreateOp
 // applyStorage sets the mounts (which replace Docker's ones toContainerConfig made from
 // nothing), the image's volumes, devices and the /etc/passwd settings.
 func (sp *libpodSpec) applyStorage(cfg *model.ContainerConfig, o *engine.CreateOptions) error {
-	switch sp.ImageVolume {
+	switch sp.ImageVolumeMode {
 	case "":
 	case "anonymous", "bind":
 		o.ImageVolume = "bind"
 	case "tmpfs", "ignore":
-		o.ImageVolume = sp.ImageVolume
+		o.ImageVolume = sp.ImageVolumeMode
 	default:
-		return invalidSpec("invalid --image-volume %q (bind, tmpfs, ignore)", sp.ImageVolume)
+		return invalidSpec("invalid --image-volume %q (bind, tmpfs, ignore)", sp.ImageVolumeMode)
 	}
 	// --read-only's tmpfs on /tmp, /var/tmp and /run come as mounts (unless
 	// --read-only-tmpfs=false): pea adds none of its own.
@@ -244,7 +243,7 @@ func (sp *libpodSpec) applyStorage(cfg *model.ContainerConfig, o *engine.CreateO
 		cfg.Devices = append(cfg.Devices, d.Path)
 	}
 	cfg.ChrootDirs, cfg.HostUsers, cfg.PasswdEntry = sp.ChrootDirs, sp.HostUsers, sp.PasswdEntry
-	cfg.NoPasswd = sp.ManagePasswd != nil && !*sp.ManagePasswd
+	cfg.NoPasswd = sp.ManagePassword != nil && !*sp.ManagePassword
 	return nil
 }
 
@@ -254,7 +253,7 @@ func pathDepth(p string) int {
 
 // libpodMountToModel turns a mount of the client's (-v SRC:DST, --mount type=bind|tmpfs,
 // --tmpfs) into pea's, by the parsers of pea run's flags.
-func libpodMountToModel(m libpodMount) (model.Mount, error) {
+func libpodMountToModel(m view.SpecMount) (model.Mount, error) {
 	switch m.Type {
 	case "bind", "":
 		var opts []string
@@ -305,7 +304,7 @@ func libpodMountToModel(m libpodMount) (model.Mount, error) {
 
 // libpodVolumeToModel turns a named volume (-v NAME:DST[:OPTS], --mount type=volume) into
 // pea's mount; no name is an anonymous volume.
-func libpodVolumeToModel(v libpodVolume) (model.Mount, error) {
+func libpodVolumeToModel(v view.SpecVolume) (model.Mount, error) {
 	name := v.Name
 	if name == "" {
 		name = "anonymous" // only to parse the options; dropped below
@@ -331,11 +330,11 @@ func libpodVolumeToModel(v libpodVolume) (model.Mount, error) {
 // namespace.
 func (sp *libpodSpec) applySecurity(cfg *model.ContainerConfig, o *engine.CreateOptions) error {
 	var opts []string
-	if sp.SeccompProfile != "" {
-		if sp.SeccompProfile != "unconfined" && !filepath.IsAbs(sp.SeccompProfile) {
-			return invalidSpec("--security-opt seccomp=%s: the service needs an absolute path", sp.SeccompProfile)
+	if sp.SeccompProfilePath != "" {
+		if sp.SeccompProfilePath != "unconfined" && !filepath.IsAbs(sp.SeccompProfilePath) {
+			return invalidSpec("--security-opt seccomp=%s: the service needs an absolute path", sp.SeccompProfilePath)
 		}
-		opts = append(opts, "seccomp="+sp.SeccompProfile)
+		opts = append(opts, "seccomp="+sp.SeccompProfilePath)
 	}
 	if sp.NoNewPrivileges {
 		opts = append(opts, "no-new-privileges")

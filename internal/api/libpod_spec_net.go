@@ -9,17 +9,14 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/view"
 )
 
 // The namespaces, pod, networks and ports of a SpecGenerator.
 
 // applyUserNS sets the user namespace (--userns, --uidmap/--gidmap) as pea run does.
 func (sp *libpodSpec) applyUserNS(cfg *model.ContainerConfig) error {
-	var uidmap, gidmap []string
-	var autoSize uint32
-	if m := sp.IDMappings; m != nil {
-		uidmap, gidmap, autoSize = m.strings()
-	}
+	uidmap, gidmap, autoSize := idMapStrings(sp.IDMappings)
 	hasMaps := len(uidmap) > 0 || len(gidmap) > 0
 	v := ""
 	switch ns := sp.UserNS; ns.Mode {
@@ -63,7 +60,7 @@ func (sp *libpodSpec) applyUserNS(cfg *model.ContainerConfig) error {
 func (sp *libpodSpec) applyNamespaces(cfg *model.ContainerConfig, o *engine.CreateOptions) error {
 	for _, n := range []struct {
 		kind string
-		ns   libpodNamespace
+		ns   view.SpecNamespace
 	}{{model.NSPid, sp.PidNS}, {model.NSIpc, sp.IpcNS}, {model.NSUts, sp.UtsNS}, {model.NSCgroup, sp.CgroupNS}} {
 		ipc, cgroup := n.kind == model.NSIpc, n.kind == model.NSCgroup
 		switch m := n.ns.Mode; {
@@ -113,7 +110,7 @@ func (sp *libpodSpec) applyNetwork(cfg *model.ContainerConfig, o *engine.CreateO
 // applyNetworkOpts sets on nc what is asked of each network (of a container, or of a pod's
 // infra container): static addresses (the first network's are nc's own, the others' in Addrs)
 // and aliases, which need a bridge namespace of the container's own.
-func applyNetworkOpts(nc *model.NetworkConfig, networks map[string]libpodNetworkOpts, bridge bool) error {
+func applyNetworkOpts(nc *model.NetworkConfig, networks map[string]view.SpecNetwork, bridge bool) error {
 	names := networkNames(networks)
 	if _, ok := networks["default"]; ok && len(names) == 0 {
 		names = []string{"default"} // the default network, with --ip, --mac-address...

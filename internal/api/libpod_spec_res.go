@@ -8,6 +8,7 @@ import (
 	"pea/internal/engine"
 	"pea/internal/model"
 	"pea/internal/oci"
+	"pea/internal/view"
 )
 
 // The resource limits of a SpecGenerator: cgroup settings (in the OCI spec's form, sizes in
@@ -15,10 +16,10 @@ import (
 
 func (sp *libpodSpec) applyResources(cfg *model.ContainerConfig, _ *engine.CreateOptions) error {
 	res := &cfg.Resources
-	if err := sp.Resources.applyTo(res); err != nil {
+	if err := applyResourceLimits(sp.ResourceLimits, res); err != nil {
 		return err
 	}
-	if r := sp.Resources; r != nil && len(r.Unified) > 0 {
+	if r := sp.ResourceLimits; r != nil && len(r.Unified) > 0 {
 		cfg.CgroupConf = r.Unified
 	}
 	if sp.ShmSize != nil && *sp.ShmSize > 0 {
@@ -62,9 +63,9 @@ func (sp *libpodSpec) applyResources(cfg *model.ContainerConfig, _ *engine.Creat
 	return nil
 }
 
-// applyTo sets the cgroup limits of r (nil: none) on res: memory, CPU, pids and the block I/O
-// weight.
-func (r *libpodResources) applyTo(res *model.Resources) error {
+// applyResourceLimits sets the cgroup limits of r (nil: none) on res: memory, CPU, pids and the
+// block I/O weight.
+func applyResourceLimits(r *view.SpecResources, res *model.Resources) error {
 	if r == nil {
 		return nil
 	}
@@ -125,7 +126,7 @@ func (r *libpodResources) applyTo(res *model.Resources) error {
 
 // deviceValues turns a map of device path to weight or rate into pea's DEVICE:VALUE list,
 // sorted by device.
-func deviceValues(flag string, m map[string]libpodDeviceValue, weight bool) ([]string, error) {
+func deviceValues(flag string, m map[string]view.SpecDeviceValue, weight bool) ([]string, error) {
 	var out []string
 	for dev, v := range m {
 		if !strings.HasPrefix(dev, "/") {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,4 +31,40 @@ func TestCheckLibpodSpecKeys(t *testing.T) {
 			t.Errorf("%s: got %v, want an error with %q", c.name, err, c.refused)
 		}
 	}
+}
+
+// Every field of the SpecGenerator type (shared with generate spec) is one the endpoint reads,
+// save the automatic user namespace's options other than its size, which podman and generate
+// spec write at zero and the endpoint refuses when set: a field added to the type for generate
+// spec must be added to libpodFieldKind too, or the endpoint would refuse generate spec's output.
+func TestLibpodSpecTypeKeysRead(t *testing.T) {
+	refusedWhenSet := []string{"idmappings.AutoUserNsOpts.InitialSize", "idmappings.AutoUserNsOpts.PasswdFile",
+		"idmappings.AutoUserNsOpts.GroupFile", "idmappings.AutoUserNsOpts.AdditionalUIDMappings",
+		"idmappings.AutoUserNsOpts.AdditionalGIDMappings"}
+	var walk func(prefix string, typ reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			path := prefix + name
+			switch libpodFieldKind(path) {
+			case fieldRead:
+			case fieldObject:
+				walk(path+".", f.Type)
+			case fieldMapOfObjects:
+				walk(path+".*.", f.Type.Elem())
+			default:
+				if !slices.Contains(refusedWhenSet, path) {
+					t.Errorf("%s (%s): a field of the type that the endpoint refuses", path, f.Name)
+				}
+			}
+		}
+	}
+	walk("", reflect.TypeFor[libpodSpec]())
 }

@@ -10,17 +10,21 @@ import (
 	"pea/internal/model"
 )
 
-// ContainerSpec is podman 4.3's SpecGenerator as `generate spec` prints it: the fields in
-// podman's order, under podman's names, omitted when empty where podman omits them. It says
-// every setting of the container that the libpod create endpoint reads, so that POSTing it to
-// /libpod/containers/create makes the same container again; podman's own leaves most of them
-// out (it copies the fields of its container config whose JSON names happen to match).
+// ContainerSpec is podman 4.3's SpecGenerator: what `generate spec` prints, and what POST
+// /libpod/containers/create reads (internal/api, which refuses the fields it has none for). Its
+// fields are in podman's order, under podman's names, omitted when empty where podman omits
+// them. generate spec says every setting of the container that the endpoint reads, so that
+// POSTing it makes the same container again; podman's own leaves most of them out (it copies
+// the fields of its container config whose JSON names happen to match). The fields marked
+// "read only" are ones podman's client sends that generate spec never sets (left out).
 type ContainerSpec struct {
 	// ContainerBasicConfig.
 	Name             string            `json:"name,omitempty"`
 	Pod              string            `json:"pod,omitempty"`
 	Entrypoint       []string          `json:"entrypoint,omitempty"`
 	Command          []string          `json:"command,omitempty"`
+	EnvHost          bool              `json:"env_host,omitempty"`  // read only
+	HTTPProxy        bool              `json:"httpproxy,omitempty"` // read only; absent: false (the client always sends its default, true)
 	Env              map[string]string `json:"env,omitempty"`
 	Terminal         bool              `json:"terminal,omitempty"`
 	Stdin            bool              `json:"stdin,omitempty"`
@@ -33,6 +37,7 @@ type ContainerSpec struct {
 	ConmonPidFile    string            `json:"conmon_pid_file,omitempty"`
 	RestartPolicy    string            `json:"restart_policy,omitempty"`
 	RestartTries     *uint             `json:"restart_tries,omitempty"`
+	OCIRuntime       string            `json:"oci_runtime,omitempty"` // read only
 	Systemd          string            `json:"systemd,omitempty"`
 	SdNotifyMode     string            `json:"sdnotifyMode,omitempty"`
 	PidNS            SpecNamespace     `json:"pidns"`
@@ -47,6 +52,7 @@ type ContainerSpec struct {
 	EnvSecrets       map[string]string `json:"secret_env,omitempty"`
 	InitContainer    string            `json:"init_container_type"`
 	Personality      *SpecPersonality  `json:"personality,omitempty"`
+	EnvMerge         []string          `json:"envmerge,omitempty"` // read only
 	UnsetEnv         []string          `json:"unsetenv,omitempty"`
 	UnsetEnvAll      bool              `json:"unsetenvall,omitempty"`
 	ManagePassword   *bool             `json:"manage_password,omitempty"`
@@ -76,6 +82,8 @@ type ContainerSpec struct {
 	Groups             []string        `json:"groups,omitempty"`
 	CapAdd             []string        `json:"cap_add,omitempty"`
 	CapDrop            []string        `json:"cap_drop,omitempty"`
+	SelinuxOpts        []string        `json:"selinux_opts,omitempty"`     // read only
+	ApparmorProfile    string          `json:"apparmor_profile,omitempty"` // read only
 	SeccompPolicy      string          `json:"seccomp_policy,omitempty"`
 	SeccompProfilePath string          `json:"seccomp_profile_path,omitempty"`
 	NoNewPrivileges    bool            `json:"no_new_privileges,omitempty"`
@@ -83,6 +91,9 @@ type ContainerSpec struct {
 	IDMappings         *SpecIDMappings `json:"idmappings,omitempty"`
 	ReadOnly           bool            `json:"read_only_filesystem,omitempty"`
 	Umask              string          `json:"umask,omitempty"`
+	ProcOpts           []string        `json:"procfs_opts,omitempty"` // read only
+	Mask               []string        `json:"mask,omitempty"`        // read only
+	Unmask             []string        `json:"unmask,omitempty"`      // read only
 
 	// ContainerCgroupConfig.
 	CgroupNS     SpecNamespace `json:"cgroupns"`
@@ -90,14 +101,17 @@ type ContainerSpec struct {
 	CgroupParent string        `json:"cgroup_parent,omitempty"`
 
 	// ContainerNetworkConfig.
-	NetNS         SpecNamespace          `json:"netns"`
-	PortMappings  []SpecPort             `json:"portmappings,omitempty"`
-	Networks      map[string]SpecNetwork `json:"Networks"`
-	DNSServers    []string               `json:"dns_server,omitempty"`
-	DNSSearch     []string               `json:"dns_search,omitempty"`
-	DNSOptions    []string               `json:"dns_option,omitempty"`
-	UseImageHosts bool                   `json:"use_image_hosts"`
-	HostAdd       []string               `json:"hostadd,omitempty"`
+	NetNS          SpecNamespace          `json:"netns"`
+	PortMappings   []SpecPort             `json:"portmappings,omitempty"`
+	PublishAll     bool                   `json:"publish_image_ports,omitempty"` // read only
+	Expose         map[uint16]string      `json:"expose,omitempty"`              // read only
+	Networks       map[string]SpecNetwork `json:"Networks"`
+	UseImageResolv bool                   `json:"use_image_resolve_conf,omitempty"` // read only
+	DNSServers     []string               `json:"dns_server,omitempty"`
+	DNSSearch      []string               `json:"dns_search,omitempty"`
+	DNSOptions     []string               `json:"dns_option,omitempty"`
+	UseImageHosts  bool                   `json:"use_image_hosts"`
+	HostAdd        []string               `json:"hostadd,omitempty"`
 
 	// ContainerResourceConfig.
 	ResourceLimits *SpecResources             `json:"resource_limits,omitempty"`
@@ -122,10 +136,12 @@ type SpecLog struct {
 }
 
 type SpecPersonality struct {
-	Domain string `json:"domain"`
+	Domain string   `json:"domain"`
+	Flags  []string `json:"flags,omitempty"` // read only (and refused)
 }
 
-// SpecDevice is --device as podman's client sends it: the flag's value as the path.
+// SpecDevice is --device as podman's client sends it: the flag's value as the path (all the
+// endpoint reads).
 type SpecDevice struct {
 	Path  string `json:"path"`
 	Type  string `json:"type"`
@@ -133,7 +149,8 @@ type SpecDevice struct {
 	Minor int64  `json:"minor"`
 }
 
-// SpecDeviceRule is a --device-cgroup-rule (LinuxDeviceCgroup); no major or minor is any.
+// SpecDeviceRule is a --device-cgroup-rule (LinuxDeviceCgroup); no major or minor is any (the
+// wildcard).
 type SpecDeviceRule struct {
 	Allow  bool   `json:"allow"`
 	Type   string `json:"type,omitempty"`

@@ -10,7 +10,9 @@ import (
 
 // PodSpec is podman 4.3's PodSpecGenerator as `generate spec` prints it (fields in the order
 // and with the omissions of podman 4.3's client, which sends the same type to
-// /libpod/pods/create): every setting of the pod that endpoint reads.
+// /libpod/pods/create): every setting of the pod that endpoint reads; the endpoint
+// (internal/api) reads it into this type too. The fields marked "read only" are ones the
+// endpoint takes that generate spec never sets (left out).
 type PodSpec struct {
 	// PodBasicConfig.
 	Name               string            `json:"name,omitempty"`
@@ -34,6 +36,8 @@ type PodSpec struct {
 
 	// PodNetworkConfig.
 	NetNS         SpecNamespace          `json:"netns"`
+	StaticIP      string                 `json:"static_ip,omitempty"`  // read only
+	StaticMAC     string                 `json:"static_mac,omitempty"` // read only
 	PortMappings  []SpecPort             `json:"portmappings,omitempty"`
 	Networks      map[string]SpecNetwork `json:"Networks"`
 	DNSServers    []string               `json:"dns_server,omitempty"`

@@ -1,7 +1,10 @@
 package view
 
-// The parts podman 4.3's SpecGenerator and PodSpecGenerator share (generate spec), with their
-// JSON names, order and omitted-when-empty rules: what the libpod create endpoints read back.
+// The parts podman 4.3's SpecGenerator and PodSpecGenerator share, with their JSON names, order
+// and omitted-when-empty rules: generate spec writes them, and the libpod create endpoints
+// (internal/api) read them, whether podman's client or generate spec sent them. Where the two
+// sides need different things of a field, it has the type that serves both (a pointer tells an
+// absent value from a zero one); fields only one side uses are left out when empty.
 
 // SpecNamespace is podman's Namespace: nsmode default, private, host, container (value: the
 // container), path (value: the file), bridge, none, auto, ...
@@ -10,7 +13,7 @@ type SpecNamespace struct {
 	Value string `json:"value,omitempty"`
 }
 
-// SpecMount is an OCI mount: a bind or a tmpfs.
+// SpecMount is an OCI mount: a bind or a tmpfs (-v SRC:DST, --mount type=bind|tmpfs, --tmpfs).
 type SpecMount struct {
 	Destination string   `json:"destination"`
 	Type        string   `json:"type,omitempty"`
@@ -18,7 +21,8 @@ type SpecMount struct {
 	Options     []string `json:"options,omitempty"`
 }
 
-// SpecVolume is a named volume; an anonymous one has no name.
+// SpecVolume is a named volume (-v NAME:DST, --mount type=volume); an anonymous one (-v /DST)
+// has no name.
 type SpecVolume struct {
 	Name        string   `json:"Name"`
 	Dest        string   `json:"Dest"`
@@ -26,7 +30,7 @@ type SpecVolume struct {
 	IsAnonymous bool     `json:"IsAnonymous"`
 }
 
-// SpecPort is a published port (netavark's PortMapping).
+// SpecPort is a published port (netavark's PortMapping), also in the libpod container list.
 type SpecPort struct {
 	HostIP        string `json:"host_ip"`
 	ContainerPort uint16 `json:"container_port"`
@@ -35,7 +39,8 @@ type SpecPort struct {
 	Protocol      string `json:"protocol"`
 }
 
-// SpecNetwork is what is asked of one network (PerNetworkOptions).
+// SpecNetwork is what is asked of one network (PerNetworkOptions: --network NAME, --ip, --ip6,
+// --mac-address, --network-alias).
 type SpecNetwork struct {
 	StaticIPs     []string `json:"static_ips,omitempty"`
 	Aliases       []string `json:"aliases,omitempty"`
@@ -43,7 +48,8 @@ type SpecNetwork struct {
 	InterfaceName string   `json:"interface_name,omitempty"`
 }
 
-// SpecIDMappings is containers/storage's IDMappingOptions, which podman always writes.
+// SpecIDMappings is containers/storage's IDMappingOptions, which podman always writes
+// (--uidmap, --gidmap, --userns auto:size=N).
 type SpecIDMappings struct {
 	HostUIDMapping bool        `json:"HostUIDMapping"`
 	HostGIDMapping bool        `json:"HostGIDMapping"`
@@ -66,7 +72,8 @@ type SpecIDMap struct {
 	Size        uint32 `json:"size"`
 }
 
-// SpecResources is the OCI runtime spec's LinuxResources, as far as pea has settings for it.
+// SpecResources is the OCI runtime spec's LinuxResources, as far as pea has settings for it
+// (the endpoints refuse the others); also the body of POST /libpod/containers/{id}/update.
 type SpecResources struct {
 	Memory  *SpecMemory       `json:"memory,omitempty"`
 	CPU     *SpecCPU          `json:"cpu,omitempty"`
