@@ -239,8 +239,13 @@ func (r *Runtime) slirpDetacher(c *model.Container) func() {
 	path := c.State.NetNS
 	c.State.NetNS = ""
 	c.State.Networks = nil
+	ports := len(c.Config.Network.Ports) > 0
 	return func() {
-		m.StopSlirp(c.Config.ID)
+		if ports {
+			m.StopSlirp(c.Config.ID)
+		} else {
+			m.KillSlirp(c.Config.ID)
+		}
 		if path == "" {
 			path = m.NetNSPath(c.Config.ID)
 			if _, err := os.Stat(path); err != nil {
