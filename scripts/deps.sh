@@ -7,6 +7,8 @@ set -euo pipefail
 # docker-compose (v1, Python, on docker-py; installed without its recommended docker.io daemon): the
 # API tests run a compose project against `pea system service`.
 # slirp4netns, uidmap: rootless pea (internal/rootless): user-mode networking, subordinate ID maps.
+# fuse-overlayfs, fuse3 (fusermount3): root filesystems of rootless containers with a user
+# namespace of their own (--userns keep-id|auto, --uidmap), owners shifted by the FUSE daemon.
 # podman: tests/api_libpod_test.go drives its client (podman --url unix://...) against the service's
 # libpod endpoints; it needs no daemon and no storage of its own. Of the files it brings under
 # /etc/containers pea reads only registries.conf, whose Debian copy is all comments (no search
@@ -15,7 +17,7 @@ set -euo pipefail
 # gpg, gpg-agent: `image sign` and `push --sign-by` sign with gpg (the user's keyring), and
 # `image trust show` reads key files' identities with it; the tests make throw-away keys.
 # (Verifying signatures on pull needs neither: the registry helper has its own OpenPGP.)
-pkgs=(crun conmon catatonit slirp4netns uidmap containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman gpg gpg-agent)
+pkgs=(crun conmon catatonit slirp4netns uidmap fuse-overlayfs fuse3 containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman gpg gpg-agent)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -41,6 +43,11 @@ fi
 # Debian's udev rules make it 0666; a host without udev (this VM) leaves the kernel's 0600.
 if [[ -c /dev/net/tun ]] && [[ $(stat -c %a /dev/net/tun) != 666 ]]; then
   chmod 0666 /dev/net/tun
+fi
+# A rootless container with a user namespace of its own (--userns keep-id) gets its root
+# filesystem from fuse-overlayfs, which opens /dev/fuse: the same udev rules make it 0666.
+if [[ -c /dev/fuse ]] && [[ $(stat -c %a /dev/fuse) != 666 ]]; then
+  chmod 0666 /dev/fuse
 fi
 if ! command -v go >/dev/null && [[ ! -x /usr/local/go/bin/go ]]; then
   echo "Go is missing: install Go 1.26 at /usr/local/go" >&2

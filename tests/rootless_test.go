@@ -22,9 +22,16 @@ const rootlessUID = 52731
 type RootlessEnv struct {
 	*Env
 	bin, home string
+	uid       uint32
+	// mountNS is the PID of a process holding a mount namespace of the test's that every pea
+	// of the user runs in (0: the host's); see newRangedEnv.
+	mountNS int
 }
 
-func newRootlessEnv(t *testing.T) *RootlessEnv {
+func newRootlessEnv(t *testing.T) *RootlessEnv { return newRootlessEnvAs(t, rootlessUID) }
+
+// newRootlessEnvAs is a RootlessEnv of user uid.
+func newRootlessEnvAs(t *testing.T, uid uint32) *RootlessEnv {
 	t.Helper()
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		t.Fatal("no /dev/net/tun")
@@ -35,7 +42,7 @@ func newRootlessEnv(t *testing.T) *RootlessEnv {
 	}
 	os.Chmod(dir, 0o755)
 	e := &RootlessEnv{Env: &Env{t: t, Dir: dir, Root: filepath.Join(dir, "u", "root"), RunRoot: filepath.Join(dir, "u", "run")},
-		bin: filepath.Join(dir, "pea"), home: filepath.Join(dir, "u", "home")}
+		bin: filepath.Join(dir, "pea"), home: filepath.Join(dir, "u", "home"), uid: uid}
 	t.Cleanup(e.teardown)
 	// pea and its helpers (pea-service, pea-registry, ...), which it finds beside itself.
 	bins, _ := filepath.Glob(filepath.Join(filepath.Dir(peaBin), "pea*"))
@@ -47,7 +54,7 @@ func newRootlessEnv(t *testing.T) *RootlessEnv {
 		os.Chmod(dst, 0o755)
 	}
 	os.MkdirAll(e.home, 0o700)
-	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", rootlessUID, rootlessUID), filepath.Join(dir, "u")).CombinedOutput(); err != nil {
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", uid, uid), filepath.Join(dir, "u")).CombinedOutput(); err != nil {
 		t.Fatalf("chown: %s", out)
 	}
 	return e
@@ -56,9 +63,15 @@ func newRootlessEnv(t *testing.T) *RootlessEnv {
 // user runs pea as the unprivileged user.
 func (e *RootlessEnv) user(args ...string) Result {
 	cmd := exec.Command(e.bin, e.args(args...)...)
+	if e.mountNS != 0 {
+		// nsenter enters the mount namespace as root, then becomes the user (no groups).
+		id := strconv.Itoa(int(e.uid))
+		cmd = exec.Command("nsenter", append([]string{"-t", strconv.Itoa(e.mountNS), "-m", "-S", id, "-G", id, "--", e.bin}, e.args(args...)...)...)
+	} else {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: e.uid, Gid: e.uid, Groups: []uint32{}}}
+	}
 	cmd.Env = []string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
 	cmd.Dir = e.home
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: rootlessUID, Gid: rootlessUID, Groups: []uint32{}}}
 	return runCmd(cmd)
 }
 
@@ -67,7 +80,7 @@ func (e *RootlessEnv) U(args ...string) string {
 	e.t.Helper()
 	r := e.user(args...)
 	if r.Code != 0 {
-		e.t.Fatalf("pea (uid %d) %s: %s", rootlessUID, strings.Join(args, " "), r)
+		e.t.Fatalf("pea (uid %d) %s: %s", e.uid, strings.Join(args, " "), r)
 	}
 	return strings.TrimSpace(r.Stdout)
 }
@@ -79,13 +92,13 @@ func (e *RootlessEnv) withBusybox() *RootlessEnv {
 	if out, err := exec.Command("cp", busyboxTar(e.t), tar).CombinedOutput(); err != nil {
 		e.t.Fatalf("copy: %s", out)
 	}
-	os.Chown(tar, rootlessUID, rootlessUID)
+	os.Chown(tar, int(e.uid), int(e.uid))
 	e.U("import", "--change", `CMD ["/bin/sh"]`, tar, "localhost/bb:latest")
 	return e
 }
 
-// userProcs lists the user's processes as "PID COMM".
-func userProcs() []string {
+// userProcs lists the processes of user uid as "PID COMM".
+func userProcs(uid uint32) []string {
 	var out []string
 	ents, _ := os.ReadDir("/proc")
 	for _, d := range ents {
@@ -94,7 +107,7 @@ func userProcs() []string {
 			continue
 		}
 		var st syscall.Stat_t
-		if syscall.Stat("/proc/"+d.Name(), &st) != nil || st.Uid != rootlessUID {
+		if syscall.Stat("/proc/"+d.Name(), &st) != nil || st.Uid != uid {
 			continue
 		}
 		if stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(stat), ") Z ") {
@@ -112,13 +125,16 @@ func (e *RootlessEnv) teardown() {
 	e.user("system", "reset", "-f")
 	// Whatever the user still runs (a test that failed half-way): the pause process, conmon,
 	// slirp4netns, the containers. Their mounts live in the user's mount namespace and go with it.
-	for _, p := range userProcs() {
+	for _, p := range userProcs(e.uid) {
 		pid, _ := strconv.Atoi(strings.Fields(p)[0])
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(userProcs()) > 0 && time.Now().Before(deadline) {
+	for len(userProcs(e.uid)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
+	}
+	if e.mountNS != 0 {
+		syscall.Kill(e.mountNS, syscall.SIGKILL)
 	}
 	os.RemoveAll(e.Dir)
 }
@@ -162,9 +178,11 @@ func TestRootlessRunsContainers(t *testing.T) {
 	if got := e.U("exec", "keep", "cat", "/made"); got != "x" {
 		t.Fatalf("exec: %q", got)
 	}
-	top := e.U("top", "keep", "user", "pid", "args")
+	top := e.U("top", "keep", "user", "pid", "args", "huser")
 	if lines := strings.Split(top, "\n"); len(lines) != 2 || !strings.Contains(lines[1], "root") || !strings.Contains(lines[1], "sleep 300") {
 		t.Fatalf("top lists the container's process alone, as root: %q", top)
+	} else if f := strings.Fields(lines[1]); f[len(f)-1] != strconv.Itoa(rootlessUID) {
+		t.Fatalf("top's HUSER is the user on the host (pea's root): %q", top)
 	}
 	e.U("stop", "-t", "0", "keep")
 	e.U("start", "keep")
@@ -241,7 +259,7 @@ func TestRootlessPodPublishesThroughSlirp(t *testing.T) {
 	}
 	slirps := func() int {
 		n := 0
-		for _, p := range userProcs() {
+		for _, p := range userProcs(rootlessUID) {
 			if strings.HasSuffix(p, " slirp4netns") {
 				n++
 			}
@@ -300,11 +318,27 @@ func TestRootlessRefusals(t *testing.T) {
 	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "9000" || !strings.Contains(r.Stderr, "Resource limits are not supported") {
 		t.Fatalf("limits are dropped with a warning, slirp4netns options apply: %s", r)
 	}
-	for _, userns := range [][]string{{"--userns", "keep-id"}, {"--userns", "auto"}, {"--uidmap", "0:1:100"}} {
-		r = e.user(append(append([]string{"run", "--rm", "--network", "none"}, userns...), "localhost/bb", "true")...)
-		if r.Code != 125 || !strings.Contains(r.Stderr, "rootless pea cannot give a container a user namespace") {
-			t.Fatalf("%v: %s", userns, r)
+	// A user namespace of a container's own needs IDs beyond the user's own, which this user
+	// has none of (no /etc/subuid range): refused with podman's words for keep-id.
+	for _, c := range []struct {
+		flags []string
+		err   string
+	}{
+		{[]string{"--userns", "keep-id"}, "keep-id requires additional UIDs or GIDs defined in /etc/subuid and /etc/subgid"},
+		{[]string{"--userns", "nomap"}, "nomap requires additional UIDs or GIDs"},
+		{[]string{"--userns", "auto"}, "no subordinate IDs"},
+		{[]string{"--uidmap", "0:1:100"}, "0 (the user) to 0"},
+		{[]string{"--userns", "keep-id:uid=x"}, "invalid --userns keep-id option"},
+	} {
+		r = e.user(append(append([]string{"run", "--rm", "--network", "none"}, c.flags...), "localhost/bb", "true")...)
+		if r.Code != 125 || !strings.Contains(r.Stderr, c.err) {
+			t.Fatalf("%v: %s", c.flags, r)
 		}
+	}
+	// The user's own ID alone may be mapped (a namespace of the container's own all the same,
+	// its root filesystem from fuse-overlayfs).
+	if got := e.U("run", "--rm", "--network", "none", "--uidmap", "0:0:1", "localhost/bb", "sh", "-c", "cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /made && echo wrote"); strings.Join(strings.Fields(got), " ") != "0 0 1 0 wrote" {
+		t.Fatalf("--uidmap 0:0:1: %q", got)
 	}
 	r = e.user("run", "--rm", "-p", "127.0.0.1:80:80", "localhost/bb", "true")
 	if r.Code != 125 || !strings.Contains(r.Stderr, "privileged port 80") {
@@ -392,9 +426,9 @@ func TestRootlessBridgeNetwork(t *testing.T) {
 	}
 	e.U("network", "rm", "appnet")
 	e.U("system", "reset", "-f")
-	for _, p := range userProcs() {
+	for _, p := range userProcs(rootlessUID) {
 		if strings.HasSuffix(p, " slirp4netns") {
-			t.Fatalf("system reset left the rootless network namespace's slirp4netns: %v", userProcs())
+			t.Fatalf("system reset left the rootless network namespace's slirp4netns: %v", userProcs(rootlessUID))
 		}
 	}
 }

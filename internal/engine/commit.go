@@ -87,8 +87,13 @@ func (r *Runtime) CommitContainer(ctx context.Context, nameOrID string, o Commit
 	if err := image.ApplyChanges(&conf, o.Changes); err != nil {
 		return nil, err
 	}
-	// Host IDs of a user namespace's files are the container's own in the image.
+	// Host IDs of a user namespace's files are the container's own in the image. A rootless
+	// pea's upper directories hold the container's own IDs already (fuse-overlayfs maps them
+	// back as they are written; without a namespace of the container's own they are pea's).
 	uidMap, gidMap := r.IDMappings(cfg)
+	if rootless.Active() {
+		uidMap, gidMap = nil, nil
+	}
 	pr, pw := io.Pipe()
 	write := func() error { return writeChanges(pw, filepath.Join(r.ctrDir(cfg.ID), "upper"), uidMap, gidMap) }
 	parent := base
@@ -203,6 +208,9 @@ func (t *treeWriter) entry(dfd int, name, rel string, st *unix.Stat_t) (bool, er
 	if t.isUpper && runtimeMountPoints[rel] && typ == unix.S_IFREG && st.Size == 0 {
 		return false, nil // a mount point the runtime made, not the container's change
 	}
+	if t.isUpper && fuseOpaqueMarker(name, st) {
+		return false, nil // its directory is written opaque (opaque)
+	}
 	hdr := &tar.Header{Name: rel, Mode: int64(st.Mode & 0o7777), Uid: t.id(t.uidMap, st.Uid), Gid: t.id(t.gidMap, st.Gid),
 		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), Format: tar.FormatPAX}
 	switch typ {
@@ -286,11 +294,40 @@ type Change struct {
 }
 
 // opaque reports whether directory name in dfd is an overlay opaque directory (it hides what
-// the layers below have there).
+// the layers below have there). fuse-overlayfs, which cannot write trusted.* in a user
+// namespace, marks its opaque directories with an attribute of its own.
 func opaque(dfd int, name string) bool {
 	buf := make([]byte, 8)
-	n, err := unix.Lgetxattr(fmt.Sprintf("/proc/self/fd/%d/%s", dfd, name), rootless.OpaqueXattr(), buf)
+	p := fmt.Sprintf("/proc/self/fd/%d/%s", dfd, name)
+	n, err := unix.Lgetxattr(p, rootless.OpaqueXattr(), buf)
+	if err == nil && string(buf[:n]) == "y" {
+		return true
+	}
+	if !rootless.Active() {
+		return false
+	}
+	n, err = unix.Lgetxattr(p, fuseOpaqueXattr, buf)
 	return err == nil && string(buf[:n]) == "y"
+}
+
+// fuseOpaqueXattr marks a directory fuse-overlayfs made opaque in an upper directory.
+const fuseOpaqueXattr = "user.fuseoverlayfs.opaque"
+
+// fuseOpaqueMarker reports whether entry name of an upper directory is one of the marks
+// fuse-overlayfs leaves in a directory it makes opaque, beside its attribute: a file
+// .wh..wh..opq and a whiteout .wh..opq. Neither is the container's (a rootless pea's upper
+// directories alone are fuse-overlayfs's).
+func fuseOpaqueMarker(name string, st *unix.Stat_t) bool {
+	if !rootless.Active() {
+		return false
+	}
+	switch typ := st.Mode & unix.S_IFMT; name {
+	case ".wh..wh..opq":
+		return typ == unix.S_IFREG
+	case ".wh..opq":
+		return typ == unix.S_IFCHR && st.Rdev == 0
+	}
+	return false
 }
 
 // ContainerChanges lists what container nameOrID changed in its image's files, by path.
@@ -317,8 +354,9 @@ func (r *Runtime) ContainerChanges(nameOrID string) ([]Change, error) {
 	}
 	var out []Change
 	upper := filepath.Join(r.ctrDir(c.Config.ID), "upper")
-	err = walkTree(upper, func(_ int, _, rel string, st *unix.Stat_t) (bool, error) {
+	err = walkTree(upper, func(_ int, name, rel string, st *unix.Stat_t) (bool, error) {
 		switch {
+		case fuseOpaqueMarker(name, st):
 		case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0:
 			out = append(out, Change{"D", "/" + rel})
 		case inLayers(lower, rel):

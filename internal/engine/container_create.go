@@ -127,9 +127,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		}
 	}
 	// Pod membership: lock the pod, then join its namespaces and cgroup.
+	var pod *model.Pod
 	if o.Pod != "" {
-		pod, unlock, err := r.podForMember(ctx, o.Pod, &u)
-		if err != nil {
+		var unlock func()
+		if pod, unlock, err = r.podForMember(ctx, o.Pod, &u); err != nil {
 			return nil, err
 		}
 		defer unlock()
@@ -143,8 +144,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := r.resolveNamespaceRefs(cfg); err != nil {
 		return nil, err
 	}
-	if rootless.Active() && cfg.UserNS().Mode == model.NSModePrivate {
-		return nil, fmt.Errorf("--uidmap/--gidmap/--userns auto: %w", errRootlessUserNS())
+	if rootless.Active() {
+		if err := rootlessMappings(cfg, pod); err != nil {
+			return nil, err
+		}
 	}
 	unlockAuto, err := r.pickAutoMappings(cfg)
 	if err != nil {

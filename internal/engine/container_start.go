@@ -166,7 +166,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
 	}
-	if f, err := r.passwdFile(cfg, rootfs, in.uid, in.gid, userns); err != nil {
+	keepPasswd, err := r.keepIDFiles(cfg, rootfs, &in, userns)
+	if err != nil {
+		return err
+	}
+	if f, err := r.passwdFile(cfg, rootfs, keepPasswd, in.uid, in.gid, userns); err != nil {
 		return err
 	} else if f != "" && !userMounts(cfg, "/etc/passwd") {
 		in.etcFiles["/etc/passwd"] = f
@@ -360,7 +364,8 @@ func (r *Runtime) logPath(cfg *model.ContainerConfig) string {
 //
 // In a user namespace (ns not nil) the overlay's layers are ID-mapped views (see userns.go),
 // and what the container writes (its upper directory, the empty root of an image-less infra
-// container) belongs to its root.
+// container) belongs to its root. A rootless pea's is a fuse-overlayfs mount instead
+// (userns_rootless.go), whose upper directory holds the container's IDs: its 0 is root's.
 func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 	cfg := c.Config
 	dir := r.ctrDir(cfg.ID)
@@ -418,6 +423,14 @@ func (r *Runtime) mountRootfs(c *model.Container, ns *userNS) (string, error) {
 		return merged, nil
 	}
 	lower := lowerDirs(layers)
+	if ns.fuse() {
+		if err := mountFuseOverlay(lower, upper, work, merged, ns, cfg.AutoRemove); err != nil {
+			return "", fmt.Errorf("root filesystem of %s: %w", cfg.Name, err)
+		}
+		c.State.Mounted = true
+		c.State.MountPoint = merged
+		return merged, nil
+	}
 	if ns != nil {
 		if err := chownToRoot(ns, upper); err != nil {
 			return "", err
@@ -464,6 +477,14 @@ func (r *Runtime) unmountRootfs(c *model.Container) {
 	for isMountpoint(merged) {
 		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {
 			break
+		}
+	}
+	if rootless.Active() {
+		// A fuse-overlayfs mount whose daemon is gone (killed) answers nothing, not even its
+		// device: unmounted all the same.
+		var st unix.Stat_t
+		if unix.Lstat(merged, &st) == unix.ENOTCONN {
+			unix.Unmount(merged, unix.MNT_DETACH)
 		}
 	}
 	c.State.Mounted = false

@@ -22,6 +22,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/oci"
+	"pea/internal/rootless"
 )
 
 // ExecOptions describe a process to run in a running container.
@@ -74,6 +75,9 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	rt, err := r.ociRuntime()
 	if err != nil {
 		return 0, err
+	}
+	if rootless.Active() && c.Config.UserNS().Mode != model.NSModeHost {
+		awaitCommand(c.State.Pid, c.Config.ID)
 	}
 	user := o.User
 	if user == "" {

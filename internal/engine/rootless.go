@@ -1,14 +1,12 @@
 package engine
 
 import (
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"pea/internal/errdefs"
 	"pea/internal/model"
 )
 
@@ -76,11 +74,4 @@ func slirpOptions(ns model.Namespace) []string {
 		return nil
 	}
 	return strings.Split(ns.Value, ",")
-}
-
-// errRootlessUserNS: a user namespace of a rootless container's own needs its root filesystem
-// seen through ID-mapped mounts of the image's layers, and Linux lets only the host's root make
-// those of the host's file systems.
-func errRootlessUserNS() error {
-	return fmt.Errorf("a rootless pea cannot give a container a user namespace of its own yet (ID-mapped mounts of the image's layers need root of the host): %w", errdefs.ErrInvalid)
 }

@@ -52,13 +52,18 @@ func mergeEnvExpanded(env, merge []string) []string {
 }
 
 // passwdFile returns a copy of the image's /etc/passwd, written in the container's etc
-// directory, with the host's lines of the --hostuser users it lacks and a line for the
-// container's user when its --user is a number the file lacks (podman's --passwd, on by
-// default); "" when none is needed. The line is PasswdEntry's template
-// ($USERNAME, $UID, $GID, $NAME, $HOME) or "UID:*:UID:GID:container user:WORKDIR:/bin/sh".
-func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs string, uid, gid uint32, ns *userNS) (string, error) {
+// directory, with the host's lines of the --hostuser users it lacks, the line extra (a keep-id
+// container's user, or ""), and a line for the container's user when its --user is a number
+// the file lacks (podman's --passwd, on by default); "" when none is needed. The line is
+// PasswdEntry's template ($USERNAME, $UID, $GID, $NAME, $HOME) or
+// "UID:*:UID:GID:container user:WORKDIR:/bin/sh".
+func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs, extra string, uid, gid uint32, ns *userNS) (string, error) {
 	var lines []string
 	have := readColonFile(rootfs, "etc/passwd")
+	if extra != "" {
+		lines = append(lines, extra)
+		have = append(have, strings.Split(extra, ":"))
+	}
 	for _, u := range cfg.HostUsers { // --hostuser: the host's lines the file lacks
 		line := hostPasswdLine(u)
 		name, _, _ := strings.Cut(line, ":")

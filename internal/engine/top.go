@@ -14,6 +14,7 @@ import (
 	"pea/internal/fsx"
 	"pea/internal/model"
 	"pea/internal/oci"
+	"pea/internal/rootless"
 )
 
 // containerPids lists the host PIDs of a running container's processes, read from its cgroup.
@@ -133,6 +134,10 @@ func (r *Runtime) Top(cs []*model.Container, descriptors []string) ([][]string, 
 	}
 	rows := [][]string{headers}
 	t := topContext{now: time.Now(), boot: bootTime(), hostUsers: idNames("/", "etc/passwd")}
+	if rootless.Active() {
+		// IDs as pea's namespace sees them; the host's are through its map (0: the user).
+		t.ownUIDMap, _ = rootless.IDMaps()
+	}
 	for _, c := range cs {
 		pids, err := r.containerPids(c)
 		if err != nil {
@@ -293,6 +298,7 @@ func idInNS(maps []model.IDMap, id string) string {
 type topContext struct {
 	now, boot time.Time
 	hostUsers map[string]string
+	ownUIDMap []model.IDMap // a rootless pea's namespace's (nil otherwise)
 }
 
 func (t topContext) field(key string, p *procInfo, inNS map[int]int, users, groups map[string]string) string {
@@ -314,7 +320,11 @@ func (t topContext) field(key string, p *procInfo, inNS map[int]int, users, grou
 	case "rgroup":
 		return name(groups, p.gid)
 	case "huser":
-		return name(t.hostUsers, p.hostEUID)
+		id := p.hostEUID
+		if n, err := strconv.ParseUint(id, 10, 32); err == nil && t.ownUIDMap != nil {
+			id = strconv.FormatUint(uint64(hostIDOf(t.ownUIDMap, uint32(n))), 10)
+		}
+		return name(t.hostUsers, id)
 	case "pid":
 		return strconv.Itoa(p.nsPID)
 	case "hpid":

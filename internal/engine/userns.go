@@ -11,7 +11,9 @@ package engine
 // layers since Linux 5.19): a file owned by 0 on disk shows as the host ID container root maps
 // to, and is copied up as such; new files land in the upper directory with the host IDs of
 // their creators, and the upper directory itself belongs to mapped root. No layer is copied or
-// chowned, and the views are unmounted as soon as the overlay holds them.
+// chowned, and the views are unmounted as soon as the overlay holds them. A rootless pea may
+// not make ID-mapped mounts of host file systems: its containers' root filesystems are
+// fuse-overlayfs's (userns_rootless.go).
 
 import (
 	"errors"
@@ -133,8 +135,9 @@ func containerID(maps []model.IDMap, host uint32) uint32 {
 }
 
 // ParseUserNS turns --userns into the user namespace setting: host (or empty) for the host's,
-// auto for one of its own with host IDs pea picks (userns_auto.go), container:ID or ns:PATH to
-// join one. A namespace of the container's own with given mappings comes with --uidmap and
+// auto for one of its own with host IDs pea picks (userns_auto.go), keep-id or nomap for a
+// rootless one whose mappings follow from the user's (userns_rootless.go), container:ID or
+// ns:PATH to join one. A namespace of the container's own with given mappings comes with --uidmap and
 // --gidmap, which cannot be combined with --userns.
 func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 	if v != "" && hasMaps {
@@ -147,9 +150,9 @@ func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 		return model.Namespace{Mode: model.NSModeHost}, nil
 	case v == "auto" || strings.HasPrefix(v, "auto:"):
 		return parseAutoUserNS(strings.TrimPrefix(strings.TrimPrefix(v, "auto"), ":"))
-	case (v == "keep-id" || v == "nomap") && rootless.Active():
-		return model.Namespace{}, fmt.Errorf("--userns %s: %w", v, errRootlessUserNS())
-	case v == "keep-id" || v == "nomap":
+	case (v == "keep-id" || strings.HasPrefix(v, "keep-id:") || v == "nomap") && rootless.Active():
+		return parseRootlessUserNS(v)
+	case v == "keep-id" || strings.HasPrefix(v, "keep-id:") || v == "nomap":
 		return model.Namespace{}, fmt.Errorf("--userns %s is only for rootless mode; as root, give the mappings with --uidmap and --gidmap: %w", v, errdefs.ErrInvalid)
 	case strings.HasPrefix(v, "container:") && len(v) > len("container:"):
 		return model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(v, "container:")}, nil
@@ -164,18 +167,27 @@ func ParseUserNS(v string, hasMaps bool) (model.Namespace, error) {
 }
 
 // userNS is the user namespace a starting container's processes run in, held open for the
-// ID-mapped mounts of its root filesystem.
+// ID-mapped mounts of its root filesystem. A rootless pea makes no ID-mapped mounts: it knows
+// the namespace by its mappings alone (fd -1), and its root filesystem is fuse-overlayfs's
+// (userns_rootless.go).
 type userNS struct {
 	fd       int
 	uid, gid uint32 // the host IDs container root is
 	probeDir string // where hostIDs may make its probe
+	// uidMap and gidMap are a rootless container's mappings, whose host IDs are those of pea's
+	// own user namespace.
+	uidMap, gidMap []model.IDMap
 }
 
 func (u *userNS) close() {
-	if u != nil {
+	if u != nil && u.fd >= 0 {
 		unix.Close(u.fd)
 	}
 }
+
+// fuse reports whether the container's root filesystem is a fuse-overlayfs mount that shifts
+// the layers' owners (a rootless container with a user namespace of its own).
+func (u *userNS) fuse() bool { return u != nil && u.fd < 0 }
 
 // openUserNS returns the user namespace container c runs in, or nil for the host's. nsPath is
 // the file of the namespace it joins, when it joins one that exists now (namespacePaths); a
@@ -184,6 +196,9 @@ func (u *userNS) close() {
 // that has them, which maps every ID the same way.
 func (r *Runtime) openUserNS(c *model.Container, nsPath string) (*userNS, error) {
 	cfg := c.Config
+	if rootless.Active() {
+		return r.rootlessUserNS(cfg)
+	}
 	var fd int
 	var err error
 	switch ns := cfg.UserNS(); {
@@ -260,7 +275,8 @@ func (r *Runtime) userNSOwner(cfg *model.ContainerConfig) (*model.ContainerConfi
 // (containers/storage does the same for ID-mapped containers); the container's own directory
 // is made 0711 and stays root's (mountRootfs). The directories above the store are not pea's
 // to change: one that others cannot search is an error that says so, rather than the
-// runtime's "Permission denied" on the root filesystem.
+// runtime's "Permission denied" on the root filesystem. A rootless pea opens those that are
+// the user's (pea's 0) as well, as podman does.
 func (r *Runtime) openStorePath() error {
 	root, err := filepath.Abs(r.opts.Root)
 	if err != nil {
@@ -281,6 +297,13 @@ func (r *Runtime) openStorePath() error {
 		st, err := os.Stat(d)
 		if err != nil {
 			return err
+		}
+		if st.Mode().Perm()&0o001 == 0 && rootless.Active() && st.Sys().(*syscall.Stat_t).Uid == 0 {
+			// The user's own (a home directory of mode 0700): opened as podman does.
+			if err := os.Chmod(d, st.Mode().Perm()|0o011); err != nil {
+				return err
+			}
+			continue
 		}
 		if st.Mode().Perm()&0o001 == 0 {
 			return fmt.Errorf("the store %s is below %s (mode %04o), which only its owner may enter: a container in a user namespace could not reach its root filesystem; let others search it (chmod o+x): %w", root, d, st.Mode().Perm(), errdefs.ErrInvalid)
@@ -325,6 +348,12 @@ func newUserNS(uidMap, gidMap []model.IDMap) (int, error) {
 // directory that uid and gid own on disk, seen through a view of it ID-mapped by the namespace.
 // It works for any namespace, joined ones included, whose mappings pea never wrote.
 func (u *userNS) hostIDs(uid, gid uint32) (hostUID, hostGID uint32, err error) {
+	if u.fd < 0 {
+		if !mapsID(u.uidMap, uid) || !mapsID(u.gidMap, gid) {
+			return 0, 0, fmt.Errorf("%d:%d is not mapped by the container's user namespace: %w", uid, gid, errdefs.ErrInvalid)
+		}
+		return hostIDOf(u.uidMap, uid), hostIDOf(u.gidMap, gid), nil
+	}
 	probe, err := os.MkdirTemp(u.probeDir, ".idprobe")
 	if err != nil {
 		return 0, 0, err

@@ -1,8 +1,9 @@
 package engine
 
 // --userns auto: a user namespace of the container's own whose host IDs pea picks, from the
-// ranges /etc/subuid and /etc/subgid give the user "containers" (as podman reads them), so that
-// no two containers of the store share a host ID. The picked mappings are stored with the
+// ranges /etc/subuid and /etc/subgid give the user "containers" (as podman reads them; a
+// rootless pea's from the user's own subordinate IDs), so that no two containers of the store
+// share a host ID. The picked mappings are stored with the
 // container (UIDMap, GIDMap) and free again once it is removed.
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // subIDUser is the user whose subordinate ID ranges --userns auto takes IDs from.
@@ -54,6 +56,9 @@ func isAutoUserNS(ns model.Namespace) (size uint32, ok bool) {
 	if n, err := strconv.ParseUint(strings.TrimPrefix(ns.Value, model.UserNSAuto+":size="), 10, 32); err == nil {
 		return uint32(n), true
 	}
+	if rootless.Active() {
+		return rootlessAutoSize, true
+	}
 	return defaultAutoSize, true
 }
 
@@ -86,11 +91,15 @@ func (r *Runtime) pickAutoMappings(cfg *model.ContainerConfig) (unlock func(), e
 	for _, c := range users {
 		usedU, usedG = append(usedU, c.Config.UIDMap...), append(usedG, c.Config.GIDMap...)
 	}
-	uid, err := pickRange(subUIDFile, size, usedU)
+	uRanges, gRanges, where, err := autoRanges()
 	if err != nil {
 		return nil, err
 	}
-	gid, err := pickRange(subGIDFile, size, usedG)
+	uid, err := pickRange(uRanges, size, usedU, where[0])
+	if err != nil {
+		return nil, err
+	}
+	gid, err := pickRange(gRanges, size, usedG, where[1])
 	if err != nil {
 		return nil, err
 	}
@@ -99,15 +108,37 @@ func (r *Runtime) pickAutoMappings(cfg *model.ContainerConfig) (unlock func(), e
 	return l.Unlock, nil
 }
 
-// pickRange returns the lowest host ID that starts size IDs within the subordinate ranges of
-// subIDUser in file and outside every used range.
-func pickRange(file string, size uint32, used []model.IDMap) (uint32, error) {
-	ranges, err := subIDRanges(file, subIDUser)
-	if err != nil {
-		return 0, err
+// autoRanges are the host IDs --userns auto takes from (start, count), user IDs and group
+// IDs, and where each comes from: as root, the subordinate ranges of subIDUser; rootless, the
+// subordinate IDs of pea's namespace (1..., the user's own 0 left out), as podman's.
+func autoRanges() (uids, gids [][2]uint64, where [2]string, err error) {
+	if rootless.Active() {
+		nu, ng := rootless.IDCounts()
+		if nu > 1 {
+			uids = [][2]uint64{{1, uint64(nu) - 1}}
+		}
+		if ng > 1 {
+			gids = [][2]uint64{{1, uint64(ng) - 1}}
+		}
+		return uids, gids, [2]string{"the user's subordinate IDs (/etc/subuid)", "the user's subordinate IDs (/etc/subgid)"}, nil
 	}
+	if uids, err = subIDRanges(subUIDFile, subIDUser); err != nil {
+		return nil, nil, where, err
+	}
+	if gids, err = subIDRanges(subGIDFile, subIDUser); err != nil {
+		return nil, nil, where, err
+	}
+	return uids, gids, [2]string{subUIDFile, subGIDFile}, nil
+}
+
+// pickRange returns the lowest host ID that starts size IDs within ranges (from where) and
+// outside every used range.
+func pickRange(ranges [][2]uint64, size uint32, used []model.IDMap, where string) (uint32, error) {
 	if len(ranges) == 0 {
-		return 0, fmt.Errorf("--userns auto: %s gives the user %q no IDs (add a line such as %s:2147483647:2147483648): %w", file, subIDUser, subIDUser, errdefs.ErrInvalid)
+		if rootless.Active() {
+			return 0, fmt.Errorf("--userns auto: the user has no subordinate IDs in /etc/subuid and /etc/subgid: %w", errdefs.ErrInvalid)
+		}
+		return 0, fmt.Errorf("--userns auto: %s gives the user %q no IDs (add a line such as %s:2147483647:2147483648): %w", where, subIDUser, subIDUser, errdefs.ErrInvalid)
 	}
 	slices.SortFunc(used, func(a, b model.IDMap) int { return int(int64(a.HostID) - int64(b.HostID)) })
 	for _, rg := range ranges {
@@ -126,7 +157,10 @@ func pickRange(file string, size uint32, used []model.IDMap) (uint32, error) {
 			return uint32(start), nil
 		}
 	}
-	return 0, fmt.Errorf("--userns auto: no %d IDs of the user %q in %s are left free by the store's containers: %w", size, subIDUser, file, errdefs.ErrInvalid)
+	if rootless.Active() {
+		return 0, fmt.Errorf("--userns auto: no %d IDs of %s are left free by the store's containers: %w", size, where, errdefs.ErrInvalid)
+	}
+	return 0, fmt.Errorf("--userns auto: no %d IDs of the user %q in %s are left free by the store's containers: %w", size, subIDUser, where, errdefs.ErrInvalid)
 }
 
 // subIDRanges reads the ranges (start, count) file gives user, in the file's order.

@@ -146,7 +146,11 @@ func TestPickRange(t *testing.T) {
 		{40, []model.IDMap{m(1000, 100)}, 5000}, // the next range
 		{10, []model.IDMap{m(0, 1<<31)}, 0},
 	} {
-		got, err := pickRange(file, c.size, c.used)
+		ranges, err := subIDRanges(file, subIDUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pickRange(ranges, c.size, c.used, file)
 		if c.want == 0 {
 			if !errors.Is(err, errdefs.ErrInvalid) {
 				t.Errorf("size %d used %v: want no room, got %d %v", c.size, c.used, got, err)
@@ -157,7 +161,11 @@ func TestPickRange(t *testing.T) {
 			t.Errorf("size %d used %v: %d %v, want %d", c.size, c.used, got, err, c.want)
 		}
 	}
-	if _, err := pickRange(filepath.Join(t.TempDir(), "none"), 1, nil); !errors.Is(err, errdefs.ErrInvalid) {
+	none, err := subIDRanges(filepath.Join(t.TempDir(), "none"), subIDUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pickRange(none, 1, nil, "none"); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("no file: %v", err)
 	}
 }

@@ -48,6 +48,14 @@ const (
 // (--userns auto).
 const UserNSAuto = "auto"
 
+// UserNSKeepID and UserNSNoMap are the Values of a rootless container's private user namespace
+// whose mappings follow from the user's: keep-id[:uid=N,gid=N] maps the user's own ID to
+// itself (or N), nomap leaves it out (--userns keep-id, --userns nomap).
+const (
+	UserNSKeepID = "keep-id"
+	UserNSNoMap  = "nomap"
+)
+
 // Namespace says how a container gets one kind of namespace.
 type Namespace struct {
 	Mode  string `json:"mode"`
@@ -245,8 +253,10 @@ type ContainerConfig struct {
 	Network    NetworkConfig        `json:"network"`
 	// UIDMap and GIDMap are the ID mappings of a user namespace of the container's own
 	// (Namespaces[user] private); empty otherwise, a joined user namespace having its own. A
-	// private user namespace whose Value is UserNSAuto (or UserNSAuto:size=N) gets mappings the
-	// engine picks when the container is created.
+	// private user namespace whose Value is UserNSAuto (or UserNSAuto:size=N), UserNSKeepID or
+	// UserNSNoMap gets mappings the engine picks when the container is created. A rootless
+	// container's host IDs are those of the rootless user namespace (0 the user, 1... the
+	// user's subordinate IDs), as podman's.
 	UIDMap []IDMap `json:"uidMap,omitempty"`
 	GIDMap []IDMap `json:"gidMap,omitempty"`
 

@@ -37,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
+	"pea/internal/fsx"
 	"pea/internal/model"
 )
 
@@ -61,9 +62,10 @@ const EnvJoined = "_PEA_ROOTLESS"
 // idMap is one line of a user namespace's uid_map or gid_map.
 type idMap struct{ inside, outside, count uint32 }
 
-// readMap parses /proc/self/uid_map (or gid_map).
+// readMap parses /proc/self/uid_map (or gid_map), without Go's poller (a short command that
+// asks whether it is rootless starts no process, and need not make one).
 func readMap(path string) ([]idMap, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +89,9 @@ func readMap(path string) ([]idMap, error) {
 type status struct {
 	active   bool
 	uid, gid int // the user's IDs on the host
-	// idCount is how many IDs the namespace maps (1 without a subordinate range).
-	idCount uint32
+	// idCount and gidCount are how many user and group IDs the namespace maps (1 without a
+	// subordinate range).
+	idCount, gidCount uint32
 }
 
 var current = sync.OnceValue(func() status {
@@ -108,6 +111,7 @@ var current = sync.OnceValue(func() status {
 	}
 	if g, err := readMap("/proc/self/gid_map"); err == nil {
 		for _, e := range g {
+			s.gidCount += e.count
 			if e.inside == 0 {
 				s.gid = int(e.outside)
 			}
@@ -141,6 +145,10 @@ func HostUID() int { return current().uid }
 
 // HostGID is the user's group ID on the host.
 func HostGID() int { return current().gid }
+
+// IDCounts are how many user and group IDs the namespace of a joined pea maps: its own 0 (the
+// user) and 1... (the user's subordinate IDs); 0 outside it.
+func IDCounts() (uids, gids uint32) { return current().idCount, current().gidCount }
 
 // SingleID reports whether the namespace maps only the user's own ID (no subordinate range):
 // files of other owners cannot be made, so layers' owners are not kept.

@@ -406,8 +406,8 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	h.PidMode = NSModeString(cfg, model.NSPid, "private")
 	h.IpcMode = NSModeString(cfg, model.NSIpc, model.NSModeShareable)
 	h.UTSMode = NSModeString(cfg, model.NSUts, "private")
-	if ns := cfg.UserNS(); ns.Mode == model.NSModePrivate && ns.Value != "" {
-		h.UsernsMode = ns.Value // auto, as given
+	if ns := cfg.UserNS(); ns.Mode == model.NSModePrivate && strings.HasPrefix(ns.Value, model.UserNSAuto) {
+		h.UsernsMode = ns.Value // auto, as given (keep-id and nomap are private, as podman shows them)
 	} else if ns.Mode != model.NSModeHost {
 		h.UsernsMode = NSModeString(cfg, model.NSUser, "")
 	}
