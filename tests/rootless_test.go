@@ -432,3 +432,35 @@ func TestRootlessBridgeNetwork(t *testing.T) {
 		}
 	}
 }
+
+// The pause process killed while containers run: the next pea joins the namespaces of a
+// running container's conmon (a new pause process would bring empty ones, without the
+// containers' mounts) and starts a new pause process there.
+func TestRootlessPauseKilledWhileRunning(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	e.U("run", "-d", "--name", "k1", "--network", "none", "localhost/bb", "sleep", "300")
+	record := func() []string {
+		b, _ := os.ReadFile(filepath.Join(e.RunRoot, "pause.pid"))
+		return strings.Fields(string(b))
+	}
+	before := record()
+	if len(before) != 2 {
+		t.Fatalf("pause record: %q", before)
+	}
+	pid, _ := strconv.Atoi(before[0])
+	syscall.Kill(pid, syscall.SIGKILL)
+	if got := e.U("exec", "k1", "echo", "alive"); got != "alive" {
+		t.Fatalf("exec after the pause process went: %q", got)
+	}
+	after := record()
+	if len(after) != 2 || after[0] == before[0] || after[1] != before[1] {
+		t.Fatalf("pause record: %q, want a new process in the same user namespace as %q", after, before)
+	}
+	if comm, _ := os.ReadFile("/proc/" + after[0] + "/comm"); strings.TrimSpace(string(comm)) != "catatonit" {
+		t.Fatalf("new pause process %s is %q", after[0], comm)
+	}
+	e.U("rm", "-f", "-t", "0", "k1")
+	if got := e.U("unshare", "sh", "-c", "grep -c "+e.Dir+" /proc/self/mountinfo || true"); got != "0" {
+		t.Fatalf("mounts left in the user's namespace: %s", got)
+	}
+}

@@ -193,6 +193,9 @@ func newRootCommand(a *app) *cobra.Command {
 				// (internal/rootless): this one re-executes itself there.
 				return rootless.Enter(a.opts.RunRoot, a.args[1:])
 			}
+			if rootless.JoinedAtStart() || os.Getenv(rootless.EnvJoined) != "" {
+				rootless.EnsurePause(a.opts.RunRoot) // after a pause process that went (rootless.go)
+			}
 			return setupLogging(a.stderr, a.opts.LogLevel)
 		},
 	}

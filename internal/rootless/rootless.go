@@ -230,6 +230,11 @@ func pausePID(runRoot string) int {
 	if nsID(pid) != f[1] {
 		return 0
 	}
+	// A process that has exited but is not reaped yet keeps its user namespace link, not its
+	// mount namespace.
+	if _, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err != nil {
+		return 0
+	}
 	return pid
 }
 
@@ -292,6 +297,16 @@ func makePause(runRoot string) (int, error) {
 	if pid := pausePID(runRoot); pid > 0 {
 		return pid, nil // another pea made it meanwhile
 	}
+	if pid := adoptConmon(runRoot); pid > 0 {
+		// The pause process went while containers still run: their namespaces are the
+		// user's, with their mounts; a new pause process would make empty ones. A running
+		// conmon stands for the pause process until the joined pea starts a new one in
+		// there (EnsurePause).
+		if err := recordPause(runRoot, pid); err != nil {
+			return 0, err
+		}
+		return pid, nil
+	}
 	pause, err := exec.LookPath("catatonit")
 	if err != nil {
 		return 0, fmt.Errorf("rootless: catatonit is needed to hold the user namespace: %w", err)
@@ -314,17 +329,93 @@ func makePause(runRoot string) (int, error) {
 		cmd.Wait()
 		return 0, err
 	}
-	rec := fmt.Sprintf("%d %s\n", pid, nsID(pid))
-	if err := os.WriteFile(pauseFile(runRoot)+".tmp", []byte(rec), 0o600); err == nil {
-		err = os.Rename(pauseFile(runRoot)+".tmp", pauseFile(runRoot))
-	}
-	if err != nil {
+	if err := recordPause(runRoot, pid); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return 0, fmt.Errorf("rootless: %w", err)
+		return 0, err
 	}
 	cmd.Process.Release()
 	return pid, nil
+}
+
+// recordPause writes the pause process's record: its PID and user namespace.
+func recordPause(runRoot string, pid int) error {
+	rec := fmt.Sprintf("%d %s\n", pid, nsID(pid))
+	err := os.WriteFile(pauseFile(runRoot)+".tmp", []byte(rec), 0o600)
+	if err == nil {
+		err = os.Rename(pauseFile(runRoot)+".tmp", pauseFile(runRoot))
+	}
+	if err != nil {
+		return fmt.Errorf("rootless: %w", err)
+	}
+	return nil
+}
+
+// adoptConmon finds a running conmon of the run root's containers that lives in a user
+// namespace of the user's other than this process's: 0 when there is none.
+func adoptConmon(runRoot string) int {
+	files, _ := filepath.Glob(filepath.Join(runRoot, "containers", "*", "conmon.pid"))
+	own := nsID(os.Getpid())
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat(fmt.Sprintf("/proc/%d", pid), &st) != nil || int(st.Uid) != os.Geteuid() {
+			continue
+		}
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) != "conmon" {
+			continue
+		}
+		if ns := nsID(pid); ns != "" && ns != own {
+			return pid
+		}
+	}
+	return 0
+}
+
+// EnsurePause, in a joined pea, starts a new pause process in this namespace when the record
+// names an adopted conmon (makePause), so that the namespace outlives the containers again.
+func EnsurePause(runRoot string) {
+	b, err := os.ReadFile(pauseFile(runRoot))
+	if err != nil {
+		return
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return
+	}
+	if comm, err := os.ReadFile("/proc/" + f[0] + "/comm"); err != nil || strings.TrimSpace(string(comm)) == "catatonit" {
+		return
+	}
+	pause, err := exec.LookPath("catatonit")
+	if err != nil {
+		return
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer devnull.Close()
+	cmd := cpupin.Command(pause, "-P")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if cpupin.Start(cmd) != nil {
+		return
+	}
+	// Its user namespace is this one; the record names it as a host process sees it.
+	if recordPause(runRoot, cmd.Process.Pid) == nil {
+		cmd.Process.Release()
+		return
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
 }
 
 // subRange is a user's subordinate ID range from /etc/subuid or /etc/subgid.
