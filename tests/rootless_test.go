@@ -410,9 +410,34 @@ func TestRootlessBridgeNetwork(t *testing.T) {
 		}
 		return nil
 	})
+	// slirp4netns of the rootless network namespace killed: the next pea that works on the
+	// networks starts another on the same namespace (the containers keep their bridge) and
+	// forwards the published ports again.
+	b, err := os.ReadFile(filepath.Join(e.RunRoot, "network", "slirp", "rootless-net.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slirpPID, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	syscall.Kill(slirpPID, syscall.SIGKILL)
+	eventually(t, 5*time.Second, func() error {
+		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", slirpPID)); err == nil && !strings.Contains(string(stat), ") Z ") {
+			return fmt.Errorf("slirp4netns %d has not exited yet", slirpPID)
+		}
+		return nil
+	})
+	if _, err := httpGet(url); err == nil {
+		t.Fatal("the port still answers with slirp4netns gone")
+	}
 	if got := e.U("run", "--rm", "--network", "appnet", "localhost/bb", "wget", "-qO-", "http://web/"); got != "bridge-page" {
 		t.Fatalf("by name on the network: %q", got)
 	}
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "bridge-page" {
+			return fmt.Errorf("GET %s after slirp4netns was replaced: %q %v", url, body, err)
+		}
+		return nil
+	})
 	linksDuring, _ := exec.Command("ip", "-br", "link").Output()
 	if string(linksDuring) != string(linksBefore) {
 		t.Fatalf("a rootless network made links on the host:\nbefore %s\nafter %s", linksBefore, linksDuring)

@@ -3,9 +3,11 @@ package network
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,6 +38,17 @@ func (m *Manager) EnsureRootlessNetNS() (string, error) {
 	defer unlock()
 	path := m.NetNSPath(RootlessNetNS)
 	if isNetNSPin(path) && m.slirpAlive(RootlessNetNS) {
+		m.rootlessPath = path
+		return path, nil
+	}
+	if isNetNSPin(path) {
+		// slirp4netns went (killed) while the namespace, its bridges and its containers stay:
+		// a new one on the same namespace, and the published ports forwarded again.
+		m.StopSlirp(RootlessNetNS)
+		if err := m.StartSlirp(SlirpOptions{ID: RootlessNetNS, NetNSPath: path}); err != nil {
+			return "", err
+		}
+		m.reforward()
 		m.rootlessPath = path
 		return path, nil
 	}
@@ -91,8 +104,34 @@ func (m *Manager) rootlessForward(containerID string, ports []PortMapping) error
 		}
 		ids = append(ids, id)
 	}
-	b, _ := json.Marshal(ids)
+	b, _ := json.Marshal(forwardsRecord{IDs: ids, Ports: &ports})
 	return os.WriteFile(m.forwardsFile(containerID), b, 0o600)
+}
+
+// forwardsRecord is a container's forwards file: slirp4netns's IDs of its forwards, and the
+// ports, to forward again should slirp4netns be restarted.
+type forwardsRecord struct {
+	IDs   []int          `json:"ids"`
+	Ports *[]PortMapping `json:"ports"`
+}
+
+// reforward adds again, to a new slirp4netns, the forwards of the containers that had some.
+func (m *Manager) reforward() {
+	files, _ := filepath.Glob(m.forwardsFile("*"))
+	for _, f := range files {
+		id := strings.TrimPrefix(filepath.Base(f), "forwards-")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var ports []PortMapping
+		if json.Unmarshal(b, &forwardsRecord{Ports: &ports}) != nil || len(ports) == 0 {
+			continue
+		}
+		if err := m.rootlessForward(id, ports); err != nil {
+			slog.Warn("rootless network: cannot forward the published ports again", "container", id, "error", err)
+		}
+	}
 }
 
 // rootlessUnforward removes the container's forwards (none: nothing to do).
@@ -101,10 +140,10 @@ func (m *Manager) rootlessUnforward(containerID string) {
 	if err != nil {
 		return
 	}
-	var ids []int
-	json.Unmarshal(b, &ids)
+	var rec forwardsRecord
+	json.Unmarshal(b, &rec)
 	_, sock, _ := m.slirpFiles(RootlessNetNS)
-	for _, id := range ids {
+	for _, id := range rec.IDs {
 		slirpUnforward(sock, id)
 	}
 	os.Remove(m.forwardsFile(containerID))

@@ -288,8 +288,13 @@ func (m *Manager) slirpAlive(id string) bool {
 	if err != nil || pid <= 0 {
 		return false
 	}
-	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	return err == nil && strings.TrimSpace(string(comm)) == "slirp4netns"
+	// /proc/PID/stat: "PID (COMM) STATE ...": an exited slirp4netns not yet reaped is Z.
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return i > 0 && strings.HasSuffix(string(stat[:i]), "(slirp4netns") && !strings.HasPrefix(string(stat[i:]), ") Z")
 }
 
 // StopSlirp ends the namespace's slirp4netns (if any) and removes its files. It returns once
