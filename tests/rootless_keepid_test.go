@@ -27,16 +27,28 @@ const (
 // newRangedEnv is a RootlessEnv of a user with a subordinate ID range.
 func newRangedEnv(t *testing.T) *RootlessEnv {
 	t.Helper()
-	e := newRootlessEnvAs(t, rangedUID)
+	return newAccountEnv(t, rangedUID, rangedName, "/nonexistent", rangedSubStart)
+}
+
+// newAccountEnv is a RootlessEnv of a user with a passwd line (name, home) and, when subStart
+// is not 0, subordinate ranges from it, in the test's own mount namespace (see rangedUID).
+func newAccountEnv(t *testing.T, uid uint32, name, home string, subStart int) *RootlessEnv {
+	t.Helper()
+	e := newRootlessEnvAs(t, uid)
 	etc := filepath.Join(e.Dir, "etc")
 	if err := os.Mkdir(etc, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if home == "" {
+		home = e.home
+	}
 	extra := map[string]string{
-		"passwd": fmt.Sprintf("%s:x:%d:%d:pea keep-id test:/nonexistent:/bin/sh", rangedName, rangedUID, rangedUID),
-		"group":  fmt.Sprintf("%s:x:%d:", rangedName, rangedUID),
-		"subuid": fmt.Sprintf("%s:%d:65536", rangedName, rangedSubStart),
-		"subgid": fmt.Sprintf("%s:%d:65536", rangedName, rangedSubStart),
+		"passwd": fmt.Sprintf("%s:x:%d:%d:pea keep-id test:%s:/bin/sh", name, uid, uid, home),
+		"group":  fmt.Sprintf("%s:x:%d:", name, uid),
+	}
+	if subStart != 0 {
+		extra["subuid"] = fmt.Sprintf("%s:%d:65536", name, subStart)
+		extra["subgid"] = fmt.Sprintf("%s:%d:65536", name, subStart)
 	}
 	var script strings.Builder
 	for name, line := range extra {

@@ -26,7 +26,7 @@ func newImageCommand(a *app) *cobra.Command {
 		newImagesCommand, newImageInspectCommand, newRmiCommand, newImagePruneCommand, newImageExistsCommand,
 		newTagCommand, newUntagCommand, newSaveCommand, newLoadCommand, newImportCommand, newPullCommand,
 		newPushCommand, newImageHistoryCommand, newBuildCommand, newSearchCommand, newImageMountCommand,
-		newImageUmountCommand, newImageDiffCommand, newImageTreeCommand, newImageTrustCommand, newImageSignCommand,
+		newImageUmountCommand, newImageDiffCommand, newImageTreeCommand, newImageTrustCommand, newImageSignCommand, newImageScpCommand,
 	} {
 		sub := f(a)
 		switch sub.Name() {
