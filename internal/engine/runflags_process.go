@@ -74,10 +74,16 @@ func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs, extra string, u
 	if l := r.passwdEntry(cfg, have, uid, gid); l != "" {
 		lines = append(lines, l)
 	}
+	return r.etcFileWith(cfg, rootfs, "passwd", lines, ns)
+}
+
+// etcFileWith writes, in the container's etc directory, a copy of the image's /etc/NAME with
+// lines added and returns its path ("" when there are no lines).
+func (r *Runtime) etcFileWith(cfg *model.ContainerConfig, rootfs, name string, lines []string, ns *userNS) (string, error) {
 	if len(lines) == 0 {
 		return "", nil
 	}
-	old, err := readInRoot(rootfs, "etc/passwd", maxIDFile)
+	old, err := readInRoot(rootfs, "etc/"+name, maxIDFile)
 	if err != nil {
 		old = nil
 	}
@@ -88,7 +94,7 @@ func (r *Runtime) passwdFile(cfg *model.ContainerConfig, rootfs, extra string, u
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	p := dir + "/passwd"
+	p := dir + "/" + name
 	if err := os.WriteFile(p, append(old, strings.Join(lines, "\n")+"\n"...), 0o644); err != nil {
 		return "", err
 	}

@@ -298,22 +298,7 @@ func (r *Runtime) groupFile(cfg *model.ContainerConfig, rootfs, line string, ns 
 	if line == "" {
 		return "", nil
 	}
-	old, err := readInRoot(rootfs, "etc/group", maxIDFile)
-	if err != nil {
-		old = nil
-	}
-	if len(old) > 0 && old[len(old)-1] != '\n' {
-		old = append(old, '\n')
-	}
-	dir := r.etcDir(cfg.ID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	p := dir + "/group"
-	if err := os.WriteFile(p, append(old, line+"\n"...), 0o644); err != nil {
-		return "", err
-	}
-	return p, chownToRoot(ns, p)
+	return r.etcFileWith(cfg, rootfs, "group", []string{line}, ns)
 }
 
 // keepIDFiles gives a keep-id container its user, as podman does: the /etc/passwd line that

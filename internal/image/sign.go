@@ -67,13 +67,7 @@ func (s *Store) Sign(ctx context.Context, ref string, o SignOptions) error {
 			return err
 		}
 	}
-	r, err := ParseReference(strings.TrimPrefix(rest, "//"))
-	if err != nil {
-		return err
-	}
-	n := r.Normalize()
-	dref := trust.Ref{Name: n.Repository(), Tag: n.Tag, Digest: n.Digest}
-	base, err := o.signatureBase(dref)
+	n, dref, base, err := o.signTarget(strings.TrimPrefix(rest, "//"))
 	if err != nil {
 		return err
 	}
@@ -107,17 +101,24 @@ func (s *Store) Sign(ctx context.Context, ref string, o SignOptions) error {
 // SignPushed signs the manifest digest just pushed as dest (push --sign-by) and stores the
 // signature where the lookaside for writing says.
 func SignPushed(dest, digest string, o SignOptions) error {
-	r, err := ParseReference(strings.TrimPrefix(dest, "docker://"))
-	if err != nil {
-		return err
-	}
-	n := r.Normalize()
-	dref := trust.Ref{Name: n.Repository(), Tag: n.Tag, Digest: n.Digest}
-	base, err := o.signatureBase(dref)
+	_, dref, base, err := o.signTarget(strings.TrimPrefix(dest, "docker://"))
 	if err != nil {
 		return err
 	}
 	return signManifest(dref, digest, base, o)
+}
+
+// signTarget parses the reference a signature is for: the normalized name, the identity the
+// signature claims, and where its signatures are written.
+func (o SignOptions) signTarget(ref string) (Reference, trust.Ref, *url.URL, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return Reference{}, trust.Ref{}, nil, err
+	}
+	n := r.Normalize()
+	dref := trust.Ref{Name: n.Repository(), Tag: n.Tag, Digest: n.Digest}
+	base, err := o.signatureBase(dref)
+	return n, dref, base, err
 }
 
 func signManifest(ref trust.Ref, digest string, base *url.URL, o SignOptions) error {
