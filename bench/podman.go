@@ -22,6 +22,78 @@ type hostTraces struct {
 	paths   []string        // absent before the run
 	bridge  bool            // cni-podman0 absent before the run
 	cgroups map[string]bool // cgroup directories under libpod_parent before the run
+	// netavark: no NETAVARK chain before the run (podman's netavark backend leaves its
+	// firewall chains after its last container)
+	netavark bool
+}
+
+// netavarkRules lists, per table, the iptables rules that make or jump to NETAVARK chains.
+func netavarkRules() map[string][]string {
+	out := map[string][]string{}
+	for _, table := range []string{"filter", "nat"} {
+		b, err := exec.Command("iptables", "-t", table, "-S").Output()
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "NETAVARK") {
+				out[table] = append(out[table], l)
+			}
+		}
+	}
+	return out
+}
+
+// ruleFields splits a line of iptables -S into its arguments ("..." quotes a comment).
+func ruleFields(line string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, have := false, false
+	for _, r := range line {
+		switch {
+		case r == '"':
+			quoted, have = !quoted, true
+		case r == ' ' && !quoted:
+			if have {
+				out = append(out, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// removeNetavark deletes the jumps to NETAVARK chains, then the chains.
+func removeNetavark(rules map[string][]string) int {
+	n := 0
+	for table, lines := range rules {
+		var chains []string
+		for _, l := range lines {
+			f := ruleFields(l)
+			switch {
+			case len(f) > 1 && f[0] == "-N":
+				chains = append(chains, f[1])
+			case len(f) > 1 && f[0] == "-A" && !strings.HasPrefix(f[1], "NETAVARK"):
+				exec.Command("iptables", append([]string{"-t", table, "-D"}, f[1:]...)...).Run()
+			}
+		}
+		for _, c := range chains {
+			exec.Command("iptables", "-t", table, "-F", c).Run()
+		}
+		for _, c := range chains {
+			if exec.Command("iptables", "-t", table, "-X", c).Run() == nil {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // podmanCgroupDirs lists the cgroup directories under libpod_parent, parents before children.
@@ -55,6 +127,7 @@ func noteHostTraces() *hostTraces {
 	for _, d := range podmanCgroupDirs() {
 		h.cgroups[d] = true
 	}
+	h.netavark = len(netavarkRules()) == 0
 	return h
 }
 
@@ -80,6 +153,11 @@ func (h *hostTraces) remove() []string {
 	}
 	if n > 0 {
 		removed = append(removed, fmt.Sprintf("%d empty cgroups under libpod_parent", n))
+	}
+	if h.netavark {
+		if n := removeNetavark(netavarkRules()); n > 0 {
+			removed = append(removed, fmt.Sprintf("%d NETAVARK firewall chains", n))
+		}
 	}
 	return removed
 }
