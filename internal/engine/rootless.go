@@ -7,6 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"pea/internal/cgroups"
 	"pea/internal/model"
 )
 
@@ -34,7 +35,11 @@ func rootlessPod(cfg *model.PodConfig) {
 
 func dropLimits(r *model.Resources) {
 	if hasLimits(r) {
-		slog.Warn("Resource limits are not supported and ignored on cgroups V1 rootless systems")
+		if cgroups.Mode() == "v1" {
+			slog.Warn("Resource limits are not supported and ignored on cgroups V1 rootless systems") // podman's words
+		} else {
+			slog.Warn("Resource limits are not supported and ignored: a rootless pea runs its containers without cgroups")
+		}
 		*r = model.Resources{ShmSize: r.ShmSize, DeviceCgroupRules: r.DeviceCgroupRules}
 	}
 }
