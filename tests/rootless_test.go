@@ -61,7 +61,10 @@ func newRootlessEnvAs(t *testing.T, uid uint32) *RootlessEnv {
 }
 
 // user runs pea as the unprivileged user.
-func (e *RootlessEnv) user(args ...string) Result {
+func (e *RootlessEnv) user(args ...string) Result { return e.userEnv(nil, args...) }
+
+// userEnv runs pea as the user with env in its environment (a PATH there replaces the default).
+func (e *RootlessEnv) userEnv(env []string, args ...string) Result {
 	cmd := exec.Command(e.bin, e.args(args...)...)
 	if e.mountNS != 0 {
 		// nsenter enters the mount namespace as root, then becomes the user (no groups).
@@ -71,6 +74,13 @@ func (e *RootlessEnv) user(args ...string) Result {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: e.uid, Gid: e.uid, Groups: []uint32{}}}
 	}
 	cmd.Env = []string{"HOME=" + e.home, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			cmd.Env[1] = kv
+		} else {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	cmd.Dir = e.home
 	return runCmd(cmd)
 }
@@ -487,5 +497,32 @@ func TestRootlessPauseKilledWhileRunning(t *testing.T) {
 	e.U("rm", "-f", "-t", "0", "k1")
 	if got := e.U("unshare", "sh", "-c", "grep -c "+e.Dir+" /proc/self/mountinfo || true"); got != "0" {
 		t.Fatalf("mounts left in the user's namespace: %s", got)
+	}
+}
+
+// auto-update of a rootless container restarts the user's unit: `systemctl --user` (systemctl
+// is a stand-in on PATH that logs its arguments; there is no systemd on the test machine).
+func TestRootlessAutoUpdateRestartsUserUnit(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	bin := filepath.Join(e.home, "bin")
+	os.Mkdir(bin, 0o755)
+	log := filepath.Join(e.home, "systemctl.log")
+	os.WriteFile(filepath.Join(bin, "systemctl"), []byte("#!/bin/sh\necho \"$@\" >> "+log+"\n"), 0o755)
+	exec.Command("chown", "-R", fmt.Sprintf("%d:%d", e.uid, e.uid), bin).Run()
+	env := []string{"PATH=" + bin + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "PODMAN_SYSTEMD_UNIT=web.service"}
+	if r := e.userEnv(env, "run", "-d", "--name", "au", "--network", "none", "--label", "io.containers.autoupdate=local", "localhost/bb", "sleep", "300"); r.Code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	ctx := filepath.Join(e.home, "ctx")
+	os.Mkdir(ctx, 0o755)
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nRUN echo 2 > /v\n"), 0o644)
+	exec.Command("chown", "-R", fmt.Sprintf("%d:%d", e.uid, e.uid), ctx).Run()
+	e.U("build", "-q", "-t", "localhost/bb", ctx)
+	r := e.userEnv(env, "auto-update", "--format", "{{.Unit}} {{.Policy}} {{.Updated}}")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "web.service local true" {
+		t.Fatalf("auto-update: %s", r)
+	}
+	if b, _ := os.ReadFile(log); string(b) != "--user restart web.service\n" {
+		t.Fatalf("systemctl was run with %q", b)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // Labels auto-update reads.
@@ -162,9 +163,15 @@ func (r *Runtime) newerImage(ctx context.Context, is *image.Store, c *model.Cont
 	return remote != img.Digest && !slices.Contains(img.Digests, remote), nil
 }
 
-// restartUnit restarts a systemd unit (`systemctl restart`, which waits for the job).
+// restartUnit restarts a systemd unit (`systemctl restart`, which waits for the job): a
+// rootless pea's units are the user's (`systemctl --user`, as `generate systemd` writes them
+// for ~/.config/systemd/user).
 func restartUnit(ctx context.Context, unit string) error {
-	out, err := cpupin.CommandContext(ctx, "systemctl", "restart", unit).CombinedOutput()
+	args := []string{"restart", unit}
+	if rootless.Active() {
+		args = append([]string{"--user"}, args...)
+	}
+	out, err := cpupin.CommandContext(ctx, "systemctl", args...).CombinedOutput()
 	if err != nil {
 		if msg := strings.TrimSpace(string(out)); msg != "" {
 			return fmt.Errorf("%v: %s", err, msg)
