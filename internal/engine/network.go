@@ -205,8 +205,9 @@ func (r *Runtime) netnsAlone(c *model.Container) bool {
 }
 
 // beginSlirp gives c a pinned network namespace served by slirp4netns (network/slirp.go), with
-// its published ports forwarded. slirp4netns configures the namespace in a few milliseconds:
-// it is waited for at once.
+// its published ports forwarded, as beginNetwork does for CNI: slirp4netns configures the
+// namespace (3-5 ms) while the caller creates the container, and the returned wait (before the
+// container's process starts) waits for it and adds the forwards.
 func (r *Runtime) beginSlirp(c *model.Container, nsPaths map[string]string) (func() error, error) {
 	if len(c.Config.Network.Ports) > 0 {
 		if err := r.checkPortsRunning(c.Config.Network.Ports, c.Config.ID); err != nil {
@@ -223,14 +224,24 @@ func (r *Runtime) beginSlirp(c *model.Container, nsPaths map[string]string) (fun
 	if err != nil {
 		return nil, err
 	}
-	if err := m.StartSlirp(network.SlirpOptions{ID: c.Config.ID, NetNSPath: path, Ports: expandPorts(c.Config.Network.Ports),
-		Options: slirpOptions(c.Config.NS(model.NSNet))}); err != nil {
+	wait, err := m.BeginSlirp(network.SlirpOptions{ID: c.Config.ID, NetNSPath: path, Ports: expandPorts(c.Config.Network.Ports),
+		Options: slirpOptions(c.Config.NS(model.NSNet))})
+	if err != nil {
 		m.RemoveNetNS(path)
 		return nil, err
 	}
 	nsPaths[model.NSNet] = path
 	c.State.NetNS = path
-	return func() error { return nil }, nil
+	// The wait may be called twice (on success, then by a rollback): the second call returns
+	// the first's answer.
+	return sync.OnceValue(func() error {
+		if err := wait(); err != nil {
+			m.RemoveNetNS(path)
+			c.State.NetNS = ""
+			return err
+		}
+		return nil
+	}), nil
 }
 
 // slirpDetacher is networkDetacher for a slirp4netns namespace: slirp4netns goes, then the pin.

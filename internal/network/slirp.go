@@ -130,29 +130,39 @@ func ParseSlirpOptions(opts []string) ([]string, error) {
 // StartSlirp starts slirp4netns for the namespace and adds its port forwards; on failure
 // nothing of it is left.
 func (m *Manager) StartSlirp(o SlirpOptions) error {
-	flags, err := ParseSlirpOptions(o.Options)
+	wait, err := m.BeginSlirp(o)
 	if err != nil {
 		return err
+	}
+	return wait()
+}
+
+// BeginSlirp starts slirp4netns for the namespace and returns at once the function that waits
+// until it has configured the namespace and adds the port forwards (3-5 ms here, which the
+// caller spends creating the container meanwhile). Should the wait fail, nothing of it is left.
+func (m *Manager) BeginSlirp(o SlirpOptions) (wait func() error, err error) {
+	flags, err := ParseSlirpOptions(o.Options)
+	if err != nil {
+		return nil, err
 	}
 	bin, err := exec.LookPath("slirp4netns")
 	if err != nil {
-		return fmt.Errorf("slirp4netns is needed for this network (apt install slirp4netns): %w", errdefs.ErrNotFound)
+		return nil, fmt.Errorf("slirp4netns is needed for this network (apt install slirp4netns): %w", errdefs.ErrNotFound)
 	}
 	if err := os.MkdirAll(m.slirpDir(), 0o700); err != nil {
-		return err
+		return nil, err
 	}
 	pidFile, sock, logFile := m.slirpFiles(o.ID)
 	os.Remove(sock)
 	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer logf.Close()
+	defer logf.Close() // the process has its own
 	ready, readyW, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer ready.Close()
 	args := append([]string{"--configure", "--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--api-socket", sock,
 		"--netns-type=path"}, flags...)
 	args = append(args, o.NetNSPath, "tap0")
@@ -162,8 +172,9 @@ func (m *Manager) StartSlirp(o SlirpOptions) error {
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cpupin.Start(cmd); err != nil {
+		ready.Close()
 		readyW.Close()
-		return fmt.Errorf("start slirp4netns: %w", err)
+		return nil, fmt.Errorf("start slirp4netns: %w", err)
 	}
 	readyW.Close()
 	exited := make(chan error, 1)
@@ -174,29 +185,34 @@ func (m *Manager) StartSlirp(o SlirpOptions) error {
 		m.removeSlirpFiles(o.ID)
 		return err
 	}
+	// The PID is known at once: a rollback before the wait finds the process.
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+		ready.Close()
+		return nil, fail(err)
+	}
 	got := make(chan error, 1)
 	go func() {
 		var b [1]byte
 		_, err := ready.Read(b[:])
 		got <- err
 	}()
-	select {
-	case err := <-got:
-		if err != nil {
-			return fail(fmt.Errorf("slirp4netns did not configure the namespace: %s", slirpLog(logFile)))
+	return func() error {
+		defer ready.Close()
+		select {
+		case err := <-got:
+			if err != nil {
+				return fail(fmt.Errorf("slirp4netns did not configure the namespace: %s", slirpLog(logFile)))
+			}
+		case <-cpupin.After(10 * time.Second):
+			return fail(fmt.Errorf("slirp4netns did not configure the namespace within 10 s: %s", slirpLog(logFile)))
 		}
-	case <-cpupin.After(10 * time.Second):
-		return fail(fmt.Errorf("slirp4netns did not configure the namespace within 10 s: %s", slirpLog(logFile)))
-	}
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
-		return fail(err)
-	}
-	for _, p := range o.Ports {
-		if err := slirpForward(sock, p); err != nil {
-			return fail(err)
+		for _, p := range o.Ports {
+			if err := slirpForward(sock, p); err != nil {
+				return fail(err)
+			}
 		}
-	}
-	return nil // the process outlives this pea
+		return nil // the process outlives this pea
+	}, nil
 }
 
 // slirpLog is the last line slirp4netns logged.
