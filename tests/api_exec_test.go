@@ -455,3 +455,24 @@ func TestAPIVolumeDriverOpts(t *testing.T) {
 		t.Fatalf("an unknown driver option: %s", r)
 	}
 }
+
+// A detached terminal exec's console socket lives in the store's run root: its holder,
+// killed with the container, left a directory in /tmp behind each time (one a suite run).
+func TestAPITerminalExecLeavesNothingInTmp(t *testing.T) {
+	before, _ := filepath.Glob("/tmp/pea-exec-*")
+	a := newAPIEnv(t)
+	id := a.MustDocker("run", "-d", "--network", "none", "localhost/bb", "sleep", "1000")
+	var created struct{ Id string }
+	a.RequestJSON("POST", "/containers/"+id+"/exec", map[string]any{"Tty": true, "Cmd": []string{"sleep", "1000"}}, http.StatusCreated, &created)
+	a.RequestJSON("POST", "/exec/"+created.Id+"/start", map[string]any{"Detach": true, "Tty": true}, http.StatusOK, nil)
+	eventually(t, 10*time.Second, func() error {
+		if dirs, _ := filepath.Glob(filepath.Join(a.RunRoot, "exec", "term-*")); len(dirs) != 1 {
+			return fmt.Errorf("console socket directories in the run root: %v", dirs)
+		}
+		return nil
+	})
+	a.MustDocker("rm", "-f", id) // the exec's holder goes with the container, killed
+	if after, _ := filepath.Glob("/tmp/pea-exec-*"); len(after) != len(before) {
+		t.Fatalf("/tmp/pea-exec-* before %d, after %d", len(before), len(after))
+	}
+}

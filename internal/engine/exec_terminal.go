@@ -17,6 +17,20 @@ import (
 	"pea/internal/detach"
 )
 
+// consoleSocketDir makes the directory of an exec's console socket in the run root, which
+// goes with the store (and at a reboot) should this process be killed before it removes it
+// (in /tmp, such directories were left behind by every killed API service with a terminal
+// exec open); in /tmp only when the run root's path is too long for a socket's (108 bytes).
+func (r *Runtime) consoleSocketDir() (string, error) {
+	parent := filepath.Join(r.opts.RunRoot, "exec")
+	if len(parent)+len("/term-1234567890/console.sock") < 108 {
+		if err := os.MkdirAll(parent, 0o700); err == nil {
+			return os.MkdirTemp(parent, "term-")
+		}
+	}
+	return os.MkdirTemp("", "pea-exec-")
+}
+
 // ExecOnTerminal runs o.Cmd in a running container on a terminal whose master this process
 // holds, for a client whose terminal is relayed (exec -it, the API, the CRI's streaming): the
 // runtime hands the master over a console socket; stdin (nil: none) is copied to it and what
@@ -25,7 +39,7 @@ import (
 // process that could not be run has 126 and the error. With o.DetachKeys typed, it returns
 // detach.ErrDetached without waiting for the process (see holdTerminal).
 func (r *Runtime) ExecOnTerminal(ctx context.Context, nameOrID string, o ExecOptions, stdin io.Reader, onTerminal func(setSize func(rows, cols uint16))) (int, error) {
-	dir, err := os.MkdirTemp("", "pea-exec-")
+	dir, err := r.consoleSocketDir()
 	if err != nil {
 		return 126, err
 	}
