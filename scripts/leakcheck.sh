@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lists what pea's tests could leave behind on the host: conmon, container and health check timer processes, overlay
 # and namespace mounts, veth links and bridges, /run/netns entries, CNI and pea firewall rules,
-# host-local leases, cgroups and claims in pea's host-wide network claim registry. "snapshot" prints the list; "compare FILE" fails when anything
+# host-local leases, cgroups, claims in pea's host-wide network claim registry, pea's temporary
+# directories in /tmp and the rootless tests' users' processes. "snapshot" prints the list; "compare FILE" fails when anything
 # appears that was not in FILE.
 set -uo pipefail
 export LC_ALL=C
@@ -16,6 +17,11 @@ snapshot() {
   grep -v '^#' /var/lib/pea-host/network-claims 2>/dev/null | awk '{$3=$4=""; print "claim " $0}'
   ls /var/lib/pea-host 2>/dev/null | grep -vx network-claims | sed 's/^/claim-dir /' # a temporary file left
   find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'pea*' -o -name '*pod-*' \) 2>/dev/null | sed 's/^/cgroup /' | sort
+  # pea's own temporary directories outside a store (an exec's console socket with a run root
+  # too long for it, image scp's archive) and a rootless user's default run root
+  find "${TMPDIR:-/tmp}" -maxdepth 1 \( -name 'pea-exec-*' -o -name 'pea-scp-*' -o -name 'pea-run-*' \) 2>/dev/null | sed 's/^/tmp /' | sort
+  # processes of the rootless tests' users (internal/rootless: pause processes, slirp4netns, fuse-overlayfs)
+  ps -eo stat=,uid=,args= | awk '$1 !~ /^Z/ && $2 >= 52700 && $2 < 52800 {$1=""; print "rootless-process" $0}' | sort -u
 }
 case ${1:-snapshot} in
   snapshot) snapshot | sort -u ;;
