@@ -160,10 +160,8 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if _, ok := cfg.Namespaces[model.NSCgroup]; !ok {
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
 	}
-	if rootless.Active() && !cfg.IsInfra {
-		if err := rootlessNetwork(cfg); err != nil {
-			return nil, err
-		}
+	if !cfg.IsInfra { // an infra container's was chosen with its pod (createInfra)
+		cfg.Namespaces[model.NSNet] = rootlessNetwork(cfg.NS(model.NSNet), cfg.Network.Networks)
 	}
 	if ns := cfg.NS(model.NSNet); ns.Mode == model.NSModeSlirp {
 		if _, err := network.ParseSlirpOptions(slirpOptions(ns)); err != nil {

@@ -68,8 +68,6 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 		if _, err := network.ParseSlirpOptions(slirpOptions(ns)); err != nil {
 			return nil, err
 		}
-	} else if rootless.Active() && (cfg.NetworkMode == "" || cfg.NetworkMode == "bridge") && len(cfg.Infra.Networks) == 0 {
-		// slirp4netns (createInfra)
 	} else if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
 		if err := r.validateNetworks(cfg.Infra); err != nil {
 			return nil, err
@@ -193,10 +191,7 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 	case "none":
 		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
 	case "", "bridge":
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeBridge}
-		if rootless.Active() && len(cfg.Network.Networks) == 0 {
-			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeSlirp}
-		}
+		cfg.Namespaces[model.NSNet] = rootlessNetwork(model.Namespace{Mode: model.NSModeBridge}, cfg.Network.Networks)
 	default:
 		if ns, _ := NetworkMode(pc.NetworkMode); ns.Mode == model.NSModeSlirp {
 			cfg.Namespaces[model.NSNet] = ns

@@ -9,6 +9,7 @@ import (
 
 	"pea/internal/cgroups"
 	"pea/internal/model"
+	"pea/internal/rootless"
 )
 
 // A rootless pea (internal/rootless) works as root of the user's own user namespace; what
@@ -62,15 +63,15 @@ func rootlessMounts(mounts []specs.Mount) {
 	}
 }
 
-// rootlessNetwork: a rootless pea cannot make bridges or veth pairs on the host, so a container
-// that would join the default network gets user-mode networking (slirp4netns), podman's
-// rootless default. Networks named outright are bridges in the rootless network namespace
-// (network/rootless_netns.go).
-func rootlessNetwork(cfg *model.ContainerConfig) error {
-	if cfg.NS(model.NSNet).Mode == model.NSModeBridge && len(cfg.Network.Networks) == 0 {
-		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeSlirp}
+// rootlessNetwork: a rootless pea cannot make bridges or veth pairs on the host, so what would
+// join the default network (a container, or a pod's infra) gets user-mode networking
+// (slirp4netns), podman's rootless default. Networks named outright are bridges in the
+// rootless network namespace (network/rootless_netns.go).
+func rootlessNetwork(ns model.Namespace, networks []string) model.Namespace {
+	if rootless.Active() && ns.Mode == model.NSModeBridge && len(networks) == 0 {
+		return model.Namespace{Mode: model.NSModeSlirp}
 	}
-	return nil
+	return ns
 }
 
 // slirpOptions are a slirp4netns namespace's options (--network slirp4netns:A,B).

@@ -137,9 +137,6 @@ func IDMaps() (uids, gids []model.IDMap) {
 // a user namespace that does not map the host's whole ID range.
 func Active() bool { return current().active }
 
-// Joined reports whether this pea runs inside its rootless namespace (as its root).
-func Joined() bool { return current().active && os.Geteuid() == 0 }
-
 // HostUID is the user's ID on the host (-1 when unknown).
 func HostUID() int { return current().uid }
 
@@ -238,9 +235,6 @@ func pausePID(runRoot string) int {
 	return pid
 }
 
-// PausePID is the pause process of the run root (0 when there is none).
-func PausePID(runRoot string) int { return pausePID(runRoot) }
-
 // StopPause ends the pause process of the run root: its namespaces go once nothing else is in
 // them (`system migrate`, `system reset`).
 func StopPause(runRoot string) {
@@ -307,21 +301,9 @@ func makePause(runRoot string) (int, error) {
 		}
 		return pid, nil
 	}
-	pause, err := exec.LookPath("catatonit")
-	if err != nil {
-		return 0, fmt.Errorf("rootless: catatonit is needed to hold the user namespace: %w", err)
-	}
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	cmd, err := startPause(unix.CLONE_NEWUSER | unix.CLONE_NEWNS)
 	if err != nil {
 		return 0, err
-	}
-	defer devnull.Close()
-	cmd := cpupin.Command(pause, "-P")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS, Setsid: true}
-	if err := cpupin.Start(cmd); err != nil {
-		return 0, fmt.Errorf("rootless: start the pause process in a new user namespace: %w", err)
 	}
 	pid := cmd.Process.Pid
 	if err := mapIDs(pid); err != nil {
@@ -393,20 +375,8 @@ func EnsurePause(runRoot string) {
 	if comm, err := os.ReadFile("/proc/" + f[0] + "/comm"); err != nil || strings.TrimSpace(string(comm)) == "catatonit" {
 		return
 	}
-	pause, err := exec.LookPath("catatonit")
+	cmd, err := startPause(0)
 	if err != nil {
-		return
-	}
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return
-	}
-	defer devnull.Close()
-	cmd := cpupin.Command(pause, "-P")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if cpupin.Start(cmd) != nil {
 		return
 	}
 	// Its user namespace is this one; the record names it as a host process sees it.
@@ -416,6 +386,28 @@ func EnsurePause(runRoot string) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
+}
+
+// startPause starts `catatonit -P` on its own session, in new namespaces of the kinds
+// cloneflags names (none: this process's).
+func startPause(cloneflags uintptr) (*exec.Cmd, error) {
+	pause, err := exec.LookPath("catatonit")
+	if err != nil {
+		return nil, fmt.Errorf("rootless: catatonit is needed to hold the user namespace: %w", err)
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	cmd := cpupin.Command(pause, "-P")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneflags, Setsid: true}
+	if err := cpupin.Start(cmd); err != nil {
+		return nil, fmt.Errorf("rootless: start the pause process: %w", err)
+	}
+	return cmd, nil
 }
 
 // subRange is a user's subordinate ID range from /etc/subuid or /etc/subgid.
