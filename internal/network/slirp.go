@@ -294,23 +294,30 @@ func slirpCall(sock string, req any, out any) error {
 }
 
 // slirpAlive reports whether the namespace's slirp4netns runs.
-func (m *Manager) slirpAlive(id string) bool {
+func (m *Manager) slirpAlive(id string) bool { return m.slirpPID(id) > 0 }
+
+// slirpPID is the namespace's slirp4netns process while it runs, else 0: the recorded PID is
+// only trusted while it is a slirp4netns, and one that has exited but is not reaped yet (Z in
+// /proc/PID/stat, "PID (COMM) STATE ...") is not running.
+func (m *Manager) slirpPID(id string) int {
 	pidFile, _, _ := m.slirpFiles(id)
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
-		return false
+		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return false
+		return 0
 	}
-	// /proc/PID/stat: "PID (COMM) STATE ...": an exited slirp4netns not yet reaped is Z.
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return 0
 	}
 	i := strings.LastIndexByte(string(stat), ')')
-	return i > 0 && strings.HasSuffix(string(stat[:i]), "(slirp4netns") && !strings.HasPrefix(string(stat[i:]), ") Z")
+	if i > 0 && strings.HasSuffix(string(stat[:i]), "(slirp4netns") && !strings.HasPrefix(string(stat[i:]), ") Z") {
+		return pid
+	}
+	return 0
 }
 
 // StopSlirp ends the namespace's slirp4netns (if any) and removes its files. It returns once
@@ -323,26 +330,18 @@ func (m *Manager) StopSlirp(id string) { m.stopSlirp(id, true) }
 func (m *Manager) KillSlirp(id string) { m.stopSlirp(id, false) }
 
 func (m *Manager) stopSlirp(id string, wait bool) {
-	pidFile, _, _ := m.slirpFiles(id)
-	if b, err := os.ReadFile(pidFile); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-			// The PID is only trusted while it is still a slirp4netns.
-			// It is waited for (its pidfd turns readable once it has exited), so that its
-			// published ports are free when the container's stop returns.
-			fd, err := unix.PidfdOpen(pid, 0)
-			if err != nil {
-				fd = -1
-			} else {
-				defer unix.Close(fd)
-			}
-			if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "slirp4netns" {
-				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-					return
-				}
-				if fd >= 0 && wait {
-					unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 2000)
-				}
-			}
+	if pid := m.slirpPID(id); pid > 0 {
+		// It is waited for (its pidfd turns readable once it has exited), so that its
+		// published ports are free when the container's stop returns.
+		fd, pidfdErr := unix.PidfdOpen(pid, 0)
+		if pidfdErr == nil {
+			defer unix.Close(fd)
+		}
+		if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			return
+		}
+		if pidfdErr == nil && wait {
+			unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 2000)
 		}
 	}
 	m.removeSlirpFiles(id)
