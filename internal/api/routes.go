@@ -1,5 +1,7 @@
 package api
 
+import "pea/internal/remote"
+
 // routes registers every endpoint (paths without the version prefix).
 func (s *Server) routes() {
 	s.route("GET", "/_ping", s.getPing)
@@ -9,6 +11,7 @@ func (s *Server) routes() {
 	s.route("POST", "/auth", s.postAuth)
 	s.route("GET", "/system/df", s.getSystemDF)
 	s.route("GET", "/events", s.getEvents)
+	s.mux.HandleFunc("POST "+remote.Path, s.postRemoteCLI) // pea's remote client (remote_cli.go)
 
 	s.route("POST", "/containers/create", s.postContainersCreate)
 	s.route("GET", "/containers/json", s.getContainersList)

@@ -59,6 +59,8 @@ type app struct {
 	// trashEmptier holds a chan error that yields how the start of the trash's emptier went,
 	// once the command put something in the trash (nothing before).
 	trashEmptier atomic.Value
+	// remoteServer is the service's version, for pea --remote version.
+	remoteServer *peaVersion
 	// afterCommand: this process is the one that works after a command (system empty-trash);
 	// it starts no other.
 	afterCommand bool
@@ -159,10 +161,20 @@ func Main(args []string) int {
 		defer stop()
 	}
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, args: append([]string{"pea"}, args...)}
+	rest, target, remoteMode, err := remoteFlags(args)
+	if remoteMode || err != nil { // pea --remote (remote.go)
+		if err == nil {
+			a.args = append([]string{"pea"}, rest...)
+			err = runRemote(a, rest, target)
+		}
+		return exitCode(a.stderr, err)
+	}
+	args = rest
+	a.args = append([]string{"pea"}, args...)
 	root := newRootCommand(a)
 	addCommands(root, a, args)
 	root.SetArgs(args)
-	err := root.Execute()
+	err = root.Execute()
 	a.close()
 	trace.Mark("done")
 	trace.Dump(a.stderr)
@@ -179,6 +191,9 @@ func newRootCommand(a *app) *cobra.Command {
 		Args:          cobra.ArbitraryArgs, // an unknown verb reaches groupRunE, which words it as podman
 		RunE:          groupRunE,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := servedCheck(cmd); err != nil {
+				return err
+			}
 			if longRunning[cmd.Name()] {
 				debug.SetGCPercent(100)
 				cpupin.PreciseTimers()
@@ -213,6 +228,14 @@ func newRootCommand(a *app) *cobra.Command {
 	f.StringVar(&a.opts.LogLevel, "log-level", "warn", "log messages at and above this level (debug, info, warn, error)")
 	f.StringVar(&a.opts.Runtime, "runtime", "", "path or name of the OCI runtime (default crun)")
 	f.StringVar(&a.opts.Namespace, "namespace", "", "work in this libpod namespace; objects of other namespaces are invisible")
+	// Remote mode's flags are taken out before the command is parsed (remote.go); these
+	// declarations are for --help.
+	var remoteHelp bool
+	var remoteHelpS string
+	root.Flags().BoolVarP(&remoteHelp, "remote", "r", false, "run the command on a pea service (pea system service), not here")
+	root.Flags().StringVar(&remoteHelpS, "url", "", "the service of --remote: unix:///PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH")
+	root.Flags().StringVarP(&remoteHelpS, "connection", "c", "", "the service of --remote, by its name in `pea system connection list`")
+	root.Flags().StringVar(&remoteHelpS, "identity", "", "the ssh key of --remote's service")
 	return root
 }
 

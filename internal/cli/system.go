@@ -135,7 +135,8 @@ func newSystemCommand(a *app) *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newCRICommand(a), newDfCommand(a), migrate, renumber)
+	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newCRICommand(a), newDfCommand(a), migrate, renumber,
+		newConnectionCommand(a), newDialStdioCommand(a))
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -22,25 +23,35 @@ func newVersionCommand(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := struct {
-				Client struct {
-					APIVersion, Version, GoVersion, OsArch string
-				}
-			}{}
-			v.Client.APIVersion = "4.3.1"
-			v.Client.Version = Version
-			v.Client.GoVersion = runtime.Version()
-			v.Client.OsArch = runtime.GOOS + "/" + runtime.GOARCH
+				Client peaVersion
+				Server *peaVersion `json:",omitempty"`
+			}{Client: peaVersion{APIVersion: "4.3.1", Version: Version, GoVersion: runtime.Version(), OsArch: runtime.GOOS + "/" + runtime.GOARCH}}
+			v.Server = a.remoteServer // pea --remote version (remote.go)
 			if o.format == "json" {
 				return printJSONStyle(a.stdout, v, jsonCompact)
 			}
 			if o.format != "" {
 				return renderEach(a.stdout, o.format, []any{v}, jsonCompact)
 			}
-			fmt.Fprintf(a.stdout, "Version:      %s\nAPI Version:  %s\nGo Version:   %s\nOS/Arch:      %s\n",
-				v.Client.Version, v.Client.APIVersion, v.Client.GoVersion, v.Client.OsArch)
+			if v.Server == nil {
+				v.Client.print(a.stdout)
+				return nil
+			}
+			fmt.Fprintln(a.stdout, "Client:       Pea Engine")
+			v.Client.print(a.stdout)
+			fmt.Fprintln(a.stdout, "\nServer:       Pea Engine")
+			v.Server.print(a.stdout)
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&o.format, "format", "f", "", "format the output with a Go template or json")
 	return cmd
+}
+
+type peaVersion struct {
+	APIVersion, Version, GoVersion, OsArch string
+}
+
+func (v *peaVersion) print(w io.Writer) {
+	fmt.Fprintf(w, "Version:      %s\nAPI Version:  %s\nGo Version:   %s\nOS/Arch:      %s\n", v.Version, v.APIVersion, v.GoVersion, v.OsArch)
 }

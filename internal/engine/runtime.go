@@ -179,3 +179,7 @@ func (r *Runtime) exitDir() string            { return filepath.Join(r.opts.RunR
 func (r *Runtime) exitFile(id string) string  { return filepath.Join(r.exitDir(), id) }
 func (r *Runtime) runtimeRoot() string        { return filepath.Join(r.opts.RunRoot, "runtime") }
 func (r *Runtime) volumesDir() string         { return filepath.Join(r.opts.Root, "volumes") }
+
+// Executable is the pea executable this process runs for pea's work (the service runs it for
+// remote command lines).
+func Executable() string { return selfExe() }
