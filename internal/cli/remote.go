@@ -287,9 +287,9 @@ func remoteCall(a *app, args []string) (*remote.Call, error) {
 	}
 	// `-e NAME`: the value is the client's, as podman's remote client takes it.
 	for _, f := range cl.flags {
-		if (f.name == "env" || f.name == "e") && !strings.Contains(f.value, "=") {
+		if f.name == "env" && !strings.Contains(f.value, "=") {
 			if v, ok := os.LookupEnv(f.value); ok {
-				call.Req.Env = append(call.Req.Env, f.value+"="+v)
+				call.Req.Args[f.index] = f.glue + f.value + "=" + v
 			}
 		}
 	}

@@ -42,9 +42,6 @@ type Request struct {
 	// Args; what is there when the command ends comes back as a tar. An output that is true is
 	// an existing directory (the command writes into it: `cp CTR:SRC DIR`).
 	Outputs []bool `json:"outputs,omitempty"`
-	// Env is the client's value of the variables the command line names without a value
-	// (`-e NAME`), which podman's remote client also takes from the client.
-	Env []string `json:"env,omitempty"`
 }
 
 // Input is one client file or directory: Base is its name (what the command sees as the

@@ -92,7 +92,6 @@ func (s Service) serve(conn io.ReadWriteCloser, rd *bufio.Reader, fw *Writer, re
 	cmd := cpupin.Command(s.Pea, append(append([]string(nil), s.StoreArgs...), args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), EnvServed+"="+strings.Join(s.StoreArgs, "\x1f"))
-	cmd.Env = append(cmd.Env, req.Env...)
 	var ptm *os.File
 	var copied chan struct{}
 	stdin := io.WriteCloser(nopCloser{})
