@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"pea/internal/cpupin"
@@ -281,7 +280,6 @@ type outputs struct {
 	pw   *io.PipeWriter
 	done chan error
 	tmp  string
-	once sync.Once
 }
 
 func (o *outputs) frame(t byte, p []byte, dst Output) error {
