@@ -28,6 +28,10 @@ func TestRunExitCodes(t *testing.T) {
 		t.Fatalf("127 without a clear message: %s", r)
 	}
 	e.Fails(126, "run", "--rm", "localhost/bb", "/etc/passwd")
+	// A directory as the command: crun says "Operation not permitted"; podman's code is 126 too.
+	if r := e.Fails(126, "run", "--rm", "localhost/bb", "/etc"); !strings.Contains(r.Stderr, "OCI permission denied") {
+		t.Fatalf("directory as the command: %s", r)
+	}
 	r = e.Fails(125, "run", "--rm", "localhost/nosuch:1", "true")
 	if !strings.Contains(r.Stderr, "image not known") || strings.Count(r.Stderr, "Error:") != 1 {
 		t.Fatalf("unknown image: want one line with 'image not known': %s", r)
@@ -249,6 +253,8 @@ func TestExecExitCodes(t *testing.T) {
 	e.Pea("run", "-d", "--name", "x", "localhost/bb", "sleep", "300")
 	e.Fails(7, "exec", "x", "sh", "-c", "exit 7")
 	e.Fails(127, "exec", "x", "/nonexistent")
+	e.Fails(126, "exec", "x", "/etc/passwd")
+	e.Fails(126, "exec", "x", "/etc") // was 255: crun's "open executable: Operation not permitted"
 	if out := e.Pea("exec", "-e", "V=1", "-w", "/tmp", "x", "sh", "-c", "echo $V $(pwd)"); out != "1 /tmp" {
 		t.Fatalf("exec env/workdir: %q", out)
 	}

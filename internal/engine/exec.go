@@ -200,7 +200,7 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		if strings.Contains(msg, "executable file") && strings.Contains(msg, "not found") {
 			return 127, nil
 		}
-		if strings.Contains(msg, "Permission denied") && strings.Contains(msg, "exec") {
+		if (strings.Contains(msg, "Permission denied") || strings.Contains(msg, "Operation not permitted")) && strings.Contains(msg, "exec") {
 			return 126, nil
 		}
 		if code == 255 && o.Tty {

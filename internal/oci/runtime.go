@@ -281,7 +281,8 @@ func runtimeError(msg string) error {
 	case strings.Contains(low, "executable file") && strings.Contains(low, "not found"),
 		strings.Contains(low, "no such file or directory") && (strings.Contains(low, "exec") || strings.Contains(low, "stat")):
 		return &errdefs.ExitError{Code: 127, Err: errors.New(msg + ": OCI runtime attempted to invoke a command that was not found")}
-	case strings.Contains(low, "permission denied"):
+	case strings.Contains(low, "permission denied"),
+		strings.Contains(low, "operation not permitted") && strings.Contains(low, "executable"): // a directory
 		return &errdefs.ExitError{Code: 126, Err: errors.New(msg + ": OCI permission denied")}
 	}
 	return errors.New(msg)
