@@ -207,6 +207,17 @@ func TestRemoteFiles(t *testing.T) {
 		t.Fatalf("kube play: %q", out)
 	}
 	r.MustRemote("kube", "down", yaml)
+	// generate systemd --files writes the units in the client's directory.
+	units := filepath.Join(r.Dir, "units")
+	os.Mkdir(units, 0o755)
+	gen := exec.Command(peaBin, "--url", "unix://"+r.Sock, "generate", "systemd", "--files", "--name", "rem-cp")
+	gen.Dir = units
+	if res := runCmd(gen); res.Code != 0 || !strings.Contains(res.Stdout, filepath.Join(units, "container-rem-cp.service")) {
+		t.Fatalf("generate systemd --files: %s", res)
+	}
+	if b, err := os.ReadFile(filepath.Join(units, "container-rem-cp.service")); err != nil || !bytes.Contains(b, []byte("ExecStart=")) {
+		t.Fatalf("unit file: %v", err)
+	}
 	// A missing client file is the client's error; nothing reached the service.
 	if res := r.Remote("load", "-i", filepath.Join(r.Dir, "missing.tar")); res.Code != 125 || !strings.Contains(res.Stderr, "missing.tar") {
 		t.Fatalf("missing input: %s", res)

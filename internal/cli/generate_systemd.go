@@ -12,6 +12,7 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/remote"
 )
 
 // systemdOptions are generate systemd's flags.
@@ -147,6 +148,9 @@ func runGenerateSystemd(a *app, nameOrID string, o *systemdOptions) error {
 			}
 			if err := os.WriteFile(path, []byte(u.text), 0o644); err != nil {
 				return err
+			}
+			if d := os.Getenv(remote.EnvClientDir); d != "" && os.Getenv(remote.EnvServed) != "" {
+				path = filepath.Join(d, u.name) // written for a remote client, in its directory
 			}
 			fmt.Fprintln(a.stdout, path)
 			continue

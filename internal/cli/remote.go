@@ -516,6 +516,12 @@ func (m *remoteMapper) mapFiles(verb string, cl *remoteArgs) {
 		}
 	case "save", "image save", "export", "container export", "volume export":
 		m.flagOutputs(cl, "output")
+	case "generate systemd":
+		if cl.flagBool("files") { // the unit files are written in the client's directory
+			m.call.Outputs = append(m.call.Outputs, remote.Output{Path: ".", Into: true})
+			m.call.Req.WorkOutput = len(m.call.Outputs)
+			m.call.Req.ClientDir, _ = os.Getwd()
+		}
 	case "generate kube", "kube generate":
 		m.flagOutputs(cl, "filename")
 	case "create", "container create", "run", "container run":

@@ -39,6 +39,7 @@ func TestRemoteCallMapsClientPaths(t *testing.T) {
 		{[]string{"pod", "create", "--pod-id-file", "p.id", "--name", "x"}, []string{"pod", "create", "--pod-id-file", "OUT0", "--name", "x"}, nil, []remote.Output{{Path: "p.id"}}},
 		{[]string{"pod", "rm", "--pod-id-file", envFile}, []string{"pod", "rm", "--pod-id-file", "IN0"}, []string{envFile}, nil},
 		{[]string{"ps", "-a", "--format", "{{.ID}}"}, []string{"ps", "-a", "--format", "{{.ID}}"}, nil, nil},
+		{[]string{"generate", "systemd", "--files", "--name", "web"}, []string{"generate", "systemd", "--files", "--name", "web"}, nil, []remote.Output{{Path: ".", Into: true}}},
 		// -e NAME carries the client's value; NAME=V and an unset NAME are left as they are.
 		{[]string{"run", "-e", "REMOTE_T1", "--env=REMOTE_T1", "-eREMOTE_T1", "-e", "A=b", "-e", "REMOTE_UNSET", "bb"},
 			[]string{"run", "-e", "REMOTE_T1=v1", "--env=REMOTE_T1=v1", "-eREMOTE_T1=v1", "-e", "A=b", "-e", "REMOTE_UNSET", "bb"}, nil, nil},

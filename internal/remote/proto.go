@@ -42,6 +42,12 @@ type Request struct {
 	// Args; what is there when the command ends comes back as a tar. An output that is true is
 	// an existing directory (the command writes into it: `cp CTR:SRC DIR`).
 	Outputs []bool `json:"outputs,omitempty"`
+	// WorkOutput, when not 0, is 1 + the output that is the command's working directory: what
+	// it writes there (`generate systemd --files`) goes to the client's.
+	WorkOutput int `json:"workOutput,omitempty"`
+	// ClientDir is the client's working directory, which the command names where it prints
+	// the paths of what it wrote in WorkOutput (EnvClientDir).
+	ClientDir string `json:"clientDir,omitempty"`
 }
 
 // Input is one client file or directory: Base is its name (what the command sees as the

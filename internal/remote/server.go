@@ -25,6 +25,10 @@ import (
 // global store flags, which the command line may not change (see cli's remote.go).
 const EnvServed = "_PEA_REMOTE_SERVED"
 
+// EnvClientDir is the remote client's working directory, for a command that prints the paths
+// of the files it wrote in its own (Request.WorkOutput).
+const EnvClientDir = "_PEA_REMOTE_CLIENT_DIR"
+
 // Service is what the service knows to run a remote command: its pea executable, the global
 // flags naming its store, and a directory for the command's files.
 type Service struct {
@@ -92,6 +96,12 @@ func (s Service) serve(conn io.ReadWriteCloser, rd *bufio.Reader, fw *Writer, re
 	cmd := cpupin.Command(s.Pea, append(append([]string(nil), s.StoreArgs...), args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), EnvServed+"="+strings.Join(s.StoreArgs, "\x1f"))
+	if w := req.WorkOutput; w > 0 && w <= len(req.Outputs) && req.Outputs[w-1] {
+		cmd.Dir = filepath.Join(dir, fmt.Sprintf("out-%d", w-1))
+		if req.ClientDir != "" {
+			cmd.Env = append(cmd.Env, EnvClientDir+"="+req.ClientDir)
+		}
+	}
 	var ptm *os.File
 	var copied chan struct{}
 	stdin := io.WriteCloser(nopCloser{})
