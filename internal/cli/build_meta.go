@@ -28,7 +28,7 @@ func (m *buildMeta) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&m.osFeatures, "os-feature", nil, "add an os.features entry to the base image's (NAME- takes NAME out)")
 	f.StringVar(&m.cacheTTL, "cache-ttl", "", "use only cached steps stored less than this long ago (e.g. 1h; 0 is --no-cache)")
 	f.StringSliceVar(&m.runtimeFlags, "runtime-flag", nil, "a global flag of the runtime (crun) for RUN, without its -- (e.g. debug, log=FILE)")
-	f.StringArrayVar(&m.hooksDirs, "hooks-dir", nil, "refused: pea runs no OCI hooks")
+	f.StringArrayVar(&m.hooksDirs, "hooks-dir", nil, "refused: pea's builds run no OCI hooks (containers do: pea --hooks-dir)")
 	f.StringVar(&m.uidMapUser, "userns-uid-map-user", "", "RUN in a user namespace mapping the UIDs of this name's /etc/subuid ranges")
 	f.StringVar(&m.gidMapGroup, "userns-gid-map-group", "", "RUN in a user namespace mapping the GIDs of this name's /etc/subgid ranges")
 	f.StringArrayVar(&m.cppFlags, "cpp-flag", nil, "a flag for cpp, which preprocesses a Containerfile named *.in (repeatable)")
@@ -54,7 +54,7 @@ func (m *buildMeta) refuse() error {
 	case m.allPlatforms:
 		return invalid("--all-platforms: pea builds for this machine's platform only (%s), without emulation", engine.HostPlatform())
 	case len(m.hooksDirs) > 0:
-		return invalid("--hooks-dir: pea does not run OCI hooks")
+		return invalid("--hooks-dir: pea's builds run no OCI hooks")
 	}
 	return nil
 }

@@ -30,6 +30,17 @@ type globalOptions struct {
 	LogLevel  string
 	Runtime   string
 	Namespace string
+	// podman's other global flags (globals.go)
+	HooksDirs      []string
+	RuntimeFlags   []string
+	Conmon         string
+	NoOut          bool
+	CgroupManager  string
+	EventsBackend  string
+	StorageDriver  string
+	NetworkCmdPath string
+	SSH            string
+	Syslog         bool
 }
 
 // storeArgs are the global flags that name this store (and, with logLevel, the log level),
@@ -45,7 +56,7 @@ func (a *app) storeArgs(logLevel bool) []string {
 	if logLevel && a.opts.LogLevel != "" {
 		argv = append(argv, "--log-level", a.opts.LogLevel)
 	}
-	return argv
+	return append(argv, a.opts.engineArgs()...)
 }
 
 // app is what every verb gets: the global options and a lazily built engine.
@@ -78,6 +89,8 @@ func (a *app) engine() (*engine.Runtime, error) {
 		Runtime:   a.opts.Runtime,
 		Namespace: a.opts.Namespace,
 		LogLevel:  a.opts.LogLevel,
+		HooksDirs: a.opts.HooksDirs, RuntimeFlags: a.opts.RuntimeFlags, Conmon: a.opts.Conmon,
+		NoEvents:  a.opts.EventsBackend == "none",
 		// Removed containers' directories are deleted by a process of their own after the
 		// command returns (see close).
 		DeferTrash: true,
@@ -211,6 +224,9 @@ func newRootCommand(a *app) *cobra.Command {
 			if rootless.JoinedAtStart() || os.Getenv(rootless.EnvJoined) != "" {
 				rootless.EnsurePause(a.opts.RunRoot) // after a pause process that went (rootless.go)
 			}
+			if err := a.opts.check(a); err != nil {
+				return err
+			}
 			return setupLogging(a.stderr, a.opts.LogLevel)
 		},
 	}
@@ -228,6 +244,7 @@ func newRootCommand(a *app) *cobra.Command {
 	f.StringVar(&a.opts.LogLevel, "log-level", "warn", "log messages at and above this level (debug, info, warn, error)")
 	f.StringVar(&a.opts.Runtime, "runtime", "", "path or name of the OCI runtime (default crun)")
 	f.StringVar(&a.opts.Namespace, "namespace", "", "work in this libpod namespace; objects of other namespaces are invisible")
+	addGlobalFlags(root, a)
 	// Remote mode's flags are taken out before the command is parsed (remote.go); these
 	// declarations are for --help.
 	var remoteHelp bool
@@ -324,7 +341,8 @@ var longRunning = map[string]bool{"logs": true, "attach": true, "run": true, "st
 var releaseFirst = map[string]bool{"pull": true, "push": true, "load": true, "save": true, "import": true, "play": true, "commit": true}
 
 // globalValueFlags are the persistent flags that take a separate value.
-var globalValueFlags = []string{"--root", "--runroot", "--log-level", "--runtime", "--namespace"}
+var globalValueFlags = []string{"--root", "--runroot", "--log-level", "--runtime", "--namespace",
+	"--hooks-dir", "--runtime-flag", "--conmon", "--cgroup-manager", "--events-backend", "--storage-driver", "--network-cmd-path", "--ssh"}
 
 type command struct {
 	names []string // the verb and its aliases

@@ -36,11 +36,16 @@ func (r *Runtime) ociRuntime() (*oci.Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	conmon, err := oci.FindBinary("conmon")
+	conmonName := r.opts.Conmon
+	if conmonName == "" {
+		conmonName = "conmon"
+	}
+	conmon, err := oci.FindBinary(conmonName)
 	if err != nil {
 		return nil, err
 	}
-	r.oci = &oci.Runtime{Path: path, ConmonPath: conmon, StateDir: r.runtimeRoot(), ExitDir: r.exitDir(), LogLevel: r.opts.LogLevel}
+	r.oci = &oci.Runtime{Path: path, ConmonPath: conmon, StateDir: r.runtimeRoot(), ExitDir: r.exitDir(), LogLevel: r.opts.LogLevel,
+		GlobalArgs: oci.RuntimeFlags(r.opts.RuntimeFlags)}
 	return r.oci, nil
 }
 
@@ -60,6 +65,18 @@ func (r *Runtime) exitCommand(id string) []string {
 	args := []string{self, "--root", r.opts.Root, "--runroot", r.opts.RunRoot}
 	if r.opts.Runtime != "" {
 		args = append(args, "--runtime", r.opts.Runtime)
+	}
+	for _, d := range r.opts.HooksDirs {
+		args = append(args, "--hooks-dir", d)
+	}
+	for _, f := range r.opts.RuntimeFlags {
+		args = append(args, "--runtime-flag", f)
+	}
+	if r.opts.Conmon != "" {
+		args = append(args, "--conmon", r.opts.Conmon)
+	}
+	if r.opts.NoEvents {
+		args = append(args, "--events-backend", "none")
 	}
 	return append(args, "container", "cleanup", id)
 }
@@ -223,6 +240,9 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	}
 	spec, err := buildSpec(&specCfg, in)
 	if err != nil {
+		return err
+	}
+	if err := addHooks(spec, r.opts.HooksDirs, cfg); err != nil {
 		return err
 	}
 	if seccompBPF != "" {

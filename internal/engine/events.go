@@ -136,6 +136,9 @@ var eventsLogMax = sync.OnceValue(func() int64 {
 // emit appends e to the log (its time is now unless set). It never fails: an event that cannot
 // be written is logged at debug level and dropped.
 func (r *Runtime) emit(e Event) {
+	if r.opts.NoEvents {
+		return
+	}
 	if e.Time == 0 {
 		e.Time = time.Now().UnixNano()
 	}

@@ -34,6 +34,14 @@ type Options struct {
 	Runtime   string // OCI runtime path or name; crun by default
 	Namespace string // libpod namespace; empty sees every namespace
 	LogLevel  string
+	// HooksDirs are the OCI hooks directories (--hooks-dir); nil: DefaultHooksDirs.
+	HooksDirs []string
+	// RuntimeFlags are global flags for the OCI runtime (--runtime-flag, without their "--").
+	RuntimeFlags []string
+	// Conmon is conmon's path (--conmon); empty: found on PATH.
+	Conmon string
+	// NoEvents: events are not recorded (--events-backend none).
+	NoEvents bool
 	// DeferTrash: removed containers' directories go to the store's trash, which the caller
 	// empties (EmptyTrash, or closing the runtime); see trash.go.
 	DeferTrash bool

@@ -137,6 +137,9 @@ func (m *Manager) StartSlirp(o SlirpOptions) error {
 	return wait()
 }
 
+// SlirpPath is slirp4netns's path (pea --network-cmd-path); empty: found on PATH.
+var SlirpPath string
+
 // BeginSlirp starts slirp4netns for the namespace and returns at once the function that waits
 // until it has configured the namespace and adds the port forwards (3-5 ms here, which the
 // caller spends creating the container meanwhile). Should the wait fail, nothing of it is left.
@@ -145,7 +148,11 @@ func (m *Manager) BeginSlirp(o SlirpOptions) (wait func() error, err error) {
 	if err != nil {
 		return nil, err
 	}
-	bin, err := exec.LookPath("slirp4netns")
+	name := SlirpPath
+	if name == "" {
+		name = "slirp4netns"
+	}
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		return nil, fmt.Errorf("slirp4netns is needed for this network (apt install slirp4netns): %w", errdefs.ErrNotFound)
 	}

@@ -44,6 +44,21 @@ type Runtime struct {
 	StateDir   string // the runtime's --root
 	ExitDir    string
 	LogLevel   string
+	// GlobalArgs go before the runtime's command, after its --root (pea --runtime-flag).
+	GlobalArgs []string
+}
+
+// RuntimeFlags turns --runtime-flag values (podman's: without the leading "--") into the
+// runtime's arguments.
+func RuntimeFlags(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		if !strings.HasPrefix(f, "-") {
+			f = "--" + f
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // FindBinary locates name in PATH or the usual libexec places.
@@ -148,6 +163,9 @@ func (r *Runtime) Launch(o CreateOptions) (*Launched, error) {
 		"-l", logDriver(o.LogDriver) + ":" + o.LogPath,
 		"--log-level", conmonLevel(r.LogLevel),
 		"--runtime-arg", "--root=" + r.StateDir,
+	}
+	for _, a := range r.GlobalArgs {
+		args = append(args, "--runtime-arg", a)
 	}
 	if o.Terminal {
 		args = append(args, "-t")
@@ -305,7 +323,7 @@ func (r *Runtime) isCrun() bool { return filepath.Base(r.Path) == "crun" }
 
 // Command is the runtime run with args (after its --root): from Executable, with ExecEnv.
 func (r *Runtime) Command(ctx context.Context, args ...string) *exec.Cmd {
-	full := append([]string{"--root=" + r.StateDir}, args...)
+	full := append(append([]string{"--root=" + r.StateDir}, r.GlobalArgs...), args...)
 	slog.Debug("running the OCI runtime", "path", r.Path, "args", strings.Join(full, " "))
 	cmd := cpupin.CommandContext(ctx, r.Executable(), full...)
 	if env := r.ExecEnv(); len(env) > 0 {
@@ -331,14 +349,25 @@ func (r *Runtime) run(args ...string) error {
 // With crun, pea does what `crun start` does itself: the created container's init process waits
 // for a byte on the exec.fifo in crun's state directory, and crun start opens the fifo, removes
 // it and writes the byte. That spares a process (crun, its dynamic libraries and its re-exec from
-// a sealed copy of itself: 4-5 ms here, a tenth of a `run --rm`). pea's specs have no poststart
-// hooks and no notify socket, the only other things crun start handles. Anything unexpected (not
+// a sealed copy of itself: 4-5 ms here, a tenth of a `run --rm`). A spec with poststart hooks
+// (OCI hook files) goes to crun start, which runs them; pea's specs have no notify socket, the
+// other thing crun start handles. Anything unexpected (not
 // crun, no fifo, no reader because the init died) goes to `crun start` and its errors.
 func (r *Runtime) Start(id string) error {
-	if r.releaseExecFifo(id) {
+	if !r.hasHook(id, "poststart") && r.releaseExecFifo(id) {
 		return nil
 	}
 	return r.run("start", id)
+}
+
+// hasHook reports whether the container's spec (crun's copy) has hooks of stage, which crun
+// start and delete run and pea's shortcuts around them do not.
+func (r *Runtime) hasHook(id, stage string) bool {
+	if !r.isCrun() || strings.ContainsAny(id, "/") {
+		return true
+	}
+	cfg, err := fsx.ReadFile(filepath.Join(r.StateDir, id, "config.json"))
+	return err != nil || bytes.Contains(cfg, []byte(`"`+stage+`"`))
 }
 
 // releaseExecFifo lets crun's created container run, and reports whether it did.
@@ -399,7 +428,7 @@ type crunStatus struct {
 
 // deleteEnded removes a crun container's state directory and cgroup itself when its init
 // process has ended, and reports whether it did. That is all `crun delete` does for such a
-// container when it has no poststop hooks (pea's specs have none) and a cgroupfs cgroup (pea
+// container when it has no poststop hooks (no OCI hook file gave it any) and a cgroupfs cgroup (pea
 // uses no other manager). A living init (or one whose PID now names another process with the
 // same start time, which crun would take for it), a systemd cgroup, hooks, a cgroup that still
 // has processes or any unexpected state leave the work to `crun delete` and its errors.
@@ -419,7 +448,7 @@ func (r *Runtime) deleteEnded(id string) bool {
 	if processStarted(st.Pid, st.StartTime) {
 		return false
 	}
-	if cfg, err := fsx.ReadFile(filepath.Join(dir, "config.json")); err != nil || bytes.Contains(cfg, []byte(`"poststop"`)) {
+	if r.hasHook(id, "poststop") {
 		return false
 	}
 	if err := cgroups.Remove(st.Cgroup); err != nil {
