@@ -251,7 +251,7 @@ func newRootCommand(a *app) *cobra.Command {
 	var remoteHelpS string
 	root.Flags().BoolVarP(&remoteHelp, "remote", "r", false, "run the command on a pea service (pea system service), not here")
 	root.Flags().StringVar(&remoteHelpS, "url", "", "the service of --remote: unix:///PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH")
-	root.Flags().StringVarP(&remoteHelpS, "connection", "c", "", "the service of --remote, by its name in `pea system connection list`")
+	root.Flags().StringVarP(&remoteHelpS, "connection", "c", "", "the service of --remote, by its name (pea system connection list)")
 	root.Flags().StringVar(&remoteHelpS, "identity", "", "the ssh key of --remote's service")
 	return root
 }
