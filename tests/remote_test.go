@@ -317,3 +317,33 @@ func TestRemoteTerminalSignalsConnections(t *testing.T) {
 		t.Fatalf("ssh arguments: %q", b)
 	}
 }
+
+// image scp to and from another machine's service: a connection's name, or USER@HOST (ssh).
+func TestRemoteImageScp(t *testing.T) {
+	r := newRemoteEnv(t)
+	local := newEnv(t)
+	cfg := []string{"XDG_CONFIG_HOME=" + r.cfg}
+	if res := r.client("", nil, "system", "connection", "add", "far", "unix://"+r.Sock); res.Code != 0 {
+		t.Fatal(res)
+	}
+	// From the service's store to the local one.
+	r.Pea("tag", "localhost/bb:latest", "localhost/only-far:1")
+	if res := local.runEnv(nil, cfg, "image", "scp", "far::localhost/only-far:1", "localhost::"); res.Code != 0 || !strings.Contains(res.Stdout, "localhost/only-far:1") {
+		t.Fatalf("scp from the service: %s", res)
+	}
+	id := local.Pea("images", "-q", "--no-trunc", "localhost/only-far:1")
+	if far := r.Pea("images", "-q", "--no-trunc", "localhost/only-far:1"); id != far {
+		t.Fatalf("copied %q, service has %q", id, far)
+	}
+	// From the local store to the service's.
+	local.Pea("tag", "localhost/only-far:1", "localhost/from-here:2")
+	if res := local.runEnv(nil, cfg, "image", "scp", "localhost/from-here:2", "far::"); res.Code != 0 {
+		t.Fatalf("scp to the service: %s", res)
+	}
+	if out := r.Pea("images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, "localhost/from-here:2") {
+		t.Fatalf("service's images: %q", out)
+	}
+	if res := local.runEnv(nil, cfg, "image", "scp", "localhost/from-here:2", "nosuchconn::"); res.Code != 125 || !strings.Contains(res.Stderr, "neither localhost nor a connection") {
+		t.Fatalf("unknown connection: %s", res)
+	}
+}

@@ -43,12 +43,13 @@ func TestImageScpBetweenRootAndUser(t *testing.T) {
 	if got := root.Pea("images", "--format", "{{.Repository}}"); got != "localhost/back" {
 		t.Fatalf("root's images after the copy back: %q", got)
 	}
-	// What scp cannot do: another host, a missing user, a user copying into root's store.
+	// What scp cannot do: a host that is no connection, a missing user, a user copying into
+	// root's store. (Connections: remote_test.go.)
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"image", "scp", "localhost/back", "otherhost::"}, "ssh connection"},
+		{[]string{"image", "scp", "localhost/back", "otherhost::"}, "neither localhost nor a connection"},
 		{[]string{"image", "scp", "localhost/back", "nosuchuser@localhost::"}, "nosuchuser"},
 		{[]string{"image", "scp", "localhost/back"}, "must specify a destination"},
 	} {

@@ -22,13 +22,14 @@ import (
 // store when an argument has no `::`), which is how an image built as root reaches a rootless
 // user and back: the source user's pea saves it to an archive that the destination user's pea
 // loads, each pea run as its user, with that user's default store (the current one for the
-// current user). Other users' stores need root. Another host needs an ssh connection (podman's
-// `system connection`), which pea does not have: refused.
+// current user). Other users' stores need root. Another machine is a connection of `pea system
+// connection` (NAME::), or USER@HOST:: over ssh: its side is a `pea --url` (remote mode), which
+// sends and receives the archive.
 func newImageScpCommand(a *app) *cobra.Command {
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "scp [options] IMAGE [HOST::]",
-		Short: "Copy an image between users' stores on this machine",
+		Short: "Copy an image between users' stores or to and from another machine's service",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := parseScpEnd(args[0], true)
@@ -53,9 +54,10 @@ func newImageScpCommand(a *app) *cobra.Command {
 // scpEnd is one side of a copy: a user of this machine (other: not the current store) and,
 // for the source, the image.
 type scpEnd struct {
-	other bool
-	user  *user.User
-	image string
+	other  bool
+	user   *user.User
+	image  string
+	remote *remoteTarget // another machine's service
 }
 
 // parseScpEnd parses IMAGE or [USER@]HOST::[IMAGE].
@@ -78,7 +80,16 @@ func parseScpEnd(arg string, source bool) (scpEnd, error) {
 		h, name = name, ""
 	}
 	if h != "localhost" {
-		return scpEnd{}, invalid("%q: copying to or from another host needs an ssh connection (podman's system connection), which pea does not have; only USER@localhost:: is supported", host)
+		c, found, err := lookupConnection(host)
+		switch {
+		case err != nil:
+			return scpEnd{}, err
+		case found:
+			return scpEnd{image: img, other: true, remote: &remoteTarget{uri: c.URI, identity: c.Identity}}, nil
+		case hasUser:
+			return scpEnd{image: img, other: true, remote: &remoteTarget{uri: "ssh://" + host}}, nil
+		}
+		return scpEnd{}, invalid("%q is neither localhost nor a connection (pea system connection add NAME ssh://USER@HOST/PATH)", host)
 	}
 	e := scpEnd{image: img}
 	var u *user.User
@@ -98,7 +109,7 @@ func parseScpEnd(arg string, source bool) (scpEnd, error) {
 
 // imageScp saves src's image as its user and loads it as dst's.
 func (a *app) imageScp(src, dst scpEnd, quiet bool) error {
-	if (src.other || dst.other) && hostUID() != 0 {
+	if (src.other && src.remote == nil || dst.other && dst.remote == nil) && hostUID() != 0 {
 		return invalid("copying to or from another user's store needs root (run pea image scp as root)")
 	}
 	if !src.other && !dst.other {
@@ -116,7 +127,7 @@ func (a *app) imageScp(src, dst scpEnd, quiet bool) error {
 		return err
 	}
 	f.Close()
-	if src.other {
+	if src.other && src.remote == nil {
 		uid, gid := ids(src.user)
 		os.Chown(archive, uid, gid) // the source user's pea writes it
 	}
@@ -158,9 +169,16 @@ func (a *app) peaAs(e scpEnd, args ...string) ([]byte, error) {
 	}
 	var argv []string
 	env := os.Environ()
-	if !e.other {
+	switch {
+	case e.remote != nil: // the archive goes to or comes from the service (remote.go)
+		argv = []string{"--url", e.remote.uri}
+		if e.remote.identity != "" {
+			argv = append(argv, "--identity", e.remote.identity)
+		}
+		argv = append(argv, args...)
+	case !e.other:
 		argv = append(a.storeArgs(false), args...)
-	} else {
+	default:
 		argv = args
 		uid, _ := ids(e.user)
 		env = []string{"HOME=" + e.user.HomeDir, "USER=" + e.user.Username, "LOGNAME=" + e.user.Username,
@@ -174,7 +192,7 @@ func (a *app) peaAs(e scpEnd, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Dir = "/"
-	if e.other {
+	if e.other && e.remote == nil {
 		uid, gid := ids(e.user)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
 	}
@@ -184,7 +202,10 @@ func (a *app) peaAs(e scpEnd, args ...string) ([]byte, error) {
 			msg = err.Error()
 		}
 		who := "this store"
-		if e.other {
+		switch {
+		case e.remote != nil:
+			who = e.remote.uri
+		case e.other:
 			who = "user " + e.user.Username
 		}
 		return nil, fmt.Errorf("%s as %s: %s", args[0], who, msg)
