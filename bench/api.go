@@ -72,6 +72,13 @@ func (s *apiService) docker(ctx context.Context, e *engine, args ...string) (tim
 	return runCmd(ctx, e.dir, s.env, s.client, []string{"-H", "unix://" + s.sock}, args)
 }
 
+// remote runs e's own client in remote mode (--url) against the service.
+func (s *apiService) remote(ctx context.Context, e *engine, args ...string) (time.Duration, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	return runCmd(ctx, e.dir, e.env, e.bin, []string{"--url", "unix://" + s.sock}, args)
+}
+
 func (s *apiService) stop() {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
@@ -86,6 +93,7 @@ func (s *apiService) stop() {
 
 func (b *bench) apiGroup() group {
 	services := map[*engine]*apiService{}
+	var oneWith func(row string, prep func(e *engine, s *apiService) error, args func(e *engine) []string, teardown func(e *engine, s *apiService), viaRemote bool) op
 	start := func(e *engine) error {
 		if services[e] != nil {
 			return nil
@@ -99,6 +107,9 @@ func (b *bench) apiGroup() group {
 	}
 	// one is a timed docker command; setup and teardown run around it, untimed.
 	one := func(row string, prep func(e *engine, s *apiService) error, args func(e *engine) []string, teardown func(e *engine, s *apiService)) op {
+		return oneWith(row, prep, args, teardown, false)
+	}
+	oneWith = func(row string, prep func(e *engine, s *apiService) error, args func(e *engine) []string, teardown func(e *engine, s *apiService), viaRemote bool) op {
 		return op{rows: []string{row},
 			prep: func(e *engine) error {
 				if err := start(e); err != nil {
@@ -114,7 +125,11 @@ func (b *bench) apiGroup() group {
 				if err := startIn(b.ctx, nil); err != nil {
 					return nil, err
 				}
-				d, _, err := s.docker(b.ctx, e, args(e)...)
+				run := s.docker
+				if viaRemote { // the engine's own client: pea --remote, podman --remote
+					run = s.remote
+				}
+				d, _, err := run(b.ctx, e, args(e)...)
 				if teardown != nil {
 					teardown(e, s)
 				}
@@ -154,6 +169,13 @@ func (b *bench) apiGroup() group {
 		}, nil),
 		one("API: docker ps -a", nil, func(*engine) []string { return []string{"ps", "-a"} }, nil),
 		one("API: docker images", nil, func(*engine) []string { return []string{"images"} }, nil),
+		oneWith("remote: ps -a (the engine's --remote client)", nil, func(*engine) []string { return []string{"ps", "-a"} }, nil, true),
+		oneWith("remote: run --rm --network none bb true", nil, func(*engine) []string {
+			return []string{"run", "--rm", "--network", "none", imageRef, "true"}
+		}, nil, true),
+		oneWith("remote: exec C true (running container)", nil, func(e *engine) []string {
+			return []string{"exec", b.get(e, "apisleeper"), "true"}
+		}, nil, true),
 	}, after: func() {
 		for e, s := range services {
 			s.stop()
