@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -101,58 +100,11 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request, rt 
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.WriteHeader(http.StatusOK)
 	tw := tar.NewWriter(w)
-	if err := writeTar(tw, dst, base); err != nil {
+	if err := engine.TarTree(tw, dst, base); err != nil {
 		// The answer has begun: only breaking the connection tells the client.
 		panic(http.ErrAbortHandler)
 	}
 	return tw.Close()
-}
-
-// writeTar writes the tree at dir into tw, its top entry named name ("." for the contents
-// alone).
-func writeTar(tw *tar.Writer, dir, name string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		entry := path.Join(name, filepath.ToSlash(rel))
-		if entry == "." {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		link := ""
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return nil // sockets and the like are not copied
-		}
-		hdr.Name = entry
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uname, hdr.Gname = "", ""
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if fi.Mode().IsRegular() {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			return err
-		}
-		return nil
-	})
 }
 
 // putContainerArchive is PUT /containers/{id}/archive?path=: the tar in the body is unpacked

@@ -140,3 +140,50 @@ func mkdirsBelow(dir, rel string) error {
 	}
 	return nil
 }
+
+// TarTree writes the tree at dir (a file, a link or a directory) into tw, its top entry named
+// name ("." for a directory's contents alone). Devices, FIFOs and sockets are left out.
+func TarTree(tw *tar.Writer, dir, name string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		entry := path.Join(name, filepath.ToSlash(rel))
+		if entry == "." {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if fi.Mode()&os.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return nil // sockets and the like are not copied
+		}
+		hdr.Name = entry
+		if fi.IsDir() {
+			hdr.Name += "/"
+		}
+		hdr.Uname, hdr.Gname = "", ""
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			return err
+		}
+		return nil
+	})
+}
