@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root) and runs pea's main job: installs the Debian packages,
-# builds and installs pea, builds a busybox image from busybox-static with no network, and runs a
+# builds and installs pea (and its Quadlet generators), builds a busybox image from busybox-static with no network, and runs a
 # pod of two containers that talk over localhost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 ./scripts/deps.sh
 ./scripts/build.sh /usr/local/bin/pea
-echo "installed /usr/local/bin/pea, its registry helper /usr/local/bin/pea-registry, its API service /usr/local/bin/pea-service and its CRI service /usr/local/bin/pea-cri ($(pea version --format '{{.Client.Version}}'))"
+# pea's Quadlet as systemd's system and user generators (pea quadlet; see the script).
+./scripts/install-generators.sh /usr/local/bin/pea
+echo "installed /usr/local/bin/pea, its registry helper /usr/local/bin/pea-registry, its API service /usr/local/bin/pea-service, its CRI service /usr/local/bin/pea-cri ($(pea version --format '{{.Client.Version}}')) and its Quadlet generators (/usr/lib/systemd/{system,user}-generators/pea-*-generator)"
 
 # A busybox image, made locally from Debian's busybox-static.
 if ! pea image exists localhost/busybox:latest; then

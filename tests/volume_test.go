@@ -167,3 +167,30 @@ func hostMounted(dir string) bool {
 	}
 	return false
 }
+
+// volume create --ignore and network create --ignore (podman's, which Quadlet's oneshot
+// services run at every start): an existing object is kept as it is, its options unchanged,
+// and its name printed; without --ignore it is still an error.
+func TestCreateIgnore(t *testing.T) {
+	e := newEnv(t)
+	e.Pea("volume", "create", "--label", "v=1", "keepvol")
+	if out := e.Pea("volume", "create", "--ignore", "--label", "v=2", "keepvol"); out != "keepvol" {
+		t.Fatalf("volume create --ignore: %q", out)
+	}
+	if got := e.Pea("volume", "inspect", "--format", "{{.Labels.v}}", "keepvol"); got != "1" {
+		t.Fatalf("the existing volume's label: %q", got)
+	}
+	e.Fails(125, "volume", "create", "keepvol")
+	if out := e.Pea("volume", "create", "--ignore", "newvol"); out != "newvol" {
+		t.Fatalf("volume create --ignore of a new one: %q", out)
+	}
+
+	e.Pea("network", "create", "--label", "n=1", "keepnet")
+	if out := e.Pea("network", "create", "--ignore", "--label", "n=2", "--internal", "keepnet"); out != "keepnet" {
+		t.Fatalf("network create --ignore: %q", out)
+	}
+	if got := e.Pea("network", "inspect", "--format", "{{.Labels.n}} {{.Internal}}", "keepnet"); got != "1 false" {
+		t.Fatalf("the existing network: %q", got)
+	}
+	e.Fails(125, "network", "create", "keepnet")
+}

@@ -25,6 +25,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	var co network.CreateOptions
 	var labels, opts []string
 	var ipamDriver string
+	var ignore bool
 	create := &cobra.Command{
 		Use: "create [options] [NAME]", Short: "Create a network", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,6 +50,13 @@ func newNetworkCommand(a *app) *cobra.Command {
 				co.Parent = p
 				delete(co.Options, "parent")
 			}
+			if ignore && co.Name != "" {
+				// An existing network is kept as it is: the options given are not applied to it.
+				if _, err := rt.NetworkInspect(co.Name); err == nil {
+					fmt.Fprintln(a.stdout, co.Name)
+					return nil
+				}
+			}
 			n, err := rt.NetworkCreate(co)
 			if err != nil {
 				return err
@@ -69,6 +77,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	f.StringVar(&co.NetworkInterface, "interface-name", "", "name of the bridge")
 	f.StringArrayVar(&labels, "label", nil, "set a label")
 	f.StringArrayVarP(&opts, "opt", "o", nil, "driver option (mtu, mode, parent)")
+	f.BoolVar(&ignore, "ignore", false, "do not fail when the network exists: print its name (its options stay as they are)")
 
 	var format string
 	var quiet, noHeading, noTrunc bool

@@ -138,7 +138,7 @@ func defaultRunRoot() string {
 }
 
 // remoteOnlyLocal are the verbs that work on the client's machine and cannot run remotely.
-var remoteOnlyLocal = []string{"unshare", "scp", "service", "dial-stdio", "connection", "mount", "umount", "unmount", "migrate", "renumber"}
+var remoteOnlyLocal = []string{"unshare", "scp", "service", "dial-stdio", "connection", "mount", "umount", "unmount", "migrate", "renumber", "quadlet"}
 
 // runRemote runs the command line args (without the remote flags) on the service of t.
 func runRemote(a *app, args []string, t remoteTarget) error {

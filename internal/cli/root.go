@@ -256,10 +256,10 @@ func newRootCommand(a *app) *cobra.Command {
 	return root
 }
 
-// needsNamespace reports whether verb works on a store (every verb but version and help), so
-// that a rootless pea runs it inside the user's namespace.
+// needsNamespace reports whether verb works on a store (every verb but version, help and the
+// systemd generator quadlet), so that a rootless pea runs it inside the user's namespace.
 func needsNamespace(verb string) bool {
-	return verb != "version" && verb != "help" && verb != "pea"
+	return verb != "version" && verb != "help" && verb != "pea" && verb != "quadlet"
 }
 
 // addCommands adds to root the verb args name, or every verb when args names none (help,

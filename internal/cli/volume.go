@@ -25,6 +25,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "volume", Short: "Manage volumes", RunE: groupRunE}
 	var labels, opts []string
 	var driver string
+	var ignore bool
 	create := &cobra.Command{
 		Use: "create [options] [NAME]", Short: "Create a volume", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,6 +45,13 @@ func newVolumeCommand(a *app) *cobra.Command {
 			if len(args) == 1 {
 				name = args[0]
 			}
+			if ignore && name != "" {
+				// An existing volume is kept as it is: the options given are not applied to it.
+				if _, err := rt.LookupVolume(name); err == nil {
+					fmt.Fprintln(a.stdout, name)
+					return nil
+				}
+			}
 			v, err := rt.CreateVolume(name, l, o)
 			if err != nil {
 				return err
@@ -55,6 +63,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "set a label")
 	create.Flags().StringArrayVarP(&opts, "opt", "o", nil, "driver option")
 	create.Flags().StringVarP(&driver, "driver", "d", "local", "volume driver (local)")
+	create.Flags().BoolVar(&ignore, "ignore", false, "do not fail when the volume exists: print its name (its options stay as they are)")
 
 	var format string
 	var quiet, noHeading bool

@@ -1,0 +1,221 @@
+package quadlet
+
+import (
+	"fmt"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// oneshot makes svc a service that runs once and stays active (volumes and networks).
+func oneshot(svc *unitFile, start []string) {
+	svc.addDefault("Service", "Type", "oneshot")
+	svc.addDefault("Service", "RemainAfterExit", "yes")
+	svc.add("Service", "ExecStart", commandLine(start))
+	svc.addDefault("Service", "SyslogIdentifier", "%N")
+}
+
+// volume converts a .volume file: NAME-volume.service creates the volume (systemd-NAME, or
+// VolumeName=) once, with `pea volume create --ignore` (an existing volume is kept as it is).
+func (g *generator) volume(u *unitFile) (*unitFile, error) {
+	const sec = "Volume"
+	if err := checkKeys(u, sec, []string{"Copy", "Device", "GlobalArgs", "Group", "Label", "Options",
+		"PodmanArgs", "Type", "User", "VolumeName"}); err != nil {
+		return nil, err
+	}
+	name := defaultName(u, false)
+	if v, ok := u.last(sec, "VolumeName"); ok && v != "" {
+		name = v
+	}
+	create, err := g.pea(u, sec, "volume", "create", "--ignore")
+	if err != nil {
+		return nil, err
+	}
+	a := &argv{u: u, sec: sec, args: create}
+	a.scalarJoined("Device", "--opt=device=")
+	a.scalarJoined("Type", "--opt=type=")
+	a.scalarJoined("Options", "--opt=o=")
+	if u.has(sec, "Copy") {
+		on, err := boolean(u, sec, "Copy", true)
+		if err != nil {
+			return nil, err
+		}
+		if on {
+			a.add("--opt=copy")
+		} else {
+			a.add("--opt=nocopy")
+		}
+	}
+	for _, id := range []struct{ key, opt string }{{"User", "uid"}, {"Group", "gid"}} {
+		v, ok := u.last(sec, id.key)
+		if !ok || v == "" {
+			continue
+		}
+		n, err := hostID(v, id.key == "Group")
+		if err != nil {
+			return nil, err
+		}
+		a.add("--opt=" + id.opt + "=" + n)
+	}
+	a.env("Label", "--label")
+	a.words("PodmanArgs")
+	a.add(name)
+	if a.err != nil {
+		return nil, a.err
+	}
+	svc := g.service(u, sec, serviceName(u.filename))
+	oneshot(svc, a.args)
+	g.names[u.filename] = name
+	return svc, nil
+}
+
+// hostID is the number of a host user or group given by number or name.
+func hostID(v string, group bool) (string, error) {
+	if _, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return v, nil
+	}
+	if group {
+		g, err := user.LookupGroup(v)
+		if err != nil {
+			return "", fmt.Errorf("Group=%s: %w", v, err)
+		}
+		return g.Gid, nil
+	}
+	usr, err := user.Lookup(v)
+	if err != nil {
+		return "", fmt.Errorf("User=%s: %w", v, err)
+	}
+	return usr.Uid, nil
+}
+
+// network converts a .network file: NAME-network.service creates the network (systemd-NAME,
+// or NetworkName=) once, with `pea network create --ignore`; NetworkDeleteOnStop=true removes
+// it when the service stops.
+func (g *generator) network(u *unitFile) (*unitFile, error) {
+	const sec = "Network"
+	if err := checkKeys(u, sec, []string{"DisableDNS", "Driver", "Gateway", "GlobalArgs", "IPAMDriver",
+		"IPRange", "IPv6", "InterfaceName", "Internal", "Label", "NetworkDeleteOnStop", "NetworkName",
+		"Options", "PodmanArgs", "Subnet"}); err != nil {
+		return nil, err
+	}
+	name := defaultName(u, false)
+	if v, ok := u.last(sec, "NetworkName"); ok && v != "" {
+		name = v
+	}
+	create, err := g.pea(u, sec, "network", "create", "--ignore")
+	if err != nil {
+		return nil, err
+	}
+	a := &argv{u: u, sec: sec, args: create}
+	a.flagIf("DisableDNS", "--disable-dns")
+	a.scalar("Driver", "--driver")
+	subnets, gateways, ranges := u.all(sec, "Subnet"), u.all(sec, "Gateway"), u.all(sec, "IPRange")
+	switch {
+	case len(gateways) > len(subnets):
+		return nil, fmt.Errorf("cannot set more gateways than subnets")
+	case len(ranges) > len(subnets):
+		return nil, fmt.Errorf("cannot set more ranges than subnets")
+	}
+	for i, s := range subnets {
+		a.add("--subnet", s)
+		if i < len(gateways) {
+			a.add("--gateway", gateways[i])
+		}
+		if i < len(ranges) {
+			a.add("--ip-range", ranges[i])
+		}
+	}
+	a.flagIf("IPv6", "--ipv6")
+	a.flagIf("Internal", "--internal")
+	a.scalar("IPAMDriver", "--ipam-driver")
+	a.scalar("InterfaceName", "--interface-name")
+	a.env("Options", "--opt")
+	a.env("Label", "--label")
+	a.words("PodmanArgs")
+	a.add(name)
+	if a.err != nil {
+		return nil, a.err
+	}
+	svc := g.service(u, sec, serviceName(u.filename))
+	oneshot(svc, a.args)
+	del, err := boolean(u, sec, "NetworkDeleteOnStop", false)
+	if err != nil {
+		return nil, err
+	}
+	if del {
+		rm, _ := g.pea(u, sec, "network", "rm", "-f", name)
+		svc.add("Service", "ExecStopPost", commandLine(rm))
+	}
+	g.names[u.filename] = name
+	return svc, nil
+}
+
+// kube converts a .kube file: NAME.service plays the YAML with `pea kube play --replace` and
+// tears it down with `pea kube down`. pea has no service container (podman's kube play
+// --service-container, whose conmon podman's unit follows): the service is a oneshot that
+// stays active once the pods run.
+func (g *generator) kube(u *unitFile) (*unitFile, error) {
+	const sec = "Kube"
+	if err := checkKeys(u, sec, []string{"ConfigMap", "GlobalArgs", "KubeDownForce", "LogDriver", "Network",
+		"PodmanArgs", "PublishPort", "SetWorkingDirectory", "UserNS", "Yaml"}); err != nil {
+		return nil, err
+	}
+	yaml, ok := u.last(sec, "Yaml")
+	if !ok || yaml == "" {
+		return nil, fmt.Errorf("no Yaml key specified")
+	}
+	yaml = resolvePath(u, yaml)
+	play, err := g.pea(u, sec, "kube", "play", "--replace")
+	if err != nil {
+		return nil, err
+	}
+	a := &argv{u: u, sec: sec, args: play}
+	for _, n := range u.all(sec, "Network") {
+		if strings.HasSuffix(n, ".network") {
+			name, dep, err := g.resource(n)
+			if err != nil {
+				return nil, err
+			}
+			a.deps = append(a.deps, dep)
+			n = name
+		}
+		a.add(flag("--network", n)...)
+	}
+	for _, c := range u.all(sec, "ConfigMap") {
+		a.add("--configmap", resolvePath(u, c))
+	}
+	a.list("PublishPort", "--publish")
+	a.scalar("UserNS", "--userns")
+	a.scalar("LogDriver", "--log-driver")
+	a.words("PodmanArgs")
+	a.add(yaml)
+	if a.err != nil {
+		return nil, a.err
+	}
+	down, _ := g.pea(u, sec, "kube", "down")
+	force, err := boolean(u, sec, "KubeDownForce", false)
+	if err != nil {
+		return nil, err
+	}
+	if force {
+		down = append(down, "--force")
+	}
+	down = append(down, yaml)
+
+	svc := g.service(u, sec, serviceName(u.filename))
+	requireAll(svc, a.deps)
+	svc.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+	switch wd, _ := u.last(sec, "SetWorkingDirectory"); wd {
+	case "":
+	case "yaml":
+		svc.addDefault("Service", "WorkingDirectory", filepath.Dir(yaml))
+	case "unit":
+		svc.addDefault("Service", "WorkingDirectory", escapeSpecifiers(filepath.Dir(u.path)))
+	default:
+		return nil, fmt.Errorf("SetWorkingDirectory=%s: yaml or unit", wd)
+	}
+	oneshot(svc, a.args)
+	svc.add("Service", "ExecStop", commandLine(down))
+	return svc, nil
+}
