@@ -90,7 +90,7 @@ func (a *app) engine() (*engine.Runtime, error) {
 		Namespace: a.opts.Namespace,
 		LogLevel:  a.opts.LogLevel,
 		HooksDirs: a.opts.HooksDirs, RuntimeFlags: a.opts.RuntimeFlags, Conmon: a.opts.Conmon,
-		NoEvents:  a.opts.EventsBackend == "none",
+		NoEvents: a.opts.EventsBackend == "none",
 		// Removed containers' directories are deleted by a process of their own after the
 		// command returns (see close).
 		DeferTrash: true,
