@@ -39,6 +39,9 @@ func (r *unitRunner) words(line string) []string {
 func (r *unitRunner) exec(key string) string {
 	r.t.Helper()
 	lines := unitValues(r.text, key)
+	if key == "ExecStart" { // systemd runs ExecStartPre= first
+		lines = append(unitValues(r.text, "ExecStartPre"), lines...)
+	}
 	if len(lines) == 0 {
 		r.t.Fatalf("%s has no %s=:\n%s", r.name, key, r.text)
 	}

@@ -19,6 +19,17 @@ func TestSelectByFilterAndCidfile(t *testing.T) {
 	cid := filepath.Join(e.Dir, "web.cid")
 	web := e.Pea("run", "-d", "--network", "none", "--label", "tier=web", "--cidfile", cid, "--name", "web", "localhost/bb", "sleep", "300")
 	db := e.Pea("run", "-d", "--network", "none", "--label", "tier=db", "--name", "db", "localhost/bb", "sleep", "300")
+	// An existing ID file is refused (it may be another container's), as podman 4.3.1 does,
+	// before anything is created; pea overwrote it.
+	for _, verb := range []string{"run", "create"} {
+		r := e.Fails(125, verb, "--network", "none", "--cidfile", cid, "--name", "dup-"+verb, "localhost/bb", "true")
+		if !strings.Contains(r.Stderr, "container id file exists") {
+			t.Fatalf("%s with an existing --cidfile: %s", verb, r)
+		}
+		if e.Try("container", "exists", "dup-"+verb).Code == 0 {
+			t.Fatalf("%s with an existing --cidfile created a container", verb)
+		}
+	}
 	status := func(name string) string { return e.Pea("inspect", "--format", "{{.State.Status}}", name) }
 
 	if r := e.Fails(125, "stop", "--filter", "label=tier=web", "db"); !strings.Contains(r.Stderr, "--filter takes no arguments") {

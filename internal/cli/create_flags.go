@@ -137,6 +137,12 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 
 // toConfig turns the flags, the image and the command into a container config.
 func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(string) bool) (*model.ContainerConfig, engine.CreateOptions, error) {
+	if f.cidFile != "" {
+		// As podman's: a file that exists may be another container's; nothing is created.
+		if _, err := os.Lstat(f.cidFile); err == nil {
+			return nil, engine.CreateOptions{}, fmt.Errorf("container id file exists. Ensure another container is not using it or delete %s", f.cidFile)
+		}
+	}
 	imageRef, rootfs, rootfsOverlay, err := f.more.imageOrRootfs(imageRef)
 	if err != nil {
 		return nil, engine.CreateOptions{}, err

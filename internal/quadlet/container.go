@@ -224,6 +224,9 @@ func (g *generator) container(u *unitFile) (*unitFile, error) {
 	if err := g.reload(u, svc, name); err != nil {
 		return nil, err
 	}
+	// A cidfile left by a service that died uncleanly would make pea run refuse it, as
+	// podman's does: removed first, as generate systemd --new's units do.
+	svc.add("Service", "ExecStartPre", "-/bin/rm -f %t/%N.cid")
 	svc.add("Service", "ExecStart", commandLine(a.args))
 	return svc, nil
 }
