@@ -191,6 +191,9 @@ func TestRemoteFiles(t *testing.T) {
 	if b, _ := os.ReadFile(cidfile); string(b) != cid {
 		t.Fatalf("--cidfile %q, created %q", b, cid)
 	}
+	if res := r.Remote("create", "--cidfile", cidfile, "localhost/bb", "true"); res.Code != 125 || !strings.Contains(res.Stderr, "container id file exists") {
+		t.Fatalf("an existing client --cidfile: %s", res)
+	}
 	r.MustRemote("rm", "--cidfile", cidfile)
 	podFile := filepath.Join(r.Dir, "podid")
 	podID := r.MustRemote("pod", "create", "--name", "rem-pod", "--pod-id-file", podFile)

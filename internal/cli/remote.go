@@ -526,6 +526,11 @@ func (m *remoteMapper) mapFiles(verb string, cl *remoteArgs) {
 		m.flagOutputs(cl, "filename")
 	case "create", "container create", "run", "container run":
 		m.flagInputs(cl, "pod-id-file")
+		if p := cl.flag("cidfile"); p != "" {
+			if _, err := os.Lstat(p); err == nil && m.err == nil { // as the local check (createFlags.toConfig)
+				m.err = fmt.Errorf("container id file exists. Ensure another container is not using it or delete %s", p)
+			}
+		}
 		m.flagOutputs(cl, "cidfile")
 	case "pod create":
 		m.flagOutputs(cl, "pod-id-file")
