@@ -96,11 +96,21 @@ func containerConfig(c *runtimeapi.ContainerConfig, pc *model.PodConfig) (*model
 		cfg.LogPath = filepath.Join(dir, c.LogPath)
 	}
 	for _, mt := range c.Mounts {
+		if ref := mt.GetImage().GetImage(); ref != "" {
+			// An image volume: the image (there already: kubelet pulls it), read-only as the
+			// CRI asks, its root or its ImageSubPath.
+			if mt.ContainerPath == "" {
+				return nil, o, invalid("image mount of %s: a container path is needed", ref)
+			}
+			if !mt.Readonly {
+				return nil, o, invalid("image mount at %s: image volumes are read-only", mt.ContainerPath)
+			}
+			cfg.Mounts = append(cfg.Mounts, model.Mount{Type: "image", Source: strings.TrimPrefix(ref, "sha256:"),
+				Destination: mt.ContainerPath, ReadOnly: true, SubPath: mt.ImageSubPath})
+			continue
+		}
 		if mt.ContainerPath == "" || mt.HostPath == "" {
 			return nil, o, invalid("mount %q -> %q: a host path and a container path are needed", mt.HostPath, mt.ContainerPath)
-		}
-		if mt.GetImage().GetImage() != "" {
-			return nil, o, invalid("mount at %s: image volumes are not supported by pea's CRI service", mt.ContainerPath)
 		}
 		mount := model.Mount{Type: "bind", Source: mt.HostPath, Destination: mt.ContainerPath, ReadOnly: mt.Readonly}
 		switch mt.Propagation {
@@ -212,6 +222,7 @@ func applyContainerSecurity(cfg *model.ContainerConfig, sc *runtimeapi.LinuxCont
 	for _, g := range sc.SupplementalGroups {
 		cfg.GroupAdd = append(cfg.GroupAdd, strconv.FormatInt(g, 10))
 	}
+	cfg.GroupsStrict = sc.SupplementalGroupsPolicy == runtimeapi.SupplementalGroupsPolicy_Strict
 	if caps := sc.Capabilities; caps != nil {
 		cfg.CapAdd = append(cfg.CapAdd, caps.AddCapabilities...)
 		cfg.CapDrop = append(cfg.CapDrop, caps.DropCapabilities...)
@@ -425,6 +436,11 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 			}
 		}
 		for _, mt := range cfg.Mounts {
+			if mt.Type == "image" {
+				cs.Mounts = append(cs.Mounts, &runtimeapi.Mount{ContainerPath: mt.Destination, Readonly: mt.ReadOnly,
+					Image: &runtimeapi.ImageSpec{Image: mt.Source, ImageRef: "sha256:" + mt.ImageID}, ImageSubPath: mt.SubPath})
+				continue
+			}
 			if mt.Type == "bind" {
 				m := &runtimeapi.Mount{ContainerPath: mt.Destination, HostPath: mt.Source, Readonly: mt.ReadOnly}
 				switch {
@@ -435,6 +451,9 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 				}
 				cs.Mounts = append(cs.Mounts, m)
 			}
+		}
+		if st.Status == model.StatusRunning {
+			cs.User = processUser(rt, cfg.ID)
 		}
 		if r := cfg.Resources; r.Memory != 0 || r.CPUShares != 0 || r.CPUQuota != 0 || r.CPUPeriod != 0 || r.CpusetCpus != "" || r.CpusetMems != "" {
 			cs.Resources = &runtimeapi.ContainerResources{Linux: &runtimeapi.LinuxContainerResources{
@@ -451,6 +470,23 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 		return nil, err
 	}
 	return resp, nil
+}
+
+// processUser is the identity a container's process started with, as the CRI shows it: its
+// supplementary groups with its own group among them, as the runtimes kubelet knows list them.
+// nil when pea cannot tell.
+func processUser(rt *engine.Runtime, id string) *runtimeapi.ContainerUser {
+	uid, gid, groups, err := rt.ProcessUser(id)
+	if err != nil {
+		return nil
+	}
+	all := []int64{int64(gid)}
+	for _, g := range groups {
+		if !slices.Contains(all, int64(g)) {
+			all = append(all, int64(g))
+		}
+	}
+	return &runtimeapi.ContainerUser{Linux: &runtimeapi.LinuxContainerUser{Uid: int64(uid), Gid: int64(gid), SupplementalGroups: all}}
 }
 
 // ExecSync runs a command in a running container and returns its output and exit code; past

@@ -117,12 +117,6 @@ func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandbo
 		default:
 			return nil, invalid("sandbox network namespace mode %s is not supported", ns.GetNetwork())
 		}
-		switch ns.GetPid() {
-		case runtimeapi.NamespaceMode_POD:
-			pc.SharePid = true
-		case runtimeapi.NamespaceMode_NODE:
-			pc.PidMode = model.NSModeHost
-		}
 		if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
 			pc.ShareIpc = false // each container joins the host's
 		}
@@ -132,6 +126,14 @@ func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandbo
 		if l.GetSecurityContext().GetPrivileged() {
 			pc.SecurityOpts = append(pc.SecurityOpts, "label=disable")
 		}
+	}
+	// The PID namespace: the pod's (the CRI's zero value, also when the config has no Linux
+	// part), the host's, or each container's own.
+	switch c.GetLinux().GetSecurityContext().GetNamespaceOptions().GetPid() {
+	case runtimeapi.NamespaceMode_POD:
+		pc.SharePid = true
+	case runtimeapi.NamespaceMode_NODE:
+		pc.PidMode = model.NSModeHost
 	}
 	var id string
 	err := s.withRuntime(func(rt *engine.Runtime) error {
