@@ -833,3 +833,60 @@ func TestCRIDefaultPidNamespaceIsPod(t *testing.T) {
 	}
 	c.MustCrictl("rmp", "-f", pod)
 }
+
+// A recursive read-only mount makes the mounts below the host path read-only too (a plain
+// read-only bind leaves them writable); it must be read-only and private. Status announces it.
+func TestCRIRecursiveReadOnlyMount(t *testing.T) {
+	c := newCRIEnv(t)
+	var info map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("info")), &info)
+	if h, _ := path(info, "runtimeHandlers").([]any); len(h) != 1 || path(h[0], "features", "recursive_read_only_mounts") != true {
+		t.Fatalf("info does not announce recursive read-only mounts: %v", info["runtimeHandlers"])
+	}
+	host := filepath.Join(c.Dir, "rro")
+	sub := filepath.Join(host, "sub")
+	os.MkdirAll(sub, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "tmpfs", sub).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", sub).Run() })
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "rro", "namespace": "default", "uid": "uid-rro"}})
+	pod := c.MustCrictl("runp", sb)
+	ctrWith := func(name string, mount map[string]any) string {
+		mount["container_path"], mount["host_path"] = "/mnt", host
+		return c.writeJSON(name+".json", map[string]any{
+			"metadata": map[string]any{"name": name},
+			"image":    map[string]any{"image": "localhost/bb"},
+			"command":  []string{"sleep", "1000"},
+			"mounts":   []map[string]any{mount},
+		})
+	}
+	for _, tc := range []struct {
+		name      string
+		recursive bool
+	}{{"plain", false}, {"recursive", true}} {
+		cid := c.MustCrictl("create", pod, ctrWith(tc.name, map[string]any{"readonly": true, "recursive_read_only": tc.recursive}), sb)
+		c.MustCrictl("start", cid)
+		if r := c.Crictl("exec", "-s", cid, "touch", "/mnt/x"); r.Code == 0 {
+			t.Fatalf("%s: wrote to the read-only mount", tc.name)
+		}
+		r := c.Crictl("exec", "-s", cid, "touch", "/mnt/sub/x")
+		if tc.recursive && (r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "Read-only")) || !tc.recursive && r.Code != 0 {
+			t.Fatalf("%s: writing below the mount: %v", tc.name, r)
+		}
+		for _, m := range path(c.inspectJSON("inspect", cid), "status", "mounts").([]any) {
+			if path(m, "containerPath") == "/mnt" && (path(m, "recursiveReadOnly") == true) != tc.recursive {
+				t.Fatalf("%s: the mount in the status: %v", tc.name, m)
+			}
+		}
+	}
+	for name, mount := range map[string]map[string]any{
+		"rw":    {"readonly": false, "recursive_read_only": true},
+		"slave": {"readonly": true, "recursive_read_only": true, "propagation": 1},
+	} {
+		if r := c.Crictl("create", pod, ctrWith(name, mount), sb); r.Code == 0 || !strings.Contains(r.Stderr, "recursive read-only") {
+			t.Fatalf("%s: a recursive read-only mount refused: %v", name, r)
+		}
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}

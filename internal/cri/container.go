@@ -119,6 +119,17 @@ func containerConfig(c *runtimeapi.ContainerConfig, pc *model.PodConfig) (*model
 		case runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL:
 			mount.Options = append(mount.Options, "rshared")
 		}
+		if mt.RecursiveReadOnly {
+			// The mounts below the host path read-only too (the runtime's rro); mount events
+			// cannot come in, nor go out, of such a tree.
+			if !mt.Readonly {
+				return nil, o, invalid("mount at %s: a recursive read-only mount must be read-only", mt.ContainerPath)
+			}
+			if mt.Propagation != runtimeapi.MountPropagation_PROPAGATION_PRIVATE {
+				return nil, o, invalid("mount at %s: a recursive read-only mount must be private, not %s", mt.ContainerPath, mt.Propagation)
+			}
+			mount.Options = append(mount.Options, "rro")
+		}
 		cfg.Mounts = append(cfg.Mounts, mount)
 	}
 	for _, d := range c.Devices {
@@ -442,7 +453,8 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 				continue
 			}
 			if mt.Type == "bind" {
-				m := &runtimeapi.Mount{ContainerPath: mt.Destination, HostPath: mt.Source, Readonly: mt.ReadOnly}
+				m := &runtimeapi.Mount{ContainerPath: mt.Destination, HostPath: mt.Source, Readonly: mt.ReadOnly,
+					RecursiveReadOnly: slices.Contains(mt.Options, "rro")}
 				switch {
 				case slices.Contains(mt.Options, "rshared"):
 					m.Propagation = runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL
