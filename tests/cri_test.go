@@ -890,3 +890,62 @@ func TestCRIRecursiveReadOnlyMount(t *testing.T) {
 	}
 	c.MustCrictl("rmp", "-f", pod)
 }
+
+// A sandbox with a user namespace of its own (POD, with kubelet's one mapping from container
+// ID 0): its containers run in it (root inside, the mapped host ID outside); what the CRI does
+// not allow is refused. Status announces user namespaces.
+func TestCRIUserNamespace(t *testing.T) {
+	c := newCRIEnv(t)
+	c.withUserNS()
+	var info map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("info")), &info)
+	if h, _ := path(info, "runtimeHandlers").([]any); len(h) != 1 || path(h[0], "features", "user_namespaces") != true {
+		t.Fatalf("info does not announce user namespaces: %v", info["runtimeHandlers"])
+	}
+	userns := func(mode int, maps ...map[string]any) map[string]any {
+		return map[string]any{"mode": mode, "uids": maps, "gids": maps}
+	}
+	sandbox := func(name string, u map[string]any) string {
+		return c.writeJSON(name+".json", map[string]any{"metadata": map[string]any{"name": name, "namespace": "default", "uid": "uid-" + name},
+			"linux": map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"userns_options": u}}}})
+	}
+	mapping := map[string]any{"container_id": 0, "host_id": 300000, "length": 65536}
+	sb := sandbox("userns", userns(0, mapping)) // POD
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "main"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sleep", "1000"},
+		"linux":    map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"userns_options": userns(0, mapping)}}},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	if out := strings.Fields(c.MustCrictl("exec", "-s", cid, "cat", "/proc/self/uid_map")); !slices.Equal(out, []string{"0", "300000", "65536"}) {
+		t.Fatalf("uid_map in the sandbox's user namespace: %q", out)
+	}
+	if out := c.MustCrictl("exec", "-s", cid, "id", "-u"); out != "0" {
+		t.Fatalf("id -u: %q", out)
+	}
+	var pid string
+	for _, l := range strings.Split(c.Pea("ps", "--format", "{{.Pid}} {{.Names}}"), "\n") {
+		if p, name, _ := strings.Cut(l, " "); strings.HasPrefix(name, "k8s_main_") {
+			pid = p
+		}
+	}
+	if uid, _ := hostIDs(t, pid); uid != "300000" {
+		t.Fatalf("the container's root is host uid %s, not the mapped 300000", uid)
+	}
+	c.MustCrictl("rmp", "-f", pod)
+	for name, u := range map[string]map[string]any{
+		"twomaps":   userns(0, mapping, map[string]any{"container_id": 65536, "host_id": 500000, "length": 10}),
+		"notfrom0":  userns(0, map[string]any{"container_id": 1, "host_id": 300000, "length": 65536}),
+		"container": userns(1),
+	} {
+		if r := c.Crictl("runp", sandbox(name, u)); r.Code == 0 || !strings.Contains(r.Stderr, "user namespace") {
+			t.Fatalf("%s: %v", name, r)
+		}
+	}
+	if out := c.Pea("pod", "ps", "-q"); out != "" {
+		t.Fatalf("refused sandboxes left pods: %q", out)
+	}
+}

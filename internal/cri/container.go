@@ -278,6 +278,17 @@ func applyContainerSecurity(cfg *model.ContainerConfig, sc *runtimeapi.LinuxCont
 	if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
 		cfg.Namespaces[model.NSIpc] = model.Namespace{Mode: model.NSModeHost}
 	}
+	// The user namespace is the sandbox's (its members join it): a container asks the same.
+	if u := ns.GetUsernsOptions(); u != nil {
+		switch {
+		case u.Mode == runtimeapi.NamespaceMode_POD && !pc.ShareUser:
+			return invalid("user namespace POD: the sandbox has none of its own")
+		case u.Mode == runtimeapi.NamespaceMode_NODE && pc.ShareUser:
+			return invalid("user namespace NODE: the sandbox has one of its own, which its containers share")
+		case u.Mode != runtimeapi.NamespaceMode_POD && u.Mode != runtimeapi.NamespaceMode_NODE:
+			return invalid("user namespace mode %s is not supported (POD, NODE)", u.Mode)
+		}
+	}
 	return nil
 }
 

@@ -48,7 +48,7 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 	if !found {
 		netCond.Status, netCond.Reason, netCond.Message = false, "NetworkPluginNotReady", "the CNI bridge plugin is not installed"
 	}
-	handler := &runtimeapi.RuntimeHandler{Name: "", Features: &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: kernelHasMountSetattr()}}
+	handler := &runtimeapi.RuntimeHandler{Name: "", Features: &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: kernelHasMountSetattr(), UserNamespaces: true}}
 	resp := &runtimeapi.StatusResponse{
 		Status:          &runtimeapi.RuntimeStatus{Conditions: []*runtimeapi.RuntimeCondition{rtCond, netCond}},
 		RuntimeHandlers: []*runtimeapi.RuntimeHandler{handler},
