@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -948,4 +949,93 @@ func TestCRIUserNamespace(t *testing.T) {
 	if out := c.Pea("pod", "ps", "-q"); out != "" {
 		t.Fatalf("refused sandboxes left pods: %q", out)
 	}
+}
+
+// The metrics calls: every metric reported is described, with as many label values as its
+// descriptor has keys; a running container's come from its cgroup, processes and spec, its
+// sandbox's network from the infra container's namespace.
+func TestCRIMetrics(t *testing.T) {
+	c := newCRIEnv(t)
+	var descs struct {
+		Descriptors []struct {
+			Name      string   `json:"name"`
+			Help      string   `json:"help"`
+			LabelKeys []string `json:"labelKeys"`
+		} `json:"descriptors"`
+	}
+	if err := json.Unmarshal([]byte(c.MustCrictl("metricdescs")), &descs); err != nil || len(descs.Descriptors) < 40 {
+		t.Fatalf("metricdescs: %v %+v", err, descs)
+	}
+	keys := map[string]int{}
+	for _, d := range descs.Descriptors {
+		if d.Help == "" || len(d.LabelKeys) == 0 {
+			t.Fatalf("descriptor without help or labels: %+v", d)
+		}
+		keys[d.Name] = len(d.LabelKeys)
+	}
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "met", "namespace": "mns", "uid": "uid-met"}})
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "main"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sh", "-c", "sleep 1000 & sleep 1000 & wait"}, // three processes
+		"linux": map[string]any{"resources": map[string]any{"memory_limit_in_bytes": 64 << 20, "cpu_period": 100000,
+			"cpu_quota": 20000, "cpu_shares": 512}},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	type metric struct {
+		Name        string   `json:"name"`
+		LabelValues []string `json:"labelValues"`
+		Value       struct {
+			Value string `json:"value"`
+		} `json:"value"`
+	}
+	var got struct {
+		PodMetrics []struct {
+			PodSandboxID     string   `json:"podSandboxId"`
+			Metrics          []metric `json:"metrics"`
+			ContainerMetrics []struct {
+				ContainerID string   `json:"containerId"`
+				Metrics     []metric `json:"metrics"`
+			} `json:"containerMetrics"`
+		} `json:"podMetrics"`
+	}
+	eventually(t, 10*time.Second, func() error {
+		got.PodMetrics = nil
+		json.Unmarshal([]byte(c.MustCrictl("metricsp")), &got)
+		if len(got.PodMetrics) != 1 || len(got.PodMetrics[0].ContainerMetrics) != 1 {
+			return fmt.Errorf("metricsp: %+v", got)
+		}
+		return nil
+	})
+	pm := got.PodMetrics[0]
+	if pm.PodSandboxID != pod || pm.ContainerMetrics[0].ContainerID != cid {
+		t.Fatalf("metricsp names %s/%s, not %s/%s", pm.PodSandboxID, pm.ContainerMetrics[0].ContainerID, pod, cid)
+	}
+	values := map[string]string{}
+	for _, m := range append(pm.Metrics, pm.ContainerMetrics[0].Metrics...) {
+		n, ok := keys[m.Name]
+		if !ok || len(m.LabelValues) != n {
+			t.Fatalf("metric %s: %d label values, its descriptor %d keys (described: %v)", m.Name, len(m.LabelValues), n, ok)
+		}
+		if _, seen := values[m.Name]; !seen {
+			values[m.Name] = m.Value.Value
+		}
+	}
+	for name, want := range map[string]string{
+		"container_spec_memory_limit_bytes": strconv.Itoa(64 << 20), "container_spec_cpu_quota": "20000",
+		"container_spec_cpu_period": "100000", "container_spec_cpu_shares": "512", "container_processes": "3",
+	} {
+		if values[name] != want {
+			t.Errorf("%s = %q, want %s", name, values[name], want)
+		}
+	}
+	for _, name := range []string{"container_memory_usage_bytes", "container_memory_working_set_bytes", "container_threads",
+		"container_file_descriptors", "container_start_time_seconds", "container_network_receive_bytes_total", "container_fs_inodes_total"} {
+		if n, err := strconv.ParseUint(values[name], 10, 64); err != nil || n == 0 {
+			t.Errorf("%s = %q, want a count", name, values[name])
+		}
+	}
+	c.MustCrictl("rmp", "-f", pod)
 }

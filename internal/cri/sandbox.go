@@ -54,9 +54,9 @@ func sandboxMetadata(pc *model.PodConfig) *runtimeapi.PodSandboxMetadata {
 var nameBad = regexp.MustCompile(`[^a-zA-Z0-9_.-]`)
 
 // sandboxUserNS gives a pod the user namespace the sandbox asks: the host's (NODE, or no user
-// namespace options at all), or one of its own (POD) with the one mapping of uids and of gids kubelet gives, from
-// container ID 0; the infra container holds it and the members join it, as with pod create
-// --uidmap/--gidmap.
+// namespace options at all), or one of its own (POD) with the one mapping of uids and of gids
+// kubelet gives, from container ID 0; the infra container holds it and the members join it, as
+// with pod create --uidmap/--gidmap.
 func sandboxUserNS(pc *model.PodConfig, u *runtimeapi.UserNamespace) error {
 	if u == nil { // none asked (its mode would read POD, the enum's zero)
 		return nil
