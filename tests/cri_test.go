@@ -5,6 +5,7 @@ package tests
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -12,9 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // CRIEnv is a store served by `pea system cri`, and crictl pointed at it.
@@ -48,6 +54,17 @@ func newCRIEnv(t *testing.T) *CRIEnv {
 		return conn.Close()
 	})
 	return c
+}
+
+// grpcConn is a gRPC connection to the service, for what crictl cannot ask; closed with the test.
+func (c *CRIEnv) grpcConn() *grpc.ClientConn {
+	c.t.Helper()
+	conn, err := grpc.NewClient("unix://"+c.Sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 // Crictl runs crictl against the service.
@@ -606,4 +623,419 @@ func TestCRIParallelSandboxes(t *testing.T) {
 	if out := c.Pea("ps", "-a", "-q"); out != "" {
 		t.Fatalf("left after the parallel removals: %q", out)
 	}
+}
+
+// RemoveImage removes every name of an image, given its ID (kubelet's garbage collection
+// removes by ID) or any one of its names; calls side by side on the same image all succeed, as
+// a removal another call made first is no error.
+func TestCRIRemoveImageEveryName(t *testing.T) {
+	c := newCRIEnv(t)
+	imageID := func(ref string) string {
+		return c.MustCrictl("inspecti", "-o", "go-template", "--template", "{{.status.id}}", ref)
+	}
+	c.Pea("tag", "localhost/bb", "localhost/bb:two", "localhost/other:1")
+	id := imageID("localhost/bb")
+	if !strings.HasPrefix(id, "sha256:") || len(id) != 71 {
+		t.Fatalf("inspecti id: %q", id)
+	}
+	c.MustCrictl("rmi", id)
+	if out := c.Pea("images", "-q"); out != "" {
+		t.Fatalf("images left after rmi by ID: %q", out)
+	}
+	// By one of its names: the others go too.
+	c.withBusybox()
+	c.Pea("tag", "localhost/bb", "localhost/bb:two")
+	c.MustCrictl("rmi", "localhost/bb:two")
+	if out := c.Pea("images", "-q"); out != "" {
+		t.Fatalf("images left after rmi by one name: %q", out)
+	}
+	// Side by side, by ID (crictl looks the image up before it removes it: these are the
+	// calls themselves).
+	c.withBusybox()
+	c.Pea("tag", "localhost/bb", "localhost/bb:two")
+	id = imageID("localhost/bb")
+	images := runtimeapi.NewImageServiceClient(c.grpcConn())
+	const n = 5
+	done := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := images.RemoveImage(context.Background(), &runtimeapi.RemoveImageRequest{Image: &runtimeapi.ImageSpec{Image: id}})
+			done <- err
+		}()
+	}
+	for range n {
+		if err := <-done; err != nil {
+			t.Errorf("RemoveImage side by side: %v", err)
+		}
+	}
+	if out := c.Pea("images", "-q"); out != "" {
+		t.Fatalf("images left after the removals side by side: %q", out)
+	}
+}
+
+// ExecSync past its timeout answers DeadlineExceeded and kills the process it started, at
+// once: none is left in the container, running or unreaped.
+func TestCRIExecSyncTimeoutKills(t *testing.T) {
+	c := newCRIEnv(t)
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "tmo", "namespace": "default", "uid": "uid-tmo"}})
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "main"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"top"}, // no sleep of its own
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	const marker = "4327" // sleep's argument, to find its process on the host
+	start := time.Now()
+	r := c.Crictl("exec", "-s", "--timeout", "1", cid, "sleep", marker)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "timed out") {
+		t.Fatalf("exec past its timeout: %v", r)
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Fatalf("exec with a timeout of 1s took %v", d)
+	}
+	// Not in the container, not even dead and unreaped (ps shows a zombie by its name), nor
+	// anywhere on the host.
+	if out := c.MustCrictl("exec", "-s", cid, "ps", "-o", "pid,stat,comm"); strings.Contains(out, "sleep") {
+		t.Fatalf("the timed-out process is still there:\n%s", out)
+	}
+	if out, err := exec.Command("pgrep", "-f", "^sleep "+marker+"$").Output(); err == nil {
+		t.Fatalf("the timed-out process runs on: %s", out)
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}
+
+// Image volumes: a mount that names an image shows it read-only at the path (its root, or its
+// image_sub_path), executable; the status names the image; the image is kept from removal
+// while the container is there; a writable one, or a sub path the image does not have, is
+// refused; nothing stays mounted once the sandbox is gone.
+func TestCRIImageVolume(t *testing.T) {
+	c := newCRIEnv(t)
+	c.Pea("tag", "localhost/bb", "localhost/vol:1")
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "imgvol", "namespace": "default", "uid": "uid-iv"}})
+	pod := c.MustCrictl("runp", sb)
+	ctrWith := func(name string, mounts ...map[string]any) string {
+		return c.writeJSON(name+".json", map[string]any{
+			"metadata": map[string]any{"name": name},
+			"image":    map[string]any{"image": "localhost/bb"},
+			"command":  []string{"sleep", "1000"},
+			"mounts":   mounts,
+		})
+	}
+	ctr := ctrWith("main",
+		map[string]any{"container_path": "/img", "readonly": true, "image": map[string]any{"image": "localhost/vol:1"}},
+		map[string]any{"container_path": "/img-etc", "readonly": true, "image": map[string]any{"image": "localhost/vol:1"}, "image_sub_path": "etc"})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	if out := c.MustCrictl("exec", "-s", cid, "/img/bin/busybox", "cat", "/img-etc/passwd"); !strings.Contains(out, "bob:x:1000") {
+		t.Fatalf("the image's /etc/passwd through the sub path, read by its own busybox: %q", out)
+	}
+	if r := c.Crictl("exec", "-s", cid, "ls", "/img-etc/etc"); r.Code == 0 {
+		t.Fatalf("the sub path mounted the image's root: %v", r)
+	}
+	if r := c.Crictl("exec", "-s", cid, "touch", "/img/x"); r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "Read-only") {
+		t.Fatalf("wrote into an image volume: %v", r)
+	}
+	st := c.inspectJSON("inspect", cid)
+	var found bool
+	for _, m := range path(st, "status", "mounts").([]any) {
+		if path(m, "containerPath") == "/img" {
+			found = true
+			if ref, _ := path(m, "image", "imageRef").(string); !strings.HasPrefix(ref, "sha256:") || path(m, "readonly") != true {
+				t.Fatalf("the image volume in the status: %v", m)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no image volume in the status: %v", path(st, "status", "mounts"))
+	}
+	if r := c.Crictl("rmi", "localhost/vol:1"); r.Code == 0 {
+		t.Fatalf("removed the image a container mounts: %v", r)
+	}
+	if r := c.Crictl("create", pod, ctrWith("rw", map[string]any{"container_path": "/img", "image": map[string]any{"image": "localhost/vol:1"}}), sb); r.Code == 0 || !strings.Contains(r.Stderr, "read-only") {
+		t.Fatalf("a writable image volume: %v", r)
+	}
+	if r := c.Crictl("create", pod, ctrWith("nosub", map[string]any{"container_path": "/img", "readonly": true,
+		"image": map[string]any{"image": "localhost/vol:1"}, "image_sub_path": "not-there"}), sb); r.Code == 0 || !strings.Contains(r.Stderr, "not-there") {
+		t.Fatalf("a sub path the image does not have: %v", r)
+	}
+	c.MustCrictl("rmp", "-f", pod)
+	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), c.Root) {
+		t.Fatalf("mounts of the store left after rmp:\n%s", mi)
+	}
+	c.MustCrictl("rmi", "localhost/vol:1")
+}
+
+// SupplementalGroupsPolicy: Merge (the default) adds the groups the image's /etc/group gives the
+// user to the supplemental groups, Strict does not, for the container's process and its execs;
+// the status shows the identity the process started with. Status announces the feature.
+func TestCRISupplementalGroupsPolicy(t *testing.T) {
+	c := newCRIEnv(t)
+	var info map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("info")), &info)
+	if path(info, "features", "supplemental_groups_policy") != true {
+		t.Fatalf("info does not announce supplemental_groups_policy: %v", info["features"])
+	}
+	logDir := filepath.Join(c.Dir, "podlogs")
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "grp", "namespace": "default", "uid": "uid-grp"},
+		"log_directory": logDir})
+	pod := c.MustCrictl("runp", sb)
+	for _, tc := range []struct {
+		name, want string
+		policy     int
+		groups     []any
+	}{
+		{"merge", "1000 50 1234", 0, []any{"1000", "50", "1234"}}, // bob is in staff (50) in the image
+		{"strict", "1000 1234", 1, []any{"1000", "1234"}},
+	} {
+		ctr := c.writeJSON(tc.name+".json", map[string]any{
+			"metadata": map[string]any{"name": tc.name},
+			"image":    map[string]any{"image": "localhost/bb"},
+			"command":  []string{"sh", "-c", "id -G; exec sleep 1000"},
+			"log_path": tc.name + ".log",
+			"linux": map[string]any{"security_context": map[string]any{"run_as_user": map[string]any{"value": 1000},
+				"supplemental_groups": []int{1234}, "supplemental_groups_policy": tc.policy}},
+		})
+		cid := c.MustCrictl("create", pod, ctr, sb)
+		c.MustCrictl("start", cid)
+		eventually(t, 10*time.Second, func() error {
+			if out := c.Crictl("logs", cid).Stdout; out != tc.want {
+				return fmt.Errorf("%s: the process's groups %q, want %q", tc.name, out, tc.want)
+			}
+			return nil
+		})
+		if out := c.MustCrictl("exec", "-s", cid, "id", "-G"); out != tc.want {
+			t.Fatalf("%s: an exec's groups %q, want %q", tc.name, out, tc.want)
+		}
+		user := path(c.inspectJSON("inspect", cid), "status", "user", "linux")
+		if path(user, "uid") != "1000" || path(user, "gid") != "1000" || !slices.Equal(path(user, "supplementalGroups").([]any), tc.groups) {
+			t.Fatalf("%s: the status's user: %v", tc.name, user)
+		}
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}
+
+// A sandbox config without a Linux part asks the CRI's zero values: its containers share the
+// pod's PID namespace (the infra container's catatonit is their PID 1), as with POD given.
+func TestCRIDefaultPidNamespaceIsPod(t *testing.T) {
+	c := newCRIEnv(t)
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "pidns", "namespace": "default", "uid": "uid-pidns"}})
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "main"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sleep", "1000"},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	if out := c.MustCrictl("exec", "-s", cid, "cat", "/proc/1/cmdline"); !strings.Contains(out, "catatonit") {
+		t.Fatalf("PID 1 of a container of a sandbox without a Linux config: %q", out)
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}
+
+// A recursive read-only mount makes the mounts below the host path read-only too (a plain
+// read-only bind leaves them writable); it must be read-only and private. Status announces it.
+func TestCRIRecursiveReadOnlyMount(t *testing.T) {
+	c := newCRIEnv(t)
+	var info map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("info")), &info)
+	if h, _ := path(info, "runtimeHandlers").([]any); len(h) != 1 || path(h[0], "features", "recursive_read_only_mounts") != true {
+		t.Fatalf("info does not announce recursive read-only mounts: %v", info["runtimeHandlers"])
+	}
+	host := filepath.Join(c.Dir, "rro")
+	sub := filepath.Join(host, "sub")
+	os.MkdirAll(sub, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "tmpfs", sub).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", sub).Run() })
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "rro", "namespace": "default", "uid": "uid-rro"}})
+	pod := c.MustCrictl("runp", sb)
+	ctrWith := func(name string, mount map[string]any) string {
+		mount["container_path"], mount["host_path"] = "/mnt", host
+		return c.writeJSON(name+".json", map[string]any{
+			"metadata": map[string]any{"name": name},
+			"image":    map[string]any{"image": "localhost/bb"},
+			"command":  []string{"sleep", "1000"},
+			"mounts":   []map[string]any{mount},
+		})
+	}
+	for _, tc := range []struct {
+		name      string
+		recursive bool
+	}{{"plain", false}, {"recursive", true}} {
+		cid := c.MustCrictl("create", pod, ctrWith(tc.name, map[string]any{"readonly": true, "recursive_read_only": tc.recursive}), sb)
+		c.MustCrictl("start", cid)
+		if r := c.Crictl("exec", "-s", cid, "touch", "/mnt/x"); r.Code == 0 {
+			t.Fatalf("%s: wrote to the read-only mount", tc.name)
+		}
+		r := c.Crictl("exec", "-s", cid, "touch", "/mnt/sub/x")
+		if tc.recursive && (r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "Read-only")) || !tc.recursive && r.Code != 0 {
+			t.Fatalf("%s: writing below the mount: %v", tc.name, r)
+		}
+		for _, m := range path(c.inspectJSON("inspect", cid), "status", "mounts").([]any) {
+			if path(m, "containerPath") == "/mnt" && (path(m, "recursiveReadOnly") == true) != tc.recursive {
+				t.Fatalf("%s: the mount in the status: %v", tc.name, m)
+			}
+		}
+	}
+	for name, mount := range map[string]map[string]any{
+		"rw":    {"readonly": false, "recursive_read_only": true},
+		"slave": {"readonly": true, "recursive_read_only": true, "propagation": 1},
+	} {
+		if r := c.Crictl("create", pod, ctrWith(name, mount), sb); r.Code == 0 || !strings.Contains(r.Stderr, "recursive read-only") {
+			t.Fatalf("%s: a recursive read-only mount refused: %v", name, r)
+		}
+	}
+	c.MustCrictl("rmp", "-f", pod)
+}
+
+// A sandbox with a user namespace of its own (POD, with kubelet's one mapping from container
+// ID 0): its containers run in it (root inside, the mapped host ID outside); what the CRI does
+// not allow is refused. Status announces user namespaces.
+func TestCRIUserNamespace(t *testing.T) {
+	c := newCRIEnv(t)
+	c.withUserNS()
+	var info map[string]any
+	json.Unmarshal([]byte(c.MustCrictl("info")), &info)
+	if h, _ := path(info, "runtimeHandlers").([]any); len(h) != 1 || path(h[0], "features", "user_namespaces") != true {
+		t.Fatalf("info does not announce user namespaces: %v", info["runtimeHandlers"])
+	}
+	userns := func(mode int, maps ...map[string]any) map[string]any {
+		return map[string]any{"mode": mode, "uids": maps, "gids": maps}
+	}
+	sandbox := func(name string, u map[string]any) string {
+		return c.writeJSON(name+".json", map[string]any{"metadata": map[string]any{"name": name, "namespace": "default", "uid": "uid-" + name},
+			"linux": map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"userns_options": u}}}})
+	}
+	mapping := map[string]any{"container_id": 0, "host_id": 300000, "length": 65536}
+	sb := sandbox("userns", userns(0, mapping)) // POD
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "main"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sleep", "1000"},
+		"linux":    map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"userns_options": userns(0, mapping)}}},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	if out := strings.Fields(c.MustCrictl("exec", "-s", cid, "cat", "/proc/self/uid_map")); !slices.Equal(out, []string{"0", "300000", "65536"}) {
+		t.Fatalf("uid_map in the sandbox's user namespace: %q", out)
+	}
+	if out := c.MustCrictl("exec", "-s", cid, "id", "-u"); out != "0" {
+		t.Fatalf("id -u: %q", out)
+	}
+	var pid string
+	for _, l := range strings.Split(c.Pea("ps", "--format", "{{.Pid}} {{.Names}}"), "\n") {
+		if p, name, _ := strings.Cut(l, " "); strings.HasPrefix(name, "k8s_main_") {
+			pid = p
+		}
+	}
+	if uid, _ := hostIDs(t, pid); uid != "300000" {
+		t.Fatalf("the container's root is host uid %s, not the mapped 300000", uid)
+	}
+	c.MustCrictl("rmp", "-f", pod)
+	for name, u := range map[string]map[string]any{
+		"twomaps":   userns(0, mapping, map[string]any{"container_id": 65536, "host_id": 500000, "length": 10}),
+		"notfrom0":  userns(0, map[string]any{"container_id": 1, "host_id": 300000, "length": 65536}),
+		"container": userns(1),
+	} {
+		if r := c.Crictl("runp", sandbox(name, u)); r.Code == 0 || !strings.Contains(r.Stderr, "user namespace") {
+			t.Fatalf("%s: %v", name, r)
+		}
+	}
+	if out := c.Pea("pod", "ps", "-q"); out != "" {
+		t.Fatalf("refused sandboxes left pods: %q", out)
+	}
+}
+
+// The metrics calls: every metric reported is described, with as many label values as its
+// descriptor has keys; a running container's come from its cgroup, processes and spec, its
+// sandbox's network from the infra container's namespace.
+func TestCRIMetrics(t *testing.T) {
+	c := newCRIEnv(t)
+	var descs struct {
+		Descriptors []struct {
+			Name      string   `json:"name"`
+			Help      string   `json:"help"`
+			LabelKeys []string `json:"labelKeys"`
+		} `json:"descriptors"`
+	}
+	if err := json.Unmarshal([]byte(c.MustCrictl("metricdescs")), &descs); err != nil || len(descs.Descriptors) < 40 {
+		t.Fatalf("metricdescs: %v %+v", err, descs)
+	}
+	keys := map[string]int{}
+	for _, d := range descs.Descriptors {
+		if d.Help == "" || len(d.LabelKeys) == 0 {
+			t.Fatalf("descriptor without help or labels: %+v", d)
+		}
+		keys[d.Name] = len(d.LabelKeys)
+	}
+	sb := c.writeJSON("sandbox.json", map[string]any{"metadata": map[string]any{"name": "met", "namespace": "mns", "uid": "uid-met"}})
+	pod := c.MustCrictl("runp", sb)
+	ctr := c.writeJSON("ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "main"},
+		"image":    map[string]any{"image": "localhost/bb"},
+		"command":  []string{"sh", "-c", "sleep 1000 & sleep 1000 & wait"}, // three processes
+		"linux": map[string]any{"resources": map[string]any{"memory_limit_in_bytes": 64 << 20, "cpu_period": 100000,
+			"cpu_quota": 20000, "cpu_shares": 512}},
+	})
+	cid := c.MustCrictl("create", pod, ctr, sb)
+	c.MustCrictl("start", cid)
+	type metric struct {
+		Name        string   `json:"name"`
+		LabelValues []string `json:"labelValues"`
+		Value       struct {
+			Value string `json:"value"`
+		} `json:"value"`
+	}
+	var got struct {
+		PodMetrics []struct {
+			PodSandboxID     string   `json:"podSandboxId"`
+			Metrics          []metric `json:"metrics"`
+			ContainerMetrics []struct {
+				ContainerID string   `json:"containerId"`
+				Metrics     []metric `json:"metrics"`
+			} `json:"containerMetrics"`
+		} `json:"podMetrics"`
+	}
+	eventually(t, 10*time.Second, func() error {
+		got.PodMetrics = nil
+		json.Unmarshal([]byte(c.MustCrictl("metricsp")), &got)
+		if len(got.PodMetrics) != 1 || len(got.PodMetrics[0].ContainerMetrics) != 1 {
+			return fmt.Errorf("metricsp: %+v", got)
+		}
+		return nil
+	})
+	pm := got.PodMetrics[0]
+	if pm.PodSandboxID != pod || pm.ContainerMetrics[0].ContainerID != cid {
+		t.Fatalf("metricsp names %s/%s, not %s/%s", pm.PodSandboxID, pm.ContainerMetrics[0].ContainerID, pod, cid)
+	}
+	values := map[string]string{}
+	for _, m := range append(pm.Metrics, pm.ContainerMetrics[0].Metrics...) {
+		n, ok := keys[m.Name]
+		if !ok || len(m.LabelValues) != n {
+			t.Fatalf("metric %s: %d label values, its descriptor %d keys (described: %v)", m.Name, len(m.LabelValues), n, ok)
+		}
+		if _, seen := values[m.Name]; !seen {
+			values[m.Name] = m.Value.Value
+		}
+	}
+	for name, want := range map[string]string{
+		"container_spec_memory_limit_bytes": strconv.Itoa(64 << 20), "container_spec_cpu_quota": "20000",
+		"container_spec_cpu_period": "100000", "container_spec_cpu_shares": "512", "container_processes": "3",
+	} {
+		if values[name] != want {
+			t.Errorf("%s = %q, want %s", name, values[name], want)
+		}
+	}
+	for _, name := range []string{"container_memory_usage_bytes", "container_memory_working_set_bytes", "container_threads",
+		"container_file_descriptors", "container_start_time_seconds", "container_network_receive_bytes_total", "container_fs_inodes_total"} {
+		if n, err := strconv.ParseUint(values[name], 10, 64); err != nil || n == 0 {
+			t.Errorf("%s = %q, want a count", name, values[name])
+		}
+	}
+	c.MustCrictl("rmp", "-f", pod)
 }

@@ -194,3 +194,37 @@ func TestCreateIgnore(t *testing.T) {
 	}
 	e.Fails(125, "network", "create", "keepnet")
 }
+
+// --mount type=image shows another image's file system in the container: read-only unless
+// rw=true (whose changes go with the container's stop), executable; the image is in use while a
+// container mounts it; nothing stays mounted after the container stops. An image that is not
+// there is refused at the creation.
+func TestRunMountImage(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("import", "--change", "ENV MARK=other", busyboxTar(t), "localhost/other:1")
+	mnt := "type=image,source=localhost/other:1,destination=/img"
+	if out := e.Pea("run", "--rm", "--mount", mnt, "localhost/bb", "sh", "-c",
+		"/img/bin/busybox echo from-the-image; touch /img/x 2>&1; grep ' /img ' /proc/self/mountinfo | grep -c ' ro,'"); !strings.Contains(out, "from-the-image") ||
+		!strings.Contains(out, "Read-only file system") || !strings.HasSuffix(out, "1") {
+		t.Fatalf("a read-only image mount: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--mount", mnt+",rw=true", "localhost/bb", "sh", "-c", "touch /img/x && ls /img/x"); out != "/img/x" {
+		t.Fatalf("a writable image mount: %q", out)
+	}
+	if r := e.Try("run", "--rm", "--mount", mnt, "localhost/bb", "ls", "/img/x"); r.Code == 0 {
+		t.Fatalf("a change to a writable image mount outlived its container: %v", r)
+	}
+	e.Pea("create", "--name", "imv", "--mount", mnt, "localhost/bb", "true")
+	if r := e.Try("rmi", "localhost/other:1"); r.Code == 0 || !strings.Contains(r.Stderr, "in use") {
+		t.Fatalf("rmi of an image a container mounts: %v", r)
+	}
+	e.Pea("start", "-a", "imv")
+	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), "image-volumes") && strings.Contains(string(mi), e.Root) {
+		t.Fatalf("the image mount stayed after the container stopped:\n%s", mi)
+	}
+	e.Pea("rm", "imv")
+	e.Pea("rmi", "localhost/other:1")
+	if r := e.Try("create", "--mount", "type=image,source=localhost/nosuch,destination=/img", "localhost/bb", "true"); r.Code != 125 || !strings.Contains(r.Stderr, "nosuch") {
+		t.Fatalf("an image mount of an image not there: %v", r)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,6 +212,7 @@ func TestCreateLimitsStatsRemoveV1(t *testing.T) {
 	if s.PidsCurrent < 1 || s.MemUsage == 0 || s.CPUNanos == 0 || s.MemLimit != 64<<20 {
 		t.Errorf("stats %+v: want PidsCurrent>=1, MemUsage>0, CPUNanos>0, MemLimit 64MiB", *s)
 	}
+	checkDetail(t, h, p, w.cmd.Process.Pid)
 	// The parent counts its children.
 	if ps, err := h.readStats(top); err != nil || ps.CPUNanos < s.CPUNanos || ps.PidsCurrent < 1 {
 		t.Errorf("parent stats %+v, %v", ps, err)
@@ -240,6 +242,20 @@ func TestCreateLimitsStatsRemoveV1(t *testing.T) {
 	}
 	if err := h.remove(top); err != nil {
 		t.Errorf("removing again: %v", err)
+	}
+}
+
+// checkDetail checks the fuller figures of cgroup p (the CRI's metrics), which holds pid after
+// it burnt some CPU.
+func checkDetail(t *testing.T, h *hierarchies, p string, pid int) {
+	t.Helper()
+	d, err := h.readDetail(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("detail: %+v", *d)
+	if !slices.Contains(d.Procs, pid) || d.MemUsageRaw < d.MemUsage || d.CPUUser+d.CPUSystem == 0 || d.PgFault == 0 {
+		t.Errorf("detail %+v: want pid %d among Procs, MemUsageRaw >= MemUsage, user+system CPU and page faults", *d, pid)
 	}
 }
 
@@ -315,6 +331,9 @@ func TestCreateStatsRemoveV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("v2 stats (controllers %v): %+v", ctrls, *s)
+	if contains(ctrls, "memory") && contains(ctrls, "cpu") {
+		checkDetail(t, h, p, w.cmd.Process.Pid)
+	}
 	if s.CPUNanos == 0 {
 		t.Errorf("CPUNanos = 0")
 	}

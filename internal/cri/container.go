@@ -96,11 +96,21 @@ func containerConfig(c *runtimeapi.ContainerConfig, pc *model.PodConfig) (*model
 		cfg.LogPath = filepath.Join(dir, c.LogPath)
 	}
 	for _, mt := range c.Mounts {
+		if ref := mt.GetImage().GetImage(); ref != "" {
+			// An image volume: the image (there already: kubelet pulls it), read-only as the
+			// CRI asks, its root or its ImageSubPath.
+			if mt.ContainerPath == "" {
+				return nil, o, invalid("image mount of %s: a container path is needed", ref)
+			}
+			if !mt.Readonly {
+				return nil, o, invalid("image mount at %s: image volumes are read-only", mt.ContainerPath)
+			}
+			cfg.Mounts = append(cfg.Mounts, model.Mount{Type: "image", Source: strings.TrimPrefix(ref, "sha256:"),
+				Destination: mt.ContainerPath, ReadOnly: true, SubPath: mt.ImageSubPath})
+			continue
+		}
 		if mt.ContainerPath == "" || mt.HostPath == "" {
 			return nil, o, invalid("mount %q -> %q: a host path and a container path are needed", mt.HostPath, mt.ContainerPath)
-		}
-		if mt.GetImage().GetImage() != "" {
-			return nil, o, invalid("mount at %s: image volumes are not supported by pea's CRI service", mt.ContainerPath)
 		}
 		mount := model.Mount{Type: "bind", Source: mt.HostPath, Destination: mt.ContainerPath, ReadOnly: mt.Readonly}
 		switch mt.Propagation {
@@ -108,6 +118,17 @@ func containerConfig(c *runtimeapi.ContainerConfig, pc *model.PodConfig) (*model
 			mount.Options = append(mount.Options, "rslave")
 		case runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL:
 			mount.Options = append(mount.Options, "rshared")
+		}
+		if mt.RecursiveReadOnly {
+			// The mounts below the host path read-only too (the runtime's rro); mount events
+			// cannot come in, nor go out, of such a tree.
+			if !mt.Readonly {
+				return nil, o, invalid("mount at %s: a recursive read-only mount must be read-only", mt.ContainerPath)
+			}
+			if mt.Propagation != runtimeapi.MountPropagation_PROPAGATION_PRIVATE {
+				return nil, o, invalid("mount at %s: a recursive read-only mount must be private, not %s", mt.ContainerPath, mt.Propagation)
+			}
+			mount.Options = append(mount.Options, "rro")
 		}
 		cfg.Mounts = append(cfg.Mounts, mount)
 	}
@@ -212,6 +233,7 @@ func applyContainerSecurity(cfg *model.ContainerConfig, sc *runtimeapi.LinuxCont
 	for _, g := range sc.SupplementalGroups {
 		cfg.GroupAdd = append(cfg.GroupAdd, strconv.FormatInt(g, 10))
 	}
+	cfg.GroupsStrict = sc.SupplementalGroupsPolicy == runtimeapi.SupplementalGroupsPolicy_Strict
 	if caps := sc.Capabilities; caps != nil {
 		cfg.CapAdd = append(cfg.CapAdd, caps.AddCapabilities...)
 		cfg.CapDrop = append(cfg.CapDrop, caps.DropCapabilities...)
@@ -255,6 +277,17 @@ func applyContainerSecurity(cfg *model.ContainerConfig, sc *runtimeapi.LinuxCont
 	}
 	if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
 		cfg.Namespaces[model.NSIpc] = model.Namespace{Mode: model.NSModeHost}
+	}
+	// The user namespace is the sandbox's (its members join it): a container asks the same.
+	if u := ns.GetUsernsOptions(); u != nil {
+		switch {
+		case u.Mode == runtimeapi.NamespaceMode_POD && !pc.ShareUser:
+			return invalid("user namespace POD: the sandbox has none of its own")
+		case u.Mode == runtimeapi.NamespaceMode_NODE && pc.ShareUser:
+			return invalid("user namespace NODE: the sandbox has one of its own, which its containers share")
+		case u.Mode != runtimeapi.NamespaceMode_POD && u.Mode != runtimeapi.NamespaceMode_NODE:
+			return invalid("user namespace mode %s is not supported (POD, NODE)", u.Mode)
+		}
 	}
 	return nil
 }
@@ -425,8 +458,14 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 			}
 		}
 		for _, mt := range cfg.Mounts {
+			if mt.Type == "image" {
+				cs.Mounts = append(cs.Mounts, &runtimeapi.Mount{ContainerPath: mt.Destination, Readonly: mt.ReadOnly,
+					Image: &runtimeapi.ImageSpec{Image: mt.Source, ImageRef: "sha256:" + mt.ImageID}, ImageSubPath: mt.SubPath})
+				continue
+			}
 			if mt.Type == "bind" {
-				m := &runtimeapi.Mount{ContainerPath: mt.Destination, HostPath: mt.Source, Readonly: mt.ReadOnly}
+				m := &runtimeapi.Mount{ContainerPath: mt.Destination, HostPath: mt.Source, Readonly: mt.ReadOnly,
+					RecursiveReadOnly: slices.Contains(mt.Options, "rro")}
 				switch {
 				case slices.Contains(mt.Options, "rshared"):
 					m.Propagation = runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL
@@ -435,6 +474,9 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 				}
 				cs.Mounts = append(cs.Mounts, m)
 			}
+		}
+		if st.Status == model.StatusRunning {
+			cs.User = processUser(rt, cfg.ID)
 		}
 		if r := cfg.Resources; r.Memory != 0 || r.CPUShares != 0 || r.CPUQuota != 0 || r.CPUPeriod != 0 || r.CpusetCpus != "" || r.CpusetMems != "" {
 			cs.Resources = &runtimeapi.ContainerResources{Linux: &runtimeapi.LinuxContainerResources{
@@ -451,6 +493,23 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 		return nil, err
 	}
 	return resp, nil
+}
+
+// processUser is the identity a container's process started with, as the CRI shows it: its
+// supplementary groups with its own group among them, as the runtimes kubelet knows list them.
+// nil when pea cannot tell.
+func processUser(rt *engine.Runtime, id string) *runtimeapi.ContainerUser {
+	uid, gid, groups, err := rt.ProcessUser(id)
+	if err != nil {
+		return nil
+	}
+	all := []int64{int64(gid)}
+	for _, g := range groups {
+		if !slices.Contains(all, int64(g)) {
+			all = append(all, int64(g))
+		}
+	}
+	return &runtimeapi.ContainerUser{Linux: &runtimeapi.LinuxContainerUser{Uid: int64(uid), Gid: int64(gid), SupplementalGroups: all}}
 }
 
 // ExecSync runs a command in a running container and returns its output and exit code; past

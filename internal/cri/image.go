@@ -146,15 +146,19 @@ func (s *Server) PullImage(ctx context.Context, req *runtimeapi.PullImageRequest
 	return &runtimeapi.PullImageResponse{ImageRef: id}, nil
 }
 
-// RemoveImage removes an image (every name of it, as the CRI asks); one that is not there is
-// not an error, one a container uses is.
+// RemoveImage removes an image, every name of it, whichever name or its ID the request gives
+// (the CRI's rule, unlike `pea rmi`, which untags one name of several); one that is not there,
+// or that a call alongside removed first, is not an error; one a container uses is.
 func (s *Server) RemoveImage(ctx context.Context, req *runtimeapi.RemoveImageRequest) (*runtimeapi.RemoveImageResponse, error) {
 	err := s.withRuntime(func(rt *engine.Runtime) error {
 		img, err := lookupImage(rt, req.GetImage().GetImage())
 		if err != nil || img == nil {
 			return err
 		}
-		_, _, err = rt.ImageRemoveWith(img.ID, engine.ImageRemoveOptions{})
+		_, _, err = rt.ImageRemoveWith(img.ID, engine.ImageRemoveOptions{Whole: true})
+		if errdefs.Is(err, errdefs.ErrNotFound) {
+			return nil
+		}
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"pea/internal/engine"
@@ -47,16 +48,24 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 	if !found {
 		netCond.Status, netCond.Reason, netCond.Message = false, "NetworkPluginNotReady", "the CNI bridge plugin is not installed"
 	}
+	handler := &runtimeapi.RuntimeHandler{Name: "", Features: &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: kernelHasMountSetattr(), UserNamespaces: true}}
 	resp := &runtimeapi.StatusResponse{
 		Status:          &runtimeapi.RuntimeStatus{Conditions: []*runtimeapi.RuntimeCondition{rtCond, netCond}},
-		RuntimeHandlers: []*runtimeapi.RuntimeHandler{{Name: "", Features: &runtimeapi.RuntimeHandlerFeatures{}}},
-		Features:        &runtimeapi.RuntimeFeatures{},
+		RuntimeHandlers: []*runtimeapi.RuntimeHandler{handler},
+		Features:        &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true},
 	}
 	if req.Verbose && info != nil {
 		b, _ := json.Marshal(info)
 		resp.Info = map[string]string{"info": string(b)}
 	}
 	return resp, nil
+}
+
+// kernelHasMountSetattr reports whether the kernel has mount_setattr (5.12), which the runtime's
+// recursive read-only mounts (rro) need: with no file descriptor the call fails with EBADF, not
+// ENOSYS.
+func kernelHasMountSetattr() bool {
+	return unix.MountSetattr(-1, "", 0, &unix.MountAttr{}) != unix.ENOSYS
 }
 
 // RuntimeConfig tells kubelet the cgroup driver: pea manages cgroups itself (cgroupfs).

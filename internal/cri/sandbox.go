@@ -53,6 +53,44 @@ func sandboxMetadata(pc *model.PodConfig) *runtimeapi.PodSandboxMetadata {
 // nameChars are what pea allows in names; other characters of a Kubernetes name become '-'.
 var nameBad = regexp.MustCompile(`[^a-zA-Z0-9_.-]`)
 
+// sandboxUserNS gives a pod the user namespace the sandbox asks: the host's (NODE, or no user
+// namespace options at all), or one of its own (POD) with the one mapping of uids and of gids
+// kubelet gives, from container ID 0; the infra container holds it and the members join it, as
+// with pod create --uidmap/--gidmap.
+func sandboxUserNS(pc *model.PodConfig, u *runtimeapi.UserNamespace) error {
+	if u == nil { // none asked (its mode would read POD, the enum's zero)
+		return nil
+	}
+	switch u.Mode {
+	case runtimeapi.NamespaceMode_NODE:
+		return nil
+	case runtimeapi.NamespaceMode_POD:
+	default:
+		return invalid("sandbox user namespace mode %s is not supported (POD, NODE)", u.GetMode())
+	}
+	one := func(what string, ms []*runtimeapi.IDMapping) ([]model.IDMap, error) {
+		if len(ms) != 1 {
+			return nil, invalid("sandbox user namespace: one mapping of %s is needed, not %d", what, len(ms))
+		}
+		m := ms[0]
+		if m.ContainerId != 0 || m.Length == 0 {
+			return nil, invalid("sandbox user namespace: the mapping of %s must map container ID 0 (it maps %d-%d)",
+				what, m.ContainerId, uint64(m.ContainerId)+uint64(m.Length))
+		}
+		return []model.IDMap{{ContainerID: m.ContainerId, HostID: m.HostId, Size: m.Length}}, nil
+	}
+	var err error
+	if pc.UIDMap, err = one("uids", u.GetUids()); err != nil {
+		return err
+	}
+	if pc.GIDMap, err = one("gids", u.GetGids()); err != nil {
+		return err
+	}
+	pc.UserNS = model.Namespace{Mode: model.NSModePrivate}
+	pc.ShareUser = true
+	return nil
+}
+
 // podName is the pea pod name of a sandbox: k8s_POD_<name>_<namespace>_<uid>_<attempt>, the
 // name kubelet's other runtimes give its infra container.
 func podName(m *runtimeapi.PodSandboxMetadata) string {
@@ -117,21 +155,23 @@ func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandbo
 		default:
 			return nil, invalid("sandbox network namespace mode %s is not supported", ns.GetNetwork())
 		}
-		switch ns.GetPid() {
-		case runtimeapi.NamespaceMode_POD:
-			pc.SharePid = true
-		case runtimeapi.NamespaceMode_NODE:
-			pc.PidMode = model.NSModeHost
-		}
 		if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
 			pc.ShareIpc = false // each container joins the host's
 		}
-		if u := ns.GetUsernsOptions(); u != nil && u.Mode == runtimeapi.NamespaceMode_POD {
-			return nil, invalid("user namespaces for pods are not supported by pea's CRI service")
+		if err := sandboxUserNS(pc, ns.GetUsernsOptions()); err != nil {
+			return nil, err
 		}
 		if l.GetSecurityContext().GetPrivileged() {
 			pc.SecurityOpts = append(pc.SecurityOpts, "label=disable")
 		}
+	}
+	// The PID namespace: the pod's (the CRI's zero value, also when the config has no Linux
+	// part), the host's, or each container's own.
+	switch c.GetLinux().GetSecurityContext().GetNamespaceOptions().GetPid() {
+	case runtimeapi.NamespaceMode_POD:
+		pc.SharePid = true
+	case runtimeapi.NamespaceMode_NODE:
+		pc.PidMode = model.NSModeHost
 	}
 	var id string
 	err := s.withRuntime(func(rt *engine.Runtime) error {

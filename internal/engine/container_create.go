@@ -185,6 +185,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := r.prepareVolumes(cfg, &u); err != nil {
 		return nil, err
 	}
+	if err := r.resolveImageVolumes(cfg); err != nil {
+		return nil, err
+	}
 
 	if err := os.MkdirAll(r.ctrDir(cfg.ID), 0o700); err != nil {
 		return nil, err

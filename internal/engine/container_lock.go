@@ -187,6 +187,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 		p.networkDone()
 	}
 	r.unmountRootfs(c)
+	r.unmountImageVolumes(c)
 	r.unmountShm(c.Config.ID)
 	r.releaseVolumeMounts(c)
 	trace.Mark("cleanup: rootfs unmounted")

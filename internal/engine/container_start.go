@@ -183,6 +183,9 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
 	}
+	if cfg.GroupsStrict {
+		in.groups = nil
+	}
 	keepPasswd, err := r.keepIDFiles(cfg, rootfs, &in, userns)
 	if err != nil {
 		return err
@@ -234,7 +237,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err := r.prepareVolumeMounts(c, rootfs, userns, in.uid, in.gid, &u); err != nil {
 		return err
 	}
-	specCfg.Mounts = r.resolveMounts(cfg.Mounts)
+	mounts, err := r.mountImageVolumes(c, cfg.Mounts, &u)
+	if err != nil {
+		return err
+	}
+	specCfg.Mounts = r.resolveMounts(mounts)
 	if err := chownMountSources(specCfg.Mounts, userns, in.uid, in.gid); err != nil {
 		return err
 	}

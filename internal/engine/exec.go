@@ -20,6 +20,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 	"pea/internal/model"
 	"pea/internal/oci"
 	"pea/internal/rootless"
@@ -92,7 +93,11 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		return 0, err
 	}
 	if o.User == "" {
-		// As the container's process: its --group-add groups too.
+		// As the container's process: its --group-add groups too, and without the image's
+		// groups when it has none of them.
+		if c.Config.GroupsStrict {
+			groups = nil
+		}
 		for _, g := range c.Config.GroupAdd {
 			if id, err := lookupGroup(root, g); err == nil && !slices.Contains(groups, id) {
 				groups = append(groups, id)
@@ -132,9 +137,29 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		return 0, err
 	}
 	defer os.Remove(pf)
+	// A caller that may give up on the process (a timeout, a client gone) has it killed, not
+	// the runtime: killing `crun exec` would leave the process it started running in the
+	// container, or dead but not reaped until its new parent there reaps it. The runtime writes
+	// the process's pid to a file for that; it reaps the process and returns, or is killed once
+	// WaitDelay has passed. Before the file is there, the process has not started: the runtime
+	// itself is killed.
+	var pidFile string
+	if ctx.Done() != nil && !o.Detach {
+		pidFile = filepath.Join(r.ctrRunDir(c.Config.ID), "exec-"+newID()[:16]+".pid")
+		opts = append(opts, "--pid-file", pidFile)
+		defer os.Remove(pidFile)
+	}
 	args := append(opts, "--process", pf, c.Config.ID)
 	cmd := rt.Command(ctx, args...)
 	cmd.WaitDelay = o.WaitDelay
+	if pidFile != "" {
+		cmd.Cancel = func() error {
+			if killExecProcess(pidFile) {
+				return nil
+			}
+			return cmd.Process.Kill()
+		}
+	}
 	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(fd), "preserved"))
 	}
@@ -219,6 +244,40 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		return 0, err
 	}
 	return 0, nil
+}
+
+// ProcessUser is the user a container's process was last started as, as the runtime was given
+// it (its spec in the bundle): uid, gid and supplementary groups.
+func (r *Runtime) ProcessUser(id string) (uid, gid uint32, groups []uint32, err error) {
+	b, err := fsx.ReadFile(filepath.Join(r.ctrRunDir(id), "config.json"))
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	var spec struct {
+		Process struct {
+			User struct {
+				UID            uint32   `json:"uid"`
+				GID            uint32   `json:"gid"`
+				AdditionalGids []uint32 `json:"additionalGids"`
+			} `json:"user"`
+		} `json:"process"`
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return 0, 0, nil, fmt.Errorf("the container's config.json: %w", err)
+	}
+	u := spec.Process.User
+	return u.UID, u.GID, u.AdditionalGids, nil
+}
+
+// killExecProcess kills the process of an exec whose pid the runtime wrote to pidFile, and
+// reports whether it did (not when the runtime has not written the file yet).
+func killExecProcess(pidFile string) bool {
+	b, err := fsx.ReadFile(pidFile)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return err == nil && pid > 0 && unix.Kill(pid, unix.SIGKILL) == nil
 }
 
 // execProcessFile writes the process of an exec as crun's --process file: the container's own

@@ -62,15 +62,17 @@ func ParseVolume(spec string) (model.Mount, error) {
 	return m, nil
 }
 
-// ParseMount parses --mount type=bind|tmpfs|volume,src=...,dst=...,ro.
+// ParseMount parses --mount type=bind|tmpfs|volume|image,src=...,dst=...,ro. An image mount is
+// read-only unless rw=true says otherwise (podman's rule).
 func ParseMount(spec string) (model.Mount, error) {
 	m := model.Mount{Type: "volume", FromMount: true}
+	rwSet := false
 	for _, kv := range strings.Split(spec, ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "type":
-			if v != "bind" && v != "tmpfs" && v != "volume" {
-				return m, fmt.Errorf("invalid mount type %q (bind, tmpfs, volume): %w", v, errdefs.ErrInvalid)
+			if v != "bind" && v != "tmpfs" && v != "volume" && v != imageVolumeType {
+				return m, fmt.Errorf("invalid mount type %q (bind, tmpfs, volume, image): %w", v, errdefs.ErrInvalid)
 			}
 			m.Type = v
 		case "source", "src":
@@ -78,9 +80,9 @@ func ParseMount(spec string) (model.Mount, error) {
 		case "destination", "dst", "target":
 			m.Destination = v
 		case "ro", "readonly":
-			m.ReadOnly = v == "" || v == "true"
+			m.ReadOnly, rwSet = v == "" || v == "true", true
 		case "rw":
-			m.ReadOnly = v == "false"
+			m.ReadOnly, rwSet = v == "false", true
 		case "tmpfs-size":
 			m.Options = append(m.Options, "size="+v)
 		case "tmpfs-mode":
@@ -102,6 +104,12 @@ func ParseMount(spec string) (model.Mount, error) {
 	}
 	if m.Destination == "" || !strings.HasPrefix(m.Destination, "/") {
 		return m, fmt.Errorf("--mount %q needs an absolute destination: %w", spec, errdefs.ErrInvalid)
+	}
+	if m.Type == imageVolumeType {
+		if m.Source == "" {
+			return m, fmt.Errorf("--mount %q: an image mount needs a source: %w", spec, errdefs.ErrInvalid)
+		}
+		m.ReadOnly = m.ReadOnly || !rwSet
 	}
 	if m.Type == "bind" {
 		if m.Source == "" {

@@ -646,6 +646,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"umask\"")
 		e.str(string(v.Umask))
 	}
+	if v.GroupsStrict {
+		e.name("\"groupsStrict\"")
+		e.boolean(bool(v.GroupsStrict))
+	}
 	if len(v.Timezone) != 0 {
 		e.name("\"timezone\"")
 		e.str(string(v.Timezone))
@@ -1953,6 +1957,14 @@ func encModelMount(e *encoder, v *model.Mount) {
 		e.name("\"fromMount\"")
 		e.boolean(bool(v.FromMount))
 	}
+	if len(v.ImageID) != 0 {
+		e.name("\"imageID\"")
+		e.str(string(v.ImageID))
+	}
+	if len(v.SubPath) != 0 {
+		e.name("\"subPath\"")
+		e.str(string(v.SubPath))
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -3160,7 +3172,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3557,6 +3569,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "groupsStrict":
+			x329 := bool(v.GroupsStrict)
+			if err := s.Bool(&x329); err != nil {
+				return err
+			}
+			v.GroupsStrict = bool(x329)
+			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
 				return err
@@ -3573,59 +3592,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x329 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x329); err != nil {
-				return err
-			}
-			v.NoNewPrivileges = bool(x329)
-			return nil
-		case "ownMasks":
-			x330 := bool(v.OwnMasks)
+			x330 := bool(v.NoNewPrivileges)
 			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x330)
+			v.NoNewPrivileges = bool(x330)
+			return nil
+		case "ownMasks":
+			x331 := bool(v.OwnMasks)
+			if err := s.Bool(&x331); err != nil {
+				return err
+			}
+			v.OwnMasks = bool(x331)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out331 := v.MaskedPaths[:0]
-				if out331 == nil {
-					out331 = []string{}
+				out332 := v.MaskedPaths[:0]
+				if out332 == nil {
+					out332 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e332 string
-					if err := s.Str(&e332); err != nil {
+					var e333 string
+					if err := s.Str(&e333); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out332 = append(out332, e333)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out331
+				v.MaskedPaths = out332
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out333 := v.ReadonlyPaths[:0]
-				if out333 == nil {
-					out333 = []string{}
+				out334 := v.ReadonlyPaths[:0]
+				if out334 == nil {
+					out334 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out333
+				v.ReadonlyPaths = out334
 			}
 			return nil
 		case "seccomp":
@@ -3637,21 +3656,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out335 := v.Ulimits[:0]
-				if out335 == nil {
-					out335 = []model.Ulimit{}
+				out336 := v.Ulimits[:0]
+				if out336 == nil {
+					out336 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e336 model.Ulimit
-					if err := decModelUlimit(s, &e336); err != nil {
+					var e337 model.Ulimit
+					if err := decModelUlimit(s, &e337); err != nil {
 						return err
 					}
-					out335 = append(out335, e336)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out335
+				v.Ulimits = out336
 			}
 			return nil
 		case "resources":
@@ -3672,11 +3691,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e337 model.Namespace
-					if err := decModelNamespace(s, &e337); err != nil {
+					var e338 model.Namespace
+					if err := decModelNamespace(s, &e338); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e337
+					v.Namespaces[string(key)] = e338
 					return nil
 				}); err != nil {
 					return err
@@ -3692,75 +3711,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out338 := v.UIDMap[:0]
-				if out338 == nil {
-					out338 = []model.IDMap{}
+				out339 := v.UIDMap[:0]
+				if out339 == nil {
+					out339 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e339 model.IDMap
-					if err := decModelIDMap(s, &e339); err != nil {
+					var e340 model.IDMap
+					if err := decModelIDMap(s, &e340); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out339 = append(out339, e340)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out338
+				v.UIDMap = out339
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out340 := v.GIDMap[:0]
-				if out340 == nil {
-					out340 = []model.IDMap{}
+				out341 := v.GIDMap[:0]
+				if out341 == nil {
+					out341 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e341 model.IDMap
-					if err := decModelIDMap(s, &e341); err != nil {
+					var e342 model.IDMap
+					if err := decModelIDMap(s, &e342); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out341 = append(out341, e342)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out340
+				v.GIDMap = out341
 			}
 			return nil
 		case "init":
-			x342 := bool(v.Init)
-			if err := s.Bool(&x342); err != nil {
+			x343 := bool(v.Init)
+			if err := s.Bool(&x343); err != nil {
 				return err
 			}
-			v.Init = bool(x342)
+			v.Init = bool(x343)
 			return nil
 		case "stopSignal":
-			n343, _, null344, err := s.Integer(64, true)
+			n344, _, null345, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null344 {
-				v.StopSignal = int(n343)
+			if !null345 {
+				v.StopSignal = int(n344)
 			}
 			return nil
 		case "stopTimeout":
-			_, n345, null346, err := s.Integer(64, false)
+			_, n346, null347, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null346 {
-				v.StopTimeout = uint(n345)
+			if !null347 {
+				v.StopTimeout = uint(n346)
 			}
 			return nil
 		case "autoRemove":
-			x347 := bool(v.AutoRemove)
-			if err := s.Bool(&x347); err != nil {
+			x348 := bool(v.AutoRemove)
+			if err := s.Bool(&x348); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x347)
+			v.AutoRemove = bool(x348)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3793,63 +3812,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out348 := v.Secrets[:0]
-				if out348 == nil {
-					out348 = []model.SecretRef{}
+				out349 := v.Secrets[:0]
+				if out349 == nil {
+					out349 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e349 model.SecretRef
-					if err := decModelSecretRef(s, &e349); err != nil {
+					var e350 model.SecretRef
+					if err := decModelSecretRef(s, &e350); err != nil {
 						return err
 					}
-					out348 = append(out348, e349)
+					out349 = append(out349, e350)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out348
+				v.Secrets = out349
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out350 := v.Links[:0]
-				if out350 == nil {
-					out350 = []string{}
+				out351 := v.Links[:0]
+				if out351 == nil {
+					out351 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e351 string
-					if err := s.Str(&e351); err != nil {
+					var e352 string
+					if err := s.Str(&e352); err != nil {
 						return err
 					}
-					out350 = append(out350, e351)
+					out351 = append(out351, e352)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out350
+				v.Links = out351
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out352 := v.VolumesFrom[:0]
-				if out352 == nil {
-					out352 = []string{}
+				out353 := v.VolumesFrom[:0]
+				if out353 == nil {
+					out353 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e353 string
-					if err := s.Str(&e353); err != nil {
+					var e354 string
+					if err := s.Str(&e354); err != nil {
 						return err
 					}
-					out352 = append(out352, e353)
+					out353 = append(out353, e354)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out352
+				v.VolumesFrom = out353
 			}
 			return nil
 		case "logDriver":
@@ -3858,39 +3877,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x354 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x354); err != nil {
+			x355 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x355); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x354)
+			v.RootfsOverlay = bool(x355)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out355 := v.UnsetEnv[:0]
-				if out355 == nil {
-					out355 = []string{}
+				out356 := v.UnsetEnv[:0]
+				if out356 == nil {
+					out356 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e356 string
-					if err := s.Str(&e356); err != nil {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
 						return err
 					}
-					out355 = append(out355, e356)
+					out356 = append(out356, e357)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out355
+				v.UnsetEnv = out356
 			}
 			return nil
 		case "unsetEnvAll":
-			x357 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x357); err != nil {
+			x358 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x358); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x357)
+			v.UnsetEnvAll = bool(x358)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3898,33 +3917,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n358, null359, err := s.Integer(64, false)
+			_, n359, null360, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null359 {
-				v.Timeout = uint(n358)
+			if !null360 {
+				v.Timeout = uint(n359)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out360 := v.Requires[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out361 := v.Requires[:0]
+				if out361 == nil {
+					out361 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out361 = append(out361, e362)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out360
+				v.Requires = out361
 			}
 			return nil
 		case "initPath":
@@ -3933,11 +3952,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x362 := bool(v.NoPasswd)
-			if err := s.Bool(&x362); err != nil {
+			x363 := bool(v.NoPasswd)
+			if err := s.Bool(&x363); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x362)
+			v.NoPasswd = bool(x363)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3953,21 +3972,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out363 := v.RuntimeFlags[:0]
-				if out363 == nil {
-					out363 = []string{}
+				out364 := v.RuntimeFlags[:0]
+				if out364 == nil {
+					out364 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e364 string
-					if err := s.Str(&e364); err != nil {
+					var e365 string
+					if err := s.Str(&e365); err != nil {
 						return err
 					}
-					out363 = append(out363, e364)
+					out364 = append(out364, e365)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out363
+				v.RuntimeFlags = out364
 			}
 			return nil
 		case "cgroupConf":
@@ -3978,11 +3997,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
+					var e366 string
+					if err := s.Str(&e366); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e365
+					v.CgroupConf[string(key)] = e366
 					return nil
 				}); err != nil {
 					return err
@@ -4000,52 +4019,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x366 := bool(v.SystemdMode)
-			if err := s.Bool(&x366); err != nil {
+			x367 := bool(v.SystemdMode)
+			if err := s.Bool(&x367); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x366)
+			v.SystemdMode = bool(x367)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out367 := v.ChrootDirs[:0]
-				if out367 == nil {
-					out367 = []string{}
+				out368 := v.ChrootDirs[:0]
+				if out368 == nil {
+					out368 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e368 string
-					if err := s.Str(&e368); err != nil {
+					var e369 string
+					if err := s.Str(&e369); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out368 = append(out368, e369)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out367
+				v.ChrootDirs = out368
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out369 := v.HostUsers[:0]
-				if out369 == nil {
-					out369 = []string{}
+				out370 := v.HostUsers[:0]
+				if out370 == nil {
+					out370 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e370 string
-					if err := s.Str(&e370); err != nil {
+					var e371 string
+					if err := s.Str(&e371); err != nil {
 						return err
 					}
-					out369 = append(out369, e370)
+					out370 = append(out370, e371)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out369
+				v.HostUsers = out370
 			}
 			return nil
 		}
@@ -4064,63 +4083,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n371, _, null372, err := s.Integer(64, true)
+			n372, _, null373, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null372 {
-				v.Pid = int(n371)
+			if !null373 {
+				v.Pid = int(n372)
 			}
 			return nil
 		case "conmonPid":
-			n373, _, null374, err := s.Integer(64, true)
+			n374, _, null375, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null374 {
-				v.ConmonPid = int(n373)
+			if !null375 {
+				v.ConmonPid = int(n374)
 			}
 			return nil
 		case "exitCode":
-			n375, _, null376, err := s.Integer(32, true)
+			n376, _, null377, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null376 {
-				v.ExitCode = int32(n375)
+			if !null377 {
+				v.ExitCode = int32(n376)
 			}
 			return nil
 		case "oomKilled":
-			x377 := bool(v.OOMKilled)
-			if err := s.Bool(&x377); err != nil {
+			x378 := bool(v.OOMKilled)
+			if err := s.Bool(&x378); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x377)
+			v.OOMKilled = bool(x378)
 			return nil
 		case "startedAt":
-			raw378, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw378); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw379, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw379); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw379); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw380, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw380); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x380 := bool(v.Mounted)
-			if err := s.Bool(&x380); err != nil {
+			x381 := bool(v.Mounted)
+			if err := s.Bool(&x381); err != nil {
 				return err
 			}
-			v.Mounted = bool(x380)
+			v.Mounted = bool(x381)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4140,11 +4159,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e381 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e381); err != nil {
+					var e382 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e382); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e381
+					v.Networks[string(key)] = e382
 					return nil
 				}); err != nil {
 					return err
@@ -4157,20 +4176,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n382, _, null383, err := s.Integer(64, true)
+			n383, _, null384, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null383 {
-				v.RestartCount = int(n382)
+			if !null384 {
+				v.RestartCount = int(n383)
 			}
 			return nil
 		case "stoppedByUser":
-			x384 := bool(v.StoppedByUser)
-			if err := s.Bool(&x384); err != nil {
+			x385 := bool(v.StoppedByUser)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x384)
+			v.StoppedByUser = bool(x385)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4222,11 +4241,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e385 string
-					if err := s.Str(&e385); err != nil {
+					var e386 string
+					if err := s.Str(&e386); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e385
+					v.Labels[string(key)] = e386
 					return nil
 				}); err != nil {
 					return err
@@ -4241,11 +4260,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e387 string
+					if err := s.Str(&e387); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e386
+					v.Annotations[string(key)] = e387
 					return nil
 				}); err != nil {
 					return err
@@ -4253,11 +4272,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw387, err := s.Raw()
+			raw388, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw387); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw388); err != nil {
 				return err
 			}
 			return nil
@@ -4265,21 +4284,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out388 := v.CreateCommand[:0]
-				if out388 == nil {
-					out388 = []string{}
+				out389 := v.CreateCommand[:0]
+				if out389 == nil {
+					out389 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e389 string
-					if err := s.Str(&e389); err != nil {
+					var e390 string
+					if err := s.Str(&e390); err != nil {
 						return err
 					}
-					out388 = append(out388, e389)
+					out389 = append(out389, e390)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out388
+				v.CreateCommand = out389
 			}
 			return nil
 		case "cgroupParent":
@@ -4288,67 +4307,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x390 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x390); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x390)
-			return nil
-		case "sharePid":
-			x391 := bool(v.SharePid)
+			x391 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x391); err != nil {
 				return err
 			}
-			v.SharePid = bool(x391)
+			v.UsePodCgroup = bool(x391)
 			return nil
-		case "shareIpc":
-			x392 := bool(v.ShareIpc)
+		case "sharePid":
+			x392 := bool(v.SharePid)
 			if err := s.Bool(&x392); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x392)
+			v.SharePid = bool(x392)
 			return nil
-		case "shareNet":
-			x393 := bool(v.ShareNet)
+		case "shareIpc":
+			x393 := bool(v.ShareIpc)
 			if err := s.Bool(&x393); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x393)
+			v.ShareIpc = bool(x393)
 			return nil
-		case "shareMount":
-			x394 := bool(v.ShareMount)
+		case "shareNet":
+			x394 := bool(v.ShareNet)
 			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x394)
+			v.ShareNet = bool(x394)
 			return nil
-		case "shareUser":
-			x395 := bool(v.ShareUser)
+		case "shareMount":
+			x395 := bool(v.ShareMount)
 			if err := s.Bool(&x395); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x395)
+			v.ShareMount = bool(x395)
 			return nil
-		case "shareUts":
-			x396 := bool(v.ShareUts)
+		case "shareUser":
+			x396 := bool(v.ShareUser)
 			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x396)
+			v.ShareUser = bool(x396)
 			return nil
-		case "shareCgroup":
-			x397 := bool(v.ShareCgroup)
+		case "shareUts":
+			x397 := bool(v.ShareUts)
 			if err := s.Bool(&x397); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x397)
+			v.ShareUts = bool(x397)
 			return nil
-		case "hasInfra":
-			x398 := bool(v.HasInfra)
+		case "shareCgroup":
+			x398 := bool(v.ShareCgroup)
 			if err := s.Bool(&x398); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x398)
+			v.ShareCgroup = bool(x398)
+			return nil
+		case "hasInfra":
+			x399 := bool(v.HasInfra)
+			if err := s.Bool(&x399); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x399)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4364,21 +4383,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out399 := v.InfraCommand[:0]
-				if out399 == nil {
-					out399 = []string{}
+				out400 := v.InfraCommand[:0]
+				if out400 == nil {
+					out400 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e400 string
-					if err := s.Str(&e400); err != nil {
+					var e401 string
+					if err := s.Str(&e401); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out400 = append(out400, e401)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out399
+				v.InfraCommand = out400
 			}
 			return nil
 		case "infra":
@@ -4410,42 +4429,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out401 := v.UIDMap[:0]
-				if out401 == nil {
-					out401 = []model.IDMap{}
+				out402 := v.UIDMap[:0]
+				if out402 == nil {
+					out402 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e402 model.IDMap
-					if err := decModelIDMap(s, &e402); err != nil {
+					var e403 model.IDMap
+					if err := decModelIDMap(s, &e403); err != nil {
 						return err
 					}
-					out401 = append(out401, e402)
+					out402 = append(out402, e403)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out401
+				v.UIDMap = out402
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out403 := v.GIDMap[:0]
-				if out403 == nil {
-					out403 = []model.IDMap{}
+				out404 := v.GIDMap[:0]
+				if out404 == nil {
+					out404 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e404 model.IDMap
-					if err := decModelIDMap(s, &e404); err != nil {
+					var e405 model.IDMap
+					if err := decModelIDMap(s, &e405); err != nil {
 						return err
 					}
-					out403 = append(out403, e404)
+					out404 = append(out404, e405)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out403
+				v.GIDMap = out404
 			}
 			return nil
 		case "exitPolicy":
@@ -4467,42 +4486,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out405 := v.Volumes[:0]
-				if out405 == nil {
-					out405 = []string{}
+				out406 := v.Volumes[:0]
+				if out406 == nil {
+					out406 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e406 string
-					if err := s.Str(&e406); err != nil {
+					var e407 string
+					if err := s.Str(&e407); err != nil {
 						return err
 					}
-					out405 = append(out405, e406)
+					out406 = append(out406, e407)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out405
+				v.Volumes = out406
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out407 := v.Devices[:0]
-				if out407 == nil {
-					out407 = []string{}
+				out408 := v.Devices[:0]
+				if out408 == nil {
+					out408 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e408 string
-					if err := s.Str(&e408); err != nil {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
 						return err
 					}
-					out407 = append(out407, e408)
+					out408 = append(out408, e409)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out407
+				v.Devices = out408
 			}
 			return nil
 		case "sysctls":
@@ -4513,11 +4532,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
+					var e410 string
+					if err := s.Str(&e410); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e409
+					v.Sysctls[string(key)] = e410
 					return nil
 				}); err != nil {
 					return err
@@ -4528,63 +4547,63 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out410 := v.SecurityOpts[:0]
-				if out410 == nil {
-					out410 = []string{}
+				out411 := v.SecurityOpts[:0]
+				if out411 == nil {
+					out411 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e411 string
-					if err := s.Str(&e411); err != nil {
+					var e412 string
+					if err := s.Str(&e412); err != nil {
 						return err
 					}
-					out410 = append(out410, e411)
+					out411 = append(out411, e412)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out410
+				v.SecurityOpts = out411
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out412 := v.VolumesFrom[:0]
-				if out412 == nil {
-					out412 = []string{}
+				out413 := v.VolumesFrom[:0]
+				if out413 == nil {
+					out413 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e413 string
-					if err := s.Str(&e413); err != nil {
+					var e414 string
+					if err := s.Str(&e414); err != nil {
 						return err
 					}
-					out412 = append(out412, e413)
+					out413 = append(out413, e414)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out412
+				v.VolumesFrom = out413
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out414 := v.VolumesFromMounts[:0]
-				if out414 == nil {
-					out414 = []model.Mount{}
+				out415 := v.VolumesFromMounts[:0]
+				if out415 == nil {
+					out415 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e415 model.Mount
-					if err := decModelMount(s, &e415); err != nil {
+					var e416 model.Mount
+					if err := decModelMount(s, &e416); err != nil {
 						return err
 					}
-					out414 = append(out414, e415)
+					out415 = append(out415, e416)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out414
+				v.VolumesFromMounts = out415
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4617,7 +4636,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -4641,57 +4660,67 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out416 := v.Options[:0]
-				if out416 == nil {
-					out416 = []string{}
+				out417 := v.Options[:0]
+				if out417 == nil {
+					out417 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
+					var e418 string
+					if err := s.Str(&e418); err != nil {
 						return err
 					}
-					out416 = append(out416, e417)
+					out417 = append(out417, e418)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out416
+				v.Options = out417
 			}
 			return nil
 		case "readOnly":
-			x418 := bool(v.ReadOnly)
-			if err := s.Bool(&x418); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x418)
-			return nil
-		case "chownToUser":
-			x419 := bool(v.ChownToUser)
+			x419 := bool(v.ReadOnly)
 			if err := s.Bool(&x419); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x419)
+			v.ReadOnly = bool(x419)
 			return nil
-		case "copyUp":
-			x420 := bool(v.CopyUp)
+		case "chownToUser":
+			x420 := bool(v.ChownToUser)
 			if err := s.Bool(&x420); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x420)
+			v.ChownToUser = bool(x420)
 			return nil
-		case "noCopy":
-			x421 := bool(v.NoCopy)
+		case "copyUp":
+			x421 := bool(v.CopyUp)
 			if err := s.Bool(&x421); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x421)
+			v.CopyUp = bool(x421)
 			return nil
-		case "fromMount":
-			x422 := bool(v.FromMount)
+		case "noCopy":
+			x422 := bool(v.NoCopy)
 			if err := s.Bool(&x422); err != nil {
 				return err
 			}
-			v.FromMount = bool(x422)
+			v.NoCopy = bool(x422)
+			return nil
+		case "fromMount":
+			x423 := bool(v.FromMount)
+			if err := s.Bool(&x423); err != nil {
+				return err
+			}
+			v.FromMount = bool(x423)
+			return nil
+		case "imageID":
+			if err := s.Str(&v.ImageID); err != nil {
+				return err
+			}
+			return nil
+		case "subPath":
+			if err := s.Str(&v.SubPath); err != nil {
+				return err
+			}
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4709,21 +4738,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n423, null424, err := s.Integer(64, false)
+			_, n424, null425, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null424 {
-				v.Soft = uint64(n423)
+			if !null425 {
+				v.Soft = uint64(n424)
 			}
 			return nil
 		case "hard":
-			_, n425, null426, err := s.Integer(64, false)
+			_, n426, null427, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null426 {
-				v.Hard = uint64(n425)
+			if !null427 {
+				v.Hard = uint64(n426)
 			}
 			return nil
 		}
@@ -4737,21 +4766,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n427, _, null428, err := s.Integer(64, true)
+			n428, _, null429, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null428 {
-				v.Memory = int64(n427)
+			if !null429 {
+				v.Memory = int64(n428)
 			}
 			return nil
 		case "cpus":
-			n429, null430, err := s.Float(64)
+			n430, null431, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null430 {
-				v.CPUs = float64(n429)
+			if !null431 {
+				v.CPUs = float64(n430)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4760,48 +4789,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n431, _, null432, err := s.Integer(64, true)
+			n432, _, null433, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null432 {
-				v.PidsLimit = int64(n431)
+			if !null433 {
+				v.PidsLimit = int64(n432)
 			}
 			return nil
 		case "shmSize":
-			n433, _, null434, err := s.Integer(64, true)
+			n434, _, null435, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null434 {
-				v.ShmSize = int64(n433)
+			if !null435 {
+				v.ShmSize = int64(n434)
 			}
 			return nil
 		case "memorySwap":
-			n435, _, null436, err := s.Integer(64, true)
+			n436, _, null437, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null436 {
-				v.MemorySwap = int64(n435)
+			if !null437 {
+				v.MemorySwap = int64(n436)
 			}
 			return nil
 		case "memoryReservation":
-			n437, _, null438, err := s.Integer(64, true)
+			n438, _, null439, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null438 {
-				v.MemoryReservation = int64(n437)
+			if !null439 {
+				v.MemoryReservation = int64(n438)
 			}
 			return nil
 		case "cpuShares":
-			_, n439, null440, err := s.Integer(64, false)
+			_, n440, null441, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null440 {
-				v.CPUShares = uint64(n439)
+			if !null441 {
+				v.CPUShares = uint64(n440)
 			}
 			return nil
 		case "cpusetMems":
@@ -4810,135 +4839,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n441, null442, err := s.Integer(64, false)
+			_, n442, null443, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null442 {
-				v.CPUPeriod = uint64(n441)
+			if !null443 {
+				v.CPUPeriod = uint64(n442)
 			}
 			return nil
 		case "cpuQuota":
-			n443, _, null444, err := s.Integer(64, true)
+			n444, _, null445, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null444 {
-				v.CPUQuota = int64(n443)
+			if !null445 {
+				v.CPUQuota = int64(n444)
 			}
 			return nil
 		case "blkioWeight":
-			_, n445, null446, err := s.Integer(16, false)
+			_, n446, null447, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null446 {
-				v.BlkioWeight = uint16(n445)
+			if !null447 {
+				v.BlkioWeight = uint16(n446)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out447 := v.BlkioWeightDevice[:0]
-				if out447 == nil {
-					out447 = []string{}
+				out448 := v.BlkioWeightDevice[:0]
+				if out448 == nil {
+					out448 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e448 string
-					if err := s.Str(&e448); err != nil {
+					var e449 string
+					if err := s.Str(&e449); err != nil {
 						return err
 					}
-					out447 = append(out447, e448)
+					out448 = append(out448, e449)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out447
+				v.BlkioWeightDevice = out448
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out449 := v.DeviceReadBps[:0]
-				if out449 == nil {
-					out449 = []string{}
+				out450 := v.DeviceReadBps[:0]
+				if out450 == nil {
+					out450 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e450 string
-					if err := s.Str(&e450); err != nil {
+					var e451 string
+					if err := s.Str(&e451); err != nil {
 						return err
 					}
-					out449 = append(out449, e450)
+					out450 = append(out450, e451)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out449
+				v.DeviceReadBps = out450
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out451 := v.DeviceWriteBps[:0]
-				if out451 == nil {
-					out451 = []string{}
+				out452 := v.DeviceWriteBps[:0]
+				if out452 == nil {
+					out452 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e452 string
-					if err := s.Str(&e452); err != nil {
+					var e453 string
+					if err := s.Str(&e453); err != nil {
 						return err
 					}
-					out451 = append(out451, e452)
+					out452 = append(out452, e453)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out451
+				v.DeviceWriteBps = out452
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out453 := v.DeviceReadIOps[:0]
-				if out453 == nil {
-					out453 = []string{}
+				out454 := v.DeviceReadIOps[:0]
+				if out454 == nil {
+					out454 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e454 string
-					if err := s.Str(&e454); err != nil {
+					var e455 string
+					if err := s.Str(&e455); err != nil {
 						return err
 					}
-					out453 = append(out453, e454)
+					out454 = append(out454, e455)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out453
+				v.DeviceReadIOps = out454
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out455 := v.DeviceWriteIOps[:0]
-				if out455 == nil {
-					out455 = []string{}
+				out456 := v.DeviceWriteIOps[:0]
+				if out456 == nil {
+					out456 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e456 string
-					if err := s.Str(&e456); err != nil {
+					var e457 string
+					if err := s.Str(&e457); err != nil {
 						return err
 					}
-					out455 = append(out455, e456)
+					out456 = append(out456, e457)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out455
+				v.DeviceWriteIOps = out456
 			}
 			return nil
 		case "memorySwappiness":
@@ -4948,59 +4977,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n457, _, null458, err := s.Integer(64, true)
+				n458, _, null459, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null458 {
-					(*v.MemorySwappiness) = int64(n457)
+				if !null459 {
+					(*v.MemorySwappiness) = int64(n458)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x459 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x459); err != nil {
+			x460 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x460); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x459)
+			v.OOMKillDisable = bool(x460)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out460 := v.DeviceCgroupRules[:0]
-				if out460 == nil {
-					out460 = []string{}
+				out461 := v.DeviceCgroupRules[:0]
+				if out461 == nil {
+					out461 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e461 string
-					if err := s.Str(&e461); err != nil {
+					var e462 string
+					if err := s.Str(&e462); err != nil {
 						return err
 					}
-					out460 = append(out460, e461)
+					out461 = append(out461, e462)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out460
+				v.DeviceCgroupRules = out461
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n462, null463, err := s.Integer(64, false)
+			_, n463, null464, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null463 {
-				v.CPURtPeriod = uint64(n462)
+			if !null464 {
+				v.CPURtPeriod = uint64(n463)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n464, _, null465, err := s.Integer(64, true)
+			n465, _, null466, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null465 {
-				v.CPURtRuntime = int64(n464)
+			if !null466 {
+				v.CPURtRuntime = int64(n465)
 			}
 			return nil
 		}
@@ -5037,42 +5066,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out466 := v.Networks[:0]
-				if out466 == nil {
-					out466 = []string{}
+				out467 := v.Networks[:0]
+				if out467 == nil {
+					out467 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e467 string
-					if err := s.Str(&e467); err != nil {
+					var e468 string
+					if err := s.Str(&e468); err != nil {
 						return err
 					}
-					out466 = append(out466, e467)
+					out467 = append(out467, e468)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out466
+				v.Networks = out467
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out468 := v.Ports[:0]
-				if out468 == nil {
-					out468 = []model.PortMapping{}
+				out469 := v.Ports[:0]
+				if out469 == nil {
+					out469 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e469 model.PortMapping
-					if err := decModelPortMapping(s, &e469); err != nil {
+					var e470 model.PortMapping
+					if err := decModelPortMapping(s, &e470); err != nil {
 						return err
 					}
-					out468 = append(out468, e469)
+					out469 = append(out469, e470)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out468
+				v.Ports = out469
 			}
 			return nil
 		case "staticIP":
@@ -5094,92 +5123,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out470 := v.DNSServers[:0]
-				if out470 == nil {
-					out470 = []string{}
+				out471 := v.DNSServers[:0]
+				if out471 == nil {
+					out471 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e471 string
-					if err := s.Str(&e471); err != nil {
+					var e472 string
+					if err := s.Str(&e472); err != nil {
 						return err
 					}
-					out470 = append(out470, e471)
+					out471 = append(out471, e472)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out470
+				v.DNSServers = out471
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out472 := v.DNSSearch[:0]
-				if out472 == nil {
-					out472 = []string{}
+				out473 := v.DNSSearch[:0]
+				if out473 == nil {
+					out473 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e473 string
-					if err := s.Str(&e473); err != nil {
+					var e474 string
+					if err := s.Str(&e474); err != nil {
 						return err
 					}
-					out472 = append(out472, e473)
+					out473 = append(out473, e474)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out472
+				v.DNSSearch = out473
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out474 := v.DNSOptions[:0]
-				if out474 == nil {
-					out474 = []string{}
+				out475 := v.DNSOptions[:0]
+				if out475 == nil {
+					out475 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e475 string
-					if err := s.Str(&e475); err != nil {
+					var e476 string
+					if err := s.Str(&e476); err != nil {
 						return err
 					}
-					out474 = append(out474, e475)
+					out475 = append(out475, e476)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out474
+				v.DNSOptions = out475
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out476 := v.AddHosts[:0]
-				if out476 == nil {
-					out476 = []string{}
+				out477 := v.AddHosts[:0]
+				if out477 == nil {
+					out477 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e477 string
-					if err := s.Str(&e477); err != nil {
+					var e478 string
+					if err := s.Str(&e478); err != nil {
 						return err
 					}
-					out476 = append(out476, e477)
+					out477 = append(out477, e478)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out476
+				v.AddHosts = out477
 			}
 			return nil
 		case "noHosts":
-			x478 := bool(v.NoHosts)
-			if err := s.Bool(&x478); err != nil {
+			x479 := bool(v.NoHosts)
+			if err := s.Bool(&x479); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x478)
+			v.NoHosts = bool(x479)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5189,27 +5218,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e479 []string
+					var e480 []string
 					if s.Literal("null") {
-						e479 = nil
+						e480 = nil
 					} else {
-						out480 := e479[:0]
-						if out480 == nil {
-							out480 = []string{}
+						out481 := e480[:0]
+						if out481 == nil {
+							out481 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e481 string
-							if err := s.Str(&e481); err != nil {
+							var e482 string
+							if err := s.Str(&e482); err != nil {
 								return err
 							}
-							out480 = append(out480, e481)
+							out481 = append(out481, e482)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e479 = out480
+						e480 = out481
 					}
-					v.Aliases[string(key)] = e479
+					v.Aliases[string(key)] = e480
 					return nil
 				}); err != nil {
 					return err
@@ -5224,11 +5253,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e482 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e482); err != nil {
+					var e483 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e483); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e482
+					v.Addrs[string(key)] = e483
 					return nil
 				}); err != nil {
 					return err
@@ -5246,30 +5275,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n483, null484, err := s.Integer(32, false)
+			_, n484, null485, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null484 {
-				v.ContainerID = uint32(n483)
+			if !null485 {
+				v.ContainerID = uint32(n484)
 			}
 			return nil
 		case "hostID":
-			_, n485, null486, err := s.Integer(32, false)
+			_, n486, null487, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null486 {
-				v.HostID = uint32(n485)
+			if !null487 {
+				v.HostID = uint32(n486)
 			}
 			return nil
 		case "size":
-			_, n487, null488, err := s.Integer(32, false)
+			_, n488, null489, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null488 {
-				v.Size = uint32(n487)
+			if !null489 {
+				v.Size = uint32(n488)
 			}
 			return nil
 		}
@@ -5286,57 +5315,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out489 := v.Test[:0]
-				if out489 == nil {
-					out489 = []string{}
+				out490 := v.Test[:0]
+				if out490 == nil {
+					out490 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e490 string
-					if err := s.Str(&e490); err != nil {
+					var e491 string
+					if err := s.Str(&e491); err != nil {
 						return err
 					}
-					out489 = append(out489, e490)
+					out490 = append(out490, e491)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out489
+				v.Test = out490
 			}
 			return nil
 		case "interval":
-			n491, _, null492, err := s.Integer(64, true)
+			n492, _, null493, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null492 {
-				v.Interval = time.Duration(n491)
+			if !null493 {
+				v.Interval = time.Duration(n492)
 			}
 			return nil
 		case "timeout":
-			n493, _, null494, err := s.Integer(64, true)
+			n494, _, null495, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null494 {
-				v.Timeout = time.Duration(n493)
+			if !null495 {
+				v.Timeout = time.Duration(n494)
 			}
 			return nil
 		case "startPeriod":
-			n495, _, null496, err := s.Integer(64, true)
+			n496, _, null497, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null496 {
-				v.StartPeriod = time.Duration(n495)
+			if !null497 {
+				v.StartPeriod = time.Duration(n496)
 			}
 			return nil
 		case "retries":
-			n497, _, null498, err := s.Integer(64, true)
+			n498, _, null499, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null498 {
-				v.Retries = int(n497)
+			if !null499 {
+				v.Retries = int(n498)
 			}
 			return nil
 		}
@@ -5370,30 +5399,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n499, null500, err := s.Integer(32, false)
+			_, n500, null501, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null500 {
-				v.UID = uint32(n499)
+			if !null501 {
+				v.UID = uint32(n500)
 			}
 			return nil
 		case "gid":
-			_, n501, null502, err := s.Integer(32, false)
+			_, n502, null503, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null502 {
-				v.GID = uint32(n501)
+			if !null503 {
+				v.GID = uint32(n502)
 			}
 			return nil
 		case "mode":
-			_, n503, null504, err := s.Integer(32, false)
+			_, n504, null505, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null504 {
-				v.Mode = uint32(n503)
+			if !null505 {
+				v.Mode = uint32(n504)
 			}
 			return nil
 		}
@@ -5417,12 +5446,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n505, _, null506, err := s.Integer(64, true)
+			n506, _, null507, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.PrefixLen = int(n505)
+			if !null507 {
+				v.PrefixLen = int(n506)
 			}
 			return nil
 		case "gateway":
@@ -5441,12 +5470,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n507, _, null508, err := s.Integer(64, true)
+			n508, _, null509, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null508 {
-				v.IPv6PrefixLen = int(n507)
+			if !null509 {
+				v.IPv6PrefixLen = int(n508)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5470,33 +5499,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n509, _, null510, err := s.Integer(64, true)
+			n510, _, null511, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.FailingStreak = int(n509)
+			if !null511 {
+				v.FailingStreak = int(n510)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out511 := v.Log[:0]
-				if out511 == nil {
-					out511 = []model.HealthLog{}
+				out512 := v.Log[:0]
+				if out512 == nil {
+					out512 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e512 model.HealthLog
-					if err := decModelHealthLog(s, &e512); err != nil {
+					var e513 model.HealthLog
+					if err := decModelHealthLog(s, &e513); err != nil {
 						return err
 					}
-					out511 = append(out511, e512)
+					out512 = append(out512, e513)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out511
+				v.Log = out512
 			}
 			return nil
 		}
@@ -5515,21 +5544,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n513, null514, err := s.Integer(16, false)
+			_, n514, null515, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null514 {
-				v.HostPort = uint16(n513)
+			if !null515 {
+				v.HostPort = uint16(n514)
 			}
 			return nil
 		case "containerPort":
-			_, n515, null516, err := s.Integer(16, false)
+			_, n516, null517, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null516 {
-				v.ContainerPort = uint16(n515)
+			if !null517 {
+				v.ContainerPort = uint16(n516)
 			}
 			return nil
 		case "protocol":
@@ -5538,12 +5567,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n517, null518, err := s.Integer(16, false)
+			_, n518, null519, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.Range = uint16(n517)
+			if !null519 {
+				v.Range = uint16(n518)
 			}
 			return nil
 		}
@@ -5582,30 +5611,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw519, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw519); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw520, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw520); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw520); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw521, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw521); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n521, _, null522, err := s.Integer(64, true)
+			n522, _, null523, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.ExitCode = int(n521)
+			if !null523 {
+				v.ExitCode = int(n522)
 			}
 			return nil
 		case "output":

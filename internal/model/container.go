@@ -64,7 +64,7 @@ type Namespace struct {
 
 // Mount is a bind, tmpfs or volume mount.
 type Mount struct {
-	Type        string   `json:"type"` // bind, tmpfs, volume
+	Type        string   `json:"type"` // bind, tmpfs, volume, image
 	Source      string   `json:"source,omitempty"`
 	Destination string   `json:"destination"`
 	Options     []string `json:"options,omitempty"`
@@ -81,6 +81,11 @@ type Mount struct {
 	// FromMount: the mount was given as --mount (Docker's HostConfig.Mounts), not as -v or
 	// --tmpfs; Docker's inspect shows it again the way it was given.
 	FromMount bool `json:"fromMount,omitempty"`
+	// ImageID is the image of an image mount (Type "image", Source the image as it was named),
+	// resolved when the container was made; SubPath, the path in it that is mounted rather
+	// than its root (a CRI image volume's).
+	ImageID string `json:"imageID,omitempty"`
+	SubPath string `json:"subPath,omitempty"`
 }
 
 // IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line
@@ -229,6 +234,9 @@ type ContainerConfig struct {
 	// numbers); Umask its file mode creation mask, in octal ("" for the runtime's 0022).
 	GroupAdd []string `json:"groupAdd,omitempty"`
 	Umask    string   `json:"umask,omitempty"`
+	// GroupsStrict leaves out the groups the image's /etc/group puts the user in: the process
+	// has its group and GroupAdd alone (the CRI's SupplementalGroupsPolicy Strict).
+	GroupsStrict bool `json:"groupsStrict,omitempty"`
 	// Timezone is the container's /etc/localtime: "local" for the host's, or a zone of the
 	// host's /usr/share/zoneinfo.
 	Timezone string `json:"timezone,omitempty"`

@@ -145,11 +145,16 @@ func (s *Store) ContainersWithIDMaps() ([]*model.Container, error) {
 	return decodeRows(s, `SELECT config, state FROM containers WHERE instr(config, '"uidMap"') > 0`, nil, decodeContainer)
 }
 
-// ContainerImages maps each image ID that containers use to those containers' IDs, read by
-// SQLite's json_extract without decoding any config in Go (`images` with 300 containers: 6.2 ->
+// ContainerImages maps each image ID that containers use (to run, or to mount: image volumes)
+// to those containers' IDs, read by SQLite's json_extract without decoding any config in Go (`images` with 300 containers: 6.2 ->
 // 3.x ms).
 func (s *Store) ContainerImages() (map[string][]string, error) {
-	rows, err := s.db.Query(`SELECT id, json_extract(config, '$.image') FROM containers ORDER BY id`)
+	// With the images of image mounts, looked for only in configs that have one.
+	rows, err := s.db.Query(`SELECT id, json_extract(config, '$.image') FROM containers
+		UNION SELECT c.id, json_extract(m.value, '$.imageID')
+			FROM (SELECT id, config FROM containers WHERE instr(config, '"type":"image"') > 0) c, json_each(c.config, '$.mounts') m
+			WHERE json_extract(m.value, '$.type') = 'image'
+		ORDER BY 1`)
 	if err != nil {
 		return nil, err
 	}

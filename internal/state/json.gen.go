@@ -175,7 +175,7 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	})
 }
 
-var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount"}
+var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath"}
 
 func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -250,6 +250,16 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 				return err
 			}
 			v.FromMount = bool(x17)
+			return nil
+		case "imageID":
+			if err := s.Str(&v.ImageID); err != nil {
+				return err
+			}
+			return nil
+		case "subPath":
+			if err := s.Str(&v.SubPath); err != nil {
+				return err
+			}
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)

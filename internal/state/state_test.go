@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -358,6 +359,19 @@ func TestContainerImages(t *testing.T) {
 	users, err := s.ContainerImages()
 	if err != nil || len(users) != 1 || len(users[id('i', 1)]) != 2 || users[id('i', 1)][0] != id('c', 1) {
 		t.Fatalf("%v, %v", users, err)
+	}
+	// Images that containers mount (image volumes) are in use too; a container that runs and
+	// mounts the same image is listed once.
+	d := ctr(id('c', 4), "d", "", "")
+	d.Config.Image = id('i', 1)
+	d.Config.Mounts = []model.Mount{{Type: "image", Source: "other", ImageID: id('i', 2), Destination: "/o"},
+		{Type: "image", Source: "self", ImageID: id('i', 1), Destination: "/s"}, {Type: "bind", Source: "/x", Destination: "/x"}}
+	if err := s.AddContainer(d); err != nil {
+		t.Fatal(err)
+	}
+	users, err = s.ContainerImages()
+	if err != nil || len(users) != 2 || len(users[id('i', 1)]) != 3 || !slices.Equal(users[id('i', 2)], []string{id('c', 4)}) {
+		t.Fatalf("with image mounts: %v, %v", users, err)
 	}
 }
 
