@@ -185,7 +185,8 @@ func TestEventsImages(t *testing.T) {
 			t.Fatalf("image event with ID %q, want %q: %+v", ev.ID, id, ev)
 		}
 	}
-	want := "import localhost/bb:latest, tag localhost/foo:latest, untag localhost/foo:latest, tag localhost/bar:latest, " +
+	// A tag event names the image as the tag command was given it, an untag event in full, as podman's.
+	want := "import localhost/bb:latest, tag foo, untag localhost/foo:latest, tag bar, " +
 		"untag localhost/bar:latest, untag localhost/bb:latest, remove localhost/bb:latest"
 	if strings.Join(got, ", ") != want {
 		t.Fatalf("image events:\n%s\nwant\n%s", strings.Join(got, ", "), want)

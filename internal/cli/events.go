@@ -136,7 +136,7 @@ type eventView struct {
 func newEventView(e *engine.Event) *eventView {
 	v := &eventView{ID: e.ID, Image: e.Image, Name: e.Name, Network: e.Network, Status: e.Status,
 		Time: e.TimeOf(), Type: e.Type, PodID: e.PodID, Attributes: e.Attributes}
-	if v.Attributes == nil {
+	if v.Attributes == nil && e.Type == engine.EventContainer { // podman: {} for a container's, null for the others
 		v.Attributes = map[string]string{}
 	}
 	if code, err := strconv.Atoi(e.Attributes["exitCode"]); err == nil && e.Status == "died" {

@@ -20,6 +20,9 @@ type ImportOptions struct {
 	// SignaturePolicy is the policy file the import must satisfy ("" : the default), Source
 	// the tarball's path or URL ("-" or "" : standard input).
 	SignaturePolicy, Source string
+	// Created is the image's creation time (zero: now); podman's import of a file takes the
+	// file's modification time, so that importing one file twice gives one image.
+	Created time.Time
 }
 
 // Import makes a one-layer image from a root filesystem tarball (plain, gzip, bzip2, or zstd
@@ -53,6 +56,9 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 	}
 	return s.addLayerImage(ref, nil, r, "importing tarball", func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string) {
 		now := time.Now().UTC()
+		if !o.Created.IsZero() {
+			now = o.Created.UTC()
+		}
 		cfg.Created = Time{Time: now}
 		cfg.RootFS = RootFS{Type: "layers", DiffIDs: []Hash{mustHash(layer.DiffID)}}
 		cfg.History = []History{{
