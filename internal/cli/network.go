@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,7 +105,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 			}
 			var rows []any
 			for _, n := range sel {
-				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Network: n})
+				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Labels: joinLabels(n.Labels), Network: n})
 			}
 			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.ID}}\t{{.Name}}\t{{.Driver}}", headers: map[string]string{"ID": "NETWORK ID"}})
 		},
@@ -136,7 +139,11 @@ func newNetworkCommand(a *app) *cobra.Command {
 				return err
 			}
 			rmTime.set = cmd.Flags().Changed("time")
-			return removeEach(a, args, func(n string) error { return rt.NetworkRemoveTimeout(context.Background(), n, force, rmTime.ptr()) })
+			// As podman: a missing network is exit 1 (and skipped with -f), a network in use
+			// stops the removal with exit 2.
+			return removeWithCodes(a, args, force, true, func(n string) error {
+				return rt.NetworkRemoveTimeout(context.Background(), n, force, rmTime.ptr())
+			})
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers and pods using it too")
@@ -201,18 +208,29 @@ func newNetworkCommand(a *app) *cobra.Command {
 // are fields of its own, which the template shortcut prints (format_fast.go).
 type netRow struct {
 	ID, Name, Driver string
+	Labels           string // "k=v,k2=v2", sorted, as podman's network ls prints them
 	*network.Network
 }
 
-// filterNetworks applies network ls's --filter: name= (a part of the name), id= (a prefix),
+// joinLabels is labels as podman's listings print them: key=value pairs, sorted, comma-separated.
+func joinLabels(labels map[string]string) string {
+	keys := slices.Sorted(maps.Keys(labels))
+	for i, k := range keys {
+		keys[i] = k + "=" + labels[k]
+	}
+	return strings.Join(keys, ",")
+}
+
+// filterNetworks applies network ls's --filter: name= (a regular expression), id= (a prefix),
 // driver=, label=, label!=, until=, dangling= (no container uses it). Values of one key are
 // alternatives; different keys must all match.
 func filterNetworks(rt *engine.Runtime, ns []*network.Network, filters []string) ([]*network.Network, error) {
 	spec := filterSpec{what: "network", keys: []string{"name", "id", "driver", "label", "label!", "until", "dangling"}}
 	return filterListing(ns, filters, spec, func(n *network.Network) time.Time { return n.Created }, func(n *network.Network, k, v string) bool {
 		switch k {
-		case "name":
-			return strings.Contains(n.Name, v)
+		case "name": // a regular expression, as podman's (an invalid one matches nothing)
+			ok, _ := regexp.MatchString(v, n.Name)
+			return ok
 		case "id":
 			return strings.HasPrefix(n.ID, v)
 		case "driver":

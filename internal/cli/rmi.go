@@ -93,3 +93,39 @@ func runRmi(a *app, args []string, o *rmiOptions) error {
 	}
 	return &errdefs.ExitError{Code: code, Err: errs[len(errs)-1]}
 }
+
+// removeWithCodes removes every name, printing each one removed, with podman's exit codes for
+// the failures (the last error returned, the others printed): 1 when something was missing, 2
+// when something was in use, 125 for anything else. ignoreMissing (-f) skips missing names;
+// stopInUse ends the removal at the first name in use (podman's network rm).
+func removeWithCodes(a *app, names []string, ignoreMissing, stopInUse bool, remove func(name string) error) error {
+	var errs []error
+	code := 1
+	for _, name := range names {
+		err := remove(name)
+		switch {
+		case err == nil:
+			fmt.Fprintln(a.stdout, name)
+			continue
+		case ignoreMissing && errdefs.Is(err, errdefs.ErrNotFound):
+			continue
+		case errdefs.Is(err, errdefs.ErrInUse):
+			if code != 125 {
+				code = 2
+			}
+		case !errdefs.Is(err, errdefs.ErrNotFound):
+			code = 125
+		}
+		errs = append(errs, err)
+		if stopInUse && errdefs.Is(err, errdefs.ErrInUse) {
+			break
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, e := range errs[:len(errs)-1] {
+		fmt.Fprintf(a.stderr, "Error: %v\n", e)
+	}
+	return &errdefs.ExitError{Code: code, Err: errs[len(errs)-1]}
+}

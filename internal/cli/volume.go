@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/view"
 )
@@ -44,6 +46,9 @@ func newVolumeCommand(a *app) *cobra.Command {
 			if len(args) == 1 {
 				name = args[0]
 			}
+			if driver != "local" { // pea has no volume plugins
+				return fmt.Errorf("volume %s uses volume plugin %s but it could not be retrieved: no volume plugin with name %s available: %w", name, driver, driver, errdefs.ErrNotFound)
+			}
 			v, err := rt.CreateVolume(name, l, o)
 			if err != nil {
 				return err
@@ -72,6 +77,9 @@ func newVolumeCommand(a *app) *cobra.Command {
 			}
 			if vs, err = filterVolumes(rt, vs, lsFilters); err != nil {
 				return err
+			}
+			if len(vs) == 0 && format != "json" {
+				return nil // podman prints nothing, not even the header
 			}
 			if quiet {
 				for _, v := range vs {
@@ -136,7 +144,8 @@ func newVolumeCommand(a *app) *cobra.Command {
 			if args, err = allVolumes(rt, args, rmAll); err != nil {
 				return err
 			}
-			return removeEach(a, args, func(n string) error { return rt.RemoveVolumeTimeout(n, force, rmTime.ptr()) })
+			// podman's exit codes: 1 for a missing volume (none with -f), 2 for one in use
+			return removeWithCodes(a, args, force, false, func(n string) error { return rt.RemoveVolumeTimeout(n, force, rmTime.ptr()) })
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers using the volume too")
@@ -259,15 +268,23 @@ func allVolumes(rt *engine.Runtime, args []string, all bool) ([]string, error) {
 	return names, nil
 }
 
-// filterVolumes applies volume ls's --filter: name= (a part of the name), driver=, label=,
+// filterVolumes applies volume ls's --filter: name= (a regular expression), driver=, label=,
 // opt= (an option KEY or KEY=VALUE), scope= (local), until=, dangling= (no container uses it).
 // Filters of one key are alternatives; different keys must all match.
 func filterVolumes(rt *engine.Runtime, vs []*model.Volume, filters []string) ([]*model.Volume, error) {
 	spec := filterSpec{what: "volume", keys: []string{"name", "driver", "label", "opt", "scope", "until", "dangling"}}
+	for _, f := range filters { // name= is a regular expression, as podman's
+		if v, ok := strings.CutPrefix(f, "name="); ok {
+			if _, err := regexp.Compile(v); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return filterListing(vs, filters, spec, func(v *model.Volume) time.Time { return v.Created }, func(vol *model.Volume, k, v string) bool {
 		switch k {
 		case "name":
-			return strings.Contains(vol.Name, v)
+			ok, _ := regexp.MatchString(v, vol.Name)
+			return ok
 		case "driver":
 			return vol.Driver == v
 		case "label":
