@@ -69,11 +69,14 @@ func TestParityImagesListing(t *testing.T) {
 			t.Errorf("--filter %s: %q, want %q", filter, got, want)
 		}
 	}
-	// The intermediate image of the first RUN is listed with -a, and by intermediate=true.
-	inter := e.Pea("images", "-a", "-q", "--filter", "intermediate=true")
-	if len(inter) != 12 {
-		t.Fatalf("intermediate=true: %q", inter)
+	// The images of the LABEL and first RUN steps are listed with -a, and by intermediate=true;
+	// the second RUN's image is the one built, made on the first's.
+	inters := strings.Fields(e.Pea("images", "-a", "-q", "--filter", "intermediate=true"))
+	if len(inters) != 2 {
+		t.Fatalf("intermediate=true: %q", inters)
 	}
+	inter := inters[0] // newest first
+
 	if got := e.Pea("images", "--format", "{{.ParentId}}", "two-steps"); !strings.HasPrefix(got, inter) {
 		t.Errorf("ParentId of the built image %q, want the intermediate %s", got, inter)
 	}
@@ -237,5 +240,69 @@ func TestParitySaveLoadFormats(t *testing.T) {
 	}
 	if r := e.Fails(125, "save"); !strings.Contains(r.Stderr, "need at least 1 argument") {
 		t.Errorf("save: %s", r)
+	}
+}
+
+// build: podman's step lines ([stage/stages] STEP k/m, a "--> ID" after each step's image,
+// COMMIT, "Successfully tagged"), an image and a history entry per step (config steps
+// empty_layer, "FROM ..." comments naming the image each step started from), RUN's history
+// with the stage's ARGs, and the cache found by the images' records, not by their comments.
+func TestParityBuildSteps(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"Containerfile": "FROM localhost/bb AS first\nARG WHO=x\nRUN echo $WHO > /who\nFROM localhost/bb\nCOPY --from=first /who /who\nLABEL team=red\nCMD [\"cat\", \"/who\"]\n",
+	})
+	r := e.Try("build", "-t", "steps", "--build-arg", "WHO=me", "--network", "none", ctx)
+	if r.Code != 0 {
+		t.Fatal(r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	id := lines[len(lines)-1]
+	for _, want := range []string{
+		"[1/2] STEP 1/3: FROM localhost/bb AS first\n[1/2] STEP 2/3: ARG WHO=x\n--> ",
+		"\n[1/2] STEP 3/3: RUN echo $WHO > /who\n--> ",
+		"\n[2/2] STEP 3/4: LABEL team=red\n--> ",
+		"\n[2/2] STEP 4/4: CMD [\"cat\", \"/who\"]\n[2/2] COMMIT steps\n--> " + id[:11] + "\nSuccessfully tagged localhost/steps:latest\n" + id + "\n",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("build output has no %q:\n%s", want, r.Stdout)
+		}
+	}
+	var hist []struct {
+		CreatedBy  string `json:"created_by"`
+		Comment    string `json:"comment"`
+		EmptyLayer bool   `json:"empty_layer"`
+	}
+	if err := json.Unmarshal([]byte(e.Pea("image", "inspect", "--format", "{{json .History}}", "steps")), &hist); err != nil || len(hist) != 4 {
+		t.Fatalf("history: %v %+v", err, hist)
+	}
+	if h := hist[1]; !strings.HasPrefix(h.CreatedBy, "/bin/sh -c #(nop) COPY ") || h.Comment != "FROM localhost/bb:latest" || h.EmptyLayer {
+		t.Errorf("the COPY entry: %+v", h)
+	}
+	if h := hist[2]; h.CreatedBy != "/bin/sh -c #(nop) LABEL team=red" || !h.EmptyLayer || !strings.HasPrefix(h.Comment, "FROM ") || len(h.Comment) != 17 {
+		t.Errorf("the LABEL entry: %+v", h)
+	}
+	if h := hist[3]; h.CreatedBy != `/bin/sh -c #(nop) CMD ["cat", "/who"]` || !h.EmptyLayer {
+		t.Errorf("the CMD entry: %+v", h)
+	}
+	// The second build takes every step from the cache.
+	r = e.Try("build", "-t", "steps2", "--build-arg", "WHO=me", "--network", "none", ctx)
+	if r.Code != 0 || strings.Count(r.Stdout, "--> Using cache ") != 5 || !strings.HasSuffix(r.Stdout, id+"\n") {
+		t.Errorf("the second build: %s", r)
+	}
+	if got := e.Pea("run", "--rm", "--network", "none", "steps"); got != "me" {
+		t.Errorf("the image runs: %q", got)
+	}
+	// RUN's entry names the stage's ARGs with values.
+	var runBy string
+	for _, img := range strings.Fields(e.Pea("images", "-a", "-q", "--no-trunc")) {
+		for _, cb := range strings.Split(e.Pea("history", "--no-trunc", "--format", "{{.CreatedBy}}", strings.TrimPrefix(img, "sha256:")), "\n") {
+			if strings.Contains(cb, "echo $WHO") {
+				runBy = cb
+			}
+		}
+	}
+	if runBy != "|1 WHO=me /bin/sh -c echo $WHO > /who" {
+		t.Errorf("RUN's history entry: %q", runBy)
 	}
 }

@@ -183,7 +183,7 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 	// one in the tar, so the same files give the same bytes).
 	sum := sha256.Sum256(buf.Bytes())
 	key := b.cacheKey(in.cmd, hex.EncodeToString(sum[:]))
-	if b.cached(key) {
+	if b.cached(key, 1) {
 		return nil
 	}
 	return b.commit(&buf, fmt.Sprintf("/bin/sh -c #(nop) %s %s", in.cmd, arg), key)

@@ -93,7 +93,7 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 	argvJSON, _ := json.Marshal(argv)
 	envJSON, _ := json.Marshal(env)
 	key := b.cacheKey("RUN", string(argvJSON), string(envJSON), network, strings.Join(in.mounts, "\x00"))
-	if b.cached(key) {
+	if b.cached(key, 1) {
 		return nil
 	}
 	mounts, cleanup, err := b.runMounts(ctx, in)
@@ -141,7 +141,7 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 	go func() {
 		pw.CloseWithError(writeChanges(pw, upper, uidMap, gidMap))
 	}()
-	err = b.commit(pr, "/bin/sh -c "+arg, key)
+	err = b.commit(pr, b.runCreatedBy(arg), key)
 	pr.CloseWithError(io.ErrClosedPipe)
 	return err
 }

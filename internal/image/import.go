@@ -54,7 +54,7 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 	if comment == "" {
 		comment = "imported from tarball"
 	}
-	return s.addLayerImage(ref, nil, r, "importing tarball", func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string) {
+	return s.addLayerImage(ref, nil, "", r, "importing tarball", func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string) {
 		now := time.Now().UTC()
 		if !o.Created.IsZero() {
 			now = o.Created.UTC()
@@ -73,7 +73,7 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 // addLayerImage stores an image whose last layer is the tar stream r (unpacked and its blob
 // stored in one pass), named ref ("" leaves it untagged): build gives the config and every
 // layer and blob of the image once that layer is stored. what names r in an error.
-func (s *Store) addLayerImage(ref string, annotations map[string]string, r io.Reader, what string, build func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string)) (*Image, error) {
+func (s *Store) addLayerImage(ref string, annotations map[string]string, buildKey string, r io.Reader, what string, build func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string)) (*Image, error) {
 	names, err := localNames(ref)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *Store) addLayerImage(ref string, annotations map[string]string, r io.Re
 	}
 	ok := false
 	defer func() { in.close(ok) }()
-	in.annotations = annotations
+	in.annotations, in.buildKey = annotations, buildKey
 	blob, layer, err := in.storeLayer(r, "", "", true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)

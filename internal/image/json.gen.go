@@ -45,7 +45,7 @@ func decIndex(s *jsonfast.Scanner, v *index) error {
 	})
 }
 
-var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest", "annotations"}
+var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest", "annotations", "buildKey"}
 
 func decImage(s *jsonfast.Scanner, v *Image) error {
 	return s.Object(func(key []byte) error {
@@ -240,6 +240,11 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 				}); err != nil {
 					return err
 				}
+			}
+			return nil
+		case "buildKey":
+			if err := s.Str(&v.BuildKey); err != nil {
+				return err
 			}
 			return nil
 		}

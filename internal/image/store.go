@@ -70,6 +70,9 @@ type Image struct {
 	ConfigDigest string `json:"configDigest"`
 	// Annotations are the manifest's (podman's image inspect shows them).
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// BuildKey is the cache key of the build step that made the image ("" : not a build's):
+	// a later build's same step on the same image uses this image instead of running again.
+	BuildKey string `json:"buildKey,omitempty"`
 }
 
 // Dangling reports whether the image has no name.
