@@ -306,3 +306,22 @@ func TestParityBuildSteps(t *testing.T) {
 		t.Errorf("RUN's history entry: %q", runBy)
 	}
 }
+
+// rmi: -f ignores images that do not exist; several failures are one error listing them, as
+// podman's; an image in use is refused in podman's words, exit 2.
+func TestParityRmi(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("rmi", "-f", "nosuch")
+	r := e.Fails(1, "rmi", "nosuch1", "nosuch2")
+	if r.Stderr != "Error: 2 errors occurred:\n\t* nosuch1: image not known\n\t* nosuch2: image not known\n" {
+		t.Errorf("rmi of two missing images: %q", r.Stderr)
+	}
+	id := e.Pea("create", "--name", "user", "localhost/bb", "true")
+	r = e.Fails(2, "rmi", "localhost/bb")
+	if r.Stderr != "Error: image used by "+id+": image is in use by a container: consider listing external containers and force-removing image\n" {
+		t.Errorf("rmi of an image in use: %q", r.Stderr)
+	}
+	if r := e.Fails(125, "untag", "localhost/bb", "nosuch:tag"); r.Stderr != "Error: localhost/nosuch:tag: tag not known\n" {
+		t.Errorf("untag of a missing tag: %q", r.Stderr)
+	}
+}

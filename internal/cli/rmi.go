@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -34,7 +35,7 @@ func newRmiCommand(a *app) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.all, "all", "a", false, "remove all images")
-	f.BoolVarP(&o.force, "force", "f", false, "remove images with several names given by ID, and the containers using them")
+	f.BoolVarP(&o.force, "force", "f", false, "remove images with several names given by ID, and the containers using them (and ignore images that do not exist)")
 	f.BoolVarP(&o.ignore, "ignore", "i", false, "ignore images that do not exist")
 	f.BoolVar(&o.noPrune, "no-prune", false, "do not remove dangling parents (accepted for compatibility)")
 	return cmd
@@ -60,8 +61,8 @@ func runRmi(a *app, args []string, o *rmiOptions) error {
 	for _, name := range args {
 		untagged, deleted, err := rt.ImageRemoveWith(name, opts)
 		if err != nil {
-			if o.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
-				continue
+			if (o.ignore || o.force) && errdefs.Is(err, errdefs.ErrNotFound) {
+				continue // as podman's: --force also ignores images that do not exist
 			}
 			errs = append(errs, err)
 			continue
@@ -88,10 +89,15 @@ func runRmi(a *app, args []string, o *rmiOptions) error {
 			code = 125
 		}
 	}
-	for _, e := range errs[:len(errs)-1] {
-		fmt.Fprintf(a.stderr, "Error: %v\n", e)
+	if len(errs) == 1 {
+		return &errdefs.ExitError{Code: code, Err: errs[0]}
 	}
-	return &errdefs.ExitError{Code: code, Err: errs[len(errs)-1]}
+	// podman's rmi reports several failures as one error listing them.
+	msg := fmt.Sprintf("%d errors occurred:", len(errs))
+	for _, e := range errs {
+		msg += "\n\t* " + e.Error()
+	}
+	return &errdefs.ExitError{Code: code, Err: errors.New(msg)}
 }
 
 // removeWithCodes removes every name, printing each one removed, with podman's exit codes for

@@ -47,7 +47,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 				name = args[0]
 			}
 			if driver != "local" { // pea has no volume plugins
-				return fmt.Errorf("volume %s uses volume plugin %s but it could not be retrieved: no volume plugin with name %s available: %w", name, driver, driver, errdefs.ErrNotFound)
+				return errdefs.Errorf(errdefs.ErrNotFound, "volume %s uses volume plugin %s but it could not be retrieved: no volume plugin with name %s available: required plugin missing", name, driver, driver)
 			}
 			v, err := rt.CreateVolume(name, l, o)
 			if err != nil {

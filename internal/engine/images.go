@@ -298,7 +298,7 @@ func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagg
 	}
 	if ids := users[img.ID]; len(ids) > 0 {
 		if !o.Force {
-			return nil, nil, fmt.Errorf("image used by %s: image is in use by a container: %w", ids[0], errdefs.ErrInUse)
+			return nil, nil, errdefs.Errorf(errdefs.ErrInUse, "image used by %s: image is in use by a container: consider listing external containers and force-removing image", ids[0])
 		}
 		for _, id := range ids {
 			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true}); err != nil {

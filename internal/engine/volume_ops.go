@@ -79,7 +79,7 @@ func (r *Runtime) RemoveVolumeTimeout(name string, force bool, timeout *uint) er
 	}
 	if len(users) > 0 {
 		if !force {
-			return fmt.Errorf("volume %s is being used by the following container(s): %s: %w", name, strings.Join(users, ", "), errdefs.ErrInUse)
+			return errdefs.Errorf(errdefs.ErrInUse, "volume %s is being used by the following container(s): %s: volume is being used", name, strings.Join(users, ", "))
 		}
 		for _, id := range users {
 			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true, Timeout: timeout}); err != nil {

@@ -330,8 +330,8 @@ func (m *Manager) Get(name string) (*Network, error) {
 			found = n
 		}
 	}
-	if found == nil {
-		return nil, fmt.Errorf("network %s: %w", name, errdefs.ErrNotFound)
+	if found == nil { // podman's words
+		return nil, errdefs.Errorf(errdefs.ErrNotFound, "unable to find network with name or ID %s: network not found", name)
 	}
 	return found, nil
 }
