@@ -158,7 +158,7 @@ func TestBuildFailures(t *testing.T) {
 		{"RUN true\n", 125, "no FROM instruction"},
 		{"FROM localhost/bb\nFROBNICATE x\n", 125, "unknown instruction FROBNICATE"},
 		{"FROM localhost/bb\nCOPY nosuch /x\n", 125, "COPY nosuch: no such file in the build context"},
-		{"FROM localhost/bb\nADD http://127.0.0.1:1/x /x\n", 125, "adds local files only"},
+		{"FROM localhost/bb\nADD http://127.0.0.1:1/x /x\n", 125, "connection refused"},
 		{"FROM localhost/bb AS a\nFROM localhost/bb\nCOPY --from=nosuchstage /x /y\n", 125, "neither an earlier stage nor an image"},
 		{"FROM localhost/bb AS a\nFROM localhost/bb\nCOPY --from=a /nosuch /y\n", 125, "COPY --from=a /nosuch"},
 		{"FROM localhost/nosuch\n", 125, "nosuch"},

@@ -5,6 +5,8 @@ package tests
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -324,4 +326,40 @@ func TestParityRmi(t *testing.T) {
 	if r := e.Fails(125, "untag", "localhost/bb", "nosuch:tag"); r.Stderr != "Error: localhost/nosuch:tag: tag not known\n" {
 		t.Errorf("untag of a missing tag: %q", r.Stderr)
 	}
+}
+
+// build: ADD of an http URL downloads the file (mode 0600, a tar not unpacked, named after the
+// URL in a directory), as podman's; it was refused.
+func TestParityBuildAddURL(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/files/remote.txt":
+			w.Write([]byte("remote content\n"))
+		case "/files/arch.tar":
+			http.ServeFile(w, r, tinyTar(t, "in the tar"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": "FROM localhost/bb\n" +
+		"ADD " + srv.URL + "/files/remote.txt /r.txt\nADD " + srv.URL + "/files/arch.tar /arch/\n"})
+	e.Pea("build", "-q", "-t", "addurl", "--network", "none", ctx)
+	if got := e.Pea("run", "--rm", "--network", "none", "addurl", "sh", "-c", "cat /r.txt; stat -c '%a %s' /r.txt /arch/arch.tar"); got != "remote content\n600 15\n600 "+strconv.Itoa(int(fileSize(t, tinyTar(t, "in the tar")))) {
+		t.Errorf("the downloaded files: %q", got)
+	}
+	writeContext(t, ctx, map[string]string{"Containerfile": "FROM localhost/bb\nADD " + srv.URL + "/files/missing /m\n"})
+	if r := e.Fails(125, "build", "--network", "none", ctx); !strings.Contains(r.Stderr, "404") {
+		t.Errorf("ADD of a missing URL: %s", r)
+	}
+}
+
+func fileSize(t *testing.T, p string) int64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

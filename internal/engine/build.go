@@ -12,7 +12,8 @@ package engine
 // one, and COPY --from=NAME|NUMBER|IMAGE copies out of an earlier stage's image or any image;
 // the last stage is the image built (or --target's). ADD unpacks local tars; RUN's mounts and
 // the build's RUN settings are in build_run.go; SHELL, HEALTHCHECK, ONBUILD and here-documents
-// in build_instr.go; COPY and ADD in build_copy.go. ADD of URLs is refused with its own message.
+// in build_instr.go; COPY and ADD in build_copy.go (ADD fetches http and https URLs through the
+// registry helper).
 // build_more.go has the platform check, the stages left out (those the image built does not
 // need), named contexts (--build-context), and what follows the image: --output, --manifest;
 // build_meta.go what the image built carries beyond its config (--annotation, --os-version,
