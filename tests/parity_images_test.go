@@ -363,3 +363,18 @@ func fileSize(t *testing.T, p string) int64 {
 	}
 	return fi.Size()
 }
+
+// build: the working directory a RUN needs is made for the RUN's user, as podman's builds make
+// it (the runtime made it root's, and a USER's RUN could not write there).
+func TestParityBuildWorkdirOwner(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"Containerfile": "FROM localhost/bb\nUSER 1000\nWORKDIR /srv/app/data\nRUN touch written\nUSER 0:0\nWORKDIR /opt/root-owned\nRUN true\n",
+	})
+	e.Pea("build", "-q", "-t", "wd", "--network", "none", ctx)
+	got := e.Pea("run", "--rm", "--network", "none", "--user", "0", "wd", "stat", "-c", "%n %u", "/srv", "/srv/app", "/srv/app/data", "/srv/app/data/written", "/opt", "/opt/root-owned")
+	want := "/srv 1000\n/srv/app 1000\n/srv/app/data 1000\n/srv/app/data/written 1000\n/opt 0\n/opt/root-owned 0"
+	if got != want {
+		t.Errorf("the working directories:\n%s\nwant\n%s", got, want)
+	}
+}
