@@ -163,3 +163,15 @@ func TestParityKubeDownMissing(t *testing.T) {
 	}
 	e.Fails(125, "kube", "play", "--down", y)
 }
+
+// Listing and pruning verbs refuse an argument with podman's words, not as an unknown command.
+func TestParityTakesNoArguments(t *testing.T) {
+	e := newEnv(t)
+	for _, verb := range [][]string{{"volume", "ls"}, {"volume", "prune"}, {"network", "ls"}, {"network", "prune"},
+		{"image", "prune"}, {"system", "df"}, {"info"}, {"events"}, {"secret", "ls"}, {"system", "prune"}, {"load"}} {
+		r := e.Fails(125, append(verb, "extra")...)
+		if want := "Error: `pea " + strings.Join(verb, " ") + "` takes no arguments\n"; r.Stderr != want {
+			t.Errorf("%v extra: %q, want %q", verb, r.Stderr, want)
+		}
+	}
+}

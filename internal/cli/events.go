@@ -36,7 +36,7 @@ func newEventsCommand(a *app) *cobra.Command {
 		Long: "Show what pea did to containers, pods, images, volumes and networks, oldest first, then follow.\n" +
 			"Filters: container=, event= (or status=), image=, label=KEY[=VALUE], network=, pod=, type=, volume=;\n" +
 			"values of one key are ORed, different keys ANDed.",
-		Args: cobra.NoArgs,
+		Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEvents(a, &o)
 		},

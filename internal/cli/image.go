@@ -60,7 +60,7 @@ func newImagePruneCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prune [options]",
 		Short: "Remove unused images",
-		Args:  cobra.NoArgs,
+		Args:  takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			what := "all dangling images"
 			if all {

@@ -19,7 +19,7 @@ func newInfoCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "info [options]",
 		Short: "Display information about the host and the store",
-		Args:  cobra.NoArgs,
+		Args:  takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +26,8 @@ func newLoadCommand(a *app) *cobra.Command {
 		Use:   "load [options]",
 		Short: "Load image(s) from a tar archive",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return errors.New("`podman load` takes no arguments")
+			if err := takesNoArgs(cmd, args); err != nil {
+				return err
 			}
 			var r io.Reader = a.stdin
 			if o.input != "" && o.input != "-" {

@@ -77,7 +77,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	var quiet, noHeading, noTrunc bool
 	var filters []string
 	ls := &cobra.Command{
-		Use: "ls [options]", Aliases: []string{"list"}, Short: "List networks", Args: cobra.NoArgs,
+		Use: "ls [options]", Aliases: []string{"list"}, Short: "List networks", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
@@ -150,7 +150,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	rm.Flags().UintVarP(&rmTime.val, "time", "t", 10, "with --force, seconds to wait before killing the containers using it")
 	var po pruneOptions
 	prune := &cobra.Command{
-		Use: "prune [options]", Short: "Remove every unused network", Args: cobra.NoArgs,
+		Use: "prune [options]", Short: "Remove every unused network", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return po.run(a, "WARNING! This will remove all networks not used by at least one container.", func(rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
 				return rt.NetworkPrune(context.Background(), f)

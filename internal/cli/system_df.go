@@ -31,7 +31,7 @@ func newDfCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "df [options]",
 		Short: "Show the disk space used by images, containers and volumes",
-		Args:  cobra.NoArgs,
+		Args:  takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {

@@ -65,7 +65,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 	var quiet, noHeading bool
 	var lsFilters []string
 	ls := &cobra.Command{
-		Use: "ls [options]", Aliases: []string{"list"}, Short: "List volumes", Args: cobra.NoArgs,
+		Use: "ls [options]", Aliases: []string{"list"}, Short: "List volumes", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
@@ -197,7 +197,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 
 	var po pruneOptions
 	prune := &cobra.Command{
-		Use: "prune [options]", Short: "Remove every unused volume", Args: cobra.NoArgs,
+		Use: "prune [options]", Short: "Remove every unused volume", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			warning := ""
 			if !po.force {
