@@ -175,3 +175,32 @@ func TestParityTakesNoArguments(t *testing.T) {
 		}
 	}
 }
+
+// system prune lists what went in podman's order and ends with the space reclaimed; a prune
+// whose question finds its standard input at its end fails with EOF, as podman's.
+func TestParitySystemPrune(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "stopped", "--label", "k=v", "localhost/bb", "true")
+	e.Pea("volume", "create", "--label", "k=v", "spare")
+	e.Pea("network", "create", "--label", "k=v", "spare-net")
+	e.Pea("import", "-q", "--change", "LABEL k=v", busyboxTar(t))
+	out := e.Pea("system", "prune", "-f", "--volumes", "--filter", "label=k=v")
+	var heads []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "Deleted ") || strings.HasPrefix(l, "Total ") {
+			heads = append(heads, strings.Join(strings.Fields(l)[:2], " "))
+		}
+	}
+	if strings.Join(heads, ", ") != "Deleted Containers, Deleted Volumes, Deleted Networks, Deleted Images, Total reclaimed" {
+		t.Errorf("system prune:\n%s", out)
+	}
+	e.Pea("volume", "create", "v-eof") // volume prune asks only when something would go
+	for _, verb := range [][]string{{"volume", "prune"}, {"image", "prune"}, {"network", "prune"}, {"system", "prune"}} {
+		if r := e.PeaIn("", verb...); r.Code != 125 || !strings.HasSuffix(r.Stderr, "Error: EOF\n") {
+			t.Errorf("%v with nothing on stdin: %s", verb, r)
+		}
+		if r := e.PeaIn("\n", verb...); r.Code != 0 {
+			t.Errorf("%v answered with an empty line: %s", verb, r)
+		}
+	}
+}

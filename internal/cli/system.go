@@ -34,9 +34,10 @@ func newSystemCommand(a *app) *cobra.Command {
 				if volumes {
 					vols = "\t- all volumes not used by at least one container\n"
 				}
-				if !confirm(a, "WARNING! This command removes:\n\t- all stopped containers\n\t- all networks not used by at least one container\n"+
-					vols+"\t- "+images+"\n\t- all dangling build cache\n") {
-					return nil
+				yes, err := confirmOrEOF(a, "WARNING! This command removes:\n\t- all stopped containers\n\t- all networks not used by at least one container\n"+
+					vols+"\t- "+images+"\n\t- all dangling build cache\n")
+				if err != nil || !yes {
+					return err
 				}
 			}
 			rt, err := a.engine()
@@ -147,7 +148,7 @@ func systemPrune(a *app, rt *engine.Runtime, all, volumes bool, f engine.PruneFi
 	for _, g := range []struct {
 		what string
 		ids  []string
-	}{{"Pods", rep.Pods}, {"Containers", rep.Containers}, {"Networks", rep.Networks}, {"Images", rep.Images}, {"Volumes", rep.Volumes}} {
+	}{{"Containers", rep.Containers}, {"Pods", rep.Pods}, {"Volumes", rep.Volumes}, {"Networks", rep.Networks}, {"Images", rep.Images}} {
 		if len(g.ids) == 0 {
 			continue
 		}
@@ -156,6 +157,8 @@ func systemPrune(a *app, rt *engine.Runtime, all, volumes bool, f engine.PruneFi
 			fmt.Fprintln(a.stdout, id)
 		}
 	}
+	// podman's order of the lists, and its last line
+	fmt.Fprintf(a.stdout, "Total reclaimed space: %s\n", dfSize(rep.Reclaimed))
 	return nil
 }
 
