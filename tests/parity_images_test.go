@@ -135,6 +135,9 @@ func TestParityImagesListing(t *testing.T) {
 	if got := e.Pea("image", "inspect", "--format", "{{.Size}}", "localhost/bb"); got != strconv.FormatInt(want, 10) {
 		t.Errorf("inspect .Size %s, want %d", got, want)
 	}
+	if tree := e.Pea("image", "tree", "localhost/bb"); !strings.Contains(tree, "\nSize:     "+strconv.FormatFloat(float64(want)/1e6, 'g', 4, 64)+"MB\n") {
+		t.Errorf("image tree's size, want %d bytes:\n%s", want, tree)
+	}
 	if strings.Contains(strings.Join(got[2:], " "), ".") {
 		t.Errorf("CreatedTime has a fraction of a second: %q", got[2:])
 	}
