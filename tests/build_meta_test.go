@@ -81,7 +81,11 @@ func TestBuildImageMeta(t *testing.T) {
 	args := []string{"build", "--network", "none", "--annotation", "org.example.a=1", "--annotation", "b=two words",
 		"--os-version", "10.0.17763.1", "--os-feature", "win32k", "--os-feature", "extra", "-t", "meta", ctx}
 	id := buildID(t, e.Pea(args...))
-	wantAnn := map[string]string{"org.example.a": "1", "b": "two words"}
+	// Besides the build's own, podman's base annotations: the FROM image's name and the
+	// digest of the image the build's last step started from (here the FROM image).
+	bbDigest := e.Pea("image", "inspect", "--format", "{{.Digest}}", "localhost/bb")
+	wantAnn := map[string]string{"org.example.a": "1", "b": "two words",
+		"org.opencontainers.image.base.name": "localhost/bb:latest", "org.opencontainers.image.base.digest": bbDigest}
 	var got map[string]string
 	if err := json.Unmarshal([]byte(e.Pea("image", "inspect", "--format", "{{json .Annotations}}", id)), &got); err != nil || !reflect.DeepEqual(got, wantAnn) {
 		t.Fatalf("image inspect Annotations: %v %v", got, err)
@@ -95,10 +99,11 @@ func TestBuildImageMeta(t *testing.T) {
 	if plain == id {
 		t.Fatal("the build without --annotation gave the annotated image")
 	}
-	if got := e.Pea("image", "inspect", "--format", "{{json .Annotations}}", plain); got != "{}" {
+	baseAnn := map[string]string{"org.opencontainers.image.base.name": "localhost/bb:latest", "org.opencontainers.image.base.digest": bbDigest}
+	if got := e.Pea("image", "inspect", "--format", "{{json .Annotations}}", plain); got != `{"org.opencontainers.image.base.digest":"`+bbDigest+`","org.opencontainers.image.base.name":"localhost/bb:latest"}` {
 		t.Fatalf("the plain image's annotations: %s", got)
 	}
-	if ann, ver, feats := ociImageMeta(t, e, "plain"); len(ann) != 0 || ver != "" || len(feats) != 0 {
+	if ann, ver, feats := ociImageMeta(t, e, "plain"); !reflect.DeepEqual(ann, baseAnn) || ver != "" || len(feats) != 0 {
 		t.Fatalf("the plain image: %v %q %v", ann, ver, feats)
 	}
 	// The same flags again: the cached image, annotations and all.
@@ -110,7 +115,9 @@ func TestBuildImageMeta(t *testing.T) {
 	// annotations do not (they are the manifest's, not the config's).
 	ctx2 := writeContext(t, filepath.Join(e.Dir, "ctx2"), map[string]string{"Containerfile": "FROM localhost/meta\nLABEL k=v\n"})
 	child := buildID(t, e.Pea("build", "--os-feature", "win32k-", "--os-feature", "new", "-t", "child", ctx2))
-	if ann, ver, feats := ociImageMeta(t, e, child); len(ann) != 0 || ver != "10.0.17763.1" || !reflect.DeepEqual(feats, []string{"extra", "new"}) {
+	metaDigest := e.Pea("image", "inspect", "--format", "{{.Digest}}", "localhost/meta")
+	if ann, ver, feats := ociImageMeta(t, e, child); !reflect.DeepEqual(ann, map[string]string{"org.opencontainers.image.base.name": "localhost/meta:latest",
+		"org.opencontainers.image.base.digest": metaDigest}) || ver != "10.0.17763.1" || !reflect.DeepEqual(feats, []string{"extra", "new"}) {
 		t.Fatalf("the child image: %v %q %v", ann, ver, feats)
 	}
 	// A push sends the stored OCI manifest, annotations included.

@@ -56,8 +56,9 @@ func TestImageImportChange(t *testing.T) {
 	e := newEnv(t)
 	id := e.Pea("import", "-c", `CMD ["/bin/echo", "hi"]`, "--change", "ENV FOO=bar", "-c", "WORKDIR /srv",
 		"-c", "LABEL team=pea", "-c", "EXPOSE 8080", "-m", "my import", busyboxTar(t), "imp:v1")
-	if len(id) != 64 {
-		t.Fatalf("import printed %q, want a 64-digit ID", id)
+	id, ok := strings.CutPrefix(id, "sha256:") // podman prints the ID so
+	if len(id) != 64 || !ok {
+		t.Fatalf("import printed %q, want sha256: and a 64-digit ID", id)
 	}
 	if got := e.Pea("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"); got != "localhost/imp:v1 "+id[:12] {
 		t.Errorf("images: %q", got)
@@ -79,7 +80,7 @@ func TestImageImportChange(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatal(r)
 	}
-	dangling := strings.TrimSpace(r.Stdout)
+	dangling := strings.TrimPrefix(strings.TrimSpace(r.Stdout), "sha256:")
 	if got := e.Pea("images", "--filter", "dangling=true", "--format", "{{.Repository}} {{.Tag}} {{.ID}}"); got != "<none> <none> "+dangling[:12] {
 		t.Errorf("dangling: %q", got)
 	}
@@ -213,7 +214,7 @@ func TestImageErrors(t *testing.T) {
 	seen := map[byte]string{}
 	var prefix string
 	for i := 0; i < 17 && prefix == ""; i++ {
-		id := e.Pea("import", tinyTar(t, fmt.Sprint(i)))
+		id := strings.TrimPrefix(e.Pea("import", tinyTar(t, fmt.Sprint(i))), "sha256:")
 		if _, ok := seen[id[0]]; ok {
 			prefix = id[:1]
 		}

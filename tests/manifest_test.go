@@ -57,7 +57,7 @@ func TestManifestList(t *testing.T) {
 	reg := strings.TrimPrefix(srv.URL, "http://")
 
 	amdID := e.Pea("images", "--no-trunc", "-q", "localhost/bb:latest")
-	armID := e.Pea("import", "--arch", "arm64", "--variant", "v8", busyboxTar(t), "localhost/bb-arm64")
+	armID := strings.TrimPrefix(e.Pea("import", "--arch", "arm64", "--variant", "v8", busyboxTar(t), "localhost/bb-arm64"), "sha256:")
 	if got := e.Pea("image", "inspect", "--format", "{{.Architecture}}/{{.Os}}", "localhost/bb-arm64"); got != "arm64/linux" {
 		t.Fatalf("import --arch: %q", got)
 	}

@@ -112,7 +112,7 @@ func statIDs(t *testing.T, path string) (uint32, uint32) {
 // mappings), and what the user makes in a bind mount is the user's on the host.
 func TestRootlessKeepID(t *testing.T) {
 	e := newRangedEnv(t).withBusybox()
-	if got, want := e.U("info", "--format", "{{.Host.IDMappings.uidmap}}"), fmt.Sprintf("[{0 %d 1} {1 %d 65536}]", rangedUID, rangedSubStart); got != want {
+	if got, want := e.U("info", "--format", "{{.Host.IDMappings.UIDMap}}"), fmt.Sprintf("[{0 %d 1} {1 %d 65536}]", rangedUID, rangedSubStart); got != want {
 		t.Fatalf("the user's namespace maps %s, want %s", got, want)
 	}
 	vol := filepath.Join(e.home, "vol")

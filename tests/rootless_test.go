@@ -154,7 +154,7 @@ func (e *RootlessEnv) teardown() {
 // container makes belong to the user on the host.
 func TestRootlessRunsContainers(t *testing.T) {
 	e := newRootlessEnv(t).withBusybox()
-	info := e.U("info", "--format", "{{.Host.Security.rootless}} {{.Host.IDMappings.uidmap}} {{.Store.GraphRoot}}")
+	info := e.U("info", "--format", "{{.Host.Security.Rootless}} {{.Host.IDMappings.UIDMap}} {{.Store.GraphRoot}}")
 	if want := fmt.Sprintf("true [{0 %d 1}] %s", rootlessUID, e.Root); info != want {
 		t.Fatalf("info: %q, want %q", info, want)
 	}

@@ -104,7 +104,8 @@ func TestGenerateSystemd(t *testing.T) {
 	}
 	podUnit, _ := os.ReadFile(filepath.Join(dir, "pod-pp.service"))
 	memberUnit, _ := os.ReadFile(filepath.Join(dir, "container-m1.service"))
-	if unitValue(t, string(podUnit), "Requires") != "container-m1.service" || unitValue(t, string(memberUnit), "BindsTo") != "pod-pp.service" {
+	// The pod's unit wants its containers' (podman 4.3's Wants, not Requires).
+	if !strings.Contains(string(podUnit), "\nWants=container-m1.service\nBefore=container-m1.service\n") || unitValue(t, string(memberUnit), "BindsTo") != "pod-pp.service" {
 		t.Fatalf("pod units:\n%s\n%s", podUnit, memberUnit)
 	}
 	verifyUnits(t, filepath.Join(dir, "pod-pp.service"), filepath.Join(dir, "container-m1.service"))

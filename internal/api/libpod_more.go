@@ -91,7 +91,7 @@ func (s *Server) imageTree(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"Tree": view.ImageTree(img, layers)})
+	writeJSON(w, http.StatusOK, map[string]string{"Tree": view.ImageTree(img, rt.ImageStorageSize(img), layers)})
 	return nil
 }
 

@@ -70,7 +70,7 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runt
 	imgs, _ := rt.ImageList()
 	hostname, _ := os.Hostname()
 	cgroupVersion := "1"
-	if info.Host.CgroupVersion == "v2" {
+	if info.Host.CgroupsVersion == "v2" {
 		cgroupVersion = "2"
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -36,7 +36,7 @@ func newEventsCommand(a *app) *cobra.Command {
 		Long: "Show what pea did to containers, pods, images, volumes and networks, oldest first, then follow.\n" +
 			"Filters: container=, event= (or status=), image=, label=KEY[=VALUE], network=, pod=, type=, volume=;\n" +
 			"values of one key are ORed, different keys ANDed.",
-		Args: cobra.NoArgs,
+		Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEvents(a, &o)
 		},
@@ -121,7 +121,7 @@ func runEvents(a *app, o *eventsOptions) error {
 
 // eventView is an event as podman's --format shows it (its JSON field names).
 type eventView struct {
-	ContainerExitCode *int   `json:",omitempty"`
+	ContainerExitCode int    `json:",omitempty"` // 0 unless died, as podman's (an int there)
 	ID                string `json:",omitempty"`
 	Image             string `json:",omitempty"`
 	Name              string `json:",omitempty"`
@@ -135,14 +135,25 @@ type eventView struct {
 
 func newEventView(e *engine.Event) *eventView {
 	v := &eventView{ID: e.ID, Image: e.Image, Name: e.Name, Network: e.Network, Status: e.Status,
-		Time: e.TimeOf(), Type: e.Type, PodID: e.PodID, Attributes: e.Attributes}
-	if v.Attributes == nil {
+		Time: e.TimeOf(), Type: e.Type, PodID: e.PodID, Attributes: shownAttributes(e)}
+	if v.Attributes == nil && e.Type == engine.EventContainer { // podman: {} for a container's, null for the others
 		v.Attributes = map[string]string{}
 	}
 	if code, err := strconv.Atoi(e.Attributes["exitCode"]); err == nil && e.Status == "died" {
-		v.ContainerExitCode = &code
+		v.ContainerExitCode = code
 	}
 	return v
+}
+
+// shownAttributes are an event's attributes as podman's events show them: a died event's exit
+// code is its ContainerExitCode, not an attribute (the Docker API shows it as one).
+func shownAttributes(e *engine.Event) map[string]string {
+	if _, ok := e.Attributes["exitCode"]; !ok || e.Type != engine.EventContainer {
+		return e.Attributes
+	}
+	out := maps.Clone(e.Attributes)
+	delete(out, "exitCode")
+	return out
 }
 
 // humanEvent is podman's line for an event: time, type, status, ID, then what the type adds.
@@ -159,8 +170,9 @@ func humanEvent(e *engine.Event, noTrunc bool) string {
 		if e.PodID != "" {
 			b.WriteString(", pod_id=" + e.PodID)
 		}
-		for _, k := range slices.Sorted(maps.Keys(e.Attributes)) {
-			b.WriteString(", " + k + "=" + e.Attributes[k])
+		attrs := shownAttributes(e)
+		for _, k := range slices.Sorted(maps.Keys(attrs)) {
+			b.WriteString(", " + k + "=" + attrs[k])
 		}
 		b.WriteString(")")
 		return b.String()

@@ -280,7 +280,8 @@ func (g *systemdGen) podUnits(pi *engine.PodInfo) []unit {
 	var b strings.Builder
 	b.WriteString(g.header(podName, podName))
 	if len(names) > 0 {
-		fmt.Fprintf(&b, "Requires=%s\nBefore=%s\n", strings.Join(names, " "), strings.Join(names, " "))
+		// podman 4.3's pod unit wants its containers' (a container's failure does not stop it)
+		fmt.Fprintf(&b, "Wants=%s\nBefore=%s\n", strings.Join(names, " "), strings.Join(names, " "))
 	}
 	b.WriteString(g.extraDeps())
 	b.WriteString(g.service(infraID, g.peaCmd("pod", "start", ref), g.peaCmd("pod", "stop", "-t", strconv.FormatUint(uint64(t), 10), ref), t))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +60,7 @@ func newImagePruneCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prune [options]",
 		Short: "Remove unused images",
-		Args:  cobra.NoArgs,
+		Args:  takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			what := "all dangling images"
 			if all {
@@ -98,10 +99,15 @@ func newImageHistoryCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				return printJSONStyle(a.stdout, historyJSON(img), jsonCompact)
+			imgs, err := rt.ImageList()
+			if err != nil {
+				return err
 			}
-			rows := historyRows(img, noTrunc, human)
+			ids := historyIDs(imgs, img)
+			if format == "json" {
+				return printJSONStyle(a.stdout, historyJSON(img, ids), jsonCompact)
+			}
+			rows := historyRows(img, ids, noTrunc, human)
 			if quiet {
 				for _, r := range rows {
 					fmt.Fprintln(a.stdout, r.ID)
@@ -127,16 +133,51 @@ func newImageHistoryCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-func historyRows(img *image.Image, noTrunc, human bool) []*historyRow {
+// historyIDs gives each history entry of img the ID podman's history shows for it ("" for
+// <missing>): walking from the newest entry, an entry gets the first image (oldest first) whose
+// layers are those of img up to the layer the walk is at, unless an earlier entry took that
+// image; an entry that made a layer moves the walk one layer down (never below the bottom one).
+// So a built image's newest entry may show the ID of an earlier step's image of the same layers,
+// as podman's does.
+func historyIDs(imgs []*image.Image, img *image.Image) []string {
+	order := slices.Clone(imgs)
+	slices.SortStableFunc(order, func(a, b *image.Image) int { return a.Created.Compare(b.Created) })
+	firstOn := func(layers []string) string {
+		for _, p := range order {
+			if !p.IsList() && slices.Equal(p.Layers, layers) {
+				return p.ID
+			}
+		}
+		return ""
+	}
+	h := img.Config.History
+	ids := make([]string, len(h))
+	used := map[string]bool{}
+	depth := len(img.Layers)
+	for x := len(h) - 1; x >= 0 && depth > 0; x-- {
+		if id := firstOn(img.Layers[:depth]); id != "" && !used[id] {
+			ids[x], used[id] = id, true
+		}
+		if !h[x].EmptyLayer && depth > 1 {
+			depth--
+		}
+	}
+	return ids
+}
+
+func historyRows(img *image.Image, ids []string, noTrunc, human bool) []*historyRow {
 	var rows []*historyRow
 	layer := 0
-	for _, h := range img.Config.History {
+	for i, h := range img.Config.History {
 		r := &historyRow{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment, Size: "0 B"}
+		if ids[i] != "" {
+			r.ID = truncID(ids[i], noTrunc)
+		}
 		r.Created = h.Created.Time.Format("2006-01-02T15:04:05Z07:00")
 		if human {
 			r.Created = ago(h.Created.Time)
 		}
-		r.CreatedAt = h.Created.Time.Format("2006-01-02T15:04:05Z07:00")
+		r.CreatedAt = h.Created.Time.Truncate(time.Second).Local().Format("2006-01-02 15:04:05 -0700 MST")
 		if !h.EmptyLayer && layer < len(img.LayerSizes) {
 			r.Size = humanSize(img.LayerSizes[layer])
 			layer++
@@ -147,10 +188,8 @@ func historyRows(img *image.Image, noTrunc, human bool) []*historyRow {
 		rows = append([]*historyRow{r}, rows...)
 	}
 	if len(rows) == 0 {
-		rows = []*historyRow{{Created: ago(img.Created), Size: humanSize(img.Size)}}
+		rows = []*historyRow{{ID: truncID(img.ID, noTrunc), Created: ago(img.Created), Size: humanSize(img.Size)}}
 	}
-	rows[0].ID = truncID(img.ID, noTrunc)
-	rows[0].Tags = img.Names
 	return rows
 }
 
@@ -165,12 +204,15 @@ type historyLayerJSON struct {
 	CreatedAt string    `json:"Created"`
 }
 
-func historyJSON(img *image.Image) []historyLayerJSON {
+func historyJSON(img *image.Image, ids []string) []historyLayerJSON {
 	out := []historyLayerJSON{}
 	layer := 0
-	for _, h := range img.Config.History {
+	for i, h := range img.Config.History {
 		e := historyLayerJSON{ID: "<missing>", Created: h.Created.Time.UTC(), CreatedBy: h.CreatedBy, Comment: h.Comment,
 			CreatedAt: h.Created.Time.UTC().Format(time.RFC3339)}
+		if ids[i] != "" {
+			e.ID = ids[i]
+		}
 		if !h.EmptyLayer && layer < len(img.LayerSizes) {
 			e.Size = img.LayerSizes[layer]
 			layer++
@@ -178,8 +220,7 @@ func historyJSON(img *image.Image) []historyLayerJSON {
 		out = append([]historyLayerJSON{e}, out...)
 	}
 	if len(out) == 0 {
-		out = append(out, historyLayerJSON{Created: img.Created.UTC(), Size: img.Size, CreatedAt: img.Created.UTC().Format(time.RFC3339)})
+		out = append(out, historyLayerJSON{ID: img.ID, Created: img.Created.UTC(), Size: img.Size, CreatedAt: img.Created.UTC().Format(time.RFC3339)})
 	}
-	out[0].ID = img.ID
 	return out
 }

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"regexp"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
@@ -26,7 +29,7 @@ func newImageInspectCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return inspectEach(a, args, format, func(name string) (any, error) { return imageInspectValue(rt, name) })
+			return inspectEach(a, args, imageInspectFormat(format), func(name string) (any, error) { return imageInspectValue(rt, name) })
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")
@@ -46,5 +49,18 @@ func imageInspectValue(rt *engine.Runtime, name string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toImageInspect(img, dirs), nil
+	parent := ""
+	if imgs, err := rt.ImageList(); err == nil {
+		if p := image.DirectParent(imgs, img); p != nil {
+			parent = p.ID
+		}
+	}
+	return toImageInspect(img, dirs).WithStore(rt.ImageStorageSize(img), parent), nil
+}
+
+// imageInspectFormat rewrites podman's spellings of the view's fields in an inspect template
+// as podman does: {{.Id}} is {{.ID}}, .Config.Healthcheck is the image's .HealthCheck.
+func imageInspectFormat(format string) string {
+	format = regexp.MustCompile(`{{\s*\.Id\s*}}`).ReplaceAllString(format, "{{.ID}}")
+	return strings.ReplaceAll(format, ".Config.Healthcheck", ".HealthCheck")
 }

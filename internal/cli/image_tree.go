@@ -25,7 +25,7 @@ func newImageTreeCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = io.WriteString(a.stdout, view.ImageTree(img, layers))
+			_, err = io.WriteString(a.stdout, view.ImageTree(img, rt.ImageStorageSize(img), layers))
 			return err
 		},
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +29,9 @@ type imageRow struct {
 	ID, Repository, Tag, Digest      string
 	Created, CreatedSince, CreatedAt string
 	CreatedTime                      time.Time
-	Size, VirtualSize, SharedSize    string
+	Size                             string
+	VirtualSize                      int64 // bytes, as podman's template shows it
+	SharedSize                       int
 	Names, RepoTags, RepoDigests     []string
 	History                          string // names the image has had, newest first, as "a, b"
 	Labels                           map[string]string
@@ -51,9 +55,9 @@ type imageJSON struct {
 	Containers  int               `json:"Containers"`
 	ReadOnly    bool              `json:"ReadOnly,omitempty"`
 	Dangling    bool              `json:"Dangling,omitempty"`
-	Names       []string          `json:"Names"`
-	Digest      string            `json:"Digest"`
-	History     []string          `json:"History"`
+	Names       []string          `json:"Names,omitempty"` // podman leaves these out when empty
+	Digest      string            `json:"Digest,omitempty"`
+	History     []string          `json:"History,omitempty"`
 	Created     int64             `json:"Created"`
 	CreatedAt   string            `json:"CreatedAt"`
 }
@@ -85,6 +89,9 @@ func newImagesCommand(a *app) *cobra.Command {
 }
 
 func runImages(a *app, o *imagesOptions) error {
+	if !slices.Contains([]string{"created", "id", "repository", "size", "tag"}, o.sort) {
+		return invalid("%q is not a valid field for sorting. Choose from: id, repository, size, tag, created", o.sort)
+	}
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -101,17 +108,24 @@ func runImages(a *app, o *imagesOptions) error {
 	if err != nil {
 		return err
 	}
+	parents := image.Intermediates(imgs)
+	flt.users, flt.parents = users, parents
 	var rows []*imageRow
 	var jsonOut []imageJSON
-	var hidden map[string]bool
-	if !o.all {
-		hidden = image.Intermediates(imgs)
-	}
+	now := time.Now()
+	// Listed oldest first (the store's order, which podman's sorts keep among equal rows), then
+	// sorted.
+	slices.Reverse(imgs)
 	for _, img := range imgs {
-		if !flt.matchImage(img) || hidden[img.ID] {
+		if !flt.matchImage(img) || !o.all && parents[img.ID] {
 			continue
 		}
-		imgRows := imageRows(img, len(users[img.ID]), o.noTrunc)
+		size := rt.ImageStorageSize(img)
+		parent := ""
+		if p := image.DirectParent(imgs, img); p != nil {
+			parent = p.ID
+		}
+		imgRows := imageRows(img, len(users[img.ID]), size, parent, o.noTrunc, now)
 		var kept []*imageRow
 		for _, r := range imgRows {
 			if flt.matchRow(r) {
@@ -122,9 +136,18 @@ func runImages(a *app, o *imagesOptions) error {
 			continue
 		}
 		rows = append(rows, kept...)
-		jsonOut = append(jsonOut, toImageJSON(img, len(users[img.ID])))
+		j := toImageJSON(img, len(users[img.ID]))
+		j.Size, j.VirtualSize, j.ParentID = size, size, parent
+		jsonOut = append(jsonOut, j)
 	}
 	sortImageRows(rows, o.sort)
+	if o.format == "json" { // podman's json wins over -q
+		if jsonOut == nil {
+			jsonOut = []imageJSON{}
+		}
+		sortImageJSON(jsonOut, rows)
+		return printJSON(a.stdout, jsonOut)
+	}
 	if o.quiet {
 		seen := map[string]bool{}
 		for _, r := range rows {
@@ -134,12 +157,6 @@ func runImages(a *app, o *imagesOptions) error {
 			}
 		}
 		return nil
-	}
-	if o.format == "json" {
-		if jsonOut == nil {
-			jsonOut = []imageJSON{}
-		}
-		return printJSON(a.stdout, jsonOut)
 	}
 	items := make([]any, len(rows))
 	for i, r := range rows {
@@ -158,17 +175,28 @@ func runImages(a *app, o *imagesOptions) error {
 	})
 }
 
-// imageRows makes one row per name (repository and tag) of img, or one <none> row.
-func imageRows(img *image.Image, containers int, noTrunc bool) []*imageRow {
+// sortImageJSON puts the images in the order of their first rows.
+func sortImageJSON(out []imageJSON, rows []*imageRow) {
+	first := map[string]int{}
+	for i, r := range rows {
+		if _, ok := first[r.img.ID]; !ok {
+			first[r.img.ID] = i
+		}
+	}
+	slices.SortStableFunc(out, func(a, b imageJSON) int { return first[a.ID] - first[b.ID] })
+}
+
+// imageRows makes one row per name (repository and tag) of img, or one <none> row; size is
+// what the image takes in the store, parent the image it was made on top of ("" : none).
+func imageRows(img *image.Image, containers int, size int64, parent string, noTrunc bool, now time.Time) []*imageRow {
 	base := imageRow{
 		ID:          truncID(img.ID, noTrunc),
 		Digest:      img.Digest,
-		Created:     ago(img.Created),
+		Created:     agoFrom(now, img.Created),
 		CreatedAt:   img.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
-		CreatedTime: img.Created,
-		Size:        humanSize(img.Size),
-		VirtualSize: humanSize(img.Size),
-		SharedSize:  humanSize(0),
+		CreatedTime: img.Created.Truncate(time.Second).Local(), // podman keeps Unix seconds
+		Size:        humanSize(size),
+		VirtualSize: size,
 		Names:       nonNil(img.Names),
 		RepoTags:    nonNil(img.Names),
 		RepoDigests: nonNil(img.RepoDigests()),
@@ -176,6 +204,7 @@ func imageRows(img *image.Image, containers int, noTrunc bool) []*imageRow {
 		Labels:      img.Config.Config.Labels,
 		Dangling:    img.Dangling(),
 		Containers:  containers,
+		ParentId:    parent,
 		Arch:        img.Config.Architecture,
 		Os:          img.Config.OS,
 		img:         img,
@@ -211,7 +240,7 @@ func toImageJSON(img *image.Image, containers int) imageJSON {
 }
 
 func sortImageRows(rows []*imageRow, by string) {
-	less := func(a, b *imageRow) bool { return a.CreatedTime.After(b.CreatedTime) }
+	less := func(a, b *imageRow) bool { return a.img.Created.After(b.img.Created) }
 	switch by {
 	case "id":
 		less = func(a, b *imageRow) bool { return a.ID < b.ID }
@@ -220,7 +249,7 @@ func sortImageRows(rows []*imageRow, by string) {
 	case "tag":
 		less = func(a, b *imageRow) bool { return a.Tag < b.Tag }
 	case "size":
-		less = func(a, b *imageRow) bool { return a.img.Size < b.img.Size }
+		less = func(a, b *imageRow) bool { return a.VirtualSize < b.VirtualSize }
 	}
 	// insertion sort keeps equal rows (an image's names) in their order
 	for i := 1; i < len(rows); i++ {
@@ -236,37 +265,53 @@ type imageFilter struct {
 	refs          []string
 	dangling      *bool
 	labels        []string
+	notLabels     []string // label!=: none may match
 	before, since *time.Time
+	until         *time.Time
 	ids           []string
 	readonly      *bool
+	intermediate  *bool
+	manifest      *bool
+	containers    *bool
+	// users counts each image's containers (for containers=).
+	users map[string][]string
+	// parents are the images another one was made on top of (for intermediate=).
+	parents map[string]bool
 }
 
 func parseImageFilters(rt *engine.Runtime, filters []string) (*imageFilter, error) {
 	f := &imageFilter{}
+	bools := map[string]**bool{"dangling": &f.dangling, "readonly": &f.readonly, "intermediate": &f.intermediate,
+		"manifest": &f.manifest, "containers": &f.containers}
 	for _, s := range filters {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
-			return nil, invalid("invalid image filter %q: want KEY=VALUE", s)
+			return nil, invalid("invalid image filter %q: must be in the format \"filter=value or filter!=value\"", s)
 		}
 		switch k {
 		case "reference":
 			f.refs = append(f.refs, v)
-		case "dangling", "readonly", "intermediate":
-			b, err := parseBoolFilter(k, v)
+		case "dangling", "readonly", "intermediate", "manifest", "containers":
+			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, err
+				if k == "containers" {
+					return nil, invalid("unsupported value %q for containers filter", v)
+				}
+				return nil, invalid("non-boolean value %q for %s filter: %v", v, k, err)
 			}
-			if k == "dangling" {
-				f.dangling = &b
-			} else if k == "readonly" {
-				f.readonly = &b
+			p := bools[k]
+			if *p != nil && **p != b {
+				return nil, invalid("specifying %q filter more than once with different values is not supported", k)
 			}
+			*p = &b
 		case "label":
 			f.labels = append(f.labels, v)
-		case "before", "since":
+		case "label!":
+			f.notLabels = append(f.notLabels, v)
+		case "before", "since", "after":
 			img, err := rt.ImageLookup(v)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("could not find local image for filter %q=%q: %w", k, v, err)
 			}
 			t := img.Created
 			if k == "before" {
@@ -274,33 +319,41 @@ func parseImageFilters(rt *engine.Runtime, filters []string) (*imageFilter, erro
 			} else {
 				f.since = &t
 			}
+		case "until":
+			t, err := engine.ParseTimeArg(v)
+			if err != nil {
+				return nil, invalid("failed to parse value as time or duration: %q", v)
+			}
+			f.until = &t
 		case "id":
 			f.ids = append(f.ids, strings.TrimPrefix(v, "sha256:"))
 		default:
-			return nil, invalid("invalid image filter %q: supported are reference, dangling, label, before, since, id, readonly", k)
+			return nil, invalid("unsupported image filter %q", k)
 		}
 	}
 	return f, nil
-}
-
-func parseBoolFilter(k, v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "true", "1":
-		return true, nil
-	case "false", "0":
-		return false, nil
-	}
-	return false, invalid("invalid filter %s=%q: want true or false", k, v)
 }
 
 func (f *imageFilter) matchImage(img *image.Image) bool {
 	if f.dangling != nil && img.Dangling() != *f.dangling {
 		return false
 	}
-	if f.readonly != nil && *f.readonly {
+	if f.readonly != nil && *f.readonly { // pea has no read-only (additional) image stores
+		return false
+	}
+	if f.manifest != nil && img.IsList() != *f.manifest {
+		return false
+	}
+	if f.containers != nil && (len(f.users[img.ID]) > 0) != *f.containers {
+		return false
+	}
+	if f.intermediate != nil && (img.Dangling() && f.parents[img.ID]) != *f.intermediate {
 		return false
 	}
 	if f.before != nil && !img.Created.Before(*f.before) || f.since != nil && !img.Created.After(*f.since) {
+		return false
+	}
+	if f.until != nil && !img.Created.Before(*f.until) {
 		return false
 	}
 	if len(f.ids) > 0 {
@@ -314,6 +367,11 @@ func (f *imageFilter) matchImage(img *image.Image) bool {
 	}
 	for _, l := range f.labels {
 		if !model.LabelsMatch(img.Config.Config.Labels, l) {
+			return false
+		}
+	}
+	for _, l := range f.notLabels {
+		if model.LabelsMatch(img.Config.Config.Labels, l) {
 			return false
 		}
 	}

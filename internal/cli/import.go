@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +54,7 @@ func newImportCommand(a *app) *cobra.Command {
 
 func runImport(a *app, src, ref string, o *importOptions) error {
 	var r io.Reader
+	var created time.Time
 	switch {
 	case src == "-":
 		r = a.stdin
@@ -66,9 +68,12 @@ func runImport(a *app, src, ref string, o *importOptions) error {
 	default:
 		f, err := os.Open(src)
 		if err != nil {
-			return fmt.Errorf("import: %w", err)
+			return fmt.Errorf("error opening %q: %w", src, err)
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			created = fi.ModTime()
+		}
 		r = f
 	}
 	rt, err := a.engine()
@@ -76,10 +81,10 @@ func runImport(a *app, src, ref string, o *importOptions) error {
 		return err
 	}
 	img, err := rt.ImageImport(r, ref, image.ImportOptions{Changes: o.changes, Message: o.message,
-		Arch: o.arch, OS: o.os, Variant: o.variant, SignaturePolicy: o.signaturePolicy, Source: src})
+		Arch: o.arch, OS: o.os, Variant: o.variant, SignaturePolicy: o.signaturePolicy, Source: src, Created: created})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(a.stdout, img.ID)
+	fmt.Fprintln(a.stdout, "sha256:"+img.ID) // as podman prints it
 	return nil
 }

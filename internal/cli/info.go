@@ -1,13 +1,15 @@
 package cli
 
 import (
-	"fmt"
+	"bytes"
+	"encoding/json"
 	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/kube/k8s"
 )
 
 func init() { register(newInfoCommand, "info") }
@@ -17,7 +19,7 @@ func newInfoCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "info [options]",
 		Short: "Display information about the host and the store",
-		Args:  cobra.NoArgs,
+		Args:  takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
@@ -34,34 +36,19 @@ func newInfoCommand(a *app) *cobra.Command {
 			if format != "" {
 				return renderEach(a.stdout, format, []any{in}, jsonTwo)
 			}
-			h, s := in.Host, in.Store
-			fmt.Fprintf(a.stdout, "host:\n  arch: %s\n  hostname: %s\n  kernel: %s\n  os: %s\n  cpus: %d\n  memTotal: %d\n  memFree: %d\n",
-				h.Arch, h.Hostname, h.Kernel, h.OS, h.CPUs, h.MemTotal, h.MemFree)
-			fmt.Fprintf(a.stdout, "  cgroupVersion: %s\n  cgroupManager: %s\n  networkBackend: %s\n  uptime: %s\n", h.CgroupVersion, h.CgroupManager, h.NetworkBackend, h.Uptime)
-			for _, c := range []struct {
-				k string
-				v engine.ComponentInfo
-			}{{"ociRuntime", h.OCIRuntime}, {"conmon", h.Conmon}, {"catatonit", h.Catatonit}} {
-				fmt.Fprintf(a.stdout, "  %s:\n    path: %s\n    version: %s\n", c.k, c.v.Path, c.v.Version)
+			// podman's YAML: the JSON document's keys sorted, at every level.
+			raw, err := json.Marshal(in)
+			if err != nil {
+				return err
 			}
-			if h.Slirp4netns.Path != "" {
-				fmt.Fprintf(a.stdout, "  slirp4netns:\n    path: %s\n    version: %s\n", h.Slirp4netns.Path, h.Slirp4netns.Version)
+			d := json.NewDecoder(bytes.NewReader(raw))
+			d.UseNumber()
+			var doc any
+			if err := d.Decode(&doc); err != nil {
+				return err
 			}
-			if rootless, _ := h.Security["rootless"].(bool); rootless {
-				fmt.Fprintf(a.stdout, "  security:\n    rootless: true\n")
-				for _, k := range []string{"uidmap", "gidmap"} {
-					fmt.Fprintf(a.stdout, "  %s:\n", k)
-					for _, m := range h.IDMappings[k] {
-						fmt.Fprintf(a.stdout, "  - container_id: %d\n    host_id: %d\n    size: %d\n", m.ContainerID, m.HostID, m.Size)
-					}
-				}
-			}
-			fmt.Fprintf(a.stdout, "store:\n  graphRoot: %s\n  runRoot: %s\n  graphDriverName: %s\n  databasePath: %s\n", s.GraphRoot, s.RunRoot, s.GraphDriverName, s.DatabasePath)
-			fmt.Fprintf(a.stdout, "  containerStore:\n    number: %d\n    running: %d\n    paused: %d\n    stopped: %d\n",
-				s.ContainerStore["number"], s.ContainerStore["running"], s.ContainerStore["paused"], s.ContainerStore["stopped"])
-			fmt.Fprintf(a.stdout, "  podStore:\n    number: %d\n  imageStore:\n    number: %d\n  volumeStore:\n    number: %d\n",
-				s.PodStore["number"], s.ImageStore["number"], s.VolumeStore["number"])
-			return nil
+			_, err = a.stdout.Write(k8s.EncodeYAML(doc))
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pea/internal/errdefs"
 	"pea/internal/kube"
 )
 
@@ -35,6 +36,13 @@ func runKubeDown(a *app, files []string, force, quiet bool) error {
 	}
 	rt, err := a.engine()
 	if err != nil {
+		return err
+	}
+	// As podman's, a pod of the YAML that is not there fails the command, and nothing goes.
+	if name, err := kube.MissingPod(rt, m); err != nil || name != "" {
+		if err == nil {
+			err = fmt.Errorf("no pod with name or ID %s found: %w", name, errdefs.ErrNoSuchPod)
+		}
 		return err
 	}
 	rep, err := kube.Down(context.Background(), rt, m, force)

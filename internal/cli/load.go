@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,16 +25,28 @@ func newLoadCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "load [options]",
 		Short: "Load image(s) from a tar archive",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := takesNoArgs(cmd, args); err != nil {
+				return err
+			}
 			var r io.Reader = a.stdin
 			if o.input != "" && o.input != "-" {
-				f, err := os.Open(o.input)
+				fi, err := os.Stat(o.input)
 				if err != nil {
-					return fmt.Errorf("load: %w", err)
+					return err
 				}
-				defer f.Close()
-				r = f
+				if fi.IsDir() { // oci-dir, docker-dir
+					rc := image.TarDir(o.input)
+					defer rc.Close()
+					r = rc
+				} else {
+					f, err := os.Open(o.input)
+					if err != nil {
+						return fmt.Errorf("load: %w", err)
+					}
+					defer f.Close()
+					r = f
+				}
 			} else if f, ok := a.stdin.(*os.File); ok && isTerminal(f) {
 				return fmt.Errorf("cannot read from terminal, use command-line redirection or the --input flag: %w", errdefs.ErrInvalid)
 			}
@@ -44,6 +57,17 @@ func newLoadCommand(a *app) *cobra.Command {
 			imgs, err := rt.ImageLoad(r, image.LoadOptions{SignaturePolicy: o.signaturePolicy, Source: o.input})
 			if err != nil {
 				return err
+			}
+			if !o.quiet {
+				var b strings.Builder
+				for _, img := range imgs { // the lines podman prints as it copies each image in
+					b.WriteString("Getting image source signatures\n")
+					for _, l := range img.LayerBlobs {
+						fmt.Fprintf(&b, "Copying blob %s\n", l)
+					}
+					fmt.Fprintf(&b, "Copying config %s\nWriting manifest to image destination\nStoring signatures\n", img.ConfigDigest)
+				}
+				io.WriteString(a.stderr, b.String())
 			}
 			for _, img := range imgs {
 				if len(img.Names) == 0 {

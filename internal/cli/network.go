@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,7 +86,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	var quiet, noHeading, noTrunc bool
 	var filters []string
 	ls := &cobra.Command{
-		Use: "ls [options]", Aliases: []string{"list"}, Short: "List networks", Args: cobra.NoArgs,
+		Use: "ls [options]", Aliases: []string{"list"}, Short: "List networks", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
@@ -111,7 +114,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 			}
 			var rows []any
 			for _, n := range sel {
-				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Network: n})
+				rows = append(rows, &netRow{ID: truncID(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Labels: joinLabels(n.Labels), Network: n})
 			}
 			return render(a.stdout, format, noHeading, rows, nil, table{format: "{{.ID}}\t{{.Name}}\t{{.Driver}}", headers: map[string]string{"ID": "NETWORK ID"}})
 		},
@@ -145,14 +148,18 @@ func newNetworkCommand(a *app) *cobra.Command {
 				return err
 			}
 			rmTime.set = cmd.Flags().Changed("time")
-			return removeEach(a, args, func(n string) error { return rt.NetworkRemoveTimeout(context.Background(), n, force, rmTime.ptr()) })
+			// As podman: a missing network is exit 1 (and skipped with -f), a network in use
+			// stops the removal with exit 2.
+			return removeWithCodes(a, args, force, true, func(n string) error {
+				return rt.NetworkRemoveTimeout(context.Background(), n, force, rmTime.ptr())
+			})
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers and pods using it too")
 	rm.Flags().UintVarP(&rmTime.val, "time", "t", 10, "with --force, seconds to wait before killing the containers using it")
 	var po pruneOptions
 	prune := &cobra.Command{
-		Use: "prune [options]", Short: "Remove every unused network", Args: cobra.NoArgs,
+		Use: "prune [options]", Short: "Remove every unused network", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return po.run(a, "WARNING! This will remove all networks not used by at least one container.", func(rt *engine.Runtime, f engine.PruneFilter) ([]string, error) {
 				return rt.NetworkPrune(context.Background(), f)
@@ -210,18 +217,29 @@ func newNetworkCommand(a *app) *cobra.Command {
 // are fields of its own, which the template shortcut prints (format_fast.go).
 type netRow struct {
 	ID, Name, Driver string
+	Labels           string // "k=v,k2=v2", sorted, as podman's network ls prints them
 	*network.Network
 }
 
-// filterNetworks applies network ls's --filter: name= (a part of the name), id= (a prefix),
+// joinLabels is labels as podman's listings print them: key=value pairs, sorted, comma-separated.
+func joinLabels(labels map[string]string) string {
+	keys := slices.Sorted(maps.Keys(labels))
+	for i, k := range keys {
+		keys[i] = k + "=" + labels[k]
+	}
+	return strings.Join(keys, ",")
+}
+
+// filterNetworks applies network ls's --filter: name= (a regular expression), id= (a prefix),
 // driver=, label=, label!=, until=, dangling= (no container uses it). Values of one key are
 // alternatives; different keys must all match.
 func filterNetworks(rt *engine.Runtime, ns []*network.Network, filters []string) ([]*network.Network, error) {
 	spec := filterSpec{what: "network", keys: []string{"name", "id", "driver", "label", "label!", "until", "dangling"}}
 	return filterListing(ns, filters, spec, func(n *network.Network) time.Time { return n.Created }, func(n *network.Network, k, v string) bool {
 		switch k {
-		case "name":
-			return strings.Contains(n.Name, v)
+		case "name": // a regular expression, as podman's (an invalid one matches nothing)
+			ok, _ := regexp.MatchString(v, n.Name)
+			return ok
 		case "id":
 			return strings.HasPrefix(n.ID, v)
 		case "driver":

@@ -13,10 +13,20 @@ import (
 // confirm prints podman's warning and question before a prune or a reset and reads the answer:
 // anything but y or yes (an empty standard input too) is a no.
 func confirm(a *app, warning string) bool {
+	yes, _ := confirmOrEOF(a, warning)
+	return yes
+}
+
+// confirmOrEOF is confirm whose standard input ending before an answer line is an error, as
+// podman's prunes have it ("Error: EOF", exit 125).
+func confirmOrEOF(a *app, warning string) (bool, error) {
 	fmt.Fprintf(a.stdout, "%s\nAre you sure you want to continue? [y/N] ", warning)
-	answer, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	answer, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && answer == "" {
+		return false, err
+	}
 	answer = strings.ToLower(strings.TrimSpace(answer))
-	return answer == "y" || answer == "yes"
+	return answer == "y" || answer == "yes", nil
 }
 
 // pruneOptions are the flags every prune has: --force and --filter (label=, label!=, until=).
@@ -36,8 +46,10 @@ func (o *pruneOptions) run(a *app, warning string, prune func(*engine.Runtime, e
 	if err != nil {
 		return err
 	}
-	if !o.force && warning != "" && !confirm(a, warning) {
-		return nil
+	if !o.force && warning != "" {
+		if yes, err := confirmOrEOF(a, warning); err != nil || !yes {
+			return err
+		}
 	}
 	rt, err := a.engine()
 	if err != nil {

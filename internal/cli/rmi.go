@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -34,7 +35,7 @@ func newRmiCommand(a *app) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.all, "all", "a", false, "remove all images")
-	f.BoolVarP(&o.force, "force", "f", false, "remove images with several names given by ID, and the containers using them")
+	f.BoolVarP(&o.force, "force", "f", false, "remove images with several names given by ID, and the containers using them (and ignore images that do not exist)")
 	f.BoolVarP(&o.ignore, "ignore", "i", false, "ignore images that do not exist")
 	f.BoolVar(&o.noPrune, "no-prune", false, "do not remove dangling parents (accepted for compatibility)")
 	return cmd
@@ -60,8 +61,8 @@ func runRmi(a *app, args []string, o *rmiOptions) error {
 	for _, name := range args {
 		untagged, deleted, err := rt.ImageRemoveWith(name, opts)
 		if err != nil {
-			if o.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
-				continue
+			if (o.ignore || o.force) && errdefs.Is(err, errdefs.ErrNotFound) {
+				continue // as podman's: --force also ignores images that do not exist
 			}
 			errs = append(errs, err)
 			continue
@@ -87,6 +88,47 @@ func runRmi(a *app, args []string, o *rmiOptions) error {
 		case !errdefs.Is(e, errdefs.ErrNotFound):
 			code = 125
 		}
+	}
+	if len(errs) == 1 {
+		return &errdefs.ExitError{Code: code, Err: errs[0]}
+	}
+	// podman's rmi reports several failures as one error listing them.
+	msg := fmt.Sprintf("%d errors occurred:", len(errs))
+	for _, e := range errs {
+		msg += "\n\t* " + e.Error()
+	}
+	return &errdefs.ExitError{Code: code, Err: errors.New(msg)}
+}
+
+// removeWithCodes removes every name, printing each one removed, with podman's exit codes for
+// the failures (the last error returned, the others printed): 1 when something was missing, 2
+// when something was in use, 125 for anything else. ignoreMissing (-f) skips missing names;
+// stopInUse ends the removal at the first name in use (podman's network rm).
+func removeWithCodes(a *app, names []string, ignoreMissing, stopInUse bool, remove func(name string) error) error {
+	var errs []error
+	code := 1
+	for _, name := range names {
+		err := remove(name)
+		switch {
+		case err == nil:
+			fmt.Fprintln(a.stdout, name)
+			continue
+		case ignoreMissing && errdefs.Is(err, errdefs.ErrNotFound):
+			continue
+		case errdefs.Is(err, errdefs.ErrInUse):
+			if code != 125 {
+				code = 2
+			}
+		case !errdefs.Is(err, errdefs.ErrNotFound):
+			code = 125
+		}
+		errs = append(errs, err)
+		if stopInUse && errdefs.Is(err, errdefs.ErrInUse) {
+			break
+		}
+	}
+	if len(errs) == 0 {
+		return nil
 	}
 	for _, e := range errs[:len(errs)-1] {
 		fmt.Fprintf(a.stderr, "Error: %v\n", e)

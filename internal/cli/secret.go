@@ -71,7 +71,7 @@ func newSecretCommand(a *app) *cobra.Command {
 	var quiet, noHeading bool
 	var lsFilters []string
 	ls := &cobra.Command{
-		Use: "ls [options]", Aliases: []string{"list"}, Short: "List secrets", Args: cobra.NoArgs,
+		Use: "ls [options]", Aliases: []string{"list"}, Short: "List secrets", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {

@@ -20,7 +20,7 @@ func newSystemCommand(a *app) *cobra.Command {
 	var all, volumes, force bool
 	var po pruneOptions
 	prune := &cobra.Command{
-		Use: "prune [options]", Short: "Remove stopped pods and containers, unused networks, dangling images (and volumes)", Args: cobra.NoArgs,
+		Use: "prune [options]", Short: "Remove stopped pods and containers, unused networks, dangling images (and volumes)", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := engine.ParsePruneFilters(po.filters)
 			if err != nil {
@@ -34,9 +34,10 @@ func newSystemCommand(a *app) *cobra.Command {
 				if volumes {
 					vols = "\t- all volumes not used by at least one container\n"
 				}
-				if !confirm(a, "WARNING! This command removes:\n\t- all stopped containers\n\t- all networks not used by at least one container\n"+
-					vols+"\t- "+images+"\n\t- all dangling build cache\n") {
-					return nil
+				yes, err := confirmOrEOF(a, "WARNING! This command removes:\n\t- all stopped containers\n\t- all networks not used by at least one container\n"+
+					vols+"\t- "+images+"\n\t- all dangling build cache\n")
+				if err != nil || !yes {
+					return err
 				}
 			}
 			rt, err := a.engine()
@@ -51,7 +52,7 @@ func newSystemCommand(a *app) *cobra.Command {
 	po.register(prune)
 	afterFD := -1
 	emptyTrash := &cobra.Command{
-		Use: "empty-trash", Hidden: true, Args: cobra.NoArgs,
+		Use: "empty-trash", Hidden: true, Args: takesNoArgs,
 		Short: "Delete what removals put in the store's trash, and copy a large WAL into the database (started by pea itself)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.afterCommand = true
@@ -67,7 +68,7 @@ func newSystemCommand(a *app) *cobra.Command {
 	}
 	emptyTrash.Flags().IntVar(&afterFD, "after-fd", -1, "first wait for the process this pidfd refers to to exit")
 	reset := &cobra.Command{
-		Use: "reset [options]", Short: "Remove every pod, container, image, volume and network, and the store itself", Args: cobra.NoArgs,
+		Use: "reset [options]", Short: "Remove every pod, container, image, volume and network, and the store itself", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !force && !confirm(a, fmt.Sprintf("WARNING! This will remove:\n\t- all containers\n\t- all pods\n\t- all images\n\t- all networks\n\t- all build cache\n\t- all volumes\n\t- all secrets\n\t- the store: %q\n\t- the runroot: %q",
 				a.opts.Root, a.opts.RunRoot)) {
@@ -113,7 +114,7 @@ func newSystemCommand(a *app) *cobra.Command {
 	reset.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
 	var newRuntime string
 	migrate := &cobra.Command{
-		Use: "migrate [options]", Short: "Check that this pea can open the store (pea keeps nothing that a new version must migrate)", Args: cobra.NoArgs,
+		Use: "migrate [options]", Short: "Check that this pea can open the store (pea keeps nothing that a new version must migrate)", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if newRuntime != "" {
 				return invalid("--new-runtime: pea records no runtime per container; every command uses --runtime (default crun)")
@@ -129,7 +130,7 @@ func newSystemCommand(a *app) *cobra.Command {
 	}
 	migrate.Flags().StringVar(&newRuntime, "new-runtime", "", "not supported: pea records no runtime per container")
 	renumber := &cobra.Command{
-		Use: "renumber", Short: "Renumber the locks (nothing to do: pea's locks are files named by object ID)", Args: cobra.NoArgs,
+		Use: "renumber", Short: "Renumber the locks (nothing to do: pea's locks are files named by object ID)", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := a.engine()
 			return err
@@ -148,7 +149,7 @@ func systemPrune(a *app, rt *engine.Runtime, all, volumes bool, f engine.PruneFi
 	for _, g := range []struct {
 		what string
 		ids  []string
-	}{{"Pods", rep.Pods}, {"Containers", rep.Containers}, {"Networks", rep.Networks}, {"Images", rep.Images}, {"Volumes", rep.Volumes}} {
+	}{{"Containers", rep.Containers}, {"Pods", rep.Pods}, {"Volumes", rep.Volumes}, {"Networks", rep.Networks}, {"Images", rep.Images}} {
 		if len(g.ids) == 0 {
 			continue
 		}
@@ -157,6 +158,8 @@ func systemPrune(a *app, rt *engine.Runtime, all, volumes bool, f engine.PruneFi
 			fmt.Fprintln(a.stdout, id)
 		}
 	}
+	// podman's order of the lists, and its last line
+	fmt.Fprintf(a.stdout, "Total reclaimed space: %s\n", dfSize(rep.Reclaimed))
 	return nil
 }
 

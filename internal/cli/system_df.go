@@ -31,11 +31,8 @@ func newDfCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "df [options]",
 		Short: "Show the disk space used by images, containers and volumes",
-		Args:  cobra.NoArgs,
+		Args:  takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if verbose && format != "" {
-				return invalid("--verbose and --format cannot be combined")
-			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -44,17 +41,18 @@ func newDfCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if verbose {
-				return dfVerbose(a, du.Images, du.Containers, du.Volumes)
+			if verbose { // podman's -v prints its tables whatever --format says
+				return dfVerbose(a, rt, du.Images, du.Containers, du.Volumes)
 			}
 			img := &dfRow{Type: "Images"}
 			for _, u := range du.Images {
+				size := rt.ImageStorageSize(u.Image)
 				img.Total++
-				img.RawSize += u.Image.Size
+				img.RawSize += size
 				if u.Containers > 0 {
 					img.Active++
 				} else {
-					img.RawReclaim += u.Image.Size
+					img.RawReclaim += size
 				}
 			}
 			ctr := &dfRow{Type: "Containers"}
@@ -94,26 +92,54 @@ func newDfCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every image, container and volume")
-	cmd.Flags().StringVar(&format, "format", "", "format with a Go template or json")
+	cmd.Flags().StringVar(&format, "format", "", "format with a Go template or json (not with -v, which ignores it as podman's)")
 	return cmd
 }
 
 // dfSize is a size as docker's and podman's df print it: four significant digits, no space.
 func dfSize(n int64) string { return siSize(n, 4, "") }
 
-// dfVerbose prints podman's three tables of `system df -v`.
-func dfVerbose(a *app, imgs []engine.ImageUsage, ctrs []engine.ContainerUsage, vols []engine.VolumeUsage) error {
+// dfVerbose prints podman's three tables of `system df -v`: an image row per name, its size
+// shared with the images made on it or under it (podman's rule: an image with children shares
+// all of it, one with a parent shares the parent's size), containers and volumes; times
+// without "ago", as podman's.
+func dfVerbose(a *app, rt *engine.Runtime, imgs []engine.ImageUsage, ctrs []engine.ContainerUsage, vols []engine.VolumeUsage) error {
 	now := time.Now()
+	since := func(t time.Time) string { return strings.TrimSuffix(agoFrom(now, t), " ago") }
 	var b strings.Builder
 	b.WriteString("Images space usage:\n\n")
 	t := "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS\n"
-	for _, u := range imgs {
-		repo, tag := "<none>", "<none>"
-		if len(u.Image.Names) > 0 {
-			repo, tag = image.SplitName(u.Image.Names[0])
+	all := make([]*image.Image, len(imgs))
+	for i, u := range imgs {
+		all[i] = u.Image
+	}
+	hasChild := map[string]bool{}
+	for _, c := range all {
+		if p := image.DirectParent(all, c); p != nil {
+			hasChild[p.ID] = true
 		}
-		t += fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", repo, tag, truncID(u.Image.ID, false), agoFrom(now, u.Image.Created),
-			dfSize(u.Image.Size), dfSize(0), dfSize(u.Image.Size), u.Containers)
+	}
+	for i := len(imgs) - 1; i >= 0; i-- { // oldest first, the store's order
+		u := imgs[i]
+		size := rt.ImageStorageSize(u.Image)
+		unique := size
+		if hasChild[u.Image.ID] {
+			unique = 0
+		} else if p := image.DirectParent(all, u.Image); p != nil {
+			unique -= rt.ImageStorageSize(p)
+		}
+		names := u.Image.Names
+		if len(names) == 0 {
+			names = []string{""}
+		}
+		for _, n := range names {
+			repo, tag := "<none>", "<none>"
+			if n != "" {
+				repo, tag = image.SplitName(n)
+			}
+			t += fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", repo, tag, truncID(u.Image.ID, false), since(u.Image.Created),
+				dfSize(size), dfSize(size-unique), dfSize(unique), u.Containers)
+		}
 	}
 	b.Write(alignColumns([]byte(t)))
 	b.WriteString("\nContainers space usage:\n\n")
@@ -127,7 +153,7 @@ func dfVerbose(a *app, imgs []engine.ImageUsage, ctrs []engine.ContainerUsage, v
 			}
 		}
 		t += fmt.Sprintf("%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", truncID(c.Config.ID, false), truncID(strings.TrimPrefix(c.Config.Image, "sha256:"), false),
-			quoteCommand(c.Config.Command()), vols, dfSize(u.Size), agoFrom(now, c.Config.Created), dfStatus(c), c.Config.Name)
+			quoteCommand(c.Config.Command()), vols, dfSize(u.Size), since(c.Config.Created), dfStatus(c), c.Config.Name)
 	}
 	b.Write(alignColumns([]byte(t)))
 	b.WriteString("\nLocal Volumes space usage:\n\n")

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -16,10 +14,8 @@ func newTagCommand(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "tag IMAGE TARGET_NAME [TARGET_NAME...]",
 		Short: "Add an additional name to a local image",
+		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 2 {
-				return usageError{fmt.Errorf("image name and at least one new name must be specified")}
-			}
 			rt, err := a.engine()
 			if err != nil {
 				return err

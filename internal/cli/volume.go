@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/view"
 )
@@ -45,6 +47,9 @@ func newVolumeCommand(a *app) *cobra.Command {
 			if len(args) == 1 {
 				name = args[0]
 			}
+			if driver != "local" { // pea has no volume plugins
+				return errdefs.Errorf(errdefs.ErrNotFound, "volume %s uses volume plugin %s but it could not be retrieved: no volume plugin with name %s available: required plugin missing", name, driver, driver)
+			}
 			if ignore && name != "" {
 				// An existing volume is kept as it is: the options given are not applied to it.
 				if _, err := rt.LookupVolume(name); err == nil {
@@ -69,7 +74,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 	var quiet, noHeading bool
 	var lsFilters []string
 	ls := &cobra.Command{
-		Use: "ls [options]", Aliases: []string{"list"}, Short: "List volumes", Args: cobra.NoArgs,
+		Use: "ls [options]", Aliases: []string{"list"}, Short: "List volumes", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := a.engine()
 			if err != nil {
@@ -81,6 +86,9 @@ func newVolumeCommand(a *app) *cobra.Command {
 			}
 			if vs, err = filterVolumes(rt, vs, lsFilters); err != nil {
 				return err
+			}
+			if len(vs) == 0 && format != "json" {
+				return nil // podman prints nothing, not even the header
 			}
 			if quiet {
 				for _, v := range vs {
@@ -145,7 +153,8 @@ func newVolumeCommand(a *app) *cobra.Command {
 			if args, err = allVolumes(rt, args, rmAll); err != nil {
 				return err
 			}
-			return removeEach(a, args, func(n string) error { return rt.RemoveVolumeTimeout(n, force, rmTime.ptr()) })
+			// podman's exit codes: 1 for a missing volume (none with -f), 2 for one in use
+			return removeWithCodes(a, args, force, false, func(n string) error { return rt.RemoveVolumeTimeout(n, force, rmTime.ptr()) })
 		},
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "remove the containers using the volume too")
@@ -197,7 +206,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 
 	var po pruneOptions
 	prune := &cobra.Command{
-		Use: "prune [options]", Short: "Remove every unused volume", Args: cobra.NoArgs,
+		Use: "prune [options]", Short: "Remove every unused volume", Args: takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			warning := ""
 			if !po.force {
@@ -268,15 +277,23 @@ func allVolumes(rt *engine.Runtime, args []string, all bool) ([]string, error) {
 	return names, nil
 }
 
-// filterVolumes applies volume ls's --filter: name= (a part of the name), driver=, label=,
+// filterVolumes applies volume ls's --filter: name= (a regular expression), driver=, label=,
 // opt= (an option KEY or KEY=VALUE), scope= (local), until=, dangling= (no container uses it).
 // Filters of one key are alternatives; different keys must all match.
 func filterVolumes(rt *engine.Runtime, vs []*model.Volume, filters []string) ([]*model.Volume, error) {
 	spec := filterSpec{what: "volume", keys: []string{"name", "driver", "label", "opt", "scope", "until", "dangling"}}
+	for _, f := range filters { // name= is a regular expression, as podman's
+		if v, ok := strings.CutPrefix(f, "name="); ok {
+			if _, err := regexp.Compile(v); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return filterListing(vs, filters, spec, func(v *model.Volume) time.Time { return v.Created }, func(vol *model.Volume, k, v string) bool {
 		switch k {
 		case "name":
-			return strings.Contains(vol.Name, v)
+			ok, _ := regexp.MatchString(v, vol.Name)
+			return ok
 		case "driver":
 			return vol.Driver == v
 		case "label":

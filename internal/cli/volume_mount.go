@@ -45,7 +45,7 @@ func volumeMountCommands(a *app) []*cobra.Command {
 	reload := &cobra.Command{
 		Use:   "reload",
 		Short: "Reload the volumes of volume plugins (pea has none: nothing changes)",
-		Args:  cobra.NoArgs,
+		Args:  takesNoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := a.engine()
 			return err

@@ -4,14 +4,16 @@ package engine
 // RUN runs in a real container (crun under conmon, as pea run) made from the image so far, and
 // its overlay upper directory becomes the next layer (as commit writes it); COPY and ADD write
 // their layer straight from the context directory, no container; the other instructions change
-// the config alone (image.ApplyChanges), which the next layer's image (or, at the end, an
-// empty layer's) carries. Intermediate images are removed once the last one is made.
+// the config alone (image.ApplyChanges) and make a config-only image each, as podman's builds
+// make an image per step. The steps' images stay as the cache (with --no-cache they are
+// removed once the last one is made).
 //
 // Stages: each FROM starts one (FROM IMAGE [AS NAME]); a later one may start FROM an earlier
 // one, and COPY --from=NAME|NUMBER|IMAGE copies out of an earlier stage's image or any image;
 // the last stage is the image built (or --target's). ADD unpacks local tars; RUN's mounts and
 // the build's RUN settings are in build_run.go; SHELL, HEALTHCHECK, ONBUILD and here-documents
-// in build_instr.go; COPY and ADD in build_copy.go. ADD of URLs is refused with its own message.
+// in build_instr.go; COPY and ADD in build_copy.go (ADD fetches http and https URLs through the
+// registry helper).
 // build_more.go has the platform check, the stages left out (those the image built does not
 // need), named contexts (--build-context), and what follows the image: --output, --manifest;
 // build_meta.go what the image built carries beyond its config (--annotation, --os-version,
@@ -119,6 +121,18 @@ type builder struct {
 	// final is what the image built gets beyond its config (annotations, os.version,
 	// os.features): set as the last stage ends, it goes into the images made from then on.
 	final *finalMeta
+	// from is the comment of the next step's history entry, as podman's: "FROM " and the image
+	// the step starts from (the FROM image's name, then the previous step's image's ID).
+	from string
+	// pending are the history entries of config steps made while there was no image to make
+	// theirs from (FROM scratch, before its first layer).
+	pending []image.History
+	// stageArgs are the ARGs the stage being built declared, in order (RUN's history names
+	// those with values, as podman's).
+	stageArgs []string
+	// baseName is the FROM image's name ("" : scratch or a stage), which the steps' images
+	// carry as podman's (org.opencontainers.image.base.name).
+	baseName string
 }
 
 // Build makes an image from a Containerfile and names it with o.Tags.
@@ -192,17 +206,7 @@ func (b *builder) cleanup() {
 }
 
 func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, error) {
-	seenFrom := false
-	steps := 0
-	for _, in := range ins {
-		if in.cmd != "ARG" || seenFrom {
-			steps++
-		}
-		if in.cmd == "FROM" {
-			seenFrom = true
-		}
-	}
-	if !seenFrom {
+	if !slices.ContainsFunc(ins, func(in instruction) bool { return in.cmd == "FROM" }) {
 		return nil, fmt.Errorf("no FROM instruction: %w", errdefs.ErrInvalid)
 	}
 	if b.o.Target != "" {
@@ -210,24 +214,34 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		if end < 0 {
 			return nil, fmt.Errorf("target stage %q not found in the Containerfile: %w", b.o.Target, errdefs.ErrInvalid)
 		}
-		for _, in := range ins[end:] {
-			if in.cmd != "ARG" || seenFrom {
-				steps--
-			}
-		}
 		ins = ins[:end]
 	}
 	skip := b.unusedStages(ins)
-	for i := range ins {
-		if skip[i] { // the instructions of a stage after its FROM, so each a step
-			steps--
+	// podman's step lines: STEP k/m counts the instructions of a stage (its FROM first); with
+	// several stages each line starts [stage/stages].
+	stageOf := make([]int, len(ins))
+	var stageLen []int
+	for i, in := range ins {
+		if in.cmd == "FROM" {
+			stageLen = append(stageLen, 0)
+		}
+		stageOf[i] = len(stageLen) - 1
+		if len(stageLen) > 0 {
+			stageLen[len(stageLen)-1]++
 		}
 	}
-	seenFrom = false
+	prefix := func(i int) string {
+		if len(stageLen) > 1 {
+			return fmt.Sprintf("[%d/%d] ", stageOf[i]+1, len(stageLen))
+		}
+		return ""
+	}
+	seenFrom := false
 	step := 0
 	skipping := false
 	for i, in := range ins {
 		if in.cmd == "FROM" {
+			step = 0
 			if skipping = skip[i]; skipping {
 				// A stage the image built does not need: not built, but it keeps its number.
 				if seenFrom {
@@ -247,9 +261,20 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		}
 		if in.cmd != "ARG" || seenFrom {
 			step++
-			fmt.Fprintf(b.o.Stdout, "STEP %d/%d: %s\n", step, steps, in)
+			text := in.String()
+			if in.cmd == "FROM" {
+				text = "FROM " + expandArgs(in.rest, b.fromVars())
+			}
+			fmt.Fprintf(b.o.Stdout, "%sSTEP %d/%d: %s\n", prefix(i), step, stageLen[stageOf[i]], text)
 		}
-		if err := b.do(ctx, in, &seenFrom); err != nil {
+		before := b.cur
+		err := b.do(ctx, in, &seenFrom)
+		if err == nil && in.cmd != "FROM" && seenFrom {
+			if createdBy := configCreatedBy(in); createdBy != "" {
+				err = b.configStep(createdBy)
+			}
+		}
+		if err != nil {
 			if in.cmd == "FROM" && errors.Is(err, trust.ErrRejected) {
 				return nil, fmt.Errorf("creating build container: %w", err)
 			}
@@ -260,7 +285,12 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 			}
 			return nil, err
 		}
+		// The step's image, as podman prints it (the last one's after COMMIT).
+		if in.cmd != "FROM" && i < len(ins)-1 && b.cur != nil && (before == nil || b.cur.ID != before.ID) {
+			fmt.Fprintf(b.o.Stdout, "--> %s\n", b.cur.ID[:11])
+		}
 	}
+	lastStage := stageOf[len(ins)-1]
 	for name := range b.o.Args {
 		if !b.declared[name] {
 			fmt.Fprintf(b.o.Stderr, "[Warning] one or more build args were not consumed: [%s]\n", name)
@@ -311,30 +341,94 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 			return nil, err
 		}
 	}
-	fmt.Fprintf(b.o.Stdout, "COMMIT %s\n", strings.Join(b.o.Tags, " "))
-	return b.r.ImageLookup(final.ID)
+	commit := "COMMIT"
+	if len(b.o.Tags) > 0 {
+		commit += " " + strings.Join(b.o.Tags, " ")
+	}
+	if len(stageLen) > 1 {
+		commit = fmt.Sprintf("[%d/%d] %s", lastStage+1, len(stageLen), commit)
+	}
+	img, err := b.r.ImageLookup(final.ID)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(b.o.Stdout, "%s\n--> %s\n", commit, final.ID[:11])
+	for _, t := range b.o.Tags {
+		if n, err := image.NormalizeLocalName(t); err == nil {
+			fmt.Fprintf(b.o.Stdout, "Successfully tagged %s\n", n)
+		}
+	}
+	return img, nil
 }
 
-// endStage makes the image of the stage being built, if its last instructions changed only
-// the config (or it has nothing at all), and records it under the stage's name and number.
+// configCreatedBy is the history entry podman's build writes for a step that changes the
+// config alone ("" for any other step): the instruction as written, an ARG's name only.
+func configCreatedBy(in instruction) string {
+	switch in.cmd {
+	case "ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "STOPSIGNAL", "MAINTAINER",
+		"CMD", "ENTRYPOINT", "SHELL", "HEALTHCHECK", "ONBUILD":
+		return "/bin/sh -c #(nop) " + in.String()
+	case "ARG":
+		name, _, _ := strings.Cut(strings.TrimSpace(in.rest), "=")
+		return "/bin/sh -c #(nop) ARG " + strings.TrimSpace(name)
+	}
+	return ""
+}
+
+// fromVars are the variables a FROM line expands: the ARGs so far, and the platform's.
+func (b *builder) fromVars() map[string]string {
+	vars := maps.Clone(b.vars)
+	for _, k := range []string{"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"} {
+		if _, ok := vars[k]; !ok {
+			vars[k] = platformArg(k)
+		}
+	}
+	return vars
+}
+
+// runCreatedBy is the history entry of a RUN: its command after podman's (and Docker's) list
+// of the stage's ARGs that have a value, "|N NAME=VALUE...", when there are any.
+func (b *builder) runCreatedBy(arg string) string {
+	var kv []string
+	for _, name := range slices.Sorted(slices.Values(b.stageArgs)) {
+		if v, ok := b.vars[name]; ok && !slices.Contains(kv, name+"="+v) {
+			kv = append(kv, name+"="+v)
+		}
+	}
+	if len(kv) == 0 {
+		return "/bin/sh -c " + arg
+	}
+	return fmt.Sprintf("|%d %s /bin/sh -c %s", len(kv), strings.Join(kv, " "), arg)
+}
+
+// endStage makes the image of the stage being built when its steps left it without one (FROM
+// scratch with no layer: an image of one empty layer) or changed the config after the last
+// one (--label, --unsetenv: the same history with the new config, as podman's final commit),
+// and records it under the stage's name and number.
 func (b *builder) endStage() error {
 	switch {
-	case b.cur == nil: // FROM scratch and nothing else: an image of one empty layer
-		if key := b.cacheKey("EMPTY"); !b.cached(key) {
+	case b.cur == nil:
+		if key := b.cacheKey("EMPTY"); !b.cached(key, 1) {
 			if err := b.commit(bytes.NewReader(emptyTar()), "/bin/sh -c #(nop) config", key); err != nil {
 				return err
 			}
 		}
-	case b.dirty: // the config changed after the last layer
+	case b.dirty:
 		key := b.cacheKey("CONFIG")
-		if b.cached(key) {
+		if b.cached(key, 0) {
 			break
 		}
-		img, err := b.is.Reconfigure(b.cur, b.conf, b.commitOptions("/bin/sh -c #(nop) config", key))
+		o := b.commitOptions("", key)
+		o.KeepHistory = true
+		// The image of the stage's last step, amended: the base it names is that step's.
+		if d, ok := b.cur.Annotations["org.opencontainers.image.base.digest"]; ok {
+			o.Annotations["org.opencontainers.image.base.digest"] = d
+		}
+		img, err := b.is.Reconfigure(b.cur, b.conf, o)
 		if err != nil {
 			return err
 		}
-		b.cur, b.dirty = img, false
+		b.stepImage(img)
 		b.made = append(b.made, img.ID)
 	}
 	b.stages[strconv.Itoa(b.nstage)] = b.cur
@@ -343,6 +437,21 @@ func (b *builder) endStage() error {
 	}
 	b.nstage++
 	return nil
+}
+
+// fromName is how a step's history names the FROM image it started from: the name the FROM
+// gave, in full, as podman's; else the image's first name, else its ID.
+func fromName(img *image.Image, ref string) string {
+	if n, err := image.NormalizeName(ref); err == nil && slices.Contains(img.Names, n) {
+		return n
+	}
+	if n, err := image.NormalizeLocalName(ref); err == nil && slices.Contains(img.Names, n) {
+		return n
+	}
+	if len(img.Names) > 0 {
+		return img.Names[0]
+	}
+	return img.ID[:12]
 }
 
 // emptyTar is a tar stream without entries.
@@ -361,12 +470,7 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 	case "ARG":
 		arg = expandArgs(in.rest, b.vars)
 	case "FROM": // the ARGs alone (the last stage's ENVs are not this one's), and the platform's
-		vars := maps.Clone(b.vars)
-		for _, k := range []string{"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"} {
-			if _, ok := vars[k]; !ok {
-				vars[k] = platformArg(k)
-			}
-		}
+		vars := b.fromVars()
 		arg = expandArgs(in.rest, vars)
 		if p := expandArgs(in.flags["platform"], vars); p != "" && p != platformArg("TARGETPLATFORM") {
 			return fmt.Errorf("FROM --platform=%s: pea builds for %s only: %w", p, platformArg("TARGETPLATFORM"), errdefs.ErrInvalid)
@@ -398,6 +502,8 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 		}
 		if !*seenFrom {
 			b.global[name] = b.vars[name]
+		} else if !slices.Contains(b.stageArgs, name) {
+			b.stageArgs = append(b.stageArgs, name)
 		}
 		return nil
 	case "FROM":
@@ -421,19 +527,28 @@ func (b *builder) do(ctx context.Context, in instruction, seenFrom *bool) error 
 		if b.o.From != "" && b.nstage == 0 {
 			ref[0] = b.o.From
 		}
+		b.pending, b.stageArgs, b.from, b.baseName = nil, nil, "", ""
 		switch st, ok := b.stages[strings.ToLower(ref[0])]; {
 		case ref[0] == "scratch":
 			b.cur, b.conf = nil, image.Config{}
 		case ok: // an earlier stage
 			b.cur, b.conf = st, st.Config.Config
+			b.from = "FROM " + st.ID[:12]
 		default:
 			img, err := b.r.resolveImage(ctx, ref[0], CreateOptions{Pull: b.o.Pull, Registry: b.o.Registry})
 			if err != nil {
 				return err
 			}
 			b.cur, b.conf = img, img.Config.Config
+			b.baseName = fromName(img, ref[0])
+			b.from = "FROM " + b.baseName
 		}
 		b.stageBase = b.cur
+		// As podman's builds: the images of the steps have a PATH, the default one when the
+		// FROM image sets none (a FROM alone still gives the FROM image itself).
+		if !hasEnv(b.conf.Env, "PATH") {
+			b.conf.Env = append(slices.Clone(b.conf.Env), defaultPath)
+		}
 		if len(b.o.Env) > 0 {
 			for _, kv := range b.o.Env {
 				k, v, _ := strings.Cut(kv, "=")

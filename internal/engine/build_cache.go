@@ -1,7 +1,7 @@
 package engine
 
-// A build step's image: its commit, and the layer cache (a step's key kept in its history
-// comment; the image an earlier build made for the key is used instead of running it again).
+// A build step's image: its commit, and the layer cache (a step's key kept in its image's
+// record; the image an earlier build made for the key is used instead of running it again).
 
 import (
 	"archive/tar"
@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"time"
@@ -20,7 +21,7 @@ import (
 )
 
 // commit stores the image so far: cur's layers and one more from layer, with conf; key (when
-// not "") is the step's cache key, kept in the new history entry's comment.
+// not "") is the step's cache key, kept in the new image's record.
 func (b *builder) commit(layer io.Reader, createdBy, key string) error {
 	if b.o.Timestamp != nil {
 		src, t := layer, *b.o.Timestamp
@@ -33,20 +34,66 @@ func (b *builder) commit(layer io.Reader, createdBy, key string) error {
 	if err != nil {
 		return err
 	}
-	b.cur, b.dirty = img, false
+	b.stepImage(img)
 	b.made = append(b.made, img.ID)
 	return nil
 }
 
-// commitOptions are the options of a step's image: its history entry, and the build's
-// --timestamp.
+// configStep stores the image of a step that changed the config alone (ENV, LABEL, CMD, ARG...):
+// cur's layers, the config so far and one more history entry, marked empty_layer, as podman's
+// builds make one image per step. Before the first layer of FROM scratch there is no image to
+// make it from: the entry waits for the step that makes one.
+func (b *builder) configStep(createdBy string) error {
+	if b.cur == nil {
+		b.pending = append(b.pending, image.History{Created: image.Time{Time: b.now()}, CreatedBy: createdBy, EmptyLayer: true})
+		return nil
+	}
+	key := b.cacheKey("STEP", createdBy)
+	if b.cached(key, 1) {
+		return nil
+	}
+	img, err := b.is.Reconfigure(b.cur, b.conf, b.commitOptions(createdBy, key))
+	if err != nil {
+		return err
+	}
+	b.stepImage(img)
+	b.made = append(b.made, img.ID)
+	return nil
+}
+
+// stepImage makes img, a step's image, the image so far: the next step's history entry says
+// it was made from it.
+func (b *builder) stepImage(img *image.Image) {
+	b.cur, b.dirty, b.pending = img, false, nil
+	b.from = "FROM " + img.ID[:12]
+}
+
+// now is the time of a step's image and history entry: --timestamp's, else now.
+func (b *builder) now() time.Time {
+	if b.o.Timestamp != nil {
+		return *b.o.Timestamp
+	}
+	return time.Now().UTC()
+}
+
+// commitOptions are the options of a step's image: its history entry (its comment names the
+// image the step started from, as podman's), the entries of the steps that are waiting for an
+// image, its cache key, and the build's --timestamp.
 func (b *builder) commitOptions(createdBy, key string) image.CommitOptions {
-	o := image.CommitOptions{CreatedBy: createdBy, Comment: key}
+	o := image.CommitOptions{CreatedBy: createdBy, Comment: b.from, BuildKey: key, Pre: b.pending}
 	if b.o.Timestamp != nil {
 		o.Created = *b.o.Timestamp
 	}
+	// The base annotations podman's steps' images carry: the FROM image's name and the
+	// manifest digest of the image the step started from.
+	parent := ""
+	if b.cur != nil && b.baseName != "" {
+		parent = b.cur.Digest
+	}
+	o.Annotations = map[string]string{"org.opencontainers.image.base.name": b.baseName, "org.opencontainers.image.base.digest": parent}
 	if f := b.final; f != nil {
-		o.Annotations, o.OSVersion, o.OSFeatures = f.Annotations, f.OSVersion, f.OSFeatures
+		maps.Copy(o.Annotations, f.Annotations)
+		o.OSVersion, o.OSFeatures = f.OSVersion, f.OSFeatures
 	}
 	return o
 }
@@ -59,9 +106,6 @@ func (b *builder) contextRel(host string) string {
 	}
 	return filepath.ToSlash(rel)
 }
-
-// cacheMark starts the history comment of a cached step.
-const cacheMark = "pea-build-cache "
 
 // cacheKey is the key of a step from the image so far: its ID, the config the step's image
 // gets, and what the step does (parts).
@@ -83,12 +127,13 @@ func (b *builder) cacheKey(parts ...string) string {
 	for _, p := range parts {
 		fmt.Fprintf(h, "\x00%s", p)
 	}
-	return cacheMark + "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// cached finds the image a step of this key made before, from the image so far: one more
-// history entry than it, carrying the key, on its layers. On a hit the build goes on from it.
-func (b *builder) cached(key string) bool {
+// cached finds the image a step of this key made before, from the image so far: entries more
+// history entries than it (and those of the steps waiting for an image), the key in its
+// record, on its layers. On a hit the build goes on from it.
+func (b *builder) cached(key string, entries int) bool {
 	if b.o.NoCache {
 		return false
 	}
@@ -102,13 +147,12 @@ func (b *builder) cached(key string) bool {
 		parentLayers, parentHist = b.cur.Layers, len(b.cur.Config.History)
 	}
 	for _, img := range imgs {
-		h := img.Config.History
-		if len(h) != parentHist+1 || h[len(h)-1].Comment != key || len(img.Layers) < len(parentLayers) ||
+		if img.BuildKey != key || len(img.Config.History) != parentHist+len(b.pending)+entries || len(img.Layers) < len(parentLayers) ||
 			!slices.Equal(img.Layers[:len(parentLayers)], parentLayers) || b.expired(img) {
 			continue
 		}
 		fmt.Fprintf(b.o.Stdout, "--> Using cache %s\n", img.ID)
-		b.cur, b.dirty = img, false
+		b.stepImage(img)
 		return true
 	}
 	return false

@@ -26,6 +26,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
+	"pea/internal/image"
 	"pea/internal/model"
 )
 
@@ -88,6 +89,7 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 	type source struct {
 		host, name string
 		doc        *heredoc
+		fetched    []byte // ADD URL: the downloaded file
 	}
 	var matches []source
 	if from := in.flags["from"]; from != "" {
@@ -108,8 +110,16 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 			matches = append(matches, source{name: in.docs[i].name, doc: &in.docs[i]})
 			continue
 		}
+		if in.cmd == "ADD" && (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
+			body, err := fetchURL(ctx, s)
+			if err != nil {
+				return fmt.Errorf("ADD %s: %w", s, err)
+			}
+			matches = append(matches, source{name: urlBase(s), fetched: body})
+			continue
+		}
 		if in.cmd == "ADD" && strings.Contains(s, "://") {
-			return fmt.Errorf("ADD %s: pea build adds local files only, not URLs (RUN a download instead): %w", s, errdefs.ErrInvalid)
+			return fmt.Errorf("ADD %s: only http and https URLs are fetched: %w", s, errdefs.ErrInvalid)
 		}
 		clean := filepath.Join(b.o.Context, filepath.FromSlash(path.Clean("/"+s)))
 		got, err := filepath.Glob(clean)
@@ -133,6 +143,16 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 		target := dest
 		if intoDir {
 			target = path.Join(dest, m.name)
+		}
+		if m.fetched != nil { // a downloaded file: as Docker's and podman's, 0600 and never unpacked
+			fw := *w
+			if fw.mode < 0 {
+				fw.mode = 0o600
+			}
+			if err := fw.addBytes(path.Clean(target), m.fetched); err != nil {
+				return err
+			}
+			continue
 		}
 		if m.doc != nil {
 			body := m.doc.body
@@ -183,10 +203,38 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 	// one in the tar, so the same files give the same bytes).
 	sum := sha256.Sum256(buf.Bytes())
 	key := b.cacheKey(in.cmd, hex.EncodeToString(sum[:]))
-	if b.cached(key) {
+	if b.cached(key, 1) {
 		return nil
 	}
 	return b.commit(&buf, fmt.Sprintf("/bin/sh -c #(nop) %s %s", in.cmd, arg), key)
+}
+
+// fetchURL downloads an ADD's URL (through the registry helper, which has pea's HTTP client).
+func fetchURL(ctx context.Context, url string) ([]byte, error) {
+	body, err := image.FetchURL(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	b, err := io.ReadAll(body)
+	if b == nil {
+		b = []byte{}
+	}
+	return b, err
+}
+
+// urlBase is the file name an ADD'ed URL gets in a destination directory: its path's last
+// element, "index.html"-less as Docker's (a URL without one names nothing).
+func urlBase(u string) string {
+	rest := u[strings.Index(u, "://")+3:]
+	rest, _, _ = strings.Cut(rest, "?")
+	rest, _, _ = strings.Cut(rest, "#")
+	if i := strings.Index(rest, "/"); i >= 0 {
+		if b := path.Base(rest[i:]); b != "/" && b != "." {
+			return b
+		}
+	}
+	return "download"
 }
 
 // copyFrom copies paths out of an earlier stage's image (by name or number) or any image, into

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -20,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -93,7 +95,7 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 	argvJSON, _ := json.Marshal(argv)
 	envJSON, _ := json.Marshal(env)
 	key := b.cacheKey("RUN", string(argvJSON), string(envJSON), network, strings.Join(in.mounts, "\x00"))
-	if b.cached(key) {
+	if b.cached(key, 1) {
 		return nil
 	}
 	mounts, cleanup, err := b.runMounts(ctx, in)
@@ -118,6 +120,9 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 		return err
 	}
 	defer b.r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+	if err := b.ensureWorkdir(c); err != nil {
+		return err
+	}
 	streams := &Streams{Stdin: b.o.Stdin, Stdout: b.o.Stdout, Stderr: b.o.Stderr}
 	started, err := b.r.StartCreated(ctx, c, streams)
 	if err != nil {
@@ -141,7 +146,7 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 	go func() {
 		pw.CloseWithError(writeChanges(pw, upper, uidMap, gidMap))
 	}()
-	err = b.commit(pr, "/bin/sh -c "+arg, key)
+	err = b.commit(pr, b.runCreatedBy(arg), key)
 	pr.CloseWithError(io.ErrClosedPipe)
 	return err
 }
@@ -186,6 +191,102 @@ func removeMountStub(upper string, lowers []string, dest string) {
 			return
 		}
 	}
+}
+
+// ensureWorkdir makes the RUN's working directory in its container's upper directory before it
+// starts, when the image has none: the missing directories belong to the RUN's user (a numeric
+// user without a passwd entry: its UID as group too), as podman's builds make them (the runtime
+// would make them root's, and a USER's RUN could not write there).
+func (b *builder) ensureWorkdir(c *model.Container) error {
+	wd := path.Clean("/" + b.conf.WorkingDir)
+	if wd == "/" {
+		return nil
+	}
+	if uidMap, gidMap := b.r.IDMappings(c.Config); len(uidMap) > 0 || len(gidMap) > 0 {
+		return nil // IDs of a user namespace: left to the runtime
+	}
+	upper := filepath.Join(b.r.ctrDir(c.Config.ID), "upper")
+	lowers, err := b.r.ImageLayerDirs(b.cur)
+	if err != nil {
+		return nil
+	}
+	if err := os.MkdirAll(upper, 0o755); err != nil { // the start makes it otherwise
+		return err
+	}
+	// The layer with the image's passwd and group files (a layer holds a file whole).
+	root := lowers[0]
+	for i := len(lowers) - 1; i >= 0; i-- {
+		if _, ok := lowerLookup(lowers[i:i+1], "/etc/passwd"); ok {
+			root = lowers[i]
+			break
+		}
+	}
+	uid, gid, _, _, err := lookupUser(root, b.conf.User)
+	if err != nil {
+		return nil // the RUN fails on it as it would
+	}
+	if u, _, hasGroup := strings.Cut(b.conf.User, ":"); !hasGroup {
+		if _, numeric := strconv.Atoi(u); numeric == nil && !slices.ContainsFunc(readColonFile(root, "etc/passwd"), func(f []string) bool { return len(f) > 2 && f[2] == u }) {
+			gid = uid
+		}
+	}
+	var prefixes []string
+	for p := wd; p != "/"; p = path.Dir(p) {
+		prefixes = append([]string{p}, prefixes...)
+	}
+	for i, p := range prefixes {
+		fi, ok := lowerLookup(lowers, p)
+		if ok {
+			if !fi.IsDir() {
+				return nil // a file or a link on the way: left to the runtime
+			}
+			continue
+		}
+		// p and what is below it are missing: their parents that exist go into the upper
+		// directory as they are (as a copy-up would), then the missing ones, the user's.
+		for _, a := range prefixes[:i] {
+			host := filepath.Join(upper, filepath.FromSlash(a))
+			if _, err := os.Lstat(host); err == nil {
+				continue
+			}
+			afi, _ := lowerLookup(lowers, a)
+			st, _ := afi.Sys().(*syscall.Stat_t)
+			if err := os.Mkdir(host, afi.Mode().Perm()); err != nil {
+				return err
+			}
+			if st != nil {
+				os.Lchown(host, int(st.Uid), int(st.Gid))
+			}
+			os.Chmod(host, afi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky))
+		}
+		for _, m := range prefixes[i:] {
+			host := filepath.Join(upper, filepath.FromSlash(m))
+			if err := os.Mkdir(host, 0o755); err != nil && !os.IsExist(err) {
+				return err
+			}
+			if err := os.Lchown(host, int(uid), int(gid)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// lowerLookup finds p in the image's layers (bottom first), as the overlay shows it: the
+// topmost layer that has it, unless that is a whiteout.
+func lowerLookup(lowers []string, p string) (fs.FileInfo, bool) {
+	for i := len(lowers) - 1; i >= 0; i-- {
+		fi, err := os.Lstat(filepath.Join(lowers[i], filepath.FromSlash(p)))
+		if err != nil {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode()&fs.ModeCharDevice != 0 && st.Rdev == 0 {
+			return nil, false // a whiteout
+		}
+		return fi, true
+	}
+	return nil, false
 }
 
 // runMount is one RUN --mount=... parsed.

@@ -84,7 +84,7 @@ func (r *Runtime) CommitContainer(ctx context.Context, nameOrID string, o Commit
 			conf.Volumes[m.Destination] = struct{}{}
 		}
 	}
-	if err := image.ApplyChanges(&conf, o.Changes); err != nil {
+	if err := image.ApplyChanges(&conf, numericStopSignal(o.Changes)); err != nil {
 		return nil, err
 	}
 	// Host IDs of a user namespace's files are the container's own in the image. A rootless

@@ -23,6 +23,16 @@ func (r *Runtime) ImageList() ([]*image.Image, error) {
 	return is.List()
 }
 
+// ImageStorageSize is the size podman shows for img (images, image inspect, system df): its
+// layers with its config and manifest.
+func (r *Runtime) ImageStorageSize(img *image.Image) int64 {
+	is, err := r.imageStore()
+	if err != nil {
+		return img.Size
+	}
+	return is.StorageSize(img)
+}
+
 // ImageLookup finds an image by name, ID or ID prefix.
 func (r *Runtime) ImageLookup(nameOrID string) (*image.Image, error) {
 	is, err := r.imageStore()
@@ -56,11 +66,29 @@ func (r *Runtime) ImageImport(rd io.Reader, ref string, o image.ImportOptions) (
 	if err != nil {
 		return nil, err
 	}
+	o.Changes = numericStopSignal(o.Changes)
 	img, err := is.ImportWith(rd, ref, o)
 	if err == nil {
 		r.imageEvent("import", img.ID, firstName(img, ref))
 	}
 	return img, err
+}
+
+// numericStopSignal rewrites a STOPSIGNAL change to the signal's number, as podman's import and
+// commit store it (a build keeps the name it was given).
+func numericStopSignal(changes []string) []string {
+	out := slices.Clone(changes)
+	for i, ch := range out {
+		t := strings.TrimSpace(ch)
+		j := strings.IndexAny(t, " \t=")
+		if j < 0 || !strings.EqualFold(t[:j], "STOPSIGNAL") {
+			continue
+		}
+		if sig, err := ParseSignal(strings.Trim(strings.TrimSpace(t[j+1:]), `"'`)); err == nil {
+			out[i] = fmt.Sprintf("STOPSIGNAL %d", int(sig))
+		}
+	}
+	return out
 }
 
 // firstName is the name an event gives an image: the one asked for, normalized; else its first.
@@ -95,6 +123,12 @@ func (r *Runtime) ImageLoad(rd io.Reader, o image.LoadOptions) ([]*image.Image, 
 // ImageSave writes images to w as a docker-archive or an oci-archive.
 // The signature policy (policyPath, "" : the default) must accept each image as a source.
 func (r *Runtime) ImageSave(w io.Writer, refs []string, format, policyPath string) error {
+	return r.ImageSaveWith(w, "", refs, image.SaveOptions{Format: format}, policyPath)
+}
+
+// ImageSaveWith writes images to w as an archive, or (dir not "") into the directory dir in a
+// directory format (oci-dir, docker-dir).
+func (r *Runtime) ImageSaveWith(w io.Writer, dir string, refs []string, o image.SaveOptions, policyPath string) error {
 	is, err := r.imageStore()
 	if err != nil {
 		return err
@@ -108,7 +142,12 @@ func (r *Runtime) ImageSave(w io.Writer, refs []string, format, policyPath strin
 			return err
 		}
 	}
-	if err := is.Save(w, refs, format); err != nil {
+	if dir != "" {
+		err = is.SaveDir(dir, refs, o)
+	} else {
+		err = is.SaveWith(w, refs, o)
+	}
+	if err != nil {
 		return err
 	}
 	for _, ref := range refs {
@@ -167,10 +206,8 @@ func (r *Runtime) ImageTag(nameOrID string, newRefs ...string) error {
 		if err := is.Tag(nameOrID, n); err != nil {
 			return err
 		}
-		if norm, err := image.NormalizeLocalName(n); err == nil {
-			n = norm
-		}
-		r.imageEvent("tag", img.ID, n)
+		r.imageEvent("tag", img.ID, n) // the name as given, as podman's event has it
+
 	}
 	return nil
 }
@@ -261,7 +298,7 @@ func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagg
 	}
 	if ids := users[img.ID]; len(ids) > 0 {
 		if !o.Force {
-			return nil, nil, fmt.Errorf("image used by %s: image is in use by a container: %w", ids[0], errdefs.ErrInUse)
+			return nil, nil, errdefs.Errorf(errdefs.ErrInUse, "image used by %s: image is in use by a container: consider listing external containers and force-removing image", ids[0])
 		}
 		for _, id := range ids {
 			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true}); err != nil {

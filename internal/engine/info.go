@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -70,34 +71,64 @@ type RemoteSocket struct {
 
 // HostInfo is the host part of Info.
 type HostInfo struct {
-	Arch           string         `json:"arch"`
-	Hostname       string         `json:"hostname"`
-	Kernel         string         `json:"kernel"`
-	OS             string         `json:"os"`
-	CPUs           int            `json:"cpus"`
-	MemTotal       uint64         `json:"memTotal"`
-	MemFree        uint64         `json:"memFree"`
-	CgroupVersion  string         `json:"cgroupVersion"`
-	CgroupManager  string         `json:"cgroupManager"`
-	OCIRuntime     ComponentInfo  `json:"ociRuntime"`
-	Conmon         ComponentInfo  `json:"conmon"`
-	Catatonit      ComponentInfo  `json:"catatonit"`
-	NetworkBackend string         `json:"networkBackend"`
-	Uptime         string         `json:"uptime"`
-	Security       map[string]any `json:"security"`
+	Arch           string        `json:"arch"`
+	Hostname       string        `json:"hostname"`
+	Kernel         string        `json:"kernel"`
+	OS             string        `json:"os"`
+	CPUs           int           `json:"cpus"`
+	MemTotal       uint64        `json:"memTotal"`
+	MemFree        uint64        `json:"memFree"`
+	CgroupsVersion string        `json:"cgroupVersion"` // podman's field name, for templates
+	CgroupManager  string        `json:"cgroupManager"`
+	OCIRuntime     ComponentInfo `json:"ociRuntime"`
+	Conmon         ComponentInfo `json:"conmon"`
+	Catatonit      ComponentInfo `json:"catatonit"`
+	NetworkBackend string        `json:"networkBackend"`
+	Uptime         string        `json:"uptime"`
+	Security       SecurityInfo  `json:"security"`
 	// Further fields of podman's info.
-	CgroupControllers []string                 `json:"cgroupControllers"`
-	CPUUtilization    CPUUtilization           `json:"cpuUtilization"`
-	Distribution      Distribution             `json:"distribution"`
-	EventLogger       string                   `json:"eventLogger"`
-	IDMappings        map[string][]model.IDMap `json:"idMappings"`
-	Linkmode          string                   `json:"linkmode"`
-	LogDriver         string                   `json:"logDriver"`
-	RemoteSocket      RemoteSocket             `json:"remoteSocket"`
-	ServiceIsRemote   bool                     `json:"serviceIsRemote"`
-	Slirp4netns       ComponentInfo            `json:"slirp4netns"`
-	SwapFree          uint64                   `json:"swapFree"`
-	SwapTotal         uint64                   `json:"swapTotal"`
+	CgroupControllers []string       `json:"cgroupControllers"`
+	CPUUtilization    CPUUtilization `json:"cpuUtilization"`
+	Distribution      Distribution   `json:"distribution"`
+	EventLogger       string         `json:"eventLogger"`
+	IDMappings        IDMappings     `json:"idMappings"`
+	Linkmode          string         `json:"linkmode"`
+	LogDriver         string         `json:"logDriver"`
+	RemoteSocket      RemoteSocket   `json:"remoteSocket"`
+	ServiceIsRemote   bool           `json:"serviceIsRemote"`
+	Slirp4NetNS       SlirpInfo      `json:"slirp4netns"`
+	SwapFree          uint64         `json:"swapFree"`
+	SwapTotal         uint64         `json:"swapTotal"`
+}
+
+// SecurityInfo is info's security block; the field names are podman's, which --format
+// templates use ({{.Host.Security.Rootless}}).
+type SecurityInfo struct {
+	AppArmorEnabled     bool   `json:"apparmorEnabled"`
+	DefaultCapabilities string `json:"capabilities"`
+	Rootless            bool   `json:"rootless"`
+	SECCOMPEnabled      bool   `json:"seccompEnabled"`
+	SECCOMPProfilePath  string `json:"seccompProfilePath"`
+	SELinuxEnabled      bool   `json:"selinuxEnabled"`
+}
+
+// IDMappings are a rootless pea's user namespace maps (null as root).
+type IDMappings struct {
+	GIDMap []model.IDMap `json:"gidmap"`
+	UIDMap []model.IDMap `json:"uidmap"`
+}
+
+// StoreCount is a store's object count ({{.Store.ImageStore.Number}}).
+type StoreCount struct {
+	Number int `json:"number"`
+}
+
+// ContainerCount counts the containers by state ({{.Store.ContainerStore.Running}}).
+type ContainerCount struct {
+	Number  int `json:"number"`
+	Paused  int `json:"paused"`
+	Running int `json:"running"`
+	Stopped int `json:"stopped"`
 }
 
 // ComponentInfo names a helper binary and its version.
@@ -107,16 +138,22 @@ type ComponentInfo struct {
 	Version string `json:"version"`
 }
 
+// SlirpInfo is the slirp4netns binary (podman names its path "executable").
+type SlirpInfo struct {
+	Executable string `json:"executable"`
+	Version    string `json:"version"`
+}
+
 // StoreInfo describes pea's storage.
 type StoreInfo struct {
 	GraphRoot       string            `json:"graphRoot"`
 	RunRoot         string            `json:"runRoot"`
 	GraphDriverName string            `json:"graphDriverName"`
 	DatabasePath    string            `json:"databasePath"`
-	ContainerStore  map[string]int    `json:"containerStore"`
-	PodStore        map[string]int    `json:"podStore"`
-	ImageStore      map[string]int    `json:"imageStore"`
-	VolumeStore     map[string]int    `json:"volumeStore"`
+	ContainerStore  ContainerCount    `json:"containerStore"`
+	PodStore        StoreCount        `json:"podStore"`
+	ImageStore      StoreCount        `json:"imageStore"`
+	VolumeStore     StoreCount        `json:"volumeStore"`
 	Namespace       string            `json:"namespace,omitempty"`
 	Extra           map[string]string `json:"-"`
 	// Further fields of podman's info.
@@ -139,18 +176,18 @@ func (r *Runtime) Info() (*Info, error) {
 	in := &Info{Host: HostInfo{
 		Arch: runtime.GOARCH, OS: runtime.GOOS, Hostname: host, Kernel: cstr(u.Release[:]), CPUs: cpupin.NumCPU(),
 		MemTotal: si.Totalram * uint64(si.Unit), MemFree: si.Freeram * uint64(si.Unit),
-		CgroupVersion: cgroups.Mode(), CgroupManager: cgroupManager(), NetworkBackend: "cni",
-		Security: map[string]any{"seccompEnabled": true, "rootless": rootless.Active()},
+		CgroupsVersion: cgroups.Mode(), CgroupManager: cgroupManager(), NetworkBackend: "cni",
+		Security: SecurityInfo{SECCOMPEnabled: true, Rootless: rootless.Active(), SELinuxEnabled: selinuxEnabled(),
+			DefaultCapabilities: strings.Join(slices.Sorted(slices.Values(oci.DefaultCapabilities)), ",")},
 	}}
-	in.Host.Uptime = (timeDuration(si.Uptime)).String()
+	in.Host.Uptime = uptimeString(si.Uptime)
 	in.Host.SwapTotal, in.Host.SwapFree = si.Totalswap*uint64(si.Unit), si.Freeswap*uint64(si.Unit)
 	in.Host.CgroupControllers = cgroupControllers()
 	in.Host.CPUUtilization = cpuUtilization()
 	in.Host.Distribution = distribution()
 	in.Host.EventLogger, in.Host.LogDriver, in.Host.Linkmode = "file", "k8s-file", "dynamic"
-	in.Host.IDMappings = map[string][]model.IDMap{"uidmap": nil, "gidmap": nil}
 	if rootless.Active() {
-		in.Host.IDMappings["uidmap"], in.Host.IDMappings["gidmap"] = rootless.IDMaps()
+		in.Host.IDMappings.UIDMap, in.Host.IDMappings.GIDMap = rootless.IDMaps()
 	}
 	in.Host.RemoteSocket.Path = filepath.Join(r.opts.RunRoot, "pea.sock")
 	if fi, err := os.Stat(in.Host.RemoteSocket.Path); err == nil && fi.Mode()&os.ModeSocket != 0 {
@@ -167,9 +204,10 @@ func (r *Runtime) Info() (*Info, error) {
 	}
 	in.Host.OCIRuntime = component(name)
 	in.Host.Conmon = component("conmon")
+	in.Host.Conmon.Name = "" // podman names the runtime only
 	in.Host.Catatonit = component("catatonit")
-	if rootless.Active() {
-		in.Host.Slirp4netns = component("slirp4netns") // its network (podman's rootless info too)
+	if sl := component("slirp4netns"); sl.Path != "" { // rootless networks' (podman shows it as root too)
+		in.Host.Slirp4NetNS = SlirpInfo{Executable: sl.Path, Version: sl.Version}
 	}
 	in.Store = StoreInfo{GraphRoot: r.opts.Root, RunRoot: r.opts.RunRoot, GraphDriverName: "overlay", Namespace: r.opts.Namespace,
 		DatabasePath: r.opts.Root + "/pea.db", GraphOptions: map[string]string{},
@@ -185,15 +223,15 @@ func (r *Runtime) Info() (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	counts := map[string]int{"number": len(cs), "running": 0, "paused": 0, "stopped": 0}
+	counts := ContainerCount{Number: len(cs)}
 	for _, c := range cs {
 		switch c.State.Status {
 		case model.StatusRunning:
-			counts["running"]++
+			counts.Running++
 		case model.StatusPaused:
-			counts["paused"]++
+			counts.Paused++
 		default:
-			counts["stopped"]++
+			counts.Stopped++
 		}
 	}
 	in.Store.ContainerStore = counts
@@ -201,28 +239,50 @@ func (r *Runtime) Info() (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.Store.PodStore = map[string]int{"number": len(pods)}
+	in.Store.PodStore = StoreCount{Number: len(pods)}
 	imgs, err := r.ImageList()
 	if err != nil {
 		return nil, err
 	}
-	in.Store.ImageStore = map[string]int{"number": len(imgs)}
+	in.Store.ImageStore = StoreCount{Number: len(imgs)}
 	vols, err := r.ListVolumes()
 	if err != nil {
 		return nil, err
 	}
-	in.Store.VolumeStore = map[string]int{"number": len(vols)}
+	in.Store.VolumeStore = StoreCount{Number: len(vols)}
 	return in, nil
 }
 
+// component is a helper binary and what its --version prints, as podman's info shows it: the
+// whole text (conmon's lines joined by ", ").
 func component(name string) ComponentInfo {
 	p, err := oci.FindBinary(name)
 	if err != nil {
 		return ComponentInfo{Name: name}
 	}
 	out, _ := cpupin.Command(p, "--version").Output()
-	v := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	v := strings.TrimSpace(string(out))
+	if name == "conmon" {
+		v = strings.Join(strings.Split(v, "\n"), ", ")
+	}
 	return ComponentInfo{Name: name, Path: p, Version: v}
+}
+
+// uptimeString is the host's uptime as podman's info writes it: "17h 7m 28.00s (Approximately
+// 0.71 days)", whole seconds, the days from the whole hours (none under an hour).
+func uptimeString(secs int64) string {
+	h, m, sec := secs/3600, secs/60%60, secs%60
+	s := fmt.Sprintf("%dh %dm %d.00s", h, m, sec)
+	if h > 0 {
+		s += fmt.Sprintf(" (Approximately %.2f days)", float64(h)/24)
+	}
+	return s
+}
+
+// selinuxEnabled reports whether the kernel has SELinux on (its file system mounted).
+func selinuxEnabled() bool {
+	_, err := os.Stat("/sys/fs/selinux/enforce")
+	return err == nil
 }
 
 func cstr(b []byte) string {

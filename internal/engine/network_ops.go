@@ -86,7 +86,8 @@ func (r *Runtime) NetworkRemoveTimeout(ctx context.Context, name string, force b
 		return err
 	}
 	if len(users) > 0 && !force {
-		return fmt.Errorf("network %s is being used by container %s: %w", n.Name, users[0].Config.Name, errdefs.ErrInUse)
+		// podman's words (the container is pea's addition)
+		return errdefs.Errorf(errdefs.ErrInUse, "%q has associated containers with it (%s). Use -f to forcibly delete containers and pods: network is being used", n.Name, users[0].Config.Name)
 	}
 	for _, c := range users {
 		if c.Config.IsInfra {

@@ -101,12 +101,12 @@ func (r *Runtime) CreateSecretWith(name string, data []byte, labels map[string]s
 	return s, nil
 }
 
-// checkSecretDriver refuses a driver pea lacks, and options its driver does not take.
+// checkSecretDriver refuses a driver pea lacks, and options the shell driver does not take (the
+// file driver keeps any option, as podman's does).
 func checkSecretDriver(driver string, opts map[string]string) error {
 	var known []string
 	switch driver {
 	case "file":
-		known = []string{"path"}
 	case "shell":
 		known = []string{"store", "lookup", "delete", "list"}
 		for _, k := range known[:3] {
@@ -118,7 +118,7 @@ func checkSecretDriver(driver string, opts map[string]string) error {
 		return fmt.Errorf("secret driver %q: pea has the file and shell drivers: %w", driver, errdefs.ErrInvalid)
 	}
 	for k := range opts {
-		if !slices.Contains(known, k) {
+		if driver == "shell" && !slices.Contains(known, k) { // the file driver keeps others, as podman's
 			return fmt.Errorf("secret driver %s takes no option %q (%s): %w", driver, k, strings.Join(known, ", "), errdefs.ErrInvalid)
 		}
 	}

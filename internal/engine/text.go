@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"strings"
-	"time"
-)
+import "strings"
 
 func splitLines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
 
@@ -16,5 +13,3 @@ func trimIface(line string, name *string) string {
 	*name = strings.TrimSpace(n)
 	return rest
 }
-
-func timeDuration(seconds int64) time.Duration { return time.Duration(seconds) * time.Second }

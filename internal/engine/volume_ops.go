@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -26,7 +28,10 @@ func (r *Runtime) ListVolumes() ([]*model.Volume, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.ListVolumes()
+	vs, err := st.ListVolumes()
+	// By name, as podman keeps them (its database's key order): ls, rm --all, prune, df.
+	slices.SortFunc(vs, func(a, b *model.Volume) int { return strings.Compare(a.Name, b.Name) })
+	return vs, err
 }
 
 // VolumeUsers lists the containers that mount a volume.
@@ -74,7 +79,7 @@ func (r *Runtime) RemoveVolumeTimeout(name string, force bool, timeout *uint) er
 	}
 	if len(users) > 0 {
 		if !force {
-			return fmt.Errorf("volume %s is being used by the following container(s): %v: %w", name, users, errdefs.ErrInUse)
+			return errdefs.Errorf(errdefs.ErrInUse, "volume %s is being used by the following container(s): %s: volume is being used", name, strings.Join(users, ", "))
 		}
 		for _, id := range users {
 			if err := r.RemoveContainer(context.Background(), id, RemoveOptions{Force: true, Ignore: true, Timeout: timeout}); err != nil {

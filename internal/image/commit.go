@@ -18,6 +18,14 @@ type CommitOptions struct {
 	Created time.Time
 	// OmitHistory: the new image has no history (a build's --omit-history); Reconfigure only.
 	OmitHistory bool
+	// KeepHistory: Reconfigure adds no history entry (a build's --label applied to the image
+	// of its last step, which podman's does not record as a step).
+	KeepHistory bool
+	// Pre are history entries that go before the new one (a build's config steps on an empty
+	// FROM scratch image, which made no image of their own).
+	Pre []History
+	// BuildKey is the build step's cache key, kept in the image's record (see Image.BuildKey).
+	BuildKey string
 	// Annotations are the new image's manifest annotations (a build's --annotation).
 	Annotations map[string]string
 	// OSVersion and OSFeatures, when set (OSFeatures non-nil), replace base's os.version and
@@ -30,7 +38,7 @@ type CommitOptions struct {
 // stream from layer, whose config's Config is cfg. The new layer is unpacked and its blob
 // stored in one pass, as an imported one is.
 func (s *Store) Commit(base *Image, layer io.Reader, cfg Config, o CommitOptions) (*Image, error) {
-	return s.addLayerImage(o.Ref, o.Annotations, layer, "the container's changes", func(res layerResult, blob string) (*ConfigFile, []layerResult, []string) {
+	return s.addLayerImage(o.Ref, o.Annotations, o.BuildKey, layer, "the container's changes", func(res layerResult, blob string) (*ConfigFile, []layerResult, []string) {
 		file, layers, blobs := childConfig(base, cfg, o, false)
 		file.RootFS.DiffIDs = append(file.RootFS.DiffIDs, mustHash(res.DiffID))
 		return file, append(layers, res), append(blobs, blob)
@@ -69,8 +77,11 @@ func childConfig(base *Image, cfg Config, o CommitOptions, emptyLayer bool) (*Co
 		file.OSFeatures = o.OSFeatures
 	}
 	file.RootFS.Type = "layers"
-	file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
-		CreatedBy: strings.TrimSpace(o.CreatedBy), Comment: o.Comment, EmptyLayer: emptyLayer})
+	file.History = append(file.History, o.Pre...)
+	if !o.KeepHistory {
+		file.History = append(file.History, History{Created: Time{Time: now}, Author: o.Author,
+			CreatedBy: strings.TrimSpace(o.CreatedBy), Comment: o.Comment, EmptyLayer: emptyLayer})
+	}
 	if o.OmitHistory {
 		file.History = nil
 	}
@@ -91,7 +102,7 @@ func (s *Store) Reconfigure(base *Image, cfg Config, o CommitOptions) (*Image, e
 	}
 	ok := false
 	defer func() { in.close(ok) }()
-	in.annotations = o.Annotations
+	in.annotations, in.buildKey = o.Annotations, o.BuildKey
 	file, layers, blobs := childConfig(base, cfg, o, true)
 	img, err := in.storeImage(file, names, layers, blobs)
 	ok = err == nil

@@ -20,6 +20,9 @@ type ImportOptions struct {
 	// SignaturePolicy is the policy file the import must satisfy ("" : the default), Source
 	// the tarball's path or URL ("-" or "" : standard input).
 	SignaturePolicy, Source string
+	// Created is the image's creation time (zero: now); podman's import of a file takes the
+	// file's modification time, so that importing one file twice gives one image.
+	Created time.Time
 }
 
 // Import makes a one-layer image from a root filesystem tarball (plain, gzip, bzip2, or zstd
@@ -51,8 +54,11 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 	if comment == "" {
 		comment = "imported from tarball"
 	}
-	return s.addLayerImage(ref, nil, r, "importing tarball", func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string) {
+	return s.addLayerImage(ref, nil, "", r, "importing tarball", func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string) {
 		now := time.Now().UTC()
+		if !o.Created.IsZero() {
+			now = o.Created.UTC()
+		}
 		cfg.Created = Time{Time: now}
 		cfg.RootFS = RootFS{Type: "layers", DiffIDs: []Hash{mustHash(layer.DiffID)}}
 		cfg.History = []History{{
@@ -67,7 +73,7 @@ func (s *Store) ImportWith(r io.Reader, ref string, o ImportOptions) (*Image, er
 // addLayerImage stores an image whose last layer is the tar stream r (unpacked and its blob
 // stored in one pass), named ref ("" leaves it untagged): build gives the config and every
 // layer and blob of the image once that layer is stored. what names r in an error.
-func (s *Store) addLayerImage(ref string, annotations map[string]string, r io.Reader, what string, build func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string)) (*Image, error) {
+func (s *Store) addLayerImage(ref string, annotations map[string]string, buildKey string, r io.Reader, what string, build func(layer layerResult, blob string) (*ConfigFile, []layerResult, []string)) (*Image, error) {
 	names, err := localNames(ref)
 	if err != nil {
 		return nil, err
@@ -78,7 +84,7 @@ func (s *Store) addLayerImage(ref string, annotations map[string]string, r io.Re
 	}
 	ok := false
 	defer func() { in.close(ok) }()
-	in.annotations = annotations
+	in.annotations, in.buildKey = annotations, buildKey
 	blob, layer, err := in.storeLayer(r, "", "", true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)

@@ -33,6 +33,8 @@ type ingest struct {
 	tmps    []string
 	// annotations go into the manifests finishImageRaw generates (a build's --annotation).
 	annotations map[string]string
+	// buildKey goes into the records commit stores (Image.BuildKey).
+	buildKey string
 }
 
 func (s *Store) newIngest() (*ingest, error) {
@@ -282,11 +284,17 @@ func (in *ingest) commit(imgs []*Image) ([]*Image, error) {
 		for i, img := range imgs {
 			names := img.Names
 			img.Names = nil
+			if in.buildKey != "" {
+				img.BuildKey = in.buildKey
+			}
 			cur := idx.byID(img.ID)
 			if cur == nil {
 				cur = img
 				idx.Images = append(idx.Images, cur)
 			} else {
+				if img.BuildKey != "" {
+					cur.BuildKey = img.BuildKey
+				}
 				for _, d := range append([]string{img.Digest}, img.Digests...) {
 					if d != "" && d != cur.Digest && !contains(cur.Digests, d) {
 						cur.Digests = append(cur.Digests, d)

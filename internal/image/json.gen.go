@@ -45,7 +45,7 @@ func decIndex(s *jsonfast.Scanner, v *index) error {
 	})
 }
 
-var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest", "annotations"}
+var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest", "annotations", "buildKey"}
 
 func decImage(s *jsonfast.Scanner, v *Image) error {
 	return s.Object(func(key []byte) error {
@@ -242,12 +242,17 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 				}
 			}
 			return nil
+		case "buildKey":
+			if err := s.Str(&v.BuildKey); err != nil {
+				return err
+			}
+			return nil
 		}
 		return s.Unknown(key, keysImage)
 	})
 }
 
-var keysConfigFile = jsonfast.KeySet{"architecture", "author", "container", "created", "docker_version", "history", "os", "rootfs", "config", "os.version", "variant", "os.features"}
+var keysConfigFile = jsonfast.KeySet{"architecture", "author", "comment", "container", "created", "docker_version", "history", "os", "rootfs", "config", "os.version", "variant", "os.features"}
 
 func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 	return s.Object(func(key []byte) error {
@@ -259,6 +264,11 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 			return nil
 		case "author":
 			if err := s.Str(&v.Author); err != nil {
+				return err
+			}
+			return nil
+		case "comment":
+			if err := s.Str(&v.Comment); err != nil {
 				return err
 			}
 			return nil
@@ -353,16 +363,11 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 	})
 }
 
-var keysHistory = jsonfast.KeySet{"author", "created", "created_by", "comment", "empty_layer"}
+var keysHistory = jsonfast.KeySet{"created", "created_by", "author", "comment", "empty_layer"}
 
 func decHistory(s *jsonfast.Scanner, v *History) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
-		case "author":
-			if err := s.Str(&v.Author); err != nil {
-				return err
-			}
-			return nil
 		case "created":
 			raw26, err := s.Raw()
 			if err != nil {
@@ -374,6 +379,11 @@ func decHistory(s *jsonfast.Scanner, v *History) error {
 			return nil
 		case "created_by":
 			if err := s.Str(&v.CreatedBy); err != nil {
+				return err
+			}
+			return nil
+		case "author":
+			if err := s.Str(&v.Author); err != nil {
 				return err
 			}
 			return nil

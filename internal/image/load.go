@@ -21,6 +21,8 @@ import (
 const (
 	FormatDockerArchive = "docker-archive"
 	FormatOCIArchive    = "oci-archive"
+	FormatOCIDir        = "oci-dir"    // an OCI layout in a directory
+	FormatDockerDir     = "docker-dir" // containers/image's "dir" layout, one image
 )
 
 // dockerEntry is one element of a docker-archive's manifest.json. PeaManifest (an extension other
@@ -155,6 +157,8 @@ func (s *Store) Load(r io.Reader, o LoadOptions) ([]*Image, error) {
 	switch {
 	case a.files["oci-layout"] != nil && a.files["index.json"] != nil:
 		imgs, err = in.loadOCI(a)
+	case a.files["version"] != nil && a.files["manifest.json"] != nil:
+		imgs, err = in.loadDirLayout(a)
 	case a.files["manifest.json"] != nil:
 		imgs, err = in.loadDocker(a)
 	default:
@@ -425,6 +429,109 @@ func (in *ingest) loadOCI(a *archive) ([]*Image, error) {
 		imgs = append(imgs, img)
 	}
 	return imgs, nil
+}
+
+// loadDirLayout loads containers/image's "dir" layout (podman save --format docker-dir): the
+// image's manifest in manifest.json, its config and layers in files named by their digests'
+// hex. It names no image.
+func (in *ingest) loadDirLayout(a *archive) ([]*Image, error) {
+	rawManifest, mf, err := a.read("manifest.json")
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseManifest(rawManifest)
+	if err != nil {
+		return nil, fmt.Errorf("manifest.json: %v: %w", err, errdefs.ErrInvalid)
+	}
+	blob := func(d Hash) (*stagedFile, error) {
+		f, err := a.get(d.Hex)
+		if err == nil && f.digest != d.String() {
+			err = fmt.Errorf("blob %s is corrupt (its content hashes to %s): %w", d, f.digest, errdefs.ErrInvalid)
+		}
+		return f, err
+	}
+	cf, err := blob(m.Config.Digest)
+	if err != nil {
+		return nil, err
+	}
+	rawConfig, _, err := a.read(m.Config.Digest.Hex)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ParseConfigFile(rawConfig)
+	if err != nil {
+		return nil, fmt.Errorf("image config %s: %v: %w", m.Config.Digest, err, errdefs.ErrInvalid)
+	}
+	var files []*stagedFile
+	for _, l := range m.Layers {
+		f, err := blob(l.Digest)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	layers, blobs, err := in.loadLayers(files, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.placeStaged(cf); err != nil {
+		return nil, err
+	}
+	if err := in.placeStaged(mf); err != nil { // staged under its own digest, the manifest's
+
+		return nil, err
+	}
+	img, err := newRecord(rawManifest, rawConfig, nil, layers, blobs)
+	if err != nil {
+		return nil, err
+	}
+	return []*Image{img}, nil
+}
+
+// TarDir streams the regular files and directories below dir as a tar archive (symbolic links
+// kept as links), for Load of a directory (oci-dir, docker-dir).
+func TarDir(dir string) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+			if err != nil || p == dir {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			link := ""
+			if fi.Mode()&os.ModeSymlink != 0 {
+				if link, err = os.Readlink(p); err != nil {
+					return err
+				}
+			} else if !fi.Mode().IsRegular() && !fi.IsDir() {
+				return nil
+			}
+			hdr, err := tar.FileInfoHeader(fi, link)
+			if err != nil {
+				return err
+			}
+			hdr.Name = filepath.ToSlash(rel)
+			if err := tw.WriteHeader(hdr); err != nil || !fi.Mode().IsRegular() {
+				return err
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(tw, f)
+			return err
+		})
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
 }
 
 // archiveName is the image name an OCI index entry carries, normalized; "" if none is usable.

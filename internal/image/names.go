@@ -239,7 +239,10 @@ func (s *Store) resolveName(img *Image, ref string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s: tag not known: %w", ref, errdefs.ErrNotFound)
+	if n, err := NormalizeLocalName(ref); err == nil {
+		ref = n // podman names the tag in full
+	}
+	return "", errdefs.Errorf(errdefs.ErrNotFound, "%s: tag not known", ref)
 }
 
 // NameOf returns which of img's names ref refers to, or an error wrapping ErrNotFound.

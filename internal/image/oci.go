@@ -171,6 +171,7 @@ type Time struct {
 type ConfigFile struct {
 	Architecture  string    `json:"architecture"`
 	Author        string    `json:"author,omitempty"`
+	Comment       string    `json:"comment,omitempty"` // a Docker config's (podman shows it for a Docker image)
 	Container     string    `json:"container,omitempty"`
 	Created       Time      `json:"created,omitempty"`
 	DockerVersion string    `json:"docker_version,omitempty"`
@@ -184,10 +185,11 @@ type ConfigFile struct {
 }
 
 // History is one step of an image's build history.
+// The fields are in the OCI specification's order, which podman's templates print.
 type History struct {
-	Author     string `json:"author,omitempty"`
 	Created    Time   `json:"created,omitempty"`
 	CreatedBy  string `json:"created_by,omitempty"`
+	Author     string `json:"author,omitempty"`
 	Comment    string `json:"comment,omitempty"`
 	EmptyLayer bool   `json:"empty_layer,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,17 +19,81 @@ type saveItem struct {
 	names []string
 }
 
+// SaveOptions control SaveWith and SaveDir.
+type SaveOptions struct {
+	Format string // docker-archive (the default), oci-archive; SaveDir: oci-dir, docker-dir
+	// ExtraTags are more names the first image is recorded under (docker-archive only), as
+	// podman's save without --multi-image-archive takes its other arguments.
+	ExtraTags []string
+}
+
 // Save writes the images refs name to w as a docker-archive (the default) or an oci-archive.
 // A ref that is a name records that name; an ID records none, as podman does.
 func (s *Store) Save(w io.Writer, refs []string, format string) error {
+	return s.SaveWith(w, refs, SaveOptions{Format: format})
+}
+
+// SaveWith is Save with options.
+func (s *Store) SaveWith(w io.Writer, refs []string, o SaveOptions) error {
+	if o.Format == "" {
+		o.Format = FormatDockerArchive
+	}
+	if o.Format != FormatDockerArchive && o.Format != FormatOCIArchive {
+		return fmt.Errorf("unsupported save format %q: use docker-archive or oci-archive: %w", o.Format, errdefs.ErrInvalid)
+	}
+	items, err := s.saveItems(refs, o)
+	if err != nil {
+		return err
+	}
+	tw := &tarWriter{tw: tar.NewWriter(w), written: map[string]bool{}}
+	if o.Format == FormatOCIArchive {
+		err = s.saveOCI(tw, items)
+	} else {
+		err = s.saveDocker(tw, items)
+	}
+	if err != nil {
+		return err
+	}
+	return tw.tw.Close()
+}
+
+// SaveDir writes the images refs name into the directory dir (made if missing) as an OCI
+// layout (oci-dir, any number of images) or as containers/image's "dir" layout (docker-dir:
+// one image; its manifest, and its config and layers named by their digests).
+func (s *Store) SaveDir(dir string, refs []string, o SaveOptions) error {
+	if o.Format != FormatOCIDir && o.Format != FormatDockerDir {
+		return fmt.Errorf("unsupported directory format %q: use oci-dir or docker-dir: %w", o.Format, errdefs.ErrInvalid)
+	}
+	items, err := s.saveItems(refs, o)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	dw := &dirWriter{root: dir, written: map[string]bool{}}
+	if o.Format == FormatOCIDir {
+		return s.saveOCI(dw, items)
+	}
+	if len(items) != 1 {
+		return fmt.Errorf("docker-dir holds one image: %w", errdefs.ErrInvalid)
+	}
+	img := items[0].img
+	for _, b := range append([]string{img.ConfigDigest}, img.LayerBlobs...) {
+		if err := dw.file(strings.TrimPrefix(b, "sha256:"), s.blobPath(b)); err != nil {
+			return err
+		}
+	}
+	if err := dw.file("manifest.json", s.blobPath(img.Digest)); err != nil {
+		return err
+	}
+	return dw.bytes("version", []byte("Directory Transport Version: 1.1\n"))
+}
+
+// saveItems resolves refs to the images to save, each once, with the names to record.
+func (s *Store) saveItems(refs []string, o SaveOptions) ([]*saveItem, error) {
 	if len(refs) == 0 {
-		return fmt.Errorf("save: no image given: %w", errdefs.ErrInvalid)
-	}
-	if format == "" {
-		format = FormatDockerArchive
-	}
-	if format != FormatDockerArchive && format != FormatOCIArchive {
-		return fmt.Errorf("unsupported save format %q: use docker-archive or oci-archive: %w", format, errdefs.ErrInvalid)
+		return nil, fmt.Errorf("save: no image given: %w", errdefs.ErrInvalid)
 	}
 	var items []*saveItem
 	byID := map[string]*saveItem{}
@@ -38,7 +103,7 @@ func (s *Store) Save(w io.Writer, refs []string, format string) error {
 			img, err = s.ListMember(img) // as podman: a list's image for this machine
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		it := byID[img.ID]
 		if it == nil {
@@ -50,17 +115,75 @@ func (s *Store) Save(w io.Writer, refs []string, format string) error {
 			it.names = append(it.names, n)
 		}
 	}
-	tw := &tarWriter{tw: tar.NewWriter(w), written: map[string]bool{}}
-	var err error
-	if format == FormatOCIArchive {
-		err = s.saveOCI(tw, items)
-	} else {
-		err = s.saveDocker(tw, items)
+	if len(o.ExtraTags) > 0 && o.Format == FormatDockerArchive {
+		var tags []string
+		for _, t := range o.ExtraTags {
+			n, err := NormalizeLocalName(t)
+			if err != nil {
+				return nil, err
+			}
+			if !contains(tags, n) && !contains(items[0].names, n) {
+				tags = append(tags, n)
+			}
+		}
+		items[0].names = append(tags, items[0].names...)
 	}
+	return items, nil
+}
+
+// archiveWriter is where an archive's files go: a tar stream, or a directory.
+type archiveWriter interface {
+	dir(name string) error
+	bytes(name string, b []byte) error
+	file(name, src string) error
+}
+
+// dirWriter writes an archive's files below root.
+type dirWriter struct {
+	root    string
+	written map[string]bool
+}
+
+func (d *dirWriter) dir(name string) error {
+	return os.MkdirAll(filepath.Join(d.root, name), 0o755)
+}
+
+func (d *dirWriter) bytes(name string, b []byte) error {
+	if d.written[name] {
+		return nil
+	}
+	d.written[name] = true
+	return os.WriteFile(filepath.Join(d.root, name), b, 0o644)
+}
+
+// file copies a stored blob to name (a copy, not a link: the store's blobs are its own).
+func (d *dirWriter) file(name, src string) error {
+	if d.written[name] {
+		return nil
+	}
+	d.written[name] = true
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("blob missing from the store: %w", err)
+	}
+	defer in.Close()
+	dst := filepath.Join(d.root, name)
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	return tw.tw.Close()
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 type tarWriter struct {
@@ -115,7 +238,7 @@ func (t *tarWriter) file(name, src string) error {
 	return err
 }
 
-func (s *Store) saveDocker(tw *tarWriter, items []*saveItem) error {
+func (s *Store) saveDocker(tw archiveWriter, items []*saveItem) error {
 	var entries []dockerEntry
 	for _, it := range items {
 		img := it.img
@@ -146,7 +269,7 @@ func (s *Store) saveDocker(tw *tarWriter, items []*saveItem) error {
 	return tw.bytes("manifest.json", raw)
 }
 
-func (s *Store) saveOCI(tw *tarWriter, items []*saveItem) error {
+func (s *Store) saveOCI(tw archiveWriter, items []*saveItem) error {
 	if err := tw.bytes("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
 		return err
 	}

@@ -70,6 +70,9 @@ type Image struct {
 	ConfigDigest string `json:"configDigest"`
 	// Annotations are the manifest's (podman's image inspect shows them).
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// BuildKey is the cache key of the build step that made the image ("" : not a build's):
+	// a later build's same step on the same image uses this image instead of running again.
+	BuildKey string `json:"buildKey,omitempty"`
 }
 
 // Dangling reports whether the image has no name.
@@ -93,6 +96,19 @@ func (i *Image) ParentOf(c *Image) bool {
 		}
 	}
 	return true
+}
+
+// DirectParent is the image c was made on top of by one step, as podman's "parent" (among
+// imgs): its history is c's without the last entry and c has its layers and at most one more.
+// nil when there is none (a base image, or a build that kept no image of the previous step).
+func DirectParent(imgs []*Image, c *Image) *Image {
+	for _, p := range imgs {
+		extra := len(c.Layers) - len(p.Layers)
+		if len(p.Config.History)+1 == len(c.Config.History) && (extra == 0 || extra == 1) && p.ParentOf(c) {
+			return p
+		}
+	}
+	return nil
 }
 
 // Intermediates are the images without a name that another image was made on top of (a
@@ -178,6 +194,21 @@ func (s *Store) StoredAt(img *Image) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return fi.ModTime(), nil
+}
+
+// StorageSize is what img takes in the store as podman counts an image's size: its layers, its
+// config, and its manifest twice (c/storage keeps it under two keys); size alone would show a
+// built image a few kB smaller than podman does.
+func (s *Store) StorageSize(img *Image) int64 {
+	n := img.Size
+	var st unix.Stat_t
+	if img.ConfigDigest != "" && unix.Stat(s.blobPath(img.ConfigDigest), &st) == nil {
+		n += st.Size
+	}
+	if img.Digest != "" && unix.Stat(s.blobPath(img.Digest), &st) == nil {
+		n += 2 * st.Size
+	}
+	return n
 }
 
 func (s *Store) blobPath(d string) string {

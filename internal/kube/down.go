@@ -87,6 +87,26 @@ func Down(ctx context.Context, rt *engine.Runtime, m *Manifest, force bool) (*Do
 	return rep, nil
 }
 
+// MissingPod is the name of the first pod of m's workloads that does not exist (none of its
+// replicas does), "" when every workload has one: podman's kube down fails on it.
+func MissingPod(rt *engine.Runtime, m *Manifest) (string, error) {
+	pods, err := rt.ListPods()
+	if err != nil {
+		return "", err
+	}
+	for _, w := range m.Workloads {
+		re := replicaPattern(w.Kind, w.Name)
+		found := false
+		for _, p := range pods {
+			found = found || re.MatchString(p.Pod.Config.Name)
+		}
+		if !found {
+			return workloadPodNames(w.Kind, w.Name, 1)[0], nil
+		}
+	}
+	return "", nil
+}
+
 // removeLeftovers removes the play files and emptyDir volumes of the pods ours selects that no
 // longer exist.
 func removeLeftovers(rt *engine.Runtime, ours func(pod string) bool) error {

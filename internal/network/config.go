@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -27,6 +28,7 @@ type mainPlugin struct {
 	IPMasq       bool            `json:"ipMasq,omitempty"`
 	HairpinMode  bool            `json:"hairpinMode,omitempty"`
 	MTU          int             `json:"mtu,omitempty"`
+	Vlan         int             `json:"vlan,omitempty"`
 	IPAM         ipamConf        `json:"ipam"`
 	Capabilities map[string]bool `json:"capabilities,omitempty"`
 	Args         struct {
@@ -89,6 +91,15 @@ func (n *Network) mtu() int {
 	return mtu
 }
 
+// bridgeVLANFiltering reports whether this kernel's bridges filter VLANs (a bridge's
+// vlan_filtering attribute), which the bridge plugin's vlan needs: without it a network's vlan
+// option is kept but not applied (the plugin would fail every attachment), as netavark 1.4,
+// podman's here, leaves it.
+func bridgeVLANFiltering() bool {
+	m, _ := filepath.Glob("/sys/class/net/*/bridge/vlan_filtering")
+	return len(m) > 0
+}
+
 // conflistBytes renders n as a conflist. The plugin order matters for rollback: tuning runs
 // before portmap and firewall, and firewall last, so that a failed ADD leaves at most the
 // failing plugin's own work behind (firewall's DEL needs the cached result, which a failed
@@ -111,6 +122,9 @@ func conflistBytes(n *Network) ([]byte, error) {
 		main.Mode = opts["mode"]
 	}
 	main.MTU = n.mtu()
+	if s := n.Options["vlan"]; s != "" && n.Driver == "bridge" && bridgeVLANFiltering() {
+		fmt.Sscan(s, &main.Vlan)
+	}
 	if len(opts) > 0 {
 		main.Args.Pea.Options = opts
 	}
@@ -169,7 +183,8 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 	n := &Network{
 		Name: raw.Name, ID: a.ID, Driver: main.Type, Created: a.Created,
 		Internal: a.Internal, Labels: a.Labels, Options: a.Options,
-		DNSEnabled: raw.Name != DefaultName && !a.NoDNS, // podman's: the default network names no one
+		DNSEnabled:  raw.Name != DefaultName && !a.NoDNS, // podman's: the default network names no one
+		IPAMOptions: map[string]string{"driver": main.IPAM.Type},
 	}
 	switch main.Type {
 	case "bridge":

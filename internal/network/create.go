@@ -69,7 +69,8 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Name: o.Name, Driver: o.Driver, Internal: o.Internal, Created: time.Now().UTC()}
+	n := &Network{Name: o.Name, Driver: o.Driver, Internal: o.Internal, Created: time.Now().UTC(),
+		IPAMOptions: map[string]string{"driver": "host-local"}}
 	if n.Driver == "" {
 		n.Driver = "bridge"
 	}
@@ -211,6 +212,13 @@ func setOptions(n *Network, opts map[string]string) error {
 			if mtu, err := strconv.Atoi(v); err != nil || mtu < 68 || mtu > 65535 {
 				return invalidf("network option mtu=%q: want a number from 68 to 65535", v)
 			}
+		case "vlan": // the bridge plugin's VLAN tag on the containers' ports
+			if n.Driver != "bridge" {
+				return invalidf("unsupported %s network option %s", n.Driver, k)
+			}
+			if id, err := strconv.Atoi(v); err != nil || id < 0 || id > 4094 {
+				return invalidf("network option vlan=%q: want a VLAN ID from 0 to 4094", v)
+			}
 		case "mode":
 			ok := false
 			for _, mode := range modes[n.Driver] {
@@ -220,7 +228,7 @@ func setOptions(n *Network, opts map[string]string) error {
 				return invalidf("network option mode=%q: the %s driver takes one of %s", v, n.Driver, strings.Join(modes[n.Driver], ", "))
 			}
 		default:
-			return invalidf("network option %q: the options are mtu and mode", k)
+			return invalidf("unsupported %s network option %s (pea's are mtu, vlan for a bridge, mode for macvlan and ipvlan)", n.Driver, k)
 		}
 		if n.Options == nil {
 			n.Options = map[string]string{}
@@ -322,8 +330,8 @@ func (m *Manager) Get(name string) (*Network, error) {
 			found = n
 		}
 	}
-	if found == nil {
-		return nil, fmt.Errorf("network %s: %w", name, errdefs.ErrNotFound)
+	if found == nil { // podman's words
+		return nil, errdefs.Errorf(errdefs.ErrNotFound, "unable to find network with name or ID %s: network not found", name)
 	}
 	return found, nil
 }

@@ -149,7 +149,7 @@ func TestCreateGetListRemove(t *testing.T) {
 	if byID, err := m.Get(explicit.ID[:12]); err != nil || byID.Name != "web" {
 		t.Fatalf("Get by ID prefix = %v, %v", byID, err)
 	}
-	if _, err := m.Get("nosuch"); !errors.Is(err, errdefs.ErrNotFound) || !strings.Contains(err.Error(), "network nosuch") {
+	if _, err := m.Get("nosuch"); !errors.Is(err, errdefs.ErrNotFound) || err.Error() != "unable to find network with name or ID nosuch: network not found" {
 		t.Fatalf("Get(nosuch) = %v, want ErrNotFound", err)
 	}
 	list, err := m.List()

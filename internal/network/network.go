@@ -57,6 +57,8 @@ type Network struct {
 	DNSEnabled       bool              `json:"dns_enabled"`
 	Labels           map[string]string `json:"labels,omitempty"`
 	Options          map[string]string `json:"options,omitempty"`
+	// IPAMOptions name the address manager ({"driver": "host-local"}), as podman shows it.
+	IPAMOptions map[string]string `json:"ipam_options,omitempty"`
 }
 
 // Subnet is one address range of a network.

@@ -29,7 +29,7 @@ type Image struct {
 	Annotations  map[string]string   `json:"Annotations"`
 	ManifestType string              `json:"ManifestType"`
 	User         string              `json:"User"`
-	Healthcheck  *image.HealthConfig `json:"Healthcheck,omitempty"` // podman's place for the HEALTHCHECK
+	HealthCheck  *image.HealthConfig `json:"Healthcheck,omitempty"` // podman's place (and field name) for the HEALTHCHECK
 	History      []image.History     `json:"History"`
 	NamesHistory []string            `json:"NamesHistory"`
 }
@@ -77,7 +77,7 @@ func ImageInspect(img *image.Image, dirs []string) *Image {
 		GraphDriver:  GraphDriver{Name: "overlay", Data: engine.OverlayData(dirs)},
 		RootFS:       RootFS{Type: "layers", Layers: nonNil(img.Layers)},
 		Labels:       c.Labels,
-		Healthcheck:  c.Healthcheck,
+		HealthCheck:  c.Healthcheck,
 		Annotations:  map[string]string{},
 		ManifestType: img.ManifestType,
 		User:         c.User,
@@ -94,6 +94,18 @@ func ImageInspect(img *image.Image, dirs []string) *Image {
 	for k, a := range img.Annotations {
 		v.Annotations[k] = a
 	}
-	v.Comment = img.Comment()
+	// podman shows a Docker image's config comment, an OCI image's first history comment
+	if img.ManifestType == string(image.DockerManifestSchema2) {
+		v.Comment = img.Config.Comment
+	} else if len(img.Config.History) > 0 {
+		v.Comment = img.Config.History[0].Comment
+	}
+	return v
+}
+
+// WithStore completes v with what the store knows beyond the image's record: its size as podman
+// counts it (config and manifest included) and the image it was made on top of ("" : none).
+func (v *Image) WithStore(size int64, parent string) *Image {
+	v.Size, v.VirtualSize, v.Parent = size, size, parent
 	return v
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // ImageTree is `image tree`'s text (podman's layout): the image's ID, names and size, then its
-// layers (engine.ImageTree) drawn as a tree, each with the images it is the top layer of.
-func ImageTree(img *image.Image, layers []engine.ImageLayer) string {
+// layers (engine.ImageTree) drawn as a tree, each with the images it is the top layer of; size
+// is the image's as podman counts it (engine.ImageStorageSize).
+func ImageTree(img *image.Image, size int64, layers []engine.ImageLayer) string {
 	var b strings.Builder
 	id := img.ID
 	if len(id) > 12 {
@@ -18,7 +19,7 @@ func ImageTree(img *image.Image, layers []engine.ImageLayer) string {
 	}
 	fmt.Fprintf(&b, "Image ID: %s\n", id)
 	fmt.Fprintf(&b, "Tags:     %v\n", img.Names)
-	fmt.Fprintf(&b, "Size:     %s\n", siSize(img.Size))
+	fmt.Fprintf(&b, "Size:     %s\n", siSize(size))
 	b.WriteString("Image Layers\n")
 	writeLayerTree(&b, layers)
 	return b.String()
