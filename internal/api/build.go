@@ -108,6 +108,18 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 	return nil
 }
 
+// postBuildPrune is POST /build/prune (docker builder prune, and the last step of docker
+// system prune): it prunes BuildKit's cache, which pea has not (its builder's cache is its
+// intermediate images, which image prune removes), so nothing is deleted. A 404 here failed
+// docker system prune after it had pruned everything else.
+func (s *Server) postBuildPrune(w http.ResponseWriter, r *http.Request, _ *engine.Runtime) error {
+	if _, err := filters(r); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"CachesDeleted": []string{}, "SpaceReclaimed": 0})
+	return nil
+}
+
 // unpackBuildContext unpacks a build request's body, the context as a tar (gzip-compressed or
 // not), into dir. Entries that climb out of dir are refused (engine.Untar).
 func unpackBuildContext(body io.Reader, dir string) error {

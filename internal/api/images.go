@@ -34,6 +34,7 @@ func (s *Server) imageRoutes() {
 	s.route("GET", "/images/get", s.getImagesSave)
 	s.route("POST", "/images/create", s.postImagesCreate)
 	s.route("POST", "/build", s.postBuild)
+	s.route("POST", "/build/prune", s.postBuildPrune)
 	s.route("POST", "/images/load", s.postImagesLoad)
 	s.route("POST", "/images/prune", s.postImagesPrune)
 	s.route("GET", "/images/{rest...}", s.getImage)
