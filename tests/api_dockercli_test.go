@@ -1,12 +1,62 @@
 package tests
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // The docker client's everyday commands that a sweep against pea's service found wrong, each
 // driven with the real client.
+
+// docker ps --filter: names are regular expressions, ancestor takes the short name an image
+// is run by, before and since name containers, bridge is the default network, publish and
+// expose take container ports, is-task=false is every container; an unknown key or status is
+// refused (Docker's 400) instead of listing nothing; -s adds the image to the size (virtual).
+func TestAPIDockerPsFilters(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("tag", "localhost/bb", "bb")
+	port := strconv.Itoa(freeHostPort(t))
+	a.MustDocker("run", "-d", "--name", "web", "-p", "127.0.0.1:"+port+":80", "--label", "app=x", "localhost/bb", "sleep", "1000")
+	a.MustDocker("create", "--name", "k1", "bb", "true")
+	a.MustDocker("create", "--name", "k2", "--network", "none", "bb", "true")
+	ps := func(filter string) string {
+		t.Helper()
+		return strings.Join(strings.Fields(a.MustDocker("ps", "-a", "--filter", filter, "--format", "{{.Names}}")), " ")
+	}
+	for filter, want := range map[string]string{
+		"name=^k":            "k2 k1",
+		"name=^/web$":        "web",
+		"name=eb":            "web",
+		"ancestor=bb":        "k2 k1 web",
+		"ancestor=bb:latest": "k2 k1 web",
+		"before=k2":          "k1 web",
+		"since=web":          "k2 k1",
+		"network=bridge":     "k1 web",
+		"network=none":       "k2",
+		"publish=80":         "web",
+		"publish=80/udp":     "",
+		"publish=79-81/tcp":  "web",
+		"publish=" + port:    "", // a host port: Docker's publish is the container's
+		"expose=80":          "web",
+		"is-task=false":      "k2 k1 web",
+		"is-task=true":       "",
+		"label=app=x":        "web",
+	} {
+		if got := ps(filter); got != want {
+			t.Errorf("ps --filter %s: %q, want %q", filter, got, want)
+		}
+	}
+	for _, bad := range []string{"foo=bar", "status=bogus", "health=sick", "publish=1:2", "before=nosuch"} {
+		if r := a.Docker("ps", "-a", "--filter", bad); r.Code == 0 {
+			t.Errorf("ps --filter %s: %s, want a refusal", bad, r)
+		}
+	}
+	a.MustDocker("exec", "web", "sh", "-c", "echo 1234 > /written")
+	if got := a.MustDocker("ps", "-s", "--format", "{{.Size}}"); !strings.HasPrefix(got, "5B (virtual ") || strings.HasPrefix(got, "5B (virtual 5B") {
+		t.Errorf("ps -s: %q, want the container's 5 bytes and the image's size", got)
+	}
+}
 
 // docker system prune and docker builder prune ask POST /build/prune last: it answered 404 and
 // failed both after the rest had been pruned.
