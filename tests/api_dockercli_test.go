@@ -72,3 +72,27 @@ func TestAPIDockerSystemPrune(t *testing.T) {
 	}
 	a.MustDocker("builder", "prune", "-f")
 }
+
+// A container Docker's API creates has Docker's default capabilities (NET_RAW: ping works);
+// podman's client, through the libpod endpoint, still gets podman's.
+func TestAPIDockerDefaultCaps(t *testing.T) {
+	a := newAPIEnv(t)
+	if c := capBits(t, a.MustDocker("run", "--rm", "localhost/bb", "grep", "CapEff", "/proc/self/status")); c != 0xa80425fb {
+		t.Errorf("CapEff %x, want Docker's a80425fb", c)
+	}
+	if out := a.MustDocker("run", "--rm", "localhost/bb", "ping", "-c", "1", "-W", "2", "127.0.0.1"); !strings.Contains(out, "1 packets received") {
+		t.Errorf("ping in docker run: %q", out)
+	}
+	if c := capBits(t, a.MustDocker("run", "--rm", "--cap-drop", "NET_RAW", "localhost/bb", "grep", "CapEff", "/proc/self/status")); c != 0xa80405fb {
+		t.Errorf("--cap-drop NET_RAW: CapEff %x", c)
+	}
+	if got := a.MustDocker("inspect", "-f", "{{json .HostConfig.CapAdd}}", a.MustDocker("create", "localhost/bb")); got != "null" && got != "[]" {
+		t.Errorf("HostConfig.CapAdd shows the defaults: %s", got)
+	}
+	if c := capBits(t, a.mustPodman("run", "--rm", "localhost/bb", "grep", "CapEff", "/proc/self/status")); c != 0x800405fb {
+		t.Errorf("podman --remote run: CapEff %x, want podman's 800405fb", c)
+	}
+	if c := capBits(t, a.Pea("run", "--rm", "localhost/bb", "grep", "CapEff", "/proc/self/status")); c != 0x800405fb {
+		t.Errorf("pea run: CapEff %x, want podman's 800405fb", c)
+	}
+}

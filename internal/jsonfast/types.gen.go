@@ -621,6 +621,19 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.DefaultCaps) != 0 {
+		e.name("\"defaultCaps\"")
+		if s54 := v.DefaultCaps; s54 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i55 := range s54 {
+				e.sep()
+				e.str(string(s54[i55]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.Privileged {
 		e.name("\"privileged\"")
 		e.boolean(bool(v.Privileged))
@@ -631,13 +644,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.GroupAdd) != 0 {
 		e.name("\"groupAdd\"")
-		if s54 := v.GroupAdd; s54 == nil {
+		if s56 := v.GroupAdd; s56 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i55 := range s54 {
+			for i57 := range s56 {
 				e.sep()
-				e.str(string(s54[i55]))
+				e.str(string(s56[i57]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -668,20 +681,7 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s56 := v.MaskedPaths; s56 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i57 := range s56 {
-				e.sep()
-				e.str(string(s56[i57]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s58 := v.ReadonlyPaths; s58 == nil {
+		if s58 := v.MaskedPaths; s58 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -692,19 +692,32 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s60 := v.ReadonlyPaths; s60 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i61 := range s60 {
+				e.sep()
+				e.str(string(s60[i61]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.Seccomp) != 0 {
 		e.name("\"seccomp\"")
 		e.str(string(v.Seccomp))
 	}
 	if len(v.Ulimits) != 0 {
 		e.name("\"ulimits\"")
-		if s60 := v.Ulimits; s60 == nil {
+		if s62 := v.Ulimits; s62 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i61 := range s60 {
+			for i63 := range s62 {
 				e.sep()
-				encModelUlimit(e, &s60[i61])
+				encModelUlimit(e, &s62[i63])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -717,22 +730,22 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if m62 := v.Namespaces; m62 == nil {
+		if m64 := v.Namespaces; m64 == nil {
 			e.null()
 		} else {
-			keys63 := make([]string, 0, len(m62))
-			for k64 := range m62 {
-				keys63 = append(keys63, k64)
+			keys65 := make([]string, 0, len(m64))
+			for k66 := range m64 {
+				keys65 = append(keys65, k66)
 			}
-			slices.Sort(keys63)
+			slices.Sort(keys65)
 			e.b = append(e.b, '{')
-			for _, k64 := range keys63 {
+			for _, k66 := range keys65 {
 				e.sep()
-				e.str(string(k64))
+				e.str(string(k66))
 				e.b = append(e.b, ':')
 				{
-					x65 := m62[k64]
-					encModelNamespace(e, &x65)
+					x67 := m64[k66]
+					encModelNamespace(e, &x67)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -742,26 +755,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	encModelNetworkConfig(e, &v.Network)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s66 := v.UIDMap; s66 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i67 := range s66 {
-				e.sep()
-				encModelIDMap(e, &s66[i67])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s68 := v.GIDMap; s68 == nil {
+		if s68 := v.UIDMap; s68 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i69 := range s68 {
 				e.sep()
 				encModelIDMap(e, &s68[i69])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s70 := v.GIDMap; s70 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i71 := range s70 {
+				e.sep()
+				encModelIDMap(e, &s70[i71])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -790,10 +803,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if v.Healthcheck != nil {
 		e.name("\"healthcheck\"")
-		if p70 := v.Healthcheck; p70 == nil {
+		if p72 := v.Healthcheck; p72 == nil {
 			e.null()
 		} else {
-			encModelHealthConfig(e, p70)
+			encModelHealthConfig(e, p72)
 		}
 	}
 	if len(v.HealthOnFailure) != 0 {
@@ -802,39 +815,39 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Secrets) != 0 {
 		e.name("\"secrets\"")
-		if s71 := v.Secrets; s71 == nil {
+		if s73 := v.Secrets; s73 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i72 := range s71 {
+			for i74 := range s73 {
 				e.sep()
-				encModelSecretRef(e, &s71[i72])
+				encModelSecretRef(e, &s73[i74])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Links) != 0 {
 		e.name("\"links\"")
-		if s73 := v.Links; s73 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i74 := range s73 {
-				e.sep()
-				e.str(string(s73[i74]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s75 := v.VolumesFrom; s75 == nil {
+		if s75 := v.Links; s75 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i76 := range s75 {
 				e.sep()
 				e.str(string(s75[i76]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s77 := v.VolumesFrom; s77 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i78 := range s77 {
+				e.sep()
+				e.str(string(s77[i78]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -849,13 +862,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.UnsetEnv) != 0 {
 		e.name("\"unsetEnv\"")
-		if s77 := v.UnsetEnv; s77 == nil {
+		if s79 := v.UnsetEnv; s79 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i78 := range s77 {
+			for i80 := range s79 {
 				e.sep()
-				e.str(string(s77[i78]))
+				e.str(string(s79[i80]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -874,13 +887,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Requires) != 0 {
 		e.name("\"requires\"")
-		if s79 := v.Requires; s79 == nil {
+		if s81 := v.Requires; s81 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i80 := range s79 {
+			for i82 := range s81 {
 				e.sep()
-				e.str(string(s79[i80]))
+				e.str(string(s81[i82]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -903,33 +916,33 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.RuntimeFlags) != 0 {
 		e.name("\"runtimeFlags\"")
-		if s81 := v.RuntimeFlags; s81 == nil {
+		if s83 := v.RuntimeFlags; s83 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i82 := range s81 {
+			for i84 := range s83 {
 				e.sep()
-				e.str(string(s81[i82]))
+				e.str(string(s83[i84]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CgroupConf) != 0 {
 		e.name("\"cgroupConf\"")
-		if m83 := v.CgroupConf; m83 == nil {
+		if m85 := v.CgroupConf; m85 == nil {
 			e.null()
 		} else {
-			keys84 := make([]string, 0, len(m83))
-			for k85 := range m83 {
-				keys84 = append(keys84, k85)
+			keys86 := make([]string, 0, len(m85))
+			for k87 := range m85 {
+				keys86 = append(keys86, k87)
 			}
-			slices.Sort(keys84)
+			slices.Sort(keys86)
 			e.b = append(e.b, '{')
-			for _, k85 := range keys84 {
+			for _, k87 := range keys86 {
 				e.sep()
-				e.str(string(k85))
+				e.str(string(k87))
 				e.b = append(e.b, ':')
-				e.str(string(m83[k85]))
+				e.str(string(m85[k87]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -948,26 +961,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.ChrootDirs) != 0 {
 		e.name("\"chrootDirs\"")
-		if s86 := v.ChrootDirs; s86 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i87 := range s86 {
-				e.sep()
-				e.str(string(s86[i87]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.HostUsers) != 0 {
-		e.name("\"hostUsers\"")
-		if s88 := v.HostUsers; s88 == nil {
+		if s88 := v.ChrootDirs; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i89 := range s88 {
 				e.sep()
 				e.str(string(s88[i89]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.HostUsers) != 0 {
+		e.name("\"hostUsers\"")
+		if s90 := v.HostUsers; s90 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i91 := range s90 {
+				e.sep()
+				e.str(string(s90[i91]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1011,22 +1024,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m90 := v.Networks; m90 == nil {
+		if m92 := v.Networks; m92 == nil {
 			e.null()
 		} else {
-			keys91 := make([]string, 0, len(m90))
-			for k92 := range m90 {
-				keys91 = append(keys91, k92)
+			keys93 := make([]string, 0, len(m92))
+			for k94 := range m92 {
+				keys93 = append(keys93, k94)
 			}
-			slices.Sort(keys91)
+			slices.Sort(keys93)
 			e.b = append(e.b, '{')
-			for _, k92 := range keys91 {
+			for _, k94 := range keys93 {
 				e.sep()
-				e.str(string(k92))
+				e.str(string(k94))
 				e.b = append(e.b, ':')
 				{
-					x93 := m90[k92]
-					encModelNetworkStatus(e, &x93)
+					x95 := m92[k94]
+					encModelNetworkStatus(e, &x95)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1046,10 +1059,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p94 := v.Health; p94 == nil {
+		if p96 := v.Health; p96 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p94)
+			encModelHealthState(e, p96)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1071,40 +1084,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m95 := v.Labels; m95 == nil {
+		if m97 := v.Labels; m97 == nil {
 			e.null()
 		} else {
-			keys96 := make([]string, 0, len(m95))
-			for k97 := range m95 {
-				keys96 = append(keys96, k97)
+			keys98 := make([]string, 0, len(m97))
+			for k99 := range m97 {
+				keys98 = append(keys98, k99)
 			}
-			slices.Sort(keys96)
+			slices.Sort(keys98)
 			e.b = append(e.b, '{')
-			for _, k97 := range keys96 {
+			for _, k99 := range keys98 {
 				e.sep()
-				e.str(string(k97))
+				e.str(string(k99))
 				e.b = append(e.b, ':')
-				e.str(string(m95[k97]))
+				e.str(string(m97[k99]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m98 := v.Annotations; m98 == nil {
+		if m100 := v.Annotations; m100 == nil {
 			e.null()
 		} else {
-			keys99 := make([]string, 0, len(m98))
-			for k100 := range m98 {
-				keys99 = append(keys99, k100)
+			keys101 := make([]string, 0, len(m100))
+			for k102 := range m100 {
+				keys101 = append(keys101, k102)
 			}
-			slices.Sort(keys99)
+			slices.Sort(keys101)
 			e.b = append(e.b, '{')
-			for _, k100 := range keys99 {
+			for _, k102 := range keys101 {
 				e.sep()
-				e.str(string(k100))
+				e.str(string(k102))
 				e.b = append(e.b, ':')
-				e.str(string(m98[k100]))
+				e.str(string(m100[k102]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1113,13 +1126,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s101 := v.CreateCommand; s101 == nil {
+		if s103 := v.CreateCommand; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i102 := range s101 {
+			for i104 := range s103 {
 				e.sep()
-				e.str(string(s101[i102]))
+				e.str(string(s103[i104]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1170,13 +1183,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s103 := v.InfraCommand; s103 == nil {
+		if s105 := v.InfraCommand; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i104 := range s103 {
+			for i106 := range s105 {
 				e.sep()
-				e.str(string(s103[i104]))
+				e.str(string(s105[i106]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1199,26 +1212,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s105 := v.UIDMap; s105 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i106 := range s105 {
-				e.sep()
-				encModelIDMap(e, &s105[i106])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s107 := v.GIDMap; s107 == nil {
+		if s107 := v.UIDMap; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i108 := range s107 {
 				e.sep()
 				encModelIDMap(e, &s107[i108])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s109 := v.GIDMap; s109 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i110 := range s109 {
+				e.sep()
+				encModelIDMap(e, &s109[i110])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1233,20 +1246,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s109 := v.Volumes; s109 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i110 := range s109 {
-				e.sep()
-				e.str(string(s109[i110]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s111 := v.Devices; s111 == nil {
+		if s111 := v.Volumes; s111 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1257,42 +1257,42 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m113 := v.Sysctls; m113 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s113 := v.Devices; s113 == nil {
 			e.null()
 		} else {
-			keys114 := make([]string, 0, len(m113))
-			for k115 := range m113 {
-				keys114 = append(keys114, k115)
-			}
-			slices.Sort(keys114)
-			e.b = append(e.b, '{')
-			for _, k115 := range keys114 {
+			e.b = append(e.b, '[')
+			for i114 := range s113 {
 				e.sep()
-				e.str(string(k115))
+				e.str(string(s113[i114]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m115 := v.Sysctls; m115 == nil {
+			e.null()
+		} else {
+			keys116 := make([]string, 0, len(m115))
+			for k117 := range m115 {
+				keys116 = append(keys116, k117)
+			}
+			slices.Sort(keys116)
+			e.b = append(e.b, '{')
+			for _, k117 := range keys116 {
+				e.sep()
+				e.str(string(k117))
 				e.b = append(e.b, ':')
-				e.str(string(m113[k115]))
+				e.str(string(m115[k117]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s116 := v.SecurityOpts; s116 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i117 := range s116 {
-				e.sep()
-				e.str(string(s116[i117]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s118 := v.VolumesFrom; s118 == nil {
+		if s118 := v.SecurityOpts; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1303,15 +1303,28 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.VolumesFromMounts) != 0 {
-		e.name("\"volumesFromMounts\"")
-		if s120 := v.VolumesFromMounts; s120 == nil {
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s120 := v.VolumesFrom; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i121 := range s120 {
 				e.sep()
-				encModelMount(e, &s120[i121])
+				e.str(string(s120[i121]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFromMounts) != 0 {
+		e.name("\"volumesFromMounts\"")
+		if s122 := v.VolumesFromMounts; s122 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i123 := range s122 {
+				e.sep()
+				encModelMount(e, &s122[i123])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1361,39 +1374,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s122 := v.Options; s122 == nil {
+		if s124 := v.Options; s124 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i123 := range s122 {
+			for i125 := range s124 {
 				e.sep()
-				e.str(string(s122[i123]))
+				e.str(string(s124[i125]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s124 := v.UIDMappings; s124 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i125 := range s124 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s124[i125])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s126 := v.GIDMappings; s126 == nil {
+		if s126 := v.UIDMappings; s126 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i127 := range s126 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s126[i127])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s128 := v.GIDMappings; s128 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i129 := range s128 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s128[i129])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1405,20 +1418,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s128 := v.Prestart; s128 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i129 := range s128 {
-				e.sep()
-				encSpecsHook(e, &s128[i129])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s130 := v.CreateRuntime; s130 == nil {
+		if s130 := v.Prestart; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1429,9 +1429,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s132 := v.CreateContainer; s132 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s132 := v.CreateRuntime; s132 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1442,9 +1442,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s134 := v.StartContainer; s134 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s134 := v.CreateContainer; s134 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1455,9 +1455,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s136 := v.Poststart; s136 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s136 := v.StartContainer; s136 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1468,15 +1468,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s138 := v.Poststop; s138 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s138 := v.Poststart; s138 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i139 := range s138 {
 				e.sep()
 				encSpecsHook(e, &s138[i139])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s140 := v.Poststop; s140 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i141 := range s140 {
+				e.sep()
+				encSpecsHook(e, &s140[i141])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1488,20 +1501,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s140 := v.UIDMappings; s140 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i141 := range s140 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s140[i141])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s142 := v.GIDMappings; s142 == nil {
+		if s142 := v.UIDMappings; s142 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1512,32 +1512,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m144 := v.Sysctl; m144 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s144 := v.GIDMappings; s144 == nil {
 			e.null()
 		} else {
-			keys145 := make([]string, 0, len(m144))
-			for k146 := range m144 {
-				keys145 = append(keys145, k146)
-			}
-			slices.Sort(keys145)
-			e.b = append(e.b, '{')
-			for _, k146 := range keys145 {
+			e.b = append(e.b, '[')
+			for i145 := range s144 {
 				e.sep()
-				e.str(string(k146))
+				encSpecsLinuxIDMapping(e, &s144[i145])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m146 := v.Sysctl; m146 == nil {
+			e.null()
+		} else {
+			keys147 := make([]string, 0, len(m146))
+			for k148 := range m146 {
+				keys147 = append(keys147, k148)
+			}
+			slices.Sort(keys147)
+			e.b = append(e.b, '{')
+			for _, k148 := range keys147 {
+				e.sep()
+				e.str(string(k148))
 				e.b = append(e.b, ':')
-				e.str(string(m144[k146]))
+				e.str(string(m146[k148]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p147 := v.Resources; p147 == nil {
+		if p149 := v.Resources; p149 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p147)
+			encSpecsLinuxResources(e, p149)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1546,48 +1559,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s148 := v.Namespaces; s148 == nil {
+		if s150 := v.Namespaces; s150 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i149 := range s148 {
+			for i151 := range s150 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s148[i149])
+				encSpecsLinuxNamespace(e, &s150[i151])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s150 := v.Devices; s150 == nil {
+		if s152 := v.Devices; s152 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i151 := range s150 {
+			for i153 := range s152 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s150[i151])
+				encSpecsLinuxDevice(e, &s152[i153])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m152 := v.NetDevices; m152 == nil {
+		if m154 := v.NetDevices; m154 == nil {
 			e.null()
 		} else {
-			keys153 := make([]string, 0, len(m152))
-			for k154 := range m152 {
-				keys153 = append(keys153, k154)
+			keys155 := make([]string, 0, len(m154))
+			for k156 := range m154 {
+				keys155 = append(keys155, k156)
 			}
-			slices.Sort(keys153)
+			slices.Sort(keys155)
 			e.b = append(e.b, '{')
-			for _, k154 := range keys153 {
+			for _, k156 := range keys155 {
 				e.sep()
-				e.str(string(k154))
+				e.str(string(k156))
 				e.b = append(e.b, ':')
 				{
-					x155 := m152[k154]
-					encSpecsLinuxNetDevice(e, &x155)
+					x157 := m154[k156]
+					encSpecsLinuxNetDevice(e, &x157)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1595,10 +1608,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p156 := v.Seccomp; p156 == nil {
+		if p158 := v.Seccomp; p158 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p156)
+			encSpecsLinuxSeccomp(e, p158)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1607,20 +1620,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s157 := v.MaskedPaths; s157 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i158 := range s157 {
-				e.sep()
-				e.str(string(s157[i158]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s159 := v.ReadonlyPaths; s159 == nil {
+		if s159 := v.MaskedPaths; s159 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1631,52 +1631,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s161 := v.ReadonlyPaths; s161 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i162 := range s161 {
+				e.sep()
+				e.str(string(s161[i162]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p161 := v.IntelRdt; p161 == nil {
+		if p163 := v.IntelRdt; p163 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p161)
+			encSpecsLinuxIntelRdt(e, p163)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p162 := v.MemoryPolicy; p162 == nil {
+		if p164 := v.MemoryPolicy; p164 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p162)
+			encSpecsLinuxMemoryPolicy(e, p164)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p163 := v.Personality; p163 == nil {
+		if p165 := v.Personality; p165 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p163)
+			encSpecsLinuxPersonality(e, p165)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m164 := v.TimeOffsets; m164 == nil {
+		if m166 := v.TimeOffsets; m166 == nil {
 			e.null()
 		} else {
-			keys165 := make([]string, 0, len(m164))
-			for k166 := range m164 {
-				keys165 = append(keys165, k166)
+			keys167 := make([]string, 0, len(m166))
+			for k168 := range m166 {
+				keys167 = append(keys167, k168)
 			}
-			slices.Sort(keys165)
+			slices.Sort(keys167)
 			e.b = append(e.b, '{')
-			for _, k166 := range keys165 {
+			for _, k168 := range keys167 {
 				e.sep()
-				e.str(string(k166))
+				e.str(string(k168))
 				e.b = append(e.b, ':')
 				{
-					x167 := m164[k166]
-					encSpecsLinuxTimeOffset(e, &x167)
+					x169 := m166[k168]
+					encSpecsLinuxTimeOffset(e, &x169)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1688,13 +1701,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s168 := v.Names; s168 == nil {
+	if s170 := v.Names; s170 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i169 := range s168 {
+		for i171 := range s170 {
 			e.sep()
-			e.str(string(s168[i169]))
+			e.str(string(s170[i171]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1702,21 +1715,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p170 := v.ErrnoRet; p170 == nil {
+		if p172 := v.ErrnoRet; p172 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p170)))
+			e.uint(uint64((*p172)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s171 := v.Args; s171 == nil {
+		if s173 := v.Args; s173 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i172 := range s171 {
+			for i174 := range s173 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s171[i172])
+				encSpecsLinuxSeccompArg(e, &s173[i174])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1741,21 +1754,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p173 := v.Umask; p173 == nil {
+		if p175 := v.Umask; p175 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p173)))
+			e.uint(uint64((*p175)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s174 := v.AdditionalGids; s174 == nil {
+		if s176 := v.AdditionalGids; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i175 := range s174 {
+			for i177 := range s176 {
 				e.sep()
-				e.uint(uint64(s174[i175]))
+				e.uint(uint64(s176[i177]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1771,20 +1784,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s176 := v.Bounding; s176 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i177 := range s176 {
-				e.sep()
-				e.str(string(s176[i177]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s178 := v.Effective; s178 == nil {
+		if s178 := v.Bounding; s178 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1795,9 +1795,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s180 := v.Inheritable; s180 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s180 := v.Effective; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1808,9 +1808,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s182 := v.Permitted; s182 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s182 := v.Inheritable; s182 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1821,15 +1821,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s184 := v.Ambient; s184 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s184 := v.Permitted; s184 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i185 := range s184 {
 				e.sep()
 				e.str(string(s184[i185]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s186 := v.Ambient; s186 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i187 := range s186 {
+				e.sep()
+				e.str(string(s186[i187]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1862,13 +1875,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s186 := v.Flags; s186 == nil {
+		if s188 := v.Flags; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i189 := range s188 {
 				e.sep()
-				e.str(string(s186[i187]))
+				e.str(string(s188[i189]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1922,13 +1935,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s188 := v.Options; s188 == nil {
+		if s190 := v.Options; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i189 := range s188 {
+			for i191 := range s190 {
 				e.sep()
-				e.str(string(s188[i189]))
+				e.str(string(s190[i191]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2019,20 +2032,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s190 := v.BlkioWeightDevice; s190 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i191 := range s190 {
-				e.sep()
-				e.str(string(s190[i191]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s192 := v.DeviceReadBps; s192 == nil {
+		if s192 := v.BlkioWeightDevice; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2043,9 +2043,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s194 := v.DeviceWriteBps; s194 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s194 := v.DeviceReadBps; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2056,9 +2056,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s196 := v.DeviceReadIOps; s196 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s196 := v.DeviceWriteBps; s196 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2069,9 +2069,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s198 := v.DeviceWriteIOps; s198 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s198 := v.DeviceReadIOps; s198 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2082,12 +2082,25 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p200 := v.MemorySwappiness; p200 == nil {
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s200 := v.DeviceWriteIOps; s200 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p200)))
+			e.b = append(e.b, '[')
+			for i201 := range s200 {
+				e.sep()
+				e.str(string(s200[i201]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p202 := v.MemorySwappiness; p202 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p202)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2096,13 +2109,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s201 := v.DeviceCgroupRules; s201 == nil {
+		if s203 := v.DeviceCgroupRules; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i204 := range s203 {
 				e.sep()
-				e.str(string(s201[i202]))
+				e.str(string(s203[i204]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2133,26 +2146,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s203 := v.Networks; s203 == nil {
+		if s205 := v.Networks; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i204 := range s203 {
+			for i206 := range s205 {
 				e.sep()
-				e.str(string(s203[i204]))
+				e.str(string(s205[i206]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s205 := v.Ports; s205 == nil {
+		if s207 := v.Ports; s207 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i206 := range s205 {
+			for i208 := range s207 {
 				e.sep()
-				encModelPortMapping(e, &s205[i206])
+				encModelPortMapping(e, &s207[i208])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2171,20 +2184,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s207 := v.DNSServers; s207 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i208 := range s207 {
-				e.sep()
-				e.str(string(s207[i208]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s209 := v.DNSSearch; s209 == nil {
+		if s209 := v.DNSServers; s209 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2195,9 +2195,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s211 := v.DNSOptions; s211 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s211 := v.DNSSearch; s211 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2208,9 +2208,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s213 := v.AddHosts; s213 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s213 := v.DNSOptions; s213 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2221,32 +2221,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s215 := v.AddHosts; s215 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i216 := range s215 {
+				e.sep()
+				e.str(string(s215[i216]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m215 := v.Aliases; m215 == nil {
+		if m217 := v.Aliases; m217 == nil {
 			e.null()
 		} else {
-			keys216 := make([]string, 0, len(m215))
-			for k217 := range m215 {
-				keys216 = append(keys216, k217)
+			keys218 := make([]string, 0, len(m217))
+			for k219 := range m217 {
+				keys218 = append(keys218, k219)
 			}
-			slices.Sort(keys216)
+			slices.Sort(keys218)
 			e.b = append(e.b, '{')
-			for _, k217 := range keys216 {
+			for _, k219 := range keys218 {
 				e.sep()
-				e.str(string(k217))
+				e.str(string(k219))
 				e.b = append(e.b, ':')
-				if s218 := m215[k217]; s218 == nil {
+				if s220 := m217[k219]; s220 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i219 := range s218 {
+					for i221 := range s220 {
 						e.sep()
-						e.str(string(s218[i219]))
+						e.str(string(s220[i221]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2256,22 +2269,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m220 := v.Addrs; m220 == nil {
+		if m222 := v.Addrs; m222 == nil {
 			e.null()
 		} else {
-			keys221 := make([]string, 0, len(m220))
-			for k222 := range m220 {
-				keys221 = append(keys221, k222)
+			keys223 := make([]string, 0, len(m222))
+			for k224 := range m222 {
+				keys223 = append(keys223, k224)
 			}
-			slices.Sort(keys221)
+			slices.Sort(keys223)
 			e.b = append(e.b, '{')
-			for _, k222 := range keys221 {
+			for _, k224 := range keys223 {
 				e.sep()
-				e.str(string(k222))
+				e.str(string(k224))
 				e.b = append(e.b, ':')
 				{
-					x223 := m220[k222]
-					encModelNetworkAddr(e, &x223)
+					x225 := m222[k224]
+					encModelNetworkAddr(e, &x225)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2294,13 +2307,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s224 := v.Test; s224 == nil {
+	if s226 := v.Test; s226 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i225 := range s224 {
+		for i227 := range s226 {
 			e.sep()
-			e.str(string(s224[i225]))
+			e.str(string(s226[i227]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2393,13 +2406,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s226 := v.Log; s226 == nil {
+		if s228 := v.Log; s228 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i227 := range s226 {
+			for i229 := range s228 {
 				e.sep()
-				encModelHealthLog(e, &s226[i227])
+				encModelHealthLog(e, &s228[i229])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2424,20 +2437,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s228 := v.Args; s228 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i229 := range s228 {
-				e.sep()
-				e.str(string(s228[i229]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s230 := v.Env; s230 == nil {
+		if s230 := v.Args; s230 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2448,12 +2448,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p232 := v.Timeout; p232 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s232 := v.Env; s232 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p232)))
+			e.b = append(e.b, '[')
+			for i233 := range s232 {
+				e.sep()
+				e.str(string(s232[i233]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p234 := v.Timeout; p234 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p234)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2463,88 +2476,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s233 := v.Devices; s233 == nil {
+		if s235 := v.Devices; s235 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i234 := range s233 {
+			for i236 := range s235 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s233[i234])
+				encSpecsLinuxDeviceCgroup(e, &s235[i236])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p235 := v.Memory; p235 == nil {
+		if p237 := v.Memory; p237 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p235)
+			encSpecsLinuxMemory(e, p237)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p236 := v.CPU; p236 == nil {
+		if p238 := v.CPU; p238 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p236)
+			encSpecsLinuxCPU(e, p238)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p237 := v.Pids; p237 == nil {
+		if p239 := v.Pids; p239 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p237)
+			encSpecsLinuxPids(e, p239)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p238 := v.BlockIO; p238 == nil {
+		if p240 := v.BlockIO; p240 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p238)
+			encSpecsLinuxBlockIO(e, p240)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s239 := v.HugepageLimits; s239 == nil {
+		if s241 := v.HugepageLimits; s241 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i240 := range s239 {
+			for i242 := range s241 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s239[i240])
+				encSpecsLinuxHugepageLimit(e, &s241[i242])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p241 := v.Network; p241 == nil {
+		if p243 := v.Network; p243 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p241)
+			encSpecsLinuxNetwork(e, p243)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m242 := v.Rdma; m242 == nil {
+		if m244 := v.Rdma; m244 == nil {
 			e.null()
 		} else {
-			keys243 := make([]string, 0, len(m242))
-			for k244 := range m242 {
-				keys243 = append(keys243, k244)
+			keys245 := make([]string, 0, len(m244))
+			for k246 := range m244 {
+				keys245 = append(keys245, k246)
 			}
-			slices.Sort(keys243)
+			slices.Sort(keys245)
 			e.b = append(e.b, '{')
-			for _, k244 := range keys243 {
+			for _, k246 := range keys245 {
 				e.sep()
-				e.str(string(k244))
+				e.str(string(k246))
 				e.b = append(e.b, ':')
 				{
-					x245 := m242[k244]
-					encSpecsLinuxRdma(e, &x245)
+					x247 := m244[k246]
+					encSpecsLinuxRdma(e, &x247)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2552,20 +2565,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m246 := v.Unified; m246 == nil {
+		if m248 := v.Unified; m248 == nil {
 			e.null()
 		} else {
-			keys247 := make([]string, 0, len(m246))
-			for k248 := range m246 {
-				keys247 = append(keys247, k248)
+			keys249 := make([]string, 0, len(m248))
+			for k250 := range m248 {
+				keys249 = append(keys249, k250)
 			}
-			slices.Sort(keys247)
+			slices.Sort(keys249)
 			e.b = append(e.b, '{')
-			for _, k248 := range keys247 {
+			for _, k250 := range keys249 {
 				e.sep()
-				e.str(string(k248))
+				e.str(string(k250))
 				e.b = append(e.b, ':')
-				e.str(string(m246[k248]))
+				e.str(string(m248[k250]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2596,26 +2609,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p249 := v.FileMode; p249 == nil {
+		if p251 := v.FileMode; p251 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p249)))
+			e.uint(uint64((*p251)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p250 := v.UID; p250 == nil {
+		if p252 := v.UID; p252 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p250)))
+			e.uint(uint64((*p252)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p251 := v.GID; p251 == nil {
+		if p253 := v.GID; p253 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p251)))
+			e.uint(uint64((*p253)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2638,13 +2651,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s252 := v.Schemata; s252 == nil {
+		if s254 := v.Schemata; s254 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i253 := range s252 {
+			for i255 := range s254 {
 				e.sep()
-				e.str(string(s252[i253]))
+				e.str(string(s254[i255]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2672,13 +2685,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s254 := v.Flags; s254 == nil {
+		if s256 := v.Flags; s256 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i255 := range s254 {
+			for i257 := range s256 {
 				e.sep()
-				e.str(string(s254[i255]))
+				e.str(string(s256[i257]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2692,13 +2705,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s256 := v.Flags; s256 == nil {
+		if s258 := v.Flags; s258 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i257 := range s256 {
+			for i259 := range s258 {
 				e.sep()
-				e.str(string(s256[i257]))
+				e.str(string(s258[i259]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2793,18 +2806,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p258 := v.Major; p258 == nil {
+		if p260 := v.Major; p260 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p258)))
+			e.int(int64((*p260)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p259 := v.Minor; p259 == nil {
+		if p261 := v.Minor; p261 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p259)))
+			e.int(int64((*p261)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2818,74 +2831,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p260 := v.Limit; p260 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p260)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p261 := v.Reservation; p261 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p261)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p262 := v.Swap; p262 == nil {
+		if p262 := v.Limit; p262 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p262)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p263 := v.Kernel; p263 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p263 := v.Reservation; p263 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p263)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p264 := v.KernelTCP; p264 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p264 := v.Swap; p264 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p264)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p265 := v.Swappiness; p265 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p265 := v.Kernel; p265 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p265)))
+			e.int(int64((*p265)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p266 := v.KernelTCP; p266 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p266)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p267 := v.Swappiness; p267 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p267)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p266 := v.DisableOOMKiller; p266 == nil {
+		if p268 := v.DisableOOMKiller; p268 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p266)))
+			e.boolean(bool((*p268)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p267 := v.UseHierarchy; p267 == nil {
+		if p269 := v.UseHierarchy; p269 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p267)))
+			e.boolean(bool((*p269)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p268 := v.CheckBeforeUpdate; p268 == nil {
+		if p270 := v.CheckBeforeUpdate; p270 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p268)))
+			e.boolean(bool((*p270)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2895,50 +2908,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p269 := v.Shares; p269 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p269)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p270 := v.Quota; p270 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p270)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p271 := v.Burst; p271 == nil {
+		if p271 := v.Shares; p271 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p271)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p272 := v.Period; p272 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p272 := v.Quota; p272 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p272)))
+			e.int(int64((*p272)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p273 := v.Burst; p273 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p273)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p274 := v.Period; p274 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p274)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p273 := v.RealtimeRuntime; p273 == nil {
+		if p275 := v.RealtimeRuntime; p275 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p273)))
+			e.int(int64((*p275)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p274 := v.RealtimePeriod; p274 == nil {
+		if p276 := v.RealtimePeriod; p276 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p274)))
+			e.uint(uint64((*p276)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2951,10 +2964,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p275 := v.Idle; p275 == nil {
+		if p277 := v.Idle; p277 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p275)))
+			e.int(int64((*p277)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2964,10 +2977,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p276 := v.Limit; p276 == nil {
+		if p278 := v.Limit; p278 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p276)))
+			e.int(int64((*p278)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2977,49 +2990,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p277 := v.Weight; p277 == nil {
+		if p279 := v.Weight; p279 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p277)))
+			e.uint(uint64((*p279)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p278 := v.LeafWeight; p278 == nil {
+		if p280 := v.LeafWeight; p280 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p278)))
+			e.uint(uint64((*p280)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s279 := v.WeightDevice; s279 == nil {
+		if s281 := v.WeightDevice; s281 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i280 := range s279 {
+			for i282 := range s281 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s279[i280])
+				encSpecsLinuxWeightDevice(e, &s281[i282])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s281 := v.ThrottleReadBpsDevice; s281 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i282 := range s281 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s281[i282])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s283 := v.ThrottleWriteBpsDevice; s283 == nil {
+		if s283 := v.ThrottleReadBpsDevice; s283 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3030,9 +3030,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s285 := v.ThrottleReadIOPSDevice; s285 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s285 := v.ThrottleWriteBpsDevice; s285 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3043,15 +3043,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s287 := v.ThrottleWriteIOPSDevice; s287 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s287 := v.ThrottleReadIOPSDevice; s287 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i288 := range s287 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s287[i288])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s289 := v.ThrottleWriteIOPSDevice; s289 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i290 := range s289 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s289[i290])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3072,21 +3085,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p289 := v.ClassID; p289 == nil {
+		if p291 := v.ClassID; p291 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p289)))
+			e.uint(uint64((*p291)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s290 := v.Priorities; s290 == nil {
+		if s292 := v.Priorities; s292 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i291 := range s290 {
+			for i293 := range s292 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s290[i291])
+				encSpecsLinuxInterfacePriority(e, &s292[i293])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3098,18 +3111,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p292 := v.HcaHandles; p292 == nil {
+		if p294 := v.HcaHandles; p294 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p292)))
+			e.uint(uint64((*p294)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p293 := v.HcaObjects; p293 == nil {
+		if p295 := v.HcaObjects; p295 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p293)))
+			e.uint(uint64((*p295)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3123,18 +3136,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p294 := v.Weight; p294 == nil {
+		if p296 := v.Weight; p296 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p294)))
+			e.uint(uint64((*p296)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p295 := v.LeafWeight; p295 == nil {
+		if p297 := v.LeafWeight; p297 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p295)))
+			e.uint(uint64((*p297)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3160,7 +3173,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3186,18 +3199,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x296 := bool(v.IsInfra)
-			if err := s.Bool(&x296); err != nil {
+			x298 := bool(v.IsInfra)
+			if err := s.Bool(&x298); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x296)
+			v.IsInfra = bool(x298)
 			return nil
 		case "created":
-			raw297, err := s.Raw()
+			raw299, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw297); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw299); err != nil {
 				return err
 			}
 			return nil
@@ -3205,21 +3218,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out298 := v.CreateCommand[:0]
-				if out298 == nil {
-					out298 = []string{}
+				out300 := v.CreateCommand[:0]
+				if out300 == nil {
+					out300 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e299 string
-					if err := s.Str(&e299); err != nil {
+					var e301 string
+					if err := s.Str(&e301); err != nil {
 						return err
 					}
-					out298 = append(out298, e299)
+					out300 = append(out300, e301)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out298
+				v.CreateCommand = out300
 			}
 			return nil
 		case "image":
@@ -3241,28 +3254,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out300 := v.Entrypoint[:0]
-				if out300 == nil {
-					out300 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e301 string
-					if err := s.Str(&e301); err != nil {
-						return err
-					}
-					out300 = append(out300, e301)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out300
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out302 := v.Cmd[:0]
+				out302 := v.Entrypoint[:0]
 				if out302 == nil {
 					out302 = []string{}
 				}
@@ -3276,14 +3268,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out302
+				v.Entrypoint = out302
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out304 := v.Env[:0]
+				out304 := v.Cmd[:0]
 				if out304 == nil {
 					out304 = []string{}
 				}
@@ -3297,7 +3289,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out304
+				v.Cmd = out304
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out306 := v.Env[:0]
+				if out306 == nil {
+					out306 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e307 string
+					if err := s.Str(&e307); err != nil {
+						return err
+					}
+					out306 = append(out306, e307)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out306
 			}
 			return nil
 		case "workingDir":
@@ -3328,11 +3341,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e306 string
-					if err := s.Str(&e306); err != nil {
+					var e308 string
+					if err := s.Str(&e308); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e306
+					v.Labels[string(key)] = e308
 					return nil
 				}); err != nil {
 					return err
@@ -3347,11 +3360,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e309 string
+					if err := s.Str(&e309); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e307
+					v.Annotations[string(key)] = e309
 					return nil
 				}); err != nil {
 					return err
@@ -3359,26 +3372,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x308 := bool(v.Terminal)
-			if err := s.Bool(&x308); err != nil {
+			x310 := bool(v.Terminal)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.Terminal = bool(x308)
+			v.Terminal = bool(x310)
 			return nil
 		case "stdin":
-			x309 := bool(v.Stdin)
-			if err := s.Bool(&x309); err != nil {
+			x311 := bool(v.Stdin)
+			if err := s.Bool(&x311); err != nil {
 				return err
 			}
-			v.Stdin = bool(x309)
+			v.Stdin = bool(x311)
 			return nil
 		case "logSizeMax":
-			n310, _, null311, err := s.Integer(64, true)
+			n312, _, null313, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null311 {
-				v.LogSizeMax = int64(n310)
+			if !null313 {
+				v.LogSizeMax = int64(n312)
 			}
 			return nil
 		case "logTag":
@@ -3392,66 +3405,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x312 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x312); err != nil {
+			x314 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x314); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x312)
+			v.KeepStdinOpen = bool(x314)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out313 := v.Mounts[:0]
-				if out313 == nil {
-					out313 = []model.Mount{}
+				out315 := v.Mounts[:0]
+				if out315 == nil {
+					out315 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e314 model.Mount
-					if err := decModelMount(s, &e314); err != nil {
+					var e316 model.Mount
+					if err := decModelMount(s, &e316); err != nil {
 						return err
 					}
-					out313 = append(out313, e314)
+					out315 = append(out315, e316)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out313
+				v.Mounts = out315
 			}
 			return nil
 		case "readOnly":
-			x315 := bool(v.ReadOnly)
-			if err := s.Bool(&x315); err != nil {
+			x317 := bool(v.ReadOnly)
+			if err := s.Bool(&x317); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x315)
+			v.ReadOnly = bool(x317)
 			return nil
 		case "readOnlyTmpfs":
-			x316 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x316); err != nil {
+			x318 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x318); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x316)
+			v.ReadOnlyTmpfs = bool(x318)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out317 := v.Devices[:0]
-				if out317 == nil {
-					out317 = []string{}
+				out319 := v.Devices[:0]
+				if out319 == nil {
+					out319 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e318 string
-					if err := s.Str(&e318); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out317
+				v.Devices = out319
 			}
 			return nil
 		case "sysctls":
@@ -3462,11 +3475,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e319
+					v.Sysctls[string(key)] = e321
 					return nil
 				}); err != nil {
 					return err
@@ -3477,28 +3490,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out320 := v.CapAdd[:0]
-				if out320 == nil {
-					out320 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
-						return err
-					}
-					out320 = append(out320, e321)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out320
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out322 := v.CapDrop[:0]
+				out322 := v.CapAdd[:0]
 				if out322 == nil {
 					out322 = []string{}
 				}
@@ -3512,44 +3504,86 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out322
+				v.CapAdd = out322
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out324 := v.CapDrop[:0]
+				if out324 == nil {
+					out324 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
+						return err
+					}
+					out324 = append(out324, e325)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapDrop = out324
+			}
+			return nil
+		case "defaultCaps":
+			if s.Literal("null") {
+				v.DefaultCaps = nil
+			} else {
+				out326 := v.DefaultCaps[:0]
+				if out326 == nil {
+					out326 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e327 string
+					if err := s.Str(&e327); err != nil {
+						return err
+					}
+					out326 = append(out326, e327)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DefaultCaps = out326
 			}
 			return nil
 		case "privileged":
-			x324 := bool(v.Privileged)
-			if err := s.Bool(&x324); err != nil {
+			x328 := bool(v.Privileged)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.Privileged = bool(x324)
+			v.Privileged = bool(x328)
 			return nil
 		case "oomScoreAdj":
-			n325, _, null326, err := s.Integer(64, true)
+			n329, _, null330, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null326 {
-				v.OOMScoreAdj = int(n325)
+			if !null330 {
+				v.OOMScoreAdj = int(n329)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out327 := v.GroupAdd[:0]
-				if out327 == nil {
-					out327 = []string{}
+				out331 := v.GroupAdd[:0]
+				if out331 == nil {
+					out331 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e332 string
+					if err := s.Str(&e332); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out331 = append(out331, e332)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out327
+				v.GroupAdd = out331
 			}
 			return nil
 		case "umask":
@@ -3573,59 +3607,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x329 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x329); err != nil {
+			x333 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x333); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x329)
+			v.NoNewPrivileges = bool(x333)
 			return nil
 		case "ownMasks":
-			x330 := bool(v.OwnMasks)
-			if err := s.Bool(&x330); err != nil {
+			x334 := bool(v.OwnMasks)
+			if err := s.Bool(&x334); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x330)
+			v.OwnMasks = bool(x334)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out331 := v.MaskedPaths[:0]
-				if out331 == nil {
-					out331 = []string{}
+				out335 := v.MaskedPaths[:0]
+				if out335 == nil {
+					out335 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e332 string
-					if err := s.Str(&e332); err != nil {
+					var e336 string
+					if err := s.Str(&e336); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out335 = append(out335, e336)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out331
+				v.MaskedPaths = out335
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out333 := v.ReadonlyPaths[:0]
-				if out333 == nil {
-					out333 = []string{}
+				out337 := v.ReadonlyPaths[:0]
+				if out337 == nil {
+					out337 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
+					var e338 string
+					if err := s.Str(&e338); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out337 = append(out337, e338)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out333
+				v.ReadonlyPaths = out337
 			}
 			return nil
 		case "seccomp":
@@ -3637,21 +3671,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out335 := v.Ulimits[:0]
-				if out335 == nil {
-					out335 = []model.Ulimit{}
+				out339 := v.Ulimits[:0]
+				if out339 == nil {
+					out339 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e336 model.Ulimit
-					if err := decModelUlimit(s, &e336); err != nil {
+					var e340 model.Ulimit
+					if err := decModelUlimit(s, &e340); err != nil {
 						return err
 					}
-					out335 = append(out335, e336)
+					out339 = append(out339, e340)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out335
+				v.Ulimits = out339
 			}
 			return nil
 		case "resources":
@@ -3672,11 +3706,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e337 model.Namespace
-					if err := decModelNamespace(s, &e337); err != nil {
+					var e341 model.Namespace
+					if err := decModelNamespace(s, &e341); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e337
+					v.Namespaces[string(key)] = e341
 					return nil
 				}); err != nil {
 					return err
@@ -3692,75 +3726,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out338 := v.UIDMap[:0]
-				if out338 == nil {
-					out338 = []model.IDMap{}
+				out342 := v.UIDMap[:0]
+				if out342 == nil {
+					out342 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e339 model.IDMap
-					if err := decModelIDMap(s, &e339); err != nil {
+					var e343 model.IDMap
+					if err := decModelIDMap(s, &e343); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out342 = append(out342, e343)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out338
+				v.UIDMap = out342
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out340 := v.GIDMap[:0]
-				if out340 == nil {
-					out340 = []model.IDMap{}
+				out344 := v.GIDMap[:0]
+				if out344 == nil {
+					out344 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e341 model.IDMap
-					if err := decModelIDMap(s, &e341); err != nil {
+					var e345 model.IDMap
+					if err := decModelIDMap(s, &e345); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out344 = append(out344, e345)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out340
+				v.GIDMap = out344
 			}
 			return nil
 		case "init":
-			x342 := bool(v.Init)
-			if err := s.Bool(&x342); err != nil {
+			x346 := bool(v.Init)
+			if err := s.Bool(&x346); err != nil {
 				return err
 			}
-			v.Init = bool(x342)
+			v.Init = bool(x346)
 			return nil
 		case "stopSignal":
-			n343, _, null344, err := s.Integer(64, true)
+			n347, _, null348, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null344 {
-				v.StopSignal = int(n343)
+			if !null348 {
+				v.StopSignal = int(n347)
 			}
 			return nil
 		case "stopTimeout":
-			_, n345, null346, err := s.Integer(64, false)
+			_, n349, null350, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null346 {
-				v.StopTimeout = uint(n345)
+			if !null350 {
+				v.StopTimeout = uint(n349)
 			}
 			return nil
 		case "autoRemove":
-			x347 := bool(v.AutoRemove)
-			if err := s.Bool(&x347); err != nil {
+			x351 := bool(v.AutoRemove)
+			if err := s.Bool(&x351); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x347)
+			v.AutoRemove = bool(x351)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3793,55 +3827,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out348 := v.Secrets[:0]
-				if out348 == nil {
-					out348 = []model.SecretRef{}
-				}
-				if err := s.Array(func() error {
-					var e349 model.SecretRef
-					if err := decModelSecretRef(s, &e349); err != nil {
-						return err
-					}
-					out348 = append(out348, e349)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Secrets = out348
-			}
-			return nil
-		case "links":
-			if s.Literal("null") {
-				v.Links = nil
-			} else {
-				out350 := v.Links[:0]
-				if out350 == nil {
-					out350 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e351 string
-					if err := s.Str(&e351); err != nil {
-						return err
-					}
-					out350 = append(out350, e351)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Links = out350
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out352 := v.VolumesFrom[:0]
+				out352 := v.Secrets[:0]
 				if out352 == nil {
-					out352 = []string{}
+					out352 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e353 string
-					if err := s.Str(&e353); err != nil {
+					var e353 model.SecretRef
+					if err := decModelSecretRef(s, &e353); err != nil {
 						return err
 					}
 					out352 = append(out352, e353)
@@ -3849,7 +3841,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out352
+				v.Secrets = out352
+			}
+			return nil
+		case "links":
+			if s.Literal("null") {
+				v.Links = nil
+			} else {
+				out354 := v.Links[:0]
+				if out354 == nil {
+					out354 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e355 string
+					if err := s.Str(&e355); err != nil {
+						return err
+					}
+					out354 = append(out354, e355)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Links = out354
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out356 := v.VolumesFrom[:0]
+				if out356 == nil {
+					out356 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
+						return err
+					}
+					out356 = append(out356, e357)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out356
 			}
 			return nil
 		case "logDriver":
@@ -3858,39 +3892,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x354 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x354); err != nil {
+			x358 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x358); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x354)
+			v.RootfsOverlay = bool(x358)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out355 := v.UnsetEnv[:0]
-				if out355 == nil {
-					out355 = []string{}
+				out359 := v.UnsetEnv[:0]
+				if out359 == nil {
+					out359 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e356 string
-					if err := s.Str(&e356); err != nil {
+					var e360 string
+					if err := s.Str(&e360); err != nil {
 						return err
 					}
-					out355 = append(out355, e356)
+					out359 = append(out359, e360)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out355
+				v.UnsetEnv = out359
 			}
 			return nil
 		case "unsetEnvAll":
-			x357 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x357); err != nil {
+			x361 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x361); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x357)
+			v.UnsetEnvAll = bool(x361)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3898,33 +3932,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n358, null359, err := s.Integer(64, false)
+			_, n362, null363, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null359 {
-				v.Timeout = uint(n358)
+			if !null363 {
+				v.Timeout = uint(n362)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out360 := v.Requires[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out364 := v.Requires[:0]
+				if out364 == nil {
+					out364 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e365 string
+					if err := s.Str(&e365); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out364 = append(out364, e365)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out360
+				v.Requires = out364
 			}
 			return nil
 		case "initPath":
@@ -3933,11 +3967,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x362 := bool(v.NoPasswd)
-			if err := s.Bool(&x362); err != nil {
+			x366 := bool(v.NoPasswd)
+			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x362)
+			v.NoPasswd = bool(x366)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3953,21 +3987,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out363 := v.RuntimeFlags[:0]
-				if out363 == nil {
-					out363 = []string{}
+				out367 := v.RuntimeFlags[:0]
+				if out367 == nil {
+					out367 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e364 string
-					if err := s.Str(&e364); err != nil {
+					var e368 string
+					if err := s.Str(&e368); err != nil {
 						return err
 					}
-					out363 = append(out363, e364)
+					out367 = append(out367, e368)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out363
+				v.RuntimeFlags = out367
 			}
 			return nil
 		case "cgroupConf":
@@ -3978,11 +4012,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
+					var e369 string
+					if err := s.Str(&e369); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e365
+					v.CgroupConf[string(key)] = e369
 					return nil
 				}); err != nil {
 					return err
@@ -4000,52 +4034,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x366 := bool(v.SystemdMode)
-			if err := s.Bool(&x366); err != nil {
+			x370 := bool(v.SystemdMode)
+			if err := s.Bool(&x370); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x366)
+			v.SystemdMode = bool(x370)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out367 := v.ChrootDirs[:0]
-				if out367 == nil {
-					out367 = []string{}
+				out371 := v.ChrootDirs[:0]
+				if out371 == nil {
+					out371 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e368 string
-					if err := s.Str(&e368); err != nil {
+					var e372 string
+					if err := s.Str(&e372); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out371 = append(out371, e372)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out367
+				v.ChrootDirs = out371
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out369 := v.HostUsers[:0]
-				if out369 == nil {
-					out369 = []string{}
+				out373 := v.HostUsers[:0]
+				if out373 == nil {
+					out373 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e370 string
-					if err := s.Str(&e370); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					out369 = append(out369, e370)
+					out373 = append(out373, e374)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out369
+				v.HostUsers = out373
 			}
 			return nil
 		}
@@ -4064,63 +4098,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n371, _, null372, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null372 {
-				v.Pid = int(n371)
-			}
-			return nil
-		case "conmonPid":
-			n373, _, null374, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null374 {
-				v.ConmonPid = int(n373)
-			}
-			return nil
-		case "exitCode":
-			n375, _, null376, err := s.Integer(32, true)
+			n375, _, null376, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null376 {
-				v.ExitCode = int32(n375)
+				v.Pid = int(n375)
 			}
 			return nil
-		case "oomKilled":
-			x377 := bool(v.OOMKilled)
-			if err := s.Bool(&x377); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x377)
-			return nil
-		case "startedAt":
-			raw378, err := s.Raw()
+		case "conmonPid":
+			n377, _, null378, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw378); err != nil {
+			if !null378 {
+				v.ConmonPid = int(n377)
+			}
+			return nil
+		case "exitCode":
+			n379, _, null380, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null380 {
+				v.ExitCode = int32(n379)
+			}
+			return nil
+		case "oomKilled":
+			x381 := bool(v.OOMKilled)
+			if err := s.Bool(&x381); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x381)
+			return nil
+		case "startedAt":
+			raw382, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw382); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw379, err := s.Raw()
+			raw383, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw379); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw383); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x380 := bool(v.Mounted)
-			if err := s.Bool(&x380); err != nil {
+			x384 := bool(v.Mounted)
+			if err := s.Bool(&x384); err != nil {
 				return err
 			}
-			v.Mounted = bool(x380)
+			v.Mounted = bool(x384)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4140,11 +4174,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e381 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e381); err != nil {
+					var e385 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e385); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e381
+					v.Networks[string(key)] = e385
 					return nil
 				}); err != nil {
 					return err
@@ -4157,20 +4191,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n382, _, null383, err := s.Integer(64, true)
+			n386, _, null387, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null383 {
-				v.RestartCount = int(n382)
+			if !null387 {
+				v.RestartCount = int(n386)
 			}
 			return nil
 		case "stoppedByUser":
-			x384 := bool(v.StoppedByUser)
-			if err := s.Bool(&x384); err != nil {
+			x388 := bool(v.StoppedByUser)
+			if err := s.Bool(&x388); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x384)
+			v.StoppedByUser = bool(x388)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4222,11 +4256,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e385 string
-					if err := s.Str(&e385); err != nil {
+					var e389 string
+					if err := s.Str(&e389); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e385
+					v.Labels[string(key)] = e389
 					return nil
 				}); err != nil {
 					return err
@@ -4241,11 +4275,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e390 string
+					if err := s.Str(&e390); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e386
+					v.Annotations[string(key)] = e390
 					return nil
 				}); err != nil {
 					return err
@@ -4253,11 +4287,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw387, err := s.Raw()
+			raw391, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw387); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw391); err != nil {
 				return err
 			}
 			return nil
@@ -4265,21 +4299,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out388 := v.CreateCommand[:0]
-				if out388 == nil {
-					out388 = []string{}
+				out392 := v.CreateCommand[:0]
+				if out392 == nil {
+					out392 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e389 string
-					if err := s.Str(&e389); err != nil {
+					var e393 string
+					if err := s.Str(&e393); err != nil {
 						return err
 					}
-					out388 = append(out388, e389)
+					out392 = append(out392, e393)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out388
+				v.CreateCommand = out392
 			}
 			return nil
 		case "cgroupParent":
@@ -4288,67 +4322,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x390 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x390); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x390)
-			return nil
-		case "sharePid":
-			x391 := bool(v.SharePid)
-			if err := s.Bool(&x391); err != nil {
-				return err
-			}
-			v.SharePid = bool(x391)
-			return nil
-		case "shareIpc":
-			x392 := bool(v.ShareIpc)
-			if err := s.Bool(&x392); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x392)
-			return nil
-		case "shareNet":
-			x393 := bool(v.ShareNet)
-			if err := s.Bool(&x393); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x393)
-			return nil
-		case "shareMount":
-			x394 := bool(v.ShareMount)
+			x394 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x394)
+			v.UsePodCgroup = bool(x394)
 			return nil
-		case "shareUser":
-			x395 := bool(v.ShareUser)
+		case "sharePid":
+			x395 := bool(v.SharePid)
 			if err := s.Bool(&x395); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x395)
+			v.SharePid = bool(x395)
 			return nil
-		case "shareUts":
-			x396 := bool(v.ShareUts)
+		case "shareIpc":
+			x396 := bool(v.ShareIpc)
 			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x396)
+			v.ShareIpc = bool(x396)
 			return nil
-		case "shareCgroup":
-			x397 := bool(v.ShareCgroup)
+		case "shareNet":
+			x397 := bool(v.ShareNet)
 			if err := s.Bool(&x397); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x397)
+			v.ShareNet = bool(x397)
 			return nil
-		case "hasInfra":
-			x398 := bool(v.HasInfra)
+		case "shareMount":
+			x398 := bool(v.ShareMount)
 			if err := s.Bool(&x398); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x398)
+			v.ShareMount = bool(x398)
+			return nil
+		case "shareUser":
+			x399 := bool(v.ShareUser)
+			if err := s.Bool(&x399); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x399)
+			return nil
+		case "shareUts":
+			x400 := bool(v.ShareUts)
+			if err := s.Bool(&x400); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x400)
+			return nil
+		case "shareCgroup":
+			x401 := bool(v.ShareCgroup)
+			if err := s.Bool(&x401); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x401)
+			return nil
+		case "hasInfra":
+			x402 := bool(v.HasInfra)
+			if err := s.Bool(&x402); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x402)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4364,21 +4398,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out399 := v.InfraCommand[:0]
-				if out399 == nil {
-					out399 = []string{}
+				out403 := v.InfraCommand[:0]
+				if out403 == nil {
+					out403 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e400 string
-					if err := s.Str(&e400); err != nil {
+					var e404 string
+					if err := s.Str(&e404); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out403 = append(out403, e404)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out399
+				v.InfraCommand = out403
 			}
 			return nil
 		case "infra":
@@ -4410,42 +4444,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out401 := v.UIDMap[:0]
-				if out401 == nil {
-					out401 = []model.IDMap{}
+				out405 := v.UIDMap[:0]
+				if out405 == nil {
+					out405 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e402 model.IDMap
-					if err := decModelIDMap(s, &e402); err != nil {
+					var e406 model.IDMap
+					if err := decModelIDMap(s, &e406); err != nil {
 						return err
 					}
-					out401 = append(out401, e402)
+					out405 = append(out405, e406)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out401
+				v.UIDMap = out405
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out403 := v.GIDMap[:0]
-				if out403 == nil {
-					out403 = []model.IDMap{}
+				out407 := v.GIDMap[:0]
+				if out407 == nil {
+					out407 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e404 model.IDMap
-					if err := decModelIDMap(s, &e404); err != nil {
+					var e408 model.IDMap
+					if err := decModelIDMap(s, &e408); err != nil {
 						return err
 					}
-					out403 = append(out403, e404)
+					out407 = append(out407, e408)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out403
+				v.GIDMap = out407
 			}
 			return nil
 		case "exitPolicy":
@@ -4467,42 +4501,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out405 := v.Volumes[:0]
-				if out405 == nil {
-					out405 = []string{}
+				out409 := v.Volumes[:0]
+				if out409 == nil {
+					out409 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e406 string
-					if err := s.Str(&e406); err != nil {
+					var e410 string
+					if err := s.Str(&e410); err != nil {
 						return err
 					}
-					out405 = append(out405, e406)
+					out409 = append(out409, e410)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out405
+				v.Volumes = out409
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out407 := v.Devices[:0]
-				if out407 == nil {
-					out407 = []string{}
+				out411 := v.Devices[:0]
+				if out411 == nil {
+					out411 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e408 string
-					if err := s.Str(&e408); err != nil {
+					var e412 string
+					if err := s.Str(&e412); err != nil {
 						return err
 					}
-					out407 = append(out407, e408)
+					out411 = append(out411, e412)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out407
+				v.Devices = out411
 			}
 			return nil
 		case "sysctls":
@@ -4513,11 +4547,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
+					var e413 string
+					if err := s.Str(&e413); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e409
+					v.Sysctls[string(key)] = e413
 					return nil
 				}); err != nil {
 					return err
@@ -4528,55 +4562,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out410 := v.SecurityOpts[:0]
-				if out410 == nil {
-					out410 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e411 string
-					if err := s.Str(&e411); err != nil {
-						return err
-					}
-					out410 = append(out410, e411)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out410
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out412 := v.VolumesFrom[:0]
-				if out412 == nil {
-					out412 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e413 string
-					if err := s.Str(&e413); err != nil {
-						return err
-					}
-					out412 = append(out412, e413)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out412
-			}
-			return nil
-		case "volumesFromMounts":
-			if s.Literal("null") {
-				v.VolumesFromMounts = nil
-			} else {
-				out414 := v.VolumesFromMounts[:0]
+				out414 := v.SecurityOpts[:0]
 				if out414 == nil {
-					out414 = []model.Mount{}
+					out414 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e415 model.Mount
-					if err := decModelMount(s, &e415); err != nil {
+					var e415 string
+					if err := s.Str(&e415); err != nil {
 						return err
 					}
 					out414 = append(out414, e415)
@@ -4584,7 +4576,49 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out414
+				v.SecurityOpts = out414
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out416 := v.VolumesFrom[:0]
+				if out416 == nil {
+					out416 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e417 string
+					if err := s.Str(&e417); err != nil {
+						return err
+					}
+					out416 = append(out416, e417)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out416
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out418 := v.VolumesFromMounts[:0]
+				if out418 == nil {
+					out418 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e419 model.Mount
+					if err := decModelMount(s, &e419); err != nil {
+						return err
+					}
+					out418 = append(out418, e419)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out418
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4641,57 +4675,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out416 := v.Options[:0]
-				if out416 == nil {
-					out416 = []string{}
+				out420 := v.Options[:0]
+				if out420 == nil {
+					out420 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
+					var e421 string
+					if err := s.Str(&e421); err != nil {
 						return err
 					}
-					out416 = append(out416, e417)
+					out420 = append(out420, e421)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out416
+				v.Options = out420
 			}
 			return nil
 		case "readOnly":
-			x418 := bool(v.ReadOnly)
-			if err := s.Bool(&x418); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x418)
-			return nil
-		case "chownToUser":
-			x419 := bool(v.ChownToUser)
-			if err := s.Bool(&x419); err != nil {
-				return err
-			}
-			v.ChownToUser = bool(x419)
-			return nil
-		case "copyUp":
-			x420 := bool(v.CopyUp)
-			if err := s.Bool(&x420); err != nil {
-				return err
-			}
-			v.CopyUp = bool(x420)
-			return nil
-		case "noCopy":
-			x421 := bool(v.NoCopy)
-			if err := s.Bool(&x421); err != nil {
-				return err
-			}
-			v.NoCopy = bool(x421)
-			return nil
-		case "fromMount":
-			x422 := bool(v.FromMount)
+			x422 := bool(v.ReadOnly)
 			if err := s.Bool(&x422); err != nil {
 				return err
 			}
-			v.FromMount = bool(x422)
+			v.ReadOnly = bool(x422)
+			return nil
+		case "chownToUser":
+			x423 := bool(v.ChownToUser)
+			if err := s.Bool(&x423); err != nil {
+				return err
+			}
+			v.ChownToUser = bool(x423)
+			return nil
+		case "copyUp":
+			x424 := bool(v.CopyUp)
+			if err := s.Bool(&x424); err != nil {
+				return err
+			}
+			v.CopyUp = bool(x424)
+			return nil
+		case "noCopy":
+			x425 := bool(v.NoCopy)
+			if err := s.Bool(&x425); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x425)
+			return nil
+		case "fromMount":
+			x426 := bool(v.FromMount)
+			if err := s.Bool(&x426); err != nil {
+				return err
+			}
+			v.FromMount = bool(x426)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4709,21 +4743,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n423, null424, err := s.Integer(64, false)
+			_, n427, null428, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null424 {
-				v.Soft = uint64(n423)
+			if !null428 {
+				v.Soft = uint64(n427)
 			}
 			return nil
 		case "hard":
-			_, n425, null426, err := s.Integer(64, false)
+			_, n429, null430, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null426 {
-				v.Hard = uint64(n425)
+			if !null430 {
+				v.Hard = uint64(n429)
 			}
 			return nil
 		}
@@ -4737,21 +4771,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n427, _, null428, err := s.Integer(64, true)
+			n431, _, null432, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null428 {
-				v.Memory = int64(n427)
+			if !null432 {
+				v.Memory = int64(n431)
 			}
 			return nil
 		case "cpus":
-			n429, null430, err := s.Float(64)
+			n433, null434, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null430 {
-				v.CPUs = float64(n429)
+			if !null434 {
+				v.CPUs = float64(n433)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4760,48 +4794,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n431, _, null432, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null432 {
-				v.PidsLimit = int64(n431)
-			}
-			return nil
-		case "shmSize":
-			n433, _, null434, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null434 {
-				v.ShmSize = int64(n433)
-			}
-			return nil
-		case "memorySwap":
 			n435, _, null436, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null436 {
-				v.MemorySwap = int64(n435)
+				v.PidsLimit = int64(n435)
 			}
 			return nil
-		case "memoryReservation":
+		case "shmSize":
 			n437, _, null438, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null438 {
-				v.MemoryReservation = int64(n437)
+				v.ShmSize = int64(n437)
 			}
 			return nil
-		case "cpuShares":
-			_, n439, null440, err := s.Integer(64, false)
+		case "memorySwap":
+			n439, _, null440, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null440 {
-				v.CPUShares = uint64(n439)
+				v.MemorySwap = int64(n439)
+			}
+			return nil
+		case "memoryReservation":
+			n441, _, null442, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null442 {
+				v.MemoryReservation = int64(n441)
+			}
+			return nil
+		case "cpuShares":
+			_, n443, null444, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null444 {
+				v.CPUShares = uint64(n443)
 			}
 			return nil
 		case "cpusetMems":
@@ -4810,79 +4844,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n441, null442, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null442 {
-				v.CPUPeriod = uint64(n441)
-			}
-			return nil
-		case "cpuQuota":
-			n443, _, null444, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null444 {
-				v.CPUQuota = int64(n443)
-			}
-			return nil
-		case "blkioWeight":
-			_, n445, null446, err := s.Integer(16, false)
+			_, n445, null446, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null446 {
-				v.BlkioWeight = uint16(n445)
+				v.CPUPeriod = uint64(n445)
+			}
+			return nil
+		case "cpuQuota":
+			n447, _, null448, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null448 {
+				v.CPUQuota = int64(n447)
+			}
+			return nil
+		case "blkioWeight":
+			_, n449, null450, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null450 {
+				v.BlkioWeight = uint16(n449)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out447 := v.BlkioWeightDevice[:0]
-				if out447 == nil {
-					out447 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e448 string
-					if err := s.Str(&e448); err != nil {
-						return err
-					}
-					out447 = append(out447, e448)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out447
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out449 := v.DeviceReadBps[:0]
-				if out449 == nil {
-					out449 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e450 string
-					if err := s.Str(&e450); err != nil {
-						return err
-					}
-					out449 = append(out449, e450)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out449
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out451 := v.DeviceWriteBps[:0]
+				out451 := v.BlkioWeightDevice[:0]
 				if out451 == nil {
 					out451 = []string{}
 				}
@@ -4896,14 +4888,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out451
+				v.BlkioWeightDevice = out451
 			}
 			return nil
-		case "deviceReadIOps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceReadIOps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out453 := v.DeviceReadIOps[:0]
+				out453 := v.DeviceReadBps[:0]
 				if out453 == nil {
 					out453 = []string{}
 				}
@@ -4917,14 +4909,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out453
+				v.DeviceReadBps = out453
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceWriteBps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceWriteBps = nil
 			} else {
-				out455 := v.DeviceWriteIOps[:0]
+				out455 := v.DeviceWriteBps[:0]
 				if out455 == nil {
 					out455 = []string{}
 				}
@@ -4938,7 +4930,49 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out455
+				v.DeviceWriteBps = out455
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out457 := v.DeviceReadIOps[:0]
+				if out457 == nil {
+					out457 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e458 string
+					if err := s.Str(&e458); err != nil {
+						return err
+					}
+					out457 = append(out457, e458)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out457
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out459 := v.DeviceWriteIOps[:0]
+				if out459 == nil {
+					out459 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e460 string
+					if err := s.Str(&e460); err != nil {
+						return err
+					}
+					out459 = append(out459, e460)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out459
 			}
 			return nil
 		case "memorySwappiness":
@@ -4948,59 +4982,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n457, _, null458, err := s.Integer(64, true)
+				n461, _, null462, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null458 {
-					(*v.MemorySwappiness) = int64(n457)
+				if !null462 {
+					(*v.MemorySwappiness) = int64(n461)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x459 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x459); err != nil {
+			x463 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x463); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x459)
+			v.OOMKillDisable = bool(x463)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out460 := v.DeviceCgroupRules[:0]
-				if out460 == nil {
-					out460 = []string{}
+				out464 := v.DeviceCgroupRules[:0]
+				if out464 == nil {
+					out464 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e461 string
-					if err := s.Str(&e461); err != nil {
+					var e465 string
+					if err := s.Str(&e465); err != nil {
 						return err
 					}
-					out460 = append(out460, e461)
+					out464 = append(out464, e465)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out460
+				v.DeviceCgroupRules = out464
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n462, null463, err := s.Integer(64, false)
+			_, n466, null467, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null463 {
-				v.CPURtPeriod = uint64(n462)
+			if !null467 {
+				v.CPURtPeriod = uint64(n466)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n464, _, null465, err := s.Integer(64, true)
+			n468, _, null469, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null465 {
-				v.CPURtRuntime = int64(n464)
+			if !null469 {
+				v.CPURtRuntime = int64(n468)
 			}
 			return nil
 		}
@@ -5037,42 +5071,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out466 := v.Networks[:0]
-				if out466 == nil {
-					out466 = []string{}
+				out470 := v.Networks[:0]
+				if out470 == nil {
+					out470 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e467 string
-					if err := s.Str(&e467); err != nil {
+					var e471 string
+					if err := s.Str(&e471); err != nil {
 						return err
 					}
-					out466 = append(out466, e467)
+					out470 = append(out470, e471)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out466
+				v.Networks = out470
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out468 := v.Ports[:0]
-				if out468 == nil {
-					out468 = []model.PortMapping{}
+				out472 := v.Ports[:0]
+				if out472 == nil {
+					out472 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e469 model.PortMapping
-					if err := decModelPortMapping(s, &e469); err != nil {
+					var e473 model.PortMapping
+					if err := decModelPortMapping(s, &e473); err != nil {
 						return err
 					}
-					out468 = append(out468, e469)
+					out472 = append(out472, e473)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out468
+				v.Ports = out472
 			}
 			return nil
 		case "staticIP":
@@ -5094,49 +5128,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out470 := v.DNSServers[:0]
-				if out470 == nil {
-					out470 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e471 string
-					if err := s.Str(&e471); err != nil {
-						return err
-					}
-					out470 = append(out470, e471)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out470
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out472 := v.DNSSearch[:0]
-				if out472 == nil {
-					out472 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e473 string
-					if err := s.Str(&e473); err != nil {
-						return err
-					}
-					out472 = append(out472, e473)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out472
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out474 := v.DNSOptions[:0]
+				out474 := v.DNSServers[:0]
 				if out474 == nil {
 					out474 = []string{}
 				}
@@ -5150,14 +5142,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out474
+				v.DNSServers = out474
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out476 := v.AddHosts[:0]
+				out476 := v.DNSSearch[:0]
 				if out476 == nil {
 					out476 = []string{}
 				}
@@ -5171,15 +5163,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out476
+				v.DNSSearch = out476
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out478 := v.DNSOptions[:0]
+				if out478 == nil {
+					out478 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e479 string
+					if err := s.Str(&e479); err != nil {
+						return err
+					}
+					out478 = append(out478, e479)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out478
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out480 := v.AddHosts[:0]
+				if out480 == nil {
+					out480 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e481 string
+					if err := s.Str(&e481); err != nil {
+						return err
+					}
+					out480 = append(out480, e481)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out480
 			}
 			return nil
 		case "noHosts":
-			x478 := bool(v.NoHosts)
-			if err := s.Bool(&x478); err != nil {
+			x482 := bool(v.NoHosts)
+			if err := s.Bool(&x482); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x478)
+			v.NoHosts = bool(x482)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5189,27 +5223,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e479 []string
+					var e483 []string
 					if s.Literal("null") {
-						e479 = nil
+						e483 = nil
 					} else {
-						out480 := e479[:0]
-						if out480 == nil {
-							out480 = []string{}
+						out484 := e483[:0]
+						if out484 == nil {
+							out484 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e481 string
-							if err := s.Str(&e481); err != nil {
+							var e485 string
+							if err := s.Str(&e485); err != nil {
 								return err
 							}
-							out480 = append(out480, e481)
+							out484 = append(out484, e485)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e479 = out480
+						e483 = out484
 					}
-					v.Aliases[string(key)] = e479
+					v.Aliases[string(key)] = e483
 					return nil
 				}); err != nil {
 					return err
@@ -5224,11 +5258,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e482 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e482); err != nil {
+					var e486 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e486); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e482
+					v.Addrs[string(key)] = e486
 					return nil
 				}); err != nil {
 					return err
@@ -5246,30 +5280,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n483, null484, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null484 {
-				v.ContainerID = uint32(n483)
-			}
-			return nil
-		case "hostID":
-			_, n485, null486, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null486 {
-				v.HostID = uint32(n485)
-			}
-			return nil
-		case "size":
 			_, n487, null488, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null488 {
-				v.Size = uint32(n487)
+				v.ContainerID = uint32(n487)
+			}
+			return nil
+		case "hostID":
+			_, n489, null490, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null490 {
+				v.HostID = uint32(n489)
+			}
+			return nil
+		case "size":
+			_, n491, null492, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null492 {
+				v.Size = uint32(n491)
 			}
 			return nil
 		}
@@ -5286,57 +5320,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out489 := v.Test[:0]
-				if out489 == nil {
-					out489 = []string{}
+				out493 := v.Test[:0]
+				if out493 == nil {
+					out493 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e490 string
-					if err := s.Str(&e490); err != nil {
+					var e494 string
+					if err := s.Str(&e494); err != nil {
 						return err
 					}
-					out489 = append(out489, e490)
+					out493 = append(out493, e494)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out489
+				v.Test = out493
 			}
 			return nil
 		case "interval":
-			n491, _, null492, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null492 {
-				v.Interval = time.Duration(n491)
-			}
-			return nil
-		case "timeout":
-			n493, _, null494, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null494 {
-				v.Timeout = time.Duration(n493)
-			}
-			return nil
-		case "startPeriod":
 			n495, _, null496, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null496 {
-				v.StartPeriod = time.Duration(n495)
+				v.Interval = time.Duration(n495)
 			}
 			return nil
-		case "retries":
+		case "timeout":
 			n497, _, null498, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null498 {
-				v.Retries = int(n497)
+				v.Timeout = time.Duration(n497)
+			}
+			return nil
+		case "startPeriod":
+			n499, _, null500, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null500 {
+				v.StartPeriod = time.Duration(n499)
+			}
+			return nil
+		case "retries":
+			n501, _, null502, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null502 {
+				v.Retries = int(n501)
 			}
 			return nil
 		}
@@ -5370,30 +5404,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n499, null500, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null500 {
-				v.UID = uint32(n499)
-			}
-			return nil
-		case "gid":
-			_, n501, null502, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null502 {
-				v.GID = uint32(n501)
-			}
-			return nil
-		case "mode":
 			_, n503, null504, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null504 {
-				v.Mode = uint32(n503)
+				v.UID = uint32(n503)
+			}
+			return nil
+		case "gid":
+			_, n505, null506, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null506 {
+				v.GID = uint32(n505)
+			}
+			return nil
+		case "mode":
+			_, n507, null508, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null508 {
+				v.Mode = uint32(n507)
 			}
 			return nil
 		}
@@ -5417,12 +5451,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n505, _, null506, err := s.Integer(64, true)
+			n509, _, null510, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.PrefixLen = int(n505)
+			if !null510 {
+				v.PrefixLen = int(n509)
 			}
 			return nil
 		case "gateway":
@@ -5441,12 +5475,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n507, _, null508, err := s.Integer(64, true)
+			n511, _, null512, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null508 {
-				v.IPv6PrefixLen = int(n507)
+			if !null512 {
+				v.IPv6PrefixLen = int(n511)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5470,33 +5504,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n509, _, null510, err := s.Integer(64, true)
+			n513, _, null514, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.FailingStreak = int(n509)
+			if !null514 {
+				v.FailingStreak = int(n513)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out511 := v.Log[:0]
-				if out511 == nil {
-					out511 = []model.HealthLog{}
+				out515 := v.Log[:0]
+				if out515 == nil {
+					out515 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e512 model.HealthLog
-					if err := decModelHealthLog(s, &e512); err != nil {
+					var e516 model.HealthLog
+					if err := decModelHealthLog(s, &e516); err != nil {
 						return err
 					}
-					out511 = append(out511, e512)
+					out515 = append(out515, e516)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out511
+				v.Log = out515
 			}
 			return nil
 		}
@@ -5515,21 +5549,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n513, null514, err := s.Integer(16, false)
+			_, n517, null518, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null514 {
-				v.HostPort = uint16(n513)
+			if !null518 {
+				v.HostPort = uint16(n517)
 			}
 			return nil
 		case "containerPort":
-			_, n515, null516, err := s.Integer(16, false)
+			_, n519, null520, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null516 {
-				v.ContainerPort = uint16(n515)
+			if !null520 {
+				v.ContainerPort = uint16(n519)
 			}
 			return nil
 		case "protocol":
@@ -5538,12 +5572,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n517, null518, err := s.Integer(16, false)
+			_, n521, null522, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.Range = uint16(n517)
+			if !null522 {
+				v.Range = uint16(n521)
 			}
 			return nil
 		}
@@ -5582,30 +5616,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw519, err := s.Raw()
+			raw523, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw519); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw523); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw520, err := s.Raw()
+			raw524, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw520); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw524); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n521, _, null522, err := s.Integer(64, true)
+			n525, _, null526, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.ExitCode = int(n521)
+			if !null526 {
+				v.ExitCode = int(n525)
 			}
 			return nil
 		case "output":
