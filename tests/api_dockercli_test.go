@@ -96,3 +96,25 @@ func TestAPIDockerDefaultCaps(t *testing.T) {
 		t.Errorf("pea run: CapEff %x, want podman's 800405fb", c)
 	}
 }
+
+// docker images REPO (and --filter reference=) lists the matching names only: the image's
+// other repositories came as <none> rows of their digests. Removed and loaded names are
+// Docker's familiar ones.
+func TestAPIDockerImagesReference(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("tag", "localhost/bb", "bb:t2")
+	a.MustDocker("tag", "localhost/bb", "example.com/foo/bar:1")
+	got := a.MustDocker("images", "--format", "{{.Repository}}:{{.Tag}}", "bb")
+	if strings.Contains(got, "example.com") || !strings.Contains(got, "bb:t2") {
+		t.Fatalf("docker images bb: %q", got)
+	}
+	if got := a.MustDocker("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=example.com/*/*"); got != "example.com/foo/bar:1" {
+		t.Fatalf("docker images --filter reference: %q", got)
+	}
+	if got := a.MustDocker("images", "--digests", "--format", "{{.Repository}} {{.Digest}}", "example.com/foo/bar"); strings.Count(got, "\n") != 0 {
+		t.Fatalf("docker images --digests of one repository: %q", got)
+	}
+	if got := a.MustDocker("rmi", "bb:t2"); got != "Untagged: bb:t2" {
+		t.Fatalf("docker rmi: %q", got)
+	}
+}
