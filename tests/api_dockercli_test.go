@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,6 +73,45 @@ func TestAPIDockerSystemPrune(t *testing.T) {
 		t.Fatalf("after system prune: %q", got)
 	}
 	a.MustDocker("builder", "prune", "-f")
+}
+
+// docker build's COPY of a directory (the context: COPY . /app) makes the destination a new
+// directory 0755, not the copy of the context's own directory: the service unpacks the context
+// into a fresh 0700 temporary directory, so a later USER could not read /app and, its time new
+// on every build, the COPY never came from the cache. image prune keeps the steps of a named
+// image (its cache); rmi takes them with the image, instead of leaving them as <none> images.
+func TestAPIDockerBuildCopyDir(t *testing.T) {
+	a := newAPIEnv(t)
+	ctx := writeContext(t, filepath.Join(a.Dir, "ctx"), map[string]string{
+		"app.txt":    "app\n",
+		"sub/in.txt": "in\n",
+		"Dockerfile": "FROM localhost/bb\nCOPY . /app/\nCOPY sub /sub\nRUN echo ran > /ran\nUSER 1000\nCMD [\"sh\", \"-c\", \"cat /app/app.txt /sub/in.txt; stat -c %a /app /sub\"]\n",
+	})
+	os.Chmod(filepath.Join(ctx, "sub"), 0o700)
+	a.MustDocker("build", "-t", "localhost/cp:1", ctx)
+	if got := a.MustDocker("run", "--rm", "--network", "none", "localhost/cp:1"); got != "app\nin\n755\n755" {
+		t.Fatalf("the copied directories as USER 1000: %q", got)
+	}
+	// system df counts the images the list shows, not the build's steps.
+	if got := a.MustDocker("system", "df", "--format", "{{.Type}} {{.TotalCount}}"); !strings.Contains(got, "Images 2\n") {
+		t.Fatalf("system df: %q, want 2 images (bb, cp:1)", got)
+	}
+	out := a.MustDocker("build", "-t", "localhost/cp:1", ctx)
+	if strings.Count(out, "Using cache") != 4 {
+		t.Fatalf("the same build again, every step from the cache: %q", out)
+	}
+	steps := len(strings.Fields(a.MustDocker("images", "-aq")))
+	a.MustDocker("image", "prune", "-f")
+	if got := len(strings.Fields(a.MustDocker("images", "-aq"))); got != steps {
+		t.Fatalf("image prune removed a named image's steps: %d images, %d before", got, steps)
+	}
+	out = a.MustDocker("rmi", "localhost/cp:1")
+	if strings.Count(out, "Deleted: ") != 4 {
+		t.Fatalf("docker rmi: %q, want the image and its three steps (COPY, COPY, RUN) deleted", out)
+	}
+	if got := a.MustDocker("images", "-aq"); len(strings.Fields(got)) != 1 {
+		t.Fatalf("images -a after rmi: %q (bb alone)", got)
+	}
 }
 
 // A container Docker's API creates has Docker's default capabilities (NET_RAW: ping works);

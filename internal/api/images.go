@@ -551,7 +551,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request, rt *engine.
 	case !byName && len(img.Names) > 1 && !force:
 		return &apiError{http.StatusConflict, fmt.Sprintf("conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories", img.ID)}
 	}
-	untagged, deleted, err := rt.ImageRemoveWith(name, engine.ImageRemoveOptions{Force: force})
+	untagged, deleted, err := rt.ImageRemoveWith(name, engine.ImageRemoveOptions{Force: force, Parents: !boolParam(r, "noprune", false)})
 	if errdefs.Is(err, errdefs.ErrNotFound) {
 		return &apiError{http.StatusNotFound, "No such image: " + name}
 	}
