@@ -159,3 +159,24 @@ func TestAPIDockerImagesReference(t *testing.T) {
 		t.Fatalf("docker rmi: %q", got)
 	}
 }
+
+// docker top with ps's options (aux, -o pid,comm) runs the host's ps for the container's
+// processes, as Docker's daemon does; podman's descriptors still work.
+func TestAPIDockerTopPsArgs(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "-d", "--name", "k1", "localhost/bb", "sleep", "1000")
+	hostPID := a.MustDocker("inspect", "-f", "{{.State.Pid}}", "k1")
+	out := a.MustDocker("top", "k1", "-o", "pid,comm")
+	if lines := strings.Split(out, "\n"); len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "PID COMMAND" || strings.Join(strings.Fields(lines[1]), " ") != hostPID+" sleep" {
+		t.Fatalf("docker top -o pid,comm: %q (host PID %s)", out, hostPID)
+	}
+	if out := a.MustDocker("top", "k1", "aux"); !strings.Contains(out, "STAT") || !strings.Contains(out, "sleep 1000") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("docker top aux: %q", out)
+	}
+	if out := a.MustDocker("top", "k1", "pid", "args"); !strings.Contains(out, "sleep 1000") {
+		t.Fatalf("docker top with podman's descriptors: %q", out)
+	}
+	if r := a.Docker("top", "k1", "-o", "comm"); r.Code == 0 || !strings.Contains(r.Stderr, "PID") {
+		t.Fatalf("docker top without a PID column: %s", r)
+	}
+}

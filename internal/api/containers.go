@@ -612,7 +612,8 @@ func (s *Server) postContainerResize(w http.ResponseWriter, r *http.Request, rt 
 	return nil
 }
 
-// getContainerTop is GET /containers/{id}/top?ps_args=.
+// getContainerTop is GET /containers/{id}/top?ps_args=: podman's descriptors (its default
+// without ps_args), else the host ps's options.
 func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	c, err := lookup(rt, r.PathValue("id"))
 	if err != nil {
@@ -626,6 +627,11 @@ func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, rt *eng
 		desc = strings.Fields(a)
 	}
 	rows, err := rt.Top([]*model.Container{c}, desc)
+	if errdefs.Is(err, errdefs.ErrInvalid) && len(desc) > 0 {
+		// Not podman's descriptors: ps's own options (docker top CTR aux, -o pid,comm), which
+		// Docker's daemon gives the host's ps.
+		rows, err = rt.TopPS(r.Context(), c, desc)
+	}
 	if err != nil {
 		return err
 	}
