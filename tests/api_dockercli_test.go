@@ -1,11 +1,13 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The docker client's everyday commands that a sweep against pea's service found wrong, each
@@ -178,5 +180,32 @@ func TestAPIDockerTopPsArgs(t *testing.T) {
 	}
 	if r := a.Docker("top", "k1", "-o", "comm"); r.Code == 0 || !strings.Contains(r.Stderr, "PID") {
 		t.Fatalf("docker top without a PID column: %s", r)
+	}
+}
+
+// docker cp CTR:LINK copies the link, -L what it leads to, LINK/ the directory it leads to.
+func TestAPIDockerCpLink(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "-d", "--name", "k1", "localhost/bb", "sh", "-c",
+		"mkdir /d && echo a > /d/a.txt && ln -s a.txt /d/link && ln -s /d /dlink && sleep 1000")
+	eventually(t, 5*time.Second, func() error {
+		if r := a.Docker("exec", "k1", "test", "-L", "/dlink"); r.Code != 0 {
+			return fmt.Errorf("the container's links are not made yet: %s", r)
+		}
+		return nil
+	})
+	out := filepath.Join(a.Dir, "out")
+	os.MkdirAll(out, 0o755)
+	a.MustDocker("cp", "k1:/d/link", filepath.Join(out, "link"))
+	if target, err := os.Readlink(filepath.Join(out, "link")); err != nil || target != "a.txt" {
+		t.Fatalf("docker cp of a link: %q %v, want the link to a.txt", target, err)
+	}
+	a.MustDocker("cp", "-L", "k1:/d/link", filepath.Join(out, "followed"))
+	if b, err := os.ReadFile(filepath.Join(out, "followed")); err != nil || string(b) != "a\n" {
+		t.Fatalf("docker cp -L: %q %v", b, err)
+	}
+	a.MustDocker("cp", "k1:/dlink/", filepath.Join(out, "dir"))
+	if b, err := os.ReadFile(filepath.Join(out, "dir", "a.txt")); err != nil || string(b) != "a\n" {
+		t.Fatalf("docker cp LINK/: %q %v", b, err)
 	}
 }
