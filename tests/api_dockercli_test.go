@@ -209,3 +209,36 @@ func TestAPIDockerCpLink(t *testing.T) {
 		t.Fatalf("docker cp LINK/: %q %v", b, err)
 	}
 }
+
+// Smaller differences: a command that cannot be executed (a directory) exits 126, as with
+// Docker and podman (pea run too); info's Swarm is inactive and version's Experimental false;
+// docker kill returns once the container has exited; a container on another's network has its
+// host name.
+func TestAPIDockerSmallDiffs(t *testing.T) {
+	a := newAPIEnv(t)
+	if r := a.Docker("run", "--rm", "localhost/bb", "/etc"); r.Code != 126 {
+		t.Errorf("docker run IMAGE /etc: %s, want 126", r)
+	}
+	if r := a.Try("run", "--rm", "localhost/bb", "/etc"); r.Code != 126 {
+		t.Errorf("pea run IMAGE /etc: %s, want 126", r)
+	}
+	if got := a.MustDocker("info", "-f", "{{.Swarm.LocalNodeState}}"); got != "inactive" {
+		t.Errorf("info's Swarm: %q", got)
+	}
+	if got := a.MustDocker("version", "-f", "{{.Server.Experimental}}"); got != "false" {
+		t.Errorf("version's Experimental: %q", got)
+	}
+	// docker kill answers once the container is dead: an inspect right after saw it running.
+	for i := range 3 {
+		name := fmt.Sprintf("kill%d", i)
+		a.MustDocker("run", "-d", "--name", name, "--network", "none", "localhost/bb", "sleep", "1000")
+		a.MustDocker("kill", name)
+		if got := a.MustDocker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name); got != "exited 137" {
+			t.Errorf("inspect right after docker kill: %q", got)
+		}
+	}
+	a.MustDocker("run", "-d", "--name", "k1", "--hostname", "h1", "localhost/bb", "sleep", "1000")
+	if got := a.MustDocker("run", "--rm", "--network", "container:k1", "localhost/bb", "hostname"); got != "h1" {
+		t.Errorf("hostname on container:k1's network: %q, want k1's h1", got)
+	}
+}

@@ -526,6 +526,14 @@ func (s *Server) postContainerKill(w http.ResponseWriter, r *http.Request, rt *e
 	if _, err := rt.KillContainer(r.Context(), c.Config.ID, sig); err != nil {
 		return err
 	}
+	if sig == syscall.SIGKILL {
+		// Docker answers a SIGKILL once the container has exited: docker kill then inspect
+		// saw it running, exit code 0, about one time in two.
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		rt.WaitContainer(ctx, c.Config.ID, []string{"exited"})
+		cancel()
+		s.changed(c.Config.ID)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -43,7 +43,7 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, rt *engine.R
 		"Platform": map[string]string{"Name": "linux/" + runtime.GOARCH + "/pea"}, "Components": []any{component},
 		"Version": s.version, "ApiVersion": APIVersion, "MinAPIVersion": MinAPIVersion, "GitCommit": "",
 		"GoVersion": runtime.Version(), "Os": runtime.GOOS, "Arch": runtime.GOARCH, "KernelVersion": kernel,
-		"BuildTime": "",
+		"BuildTime": "", "Experimental": false,
 	})
 	return nil
 }
@@ -90,6 +90,7 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runt
 		"SecurityOptions": securityOptions(), "Labels": []string{}, "ExperimentalBuild": false,
 		"HttpProxy": os.Getenv("HTTP_PROXY"), "HttpsProxy": os.Getenv("HTTPS_PROXY"), "NoProxy": os.Getenv("NO_PROXY"),
 		"InitBinary": "catatonit", "Warnings": []string{},
+		"Swarm": map[string]any{"LocalNodeState": "inactive", "NodeID": "", "NodeAddr": "", "ControlAvailable": false, "Error": "", "RemoteManagers": nil},
 	})
 	return nil
 }

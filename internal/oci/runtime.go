@@ -270,7 +270,8 @@ func (l *Launched) Abort() {
 }
 
 // runtimeError turns the runtime's message into podman's exit codes: 127 for a command that is
-// not found, 126 for one that cannot be invoked.
+// not found, 126 for one that cannot be invoked (permission denied, or not permitted). The
+// docker client takes its exit code from the same words.
 func runtimeError(msg string) error {
 	msg = strings.TrimSpace(msg)
 	if msg == "" {
@@ -281,7 +282,8 @@ func runtimeError(msg string) error {
 	case strings.Contains(low, "executable file") && strings.Contains(low, "not found"),
 		strings.Contains(low, "no such file or directory") && (strings.Contains(low, "exec") || strings.Contains(low, "stat")):
 		return &errdefs.ExitError{Code: 127, Err: errors.New(msg + ": OCI runtime attempted to invoke a command that was not found")}
-	case strings.Contains(low, "permission denied"):
+	case strings.Contains(low, "permission denied"), strings.Contains(low, "operation not permitted"):
+		// crun's "open executable: Operation not permitted" for a directory: podman's 126 too.
 		return &errdefs.ExitError{Code: 126, Err: errors.New(msg + ": OCI permission denied")}
 	}
 	return errors.New(msg)
