@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -241,4 +242,25 @@ func TestAPIDockerSmallDiffs(t *testing.T) {
 	if got := a.MustDocker("run", "--rm", "--network", "container:k1", "localhost/bb", "hostname"); got != "h1" {
 		t.Errorf("hostname on container:k1's network: %q, want k1's h1", got)
 	}
+}
+
+// docker build --memory, --shm-size, --ulimit (and the other limits) reach RUN's containers, and
+// --platform is checked: they were taken and dropped.
+func TestAPIDockerBuildLimits(t *testing.T) {
+	a := newAPIEnv(t)
+	ctx := writeContext(t, filepath.Join(a.Dir, "ctx"), map[string]string{
+		"Dockerfile": "FROM localhost/bb\nRUN echo nofile=$(ulimit -n); echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max); df -k /dev/shm | tail -1\n",
+	})
+	out := a.MustDocker("build", "--no-cache", "--memory", "64m", "--shm-size", "32m", "--ulimit", "nofile=1000:1000", ctx)
+	if !strings.Contains(out, "nofile=1000\n") || !strings.Contains(out, "mem=67108864\n") || !strings.Contains(out, " 32768 ") {
+		t.Fatalf("RUN's limits: %q", out)
+	}
+	foreign := "linux/arm64"
+	if runtime.GOARCH == "arm64" {
+		foreign = "linux/amd64"
+	}
+	if r := a.Docker("build", "--platform", foreign, ctx); r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "platform") {
+		t.Fatalf("docker build --platform %s: %s", foreign, r)
+	}
+	a.MustDocker("build", "--platform", "linux/"+runtime.GOARCH, ctx)
 }
