@@ -264,3 +264,16 @@ func TestAPIDockerBuildLimits(t *testing.T) {
 	}
 	a.MustDocker("build", "--platform", "linux/"+runtime.GOARCH, ctx)
 }
+
+// An exec whose working directory is not there exits 127, podman's code (crun's 255 came
+// through), through the API and pea exec alike.
+func TestAPIDockerExecMissingWorkdir(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "-d", "--name", "k1", "--network", "none", "localhost/bb", "sleep", "1000")
+	if r := a.Docker("exec", "-w", "/nonexist", "k1", "pwd"); r.Code != 127 {
+		t.Errorf("docker exec -w /nonexist: %s, want 127", r)
+	}
+	if r := a.Try("exec", "-w", "/nonexist", "k1", "pwd"); r.Code != 127 {
+		t.Errorf("pea exec -w /nonexist: %s, want 127", r)
+	}
+}
