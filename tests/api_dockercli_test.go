@@ -277,3 +277,17 @@ func TestAPIDockerExecMissingWorkdir(t *testing.T) {
 		t.Errorf("pea exec -w /nonexist: %s, want 127", r)
 	}
 }
+
+// docker logs of a container that keeps no log (--log-driver none) fails with Docker's words;
+// it had printed nothing and succeeded. podman --remote logs fails too (the 4.3 client reads
+// the error as a broken stream, as it does against podman's own service).
+func TestAPIDockerLogsNone(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("run", "--name", "k1", "--log-driver", "none", "--network", "none", "localhost/bb", "echo", "hi")
+	if r := a.Docker("logs", "k1"); r.Code == 0 || !strings.Contains(r.Stderr, "configured logging driver does not support reading") {
+		t.Errorf("docker logs: %s", r)
+	}
+	if r := a.podmanRemote("logs", "k1"); r.Code == 0 {
+		t.Errorf("podman --remote logs: %s", r)
+	}
+}
