@@ -291,3 +291,24 @@ func TestAPIDockerLogsNone(t *testing.T) {
 		t.Errorf("podman --remote logs: %s", r)
 	}
 }
+
+// A health check's event is Docker's "health_status: STATUS", sent when the status changes
+// (pea logs every check, as podman); event=health_status selects them all.
+func TestAPIDockerHealthEvents(t *testing.T) {
+	a := newAPIEnv(t)
+	since := time.Now()
+	a.MustDocker("run", "-d", "--name", "k1", "--network", "none", "--health-cmd", "true", "--health-interval", "1s", "localhost/bb", "sleep", "1000")
+	eventually(t, 10*time.Second, func() error {
+		if n := strings.Count(a.Pea("events", "--since", unixArg(since), "--until", unixArg(time.Now()), "--filter", "event=health_status"), "\n"); n < 3 {
+			return fmt.Errorf("%d health checks logged", n)
+		}
+		return nil
+	})
+	until := time.Now()
+	for _, filter := range []string{"event=health_status", "event=health_status: healthy"} {
+		got := a.MustDocker("events", "--since", unixArg(since), "--until", unixArg(until), "--filter", filter, "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+		if got != "health_status: healthy k1" {
+			t.Errorf("docker events --filter %s: %q, want the one change to healthy", filter, got)
+		}
+	}
+}
