@@ -3,10 +3,12 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -310,5 +312,43 @@ func TestAPIDockerHealthEvents(t *testing.T) {
 		if got != "health_status: healthy k1" {
 			t.Errorf("docker events --filter %s: %q, want the one change to healthy", filter, got)
 		}
+	}
+}
+
+// The service stopped (SIGTERM) during a build waits for the build's handler to clean up: the
+// context it unpacked in a temporary directory was left behind, the process gone before the
+// handler's removal ran.
+func TestAPIServiceStopCleansUp(t *testing.T) {
+	a := newAPIEnv(t)
+	marker := fmt.Sprintf("marker-%d", time.Now().UnixNano())
+	ctx := writeContext(t, filepath.Join(a.Dir, "ctx"), map[string]string{
+		marker:       "x\n",
+		"Dockerfile": "FROM localhost/bb\nRUN sleep 5\n",
+	})
+	left := func() []string {
+		m, _ := filepath.Glob(filepath.Join(os.TempDir(), "pea-build-*", marker))
+		return m
+	}
+	build := exec.Command(a.docker, "build", "--network", "none", ctx)
+	build.Env = append(os.Environ(), "DOCKER_HOST=unix://"+a.Sock, "DOCKER_CONFIG="+a.config)
+	if err := build.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer build.Wait()
+	eventually(t, 10*time.Second, func() error {
+		if len(left()) == 0 {
+			return fmt.Errorf("the build's context is not unpacked yet")
+		}
+		return nil
+	})
+	syscall.Kill(a.pid, syscall.SIGTERM)
+	eventually(t, 15*time.Second, func() error {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", a.pid)); err == nil && !strings.Contains(string(b), ") Z ") {
+			return fmt.Errorf("the service still runs")
+		}
+		return nil
+	})
+	if l := left(); len(l) > 0 {
+		t.Fatalf("the stopped service left its build context: %v", l)
 	}
 }
