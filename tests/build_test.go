@@ -117,11 +117,36 @@ CMD ["cat", "/app/run.txt"]
 	if r = e.run(nil, "build", "--layers=false", "--build-arg", "GREETING=howdy", "--network", "none", ctx); r.Code != 0 || strings.Contains(r.Stdout, "Using cache") {
 		t.Fatalf("build --layers=false: %v", r)
 	}
-	// image prune takes the cache away, not the images with names.
+	// image prune removes the images without a name that nothing was made on (the builds above
+	// without -t, with their own steps), not the steps of an image with a name: its cache, as
+	// Docker's and podman's prune keep it.
 	e.Pea("image", "prune", "-f")
-	if got := e.Pea("images", "-a", "--format", "{{.Repository}}:{{.Tag}}"); got != "localhost/built:1\nlocalhost/again:1\nlocalhost/bb:latest" && got != "localhost/again:1\nlocalhost/built:1\nlocalhost/bb:latest" {
+	if got := e.Pea("images", "--format", "{{.Repository}}:{{.Tag}}"); got != "localhost/built:1\nlocalhost/again:1\nlocalhost/bb:latest" && got != "localhost/again:1\nlocalhost/built:1\nlocalhost/bb:latest" {
 		t.Fatalf("images after prune: %q", got)
 	}
+	if got := uniqueFields(e.Pea("images", "-a", "-q", "--no-trunc")); len(got) != 6 {
+		t.Fatalf("images -a after prune (the built image, bb, its 4 steps): %q", got)
+	}
+	// rmi of its last name removes the image and the steps it was made on (Docker's and
+	// podman's rmi), which would be left as <none> images.
+	e.Pea("rmi", "localhost/again:1")
+	if out := e.Pea("rmi", "localhost/built:1"); strings.Count(out, "Deleted: ") != 5 {
+		t.Fatalf("rmi of the built image: %q", out)
+	}
+	if got := uniqueFields(e.Pea("images", "-a", "-q", "--no-trunc")); len(got) != 1 {
+		t.Fatalf("images -a after rmi (bb alone): %q", got)
+	}
+}
+
+// uniqueFields is the distinct words of out.
+func uniqueFields(out string) []string {
+	var u []string
+	for _, f := range strings.Fields(out) {
+		if !slices.Contains(u, f) {
+			u = append(u, f)
+		}
+	}
+	return u
 }
 
 // FROM scratch with COPY makes an image of the context alone: a static busybox runs in it.

@@ -90,7 +90,10 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request, rt 
 		base = "."
 	}
 	dst := filepath.Join(tmp, "x")
-	if err := rt.CopyPath(r.Context(), c.Config.ID+":"+p, dst); err != nil {
+	// A link the path names is sent as the link, as Docker's daemon does (docker cp -L asks
+	// for the link's target by its own path); a trailing slash goes through it.
+	noFollow := !strings.HasSuffix(p, "/") && !strings.HasSuffix(p, "/.")
+	if err := rt.CopyPathWith(r.Context(), c.Config.ID+":"+p, dst, engine.CopyOptions{NoFollow: noFollow}); err != nil {
 		return err
 	}
 	if _, err := os.Lstat(dst); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/oci"
 )
 
 // postBuild is POST /build: the legacy (non-BuildKit) builder's endpoint, which `docker build`
@@ -60,15 +62,8 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 			return badRequest("labels: %v", err)
 		}
 	}
-	if eh := q["extrahosts"]; len(eh) > 0 {
-		o.RunTemplate = &model.ContainerConfig{}
-		for _, h := range eh {
-			one := strings.Split(h, ",")
-			if err := validHosts(one); err != nil {
-				return err
-			}
-			o.RunTemplate.Network.AddHosts = append(o.RunTemplate.Network.AddHosts, one...)
-		}
+	if err := dockerBuildRun(q, &o); err != nil {
+		return err
 	}
 	switch o.Network {
 	case "", "bridge", "none", "host":
@@ -105,6 +100,66 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 			js.send(jsonMessage{Stream: fmt.Sprintf("Successfully tagged %s\n", t)})
 		}
 	}
+	return nil
+}
+
+// dockerBuildRun reads what docker build's flags ask of RUN's containers (--add-host,
+// --memory, --memory-swap, --cpu-*, --cpuset-*, --shm-size, --ulimit) into o's RUN template,
+// and --platform: they were taken and dropped.
+func dockerBuildRun(q url.Values, o *engine.BuildOptions) error {
+	run := &model.ContainerConfig{}
+	set := false
+	for _, h := range q["extrahosts"] {
+		one := strings.Split(h, ",")
+		if err := validHosts(one); err != nil {
+			return err
+		}
+		run.Network.AddHosts = append(run.Network.AddHosts, one...)
+		set = true
+	}
+	limits, err := buildLimits(q, &run.Resources)
+	if err != nil {
+		return err
+	}
+	if v := q.Get("ulimits"); v != "" && v != "null" {
+		var ulimits []struct {
+			Name       string
+			Soft, Hard int64
+		}
+		if err := json.Unmarshal([]byte(v), &ulimits); err != nil {
+			return badRequest("invalid ulimits %q: %v", v, err)
+		}
+		for _, u := range ulimits {
+			rl, err := oci.ParseUlimit(fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard))
+			if err != nil {
+				return badRequest("ulimits: %v", err)
+			}
+			run.Ulimits = append(run.Ulimits, model.Ulimit{Name: strings.ToLower(strings.TrimPrefix(rl.Type, "RLIMIT_")), Soft: rl.Soft, Hard: rl.Hard})
+			set = true
+		}
+	}
+	if p := q.Get("cgroupparent"); p != "" {
+		run.CgroupParent, set = p, true
+	}
+	if iso := q.Get("isolation"); iso != "" && iso != "default" {
+		return badRequest("isolation %q: pea has the default isolation only", iso)
+	}
+	if set || limits {
+		o.RunTemplate = run
+	}
+	o.Platform = q.Get("platform")
+	return nil
+}
+
+// postBuildPrune is POST /build/prune (docker builder prune, and the last step of docker
+// system prune): it prunes BuildKit's cache, which pea has not (its builder's cache is its
+// intermediate images, which image prune removes), so nothing is deleted. A 404 here failed
+// docker system prune after it had pruned everything else.
+func (s *Server) postBuildPrune(w http.ResponseWriter, r *http.Request, _ *engine.Runtime) error {
+	if _, err := filters(r); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"CachesDeleted": []string{}, "SpaceReclaimed": 0})
 	return nil
 }
 

@@ -526,6 +526,14 @@ func (s *Server) postContainerKill(w http.ResponseWriter, r *http.Request, rt *e
 	if _, err := rt.KillContainer(r.Context(), c.Config.ID, sig); err != nil {
 		return err
 	}
+	if sig == syscall.SIGKILL {
+		// Docker answers a SIGKILL once the container has exited: docker kill then inspect
+		// saw it running, exit code 0, about one time in two.
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		rt.WaitContainer(ctx, c.Config.ID, []string{"exited"})
+		cancel()
+		s.changed(c.Config.ID)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -612,7 +620,8 @@ func (s *Server) postContainerResize(w http.ResponseWriter, r *http.Request, rt 
 	return nil
 }
 
-// getContainerTop is GET /containers/{id}/top?ps_args=.
+// getContainerTop is GET /containers/{id}/top?ps_args=: podman's descriptors (its default
+// without ps_args), else the host ps's options.
 func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	c, err := lookup(rt, r.PathValue("id"))
 	if err != nil {
@@ -626,6 +635,11 @@ func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, rt *eng
 		desc = strings.Fields(a)
 	}
 	rows, err := rt.Top([]*model.Container{c}, desc)
+	if errdefs.Is(err, errdefs.ErrInvalid) && len(desc) > 0 {
+		// Not podman's descriptors: ps's own options (docker top CTR aux, -o pid,comm), which
+		// Docker's daemon gives the host's ps.
+		rows, err = rt.TopPS(r.Context(), c, desc)
+	}
 	if err != nil {
 		return err
 	}

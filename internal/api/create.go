@@ -215,6 +215,9 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt
 	if err != nil {
 		return err
 	}
+	// Docker's default capabilities (with NET_RAW, ping works); the libpod endpoint keeps
+	// podman's, as podman's server does.
+	cfg.DefaultCaps = oci.DockerDefaultCapabilities()
 	if _, err := rt.ImageLookup(req.Image); errdefs.Is(err, errdefs.ErrNotFound) {
 		return &apiError{http.StatusNotFound, "No such image: " + req.Image}
 	}

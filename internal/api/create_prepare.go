@@ -43,6 +43,16 @@ func prepareDockerCreate(r *http.Request, rt *engine.Runtime, req *createRequest
 		}
 		cfg.Links[i] = c.Config.Name + ":" + alias
 	}
+	if ns := cfg.NS(model.NSNet); ns.Mode == model.NSModeContainer && cfg.Hostname == "" && cfg.NS(model.NSUts).Mode != model.NSModeContainer {
+		// Docker gives a container on another's network that one's host and domain names
+		// (as it shares its /etc/hosts); it had its own short ID.
+		if target, err := lookup(rt, ns.Value); err == nil {
+			cfg.Hostname, cfg.Domainname = target.Config.Hostname, target.Config.Domainname
+			if cfg.Hostname == "" {
+				cfg.Hostname = target.Config.ID[:12]
+			}
+		}
+	}
 	var made []string
 	undo = func() {
 		for _, v := range made {

@@ -69,10 +69,18 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 		flush() // the client waits for the answer's header
 	}
 	enc := json.NewEncoder(w)
+	health := map[string]string{} // a container's last health status sent
 	rt.ReadEvents(r.Context(), o, func(e *engine.Event) error {
 		m := toDockerEvent(e)
 		if ok, _ := matchFilters(f, func(k, v string) (bool, error) { return dockerEventMatches(e, &m, k, v), nil }); !ok {
 			return nil
+		}
+		if e.Status == "health_status" && e.Type == engine.EventContainer {
+			// pea logs every check, as podman; Docker tells a change of status only.
+			if health[e.ID] == m.Action {
+				return nil
+			}
+			health[e.ID] = m.Action
 		}
 		if err := enc.Encode(&m); err != nil {
 			return err // the client is gone
@@ -105,20 +113,25 @@ func parseEventTime(v string) (time.Time, error) {
 	return time.Unix(sec, nsec), nil
 }
 
-// dockerActions are Docker's names of pea's (podman's) statuses, where they differ.
-var dockerActions = map[string]map[string]string{
-	engine.EventContainer: {"died": "die", "remove": "destroy"},
-	engine.EventImage:     {"remove": "delete"},
-	engine.EventVolume:    {"remove": "destroy"},
-	engine.EventNetwork:   {"remove": "destroy"},
+// dockerAction is Docker's name of a pea (podman) event's status: where they differ, Docker's;
+// a health check's carries the status it found ("health_status: healthy").
+func dockerAction(e *engine.Event) string {
+	switch {
+	case e.Status == "died" && e.Type == engine.EventContainer:
+		return "die"
+	case e.Status == "remove" && e.Type == engine.EventImage:
+		return "delete"
+	case e.Status == "remove" && (e.Type == engine.EventContainer || e.Type == engine.EventVolume || e.Type == engine.EventNetwork):
+		return "destroy"
+	case e.Status == "health_status" && e.Type == engine.EventContainer && e.Attributes["health_status"] != "":
+		return "health_status: " + e.Attributes["health_status"]
+	}
+	return e.Status
 }
 
 // toDockerEvent turns a pea event into Docker's message.
 func toDockerEvent(e *engine.Event) dockerEvent {
-	action := e.Status
-	if a, ok := dockerActions[e.Type][e.Status]; ok {
-		action = a
-	}
+	action := dockerAction(e)
 	m := dockerEvent{Type: e.Type, Action: action, Scope: "local", Time: e.Time / 1e9, TimeNano: e.Time}
 	attrs := map[string]string{}
 	switch e.Type {
@@ -164,7 +177,7 @@ func toDockerEvent(e *engine.Event) dockerEvent {
 // dockerEventMatches answers one filter key=value as Docker's events filter does: container,
 // network, volume (and the others of objects) match the actor's ID or its name by prefix,
 // image the actor or its image by exact name (with or without the tag), event the action (pea's
-// own status too), label an attribute.
+// own status too: health_status is every "health_status: STATUS"), label an attribute.
 func dockerEventMatches(e *engine.Event, m *dockerEvent, key, v string) bool {
 	switch key {
 	case "event":

@@ -34,6 +34,7 @@ func (s *Server) imageRoutes() {
 	s.route("GET", "/images/get", s.getImagesSave)
 	s.route("POST", "/images/create", s.postImagesCreate)
 	s.route("POST", "/build", s.postBuild)
+	s.route("POST", "/build/prune", s.postBuildPrune)
 	s.route("POST", "/images/load", s.postImagesLoad)
 	s.route("POST", "/images/prune", s.postImagesPrune)
 	s.route("GET", "/images/{rest...}", s.getImage)
@@ -117,8 +118,17 @@ func toImageSummary(img *image.Image, names []string, n int) imageSummary {
 	if labels == nil {
 		labels = map[string]string{}
 	}
+	digests := img.RepoDigests()
+	if len(names) < len(img.Names) {
+		// A reference filter matched some of the names: the client makes a row of each
+		// repository a digest names, so the others' digests would list them as <none>.
+		digests = slices.DeleteFunc(digests, func(d string) bool {
+			repo, _, _ := strings.Cut(d, "@")
+			return !slices.ContainsFunc(names, func(n string) bool { r, _ := image.SplitName(n); return r == repo })
+		})
+	}
 	return imageSummary{
-		ID: imageRef(img.ID), RepoTags: nonNilStrings(names), RepoDigests: nonNilStrings(img.RepoDigests()),
+		ID: imageRef(img.ID), RepoTags: nonNilStrings(names), RepoDigests: nonNilStrings(digests),
 		Created: img.Created.Unix(), Size: img.Size, VirtualSize: img.Size, SharedSize: -1,
 		Labels: labels, Containers: n,
 	}
@@ -475,6 +485,18 @@ func imageNameOf(img *image.Image, ref string) (string, bool) {
 	return "", false
 }
 
+// familiarName is a stored name as Docker's daemon prints it: Docker Hub's without
+// "docker.io/" and its "library/" ("docker.io/library/bb:1" is "bb:1").
+func familiarName(n string) string {
+	if s, ok := strings.CutPrefix(n, "docker.io/"); ok {
+		if s2, ok := strings.CutPrefix(s, "library/"); ok && !strings.Contains(s2, "/") {
+			return s2
+		}
+		return s
+	}
+	return n
+}
+
 // imageDeleteItem is one line of DELETE /images/{name}'s answer.
 type imageDeleteItem struct {
 	Untagged string `json:"Untagged,omitempty"`
@@ -522,14 +544,14 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request, rt *engine.
 			if err := rt.ImageUntag(img.ID, n); err != nil {
 				return err
 			}
-			out = append(out, imageDeleteItem{Untagged: n})
+			out = append(out, imageDeleteItem{Untagged: familiarName(n)})
 		}
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	case !byName && len(img.Names) > 1 && !force:
 		return &apiError{http.StatusConflict, fmt.Sprintf("conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories", img.ID)}
 	}
-	untagged, deleted, err := rt.ImageRemoveWith(name, engine.ImageRemoveOptions{Force: force})
+	untagged, deleted, err := rt.ImageRemoveWith(name, engine.ImageRemoveOptions{Force: force, Parents: !boolParam(r, "noprune", false)})
 	if errdefs.Is(err, errdefs.ErrNotFound) {
 		return &apiError{http.StatusNotFound, "No such image: " + name}
 	}
@@ -538,7 +560,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request, rt *engine.
 	}
 	out := []imageDeleteItem{}
 	for _, n := range untagged {
-		out = append(out, imageDeleteItem{Untagged: n})
+		out = append(out, imageDeleteItem{Untagged: familiarName(n)})
 	}
 	for _, id := range deleted {
 		out = append(out, imageDeleteItem{Deleted: imageRef(id)})
@@ -590,7 +612,7 @@ func (s *Server) postImagesPrune(w http.ResponseWriter, r *http.Request, rt *eng
 	for _, id := range removed {
 		if img := byID[id]; img != nil {
 			for _, n := range img.Names {
-				resp.ImagesDeleted = append(resp.ImagesDeleted, imageDeleteItem{Untagged: n})
+				resp.ImagesDeleted = append(resp.ImagesDeleted, imageDeleteItem{Untagged: familiarName(n)})
 			}
 			resp.SpaceReclaimed += img.Size
 		}
@@ -672,7 +694,7 @@ func (s *Server) postImagesLoad(w http.ResponseWriter, r *http.Request, rt *engi
 			js.send(jsonMessage{Stream: "Loaded image ID: " + imageRef(img.ID) + "\n"})
 		}
 		for _, n := range img.Names {
-			js.send(jsonMessage{Stream: "Loaded image: " + n + "\n"})
+			js.send(jsonMessage{Stream: "Loaded image: " + familiarName(n) + "\n"})
 		}
 	}
 	js.start()

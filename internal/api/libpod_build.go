@@ -389,7 +389,19 @@ func libpodBuildRun(q url.Values) (*model.ContainerConfig, string, error) {
 		cfg.Ulimits = append(cfg.Ulimits, model.Ulimit{Name: strings.ToLower(strings.TrimPrefix(rl.Type, "RLIMIT_")), Soft: rl.Soft, Hard: rl.Hard})
 		set = true
 	}
-	res := &cfg.Resources
+	limits, err := buildLimits(q, &cfg.Resources)
+	if err != nil {
+		return nil, "", err
+	}
+	if !set && !limits {
+		return nil, network, nil
+	}
+	return cfg, network, nil
+}
+
+// buildLimits reads a build's limits of RUN (both APIs name them alike) into res, and tells
+// whether any was asked for.
+func buildLimits(q url.Values, res *model.Resources) (set bool, err error) {
 	for _, n := range []struct {
 		key string
 		to  *int64
@@ -397,10 +409,10 @@ func libpodBuildRun(q url.Values) (*model.ContainerConfig, string, error) {
 		if v := q.Get(n.key); v != "" {
 			i, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return nil, "", badRequest("invalid %s %q", n.key, v)
+				return false, badRequest("invalid %s %q", n.key, v)
 			}
 			*n.to = i
-			set = set || n.key != "shmsize" || i != 64<<20 // the client always sends the default shm size
+			set = set || n.key != "shmsize" || i != 64<<20 // podman's client always sends the default shm size
 		}
 	}
 	for _, n := range []struct {
@@ -410,17 +422,14 @@ func libpodBuildRun(q url.Values) (*model.ContainerConfig, string, error) {
 		if v := q.Get(n.key); v != "" {
 			i, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				return nil, "", badRequest("invalid %s %q", n.key, v)
+				return false, badRequest("invalid %s %q", n.key, v)
 			}
 			*n.to = i
 			set = true
 		}
 	}
 	res.CpusetCpus, res.CpusetMems = q.Get("cpusetcpus"), q.Get("cpusetmems")
-	if !set && res.CpusetCpus == "" && res.CpusetMems == "" {
-		return nil, network, nil
-	}
-	return cfg, network, nil
+	return set || res.CpusetCpus != "" || res.CpusetMems != "", nil
 }
 
 // validHosts checks extra hosts entries, HOST:IP.

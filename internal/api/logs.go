@@ -16,6 +16,13 @@ func (s *Server) getContainerLogs(w http.ResponseWriter, r *http.Request, rt *en
 	if err != nil {
 		return err
 	}
+	// Refused before the answer's header goes out: the client had an empty log, and success.
+	if err := engine.LogsReadable(c); err != nil {
+		if c.Config.LogDriver == engine.LogDriverNone && !strings.HasPrefix(r.URL.Path, "/libpod/") {
+			return &apiError{http.StatusNotImplemented, "configured logging driver does not support reading"} // Docker's words
+		}
+		return err
+	}
 	q := r.URL.Query()
 	wantOut, wantErr := boolParam(r, "stdout", false), boolParam(r, "stderr", false)
 	if !wantOut && !wantErr {

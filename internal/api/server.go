@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/service"
@@ -244,6 +245,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, idle time.Duration)
 		case <-ctx.Done():
 			hs.Close()
 			<-done
+			// Closing the connections ends the requests' contexts, but their handlers may still
+			// be running their cleanups (a build's context directory, a copy's scratch one),
+			// which the process's exit cut short: they are waited for a while.
+			for deadline := time.Now().Add(10 * time.Second); s.active.Load() > 0 && time.Now().Before(deadline); {
+				cpupin.Sleep(10 * time.Millisecond)
+			}
 			return nil
 		case <-tick:
 			if s.active.Load() == 0 && time.Since(time.Unix(0, s.lastDone.Load())) >= idle {

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"pea/internal/engine"
+	"pea/internal/image"
 	"pea/internal/model"
 	"pea/internal/rootless"
 )
@@ -41,7 +43,7 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, rt *engine.R
 		"Platform": map[string]string{"Name": "linux/" + runtime.GOARCH + "/pea"}, "Components": []any{component},
 		"Version": s.version, "ApiVersion": APIVersion, "MinAPIVersion": MinAPIVersion, "GitCommit": "",
 		"GoVersion": runtime.Version(), "Os": runtime.GOOS, "Arch": runtime.GOARCH, "KernelVersion": kernel,
-		"BuildTime": "",
+		"BuildTime": "", "Experimental": false,
 	})
 	return nil
 }
@@ -88,6 +90,7 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runt
 		"SecurityOptions": securityOptions(), "Labels": []string{}, "ExperimentalBuild": false,
 		"HttpProxy": os.Getenv("HTTP_PROXY"), "HttpsProxy": os.Getenv("HTTPS_PROXY"), "NoProxy": os.Getenv("NO_PROXY"),
 		"InitBinary": "catatonit", "Warnings": []string{},
+		"Swarm": map[string]any{"LocalNodeState": "inactive", "NodeID": "", "NodeAddr": "", "ControlAvailable": false, "Error": "", "RemoteManagers": nil},
 	})
 	return nil
 }
@@ -123,12 +126,40 @@ func (s *Server) getSystemDF(w http.ResponseWriter, r *http.Request, rt *engine.
 	if err != nil {
 		return err
 	}
+	// Docker's rows are the images its list shows (not a build's steps); a layer several of
+	// them hold is their shared size, counted once in LayersSize.
+	all := make([]*image.Image, 0, len(du.Images))
+	for _, u := range du.Images {
+		all = append(all, u.Image)
+	}
+	hidden := image.Intermediates(all)
+	holders, sizes := map[string]int{}, map[string]int64{}
+	for _, img := range all {
+		for i, l := range img.Layers {
+			if i < len(img.LayerSizes) {
+				sizes[l] = img.LayerSizes[i]
+			}
+			if !hidden[img.ID] && !slices.Contains(img.Layers[:i], l) {
+				holders[l]++
+			}
+		}
+	}
 	var layers int64
+	for _, n := range sizes {
+		layers += n
+	}
 	imgs := []imageSummary{}
 	for _, u := range du.Images {
-		layers += u.Image.Size
+		if hidden[u.Image.ID] {
+			continue
+		}
 		sum := toImageSummary(u.Image, u.Image.Names, u.Containers)
 		sum.SharedSize = 0 // computed here (the list's -1 means "not computed"); the client subtracts it
+		for i, l := range u.Image.Layers {
+			if holders[l] > 1 && i < len(u.Image.LayerSizes) && !slices.Contains(u.Image.Layers[:i], l) {
+				sum.SharedSize += u.Image.LayerSizes[i]
+			}
+		}
 		imgs = append(imgs, sum)
 	}
 	now := time.Now()

@@ -217,6 +217,7 @@ type listEntry struct {
 	Created         int64             `json:"Created"`
 	Ports           []apiPort         `json:"Ports"`
 	SizeRw          *int64            `json:"SizeRw,omitempty"`
+	SizeRootFs      *int64            `json:"SizeRootFs,omitempty"`
 	Labels          map[string]string `json:"Labels"`
 	State           string            `json:"State"`
 	Status          string            `json:"Status"`
@@ -245,10 +246,21 @@ func toListEntry(rt *engine.Runtime, c *model.Container, now time.Time, size boo
 	}
 	e.NetworkSettings.Networks = endpoints(rt, c)
 	if size {
-		n := rt.ContainerSize(cfg.ID)
-		e.SizeRw = &n
+		n, all := containerSizes(rt, cfg)
+		e.SizeRw, e.SizeRootFs = &n, &all
 	}
 	return e
+}
+
+// containerSizes is a container's SizeRw (what it wrote) and SizeRootFs (that and its image's
+// layers: docker ps -s's "virtual" size).
+func containerSizes(rt *engine.Runtime, cfg *model.ContainerConfig) (rw, rootfs int64) {
+	rw = rt.ContainerSize(cfg.ID)
+	rootfs = rw
+	if img, err := rt.ImageLookup(cfg.Image); err == nil {
+		rootfs += img.Size
+	}
+	return rw, rootfs
 }
 
 func orDefault(s, def string) string {
@@ -261,6 +273,10 @@ func orDefault(s, def string) string {
 // getContainersList is GET /containers/json?all=&limit=&size=&filters=.
 func (s *Server) getContainersList(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	cf, err := newContainerFilter(rt, f)
 	if err != nil {
 		return err
 	}
@@ -280,7 +296,7 @@ func (s *Server) getContainersList(w http.ResponseWriter, r *http.Request, rt *e
 		if !all && limit <= 0 && c.State.Status != model.StatusRunning && c.State.Status != model.StatusPaused && len(f["status"]) == 0 {
 			continue
 		}
-		if ok, _ := matchFilters(f, func(k, v string) (bool, error) { return matchFilter(c, k, v), nil }); !ok {
+		if !cf.match(rt, c) {
 			continue
 		}
 		out = append(out, toListEntry(rt, c, now, boolParam(r, "size", false)))
@@ -400,8 +416,7 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 			Timeout: int64(hc.Timeout), StartPeriod: int64(hc.StartPeriod), Retries: hc.Retries}
 	}
 	if size {
-		n := rt.ContainerSize(cfg.ID)
-		out["SizeRw"] = n
+		out["SizeRw"], out["SizeRootFs"] = containerSizes(rt, cfg)
 	}
 	return out
 }

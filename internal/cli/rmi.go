@@ -37,7 +37,7 @@ func newRmiCommand(a *app) *cobra.Command {
 	f.BoolVarP(&o.all, "all", "a", false, "remove all images")
 	f.BoolVarP(&o.force, "force", "f", false, "remove images with several names given by ID, and the containers using them (and ignore images that do not exist)")
 	f.BoolVarP(&o.ignore, "ignore", "i", false, "ignore images that do not exist")
-	f.BoolVar(&o.noPrune, "no-prune", false, "do not remove dangling parents (accepted for compatibility)")
+	f.BoolVar(&o.noPrune, "no-prune", false, "do not remove the parents left dangling (a build's steps)")
 	return cmd
 }
 
@@ -46,7 +46,7 @@ func runRmi(a *app, args []string, o *rmiOptions) error {
 	if err != nil {
 		return err
 	}
-	opts := engine.ImageRemoveOptions{Force: o.force}
+	opts := engine.ImageRemoveOptions{Force: o.force, Parents: !o.all && !o.noPrune}
 	if o.all {
 		imgs, err := rt.ImageList()
 		if err != nil {

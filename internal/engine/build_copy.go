@@ -170,6 +170,9 @@ func (b *builder) copyStep(ctx context.Context, in instruction, arg string) erro
 		}
 		if fi.IsDir() {
 			target = dest // its contents go at dest
+			if err := w.contentsDir(path.Clean(target)); err != nil {
+				return err
+			}
 		}
 		if in.cmd == "ADD" && in.flags["from"] == "" && fi.Mode().IsRegular() {
 			tr, closeFn, ok, err := openArchive(m.host)
@@ -314,6 +317,23 @@ func (w *layerWriter) parents(name string) error {
 	}
 	w.dirs[dir] = true
 	return w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755, ModTime: copyTime})
+}
+
+// contentsDir writes name, the directory a directory's contents are copied into, as a new
+// directory: 0755, the --chown owner, the fixed time. The source directory itself is not
+// copied (Docker's and buildah's rule); its mode and time were: a context the API unpacked
+// into a fresh temporary directory made the destination 0700, unreadable to a later USER, and
+// its time a new layer on every build (COPY . /app never cached).
+func (w *layerWriter) contentsDir(name string) error {
+	if name == "/" || w.dirs[name] {
+		return nil
+	}
+	if err := w.parents(name); err != nil {
+		return err
+	}
+	w.dirs[name] = true
+	return w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(name, "/") + "/", Mode: 0o755,
+		Uid: max(w.uid, 0), Gid: max(w.gid, 0), ModTime: copyTime, Format: tar.FormatPAX})
 }
 
 func (w *layerWriter) header(fi fs.FileInfo, name, link string) (*tar.Header, error) {

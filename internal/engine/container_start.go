@@ -543,7 +543,7 @@ func seccompForStart(rt *oci.Runtime, cfg *model.ContainerConfig) (profile *spec
 		return nil, "", "", nil
 	}
 	if cfg.Seccomp == "" {
-		caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+		caps, err := oci.CapabilitiesFrom(cfg.DefaultCaps, cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
 		if err != nil {
 			return nil, "", "", err
 		}
@@ -569,7 +569,7 @@ func seccompFor(cfg *model.ContainerConfig) (*specs.LinuxSeccomp, error) {
 	if cfg.Seccomp == "unconfined" {
 		return nil, nil
 	}
-	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+	caps, err := oci.CapabilitiesFrom(cfg.DefaultCaps, cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
 	if err != nil {
 		return nil, err
 	}

@@ -51,8 +51,11 @@ func copyIn(root, src, dst string, owner *[2]uint32, overwrite bool) error {
 }
 
 // copyOut copies path src of the container whose root is root to host path dst.
-func copyOut(root, src, dst string, overwrite bool) error {
+func copyOut(root, src, dst string, overwrite, noFollow bool) error {
 	args := []string{CopierArg, "out", root, dst, src}
+	if noFollow {
+		args = slices.Insert(args, 1, copierNoFollow)
+	}
 	if overwrite {
 		args = slices.Insert(args, 1, copierOverwrite)
 	}
@@ -62,6 +65,10 @@ func copyOut(root, src, dst string, overwrite bool) error {
 // copierOverwrite, first of the copier's arguments, lets a copy replace a directory by a
 // file or a file by a directory.
 const copierOverwrite = "--overwrite"
+
+// copierNoFollow, before the direction, copies out a link the container's path names as the
+// link itself.
+const copierNoFollow = "--no-follow"
 
 // runCopier runs the copier process with args, its standard output to stdout (nil: none),
 // and turns its failure into an error of its message.
@@ -143,8 +150,12 @@ func copier(args []string) error {
 	if overwrite {
 		args = args[1:]
 	}
+	noFollow := len(args) > 0 && args[0] == copierNoFollow
+	if noFollow {
+		args = args[1:]
+	}
 	if len(args) != 4 && len(args) != 6 {
-		return fmt.Errorf("usage: %s [%s] in|out ROOT HOST CTR [UID GID]", CopierArg, copierOverwrite)
+		return fmt.Errorf("usage: %s [%s] [%s] in|out ROOT HOST CTR [UID GID]", CopierArg, copierOverwrite, copierNoFollow)
 	}
 	dir, root, host, ctr := args[0], args[1], cleanKeepDot(args[2]), cleanKeepDot("/"+args[3])
 	// A destination written with a trailing slash must be a directory, as for cp(1).
@@ -192,8 +203,9 @@ func copier(args []string) error {
 			return err
 		}
 		// A link named on the command line is followed, as podman's cp does (inside the
-		// chroot: it resolves in the container); links below a copied directory stay links.
-		if resolved, err := filepath.EvalSymlinks(ctr); err == nil && resolved != ctr && !strings.HasSuffix(ctr, "/.") {
+		// chroot: it resolves in the container); links below a copied directory stay links,
+		// and so does the named one with --no-follow (Docker's cp).
+		if resolved, err := filepath.EvalSymlinks(ctr); err == nil && resolved != ctr && !strings.HasSuffix(ctr, "/.") && !noFollow {
 			ctr = resolved
 		}
 		srcDir, srcName, err := openParent(ctr)

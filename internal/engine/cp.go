@@ -30,6 +30,9 @@ type CopyOptions struct {
 	// source's files have, instead of the container's user. A container with a user namespace
 	// still gets its user's: the source's IDs mean nothing in it.
 	KeepOwners bool
+	// NoFollow copies a link the container's path names as the link (Docker's cp without
+	// -L), rather than what it leads to (podman's cp).
+	NoFollow bool
 }
 
 // CopyPathWith is CopyPath as o says.
@@ -45,7 +48,7 @@ func (r *Runtime) CopyPathWith(ctx context.Context, src, dst string, o CopyOptio
 	}
 	return r.inContainerRoot(name, path, func(c *model.Container, ns *userNS, root, fsRoot, path string) error {
 		if sIn {
-			return copyOut(root, path, dst, o.Overwrite)
+			return copyOut(root, path, dst, o.Overwrite, o.NoFollow)
 		}
 		if _, err := os.Lstat(src); err != nil {
 			return fmt.Errorf("%s: %w", src, errdefs.ErrNotFound)

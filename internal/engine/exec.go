@@ -225,6 +225,9 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		if strings.Contains(msg, "executable file") && strings.Contains(msg, "not found") {
 			return 127, nil
 		}
+		if strings.Contains(msg, "chdir") && strings.Contains(msg, "No such file or directory") {
+			return 127, nil // a working directory (-w) that is not there: podman's 127, not crun's 255
+		}
 		if (strings.Contains(msg, "Permission denied") || strings.Contains(msg, "Operation not permitted")) && strings.Contains(msg, "exec") {
 			return 126, nil
 		}

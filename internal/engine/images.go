@@ -259,6 +259,10 @@ type ImageRemoveOptions struct {
 	Force bool
 	// Whole removes the image even when named by one of several names (rmi -a).
 	Whole bool
+	// Parents removes, with the image, the images it was made on top of (a build's steps)
+	// that are left without a name, another child, a container or a mount, as Docker's and
+	// podman's rmi do; a build's steps would otherwise be left behind as <none> images.
+	Parents bool
 }
 
 // ImageRemove removes an image, podman style: naming one of several names only untags that
@@ -266,7 +270,7 @@ type ImageRemoveOptions struct {
 // refused, or with force its containers are removed first. It returns the names untagged and the
 // IDs deleted.
 func (r *Runtime) ImageRemove(nameOrID string, force bool) (untagged, deleted []string, err error) {
-	return r.ImageRemoveWith(nameOrID, ImageRemoveOptions{Force: force})
+	return r.ImageRemoveWith(nameOrID, ImageRemoveOptions{Force: force, Parents: true})
 }
 
 // ImageRemoveWith is ImageRemove with options.
@@ -313,10 +317,59 @@ func (r *Runtime) ImageRemoveWith(nameOrID string, o ImageRemoveOptions) (untagg
 		return nil, nil, err
 	}
 	r.imageRemoved(img)
-	return img.Names, []string{img.ID}, nil
+	deleted = []string{img.ID}
+	if o.Parents {
+		deleted = append(deleted, r.removeParents(is, img)...)
+	}
+	return img.Names, deleted, nil
 }
 
-// ImagePrune removes dangling images, or with all every image no container uses. It returns
+// removeParents removes, once img is gone, the image img was made on top of when nothing else
+// keeps it (a name, another child, a container, a mount), then that one's, and so on up; it
+// returns the IDs removed. A failure stops the walk: what is left is only untidy.
+func (r *Runtime) removeParents(is *image.Store, img *image.Image) []string {
+	var removed []string
+	for {
+		imgs, err := is.List()
+		if err != nil {
+			return removed
+		}
+		users, err := r.ImageContainers()
+		if err != nil {
+			return removed
+		}
+		parent := closestParent(imgs, img)
+		if parent == nil || !parent.Dangling() || len(users[parent.ID]) > 0 || r.imageMounts(parent.ID) > 0 || hasChild(imgs, parent) {
+			return removed
+		}
+		if err := is.Remove(parent.ID); err != nil {
+			return removed
+		}
+		r.imageRemoved(parent)
+		removed = append(removed, parent.ID)
+		img = parent
+	}
+}
+
+// closestParent is the image of imgs that img was made directly on top of (of those it was made
+// on, the one with the longest history), or nil.
+func closestParent(imgs []*image.Image, img *image.Image) *image.Image {
+	var best *image.Image
+	for _, p := range imgs {
+		if p.ParentOf(img) && (best == nil || len(p.Config.History) > len(best.Config.History)) {
+			best = p
+		}
+	}
+	return best
+}
+
+// hasChild tells whether some image of imgs was made on top of p.
+func hasChild(imgs []*image.Image, p *image.Image) bool {
+	return slices.ContainsFunc(imgs, p.ParentOf)
+}
+
+// ImagePrune removes dangling images (those without a child: a build's steps under an image
+// stay, its cache, and go with it), or with all every image no container uses. It returns
 // the IDs removed.
 func (r *Runtime) ImagePrune(all bool, f PruneFilter) ([]string, error) {
 	imgs, err := r.ImageList()
@@ -336,6 +389,14 @@ func (r *Runtime) ImagePrune(all bool, f PruneFilter) ([]string, error) {
 		if len(users[img.ID]) > 0 || !all && !img.Dangling() || r.imageMounts(img.ID) > 0 || !f.Matches(img.Config.Config.Labels, img.Created) {
 			continue // in use, wanted, mounted by hand, or filtered out
 		}
+		if slices.Contains(removed, img.ID) {
+			continue // a parent removed with its child
+		}
+		if !all && hasChild(imgs, img) {
+			// A step of an image's build (its cache), as Docker's and podman's prune keep
+			// them; it goes with the last image made on it.
+			continue
+		}
 		if err := is.Remove(img.ID); err != nil {
 			if errdefs.Is(err, errdefs.ErrNotFound) {
 				continue // removed meanwhile by another process
@@ -344,6 +405,9 @@ func (r *Runtime) ImagePrune(all bool, f PruneFilter) ([]string, error) {
 		}
 		r.imageRemoved(img)
 		removed = append(removed, img.ID)
+		if !all {
+			removed = append(removed, r.removeParents(is, img)...)
+		}
 	}
 	return removed, nil
 }

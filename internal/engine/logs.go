@@ -35,14 +35,23 @@ type LogOptions struct {
 // LogPath is where conmon writes a container's log.
 func (r *Runtime) LogPath(cfg *model.ContainerConfig) string { return r.logPath(cfg) }
 
-// ReadLogs sends a container's log lines to out until the log ends (or, following, until the
-// container stops and the log is drained, or ctx ends).
-func (r *Runtime) ReadLogs(ctx context.Context, c *model.Container, o LogOptions, out chan<- LogLine) error {
+// LogsReadable tells why pea cannot read c's log (its log driver keeps none, or keeps it in
+// the journal), or nil.
+func LogsReadable(c *model.Container) error {
 	switch d := c.Config.LogDriver; d {
 	case LogDriverJournald:
 		return fmt.Errorf("container %s logs to the journal, which pea does not read: use journalctl CONTAINER_ID_FULL=%s: %w", c.Config.Name, c.Config.ID, errdefs.ErrInvalid)
 	case LogDriverNone, LogDriverPassthrough:
 		return fmt.Errorf("this container is using the '%s' log driver, cannot read logs: this container is not logging output: %w", d, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// ReadLogs sends a container's log lines to out until the log ends (or, following, until the
+// container stops and the log is drained, or ctx ends).
+func (r *Runtime) ReadLogs(ctx context.Context, c *model.Container, o LogOptions, out chan<- LogLine) error {
+	if err := LogsReadable(c); err != nil {
+		return err
 	}
 	f, err := os.Open(r.logPath(c.Config))
 	if err != nil {

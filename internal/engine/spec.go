@@ -44,7 +44,7 @@ const pingGroupRange = "net.ipv4.ping_group_range"
 
 // buildSpec turns a container config into an OCI runtime spec.
 func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
-	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+	caps, err := oci.CapabilitiesFrom(cfg.DefaultCaps, cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
 	if err != nil {
 		return nil, err
 	}

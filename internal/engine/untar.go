@@ -22,9 +22,20 @@ import (
 // is at its name, modes and times are set without following links).
 func Untar(rd io.Reader, dir string) error {
 	tr := tar.NewReader(rd)
+	// A directory's time is set again once the entries below it are written (which change
+	// it), deepest last written first: a build context keeps its directories' times, which
+	// its COPY's cache key holds.
+	type dirTime struct {
+		path string
+		ts   []unix.Timespec
+	}
+	var dirTimes []dirTime
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			for i := len(dirTimes) - 1; i >= 0; i-- {
+				unix.UtimesNanoAt(unix.AT_FDCWD, dirTimes[i].path, dirTimes[i].ts, unix.AT_SYMLINK_NOFOLLOW)
+			}
 			return nil
 		}
 		if err != nil {
@@ -99,6 +110,9 @@ func Untar(rd io.Reader, dir string) error {
 		}
 		ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
 		unix.UtimesNanoAt(unix.AT_FDCWD, target, ts, unix.AT_SYMLINK_NOFOLLOW)
+		if hdr.Typeflag == tar.TypeDir {
+			dirTimes = append(dirTimes, dirTime{target, ts})
+		}
 	}
 }
 

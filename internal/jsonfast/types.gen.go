@@ -621,6 +621,19 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.DefaultCaps) != 0 {
+		e.name("\"defaultCaps\"")
+		if s54 := v.DefaultCaps; s54 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i55 := range s54 {
+				e.sep()
+				e.str(string(s54[i55]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.Privileged {
 		e.name("\"privileged\"")
 		e.boolean(bool(v.Privileged))
@@ -631,13 +644,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.GroupAdd) != 0 {
 		e.name("\"groupAdd\"")
-		if s54 := v.GroupAdd; s54 == nil {
+		if s56 := v.GroupAdd; s56 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i55 := range s54 {
+			for i57 := range s56 {
 				e.sep()
-				e.str(string(s54[i55]))
+				e.str(string(s56[i57]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -672,20 +685,7 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s56 := v.MaskedPaths; s56 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i57 := range s56 {
-				e.sep()
-				e.str(string(s56[i57]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s58 := v.ReadonlyPaths; s58 == nil {
+		if s58 := v.MaskedPaths; s58 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -696,19 +696,32 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s60 := v.ReadonlyPaths; s60 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i61 := range s60 {
+				e.sep()
+				e.str(string(s60[i61]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.Seccomp) != 0 {
 		e.name("\"seccomp\"")
 		e.str(string(v.Seccomp))
 	}
 	if len(v.Ulimits) != 0 {
 		e.name("\"ulimits\"")
-		if s60 := v.Ulimits; s60 == nil {
+		if s62 := v.Ulimits; s62 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i61 := range s60 {
+			for i63 := range s62 {
 				e.sep()
-				encModelUlimit(e, &s60[i61])
+				encModelUlimit(e, &s62[i63])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -721,22 +734,22 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if m62 := v.Namespaces; m62 == nil {
+		if m64 := v.Namespaces; m64 == nil {
 			e.null()
 		} else {
-			keys63 := make([]string, 0, len(m62))
-			for k64 := range m62 {
-				keys63 = append(keys63, k64)
+			keys65 := make([]string, 0, len(m64))
+			for k66 := range m64 {
+				keys65 = append(keys65, k66)
 			}
-			slices.Sort(keys63)
+			slices.Sort(keys65)
 			e.b = append(e.b, '{')
-			for _, k64 := range keys63 {
+			for _, k66 := range keys65 {
 				e.sep()
-				e.str(string(k64))
+				e.str(string(k66))
 				e.b = append(e.b, ':')
 				{
-					x65 := m62[k64]
-					encModelNamespace(e, &x65)
+					x67 := m64[k66]
+					encModelNamespace(e, &x67)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -746,26 +759,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	encModelNetworkConfig(e, &v.Network)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s66 := v.UIDMap; s66 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i67 := range s66 {
-				e.sep()
-				encModelIDMap(e, &s66[i67])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s68 := v.GIDMap; s68 == nil {
+		if s68 := v.UIDMap; s68 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i69 := range s68 {
 				e.sep()
 				encModelIDMap(e, &s68[i69])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s70 := v.GIDMap; s70 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i71 := range s70 {
+				e.sep()
+				encModelIDMap(e, &s70[i71])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -794,10 +807,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if v.Healthcheck != nil {
 		e.name("\"healthcheck\"")
-		if p70 := v.Healthcheck; p70 == nil {
+		if p72 := v.Healthcheck; p72 == nil {
 			e.null()
 		} else {
-			encModelHealthConfig(e, p70)
+			encModelHealthConfig(e, p72)
 		}
 	}
 	if len(v.HealthOnFailure) != 0 {
@@ -806,39 +819,39 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Secrets) != 0 {
 		e.name("\"secrets\"")
-		if s71 := v.Secrets; s71 == nil {
+		if s73 := v.Secrets; s73 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i72 := range s71 {
+			for i74 := range s73 {
 				e.sep()
-				encModelSecretRef(e, &s71[i72])
+				encModelSecretRef(e, &s73[i74])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Links) != 0 {
 		e.name("\"links\"")
-		if s73 := v.Links; s73 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i74 := range s73 {
-				e.sep()
-				e.str(string(s73[i74]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s75 := v.VolumesFrom; s75 == nil {
+		if s75 := v.Links; s75 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i76 := range s75 {
 				e.sep()
 				e.str(string(s75[i76]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s77 := v.VolumesFrom; s77 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i78 := range s77 {
+				e.sep()
+				e.str(string(s77[i78]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -853,13 +866,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.UnsetEnv) != 0 {
 		e.name("\"unsetEnv\"")
-		if s77 := v.UnsetEnv; s77 == nil {
+		if s79 := v.UnsetEnv; s79 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i78 := range s77 {
+			for i80 := range s79 {
 				e.sep()
-				e.str(string(s77[i78]))
+				e.str(string(s79[i80]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -878,13 +891,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Requires) != 0 {
 		e.name("\"requires\"")
-		if s79 := v.Requires; s79 == nil {
+		if s81 := v.Requires; s81 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i80 := range s79 {
+			for i82 := range s81 {
 				e.sep()
-				e.str(string(s79[i80]))
+				e.str(string(s81[i82]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -907,33 +920,33 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.RuntimeFlags) != 0 {
 		e.name("\"runtimeFlags\"")
-		if s81 := v.RuntimeFlags; s81 == nil {
+		if s83 := v.RuntimeFlags; s83 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i82 := range s81 {
+			for i84 := range s83 {
 				e.sep()
-				e.str(string(s81[i82]))
+				e.str(string(s83[i84]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CgroupConf) != 0 {
 		e.name("\"cgroupConf\"")
-		if m83 := v.CgroupConf; m83 == nil {
+		if m85 := v.CgroupConf; m85 == nil {
 			e.null()
 		} else {
-			keys84 := make([]string, 0, len(m83))
-			for k85 := range m83 {
-				keys84 = append(keys84, k85)
+			keys86 := make([]string, 0, len(m85))
+			for k87 := range m85 {
+				keys86 = append(keys86, k87)
 			}
-			slices.Sort(keys84)
+			slices.Sort(keys86)
 			e.b = append(e.b, '{')
-			for _, k85 := range keys84 {
+			for _, k87 := range keys86 {
 				e.sep()
-				e.str(string(k85))
+				e.str(string(k87))
 				e.b = append(e.b, ':')
-				e.str(string(m83[k85]))
+				e.str(string(m85[k87]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -952,26 +965,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.ChrootDirs) != 0 {
 		e.name("\"chrootDirs\"")
-		if s86 := v.ChrootDirs; s86 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i87 := range s86 {
-				e.sep()
-				e.str(string(s86[i87]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.HostUsers) != 0 {
-		e.name("\"hostUsers\"")
-		if s88 := v.HostUsers; s88 == nil {
+		if s88 := v.ChrootDirs; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i89 := range s88 {
 				e.sep()
 				e.str(string(s88[i89]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.HostUsers) != 0 {
+		e.name("\"hostUsers\"")
+		if s90 := v.HostUsers; s90 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i91 := range s90 {
+				e.sep()
+				e.str(string(s90[i91]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1015,22 +1028,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m90 := v.Networks; m90 == nil {
+		if m92 := v.Networks; m92 == nil {
 			e.null()
 		} else {
-			keys91 := make([]string, 0, len(m90))
-			for k92 := range m90 {
-				keys91 = append(keys91, k92)
+			keys93 := make([]string, 0, len(m92))
+			for k94 := range m92 {
+				keys93 = append(keys93, k94)
 			}
-			slices.Sort(keys91)
+			slices.Sort(keys93)
 			e.b = append(e.b, '{')
-			for _, k92 := range keys91 {
+			for _, k94 := range keys93 {
 				e.sep()
-				e.str(string(k92))
+				e.str(string(k94))
 				e.b = append(e.b, ':')
 				{
-					x93 := m90[k92]
-					encModelNetworkStatus(e, &x93)
+					x95 := m92[k94]
+					encModelNetworkStatus(e, &x95)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1050,10 +1063,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p94 := v.Health; p94 == nil {
+		if p96 := v.Health; p96 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p94)
+			encModelHealthState(e, p96)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1075,40 +1088,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m95 := v.Labels; m95 == nil {
+		if m97 := v.Labels; m97 == nil {
 			e.null()
 		} else {
-			keys96 := make([]string, 0, len(m95))
-			for k97 := range m95 {
-				keys96 = append(keys96, k97)
+			keys98 := make([]string, 0, len(m97))
+			for k99 := range m97 {
+				keys98 = append(keys98, k99)
 			}
-			slices.Sort(keys96)
+			slices.Sort(keys98)
 			e.b = append(e.b, '{')
-			for _, k97 := range keys96 {
+			for _, k99 := range keys98 {
 				e.sep()
-				e.str(string(k97))
+				e.str(string(k99))
 				e.b = append(e.b, ':')
-				e.str(string(m95[k97]))
+				e.str(string(m97[k99]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m98 := v.Annotations; m98 == nil {
+		if m100 := v.Annotations; m100 == nil {
 			e.null()
 		} else {
-			keys99 := make([]string, 0, len(m98))
-			for k100 := range m98 {
-				keys99 = append(keys99, k100)
+			keys101 := make([]string, 0, len(m100))
+			for k102 := range m100 {
+				keys101 = append(keys101, k102)
 			}
-			slices.Sort(keys99)
+			slices.Sort(keys101)
 			e.b = append(e.b, '{')
-			for _, k100 := range keys99 {
+			for _, k102 := range keys101 {
 				e.sep()
-				e.str(string(k100))
+				e.str(string(k102))
 				e.b = append(e.b, ':')
-				e.str(string(m98[k100]))
+				e.str(string(m100[k102]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1117,13 +1130,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s101 := v.CreateCommand; s101 == nil {
+		if s103 := v.CreateCommand; s103 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i102 := range s101 {
+			for i104 := range s103 {
 				e.sep()
-				e.str(string(s101[i102]))
+				e.str(string(s103[i104]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1174,13 +1187,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s103 := v.InfraCommand; s103 == nil {
+		if s105 := v.InfraCommand; s105 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i104 := range s103 {
+			for i106 := range s105 {
 				e.sep()
-				e.str(string(s103[i104]))
+				e.str(string(s105[i106]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1203,26 +1216,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s105 := v.UIDMap; s105 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i106 := range s105 {
-				e.sep()
-				encModelIDMap(e, &s105[i106])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s107 := v.GIDMap; s107 == nil {
+		if s107 := v.UIDMap; s107 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i108 := range s107 {
 				e.sep()
 				encModelIDMap(e, &s107[i108])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s109 := v.GIDMap; s109 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i110 := range s109 {
+				e.sep()
+				encModelIDMap(e, &s109[i110])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1237,20 +1250,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s109 := v.Volumes; s109 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i110 := range s109 {
-				e.sep()
-				e.str(string(s109[i110]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s111 := v.Devices; s111 == nil {
+		if s111 := v.Volumes; s111 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1261,42 +1261,42 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m113 := v.Sysctls; m113 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s113 := v.Devices; s113 == nil {
 			e.null()
 		} else {
-			keys114 := make([]string, 0, len(m113))
-			for k115 := range m113 {
-				keys114 = append(keys114, k115)
-			}
-			slices.Sort(keys114)
-			e.b = append(e.b, '{')
-			for _, k115 := range keys114 {
+			e.b = append(e.b, '[')
+			for i114 := range s113 {
 				e.sep()
-				e.str(string(k115))
+				e.str(string(s113[i114]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m115 := v.Sysctls; m115 == nil {
+			e.null()
+		} else {
+			keys116 := make([]string, 0, len(m115))
+			for k117 := range m115 {
+				keys116 = append(keys116, k117)
+			}
+			slices.Sort(keys116)
+			e.b = append(e.b, '{')
+			for _, k117 := range keys116 {
+				e.sep()
+				e.str(string(k117))
 				e.b = append(e.b, ':')
-				e.str(string(m113[k115]))
+				e.str(string(m115[k117]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s116 := v.SecurityOpts; s116 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i117 := range s116 {
-				e.sep()
-				e.str(string(s116[i117]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s118 := v.VolumesFrom; s118 == nil {
+		if s118 := v.SecurityOpts; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1307,15 +1307,28 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.VolumesFromMounts) != 0 {
-		e.name("\"volumesFromMounts\"")
-		if s120 := v.VolumesFromMounts; s120 == nil {
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s120 := v.VolumesFrom; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i121 := range s120 {
 				e.sep()
-				encModelMount(e, &s120[i121])
+				e.str(string(s120[i121]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFromMounts) != 0 {
+		e.name("\"volumesFromMounts\"")
+		if s122 := v.VolumesFromMounts; s122 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i123 := range s122 {
+				e.sep()
+				encModelMount(e, &s122[i123])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1365,39 +1378,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s122 := v.Options; s122 == nil {
+		if s124 := v.Options; s124 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i123 := range s122 {
+			for i125 := range s124 {
 				e.sep()
-				e.str(string(s122[i123]))
+				e.str(string(s124[i125]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s124 := v.UIDMappings; s124 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i125 := range s124 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s124[i125])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s126 := v.GIDMappings; s126 == nil {
+		if s126 := v.UIDMappings; s126 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i127 := range s126 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s126[i127])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s128 := v.GIDMappings; s128 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i129 := range s128 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s128[i129])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1409,20 +1422,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s128 := v.Prestart; s128 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i129 := range s128 {
-				e.sep()
-				encSpecsHook(e, &s128[i129])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s130 := v.CreateRuntime; s130 == nil {
+		if s130 := v.Prestart; s130 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1433,9 +1433,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s132 := v.CreateContainer; s132 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s132 := v.CreateRuntime; s132 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1446,9 +1446,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s134 := v.StartContainer; s134 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s134 := v.CreateContainer; s134 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1459,9 +1459,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s136 := v.Poststart; s136 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s136 := v.StartContainer; s136 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1472,15 +1472,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s138 := v.Poststop; s138 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s138 := v.Poststart; s138 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i139 := range s138 {
 				e.sep()
 				encSpecsHook(e, &s138[i139])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s140 := v.Poststop; s140 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i141 := range s140 {
+				e.sep()
+				encSpecsHook(e, &s140[i141])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1492,20 +1505,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s140 := v.UIDMappings; s140 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i141 := range s140 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s140[i141])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s142 := v.GIDMappings; s142 == nil {
+		if s142 := v.UIDMappings; s142 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1516,32 +1516,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m144 := v.Sysctl; m144 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s144 := v.GIDMappings; s144 == nil {
 			e.null()
 		} else {
-			keys145 := make([]string, 0, len(m144))
-			for k146 := range m144 {
-				keys145 = append(keys145, k146)
-			}
-			slices.Sort(keys145)
-			e.b = append(e.b, '{')
-			for _, k146 := range keys145 {
+			e.b = append(e.b, '[')
+			for i145 := range s144 {
 				e.sep()
-				e.str(string(k146))
+				encSpecsLinuxIDMapping(e, &s144[i145])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m146 := v.Sysctl; m146 == nil {
+			e.null()
+		} else {
+			keys147 := make([]string, 0, len(m146))
+			for k148 := range m146 {
+				keys147 = append(keys147, k148)
+			}
+			slices.Sort(keys147)
+			e.b = append(e.b, '{')
+			for _, k148 := range keys147 {
+				e.sep()
+				e.str(string(k148))
 				e.b = append(e.b, ':')
-				e.str(string(m144[k146]))
+				e.str(string(m146[k148]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p147 := v.Resources; p147 == nil {
+		if p149 := v.Resources; p149 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p147)
+			encSpecsLinuxResources(e, p149)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1550,48 +1563,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s148 := v.Namespaces; s148 == nil {
+		if s150 := v.Namespaces; s150 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i149 := range s148 {
+			for i151 := range s150 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s148[i149])
+				encSpecsLinuxNamespace(e, &s150[i151])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s150 := v.Devices; s150 == nil {
+		if s152 := v.Devices; s152 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i151 := range s150 {
+			for i153 := range s152 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s150[i151])
+				encSpecsLinuxDevice(e, &s152[i153])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m152 := v.NetDevices; m152 == nil {
+		if m154 := v.NetDevices; m154 == nil {
 			e.null()
 		} else {
-			keys153 := make([]string, 0, len(m152))
-			for k154 := range m152 {
-				keys153 = append(keys153, k154)
+			keys155 := make([]string, 0, len(m154))
+			for k156 := range m154 {
+				keys155 = append(keys155, k156)
 			}
-			slices.Sort(keys153)
+			slices.Sort(keys155)
 			e.b = append(e.b, '{')
-			for _, k154 := range keys153 {
+			for _, k156 := range keys155 {
 				e.sep()
-				e.str(string(k154))
+				e.str(string(k156))
 				e.b = append(e.b, ':')
 				{
-					x155 := m152[k154]
-					encSpecsLinuxNetDevice(e, &x155)
+					x157 := m154[k156]
+					encSpecsLinuxNetDevice(e, &x157)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1599,10 +1612,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p156 := v.Seccomp; p156 == nil {
+		if p158 := v.Seccomp; p158 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p156)
+			encSpecsLinuxSeccomp(e, p158)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1611,20 +1624,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s157 := v.MaskedPaths; s157 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i158 := range s157 {
-				e.sep()
-				e.str(string(s157[i158]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s159 := v.ReadonlyPaths; s159 == nil {
+		if s159 := v.MaskedPaths; s159 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1635,52 +1635,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s161 := v.ReadonlyPaths; s161 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i162 := range s161 {
+				e.sep()
+				e.str(string(s161[i162]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p161 := v.IntelRdt; p161 == nil {
+		if p163 := v.IntelRdt; p163 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p161)
+			encSpecsLinuxIntelRdt(e, p163)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p162 := v.MemoryPolicy; p162 == nil {
+		if p164 := v.MemoryPolicy; p164 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p162)
+			encSpecsLinuxMemoryPolicy(e, p164)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p163 := v.Personality; p163 == nil {
+		if p165 := v.Personality; p165 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p163)
+			encSpecsLinuxPersonality(e, p165)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m164 := v.TimeOffsets; m164 == nil {
+		if m166 := v.TimeOffsets; m166 == nil {
 			e.null()
 		} else {
-			keys165 := make([]string, 0, len(m164))
-			for k166 := range m164 {
-				keys165 = append(keys165, k166)
+			keys167 := make([]string, 0, len(m166))
+			for k168 := range m166 {
+				keys167 = append(keys167, k168)
 			}
-			slices.Sort(keys165)
+			slices.Sort(keys167)
 			e.b = append(e.b, '{')
-			for _, k166 := range keys165 {
+			for _, k168 := range keys167 {
 				e.sep()
-				e.str(string(k166))
+				e.str(string(k168))
 				e.b = append(e.b, ':')
 				{
-					x167 := m164[k166]
-					encSpecsLinuxTimeOffset(e, &x167)
+					x169 := m166[k168]
+					encSpecsLinuxTimeOffset(e, &x169)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1692,13 +1705,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s168 := v.Names; s168 == nil {
+	if s170 := v.Names; s170 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i169 := range s168 {
+		for i171 := range s170 {
 			e.sep()
-			e.str(string(s168[i169]))
+			e.str(string(s170[i171]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1706,21 +1719,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p170 := v.ErrnoRet; p170 == nil {
+		if p172 := v.ErrnoRet; p172 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p170)))
+			e.uint(uint64((*p172)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s171 := v.Args; s171 == nil {
+		if s173 := v.Args; s173 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i172 := range s171 {
+			for i174 := range s173 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s171[i172])
+				encSpecsLinuxSeccompArg(e, &s173[i174])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1745,21 +1758,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p173 := v.Umask; p173 == nil {
+		if p175 := v.Umask; p175 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p173)))
+			e.uint(uint64((*p175)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s174 := v.AdditionalGids; s174 == nil {
+		if s176 := v.AdditionalGids; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i175 := range s174 {
+			for i177 := range s176 {
 				e.sep()
-				e.uint(uint64(s174[i175]))
+				e.uint(uint64(s176[i177]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1775,20 +1788,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s176 := v.Bounding; s176 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i177 := range s176 {
-				e.sep()
-				e.str(string(s176[i177]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s178 := v.Effective; s178 == nil {
+		if s178 := v.Bounding; s178 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1799,9 +1799,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s180 := v.Inheritable; s180 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s180 := v.Effective; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1812,9 +1812,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s182 := v.Permitted; s182 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s182 := v.Inheritable; s182 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1825,15 +1825,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s184 := v.Ambient; s184 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s184 := v.Permitted; s184 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i185 := range s184 {
 				e.sep()
 				e.str(string(s184[i185]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s186 := v.Ambient; s186 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i187 := range s186 {
+				e.sep()
+				e.str(string(s186[i187]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1866,13 +1879,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s186 := v.Flags; s186 == nil {
+		if s188 := v.Flags; s188 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i189 := range s188 {
 				e.sep()
-				e.str(string(s186[i187]))
+				e.str(string(s188[i189]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1926,13 +1939,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s188 := v.Options; s188 == nil {
+		if s190 := v.Options; s190 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i189 := range s188 {
+			for i191 := range s190 {
 				e.sep()
-				e.str(string(s188[i189]))
+				e.str(string(s190[i191]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2031,20 +2044,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s190 := v.BlkioWeightDevice; s190 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i191 := range s190 {
-				e.sep()
-				e.str(string(s190[i191]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s192 := v.DeviceReadBps; s192 == nil {
+		if s192 := v.BlkioWeightDevice; s192 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2055,9 +2055,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s194 := v.DeviceWriteBps; s194 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s194 := v.DeviceReadBps; s194 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2068,9 +2068,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s196 := v.DeviceReadIOps; s196 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s196 := v.DeviceWriteBps; s196 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2081,9 +2081,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s198 := v.DeviceWriteIOps; s198 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s198 := v.DeviceReadIOps; s198 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2094,12 +2094,25 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p200 := v.MemorySwappiness; p200 == nil {
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s200 := v.DeviceWriteIOps; s200 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p200)))
+			e.b = append(e.b, '[')
+			for i201 := range s200 {
+				e.sep()
+				e.str(string(s200[i201]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p202 := v.MemorySwappiness; p202 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p202)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2108,13 +2121,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s201 := v.DeviceCgroupRules; s201 == nil {
+		if s203 := v.DeviceCgroupRules; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i204 := range s203 {
 				e.sep()
-				e.str(string(s201[i202]))
+				e.str(string(s203[i204]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2145,26 +2158,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s203 := v.Networks; s203 == nil {
+		if s205 := v.Networks; s205 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i204 := range s203 {
+			for i206 := range s205 {
 				e.sep()
-				e.str(string(s203[i204]))
+				e.str(string(s205[i206]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s205 := v.Ports; s205 == nil {
+		if s207 := v.Ports; s207 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i206 := range s205 {
+			for i208 := range s207 {
 				e.sep()
-				encModelPortMapping(e, &s205[i206])
+				encModelPortMapping(e, &s207[i208])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2183,20 +2196,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s207 := v.DNSServers; s207 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i208 := range s207 {
-				e.sep()
-				e.str(string(s207[i208]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s209 := v.DNSSearch; s209 == nil {
+		if s209 := v.DNSServers; s209 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2207,9 +2207,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s211 := v.DNSOptions; s211 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s211 := v.DNSSearch; s211 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2220,9 +2220,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s213 := v.AddHosts; s213 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s213 := v.DNSOptions; s213 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2233,32 +2233,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s215 := v.AddHosts; s215 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i216 := range s215 {
+				e.sep()
+				e.str(string(s215[i216]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m215 := v.Aliases; m215 == nil {
+		if m217 := v.Aliases; m217 == nil {
 			e.null()
 		} else {
-			keys216 := make([]string, 0, len(m215))
-			for k217 := range m215 {
-				keys216 = append(keys216, k217)
+			keys218 := make([]string, 0, len(m217))
+			for k219 := range m217 {
+				keys218 = append(keys218, k219)
 			}
-			slices.Sort(keys216)
+			slices.Sort(keys218)
 			e.b = append(e.b, '{')
-			for _, k217 := range keys216 {
+			for _, k219 := range keys218 {
 				e.sep()
-				e.str(string(k217))
+				e.str(string(k219))
 				e.b = append(e.b, ':')
-				if s218 := m215[k217]; s218 == nil {
+				if s220 := m217[k219]; s220 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i219 := range s218 {
+					for i221 := range s220 {
 						e.sep()
-						e.str(string(s218[i219]))
+						e.str(string(s220[i221]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2268,22 +2281,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m220 := v.Addrs; m220 == nil {
+		if m222 := v.Addrs; m222 == nil {
 			e.null()
 		} else {
-			keys221 := make([]string, 0, len(m220))
-			for k222 := range m220 {
-				keys221 = append(keys221, k222)
+			keys223 := make([]string, 0, len(m222))
+			for k224 := range m222 {
+				keys223 = append(keys223, k224)
 			}
-			slices.Sort(keys221)
+			slices.Sort(keys223)
 			e.b = append(e.b, '{')
-			for _, k222 := range keys221 {
+			for _, k224 := range keys223 {
 				e.sep()
-				e.str(string(k222))
+				e.str(string(k224))
 				e.b = append(e.b, ':')
 				{
-					x223 := m220[k222]
-					encModelNetworkAddr(e, &x223)
+					x225 := m222[k224]
+					encModelNetworkAddr(e, &x225)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2306,13 +2319,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s224 := v.Test; s224 == nil {
+	if s226 := v.Test; s226 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i225 := range s224 {
+		for i227 := range s226 {
 			e.sep()
-			e.str(string(s224[i225]))
+			e.str(string(s226[i227]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2405,13 +2418,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s226 := v.Log; s226 == nil {
+		if s228 := v.Log; s228 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i227 := range s226 {
+			for i229 := range s228 {
 				e.sep()
-				encModelHealthLog(e, &s226[i227])
+				encModelHealthLog(e, &s228[i229])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2436,20 +2449,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s228 := v.Args; s228 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i229 := range s228 {
-				e.sep()
-				e.str(string(s228[i229]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s230 := v.Env; s230 == nil {
+		if s230 := v.Args; s230 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2460,12 +2460,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p232 := v.Timeout; p232 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s232 := v.Env; s232 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p232)))
+			e.b = append(e.b, '[')
+			for i233 := range s232 {
+				e.sep()
+				e.str(string(s232[i233]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p234 := v.Timeout; p234 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p234)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2475,88 +2488,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s233 := v.Devices; s233 == nil {
+		if s235 := v.Devices; s235 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i234 := range s233 {
+			for i236 := range s235 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s233[i234])
+				encSpecsLinuxDeviceCgroup(e, &s235[i236])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p235 := v.Memory; p235 == nil {
+		if p237 := v.Memory; p237 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p235)
+			encSpecsLinuxMemory(e, p237)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p236 := v.CPU; p236 == nil {
+		if p238 := v.CPU; p238 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p236)
+			encSpecsLinuxCPU(e, p238)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p237 := v.Pids; p237 == nil {
+		if p239 := v.Pids; p239 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p237)
+			encSpecsLinuxPids(e, p239)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p238 := v.BlockIO; p238 == nil {
+		if p240 := v.BlockIO; p240 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p238)
+			encSpecsLinuxBlockIO(e, p240)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s239 := v.HugepageLimits; s239 == nil {
+		if s241 := v.HugepageLimits; s241 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i240 := range s239 {
+			for i242 := range s241 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s239[i240])
+				encSpecsLinuxHugepageLimit(e, &s241[i242])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p241 := v.Network; p241 == nil {
+		if p243 := v.Network; p243 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p241)
+			encSpecsLinuxNetwork(e, p243)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m242 := v.Rdma; m242 == nil {
+		if m244 := v.Rdma; m244 == nil {
 			e.null()
 		} else {
-			keys243 := make([]string, 0, len(m242))
-			for k244 := range m242 {
-				keys243 = append(keys243, k244)
+			keys245 := make([]string, 0, len(m244))
+			for k246 := range m244 {
+				keys245 = append(keys245, k246)
 			}
-			slices.Sort(keys243)
+			slices.Sort(keys245)
 			e.b = append(e.b, '{')
-			for _, k244 := range keys243 {
+			for _, k246 := range keys245 {
 				e.sep()
-				e.str(string(k244))
+				e.str(string(k246))
 				e.b = append(e.b, ':')
 				{
-					x245 := m242[k244]
-					encSpecsLinuxRdma(e, &x245)
+					x247 := m244[k246]
+					encSpecsLinuxRdma(e, &x247)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2564,20 +2577,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m246 := v.Unified; m246 == nil {
+		if m248 := v.Unified; m248 == nil {
 			e.null()
 		} else {
-			keys247 := make([]string, 0, len(m246))
-			for k248 := range m246 {
-				keys247 = append(keys247, k248)
+			keys249 := make([]string, 0, len(m248))
+			for k250 := range m248 {
+				keys249 = append(keys249, k250)
 			}
-			slices.Sort(keys247)
+			slices.Sort(keys249)
 			e.b = append(e.b, '{')
-			for _, k248 := range keys247 {
+			for _, k250 := range keys249 {
 				e.sep()
-				e.str(string(k248))
+				e.str(string(k250))
 				e.b = append(e.b, ':')
-				e.str(string(m246[k248]))
+				e.str(string(m248[k250]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2608,26 +2621,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p249 := v.FileMode; p249 == nil {
+		if p251 := v.FileMode; p251 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p249)))
+			e.uint(uint64((*p251)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p250 := v.UID; p250 == nil {
+		if p252 := v.UID; p252 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p250)))
+			e.uint(uint64((*p252)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p251 := v.GID; p251 == nil {
+		if p253 := v.GID; p253 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p251)))
+			e.uint(uint64((*p253)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2650,13 +2663,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s252 := v.Schemata; s252 == nil {
+		if s254 := v.Schemata; s254 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i253 := range s252 {
+			for i255 := range s254 {
 				e.sep()
-				e.str(string(s252[i253]))
+				e.str(string(s254[i255]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2684,13 +2697,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s254 := v.Flags; s254 == nil {
+		if s256 := v.Flags; s256 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i255 := range s254 {
+			for i257 := range s256 {
 				e.sep()
-				e.str(string(s254[i255]))
+				e.str(string(s256[i257]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2704,13 +2717,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s256 := v.Flags; s256 == nil {
+		if s258 := v.Flags; s258 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i257 := range s256 {
+			for i259 := range s258 {
 				e.sep()
-				e.str(string(s256[i257]))
+				e.str(string(s258[i259]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2805,18 +2818,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p258 := v.Major; p258 == nil {
+		if p260 := v.Major; p260 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p258)))
+			e.int(int64((*p260)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p259 := v.Minor; p259 == nil {
+		if p261 := v.Minor; p261 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p259)))
+			e.int(int64((*p261)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2830,74 +2843,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p260 := v.Limit; p260 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p260)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p261 := v.Reservation; p261 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p261)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p262 := v.Swap; p262 == nil {
+		if p262 := v.Limit; p262 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p262)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p263 := v.Kernel; p263 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p263 := v.Reservation; p263 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p263)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p264 := v.KernelTCP; p264 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p264 := v.Swap; p264 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p264)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p265 := v.Swappiness; p265 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p265 := v.Kernel; p265 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p265)))
+			e.int(int64((*p265)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p266 := v.KernelTCP; p266 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p266)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p267 := v.Swappiness; p267 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p267)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p266 := v.DisableOOMKiller; p266 == nil {
+		if p268 := v.DisableOOMKiller; p268 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p266)))
+			e.boolean(bool((*p268)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p267 := v.UseHierarchy; p267 == nil {
+		if p269 := v.UseHierarchy; p269 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p267)))
+			e.boolean(bool((*p269)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p268 := v.CheckBeforeUpdate; p268 == nil {
+		if p270 := v.CheckBeforeUpdate; p270 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p268)))
+			e.boolean(bool((*p270)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2907,50 +2920,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p269 := v.Shares; p269 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p269)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p270 := v.Quota; p270 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p270)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p271 := v.Burst; p271 == nil {
+		if p271 := v.Shares; p271 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p271)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p272 := v.Period; p272 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p272 := v.Quota; p272 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p272)))
+			e.int(int64((*p272)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p273 := v.Burst; p273 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p273)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p274 := v.Period; p274 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p274)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p273 := v.RealtimeRuntime; p273 == nil {
+		if p275 := v.RealtimeRuntime; p275 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p273)))
+			e.int(int64((*p275)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p274 := v.RealtimePeriod; p274 == nil {
+		if p276 := v.RealtimePeriod; p276 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p274)))
+			e.uint(uint64((*p276)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2963,10 +2976,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p275 := v.Idle; p275 == nil {
+		if p277 := v.Idle; p277 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p275)))
+			e.int(int64((*p277)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2976,10 +2989,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p276 := v.Limit; p276 == nil {
+		if p278 := v.Limit; p278 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p276)))
+			e.int(int64((*p278)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2989,49 +3002,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p277 := v.Weight; p277 == nil {
+		if p279 := v.Weight; p279 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p277)))
+			e.uint(uint64((*p279)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p278 := v.LeafWeight; p278 == nil {
+		if p280 := v.LeafWeight; p280 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p278)))
+			e.uint(uint64((*p280)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s279 := v.WeightDevice; s279 == nil {
+		if s281 := v.WeightDevice; s281 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i280 := range s279 {
+			for i282 := range s281 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s279[i280])
+				encSpecsLinuxWeightDevice(e, &s281[i282])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s281 := v.ThrottleReadBpsDevice; s281 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i282 := range s281 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s281[i282])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s283 := v.ThrottleWriteBpsDevice; s283 == nil {
+		if s283 := v.ThrottleReadBpsDevice; s283 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3042,9 +3042,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s285 := v.ThrottleReadIOPSDevice; s285 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s285 := v.ThrottleWriteBpsDevice; s285 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3055,15 +3055,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s287 := v.ThrottleWriteIOPSDevice; s287 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s287 := v.ThrottleReadIOPSDevice; s287 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i288 := range s287 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s287[i288])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s289 := v.ThrottleWriteIOPSDevice; s289 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i290 := range s289 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s289[i290])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3084,21 +3097,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p289 := v.ClassID; p289 == nil {
+		if p291 := v.ClassID; p291 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p289)))
+			e.uint(uint64((*p291)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s290 := v.Priorities; s290 == nil {
+		if s292 := v.Priorities; s292 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i291 := range s290 {
+			for i293 := range s292 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s290[i291])
+				encSpecsLinuxInterfacePriority(e, &s292[i293])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3110,18 +3123,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p292 := v.HcaHandles; p292 == nil {
+		if p294 := v.HcaHandles; p294 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p292)))
+			e.uint(uint64((*p294)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p293 := v.HcaObjects; p293 == nil {
+		if p295 := v.HcaObjects; p295 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p293)))
+			e.uint(uint64((*p295)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3135,18 +3148,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p294 := v.Weight; p294 == nil {
+		if p296 := v.Weight; p296 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p294)))
+			e.uint(uint64((*p296)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p295 := v.LeafWeight; p295 == nil {
+		if p297 := v.LeafWeight; p297 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p295)))
+			e.uint(uint64((*p297)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3172,7 +3185,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3198,18 +3211,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x296 := bool(v.IsInfra)
-			if err := s.Bool(&x296); err != nil {
+			x298 := bool(v.IsInfra)
+			if err := s.Bool(&x298); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x296)
+			v.IsInfra = bool(x298)
 			return nil
 		case "created":
-			raw297, err := s.Raw()
+			raw299, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw297); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw299); err != nil {
 				return err
 			}
 			return nil
@@ -3217,21 +3230,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out298 := v.CreateCommand[:0]
-				if out298 == nil {
-					out298 = []string{}
+				out300 := v.CreateCommand[:0]
+				if out300 == nil {
+					out300 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e299 string
-					if err := s.Str(&e299); err != nil {
+					var e301 string
+					if err := s.Str(&e301); err != nil {
 						return err
 					}
-					out298 = append(out298, e299)
+					out300 = append(out300, e301)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out298
+				v.CreateCommand = out300
 			}
 			return nil
 		case "image":
@@ -3253,28 +3266,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out300 := v.Entrypoint[:0]
-				if out300 == nil {
-					out300 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e301 string
-					if err := s.Str(&e301); err != nil {
-						return err
-					}
-					out300 = append(out300, e301)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out300
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out302 := v.Cmd[:0]
+				out302 := v.Entrypoint[:0]
 				if out302 == nil {
 					out302 = []string{}
 				}
@@ -3288,14 +3280,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out302
+				v.Entrypoint = out302
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out304 := v.Env[:0]
+				out304 := v.Cmd[:0]
 				if out304 == nil {
 					out304 = []string{}
 				}
@@ -3309,7 +3301,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out304
+				v.Cmd = out304
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out306 := v.Env[:0]
+				if out306 == nil {
+					out306 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e307 string
+					if err := s.Str(&e307); err != nil {
+						return err
+					}
+					out306 = append(out306, e307)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out306
 			}
 			return nil
 		case "workingDir":
@@ -3340,11 +3353,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e306 string
-					if err := s.Str(&e306); err != nil {
+					var e308 string
+					if err := s.Str(&e308); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e306
+					v.Labels[string(key)] = e308
 					return nil
 				}); err != nil {
 					return err
@@ -3359,11 +3372,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e309 string
+					if err := s.Str(&e309); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e307
+					v.Annotations[string(key)] = e309
 					return nil
 				}); err != nil {
 					return err
@@ -3371,26 +3384,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x308 := bool(v.Terminal)
-			if err := s.Bool(&x308); err != nil {
+			x310 := bool(v.Terminal)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.Terminal = bool(x308)
+			v.Terminal = bool(x310)
 			return nil
 		case "stdin":
-			x309 := bool(v.Stdin)
-			if err := s.Bool(&x309); err != nil {
+			x311 := bool(v.Stdin)
+			if err := s.Bool(&x311); err != nil {
 				return err
 			}
-			v.Stdin = bool(x309)
+			v.Stdin = bool(x311)
 			return nil
 		case "logSizeMax":
-			n310, _, null311, err := s.Integer(64, true)
+			n312, _, null313, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null311 {
-				v.LogSizeMax = int64(n310)
+			if !null313 {
+				v.LogSizeMax = int64(n312)
 			}
 			return nil
 		case "logTag":
@@ -3404,66 +3417,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x312 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x312); err != nil {
+			x314 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x314); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x312)
+			v.KeepStdinOpen = bool(x314)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out313 := v.Mounts[:0]
-				if out313 == nil {
-					out313 = []model.Mount{}
+				out315 := v.Mounts[:0]
+				if out315 == nil {
+					out315 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e314 model.Mount
-					if err := decModelMount(s, &e314); err != nil {
+					var e316 model.Mount
+					if err := decModelMount(s, &e316); err != nil {
 						return err
 					}
-					out313 = append(out313, e314)
+					out315 = append(out315, e316)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out313
+				v.Mounts = out315
 			}
 			return nil
 		case "readOnly":
-			x315 := bool(v.ReadOnly)
-			if err := s.Bool(&x315); err != nil {
+			x317 := bool(v.ReadOnly)
+			if err := s.Bool(&x317); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x315)
+			v.ReadOnly = bool(x317)
 			return nil
 		case "readOnlyTmpfs":
-			x316 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x316); err != nil {
+			x318 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x318); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x316)
+			v.ReadOnlyTmpfs = bool(x318)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out317 := v.Devices[:0]
-				if out317 == nil {
-					out317 = []string{}
+				out319 := v.Devices[:0]
+				if out319 == nil {
+					out319 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e318 string
-					if err := s.Str(&e318); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out317
+				v.Devices = out319
 			}
 			return nil
 		case "sysctls":
@@ -3474,11 +3487,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e319
+					v.Sysctls[string(key)] = e321
 					return nil
 				}); err != nil {
 					return err
@@ -3489,28 +3502,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out320 := v.CapAdd[:0]
-				if out320 == nil {
-					out320 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
-						return err
-					}
-					out320 = append(out320, e321)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out320
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out322 := v.CapDrop[:0]
+				out322 := v.CapAdd[:0]
 				if out322 == nil {
 					out322 = []string{}
 				}
@@ -3524,44 +3516,86 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out322
+				v.CapAdd = out322
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out324 := v.CapDrop[:0]
+				if out324 == nil {
+					out324 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
+						return err
+					}
+					out324 = append(out324, e325)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapDrop = out324
+			}
+			return nil
+		case "defaultCaps":
+			if s.Literal("null") {
+				v.DefaultCaps = nil
+			} else {
+				out326 := v.DefaultCaps[:0]
+				if out326 == nil {
+					out326 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e327 string
+					if err := s.Str(&e327); err != nil {
+						return err
+					}
+					out326 = append(out326, e327)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DefaultCaps = out326
 			}
 			return nil
 		case "privileged":
-			x324 := bool(v.Privileged)
-			if err := s.Bool(&x324); err != nil {
+			x328 := bool(v.Privileged)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.Privileged = bool(x324)
+			v.Privileged = bool(x328)
 			return nil
 		case "oomScoreAdj":
-			n325, _, null326, err := s.Integer(64, true)
+			n329, _, null330, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null326 {
-				v.OOMScoreAdj = int(n325)
+			if !null330 {
+				v.OOMScoreAdj = int(n329)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out327 := v.GroupAdd[:0]
-				if out327 == nil {
-					out327 = []string{}
+				out331 := v.GroupAdd[:0]
+				if out331 == nil {
+					out331 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e332 string
+					if err := s.Str(&e332); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out331 = append(out331, e332)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out327
+				v.GroupAdd = out331
 			}
 			return nil
 		case "umask":
@@ -3570,11 +3604,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x329 := bool(v.GroupsStrict)
-			if err := s.Bool(&x329); err != nil {
+			x333 := bool(v.GroupsStrict)
+			if err := s.Bool(&x333); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x329)
+			v.GroupsStrict = bool(x333)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3592,59 +3626,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x330 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x330); err != nil {
+			x334 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x334); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x330)
+			v.NoNewPrivileges = bool(x334)
 			return nil
 		case "ownMasks":
-			x331 := bool(v.OwnMasks)
-			if err := s.Bool(&x331); err != nil {
+			x335 := bool(v.OwnMasks)
+			if err := s.Bool(&x335); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x331)
+			v.OwnMasks = bool(x335)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out332 := v.MaskedPaths[:0]
-				if out332 == nil {
-					out332 = []string{}
+				out336 := v.MaskedPaths[:0]
+				if out336 == nil {
+					out336 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e333 string
-					if err := s.Str(&e333); err != nil {
+					var e337 string
+					if err := s.Str(&e337); err != nil {
 						return err
 					}
-					out332 = append(out332, e333)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out332
+				v.MaskedPaths = out336
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out334 := v.ReadonlyPaths[:0]
-				if out334 == nil {
-					out334 = []string{}
+				out338 := v.ReadonlyPaths[:0]
+				if out338 == nil {
+					out338 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
+					var e339 string
+					if err := s.Str(&e339); err != nil {
 						return err
 					}
-					out334 = append(out334, e335)
+					out338 = append(out338, e339)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out334
+				v.ReadonlyPaths = out338
 			}
 			return nil
 		case "seccomp":
@@ -3656,21 +3690,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out336 := v.Ulimits[:0]
-				if out336 == nil {
-					out336 = []model.Ulimit{}
+				out340 := v.Ulimits[:0]
+				if out340 == nil {
+					out340 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e337 model.Ulimit
-					if err := decModelUlimit(s, &e337); err != nil {
+					var e341 model.Ulimit
+					if err := decModelUlimit(s, &e341); err != nil {
 						return err
 					}
-					out336 = append(out336, e337)
+					out340 = append(out340, e341)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out336
+				v.Ulimits = out340
 			}
 			return nil
 		case "resources":
@@ -3691,11 +3725,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e338 model.Namespace
-					if err := decModelNamespace(s, &e338); err != nil {
+					var e342 model.Namespace
+					if err := decModelNamespace(s, &e342); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e338
+					v.Namespaces[string(key)] = e342
 					return nil
 				}); err != nil {
 					return err
@@ -3711,75 +3745,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out339 := v.UIDMap[:0]
-				if out339 == nil {
-					out339 = []model.IDMap{}
+				out343 := v.UIDMap[:0]
+				if out343 == nil {
+					out343 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e340 model.IDMap
-					if err := decModelIDMap(s, &e340); err != nil {
+					var e344 model.IDMap
+					if err := decModelIDMap(s, &e344); err != nil {
 						return err
 					}
-					out339 = append(out339, e340)
+					out343 = append(out343, e344)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out339
+				v.UIDMap = out343
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out341 := v.GIDMap[:0]
-				if out341 == nil {
-					out341 = []model.IDMap{}
+				out345 := v.GIDMap[:0]
+				if out345 == nil {
+					out345 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e342 model.IDMap
-					if err := decModelIDMap(s, &e342); err != nil {
+					var e346 model.IDMap
+					if err := decModelIDMap(s, &e346); err != nil {
 						return err
 					}
-					out341 = append(out341, e342)
+					out345 = append(out345, e346)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out341
+				v.GIDMap = out345
 			}
 			return nil
 		case "init":
-			x343 := bool(v.Init)
-			if err := s.Bool(&x343); err != nil {
+			x347 := bool(v.Init)
+			if err := s.Bool(&x347); err != nil {
 				return err
 			}
-			v.Init = bool(x343)
+			v.Init = bool(x347)
 			return nil
 		case "stopSignal":
-			n344, _, null345, err := s.Integer(64, true)
+			n348, _, null349, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null345 {
-				v.StopSignal = int(n344)
+			if !null349 {
+				v.StopSignal = int(n348)
 			}
 			return nil
 		case "stopTimeout":
-			_, n346, null347, err := s.Integer(64, false)
+			_, n350, null351, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null347 {
-				v.StopTimeout = uint(n346)
+			if !null351 {
+				v.StopTimeout = uint(n350)
 			}
 			return nil
 		case "autoRemove":
-			x348 := bool(v.AutoRemove)
-			if err := s.Bool(&x348); err != nil {
+			x352 := bool(v.AutoRemove)
+			if err := s.Bool(&x352); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x348)
+			v.AutoRemove = bool(x352)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3812,55 +3846,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out349 := v.Secrets[:0]
-				if out349 == nil {
-					out349 = []model.SecretRef{}
-				}
-				if err := s.Array(func() error {
-					var e350 model.SecretRef
-					if err := decModelSecretRef(s, &e350); err != nil {
-						return err
-					}
-					out349 = append(out349, e350)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Secrets = out349
-			}
-			return nil
-		case "links":
-			if s.Literal("null") {
-				v.Links = nil
-			} else {
-				out351 := v.Links[:0]
-				if out351 == nil {
-					out351 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e352 string
-					if err := s.Str(&e352); err != nil {
-						return err
-					}
-					out351 = append(out351, e352)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Links = out351
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out353 := v.VolumesFrom[:0]
+				out353 := v.Secrets[:0]
 				if out353 == nil {
-					out353 = []string{}
+					out353 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e354 string
-					if err := s.Str(&e354); err != nil {
+					var e354 model.SecretRef
+					if err := decModelSecretRef(s, &e354); err != nil {
 						return err
 					}
 					out353 = append(out353, e354)
@@ -3868,7 +3860,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out353
+				v.Secrets = out353
+			}
+			return nil
+		case "links":
+			if s.Literal("null") {
+				v.Links = nil
+			} else {
+				out355 := v.Links[:0]
+				if out355 == nil {
+					out355 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e356 string
+					if err := s.Str(&e356); err != nil {
+						return err
+					}
+					out355 = append(out355, e356)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Links = out355
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out357 := v.VolumesFrom[:0]
+				if out357 == nil {
+					out357 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
+						return err
+					}
+					out357 = append(out357, e358)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out357
 			}
 			return nil
 		case "logDriver":
@@ -3877,39 +3911,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x355 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x355); err != nil {
+			x359 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x359); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x355)
+			v.RootfsOverlay = bool(x359)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out356 := v.UnsetEnv[:0]
-				if out356 == nil {
-					out356 = []string{}
+				out360 := v.UnsetEnv[:0]
+				if out360 == nil {
+					out360 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					out356 = append(out356, e357)
+					out360 = append(out360, e361)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out356
+				v.UnsetEnv = out360
 			}
 			return nil
 		case "unsetEnvAll":
-			x358 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x358); err != nil {
+			x362 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x362); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x358)
+			v.UnsetEnvAll = bool(x362)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3917,33 +3951,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n359, null360, err := s.Integer(64, false)
+			_, n363, null364, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null360 {
-				v.Timeout = uint(n359)
+			if !null364 {
+				v.Timeout = uint(n363)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out361 := v.Requires[:0]
-				if out361 == nil {
-					out361 = []string{}
+				out365 := v.Requires[:0]
+				if out365 == nil {
+					out365 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e362 string
-					if err := s.Str(&e362); err != nil {
+					var e366 string
+					if err := s.Str(&e366); err != nil {
 						return err
 					}
-					out361 = append(out361, e362)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out361
+				v.Requires = out365
 			}
 			return nil
 		case "initPath":
@@ -3952,11 +3986,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x363 := bool(v.NoPasswd)
-			if err := s.Bool(&x363); err != nil {
+			x367 := bool(v.NoPasswd)
+			if err := s.Bool(&x367); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x363)
+			v.NoPasswd = bool(x367)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3972,21 +4006,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out364 := v.RuntimeFlags[:0]
-				if out364 == nil {
-					out364 = []string{}
+				out368 := v.RuntimeFlags[:0]
+				if out368 == nil {
+					out368 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
+					var e369 string
+					if err := s.Str(&e369); err != nil {
 						return err
 					}
-					out364 = append(out364, e365)
+					out368 = append(out368, e369)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out364
+				v.RuntimeFlags = out368
 			}
 			return nil
 		case "cgroupConf":
@@ -3997,11 +4031,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e366 string
-					if err := s.Str(&e366); err != nil {
+					var e370 string
+					if err := s.Str(&e370); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e366
+					v.CgroupConf[string(key)] = e370
 					return nil
 				}); err != nil {
 					return err
@@ -4019,52 +4053,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x367 := bool(v.SystemdMode)
-			if err := s.Bool(&x367); err != nil {
+			x371 := bool(v.SystemdMode)
+			if err := s.Bool(&x371); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x367)
+			v.SystemdMode = bool(x371)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out368 := v.ChrootDirs[:0]
-				if out368 == nil {
-					out368 = []string{}
+				out372 := v.ChrootDirs[:0]
+				if out372 == nil {
+					out372 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e369 string
-					if err := s.Str(&e369); err != nil {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
 						return err
 					}
-					out368 = append(out368, e369)
+					out372 = append(out372, e373)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out368
+				v.ChrootDirs = out372
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out370 := v.HostUsers[:0]
-				if out370 == nil {
-					out370 = []string{}
+				out374 := v.HostUsers[:0]
+				if out374 == nil {
+					out374 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e371 string
-					if err := s.Str(&e371); err != nil {
+					var e375 string
+					if err := s.Str(&e375); err != nil {
 						return err
 					}
-					out370 = append(out370, e371)
+					out374 = append(out374, e375)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out370
+				v.HostUsers = out374
 			}
 			return nil
 		}
@@ -4083,63 +4117,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n372, _, null373, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null373 {
-				v.Pid = int(n372)
-			}
-			return nil
-		case "conmonPid":
-			n374, _, null375, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null375 {
-				v.ConmonPid = int(n374)
-			}
-			return nil
-		case "exitCode":
-			n376, _, null377, err := s.Integer(32, true)
+			n376, _, null377, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null377 {
-				v.ExitCode = int32(n376)
+				v.Pid = int(n376)
 			}
 			return nil
-		case "oomKilled":
-			x378 := bool(v.OOMKilled)
-			if err := s.Bool(&x378); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x378)
-			return nil
-		case "startedAt":
-			raw379, err := s.Raw()
+		case "conmonPid":
+			n378, _, null379, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw379); err != nil {
+			if !null379 {
+				v.ConmonPid = int(n378)
+			}
+			return nil
+		case "exitCode":
+			n380, _, null381, err := s.Integer(32, true)
+			if err != nil {
+				return err
+			}
+			if !null381 {
+				v.ExitCode = int32(n380)
+			}
+			return nil
+		case "oomKilled":
+			x382 := bool(v.OOMKilled)
+			if err := s.Bool(&x382); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x382)
+			return nil
+		case "startedAt":
+			raw383, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw383); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw380, err := s.Raw()
+			raw384, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw380); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw384); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x381 := bool(v.Mounted)
-			if err := s.Bool(&x381); err != nil {
+			x385 := bool(v.Mounted)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.Mounted = bool(x381)
+			v.Mounted = bool(x385)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4159,11 +4193,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e382 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e382); err != nil {
+					var e386 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e386); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e382
+					v.Networks[string(key)] = e386
 					return nil
 				}); err != nil {
 					return err
@@ -4176,20 +4210,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n383, _, null384, err := s.Integer(64, true)
+			n387, _, null388, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null384 {
-				v.RestartCount = int(n383)
+			if !null388 {
+				v.RestartCount = int(n387)
 			}
 			return nil
 		case "stoppedByUser":
-			x385 := bool(v.StoppedByUser)
-			if err := s.Bool(&x385); err != nil {
+			x389 := bool(v.StoppedByUser)
+			if err := s.Bool(&x389); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x385)
+			v.StoppedByUser = bool(x389)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4241,11 +4275,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e390 string
+					if err := s.Str(&e390); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e386
+					v.Labels[string(key)] = e390
 					return nil
 				}); err != nil {
 					return err
@@ -4260,11 +4294,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e387 string
-					if err := s.Str(&e387); err != nil {
+					var e391 string
+					if err := s.Str(&e391); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e387
+					v.Annotations[string(key)] = e391
 					return nil
 				}); err != nil {
 					return err
@@ -4272,11 +4306,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw388, err := s.Raw()
+			raw392, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw388); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw392); err != nil {
 				return err
 			}
 			return nil
@@ -4284,21 +4318,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out389 := v.CreateCommand[:0]
-				if out389 == nil {
-					out389 = []string{}
+				out393 := v.CreateCommand[:0]
+				if out393 == nil {
+					out393 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e390 string
-					if err := s.Str(&e390); err != nil {
+					var e394 string
+					if err := s.Str(&e394); err != nil {
 						return err
 					}
-					out389 = append(out389, e390)
+					out393 = append(out393, e394)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out389
+				v.CreateCommand = out393
 			}
 			return nil
 		case "cgroupParent":
@@ -4307,67 +4341,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x391 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x391); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x391)
-			return nil
-		case "sharePid":
-			x392 := bool(v.SharePid)
-			if err := s.Bool(&x392); err != nil {
-				return err
-			}
-			v.SharePid = bool(x392)
-			return nil
-		case "shareIpc":
-			x393 := bool(v.ShareIpc)
-			if err := s.Bool(&x393); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x393)
-			return nil
-		case "shareNet":
-			x394 := bool(v.ShareNet)
-			if err := s.Bool(&x394); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x394)
-			return nil
-		case "shareMount":
-			x395 := bool(v.ShareMount)
+			x395 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x395); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x395)
+			v.UsePodCgroup = bool(x395)
 			return nil
-		case "shareUser":
-			x396 := bool(v.ShareUser)
+		case "sharePid":
+			x396 := bool(v.SharePid)
 			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x396)
+			v.SharePid = bool(x396)
 			return nil
-		case "shareUts":
-			x397 := bool(v.ShareUts)
+		case "shareIpc":
+			x397 := bool(v.ShareIpc)
 			if err := s.Bool(&x397); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x397)
+			v.ShareIpc = bool(x397)
 			return nil
-		case "shareCgroup":
-			x398 := bool(v.ShareCgroup)
+		case "shareNet":
+			x398 := bool(v.ShareNet)
 			if err := s.Bool(&x398); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x398)
+			v.ShareNet = bool(x398)
 			return nil
-		case "hasInfra":
-			x399 := bool(v.HasInfra)
+		case "shareMount":
+			x399 := bool(v.ShareMount)
 			if err := s.Bool(&x399); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x399)
+			v.ShareMount = bool(x399)
+			return nil
+		case "shareUser":
+			x400 := bool(v.ShareUser)
+			if err := s.Bool(&x400); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x400)
+			return nil
+		case "shareUts":
+			x401 := bool(v.ShareUts)
+			if err := s.Bool(&x401); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x401)
+			return nil
+		case "shareCgroup":
+			x402 := bool(v.ShareCgroup)
+			if err := s.Bool(&x402); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x402)
+			return nil
+		case "hasInfra":
+			x403 := bool(v.HasInfra)
+			if err := s.Bool(&x403); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x403)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4383,21 +4417,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out400 := v.InfraCommand[:0]
-				if out400 == nil {
-					out400 = []string{}
+				out404 := v.InfraCommand[:0]
+				if out404 == nil {
+					out404 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e401 string
-					if err := s.Str(&e401); err != nil {
+					var e405 string
+					if err := s.Str(&e405); err != nil {
 						return err
 					}
-					out400 = append(out400, e401)
+					out404 = append(out404, e405)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out400
+				v.InfraCommand = out404
 			}
 			return nil
 		case "infra":
@@ -4429,42 +4463,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out402 := v.UIDMap[:0]
-				if out402 == nil {
-					out402 = []model.IDMap{}
+				out406 := v.UIDMap[:0]
+				if out406 == nil {
+					out406 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e403 model.IDMap
-					if err := decModelIDMap(s, &e403); err != nil {
+					var e407 model.IDMap
+					if err := decModelIDMap(s, &e407); err != nil {
 						return err
 					}
-					out402 = append(out402, e403)
+					out406 = append(out406, e407)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out402
+				v.UIDMap = out406
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out404 := v.GIDMap[:0]
-				if out404 == nil {
-					out404 = []model.IDMap{}
+				out408 := v.GIDMap[:0]
+				if out408 == nil {
+					out408 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e405 model.IDMap
-					if err := decModelIDMap(s, &e405); err != nil {
+					var e409 model.IDMap
+					if err := decModelIDMap(s, &e409); err != nil {
 						return err
 					}
-					out404 = append(out404, e405)
+					out408 = append(out408, e409)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out404
+				v.GIDMap = out408
 			}
 			return nil
 		case "exitPolicy":
@@ -4486,42 +4520,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out406 := v.Volumes[:0]
-				if out406 == nil {
-					out406 = []string{}
+				out410 := v.Volumes[:0]
+				if out410 == nil {
+					out410 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e407 string
-					if err := s.Str(&e407); err != nil {
+					var e411 string
+					if err := s.Str(&e411); err != nil {
 						return err
 					}
-					out406 = append(out406, e407)
+					out410 = append(out410, e411)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out406
+				v.Volumes = out410
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out408 := v.Devices[:0]
-				if out408 == nil {
-					out408 = []string{}
+				out412 := v.Devices[:0]
+				if out412 == nil {
+					out412 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
+					var e413 string
+					if err := s.Str(&e413); err != nil {
 						return err
 					}
-					out408 = append(out408, e409)
+					out412 = append(out412, e413)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out408
+				v.Devices = out412
 			}
 			return nil
 		case "sysctls":
@@ -4532,11 +4566,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e410 string
-					if err := s.Str(&e410); err != nil {
+					var e414 string
+					if err := s.Str(&e414); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e410
+					v.Sysctls[string(key)] = e414
 					return nil
 				}); err != nil {
 					return err
@@ -4547,55 +4581,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out411 := v.SecurityOpts[:0]
-				if out411 == nil {
-					out411 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e412 string
-					if err := s.Str(&e412); err != nil {
-						return err
-					}
-					out411 = append(out411, e412)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out411
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out413 := v.VolumesFrom[:0]
-				if out413 == nil {
-					out413 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e414 string
-					if err := s.Str(&e414); err != nil {
-						return err
-					}
-					out413 = append(out413, e414)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out413
-			}
-			return nil
-		case "volumesFromMounts":
-			if s.Literal("null") {
-				v.VolumesFromMounts = nil
-			} else {
-				out415 := v.VolumesFromMounts[:0]
+				out415 := v.SecurityOpts[:0]
 				if out415 == nil {
-					out415 = []model.Mount{}
+					out415 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e416 model.Mount
-					if err := decModelMount(s, &e416); err != nil {
+					var e416 string
+					if err := s.Str(&e416); err != nil {
 						return err
 					}
 					out415 = append(out415, e416)
@@ -4603,7 +4595,49 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out415
+				v.SecurityOpts = out415
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out417 := v.VolumesFrom[:0]
+				if out417 == nil {
+					out417 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e418 string
+					if err := s.Str(&e418); err != nil {
+						return err
+					}
+					out417 = append(out417, e418)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out417
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out419 := v.VolumesFromMounts[:0]
+				if out419 == nil {
+					out419 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e420 model.Mount
+					if err := decModelMount(s, &e420); err != nil {
+						return err
+					}
+					out419 = append(out419, e420)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out419
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4660,57 +4694,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out417 := v.Options[:0]
-				if out417 == nil {
-					out417 = []string{}
+				out421 := v.Options[:0]
+				if out421 == nil {
+					out421 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e418 string
-					if err := s.Str(&e418); err != nil {
+					var e422 string
+					if err := s.Str(&e422); err != nil {
 						return err
 					}
-					out417 = append(out417, e418)
+					out421 = append(out421, e422)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out417
+				v.Options = out421
 			}
 			return nil
 		case "readOnly":
-			x419 := bool(v.ReadOnly)
-			if err := s.Bool(&x419); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x419)
-			return nil
-		case "chownToUser":
-			x420 := bool(v.ChownToUser)
-			if err := s.Bool(&x420); err != nil {
-				return err
-			}
-			v.ChownToUser = bool(x420)
-			return nil
-		case "copyUp":
-			x421 := bool(v.CopyUp)
-			if err := s.Bool(&x421); err != nil {
-				return err
-			}
-			v.CopyUp = bool(x421)
-			return nil
-		case "noCopy":
-			x422 := bool(v.NoCopy)
-			if err := s.Bool(&x422); err != nil {
-				return err
-			}
-			v.NoCopy = bool(x422)
-			return nil
-		case "fromMount":
-			x423 := bool(v.FromMount)
+			x423 := bool(v.ReadOnly)
 			if err := s.Bool(&x423); err != nil {
 				return err
 			}
-			v.FromMount = bool(x423)
+			v.ReadOnly = bool(x423)
+			return nil
+		case "chownToUser":
+			x424 := bool(v.ChownToUser)
+			if err := s.Bool(&x424); err != nil {
+				return err
+			}
+			v.ChownToUser = bool(x424)
+			return nil
+		case "copyUp":
+			x425 := bool(v.CopyUp)
+			if err := s.Bool(&x425); err != nil {
+				return err
+			}
+			v.CopyUp = bool(x425)
+			return nil
+		case "noCopy":
+			x426 := bool(v.NoCopy)
+			if err := s.Bool(&x426); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x426)
+			return nil
+		case "fromMount":
+			x427 := bool(v.FromMount)
+			if err := s.Bool(&x427); err != nil {
+				return err
+			}
+			v.FromMount = bool(x427)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -4738,21 +4772,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n424, null425, err := s.Integer(64, false)
+			_, n428, null429, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null425 {
-				v.Soft = uint64(n424)
+			if !null429 {
+				v.Soft = uint64(n428)
 			}
 			return nil
 		case "hard":
-			_, n426, null427, err := s.Integer(64, false)
+			_, n430, null431, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null427 {
-				v.Hard = uint64(n426)
+			if !null431 {
+				v.Hard = uint64(n430)
 			}
 			return nil
 		}
@@ -4766,21 +4800,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n428, _, null429, err := s.Integer(64, true)
+			n432, _, null433, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null429 {
-				v.Memory = int64(n428)
+			if !null433 {
+				v.Memory = int64(n432)
 			}
 			return nil
 		case "cpus":
-			n430, null431, err := s.Float(64)
+			n434, null435, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null431 {
-				v.CPUs = float64(n430)
+			if !null435 {
+				v.CPUs = float64(n434)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4789,48 +4823,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n432, _, null433, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null433 {
-				v.PidsLimit = int64(n432)
-			}
-			return nil
-		case "shmSize":
-			n434, _, null435, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null435 {
-				v.ShmSize = int64(n434)
-			}
-			return nil
-		case "memorySwap":
 			n436, _, null437, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null437 {
-				v.MemorySwap = int64(n436)
+				v.PidsLimit = int64(n436)
 			}
 			return nil
-		case "memoryReservation":
+		case "shmSize":
 			n438, _, null439, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null439 {
-				v.MemoryReservation = int64(n438)
+				v.ShmSize = int64(n438)
 			}
 			return nil
-		case "cpuShares":
-			_, n440, null441, err := s.Integer(64, false)
+		case "memorySwap":
+			n440, _, null441, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null441 {
-				v.CPUShares = uint64(n440)
+				v.MemorySwap = int64(n440)
+			}
+			return nil
+		case "memoryReservation":
+			n442, _, null443, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null443 {
+				v.MemoryReservation = int64(n442)
+			}
+			return nil
+		case "cpuShares":
+			_, n444, null445, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null445 {
+				v.CPUShares = uint64(n444)
 			}
 			return nil
 		case "cpusetMems":
@@ -4839,79 +4873,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n442, null443, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null443 {
-				v.CPUPeriod = uint64(n442)
-			}
-			return nil
-		case "cpuQuota":
-			n444, _, null445, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null445 {
-				v.CPUQuota = int64(n444)
-			}
-			return nil
-		case "blkioWeight":
-			_, n446, null447, err := s.Integer(16, false)
+			_, n446, null447, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null447 {
-				v.BlkioWeight = uint16(n446)
+				v.CPUPeriod = uint64(n446)
+			}
+			return nil
+		case "cpuQuota":
+			n448, _, null449, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null449 {
+				v.CPUQuota = int64(n448)
+			}
+			return nil
+		case "blkioWeight":
+			_, n450, null451, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null451 {
+				v.BlkioWeight = uint16(n450)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out448 := v.BlkioWeightDevice[:0]
-				if out448 == nil {
-					out448 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e449 string
-					if err := s.Str(&e449); err != nil {
-						return err
-					}
-					out448 = append(out448, e449)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out448
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out450 := v.DeviceReadBps[:0]
-				if out450 == nil {
-					out450 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e451 string
-					if err := s.Str(&e451); err != nil {
-						return err
-					}
-					out450 = append(out450, e451)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out450
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out452 := v.DeviceWriteBps[:0]
+				out452 := v.BlkioWeightDevice[:0]
 				if out452 == nil {
 					out452 = []string{}
 				}
@@ -4925,14 +4917,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out452
+				v.BlkioWeightDevice = out452
 			}
 			return nil
-		case "deviceReadIOps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceReadIOps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out454 := v.DeviceReadIOps[:0]
+				out454 := v.DeviceReadBps[:0]
 				if out454 == nil {
 					out454 = []string{}
 				}
@@ -4946,14 +4938,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out454
+				v.DeviceReadBps = out454
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceWriteBps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceWriteBps = nil
 			} else {
-				out456 := v.DeviceWriteIOps[:0]
+				out456 := v.DeviceWriteBps[:0]
 				if out456 == nil {
 					out456 = []string{}
 				}
@@ -4967,7 +4959,49 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out456
+				v.DeviceWriteBps = out456
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out458 := v.DeviceReadIOps[:0]
+				if out458 == nil {
+					out458 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
+						return err
+					}
+					out458 = append(out458, e459)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out458
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out460 := v.DeviceWriteIOps[:0]
+				if out460 == nil {
+					out460 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e461 string
+					if err := s.Str(&e461); err != nil {
+						return err
+					}
+					out460 = append(out460, e461)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out460
 			}
 			return nil
 		case "memorySwappiness":
@@ -4977,59 +5011,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n458, _, null459, err := s.Integer(64, true)
+				n462, _, null463, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null459 {
-					(*v.MemorySwappiness) = int64(n458)
+				if !null463 {
+					(*v.MemorySwappiness) = int64(n462)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x460 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x460); err != nil {
+			x464 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x464); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x460)
+			v.OOMKillDisable = bool(x464)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out461 := v.DeviceCgroupRules[:0]
-				if out461 == nil {
-					out461 = []string{}
+				out465 := v.DeviceCgroupRules[:0]
+				if out465 == nil {
+					out465 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e462 string
-					if err := s.Str(&e462); err != nil {
+					var e466 string
+					if err := s.Str(&e466); err != nil {
 						return err
 					}
-					out461 = append(out461, e462)
+					out465 = append(out465, e466)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out461
+				v.DeviceCgroupRules = out465
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n463, null464, err := s.Integer(64, false)
+			_, n467, null468, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null464 {
-				v.CPURtPeriod = uint64(n463)
+			if !null468 {
+				v.CPURtPeriod = uint64(n467)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n465, _, null466, err := s.Integer(64, true)
+			n469, _, null470, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null466 {
-				v.CPURtRuntime = int64(n465)
+			if !null470 {
+				v.CPURtRuntime = int64(n469)
 			}
 			return nil
 		}
@@ -5066,42 +5100,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out467 := v.Networks[:0]
-				if out467 == nil {
-					out467 = []string{}
+				out471 := v.Networks[:0]
+				if out471 == nil {
+					out471 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e468 string
-					if err := s.Str(&e468); err != nil {
+					var e472 string
+					if err := s.Str(&e472); err != nil {
 						return err
 					}
-					out467 = append(out467, e468)
+					out471 = append(out471, e472)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out467
+				v.Networks = out471
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out469 := v.Ports[:0]
-				if out469 == nil {
-					out469 = []model.PortMapping{}
+				out473 := v.Ports[:0]
+				if out473 == nil {
+					out473 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e470 model.PortMapping
-					if err := decModelPortMapping(s, &e470); err != nil {
+					var e474 model.PortMapping
+					if err := decModelPortMapping(s, &e474); err != nil {
 						return err
 					}
-					out469 = append(out469, e470)
+					out473 = append(out473, e474)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out469
+				v.Ports = out473
 			}
 			return nil
 		case "staticIP":
@@ -5123,49 +5157,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out471 := v.DNSServers[:0]
-				if out471 == nil {
-					out471 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e472 string
-					if err := s.Str(&e472); err != nil {
-						return err
-					}
-					out471 = append(out471, e472)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out471
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out473 := v.DNSSearch[:0]
-				if out473 == nil {
-					out473 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e474 string
-					if err := s.Str(&e474); err != nil {
-						return err
-					}
-					out473 = append(out473, e474)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out473
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out475 := v.DNSOptions[:0]
+				out475 := v.DNSServers[:0]
 				if out475 == nil {
 					out475 = []string{}
 				}
@@ -5179,14 +5171,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out475
+				v.DNSServers = out475
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out477 := v.AddHosts[:0]
+				out477 := v.DNSSearch[:0]
 				if out477 == nil {
 					out477 = []string{}
 				}
@@ -5200,15 +5192,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out477
+				v.DNSSearch = out477
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out479 := v.DNSOptions[:0]
+				if out479 == nil {
+					out479 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e480 string
+					if err := s.Str(&e480); err != nil {
+						return err
+					}
+					out479 = append(out479, e480)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out479
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out481 := v.AddHosts[:0]
+				if out481 == nil {
+					out481 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e482 string
+					if err := s.Str(&e482); err != nil {
+						return err
+					}
+					out481 = append(out481, e482)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out481
 			}
 			return nil
 		case "noHosts":
-			x479 := bool(v.NoHosts)
-			if err := s.Bool(&x479); err != nil {
+			x483 := bool(v.NoHosts)
+			if err := s.Bool(&x483); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x479)
+			v.NoHosts = bool(x483)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5218,27 +5252,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e480 []string
+					var e484 []string
 					if s.Literal("null") {
-						e480 = nil
+						e484 = nil
 					} else {
-						out481 := e480[:0]
-						if out481 == nil {
-							out481 = []string{}
+						out485 := e484[:0]
+						if out485 == nil {
+							out485 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e482 string
-							if err := s.Str(&e482); err != nil {
+							var e486 string
+							if err := s.Str(&e486); err != nil {
 								return err
 							}
-							out481 = append(out481, e482)
+							out485 = append(out485, e486)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e480 = out481
+						e484 = out485
 					}
-					v.Aliases[string(key)] = e480
+					v.Aliases[string(key)] = e484
 					return nil
 				}); err != nil {
 					return err
@@ -5253,11 +5287,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e483 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e483); err != nil {
+					var e487 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e487); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e483
+					v.Addrs[string(key)] = e487
 					return nil
 				}); err != nil {
 					return err
@@ -5275,30 +5309,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n484, null485, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null485 {
-				v.ContainerID = uint32(n484)
-			}
-			return nil
-		case "hostID":
-			_, n486, null487, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null487 {
-				v.HostID = uint32(n486)
-			}
-			return nil
-		case "size":
 			_, n488, null489, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null489 {
-				v.Size = uint32(n488)
+				v.ContainerID = uint32(n488)
+			}
+			return nil
+		case "hostID":
+			_, n490, null491, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null491 {
+				v.HostID = uint32(n490)
+			}
+			return nil
+		case "size":
+			_, n492, null493, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null493 {
+				v.Size = uint32(n492)
 			}
 			return nil
 		}
@@ -5315,57 +5349,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out490 := v.Test[:0]
-				if out490 == nil {
-					out490 = []string{}
+				out494 := v.Test[:0]
+				if out494 == nil {
+					out494 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e491 string
-					if err := s.Str(&e491); err != nil {
+					var e495 string
+					if err := s.Str(&e495); err != nil {
 						return err
 					}
-					out490 = append(out490, e491)
+					out494 = append(out494, e495)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out490
+				v.Test = out494
 			}
 			return nil
 		case "interval":
-			n492, _, null493, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null493 {
-				v.Interval = time.Duration(n492)
-			}
-			return nil
-		case "timeout":
-			n494, _, null495, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null495 {
-				v.Timeout = time.Duration(n494)
-			}
-			return nil
-		case "startPeriod":
 			n496, _, null497, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null497 {
-				v.StartPeriod = time.Duration(n496)
+				v.Interval = time.Duration(n496)
 			}
 			return nil
-		case "retries":
+		case "timeout":
 			n498, _, null499, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null499 {
-				v.Retries = int(n498)
+				v.Timeout = time.Duration(n498)
+			}
+			return nil
+		case "startPeriod":
+			n500, _, null501, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null501 {
+				v.StartPeriod = time.Duration(n500)
+			}
+			return nil
+		case "retries":
+			n502, _, null503, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null503 {
+				v.Retries = int(n502)
 			}
 			return nil
 		}
@@ -5399,30 +5433,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n500, null501, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null501 {
-				v.UID = uint32(n500)
-			}
-			return nil
-		case "gid":
-			_, n502, null503, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null503 {
-				v.GID = uint32(n502)
-			}
-			return nil
-		case "mode":
 			_, n504, null505, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null505 {
-				v.Mode = uint32(n504)
+				v.UID = uint32(n504)
+			}
+			return nil
+		case "gid":
+			_, n506, null507, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null507 {
+				v.GID = uint32(n506)
+			}
+			return nil
+		case "mode":
+			_, n508, null509, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null509 {
+				v.Mode = uint32(n508)
 			}
 			return nil
 		}
@@ -5446,12 +5480,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n506, _, null507, err := s.Integer(64, true)
+			n510, _, null511, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null507 {
-				v.PrefixLen = int(n506)
+			if !null511 {
+				v.PrefixLen = int(n510)
 			}
 			return nil
 		case "gateway":
@@ -5470,12 +5504,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n508, _, null509, err := s.Integer(64, true)
+			n512, _, null513, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null509 {
-				v.IPv6PrefixLen = int(n508)
+			if !null513 {
+				v.IPv6PrefixLen = int(n512)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5499,33 +5533,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n510, _, null511, err := s.Integer(64, true)
+			n514, _, null515, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null511 {
-				v.FailingStreak = int(n510)
+			if !null515 {
+				v.FailingStreak = int(n514)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out512 := v.Log[:0]
-				if out512 == nil {
-					out512 = []model.HealthLog{}
+				out516 := v.Log[:0]
+				if out516 == nil {
+					out516 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e513 model.HealthLog
-					if err := decModelHealthLog(s, &e513); err != nil {
+					var e517 model.HealthLog
+					if err := decModelHealthLog(s, &e517); err != nil {
 						return err
 					}
-					out512 = append(out512, e513)
+					out516 = append(out516, e517)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out512
+				v.Log = out516
 			}
 			return nil
 		}
@@ -5544,21 +5578,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n514, null515, err := s.Integer(16, false)
+			_, n518, null519, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null515 {
-				v.HostPort = uint16(n514)
+			if !null519 {
+				v.HostPort = uint16(n518)
 			}
 			return nil
 		case "containerPort":
-			_, n516, null517, err := s.Integer(16, false)
+			_, n520, null521, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null517 {
-				v.ContainerPort = uint16(n516)
+			if !null521 {
+				v.ContainerPort = uint16(n520)
 			}
 			return nil
 		case "protocol":
@@ -5567,12 +5601,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n518, null519, err := s.Integer(16, false)
+			_, n522, null523, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null519 {
-				v.Range = uint16(n518)
+			if !null523 {
+				v.Range = uint16(n522)
 			}
 			return nil
 		}
@@ -5611,30 +5645,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw520, err := s.Raw()
+			raw524, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw520); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw524); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw521, err := s.Raw()
+			raw525, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw521); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw525); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n522, _, null523, err := s.Integer(64, true)
+			n526, _, null527, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null523 {
-				v.ExitCode = int(n522)
+			if !null527 {
+				v.ExitCode = int(n526)
 			}
 			return nil
 		case "output":

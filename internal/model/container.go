@@ -226,8 +226,11 @@ type ContainerConfig struct {
 	Devices       []string          `json:"devices,omitempty"`
 	Sysctls       map[string]string `json:"sysctls,omitempty"`
 
-	CapAdd      []string `json:"capAdd,omitempty"`
-	CapDrop     []string `json:"capDrop,omitempty"`
+	CapAdd  []string `json:"capAdd,omitempty"`
+	CapDrop []string `json:"capDrop,omitempty"`
+	// DefaultCaps, when set, are the capabilities CapAdd and CapDrop change in place of
+	// podman's eleven (oci.DefaultCapabilities): Docker's API creates with Docker's fourteen.
+	DefaultCaps []string `json:"defaultCaps,omitempty"`
 	Privileged  bool     `json:"privileged,omitempty"`
 	OOMScoreAdj int      `json:"oomScoreAdj,omitempty"`
 	// GroupAdd are supplementary groups of the process (names in the image's /etc/group, or

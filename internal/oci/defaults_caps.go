@@ -151,6 +151,21 @@ func NormalizeCapability(s string) (string, error) {
 // "--privileged --cap-drop X" where podman would silently ignore the drop). Adding a capability
 // that AllCapabilities lacks is an error. The result is sorted and free of duplicates.
 func Capabilities(add, drop []string, privileged bool) ([]string, error) {
+	return CapabilitiesFrom(nil, add, drop, privileged)
+}
+
+// DockerDefaultCapabilities is the capability set of a container Docker's daemon creates:
+// podman's and CAP_AUDIT_WRITE, CAP_MKNOD, CAP_NET_RAW (ping's raw socket). CapEff
+// 00000000a80425fb.
+func DockerDefaultCapabilities() []string {
+	return append([]string{"CAP_AUDIT_WRITE", "CAP_MKNOD", "CAP_NET_RAW"}, DefaultCapabilities...)
+}
+
+// CapabilitiesFrom is Capabilities with base in place of DefaultCapabilities (nil: those).
+func CapabilitiesFrom(base, add, drop []string, privileged bool) ([]string, error) {
+	if base == nil {
+		base = DefaultCapabilities
+	}
 	adds, err := normalizeCapabilities(add)
 	if err != nil {
 		return nil, fmt.Errorf("--cap-add: %w", err)
@@ -180,7 +195,7 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 			set[c] = true
 		}
 	default:
-		for _, c := range DefaultCapabilities {
+		for _, c := range base {
 			set[c] = true
 		}
 	}

@@ -288,7 +288,8 @@ func (l *Launched) Abort() {
 }
 
 // runtimeError turns the runtime's message into podman's exit codes: 127 for a command that is
-// not found, 126 for one that cannot be invoked.
+// not found, 126 for one that cannot be invoked (permission denied, or not permitted). The
+// docker client takes its exit code from the same words.
 func runtimeError(msg string) error {
 	msg = strings.TrimSpace(msg)
 	if msg == "" {
