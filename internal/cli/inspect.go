@@ -71,7 +71,7 @@ func inspectOne(rt *engine.Runtime, name, typ string) (any, error) {
 	}
 	if typ == "all" || typ == "pod" {
 		if p, err := rt.InspectPod(name); err == nil {
-			return podInspectView(p), nil
+			return podInspectView(rt, p), nil
 		} else if typ == "pod" {
 			return nil, err
 		}

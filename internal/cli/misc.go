@@ -33,6 +33,11 @@ func newWaitCommand(a *app) *cobra.Command {
 			if args, err = targets(rt, latest, args, "container", "wait"); err != nil {
 				return err
 			}
+			for _, t := range args { // all looked up before any is waited for, as podman's
+				if _, err := rt.LookupContainer(t); err != nil && !(ignore && errdefs.Is(err, errdefs.ErrNotFound)) {
+					return err
+				}
+			}
 			var errs []error
 			for _, t := range args {
 				code, err := rt.WaitContainer(context.Background(), t, conditions)

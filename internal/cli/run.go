@@ -92,7 +92,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		// -a stdin without -i attaches nothing: the container runs in the background, as podman's.
 		c, err := rt.RunContainer(ctx, cfg, co)
 		if err != nil {
-			return err
+			return runStartError(err)
 		}
 		if o.cidFile != "" {
 			os.WriteFile(o.cidFile, []byte(c.Config.ID), 0o644)
@@ -137,8 +137,11 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	}
 	started, err := rt.StartCreated(ctx, c, streams)
 	if err != nil {
-		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
-		return err
+		// As podman's run: a container that did not start stays, created, unless --rm.
+		if cfg.AutoRemove {
+			rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+		}
+		return runStartError(&engine.StartError{Err: err})
 	}
 	trace.Mark("run: started")
 	code, err := rt.AttachWait(ctx, started, streams)
@@ -234,4 +237,15 @@ func checkAttach(streams []string, detach bool) error {
 		return invalid("--attach and --detach cannot be combined: a detached container is not attached")
 	}
 	return nil
+}
+
+// runStartError is run's exit for a container that was made but did not start: 126, as
+// podman's, unless the runtime gave its own (127 for a command not found, ...).
+func runStartError(err error) error {
+	var se *engine.StartError
+	var ee *errdefs.ExitError
+	if errors.As(err, &ee) || !errors.As(err, &se) {
+		return err
+	}
+	return &errdefs.ExitError{Code: exitCannotInvoke, Err: err}
 }

@@ -79,7 +79,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	defer u.run()
 	err = addWithName(!generated, func(name string) { cfg.Name = name }, func() error {
 		if defaultHostname {
-			cfg.Hostname = cfg.Name
+			cfg.Hostname, cfg.HostnameDefault = cfg.Name, true
 		}
 		return st.AddPod(pod)
 	})

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,6 +22,7 @@ type specInputs struct {
 	uid, gid    uint32
 	groups      []uint32
 	home        string
+	hostname    string // of the container whose UTS namespace this one joins
 	cgroupsPath string
 	nsPaths     map[string]string // kind -> namespace file to join
 	etcFiles    map[string]string // /etc/hosts etc. -> host file
@@ -36,6 +38,9 @@ type specInputs struct {
 	notifySocket string
 }
 
+// InitPath is where --init's catatonit is in the container, its process's first argument.
+const InitPath = "/run/pea-init"
+
 // defaultPath is the PATH of a process whose image sets none.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -50,25 +55,19 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	args := cfg.Command()
 	if cfg.Init && !cfg.IsInfra {
-		args = append([]string{"/run/pea-init", "--"}, args...)
+		args = append([]string{InitPath, "--"}, args...)
 	}
 	env := cfg.Env
 	all := !cfg.UnsetEnvAll // pea's defaults, unless --unsetenv-all
 	if all && !hasEnv(env, "PATH") {
 		env = append(env, defaultPath)
 	}
-	if all && !hasEnv(env, "HOSTNAME") && cfg.Hostname != "" {
-		env = append(env, "HOSTNAME="+cfg.Hostname)
-	}
-	if all && !hasEnv(env, "HOME") {
-		home := in.home
-		if home == "" {
-			home = "/root"
+	if all {
+		hostname := in.hostname
+		if hostname == "" {
+			hostname = containerHostname(cfg)
 		}
-		env = append(env, "HOME="+home)
-	}
-	if all && cfg.Terminal && !hasEnv(env, "TERM") {
-		env = append(env, "TERM=xterm")
+		env = appendRuntimeEnv(env, in.home, hostname)
 	}
 	if len(in.secretEnv) > 0 {
 		env = mergeEnv(env, in.secretEnv)
@@ -206,7 +205,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		}
 	}
 	if in.catatonit != "" {
-		dest := "/run/pea-init"
+		dest := InitPath
 		if cfg.IsInfra {
 			dest = "/catatonit"
 		}
@@ -493,6 +492,45 @@ func nsType(kind string) specs.LinuxNamespaceType {
 		return specs.UserNamespace
 	}
 	return specs.LinuxNamespaceType(kind)
+}
+
+// ContainerEnvName is the value of the container variable a container's process gets:
+// podman's is "podman", the name of the engine (systemd and others look for it).
+const ContainerEnvName = "pea"
+
+// appendRuntimeEnv adds what the runtime gives every container's process besides its image's
+// and its user's variables, as podman: TERM (xterm, terminal or not), container, HOME (the
+// user's) and HOSTNAME (the container's).
+func appendRuntimeEnv(env []string, home, hostname string) []string {
+	if !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	if !hasEnv(env, "container") {
+		env = append(env, "container="+ContainerEnvName)
+	}
+	if !hasEnv(env, "HOME") {
+		if home == "" {
+			home = "/root"
+		}
+		env = append(env, "HOME="+home)
+	}
+	if !hasEnv(env, "HOSTNAME") && hostname != "" {
+		env = append(env, "HOSTNAME="+hostname)
+	}
+	return env
+}
+
+// containerHostname is the host name a container's process sees in HOSTNAME: the one it was
+// given, else (in a UTS namespace of its own) its short ID, else the host's.
+func containerHostname(cfg *model.ContainerConfig) string {
+	if cfg.Hostname != "" {
+		return cfg.Hostname
+	}
+	if ns := cfg.NS(model.NSUts); ns.Mode == model.NSModeHost {
+		h, _ := os.Hostname()
+		return h
+	}
+	return shortID(cfg.ID)
 }
 
 func hasEnv(env []string, key string) bool {

@@ -465,6 +465,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"workingDir\"")
 		e.str(string(v.WorkingDir))
 	}
+	if v.WorkingDirGiven {
+		e.name("\"workingDirGiven\"")
+		e.boolean(bool(v.WorkingDirGiven))
+	}
 	if len(v.User) != 0 {
 		e.name("\"user\"")
 		e.str(string(v.User))
@@ -1068,6 +1072,10 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	if len(v.Hostname) != 0 {
 		e.name("\"hostname\"")
 		e.str(string(v.Hostname))
+	}
+	if v.HostnameDefault {
+		e.name("\"hostnameDefault\"")
+		e.boolean(bool(v.HostnameDefault))
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
@@ -3160,7 +3168,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3305,6 +3313,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "workingDirGiven":
+			x306 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x306); err != nil {
+				return err
+			}
+			v.WorkingDirGiven = bool(x306)
+			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
 				return err
@@ -3328,11 +3343,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e306 string
-					if err := s.Str(&e306); err != nil {
+					var e307 string
+					if err := s.Str(&e307); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e306
+					v.Labels[string(key)] = e307
 					return nil
 				}); err != nil {
 					return err
@@ -3347,11 +3362,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e308 string
+					if err := s.Str(&e308); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e307
+					v.Annotations[string(key)] = e308
 					return nil
 				}); err != nil {
 					return err
@@ -3359,26 +3374,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x308 := bool(v.Terminal)
-			if err := s.Bool(&x308); err != nil {
-				return err
-			}
-			v.Terminal = bool(x308)
-			return nil
-		case "stdin":
-			x309 := bool(v.Stdin)
+			x309 := bool(v.Terminal)
 			if err := s.Bool(&x309); err != nil {
 				return err
 			}
-			v.Stdin = bool(x309)
+			v.Terminal = bool(x309)
+			return nil
+		case "stdin":
+			x310 := bool(v.Stdin)
+			if err := s.Bool(&x310); err != nil {
+				return err
+			}
+			v.Stdin = bool(x310)
 			return nil
 		case "logSizeMax":
-			n310, _, null311, err := s.Integer(64, true)
+			n311, _, null312, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null311 {
-				v.LogSizeMax = int64(n310)
+			if !null312 {
+				v.LogSizeMax = int64(n311)
 			}
 			return nil
 		case "logTag":
@@ -3392,66 +3407,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x312 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x312); err != nil {
+			x313 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x312)
+			v.KeepStdinOpen = bool(x313)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out313 := v.Mounts[:0]
-				if out313 == nil {
-					out313 = []model.Mount{}
+				out314 := v.Mounts[:0]
+				if out314 == nil {
+					out314 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e314 model.Mount
-					if err := decModelMount(s, &e314); err != nil {
+					var e315 model.Mount
+					if err := decModelMount(s, &e315); err != nil {
 						return err
 					}
-					out313 = append(out313, e314)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out313
+				v.Mounts = out314
 			}
 			return nil
 		case "readOnly":
-			x315 := bool(v.ReadOnly)
-			if err := s.Bool(&x315); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x315)
-			return nil
-		case "readOnlyTmpfs":
-			x316 := bool(v.ReadOnlyTmpfs)
+			x316 := bool(v.ReadOnly)
 			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x316)
+			v.ReadOnly = bool(x316)
+			return nil
+		case "readOnlyTmpfs":
+			x317 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x317); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x317)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out317 := v.Devices[:0]
-				if out317 == nil {
-					out317 = []string{}
+				out318 := v.Devices[:0]
+				if out318 == nil {
+					out318 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e318 string
-					if err := s.Str(&e318); err != nil {
+					var e319 string
+					if err := s.Str(&e319); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out318 = append(out318, e319)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out317
+				v.Devices = out318
 			}
 			return nil
 		case "sysctls":
@@ -3462,11 +3477,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e319
+					v.Sysctls[string(key)] = e320
 					return nil
 				}); err != nil {
 					return err
@@ -3477,79 +3492,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out320 := v.CapAdd[:0]
-				if out320 == nil {
-					out320 = []string{}
+				out321 := v.CapAdd[:0]
+				if out321 == nil {
+					out321 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
+					var e322 string
+					if err := s.Str(&e322); err != nil {
 						return err
 					}
-					out320 = append(out320, e321)
+					out321 = append(out321, e322)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out320
+				v.CapAdd = out321
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out322 := v.CapDrop[:0]
-				if out322 == nil {
-					out322 = []string{}
+				out323 := v.CapDrop[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out322 = append(out322, e323)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out322
+				v.CapDrop = out323
 			}
 			return nil
 		case "privileged":
-			x324 := bool(v.Privileged)
-			if err := s.Bool(&x324); err != nil {
+			x325 := bool(v.Privileged)
+			if err := s.Bool(&x325); err != nil {
 				return err
 			}
-			v.Privileged = bool(x324)
+			v.Privileged = bool(x325)
 			return nil
 		case "oomScoreAdj":
-			n325, _, null326, err := s.Integer(64, true)
+			n326, _, null327, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null326 {
-				v.OOMScoreAdj = int(n325)
+			if !null327 {
+				v.OOMScoreAdj = int(n326)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out327 := v.GroupAdd[:0]
-				if out327 == nil {
-					out327 = []string{}
+				out328 := v.GroupAdd[:0]
+				if out328 == nil {
+					out328 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e329 string
+					if err := s.Str(&e329); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out328 = append(out328, e329)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out327
+				v.GroupAdd = out328
 			}
 			return nil
 		case "umask":
@@ -3573,59 +3588,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x329 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x329); err != nil {
-				return err
-			}
-			v.NoNewPrivileges = bool(x329)
-			return nil
-		case "ownMasks":
-			x330 := bool(v.OwnMasks)
+			x330 := bool(v.NoNewPrivileges)
 			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x330)
+			v.NoNewPrivileges = bool(x330)
+			return nil
+		case "ownMasks":
+			x331 := bool(v.OwnMasks)
+			if err := s.Bool(&x331); err != nil {
+				return err
+			}
+			v.OwnMasks = bool(x331)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out331 := v.MaskedPaths[:0]
-				if out331 == nil {
-					out331 = []string{}
+				out332 := v.MaskedPaths[:0]
+				if out332 == nil {
+					out332 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e332 string
-					if err := s.Str(&e332); err != nil {
+					var e333 string
+					if err := s.Str(&e333); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out332 = append(out332, e333)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out331
+				v.MaskedPaths = out332
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out333 := v.ReadonlyPaths[:0]
-				if out333 == nil {
-					out333 = []string{}
+				out334 := v.ReadonlyPaths[:0]
+				if out334 == nil {
+					out334 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out333
+				v.ReadonlyPaths = out334
 			}
 			return nil
 		case "seccomp":
@@ -3637,21 +3652,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out335 := v.Ulimits[:0]
-				if out335 == nil {
-					out335 = []model.Ulimit{}
+				out336 := v.Ulimits[:0]
+				if out336 == nil {
+					out336 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e336 model.Ulimit
-					if err := decModelUlimit(s, &e336); err != nil {
+					var e337 model.Ulimit
+					if err := decModelUlimit(s, &e337); err != nil {
 						return err
 					}
-					out335 = append(out335, e336)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out335
+				v.Ulimits = out336
 			}
 			return nil
 		case "resources":
@@ -3672,11 +3687,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e337 model.Namespace
-					if err := decModelNamespace(s, &e337); err != nil {
+					var e338 model.Namespace
+					if err := decModelNamespace(s, &e338); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e337
+					v.Namespaces[string(key)] = e338
 					return nil
 				}); err != nil {
 					return err
@@ -3692,75 +3707,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out338 := v.UIDMap[:0]
-				if out338 == nil {
-					out338 = []model.IDMap{}
+				out339 := v.UIDMap[:0]
+				if out339 == nil {
+					out339 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e339 model.IDMap
-					if err := decModelIDMap(s, &e339); err != nil {
+					var e340 model.IDMap
+					if err := decModelIDMap(s, &e340); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out339 = append(out339, e340)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out338
+				v.UIDMap = out339
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out340 := v.GIDMap[:0]
-				if out340 == nil {
-					out340 = []model.IDMap{}
+				out341 := v.GIDMap[:0]
+				if out341 == nil {
+					out341 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e341 model.IDMap
-					if err := decModelIDMap(s, &e341); err != nil {
+					var e342 model.IDMap
+					if err := decModelIDMap(s, &e342); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out341 = append(out341, e342)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out340
+				v.GIDMap = out341
 			}
 			return nil
 		case "init":
-			x342 := bool(v.Init)
-			if err := s.Bool(&x342); err != nil {
+			x343 := bool(v.Init)
+			if err := s.Bool(&x343); err != nil {
 				return err
 			}
-			v.Init = bool(x342)
+			v.Init = bool(x343)
 			return nil
 		case "stopSignal":
-			n343, _, null344, err := s.Integer(64, true)
+			n344, _, null345, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null344 {
-				v.StopSignal = int(n343)
+			if !null345 {
+				v.StopSignal = int(n344)
 			}
 			return nil
 		case "stopTimeout":
-			_, n345, null346, err := s.Integer(64, false)
+			_, n346, null347, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null346 {
-				v.StopTimeout = uint(n345)
+			if !null347 {
+				v.StopTimeout = uint(n346)
 			}
 			return nil
 		case "autoRemove":
-			x347 := bool(v.AutoRemove)
-			if err := s.Bool(&x347); err != nil {
+			x348 := bool(v.AutoRemove)
+			if err := s.Bool(&x348); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x347)
+			v.AutoRemove = bool(x348)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3793,63 +3808,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out348 := v.Secrets[:0]
-				if out348 == nil {
-					out348 = []model.SecretRef{}
+				out349 := v.Secrets[:0]
+				if out349 == nil {
+					out349 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e349 model.SecretRef
-					if err := decModelSecretRef(s, &e349); err != nil {
+					var e350 model.SecretRef
+					if err := decModelSecretRef(s, &e350); err != nil {
 						return err
 					}
-					out348 = append(out348, e349)
+					out349 = append(out349, e350)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out348
+				v.Secrets = out349
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out350 := v.Links[:0]
-				if out350 == nil {
-					out350 = []string{}
+				out351 := v.Links[:0]
+				if out351 == nil {
+					out351 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e351 string
-					if err := s.Str(&e351); err != nil {
+					var e352 string
+					if err := s.Str(&e352); err != nil {
 						return err
 					}
-					out350 = append(out350, e351)
+					out351 = append(out351, e352)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out350
+				v.Links = out351
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out352 := v.VolumesFrom[:0]
-				if out352 == nil {
-					out352 = []string{}
+				out353 := v.VolumesFrom[:0]
+				if out353 == nil {
+					out353 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e353 string
-					if err := s.Str(&e353); err != nil {
+					var e354 string
+					if err := s.Str(&e354); err != nil {
 						return err
 					}
-					out352 = append(out352, e353)
+					out353 = append(out353, e354)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out352
+				v.VolumesFrom = out353
 			}
 			return nil
 		case "logDriver":
@@ -3858,39 +3873,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x354 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x354); err != nil {
+			x355 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x355); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x354)
+			v.RootfsOverlay = bool(x355)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out355 := v.UnsetEnv[:0]
-				if out355 == nil {
-					out355 = []string{}
+				out356 := v.UnsetEnv[:0]
+				if out356 == nil {
+					out356 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e356 string
-					if err := s.Str(&e356); err != nil {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
 						return err
 					}
-					out355 = append(out355, e356)
+					out356 = append(out356, e357)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out355
+				v.UnsetEnv = out356
 			}
 			return nil
 		case "unsetEnvAll":
-			x357 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x357); err != nil {
+			x358 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x358); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x357)
+			v.UnsetEnvAll = bool(x358)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3898,33 +3913,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n358, null359, err := s.Integer(64, false)
+			_, n359, null360, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null359 {
-				v.Timeout = uint(n358)
+			if !null360 {
+				v.Timeout = uint(n359)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out360 := v.Requires[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out361 := v.Requires[:0]
+				if out361 == nil {
+					out361 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out361 = append(out361, e362)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out360
+				v.Requires = out361
 			}
 			return nil
 		case "initPath":
@@ -3933,11 +3948,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x362 := bool(v.NoPasswd)
-			if err := s.Bool(&x362); err != nil {
+			x363 := bool(v.NoPasswd)
+			if err := s.Bool(&x363); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x362)
+			v.NoPasswd = bool(x363)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3953,21 +3968,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out363 := v.RuntimeFlags[:0]
-				if out363 == nil {
-					out363 = []string{}
+				out364 := v.RuntimeFlags[:0]
+				if out364 == nil {
+					out364 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e364 string
-					if err := s.Str(&e364); err != nil {
+					var e365 string
+					if err := s.Str(&e365); err != nil {
 						return err
 					}
-					out363 = append(out363, e364)
+					out364 = append(out364, e365)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out363
+				v.RuntimeFlags = out364
 			}
 			return nil
 		case "cgroupConf":
@@ -3978,11 +3993,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
+					var e366 string
+					if err := s.Str(&e366); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e365
+					v.CgroupConf[string(key)] = e366
 					return nil
 				}); err != nil {
 					return err
@@ -4000,52 +4015,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x366 := bool(v.SystemdMode)
-			if err := s.Bool(&x366); err != nil {
+			x367 := bool(v.SystemdMode)
+			if err := s.Bool(&x367); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x366)
+			v.SystemdMode = bool(x367)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out367 := v.ChrootDirs[:0]
-				if out367 == nil {
-					out367 = []string{}
+				out368 := v.ChrootDirs[:0]
+				if out368 == nil {
+					out368 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e368 string
-					if err := s.Str(&e368); err != nil {
+					var e369 string
+					if err := s.Str(&e369); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out368 = append(out368, e369)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out367
+				v.ChrootDirs = out368
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out369 := v.HostUsers[:0]
-				if out369 == nil {
-					out369 = []string{}
+				out370 := v.HostUsers[:0]
+				if out370 == nil {
+					out370 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e370 string
-					if err := s.Str(&e370); err != nil {
+					var e371 string
+					if err := s.Str(&e371); err != nil {
 						return err
 					}
-					out369 = append(out369, e370)
+					out370 = append(out370, e371)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out369
+				v.HostUsers = out370
 			}
 			return nil
 		}
@@ -4064,63 +4079,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n371, _, null372, err := s.Integer(64, true)
+			n372, _, null373, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null372 {
-				v.Pid = int(n371)
+			if !null373 {
+				v.Pid = int(n372)
 			}
 			return nil
 		case "conmonPid":
-			n373, _, null374, err := s.Integer(64, true)
+			n374, _, null375, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null374 {
-				v.ConmonPid = int(n373)
+			if !null375 {
+				v.ConmonPid = int(n374)
 			}
 			return nil
 		case "exitCode":
-			n375, _, null376, err := s.Integer(32, true)
+			n376, _, null377, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null376 {
-				v.ExitCode = int32(n375)
+			if !null377 {
+				v.ExitCode = int32(n376)
 			}
 			return nil
 		case "oomKilled":
-			x377 := bool(v.OOMKilled)
-			if err := s.Bool(&x377); err != nil {
+			x378 := bool(v.OOMKilled)
+			if err := s.Bool(&x378); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x377)
+			v.OOMKilled = bool(x378)
 			return nil
 		case "startedAt":
-			raw378, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw378); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw379, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw379); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw379); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw380, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw380); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x380 := bool(v.Mounted)
-			if err := s.Bool(&x380); err != nil {
+			x381 := bool(v.Mounted)
+			if err := s.Bool(&x381); err != nil {
 				return err
 			}
-			v.Mounted = bool(x380)
+			v.Mounted = bool(x381)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4140,11 +4155,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e381 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e381); err != nil {
+					var e382 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e382); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e381
+					v.Networks[string(key)] = e382
 					return nil
 				}); err != nil {
 					return err
@@ -4157,20 +4172,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n382, _, null383, err := s.Integer(64, true)
+			n383, _, null384, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null383 {
-				v.RestartCount = int(n382)
+			if !null384 {
+				v.RestartCount = int(n383)
 			}
 			return nil
 		case "stoppedByUser":
-			x384 := bool(v.StoppedByUser)
-			if err := s.Bool(&x384); err != nil {
+			x385 := bool(v.StoppedByUser)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x384)
+			v.StoppedByUser = bool(x385)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4189,7 +4204,7 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "hostnameDefault", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -4214,6 +4229,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				return err
 			}
 			return nil
+		case "hostnameDefault":
+			x386 := bool(v.HostnameDefault)
+			if err := s.Bool(&x386); err != nil {
+				return err
+			}
+			v.HostnameDefault = bool(x386)
+			return nil
 		case "labels":
 			if s.Literal("null") {
 				v.Labels = nil
@@ -4222,11 +4244,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e385 string
-					if err := s.Str(&e385); err != nil {
+					var e387 string
+					if err := s.Str(&e387); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e385
+					v.Labels[string(key)] = e387
 					return nil
 				}); err != nil {
 					return err
@@ -4241,11 +4263,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e386 string
-					if err := s.Str(&e386); err != nil {
+					var e388 string
+					if err := s.Str(&e388); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e386
+					v.Annotations[string(key)] = e388
 					return nil
 				}); err != nil {
 					return err
@@ -4253,11 +4275,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw387, err := s.Raw()
+			raw389, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw387); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw389); err != nil {
 				return err
 			}
 			return nil
@@ -4265,21 +4287,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out388 := v.CreateCommand[:0]
-				if out388 == nil {
-					out388 = []string{}
+				out390 := v.CreateCommand[:0]
+				if out390 == nil {
+					out390 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e389 string
-					if err := s.Str(&e389); err != nil {
+					var e391 string
+					if err := s.Str(&e391); err != nil {
 						return err
 					}
-					out388 = append(out388, e389)
+					out390 = append(out390, e391)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out388
+				v.CreateCommand = out390
 			}
 			return nil
 		case "cgroupParent":
@@ -4288,67 +4310,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x390 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x390); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x390)
-			return nil
-		case "sharePid":
-			x391 := bool(v.SharePid)
-			if err := s.Bool(&x391); err != nil {
-				return err
-			}
-			v.SharePid = bool(x391)
-			return nil
-		case "shareIpc":
-			x392 := bool(v.ShareIpc)
+			x392 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x392); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x392)
+			v.UsePodCgroup = bool(x392)
 			return nil
-		case "shareNet":
-			x393 := bool(v.ShareNet)
+		case "sharePid":
+			x393 := bool(v.SharePid)
 			if err := s.Bool(&x393); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x393)
+			v.SharePid = bool(x393)
 			return nil
-		case "shareMount":
-			x394 := bool(v.ShareMount)
+		case "shareIpc":
+			x394 := bool(v.ShareIpc)
 			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x394)
+			v.ShareIpc = bool(x394)
 			return nil
-		case "shareUser":
-			x395 := bool(v.ShareUser)
+		case "shareNet":
+			x395 := bool(v.ShareNet)
 			if err := s.Bool(&x395); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x395)
+			v.ShareNet = bool(x395)
 			return nil
-		case "shareUts":
-			x396 := bool(v.ShareUts)
+		case "shareMount":
+			x396 := bool(v.ShareMount)
 			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x396)
+			v.ShareMount = bool(x396)
 			return nil
-		case "shareCgroup":
-			x397 := bool(v.ShareCgroup)
+		case "shareUser":
+			x397 := bool(v.ShareUser)
 			if err := s.Bool(&x397); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x397)
+			v.ShareUser = bool(x397)
 			return nil
-		case "hasInfra":
-			x398 := bool(v.HasInfra)
+		case "shareUts":
+			x398 := bool(v.ShareUts)
 			if err := s.Bool(&x398); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x398)
+			v.ShareUts = bool(x398)
+			return nil
+		case "shareCgroup":
+			x399 := bool(v.ShareCgroup)
+			if err := s.Bool(&x399); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x399)
+			return nil
+		case "hasInfra":
+			x400 := bool(v.HasInfra)
+			if err := s.Bool(&x400); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x400)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4364,21 +4386,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out399 := v.InfraCommand[:0]
-				if out399 == nil {
-					out399 = []string{}
+				out401 := v.InfraCommand[:0]
+				if out401 == nil {
+					out401 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e400 string
-					if err := s.Str(&e400); err != nil {
+					var e402 string
+					if err := s.Str(&e402); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out401 = append(out401, e402)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out399
+				v.InfraCommand = out401
 			}
 			return nil
 		case "infra":
@@ -4410,28 +4432,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out401 := v.UIDMap[:0]
-				if out401 == nil {
-					out401 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e402 model.IDMap
-					if err := decModelIDMap(s, &e402); err != nil {
-						return err
-					}
-					out401 = append(out401, e402)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out401
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out403 := v.GIDMap[:0]
+				out403 := v.UIDMap[:0]
 				if out403 == nil {
 					out403 = []model.IDMap{}
 				}
@@ -4445,7 +4446,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out403
+				v.UIDMap = out403
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out405 := v.GIDMap[:0]
+				if out405 == nil {
+					out405 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e406 model.IDMap
+					if err := decModelIDMap(s, &e406); err != nil {
+						return err
+					}
+					out405 = append(out405, e406)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out405
 			}
 			return nil
 		case "exitPolicy":
@@ -4467,28 +4489,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out405 := v.Volumes[:0]
-				if out405 == nil {
-					out405 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e406 string
-					if err := s.Str(&e406); err != nil {
-						return err
-					}
-					out405 = append(out405, e406)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Volumes = out405
-			}
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out407 := v.Devices[:0]
+				out407 := v.Volumes[:0]
 				if out407 == nil {
 					out407 = []string{}
 				}
@@ -4502,7 +4503,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Devices = out407
+				v.Volumes = out407
+			}
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out409 := v.Devices[:0]
+				if out409 == nil {
+					out409 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e410 string
+					if err := s.Str(&e410); err != nil {
+						return err
+					}
+					out409 = append(out409, e410)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out409
 			}
 			return nil
 		case "sysctls":
@@ -4513,11 +4535,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
+					var e411 string
+					if err := s.Str(&e411); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e409
+					v.Sysctls[string(key)] = e411
 					return nil
 				}); err != nil {
 					return err
@@ -4528,28 +4550,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out410 := v.SecurityOpts[:0]
-				if out410 == nil {
-					out410 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e411 string
-					if err := s.Str(&e411); err != nil {
-						return err
-					}
-					out410 = append(out410, e411)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out410
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out412 := v.VolumesFrom[:0]
+				out412 := v.SecurityOpts[:0]
 				if out412 == nil {
 					out412 = []string{}
 				}
@@ -4563,20 +4564,20 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out412
+				v.SecurityOpts = out412
 			}
 			return nil
-		case "volumesFromMounts":
+		case "volumesFrom":
 			if s.Literal("null") {
-				v.VolumesFromMounts = nil
+				v.VolumesFrom = nil
 			} else {
-				out414 := v.VolumesFromMounts[:0]
+				out414 := v.VolumesFrom[:0]
 				if out414 == nil {
-					out414 = []model.Mount{}
+					out414 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e415 model.Mount
-					if err := decModelMount(s, &e415); err != nil {
+					var e415 string
+					if err := s.Str(&e415); err != nil {
 						return err
 					}
 					out414 = append(out414, e415)
@@ -4584,7 +4585,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out414
+				v.VolumesFrom = out414
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out416 := v.VolumesFromMounts[:0]
+				if out416 == nil {
+					out416 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e417 model.Mount
+					if err := decModelMount(s, &e417); err != nil {
+						return err
+					}
+					out416 = append(out416, e417)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out416
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4641,57 +4663,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out416 := v.Options[:0]
-				if out416 == nil {
-					out416 = []string{}
+				out418 := v.Options[:0]
+				if out418 == nil {
+					out418 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
+					var e419 string
+					if err := s.Str(&e419); err != nil {
 						return err
 					}
-					out416 = append(out416, e417)
+					out418 = append(out418, e419)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out416
+				v.Options = out418
 			}
 			return nil
 		case "readOnly":
-			x418 := bool(v.ReadOnly)
-			if err := s.Bool(&x418); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x418)
-			return nil
-		case "chownToUser":
-			x419 := bool(v.ChownToUser)
-			if err := s.Bool(&x419); err != nil {
-				return err
-			}
-			v.ChownToUser = bool(x419)
-			return nil
-		case "copyUp":
-			x420 := bool(v.CopyUp)
+			x420 := bool(v.ReadOnly)
 			if err := s.Bool(&x420); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x420)
+			v.ReadOnly = bool(x420)
 			return nil
-		case "noCopy":
-			x421 := bool(v.NoCopy)
+		case "chownToUser":
+			x421 := bool(v.ChownToUser)
 			if err := s.Bool(&x421); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x421)
+			v.ChownToUser = bool(x421)
 			return nil
-		case "fromMount":
-			x422 := bool(v.FromMount)
+		case "copyUp":
+			x422 := bool(v.CopyUp)
 			if err := s.Bool(&x422); err != nil {
 				return err
 			}
-			v.FromMount = bool(x422)
+			v.CopyUp = bool(x422)
+			return nil
+		case "noCopy":
+			x423 := bool(v.NoCopy)
+			if err := s.Bool(&x423); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x423)
+			return nil
+		case "fromMount":
+			x424 := bool(v.FromMount)
+			if err := s.Bool(&x424); err != nil {
+				return err
+			}
+			v.FromMount = bool(x424)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4709,21 +4731,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n423, null424, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null424 {
-				v.Soft = uint64(n423)
-			}
-			return nil
-		case "hard":
 			_, n425, null426, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null426 {
-				v.Hard = uint64(n425)
+				v.Soft = uint64(n425)
+			}
+			return nil
+		case "hard":
+			_, n427, null428, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null428 {
+				v.Hard = uint64(n427)
 			}
 			return nil
 		}
@@ -4737,21 +4759,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n427, _, null428, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null428 {
-				v.Memory = int64(n427)
-			}
-			return nil
-		case "cpus":
-			n429, null430, err := s.Float(64)
+			n429, _, null430, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null430 {
-				v.CPUs = float64(n429)
+				v.Memory = int64(n429)
+			}
+			return nil
+		case "cpus":
+			n431, null432, err := s.Float(64)
+			if err != nil {
+				return err
+			}
+			if !null432 {
+				v.CPUs = float64(n431)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4760,48 +4782,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n431, _, null432, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null432 {
-				v.PidsLimit = int64(n431)
-			}
-			return nil
-		case "shmSize":
 			n433, _, null434, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null434 {
-				v.ShmSize = int64(n433)
+				v.PidsLimit = int64(n433)
 			}
 			return nil
-		case "memorySwap":
+		case "shmSize":
 			n435, _, null436, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null436 {
-				v.MemorySwap = int64(n435)
+				v.ShmSize = int64(n435)
 			}
 			return nil
-		case "memoryReservation":
+		case "memorySwap":
 			n437, _, null438, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null438 {
-				v.MemoryReservation = int64(n437)
+				v.MemorySwap = int64(n437)
 			}
 			return nil
-		case "cpuShares":
-			_, n439, null440, err := s.Integer(64, false)
+		case "memoryReservation":
+			n439, _, null440, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null440 {
-				v.CPUShares = uint64(n439)
+				v.MemoryReservation = int64(n439)
+			}
+			return nil
+		case "cpuShares":
+			_, n441, null442, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null442 {
+				v.CPUShares = uint64(n441)
 			}
 			return nil
 		case "cpusetMems":
@@ -4810,58 +4832,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n441, null442, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null442 {
-				v.CPUPeriod = uint64(n441)
-			}
-			return nil
-		case "cpuQuota":
-			n443, _, null444, err := s.Integer(64, true)
+			_, n443, null444, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null444 {
-				v.CPUQuota = int64(n443)
+				v.CPUPeriod = uint64(n443)
 			}
 			return nil
-		case "blkioWeight":
-			_, n445, null446, err := s.Integer(16, false)
+		case "cpuQuota":
+			n445, _, null446, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null446 {
-				v.BlkioWeight = uint16(n445)
+				v.CPUQuota = int64(n445)
+			}
+			return nil
+		case "blkioWeight":
+			_, n447, null448, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null448 {
+				v.BlkioWeight = uint16(n447)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out447 := v.BlkioWeightDevice[:0]
-				if out447 == nil {
-					out447 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e448 string
-					if err := s.Str(&e448); err != nil {
-						return err
-					}
-					out447 = append(out447, e448)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out447
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out449 := v.DeviceReadBps[:0]
+				out449 := v.BlkioWeightDevice[:0]
 				if out449 == nil {
 					out449 = []string{}
 				}
@@ -4875,14 +4876,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out449
+				v.BlkioWeightDevice = out449
 			}
 			return nil
-		case "deviceWriteBps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceWriteBps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out451 := v.DeviceWriteBps[:0]
+				out451 := v.DeviceReadBps[:0]
 				if out451 == nil {
 					out451 = []string{}
 				}
@@ -4896,14 +4897,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out451
+				v.DeviceReadBps = out451
 			}
 			return nil
-		case "deviceReadIOps":
+		case "deviceWriteBps":
 			if s.Literal("null") {
-				v.DeviceReadIOps = nil
+				v.DeviceWriteBps = nil
 			} else {
-				out453 := v.DeviceReadIOps[:0]
+				out453 := v.DeviceWriteBps[:0]
 				if out453 == nil {
 					out453 = []string{}
 				}
@@ -4917,14 +4918,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out453
+				v.DeviceWriteBps = out453
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceReadIOps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceReadIOps = nil
 			} else {
-				out455 := v.DeviceWriteIOps[:0]
+				out455 := v.DeviceReadIOps[:0]
 				if out455 == nil {
 					out455 = []string{}
 				}
@@ -4938,7 +4939,28 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out455
+				v.DeviceReadIOps = out455
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out457 := v.DeviceWriteIOps[:0]
+				if out457 == nil {
+					out457 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e458 string
+					if err := s.Str(&e458); err != nil {
+						return err
+					}
+					out457 = append(out457, e458)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out457
 			}
 			return nil
 		case "memorySwappiness":
@@ -4948,59 +4970,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n457, _, null458, err := s.Integer(64, true)
+				n459, _, null460, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null458 {
-					(*v.MemorySwappiness) = int64(n457)
+				if !null460 {
+					(*v.MemorySwappiness) = int64(n459)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x459 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x459); err != nil {
+			x461 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x461); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x459)
+			v.OOMKillDisable = bool(x461)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out460 := v.DeviceCgroupRules[:0]
-				if out460 == nil {
-					out460 = []string{}
+				out462 := v.DeviceCgroupRules[:0]
+				if out462 == nil {
+					out462 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e461 string
-					if err := s.Str(&e461); err != nil {
+					var e463 string
+					if err := s.Str(&e463); err != nil {
 						return err
 					}
-					out460 = append(out460, e461)
+					out462 = append(out462, e463)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out460
+				v.DeviceCgroupRules = out462
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n462, null463, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null463 {
-				v.CPURtPeriod = uint64(n462)
-			}
-			return nil
-		case "cpuRtRuntime":
-			n464, _, null465, err := s.Integer(64, true)
+			_, n464, null465, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null465 {
-				v.CPURtRuntime = int64(n464)
+				v.CPURtPeriod = uint64(n464)
+			}
+			return nil
+		case "cpuRtRuntime":
+			n466, _, null467, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null467 {
+				v.CPURtRuntime = int64(n466)
 			}
 			return nil
 		}
@@ -5037,34 +5059,13 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out466 := v.Networks[:0]
-				if out466 == nil {
-					out466 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e467 string
-					if err := s.Str(&e467); err != nil {
-						return err
-					}
-					out466 = append(out466, e467)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Networks = out466
-			}
-			return nil
-		case "ports":
-			if s.Literal("null") {
-				v.Ports = nil
-			} else {
-				out468 := v.Ports[:0]
+				out468 := v.Networks[:0]
 				if out468 == nil {
-					out468 = []model.PortMapping{}
+					out468 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e469 model.PortMapping
-					if err := decModelPortMapping(s, &e469); err != nil {
+					var e469 string
+					if err := s.Str(&e469); err != nil {
 						return err
 					}
 					out468 = append(out468, e469)
@@ -5072,7 +5073,28 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Ports = out468
+				v.Networks = out468
+			}
+			return nil
+		case "ports":
+			if s.Literal("null") {
+				v.Ports = nil
+			} else {
+				out470 := v.Ports[:0]
+				if out470 == nil {
+					out470 = []model.PortMapping{}
+				}
+				if err := s.Array(func() error {
+					var e471 model.PortMapping
+					if err := decModelPortMapping(s, &e471); err != nil {
+						return err
+					}
+					out470 = append(out470, e471)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Ports = out470
 			}
 			return nil
 		case "staticIP":
@@ -5094,28 +5116,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out470 := v.DNSServers[:0]
-				if out470 == nil {
-					out470 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e471 string
-					if err := s.Str(&e471); err != nil {
-						return err
-					}
-					out470 = append(out470, e471)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out470
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out472 := v.DNSSearch[:0]
+				out472 := v.DNSServers[:0]
 				if out472 == nil {
 					out472 = []string{}
 				}
@@ -5129,14 +5130,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out472
+				v.DNSServers = out472
 			}
 			return nil
-		case "dnsOptions":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.DNSOptions = nil
+				v.DNSSearch = nil
 			} else {
-				out474 := v.DNSOptions[:0]
+				out474 := v.DNSSearch[:0]
 				if out474 == nil {
 					out474 = []string{}
 				}
@@ -5150,14 +5151,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out474
+				v.DNSSearch = out474
 			}
 			return nil
-		case "addHosts":
+		case "dnsOptions":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSOptions = nil
 			} else {
-				out476 := v.AddHosts[:0]
+				out476 := v.DNSOptions[:0]
 				if out476 == nil {
 					out476 = []string{}
 				}
@@ -5171,15 +5172,36 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out476
+				v.DNSOptions = out476
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out478 := v.AddHosts[:0]
+				if out478 == nil {
+					out478 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e479 string
+					if err := s.Str(&e479); err != nil {
+						return err
+					}
+					out478 = append(out478, e479)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out478
 			}
 			return nil
 		case "noHosts":
-			x478 := bool(v.NoHosts)
-			if err := s.Bool(&x478); err != nil {
+			x480 := bool(v.NoHosts)
+			if err := s.Bool(&x480); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x478)
+			v.NoHosts = bool(x480)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5189,27 +5211,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e479 []string
+					var e481 []string
 					if s.Literal("null") {
-						e479 = nil
+						e481 = nil
 					} else {
-						out480 := e479[:0]
-						if out480 == nil {
-							out480 = []string{}
+						out482 := e481[:0]
+						if out482 == nil {
+							out482 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e481 string
-							if err := s.Str(&e481); err != nil {
+							var e483 string
+							if err := s.Str(&e483); err != nil {
 								return err
 							}
-							out480 = append(out480, e481)
+							out482 = append(out482, e483)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e479 = out480
+						e481 = out482
 					}
-					v.Aliases[string(key)] = e479
+					v.Aliases[string(key)] = e481
 					return nil
 				}); err != nil {
 					return err
@@ -5224,11 +5246,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e482 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e482); err != nil {
+					var e484 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e484); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e482
+					v.Addrs[string(key)] = e484
 					return nil
 				}); err != nil {
 					return err
@@ -5246,30 +5268,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n483, null484, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null484 {
-				v.ContainerID = uint32(n483)
-			}
-			return nil
-		case "hostID":
 			_, n485, null486, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null486 {
-				v.HostID = uint32(n485)
+				v.ContainerID = uint32(n485)
 			}
 			return nil
-		case "size":
+		case "hostID":
 			_, n487, null488, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null488 {
-				v.Size = uint32(n487)
+				v.HostID = uint32(n487)
+			}
+			return nil
+		case "size":
+			_, n489, null490, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null490 {
+				v.Size = uint32(n489)
 			}
 			return nil
 		}
@@ -5286,57 +5308,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out489 := v.Test[:0]
-				if out489 == nil {
-					out489 = []string{}
+				out491 := v.Test[:0]
+				if out491 == nil {
+					out491 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e490 string
-					if err := s.Str(&e490); err != nil {
+					var e492 string
+					if err := s.Str(&e492); err != nil {
 						return err
 					}
-					out489 = append(out489, e490)
+					out491 = append(out491, e492)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out489
+				v.Test = out491
 			}
 			return nil
 		case "interval":
-			n491, _, null492, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null492 {
-				v.Interval = time.Duration(n491)
-			}
-			return nil
-		case "timeout":
 			n493, _, null494, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null494 {
-				v.Timeout = time.Duration(n493)
+				v.Interval = time.Duration(n493)
 			}
 			return nil
-		case "startPeriod":
+		case "timeout":
 			n495, _, null496, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null496 {
-				v.StartPeriod = time.Duration(n495)
+				v.Timeout = time.Duration(n495)
 			}
 			return nil
-		case "retries":
+		case "startPeriod":
 			n497, _, null498, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null498 {
-				v.Retries = int(n497)
+				v.StartPeriod = time.Duration(n497)
+			}
+			return nil
+		case "retries":
+			n499, _, null500, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null500 {
+				v.Retries = int(n499)
 			}
 			return nil
 		}
@@ -5370,30 +5392,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n499, null500, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null500 {
-				v.UID = uint32(n499)
-			}
-			return nil
-		case "gid":
 			_, n501, null502, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null502 {
-				v.GID = uint32(n501)
+				v.UID = uint32(n501)
 			}
 			return nil
-		case "mode":
+		case "gid":
 			_, n503, null504, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null504 {
-				v.Mode = uint32(n503)
+				v.GID = uint32(n503)
+			}
+			return nil
+		case "mode":
+			_, n505, null506, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null506 {
+				v.Mode = uint32(n505)
 			}
 			return nil
 		}
@@ -5417,12 +5439,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n505, _, null506, err := s.Integer(64, true)
+			n507, _, null508, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.PrefixLen = int(n505)
+			if !null508 {
+				v.PrefixLen = int(n507)
 			}
 			return nil
 		case "gateway":
@@ -5441,12 +5463,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n507, _, null508, err := s.Integer(64, true)
+			n509, _, null510, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null508 {
-				v.IPv6PrefixLen = int(n507)
+			if !null510 {
+				v.IPv6PrefixLen = int(n509)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5470,33 +5492,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n509, _, null510, err := s.Integer(64, true)
+			n511, _, null512, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.FailingStreak = int(n509)
+			if !null512 {
+				v.FailingStreak = int(n511)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out511 := v.Log[:0]
-				if out511 == nil {
-					out511 = []model.HealthLog{}
+				out513 := v.Log[:0]
+				if out513 == nil {
+					out513 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e512 model.HealthLog
-					if err := decModelHealthLog(s, &e512); err != nil {
+					var e514 model.HealthLog
+					if err := decModelHealthLog(s, &e514); err != nil {
 						return err
 					}
-					out511 = append(out511, e512)
+					out513 = append(out513, e514)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out511
+				v.Log = out513
 			}
 			return nil
 		}
@@ -5515,21 +5537,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n513, null514, err := s.Integer(16, false)
-			if err != nil {
-				return err
-			}
-			if !null514 {
-				v.HostPort = uint16(n513)
-			}
-			return nil
-		case "containerPort":
 			_, n515, null516, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
 			if !null516 {
-				v.ContainerPort = uint16(n515)
+				v.HostPort = uint16(n515)
+			}
+			return nil
+		case "containerPort":
+			_, n517, null518, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null518 {
+				v.ContainerPort = uint16(n517)
 			}
 			return nil
 		case "protocol":
@@ -5538,12 +5560,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n517, null518, err := s.Integer(16, false)
+			_, n519, null520, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.Range = uint16(n517)
+			if !null520 {
+				v.Range = uint16(n519)
 			}
 			return nil
 		}
@@ -5582,30 +5604,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw519, err := s.Raw()
+			raw521, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw519); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw521); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw520, err := s.Raw()
+			raw522, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw520); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw522); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n521, _, null522, err := s.Integer(64, true)
+			n523, _, null524, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.ExitCode = int(n521)
+			if !null524 {
+				v.ExitCode = int(n523)
 			}
 			return nil
 		case "output":
