@@ -262,6 +262,8 @@ func TestSystemPruneAndReset(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("run", "--name", "done", "localhost/bb", "true")
 	e.Pea("pod", "create", "--name", "idle")
+	e.Pea("pod", "start", "idle") // a pod that ran and stopped: podman's prunes keep a created one
+	e.Pea("pod", "stop", "-t", "0", "idle")
 	e.Pea("run", "-d", "--name", "busy", "localhost/bb", "sleep", "300")
 	out := e.Pea("system", "prune", "-f")
 	if !strings.Contains(out, "Deleted Pods") || !strings.Contains(out, "Deleted Containers") {

@@ -333,7 +333,7 @@ func newPodTopCommand(a *app) *cobra.Command {
 				}
 			}
 			if len(running) == 0 {
-				return fmt.Errorf("pod %s is not running: %w", info.Pod.Config.Name, errdefs.ErrPodStateInvalid)
+				return nil // nothing runs: podman prints nothing, not even the heads
 			}
 			rows, err := rt.Top(running, splitDescriptors(args))
 			if err != nil {

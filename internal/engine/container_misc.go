@@ -40,8 +40,8 @@ func (r *Runtime) RenameContainer(ctx context.Context, nameOrID, newName string)
 	return nil
 }
 
-// PruneContainers removes every stopped container (pod members of running pods aside) and
-// returns the removed IDs.
+// PruneContainers removes every container that does not run but pods' members (a pod's are
+// its own to remove, as podman's prune leaves them) and returns the removed IDs.
 func (r *Runtime) PruneContainers(ctx context.Context, f PruneFilter) ([]string, error) {
 	cs, err := r.ListContainers()
 	if err != nil {
@@ -49,7 +49,7 @@ func (r *Runtime) PruneContainers(ctx context.Context, f PruneFilter) ([]string,
 	}
 	var removed []string
 	for _, c := range cs {
-		if c.State.Active() || c.Config.IsInfra || !f.Matches(c.Config.Labels, c.Config.Created) {
+		if c.State.Active() || c.Config.IsInfra || c.Config.Pod != "" || !f.Matches(c.Config.Labels, c.Config.Created) {
 			continue
 		}
 		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Ignore: true}); err != nil {

@@ -187,6 +187,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err := checkWorkingDir(cfg, rootfs); err != nil {
 		return err
 	}
+	if !cfg.IsInfra {
+		if in.containerEnv, err = r.writeContainerEnv(cfg); err != nil {
+			return err
+		}
+	}
 	keepPasswd, err := r.keepIDFiles(cfg, rootfs, &in, userns)
 	if err != nil {
 		return err

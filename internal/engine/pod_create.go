@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -164,7 +165,7 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 		Pod:           pc.ID,
 		IsInfra:       true,
 		Hostname:      pc.Hostname,
-		Labels:        map[string]string{},
+		Labels:        maps.Clone(pc.Labels), // the pod's, as podman's infra container has them
 		Network:       pc.Infra,
 		Namespaces:    map[string]model.Namespace{},
 		CgroupParent:  pod.State.CgroupPath,

@@ -23,6 +23,8 @@ type specInputs struct {
 	groups      []uint32
 	home        string
 	hostname    string // of the container whose UTS namespace this one joins
+	// containerEnv is the host file bound at /run/.containerenv (see writeContainerEnv).
+	containerEnv string
 	cgroupsPath string
 	nsPaths     map[string]string // kind -> namespace file to join
 	etcFiles    map[string]string // /etc/hosts etc. -> host file
@@ -210,6 +212,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			dest = "/catatonit"
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.catatonit, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+	}
+	if in.containerEnv != "" {
+		mounts = append(mounts, specs.Mount{Destination: containerEnvPath, Type: "bind", Source: in.containerEnv, Options: []string{"bind", "ro", "rprivate", "nosuid", "nodev", "noexec"}})
 	}
 	if in.notifySocket != "" {
 		mounts = append(mounts, specs.Mount{Destination: containerNotifySocket, Type: "bind", Source: in.notifySocket, Options: []string{"bind", "rprivate", "nosuid", "nodev", "noexec"}})
