@@ -18,20 +18,20 @@ import (
 
 // specInputs are what the spec needs beyond the config: decided at start time.
 type specInputs struct {
-	rootfs      string
-	uid, gid    uint32
-	groups      []uint32
-	home        string
-	hostname    string // of the container whose UTS namespace this one joins
+	rootfs   string
+	uid, gid uint32
+	groups   []uint32
+	home     string
+	hostname string // of the container whose UTS namespace this one joins
 	// containerEnv is the host file bound at /run/.containerenv (see writeContainerEnv).
 	containerEnv string
-	cgroupsPath string
-	nsPaths     map[string]string // kind -> namespace file to join
-	etcFiles    map[string]string // /etc/hosts etc. -> host file
-	catatonit   string            // host path of catatonit for --init or the infra process
-	seccomp     *specs.LinuxSeccomp
-	shm         shmMount // what /dev/shm is (see prepareShm)
-	localtime   string   // host file bound at /etc/localtime (--tz)
+	cgroupsPath  string
+	nsPaths      map[string]string // kind -> namespace file to join
+	etcFiles     map[string]string // /etc/hosts etc. -> host file
+	catatonit    string            // host path of catatonit for --init or the infra process
+	seccomp      *specs.LinuxSeccomp
+	shm          shmMount // what /dev/shm is (see prepareShm)
+	localtime    string   // host file bound at /etc/localtime (--tz)
 	// secretFiles are the mount secrets (target -> host file), secretEnv the env ones.
 	secretFiles map[string]string
 	secretEnv   []string
