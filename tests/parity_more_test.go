@@ -124,3 +124,43 @@ func TestParityContainerEnvPruneLabelsSize(t *testing.T) {
 		t.Fatal("SizeRw without --size")
 	}
 }
+
+// TestParityReplaceAndStopAll: create/run --replace print the replaced container's name (its
+// removal's output) before the new ID; stop --all stops pods' infra containers too, after their
+// members.
+func TestParityReplaceAndStopAll(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "rep", "localhost/bb", "true")
+	out := strings.Split(e.Pea("create", "--name", "rep", "--replace", "localhost/bb", "true"), "\n")
+	if len(out) != 2 || out[0] != "rep" || len(out[1]) != 64 {
+		t.Fatalf("create --replace: %q", out)
+	}
+	out = strings.Split(e.Pea("run", "-d", "--name", "rep", "--replace", "localhost/bb", "sleep", "300"), "\n")
+	if len(out) != 2 || out[0] != "rep" || len(out[1]) != 64 {
+		t.Fatalf("run -d --replace: %q", out)
+	}
+	e.Pea("pod", "create", "--name", "sap")
+	e.Pea("run", "-d", "--pod", "sap", "--name", "sap-m", "localhost/bb", "sleep", "300")
+	infra := e.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "sap")
+	stopped := e.Pea("stop", "-a", "-t", "0")
+	if lines := strings.Split(stopped, "\n"); len(lines) != 3 || lines[2] != infra {
+		t.Fatalf("stop --all (the infra container last): %q, infra %s", stopped, infra)
+	}
+	if st := e.Pea("pod", "ps", "--format", "{{.Status}}"); st != "Exited" {
+		t.Fatalf("pod after stop --all: %q", st)
+	}
+}
+
+// TestParityCreateChecks: what podman refuses at the creation, pea does too: a MAC address that
+// is not one, a --device or pod --volume whose host path is missing, a tmpfs option tmpfs does
+// not take.
+func TestParityCreateChecks(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.refused("address bogus: invalid MAC address", "create", "--mac-address", "bogus", "localhost/bb", "true")
+	e.refused("address bogus: invalid MAC address", "pod", "create", "--mac-address", "bogus")
+	e.refused("stat /dev/pea-nonexistent: no such file or directory", "create", "--device", "/dev/pea-nonexistent", "localhost/bb", "true")
+	e.refused("stat /dev/pea-nonexistent: no such file or directory", "pod", "create", "--device", "/dev/pea-nonexistent")
+	e.refused(`invalid bind mount source "/pea-nonexistent"`, "pod", "create", "--volume", "/pea-nonexistent:/x")
+	e.refused(`unknown mount option "bogus"`, "create", "--tmpfs", "/t:bogus", "localhost/bb", "true")
+	e.Pea("create", "--name", "fine", "--tmpfs", "/t:size=1m,mode=1777,noexec,nosuid", "--device", "/dev/null:/dev/xnull:rw", "localhost/bb", "true")
+}

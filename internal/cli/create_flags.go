@@ -405,6 +405,11 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 		}
 	}
 	nc.StaticIP, nc.StaticMAC = f.ip, f.mac
+	if f.mac != "" {
+		if _, err := net.ParseMAC(f.mac); err != nil {
+			return invalid("address %s: invalid MAC address", f.mac)
+		}
+	}
 	for _, h := range f.addHosts {
 		name, ip, ok := strings.Cut(h, ":")
 		if !ok || name == "" || ip == "" {

@@ -27,6 +27,9 @@ func forEachTarget(a *app, args []string, all, latest bool, pick func(*model.Con
 type selection struct {
 	all, latest, ignore bool
 	filters, cidFiles   []string
+	// infraLast orders the infra containers that --all or --filter picks after the others
+	// (stop: a pod's members before the container holding their namespaces).
+	infraLast bool
 }
 
 // register adds the flags of s that the verb has (--all and --ignore stay the verb's own).
@@ -103,11 +106,17 @@ func forEachSelected(a *app, args []string, sel selection, pick func(*model.Cont
 			return err
 		}
 		targets = nil
+		var infra []string
 		for _, c := range cs {
 			if (pick == nil || pick(c)) && match(c) {
+				if sel.infraLast && c.Config.IsInfra {
+					infra = append(infra, c.Config.ID)
+					continue
+				}
 				targets = append(targets, c.Config.ID)
 			}
 		}
+		targets = append(targets, infra...)
 	} else if sel.latest {
 		c, err := rt.LatestContainer()
 		if err != nil {
@@ -275,7 +284,8 @@ func newStopCommand(a *app) *cobra.Command {
 		Short: "Stop one or more containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t.set = cmd.Flags().Changed("time")
-			return forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+			sel.infraLast = true // --all stops pods' infra containers too, as podman's, after their members
+			return forEachSelected(a, args, sel, nil, func(rt *engine.Runtime, target string) error {
 				_, err := rt.StopContainer(context.Background(), target, t.ptr())
 				if sel.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
 					return errQuiet // removed meanwhile

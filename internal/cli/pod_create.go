@@ -192,10 +192,8 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 			return nil, err
 		}
 	}
-	for _, v := range o.volumes {
-		if _, err := engine.ParseVolume(v); err != nil {
-			return nil, err
-		}
+	if err := engine.CheckPodMounts(o.volumes, o.devices); err != nil {
+		return nil, err
 	}
 	for _, s := range o.securityOpts {
 		if err := engine.ApplySecurityOpt(&model.ContainerConfig{}, s); err != nil {

@@ -70,9 +70,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		// into it (TIOCSTI), as podman refuses.
 		return invalid("the passthrough log driver cannot be used on a terminal: redirect stdin and stdout")
 	}
-	if err := checkAttach(o.attach, o.detach); err != nil {
-		return err
-	}
+	// -d with -a: detached, nothing attached (podman 4.3's; Docker refuses the two).
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
 	}
@@ -87,6 +85,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	defer rt.PrepareRun(cfg, co.PreserveFDs)()
 	cfg.CreateCommand = a.args
 	co.Registry = o.registry.options(changed, a.stderr)
+	co.Replaced = func(name string) { fmt.Fprintln(a.stdout, name) } // podman's rm prints it
 	ctx := context.Background()
 	if o.detach || attached.none() {
 		// -a stdin without -i attaches nothing: the container runs in the background, as podman's.
@@ -229,14 +228,6 @@ func proxySignals(rt *engine.Runtime, id string) func() {
 		}
 	}()
 	return func() { <-ready; signal.Stop(ch); close(done) }
-}
-
-// checkAttach checks run's --attach streams.
-func checkAttach(streams []string, detach bool) error {
-	if len(streams) > 0 && detach {
-		return invalid("--attach and --detach cannot be combined: a detached container is not attached")
-	}
-	return nil
 }
 
 // runStartError is run's exit for a container that was made but did not start: 126, as
