@@ -164,3 +164,23 @@ func TestParityCreateChecks(t *testing.T) {
 	e.refused(`unknown mount option "bogus"`, "create", "--tmpfs", "/t:bogus", "localhost/bb", "true")
 	e.Pea("create", "--name", "fine", "--tmpfs", "/t:size=1m,mode=1777,noexec,nosuid", "--device", "/dev/null:/dev/xnull:rw", "localhost/bb", "true")
 }
+
+// TestParityPodEdges: a pod with no container cannot be started (podman's words); pod ps
+// --filter until= is applied; a missing --pod-id-file is a "pod ID file".
+func TestParityPodEdges(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("pod", "create", "--name", "empty", "--infra=false")
+	if r := e.Fails(125, "pod", "start", "empty"); !strings.Contains(r.Stderr, "have no dependencies, cannot start pod") {
+		t.Fatalf("pod start of an empty pod: %s", r)
+	}
+	e.Pea("pod", "stop", "empty") // nothing to stop: fine, as podman's
+	if out := e.Pea("pod", "ps", "--filter", "until=1h", "-q"); out != "" {
+		t.Fatalf("pod ps --filter until=1h (made more than an hour ago): %q", out)
+	}
+	if out := e.Pea("pod", "ps", "--filter", "until=-1h", "--format", "{{.Name}}"); out != "empty" {
+		t.Fatalf("pod ps --filter until=-1h: %q", out)
+	}
+	if r := e.Fails(125, "pod", "start", "--pod-id-file", "/pea-nonexistent"); !strings.Contains(r.Stderr, "reading pod ID file") {
+		t.Fatalf("missing pod ID file: %s", r)
+	}
+}

@@ -350,7 +350,7 @@ func newPodTopCommand(a *app) *cobra.Command {
 func readIDFile(path string) (string, error) {
 	b, err := readFileTrim(path)
 	if err != nil {
-		return "", fmt.Errorf("reading ID file: %w", err)
+		return "", fmt.Errorf("reading pod ID file: %w", err)
 	}
 	return b, nil
 }

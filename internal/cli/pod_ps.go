@@ -175,9 +175,8 @@ func sortPods(ps []*engine.PodInfo, by string) {
 func podFilter(filters []string) (func(*engine.PodInfo) bool, error) {
 	byKey, err := parseFilters(filters, filterSpec{
 		what:     "pod",
-		keys:     []string{"id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network"},
+		keys:     []string{"id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network", "until"},
 		statuses: []string{"created", "running", "paused", "stopped", "exited", "dead", "degraded"},
-		extra:    map[string]struct{}{"until": {}},
 	})
 	if err != nil {
 		return nil, err
@@ -220,6 +219,9 @@ func podMatch(p *engine.PodInfo, k, v string) bool {
 		return err == nil && len(p.Members) == n
 	case "network":
 		return slices.Contains(view.PodNetworks(cfg), v)
+	case "until": // made before that time; a time podman cannot read matches none
+		t, err := engine.ParseTimeArg(v)
+		return err == nil && cfg.Created.Before(t)
 	}
 	return true
 }
