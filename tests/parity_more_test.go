@@ -3,6 +3,8 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,6 +165,13 @@ func TestParityCreateChecks(t *testing.T) {
 	e.refused(`invalid bind mount source "/pea-nonexistent"`, "pod", "create", "--volume", "/pea-nonexistent:/x")
 	e.refused(`unknown mount option "bogus"`, "create", "--tmpfs", "/t:bogus", "localhost/bb", "true")
 	e.Pea("create", "--name", "fine", "--tmpfs", "/t:size=1m,mode=1777,noexec,nosuid", "--device", "/dev/null:/dev/xnull:rw", "localhost/bb", "true")
+	// A label file's line without = sets no label (podman's); -l KEY alone sets an empty one.
+	lf := filepath.Join(e.Dir, "labels")
+	os.WriteFile(lf, []byte("l1=v1\nl2\n"), 0o644)
+	e.Pea("create", "--name", "labk", "--label-file", lf, "-l", "l3", "localhost/bb", "true")
+	if out := e.Pea("inspect", "--format", "{{json .Config.Labels}}", "labk"); out != `{"l1":"v1","l3":""}` {
+		t.Fatalf("--label-file: %s", out)
+	}
 }
 
 // TestParityPodEdges: a pod with no container cannot be started (podman's words); pod ps

@@ -459,7 +459,8 @@ func parseLabels(labels, files []string) (map[string]string, error) {
 		}
 		sc := bufio.NewScanner(fh)
 		for sc.Scan() {
-			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			// A line without = sets no label, as podman's file reader takes it.
+			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") && strings.Contains(l, "=") {
 				all = append(all, l)
 			}
 		}
