@@ -173,7 +173,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
 	}
-	if cfg.User != "" && !slices.Contains(in.groups, in.gid) {
+	if cfg.User != "" && !cfg.PrimaryGroupApart && !slices.Contains(in.groups, in.gid) {
 		// A user set (by --user or the image) is in its group, as podman's process is.
 		in.groups = append([]uint32{in.gid}, in.groups...)
 	}
@@ -201,7 +201,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	} else if f != "" && !userMounts(cfg, "/etc/passwd") {
 		in.etcFiles["/etc/passwd"] = f
 	}
-	if addedUser && in.etcFiles["/etc/group"] == "" && !userMounts(cfg, "/etc/group") {
+	if addedUser && !cfg.PrimaryGroupApart && in.etcFiles["/etc/group"] == "" && !userMounts(cfg, "/etc/group") {
 		// The added user's group too, when the image has none of that ID (podman's).
 		if f, err := r.addedGroupFile(cfg, rootfs, in.gid, userns); err != nil {
 			return err

@@ -473,6 +473,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"user\"")
 		e.str(string(v.User))
 	}
+	if v.PrimaryGroupApart {
+		e.name("\"primaryGroupApart\"")
+		e.boolean(bool(v.PrimaryGroupApart))
+	}
 	if len(v.Hostname) != 0 {
 		e.name("\"hostname\"")
 		e.str(string(v.Hostname))
@@ -3168,7 +3172,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "privileged", "oomScoreAdj", "groupAdd", "umask", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3325,6 +3329,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "primaryGroupApart":
+			x307 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x307); err != nil {
+				return err
+			}
+			v.PrimaryGroupApart = bool(x307)
+			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
 				return err
@@ -3343,11 +3354,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e308 string
+					if err := s.Str(&e308); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e307
+					v.Labels[string(key)] = e308
 					return nil
 				}); err != nil {
 					return err
@@ -3362,11 +3373,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e308 string
-					if err := s.Str(&e308); err != nil {
+					var e309 string
+					if err := s.Str(&e309); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e308
+					v.Annotations[string(key)] = e309
 					return nil
 				}); err != nil {
 					return err
@@ -3374,26 +3385,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x309 := bool(v.Terminal)
-			if err := s.Bool(&x309); err != nil {
-				return err
-			}
-			v.Terminal = bool(x309)
-			return nil
-		case "stdin":
-			x310 := bool(v.Stdin)
+			x310 := bool(v.Terminal)
 			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.Stdin = bool(x310)
+			v.Terminal = bool(x310)
+			return nil
+		case "stdin":
+			x311 := bool(v.Stdin)
+			if err := s.Bool(&x311); err != nil {
+				return err
+			}
+			v.Stdin = bool(x311)
 			return nil
 		case "logSizeMax":
-			n311, _, null312, err := s.Integer(64, true)
+			n312, _, null313, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null312 {
-				v.LogSizeMax = int64(n311)
+			if !null313 {
+				v.LogSizeMax = int64(n312)
 			}
 			return nil
 		case "logTag":
@@ -3407,66 +3418,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x313 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x313); err != nil {
+			x314 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x314); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x313)
+			v.KeepStdinOpen = bool(x314)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out314 := v.Mounts[:0]
-				if out314 == nil {
-					out314 = []model.Mount{}
+				out315 := v.Mounts[:0]
+				if out315 == nil {
+					out315 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e315 model.Mount
-					if err := decModelMount(s, &e315); err != nil {
+					var e316 model.Mount
+					if err := decModelMount(s, &e316); err != nil {
 						return err
 					}
-					out314 = append(out314, e315)
+					out315 = append(out315, e316)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out314
+				v.Mounts = out315
 			}
 			return nil
 		case "readOnly":
-			x316 := bool(v.ReadOnly)
-			if err := s.Bool(&x316); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x316)
-			return nil
-		case "readOnlyTmpfs":
-			x317 := bool(v.ReadOnlyTmpfs)
+			x317 := bool(v.ReadOnly)
 			if err := s.Bool(&x317); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x317)
+			v.ReadOnly = bool(x317)
+			return nil
+		case "readOnlyTmpfs":
+			x318 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x318); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x318)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out318 := v.Devices[:0]
-				if out318 == nil {
-					out318 = []string{}
+				out319 := v.Devices[:0]
+				if out319 == nil {
+					out319 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					out318 = append(out318, e319)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out318
+				v.Devices = out319
 			}
 			return nil
 		case "sysctls":
@@ -3477,11 +3488,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e320 string
-					if err := s.Str(&e320); err != nil {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e320
+					v.Sysctls[string(key)] = e321
 					return nil
 				}); err != nil {
 					return err
@@ -3492,79 +3503,79 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out321 := v.CapAdd[:0]
-				if out321 == nil {
-					out321 = []string{}
+				out322 := v.CapAdd[:0]
+				if out322 == nil {
+					out322 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e322 string
-					if err := s.Str(&e322); err != nil {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
 						return err
 					}
-					out321 = append(out321, e322)
+					out322 = append(out322, e323)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out321
+				v.CapAdd = out322
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out323 := v.CapDrop[:0]
-				if out323 == nil {
-					out323 = []string{}
+				out324 := v.CapDrop[:0]
+				if out324 == nil {
+					out324 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out324 = append(out324, e325)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out323
+				v.CapDrop = out324
 			}
 			return nil
 		case "privileged":
-			x325 := bool(v.Privileged)
-			if err := s.Bool(&x325); err != nil {
+			x326 := bool(v.Privileged)
+			if err := s.Bool(&x326); err != nil {
 				return err
 			}
-			v.Privileged = bool(x325)
+			v.Privileged = bool(x326)
 			return nil
 		case "oomScoreAdj":
-			n326, _, null327, err := s.Integer(64, true)
+			n327, _, null328, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null327 {
-				v.OOMScoreAdj = int(n326)
+			if !null328 {
+				v.OOMScoreAdj = int(n327)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out328 := v.GroupAdd[:0]
-				if out328 == nil {
-					out328 = []string{}
+				out329 := v.GroupAdd[:0]
+				if out329 == nil {
+					out329 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e329 string
-					if err := s.Str(&e329); err != nil {
+					var e330 string
+					if err := s.Str(&e330); err != nil {
 						return err
 					}
-					out328 = append(out328, e329)
+					out329 = append(out329, e330)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out328
+				v.GroupAdd = out329
 			}
 			return nil
 		case "umask":
@@ -3588,59 +3599,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x330 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x330); err != nil {
-				return err
-			}
-			v.NoNewPrivileges = bool(x330)
-			return nil
-		case "ownMasks":
-			x331 := bool(v.OwnMasks)
+			x331 := bool(v.NoNewPrivileges)
 			if err := s.Bool(&x331); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x331)
+			v.NoNewPrivileges = bool(x331)
+			return nil
+		case "ownMasks":
+			x332 := bool(v.OwnMasks)
+			if err := s.Bool(&x332); err != nil {
+				return err
+			}
+			v.OwnMasks = bool(x332)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out332 := v.MaskedPaths[:0]
-				if out332 == nil {
-					out332 = []string{}
+				out333 := v.MaskedPaths[:0]
+				if out333 == nil {
+					out333 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e333 string
-					if err := s.Str(&e333); err != nil {
+					var e334 string
+					if err := s.Str(&e334); err != nil {
 						return err
 					}
-					out332 = append(out332, e333)
+					out333 = append(out333, e334)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out332
+				v.MaskedPaths = out333
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out334 := v.ReadonlyPaths[:0]
-				if out334 == nil {
-					out334 = []string{}
+				out335 := v.ReadonlyPaths[:0]
+				if out335 == nil {
+					out335 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
+					var e336 string
+					if err := s.Str(&e336); err != nil {
 						return err
 					}
-					out334 = append(out334, e335)
+					out335 = append(out335, e336)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out334
+				v.ReadonlyPaths = out335
 			}
 			return nil
 		case "seccomp":
@@ -3652,21 +3663,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out336 := v.Ulimits[:0]
-				if out336 == nil {
-					out336 = []model.Ulimit{}
+				out337 := v.Ulimits[:0]
+				if out337 == nil {
+					out337 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e337 model.Ulimit
-					if err := decModelUlimit(s, &e337); err != nil {
+					var e338 model.Ulimit
+					if err := decModelUlimit(s, &e338); err != nil {
 						return err
 					}
-					out336 = append(out336, e337)
+					out337 = append(out337, e338)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out336
+				v.Ulimits = out337
 			}
 			return nil
 		case "resources":
@@ -3687,11 +3698,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e338 model.Namespace
-					if err := decModelNamespace(s, &e338); err != nil {
+					var e339 model.Namespace
+					if err := decModelNamespace(s, &e339); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e338
+					v.Namespaces[string(key)] = e339
 					return nil
 				}); err != nil {
 					return err
@@ -3707,75 +3718,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out339 := v.UIDMap[:0]
-				if out339 == nil {
-					out339 = []model.IDMap{}
+				out340 := v.UIDMap[:0]
+				if out340 == nil {
+					out340 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e340 model.IDMap
-					if err := decModelIDMap(s, &e340); err != nil {
+					var e341 model.IDMap
+					if err := decModelIDMap(s, &e341); err != nil {
 						return err
 					}
-					out339 = append(out339, e340)
+					out340 = append(out340, e341)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out339
+				v.UIDMap = out340
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out341 := v.GIDMap[:0]
-				if out341 == nil {
-					out341 = []model.IDMap{}
+				out342 := v.GIDMap[:0]
+				if out342 == nil {
+					out342 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e342 model.IDMap
-					if err := decModelIDMap(s, &e342); err != nil {
+					var e343 model.IDMap
+					if err := decModelIDMap(s, &e343); err != nil {
 						return err
 					}
-					out341 = append(out341, e342)
+					out342 = append(out342, e343)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out341
+				v.GIDMap = out342
 			}
 			return nil
 		case "init":
-			x343 := bool(v.Init)
-			if err := s.Bool(&x343); err != nil {
+			x344 := bool(v.Init)
+			if err := s.Bool(&x344); err != nil {
 				return err
 			}
-			v.Init = bool(x343)
+			v.Init = bool(x344)
 			return nil
 		case "stopSignal":
-			n344, _, null345, err := s.Integer(64, true)
+			n345, _, null346, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null345 {
-				v.StopSignal = int(n344)
+			if !null346 {
+				v.StopSignal = int(n345)
 			}
 			return nil
 		case "stopTimeout":
-			_, n346, null347, err := s.Integer(64, false)
+			_, n347, null348, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null347 {
-				v.StopTimeout = uint(n346)
+			if !null348 {
+				v.StopTimeout = uint(n347)
 			}
 			return nil
 		case "autoRemove":
-			x348 := bool(v.AutoRemove)
-			if err := s.Bool(&x348); err != nil {
+			x349 := bool(v.AutoRemove)
+			if err := s.Bool(&x349); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x348)
+			v.AutoRemove = bool(x349)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3808,63 +3819,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out349 := v.Secrets[:0]
-				if out349 == nil {
-					out349 = []model.SecretRef{}
+				out350 := v.Secrets[:0]
+				if out350 == nil {
+					out350 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e350 model.SecretRef
-					if err := decModelSecretRef(s, &e350); err != nil {
+					var e351 model.SecretRef
+					if err := decModelSecretRef(s, &e351); err != nil {
 						return err
 					}
-					out349 = append(out349, e350)
+					out350 = append(out350, e351)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out349
+				v.Secrets = out350
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out351 := v.Links[:0]
-				if out351 == nil {
-					out351 = []string{}
+				out352 := v.Links[:0]
+				if out352 == nil {
+					out352 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e352 string
-					if err := s.Str(&e352); err != nil {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
 						return err
 					}
-					out351 = append(out351, e352)
+					out352 = append(out352, e353)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out351
+				v.Links = out352
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out353 := v.VolumesFrom[:0]
-				if out353 == nil {
-					out353 = []string{}
+				out354 := v.VolumesFrom[:0]
+				if out354 == nil {
+					out354 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e354 string
-					if err := s.Str(&e354); err != nil {
+					var e355 string
+					if err := s.Str(&e355); err != nil {
 						return err
 					}
-					out353 = append(out353, e354)
+					out354 = append(out354, e355)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out353
+				v.VolumesFrom = out354
 			}
 			return nil
 		case "logDriver":
@@ -3873,39 +3884,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x355 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x355); err != nil {
+			x356 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x356); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x355)
+			v.RootfsOverlay = bool(x356)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out356 := v.UnsetEnv[:0]
-				if out356 == nil {
-					out356 = []string{}
+				out357 := v.UnsetEnv[:0]
+				if out357 == nil {
+					out357 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
 						return err
 					}
-					out356 = append(out356, e357)
+					out357 = append(out357, e358)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out356
+				v.UnsetEnv = out357
 			}
 			return nil
 		case "unsetEnvAll":
-			x358 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x358); err != nil {
+			x359 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x359); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x358)
+			v.UnsetEnvAll = bool(x359)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3913,33 +3924,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n359, null360, err := s.Integer(64, false)
+			_, n360, null361, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null360 {
-				v.Timeout = uint(n359)
+			if !null361 {
+				v.Timeout = uint(n360)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out361 := v.Requires[:0]
-				if out361 == nil {
-					out361 = []string{}
+				out362 := v.Requires[:0]
+				if out362 == nil {
+					out362 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e362 string
-					if err := s.Str(&e362); err != nil {
+					var e363 string
+					if err := s.Str(&e363); err != nil {
 						return err
 					}
-					out361 = append(out361, e362)
+					out362 = append(out362, e363)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out361
+				v.Requires = out362
 			}
 			return nil
 		case "initPath":
@@ -3948,11 +3959,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x363 := bool(v.NoPasswd)
-			if err := s.Bool(&x363); err != nil {
+			x364 := bool(v.NoPasswd)
+			if err := s.Bool(&x364); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x363)
+			v.NoPasswd = bool(x364)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -3968,21 +3979,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out364 := v.RuntimeFlags[:0]
-				if out364 == nil {
-					out364 = []string{}
+				out365 := v.RuntimeFlags[:0]
+				if out365 == nil {
+					out365 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
+					var e366 string
+					if err := s.Str(&e366); err != nil {
 						return err
 					}
-					out364 = append(out364, e365)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out364
+				v.RuntimeFlags = out365
 			}
 			return nil
 		case "cgroupConf":
@@ -3993,11 +4004,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e366 string
-					if err := s.Str(&e366); err != nil {
+					var e367 string
+					if err := s.Str(&e367); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e366
+					v.CgroupConf[string(key)] = e367
 					return nil
 				}); err != nil {
 					return err
@@ -4015,52 +4026,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x367 := bool(v.SystemdMode)
-			if err := s.Bool(&x367); err != nil {
+			x368 := bool(v.SystemdMode)
+			if err := s.Bool(&x368); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x367)
+			v.SystemdMode = bool(x368)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out368 := v.ChrootDirs[:0]
-				if out368 == nil {
-					out368 = []string{}
+				out369 := v.ChrootDirs[:0]
+				if out369 == nil {
+					out369 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e369 string
-					if err := s.Str(&e369); err != nil {
+					var e370 string
+					if err := s.Str(&e370); err != nil {
 						return err
 					}
-					out368 = append(out368, e369)
+					out369 = append(out369, e370)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out368
+				v.ChrootDirs = out369
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out370 := v.HostUsers[:0]
-				if out370 == nil {
-					out370 = []string{}
+				out371 := v.HostUsers[:0]
+				if out371 == nil {
+					out371 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e371 string
-					if err := s.Str(&e371); err != nil {
+					var e372 string
+					if err := s.Str(&e372); err != nil {
 						return err
 					}
-					out370 = append(out370, e371)
+					out371 = append(out371, e372)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out370
+				v.HostUsers = out371
 			}
 			return nil
 		}
@@ -4079,63 +4090,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n372, _, null373, err := s.Integer(64, true)
+			n373, _, null374, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null373 {
-				v.Pid = int(n372)
+			if !null374 {
+				v.Pid = int(n373)
 			}
 			return nil
 		case "conmonPid":
-			n374, _, null375, err := s.Integer(64, true)
+			n375, _, null376, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null375 {
-				v.ConmonPid = int(n374)
+			if !null376 {
+				v.ConmonPid = int(n375)
 			}
 			return nil
 		case "exitCode":
-			n376, _, null377, err := s.Integer(32, true)
+			n377, _, null378, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null377 {
-				v.ExitCode = int32(n376)
+			if !null378 {
+				v.ExitCode = int32(n377)
 			}
 			return nil
 		case "oomKilled":
-			x378 := bool(v.OOMKilled)
-			if err := s.Bool(&x378); err != nil {
+			x379 := bool(v.OOMKilled)
+			if err := s.Bool(&x379); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x378)
+			v.OOMKilled = bool(x379)
 			return nil
 		case "startedAt":
-			raw379, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw379); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw380, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw380); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw380); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw381, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw381); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x381 := bool(v.Mounted)
-			if err := s.Bool(&x381); err != nil {
+			x382 := bool(v.Mounted)
+			if err := s.Bool(&x382); err != nil {
 				return err
 			}
-			v.Mounted = bool(x381)
+			v.Mounted = bool(x382)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4155,11 +4166,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e382 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e382); err != nil {
+					var e383 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e383); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e382
+					v.Networks[string(key)] = e383
 					return nil
 				}); err != nil {
 					return err
@@ -4172,20 +4183,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n383, _, null384, err := s.Integer(64, true)
+			n384, _, null385, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null384 {
-				v.RestartCount = int(n383)
+			if !null385 {
+				v.RestartCount = int(n384)
 			}
 			return nil
 		case "stoppedByUser":
-			x385 := bool(v.StoppedByUser)
-			if err := s.Bool(&x385); err != nil {
+			x386 := bool(v.StoppedByUser)
+			if err := s.Bool(&x386); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x385)
+			v.StoppedByUser = bool(x386)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4230,11 +4241,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x386 := bool(v.HostnameDefault)
-			if err := s.Bool(&x386); err != nil {
+			x387 := bool(v.HostnameDefault)
+			if err := s.Bool(&x387); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x386)
+			v.HostnameDefault = bool(x387)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4244,11 +4255,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e387 string
-					if err := s.Str(&e387); err != nil {
+					var e388 string
+					if err := s.Str(&e388); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e387
+					v.Labels[string(key)] = e388
 					return nil
 				}); err != nil {
 					return err
@@ -4263,11 +4274,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e388 string
-					if err := s.Str(&e388); err != nil {
+					var e389 string
+					if err := s.Str(&e389); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e388
+					v.Annotations[string(key)] = e389
 					return nil
 				}); err != nil {
 					return err
@@ -4275,11 +4286,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw389, err := s.Raw()
+			raw390, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw389); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw390); err != nil {
 				return err
 			}
 			return nil
@@ -4287,21 +4298,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out390 := v.CreateCommand[:0]
-				if out390 == nil {
-					out390 = []string{}
+				out391 := v.CreateCommand[:0]
+				if out391 == nil {
+					out391 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e391 string
-					if err := s.Str(&e391); err != nil {
+					var e392 string
+					if err := s.Str(&e392); err != nil {
 						return err
 					}
-					out390 = append(out390, e391)
+					out391 = append(out391, e392)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out390
+				v.CreateCommand = out391
 			}
 			return nil
 		case "cgroupParent":
@@ -4310,67 +4321,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x392 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x392); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x392)
-			return nil
-		case "sharePid":
-			x393 := bool(v.SharePid)
+			x393 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x393); err != nil {
 				return err
 			}
-			v.SharePid = bool(x393)
+			v.UsePodCgroup = bool(x393)
 			return nil
-		case "shareIpc":
-			x394 := bool(v.ShareIpc)
+		case "sharePid":
+			x394 := bool(v.SharePid)
 			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x394)
+			v.SharePid = bool(x394)
 			return nil
-		case "shareNet":
-			x395 := bool(v.ShareNet)
+		case "shareIpc":
+			x395 := bool(v.ShareIpc)
 			if err := s.Bool(&x395); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x395)
+			v.ShareIpc = bool(x395)
 			return nil
-		case "shareMount":
-			x396 := bool(v.ShareMount)
+		case "shareNet":
+			x396 := bool(v.ShareNet)
 			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x396)
+			v.ShareNet = bool(x396)
 			return nil
-		case "shareUser":
-			x397 := bool(v.ShareUser)
+		case "shareMount":
+			x397 := bool(v.ShareMount)
 			if err := s.Bool(&x397); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x397)
+			v.ShareMount = bool(x397)
 			return nil
-		case "shareUts":
-			x398 := bool(v.ShareUts)
+		case "shareUser":
+			x398 := bool(v.ShareUser)
 			if err := s.Bool(&x398); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x398)
+			v.ShareUser = bool(x398)
 			return nil
-		case "shareCgroup":
-			x399 := bool(v.ShareCgroup)
+		case "shareUts":
+			x399 := bool(v.ShareUts)
 			if err := s.Bool(&x399); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x399)
+			v.ShareUts = bool(x399)
 			return nil
-		case "hasInfra":
-			x400 := bool(v.HasInfra)
+		case "shareCgroup":
+			x400 := bool(v.ShareCgroup)
 			if err := s.Bool(&x400); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x400)
+			v.ShareCgroup = bool(x400)
+			return nil
+		case "hasInfra":
+			x401 := bool(v.HasInfra)
+			if err := s.Bool(&x401); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x401)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4386,21 +4397,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out401 := v.InfraCommand[:0]
-				if out401 == nil {
-					out401 = []string{}
+				out402 := v.InfraCommand[:0]
+				if out402 == nil {
+					out402 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e402 string
-					if err := s.Str(&e402); err != nil {
+					var e403 string
+					if err := s.Str(&e403); err != nil {
 						return err
 					}
-					out401 = append(out401, e402)
+					out402 = append(out402, e403)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out401
+				v.InfraCommand = out402
 			}
 			return nil
 		case "infra":
@@ -4432,42 +4443,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out403 := v.UIDMap[:0]
-				if out403 == nil {
-					out403 = []model.IDMap{}
+				out404 := v.UIDMap[:0]
+				if out404 == nil {
+					out404 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e404 model.IDMap
-					if err := decModelIDMap(s, &e404); err != nil {
+					var e405 model.IDMap
+					if err := decModelIDMap(s, &e405); err != nil {
 						return err
 					}
-					out403 = append(out403, e404)
+					out404 = append(out404, e405)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out403
+				v.UIDMap = out404
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out405 := v.GIDMap[:0]
-				if out405 == nil {
-					out405 = []model.IDMap{}
+				out406 := v.GIDMap[:0]
+				if out406 == nil {
+					out406 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e406 model.IDMap
-					if err := decModelIDMap(s, &e406); err != nil {
+					var e407 model.IDMap
+					if err := decModelIDMap(s, &e407); err != nil {
 						return err
 					}
-					out405 = append(out405, e406)
+					out406 = append(out406, e407)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out405
+				v.GIDMap = out406
 			}
 			return nil
 		case "exitPolicy":
@@ -4489,42 +4500,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out407 := v.Volumes[:0]
-				if out407 == nil {
-					out407 = []string{}
+				out408 := v.Volumes[:0]
+				if out408 == nil {
+					out408 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e408 string
-					if err := s.Str(&e408); err != nil {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
 						return err
 					}
-					out407 = append(out407, e408)
+					out408 = append(out408, e409)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out407
+				v.Volumes = out408
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out409 := v.Devices[:0]
-				if out409 == nil {
-					out409 = []string{}
+				out410 := v.Devices[:0]
+				if out410 == nil {
+					out410 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e410 string
-					if err := s.Str(&e410); err != nil {
+					var e411 string
+					if err := s.Str(&e411); err != nil {
 						return err
 					}
-					out409 = append(out409, e410)
+					out410 = append(out410, e411)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out409
+				v.Devices = out410
 			}
 			return nil
 		case "sysctls":
@@ -4535,11 +4546,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e411 string
-					if err := s.Str(&e411); err != nil {
+					var e412 string
+					if err := s.Str(&e412); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e411
+					v.Sysctls[string(key)] = e412
 					return nil
 				}); err != nil {
 					return err
@@ -4550,63 +4561,63 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out412 := v.SecurityOpts[:0]
-				if out412 == nil {
-					out412 = []string{}
+				out413 := v.SecurityOpts[:0]
+				if out413 == nil {
+					out413 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e413 string
-					if err := s.Str(&e413); err != nil {
+					var e414 string
+					if err := s.Str(&e414); err != nil {
 						return err
 					}
-					out412 = append(out412, e413)
+					out413 = append(out413, e414)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out412
+				v.SecurityOpts = out413
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out414 := v.VolumesFrom[:0]
-				if out414 == nil {
-					out414 = []string{}
+				out415 := v.VolumesFrom[:0]
+				if out415 == nil {
+					out415 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e415 string
-					if err := s.Str(&e415); err != nil {
+					var e416 string
+					if err := s.Str(&e416); err != nil {
 						return err
 					}
-					out414 = append(out414, e415)
+					out415 = append(out415, e416)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out414
+				v.VolumesFrom = out415
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out416 := v.VolumesFromMounts[:0]
-				if out416 == nil {
-					out416 = []model.Mount{}
+				out417 := v.VolumesFromMounts[:0]
+				if out417 == nil {
+					out417 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e417 model.Mount
-					if err := decModelMount(s, &e417); err != nil {
+					var e418 model.Mount
+					if err := decModelMount(s, &e418); err != nil {
 						return err
 					}
-					out416 = append(out416, e417)
+					out417 = append(out417, e418)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out416
+				v.VolumesFromMounts = out417
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4663,57 +4674,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out418 := v.Options[:0]
-				if out418 == nil {
-					out418 = []string{}
+				out419 := v.Options[:0]
+				if out419 == nil {
+					out419 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e419 string
-					if err := s.Str(&e419); err != nil {
+					var e420 string
+					if err := s.Str(&e420); err != nil {
 						return err
 					}
-					out418 = append(out418, e419)
+					out419 = append(out419, e420)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out418
+				v.Options = out419
 			}
 			return nil
 		case "readOnly":
-			x420 := bool(v.ReadOnly)
-			if err := s.Bool(&x420); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x420)
-			return nil
-		case "chownToUser":
-			x421 := bool(v.ChownToUser)
+			x421 := bool(v.ReadOnly)
 			if err := s.Bool(&x421); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x421)
+			v.ReadOnly = bool(x421)
 			return nil
-		case "copyUp":
-			x422 := bool(v.CopyUp)
+		case "chownToUser":
+			x422 := bool(v.ChownToUser)
 			if err := s.Bool(&x422); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x422)
+			v.ChownToUser = bool(x422)
 			return nil
-		case "noCopy":
-			x423 := bool(v.NoCopy)
+		case "copyUp":
+			x423 := bool(v.CopyUp)
 			if err := s.Bool(&x423); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x423)
+			v.CopyUp = bool(x423)
 			return nil
-		case "fromMount":
-			x424 := bool(v.FromMount)
+		case "noCopy":
+			x424 := bool(v.NoCopy)
 			if err := s.Bool(&x424); err != nil {
 				return err
 			}
-			v.FromMount = bool(x424)
+			v.NoCopy = bool(x424)
+			return nil
+		case "fromMount":
+			x425 := bool(v.FromMount)
+			if err := s.Bool(&x425); err != nil {
+				return err
+			}
+			v.FromMount = bool(x425)
 			return nil
 		}
 		return s.Unknown(key, keysModelMount)
@@ -4731,21 +4742,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n425, null426, err := s.Integer(64, false)
+			_, n426, null427, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null426 {
-				v.Soft = uint64(n425)
+			if !null427 {
+				v.Soft = uint64(n426)
 			}
 			return nil
 		case "hard":
-			_, n427, null428, err := s.Integer(64, false)
+			_, n428, null429, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null428 {
-				v.Hard = uint64(n427)
+			if !null429 {
+				v.Hard = uint64(n428)
 			}
 			return nil
 		}
@@ -4759,21 +4770,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n429, _, null430, err := s.Integer(64, true)
+			n430, _, null431, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null430 {
-				v.Memory = int64(n429)
+			if !null431 {
+				v.Memory = int64(n430)
 			}
 			return nil
 		case "cpus":
-			n431, null432, err := s.Float(64)
+			n432, null433, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null432 {
-				v.CPUs = float64(n431)
+			if !null433 {
+				v.CPUs = float64(n432)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4782,48 +4793,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n433, _, null434, err := s.Integer(64, true)
+			n434, _, null435, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null434 {
-				v.PidsLimit = int64(n433)
+			if !null435 {
+				v.PidsLimit = int64(n434)
 			}
 			return nil
 		case "shmSize":
-			n435, _, null436, err := s.Integer(64, true)
+			n436, _, null437, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null436 {
-				v.ShmSize = int64(n435)
+			if !null437 {
+				v.ShmSize = int64(n436)
 			}
 			return nil
 		case "memorySwap":
-			n437, _, null438, err := s.Integer(64, true)
+			n438, _, null439, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null438 {
-				v.MemorySwap = int64(n437)
+			if !null439 {
+				v.MemorySwap = int64(n438)
 			}
 			return nil
 		case "memoryReservation":
-			n439, _, null440, err := s.Integer(64, true)
+			n440, _, null441, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null440 {
-				v.MemoryReservation = int64(n439)
+			if !null441 {
+				v.MemoryReservation = int64(n440)
 			}
 			return nil
 		case "cpuShares":
-			_, n441, null442, err := s.Integer(64, false)
+			_, n442, null443, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null442 {
-				v.CPUShares = uint64(n441)
+			if !null443 {
+				v.CPUShares = uint64(n442)
 			}
 			return nil
 		case "cpusetMems":
@@ -4832,135 +4843,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n443, null444, err := s.Integer(64, false)
+			_, n444, null445, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null444 {
-				v.CPUPeriod = uint64(n443)
+			if !null445 {
+				v.CPUPeriod = uint64(n444)
 			}
 			return nil
 		case "cpuQuota":
-			n445, _, null446, err := s.Integer(64, true)
+			n446, _, null447, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null446 {
-				v.CPUQuota = int64(n445)
+			if !null447 {
+				v.CPUQuota = int64(n446)
 			}
 			return nil
 		case "blkioWeight":
-			_, n447, null448, err := s.Integer(16, false)
+			_, n448, null449, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.BlkioWeight = uint16(n447)
+			if !null449 {
+				v.BlkioWeight = uint16(n448)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out449 := v.BlkioWeightDevice[:0]
-				if out449 == nil {
-					out449 = []string{}
+				out450 := v.BlkioWeightDevice[:0]
+				if out450 == nil {
+					out450 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e450 string
-					if err := s.Str(&e450); err != nil {
+					var e451 string
+					if err := s.Str(&e451); err != nil {
 						return err
 					}
-					out449 = append(out449, e450)
+					out450 = append(out450, e451)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out449
+				v.BlkioWeightDevice = out450
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out451 := v.DeviceReadBps[:0]
-				if out451 == nil {
-					out451 = []string{}
+				out452 := v.DeviceReadBps[:0]
+				if out452 == nil {
+					out452 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e452 string
-					if err := s.Str(&e452); err != nil {
+					var e453 string
+					if err := s.Str(&e453); err != nil {
 						return err
 					}
-					out451 = append(out451, e452)
+					out452 = append(out452, e453)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out451
+				v.DeviceReadBps = out452
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out453 := v.DeviceWriteBps[:0]
-				if out453 == nil {
-					out453 = []string{}
+				out454 := v.DeviceWriteBps[:0]
+				if out454 == nil {
+					out454 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e454 string
-					if err := s.Str(&e454); err != nil {
+					var e455 string
+					if err := s.Str(&e455); err != nil {
 						return err
 					}
-					out453 = append(out453, e454)
+					out454 = append(out454, e455)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out453
+				v.DeviceWriteBps = out454
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out455 := v.DeviceReadIOps[:0]
-				if out455 == nil {
-					out455 = []string{}
+				out456 := v.DeviceReadIOps[:0]
+				if out456 == nil {
+					out456 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e456 string
-					if err := s.Str(&e456); err != nil {
+					var e457 string
+					if err := s.Str(&e457); err != nil {
 						return err
 					}
-					out455 = append(out455, e456)
+					out456 = append(out456, e457)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out455
+				v.DeviceReadIOps = out456
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out457 := v.DeviceWriteIOps[:0]
-				if out457 == nil {
-					out457 = []string{}
+				out458 := v.DeviceWriteIOps[:0]
+				if out458 == nil {
+					out458 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e458 string
-					if err := s.Str(&e458); err != nil {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
 						return err
 					}
-					out457 = append(out457, e458)
+					out458 = append(out458, e459)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out457
+				v.DeviceWriteIOps = out458
 			}
 			return nil
 		case "memorySwappiness":
@@ -4970,59 +4981,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n459, _, null460, err := s.Integer(64, true)
+				n460, _, null461, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null460 {
-					(*v.MemorySwappiness) = int64(n459)
+				if !null461 {
+					(*v.MemorySwappiness) = int64(n460)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x461 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x461); err != nil {
+			x462 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x462); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x461)
+			v.OOMKillDisable = bool(x462)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out462 := v.DeviceCgroupRules[:0]
-				if out462 == nil {
-					out462 = []string{}
+				out463 := v.DeviceCgroupRules[:0]
+				if out463 == nil {
+					out463 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e463 string
-					if err := s.Str(&e463); err != nil {
+					var e464 string
+					if err := s.Str(&e464); err != nil {
 						return err
 					}
-					out462 = append(out462, e463)
+					out463 = append(out463, e464)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out462
+				v.DeviceCgroupRules = out463
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n464, null465, err := s.Integer(64, false)
+			_, n465, null466, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null465 {
-				v.CPURtPeriod = uint64(n464)
+			if !null466 {
+				v.CPURtPeriod = uint64(n465)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n466, _, null467, err := s.Integer(64, true)
+			n467, _, null468, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null467 {
-				v.CPURtRuntime = int64(n466)
+			if !null468 {
+				v.CPURtRuntime = int64(n467)
 			}
 			return nil
 		}
@@ -5059,42 +5070,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out468 := v.Networks[:0]
-				if out468 == nil {
-					out468 = []string{}
+				out469 := v.Networks[:0]
+				if out469 == nil {
+					out469 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e469 string
-					if err := s.Str(&e469); err != nil {
+					var e470 string
+					if err := s.Str(&e470); err != nil {
 						return err
 					}
-					out468 = append(out468, e469)
+					out469 = append(out469, e470)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out468
+				v.Networks = out469
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out470 := v.Ports[:0]
-				if out470 == nil {
-					out470 = []model.PortMapping{}
+				out471 := v.Ports[:0]
+				if out471 == nil {
+					out471 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e471 model.PortMapping
-					if err := decModelPortMapping(s, &e471); err != nil {
+					var e472 model.PortMapping
+					if err := decModelPortMapping(s, &e472); err != nil {
 						return err
 					}
-					out470 = append(out470, e471)
+					out471 = append(out471, e472)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out470
+				v.Ports = out471
 			}
 			return nil
 		case "staticIP":
@@ -5116,92 +5127,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out472 := v.DNSServers[:0]
-				if out472 == nil {
-					out472 = []string{}
+				out473 := v.DNSServers[:0]
+				if out473 == nil {
+					out473 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e473 string
-					if err := s.Str(&e473); err != nil {
+					var e474 string
+					if err := s.Str(&e474); err != nil {
 						return err
 					}
-					out472 = append(out472, e473)
+					out473 = append(out473, e474)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out472
+				v.DNSServers = out473
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out474 := v.DNSSearch[:0]
-				if out474 == nil {
-					out474 = []string{}
+				out475 := v.DNSSearch[:0]
+				if out475 == nil {
+					out475 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e475 string
-					if err := s.Str(&e475); err != nil {
+					var e476 string
+					if err := s.Str(&e476); err != nil {
 						return err
 					}
-					out474 = append(out474, e475)
+					out475 = append(out475, e476)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out474
+				v.DNSSearch = out475
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out476 := v.DNSOptions[:0]
-				if out476 == nil {
-					out476 = []string{}
+				out477 := v.DNSOptions[:0]
+				if out477 == nil {
+					out477 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e477 string
-					if err := s.Str(&e477); err != nil {
+					var e478 string
+					if err := s.Str(&e478); err != nil {
 						return err
 					}
-					out476 = append(out476, e477)
+					out477 = append(out477, e478)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out476
+				v.DNSOptions = out477
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out478 := v.AddHosts[:0]
-				if out478 == nil {
-					out478 = []string{}
+				out479 := v.AddHosts[:0]
+				if out479 == nil {
+					out479 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e479 string
-					if err := s.Str(&e479); err != nil {
+					var e480 string
+					if err := s.Str(&e480); err != nil {
 						return err
 					}
-					out478 = append(out478, e479)
+					out479 = append(out479, e480)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out478
+				v.AddHosts = out479
 			}
 			return nil
 		case "noHosts":
-			x480 := bool(v.NoHosts)
-			if err := s.Bool(&x480); err != nil {
+			x481 := bool(v.NoHosts)
+			if err := s.Bool(&x481); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x480)
+			v.NoHosts = bool(x481)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5211,27 +5222,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e481 []string
+					var e482 []string
 					if s.Literal("null") {
-						e481 = nil
+						e482 = nil
 					} else {
-						out482 := e481[:0]
-						if out482 == nil {
-							out482 = []string{}
+						out483 := e482[:0]
+						if out483 == nil {
+							out483 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e483 string
-							if err := s.Str(&e483); err != nil {
+							var e484 string
+							if err := s.Str(&e484); err != nil {
 								return err
 							}
-							out482 = append(out482, e483)
+							out483 = append(out483, e484)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e481 = out482
+						e482 = out483
 					}
-					v.Aliases[string(key)] = e481
+					v.Aliases[string(key)] = e482
 					return nil
 				}); err != nil {
 					return err
@@ -5246,11 +5257,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e484 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e484); err != nil {
+					var e485 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e485); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e484
+					v.Addrs[string(key)] = e485
 					return nil
 				}); err != nil {
 					return err
@@ -5268,30 +5279,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n485, null486, err := s.Integer(32, false)
+			_, n486, null487, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null486 {
-				v.ContainerID = uint32(n485)
+			if !null487 {
+				v.ContainerID = uint32(n486)
 			}
 			return nil
 		case "hostID":
-			_, n487, null488, err := s.Integer(32, false)
+			_, n488, null489, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null488 {
-				v.HostID = uint32(n487)
+			if !null489 {
+				v.HostID = uint32(n488)
 			}
 			return nil
 		case "size":
-			_, n489, null490, err := s.Integer(32, false)
+			_, n490, null491, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null490 {
-				v.Size = uint32(n489)
+			if !null491 {
+				v.Size = uint32(n490)
 			}
 			return nil
 		}
@@ -5308,57 +5319,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out491 := v.Test[:0]
-				if out491 == nil {
-					out491 = []string{}
+				out492 := v.Test[:0]
+				if out492 == nil {
+					out492 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e492 string
-					if err := s.Str(&e492); err != nil {
+					var e493 string
+					if err := s.Str(&e493); err != nil {
 						return err
 					}
-					out491 = append(out491, e492)
+					out492 = append(out492, e493)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out491
+				v.Test = out492
 			}
 			return nil
 		case "interval":
-			n493, _, null494, err := s.Integer(64, true)
+			n494, _, null495, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null494 {
-				v.Interval = time.Duration(n493)
+			if !null495 {
+				v.Interval = time.Duration(n494)
 			}
 			return nil
 		case "timeout":
-			n495, _, null496, err := s.Integer(64, true)
+			n496, _, null497, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null496 {
-				v.Timeout = time.Duration(n495)
+			if !null497 {
+				v.Timeout = time.Duration(n496)
 			}
 			return nil
 		case "startPeriod":
-			n497, _, null498, err := s.Integer(64, true)
+			n498, _, null499, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null498 {
-				v.StartPeriod = time.Duration(n497)
+			if !null499 {
+				v.StartPeriod = time.Duration(n498)
 			}
 			return nil
 		case "retries":
-			n499, _, null500, err := s.Integer(64, true)
+			n500, _, null501, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null500 {
-				v.Retries = int(n499)
+			if !null501 {
+				v.Retries = int(n500)
 			}
 			return nil
 		}
@@ -5392,30 +5403,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n501, null502, err := s.Integer(32, false)
+			_, n502, null503, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null502 {
-				v.UID = uint32(n501)
+			if !null503 {
+				v.UID = uint32(n502)
 			}
 			return nil
 		case "gid":
-			_, n503, null504, err := s.Integer(32, false)
+			_, n504, null505, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null504 {
-				v.GID = uint32(n503)
+			if !null505 {
+				v.GID = uint32(n504)
 			}
 			return nil
 		case "mode":
-			_, n505, null506, err := s.Integer(32, false)
+			_, n506, null507, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.Mode = uint32(n505)
+			if !null507 {
+				v.Mode = uint32(n506)
 			}
 			return nil
 		}
@@ -5439,12 +5450,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n507, _, null508, err := s.Integer(64, true)
+			n508, _, null509, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null508 {
-				v.PrefixLen = int(n507)
+			if !null509 {
+				v.PrefixLen = int(n508)
 			}
 			return nil
 		case "gateway":
@@ -5463,12 +5474,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n509, _, null510, err := s.Integer(64, true)
+			n510, _, null511, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.IPv6PrefixLen = int(n509)
+			if !null511 {
+				v.IPv6PrefixLen = int(n510)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5492,33 +5503,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n511, _, null512, err := s.Integer(64, true)
+			n512, _, null513, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null512 {
-				v.FailingStreak = int(n511)
+			if !null513 {
+				v.FailingStreak = int(n512)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out513 := v.Log[:0]
-				if out513 == nil {
-					out513 = []model.HealthLog{}
+				out514 := v.Log[:0]
+				if out514 == nil {
+					out514 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e514 model.HealthLog
-					if err := decModelHealthLog(s, &e514); err != nil {
+					var e515 model.HealthLog
+					if err := decModelHealthLog(s, &e515); err != nil {
 						return err
 					}
-					out513 = append(out513, e514)
+					out514 = append(out514, e515)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out513
+				v.Log = out514
 			}
 			return nil
 		}
@@ -5537,21 +5548,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n515, null516, err := s.Integer(16, false)
+			_, n516, null517, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null516 {
-				v.HostPort = uint16(n515)
+			if !null517 {
+				v.HostPort = uint16(n516)
 			}
 			return nil
 		case "containerPort":
-			_, n517, null518, err := s.Integer(16, false)
+			_, n518, null519, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.ContainerPort = uint16(n517)
+			if !null519 {
+				v.ContainerPort = uint16(n518)
 			}
 			return nil
 		case "protocol":
@@ -5560,12 +5571,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n519, null520, err := s.Integer(16, false)
+			_, n520, null521, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null520 {
-				v.Range = uint16(n519)
+			if !null521 {
+				v.Range = uint16(n520)
 			}
 			return nil
 		}
@@ -5604,30 +5615,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw521, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw521); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw522, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw522); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw522); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw523, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw523); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n523, _, null524, err := s.Integer(64, true)
+			n524, _, null525, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null524 {
-				v.ExitCode = int(n523)
+			if !null525 {
+				v.ExitCode = int(n524)
 			}
 			return nil
 		case "output":

@@ -40,8 +40,9 @@ type Pod struct {
 	SecurityOpts     []string          `json:"security_opt,omitempty"`
 	MemoryLimit      uint64            `json:"memory_limit,omitempty"`
 	MemorySwap       int64             `json:"memory_swap,omitempty"`
-	// PidsLimit is pea's (podman 4.3's pods have no --pids-limit).
+	// PidsLimit and ShmSize are pea's (podman 4.3's pod inspect has neither): there when set.
 	PidsLimit int64 `json:"PidsLimit,omitempty"`
+	ShmSize   int64 `json:"shm_size,omitempty"`
 }
 
 type PodInfraConfig struct {
@@ -124,7 +125,7 @@ func PodInspect(rt *engine.Runtime, p *engine.PodInfo) *Pod {
 		CreateInfra: cfg.HasInfra, InfraContainerID: st.InfraContainerID, SharedNamespaces: cfg.SharedKinds(),
 		NumContainers: len(p.Members), CPUShares: cfg.Resources.CPUShares,
 		CPUSetCPUs: cfg.Resources.CpusetCpus, CPUSetMems: cfg.Resources.CpusetMems, PidsLimit: cfg.Resources.PidsLimit,
-		SecurityOpts: cfg.SecurityOpts,
+		SecurityOpts: cfg.SecurityOpts, ShmSize: cfg.Resources.ShmSize,
 	}
 	if cfg.HostnameDefault {
 		v.Hostname = "" // podman shows the hostname given, and none when the pod's name is used
