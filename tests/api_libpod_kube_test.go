@@ -46,7 +46,7 @@ spec:
 	if want := "Volumes:\nclaim1\nPod:\n" + podID + "\nContainers:\n" + web + "\n" + side; out != want {
 		t.Fatalf("kube play printed %q, want %q", out, want)
 	}
-	if got := a.Pea("ps", "--format", "{{.Names}} {{.State}}", "--filter", "pod=kp", "--sort", "names"); !strings.Contains(got, "kp-side running") || !strings.Contains(got, "kp-web running") {
+	if got := a.Pea("ps", "--format", "{{.Names}}", "--filter", "pod=kp", "--filter", "status=running", "--sort", "names"); !strings.Contains(got, "kp-side") || !strings.Contains(got, "kp-web") {
 		t.Fatalf("the pod's containers: %q", got)
 	}
 	if got := a.Pea("exec", "kp-side", "sh", "-c", "echo $GREETING"); got != "hi" {

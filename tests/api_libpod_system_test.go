@@ -95,8 +95,10 @@ func TestLibpodSystemDfPrune(t *testing.T) {
 		}
 	}
 
-	// prune: the pod with nothing running, the stopped container, the unused network; the
-	// image in use and the volume (without --volumes) stay.
+	// prune: the pod that ran and stopped (podman leaves a created one), the stopped
+	// container, the unused network; the image in use and the volume (without --volumes) stay.
+	a.Pea("pod", "start", "dfpod")
+	a.Pea("pod", "stop", "-t", "0", "dfpod")
 	out = a.mustPodman("system", "prune", "-f")
 	for _, want := range []string{"Deleted Pods\n" + pod, "Deleted Containers\n" + wrote, "Deleted Networks\ndfnet", "Total reclaimed space: 300"} {
 		if !strings.Contains(out, want) {

@@ -364,7 +364,7 @@ func TestDetachKeysInvalid(t *testing.T) {
 	}
 	e.Pea("run", "-d", "-t", "--name", "c", "localhost/bb", "sleep", "300")
 	e.Fails(125, "attach", "--detach-keys", "ab", "c")
-	e.Fails(125, "exec", "-it", "--detach-keys", "ab", "c", "true")
+	e.Fails(255, "exec", "-it", "--detach-keys", "ab", "c", "true") // podman's exec: 255
 	e.Pea("create", "-it", "--name", "s", "localhost/bb", "true")
 	e.Fails(125, "start", "-ai", "--detach-keys", "ab", "s")
 	if st := e.Pea("inspect", "--format", "{{.State.Status}}", "s"); st != "created" {

@@ -303,14 +303,14 @@ func TestKubeGenerateRoundTrip(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	data := t.TempDir()
 	e.Pea("pod", "create", "--name", "web", "-p", "18081:80", "--label", "tier=front", "--restart", "on-failure")
-	e.Pea("create", "--pod", "web", "--name", "web-srv", "-e", "MODE=prod", "-w", "/srv", "--memory", "64m",
+	e.Pea("create", "--pod", "web", "--name", "web-srv", "-e", "MODE=prod", "-w", "/var/www", "--memory", "64m",
 		"--cap-add", "net_admin", "--cap-drop", "mknod", "--security-opt", "no-new-privileges", "-u", "1000:1000",
 		"-v", data+":/data:ro", "-v", "webvol:/vol", "--tmpfs", "/cache", "--stop-timeout", "1", "localhost/bb:latest", "sleep", "300")
 	e.Pea("create", "--pod", "web", "--name", "side", "--stop-timeout", "1", "--entrypoint", "sh", "localhost/bb:latest", "-c", "sleep 300")
 	e.Pea("pod", "start", "web")
 	y1 := e.Pea("kube", "generate", "web")
 	for _, want := range []string{"# Save the output of this file", "kind: Pod", "name: srv", "name: side", "hostPort: 18081",
-		"MODE", "workingDir: /srv", "memory: 64Mi", "NET_ADMIN", "MKNOD", "allowPrivilegeEscalation: false",
+		"MODE", "workingDir: /var/www", "memory: 64Mi", "NET_ADMIN", "MKNOD", "allowPrivilegeEscalation: false",
 		"runAsUser: 1000", "runAsGroup: 1000", "terminationGracePeriodSeconds: 1", "path: " + data, "claimName: webvol", "medium: Memory", "restartPolicy: OnFailure", "tier: front"} {
 		if !strings.Contains(y1, want) {
 			t.Errorf("generated YAML lacks %q:\n%s", want, y1)

@@ -250,8 +250,9 @@ func TestUserNamespaceBadInput(t *testing.T) {
 			t.Fatalf("%v: want one error line, got %q", args, r.Stderr)
 		}
 	}
-	// A user the mappings leave out cannot run: podman's 126, and the container is gone.
-	r := e.Fails(126, "run", "--network", "none", "--uidmap", "0:100000:10", "-u", "5000", "localhost/bb", "true")
+	// A user the mappings leave out cannot run: podman's 126, and the --rm container is gone
+	// (without --rm it stays, created, as podman's).
+	r := e.Fails(126, "run", "--rm", "--network", "none", "--uidmap", "0:100000:10", "-u", "5000", "localhost/bb", "true")
 	if !strings.Contains(r.Stderr, "do not map") {
 		t.Fatalf("unmapped user: %s", r)
 	}

@@ -242,7 +242,7 @@ func toContainerConfig(req *createRequest, name string) (*model.ContainerConfig,
 	}
 	cfg := &model.ContainerConfig{
 		Name: strings.TrimPrefix(name, "/"), ImageName: req.Image, Hostname: req.Hostname, WorkingDir: req.WorkingDir,
-		User: req.User, Env: req.Env, Cmd: req.Cmd, Labels: req.Labels,
+		User: req.User, PrimaryGroupApart: true, Env: req.Env, Cmd: req.Cmd, Labels: req.Labels,
 		Terminal: req.Tty, Stdin: req.OpenStdin, KeepStdinOpen: req.OpenStdin && !req.StdinOnce,
 		ReadOnly: hc.ReadonlyRootfs, ReadOnlyTmpfs: hc.ReadonlyRootfs, Privileged: hc.Privileged, AutoRemove: hc.AutoRemove,
 		CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, GroupAdd: hc.GroupAdd, CgroupParent: hc.CgroupParent,

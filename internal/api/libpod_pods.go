@@ -76,7 +76,7 @@ func (s *Server) getLibpodPod(w http.ResponseWriter, r *http.Request, rt *engine
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, view.PodInspect(p))
+	writeJSON(w, http.StatusOK, view.PodInspect(rt, p))
 	return nil
 }
 

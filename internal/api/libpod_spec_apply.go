@@ -33,6 +33,7 @@ func absPath(flag, p string) (string, error) {
 
 func (sp *libpodSpec) applyProcess(cfg *model.ContainerConfig, o *engine.CreateOptions) error {
 	cfg.Annotations = sp.Annotations
+	cfg.PrimaryGroupApart = false // podman's: the user's group among the process's groups
 	if sp.EnvHost {
 		cfg.Env = append(os.Environ(), cfg.Env...) // the service's, as podman's server does; later entries win
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -108,6 +110,14 @@ func newPortCommand(a *app) *cobra.Command {
 		Use:   "port [options] CONTAINER [PRIVATE_PORT[/PROTO]]",
 		Short: "List the published ports of a container",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case all && len(args) > 0:
+				return usageError{errors.New("no arguments are needed with --all")}
+			case len(args) > 2 || latest && len(args) > 1:
+				return usageError{errors.New("`port` accepts at most 2 arguments")}
+			case !all && !latest && len(args) == 0:
+				return usageError{errors.New("you must supply a running container name or id")}
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -124,32 +134,51 @@ func newPortCommand(a *app) *cobra.Command {
 					return err
 				}
 				cs = []*model.Container{c}
-			case len(args) > 0:
+			default:
 				c, err := rt.LookupContainer(args[0])
 				if err != nil {
 					return err
 				}
 				cs, args = []*model.Container{c}, args[1:]
-			default:
-				return usageError{fmt.Errorf("port needs a container name or ID, or --all")}
 			}
+			// One port asked for: its host address alone, as podman's.
+			var want string
+			if len(args) > 0 {
+				num, proto, _ := strings.Cut(args[0], "/")
+				if _, err := strconv.ParseUint(num, 10, 16); err != nil {
+					return err
+				}
+				if proto == "" {
+					proto = "tcp"
+				}
+				want = num + "/" + proto
+			}
+			found, any := false, false
 			for _, c := range cs {
 				for _, p := range rt.PortMappings(c) {
+					any = true
 					for i := uint16(0); i < max(p.Range, 1); i++ {
 						key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
-						if len(args) > 0 && args[0] != key && args[0] != fmt.Sprint(p.ContainerPort+i) {
-							continue
-						}
 						ip := p.HostIP
 						if ip == "" {
 							ip = "0.0.0.0"
 						}
-						if all {
-							fmt.Fprintf(a.stdout, "%s\t", shortID(c.Config.ID))
+						switch {
+						case want != "" && want != key:
+							continue
+						case want != "":
+							fmt.Fprintf(a.stdout, "%s:%d\n", ip, p.HostPort+i)
+						case all:
+							fmt.Fprintf(a.stdout, "%s\t%s -> %s:%d\n", shortID(c.Config.ID), key, ip, p.HostPort+i)
+						default:
+							fmt.Fprintf(a.stdout, "%s -> %s:%d\n", key, ip, p.HostPort+i)
 						}
-						fmt.Fprintf(a.stdout, "%s -> %s:%d\n", key, ip, p.HostPort+i)
+						found = true
 					}
 				}
+			}
+			if want != "" && any && !found { // podman: no error for a container without ports
+				return fmt.Errorf("failed to find published port %q", args[0])
 			}
 			return nil
 		},

@@ -37,6 +37,7 @@ func newCreateCommand(a *app) *cobra.Command {
 			}
 			cfg.CreateCommand = a.args
 			o.Registry = f.registry.options(cmd.Flags().Changed, a.stderr)
+			o.Replaced = func(name string) { fmt.Fprintln(a.stdout, name) } // podman's rm prints it
 			c, err := rt.CreateContainer(context.Background(), cfg, o)
 			if err != nil {
 				return err

@@ -137,11 +137,8 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 
 // toConfig turns the flags, the image and the command into a container config.
 func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(string) bool) (*model.ContainerConfig, engine.CreateOptions, error) {
-	if f.cidFile != "" {
-		// As podman's: a file that exists may be another container's; nothing is created.
-		if _, err := os.Lstat(f.cidFile); err == nil {
-			return nil, engine.CreateOptions{}, fmt.Errorf("container id file exists. Ensure another container is not using it or delete %s", f.cidFile)
-		}
+	if err := idFileFree(f.cidFile, "container"); err != nil {
+		return nil, engine.CreateOptions{}, err
 	}
 	imageRef, rootfs, rootfsOverlay, err := f.more.imageOrRootfs(imageRef)
 	if err != nil {
@@ -152,7 +149,7 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	}
 	cfg := &model.ContainerConfig{
 		Rootfs: rootfs, RootfsOverlay: rootfsOverlay,
-		Name: f.name, ImageName: imageRef, Hostname: f.hostname, WorkingDir: f.workdir, User: f.user,
+		Name: f.name, ImageName: imageRef, Hostname: f.hostname, WorkingDir: f.workdir, WorkingDirGiven: f.workdir != "", User: f.user,
 		ReadOnly: f.readOnly, ReadOnlyTmpfs: f.readOnly && f.readOnlyTmpfs, Privileged: f.privileged, Init: f.init, AutoRemove: f.rm,
 		GroupAdd: f.groupAdd, Umask: f.umask, Timezone: f.tz, PidFile: f.pidFile,
 		Terminal: f.tty, Stdin: f.stdin, StopTimeout: f.stopTimeout, CgroupParent: f.cgroupParent,
@@ -408,9 +405,18 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 		}
 	}
 	nc.StaticIP, nc.StaticMAC = f.ip, f.mac
+	if f.mac != "" {
+		if _, err := net.ParseMAC(f.mac); err != nil {
+			return invalid("address %s: invalid MAC address", f.mac)
+		}
+	}
 	for _, h := range f.addHosts {
-		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || ip == "" {
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok || name == "" || ip == "" {
 			return invalid("invalid --add-host %q: want HOST:IP", h)
+		}
+		if ip != engine.HostGateway && net.ParseIP(ip) == nil {
+			return invalid("invalid IP address in add-host: %q", ip)
 		}
 	}
 	for _, p := range f.publish {
@@ -453,7 +459,8 @@ func parseLabels(labels, files []string) (map[string]string, error) {
 		}
 		sc := bufio.NewScanner(fh)
 		for sc.Scan() {
-			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			// A line without = sets no label, as podman's file reader takes it.
+			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") && strings.Contains(l, "=") {
 				all = append(all, l)
 			}
 		}
@@ -536,22 +543,36 @@ func parseEnv(env, files []string) ([]string, error) {
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
-			out = append(out, expandEnv(line))
+			out = append(out, expandEnv(line)...)
 		}
 		fh.Close()
 	}
 	for _, e := range env {
-		out = append(out, expandEnv(e))
+		out = append(out, expandEnv(e)...)
 	}
 	return out, nil
 }
 
-// expandEnv turns KEY (without =) into KEY=<host value>.
-func expandEnv(e string) string {
+// expandEnv turns one -e (or --env-file line) into variables, as podman does: KEY=VALUE as
+// given; KEY alone takes the host's value, and is left out when the host has none; a KEY
+// ending in * takes every host variable whose name starts with the rest.
+func expandEnv(e string) []string {
 	if strings.Contains(e, "=") {
-		return e
+		return []string{e}
 	}
-	return e + "=" + os.Getenv(e)
+	if prefix, ok := strings.CutSuffix(e, "*"); ok {
+		var out []string
+		for _, kv := range os.Environ() {
+			if strings.HasPrefix(kv, prefix) {
+				out = append(out, kv)
+			}
+		}
+		return out
+	}
+	if v, ok := os.LookupEnv(e); ok {
+		return []string{e + "=" + v}
+	}
+	return nil
 }
 
 func parseKV(list []string, what string) (map[string]string, error) {

@@ -72,7 +72,7 @@ func runEvents(a *app, o *eventsOptions) error {
 		}
 	}
 	if o.until != "" {
-		if ro.Until, err = parseTimeArg(o.until); err != nil {
+		if ro.Until, err = parseUntilArg(o.until); err != nil {
 			return err
 		}
 	}

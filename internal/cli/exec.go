@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -24,10 +26,6 @@ func newExecCommand(a *app) *cobra.Command {
 		Short: "Run a process in a running container",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys, err := detachKeys.keys()
-			if err != nil {
-				return err
-			}
 			if err := checkPreservedFDs(preserveFDs); err != nil {
 				return err
 			}
@@ -39,6 +37,10 @@ func newExecCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			keys, err := detachKeys.keys()
+			if err != nil {
+				return execFailed(err)
+			}
 			envs, err := parseEnv(env, envFile)
 			if err != nil {
 				return err
@@ -46,8 +48,13 @@ func newExecCommand(a *app) *cobra.Command {
 			o := engine.ExecOptions{Cmd: args, Env: envs, User: user, WorkDir: workdir, Tty: tty, Detach: background,
 				Privileged: privileged, Stdout: a.stdout, Stderr: a.stderr, PreserveFDs: int(preserveFDs)}
 			var code int
-			if interactive && tty && !background {
-				code, err = execOnTerminal(a, rt, target, o, keys)
+			if tty && !background {
+				// On a terminal pea holds (and relays), whether or not pea's own input is one.
+				var stdin io.Reader
+				if interactive {
+					stdin = a.stdin
+				}
+				code, err = execOnTerminal(a, rt, target, o, keys, stdin)
 			} else {
 				if interactive {
 					o.Stdin = a.stdin
@@ -58,7 +65,10 @@ func newExecCommand(a *app) *cobra.Command {
 				return nil // the process goes on
 			}
 			if err != nil {
-				return err
+				return execFailed(err)
+			}
+			if background {
+				fmt.Fprintln(a.stdout, engine.NewID()) // podman prints its exec session's ID
 			}
 			if code != 0 {
 				return &errdefs.ExitError{Code: code}
@@ -85,11 +95,11 @@ func newExecCommand(a *app) *cobra.Command {
 // execOnTerminal runs an interactive exec on a terminal this process relays (rather than the
 // runtime's own relay), so that the detach keys can be watched for in the input: typed, the
 // process goes on and exec returns detach.ErrDetached.
-func execOnTerminal(a *app, rt *engine.Runtime, target string, o engine.ExecOptions, keys []byte) (int, error) {
+func execOnTerminal(a *app, rt *engine.Runtime, target string, o engine.ExecOptions, keys []byte, stdin io.Reader) (int, error) {
 	term := &engine.Streams{}
 	defer setupTerminal(term)()
 	o.DetachKeys = keys
-	return rt.ExecOnTerminal(context.Background(), target, o, a.stdin, func(setSize func(rows, cols uint16)) {
+	return rt.ExecOnTerminal(context.Background(), target, o, stdin, func(setSize func(rows, cols uint16)) {
 		if term.Size != nil {
 			setSize(term.Size[0], term.Size[1])
 		}
@@ -101,4 +111,15 @@ func execOnTerminal(a *app, rt *engine.Runtime, target string, o engine.ExecOpti
 			}()
 		}
 	})
+}
+
+// execFailed is exec's exit for a session that could not be run once its container was found
+// (not running, no command, an unknown user, bad detach keys): 255, as podman's, unless the
+// runtime's own code (126, 127) is there.
+func execFailed(err error) error {
+	var ee *errdefs.ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &errdefs.ExitError{Code: 255, Err: err}
 }

@@ -172,6 +172,9 @@ func render(w io.Writer, format string, noHeading bool, items []any, jsonValue a
 		if format == "" {
 			format = t.format
 		}
+		// podman's tables take every space of the template for a column break, even one
+		// inside an action's string.
+		format = strings.ReplaceAll(format, " ", "\t")
 	}
 	format = normalizeTemplate(format)
 	var fast *fieldList
@@ -231,8 +234,42 @@ func inspectEach(a *app, names []string, format string, lookup func(name string)
 	return inspectEachStyle(a, names, format, jsonFive, lookup)
 }
 
+// inspectNormalize rewrites the field names podman's inspect takes besides the views' own: an
+// action that is only .Id is .ID, .Src and .Dst are a mount's .Source and .Destination, .ImageID
+// is a container's .Image, and for an image .Config.Healthcheck is its .HealthCheck.
+func inspectNormalize(format string, image bool) string {
+	var b strings.Builder
+	for rest := format; ; {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i])
+		if strings.TrimSpace(rest[i+2:i+j]) == ".Id" {
+			b.WriteString("{{.ID}}")
+		} else {
+			b.WriteString(rest[i : i+j+2])
+		}
+		rest = rest[i+j+2:]
+	}
+	pairs := []string{".Src", ".Source", ".Dst", ".Destination", ".ImageID", ".Image"}
+	if image {
+		pairs = append(pairs, ".Config.Healthcheck", ".HealthCheck")
+	}
+	return strings.NewReplacer(pairs...).Replace(b.String())
+}
+
 // inspectEachStyle is inspectEach whose JSON is in style.
 func inspectEachStyle(a *app, names []string, format string, style jsonStyle, lookup func(name string) (any, error)) error {
+	if format != "" && format != "json" {
+		format = inspectNormalize(format, false)
+	}
 	var values []any
 	var errs []error
 	for _, name := range names {

@@ -39,7 +39,18 @@ func newInspectCommand(containerOnly bool) func(a *app) *cobra.Command {
 				if args, err = targets(rt, latest, args, "container", "inspect"); err != nil {
 					return err
 				}
-				return inspectEach(a, args, format, func(name string) (any, error) { return inspectOne(rt, name, typ) })
+				return inspectEach(a, args, format, func(name string) (any, error) {
+					v, err := inspectOne(rt, name, typ)
+					if c, ok := v.(*ctrInspect); ok && size {
+						// podman's --size: the writable layer, and that with the image.
+						m, _ := rt.LookupContainer(c.ID)
+						if m != nil {
+							rw, virtual := containerSizes(rt, m)
+							c.SizeRw, c.SizeRootFs = &rw, virtual
+						}
+					}
+					return v, err
+				})
 			},
 		}
 		cmd.Flags().StringVarP(&format, "format", "f", "", "format with a Go template or json")
@@ -71,7 +82,7 @@ func inspectOne(rt *engine.Runtime, name, typ string) (any, error) {
 	}
 	if typ == "all" || typ == "pod" {
 		if p, err := rt.InspectPod(name); err == nil {
-			return podInspectView(p), nil
+			return podInspectView(rt, p), nil
 		} else if typ == "pod" {
 			return nil, err
 		}

@@ -27,6 +27,9 @@ func forEachTarget(a *app, args []string, all, latest bool, pick func(*model.Con
 type selection struct {
 	all, latest, ignore bool
 	filters, cidFiles   []string
+	// infraLast orders the infra containers that --all or --filter picks after the others
+	// (stop: a pod's members before the container holding their namespaces).
+	infraLast bool
 }
 
 // register adds the flags of s that the verb has (--all and --ignore stay the verb's own).
@@ -46,10 +49,41 @@ func (s *selection) register(f *pflag.FlagSet, latest, filter, cidfile bool) {
 	}
 }
 
-// forEachSelected is forEachTarget for a full selection.
+// errQuiet is what a selection's action returns for a container it leaves alone without a
+// word (start of one that runs): not printed, not a failure.
+var errQuiet = errors.New("nothing to do")
+
+// checkSelection refuses the combinations of names, --all, --latest and an ID file (--cidfile,
+// --pod-id-file: idFlag) podman refuses, with its words.
+func checkSelection(args []string, all, latest, idFiles bool, idFlag string) error {
+	switch {
+	case idFiles && (all || latest):
+		return usageError{fmt.Errorf("--all, --latest, and --%s cannot be used together", idFlag)}
+	case all && latest:
+		return usageError{errors.New("--all and --latest cannot be used together")}
+	case len(args) > 0 && all:
+		return usageError{errors.New("no arguments are needed with --all")}
+	case len(args) > 0 && latest:
+		return usageError{errors.New("--latest and containers cannot be used together")}
+	case len(args) > 0 && idFiles:
+		return usageError{fmt.Errorf("no arguments are needed with --latest or --%s", idFlag)}
+	case len(args) == 0 && !all && !latest && !idFiles:
+		return usageError{errors.New("you must provide at least one name or id")}
+	}
+	return nil
+}
+
+// forEachSelected is forEachTarget for a full selection. Named containers are all looked up
+// before any is acted on, as podman's verbs do: one that does not exist fails the command
+// (with --ignore it is left out), and the others are left as they were.
 func forEachSelected(a *app, args []string, sel selection, pick func(*model.Container) bool, f func(rt *engine.Runtime, target string) error) error {
 	if len(sel.filters) > 0 && len(args) > 0 {
 		return usageError{errors.New("--filter takes no arguments")}
+	}
+	if len(sel.filters) == 0 {
+		if err := checkSelection(args, sel.all, sel.latest, len(sel.cidFiles) > 0, "cidfile"); err != nil {
+			return err
+		}
 	}
 	args, none, err := withCidFiles(args, sel.cidFiles, sel.ignore)
 	if err != nil || none {
@@ -72,23 +106,40 @@ func forEachSelected(a *app, args []string, sel selection, pick func(*model.Cont
 			return err
 		}
 		targets = nil
+		var infra []string
 		for _, c := range cs {
 			if (pick == nil || pick(c)) && match(c) {
+				if sel.infraLast && c.Config.IsInfra {
+					infra = append(infra, c.Config.ID)
+					continue
+				}
 				targets = append(targets, c.Config.ID)
 			}
 		}
+		targets = append(targets, infra...)
 	} else if sel.latest {
 		c, err := rt.LatestContainer()
 		if err != nil {
 			return err
 		}
 		targets = []string{c.Config.ID}
-	} else if len(args) == 0 {
-		return usageError{errors.New("at least one container name or ID must be given (or --all / --latest)")}
+	} else {
+		targets = nil
+		for _, name := range args {
+			if _, err := rt.LookupContainer(name); err != nil {
+				if sel.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+					continue
+				}
+				return err
+			}
+			targets = append(targets, name)
+		}
 	}
 	var errs []error
 	for _, t := range targets {
-		if err := f(rt, t); err != nil {
+		if err := f(rt, t); err == errQuiet {
+			continue
+		} else if err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -161,7 +212,13 @@ func newStartCommand(a *app) *cobra.Command {
 				}
 				return startAttached(a, args[0], interactive, sigProxy, keys)
 			}
+			if sel.all && len(args) > 0 {
+				return usageError{errors.New("either start all containers or the container(s) provided in the arguments")}
+			}
 			return forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.State.Active() }, func(rt *engine.Runtime, t string) error {
+				if c, err := rt.LookupContainer(t); err == nil && c.State.Status == model.StatusRunning {
+					return errQuiet // podman's start names only the containers it started
+				}
 				_, err := rt.StartContainer(context.Background(), t, nil)
 				return err
 			})
@@ -227,10 +284,11 @@ func newStopCommand(a *app) *cobra.Command {
 		Short: "Stop one or more containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t.set = cmd.Flags().Changed("time")
-			return forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+			sel.infraLast = true // --all stops pods' infra containers too, as podman's, after their members
+			return forEachSelected(a, args, sel, nil, func(rt *engine.Runtime, target string) error {
 				_, err := rt.StopContainer(context.Background(), target, t.ptr())
 				if sel.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
-					return nil
+					return errQuiet // removed meanwhile
 				}
 				return err
 			})

@@ -16,6 +16,9 @@ type logsOptions struct {
 	follow, timestamps, latest, names, color bool
 	tail                                     int
 	since, until                             string
+	// prefix marks every line with its container even when there is one (pod logs without
+	// -c, as podman's).
+	prefix bool
 }
 
 func (o *logsOptions) register(cmd *cobra.Command) {
@@ -39,7 +42,7 @@ func (o *logsOptions) toEngine() (engine.LogOptions, error) {
 		}
 	}
 	if o.until != "" {
-		if lo.Until, err = parseTimeArg(o.until); err != nil {
+		if lo.Until, err = parseUntilArg(o.until); err != nil {
 			return lo, err
 		}
 	}
@@ -48,6 +51,15 @@ func (o *logsOptions) toEngine() (engine.LogOptions, error) {
 
 // parseTimeArg accepts RFC 3339 times, dates, Unix seconds and durations before now.
 func parseTimeArg(s string) (time.Time, error) { return engine.ParseTimeArg(s) }
+
+// parseUntilArg is parseTimeArg for --until, whose duration counts from now into the future,
+// as podman's (logs --until 10m shows what was logged until ten minutes from now: all of it).
+func parseUntilArg(s string) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return time.Now().Add(d), nil
+	}
+	return engine.ParseTimeArg(s)
+}
 
 func init() { register(newLogsCommand, "logs") }
 
@@ -113,7 +125,7 @@ func printLogs(a *app, rt *engine.Runtime, cs []*model.Container, lo engine.LogO
 	styles := make(map[*model.Container]style, len(cs))
 	for i, c := range cs {
 		var st style
-		if len(cs) > 1 {
+		if len(cs) > 1 || o.prefix {
 			st.prefix = shortID(c.Config.ID) + " "
 			if o.names {
 				st.prefix = c.Config.Name + " "

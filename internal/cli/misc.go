@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +34,11 @@ func newWaitCommand(a *app) *cobra.Command {
 			}
 			if args, err = targets(rt, latest, args, "container", "wait"); err != nil {
 				return err
+			}
+			for _, t := range args { // all looked up before any is waited for, as podman's
+				if _, err := rt.LookupContainer(t); err != nil && !(ignore && errdefs.Is(err, errdefs.ErrNotFound)) {
+					return err
+				}
 			}
 			var errs []error
 			for _, t := range args {
@@ -104,6 +111,16 @@ func newTopCommand(a *app) *cobra.Command {
 				return nil
 			}
 			rows, err := rt.Top([]*model.Container{c}, splitDescriptors(args))
+			if errdefs.Is(err, errdefs.ErrInvalid) && len(args) > 0 {
+				// Descriptors top does not know: the container's own ps(1) with them, as
+				// podman's; if that fails too, the descriptors' error.
+				var out bytes.Buffer
+				code, xerr := rt.Exec(context.Background(), c.Config.ID, engine.ExecOptions{Cmd: append([]string{"ps"}, args...), Stdout: &out, Stderr: io.Discard})
+				if xerr == nil && code == 0 {
+					_, err = a.stdout.Write(out.Bytes())
+					return err
+				}
+			}
 			if err != nil {
 				return err
 			}

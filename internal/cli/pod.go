@@ -110,6 +110,9 @@ func newPodVerbCommand(a *app, v podVerb) *cobra.Command {
 		Use:   v.name + " [options] POD [POD...]",
 		Short: v.short,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkSelection(args, all, latest, len(podIDFiles) > 0, "pod-id-file"); err != nil {
+				return err
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -125,13 +128,22 @@ func newPodVerbCommand(a *app, v podVerb) *cobra.Command {
 			if len(podIDFiles) > 0 && len(args) == 0 && !all && !latest {
 				return nil // --ignore, and no file named a pod
 			}
-			targets, err := podTargets(rt, args, all, latest)
+			targets, err := resolvePods(rt, args, all, latest, ignore)
 			if err != nil {
 				return err
 			}
 			var errs []error
 			for _, id := range targets {
+				if v.name == "unpause" {
+					// podman unpauses (and names) only the pods that are paused.
+					if info, err := rt.InspectPod(id); err == nil && info.Status != model.PodPaused {
+						continue
+					}
+				}
 				err := v.do(rt, id, t.ptr(), sig)
+				if v.name == "kill" && errdefs.Is(err, errdefs.ErrPodStateInvalid) {
+					err = nil // nothing running to signal: done, as podman's pod kill
+				}
 				if err != nil && ignore && errdefs.Is(err, errdefs.ErrNotFound) {
 					continue
 				}
@@ -160,6 +172,27 @@ func newPodVerbCommand(a *app, v podVerb) *cobra.Command {
 	return cmd
 }
 
+// resolvePods is podTargets with the named pods looked up before any is acted on, as podman's
+// pod verbs do: one that does not exist fails the command (left out with ignore).
+func resolvePods(rt *engine.Runtime, args []string, all, latest, ignore bool) ([]string, error) {
+	targets, err := podTargets(rt, args, all, latest)
+	if err != nil || all || latest {
+		return targets, err
+	}
+	var out []string
+	for _, name := range targets {
+		p, err := rt.LookupPod(name)
+		if err != nil {
+			if ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, p.Config.ID)
+	}
+	return out, nil
+}
+
 // podPrintID prints what podman prints after a pod verb: the full ID.
 func podPrintID(rt *engine.Runtime, nameOrID string, _ bool) string {
 	if p, err := rt.LookupPod(nameOrID); err == nil {
@@ -176,6 +209,12 @@ func newPodRmCommand(a *app) *cobra.Command {
 		Use:   "rm [options] POD [POD...]",
 		Short: "Remove one or more stopped pods and their containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkSelection(args, all, latest, len(podIDFiles) > 0, "pod-id-file"); err != nil {
+				return err
+			}
+			if force {
+				ignore = true // podman's pod rm -f: a pod that is not there is no error
+			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -188,7 +227,13 @@ func newPodRmCommand(a *app) *cobra.Command {
 					return err
 				}
 			}
-			targets, err := podTargets(rt, args, all, latest)
+			if len(podIDFiles) > 0 && len(args) == 0 {
+				return nil // --ignore, and no file named a pod
+			}
+			targets, err := resolvePods(rt, args, all, latest, ignore)
+			if errdefs.Is(err, errdefs.ErrNotFound) {
+				return &errdefs.ExitError{Code: 1, Err: err} // podman's code for a pod not there
+			}
 			if err != nil {
 				return err
 			}
@@ -288,7 +333,7 @@ func newPodTopCommand(a *app) *cobra.Command {
 				}
 			}
 			if len(running) == 0 {
-				return fmt.Errorf("pod %s is not running: %w", info.Pod.Config.Name, errdefs.ErrPodStateInvalid)
+				return nil // nothing runs: podman prints nothing, not even the heads
 			}
 			rows, err := rt.Top(running, splitDescriptors(args))
 			if err != nil {
@@ -305,7 +350,7 @@ func newPodTopCommand(a *app) *cobra.Command {
 func readIDFile(path string) (string, error) {
 	b, err := readFileTrim(path)
 	if err != nil {
-		return "", fmt.Errorf("reading ID file: %w", err)
+		return "", fmt.Errorf("reading pod ID file: %w", err)
 	}
 	return b, nil
 }

@@ -75,6 +75,9 @@ func newPodCreateCommand(a *app) *cobra.Command {
 				}
 				o.name = args[0]
 			}
+			if err := idFileFree(o.podIDFile, "pod"); err != nil {
+				return err
+			}
 			cfg, err := o.toConfig(cmd.Flags().Changed)
 			if err != nil {
 				return err
@@ -100,7 +103,7 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	noHelpShorthand(cmd)
 	f := cmd.Flags()
 	f.StringVarP(&o.name, "name", "n", "", "name of the pod")
-	f.StringVar(&o.hostname, "hostname", "", "hostname of the pod (shared through uts)")
+	f.StringVarP(&o.hostname, "hostname", "h", "", "hostname of the pod (shared through uts)")
 	f.StringArrayVarP(&o.labels, "label", "l", nil, "set a label (KEY=VALUE)")
 	f.StringArrayVar(&o.labelFiles, "label-file", nil, "read labels from a file")
 	f.StringVar(&o.share, "share", "", "namespaces to share: cgroup, ipc, net, pid, uts (default ipc,net,uts; +KIND adds; none)")
@@ -153,6 +156,9 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 	if err != nil {
 		return nil, err
 	}
+	if changed("share") && len(share) == 0 && !changed("infra") {
+		o.infra = false // nothing to share, nothing to hold it: podman makes no infra container
+	}
 	cfg := &model.PodConfig{
 		Name: o.name, Hostname: o.hostname, UsePodCgroup: o.shareParent, HasInfra: o.infra,
 		InfraImage: o.infraImage, InfraName: o.infraName, ExitPolicy: o.exitPolicy, CgroupParent: o.cgroupParent,
@@ -186,10 +192,8 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 			return nil, err
 		}
 	}
-	for _, v := range o.volumes {
-		if _, err := engine.ParseVolume(v); err != nil {
-			return nil, err
-		}
+	if err := engine.CheckPodMounts(o.volumes, o.devices); err != nil {
+		return nil, err
 	}
 	for _, s := range o.securityOpts {
 		if err := engine.ApplySecurityOpt(&model.ContainerConfig{}, s); err != nil {

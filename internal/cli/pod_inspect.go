@@ -10,7 +10,7 @@ import (
 // The pod inspect view is podman's, shared with the API (internal/view).
 type podInspect = view.Pod
 
-func podInspectView(p *engine.PodInfo) *podInspect { return view.PodInspect(p) }
+func podInspectView(rt *engine.Runtime, p *engine.PodInfo) *podInspect { return view.PodInspect(rt, p) }
 
 func newPodInspectCommand(a *app) *cobra.Command {
 	var format string
@@ -26,6 +26,9 @@ func newPodInspectCommand(a *app) *cobra.Command {
 			if args, err = targets(rt, latest, args, "pod", "pod inspect"); err != nil {
 				return err
 			}
+			if format != "" && format != "json" {
+				format = inspectNormalize(format, false)
+			}
 			var values []any
 			var errs []error
 			for _, name := range args {
@@ -34,7 +37,7 @@ func newPodInspectCommand(a *app) *cobra.Command {
 					errs = append(errs, err)
 					continue
 				}
-				values = append(values, podInspectView(p))
+				values = append(values, podInspectView(rt, p))
 			}
 			if len(values) == 1 && (format == "" || format == "json") {
 				// podman 4.3 prints a single pod as an object.
@@ -45,6 +48,8 @@ func newPodInspectCommand(a *app) *cobra.Command {
 				if err := renderEach(a.stdout, format, values, jsonFive); err != nil {
 					return err
 				}
+			} else if format == "" || format == "json" {
+				a.stdout.Write([]byte("[]\n"))
 			}
 			return joinErrors(a, errs)
 		},

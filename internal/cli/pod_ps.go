@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,11 +20,13 @@ import (
 // podPsRow has podman's `pod ps --format` field names.
 type podPsRow struct {
 	ID, Name, Status, Created, InfraID, Cgroup, Namespace string
-	NumberOfContainers                                    int
-	Labels                                                map[string]string
-	ContainerNames, ContainerIds, ContainerStatuses       string
-	Networks                                              string
-	CreatedAt                                             time.Time
+	// Namespaces is podman's --ns column, which its listing leaves empty.
+	Namespaces                                      string
+	NumberOfContainers                              int
+	Labels                                          map[string]string
+	ContainerNames, ContainerIds, ContainerStatuses string
+	Networks                                        string
+	CreatedAt                                       time.Time
 }
 
 type podPsOptions struct {
@@ -58,6 +62,11 @@ func newPodPsCommand(a *app) *cobra.Command {
 }
 
 func runPodPs(a *app, o *podPsOptions) error {
+	switch o.sortBy {
+	case "created", "id", "name", "number", "status":
+	default: // podman's words (which name fewer keys than it takes)
+		return errors.New("invalid option for --sort, options are: id, names, or number")
+	}
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -88,7 +97,7 @@ func runPodPs(a *app, o *podPsOptions) error {
 	}
 	if o.quiet {
 		for _, p := range sel {
-			fmt.Fprintln(a.stdout, truncID(p.Pod.Config.ID, o.noTrunc))
+			fmt.Fprintln(a.stdout, p.Pod.Config.ID) // podman's pod ps -q: the full ID
 		}
 		return nil
 	}
@@ -106,7 +115,7 @@ func runPodPs(a *app, o *podPsOptions) error {
 	}
 	def := "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.NumberOfContainers}}"
 	if o.ns {
-		def = "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.Cgroup}}\t{{.NumberOfContainers}}"
+		def = "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.Cgroup}}\t{{.Namespaces}}\t{{.NumberOfContainers}}"
 	}
 	if o.ctrNames || o.ctrIDs || o.ctrStatus {
 		def = "{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}"
@@ -122,7 +131,7 @@ func runPodPs(a *app, o *podPsOptions) error {
 	}
 	return render(a.stdout, o.format, o.noHeading, rows, nil, table{format: def, headers: map[string]string{
 		"ID": "POD ID", "InfraID": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS", "ContainerIds": "IDS",
-		"ContainerNames": "NAMES", "ContainerStatuses": "STATUS", "Cgroup": "CGROUP",
+		"ContainerNames": "NAMES", "ContainerStatuses": "STATUS", "Cgroup": "CGROUP", "Namespaces": "NAMESPACES",
 	}})
 }
 
@@ -130,9 +139,9 @@ func toPodPsRow(p *engine.PodInfo, noTrunc bool, now time.Time) *podPsRow {
 	cfg := p.Pod.Config
 	row := &podPsRow{
 		ID: truncID(cfg.ID, noTrunc), Name: cfg.Name, Status: p.Status, Created: agoFrom(now, cfg.Created),
-		InfraID: truncID(p.Pod.State.InfraContainerID, noTrunc), Cgroup: p.Pod.State.CgroupPath, Namespace: cfg.Namespace,
+		InfraID: truncID(p.Pod.State.InfraContainerID, noTrunc), Cgroup: cfg.CgroupParent, Namespace: cfg.Namespace,
 		NumberOfContainers: len(p.Members), Labels: cfg.Labels, CreatedAt: cfg.Created,
-		Networks: strings.Join(cfg.Infra.Networks, ","),
+		Networks: strings.Join(view.PodNetworks(cfg), ","),
 	}
 	var names, ids, sts []string
 	for _, m := range p.Members {
@@ -166,9 +175,8 @@ func sortPods(ps []*engine.PodInfo, by string) {
 func podFilter(filters []string) (func(*engine.PodInfo) bool, error) {
 	byKey, err := parseFilters(filters, filterSpec{
 		what:     "pod",
-		keys:     []string{"id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network"},
+		keys:     []string{"id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network", "until"},
 		statuses: []string{"created", "running", "paused", "stopped", "exited", "dead", "degraded"},
-		extra:    map[string]struct{}{"until": {}},
 	})
 	if err != nil {
 		return nil, err
@@ -210,12 +218,10 @@ func podMatch(p *engine.PodInfo, k, v string) bool {
 		n, err := strconv.Atoi(v)
 		return err == nil && len(p.Members) == n
 	case "network":
-		for _, n := range cfg.Infra.Networks {
-			if n == v {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(view.PodNetworks(cfg), v)
+	case "until": // made before that time; a time podman cannot read matches none
+		t, err := engine.ParseTimeArg(v)
+		return err == nil && cfg.Created.Before(t)
 	}
 	return true
 }

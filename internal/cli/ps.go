@@ -19,14 +19,17 @@ import (
 	"pea/internal/network"
 )
 
-// psRow carries podman's `ps --format` field names.
+// psRow carries podman's `ps --format` field names. Created is the creation time (podman's
+// template prints the time; its JSON the Unix time), StartedAt and ExitedAt Unix times
+// (podman's zero time when never), State the human status as Status (podman 4.3).
 type psRow struct {
 	ID, Image, ImageID, Command, CreatedHuman, CreatedAt, RunningFor, Status, State, Names, Ports, Pod, PodName, Size string
+	Networks                                                                                                          string
 	Labels                                                                                                            map[string]string
-	Mounts, Networks                                                                                                  []string
-	Created                                                                                                           int64
+	Mounts                                                                                                            []string
+	Created                                                                                                           time.Time
 	ExitCode                                                                                                          int32
-	Exited, IsInfra                                                                                                   bool
+	Exited, IsInfra, AutoRemove                                                                                       bool
 	Pid                                                                                                               int
 	StartedAt, ExitedAt                                                                                               int64
 	// Namespaces are filled with --ns, podman's template fields; the flat fields name the
@@ -78,11 +81,18 @@ type psJSON struct {
 	Pod        string            `json:"Pod"`
 	PodName    string            `json:"PodName"`
 	Ports      []portJSON        `json:"Ports"`
+	Size       *psSizeJSON       `json:"Size"`
 	StartedAt  int64             `json:"StartedAt"`
 	State      string            `json:"State"`
 	Status     string            `json:"Status"`
 	Created    int64             `json:"Created"`
 	Namespaces psNamespaces      `json:"Namespaces"`
+}
+
+// psSizeJSON is podman's ContainerSize, there with --size.
+type psSizeJSON struct {
+	RootFsSize int64 `json:"rootFsSize"`
+	RwSize     int64 `json:"rwSize"`
 }
 
 type portJSON struct {
@@ -123,14 +133,15 @@ func newPsCommand(a *app) *cobra.Command {
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print the IDs only")
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate IDs and commands")
 	f.BoolVarP(&o.size, "size", "s", false, "show the size of each container's writable layer")
-	f.BoolVarP(&o.noHeading, "noheading", "n", false, "do not print the header")
+	f.BoolVar(&o.noHeading, "noheading", false, "do not print the header")
 	f.BoolVarP(&o.pod, "pod", "p", false, "show the pod of each container")
 	f.BoolVar(&o.ns, "ns", false, "show the PID and the namespaces of each container")
 	f.BoolVarP(&o.latest, "latest", "l", false, "show the latest container")
 	f.BoolVar(&o.external, "external", false, "accepted for compatibility")
-	f.IntVar(&o.last, "last", -1, "show the last N containers")
+	f.IntVarP(&o.last, "last", "n", -1, "show the last N containers")
 	f.StringVar(&o.format, "format", "", "format with a Go template or json")
-	f.StringVar(&o.sortBy, "sort", "created", "sort by command, created, id, image, names, runningfor, size, status")
+	f.Var(&choiceValue{value: &o.sortBy, choices: psSortKeys}, "sort", "sort by "+strings.Join(psSortKeys, ", "))
+	o.sortBy = "created"
 	f.StringArrayVarP(&o.filters, "filter", "f", nil, "filter: name=, id=, label=, status=, ancestor=, exited=, pod=")
 	return cmd
 }
@@ -159,11 +170,7 @@ func runPs(a *app, o *psOptions) error {
 	if err != nil {
 		return err
 	}
-	list := rt.ListContainersListed
-	if slices.ContainsFunc(o.filters, func(f string) bool { return strings.HasPrefix(f, "network=") }) {
-		list = rt.ListContainers // the default network is known by the network namespace's mode
-	}
-	cs, err := list()
+	cs, err := rt.ListContainersListed()
 	if err != nil {
 		return err
 	}
@@ -173,7 +180,7 @@ func runPs(a *app, o *psOptions) error {
 	}
 	var sel []*model.Container
 	for _, c := range cs {
-		if !o.all && len(o.filters) == 0 && !c.State.Active() && !o.latest {
+		if !o.all && len(o.filters) == 0 && !c.State.Active() && !o.latest && o.last < 0 { // --last: all states, as podman's
 			continue
 		}
 		if !match(c) {
@@ -181,7 +188,11 @@ func runPs(a *app, o *psOptions) error {
 		}
 		sel = append(sel, c)
 	}
-	sortContainers(sel, o.sortBy)
+	if o.sortBy == "size" {
+		sortBySize(rt, sel)
+	} else {
+		sortContainers(sel, o.sortBy)
+	}
 	if o.latest && len(sel) > 0 {
 		sel = sel[len(sel)-1:]
 	}
@@ -209,6 +220,10 @@ func runPs(a *app, o *psOptions) error {
 			if o.ns {
 				j.Namespaces = namespacesOf(c)
 			}
+			if o.size {
+				rw, virtual := containerSizes(rt, c)
+				j.Size = &psSizeJSON{RootFsSize: virtual, RwSize: rw}
+			}
 			js = append(js, j)
 		}
 		return printJSONStyle(a.stdout, js, jsonTwo)
@@ -218,7 +233,7 @@ func runPs(a *app, o *psOptions) error {
 		// The default table shows a few columns; a --format may show any field.
 		row := toPsRow(c, o.noTrunc, podNames, now, o.format != "")
 		if o.size {
-			row.Size = humanSize(rt.ContainerSize(c.Config.ID))
+			row.Size = psSize(rt, c)
 		}
 		if o.ns {
 			n := namespacesOf(c)
@@ -245,7 +260,7 @@ func runPs(a *app, o *psOptions) error {
 
 func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string, now time.Time, allFields bool) *psRow {
 	cfg, st := c.Config, c.State
-	cmd := quoteCommand(cfg.Command())
+	cmd := quoteCommand(listedCommand(cfg))
 	if !noTrunc && len(cmd) > 20 {
 		cmd = cmd[:17] + "..."
 	}
@@ -255,12 +270,12 @@ func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string, now t
 	}
 	created := agoFrom(now, cfg.Created)
 	row := &psRow{
-		ID: truncID(cfg.ID, noTrunc), Image: img, ImageID: cfg.Image, Command: cmd,
+		ID: truncID(cfg.ID, noTrunc), Image: img, ImageID: truncID(cfg.Image, noTrunc), Command: cmd,
 		CreatedHuman: created, RunningFor: created,
-		Status: containerStatus(c, now), State: st.Status, Names: cfg.Name, Ports: portsString(cfg.Network.Ports),
-		Pod: truncID(cfg.Pod, noTrunc), PodName: podNames[cfg.Pod], Labels: cfg.Labels, Created: cfg.Created.Unix(),
-		ExitCode: st.ExitCode, Exited: st.Status == model.StatusExited, IsInfra: cfg.IsInfra, Pid: st.Pid,
-		StartedAt: unixOrZero(st.StartedAt), ExitedAt: unixOrZero(st.FinishedAt), c: c,
+		Names: cfg.Name, Ports: portsString(cfg.Network.Ports),
+		Pod: truncID(cfg.Pod, noTrunc), PodName: podNames[cfg.Pod], Labels: cfg.Labels, Created: cfg.Created,
+		ExitCode: st.ExitCode, Exited: st.Status == model.StatusExited, IsInfra: cfg.IsInfra, AutoRemove: cfg.AutoRemove, Pid: st.Pid,
+		StartedAt: st.StartedAt.Unix(), ExitedAt: st.FinishedAt.Unix(), Networks: strings.Join(containerNetworks(cfg), ","), c: c,
 	}
 	if allFields {
 		row.CreatedAt = cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST")
@@ -268,18 +283,19 @@ func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string, now t
 	for _, m := range cfg.Mounts {
 		row.Mounts = append(row.Mounts, m.Destination)
 	}
-	row.Networks = cfg.Network.Networks
+	row.Status = containerStatus(c, now)
+	row.State = row.Status // podman 4.3's State is the human status too (its JSON's is not)
 	return row
 }
 
 func toPsJSON(c *model.Container, podNames map[string]string, now time.Time) psJSON {
 	cfg, st := c.Config, c.State
 	j := psJSON{
-		AutoRemove: cfg.AutoRemove, Command: cfg.Command(), CreatedAt: agoFrom(now, cfg.Created), Exited: st.Status == model.StatusExited,
-		ExitedAt: unixOrZero(st.FinishedAt), ExitCode: st.ExitCode, ID: cfg.ID, Image: cfg.ImageName, ImageID: cfg.Image,
-		IsInfra: cfg.IsInfra, Labels: cfg.Labels, Names: []string{cfg.Name}, Networks: cfg.Network.Networks, Pid: st.Pid,
-		Pod: cfg.Pod, PodName: podNames[cfg.Pod], StartedAt: unixOrZero(st.StartedAt), State: st.Status,
-		Status: containerStatus(c, now), Created: cfg.Created.Unix(), Mounts: []string{}, Ports: []portJSON{},
+		AutoRemove: cfg.AutoRemove, Command: listedCommand(cfg), CreatedAt: agoFrom(now, cfg.Created), Exited: st.Status == model.StatusExited,
+		ExitedAt: st.FinishedAt.Unix(), ExitCode: st.ExitCode, ID: cfg.ID, Image: cfg.ImageName, ImageID: cfg.Image,
+		IsInfra: cfg.IsInfra, Labels: cfg.Labels, Names: []string{cfg.Name}, Networks: containerNetworks(cfg), Pid: st.Pid,
+		Pod: cfg.Pod, PodName: podNames[cfg.Pod], StartedAt: st.StartedAt.Unix(), State: st.Status,
+		Status: containerStatus(c, now), Created: cfg.Created.Unix(), Mounts: []string{},
 	}
 	for _, m := range cfg.Mounts {
 		j.Mounts = append(j.Mounts, m.Destination)
@@ -293,11 +309,57 @@ func toPsJSON(c *model.Container, podNames map[string]string, now time.Time) psJ
 	return j
 }
 
-func unixOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
+// containerNetworks are the networks a container is attached to itself, as podman's listing
+// shows them: its own networks, the default one when it is on the default bridge, none when it
+// joins another's namespace, uses the host's or has none.
+func containerNetworks(cfg *model.ContainerConfig) []string {
+	if cfg.NS(model.NSNet).Mode != model.NSModeBridge {
+		return nil
 	}
-	return t.Unix()
+	if len(cfg.Network.Networks) > 0 {
+		return cfg.Network.Networks
+	}
+	return []string{network.DefaultName}
+}
+
+// listedCommand is the command podman's listing shows: none for an infra container, whose
+// process comes from its (pause) image rather than from the user.
+func listedCommand(cfg *model.ContainerConfig) []string {
+	if cfg.IsInfra {
+		return nil
+	}
+	return cfg.Command()
+}
+
+// psSize is ps --size's column: the writable layer's size and, as "virtual", that plus the
+// image's (podman's RwSize and RootFsSize), with go-units' three significant digits.
+func psSize(rt *engine.Runtime, c *model.Container) string {
+	rw, virtual := containerSizes(rt, c)
+	return siSize(rw, 3, "") + " (virtual " + siSize(virtual, 3, "") + ")"
+}
+
+// containerSizes are a container's writable layer's size and that plus its image's.
+func containerSizes(rt *engine.Runtime, c *model.Container) (rw, virtual int64) {
+	rw = rt.ContainerSize(c.Config.ID)
+	virtual = rw
+	if c.Config.Image != "" {
+		if img, err := rt.ImageLookup(c.Config.Image); err == nil {
+			virtual += img.Size
+		}
+	}
+	return rw, virtual
+}
+
+// psSortKeys are the values of ps --sort.
+var psSortKeys = []string{"command", "created", "id", "image", "names", "runningfor", "size", "status"}
+
+// sortBySize sorts by the writable layer's size, smallest first.
+func sortBySize(rt *engine.Runtime, cs []*model.Container) {
+	sizes := make(map[string]int64, len(cs))
+	for _, c := range cs {
+		sizes[c.Config.ID] = rt.ContainerSize(c.Config.ID)
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return sizes[cs[i].Config.ID] < sizes[cs[j].Config.ID] })
 }
 
 // containerStatus is podman's human status: "Up 2 minutes ago", "Exited (0) 3 seconds ago".
@@ -410,6 +472,16 @@ func psFilter(filters []string) (func(*model.Container) bool, error) {
 			return nil, invalid("invalid health filter %q (%s)", v, strings.Join(healthFilterValues, ", "))
 		}
 	}
+	for _, v := range byKey["exited"] {
+		if _, err := strconv.ParseInt(v, 10, 32); err != nil {
+			return nil, invalid("invalid exited filter %q: an exit code", v)
+		}
+	}
+	for _, v := range byKey["restart-policy"] {
+		if !slices.Contains([]string{"always", "on-failure", "unless-stopped", "no", "none"}, v) {
+			return nil, invalid("invalid restart policy %q (always, on-failure, unless-stopped, no)", v)
+		}
+	}
 	return func(c *model.Container) bool {
 		return matchFilters(byKey, func(k, v string) bool { return matchOne(c, k, v) })
 	}, nil
@@ -464,14 +536,16 @@ func matchOne(c *model.Container, k, v string) bool {
 		}
 		return cfg.Created.UnixNano() < n
 	case "network":
-		nets := cfg.Network.Networks
-		if len(nets) == 0 && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
-			nets = []string{network.DefaultName}
-		}
-		return slices.Contains(nets, v)
+		return slices.Contains(containerNetworks(cfg), v)
 	case "volume":
+		// podman's SOURCE[:DEST] (a named volume's name or a bind mount's host path), or
+		// Docker's mount point.
+		src, dest, withDest := strings.Cut(v, ":")
 		for _, m := range cfg.Mounts {
-			if m.Type == "volume" && m.Source == v || m.Destination == v {
+			if m.Type != "volume" && m.Type != "bind" {
+				continue
+			}
+			if withDest && m.Source == src && m.Destination == dest || !withDest && (m.Source == v || m.Destination == v) {
 				return true
 			}
 		}

@@ -30,7 +30,17 @@ func newRmCommand(a *app) *cobra.Command {
 			if t.set {
 				force = true
 			}
-			if sel.all && len(sel.filters) == 0 {
+			if len(sel.filters) == 0 {
+				if err := checkSelection(args, sel.all, sel.latest, len(sel.cidFiles) > 0, "cidfile"); err != nil {
+					return err
+				}
+			}
+			if force {
+				sel.ignore = true // podman's rm -f: a container that is not there is no error
+			}
+			var infraPods []string // with --all, the pods whose infra containers go too
+			all := sel.all && len(sel.filters) == 0
+			if all {
 				// Dependents first: a container others require or join is refused removal
 				// while they exist.
 				rt, err := a.engine()
@@ -41,25 +51,39 @@ func newRmCommand(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if args = dependentsFirst(cs); len(args) == 0 {
+				for _, c := range cs {
+					if c.Config.IsInfra && c.Config.Pod != "" {
+						infraPods = append(infraPods, c.Config.Pod)
+					}
+				}
+				if args = dependentsFirst(cs); len(args) == 0 && len(infraPods) == 0 {
 					return nil
 				}
 				sel.all = false
 			}
-			missing := 0
-			err := forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
-				err := rt.RemoveContainer(context.Background(), target, engine.RemoveOptions{Force: force, Timeout: t.ptr(), Volumes: volumes, Depend: depend,
-					Removed: func(id string) { fmt.Fprintln(a.stdout, id) }})
-				if errdefs.Is(err, errdefs.ErrNotFound) {
-					if sel.ignore {
-						return nil
+			var err error
+			if len(args) > 0 || !all {
+				err = forEachSelected(a, args, sel, func(c *model.Container) bool { return !c.Config.IsInfra }, func(rt *engine.Runtime, target string) error {
+					err := rt.RemoveContainer(context.Background(), target, engine.RemoveOptions{Force: force, Timeout: t.ptr(), Volumes: volumes, Depend: depend,
+						Removed: func(id string) { fmt.Fprintln(a.stdout, id) }})
+					if sel.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
+						return errQuiet // removed meanwhile
 					}
-					missing++
+					return err
+				})
+			}
+			if len(infraPods) > 0 {
+				// podman's rm --all removes infra containers too, and a pod goes with its
+				// infra container: what is left of each such pod is removed as the pod.
+				if perr := removeInfraPods(a, infraPods, force, t.ptr()); perr != nil {
+					if err != nil {
+						fmt.Fprintf(a.stderr, "Error: %v\n", err)
+					}
+					err = perr
 				}
-				return err
-			})
+			}
 			// podman: 1 when a container did not exist and nothing else failed, 2 when one is running.
-			if err != nil && missing > 0 && errdefs.Is(err, errdefs.ErrNotFound) {
+			if err != nil && errdefs.Is(err, errdefs.ErrNotFound) {
 				return &errdefs.ExitError{Code: 1, Err: err}
 			}
 			if err != nil && errdefs.Is(err, errdefs.ErrWrongState) {
@@ -113,4 +137,29 @@ func dependentsFirst(cs []*model.Container) []string {
 	}
 	slices.Reverse(order)
 	return order
+}
+
+// removeInfraPods removes, for rm --all, the pods of the infra containers it removes, printing
+// each infra container's ID as podman's rm prints the containers it removed.
+func removeInfraPods(a *app, pods []string, force bool, timeout *uint) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range pods {
+		p, err := rt.LookupPod(id)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		infra := p.State.InfraContainerID
+		if err := rt.RemovePod(context.Background(), id, engine.PodRemoveOptions{Force: force, Timeout: timeout, Ignore: true}); err != nil {
+			errs = append(errs, fmt.Errorf("removing container %s from pod %s: %w", infra, id, err))
+			continue
+		}
+		if infra != "" {
+			fmt.Fprintln(a.stdout, infra)
+		}
+	}
+	return joinErrors(a, errs)
 }

@@ -70,9 +70,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		// into it (TIOCSTI), as podman refuses.
 		return invalid("the passthrough log driver cannot be used on a terminal: redirect stdin and stdout")
 	}
-	if err := checkAttach(o.attach, o.detach); err != nil {
-		return err
-	}
+	// -d with -a: detached, nothing attached (podman 4.3's; Docker refuses the two).
 	if cfg.InitContainerType != "" {
 		return invalid("init containers are made with `pea create --pod P --init-ctr` and run by `pea pod start`")
 	}
@@ -87,12 +85,13 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	defer rt.PrepareRun(cfg, co.PreserveFDs)()
 	cfg.CreateCommand = a.args
 	co.Registry = o.registry.options(changed, a.stderr)
+	co.Replaced = func(name string) { fmt.Fprintln(a.stdout, name) } // podman's rm prints it
 	ctx := context.Background()
 	if o.detach || attached.none() {
 		// -a stdin without -i attaches nothing: the container runs in the background, as podman's.
 		c, err := rt.RunContainer(ctx, cfg, co)
 		if err != nil {
-			return err
+			return runStartError(err)
 		}
 		if o.cidFile != "" {
 			os.WriteFile(o.cidFile, []byte(c.Config.ID), 0o644)
@@ -137,8 +136,11 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	}
 	started, err := rt.StartCreated(ctx, c, streams)
 	if err != nil {
-		rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
-		return err
+		// As podman's run: a container that did not start stays, created, unless --rm.
+		if cfg.AutoRemove {
+			rt.RemoveContainer(context.Background(), c.Config.ID, engine.RemoveOptions{Force: true, Ignore: true})
+		}
+		return runStartError(&engine.StartError{Err: err})
 	}
 	trace.Mark("run: started")
 	code, err := rt.AttachWait(ctx, started, streams)
@@ -228,10 +230,13 @@ func proxySignals(rt *engine.Runtime, id string) func() {
 	return func() { <-ready; signal.Stop(ch); close(done) }
 }
 
-// checkAttach checks run's --attach streams.
-func checkAttach(streams []string, detach bool) error {
-	if len(streams) > 0 && detach {
-		return invalid("--attach and --detach cannot be combined: a detached container is not attached")
+// runStartError is run's exit for a container that was made but did not start: 126, as
+// podman's, unless the runtime gave its own (127 for a command not found, ...).
+func runStartError(err error) error {
+	var se *engine.StartError
+	var ee *errdefs.ExitError
+	if errors.As(err, &ee) || !errors.As(err, &se) {
+		return err
 	}
-	return nil
+	return &errdefs.ExitError{Code: exitCannotInvoke, Err: err}
 }

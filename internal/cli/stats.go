@@ -10,6 +10,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/engine"
+	"pea/internal/errdefs"
 	"pea/internal/model"
 )
 
@@ -59,7 +60,7 @@ func (o *statsOptions) register(cmd *cobra.Command) {
 }
 
 // printStats samples the containers chosen by pick once, or repeatedly when streaming.
-func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime) ([]*model.Container, error)) error {
+func printStats(a *app, o *statsOptions, pick func(rt *engine.Runtime) ([]*model.Container, error)) error {
 	rt, err := a.engine()
 	if err != nil {
 		return err
@@ -89,7 +90,7 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 			fmt.Fprint(a.stdout, "\033[2J\033[H")
 		}
 		if o.format == "json" {
-			if err := printStatsJSON(a, stats, o.noTrunc, pod); err != nil {
+			if err := printStatsJSON(a, stats, o.noTrunc); err != nil {
 				return err
 			}
 		} else {
@@ -101,9 +102,6 @@ func printStats(a *app, o *statsOptions, pod bool, pick func(rt *engine.Runtime)
 			headers := map[string]string{"ID": "ID", "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
 				"NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDs": "PIDS", "CID": "CID", "Pod": "POD", "CPU": "CPU %", "Mem": "MEM %",
 				"CPUTime": "CPU TIME", "AvgCPU": "AVG CPU %"}
-			if pod {
-				def = "{{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
-			}
 			if err := render(a.stdout, o.format, false, rows, nil, table{format: def, headers: headers}); err != nil {
 				return err
 			}
@@ -125,7 +123,7 @@ func newStatsCommand(a *app) *cobra.Command {
 		Use:   "stats [options] [CONTAINER...]",
 		Short: "Display resource usage of containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return printStats(a, &o, false, func(rt *engine.Runtime) ([]*model.Container, error) {
+			return printStats(a, &o, func(rt *engine.Runtime) ([]*model.Container, error) {
 				if len(args) == 0 || o.all {
 					all, err := rt.ListContainers()
 					if err != nil {
@@ -148,51 +146,6 @@ func newStatsCommand(a *app) *cobra.Command {
 	}
 	o.register(cmd)
 	cmd.Flags().BoolVar(&o.noTrunc, "no-trunc", false, "show the full container IDs")
-	return cmd
-}
-
-func newPodStatsCommand(a *app) *cobra.Command {
-	var o statsOptions
-	cmd := &cobra.Command{
-		Use:   "stats [options] [POD...]",
-		Short: "Display resource usage of the containers of pods",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return printStats(a, &o, true, func(rt *engine.Runtime) ([]*model.Container, error) {
-				var infos []*engine.PodInfo
-				if len(args) == 0 || o.all {
-					all, err := rt.ListPods()
-					if err != nil {
-						return nil, err
-					}
-					infos = all
-				} else if o.latest {
-					p, err := rt.LatestPod()
-					if err != nil {
-						return nil, err
-					}
-					info, err := rt.InspectPod(p.Config.ID)
-					if err != nil {
-						return nil, err
-					}
-					infos = []*engine.PodInfo{info}
-				} else {
-					for _, n := range args {
-						info, err := rt.InspectPod(n)
-						if err != nil {
-							return nil, err
-						}
-						infos = append(infos, info)
-					}
-				}
-				var out []*model.Container
-				for _, p := range infos {
-					out = append(out, p.Members...)
-				}
-				return out, nil
-			})
-		},
-	}
-	o.register(cmd)
 	return cmd
 }
 
@@ -233,8 +186,9 @@ func newPodLogsCommand(a *app) *cobra.Command {
 				cs = append(cs, m)
 			}
 			if ctr != "" && len(cs) == 0 {
-				return fmt.Errorf("container %s is not in pod %s", ctr, info.Pod.Config.Name)
+				return fmt.Errorf("container %s is not in pod %s: %w", ctr, info.Pod.Config.Name, errdefs.ErrNoSuchContainer)
 			}
+			o.prefix = ctr == ""
 			return printLogs(a, rt, cs, lo, o)
 		},
 	}
@@ -257,25 +211,8 @@ type ctrStatsJSON struct {
 	PIDs       string `json:"pids"`
 }
 
-// podStatsJSON is one container of `pod stats --format json`, as podman's.
-type podStatsJSON struct {
-	CPU, MemUsage, MemUsageBytes, Mem, NetIO, BlockIO string
-	PIDS                                              string
-	Pod, CID, Name                                    string
-}
-
-// printStatsJSON prints stats as podman's `stats` (one-space indent) or `pod stats` (five)
-// --format json.
-func printStatsJSON(a *app, stats []*engine.CtrStats, noTrunc, pod bool) error {
-	if pod {
-		js := []podStatsJSON{}
-		for _, s := range stats {
-			r := toStatsRow(s, noTrunc)
-			js = append(js, podStatsJSON{CPU: r.CPU, MemUsage: r.MemUsage, MemUsageBytes: r.MemUsageBytes, Mem: r.Mem,
-				NetIO: r.NetIO, BlockIO: r.BlockIO, PIDS: r.PIDs, Pod: r.Pod, CID: r.CID, Name: r.Name})
-		}
-		return printJSONStyle(a.stdout, js, jsonFive)
-	}
+// printStatsJSON prints stats as podman's `stats --format json` (one-space indent).
+func printStatsJSON(a *app, stats []*engine.CtrStats, noTrunc bool) error {
 	js := []ctrStatsJSON{}
 	for _, s := range stats {
 		r := toStatsRow(s, noTrunc)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,4 +114,40 @@ func parallel(n, limit int, f func(i int)) {
 	for i := 0; i < n; i++ {
 		<-done
 	}
+}
+
+// choiceValue is a string flag that takes one of choices, refused as podman refuses its enum
+// flags (pflag prefixes `invalid argument "X" for "--flag" flag: `).
+type choiceValue struct {
+	value   *string
+	choices []string
+}
+
+func (c *choiceValue) String() string {
+	if c.value == nil {
+		return ""
+	}
+	return *c.value
+}
+
+func (c *choiceValue) Set(s string) error {
+	if !slices.Contains(c.choices, s) {
+		return fmt.Errorf("%q is not a valid value.  Choose from: %q", s, strings.Join(c.choices, ", "))
+	}
+	*c.value = s
+	return nil
+}
+
+func (c *choiceValue) Type() string { return "string" }
+
+// idFileFree refuses an ID file (--cidfile, pod create's --pod-id-file) that exists already,
+// as podman does: another container or pod may be using it.
+func idFileFree(path, what string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s id file exists. Ensure another %s is not using it or delete %s", what, what, path)
+	}
+	return nil
 }

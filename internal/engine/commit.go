@@ -285,7 +285,23 @@ func (t *treeWriter) entry(dfd int, name, rel string, st *unix.Stat_t) (bool, er
 // bind pea's own over them: empty in the upper directory whatever the container writes to
 // them (that goes to the bound file). diff and commit leave them out, as podman does.
 var runtimeMountPoints = map[string]bool{"etc/hosts": true, "etc/hostname": true, "etc/resolv.conf": true,
-	"etc/localtime": true, "run/pea-init": true}
+	"etc/localtime": true, "run/pea-init": true, "run/.containerenv": true}
+
+// onlyRuntimeMountPoints reports whether directory rel of the upper directory holds nothing
+// but runtime mount points: the runtime made it for them (/run in an image without one).
+func onlyRuntimeMountPoints(upper, rel string) bool {
+	ents, err := os.ReadDir(filepath.Join(upper, rel))
+	if err != nil || len(ents) == 0 {
+		return false
+	}
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Size() != 0 || !runtimeMountPoints[rel+"/"+e.Name()] {
+			return false
+		}
+	}
+	return true
+}
 
 // Change is one path a container changed: A added, C changed, D deleted (podman's diff).
 type Change struct {
@@ -362,6 +378,7 @@ func (r *Runtime) ContainerChanges(nameOrID string) ([]Change, error) {
 		case inLayers(lower, rel):
 			out = append(out, Change{"C", "/" + rel})
 		case runtimeMountPoints[rel] && st.Size == 0:
+		case st.Mode&unix.S_IFMT == unix.S_IFDIR && onlyRuntimeMountPoints(upper, rel):
 		default:
 			out = append(out, Change{"A", "/" + rel})
 		}

@@ -30,8 +30,9 @@ type CreateOptions struct {
 	PublishAll    bool                // -P: publish every port the image exposes on a random host port
 	Expose        []model.PortMapping // --expose: ports -P publishes beside the image's
 	// Replace removes a container of the same name first (--replace), once the new one's
-	// options were checked.
-	Replace bool
+	// options were checked; Replaced (when set) is told its name once it is gone.
+	Replace  bool
+	Replaced func(name string)
 	// NoHealthcheck leaves the image's HEALTHCHECK out (--no-healthcheck).
 	NoHealthcheck bool
 	// PortsAtStart checks the host ports against running containers at the start only
@@ -123,6 +124,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		if old, err := r.LookupContainer(cfg.Name); err == nil && old.Config.Name == cfg.Name {
 			if err := r.RemoveContainer(ctx, old.Config.ID, RemoveOptions{Force: true}); err != nil {
 				return nil, fmt.Errorf("replacing container %s: %w", cfg.Name, err)
+			}
+			if o.Replaced != nil {
+				o.Replaced(cfg.Name)
 			}
 		}
 	}
@@ -238,6 +242,9 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 		}
 	}
 	if _, err := timezoneFile(cfg.Timezone); err != nil {
+		return err
+	}
+	if err := checkDevices(cfg.Devices); err != nil {
 		return err
 	}
 	for _, m := range cfg.Mounts {
@@ -452,4 +459,32 @@ func exposedPorts(img *image.Image) []model.PortMapping {
 		out = append(out, model.PortMapping{ContainerPort: uint16(n), Protocol: proto, Range: 1})
 	}
 	return out
+}
+
+// checkDevices refuses a --device whose host path is not there, at the creation, as podman's.
+func checkDevices(devices []string) error {
+	for _, d := range devices {
+		src, _, _ := strings.Cut(d, ":")
+		if _, err := os.Stat(src); err != nil {
+			return fmt.Errorf("--device %s: %w", d, errdefs.Errorf(errdefs.ErrInvalid, "stat %s: no such file or directory", src))
+		}
+	}
+	return nil
+}
+
+// CheckPodMounts refuses what podman refuses at a pod's creation: a bind mount of --volume
+// whose source is not there, and a --device whose host path is not.
+func CheckPodMounts(volumes, devices []string) error {
+	for _, v := range volumes {
+		m, err := ParseVolume(v)
+		if err != nil {
+			return err
+		}
+		if m.Type == "bind" {
+			if _, err := os.Stat(m.Source); err != nil {
+				return fmt.Errorf("invalid bind mount source %q: %w", m.Source, errdefs.ErrNotFound)
+			}
+		}
+	}
+	return checkDevices(devices)
 }

@@ -2,12 +2,16 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 	"pea/internal/model"
+	"pea/internal/oci"
 )
 
 // RenameContainer gives a container a new name.
@@ -36,8 +40,8 @@ func (r *Runtime) RenameContainer(ctx context.Context, nameOrID, newName string)
 	return nil
 }
 
-// PruneContainers removes every stopped container (pod members of running pods aside) and
-// returns the removed IDs.
+// PruneContainers removes every container that does not run but pods' members (a pod's are
+// its own to remove, as podman's prune leaves them) and returns the removed IDs.
 func (r *Runtime) PruneContainers(ctx context.Context, f PruneFilter) ([]string, error) {
 	cs, err := r.ListContainers()
 	if err != nil {
@@ -45,7 +49,7 @@ func (r *Runtime) PruneContainers(ctx context.Context, f PruneFilter) ([]string,
 	}
 	var removed []string
 	for _, c := range cs {
-		if c.State.Active() || c.Config.IsInfra || !f.Matches(c.Config.Labels, c.Config.Created) {
+		if c.State.Active() || c.Config.IsInfra || c.Config.Pod != "" || !f.Matches(c.Config.Labels, c.Config.Created) {
 			continue
 		}
 		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Ignore: true}); err != nil {
@@ -89,4 +93,101 @@ func (r *Runtime) OCIRuntimeName() string {
 		return "crun"
 	}
 	return filepath.Base(r.opts.Runtime)
+}
+
+// ContainerFiles are the places of a container's files that podman's inspect names.
+type ContainerFiles struct {
+	StaticDir     string // the container's directory in the root (its layer, its log)
+	Bundle        string // the runtime's bundle in the run root
+	OCIConfig     string // the runtime spec of its last start
+	PidFile       string // the runtime's pid file
+	ConmonPidFile string
+	// Upper, Work and Merged are the overlay's directories; Lower the image's layers, top
+	// first (none for a container without an image).
+	Upper, Work, Merged string
+	Lower               []string
+	ImageDigest         string
+}
+
+// ContainerFilesOf gives c's files; those of the image only when it is still there.
+func (r *Runtime) ContainerFilesOf(c *model.Container) ContainerFiles {
+	cfg := c.Config
+	dir, bundle := r.ctrDir(cfg.ID), r.ctrRunDir(cfg.ID)
+	f := ContainerFiles{StaticDir: dir, Bundle: bundle, OCIConfig: filepath.Join(bundle, "config.json"),
+		PidFile: filepath.Join(bundle, "pidfile"), ConmonPidFile: filepath.Join(bundle, "conmon.pid"),
+		Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"), Merged: filepath.Join(dir, "merged")}
+	if cfg.ConmonPidFile != "" {
+		f.ConmonPidFile = cfg.ConmonPidFile
+	}
+	if cfg.Rootfs != "" {
+		f.Lower = []string{cfg.Rootfs}
+	} else if cfg.Image != "" {
+		if is, err := r.imageStore(); err == nil {
+			if img, err := is.Lookup(cfg.Image); err == nil {
+				f.ImageDigest = img.Digest
+				if dirs, err := is.LayerDirs(img); err == nil {
+					slices.Reverse(dirs)
+					f.Lower = dirs
+				}
+			}
+		}
+	}
+	return f
+}
+
+// ContainerCapabilities are the capabilities c's process gets (bounding, effective and
+// permitted alike), CAP_ names sorted.
+func ContainerCapabilities(cfg *model.ContainerConfig) []string {
+	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+	if err != nil {
+		return []string{}
+	}
+	caps = slices.Clone(caps)
+	slices.Sort(caps)
+	return caps
+}
+
+// ContainerRlimits are the resource limits c's process gets: the runtime's defaults with its
+// --ulimit values over them.
+func ContainerRlimits(cfg *model.ContainerConfig) []model.Ulimit {
+	var out []model.Ulimit
+	for _, l := range mergeRlimits(oci.DefaultRlimits(), cfg.Ulimits) {
+		out = append(out, model.Ulimit{Name: l.Type, Soft: l.Soft, Hard: l.Hard})
+	}
+	return out
+}
+
+// ProcessEnv is the environment of c's process as its last start gave it (the runtime spec in
+// its bundle), or, before any, as its start will: the image's and the user's variables with
+// PATH, TERM and container (HOME and HOSTNAME are added at the start).
+func (r *Runtime) ProcessEnv(c *model.Container) []string {
+	if b, err := fsx.ReadFile(filepath.Join(r.ctrRunDir(c.Config.ID), "config.json")); err == nil {
+		var spec struct {
+			Process *struct {
+				Env []string `json:"env"`
+			} `json:"process"`
+		}
+		if json.Unmarshal(b, &spec) == nil && spec.Process != nil {
+			// Secrets given as variables are not shown.
+			return slices.DeleteFunc(spec.Process.Env, func(kv string) bool {
+				return slices.ContainsFunc(c.Config.Secrets, func(s model.SecretRef) bool {
+					return s.Type == "env" && envKey(kv) == s.Target
+				})
+			})
+		}
+	}
+	env := slices.Clone(c.Config.Env)
+	if c.Config.UnsetEnvAll {
+		return env
+	}
+	if !hasEnv(env, "PATH") {
+		env = append(env, defaultPath)
+	}
+	if !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	if !hasEnv(env, "container") {
+		env = append(env, "container="+ContainerEnvName)
+	}
+	return env
 }

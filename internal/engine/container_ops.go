@@ -229,7 +229,7 @@ func (r *Runtime) KillContainer(ctx context.Context, nameOrID string, sig syscal
 		return nil, err
 	}
 	if !c.State.Active() {
-		return nil, fmt.Errorf("can only kill running containers. %s is in state %s: %w", shortID(c.Config.ID), c.State.Status, errdefs.ErrCtrStateInvalid)
+		return nil, fmt.Errorf("can only kill running containers. %s is in state %s: %w", c.Config.ID, c.State.Status, errdefs.ErrCtrStateInvalid)
 	}
 	rt, err := r.ociRuntime()
 	if err != nil {
@@ -273,6 +273,9 @@ func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
 	}
 	st, _ := r.state()
 	if pause {
+		if c.State.Status == model.StatusPaused {
+			return fmt.Errorf("%q is already paused: %w", c.Config.ID, errdefs.ErrCtrStateInvalid)
+		}
 		if c.State.Status != model.StatusRunning {
 			return fmt.Errorf("%q is not running, can't pause: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
 		}
@@ -282,7 +285,7 @@ func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
 		c.State.Status = model.StatusPaused
 	} else {
 		if c.State.Status != model.StatusPaused {
-			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Config.Name, errdefs.ErrCtrStateInvalid)
+			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Config.ID, errdefs.ErrCtrStateInvalid)
 		}
 		if err := rt.Resume(c.Config.ID); err != nil {
 			return err
@@ -417,6 +420,9 @@ func (r *Runtime) WaitContainer(ctx context.Context, nameOrID string, conditions
 			cur.State.ExitCode = int32(code)
 		}
 		if want[status] {
+			if status != model.StatusExited {
+				return -1, nil // podman's code of a condition that is not an exit
+			}
 			return cur.State.ExitCode, nil
 		}
 		if status == model.StatusRunning && want[model.StatusExited] {
@@ -432,7 +438,7 @@ func (r *Runtime) WaitContainer(ctx context.Context, nameOrID string, conditions
 }
 
 // RunContainer creates and starts a detached container. A container that fails to start is
-// removed: nothing half-made is left behind.
+// left created (removed with --rm), as podman's; the error is then a *StartError.
 func (r *Runtime) RunContainer(ctx context.Context, cfg *model.ContainerConfig, o CreateOptions) (*model.Container, error) {
 	c, err := r.CreateContainer(ctx, cfg, o)
 	if err != nil {
@@ -440,11 +446,21 @@ func (r *Runtime) RunContainer(ctx context.Context, cfg *model.ContainerConfig, 
 	}
 	started, err := r.StartCreated(ctx, c, nil)
 	if err != nil {
-		r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
-		return nil, err
+		// As podman's run: a container that did not start stays, created, unless --rm.
+		if cfg.AutoRemove {
+			r.RemoveContainer(context.Background(), c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+		}
+		return nil, &StartError{Err: err}
 	}
 	return started, nil
 }
+
+// StartError is a start that failed after the container was created (run's 126, podman's
+// code for a container that could not be started).
+type StartError struct{ Err error }
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
 
 func uintPtr(v uint) *uint { return &v }
 

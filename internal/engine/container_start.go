@@ -142,6 +142,13 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}
+	if ns := cfg.NS(model.NSUts); ns.Mode == model.NSModeContainer {
+		if st, err := r.state(); err == nil {
+			if dep, err := st.Container(ns.Value); err == nil {
+				in.hostname = containerHostname(dep.Config)
+			}
+		}
+	}
 	userns, err := r.openUserNS(c, in.nsPaths[model.NSUser])
 	if err != nil {
 		return err
@@ -186,6 +193,25 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if cfg.GroupsStrict {
 		in.groups = nil
 	}
+	if cfg.User != "" && !cfg.PrimaryGroupApart && !slices.Contains(in.groups, in.gid) {
+		// A user set (by --user or the image) is in its group, as podman's process is.
+		in.groups = append([]uint32{in.gid}, in.groups...)
+	}
+	addedUser := r.passwdEntry(cfg, readColonFile(rootfs, "etc/passwd"), in.uid, in.gid) != ""
+	if addedUser {
+		in.home = cfg.WorkingDir // the entry pea adds for a user the image does not know
+		if in.home == "" {
+			in.home = "/"
+		}
+	}
+	if err := checkWorkingDir(cfg, rootfs); err != nil {
+		return err
+	}
+	if !cfg.IsInfra {
+		if in.containerEnv, err = r.writeContainerEnv(cfg); err != nil {
+			return err
+		}
+	}
 	keepPasswd, err := r.keepIDFiles(cfg, rootfs, &in, userns)
 	if err != nil {
 		return err
@@ -194,6 +220,14 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		return err
 	} else if f != "" && !userMounts(cfg, "/etc/passwd") {
 		in.etcFiles["/etc/passwd"] = f
+	}
+	if addedUser && !cfg.PrimaryGroupApart && in.etcFiles["/etc/group"] == "" && !userMounts(cfg, "/etc/group") {
+		// The added user's group too, when the image has none of that ID (podman's).
+		if f, err := r.addedGroupFile(cfg, rootfs, in.gid, userns); err != nil {
+			return err
+		} else if f != "" {
+			in.etcFiles["/etc/group"] = f
+		}
 	}
 	for _, g := range cfg.GroupAdd {
 		gid, err := lookupGroup(rootfs, g)
@@ -592,4 +626,54 @@ func lowerDirs(layers []string) []string {
 		}
 	}
 	return lower
+}
+
+// checkWorkingDir refuses, as podman does, a working directory the user gave (-w) that the
+// container's root filesystem does not have, unless a mount provides it; the image's own
+// is made by the runtime.
+func checkWorkingDir(cfg *model.ContainerConfig, rootfs string) error {
+	wd := cfg.WorkingDir
+	if !cfg.WorkingDirGiven || wd == "" || wd == "/" {
+		return nil
+	}
+	for _, m := range cfg.Mounts {
+		if d := filepath.Clean(m.Destination); wd == d || strings.HasPrefix(wd, d+"/") {
+			return nil
+		}
+	}
+	if existsInRoot(rootfs, wd) {
+		return nil
+	}
+	return fmt.Errorf("workdir %q does not exist on container %s", wd, cfg.ID)
+}
+
+// existsInRoot reports whether path exists in the tree at root as a process chroot'ed there
+// would find it (links resolved inside root); anything but "no such file" counts as there,
+// for the runtime to judge.
+func existsInRoot(root, path string) bool {
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(rfd)
+	fd, err := unix.Openat2(rfd, strings.TrimPrefix(path, "/"), &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+	if err != nil {
+		return err != unix.ENOENT
+	}
+	unix.Close(fd)
+	return true
+}
+
+// addedGroupFile is /etc/group with a line for gid, the group of a user pea added to
+// /etc/passwd, when the image's file has no group of that ID ("" then): "GID:x:GID:UID".
+func (r *Runtime) addedGroupFile(cfg *model.ContainerConfig, rootfs string, gid uint32, ns *userNS) (string, error) {
+	g := strconv.FormatUint(uint64(gid), 10)
+	for _, f := range readColonFile(rootfs, "etc/group") {
+		if len(f) >= 3 && f[2] == g {
+			return "", nil
+		}
+	}
+	user, _, _ := strings.Cut(cfg.User, ":")
+	return r.etcFileWith(cfg, rootfs, "group", []string{g + ":x:" + g + ":" + user}, ns)
 }

@@ -227,3 +227,27 @@ func timezoneFile(tz string) (string, error) {
 	}
 	return resolved, nil
 }
+
+// containerEnvPath is where a container finds /run/.containerenv, the file by which a process
+// tells it runs in a container (podman's; toolbox and others look for it).
+const containerEnvPath = "/run/.containerenv"
+
+// writeContainerEnv writes a container's /run/.containerenv, as podman's: empty, or, for a
+// --privileged container (which can see the host anyway), what it runs as.
+func (r *Runtime) writeContainerEnv(cfg *model.ContainerConfig) (string, error) {
+	dir := r.etcDir(cfg.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if cfg.Privileged {
+		rootlessN := 0
+		if rootless.Active() {
+			rootlessN = 1
+		}
+		fmt.Fprintf(&b, "engine=%q\nname=%q\nid=%q\nimage=%q\nimageid=%q\nrootless=%d\n",
+			ContainerEnvName, cfg.Name, cfg.ID, cfg.ImageName, cfg.Image, rootlessN)
+	}
+	p := filepath.Join(dir, "containerenv")
+	return p, os.WriteFile(p, []byte(b.String()), 0o644)
+}

@@ -122,8 +122,11 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	if !hasEnv(env, "HOME") {
 		env = append(env, "HOME="+home)
 	}
-	if o.Tty && !hasEnv(env, "TERM") {
+	if !hasEnv(env, "TERM") { // xterm, terminal or not, as podman's
 		env = append(env, "TERM=xterm")
+	}
+	if !hasEnv(env, "container") {
+		env = append(env, "container="+ContainerEnvName)
 	}
 	wd := o.WorkDir
 	if wd == "" {
@@ -150,6 +153,15 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 		defer os.Remove(pidFile)
 	}
 	args := append(opts, "--process", pf, c.Config.ID)
+	// The runtime's own errors also go to a log of their own: its standard error is the
+	// process's, whose words must not decide the exit code.
+	var errLog string
+	if f, err := os.CreateTemp(r.ctrRunDir(c.Config.ID), "exec-*.log"); err == nil {
+		errLog = f.Name()
+		f.Close()
+		defer os.Remove(errLog)
+		args = append(rt.ErrorLogArgs(errLog), args...)
+	}
 	cmd := rt.Command(ctx, args...)
 	cmd.WaitDelay = o.WaitDelay
 	if pidFile != "" {
@@ -220,16 +232,18 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()
-		msg := errBuf.String()
-		// The runtime's own failures to invoke the command map to podman's codes.
-		if strings.Contains(msg, "executable file") && strings.Contains(msg, "not found") {
-			return 127, nil
+		// The runtime's own failures to invoke the command map to podman's codes (its log;
+		// without one, what its standard error said).
+		var msgs []string
+		if b, rerr := os.ReadFile(errLog); errLog != "" && rerr == nil && len(b) > 0 {
+			msgs = oci.ErrorLogMessages(b)
+		} else if code == 255 {
+			msgs = []string{errBuf.String()}
 		}
-		if strings.Contains(msg, "chdir") && strings.Contains(msg, "No such file or directory") {
-			return 127, nil // a working directory (-w) that is not there: podman's 127, not crun's 255
-		}
-		if (strings.Contains(msg, "Permission denied") || strings.Contains(msg, "Operation not permitted")) && strings.Contains(msg, "exec") {
-			return 126, nil
+		for _, m := range msgs { // (crun's "chdir …: No such file or directory" of a missing -w: 127)
+			if c := oci.RuntimeErrorCode(m); c != 0 {
+				return c, nil
+			}
 		}
 		if code == 255 && o.Tty {
 			// On a terminal the runtime's message went to the terminal: whether the command

@@ -13,6 +13,9 @@ import (
 )
 
 // newID returns a random 64-hex-character ID.
+// NewID is a new random 64-hex-digit ID, as containers', pods' and exec sessions' are.
+func NewID() string { return newID() }
+
 func newID() string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

@@ -56,6 +56,12 @@ func (r *Runtime) cgroupsPath(c *model.Container) (string, error) {
 	return filepath.Join(parent, "pea-"+c.Config.ID), nil
 }
 
+// CgroupPathOf is the cgroup c's processes run in (podman's State.CgroupPath).
+func (r *Runtime) CgroupPathOf(c *model.Container) string {
+	p, _ := r.cgroupsPath(c)
+	return p
+}
+
 // defaultCgroupParent is the cgroup (in every hierarchy) under which pea puts its containers
 // and pods.
 const defaultCgroupParent = "/pea"

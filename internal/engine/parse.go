@@ -134,7 +134,34 @@ func ParseTmpfs(spec string) (model.Mount, error) {
 	if opts != "" {
 		m.Options = strings.Split(opts, ",")
 	}
+	for _, o := range m.Options {
+		if !tmpfsOption(o) {
+			return model.Mount{}, fmt.Errorf("unknown mount option %q: invalid mount option: %w", o, errdefs.ErrInvalid)
+		}
+	}
 	return m, nil
+}
+
+// tmpfsOption reports whether o is an option a tmpfs mount takes: tmpfs's own (size, mode,
+// uid, gid, inodes, huge pages, memory policy), the generic mount flags, the propagations and
+// podman's tmpcopyup.
+func tmpfsOption(o string) bool {
+	k, _, withValue := strings.Cut(o, "=")
+	if withValue {
+		switch k {
+		case "size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "huge", "mpol":
+			return true
+		}
+		return false
+	}
+	switch o {
+	case "rw", "ro", "exec", "noexec", "suid", "nosuid", "dev", "nodev", "sync", "async", "dirsync",
+		"atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime",
+		"mand", "nomand", "tmpcopyup", "notmpcopyup", "shared", "rshared", "slave", "rslave", "private", "rprivate",
+		"unbindable", "runbindable", "bind", "rbind":
+		return true
+	}
+	return false
 }
 
 // ApplySecurityOpt applies one --security-opt to cfg.

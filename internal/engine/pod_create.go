@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -79,7 +80,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	defer u.run()
 	err = addWithName(!generated, func(name string) { cfg.Name = name }, func() error {
 		if defaultHostname {
-			cfg.Hostname = cfg.Name
+			cfg.Hostname, cfg.HostnameDefault = cfg.Name, true
 		}
 		return st.AddPod(pod)
 	})
@@ -164,7 +165,7 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 		Pod:           pc.ID,
 		IsInfra:       true,
 		Hostname:      pc.Hostname,
-		Labels:        map[string]string{},
+		Labels:        maps.Clone(pc.Labels), // the pod's, as podman's infra container has them
 		Network:       pc.Infra,
 		Namespaces:    map[string]model.Namespace{},
 		CgroupParent:  pod.State.CgroupPath,

@@ -89,6 +89,9 @@ func (e CtrErrors) orNil() error {
 // StartPod starts the infra container, then every member.
 func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, error) {
 	return r.withPodEvent(nameOrID, "start", func(pod *model.Pod, members []*model.Container) error {
+		if len(members) == 0 { // podman's words for a pod with nothing to start
+			return fmt.Errorf("no containers in pod %s have no dependencies, cannot start pod: %w", pod.Config.ID, errdefs.ErrNoSuchContainer)
+		}
 		warmAttach() // once the pod is found: see StartContainer
 		if err := r.ensureInfraRunning(ctx, pod); err != nil {
 			return err

@@ -124,7 +124,7 @@ func (r *Runtime) PodExists(nameOrID string) (bool, error) {
 	return err == nil, err
 }
 
-// PrunePods removes every pod with no running container.
+// PrunePods removes every pod that stopped or exited (podman's: not one only created).
 func (r *Runtime) PrunePods(ctx context.Context) ([]string, error) {
 	pods, err := r.ListPods()
 	if err != nil {
@@ -132,8 +132,8 @@ func (r *Runtime) PrunePods(ctx context.Context) ([]string, error) {
 	}
 	var removed []string
 	for _, p := range pods {
-		if p.Status == model.PodRunning || p.Status == model.PodDegraded || p.Status == model.PodPaused {
-			continue
+		if p.Status != model.PodStopped && p.Status != model.PodExited {
+			continue // podman prunes the pods that ran and stopped: not a created one
 		}
 		if err := r.RemovePod(ctx, p.Pod.Config.ID, PodRemoveOptions{}); err == nil {
 			removed = append(removed, p.Pod.Config.ID)

@@ -95,8 +95,8 @@ type SystemPruneReport struct {
 	Reclaimed                                   int64
 }
 
-// SystemPrune removes what nothing uses (system prune): the pods with nothing running, the
-// stopped containers, the unused networks, the dangling images (every unused one with all),
+// SystemPrune removes what nothing uses (system prune): the pods that stopped (PrunePods), the
+// stopped containers outside pods, the unused networks, the dangling images (every unused one with all),
 // and with volumes the unused volumes; f narrows all but the pods. What an interrupted removal
 // left in the trash goes too.
 func (r *Runtime) SystemPrune(ctx context.Context, all, volumes bool, f PruneFilter) (*SystemPruneReport, error) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,17 +18,20 @@ import (
 
 // specInputs are what the spec needs beyond the config: decided at start time.
 type specInputs struct {
-	rootfs      string
-	uid, gid    uint32
-	groups      []uint32
-	home        string
-	cgroupsPath string
-	nsPaths     map[string]string // kind -> namespace file to join
-	etcFiles    map[string]string // /etc/hosts etc. -> host file
-	catatonit   string            // host path of catatonit for --init or the infra process
-	seccomp     *specs.LinuxSeccomp
-	shm         shmMount // what /dev/shm is (see prepareShm)
-	localtime   string   // host file bound at /etc/localtime (--tz)
+	rootfs   string
+	uid, gid uint32
+	groups   []uint32
+	home     string
+	hostname string // of the container whose UTS namespace this one joins
+	// containerEnv is the host file bound at /run/.containerenv (see writeContainerEnv).
+	containerEnv string
+	cgroupsPath  string
+	nsPaths      map[string]string // kind -> namespace file to join
+	etcFiles     map[string]string // /etc/hosts etc. -> host file
+	catatonit    string            // host path of catatonit for --init or the infra process
+	seccomp      *specs.LinuxSeccomp
+	shm          shmMount // what /dev/shm is (see prepareShm)
+	localtime    string   // host file bound at /etc/localtime (--tz)
 	// secretFiles are the mount secrets (target -> host file), secretEnv the env ones.
 	secretFiles map[string]string
 	secretEnv   []string
@@ -35,6 +39,9 @@ type specInputs struct {
 	// (--sdnotify container with a NOTIFY_SOCKET).
 	notifySocket string
 }
+
+// InitPath is where --init's catatonit is in the container, its process's first argument.
+const InitPath = "/run/pea-init"
 
 // defaultPath is the PATH of a process whose image sets none.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -50,25 +57,19 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	args := cfg.Command()
 	if cfg.Init && !cfg.IsInfra {
-		args = append([]string{"/run/pea-init", "--"}, args...)
+		args = append([]string{InitPath, "--"}, args...)
 	}
 	env := cfg.Env
 	all := !cfg.UnsetEnvAll // pea's defaults, unless --unsetenv-all
 	if all && !hasEnv(env, "PATH") {
 		env = append(env, defaultPath)
 	}
-	if all && !hasEnv(env, "HOSTNAME") && cfg.Hostname != "" {
-		env = append(env, "HOSTNAME="+cfg.Hostname)
-	}
-	if all && !hasEnv(env, "HOME") {
-		home := in.home
-		if home == "" {
-			home = "/root"
+	if all {
+		hostname := in.hostname
+		if hostname == "" {
+			hostname = containerHostname(cfg)
 		}
-		env = append(env, "HOME="+home)
-	}
-	if all && cfg.Terminal && !hasEnv(env, "TERM") {
-		env = append(env, "TERM=xterm")
+		env = appendRuntimeEnv(env, in.home, hostname)
 	}
 	if len(in.secretEnv) > 0 {
 		env = mergeEnv(env, in.secretEnv)
@@ -206,11 +207,14 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		}
 	}
 	if in.catatonit != "" {
-		dest := "/run/pea-init"
+		dest := InitPath
 		if cfg.IsInfra {
 			dest = "/catatonit"
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.catatonit, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+	}
+	if in.containerEnv != "" {
+		mounts = append(mounts, specs.Mount{Destination: containerEnvPath, Type: "bind", Source: in.containerEnv, Options: []string{"bind", "ro", "rprivate", "nosuid", "nodev", "noexec"}})
 	}
 	if in.notifySocket != "" {
 		mounts = append(mounts, specs.Mount{Destination: containerNotifySocket, Type: "bind", Source: in.notifySocket, Options: []string{"bind", "rprivate", "nosuid", "nodev", "noexec"}})
@@ -493,6 +497,45 @@ func nsType(kind string) specs.LinuxNamespaceType {
 		return specs.UserNamespace
 	}
 	return specs.LinuxNamespaceType(kind)
+}
+
+// ContainerEnvName is the value of the container variable a container's process gets:
+// podman's is "podman", the name of the engine (systemd and others look for it).
+const ContainerEnvName = "pea"
+
+// appendRuntimeEnv adds what the runtime gives every container's process besides its image's
+// and its user's variables, as podman: TERM (xterm, terminal or not), container, HOME (the
+// user's) and HOSTNAME (the container's).
+func appendRuntimeEnv(env []string, home, hostname string) []string {
+	if !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	if !hasEnv(env, "container") {
+		env = append(env, "container="+ContainerEnvName)
+	}
+	if !hasEnv(env, "HOME") {
+		if home == "" {
+			home = "/root"
+		}
+		env = append(env, "HOME="+home)
+	}
+	if !hasEnv(env, "HOSTNAME") && hostname != "" {
+		env = append(env, "HOSTNAME="+hostname)
+	}
+	return env
+}
+
+// containerHostname is the host name a container's process sees in HOSTNAME: the one it was
+// given, else (in a UTS namespace of its own) its short ID, else the host's.
+func containerHostname(cfg *model.ContainerConfig) string {
+	if cfg.Hostname != "" {
+		return cfg.Hostname
+	}
+	if ns := cfg.NS(model.NSUts); ns.Mode == model.NSModeHost {
+		h, _ := os.Hostname()
+		return h
+	}
+	return shortID(cfg.ID)
 }
 
 func hasEnv(env []string, key string) bool {

@@ -247,9 +247,10 @@ func readProc(pid int) (*procInfo, error) {
 		p.comm = strings.TrimSuffix(string(b), "\n")
 	}
 	if b, err := fsx.ReadFile(dir + "/cmdline"); err == nil {
-		p.args = strings.Join(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), " ")
+		// Every argument followed by a space, the last too: podman's (psgo's) args.
+		p.args = strings.ReplaceAll(string(b), "\x00", " ")
 	}
-	if p.args == "" {
+	if strings.TrimSpace(p.args) == "" {
 		p.args = "[" + p.comm + "]"
 	}
 	return p, nil

@@ -48,7 +48,7 @@ func lookupUser(rootfs, spec string) (uid, gid uint32, groups []uint32, home str
 			}
 		}
 		if !found {
-			return 0, 0, nil, "", fmt.Errorf("unable to find user %s: no matching entries in passwd file: %w", userPart, errdefs.ErrInvalid)
+			return 0, 0, nil, "", errdefs.Errorf(errdefs.ErrInvalid, "unable to find user %s: no matching entries in passwd file", userPart)
 		}
 	}
 	grp := readColonFile(rootfs, "etc/group")
@@ -67,7 +67,7 @@ func lookupUser(rootfs, spec string) (uid, gid uint32, groups []uint32, home str
 				}
 			}
 			if !found {
-				return 0, 0, nil, "", fmt.Errorf("unable to find group %s: no matching entries in group file: %w", groupPart, errdefs.ErrInvalid)
+				return 0, 0, nil, "", errdefs.Errorf(errdefs.ErrInvalid, "unable to find group %s: no matching entries in group file", groupPart)
 			}
 		}
 	}

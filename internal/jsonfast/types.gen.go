@@ -465,9 +465,17 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"workingDir\"")
 		e.str(string(v.WorkingDir))
 	}
+	if v.WorkingDirGiven {
+		e.name("\"workingDirGiven\"")
+		e.boolean(bool(v.WorkingDirGiven))
+	}
 	if len(v.User) != 0 {
 		e.name("\"user\"")
 		e.str(string(v.User))
+	}
+	if v.PrimaryGroupApart {
+		e.name("\"primaryGroupApart\"")
+		e.boolean(bool(v.PrimaryGroupApart))
 	}
 	if len(v.Hostname) != 0 {
 		e.name("\"hostname\"")
@@ -1085,6 +1093,10 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	if len(v.Hostname) != 0 {
 		e.name("\"hostname\"")
 		e.str(string(v.Hostname))
+	}
+	if v.HostnameDefault {
+		e.name("\"hostnameDefault\"")
+		e.boolean(bool(v.HostnameDefault))
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
@@ -3185,7 +3197,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "user", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3330,10 +3342,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "workingDirGiven":
+			x308 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x308); err != nil {
+				return err
+			}
+			v.WorkingDirGiven = bool(x308)
+			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
 				return err
 			}
+			return nil
+		case "primaryGroupApart":
+			x309 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x309); err != nil {
+				return err
+			}
+			v.PrimaryGroupApart = bool(x309)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3353,11 +3379,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e308 string
-					if err := s.Str(&e308); err != nil {
+					var e310 string
+					if err := s.Str(&e310); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e308
+					v.Labels[string(key)] = e310
 					return nil
 				}); err != nil {
 					return err
@@ -3372,11 +3398,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e309 string
-					if err := s.Str(&e309); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e309
+					v.Annotations[string(key)] = e311
 					return nil
 				}); err != nil {
 					return err
@@ -3384,26 +3410,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x310 := bool(v.Terminal)
-			if err := s.Bool(&x310); err != nil {
+			x312 := bool(v.Terminal)
+			if err := s.Bool(&x312); err != nil {
 				return err
 			}
-			v.Terminal = bool(x310)
+			v.Terminal = bool(x312)
 			return nil
 		case "stdin":
-			x311 := bool(v.Stdin)
-			if err := s.Bool(&x311); err != nil {
+			x313 := bool(v.Stdin)
+			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.Stdin = bool(x311)
+			v.Stdin = bool(x313)
 			return nil
 		case "logSizeMax":
-			n312, _, null313, err := s.Integer(64, true)
+			n314, _, null315, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null313 {
-				v.LogSizeMax = int64(n312)
+			if !null315 {
+				v.LogSizeMax = int64(n314)
 			}
 			return nil
 		case "logTag":
@@ -3417,66 +3443,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x314 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x314); err != nil {
+			x316 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x314)
+			v.KeepStdinOpen = bool(x316)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out315 := v.Mounts[:0]
-				if out315 == nil {
-					out315 = []model.Mount{}
+				out317 := v.Mounts[:0]
+				if out317 == nil {
+					out317 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e316 model.Mount
-					if err := decModelMount(s, &e316); err != nil {
+					var e318 model.Mount
+					if err := decModelMount(s, &e318); err != nil {
 						return err
 					}
-					out315 = append(out315, e316)
+					out317 = append(out317, e318)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out315
+				v.Mounts = out317
 			}
 			return nil
 		case "readOnly":
-			x317 := bool(v.ReadOnly)
-			if err := s.Bool(&x317); err != nil {
+			x319 := bool(v.ReadOnly)
+			if err := s.Bool(&x319); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x317)
+			v.ReadOnly = bool(x319)
 			return nil
 		case "readOnlyTmpfs":
-			x318 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x318); err != nil {
+			x320 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x320); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x318)
+			v.ReadOnlyTmpfs = bool(x320)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out319 := v.Devices[:0]
-				if out319 == nil {
-					out319 = []string{}
+				out321 := v.Devices[:0]
+				if out321 == nil {
+					out321 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e320 string
-					if err := s.Str(&e320); err != nil {
+					var e322 string
+					if err := s.Str(&e322); err != nil {
 						return err
 					}
-					out319 = append(out319, e320)
+					out321 = append(out321, e322)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out319
+				v.Devices = out321
 			}
 			return nil
 		case "sysctls":
@@ -3487,11 +3513,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e321
+					v.Sysctls[string(key)] = e323
 					return nil
 				}); err != nil {
 					return err
@@ -3502,28 +3528,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out322 := v.CapAdd[:0]
-				if out322 == nil {
-					out322 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
-						return err
-					}
-					out322 = append(out322, e323)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out322
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out324 := v.CapDrop[:0]
+				out324 := v.CapAdd[:0]
 				if out324 == nil {
 					out324 = []string{}
 				}
@@ -3537,14 +3542,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out324
+				v.CapAdd = out324
 			}
 			return nil
-		case "defaultCaps":
+		case "capDrop":
 			if s.Literal("null") {
-				v.DefaultCaps = nil
+				v.CapDrop = nil
 			} else {
-				out326 := v.DefaultCaps[:0]
+				out326 := v.CapDrop[:0]
 				if out326 == nil {
 					out326 = []string{}
 				}
@@ -3558,44 +3563,65 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out326
+				v.CapDrop = out326
+			}
+			return nil
+		case "defaultCaps":
+			if s.Literal("null") {
+				v.DefaultCaps = nil
+			} else {
+				out328 := v.DefaultCaps[:0]
+				if out328 == nil {
+					out328 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e329 string
+					if err := s.Str(&e329); err != nil {
+						return err
+					}
+					out328 = append(out328, e329)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DefaultCaps = out328
 			}
 			return nil
 		case "privileged":
-			x328 := bool(v.Privileged)
-			if err := s.Bool(&x328); err != nil {
+			x330 := bool(v.Privileged)
+			if err := s.Bool(&x330); err != nil {
 				return err
 			}
-			v.Privileged = bool(x328)
+			v.Privileged = bool(x330)
 			return nil
 		case "oomScoreAdj":
-			n329, _, null330, err := s.Integer(64, true)
+			n331, _, null332, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null330 {
-				v.OOMScoreAdj = int(n329)
+			if !null332 {
+				v.OOMScoreAdj = int(n331)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out331 := v.GroupAdd[:0]
-				if out331 == nil {
-					out331 = []string{}
+				out333 := v.GroupAdd[:0]
+				if out333 == nil {
+					out333 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e332 string
-					if err := s.Str(&e332); err != nil {
+					var e334 string
+					if err := s.Str(&e334); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out333 = append(out333, e334)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out331
+				v.GroupAdd = out333
 			}
 			return nil
 		case "umask":
@@ -3604,11 +3630,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x333 := bool(v.GroupsStrict)
-			if err := s.Bool(&x333); err != nil {
+			x335 := bool(v.GroupsStrict)
+			if err := s.Bool(&x335); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x333)
+			v.GroupsStrict = bool(x335)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3626,45 +3652,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x334 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x334); err != nil {
+			x336 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x336); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x334)
+			v.NoNewPrivileges = bool(x336)
 			return nil
 		case "ownMasks":
-			x335 := bool(v.OwnMasks)
-			if err := s.Bool(&x335); err != nil {
+			x337 := bool(v.OwnMasks)
+			if err := s.Bool(&x337); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x335)
+			v.OwnMasks = bool(x337)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out336 := v.MaskedPaths[:0]
-				if out336 == nil {
-					out336 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e337 string
-					if err := s.Str(&e337); err != nil {
-						return err
-					}
-					out336 = append(out336, e337)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.MaskedPaths = out336
-			}
-			return nil
-		case "readonlyPaths":
-			if s.Literal("null") {
-				v.ReadonlyPaths = nil
-			} else {
-				out338 := v.ReadonlyPaths[:0]
+				out338 := v.MaskedPaths[:0]
 				if out338 == nil {
 					out338 = []string{}
 				}
@@ -3678,7 +3683,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out338
+				v.MaskedPaths = out338
+			}
+			return nil
+		case "readonlyPaths":
+			if s.Literal("null") {
+				v.ReadonlyPaths = nil
+			} else {
+				out340 := v.ReadonlyPaths[:0]
+				if out340 == nil {
+					out340 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e341 string
+					if err := s.Str(&e341); err != nil {
+						return err
+					}
+					out340 = append(out340, e341)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ReadonlyPaths = out340
 			}
 			return nil
 		case "seccomp":
@@ -3690,21 +3716,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out340 := v.Ulimits[:0]
-				if out340 == nil {
-					out340 = []model.Ulimit{}
+				out342 := v.Ulimits[:0]
+				if out342 == nil {
+					out342 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e341 model.Ulimit
-					if err := decModelUlimit(s, &e341); err != nil {
+					var e343 model.Ulimit
+					if err := decModelUlimit(s, &e343); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out342 = append(out342, e343)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out340
+				v.Ulimits = out342
 			}
 			return nil
 		case "resources":
@@ -3725,11 +3751,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e342 model.Namespace
-					if err := decModelNamespace(s, &e342); err != nil {
+					var e344 model.Namespace
+					if err := decModelNamespace(s, &e344); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e342
+					v.Namespaces[string(key)] = e344
 					return nil
 				}); err != nil {
 					return err
@@ -3745,28 +3771,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out343 := v.UIDMap[:0]
-				if out343 == nil {
-					out343 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e344 model.IDMap
-					if err := decModelIDMap(s, &e344); err != nil {
-						return err
-					}
-					out343 = append(out343, e344)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out343
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out345 := v.GIDMap[:0]
+				out345 := v.UIDMap[:0]
 				if out345 == nil {
 					out345 = []model.IDMap{}
 				}
@@ -3780,40 +3785,61 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out345
+				v.UIDMap = out345
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out347 := v.GIDMap[:0]
+				if out347 == nil {
+					out347 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e348 model.IDMap
+					if err := decModelIDMap(s, &e348); err != nil {
+						return err
+					}
+					out347 = append(out347, e348)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out347
 			}
 			return nil
 		case "init":
-			x347 := bool(v.Init)
-			if err := s.Bool(&x347); err != nil {
+			x349 := bool(v.Init)
+			if err := s.Bool(&x349); err != nil {
 				return err
 			}
-			v.Init = bool(x347)
+			v.Init = bool(x349)
 			return nil
 		case "stopSignal":
-			n348, _, null349, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null349 {
-				v.StopSignal = int(n348)
-			}
-			return nil
-		case "stopTimeout":
-			_, n350, null351, err := s.Integer(64, false)
+			n350, _, null351, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null351 {
-				v.StopTimeout = uint(n350)
+				v.StopSignal = int(n350)
+			}
+			return nil
+		case "stopTimeout":
+			_, n352, null353, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null353 {
+				v.StopTimeout = uint(n352)
 			}
 			return nil
 		case "autoRemove":
-			x352 := bool(v.AutoRemove)
-			if err := s.Bool(&x352); err != nil {
+			x354 := bool(v.AutoRemove)
+			if err := s.Bool(&x354); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x352)
+			v.AutoRemove = bool(x354)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3846,34 +3872,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out353 := v.Secrets[:0]
-				if out353 == nil {
-					out353 = []model.SecretRef{}
-				}
-				if err := s.Array(func() error {
-					var e354 model.SecretRef
-					if err := decModelSecretRef(s, &e354); err != nil {
-						return err
-					}
-					out353 = append(out353, e354)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Secrets = out353
-			}
-			return nil
-		case "links":
-			if s.Literal("null") {
-				v.Links = nil
-			} else {
-				out355 := v.Links[:0]
+				out355 := v.Secrets[:0]
 				if out355 == nil {
-					out355 = []string{}
+					out355 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e356 string
-					if err := s.Str(&e356); err != nil {
+					var e356 model.SecretRef
+					if err := decModelSecretRef(s, &e356); err != nil {
 						return err
 					}
 					out355 = append(out355, e356)
@@ -3881,14 +3886,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Links = out355
+				v.Secrets = out355
 			}
 			return nil
-		case "volumesFrom":
+		case "links":
 			if s.Literal("null") {
-				v.VolumesFrom = nil
+				v.Links = nil
 			} else {
-				out357 := v.VolumesFrom[:0]
+				out357 := v.Links[:0]
 				if out357 == nil {
 					out357 = []string{}
 				}
@@ -3902,7 +3907,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out357
+				v.Links = out357
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out359 := v.VolumesFrom[:0]
+				if out359 == nil {
+					out359 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e360 string
+					if err := s.Str(&e360); err != nil {
+						return err
+					}
+					out359 = append(out359, e360)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out359
 			}
 			return nil
 		case "logDriver":
@@ -3911,39 +3937,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x359 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x359); err != nil {
+			x361 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x361); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x359)
+			v.RootfsOverlay = bool(x361)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out360 := v.UnsetEnv[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out362 := v.UnsetEnv[:0]
+				if out362 == nil {
+					out362 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e363 string
+					if err := s.Str(&e363); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out362 = append(out362, e363)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out360
+				v.UnsetEnv = out362
 			}
 			return nil
 		case "unsetEnvAll":
-			x362 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x362); err != nil {
+			x364 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x364); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x362)
+			v.UnsetEnvAll = bool(x364)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3951,33 +3977,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n363, null364, err := s.Integer(64, false)
+			_, n365, null366, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null364 {
-				v.Timeout = uint(n363)
+			if !null366 {
+				v.Timeout = uint(n365)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out365 := v.Requires[:0]
-				if out365 == nil {
-					out365 = []string{}
+				out367 := v.Requires[:0]
+				if out367 == nil {
+					out367 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e366 string
-					if err := s.Str(&e366); err != nil {
+					var e368 string
+					if err := s.Str(&e368); err != nil {
 						return err
 					}
-					out365 = append(out365, e366)
+					out367 = append(out367, e368)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out365
+				v.Requires = out367
 			}
 			return nil
 		case "initPath":
@@ -3986,11 +4012,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x367 := bool(v.NoPasswd)
-			if err := s.Bool(&x367); err != nil {
+			x369 := bool(v.NoPasswd)
+			if err := s.Bool(&x369); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x367)
+			v.NoPasswd = bool(x369)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4006,21 +4032,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out368 := v.RuntimeFlags[:0]
-				if out368 == nil {
-					out368 = []string{}
+				out370 := v.RuntimeFlags[:0]
+				if out370 == nil {
+					out370 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e369 string
-					if err := s.Str(&e369); err != nil {
+					var e371 string
+					if err := s.Str(&e371); err != nil {
 						return err
 					}
-					out368 = append(out368, e369)
+					out370 = append(out370, e371)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out368
+				v.RuntimeFlags = out370
 			}
 			return nil
 		case "cgroupConf":
@@ -4031,11 +4057,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e370 string
-					if err := s.Str(&e370); err != nil {
+					var e372 string
+					if err := s.Str(&e372); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e370
+					v.CgroupConf[string(key)] = e372
 					return nil
 				}); err != nil {
 					return err
@@ -4053,38 +4079,17 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x371 := bool(v.SystemdMode)
-			if err := s.Bool(&x371); err != nil {
+			x373 := bool(v.SystemdMode)
+			if err := s.Bool(&x373); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x371)
+			v.SystemdMode = bool(x373)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out372 := v.ChrootDirs[:0]
-				if out372 == nil {
-					out372 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e373 string
-					if err := s.Str(&e373); err != nil {
-						return err
-					}
-					out372 = append(out372, e373)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.ChrootDirs = out372
-			}
-			return nil
-		case "hostUsers":
-			if s.Literal("null") {
-				v.HostUsers = nil
-			} else {
-				out374 := v.HostUsers[:0]
+				out374 := v.ChrootDirs[:0]
 				if out374 == nil {
 					out374 = []string{}
 				}
@@ -4098,7 +4103,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out374
+				v.ChrootDirs = out374
+			}
+			return nil
+		case "hostUsers":
+			if s.Literal("null") {
+				v.HostUsers = nil
+			} else {
+				out376 := v.HostUsers[:0]
+				if out376 == nil {
+					out376 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e377 string
+					if err := s.Str(&e377); err != nil {
+						return err
+					}
+					out376 = append(out376, e377)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.HostUsers = out376
 			}
 			return nil
 		}
@@ -4117,63 +4143,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n376, _, null377, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null377 {
-				v.Pid = int(n376)
-			}
-			return nil
-		case "conmonPid":
 			n378, _, null379, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null379 {
-				v.ConmonPid = int(n378)
+				v.Pid = int(n378)
 			}
 			return nil
-		case "exitCode":
-			n380, _, null381, err := s.Integer(32, true)
+		case "conmonPid":
+			n380, _, null381, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null381 {
-				v.ExitCode = int32(n380)
+				v.ConmonPid = int(n380)
 			}
 			return nil
-		case "oomKilled":
-			x382 := bool(v.OOMKilled)
-			if err := s.Bool(&x382); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x382)
-			return nil
-		case "startedAt":
-			raw383, err := s.Raw()
+		case "exitCode":
+			n382, _, null383, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw383); err != nil {
+			if !null383 {
+				v.ExitCode = int32(n382)
+			}
+			return nil
+		case "oomKilled":
+			x384 := bool(v.OOMKilled)
+			if err := s.Bool(&x384); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x384)
+			return nil
+		case "startedAt":
+			raw385, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw385); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw384, err := s.Raw()
+			raw386, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw384); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw386); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x385 := bool(v.Mounted)
-			if err := s.Bool(&x385); err != nil {
+			x387 := bool(v.Mounted)
+			if err := s.Bool(&x387); err != nil {
 				return err
 			}
-			v.Mounted = bool(x385)
+			v.Mounted = bool(x387)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4193,11 +4219,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e386 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e386); err != nil {
+					var e388 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e388); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e386
+					v.Networks[string(key)] = e388
 					return nil
 				}); err != nil {
 					return err
@@ -4210,20 +4236,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n387, _, null388, err := s.Integer(64, true)
+			n389, _, null390, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null388 {
-				v.RestartCount = int(n387)
+			if !null390 {
+				v.RestartCount = int(n389)
 			}
 			return nil
 		case "stoppedByUser":
-			x389 := bool(v.StoppedByUser)
-			if err := s.Bool(&x389); err != nil {
+			x391 := bool(v.StoppedByUser)
+			if err := s.Bool(&x391); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x389)
+			v.StoppedByUser = bool(x391)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4242,7 +4268,7 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "hostnameDefault", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -4267,6 +4293,13 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				return err
 			}
 			return nil
+		case "hostnameDefault":
+			x392 := bool(v.HostnameDefault)
+			if err := s.Bool(&x392); err != nil {
+				return err
+			}
+			v.HostnameDefault = bool(x392)
+			return nil
 		case "labels":
 			if s.Literal("null") {
 				v.Labels = nil
@@ -4275,11 +4308,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e390 string
-					if err := s.Str(&e390); err != nil {
+					var e393 string
+					if err := s.Str(&e393); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e390
+					v.Labels[string(key)] = e393
 					return nil
 				}); err != nil {
 					return err
@@ -4294,11 +4327,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e391 string
-					if err := s.Str(&e391); err != nil {
+					var e394 string
+					if err := s.Str(&e394); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e391
+					v.Annotations[string(key)] = e394
 					return nil
 				}); err != nil {
 					return err
@@ -4306,11 +4339,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw392, err := s.Raw()
+			raw395, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw392); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw395); err != nil {
 				return err
 			}
 			return nil
@@ -4318,21 +4351,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out393 := v.CreateCommand[:0]
-				if out393 == nil {
-					out393 = []string{}
+				out396 := v.CreateCommand[:0]
+				if out396 == nil {
+					out396 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e394 string
-					if err := s.Str(&e394); err != nil {
+					var e397 string
+					if err := s.Str(&e397); err != nil {
 						return err
 					}
-					out393 = append(out393, e394)
+					out396 = append(out396, e397)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out393
+				v.CreateCommand = out396
 			}
 			return nil
 		case "cgroupParent":
@@ -4341,67 +4374,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x395 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x395); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x395)
-			return nil
-		case "sharePid":
-			x396 := bool(v.SharePid)
-			if err := s.Bool(&x396); err != nil {
-				return err
-			}
-			v.SharePid = bool(x396)
-			return nil
-		case "shareIpc":
-			x397 := bool(v.ShareIpc)
-			if err := s.Bool(&x397); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x397)
-			return nil
-		case "shareNet":
-			x398 := bool(v.ShareNet)
+			x398 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x398); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x398)
+			v.UsePodCgroup = bool(x398)
 			return nil
-		case "shareMount":
-			x399 := bool(v.ShareMount)
+		case "sharePid":
+			x399 := bool(v.SharePid)
 			if err := s.Bool(&x399); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x399)
+			v.SharePid = bool(x399)
 			return nil
-		case "shareUser":
-			x400 := bool(v.ShareUser)
+		case "shareIpc":
+			x400 := bool(v.ShareIpc)
 			if err := s.Bool(&x400); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x400)
+			v.ShareIpc = bool(x400)
 			return nil
-		case "shareUts":
-			x401 := bool(v.ShareUts)
+		case "shareNet":
+			x401 := bool(v.ShareNet)
 			if err := s.Bool(&x401); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x401)
+			v.ShareNet = bool(x401)
 			return nil
-		case "shareCgroup":
-			x402 := bool(v.ShareCgroup)
+		case "shareMount":
+			x402 := bool(v.ShareMount)
 			if err := s.Bool(&x402); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x402)
+			v.ShareMount = bool(x402)
 			return nil
-		case "hasInfra":
-			x403 := bool(v.HasInfra)
+		case "shareUser":
+			x403 := bool(v.ShareUser)
 			if err := s.Bool(&x403); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x403)
+			v.ShareUser = bool(x403)
+			return nil
+		case "shareUts":
+			x404 := bool(v.ShareUts)
+			if err := s.Bool(&x404); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x404)
+			return nil
+		case "shareCgroup":
+			x405 := bool(v.ShareCgroup)
+			if err := s.Bool(&x405); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x405)
+			return nil
+		case "hasInfra":
+			x406 := bool(v.HasInfra)
+			if err := s.Bool(&x406); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x406)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4417,21 +4450,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out404 := v.InfraCommand[:0]
-				if out404 == nil {
-					out404 = []string{}
+				out407 := v.InfraCommand[:0]
+				if out407 == nil {
+					out407 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e405 string
-					if err := s.Str(&e405); err != nil {
+					var e408 string
+					if err := s.Str(&e408); err != nil {
 						return err
 					}
-					out404 = append(out404, e405)
+					out407 = append(out407, e408)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out404
+				v.InfraCommand = out407
 			}
 			return nil
 		case "infra":
@@ -4463,42 +4496,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out406 := v.UIDMap[:0]
-				if out406 == nil {
-					out406 = []model.IDMap{}
+				out409 := v.UIDMap[:0]
+				if out409 == nil {
+					out409 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e407 model.IDMap
-					if err := decModelIDMap(s, &e407); err != nil {
+					var e410 model.IDMap
+					if err := decModelIDMap(s, &e410); err != nil {
 						return err
 					}
-					out406 = append(out406, e407)
+					out409 = append(out409, e410)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out406
+				v.UIDMap = out409
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out408 := v.GIDMap[:0]
-				if out408 == nil {
-					out408 = []model.IDMap{}
+				out411 := v.GIDMap[:0]
+				if out411 == nil {
+					out411 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e409 model.IDMap
-					if err := decModelIDMap(s, &e409); err != nil {
+					var e412 model.IDMap
+					if err := decModelIDMap(s, &e412); err != nil {
 						return err
 					}
-					out408 = append(out408, e409)
+					out411 = append(out411, e412)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out408
+				v.GIDMap = out411
 			}
 			return nil
 		case "exitPolicy":
@@ -4520,68 +4553,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out410 := v.Volumes[:0]
-				if out410 == nil {
-					out410 = []string{}
+				out413 := v.Volumes[:0]
+				if out413 == nil {
+					out413 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e411 string
-					if err := s.Str(&e411); err != nil {
+					var e414 string
+					if err := s.Str(&e414); err != nil {
 						return err
 					}
-					out410 = append(out410, e411)
+					out413 = append(out413, e414)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out410
+				v.Volumes = out413
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out412 := v.Devices[:0]
-				if out412 == nil {
-					out412 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e413 string
-					if err := s.Str(&e413); err != nil {
-						return err
-					}
-					out412 = append(out412, e413)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out412
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e414 string
-					if err := s.Str(&e414); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e414
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "securityOpts":
-			if s.Literal("null") {
-				v.SecurityOpts = nil
-			} else {
-				out415 := v.SecurityOpts[:0]
+				out415 := v.Devices[:0]
 				if out415 == nil {
 					out415 = []string{}
 				}
@@ -4595,49 +4588,89 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out415
+				v.Devices = out415
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e417 string
+					if err := s.Str(&e417); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e417
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "securityOpts":
+			if s.Literal("null") {
+				v.SecurityOpts = nil
+			} else {
+				out418 := v.SecurityOpts[:0]
+				if out418 == nil {
+					out418 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e419 string
+					if err := s.Str(&e419); err != nil {
+						return err
+					}
+					out418 = append(out418, e419)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.SecurityOpts = out418
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out417 := v.VolumesFrom[:0]
-				if out417 == nil {
-					out417 = []string{}
+				out420 := v.VolumesFrom[:0]
+				if out420 == nil {
+					out420 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e418 string
-					if err := s.Str(&e418); err != nil {
+					var e421 string
+					if err := s.Str(&e421); err != nil {
 						return err
 					}
-					out417 = append(out417, e418)
+					out420 = append(out420, e421)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out417
+				v.VolumesFrom = out420
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out419 := v.VolumesFromMounts[:0]
-				if out419 == nil {
-					out419 = []model.Mount{}
+				out422 := v.VolumesFromMounts[:0]
+				if out422 == nil {
+					out422 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e420 model.Mount
-					if err := decModelMount(s, &e420); err != nil {
+					var e423 model.Mount
+					if err := decModelMount(s, &e423); err != nil {
 						return err
 					}
-					out419 = append(out419, e420)
+					out422 = append(out422, e423)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out419
+				v.VolumesFromMounts = out422
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4694,57 +4727,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out421 := v.Options[:0]
-				if out421 == nil {
-					out421 = []string{}
+				out424 := v.Options[:0]
+				if out424 == nil {
+					out424 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e422 string
-					if err := s.Str(&e422); err != nil {
+					var e425 string
+					if err := s.Str(&e425); err != nil {
 						return err
 					}
-					out421 = append(out421, e422)
+					out424 = append(out424, e425)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out421
+				v.Options = out424
 			}
 			return nil
 		case "readOnly":
-			x423 := bool(v.ReadOnly)
-			if err := s.Bool(&x423); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x423)
-			return nil
-		case "chownToUser":
-			x424 := bool(v.ChownToUser)
-			if err := s.Bool(&x424); err != nil {
-				return err
-			}
-			v.ChownToUser = bool(x424)
-			return nil
-		case "copyUp":
-			x425 := bool(v.CopyUp)
-			if err := s.Bool(&x425); err != nil {
-				return err
-			}
-			v.CopyUp = bool(x425)
-			return nil
-		case "noCopy":
-			x426 := bool(v.NoCopy)
+			x426 := bool(v.ReadOnly)
 			if err := s.Bool(&x426); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x426)
+			v.ReadOnly = bool(x426)
 			return nil
-		case "fromMount":
-			x427 := bool(v.FromMount)
+		case "chownToUser":
+			x427 := bool(v.ChownToUser)
 			if err := s.Bool(&x427); err != nil {
 				return err
 			}
-			v.FromMount = bool(x427)
+			v.ChownToUser = bool(x427)
+			return nil
+		case "copyUp":
+			x428 := bool(v.CopyUp)
+			if err := s.Bool(&x428); err != nil {
+				return err
+			}
+			v.CopyUp = bool(x428)
+			return nil
+		case "noCopy":
+			x429 := bool(v.NoCopy)
+			if err := s.Bool(&x429); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x429)
+			return nil
+		case "fromMount":
+			x430 := bool(v.FromMount)
+			if err := s.Bool(&x430); err != nil {
+				return err
+			}
+			v.FromMount = bool(x430)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -4772,21 +4805,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n428, null429, err := s.Integer(64, false)
+			_, n431, null432, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null429 {
-				v.Soft = uint64(n428)
+			if !null432 {
+				v.Soft = uint64(n431)
 			}
 			return nil
 		case "hard":
-			_, n430, null431, err := s.Integer(64, false)
+			_, n433, null434, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null431 {
-				v.Hard = uint64(n430)
+			if !null434 {
+				v.Hard = uint64(n433)
 			}
 			return nil
 		}
@@ -4800,21 +4833,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n432, _, null433, err := s.Integer(64, true)
+			n435, _, null436, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null433 {
-				v.Memory = int64(n432)
+			if !null436 {
+				v.Memory = int64(n435)
 			}
 			return nil
 		case "cpus":
-			n434, null435, err := s.Float(64)
+			n437, null438, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null435 {
-				v.CPUs = float64(n434)
+			if !null438 {
+				v.CPUs = float64(n437)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4823,48 +4856,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n436, _, null437, err := s.Integer(64, true)
+			n439, _, null440, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null437 {
-				v.PidsLimit = int64(n436)
+			if !null440 {
+				v.PidsLimit = int64(n439)
 			}
 			return nil
 		case "shmSize":
-			n438, _, null439, err := s.Integer(64, true)
+			n441, _, null442, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null439 {
-				v.ShmSize = int64(n438)
+			if !null442 {
+				v.ShmSize = int64(n441)
 			}
 			return nil
 		case "memorySwap":
-			n440, _, null441, err := s.Integer(64, true)
+			n443, _, null444, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null441 {
-				v.MemorySwap = int64(n440)
+			if !null444 {
+				v.MemorySwap = int64(n443)
 			}
 			return nil
 		case "memoryReservation":
-			n442, _, null443, err := s.Integer(64, true)
+			n445, _, null446, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null443 {
-				v.MemoryReservation = int64(n442)
+			if !null446 {
+				v.MemoryReservation = int64(n445)
 			}
 			return nil
 		case "cpuShares":
-			_, n444, null445, err := s.Integer(64, false)
+			_, n447, null448, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null445 {
-				v.CPUShares = uint64(n444)
+			if !null448 {
+				v.CPUShares = uint64(n447)
 			}
 			return nil
 		case "cpusetMems":
@@ -4873,135 +4906,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n446, null447, err := s.Integer(64, false)
+			_, n449, null450, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null447 {
-				v.CPUPeriod = uint64(n446)
+			if !null450 {
+				v.CPUPeriod = uint64(n449)
 			}
 			return nil
 		case "cpuQuota":
-			n448, _, null449, err := s.Integer(64, true)
+			n451, _, null452, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null449 {
-				v.CPUQuota = int64(n448)
+			if !null452 {
+				v.CPUQuota = int64(n451)
 			}
 			return nil
 		case "blkioWeight":
-			_, n450, null451, err := s.Integer(16, false)
+			_, n453, null454, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null451 {
-				v.BlkioWeight = uint16(n450)
+			if !null454 {
+				v.BlkioWeight = uint16(n453)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out452 := v.BlkioWeightDevice[:0]
-				if out452 == nil {
-					out452 = []string{}
+				out455 := v.BlkioWeightDevice[:0]
+				if out455 == nil {
+					out455 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e453 string
-					if err := s.Str(&e453); err != nil {
+					var e456 string
+					if err := s.Str(&e456); err != nil {
 						return err
 					}
-					out452 = append(out452, e453)
+					out455 = append(out455, e456)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out452
+				v.BlkioWeightDevice = out455
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out454 := v.DeviceReadBps[:0]
-				if out454 == nil {
-					out454 = []string{}
+				out457 := v.DeviceReadBps[:0]
+				if out457 == nil {
+					out457 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e455 string
-					if err := s.Str(&e455); err != nil {
+					var e458 string
+					if err := s.Str(&e458); err != nil {
 						return err
 					}
-					out454 = append(out454, e455)
+					out457 = append(out457, e458)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out454
+				v.DeviceReadBps = out457
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out456 := v.DeviceWriteBps[:0]
-				if out456 == nil {
-					out456 = []string{}
+				out459 := v.DeviceWriteBps[:0]
+				if out459 == nil {
+					out459 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e457 string
-					if err := s.Str(&e457); err != nil {
+					var e460 string
+					if err := s.Str(&e460); err != nil {
 						return err
 					}
-					out456 = append(out456, e457)
+					out459 = append(out459, e460)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out456
+				v.DeviceWriteBps = out459
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out458 := v.DeviceReadIOps[:0]
-				if out458 == nil {
-					out458 = []string{}
+				out461 := v.DeviceReadIOps[:0]
+				if out461 == nil {
+					out461 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e459 string
-					if err := s.Str(&e459); err != nil {
+					var e462 string
+					if err := s.Str(&e462); err != nil {
 						return err
 					}
-					out458 = append(out458, e459)
+					out461 = append(out461, e462)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out458
+				v.DeviceReadIOps = out461
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out460 := v.DeviceWriteIOps[:0]
-				if out460 == nil {
-					out460 = []string{}
+				out463 := v.DeviceWriteIOps[:0]
+				if out463 == nil {
+					out463 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e461 string
-					if err := s.Str(&e461); err != nil {
+					var e464 string
+					if err := s.Str(&e464); err != nil {
 						return err
 					}
-					out460 = append(out460, e461)
+					out463 = append(out463, e464)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out460
+				v.DeviceWriteIOps = out463
 			}
 			return nil
 		case "memorySwappiness":
@@ -5011,59 +5044,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n462, _, null463, err := s.Integer(64, true)
+				n465, _, null466, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null463 {
-					(*v.MemorySwappiness) = int64(n462)
+				if !null466 {
+					(*v.MemorySwappiness) = int64(n465)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x464 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x464); err != nil {
+			x467 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x467); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x464)
+			v.OOMKillDisable = bool(x467)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out465 := v.DeviceCgroupRules[:0]
-				if out465 == nil {
-					out465 = []string{}
+				out468 := v.DeviceCgroupRules[:0]
+				if out468 == nil {
+					out468 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e466 string
-					if err := s.Str(&e466); err != nil {
+					var e469 string
+					if err := s.Str(&e469); err != nil {
 						return err
 					}
-					out465 = append(out465, e466)
+					out468 = append(out468, e469)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out465
+				v.DeviceCgroupRules = out468
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n467, null468, err := s.Integer(64, false)
+			_, n470, null471, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null468 {
-				v.CPURtPeriod = uint64(n467)
+			if !null471 {
+				v.CPURtPeriod = uint64(n470)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n469, _, null470, err := s.Integer(64, true)
+			n472, _, null473, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null470 {
-				v.CPURtRuntime = int64(n469)
+			if !null473 {
+				v.CPURtRuntime = int64(n472)
 			}
 			return nil
 		}
@@ -5100,42 +5133,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out471 := v.Networks[:0]
-				if out471 == nil {
-					out471 = []string{}
+				out474 := v.Networks[:0]
+				if out474 == nil {
+					out474 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e472 string
-					if err := s.Str(&e472); err != nil {
+					var e475 string
+					if err := s.Str(&e475); err != nil {
 						return err
 					}
-					out471 = append(out471, e472)
+					out474 = append(out474, e475)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out471
+				v.Networks = out474
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out473 := v.Ports[:0]
-				if out473 == nil {
-					out473 = []model.PortMapping{}
+				out476 := v.Ports[:0]
+				if out476 == nil {
+					out476 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e474 model.PortMapping
-					if err := decModelPortMapping(s, &e474); err != nil {
+					var e477 model.PortMapping
+					if err := decModelPortMapping(s, &e477); err != nil {
 						return err
 					}
-					out473 = append(out473, e474)
+					out476 = append(out476, e477)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out473
+				v.Ports = out476
 			}
 			return nil
 		case "staticIP":
@@ -5157,92 +5190,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out475 := v.DNSServers[:0]
-				if out475 == nil {
-					out475 = []string{}
+				out478 := v.DNSServers[:0]
+				if out478 == nil {
+					out478 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e476 string
-					if err := s.Str(&e476); err != nil {
+					var e479 string
+					if err := s.Str(&e479); err != nil {
 						return err
 					}
-					out475 = append(out475, e476)
+					out478 = append(out478, e479)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out475
+				v.DNSServers = out478
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out477 := v.DNSSearch[:0]
-				if out477 == nil {
-					out477 = []string{}
+				out480 := v.DNSSearch[:0]
+				if out480 == nil {
+					out480 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e478 string
-					if err := s.Str(&e478); err != nil {
+					var e481 string
+					if err := s.Str(&e481); err != nil {
 						return err
 					}
-					out477 = append(out477, e478)
+					out480 = append(out480, e481)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out477
+				v.DNSSearch = out480
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out479 := v.DNSOptions[:0]
-				if out479 == nil {
-					out479 = []string{}
+				out482 := v.DNSOptions[:0]
+				if out482 == nil {
+					out482 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e480 string
-					if err := s.Str(&e480); err != nil {
+					var e483 string
+					if err := s.Str(&e483); err != nil {
 						return err
 					}
-					out479 = append(out479, e480)
+					out482 = append(out482, e483)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out479
+				v.DNSOptions = out482
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out481 := v.AddHosts[:0]
-				if out481 == nil {
-					out481 = []string{}
+				out484 := v.AddHosts[:0]
+				if out484 == nil {
+					out484 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e482 string
-					if err := s.Str(&e482); err != nil {
+					var e485 string
+					if err := s.Str(&e485); err != nil {
 						return err
 					}
-					out481 = append(out481, e482)
+					out484 = append(out484, e485)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out481
+				v.AddHosts = out484
 			}
 			return nil
 		case "noHosts":
-			x483 := bool(v.NoHosts)
-			if err := s.Bool(&x483); err != nil {
+			x486 := bool(v.NoHosts)
+			if err := s.Bool(&x486); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x483)
+			v.NoHosts = bool(x486)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5252,27 +5285,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e484 []string
+					var e487 []string
 					if s.Literal("null") {
-						e484 = nil
+						e487 = nil
 					} else {
-						out485 := e484[:0]
-						if out485 == nil {
-							out485 = []string{}
+						out488 := e487[:0]
+						if out488 == nil {
+							out488 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e486 string
-							if err := s.Str(&e486); err != nil {
+							var e489 string
+							if err := s.Str(&e489); err != nil {
 								return err
 							}
-							out485 = append(out485, e486)
+							out488 = append(out488, e489)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e484 = out485
+						e487 = out488
 					}
-					v.Aliases[string(key)] = e484
+					v.Aliases[string(key)] = e487
 					return nil
 				}); err != nil {
 					return err
@@ -5287,11 +5320,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e487 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e487); err != nil {
+					var e490 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e490); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e487
+					v.Addrs[string(key)] = e490
 					return nil
 				}); err != nil {
 					return err
@@ -5309,30 +5342,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n488, null489, err := s.Integer(32, false)
+			_, n491, null492, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null489 {
-				v.ContainerID = uint32(n488)
+			if !null492 {
+				v.ContainerID = uint32(n491)
 			}
 			return nil
 		case "hostID":
-			_, n490, null491, err := s.Integer(32, false)
+			_, n493, null494, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null491 {
-				v.HostID = uint32(n490)
+			if !null494 {
+				v.HostID = uint32(n493)
 			}
 			return nil
 		case "size":
-			_, n492, null493, err := s.Integer(32, false)
+			_, n495, null496, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null493 {
-				v.Size = uint32(n492)
+			if !null496 {
+				v.Size = uint32(n495)
 			}
 			return nil
 		}
@@ -5349,57 +5382,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out494 := v.Test[:0]
-				if out494 == nil {
-					out494 = []string{}
+				out497 := v.Test[:0]
+				if out497 == nil {
+					out497 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e495 string
-					if err := s.Str(&e495); err != nil {
+					var e498 string
+					if err := s.Str(&e498); err != nil {
 						return err
 					}
-					out494 = append(out494, e495)
+					out497 = append(out497, e498)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out494
+				v.Test = out497
 			}
 			return nil
 		case "interval":
-			n496, _, null497, err := s.Integer(64, true)
+			n499, _, null500, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null497 {
-				v.Interval = time.Duration(n496)
+			if !null500 {
+				v.Interval = time.Duration(n499)
 			}
 			return nil
 		case "timeout":
-			n498, _, null499, err := s.Integer(64, true)
+			n501, _, null502, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null499 {
-				v.Timeout = time.Duration(n498)
+			if !null502 {
+				v.Timeout = time.Duration(n501)
 			}
 			return nil
 		case "startPeriod":
-			n500, _, null501, err := s.Integer(64, true)
+			n503, _, null504, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null501 {
-				v.StartPeriod = time.Duration(n500)
+			if !null504 {
+				v.StartPeriod = time.Duration(n503)
 			}
 			return nil
 		case "retries":
-			n502, _, null503, err := s.Integer(64, true)
+			n505, _, null506, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null503 {
-				v.Retries = int(n502)
+			if !null506 {
+				v.Retries = int(n505)
 			}
 			return nil
 		}
@@ -5433,30 +5466,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n504, null505, err := s.Integer(32, false)
+			_, n507, null508, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null505 {
-				v.UID = uint32(n504)
+			if !null508 {
+				v.UID = uint32(n507)
 			}
 			return nil
 		case "gid":
-			_, n506, null507, err := s.Integer(32, false)
+			_, n509, null510, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null507 {
-				v.GID = uint32(n506)
+			if !null510 {
+				v.GID = uint32(n509)
 			}
 			return nil
 		case "mode":
-			_, n508, null509, err := s.Integer(32, false)
+			_, n511, null512, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null509 {
-				v.Mode = uint32(n508)
+			if !null512 {
+				v.Mode = uint32(n511)
 			}
 			return nil
 		}
@@ -5480,12 +5513,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n510, _, null511, err := s.Integer(64, true)
+			n513, _, null514, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null511 {
-				v.PrefixLen = int(n510)
+			if !null514 {
+				v.PrefixLen = int(n513)
 			}
 			return nil
 		case "gateway":
@@ -5504,12 +5537,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n512, _, null513, err := s.Integer(64, true)
+			n515, _, null516, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null513 {
-				v.IPv6PrefixLen = int(n512)
+			if !null516 {
+				v.IPv6PrefixLen = int(n515)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5533,33 +5566,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n514, _, null515, err := s.Integer(64, true)
+			n517, _, null518, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null515 {
-				v.FailingStreak = int(n514)
+			if !null518 {
+				v.FailingStreak = int(n517)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out516 := v.Log[:0]
-				if out516 == nil {
-					out516 = []model.HealthLog{}
+				out519 := v.Log[:0]
+				if out519 == nil {
+					out519 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e517 model.HealthLog
-					if err := decModelHealthLog(s, &e517); err != nil {
+					var e520 model.HealthLog
+					if err := decModelHealthLog(s, &e520); err != nil {
 						return err
 					}
-					out516 = append(out516, e517)
+					out519 = append(out519, e520)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out516
+				v.Log = out519
 			}
 			return nil
 		}
@@ -5578,21 +5611,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n518, null519, err := s.Integer(16, false)
+			_, n521, null522, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null519 {
-				v.HostPort = uint16(n518)
+			if !null522 {
+				v.HostPort = uint16(n521)
 			}
 			return nil
 		case "containerPort":
-			_, n520, null521, err := s.Integer(16, false)
+			_, n523, null524, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null521 {
-				v.ContainerPort = uint16(n520)
+			if !null524 {
+				v.ContainerPort = uint16(n523)
 			}
 			return nil
 		case "protocol":
@@ -5601,12 +5634,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n522, null523, err := s.Integer(16, false)
+			_, n525, null526, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null523 {
-				v.Range = uint16(n522)
+			if !null526 {
+				v.Range = uint16(n525)
 			}
 			return nil
 		}
@@ -5645,30 +5678,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw524, err := s.Raw()
+			raw527, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw524); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw527); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw525, err := s.Raw()
+			raw528, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw525); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw528); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n526, _, null527, err := s.Integer(64, true)
+			n529, _, null530, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null527 {
-				v.ExitCode = int(n526)
+			if !null530 {
+				v.ExitCode = int(n529)
 			}
 			return nil
 		case "output":

@@ -197,8 +197,14 @@ type ContainerConfig struct {
 	Cmd        []string `json:"cmd,omitempty"`
 	Env        []string `json:"env,omitempty"`
 	WorkingDir string   `json:"workingDir,omitempty"`
-	User       string   `json:"user,omitempty"`
-	Hostname   string   `json:"hostname,omitempty"`
+	// WorkingDirGiven: the working directory is the user's (-w), not the image's, and must
+	// exist at the start, as podman's; the image's is made when missing.
+	WorkingDirGiven bool   `json:"workingDirGiven,omitempty"`
+	User            string `json:"user,omitempty"`
+	// PrimaryGroupApart leaves the user's own group out of the process's supplementary groups
+	// (Docker's; a podman --user has it among them).
+	PrimaryGroupApart bool   `json:"primaryGroupApart,omitempty"`
+	Hostname          string `json:"hostname,omitempty"`
 	// Domainname is the NIS domain name of the container's UTS namespace (Docker's
 	// --domainname).
 	Domainname  string            `json:"domainname,omitempty"`

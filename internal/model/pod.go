@@ -21,11 +21,14 @@ const (
 
 // PodConfig is fixed at creation (port updates aside).
 type PodConfig struct {
-	ID        string            `json:"id"`
-	Name      string            `json:"name"`
-	Namespace string            `json:"namespace,omitempty"`
-	Hostname  string            `json:"hostname,omitempty"`
-	Labels    map[string]string `json:"labels,omitempty"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	Hostname  string `json:"hostname,omitempty"`
+	// HostnameDefault: Hostname is the pod's name, taken for want of one given (podman's
+	// inspect then shows none).
+	HostnameDefault bool              `json:"hostnameDefault,omitempty"`
+	Labels          map[string]string `json:"labels,omitempty"`
 	// Annotations are free-form notes (the CRI service's sandbox annotations and metadata).
 	Annotations   map[string]string `json:"annotations,omitempty"`
 	Created       time.Time         `json:"created"`

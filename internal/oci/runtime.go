@@ -322,6 +322,48 @@ func conmonLevel(l string) string {
 // and self-copying pea knows (see Start, Delete, SeccompKey, Executable).
 func (r *Runtime) isCrun() bool { return filepath.Base(r.Path) == "crun" }
 
+// ErrorLogArgs are the runtime's global options that make it write its own errors, as JSON
+// lines, to the file at path besides its standard error (crun's and runc's --log and
+// --log-format), or none for a runtime not known to have them. The file tells the runtime's
+// failures from what the process it runs writes on the same standard error.
+func (r *Runtime) ErrorLogArgs(path string) []string {
+	switch filepath.Base(r.Path) {
+	case "crun", "runc":
+		return []string{"--log=" + path, "--log-format=json"}
+	}
+	return nil
+}
+
+// ErrorLogMessages are the error messages of a runtime's JSON log (ErrorLogArgs).
+func ErrorLogMessages(data []byte) []string {
+	var out []string
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var e struct {
+			Msg   string `json:"msg"`
+			Level string `json:"level"`
+		}
+		if json.Unmarshal(line, &e) == nil && e.Msg != "" && (e.Level == "error" || e.Level == "fatal") {
+			out = append(out, e.Msg)
+		}
+	}
+	return out
+}
+
+// RuntimeErrorCode is podman's exit code for an OCI runtime failure with message msg: 126 for
+// a command that cannot be invoked (permission denied, operation not permitted), 127 for one
+// that is not there (an executable, a directory: no such file or directory), 0 for neither.
+func RuntimeErrorCode(msg string) int {
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "permission denied"), strings.Contains(low, "operation not permitted"):
+		return 126
+	case strings.Contains(low, "executable file") && strings.Contains(low, "not found"),
+		strings.Contains(low, "no such file or directory"):
+		return 127
+	}
+	return 0
+}
+
 // Command is the runtime run with args (after its --root): from Executable, with ExecEnv.
 func (r *Runtime) Command(ctx context.Context, args ...string) *exec.Cmd {
 	full := append(append([]string{"--root=" + r.StateDir}, r.GlobalArgs...), args...)

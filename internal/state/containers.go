@@ -193,7 +193,10 @@ type listedConfig struct {
 	Labels     map[string]string   `json:"labels,omitempty"`
 	Mounts     []model.Mount       `json:"mounts,omitempty"`
 	Network    model.NetworkConfig `json:"network"`
-	AutoRemove bool                `json:"autoRemove,omitempty"`
+	// Namespaces tell a container on the default network (ps's Networks and its network=
+	// filter) from one that joins another's.
+	Namespaces map[string]model.Namespace `json:"namespaces,omitempty"`
+	AutoRemove bool                       `json:"autoRemove,omitempty"`
 	// RestartPolicy is for ps --filter restart-policy=.
 	RestartPolicy string `json:"restartPolicy,omitempty"`
 	// Healthcheck is for ps --filter health=none.
@@ -211,7 +214,7 @@ func (s *Store) ListContainersListed(namespace string) ([]*model.Container, erro
 		c := &model.Container{State: &model.ContainerState{}, Config: &model.ContainerConfig{
 			ID: l.ID, Name: l.Name, Namespace: l.Namespace, Pod: l.Pod, IsInfra: l.IsInfra, Created: l.Created,
 			Image: l.Image, ImageName: l.ImageName, Entrypoint: l.Entrypoint, Cmd: l.Cmd, Labels: l.Labels,
-			Mounts: l.Mounts, Network: l.Network, AutoRemove: l.AutoRemove, Healthcheck: l.Healthcheck, RestartPolicy: l.RestartPolicy,
+			Mounts: l.Mounts, Network: l.Network, Namespaces: l.Namespaces, AutoRemove: l.AutoRemove, Healthcheck: l.Healthcheck, RestartPolicy: l.RestartPolicy,
 		}}
 		return c, decodeState(st, c.State)
 	})

@@ -8,7 +8,7 @@ import (
 	time "time"
 )
 
-var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "autoRemove", "restartPolicy", "healthcheck"}
+var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "namespaces", "autoRemove", "restartPolicy", "healthcheck"}
 
 func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	return s.Object(func(key []byte) error {
@@ -146,12 +146,31 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 				return err
 			}
 			return nil
+		case "namespaces":
+			if s.Literal("null") {
+				v.Namespaces = nil
+			} else {
+				if v.Namespaces == nil {
+					v.Namespaces = map[string]model.Namespace{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e10 model.Namespace
+					if err := decModelNamespace(s, &e10); err != nil {
+						return err
+					}
+					v.Namespaces[string(key)] = e10
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
 		case "autoRemove":
-			x10 := bool(v.AutoRemove)
-			if err := s.Bool(&x10); err != nil {
+			x11 := bool(v.AutoRemove)
+			if err := s.Bool(&x11); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x10)
+			v.AutoRemove = bool(x11)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -199,57 +218,57 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out11 := v.Options[:0]
-				if out11 == nil {
-					out11 = []string{}
+				out12 := v.Options[:0]
+				if out12 == nil {
+					out12 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e12 string
-					if err := s.Str(&e12); err != nil {
+					var e13 string
+					if err := s.Str(&e13); err != nil {
 						return err
 					}
-					out11 = append(out11, e12)
+					out12 = append(out12, e13)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out11
+				v.Options = out12
 			}
 			return nil
 		case "readOnly":
-			x13 := bool(v.ReadOnly)
-			if err := s.Bool(&x13); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x13)
-			return nil
-		case "chownToUser":
-			x14 := bool(v.ChownToUser)
+			x14 := bool(v.ReadOnly)
 			if err := s.Bool(&x14); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x14)
+			v.ReadOnly = bool(x14)
 			return nil
-		case "copyUp":
-			x15 := bool(v.CopyUp)
+		case "chownToUser":
+			x15 := bool(v.ChownToUser)
 			if err := s.Bool(&x15); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x15)
+			v.ChownToUser = bool(x15)
 			return nil
-		case "noCopy":
-			x16 := bool(v.NoCopy)
+		case "copyUp":
+			x16 := bool(v.CopyUp)
 			if err := s.Bool(&x16); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x16)
+			v.CopyUp = bool(x16)
 			return nil
-		case "fromMount":
-			x17 := bool(v.FromMount)
+		case "noCopy":
+			x17 := bool(v.NoCopy)
 			if err := s.Bool(&x17); err != nil {
 				return err
 			}
-			v.FromMount = bool(x17)
+			v.NoCopy = bool(x17)
+			return nil
+		case "fromMount":
+			x18 := bool(v.FromMount)
+			if err := s.Bool(&x18); err != nil {
+				return err
+			}
+			v.FromMount = bool(x18)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -275,42 +294,42 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out18 := v.Networks[:0]
-				if out18 == nil {
-					out18 = []string{}
+				out19 := v.Networks[:0]
+				if out19 == nil {
+					out19 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e19 string
-					if err := s.Str(&e19); err != nil {
+					var e20 string
+					if err := s.Str(&e20); err != nil {
 						return err
 					}
-					out18 = append(out18, e19)
+					out19 = append(out19, e20)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out18
+				v.Networks = out19
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out20 := v.Ports[:0]
-				if out20 == nil {
-					out20 = []model.PortMapping{}
+				out21 := v.Ports[:0]
+				if out21 == nil {
+					out21 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e21 model.PortMapping
-					if err := decModelPortMapping(s, &e21); err != nil {
+					var e22 model.PortMapping
+					if err := decModelPortMapping(s, &e22); err != nil {
 						return err
 					}
-					out20 = append(out20, e21)
+					out21 = append(out21, e22)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out20
+				v.Ports = out21
 			}
 			return nil
 		case "staticIP":
@@ -332,92 +351,92 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out22 := v.DNSServers[:0]
-				if out22 == nil {
-					out22 = []string{}
+				out23 := v.DNSServers[:0]
+				if out23 == nil {
+					out23 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e23 string
-					if err := s.Str(&e23); err != nil {
+					var e24 string
+					if err := s.Str(&e24); err != nil {
 						return err
 					}
-					out22 = append(out22, e23)
+					out23 = append(out23, e24)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out22
+				v.DNSServers = out23
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out24 := v.DNSSearch[:0]
-				if out24 == nil {
-					out24 = []string{}
+				out25 := v.DNSSearch[:0]
+				if out25 == nil {
+					out25 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e25 string
-					if err := s.Str(&e25); err != nil {
+					var e26 string
+					if err := s.Str(&e26); err != nil {
 						return err
 					}
-					out24 = append(out24, e25)
+					out25 = append(out25, e26)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out24
+				v.DNSSearch = out25
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out26 := v.DNSOptions[:0]
-				if out26 == nil {
-					out26 = []string{}
+				out27 := v.DNSOptions[:0]
+				if out27 == nil {
+					out27 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e27 string
-					if err := s.Str(&e27); err != nil {
+					var e28 string
+					if err := s.Str(&e28); err != nil {
 						return err
 					}
-					out26 = append(out26, e27)
+					out27 = append(out27, e28)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out26
+				v.DNSOptions = out27
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out28 := v.AddHosts[:0]
-				if out28 == nil {
-					out28 = []string{}
+				out29 := v.AddHosts[:0]
+				if out29 == nil {
+					out29 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e29 string
-					if err := s.Str(&e29); err != nil {
+					var e30 string
+					if err := s.Str(&e30); err != nil {
 						return err
 					}
-					out28 = append(out28, e29)
+					out29 = append(out29, e30)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out28
+				v.AddHosts = out29
 			}
 			return nil
 		case "noHosts":
-			x30 := bool(v.NoHosts)
-			if err := s.Bool(&x30); err != nil {
+			x31 := bool(v.NoHosts)
+			if err := s.Bool(&x31); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x30)
+			v.NoHosts = bool(x31)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -427,27 +446,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e31 []string
+					var e32 []string
 					if s.Literal("null") {
-						e31 = nil
+						e32 = nil
 					} else {
-						out32 := e31[:0]
-						if out32 == nil {
-							out32 = []string{}
+						out33 := e32[:0]
+						if out33 == nil {
+							out33 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e33 string
-							if err := s.Str(&e33); err != nil {
+							var e34 string
+							if err := s.Str(&e34); err != nil {
 								return err
 							}
-							out32 = append(out32, e33)
+							out33 = append(out33, e34)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e31 = out32
+						e32 = out33
 					}
-					v.Aliases[string(key)] = e31
+					v.Aliases[string(key)] = e32
 					return nil
 				}); err != nil {
 					return err
@@ -462,11 +481,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e34 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e34); err != nil {
+					var e35 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e35); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e34
+					v.Addrs[string(key)] = e35
 					return nil
 				}); err != nil {
 					return err
@@ -475,6 +494,26 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkConfig)
+	})
+}
+
+var keysModelNamespace = jsonfast.KeySet{"mode", "value"}
+
+func decModelNamespace(s *jsonfast.Scanner, v *model.Namespace) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "mode":
+			if err := s.Str(&v.Mode); err != nil {
+				return err
+			}
+			return nil
+		case "value":
+			if err := s.Str(&v.Value); err != nil {
+				return err
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelNamespace)
 	})
 }
 
@@ -487,57 +526,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out35 := v.Test[:0]
-				if out35 == nil {
-					out35 = []string{}
+				out36 := v.Test[:0]
+				if out36 == nil {
+					out36 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e36 string
-					if err := s.Str(&e36); err != nil {
+					var e37 string
+					if err := s.Str(&e37); err != nil {
 						return err
 					}
-					out35 = append(out35, e36)
+					out36 = append(out36, e37)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out35
+				v.Test = out36
 			}
 			return nil
 		case "interval":
-			n37, _, null38, err := s.Integer(64, true)
+			n38, _, null39, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null38 {
-				v.Interval = time.Duration(n37)
+			if !null39 {
+				v.Interval = time.Duration(n38)
 			}
 			return nil
 		case "timeout":
-			n39, _, null40, err := s.Integer(64, true)
+			n40, _, null41, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null40 {
-				v.Timeout = time.Duration(n39)
+			if !null41 {
+				v.Timeout = time.Duration(n40)
 			}
 			return nil
 		case "startPeriod":
-			n41, _, null42, err := s.Integer(64, true)
+			n42, _, null43, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null42 {
-				v.StartPeriod = time.Duration(n41)
+			if !null43 {
+				v.StartPeriod = time.Duration(n42)
 			}
 			return nil
 		case "retries":
-			n43, _, null44, err := s.Integer(64, true)
+			n44, _, null45, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null44 {
-				v.Retries = int(n43)
+			if !null45 {
+				v.Retries = int(n44)
 			}
 			return nil
 		}
@@ -556,21 +595,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n45, null46, err := s.Integer(16, false)
+			_, n46, null47, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null46 {
-				v.HostPort = uint16(n45)
+			if !null47 {
+				v.HostPort = uint16(n46)
 			}
 			return nil
 		case "containerPort":
-			_, n47, null48, err := s.Integer(16, false)
+			_, n48, null49, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null48 {
-				v.ContainerPort = uint16(n47)
+			if !null49 {
+				v.ContainerPort = uint16(n48)
 			}
 			return nil
 		case "protocol":
@@ -579,12 +618,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n49, null50, err := s.Integer(16, false)
+			_, n50, null51, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null50 {
-				v.Range = uint16(n49)
+			if !null51 {
+				v.Range = uint16(n50)
 			}
 			return nil
 		}

@@ -12,38 +12,53 @@ import (
 
 	"pea/internal/engine"
 	"pea/internal/model"
+	"pea/internal/network"
 )
 
-// Container has podman's container inspect keys.
+// Container has podman 4.3's container inspect keys, in its order.
 type Container struct {
-	ID              string            `json:"Id"`
-	Created         time.Time         `json:"Created"`
-	Path            string            `json:"Path"`
-	Args            []string          `json:"Args"`
-	State           ContainerState    `json:"State"`
-	Image           string            `json:"Image"`
-	ImageName       string            `json:"ImageName"`
-	Rootfs          string            `json:"Rootfs"`
-	Pod             string            `json:"Pod"`
-	ResolvConfPath  string            `json:"ResolvConfPath"`
-	HostnamePath    string            `json:"HostnamePath"`
-	HostsPath       string            `json:"HostsPath"`
-	Namespace       string            `json:"Namespace"`
-	Name            string            `json:"Name"`
-	RestartCount    int               `json:"RestartCount"`
-	Driver          string            `json:"Driver"`
-	MountLabel      string            `json:"MountLabel"`
-	ProcessLabel    string            `json:"ProcessLabel"`
-	IsInfra         bool              `json:"IsInfra"`
-	Mounts          []Mount           `json:"Mounts"`
-	Dependencies    []string          `json:"Dependencies"`
-	NetworkSettings Network           `json:"NetworkSettings"`
-	Config          ContainerConfig   `json:"Config"`
-	HostConfig      HostConfig        `json:"HostConfig"`
-	CreateCommand   []string          `json:"CreateCommand,omitempty"`
-	LogPath         string            `json:"LogPath"`
-	ConmonPidFile   string            `json:"ConmonPidFile"`
-	Labels          map[string]string `json:"-"`
+	ID              string          `json:"Id"`
+	Created         time.Time       `json:"Created"`
+	Path            string          `json:"Path"`
+	Args            []string        `json:"Args"`
+	State           ContainerState  `json:"State"`
+	Image           string          `json:"Image"`
+	ImageDigest     string          `json:"ImageDigest"`
+	ImageName       string          `json:"ImageName"`
+	Rootfs          string          `json:"Rootfs"`
+	Pod             string          `json:"Pod"`
+	ResolvConfPath  string          `json:"ResolvConfPath"`
+	HostnamePath    string          `json:"HostnamePath"`
+	HostsPath       string          `json:"HostsPath"`
+	StaticDir       string          `json:"StaticDir"`
+	OCIConfigPath   string          `json:"OCIConfigPath,omitempty"`
+	OCIRuntime      string          `json:"OCIRuntime,omitempty"`
+	ConmonPidFile   string          `json:"ConmonPidFile"`
+	PidFile         string          `json:"PidFile"`
+	Name            string          `json:"Name"`
+	RestartCount    int             `json:"RestartCount"`
+	Driver          string          `json:"Driver"`
+	MountLabel      string          `json:"MountLabel"`
+	ProcessLabel    string          `json:"ProcessLabel"`
+	AppArmorProfile string          `json:"AppArmorProfile"`
+	EffectiveCaps   []string        `json:"EffectiveCaps"`
+	BoundingCaps    []string        `json:"BoundingCaps"`
+	ExecIDs         []string        `json:"ExecIDs"`
+	GraphDriver     GraphDriver     `json:"GraphDriver"`
+	SizeRw          *int64          `json:"SizeRw,omitempty"`
+	SizeRootFs      int64           `json:"SizeRootFs,omitempty"`
+	Mounts          []Mount         `json:"Mounts"`
+	Dependencies    []string        `json:"Dependencies"`
+	NetworkSettings Network         `json:"NetworkSettings"`
+	Namespace       string          `json:"Namespace"`
+	IsInfra         bool            `json:"IsInfra"`
+	IsService       bool            `json:"IsService"`
+	Config          ContainerConfig `json:"Config"`
+	HostConfig      HostConfig      `json:"HostConfig"`
+	// LogPath is Docker's name for the log file, which templates (--format) take; podman's
+	// JSON has it as HostConfig.LogConfig.Path only.
+	LogPath string            `json:"-"`
+	Labels  map[string]string `json:"-"`
 }
 
 type ContainerState struct {
@@ -55,13 +70,16 @@ type ContainerState struct {
 	OOMKilled  bool      `json:"OOMKilled"`
 	Dead       bool      `json:"Dead"`
 	Pid        int       `json:"Pid"`
-	ConmonPid  int       `json:"ConmonPid"`
+	ConmonPid  int       `json:"ConmonPid,omitempty"`
 	ExitCode   int32     `json:"ExitCode"`
 	Error      string    `json:"Error"`
 	StartedAt  time.Time `json:"StartedAt"`
 	FinishedAt time.Time `json:"FinishedAt"`
-	// Health is there for a container with a health check.
-	Health *Health `json:"Health,omitempty"`
+	// Health is there for every container (podman 4.3's): empty without a health check.
+	Health         *Health   `json:"Health,omitempty"`
+	CgroupPath     string    `json:"CgroupPath,omitempty"`
+	CheckpointedAt time.Time `json:"CheckpointedAt"`
+	RestoredAt     time.Time `json:"RestoredAt"`
 }
 
 type Health struct {
@@ -119,10 +137,16 @@ type Mount struct {
 // Network is podman's NetworkSettings; the addresses at its top are those of the container's
 // first network (by name), as the addresses of each are under Networks.
 type Network struct {
-	SandboxKey string                `json:"SandboxKey"`
-	Ports      map[string][]HostPort `json:"Ports"`
+	EndpointID string `json:"EndpointID"`
 	Addresses
-	Networks map[string]NetworkDetail `json:"Networks,omitempty"`
+	Bridge                 string                   `json:"Bridge"`
+	SandboxID              string                   `json:"SandboxID"`
+	HairpinMode            bool                     `json:"HairpinMode"`
+	LinkLocalIPv6Address   string                   `json:"LinkLocalIPv6Address"`
+	LinkLocalIPv6PrefixLen int                      `json:"LinkLocalIPv6PrefixLen"`
+	Ports                  map[string][]HostPort    `json:"Ports"`
+	SandboxKey             string                   `json:"SandboxKey"`
+	Networks               map[string]NetworkDetail `json:"Networks,omitempty"`
 }
 
 // Addresses are podman's InspectBasicNetworkConfig: a network's first IPv4 and IPv6 address,
@@ -150,8 +174,13 @@ func NewAddresses(n model.NetworkStatus) Addresses {
 }
 
 type NetworkDetail struct {
+	EndpointID string `json:"EndpointID"`
 	Addresses
-	NetworkID string `json:"NetworkID"`
+	NetworkID  string            `json:"NetworkID"`
+	DriverOpts map[string]string `json:"DriverOpts"`
+	IPAMConfig map[string]string `json:"IPAMConfig"`
+	Links      []string          `json:"Links"`
+	Aliases    []string          `json:"Aliases"`
 }
 
 type HostPort struct {
@@ -160,22 +189,34 @@ type HostPort struct {
 }
 
 type ContainerConfig struct {
-	Hostname      string            `json:"Hostname"`
-	Domainname    string            `json:"Domainname,omitempty"`
-	User          string            `json:"User"`
-	Env           []string          `json:"Env"`
-	Cmd           []string          `json:"Cmd"`
-	Image         string            `json:"Image"`
-	WorkingDir    string            `json:"WorkingDir"`
-	Entrypoint    string            `json:"Entrypoint"`
-	Labels        map[string]string `json:"Labels"`
-	Annotations   map[string]string `json:"Annotations"`
-	StopSignal    uint              `json:"StopSignal"`
-	StopTimeout   uint              `json:"StopTimeout"`
-	Tty           bool              `json:"Tty"`
-	OpenStdin     bool              `json:"OpenStdin"`
-	CreateCommand []string          `json:"CreateCommand,omitempty"`
-	Healthcheck   *HealthConfig     `json:"Healthcheck,omitempty"`
+	Hostname     string              `json:"Hostname"`
+	Domainname   string              `json:"Domainname"`
+	User         string              `json:"User"`
+	AttachStdin  bool                `json:"AttachStdin"`
+	AttachStdout bool                `json:"AttachStdout"`
+	AttachStderr bool                `json:"AttachStderr"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	StdinOnce    bool                `json:"StdinOnce"`
+	Env          []string            `json:"Env"`
+	Cmd          []string            `json:"Cmd"`
+	Image        string              `json:"Image"`
+	Volumes      map[string]struct{} `json:"Volumes"`
+	WorkingDir   string              `json:"WorkingDir"`
+	Entrypoint   string              `json:"Entrypoint"`
+	OnBuild      []string            `json:"OnBuild"`
+	Labels       map[string]string   `json:"Labels"`
+	Annotations  map[string]string   `json:"Annotations"`
+	StopSignal   uint                `json:"StopSignal"`
+	Healthcheck  *HealthConfig       `json:"Healthcheck,omitempty"`
+	// HealthcheckOnFailureAction is none, kill, restart or stop.
+	HealthcheckOnFailureAction string   `json:"HealthcheckOnFailureAction"`
+	CreateCommand              []string `json:"CreateCommand,omitempty"`
+	Umask                      string   `json:"Umask"`
+	Timeout                    uint     `json:"Timeout"`
+	StopTimeout                uint     `json:"StopTimeout"`
+	Passwd                     bool     `json:"Passwd"`
+	SdNotifyMode               string   `json:"sdNotifyMode"`
 }
 
 // IDMappings are the mappings of a user namespace of the container's own, each as
@@ -186,58 +227,94 @@ type IDMappings struct {
 }
 
 type HostConfig struct {
-	Binds             []string              `json:"Binds"`
-	CgroupMode        string                `json:"CgroupMode"`
-	CgroupParent      string                `json:"CgroupParent"`
-	NetworkMode       string                `json:"NetworkMode"`
-	PidMode           string                `json:"PidMode"`
-	IpcMode           string                `json:"IpcMode"`
-	UTSMode           string                `json:"UTSMode"`
-	UsernsMode        string                `json:"UsernsMode"`
-	IDMappings        *IDMappings           `json:"IDMappings,omitempty"`
-	Privileged        bool                  `json:"Privileged"`
-	ReadonlyRootfs    bool                  `json:"ReadonlyRootfs"`
-	CapAdd            []string              `json:"CapAdd"`
-	CapDrop           []string              `json:"CapDrop"`
-	SecurityOpt       []string              `json:"SecurityOpt"`
-	Memory            int64                 `json:"Memory"`
-	MemorySwap        int64                 `json:"MemorySwap"`
-	MemoryReservation int64                 `json:"MemoryReservation"`
-	CpuShares         uint64                `json:"CpuShares"`
-	CpusetMems        string                `json:"CpusetMems"`
-	OomScoreAdj       int                   `json:"OomScoreAdj"`
-	NanoCpus          int64                 `json:"NanoCpus"`
-	CpuPeriod         uint64                `json:"CpuPeriod"`
-	CpuQuota          int64                 `json:"CpuQuota"`
-	CpusetCpus        string                `json:"CpusetCpus"`
-	PidsLimit         int64                 `json:"PidsLimit"`
-	ShmSize           int64                 `json:"ShmSize"`
-	AutoRemove        bool                  `json:"AutoRemove"`
-	Init              bool                  `json:"Init"`
-	PortBindings      map[string][]HostPort `json:"PortBindings"`
-	Tmpfs             map[string]string     `json:"Tmpfs"`
-	Sysctls           map[string]string     `json:"Sysctls"`
-	Ulimits           []model.Ulimit        `json:"Ulimits"`
-	Devices           []string              `json:"Devices"`
-	RestartPolicy     struct {
+	Binds           []string              `json:"Binds"`
+	CgroupManager   string                `json:"CgroupManager"`
+	CgroupMode      string                `json:"CgroupMode"`
+	ContainerIDFile string                `json:"ContainerIDFile"`
+	LogConfig       LogConfig             `json:"LogConfig"`
+	NetworkMode     string                `json:"NetworkMode"`
+	PortBindings    map[string][]HostPort `json:"PortBindings"`
+	RestartPolicy   struct {
 		Name              string `json:"Name"`
 		MaximumRetryCount uint   `json:"MaximumRetryCount"`
 	} `json:"RestartPolicy"`
-	LogConfig struct {
-		Type string `json:"Type"`
-		Path string `json:"Path"`
-		Tag  string `json:"Tag"`
-		Size string `json:"Size"`
-	} `json:"LogConfig"`
-	VolumesFrom          []string      `json:"VolumesFrom"`
-	BlkioWeight          uint16        `json:"BlkioWeight"`
-	BlkioWeightDevice    []BlkioDevice `json:"BlkioWeightDevice"`
-	BlkioDeviceReadBps   []BlkioDevice `json:"BlkioDeviceReadBps"`
-	BlkioDeviceWriteBps  []BlkioDevice `json:"BlkioDeviceWriteBps"`
-	BlkioDeviceReadIOps  []BlkioDevice `json:"BlkioDeviceReadIOps"`
-	BlkioDeviceWriteIOps []BlkioDevice `json:"BlkioDeviceWriteIOps"`
-	MemorySwappiness     int64         `json:"MemorySwappiness"`
-	OomKillDisable       bool          `json:"OomKillDisable"`
+	AutoRemove           bool              `json:"AutoRemove"`
+	VolumeDriver         string            `json:"VolumeDriver"`
+	VolumesFrom          []string          `json:"VolumesFrom"`
+	CapAdd               []string          `json:"CapAdd"`
+	CapDrop              []string          `json:"CapDrop"`
+	Dns                  []string          `json:"Dns"`
+	DnsOptions           []string          `json:"DnsOptions"`
+	DnsSearch            []string          `json:"DnsSearch"`
+	ExtraHosts           []string          `json:"ExtraHosts"`
+	GroupAdd             []string          `json:"GroupAdd"`
+	IpcMode              string            `json:"IpcMode"`
+	Cgroup               string            `json:"Cgroup"`
+	Cgroups              string            `json:"Cgroups"`
+	Links                []string          `json:"Links"`
+	OomScoreAdj          int               `json:"OomScoreAdj"`
+	PidMode              string            `json:"PidMode"`
+	Privileged           bool              `json:"Privileged"`
+	PublishAllPorts      bool              `json:"PublishAllPorts"`
+	ReadonlyRootfs       bool              `json:"ReadonlyRootfs"`
+	SecurityOpt          []string          `json:"SecurityOpt"`
+	Tmpfs                map[string]string `json:"Tmpfs"`
+	UTSMode              string            `json:"UTSMode"`
+	UsernsMode           string            `json:"UsernsMode"`
+	IDMappings           *IDMappings       `json:"IDMappings,omitempty"`
+	ShmSize              int64             `json:"ShmSize"`
+	Runtime              string            `json:"Runtime"`
+	ConsoleSize          [2]uint           `json:"ConsoleSize"`
+	Isolation            string            `json:"Isolation"`
+	CpuShares            uint64            `json:"CpuShares"`
+	Memory               int64             `json:"Memory"`
+	NanoCpus             int64             `json:"NanoCpus"`
+	CgroupParent         string            `json:"CgroupParent"`
+	BlkioWeight          uint16            `json:"BlkioWeight"`
+	BlkioWeightDevice    []BlkioDevice     `json:"BlkioWeightDevice"`
+	BlkioDeviceReadBps   []BlkioDevice     `json:"BlkioDeviceReadBps"`
+	BlkioDeviceWriteBps  []BlkioDevice     `json:"BlkioDeviceWriteBps"`
+	BlkioDeviceReadIOps  []BlkioDevice     `json:"BlkioDeviceReadIOps"`
+	BlkioDeviceWriteIOps []BlkioDevice     `json:"BlkioDeviceWriteIOps"`
+	CpuPeriod            uint64            `json:"CpuPeriod"`
+	CpuQuota             int64             `json:"CpuQuota"`
+	CpuRealtimePeriod    uint64            `json:"CpuRealtimePeriod"`
+	CpuRealtimeRuntime   int64             `json:"CpuRealtimeRuntime"`
+	CpusetCpus           string            `json:"CpusetCpus"`
+	CpusetMems           string            `json:"CpusetMems"`
+	Devices              []Device          `json:"Devices"`
+	DiskQuota            uint64            `json:"DiskQuota"`
+	KernelMemory         int64             `json:"KernelMemory"`
+	MemoryReservation    int64             `json:"MemoryReservation"`
+	MemorySwap           int64             `json:"MemorySwap"`
+	MemorySwappiness     int64             `json:"MemorySwappiness"`
+	OomKillDisable       bool              `json:"OomKillDisable"`
+	Init                 bool              `json:"Init,omitempty"`
+	PidsLimit            int64             `json:"PidsLimit"`
+	Ulimits              []Ulimit          `json:"Ulimits"`
+	CpuCount             uint64            `json:"CpuCount"`
+	CpuPercent           uint64            `json:"CpuPercent"`
+	IOMaximumIOps        uint64            `json:"IOMaximumIOps"`
+	IOMaximumBandwidth   uint64            `json:"IOMaximumBandwidth"`
+	CgroupConf           map[string]string `json:"CgroupConf"`
+	// Sysctls are pea's (podman 4.3's inspect has none): there when set.
+	Sysctls map[string]string `json:"Sysctls,omitempty"`
+}
+
+// LogConfig is the log driver and its file.
+type LogConfig struct {
+	Type   string            `json:"Type"`
+	Config map[string]string `json:"Config"`
+	Path   string            `json:"Path"`
+	Tag    string            `json:"Tag"`
+	Size   string            `json:"Size"`
+}
+
+// Ulimit is one of a container's resource limits, named RLIMIT_*.
+type Ulimit struct {
+	Name string `json:"Name"`
+	Soft uint64 `json:"Soft"`
+	Hard uint64 `json:"Hard"`
 }
 
 // BlkioDevice is a per-device block I/O setting as inspect shows it (Rate is the weight for
@@ -248,7 +325,7 @@ type BlkioDevice struct {
 }
 
 // runFlags fills the HostConfig fields of the log driver, --volumes-from and the block I/O,
-// swappiness and OOM settings.
+// swappiness and OOM settings (podman's null for a list that is not set).
 func runFlags(h *HostConfig, cfg *model.ContainerConfig, logPath string) {
 	h.LogConfig.Type = cfg.LogDriver
 	if h.LogConfig.Type == "" {
@@ -259,16 +336,13 @@ func runFlags(h *HostConfig, cfg *model.ContainerConfig, logPath string) {
 	}
 	h.LogConfig.Tag, h.LogConfig.Size = cfg.LogTag, strconv.FormatInt(cfg.LogSizeMax, 10)+"B"
 	h.VolumesFrom = cfg.VolumesFrom
-	if h.VolumesFrom == nil {
-		h.VolumesFrom = []string{}
-	}
 	r := cfg.Resources
 	h.BlkioWeight, h.OomKillDisable, h.MemorySwappiness = r.BlkioWeight, r.OOMKillDisable, -1
 	if r.MemorySwappiness != nil {
 		h.MemorySwappiness = *r.MemorySwappiness
 	}
 	devs := func(list []string) []BlkioDevice {
-		out := []BlkioDevice{}
+		var out []BlkioDevice
 		for _, s := range list {
 			i := strings.LastIndex(s, ":")
 			n, _ := strconv.ParseUint(s[i+1:], 10, 64)
@@ -280,14 +354,144 @@ func runFlags(h *HostConfig, cfg *model.ContainerConfig, logPath string) {
 	h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = devs(r.DeviceReadIOps), devs(r.DeviceWriteIOps)
 }
 
+// propagations are the mount propagation options.
+func isPropagation(o string) bool {
+	switch o {
+	case "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable":
+		return true
+	}
+	return false
+}
+
+// newMount is a volume or bind mount as podman's inspect shows it: the propagation apart,
+// rbind last among its options (a named volume's nosuid and nodev before it).
+func newMount(rt *engine.Runtime, m model.Mount) Mount {
+	im := Mount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Options: []string{}, Propagation: "rprivate"}
+	for _, o := range m.Options {
+		if isPropagation(o) {
+			im.Propagation = o
+		} else if o != "rbind" && o != "bind" {
+			im.Options = append(im.Options, o)
+		}
+	}
+	if m.Type == "volume" {
+		im.Name, im.Source, im.Driver = m.Source, rt.VolumePath(m.Source), "local"
+		for _, o := range []string{"nosuid", "nodev"} {
+			if !slices.Contains(im.Options, o) && !slices.Contains(im.Options, strings.TrimPrefix(o, "no")) {
+				im.Options = append(im.Options, o)
+			}
+		}
+	}
+	im.Options = append(im.Options, "rbind")
+	return im
+}
+
+// inspectMounts are a container's volume and bind mounts, named volumes first, each kind in
+// the order of its destinations (podman's); tmpfs mounts are HostConfig.Tmpfs.
+func inspectMounts(rt *engine.Runtime, mounts []model.Mount) []Mount {
+	out := []Mount{}
+	for _, kind := range []string{"volume", "bind"} {
+		var ms []model.Mount
+		for _, m := range mounts {
+			if m.Type == kind {
+				ms = append(ms, m)
+			}
+		}
+		slices.SortStableFunc(ms, func(a, b model.Mount) int { return strings.Compare(a.Destination, b.Destination) })
+		for _, m := range ms {
+			out = append(out, newMount(rt, m))
+		}
+	}
+	return out
+}
+
+// bindString is a mount in HostConfig.Binds: SOURCE:DESTINATION:OPTIONS with podman's
+// defaults added (rw, rprivate, a named volume's nosuid and nodev, rbind).
+func bindString(m model.Mount) string {
+	var opts []string
+	if m.ReadOnly {
+		opts = append(opts, "ro")
+	}
+	opts = append(opts, m.Options...)
+	if !m.ReadOnly && !slices.Contains(opts, "rw") {
+		opts = append(opts, "rw")
+	}
+	if !slices.ContainsFunc(opts, isPropagation) {
+		opts = append(opts, "rprivate")
+	}
+	if m.Type == "volume" {
+		for _, o := range []string{"nosuid", "nodev"} {
+			if !slices.Contains(opts, o) && !slices.Contains(opts, strings.TrimPrefix(o, "no")) {
+				opts = append(opts, o)
+			}
+		}
+	}
+	if !slices.Contains(opts, "rbind") && !slices.Contains(opts, "bind") {
+		opts = append(opts, "rbind")
+	}
+	return m.Source + ":" + m.Destination + ":" + strings.Join(opts, ",")
+}
+
+// tmpfsOptions are a tmpfs mount's options in HostConfig.Tmpfs, with podman's defaults added.
+func tmpfsOptions(m model.Mount) string {
+	opts := slices.Clone(m.Options)
+	if m.ReadOnly {
+		opts = append(opts, "ro")
+	} else if !slices.Contains(opts, "rw") && !slices.Contains(opts, "ro") {
+		opts = append(opts, "rw")
+	}
+	if !slices.ContainsFunc(opts, isPropagation) {
+		opts = append(opts, "rprivate")
+	}
+	for _, o := range []string{"nosuid", "nodev"} {
+		if !slices.Contains(opts, o) && !slices.Contains(opts, strings.TrimPrefix(o, "no")) {
+			opts = append(opts, o)
+		}
+	}
+	if !slices.Contains(opts, "notmpcopyup") && !slices.Contains(opts, "tmpcopyup") {
+		opts = append(opts, "tmpcopyup")
+	}
+	return strings.Join(opts, ",")
+}
+
+// inspectHealth is State.Health: every container has one in podman 4.3's inspect, empty
+// without a health check or before its first run.
+func inspectHealth(c *model.Container) *Health {
+	h := newHealth(c)
+	if h == nil {
+		h = &Health{}
+	}
+	if len(h.Log) == 0 {
+		h.Log = nil
+	}
+	return h
+}
+
 func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	cfg, st := c.Config, c.State
 	cmd := cfg.Command()
+	files := rt.ContainerFilesOf(c)
+	caps := engine.ContainerCapabilities(cfg)
 	v := &Container{
-		ID: cfg.ID, Created: cfg.Created, Image: cfg.Image, ImageName: cfg.ImageName, Pod: cfg.Pod,
+		ID: cfg.ID, Created: cfg.Created, Image: cfg.Image, ImageDigest: files.ImageDigest, ImageName: cfg.ImageName, Pod: cfg.Pod,
 		Name: cfg.Name, Namespace: cfg.Namespace, Driver: "overlay", IsInfra: cfg.IsInfra,
-		Rootfs: cfg.Rootfs, Dependencies: []string{}, Mounts: []Mount{}, RestartCount: st.RestartCount,
-		LogPath: rt.LogPath(cfg), CreateCommand: cfg.CreateCommand,
+		Rootfs: cfg.Rootfs, Dependencies: []string{}, RestartCount: st.RestartCount,
+		StaticDir: files.StaticDir, OCIRuntime: rt.OCIRuntimeName(), ConmonPidFile: files.ConmonPidFile, PidFile: files.PidFile,
+		EffectiveCaps: caps, BoundingCaps: caps, ExecIDs: []string{},
+		GraphDriver: GraphDriver{Name: "overlay", Data: map[string]string{"UpperDir": files.Upper, "WorkDir": files.Work}},
+		LogPath:     rt.LogPath(cfg), Labels: cfg.Labels,
+	}
+	if len(files.Lower) > 0 {
+		v.GraphDriver.Data["LowerDir"] = strings.Join(files.Lower, ":")
+	}
+	if st.Mounted || st.Active() {
+		v.GraphDriver.Data["MergedDir"] = files.Merged
+	}
+	if !st.StartedAt.IsZero() {
+		v.OCIConfigPath = files.OCIConfig // written by the first start
+	}
+	if cfg.Init && !cfg.IsInfra {
+		cmd = append([]string{engine.InitPath, "--"}, cmd...) // the process the runtime runs
 	}
 	if len(cmd) > 0 {
 		v.Path, v.Args = cmd[0], cmd[1:]
@@ -299,28 +503,18 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	v.State = ContainerState{
 		OciVersion: "1.1.0", Status: st.Status, Running: st.Status == model.StatusRunning, Paused: st.Status == model.StatusPaused,
 		OOMKilled: st.OOMKilled, Pid: st.Pid, ConmonPid: st.ConmonPid, ExitCode: st.ExitCode, Error: st.Error,
-		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Health: newHealth(c),
+		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Health: inspectHealth(c),
 	}
-	for kind, ns := range cfg.Namespaces {
+	if st.Active() {
+		v.State.CgroupPath = rt.CgroupPathOf(c)
+	}
+	for _, ns := range cfg.Namespaces {
 		if ns.Mode == model.NSModeContainer {
 			v.Dependencies = append(v.Dependencies, ns.Value)
-			_ = kind
 		}
 	}
 	v.Dependencies = uniqStrings(append(v.Dependencies, cfg.Requires...))
-	for _, m := range cfg.Mounts {
-		im := Mount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Options: m.Options, Propagation: "rprivate"}
-		if m.Type == "volume" {
-			im.Name, im.Source, im.Driver = m.Source, rt.VolumePath(m.Source), "local"
-		}
-		if im.Options == nil {
-			im.Options = []string{}
-		}
-		if m.ReadOnly {
-			im.Mode = "ro"
-		}
-		v.Mounts = append(v.Mounts, im)
-	}
+	v.Mounts = inspectMounts(rt, cfg.Mounts)
 	v.NetworkSettings = Network{SandboxKey: st.NetNS, Ports: map[string][]HostPort{}}
 	for _, p := range cfg.Network.Ports {
 		for i := uint16(0); i < max(p.Range, 1); i++ {
@@ -328,11 +522,27 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 			v.NetworkSettings.Ports[key] = append(v.NetworkSettings.Ports[key], HostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
 		}
 	}
-	if len(st.Networks) > 0 {
+	nets := st.Networks
+	if len(nets) == 0 && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
+		// Not attached (created, or stopped): its networks with no addresses, as podman's.
+		nets = map[string]model.NetworkStatus{}
+		names := cfg.Network.Networks
+		if len(names) == 0 {
+			names = []string{network.DefaultName}
+		}
+		for _, n := range names {
+			nets[n] = model.NetworkStatus{}
+		}
+	}
+	if len(nets) > 0 {
 		v.NetworkSettings.Networks = map[string]NetworkDetail{}
-		for i, name := range slices.Sorted(maps.Keys(st.Networks)) {
-			a := NewAddresses(st.Networks[name])
-			v.NetworkSettings.Networks[name] = NetworkDetail{Addresses: a, NetworkID: name}
+		for i, name := range slices.Sorted(maps.Keys(nets)) {
+			a := NewAddresses(nets[name])
+			aliases := []string{shortID(cfg.ID)}
+			if name != network.DefaultName {
+				aliases = append(slices.Clone(cfg.Network.Aliases[name]), aliases...)
+			}
+			v.NetworkSettings.Networks[name] = NetworkDetail{Addresses: a, NetworkID: name, Aliases: aliases}
 			if i == 0 {
 				v.NetworkSettings.Addresses = a
 			}
@@ -340,9 +550,20 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	}
 	ep := strings.Join(cfg.Entrypoint, " ")
 	v.Config = ContainerConfig{
-		Hostname: cfg.Hostname, Domainname: cfg.Domainname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
+		Hostname: cfg.Hostname, Domainname: cfg.Domainname, User: cfg.User, Env: rt.ProcessEnv(c), Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
 		Entrypoint: ep, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: uint(cfg.StopSignal),
 		StopTimeout: cfg.StopTimeout, Tty: cfg.Terminal, OpenStdin: cfg.Stdin, CreateCommand: cfg.CreateCommand,
+		HealthcheckOnFailureAction: cfg.HealthOnFailure, Umask: cfg.Umask, Timeout: cfg.Timeout, Passwd: !cfg.NoPasswd,
+		SdNotifyMode: cfg.SdNotify,
+	}
+	if v.Config.HealthcheckOnFailureAction == "" {
+		v.Config.HealthcheckOnFailureAction = "none"
+	}
+	if v.Config.Umask == "" {
+		v.Config.Umask = "0022"
+	}
+	if v.Config.SdNotifyMode == "" {
+		v.Config.SdNotifyMode = "container"
 	}
 	if hc := cfg.Healthcheck; hc != nil {
 		v.Config.Healthcheck = (*HealthConfig)(hc)
@@ -350,15 +571,27 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	if v.Config.Hostname == "" {
 		v.Config.Hostname = shortID(cfg.ID)
 	}
-	if v.Config.Labels == nil {
-		v.Config.Labels = map[string]string{}
+	if len(v.Config.Labels) == 0 {
+		v.Config.Labels = nil
 	}
 	h := HostConfig{
-		Binds: []string{}, CgroupParent: cfg.CgroupParent, Privileged: cfg.Privileged, ReadonlyRootfs: cfg.ReadOnly,
-		CapAdd: nonNil(cfg.CapAdd), CapDrop: nonNil(cfg.CapDrop), SecurityOpt: []string{}, Memory: cfg.Resources.Memory,
+		Binds: []string{}, CgroupManager: "cgroupfs", CgroupParent: cfg.CgroupParent, Privileged: cfg.Privileged, ReadonlyRootfs: cfg.ReadOnly,
+		CapAdd: capNames(cfg.CapAdd), CapDrop: capNames(cfg.CapDrop), SecurityOpt: []string{}, Memory: cfg.Resources.Memory,
 		NanoCpus: int64(cfg.Resources.CPUs * 1e9), CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
 		ShmSize: cfg.Resources.ShmSize, AutoRemove: cfg.AutoRemove, Init: cfg.Init, Tmpfs: map[string]string{},
-		Sysctls: cfg.Sysctls, Ulimits: cfg.Ulimits, Devices: nonNil(cfg.Devices), PortBindings: v.NetworkSettings.Ports,
+		Sysctls: cfg.Sysctls, Devices: []Device{}, PortBindings: v.NetworkSettings.Ports,
+		Dns: nonNil(cfg.Network.DNSServers), DnsOptions: nonNil(cfg.Network.DNSOptions), DnsSearch: nonNil(cfg.Network.DNSSearch),
+		ExtraHosts: nonNil(cfg.Network.AddHosts), GroupAdd: nonNil(cfg.GroupAdd), Cgroups: cfg.Cgroups, Runtime: "oci",
+		Links: nilIfEmpty(cfg.Links), CgroupConf: cfg.CgroupConf,
+	}
+	if h.Cgroups == "" {
+		h.Cgroups = "default"
+	}
+	for _, d := range cfg.Devices {
+		h.Devices = append(h.Devices, NewDevice(d))
+	}
+	for _, l := range engine.ContainerRlimits(cfg) {
+		h.Ulimits = append(h.Ulimits, Ulimit(l))
 	}
 	if h.ShmSize == 0 {
 		h.ShmSize = 65536000
@@ -383,16 +616,15 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 		h.RestartPolicy.MaximumRetryCount = uint(n)
 	}
 	runFlags(&h, cfg, rt.LogPath(cfg))
+	for _, m := range v.Mounts {
+		i := slices.IndexFunc(cfg.Mounts, func(cm model.Mount) bool { return cm.Destination == m.Destination && cm.Type == m.Type })
+		if i >= 0 {
+			h.Binds = append(h.Binds, bindString(cfg.Mounts[i]))
+		}
+	}
 	for _, m := range cfg.Mounts {
-		switch m.Type {
-		case "bind":
-			b := m.Source + ":" + m.Destination
-			if m.ReadOnly {
-				b += ":ro"
-			}
-			h.Binds = append(h.Binds, b)
-		case "tmpfs":
-			h.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
+		if m.Type == "tmpfs" {
+			h.Tmpfs[m.Destination] = tmpfsOptions(m)
 		}
 	}
 	if cfg.NoNewPrivileges {
@@ -422,6 +654,19 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	}
 	v.HostConfig = h
 	return v
+}
+
+// capNames are capabilities as podman's inspect names them: CAP_ and upper case.
+func capNames(caps []string) []string {
+	out := []string{}
+	for _, c := range caps {
+		c = strings.ToUpper(c)
+		if c != "ALL" && !strings.HasPrefix(c, "CAP_") {
+			c = "CAP_" + c
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // NSModeString renders a namespace setting as podman's HostConfig does: host, private,
