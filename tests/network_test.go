@@ -452,3 +452,36 @@ func TestNetworkConnectStaticAddress(t *testing.T) {
 		t.Fatalf("networks after disconnect: %s", got)
 	}
 }
+
+// A network removal killed after its conflist went left its NAT chain behind with nothing to
+// name it (found by killing pea in the middle of operations). The chains now go before the
+// conflist, and `network rm` of a name that is gone sweeps what this store left under it — not
+// another store's network of the same name.
+func TestNetworkRemoveSweepsOrphanChains(t *testing.T) {
+	a, b := newEnv(t), newEnv(t)
+	a.Pea("network", "create", "orphan-net")
+	b.Pea("network", "create", "orphan-net")
+	comment := `--comment "pea network orphan-net"`
+	count := func() int {
+		rules, _ := exec.Command("iptables-save").Output()
+		return strings.Count(string(rules), comment)
+	}
+	if n := count(); n != 4 { // a NAT and a forward jump for each store's network
+		t.Fatalf("%d rules commented for the two networks", n)
+	}
+	confs, _ := filepath.Glob(filepath.Join(a.Root, "networks", "orphan-net*"))
+	if len(confs) == 0 {
+		t.Fatal("no conflist")
+	}
+	for _, c := range confs {
+		os.Remove(c) // what a removal killed between the conflist and the chains left
+	}
+	a.Pea("network", "rm", "-f", "orphan-net")
+	if n := count(); n != 2 {
+		t.Fatalf("after the sweep, %d rules commented (want the other store's 2)", n)
+	}
+	b.Pea("network", "rm", "orphan-net")
+	if n := count(); n != 0 {
+		t.Fatalf("%d rules left", n)
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -78,6 +79,9 @@ func (r *Runtime) NetworkRemove(ctx context.Context, name string, force bool) er
 // the network within timeout seconds (nil: their own stop timeouts).
 func (r *Runtime) NetworkRemoveTimeout(ctx context.Context, name string, force bool, timeout *uint) error {
 	n, err := r.networks().Get(name)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		r.networks().SweepOrphanChains(name) // a removal killed half-way (network's removeHere)
+	}
 	if err != nil {
 		return err
 	}

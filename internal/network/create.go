@@ -380,9 +380,17 @@ func (m *Manager) removeHere(name string) error {
 	}
 	defer unlock()
 	n, err := m.Get(name)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		// A removal killed after the conflist went, or an older pea's, can have left the NAT
+		// and forwarding chains of the name behind: nothing else would ever find them.
+		m.sweepOrphanMasq(name)
+	}
 	if err != nil {
 		return err
 	}
+	// The chains go first: a removal killed before the conflist is gone leaves a network
+	// that can be removed again, never chains that nothing names.
+	m.removeMasq(n)
 	if n.Driver != "bridge" {
 		if err := os.Remove(m.confPath(n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("network %s: %w", n.Name, err)
@@ -391,7 +399,6 @@ func (m *Manager) removeHere(name string) error {
 		return err
 	}
 	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
-	m.removeMasq(n)
 	return nil
 }
 

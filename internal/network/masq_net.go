@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"pea/internal/cpupin"
@@ -169,5 +170,47 @@ func (m *Manager) removeMasq(n *Network) {
 		chain := m.masqChain(n, s.Subnet)
 		cpupin.Command(bin, "-w", "-t", "nat", "-F", chain).Run()
 		cpupin.Command(bin, "-w", "-t", "nat", "-X", chain).Run()
+	}
+}
+
+// sweepOrphanMasq removes the NAT and forwarding chains of this store's network name whose
+// network is gone: the POSTROUTING jumps commented with the name whose chain is the one this
+// store would name for that subnet (another store's network of the same name has other
+// chains), and the FORWARD jumps likewise, the subnet read from their chain.
+func (m *Manager) sweepOrphanMasq(name string) {
+	comment := commentMatch(masqComment(name))
+	for _, v6 := range []bool{false, true} {
+		bin, err := iptablesBin(v6, "")
+		if err != nil {
+			continue
+		}
+		var subnets []string
+		for _, line := range natRules(v6) {
+			f := strings.Fields(line)
+			if !strings.HasPrefix(line, "-A POSTROUTING ") || !strings.Contains(line, comment) {
+				continue
+			}
+			if subnet := fieldAfter(f, "-s"); subnet != "" && fieldAfter(f, "-j") == m.masqChain(&Network{Name: name}, subnet) {
+				subnets = append(subnets, subnet)
+			}
+		}
+		out, _ := cpupin.Command(bin, "-w", "-t", "filter", "-S").Output()
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || f[0] != "-A" || !strings.HasPrefix(f[1], "PEA-FWD-") || fieldAfter(f, "-j") != "ACCEPT" {
+				continue
+			}
+			if subnet := fieldAfter(f, "-s"); subnet != "" && f[1] == m.fwdChain(&Network{Name: name}, subnet) && !slices.Contains(subnets, subnet) {
+				subnets = append(subnets, subnet)
+			}
+		}
+		if len(subnets) == 0 {
+			continue
+		}
+		n := &Network{Name: name, Driver: "bridge"}
+		for _, s := range subnets {
+			n.Subnets = append(n.Subnets, Subnet{Subnet: s})
+		}
+		m.removeMasq(n)
 	}
 }

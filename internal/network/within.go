@@ -109,6 +109,12 @@ func (m *Manager) Remove(name string) error {
 	return err
 }
 
+// SweepOrphanChains removes what a network of this name left in iptables after its conflist
+// went (sweepOrphanMasq), in the manager's namespace.
+func (m *Manager) SweepOrphanChains(name string) {
+	within(m, func() (struct{}, error) { m.sweepOrphanMasq(name); return struct{}{}, nil })
+}
+
 // ForceDisconnect is forceDisconnectHere, in the manager's namespace (see within).
 func (m *Manager) ForceDisconnect(ctx context.Context, o AttachOptions, network string) error {
 	_, err := within(m, func() (struct{}, error) { return struct{}{}, m.forceDisconnectHere(ctx, o, network) })
