@@ -102,7 +102,7 @@ func TestAPIDockerBuildCopyDir(t *testing.T) {
 		t.Fatalf("system df: %q, want 2 images (bb, cp:1)", got)
 	}
 	out := a.MustDocker("build", "-t", "localhost/cp:1", ctx)
-	if strings.Count(out, "Using cache") != 4 {
+	if strings.Count(out, "Using cache") != 5 { // every step after FROM is an image of its own
 		t.Fatalf("the same build again, every step from the cache: %q", out)
 	}
 	steps := len(strings.Fields(a.MustDocker("images", "-aq")))
@@ -111,8 +111,8 @@ func TestAPIDockerBuildCopyDir(t *testing.T) {
 		t.Fatalf("image prune removed a named image's steps: %d images, %d before", got, steps)
 	}
 	out = a.MustDocker("rmi", "localhost/cp:1")
-	if strings.Count(out, "Deleted: ") != 4 {
-		t.Fatalf("docker rmi: %q, want the image and its three steps (COPY, COPY, RUN) deleted", out)
+	if strings.Count(out, "Deleted: ") != 5 {
+		t.Fatalf("docker rmi: %q, want the image and its four steps (COPY, COPY, RUN, USER) deleted", out)
 	}
 	if got := a.MustDocker("images", "-aq"); len(strings.Fields(got)) != 1 {
 		t.Fatalf("images -a after rmi: %q (bb alone)", got)

@@ -112,7 +112,7 @@ func TestOCIHooks(t *testing.T) {
 
 	// A broken hook file fails the start with its name, and leaves nothing running.
 	os.WriteFile(filepath.Join(h.hooks, "99-broken.json"), []byte(`{"version":"1.0.0","hook":{"path":"relative"},"when":{"always":true},"stages":["prestart"]}`), 0o644)
-	r := h.Fails(125, append(hd, "run", "--rm", "--network", "none", "localhost/bb", "true")...)
+	r := h.Fails(126, append(hd, "run", "--rm", "--network", "none", "localhost/bb", "true")...) // a failed start: podman's 126
 	if !strings.Contains(r.Stderr, "99-broken.json") || !strings.Contains(r.Stderr, "absolute") {
 		t.Fatalf("broken hook: %s", r)
 	}
@@ -149,7 +149,7 @@ func TestGlobalFlags(t *testing.T) {
 		t.Fatalf("events recorded with --events-backend none:\n%s", strings.TrimPrefix(after, before))
 	}
 	// --runtime-flag reaches the runtime (an unknown one makes it fail); --conmon is used.
-	if r := e.Try("--runtime-flag", "no-such-runtime-flag", "run", "--rm", "--network", "none", "localhost/bb", "true"); r.Code != 125 || !strings.Contains(r.Stderr, "no-such-runtime-flag") {
+	if r := e.Try("--runtime-flag", "no-such-runtime-flag", "run", "--rm", "--network", "none", "localhost/bb", "true"); r.Code != 126 || !strings.Contains(r.Stderr, "no-such-runtime-flag") {
 		t.Fatalf("--runtime-flag: %s", r)
 	}
 	if r := e.Fails(125, "--conmon", filepath.Join(e.Dir, "no-conmon"), "run", "--rm", "--network", "none", "localhost/bb", "true"); !strings.Contains(r.Stderr, "no-conmon") {

@@ -364,8 +364,13 @@ func TestCommit(t *testing.T) {
 	if out != "only\n/hello\n1" {
 		t.Fatalf("the committed files: %q", out)
 	}
-	if out := e.Pea("image", "inspect", "--format", "{{.Author}}|{{.Comment}}|{{len .RootFS.Layers}}", "localhost/committed:1"); out != "someone|the message|2" {
+	// inspect's Comment is the first history entry's, as podman's; the message is the commit's
+	// own history entry.
+	if out := e.Pea("image", "inspect", "--format", "{{.Author}}|{{.Comment}}|{{len .RootFS.Layers}}", "localhost/committed:1"); out != "someone|imported from tarball|2" {
 		t.Fatalf("image inspect: %q", out)
+	}
+	if out := e.Pea("history", "--format", "{{.Comment}}", "localhost/committed:1"); !strings.HasPrefix(out, "the message\n") {
+		t.Fatalf("the commit's history entry: %q", out)
 	}
 	// --squash: one layer, the whole tree (deletions applied, not whited out); --iidfile;
 	// --include-volumes.

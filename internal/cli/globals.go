@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -59,6 +60,11 @@ func (o *globalOptions) check(a *app) error {
 	}
 	if o.SSH != "native" && o.SSH != "golang" {
 		return invalid("invalid --ssh %q (native, golang)", o.SSH)
+	}
+	if o.Conmon != "" { // checked here, as podman checks it before any work (exit 125)
+		if _, err := exec.LookPath(o.Conmon); err != nil {
+			return fmt.Errorf("--conmon %s: %w", o.Conmon, err)
+		}
 	}
 	if o.NetworkCmdPath != "" {
 		network.SlirpPath = o.NetworkCmdPath
