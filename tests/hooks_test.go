@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,7 +161,7 @@ func TestGlobalFlags(t *testing.T) {
 	if out := e.Pea("--conmon", conmon, "--runtime-flag", "debug", "run", "--rm", "--network", "none", "localhost/bb", "echo", "ok"); out != "ok" {
 		t.Fatalf("--conmon and --runtime-flag debug: %q", out)
 	}
-	if out := e.Pea("ps", "-aq"); out != "" || slices.Contains(strings.Fields(out), "") {
+	if out := e.Pea("ps", "-aq"); out != "" {
 		t.Fatalf("left: %q", out)
 	}
 }

@@ -16,23 +16,32 @@ func oneshot(svc *unitFile, start []string) {
 	svc.addDefault("Service", "SyslogIdentifier", "%N")
 }
 
+// createHead is what a .volume's and a .network's service begin with: the section's keys
+// checked, the object's name (systemd-NAME, or nameKey=) and `pea OBJECT create --ignore`.
+func (g *generator) createHead(u *unitFile, sec, object, nameKey string, keys []string) (string, *argv, error) {
+	if err := checkKeys(u, sec, keys); err != nil {
+		return "", nil, err
+	}
+	name := defaultName(u, false)
+	if v, ok := u.last(sec, nameKey); ok && v != "" {
+		name = v
+	}
+	create, err := g.pea(u, sec, object, "create", "--ignore")
+	if err != nil {
+		return "", nil, err
+	}
+	return name, &argv{u: u, sec: sec, args: create}, nil
+}
+
 // volume converts a .volume file: NAME-volume.service creates the volume (systemd-NAME, or
 // VolumeName=) once, with `pea volume create --ignore` (an existing volume is kept as it is).
 func (g *generator) volume(u *unitFile) (*unitFile, error) {
 	const sec = "Volume"
-	if err := checkKeys(u, sec, []string{"Copy", "Device", "GlobalArgs", "Group", "Label", "Options",
-		"PodmanArgs", "Type", "User", "VolumeName"}); err != nil {
-		return nil, err
-	}
-	name := defaultName(u, false)
-	if v, ok := u.last(sec, "VolumeName"); ok && v != "" {
-		name = v
-	}
-	create, err := g.pea(u, sec, "volume", "create", "--ignore")
+	name, a, err := g.createHead(u, sec, "volume", "VolumeName", []string{"Copy", "Device", "GlobalArgs", "Group", "Label", "Options",
+		"PodmanArgs", "Type", "User", "VolumeName"})
 	if err != nil {
 		return nil, err
 	}
-	a := &argv{u: u, sec: sec, args: create}
 	a.scalarJoined("Device", "--opt=device=")
 	a.scalarJoined("Type", "--opt=type=")
 	a.scalarJoined("Options", "--opt=o=")
@@ -94,20 +103,12 @@ func hostID(v string, group bool) (string, error) {
 // it when the service stops.
 func (g *generator) network(u *unitFile) (*unitFile, error) {
 	const sec = "Network"
-	if err := checkKeys(u, sec, []string{"DisableDNS", "Driver", "Gateway", "GlobalArgs", "IPAMDriver",
+	name, a, err := g.createHead(u, sec, "network", "NetworkName", []string{"DisableDNS", "Driver", "Gateway", "GlobalArgs", "IPAMDriver",
 		"IPRange", "IPv6", "InterfaceName", "Internal", "Label", "NetworkDeleteOnStop", "NetworkName",
-		"Options", "PodmanArgs", "Subnet"}); err != nil {
-		return nil, err
-	}
-	name := defaultName(u, false)
-	if v, ok := u.last(sec, "NetworkName"); ok && v != "" {
-		name = v
-	}
-	create, err := g.pea(u, sec, "network", "create", "--ignore")
+		"Options", "PodmanArgs", "Subnet"})
 	if err != nil {
 		return nil, err
 	}
-	a := &argv{u: u, sec: sec, args: create}
 	a.flagIf("DisableDNS", "--disable-dns")
 	a.scalar("Driver", "--driver")
 	subnets, gateways, ranges := u.all(sec, "Subnet"), u.all(sec, "Gateway"), u.all(sec, "IPRange")
