@@ -139,6 +139,7 @@ func (b *bench) runFloors(i int, s *machineState) {
 		f := b.floors[(k+i)%len(b.floors)]
 		row := s.row(f.row)
 		if d, err := f.run(b.ctx, s); err != nil {
+			b.logf("    %s: %v", row, err)
 			b.res.fail(row, "crun", err)
 		} else {
 			b.res.add(row, "crun", secs(d))

@@ -138,9 +138,6 @@ func newSpecFloor(ctx context.Context, pea *engine, plain *floor, dir, rootfs st
 		return nil, err
 	}
 	f := &floor{row: specFloorRow, crun: plain.crun, bundle: filepath.Join(dir, "bundle-pea-spec"), state: plain.state}
-	if err := os.MkdirAll(filepath.Join(f.bundle, "etc"), 0o700); err != nil {
-		return nil, err
-	}
 	proc, _ := spec["process"].(map[string]any)
 	root, _ := spec["root"].(map[string]any)
 	linux, _ := spec["linux"].(map[string]any)
@@ -153,29 +150,32 @@ func newSpecFloor(ctx context.Context, pea *engine, plain *floor, dir, rootfs st
 	if cg, ok := linux["cgroupsPath"].(string); ok {
 		linux["cgroupsPath"] = filepath.Join(filepath.Dir(cg), "pea-bench-floor")
 	}
-	for _, m := range mounts {
+	// Every bind mount out of pea's store (the /etc files, /run/.containerenv, /dev/shm) lives
+	// only while the container does: the bundle gets a copy of each file and an empty
+	// directory for each directory, at the same cost to crun.
+	for i, m := range mounts {
 		m, _ := m.(map[string]any)
-		dst, _ := m["destination"].(string)
 		src, _ := m["source"].(string)
-		if m["type"] == "bind" && dst == "/dev/shm" {
-			// The container's /dev/shm, a tmpfs pea mounts on the host while it runs (gone
-			// with it): crun binds a directory of the bundle instead, at the same cost to it.
-			shm := filepath.Join(f.bundle, "shm")
-			if err := os.MkdirAll(shm, 0o755); err != nil {
-				return nil, err
-			}
-			m["source"] = shm
+		if m["type"] != "bind" || !(inDir(src, pea.root) || inDir(src, pea.runroot)) {
 			continue
 		}
-		if m["type"] != "bind" || !strings.HasPrefix(dst, "/etc/") {
-			continue
+		copyTo := filepath.Join(f.bundle, "mounts", fmt.Sprint(i))
+		if err := os.MkdirAll(filepath.Dir(copyTo), 0o755); err != nil {
+			return nil, err
 		}
-		b, err := os.ReadFile(src)
+		st, err := os.Stat(src)
 		if err != nil {
 			return nil, err
 		}
-		copyTo := filepath.Join(f.bundle, "etc", filepath.Base(dst))
-		if err := os.WriteFile(copyTo, b, 0o644); err != nil {
+		if st.IsDir() {
+			err = os.Mkdir(copyTo, st.Mode().Perm())
+		} else {
+			var b []byte
+			if b, err = os.ReadFile(src); err == nil {
+				err = os.WriteFile(copyTo, b, st.Mode().Perm())
+			}
+		}
+		if err != nil {
 			return nil, err
 		}
 		m["source"] = copyTo
@@ -322,4 +322,10 @@ func killBelow(dir string) []int {
 		}
 	}
 	return killed
+}
+
+// inDir reports whether path is dir or below it.
+func inDir(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }

@@ -164,6 +164,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		return err
 	}
 	u.add(func() { r.unmountShm(cfg.ID) })
+	trace.Mark("start: shm ready")
 	// The CNI plugins attach the network while conmon and the runtime create the container.
 	waitNetwork, err := r.beginNetwork(ctx, c, in.nsPaths)
 	if err != nil {
@@ -190,6 +191,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if in.uid, in.gid, in.groups, in.home, err = lookupUser(rootfs, cfg.User); err != nil {
 		return err
 	}
+	trace.Mark("start: etc files written, user looked up")
 	if cfg.GroupsStrict {
 		in.groups = nil
 	}
@@ -245,6 +247,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if in.secretFiles, in.secretEnv, err = r.prepareSecrets(cfg); err != nil {
 		return err
 	}
+	trace.Mark("start: passwd, group, secrets ready")
 	if cfg.UserNS().Mode == model.NSModePrivate && (!mapsID(cfg.UIDMap, in.uid) || !mapsID(cfg.GIDMap, in.gid)) {
 		return &errdefs.ExitError{Code: 126, Err: fmt.Errorf("container %s runs as %d:%d, which its --uidmap/--gidmap do not map", cfg.Name, in.uid, in.gid)}
 	}
@@ -267,6 +270,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if in.seccomp, seccompKey, seccompBPF, err = seccompForStart(rt, cfg); err != nil {
 		return err
 	}
+	trace.Mark("start: cgroup path, seccomp ready")
 	specCfg := *cfg
 	if err := r.prepareVolumeMounts(c, rootfs, userns, in.uid, in.gid, &u); err != nil {
 		return err
@@ -283,6 +287,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err != nil {
 		return err
 	}
+	trace.Mark("start: spec built")
 	if err := addHooks(spec, r.opts.HooksDirs, cfg); err != nil {
 		return err
 	}
