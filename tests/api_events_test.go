@@ -57,8 +57,8 @@ func actions(msgs []dockerEventMsg) string {
 	return strings.Join(s, " ")
 }
 
-// docker events over a docker run --rm: Docker's names (die, destroy) and message fields, and
-// its filters.
+// docker events over a docker run --rm: Docker's names (die, destroy; the client's attach
+// before the start) and message fields, and its filters.
 func TestAPIEventsRun(t *testing.T) {
 	a := newAPIEnv(t)
 	since := time.Now()
@@ -70,7 +70,7 @@ func TestAPIEventsRun(t *testing.T) {
 	until := time.Now()
 
 	all := dockerEvents(t, a, since, until, "--filter", "container=alpha")
-	if got := actions(all); got != "container:create container:start container:die container:destroy" {
+	if got := actions(all); got != "container:create container:attach container:start container:die container:destroy" {
 		t.Fatalf("alpha's events: %q", got)
 	}
 	id := all[0].Actor.ID
@@ -85,7 +85,7 @@ func TestAPIEventsRun(t *testing.T) {
 			t.Fatalf("message %+v", m)
 		}
 	}
-	if die := all[2]; die.Actor.Attributes["exitCode"] != "2" {
+	if die := all[3]; die.Actor.Attributes["exitCode"] != "2" {
 		t.Fatalf("die: %+v", die)
 	}
 	for _, c := range []struct {
@@ -110,7 +110,7 @@ func TestAPIEventsRun(t *testing.T) {
 		t.Fatalf("unknown filter: %s", r)
 	}
 	// pea's own events are the same log.
-	if got := a.Pea("events", "--stream=false", "--filter", "container=beta", "--format", "{{.Status}}"); got != "create\nstart\ndied\nremove" {
+	if got := a.Pea("events", "--stream=false", "--filter", "container=beta", "--format", "{{.Status}}"); got != "create\nattach\nstart\ndied\nremove" {
 		t.Fatalf("pea events of the API's run: %q", got)
 	}
 }
@@ -179,7 +179,7 @@ func TestAPIEventsStream(t *testing.T) {
 				got = append(got, f[1]+" "+f[len(f)-1])
 			}
 		}
-		if s := strings.Join(got, ", "); s != "create gamma, start gamma, die gamma, destroy gamma" {
+		if s := strings.Join(got, ", "); s != "create gamma, attach gamma, start gamma, die gamma, destroy gamma" {
 			return fmt.Errorf("streamed: %q", s)
 		}
 		return nil

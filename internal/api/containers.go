@@ -189,6 +189,7 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request, rt 
 		return err
 	}
 	id := c.Config.ID
+	rt.LogAttach(c) // as Docker's daemon, before the streams
 	// A start that comes while the connection is being taken over waits for it (takeReady):
 	// registered first, the attach cannot be missed.
 	var pa *pendingAttach

@@ -125,6 +125,12 @@ func dockerAction(e *engine.Event) string {
 		return "destroy"
 	case e.Status == "health_status" && e.Type == engine.EventContainer && e.Attributes["health_status"] != "":
 		return "health_status: " + e.Attributes["health_status"]
+	case e.Status == "exec" && e.Type == engine.EventContainer:
+		return "exec_start: " + e.Attributes[engine.ExecCommandAttr]
+	case e.Status == "exec_create" && e.Type == engine.EventContainer:
+		return "exec_create: " + e.Attributes[engine.ExecCommandAttr]
+	case e.Status == "exec_died" && e.Type == engine.EventContainer:
+		return "exec_die"
 	}
 	return e.Status
 }
@@ -137,6 +143,7 @@ func toDockerEvent(e *engine.Event) dockerEvent {
 	switch e.Type {
 	case engine.EventContainer, engine.EventPod:
 		maps.Copy(attrs, e.Attributes)
+		delete(attrs, engine.ExecCommandAttr) // in the action
 		m.Actor.ID = e.ID
 		attrs["name"] = e.Name
 		if e.Image != "" {
@@ -181,6 +188,10 @@ func toDockerEvent(e *engine.Event) dockerEvent {
 func dockerEventMatches(e *engine.Event, m *dockerEvent, key, v string) bool {
 	switch key {
 	case "event":
+		if v == "exec_create" || v == "exec_start" || v == "health_status" {
+			// Docker's daemon matches these by prefix: the action carries the command or status.
+			return strings.HasPrefix(m.Action, v)
+		}
 		return m.Action == v || e.Status == v
 	case "type":
 		return m.Type == v

@@ -125,6 +125,7 @@ func (s *Server) postContainerExec(w http.ResponseWriter, r *http.Request, rt *e
 	s.sweepExecs(time.Now())
 	s.execs[id] = sess
 	s.execMu.Unlock()
+	rt.LogExecCreate(c, id, req.Cmd)
 	writeJSON(w, http.StatusCreated, map[string]string{"Id": id})
 	return nil
 }
@@ -260,7 +261,7 @@ func (s *Server) execEnded(sess *execSession, code int) {
 // code; a process that could not be run has 126 and the error.
 func (s *Server) runExec(rt *engine.Runtime, sess *execSession, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	o := engine.ExecOptions{Cmd: sess.Cmd, Env: sess.Env, User: sess.User, WorkDir: sess.WorkingDir,
-		Tty: sess.Tty, Privileged: sess.Privileged, Stdout: stdout, Stderr: stderr}
+		Tty: sess.Tty, Privileged: sess.Privileged, Stdout: stdout, Stderr: stderr, SessionID: sess.ID}
 	if o.Stderr == nil {
 		o.Stderr = discard{}
 	}

@@ -933,6 +933,8 @@ func (s *Server) postImagesCreate(w http.ResponseWriter, r *http.Request, rt *en
 
 // pullImage pulls fromImage:tag with Docker's progress stream. Failures before the image is
 // found (no such image, no registry) are answered with their status; later ones in the stream.
+// A repository without a tag (fromImage=REPO, no tag=: docker pull --all-tags) is every tag of
+// the repository.
 func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
 	q := r.URL.Query()
 	given := q.Get("fromImage")
@@ -948,20 +950,13 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 		return err
 	}
 	if ref.Tag == "" && ref.Digest == "" {
-		given += ":latest"
+		return s.pullAllTags(w, r, rt, ref.Normalize(), strings.TrimPrefix(given, "docker://"))
 	}
 	ref = ref.Normalize()
 	full := ref.String()
-	o, err := registryOptions(r, ref)
+	o, err := pullOptions(r, ref)
 	if err != nil {
 		return err
-	}
-	if p := q.Get("platform"); p != "" {
-		parts := strings.SplitN(p, "/", 3)
-		o.OS = parts[0]
-		if len(parts) > 1 {
-			o.Arch = strings.Join(parts[1:], "/")
-		}
 	}
 	prev, _ := rt.ImageLookup(full)
 	js := newJSONStream(w)
@@ -969,22 +964,83 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 	if ref.Digest != "" {
 		tagOrDigest = ref.Digest
 	}
-	pl := &progressLines{js: js, starting: []string{"Pulling fs layer"}, exists: "Already exists",
-		done:  []string{"Download complete", "Pull complete"},
-		begin: func() { js.status("Pulling from "+ref.Path, tagOrDigest) }}
-	o.Progress = pl
-	img, err := rt.ImagePull(r.Context(), full, o)
+	img, err := pullOne(r, rt, js, ref, tagOrDigest, o)
 	if err != nil {
 		return js.fail(err)
 	}
-	pl.end()
-	js.status("Digest: "+img.Digest, "")
 	if prev != nil && prev.ID == img.ID {
 		js.status("Status: Image is up to date for "+given, "")
 	} else {
 		js.status("Status: Downloaded newer image for "+given, "")
 	}
 	return nil
+}
+
+// pullAllTags pulls every tag of the repository repo (docker pull --all-tags), as Docker's
+// daemon does: each tag's progress under its tag, its digest, then one status for the
+// repository, "Downloaded newer image" when any tag's image changed.
+func (s *Server) pullAllTags(w http.ResponseWriter, r *http.Request, rt *engine.Runtime, repo image.Reference, given string) error {
+	o, err := pullOptions(r, repo)
+	if err != nil {
+		return err
+	}
+	found, err := rt.Search(r.Context(), repo.Repository(), image.SearchOptions{PullOptions: o, ListTags: true})
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		return &apiError{http.StatusNotFound, "no tags found for " + given}
+	}
+	js := newJSONStream(w)
+	changed := false
+	for _, f := range found {
+		ref := repo
+		ref.Tag = f.Tag
+		prev, _ := rt.ImageLookup(ref.String())
+		img, err := pullOne(r, rt, js, ref, f.Tag, o)
+		if err != nil {
+			return js.fail(err)
+		}
+		changed = changed || prev == nil || prev.ID != img.ID
+	}
+	if changed {
+		js.status("Status: Downloaded newer image for "+given, "")
+	} else {
+		js.status("Status: Image is up to date for "+given, "")
+	}
+	return nil
+}
+
+// pullOptions are a pull's registry options with the request's platform.
+func pullOptions(r *http.Request, ref image.Reference) (image.PullOptions, error) {
+	o, err := registryOptions(r, ref)
+	if err != nil {
+		return o, err
+	}
+	if p := r.URL.Query().Get("platform"); p != "" {
+		parts := strings.SplitN(p, "/", 3)
+		o.OS = parts[0]
+		if len(parts) > 1 {
+			o.Arch = strings.Join(parts[1:], "/")
+		}
+	}
+	return o, nil
+}
+
+// pullOne pulls one image (ref, normalized) with its progress under id (its tag or digest),
+// and its digest.
+func pullOne(r *http.Request, rt *engine.Runtime, js *jsonStream, ref image.Reference, id string, o image.PullOptions) (*image.Image, error) {
+	pl := &progressLines{js: js, starting: []string{"Pulling fs layer"}, exists: "Already exists",
+		done:  []string{"Download complete", "Pull complete"},
+		begin: func() { js.status("Pulling from "+ref.Path, id) }}
+	o.Progress = pl
+	img, err := rt.ImagePull(r.Context(), ref.String(), o)
+	if err != nil {
+		return nil, err
+	}
+	pl.end()
+	js.status("Digest: "+img.Digest, "")
+	return img, nil
 }
 
 // importImage is POST /images/create?fromSrc=: a root filesystem tarball (the body, or a URL)

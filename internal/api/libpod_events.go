@@ -124,6 +124,7 @@ func toLibpodEvent(e *engine.Event) (libpodEvent, bool) {
 			code = v
 		case "health_status":
 			m.HealthStatus = v
+		case engine.ExecIDAttr, engine.ExecCommandAttr: // Docker's; podman's events show neither
 		default:
 			attrs[k] = v
 		}

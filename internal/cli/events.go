@@ -139,20 +139,26 @@ func newEventView(e *engine.Event) *eventView {
 	if v.Attributes == nil && e.Type == engine.EventContainer { // podman: {} for a container's, null for the others
 		v.Attributes = map[string]string{}
 	}
-	if code, err := strconv.Atoi(e.Attributes["exitCode"]); err == nil && e.Status == "died" {
+	if code, err := strconv.Atoi(e.Attributes["exitCode"]); err == nil && (e.Status == "died" || e.Status == "exec_died") {
 		v.ContainerExitCode = code
 	}
 	return v
 }
 
-// shownAttributes are an event's attributes as podman's events show them: a died event's exit
-// code is its ContainerExitCode, not an attribute (the Docker API shows it as one).
+// shownAttributes are an event's attributes as podman's events show them: a died or exec_died
+// event's exit code is its ContainerExitCode, not an attribute (the Docker API shows it as one),
+// and an exec session's ID and command are not shown.
 func shownAttributes(e *engine.Event) map[string]string {
-	if _, ok := e.Attributes["exitCode"]; !ok || e.Type != engine.EventContainer {
+	_, hasCode := e.Attributes["exitCode"]
+	if e.Type != engine.EventContainer || !hasCode && !engine.IsExecEvent(e.Status) {
 		return e.Attributes
 	}
 	out := maps.Clone(e.Attributes)
 	delete(out, "exitCode")
+	if engine.IsExecEvent(e.Status) { // the session's ID and command are the API's (Docker's events)
+		delete(out, engine.ExecIDAttr)
+		delete(out, engine.ExecCommandAttr)
+	}
 	return out
 }
 

@@ -46,7 +46,7 @@ func newExecCommand(a *app) *cobra.Command {
 				return err
 			}
 			o := engine.ExecOptions{Cmd: args, Env: envs, User: user, WorkDir: workdir, Tty: tty, Detach: background,
-				Privileged: privileged, Stdout: a.stdout, Stderr: a.stderr, PreserveFDs: int(preserveFDs)}
+				Privileged: privileged, Stdout: a.stdout, Stderr: a.stderr, PreserveFDs: int(preserveFDs), SessionID: engine.NewID()}
 			var code int
 			if tty && !background {
 				// On a terminal pea holds (and relays), whether or not pea's own input is one.
@@ -68,7 +68,7 @@ func newExecCommand(a *app) *cobra.Command {
 				return execFailed(err)
 			}
 			if background {
-				fmt.Fprintln(a.stdout, engine.NewID()) // podman prints its exec session's ID
+				fmt.Fprintln(a.stdout, o.SessionID) // podman prints its exec session's ID
 			}
 			if code != 0 {
 				return &errdefs.ExitError{Code: code}

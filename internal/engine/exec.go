@@ -52,6 +52,10 @@ type ExecOptions struct {
 	WaitDelay time.Duration
 	// PreserveFDs passes this process's fds 3 to 3+N-1 on to the process (exec --preserve-fds).
 	PreserveFDs int
+	// SessionID, when set, names the exec session in the event log: the process's start is
+	// logged as podman's exec event and its end as exec_died with the exit code (see
+	// exec_events.go). Internal execs (health checks, top's ps) leave it empty.
+	SessionID string
 }
 
 // Exec runs a process in a running container through the OCI runtime and returns its exit
@@ -65,7 +69,13 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 }
 
 // execIn is Exec for a container already read.
-func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions) (int, error) {
+func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions) (code int, err error) {
+	started := false
+	defer func() {
+		if started && err == nil && !o.Detach {
+			r.execDiedEvent(c.Config, o.SessionID, code)
+		}
+	}()
 	warmAttach() // crun exec moves the process into the container's cgroup
 	if c.State.Status != model.StatusRunning {
 		return 0, fmt.Errorf("can only create exec sessions on running containers: container %s is %s: %w", c.Config.Name, c.State.Status, errdefs.ErrCtrStateInvalid)
@@ -219,6 +229,8 @@ func (r *Runtime) execIn(ctx context.Context, c *model.Container, o ExecOptions)
 	}
 	// The command inherits the slack of the thread that forks crun (cpupin.Start).
 	if err = cpupin.Start(cmd); err == nil {
+		started = true
+		r.execEvent(c.Config, "exec", o.SessionID, o.Cmd)
 		err = cmd.Wait()
 	}
 	if detachedErr != nil {
