@@ -621,9 +621,21 @@ func (s *Server) postContainerResize(w http.ResponseWriter, r *http.Request, rt 
 	return nil
 }
 
-// getContainerTop is GET /containers/{id}/top?ps_args=: podman's descriptors (its default
-// without ps_args), else the host ps's options.
+// getContainerTop is GET /containers/{id}/top?ps_args=: Docker's daemon runs the host's ps
+// with ps_args (-ef without them) and keeps the container's processes; podman's descriptors
+// are read as pea top reads them.
 func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	return containerTop(w, r, rt, []string{"-ef"})
+}
+
+// getLibpodContainerTop is GET /libpod/containers/{id}/top?ps_args=: podman's descriptors (its
+// default without ps_args), else the host ps's options.
+func (s *Server) getLibpodContainerTop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	return containerTop(w, r, rt, nil)
+}
+
+// containerTop answers a top: ps_args, else byDefault (nil: podman's default descriptors).
+func containerTop(w http.ResponseWriter, r *http.Request, rt *engine.Runtime, byDefault []string) error {
 	c, err := lookup(rt, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -631,16 +643,23 @@ func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, rt *eng
 	if c.State.Status != model.StatusRunning && c.State.Status != model.StatusPaused {
 		return &apiError{http.StatusConflict, fmt.Sprintf("Container %s is not running", c.Config.ID)}
 	}
-	var desc []string
-	if a := r.URL.Query().Get("ps_args"); a != "" {
-		desc = strings.Fields(a)
+	a := r.URL.Query().Get("ps_args")
+	if a == "" && byDefault != nil {
+		rows, err := rt.TopPS(r.Context(), c, byDefault)
+		return writeTop(w, rows, err)
 	}
+	desc := strings.Fields(a)
 	rows, err := rt.Top([]*model.Container{c}, desc)
 	if errdefs.Is(err, errdefs.ErrInvalid) && len(desc) > 0 {
 		// Not podman's descriptors: ps's own options (docker top CTR aux, -o pid,comm), which
 		// Docker's daemon gives the host's ps.
 		rows, err = rt.TopPS(r.Context(), c, desc)
 	}
+	return writeTop(w, rows, err)
+}
+
+// writeTop answers a top's rows (the first is the header).
+func writeTop(w http.ResponseWriter, rows [][]string, err error) error {
 	if err != nil {
 		return err
 	}

@@ -385,7 +385,7 @@ func toImageInspect(img *image.Image, dirs []string) *imageInspect {
 		GraphDriver: imageGraphDriver{Name: "overlay", Data: engine.OverlayData(dirs)},
 		RootFS:      imageRootFS{Type: "layers", Layers: nonNilStrings(img.Layers)},
 	}
-	v.Metadata.LastTagTime = dockerTime(time.Time{})
+	v.Metadata.LastTagTime = dockerTime(img.Tagged)
 	v.Comment = img.Comment()
 	return v
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,6 +241,9 @@ func libpodBuildLabels(q url.Values, o *engine.BuildOptions) error {
 			return badRequest("invalid label %q: want KEY=VALUE", kv)
 		}
 		o.Labels[k] = v
+		if !slices.Contains(o.LabelOrder, k) {
+			o.LabelOrder = append(o.LabelOrder, k)
+		}
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (s *Server) libpodContainerRoutes() {
 	s.lroute("POST", "/containers/{id}/pause", s.postContainerPause(true))
 	s.lroute("POST", "/containers/{id}/unpause", s.postContainerPause(false))
 	s.lroute("POST", "/containers/{id}/rename", s.postContainerRename)
-	s.lroute("GET", "/containers/{id}/top", s.getContainerTop)
+	s.lroute("GET", "/containers/{id}/top", s.getLibpodContainerTop)
 	s.lroute("GET", "/containers/{id}/healthcheck", s.getLibpodHealthcheck)
 	s.lroute("GET", "/containers/{id}/logs", libpodLogParams(s.getContainerLogs))
 	s.lroute("POST", "/containers/{id}/wait", s.postLibpodContainerWait)

@@ -157,7 +157,11 @@ func (cf *containerFilter) matchOne(rt *engine.Runtime, c *model.Container, key,
 		return slices.Contains(nets, name)
 	case "publish", "expose":
 		for _, want := range cf.ports[v] {
-			for _, p := range rt.PortMappings(c) {
+			ports := rt.PortMappings(c)
+			if key == "expose" {
+				ports = append(slices.Clone(ports), cfg.Network.Expose...)
+			}
+			for _, p := range ports {
 				if key == "publish" && p.HostPort == 0 || p.Protocol != want.Protocol {
 					continue
 				}

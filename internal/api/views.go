@@ -244,6 +244,9 @@ func toListEntry(rt *engine.Runtime, c *model.Container, now time.Time, size boo
 			e.Ports = append(e.Ports, apiPort{IP: orDefault(p.HostIP, "0.0.0.0"), PrivatePort: p.ContainerPort + i, PublicPort: p.HostPort + i, Type: p.Protocol})
 		}
 	}
+	for _, p := range cfg.Network.Expose { // exposed, not published (docker ps: 9000/tcp)
+		e.Ports = append(e.Ports, apiPort{PrivatePort: p.ContainerPort, Type: p.Protocol})
+	}
 	e.NetworkSettings.Networks = endpoints(rt, c)
 	if size {
 		n, all := containerSizes(rt, cfg)
@@ -374,6 +377,13 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
 			exposed[key] = struct{}{}
 			ports[key] = append(ports[key], portBinding{HostIP: orDefault(p.HostIP, "0.0.0.0"), HostPort: strconv.Itoa(int(p.HostPort + i))})
+		}
+	}
+	for _, p := range cfg.Network.Expose { // exposed, not published: no bindings (null)
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+		exposed[key] = struct{}{}
+		if _, ok := ports[key]; !ok {
+			ports[key] = nil
 		}
 	}
 	stopSignal := ""

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,7 @@ func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, stdin io.R
 	if o.Labels, err = parseKV(x.labels, "--label"); err != nil {
 		return err
 	}
+	o.LabelOrder = keyOrder(x.labels)
 	if o.Env, err = parseEnv(x.env, nil); err != nil {
 		return err
 	}
@@ -153,4 +155,15 @@ func (x *buildExtras) apply(o *engine.BuildOptions, run *createFlags, stdin io.R
 		return err
 	}
 	return x.more.apply(o, stdin)
+}
+
+// keyOrder is the keys of KEY=VALUE settings in the order given, each once.
+func keyOrder(list []string) []string {
+	var out []string
+	for _, kv := range list {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }

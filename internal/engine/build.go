@@ -60,7 +60,8 @@ type BuildOptions struct {
 
 	Target     string            // the stage the build stops at (its image is the one built)
 	From       string            // the image of the first FROM, instead of the file's
-	Labels     map[string]string // labels of the image built
+	Labels     map[string]string // labels of the image built, added as LABEL steps
+	LabelOrder []string          // the order of Labels' keys, as given (the rest sorted after)
 	Env        []string          // KEY=VALUE set at each FROM: RUN sees them, the image keeps them
 	IgnoreFile string            // the ignore file, instead of the context's own
 	Secrets    map[string]string // --secret id → host file, for RUN --mount=type=secret
@@ -216,6 +217,7 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		}
 		ins = ins[:end]
 	}
+	ins = append(ins, b.labelSteps(ins[len(ins)-1].line)...)
 	skip := b.unusedStages(ins)
 	// podman's step lines: STEP k/m counts the instructions of a stage (its FROM first); with
 	// several stages each line starts [stage/stages].
@@ -303,13 +305,6 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		})
 		b.dirty = true
 	}
-	if len(b.o.Labels) > 0 {
-		if b.conf.Labels == nil {
-			b.conf.Labels = map[string]string{}
-		}
-		maps.Copy(b.conf.Labels, b.o.Labels)
-		b.dirty = true
-	}
 	b.setFinal()
 	if err := b.endStage(); err != nil {
 		return nil, err
@@ -359,6 +354,25 @@ func (b *builder) run(ctx context.Context, ins []instruction) (*image.Image, err
 		}
 	}
 	return img, nil
+}
+
+// labelSteps are the build's labels (--label) as steps of the last stage, one LABEL each, in
+// the order given: podman's build (and Docker's classic builder) adds them so, and the image of
+// the last step of the file stays the labelled image's parent (an intermediate image).
+func (b *builder) labelSteps(lastLine int) []instruction {
+	keys := slices.Clone(b.o.LabelOrder)
+	for _, k := range slices.Sorted(maps.Keys(b.o.Labels)) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	var out []instruction
+	for _, k := range keys {
+		if v, ok := b.o.Labels[k]; ok {
+			out = append(out, instruction{cmd: "LABEL", rest: fmt.Sprintf("%q=%q", k, v), line: lastLine + 1})
+		}
+	}
+	return out
 }
 
 // configCreatedBy is the history entry podman's build writes for a step that changes the

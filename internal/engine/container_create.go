@@ -78,6 +78,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 	defaultSwap(&cfg.Resources)
+	var imageExposed []model.PortMapping
 	if cfg.ImageName != "" {
 		img, err := r.resolveImage(ctx, cfg.ImageName, o)
 		if err != nil {
@@ -87,13 +88,15 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		if err := applyImageRunFlags(cfg, img, o); err != nil {
 			return nil, err
 		}
+		imageExposed = exposedPorts(img)
 		if o.PublishAll {
-			cfg.Network.Ports = append(cfg.Network.Ports, exposedPorts(img)...)
+			cfg.Network.Ports = append(cfg.Network.Ports, imageExposed...)
 		}
 	}
 	if o.PublishAll {
 		cfg.Network.Ports = append(cfg.Network.Ports, o.Expose...)
 	}
+	cfg.Network.Expose = exposeList(cfg.Network.Ports, append(imageExposed, o.Expose...))
 	if len(o.EnvMerge) > 0 {
 		cfg.Env = mergeEnvExpanded(cfg.Env, o.EnvMerge)
 	}
@@ -108,6 +111,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	}
 	if cfg.WorkingDir == "" {
 		cfg.WorkingDir = "/"
+	}
+	if cfg.Hostname == "" && cfg.NS(model.NSNet).Mode == model.NSModeHost && cfg.NS(model.NSUts).Mode == model.NSModePrivate {
+		// On the host's network the host's name, in a UTS namespace of its own (podman's and
+		// Docker's default; Docker's inspect shows it).
+		if h, err := os.Hostname(); err == nil {
+			cfg.Hostname = h
+		}
 	}
 	if cfg.ID == "" { // PrepareRun chose it
 		cfg.ID = newID()
@@ -437,6 +447,31 @@ func (r *Runtime) resolveNamespaceRefs(cfg *model.ContainerConfig) error {
 		}
 	}
 	return nil
+}
+
+// exposeList is what the container exposes without publishing it: the image's EXPOSE and
+// --expose, less the ports published, each port once.
+func exposeList(published, exposed []model.PortMapping) []model.PortMapping {
+	var out []model.PortMapping
+	seen := map[model.PortMapping]bool{}
+	for _, p := range published {
+		for i := range max(p.Range, 1) {
+			seen[model.PortMapping{ContainerPort: p.ContainerPort + i, Protocol: p.Protocol}] = true
+		}
+	}
+	for _, p := range exposed {
+		for i := range max(p.Range, 1) {
+			k := model.PortMapping{ContainerPort: p.ContainerPort + i, Protocol: p.Protocol}
+			if k.Protocol == "" {
+				k.Protocol = "tcp"
+			}
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // exposedPorts turns the image's EXPOSE list into mappings to random host ports.

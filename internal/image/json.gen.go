@@ -45,7 +45,7 @@ func decIndex(s *jsonfast.Scanner, v *index) error {
 	})
 }
 
-var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest", "annotations", "buildKey"}
+var keysImage = jsonfast.KeySet{"id", "names", "namesHistory", "tagged", "digest", "digests", "manifestType", "created", "size", "config", "layers", "layerBlobs", "layerSizes", "configDigest", "annotations", "buildKey"}
 
 func decImage(s *jsonfast.Scanner, v *Image) error {
 	return s.Object(func(key []byte) error {
@@ -97,6 +97,15 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 				v.NamesHistory = out5
 			}
 			return nil
+		case "tagged":
+			raw7, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.Tagged).UnmarshalJSON(raw7); err != nil {
+				return err
+			}
+			return nil
 		case "digest":
 			if err := s.Str(&v.Digest); err != nil {
 				return err
@@ -106,21 +115,21 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 			if s.Literal("null") {
 				v.Digests = nil
 			} else {
-				out7 := v.Digests[:0]
-				if out7 == nil {
-					out7 = []string{}
+				out8 := v.Digests[:0]
+				if out8 == nil {
+					out8 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e8 string
-					if err := s.Str(&e8); err != nil {
+					var e9 string
+					if err := s.Str(&e9); err != nil {
 						return err
 					}
-					out7 = append(out7, e8)
+					out8 = append(out8, e9)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Digests = out7
+				v.Digests = out8
 			}
 			return nil
 		case "manifestType":
@@ -129,21 +138,21 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 			}
 			return nil
 		case "created":
-			raw9, err := s.Raw()
+			raw10, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw9); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw10); err != nil {
 				return err
 			}
 			return nil
 		case "size":
-			n10, _, null11, err := s.Integer(64, true)
+			n11, _, null12, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null11 {
-				v.Size = int64(n10)
+			if !null12 {
+				v.Size = int64(n11)
 			}
 			return nil
 		case "config":
@@ -155,67 +164,67 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 			if s.Literal("null") {
 				v.Layers = nil
 			} else {
-				out12 := v.Layers[:0]
-				if out12 == nil {
-					out12 = []string{}
+				out13 := v.Layers[:0]
+				if out13 == nil {
+					out13 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e13 string
-					if err := s.Str(&e13); err != nil {
+					var e14 string
+					if err := s.Str(&e14); err != nil {
 						return err
 					}
-					out12 = append(out12, e13)
+					out13 = append(out13, e14)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Layers = out12
+				v.Layers = out13
 			}
 			return nil
 		case "layerBlobs":
 			if s.Literal("null") {
 				v.LayerBlobs = nil
 			} else {
-				out14 := v.LayerBlobs[:0]
-				if out14 == nil {
-					out14 = []string{}
+				out15 := v.LayerBlobs[:0]
+				if out15 == nil {
+					out15 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e15 string
-					if err := s.Str(&e15); err != nil {
+					var e16 string
+					if err := s.Str(&e16); err != nil {
 						return err
 					}
-					out14 = append(out14, e15)
+					out15 = append(out15, e16)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.LayerBlobs = out14
+				v.LayerBlobs = out15
 			}
 			return nil
 		case "layerSizes":
 			if s.Literal("null") {
 				v.LayerSizes = nil
 			} else {
-				out16 := v.LayerSizes[:0]
-				if out16 == nil {
-					out16 = []int64{}
+				out17 := v.LayerSizes[:0]
+				if out17 == nil {
+					out17 = []int64{}
 				}
 				if err := s.Array(func() error {
-					var e17 int64
-					n18, _, null19, err := s.Integer(64, true)
+					var e18 int64
+					n19, _, null20, err := s.Integer(64, true)
 					if err != nil {
 						return err
 					}
-					if !null19 {
-						e17 = int64(n18)
+					if !null20 {
+						e18 = int64(n19)
 					}
-					out16 = append(out16, e17)
+					out17 = append(out17, e18)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.LayerSizes = out16
+				v.LayerSizes = out17
 			}
 			return nil
 		case "configDigest":
@@ -231,11 +240,11 @@ func decImage(s *jsonfast.Scanner, v *Image) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e20 string
-					if err := s.Str(&e20); err != nil {
+					var e21 string
+					if err := s.Str(&e21); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e20
+					v.Annotations[string(key)] = e21
 					return nil
 				}); err != nil {
 					return err
@@ -278,11 +287,11 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 			}
 			return nil
 		case "created":
-			raw21, err := s.Raw()
+			raw22, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw21); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw22); err != nil {
 				return err
 			}
 			return nil
@@ -295,21 +304,21 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 			if s.Literal("null") {
 				v.History = nil
 			} else {
-				out22 := v.History[:0]
-				if out22 == nil {
-					out22 = []History{}
+				out23 := v.History[:0]
+				if out23 == nil {
+					out23 = []History{}
 				}
 				if err := s.Array(func() error {
-					var e23 History
-					if err := decHistory(s, &e23); err != nil {
+					var e24 History
+					if err := decHistory(s, &e24); err != nil {
 						return err
 					}
-					out22 = append(out22, e23)
+					out23 = append(out23, e24)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.History = out22
+				v.History = out23
 			}
 			return nil
 		case "os":
@@ -341,21 +350,21 @@ func decConfigFile(s *jsonfast.Scanner, v *ConfigFile) error {
 			if s.Literal("null") {
 				v.OSFeatures = nil
 			} else {
-				out24 := v.OSFeatures[:0]
-				if out24 == nil {
-					out24 = []string{}
+				out25 := v.OSFeatures[:0]
+				if out25 == nil {
+					out25 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e25 string
-					if err := s.Str(&e25); err != nil {
+					var e26 string
+					if err := s.Str(&e26); err != nil {
 						return err
 					}
-					out24 = append(out24, e25)
+					out25 = append(out25, e26)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.OSFeatures = out24
+				v.OSFeatures = out25
 			}
 			return nil
 		}
@@ -369,11 +378,11 @@ func decHistory(s *jsonfast.Scanner, v *History) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "created":
-			raw26, err := s.Raw()
+			raw27, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw26); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw27); err != nil {
 				return err
 			}
 			return nil
@@ -393,11 +402,11 @@ func decHistory(s *jsonfast.Scanner, v *History) error {
 			}
 			return nil
 		case "empty_layer":
-			x27 := bool(v.EmptyLayer)
-			if err := s.Bool(&x27); err != nil {
+			x28 := bool(v.EmptyLayer)
+			if err := s.Bool(&x28); err != nil {
 				return err
 			}
-			v.EmptyLayer = bool(x27)
+			v.EmptyLayer = bool(x28)
 			return nil
 		}
 		return s.Unknown(key, keysHistory)
@@ -418,25 +427,25 @@ func decRootFS(s *jsonfast.Scanner, v *RootFS) error {
 			if s.Literal("null") {
 				v.DiffIDs = nil
 			} else {
-				out28 := v.DiffIDs[:0]
-				if out28 == nil {
-					out28 = []Hash{}
+				out29 := v.DiffIDs[:0]
+				if out29 == nil {
+					out29 = []Hash{}
 				}
 				if err := s.Array(func() error {
-					var e29 Hash
-					raw30, err := s.Raw()
+					var e30 Hash
+					raw31, err := s.Raw()
 					if err != nil {
 						return err
 					}
-					if err := (&e29).UnmarshalJSON(raw30); err != nil {
+					if err := (&e30).UnmarshalJSON(raw31); err != nil {
 						return err
 					}
-					out28 = append(out28, e29)
+					out29 = append(out29, e30)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DiffIDs = out28
+				v.DiffIDs = out29
 			}
 			return nil
 		}
@@ -450,45 +459,45 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "AttachStderr":
-			x31 := bool(v.AttachStderr)
-			if err := s.Bool(&x31); err != nil {
-				return err
-			}
-			v.AttachStderr = bool(x31)
-			return nil
-		case "AttachStdin":
-			x32 := bool(v.AttachStdin)
+			x32 := bool(v.AttachStderr)
 			if err := s.Bool(&x32); err != nil {
 				return err
 			}
-			v.AttachStdin = bool(x32)
+			v.AttachStderr = bool(x32)
 			return nil
-		case "AttachStdout":
-			x33 := bool(v.AttachStdout)
+		case "AttachStdin":
+			x33 := bool(v.AttachStdin)
 			if err := s.Bool(&x33); err != nil {
 				return err
 			}
-			v.AttachStdout = bool(x33)
+			v.AttachStdin = bool(x33)
+			return nil
+		case "AttachStdout":
+			x34 := bool(v.AttachStdout)
+			if err := s.Bool(&x34); err != nil {
+				return err
+			}
+			v.AttachStdout = bool(x34)
 			return nil
 		case "Cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out34 := v.Cmd[:0]
-				if out34 == nil {
-					out34 = []string{}
+				out35 := v.Cmd[:0]
+				if out35 == nil {
+					out35 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e35 string
-					if err := s.Str(&e35); err != nil {
+					var e36 string
+					if err := s.Str(&e36); err != nil {
 						return err
 					}
-					out34 = append(out34, e35)
+					out35 = append(out35, e36)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out34
+				v.Cmd = out35
 			}
 			return nil
 		case "Healthcheck":
@@ -512,42 +521,42 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out36 := v.Entrypoint[:0]
-				if out36 == nil {
-					out36 = []string{}
+				out37 := v.Entrypoint[:0]
+				if out37 == nil {
+					out37 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e37 string
-					if err := s.Str(&e37); err != nil {
+					var e38 string
+					if err := s.Str(&e38); err != nil {
 						return err
 					}
-					out36 = append(out36, e37)
+					out37 = append(out37, e38)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out36
+				v.Entrypoint = out37
 			}
 			return nil
 		case "Env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out38 := v.Env[:0]
-				if out38 == nil {
-					out38 = []string{}
+				out39 := v.Env[:0]
+				if out39 == nil {
+					out39 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e39 string
-					if err := s.Str(&e39); err != nil {
+					var e40 string
+					if err := s.Str(&e40); err != nil {
 						return err
 					}
-					out38 = append(out38, e39)
+					out39 = append(out39, e40)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out38
+				v.Env = out39
 			}
 			return nil
 		case "Hostname":
@@ -568,11 +577,11 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e40 string
-					if err := s.Str(&e40); err != nil {
+					var e41 string
+					if err := s.Str(&e41); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e40
+					v.Labels[string(key)] = e41
 					return nil
 				}); err != nil {
 					return err
@@ -583,43 +592,43 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			if s.Literal("null") {
 				v.OnBuild = nil
 			} else {
-				out41 := v.OnBuild[:0]
-				if out41 == nil {
-					out41 = []string{}
+				out42 := v.OnBuild[:0]
+				if out42 == nil {
+					out42 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e42 string
-					if err := s.Str(&e42); err != nil {
+					var e43 string
+					if err := s.Str(&e43); err != nil {
 						return err
 					}
-					out41 = append(out41, e42)
+					out42 = append(out42, e43)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.OnBuild = out41
+				v.OnBuild = out42
 			}
 			return nil
 		case "OpenStdin":
-			x43 := bool(v.OpenStdin)
-			if err := s.Bool(&x43); err != nil {
-				return err
-			}
-			v.OpenStdin = bool(x43)
-			return nil
-		case "StdinOnce":
-			x44 := bool(v.StdinOnce)
+			x44 := bool(v.OpenStdin)
 			if err := s.Bool(&x44); err != nil {
 				return err
 			}
-			v.StdinOnce = bool(x44)
+			v.OpenStdin = bool(x44)
 			return nil
-		case "Tty":
-			x45 := bool(v.Tty)
+		case "StdinOnce":
+			x45 := bool(v.StdinOnce)
 			if err := s.Bool(&x45); err != nil {
 				return err
 			}
-			v.Tty = bool(x45)
+			v.StdinOnce = bool(x45)
+			return nil
+		case "Tty":
+			x46 := bool(v.Tty)
+			if err := s.Bool(&x46); err != nil {
+				return err
+			}
+			v.Tty = bool(x46)
 			return nil
 		case "User":
 			if err := s.Str(&v.User); err != nil {
@@ -634,11 +643,11 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 					v.Volumes = map[string]struct{}{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e46 struct{}
+					var e47 struct{}
 					if err := s.Object(func([]byte) error { return s.Skip() }); err != nil {
 						return err
 					}
-					v.Volumes[string(key)] = e46
+					v.Volumes[string(key)] = e47
 					return nil
 				}); err != nil {
 					return err
@@ -658,11 +667,11 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 					v.ExposedPorts = map[string]struct{}{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e47 struct{}
+					var e48 struct{}
 					if err := s.Object(func([]byte) error { return s.Skip() }); err != nil {
 						return err
 					}
-					v.ExposedPorts[string(key)] = e47
+					v.ExposedPorts[string(key)] = e48
 					return nil
 				}); err != nil {
 					return err
@@ -670,18 +679,18 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			}
 			return nil
 		case "ArgsEscaped":
-			x48 := bool(v.ArgsEscaped)
-			if err := s.Bool(&x48); err != nil {
-				return err
-			}
-			v.ArgsEscaped = bool(x48)
-			return nil
-		case "NetworkDisabled":
-			x49 := bool(v.NetworkDisabled)
+			x49 := bool(v.ArgsEscaped)
 			if err := s.Bool(&x49); err != nil {
 				return err
 			}
-			v.NetworkDisabled = bool(x49)
+			v.ArgsEscaped = bool(x49)
+			return nil
+		case "NetworkDisabled":
+			x50 := bool(v.NetworkDisabled)
+			if err := s.Bool(&x50); err != nil {
+				return err
+			}
+			v.NetworkDisabled = bool(x50)
 			return nil
 		case "MacAddress":
 			if err := s.Str(&v.MacAddress); err != nil {
@@ -697,21 +706,21 @@ func decConfig(s *jsonfast.Scanner, v *Config) error {
 			if s.Literal("null") {
 				v.Shell = nil
 			} else {
-				out50 := v.Shell[:0]
-				if out50 == nil {
-					out50 = []string{}
+				out51 := v.Shell[:0]
+				if out51 == nil {
+					out51 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e51 string
-					if err := s.Str(&e51); err != nil {
+					var e52 string
+					if err := s.Str(&e52); err != nil {
 						return err
 					}
-					out50 = append(out50, e51)
+					out51 = append(out51, e52)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Shell = out50
+				v.Shell = out51
 			}
 			return nil
 		}
@@ -728,57 +737,57 @@ func decHealthConfig(s *jsonfast.Scanner, v *HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out52 := v.Test[:0]
-				if out52 == nil {
-					out52 = []string{}
+				out53 := v.Test[:0]
+				if out53 == nil {
+					out53 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e53 string
-					if err := s.Str(&e53); err != nil {
+					var e54 string
+					if err := s.Str(&e54); err != nil {
 						return err
 					}
-					out52 = append(out52, e53)
+					out53 = append(out53, e54)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out52
+				v.Test = out53
 			}
 			return nil
 		case "Interval":
-			n54, _, null55, err := s.Integer(64, true)
+			n55, _, null56, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null55 {
-				v.Interval = time.Duration(n54)
+			if !null56 {
+				v.Interval = time.Duration(n55)
 			}
 			return nil
 		case "Timeout":
-			n56, _, null57, err := s.Integer(64, true)
+			n57, _, null58, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null57 {
-				v.Timeout = time.Duration(n56)
+			if !null58 {
+				v.Timeout = time.Duration(n57)
 			}
 			return nil
 		case "StartPeriod":
-			n58, _, null59, err := s.Integer(64, true)
+			n59, _, null60, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null59 {
-				v.StartPeriod = time.Duration(n58)
+			if !null60 {
+				v.StartPeriod = time.Duration(n59)
 			}
 			return nil
 		case "Retries":
-			n60, _, null61, err := s.Integer(64, true)
+			n61, _, null62, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null61 {
-				v.Retries = int(n60)
+			if !null62 {
+				v.Retries = int(n61)
 			}
 			return nil
 		}

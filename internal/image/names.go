@@ -3,6 +3,7 @@ package image
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"pea/internal/errdefs"
 )
@@ -175,6 +176,7 @@ func (idx *index) addName(img *Image, n string) {
 		img.Names = append(img.Names, n)
 	}
 	img.NamesHistory = append([]string{n}, remove(img.NamesHistory, n)...)
+	img.Tagged = time.Now().UTC()
 }
 
 // Tag adds newRef to the image nameOrID; a short name goes under localhost/.

@@ -51,6 +51,9 @@ type Image struct {
 	Names []string `json:"names,omitempty"`
 	// NamesHistory lists every name the image has had, newest first.
 	NamesHistory []string `json:"namesHistory,omitempty"`
+	// Tagged is when the image was last given a name (a tag, pull, build, load or commit):
+	// Docker's LastTagTime. Zero for records of an older pea.
+	Tagged time.Time `json:"tagged"`
 	// Digest is the manifest digest, "sha256:...".
 	Digest string `json:"digest"`
 	// Digests are all manifest digests the image is known by (an index's and its own).

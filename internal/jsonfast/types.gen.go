@@ -2194,6 +2194,19 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.Expose) != 0 {
+		e.name("\"expose\"")
+		if s209 := v.Expose; s209 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i210 := range s209 {
+				e.sep()
+				encModelPortMapping(e, &s209[i210])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.StaticIP) != 0 {
 		e.name("\"staticIP\"")
 		e.str(string(v.StaticIP))
@@ -2208,20 +2221,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s209 := v.DNSServers; s209 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i210 := range s209 {
-				e.sep()
-				e.str(string(s209[i210]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s211 := v.DNSSearch; s211 == nil {
+		if s211 := v.DNSServers; s211 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2232,9 +2232,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s213 := v.DNSOptions; s213 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s213 := v.DNSSearch; s213 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2245,9 +2245,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s215 := v.AddHosts; s215 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s215 := v.DNSOptions; s215 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2258,32 +2258,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s217 := v.AddHosts; s217 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i218 := range s217 {
+				e.sep()
+				e.str(string(s217[i218]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m217 := v.Aliases; m217 == nil {
+		if m219 := v.Aliases; m219 == nil {
 			e.null()
 		} else {
-			keys218 := make([]string, 0, len(m217))
-			for k219 := range m217 {
-				keys218 = append(keys218, k219)
+			keys220 := make([]string, 0, len(m219))
+			for k221 := range m219 {
+				keys220 = append(keys220, k221)
 			}
-			slices.Sort(keys218)
+			slices.Sort(keys220)
 			e.b = append(e.b, '{')
-			for _, k219 := range keys218 {
+			for _, k221 := range keys220 {
 				e.sep()
-				e.str(string(k219))
+				e.str(string(k221))
 				e.b = append(e.b, ':')
-				if s220 := m217[k219]; s220 == nil {
+				if s222 := m219[k221]; s222 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i221 := range s220 {
+					for i223 := range s222 {
 						e.sep()
-						e.str(string(s220[i221]))
+						e.str(string(s222[i223]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2293,22 +2306,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m222 := v.Addrs; m222 == nil {
+		if m224 := v.Addrs; m224 == nil {
 			e.null()
 		} else {
-			keys223 := make([]string, 0, len(m222))
-			for k224 := range m222 {
-				keys223 = append(keys223, k224)
+			keys225 := make([]string, 0, len(m224))
+			for k226 := range m224 {
+				keys225 = append(keys225, k226)
 			}
-			slices.Sort(keys223)
+			slices.Sort(keys225)
 			e.b = append(e.b, '{')
-			for _, k224 := range keys223 {
+			for _, k226 := range keys225 {
 				e.sep()
-				e.str(string(k224))
+				e.str(string(k226))
 				e.b = append(e.b, ':')
 				{
-					x225 := m222[k224]
-					encModelNetworkAddr(e, &x225)
+					x227 := m224[k226]
+					encModelNetworkAddr(e, &x227)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2331,13 +2344,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s226 := v.Test; s226 == nil {
+	if s228 := v.Test; s228 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i227 := range s226 {
+		for i229 := range s228 {
 			e.sep()
-			e.str(string(s226[i227]))
+			e.str(string(s228[i229]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2430,13 +2443,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s228 := v.Log; s228 == nil {
+		if s230 := v.Log; s230 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i229 := range s228 {
+			for i231 := range s230 {
 				e.sep()
-				encModelHealthLog(e, &s228[i229])
+				encModelHealthLog(e, &s230[i231])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2461,20 +2474,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s230 := v.Args; s230 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i231 := range s230 {
-				e.sep()
-				e.str(string(s230[i231]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s232 := v.Env; s232 == nil {
+		if s232 := v.Args; s232 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2485,12 +2485,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p234 := v.Timeout; p234 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s234 := v.Env; s234 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p234)))
+			e.b = append(e.b, '[')
+			for i235 := range s234 {
+				e.sep()
+				e.str(string(s234[i235]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p236 := v.Timeout; p236 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p236)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2500,88 +2513,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s235 := v.Devices; s235 == nil {
+		if s237 := v.Devices; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i236 := range s235 {
+			for i238 := range s237 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s235[i236])
+				encSpecsLinuxDeviceCgroup(e, &s237[i238])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p237 := v.Memory; p237 == nil {
+		if p239 := v.Memory; p239 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p237)
+			encSpecsLinuxMemory(e, p239)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p238 := v.CPU; p238 == nil {
+		if p240 := v.CPU; p240 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p238)
+			encSpecsLinuxCPU(e, p240)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p239 := v.Pids; p239 == nil {
+		if p241 := v.Pids; p241 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p239)
+			encSpecsLinuxPids(e, p241)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p240 := v.BlockIO; p240 == nil {
+		if p242 := v.BlockIO; p242 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p240)
+			encSpecsLinuxBlockIO(e, p242)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s241 := v.HugepageLimits; s241 == nil {
+		if s243 := v.HugepageLimits; s243 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i242 := range s241 {
+			for i244 := range s243 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s241[i242])
+				encSpecsLinuxHugepageLimit(e, &s243[i244])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p243 := v.Network; p243 == nil {
+		if p245 := v.Network; p245 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p243)
+			encSpecsLinuxNetwork(e, p245)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m244 := v.Rdma; m244 == nil {
+		if m246 := v.Rdma; m246 == nil {
 			e.null()
 		} else {
-			keys245 := make([]string, 0, len(m244))
-			for k246 := range m244 {
-				keys245 = append(keys245, k246)
+			keys247 := make([]string, 0, len(m246))
+			for k248 := range m246 {
+				keys247 = append(keys247, k248)
 			}
-			slices.Sort(keys245)
+			slices.Sort(keys247)
 			e.b = append(e.b, '{')
-			for _, k246 := range keys245 {
+			for _, k248 := range keys247 {
 				e.sep()
-				e.str(string(k246))
+				e.str(string(k248))
 				e.b = append(e.b, ':')
 				{
-					x247 := m244[k246]
-					encSpecsLinuxRdma(e, &x247)
+					x249 := m246[k248]
+					encSpecsLinuxRdma(e, &x249)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2589,20 +2602,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m248 := v.Unified; m248 == nil {
+		if m250 := v.Unified; m250 == nil {
 			e.null()
 		} else {
-			keys249 := make([]string, 0, len(m248))
-			for k250 := range m248 {
-				keys249 = append(keys249, k250)
+			keys251 := make([]string, 0, len(m250))
+			for k252 := range m250 {
+				keys251 = append(keys251, k252)
 			}
-			slices.Sort(keys249)
+			slices.Sort(keys251)
 			e.b = append(e.b, '{')
-			for _, k250 := range keys249 {
+			for _, k252 := range keys251 {
 				e.sep()
-				e.str(string(k250))
+				e.str(string(k252))
 				e.b = append(e.b, ':')
-				e.str(string(m248[k250]))
+				e.str(string(m250[k252]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2633,26 +2646,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p251 := v.FileMode; p251 == nil {
+		if p253 := v.FileMode; p253 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p251)))
+			e.uint(uint64((*p253)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p252 := v.UID; p252 == nil {
+		if p254 := v.UID; p254 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p252)))
+			e.uint(uint64((*p254)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p253 := v.GID; p253 == nil {
+		if p255 := v.GID; p255 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p253)))
+			e.uint(uint64((*p255)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2675,13 +2688,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s254 := v.Schemata; s254 == nil {
+		if s256 := v.Schemata; s256 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i255 := range s254 {
+			for i257 := range s256 {
 				e.sep()
-				e.str(string(s254[i255]))
+				e.str(string(s256[i257]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2709,13 +2722,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s256 := v.Flags; s256 == nil {
+		if s258 := v.Flags; s258 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i257 := range s256 {
+			for i259 := range s258 {
 				e.sep()
-				e.str(string(s256[i257]))
+				e.str(string(s258[i259]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2729,13 +2742,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s258 := v.Flags; s258 == nil {
+		if s260 := v.Flags; s260 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i259 := range s258 {
+			for i261 := range s260 {
 				e.sep()
-				e.str(string(s258[i259]))
+				e.str(string(s260[i261]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2830,18 +2843,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p260 := v.Major; p260 == nil {
+		if p262 := v.Major; p262 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p260)))
+			e.int(int64((*p262)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p261 := v.Minor; p261 == nil {
+		if p263 := v.Minor; p263 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p261)))
+			e.int(int64((*p263)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2855,74 +2868,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p262 := v.Limit; p262 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p262)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p263 := v.Reservation; p263 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p263)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p264 := v.Swap; p264 == nil {
+		if p264 := v.Limit; p264 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p264)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p265 := v.Kernel; p265 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p265 := v.Reservation; p265 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p265)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p266 := v.KernelTCP; p266 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p266 := v.Swap; p266 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p266)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p267 := v.Swappiness; p267 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p267 := v.Kernel; p267 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p267)))
+			e.int(int64((*p267)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p268 := v.KernelTCP; p268 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p268)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p269 := v.Swappiness; p269 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p269)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p268 := v.DisableOOMKiller; p268 == nil {
+		if p270 := v.DisableOOMKiller; p270 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p268)))
+			e.boolean(bool((*p270)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p269 := v.UseHierarchy; p269 == nil {
+		if p271 := v.UseHierarchy; p271 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p269)))
+			e.boolean(bool((*p271)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p270 := v.CheckBeforeUpdate; p270 == nil {
+		if p272 := v.CheckBeforeUpdate; p272 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p270)))
+			e.boolean(bool((*p272)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2932,50 +2945,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p271 := v.Shares; p271 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p271)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p272 := v.Quota; p272 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p272)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p273 := v.Burst; p273 == nil {
+		if p273 := v.Shares; p273 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p273)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p274 := v.Period; p274 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p274 := v.Quota; p274 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p274)))
+			e.int(int64((*p274)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p275 := v.Burst; p275 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p275)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p276 := v.Period; p276 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p276)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p275 := v.RealtimeRuntime; p275 == nil {
+		if p277 := v.RealtimeRuntime; p277 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p275)))
+			e.int(int64((*p277)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p276 := v.RealtimePeriod; p276 == nil {
+		if p278 := v.RealtimePeriod; p278 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p276)))
+			e.uint(uint64((*p278)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -2988,10 +3001,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p277 := v.Idle; p277 == nil {
+		if p279 := v.Idle; p279 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p277)))
+			e.int(int64((*p279)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3001,10 +3014,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p278 := v.Limit; p278 == nil {
+		if p280 := v.Limit; p280 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p278)))
+			e.int(int64((*p280)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3014,49 +3027,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p279 := v.Weight; p279 == nil {
+		if p281 := v.Weight; p281 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p279)))
+			e.uint(uint64((*p281)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p280 := v.LeafWeight; p280 == nil {
+		if p282 := v.LeafWeight; p282 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p280)))
+			e.uint(uint64((*p282)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s281 := v.WeightDevice; s281 == nil {
+		if s283 := v.WeightDevice; s283 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i282 := range s281 {
+			for i284 := range s283 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s281[i282])
+				encSpecsLinuxWeightDevice(e, &s283[i284])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s283 := v.ThrottleReadBpsDevice; s283 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i284 := range s283 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s283[i284])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s285 := v.ThrottleWriteBpsDevice; s285 == nil {
+		if s285 := v.ThrottleReadBpsDevice; s285 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3067,9 +3067,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s287 := v.ThrottleReadIOPSDevice; s287 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s287 := v.ThrottleWriteBpsDevice; s287 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3080,15 +3080,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s289 := v.ThrottleWriteIOPSDevice; s289 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s289 := v.ThrottleReadIOPSDevice; s289 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i290 := range s289 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s289[i290])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s291 := v.ThrottleWriteIOPSDevice; s291 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i292 := range s291 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s291[i292])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3109,21 +3122,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p291 := v.ClassID; p291 == nil {
+		if p293 := v.ClassID; p293 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p291)))
+			e.uint(uint64((*p293)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s292 := v.Priorities; s292 == nil {
+		if s294 := v.Priorities; s294 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i293 := range s292 {
+			for i295 := range s294 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s292[i293])
+				encSpecsLinuxInterfacePriority(e, &s294[i295])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3135,18 +3148,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p294 := v.HcaHandles; p294 == nil {
+		if p296 := v.HcaHandles; p296 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p294)))
+			e.uint(uint64((*p296)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p295 := v.HcaObjects; p295 == nil {
+		if p297 := v.HcaObjects; p297 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p295)))
+			e.uint(uint64((*p297)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3160,18 +3173,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p296 := v.Weight; p296 == nil {
+		if p298 := v.Weight; p298 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p296)))
+			e.uint(uint64((*p298)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p297 := v.LeafWeight; p297 == nil {
+		if p299 := v.LeafWeight; p299 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p297)))
+			e.uint(uint64((*p299)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3223,18 +3236,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x298 := bool(v.IsInfra)
-			if err := s.Bool(&x298); err != nil {
+			x300 := bool(v.IsInfra)
+			if err := s.Bool(&x300); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x298)
+			v.IsInfra = bool(x300)
 			return nil
 		case "created":
-			raw299, err := s.Raw()
+			raw301, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw299); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw301); err != nil {
 				return err
 			}
 			return nil
@@ -3242,21 +3255,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out300 := v.CreateCommand[:0]
-				if out300 == nil {
-					out300 = []string{}
+				out302 := v.CreateCommand[:0]
+				if out302 == nil {
+					out302 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e301 string
-					if err := s.Str(&e301); err != nil {
+					var e303 string
+					if err := s.Str(&e303); err != nil {
 						return err
 					}
-					out300 = append(out300, e301)
+					out302 = append(out302, e303)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out300
+				v.CreateCommand = out302
 			}
 			return nil
 		case "image":
@@ -3278,28 +3291,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out302 := v.Entrypoint[:0]
-				if out302 == nil {
-					out302 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e303 string
-					if err := s.Str(&e303); err != nil {
-						return err
-					}
-					out302 = append(out302, e303)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out302
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out304 := v.Cmd[:0]
+				out304 := v.Entrypoint[:0]
 				if out304 == nil {
 					out304 = []string{}
 				}
@@ -3313,14 +3305,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out304
+				v.Entrypoint = out304
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out306 := v.Env[:0]
+				out306 := v.Cmd[:0]
 				if out306 == nil {
 					out306 = []string{}
 				}
@@ -3334,7 +3326,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out306
+				v.Cmd = out306
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out308 := v.Env[:0]
+				if out308 == nil {
+					out308 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e309 string
+					if err := s.Str(&e309); err != nil {
+						return err
+					}
+					out308 = append(out308, e309)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out308
 			}
 			return nil
 		case "workingDir":
@@ -3343,11 +3356,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "workingDirGiven":
-			x308 := bool(v.WorkingDirGiven)
-			if err := s.Bool(&x308); err != nil {
+			x310 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.WorkingDirGiven = bool(x308)
+			v.WorkingDirGiven = bool(x310)
 			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
@@ -3355,11 +3368,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "primaryGroupApart":
-			x309 := bool(v.PrimaryGroupApart)
-			if err := s.Bool(&x309); err != nil {
+			x311 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x311); err != nil {
 				return err
 			}
-			v.PrimaryGroupApart = bool(x309)
+			v.PrimaryGroupApart = bool(x311)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3379,11 +3392,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e310 string
-					if err := s.Str(&e310); err != nil {
+					var e312 string
+					if err := s.Str(&e312); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e310
+					v.Labels[string(key)] = e312
 					return nil
 				}); err != nil {
 					return err
@@ -3398,11 +3411,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e311
+					v.Annotations[string(key)] = e313
 					return nil
 				}); err != nil {
 					return err
@@ -3410,26 +3423,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x312 := bool(v.Terminal)
-			if err := s.Bool(&x312); err != nil {
+			x314 := bool(v.Terminal)
+			if err := s.Bool(&x314); err != nil {
 				return err
 			}
-			v.Terminal = bool(x312)
+			v.Terminal = bool(x314)
 			return nil
 		case "stdin":
-			x313 := bool(v.Stdin)
-			if err := s.Bool(&x313); err != nil {
+			x315 := bool(v.Stdin)
+			if err := s.Bool(&x315); err != nil {
 				return err
 			}
-			v.Stdin = bool(x313)
+			v.Stdin = bool(x315)
 			return nil
 		case "logSizeMax":
-			n314, _, null315, err := s.Integer(64, true)
+			n316, _, null317, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null315 {
-				v.LogSizeMax = int64(n314)
+			if !null317 {
+				v.LogSizeMax = int64(n316)
 			}
 			return nil
 		case "logTag":
@@ -3443,66 +3456,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x316 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x316); err != nil {
+			x318 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x318); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x316)
+			v.KeepStdinOpen = bool(x318)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out317 := v.Mounts[:0]
-				if out317 == nil {
-					out317 = []model.Mount{}
+				out319 := v.Mounts[:0]
+				if out319 == nil {
+					out319 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e318 model.Mount
-					if err := decModelMount(s, &e318); err != nil {
+					var e320 model.Mount
+					if err := decModelMount(s, &e320); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out317
+				v.Mounts = out319
 			}
 			return nil
 		case "readOnly":
-			x319 := bool(v.ReadOnly)
-			if err := s.Bool(&x319); err != nil {
+			x321 := bool(v.ReadOnly)
+			if err := s.Bool(&x321); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x319)
+			v.ReadOnly = bool(x321)
 			return nil
 		case "readOnlyTmpfs":
-			x320 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x320); err != nil {
+			x322 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x322); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x320)
+			v.ReadOnlyTmpfs = bool(x322)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out321 := v.Devices[:0]
-				if out321 == nil {
-					out321 = []string{}
+				out323 := v.Devices[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e322 string
-					if err := s.Str(&e322); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out321 = append(out321, e322)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out321
+				v.Devices = out323
 			}
 			return nil
 		case "sysctls":
@@ -3513,11 +3526,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e323
+					v.Sysctls[string(key)] = e325
 					return nil
 				}); err != nil {
 					return err
@@ -3528,28 +3541,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out324 := v.CapAdd[:0]
-				if out324 == nil {
-					out324 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
-						return err
-					}
-					out324 = append(out324, e325)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out324
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out326 := v.CapDrop[:0]
+				out326 := v.CapAdd[:0]
 				if out326 == nil {
 					out326 = []string{}
 				}
@@ -3563,14 +3555,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out326
+				v.CapAdd = out326
 			}
 			return nil
-		case "defaultCaps":
+		case "capDrop":
 			if s.Literal("null") {
-				v.DefaultCaps = nil
+				v.CapDrop = nil
 			} else {
-				out328 := v.DefaultCaps[:0]
+				out328 := v.CapDrop[:0]
 				if out328 == nil {
 					out328 = []string{}
 				}
@@ -3584,44 +3576,65 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out328
+				v.CapDrop = out328
+			}
+			return nil
+		case "defaultCaps":
+			if s.Literal("null") {
+				v.DefaultCaps = nil
+			} else {
+				out330 := v.DefaultCaps[:0]
+				if out330 == nil {
+					out330 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e331 string
+					if err := s.Str(&e331); err != nil {
+						return err
+					}
+					out330 = append(out330, e331)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DefaultCaps = out330
 			}
 			return nil
 		case "privileged":
-			x330 := bool(v.Privileged)
-			if err := s.Bool(&x330); err != nil {
+			x332 := bool(v.Privileged)
+			if err := s.Bool(&x332); err != nil {
 				return err
 			}
-			v.Privileged = bool(x330)
+			v.Privileged = bool(x332)
 			return nil
 		case "oomScoreAdj":
-			n331, _, null332, err := s.Integer(64, true)
+			n333, _, null334, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null332 {
-				v.OOMScoreAdj = int(n331)
+			if !null334 {
+				v.OOMScoreAdj = int(n333)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out333 := v.GroupAdd[:0]
-				if out333 == nil {
-					out333 = []string{}
+				out335 := v.GroupAdd[:0]
+				if out335 == nil {
+					out335 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
+					var e336 string
+					if err := s.Str(&e336); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out335 = append(out335, e336)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out333
+				v.GroupAdd = out335
 			}
 			return nil
 		case "umask":
@@ -3630,11 +3643,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x335 := bool(v.GroupsStrict)
-			if err := s.Bool(&x335); err != nil {
+			x337 := bool(v.GroupsStrict)
+			if err := s.Bool(&x337); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x335)
+			v.GroupsStrict = bool(x337)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3652,45 +3665,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x336 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x336); err != nil {
+			x338 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x338); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x336)
+			v.NoNewPrivileges = bool(x338)
 			return nil
 		case "ownMasks":
-			x337 := bool(v.OwnMasks)
-			if err := s.Bool(&x337); err != nil {
+			x339 := bool(v.OwnMasks)
+			if err := s.Bool(&x339); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x337)
+			v.OwnMasks = bool(x339)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out338 := v.MaskedPaths[:0]
-				if out338 == nil {
-					out338 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
-						return err
-					}
-					out338 = append(out338, e339)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.MaskedPaths = out338
-			}
-			return nil
-		case "readonlyPaths":
-			if s.Literal("null") {
-				v.ReadonlyPaths = nil
-			} else {
-				out340 := v.ReadonlyPaths[:0]
+				out340 := v.MaskedPaths[:0]
 				if out340 == nil {
 					out340 = []string{}
 				}
@@ -3704,7 +3696,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out340
+				v.MaskedPaths = out340
+			}
+			return nil
+		case "readonlyPaths":
+			if s.Literal("null") {
+				v.ReadonlyPaths = nil
+			} else {
+				out342 := v.ReadonlyPaths[:0]
+				if out342 == nil {
+					out342 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e343 string
+					if err := s.Str(&e343); err != nil {
+						return err
+					}
+					out342 = append(out342, e343)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ReadonlyPaths = out342
 			}
 			return nil
 		case "seccomp":
@@ -3716,21 +3729,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out342 := v.Ulimits[:0]
-				if out342 == nil {
-					out342 = []model.Ulimit{}
+				out344 := v.Ulimits[:0]
+				if out344 == nil {
+					out344 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e343 model.Ulimit
-					if err := decModelUlimit(s, &e343); err != nil {
+					var e345 model.Ulimit
+					if err := decModelUlimit(s, &e345); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out344 = append(out344, e345)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out342
+				v.Ulimits = out344
 			}
 			return nil
 		case "resources":
@@ -3751,11 +3764,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e344 model.Namespace
-					if err := decModelNamespace(s, &e344); err != nil {
+					var e346 model.Namespace
+					if err := decModelNamespace(s, &e346); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e344
+					v.Namespaces[string(key)] = e346
 					return nil
 				}); err != nil {
 					return err
@@ -3771,28 +3784,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out345 := v.UIDMap[:0]
-				if out345 == nil {
-					out345 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e346 model.IDMap
-					if err := decModelIDMap(s, &e346); err != nil {
-						return err
-					}
-					out345 = append(out345, e346)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out345
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out347 := v.GIDMap[:0]
+				out347 := v.UIDMap[:0]
 				if out347 == nil {
 					out347 = []model.IDMap{}
 				}
@@ -3806,40 +3798,61 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out347
+				v.UIDMap = out347
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out349 := v.GIDMap[:0]
+				if out349 == nil {
+					out349 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e350 model.IDMap
+					if err := decModelIDMap(s, &e350); err != nil {
+						return err
+					}
+					out349 = append(out349, e350)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out349
 			}
 			return nil
 		case "init":
-			x349 := bool(v.Init)
-			if err := s.Bool(&x349); err != nil {
+			x351 := bool(v.Init)
+			if err := s.Bool(&x351); err != nil {
 				return err
 			}
-			v.Init = bool(x349)
+			v.Init = bool(x351)
 			return nil
 		case "stopSignal":
-			n350, _, null351, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null351 {
-				v.StopSignal = int(n350)
-			}
-			return nil
-		case "stopTimeout":
-			_, n352, null353, err := s.Integer(64, false)
+			n352, _, null353, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null353 {
-				v.StopTimeout = uint(n352)
+				v.StopSignal = int(n352)
+			}
+			return nil
+		case "stopTimeout":
+			_, n354, null355, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null355 {
+				v.StopTimeout = uint(n354)
 			}
 			return nil
 		case "autoRemove":
-			x354 := bool(v.AutoRemove)
-			if err := s.Bool(&x354); err != nil {
+			x356 := bool(v.AutoRemove)
+			if err := s.Bool(&x356); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x354)
+			v.AutoRemove = bool(x356)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3872,34 +3885,13 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out355 := v.Secrets[:0]
-				if out355 == nil {
-					out355 = []model.SecretRef{}
-				}
-				if err := s.Array(func() error {
-					var e356 model.SecretRef
-					if err := decModelSecretRef(s, &e356); err != nil {
-						return err
-					}
-					out355 = append(out355, e356)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Secrets = out355
-			}
-			return nil
-		case "links":
-			if s.Literal("null") {
-				v.Links = nil
-			} else {
-				out357 := v.Links[:0]
+				out357 := v.Secrets[:0]
 				if out357 == nil {
-					out357 = []string{}
+					out357 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e358 string
-					if err := s.Str(&e358); err != nil {
+					var e358 model.SecretRef
+					if err := decModelSecretRef(s, &e358); err != nil {
 						return err
 					}
 					out357 = append(out357, e358)
@@ -3907,14 +3899,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Links = out357
+				v.Secrets = out357
 			}
 			return nil
-		case "volumesFrom":
+		case "links":
 			if s.Literal("null") {
-				v.VolumesFrom = nil
+				v.Links = nil
 			} else {
-				out359 := v.VolumesFrom[:0]
+				out359 := v.Links[:0]
 				if out359 == nil {
 					out359 = []string{}
 				}
@@ -3928,7 +3920,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out359
+				v.Links = out359
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out361 := v.VolumesFrom[:0]
+				if out361 == nil {
+					out361 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
+						return err
+					}
+					out361 = append(out361, e362)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out361
 			}
 			return nil
 		case "logDriver":
@@ -3937,39 +3950,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x361 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x361); err != nil {
+			x363 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x363); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x361)
+			v.RootfsOverlay = bool(x363)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out362 := v.UnsetEnv[:0]
-				if out362 == nil {
-					out362 = []string{}
+				out364 := v.UnsetEnv[:0]
+				if out364 == nil {
+					out364 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e363 string
-					if err := s.Str(&e363); err != nil {
+					var e365 string
+					if err := s.Str(&e365); err != nil {
 						return err
 					}
-					out362 = append(out362, e363)
+					out364 = append(out364, e365)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out362
+				v.UnsetEnv = out364
 			}
 			return nil
 		case "unsetEnvAll":
-			x364 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x364); err != nil {
+			x366 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x364)
+			v.UnsetEnvAll = bool(x366)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3977,33 +3990,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n365, null366, err := s.Integer(64, false)
+			_, n367, null368, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null366 {
-				v.Timeout = uint(n365)
+			if !null368 {
+				v.Timeout = uint(n367)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out367 := v.Requires[:0]
-				if out367 == nil {
-					out367 = []string{}
+				out369 := v.Requires[:0]
+				if out369 == nil {
+					out369 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e368 string
-					if err := s.Str(&e368); err != nil {
+					var e370 string
+					if err := s.Str(&e370); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out369 = append(out369, e370)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out367
+				v.Requires = out369
 			}
 			return nil
 		case "initPath":
@@ -4012,11 +4025,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x369 := bool(v.NoPasswd)
-			if err := s.Bool(&x369); err != nil {
+			x371 := bool(v.NoPasswd)
+			if err := s.Bool(&x371); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x369)
+			v.NoPasswd = bool(x371)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4032,21 +4045,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out370 := v.RuntimeFlags[:0]
-				if out370 == nil {
-					out370 = []string{}
+				out372 := v.RuntimeFlags[:0]
+				if out372 == nil {
+					out372 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e371 string
-					if err := s.Str(&e371); err != nil {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
 						return err
 					}
-					out370 = append(out370, e371)
+					out372 = append(out372, e373)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out370
+				v.RuntimeFlags = out372
 			}
 			return nil
 		case "cgroupConf":
@@ -4057,11 +4070,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e372 string
-					if err := s.Str(&e372); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e372
+					v.CgroupConf[string(key)] = e374
 					return nil
 				}); err != nil {
 					return err
@@ -4079,38 +4092,17 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x373 := bool(v.SystemdMode)
-			if err := s.Bool(&x373); err != nil {
+			x375 := bool(v.SystemdMode)
+			if err := s.Bool(&x375); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x373)
+			v.SystemdMode = bool(x375)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out374 := v.ChrootDirs[:0]
-				if out374 == nil {
-					out374 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e375 string
-					if err := s.Str(&e375); err != nil {
-						return err
-					}
-					out374 = append(out374, e375)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.ChrootDirs = out374
-			}
-			return nil
-		case "hostUsers":
-			if s.Literal("null") {
-				v.HostUsers = nil
-			} else {
-				out376 := v.HostUsers[:0]
+				out376 := v.ChrootDirs[:0]
 				if out376 == nil {
 					out376 = []string{}
 				}
@@ -4124,7 +4116,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out376
+				v.ChrootDirs = out376
+			}
+			return nil
+		case "hostUsers":
+			if s.Literal("null") {
+				v.HostUsers = nil
+			} else {
+				out378 := v.HostUsers[:0]
+				if out378 == nil {
+					out378 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e379 string
+					if err := s.Str(&e379); err != nil {
+						return err
+					}
+					out378 = append(out378, e379)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.HostUsers = out378
 			}
 			return nil
 		}
@@ -4143,63 +4156,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n378, _, null379, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null379 {
-				v.Pid = int(n378)
-			}
-			return nil
-		case "conmonPid":
 			n380, _, null381, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null381 {
-				v.ConmonPid = int(n380)
+				v.Pid = int(n380)
 			}
 			return nil
-		case "exitCode":
-			n382, _, null383, err := s.Integer(32, true)
+		case "conmonPid":
+			n382, _, null383, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null383 {
-				v.ExitCode = int32(n382)
+				v.ConmonPid = int(n382)
 			}
 			return nil
-		case "oomKilled":
-			x384 := bool(v.OOMKilled)
-			if err := s.Bool(&x384); err != nil {
-				return err
-			}
-			v.OOMKilled = bool(x384)
-			return nil
-		case "startedAt":
-			raw385, err := s.Raw()
+		case "exitCode":
+			n384, _, null385, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw385); err != nil {
+			if !null385 {
+				v.ExitCode = int32(n384)
+			}
+			return nil
+		case "oomKilled":
+			x386 := bool(v.OOMKilled)
+			if err := s.Bool(&x386); err != nil {
+				return err
+			}
+			v.OOMKilled = bool(x386)
+			return nil
+		case "startedAt":
+			raw387, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.StartedAt).UnmarshalJSON(raw387); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw386, err := s.Raw()
+			raw388, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw386); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw388); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x387 := bool(v.Mounted)
-			if err := s.Bool(&x387); err != nil {
+			x389 := bool(v.Mounted)
+			if err := s.Bool(&x389); err != nil {
 				return err
 			}
-			v.Mounted = bool(x387)
+			v.Mounted = bool(x389)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4219,11 +4232,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e388 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e388); err != nil {
+					var e390 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e390); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e388
+					v.Networks[string(key)] = e390
 					return nil
 				}); err != nil {
 					return err
@@ -4236,20 +4249,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n389, _, null390, err := s.Integer(64, true)
+			n391, _, null392, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null390 {
-				v.RestartCount = int(n389)
+			if !null392 {
+				v.RestartCount = int(n391)
 			}
 			return nil
 		case "stoppedByUser":
-			x391 := bool(v.StoppedByUser)
-			if err := s.Bool(&x391); err != nil {
+			x393 := bool(v.StoppedByUser)
+			if err := s.Bool(&x393); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x391)
+			v.StoppedByUser = bool(x393)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4294,11 +4307,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x392 := bool(v.HostnameDefault)
-			if err := s.Bool(&x392); err != nil {
+			x394 := bool(v.HostnameDefault)
+			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x392)
+			v.HostnameDefault = bool(x394)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4308,11 +4321,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e393 string
-					if err := s.Str(&e393); err != nil {
+					var e395 string
+					if err := s.Str(&e395); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e393
+					v.Labels[string(key)] = e395
 					return nil
 				}); err != nil {
 					return err
@@ -4327,11 +4340,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e394 string
-					if err := s.Str(&e394); err != nil {
+					var e396 string
+					if err := s.Str(&e396); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e394
+					v.Annotations[string(key)] = e396
 					return nil
 				}); err != nil {
 					return err
@@ -4339,11 +4352,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw395, err := s.Raw()
+			raw397, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw395); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw397); err != nil {
 				return err
 			}
 			return nil
@@ -4351,21 +4364,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out396 := v.CreateCommand[:0]
-				if out396 == nil {
-					out396 = []string{}
+				out398 := v.CreateCommand[:0]
+				if out398 == nil {
+					out398 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e397 string
-					if err := s.Str(&e397); err != nil {
+					var e399 string
+					if err := s.Str(&e399); err != nil {
 						return err
 					}
-					out396 = append(out396, e397)
+					out398 = append(out398, e399)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out396
+				v.CreateCommand = out398
 			}
 			return nil
 		case "cgroupParent":
@@ -4374,67 +4387,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x398 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x398); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x398)
-			return nil
-		case "sharePid":
-			x399 := bool(v.SharePid)
-			if err := s.Bool(&x399); err != nil {
-				return err
-			}
-			v.SharePid = bool(x399)
-			return nil
-		case "shareIpc":
-			x400 := bool(v.ShareIpc)
+			x400 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x400); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x400)
+			v.UsePodCgroup = bool(x400)
 			return nil
-		case "shareNet":
-			x401 := bool(v.ShareNet)
+		case "sharePid":
+			x401 := bool(v.SharePid)
 			if err := s.Bool(&x401); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x401)
+			v.SharePid = bool(x401)
 			return nil
-		case "shareMount":
-			x402 := bool(v.ShareMount)
+		case "shareIpc":
+			x402 := bool(v.ShareIpc)
 			if err := s.Bool(&x402); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x402)
+			v.ShareIpc = bool(x402)
 			return nil
-		case "shareUser":
-			x403 := bool(v.ShareUser)
+		case "shareNet":
+			x403 := bool(v.ShareNet)
 			if err := s.Bool(&x403); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x403)
+			v.ShareNet = bool(x403)
 			return nil
-		case "shareUts":
-			x404 := bool(v.ShareUts)
+		case "shareMount":
+			x404 := bool(v.ShareMount)
 			if err := s.Bool(&x404); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x404)
+			v.ShareMount = bool(x404)
 			return nil
-		case "shareCgroup":
-			x405 := bool(v.ShareCgroup)
+		case "shareUser":
+			x405 := bool(v.ShareUser)
 			if err := s.Bool(&x405); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x405)
+			v.ShareUser = bool(x405)
 			return nil
-		case "hasInfra":
-			x406 := bool(v.HasInfra)
+		case "shareUts":
+			x406 := bool(v.ShareUts)
 			if err := s.Bool(&x406); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x406)
+			v.ShareUts = bool(x406)
+			return nil
+		case "shareCgroup":
+			x407 := bool(v.ShareCgroup)
+			if err := s.Bool(&x407); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x407)
+			return nil
+		case "hasInfra":
+			x408 := bool(v.HasInfra)
+			if err := s.Bool(&x408); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x408)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4450,21 +4463,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out407 := v.InfraCommand[:0]
-				if out407 == nil {
-					out407 = []string{}
+				out409 := v.InfraCommand[:0]
+				if out409 == nil {
+					out409 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e408 string
-					if err := s.Str(&e408); err != nil {
+					var e410 string
+					if err := s.Str(&e410); err != nil {
 						return err
 					}
-					out407 = append(out407, e408)
+					out409 = append(out409, e410)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out407
+				v.InfraCommand = out409
 			}
 			return nil
 		case "infra":
@@ -4496,28 +4509,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out409 := v.UIDMap[:0]
-				if out409 == nil {
-					out409 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e410 model.IDMap
-					if err := decModelIDMap(s, &e410); err != nil {
-						return err
-					}
-					out409 = append(out409, e410)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out409
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out411 := v.GIDMap[:0]
+				out411 := v.UIDMap[:0]
 				if out411 == nil {
 					out411 = []model.IDMap{}
 				}
@@ -4531,7 +4523,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out411
+				v.UIDMap = out411
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out413 := v.GIDMap[:0]
+				if out413 == nil {
+					out413 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e414 model.IDMap
+					if err := decModelIDMap(s, &e414); err != nil {
+						return err
+					}
+					out413 = append(out413, e414)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out413
 			}
 			return nil
 		case "exitPolicy":
@@ -4553,28 +4566,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out413 := v.Volumes[:0]
-				if out413 == nil {
-					out413 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e414 string
-					if err := s.Str(&e414); err != nil {
-						return err
-					}
-					out413 = append(out413, e414)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Volumes = out413
-			}
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out415 := v.Devices[:0]
+				out415 := v.Volumes[:0]
 				if out415 == nil {
 					out415 = []string{}
 				}
@@ -4588,7 +4580,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Devices = out415
+				v.Volumes = out415
+			}
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out417 := v.Devices[:0]
+				if out417 == nil {
+					out417 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e418 string
+					if err := s.Str(&e418); err != nil {
+						return err
+					}
+					out417 = append(out417, e418)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out417
 			}
 			return nil
 		case "sysctls":
@@ -4599,11 +4612,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
+					var e419 string
+					if err := s.Str(&e419); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e417
+					v.Sysctls[string(key)] = e419
 					return nil
 				}); err != nil {
 					return err
@@ -4614,28 +4627,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out418 := v.SecurityOpts[:0]
-				if out418 == nil {
-					out418 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e419 string
-					if err := s.Str(&e419); err != nil {
-						return err
-					}
-					out418 = append(out418, e419)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out418
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out420 := v.VolumesFrom[:0]
+				out420 := v.SecurityOpts[:0]
 				if out420 == nil {
 					out420 = []string{}
 				}
@@ -4649,20 +4641,20 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out420
+				v.SecurityOpts = out420
 			}
 			return nil
-		case "volumesFromMounts":
+		case "volumesFrom":
 			if s.Literal("null") {
-				v.VolumesFromMounts = nil
+				v.VolumesFrom = nil
 			} else {
-				out422 := v.VolumesFromMounts[:0]
+				out422 := v.VolumesFrom[:0]
 				if out422 == nil {
-					out422 = []model.Mount{}
+					out422 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e423 model.Mount
-					if err := decModelMount(s, &e423); err != nil {
+					var e423 string
+					if err := s.Str(&e423); err != nil {
 						return err
 					}
 					out422 = append(out422, e423)
@@ -4670,7 +4662,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out422
+				v.VolumesFrom = out422
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out424 := v.VolumesFromMounts[:0]
+				if out424 == nil {
+					out424 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e425 model.Mount
+					if err := decModelMount(s, &e425); err != nil {
+						return err
+					}
+					out424 = append(out424, e425)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out424
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4727,57 +4740,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out424 := v.Options[:0]
-				if out424 == nil {
-					out424 = []string{}
+				out426 := v.Options[:0]
+				if out426 == nil {
+					out426 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e425 string
-					if err := s.Str(&e425); err != nil {
+					var e427 string
+					if err := s.Str(&e427); err != nil {
 						return err
 					}
-					out424 = append(out424, e425)
+					out426 = append(out426, e427)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out424
+				v.Options = out426
 			}
 			return nil
 		case "readOnly":
-			x426 := bool(v.ReadOnly)
-			if err := s.Bool(&x426); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x426)
-			return nil
-		case "chownToUser":
-			x427 := bool(v.ChownToUser)
-			if err := s.Bool(&x427); err != nil {
-				return err
-			}
-			v.ChownToUser = bool(x427)
-			return nil
-		case "copyUp":
-			x428 := bool(v.CopyUp)
+			x428 := bool(v.ReadOnly)
 			if err := s.Bool(&x428); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x428)
+			v.ReadOnly = bool(x428)
 			return nil
-		case "noCopy":
-			x429 := bool(v.NoCopy)
+		case "chownToUser":
+			x429 := bool(v.ChownToUser)
 			if err := s.Bool(&x429); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x429)
+			v.ChownToUser = bool(x429)
 			return nil
-		case "fromMount":
-			x430 := bool(v.FromMount)
+		case "copyUp":
+			x430 := bool(v.CopyUp)
 			if err := s.Bool(&x430); err != nil {
 				return err
 			}
-			v.FromMount = bool(x430)
+			v.CopyUp = bool(x430)
+			return nil
+		case "noCopy":
+			x431 := bool(v.NoCopy)
+			if err := s.Bool(&x431); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x431)
+			return nil
+		case "fromMount":
+			x432 := bool(v.FromMount)
+			if err := s.Bool(&x432); err != nil {
+				return err
+			}
+			v.FromMount = bool(x432)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -4805,21 +4818,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n431, null432, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null432 {
-				v.Soft = uint64(n431)
-			}
-			return nil
-		case "hard":
 			_, n433, null434, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null434 {
-				v.Hard = uint64(n433)
+				v.Soft = uint64(n433)
+			}
+			return nil
+		case "hard":
+			_, n435, null436, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null436 {
+				v.Hard = uint64(n435)
 			}
 			return nil
 		}
@@ -4833,21 +4846,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n435, _, null436, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null436 {
-				v.Memory = int64(n435)
-			}
-			return nil
-		case "cpus":
-			n437, null438, err := s.Float(64)
+			n437, _, null438, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null438 {
-				v.CPUs = float64(n437)
+				v.Memory = int64(n437)
+			}
+			return nil
+		case "cpus":
+			n439, null440, err := s.Float(64)
+			if err != nil {
+				return err
+			}
+			if !null440 {
+				v.CPUs = float64(n439)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4856,48 +4869,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n439, _, null440, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null440 {
-				v.PidsLimit = int64(n439)
-			}
-			return nil
-		case "shmSize":
 			n441, _, null442, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null442 {
-				v.ShmSize = int64(n441)
+				v.PidsLimit = int64(n441)
 			}
 			return nil
-		case "memorySwap":
+		case "shmSize":
 			n443, _, null444, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null444 {
-				v.MemorySwap = int64(n443)
+				v.ShmSize = int64(n443)
 			}
 			return nil
-		case "memoryReservation":
+		case "memorySwap":
 			n445, _, null446, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null446 {
-				v.MemoryReservation = int64(n445)
+				v.MemorySwap = int64(n445)
 			}
 			return nil
-		case "cpuShares":
-			_, n447, null448, err := s.Integer(64, false)
+		case "memoryReservation":
+			n447, _, null448, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null448 {
-				v.CPUShares = uint64(n447)
+				v.MemoryReservation = int64(n447)
+			}
+			return nil
+		case "cpuShares":
+			_, n449, null450, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null450 {
+				v.CPUShares = uint64(n449)
 			}
 			return nil
 		case "cpusetMems":
@@ -4906,58 +4919,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n449, null450, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null450 {
-				v.CPUPeriod = uint64(n449)
-			}
-			return nil
-		case "cpuQuota":
-			n451, _, null452, err := s.Integer(64, true)
+			_, n451, null452, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null452 {
-				v.CPUQuota = int64(n451)
+				v.CPUPeriod = uint64(n451)
 			}
 			return nil
-		case "blkioWeight":
-			_, n453, null454, err := s.Integer(16, false)
+		case "cpuQuota":
+			n453, _, null454, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null454 {
-				v.BlkioWeight = uint16(n453)
+				v.CPUQuota = int64(n453)
+			}
+			return nil
+		case "blkioWeight":
+			_, n455, null456, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null456 {
+				v.BlkioWeight = uint16(n455)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out455 := v.BlkioWeightDevice[:0]
-				if out455 == nil {
-					out455 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e456 string
-					if err := s.Str(&e456); err != nil {
-						return err
-					}
-					out455 = append(out455, e456)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out455
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out457 := v.DeviceReadBps[:0]
+				out457 := v.BlkioWeightDevice[:0]
 				if out457 == nil {
 					out457 = []string{}
 				}
@@ -4971,14 +4963,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out457
+				v.BlkioWeightDevice = out457
 			}
 			return nil
-		case "deviceWriteBps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceWriteBps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out459 := v.DeviceWriteBps[:0]
+				out459 := v.DeviceReadBps[:0]
 				if out459 == nil {
 					out459 = []string{}
 				}
@@ -4992,14 +4984,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out459
+				v.DeviceReadBps = out459
 			}
 			return nil
-		case "deviceReadIOps":
+		case "deviceWriteBps":
 			if s.Literal("null") {
-				v.DeviceReadIOps = nil
+				v.DeviceWriteBps = nil
 			} else {
-				out461 := v.DeviceReadIOps[:0]
+				out461 := v.DeviceWriteBps[:0]
 				if out461 == nil {
 					out461 = []string{}
 				}
@@ -5013,14 +5005,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out461
+				v.DeviceWriteBps = out461
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceReadIOps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceReadIOps = nil
 			} else {
-				out463 := v.DeviceWriteIOps[:0]
+				out463 := v.DeviceReadIOps[:0]
 				if out463 == nil {
 					out463 = []string{}
 				}
@@ -5034,7 +5026,28 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out463
+				v.DeviceReadIOps = out463
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out465 := v.DeviceWriteIOps[:0]
+				if out465 == nil {
+					out465 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e466 string
+					if err := s.Str(&e466); err != nil {
+						return err
+					}
+					out465 = append(out465, e466)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out465
 			}
 			return nil
 		case "memorySwappiness":
@@ -5044,59 +5057,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n465, _, null466, err := s.Integer(64, true)
+				n467, _, null468, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null466 {
-					(*v.MemorySwappiness) = int64(n465)
+				if !null468 {
+					(*v.MemorySwappiness) = int64(n467)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x467 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x467); err != nil {
+			x469 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x469); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x467)
+			v.OOMKillDisable = bool(x469)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out468 := v.DeviceCgroupRules[:0]
-				if out468 == nil {
-					out468 = []string{}
+				out470 := v.DeviceCgroupRules[:0]
+				if out470 == nil {
+					out470 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e469 string
-					if err := s.Str(&e469); err != nil {
+					var e471 string
+					if err := s.Str(&e471); err != nil {
 						return err
 					}
-					out468 = append(out468, e469)
+					out470 = append(out470, e471)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out468
+				v.DeviceCgroupRules = out470
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n470, null471, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null471 {
-				v.CPURtPeriod = uint64(n470)
-			}
-			return nil
-		case "cpuRtRuntime":
-			n472, _, null473, err := s.Integer(64, true)
+			_, n472, null473, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null473 {
-				v.CPURtRuntime = int64(n472)
+				v.CPURtPeriod = uint64(n472)
+			}
+			return nil
+		case "cpuRtRuntime":
+			n474, _, null475, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null475 {
+				v.CPURtRuntime = int64(n474)
 			}
 			return nil
 		}
@@ -5124,7 +5137,7 @@ func decModelNamespace(s *Scanner, v *model.Namespace) error {
 	})
 }
 
-var keysModelNetworkConfig = KeySet{"networks", "ports", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
+var keysModelNetworkConfig = KeySet{"networks", "ports", "expose", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -5133,34 +5146,13 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out474 := v.Networks[:0]
-				if out474 == nil {
-					out474 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e475 string
-					if err := s.Str(&e475); err != nil {
-						return err
-					}
-					out474 = append(out474, e475)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Networks = out474
-			}
-			return nil
-		case "ports":
-			if s.Literal("null") {
-				v.Ports = nil
-			} else {
-				out476 := v.Ports[:0]
+				out476 := v.Networks[:0]
 				if out476 == nil {
-					out476 = []model.PortMapping{}
+					out476 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e477 model.PortMapping
-					if err := decModelPortMapping(s, &e477); err != nil {
+					var e477 string
+					if err := s.Str(&e477); err != nil {
 						return err
 					}
 					out476 = append(out476, e477)
@@ -5168,7 +5160,49 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Ports = out476
+				v.Networks = out476
+			}
+			return nil
+		case "ports":
+			if s.Literal("null") {
+				v.Ports = nil
+			} else {
+				out478 := v.Ports[:0]
+				if out478 == nil {
+					out478 = []model.PortMapping{}
+				}
+				if err := s.Array(func() error {
+					var e479 model.PortMapping
+					if err := decModelPortMapping(s, &e479); err != nil {
+						return err
+					}
+					out478 = append(out478, e479)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Ports = out478
+			}
+			return nil
+		case "expose":
+			if s.Literal("null") {
+				v.Expose = nil
+			} else {
+				out480 := v.Expose[:0]
+				if out480 == nil {
+					out480 = []model.PortMapping{}
+				}
+				if err := s.Array(func() error {
+					var e481 model.PortMapping
+					if err := decModelPortMapping(s, &e481); err != nil {
+						return err
+					}
+					out480 = append(out480, e481)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Expose = out480
 			}
 			return nil
 		case "staticIP":
@@ -5190,49 +5224,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out478 := v.DNSServers[:0]
-				if out478 == nil {
-					out478 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e479 string
-					if err := s.Str(&e479); err != nil {
-						return err
-					}
-					out478 = append(out478, e479)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out478
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out480 := v.DNSSearch[:0]
-				if out480 == nil {
-					out480 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e481 string
-					if err := s.Str(&e481); err != nil {
-						return err
-					}
-					out480 = append(out480, e481)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out480
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out482 := v.DNSOptions[:0]
+				out482 := v.DNSServers[:0]
 				if out482 == nil {
 					out482 = []string{}
 				}
@@ -5246,14 +5238,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out482
+				v.DNSServers = out482
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out484 := v.AddHosts[:0]
+				out484 := v.DNSSearch[:0]
 				if out484 == nil {
 					out484 = []string{}
 				}
@@ -5267,15 +5259,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out484
+				v.DNSSearch = out484
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out486 := v.DNSOptions[:0]
+				if out486 == nil {
+					out486 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e487 string
+					if err := s.Str(&e487); err != nil {
+						return err
+					}
+					out486 = append(out486, e487)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out486
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out488 := v.AddHosts[:0]
+				if out488 == nil {
+					out488 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e489 string
+					if err := s.Str(&e489); err != nil {
+						return err
+					}
+					out488 = append(out488, e489)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out488
 			}
 			return nil
 		case "noHosts":
-			x486 := bool(v.NoHosts)
-			if err := s.Bool(&x486); err != nil {
+			x490 := bool(v.NoHosts)
+			if err := s.Bool(&x490); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x486)
+			v.NoHosts = bool(x490)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5285,27 +5319,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e487 []string
+					var e491 []string
 					if s.Literal("null") {
-						e487 = nil
+						e491 = nil
 					} else {
-						out488 := e487[:0]
-						if out488 == nil {
-							out488 = []string{}
+						out492 := e491[:0]
+						if out492 == nil {
+							out492 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e489 string
-							if err := s.Str(&e489); err != nil {
+							var e493 string
+							if err := s.Str(&e493); err != nil {
 								return err
 							}
-							out488 = append(out488, e489)
+							out492 = append(out492, e493)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e487 = out488
+						e491 = out492
 					}
-					v.Aliases[string(key)] = e487
+					v.Aliases[string(key)] = e491
 					return nil
 				}); err != nil {
 					return err
@@ -5320,11 +5354,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e490 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e490); err != nil {
+					var e494 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e494); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e490
+					v.Addrs[string(key)] = e494
 					return nil
 				}); err != nil {
 					return err
@@ -5342,30 +5376,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n491, null492, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null492 {
-				v.ContainerID = uint32(n491)
-			}
-			return nil
-		case "hostID":
-			_, n493, null494, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null494 {
-				v.HostID = uint32(n493)
-			}
-			return nil
-		case "size":
 			_, n495, null496, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null496 {
-				v.Size = uint32(n495)
+				v.ContainerID = uint32(n495)
+			}
+			return nil
+		case "hostID":
+			_, n497, null498, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null498 {
+				v.HostID = uint32(n497)
+			}
+			return nil
+		case "size":
+			_, n499, null500, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null500 {
+				v.Size = uint32(n499)
 			}
 			return nil
 		}
@@ -5382,57 +5416,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out497 := v.Test[:0]
-				if out497 == nil {
-					out497 = []string{}
+				out501 := v.Test[:0]
+				if out501 == nil {
+					out501 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e498 string
-					if err := s.Str(&e498); err != nil {
+					var e502 string
+					if err := s.Str(&e502); err != nil {
 						return err
 					}
-					out497 = append(out497, e498)
+					out501 = append(out501, e502)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out497
+				v.Test = out501
 			}
 			return nil
 		case "interval":
-			n499, _, null500, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null500 {
-				v.Interval = time.Duration(n499)
-			}
-			return nil
-		case "timeout":
-			n501, _, null502, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null502 {
-				v.Timeout = time.Duration(n501)
-			}
-			return nil
-		case "startPeriod":
 			n503, _, null504, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null504 {
-				v.StartPeriod = time.Duration(n503)
+				v.Interval = time.Duration(n503)
 			}
 			return nil
-		case "retries":
+		case "timeout":
 			n505, _, null506, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null506 {
-				v.Retries = int(n505)
+				v.Timeout = time.Duration(n505)
+			}
+			return nil
+		case "startPeriod":
+			n507, _, null508, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null508 {
+				v.StartPeriod = time.Duration(n507)
+			}
+			return nil
+		case "retries":
+			n509, _, null510, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null510 {
+				v.Retries = int(n509)
 			}
 			return nil
 		}
@@ -5466,30 +5500,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n507, null508, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null508 {
-				v.UID = uint32(n507)
-			}
-			return nil
-		case "gid":
-			_, n509, null510, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null510 {
-				v.GID = uint32(n509)
-			}
-			return nil
-		case "mode":
 			_, n511, null512, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null512 {
-				v.Mode = uint32(n511)
+				v.UID = uint32(n511)
+			}
+			return nil
+		case "gid":
+			_, n513, null514, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null514 {
+				v.GID = uint32(n513)
+			}
+			return nil
+		case "mode":
+			_, n515, null516, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null516 {
+				v.Mode = uint32(n515)
 			}
 			return nil
 		}
@@ -5513,12 +5547,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n513, _, null514, err := s.Integer(64, true)
+			n517, _, null518, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null514 {
-				v.PrefixLen = int(n513)
+			if !null518 {
+				v.PrefixLen = int(n517)
 			}
 			return nil
 		case "gateway":
@@ -5537,12 +5571,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n515, _, null516, err := s.Integer(64, true)
+			n519, _, null520, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null516 {
-				v.IPv6PrefixLen = int(n515)
+			if !null520 {
+				v.IPv6PrefixLen = int(n519)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5566,33 +5600,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n517, _, null518, err := s.Integer(64, true)
+			n521, _, null522, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.FailingStreak = int(n517)
+			if !null522 {
+				v.FailingStreak = int(n521)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out519 := v.Log[:0]
-				if out519 == nil {
-					out519 = []model.HealthLog{}
+				out523 := v.Log[:0]
+				if out523 == nil {
+					out523 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e520 model.HealthLog
-					if err := decModelHealthLog(s, &e520); err != nil {
+					var e524 model.HealthLog
+					if err := decModelHealthLog(s, &e524); err != nil {
 						return err
 					}
-					out519 = append(out519, e520)
+					out523 = append(out523, e524)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out519
+				v.Log = out523
 			}
 			return nil
 		}
@@ -5611,21 +5645,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n521, null522, err := s.Integer(16, false)
+			_, n525, null526, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.HostPort = uint16(n521)
+			if !null526 {
+				v.HostPort = uint16(n525)
 			}
 			return nil
 		case "containerPort":
-			_, n523, null524, err := s.Integer(16, false)
+			_, n527, null528, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null524 {
-				v.ContainerPort = uint16(n523)
+			if !null528 {
+				v.ContainerPort = uint16(n527)
 			}
 			return nil
 		case "protocol":
@@ -5634,12 +5668,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n525, null526, err := s.Integer(16, false)
+			_, n529, null530, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null526 {
-				v.Range = uint16(n525)
+			if !null530 {
+				v.Range = uint16(n529)
 			}
 			return nil
 		}
@@ -5678,30 +5712,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw527, err := s.Raw()
+			raw531, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw527); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw531); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw528, err := s.Raw()
+			raw532, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw528); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw532); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n529, _, null530, err := s.Integer(64, true)
+			n533, _, null534, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null530 {
-				v.ExitCode = int(n529)
+			if !null534 {
+				v.ExitCode = int(n533)
 			}
 			return nil
 		case "output":

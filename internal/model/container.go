@@ -150,6 +150,10 @@ type Resources struct {
 type NetworkConfig struct {
 	Networks []string      `json:"networks,omitempty"`
 	Ports    []PortMapping `json:"ports,omitempty"`
+	// Expose are the ports the container exposes without publishing them (--expose, the
+	// image's EXPOSE), container port and protocol each: Docker's API shows them (inspect's
+	// ExposedPorts, the list's and inspect's unpublished ports); podman's views do not.
+	Expose []PortMapping `json:"expose,omitempty"`
 	// StaticIP is --ip (older configs may hold --ip6's address here); StaticIP6 is --ip6. Each
 	// goes to the network whose subnet holds it: both to one dual-stack network.
 	StaticIP   string   `json:"staticIP,omitempty"`

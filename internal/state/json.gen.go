@@ -285,7 +285,7 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	})
 }
 
-var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
+var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "expose", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -332,6 +332,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				v.Ports = out21
 			}
 			return nil
+		case "expose":
+			if s.Literal("null") {
+				v.Expose = nil
+			} else {
+				out23 := v.Expose[:0]
+				if out23 == nil {
+					out23 = []model.PortMapping{}
+				}
+				if err := s.Array(func() error {
+					var e24 model.PortMapping
+					if err := decModelPortMapping(s, &e24); err != nil {
+						return err
+					}
+					out23 = append(out23, e24)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Expose = out23
+			}
+			return nil
 		case "staticIP":
 			if err := s.Str(&v.StaticIP); err != nil {
 				return err
@@ -351,28 +372,7 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out23 := v.DNSServers[:0]
-				if out23 == nil {
-					out23 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e24 string
-					if err := s.Str(&e24); err != nil {
-						return err
-					}
-					out23 = append(out23, e24)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out23
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out25 := v.DNSSearch[:0]
+				out25 := v.DNSServers[:0]
 				if out25 == nil {
 					out25 = []string{}
 				}
@@ -386,14 +386,14 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out25
+				v.DNSServers = out25
 			}
 			return nil
-		case "dnsOptions":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.DNSOptions = nil
+				v.DNSSearch = nil
 			} else {
-				out27 := v.DNSOptions[:0]
+				out27 := v.DNSSearch[:0]
 				if out27 == nil {
 					out27 = []string{}
 				}
@@ -407,14 +407,14 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out27
+				v.DNSSearch = out27
 			}
 			return nil
-		case "addHosts":
+		case "dnsOptions":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSOptions = nil
 			} else {
-				out29 := v.AddHosts[:0]
+				out29 := v.DNSOptions[:0]
 				if out29 == nil {
 					out29 = []string{}
 				}
@@ -428,15 +428,36 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out29
+				v.DNSOptions = out29
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out31 := v.AddHosts[:0]
+				if out31 == nil {
+					out31 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e32 string
+					if err := s.Str(&e32); err != nil {
+						return err
+					}
+					out31 = append(out31, e32)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out31
 			}
 			return nil
 		case "noHosts":
-			x31 := bool(v.NoHosts)
-			if err := s.Bool(&x31); err != nil {
+			x33 := bool(v.NoHosts)
+			if err := s.Bool(&x33); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x31)
+			v.NoHosts = bool(x33)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -446,27 +467,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e32 []string
+					var e34 []string
 					if s.Literal("null") {
-						e32 = nil
+						e34 = nil
 					} else {
-						out33 := e32[:0]
-						if out33 == nil {
-							out33 = []string{}
+						out35 := e34[:0]
+						if out35 == nil {
+							out35 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e34 string
-							if err := s.Str(&e34); err != nil {
+							var e36 string
+							if err := s.Str(&e36); err != nil {
 								return err
 							}
-							out33 = append(out33, e34)
+							out35 = append(out35, e36)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e32 = out33
+						e34 = out35
 					}
-					v.Aliases[string(key)] = e32
+					v.Aliases[string(key)] = e34
 					return nil
 				}); err != nil {
 					return err
@@ -481,11 +502,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e35 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e35); err != nil {
+					var e37 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e37); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e35
+					v.Addrs[string(key)] = e37
 					return nil
 				}); err != nil {
 					return err
@@ -526,57 +547,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out36 := v.Test[:0]
-				if out36 == nil {
-					out36 = []string{}
+				out38 := v.Test[:0]
+				if out38 == nil {
+					out38 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e37 string
-					if err := s.Str(&e37); err != nil {
+					var e39 string
+					if err := s.Str(&e39); err != nil {
 						return err
 					}
-					out36 = append(out36, e37)
+					out38 = append(out38, e39)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out36
+				v.Test = out38
 			}
 			return nil
 		case "interval":
-			n38, _, null39, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null39 {
-				v.Interval = time.Duration(n38)
-			}
-			return nil
-		case "timeout":
 			n40, _, null41, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null41 {
-				v.Timeout = time.Duration(n40)
+				v.Interval = time.Duration(n40)
 			}
 			return nil
-		case "startPeriod":
+		case "timeout":
 			n42, _, null43, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null43 {
-				v.StartPeriod = time.Duration(n42)
+				v.Timeout = time.Duration(n42)
 			}
 			return nil
-		case "retries":
+		case "startPeriod":
 			n44, _, null45, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null45 {
-				v.Retries = int(n44)
+				v.StartPeriod = time.Duration(n44)
+			}
+			return nil
+		case "retries":
+			n46, _, null47, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null47 {
+				v.Retries = int(n46)
 			}
 			return nil
 		}
@@ -595,21 +616,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n46, null47, err := s.Integer(16, false)
-			if err != nil {
-				return err
-			}
-			if !null47 {
-				v.HostPort = uint16(n46)
-			}
-			return nil
-		case "containerPort":
 			_, n48, null49, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
 			if !null49 {
-				v.ContainerPort = uint16(n48)
+				v.HostPort = uint16(n48)
+			}
+			return nil
+		case "containerPort":
+			_, n50, null51, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null51 {
+				v.ContainerPort = uint16(n50)
 			}
 			return nil
 		case "protocol":
@@ -618,12 +639,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n50, null51, err := s.Integer(16, false)
+			_, n52, null53, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null51 {
-				v.Range = uint16(n50)
+			if !null53 {
+				v.Range = uint16(n52)
 			}
 			return nil
 		}
