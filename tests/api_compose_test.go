@@ -168,7 +168,8 @@ configs: {mycfg: {file: ./cfg.txt}}
 	if got := mustCompose(t, run, "exec", "-T", "hostnet", "hostname"); got != host {
 		t.Errorf("hostname on the host's network: %q, want %q", got, host)
 	}
-	// regression: ps shows the ports a service exposes without publishing them.
+	// regression: ps shows the ports a service exposes without publishing them, and none for a
+	// service in another's network namespace.
 	var ps []struct {
 		Service, Health, Ports string
 		Publishers             []struct {
@@ -194,6 +195,10 @@ configs: {mycfg: {file: ./cfg.txt}}
 		case "web":
 			if e.Health != "healthy" || len(e.Publishers) != 1 || e.Publishers[0].URL != "127.0.0.1" || strconv.Itoa(e.Publishers[0].PublishedPort) != port {
 				t.Errorf("ps of web: %+v", e)
+			}
+		case "side": // regression: it showed web's ports, whose network namespace it is in
+			if e.Ports != "" || len(e.Publishers) != 0 {
+				t.Errorf("ps of side: %+v, want no ports", e)
 			}
 		case "app":
 			if e.Ports != "9000/tcp" {

@@ -157,7 +157,7 @@ func (cf *containerFilter) matchOne(rt *engine.Runtime, c *model.Container, key,
 		return slices.Contains(nets, name)
 	case "publish", "expose":
 		for _, want := range cf.ports[v] {
-			ports := rt.PortMappings(c)
+			ports := dockerPorts(rt, c)
 			if key == "expose" {
 				ports = append(slices.Clone(ports), cfg.Network.Expose...)
 			}

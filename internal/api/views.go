@@ -239,7 +239,7 @@ func toListEntry(rt *engine.Runtime, c *model.Container, now time.Time, size boo
 	if e.Labels == nil {
 		e.Labels = map[string]string{}
 	}
-	for _, p := range rt.PortMappings(c) {
+	for _, p := range dockerPorts(rt, c) {
 		for i := uint16(0); i < max(p.Range, 1); i++ {
 			e.Ports = append(e.Ports, apiPort{IP: orDefault(p.HostIP, "0.0.0.0"), PrivatePort: p.ContainerPort + i, PublicPort: p.HostPort + i, Type: p.Protocol})
 		}
@@ -361,6 +361,16 @@ func (s *Server) getContainerInspect(w http.ResponseWriter, r *http.Request, rt 
 	return nil
 }
 
+// dockerPorts are the ports Docker's views show for c: a pod member's are its pod's (podman's),
+// but a container in another one's network namespace (--network container:X, compose's
+// network_mode: service:X) shows none, as Docker's.
+func dockerPorts(rt *engine.Runtime, c *model.Container) []model.PortMapping {
+	if c.Config.Pod == "" && c.Config.NS(model.NSNet).Mode == model.NSModeContainer {
+		return nil
+	}
+	return rt.PortMappings(c)
+}
+
 // containerJSON is Docker's inspect of a container.
 func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string]any {
 	cfg, st := c.Config, c.State
@@ -372,7 +382,7 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 	resolv, hostname, hosts := rt.EtcPaths(c)
 	ports := map[string][]portBinding{}
 	exposed := map[string]struct{}{}
-	for _, p := range rt.PortMappings(c) {
+	for _, p := range dockerPorts(rt, c) {
 		for i := uint16(0); i < max(p.Range, 1); i++ {
 			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
 			exposed[key] = struct{}{}
