@@ -36,7 +36,7 @@ RUN echo hello-$A > /a
 	}
 
 	out := a.mustPodman("build", "-t", "localhost/built", "--build-arg", "A=7", "--label", "l=v", ctx)
-	if id := imageID("localhost/built"); lastLine(out) != id || !strings.Contains(out, "STEP 4/5: COPY data /data") {
+	if id := imageID("localhost/built"); lastLine(out) != id || !strings.Contains(out, "STEP 4/6: COPY data /data") || !strings.Contains(out, "STEP 6/6: LABEL \"l\"=\"v\"") {
 		t.Fatalf("build: %q (want the steps, then the ID %s)", out, id)
 	}
 	if got := a.Pea("run", "--rm", "localhost/built", "cat", "/a", "/data"); got != "hello-7\nin the context" {

@@ -313,7 +313,7 @@ RUN echo last-ran > /last
 	if r.Code != 0 {
 		t.Fatalf("build --target: %v", r)
 	}
-	if !strings.Contains(r.Stdout, "base-ran env=from-env") || !strings.Contains(r.Stdout, "[2/2] STEP 3/3: RUN echo middle-ran") ||
+	if !strings.Contains(r.Stdout, "base-ran env=from-env") || !strings.Contains(r.Stdout, "[2/2] STEP 3/5: RUN echo middle-ran") || !strings.Contains(r.Stdout, "[2/2] STEP 5/5: LABEL \"b\"=\"two words\"") ||
 		strings.Contains(r.Stdout, "last-ran") || !strings.Contains(r.Stdout, "\n[2/2] COMMIT tgt\n--> ") ||
 		!strings.Contains(r.Stdout, "\nSuccessfully tagged localhost/tgt:latest\n") {
 		t.Fatalf("build --target output: %q", r.Stdout)
