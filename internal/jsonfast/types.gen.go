@@ -395,6 +395,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"isInfra\"")
 		e.boolean(bool(v.IsInfra))
 	}
+	if v.IsService {
+		e.name("\"isService\"")
+		e.boolean(bool(v.IsService))
+	}
 	e.name("\"created\"")
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
@@ -963,6 +967,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"sdNotify\"")
 		e.str(string(v.SdNotify))
 	}
+	if len(v.SdNotifySocket) != 0 {
+		e.name("\"sdNotifySocket\"")
+		e.str(string(v.SdNotifySocket))
+	}
 	if len(v.Systemd) != 0 {
 		e.name("\"systemd\"")
 		e.str(string(v.Systemd))
@@ -1348,6 +1356,10 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	if len(v.InfraConmonPidFile) != 0 {
 		e.name("\"infraConmonPidFile\"")
 		e.str(string(v.InfraConmonPidFile))
+	}
+	if len(v.ServiceContainer) != 0 {
+		e.name("\"serviceContainer\"")
+		e.str(string(v.ServiceContainer))
 	}
 	e.b = append(e.b, '}')
 }
@@ -3197,7 +3209,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3229,12 +3241,19 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			v.IsInfra = bool(x298)
 			return nil
+		case "isService":
+			x299 := bool(v.IsService)
+			if err := s.Bool(&x299); err != nil {
+				return err
+			}
+			v.IsService = bool(x299)
+			return nil
 		case "created":
-			raw299, err := s.Raw()
+			raw300, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw299); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw300); err != nil {
 				return err
 			}
 			return nil
@@ -3242,21 +3261,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out300 := v.CreateCommand[:0]
-				if out300 == nil {
-					out300 = []string{}
+				out301 := v.CreateCommand[:0]
+				if out301 == nil {
+					out301 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e301 string
-					if err := s.Str(&e301); err != nil {
+					var e302 string
+					if err := s.Str(&e302); err != nil {
 						return err
 					}
-					out300 = append(out300, e301)
+					out301 = append(out301, e302)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out300
+				v.CreateCommand = out301
 			}
 			return nil
 		case "image":
@@ -3278,63 +3297,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out302 := v.Entrypoint[:0]
-				if out302 == nil {
-					out302 = []string{}
+				out303 := v.Entrypoint[:0]
+				if out303 == nil {
+					out303 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e303 string
-					if err := s.Str(&e303); err != nil {
+					var e304 string
+					if err := s.Str(&e304); err != nil {
 						return err
 					}
-					out302 = append(out302, e303)
+					out303 = append(out303, e304)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out302
+				v.Entrypoint = out303
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out304 := v.Cmd[:0]
-				if out304 == nil {
-					out304 = []string{}
+				out305 := v.Cmd[:0]
+				if out305 == nil {
+					out305 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e305 string
-					if err := s.Str(&e305); err != nil {
+					var e306 string
+					if err := s.Str(&e306); err != nil {
 						return err
 					}
-					out304 = append(out304, e305)
+					out305 = append(out305, e306)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out304
+				v.Cmd = out305
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out306 := v.Env[:0]
-				if out306 == nil {
-					out306 = []string{}
+				out307 := v.Env[:0]
+				if out307 == nil {
+					out307 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e308 string
+					if err := s.Str(&e308); err != nil {
 						return err
 					}
-					out306 = append(out306, e307)
+					out307 = append(out307, e308)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out306
+				v.Env = out307
 			}
 			return nil
 		case "workingDir":
@@ -3343,11 +3362,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "workingDirGiven":
-			x308 := bool(v.WorkingDirGiven)
-			if err := s.Bool(&x308); err != nil {
+			x309 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x309); err != nil {
 				return err
 			}
-			v.WorkingDirGiven = bool(x308)
+			v.WorkingDirGiven = bool(x309)
 			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
@@ -3355,11 +3374,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "primaryGroupApart":
-			x309 := bool(v.PrimaryGroupApart)
-			if err := s.Bool(&x309); err != nil {
+			x310 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.PrimaryGroupApart = bool(x309)
+			v.PrimaryGroupApart = bool(x310)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3379,11 +3398,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e310 string
-					if err := s.Str(&e310); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e310
+					v.Labels[string(key)] = e311
 					return nil
 				}); err != nil {
 					return err
@@ -3398,11 +3417,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e312 string
+					if err := s.Str(&e312); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e311
+					v.Annotations[string(key)] = e312
 					return nil
 				}); err != nil {
 					return err
@@ -3410,26 +3429,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x312 := bool(v.Terminal)
-			if err := s.Bool(&x312); err != nil {
-				return err
-			}
-			v.Terminal = bool(x312)
-			return nil
-		case "stdin":
-			x313 := bool(v.Stdin)
+			x313 := bool(v.Terminal)
 			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.Stdin = bool(x313)
+			v.Terminal = bool(x313)
+			return nil
+		case "stdin":
+			x314 := bool(v.Stdin)
+			if err := s.Bool(&x314); err != nil {
+				return err
+			}
+			v.Stdin = bool(x314)
 			return nil
 		case "logSizeMax":
-			n314, _, null315, err := s.Integer(64, true)
+			n315, _, null316, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null315 {
-				v.LogSizeMax = int64(n314)
+			if !null316 {
+				v.LogSizeMax = int64(n315)
 			}
 			return nil
 		case "logTag":
@@ -3443,66 +3462,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x316 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x316); err != nil {
+			x317 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x317); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x316)
+			v.KeepStdinOpen = bool(x317)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out317 := v.Mounts[:0]
-				if out317 == nil {
-					out317 = []model.Mount{}
+				out318 := v.Mounts[:0]
+				if out318 == nil {
+					out318 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e318 model.Mount
-					if err := decModelMount(s, &e318); err != nil {
+					var e319 model.Mount
+					if err := decModelMount(s, &e319); err != nil {
 						return err
 					}
-					out317 = append(out317, e318)
+					out318 = append(out318, e319)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out317
+				v.Mounts = out318
 			}
 			return nil
 		case "readOnly":
-			x319 := bool(v.ReadOnly)
-			if err := s.Bool(&x319); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x319)
-			return nil
-		case "readOnlyTmpfs":
-			x320 := bool(v.ReadOnlyTmpfs)
+			x320 := bool(v.ReadOnly)
 			if err := s.Bool(&x320); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x320)
+			v.ReadOnly = bool(x320)
+			return nil
+		case "readOnlyTmpfs":
+			x321 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x321); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x321)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out321 := v.Devices[:0]
-				if out321 == nil {
-					out321 = []string{}
+				out322 := v.Devices[:0]
+				if out322 == nil {
+					out322 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e322 string
-					if err := s.Str(&e322); err != nil {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
 						return err
 					}
-					out321 = append(out321, e322)
+					out322 = append(out322, e323)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out321
+				v.Devices = out322
 			}
 			return nil
 		case "sysctls":
@@ -3513,11 +3532,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e323
+					v.Sysctls[string(key)] = e324
 					return nil
 				}); err != nil {
 					return err
@@ -3528,100 +3547,100 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out324 := v.CapAdd[:0]
-				if out324 == nil {
-					out324 = []string{}
+				out325 := v.CapAdd[:0]
+				if out325 == nil {
+					out325 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					out324 = append(out324, e325)
+					out325 = append(out325, e326)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out324
+				v.CapAdd = out325
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out326 := v.CapDrop[:0]
-				if out326 == nil {
-					out326 = []string{}
+				out327 := v.CapDrop[:0]
+				if out327 == nil {
+					out327 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e327 string
-					if err := s.Str(&e327); err != nil {
+					var e328 string
+					if err := s.Str(&e328); err != nil {
 						return err
 					}
-					out326 = append(out326, e327)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out326
+				v.CapDrop = out327
 			}
 			return nil
 		case "defaultCaps":
 			if s.Literal("null") {
 				v.DefaultCaps = nil
 			} else {
-				out328 := v.DefaultCaps[:0]
-				if out328 == nil {
-					out328 = []string{}
+				out329 := v.DefaultCaps[:0]
+				if out329 == nil {
+					out329 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e329 string
-					if err := s.Str(&e329); err != nil {
+					var e330 string
+					if err := s.Str(&e330); err != nil {
 						return err
 					}
-					out328 = append(out328, e329)
+					out329 = append(out329, e330)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out328
+				v.DefaultCaps = out329
 			}
 			return nil
 		case "privileged":
-			x330 := bool(v.Privileged)
-			if err := s.Bool(&x330); err != nil {
+			x331 := bool(v.Privileged)
+			if err := s.Bool(&x331); err != nil {
 				return err
 			}
-			v.Privileged = bool(x330)
+			v.Privileged = bool(x331)
 			return nil
 		case "oomScoreAdj":
-			n331, _, null332, err := s.Integer(64, true)
+			n332, _, null333, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null332 {
-				v.OOMScoreAdj = int(n331)
+			if !null333 {
+				v.OOMScoreAdj = int(n332)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out333 := v.GroupAdd[:0]
-				if out333 == nil {
-					out333 = []string{}
+				out334 := v.GroupAdd[:0]
+				if out334 == nil {
+					out334 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out334 = append(out334, e335)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out333
+				v.GroupAdd = out334
 			}
 			return nil
 		case "umask":
@@ -3630,11 +3649,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x335 := bool(v.GroupsStrict)
-			if err := s.Bool(&x335); err != nil {
+			x336 := bool(v.GroupsStrict)
+			if err := s.Bool(&x336); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x335)
+			v.GroupsStrict = bool(x336)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3652,59 +3671,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x336 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x336); err != nil {
-				return err
-			}
-			v.NoNewPrivileges = bool(x336)
-			return nil
-		case "ownMasks":
-			x337 := bool(v.OwnMasks)
+			x337 := bool(v.NoNewPrivileges)
 			if err := s.Bool(&x337); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x337)
+			v.NoNewPrivileges = bool(x337)
+			return nil
+		case "ownMasks":
+			x338 := bool(v.OwnMasks)
+			if err := s.Bool(&x338); err != nil {
+				return err
+			}
+			v.OwnMasks = bool(x338)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out338 := v.MaskedPaths[:0]
-				if out338 == nil {
-					out338 = []string{}
+				out339 := v.MaskedPaths[:0]
+				if out339 == nil {
+					out339 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
+					var e340 string
+					if err := s.Str(&e340); err != nil {
 						return err
 					}
-					out338 = append(out338, e339)
+					out339 = append(out339, e340)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out338
+				v.MaskedPaths = out339
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out340 := v.ReadonlyPaths[:0]
-				if out340 == nil {
-					out340 = []string{}
+				out341 := v.ReadonlyPaths[:0]
+				if out341 == nil {
+					out341 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e341 string
-					if err := s.Str(&e341); err != nil {
+					var e342 string
+					if err := s.Str(&e342); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out341 = append(out341, e342)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out340
+				v.ReadonlyPaths = out341
 			}
 			return nil
 		case "seccomp":
@@ -3716,21 +3735,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out342 := v.Ulimits[:0]
-				if out342 == nil {
-					out342 = []model.Ulimit{}
+				out343 := v.Ulimits[:0]
+				if out343 == nil {
+					out343 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e343 model.Ulimit
-					if err := decModelUlimit(s, &e343); err != nil {
+					var e344 model.Ulimit
+					if err := decModelUlimit(s, &e344); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out343 = append(out343, e344)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out342
+				v.Ulimits = out343
 			}
 			return nil
 		case "resources":
@@ -3751,11 +3770,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e344 model.Namespace
-					if err := decModelNamespace(s, &e344); err != nil {
+					var e345 model.Namespace
+					if err := decModelNamespace(s, &e345); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e344
+					v.Namespaces[string(key)] = e345
 					return nil
 				}); err != nil {
 					return err
@@ -3771,75 +3790,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out345 := v.UIDMap[:0]
-				if out345 == nil {
-					out345 = []model.IDMap{}
+				out346 := v.UIDMap[:0]
+				if out346 == nil {
+					out346 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e346 model.IDMap
-					if err := decModelIDMap(s, &e346); err != nil {
+					var e347 model.IDMap
+					if err := decModelIDMap(s, &e347); err != nil {
 						return err
 					}
-					out345 = append(out345, e346)
+					out346 = append(out346, e347)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out345
+				v.UIDMap = out346
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out347 := v.GIDMap[:0]
-				if out347 == nil {
-					out347 = []model.IDMap{}
+				out348 := v.GIDMap[:0]
+				if out348 == nil {
+					out348 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e348 model.IDMap
-					if err := decModelIDMap(s, &e348); err != nil {
+					var e349 model.IDMap
+					if err := decModelIDMap(s, &e349); err != nil {
 						return err
 					}
-					out347 = append(out347, e348)
+					out348 = append(out348, e349)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out347
+				v.GIDMap = out348
 			}
 			return nil
 		case "init":
-			x349 := bool(v.Init)
-			if err := s.Bool(&x349); err != nil {
+			x350 := bool(v.Init)
+			if err := s.Bool(&x350); err != nil {
 				return err
 			}
-			v.Init = bool(x349)
+			v.Init = bool(x350)
 			return nil
 		case "stopSignal":
-			n350, _, null351, err := s.Integer(64, true)
+			n351, _, null352, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null351 {
-				v.StopSignal = int(n350)
+			if !null352 {
+				v.StopSignal = int(n351)
 			}
 			return nil
 		case "stopTimeout":
-			_, n352, null353, err := s.Integer(64, false)
+			_, n353, null354, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null353 {
-				v.StopTimeout = uint(n352)
+			if !null354 {
+				v.StopTimeout = uint(n353)
 			}
 			return nil
 		case "autoRemove":
-			x354 := bool(v.AutoRemove)
-			if err := s.Bool(&x354); err != nil {
+			x355 := bool(v.AutoRemove)
+			if err := s.Bool(&x355); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x354)
+			v.AutoRemove = bool(x355)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3872,63 +3891,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out355 := v.Secrets[:0]
-				if out355 == nil {
-					out355 = []model.SecretRef{}
+				out356 := v.Secrets[:0]
+				if out356 == nil {
+					out356 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e356 model.SecretRef
-					if err := decModelSecretRef(s, &e356); err != nil {
+					var e357 model.SecretRef
+					if err := decModelSecretRef(s, &e357); err != nil {
 						return err
 					}
-					out355 = append(out355, e356)
+					out356 = append(out356, e357)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out355
+				v.Secrets = out356
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out357 := v.Links[:0]
-				if out357 == nil {
-					out357 = []string{}
+				out358 := v.Links[:0]
+				if out358 == nil {
+					out358 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e358 string
-					if err := s.Str(&e358); err != nil {
+					var e359 string
+					if err := s.Str(&e359); err != nil {
 						return err
 					}
-					out357 = append(out357, e358)
+					out358 = append(out358, e359)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out357
+				v.Links = out358
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out359 := v.VolumesFrom[:0]
-				if out359 == nil {
-					out359 = []string{}
+				out360 := v.VolumesFrom[:0]
+				if out360 == nil {
+					out360 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e360 string
-					if err := s.Str(&e360); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					out359 = append(out359, e360)
+					out360 = append(out360, e361)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out359
+				v.VolumesFrom = out360
 			}
 			return nil
 		case "logDriver":
@@ -3937,39 +3956,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x361 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x361); err != nil {
+			x362 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x362); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x361)
+			v.RootfsOverlay = bool(x362)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out362 := v.UnsetEnv[:0]
-				if out362 == nil {
-					out362 = []string{}
+				out363 := v.UnsetEnv[:0]
+				if out363 == nil {
+					out363 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e363 string
-					if err := s.Str(&e363); err != nil {
+					var e364 string
+					if err := s.Str(&e364); err != nil {
 						return err
 					}
-					out362 = append(out362, e363)
+					out363 = append(out363, e364)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out362
+				v.UnsetEnv = out363
 			}
 			return nil
 		case "unsetEnvAll":
-			x364 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x364); err != nil {
+			x365 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x365); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x364)
+			v.UnsetEnvAll = bool(x365)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3977,33 +3996,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n365, null366, err := s.Integer(64, false)
+			_, n366, null367, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null366 {
-				v.Timeout = uint(n365)
+			if !null367 {
+				v.Timeout = uint(n366)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out367 := v.Requires[:0]
-				if out367 == nil {
-					out367 = []string{}
+				out368 := v.Requires[:0]
+				if out368 == nil {
+					out368 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e368 string
-					if err := s.Str(&e368); err != nil {
+					var e369 string
+					if err := s.Str(&e369); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out368 = append(out368, e369)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out367
+				v.Requires = out368
 			}
 			return nil
 		case "initPath":
@@ -4012,11 +4031,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x369 := bool(v.NoPasswd)
-			if err := s.Bool(&x369); err != nil {
+			x370 := bool(v.NoPasswd)
+			if err := s.Bool(&x370); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x369)
+			v.NoPasswd = bool(x370)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4032,21 +4051,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out370 := v.RuntimeFlags[:0]
-				if out370 == nil {
-					out370 = []string{}
+				out371 := v.RuntimeFlags[:0]
+				if out371 == nil {
+					out371 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e371 string
-					if err := s.Str(&e371); err != nil {
+					var e372 string
+					if err := s.Str(&e372); err != nil {
 						return err
 					}
-					out370 = append(out370, e371)
+					out371 = append(out371, e372)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out370
+				v.RuntimeFlags = out371
 			}
 			return nil
 		case "cgroupConf":
@@ -4057,11 +4076,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e372 string
-					if err := s.Str(&e372); err != nil {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e372
+					v.CgroupConf[string(key)] = e373
 					return nil
 				}); err != nil {
 					return err
@@ -4073,58 +4092,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "sdNotifySocket":
+			if err := s.Str(&v.SdNotifySocket); err != nil {
+				return err
+			}
+			return nil
 		case "systemd":
 			if err := s.Str(&v.Systemd); err != nil {
 				return err
 			}
 			return nil
 		case "systemdMode":
-			x373 := bool(v.SystemdMode)
-			if err := s.Bool(&x373); err != nil {
+			x374 := bool(v.SystemdMode)
+			if err := s.Bool(&x374); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x373)
+			v.SystemdMode = bool(x374)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out374 := v.ChrootDirs[:0]
-				if out374 == nil {
-					out374 = []string{}
+				out375 := v.ChrootDirs[:0]
+				if out375 == nil {
+					out375 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e375 string
-					if err := s.Str(&e375); err != nil {
+					var e376 string
+					if err := s.Str(&e376); err != nil {
 						return err
 					}
-					out374 = append(out374, e375)
+					out375 = append(out375, e376)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out374
+				v.ChrootDirs = out375
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out376 := v.HostUsers[:0]
-				if out376 == nil {
-					out376 = []string{}
+				out377 := v.HostUsers[:0]
+				if out377 == nil {
+					out377 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e377 string
-					if err := s.Str(&e377); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					out376 = append(out376, e377)
+					out377 = append(out377, e378)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out376
+				v.HostUsers = out377
 			}
 			return nil
 		}
@@ -4143,63 +4167,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n378, _, null379, err := s.Integer(64, true)
+			n379, _, null380, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null379 {
-				v.Pid = int(n378)
+			if !null380 {
+				v.Pid = int(n379)
 			}
 			return nil
 		case "conmonPid":
-			n380, _, null381, err := s.Integer(64, true)
+			n381, _, null382, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null381 {
-				v.ConmonPid = int(n380)
+			if !null382 {
+				v.ConmonPid = int(n381)
 			}
 			return nil
 		case "exitCode":
-			n382, _, null383, err := s.Integer(32, true)
+			n383, _, null384, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null383 {
-				v.ExitCode = int32(n382)
+			if !null384 {
+				v.ExitCode = int32(n383)
 			}
 			return nil
 		case "oomKilled":
-			x384 := bool(v.OOMKilled)
-			if err := s.Bool(&x384); err != nil {
+			x385 := bool(v.OOMKilled)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x384)
+			v.OOMKilled = bool(x385)
 			return nil
 		case "startedAt":
-			raw385, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw385); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw386, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw386); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw386); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw387, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw387); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x387 := bool(v.Mounted)
-			if err := s.Bool(&x387); err != nil {
+			x388 := bool(v.Mounted)
+			if err := s.Bool(&x388); err != nil {
 				return err
 			}
-			v.Mounted = bool(x387)
+			v.Mounted = bool(x388)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4219,11 +4243,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e388 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e388); err != nil {
+					var e389 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e389); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e388
+					v.Networks[string(key)] = e389
 					return nil
 				}); err != nil {
 					return err
@@ -4236,20 +4260,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n389, _, null390, err := s.Integer(64, true)
+			n390, _, null391, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null390 {
-				v.RestartCount = int(n389)
+			if !null391 {
+				v.RestartCount = int(n390)
 			}
 			return nil
 		case "stoppedByUser":
-			x391 := bool(v.StoppedByUser)
-			if err := s.Bool(&x391); err != nil {
+			x392 := bool(v.StoppedByUser)
+			if err := s.Bool(&x392); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x391)
+			v.StoppedByUser = bool(x392)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4268,7 +4292,7 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "hostnameDefault", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "hostnameDefault", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile", "serviceContainer"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -4294,11 +4318,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x392 := bool(v.HostnameDefault)
-			if err := s.Bool(&x392); err != nil {
+			x393 := bool(v.HostnameDefault)
+			if err := s.Bool(&x393); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x392)
+			v.HostnameDefault = bool(x393)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4308,11 +4332,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e393 string
-					if err := s.Str(&e393); err != nil {
+					var e394 string
+					if err := s.Str(&e394); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e393
+					v.Labels[string(key)] = e394
 					return nil
 				}); err != nil {
 					return err
@@ -4327,11 +4351,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e394 string
-					if err := s.Str(&e394); err != nil {
+					var e395 string
+					if err := s.Str(&e395); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e394
+					v.Annotations[string(key)] = e395
 					return nil
 				}); err != nil {
 					return err
@@ -4339,11 +4363,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw395, err := s.Raw()
+			raw396, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw395); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw396); err != nil {
 				return err
 			}
 			return nil
@@ -4351,21 +4375,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out396 := v.CreateCommand[:0]
-				if out396 == nil {
-					out396 = []string{}
+				out397 := v.CreateCommand[:0]
+				if out397 == nil {
+					out397 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e397 string
-					if err := s.Str(&e397); err != nil {
+					var e398 string
+					if err := s.Str(&e398); err != nil {
 						return err
 					}
-					out396 = append(out396, e397)
+					out397 = append(out397, e398)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out396
+				v.CreateCommand = out397
 			}
 			return nil
 		case "cgroupParent":
@@ -4374,67 +4398,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x398 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x398); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x398)
-			return nil
-		case "sharePid":
-			x399 := bool(v.SharePid)
+			x399 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x399); err != nil {
 				return err
 			}
-			v.SharePid = bool(x399)
+			v.UsePodCgroup = bool(x399)
 			return nil
-		case "shareIpc":
-			x400 := bool(v.ShareIpc)
+		case "sharePid":
+			x400 := bool(v.SharePid)
 			if err := s.Bool(&x400); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x400)
+			v.SharePid = bool(x400)
 			return nil
-		case "shareNet":
-			x401 := bool(v.ShareNet)
+		case "shareIpc":
+			x401 := bool(v.ShareIpc)
 			if err := s.Bool(&x401); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x401)
+			v.ShareIpc = bool(x401)
 			return nil
-		case "shareMount":
-			x402 := bool(v.ShareMount)
+		case "shareNet":
+			x402 := bool(v.ShareNet)
 			if err := s.Bool(&x402); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x402)
+			v.ShareNet = bool(x402)
 			return nil
-		case "shareUser":
-			x403 := bool(v.ShareUser)
+		case "shareMount":
+			x403 := bool(v.ShareMount)
 			if err := s.Bool(&x403); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x403)
+			v.ShareMount = bool(x403)
 			return nil
-		case "shareUts":
-			x404 := bool(v.ShareUts)
+		case "shareUser":
+			x404 := bool(v.ShareUser)
 			if err := s.Bool(&x404); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x404)
+			v.ShareUser = bool(x404)
 			return nil
-		case "shareCgroup":
-			x405 := bool(v.ShareCgroup)
+		case "shareUts":
+			x405 := bool(v.ShareUts)
 			if err := s.Bool(&x405); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x405)
+			v.ShareUts = bool(x405)
 			return nil
-		case "hasInfra":
-			x406 := bool(v.HasInfra)
+		case "shareCgroup":
+			x406 := bool(v.ShareCgroup)
 			if err := s.Bool(&x406); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x406)
+			v.ShareCgroup = bool(x406)
+			return nil
+		case "hasInfra":
+			x407 := bool(v.HasInfra)
+			if err := s.Bool(&x407); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x407)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4450,21 +4474,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out407 := v.InfraCommand[:0]
-				if out407 == nil {
-					out407 = []string{}
+				out408 := v.InfraCommand[:0]
+				if out408 == nil {
+					out408 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e408 string
-					if err := s.Str(&e408); err != nil {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
 						return err
 					}
-					out407 = append(out407, e408)
+					out408 = append(out408, e409)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out407
+				v.InfraCommand = out408
 			}
 			return nil
 		case "infra":
@@ -4496,42 +4520,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out409 := v.UIDMap[:0]
-				if out409 == nil {
-					out409 = []model.IDMap{}
+				out410 := v.UIDMap[:0]
+				if out410 == nil {
+					out410 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e410 model.IDMap
-					if err := decModelIDMap(s, &e410); err != nil {
+					var e411 model.IDMap
+					if err := decModelIDMap(s, &e411); err != nil {
 						return err
 					}
-					out409 = append(out409, e410)
+					out410 = append(out410, e411)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out409
+				v.UIDMap = out410
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out411 := v.GIDMap[:0]
-				if out411 == nil {
-					out411 = []model.IDMap{}
+				out412 := v.GIDMap[:0]
+				if out412 == nil {
+					out412 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e412 model.IDMap
-					if err := decModelIDMap(s, &e412); err != nil {
+					var e413 model.IDMap
+					if err := decModelIDMap(s, &e413); err != nil {
 						return err
 					}
-					out411 = append(out411, e412)
+					out412 = append(out412, e413)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out411
+				v.GIDMap = out412
 			}
 			return nil
 		case "exitPolicy":
@@ -4553,42 +4577,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out413 := v.Volumes[:0]
-				if out413 == nil {
-					out413 = []string{}
+				out414 := v.Volumes[:0]
+				if out414 == nil {
+					out414 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e414 string
-					if err := s.Str(&e414); err != nil {
+					var e415 string
+					if err := s.Str(&e415); err != nil {
 						return err
 					}
-					out413 = append(out413, e414)
+					out414 = append(out414, e415)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out413
+				v.Volumes = out414
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out415 := v.Devices[:0]
-				if out415 == nil {
-					out415 = []string{}
+				out416 := v.Devices[:0]
+				if out416 == nil {
+					out416 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e416 string
-					if err := s.Str(&e416); err != nil {
+					var e417 string
+					if err := s.Str(&e417); err != nil {
 						return err
 					}
-					out415 = append(out415, e416)
+					out416 = append(out416, e417)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out415
+				v.Devices = out416
 			}
 			return nil
 		case "sysctls":
@@ -4599,11 +4623,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
+					var e418 string
+					if err := s.Str(&e418); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e417
+					v.Sysctls[string(key)] = e418
 					return nil
 				}); err != nil {
 					return err
@@ -4614,67 +4638,72 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out418 := v.SecurityOpts[:0]
-				if out418 == nil {
-					out418 = []string{}
+				out419 := v.SecurityOpts[:0]
+				if out419 == nil {
+					out419 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e419 string
-					if err := s.Str(&e419); err != nil {
+					var e420 string
+					if err := s.Str(&e420); err != nil {
 						return err
 					}
-					out418 = append(out418, e419)
+					out419 = append(out419, e420)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out418
+				v.SecurityOpts = out419
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out420 := v.VolumesFrom[:0]
-				if out420 == nil {
-					out420 = []string{}
+				out421 := v.VolumesFrom[:0]
+				if out421 == nil {
+					out421 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e421 string
-					if err := s.Str(&e421); err != nil {
+					var e422 string
+					if err := s.Str(&e422); err != nil {
 						return err
 					}
-					out420 = append(out420, e421)
+					out421 = append(out421, e422)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out420
+				v.VolumesFrom = out421
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out422 := v.VolumesFromMounts[:0]
-				if out422 == nil {
-					out422 = []model.Mount{}
+				out423 := v.VolumesFromMounts[:0]
+				if out423 == nil {
+					out423 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e423 model.Mount
-					if err := decModelMount(s, &e423); err != nil {
+					var e424 model.Mount
+					if err := decModelMount(s, &e424); err != nil {
 						return err
 					}
-					out422 = append(out422, e423)
+					out423 = append(out423, e424)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out422
+				v.VolumesFromMounts = out423
 			}
 			return nil
 		case "infraConmonPidFile":
 			if err := s.Str(&v.InfraConmonPidFile); err != nil {
+				return err
+			}
+			return nil
+		case "serviceContainer":
+			if err := s.Str(&v.ServiceContainer); err != nil {
 				return err
 			}
 			return nil
@@ -4727,57 +4756,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out424 := v.Options[:0]
-				if out424 == nil {
-					out424 = []string{}
+				out425 := v.Options[:0]
+				if out425 == nil {
+					out425 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e425 string
-					if err := s.Str(&e425); err != nil {
+					var e426 string
+					if err := s.Str(&e426); err != nil {
 						return err
 					}
-					out424 = append(out424, e425)
+					out425 = append(out425, e426)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out424
+				v.Options = out425
 			}
 			return nil
 		case "readOnly":
-			x426 := bool(v.ReadOnly)
-			if err := s.Bool(&x426); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x426)
-			return nil
-		case "chownToUser":
-			x427 := bool(v.ChownToUser)
+			x427 := bool(v.ReadOnly)
 			if err := s.Bool(&x427); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x427)
+			v.ReadOnly = bool(x427)
 			return nil
-		case "copyUp":
-			x428 := bool(v.CopyUp)
+		case "chownToUser":
+			x428 := bool(v.ChownToUser)
 			if err := s.Bool(&x428); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x428)
+			v.ChownToUser = bool(x428)
 			return nil
-		case "noCopy":
-			x429 := bool(v.NoCopy)
+		case "copyUp":
+			x429 := bool(v.CopyUp)
 			if err := s.Bool(&x429); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x429)
+			v.CopyUp = bool(x429)
 			return nil
-		case "fromMount":
-			x430 := bool(v.FromMount)
+		case "noCopy":
+			x430 := bool(v.NoCopy)
 			if err := s.Bool(&x430); err != nil {
 				return err
 			}
-			v.FromMount = bool(x430)
+			v.NoCopy = bool(x430)
+			return nil
+		case "fromMount":
+			x431 := bool(v.FromMount)
+			if err := s.Bool(&x431); err != nil {
+				return err
+			}
+			v.FromMount = bool(x431)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -4805,21 +4834,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n431, null432, err := s.Integer(64, false)
+			_, n432, null433, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null432 {
-				v.Soft = uint64(n431)
+			if !null433 {
+				v.Soft = uint64(n432)
 			}
 			return nil
 		case "hard":
-			_, n433, null434, err := s.Integer(64, false)
+			_, n434, null435, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null434 {
-				v.Hard = uint64(n433)
+			if !null435 {
+				v.Hard = uint64(n434)
 			}
 			return nil
 		}
@@ -4833,21 +4862,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n435, _, null436, err := s.Integer(64, true)
+			n436, _, null437, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null436 {
-				v.Memory = int64(n435)
+			if !null437 {
+				v.Memory = int64(n436)
 			}
 			return nil
 		case "cpus":
-			n437, null438, err := s.Float(64)
+			n438, null439, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null438 {
-				v.CPUs = float64(n437)
+			if !null439 {
+				v.CPUs = float64(n438)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4856,48 +4885,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n439, _, null440, err := s.Integer(64, true)
+			n440, _, null441, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null440 {
-				v.PidsLimit = int64(n439)
+			if !null441 {
+				v.PidsLimit = int64(n440)
 			}
 			return nil
 		case "shmSize":
-			n441, _, null442, err := s.Integer(64, true)
+			n442, _, null443, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null442 {
-				v.ShmSize = int64(n441)
+			if !null443 {
+				v.ShmSize = int64(n442)
 			}
 			return nil
 		case "memorySwap":
-			n443, _, null444, err := s.Integer(64, true)
+			n444, _, null445, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null444 {
-				v.MemorySwap = int64(n443)
+			if !null445 {
+				v.MemorySwap = int64(n444)
 			}
 			return nil
 		case "memoryReservation":
-			n445, _, null446, err := s.Integer(64, true)
+			n446, _, null447, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null446 {
-				v.MemoryReservation = int64(n445)
+			if !null447 {
+				v.MemoryReservation = int64(n446)
 			}
 			return nil
 		case "cpuShares":
-			_, n447, null448, err := s.Integer(64, false)
+			_, n448, null449, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.CPUShares = uint64(n447)
+			if !null449 {
+				v.CPUShares = uint64(n448)
 			}
 			return nil
 		case "cpusetMems":
@@ -4906,135 +4935,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n449, null450, err := s.Integer(64, false)
+			_, n450, null451, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null450 {
-				v.CPUPeriod = uint64(n449)
+			if !null451 {
+				v.CPUPeriod = uint64(n450)
 			}
 			return nil
 		case "cpuQuota":
-			n451, _, null452, err := s.Integer(64, true)
+			n452, _, null453, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null452 {
-				v.CPUQuota = int64(n451)
+			if !null453 {
+				v.CPUQuota = int64(n452)
 			}
 			return nil
 		case "blkioWeight":
-			_, n453, null454, err := s.Integer(16, false)
+			_, n454, null455, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null454 {
-				v.BlkioWeight = uint16(n453)
+			if !null455 {
+				v.BlkioWeight = uint16(n454)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out455 := v.BlkioWeightDevice[:0]
-				if out455 == nil {
-					out455 = []string{}
+				out456 := v.BlkioWeightDevice[:0]
+				if out456 == nil {
+					out456 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e456 string
-					if err := s.Str(&e456); err != nil {
+					var e457 string
+					if err := s.Str(&e457); err != nil {
 						return err
 					}
-					out455 = append(out455, e456)
+					out456 = append(out456, e457)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out455
+				v.BlkioWeightDevice = out456
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out457 := v.DeviceReadBps[:0]
-				if out457 == nil {
-					out457 = []string{}
+				out458 := v.DeviceReadBps[:0]
+				if out458 == nil {
+					out458 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e458 string
-					if err := s.Str(&e458); err != nil {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
 						return err
 					}
-					out457 = append(out457, e458)
+					out458 = append(out458, e459)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out457
+				v.DeviceReadBps = out458
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out459 := v.DeviceWriteBps[:0]
-				if out459 == nil {
-					out459 = []string{}
+				out460 := v.DeviceWriteBps[:0]
+				if out460 == nil {
+					out460 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e460 string
-					if err := s.Str(&e460); err != nil {
+					var e461 string
+					if err := s.Str(&e461); err != nil {
 						return err
 					}
-					out459 = append(out459, e460)
+					out460 = append(out460, e461)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out459
+				v.DeviceWriteBps = out460
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out461 := v.DeviceReadIOps[:0]
-				if out461 == nil {
-					out461 = []string{}
+				out462 := v.DeviceReadIOps[:0]
+				if out462 == nil {
+					out462 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e462 string
-					if err := s.Str(&e462); err != nil {
+					var e463 string
+					if err := s.Str(&e463); err != nil {
 						return err
 					}
-					out461 = append(out461, e462)
+					out462 = append(out462, e463)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out461
+				v.DeviceReadIOps = out462
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out463 := v.DeviceWriteIOps[:0]
-				if out463 == nil {
-					out463 = []string{}
+				out464 := v.DeviceWriteIOps[:0]
+				if out464 == nil {
+					out464 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e464 string
-					if err := s.Str(&e464); err != nil {
+					var e465 string
+					if err := s.Str(&e465); err != nil {
 						return err
 					}
-					out463 = append(out463, e464)
+					out464 = append(out464, e465)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out463
+				v.DeviceWriteIOps = out464
 			}
 			return nil
 		case "memorySwappiness":
@@ -5044,59 +5073,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n465, _, null466, err := s.Integer(64, true)
+				n466, _, null467, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null466 {
-					(*v.MemorySwappiness) = int64(n465)
+				if !null467 {
+					(*v.MemorySwappiness) = int64(n466)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x467 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x467); err != nil {
+			x468 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x468); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x467)
+			v.OOMKillDisable = bool(x468)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out468 := v.DeviceCgroupRules[:0]
-				if out468 == nil {
-					out468 = []string{}
+				out469 := v.DeviceCgroupRules[:0]
+				if out469 == nil {
+					out469 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e469 string
-					if err := s.Str(&e469); err != nil {
+					var e470 string
+					if err := s.Str(&e470); err != nil {
 						return err
 					}
-					out468 = append(out468, e469)
+					out469 = append(out469, e470)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out468
+				v.DeviceCgroupRules = out469
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n470, null471, err := s.Integer(64, false)
+			_, n471, null472, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null471 {
-				v.CPURtPeriod = uint64(n470)
+			if !null472 {
+				v.CPURtPeriod = uint64(n471)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n472, _, null473, err := s.Integer(64, true)
+			n473, _, null474, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null473 {
-				v.CPURtRuntime = int64(n472)
+			if !null474 {
+				v.CPURtRuntime = int64(n473)
 			}
 			return nil
 		}
@@ -5133,42 +5162,42 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out474 := v.Networks[:0]
-				if out474 == nil {
-					out474 = []string{}
+				out475 := v.Networks[:0]
+				if out475 == nil {
+					out475 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e475 string
-					if err := s.Str(&e475); err != nil {
+					var e476 string
+					if err := s.Str(&e476); err != nil {
 						return err
 					}
-					out474 = append(out474, e475)
+					out475 = append(out475, e476)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out474
+				v.Networks = out475
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out476 := v.Ports[:0]
-				if out476 == nil {
-					out476 = []model.PortMapping{}
+				out477 := v.Ports[:0]
+				if out477 == nil {
+					out477 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e477 model.PortMapping
-					if err := decModelPortMapping(s, &e477); err != nil {
+					var e478 model.PortMapping
+					if err := decModelPortMapping(s, &e478); err != nil {
 						return err
 					}
-					out476 = append(out476, e477)
+					out477 = append(out477, e478)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out476
+				v.Ports = out477
 			}
 			return nil
 		case "staticIP":
@@ -5190,92 +5219,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out478 := v.DNSServers[:0]
-				if out478 == nil {
-					out478 = []string{}
+				out479 := v.DNSServers[:0]
+				if out479 == nil {
+					out479 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e479 string
-					if err := s.Str(&e479); err != nil {
+					var e480 string
+					if err := s.Str(&e480); err != nil {
 						return err
 					}
-					out478 = append(out478, e479)
+					out479 = append(out479, e480)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out478
+				v.DNSServers = out479
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out480 := v.DNSSearch[:0]
-				if out480 == nil {
-					out480 = []string{}
+				out481 := v.DNSSearch[:0]
+				if out481 == nil {
+					out481 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e481 string
-					if err := s.Str(&e481); err != nil {
+					var e482 string
+					if err := s.Str(&e482); err != nil {
 						return err
 					}
-					out480 = append(out480, e481)
+					out481 = append(out481, e482)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out480
+				v.DNSSearch = out481
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out482 := v.DNSOptions[:0]
-				if out482 == nil {
-					out482 = []string{}
+				out483 := v.DNSOptions[:0]
+				if out483 == nil {
+					out483 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e483 string
-					if err := s.Str(&e483); err != nil {
+					var e484 string
+					if err := s.Str(&e484); err != nil {
 						return err
 					}
-					out482 = append(out482, e483)
+					out483 = append(out483, e484)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out482
+				v.DNSOptions = out483
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out484 := v.AddHosts[:0]
-				if out484 == nil {
-					out484 = []string{}
+				out485 := v.AddHosts[:0]
+				if out485 == nil {
+					out485 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e485 string
-					if err := s.Str(&e485); err != nil {
+					var e486 string
+					if err := s.Str(&e486); err != nil {
 						return err
 					}
-					out484 = append(out484, e485)
+					out485 = append(out485, e486)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out484
+				v.AddHosts = out485
 			}
 			return nil
 		case "noHosts":
-			x486 := bool(v.NoHosts)
-			if err := s.Bool(&x486); err != nil {
+			x487 := bool(v.NoHosts)
+			if err := s.Bool(&x487); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x486)
+			v.NoHosts = bool(x487)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5285,27 +5314,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e487 []string
+					var e488 []string
 					if s.Literal("null") {
-						e487 = nil
+						e488 = nil
 					} else {
-						out488 := e487[:0]
-						if out488 == nil {
-							out488 = []string{}
+						out489 := e488[:0]
+						if out489 == nil {
+							out489 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e489 string
-							if err := s.Str(&e489); err != nil {
+							var e490 string
+							if err := s.Str(&e490); err != nil {
 								return err
 							}
-							out488 = append(out488, e489)
+							out489 = append(out489, e490)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e487 = out488
+						e488 = out489
 					}
-					v.Aliases[string(key)] = e487
+					v.Aliases[string(key)] = e488
 					return nil
 				}); err != nil {
 					return err
@@ -5320,11 +5349,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e490 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e490); err != nil {
+					var e491 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e491); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e490
+					v.Addrs[string(key)] = e491
 					return nil
 				}); err != nil {
 					return err
@@ -5342,30 +5371,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n491, null492, err := s.Integer(32, false)
+			_, n492, null493, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null492 {
-				v.ContainerID = uint32(n491)
+			if !null493 {
+				v.ContainerID = uint32(n492)
 			}
 			return nil
 		case "hostID":
-			_, n493, null494, err := s.Integer(32, false)
+			_, n494, null495, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null494 {
-				v.HostID = uint32(n493)
+			if !null495 {
+				v.HostID = uint32(n494)
 			}
 			return nil
 		case "size":
-			_, n495, null496, err := s.Integer(32, false)
+			_, n496, null497, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null496 {
-				v.Size = uint32(n495)
+			if !null497 {
+				v.Size = uint32(n496)
 			}
 			return nil
 		}
@@ -5382,57 +5411,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out497 := v.Test[:0]
-				if out497 == nil {
-					out497 = []string{}
+				out498 := v.Test[:0]
+				if out498 == nil {
+					out498 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e498 string
-					if err := s.Str(&e498); err != nil {
+					var e499 string
+					if err := s.Str(&e499); err != nil {
 						return err
 					}
-					out497 = append(out497, e498)
+					out498 = append(out498, e499)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out497
+				v.Test = out498
 			}
 			return nil
 		case "interval":
-			n499, _, null500, err := s.Integer(64, true)
+			n500, _, null501, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null500 {
-				v.Interval = time.Duration(n499)
+			if !null501 {
+				v.Interval = time.Duration(n500)
 			}
 			return nil
 		case "timeout":
-			n501, _, null502, err := s.Integer(64, true)
+			n502, _, null503, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null502 {
-				v.Timeout = time.Duration(n501)
+			if !null503 {
+				v.Timeout = time.Duration(n502)
 			}
 			return nil
 		case "startPeriod":
-			n503, _, null504, err := s.Integer(64, true)
+			n504, _, null505, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null504 {
-				v.StartPeriod = time.Duration(n503)
+			if !null505 {
+				v.StartPeriod = time.Duration(n504)
 			}
 			return nil
 		case "retries":
-			n505, _, null506, err := s.Integer(64, true)
+			n506, _, null507, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.Retries = int(n505)
+			if !null507 {
+				v.Retries = int(n506)
 			}
 			return nil
 		}
@@ -5466,30 +5495,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n507, null508, err := s.Integer(32, false)
+			_, n508, null509, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null508 {
-				v.UID = uint32(n507)
+			if !null509 {
+				v.UID = uint32(n508)
 			}
 			return nil
 		case "gid":
-			_, n509, null510, err := s.Integer(32, false)
+			_, n510, null511, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.GID = uint32(n509)
+			if !null511 {
+				v.GID = uint32(n510)
 			}
 			return nil
 		case "mode":
-			_, n511, null512, err := s.Integer(32, false)
+			_, n512, null513, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null512 {
-				v.Mode = uint32(n511)
+			if !null513 {
+				v.Mode = uint32(n512)
 			}
 			return nil
 		}
@@ -5513,12 +5542,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n513, _, null514, err := s.Integer(64, true)
+			n514, _, null515, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null514 {
-				v.PrefixLen = int(n513)
+			if !null515 {
+				v.PrefixLen = int(n514)
 			}
 			return nil
 		case "gateway":
@@ -5537,12 +5566,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n515, _, null516, err := s.Integer(64, true)
+			n516, _, null517, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null516 {
-				v.IPv6PrefixLen = int(n515)
+			if !null517 {
+				v.IPv6PrefixLen = int(n516)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5566,33 +5595,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n517, _, null518, err := s.Integer(64, true)
+			n518, _, null519, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.FailingStreak = int(n517)
+			if !null519 {
+				v.FailingStreak = int(n518)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out519 := v.Log[:0]
-				if out519 == nil {
-					out519 = []model.HealthLog{}
+				out520 := v.Log[:0]
+				if out520 == nil {
+					out520 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e520 model.HealthLog
-					if err := decModelHealthLog(s, &e520); err != nil {
+					var e521 model.HealthLog
+					if err := decModelHealthLog(s, &e521); err != nil {
 						return err
 					}
-					out519 = append(out519, e520)
+					out520 = append(out520, e521)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out519
+				v.Log = out520
 			}
 			return nil
 		}
@@ -5611,21 +5640,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n521, null522, err := s.Integer(16, false)
+			_, n522, null523, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.HostPort = uint16(n521)
+			if !null523 {
+				v.HostPort = uint16(n522)
 			}
 			return nil
 		case "containerPort":
-			_, n523, null524, err := s.Integer(16, false)
+			_, n524, null525, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null524 {
-				v.ContainerPort = uint16(n523)
+			if !null525 {
+				v.ContainerPort = uint16(n524)
 			}
 			return nil
 		case "protocol":
@@ -5634,12 +5663,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n525, null526, err := s.Integer(16, false)
+			_, n526, null527, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null526 {
-				v.Range = uint16(n525)
+			if !null527 {
+				v.Range = uint16(n526)
 			}
 			return nil
 		}
@@ -5678,30 +5707,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw527, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw527); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw528, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw528); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw528); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw529, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw529); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n529, _, null530, err := s.Integer(64, true)
+			n530, _, null531, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null530 {
-				v.ExitCode = int(n529)
+			if !null531 {
+				v.ExitCode = int(n530)
 			}
 			return nil
 		case "output":
