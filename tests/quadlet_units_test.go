@@ -278,8 +278,9 @@ func TestQuadletNotifyAndOneshot(t *testing.T) {
 	}
 }
 
-// A .kube's service plays the YAML (kube play --replace, on the .network's network, with the
-// unit's ConfigMap file) and tears it down (kube down).
+// A .kube's service plays the YAML (kube play --replace --service-container=true, on the
+// .network's network, with the unit's ConfigMap file), a notify service told conmon's PID of the
+// service container as its main process, and tears it down (kube down) after it stopped.
 func TestQuadletKube(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	src := quadletFiles(t, map[string]string{
@@ -307,22 +308,41 @@ spec:
 	units := dryrunUnits(t, r.Stdout)
 	kube := units["kq.service"]
 	yaml := filepath.Join(src, "kq.yaml")
-	if got := unitValues(kube, "ExecStart"); len(got) != 1 || got[0] != peaBin+" kube play --replace --network systemd-kn --configmap "+filepath.Join(src, "cm/kcm.yaml")+" "+yaml {
+	if got := unitValues(kube, "ExecStart"); len(got) != 1 || got[0] != peaBin+" kube play --replace --service-container=true --network systemd-kn --configmap "+filepath.Join(src, "cm/kcm.yaml")+" "+yaml {
 		t.Fatalf("ExecStart=%q", got)
 	}
-	if got := unitValues(kube, "ExecStop"); len(got) != 1 || got[0] != peaBin+" kube down "+yaml {
-		t.Fatalf("ExecStop=%q", got)
+	if got := unitValues(kube, "ExecStopPost"); len(got) != 1 || got[0] != peaBin+" kube down "+yaml || len(unitValues(kube, "ExecStop")) != 0 {
+		t.Fatalf("ExecStopPost=%q", got)
 	}
-	if unitValues(kube, "Requires")[0] != "kn-network.service" || unitValues(kube, "Type")[0] != "oneshot" || unitValues(kube, "RemainAfterExit")[0] != "yes" {
+	if unitValues(kube, "Requires")[0] != "kn-network.service" || unitValues(kube, "Type")[0] != "notify" || unitValues(kube, "NotifyAccess")[0] != "all" ||
+		len(unitValues(kube, "RemainAfterExit")) != 0 {
 		t.Fatalf("unit:\n%s", kube)
 	}
 	rtDir := t.TempDir()
 	(&unitRunner{t: t, e: e, name: "kn-network.service", text: units["kn-network.service"], rtDir: rtDir}).exec("ExecStart")
-	k := &unitRunner{t: t, e: e, name: "kq.service", text: kube, rtDir: rtDir}
-	for round := 0; round < 2; round++ { // started again, it replaces the pod
+	sock, conn := listenNotify(t)
+	k := &unitRunner{t: t, e: e, name: "kq.service", text: kube, rtDir: rtDir, extraEnv: []string{"NOTIFY_SOCKET=" + sock}}
+	svc := serviceNameOf(t, yaml)
+	var firstSvc string
+	for round := 0; round < 2; round++ { // started again, it replaces the pod and the service container
 		k.exec("ExecStart")
 		if got := e.Pea("pod", "inspect", "--format", "{{.State}}", "kq"); got != "Running" {
 			t.Fatalf("pod after ExecStart: %q", got)
+		}
+		got := e.Pea("inspect", "--format", "{{.ID}} {{.IsService}} {{.State.Status}} {{.State.ConmonPid}}", svc)
+		f := strings.Fields(got)
+		if len(f) != 4 || f[1] != "true" || f[2] != "running" || f[0] == firstSvc {
+			t.Fatalf("service container after ExecStart (round %d): %q", round, got)
+		}
+		firstSvc = f[0]
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 512)
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no sd_notify message: %v", err)
+		}
+		if msg := string(buf[:n]); msg != "MAINPID="+f[3]+"\nREADY=1" {
+			t.Fatalf("sd_notify message %q, want the service container's conmon %s", msg, f[3])
 		}
 	}
 	eventually(t, 10*time.Second, func() error {
@@ -335,8 +355,11 @@ spec:
 	if got := e.Pea("inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", infra); got != "systemd-kn" {
 		t.Fatalf("networks: %q", got)
 	}
-	k.exec("ExecStop")
+	k.exec("ExecStopPost")
 	if r := e.Try("pod", "exists", "kq"); r.Code != 1 {
-		t.Fatalf("pod after ExecStop: %s", r)
+		t.Fatalf("pod after ExecStopPost: %s", r)
+	}
+	if r := e.Try("container", "exists", svc); r.Code != 1 {
+		t.Fatalf("service container after ExecStopPost: %s", r)
 	}
 }

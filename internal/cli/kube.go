@@ -49,7 +49,14 @@ func newGenerateCommand(a *app) *cobra.Command {
 
 // readManifests reads the YAML files (or "-" for stdin) and the --configmap files.
 func readManifests(a *app, files, configMaps []string) (*kube.Manifest, error) {
+	m, _, err := readManifestsRaw(a, files, configMaps)
+	return m, err
+}
+
+// readManifestsRaw is readManifests that also returns what each YAML file held.
+func readManifestsRaw(a *app, files, configMaps []string) (*kube.Manifest, [][]byte, error) {
 	m := kube.NewManifest()
+	var raw [][]byte
 	stdinUsed := false
 	for _, f := range files {
 		var data []byte
@@ -57,7 +64,7 @@ func readManifests(a *app, files, configMaps []string) (*kube.Manifest, error) {
 		name := f
 		if f == "-" {
 			if stdinUsed {
-				return nil, invalid("stdin (-) can be given only once")
+				return nil, nil, invalid("stdin (-) can be given only once")
 			}
 			stdinUsed, name = true, "stdin"
 			data, err = io.ReadAll(a.stdin)
@@ -65,23 +72,24 @@ func readManifests(a *app, files, configMaps []string) (*kube.Manifest, error) {
 			data, err = os.ReadFile(f)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", name, err)
+			return nil, nil, fmt.Errorf("reading %s: %w", name, err)
 		}
 		if err := m.Add(name, data); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		raw = append(raw, data)
 	}
 	for _, f := range configMaps {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("--configmap: %w", err)
+			return nil, nil, fmt.Errorf("--configmap: %w", err)
 		}
 		cm := kube.NewManifest()
 		if err := cm.Add(f, data); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(cm.ConfigMaps) == 0 || len(cm.Workloads)+len(cm.Secrets)+len(cm.Claims) > 0 {
-			return nil, invalid("--configmap %s: the file must hold ConfigMaps only", f)
+			return nil, nil, invalid("--configmap %s: the file must hold ConfigMaps only", f)
 		}
 		for k, v := range cm.ConfigMaps {
 			if _, dup := m.ConfigMaps[k]; !dup { // the YAML's own wins
@@ -90,7 +98,7 @@ func readManifests(a *app, files, configMaps []string) (*kube.Manifest, error) {
 		}
 		m.Warnings = append(m.Warnings, cm.Warnings...)
 	}
-	return m, nil
+	return m, raw, nil
 }
 
 func warn(a *app, msgs []string) {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/kube"
 	"pea/internal/kube/k8s"
@@ -23,6 +24,7 @@ import (
 
 type kubePlayOptions struct {
 	replace, start, down, quiet, force, noHosts, tlsVerify, build bool
+	serviceContainer, wait                                        bool
 	network, userns, creds, authfile, contextDir, logDriver       string
 	signaturePolicy                                               string
 	certDir, seccompProfileRoot                                   string
@@ -71,11 +73,18 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.StringVar(&o.contextDir, "context-dir", "", "where --build looks for the images' directories (default: the YAML file's directory)")
 	f.StringVar(&o.logDriver, "log-driver", "", "log driver of every container: k8s-file (default), json-file, none, passthrough, journald")
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "logging option of every container: max-size=SIZE, tag=TAG")
+	f.BoolVarP(&o.wait, "wait", "w", false, "stay until the pods exit (or SIGINT/SIGTERM), then remove what the play made, claimed volumes too")
+	// Hidden, as podman's: what systemd units (Quadlet's .kube) use.
+	f.BoolVar(&o.serviceContainer, "service-container", false, "start a service container before the pods, which exits once their containers have")
+	f.MarkHidden("service-container")
 	return cmd
 }
 
 func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
-	m, err := readManifests(a, files, o.configMaps)
+	if o.serviceContainer && !o.start {
+		return invalid("--service-container does not work with --start=stop")
+	}
+	m, raw, err := readManifestsRaw(a, files, o.configMaps)
 	if err != nil {
 		return err
 	}
@@ -140,6 +149,15 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 		Start:   o.start,
 		Prepare: func(ctx context.Context) error { return kubeBuild(ctx, a, rt, m, files, o) },
 	}
+	if o.serviceContainer || o.wait { // --wait follows the pods through a service container
+		opts.ServiceContainer = kube.ServiceName(raw)
+	}
+	if o.wait {
+		if !o.start {
+			return invalid("--wait does not work with --start=false")
+		}
+		fmt.Fprintln(a.stdout, "Use ctrl+c to clean up or wait for pods to exit")
+	}
 	// Interrupted (say, while an init container runs), play still removes what it made.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -158,7 +176,35 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 	if !o.quiet {
 		printPlayReport(a.stdout, rep)
 	}
+	if rep.Service != nil {
+		// systemd follows the service container's conmon, which lives as long as the pods.
+		msg := fmt.Sprintf("MAINPID=%d\nREADY=1", rep.Service.State.ConmonPid)
+		if err := engine.SendNotify(os.Getenv("NOTIFY_SOCKET"), msg); err != nil {
+			return fmt.Errorf("telling NOTIFY_SOCKET the pods are ready: %w", err)
+		}
+	}
+	if o.wait {
+		return kubeWait(ctx, a, rt, m, rep)
+	}
 	return nil
+}
+
+// kubeWait is play's --wait: the command stays until the service container exits (when the
+// pods' containers have) or a SIGINT or SIGTERM comes, then removes what the YAML made, the
+// volumes of its claims too.
+func kubeWait(ctx context.Context, a *app, rt *engine.Runtime, m *kube.Manifest, rep *kube.PlayReport) error {
+	if rep.Service != nil {
+		_, err := rt.WaitContainer(ctx, rep.Service.Config.ID, nil)
+		if err != nil && ctx.Err() == nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errdefs.Is(err, errdefs.ErrCtrRemoved) {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(a.stdout)
+	}
+	fmt.Fprintln(a.stdout, "Cleaning up containers, pods, and volumes...")
+	_, err := kube.Down(context.Background(), rt, m, true)
+	return err
 }
 
 // printPlayReport prints what play made as podman does: volumes, then per pod its ID and its

@@ -39,6 +39,7 @@ func newRmCommand(a *app) *cobra.Command {
 				sel.ignore = true // podman's rm -f: a container that is not there is no error
 			}
 			var infraPods []string // with --all, the pods whose infra containers go too
+			var services []string  // kube play's service containers: after their pods
 			all := sel.all && len(sel.filters) == 0
 			if all {
 				// Dependents first: a container others require or join is refused removal
@@ -55,8 +56,11 @@ func newRmCommand(a *app) *cobra.Command {
 					if c.Config.IsInfra && c.Config.Pod != "" {
 						infraPods = append(infraPods, c.Config.Pod)
 					}
+					if c.Config.IsService {
+						services = append(services, c.Config.ID)
+					}
 				}
-				if args = dependentsFirst(cs); len(args) == 0 && len(infraPods) == 0 {
+				if args = dependentsFirst(cs); len(args) == 0 && len(infraPods) == 0 && len(services) == 0 {
 					return nil
 				}
 				sel.all = false
@@ -82,6 +86,15 @@ func newRmCommand(a *app) *cobra.Command {
 					err = perr
 				}
 			}
+			if len(services) > 0 {
+				// A service container goes with the last of its pods; one left is removed.
+				if serr := removeServices(a, services, force, t.ptr()); serr != nil {
+					if err != nil {
+						fmt.Fprintf(a.stderr, "Error: %v\n", err)
+					}
+					err = serr
+				}
+			}
 			// podman: 1 when a container did not exist and nothing else failed, 2 when one is running.
 			if err != nil && errdefs.Is(err, errdefs.ErrNotFound) {
 				return &errdefs.ExitError{Code: 1, Err: err}
@@ -102,7 +115,8 @@ func newRmCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-// dependentsFirst orders the IDs of cs (infra containers left out, their pod removes them) so
+// dependentsFirst orders the IDs of cs (infra and service containers left out, their pods
+// remove them) so
 // that each comes before the containers it requires or joins.
 func dependentsFirst(cs []*model.Container) []string {
 	byID := map[string]*model.Container{}
@@ -128,7 +142,7 @@ func dependentsFirst(cs []*model.Container) []string {
 				visit(dc)
 			}
 		}
-		if !c.Config.IsInfra {
+		if !c.Config.IsInfra && !c.Config.IsService {
 			order = append(order, c.Config.ID)
 		}
 	}
@@ -160,6 +174,24 @@ func removeInfraPods(a *app, pods []string, force bool, timeout *uint) error {
 		if infra != "" {
 			fmt.Fprintln(a.stdout, infra)
 		}
+	}
+	return joinErrors(a, errs)
+}
+
+// removeServices is rm --all's end: kube play's service containers, which their pods' removal
+// took with them unless one failed (then refused: its pods are still there).
+func removeServices(a *app, ids []string, force bool, timeout *uint) error {
+	rt, err := a.engine()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := rt.RemoveContainer(context.Background(), id, engine.RemoveOptions{Force: force, Timeout: timeout, Ignore: true}); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(a.stdout, id)
 	}
 	return joinErrors(a, errs)
 }

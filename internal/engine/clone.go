@@ -33,6 +33,9 @@ func (r *Runtime) CloneContainer(ctx context.Context, nameOrID string, o CloneOp
 	if orig.Config.IsInfra {
 		return nil, fmt.Errorf("container %s is a pod's infra container: clone its pod instead: %w", orig.Config.Name, errdefs.ErrInvalid)
 	}
+	if orig.Config.IsService {
+		return nil, fmt.Errorf("container %s is kube play's service container: play the YAML again instead: %w", orig.Config.Name, errdefs.ErrInvalid)
+	}
 	if o.Destroy && !o.Force && orig.State.Live() {
 		return nil, fmt.Errorf("cannot destroy container %s as it is %s: use --force: %w", orig.Config.Name, orig.State.Status, errdefs.ErrCtrStateInvalid)
 	}

@@ -46,6 +46,9 @@ func (r *Runtime) CommitContainer(ctx context.Context, nameOrID string, o Commit
 	if cfg.IsInfra {
 		return nil, fmt.Errorf("container %s is a pod's infra container, which has nothing to commit: %w", cfg.Name, errdefs.ErrInvalid)
 	}
+	if cfg.IsService {
+		return nil, fmt.Errorf("container %s is kube play's service container, which has nothing to commit: %w", cfg.Name, errdefs.ErrInvalid)
+	}
 	if cfg.Rootfs != "" {
 		return nil, fmt.Errorf("container %s runs a root filesystem directory, not an image: %w", cfg.Name, errdefs.ErrInvalid)
 	}
@@ -428,6 +431,9 @@ func (r *Runtime) ExportContainer(ctx context.Context, nameOrID string, w io.Wri
 	defer l.Unlock()
 	if c.Config.IsInfra && c.Config.Image == "" {
 		return fmt.Errorf("container %s is a pod's infra container, which has no root filesystem to export: %w", c.Config.Name, errdefs.ErrInvalid)
+	}
+	if c.Config.IsService {
+		return fmt.Errorf("container %s is kube play's service container, which has no root filesystem to export: %w", c.Config.Name, errdefs.ErrInvalid)
 	}
 	return r.exportLocked(c, w)
 }

@@ -116,7 +116,11 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container, pidfd int) (
 // StopContainer stops a container: its stop signal, then SIGKILL after the timeout (the
 // container's own when timeout is nil).
 func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
-	return r.stopContainer(nameOrID, timeout, true)
+	c, err := r.stopContainer(nameOrID, timeout, true)
+	if err == nil && c.Config.Pod != "" && !c.Config.IsInfra {
+		r.serviceCheckPod(ctx, c.Config.Pod)
+	}
+	return c, err
 }
 
 // stopContainer stops a container; with autoRemove, one made with --rm is removed then, as
@@ -372,7 +376,11 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 	}
 	l.Unlock()
 	if c.Config.Pod != "" && !c.Config.IsInfra && !c.State.Active() {
-		return r.applyExitPolicy(ctx, c.Config.Pod)
+		err := r.applyExitPolicy(ctx, c.Config.Pod)
+		if c.Config.InitContainerType == "" {
+			r.serviceCheckPod(ctx, c.Config.Pod)
+		}
+		return err
 	}
 	return nil
 }

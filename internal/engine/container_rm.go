@@ -22,7 +22,8 @@ type RemoveOptions struct {
 	Depend  bool  // first remove the containers that join it, and theirs (rm --depend)
 	// Removed, when set, is told the ID of each container removed because of Depend.
 	Removed func(id string)
-	// podRemoval is set when the pod itself is being removed: the infra container may go.
+	// podRemoval is set when the pod itself is being removed: the infra container may go (and
+	// a service container whose pods are being removed).
 	podRemoval bool
 }
 
@@ -55,6 +56,11 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 	if c.Config.IsInfra && !o.podRemoval {
 		return fmt.Errorf("container %s is the infra container of pod %s and cannot be removed without removing the pod: %w",
 			shortID(c.Config.ID), shortID(c.Config.Pod), errdefs.ErrInUse)
+	}
+	if c.Config.IsService && !o.podRemoval {
+		if err := r.refuseServiceRemoval(c); err != nil {
+			return err
+		}
 	}
 	l, c, err := r.lockContainer(c.Config.ID)
 	if err != nil {

@@ -209,7 +209,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err := checkWorkingDir(cfg, rootfs); err != nil {
 		return err
 	}
-	if !cfg.IsInfra {
+	if !cfg.IsInfra && !cfg.IsService {
 		if in.containerEnv, err = r.writeContainerEnv(cfg); err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	}
 	if cfg.Init && cfg.InitPath != "" {
 		in.catatonit = cfg.InitPath
-	} else if cfg.Init || cfg.IsInfra && cfg.Image == "" {
+	} else if cfg.Init || (cfg.IsInfra || cfg.IsService) && cfg.Image == "" {
 		if in.catatonit, err = oci.FindBinary("catatonit"); err != nil {
 			return err
 		}

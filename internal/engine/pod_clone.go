@@ -91,6 +91,7 @@ func (r *Runtime) ClonePod(ctx context.Context, nameOrID string, o PodCloneOptio
 		return nil, err
 	}
 	cfg.ID, cfg.Created = "", time.Time{}
+	cfg.ServiceContainer = "" // a clone is no part of the kube play that made the original
 	if cfg.Name = o.Name; cfg.Name == "" {
 		if cfg.Name, err = r.clonePodName(orig.Config.Name); err != nil {
 			return nil, err

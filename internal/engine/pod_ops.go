@@ -93,6 +93,9 @@ func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, er
 			return fmt.Errorf("no containers in pod %s have no dependencies, cannot start pod: %w", pod.Config.ID, errdefs.ErrNoSuchContainer)
 		}
 		warmAttach() // once the pod is found: see StartContainer
+		if err := r.startService(ctx, pod); err != nil {
+			return err
+		}
 		if err := r.ensureInfraRunning(ctx, pod); err != nil {
 			return err
 		}
@@ -142,7 +145,11 @@ func (r *Runtime) withCtrLock(id string, f func(c *model.Container) error) error
 
 // StopPod stops the application containers (in parallel), then the infra container.
 func (r *Runtime) StopPod(ctx context.Context, nameOrID string, timeout *uint) (*model.Pod, error) {
-	return r.stopPod(nameOrID, timeout, true)
+	pod, err := r.stopPod(nameOrID, timeout, true)
+	if pod != nil && pod.Config.ServiceContainer != "" {
+		r.serviceCheck(ctx, pod.Config.ServiceContainer)
+	}
+	return pod, err
 }
 
 // stopPod is StopPod; with autoRemove, members made with --rm are removed once stopped, as
@@ -337,6 +344,9 @@ func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOpt
 	l.Remove(r.locks)
 	r.podEvent(pod.Config, "remove")
 	r.removePodBelongings(pod.Config.Name)
+	if svc := pod.Config.ServiceContainer; svc != "" {
+		r.serviceCheck(ctx, svc) // removed with the last of its pods, else stopped once they are
+	}
 	return nil
 }
 

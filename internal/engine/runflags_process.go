@@ -4,6 +4,7 @@ package engine
 // IDs, preserved fds, merged environment.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -105,7 +106,7 @@ func (r *Runtime) etcFileWith(cfg *model.ContainerConfig, rootfs, name string, l
 // "" (see passwdFile).
 func (r *Runtime) passwdEntry(cfg *model.ContainerConfig, have [][]string, uid, gid uint32) string {
 	userPart, _, _ := strings.Cut(cfg.User, ":")
-	if cfg.NoPasswd || userPart == "" || cfg.IsInfra {
+	if cfg.NoPasswd || userPart == "" || cfg.IsInfra || cfg.IsService {
 		return ""
 	}
 	if _, err := strconv.ParseUint(userPart, 10, 32); err != nil {
@@ -139,10 +140,14 @@ func (r *Runtime) passwdEntry(cfg *model.ContainerConfig, have [][]string, uid, 
 	})
 }
 
-// sdNotifySocket is the host's sd_notify socket container cfg's process gets: pea's
-// NOTIFY_SOCKET (a socket file, not an abstract one) with --sdnotify container, else none.
+// sdNotifySocket is the host's sd_notify socket container cfg's process gets with --sdnotify
+// container: its own (kube play's proxy) or pea's NOTIFY_SOCKET (a socket file, not an
+// abstract one); else none.
 func sdNotifySocket(cfg *model.ContainerConfig) string {
-	p := os.Getenv("NOTIFY_SOCKET")
+	p := cfg.SdNotifySocket
+	if p == "" {
+		p = os.Getenv("NOTIFY_SOCKET")
+	}
 	if cfg.SdNotify != SdNotifyContainer || !strings.HasPrefix(p, "/") {
 		return ""
 	}
@@ -155,11 +160,28 @@ func sdNotifySocket(cfg *model.ContainerConfig) string {
 // containerNotifySocket is where a container finds the sd_notify socket.
 const containerNotifySocket = "/run/notify/notify.sock"
 
-// notifyReady tells the sd_notify socket of pea's caller that container c started, with
-// conmon's PID as the service's main process (--sdnotify conmon).
+// notifyReady tells the sd_notify socket of pea's caller (or the container's own, kube play's
+// proxy) that container c started, with conmon's PID as the service's main process
+// (--sdnotify conmon).
 func notifyReady(c *model.Container) error {
-	p := os.Getenv("NOTIFY_SOCKET")
-	if c.Config.SdNotify != SdNotifyConmon || p == "" {
+	if c.Config.SdNotify != SdNotifyConmon {
+		return nil
+	}
+	msg := fmt.Sprintf("MAINPID=%d\nREADY=1\n", c.State.ConmonPid)
+	if p := c.Config.SdNotifySocket; p != "" {
+		// The play that listened there is over when the container starts again: nobody to tell.
+		if err := SendNotify(p, msg); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ECONNREFUSED) {
+			return err
+		}
+		return nil
+	}
+	return SendNotify(os.Getenv("NOTIFY_SOCKET"), msg)
+}
+
+// SendNotify sends msg to the sd_notify socket p (a path, or @NAME for an abstract one); an
+// empty p is no socket, and nothing is sent.
+func SendNotify(p, msg string) error {
+	if p == "" {
 		return nil
 	}
 	if strings.HasPrefix(p, "@") {
@@ -170,7 +192,6 @@ func notifyReady(c *model.Container) error {
 		return err
 	}
 	defer unix.Close(fd)
-	msg := fmt.Sprintf("MAINPID=%d\nREADY=1\n", c.State.ConmonPid)
 	return unix.Sendto(fd, []byte(msg), 0, &unix.SockaddrUnix{Name: p})
 }
 

@@ -208,7 +208,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	}
 	if in.catatonit != "" {
 		dest := InitPath
-		if cfg.IsInfra {
+		if cfg.IsInfra || cfg.IsService {
 			dest = "/catatonit"
 		}
 		mounts = append(mounts, specs.Mount{Destination: dest, Type: "bind", Source: in.catatonit, Options: []string{"bind", "ro", "nosuid", "nodev"}})

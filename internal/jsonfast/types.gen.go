@@ -395,6 +395,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"isInfra\"")
 		e.boolean(bool(v.IsInfra))
 	}
+	if v.IsService {
+		e.name("\"isService\"")
+		e.boolean(bool(v.IsService))
+	}
 	e.name("\"created\"")
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
@@ -963,6 +967,10 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 		e.name("\"sdNotify\"")
 		e.str(string(v.SdNotify))
 	}
+	if len(v.SdNotifySocket) != 0 {
+		e.name("\"sdNotifySocket\"")
+		e.str(string(v.SdNotifySocket))
+	}
 	if len(v.Systemd) != 0 {
 		e.name("\"systemd\"")
 		e.str(string(v.Systemd))
@@ -1348,6 +1356,10 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	if len(v.InfraConmonPidFile) != 0 {
 		e.name("\"infraConmonPidFile\"")
 		e.str(string(v.InfraConmonPidFile))
+	}
+	if len(v.ServiceContainer) != 0 {
+		e.name("\"serviceContainer\"")
+		e.str(string(v.ServiceContainer))
 	}
 	e.b = append(e.b, '}')
 }
@@ -3210,7 +3222,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3242,12 +3254,19 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			v.IsInfra = bool(x300)
 			return nil
+		case "isService":
+			x301 := bool(v.IsService)
+			if err := s.Bool(&x301); err != nil {
+				return err
+			}
+			v.IsService = bool(x301)
+			return nil
 		case "created":
-			raw301, err := s.Raw()
+			raw302, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw301); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw302); err != nil {
 				return err
 			}
 			return nil
@@ -3255,21 +3274,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out302 := v.CreateCommand[:0]
-				if out302 == nil {
-					out302 = []string{}
+				out303 := v.CreateCommand[:0]
+				if out303 == nil {
+					out303 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e303 string
-					if err := s.Str(&e303); err != nil {
+					var e304 string
+					if err := s.Str(&e304); err != nil {
 						return err
 					}
-					out302 = append(out302, e303)
+					out303 = append(out303, e304)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out302
+				v.CreateCommand = out303
 			}
 			return nil
 		case "image":
@@ -3291,63 +3310,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out304 := v.Entrypoint[:0]
-				if out304 == nil {
-					out304 = []string{}
+				out305 := v.Entrypoint[:0]
+				if out305 == nil {
+					out305 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e305 string
-					if err := s.Str(&e305); err != nil {
+					var e306 string
+					if err := s.Str(&e306); err != nil {
 						return err
 					}
-					out304 = append(out304, e305)
+					out305 = append(out305, e306)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out304
+				v.Entrypoint = out305
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out306 := v.Cmd[:0]
-				if out306 == nil {
-					out306 = []string{}
+				out307 := v.Cmd[:0]
+				if out307 == nil {
+					out307 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e307 string
-					if err := s.Str(&e307); err != nil {
+					var e308 string
+					if err := s.Str(&e308); err != nil {
 						return err
 					}
-					out306 = append(out306, e307)
+					out307 = append(out307, e308)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out306
+				v.Cmd = out307
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out308 := v.Env[:0]
-				if out308 == nil {
-					out308 = []string{}
+				out309 := v.Env[:0]
+				if out309 == nil {
+					out309 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e309 string
-					if err := s.Str(&e309); err != nil {
+					var e310 string
+					if err := s.Str(&e310); err != nil {
 						return err
 					}
-					out308 = append(out308, e309)
+					out309 = append(out309, e310)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out308
+				v.Env = out309
 			}
 			return nil
 		case "workingDir":
@@ -3356,11 +3375,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "workingDirGiven":
-			x310 := bool(v.WorkingDirGiven)
-			if err := s.Bool(&x310); err != nil {
+			x311 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x311); err != nil {
 				return err
 			}
-			v.WorkingDirGiven = bool(x310)
+			v.WorkingDirGiven = bool(x311)
 			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
@@ -3368,11 +3387,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "primaryGroupApart":
-			x311 := bool(v.PrimaryGroupApart)
-			if err := s.Bool(&x311); err != nil {
+			x312 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x312); err != nil {
 				return err
 			}
-			v.PrimaryGroupApart = bool(x311)
+			v.PrimaryGroupApart = bool(x312)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3392,11 +3411,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e312 string
-					if err := s.Str(&e312); err != nil {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e312
+					v.Labels[string(key)] = e313
 					return nil
 				}); err != nil {
 					return err
@@ -3411,11 +3430,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e313 string
-					if err := s.Str(&e313); err != nil {
+					var e314 string
+					if err := s.Str(&e314); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e313
+					v.Annotations[string(key)] = e314
 					return nil
 				}); err != nil {
 					return err
@@ -3423,26 +3442,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x314 := bool(v.Terminal)
-			if err := s.Bool(&x314); err != nil {
-				return err
-			}
-			v.Terminal = bool(x314)
-			return nil
-		case "stdin":
-			x315 := bool(v.Stdin)
+			x315 := bool(v.Terminal)
 			if err := s.Bool(&x315); err != nil {
 				return err
 			}
-			v.Stdin = bool(x315)
+			v.Terminal = bool(x315)
+			return nil
+		case "stdin":
+			x316 := bool(v.Stdin)
+			if err := s.Bool(&x316); err != nil {
+				return err
+			}
+			v.Stdin = bool(x316)
 			return nil
 		case "logSizeMax":
-			n316, _, null317, err := s.Integer(64, true)
+			n317, _, null318, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null317 {
-				v.LogSizeMax = int64(n316)
+			if !null318 {
+				v.LogSizeMax = int64(n317)
 			}
 			return nil
 		case "logTag":
@@ -3456,66 +3475,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x318 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x318); err != nil {
+			x319 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x319); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x318)
+			v.KeepStdinOpen = bool(x319)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out319 := v.Mounts[:0]
-				if out319 == nil {
-					out319 = []model.Mount{}
+				out320 := v.Mounts[:0]
+				if out320 == nil {
+					out320 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e320 model.Mount
-					if err := decModelMount(s, &e320); err != nil {
+					var e321 model.Mount
+					if err := decModelMount(s, &e321); err != nil {
 						return err
 					}
-					out319 = append(out319, e320)
+					out320 = append(out320, e321)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out319
+				v.Mounts = out320
 			}
 			return nil
 		case "readOnly":
-			x321 := bool(v.ReadOnly)
-			if err := s.Bool(&x321); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x321)
-			return nil
-		case "readOnlyTmpfs":
-			x322 := bool(v.ReadOnlyTmpfs)
+			x322 := bool(v.ReadOnly)
 			if err := s.Bool(&x322); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x322)
+			v.ReadOnly = bool(x322)
+			return nil
+		case "readOnlyTmpfs":
+			x323 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x323); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x323)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out323 := v.Devices[:0]
-				if out323 == nil {
-					out323 = []string{}
+				out324 := v.Devices[:0]
+				if out324 == nil {
+					out324 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e324 string
-					if err := s.Str(&e324); err != nil {
+					var e325 string
+					if err := s.Str(&e325); err != nil {
 						return err
 					}
-					out323 = append(out323, e324)
+					out324 = append(out324, e325)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out323
+				v.Devices = out324
 			}
 			return nil
 		case "sysctls":
@@ -3526,11 +3545,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e325
+					v.Sysctls[string(key)] = e326
 					return nil
 				}); err != nil {
 					return err
@@ -3541,100 +3560,100 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out326 := v.CapAdd[:0]
-				if out326 == nil {
-					out326 = []string{}
+				out327 := v.CapAdd[:0]
+				if out327 == nil {
+					out327 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e327 string
-					if err := s.Str(&e327); err != nil {
+					var e328 string
+					if err := s.Str(&e328); err != nil {
 						return err
 					}
-					out326 = append(out326, e327)
+					out327 = append(out327, e328)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out326
+				v.CapAdd = out327
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out328 := v.CapDrop[:0]
-				if out328 == nil {
-					out328 = []string{}
+				out329 := v.CapDrop[:0]
+				if out329 == nil {
+					out329 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e329 string
-					if err := s.Str(&e329); err != nil {
+					var e330 string
+					if err := s.Str(&e330); err != nil {
 						return err
 					}
-					out328 = append(out328, e329)
+					out329 = append(out329, e330)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out328
+				v.CapDrop = out329
 			}
 			return nil
 		case "defaultCaps":
 			if s.Literal("null") {
 				v.DefaultCaps = nil
 			} else {
-				out330 := v.DefaultCaps[:0]
-				if out330 == nil {
-					out330 = []string{}
+				out331 := v.DefaultCaps[:0]
+				if out331 == nil {
+					out331 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e331 string
-					if err := s.Str(&e331); err != nil {
+					var e332 string
+					if err := s.Str(&e332); err != nil {
 						return err
 					}
-					out330 = append(out330, e331)
+					out331 = append(out331, e332)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out330
+				v.DefaultCaps = out331
 			}
 			return nil
 		case "privileged":
-			x332 := bool(v.Privileged)
-			if err := s.Bool(&x332); err != nil {
+			x333 := bool(v.Privileged)
+			if err := s.Bool(&x333); err != nil {
 				return err
 			}
-			v.Privileged = bool(x332)
+			v.Privileged = bool(x333)
 			return nil
 		case "oomScoreAdj":
-			n333, _, null334, err := s.Integer(64, true)
+			n334, _, null335, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null334 {
-				v.OOMScoreAdj = int(n333)
+			if !null335 {
+				v.OOMScoreAdj = int(n334)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out335 := v.GroupAdd[:0]
-				if out335 == nil {
-					out335 = []string{}
+				out336 := v.GroupAdd[:0]
+				if out336 == nil {
+					out336 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e336 string
-					if err := s.Str(&e336); err != nil {
+					var e337 string
+					if err := s.Str(&e337); err != nil {
 						return err
 					}
-					out335 = append(out335, e336)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out335
+				v.GroupAdd = out336
 			}
 			return nil
 		case "umask":
@@ -3643,11 +3662,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x337 := bool(v.GroupsStrict)
-			if err := s.Bool(&x337); err != nil {
+			x338 := bool(v.GroupsStrict)
+			if err := s.Bool(&x338); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x337)
+			v.GroupsStrict = bool(x338)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3665,59 +3684,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x338 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x338); err != nil {
-				return err
-			}
-			v.NoNewPrivileges = bool(x338)
-			return nil
-		case "ownMasks":
-			x339 := bool(v.OwnMasks)
+			x339 := bool(v.NoNewPrivileges)
 			if err := s.Bool(&x339); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x339)
+			v.NoNewPrivileges = bool(x339)
+			return nil
+		case "ownMasks":
+			x340 := bool(v.OwnMasks)
+			if err := s.Bool(&x340); err != nil {
+				return err
+			}
+			v.OwnMasks = bool(x340)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out340 := v.MaskedPaths[:0]
-				if out340 == nil {
-					out340 = []string{}
+				out341 := v.MaskedPaths[:0]
+				if out341 == nil {
+					out341 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e341 string
-					if err := s.Str(&e341); err != nil {
+					var e342 string
+					if err := s.Str(&e342); err != nil {
 						return err
 					}
-					out340 = append(out340, e341)
+					out341 = append(out341, e342)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out340
+				v.MaskedPaths = out341
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out342 := v.ReadonlyPaths[:0]
-				if out342 == nil {
-					out342 = []string{}
+				out343 := v.ReadonlyPaths[:0]
+				if out343 == nil {
+					out343 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e343 string
-					if err := s.Str(&e343); err != nil {
+					var e344 string
+					if err := s.Str(&e344); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out343 = append(out343, e344)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out342
+				v.ReadonlyPaths = out343
 			}
 			return nil
 		case "seccomp":
@@ -3729,21 +3748,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out344 := v.Ulimits[:0]
-				if out344 == nil {
-					out344 = []model.Ulimit{}
+				out345 := v.Ulimits[:0]
+				if out345 == nil {
+					out345 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e345 model.Ulimit
-					if err := decModelUlimit(s, &e345); err != nil {
+					var e346 model.Ulimit
+					if err := decModelUlimit(s, &e346); err != nil {
 						return err
 					}
-					out344 = append(out344, e345)
+					out345 = append(out345, e346)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out344
+				v.Ulimits = out345
 			}
 			return nil
 		case "resources":
@@ -3764,11 +3783,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e346 model.Namespace
-					if err := decModelNamespace(s, &e346); err != nil {
+					var e347 model.Namespace
+					if err := decModelNamespace(s, &e347); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e346
+					v.Namespaces[string(key)] = e347
 					return nil
 				}); err != nil {
 					return err
@@ -3784,75 +3803,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out347 := v.UIDMap[:0]
-				if out347 == nil {
-					out347 = []model.IDMap{}
+				out348 := v.UIDMap[:0]
+				if out348 == nil {
+					out348 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e348 model.IDMap
-					if err := decModelIDMap(s, &e348); err != nil {
+					var e349 model.IDMap
+					if err := decModelIDMap(s, &e349); err != nil {
 						return err
 					}
-					out347 = append(out347, e348)
+					out348 = append(out348, e349)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out347
+				v.UIDMap = out348
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out349 := v.GIDMap[:0]
-				if out349 == nil {
-					out349 = []model.IDMap{}
+				out350 := v.GIDMap[:0]
+				if out350 == nil {
+					out350 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e350 model.IDMap
-					if err := decModelIDMap(s, &e350); err != nil {
+					var e351 model.IDMap
+					if err := decModelIDMap(s, &e351); err != nil {
 						return err
 					}
-					out349 = append(out349, e350)
+					out350 = append(out350, e351)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out349
+				v.GIDMap = out350
 			}
 			return nil
 		case "init":
-			x351 := bool(v.Init)
-			if err := s.Bool(&x351); err != nil {
+			x352 := bool(v.Init)
+			if err := s.Bool(&x352); err != nil {
 				return err
 			}
-			v.Init = bool(x351)
+			v.Init = bool(x352)
 			return nil
 		case "stopSignal":
-			n352, _, null353, err := s.Integer(64, true)
+			n353, _, null354, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null353 {
-				v.StopSignal = int(n352)
+			if !null354 {
+				v.StopSignal = int(n353)
 			}
 			return nil
 		case "stopTimeout":
-			_, n354, null355, err := s.Integer(64, false)
+			_, n355, null356, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null355 {
-				v.StopTimeout = uint(n354)
+			if !null356 {
+				v.StopTimeout = uint(n355)
 			}
 			return nil
 		case "autoRemove":
-			x356 := bool(v.AutoRemove)
-			if err := s.Bool(&x356); err != nil {
+			x357 := bool(v.AutoRemove)
+			if err := s.Bool(&x357); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x356)
+			v.AutoRemove = bool(x357)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3885,63 +3904,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out357 := v.Secrets[:0]
-				if out357 == nil {
-					out357 = []model.SecretRef{}
+				out358 := v.Secrets[:0]
+				if out358 == nil {
+					out358 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e358 model.SecretRef
-					if err := decModelSecretRef(s, &e358); err != nil {
+					var e359 model.SecretRef
+					if err := decModelSecretRef(s, &e359); err != nil {
 						return err
 					}
-					out357 = append(out357, e358)
+					out358 = append(out358, e359)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out357
+				v.Secrets = out358
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out359 := v.Links[:0]
-				if out359 == nil {
-					out359 = []string{}
+				out360 := v.Links[:0]
+				if out360 == nil {
+					out360 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e360 string
-					if err := s.Str(&e360); err != nil {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
 						return err
 					}
-					out359 = append(out359, e360)
+					out360 = append(out360, e361)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out359
+				v.Links = out360
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out361 := v.VolumesFrom[:0]
-				if out361 == nil {
-					out361 = []string{}
+				out362 := v.VolumesFrom[:0]
+				if out362 == nil {
+					out362 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e362 string
-					if err := s.Str(&e362); err != nil {
+					var e363 string
+					if err := s.Str(&e363); err != nil {
 						return err
 					}
-					out361 = append(out361, e362)
+					out362 = append(out362, e363)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out361
+				v.VolumesFrom = out362
 			}
 			return nil
 		case "logDriver":
@@ -3950,39 +3969,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x363 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x363); err != nil {
+			x364 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x364); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x363)
+			v.RootfsOverlay = bool(x364)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out364 := v.UnsetEnv[:0]
-				if out364 == nil {
-					out364 = []string{}
+				out365 := v.UnsetEnv[:0]
+				if out365 == nil {
+					out365 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e365 string
-					if err := s.Str(&e365); err != nil {
+					var e366 string
+					if err := s.Str(&e366); err != nil {
 						return err
 					}
-					out364 = append(out364, e365)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out364
+				v.UnsetEnv = out365
 			}
 			return nil
 		case "unsetEnvAll":
-			x366 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x366); err != nil {
+			x367 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x367); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x366)
+			v.UnsetEnvAll = bool(x367)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -3990,33 +4009,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n367, null368, err := s.Integer(64, false)
+			_, n368, null369, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null368 {
-				v.Timeout = uint(n367)
+			if !null369 {
+				v.Timeout = uint(n368)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out369 := v.Requires[:0]
-				if out369 == nil {
-					out369 = []string{}
+				out370 := v.Requires[:0]
+				if out370 == nil {
+					out370 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e370 string
-					if err := s.Str(&e370); err != nil {
+					var e371 string
+					if err := s.Str(&e371); err != nil {
 						return err
 					}
-					out369 = append(out369, e370)
+					out370 = append(out370, e371)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out369
+				v.Requires = out370
 			}
 			return nil
 		case "initPath":
@@ -4025,11 +4044,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x371 := bool(v.NoPasswd)
-			if err := s.Bool(&x371); err != nil {
+			x372 := bool(v.NoPasswd)
+			if err := s.Bool(&x372); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x371)
+			v.NoPasswd = bool(x372)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4045,21 +4064,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out372 := v.RuntimeFlags[:0]
-				if out372 == nil {
-					out372 = []string{}
+				out373 := v.RuntimeFlags[:0]
+				if out373 == nil {
+					out373 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e373 string
-					if err := s.Str(&e373); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					out372 = append(out372, e373)
+					out373 = append(out373, e374)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out372
+				v.RuntimeFlags = out373
 			}
 			return nil
 		case "cgroupConf":
@@ -4070,11 +4089,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e374 string
-					if err := s.Str(&e374); err != nil {
+					var e375 string
+					if err := s.Str(&e375); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e374
+					v.CgroupConf[string(key)] = e375
 					return nil
 				}); err != nil {
 					return err
@@ -4086,58 +4105,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				return err
 			}
 			return nil
+		case "sdNotifySocket":
+			if err := s.Str(&v.SdNotifySocket); err != nil {
+				return err
+			}
+			return nil
 		case "systemd":
 			if err := s.Str(&v.Systemd); err != nil {
 				return err
 			}
 			return nil
 		case "systemdMode":
-			x375 := bool(v.SystemdMode)
-			if err := s.Bool(&x375); err != nil {
+			x376 := bool(v.SystemdMode)
+			if err := s.Bool(&x376); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x375)
+			v.SystemdMode = bool(x376)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out376 := v.ChrootDirs[:0]
-				if out376 == nil {
-					out376 = []string{}
+				out377 := v.ChrootDirs[:0]
+				if out377 == nil {
+					out377 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e377 string
-					if err := s.Str(&e377); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					out376 = append(out376, e377)
+					out377 = append(out377, e378)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out376
+				v.ChrootDirs = out377
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out378 := v.HostUsers[:0]
-				if out378 == nil {
-					out378 = []string{}
+				out379 := v.HostUsers[:0]
+				if out379 == nil {
+					out379 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e379 string
-					if err := s.Str(&e379); err != nil {
+					var e380 string
+					if err := s.Str(&e380); err != nil {
 						return err
 					}
-					out378 = append(out378, e379)
+					out379 = append(out379, e380)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out378
+				v.HostUsers = out379
 			}
 			return nil
 		}
@@ -4156,63 +4180,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n380, _, null381, err := s.Integer(64, true)
+			n381, _, null382, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null381 {
-				v.Pid = int(n380)
+			if !null382 {
+				v.Pid = int(n381)
 			}
 			return nil
 		case "conmonPid":
-			n382, _, null383, err := s.Integer(64, true)
+			n383, _, null384, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null383 {
-				v.ConmonPid = int(n382)
+			if !null384 {
+				v.ConmonPid = int(n383)
 			}
 			return nil
 		case "exitCode":
-			n384, _, null385, err := s.Integer(32, true)
+			n385, _, null386, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null385 {
-				v.ExitCode = int32(n384)
+			if !null386 {
+				v.ExitCode = int32(n385)
 			}
 			return nil
 		case "oomKilled":
-			x386 := bool(v.OOMKilled)
-			if err := s.Bool(&x386); err != nil {
+			x387 := bool(v.OOMKilled)
+			if err := s.Bool(&x387); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x386)
+			v.OOMKilled = bool(x387)
 			return nil
 		case "startedAt":
-			raw387, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw387); err != nil {
-				return err
-			}
-			return nil
-		case "finishedAt":
 			raw388, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw388); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw388); err != nil {
+				return err
+			}
+			return nil
+		case "finishedAt":
+			raw389, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.FinishedAt).UnmarshalJSON(raw389); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x389 := bool(v.Mounted)
-			if err := s.Bool(&x389); err != nil {
+			x390 := bool(v.Mounted)
+			if err := s.Bool(&x390); err != nil {
 				return err
 			}
-			v.Mounted = bool(x389)
+			v.Mounted = bool(x390)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4232,11 +4256,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e390 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e390); err != nil {
+					var e391 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e391); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e390
+					v.Networks[string(key)] = e391
 					return nil
 				}); err != nil {
 					return err
@@ -4249,20 +4273,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n391, _, null392, err := s.Integer(64, true)
+			n392, _, null393, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null392 {
-				v.RestartCount = int(n391)
+			if !null393 {
+				v.RestartCount = int(n392)
 			}
 			return nil
 		case "stoppedByUser":
-			x393 := bool(v.StoppedByUser)
-			if err := s.Bool(&x393); err != nil {
+			x394 := bool(v.StoppedByUser)
+			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x393)
+			v.StoppedByUser = bool(x394)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4281,7 +4305,7 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 	})
 }
 
-var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "hostnameDefault", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile"}
+var keysModelPodConfig = KeySet{"id", "name", "namespace", "hostname", "hostnameDefault", "labels", "annotations", "created", "createCommand", "cgroupParent", "usePodCgroup", "sharePid", "shareIpc", "shareNet", "shareMount", "shareUser", "shareUts", "shareCgroup", "hasInfra", "infraName", "infraImage", "infraCommand", "infra", "networkMode", "pidMode", "utsMode", "userNS", "uidMap", "gidMap", "exitPolicy", "restartPolicy", "resources", "volumes", "devices", "sysctls", "securityOpts", "volumesFrom", "volumesFromMounts", "infraConmonPidFile", "serviceContainer"}
 
 func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 	return s.Object(func(key []byte) error {
@@ -4307,11 +4331,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x394 := bool(v.HostnameDefault)
-			if err := s.Bool(&x394); err != nil {
+			x395 := bool(v.HostnameDefault)
+			if err := s.Bool(&x395); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x394)
+			v.HostnameDefault = bool(x395)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4321,11 +4345,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e395 string
-					if err := s.Str(&e395); err != nil {
+					var e396 string
+					if err := s.Str(&e396); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e395
+					v.Labels[string(key)] = e396
 					return nil
 				}); err != nil {
 					return err
@@ -4340,11 +4364,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e396 string
-					if err := s.Str(&e396); err != nil {
+					var e397 string
+					if err := s.Str(&e397); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e396
+					v.Annotations[string(key)] = e397
 					return nil
 				}); err != nil {
 					return err
@@ -4352,11 +4376,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw397, err := s.Raw()
+			raw398, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw397); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw398); err != nil {
 				return err
 			}
 			return nil
@@ -4364,21 +4388,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out398 := v.CreateCommand[:0]
-				if out398 == nil {
-					out398 = []string{}
+				out399 := v.CreateCommand[:0]
+				if out399 == nil {
+					out399 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e399 string
-					if err := s.Str(&e399); err != nil {
+					var e400 string
+					if err := s.Str(&e400); err != nil {
 						return err
 					}
-					out398 = append(out398, e399)
+					out399 = append(out399, e400)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out398
+				v.CreateCommand = out399
 			}
 			return nil
 		case "cgroupParent":
@@ -4387,67 +4411,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x400 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x400); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x400)
-			return nil
-		case "sharePid":
-			x401 := bool(v.SharePid)
+			x401 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x401); err != nil {
 				return err
 			}
-			v.SharePid = bool(x401)
+			v.UsePodCgroup = bool(x401)
 			return nil
-		case "shareIpc":
-			x402 := bool(v.ShareIpc)
+		case "sharePid":
+			x402 := bool(v.SharePid)
 			if err := s.Bool(&x402); err != nil {
 				return err
 			}
-			v.ShareIpc = bool(x402)
+			v.SharePid = bool(x402)
 			return nil
-		case "shareNet":
-			x403 := bool(v.ShareNet)
+		case "shareIpc":
+			x403 := bool(v.ShareIpc)
 			if err := s.Bool(&x403); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x403)
+			v.ShareIpc = bool(x403)
 			return nil
-		case "shareMount":
-			x404 := bool(v.ShareMount)
+		case "shareNet":
+			x404 := bool(v.ShareNet)
 			if err := s.Bool(&x404); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x404)
+			v.ShareNet = bool(x404)
 			return nil
-		case "shareUser":
-			x405 := bool(v.ShareUser)
+		case "shareMount":
+			x405 := bool(v.ShareMount)
 			if err := s.Bool(&x405); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x405)
+			v.ShareMount = bool(x405)
 			return nil
-		case "shareUts":
-			x406 := bool(v.ShareUts)
+		case "shareUser":
+			x406 := bool(v.ShareUser)
 			if err := s.Bool(&x406); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x406)
+			v.ShareUser = bool(x406)
 			return nil
-		case "shareCgroup":
-			x407 := bool(v.ShareCgroup)
+		case "shareUts":
+			x407 := bool(v.ShareUts)
 			if err := s.Bool(&x407); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x407)
+			v.ShareUts = bool(x407)
 			return nil
-		case "hasInfra":
-			x408 := bool(v.HasInfra)
+		case "shareCgroup":
+			x408 := bool(v.ShareCgroup)
 			if err := s.Bool(&x408); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x408)
+			v.ShareCgroup = bool(x408)
+			return nil
+		case "hasInfra":
+			x409 := bool(v.HasInfra)
+			if err := s.Bool(&x409); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x409)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4463,21 +4487,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out409 := v.InfraCommand[:0]
-				if out409 == nil {
-					out409 = []string{}
+				out410 := v.InfraCommand[:0]
+				if out410 == nil {
+					out410 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e410 string
-					if err := s.Str(&e410); err != nil {
+					var e411 string
+					if err := s.Str(&e411); err != nil {
 						return err
 					}
-					out409 = append(out409, e410)
+					out410 = append(out410, e411)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out409
+				v.InfraCommand = out410
 			}
 			return nil
 		case "infra":
@@ -4509,42 +4533,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out411 := v.UIDMap[:0]
-				if out411 == nil {
-					out411 = []model.IDMap{}
+				out412 := v.UIDMap[:0]
+				if out412 == nil {
+					out412 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e412 model.IDMap
-					if err := decModelIDMap(s, &e412); err != nil {
+					var e413 model.IDMap
+					if err := decModelIDMap(s, &e413); err != nil {
 						return err
 					}
-					out411 = append(out411, e412)
+					out412 = append(out412, e413)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out411
+				v.UIDMap = out412
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out413 := v.GIDMap[:0]
-				if out413 == nil {
-					out413 = []model.IDMap{}
+				out414 := v.GIDMap[:0]
+				if out414 == nil {
+					out414 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e414 model.IDMap
-					if err := decModelIDMap(s, &e414); err != nil {
+					var e415 model.IDMap
+					if err := decModelIDMap(s, &e415); err != nil {
 						return err
 					}
-					out413 = append(out413, e414)
+					out414 = append(out414, e415)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out413
+				v.GIDMap = out414
 			}
 			return nil
 		case "exitPolicy":
@@ -4566,42 +4590,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out415 := v.Volumes[:0]
-				if out415 == nil {
-					out415 = []string{}
+				out416 := v.Volumes[:0]
+				if out416 == nil {
+					out416 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e416 string
-					if err := s.Str(&e416); err != nil {
+					var e417 string
+					if err := s.Str(&e417); err != nil {
 						return err
 					}
-					out415 = append(out415, e416)
+					out416 = append(out416, e417)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out415
+				v.Volumes = out416
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out417 := v.Devices[:0]
-				if out417 == nil {
-					out417 = []string{}
+				out418 := v.Devices[:0]
+				if out418 == nil {
+					out418 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e418 string
-					if err := s.Str(&e418); err != nil {
+					var e419 string
+					if err := s.Str(&e419); err != nil {
 						return err
 					}
-					out417 = append(out417, e418)
+					out418 = append(out418, e419)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out417
+				v.Devices = out418
 			}
 			return nil
 		case "sysctls":
@@ -4612,11 +4636,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e419 string
-					if err := s.Str(&e419); err != nil {
+					var e420 string
+					if err := s.Str(&e420); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e419
+					v.Sysctls[string(key)] = e420
 					return nil
 				}); err != nil {
 					return err
@@ -4627,67 +4651,72 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out420 := v.SecurityOpts[:0]
-				if out420 == nil {
-					out420 = []string{}
+				out421 := v.SecurityOpts[:0]
+				if out421 == nil {
+					out421 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e421 string
-					if err := s.Str(&e421); err != nil {
+					var e422 string
+					if err := s.Str(&e422); err != nil {
 						return err
 					}
-					out420 = append(out420, e421)
+					out421 = append(out421, e422)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out420
+				v.SecurityOpts = out421
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out422 := v.VolumesFrom[:0]
-				if out422 == nil {
-					out422 = []string{}
+				out423 := v.VolumesFrom[:0]
+				if out423 == nil {
+					out423 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e423 string
-					if err := s.Str(&e423); err != nil {
+					var e424 string
+					if err := s.Str(&e424); err != nil {
 						return err
 					}
-					out422 = append(out422, e423)
+					out423 = append(out423, e424)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out422
+				v.VolumesFrom = out423
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out424 := v.VolumesFromMounts[:0]
-				if out424 == nil {
-					out424 = []model.Mount{}
+				out425 := v.VolumesFromMounts[:0]
+				if out425 == nil {
+					out425 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e425 model.Mount
-					if err := decModelMount(s, &e425); err != nil {
+					var e426 model.Mount
+					if err := decModelMount(s, &e426); err != nil {
 						return err
 					}
-					out424 = append(out424, e425)
+					out425 = append(out425, e426)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out424
+				v.VolumesFromMounts = out425
 			}
 			return nil
 		case "infraConmonPidFile":
 			if err := s.Str(&v.InfraConmonPidFile); err != nil {
+				return err
+			}
+			return nil
+		case "serviceContainer":
+			if err := s.Str(&v.ServiceContainer); err != nil {
 				return err
 			}
 			return nil
@@ -4740,57 +4769,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out426 := v.Options[:0]
-				if out426 == nil {
-					out426 = []string{}
+				out427 := v.Options[:0]
+				if out427 == nil {
+					out427 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e427 string
-					if err := s.Str(&e427); err != nil {
+					var e428 string
+					if err := s.Str(&e428); err != nil {
 						return err
 					}
-					out426 = append(out426, e427)
+					out427 = append(out427, e428)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out426
+				v.Options = out427
 			}
 			return nil
 		case "readOnly":
-			x428 := bool(v.ReadOnly)
-			if err := s.Bool(&x428); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x428)
-			return nil
-		case "chownToUser":
-			x429 := bool(v.ChownToUser)
+			x429 := bool(v.ReadOnly)
 			if err := s.Bool(&x429); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x429)
+			v.ReadOnly = bool(x429)
 			return nil
-		case "copyUp":
-			x430 := bool(v.CopyUp)
+		case "chownToUser":
+			x430 := bool(v.ChownToUser)
 			if err := s.Bool(&x430); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x430)
+			v.ChownToUser = bool(x430)
 			return nil
-		case "noCopy":
-			x431 := bool(v.NoCopy)
+		case "copyUp":
+			x431 := bool(v.CopyUp)
 			if err := s.Bool(&x431); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x431)
+			v.CopyUp = bool(x431)
 			return nil
-		case "fromMount":
-			x432 := bool(v.FromMount)
+		case "noCopy":
+			x432 := bool(v.NoCopy)
 			if err := s.Bool(&x432); err != nil {
 				return err
 			}
-			v.FromMount = bool(x432)
+			v.NoCopy = bool(x432)
+			return nil
+		case "fromMount":
+			x433 := bool(v.FromMount)
+			if err := s.Bool(&x433); err != nil {
+				return err
+			}
+			v.FromMount = bool(x433)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -4818,21 +4847,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n433, null434, err := s.Integer(64, false)
+			_, n434, null435, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null434 {
-				v.Soft = uint64(n433)
+			if !null435 {
+				v.Soft = uint64(n434)
 			}
 			return nil
 		case "hard":
-			_, n435, null436, err := s.Integer(64, false)
+			_, n436, null437, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null436 {
-				v.Hard = uint64(n435)
+			if !null437 {
+				v.Hard = uint64(n436)
 			}
 			return nil
 		}
@@ -4846,21 +4875,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n437, _, null438, err := s.Integer(64, true)
+			n438, _, null439, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null438 {
-				v.Memory = int64(n437)
+			if !null439 {
+				v.Memory = int64(n438)
 			}
 			return nil
 		case "cpus":
-			n439, null440, err := s.Float(64)
+			n440, null441, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null440 {
-				v.CPUs = float64(n439)
+			if !null441 {
+				v.CPUs = float64(n440)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4869,48 +4898,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n441, _, null442, err := s.Integer(64, true)
+			n442, _, null443, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null442 {
-				v.PidsLimit = int64(n441)
+			if !null443 {
+				v.PidsLimit = int64(n442)
 			}
 			return nil
 		case "shmSize":
-			n443, _, null444, err := s.Integer(64, true)
+			n444, _, null445, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null444 {
-				v.ShmSize = int64(n443)
+			if !null445 {
+				v.ShmSize = int64(n444)
 			}
 			return nil
 		case "memorySwap":
-			n445, _, null446, err := s.Integer(64, true)
+			n446, _, null447, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null446 {
-				v.MemorySwap = int64(n445)
+			if !null447 {
+				v.MemorySwap = int64(n446)
 			}
 			return nil
 		case "memoryReservation":
-			n447, _, null448, err := s.Integer(64, true)
+			n448, _, null449, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.MemoryReservation = int64(n447)
+			if !null449 {
+				v.MemoryReservation = int64(n448)
 			}
 			return nil
 		case "cpuShares":
-			_, n449, null450, err := s.Integer(64, false)
+			_, n450, null451, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null450 {
-				v.CPUShares = uint64(n449)
+			if !null451 {
+				v.CPUShares = uint64(n450)
 			}
 			return nil
 		case "cpusetMems":
@@ -4919,135 +4948,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n451, null452, err := s.Integer(64, false)
+			_, n452, null453, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null452 {
-				v.CPUPeriod = uint64(n451)
+			if !null453 {
+				v.CPUPeriod = uint64(n452)
 			}
 			return nil
 		case "cpuQuota":
-			n453, _, null454, err := s.Integer(64, true)
+			n454, _, null455, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null454 {
-				v.CPUQuota = int64(n453)
+			if !null455 {
+				v.CPUQuota = int64(n454)
 			}
 			return nil
 		case "blkioWeight":
-			_, n455, null456, err := s.Integer(16, false)
+			_, n456, null457, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null456 {
-				v.BlkioWeight = uint16(n455)
+			if !null457 {
+				v.BlkioWeight = uint16(n456)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out457 := v.BlkioWeightDevice[:0]
-				if out457 == nil {
-					out457 = []string{}
+				out458 := v.BlkioWeightDevice[:0]
+				if out458 == nil {
+					out458 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e458 string
-					if err := s.Str(&e458); err != nil {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
 						return err
 					}
-					out457 = append(out457, e458)
+					out458 = append(out458, e459)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out457
+				v.BlkioWeightDevice = out458
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out459 := v.DeviceReadBps[:0]
-				if out459 == nil {
-					out459 = []string{}
+				out460 := v.DeviceReadBps[:0]
+				if out460 == nil {
+					out460 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e460 string
-					if err := s.Str(&e460); err != nil {
+					var e461 string
+					if err := s.Str(&e461); err != nil {
 						return err
 					}
-					out459 = append(out459, e460)
+					out460 = append(out460, e461)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out459
+				v.DeviceReadBps = out460
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out461 := v.DeviceWriteBps[:0]
-				if out461 == nil {
-					out461 = []string{}
+				out462 := v.DeviceWriteBps[:0]
+				if out462 == nil {
+					out462 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e462 string
-					if err := s.Str(&e462); err != nil {
+					var e463 string
+					if err := s.Str(&e463); err != nil {
 						return err
 					}
-					out461 = append(out461, e462)
+					out462 = append(out462, e463)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out461
+				v.DeviceWriteBps = out462
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out463 := v.DeviceReadIOps[:0]
-				if out463 == nil {
-					out463 = []string{}
+				out464 := v.DeviceReadIOps[:0]
+				if out464 == nil {
+					out464 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e464 string
-					if err := s.Str(&e464); err != nil {
+					var e465 string
+					if err := s.Str(&e465); err != nil {
 						return err
 					}
-					out463 = append(out463, e464)
+					out464 = append(out464, e465)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out463
+				v.DeviceReadIOps = out464
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out465 := v.DeviceWriteIOps[:0]
-				if out465 == nil {
-					out465 = []string{}
+				out466 := v.DeviceWriteIOps[:0]
+				if out466 == nil {
+					out466 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e466 string
-					if err := s.Str(&e466); err != nil {
+					var e467 string
+					if err := s.Str(&e467); err != nil {
 						return err
 					}
-					out465 = append(out465, e466)
+					out466 = append(out466, e467)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out465
+				v.DeviceWriteIOps = out466
 			}
 			return nil
 		case "memorySwappiness":
@@ -5057,59 +5086,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n467, _, null468, err := s.Integer(64, true)
+				n468, _, null469, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null468 {
-					(*v.MemorySwappiness) = int64(n467)
+				if !null469 {
+					(*v.MemorySwappiness) = int64(n468)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x469 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x469); err != nil {
+			x470 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x470); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x469)
+			v.OOMKillDisable = bool(x470)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out470 := v.DeviceCgroupRules[:0]
-				if out470 == nil {
-					out470 = []string{}
+				out471 := v.DeviceCgroupRules[:0]
+				if out471 == nil {
+					out471 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e471 string
-					if err := s.Str(&e471); err != nil {
+					var e472 string
+					if err := s.Str(&e472); err != nil {
 						return err
 					}
-					out470 = append(out470, e471)
+					out471 = append(out471, e472)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out470
+				v.DeviceCgroupRules = out471
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n472, null473, err := s.Integer(64, false)
+			_, n473, null474, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null473 {
-				v.CPURtPeriod = uint64(n472)
+			if !null474 {
+				v.CPURtPeriod = uint64(n473)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n474, _, null475, err := s.Integer(64, true)
+			n475, _, null476, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null475 {
-				v.CPURtRuntime = int64(n474)
+			if !null476 {
+				v.CPURtRuntime = int64(n475)
 			}
 			return nil
 		}
@@ -5146,63 +5175,63 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out476 := v.Networks[:0]
-				if out476 == nil {
-					out476 = []string{}
+				out477 := v.Networks[:0]
+				if out477 == nil {
+					out477 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e477 string
-					if err := s.Str(&e477); err != nil {
+					var e478 string
+					if err := s.Str(&e478); err != nil {
 						return err
 					}
-					out476 = append(out476, e477)
+					out477 = append(out477, e478)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out476
+				v.Networks = out477
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out478 := v.Ports[:0]
-				if out478 == nil {
-					out478 = []model.PortMapping{}
+				out479 := v.Ports[:0]
+				if out479 == nil {
+					out479 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e479 model.PortMapping
-					if err := decModelPortMapping(s, &e479); err != nil {
+					var e480 model.PortMapping
+					if err := decModelPortMapping(s, &e480); err != nil {
 						return err
 					}
-					out478 = append(out478, e479)
+					out479 = append(out479, e480)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out478
+				v.Ports = out479
 			}
 			return nil
 		case "expose":
 			if s.Literal("null") {
 				v.Expose = nil
 			} else {
-				out480 := v.Expose[:0]
-				if out480 == nil {
-					out480 = []model.PortMapping{}
+				out481 := v.Expose[:0]
+				if out481 == nil {
+					out481 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e481 model.PortMapping
-					if err := decModelPortMapping(s, &e481); err != nil {
+					var e482 model.PortMapping
+					if err := decModelPortMapping(s, &e482); err != nil {
 						return err
 					}
-					out480 = append(out480, e481)
+					out481 = append(out481, e482)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Expose = out480
+				v.Expose = out481
 			}
 			return nil
 		case "staticIP":
@@ -5224,92 +5253,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out482 := v.DNSServers[:0]
-				if out482 == nil {
-					out482 = []string{}
+				out483 := v.DNSServers[:0]
+				if out483 == nil {
+					out483 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e483 string
-					if err := s.Str(&e483); err != nil {
+					var e484 string
+					if err := s.Str(&e484); err != nil {
 						return err
 					}
-					out482 = append(out482, e483)
+					out483 = append(out483, e484)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out482
+				v.DNSServers = out483
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out484 := v.DNSSearch[:0]
-				if out484 == nil {
-					out484 = []string{}
+				out485 := v.DNSSearch[:0]
+				if out485 == nil {
+					out485 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e485 string
-					if err := s.Str(&e485); err != nil {
+					var e486 string
+					if err := s.Str(&e486); err != nil {
 						return err
 					}
-					out484 = append(out484, e485)
+					out485 = append(out485, e486)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out484
+				v.DNSSearch = out485
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out486 := v.DNSOptions[:0]
-				if out486 == nil {
-					out486 = []string{}
+				out487 := v.DNSOptions[:0]
+				if out487 == nil {
+					out487 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e487 string
-					if err := s.Str(&e487); err != nil {
+					var e488 string
+					if err := s.Str(&e488); err != nil {
 						return err
 					}
-					out486 = append(out486, e487)
+					out487 = append(out487, e488)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out486
+				v.DNSOptions = out487
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out488 := v.AddHosts[:0]
-				if out488 == nil {
-					out488 = []string{}
+				out489 := v.AddHosts[:0]
+				if out489 == nil {
+					out489 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e489 string
-					if err := s.Str(&e489); err != nil {
+					var e490 string
+					if err := s.Str(&e490); err != nil {
 						return err
 					}
-					out488 = append(out488, e489)
+					out489 = append(out489, e490)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out488
+				v.AddHosts = out489
 			}
 			return nil
 		case "noHosts":
-			x490 := bool(v.NoHosts)
-			if err := s.Bool(&x490); err != nil {
+			x491 := bool(v.NoHosts)
+			if err := s.Bool(&x491); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x490)
+			v.NoHosts = bool(x491)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5319,27 +5348,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e491 []string
+					var e492 []string
 					if s.Literal("null") {
-						e491 = nil
+						e492 = nil
 					} else {
-						out492 := e491[:0]
-						if out492 == nil {
-							out492 = []string{}
+						out493 := e492[:0]
+						if out493 == nil {
+							out493 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e493 string
-							if err := s.Str(&e493); err != nil {
+							var e494 string
+							if err := s.Str(&e494); err != nil {
 								return err
 							}
-							out492 = append(out492, e493)
+							out493 = append(out493, e494)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e491 = out492
+						e492 = out493
 					}
-					v.Aliases[string(key)] = e491
+					v.Aliases[string(key)] = e492
 					return nil
 				}); err != nil {
 					return err
@@ -5354,11 +5383,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e494 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e494); err != nil {
+					var e495 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e495); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e494
+					v.Addrs[string(key)] = e495
 					return nil
 				}); err != nil {
 					return err
@@ -5376,30 +5405,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n495, null496, err := s.Integer(32, false)
+			_, n496, null497, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null496 {
-				v.ContainerID = uint32(n495)
+			if !null497 {
+				v.ContainerID = uint32(n496)
 			}
 			return nil
 		case "hostID":
-			_, n497, null498, err := s.Integer(32, false)
+			_, n498, null499, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null498 {
-				v.HostID = uint32(n497)
+			if !null499 {
+				v.HostID = uint32(n498)
 			}
 			return nil
 		case "size":
-			_, n499, null500, err := s.Integer(32, false)
+			_, n500, null501, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null500 {
-				v.Size = uint32(n499)
+			if !null501 {
+				v.Size = uint32(n500)
 			}
 			return nil
 		}
@@ -5416,57 +5445,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out501 := v.Test[:0]
-				if out501 == nil {
-					out501 = []string{}
+				out502 := v.Test[:0]
+				if out502 == nil {
+					out502 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e502 string
-					if err := s.Str(&e502); err != nil {
+					var e503 string
+					if err := s.Str(&e503); err != nil {
 						return err
 					}
-					out501 = append(out501, e502)
+					out502 = append(out502, e503)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out501
+				v.Test = out502
 			}
 			return nil
 		case "interval":
-			n503, _, null504, err := s.Integer(64, true)
+			n504, _, null505, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null504 {
-				v.Interval = time.Duration(n503)
+			if !null505 {
+				v.Interval = time.Duration(n504)
 			}
 			return nil
 		case "timeout":
-			n505, _, null506, err := s.Integer(64, true)
+			n506, _, null507, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.Timeout = time.Duration(n505)
+			if !null507 {
+				v.Timeout = time.Duration(n506)
 			}
 			return nil
 		case "startPeriod":
-			n507, _, null508, err := s.Integer(64, true)
+			n508, _, null509, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null508 {
-				v.StartPeriod = time.Duration(n507)
+			if !null509 {
+				v.StartPeriod = time.Duration(n508)
 			}
 			return nil
 		case "retries":
-			n509, _, null510, err := s.Integer(64, true)
+			n510, _, null511, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.Retries = int(n509)
+			if !null511 {
+				v.Retries = int(n510)
 			}
 			return nil
 		}
@@ -5500,30 +5529,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n511, null512, err := s.Integer(32, false)
+			_, n512, null513, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null512 {
-				v.UID = uint32(n511)
+			if !null513 {
+				v.UID = uint32(n512)
 			}
 			return nil
 		case "gid":
-			_, n513, null514, err := s.Integer(32, false)
+			_, n514, null515, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null514 {
-				v.GID = uint32(n513)
+			if !null515 {
+				v.GID = uint32(n514)
 			}
 			return nil
 		case "mode":
-			_, n515, null516, err := s.Integer(32, false)
+			_, n516, null517, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null516 {
-				v.Mode = uint32(n515)
+			if !null517 {
+				v.Mode = uint32(n516)
 			}
 			return nil
 		}
@@ -5547,12 +5576,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n517, _, null518, err := s.Integer(64, true)
+			n518, _, null519, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.PrefixLen = int(n517)
+			if !null519 {
+				v.PrefixLen = int(n518)
 			}
 			return nil
 		case "gateway":
@@ -5571,12 +5600,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n519, _, null520, err := s.Integer(64, true)
+			n520, _, null521, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null520 {
-				v.IPv6PrefixLen = int(n519)
+			if !null521 {
+				v.IPv6PrefixLen = int(n520)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5600,33 +5629,33 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n521, _, null522, err := s.Integer(64, true)
+			n522, _, null523, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.FailingStreak = int(n521)
+			if !null523 {
+				v.FailingStreak = int(n522)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out523 := v.Log[:0]
-				if out523 == nil {
-					out523 = []model.HealthLog{}
+				out524 := v.Log[:0]
+				if out524 == nil {
+					out524 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e524 model.HealthLog
-					if err := decModelHealthLog(s, &e524); err != nil {
+					var e525 model.HealthLog
+					if err := decModelHealthLog(s, &e525); err != nil {
 						return err
 					}
-					out523 = append(out523, e524)
+					out524 = append(out524, e525)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out523
+				v.Log = out524
 			}
 			return nil
 		}
@@ -5645,21 +5674,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n525, null526, err := s.Integer(16, false)
+			_, n526, null527, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null526 {
-				v.HostPort = uint16(n525)
+			if !null527 {
+				v.HostPort = uint16(n526)
 			}
 			return nil
 		case "containerPort":
-			_, n527, null528, err := s.Integer(16, false)
+			_, n528, null529, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null528 {
-				v.ContainerPort = uint16(n527)
+			if !null529 {
+				v.ContainerPort = uint16(n528)
 			}
 			return nil
 		case "protocol":
@@ -5668,12 +5697,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n529, null530, err := s.Integer(16, false)
+			_, n530, null531, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null530 {
-				v.Range = uint16(n529)
+			if !null531 {
+				v.Range = uint16(n530)
 			}
 			return nil
 		}
@@ -5712,30 +5741,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw531, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw531); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw532, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw532); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw532); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw533, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw533); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n533, _, null534, err := s.Integer(64, true)
+			n534, _, null535, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null534 {
-				v.ExitCode = int(n533)
+			if !null535 {
+				v.ExitCode = int(n534)
 			}
 			return nil
 		case "output":

@@ -26,6 +26,8 @@
 // failing one fails the play, which then removes everything it made. NodePort
 // Services publish their node ports on the pods they select. status.podIP starts the pod's infra
 // container before the containers are made, so that their variables can hold its address.
+// With a service container (--service-container) and io.containers.sdnotify annotations, see
+// service.go.
 //
 // Generate: command is the entrypoint and args the command, each only when it differs from the
 // image's (with command given, args are always spelt out, as Kubernetes then drops the image's

@@ -54,6 +54,9 @@ type CtrPlan struct {
 	Config   *model.ContainerConfig
 	Opts     engine.CreateOptions
 	PodIPEnv []string // variables that get the pod's IP once the pod runs
+	// Notify: the container says READY itself (sd-notify mode container or conmon, from the
+	// io.containers.sdnotify annotations); a started play waits for it.
+	Notify bool
 }
 
 // File is one file of a configMap or secret volume.
@@ -112,6 +115,7 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 			return nil, fail("init container %s: %v", c.Name, err)
 		}
 		o.apply(cp)
+		cp.Config.SdNotify = engine.SdNotifyIgnore
 		p.Init = append(p.Init, cp)
 	}
 	for i, c := range spec.Containers {
@@ -120,6 +124,10 @@ func PlanPod(w *Workload, name string, src *Manifest, o PlanOptions) (*PodPlan, 
 			return nil, fail("container %s: %v", c.Name, err)
 		}
 		o.apply(cp)
+		if cp.Config.SdNotify, err = sdNotifyMode(w, c.Name, o.Annotations); err != nil {
+			return nil, fail("%v", err)
+		}
+		cp.Notify = cp.Config.SdNotify != engine.SdNotifyIgnore
 		p.Containers = append(p.Containers, cp)
 	}
 	return p, nil

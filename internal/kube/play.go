@@ -21,6 +21,9 @@ type PlayOptions struct {
 	// Prepare, when set, runs once every pod is planned and before anything is made (kube
 	// play --build's builds): bad input has been refused by then.
 	Prepare func(ctx context.Context) error
+	// ServiceContainer, when set, is the name of a service container (see ServiceName) made and
+	// started before the pods, which all name it (--service-container). It needs Start.
+	ServiceContainer string
 }
 
 // PlayReport says what Play made.
@@ -28,6 +31,8 @@ type PlayReport struct {
 	Pods     []PodReport
 	Volumes  []string // volumes made for PersistentVolumeClaims
 	Warnings []string
+	// Service is the service container, as started (nil without one, or without pods).
+	Service *model.Container
 }
 
 // PodReport is one pod Play made.
@@ -37,10 +42,14 @@ type PodReport struct {
 }
 
 // Play makes (and with o.Start runs) the pods of manifest m. Every step is undone when a later
-// one fails, so a play that fails leaves nothing behind.
+// one fails, so a play that fails leaves nothing behind. A started container that notifies
+// (see CtrPlan.Notify) has said READY=1 when it returns.
 func Play(ctx context.Context, rt *engine.Runtime, m *Manifest, o PlayOptions) (rep *PlayReport, err error) {
 	if len(m.Workloads) == 0 && len(m.Claims) == 0 {
 		return nil, fmt.Errorf("nothing to play: no Pod, Deployment, DaemonSet, Job or PersistentVolumeClaim found: %w", errdefs.ErrInvalid)
+	}
+	if o.ServiceContainer != "" && !o.Start {
+		return nil, fmt.Errorf("--service-container does not work with --start=stop: %w", errdefs.ErrInvalid)
 	}
 	if o.Root == "" {
 		o.Root = rt.Options().Root
@@ -82,12 +91,36 @@ func Play(ctx context.Context, rt *engine.Runtime, m *Manifest, o PlayOptions) (
 			rep.Volumes = append(rep.Volumes, name)
 		}
 	}
+	if o.ServiceContainer != "" && len(plans) > 0 {
+		svc, err := rt.CreateServiceContainer(ctx, o.ServiceContainer, o.CreateCommand, o.Replace)
+		if err != nil {
+			return nil, fmt.Errorf("service container: %w", err)
+		}
+		id := svc.Config.ID
+		u.add(func() {
+			rt.RemoveContainer(context.Background(), id, engine.RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true})
+		})
+		if rep.Service, err = rt.StartCreated(ctx, svc, nil); err != nil {
+			return nil, fmt.Errorf("starting service container %s: %w", o.ServiceContainer, err)
+		}
+		for _, p := range plans {
+			p.Pod.ServiceContainer = id
+		}
+	}
+	var proxies notifyProxies
+	defer proxies.close()
 	for _, p := range plans {
-		pr, err := playPod(ctx, rt, p, o, &u, rep)
+		pr, err := playPod(ctx, rt, p, o, &u, &proxies, rep)
 		if err != nil {
 			return nil, err
 		}
 		rep.Pods = append(rep.Pods, *pr)
+	}
+	if rep.Service != nil {
+		// As it is now: a pod's start starts it again if an earlier pod's exit stopped it.
+		if rep.Service, err = rt.LookupContainer(rep.Service.Config.ID); err != nil {
+			return nil, fmt.Errorf("service container: %w", err)
+		}
 	}
 	return rep, nil
 }
@@ -196,8 +229,9 @@ func playClaim(rt *engine.Runtime, c *k8s.PersistentVolumeClaim) (bool, error) {
 }
 
 // playPod makes one pod of a plan: its files and volumes, the pod, its containers; and with
-// o.Start runs the init containers to completion, in order, then starts the others.
-func playPod(ctx context.Context, rt *engine.Runtime, p *PodPlan, o PlayOptions, u *undoList, rep *PlayReport) (*PodReport, error) {
+// o.Start runs the init containers to completion, in order, then starts the others and waits
+// for those that notify to say READY=1 on their proxies' sockets.
+func playPod(ctx context.Context, rt *engine.Runtime, p *PodPlan, o PlayOptions, u *undoList, proxies *notifyProxies, rep *PlayReport) (*PodReport, error) {
 	if err := writeFiles(p); err != nil {
 		return nil, err
 	}
@@ -233,18 +267,34 @@ func playPod(ctx context.Context, rt *engine.Runtime, p *PodPlan, o PlayOptions,
 			return nil, fmt.Errorf("pod %s: init container %s: %w", p.Name, cp.KubeName, err)
 		}
 	}
+	var notifying []*notifyProxy
 	for _, cp := range p.Containers {
+		var proxy *notifyProxy
+		if cp.Notify && o.Start {
+			var err error
+			if proxy, err = proxies.add(rt.Options().RunRoot, cp.Config.Name); err != nil {
+				return nil, fmt.Errorf("pod %s: container %s: %w", p.Name, cp.KubeName, err)
+			}
+			cp.Config.SdNotifySocket = proxy.path
+		}
 		c, err := rt.CreateContainer(ctx, cp.Config, cp.Opts)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: container %s: %w", p.Name, cp.KubeName, err)
 		}
 		pr.Containers = append(pr.Containers, c.Config.ID)
+		if proxy != nil {
+			proxy.ctrID = c.Config.ID
+			notifying = append(notifying, proxy)
+		}
 	}
 	if !o.Start {
 		return pr, nil
 	}
 	if _, err := rt.StartPod(ctx, podID); err != nil {
 		return nil, fmt.Errorf("starting pod %s: %w", p.Name, err)
+	}
+	if err := waitReady(ctx, rt, notifying); err != nil {
+		return nil, fmt.Errorf("pod %s: %w", p.Name, err)
 	}
 	return pr, nil
 }

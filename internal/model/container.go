@@ -182,11 +182,15 @@ type NetworkAddr struct {
 
 // ContainerConfig is fixed at creation (rename and port updates aside).
 type ContainerConfig struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Namespace string    `json:"namespace,omitempty"`
-	Pod       string    `json:"pod,omitempty"`
-	IsInfra   bool      `json:"isInfra,omitempty"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+	IsInfra   bool   `json:"isInfra,omitempty"`
+	// IsService marks kube play's service container (--service-container): catatonit in an
+	// empty root filesystem, outside any pod, whose life spans the pods that name it
+	// (PodConfig.ServiceContainer).
+	IsService bool      `json:"isService,omitempty"`
 	Created   time.Time `json:"created"`
 
 	CreateCommand []string `json:"createCommand,omitempty"`
@@ -342,6 +346,9 @@ type ContainerConfig struct {
 	// (--sdnotify): container (the container's process gets it, through conmon), conmon (pea
 	// says READY with conmon's PID once the container started), ignore or "" (unused).
 	SdNotify string `json:"sdNotify,omitempty"`
+	// SdNotifySocket, when set, is the socket SdNotify uses instead of pea's NOTIFY_SOCKET:
+	// kube play's proxy, which waits for the container's READY=1 (see internal/kube).
+	SdNotifySocket string `json:"sdNotifySocket,omitempty"`
 	// Systemd is --systemd: "" (true: systemd mode when the command is init or systemd),
 	// false, or always; SystemdMode is what it decided at creation: tmpfs on /run, /run/lock,
 	// /tmp and /var/log/journal, a writable /sys/fs/cgroup, and SIGRTMIN+3 to stop.

@@ -77,6 +77,10 @@ type PodConfig struct {
 	VolumesFromMounts []Mount  `json:"volumesFromMounts,omitempty"`
 	// InfraConmonPidFile is where the infra container's conmon PID is written at each start.
 	InfraConmonPidFile string `json:"infraConmonPidFile,omitempty"`
+	// ServiceContainer is the ID of kube play's service container for the pod (its
+	// --service-container): stopped once no pod naming it has a container left to run, removed
+	// with the last of them.
+	ServiceContainer string `json:"serviceContainer,omitempty"`
 }
 
 // NewPodConfig returns the config of a pod with podman's defaults: an infra container, a pod

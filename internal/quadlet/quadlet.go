@@ -8,7 +8,7 @@
 //	NAME.container  [Container]  ->  NAME.service          pea run -d --replace --rm ... IMAGE [Exec]
 //	NAME.volume     [Volume]     ->  NAME-volume.service   oneshot: pea volume create --ignore ...
 //	NAME.network    [Network]    ->  NAME-network.service  oneshot: pea network create --ignore ...
-//	NAME.kube       [Kube]       ->  NAME.service          oneshot: pea kube play --replace; kube down
+//	NAME.kube       [Kube]       ->  NAME.service          notify: pea kube play --replace --service-container; kube down
 //
 // pea's section is kept in the service renamed X-Container (X-Volume...), which systemd
 // ignores. A container's Volume=, Mount= or Network= naming NAME.volume or NAME.network uses

@@ -152,10 +152,10 @@ func (g *generator) network(u *unitFile) (*unitFile, error) {
 	return svc, nil
 }
 
-// kube converts a .kube file: NAME.service plays the YAML with `pea kube play --replace` and
-// tears it down with `pea kube down`. pea has no service container (podman's kube play
-// --service-container, whose conmon podman's unit follows): the service is a oneshot that
-// stays active once the pods run.
+// kube converts a .kube file: NAME.service plays the YAML with `pea kube play --replace
+// --service-container=true` and tears it down with `pea kube down` once it stopped. As
+// podman's, it is a notify service: the play says READY with the service container's conmon
+// as the main process, which lives until the pods' containers have exited.
 func (g *generator) kube(u *unitFile) (*unitFile, error) {
 	const sec = "Kube"
 	if err := checkKeys(u, sec, []string{"ConfigMap", "GlobalArgs", "KubeDownForce", "LogDriver", "Network",
@@ -167,7 +167,7 @@ func (g *generator) kube(u *unitFile) (*unitFile, error) {
 		return nil, fmt.Errorf("no Yaml key specified")
 	}
 	yaml = resolvePath(u, yaml)
-	play, err := g.pea(u, sec, "kube", "play", "--replace")
+	play, err := g.pea(u, sec, "kube", "play", "--replace", "--service-container=true")
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,10 @@ func (g *generator) kube(u *unitFile) (*unitFile, error) {
 	default:
 		return nil, fmt.Errorf("SetWorkingDirectory=%s: yaml or unit", wd)
 	}
-	oneshot(svc, a.args)
-	svc.add("Service", "ExecStop", commandLine(down))
+	svc.addDefault("Service", "Type", "notify")
+	svc.addDefault("Service", "NotifyAccess", "all")
+	svc.add("Service", "ExecStart", commandLine(a.args))
+	svc.addDefault("Service", "SyslogIdentifier", "%N")
+	svc.add("Service", "ExecStopPost", commandLine(down))
 	return svc, nil
 }

@@ -474,7 +474,7 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	caps := engine.ContainerCapabilities(cfg)
 	v := &Container{
 		ID: cfg.ID, Created: cfg.Created, Image: cfg.Image, ImageDigest: files.ImageDigest, ImageName: cfg.ImageName, Pod: cfg.Pod,
-		Name: cfg.Name, Namespace: cfg.Namespace, Driver: "overlay", IsInfra: cfg.IsInfra,
+		Name: cfg.Name, Namespace: cfg.Namespace, Driver: "overlay", IsInfra: cfg.IsInfra, IsService: cfg.IsService,
 		Rootfs: cfg.Rootfs, Dependencies: []string{}, RestartCount: st.RestartCount,
 		StaticDir: files.StaticDir, OCIRuntime: rt.OCIRuntimeName(), ConmonPidFile: files.ConmonPidFile, PidFile: files.PidFile,
 		EffectiveCaps: caps, BoundingCaps: caps, ExecIDs: []string{},
