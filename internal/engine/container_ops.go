@@ -116,7 +116,11 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container, pidfd int) (
 // StopContainer stops a container: its stop signal, then SIGKILL after the timeout (the
 // container's own when timeout is nil).
 func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
-	return r.stopContainer(nameOrID, timeout, true)
+	c, err := r.stopContainer(nameOrID, timeout, true)
+	if err == nil {
+		r.memberGone(ctx, c) // its pod's exit policy, which the stop (its own cleanup) may meet
+	}
+	return c, err
 }
 
 // stopContainer stops a container; with autoRemove, one made with --rm is removed then, as
@@ -367,12 +371,16 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		err := r.removeAutoRemoved(c, l)
 		if err != nil {
 			l.Unlock()
+			return err
 		}
-		return err
+		if c.Config.Pod != "" && !c.Config.IsInfra && c.Config.InitContainerType == "" {
+			return r.applyExitPolicy(ctx, c.Config.Pod, true)
+		}
+		return nil
 	}
 	l.Unlock()
 	if c.Config.Pod != "" && !c.Config.IsInfra && !c.State.Active() {
-		return r.applyExitPolicy(ctx, c.Config.Pod)
+		return r.applyExitPolicy(ctx, c.Config.Pod, false)
 	}
 	return nil
 }
