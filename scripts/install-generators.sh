@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs pea's Quadlet (`pea quadlet`) as systemd's generators, so that the .container, .volume,
-# .network and .kube files of /etc/pea/systemd and /usr/share/pea/systemd (and each user's
-# ~/.config/pea/systemd, /etc/pea/systemd/users[/UID]) become services that run pea, at boot and
-# at every `systemctl [--user] daemon-reload`:
+# .network, .image, .build, .pod and .kube files of /etc/pea/systemd and /usr/share/pea/systemd
+# (and each user's ~/.config/pea/systemd, /etc/pea/systemd/users[/UID]) become services that run
+# pea, at boot and at every `systemctl [--user] daemon-reload`:
 #   /usr/lib/systemd/system-generators/pea-system-generator  ->  pea quadlet ...
 #   /usr/lib/systemd/user-generators/pea-user-generator      ->  pea quadlet -user ...
 # The generators are small scripts that run the installed pea ($1, default /usr/local/bin/pea).

@@ -229,3 +229,31 @@ RUN --mount=type=bind,from=viamount,source=/m,target=/mnt/m --mount=type=bind,fr
 		t.Fatalf("containers after the builds: %q", got)
 	}
 }
+
+// --group-add gives RUN's process supplementary groups (by number; a name must be in the
+// image's /etc/group), as podman 5's build does; the image keeps no trace of them.
+func TestBuildGroupAdd(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": "FROM localhost/bb\nRUN id -G > /groups\n"})
+	e.Pea("build", "-q", "--network", "none", "--group-add", "50", "--group-add", "1234", "-t", "grp", ctx)
+	if got := e.Pea("run", "--rm", "--network", "none", "grp", "sh", "-c", "cat /groups; id -G"); got != "0 50 1234\n0" {
+		t.Fatalf("RUN's groups, then the container's: %q", got)
+	}
+	if r := e.Try("build", "--no-cache", "--network", "none", "--group-add", "nosuchgroup", ctx); r.Code == 0 || !strings.Contains(r.Stderr, "nosuchgroup") {
+		t.Fatalf("an unknown group: %s", r)
+	}
+}
+
+// -f without a CONTEXT builds in the Containerfile's directory, as podman's (not in the
+// current one): a .build Quadlet with File= alone relies on it.
+func TestBuildFileWithoutContext(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{
+		"sub/Build.file": "FROM localhost/bb\nCOPY data /data\n",
+		"sub/data":       "from the file's directory\n",
+	})
+	e.Pea("build", "-q", "--network", "none", "-t", "nocontext", "-f", filepath.Join(ctx, "sub", "Build.file"))
+	if got := e.Pea("run", "--rm", "--network", "none", "nocontext", "cat", "/data"); got != "from the file's directory" {
+		t.Fatalf("/data: %q", got)
+	}
+}

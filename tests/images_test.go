@@ -166,6 +166,33 @@ func TestImagePushPull(t *testing.T) {
 	}
 }
 
+// pull --all-tags pulls every tag the registry lists for the repository (a tag given is
+// ignored, as podman 4.3's), printing each image's ID in the registry's order; a repository
+// the registry does not know fails.
+func TestPullAllTags(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	srv := httptest.NewServer(registrytest.New())
+	defer srv.Close()
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/acc/every"
+	ctx := writeContext(t, filepath.Join(e.Dir, "ctx"), map[string]string{"Containerfile": "FROM localhost/bb\nRUN echo two > /v\n"})
+	two := buildID(t, e.Pea("build", "--network", "none", "-t", repo+":2", ctx))
+	bb := e.Pea("image", "inspect", "--format", "{{.ID}}", "localhost/bb")
+	e.Pea("tag", "localhost/bb", repo+":1")
+	for _, tag := range []string{"1", "2"} {
+		e.Pea("push", "-q", "--tls-verify=false", repo+":"+tag)
+		e.Pea("rmi", repo+":"+tag)
+	}
+	if got := e.Pea("pull", "-q", "--all-tags", "--tls-verify=false", repo+":2"); got != bb+"\n"+two {
+		t.Fatalf("pull --all-tags printed %q, want %s then %s", got, bb, two)
+	}
+	if got := e.Pea("images", "--format", "{{.Tag}} {{.ID}}", "--filter", "reference="+repo); got != "2 "+two[:12]+"\n1 "+bb[:12] {
+		t.Fatalf("images after pull --all-tags:\n%s", got)
+	}
+	if r := e.Fails(125, "pull", "-a", "--tls-verify=false", repo+"-nosuch"); !strings.Contains(r.Stderr, "listing the tags of") {
+		t.Fatalf("pull -a of an unknown repository: %s", r)
+	}
+}
+
 func TestImageCorruptTarball(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	out := filepath.Join(e.Dir, "saved.tar")

@@ -198,6 +198,50 @@ func TestPodExitPolicyStop(t *testing.T) {
 	})
 }
 
+// The stop policy follows the last application member's end however it comes, as podman's: a
+// stop, a removal (rm -f), the exit of a --rm member (removed at once); a member left running
+// keeps the pod up, and with the continue policy (the default) the pod stays up alone.
+func TestPodExitPolicyStopOnStopAndRemoval(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	status := func(pod string) string { return e.Pea("pod", "inspect", "--format", "{{.State}}", pod) }
+	for _, tc := range []struct {
+		name string
+		end  func(pod string)
+	}{
+		{"stop", func(pod string) { e.Pea("stop", "-t", "0", pod+"-m") }},
+		{"rm", func(pod string) { e.Pea("rm", "-f", "-t", "0", pod+"-m") }},
+		{"rm-exit", func(pod string) {
+			e.Pea("rm", "-f", "-t", "0", pod+"-m")
+			e.Pea("run", "-d", "--rm", "--pod", pod, "--name", pod+"-short", "localhost/bb", "sleep", "0.3")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := "xp-" + tc.name
+			e.Pea("pod", "create", "--name", pod, "--exit-policy", "stop", "--network", "none")
+			e.Pea("run", "-d", "--pod", pod, "--name", pod+"-m", "localhost/bb", "sleep", "1000")
+			e.Pea("run", "-d", "--rm", "--pod", pod, "--name", pod+"-keep", "localhost/bb", "sleep", "1000")
+			tc.end(pod)
+			if st := status(pod); st != "Running" && st != "Degraded" { // Degraded: the stopped member
+				t.Fatalf("pod %s with a member left running: %s", pod, st)
+			}
+			e.Pea("rm", "-f", "-t", "0", pod+"-keep") // the last one
+			eventually(t, 15*time.Second, func() error {
+				if st := status(pod); st != "Exited" {
+					return fmt.Errorf("pod %s after its last member: %s", pod, st)
+				}
+				return nil
+			})
+			e.Pea("pod", "rm", "-f", pod)
+		})
+	}
+	e.Pea("pod", "create", "--name", "xp-continue", "--network", "none")
+	e.Pea("run", "-d", "--rm", "--pod", "xp-continue", "--name", "xp-continue-m", "localhost/bb", "sleep", "1000")
+	e.Pea("rm", "-f", "-t", "0", "xp-continue-m")
+	if st := status("xp-continue"); st != "Running" {
+		t.Fatalf("a continue pod after its last member: %s", st)
+	}
+}
+
 func TestPodBadInput(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	r := e.Fails(125, "pod", "create", "--name", "nope", "--share", "bogus")
@@ -512,4 +556,17 @@ func TestPsNamespaces(t *testing.T) {
 		t.Fatalf("ps --ns header: %q", header)
 	}
 	e.Fails(125, "ps", "-q", "--ns")
+}
+
+// pod create --network, repeated, joins the pod to each network (as --network a,b), as
+// podman's; it was the last one alone.
+func TestPodCreateNetworks(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "podnet-a")
+	e.Pea("network", "create", "podnet-b")
+	e.Pea("pod", "create", "--name", "two-nets", "--network", "podnet-a", "--net", "podnet-b")
+	if got := e.Pea("pod", "inspect", "--format", "{{.InfraConfig.Networks}}", "two-nets"); got != "[podnet-a podnet-b]" {
+		t.Fatalf("the pod's networks: %s", got)
+	}
+	e.Pea("pod", "rm", "-f", "two-nets")
 }

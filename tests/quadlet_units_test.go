@@ -14,7 +14,8 @@ import (
 
 // unitRunner runs a generated unit's Exec lines as systemd would run them for the unit named
 // name: words split as systemd splits them, the specifiers %t (runtime directory), %n, %N
-// expanded, the [Service] Environment= set, and the store the test's (PEA_ROOT, PEA_RUNROOT).
+// expanded, the [Service] Environment= set, in its WorkingDirectory=, and the store the
+// test's (PEA_ROOT, PEA_RUNROOT).
 type unitRunner struct {
 	t                 *testing.T
 	e                 *Env
@@ -51,6 +52,9 @@ func (r *unitRunner) exec(key string) string {
 		argv := r.words(strings.TrimPrefix(l, "-"))
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Env = r.env()
+		if wd := unitValues(r.text, "WorkingDirectory"); len(wd) > 0 {
+			cmd.Dir = r.words(wd[len(wd)-1])[0]
+		}
 		res := runCmd(cmd)
 		if res.Code != 0 && !mayFail {
 			r.t.Fatalf("%s %s=%s: %s", r.name, key, l, res)
@@ -58,6 +62,16 @@ func (r *unitRunner) exec(key string) string {
 		out.WriteString(res.Stdout)
 	}
 	return out.String()
+}
+
+// value is the last key= of the unit, its specifiers expanded (PIDFile=...).
+func (r *unitRunner) value(key string) string {
+	r.t.Helper()
+	v := unitValues(r.text, key)
+	if len(v) == 0 {
+		r.t.Fatalf("%s has no %s=:\n%s", r.name, key, r.text)
+	}
+	return r.words(v[len(v)-1])[0]
 }
 
 // A .container's service really runs the container: its ExecStart= (run as systemd would,

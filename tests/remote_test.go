@@ -136,6 +136,10 @@ func TestRemoteFiles(t *testing.T) {
 		t.Fatalf("built image: %q", out)
 	}
 	r.MustRemote("build", "-q", "-t", "rem-built2", "-f", filepath.Join(ctx, "Containerfile"), ctx)
+	r.MustRemote("build", "-q", "-t", "rem-built3", "-f", filepath.Join(ctx, "Containerfile")) // no context: -f's directory
+	if out := r.MustRemote("run", "--rm", "rem-built3", "cat", "/note.txt"); out != "from the client" {
+		t.Fatalf("built with -f alone: %q", out)
+	}
 	id := r.MustRemote("images", "-q", "--no-trunc", "rem-built")
 
 	// save -o writes the client's file; load -i and load from stdin read it.

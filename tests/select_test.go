@@ -115,6 +115,40 @@ func TestPodVerbsIDFile(t *testing.T) {
 	}
 }
 
+// pod rm --pod-id-file deletes the file with its pod (podman 4.4's), so that a pod create
+// --pod-id-file of the same file (a Quadlet pod's restart) is not refused; with --ignore (or
+// -f) a file whose pod is gone already is deleted too; without, the error keeps it.
+func TestPodRmIDFile(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	f := filepath.Join(e.Dir, "pod.id")
+	for round := 0; round < 2; round++ {
+		id := e.Pea("pod", "create", "--network", "none", "--pod-id-file", f, "--name", "idf")
+		if out := e.Pea("pod", "rm", "--pod-id-file", f); out != id {
+			t.Fatalf("pod rm --pod-id-file: %q", out)
+		}
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Fatalf("round %d: the ID file is left: %v", round, err)
+		}
+	}
+	if out := e.Pea("pod", "rm", "-f", "--pod-id-file", f); out != "" { // no file: nothing to do
+		t.Fatalf("pod rm -f of a missing file: %q", out)
+	}
+	e.Pea("pod", "create", "--network", "none", "--pod-id-file", f, "--name", "idf")
+	e.Pea("pod", "rm", "idf") // by name: the file stays, naming a pod that is gone
+	if r := e.Fails(1, "pod", "rm", "--pod-id-file", f); !strings.Contains(r.Stderr, "no pod with name or ID") {
+		t.Fatalf("pod rm of a gone pod's file: %s", r)
+	}
+	if _, err := os.Stat(f); err != nil {
+		t.Fatalf("a failed pod rm deleted the file: %v", err)
+	}
+	if out := e.Pea("pod", "rm", "--ignore", "--pod-id-file", f); out != "" {
+		t.Fatalf("pod rm --ignore of a gone pod's file: %q", out)
+	}
+	if _, err := os.Stat(f); !os.IsNotExist(err) {
+		t.Fatalf("pod rm --ignore left the gone pod's file: %v", err)
+	}
+}
+
 // cp --overwrite lets a directory replace a file and a file a directory (its tree gone, a link
 // inside it removed, not followed); without it both are refused and nothing changes.
 func TestCopyOverwrite(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -36,8 +37,11 @@ func newBuildCommand(a *app) *cobra.Command {
 				o.NoCache = true // podman's --layers=false: no cache, no intermediate images kept
 			}
 			o.Context = "."
-			if len(pos) == 1 {
+			switch {
+			case len(pos) == 1:
 				o.Context = pos[0]
+			case o.File != "":
+				o.Context = filepath.Dir(o.File) // podman's: -f without CONTEXT builds in the file's directory
 			}
 			if strings.Contains(o.Context, "://") {
 				return invalid("build context %s: pea builds from a local directory", o.Context)

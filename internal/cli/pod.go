@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -220,9 +221,11 @@ func newPodRmCommand(a *app) *cobra.Command {
 				return err
 			}
 			t.set = cmd.Flags().Changed("time")
+			idFiles := map[string]string{} // file -> the pod ID it holds
 			for _, f := range podIDFiles {
 				if id, err := readIDFile(f); err == nil {
 					args = append(args, id)
+					idFiles[f] = id
 				} else if !ignore {
 					return err
 				}
@@ -254,6 +257,10 @@ func newPodRmCommand(a *app) *cobra.Command {
 				}
 				removed[i] = p.Config.ID
 			})
+			// A pod ID file goes with its pod, as podman 4.4's (it names nothing once the
+			// pod is gone, and a later pod create --pod-id-file would refuse it): one whose
+			// pod was removed, or with --ignore was not there, is deleted.
+			removePodIDFiles(rt, idFiles)
 			var errs []error
 			missing, running := 0, 0
 			for i := range targets {
@@ -289,6 +296,15 @@ func newPodRmCommand(a *app) *cobra.Command {
 	f.UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the containers")
 	f.StringArrayVar(&podIDFiles, "pod-id-file", nil, "read the pod ID from this file")
 	return cmd
+}
+
+// removePodIDFiles deletes each ID file whose pod does not exist (any more).
+func removePodIDFiles(rt *engine.Runtime, idFiles map[string]string) {
+	for f, id := range idFiles {
+		if _, err := rt.LookupPod(id); id != "" && errdefs.Is(err, errdefs.ErrNotFound) {
+			os.Remove(f)
+		}
+	}
 }
 
 func newPodPruneCommand(a *app) *cobra.Command {

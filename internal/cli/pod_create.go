@@ -17,7 +17,7 @@ type podCreateOptions struct {
 	exitPolicy, cgroupParent, memory, cpusetCpus, shmSize          string
 	memorySwap, cpusetMems                                         string
 	pid, uts, network, ip, mac, restart, userns                    string
-	uidmap, gidmap                                                 []string
+	uidmap, gidmap, networks, nets                                 []string
 	labels, labelFiles, volumes, devices, sysctls, securityOpts    []string
 	publish, dns, dnsSearch, dnsOpt, addHosts, networkAliases      []string
 	share                                                          string
@@ -133,8 +133,8 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&o.uidmap, "uidmap", nil, "a user namespace for the pod mapping UIDs: CONTAINER_UID:HOST_UID:SIZE")
 	f.StringArrayVar(&o.gidmap, "gidmap", nil, "a user namespace for the pod mapping GIDs: CONTAINER_GID:HOST_GID:SIZE")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of the pod: [hostIP:][hostPort:]containerPort[/proto]")
-	f.StringVar(&o.network, "network", "", "network of the pod: bridge, host, none, NAME[,NAME], ns:PATH")
-	f.StringVar(&o.network, "net", "", "alias of --network")
+	f.StringArrayVar(&o.networks, "network", nil, "network of the pod: bridge, host, none, NAME[,NAME], ns:PATH (repeatable: one network each)")
+	f.StringArrayVar(&o.nets, "net", nil, "alias of --network") // a slice of its own: a StringArray's first value replaces what is there
 	f.StringArrayVar(&o.networkAliases, "network-alias", nil, "a further name the containers on the pod's networks find it by (not on the default network)")
 	f.StringVar(&o.ip, "ip", "", "static IPv4 address of the pod")
 	f.StringVar(&o.mac, "mac-address", "", "static MAC address of the pod")
@@ -151,6 +151,9 @@ func newPodCreateCommand(a *app) *cobra.Command {
 func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig, error) {
 	if err := o.more.prepare(o); err != nil {
 		return nil, err
+	}
+	if nets := append(o.networks, o.nets...); len(nets) > 0 { // --network a --network b is --network a,b, as podman's
+		o.network = strings.Join(nets, ",")
 	}
 	share, err := parseShare(o.share, changed("share"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"pea/internal/engine"
 	"pea/internal/image"
 )
 
@@ -71,9 +72,6 @@ func newPullCommand(a *app) *cobra.Command {
 		Short: "Pull an image from a registry",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.allTags {
-				return usageError{fmt.Errorf("--all-tags is not supported")}
-			}
 			rt, err := a.engine()
 			if err != nil {
 				return err
@@ -96,7 +94,13 @@ func newPullCommand(a *app) *cobra.Command {
 				}
 				opts.Arch += "/" + o.variant
 			}
-			for _, ref := range args {
+			refs := args
+			if o.allTags {
+				if refs, err = allTagRefs(rt, args, opts); err != nil {
+					return err
+				}
+			}
+			for _, ref := range refs {
 				img, err := rt.ImagePull(context.Background(), ref, opts)
 				if err != nil {
 					return err
@@ -114,6 +118,30 @@ func newPullCommand(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&o.os, "os", "", "pull the image for this operating system")
 	cmd.Flags().StringVar(&o.variant, "variant", "", "pull the image for this variant of the architecture")
 	cmd.Flags().StringVar(&o.platform, "platform", "", "pull the image for this OS/ARCH")
-	cmd.Flags().BoolVarP(&o.allTags, "all-tags", "a", false, "pull every tag of the repository (not supported)")
+	cmd.Flags().BoolVarP(&o.allTags, "all-tags", "a", false, "pull every tag of the repository (an unqualified name is docker.io's; a tag or digest given is ignored)")
 	return cmd
+}
+
+// allTagRefs are the references --all-tags pulls: every tag the registry lists for the
+// repository of each argument, in the registry's order. As podman's, a tag or digest in the
+// argument is ignored, and a name without a registry is docker.io's (the search registries
+// are not tried).
+func allTagRefs(rt *engine.Runtime, args []string, opts image.PullOptions) ([]string, error) {
+	var refs []string
+	for _, arg := range args {
+		r, err := image.ParseReference(strings.TrimPrefix(arg, "docker://"))
+		if err != nil {
+			return nil, err
+		}
+		r.Tag, r.Digest = "", ""
+		repo := r.Normalize().Repository()
+		tags, err := rt.Search(context.Background(), repo, image.SearchOptions{PullOptions: opts, ListTags: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tags {
+			refs = append(refs, repo+":"+t.Tag)
+		}
+	}
+	return refs, nil
 }

@@ -22,7 +22,8 @@ type quadletOptions struct {
 }
 
 // newQuadletCommand is `pea quadlet`: pea's Quadlet, the systemd generator that turns podman's
-// .container, .volume, .network and .kube files into services that run pea (internal/quadlet).
+// .container, .volume, .network, .image, .build, .pod and .kube files into services that run
+// pea (internal/quadlet).
 // systemd runs it with its three output directories (the units go into the first); -dryrun
 // prints them instead.
 func newQuadletCommand(a *app) *cobra.Command {

@@ -483,10 +483,14 @@ func (m *remoteMapper) mapFiles(verb string, cl *remoteArgs) {
 	case "build", "image build", "buildx build":
 		m.flagInputs(cl, "file", "ignorefile")
 		m.flagOutputs(cl, "iidfile")
+		ctx := "." // no CONTEXT: -f's directory, as the local build's, else the current one
+		if f := cl.flag("file"); f != "" && f != "-" && !strings.Contains(f, "://") {
+			ctx = filepath.Dir(f)
+		}
 		if len(pos) > 0 {
 			m.input(pos[0], "")
-		} else if _, err := os.Stat("."); err == nil {
-			m.call.Req.Args = append(m.call.Req.Args, ".")
+		} else if _, err := os.Stat(ctx); err == nil {
+			m.call.Req.Args = append(m.call.Req.Args, ctx)
 			m.input(len(m.call.Req.Args)-1, "")
 		}
 	case "commit", "container commit":

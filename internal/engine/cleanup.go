@@ -49,6 +49,7 @@ func (r *Runtime) CleanupStopped(ctx context.Context, nameOrID string, o Cleanup
 		l.Unlock()
 		return "", err
 	}
+	r.memberGone(ctx, c)
 	if o.RemoveImage && c.Config.Image != "" {
 		if _, _, err := r.ImageRemove(c.Config.Image, false); err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
 			return c.Config.ID, fmt.Errorf("container %s removed, its image not: %w", c.Config.Name, err)

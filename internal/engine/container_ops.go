@@ -117,6 +117,9 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container, pidfd int) (
 // container's own when timeout is nil).
 func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
 	c, err := r.stopContainer(nameOrID, timeout, true)
+	if err == nil {
+		r.memberGone(ctx, c) // its pod's exit policy, which the stop (its own cleanup) may meet
+	}
 	if err == nil && c.Config.Pod != "" && !c.Config.IsInfra {
 		r.serviceCheckPod(ctx, c.Config.Pod)
 	}
@@ -371,12 +374,16 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 		err := r.removeAutoRemoved(c, l)
 		if err != nil {
 			l.Unlock()
+			return err
 		}
-		return err
+		if c.Config.Pod != "" && !c.Config.IsInfra && c.Config.InitContainerType == "" {
+			return r.applyExitPolicy(ctx, c.Config.Pod, true)
+		}
+		return nil
 	}
 	l.Unlock()
 	if c.Config.Pod != "" && !c.Config.IsInfra && !c.State.Active() {
-		err := r.applyExitPolicy(ctx, c.Config.Pod)
+		err := r.applyExitPolicy(ctx, c.Config.Pod, false)
 		if c.Config.InitContainerType == "" {
 			r.serviceCheckPod(ctx, c.Config.Pod)
 		}

@@ -79,6 +79,11 @@ func (r *Runtime) RemoveContainer(ctx context.Context, nameOrID string, o Remove
 	// runs once it returns.
 	var pending, stopPending *pendingCleanup
 	removed := false
+	defer func() { // last, once nothing of the container runs: its pod's exit policy
+		if removed && !o.podRemoval {
+			r.memberGone(ctx, c)
+		}
+	}()
 	defer func() {
 		pending.done()
 		stopPending.done()

@@ -164,8 +164,10 @@ func (r *Runtime) ensureInfraRunning(ctx context.Context, pod *model.Pod) error 
 }
 
 // applyExitPolicy stops the pod's infra container when the policy is "stop" and no application
-// container is running any more.
-func (r *Runtime) applyExitPolicy(ctx context.Context, podID string) error {
+// container is running any more. afterRemoval: a member was just removed, and a pod left with
+// no application container stops too (as podman's, whose check follows a member's exit, stop
+// and removal alike).
+func (r *Runtime) applyExitPolicy(ctx context.Context, podID string, afterRemoval bool) error {
 	st, err := r.state()
 	if err != nil {
 		return err
@@ -198,7 +200,7 @@ func (r *Runtime) applyExitPolicy(ctx context.Context, podID string) error {
 			return nil
 		}
 	}
-	if infra == nil || apps == 0 {
+	if infra == nil || (apps == 0 && !afterRemoval) {
 		return nil
 	}
 	il, infra, err := r.lockContainer(infra.Config.ID)
@@ -206,5 +208,18 @@ func (r *Runtime) applyExitPolicy(ctx context.Context, podID string) error {
 		return err
 	}
 	defer il.Unlock()
+	if err := r.syncLocked(infra); err != nil || !infra.State.Active() {
+		return err
+	}
 	return r.stopLocked(infra, nil)
+}
+
+// memberGone applies the exit policy of c's pod after c, an application member, was stopped or
+// removed by a user's command. The stop or removal is done: a failure to stop the pod is not
+// theirs, and is dropped.
+func (r *Runtime) memberGone(ctx context.Context, c *model.Container) {
+	if c.Config.Pod == "" || c.Config.IsInfra || c.Config.InitContainerType != "" {
+		return
+	}
+	r.applyExitPolicy(ctx, c.Config.Pod, true)
 }

@@ -13,11 +13,11 @@ func containerKeys() []string {
 		"EnvironmentHost", "Exec", "ExposeHostPort", "GIDMap", "GlobalArgs", "Group", "GroupAdd",
 		"HealthCmd", "HealthInterval", "HealthOnFailure", "HealthRetries", "HealthStartPeriod", "HealthTimeout",
 		"HostName", "IP", "IP6", "Image", "Label", "LogDriver", "LogOpt", "Mask", "Memory", "Mount",
-		"Network", "NetworkAlias", "NoNewPrivileges", "Notify", "PidsLimit", "PodmanArgs", "PublishPort",
+		"Network", "NetworkAlias", "NoNewPrivileges", "Notify", "PidsLimit", "Pod", "PodmanArgs", "PublishPort",
 		"Pull", "ReadOnly", "ReadOnlyTmpfs", "ReloadCmd", "ReloadSignal", "Rootfs", "RunInit",
 		"SeccompProfile", "Secret", "SecurityLabelDisable", "SecurityLabelFileType", "SecurityLabelLevel",
-		"SecurityLabelNested", "SecurityLabelType", "ShmSize", "StopSignal", "StopTimeout", "SubGIDMap",
-		"SubUIDMap", "Sysctl", "Timezone", "Tmpfs", "UIDMap", "Ulimit", "Unmask", "User", "UserNS",
+		"SecurityLabelNested", "SecurityLabelType", "ServiceName", "ShmSize", "StartWithPod", "StopSignal",
+		"StopTimeout", "SubGIDMap", "SubUIDMap", "Sysctl", "Timezone", "Tmpfs", "UIDMap", "Ulimit", "Unmask", "User", "UserNS",
 		"VolatileTmp", "Volume", "WorkingDir",
 	}
 }
@@ -25,7 +25,8 @@ func containerKeys() []string {
 // container converts a .container file: NAME.service runs the container with
 // `pea run -d --replace --rm` and removes it when stopped. systemd follows the container's
 // conmon: pea tells it conmon's PID and that the container started (--sdnotify=conmon,
-// Type=notify), or with Notify=true leaves telling it to the container.
+// Type=notify), or with Notify=true leaves telling it to the container. Image=NAME.image or
+// NAME.build runs the image that file pulls or builds; Pod=NAME.pod joins that file's pod.
 func (g *generator) container(u *unitFile) (*unitFile, error) {
 	const sec = "Container"
 	if err := checkKeys(u, sec, containerKeys()); err != nil {
@@ -39,7 +40,7 @@ func (g *generator) container(u *unitFile) (*unitFile, error) {
 	case image == "" && rootfs == "":
 		return nil, fmt.Errorf("no Image or Rootfs key specified")
 	}
-	svc := g.service(u, sec, serviceName(u.filename))
+	svc := g.service(u, sec)
 	name := defaultName(u, true)
 	if v, ok := u.last(sec, "ContainerName"); ok && v != "" {
 		name = v
@@ -50,6 +51,15 @@ func (g *generator) container(u *unitFile) (*unitFile, error) {
 	}
 	rm, _ := g.pea(u, sec, "rm", "-f", "-i", "--cidfile=%t/%N.cid")
 	a := &argv{u: u, sec: sec, args: run}
+	if _, err := boolean(u, sec, "StartWithPod", true); err != nil {
+		return nil, err
+	}
+	if err := g.joinPod(u, svc, a); err != nil {
+		return nil, err
+	}
+	if image, err = g.imageArg(image, &a.deps); err != nil {
+		return nil, err
+	}
 
 	if mode, ok := u.last(sec, "CgroupsMode"); ok && mode != "" {
 		a.add("--cgroups=" + mode)
@@ -95,20 +105,8 @@ func (g *generator) container(u *unitFile) (*unitFile, error) {
 
 	// Networking.
 	a.scalar("HostName", "--hostname")
-	for _, n := range u.all(sec, "Network") {
-		ref, opts, hasOpts := strings.Cut(n, ":")
-		if strings.HasSuffix(ref, ".network") {
-			name, dep, err := g.resource(ref)
-			if err != nil {
-				return nil, err
-			}
-			a.deps = append(a.deps, dep)
-			n = name
-			if hasOpts {
-				n += ":" + opts
-			}
-		}
-		a.add(flag("--network", n)...)
+	if err := g.networks(a); err != nil {
+		return nil, err
 	}
 	a.scalar("IP", "--ip")
 	a.scalar("IP6", "--ip6")
@@ -172,12 +170,8 @@ func (g *generator) container(u *unitFile) (*unitFile, error) {
 	a.list("Secret", "--secret")
 
 	// Storage.
-	for _, v := range u.all(sec, "Volume") {
-		v, err := g.volumeArg(u, v, &a.deps)
-		if err != nil {
-			return nil, err
-		}
-		a.add(flag("--volume", v)...)
+	if err := g.volumes(a); err != nil {
+		return nil, err
 	}
 	for _, m := range u.all(sec, "Mount") {
 		m, err := g.mountArg(u, m, &a.deps)
@@ -260,6 +254,53 @@ func (g *generator) reload(u *unitFile, svc *unitFile, name string) error {
 	return nil
 }
 
+// networks adds a --network for each Network= value: NAME.network[:OPTIONS] becomes that
+// file's network (and a dependency).
+func (g *generator) networks(a *argv) error {
+	for _, n := range a.u.all(a.sec, "Network") {
+		ref, opts, hasOpts := strings.Cut(n, ":")
+		if strings.HasSuffix(ref, ".network") {
+			name, dep, err := g.resource(ref)
+			if err != nil {
+				return err
+			}
+			a.deps = append(a.deps, dep)
+			n = name
+			if hasOpts {
+				n += ":" + opts
+			}
+		}
+		a.add(flag("--network", n)...)
+	}
+	return nil
+}
+
+// volumes adds a --volume for each Volume= value (volumeArg).
+func (g *generator) volumes(a *argv) error {
+	for _, v := range a.u.all(a.sec, "Volume") {
+		v, err := g.volumeArg(a.u, v, &a.deps)
+		if err != nil {
+			return err
+		}
+		a.add(flag("--volume", v)...)
+	}
+	return nil
+}
+
+// imageArg is an image for pea: NAME.image or NAME.build becomes the image that file pulls
+// (its ImageTag=, else its Image=) or builds (its first ImageTag=), and a dependency.
+func (g *generator) imageArg(image string, deps *[]string) (string, error) {
+	if !strings.HasSuffix(image, ".image") && !strings.HasSuffix(image, ".build") {
+		return image, nil
+	}
+	name, dep, err := g.resource(image)
+	if err != nil {
+		return "", err
+	}
+	*deps = append(*deps, dep)
+	return name, nil
+}
+
 // volumeArg is a Volume= value for pea: a source NAME.volume becomes that file's volume (and a
 // dependency), a source that starts with . a path from the file's directory.
 func (g *generator) volumeArg(u *unitFile, v string, deps *[]string) (string, error) {
@@ -306,79 +347,13 @@ func (g *generator) mountArg(u *unitFile, m string, deps *[]string) (string, err
 			fields[i] = k + "=" + name
 		case typ == "bind" && strings.HasPrefix(v, "."):
 			fields[i] = k + "=" + resolvePath(u, v)
+		case typ == "image":
+			name, err := g.imageArg(v, deps)
+			if err != nil {
+				return "", err
+			}
+			fields[i] = k + "=" + name
 		}
 	}
 	return strings.Join(fields, ","), nil
-}
-
-// argv gathers a command line from a file's keys; the first error stays in err.
-type argv struct {
-	u    *unitFile
-	sec  string
-	args []string
-	deps []string
-	err  error
-}
-
-func (a *argv) add(w ...string) { a.args = append(a.args, w...) }
-
-// scalar adds flag with the key's last value.
-func (a *argv) scalar(key, flagName string) {
-	if v, ok := a.u.last(a.sec, key); ok && v != "" {
-		a.add(flag(flagName, v)...)
-	}
-}
-
-// scalarJoined adds prefix+value as one word.
-func (a *argv) scalarJoined(key, prefix string) {
-	if v, ok := a.u.last(a.sec, key); ok && v != "" {
-		a.add(prefix + v)
-	}
-}
-
-// list adds flag once for every value of a repeatable key.
-func (a *argv) list(key, flagName string) {
-	for _, v := range a.u.all(a.sec, key) {
-		a.add(flag(flagName, v)...)
-	}
-}
-
-// eachWord adds prefix+word for every word of a space-separated list key.
-func (a *argv) eachWord(key, prefix string) {
-	ws, err := words(a.u, a.sec, key)
-	a.keep(err)
-	for _, w := range ws {
-		a.add(prefix + w)
-	}
-}
-
-// env adds flag KEY=VALUE for every assignment of an Environment=-like key.
-func (a *argv) env(key, flagName string) {
-	ws, err := assignments(a.u, a.sec, key)
-	a.keep(err)
-	for _, w := range ws {
-		a.add(flag(flagName, w)...)
-	}
-}
-
-// flagIf adds w when the boolean key is true.
-func (a *argv) flagIf(key string, w ...string) {
-	on, err := boolean(a.u, a.sec, key, false)
-	a.keep(err)
-	if on {
-		a.add(w...)
-	}
-}
-
-// words adds the words of a list key as they are.
-func (a *argv) words(key string) {
-	ws, err := words(a.u, a.sec, key)
-	a.keep(err)
-	a.add(ws...)
-}
-
-func (a *argv) keep(err error) {
-	if a.err == nil {
-		a.err = err
-	}
 }

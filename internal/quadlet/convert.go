@@ -8,20 +8,24 @@ import (
 	"strings"
 )
 
-// generator converts the files of one run; names maps a .volume or .network file to the name
-// of what it makes, for the files that refer to it.
+// generator converts the files of one run. names maps a .volume, .network, .image, .build or
+// .pod file that converted to the name of what it makes (its volume, network, image or pod),
+// for the files that refer to it; podMembers maps a .pod file to the services of the
+// containers that join it (Pod=), which its service starts.
 type generator struct {
-	o     Options
-	names map[string]string
-	units map[string]*unitFile
+	o          Options
+	names      map[string]string
+	units      map[string]*unitFile
+	podMembers map[string][]string
 }
 
 // service starts the unit made from u: a copy whose section sec is renamed X-sec (systemd
-// ignores X- sections), named name, with [Unit] SourcePath= and RequiresMountsFor= pea's run
-// root (%t/pea: /run/pea as root, the user's runtime directory's pea otherwise).
-func (g *generator) service(u *unitFile, sec, name string) *unitFile {
+// ignores X- sections), named as serviceName says, with [Unit] SourcePath= and
+// RequiresMountsFor= pea's run root (%t/pea: /run/pea as root, the user's runtime directory's
+// pea otherwise).
+func (g *generator) service(u *unitFile, sec string) *unitFile {
 	svc := u.clone()
-	svc.filename = name
+	svc.filename = serviceName(u)
 	svc.rename(sec, "X-"+sec)
 	svc.add("Unit", "SourcePath", u.path)
 	svc.add("Unit", "RequiresMountsFor", "%t/pea")
@@ -37,14 +41,47 @@ func (g *generator) pea(u *unitFile, sec string, verb ...string) ([]string, erro
 	return append(append([]string{g.o.Pea}, global...), verb...), nil
 }
 
-// checkKeys reports the first key of section sec that pea does not read.
+// checkKeys reports the first key of section sec that pea does not read; for a key podman
+// documents that pea cannot honour, the error says why.
 func checkKeys(u *unitFile, sec string, known []string) error {
+	refused := unsupportedKeys(sec)
 	for _, k := range u.keys(sec) {
-		if !slices.Contains(known, k) {
-			return fmt.Errorf("unsupported key '%s' in group '%s' in %s", k, sec, u.path)
+		if slices.Contains(known, k) {
+			continue
 		}
+		if why, ok := refused[k]; ok {
+			return fmt.Errorf("unsupported key '%s' in group '%s' in %s: %s", k, sec, u.path, why)
+		}
+		return fmt.Errorf("unsupported key '%s' in group '%s' in %s", k, sec, u.path)
 	}
 	return nil
+}
+
+// unsupportedKeys are the keys of section sec that podman 5's Quadlet documents and pea cannot
+// honour, with the reason: the file is refused rather than run without them.
+func unsupportedKeys(sec string) map[string]string {
+	const noRetry = "pea tries a pull once (it has no --retry/--retry-delay)"
+	m := map[string]string{"ContainersConfModule": "pea reads no containers.conf modules (podman's --module)"}
+	switch sec {
+	case "Container":
+		m["Retry"], m["RetryDelay"] = noRetry, noRetry
+		for _, k := range []string{"HealthStartupCmd", "HealthStartupInterval", "HealthStartupRetries", "HealthStartupSuccess", "HealthStartupTimeout"} {
+			m[k] = "pea's healthchecks have no startup check (--health-startup-*)"
+		}
+		for _, k := range []string{"HealthLogDestination", "HealthMaxLogCount", "HealthMaxLogSize"} {
+			m[k] = "pea keeps healthcheck results in the container's state only (no --health-log-destination/--health-max-log-*)"
+		}
+	case "Image":
+		m["Retry"], m["RetryDelay"] = noRetry, noRetry
+		m["DecryptionKey"] = "pea pulls no encrypted images (no --decryption-key)"
+		m["Policy"] = "pea's pull has no --policy: it always pulls"
+	case "Build":
+		m["Retry"], m["RetryDelay"] = noRetry, noRetry
+	case "Volume":
+		m["Driver"] = "pea's volumes are local ones (no volume drivers, no image volumes)"
+		m["Image"] = m["Driver"]
+	}
+	return m
 }
 
 // boolean reads a systemd boolean (1/yes/true/on, 0/no/false/off); def when the key is unset.
@@ -107,8 +144,8 @@ func resolvePath(u *unitFile, p string) string {
 	return filepath.Join(escapeSpecifiers(filepath.Dir(u.path)), p)
 }
 
-// resource is the name of what the .volume or .network file ref makes, and the service that
-// makes it, which the referring service requires.
+// resource is the name of what the .volume, .network, .image, .build or .pod file ref makes,
+// and the service that makes it, which the referring service depends on.
 func (g *generator) resource(ref string) (name, service string, err error) {
 	name, ok := g.names[ref]
 	if !ok {
@@ -117,18 +154,31 @@ func (g *generator) resource(ref string) (name, service string, err error) {
 		}
 		return "", "", fmt.Errorf("requested Quadlet source %s was not found", ref)
 	}
-	return name, serviceName(ref), nil
+	return name, serviceName(g.units[ref]), nil
 }
 
-// serviceName is the systemd service a Quadlet file becomes.
-func serviceName(file string) string {
-	ext := filepath.Ext(file)
-	stem := strings.TrimSuffix(file, ext)
-	switch ext {
-	case ".volume", ".network":
-		return stem + "-" + ext[1:] + ".service"
+// sectionOf is the section of a Quadlet file pea reads: [Container] of NAME.container...
+func sectionOf(file string) string {
+	ext := strings.TrimPrefix(filepath.Ext(file), ".")
+	if ext == "" {
+		return ""
 	}
-	return stem + ".service"
+	return strings.ToUpper(ext[:1]) + ext[1:]
+}
+
+// serviceName is the systemd service a Quadlet file becomes: its ServiceName= with .service
+// (podman 5's), else NAME.service for a .container or .kube, NAME-KIND.service for the others.
+func serviceName(u *unitFile) string {
+	if v, ok := u.last(sectionOf(u.filename), "ServiceName"); ok && v != "" {
+		return v + ".service"
+	}
+	ext := filepath.Ext(u.filename)
+	stem := strings.TrimSuffix(u.filename, ext)
+	switch ext {
+	case ".container", ".kube":
+		return stem + ".service"
+	}
+	return stem + "-" + ext[1:] + ".service"
 }
 
 // requireAll makes svc require and start after each of services.

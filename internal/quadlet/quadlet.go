@@ -8,14 +8,19 @@
 //	NAME.container  [Container]  ->  NAME.service          pea run -d --replace --rm ... IMAGE [Exec]
 //	NAME.volume     [Volume]     ->  NAME-volume.service   oneshot: pea volume create --ignore ...
 //	NAME.network    [Network]    ->  NAME-network.service  oneshot: pea network create --ignore ...
+//	NAME.image      [Image]      ->  NAME-image.service    oneshot: pea image pull ... IMAGE
+//	NAME.build      [Build]      ->  NAME-build.service    oneshot: pea build --tag TAG ... [CONTEXT]
+//	NAME.pod        [Pod]        ->  NAME-pod.service      forking: pea pod create --replace; pod start
 //	NAME.kube       [Kube]       ->  NAME.service          notify: pea kube play --replace --service-container; kube down
 //
-// pea's section is kept in the service renamed X-Container (X-Volume...), which systemd
-// ignores. A container's Volume=, Mount= or Network= naming NAME.volume or NAME.network uses
-// the volume or network that file makes (its VolumeName=/NetworkName=, else systemd-NAME) and
-// makes the service require the other one. Drop-ins (NAME.container.d/*.conf) are merged as
-// systemd merges them. A file with an error (an unknown key, no Image=) is reported and left
-// out; the others are generated.
+// (ServiceName= names any of them otherwise.) pea's section is kept in the service renamed
+// X-Container (X-Volume...), which systemd ignores. A value naming another file uses what that
+// file makes and makes the service depend on the other one: Volume=/Mount= NAME.volume and
+// Network= NAME.network (their VolumeName=/NetworkName=, else systemd-NAME), Image= NAME.image
+// or NAME.build (its image), Pod= NAME.pod (the container joins the pod; the pod's service
+// starts the container's). Drop-ins (NAME.container.d/*.conf) are merged as systemd merges
+// them. A file with an error (an unknown key, no Image=, a key podman documents that pea
+// cannot honour) is reported and left out; the others are generated.
 //
 // Where pea differs from podman's Quadlet, and why, is in docs/ARCHITECTURE.md ("Quadlet").
 package quadlet
@@ -75,9 +80,12 @@ func SourceDirs(user bool) ([]string, error) {
 	return []string{filepath.Join(config, "pea", "systemd"), filepath.Join("/etc/pea/systemd/users", uid), "/etc/pea/systemd/users"}, nil
 }
 
-// kinds are the file extensions pea reads, in the order they are converted: volumes and
-// networks first, as containers and kube files take their names.
-func kinds() []string { return []string{".volume", ".network", ".container", ".kube"} }
+// kinds are the file extensions pea reads, in the order they are converted: what others name
+// (volumes, networks, images, builds, then pods, which name volumes and networks) before the
+// containers and kube files that name them.
+func kinds() []string {
+	return []string{".volume", ".network", ".image", ".build", ".pod", ".container", ".kube"}
+}
 
 // Generate reads the Quadlet files of dirs and converts them. A file that cannot be read or
 // converted is left out and its error is in errs; the others are generated.
@@ -86,7 +94,7 @@ func Generate(dirs []string, o Options) (services []Service, errs []error) {
 		o.Debugf = func(string, ...any) {}
 	}
 	units, errs := load(dirs, o)
-	g := &generator{o: o, names: map[string]string{}, units: map[string]*unitFile{}}
+	g := &generator{o: o, names: map[string]string{}, units: map[string]*unitFile{}, podMembers: podMembers(units)}
 	for _, u := range units {
 		g.units[u.filename] = u
 	}
@@ -102,6 +110,12 @@ func Generate(dirs []string, o Options) (services []Service, errs []error) {
 			svc, err = g.network(u)
 		case ".kube":
 			svc, err = g.kube(u)
+		case ".image":
+			svc, err = g.image(u)
+		case ".build":
+			svc, err = g.build(u)
+		case ".pod":
+			svc, err = g.pod(u)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("converting %q: %w", u.filename, err))

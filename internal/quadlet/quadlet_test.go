@@ -44,7 +44,8 @@ func TestGolden(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("errors: %v", errs)
 	}
-	want := []string{"data-volume.service", "tmp-volume.service", "net-network.service", "all.service", "rootfs@.service", "web.service", "app.service"}
+	want := []string{"data-volume.service", "tmp-volume.service", "net-network.service", "fetch-app.service", "made-build.service",
+		"grp-pod.service", "all.service", "lazy-member.service", "member.service", "rootfs@.service", "web.service", "app.service"}
 	var got []string
 	for _, s := range services {
 		got = append(got, s.Name)
@@ -91,8 +92,28 @@ func TestErrors(t *testing.T) {
 		{"reload both", "a.container", "[Container]\nImage=x\nReloadCmd=a\nReloadSignal=HUP\n", "mutually exclusive"},
 		{"no yaml", "a.kube", "[Kube]\nNetwork=host\n", "no Yaml key specified"},
 		{"gateways", "a.network", "[Network]\nGateway=10.0.0.1\n", "cannot set more gateways than subnets"},
-		{"volume key", "a.volume", "[Volume]\nDriver=image\n", "unsupported key 'Driver' in group 'Volume'"},
+		{"volume key", "a.volume", "[Volume]\nDriver=image\n", "unsupported key 'Driver' in group 'Volume' in "},
 		{"syntax", "a.container", "[Container]\nImage\n", "is not a Key=Value assignment"},
+		{"missing pod", "a.container", "[Container]\nImage=x\nPod=nosuch.pod\n", "requested Quadlet source nosuch.pod was not found"},
+		{"pod not quadlet", "a.container", "[Container]\nImage=x\nPod=mypod\n", "Pod=mypod: not a Quadlet .pod file"},
+		{"bad start with pod", "a.container", "[Container]\nImage=x\nStartWithPod=later\n", "StartWithPod=later: not a boolean"},
+		{"missing image file", "a.container", "[Container]\nImage=nosuch.image\n", "requested Quadlet source nosuch.image was not found"},
+		{"missing build file", "a.container", "[Container]\nImage=x\nMount=type=image,source=nosuch.build,destination=/i\n", "requested Quadlet source nosuch.build was not found"},
+		{"pod key", "a.pod", "[Pod]\nPodNam=x\n", "unsupported key 'PodNam' in group 'Pod'"},
+		{"pod module", "a.pod", "[Pod]\nContainersConfModule=/etc/m.conf\n", "unsupported key 'ContainersConfModule' in group 'Pod' in "},
+		{"pod missing network", "a.pod", "[Pod]\nNetwork=nosuch.network\n", "requested Quadlet source nosuch.network was not found"},
+		{"no image", "a.image", "[Image]\nAllTags=true\n", "no Image key specified"},
+		{"decryption", "a.image", "[Image]\nImage=x\nDecryptionKey=/k\n", "pea pulls no encrypted images"},
+		{"image retry", "a.image", "[Image]\nImage=x\nRetry=3\n", "unsupported key 'Retry' in group 'Image'"},
+		{"image policy", "a.image", "[Image]\nImage=x\nPolicy=missing\n", "unsupported key 'Policy' in group 'Image'"},
+		{"image tls", "a.image", "[Image]\nImage=x\nTLSVerify=sometimes\n", "TLSVerify=sometimes: not a boolean"},
+		{"no tag", "a.build", "[Build]\nFile=/c\n", "no ImageTag key specified"},
+		{"no context", "a.build", "[Build]\nImageTag=t\n", "neither SetWorkingDirectory nor File key specified"},
+		{"file dir without file", "a.build", "[Build]\nImageTag=t\nSetWorkingDirectory=file\n", "SetWorkingDirectory=file needs a File key"},
+		{"remote file", "a.build", "[Build]\nImageTag=t\nFile=https://example.com/Containerfile\n", "pea builds from a local Containerfile"},
+		{"remote context", "a.build", "[Build]\nImageTag=t\nSetWorkingDirectory=https://example.com/c.git\n", "pea builds from a local directory"},
+		{"build network", "a.build", "[Build]\nImageTag=t\nFile=/c\nNetwork=mynet\n", "pea's build runs RUN on bridge, host or none only"},
+		{"build retry", "a.build", "[Build]\nImageTag=t\nFile=/c\nRetryDelay=5s\n", "pea tries a pull once"},
 		{"outside", "a.container", "Image=x\n", "outside of a section"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +128,41 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("services %v: want ok.service alone", services)
 			}
 		})
+	}
+}
+
+// A file that names one that could not be converted is not converted either: a .pod, .image
+// or .build with an error takes the files that use it out, and each says why.
+func TestDependencyErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"bad.pod":          "[Pod]\nNoSuchKey=1\n",
+		"bad.image":        "[Image]\nImageTag=x\n",
+		"bad.build":        "[Build]\nFile=/c\n",
+		"in-pod.container": "[Container]\nImage=x\nPod=bad.pod\n",
+		"pulled.container": "[Container]\nImage=bad.image\n",
+		"built.container":  "[Container]\nImage=bad.build\n",
+		"ok.pod":           "[Pod]\n",
+	} {
+		os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644)
+	}
+	services, errs := Generate([]string{dir}, Options{Pea: "/usr/bin/pea"})
+	if len(services) != 1 || services[0].Name != "ok-pod.service" {
+		t.Fatalf("services %v: want ok-pod.service alone", services)
+	}
+	var all []string
+	for _, err := range errs {
+		all = append(all, err.Error())
+	}
+	text := strings.Join(all, "\n")
+	for _, want := range []string{"bad.pod could not be converted", "bad.image could not be converted", "bad.build could not be converted",
+		"unsupported key 'NoSuchKey' in group 'Pod'", "no Image key specified", "no ImageTag key specified"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("errors lack %q:\n%s", want, text)
+		}
+	}
+	if len(errs) != 6 {
+		t.Errorf("%d errors, want 6:\n%s", len(errs), text)
 	}
 }
 

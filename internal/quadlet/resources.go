@@ -38,7 +38,7 @@ func (g *generator) createHead(u *unitFile, sec, object, nameKey string, keys []
 func (g *generator) volume(u *unitFile) (*unitFile, error) {
 	const sec = "Volume"
 	name, a, err := g.createHead(u, sec, "volume", "VolumeName", []string{"Copy", "Device", "GlobalArgs", "Group", "Label", "Options",
-		"PodmanArgs", "Type", "User", "VolumeName"})
+		"PodmanArgs", "ServiceName", "Type", "User", "VolumeName"})
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (g *generator) volume(u *unitFile) (*unitFile, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	svc := g.service(u, sec, serviceName(u.filename))
+	svc := g.service(u, sec)
 	oneshot(svc, a.args)
 	g.names[u.filename] = name
 	return svc, nil
@@ -105,7 +105,7 @@ func (g *generator) network(u *unitFile) (*unitFile, error) {
 	const sec = "Network"
 	name, a, err := g.createHead(u, sec, "network", "NetworkName", []string{"DisableDNS", "Driver", "Gateway", "GlobalArgs", "IPAMDriver",
 		"IPRange", "IPv6", "InterfaceName", "Internal", "Label", "NetworkDeleteOnStop", "NetworkName",
-		"Options", "PodmanArgs", "Subnet"})
+		"Options", "PodmanArgs", "ServiceName", "Subnet"})
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (g *generator) network(u *unitFile) (*unitFile, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	svc := g.service(u, sec, serviceName(u.filename))
+	svc := g.service(u, sec)
 	oneshot(svc, a.args)
 	del, err := boolean(u, sec, "NetworkDeleteOnStop", false)
 	if err != nil {
@@ -159,7 +159,7 @@ func (g *generator) network(u *unitFile) (*unitFile, error) {
 func (g *generator) kube(u *unitFile) (*unitFile, error) {
 	const sec = "Kube"
 	if err := checkKeys(u, sec, []string{"ConfigMap", "GlobalArgs", "KubeDownForce", "LogDriver", "Network",
-		"PodmanArgs", "PublishPort", "SetWorkingDirectory", "UserNS", "Yaml"}); err != nil {
+		"PodmanArgs", "PublishPort", "ServiceName", "SetWorkingDirectory", "UserNS", "Yaml"}); err != nil {
 		return nil, err
 	}
 	yaml, ok := u.last(sec, "Yaml")
@@ -204,7 +204,7 @@ func (g *generator) kube(u *unitFile) (*unitFile, error) {
 	}
 	down = append(down, yaml)
 
-	svc := g.service(u, sec, serviceName(u.filename))
+	svc := g.service(u, sec)
 	requireAll(svc, a.deps)
 	svc.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
 	switch wd, _ := u.last(sec, "SetWorkingDirectory"); wd {
