@@ -107,8 +107,12 @@ func TestTOMLErrors(t *testing.T) {
 		{"[[a]]\n[b]\n[c]\na.x = 1\n[d]\nd.x = 1\nd.x.y = 2", `line 7: "x" is not a table (set on line 6)`},
 		{"[t\n", `line 1: expected ] after table name, found end of line`},
 		{"a = \"x\"\n[a.b]", `line 2: "a" is not a table (set on line 1)`},
-		{"a = 1\r\rb = 2", `line 1: a carriage return without a newline`},
-		{"a = 1\n# \x00", `line 2: control character U+0000`},
+		{"a = 1\r\rb = 2", `line 1: unexpected '\r' after a value`},
+		{"a = 1\nb = 'x\ry'", `line 2: unterminated string`},
+		{"a = 1\nb = \"\"\"x\ry\"\"\"", `line 2: a carriage return without a newline`},
+		{"a = 1\nb = \"\x00\"", `line 2: control character U+0000`},
+		{"a = '''\n\x7f'''", `line 2: control character U+007F`},
+		{"a = 1 \x01", `line 1: unexpected '\x01' after a value`},
 		{"a = '\xff'", `line 1: invalid UTF-8`},
 	}
 	for _, tc := range cases {
@@ -116,5 +120,16 @@ func TestTOMLErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.src, err, tc.want)
 		}
+	}
+}
+
+// Comments are skipped unread: what they hold, even a control character, is no error.
+func TestTOMLCommentsUnread(t *testing.T) {
+	root, err := Parse("# \x00 \x7f\r\na = 1 # \x01\r\n#\r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, line, _ := root.Get("a"); v != int64(1) || line != 2 {
+		t.Errorf("a = %v on line %d", v, line)
 	}
 }
