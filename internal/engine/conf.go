@@ -102,7 +102,7 @@ func (r *Runtime) confEnv(cfg *model.ContainerConfig) []string {
 
 // applyConfSeccomp makes containers.conf's seccomp_profile the profile of a container that
 // names none (and is not privileged). A configured file that is not there leaves pea's own
-// profile, as podman falls back to its built-in one.
+// profile: podman's reference value names a file of a package the host may lack.
 func (r *Runtime) applyConfSeccomp(cfg *model.ContainerConfig) {
 	p := r.conf().Containers.SeccompProfile
 	if p == "" || cfg.Seccomp != "" || cfg.Privileged || cfg.IsInfra {
