@@ -347,3 +347,23 @@ identity = "/nonexistent/key"
 		t.Errorf("pea's default: %s", ls)
 	}
 }
+
+// seccomp_profile is the profile of a container that names none; --security-opt seccomp= wins,
+// and a configured file that is not there leaves pea's own.
+func TestContainersConfSeccompProfile(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	profile := filepath.Join(e.Dir, "seccomp.json")
+	os.WriteFile(profile, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}`), 0o644)
+	env := confFile(t, e, "containers.conf", fmt.Sprintf("[containers]\nseccomp_profile = %q\n", profile))
+	mk := []string{"run", "--rm", "--network", "none", "localhost/bb", "sh", "-c", "mkdir /tmp/d && echo made || echo refused"}
+	if out := e.peaConf(env, mk...); out != "refused" {
+		t.Errorf("with the configured profile: %q, want refused", out)
+	}
+	if out := e.peaConf(env, append([]string{"run", "--security-opt", "seccomp=unconfined"}, mk[1:]...)...); out != "made" {
+		t.Errorf("with --security-opt seccomp=unconfined: %q, want made", out)
+	}
+	missing := confFile(t, e, "missing.conf", "[containers]\nseccomp_profile = \"/nonexistent/seccomp.json\"\n")
+	if out := e.peaConf(missing, mk...); out != "made" {
+		t.Errorf("with a configured profile that is not there: %q, want made (pea's profile)", out)
+	}
+}
