@@ -35,6 +35,7 @@ func TestFilesOrder(t *testing.T) {
 	user := write(t, filepath.Join(dir, "xdg/containers/containers.conf"), "")
 	ud := write(t, filepath.Join(dir, "xdg/containers/containers.conf.d/01.conf"), "")
 
+	// The plain files are candidates (Load skips those not there); drop-ins are listed.
 	got, err := files(distro, admin, false)
 	if want := []string{distro, admin, d1, d2}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("root: %v, %v; want %v", got, err, want)
@@ -43,10 +44,11 @@ func TestFilesOrder(t *testing.T) {
 	if want := []string{distro, admin, d1, d2, user, ud}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("rootless: %v, %v; want %v", got, err, want)
 	}
-	// Missing files are left out.
-	got, _ = files(filepath.Join(dir, "none"), filepath.Join(dir, "none2"), false)
-	if len(got) != 0 {
-		t.Errorf("missing files listed: %v", got)
+	missing := filepath.Join(dir, "none")
+	got, _ = files(missing, admin, false)
+	c, err := Load(got)
+	if err != nil || !reflect.DeepEqual(c.Files, []string{admin, d1, d2}) {
+		t.Errorf("files read: %v, %v", c.Files, err)
 	}
 	// $CONTAINERS_CONF alone; a missing one is an error.
 	only := write(t, filepath.Join(dir, "only.conf"), "")

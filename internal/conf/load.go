@@ -3,7 +3,6 @@ package conf
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -28,9 +27,10 @@ const (
 	adminFile  = "/etc/containers/containers.conf"
 )
 
-// Files are the containers.conf files there are to read, in order: $CONTAINERS_CONF alone
-// (an error when it is missing), else the system's and, for an unprivileged user (rootless),
-// the user's, those that exist. Only stats and two directory reads: nothing is read yet.
+// Files are the containers.conf files to read, in order: $CONTAINERS_CONF alone (an error when
+// it is missing), else the system's and, for an unprivileged user (rootless), the user's, and
+// the drop-ins their directories hold. The plain files are candidates: Load skips those that
+// are not there (one failed open each, where a stat first cost a path walk more).
 func Files(rootless bool) ([]string, error) {
 	return files(distroFile, adminFile, rootless)
 }
@@ -38,26 +38,17 @@ func Files(rootless bool) ([]string, error) {
 // files is Files with the system's two files given.
 func files(distro, admin string, rootless bool) ([]string, error) {
 	if p := os.Getenv(EnvFile); p != "" {
-		if err := unix.Access(p, unix.F_OK); err != nil {
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
 			return nil, fmt.Errorf("%s file: stat %s: %w", EnvFile, p, errdefs.Errorf(errdefs.ErrNotFound, "%v", err))
 		}
 		return []string{p}, nil
 	}
-	var files []string
-	add := func(paths ...string) {
-		for _, p := range paths {
-			if unix.Access(p, unix.F_OK) == nil {
-				files = append(files, p)
-			}
-		}
-	}
-	add(distro, admin)
-	files = append(files, dropIns(admin+".d")...)
+	files := append([]string{distro, admin}, dropIns(admin+".d")...)
 	if rootless {
 		if dir := userConfigDir(); dir != "" {
 			user := filepath.Join(dir, "containers", "containers.conf")
-			add(user)
-			files = append(files, dropIns(user+".d")...)
+			files = append(append(files, user), dropIns(user+".d")...)
 		}
 	}
 	return files, nil
@@ -91,7 +82,7 @@ func userConfigDir() string {
 }
 
 // Load reads files in order onto the built-in defaults. A file that is not there is skipped
-// (Files found them a moment ago); one that cannot be read or parsed is an error naming it.
+// ($CONTAINERS_CONF's aside); one that cannot be read or parsed is an error naming it.
 func Load(files []string) (*Config, error) {
 	c := Default()
 	for _, path := range files {
@@ -112,28 +103,40 @@ func Load(files []string) (*Config, error) {
 	return c, nil
 }
 
-// readFile reads a file in one read of its size (a distribution's reference file is 24 KB of
-// comments, which io.ReadAll's growing buffer copied five times).
+// readFile reads a file in one read of its size, with plain system calls (a distribution's
+// reference file is 24 KB of comments, which io.ReadAll's growing buffer copied five times).
+// A mapping of the file instead of a copy was tried, and cost a fresh process more (the
+// mapping's set-up and unmapping) than the copy's new pages.
 func readFile(path string) ([]byte, error) {
-	f, err := fsx.Open(path)
-	if err != nil {
-		return nil, err
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	}
-	defer f.Close()
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return io.ReadAll(f) // /dev/null, a pipe
+	size := 4096 // /dev/null, a pipe: read to the end all the same
+	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		size = int(st.Size) + 1 // one more: a file that grew meanwhile is read whole below
 	}
-	buf := make([]byte, st.Size+1) // one more: a file that grew meanwhile is read whole below
-	n, err := io.ReadFull(f, buf)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		return buf[:n], nil
+	buf := make([]byte, 0, size)
+	for {
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	rest, err := io.ReadAll(f)
-	return append(buf[:n], rest...), err
 }
 
 // Parse is Load of one file's content, for tests and for Load.
@@ -460,7 +463,7 @@ func (c *Config) special(name string, v any, line int) error {
 			if err != nil {
 				return err
 			}
-			c.Engine.Runtimes[rt] = paths
+			c.Engine.Runtimes[strings.Clone(rt)] = paths
 		}
 	case "engine.service_destinations":
 		t, ok := v.(*toml.Table)
@@ -488,7 +491,7 @@ func (c *Config) special(name string, v any, line int) error {
 					}
 				}
 			}
-			c.Engine.ServiceDestinations[dest] = d
+			c.Engine.ServiceDestinations[strings.Clone(dest)] = d
 		}
 	case "network.default_subnet_pools":
 		arr, ok := v.([]any)

@@ -172,10 +172,27 @@ func (p *parser) skipComment() {
 
 // skipBlank skips white space, comments and newlines.
 func (p *parser) skipBlank() {
-	for {
-		p.skipSpace()
-		p.skipComment()
-		if !p.newline() {
+	// One loop over the bytes, not a call per space, comment and newline: most of a reference
+	// file is lines of comment.
+	for p.pos < len(p.src) {
+		switch p.src[p.pos] {
+		case ' ', '\t':
+			p.pos++
+		case '\n':
+			p.pos++
+			p.line++
+		case '\r':
+			if !p.newline() {
+				return
+			}
+		case '#':
+			end := strings.IndexByte(p.src[p.pos:], '\n')
+			if end < 0 {
+				p.pos = len(p.src)
+				return
+			}
+			p.pos += end // the newline (a "\r" before it is the comment's)
+		default:
 			return
 		}
 	}
