@@ -53,10 +53,15 @@ func clientTool(t *testing.T, name, built string) string {
 // stopped before the store is torn down.
 func newAPIEnv(t *testing.T) *APIEnv {
 	t.Helper()
-	e := newEnv(t).withBusybox()
+	return newAPIEnvWith(t, newEnv(t).withBusybox(), nil)
+}
+
+// newAPIEnvWith serves e, the service's environment having env added.
+func newAPIEnvWith(t *testing.T, e *Env, env []string) *APIEnv {
+	t.Helper()
 	a := &APIEnv{Env: e, Sock: filepath.Join(e.Dir, "api.sock"), docker: dockerClient(t), config: filepath.Join(e.Dir, "docker-config")}
 	os.MkdirAll(a.config, 0o700)
-	a.pid = startService(t, e, "system", "service", "--time", "0", "unix://"+a.Sock)
+	a.pid = startServiceEnv(t, e, env, "system", "service", "--time", "0", "unix://"+a.Sock)
 	a.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", a.Sock)
@@ -73,7 +78,16 @@ func newAPIEnv(t *testing.T) *APIEnv {
 // if the test failed.
 func startService(t *testing.T, e *Env, args ...string) int {
 	t.Helper()
+	return startServiceEnv(t, e, nil, args...)
+}
+
+// startServiceEnv is startService with env added to the service's environment.
+func startServiceEnv(t *testing.T, e *Env, env []string, args ...string) int {
+	t.Helper()
 	cmd := exec.Command(peaBin, e.args(args...)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {

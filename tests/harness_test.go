@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 		fmt.Println("tests: skipped, they need root")
 		os.Exit(0)
 	}
+	// Every pea the tests run (and every pea those run: conmon's exit commands, services)
+	// reads an empty containers.conf, not the host's: the tests of containers.conf
+	// (containersconf_test.go) name their own file.
+	os.Setenv("CONTAINERS_CONF", os.DevNull)
 	dir, err := os.MkdirTemp("", "pea-bin-")
 	if err != nil {
 		panic(err)

@@ -28,6 +28,10 @@ func main() {
 		os.Exit(125)
 	}
 	engine.SetExecutable(f.Pea)
+	if err := f.LoadConf(); err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		os.Exit(125)
+	}
 	// A socket systemd passed (pea.socket) wins over the URI, as podman's service does.
 	ln, err := api.Activated()
 	activated := ln != nil

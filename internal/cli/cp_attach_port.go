@@ -48,7 +48,7 @@ func newAttachCommand(a *app) *cobra.Command {
 		Short: "Attach to a running container",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys, err := detachKeys.keys()
+			keys, err := detachKeys.keys(a)
 			if err != nil {
 				return err
 			}

@@ -31,6 +31,7 @@ func newCreateCommand(a *app) *cobra.Command {
 			if cmd.Flags().Changed("preserve-fds") {
 				return invalid("--preserve-fds is run's: the fds passed on are those of the pea that creates and starts the container")
 			}
+			f.conf = a.cfg
 			cfg, o, err := f.toConfig(args[0], args[1:], cmd.Flags().Changed)
 			if err != nil {
 				return err

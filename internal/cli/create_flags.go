@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"pea/internal/conf"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
@@ -49,6 +50,8 @@ type createFlags struct {
 	health                                     healthFlags
 	more                                       moreCreateFlags
 	registry                                   registryFlags // for a pull of a missing image
+	// conf is containers.conf, whose defaults take the place of flags not given (nil: none).
+	conf *conf.Config
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -139,6 +142,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(string) bool) (*model.ContainerConfig, engine.CreateOptions, error) {
 	if err := idFileFree(f.cidFile, "container"); err != nil {
 		return nil, engine.CreateOptions{}, err
+	}
+	if f.conf != nil {
+		f.confDefaults(f.conf, changed)
 	}
 	imageRef, rootfs, rootfsOverlay, err := f.more.imageOrRootfs(imageRef)
 	if err != nil {

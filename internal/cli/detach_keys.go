@@ -10,7 +10,7 @@ import (
 
 // detachKeysFlag is --detach-keys of the verbs that attach a terminal (run, start, attach,
 // exec): the sequence that leaves the terminal with the container (or exec'd process) running.
-// Only the flag sets it: pea reads no containers.conf.
+// Without the flag, containers.conf's detach_keys, else ctrl-p,ctrl-q.
 type detachKeysFlag string
 
 func (d *detachKeysFlag) register(fs *pflag.FlagSet) {
@@ -18,10 +18,14 @@ func (d *detachKeysFlag) register(fs *pflag.FlagSet) {
 		`keys that detach from the terminal, comma-separated: single characters or ctrl-<a-z, @, [, \, ], ^ or _> ("" disables detaching)`)
 }
 
-// keys parses the sequence; nil: no detaching. An invalid one is the command's error, before
-// anything is made.
-func (d detachKeysFlag) keys() ([]byte, error) {
-	keys, err := detach.Parse(string(d))
+// keys parses the sequence (a's containers.conf's when the flag was not given); nil: no
+// detaching. An invalid one is the command's error, before anything is made.
+func (d detachKeysFlag) keys(a *app) ([]byte, error) {
+	seq := string(d)
+	if a.cfg != nil && a.cfg.Engine.DetachKeys != "" && (a.given == nil || !a.given("detach-keys")) {
+		seq = a.cfg.Engine.DetachKeys
+	}
+	keys, err := detach.Parse(seq)
 	if err != nil {
 		return nil, invalid("%v", err)
 	}

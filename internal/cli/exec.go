@@ -37,7 +37,7 @@ func newExecCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			keys, err := detachKeys.keys()
+			keys, err := detachKeys.keys(a)
 			if err != nil {
 				return execFailed(err)
 			}

@@ -38,9 +38,11 @@ func newHealthcheckCommand(a *app) *cobra.Command {
 		Use: "timer ID", Hidden: true, Args: cobra.ExactArgs(1),
 		Short: "Run a container's health check at its interval while it runs (started by pea itself)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return engine.RunHealthTimer(context.Background(), engine.Options{
-				Root: a.opts.Root, RunRoot: a.opts.RunRoot, Runtime: a.opts.Runtime, LogLevel: a.opts.LogLevel,
-			}, args[0])
+			opts, err := a.engineOptions()
+			if err != nil {
+				return err
+			}
+			return engine.RunHealthTimer(context.Background(), opts, args[0])
 		},
 	}
 	cmd.AddCommand(run, timer)

@@ -188,7 +188,7 @@ func newStartCommand(a *app) *cobra.Command {
 		Use:   "start [options] CONTAINER [CONTAINER...]",
 		Short: "Start one or more containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys, err := detachKeys.keys()
+			keys, err := detachKeys.keys(a)
 			if err != nil {
 				return err
 			}

@@ -78,6 +78,9 @@ func newPodCreateCommand(a *app) *cobra.Command {
 			if err := idFileFree(o.podIDFile, "pod"); err != nil {
 				return err
 			}
+			if a.cfg != nil {
+				o.confDefaults(a.cfg, cmd.Flags().Changed)
+			}
 			cfg, err := o.toConfig(cmd.Flags().Changed)
 			if err != nil {
 				return err

@@ -14,17 +14,22 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"pea/internal/conf"
 	"pea/internal/remote"
 )
 
 // The client's connections (`pea system connection`), in $XDG_CONFIG_HOME/pea/connections.json
 // (~/.config/pea/...): a name for each service's URI and ssh key, and which is the default.
-// podman 4.3.1 keeps them in containers.conf's [engine.service_destinations]; pea keeps a
-// file of its own rather than rewrite a TOML file the user edits.
+// podman 4.3.1 keeps them in containers.conf's [engine.service_destinations], with
+// active_service the default; pea reads those too (its own file's win on a name, and its own
+// default over active_service), but writes a file of its own rather than rewrite a TOML file
+// the user edits: `rm` and `rename` refuse a destination only containers.conf defines.
 
 type connection struct {
 	URI      string `json:"URI"`
 	Identity string `json:"Identity,omitempty"`
+	// fromConf: a containers.conf destination (never written to pea's file).
+	fromConf bool
 }
 
 type connections struct {
@@ -40,7 +45,42 @@ func connectionsPath() (string, error) {
 	return filepath.Join(dir, "pea", "connections.json"), nil
 }
 
+// loadConnections are pea's connections and containers.conf's destinations.
 func loadConnections() (*connections, error) {
+	cfg, err := loadPeaConnections()
+	if err != nil {
+		return nil, err
+	}
+	c, err := readConfig()
+	if err != nil {
+		return nil, err
+	}
+	for name, d := range c.Engine.ServiceDestinations {
+		if _, ok := cfg.Connections[name]; !ok {
+			cfg.Connections[name] = connection{URI: d.URI, Identity: d.Identity, fromConf: true}
+		}
+	}
+	if _, ok := cfg.Connections[cfg.Default]; !ok {
+		cfg.Default = ""
+		if _, ok := cfg.Connections[c.Engine.ActiveService]; ok {
+			cfg.Default = c.Engine.ActiveService
+		}
+	}
+	return cfg, nil
+}
+
+// readConfig reads containers.conf for the client's side of remote mode, which runs before
+// any verb (and so before app.config).
+func readConfig() (*conf.Config, error) {
+	files, err := conf.Files(isRootless())
+	if err != nil {
+		return nil, err
+	}
+	return conf.Load(files)
+}
+
+// loadPeaConnections are the connections of pea's own file.
+func loadPeaConnections() (*connections, error) {
 	cfg := &connections{Connections: map[string]connection{}}
 	p, err := connectionsPath()
 	if err != nil {
@@ -71,8 +111,9 @@ func lookupConnection(name string) (connection, bool, error) {
 	return c, ok, nil
 }
 
-// updateConnections changes the file under a lock, written whole and renamed into place.
-func updateConnections(change func(*connections) error) error {
+// updateConnections changes the file under a lock, written whole and renamed into place:
+// change gets the file's connections, and all of them (containers.conf's too) to look names up.
+func updateConnections(change func(file, all *connections) error) error {
 	p, err := connectionsPath()
 	if err != nil {
 		return err
@@ -88,15 +129,21 @@ func updateConnections(change func(*connections) error) error {
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
 		return err
 	}
-	cfg, err := loadConnections()
+	cfg, err := loadPeaConnections()
 	if err != nil {
 		return err
 	}
-	if err := change(cfg); err != nil {
+	all, err := loadConnections()
+	if err != nil {
 		return err
 	}
-	if _, ok := cfg.Connections[cfg.Default]; !ok {
-		cfg.Default = ""
+	if err := change(cfg, all); err != nil {
+		return err
+	}
+	if c, ok := all.Connections[cfg.Default]; !ok || !c.fromConf {
+		if _, ok := cfg.Connections[cfg.Default]; !ok {
+			cfg.Default = "" // a default may be a containers.conf destination
+		}
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -107,6 +154,14 @@ func updateConnections(change func(*connections) error) error {
 		return err
 	}
 	return os.Rename(tmp, p)
+}
+
+// notConfOnly refuses to change a destination that only containers.conf defines.
+func notConfOnly(known *connections, name string) error {
+	if c, ok := known.Connections[name]; ok && c.fromConf {
+		return invalid("destination %q is defined in containers.conf ([engine.service_destinations.%s]): edit that file", name, name)
+	}
+	return nil
 }
 
 func newConnectionCommand(a *app) *cobra.Command {
@@ -138,7 +193,7 @@ func newConnectionCommand(a *app) *cobra.Command {
 					}
 				}
 			}
-			return updateConnections(func(cfg *connections) error {
+			return updateConnections(func(cfg, _ *connections) error {
 				if len(cfg.Connections) == 0 || makeDefault {
 					cfg.Default = args[0]
 				}
@@ -195,10 +250,13 @@ func newConnectionCommand(a *app) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return updateConnections(func(cfg *connections) error {
+			return updateConnections(func(cfg, known *connections) error {
 				if all {
 					clear(cfg.Connections)
 				} else {
+					if err := notConfOnly(known, args[0]); err != nil {
+						return err
+					}
 					delete(cfg.Connections, args[0])
 				}
 				return nil
@@ -210,8 +268,8 @@ func newConnectionCommand(a *app) *cobra.Command {
 	def := &cobra.Command{
 		Use: "default NAME", Short: "Make a service the default", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return updateConnections(func(cfg *connections) error {
-				if _, ok := cfg.Connections[args[0]]; !ok {
+			return updateConnections(func(cfg, known *connections) error {
+				if _, ok := known.Connections[args[0]]; !ok {
 					return fmt.Errorf("%q destination is not defined. See \"pea system connection add ...\" to create a connection", args[0])
 				}
 				cfg.Default = args[0]
@@ -222,7 +280,10 @@ func newConnectionCommand(a *app) *cobra.Command {
 	rename := &cobra.Command{
 		Use: "rename OLD NEW", Aliases: []string{"mv"}, Short: "Rename a service", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return updateConnections(func(cfg *connections) error {
+			return updateConnections(func(cfg, known *connections) error {
+				if err := notConfOnly(known, args[0]); err != nil {
+					return err
+				}
 				c, ok := cfg.Connections[args[0]]
 				if !ok {
 					return fmt.Errorf("%q destination is not defined. See \"pea system connection add ...\" to create a connection", args[0])

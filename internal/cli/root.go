@@ -6,6 +6,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/conf"
 	"pea/internal/cpupin"
 	"pea/internal/engine"
 	"pea/internal/rootless"
@@ -75,6 +77,101 @@ type app struct {
 	// afterCommand: this process is the one that works after a command (system empty-trash);
 	// it starts no other.
 	afterCommand bool
+	// cfg is containers.conf (config), read before the verb runs unless the verb reads
+	// nothing of it (readsNoConfig); given reports a global flag given on the command line.
+	cfg   *conf.Config
+	given func(flag string) bool
+}
+
+// config is this pea's containers.conf (internal/conf), read on first use: the system's files
+// and, for an unprivileged user, the user's. Reading it also sets [engine] env's variables.
+func (a *app) config() (*conf.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	files, err := conf.Files(isRootless())
+	if err != nil {
+		return nil, err
+	}
+	c, err := conf.Load(files)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range c.Engine.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			os.Setenv(k, v)
+		}
+	}
+	a.cfg = c
+	return c, nil
+}
+
+// isRootless reports whether this pea is an unprivileged user's (before or after it joined the
+// user's namespace, where it is root).
+func isRootless() bool {
+	return os.Geteuid() != 0 || rootless.JoinedAtStart() || os.Getenv(rootless.EnvJoined) != ""
+}
+
+// readsNoConfig are the verbs that use nothing of containers.conf and so do not read it: the
+// listings every benchmark and script runs most (and version, help, the trash's emptier). They
+// do not report an error in the files either, where podman fails every verb.
+func readsNoConfig(cmd *cobra.Command) bool {
+	switch cmd.CommandPath() {
+	case "pea", "pea version", "pea help", "pea ps", "pea container list", "pea pod ps", "pea images", "pea image list",
+		"pea system empty-trash":
+		return true
+	}
+	return false
+}
+
+// loadConfig reads containers.conf before a verb that uses it and checks what the global
+// flags take from it. conmon's exit command (container cleanup ID) records the exit whatever
+// became of the files meanwhile: its flags carry what it needs.
+func (a *app) loadConfig(cmd *cobra.Command, args []string) error {
+	a.given = cmd.Flags().Changed
+	if readsNoConfig(cmd) {
+		return nil
+	}
+	c, err := a.config()
+	if err != nil {
+		if cmd.CommandPath() == "pea container cleanup" && len(args) == 1 && isFullID(args[0]) {
+			slog.Debug("containers.conf not read", "err", err)
+			a.cfg = conf.Default()
+			return nil
+		}
+		return err
+	}
+	if !a.given("cgroup-manager") {
+		if err := engine.ConfCgroupManager(c); err != nil {
+			return err
+		}
+	}
+	_, err = a.engineOptions()
+	return err
+}
+
+// engineOptions are the engine's options: the global flags, and what containers.conf gives
+// where they gave nothing.
+func (a *app) engineOptions() (engine.Options, error) {
+	opts := engine.Options{
+		Root:      a.opts.Root,
+		RunRoot:   a.opts.RunRoot,
+		Runtime:   a.opts.Runtime,
+		Namespace: a.opts.Namespace,
+		LogLevel:  a.opts.LogLevel,
+		HooksDirs: a.opts.HooksDirs, RuntimeFlags: a.opts.RuntimeFlags, Conmon: a.opts.Conmon,
+		NoEvents: a.opts.EventsBackend == "none",
+	}
+	if a.cfg != nil {
+		given := a.given
+		if given == nil {
+			given = func(string) bool { return false }
+		}
+		if err := opts.ApplyConf(a.cfg, given); err != nil {
+			return opts, err
+		}
+	}
+	return opts, nil
 }
 
 // engine returns the runtime, opening it on first use so that commands that need no state
@@ -83,23 +180,19 @@ func (a *app) engine() (*engine.Runtime, error) {
 	if a.rt != nil {
 		return a.rt, nil
 	}
-	rt, err := engine.New(engine.Options{
-		Root:      a.opts.Root,
-		RunRoot:   a.opts.RunRoot,
-		Runtime:   a.opts.Runtime,
-		Namespace: a.opts.Namespace,
-		LogLevel:  a.opts.LogLevel,
-		HooksDirs: a.opts.HooksDirs, RuntimeFlags: a.opts.RuntimeFlags, Conmon: a.opts.Conmon,
-		NoEvents: a.opts.EventsBackend == "none",
-		// Removed containers' directories are deleted by a process of their own after the
-		// command returns (see close).
-		DeferTrash: true,
-		OnTrash: func() {
-			done := make(chan error, 1)
-			a.trashEmptier.Store(done)
-			go func() { done <- a.startTrashEmptier() }()
-		},
-	})
+	opts, err := a.engineOptions()
+	if err != nil {
+		return nil, err
+	}
+	// Removed containers' directories are deleted by a process of their own after the
+	// command returns (see close).
+	opts.DeferTrash = true
+	opts.OnTrash = func() {
+		done := make(chan error, 1)
+		a.trashEmptier.Store(done)
+		go func() { done <- a.startTrashEmptier() }()
+	}
+	rt, err := engine.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +320,10 @@ func newRootCommand(a *app) *cobra.Command {
 			if err := a.opts.check(a); err != nil {
 				return err
 			}
-			return setupLogging(a.stderr, a.opts.LogLevel)
+			if err := setupLogging(a.stderr, a.opts.LogLevel); err != nil {
+				return err
+			}
+			return a.loadConfig(cmd, args)
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
@@ -236,7 +332,7 @@ func newRootCommand(a *app) *cobra.Command {
 	})
 	f := root.PersistentFlags()
 	defRoot, defRunRoot := engine.DefaultRoot, engine.DefaultRunRoot
-	if os.Geteuid() != 0 || rootless.JoinedAtStart() || os.Getenv(rootless.EnvJoined) != "" {
+	if isRootless() {
 		defRoot, defRunRoot = rootless.DefaultRoot(), rootless.DefaultRunRoot()
 	}
 	f.StringVar(&a.opts.Root, "root", envOr("PEA_ROOT", defRoot), "path to the persistent storage (database, images, containers)")

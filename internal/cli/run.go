@@ -49,7 +49,7 @@ func newRunCommand(a *app) *cobra.Command {
 }
 
 func runRun(a *app, o *runOptions, args []string, changed func(string) bool) error {
-	detachKeys, err := o.detachKeys.keys()
+	detachKeys, err := o.detachKeys.keys(a)
 	if err != nil {
 		return err
 	}
@@ -61,6 +61,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if err != nil {
 		return err
 	}
+	o.conf = a.cfg
 	cfg, co, err := o.toConfig(args[0], args[1:], changed)
 	if err != nil {
 		return err

@@ -27,13 +27,17 @@ func newServiceCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if a.cfg != nil && a.cfg.IsSet("engine.service_timeout") && !cmd.Flags().Changed("time") {
+				seconds = uint(a.cfg.Engine.ServiceTimeout) // containers.conf's
+			}
 			uri := serviceURI(a, args, "pea.sock")
 			svc := self + "-service"
 			if _, err := os.Stat(svc); err != nil {
 				// A pea built as one binary (go build ./cmd/pea) serves in process.
 				return serveInProcess(a, self, uri, seconds, cors, svc)
 			}
-			return execHelper(a, self, svc, uri, "--time", strconv.FormatUint(uint64(seconds), 10), "--cors", cors)
+			return execHelper(a, self, svc, uri, "--time", strconv.FormatUint(uint64(seconds), 10), "--cors", cors,
+				"--user-conf="+strconv.FormatBool(isRootless()))
 		},
 	}
 	cmd.Flags().UintVarP(&seconds, "time", "t", 5, "seconds without a request before the service exits (0: never)")

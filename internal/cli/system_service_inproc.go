@@ -28,8 +28,10 @@ func serveInProcess(a *app, self, uri string, seconds uint, cors, _ string) erro
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	opts := engine.Options{Root: a.opts.Root, RunRoot: a.opts.RunRoot, Runtime: a.opts.Runtime,
-		Namespace: a.opts.Namespace, LogLevel: a.opts.LogLevel}
+	opts, err := a.engineOptions()
+	if err != nil {
+		return err
+	}
 	srv := api.New(opts, Version)
 	srv.AllowOrigin(cors)
 	err = srv.Serve(ctx, ln, time.Duration(seconds)*time.Second)

@@ -79,12 +79,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	}
 	defaultSwap(&cfg.Resources)
 	var imageExposed []model.PortMapping
+	confEnv := r.confEnv(cfg)
 	if cfg.ImageName != "" {
 		img, err := r.resolveImage(ctx, cfg.ImageName, o)
 		if err != nil {
 			return nil, err
 		}
-		applyImageDefaults(cfg, img, o)
+		applyImageDefaults(cfg, img, o, confEnv)
 		if err := applyImageRunFlags(cfg, img, o); err != nil {
 			return nil, err
 		}
@@ -92,6 +93,8 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		if o.PublishAll {
 			cfg.Network.Ports = append(cfg.Network.Ports, imageExposed...)
 		}
+	} else if len(confEnv) > 0 {
+		cfg.Env = mergeEnv(confEnv, cfg.Env)
 	}
 	if o.PublishAll {
 		cfg.Network.Ports = append(cfg.Network.Ports, o.Expose...)
@@ -171,6 +174,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if cfg.Namespaces == nil {
 		cfg.Namespaces = map[string]model.Namespace{}
 	}
+	if err := r.applyConfDefaults(cfg); err != nil {
+		return nil, err
+	}
 	if _, ok := cfg.Namespaces[model.NSCgroup]; !ok {
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
 	}
@@ -210,6 +216,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := r.writeImageSeccomp(cfg, o.SeccompProfile); err != nil {
 		return nil, err
 	}
+	r.applyConfSeccomp(cfg)
 
 	if o.PreserveFDs > 0 {
 		r.preserveFDs.Store(cfg.ID, o.PreserveFDs)
@@ -367,7 +374,9 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 	return img, nil
 }
 
-func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOptions) {
+// applyImageDefaults fills in what the image gives the container; confEnv (containers.conf's
+// environment) lies below the image's.
+func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOptions, confEnv []string) {
 	ic := img.Config.Config
 	cfg.Image = img.ID
 	if len(img.Names) > 0 && !strings.HasPrefix(img.ID, cfg.ImageName) {
@@ -380,7 +389,7 @@ func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOp
 		}
 	}
 	if !cfg.UnsetEnvAll { // --unsetenv-all: only the user's
-		cfg.Env = mergeEnv(ic.Env, cfg.Env)
+		cfg.Env = mergeEnv(mergeEnv(confEnv, ic.Env), cfg.Env)
 	}
 	if !o.EntrypointSet {
 		cfg.Entrypoint = ic.Entrypoint

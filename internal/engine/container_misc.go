@@ -136,9 +136,10 @@ func (r *Runtime) ContainerFilesOf(c *model.Container) ContainerFiles {
 }
 
 // ContainerCapabilities are the capabilities c's process gets (bounding, effective and
-// permitted alike), CAP_ names sorted.
+// permitted alike), CAP_ names sorted: from its own defaults (Docker's, containers.conf's) when
+// it has them, as the spec's.
 func ContainerCapabilities(cfg *model.ContainerConfig) []string {
-	caps, err := oci.Capabilities(cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
+	caps, err := oci.CapabilitiesFrom(cfg.DefaultCaps, cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
 	if err != nil {
 		return []string{}
 	}

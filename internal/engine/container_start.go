@@ -138,7 +138,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		}
 	}
 	u.add(launched.Abort)
-	in := specInputs{nsPaths: map[string]string{}}
+	in := specInputs{nsPaths: map[string]string{}, sysctls: r.conf().Containers.DefaultSysctls}
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 	if hostname == "" {
 		hostname = shortID(cfg.ID)
 	}
-	net := cfg.Network
+	net := r.withConfDNS(cfg.Network) // containers.conf's DNS where the container gives none
 	var hosts strings.Builder
 	if !net.NoHosts {
 		if cfg.NS(model.NSNet).Mode == model.NSModeHost {
@@ -108,7 +108,7 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 		return nil, err
 	}
 	if p, ok := files["/etc/resolv.conf"]; ok {
-		if err := os.WriteFile(p, []byte(resolvConf(cfg)), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(resolvConf(cfg, net)), 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -147,10 +147,10 @@ func hostGateways(c *model.Container) []string {
 
 func (r *Runtime) etcDir(id string) string { return filepath.Join(r.opts.RunRoot, "etc", id) }
 
-// resolvConf builds resolv.conf from the options, falling back to the host's servers (without
-// loopback ones, which mean nothing in another network namespace).
-func resolvConf(cfg *model.ContainerConfig) string {
-	net := cfg.Network
+// resolvConf builds resolv.conf from net's options (cfg's, with containers.conf's), falling
+// back to the host's servers (without loopback ones, which mean nothing in another network
+// namespace).
+func resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig) string {
 	hostNet := cfg.NS(model.NSNet).Mode == model.NSModeHost
 	var servers, search, options []string
 	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {

@@ -16,7 +16,15 @@ import (
 // networks returns the network manager (cheap; no I/O until used).
 func (r *Runtime) networks() *network.Manager {
 	if r.net == nil {
-		r.net = network.NewManager(filepath.Join(r.opts.Root, "networks"), filepath.Join(r.opts.RunRoot, "network"), nil)
+		nc := r.conf().Network
+		r.net = network.NewManager(filepath.Join(r.opts.Root, "networks"), filepath.Join(r.opts.RunRoot, "network"), nc.CNIPluginDirs)
+		if nc.DefaultSubnet != "" || len(nc.DefaultSubnetPools) > 0 {
+			pools := make([]network.SubnetPool, 0, len(nc.DefaultSubnetPools))
+			for _, p := range nc.DefaultSubnetPools {
+				pools = append(pools, network.SubnetPool{Base: p.Base, Size: p.Size})
+			}
+			r.net.SetDefaults(nc.DefaultSubnet, pools)
+		}
 		if rootless.Active() {
 			// Bridge networks live in the rootless network namespace (network/within.go);
 			// iptables' lock file (/run/xtables.lock) is root's.

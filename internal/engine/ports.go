@@ -186,6 +186,9 @@ func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
 	}
 	for _, name := range nc.Networks {
 		n, err := r.networks().Get(name)
+		if errdefs.Is(err, errdefs.ErrNotFound) && name == r.conf().Network.DefaultNetworkName() {
+			n, err = r.createConfDefaultNetwork(name)
+		}
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"pea/internal/conf"
 	"pea/internal/image"
 	"pea/internal/lock"
 	"pea/internal/network"
@@ -48,6 +49,10 @@ type Options struct {
 	// OnTrash, when set, is called the first time this process puts something in the trash
 	// (it must return at once): the CLI starts the process that empties it then.
 	OnTrash func()
+	// Conf is the containers.conf whose container and network defaults the engine applies
+	// (conf.go); nil: the built-in defaults. The caller turns its [engine] keys into the
+	// options above.
+	Conf *conf.Config
 }
 
 // Runtime is one pea process's view of the engine. Everything is opened lazily.
@@ -84,6 +89,8 @@ type Runtime struct {
 	imagesOnce sync.Once
 	images     *image.Store
 	imagesErr  error
+
+	defaultConf *conf.Config // conf()'s without Options.Conf
 }
 
 // knownExit is the exit code of the container process pid.

@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/oci"
 	"pea/internal/rootless"
@@ -38,6 +39,9 @@ type specInputs struct {
 	// notifySocket is the host's sd_notify socket, bound at containerNotifySocket
 	// (--sdnotify container with a NOTIFY_SOCKET).
 	notifySocket string
+	// sysctls are the default sysctls (NAME=VALUE; containers.conf's default_sysctls); nil:
+	// pea's (podman's) one, net.ipv4.ping_group_range=0 0.
+	sysctls []string
 }
 
 // InitPath is where --init's catatonit is in the container, its process's first argument.
@@ -303,20 +307,8 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	if len(cfg.Sysctls) > 0 {
 		s.Linux.Sysctl = cfg.Sysctls
 	}
-	// podman's default sysctl (containers.conf default_sysctls): the container's groups may
-	// open ICMP datagram sockets, so that ping works without CAP_NET_RAW. Only in a network
-	// namespace of the container's own, unless the container sets it itself, and not from a
-	// user namespace of its own: the network namespace pea made belongs to the host's user
-	// namespace, whose sysctls container root may not write.
-	if m := cfg.NS(model.NSNet).Mode; m != model.NSModeHost && m != model.NSModeContainer && m != model.NSModePath && cfg.UserNS().Mode == model.NSModeHost {
-		if _, set := cfg.Sysctls[pingGroupRange]; !set {
-			sysctls := make(map[string]string, len(cfg.Sysctls)+1)
-			for k, v := range cfg.Sysctls {
-				sysctls[k] = v
-			}
-			sysctls[pingGroupRange] = "0 0"
-			s.Linux.Sysctl = sysctls
-		}
+	if err := addDefaultSysctls(s.Linux, cfg, in.sysctls); err != nil {
+		return nil, err
 	}
 
 	// Resources.
@@ -345,6 +337,56 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		s.Process.OOMScoreAdj = &adj
 	}
 	return s, nil
+}
+
+// addDefaultSysctls adds to the spec each default sysctl the container does not set itself, and
+// only where the namespace it belongs to is the container's own: a net.* one in a network
+// namespace of its own (not the host's, another container's or a path's) and not from a user
+// namespace of its own (the network namespace pea made belongs to the host's user namespace,
+// whose sysctls container root may not write); an IPC one (kernel.msg*, kernel.sem, kernel.shm*,
+// fs.mqueue.*) and a UTS one (kernel.hostname, kernel.domainname) likewise not in the host's or
+// another's namespace, as podman leaves them out with --ipc host and --uts host. The default,
+// podman's net.ipv4.ping_group_range=0 0, lets the container's groups open ICMP datagram sockets,
+// so that ping works without CAP_NET_RAW.
+func addDefaultSysctls(l *specs.Linux, cfg *model.ContainerConfig, defaults []string) error {
+	if defaults == nil {
+		defaults = []string{pingGroupRange + "=0 0"}
+	}
+	own := func(kind string) bool {
+		m := cfg.NS(kind).Mode
+		return m != model.NSModeHost && m != model.NSModeContainer && m != model.NSModePath
+	}
+	for _, kv := range defaults {
+		k, v, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return fmt.Errorf("containers.conf default_sysctls %q: want NAME=VALUE: %w", kv, errdefs.ErrInvalid)
+		}
+		if _, set := cfg.Sysctls[k]; set {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "net."):
+			if !own(model.NSNet) || cfg.UserNS().Mode != model.NSModeHost {
+				continue
+			}
+		case strings.HasPrefix(k, "kernel.msg") || k == "kernel.sem" || strings.HasPrefix(k, "kernel.shm") || strings.HasPrefix(k, "fs.mqueue."):
+			if !own(model.NSIpc) {
+				continue
+			}
+		case k == "kernel.hostname" || k == "kernel.domainname":
+			if !own(model.NSUts) {
+				continue
+			}
+		}
+		sysctls := make(map[string]string, len(l.Sysctl)+1)
+		for name, val := range l.Sysctl {
+			sysctls[name] = val
+		}
+		sysctls[k] = strings.TrimSpace(v)
+		l.Sysctl = sysctls
+	}
+	return nil
 }
 
 // linuxResources sets res's memory, CPU and PIDs limits from r (the spec's at creation, and

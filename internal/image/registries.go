@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"pea/internal/errdefs"
+	"pea/internal/toml"
 )
 
 // DefaultRegistriesConf is read when $CONTAINERS_REGISTRIES_CONF is not set.
@@ -58,32 +59,32 @@ type registriesFile struct {
 // ([aliases], short-name-mode, credential-helpers, ...) are ignored; a known key of the wrong type
 // is an error.
 func decodeRegistriesFile(data []byte) (*registriesFile, error) {
-	root, err := parseTOML(string(data))
+	root, err := toml.Parse(string(data))
 	if err != nil {
 		return nil, err
 	}
-	var d tomlDecoder
-	f := &registriesFile{UnqualifiedSearchRegistries: d.stringArray(root, "unqualified-search-registries")}
-	for _, r := range d.tables(root, "registry") {
+	var d toml.Decoder
+	f := &registriesFile{UnqualifiedSearchRegistries: d.StringArray(root, "unqualified-search-registries")}
+	for _, r := range d.Tables(root, "registry") {
 		rc := RegistryConf{
-			Prefix: d.str(r, "prefix"), Location: d.str(r, "location"),
-			Insecure: d.boolean(r, "insecure"), Blocked: d.boolean(r, "blocked"),
-			PullFromMirror: d.str(r, "pull-from-mirror"),
+			Prefix: d.Str(r, "prefix"), Location: d.Str(r, "location"),
+			Insecure: d.Bool(r, "insecure"), Blocked: d.Bool(r, "blocked"),
+			PullFromMirror: d.Str(r, "pull-from-mirror"),
 		}
-		for _, m := range d.tables(r, "mirror") {
+		for _, m := range d.Tables(r, "mirror") {
 			rc.Mirrors = append(rc.Mirrors, Mirror{
-				Location: d.str(m, "location"), Insecure: d.boolean(m, "insecure"),
-				PullFromMirror: d.str(m, "pull-from-mirror"),
+				Location: d.Str(m, "location"), Insecure: d.Bool(m, "insecure"),
+				PullFromMirror: d.Str(m, "pull-from-mirror"),
 			})
 		}
 		f.Registry = append(f.Registry, rc)
 	}
-	v1 := d.table(root, "registries")
-	f.V1Search = d.stringArray(d.table(v1, "search"), "registries")
-	f.V1Insecure = d.stringArray(d.table(v1, "insecure"), "registries")
-	f.V1Block = d.stringArray(d.table(v1, "block"), "registries")
-	if d.err != nil {
-		return nil, d.err
+	v1 := d.Table(root, "registries")
+	f.V1Search = d.StringArray(d.Table(v1, "search"), "registries")
+	f.V1Insecure = d.StringArray(d.Table(v1, "insecure"), "registries")
+	f.V1Block = d.StringArray(d.Table(v1, "block"), "registries")
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	return f, nil
 }

@@ -61,10 +61,15 @@ func (m *Manager) defaultHere() (*Network, error) {
 	if n, err := m.Get(DefaultName); err == nil || !errors.Is(err, errdefs.ErrNotFound) {
 		return n, err
 	}
-	return m.create(CreateOptions{Name: DefaultName}, true)
+	o := CreateOptions{Name: DefaultName}
+	if m.defaultSubnet != "" {
+		o.Subnets = []string{m.defaultSubnet}
+	}
+	return m.create(o, true)
 }
 
 func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
+	o.pools = m.pools
 	existing, err := m.List()
 	if err != nil {
 		return nil, err

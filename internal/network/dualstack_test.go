@@ -217,3 +217,22 @@ func TestDualStackAttach(t *testing.T) {
 		}
 	}
 }
+
+// containers.conf's default_subnet_pools: a network other than the default one takes the first
+// free subnet of the first pool that has one.
+func TestSubnetPools(t *testing.T) {
+	pools := []SubnetPool{{Base: "10.250.0.0/23", Size: 24}, {Base: "10.251.8.0/22", Size: 25}}
+	taken := map[string]bool{"10.250.0.0/24": true, "10.250.1.0/24": true, "10.251.8.0/25": true}
+	free := func(p netip.Prefix) bool { return !taken[p.String()] }
+	if p, err := poolSubnet(pools, free); err != nil || p.String() != "10.251.8.128/25" {
+		t.Errorf("poolSubnet = %v, %v; want 10.251.8.128/25", p, err)
+	}
+	if _, err := poolSubnet([]SubnetPool{{Base: "10.250.0.0/24", Size: 24}}, func(netip.Prefix) bool { return false }); err == nil {
+		t.Error("a full pool gave a subnet")
+	}
+	for _, bad := range []SubnetPool{{Base: "fd00::/64", Size: 80}, {Base: "10.0.0.0/24", Size: 16}, {Base: "nonsense", Size: 24}} {
+		if _, err := poolSubnet([]SubnetPool{bad}, free); err == nil {
+			t.Errorf("pool %+v taken", bad)
+		}
+	}
+}

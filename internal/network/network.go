@@ -99,6 +99,8 @@ type CreateOptions struct {
 	// Options: "mtu" (all drivers) and "mode" (macvlan: bridge|private|vepa|passthru,
 	// ipvlan: l2|l3|l3s).
 	Options map[string]string
+	// pools are the manager's subnet pools (SetDefaults), for chooseSubnets.
+	pools []SubnetPool
 }
 
 // Manager reads and writes networks in configDir and attaches namespaces to them, keeping its
@@ -119,6 +121,16 @@ type Manager struct {
 	// rootlessMu guards rootlessPath, the rootless network namespace once ensured.
 	rootlessMu   sync.Mutex
 	rootlessPath string
+	// defaultSubnet is the default network's subnet when it is made ("": chosen), pools
+	// where other networks' IPv4 subnets are chosen (nil: pea's range): SetDefaults.
+	defaultSubnet string
+	pools         []SubnetPool
+}
+
+// SetDefaults gives the subnet of the default network when it is first made and the pools new
+// networks' subnets are chosen from (containers.conf's default_subnet and default_subnet_pools).
+func (m *Manager) SetDefaults(defaultSubnet string, pools []SubnetPool) {
+	m.defaultSubnet, m.pools = defaultSubnet, pools
 }
 
 // NewManager returns a Manager; it does no I/O until used.

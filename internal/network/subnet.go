@@ -44,7 +44,7 @@ func chooseSubnets(o CreateOptions, used usedSubnets, isDefault bool) ([]Subnet,
 		has4, has6 = has4 || p.Addr().Is4(), has6 || p.Addr().Is6()
 	}
 	if len(out) == 0 || o.IPv6 && !has4 {
-		p, err := freeIPv4Subnet(used, isDefault)
+		p, err := freeIPv4Subnet(used, isDefault, o.pools)
 		if err != nil {
 			return nil, err
 		}
@@ -142,12 +142,18 @@ func explicitSubnet(spec string, used usedSubnets) (netip.Prefix, error) {
 // claim and nothing the host routes): a /16 from 10.90.0.0 upward for the default network, a
 // /24 from 10.90.1.0 upward for the others. 10.90.0.0/24 is left to the default network;
 // podman's 10.88/16 and 10.89/16 lie below the range, so pea and podman networks do not meet.
-func freeIPv4Subnet(used usedSubnets, isDefault bool) (netip.Prefix, error) {
+//
+// With pools (containers.conf's default_subnet_pools), a network other than the default one
+// takes the first free subnet of the first pool that has one, as podman's.
+func freeIPv4Subnet(used usedSubnets, isDefault bool, pools []SubnetPool) (netip.Prefix, error) {
 	host := usedSubnets{}
 	for _, h := range hostPrefixes() {
 		host = append(host, usedSubnet{prefix: h})
 	}
 	free := func(p netip.Prefix) bool { return !used.overlaps(p) && !host.overlaps(p) }
+	if len(pools) > 0 && !isDefault {
+		return poolSubnet(pools, free)
+	}
 	// covered reports whether a /16 or larger taken prefix holds all of 10.b.0.0/16: its 256
 	// /24s need no look each (the default network's 10.90.0.0/16 is one).
 	covered := func(b int) bool {
@@ -186,6 +192,36 @@ func freeIPv4Subnet(used usedSubnets, isDefault bool) (netip.Prefix, error) {
 		}
 	}
 	return netip.Prefix{}, invalidf("no free subnet left in 10.90.0.0-10.255.255.0; give one with --subnet")
+}
+
+// SubnetPool is a range new networks' IPv4 subnets are taken from: subnets of Size bits of
+// Base (containers.conf's default_subnet_pools: {"base" = "10.89.0.0/16", "size" = 24}).
+type SubnetPool struct {
+	Base string
+	Size int
+}
+
+// poolSubnet is the first free subnet of pools, in order.
+func poolSubnet(pools []SubnetPool, free func(netip.Prefix) bool) (netip.Prefix, error) {
+	for _, pool := range pools {
+		base, err := netip.ParsePrefix(pool.Base)
+		if err != nil || !base.Addr().Is4() || pool.Size < base.Bits() || pool.Size > 30 {
+			return netip.Prefix{}, invalidf("containers.conf default_subnet_pools: invalid pool %q of size %d (an IPv4 CIDR, and a size from its prefix length to 30)", pool.Base, pool.Size)
+		}
+		base = base.Masked()
+		step := uint32(1) << (32 - pool.Size)
+		start := base.Addr().As4()
+		first := uint32(start[0])<<24 | uint32(start[1])<<16 | uint32(start[2])<<8 | uint32(start[3])
+		count := uint64(1) << (pool.Size - base.Bits())
+		for i := uint64(0); i < count; i++ {
+			a := first + uint32(i)*step
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), pool.Size)
+			if free(p) {
+				return p, nil
+			}
+		}
+	}
+	return netip.Prefix{}, invalidf("no free subnet left in containers.conf's default_subnet_pools; give one with --subnet")
 }
 
 // freeIPv6Subnet picks a random /64 of fd00::/8 that overlaps no network and no address of the

@@ -1,14 +1,14 @@
-package image
+// Package toml parses the subset of TOML (https://toml.io/en/v1.0.0) that pea's configuration
+// files use (containers-registries.conf(5), containers.conf(5)), so that pea does not link a
+// general TOML library (whose init costs every command).
+package toml
 
-// A parser for the subset of TOML (https://toml.io/en/v1.0.0) that containers-registries.conf(5)
-// files use, so that pea does not link a general TOML library (whose init costs every command).
-//
 // Supported: comments, bare, quoted and dotted keys, basic and literal strings (also multi-line),
 // booleans, integers (decimal, 0x, 0o, 0b, with _), floats, arrays (over several lines, with
 // comments and a trailing comma), inline tables, [tables] and [[arrays.of.tables]]; from TOML 1.1
 // the \e and \xHH escapes and inline tables over several lines. Rejected with an error naming the
 // line: dates and times, and anything malformed (a key or table defined twice, an unterminated
-// string or array, invalid UTF-8). parseTOML gives a tree of tomlTables; a tomlDecoder reads
+// string or array, invalid UTF-8). Parse gives a tree of Tables; a Decoder reads
 // typed values out of it.
 
 import (
@@ -19,68 +19,54 @@ import (
 	"unicode/utf8"
 )
 
-// tomlTable is a parsed table. Values are string, bool, int64, float64, []any (an array),
-// *tomlTable or []*tomlTable (an array of tables).
-type tomlTable struct {
-	vals   map[string]tomlValue
-	origin tomlOrigin
+// Table is a parsed table. Values are string, bool, int64, float64, []any (an array),
+// *Table or []*Table (an array of tables).
+type Table struct {
+	vals   map[string]entry
+	origin origin
 }
 
-// tomlOrigin is how a table came to be, which decides what may add to it later.
-type tomlOrigin byte
+// origin is how a table came to be, which decides what may add to it later.
+type origin byte
 
 const (
-	// tomlImplicit: named on the way to a [header]'s table (a in [a.b]); it may get its own [a].
-	tomlImplicit tomlOrigin = iota
-	// tomlHeader: by its own [header], as an [[array]] element, or the root. Keys go in under
+	// originImplicit: named on the way to a [header]'s table (a in [a.b]); it may get its own [a].
+	originImplicit origin = iota
+	// originHeader: by its own [header], as an [[array]] element, or the root. Keys go in under
 	// the header, and [headers] may add sub-tables, but not dotted keys.
-	tomlHeader
-	// tomlDotted: by a dotted key (a in a.b = 1): more dotted keys and [sub.tables] may add to it.
-	tomlDotted
-	// tomlInline: { ... }, complete.
-	tomlInline
+	originHeader
+	// originDotted: by a dotted key (a in a.b = 1): more dotted keys and [sub.tables] may add to it.
+	originDotted
+	// originInline: { ... }, complete.
+	originInline
 )
 
-type tomlValue struct {
+type entry struct {
 	v    any
 	line int // where the key was set
 }
 
-func (t *tomlTable) set(key string, v any, line int) {
+func (t *Table) set(key string, v any, line int) {
 	if t.vals == nil {
-		t.vals = map[string]tomlValue{}
+		t.vals = map[string]entry{}
 	}
-	t.vals[key] = tomlValue{v, line}
+	t.vals[key] = entry{v, line}
 }
 
-type tomlParser struct {
+type parser struct {
 	src  string
 	pos  int
 	line int
 }
 
-// parseTOML parses a document into its root table.
-func parseTOML(src string) (*tomlTable, error) {
+// Parse parses a document into its root table.
+func Parse(src string) (*Table, error) {
 	src = strings.TrimPrefix(src, "\uFEFF") // a byte order mark
-	// No invalid UTF-8 or control characters anywhere, not even in comments and strings.
-	for i := 0; i < len(src); {
-		r, n := utf8.DecodeRuneInString(src[i:])
-		bad := ""
-		switch {
-		case r == utf8.RuneError && n == 1:
-			bad = "invalid UTF-8"
-		case r == '\r' && !strings.HasPrefix(src[i+1:], "\n"):
-			bad = "a carriage return without a newline"
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f:
-			bad = fmt.Sprintf("control character %U", r)
-		}
-		if bad != "" {
-			return nil, fmt.Errorf("line %d: %s", 1+strings.Count(src[:i], "\n"), bad)
-		}
-		i += n
+	if err := checkText(src); err != nil {
+		return nil, err
 	}
-	p := &tomlParser{src: src, line: 1}
-	root := &tomlTable{origin: tomlHeader}
+	p := &parser{src: src, line: 1}
+	root := &Table{origin: originHeader}
 	cur := root
 	for {
 		p.skipBlank()
@@ -102,16 +88,42 @@ func parseTOML(src string) (*tomlTable, error) {
 	}
 }
 
-func (p *tomlParser) errorf(format string, args ...any) error {
+// checkText refuses invalid UTF-8 anywhere. Control characters are refused where the parser
+// reads them (strings; anywhere else they are not a token); comments are skipped unread, so
+// one there is let through: a byte-at-a-time look at every comment of a 24 KB reference file
+// cost ~20 µs, which commands reading containers.conf would pay.
+func checkText(src string) error {
+	if utf8.ValidString(src) {
+		return nil
+	}
+	for i, r := range src {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(src[i:]); n == 1 {
+				return fmt.Errorf("line %d: invalid UTF-8", 1+strings.Count(src[:i], "\n"))
+			}
+		}
+	}
+	return nil
+}
+
+// controlChar is the error for a control character c in a string.
+func (p *parser) controlChar(c byte) error {
+	if c == '\r' {
+		return p.errorf("a carriage return without a newline")
+	}
+	return p.errorf("control character %U", rune(c))
+}
+
+func (p *parser) errorf(format string, args ...any) error {
 	return p.errorAt(p.line, format, args...)
 }
 
-func (p *tomlParser) errorAt(line int, format string, args ...any) error {
+func (p *parser) errorAt(line int, format string, args ...any) error {
 	return fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
 }
 
 // describe names the character at pos for an error message.
-func (p *tomlParser) describe() string {
+func (p *parser) describe() string {
 	switch {
 	case p.pos == len(p.src):
 		return "end of file"
@@ -122,14 +134,14 @@ func (p *tomlParser) describe() string {
 	return strconv.QuoteRune(r)
 }
 
-func (p *tomlParser) skipSpace() {
+func (p *parser) skipSpace() {
 	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t') {
 		p.pos++
 	}
 }
 
 // newline consumes a "\n" or "\r\n".
-func (p *tomlParser) newline() bool {
+func (p *parser) newline() bool {
 	switch {
 	case strings.HasPrefix(p.src[p.pos:], "\n"):
 		p.pos++
@@ -142,27 +154,52 @@ func (p *tomlParser) newline() bool {
 	return true
 }
 
-func (p *tomlParser) skipComment() {
-	if p.pos < len(p.src) && p.src[p.pos] == '#' {
-		for p.pos < len(p.src) && p.src[p.pos] != '\n' && !strings.HasPrefix(p.src[p.pos:], "\r\n") {
-			p.pos++
-		}
+func (p *parser) skipComment() {
+	if p.pos == len(p.src) || p.src[p.pos] != '#' {
+		return
+	}
+	// The comment ends before its line's "\n" or "\r\n".
+	end := strings.IndexByte(p.src[p.pos:], '\n')
+	if end < 0 {
+		p.pos = len(p.src)
+		return
+	}
+	p.pos += end
+	if p.src[p.pos-1] == '\r' {
+		p.pos--
 	}
 }
 
 // skipBlank skips white space, comments and newlines.
-func (p *tomlParser) skipBlank() {
-	for {
-		p.skipSpace()
-		p.skipComment()
-		if !p.newline() {
+func (p *parser) skipBlank() {
+	// One loop over the bytes, not a call per space, comment and newline: most of a reference
+	// file is lines of comment.
+	for p.pos < len(p.src) {
+		switch p.src[p.pos] {
+		case ' ', '\t':
+			p.pos++
+		case '\n':
+			p.pos++
+			p.line++
+		case '\r':
+			if !p.newline() {
+				return
+			}
+		case '#':
+			end := strings.IndexByte(p.src[p.pos:], '\n')
+			if end < 0 {
+				p.pos = len(p.src)
+				return
+			}
+			p.pos += end // the newline (a "\r" before it is the comment's)
+		default:
 			return
 		}
 	}
 }
 
 // endOfLine ends a key/value pair or a header: only a comment may follow on its line.
-func (p *tomlParser) endOfLine() error {
+func (p *parser) endOfLine() error {
 	p.skipSpace()
 	p.skipComment()
 	if p.pos < len(p.src) && !p.newline() {
@@ -176,7 +213,7 @@ func isBareKeyChar(c byte) bool {
 }
 
 // key parses a possibly dotted key: bare or quoted parts separated by dots.
-func (p *tomlParser) key() ([]string, error) {
+func (p *parser) key() ([]string, error) {
 	var parts []string
 	for {
 		p.skipSpace()
@@ -211,23 +248,23 @@ func (p *tomlParser) key() ([]string, error) {
 
 // descend returns the table named key in t, creating it if it is missing, on the way to the
 // table of a [header] (the last element of an array of tables) or of a dotted key.
-func (p *tomlParser) descend(t *tomlTable, key string, line int, dotted bool) (*tomlTable, error) {
+func (p *parser) descend(t *Table, key string, line int, dotted bool) (*Table, error) {
 	e, ok := t.vals[key]
 	if !ok {
-		sub := &tomlTable{origin: tomlImplicit}
+		sub := &Table{origin: originImplicit}
 		if dotted {
-			sub.origin = tomlDotted
+			sub.origin = originDotted
 		}
 		t.set(key, sub, line)
 		return sub, nil
 	}
 	switch v := e.v.(type) {
-	case *tomlTable:
-		if v.origin == tomlInline || dotted && v.origin != tomlDotted {
+	case *Table:
+		if v.origin == originInline || dotted && v.origin != originDotted {
 			return nil, p.errorAt(line, "cannot add to table %q (defined on line %d) here", key, e.line)
 		}
 		return v, nil
-	case []*tomlTable:
+	case []*Table:
 		if !dotted {
 			return v[len(v)-1], nil
 		}
@@ -236,7 +273,7 @@ func (p *tomlParser) descend(t *tomlTable, key string, line int, dotted bool) (*
 }
 
 // header parses [a.b] or [[a.b]] and returns the table that the following keys go in.
-func (p *tomlParser) header(root *tomlTable) (*tomlTable, error) {
+func (p *parser) header(root *Table) (*Table, error) {
 	line := p.line
 	p.pos++ // [
 	array := strings.HasPrefix(p.src[p.pos:], "[")
@@ -262,13 +299,13 @@ func (p *tomlParser) header(root *tomlTable) (*tomlTable, error) {
 	}
 	last := keys[len(keys)-1]
 	e, exists := t.vals[last]
-	sub := &tomlTable{origin: tomlHeader}
+	sub := &Table{origin: originHeader}
 	if array {
 		if !exists {
-			t.set(last, []*tomlTable{sub}, line)
+			t.set(last, []*Table{sub}, line)
 			return sub, nil
 		}
-		if arr, ok := e.v.([]*tomlTable); ok {
+		if arr, ok := e.v.([]*Table); ok {
 			t.set(last, append(arr, sub), e.line)
 			return sub, nil
 		}
@@ -278,15 +315,15 @@ func (p *tomlParser) header(root *tomlTable) (*tomlTable, error) {
 		t.set(last, sub, line)
 		return sub, nil
 	}
-	if tt, ok := e.v.(*tomlTable); ok && tt.origin == tomlImplicit {
-		tt.origin = tomlHeader // named before by [last.sub]
+	if tt, ok := e.v.(*Table); ok && tt.origin == originImplicit {
+		tt.origin = originHeader // named before by [last.sub]
 		return tt, nil
 	}
 	return nil, p.errorAt(line, "[%s]: %q is already defined on line %d", name, last, e.line)
 }
 
 // keyValue parses key = value into t.
-func (p *tomlParser) keyValue(t *tomlTable) error {
+func (p *parser) keyValue(t *Table) error {
 	line := p.line
 	keys, err := p.key()
 	if err != nil {
@@ -314,7 +351,7 @@ func (p *tomlParser) keyValue(t *tomlTable) error {
 	return nil
 }
 
-func (p *tomlParser) value() (any, error) {
+func (p *parser) value() (any, error) {
 	if p.pos == len(p.src) {
 		return nil, p.errorf("expected a value, found end of file")
 	}
@@ -339,7 +376,7 @@ func (p *tomlParser) value() (any, error) {
 	case tok == "false":
 		return false, nil
 	}
-	if n, ok := parseTOMLNumber(tok); ok {
+	if n, ok := parseNumber(tok); ok {
 		return n, nil
 	}
 	if len(tok) >= 5 && tok[4] == '-' || len(tok) >= 3 && tok[2] == ':' {
@@ -348,8 +385,8 @@ func (p *tomlParser) value() (any, error) {
 	return nil, p.errorf("invalid value %q (strings must be quoted)", tok)
 }
 
-// parseTOMLNumber parses an integer (int64) or a float (float64).
-func parseTOMLNumber(s string) (any, bool) {
+// parseNumber parses an integer (int64) or a float (float64).
+func parseNumber(s string) (any, bool) {
 	switch s {
 	case "inf", "+inf":
 		return math.Inf(1), true
@@ -359,7 +396,7 @@ func parseTOMLNumber(s string) (any, bool) {
 		return math.NaN(), true
 	}
 	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b') {
-		digits, ok := tomlDigits(s[2:], isHexDigit)
+		digits, ok := digits(s[2:], isHexDigit)
 		if !ok {
 			return nil, false
 		}
@@ -375,7 +412,7 @@ func parseTOMLNumber(s string) (any, bool) {
 		mantissa, exp, hasExp = s[:i], s[i+1:], true
 	}
 	intPart, frac, hasFrac := strings.Cut(mantissa, ".")
-	num, ok := tomlDigits(intPart, isDecDigit)
+	num, ok := digits(intPart, isDecDigit)
 	if !ok || len(num) > 1 && num[0] == '0' { // no leading zeros
 		return nil, false
 	}
@@ -385,7 +422,7 @@ func parseTOMLNumber(s string) (any, bool) {
 		return n, err == nil
 	}
 	if hasFrac {
-		d, ok := tomlDigits(frac, isDecDigit)
+		d, ok := digits(frac, isDecDigit)
 		if !ok {
 			return nil, false
 		}
@@ -396,7 +433,7 @@ func parseTOMLNumber(s string) (any, bool) {
 		if exp != "" && (exp[0] == '+' || exp[0] == '-') {
 			expSign, exp = exp[:1], exp[1:]
 		}
-		d, ok := tomlDigits(exp, isDecDigit)
+		d, ok := digits(exp, isDecDigit)
 		if !ok {
 			return nil, false
 		}
@@ -406,9 +443,9 @@ func parseTOMLNumber(s string) (any, bool) {
 	return f, err == nil
 }
 
-// tomlDigits checks a run of digits, where an underscore may sit between two digits, and returns
+// digits checks a run of digits, where an underscore may sit between two digits, and returns
 // it without the underscores.
-func tomlDigits(s string, isDigit func(byte) bool) (string, bool) {
+func digits(s string, isDigit func(byte) bool) (string, bool) {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '_' && i > 0 && i < len(s)-1 && isDigit(s[i-1]) && isDigit(s[i+1]) {
 			continue
@@ -427,7 +464,7 @@ func isHexDigit(c byte) bool {
 }
 
 // str parses a string of any of the four kinds.
-func (p *tomlParser) str() (string, error) {
+func (p *parser) str() (string, error) {
 	q := p.src[p.pos]
 	if strings.HasPrefix(p.src[p.pos:], strings.Repeat(string(q), 3)) {
 		return p.multiLineString(q)
@@ -449,6 +486,8 @@ func (p *tomlParser) str() (string, error) {
 				return "", err
 			}
 			continue
+		case c < 0x20 && c != '\t' || c == 0x7f:
+			return "", p.controlChar(c)
 		}
 		b.WriteByte(c)
 		p.pos++
@@ -456,7 +495,7 @@ func (p *tomlParser) str() (string, error) {
 }
 
 // multiLineString parses a multi-line string, basic (q is ") or literal (q is ').
-func (p *tomlParser) multiLineString(q byte) (string, error) {
+func (p *parser) multiLineString(q byte) (string, error) {
 	line := p.line
 	p.pos += 3
 	p.newline() // a newline right after the opening quotes is not part of the string
@@ -496,11 +535,13 @@ func (p *tomlParser) multiLineString(q byte) (string, error) {
 				return "", err
 			}
 			continue
-		case c == '\n' || c == '\r': // a CRLF is kept as it is
+		case c == '\n' || strings.HasPrefix(p.src[p.pos:], "\r\n"): // a CRLF is kept as it is
 			start := p.pos
 			p.newline()
 			b.WriteString(p.src[start:p.pos])
 			continue
+		case c < 0x20 && c != '\t' || c == 0x7f:
+			return "", p.controlChar(c)
 		}
 		b.WriteByte(c)
 		p.pos++
@@ -508,7 +549,7 @@ func (p *tomlParser) multiLineString(q byte) (string, error) {
 }
 
 // escape decodes the escape sequence at pos (a backslash) into b.
-func (p *tomlParser) escape(b *strings.Builder) error {
+func (p *parser) escape(b *strings.Builder) error {
 	p.pos++
 	if p.pos == len(p.src) {
 		return p.errorf("unterminated string")
@@ -537,7 +578,7 @@ func (p *tomlParser) escape(b *strings.Builder) error {
 }
 
 // array parses [v, v, ...], which may span lines and hold comments and a trailing comma.
-func (p *tomlParser) array() ([]any, error) {
+func (p *parser) array() ([]any, error) {
 	arr := []any{}
 	err := p.delimited(']', "array", func() error {
 		v, err := p.value()
@@ -551,8 +592,8 @@ func (p *tomlParser) array() ([]any, error) {
 }
 
 // inlineTable parses { k = v, ... }. As in TOML 1.1, it may span lines and end with a comma.
-func (p *tomlParser) inlineTable() (*tomlTable, error) {
-	t := &tomlTable{origin: tomlInline}
+func (p *parser) inlineTable() (*Table, error) {
+	t := &Table{origin: originInline}
 	if err := p.delimited('}', "inline table", func() error { return p.keyValue(t) }); err != nil {
 		return nil, err
 	}
@@ -561,7 +602,7 @@ func (p *tomlParser) inlineTable() (*tomlTable, error) {
 
 // delimited reads the comma-separated entries of an array or inline table, each with entry,
 // from its opening bracket to closer; what names it in errors.
-func (p *tomlParser) delimited(closer byte, what string, entry func() error) error {
+func (p *parser) delimited(closer byte, what string, entry func() error) error {
 	line := p.line
 	p.pos++ // the opening bracket
 	for {
@@ -586,112 +627,4 @@ func (p *tomlParser) delimited(closer byte, what string, entry func() error) err
 			return p.errorf("expected , or %c in an %s, found %s", closer, what, p.describe())
 		}
 	}
-}
-
-// tomlDecoder reads typed values out of parsed tables. A missing key gives the zero value; a
-// value of the wrong type gives the zero value and sets err (the first such error is kept).
-type tomlDecoder struct{ err error }
-
-func tomlTypeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case []any:
-		return "an array"
-	case *tomlTable:
-		return "a table"
-	case []*tomlTable:
-		return "an array of tables"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func (d *tomlDecoder) wrongType(e tomlValue, key, want, got string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("line %d: %q must be %s, not %s", e.line, key, want, got)
-	}
-}
-
-func (d *tomlDecoder) str(t *tomlTable, key string) string {
-	e, ok := t.vals[key]
-	s, isStr := e.v.(string)
-	if ok && !isStr {
-		d.wrongType(e, key, "a string", tomlTypeName(e.v))
-	}
-	return s
-}
-
-func (d *tomlDecoder) boolean(t *tomlTable, key string) bool {
-	e, ok := t.vals[key]
-	b, isBool := e.v.(bool)
-	if ok && !isBool {
-		d.wrongType(e, key, "a boolean (true or false)", tomlTypeName(e.v))
-	}
-	return b
-}
-
-func (d *tomlDecoder) stringArray(t *tomlTable, key string) []string {
-	e, ok := t.vals[key]
-	if !ok {
-		return nil
-	}
-	arr, ok := e.v.([]any)
-	if !ok {
-		d.wrongType(e, key, "an array of strings", tomlTypeName(e.v))
-		return nil
-	}
-	out := make([]string, 0, len(arr))
-	for _, v := range arr {
-		s, ok := v.(string)
-		if !ok {
-			d.wrongType(e, key, "an array of strings", "an array holding "+tomlTypeName(v))
-			return nil
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// table returns the table named key, or an empty one.
-func (d *tomlDecoder) table(t *tomlTable, key string) *tomlTable {
-	e, ok := t.vals[key]
-	sub, isTable := e.v.(*tomlTable)
-	if ok && !isTable {
-		d.wrongType(e, key, "a table", tomlTypeName(e.v))
-	}
-	if sub == nil {
-		return &tomlTable{}
-	}
-	return sub
-}
-
-// tables returns the array of tables named key: [[key]] tables, or key = [{...}, ...].
-func (d *tomlDecoder) tables(t *tomlTable, key string) []*tomlTable {
-	e, ok := t.vals[key]
-	if !ok {
-		return nil
-	}
-	switch v := e.v.(type) {
-	case []*tomlTable:
-		return v
-	case []any:
-		out := make([]*tomlTable, 0, len(v))
-		for _, x := range v {
-			sub, ok := x.(*tomlTable)
-			if !ok {
-				d.wrongType(e, key, "an array of tables", "an array holding "+tomlTypeName(x))
-				return nil
-			}
-			out = append(out, sub)
-		}
-		return out
-	}
-	d.wrongType(e, key, "an array of tables", tomlTypeName(e.v))
-	return nil
 }
