@@ -2,6 +2,10 @@
 // of short commands where a CPU profile shows little (most of their time is spent waiting on
 // conmon, the runtime and the kernel). PEA_TRACE=1 prints the marks on standard error when the
 // command ends; without it a mark costs one branch.
+//
+// PEA_TRACE_KILL=<mark> is for tests of crash safety: the process SIGKILLs itself when it reaches
+// that mark (the first time), which stands for a pea killed at that point of its work
+// (scripts/killfuzz.sh kills at random points; this kills at one, every time).
 package trace
 
 import (
@@ -10,14 +14,17 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 )
 
 var (
-	on    = os.Getenv("PEA_TRACE") != ""
-	start = time.Now()
-	mu    sync.Mutex
-	marks []mark
+	show   = os.Getenv("PEA_TRACE") != ""
+	killAt = os.Getenv("PEA_TRACE_KILL")
+	on     = show || killAt != ""
+	start  = time.Now()
+	mu     sync.Mutex
+	marks  []mark
 )
 
 type mark struct {
@@ -33,6 +40,10 @@ func Mark(what string) {
 	if !on {
 		return
 	}
+	if what == killAt {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
+	}
 	at := time.Since(start)
 	mu.Lock()
 	marks = append(marks, mark{at, what})
@@ -42,7 +53,7 @@ func Mark(what string) {
 // Dump writes the marks, one a line: milliseconds since the program started, the time since the
 // previous mark, and the phase.
 func Dump(w io.Writer) {
-	if !on {
+	if !show {
 		return
 	}
 	mu.Lock()

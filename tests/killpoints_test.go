@@ -1,0 +1,53 @@
+package tests
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Crash safety at fixed points: pea SIGKILLs itself at a trace mark (PEA_TRACE_KILL, see
+// internal/trace), which stands for a pea killed there; scripts/killfuzz.sh found these points
+// by killing pea at random delays.
+
+// killedAt runs pea until it reaches mark and fails the test unless it died there.
+func (e *Env) killedAt(mark string, args ...string) {
+	e.t.Helper()
+	r := e.runEnv(nil, []string{"PEA_TRACE_KILL=" + mark}, args...)
+	if r.Code != -1 {
+		e.t.Fatalf("pea %s was to be killed at %q: %s", strings.Join(args, " "), mark, r)
+	}
+}
+
+// A network connect killed after the bridge plugin made the interface (before libcni's cache
+// entry), or after the attachment was made but before the container's record: the container
+// stays off the network, and the next connect attaches it (it failed on "eth1 already exists",
+// or "already connected" while the record said not). A disconnect killed after its DEL: the next
+// disconnect leaves (it failed on "not connected" while the record said connected).
+func TestNetworkConnectKilled(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "kill-net")
+	e.Pea("run", "-d", "--name", "kconn", "localhost/bb", "sleep", "1000")
+	for _, mark := range []string{"cni ADD bridge", "network connect: attached"} {
+		e.killedAt(mark, "network", "connect", "kill-net", "kconn")
+		e.Pea("network", "connect", "kill-net", "kconn")
+		if got := e.Pea("exec", "kconn", "sh", "-c", "ip -o link | grep -c eth1@"); got != "1" {
+			t.Fatalf("after a connect killed at %q, then one that finished: %s eth1", mark, got)
+		}
+		if got := e.Pea("inspect", "--format", "{{len .NetworkSettings.Networks}}", "kconn"); got != "2" {
+			t.Fatalf("networks after the connect: %s", got)
+		}
+		e.killedAt("cni DEL bridge", "network", "disconnect", "kill-net", "kconn")
+		e.Pea("network", "disconnect", "kill-net", "kconn")
+		if got := e.Pea("inspect", "--format", "{{len .NetworkSettings.Networks}}", "kconn"); got != "1" {
+			t.Fatalf("networks after the disconnect: %s", got)
+		}
+	}
+	// The killed connects left no address lease and no mark behind.
+	e.Pea("rm", "-f", "-t", "0", "kconn")
+	leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "ipam", "kill-net", "10.*"))
+	marks, _ := filepath.Glob(filepath.Join(e.RunRoot, "cni-cache", "pending", "*"))
+	if len(leases)+len(marks) > 0 {
+		t.Fatalf("left after the removal: %v %v", leases, marks)
+	}
+}
