@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,4 +52,34 @@ func TestNetworkConnectKilled(t *testing.T) {
 	if len(leases)+len(marks) > 0 {
 		t.Fatalf("left after the removal: %v %v", leases, marks)
 	}
+}
+
+// save -o and export -o killed while writing left a partial archive under the name asked for:
+// not an archive, and save's retry refused it ("doesn't support modifying existing images").
+// The file is now written without a name and named once whole.
+func TestSaveExportKilled(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "kexp", "localhost/bb", "true")
+	out := filepath.Join(e.Dir, "out.tar")
+	for _, c := range [][]string{{"save: written", "save", "-o", out, "localhost/bb"}, {"export: written", "export", "-o", out, "kexp"}} {
+		e.killedAt(c[0], c[1:]...)
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("%s killed before its end left %s (%v)", c[1], out, err)
+		}
+		if left, _ := os.ReadDir(e.Dir); len(left) != 2 { // root and run
+			t.Fatalf("%s killed left files beside its output: %v", c[1], left)
+		}
+		e.Pea(c[1:]...)
+		if list, err := exec.Command("tar", "-tf", out).Output(); err != nil || len(list) == 0 {
+			t.Fatalf("%s's archive: %v %q", c[1], err, list)
+		}
+		os.Remove(out)
+	}
+	// As podman: an empty file is written over, one with something in it is refused (save).
+	os.WriteFile(out, nil, 0o644)
+	e.Pea("save", "-o", out, "localhost/bb")
+	e.Fails(125, "save", "-o", out, "localhost/bb")
+	// A device is written to as it is.
+	e.Pea("save", "-o", "/dev/null", "localhost/bb")
+	e.Pea("export", "-o", "/dev/null", "kexp")
 }
