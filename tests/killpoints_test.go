@@ -83,3 +83,36 @@ func TestSaveExportKilled(t *testing.T) {
 	e.Pea("save", "-o", "/dev/null", "localhost/bb")
 	e.Pea("export", "-o", "/dev/null", "kexp")
 }
+
+// A SIGTERM, SIGINT or SIGHUP in the middle of a verb that changes state used to end pea there,
+// as a SIGKILL: `run -d` left a container created and not started, a connect an interface
+// unrecorded. Those verbs now finish, then die of the signal.
+func TestInterruptsHeld(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "held-net")
+	for _, c := range []struct{ at, name string }{
+		{"SIGTERM:start: rootfs mounted", "kheld1"},
+		{"SIGINT:start: runtime created the container", "kheld2"},
+		{"SIGHUP:start: spec written", "kheld3"},
+	} {
+		r := e.runEnv(nil, []string{"PEA_TRACE_KILL=" + c.at}, "run", "-d", "--name", c.name, "localhost/bb", "sleep", "1000")
+		if r.Code != -1 || len(strings.TrimSpace(r.Stdout)) != 64 {
+			t.Fatalf("run -d with %s: want its ID printed, then death by the signal: %s", c.at, r)
+		}
+		if st := e.Pea("inspect", "--format", "{{.State.Status}}", c.name); st != "running" {
+			t.Fatalf("run -d with %s: %s", c.at, st)
+		}
+	}
+	r := e.runEnv(nil, []string{"PEA_TRACE_KILL=SIGTERM:cni ADD bridge"}, "network", "connect", "held-net", "kheld1")
+	if r.Code != -1 {
+		t.Fatalf("network connect with a SIGTERM: %s", r)
+	}
+	if got := e.Pea("inspect", "--format", "{{len .NetworkSettings.Networks}}", "kheld1"); got != "2" {
+		t.Fatalf("networks after a connect that got a SIGTERM: %s", got)
+	}
+	r = e.runEnv(nil, []string{"PEA_TRACE_KILL=SIGTERM:cleanup: network torn down"}, "rm", "-f", "-t", "0", "kheld2")
+	if r.Code != -1 {
+		t.Fatalf("rm -f with a SIGTERM: %s", r)
+	}
+	e.Fails(1, "container", "exists", "kheld2")
+}

@@ -75,6 +75,8 @@ type app struct {
 	// afterCommand: this process is the one that works after a command (system empty-trash);
 	// it starts no other.
 	afterCommand bool
+	// releaseInterrupts ends the holding of SIGINT, SIGTERM and SIGHUP (interrupt.go).
+	releaseInterrupts func()
 }
 
 // engine returns the runtime, opening it on first use so that commands that need no state
@@ -191,7 +193,11 @@ func Main(args []string) int {
 	a.close()
 	trace.Mark("done")
 	trace.Dump(a.stderr)
-	return exitCode(a.stderr, err)
+	code := exitCode(a.stderr, err)
+	if a.releaseInterrupts != nil {
+		a.releaseInterrupts()
+	}
+	return code
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -226,6 +232,9 @@ func newRootCommand(a *app) *cobra.Command {
 			}
 			if err := a.opts.check(a); err != nil {
 				return err
+			}
+			if holdsInterrupts(cmd) {
+				a.releaseInterrupts = holdInterrupts()
 			}
 			return setupLogging(a.stderr, a.opts.LogLevel)
 		},

@@ -6,6 +6,7 @@
 // PEA_TRACE_KILL=<mark> is for tests of crash safety: the process SIGKILLs itself when it reaches
 // that mark (the first time), which stands for a pea killed at that point of its work
 // (scripts/killfuzz.sh kills at random points; this kills at one, every time).
+// PEA_TRACE_KILL=SIGTERM:<mark> (or SIGINT:, SIGHUP:) sends that signal instead, and goes on.
 package trace
 
 import (
@@ -13,7 +14,9 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -21,6 +24,7 @@ import (
 var (
 	show   = os.Getenv("PEA_TRACE") != ""
 	killAt = os.Getenv("PEA_TRACE_KILL")
+	killed atomic.Bool
 	on     = show || killAt != ""
 	start  = time.Now()
 	mu     sync.Mutex
@@ -40,9 +44,8 @@ func Mark(what string) {
 	if !on {
 		return
 	}
-	if what == killAt {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // the signal is on its way
+	if killAt != "" {
+		kill(what)
 	}
 	at := time.Since(start)
 	mu.Lock()
@@ -79,3 +82,23 @@ func threads() int {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// kill sends the signal PEA_TRACE_KILL names when what is its mark, once.
+func kill(what string) {
+	sig, at := syscall.SIGKILL, killAt
+	for _, s := range [...]struct {
+		prefix string
+		sig    syscall.Signal
+	}{{"SIGTERM:", syscall.SIGTERM}, {"SIGINT:", syscall.SIGINT}, {"SIGHUP:", syscall.SIGHUP}} {
+		if rest, ok := strings.CutPrefix(killAt, s.prefix); ok {
+			sig, at = s.sig, rest
+		}
+	}
+	if what != at || killed.Swap(true) {
+		return
+	}
+	syscall.Kill(os.Getpid(), sig)
+	if sig == syscall.SIGKILL {
+		select {} // it is on its way
+	}
+}
