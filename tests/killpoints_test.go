@@ -24,8 +24,8 @@ func (e *Env) killedAt(mark string, args ...string) {
 // A network connect killed after the bridge plugin made the interface (before libcni's cache
 // entry), or after the attachment was made but before the container's record: the container
 // stays off the network, and the next connect attaches it (it failed on "eth1 already exists",
-// or "already connected" while the record said not). A disconnect killed after its DEL: the next
-// disconnect leaves (it failed on "not connected" while the record said connected).
+// or "already connected" while the record said not). A disconnect killed in its DEL: the next
+// disconnect leaves.
 func TestNetworkConnectKilled(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("network", "create", "kill-net")
@@ -47,8 +47,8 @@ func TestNetworkConnectKilled(t *testing.T) {
 	}
 	// The killed connects left no address lease and no mark behind.
 	e.Pea("rm", "-f", "-t", "0", "kconn")
-	leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "ipam", "kill-net", "10.*"))
-	marks, _ := filepath.Glob(filepath.Join(e.RunRoot, "cni-cache", "pending", "*"))
+	leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "network", "ipam", "kill-net", "10.*"))
+	marks, _ := filepath.Glob(filepath.Join(e.RunRoot, "network", "cni-cache", "pending", "*"))
 	if len(leases)+len(marks) > 0 {
 		t.Fatalf("left after the removal: %v %v", leases, marks)
 	}
@@ -115,4 +115,43 @@ func TestInterruptsHeld(t *testing.T) {
 		t.Fatalf("rm -f with a SIGTERM: %s", r)
 	}
 	e.Fails(1, "container", "exists", "kheld2")
+}
+
+// A create (or run, whose conmon is launched ahead of the container's row) killed after its
+// first directory and before its row left root/containers/<id> (and runroot/containers/<id>)
+// with nothing to name them: no removal ever found them. system prune and rm --all now remove
+// them, and leave those of the containers that exist.
+func TestCreateKilledOrphans(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "kkeep", "localhost/bb", "sleep", "1000")
+	e.killedAt("create: directory made", "create", "--name", "korph1", "localhost/bb", "true")
+	e.killedAt("run: conmon launched ahead", "run", "-d", "--name", "korph2", "localhost/bb", "sleep", "1000")
+	dirs := func() int {
+		a, _ := filepath.Glob(filepath.Join(e.Root, "containers", "*"))
+		b, _ := filepath.Glob(filepath.Join(e.RunRoot, "containers", "*"))
+		return len(a) + len(b)
+	}
+	if n := dirs(); n < 5 {
+		t.Fatalf("%d container directories: the killed creations left none?", n)
+	}
+	e.Fails(1, "container", "exists", "korph1")
+	e.Pea("system", "prune", "-f")
+	if n := dirs(); n != 2 { // kkeep's, in the store and its bundle
+		t.Fatalf("%d container directories after system prune, want kkeep's 2", n)
+	}
+	e.Pea("exec", "kkeep", "true")
+	e.Pea("run", "--rm", "--name", "korph2", "localhost/bb", "true")
+	// rm --all removes them too, with their lock files.
+	e.killedAt("create: directory made", "create", "--name", "korph1", "localhost/bb", "true")
+	e.killedAt("run: conmon launched ahead", "run", "-d", "--name", "korph2", "localhost/bb", "sleep", "1000")
+	e.Pea("rm", "-af", "-t", "0")
+	locks, _ := os.ReadDir(filepath.Join(e.RunRoot, "locks"))
+	for _, l := range locks {
+		if len(l.Name()) == 64 {
+			t.Errorf("lock file left: %s", l.Name())
+		}
+	}
+	if n := dirs(); n != 0 {
+		t.Fatalf("%d container directories after rm -af", n)
+	}
 }

@@ -56,6 +56,7 @@ func newRmCommand(a *app) *cobra.Command {
 						infraPods = append(infraPods, c.Config.Pod)
 					}
 				}
+				rt.SweepOrphans() // and what creations killed before their row left
 				if args = dependentsFirst(cs); len(args) == 0 && len(infraPods) == 0 {
 					return nil
 				}

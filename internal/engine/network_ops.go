@@ -246,8 +246,7 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 			}
 			delete(c.State.Networks, netName)
 		} else {
-			// Nothing attached (a disconnect killed after its DEL, before the record): leave.
-			if err := r.networks().Disconnect(ctx, ao, netName); err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
+			if err := r.networks().Disconnect(ctx, ao, netName); err != nil {
 				return err
 			}
 			delete(c.State.Networks, netName)
