@@ -155,3 +155,28 @@ func TestCreateKilledOrphans(t *testing.T) {
 		t.Fatalf("%d container directories after rm -af", n)
 	}
 }
+
+// A start (restart, pod restart...) killed after it pinned the container's network namespace and
+// before it recorded it left the pin: every later start failed on "network namespace ...
+// already exists", for good. The start now detaches and unpins what the killed one left.
+func TestStartKilledNetns(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "-d", "--name", "kstart", "localhost/bb", "sleep", "1000")
+	leases := func() int {
+		l, _ := filepath.Glob(filepath.Join(e.RunRoot, "network", "ipam", "*", "10.*"))
+		return len(l)
+	}
+	for _, mark := range []string{"cni ADD bridge", "start: runtime created the container", "start: runtime started it"} {
+		e.killedAt(mark, "restart", "-t", "0", "kstart")
+		e.Pea("start", "kstart")
+		e.Pea("exec", "kstart", "true")
+		if n := leases(); n != 1 {
+			t.Fatalf("after a restart killed at %q and a start: %d address leases", mark, n)
+		}
+	}
+	e.Pea("pod", "create", "--name", "kstart-pod")
+	e.Pea("run", "-d", "--pod", "kstart-pod", "--name", "kstart-m", "localhost/bb", "sleep", "1000")
+	e.killedAt("start: runtime created the container", "pod", "restart", "kstart-pod")
+	e.Pea("pod", "restart", "kstart-pod")
+	e.Pea("exec", "kstart-m", "true")
+}
