@@ -56,7 +56,7 @@ S=(--root "$D/root" --runroot "$D/run")
 SOCK=$D/api.sock
 REGPORT=$((20000 + RANDOM % 20000))
 REGADDR=127.0.0.1:$REGPORT
-SUMMARY=/tmp/fuzz-cases.txt # one line per case: operation, delay, signal, signalled|late
+SUMMARY=$D-cases.txt # one line per case: operation, delay (or mark), signal, signalled|late
 : >"$SUMMARY"
 problems=0 cases=0 late=0
 pea() { "$P" "${S[@]}" "$@"; }
@@ -163,7 +163,7 @@ api_create() { api -X POST -H 'Content-Type: application/json' -d '{"Image":"loc
 # The set-up and repair are bash; the operation is split on spaces (quotes are not honoured, but
 # an argument of the form sh:'...' is not needed: use the repair to check).
 OPS=$(cat <<'EOF'
-exec-d^pea^running kfx1^exec -d kfx1 sleep 10$case_n^pea exec kfx1 true^pea exec kfx1 pgrep -f "^sleep 10$case_n\$"
+exec-d^pea^running kfx1^exec -d kfx1 sleep 10$case_n^pea exec kfx1 true^pea exec kfx1 ps | grep -q " sleep 10$case_n\$"
 exec-attached^pea^running kfx1^exec kfx1 sleep 1^pea exec kfx1 true^
 restart-t^pea^running kfx2^restart -t 1 kfx2^q restart -t 0 kfx2 && pea exec kfx2 true^[ "$(pea inspect -f {{.State.Status}} kfx2)" = running ]
 stop-t^pea^running kfx3^stop -t 1 kfx3^q stop -t 0 kfx3 && q start kfx3 && pea exec kfx3 true^[ "$(pea inspect -f {{.State.Status}} kfx3)" = exited ]
@@ -177,14 +177,14 @@ kube-play^pea^q kube down $D/kube/play.yaml; q volume rm -f kfpvc; q secret rm k
 pull^pea^q rmi -f $REGADDR/fuzz/bb:src^pull -q --tls-verify=false $REGADDR/fuzz/bb:src^q rmi -f $REGADDR/fuzz/bb:src; q pull --tls-verify=false $REGADDR/fuzz/bb:src && q run --rm $REGADDR/fuzz/bb:src true^
 push^pea^q commit -q kfx1 kfpush 2>/dev/null || { running kfx1; q commit kfx1 kfpush; }^push --tls-verify=false kfpush $REGADDR/fuzz/pushed:$case_n^q push --tls-verify=false kfpush $REGADDR/fuzz/pushed:$case_n && q pull --tls-verify=false $REGADDR/fuzz/pushed:$case_n^
 commit^pea^running kfx1; q rmi -f kfcommit^commit kfx1 kfcommit^q rmi -f kfcommit; q commit kfx1 kfcommit && q run --rm kfcommit true && q rmi kfcommit^
-save^pea^rm -f $D/save.tar^save -o $D/save.tar localhost/bb^q save -o $D/save.tar localhost/bb^
+save^pea^rm -f $D/save.tar^save -o $D/save.tar localhost/bb^if [ -e $D/save.tar ]; then q load -i $D/save.tar; else q save -o $D/save.tar localhost/bb; fi^
 load^pea^q rmi -f kfsaved; [ -f $D/saved.tar ] || { q tag localhost/bb kfsaved && q save -o $D/saved.tar kfsaved && q rmi kfsaved; }^load -i $D/saved.tar^q rmi -f kfsaved; q load -i $D/saved.tar && q run --rm kfsaved true && q rmi kfsaved^
 import^pea^q rmi -f kfimp^import $bbtar kfimp^q rmi -f kfimp; q import $bbtar kfimp && q run --rm kfimp true && q rmi kfimp^
 volume-rm^pea^q volume exists kfv1 || { q volume create kfv1; q run --rm -v kfv1:/d localhost/bb sh -c 'seq 1000 >/d/x'; }^volume rm kfv1^q volume rm -f kfv1; q volume create kfv1 && q run --rm -v kfv1:/d localhost/bb true && q volume rm kfv1^! q volume exists kfv1
 volume-prune^pea^for v in kfv2 kfv3 kfv4; do q volume create $v; done^volume prune -f^q volume prune -f && q volume create kfv2 && q volume rm kfv2^! q volume exists kfv3
-secret-create^pea^q secret rm kfs1^secret create kfs1 $D/secret.txt^q secret rm kfs1; q secret create kfs1 $D/secret.txt && q run --rm --secret kfs1 localhost/bb cat /run/secrets/kfs1 && q secret rm kfs1^q secret exists kfs1
-secret-rm^pea^q secret exists kfs2 || q secret create kfs2 $D/secret.txt^secret rm kfs2^q secret rm kfs2; q secret create kfs2 $D/secret.txt && q secret rm kfs2^! q secret exists kfs2
-system-prune^pea^q run --name kfdead localhost/bb true; q tag localhost/bb kfprune; q volume create kfv5; q network exists kfn2 || q network create kfn2^system prune -a -f --volumes^q system prune -a -f --volumes; base; q run --rm localhost/bb true^! q image exists kfprune && ! q container exists kfdead
+secret-create^pea^q secret rm kfs1^secret create kfs1 $D/secret.txt^q secret rm kfs1; q secret create kfs1 $D/secret.txt && q run --rm --secret kfs1 localhost/bb cat /run/secrets/kfs1 && q secret rm kfs1^q secret inspect kfs1
+secret-rm^pea^q secret inspect kfs2 || q secret create kfs2 $D/secret.txt^secret rm kfs2^q secret rm kfs2; q secret create kfs2 $D/secret.txt && q secret rm kfs2^! q secret inspect kfs2
+system-prune^pea^q run --name kfdead localhost/bb true; q tag localhost/bb kfprune; q volume create kfv5; q network exists kfn2 || q network create kfn2^system prune -a -f --volumes^q system prune -a -f --volumes; base; q run --rm localhost/bb true^! q container exists kfdead && ! q volume exists kfv5
 rmi-used^pea^q rm -f -t0 kfu1; q import $bbtar kfused && q run -d --name kfu1 kfused sleep 1000^rmi -f kfused^q rm -f -t0 kfu1; q rmi -f kfused; q import $bbtar kfused && q rmi kfused^! q image exists kfused && ! q container exists kfu1
 rename^pea^q container exists kfn-b && q rename kfn-b kfn-a; running kfn-a^rename kfn-a kfn-b^{ q container exists kfn-b && q rename kfn-b kfn-a; true; } && q rename kfn-a kfn-c && q rename kfn-c kfn-a && pea exec kfn-a true^q container exists kfn-b
 update^pea^running kfx5^update --memory 64m --cpu-shares 512 kfx5^q update --memory 96m kfx5 && pea exec kfx5 true^[ "$(pea inspect -f {{.HostConfig.Memory}} kfx5)" = 67108864 ]
@@ -234,6 +234,22 @@ check() { # after each case
   done
   v=$(sqlite3 "$D/root/pea.db" 'PRAGMA integrity_check' 2>&1)
   [ "$v" = ok ] || fail "integrity_check: $v"
+}
+
+orphans() { # with every container gone: once the images, volumes and secrets are removed too,
+  # nothing of them is left in the store (a killed pull, load, commit or removal leaving files
+  # that nothing names and only system reset would delete)
+  q rmi -fa || fail "rmi -fa: $(pea rmi -fa 2>&1 | tail -2)"
+  q volume rm -fa || fail "volume rm -fa: $(pea volume rm -fa 2>&1 | tail -2)"
+  for s in $(pea secret ls -q 2>/dev/null); do q secret rm "$s"; done
+  q network prune -f
+  for _ in $(seq 50); do [ -z "$(ls -A "$D/root/trash" 2>/dev/null)" ] && break; sleep 0.1; done
+  local out
+  out=$(cd "$D" && find root/images/layers root/images/blobs root/images/tmp root/containers root/volumes root/kube root/image-mounts root/trash \
+      run/containers run/etc run/exits run/mounts run/image-mounts run/volume-mounts run/network/cni-cache/results run/network/cni-cache/pending run/network/netns \
+      -mindepth 1 -maxdepth 2 2>/dev/null | grep -v -e '^root/images/blobs/sha256$' -e '^run/exits/removed-' -e '^run/exits/.swept$'
+    find run/network/ipam -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null | sed 's/$/ (a lease)/' | head -20)
+  [ -z "$out" ] || fail "left in the store with no container, image, volume or secret: $(echo "$out" | tr '\n' ' ')"
 }
 
 leaks() { # after a round's reset: what of this store is left on the host
@@ -339,13 +355,15 @@ for sig in $SIGS; do
       if [ "$delay" != marks ]; then
         run_case
       elif [ "$target" = pea ]; then
-        while read -r -u 8 mark; do run_case "$mark"; done 8< <(marks_of)
+        marks=$(marks_of) # all of it (its repair included) before the first case
+        while read -r -u 8 mark; do [ -z "$mark" ] || run_case "$mark"; done 8<<<"$marks"
       fi
     done 9<<<"$OPS"
     case="reset after SIG$sig at $delay ms"
     record
     q pod rm -fa -t0 || fail "pod rm -fa"
     q rm -fa -t0 || fail "rm -fa: $(pea rm -fa -t0 2>&1 | tail -2)"
+    orphans
     q system reset -f || fail "system reset -f: $(pea system reset -f 2>&1 | tail -2)"
     leaks
     echo "round SIG$sig $delay ms done: $cases cases, $late late, $problems problems"
