@@ -4,8 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Crash safety at fixed points: pea SIGKILLs itself at a trace mark (PEA_TRACE_KILL, see
@@ -179,4 +181,41 @@ func TestStartKilledNetns(t *testing.T) {
 	e.killedAt("start: runtime created the container", "pod", "restart", "kstart-pod")
 	e.Pea("pod", "restart", "kstart-pod")
 	e.Pea("exec", "kstart-m", "true")
+}
+
+// A create whose conmon died after the runtime put the container's first process in its cgroup
+// and before the runtime's state was written (found by the kill fuzz: `crun create` child left
+// waiting on exec.fifo after the store's reset) left that process for good: rm found no state to
+// delete. The state is prepared by hand here: a container created and never started, and a
+// process in its cgroup. rm now kills it and removes the cgroup.
+func TestRemoveKillsLeftInCgroup(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	id := e.Pea("create", "--name", "kcg", "localhost/bb", "sleep", "1000")
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/pids")
+	if len(dirs) == 0 {
+		dirs = []string{"/sys/fs/cgroup"} // v2
+	}
+	cg := filepath.Join(dirs[0], "pea", "pea-"+id)
+	if err := os.MkdirAll(cg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	left := exec.Command("sleep", "1000")
+	if err := left.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- left.Wait() }()
+	t.Cleanup(func() { left.Process.Kill(); os.Remove(cg) })
+	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(left.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("rm", "kcg")
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the process left in the removed container's cgroup still runs")
+	}
+	if _, err := os.Stat(cg); !os.IsNotExist(err) {
+		t.Fatalf("the cgroup is left: %v", err)
+	}
 }
