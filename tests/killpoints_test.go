@@ -219,3 +219,26 @@ func TestRemoveKillsLeftInCgroup(t *testing.T) {
 		t.Fatalf("the cgroup is left: %v", err)
 	}
 }
+
+// A volume removal deleted the record, then the files: killed while deleting them (a large
+// volume takes long) it left root/volumes/<name> that nothing named. The files now go to the
+// trash first; a removal killed after that leaves the volume listed, and the next removal ends it.
+func TestVolumeRemoveKilled(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("volume", "create", "kvol")
+	e.Pea("run", "--rm", "-v", "kvol:/d", "localhost/bb", "sh", "-c", "seq 1000 > /d/x")
+	e.killedAt("volume rm: files in the trash", "volume", "rm", "kvol")
+	if out := e.Pea("volume", "ls", "-q"); out != "kvol" {
+		t.Fatalf("volumes after a removal killed half-way: %q", out)
+	}
+	e.Pea("volume", "rm", "kvol")
+	e.Pea("system", "prune", "-f") // empties the trash
+	if left, _ := os.ReadDir(filepath.Join(e.Root, "volumes")); len(left) != 0 {
+		t.Fatalf("left in the store's volumes: %v", left)
+	}
+	if left, _ := os.ReadDir(filepath.Join(e.Root, "trash")); len(left) != 0 {
+		t.Fatalf("left in the trash: %v", left)
+	}
+	e.Pea("volume", "create", "kvol")
+	e.Pea("run", "--rm", "-v", "kvol:/d", "localhost/bb", "test", "!", "-e", "/d/x")
+}
