@@ -205,13 +205,18 @@ func TestRemoveKillsLeftInCgroup(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- left.Wait() }()
-	t.Cleanup(func() { left.Process.Kill(); os.Remove(cg) })
+	t.Cleanup(func() {
+		left.Process.Kill()
+		<-done // out of the cgroup, which can then go
+		os.Remove(cg)
+	})
 	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(left.Process.Pid)), 0); err != nil {
 		t.Fatal(err)
 	}
 	e.Pea("rm", "kcg")
 	select {
-	case <-done:
+	case err := <-done:
+		done <- err // for the cleanup
 	case <-time.After(5 * time.Second):
 		t.Fatal("the process left in the removed container's cgroup still runs")
 	}
