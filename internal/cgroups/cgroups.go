@@ -607,9 +607,8 @@ func rmdirUntil(dir string, deadline time.Time) error {
 }
 
 // RemoveKilling is Remove for a cgroup whose processes are leftovers (the first process of a
-// container whose creation was killed half-way): it kills them, in
-// every hierarchy, then removes the cgroup. A cgroup that does not exist costs a failed open per
-// hierarchy.
+// container whose creation was killed half-way): it kills them, in every hierarchy, then removes
+// the cgroup. A cgroup that does not exist costs a failed open per hierarchy.
 func RemoveKilling(p string) error {
 	h, err := current()
 	if err != nil {
