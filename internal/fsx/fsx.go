@@ -194,18 +194,22 @@ func UnescapeMountPath(s string) string {
 // kernel frees it if pea dies while writing it, and publish gives it path's name (replacing what
 // is there) once it is written. Where that cannot be (path is a device, a FIFO or a link to one,
 // or the filesystem has no O_TMPFILE) it is path itself, created at once, and publish does
-// nothing; abandon removes what was written without being published.
+// nothing; abandon removes what was written without being published (never a device).
 func CreateUnnamed(path string) (f *os.File, publish func() error, abandon func(), err error) {
-	direct := func() (*os.File, func() error, func(), error) {
+	direct := func(remove bool) (*os.File, func() error, func(), error) {
 		f, err := os.Create(path)
-		return f, func() error { return nil }, func() { os.Remove(path) }, err
+		abandon := func() {}
+		if remove {
+			abandon = func() { os.Remove(path) }
+		}
+		return f, func() error { return nil }, abandon, err
 	}
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return direct()
+		return direct(false) // a device or a FIFO stays
 	}
 	fd, err := unix.Open(filepath.Dir(path), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o666)
 	if err != nil {
-		return direct()
+		return direct(true)
 	}
 	f = os.NewFile(uintptr(fd), path)
 	publish = func() error {

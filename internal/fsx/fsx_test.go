@@ -158,3 +158,42 @@ func TestUnescapeMountPath(t *testing.T) {
 		}
 	}
 }
+
+// CreateUnnamed: nothing is at the path until publish, which replaces what was there; a device
+// is written to directly.
+func TestCreateUnnamed(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out")
+	os.WriteFile(p, []byte("old"), 0o644)
+	f, publish, _, err := CreateUnnamed(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("new")
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Fatalf("before publish: %q", b)
+	}
+	if err := publish(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if b, _ := os.ReadFile(p); string(b) != "new" {
+		t.Fatalf("after publish: %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("files beside the output: %v", ents)
+	}
+	f, publish, abandon, err := CreateUnnamed("/dev/null")
+	if err != nil || f.Name() != "/dev/null" {
+		t.Fatalf("a device: %v", err)
+	}
+	f.WriteString("x")
+	if publish() != nil {
+		t.Fatal("publish of a device")
+	}
+	f.Close()
+	abandon() // a failed save to a device leaves the device
+	if _, err := os.Stat("/dev/null"); err != nil {
+		t.Fatal(err)
+	}
+}
