@@ -3,7 +3,6 @@ package cli
 import (
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -46,20 +45,41 @@ func holdsInterrupts(cmd *cobra.Command) bool {
 // the first one that came (a second one ends it at once).
 func holdInterrupts() (release func()) {
 	ch := make(chan os.Signal, 2)
-	var got atomic.Int32
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	var got syscall.Signal
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	take := func(s os.Signal) {
+		if got == 0 {
+			got = s.(syscall.Signal)
+			return
+		}
+		signal.Reset(s) // a second one: at once
+		syscall.Kill(os.Getpid(), s.(syscall.Signal))
+	}
 	go func() {
-		for s := range ch {
-			if !got.CompareAndSwap(0, int32(s.(syscall.Signal))) {
-				signal.Reset(s)
-				syscall.Kill(os.Getpid(), s.(syscall.Signal))
+		defer close(stopped)
+		for {
+			select {
+			case s := <-ch:
+				take(s)
+			case <-stop:
+				for { // what came before signal.Stop returned
+					select {
+					case s := <-ch:
+						take(s)
+					default:
+						return
+					}
+				}
 			}
 		}
 	}()
 	return func() {
-		signal.Stop(ch) // the signals' default effect again
-		if s := syscall.Signal(got.Load()); s != 0 {
-			syscall.Kill(os.Getpid(), s)
+		signal.Stop(ch) // the signals' default effect again; those before it are in ch
+		close(stop)
+		<-stopped
+		if got != 0 {
+			syscall.Kill(os.Getpid(), got)
 			select {} // it is on its way
 		}
 	}
