@@ -605,3 +605,31 @@ func rmdirUntil(dir string, deadline time.Time) error {
 		}
 	}
 }
+
+// RemoveKilling is Remove for a cgroup whose processes are leftovers (the first process of a
+// container whose creation was killed half-way): it kills them, in every hierarchy, then removes
+// the cgroup. A cgroup that does not exist costs a failed open per hierarchy.
+func RemoveKilling(p string) error {
+	h, err := current()
+	if err != nil {
+		return err
+	}
+	if _, err := checkPath(p); err != nil {
+		return err
+	}
+	found := false
+	for _, root := range h.dirs(true) {
+		b, err := fsx.ReadFile(filepath.Join(root, p, "cgroup.procs"))
+		if err != nil {
+			continue
+		}
+		found = true
+		for _, pid := range parseProcs(b) {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+	if !found {
+		return nil
+	}
+	return h.remove(p)
+}

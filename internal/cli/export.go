@@ -6,6 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"pea/internal/fsx"
+	"pea/internal/trace"
 )
 
 func init() { register(newExportCommand, "export") }
@@ -29,16 +32,21 @@ func newExportCommand(a *app) *cobra.Command {
 				return err
 			}
 			if output != "" {
-				f, err := os.Create(output)
+				// Named once whole, as save's (a killed export leaves no partial archive).
+				f, publish, abandon, err := fsx.CreateUnnamed(output)
 				if err != nil {
 					return err
 				}
 				err = rt.ExportContainer(context.Background(), args[0], f)
+				if err == nil {
+					trace.Mark("export: written")
+					err = publish()
+				}
 				if cerr := f.Close(); err == nil {
 					err = cerr
 				}
 				if err != nil {
-					os.Remove(output)
+					abandon()
 				}
 				return err
 			}

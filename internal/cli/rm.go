@@ -60,6 +60,7 @@ func newRmCommand(a *app) *cobra.Command {
 						services = append(services, c.Config.ID)
 					}
 				}
+				rt.SweepOrphans() // and what creations killed before their row left
 				if args = dependentsFirst(cs); len(args) == 0 && len(infraPods) == 0 && len(services) == 0 {
 					return nil
 				}

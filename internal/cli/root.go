@@ -81,6 +81,8 @@ type app struct {
 	// nothing of it (readsNoConfig); given reports a global flag given on the command line.
 	cfg   *conf.Config
 	given func(flag string) bool
+	// releaseInterrupts ends the holding of SIGINT, SIGTERM and SIGHUP (interrupt.go).
+	releaseInterrupts func()
 }
 
 // config is this pea's containers.conf (internal/conf), read on first use: the system's files
@@ -284,7 +286,11 @@ func Main(args []string) int {
 	a.close()
 	trace.Mark("done")
 	trace.Dump(a.stderr)
-	return exitCode(a.stderr, err)
+	code := exitCode(a.stderr, err)
+	if a.releaseInterrupts != nil {
+		a.releaseInterrupts()
+	}
+	return code
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -319,6 +325,9 @@ func newRootCommand(a *app) *cobra.Command {
 			}
 			if err := a.opts.check(a); err != nil {
 				return err
+			}
+			if holdsInterrupts(cmd) {
+				a.releaseInterrupts = holdInterrupts()
 			}
 			if err := setupLogging(a.stderr, a.opts.LogLevel); err != nil {
 				return err

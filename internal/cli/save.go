@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/errdefs"
+	"pea/internal/fsx"
 	"pea/internal/image"
+	"pea/internal/trace"
 )
 
 func init() { register(newSaveCommand, "save") }
@@ -98,16 +100,22 @@ func runSave(a *app, args []string, o *saveOptions) error {
 		if fi, serr := os.Stat(o.output); serr == nil && fi.Mode().IsRegular() && fi.Size() > 0 && o.format == image.FormatDockerArchive {
 			return errors.New("docker-archive doesn't support modifying existing images")
 		}
-		var f *os.File
-		if f, err = os.Create(o.output); err != nil {
-			return fmt.Errorf("save: %w", err)
+		// Written without a name, named once whole: a save killed half-way leaves no partial
+		// archive, which a retry would refuse as an existing one.
+		f, publish, abandon, cerr := fsx.CreateUnnamed(o.output)
+		if cerr != nil {
+			return fmt.Errorf("save: %w", cerr)
 		}
 		err = rt.ImageSaveWith(f, "", args, so, o.signaturePolicy)
+		if err == nil {
+			trace.Mark("save: written")
+			err = publish()
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			os.Remove(o.output)
+			abandon()
 		}
 	}
 	if err == nil && !o.quiet {

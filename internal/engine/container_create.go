@@ -18,6 +18,7 @@ import (
 	"pea/internal/model"
 	"pea/internal/network"
 	"pea/internal/rootless"
+	"pea/internal/trace"
 )
 
 // CreateOptions are the parts of a create request that are not stored in the config.
@@ -209,10 +210,15 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 
+	if _, held := r.creating.Load(cfg.ID); !held { // (run's PrepareRun holds it already)
+		r.holdNew(cfg.ID)
+	}
+	u.add(func() { r.releaseNew(cfg.ID, true) })
 	if err := os.MkdirAll(r.ctrDir(cfg.ID), 0o700); err != nil {
 		return nil, err
 	}
 	u.add(func() { os.RemoveAll(r.ctrDir(cfg.ID)) })
+	trace.Mark("create: directory made")
 	if err := r.writeImageSeccomp(cfg, o.SeccompProfile); err != nil {
 		return nil, err
 	}
@@ -226,6 +232,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		return nil, err
 	}
 	u.done()
+	r.releaseNew(cfg.ID, false)
 	r.containerEvent(cfg, "create")
 	return c, nil
 }

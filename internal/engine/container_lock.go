@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/fsx"
 	"pea/internal/lock"
@@ -178,6 +179,12 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	var side sync.WaitGroup
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
 		side.Go(func() { rt.Delete(c.Config.ID, true) })
+	} else if err == nil && !c.State.Live() {
+		// No runtime state, yet its cgroup may hold the first process of a create that died
+		// after making it and before writing the state (its conmon killed): it would wait for
+		// a start forever.
+		cg := r.CgroupPathOf(c)
+		side.Go(func() { cgroups.RemoveKilling(cg) })
 	}
 	peers := r.userNetworks(c) // those left on them forget its name once it is recorded stopped
 	if detach := r.networkDetacher(c, true); detach != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"pea/internal/model"
 	"pea/internal/network"
 	"pea/internal/rootless"
@@ -56,6 +58,12 @@ func (r *Runtime) beginNetwork(ctx context.Context, c *model.Container, nsPaths 
 		if err := r.checkPortsRunning(c.Config.Network.Ports, c.Config.ID); err != nil {
 			return nil, err
 		}
+	}
+	if path := m.NetNSPath(c.Config.ID); pathExists(path) {
+		// A start killed before it recorded the namespace left it pinned, maybe attached (the
+		// container is not running: its lock is held and its state names no namespace).
+		m.Teardown(ctx, attachOptions(c, path))
+		m.RemoveNetNS(path)
 	}
 	path, err := m.NewNetNS(c.Config.ID)
 	if err != nil {
@@ -280,4 +288,10 @@ func (r *Runtime) StopRootlessNetwork() {
 	if rootless.Active() {
 		r.networks().StopRootlessNetNS()
 	}
+}
+
+// pathExists reports whether something is at path (not following a last symbolic link).
+func pathExists(path string) bool {
+	var st unix.Stat_t
+	return unix.Lstat(path, &st) == nil
 }

@@ -11,6 +11,7 @@ import (
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/trace"
 )
 
 // NetworkCreate makes a network.
@@ -228,10 +229,12 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		ao := network.AttachOptions{ContainerID: c.Config.ID, ContainerName: c.Config.Name, NetNSPath: c.State.NetNS,
 			StaticIP: parseIP(addr.IP), StaticIP6: parseIP(addr.IP6), StaticMAC: addr.MAC}
 		if connect {
+			ao.Reattach = true // the record says not connected (above)
 			s, err := r.networks().Connect(ctx, ao, netName)
 			if err != nil {
 				return err
 			}
+			trace.Mark("network connect: attached")
 			if c.State.Networks == nil {
 				c.State.Networks = map[string]model.NetworkStatus{}
 			}

@@ -70,11 +70,14 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig, preserveFDs int) (cance
 		return func() {} // the start will say why
 	}
 	id := newID()
+	r.holdNew(id)
 	if err := os.MkdirAll(r.ctrDir(id), 0o700); err != nil {
+		r.releaseNew(id, true)
 		return func() {}
 	}
 	if err := r.makeRunDirs(rt, id); err != nil {
 		os.RemoveAll(r.ctrDir(id))
+		r.releaseNew(id, true)
 		return func() {}
 	}
 	cfg.ID = id
@@ -83,6 +86,7 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig, preserveFDs int) (cance
 	if err != nil {
 		os.RemoveAll(r.ctrDir(id))
 		os.RemoveAll(r.ctrRunDir(id))
+		r.releaseNew(id, true)
 		return func() {}
 	}
 	r.prelaunched.Store(id, launched)
@@ -107,6 +111,7 @@ func (r *Runtime) PrepareRun(cfg *model.ContainerConfig, preserveFDs int) (cance
 		}
 		os.RemoveAll(r.ctrDir(id))
 		os.RemoveAll(r.ctrRunDir(id))
+		r.releaseNew(id, true)
 	}
 }
 

@@ -98,7 +98,7 @@ type SystemPruneReport struct {
 // SystemPrune removes what nothing uses (system prune): the pods that stopped (PrunePods), the
 // stopped containers outside pods, the unused networks, the dangling images (every unused one with all),
 // and with volumes the unused volumes; f narrows all but the pods. What an interrupted removal
-// left in the trash goes too.
+// left in the trash goes too, and what creations killed before their row left (SweepOrphans).
 func (r *Runtime) SystemPrune(ctx context.Context, all, volumes bool, f PruneFilter) (*SystemPruneReport, error) {
 	sizes := map[string]int64{}
 	if cs, err := r.ListContainers(); err == nil {
@@ -127,7 +127,8 @@ func (r *Runtime) SystemPrune(ctx context.Context, all, volumes bool, f PruneFil
 	if rep.Images, err = r.ImagePrune(all, f); err != nil {
 		return rep, err
 	}
-	r.EmptyTrash() // the space is back when prune returns
+	r.SweepOrphans() // what creations killed before their row left
+	r.EmptyTrash()   // the space is back when prune returns
 	if volumes {
 		if vs, err := r.ListVolumes(); err == nil {
 			for _, v := range vs {

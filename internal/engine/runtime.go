@@ -79,6 +79,9 @@ type Runtime struct {
 	// prelaunched holds the conmons PrepareRun launched ahead of their container's start, by
 	// container ID.
 	prelaunched sync.Map // string -> *oci.Launched
+	// creating holds the locks of the containers this process is creating, from their first
+	// directory to their row (orphans.go).
+	creating sync.Map // string -> heldNew
 	// preserveFDs holds, by container ID, how many of this process's fds from 3 on the
 	// container's first start passes on (run --preserve-fds); a later start passes none.
 	preserveFDs sync.Map // string -> int

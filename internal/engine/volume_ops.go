@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"pea/internal/errdefs"
 	"pea/internal/model"
+	"pea/internal/trace"
 )
 
 // LookupVolume finds a volume by name.
@@ -95,12 +95,17 @@ func (r *Runtime) RemoveVolumeTimeout(name string, force bool, timeout *uint) er
 		}
 		r.writeVolumeHolders(name, nil)
 	}
+	// The files go to the trash (a rename) before the record: a removal killed in between
+	// leaves a volume whose next removal finishes, never files that nothing names (the record
+	// went first, and a kill during the deletion of the files left them for good).
+	r.discardDir(filepath.Dir(v.Mountpoint))
+	trace.Mark("volume rm: files in the trash")
 	if err := st.RemoveVolume(name); err != nil {
 		return err
 	}
 	r.locks.Remove(volumeLockName(name))
 	r.volumeEvent(v, "remove")
-	return os.RemoveAll(filepath.Dir(v.Mountpoint))
+	return nil
 }
 
 // PruneVolumes removes every volume no container uses.

@@ -188,3 +188,41 @@ func UnescapeMountPath(s string) string {
 	}
 	return b.String()
 }
+
+// CreateUnnamed is os.Create for an output that must appear whole or not at all (save -o,
+// export -o): the file is made without a name in path's directory (O_TMPFILE), so that the
+// kernel frees it if pea dies while writing it, and publish gives it path's name (replacing what
+// is there) once it is written. Where that cannot be (path is a device, a FIFO or a link to one,
+// or the filesystem has no O_TMPFILE) it is path itself, created at once, and publish does
+// nothing; abandon removes what was written without being published (never a device).
+func CreateUnnamed(path string) (f *os.File, publish func() error, abandon func(), err error) {
+	direct := func(remove bool) (*os.File, func() error, func(), error) {
+		f, err := os.Create(path)
+		abandon := func() {}
+		if remove {
+			abandon = func() { os.Remove(path) }
+		}
+		return f, func() error { return nil }, abandon, err
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return direct(false) // a device or a FIFO stays
+	}
+	fd, err := unix.Open(filepath.Dir(path), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o666)
+	if err != nil {
+		return direct(true)
+	}
+	f = os.NewFile(uintptr(fd), path)
+	publish = func() error {
+		tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".pea-"+strconv.Itoa(os.Getpid()))
+		os.Remove(tmp)
+		if err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW); err != nil {
+			return &os.LinkError{Op: "link", Old: f.Name(), New: tmp, Err: err}
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return nil
+	}
+	return f, publish, func() {}, nil
+}

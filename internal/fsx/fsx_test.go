@@ -158,3 +158,48 @@ func TestUnescapeMountPath(t *testing.T) {
 		}
 	}
 }
+
+// CreateUnnamed: nothing is at the path until publish, which replaces what was there; a device
+// is written to directly.
+func TestCreateUnnamed(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out")
+	os.WriteFile(p, []byte("old"), 0o644)
+	f, publish, _, err := CreateUnnamed(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("new")
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Fatalf("before publish: %q", b)
+	}
+	if err := publish(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if b, _ := os.ReadFile(p); string(b) != "new" {
+		t.Fatalf("after publish: %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 { // (before the device below)
+		t.Fatalf("files beside the output: %v", ents)
+	}
+	// A device (a null device made in the test's directory, so that a wrong abandon removes
+	// only that): written to as it is, and left by abandon.
+	dev := filepath.Join(dir, "null")
+	if err := unix.Mknod(dev, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Skip("mknod:", err)
+	}
+	f, publish, abandon, err := CreateUnnamed(dev)
+	if err != nil || f.Name() != dev {
+		t.Fatalf("a device: %v", err)
+	}
+	f.WriteString("x")
+	if publish() != nil {
+		t.Fatal("publish of a device")
+	}
+	f.Close()
+	abandon() // a failed save to a device leaves the device
+	if _, err := os.Stat(dev); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -31,6 +31,10 @@ type AttachOptions struct {
 	StaticMAC string // on the first network
 	// Addrs are static addresses on further networks, by network name (network connect's).
 	Addrs map[string]Addr
+	// Reattach (Connect): the caller's record says the container is not on the network, so an
+	// attachment found there is what a connect killed before the record was written left, and
+	// is detached first instead of refused.
+	Reattach bool
 }
 
 // Addr is a static address on one network: IPv4, IPv6 (either or both) and MAC.
@@ -153,7 +157,7 @@ func (m *Manager) teardownHere(ctx context.Context, o AttachOptions) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
+	errs := []error{m.undoPending(ctx, o)}
 	for _, a := range atts {
 		rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: a.NetNS, IfName: a.IfName, Args: a.CniArgs, CapabilityArgs: a.CapabilityArgs}
 		if o.NetNSPath != "" {
@@ -189,14 +193,24 @@ func (m *Manager) connectHere(ctx context.Context, o AttachOptions, network stri
 	if err != nil {
 		return Status{}, err
 	}
+	// What a connect killed half-way left: an ADD begun (its pending mark), or one done whose
+	// container record was never written (o.Reattach).
+	m.undoPending(ctx, o)
 	atts, err := m.cniConfig().GetCachedAttachments(o.ContainerID)
 	if err != nil {
 		return Status{}, err
 	}
 	used := map[string]bool{}
 	for _, a := range atts {
-		if a.Network == n.Name {
+		if a.Network == n.Name && !o.Reattach {
 			return Status{}, fmt.Errorf("container %s is already connected to network %s: %w", o.ContainerID, n.Name, errdefs.ErrExists)
+		}
+		if a.Network == n.Name {
+			rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: o.NetNSPath, IfName: a.IfName, Args: a.CniArgs, CapabilityArgs: a.CapabilityArgs}
+			if err := m.del(ctx, a.Network, a.Config, rt); err != nil {
+				return Status{}, fmt.Errorf("container %s: network %s: detach what an interrupted connect left: %w", o.ContainerID, n.Name, err)
+			}
+			continue
 		}
 		used[a.IfName] = true
 	}
@@ -212,6 +226,11 @@ func (m *Manager) connectHere(ctx context.Context, o AttachOptions, network stri
 	}
 	rt := &libcni.RuntimeConf{ContainerID: o.ContainerID, NetNS: o.NetNSPath, IfName: ifname, Args: cniArgs(o)}
 	rt.CapabilityArgs = capabilityArgs(o, false, true, ips[0])
+	done, err := m.markPending(o.ContainerID, n.Name, ifname)
+	if err != nil {
+		return Status{}, err
+	}
+	defer done()
 	return m.add(ctx, n, rt)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
+	"pea/internal/trace"
 )
 
 // hostPrefixes returns the IPv4 prefixes the host already uses: its routes in the main table
@@ -248,5 +250,13 @@ func (e *pluginExec) ExecPlugin(ctx context.Context, path string, stdin []byte, 
 	if !found {
 		out = append(out, "PATH="+sbin)
 	}
-	return e.DefaultExec.ExecPlugin(ctx, path, stdin, out)
+	res, err := e.DefaultExec.ExecPlugin(ctx, path, stdin, out)
+	if trace.Enabled() {
+		for _, kv := range env {
+			if c, ok := strings.CutPrefix(kv, "CNI_COMMAND="); ok {
+				trace.Mark("cni " + c + " " + filepath.Base(path)) // "cni ADD bridge"
+			}
+		}
+	}
+	return res, err
 }

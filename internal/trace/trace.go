@@ -2,6 +2,11 @@
 // of short commands where a CPU profile shows little (most of their time is spent waiting on
 // conmon, the runtime and the kernel). PEA_TRACE=1 prints the marks on standard error when the
 // command ends; without it a mark costs one branch.
+//
+// PEA_TRACE_KILL=<mark> is for tests of crash safety: the process SIGKILLs itself when it reaches
+// that mark (the first time), which stands for a pea killed at that point of its work
+// (scripts/killfuzz.sh kills at random points; this kills at one, every time).
+// PEA_TRACE_KILL=SIGTERM:<mark> (or SIGINT:, SIGHUP:) sends that signal instead, and goes on.
 package trace
 
 import (
@@ -9,15 +14,21 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 var (
-	on    = os.Getenv("PEA_TRACE") != ""
-	start = time.Now()
-	mu    sync.Mutex
-	marks []mark
+	show   = os.Getenv("PEA_TRACE") != ""
+	killAt = os.Getenv("PEA_TRACE_KILL")
+	killed atomic.Bool
+	on     = show || killAt != ""
+	start  = time.Now()
+	mu     sync.Mutex
+	marks  []mark
 )
 
 type mark struct {
@@ -33,6 +44,9 @@ func Mark(what string) {
 	if !on {
 		return
 	}
+	if killAt != "" {
+		kill(what)
+	}
 	at := time.Since(start)
 	mu.Lock()
 	marks = append(marks, mark{at, what})
@@ -42,7 +56,7 @@ func Mark(what string) {
 // Dump writes the marks, one a line: milliseconds since the program started, the time since the
 // previous mark, and the phase.
 func Dump(w io.Writer) {
-	if !on {
+	if !show {
 		return
 	}
 	mu.Lock()
@@ -68,3 +82,23 @@ func threads() int {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// kill sends the signal PEA_TRACE_KILL names when what is its mark, once.
+func kill(what string) {
+	sig, at := syscall.SIGKILL, killAt
+	for _, s := range [...]struct {
+		prefix string
+		sig    syscall.Signal
+	}{{"SIGTERM:", syscall.SIGTERM}, {"SIGINT:", syscall.SIGINT}, {"SIGHUP:", syscall.SIGHUP}} {
+		if rest, ok := strings.CutPrefix(killAt, s.prefix); ok {
+			sig, at = s.sig, rest
+		}
+	}
+	if what != at || killed.Swap(true) {
+		return
+	}
+	syscall.Kill(os.Getpid(), sig)
+	if sig == syscall.SIGKILL {
+		select {} // it is on its way
+	}
+}
