@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,11 @@ func holdInterrupts() (release func()) {
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	var got syscall.Signal
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	// os/signal's watcher (started by the first Notify) blocks in the runtime for good, which
+	// hands this process's one P to a new thread. Letting it get there now, before the verb's
+	// work, rather than at some syscall in the middle of it, saves ~0.15 ms of the hold's
+	// ~0.4 ms (perf stat of `tag`, 40 runs: 5.79 → 5.62 ms; no hold 5.41 ms).
+	runtime.Gosched()
 	take := func(s os.Signal) {
 		if got == 0 {
 			got = s.(syscall.Signal)
