@@ -158,6 +158,32 @@ func TestCreateKilledOrphans(t *testing.T) {
 	}
 }
 
+// A creation killed after it took the new container's lock and before its first directory left
+// only the lock file (TestKilledPeaLeavesNothingAfterRm found it: run -d killed at random): the
+// sweep of system prune and rm --all removes such a file too, and keeps a running pod's.
+func TestCreateKilledLockOnly(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	ctr := e.Pea("create", "--name", "klock", "localhost/bb", "true")
+	pod := e.Pea("pod", "create", "--name", "klockpod")
+	e.Pea("container", "start", "klock") // its lock file exists from here on at the latest
+	orphan := strings.Repeat("ab12", 16)
+	if err := os.WriteFile(filepath.Join(e.RunRoot, "locks", orphan), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.Pea("pod", "start", "klockpod")
+	e.Pea("system", "prune", "-f") // klock has exited: removed; the running pod kept
+	if _, err := os.Stat(filepath.Join(e.RunRoot, "locks", orphan)); err == nil {
+		t.Fatalf("the killed creation's lock file is left after system prune")
+	}
+	if _, err := os.Stat(filepath.Join(e.RunRoot, "locks", pod)); err != nil {
+		t.Fatalf("system prune removed the running pod's lock file: %v", err)
+	}
+	e.Fails(1, "container", "exists", ctr)
+	e.Pea("pod", "stop", "klockpod")
+	e.Pea("pod", "start", "klockpod")
+	e.Pea("pod", "rm", "-f", "klockpod")
+}
+
 // A start (restart, pod restart...) killed after it pinned the container's network namespace and
 // before it recorded it left the pin: every later start failed on "network namespace ...
 // already exists", for good. The start now detaches and unpins what the killed one left.

@@ -55,8 +55,11 @@ func (r *Runtime) SweepOrphans() []string {
 	}
 	seen := map[string]bool{}
 	var out []string
+	// The lock directory too: a creation killed after it took the new container's lock and
+	// before its first directory left only the lock file. Pods' lock files are named by their
+	// IDs as well, and kept.
 	for _, dir := range []string{filepath.Join(r.opts.Root, "containers"), filepath.Join(r.opts.RunRoot, "containers"),
-		filepath.Join(r.opts.RunRoot, "etc"), r.exitDir()} {
+		filepath.Join(r.opts.RunRoot, "etc"), r.exitDir(), filepath.Join(r.opts.RunRoot, "locks")} {
 		names, _ := os.ReadDir(dir)
 		for _, e := range names {
 			id := e.Name()
@@ -67,11 +70,14 @@ func (r *Runtime) SweepOrphans() []string {
 			if st.ContainerExists(id) {
 				continue
 			}
+			if _, err := st.Pod(id); err == nil {
+				continue
+			}
 			l, err := r.locks.TryLock(id)
 			if err != nil {
 				continue // being created
 			}
-			if st.ContainerExists(id) { // created since
+			if _, err := st.Pod(id); st.ContainerExists(id) || err == nil { // created since
 				l.Unlock()
 				continue
 			}
