@@ -53,22 +53,23 @@ func (d *Decoder) wrongType(e entry, key, want, got string) {
 	}
 }
 
-func (d *Decoder) Str(t *Table, key string) string {
-	e, ok := t.vals[key]
-	s, isStr := e.v.(string)
-	if ok && !isStr {
-		d.wrongType(e, key, "a string", TypeName(e.v))
-	}
-	return s
+// Str returns the string named key.
+func (d *Decoder) Str(t *Table, key string) string { return scalar[string](d, t, key, "a string") }
+
+// Bool returns the boolean named key.
+func (d *Decoder) Bool(t *Table, key string) bool {
+	return scalar[bool](d, t, key, "a boolean (true or false)")
 }
 
-func (d *Decoder) Bool(t *Table, key string) bool {
+// scalar returns the value named key as a T, the zero T when it is absent; a value of another
+// type is recorded as an error (want names T for it).
+func scalar[T any](d *Decoder, t *Table, key, want string) T {
 	e, ok := t.vals[key]
-	b, isBool := e.v.(bool)
-	if ok && !isBool {
-		d.wrongType(e, key, "a boolean (true or false)", TypeName(e.v))
+	v, isT := e.v.(T)
+	if ok && !isT {
+		d.wrongType(e, key, want, TypeName(e.v))
 	}
-	return b
+	return v
 }
 
 func (d *Decoder) StringArray(t *Table, key string) []string {
@@ -132,11 +133,4 @@ func (d *Decoder) Tables(t *Table, key string) []*Table {
 }
 
 // Int returns the integer named key.
-func (d *Decoder) Int(t *Table, key string) int64 {
-	e, ok := t.vals[key]
-	n, isInt := e.v.(int64)
-	if ok && !isInt {
-		d.wrongType(e, key, "an integer", TypeName(e.v))
-	}
-	return n
-}
+func (d *Decoder) Int(t *Table, key string) int64 { return scalar[int64](d, t, key, "an integer") }
