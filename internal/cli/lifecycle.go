@@ -279,6 +279,7 @@ func startAttached(a *app, target string, interactive, sigProxy bool, detachKeys
 func newStopCommand(a *app) *cobra.Command {
 	var sel selection
 	var t timeoutFlag
+	var notByUser bool
 	cmd := &cobra.Command{
 		Use:   "stop [options] CONTAINER [CONTAINER...]",
 		Short: "Stop one or more containers",
@@ -286,7 +287,11 @@ func newStopCommand(a *app) *cobra.Command {
 			t.set = cmd.Flags().Changed("time")
 			sel.infraLast = true // --all stops pods' infra containers too, as podman's, after their members
 			return forEachSelected(a, args, sel, nil, func(rt *engine.Runtime, target string) error {
-				_, err := rt.StopContainer(context.Background(), target, t.ptr())
+				stop := rt.StopContainer
+				if notByUser {
+					stop = rt.StopContainerNotByUser
+				}
+				_, err := stop(context.Background(), target, t.ptr())
 				if sel.ignore && errdefs.Is(err, errdefs.ErrNotFound) {
 					return errQuiet // removed meanwhile
 				}
@@ -297,6 +302,9 @@ func newStopCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&sel.all, "all", "a", false, "stop every running container")
 	cmd.Flags().BoolVarP(&sel.ignore, "ignore", "i", false, "ignore containers that do not exist")
 	cmd.Flags().UintVarP(&t.val, "time", "t", 10, "seconds to wait before killing the container")
+	// For pea-restart.service's stop at shutdown (podman 5.8's hidden flag of the same name).
+	cmd.Flags().BoolVar(&notByUser, "not-stopped-by-user", false, "stop without marking the containers as stopped by the user (unless-stopped ones start again at boot)")
+	cmd.Flags().MarkHidden("not-stopped-by-user")
 	sel.register(cmd.Flags(), true, true, true)
 	return cmd
 }

@@ -460,7 +460,7 @@ func containerFilter(rt *engine.Runtime, filters []string) (func(*model.Containe
 func psFilter(filters []string) (func(*model.Container) bool, error) {
 	byKey, err := parseFilters(filters, filterSpec{
 		what: "container",
-		keys: []string{"name", "id", "label", "label!", "status", "ancestor", "exited", "pod", "health", "restart-policy", "until",
+		keys: []string{"name", "id", "label", "label!", "status", "ancestor", "exited", "pod", "health", "restart-policy", "should-start-on-boot", "until",
 			"network", "volume", "since", "before", "created-since", "created-before"},
 		statuses: []string{"created", "running", "paused", "exited", "stopped", "stopping", "removing", "unknown", "configured", "initialized"},
 	})
@@ -480,6 +480,11 @@ func psFilter(filters []string) (func(*model.Container) bool, error) {
 	for _, v := range byKey["restart-policy"] {
 		if !slices.Contains([]string{"always", "on-failure", "unless-stopped", "no", "none"}, v) {
 			return nil, invalid("invalid restart policy %q (always, on-failure, unless-stopped, no)", v)
+		}
+	}
+	for _, v := range byKey["should-start-on-boot"] {
+		if v != "true" && v != "false" {
+			return nil, invalid("invalid should-start-on-boot filter %q (true, false)", v)
 		}
 	}
 	return func(c *model.Container) bool {
@@ -523,6 +528,12 @@ func matchOne(c *model.Container, k, v string) bool {
 			v = "no"
 		}
 		return policy == v
+	case "should-start-on-boot":
+		// What a boot starts again (pea-restart.service): `always`, and `unless-stopped` unless
+		// the user stopped it (podman 5.8's filter; Docker's daemon does the same at its start).
+		policy, _, _ := strings.Cut(cfg.RestartPolicy, ":")
+		start := policy == "always" || policy == "unless-stopped" && !c.State.StoppedByUser
+		return start == (v == "true")
 	case "until":
 		t, err := engine.ParseTimeArg(v)
 		return err == nil && cfg.Created.Before(t)

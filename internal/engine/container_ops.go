@@ -116,7 +116,20 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container, pidfd int) (
 // StopContainer stops a container: its stop signal, then SIGKILL after the timeout (the
 // container's own when timeout is nil).
 func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
-	c, err := r.stopContainer(nameOrID, timeout, true)
+	return r.stopContainerAs(ctx, nameOrID, timeout, true)
+}
+
+// StopContainerNotByUser is StopContainer for the host's shutdown (`stop --not-stopped-by-user`,
+// pea-restart.service's stop): the container stops as for any stop, and no restart policy
+// brings it back meanwhile, but it is not left marked as stopped by the user, so that one of
+// `--restart unless-stopped` is among those `--filter should-start-on-boot=true` starts again at
+// the next boot (podman 4.3's unit started `always` ones only: its bug 17851).
+func (r *Runtime) StopContainerNotByUser(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
+	return r.stopContainerAs(ctx, nameOrID, timeout, false)
+}
+
+func (r *Runtime) stopContainerAs(ctx context.Context, nameOrID string, timeout *uint, byUser bool) (*model.Container, error) {
+	c, err := r.stopContainer(nameOrID, timeout, true, byUser)
 	if err == nil {
 		r.memberGone(ctx, c) // its pod's exit policy, which the stop (its own cleanup) may meet
 	}
@@ -129,10 +142,29 @@ func (r *Runtime) StopContainer(ctx context.Context, nameOrID string, timeout *u
 // stopContainer stops a container; with autoRemove, one made with --rm is removed then, as
 // its exit would have removed it (the stop does the cleanup conmon's exit command would have
 // done, so that command finds nothing to do).
-func (r *Runtime) stopContainer(nameOrID string, timeout *uint, autoRemove bool) (*model.Container, error) {
+// With byUser false the stop does not count as the user's (see StopContainerNotByUser).
+func (r *Runtime) stopContainer(nameOrID string, timeout *uint, autoRemove, byUser bool) (*model.Container, error) {
 	l, c, err := r.lookupAndLock(nameOrID)
 	if err != nil {
 		return nil, err
+	}
+	if !byUser && !c.State.StoppedByUser && !c.Config.AutoRemove {
+		defer l.Unlock()
+		conmon := c.State.ConmonPid
+		if err := r.stopLocked(c, timeout); err != nil {
+			return c, err
+		}
+		// The mark kept the exit command from restarting the container while it stopped; it
+		// goes once conmon (and so that command) has ended (a zombie until init reaps it).
+		if c.State.StoppedByUser && !c.State.Active() && waitPidExit(conmon, 0) {
+			c.State.StoppedByUser = false
+			st, err := r.state()
+			if err != nil {
+				return c, err
+			}
+			return c, st.SaveContainerState(c.Config.ID, c.State)
+		}
+		return c, nil
 	}
 	if !autoRemove {
 		defer l.Unlock()
@@ -313,7 +345,7 @@ func (r *Runtime) setPausedLocked(c *model.Container, pause bool) error {
 // RestartContainer stops (when running) and starts a container.
 func (r *Runtime) RestartContainer(ctx context.Context, nameOrID string, timeout *uint) (*model.Container, error) {
 	// A --rm container restarted is not removed by the stop.
-	if _, err := r.stopContainer(nameOrID, timeout, false); err != nil {
+	if _, err := r.stopContainer(nameOrID, timeout, false, true); err != nil {
 		return nil, err
 	}
 	c, err := r.StartContainer(ctx, nameOrID, nil)
