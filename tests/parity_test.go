@@ -349,6 +349,10 @@ func TestParityExec(t *testing.T) {
 	e.Fails(255, "exec", "k2", "true")
 	e.Fails(255, "exec", "k1")
 	e.Fails(255, "exec", "-u", "nosuchuser", "k1", "true")
+	// ...but no container of that name is 125 (podman 4.3.1 checked; pea said 255).
+	e.Fails(125, "exec", "no-such-ctr", "true")
+	e.Fails(125, "exec", "-i", "no-such-ctr", "true")
+	e.Fails(125, "exec", "-d", "no-such-ctr", "true")
 	e.Fails(126, "exec", "k1", "/etc")
 	e.Fails(126, "exec", "k1", "/etc/passwd")
 	e.Fails(127, "exec", "k1", "/nonexistent")

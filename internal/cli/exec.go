@@ -115,10 +115,11 @@ func execOnTerminal(a *app, rt *engine.Runtime, target string, o engine.ExecOpti
 
 // execFailed is exec's exit for a session that could not be run once its container was found
 // (not running, no command, an unknown user, bad detach keys): 255, as podman's, unless the
-// runtime's own code (126, 127) is there.
+// runtime's own code (126, 127) is there. A container not found (or a name that is not one)
+// is 125, as podman's.
 func execFailed(err error) error {
 	var ee *errdefs.ExitError
-	if errors.As(err, &ee) {
+	if errors.As(err, &ee) || errors.Is(err, errdefs.ErrNoSuchContainer) || errors.Is(err, errdefs.ErrAmbiguous) {
 		return err
 	}
 	return &errdefs.ExitError{Code: 255, Err: err}
