@@ -2,7 +2,7 @@
 # Lists what pea's tests could leave behind on the host: conmon, container and health check timer processes, overlay
 # and namespace mounts, veth links and bridges, /run/netns entries, CNI and pea firewall rules,
 # host-local leases, cgroups, claims in pea's host-wide network claim registry, pea's temporary
-# directories in /tmp (exec sockets, scp archives, the API service's build contexts and copies) and the rootless tests' users' processes. "snapshot" prints the list; "compare FILE" fails when anything
+# directories in /tmp (exec sockets, scp archives, the API service's build contexts and copies, pea compose's sockets) and the rootless tests' users' processes. "snapshot" prints the list; "compare FILE" fails when anything
 # appears that was not in FILE.
 set -uo pipefail
 export LC_ALL=C
@@ -20,7 +20,7 @@ snapshot() {
   # pea's own temporary directories outside a store (an exec's console socket with a run root
   # too long for it, image scp's archive, the API service's build contexts and copies) and a
   # rootless user's default run root
-  find "${TMPDIR:-/tmp}" -maxdepth 1 \( -name 'pea-exec-*' -o -name 'pea-scp-*' -o -name 'pea-run-*' -o -name 'pea-build-*' -o -name 'pea-api-cp-*' \) 2>/dev/null | sed 's/^/tmp /' | sort
+  find "${TMPDIR:-/tmp}" -maxdepth 1 \( -name 'pea-exec-*' -o -name 'pea-scp-*' -o -name 'pea-run-*' -o -name 'pea-build-*' -o -name 'pea-api-cp-*' -o -name 'pea-compose-*' \) 2>/dev/null | sed 's/^/tmp /' | sort
   # processes of the rootless tests' users (internal/rootless: pause processes, slirp4netns, fuse-overlayfs)
   ps -eo stat=,uid=,args= | awk '$1 !~ /^Z/ && $2 >= 52700 && $2 < 52800 {$1=""; print "rootless-process" $0}' | sort -u
 }

@@ -273,7 +273,11 @@ func Main(args []string) int {
 	if remoteMode || err != nil { // pea --remote (remote.go)
 		if err == nil {
 			a.args = append([]string{"pea"}, rest...)
-			err = runRemote(a, rest, target)
+			if firstVerb(rest) == "compose" {
+				err = runComposeRemote(a, rest, target) // compose.go
+			} else {
+				err = runRemote(a, rest, target)
+			}
 		}
 		return exitCode(a.stderr, err)
 	}
@@ -364,7 +368,7 @@ func newRootCommand(a *app) *cobra.Command {
 // needsNamespace reports whether verb works on a store (every verb but version, help and the
 // systemd generator quadlet), so that a rootless pea runs it inside the user's namespace.
 func needsNamespace(verb string) bool {
-	return verb != "version" && verb != "help" && verb != "pea" && verb != "quadlet"
+	return verb != "version" && verb != "help" && verb != "pea" && verb != "quadlet" && verb != "compose" // compose's service enters it
 }
 
 // addCommands adds to root the verb args name, or every verb when args names none (help,
@@ -436,7 +440,7 @@ func firstVerb(args []string) string {
 // (see internal/cpupin).
 var longRunning = map[string]bool{"logs": true, "attach": true, "run": true, "start": true, "exec": true,
 	"wait": true, "stats": true, "play": true, "kube": true, "restart": true, "stop": true, "service": true,
-	"events": true, "timer": true}
+	"events": true, "timer": true, "compose": true}
 
 // releaseFirst are the verbs that get every CPU back before they run (see internal/cpupin), for
 // work of their own in parallel: decompressing and compressing image layers. The others keep

@@ -75,6 +75,7 @@ type Containers struct {
 type Engine struct {
 	ActiveService         string
 	CgroupManager         string   // cgroupfs, systemd; "": cgroupfs
+	ComposeProviders      []string // pea compose: the first that exists
 	ConmonPath            []string // the first that exists
 	DetachKeys            string
 	Env                   []string // the engine's own environment

@@ -358,6 +358,10 @@ func (c *Config) field(name string) (field, bool) {
 		return field{dst: &e.ConmonPath}, true
 	case "engine.detach_keys":
 		return field{dst: &e.DetachKeys}, true
+	case "engine.compose_providers":
+		return field{dst: &e.ComposeProviders}, true
+	case "engine.compose_warning_logs":
+		return boolean, true
 	case "engine.enable_port_reservation":
 		return boolean, true
 	case "engine.env":
