@@ -231,6 +231,9 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	default:
 		return nil, o, invalid("invalid --init-ctr %q (always, once)", f.initCtr)
 	}
+	if cfg.StartupHealthcheck, err = f.health.toStartup(); err != nil {
+		return nil, o, err
+	}
 	if cfg.Healthcheck, err = f.health.toConfig(); err != nil {
 		return nil, o, err
 	}

@@ -18,6 +18,9 @@ type healthFlags struct {
 	onFailure                           string
 	retries                             int
 	none                                bool
+	// The startup check (podman 4.4's --health-startup-*).
+	startupCmd, startupInterval, startupTimeout string
+	startupRetries, startupSuccess              int
 }
 
 func (f *healthFlags) register(fs *pflag.FlagSet) {
@@ -28,6 +31,65 @@ func (f *healthFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.startPeriod, "health-start-period", "0s", "time after the start in which failed health checks do not count (with --health-cmd)")
 	fs.BoolVar(&f.none, "no-healthcheck", false, "no health check, not even the image's")
 	fs.StringVar(&f.onFailure, "health-on-failure", "none", "what to do when the container turns unhealthy: none, kill, restart, stop")
+	fs.StringVar(&f.startupCmd, "health-startup-cmd", "", "startup health check command, run in place of the health check from each start until it passes: a shell command, or a JSON array")
+	fs.StringVar(&f.startupInterval, "health-startup-interval", "30s", "time between startup health checks (\"disable\": only by `pea healthcheck run`)")
+	fs.IntVar(&f.startupRetries, "health-startup-retries", 0, "failed startup health checks that restart the container (0: never)")
+	fs.IntVar(&f.startupSuccess, "health-startup-success", 0, "successful startup health checks that pass it (0: one)")
+	fs.StringVar(&f.startupTimeout, "health-startup-timeout", "30s", "time a startup health check may take before it counts as failed")
+}
+
+// toStartup is the startup check the flags give: nil without --health-startup-cmd. Whether
+// the container has a regular check for it to gate is known once its image is (the engine
+// checks it).
+func (f *healthFlags) toStartup() (*model.StartupHealthConfig, error) {
+	cmd := strings.TrimSpace(f.startupCmd)
+	if cmd == "" {
+		return nil, nil
+	}
+	if f.none {
+		return nil, invalid("--no-healthcheck and --health-startup-cmd conflict: a startup health check gates a health check")
+	}
+	s := &model.StartupHealthConfig{Retries: f.startupRetries, Successes: f.startupSuccess}
+	var err error
+	if f.startupInterval != "disable" {
+		if s.Interval, err = healthDuration("--health-startup-interval", f.startupInterval); err != nil {
+			return nil, err
+		}
+	}
+	if s.Timeout, err = healthDuration("--health-startup-timeout", f.startupTimeout); err != nil {
+		return nil, err
+	}
+	if s.Retries < 0 {
+		return nil, invalid("invalid --health-startup-retries %d: must not be negative", s.Retries)
+	}
+	if s.Successes < 0 {
+		return nil, invalid("invalid --health-startup-success %d: must not be negative", s.Successes)
+	}
+	if s.Test, err = healthTest("--health-startup-cmd", f.startupCmd); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// healthTest is a check's test from its flag: a shell command (CMD-SHELL), or a JSON array
+// (CMD added unless it starts with CMD or CMD-SHELL).
+func healthTest(flag, v string) ([]string, error) {
+	cmd := strings.TrimSpace(v)
+	if !strings.HasPrefix(cmd, "[") {
+		return []string{"CMD-SHELL", v}, nil
+	}
+	var test []string
+	if err := jsonUnmarshal(cmd, &test); err != nil || len(test) == 0 {
+		return nil, invalid("invalid %s %q: a JSON array must be a non-empty list of strings", flag, v)
+	}
+	switch test[0] {
+	case "CMD", "CMD-SHELL":
+	case "NONE":
+		return nil, invalid("invalid %s %q: use --no-healthcheck for none", flag, v)
+	default:
+		test = append([]string{"CMD"}, test...)
+	}
+	return test, nil
 }
 
 // toConfig is the check the flags give: nil when --health-cmd is not given (or is "none").
@@ -55,21 +117,8 @@ func (f *healthFlags) toConfig() (*model.HealthConfig, error) {
 	if hc.Retries < 1 {
 		return nil, invalid("invalid --health-retries %d: must be at least 1", f.retries)
 	}
-	if strings.HasPrefix(cmd, "[") {
-		var test []string
-		if err := jsonUnmarshal(cmd, &test); err != nil || len(test) == 0 {
-			return nil, invalid("invalid --health-cmd %q: a JSON array must be a non-empty list of strings", f.cmd)
-		}
-		switch test[0] {
-		case "CMD", "CMD-SHELL":
-		case "NONE":
-			return nil, invalid("invalid --health-cmd %q: use --no-healthcheck for none", f.cmd)
-		default:
-			test = append([]string{"CMD"}, test...)
-		}
-		hc.Test = test
-	} else {
-		hc.Test = []string{"CMD-SHELL", f.cmd}
+	if hc.Test, err = healthTest("--health-cmd", f.cmd); err != nil {
+		return nil, err
 	}
 	if err := engine.ValidateHealthcheck(hc); err != nil {
 		return nil, err

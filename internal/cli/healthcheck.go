@@ -28,7 +28,11 @@ func newHealthcheckCommand(a *app) *cobra.Command {
 				return err
 			}
 			if !res.Healthy {
-				fmt.Fprintln(a.stdout, "unhealthy")
+				status := "unhealthy"
+				if res.Startup {
+					status = res.Status // a failed startup check: starting still
+				}
+				fmt.Fprintln(a.stdout, status)
 				return &errdefs.ExitError{Code: 1}
 			}
 			return nil

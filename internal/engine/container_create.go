@@ -97,6 +97,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	} else if len(confEnv) > 0 {
 		cfg.Env = mergeEnv(confEnv, cfg.Env)
 	}
+	if err := ValidateStartupHealthcheck(cfg.StartupHealthcheck, cfg.Healthcheck); err != nil {
+		return nil, err // (after the image's HEALTHCHECK, which a startup check may gate)
+	}
 	if o.PublishAll {
 		cfg.Network.Ports = append(cfg.Network.Ports, o.Expose...)
 	}

@@ -64,6 +64,8 @@ type HealthResult struct {
 	// Healthy is the check's own verdict; Status the container's health after it.
 	Healthy bool
 	Status  string
+	// Startup: the check run was the startup check.
+	Startup bool
 }
 
 // HealthcheckRun runs a running container's health check once and records its result.
@@ -84,8 +86,17 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 		return HealthResult{}, fmt.Errorf("container %s is not running: %w", cfg.ID, errdefs.ErrCtrStateInvalid)
 	}
 	hc := cfg.Healthcheck
-	res, err := r.runHealthCommand(ctx, c, healthArgv(hc.Test), hc.Timeout)
-	if err != nil {
+	test, timeout, probe := hc.Test, hc.Timeout, hc.Probe
+	startup := inStartup(c)
+	if startup {
+		s := cfg.StartupHealthcheck
+		test, timeout, probe = s.Test, s.Timeout, s.Probe
+	}
+	var res model.HealthLog
+	var err error
+	if probe != nil {
+		res = runNetProbe(c.State.Pid, probe, timeout)
+	} else if res, err = r.runHealthCommand(ctx, c, healthArgv(test), timeout); err != nil {
 		return HealthResult{}, err
 	}
 	l, c, err := r.lockContainer(cfg.ID)
@@ -102,7 +113,12 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 		c.State.Health = &model.HealthState{Status: model.HealthStarting}
 	}
 	was := c.State.Health.Status
-	c.State.Health.Record(res, res.Start.Sub(c.State.StartedAt), hc)
+	restart := false
+	if startup && !c.State.Health.StartupPassed { // (another check may have passed it meanwhile)
+		restart = c.State.Health.RecordStartup(res, cfg.StartupHealthcheck)
+	} else {
+		c.State.Health.Record(res, res.Start.Sub(c.State.StartedAt), hc)
+	}
 	st, err := r.state()
 	if err != nil {
 		return HealthResult{}, err
@@ -111,10 +127,20 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 		return HealthResult{}, err
 	}
 	r.containerEvent(cfg, "health_status", "health_status", c.State.Health.Status)
-	if was != model.HealthUnhealthy && c.State.Health.Status == model.HealthUnhealthy {
+	switch {
+	case restart:
+		// Too many failures of the startup check: the container starts again (and its
+		// startup check with it), as podman's.
+		r.runDetached("restart", cfg.ID)
+	case !startup && was != model.HealthUnhealthy && c.State.Health.Status == model.HealthUnhealthy:
 		r.onHealthFailure(cfg)
 	}
-	return HealthResult{Healthy: res.ExitCode == 0, Status: c.State.Health.Status}, nil
+	return HealthResult{Healthy: res.ExitCode == 0, Status: c.State.Health.Status, Startup: startup}, nil
+}
+
+// inStartup reports whether a running container's startup check has yet to pass.
+func inStartup(c *model.Container) bool {
+	return c.Config.StartupHealthcheck != nil && (c.State.Health == nil || !c.State.Health.StartupPassed)
 }
 
 // HealthActions are --health-on-failure's actions.
@@ -128,10 +154,16 @@ func (r *Runtime) onHealthFailure(cfg *model.ContainerConfig) {
 	if action == "" || action == "none" {
 		return
 	}
-	cmd := r.selfCommand(action, cfg.ID)
+	r.runDetached(action, cfg.ID)
+}
+
+// runDetached runs `pea VERB ID` on this store in a process of its own session, which outlives
+// the health timer that asks for it (the container's stop kills the timer).
+func (r *Runtime) runDetached(verb, id string) {
+	cmd := r.selfCommand(verb, id)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cpupin.Start(cmd); err != nil {
-		slog.Warn("--health-on-failure not carried out", "container", cfg.ID, "action", action, "err", err)
+		slog.Warn("health check: the container's "+verb+" not carried out", "container", id, "err", err)
 		return
 	}
 	go cmd.Wait()
@@ -201,7 +233,7 @@ func (w *boundedBuffer) String() string {
 // that has an interval. Without one it costs nothing. A timer that fails to start is logged:
 // the container runs, its check can still be run by hand.
 func (r *Runtime) startHealthTimer(c *model.Container) {
-	if !hasHealthcheck(c.Config) || c.Config.Healthcheck.Interval <= 0 {
+	if !timedHealthcheck(c.Config) {
 		return
 	}
 	id := c.Config.ID
@@ -222,7 +254,7 @@ func (r *Runtime) startHealthTimer(c *model.Container) {
 // stopHealthTimer kills a container's timer process (with what it runs: its session's group)
 // and waits for it to be gone. A cleanup, holding the container's lock, calls it.
 func (r *Runtime) stopHealthTimer(c *model.Container) {
-	if !hasHealthcheck(c.Config) || c.Config.Healthcheck.Interval <= 0 {
+	if !timedHealthcheck(c.Config) {
 		return
 	}
 	file := r.healthTimerFile(c.Config.ID)
@@ -238,6 +270,24 @@ func (r *Runtime) stopHealthTimer(c *model.Container) {
 	unix.Kill(-pid, unix.SIGKILL)
 	unix.Kill(pid, unix.SIGKILL)
 	waitPidExit(pid, 2*time.Second)
+}
+
+// timedHealthcheck reports whether a container's checks run by a timer: its regular check or
+// its startup check has an interval.
+func timedHealthcheck(cfg *model.ContainerConfig) bool {
+	if !hasHealthcheck(cfg) {
+		return false
+	}
+	return cfg.Healthcheck.Interval > 0 || cfg.StartupHealthcheck != nil && cfg.StartupHealthcheck.Interval > 0
+}
+
+// healthInterval is the time until a running container's next check: the startup check's
+// interval until it has passed, then the regular one's (0: none).
+func healthInterval(c *model.Container) time.Duration {
+	if inStartup(c) {
+		return c.Config.StartupHealthcheck.Interval
+	}
+	return c.Config.Healthcheck.Interval
 }
 
 // isHealthTimer reports whether process pid is container id's timer (and not a process that
@@ -282,7 +332,7 @@ func (r *Runtime) healthTimerRound(ctx context.Context, id string, first bool) t
 		return 0
 	}
 	r.freshen(c)
-	if !c.State.Active() || !hasHealthcheck(c.Config) || c.Config.Healthcheck.Interval <= 0 {
+	if !c.State.Active() || !timedHealthcheck(c.Config) {
 		return 0
 	}
 	if !first {
@@ -292,12 +342,16 @@ func (r *Runtime) healthTimerRound(ctx context.Context, id string, first bool) t
 			return 0
 		}
 		if c.State.Status == model.StatusRunning {
-			if _, err := r.healthcheck(ctx, c); err != nil && errdefs.Is(err, errdefs.ErrCtrRemoved) {
+			res, err := r.healthcheck(ctx, c)
+			if err != nil && errdefs.Is(err, errdefs.ErrCtrRemoved) {
 				return 0
+			}
+			if err == nil && res.Startup && c.State.Health != nil && c.State.Health.StartupPassed {
+				return c.Config.Healthcheck.Interval // passed: the regular check from now on
 			}
 		}
 	}
-	return c.Config.Healthcheck.Interval
+	return healthInterval(c)
 }
 
 // startingHealth is a container's health as it starts: starting, with the log of earlier runs.
@@ -336,6 +390,32 @@ func imageHealthcheck(ih *image.HealthConfig) *model.HealthConfig {
 		hc.StartPeriod = 0
 	}
 	return hc
+}
+
+// ValidateStartupHealthcheck checks a container's startup check (nil: none) against its regular
+// one (hc, the image's included): a startup check gates a regular check, so it needs one.
+func ValidateStartupHealthcheck(s *model.StartupHealthConfig, hc *model.HealthConfig) error {
+	if s == nil {
+		return nil
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("startup healthcheck: "+format+": %w", append(args, errdefs.ErrInvalid)...)
+	}
+	switch {
+	case hc == nil || len(hc.Test) == 0 || hc.Test[0] == "NONE":
+		return bad("it needs a regular healthcheck (--health-cmd or the image's HEALTHCHECK)")
+	case len(s.Test) == 0 || len(healthArgv(s.Test)) == 0 || (s.Test[0] == "CMD-SHELL" && strings.TrimSpace(strings.Join(s.Test[1:], " ")) == ""):
+		return bad("the command is empty")
+	case s.Interval < 0:
+		return bad("interval %s must not be negative", s.Interval)
+	case s.Timeout < 0:
+		return bad("timeout %s must not be negative", s.Timeout)
+	case s.Retries < 0:
+		return bad("retries must not be negative, not %d", s.Retries)
+	case s.Successes < 0:
+		return bad("successes must not be negative, not %d", s.Successes)
+	}
+	return nil
 }
 
 // ValidateHealthcheck checks a container's health check (nil: none).

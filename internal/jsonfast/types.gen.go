@@ -825,45 +825,53 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			encModelHealthConfig(e, p72)
 		}
 	}
+	if v.StartupHealthcheck != nil {
+		e.name("\"startupHealthcheck\"")
+		if p73 := v.StartupHealthcheck; p73 == nil {
+			e.null()
+		} else {
+			encModelStartupHealthConfig(e, p73)
+		}
+	}
 	if len(v.HealthOnFailure) != 0 {
 		e.name("\"healthOnFailure\"")
 		e.str(string(v.HealthOnFailure))
 	}
 	if len(v.Secrets) != 0 {
 		e.name("\"secrets\"")
-		if s73 := v.Secrets; s73 == nil {
+		if s74 := v.Secrets; s74 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i74 := range s73 {
+			for i75 := range s74 {
 				e.sep()
-				encModelSecretRef(e, &s73[i74])
+				encModelSecretRef(e, &s74[i75])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Links) != 0 {
 		e.name("\"links\"")
-		if s75 := v.Links; s75 == nil {
+		if s76 := v.Links; s76 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i76 := range s75 {
+			for i77 := range s76 {
 				e.sep()
-				e.str(string(s75[i76]))
+				e.str(string(s76[i77]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFrom) != 0 {
 		e.name("\"volumesFrom\"")
-		if s77 := v.VolumesFrom; s77 == nil {
+		if s78 := v.VolumesFrom; s78 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i78 := range s77 {
+			for i79 := range s78 {
 				e.sep()
-				e.str(string(s77[i78]))
+				e.str(string(s78[i79]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -878,13 +886,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.UnsetEnv) != 0 {
 		e.name("\"unsetEnv\"")
-		if s79 := v.UnsetEnv; s79 == nil {
+		if s80 := v.UnsetEnv; s80 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i80 := range s79 {
+			for i81 := range s80 {
 				e.sep()
-				e.str(string(s79[i80]))
+				e.str(string(s80[i81]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -903,13 +911,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Requires) != 0 {
 		e.name("\"requires\"")
-		if s81 := v.Requires; s81 == nil {
+		if s82 := v.Requires; s82 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i82 := range s81 {
+			for i83 := range s82 {
 				e.sep()
-				e.str(string(s81[i82]))
+				e.str(string(s82[i83]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -932,33 +940,33 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.RuntimeFlags) != 0 {
 		e.name("\"runtimeFlags\"")
-		if s83 := v.RuntimeFlags; s83 == nil {
+		if s84 := v.RuntimeFlags; s84 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i84 := range s83 {
+			for i85 := range s84 {
 				e.sep()
-				e.str(string(s83[i84]))
+				e.str(string(s84[i85]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CgroupConf) != 0 {
 		e.name("\"cgroupConf\"")
-		if m85 := v.CgroupConf; m85 == nil {
+		if m86 := v.CgroupConf; m86 == nil {
 			e.null()
 		} else {
-			keys86 := make([]string, 0, len(m85))
-			for k87 := range m85 {
-				keys86 = append(keys86, k87)
+			keys87 := make([]string, 0, len(m86))
+			for k88 := range m86 {
+				keys87 = append(keys87, k88)
 			}
-			slices.Sort(keys86)
+			slices.Sort(keys87)
 			e.b = append(e.b, '{')
-			for _, k87 := range keys86 {
+			for _, k88 := range keys87 {
 				e.sep()
-				e.str(string(k87))
+				e.str(string(k88))
 				e.b = append(e.b, ':')
-				e.str(string(m85[k87]))
+				e.str(string(m86[k88]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -981,26 +989,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.ChrootDirs) != 0 {
 		e.name("\"chrootDirs\"")
-		if s88 := v.ChrootDirs; s88 == nil {
+		if s89 := v.ChrootDirs; s89 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i89 := range s88 {
+			for i90 := range s89 {
 				e.sep()
-				e.str(string(s88[i89]))
+				e.str(string(s89[i90]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.HostUsers) != 0 {
 		e.name("\"hostUsers\"")
-		if s90 := v.HostUsers; s90 == nil {
+		if s91 := v.HostUsers; s91 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i91 := range s90 {
+			for i92 := range s91 {
 				e.sep()
-				e.str(string(s90[i91]))
+				e.str(string(s91[i92]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1044,22 +1052,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m92 := v.Networks; m92 == nil {
+		if m93 := v.Networks; m93 == nil {
 			e.null()
 		} else {
-			keys93 := make([]string, 0, len(m92))
-			for k94 := range m92 {
-				keys93 = append(keys93, k94)
+			keys94 := make([]string, 0, len(m93))
+			for k95 := range m93 {
+				keys94 = append(keys94, k95)
 			}
-			slices.Sort(keys93)
+			slices.Sort(keys94)
 			e.b = append(e.b, '{')
-			for _, k94 := range keys93 {
+			for _, k95 := range keys94 {
 				e.sep()
-				e.str(string(k94))
+				e.str(string(k95))
 				e.b = append(e.b, ':')
 				{
-					x95 := m92[k94]
-					encModelNetworkStatus(e, &x95)
+					x96 := m93[k95]
+					encModelNetworkStatus(e, &x96)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1079,10 +1087,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p96 := v.Health; p96 == nil {
+		if p97 := v.Health; p97 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p96)
+			encModelHealthState(e, p97)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1108,40 +1116,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m97 := v.Labels; m97 == nil {
+		if m98 := v.Labels; m98 == nil {
 			e.null()
 		} else {
-			keys98 := make([]string, 0, len(m97))
-			for k99 := range m97 {
-				keys98 = append(keys98, k99)
+			keys99 := make([]string, 0, len(m98))
+			for k100 := range m98 {
+				keys99 = append(keys99, k100)
 			}
-			slices.Sort(keys98)
+			slices.Sort(keys99)
 			e.b = append(e.b, '{')
-			for _, k99 := range keys98 {
+			for _, k100 := range keys99 {
 				e.sep()
-				e.str(string(k99))
+				e.str(string(k100))
 				e.b = append(e.b, ':')
-				e.str(string(m97[k99]))
+				e.str(string(m98[k100]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m100 := v.Annotations; m100 == nil {
+		if m101 := v.Annotations; m101 == nil {
 			e.null()
 		} else {
-			keys101 := make([]string, 0, len(m100))
-			for k102 := range m100 {
-				keys101 = append(keys101, k102)
+			keys102 := make([]string, 0, len(m101))
+			for k103 := range m101 {
+				keys102 = append(keys102, k103)
 			}
-			slices.Sort(keys101)
+			slices.Sort(keys102)
 			e.b = append(e.b, '{')
-			for _, k102 := range keys101 {
+			for _, k103 := range keys102 {
 				e.sep()
-				e.str(string(k102))
+				e.str(string(k103))
 				e.b = append(e.b, ':')
-				e.str(string(m100[k102]))
+				e.str(string(m101[k103]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1150,13 +1158,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s103 := v.CreateCommand; s103 == nil {
+		if s104 := v.CreateCommand; s104 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i104 := range s103 {
+			for i105 := range s104 {
 				e.sep()
-				e.str(string(s103[i104]))
+				e.str(string(s104[i105]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1207,13 +1215,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s105 := v.InfraCommand; s105 == nil {
+		if s106 := v.InfraCommand; s106 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i106 := range s105 {
+			for i107 := range s106 {
 				e.sep()
-				e.str(string(s105[i106]))
+				e.str(string(s106[i107]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1236,26 +1244,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s107 := v.UIDMap; s107 == nil {
+		if s108 := v.UIDMap; s108 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i108 := range s107 {
+			for i109 := range s108 {
 				e.sep()
-				encModelIDMap(e, &s107[i108])
+				encModelIDMap(e, &s108[i109])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s109 := v.GIDMap; s109 == nil {
+		if s110 := v.GIDMap; s110 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i110 := range s109 {
+			for i111 := range s110 {
 				e.sep()
-				encModelIDMap(e, &s109[i110])
+				encModelIDMap(e, &s110[i111])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1270,85 +1278,85 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s111 := v.Volumes; s111 == nil {
+		if s112 := v.Volumes; s112 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i112 := range s111 {
+			for i113 := range s112 {
 				e.sep()
-				e.str(string(s111[i112]))
+				e.str(string(s112[i113]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s113 := v.Devices; s113 == nil {
+		if s114 := v.Devices; s114 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i114 := range s113 {
+			for i115 := range s114 {
 				e.sep()
-				e.str(string(s113[i114]))
+				e.str(string(s114[i115]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m115 := v.Sysctls; m115 == nil {
+		if m116 := v.Sysctls; m116 == nil {
 			e.null()
 		} else {
-			keys116 := make([]string, 0, len(m115))
-			for k117 := range m115 {
-				keys116 = append(keys116, k117)
+			keys117 := make([]string, 0, len(m116))
+			for k118 := range m116 {
+				keys117 = append(keys117, k118)
 			}
-			slices.Sort(keys116)
+			slices.Sort(keys117)
 			e.b = append(e.b, '{')
-			for _, k117 := range keys116 {
+			for _, k118 := range keys117 {
 				e.sep()
-				e.str(string(k117))
+				e.str(string(k118))
 				e.b = append(e.b, ':')
-				e.str(string(m115[k117]))
+				e.str(string(m116[k118]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s118 := v.SecurityOpts; s118 == nil {
+		if s119 := v.SecurityOpts; s119 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i119 := range s118 {
+			for i120 := range s119 {
 				e.sep()
-				e.str(string(s118[i119]))
+				e.str(string(s119[i120]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFrom) != 0 {
 		e.name("\"volumesFrom\"")
-		if s120 := v.VolumesFrom; s120 == nil {
+		if s121 := v.VolumesFrom; s121 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i121 := range s120 {
+			for i122 := range s121 {
 				e.sep()
-				e.str(string(s120[i121]))
+				e.str(string(s121[i122]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFromMounts) != 0 {
 		e.name("\"volumesFromMounts\"")
-		if s122 := v.VolumesFromMounts; s122 == nil {
+		if s123 := v.VolumesFromMounts; s123 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i123 := range s122 {
+			for i124 := range s123 {
 				e.sep()
-				encModelMount(e, &s122[i123])
+				encModelMount(e, &s123[i124])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1402,39 +1410,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s124 := v.Options; s124 == nil {
+		if s125 := v.Options; s125 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i125 := range s124 {
+			for i126 := range s125 {
 				e.sep()
-				e.str(string(s124[i125]))
+				e.str(string(s125[i126]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s126 := v.UIDMappings; s126 == nil {
+		if s127 := v.UIDMappings; s127 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i127 := range s126 {
+			for i128 := range s127 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s126[i127])
+				encSpecsLinuxIDMapping(e, &s127[i128])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s128 := v.GIDMappings; s128 == nil {
+		if s129 := v.GIDMappings; s129 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i129 := range s128 {
+			for i130 := range s129 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s128[i129])
+				encSpecsLinuxIDMapping(e, &s129[i130])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1446,78 +1454,78 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s130 := v.Prestart; s130 == nil {
+		if s131 := v.Prestart; s131 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i131 := range s130 {
+			for i132 := range s131 {
 				e.sep()
-				encSpecsHook(e, &s130[i131])
+				encSpecsHook(e, &s131[i132])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateRuntime) != 0 {
 		e.name("\"createRuntime\"")
-		if s132 := v.CreateRuntime; s132 == nil {
+		if s133 := v.CreateRuntime; s133 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i133 := range s132 {
+			for i134 := range s133 {
 				e.sep()
-				encSpecsHook(e, &s132[i133])
+				encSpecsHook(e, &s133[i134])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CreateContainer) != 0 {
 		e.name("\"createContainer\"")
-		if s134 := v.CreateContainer; s134 == nil {
+		if s135 := v.CreateContainer; s135 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i135 := range s134 {
+			for i136 := range s135 {
 				e.sep()
-				encSpecsHook(e, &s134[i135])
+				encSpecsHook(e, &s135[i136])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.StartContainer) != 0 {
 		e.name("\"startContainer\"")
-		if s136 := v.StartContainer; s136 == nil {
+		if s137 := v.StartContainer; s137 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i137 := range s136 {
+			for i138 := range s137 {
 				e.sep()
-				encSpecsHook(e, &s136[i137])
+				encSpecsHook(e, &s137[i138])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststart) != 0 {
 		e.name("\"poststart\"")
-		if s138 := v.Poststart; s138 == nil {
+		if s139 := v.Poststart; s139 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i139 := range s138 {
+			for i140 := range s139 {
 				e.sep()
-				encSpecsHook(e, &s138[i139])
+				encSpecsHook(e, &s139[i140])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Poststop) != 0 {
 		e.name("\"poststop\"")
-		if s140 := v.Poststop; s140 == nil {
+		if s141 := v.Poststop; s141 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i141 := range s140 {
+			for i142 := range s141 {
 				e.sep()
-				encSpecsHook(e, &s140[i141])
+				encSpecsHook(e, &s141[i142])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1529,56 +1537,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s142 := v.UIDMappings; s142 == nil {
+		if s143 := v.UIDMappings; s143 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i143 := range s142 {
+			for i144 := range s143 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s142[i143])
+				encSpecsLinuxIDMapping(e, &s143[i144])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s144 := v.GIDMappings; s144 == nil {
+		if s145 := v.GIDMappings; s145 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i145 := range s144 {
+			for i146 := range s145 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s144[i145])
+				encSpecsLinuxIDMapping(e, &s145[i146])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m146 := v.Sysctl; m146 == nil {
+		if m147 := v.Sysctl; m147 == nil {
 			e.null()
 		} else {
-			keys147 := make([]string, 0, len(m146))
-			for k148 := range m146 {
-				keys147 = append(keys147, k148)
+			keys148 := make([]string, 0, len(m147))
+			for k149 := range m147 {
+				keys148 = append(keys148, k149)
 			}
-			slices.Sort(keys147)
+			slices.Sort(keys148)
 			e.b = append(e.b, '{')
-			for _, k148 := range keys147 {
+			for _, k149 := range keys148 {
 				e.sep()
-				e.str(string(k148))
+				e.str(string(k149))
 				e.b = append(e.b, ':')
-				e.str(string(m146[k148]))
+				e.str(string(m147[k149]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p149 := v.Resources; p149 == nil {
+		if p150 := v.Resources; p150 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p149)
+			encSpecsLinuxResources(e, p150)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1587,48 +1595,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s150 := v.Namespaces; s150 == nil {
+		if s151 := v.Namespaces; s151 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i151 := range s150 {
+			for i152 := range s151 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s150[i151])
+				encSpecsLinuxNamespace(e, &s151[i152])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s152 := v.Devices; s152 == nil {
+		if s153 := v.Devices; s153 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i153 := range s152 {
+			for i154 := range s153 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s152[i153])
+				encSpecsLinuxDevice(e, &s153[i154])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m154 := v.NetDevices; m154 == nil {
+		if m155 := v.NetDevices; m155 == nil {
 			e.null()
 		} else {
-			keys155 := make([]string, 0, len(m154))
-			for k156 := range m154 {
-				keys155 = append(keys155, k156)
+			keys156 := make([]string, 0, len(m155))
+			for k157 := range m155 {
+				keys156 = append(keys156, k157)
 			}
-			slices.Sort(keys155)
+			slices.Sort(keys156)
 			e.b = append(e.b, '{')
-			for _, k156 := range keys155 {
+			for _, k157 := range keys156 {
 				e.sep()
-				e.str(string(k156))
+				e.str(string(k157))
 				e.b = append(e.b, ':')
 				{
-					x157 := m154[k156]
-					encSpecsLinuxNetDevice(e, &x157)
+					x158 := m155[k157]
+					encSpecsLinuxNetDevice(e, &x158)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1636,10 +1644,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p158 := v.Seccomp; p158 == nil {
+		if p159 := v.Seccomp; p159 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p158)
+			encSpecsLinuxSeccomp(e, p159)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1648,26 +1656,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s159 := v.MaskedPaths; s159 == nil {
+		if s160 := v.MaskedPaths; s160 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i160 := range s159 {
+			for i161 := range s160 {
 				e.sep()
-				e.str(string(s159[i160]))
+				e.str(string(s160[i161]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s161 := v.ReadonlyPaths; s161 == nil {
+		if s162 := v.ReadonlyPaths; s162 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i162 := range s161 {
+			for i163 := range s162 {
 				e.sep()
-				e.str(string(s161[i162]))
+				e.str(string(s162[i163]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1678,46 +1686,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p163 := v.IntelRdt; p163 == nil {
+		if p164 := v.IntelRdt; p164 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p163)
+			encSpecsLinuxIntelRdt(e, p164)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p164 := v.MemoryPolicy; p164 == nil {
+		if p165 := v.MemoryPolicy; p165 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p164)
+			encSpecsLinuxMemoryPolicy(e, p165)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p165 := v.Personality; p165 == nil {
+		if p166 := v.Personality; p166 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p165)
+			encSpecsLinuxPersonality(e, p166)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m166 := v.TimeOffsets; m166 == nil {
+		if m167 := v.TimeOffsets; m167 == nil {
 			e.null()
 		} else {
-			keys167 := make([]string, 0, len(m166))
-			for k168 := range m166 {
-				keys167 = append(keys167, k168)
+			keys168 := make([]string, 0, len(m167))
+			for k169 := range m167 {
+				keys168 = append(keys168, k169)
 			}
-			slices.Sort(keys167)
+			slices.Sort(keys168)
 			e.b = append(e.b, '{')
-			for _, k168 := range keys167 {
+			for _, k169 := range keys168 {
 				e.sep()
-				e.str(string(k168))
+				e.str(string(k169))
 				e.b = append(e.b, ':')
 				{
-					x169 := m166[k168]
-					encSpecsLinuxTimeOffset(e, &x169)
+					x170 := m167[k169]
+					encSpecsLinuxTimeOffset(e, &x170)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1729,13 +1737,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s170 := v.Names; s170 == nil {
+	if s171 := v.Names; s171 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i171 := range s170 {
+		for i172 := range s171 {
 			e.sep()
-			e.str(string(s170[i171]))
+			e.str(string(s171[i172]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1743,21 +1751,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p172 := v.ErrnoRet; p172 == nil {
+		if p173 := v.ErrnoRet; p173 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p172)))
+			e.uint(uint64((*p173)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s173 := v.Args; s173 == nil {
+		if s174 := v.Args; s174 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i174 := range s173 {
+			for i175 := range s174 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s173[i174])
+				encSpecsLinuxSeccompArg(e, &s174[i175])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1782,21 +1790,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p175 := v.Umask; p175 == nil {
+		if p176 := v.Umask; p176 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p175)))
+			e.uint(uint64((*p176)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s176 := v.AdditionalGids; s176 == nil {
+		if s177 := v.AdditionalGids; s177 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i177 := range s176 {
+			for i178 := range s177 {
 				e.sep()
-				e.uint(uint64(s176[i177]))
+				e.uint(uint64(s177[i178]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1812,65 +1820,65 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s178 := v.Bounding; s178 == nil {
+		if s179 := v.Bounding; s179 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i179 := range s178 {
+			for i180 := range s179 {
 				e.sep()
-				e.str(string(s178[i179]))
+				e.str(string(s179[i180]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Effective) != 0 {
 		e.name("\"effective\"")
-		if s180 := v.Effective; s180 == nil {
+		if s181 := v.Effective; s181 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i181 := range s180 {
+			for i182 := range s181 {
 				e.sep()
-				e.str(string(s180[i181]))
+				e.str(string(s181[i182]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Inheritable) != 0 {
 		e.name("\"inheritable\"")
-		if s182 := v.Inheritable; s182 == nil {
+		if s183 := v.Inheritable; s183 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i183 := range s182 {
+			for i184 := range s183 {
 				e.sep()
-				e.str(string(s182[i183]))
+				e.str(string(s183[i184]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Permitted) != 0 {
 		e.name("\"permitted\"")
-		if s184 := v.Permitted; s184 == nil {
+		if s185 := v.Permitted; s185 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i185 := range s184 {
+			for i186 := range s185 {
 				e.sep()
-				e.str(string(s184[i185]))
+				e.str(string(s185[i186]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ambient) != 0 {
 		e.name("\"ambient\"")
-		if s186 := v.Ambient; s186 == nil {
+		if s187 := v.Ambient; s187 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i187 := range s186 {
+			for i188 := range s187 {
 				e.sep()
-				e.str(string(s186[i187]))
+				e.str(string(s187[i188]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1903,13 +1911,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s188 := v.Flags; s188 == nil {
+		if s189 := v.Flags; s189 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i189 := range s188 {
+			for i190 := range s189 {
 				e.sep()
-				e.str(string(s188[i189]))
+				e.str(string(s189[i190]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1963,13 +1971,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s190 := v.Options; s190 == nil {
+		if s191 := v.Options; s191 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i191 := range s190 {
+			for i192 := range s191 {
 				e.sep()
-				e.str(string(s190[i191]))
+				e.str(string(s191[i192]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2068,75 +2076,75 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s192 := v.BlkioWeightDevice; s192 == nil {
+		if s193 := v.BlkioWeightDevice; s193 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i193 := range s192 {
+			for i194 := range s193 {
 				e.sep()
-				e.str(string(s192[i193]))
+				e.str(string(s193[i194]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceReadBps) != 0 {
 		e.name("\"deviceReadBps\"")
-		if s194 := v.DeviceReadBps; s194 == nil {
+		if s195 := v.DeviceReadBps; s195 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i195 := range s194 {
+			for i196 := range s195 {
 				e.sep()
-				e.str(string(s194[i195]))
+				e.str(string(s195[i196]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceWriteBps) != 0 {
 		e.name("\"deviceWriteBps\"")
-		if s196 := v.DeviceWriteBps; s196 == nil {
+		if s197 := v.DeviceWriteBps; s197 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i197 := range s196 {
+			for i198 := range s197 {
 				e.sep()
-				e.str(string(s196[i197]))
+				e.str(string(s197[i198]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceReadIOps) != 0 {
 		e.name("\"deviceReadIOps\"")
-		if s198 := v.DeviceReadIOps; s198 == nil {
+		if s199 := v.DeviceReadIOps; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i199 := range s198 {
+			for i200 := range s199 {
 				e.sep()
-				e.str(string(s198[i199]))
+				e.str(string(s199[i200]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceWriteIOps) != 0 {
 		e.name("\"deviceWriteIOps\"")
-		if s200 := v.DeviceWriteIOps; s200 == nil {
+		if s201 := v.DeviceWriteIOps; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i201 := range s200 {
+			for i202 := range s201 {
 				e.sep()
-				e.str(string(s200[i201]))
+				e.str(string(s201[i202]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.MemorySwappiness != nil {
 		e.name("\"memorySwappiness\"")
-		if p202 := v.MemorySwappiness; p202 == nil {
+		if p203 := v.MemorySwappiness; p203 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p202)))
+			e.int(int64((*p203)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2145,13 +2153,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s203 := v.DeviceCgroupRules; s203 == nil {
+		if s204 := v.DeviceCgroupRules; s204 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i204 := range s203 {
+			for i205 := range s204 {
 				e.sep()
-				e.str(string(s203[i204]))
+				e.str(string(s204[i205]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2182,39 +2190,39 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s205 := v.Networks; s205 == nil {
+		if s206 := v.Networks; s206 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i206 := range s205 {
+			for i207 := range s206 {
 				e.sep()
-				e.str(string(s205[i206]))
+				e.str(string(s206[i207]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s207 := v.Ports; s207 == nil {
+		if s208 := v.Ports; s208 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i208 := range s207 {
+			for i209 := range s208 {
 				e.sep()
-				encModelPortMapping(e, &s207[i208])
+				encModelPortMapping(e, &s208[i209])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Expose) != 0 {
 		e.name("\"expose\"")
-		if s209 := v.Expose; s209 == nil {
+		if s210 := v.Expose; s210 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i210 := range s209 {
+			for i211 := range s210 {
 				e.sep()
-				encModelPortMapping(e, &s209[i210])
+				encModelPortMapping(e, &s210[i211])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2233,52 +2241,52 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s211 := v.DNSServers; s211 == nil {
+		if s212 := v.DNSServers; s212 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i212 := range s211 {
+			for i213 := range s212 {
 				e.sep()
-				e.str(string(s211[i212]))
+				e.str(string(s212[i213]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSSearch) != 0 {
 		e.name("\"dnsSearch\"")
-		if s213 := v.DNSSearch; s213 == nil {
+		if s214 := v.DNSSearch; s214 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i214 := range s213 {
+			for i215 := range s214 {
 				e.sep()
-				e.str(string(s213[i214]))
+				e.str(string(s214[i215]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSOptions) != 0 {
 		e.name("\"dnsOptions\"")
-		if s215 := v.DNSOptions; s215 == nil {
+		if s216 := v.DNSOptions; s216 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i216 := range s215 {
+			for i217 := range s216 {
 				e.sep()
-				e.str(string(s215[i216]))
+				e.str(string(s216[i217]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.AddHosts) != 0 {
 		e.name("\"addHosts\"")
-		if s217 := v.AddHosts; s217 == nil {
+		if s218 := v.AddHosts; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i218 := range s217 {
+			for i219 := range s218 {
 				e.sep()
-				e.str(string(s217[i218]))
+				e.str(string(s218[i219]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2289,26 +2297,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m219 := v.Aliases; m219 == nil {
+		if m220 := v.Aliases; m220 == nil {
 			e.null()
 		} else {
-			keys220 := make([]string, 0, len(m219))
-			for k221 := range m219 {
-				keys220 = append(keys220, k221)
+			keys221 := make([]string, 0, len(m220))
+			for k222 := range m220 {
+				keys221 = append(keys221, k222)
 			}
-			slices.Sort(keys220)
+			slices.Sort(keys221)
 			e.b = append(e.b, '{')
-			for _, k221 := range keys220 {
+			for _, k222 := range keys221 {
 				e.sep()
-				e.str(string(k221))
+				e.str(string(k222))
 				e.b = append(e.b, ':')
-				if s222 := m219[k221]; s222 == nil {
+				if s223 := m220[k222]; s223 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i223 := range s222 {
+					for i224 := range s223 {
 						e.sep()
-						e.str(string(s222[i223]))
+						e.str(string(s223[i224]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2318,22 +2326,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m224 := v.Addrs; m224 == nil {
+		if m225 := v.Addrs; m225 == nil {
 			e.null()
 		} else {
-			keys225 := make([]string, 0, len(m224))
-			for k226 := range m224 {
-				keys225 = append(keys225, k226)
+			keys226 := make([]string, 0, len(m225))
+			for k227 := range m225 {
+				keys226 = append(keys226, k227)
 			}
-			slices.Sort(keys225)
+			slices.Sort(keys226)
 			e.b = append(e.b, '{')
-			for _, k226 := range keys225 {
+			for _, k227 := range keys226 {
 				e.sep()
-				e.str(string(k226))
+				e.str(string(k227))
 				e.b = append(e.b, ':')
 				{
-					x227 := m224[k226]
-					encModelNetworkAddr(e, &x227)
+					x228 := m225[k227]
+					encModelNetworkAddr(e, &x228)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2356,13 +2364,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s228 := v.Test; s228 == nil {
+	if s229 := v.Test; s229 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i229 := range s228 {
+		for i230 := range s229 {
 			e.sep()
-			e.str(string(s228[i229]))
+			e.str(string(s229[i230]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2381,6 +2389,54 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	if v.Retries != 0 {
 		e.name("\"retries\"")
 		e.int(int64(v.Retries))
+	}
+	if v.Probe != nil {
+		e.name("\"probe\"")
+		if p231 := v.Probe; p231 == nil {
+			e.null()
+		} else {
+			encModelNetProbe(e, p231)
+		}
+	}
+	e.b = append(e.b, '}')
+}
+
+func encModelStartupHealthConfig(e *encoder, v *model.StartupHealthConfig) {
+	e.b = append(e.b, '{')
+	e.name("\"test\"")
+	if s232 := v.Test; s232 == nil {
+		e.null()
+	} else {
+		e.b = append(e.b, '[')
+		for i233 := range s232 {
+			e.sep()
+			e.str(string(s232[i233]))
+		}
+		e.b = append(e.b, ']')
+	}
+	if v.Interval != 0 {
+		e.name("\"interval\"")
+		e.int(int64(v.Interval))
+	}
+	if v.Timeout != 0 {
+		e.name("\"timeout\"")
+		e.int(int64(v.Timeout))
+	}
+	if v.Retries != 0 {
+		e.name("\"retries\"")
+		e.int(int64(v.Retries))
+	}
+	if v.Successes != 0 {
+		e.name("\"successes\"")
+		e.int(int64(v.Successes))
+	}
+	if v.Probe != nil {
+		e.name("\"probe\"")
+		if p234 := v.Probe; p234 == nil {
+			e.null()
+		} else {
+			encModelNetProbe(e, p234)
+		}
 	}
 	e.b = append(e.b, '}')
 }
@@ -2455,16 +2511,28 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s230 := v.Log; s230 == nil {
+		if s235 := v.Log; s235 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i231 := range s230 {
+			for i236 := range s235 {
 				e.sep()
-				encModelHealthLog(e, &s230[i231])
+				encModelHealthLog(e, &s235[i236])
 			}
 			e.b = append(e.b, ']')
 		}
+	}
+	if v.StartupPassed {
+		e.name("\"startupPassed\"")
+		e.boolean(bool(v.StartupPassed))
+	}
+	if v.StartupSuccesses != 0 {
+		e.name("\"startupSuccesses\"")
+		e.int(int64(v.StartupSuccesses))
+	}
+	if v.StartupFailures != 0 {
+		e.name("\"startupFailures\"")
+		e.int(int64(v.StartupFailures))
 	}
 	e.b = append(e.b, '}')
 }
@@ -2486,36 +2554,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s232 := v.Args; s232 == nil {
+		if s237 := v.Args; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i233 := range s232 {
+			for i238 := range s237 {
 				e.sep()
-				e.str(string(s232[i233]))
+				e.str(string(s237[i238]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s234 := v.Env; s234 == nil {
+		if s239 := v.Env; s239 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i235 := range s234 {
+			for i240 := range s239 {
 				e.sep()
-				e.str(string(s234[i235]))
+				e.str(string(s239[i240]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p236 := v.Timeout; p236 == nil {
+		if p241 := v.Timeout; p241 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p236)))
+			e.int(int64((*p241)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2525,88 +2593,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s237 := v.Devices; s237 == nil {
+		if s242 := v.Devices; s242 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i238 := range s237 {
+			for i243 := range s242 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s237[i238])
+				encSpecsLinuxDeviceCgroup(e, &s242[i243])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p239 := v.Memory; p239 == nil {
+		if p244 := v.Memory; p244 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p239)
+			encSpecsLinuxMemory(e, p244)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p240 := v.CPU; p240 == nil {
+		if p245 := v.CPU; p245 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p240)
+			encSpecsLinuxCPU(e, p245)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p241 := v.Pids; p241 == nil {
+		if p246 := v.Pids; p246 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p241)
+			encSpecsLinuxPids(e, p246)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p242 := v.BlockIO; p242 == nil {
+		if p247 := v.BlockIO; p247 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p242)
+			encSpecsLinuxBlockIO(e, p247)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s243 := v.HugepageLimits; s243 == nil {
+		if s248 := v.HugepageLimits; s248 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i244 := range s243 {
+			for i249 := range s248 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s243[i244])
+				encSpecsLinuxHugepageLimit(e, &s248[i249])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p245 := v.Network; p245 == nil {
+		if p250 := v.Network; p250 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p245)
+			encSpecsLinuxNetwork(e, p250)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m246 := v.Rdma; m246 == nil {
+		if m251 := v.Rdma; m251 == nil {
 			e.null()
 		} else {
-			keys247 := make([]string, 0, len(m246))
-			for k248 := range m246 {
-				keys247 = append(keys247, k248)
+			keys252 := make([]string, 0, len(m251))
+			for k253 := range m251 {
+				keys252 = append(keys252, k253)
 			}
-			slices.Sort(keys247)
+			slices.Sort(keys252)
 			e.b = append(e.b, '{')
-			for _, k248 := range keys247 {
+			for _, k253 := range keys252 {
 				e.sep()
-				e.str(string(k248))
+				e.str(string(k253))
 				e.b = append(e.b, ':')
 				{
-					x249 := m246[k248]
-					encSpecsLinuxRdma(e, &x249)
+					x254 := m251[k253]
+					encSpecsLinuxRdma(e, &x254)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2614,20 +2682,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m250 := v.Unified; m250 == nil {
+		if m255 := v.Unified; m255 == nil {
 			e.null()
 		} else {
-			keys251 := make([]string, 0, len(m250))
-			for k252 := range m250 {
-				keys251 = append(keys251, k252)
+			keys256 := make([]string, 0, len(m255))
+			for k257 := range m255 {
+				keys256 = append(keys256, k257)
 			}
-			slices.Sort(keys251)
+			slices.Sort(keys256)
 			e.b = append(e.b, '{')
-			for _, k252 := range keys251 {
+			for _, k257 := range keys256 {
 				e.sep()
-				e.str(string(k252))
+				e.str(string(k257))
 				e.b = append(e.b, ':')
-				e.str(string(m250[k252]))
+				e.str(string(m255[k257]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2658,26 +2726,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p253 := v.FileMode; p253 == nil {
+		if p258 := v.FileMode; p258 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p253)))
+			e.uint(uint64((*p258)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p254 := v.UID; p254 == nil {
+		if p259 := v.UID; p259 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p254)))
+			e.uint(uint64((*p259)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p255 := v.GID; p255 == nil {
+		if p260 := v.GID; p260 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p255)))
+			e.uint(uint64((*p260)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2700,13 +2768,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s256 := v.Schemata; s256 == nil {
+		if s261 := v.Schemata; s261 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i257 := range s256 {
+			for i262 := range s261 {
 				e.sep()
-				e.str(string(s256[i257]))
+				e.str(string(s261[i262]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2734,13 +2802,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s258 := v.Flags; s258 == nil {
+		if s263 := v.Flags; s263 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i259 := range s258 {
+			for i264 := range s263 {
 				e.sep()
-				e.str(string(s258[i259]))
+				e.str(string(s263[i264]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2754,13 +2822,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s260 := v.Flags; s260 == nil {
+		if s265 := v.Flags; s265 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i261 := range s260 {
+			for i266 := range s265 {
 				e.sep()
-				e.str(string(s260[i261]))
+				e.str(string(s265[i266]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2832,6 +2900,34 @@ func encModelNetworkAddr(e *encoder, v *model.NetworkAddr) {
 	e.b = append(e.b, '}')
 }
 
+func encModelNetProbe(e *encoder, v *model.NetProbe) {
+	e.b = append(e.b, '{')
+	e.name("\"kind\"")
+	e.str(string(v.Kind))
+	e.name("\"host\"")
+	e.str(string(v.Host))
+	e.name("\"port\"")
+	e.int(int64(v.Port))
+	if len(v.Path) != 0 {
+		e.name("\"path\"")
+		e.str(string(v.Path))
+	}
+	if len(v.Headers) != 0 {
+		e.name("\"headers\"")
+		if s267 := v.Headers; s267 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i268 := range s267 {
+				e.sep()
+				e.str(string(s267[i268]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	e.b = append(e.b, '}')
+}
+
 func encModelHealthLog(e *encoder, v *model.HealthLog) {
 	e.b = append(e.b, '{')
 	e.name("\"start\"")
@@ -2855,18 +2951,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p262 := v.Major; p262 == nil {
+		if p269 := v.Major; p269 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p262)))
+			e.int(int64((*p269)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p263 := v.Minor; p263 == nil {
+		if p270 := v.Minor; p270 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p263)))
+			e.int(int64((*p270)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2880,74 +2976,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p264 := v.Limit; p264 == nil {
+		if p271 := v.Limit; p271 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p264)))
+			e.int(int64((*p271)))
 		}
 	}
 	if v.Reservation != nil {
 		e.name("\"reservation\"")
-		if p265 := v.Reservation; p265 == nil {
+		if p272 := v.Reservation; p272 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p265)))
+			e.int(int64((*p272)))
 		}
 	}
 	if v.Swap != nil {
 		e.name("\"swap\"")
-		if p266 := v.Swap; p266 == nil {
+		if p273 := v.Swap; p273 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p266)))
+			e.int(int64((*p273)))
 		}
 	}
 	if v.Kernel != nil {
 		e.name("\"kernel\"")
-		if p267 := v.Kernel; p267 == nil {
+		if p274 := v.Kernel; p274 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p267)))
+			e.int(int64((*p274)))
 		}
 	}
 	if v.KernelTCP != nil {
 		e.name("\"kernelTCP\"")
-		if p268 := v.KernelTCP; p268 == nil {
+		if p275 := v.KernelTCP; p275 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p268)))
+			e.int(int64((*p275)))
 		}
 	}
 	if v.Swappiness != nil {
 		e.name("\"swappiness\"")
-		if p269 := v.Swappiness; p269 == nil {
+		if p276 := v.Swappiness; p276 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p269)))
+			e.uint(uint64((*p276)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p270 := v.DisableOOMKiller; p270 == nil {
+		if p277 := v.DisableOOMKiller; p277 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p270)))
+			e.boolean(bool((*p277)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p271 := v.UseHierarchy; p271 == nil {
+		if p278 := v.UseHierarchy; p278 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p271)))
+			e.boolean(bool((*p278)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p272 := v.CheckBeforeUpdate; p272 == nil {
+		if p279 := v.CheckBeforeUpdate; p279 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p272)))
+			e.boolean(bool((*p279)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2957,50 +3053,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p273 := v.Shares; p273 == nil {
+		if p280 := v.Shares; p280 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p273)))
+			e.uint(uint64((*p280)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p274 := v.Quota; p274 == nil {
+		if p281 := v.Quota; p281 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p274)))
+			e.int(int64((*p281)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p275 := v.Burst; p275 == nil {
+		if p282 := v.Burst; p282 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p275)))
+			e.uint(uint64((*p282)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p276 := v.Period; p276 == nil {
+		if p283 := v.Period; p283 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p276)))
+			e.uint(uint64((*p283)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p277 := v.RealtimeRuntime; p277 == nil {
+		if p284 := v.RealtimeRuntime; p284 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p277)))
+			e.int(int64((*p284)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p278 := v.RealtimePeriod; p278 == nil {
+		if p285 := v.RealtimePeriod; p285 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p278)))
+			e.uint(uint64((*p285)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -3013,10 +3109,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p279 := v.Idle; p279 == nil {
+		if p286 := v.Idle; p286 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p279)))
+			e.int(int64((*p286)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3026,10 +3122,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p280 := v.Limit; p280 == nil {
+		if p287 := v.Limit; p287 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p280)))
+			e.int(int64((*p287)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3039,81 +3135,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p281 := v.Weight; p281 == nil {
+		if p288 := v.Weight; p288 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p281)))
+			e.uint(uint64((*p288)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p282 := v.LeafWeight; p282 == nil {
+		if p289 := v.LeafWeight; p289 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p282)))
+			e.uint(uint64((*p289)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s283 := v.WeightDevice; s283 == nil {
+		if s290 := v.WeightDevice; s290 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i284 := range s283 {
+			for i291 := range s290 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s283[i284])
+				encSpecsLinuxWeightDevice(e, &s290[i291])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s285 := v.ThrottleReadBpsDevice; s285 == nil {
+		if s292 := v.ThrottleReadBpsDevice; s292 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i286 := range s285 {
+			for i293 := range s292 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s285[i286])
+				encSpecsLinuxThrottleDevice(e, &s292[i293])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s287 := v.ThrottleWriteBpsDevice; s287 == nil {
+		if s294 := v.ThrottleWriteBpsDevice; s294 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i288 := range s287 {
+			for i295 := range s294 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s287[i288])
+				encSpecsLinuxThrottleDevice(e, &s294[i295])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s289 := v.ThrottleReadIOPSDevice; s289 == nil {
+		if s296 := v.ThrottleReadIOPSDevice; s296 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i290 := range s289 {
+			for i297 := range s296 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s289[i290])
+				encSpecsLinuxThrottleDevice(e, &s296[i297])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s291 := v.ThrottleWriteIOPSDevice; s291 == nil {
+		if s298 := v.ThrottleWriteIOPSDevice; s298 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i292 := range s291 {
+			for i299 := range s298 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s291[i292])
+				encSpecsLinuxThrottleDevice(e, &s298[i299])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3134,21 +3230,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p293 := v.ClassID; p293 == nil {
+		if p300 := v.ClassID; p300 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p293)))
+			e.uint(uint64((*p300)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s294 := v.Priorities; s294 == nil {
+		if s301 := v.Priorities; s301 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i295 := range s294 {
+			for i302 := range s301 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s294[i295])
+				encSpecsLinuxInterfacePriority(e, &s301[i302])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3160,18 +3256,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p296 := v.HcaHandles; p296 == nil {
+		if p303 := v.HcaHandles; p303 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p296)))
+			e.uint(uint64((*p303)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p297 := v.HcaObjects; p297 == nil {
+		if p304 := v.HcaObjects; p304 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p297)))
+			e.uint(uint64((*p304)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3185,18 +3281,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p298 := v.Weight; p298 == nil {
+		if p305 := v.Weight; p305 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p298)))
+			e.uint(uint64((*p305)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p299 := v.LeafWeight; p299 == nil {
+		if p306 := v.LeafWeight; p306 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p299)))
+			e.uint(uint64((*p306)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3222,7 +3318,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "startupHealthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3248,25 +3344,25 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x300 := bool(v.IsInfra)
-			if err := s.Bool(&x300); err != nil {
+			x307 := bool(v.IsInfra)
+			if err := s.Bool(&x307); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x300)
+			v.IsInfra = bool(x307)
 			return nil
 		case "isService":
-			x301 := bool(v.IsService)
-			if err := s.Bool(&x301); err != nil {
+			x308 := bool(v.IsService)
+			if err := s.Bool(&x308); err != nil {
 				return err
 			}
-			v.IsService = bool(x301)
+			v.IsService = bool(x308)
 			return nil
 		case "created":
-			raw302, err := s.Raw()
+			raw309, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw302); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw309); err != nil {
 				return err
 			}
 			return nil
@@ -3274,21 +3370,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out303 := v.CreateCommand[:0]
-				if out303 == nil {
-					out303 = []string{}
+				out310 := v.CreateCommand[:0]
+				if out310 == nil {
+					out310 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e304 string
-					if err := s.Str(&e304); err != nil {
+					var e311 string
+					if err := s.Str(&e311); err != nil {
 						return err
 					}
-					out303 = append(out303, e304)
+					out310 = append(out310, e311)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out303
+				v.CreateCommand = out310
 			}
 			return nil
 		case "image":
@@ -3310,63 +3406,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out305 := v.Entrypoint[:0]
-				if out305 == nil {
-					out305 = []string{}
+				out312 := v.Entrypoint[:0]
+				if out312 == nil {
+					out312 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e306 string
-					if err := s.Str(&e306); err != nil {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
 						return err
 					}
-					out305 = append(out305, e306)
+					out312 = append(out312, e313)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out305
+				v.Entrypoint = out312
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out307 := v.Cmd[:0]
-				if out307 == nil {
-					out307 = []string{}
+				out314 := v.Cmd[:0]
+				if out314 == nil {
+					out314 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e308 string
-					if err := s.Str(&e308); err != nil {
+					var e315 string
+					if err := s.Str(&e315); err != nil {
 						return err
 					}
-					out307 = append(out307, e308)
+					out314 = append(out314, e315)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out307
+				v.Cmd = out314
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out309 := v.Env[:0]
-				if out309 == nil {
-					out309 = []string{}
+				out316 := v.Env[:0]
+				if out316 == nil {
+					out316 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e310 string
-					if err := s.Str(&e310); err != nil {
+					var e317 string
+					if err := s.Str(&e317); err != nil {
 						return err
 					}
-					out309 = append(out309, e310)
+					out316 = append(out316, e317)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out309
+				v.Env = out316
 			}
 			return nil
 		case "workingDir":
@@ -3375,11 +3471,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "workingDirGiven":
-			x311 := bool(v.WorkingDirGiven)
-			if err := s.Bool(&x311); err != nil {
+			x318 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x318); err != nil {
 				return err
 			}
-			v.WorkingDirGiven = bool(x311)
+			v.WorkingDirGiven = bool(x318)
 			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
@@ -3387,11 +3483,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "primaryGroupApart":
-			x312 := bool(v.PrimaryGroupApart)
-			if err := s.Bool(&x312); err != nil {
+			x319 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x319); err != nil {
 				return err
 			}
-			v.PrimaryGroupApart = bool(x312)
+			v.PrimaryGroupApart = bool(x319)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3411,11 +3507,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e313 string
-					if err := s.Str(&e313); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e313
+					v.Labels[string(key)] = e320
 					return nil
 				}); err != nil {
 					return err
@@ -3430,11 +3526,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e314 string
-					if err := s.Str(&e314); err != nil {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e314
+					v.Annotations[string(key)] = e321
 					return nil
 				}); err != nil {
 					return err
@@ -3442,26 +3538,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x315 := bool(v.Terminal)
-			if err := s.Bool(&x315); err != nil {
+			x322 := bool(v.Terminal)
+			if err := s.Bool(&x322); err != nil {
 				return err
 			}
-			v.Terminal = bool(x315)
+			v.Terminal = bool(x322)
 			return nil
 		case "stdin":
-			x316 := bool(v.Stdin)
-			if err := s.Bool(&x316); err != nil {
+			x323 := bool(v.Stdin)
+			if err := s.Bool(&x323); err != nil {
 				return err
 			}
-			v.Stdin = bool(x316)
+			v.Stdin = bool(x323)
 			return nil
 		case "logSizeMax":
-			n317, _, null318, err := s.Integer(64, true)
+			n324, _, null325, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null318 {
-				v.LogSizeMax = int64(n317)
+			if !null325 {
+				v.LogSizeMax = int64(n324)
 			}
 			return nil
 		case "logTag":
@@ -3475,98 +3571,23 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x319 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x319); err != nil {
+			x326 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x326); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x319)
+			v.KeepStdinOpen = bool(x326)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out320 := v.Mounts[:0]
-				if out320 == nil {
-					out320 = []model.Mount{}
-				}
-				if err := s.Array(func() error {
-					var e321 model.Mount
-					if err := decModelMount(s, &e321); err != nil {
-						return err
-					}
-					out320 = append(out320, e321)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Mounts = out320
-			}
-			return nil
-		case "readOnly":
-			x322 := bool(v.ReadOnly)
-			if err := s.Bool(&x322); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x322)
-			return nil
-		case "readOnlyTmpfs":
-			x323 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x323); err != nil {
-				return err
-			}
-			v.ReadOnlyTmpfs = bool(x323)
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out324 := v.Devices[:0]
-				if out324 == nil {
-					out324 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e325 string
-					if err := s.Str(&e325); err != nil {
-						return err
-					}
-					out324 = append(out324, e325)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out324
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e326 string
-					if err := s.Str(&e326); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e326
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "capAdd":
-			if s.Literal("null") {
-				v.CapAdd = nil
-			} else {
-				out327 := v.CapAdd[:0]
+				out327 := v.Mounts[:0]
 				if out327 == nil {
-					out327 = []string{}
+					out327 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e328 string
-					if err := s.Str(&e328); err != nil {
+					var e328 model.Mount
+					if err := decModelMount(s, &e328); err != nil {
 						return err
 					}
 					out327 = append(out327, e328)
@@ -3574,35 +3595,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out327
+				v.Mounts = out327
 			}
 			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out329 := v.CapDrop[:0]
-				if out329 == nil {
-					out329 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e330 string
-					if err := s.Str(&e330); err != nil {
-						return err
-					}
-					out329 = append(out329, e330)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapDrop = out329
+		case "readOnly":
+			x329 := bool(v.ReadOnly)
+			if err := s.Bool(&x329); err != nil {
+				return err
 			}
+			v.ReadOnly = bool(x329)
 			return nil
-		case "defaultCaps":
+		case "readOnlyTmpfs":
+			x330 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x330); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x330)
+			return nil
+		case "devices":
 			if s.Literal("null") {
-				v.DefaultCaps = nil
+				v.Devices = nil
 			} else {
-				out331 := v.DefaultCaps[:0]
+				out331 := v.Devices[:0]
 				if out331 == nil {
 					out331 = []string{}
 				}
@@ -3616,30 +3630,54 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out331
+				v.Devices = out331
 			}
 			return nil
-		case "privileged":
-			x333 := bool(v.Privileged)
-			if err := s.Bool(&x333); err != nil {
-				return err
-			}
-			v.Privileged = bool(x333)
-			return nil
-		case "oomScoreAdj":
-			n334, _, null335, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null335 {
-				v.OOMScoreAdj = int(n334)
-			}
-			return nil
-		case "groupAdd":
+		case "sysctls":
 			if s.Literal("null") {
-				v.GroupAdd = nil
+				v.Sysctls = nil
 			} else {
-				out336 := v.GroupAdd[:0]
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e333 string
+					if err := s.Str(&e333); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e333
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "capAdd":
+			if s.Literal("null") {
+				v.CapAdd = nil
+			} else {
+				out334 := v.CapAdd[:0]
+				if out334 == nil {
+					out334 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
+						return err
+					}
+					out334 = append(out334, e335)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapAdd = out334
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out336 := v.CapDrop[:0]
 				if out336 == nil {
 					out336 = []string{}
 				}
@@ -3653,7 +3691,65 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out336
+				v.CapDrop = out336
+			}
+			return nil
+		case "defaultCaps":
+			if s.Literal("null") {
+				v.DefaultCaps = nil
+			} else {
+				out338 := v.DefaultCaps[:0]
+				if out338 == nil {
+					out338 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e339 string
+					if err := s.Str(&e339); err != nil {
+						return err
+					}
+					out338 = append(out338, e339)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DefaultCaps = out338
+			}
+			return nil
+		case "privileged":
+			x340 := bool(v.Privileged)
+			if err := s.Bool(&x340); err != nil {
+				return err
+			}
+			v.Privileged = bool(x340)
+			return nil
+		case "oomScoreAdj":
+			n341, _, null342, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null342 {
+				v.OOMScoreAdj = int(n341)
+			}
+			return nil
+		case "groupAdd":
+			if s.Literal("null") {
+				v.GroupAdd = nil
+			} else {
+				out343 := v.GroupAdd[:0]
+				if out343 == nil {
+					out343 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e344 string
+					if err := s.Str(&e344); err != nil {
+						return err
+					}
+					out343 = append(out343, e344)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GroupAdd = out343
 			}
 			return nil
 		case "umask":
@@ -3662,11 +3758,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x338 := bool(v.GroupsStrict)
-			if err := s.Bool(&x338); err != nil {
+			x345 := bool(v.GroupsStrict)
+			if err := s.Bool(&x345); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x338)
+			v.GroupsStrict = bool(x345)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3684,59 +3780,59 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x339 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x339); err != nil {
+			x346 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x346); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x339)
+			v.NoNewPrivileges = bool(x346)
 			return nil
 		case "ownMasks":
-			x340 := bool(v.OwnMasks)
-			if err := s.Bool(&x340); err != nil {
+			x347 := bool(v.OwnMasks)
+			if err := s.Bool(&x347); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x340)
+			v.OwnMasks = bool(x347)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out341 := v.MaskedPaths[:0]
-				if out341 == nil {
-					out341 = []string{}
+				out348 := v.MaskedPaths[:0]
+				if out348 == nil {
+					out348 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e342 string
-					if err := s.Str(&e342); err != nil {
+					var e349 string
+					if err := s.Str(&e349); err != nil {
 						return err
 					}
-					out341 = append(out341, e342)
+					out348 = append(out348, e349)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out341
+				v.MaskedPaths = out348
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out343 := v.ReadonlyPaths[:0]
-				if out343 == nil {
-					out343 = []string{}
+				out350 := v.ReadonlyPaths[:0]
+				if out350 == nil {
+					out350 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e344 string
-					if err := s.Str(&e344); err != nil {
+					var e351 string
+					if err := s.Str(&e351); err != nil {
 						return err
 					}
-					out343 = append(out343, e344)
+					out350 = append(out350, e351)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out343
+				v.ReadonlyPaths = out350
 			}
 			return nil
 		case "seccomp":
@@ -3748,21 +3844,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out345 := v.Ulimits[:0]
-				if out345 == nil {
-					out345 = []model.Ulimit{}
+				out352 := v.Ulimits[:0]
+				if out352 == nil {
+					out352 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e346 model.Ulimit
-					if err := decModelUlimit(s, &e346); err != nil {
+					var e353 model.Ulimit
+					if err := decModelUlimit(s, &e353); err != nil {
 						return err
 					}
-					out345 = append(out345, e346)
+					out352 = append(out352, e353)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out345
+				v.Ulimits = out352
 			}
 			return nil
 		case "resources":
@@ -3783,11 +3879,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e347 model.Namespace
-					if err := decModelNamespace(s, &e347); err != nil {
+					var e354 model.Namespace
+					if err := decModelNamespace(s, &e354); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e347
+					v.Namespaces[string(key)] = e354
 					return nil
 				}); err != nil {
 					return err
@@ -3803,75 +3899,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out348 := v.UIDMap[:0]
-				if out348 == nil {
-					out348 = []model.IDMap{}
+				out355 := v.UIDMap[:0]
+				if out355 == nil {
+					out355 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e349 model.IDMap
-					if err := decModelIDMap(s, &e349); err != nil {
+					var e356 model.IDMap
+					if err := decModelIDMap(s, &e356); err != nil {
 						return err
 					}
-					out348 = append(out348, e349)
+					out355 = append(out355, e356)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out348
+				v.UIDMap = out355
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out350 := v.GIDMap[:0]
-				if out350 == nil {
-					out350 = []model.IDMap{}
+				out357 := v.GIDMap[:0]
+				if out357 == nil {
+					out357 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e351 model.IDMap
-					if err := decModelIDMap(s, &e351); err != nil {
+					var e358 model.IDMap
+					if err := decModelIDMap(s, &e358); err != nil {
 						return err
 					}
-					out350 = append(out350, e351)
+					out357 = append(out357, e358)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out350
+				v.GIDMap = out357
 			}
 			return nil
 		case "init":
-			x352 := bool(v.Init)
-			if err := s.Bool(&x352); err != nil {
+			x359 := bool(v.Init)
+			if err := s.Bool(&x359); err != nil {
 				return err
 			}
-			v.Init = bool(x352)
+			v.Init = bool(x359)
 			return nil
 		case "stopSignal":
-			n353, _, null354, err := s.Integer(64, true)
+			n360, _, null361, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null354 {
-				v.StopSignal = int(n353)
+			if !null361 {
+				v.StopSignal = int(n360)
 			}
 			return nil
 		case "stopTimeout":
-			_, n355, null356, err := s.Integer(64, false)
+			_, n362, null363, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null356 {
-				v.StopTimeout = uint(n355)
+			if !null363 {
+				v.StopTimeout = uint(n362)
 			}
 			return nil
 		case "autoRemove":
-			x357 := bool(v.AutoRemove)
-			if err := s.Bool(&x357); err != nil {
+			x364 := bool(v.AutoRemove)
+			if err := s.Bool(&x364); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x357)
+			v.AutoRemove = bool(x364)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -3895,6 +3991,18 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}
 			}
 			return nil
+		case "startupHealthcheck":
+			if s.Literal("null") {
+				v.StartupHealthcheck = nil
+			} else {
+				if v.StartupHealthcheck == nil {
+					v.StartupHealthcheck = new(model.StartupHealthConfig)
+				}
+				if err := decModelStartupHealthConfig(s, &(*v.StartupHealthcheck)); err != nil {
+					return err
+				}
+			}
+			return nil
 		case "healthOnFailure":
 			if err := s.Str(&v.HealthOnFailure); err != nil {
 				return err
@@ -3904,63 +4012,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out358 := v.Secrets[:0]
-				if out358 == nil {
-					out358 = []model.SecretRef{}
+				out365 := v.Secrets[:0]
+				if out365 == nil {
+					out365 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e359 model.SecretRef
-					if err := decModelSecretRef(s, &e359); err != nil {
+					var e366 model.SecretRef
+					if err := decModelSecretRef(s, &e366); err != nil {
 						return err
 					}
-					out358 = append(out358, e359)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out358
+				v.Secrets = out365
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out360 := v.Links[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out367 := v.Links[:0]
+				if out367 == nil {
+					out367 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e368 string
+					if err := s.Str(&e368); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out367 = append(out367, e368)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out360
+				v.Links = out367
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out362 := v.VolumesFrom[:0]
-				if out362 == nil {
-					out362 = []string{}
+				out369 := v.VolumesFrom[:0]
+				if out369 == nil {
+					out369 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e363 string
-					if err := s.Str(&e363); err != nil {
+					var e370 string
+					if err := s.Str(&e370); err != nil {
 						return err
 					}
-					out362 = append(out362, e363)
+					out369 = append(out369, e370)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out362
+				v.VolumesFrom = out369
 			}
 			return nil
 		case "logDriver":
@@ -3969,39 +4077,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x364 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x364); err != nil {
+			x371 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x371); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x364)
+			v.RootfsOverlay = bool(x371)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out365 := v.UnsetEnv[:0]
-				if out365 == nil {
-					out365 = []string{}
+				out372 := v.UnsetEnv[:0]
+				if out372 == nil {
+					out372 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e366 string
-					if err := s.Str(&e366); err != nil {
+					var e373 string
+					if err := s.Str(&e373); err != nil {
 						return err
 					}
-					out365 = append(out365, e366)
+					out372 = append(out372, e373)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out365
+				v.UnsetEnv = out372
 			}
 			return nil
 		case "unsetEnvAll":
-			x367 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x367); err != nil {
+			x374 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x374); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x367)
+			v.UnsetEnvAll = bool(x374)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -4009,33 +4117,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n368, null369, err := s.Integer(64, false)
+			_, n375, null376, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null369 {
-				v.Timeout = uint(n368)
+			if !null376 {
+				v.Timeout = uint(n375)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out370 := v.Requires[:0]
-				if out370 == nil {
-					out370 = []string{}
+				out377 := v.Requires[:0]
+				if out377 == nil {
+					out377 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e371 string
-					if err := s.Str(&e371); err != nil {
+					var e378 string
+					if err := s.Str(&e378); err != nil {
 						return err
 					}
-					out370 = append(out370, e371)
+					out377 = append(out377, e378)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out370
+				v.Requires = out377
 			}
 			return nil
 		case "initPath":
@@ -4044,11 +4152,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x372 := bool(v.NoPasswd)
-			if err := s.Bool(&x372); err != nil {
+			x379 := bool(v.NoPasswd)
+			if err := s.Bool(&x379); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x372)
+			v.NoPasswd = bool(x379)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4064,21 +4172,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out373 := v.RuntimeFlags[:0]
-				if out373 == nil {
-					out373 = []string{}
+				out380 := v.RuntimeFlags[:0]
+				if out380 == nil {
+					out380 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e374 string
-					if err := s.Str(&e374); err != nil {
+					var e381 string
+					if err := s.Str(&e381); err != nil {
 						return err
 					}
-					out373 = append(out373, e374)
+					out380 = append(out380, e381)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out373
+				v.RuntimeFlags = out380
 			}
 			return nil
 		case "cgroupConf":
@@ -4089,11 +4197,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e375 string
-					if err := s.Str(&e375); err != nil {
+					var e382 string
+					if err := s.Str(&e382); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e375
+					v.CgroupConf[string(key)] = e382
 					return nil
 				}); err != nil {
 					return err
@@ -4116,52 +4224,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x376 := bool(v.SystemdMode)
-			if err := s.Bool(&x376); err != nil {
+			x383 := bool(v.SystemdMode)
+			if err := s.Bool(&x383); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x376)
+			v.SystemdMode = bool(x383)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out377 := v.ChrootDirs[:0]
-				if out377 == nil {
-					out377 = []string{}
+				out384 := v.ChrootDirs[:0]
+				if out384 == nil {
+					out384 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
+					var e385 string
+					if err := s.Str(&e385); err != nil {
 						return err
 					}
-					out377 = append(out377, e378)
+					out384 = append(out384, e385)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out377
+				v.ChrootDirs = out384
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out379 := v.HostUsers[:0]
-				if out379 == nil {
-					out379 = []string{}
+				out386 := v.HostUsers[:0]
+				if out386 == nil {
+					out386 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e380 string
-					if err := s.Str(&e380); err != nil {
+					var e387 string
+					if err := s.Str(&e387); err != nil {
 						return err
 					}
-					out379 = append(out379, e380)
+					out386 = append(out386, e387)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out379
+				v.HostUsers = out386
 			}
 			return nil
 		}
@@ -4180,63 +4288,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n381, _, null382, err := s.Integer(64, true)
+			n388, _, null389, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null382 {
-				v.Pid = int(n381)
+			if !null389 {
+				v.Pid = int(n388)
 			}
 			return nil
 		case "conmonPid":
-			n383, _, null384, err := s.Integer(64, true)
+			n390, _, null391, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null384 {
-				v.ConmonPid = int(n383)
+			if !null391 {
+				v.ConmonPid = int(n390)
 			}
 			return nil
 		case "exitCode":
-			n385, _, null386, err := s.Integer(32, true)
+			n392, _, null393, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null386 {
-				v.ExitCode = int32(n385)
+			if !null393 {
+				v.ExitCode = int32(n392)
 			}
 			return nil
 		case "oomKilled":
-			x387 := bool(v.OOMKilled)
-			if err := s.Bool(&x387); err != nil {
+			x394 := bool(v.OOMKilled)
+			if err := s.Bool(&x394); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x387)
+			v.OOMKilled = bool(x394)
 			return nil
 		case "startedAt":
-			raw388, err := s.Raw()
+			raw395, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw388); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw395); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw389, err := s.Raw()
+			raw396, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw389); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw396); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x390 := bool(v.Mounted)
-			if err := s.Bool(&x390); err != nil {
+			x397 := bool(v.Mounted)
+			if err := s.Bool(&x397); err != nil {
 				return err
 			}
-			v.Mounted = bool(x390)
+			v.Mounted = bool(x397)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4256,11 +4364,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e391 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e391); err != nil {
+					var e398 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e398); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e391
+					v.Networks[string(key)] = e398
 					return nil
 				}); err != nil {
 					return err
@@ -4273,20 +4381,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n392, _, null393, err := s.Integer(64, true)
+			n399, _, null400, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null393 {
-				v.RestartCount = int(n392)
+			if !null400 {
+				v.RestartCount = int(n399)
 			}
 			return nil
 		case "stoppedByUser":
-			x394 := bool(v.StoppedByUser)
-			if err := s.Bool(&x394); err != nil {
+			x401 := bool(v.StoppedByUser)
+			if err := s.Bool(&x401); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x394)
+			v.StoppedByUser = bool(x401)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4331,11 +4439,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x395 := bool(v.HostnameDefault)
-			if err := s.Bool(&x395); err != nil {
+			x402 := bool(v.HostnameDefault)
+			if err := s.Bool(&x402); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x395)
+			v.HostnameDefault = bool(x402)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4345,11 +4453,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e396 string
-					if err := s.Str(&e396); err != nil {
+					var e403 string
+					if err := s.Str(&e403); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e396
+					v.Labels[string(key)] = e403
 					return nil
 				}); err != nil {
 					return err
@@ -4364,11 +4472,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e397 string
-					if err := s.Str(&e397); err != nil {
+					var e404 string
+					if err := s.Str(&e404); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e397
+					v.Annotations[string(key)] = e404
 					return nil
 				}); err != nil {
 					return err
@@ -4376,11 +4484,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw398, err := s.Raw()
+			raw405, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw398); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw405); err != nil {
 				return err
 			}
 			return nil
@@ -4388,21 +4496,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out399 := v.CreateCommand[:0]
-				if out399 == nil {
-					out399 = []string{}
+				out406 := v.CreateCommand[:0]
+				if out406 == nil {
+					out406 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e400 string
-					if err := s.Str(&e400); err != nil {
+					var e407 string
+					if err := s.Str(&e407); err != nil {
 						return err
 					}
-					out399 = append(out399, e400)
+					out406 = append(out406, e407)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out399
+				v.CreateCommand = out406
 			}
 			return nil
 		case "cgroupParent":
@@ -4411,67 +4519,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x401 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x401); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x401)
-			return nil
-		case "sharePid":
-			x402 := bool(v.SharePid)
-			if err := s.Bool(&x402); err != nil {
-				return err
-			}
-			v.SharePid = bool(x402)
-			return nil
-		case "shareIpc":
-			x403 := bool(v.ShareIpc)
-			if err := s.Bool(&x403); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x403)
-			return nil
-		case "shareNet":
-			x404 := bool(v.ShareNet)
-			if err := s.Bool(&x404); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x404)
-			return nil
-		case "shareMount":
-			x405 := bool(v.ShareMount)
-			if err := s.Bool(&x405); err != nil {
-				return err
-			}
-			v.ShareMount = bool(x405)
-			return nil
-		case "shareUser":
-			x406 := bool(v.ShareUser)
-			if err := s.Bool(&x406); err != nil {
-				return err
-			}
-			v.ShareUser = bool(x406)
-			return nil
-		case "shareUts":
-			x407 := bool(v.ShareUts)
-			if err := s.Bool(&x407); err != nil {
-				return err
-			}
-			v.ShareUts = bool(x407)
-			return nil
-		case "shareCgroup":
-			x408 := bool(v.ShareCgroup)
+			x408 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x408); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x408)
+			v.UsePodCgroup = bool(x408)
 			return nil
-		case "hasInfra":
-			x409 := bool(v.HasInfra)
+		case "sharePid":
+			x409 := bool(v.SharePid)
 			if err := s.Bool(&x409); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x409)
+			v.SharePid = bool(x409)
+			return nil
+		case "shareIpc":
+			x410 := bool(v.ShareIpc)
+			if err := s.Bool(&x410); err != nil {
+				return err
+			}
+			v.ShareIpc = bool(x410)
+			return nil
+		case "shareNet":
+			x411 := bool(v.ShareNet)
+			if err := s.Bool(&x411); err != nil {
+				return err
+			}
+			v.ShareNet = bool(x411)
+			return nil
+		case "shareMount":
+			x412 := bool(v.ShareMount)
+			if err := s.Bool(&x412); err != nil {
+				return err
+			}
+			v.ShareMount = bool(x412)
+			return nil
+		case "shareUser":
+			x413 := bool(v.ShareUser)
+			if err := s.Bool(&x413); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x413)
+			return nil
+		case "shareUts":
+			x414 := bool(v.ShareUts)
+			if err := s.Bool(&x414); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x414)
+			return nil
+		case "shareCgroup":
+			x415 := bool(v.ShareCgroup)
+			if err := s.Bool(&x415); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x415)
+			return nil
+		case "hasInfra":
+			x416 := bool(v.HasInfra)
+			if err := s.Bool(&x416); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x416)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4487,21 +4595,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out410 := v.InfraCommand[:0]
-				if out410 == nil {
-					out410 = []string{}
+				out417 := v.InfraCommand[:0]
+				if out417 == nil {
+					out417 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e411 string
-					if err := s.Str(&e411); err != nil {
+					var e418 string
+					if err := s.Str(&e418); err != nil {
 						return err
 					}
-					out410 = append(out410, e411)
+					out417 = append(out417, e418)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out410
+				v.InfraCommand = out417
 			}
 			return nil
 		case "infra":
@@ -4533,42 +4641,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out412 := v.UIDMap[:0]
-				if out412 == nil {
-					out412 = []model.IDMap{}
+				out419 := v.UIDMap[:0]
+				if out419 == nil {
+					out419 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e413 model.IDMap
-					if err := decModelIDMap(s, &e413); err != nil {
+					var e420 model.IDMap
+					if err := decModelIDMap(s, &e420); err != nil {
 						return err
 					}
-					out412 = append(out412, e413)
+					out419 = append(out419, e420)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out412
+				v.UIDMap = out419
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out414 := v.GIDMap[:0]
-				if out414 == nil {
-					out414 = []model.IDMap{}
+				out421 := v.GIDMap[:0]
+				if out421 == nil {
+					out421 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e415 model.IDMap
-					if err := decModelIDMap(s, &e415); err != nil {
+					var e422 model.IDMap
+					if err := decModelIDMap(s, &e422); err != nil {
 						return err
 					}
-					out414 = append(out414, e415)
+					out421 = append(out421, e422)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out414
+				v.GIDMap = out421
 			}
 			return nil
 		case "exitPolicy":
@@ -4590,89 +4698,7 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out416 := v.Volumes[:0]
-				if out416 == nil {
-					out416 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
-						return err
-					}
-					out416 = append(out416, e417)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Volumes = out416
-			}
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out418 := v.Devices[:0]
-				if out418 == nil {
-					out418 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e419 string
-					if err := s.Str(&e419); err != nil {
-						return err
-					}
-					out418 = append(out418, e419)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out418
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e420 string
-					if err := s.Str(&e420); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e420
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "securityOpts":
-			if s.Literal("null") {
-				v.SecurityOpts = nil
-			} else {
-				out421 := v.SecurityOpts[:0]
-				if out421 == nil {
-					out421 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e422 string
-					if err := s.Str(&e422); err != nil {
-						return err
-					}
-					out421 = append(out421, e422)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.SecurityOpts = out421
-			}
-			return nil
-		case "volumesFrom":
-			if s.Literal("null") {
-				v.VolumesFrom = nil
-			} else {
-				out423 := v.VolumesFrom[:0]
+				out423 := v.Volumes[:0]
 				if out423 == nil {
 					out423 = []string{}
 				}
@@ -4686,20 +4712,20 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out423
+				v.Volumes = out423
 			}
 			return nil
-		case "volumesFromMounts":
+		case "devices":
 			if s.Literal("null") {
-				v.VolumesFromMounts = nil
+				v.Devices = nil
 			} else {
-				out425 := v.VolumesFromMounts[:0]
+				out425 := v.Devices[:0]
 				if out425 == nil {
-					out425 = []model.Mount{}
+					out425 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e426 model.Mount
-					if err := decModelMount(s, &e426); err != nil {
+					var e426 string
+					if err := s.Str(&e426); err != nil {
 						return err
 					}
 					out425 = append(out425, e426)
@@ -4707,7 +4733,89 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out425
+				v.Devices = out425
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e427 string
+					if err := s.Str(&e427); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e427
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "securityOpts":
+			if s.Literal("null") {
+				v.SecurityOpts = nil
+			} else {
+				out428 := v.SecurityOpts[:0]
+				if out428 == nil {
+					out428 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e429 string
+					if err := s.Str(&e429); err != nil {
+						return err
+					}
+					out428 = append(out428, e429)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.SecurityOpts = out428
+			}
+			return nil
+		case "volumesFrom":
+			if s.Literal("null") {
+				v.VolumesFrom = nil
+			} else {
+				out430 := v.VolumesFrom[:0]
+				if out430 == nil {
+					out430 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e431 string
+					if err := s.Str(&e431); err != nil {
+						return err
+					}
+					out430 = append(out430, e431)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFrom = out430
+			}
+			return nil
+		case "volumesFromMounts":
+			if s.Literal("null") {
+				v.VolumesFromMounts = nil
+			} else {
+				out432 := v.VolumesFromMounts[:0]
+				if out432 == nil {
+					out432 = []model.Mount{}
+				}
+				if err := s.Array(func() error {
+					var e433 model.Mount
+					if err := decModelMount(s, &e433); err != nil {
+						return err
+					}
+					out432 = append(out432, e433)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.VolumesFromMounts = out432
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4769,57 +4877,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out427 := v.Options[:0]
-				if out427 == nil {
-					out427 = []string{}
+				out434 := v.Options[:0]
+				if out434 == nil {
+					out434 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e428 string
-					if err := s.Str(&e428); err != nil {
+					var e435 string
+					if err := s.Str(&e435); err != nil {
 						return err
 					}
-					out427 = append(out427, e428)
+					out434 = append(out434, e435)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out427
+				v.Options = out434
 			}
 			return nil
 		case "readOnly":
-			x429 := bool(v.ReadOnly)
-			if err := s.Bool(&x429); err != nil {
+			x436 := bool(v.ReadOnly)
+			if err := s.Bool(&x436); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x429)
+			v.ReadOnly = bool(x436)
 			return nil
 		case "chownToUser":
-			x430 := bool(v.ChownToUser)
-			if err := s.Bool(&x430); err != nil {
+			x437 := bool(v.ChownToUser)
+			if err := s.Bool(&x437); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x430)
+			v.ChownToUser = bool(x437)
 			return nil
 		case "copyUp":
-			x431 := bool(v.CopyUp)
-			if err := s.Bool(&x431); err != nil {
+			x438 := bool(v.CopyUp)
+			if err := s.Bool(&x438); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x431)
+			v.CopyUp = bool(x438)
 			return nil
 		case "noCopy":
-			x432 := bool(v.NoCopy)
-			if err := s.Bool(&x432); err != nil {
+			x439 := bool(v.NoCopy)
+			if err := s.Bool(&x439); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x432)
+			v.NoCopy = bool(x439)
 			return nil
 		case "fromMount":
-			x433 := bool(v.FromMount)
-			if err := s.Bool(&x433); err != nil {
+			x440 := bool(v.FromMount)
+			if err := s.Bool(&x440); err != nil {
 				return err
 			}
-			v.FromMount = bool(x433)
+			v.FromMount = bool(x440)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -4847,21 +4955,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n434, null435, err := s.Integer(64, false)
+			_, n441, null442, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null435 {
-				v.Soft = uint64(n434)
+			if !null442 {
+				v.Soft = uint64(n441)
 			}
 			return nil
 		case "hard":
-			_, n436, null437, err := s.Integer(64, false)
+			_, n443, null444, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null437 {
-				v.Hard = uint64(n436)
+			if !null444 {
+				v.Hard = uint64(n443)
 			}
 			return nil
 		}
@@ -4875,21 +4983,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n438, _, null439, err := s.Integer(64, true)
+			n445, _, null446, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null439 {
-				v.Memory = int64(n438)
+			if !null446 {
+				v.Memory = int64(n445)
 			}
 			return nil
 		case "cpus":
-			n440, null441, err := s.Float(64)
+			n447, null448, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null441 {
-				v.CPUs = float64(n440)
+			if !null448 {
+				v.CPUs = float64(n447)
 			}
 			return nil
 		case "cpusetCpus":
@@ -4898,48 +5006,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n442, _, null443, err := s.Integer(64, true)
+			n449, _, null450, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null443 {
-				v.PidsLimit = int64(n442)
+			if !null450 {
+				v.PidsLimit = int64(n449)
 			}
 			return nil
 		case "shmSize":
-			n444, _, null445, err := s.Integer(64, true)
+			n451, _, null452, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null445 {
-				v.ShmSize = int64(n444)
+			if !null452 {
+				v.ShmSize = int64(n451)
 			}
 			return nil
 		case "memorySwap":
-			n446, _, null447, err := s.Integer(64, true)
+			n453, _, null454, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null447 {
-				v.MemorySwap = int64(n446)
+			if !null454 {
+				v.MemorySwap = int64(n453)
 			}
 			return nil
 		case "memoryReservation":
-			n448, _, null449, err := s.Integer(64, true)
+			n455, _, null456, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null449 {
-				v.MemoryReservation = int64(n448)
+			if !null456 {
+				v.MemoryReservation = int64(n455)
 			}
 			return nil
 		case "cpuShares":
-			_, n450, null451, err := s.Integer(64, false)
+			_, n457, null458, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null451 {
-				v.CPUShares = uint64(n450)
+			if !null458 {
+				v.CPUShares = uint64(n457)
 			}
 			return nil
 		case "cpusetMems":
@@ -4948,165 +5056,100 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n452, null453, err := s.Integer(64, false)
+			_, n459, null460, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null453 {
-				v.CPUPeriod = uint64(n452)
+			if !null460 {
+				v.CPUPeriod = uint64(n459)
 			}
 			return nil
 		case "cpuQuota":
-			n454, _, null455, err := s.Integer(64, true)
+			n461, _, null462, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null455 {
-				v.CPUQuota = int64(n454)
+			if !null462 {
+				v.CPUQuota = int64(n461)
 			}
 			return nil
 		case "blkioWeight":
-			_, n456, null457, err := s.Integer(16, false)
+			_, n463, null464, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null457 {
-				v.BlkioWeight = uint16(n456)
+			if !null464 {
+				v.BlkioWeight = uint16(n463)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out458 := v.BlkioWeightDevice[:0]
-				if out458 == nil {
-					out458 = []string{}
+				out465 := v.BlkioWeightDevice[:0]
+				if out465 == nil {
+					out465 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e459 string
-					if err := s.Str(&e459); err != nil {
+					var e466 string
+					if err := s.Str(&e466); err != nil {
 						return err
 					}
-					out458 = append(out458, e459)
+					out465 = append(out465, e466)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out458
+				v.BlkioWeightDevice = out465
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out460 := v.DeviceReadBps[:0]
-				if out460 == nil {
-					out460 = []string{}
+				out467 := v.DeviceReadBps[:0]
+				if out467 == nil {
+					out467 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e461 string
-					if err := s.Str(&e461); err != nil {
+					var e468 string
+					if err := s.Str(&e468); err != nil {
 						return err
 					}
-					out460 = append(out460, e461)
+					out467 = append(out467, e468)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out460
+				v.DeviceReadBps = out467
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out462 := v.DeviceWriteBps[:0]
-				if out462 == nil {
-					out462 = []string{}
+				out469 := v.DeviceWriteBps[:0]
+				if out469 == nil {
+					out469 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e463 string
-					if err := s.Str(&e463); err != nil {
+					var e470 string
+					if err := s.Str(&e470); err != nil {
 						return err
 					}
-					out462 = append(out462, e463)
+					out469 = append(out469, e470)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out462
+				v.DeviceWriteBps = out469
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out464 := v.DeviceReadIOps[:0]
-				if out464 == nil {
-					out464 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e465 string
-					if err := s.Str(&e465); err != nil {
-						return err
-					}
-					out464 = append(out464, e465)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadIOps = out464
-			}
-			return nil
-		case "deviceWriteIOps":
-			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
-			} else {
-				out466 := v.DeviceWriteIOps[:0]
-				if out466 == nil {
-					out466 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e467 string
-					if err := s.Str(&e467); err != nil {
-						return err
-					}
-					out466 = append(out466, e467)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceWriteIOps = out466
-			}
-			return nil
-		case "memorySwappiness":
-			if s.Literal("null") {
-				v.MemorySwappiness = nil
-			} else {
-				if v.MemorySwappiness == nil {
-					v.MemorySwappiness = new(int64)
-				}
-				n468, _, null469, err := s.Integer(64, true)
-				if err != nil {
-					return err
-				}
-				if !null469 {
-					(*v.MemorySwappiness) = int64(n468)
-				}
-			}
-			return nil
-		case "oomKillDisable":
-			x470 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x470); err != nil {
-				return err
-			}
-			v.OOMKillDisable = bool(x470)
-			return nil
-		case "deviceCgroupRules":
-			if s.Literal("null") {
-				v.DeviceCgroupRules = nil
-			} else {
-				out471 := v.DeviceCgroupRules[:0]
+				out471 := v.DeviceReadIOps[:0]
 				if out471 == nil {
 					out471 = []string{}
 				}
@@ -5120,25 +5163,90 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out471
+				v.DeviceReadIOps = out471
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out473 := v.DeviceWriteIOps[:0]
+				if out473 == nil {
+					out473 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e474 string
+					if err := s.Str(&e474); err != nil {
+						return err
+					}
+					out473 = append(out473, e474)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out473
+			}
+			return nil
+		case "memorySwappiness":
+			if s.Literal("null") {
+				v.MemorySwappiness = nil
+			} else {
+				if v.MemorySwappiness == nil {
+					v.MemorySwappiness = new(int64)
+				}
+				n475, _, null476, err := s.Integer(64, true)
+				if err != nil {
+					return err
+				}
+				if !null476 {
+					(*v.MemorySwappiness) = int64(n475)
+				}
+			}
+			return nil
+		case "oomKillDisable":
+			x477 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x477); err != nil {
+				return err
+			}
+			v.OOMKillDisable = bool(x477)
+			return nil
+		case "deviceCgroupRules":
+			if s.Literal("null") {
+				v.DeviceCgroupRules = nil
+			} else {
+				out478 := v.DeviceCgroupRules[:0]
+				if out478 == nil {
+					out478 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e479 string
+					if err := s.Str(&e479); err != nil {
+						return err
+					}
+					out478 = append(out478, e479)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceCgroupRules = out478
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n473, null474, err := s.Integer(64, false)
+			_, n480, null481, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null474 {
-				v.CPURtPeriod = uint64(n473)
+			if !null481 {
+				v.CPURtPeriod = uint64(n480)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n475, _, null476, err := s.Integer(64, true)
+			n482, _, null483, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null476 {
-				v.CPURtRuntime = int64(n475)
+			if !null483 {
+				v.CPURtRuntime = int64(n482)
 			}
 			return nil
 		}
@@ -5175,63 +5283,63 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out477 := v.Networks[:0]
-				if out477 == nil {
-					out477 = []string{}
+				out484 := v.Networks[:0]
+				if out484 == nil {
+					out484 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e478 string
-					if err := s.Str(&e478); err != nil {
+					var e485 string
+					if err := s.Str(&e485); err != nil {
 						return err
 					}
-					out477 = append(out477, e478)
+					out484 = append(out484, e485)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out477
+				v.Networks = out484
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out479 := v.Ports[:0]
-				if out479 == nil {
-					out479 = []model.PortMapping{}
+				out486 := v.Ports[:0]
+				if out486 == nil {
+					out486 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e480 model.PortMapping
-					if err := decModelPortMapping(s, &e480); err != nil {
+					var e487 model.PortMapping
+					if err := decModelPortMapping(s, &e487); err != nil {
 						return err
 					}
-					out479 = append(out479, e480)
+					out486 = append(out486, e487)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out479
+				v.Ports = out486
 			}
 			return nil
 		case "expose":
 			if s.Literal("null") {
 				v.Expose = nil
 			} else {
-				out481 := v.Expose[:0]
-				if out481 == nil {
-					out481 = []model.PortMapping{}
+				out488 := v.Expose[:0]
+				if out488 == nil {
+					out488 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e482 model.PortMapping
-					if err := decModelPortMapping(s, &e482); err != nil {
+					var e489 model.PortMapping
+					if err := decModelPortMapping(s, &e489); err != nil {
 						return err
 					}
-					out481 = append(out481, e482)
+					out488 = append(out488, e489)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Expose = out481
+				v.Expose = out488
 			}
 			return nil
 		case "staticIP":
@@ -5253,92 +5361,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out483 := v.DNSServers[:0]
-				if out483 == nil {
-					out483 = []string{}
+				out490 := v.DNSServers[:0]
+				if out490 == nil {
+					out490 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e484 string
-					if err := s.Str(&e484); err != nil {
+					var e491 string
+					if err := s.Str(&e491); err != nil {
 						return err
 					}
-					out483 = append(out483, e484)
+					out490 = append(out490, e491)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out483
+				v.DNSServers = out490
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out485 := v.DNSSearch[:0]
-				if out485 == nil {
-					out485 = []string{}
+				out492 := v.DNSSearch[:0]
+				if out492 == nil {
+					out492 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e486 string
-					if err := s.Str(&e486); err != nil {
+					var e493 string
+					if err := s.Str(&e493); err != nil {
 						return err
 					}
-					out485 = append(out485, e486)
+					out492 = append(out492, e493)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out485
+				v.DNSSearch = out492
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out487 := v.DNSOptions[:0]
-				if out487 == nil {
-					out487 = []string{}
+				out494 := v.DNSOptions[:0]
+				if out494 == nil {
+					out494 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e488 string
-					if err := s.Str(&e488); err != nil {
+					var e495 string
+					if err := s.Str(&e495); err != nil {
 						return err
 					}
-					out487 = append(out487, e488)
+					out494 = append(out494, e495)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out487
+				v.DNSOptions = out494
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out489 := v.AddHosts[:0]
-				if out489 == nil {
-					out489 = []string{}
+				out496 := v.AddHosts[:0]
+				if out496 == nil {
+					out496 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e490 string
-					if err := s.Str(&e490); err != nil {
+					var e497 string
+					if err := s.Str(&e497); err != nil {
 						return err
 					}
-					out489 = append(out489, e490)
+					out496 = append(out496, e497)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out489
+				v.AddHosts = out496
 			}
 			return nil
 		case "noHosts":
-			x491 := bool(v.NoHosts)
-			if err := s.Bool(&x491); err != nil {
+			x498 := bool(v.NoHosts)
+			if err := s.Bool(&x498); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x491)
+			v.NoHosts = bool(x498)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5348,27 +5456,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e492 []string
+					var e499 []string
 					if s.Literal("null") {
-						e492 = nil
+						e499 = nil
 					} else {
-						out493 := e492[:0]
-						if out493 == nil {
-							out493 = []string{}
+						out500 := e499[:0]
+						if out500 == nil {
+							out500 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e494 string
-							if err := s.Str(&e494); err != nil {
+							var e501 string
+							if err := s.Str(&e501); err != nil {
 								return err
 							}
-							out493 = append(out493, e494)
+							out500 = append(out500, e501)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e492 = out493
+						e499 = out500
 					}
-					v.Aliases[string(key)] = e492
+					v.Aliases[string(key)] = e499
 					return nil
 				}); err != nil {
 					return err
@@ -5383,11 +5491,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e495 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e495); err != nil {
+					var e502 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e502); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e495
+					v.Addrs[string(key)] = e502
 					return nil
 				}); err != nil {
 					return err
@@ -5405,30 +5513,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n496, null497, err := s.Integer(32, false)
+			_, n503, null504, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null497 {
-				v.ContainerID = uint32(n496)
+			if !null504 {
+				v.ContainerID = uint32(n503)
 			}
 			return nil
 		case "hostID":
-			_, n498, null499, err := s.Integer(32, false)
+			_, n505, null506, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null499 {
-				v.HostID = uint32(n498)
+			if !null506 {
+				v.HostID = uint32(n505)
 			}
 			return nil
 		case "size":
-			_, n500, null501, err := s.Integer(32, false)
+			_, n507, null508, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null501 {
-				v.Size = uint32(n500)
+			if !null508 {
+				v.Size = uint32(n507)
 			}
 			return nil
 		}
@@ -5436,7 +5544,7 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	})
 }
 
-var keysModelHealthConfig = KeySet{"test", "interval", "timeout", "startPeriod", "retries"}
+var keysModelHealthConfig = KeySet{"test", "interval", "timeout", "startPeriod", "retries", "probe"}
 
 func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 	return s.Object(func(key []byte) error {
@@ -5445,61 +5553,152 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out502 := v.Test[:0]
-				if out502 == nil {
-					out502 = []string{}
+				out509 := v.Test[:0]
+				if out509 == nil {
+					out509 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e503 string
-					if err := s.Str(&e503); err != nil {
+					var e510 string
+					if err := s.Str(&e510); err != nil {
 						return err
 					}
-					out502 = append(out502, e503)
+					out509 = append(out509, e510)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out502
+				v.Test = out509
 			}
 			return nil
 		case "interval":
-			n504, _, null505, err := s.Integer(64, true)
+			n511, _, null512, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null505 {
-				v.Interval = time.Duration(n504)
+			if !null512 {
+				v.Interval = time.Duration(n511)
 			}
 			return nil
 		case "timeout":
-			n506, _, null507, err := s.Integer(64, true)
+			n513, _, null514, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null507 {
-				v.Timeout = time.Duration(n506)
+			if !null514 {
+				v.Timeout = time.Duration(n513)
 			}
 			return nil
 		case "startPeriod":
-			n508, _, null509, err := s.Integer(64, true)
+			n515, _, null516, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null509 {
-				v.StartPeriod = time.Duration(n508)
+			if !null516 {
+				v.StartPeriod = time.Duration(n515)
 			}
 			return nil
 		case "retries":
-			n510, _, null511, err := s.Integer(64, true)
+			n517, _, null518, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null511 {
-				v.Retries = int(n510)
+			if !null518 {
+				v.Retries = int(n517)
+			}
+			return nil
+		case "probe":
+			if s.Literal("null") {
+				v.Probe = nil
+			} else {
+				if v.Probe == nil {
+					v.Probe = new(model.NetProbe)
+				}
+				if err := decModelNetProbe(s, &(*v.Probe)); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
 		return s.Unknown(key, keysModelHealthConfig)
+	})
+}
+
+var keysModelStartupHealthConfig = KeySet{"test", "interval", "timeout", "retries", "successes", "probe"}
+
+func decModelStartupHealthConfig(s *Scanner, v *model.StartupHealthConfig) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "test":
+			if s.Literal("null") {
+				v.Test = nil
+			} else {
+				out519 := v.Test[:0]
+				if out519 == nil {
+					out519 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e520 string
+					if err := s.Str(&e520); err != nil {
+						return err
+					}
+					out519 = append(out519, e520)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Test = out519
+			}
+			return nil
+		case "interval":
+			n521, _, null522, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null522 {
+				v.Interval = time.Duration(n521)
+			}
+			return nil
+		case "timeout":
+			n523, _, null524, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null524 {
+				v.Timeout = time.Duration(n523)
+			}
+			return nil
+		case "retries":
+			n525, _, null526, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null526 {
+				v.Retries = int(n525)
+			}
+			return nil
+		case "successes":
+			n527, _, null528, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null528 {
+				v.Successes = int(n527)
+			}
+			return nil
+		case "probe":
+			if s.Literal("null") {
+				v.Probe = nil
+			} else {
+				if v.Probe == nil {
+					v.Probe = new(model.NetProbe)
+				}
+				if err := decModelNetProbe(s, &(*v.Probe)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelStartupHealthConfig)
 	})
 }
 
@@ -5529,30 +5728,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n512, null513, err := s.Integer(32, false)
+			_, n529, null530, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null513 {
-				v.UID = uint32(n512)
+			if !null530 {
+				v.UID = uint32(n529)
 			}
 			return nil
 		case "gid":
-			_, n514, null515, err := s.Integer(32, false)
+			_, n531, null532, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null515 {
-				v.GID = uint32(n514)
+			if !null532 {
+				v.GID = uint32(n531)
 			}
 			return nil
 		case "mode":
-			_, n516, null517, err := s.Integer(32, false)
+			_, n533, null534, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null517 {
-				v.Mode = uint32(n516)
+			if !null534 {
+				v.Mode = uint32(n533)
 			}
 			return nil
 		}
@@ -5576,12 +5775,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n518, _, null519, err := s.Integer(64, true)
+			n535, _, null536, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null519 {
-				v.PrefixLen = int(n518)
+			if !null536 {
+				v.PrefixLen = int(n535)
 			}
 			return nil
 		case "gateway":
@@ -5600,12 +5799,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n520, _, null521, err := s.Integer(64, true)
+			n537, _, null538, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null521 {
-				v.IPv6PrefixLen = int(n520)
+			if !null538 {
+				v.IPv6PrefixLen = int(n537)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5618,7 +5817,7 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 	})
 }
 
-var keysModelHealthState = KeySet{"status", "failingStreak", "log"}
+var keysModelHealthState = KeySet{"status", "failingStreak", "log", "startupPassed", "startupSuccesses", "startupFailures"}
 
 func decModelHealthState(s *Scanner, v *model.HealthState) error {
 	return s.Object(func(key []byte) error {
@@ -5629,33 +5828,58 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n522, _, null523, err := s.Integer(64, true)
+			n539, _, null540, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null523 {
-				v.FailingStreak = int(n522)
+			if !null540 {
+				v.FailingStreak = int(n539)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out524 := v.Log[:0]
-				if out524 == nil {
-					out524 = []model.HealthLog{}
+				out541 := v.Log[:0]
+				if out541 == nil {
+					out541 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e525 model.HealthLog
-					if err := decModelHealthLog(s, &e525); err != nil {
+					var e542 model.HealthLog
+					if err := decModelHealthLog(s, &e542); err != nil {
 						return err
 					}
-					out524 = append(out524, e525)
+					out541 = append(out541, e542)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out524
+				v.Log = out541
+			}
+			return nil
+		case "startupPassed":
+			x543 := bool(v.StartupPassed)
+			if err := s.Bool(&x543); err != nil {
+				return err
+			}
+			v.StartupPassed = bool(x543)
+			return nil
+		case "startupSuccesses":
+			n544, _, null545, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null545 {
+				v.StartupSuccesses = int(n544)
+			}
+			return nil
+		case "startupFailures":
+			n546, _, null547, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null547 {
+				v.StartupFailures = int(n546)
 			}
 			return nil
 		}
@@ -5674,21 +5898,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n526, null527, err := s.Integer(16, false)
+			_, n548, null549, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null527 {
-				v.HostPort = uint16(n526)
+			if !null549 {
+				v.HostPort = uint16(n548)
 			}
 			return nil
 		case "containerPort":
-			_, n528, null529, err := s.Integer(16, false)
+			_, n550, null551, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null529 {
-				v.ContainerPort = uint16(n528)
+			if !null551 {
+				v.ContainerPort = uint16(n550)
 			}
 			return nil
 		case "protocol":
@@ -5697,12 +5921,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n530, null531, err := s.Integer(16, false)
+			_, n552, null553, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null531 {
-				v.Range = uint16(n530)
+			if !null553 {
+				v.Range = uint16(n552)
 			}
 			return nil
 		}
@@ -5735,36 +5959,91 @@ func decModelNetworkAddr(s *Scanner, v *model.NetworkAddr) error {
 	})
 }
 
+var keysModelNetProbe = KeySet{"kind", "host", "port", "path", "headers"}
+
+func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "kind":
+			if err := s.Str(&v.Kind); err != nil {
+				return err
+			}
+			return nil
+		case "host":
+			if err := s.Str(&v.Host); err != nil {
+				return err
+			}
+			return nil
+		case "port":
+			n554, _, null555, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null555 {
+				v.Port = int(n554)
+			}
+			return nil
+		case "path":
+			if err := s.Str(&v.Path); err != nil {
+				return err
+			}
+			return nil
+		case "headers":
+			if s.Literal("null") {
+				v.Headers = nil
+			} else {
+				out556 := v.Headers[:0]
+				if out556 == nil {
+					out556 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e557 string
+					if err := s.Str(&e557); err != nil {
+						return err
+					}
+					out556 = append(out556, e557)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Headers = out556
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelNetProbe)
+	})
+}
+
 var keysModelHealthLog = KeySet{"start", "end", "exitCode", "output"}
 
 func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw532, err := s.Raw()
+			raw558, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw532); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw558); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw533, err := s.Raw()
+			raw559, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw533); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw559); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n534, _, null535, err := s.Integer(64, true)
+			n560, _, null561, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null535 {
-				v.ExitCode = int(n534)
+			if !null561 {
+				v.ExitCode = int(n560)
 			}
 			return nil
 		case "output":

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"pea/internal/engine"
 	"pea/internal/errdefs"
@@ -61,6 +62,7 @@ func container(cfg *model.ContainerConfig, img *ImageDefaults, podNames []string
 		kc.Resources.Limits = l
 	}
 	kc.SecurityContext = securityContext(cfg, img)
+	kc.LivenessProbe, kc.StartupProbe = probes(cfg)
 	for _, m := range cfg.Mounts {
 		name, err := vols.add(m)
 		if err != nil {
@@ -183,4 +185,62 @@ func (s *volumeSet) unique(name string) string {
 	}
 	s.taken[name] = true
 	return name
+}
+
+// probes describes a container's checks as Kubernetes probes: its health check as a liveness
+// probe when a failure restarts or kills the container (what a liveness probe does, and what
+// kube play makes of one; a check that only reports stays out, as podman 4.3 leaves every
+// check out), its startup check as a startup probe.
+func probes(cfg *model.ContainerConfig) (live, startup *k8s.Probe) {
+	if hc := cfg.Healthcheck; hc != nil && (cfg.HealthOnFailure == "restart" || cfg.HealthOnFailure == "kill") && (hc.Interval > 0 || cfg.StartupHealthcheck != nil) {
+		live = probeOf(hc.Test, hc.Probe)
+		if live != nil {
+			live.PeriodSeconds = seconds(hc.Interval)
+			live.TimeoutSeconds = seconds(hc.Timeout)
+			live.FailureThreshold = int32(hc.Retries)
+			live.InitialDelaySeconds = seconds(hc.StartPeriod)
+			if hc.Interval <= 0 { // a check that gates nothing after the startup check
+				live = nil
+			}
+		}
+	}
+	if s := cfg.StartupHealthcheck; s != nil {
+		startup = probeOf(s.Test, s.Probe)
+		if startup != nil {
+			startup.PeriodSeconds = seconds(s.Interval)
+			startup.TimeoutSeconds = seconds(s.Timeout)
+			startup.FailureThreshold = int32(s.Retries)
+		}
+	}
+	return live, startup
+}
+
+// probeOf is a check's handler: pea's own probe, or the test as an exec probe (nil: NONE).
+func probeOf(test []string, np *model.NetProbe) *k8s.Probe {
+	switch {
+	case np != nil && np.Kind == "http":
+		g := &k8s.HTTPGetAction{Path: np.Path, Port: k8s.FromInt32(int32(np.Port)), Host: np.Host}
+		for _, h := range np.Headers {
+			n, v, _ := strings.Cut(h, ":")
+			g.HTTPHeaders = append(g.HTTPHeaders, k8s.HTTPHeader{Name: strings.TrimSpace(n), Value: strings.TrimSpace(v)})
+		}
+		return &k8s.Probe{HTTPGet: g}
+	case np != nil:
+		return &k8s.Probe{TCPSocket: &k8s.TCPSocketAction{Port: k8s.FromInt32(int32(np.Port)), Host: np.Host}}
+	case len(test) > 1 && test[0] == "CMD":
+		return &k8s.Probe{Exec: &k8s.ExecAction{Command: test[1:]}}
+	case len(test) > 1 && test[0] == "CMD-SHELL":
+		return &k8s.Probe{Exec: &k8s.ExecAction{Command: []string{"/bin/sh", "-c", strings.Join(test[1:], " ")}}}
+	case len(test) > 0 && test[0] != "NONE" && test[0] != "CMD" && test[0] != "CMD-SHELL":
+		return &k8s.Probe{Exec: &k8s.ExecAction{Command: test}}
+	}
+	return nil
+}
+
+// seconds is d in whole seconds, at least 1 when d is not zero (Kubernetes counts seconds).
+func seconds(d time.Duration) int32 {
+	if d <= 0 {
+		return 0
+	}
+	return int32(max((d+time.Second/2)/time.Second, 1))
 }

@@ -297,6 +297,9 @@ type ContainerConfig struct {
 	// Healthcheck is the container's health check (--health-*, or the image's HEALTHCHECK);
 	// nil when it has none.
 	Healthcheck *HealthConfig `json:"healthcheck,omitempty"`
+	// StartupHealthcheck runs in place of Healthcheck from each start until it has passed
+	// (--health-startup-*, podman 4.4's; kube play's startupProbe).
+	StartupHealthcheck *StartupHealthConfig `json:"startupHealthcheck,omitempty"`
 	// HealthOnFailure is what is done when the container turns unhealthy (--health-on-failure):
 	// "" or none, kill, restart, stop.
 	HealthOnFailure string `json:"healthOnFailure,omitempty"`
@@ -383,6 +386,20 @@ type HealthConfig struct {
 	Timeout     time.Duration `json:"timeout,omitempty"`
 	StartPeriod time.Duration `json:"startPeriod,omitempty"`
 	Retries     int           `json:"retries,omitempty"`
+	// Probe, when set, is what the check does instead of running Test (which shows podman's
+	// command for it): kube play's httpGet and tcpSocket probes.
+	Probe *NetProbe `json:"probe,omitempty"`
+}
+
+// NetProbe is a check pea makes itself from the container's network namespace, as the
+// kubelet probes a pod: an HTTP GET (healthy on a status from 200 to 399) or a TCP connection
+// (healthy when it opens). No curl or nc is needed in the image.
+type NetProbe struct {
+	Kind    string   `json:"kind"` // http, tcp
+	Host    string   `json:"host"`
+	Port    int      `json:"port"`
+	Path    string   `json:"path,omitempty"`    // http
+	Headers []string `json:"headers,omitempty"` // http: "Name: value"
 }
 
 // Health statuses, as podman names them.
@@ -397,6 +414,45 @@ type HealthState struct {
 	Status        string      `json:"status"`
 	FailingStreak int         `json:"failingStreak"`
 	Log           []HealthLog `json:"log,omitempty"`
+	// The startup check's progress since the start (see StartupHealthConfig): once it has
+	// passed, the regular check runs.
+	StartupPassed    bool `json:"startupPassed,omitempty"`
+	StartupSuccesses int  `json:"startupSuccesses,omitempty"`
+	StartupFailures  int  `json:"startupFailures,omitempty"`
+}
+
+// StartupHealthConfig is a startup health check: from each start it runs every Interval in place
+// of the regular check until it has succeeded Successes times (0: once); a success makes the
+// container healthy, a failure counts against no retries of the regular check. Retries
+// failures (0: no limit) restart the container.
+type StartupHealthConfig struct {
+	Test      []string      `json:"test"`
+	Interval  time.Duration `json:"interval,omitempty"`
+	Timeout   time.Duration `json:"timeout,omitempty"`
+	Retries   int           `json:"retries,omitempty"`
+	Successes int           `json:"successes,omitempty"`
+	Probe     *NetProbe     `json:"probe,omitempty"` // as HealthConfig's
+}
+
+// RecordStartup records a startup check's result; restart reports that its failures reached
+// the limit.
+func (h *HealthState) RecordStartup(res HealthLog, cfg *StartupHealthConfig) (restart bool) {
+	if h.Status == "" {
+		h.Status = HealthStarting
+	}
+	if res.ExitCode == 0 {
+		h.Status = HealthHealthy
+		h.FailingStreak = 0
+		h.StartupSuccesses++
+		if h.StartupSuccesses >= max(cfg.Successes, 1) {
+			h.StartupPassed, h.StartupSuccesses, h.StartupFailures = true, 0, 0
+		}
+	} else {
+		h.StartupFailures++
+		restart = cfg.Retries > 0 && h.StartupFailures >= cfg.Retries
+	}
+	h.appendLog(res)
+	return restart
 }
 
 // HealthLog is one health check's result. ExitCode is -1 when the check timed out.
@@ -427,6 +483,11 @@ func (h *HealthState) Record(res HealthLog, sinceStart time.Duration, cfg *Healt
 			h.Status = HealthUnhealthy
 		}
 	}
+	h.appendLog(res)
+}
+
+// appendLog keeps res in the log, which holds the last HealthLogLength results.
+func (h *HealthState) appendLog(res HealthLog) {
 	h.Log = append(h.Log, res)
 	if n := len(h.Log); n > HealthLogLength {
 		h.Log = append([]HealthLog(nil), h.Log[n-HealthLogLength:]...)

@@ -538,7 +538,7 @@ func decModelNamespace(s *jsonfast.Scanner, v *model.Namespace) error {
 	})
 }
 
-var keysModelHealthConfig = jsonfast.KeySet{"test", "interval", "timeout", "startPeriod", "retries"}
+var keysModelHealthConfig = jsonfast.KeySet{"test", "interval", "timeout", "startPeriod", "retries", "probe"}
 
 func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 	return s.Object(func(key []byte) error {
@@ -598,6 +598,18 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			}
 			if !null47 {
 				v.Retries = int(n46)
+			}
+			return nil
+		case "probe":
+			if s.Literal("null") {
+				v.Probe = nil
+			} else {
+				if v.Probe == nil {
+					v.Probe = new(model.NetProbe)
+				}
+				if err := decModelNetProbe(s, &(*v.Probe)); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
@@ -674,5 +686,60 @@ func decModelNetworkAddr(s *jsonfast.Scanner, v *model.NetworkAddr) error {
 			return nil
 		}
 		return s.Unknown(key, keysModelNetworkAddr)
+	})
+}
+
+var keysModelNetProbe = jsonfast.KeySet{"kind", "host", "port", "path", "headers"}
+
+func decModelNetProbe(s *jsonfast.Scanner, v *model.NetProbe) error {
+	return s.Object(func(key []byte) error {
+		switch string(key) {
+		case "kind":
+			if err := s.Str(&v.Kind); err != nil {
+				return err
+			}
+			return nil
+		case "host":
+			if err := s.Str(&v.Host); err != nil {
+				return err
+			}
+			return nil
+		case "port":
+			n54, _, null55, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null55 {
+				v.Port = int(n54)
+			}
+			return nil
+		case "path":
+			if err := s.Str(&v.Path); err != nil {
+				return err
+			}
+			return nil
+		case "headers":
+			if s.Literal("null") {
+				v.Headers = nil
+			} else {
+				out56 := v.Headers[:0]
+				if out56 == nil {
+					out56 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e57 string
+					if err := s.Str(&e57); err != nil {
+						return err
+					}
+					out56 = append(out56, e57)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Headers = out56
+			}
+			return nil
+		}
+		return s.Unknown(key, keysModelNetProbe)
 	})
 }

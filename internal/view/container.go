@@ -103,6 +103,15 @@ type HealthConfig struct {
 	Retries     int           `json:"Retries,omitempty"`
 }
 
+// StartupHealthConfig is podman 4.4's Config.StartupHealthCheck.
+type StartupHealthConfig struct {
+	Test      []string      `json:"Test"`
+	Interval  time.Duration `json:"Interval,omitempty"`
+	Timeout   time.Duration `json:"Timeout,omitempty"`
+	Retries   int           `json:"Retries,omitempty"`
+	Successes int           `json:"Successes,omitempty"`
+}
+
 // NewHealth is newHealth for the libpod healthcheck endpoint.
 func NewHealth(c *model.Container) *Health { return newHealth(c) }
 
@@ -209,6 +218,8 @@ type ContainerConfig struct {
 	Annotations  map[string]string   `json:"Annotations"`
 	StopSignal   uint                `json:"StopSignal"`
 	Healthcheck  *HealthConfig       `json:"Healthcheck,omitempty"`
+	// StartupHealthCheck is the startup check (--health-startup-*).
+	StartupHealthCheck *StartupHealthConfig `json:"StartupHealthCheck,omitempty"`
 	// HealthcheckOnFailureAction is none, kill, restart or stop.
 	HealthcheckOnFailureAction string   `json:"HealthcheckOnFailureAction"`
 	CreateCommand              []string `json:"CreateCommand,omitempty"`
@@ -566,7 +577,10 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 		v.Config.SdNotifyMode = "container"
 	}
 	if hc := cfg.Healthcheck; hc != nil {
-		v.Config.Healthcheck = (*HealthConfig)(hc)
+		v.Config.Healthcheck = &HealthConfig{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries}
+	}
+	if sc := cfg.StartupHealthcheck; sc != nil {
+		v.Config.StartupHealthCheck = &StartupHealthConfig{Test: sc.Test, Interval: sc.Interval, Timeout: sc.Timeout, Retries: sc.Retries, Successes: sc.Successes}
 	}
 	if v.Config.Hostname == "" {
 		v.Config.Hostname = shortID(cfg.ID)

@@ -131,6 +131,54 @@ type Container struct {
 	SecurityContext *SecurityContext     `json:"securityContext,omitempty"`
 	Stdin           bool                 `json:"stdin,omitempty"`
 	TTY             bool                 `json:"tty,omitempty"`
+	LivenessProbe   *Probe               `json:"livenessProbe,omitempty"`
+	StartupProbe    *Probe               `json:"startupProbe,omitempty"`
+}
+
+// Probe is a container's liveness or startup probe: one of its handlers, and its timing.
+type Probe struct {
+	Exec                          *ExecAction      `json:"exec,omitempty"`
+	HTTPGet                       *HTTPGetAction   `json:"httpGet,omitempty"`
+	TCPSocket                     *TCPSocketAction `json:"tcpSocket,omitempty"`
+	GRPC                          *GRPCAction      `json:"grpc,omitempty"`
+	InitialDelaySeconds           int32            `json:"initialDelaySeconds,omitempty"`
+	TimeoutSeconds                int32            `json:"timeoutSeconds,omitempty"`
+	PeriodSeconds                 int32            `json:"periodSeconds,omitempty"`
+	SuccessThreshold              int32            `json:"successThreshold,omitempty"`
+	FailureThreshold              int32            `json:"failureThreshold,omitempty"`
+	TerminationGracePeriodSeconds *int64           `json:"terminationGracePeriodSeconds,omitempty"`
+}
+
+// ExecAction is a probe's command, run in the container (not through a shell).
+type ExecAction struct {
+	Command []string `json:"command,omitempty"`
+}
+
+// HTTPGetAction is a probe's HTTP GET: healthy on a status from 200 to 399.
+type HTTPGetAction struct {
+	Path        string       `json:"path,omitempty"`
+	Port        IntOrString  `json:"port"`
+	Host        string       `json:"host,omitempty"`
+	Scheme      string       `json:"scheme,omitempty"`
+	HTTPHeaders []HTTPHeader `json:"httpHeaders,omitempty"`
+}
+
+// HTTPHeader is a header of a probe's request.
+type HTTPHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// TCPSocketAction is a probe's TCP connection: healthy when it opens.
+type TCPSocketAction struct {
+	Port IntOrString `json:"port"`
+	Host string      `json:"host,omitempty"`
+}
+
+// GRPCAction is a probe of the gRPC health protocol (pea cannot run it).
+type GRPCAction struct {
+	Port    int32   `json:"port"`
+	Service *string `json:"service,omitempty"`
 }
 
 // Protocol is the protocol of a port.

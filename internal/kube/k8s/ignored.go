@@ -28,7 +28,7 @@ func ignoredFields(t reflect.Type) string {
 			"setHostnameAsFQDN os schedulingGates resourceClaims ephemeralContainers hostnameOverride evictionResponders " +
 			"schedulingGroup"
 	case reflect.TypeFor[Container]():
-		return "resizePolicy restartPolicy restartPolicyRules volumeDevices livenessProbe readinessProbe startupProbe " +
+		return "resizePolicy restartPolicy restartPolicyRules volumeDevices readinessProbe " +
 			"lifecycle terminationMessagePath terminationMessagePolicy stdinOnce"
 	case reflect.TypeFor[EnvVarSource]():
 		return "resourceFieldRef fileKeyRef"
