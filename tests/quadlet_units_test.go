@@ -210,6 +210,11 @@ Label=team=ops "note=a b"
 Annotation=ann=1
 HealthCmd=true
 HealthInterval=1h
+HealthStartupCmd=test -d /tmp
+HealthStartupInterval=2h
+HealthStartupRetries=4
+HealthStartupSuccess=2
+HealthStartupTimeout=5s
 LogDriver=k8s-file
 StopSignal=SIGINT
 StopTimeout=3
@@ -227,6 +232,9 @@ PodmanArgs=--env PA=yes
 	got := e.Pea("inspect", "--format", "{{.Config.Hostname}}|{{.Config.User}}|{{.Config.WorkingDir}}|{{.Config.StopSignal}}|{{.Config.StopTimeout}}|{{.Config.Labels.team}}|{{.Config.Labels.note}}|{{.Config.Annotations.ann}}|{{.HostConfig.ReadonlyRootfs}}|{{.HostConfig.Init}}|{{.HostConfig.PidsLimit}}|{{.Config.Healthcheck.Test}}", "qkeys")
 	if got != "qhost|1000:50|/tmp|2|3|ops|a b|1|true|true|100|[CMD-SHELL true]" {
 		t.Fatalf("inspect: %q", got)
+	}
+	if got := e.Pea("inspect", "--format", "{{json .Config.StartupHealthCheck}}", "qkeys"); got != `{"Test":["CMD-SHELL","test -d /tmp"],"Interval":7200000000000,"Timeout":5000000000,"Retries":4,"Successes":2}` {
+		t.Fatalf("HealthStartup* keys: %s", got)
 	}
 	out := e.Pea("exec", "qkeys", "sh", "-c", `echo $HOSTVAR $PA; cat /run/secrets/qtoken; echo; cat /proc/sys/net/ipv4/ip_forward; `+
 		`grep -c db.local /etc/hosts; grep -E '^(NoNewPrivs|CapBnd)' /proc/1/status | tr -s '\t' ' '; `+

@@ -12,6 +12,7 @@ func containerKeys() []string {
 		"DNS", "DNSOption", "DNSSearch", "DropCapability", "Entrypoint", "Environment", "EnvironmentFile",
 		"EnvironmentHost", "Exec", "ExposeHostPort", "GIDMap", "GlobalArgs", "Group", "GroupAdd",
 		"HealthCmd", "HealthInterval", "HealthOnFailure", "HealthRetries", "HealthStartPeriod", "HealthTimeout",
+		"HealthStartupCmd", "HealthStartupInterval", "HealthStartupRetries", "HealthStartupSuccess", "HealthStartupTimeout",
 		"HostName", "IP", "IP6", "Image", "Label", "LogDriver", "LogOpt", "Mask", "Memory", "Mount",
 		"Network", "NetworkAlias", "NoNewPrivileges", "Notify", "PidsLimit", "Pod", "PodmanArgs", "PublishPort",
 		"Pull", "ReadOnly", "ReadOnlyTmpfs", "ReloadCmd", "ReloadSignal", "Rootfs", "RunInit",
@@ -196,6 +197,11 @@ func (g *generator) container(u *unitFile) (*unitFile, error) {
 	a.scalar("HealthStartPeriod", "--health-start-period")
 	a.scalar("HealthTimeout", "--health-timeout")
 	a.scalar("HealthOnFailure", "--health-on-failure")
+	a.scalar("HealthStartupCmd", "--health-startup-cmd")
+	a.scalar("HealthStartupInterval", "--health-startup-interval")
+	a.scalar("HealthStartupRetries", "--health-startup-retries")
+	a.scalar("HealthStartupSuccess", "--health-startup-success")
+	a.scalar("HealthStartupTimeout", "--health-startup-timeout")
 	a.scalar("Pull", "--pull")
 	a.words("PodmanArgs")
 	if rootfs != "" {

@@ -65,9 +65,6 @@ func unsupportedKeys(sec string) map[string]string {
 	switch sec {
 	case "Container":
 		m["Retry"], m["RetryDelay"] = noRetry, noRetry
-		for _, k := range []string{"HealthStartupCmd", "HealthStartupInterval", "HealthStartupRetries", "HealthStartupSuccess", "HealthStartupTimeout"} {
-			m[k] = "pea's healthchecks have no startup check (--health-startup-*)"
-		}
 		for _, k := range []string{"HealthLogDestination", "HealthMaxLogCount", "HealthMaxLogSize"} {
 			m[k] = "pea keeps healthcheck results in the container's state only (no --health-log-destination/--health-max-log-*)"
 		}
