@@ -52,7 +52,9 @@ func TestGenerateSpecContainer(t *testing.T) {
 	a.Pea("create", "--name", "spec-web", "-e", "ZED=1", "-e", "FOO=bar", "-p", "127.0.0.1:18471:80", "-p", "18472:90/udp",
 		"-v", bind+":/data:ro", "-v", "specvol:/vol", "-v", "/anon", "-l", "app=web", "-l", "tier=1", "-w", "/data",
 		"-u", "1000:1000", "--memory", "64m", "--cpus", "0.5", "--pids-limit", "100", "--restart", "on-failure:3",
-		"--hostname", "sh1", "--cap-add", "NET_ADMIN", "--ulimit", "nofile=100:200", "localhost/bb", "sh", "-c", "sleep 300")
+		"--hostname", "sh1", "--cap-add", "NET_ADMIN", "--ulimit", "nofile=100:200",
+		"--health-cmd", "true", "--health-interval", "5m", "--health-startup-cmd", "test -d /tmp", "--health-startup-interval", "4m",
+		"--health-startup-success", "2", "--health-startup-retries", "3", "localhost/bb", "sh", "-c", "sleep 300")
 
 	// As podman prints it: indented by one space, the name made unique, and podman's fields.
 	out := a.Pea("generate", "spec", "spec-web")
@@ -100,7 +102,8 @@ func TestGenerateSpecContainer(t *testing.T) {
 	for _, k := range []string{"Config.Cmd", "Config.WorkingDir", "Config.User", "Config.Labels", "Config.Hostname", "ImageName", "Image",
 		"HostConfig.PortBindings", "HostConfig.Memory", "HostConfig.MemorySwap", "HostConfig.NanoCpus", "HostConfig.CpuPeriod",
 		"HostConfig.CpuQuota", "HostConfig.PidsLimit", "HostConfig.RestartPolicy", "HostConfig.Binds", "HostConfig.NetworkMode",
-		"HostConfig.CapAdd", "HostConfig.Ulimits", "HostConfig.IpcMode", "HostConfig.PidMode", "HostConfig.UTSMode", "HostConfig.CgroupMode"} {
+		"HostConfig.CapAdd", "HostConfig.Ulimits", "HostConfig.IpcMode", "HostConfig.PidMode", "HostConfig.UTSMode", "HostConfig.CgroupMode",
+		"Config.Healthcheck", "Config.StartupHealthCheck"} {
 		o, m := dig(orig, k), dig(made, k)
 		if k == "HostConfig.Binds" { // an anonymous volume is a new one, of another name
 			anon := regexp.MustCompile(`[0-9a-f]{64}`)
@@ -112,6 +115,9 @@ func TestGenerateSpecContainer(t *testing.T) {
 	}
 	if got := dig(made, "HostConfig.RestartPolicy"); !reflect.DeepEqual(got, map[string]any{"Name": "on-failure", "MaximumRetryCount": 3.0}) {
 		t.Errorf("restart policy %v, want podman's on-failure with 3 retries", got)
+	}
+	if got := dig(made, "Config.StartupHealthCheck.Successes"); got != 2.0 {
+		t.Errorf("the startup check made from the spec: %v", dig(made, "Config.StartupHealthCheck"))
 	}
 	if got := dig(made, "HostConfig.NanoCpus"); got != 500000000.0 {
 		t.Errorf("NanoCpus %v: --cpus 0.5 as a quota of podman's default period is 0.5 CPUs", got)

@@ -159,6 +159,23 @@ func (sp *libpodSpec) applySecrets(cfg *model.ContainerConfig) error {
 	return nil
 }
 
+// specHealthTest is a spec's health check test: the 4.3 client sends --health-cmd '["CMD","x"]'
+// as one element, the JSON as typed; a test without CMD or CMD-SHELL (or NONE) is a CMD.
+func specHealthTest(test []string, flag string) ([]string, error) {
+	if len(test) == 1 && strings.HasPrefix(strings.TrimSpace(test[0]), "[") {
+		var arr []string
+		if err := json.Unmarshal([]byte(test[0]), &arr); err != nil || len(arr) == 0 {
+			return nil, invalidSpec("invalid %s %q: a JSON array must be a non-empty list of strings", flag, test[0])
+		}
+		test = arr
+	}
+	switch test[0] {
+	case "NONE", "CMD", "CMD-SHELL":
+		return test, nil
+	}
+	return append([]string{"CMD"}, test...), nil
+}
+
 // applyHealth sets the health check: ["NONE"] is --no-healthcheck (or --health-cmd none), an
 // interval of 0 is --health-interval disable.
 func (sp *libpodSpec) applyHealth(cfg *model.ContainerConfig, o *engine.CreateOptions) error {
@@ -173,26 +190,31 @@ func (sp *libpodSpec) applyHealth(cfg *model.ContainerConfig, o *engine.CreateOp
 	default:
 		return invalidSpec("invalid --health-on-failure action %d", sp.HealthOnFailure)
 	}
+	if sh := sp.StartupHealth; sh != nil && len(sh.Test) > 0 {
+		test, err := specHealthTest(sh.Test, "--health-startup-cmd")
+		if err != nil {
+			return err
+		}
+		if test[0] == "NONE" {
+			return invalidSpec("--health-startup-cmd: NONE is no startup check (leave it out)")
+		}
+		sc := &model.StartupHealthConfig{Test: test, Interval: sh.Interval, Timeout: sh.Timeout, Retries: sh.Retries, Successes: sh.Successes}
+		if sc.Timeout == 0 {
+			sc.Timeout = engine.DefaultHealthTimeout
+		}
+		cfg.StartupHealthcheck = sc // checked against the regular check at creation
+	}
 	h := sp.Health
 	if h == nil || len(h.Test) == 0 {
 		return nil
 	}
-	test := h.Test
-	// The 4.3 client sends --health-cmd '["CMD","x"]' as one element, the JSON as typed.
-	if len(test) == 1 && strings.HasPrefix(strings.TrimSpace(test[0]), "[") {
-		var arr []string
-		if err := json.Unmarshal([]byte(test[0]), &arr); err != nil || len(arr) == 0 {
-			return invalidSpec("invalid --health-cmd %q: a JSON array must be a non-empty list of strings", test[0])
-		}
-		test = arr
+	test, err := specHealthTest(h.Test, "--health-cmd")
+	if err != nil {
+		return err
 	}
-	switch test[0] {
-	case "NONE":
+	if test[0] == "NONE" {
 		o.NoHealthcheck = true
 		return nil
-	case "CMD", "CMD-SHELL":
-	default:
-		test = append([]string{"CMD"}, test...)
 	}
 	hc := &model.HealthConfig{Test: test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
 	if hc.Timeout == 0 {

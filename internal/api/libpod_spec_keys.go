@@ -108,7 +108,9 @@ func libpodFieldKind(path string) int {
 		return fieldRead
 	case "log_configuration.driver", "log_configuration.path", "log_configuration.size", "log_configuration.options":
 		return fieldRead
-	case "healthconfig.Test", "healthconfig.Interval", "healthconfig.Timeout", "healthconfig.StartPeriod", "healthconfig.Retries":
+	case "healthconfig.Test", "healthconfig.Interval", "healthconfig.Timeout", "healthconfig.StartPeriod", "healthconfig.Retries",
+		"startupHealthConfig.Test", "startupHealthConfig.Interval", "startupHealthConfig.Timeout", "startupHealthConfig.Retries",
+		"startupHealthConfig.Successes":
 		return fieldRead
 	case "image_volume_mode", "volumes_from", "mounts", "volumes", "read_only_filesystem", "shm_size",
 		"chroot_directories", "devices", "device_cgroup_rule", "manage_password", "passwd_entry", "hostusers":
@@ -136,7 +138,7 @@ func libpodFieldKind(path string) int {
 	case "raw_image_name", // the name as typed, which the client also resolved into image
 		"volatile": // storage that may skip syncs (podman sets it with --rm): pea has no such mode
 		return fieldRead
-	case "log_configuration", "healthconfig", "idmappings", "idmappings.AutoUserNsOpts", "userns", "pidns", "utsns",
+	case "log_configuration", "healthconfig", "startupHealthConfig", "idmappings", "idmappings.AutoUserNsOpts", "userns", "pidns", "utsns",
 		"ipcns", "cgroupns", "netns", "resource_limits", "resource_limits.memory", "resource_limits.cpu",
 		"resource_limits.pids", "resource_limits.blockIO":
 		return fieldObject
@@ -177,8 +179,6 @@ func unsupportedSpecField(path string) error {
 	case "idmappings.AutoUserNsOpts.InitialSize", "idmappings.AutoUserNsOpts.PasswdFile", "idmappings.AutoUserNsOpts.GroupFile",
 		"idmappings.AutoUserNsOpts.AdditionalUIDMappings", "idmappings.AutoUserNsOpts.AdditionalGIDMappings":
 		flag = "--userns auto options other than size"
-	case "startupHealthConfig":
-		flag = "--health-startup-*"
 	case "namespace":
 		flag = "a libpod namespace"
 	}

@@ -126,6 +126,17 @@ type ContainerSpec struct {
 	// ContainerHealthCheckConfig.
 	Health          *SpecHealth `json:"healthconfig,omitempty"`
 	HealthOnFailure int         `json:"health_check_on_failure_action,omitempty"`
+	// StartupHealth is podman 4.4's startup check.
+	StartupHealth *SpecStartupHealth `json:"startupHealthConfig,omitempty"`
+}
+
+// SpecStartupHealth is a startup check (durations in nanoseconds).
+type SpecStartupHealth struct {
+	Test      []string      `json:"Test,omitempty"`
+	Interval  time.Duration `json:"Interval,omitempty"`
+	Timeout   time.Duration `json:"Timeout,omitempty"`
+	Retries   int           `json:"Retries,omitempty"`
+	Successes int           `json:"Successes,omitempty"`
 }
 
 type SpecLog struct {
@@ -471,6 +482,9 @@ func (s *ContainerSpec) specHealth(src *engine.SpecSource) {
 		s.Health = &SpecHealth{Test: h.Test, StartPeriod: h.StartPeriod, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries}
 	} else if src.ImageHealthcheck {
 		s.Health = &SpecHealth{Test: []string{"NONE"}}
+	}
+	if h := cfg.StartupHealthcheck; h != nil {
+		s.StartupHealth = &SpecStartupHealth{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries, Successes: h.Successes}
 	}
 	switch cfg.HealthOnFailure {
 	case "kill":
