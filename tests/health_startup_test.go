@@ -187,3 +187,41 @@ spec:
 		}
 	}
 }
+
+// podman 5's --health-log-destination, --health-max-log-count and --health-max-log-size: where
+// the results go besides the state, how many are kept and how much of each.
+func TestHealthLogOptions(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	dir := t.TempDir()
+	id := e.Pea("run", "-d", "--name", "logged", "--network", "none", "--health-cmd", "echo abcdefghij", "--health-interval", "disable",
+		"--health-max-log-count", "2", "--health-max-log-size", "4", "--health-log-destination", dir, "localhost/bb", "sleep", "1000")
+	for range 3 {
+		e.Pea("healthcheck", "run", "logged")
+	}
+	if out := e.Pea("inspect", "--format", "{{len .State.Health.Log}} {{range .State.Health.Log}}{{.Output}}|{{end}} {{.Config.HealthMaxLogCount}} {{.Config.HealthMaxLogSize}}", "logged"); out != "2 abcd|abcd| 2 4" {
+		t.Fatalf("results kept: %q", out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, id+"-healthcheck.log"))
+	if err != nil || !strings.HasPrefix(string(b), `{"Status":"healthy","FailingStreak":0,"Log":[{"Start":"`) || strings.Count(string(b), `"Output":"abcd"`) != 2 {
+		t.Fatalf("the directory's log file: %s (%v)", b, err)
+	}
+	// 0: every result.
+	e.Pea("run", "-d", "--name", "all-kept", "--network", "none", "--health-cmd", "true", "--health-interval", "disable",
+		"--health-max-log-count", "0", "localhost/bb", "sleep", "1000")
+	for range 7 {
+		e.Pea("healthcheck", "run", "all-kept")
+	}
+	if out := e.Pea("inspect", "--format", "{{len .State.Health.Log}}", "all-kept"); out != "7" {
+		t.Fatalf("--health-max-log-count 0 kept %s results", out)
+	}
+	// events_logger: each result in its health_status event.
+	e.Pea("run", "-d", "--name", "evented", "--network", "none", "--health-cmd", "echo hello", "--health-interval", "disable",
+		"--health-log-destination", "events_logger", "localhost/bb", "sleep", "1000")
+	e.Pea("healthcheck", "run", "evented")
+	if out := e.Pea("events", "--stream=false", "--filter", "container=evented", "--filter", "event=health_status", "--format", "json"); !strings.Contains(out, `"health_log":"{\"Start\":`) || !strings.Contains(out, `\"Output\":\"hello\\n\"`) {
+		t.Fatalf("the health_status event: %s", out)
+	}
+	e.Fails(125, "create", "--name", "bad-dest", "--health-cmd", "true", "--health-log-destination", "relative/dir", "localhost/bb", "true")
+	e.Fails(125, "create", "--name", "bad-dest2", "--health-cmd", "true", "--health-log-destination", filepath.Join(dir, "missing"), "localhost/bb", "true")
+	e.Fails(125, "create", "--name", "bad-count", "--health-cmd", "true", "--health-max-log-count", "-1", "localhost/bb", "true")
+}

@@ -215,6 +215,9 @@ HealthStartupInterval=2h
 HealthStartupRetries=4
 HealthStartupSuccess=2
 HealthStartupTimeout=5s
+HealthMaxLogCount=7
+HealthMaxLogSize=100
+HealthLogDestination=events_logger
 LogDriver=k8s-file
 StopSignal=SIGINT
 StopTimeout=3
@@ -235,6 +238,9 @@ PodmanArgs=--env PA=yes
 	}
 	if got := e.Pea("inspect", "--format", "{{json .Config.StartupHealthCheck}}", "qkeys"); got != `{"Test":["CMD-SHELL","test -d /tmp"],"Interval":7200000000000,"Timeout":5000000000,"Retries":4,"Successes":2}` {
 		t.Fatalf("HealthStartup* keys: %s", got)
+	}
+	if got := e.Pea("inspect", "--format", "{{.Config.HealthMaxLogCount}} {{.Config.HealthMaxLogSize}} {{.Config.HealthLogDestination}}", "qkeys"); got != "7 100 events_logger" {
+		t.Fatalf("HealthMaxLog*/HealthLogDestination keys: %s", got)
 	}
 	out := e.Pea("exec", "qkeys", "sh", "-c", `echo $HOSTVAR $PA; cat /run/secrets/qtoken; echo; cat /proc/sys/net/ipv4/ip_forward; `+
 		`grep -c db.local /etc/hosts; grep -E '^(NoNewPrivs|CapBnd)' /proc/1/status | tr -s '\t' ' '; `+

@@ -190,6 +190,10 @@ func (sp *libpodSpec) applyHealth(cfg *model.ContainerConfig, o *engine.CreateOp
 	default:
 		return invalidSpec("invalid --health-on-failure action %d", sp.HealthOnFailure)
 	}
+	if sp.HealthLogDestination != engine.HealthLogLocal {
+		cfg.HealthLogDestination = sp.HealthLogDestination
+	}
+	cfg.HealthMaxLogCount, cfg.HealthMaxLogSize = sp.HealthMaxLogCount, sp.HealthMaxLogSize
 	if sh := sp.StartupHealth; sh != nil && len(sh.Test) > 0 {
 		test, err := specHealthTest(sh.Test, "--health-startup-cmd")
 		if err != nil {

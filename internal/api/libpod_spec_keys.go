@@ -110,7 +110,7 @@ func libpodFieldKind(path string) int {
 		return fieldRead
 	case "healthconfig.Test", "healthconfig.Interval", "healthconfig.Timeout", "healthconfig.StartPeriod", "healthconfig.Retries",
 		"startupHealthConfig.Test", "startupHealthConfig.Interval", "startupHealthConfig.Timeout", "startupHealthConfig.Retries",
-		"startupHealthConfig.Successes":
+		"startupHealthConfig.Successes", "healthLogDestination", "healthMaxLogCount", "healthMaxLogSize":
 		return fieldRead
 	case "image_volume_mode", "volumes_from", "mounts", "volumes", "read_only_filesystem", "shm_size",
 		"chroot_directories", "devices", "device_cgroup_rule", "manage_password", "passwd_entry", "hostusers":

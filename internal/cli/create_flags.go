@@ -238,6 +238,7 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		return nil, o, err
 	}
 	o.NoHealthcheck = f.health.none
+	f.health.applyLog(changed, cfg)
 	if !slices.Contains(engine.HealthActions, f.health.onFailure) {
 		return nil, o, invalid("invalid --health-on-failure %q (%s)", f.health.onFailure, strings.Join(engine.HealthActions, ", "))
 	}

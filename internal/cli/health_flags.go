@@ -21,6 +21,9 @@ type healthFlags struct {
 	// The startup check (podman 4.4's --health-startup-*).
 	startupCmd, startupInterval, startupTimeout string
 	startupRetries, startupSuccess              int
+	// Where the results go, how many and how much (podman 5's).
+	logDestination        string
+	maxLogCount, maxLogSz int64
 }
 
 func (f *healthFlags) register(fs *pflag.FlagSet) {
@@ -36,6 +39,24 @@ func (f *healthFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.startupRetries, "health-startup-retries", 0, "failed startup health checks that restart the container (0: never)")
 	fs.IntVar(&f.startupSuccess, "health-startup-success", 0, "successful startup health checks that pass it (0: one)")
 	fs.StringVar(&f.startupTimeout, "health-startup-timeout", "30s", "time a startup health check may take before it counts as failed")
+	fs.StringVar(&f.logDestination, "health-log-destination", "local", "where health check results go besides the container's state: local, events_logger (in the health_status events) or a directory (ID-healthcheck.log)")
+	fs.Int64Var(&f.maxLogCount, "health-max-log-count", int64(model.HealthLogLength), "health check results kept (0: all)")
+	fs.Int64Var(&f.maxLogSz, "health-max-log-size", 4096, "bytes of a health check's output kept (0: up to 1 MiB)")
+}
+
+// applyLog sets the results' destination and limits given on the command line.
+func (f *healthFlags) applyLog(changed func(string) bool, cfg *model.ContainerConfig) {
+	if changed("health-log-destination") && f.logDestination != engine.HealthLogLocal {
+		cfg.HealthLogDestination = f.logDestination
+	}
+	if changed("health-max-log-count") {
+		n := f.maxLogCount
+		cfg.HealthMaxLogCount = &n
+	}
+	if changed("health-max-log-size") {
+		n := f.maxLogSz
+		cfg.HealthMaxLogSize = &n
+	}
 }
 
 // toStartup is the startup check the flags give: nil without --health-startup-cmd. Whether

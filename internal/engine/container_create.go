@@ -255,6 +255,9 @@ func validateContainerConfig(cfg *model.ContainerConfig) error {
 	if err := ValidateHealthcheck(cfg.Healthcheck); err != nil {
 		return err
 	}
+	if err := ValidateHealthLog(cfg); err != nil {
+		return err
+	}
 	for _, as := range cfg.Network.Aliases {
 		if err := validateAliases(as); err != nil {
 			return err

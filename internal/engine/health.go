@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -29,8 +30,82 @@ import (
 // interval and runs the check, for as long as the container runs; the container's cleanup kills
 // it (its PID is in the container's run directory). See docs/ARCHITECTURE.md, "Healthchecks".
 
-// healthOutputMax bounds the output of a check kept in its log entry.
-const healthOutputMax = 4 << 10
+// healthOutputMax bounds the output of a check kept in its log entry, unless the container
+// says otherwise (--health-max-log-size); healthOutputCeiling bounds it when the container asks
+// for no limit, so that a chatty check cannot grow the database without end.
+const (
+	healthOutputMax     = 4 << 10
+	healthOutputCeiling = 1 << 20
+)
+
+// The destinations of --health-log-destination that are not directories.
+const (
+	HealthLogLocal  = "local"
+	HealthLogEvents = "events_logger"
+)
+
+// healthOutputLimit is how much of a check's output its log entry keeps.
+func healthOutputLimit(cfg *model.ContainerConfig) int {
+	if cfg.HealthMaxLogSize == nil {
+		return healthOutputMax
+	}
+	if n := *cfg.HealthMaxLogSize; n > 0 && n < healthOutputCeiling {
+		return int(n)
+	}
+	return healthOutputCeiling
+}
+
+// writeHealthLogFile writes a container's health (status, streak, log) to
+// DIR/ID-healthcheck.log, as podman's directory destination: whole or not at all.
+func writeHealthLogFile(dir, id string, h *model.HealthState) error {
+	log := make([]healthLogJSON, len(h.Log))
+	for i, l := range h.Log {
+		log[i] = healthLogEntry(l)
+	}
+	b, err := json.Marshal(struct {
+		Status        string          `json:"Status"`
+		FailingStreak int             `json:"FailingStreak"`
+		Log           []healthLogJSON `json:"Log"`
+	}{h.Status, h.FailingStreak, log})
+	if err != nil {
+		return err
+	}
+	return fsx.WriteFileAtomic(filepath.Join(dir, id+"-healthcheck.log"), b, 0o600)
+}
+
+// healthLogJSON is a check's result as podman writes it outside its database (and inspect shows
+// it): times as RFC 3339 text.
+type healthLogJSON struct {
+	Start    string `json:"Start"`
+	End      string `json:"End"`
+	ExitCode int    `json:"ExitCode"`
+	Output   string `json:"Output"`
+}
+
+func healthLogEntry(l model.HealthLog) healthLogJSON {
+	return healthLogJSON{l.Start.Format(time.RFC3339Nano), l.End.Format(time.RFC3339Nano), l.ExitCode, l.Output}
+}
+
+// ValidateHealthLog checks --health-log-destination and the limits.
+func ValidateHealthLog(cfg *model.ContainerConfig) error {
+	switch d := cfg.HealthLogDestination; d {
+	case "", HealthLogLocal, HealthLogEvents:
+	default:
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("--health-log-destination %q: local, events_logger or an absolute directory: %w", d, errdefs.ErrInvalid)
+		}
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return fmt.Errorf("--health-log-destination %q: not a directory: %w", d, errdefs.ErrInvalid)
+		}
+	}
+	if n := cfg.HealthMaxLogCount; n != nil && *n < 0 {
+		return fmt.Errorf("--health-max-log-count %d: must not be negative: %w", *n, errdefs.ErrInvalid)
+	}
+	if n := cfg.HealthMaxLogSize; n != nil && *n < 0 {
+		return fmt.Errorf("--health-max-log-size %d: must not be negative: %w", *n, errdefs.ErrInvalid)
+	}
+	return nil
+}
 
 // healthTimerFile holds the PID of a container's health check timer process.
 func (r *Runtime) healthTimerFile(id string) string {
@@ -96,7 +171,7 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 	var err error
 	if probe != nil {
 		res = runNetProbe(c.State.Pid, probe, timeout)
-	} else if res, err = r.runHealthCommand(ctx, c, healthArgv(test), timeout); err != nil {
+	} else if res, err = r.runHealthCommand(ctx, c, healthArgv(test), timeout, healthOutputLimit(cfg)); err != nil {
 		return HealthResult{}, err
 	}
 	l, c, err := r.lockContainer(cfg.ID)
@@ -115,9 +190,9 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 	was := c.State.Health.Status
 	restart := false
 	if startup && !c.State.Health.StartupPassed { // (another check may have passed it meanwhile)
-		restart = c.State.Health.RecordStartup(res, cfg.StartupHealthcheck)
+		restart = c.State.Health.RecordStartup(res, cfg.StartupHealthcheck, cfg.HealthLogKeep())
 	} else {
-		c.State.Health.Record(res, res.Start.Sub(c.State.StartedAt), hc)
+		c.State.Health.Record(res, res.Start.Sub(c.State.StartedAt), hc, cfg.HealthLogKeep())
 	}
 	st, err := r.state()
 	if err != nil {
@@ -126,7 +201,19 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 	if err := st.SaveContainerState(cfg.ID, c.State); err != nil {
 		return HealthResult{}, err
 	}
-	r.containerEvent(cfg, "health_status", "health_status", c.State.Health.Status)
+	attrs := []string{"health_status", c.State.Health.Status}
+	switch dest := cfg.HealthLogDestination; dest {
+	case "", HealthLogLocal:
+	case HealthLogEvents:
+		if b, err := json.Marshal(healthLogEntry(res)); err == nil {
+			attrs = append(attrs, "health_log", string(b))
+		}
+	default:
+		if err := writeHealthLogFile(dest, cfg.ID, c.State.Health); err != nil {
+			slog.Warn("health check log not written", "container", cfg.ID, "dir", dest, "err", err)
+		}
+	}
+	r.containerEvent(cfg, "health_status", attrs...)
 	switch {
 	case restart:
 		// Too many failures of the startup check: the container starts again (and its
@@ -184,13 +271,13 @@ func (r *Runtime) selfCommand(args ...string) *exec.Cmd {
 
 // runHealthCommand runs a check's process in the container, its output captured (bounded) and
 // its time limited to timeout (none when 0).
-func (r *Runtime) runHealthCommand(ctx context.Context, c *model.Container, argv []string, timeout time.Duration) (model.HealthLog, error) {
+func (r *Runtime) runHealthCommand(ctx context.Context, c *model.Container, argv []string, timeout time.Duration, limit int) (model.HealthLog, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	out := &boundedBuffer{max: healthOutputMax}
+	out := &boundedBuffer{max: limit}
 	res := model.HealthLog{Start: time.Now()}
 	code, err := r.execIn(ctx, c, ExecOptions{Cmd: argv, Stdout: out, Stderr: out, WaitDelay: time.Second})
 	res.End = time.Now()

@@ -32,7 +32,7 @@ func TestHealthStatusRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := startingHealth(nil)
 			for i, s := range tc.steps {
-				h.Record(s.res, s.since, cfg)
+				h.Record(s.res, s.since, cfg, model.HealthLogLength)
 				if h.Status != s.status || h.FailingStreak != s.streak {
 					t.Fatalf("step %d: got %s/%d, want %s/%d", i, h.Status, h.FailingStreak, s.status, s.streak)
 				}
@@ -45,7 +45,7 @@ func TestHealthLogKeepsTheLastFive(t *testing.T) {
 	h := startingHealth(nil)
 	cfg := &model.HealthConfig{Test: []string{"CMD", "true"}, Retries: 3}
 	for i := range 8 {
-		h.Record(model.HealthLog{ExitCode: i}, time.Minute, cfg)
+		h.Record(model.HealthLog{ExitCode: i}, time.Minute, cfg, model.HealthLogLength)
 	}
 	if len(h.Log) != model.HealthLogLength || h.Log[0].ExitCode != 3 || h.Log[4].ExitCode != 7 {
 		t.Fatalf("log: %+v", h.Log)

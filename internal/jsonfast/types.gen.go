@@ -833,45 +833,65 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			encModelStartupHealthConfig(e, p73)
 		}
 	}
+	if len(v.HealthLogDestination) != 0 {
+		e.name("\"healthLogDestination\"")
+		e.str(string(v.HealthLogDestination))
+	}
+	if v.HealthMaxLogCount != nil {
+		e.name("\"healthMaxLogCount\"")
+		if p74 := v.HealthMaxLogCount; p74 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p74)))
+		}
+	}
+	if v.HealthMaxLogSize != nil {
+		e.name("\"healthMaxLogSize\"")
+		if p75 := v.HealthMaxLogSize; p75 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p75)))
+		}
+	}
 	if len(v.HealthOnFailure) != 0 {
 		e.name("\"healthOnFailure\"")
 		e.str(string(v.HealthOnFailure))
 	}
 	if len(v.Secrets) != 0 {
 		e.name("\"secrets\"")
-		if s74 := v.Secrets; s74 == nil {
+		if s76 := v.Secrets; s76 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i75 := range s74 {
+			for i77 := range s76 {
 				e.sep()
-				encModelSecretRef(e, &s74[i75])
+				encModelSecretRef(e, &s76[i77])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Links) != 0 {
 		e.name("\"links\"")
-		if s76 := v.Links; s76 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i77 := range s76 {
-				e.sep()
-				e.str(string(s76[i77]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s78 := v.VolumesFrom; s78 == nil {
+		if s78 := v.Links; s78 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i79 := range s78 {
 				e.sep()
 				e.str(string(s78[i79]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s80 := v.VolumesFrom; s80 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i81 := range s80 {
+				e.sep()
+				e.str(string(s80[i81]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -886,13 +906,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.UnsetEnv) != 0 {
 		e.name("\"unsetEnv\"")
-		if s80 := v.UnsetEnv; s80 == nil {
+		if s82 := v.UnsetEnv; s82 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i81 := range s80 {
+			for i83 := range s82 {
 				e.sep()
-				e.str(string(s80[i81]))
+				e.str(string(s82[i83]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -911,13 +931,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Requires) != 0 {
 		e.name("\"requires\"")
-		if s82 := v.Requires; s82 == nil {
+		if s84 := v.Requires; s84 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i83 := range s82 {
+			for i85 := range s84 {
 				e.sep()
-				e.str(string(s82[i83]))
+				e.str(string(s84[i85]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -940,33 +960,33 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.RuntimeFlags) != 0 {
 		e.name("\"runtimeFlags\"")
-		if s84 := v.RuntimeFlags; s84 == nil {
+		if s86 := v.RuntimeFlags; s86 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i85 := range s84 {
+			for i87 := range s86 {
 				e.sep()
-				e.str(string(s84[i85]))
+				e.str(string(s86[i87]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CgroupConf) != 0 {
 		e.name("\"cgroupConf\"")
-		if m86 := v.CgroupConf; m86 == nil {
+		if m88 := v.CgroupConf; m88 == nil {
 			e.null()
 		} else {
-			keys87 := make([]string, 0, len(m86))
-			for k88 := range m86 {
-				keys87 = append(keys87, k88)
+			keys89 := make([]string, 0, len(m88))
+			for k90 := range m88 {
+				keys89 = append(keys89, k90)
 			}
-			slices.Sort(keys87)
+			slices.Sort(keys89)
 			e.b = append(e.b, '{')
-			for _, k88 := range keys87 {
+			for _, k90 := range keys89 {
 				e.sep()
-				e.str(string(k88))
+				e.str(string(k90))
 				e.b = append(e.b, ':')
-				e.str(string(m86[k88]))
+				e.str(string(m88[k90]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -989,26 +1009,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.ChrootDirs) != 0 {
 		e.name("\"chrootDirs\"")
-		if s89 := v.ChrootDirs; s89 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i90 := range s89 {
-				e.sep()
-				e.str(string(s89[i90]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.HostUsers) != 0 {
-		e.name("\"hostUsers\"")
-		if s91 := v.HostUsers; s91 == nil {
+		if s91 := v.ChrootDirs; s91 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i92 := range s91 {
 				e.sep()
 				e.str(string(s91[i92]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.HostUsers) != 0 {
+		e.name("\"hostUsers\"")
+		if s93 := v.HostUsers; s93 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i94 := range s93 {
+				e.sep()
+				e.str(string(s93[i94]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1052,22 +1072,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m93 := v.Networks; m93 == nil {
+		if m95 := v.Networks; m95 == nil {
 			e.null()
 		} else {
-			keys94 := make([]string, 0, len(m93))
-			for k95 := range m93 {
-				keys94 = append(keys94, k95)
+			keys96 := make([]string, 0, len(m95))
+			for k97 := range m95 {
+				keys96 = append(keys96, k97)
 			}
-			slices.Sort(keys94)
+			slices.Sort(keys96)
 			e.b = append(e.b, '{')
-			for _, k95 := range keys94 {
+			for _, k97 := range keys96 {
 				e.sep()
-				e.str(string(k95))
+				e.str(string(k97))
 				e.b = append(e.b, ':')
 				{
-					x96 := m93[k95]
-					encModelNetworkStatus(e, &x96)
+					x98 := m95[k97]
+					encModelNetworkStatus(e, &x98)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1087,10 +1107,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p97 := v.Health; p97 == nil {
+		if p99 := v.Health; p99 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p97)
+			encModelHealthState(e, p99)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1116,40 +1136,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m98 := v.Labels; m98 == nil {
+		if m100 := v.Labels; m100 == nil {
 			e.null()
 		} else {
-			keys99 := make([]string, 0, len(m98))
-			for k100 := range m98 {
-				keys99 = append(keys99, k100)
+			keys101 := make([]string, 0, len(m100))
+			for k102 := range m100 {
+				keys101 = append(keys101, k102)
 			}
-			slices.Sort(keys99)
+			slices.Sort(keys101)
 			e.b = append(e.b, '{')
-			for _, k100 := range keys99 {
+			for _, k102 := range keys101 {
 				e.sep()
-				e.str(string(k100))
+				e.str(string(k102))
 				e.b = append(e.b, ':')
-				e.str(string(m98[k100]))
+				e.str(string(m100[k102]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m101 := v.Annotations; m101 == nil {
+		if m103 := v.Annotations; m103 == nil {
 			e.null()
 		} else {
-			keys102 := make([]string, 0, len(m101))
-			for k103 := range m101 {
-				keys102 = append(keys102, k103)
+			keys104 := make([]string, 0, len(m103))
+			for k105 := range m103 {
+				keys104 = append(keys104, k105)
 			}
-			slices.Sort(keys102)
+			slices.Sort(keys104)
 			e.b = append(e.b, '{')
-			for _, k103 := range keys102 {
+			for _, k105 := range keys104 {
 				e.sep()
-				e.str(string(k103))
+				e.str(string(k105))
 				e.b = append(e.b, ':')
-				e.str(string(m101[k103]))
+				e.str(string(m103[k105]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1158,13 +1178,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s104 := v.CreateCommand; s104 == nil {
+		if s106 := v.CreateCommand; s106 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i105 := range s104 {
+			for i107 := range s106 {
 				e.sep()
-				e.str(string(s104[i105]))
+				e.str(string(s106[i107]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1215,13 +1235,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s106 := v.InfraCommand; s106 == nil {
+		if s108 := v.InfraCommand; s108 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i107 := range s106 {
+			for i109 := range s108 {
 				e.sep()
-				e.str(string(s106[i107]))
+				e.str(string(s108[i109]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1244,26 +1264,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s108 := v.UIDMap; s108 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i109 := range s108 {
-				e.sep()
-				encModelIDMap(e, &s108[i109])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMap) != 0 {
-		e.name("\"gidMap\"")
-		if s110 := v.GIDMap; s110 == nil {
+		if s110 := v.UIDMap; s110 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i111 := range s110 {
 				e.sep()
 				encModelIDMap(e, &s110[i111])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMap) != 0 {
+		e.name("\"gidMap\"")
+		if s112 := v.GIDMap; s112 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i113 := range s112 {
+				e.sep()
+				encModelIDMap(e, &s112[i113])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1278,20 +1298,7 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s112 := v.Volumes; s112 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i113 := range s112 {
-				e.sep()
-				e.str(string(s112[i113]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Devices) != 0 {
-		e.name("\"devices\"")
-		if s114 := v.Devices; s114 == nil {
+		if s114 := v.Volumes; s114 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1302,42 +1309,42 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctls) != 0 {
-		e.name("\"sysctls\"")
-		if m116 := v.Sysctls; m116 == nil {
+	if len(v.Devices) != 0 {
+		e.name("\"devices\"")
+		if s116 := v.Devices; s116 == nil {
 			e.null()
 		} else {
-			keys117 := make([]string, 0, len(m116))
-			for k118 := range m116 {
-				keys117 = append(keys117, k118)
-			}
-			slices.Sort(keys117)
-			e.b = append(e.b, '{')
-			for _, k118 := range keys117 {
+			e.b = append(e.b, '[')
+			for i117 := range s116 {
 				e.sep()
-				e.str(string(k118))
+				e.str(string(s116[i117]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctls) != 0 {
+		e.name("\"sysctls\"")
+		if m118 := v.Sysctls; m118 == nil {
+			e.null()
+		} else {
+			keys119 := make([]string, 0, len(m118))
+			for k120 := range m118 {
+				keys119 = append(keys119, k120)
+			}
+			slices.Sort(keys119)
+			e.b = append(e.b, '{')
+			for _, k120 := range keys119 {
+				e.sep()
+				e.str(string(k120))
 				e.b = append(e.b, ':')
-				e.str(string(m116[k118]))
+				e.str(string(m118[k120]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s119 := v.SecurityOpts; s119 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i120 := range s119 {
-				e.sep()
-				e.str(string(s119[i120]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.VolumesFrom) != 0 {
-		e.name("\"volumesFrom\"")
-		if s121 := v.VolumesFrom; s121 == nil {
+		if s121 := v.SecurityOpts; s121 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1348,15 +1355,28 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.VolumesFromMounts) != 0 {
-		e.name("\"volumesFromMounts\"")
-		if s123 := v.VolumesFromMounts; s123 == nil {
+	if len(v.VolumesFrom) != 0 {
+		e.name("\"volumesFrom\"")
+		if s123 := v.VolumesFrom; s123 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i124 := range s123 {
 				e.sep()
-				encModelMount(e, &s123[i124])
+				e.str(string(s123[i124]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.VolumesFromMounts) != 0 {
+		e.name("\"volumesFromMounts\"")
+		if s125 := v.VolumesFromMounts; s125 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i126 := range s125 {
+				e.sep()
+				encModelMount(e, &s125[i126])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1410,39 +1430,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s125 := v.Options; s125 == nil {
+		if s127 := v.Options; s127 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i126 := range s125 {
+			for i128 := range s127 {
 				e.sep()
-				e.str(string(s125[i126]))
+				e.str(string(s127[i128]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s127 := v.UIDMappings; s127 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i128 := range s127 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s127[i128])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s129 := v.GIDMappings; s129 == nil {
+		if s129 := v.UIDMappings; s129 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i130 := range s129 {
 				e.sep()
 				encSpecsLinuxIDMapping(e, &s129[i130])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s131 := v.GIDMappings; s131 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i132 := range s131 {
+				e.sep()
+				encSpecsLinuxIDMapping(e, &s131[i132])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1454,20 +1474,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s131 := v.Prestart; s131 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i132 := range s131 {
-				e.sep()
-				encSpecsHook(e, &s131[i132])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s133 := v.CreateRuntime; s133 == nil {
+		if s133 := v.Prestart; s133 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1478,9 +1485,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s135 := v.CreateContainer; s135 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s135 := v.CreateRuntime; s135 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1491,9 +1498,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s137 := v.StartContainer; s137 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s137 := v.CreateContainer; s137 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1504,9 +1511,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s139 := v.Poststart; s139 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s139 := v.StartContainer; s139 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1517,15 +1524,28 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s141 := v.Poststop; s141 == nil {
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s141 := v.Poststart; s141 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i142 := range s141 {
 				e.sep()
 				encSpecsHook(e, &s141[i142])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s143 := v.Poststop; s143 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i144 := range s143 {
+				e.sep()
+				encSpecsHook(e, &s143[i144])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1537,20 +1557,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s143 := v.UIDMappings; s143 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i144 := range s143 {
-				e.sep()
-				encSpecsLinuxIDMapping(e, &s143[i144])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.GIDMappings) != 0 {
-		e.name("\"gidMappings\"")
-		if s145 := v.GIDMappings; s145 == nil {
+		if s145 := v.UIDMappings; s145 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1561,32 +1568,45 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Sysctl) != 0 {
-		e.name("\"sysctl\"")
-		if m147 := v.Sysctl; m147 == nil {
+	if len(v.GIDMappings) != 0 {
+		e.name("\"gidMappings\"")
+		if s147 := v.GIDMappings; s147 == nil {
 			e.null()
 		} else {
-			keys148 := make([]string, 0, len(m147))
-			for k149 := range m147 {
-				keys148 = append(keys148, k149)
-			}
-			slices.Sort(keys148)
-			e.b = append(e.b, '{')
-			for _, k149 := range keys148 {
+			e.b = append(e.b, '[')
+			for i148 := range s147 {
 				e.sep()
-				e.str(string(k149))
+				encSpecsLinuxIDMapping(e, &s147[i148])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Sysctl) != 0 {
+		e.name("\"sysctl\"")
+		if m149 := v.Sysctl; m149 == nil {
+			e.null()
+		} else {
+			keys150 := make([]string, 0, len(m149))
+			for k151 := range m149 {
+				keys150 = append(keys150, k151)
+			}
+			slices.Sort(keys150)
+			e.b = append(e.b, '{')
+			for _, k151 := range keys150 {
+				e.sep()
+				e.str(string(k151))
 				e.b = append(e.b, ':')
-				e.str(string(m147[k149]))
+				e.str(string(m149[k151]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p150 := v.Resources; p150 == nil {
+		if p152 := v.Resources; p152 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p150)
+			encSpecsLinuxResources(e, p152)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1595,48 +1615,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s151 := v.Namespaces; s151 == nil {
+		if s153 := v.Namespaces; s153 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i152 := range s151 {
+			for i154 := range s153 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s151[i152])
+				encSpecsLinuxNamespace(e, &s153[i154])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s153 := v.Devices; s153 == nil {
+		if s155 := v.Devices; s155 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i154 := range s153 {
+			for i156 := range s155 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s153[i154])
+				encSpecsLinuxDevice(e, &s155[i156])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m155 := v.NetDevices; m155 == nil {
+		if m157 := v.NetDevices; m157 == nil {
 			e.null()
 		} else {
-			keys156 := make([]string, 0, len(m155))
-			for k157 := range m155 {
-				keys156 = append(keys156, k157)
+			keys158 := make([]string, 0, len(m157))
+			for k159 := range m157 {
+				keys158 = append(keys158, k159)
 			}
-			slices.Sort(keys156)
+			slices.Sort(keys158)
 			e.b = append(e.b, '{')
-			for _, k157 := range keys156 {
+			for _, k159 := range keys158 {
 				e.sep()
-				e.str(string(k157))
+				e.str(string(k159))
 				e.b = append(e.b, ':')
 				{
-					x158 := m155[k157]
-					encSpecsLinuxNetDevice(e, &x158)
+					x160 := m157[k159]
+					encSpecsLinuxNetDevice(e, &x160)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1644,10 +1664,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p159 := v.Seccomp; p159 == nil {
+		if p161 := v.Seccomp; p161 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p159)
+			encSpecsLinuxSeccomp(e, p161)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1656,20 +1676,7 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s160 := v.MaskedPaths; s160 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i161 := range s160 {
-				e.sep()
-				e.str(string(s160[i161]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ReadonlyPaths) != 0 {
-		e.name("\"readonlyPaths\"")
-		if s162 := v.ReadonlyPaths; s162 == nil {
+		if s162 := v.MaskedPaths; s162 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1680,52 +1687,65 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.ReadonlyPaths) != 0 {
+		e.name("\"readonlyPaths\"")
+		if s164 := v.ReadonlyPaths; s164 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i165 := range s164 {
+				e.sep()
+				e.str(string(s164[i165]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.MountLabel) != 0 {
 		e.name("\"mountLabel\"")
 		e.str(string(v.MountLabel))
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p164 := v.IntelRdt; p164 == nil {
+		if p166 := v.IntelRdt; p166 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p164)
+			encSpecsLinuxIntelRdt(e, p166)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p165 := v.MemoryPolicy; p165 == nil {
+		if p167 := v.MemoryPolicy; p167 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p165)
+			encSpecsLinuxMemoryPolicy(e, p167)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p166 := v.Personality; p166 == nil {
+		if p168 := v.Personality; p168 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p166)
+			encSpecsLinuxPersonality(e, p168)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m167 := v.TimeOffsets; m167 == nil {
+		if m169 := v.TimeOffsets; m169 == nil {
 			e.null()
 		} else {
-			keys168 := make([]string, 0, len(m167))
-			for k169 := range m167 {
-				keys168 = append(keys168, k169)
+			keys170 := make([]string, 0, len(m169))
+			for k171 := range m169 {
+				keys170 = append(keys170, k171)
 			}
-			slices.Sort(keys168)
+			slices.Sort(keys170)
 			e.b = append(e.b, '{')
-			for _, k169 := range keys168 {
+			for _, k171 := range keys170 {
 				e.sep()
-				e.str(string(k169))
+				e.str(string(k171))
 				e.b = append(e.b, ':')
 				{
-					x170 := m167[k169]
-					encSpecsLinuxTimeOffset(e, &x170)
+					x172 := m169[k171]
+					encSpecsLinuxTimeOffset(e, &x172)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1737,13 +1757,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s171 := v.Names; s171 == nil {
+	if s173 := v.Names; s173 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i172 := range s171 {
+		for i174 := range s173 {
 			e.sep()
-			e.str(string(s171[i172]))
+			e.str(string(s173[i174]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1751,21 +1771,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p173 := v.ErrnoRet; p173 == nil {
+		if p175 := v.ErrnoRet; p175 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p173)))
+			e.uint(uint64((*p175)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s174 := v.Args; s174 == nil {
+		if s176 := v.Args; s176 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i175 := range s174 {
+			for i177 := range s176 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s174[i175])
+				encSpecsLinuxSeccompArg(e, &s176[i177])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1790,21 +1810,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p176 := v.Umask; p176 == nil {
+		if p178 := v.Umask; p178 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p176)))
+			e.uint(uint64((*p178)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s177 := v.AdditionalGids; s177 == nil {
+		if s179 := v.AdditionalGids; s179 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i178 := range s177 {
+			for i180 := range s179 {
 				e.sep()
-				e.uint(uint64(s177[i178]))
+				e.uint(uint64(s179[i180]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1820,20 +1840,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s179 := v.Bounding; s179 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i180 := range s179 {
-				e.sep()
-				e.str(string(s179[i180]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s181 := v.Effective; s181 == nil {
+		if s181 := v.Bounding; s181 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1844,9 +1851,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s183 := v.Inheritable; s183 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s183 := v.Effective; s183 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1857,9 +1864,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s185 := v.Permitted; s185 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s185 := v.Inheritable; s185 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1870,15 +1877,28 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s187 := v.Ambient; s187 == nil {
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s187 := v.Permitted; s187 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i188 := range s187 {
 				e.sep()
 				e.str(string(s187[i188]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s189 := v.Ambient; s189 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i190 := range s189 {
+				e.sep()
+				e.str(string(s189[i190]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1911,13 +1931,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s189 := v.Flags; s189 == nil {
+		if s191 := v.Flags; s191 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i190 := range s189 {
+			for i192 := range s191 {
 				e.sep()
-				e.str(string(s189[i190]))
+				e.str(string(s191[i192]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1971,13 +1991,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s191 := v.Options; s191 == nil {
+		if s193 := v.Options; s193 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i192 := range s191 {
+			for i194 := range s193 {
 				e.sep()
-				e.str(string(s191[i192]))
+				e.str(string(s193[i194]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2076,20 +2096,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s193 := v.BlkioWeightDevice; s193 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i194 := range s193 {
-				e.sep()
-				e.str(string(s193[i194]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s195 := v.DeviceReadBps; s195 == nil {
+		if s195 := v.BlkioWeightDevice; s195 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2100,9 +2107,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s197 := v.DeviceWriteBps; s197 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s197 := v.DeviceReadBps; s197 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2113,9 +2120,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s199 := v.DeviceReadIOps; s199 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s199 := v.DeviceWriteBps; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2126,9 +2133,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s201 := v.DeviceWriteIOps; s201 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s201 := v.DeviceReadIOps; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2139,12 +2146,25 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p203 := v.MemorySwappiness; p203 == nil {
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s203 := v.DeviceWriteIOps; s203 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p203)))
+			e.b = append(e.b, '[')
+			for i204 := range s203 {
+				e.sep()
+				e.str(string(s203[i204]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p205 := v.MemorySwappiness; p205 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p205)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2153,13 +2173,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s204 := v.DeviceCgroupRules; s204 == nil {
+		if s206 := v.DeviceCgroupRules; s206 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i205 := range s204 {
+			for i207 := range s206 {
 				e.sep()
-				e.str(string(s204[i205]))
+				e.str(string(s206[i207]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2190,39 +2210,39 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s206 := v.Networks; s206 == nil {
+		if s208 := v.Networks; s208 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i207 := range s206 {
+			for i209 := range s208 {
 				e.sep()
-				e.str(string(s206[i207]))
+				e.str(string(s208[i209]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s208 := v.Ports; s208 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i209 := range s208 {
-				e.sep()
-				encModelPortMapping(e, &s208[i209])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Expose) != 0 {
-		e.name("\"expose\"")
-		if s210 := v.Expose; s210 == nil {
+		if s210 := v.Ports; s210 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i211 := range s210 {
 				e.sep()
 				encModelPortMapping(e, &s210[i211])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Expose) != 0 {
+		e.name("\"expose\"")
+		if s212 := v.Expose; s212 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i213 := range s212 {
+				e.sep()
+				encModelPortMapping(e, &s212[i213])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2241,20 +2261,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s212 := v.DNSServers; s212 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i213 := range s212 {
-				e.sep()
-				e.str(string(s212[i213]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s214 := v.DNSSearch; s214 == nil {
+		if s214 := v.DNSServers; s214 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2265,9 +2272,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s216 := v.DNSOptions; s216 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s216 := v.DNSSearch; s216 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2278,9 +2285,9 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s218 := v.AddHosts; s218 == nil {
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s218 := v.DNSOptions; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2291,32 +2298,45 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s220 := v.AddHosts; s220 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i221 := range s220 {
+				e.sep()
+				e.str(string(s220[i221]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if v.NoHosts {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m220 := v.Aliases; m220 == nil {
+		if m222 := v.Aliases; m222 == nil {
 			e.null()
 		} else {
-			keys221 := make([]string, 0, len(m220))
-			for k222 := range m220 {
-				keys221 = append(keys221, k222)
+			keys223 := make([]string, 0, len(m222))
+			for k224 := range m222 {
+				keys223 = append(keys223, k224)
 			}
-			slices.Sort(keys221)
+			slices.Sort(keys223)
 			e.b = append(e.b, '{')
-			for _, k222 := range keys221 {
+			for _, k224 := range keys223 {
 				e.sep()
-				e.str(string(k222))
+				e.str(string(k224))
 				e.b = append(e.b, ':')
-				if s223 := m220[k222]; s223 == nil {
+				if s225 := m222[k224]; s225 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i224 := range s223 {
+					for i226 := range s225 {
 						e.sep()
-						e.str(string(s223[i224]))
+						e.str(string(s225[i226]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2326,22 +2346,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m225 := v.Addrs; m225 == nil {
+		if m227 := v.Addrs; m227 == nil {
 			e.null()
 		} else {
-			keys226 := make([]string, 0, len(m225))
-			for k227 := range m225 {
-				keys226 = append(keys226, k227)
+			keys228 := make([]string, 0, len(m227))
+			for k229 := range m227 {
+				keys228 = append(keys228, k229)
 			}
-			slices.Sort(keys226)
+			slices.Sort(keys228)
 			e.b = append(e.b, '{')
-			for _, k227 := range keys226 {
+			for _, k229 := range keys228 {
 				e.sep()
-				e.str(string(k227))
+				e.str(string(k229))
 				e.b = append(e.b, ':')
 				{
-					x228 := m225[k227]
-					encModelNetworkAddr(e, &x228)
+					x230 := m227[k229]
+					encModelNetworkAddr(e, &x230)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2364,13 +2384,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s229 := v.Test; s229 == nil {
+	if s231 := v.Test; s231 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i230 := range s229 {
+		for i232 := range s231 {
 			e.sep()
-			e.str(string(s229[i230]))
+			e.str(string(s231[i232]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2392,10 +2412,10 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	}
 	if v.Probe != nil {
 		e.name("\"probe\"")
-		if p231 := v.Probe; p231 == nil {
+		if p233 := v.Probe; p233 == nil {
 			e.null()
 		} else {
-			encModelNetProbe(e, p231)
+			encModelNetProbe(e, p233)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2404,13 +2424,13 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 func encModelStartupHealthConfig(e *encoder, v *model.StartupHealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s232 := v.Test; s232 == nil {
+	if s234 := v.Test; s234 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i233 := range s232 {
+		for i235 := range s234 {
 			e.sep()
-			e.str(string(s232[i233]))
+			e.str(string(s234[i235]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2432,10 +2452,10 @@ func encModelStartupHealthConfig(e *encoder, v *model.StartupHealthConfig) {
 	}
 	if v.Probe != nil {
 		e.name("\"probe\"")
-		if p234 := v.Probe; p234 == nil {
+		if p236 := v.Probe; p236 == nil {
 			e.null()
 		} else {
-			encModelNetProbe(e, p234)
+			encModelNetProbe(e, p236)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2511,13 +2531,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s235 := v.Log; s235 == nil {
+		if s237 := v.Log; s237 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i236 := range s235 {
+			for i238 := range s237 {
 				e.sep()
-				encModelHealthLog(e, &s235[i236])
+				encModelHealthLog(e, &s237[i238])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2554,20 +2574,7 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s237 := v.Args; s237 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i238 := range s237 {
-				e.sep()
-				e.str(string(s237[i238]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Env) != 0 {
-		e.name("\"env\"")
-		if s239 := v.Env; s239 == nil {
+		if s239 := v.Args; s239 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2578,12 +2585,25 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.Timeout != nil {
-		e.name("\"timeout\"")
-		if p241 := v.Timeout; p241 == nil {
+	if len(v.Env) != 0 {
+		e.name("\"env\"")
+		if s241 := v.Env; s241 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p241)))
+			e.b = append(e.b, '[')
+			for i242 := range s241 {
+				e.sep()
+				e.str(string(s241[i242]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.Timeout != nil {
+		e.name("\"timeout\"")
+		if p243 := v.Timeout; p243 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p243)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2593,88 +2613,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s242 := v.Devices; s242 == nil {
+		if s244 := v.Devices; s244 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i243 := range s242 {
+			for i245 := range s244 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s242[i243])
+				encSpecsLinuxDeviceCgroup(e, &s244[i245])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p244 := v.Memory; p244 == nil {
+		if p246 := v.Memory; p246 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p244)
+			encSpecsLinuxMemory(e, p246)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p245 := v.CPU; p245 == nil {
+		if p247 := v.CPU; p247 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p245)
+			encSpecsLinuxCPU(e, p247)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p246 := v.Pids; p246 == nil {
+		if p248 := v.Pids; p248 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p246)
+			encSpecsLinuxPids(e, p248)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p247 := v.BlockIO; p247 == nil {
+		if p249 := v.BlockIO; p249 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p247)
+			encSpecsLinuxBlockIO(e, p249)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s248 := v.HugepageLimits; s248 == nil {
+		if s250 := v.HugepageLimits; s250 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i249 := range s248 {
+			for i251 := range s250 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s248[i249])
+				encSpecsLinuxHugepageLimit(e, &s250[i251])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p250 := v.Network; p250 == nil {
+		if p252 := v.Network; p252 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p250)
+			encSpecsLinuxNetwork(e, p252)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m251 := v.Rdma; m251 == nil {
+		if m253 := v.Rdma; m253 == nil {
 			e.null()
 		} else {
-			keys252 := make([]string, 0, len(m251))
-			for k253 := range m251 {
-				keys252 = append(keys252, k253)
+			keys254 := make([]string, 0, len(m253))
+			for k255 := range m253 {
+				keys254 = append(keys254, k255)
 			}
-			slices.Sort(keys252)
+			slices.Sort(keys254)
 			e.b = append(e.b, '{')
-			for _, k253 := range keys252 {
+			for _, k255 := range keys254 {
 				e.sep()
-				e.str(string(k253))
+				e.str(string(k255))
 				e.b = append(e.b, ':')
 				{
-					x254 := m251[k253]
-					encSpecsLinuxRdma(e, &x254)
+					x256 := m253[k255]
+					encSpecsLinuxRdma(e, &x256)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2682,20 +2702,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m255 := v.Unified; m255 == nil {
+		if m257 := v.Unified; m257 == nil {
 			e.null()
 		} else {
-			keys256 := make([]string, 0, len(m255))
-			for k257 := range m255 {
-				keys256 = append(keys256, k257)
+			keys258 := make([]string, 0, len(m257))
+			for k259 := range m257 {
+				keys258 = append(keys258, k259)
 			}
-			slices.Sort(keys256)
+			slices.Sort(keys258)
 			e.b = append(e.b, '{')
-			for _, k257 := range keys256 {
+			for _, k259 := range keys258 {
 				e.sep()
-				e.str(string(k257))
+				e.str(string(k259))
 				e.b = append(e.b, ':')
-				e.str(string(m255[k257]))
+				e.str(string(m257[k259]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2726,26 +2746,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p258 := v.FileMode; p258 == nil {
+		if p260 := v.FileMode; p260 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p258)))
+			e.uint(uint64((*p260)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p259 := v.UID; p259 == nil {
+		if p261 := v.UID; p261 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p259)))
+			e.uint(uint64((*p261)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p260 := v.GID; p260 == nil {
+		if p262 := v.GID; p262 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p260)))
+			e.uint(uint64((*p262)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2768,13 +2788,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s261 := v.Schemata; s261 == nil {
+		if s263 := v.Schemata; s263 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i262 := range s261 {
+			for i264 := range s263 {
 				e.sep()
-				e.str(string(s261[i262]))
+				e.str(string(s263[i264]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2802,13 +2822,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s263 := v.Flags; s263 == nil {
+		if s265 := v.Flags; s265 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i264 := range s263 {
+			for i266 := range s265 {
 				e.sep()
-				e.str(string(s263[i264]))
+				e.str(string(s265[i266]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2822,13 +2842,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s265 := v.Flags; s265 == nil {
+		if s267 := v.Flags; s267 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i266 := range s265 {
+			for i268 := range s267 {
 				e.sep()
-				e.str(string(s265[i266]))
+				e.str(string(s267[i268]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2914,13 +2934,13 @@ func encModelNetProbe(e *encoder, v *model.NetProbe) {
 	}
 	if len(v.Headers) != 0 {
 		e.name("\"headers\"")
-		if s267 := v.Headers; s267 == nil {
+		if s269 := v.Headers; s269 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i268 := range s267 {
+			for i270 := range s269 {
 				e.sep()
-				e.str(string(s267[i268]))
+				e.str(string(s269[i270]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2951,18 +2971,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p269 := v.Major; p269 == nil {
+		if p271 := v.Major; p271 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p269)))
+			e.int(int64((*p271)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p270 := v.Minor; p270 == nil {
+		if p272 := v.Minor; p272 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p270)))
+			e.int(int64((*p272)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -2976,74 +2996,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p271 := v.Limit; p271 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p271)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p272 := v.Reservation; p272 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p272)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p273 := v.Swap; p273 == nil {
+		if p273 := v.Limit; p273 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p273)))
 		}
 	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p274 := v.Kernel; p274 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p274 := v.Reservation; p274 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p274)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p275 := v.KernelTCP; p275 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p275 := v.Swap; p275 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p275)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p276 := v.Swappiness; p276 == nil {
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p276 := v.Kernel; p276 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p276)))
+			e.int(int64((*p276)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p277 := v.KernelTCP; p277 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p277)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p278 := v.Swappiness; p278 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p278)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p277 := v.DisableOOMKiller; p277 == nil {
+		if p279 := v.DisableOOMKiller; p279 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p277)))
+			e.boolean(bool((*p279)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p278 := v.UseHierarchy; p278 == nil {
+		if p280 := v.UseHierarchy; p280 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p278)))
+			e.boolean(bool((*p280)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p279 := v.CheckBeforeUpdate; p279 == nil {
+		if p281 := v.CheckBeforeUpdate; p281 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p279)))
+			e.boolean(bool((*p281)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3053,50 +3073,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p280 := v.Shares; p280 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p280)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p281 := v.Quota; p281 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p281)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p282 := v.Burst; p282 == nil {
+		if p282 := v.Shares; p282 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p282)))
 		}
 	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p283 := v.Period; p283 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p283 := v.Quota; p283 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p283)))
+			e.int(int64((*p283)))
+		}
+	}
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p284 := v.Burst; p284 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p284)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p285 := v.Period; p285 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p285)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p284 := v.RealtimeRuntime; p284 == nil {
+		if p286 := v.RealtimeRuntime; p286 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p284)))
+			e.int(int64((*p286)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p285 := v.RealtimePeriod; p285 == nil {
+		if p287 := v.RealtimePeriod; p287 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p285)))
+			e.uint(uint64((*p287)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -3109,10 +3129,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p286 := v.Idle; p286 == nil {
+		if p288 := v.Idle; p288 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p286)))
+			e.int(int64((*p288)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3122,10 +3142,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p287 := v.Limit; p287 == nil {
+		if p289 := v.Limit; p289 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p287)))
+			e.int(int64((*p289)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3135,49 +3155,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p288 := v.Weight; p288 == nil {
+		if p290 := v.Weight; p290 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p288)))
+			e.uint(uint64((*p290)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p289 := v.LeafWeight; p289 == nil {
+		if p291 := v.LeafWeight; p291 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p289)))
+			e.uint(uint64((*p291)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s290 := v.WeightDevice; s290 == nil {
+		if s292 := v.WeightDevice; s292 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i291 := range s290 {
+			for i293 := range s292 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s290[i291])
+				encSpecsLinuxWeightDevice(e, &s292[i293])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s292 := v.ThrottleReadBpsDevice; s292 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i293 := range s292 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s292[i293])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s294 := v.ThrottleWriteBpsDevice; s294 == nil {
+		if s294 := v.ThrottleReadBpsDevice; s294 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3188,9 +3195,9 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s296 := v.ThrottleReadIOPSDevice; s296 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s296 := v.ThrottleWriteBpsDevice; s296 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3201,15 +3208,28 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s298 := v.ThrottleWriteIOPSDevice; s298 == nil {
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s298 := v.ThrottleReadIOPSDevice; s298 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i299 := range s298 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s298[i299])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s300 := v.ThrottleWriteIOPSDevice; s300 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i301 := range s300 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s300[i301])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3230,21 +3250,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p300 := v.ClassID; p300 == nil {
+		if p302 := v.ClassID; p302 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p300)))
+			e.uint(uint64((*p302)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s301 := v.Priorities; s301 == nil {
+		if s303 := v.Priorities; s303 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i302 := range s301 {
+			for i304 := range s303 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s301[i302])
+				encSpecsLinuxInterfacePriority(e, &s303[i304])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3256,18 +3276,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p303 := v.HcaHandles; p303 == nil {
+		if p305 := v.HcaHandles; p305 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p303)))
+			e.uint(uint64((*p305)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p304 := v.HcaObjects; p304 == nil {
+		if p306 := v.HcaObjects; p306 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p304)))
+			e.uint(uint64((*p306)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3281,18 +3301,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p305 := v.Weight; p305 == nil {
+		if p307 := v.Weight; p307 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p305)))
+			e.uint(uint64((*p307)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p306 := v.LeafWeight; p306 == nil {
+		if p308 := v.LeafWeight; p308 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p306)))
+			e.uint(uint64((*p308)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3318,7 +3338,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "startupHealthcheck", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "startupHealthcheck", "healthLogDestination", "healthMaxLogCount", "healthMaxLogSize", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3344,25 +3364,25 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x307 := bool(v.IsInfra)
-			if err := s.Bool(&x307); err != nil {
+			x309 := bool(v.IsInfra)
+			if err := s.Bool(&x309); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x307)
+			v.IsInfra = bool(x309)
 			return nil
 		case "isService":
-			x308 := bool(v.IsService)
-			if err := s.Bool(&x308); err != nil {
+			x310 := bool(v.IsService)
+			if err := s.Bool(&x310); err != nil {
 				return err
 			}
-			v.IsService = bool(x308)
+			v.IsService = bool(x310)
 			return nil
 		case "created":
-			raw309, err := s.Raw()
+			raw311, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw309); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw311); err != nil {
 				return err
 			}
 			return nil
@@ -3370,21 +3390,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out310 := v.CreateCommand[:0]
-				if out310 == nil {
-					out310 = []string{}
+				out312 := v.CreateCommand[:0]
+				if out312 == nil {
+					out312 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e311 string
-					if err := s.Str(&e311); err != nil {
+					var e313 string
+					if err := s.Str(&e313); err != nil {
 						return err
 					}
-					out310 = append(out310, e311)
+					out312 = append(out312, e313)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out310
+				v.CreateCommand = out312
 			}
 			return nil
 		case "image":
@@ -3406,28 +3426,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out312 := v.Entrypoint[:0]
-				if out312 == nil {
-					out312 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e313 string
-					if err := s.Str(&e313); err != nil {
-						return err
-					}
-					out312 = append(out312, e313)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out312
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out314 := v.Cmd[:0]
+				out314 := v.Entrypoint[:0]
 				if out314 == nil {
 					out314 = []string{}
 				}
@@ -3441,14 +3440,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out314
+				v.Entrypoint = out314
 			}
 			return nil
-		case "env":
+		case "cmd":
 			if s.Literal("null") {
-				v.Env = nil
+				v.Cmd = nil
 			} else {
-				out316 := v.Env[:0]
+				out316 := v.Cmd[:0]
 				if out316 == nil {
 					out316 = []string{}
 				}
@@ -3462,7 +3461,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out316
+				v.Cmd = out316
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out318 := v.Env[:0]
+				if out318 == nil {
+					out318 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e319 string
+					if err := s.Str(&e319); err != nil {
+						return err
+					}
+					out318 = append(out318, e319)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out318
 			}
 			return nil
 		case "workingDir":
@@ -3471,11 +3491,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "workingDirGiven":
-			x318 := bool(v.WorkingDirGiven)
-			if err := s.Bool(&x318); err != nil {
+			x320 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x320); err != nil {
 				return err
 			}
-			v.WorkingDirGiven = bool(x318)
+			v.WorkingDirGiven = bool(x320)
 			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
@@ -3483,11 +3503,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "primaryGroupApart":
-			x319 := bool(v.PrimaryGroupApart)
-			if err := s.Bool(&x319); err != nil {
+			x321 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x321); err != nil {
 				return err
 			}
-			v.PrimaryGroupApart = bool(x319)
+			v.PrimaryGroupApart = bool(x321)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3507,11 +3527,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e320 string
-					if err := s.Str(&e320); err != nil {
+					var e322 string
+					if err := s.Str(&e322); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e320
+					v.Labels[string(key)] = e322
 					return nil
 				}); err != nil {
 					return err
@@ -3526,11 +3546,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e321
+					v.Annotations[string(key)] = e323
 					return nil
 				}); err != nil {
 					return err
@@ -3538,26 +3558,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x322 := bool(v.Terminal)
-			if err := s.Bool(&x322); err != nil {
+			x324 := bool(v.Terminal)
+			if err := s.Bool(&x324); err != nil {
 				return err
 			}
-			v.Terminal = bool(x322)
+			v.Terminal = bool(x324)
 			return nil
 		case "stdin":
-			x323 := bool(v.Stdin)
-			if err := s.Bool(&x323); err != nil {
+			x325 := bool(v.Stdin)
+			if err := s.Bool(&x325); err != nil {
 				return err
 			}
-			v.Stdin = bool(x323)
+			v.Stdin = bool(x325)
 			return nil
 		case "logSizeMax":
-			n324, _, null325, err := s.Integer(64, true)
+			n326, _, null327, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null325 {
-				v.LogSizeMax = int64(n324)
+			if !null327 {
+				v.LogSizeMax = int64(n326)
 			}
 			return nil
 		case "logTag":
@@ -3571,66 +3591,66 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x326 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x326); err != nil {
+			x328 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x326)
+			v.KeepStdinOpen = bool(x328)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out327 := v.Mounts[:0]
-				if out327 == nil {
-					out327 = []model.Mount{}
+				out329 := v.Mounts[:0]
+				if out329 == nil {
+					out329 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e328 model.Mount
-					if err := decModelMount(s, &e328); err != nil {
+					var e330 model.Mount
+					if err := decModelMount(s, &e330); err != nil {
 						return err
 					}
-					out327 = append(out327, e328)
+					out329 = append(out329, e330)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out327
+				v.Mounts = out329
 			}
 			return nil
 		case "readOnly":
-			x329 := bool(v.ReadOnly)
-			if err := s.Bool(&x329); err != nil {
+			x331 := bool(v.ReadOnly)
+			if err := s.Bool(&x331); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x329)
+			v.ReadOnly = bool(x331)
 			return nil
 		case "readOnlyTmpfs":
-			x330 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x330); err != nil {
+			x332 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x332); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x330)
+			v.ReadOnlyTmpfs = bool(x332)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out331 := v.Devices[:0]
-				if out331 == nil {
-					out331 = []string{}
+				out333 := v.Devices[:0]
+				if out333 == nil {
+					out333 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e332 string
-					if err := s.Str(&e332); err != nil {
+					var e334 string
+					if err := s.Str(&e334); err != nil {
 						return err
 					}
-					out331 = append(out331, e332)
+					out333 = append(out333, e334)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out331
+				v.Devices = out333
 			}
 			return nil
 		case "sysctls":
@@ -3641,11 +3661,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e333 string
-					if err := s.Str(&e333); err != nil {
+					var e335 string
+					if err := s.Str(&e335); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e333
+					v.Sysctls[string(key)] = e335
 					return nil
 				}); err != nil {
 					return err
@@ -3656,28 +3676,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out334 := v.CapAdd[:0]
-				if out334 == nil {
-					out334 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
-						return err
-					}
-					out334 = append(out334, e335)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out334
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out336 := v.CapDrop[:0]
+				out336 := v.CapAdd[:0]
 				if out336 == nil {
 					out336 = []string{}
 				}
@@ -3691,14 +3690,14 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out336
+				v.CapAdd = out336
 			}
 			return nil
-		case "defaultCaps":
+		case "capDrop":
 			if s.Literal("null") {
-				v.DefaultCaps = nil
+				v.CapDrop = nil
 			} else {
-				out338 := v.DefaultCaps[:0]
+				out338 := v.CapDrop[:0]
 				if out338 == nil {
 					out338 = []string{}
 				}
@@ -3712,44 +3711,65 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out338
+				v.CapDrop = out338
+			}
+			return nil
+		case "defaultCaps":
+			if s.Literal("null") {
+				v.DefaultCaps = nil
+			} else {
+				out340 := v.DefaultCaps[:0]
+				if out340 == nil {
+					out340 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e341 string
+					if err := s.Str(&e341); err != nil {
+						return err
+					}
+					out340 = append(out340, e341)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DefaultCaps = out340
 			}
 			return nil
 		case "privileged":
-			x340 := bool(v.Privileged)
-			if err := s.Bool(&x340); err != nil {
+			x342 := bool(v.Privileged)
+			if err := s.Bool(&x342); err != nil {
 				return err
 			}
-			v.Privileged = bool(x340)
+			v.Privileged = bool(x342)
 			return nil
 		case "oomScoreAdj":
-			n341, _, null342, err := s.Integer(64, true)
+			n343, _, null344, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null342 {
-				v.OOMScoreAdj = int(n341)
+			if !null344 {
+				v.OOMScoreAdj = int(n343)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out343 := v.GroupAdd[:0]
-				if out343 == nil {
-					out343 = []string{}
+				out345 := v.GroupAdd[:0]
+				if out345 == nil {
+					out345 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e344 string
-					if err := s.Str(&e344); err != nil {
+					var e346 string
+					if err := s.Str(&e346); err != nil {
 						return err
 					}
-					out343 = append(out343, e344)
+					out345 = append(out345, e346)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out343
+				v.GroupAdd = out345
 			}
 			return nil
 		case "umask":
@@ -3758,11 +3778,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x345 := bool(v.GroupsStrict)
-			if err := s.Bool(&x345); err != nil {
+			x347 := bool(v.GroupsStrict)
+			if err := s.Bool(&x347); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x345)
+			v.GroupsStrict = bool(x347)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3780,45 +3800,24 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x346 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x346); err != nil {
+			x348 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x348); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x346)
+			v.NoNewPrivileges = bool(x348)
 			return nil
 		case "ownMasks":
-			x347 := bool(v.OwnMasks)
-			if err := s.Bool(&x347); err != nil {
+			x349 := bool(v.OwnMasks)
+			if err := s.Bool(&x349); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x347)
+			v.OwnMasks = bool(x349)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out348 := v.MaskedPaths[:0]
-				if out348 == nil {
-					out348 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e349 string
-					if err := s.Str(&e349); err != nil {
-						return err
-					}
-					out348 = append(out348, e349)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.MaskedPaths = out348
-			}
-			return nil
-		case "readonlyPaths":
-			if s.Literal("null") {
-				v.ReadonlyPaths = nil
-			} else {
-				out350 := v.ReadonlyPaths[:0]
+				out350 := v.MaskedPaths[:0]
 				if out350 == nil {
 					out350 = []string{}
 				}
@@ -3832,7 +3831,28 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out350
+				v.MaskedPaths = out350
+			}
+			return nil
+		case "readonlyPaths":
+			if s.Literal("null") {
+				v.ReadonlyPaths = nil
+			} else {
+				out352 := v.ReadonlyPaths[:0]
+				if out352 == nil {
+					out352 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
+						return err
+					}
+					out352 = append(out352, e353)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.ReadonlyPaths = out352
 			}
 			return nil
 		case "seccomp":
@@ -3844,21 +3864,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out352 := v.Ulimits[:0]
-				if out352 == nil {
-					out352 = []model.Ulimit{}
+				out354 := v.Ulimits[:0]
+				if out354 == nil {
+					out354 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e353 model.Ulimit
-					if err := decModelUlimit(s, &e353); err != nil {
+					var e355 model.Ulimit
+					if err := decModelUlimit(s, &e355); err != nil {
 						return err
 					}
-					out352 = append(out352, e353)
+					out354 = append(out354, e355)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out352
+				v.Ulimits = out354
 			}
 			return nil
 		case "resources":
@@ -3879,11 +3899,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e354 model.Namespace
-					if err := decModelNamespace(s, &e354); err != nil {
+					var e356 model.Namespace
+					if err := decModelNamespace(s, &e356); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e354
+					v.Namespaces[string(key)] = e356
 					return nil
 				}); err != nil {
 					return err
@@ -3899,28 +3919,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out355 := v.UIDMap[:0]
-				if out355 == nil {
-					out355 = []model.IDMap{}
-				}
-				if err := s.Array(func() error {
-					var e356 model.IDMap
-					if err := decModelIDMap(s, &e356); err != nil {
-						return err
-					}
-					out355 = append(out355, e356)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UIDMap = out355
-			}
-			return nil
-		case "gidMap":
-			if s.Literal("null") {
-				v.GIDMap = nil
-			} else {
-				out357 := v.GIDMap[:0]
+				out357 := v.UIDMap[:0]
 				if out357 == nil {
 					out357 = []model.IDMap{}
 				}
@@ -3934,40 +3933,61 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out357
+				v.UIDMap = out357
+			}
+			return nil
+		case "gidMap":
+			if s.Literal("null") {
+				v.GIDMap = nil
+			} else {
+				out359 := v.GIDMap[:0]
+				if out359 == nil {
+					out359 = []model.IDMap{}
+				}
+				if err := s.Array(func() error {
+					var e360 model.IDMap
+					if err := decModelIDMap(s, &e360); err != nil {
+						return err
+					}
+					out359 = append(out359, e360)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.GIDMap = out359
 			}
 			return nil
 		case "init":
-			x359 := bool(v.Init)
-			if err := s.Bool(&x359); err != nil {
+			x361 := bool(v.Init)
+			if err := s.Bool(&x361); err != nil {
 				return err
 			}
-			v.Init = bool(x359)
+			v.Init = bool(x361)
 			return nil
 		case "stopSignal":
-			n360, _, null361, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null361 {
-				v.StopSignal = int(n360)
-			}
-			return nil
-		case "stopTimeout":
-			_, n362, null363, err := s.Integer(64, false)
+			n362, _, null363, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null363 {
-				v.StopTimeout = uint(n362)
+				v.StopSignal = int(n362)
+			}
+			return nil
+		case "stopTimeout":
+			_, n364, null365, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null365 {
+				v.StopTimeout = uint(n364)
 			}
 			return nil
 		case "autoRemove":
-			x364 := bool(v.AutoRemove)
-			if err := s.Bool(&x364); err != nil {
+			x366 := bool(v.AutoRemove)
+			if err := s.Bool(&x366); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x364)
+			v.AutoRemove = bool(x366)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -4003,6 +4023,43 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}
 			}
 			return nil
+		case "healthLogDestination":
+			if err := s.Str(&v.HealthLogDestination); err != nil {
+				return err
+			}
+			return nil
+		case "healthMaxLogCount":
+			if s.Literal("null") {
+				v.HealthMaxLogCount = nil
+			} else {
+				if v.HealthMaxLogCount == nil {
+					v.HealthMaxLogCount = new(int64)
+				}
+				n367, _, null368, err := s.Integer(64, true)
+				if err != nil {
+					return err
+				}
+				if !null368 {
+					(*v.HealthMaxLogCount) = int64(n367)
+				}
+			}
+			return nil
+		case "healthMaxLogSize":
+			if s.Literal("null") {
+				v.HealthMaxLogSize = nil
+			} else {
+				if v.HealthMaxLogSize == nil {
+					v.HealthMaxLogSize = new(int64)
+				}
+				n369, _, null370, err := s.Integer(64, true)
+				if err != nil {
+					return err
+				}
+				if !null370 {
+					(*v.HealthMaxLogSize) = int64(n369)
+				}
+			}
+			return nil
 		case "healthOnFailure":
 			if err := s.Str(&v.HealthOnFailure); err != nil {
 				return err
@@ -4012,63 +4069,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out365 := v.Secrets[:0]
-				if out365 == nil {
-					out365 = []model.SecretRef{}
+				out371 := v.Secrets[:0]
+				if out371 == nil {
+					out371 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e366 model.SecretRef
-					if err := decModelSecretRef(s, &e366); err != nil {
+					var e372 model.SecretRef
+					if err := decModelSecretRef(s, &e372); err != nil {
 						return err
 					}
-					out365 = append(out365, e366)
+					out371 = append(out371, e372)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out365
+				v.Secrets = out371
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out367 := v.Links[:0]
-				if out367 == nil {
-					out367 = []string{}
+				out373 := v.Links[:0]
+				if out373 == nil {
+					out373 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e368 string
-					if err := s.Str(&e368); err != nil {
+					var e374 string
+					if err := s.Str(&e374); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out373 = append(out373, e374)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out367
+				v.Links = out373
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out369 := v.VolumesFrom[:0]
-				if out369 == nil {
-					out369 = []string{}
+				out375 := v.VolumesFrom[:0]
+				if out375 == nil {
+					out375 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e370 string
-					if err := s.Str(&e370); err != nil {
+					var e376 string
+					if err := s.Str(&e376); err != nil {
 						return err
 					}
-					out369 = append(out369, e370)
+					out375 = append(out375, e376)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out369
+				v.VolumesFrom = out375
 			}
 			return nil
 		case "logDriver":
@@ -4077,39 +4134,39 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "rootfsOverlay":
-			x371 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x371); err != nil {
+			x377 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x377); err != nil {
 				return err
 			}
-			v.RootfsOverlay = bool(x371)
+			v.RootfsOverlay = bool(x377)
 			return nil
 		case "unsetEnv":
 			if s.Literal("null") {
 				v.UnsetEnv = nil
 			} else {
-				out372 := v.UnsetEnv[:0]
-				if out372 == nil {
-					out372 = []string{}
+				out378 := v.UnsetEnv[:0]
+				if out378 == nil {
+					out378 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e373 string
-					if err := s.Str(&e373); err != nil {
+					var e379 string
+					if err := s.Str(&e379); err != nil {
 						return err
 					}
-					out372 = append(out372, e373)
+					out378 = append(out378, e379)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out372
+				v.UnsetEnv = out378
 			}
 			return nil
 		case "unsetEnvAll":
-			x374 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x374); err != nil {
+			x380 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x380); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x374)
+			v.UnsetEnvAll = bool(x380)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -4117,33 +4174,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n375, null376, err := s.Integer(64, false)
+			_, n381, null382, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null376 {
-				v.Timeout = uint(n375)
+			if !null382 {
+				v.Timeout = uint(n381)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out377 := v.Requires[:0]
-				if out377 == nil {
-					out377 = []string{}
+				out383 := v.Requires[:0]
+				if out383 == nil {
+					out383 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e378 string
-					if err := s.Str(&e378); err != nil {
+					var e384 string
+					if err := s.Str(&e384); err != nil {
 						return err
 					}
-					out377 = append(out377, e378)
+					out383 = append(out383, e384)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out377
+				v.Requires = out383
 			}
 			return nil
 		case "initPath":
@@ -4152,11 +4209,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x379 := bool(v.NoPasswd)
-			if err := s.Bool(&x379); err != nil {
+			x385 := bool(v.NoPasswd)
+			if err := s.Bool(&x385); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x379)
+			v.NoPasswd = bool(x385)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4172,21 +4229,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out380 := v.RuntimeFlags[:0]
-				if out380 == nil {
-					out380 = []string{}
+				out386 := v.RuntimeFlags[:0]
+				if out386 == nil {
+					out386 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e381 string
-					if err := s.Str(&e381); err != nil {
+					var e387 string
+					if err := s.Str(&e387); err != nil {
 						return err
 					}
-					out380 = append(out380, e381)
+					out386 = append(out386, e387)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out380
+				v.RuntimeFlags = out386
 			}
 			return nil
 		case "cgroupConf":
@@ -4197,11 +4254,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e382 string
-					if err := s.Str(&e382); err != nil {
+					var e388 string
+					if err := s.Str(&e388); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e382
+					v.CgroupConf[string(key)] = e388
 					return nil
 				}); err != nil {
 					return err
@@ -4224,52 +4281,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x383 := bool(v.SystemdMode)
-			if err := s.Bool(&x383); err != nil {
+			x389 := bool(v.SystemdMode)
+			if err := s.Bool(&x389); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x383)
+			v.SystemdMode = bool(x389)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out384 := v.ChrootDirs[:0]
-				if out384 == nil {
-					out384 = []string{}
+				out390 := v.ChrootDirs[:0]
+				if out390 == nil {
+					out390 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e385 string
-					if err := s.Str(&e385); err != nil {
+					var e391 string
+					if err := s.Str(&e391); err != nil {
 						return err
 					}
-					out384 = append(out384, e385)
+					out390 = append(out390, e391)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out384
+				v.ChrootDirs = out390
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out386 := v.HostUsers[:0]
-				if out386 == nil {
-					out386 = []string{}
+				out392 := v.HostUsers[:0]
+				if out392 == nil {
+					out392 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e387 string
-					if err := s.Str(&e387); err != nil {
+					var e393 string
+					if err := s.Str(&e393); err != nil {
 						return err
 					}
-					out386 = append(out386, e387)
+					out392 = append(out392, e393)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out386
+				v.HostUsers = out392
 			}
 			return nil
 		}
@@ -4288,63 +4345,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n388, _, null389, err := s.Integer(64, true)
+			n394, _, null395, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null389 {
-				v.Pid = int(n388)
+			if !null395 {
+				v.Pid = int(n394)
 			}
 			return nil
 		case "conmonPid":
-			n390, _, null391, err := s.Integer(64, true)
+			n396, _, null397, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null391 {
-				v.ConmonPid = int(n390)
+			if !null397 {
+				v.ConmonPid = int(n396)
 			}
 			return nil
 		case "exitCode":
-			n392, _, null393, err := s.Integer(32, true)
+			n398, _, null399, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null393 {
-				v.ExitCode = int32(n392)
+			if !null399 {
+				v.ExitCode = int32(n398)
 			}
 			return nil
 		case "oomKilled":
-			x394 := bool(v.OOMKilled)
-			if err := s.Bool(&x394); err != nil {
+			x400 := bool(v.OOMKilled)
+			if err := s.Bool(&x400); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x394)
+			v.OOMKilled = bool(x400)
 			return nil
 		case "startedAt":
-			raw395, err := s.Raw()
+			raw401, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw395); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw401); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw396, err := s.Raw()
+			raw402, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw396); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw402); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x397 := bool(v.Mounted)
-			if err := s.Bool(&x397); err != nil {
+			x403 := bool(v.Mounted)
+			if err := s.Bool(&x403); err != nil {
 				return err
 			}
-			v.Mounted = bool(x397)
+			v.Mounted = bool(x403)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4364,11 +4421,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e398 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e398); err != nil {
+					var e404 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e404); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e398
+					v.Networks[string(key)] = e404
 					return nil
 				}); err != nil {
 					return err
@@ -4381,20 +4438,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n399, _, null400, err := s.Integer(64, true)
+			n405, _, null406, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null400 {
-				v.RestartCount = int(n399)
+			if !null406 {
+				v.RestartCount = int(n405)
 			}
 			return nil
 		case "stoppedByUser":
-			x401 := bool(v.StoppedByUser)
-			if err := s.Bool(&x401); err != nil {
+			x407 := bool(v.StoppedByUser)
+			if err := s.Bool(&x407); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x401)
+			v.StoppedByUser = bool(x407)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4439,11 +4496,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x402 := bool(v.HostnameDefault)
-			if err := s.Bool(&x402); err != nil {
+			x408 := bool(v.HostnameDefault)
+			if err := s.Bool(&x408); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x402)
+			v.HostnameDefault = bool(x408)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4453,11 +4510,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e403 string
-					if err := s.Str(&e403); err != nil {
+					var e409 string
+					if err := s.Str(&e409); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e403
+					v.Labels[string(key)] = e409
 					return nil
 				}); err != nil {
 					return err
@@ -4472,11 +4529,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e404 string
-					if err := s.Str(&e404); err != nil {
+					var e410 string
+					if err := s.Str(&e410); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e404
+					v.Annotations[string(key)] = e410
 					return nil
 				}); err != nil {
 					return err
@@ -4484,11 +4541,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw405, err := s.Raw()
+			raw411, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw405); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw411); err != nil {
 				return err
 			}
 			return nil
@@ -4496,21 +4553,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out406 := v.CreateCommand[:0]
-				if out406 == nil {
-					out406 = []string{}
+				out412 := v.CreateCommand[:0]
+				if out412 == nil {
+					out412 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e407 string
-					if err := s.Str(&e407); err != nil {
+					var e413 string
+					if err := s.Str(&e413); err != nil {
 						return err
 					}
-					out406 = append(out406, e407)
+					out412 = append(out412, e413)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out406
+				v.CreateCommand = out412
 			}
 			return nil
 		case "cgroupParent":
@@ -4519,67 +4576,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x408 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x408); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x408)
-			return nil
-		case "sharePid":
-			x409 := bool(v.SharePid)
-			if err := s.Bool(&x409); err != nil {
-				return err
-			}
-			v.SharePid = bool(x409)
-			return nil
-		case "shareIpc":
-			x410 := bool(v.ShareIpc)
-			if err := s.Bool(&x410); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x410)
-			return nil
-		case "shareNet":
-			x411 := bool(v.ShareNet)
-			if err := s.Bool(&x411); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x411)
-			return nil
-		case "shareMount":
-			x412 := bool(v.ShareMount)
-			if err := s.Bool(&x412); err != nil {
-				return err
-			}
-			v.ShareMount = bool(x412)
-			return nil
-		case "shareUser":
-			x413 := bool(v.ShareUser)
-			if err := s.Bool(&x413); err != nil {
-				return err
-			}
-			v.ShareUser = bool(x413)
-			return nil
-		case "shareUts":
-			x414 := bool(v.ShareUts)
+			x414 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x414); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x414)
+			v.UsePodCgroup = bool(x414)
 			return nil
-		case "shareCgroup":
-			x415 := bool(v.ShareCgroup)
+		case "sharePid":
+			x415 := bool(v.SharePid)
 			if err := s.Bool(&x415); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x415)
+			v.SharePid = bool(x415)
 			return nil
-		case "hasInfra":
-			x416 := bool(v.HasInfra)
+		case "shareIpc":
+			x416 := bool(v.ShareIpc)
 			if err := s.Bool(&x416); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x416)
+			v.ShareIpc = bool(x416)
+			return nil
+		case "shareNet":
+			x417 := bool(v.ShareNet)
+			if err := s.Bool(&x417); err != nil {
+				return err
+			}
+			v.ShareNet = bool(x417)
+			return nil
+		case "shareMount":
+			x418 := bool(v.ShareMount)
+			if err := s.Bool(&x418); err != nil {
+				return err
+			}
+			v.ShareMount = bool(x418)
+			return nil
+		case "shareUser":
+			x419 := bool(v.ShareUser)
+			if err := s.Bool(&x419); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x419)
+			return nil
+		case "shareUts":
+			x420 := bool(v.ShareUts)
+			if err := s.Bool(&x420); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x420)
+			return nil
+		case "shareCgroup":
+			x421 := bool(v.ShareCgroup)
+			if err := s.Bool(&x421); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x421)
+			return nil
+		case "hasInfra":
+			x422 := bool(v.HasInfra)
+			if err := s.Bool(&x422); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x422)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4595,21 +4652,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out417 := v.InfraCommand[:0]
-				if out417 == nil {
-					out417 = []string{}
+				out423 := v.InfraCommand[:0]
+				if out423 == nil {
+					out423 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e418 string
-					if err := s.Str(&e418); err != nil {
+					var e424 string
+					if err := s.Str(&e424); err != nil {
 						return err
 					}
-					out417 = append(out417, e418)
+					out423 = append(out423, e424)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out417
+				v.InfraCommand = out423
 			}
 			return nil
 		case "infra":
@@ -4641,42 +4698,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out419 := v.UIDMap[:0]
-				if out419 == nil {
-					out419 = []model.IDMap{}
+				out425 := v.UIDMap[:0]
+				if out425 == nil {
+					out425 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e420 model.IDMap
-					if err := decModelIDMap(s, &e420); err != nil {
+					var e426 model.IDMap
+					if err := decModelIDMap(s, &e426); err != nil {
 						return err
 					}
-					out419 = append(out419, e420)
+					out425 = append(out425, e426)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out419
+				v.UIDMap = out425
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out421 := v.GIDMap[:0]
-				if out421 == nil {
-					out421 = []model.IDMap{}
+				out427 := v.GIDMap[:0]
+				if out427 == nil {
+					out427 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e422 model.IDMap
-					if err := decModelIDMap(s, &e422); err != nil {
+					var e428 model.IDMap
+					if err := decModelIDMap(s, &e428); err != nil {
 						return err
 					}
-					out421 = append(out421, e422)
+					out427 = append(out427, e428)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out421
+				v.GIDMap = out427
 			}
 			return nil
 		case "exitPolicy":
@@ -4698,42 +4755,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out423 := v.Volumes[:0]
-				if out423 == nil {
-					out423 = []string{}
+				out429 := v.Volumes[:0]
+				if out429 == nil {
+					out429 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e424 string
-					if err := s.Str(&e424); err != nil {
+					var e430 string
+					if err := s.Str(&e430); err != nil {
 						return err
 					}
-					out423 = append(out423, e424)
+					out429 = append(out429, e430)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out423
+				v.Volumes = out429
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out425 := v.Devices[:0]
-				if out425 == nil {
-					out425 = []string{}
+				out431 := v.Devices[:0]
+				if out431 == nil {
+					out431 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e426 string
-					if err := s.Str(&e426); err != nil {
+					var e432 string
+					if err := s.Str(&e432); err != nil {
 						return err
 					}
-					out425 = append(out425, e426)
+					out431 = append(out431, e432)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out425
+				v.Devices = out431
 			}
 			return nil
 		case "sysctls":
@@ -4744,11 +4801,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e427 string
-					if err := s.Str(&e427); err != nil {
+					var e433 string
+					if err := s.Str(&e433); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e427
+					v.Sysctls[string(key)] = e433
 					return nil
 				}); err != nil {
 					return err
@@ -4759,63 +4816,63 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out428 := v.SecurityOpts[:0]
-				if out428 == nil {
-					out428 = []string{}
+				out434 := v.SecurityOpts[:0]
+				if out434 == nil {
+					out434 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e429 string
-					if err := s.Str(&e429); err != nil {
+					var e435 string
+					if err := s.Str(&e435); err != nil {
 						return err
 					}
-					out428 = append(out428, e429)
+					out434 = append(out434, e435)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out428
+				v.SecurityOpts = out434
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out430 := v.VolumesFrom[:0]
-				if out430 == nil {
-					out430 = []string{}
+				out436 := v.VolumesFrom[:0]
+				if out436 == nil {
+					out436 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e431 string
-					if err := s.Str(&e431); err != nil {
+					var e437 string
+					if err := s.Str(&e437); err != nil {
 						return err
 					}
-					out430 = append(out430, e431)
+					out436 = append(out436, e437)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out430
+				v.VolumesFrom = out436
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out432 := v.VolumesFromMounts[:0]
-				if out432 == nil {
-					out432 = []model.Mount{}
+				out438 := v.VolumesFromMounts[:0]
+				if out438 == nil {
+					out438 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e433 model.Mount
-					if err := decModelMount(s, &e433); err != nil {
+					var e439 model.Mount
+					if err := decModelMount(s, &e439); err != nil {
 						return err
 					}
-					out432 = append(out432, e433)
+					out438 = append(out438, e439)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out432
+				v.VolumesFromMounts = out438
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4877,57 +4934,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out434 := v.Options[:0]
-				if out434 == nil {
-					out434 = []string{}
+				out440 := v.Options[:0]
+				if out440 == nil {
+					out440 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e435 string
-					if err := s.Str(&e435); err != nil {
+					var e441 string
+					if err := s.Str(&e441); err != nil {
 						return err
 					}
-					out434 = append(out434, e435)
+					out440 = append(out440, e441)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out434
+				v.Options = out440
 			}
 			return nil
 		case "readOnly":
-			x436 := bool(v.ReadOnly)
-			if err := s.Bool(&x436); err != nil {
+			x442 := bool(v.ReadOnly)
+			if err := s.Bool(&x442); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x436)
+			v.ReadOnly = bool(x442)
 			return nil
 		case "chownToUser":
-			x437 := bool(v.ChownToUser)
-			if err := s.Bool(&x437); err != nil {
+			x443 := bool(v.ChownToUser)
+			if err := s.Bool(&x443); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x437)
+			v.ChownToUser = bool(x443)
 			return nil
 		case "copyUp":
-			x438 := bool(v.CopyUp)
-			if err := s.Bool(&x438); err != nil {
+			x444 := bool(v.CopyUp)
+			if err := s.Bool(&x444); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x438)
+			v.CopyUp = bool(x444)
 			return nil
 		case "noCopy":
-			x439 := bool(v.NoCopy)
-			if err := s.Bool(&x439); err != nil {
+			x445 := bool(v.NoCopy)
+			if err := s.Bool(&x445); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x439)
+			v.NoCopy = bool(x445)
 			return nil
 		case "fromMount":
-			x440 := bool(v.FromMount)
-			if err := s.Bool(&x440); err != nil {
+			x446 := bool(v.FromMount)
+			if err := s.Bool(&x446); err != nil {
 				return err
 			}
-			v.FromMount = bool(x440)
+			v.FromMount = bool(x446)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -4955,21 +5012,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n441, null442, err := s.Integer(64, false)
+			_, n447, null448, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null442 {
-				v.Soft = uint64(n441)
+			if !null448 {
+				v.Soft = uint64(n447)
 			}
 			return nil
 		case "hard":
-			_, n443, null444, err := s.Integer(64, false)
+			_, n449, null450, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null444 {
-				v.Hard = uint64(n443)
+			if !null450 {
+				v.Hard = uint64(n449)
 			}
 			return nil
 		}
@@ -4983,21 +5040,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n445, _, null446, err := s.Integer(64, true)
+			n451, _, null452, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null446 {
-				v.Memory = int64(n445)
+			if !null452 {
+				v.Memory = int64(n451)
 			}
 			return nil
 		case "cpus":
-			n447, null448, err := s.Float(64)
+			n453, null454, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.CPUs = float64(n447)
+			if !null454 {
+				v.CPUs = float64(n453)
 			}
 			return nil
 		case "cpusetCpus":
@@ -5006,48 +5063,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n449, _, null450, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null450 {
-				v.PidsLimit = int64(n449)
-			}
-			return nil
-		case "shmSize":
-			n451, _, null452, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null452 {
-				v.ShmSize = int64(n451)
-			}
-			return nil
-		case "memorySwap":
-			n453, _, null454, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null454 {
-				v.MemorySwap = int64(n453)
-			}
-			return nil
-		case "memoryReservation":
 			n455, _, null456, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null456 {
-				v.MemoryReservation = int64(n455)
+				v.PidsLimit = int64(n455)
 			}
 			return nil
-		case "cpuShares":
-			_, n457, null458, err := s.Integer(64, false)
+		case "shmSize":
+			n457, _, null458, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null458 {
-				v.CPUShares = uint64(n457)
+				v.ShmSize = int64(n457)
+			}
+			return nil
+		case "memorySwap":
+			n459, _, null460, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null460 {
+				v.MemorySwap = int64(n459)
+			}
+			return nil
+		case "memoryReservation":
+			n461, _, null462, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null462 {
+				v.MemoryReservation = int64(n461)
+			}
+			return nil
+		case "cpuShares":
+			_, n463, null464, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null464 {
+				v.CPUShares = uint64(n463)
 			}
 			return nil
 		case "cpusetMems":
@@ -5056,100 +5113,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n459, null460, err := s.Integer(64, false)
+			_, n465, null466, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null460 {
-				v.CPUPeriod = uint64(n459)
+			if !null466 {
+				v.CPUPeriod = uint64(n465)
 			}
 			return nil
 		case "cpuQuota":
-			n461, _, null462, err := s.Integer(64, true)
+			n467, _, null468, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null462 {
-				v.CPUQuota = int64(n461)
+			if !null468 {
+				v.CPUQuota = int64(n467)
 			}
 			return nil
 		case "blkioWeight":
-			_, n463, null464, err := s.Integer(16, false)
+			_, n469, null470, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null464 {
-				v.BlkioWeight = uint16(n463)
+			if !null470 {
+				v.BlkioWeight = uint16(n469)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out465 := v.BlkioWeightDevice[:0]
-				if out465 == nil {
-					out465 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e466 string
-					if err := s.Str(&e466); err != nil {
-						return err
-					}
-					out465 = append(out465, e466)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out465
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out467 := v.DeviceReadBps[:0]
-				if out467 == nil {
-					out467 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e468 string
-					if err := s.Str(&e468); err != nil {
-						return err
-					}
-					out467 = append(out467, e468)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out467
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out469 := v.DeviceWriteBps[:0]
-				if out469 == nil {
-					out469 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e470 string
-					if err := s.Str(&e470); err != nil {
-						return err
-					}
-					out469 = append(out469, e470)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceWriteBps = out469
-			}
-			return nil
-		case "deviceReadIOps":
-			if s.Literal("null") {
-				v.DeviceReadIOps = nil
-			} else {
-				out471 := v.DeviceReadIOps[:0]
+				out471 := v.BlkioWeightDevice[:0]
 				if out471 == nil {
 					out471 = []string{}
 				}
@@ -5163,14 +5157,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out471
+				v.BlkioWeightDevice = out471
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out473 := v.DeviceWriteIOps[:0]
+				out473 := v.DeviceReadBps[:0]
 				if out473 == nil {
 					out473 = []string{}
 				}
@@ -5184,7 +5178,70 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out473
+				v.DeviceReadBps = out473
+			}
+			return nil
+		case "deviceWriteBps":
+			if s.Literal("null") {
+				v.DeviceWriteBps = nil
+			} else {
+				out475 := v.DeviceWriteBps[:0]
+				if out475 == nil {
+					out475 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e476 string
+					if err := s.Str(&e476); err != nil {
+						return err
+					}
+					out475 = append(out475, e476)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteBps = out475
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out477 := v.DeviceReadIOps[:0]
+				if out477 == nil {
+					out477 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e478 string
+					if err := s.Str(&e478); err != nil {
+						return err
+					}
+					out477 = append(out477, e478)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out477
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out479 := v.DeviceWriteIOps[:0]
+				if out479 == nil {
+					out479 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e480 string
+					if err := s.Str(&e480); err != nil {
+						return err
+					}
+					out479 = append(out479, e480)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out479
 			}
 			return nil
 		case "memorySwappiness":
@@ -5194,59 +5251,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n475, _, null476, err := s.Integer(64, true)
+				n481, _, null482, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null476 {
-					(*v.MemorySwappiness) = int64(n475)
+				if !null482 {
+					(*v.MemorySwappiness) = int64(n481)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x477 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x477); err != nil {
+			x483 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x483); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x477)
+			v.OOMKillDisable = bool(x483)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out478 := v.DeviceCgroupRules[:0]
-				if out478 == nil {
-					out478 = []string{}
+				out484 := v.DeviceCgroupRules[:0]
+				if out484 == nil {
+					out484 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e479 string
-					if err := s.Str(&e479); err != nil {
+					var e485 string
+					if err := s.Str(&e485); err != nil {
 						return err
 					}
-					out478 = append(out478, e479)
+					out484 = append(out484, e485)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out478
+				v.DeviceCgroupRules = out484
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n480, null481, err := s.Integer(64, false)
+			_, n486, null487, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null481 {
-				v.CPURtPeriod = uint64(n480)
+			if !null487 {
+				v.CPURtPeriod = uint64(n486)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n482, _, null483, err := s.Integer(64, true)
+			n488, _, null489, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null483 {
-				v.CPURtRuntime = int64(n482)
+			if !null489 {
+				v.CPURtRuntime = int64(n488)
 			}
 			return nil
 		}
@@ -5283,63 +5340,63 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out484 := v.Networks[:0]
-				if out484 == nil {
-					out484 = []string{}
+				out490 := v.Networks[:0]
+				if out490 == nil {
+					out490 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e485 string
-					if err := s.Str(&e485); err != nil {
+					var e491 string
+					if err := s.Str(&e491); err != nil {
 						return err
 					}
-					out484 = append(out484, e485)
+					out490 = append(out490, e491)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out484
+				v.Networks = out490
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out486 := v.Ports[:0]
-				if out486 == nil {
-					out486 = []model.PortMapping{}
+				out492 := v.Ports[:0]
+				if out492 == nil {
+					out492 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e487 model.PortMapping
-					if err := decModelPortMapping(s, &e487); err != nil {
+					var e493 model.PortMapping
+					if err := decModelPortMapping(s, &e493); err != nil {
 						return err
 					}
-					out486 = append(out486, e487)
+					out492 = append(out492, e493)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out486
+				v.Ports = out492
 			}
 			return nil
 		case "expose":
 			if s.Literal("null") {
 				v.Expose = nil
 			} else {
-				out488 := v.Expose[:0]
-				if out488 == nil {
-					out488 = []model.PortMapping{}
+				out494 := v.Expose[:0]
+				if out494 == nil {
+					out494 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e489 model.PortMapping
-					if err := decModelPortMapping(s, &e489); err != nil {
+					var e495 model.PortMapping
+					if err := decModelPortMapping(s, &e495); err != nil {
 						return err
 					}
-					out488 = append(out488, e489)
+					out494 = append(out494, e495)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Expose = out488
+				v.Expose = out494
 			}
 			return nil
 		case "staticIP":
@@ -5361,70 +5418,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out490 := v.DNSServers[:0]
-				if out490 == nil {
-					out490 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e491 string
-					if err := s.Str(&e491); err != nil {
-						return err
-					}
-					out490 = append(out490, e491)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out490
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out492 := v.DNSSearch[:0]
-				if out492 == nil {
-					out492 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e493 string
-					if err := s.Str(&e493); err != nil {
-						return err
-					}
-					out492 = append(out492, e493)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out492
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out494 := v.DNSOptions[:0]
-				if out494 == nil {
-					out494 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e495 string
-					if err := s.Str(&e495); err != nil {
-						return err
-					}
-					out494 = append(out494, e495)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSOptions = out494
-			}
-			return nil
-		case "addHosts":
-			if s.Literal("null") {
-				v.AddHosts = nil
-			} else {
-				out496 := v.AddHosts[:0]
+				out496 := v.DNSServers[:0]
 				if out496 == nil {
 					out496 = []string{}
 				}
@@ -5438,15 +5432,78 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out496
+				v.DNSServers = out496
+			}
+			return nil
+		case "dnsSearch":
+			if s.Literal("null") {
+				v.DNSSearch = nil
+			} else {
+				out498 := v.DNSSearch[:0]
+				if out498 == nil {
+					out498 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e499 string
+					if err := s.Str(&e499); err != nil {
+						return err
+					}
+					out498 = append(out498, e499)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSSearch = out498
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out500 := v.DNSOptions[:0]
+				if out500 == nil {
+					out500 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e501 string
+					if err := s.Str(&e501); err != nil {
+						return err
+					}
+					out500 = append(out500, e501)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out500
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out502 := v.AddHosts[:0]
+				if out502 == nil {
+					out502 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e503 string
+					if err := s.Str(&e503); err != nil {
+						return err
+					}
+					out502 = append(out502, e503)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out502
 			}
 			return nil
 		case "noHosts":
-			x498 := bool(v.NoHosts)
-			if err := s.Bool(&x498); err != nil {
+			x504 := bool(v.NoHosts)
+			if err := s.Bool(&x504); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x498)
+			v.NoHosts = bool(x504)
 			return nil
 		case "aliases":
 			if s.Literal("null") {
@@ -5456,27 +5513,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e499 []string
+					var e505 []string
 					if s.Literal("null") {
-						e499 = nil
+						e505 = nil
 					} else {
-						out500 := e499[:0]
-						if out500 == nil {
-							out500 = []string{}
+						out506 := e505[:0]
+						if out506 == nil {
+							out506 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e501 string
-							if err := s.Str(&e501); err != nil {
+							var e507 string
+							if err := s.Str(&e507); err != nil {
 								return err
 							}
-							out500 = append(out500, e501)
+							out506 = append(out506, e507)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e499 = out500
+						e505 = out506
 					}
-					v.Aliases[string(key)] = e499
+					v.Aliases[string(key)] = e505
 					return nil
 				}); err != nil {
 					return err
@@ -5491,11 +5548,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e502 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e502); err != nil {
+					var e508 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e508); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e502
+					v.Addrs[string(key)] = e508
 					return nil
 				}); err != nil {
 					return err
@@ -5513,30 +5570,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n503, null504, err := s.Integer(32, false)
+			_, n509, null510, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null504 {
-				v.ContainerID = uint32(n503)
+			if !null510 {
+				v.ContainerID = uint32(n509)
 			}
 			return nil
 		case "hostID":
-			_, n505, null506, err := s.Integer(32, false)
+			_, n511, null512, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null506 {
-				v.HostID = uint32(n505)
+			if !null512 {
+				v.HostID = uint32(n511)
 			}
 			return nil
 		case "size":
-			_, n507, null508, err := s.Integer(32, false)
+			_, n513, null514, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null508 {
-				v.Size = uint32(n507)
+			if !null514 {
+				v.Size = uint32(n513)
 			}
 			return nil
 		}
@@ -5553,57 +5610,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out509 := v.Test[:0]
-				if out509 == nil {
-					out509 = []string{}
+				out515 := v.Test[:0]
+				if out515 == nil {
+					out515 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e510 string
-					if err := s.Str(&e510); err != nil {
+					var e516 string
+					if err := s.Str(&e516); err != nil {
 						return err
 					}
-					out509 = append(out509, e510)
+					out515 = append(out515, e516)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out509
+				v.Test = out515
 			}
 			return nil
 		case "interval":
-			n511, _, null512, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null512 {
-				v.Interval = time.Duration(n511)
-			}
-			return nil
-		case "timeout":
-			n513, _, null514, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null514 {
-				v.Timeout = time.Duration(n513)
-			}
-			return nil
-		case "startPeriod":
-			n515, _, null516, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null516 {
-				v.StartPeriod = time.Duration(n515)
-			}
-			return nil
-		case "retries":
 			n517, _, null518, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null518 {
-				v.Retries = int(n517)
+				v.Interval = time.Duration(n517)
+			}
+			return nil
+		case "timeout":
+			n519, _, null520, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null520 {
+				v.Timeout = time.Duration(n519)
+			}
+			return nil
+		case "startPeriod":
+			n521, _, null522, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null522 {
+				v.StartPeriod = time.Duration(n521)
+			}
+			return nil
+		case "retries":
+			n523, _, null524, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null524 {
+				v.Retries = int(n523)
 			}
 			return nil
 		case "probe":
@@ -5632,57 +5689,57 @@ func decModelStartupHealthConfig(s *Scanner, v *model.StartupHealthConfig) error
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out519 := v.Test[:0]
-				if out519 == nil {
-					out519 = []string{}
+				out525 := v.Test[:0]
+				if out525 == nil {
+					out525 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e520 string
-					if err := s.Str(&e520); err != nil {
+					var e526 string
+					if err := s.Str(&e526); err != nil {
 						return err
 					}
-					out519 = append(out519, e520)
+					out525 = append(out525, e526)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out519
+				v.Test = out525
 			}
 			return nil
 		case "interval":
-			n521, _, null522, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null522 {
-				v.Interval = time.Duration(n521)
-			}
-			return nil
-		case "timeout":
-			n523, _, null524, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null524 {
-				v.Timeout = time.Duration(n523)
-			}
-			return nil
-		case "retries":
-			n525, _, null526, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null526 {
-				v.Retries = int(n525)
-			}
-			return nil
-		case "successes":
 			n527, _, null528, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null528 {
-				v.Successes = int(n527)
+				v.Interval = time.Duration(n527)
+			}
+			return nil
+		case "timeout":
+			n529, _, null530, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null530 {
+				v.Timeout = time.Duration(n529)
+			}
+			return nil
+		case "retries":
+			n531, _, null532, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null532 {
+				v.Retries = int(n531)
+			}
+			return nil
+		case "successes":
+			n533, _, null534, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null534 {
+				v.Successes = int(n533)
 			}
 			return nil
 		case "probe":
@@ -5728,30 +5785,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n529, null530, err := s.Integer(32, false)
+			_, n535, null536, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null530 {
-				v.UID = uint32(n529)
+			if !null536 {
+				v.UID = uint32(n535)
 			}
 			return nil
 		case "gid":
-			_, n531, null532, err := s.Integer(32, false)
+			_, n537, null538, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null532 {
-				v.GID = uint32(n531)
+			if !null538 {
+				v.GID = uint32(n537)
 			}
 			return nil
 		case "mode":
-			_, n533, null534, err := s.Integer(32, false)
+			_, n539, null540, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null534 {
-				v.Mode = uint32(n533)
+			if !null540 {
+				v.Mode = uint32(n539)
 			}
 			return nil
 		}
@@ -5775,12 +5832,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n535, _, null536, err := s.Integer(64, true)
+			n541, _, null542, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null536 {
-				v.PrefixLen = int(n535)
+			if !null542 {
+				v.PrefixLen = int(n541)
 			}
 			return nil
 		case "gateway":
@@ -5799,12 +5856,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n537, _, null538, err := s.Integer(64, true)
+			n543, _, null544, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null538 {
-				v.IPv6PrefixLen = int(n537)
+			if !null544 {
+				v.IPv6PrefixLen = int(n543)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5828,58 +5885,58 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n539, _, null540, err := s.Integer(64, true)
+			n545, _, null546, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null540 {
-				v.FailingStreak = int(n539)
+			if !null546 {
+				v.FailingStreak = int(n545)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out541 := v.Log[:0]
-				if out541 == nil {
-					out541 = []model.HealthLog{}
+				out547 := v.Log[:0]
+				if out547 == nil {
+					out547 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e542 model.HealthLog
-					if err := decModelHealthLog(s, &e542); err != nil {
+					var e548 model.HealthLog
+					if err := decModelHealthLog(s, &e548); err != nil {
 						return err
 					}
-					out541 = append(out541, e542)
+					out547 = append(out547, e548)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out541
+				v.Log = out547
 			}
 			return nil
 		case "startupPassed":
-			x543 := bool(v.StartupPassed)
-			if err := s.Bool(&x543); err != nil {
+			x549 := bool(v.StartupPassed)
+			if err := s.Bool(&x549); err != nil {
 				return err
 			}
-			v.StartupPassed = bool(x543)
+			v.StartupPassed = bool(x549)
 			return nil
 		case "startupSuccesses":
-			n544, _, null545, err := s.Integer(64, true)
+			n550, _, null551, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null545 {
-				v.StartupSuccesses = int(n544)
+			if !null551 {
+				v.StartupSuccesses = int(n550)
 			}
 			return nil
 		case "startupFailures":
-			n546, _, null547, err := s.Integer(64, true)
+			n552, _, null553, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null547 {
-				v.StartupFailures = int(n546)
+			if !null553 {
+				v.StartupFailures = int(n552)
 			}
 			return nil
 		}
@@ -5898,21 +5955,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n548, null549, err := s.Integer(16, false)
+			_, n554, null555, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null549 {
-				v.HostPort = uint16(n548)
+			if !null555 {
+				v.HostPort = uint16(n554)
 			}
 			return nil
 		case "containerPort":
-			_, n550, null551, err := s.Integer(16, false)
+			_, n556, null557, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null551 {
-				v.ContainerPort = uint16(n550)
+			if !null557 {
+				v.ContainerPort = uint16(n556)
 			}
 			return nil
 		case "protocol":
@@ -5921,12 +5978,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n552, null553, err := s.Integer(16, false)
+			_, n558, null559, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null553 {
-				v.Range = uint16(n552)
+			if !null559 {
+				v.Range = uint16(n558)
 			}
 			return nil
 		}
@@ -5975,12 +6032,12 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			}
 			return nil
 		case "port":
-			n554, _, null555, err := s.Integer(64, true)
+			n560, _, null561, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null555 {
-				v.Port = int(n554)
+			if !null561 {
+				v.Port = int(n560)
 			}
 			return nil
 		case "path":
@@ -5992,21 +6049,21 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			if s.Literal("null") {
 				v.Headers = nil
 			} else {
-				out556 := v.Headers[:0]
-				if out556 == nil {
-					out556 = []string{}
+				out562 := v.Headers[:0]
+				if out562 == nil {
+					out562 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e557 string
-					if err := s.Str(&e557); err != nil {
+					var e563 string
+					if err := s.Str(&e563); err != nil {
 						return err
 					}
-					out556 = append(out556, e557)
+					out562 = append(out562, e563)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Headers = out556
+				v.Headers = out562
 			}
 			return nil
 		}
@@ -6020,30 +6077,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw558, err := s.Raw()
+			raw564, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw558); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw564); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw559, err := s.Raw()
+			raw565, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw559); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw565); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n560, _, null561, err := s.Integer(64, true)
+			n566, _, null567, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null561 {
-				v.ExitCode = int(n560)
+			if !null567 {
+				v.ExitCode = int(n566)
 			}
 			return nil
 		case "output":

@@ -300,6 +300,13 @@ type ContainerConfig struct {
 	// StartupHealthcheck runs in place of Healthcheck from each start until it has passed
 	// (--health-startup-*, podman 4.4's; kube play's startupProbe).
 	StartupHealthcheck *StartupHealthConfig `json:"startupHealthcheck,omitempty"`
+	// Where the health checks' results go besides the state, and how many and how much of each
+	// are kept (podman 5's --health-log-destination, --health-max-log-count and -size): "" or
+	// local (the state only), events_logger (each result in its health_status event too), or
+	// a directory (ID-healthcheck.log there, rewritten after each check). nil: 5 results, 4 KiB.
+	HealthLogDestination string `json:"healthLogDestination,omitempty"`
+	HealthMaxLogCount    *int64 `json:"healthMaxLogCount,omitempty"`
+	HealthMaxLogSize     *int64 `json:"healthMaxLogSize,omitempty"`
 	// HealthOnFailure is what is done when the container turns unhealthy (--health-on-failure):
 	// "" or none, kill, restart, stop.
 	HealthOnFailure string `json:"healthOnFailure,omitempty"`
@@ -436,7 +443,7 @@ type StartupHealthConfig struct {
 
 // RecordStartup records a startup check's result; restart reports that its failures reached
 // the limit.
-func (h *HealthState) RecordStartup(res HealthLog, cfg *StartupHealthConfig) (restart bool) {
+func (h *HealthState) RecordStartup(res HealthLog, cfg *StartupHealthConfig, keep int) (restart bool) {
 	if h.Status == "" {
 		h.Status = HealthStarting
 	}
@@ -451,7 +458,7 @@ func (h *HealthState) RecordStartup(res HealthLog, cfg *StartupHealthConfig) (re
 		h.StartupFailures++
 		restart = cfg.Retries > 0 && h.StartupFailures >= cfg.Retries
 	}
-	h.appendLog(res)
+	h.appendLog(res, keep)
 	return restart
 }
 
@@ -463,14 +470,23 @@ type HealthLog struct {
 	Output   string    `json:"output"`
 }
 
-// HealthLogLength is how many results a HealthState keeps.
+// HealthLogLength is how many results a HealthState keeps unless the container says otherwise
+// (--health-max-log-count).
 const HealthLogLength = 5
+
+// HealthLogKeep is how many results a container's health log keeps (0: all).
+func (c *ContainerConfig) HealthLogKeep() int {
+	if c.HealthMaxLogCount == nil {
+		return HealthLogLength
+	}
+	return int(max(*c.HealthMaxLogCount, 0))
+}
 
 // Record adds a check's result started at a time since the container's start and applies
 // podman's rules: a success makes it healthy and ends the failing streak; a failure within the
 // start period counts for nothing; any other failure lengthens the streak, and makes it
 // unhealthy once the streak reaches retries.
-func (h *HealthState) Record(res HealthLog, sinceStart time.Duration, cfg *HealthConfig) {
+func (h *HealthState) Record(res HealthLog, sinceStart time.Duration, cfg *HealthConfig, keep int) {
 	if h.Status == "" {
 		h.Status = HealthStarting
 	}
@@ -483,14 +499,14 @@ func (h *HealthState) Record(res HealthLog, sinceStart time.Duration, cfg *Healt
 			h.Status = HealthUnhealthy
 		}
 	}
-	h.appendLog(res)
+	h.appendLog(res, keep)
 }
 
-// appendLog keeps res in the log, which holds the last HealthLogLength results.
-func (h *HealthState) appendLog(res HealthLog) {
+// appendLog keeps res in the log, which holds the last keep results (0: all).
+func (h *HealthState) appendLog(res HealthLog, keep int) {
 	h.Log = append(h.Log, res)
-	if n := len(h.Log); n > HealthLogLength {
-		h.Log = append([]HealthLog(nil), h.Log[n-HealthLogLength:]...)
+	if n := len(h.Log); keep > 0 && n > keep {
+		h.Log = append([]HealthLog(nil), h.Log[n-keep:]...)
 	}
 }
 

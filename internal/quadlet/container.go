@@ -13,6 +13,7 @@ func containerKeys() []string {
 		"EnvironmentHost", "Exec", "ExposeHostPort", "GIDMap", "GlobalArgs", "Group", "GroupAdd",
 		"HealthCmd", "HealthInterval", "HealthOnFailure", "HealthRetries", "HealthStartPeriod", "HealthTimeout",
 		"HealthStartupCmd", "HealthStartupInterval", "HealthStartupRetries", "HealthStartupSuccess", "HealthStartupTimeout",
+		"HealthLogDestination", "HealthMaxLogCount", "HealthMaxLogSize",
 		"HostName", "IP", "IP6", "Image", "Label", "LogDriver", "LogOpt", "Mask", "Memory", "Mount",
 		"Network", "NetworkAlias", "NoNewPrivileges", "Notify", "PidsLimit", "Pod", "PodmanArgs", "PublishPort",
 		"Pull", "ReadOnly", "ReadOnlyTmpfs", "ReloadCmd", "ReloadSignal", "Rootfs", "RunInit",
@@ -202,6 +203,9 @@ func (g *generator) container(u *unitFile) (*unitFile, error) {
 	a.scalar("HealthStartupRetries", "--health-startup-retries")
 	a.scalar("HealthStartupSuccess", "--health-startup-success")
 	a.scalar("HealthStartupTimeout", "--health-startup-timeout")
+	a.scalar("HealthLogDestination", "--health-log-destination")
+	a.scalar("HealthMaxLogCount", "--health-max-log-count")
+	a.scalar("HealthMaxLogSize", "--health-max-log-size")
 	a.scalar("Pull", "--pull")
 	a.words("PodmanArgs")
 	if rootfs != "" {

@@ -65,9 +65,6 @@ func unsupportedKeys(sec string) map[string]string {
 	switch sec {
 	case "Container":
 		m["Retry"], m["RetryDelay"] = noRetry, noRetry
-		for _, k := range []string{"HealthLogDestination", "HealthMaxLogCount", "HealthMaxLogSize"} {
-			m[k] = "pea keeps healthcheck results in the container's state only (no --health-log-destination/--health-max-log-*)"
-		}
 	case "Image":
 		m["Retry"], m["RetryDelay"] = noRetry, noRetry
 		m["DecryptionKey"] = "pea pulls no encrypted images (no --decryption-key)"

@@ -220,6 +220,10 @@ type ContainerConfig struct {
 	Healthcheck  *HealthConfig       `json:"Healthcheck,omitempty"`
 	// StartupHealthCheck is the startup check (--health-startup-*).
 	StartupHealthCheck *StartupHealthConfig `json:"StartupHealthCheck,omitempty"`
+	// podman 5's, when given.
+	HealthLogDestination string `json:"HealthLogDestination,omitempty"`
+	HealthMaxLogCount    *int64 `json:"HealthMaxLogCount,omitempty"`
+	HealthMaxLogSize     *int64 `json:"HealthMaxLogSize,omitempty"`
 	// HealthcheckOnFailureAction is none, kill, restart or stop.
 	HealthcheckOnFailureAction string   `json:"HealthcheckOnFailureAction"`
 	CreateCommand              []string `json:"CreateCommand,omitempty"`
@@ -579,6 +583,7 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	if hc := cfg.Healthcheck; hc != nil {
 		v.Config.Healthcheck = &HealthConfig{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries}
 	}
+	v.Config.HealthLogDestination, v.Config.HealthMaxLogCount, v.Config.HealthMaxLogSize = cfg.HealthLogDestination, cfg.HealthMaxLogCount, cfg.HealthMaxLogSize
 	if sc := cfg.StartupHealthcheck; sc != nil {
 		v.Config.StartupHealthCheck = &StartupHealthConfig{Test: sc.Test, Interval: sc.Interval, Timeout: sc.Timeout, Retries: sc.Retries, Successes: sc.Successes}
 	}

@@ -128,6 +128,10 @@ type ContainerSpec struct {
 	HealthOnFailure int         `json:"health_check_on_failure_action,omitempty"`
 	// StartupHealth is podman 4.4's startup check.
 	StartupHealth *SpecStartupHealth `json:"startupHealthConfig,omitempty"`
+	// podman 5's results' destination and limits.
+	HealthLogDestination string `json:"healthLogDestination,omitempty"`
+	HealthMaxLogCount    *int64 `json:"healthMaxLogCount,omitempty"`
+	HealthMaxLogSize     *int64 `json:"healthMaxLogSize,omitempty"`
 }
 
 // SpecStartupHealth is a startup check (durations in nanoseconds).
@@ -483,6 +487,7 @@ func (s *ContainerSpec) specHealth(src *engine.SpecSource) {
 	} else if src.ImageHealthcheck {
 		s.Health = &SpecHealth{Test: []string{"NONE"}}
 	}
+	s.HealthLogDestination, s.HealthMaxLogCount, s.HealthMaxLogSize = cfg.HealthLogDestination, cfg.HealthMaxLogCount, cfg.HealthMaxLogSize
 	if h := cfg.StartupHealthcheck; h != nil {
 		s.StartupHealth = &SpecStartupHealth{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries, Successes: h.Successes}
 	}
