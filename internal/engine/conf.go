@@ -214,3 +214,7 @@ func (r *Runtime) createConfDefaultNetwork(name string) (*network.Network, error
 	}
 	return n, err
 }
+
+// Conf is the containers.conf this runtime applies (the built-in defaults without one); the API
+// service applies from it what podman's service fills in for a request (api/create_conf.go).
+func (r *Runtime) Conf() *conf.Config { return r.conf() }

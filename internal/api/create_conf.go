@@ -1,0 +1,134 @@
+package api
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"pea/internal/conf"
+	"pea/internal/engine"
+	"pea/internal/errdefs"
+	"pea/internal/model"
+	"pea/internal/oci"
+)
+
+// The containers.conf keys podman 4.3's service fills in for a create request that left them
+// unset, beyond those the engine applies to every creation (engine/conf.go). podman's own
+// client sends its flags' defaults (read from the client's file), so these reach the requests
+// of other clients: curl, compose, the docker client. Compared with podman 4.3.1's service:
+//   - both APIs: pidns, utsns, ipcns, userns (not for a pod's member, which joins the pod's),
+//     tz, shm_size (with an IPC namespace of the container's own), and default_ulimits,
+//     devices and volumes merged under the request's own;
+//   - the libpod API also: netns (else default_network), umask, no_hosts, [engine]
+//     stop_timeout. The Docker API keeps Docker's network, umask and stop timeout.
+// Neither applies init (podman's service does not).
+
+// confUnset names the settings a create request left for containers.conf.
+type confUnset struct {
+	pid, uts, ipc, userns, netns    bool
+	tz, umask, shmSize, stopTimeout bool
+	noHosts                         bool
+}
+
+// applyServerConf gives cfg containers.conf's values for what u names, and merges the
+// configured ulimits, devices and volumes under the request's own: the request's win for the
+// same limit, container path or destination (podman 4.3 drops the configured ulimits whole once
+// a request names one; pea's run merges them so, too).
+func applyServerConf(c *conf.Config, cfg *model.ContainerConfig, u confUnset) error {
+	ct := &c.Containers
+	fail := func(key, value string, err error) error {
+		return fmt.Errorf("containers.conf %s %q: %v: %w", key, value, err, errdefs.ErrInvalid)
+	}
+	// podman's private (shareable for IPC) and host user namespace are pea's defaults.
+	for _, n := range []struct {
+		kind, key, value, dflt string
+		unset                  bool
+	}{
+		{model.NSPid, "pidns", ct.PidNS, model.NSModePrivate, u.pid},
+		{model.NSUts, "utsns", ct.UTSNS, model.NSModePrivate, u.uts},
+		{model.NSIpc, "ipcns", ct.IPCNS, model.NSModeShareable, u.ipc},
+	} {
+		if !n.unset || n.value == "" || n.value == n.dflt {
+			continue
+		}
+		ns, err := engine.ParseNamespace(n.kind, n.value)
+		if err != nil {
+			return fail(n.key, n.value, err)
+		}
+		cfg.Namespaces[n.kind] = ns
+	}
+	if v := ct.UserNS; u.userns && v != "" && v != model.NSModeHost {
+		ns, err := engine.ParseUserNS(v, false)
+		if err != nil {
+			return fail("userns", v, err)
+		}
+		if ns.Mode != model.NSModeHost {
+			cfg.Namespaces[model.NSUser] = ns
+		}
+	}
+	if u.netns {
+		switch v := ct.NetNS; {
+		case v != "" && v != model.NSModePrivate && v != model.NSModeBridge:
+			cfg.Namespaces[model.NSNet], cfg.Network.Networks = engine.NetworkMode(v)
+		case c.Network.DefaultNetworkName() != "":
+			cfg.Network.Networks = []string{c.Network.DefaultNetworkName()}
+		}
+	}
+	if u.tz && ct.TZ != "" {
+		cfg.Timezone = ct.TZ
+	}
+	if u.umask && ct.Umask != "" {
+		cfg.Umask = ct.Umask
+	}
+	if m := cfg.NS(model.NSIpc).Mode; u.shmSize && ct.ShmSize != "" && m != model.NSModeHost && m != model.NSModeNone && m != model.NSModeContainer {
+		size, err := engine.ParseDecimalSize(ct.ShmSize)
+		if err != nil {
+			return fail("shm_size", ct.ShmSize, err)
+		}
+		cfg.Resources.ShmSize = size
+	}
+	if u.stopTimeout && c.IsSet("engine.stop_timeout") {
+		cfg.StopTimeout = uint(c.Engine.StopTimeout)
+	}
+	if u.noHosts && ct.NoHosts {
+		cfg.Network.NoHosts = true
+	}
+	var ulimits []model.Ulimit
+	for _, s := range ct.DefaultUlimits {
+		rl, err := oci.ParseUlimit(s)
+		if err != nil {
+			return fail("default_ulimits", s, err)
+		}
+		name := strings.ToLower(strings.TrimPrefix(rl.Type, "RLIMIT_"))
+		if !slices.ContainsFunc(cfg.Ulimits, func(l model.Ulimit) bool { return l.Name == name }) {
+			ulimits = append(ulimits, model.Ulimit{Name: name, Soft: rl.Soft, Hard: rl.Hard})
+		}
+	}
+	cfg.Ulimits = append(ulimits, cfg.Ulimits...)
+	var devices []string
+	for _, d := range ct.Devices {
+		if !slices.ContainsFunc(cfg.Devices, func(g string) bool { return devicePath(g) == devicePath(d) }) {
+			devices = append(devices, d)
+		}
+	}
+	cfg.Devices = append(devices, cfg.Devices...)
+	for _, v := range ct.Volumes {
+		m, err := engine.ParseVolume(v)
+		if err != nil {
+			return fail("volumes", v, err)
+		}
+		if !hasMountAt(cfg.Mounts, m.Destination) {
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+	}
+	return nil
+}
+
+// devicePath is the container path of a device HOST[:CONTAINER][:PERMS].
+func devicePath(d string) string {
+	parts := strings.Split(d, ":")
+	if len(parts) > 1 && strings.HasPrefix(parts[1], "/") {
+		return parts[1]
+	}
+	return parts[0]
+}
