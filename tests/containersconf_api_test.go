@@ -92,3 +92,25 @@ stop_timeout = 33
 			"Binds": []string{filepath.Join(e.Dir) + ":/confvol"}, "Ulimits": []map[string]any{{"Name": "nofile", "Soft": 3000, "Hard": 3000}}}}, 201, nil)
 	check("dk-own", []string{"tz=JST", "core=2", "nofile=3000", "shm=2048", "/dev/confnull"}, []string{"pid=" + hostPID, "uts=" + hostUTS, "from-conf"})
 }
+
+// Both APIs put a container whose request names no network on containers.conf's
+// default_network, and leave /etc/hosts alone with no_hosts, as podman 4.3.1's service does.
+func TestContainersConfAPIDefaultNetworkNoHosts(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	env := confFile(t, e, "containers.conf", "[containers]\nno_hosts = true\n[network]\ndefault_network = \"apinet\"\ndefault_subnet = \"10.247.39.0/24\"\n")
+	a := newAPIEnvWith(t, e, env)
+	report := []string{"sh", "-c", "ip -4 -o addr show eth0; grep -c api-ctr /etc/hosts; echo done; sleep 300"}
+	a.RequestJSON("POST", "/v4.3.1/libpod/containers/create", map[string]any{"name": "lp-api-ctr", "image": "localhost/bb", "command": report}, 201, nil)
+	a.RequestJSON("POST", "/v1.41/containers/create?name=dk-api-ctr", map[string]any{"Image": "localhost/bb", "Cmd": report,
+		"HostConfig": map[string]any{"NetworkMode": "default"}}, 201, nil)
+	for _, name := range []string{"lp-api-ctr", "dk-api-ctr"} {
+		e.Pea("start", name)
+		out := e.kubeLogs(name, "done")
+		if !strings.Contains(out, "inet 10.247.39.") {
+			t.Errorf("%s: not on default_network's subnet:\n%s", name, out)
+		}
+		if strings.Contains(out, "\n1\n") {
+			t.Errorf("%s: /etc/hosts names the container despite no_hosts:\n%s", name, out)
+		}
+	}
+}

@@ -220,7 +220,7 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt
 	cfg.DefaultCaps = oci.DockerDefaultCapabilities()
 	hc := &req.HostConfig
 	if err := applyServerConf(rt.Conf(), cfg, confUnset{pid: hc.PidMode == "", uts: hc.UTSMode == "", ipc: hc.IpcMode == "",
-		userns: hc.UsernsMode == "", tz: true, shmSize: hc.ShmSize == 0}); err != nil {
+		userns: hc.UsernsMode == "", tz: true, shmSize: hc.ShmSize == 0, noHosts: true}); err != nil {
 		return err
 	}
 	if _, err := rt.ImageLookup(req.Image); errdefs.Is(err, errdefs.ErrNotFound) {

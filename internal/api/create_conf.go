@@ -17,10 +17,11 @@ import (
 // client sends its flags' defaults (read from the client's file), so these reach the requests
 // of other clients: curl, compose, the docker client. Compared with podman 4.3.1's service:
 //   - both APIs: pidns, utsns, ipcns, userns (not for a pod's member, which joins the pod's),
-//     tz, shm_size (with an IPC namespace of the container's own), and default_ulimits,
-//     devices and volumes merged under the request's own;
-//   - the libpod API also: netns (else default_network), umask, no_hosts, [engine]
-//     stop_timeout. The Docker API keeps Docker's network, umask and stop timeout.
+//     tz, shm_size (with an IPC namespace of the container's own), no_hosts, default_network
+//     (for a bridge namespace naming no network), and default_ulimits, devices and volumes
+//     merged under the request's own;
+//   - the libpod API also: netns, umask, [engine] stop_timeout. The Docker API keeps Docker's
+//     network mode, umask and stop timeout.
 // Neither applies init (podman's service does not).
 
 // confUnset names the settings a create request left for containers.conf.
@@ -66,13 +67,11 @@ func applyServerConf(c *conf.Config, cfg *model.ContainerConfig, u confUnset) er
 			cfg.Namespaces[model.NSUser] = ns
 		}
 	}
-	if u.netns {
-		switch v := ct.NetNS; {
-		case v != "" && v != model.NSModePrivate && v != model.NSModeBridge:
-			cfg.Namespaces[model.NSNet], cfg.Network.Networks = engine.NetworkMode(v)
-		case c.Network.DefaultNetworkName() != "":
-			cfg.Network.Networks = []string{c.Network.DefaultNetworkName()}
-		}
+	if v := ct.NetNS; u.netns && v != "" && v != model.NSModePrivate && v != model.NSModeBridge {
+		cfg.Namespaces[model.NSNet], cfg.Network.Networks = engine.NetworkMode(v)
+	}
+	if n := c.Network.DefaultNetworkName(); n != "" && cfg.NS(model.NSNet).Mode == model.NSModeBridge && len(cfg.Network.Networks) == 0 {
+		cfg.Network.Networks = []string{n}
 	}
 	if u.tz && ct.TZ != "" {
 		cfg.Timezone = ct.TZ
