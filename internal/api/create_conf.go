@@ -2,14 +2,11 @@ package api
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"pea/internal/conf"
 	"pea/internal/engine"
 	"pea/internal/errdefs"
 	"pea/internal/model"
-	"pea/internal/oci"
 )
 
 // The containers.conf keys podman 4.3's service fills in for a create request that left them
@@ -92,42 +89,5 @@ func applyServerConf(c *conf.Config, cfg *model.ContainerConfig, u confUnset) er
 	if u.noHosts && ct.NoHosts {
 		cfg.Network.NoHosts = true
 	}
-	var ulimits []model.Ulimit
-	for _, s := range ct.DefaultUlimits {
-		rl, err := oci.ParseUlimit(s)
-		if err != nil {
-			return fail("default_ulimits", s, err)
-		}
-		name := strings.ToLower(strings.TrimPrefix(rl.Type, "RLIMIT_"))
-		if !slices.ContainsFunc(cfg.Ulimits, func(l model.Ulimit) bool { return l.Name == name }) {
-			ulimits = append(ulimits, model.Ulimit{Name: name, Soft: rl.Soft, Hard: rl.Hard})
-		}
-	}
-	cfg.Ulimits = append(ulimits, cfg.Ulimits...)
-	var devices []string
-	for _, d := range ct.Devices {
-		if !slices.ContainsFunc(cfg.Devices, func(g string) bool { return devicePath(g) == devicePath(d) }) {
-			devices = append(devices, d)
-		}
-	}
-	cfg.Devices = append(devices, cfg.Devices...)
-	for _, v := range ct.Volumes {
-		m, err := engine.ParseVolume(v)
-		if err != nil {
-			return fail("volumes", v, err)
-		}
-		if !hasMountAt(cfg.Mounts, m.Destination) {
-			cfg.Mounts = append(cfg.Mounts, m)
-		}
-	}
-	return nil
-}
-
-// devicePath is the container path of a device HOST[:CONTAINER][:PERMS].
-func devicePath(d string) string {
-	parts := strings.Split(d, ":")
-	if len(parts) > 1 && strings.HasPrefix(parts[1], "/") {
-		return parts[1]
-	}
-	return parts[0]
+	return engine.MergeConfLists(ct, cfg)
 }
