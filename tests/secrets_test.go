@@ -124,3 +124,22 @@ func TestSecretDrivers(t *testing.T) {
 		t.Fatalf("secrets after the refusals: %q", out)
 	}
 }
+
+// secret exists (podman 4.5's verb): exit 0 for a secret's name or ID, 1 for none, 125 without
+// exactly one argument.
+func TestSecretExists(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.PeaIn("value", "secret", "create", "known-secret", "-").Stdout)
+	for _, name := range []string{"known-secret", id, id[:12]} {
+		if r := e.Try("secret", "exists", name); r.Code != 0 || r.Stdout != "" || r.Stderr != "" {
+			t.Errorf("secret exists %s: %s", name, r)
+		}
+	}
+	if r := e.Try("secret", "exists", "unknown-secret"); r.Code != 1 || r.Stdout != "" || r.Stderr != "" {
+		t.Errorf("secret exists of a missing secret: %s, want exit 1 and nothing printed", r)
+	}
+	e.Fails(125, "secret", "exists")
+	e.Fails(125, "secret", "exists", "known-secret", "unknown-secret")
+	e.Pea("secret", "rm", "known-secret")
+	e.Fails(1, "secret", "exists", "known-secret")
+}

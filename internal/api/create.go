@@ -218,6 +218,11 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt
 	// Docker's default capabilities (with NET_RAW, ping works); the libpod endpoint keeps
 	// podman's, as podman's server does.
 	cfg.DefaultCaps = oci.DockerDefaultCapabilities()
+	hc := &req.HostConfig
+	if err := applyServerConf(rt.Conf(), cfg, confUnset{pid: hc.PidMode == "", uts: hc.UTSMode == "", ipc: hc.IpcMode == "",
+		userns: hc.UsernsMode == "", tz: true, shmSize: hc.ShmSize == 0, noHosts: true}); err != nil {
+		return err
+	}
 	if _, err := rt.ImageLookup(req.Image); errdefs.Is(err, errdefs.ErrNotFound) {
 		return &apiError{http.StatusNotFound, "No such image: " + req.Image}
 	}

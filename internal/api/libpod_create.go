@@ -45,6 +45,13 @@ func (s *Server) postLibpodContainerCreate(w http.ResponseWriter, r *http.Reques
 	if err := sp.apply(cfg, &o); err != nil {
 		return err
 	}
+	unset := func(ns view.SpecNamespace) bool { return sp.Pod == "" && (ns.Mode == "" || ns.Mode == "default") }
+	if err := applyServerConf(rt.Conf(), cfg, confUnset{pid: unset(sp.PidNS), uts: unset(sp.UtsNS), ipc: unset(sp.IpcNS),
+		userns: unset(sp.UserNS) && sp.IDMappings == nil, netns: unset(sp.NetNS) && len(sp.Networks) == 0,
+		tz: sp.Timezone == "", umask: sp.Umask == "", shmSize: sp.ShmSize == nil, stopTimeout: sp.StopTimeout == nil,
+		noHosts: true}); err != nil {
+		return err
+	}
 	if cfg.Rootfs == "" {
 		if _, err := rt.ImageLookup(req.Image); err != nil {
 			if errdefs.Is(err, errdefs.ErrNotFound) {

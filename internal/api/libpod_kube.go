@@ -102,10 +102,7 @@ func (s *Server) postLibpodPlayKube(w http.ResponseWriter, r *http.Request, rt *
 	if o.NoHosts, err = queryBool(q, "nohosts", false); err != nil {
 		return err
 	}
-	o.Network = strings.Join(q["network"], ",")
-	if strings.HasPrefix(o.Network, "container:") || strings.HasPrefix(o.Network, "ns:") {
-		return badRequest("network %s cannot be used with kube play (bridge, host, none or NAME[,NAME])", o.Network)
-	}
+	o.Networks = q["network"] // podman's client sends one value per --network
 	o.IPs, o.MACs = q["staticips"], q["staticmacs"]
 	for _, ip := range o.IPs {
 		if addr := net.ParseIP(ip); addr == nil || addr.To4() == nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"pea/internal/conf"
@@ -67,7 +68,7 @@ func (f *createFlags) confDefaults(c *conf.Config, changed func(string) bool) {
 		}
 	}
 	if m := f.ipc; ct.ShmSize != "" && !inPod && m != "host" && m != "none" && !strings.HasPrefix(m, "container:") {
-		str("shm-size", &f.shmSize, ct.ShmSize)
+		str("shm-size", &f.shmSize, confShmSize(ct.ShmSize))
 	}
 	f.ulimits = mergeConfList(ct.DefaultUlimits, f.ulimits, func(s string) string {
 		name, _, _ := strings.Cut(s, "=")
@@ -99,7 +100,7 @@ func (f *createFlags) confDefaults(c *conf.Config, changed func(string) bool) {
 func (o *podCreateOptions) confDefaults(c *conf.Config, changed func(string) bool) {
 	ct := &c.Containers
 	if ct.ShmSize != "" && !changed("shm-size") {
-		o.shmSize = ct.ShmSize
+		o.shmSize = confShmSize(ct.ShmSize)
 	}
 	if c.IsSet("containers.no_hosts") && !changed("no-hosts") {
 		o.noHosts = ct.NoHosts
@@ -118,6 +119,16 @@ func (o *podCreateOptions) confDefaults(c *conf.Config, changed func(string) boo
 			o.network = c.Network.DefaultNetworkName()
 		}
 	}
+}
+
+// confShmSize is containers.conf's shm_size as --shm-size's bytes: podman reads the key's units
+// as powers of 1000 (77m: 77000000 bytes), the flag's as powers of 1024. A value that does not
+// parse is kept, for --shm-size's error.
+func confShmSize(v string) string {
+	if n, err := engine.ParseDecimalSize(v); err == nil && v != "" {
+		return strconv.FormatInt(n, 10)
+	}
+	return v
 }
 
 // mergeConfList is the configured list with the command line's after it, less the configured

@@ -360,7 +360,7 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		if v == "" {
 			continue
 		}
-		ns, err := parseNamespace(kind, v)
+		ns, err := engine.ParseNamespace(kind, v)
 		if err != nil {
 			return nil, o, err
 		}
@@ -519,25 +519,6 @@ func parseMemorySwap(v string) (int64, error) {
 		return 0, invalid("invalid --memory-swap %q: a size with an optional unit (b, k, m, g), or -1 for unlimited swap", v)
 	}
 	return n, nil
-}
-
-func parseNamespace(kind, v string) (model.Namespace, error) {
-	ipc := kind == model.NSIpc
-	switch {
-	case v == "host" || v == "private":
-		return model.Namespace{Mode: v}, nil
-	case ipc && (v == model.NSModeShareable || v == model.NSModeNone):
-		return model.Namespace{Mode: v}, nil
-	case strings.HasPrefix(v, "container:"):
-		return model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(v, "container:")}, nil
-	case strings.HasPrefix(v, "ns:"):
-		return model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(v, "ns:")}, nil
-	}
-	valid := "host, private, container:ID, ns:PATH"
-	if ipc {
-		valid = "shareable, private, none, host, container:ID, ns:PATH"
-	}
-	return model.Namespace{}, invalid("invalid --%s %q (%s)", kind, v, valid)
 }
 
 func parseEnv(env, files []string) ([]string, error) {

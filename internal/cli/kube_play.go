@@ -23,13 +23,13 @@ import (
 )
 
 type kubePlayOptions struct {
-	replace, start, down, quiet, force, noHosts, tlsVerify, build bool
-	serviceContainer, wait                                        bool
-	network, userns, creds, authfile, contextDir, logDriver       string
-	signaturePolicy                                               string
-	certDir, seccompProfileRoot                                   string
-	publish, configMaps, annotations, ips, macs, logOpts          []string
-	changed                                                       func(string) bool
+	replace, start, down, quiet, force, noHosts, tlsVerify, build  bool
+	serviceContainer, wait                                         bool
+	userns, creds, authfile, contextDir, logDriver                 string
+	signaturePolicy                                                string
+	certDir, seccompProfileRoot                                    string
+	networks, publish, configMaps, annotations, ips, macs, logOpts []string
+	changed                                                        func(string) bool
 }
 
 func newKubePlayCommand(a *app, use string) *cobra.Command {
@@ -54,8 +54,8 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.BoolVar(&o.down, "down", false, "tear down what the YAML created (as kube down)")
 	f.BoolVar(&o.force, "force", false, "with --down: also remove the volumes of the YAML's PersistentVolumeClaims")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
-	f.StringVar(&o.network, "network", "", "network of the pods: bridge, host, none or NAME[,NAME]")
-	f.StringVar(&o.network, "net", "", "alias of --network")
+	f.StringArrayVar(&o.networks, "network", nil, "network of the pods: bridge[:OPTS], host, none, slirp4netns, NAME[,NAME] or NAME:OPTS, then (repeated) more networks NAME[:OPTS]; OPTS: ip=, mac=, alias=, interface_name=")
+	f.StringArrayVar(&o.networks, "net", nil, "alias of --network")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of every pod, overriding the YAML's mapping of the same container port: [hostIP:][hostPort:]containerPort[/proto]")
 	f.StringSliceVar(&o.configMaps, "configmap", nil, "read ConfigMaps from these YAML files (repeatable or comma separated)")
 	f.StringArrayVar(&o.annotations, "annotation", nil, "add an annotation KEY=VALUE to every pod and container")
@@ -95,13 +95,6 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 			return err
 		}
 		ports = append(ports, pm...)
-	}
-	switch o.network {
-	case "", "bridge", "default", "host", "none":
-	default:
-		if strings.HasPrefix(o.network, "container:") || strings.HasPrefix(o.network, "ns:") {
-			return invalid("--network %s cannot be used with kube play (bridge, host, none or NAME[,NAME])", o.network)
-		}
 	}
 	annotations, err := parseKV(o.annotations, "annotation")
 	if err != nil {
@@ -143,7 +136,7 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 		return err
 	}
 	opts := kube.PlayOptions{
-		PlanOptions: kube.PlanOptions{Network: o.network, Publish: ports, CreateCommand: a.args,
+		PlanOptions: kube.PlanOptions{Networks: o.networks, Publish: ports, CreateCommand: a.args,
 			Annotations: annotations, IPs: o.ips, MACs: o.macs, NoHosts: o.noHosts, UserNS: userns, Registry: registry, Log: logs},
 		Replace: o.replace,
 		Start:   o.start,

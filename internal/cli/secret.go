@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pea/internal/engine"
+	"pea/internal/errdefs"
 	"pea/internal/view"
 )
 
@@ -184,6 +185,19 @@ func newSecretCommand(a *app) *cobra.Command {
 		},
 	}
 	rm.Flags().BoolVarP(&all, "all", "a", false, "remove every secret")
-	cmd.AddCommand(create, ls, inspect, rm)
+	// podman 4.5's verb: exit 0 when the secret exists, 1 when not (an ambiguous ID prefix is
+	// an error, 125).
+	exists := existsCommand(a, "SECRET", func(name string) (bool, error) {
+		rt, err := a.engine()
+		if err != nil {
+			return false, err
+		}
+		_, err = rt.LookupSecret(name)
+		if errdefs.Is(err, errdefs.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	cmd.AddCommand(create, ls, inspect, rm, exists)
 	return cmd
 }

@@ -161,7 +161,7 @@ func (b *builder) cached(key string, entries int) bool {
 // container makes a build's container (cfg's image, command and namespaces; no entrypoint,
 // never a pull), labelled as the build's own.
 func (b *builder) container(ctx context.Context, cfg *model.ContainerConfig) (*model.Container, error) {
-	cfg.Entrypoint, cfg.StopTimeout, cfg.Labels = []string{}, 10, map[string]string{"io.pea.build": "1"}
+	cfg.Entrypoint, cfg.StopTimeout, cfg.Labels = []string{}, 10, map[string]string{buildLabel: "1"}
 	return b.r.CreateContainer(ctx, cfg, CreateOptions{Pull: "never", EntrypointSet: true, CmdSet: true})
 }
 

@@ -115,6 +115,9 @@ func (b *builder) runStep(ctx context.Context, in instruction, arg string) error
 	cfg.Stdin = b.o.Stdin != nil
 	cfg.Namespaces[model.NSNet], cfg.Network.Networks = ns, nets
 	cfg.Mounts = append(cfg.Mounts, mounts...)
+	if err := b.r.applyBuildConf(cfg, network); err != nil {
+		return err
+	}
 	c, err := b.container(ctx, cfg)
 	if err != nil {
 		return err

@@ -41,8 +41,9 @@ func confError(key, value string, err error) error {
 
 // applyConfDefaults fills in what containers.conf gives a new container its request left
 // unset: annotations (the request's win), the capabilities CapAdd and CapDrop change, the
-// cgroup namespace, the pids limit (only with a cgroup of the container's own), the log's
-// size limit and (journald's) tag. An infra container takes none of them.
+// cgroup namespace, the pids limit (only with a cgroup of the container's own; not a build's,
+// as podman's RUN), the log's size limit and (journald's) tag. An infra container takes none
+// of them.
 func (r *Runtime) applyConfDefaults(cfg *model.ContainerConfig) error {
 	if cfg.IsInfra {
 		return nil
@@ -79,7 +80,7 @@ func (r *Runtime) applyConfDefaults(cfg *model.ContainerConfig) error {
 		}
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: c.CgroupNS}
 	}
-	if c.PidsLimit > 0 && cfg.Resources.PidsLimit == 0 && cfg.Cgroups != CgroupsDisabled && !rootless.Active() {
+	if c.PidsLimit > 0 && cfg.Resources.PidsLimit == 0 && cfg.Cgroups != CgroupsDisabled && !rootless.Active() && !isBuildContainer(cfg) {
 		cfg.Resources.PidsLimit = c.PidsLimit
 	}
 	if c.LogSizeMax > 0 && cfg.LogSizeMax == 0 {
@@ -92,9 +93,10 @@ func (r *Runtime) applyConfDefaults(cfg *model.ContainerConfig) error {
 }
 
 // confEnv is containers.conf's environment of a new container, below the image's and the
-// user's: nil for an infra container and with --unsetenv-all.
+// user's: nil for an infra container, a build's (podman's RUN does not take it) and with
+// --unsetenv-all.
 func (r *Runtime) confEnv(cfg *model.ContainerConfig) []string {
-	if cfg.IsInfra || cfg.UnsetEnvAll {
+	if cfg.IsInfra || cfg.UnsetEnvAll || isBuildContainer(cfg) {
 		return nil
 	}
 	return r.conf().Containers.Env
@@ -214,3 +216,7 @@ func (r *Runtime) createConfDefaultNetwork(name string) (*network.Network, error
 	}
 	return n, err
 }
+
+// Conf is the containers.conf this runtime applies (the built-in defaults without one); the API
+// service applies from it what podman's service fills in for a request (api/create_conf.go).
+func (r *Runtime) Conf() *conf.Config { return r.conf() }

@@ -139,6 +139,9 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	}
 	u.add(launched.Abort)
 	in := specInputs{nsPaths: map[string]string{}, sysctls: r.conf().Containers.DefaultSysctls}
+	if isBuildContainer(cfg) {
+		in.sysctls = nil // pea's own default: podman's RUN does not take default_sysctls
+	}
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -209,6 +210,46 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: use a number with an optional unit (b, k, m, g): %w", s, errdefs.ErrInvalid)
 	}
 	return int64(f * mult), nil
+}
+
+// ParseDecimalSize parses a size whose units are powers of 1000 (7m is 7000000 bytes), as
+// podman reads containers.conf's shm_size (its --shm-size flag's units are powers of 1024).
+func ParseDecimalSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "b")
+	mult := float64(1)
+	if t != "" {
+		if i := strings.IndexByte("kmgtp", t[len(t)-1]); i >= 0 {
+			mult = math.Pow(1000, float64(i+1))
+			t = t[:len(t)-1]
+		}
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("invalid size %q: use a number with an optional unit (b, k, m, g): %w", s, errdefs.ErrInvalid)
+	}
+	return int64(f * mult), nil
+}
+
+// ParseNamespace reads a --pid, --ipc or --uts value (kind model.NSPid...): host, private,
+// container:ID, ns:PATH; for IPC also shareable and none.
+func ParseNamespace(kind, v string) (model.Namespace, error) {
+	ipc := kind == model.NSIpc
+	switch {
+	case v == model.NSModeHost || v == model.NSModePrivate:
+		return model.Namespace{Mode: v}, nil
+	case ipc && (v == model.NSModeShareable || v == model.NSModeNone):
+		return model.Namespace{Mode: v}, nil
+	case strings.HasPrefix(v, "container:"):
+		return model.Namespace{Mode: model.NSModeContainer, Value: strings.TrimPrefix(v, "container:")}, nil
+	case strings.HasPrefix(v, "ns:"):
+		return model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(v, "ns:")}, nil
+	}
+	valid := "host, private, container:ID, ns:PATH"
+	if ipc {
+		valid = "shareable, private, none, host, container:ID, ns:PATH"
+	}
+	return model.Namespace{}, fmt.Errorf("invalid --%s %q (%s): %w", kind, v, valid, errdefs.ErrInvalid)
 }
 
 // NetworkMode parses a --network value (Docker's NetworkMode): bridge (also "", default),

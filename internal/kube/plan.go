@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"pea/internal/engine"
@@ -15,9 +16,14 @@ import (
 
 // PlanOptions are the play flags that shape every pod.
 type PlanOptions struct {
-	Root    string              // the store root: configMap and secret files are written below it
-	Network string              // --network: bridge, host, none or NAME[,NAME]
-	Publish []model.PortMapping // --publish: host ports added to every pod
+	Root string // the store root: configMap and secret files are written below it
+	// Networks are the --network values (engine.ParseNetworkFlags): a mode or networks, then
+	// more networks, each NAME[:OPTS].
+	Networks []string
+	// DefaultNetwork is the default network's name where Networks list it beside others
+	// (`--network bridge --network NAME`); Play sets it.
+	DefaultNetwork string
+	Publish        []model.PortMapping // --publish: host ports added to every pod
 	// CreateCommand is recorded on every pod and container (the play command line).
 	CreateCommand []string
 	// VolumePath is where a named volume's data lives (for subPath mounts of volumes).
@@ -166,6 +172,34 @@ func addAll(m, extra map[string]string) map[string]string {
 	return m
 }
 
+// playNetworks reads play's --network values; a pod cannot take another's or a path's
+// network namespace, as podman's play refuses.
+func playNetworks(values []string) (engine.NetworkChoice, error) {
+	choice, err := engine.ParseNetworkFlags(values)
+	if err != nil {
+		return choice, err
+	}
+	if m := choice.Mode.Mode; m == model.NSModePath || m == model.NSModeContainer {
+		return choice, fmt.Errorf("pods presently do not support network mode %s: %w", m, errdefs.ErrInvalid)
+	}
+	return choice, nil
+}
+
+// resolveNetworks checks the --network values before anything is planned and, when they list
+// the default network beside others, finds its name (making pea's default network if it is not
+// there yet).
+func (o *PlanOptions) resolveNetworks(rt *engine.Runtime) error {
+	for i, v := range o.Networks {
+		o.Networks[i] = strings.TrimSpace(v)
+	}
+	choice, err := playNetworks(o.Networks)
+	if err != nil || o.DefaultNetwork != "" || len(choice.Networks) < 2 || !slices.Contains(choice.Networks, engine.DefaultNetwork) {
+		return err
+	}
+	o.DefaultNetwork, err = rt.DefaultNetworkName()
+	return err
+}
+
 // podConfig is the pod-level part: namespaces, network, ports, hostname, labels, limits.
 func podConfig(w *Workload, name string, src *Manifest, o PlanOptions) (*model.PodConfig, error) {
 	spec := &w.Spec
@@ -183,14 +217,24 @@ func podConfig(w *Workload, name string, src *Manifest, o PlanOptions) (*model.P
 		// A user namespace for the pod, its host IDs picked as Kubernetes does (--userns auto).
 		pc.UserNS, pc.ShareUser = model.Namespace{Mode: model.NSModePrivate, Value: model.UserNSAuto}, true
 	}
-	switch {
-	case spec.HostNetwork || o.Network == "host":
+	choice, err := playNetworks(o.Networks)
+	if err != nil {
+		return nil, err
+	}
+	switch mode := choice.Mode; {
+	case spec.HostNetwork || mode.Mode == model.NSModeHost:
 		pc.NetworkMode = "host"
-	case o.Network == "none":
+	case mode.Mode == model.NSModeNone:
 		pc.NetworkMode = "none"
-	case o.Network == "" || o.Network == "bridge" || o.Network == "default":
+	case mode.Mode == model.NSModeSlirp:
+		pc.NetworkMode = model.NSModeSlirp
+		if mode.Value != "" {
+			pc.NetworkMode += ":" + mode.Value
+		}
 	default:
-		pc.Infra.Networks = strings.Split(o.Network, ",")
+		if err := choice.Apply(&pc.Infra, o.DefaultNetwork); err != nil {
+			return nil, err
+		}
 	}
 	if pc.NetworkMode == "" {
 		for _, c := range spec.Containers {

@@ -57,7 +57,9 @@ func Play(ctx context.Context, rt *engine.Runtime, m *Manifest, o PlayOptions) (
 	if o.VolumePath == nil {
 		o.VolumePath = rt.VolumePath
 	}
-	o.PlanOptions.Network = strings.TrimSpace(o.PlanOptions.Network)
+	if err := o.PlanOptions.resolveNetworks(rt); err != nil {
+		return nil, err
+	}
 	rep = &PlayReport{Warnings: append([]string{}, m.Warnings...)}
 	plans, err := planAll(rt, m, o, rep)
 	if err != nil {
@@ -174,11 +176,24 @@ func planAll(rt *engine.Runtime, m *Manifest, o PlayOptions, rep *PlayReport) ([
 		return nil, fmt.Errorf("%d pods, but %d --ip and %d --mac-address values: one per pod at most: %w", len(plans), len(o.IPs), len(o.MACs), errdefs.ErrInvalid)
 	}
 	for i, p := range plans {
+		// As podman's: --ip and --mac-address are for a pod on one network (NAME:ip= is for
+		// more), and the network's own ip= or mac= wins over them.
+		infra := &p.Pod.Infra
 		if i < len(o.IPs) {
-			p.Pod.Infra.StaticIP = o.IPs[i]
+			if len(infra.Networks) > 1 {
+				return nil, fmt.Errorf("cannot set static ip addresses for more than network, use netname:ip=<ip> syntax to specify ips for more than network: %w", errdefs.ErrInvalid)
+			}
+			if infra.StaticIP == "" {
+				infra.StaticIP = o.IPs[i]
+			}
 		}
 		if i < len(o.MACs) {
-			p.Pod.Infra.StaticMAC = o.MACs[i]
+			if len(infra.Networks) > 1 {
+				return nil, fmt.Errorf("cannot set static mac address for more than network, use netname:mac=<mac> syntax to specify mac for more than network: %w", errdefs.ErrInvalid)
+			}
+			if infra.StaticMAC == "" {
+				infra.StaticMAC = o.MACs[i]
+			}
 		}
 	}
 	return plans, nil

@@ -5,7 +5,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // oneshot makes svc a service that runs once and stays active (volumes and networks).
@@ -172,16 +171,8 @@ func (g *generator) kube(u *unitFile) (*unitFile, error) {
 		return nil, err
 	}
 	a := &argv{u: u, sec: sec, args: play}
-	for _, n := range u.all(sec, "Network") {
-		if strings.HasSuffix(n, ".network") {
-			name, dep, err := g.resource(n)
-			if err != nil {
-				return nil, err
-			}
-			a.deps = append(a.deps, dep)
-			n = name
-		}
-		a.add(flag("--network", n)...)
+	if err := g.networks(a); err != nil { // one --network each, NAME.network[:OPTIONS] too
+		return nil, err
 	}
 	for _, c := range u.all(sec, "ConfigMap") {
 		a.add("--configmap", resolvePath(u, c))
