@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +46,10 @@ func holdsInterrupts(cmd *cobra.Command) bool {
 	return false
 }
 
+// heldSignals counts the signals a hold has taken (for its test, which must know when the
+// signal it sent is held before it releases).
+var heldSignals atomic.Int32
+
 // holdInterrupts holds SIGINT, SIGTERM and SIGHUP until release, which then ends the process by
 // the first one that came (a second one ends it at once).
 func holdInterrupts() (release func()) {
@@ -60,6 +65,7 @@ func holdInterrupts() (release func()) {
 	take := func(s os.Signal) {
 		if got == 0 {
 			got = s.(syscall.Signal)
+			heldSignals.Add(1)
 			return
 		}
 		signal.Reset(s) // a second one: at once
