@@ -306,7 +306,7 @@ func TestDNSCleanup(t *testing.T) {
 	if sleeper.ProcessState != nil || exec.Command("kill", "-0", strconv.Itoa(sleeper.Process.Pid)).Run() != nil {
 		t.Fatal("pea signalled the process a stale PID file named")
 	}
-	e.Pea("network", "rm", "-f", "cl")
+	e.Pea("network", "rm", "-f", "-t", "0", "cl")
 	gone("network rm -f")
 
 	// system reset, with containers running on two networks.
