@@ -14,6 +14,7 @@ import (
 
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/trace"
 )
 
 // Containers on a network of the user's (not the default one, as in podman and Docker) find
@@ -21,10 +22,12 @@ import (
 // /etc/hosts, a section naming the addresses of the containers it shares a network with — their
 // names, their aliases on that network (--network-alias, compose's service names), and for a
 // pod's infra container the pod's name and its members' names; on a dual-stack network a line
-// for each of a container's addresses, IPv4 first. pea has no daemon to answer DNS;
-// the section is rewritten whenever a container on the network starts, stops, connects or
-// disconnects, by the pea process that made the change, under the store-wide "peer-hosts" lock.
-// The file is rewritten in place, so the bind mount a running container sees shows the change.
+// for each of a container's addresses, IPv4 first. The section is rewritten whenever a
+// container on the network starts, stops, connects or disconnects, by the pea process that made
+// the change, under the store-wide "peer-hosts" lock. The file is rewritten in place, so the
+// bind mount a running container sees shows the change. Under the same lock the same refresh
+// rebuilds the network's file for aardvark-dns (network/dns.go), which answers the same names
+// (and the short ID) over DNS on the network's gateway.
 
 // peersMarker starts the section pea keeps at the end of a container's /etc/hosts.
 const peersMarker = "# pea: containers on the same networks (kept up to date by pea)\n"
@@ -116,11 +119,13 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		return
 	}
 	defer l.Unlock()
+	trace.Mark("peers: locked")
 	cs, err := st.ListContainers("", "")
 	if err != nil {
 		slog.Warn("peer hosts: listing containers", "err", err)
 		return
 	}
+	trace.Mark("peers: containers listed")
 	if starting != nil {
 		for i, c := range cs {
 			if c.Config.ID == starting.Config.ID {
@@ -193,6 +198,7 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		if err := r.networks().SyncDNS(dnsFiles); err != nil {
 			slog.Warn("DNS: aardvark-dns", "err", err)
 		}
+		trace.Mark("peers: aardvark's files written")
 	}
 	for _, c := range owners {
 		mine := r.userNetworks(c)
@@ -217,6 +223,7 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 			slog.Warn("peer hosts: rewriting", "container", c.Config.Name, "err", err)
 		}
 	}
+	trace.Mark("peers: hosts files rewritten")
 }
 
 // dnsRecord is c's line in network n's aardvark file: its addresses there and its names
