@@ -320,3 +320,35 @@ func TestDNSCleanup(t *testing.T) {
 	e.Pea("system", "reset", "-f")
 	gone("system reset")
 }
+
+// Through the Docker API (what compose uses), with the real docker client: a network's
+// containers resolve each other's names and aliases through their resolv.conf; a network
+// removed and made again with another subnet under the same name is served at its new gateway;
+// aardvark goes with the last container.
+func TestDNSDockerAPI(t *testing.T) {
+	a := newAPIEnv(t)
+	for round, subnet := range []string{"", "10.123.77.0/24"} {
+		args := []string{"network", "create"}
+		if subnet != "" {
+			args = append(args, "--subnet", subnet)
+		}
+		a.MustDocker(append(args, "dapi")...)
+		a.MustDocker("run", "-d", "--name", "web", "--network", "dapi", "--network-alias", "webalias", "localhost/bb", "sleep", "1000")
+		a.MustDocker("run", "-d", "--name", "k1", "--network", "dapi", "localhost/bb", "sleep", "1000")
+		webIP := a.MustDocker("inspect", "-f", "{{.NetworkSettings.Networks.dapi.IPAddress}}", "web")
+		for _, name := range []string{"web", "webalias"} {
+			eventually(t, 5*time.Second, func() error {
+				r := a.Docker("exec", "k1", "nslookup", name)
+				if !strings.Contains(r.Stdout, "Address: "+webIP+"\n") {
+					return fmt.Errorf("round %d: docker exec k1 nslookup %s: %s", round, name, r)
+				}
+				return nil
+			})
+		}
+		a.MustDocker("rm", "-f", "web", "k1")
+		a.MustDocker("network", "rm", "dapi")
+	}
+	if pids := a.aardvarkPIDs(); len(pids) > 0 {
+		t.Fatalf("aardvark still runs with no container: %v", pids)
+	}
+}
