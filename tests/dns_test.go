@@ -352,3 +352,20 @@ func TestDNSDockerAPI(t *testing.T) {
 		t.Fatalf("aardvark still runs with no container: %v", pids)
 	}
 }
+
+// A container resolves its peers over DNS from its first instruction: aardvark-dns 1.4 closes
+// and opens again its sockets when told to reread its files, and a start waits until it
+// answers the new container's name (the first query of a container started meanwhile was
+// refused, about one start in six: regression).
+func TestDNSAtFirstInstruction(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "first")
+	e.Pea("run", "-d", "--name", "web", "--network", "first", "localhost/bb", "sleep", "1000")
+	ip := e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.first.IPAddress}}", "web")
+	for i := range 10 {
+		r := e.Try("run", "--rm", "--network", "first", "localhost/bb", "nslookup", "web")
+		if !strings.Contains(r.Stdout+"\n", "Address: "+ip+"\n") {
+			t.Fatalf("start %d: nslookup web at the first instruction: %s", i, r)
+		}
+	}
+}

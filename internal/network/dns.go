@@ -1,14 +1,18 @@
 package network
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -93,6 +97,7 @@ func (m *Manager) SyncDNS(files map[string]*DNSFile) error {
 		return err
 	}
 	changed := false
+	probe := map[string]dnsProbe{} // by listen address, a name a file gained: answered once this returns
 	for name, f := range files {
 		if !validName(name) || name == aardvarkPidFile {
 			continue // never a file aardvark would take for something else
@@ -107,8 +112,14 @@ func (m *Manager) SyncDNS(files map[string]*DNSFile) error {
 			continue
 		}
 		data := f.render()
-		if old, err := os.ReadFile(path); err == nil && string(old) == data {
+		old, err := os.ReadFile(path)
+		if err == nil && string(old) == data {
 			continue
+		}
+		if name, qtype := f.newName(string(old)); name != "" {
+			for _, a := range f.Listen {
+				probe[a] = dnsProbe{name, qtype}
+			}
 		}
 		tmp := filepath.Join(m.runDir, dnsDirName+".new")
 		if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
@@ -130,13 +141,122 @@ func (m *Manager) SyncDNS(files map[string]*DNSFile) error {
 		m.stopAardvark(pid)
 		return nil
 	case pid == 0:
-		return m.startAardvark()
+		if err := m.startAardvark(); err != nil {
+			return err
+		}
+		m.awaitNames(probe)
 	case changed:
 		if err := unix.Kill(pid, unix.SIGHUP); err != nil {
 			return m.startAardvark()
 		}
+		m.awaitNames(probe)
 	}
 	return nil
+}
+
+// awaitNames waits (a second at most) until aardvark answers, on each address, the name
+// probe[address]: a name its files did not have before, so that the answer comes from the
+// reloaded configuration, on the reopened socket (aardvark 1.4 closes and opens again every
+// socket at a reload: a container started meanwhile found the port closed, and its resolver
+// moved on to the host's servers).
+func (m *Manager) awaitNames(probe map[string]dnsProbe) {
+	deadline := time.Now().Add(time.Second)
+	for addr, p := range probe {
+		if !m.answers(addr, p, deadline) {
+			slog.Warn("DNS: aardvark-dns does not answer yet", "address", addr, "name", p.name)
+			return
+		}
+	}
+}
+
+// answers asks aardvark at addr the probe's question until it answers with an address or the
+// deadline passes. The socket is made in the manager's namespace (where the gateways are).
+func (m *Manager) answers(addr string, p dnsProbe, deadline time.Time) bool {
+	query := dnsQuery(p.name, p.qtype)
+	wait, timeout := 100*time.Microsecond, time.Millisecond
+	for time.Now().Before(deadline) {
+		conn, err := within(m, func() (net.Conn, error) {
+			return net.Dial("udp", net.JoinHostPort(addr, strconv.Itoa(DNSPort)))
+		})
+		if err != nil {
+			return false
+		}
+		// It answers within a millisecond; a query the closing socket took is lost: ask again,
+		// waiting longer each time (a loaded machine).
+		conn.SetDeadline(time.Now().Add(timeout))
+		timeout = min(2*timeout, 50*time.Millisecond)
+		_, err = conn.Write(query)
+		buf := make([]byte, 512)
+		n := 0
+		if err == nil {
+			n, err = conn.Read(buf)
+		}
+		conn.Close()
+		// The same ID, no error code, at least one answer.
+		if err == nil && n >= 12 && buf[0] == query[0] && buf[1] == query[1] && buf[3]&0x0f == 0 && binary.BigEndian.Uint16(buf[6:8]) > 0 {
+			return true
+		}
+		cpupin.Sleep(wait)
+		wait = min(2*wait, 10*time.Millisecond)
+	}
+	return false
+}
+
+// dnsQuery is a DNS query for name's records of type qtype.
+func dnsQuery(name string, qtype uint16) []byte {
+	q := []byte{0x70, 0x65, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0} // ID "pe", recursion desired, one question
+	for _, label := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		q = append(q, byte(len(label)))
+		q = append(q, label...)
+	}
+	return append(q, 0, byte(qtype>>8), byte(qtype), 0, 1) // end of name, type, class IN
+}
+
+// newName is a name of f's records that the file content old does not have ("" if none), and
+// the type of record to ask for it (A, or AAAA for a container without an IPv4 address).
+func (f *DNSFile) newName(old string) (string, uint16) {
+	known := map[string]bool{}
+	for _, line := range strings.Split(old, "\n")[1:] {
+		if fields := strings.Split(line, " "); len(fields) >= 4 {
+			for _, n := range strings.Split(fields[3], ",") {
+				known[strings.ToLower(n)] = true
+			}
+		}
+	}
+	for i := len(f.Records) - 1; i >= 0; i-- {
+		r := f.Records[i]
+		for _, n := range r.Names {
+			if n = strings.ToLower(n); !known[n] && dnsName(n) {
+				if len(r.IPv4) == 0 {
+					return n, typeAAAA
+				}
+				return n, typeA
+			}
+		}
+	}
+	return "", 0
+}
+
+// dnsName reports whether n can be asked as it is: labels of 1 to 63 bytes, 253 in all.
+func dnsName(n string) bool {
+	for _, l := range strings.Split(n, ".") {
+		if len(l) == 0 || len(l) > 63 {
+			return false
+		}
+	}
+	return len(n) <= 253
+}
+
+// DNS record types of the probes.
+const (
+	typeA    = 1
+	typeAAAA = 28
+)
+
+// dnsProbe is a question the reloaded aardvark must answer.
+type dnsProbe struct {
+	name  string
+	qtype uint16
 }
 
 // render writes f in aardvark's format.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -87,5 +88,32 @@ func TestSyncDNSRemovesStaleFiles(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(m.DNSDir()); len(entries) != 0 {
 		t.Fatalf("files left: %v", entries)
+	}
+}
+
+// The probe after a reload asks for a name the file did not have (an old one was answered by
+// the old sockets too), by the record type the container has an address of.
+func TestDNSNewName(t *testing.T) {
+	old := "10.1.0.1\naaa 10.1.0.2  web,aaa\n"
+	for _, tc := range []struct {
+		name  string
+		recs  []DNSRecord
+		want  string
+		qtype uint16
+	}{
+		{"a new container", []DNSRecord{{ID: "aaa", IPv4: []string{"10.1.0.2"}, Names: []string{"web", "aaa"}}, {ID: "bbb", IPv4: []string{"10.1.0.3"}, Names: []string{"K1", "bbb"}}}, "k1", typeA},
+		{"IPv6 only", []DNSRecord{{ID: "ccc", IPv6: []string{"fd00::3"}, Names: []string{"six"}}}, "six", typeAAAA},
+		{"nothing new", []DNSRecord{{ID: "aaa", IPv4: []string{"10.1.0.2"}, Names: []string{"web"}}}, "", 0},
+		{"a label too long", []DNSRecord{{ID: "ddd", IPv4: []string{"10.1.0.4"}, Names: []string{strings.Repeat("x", 64), "ddd"}}}, "ddd", typeA},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := DNSFile{Listen: []string{"10.1.0.1"}, Records: tc.recs}
+			if name, qtype := f.newName(old); name != tc.want || qtype != tc.qtype {
+				t.Fatalf("newName: %q %d, want %q %d", name, qtype, tc.want, tc.qtype)
+			}
+		})
+	}
+	if q := dnsQuery("k1.dns.podman", typeAAAA); string(q[12:]) != "\x02k1\x03dns\x06podman\x00\x00\x1c\x00\x01" {
+		t.Fatalf("query: %q", q)
 	}
 }
