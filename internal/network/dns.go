@@ -38,8 +38,9 @@ import (
 //	runDir/aardvark-dns.new         a file being written, renamed into the directory
 //
 // SyncDNS writes the files and then starts aardvark (which daemonizes itself once it serves),
-// tells it to reread them (SIGHUP), or stops it when no file is left. Its callers serialise it
-// for a store (the engine under its store-wide peers lock).
+// tells it to reread them (SIGHUP) and waits until it answers a name it gained, or stops it when
+// no file is left. Its callers serialise it for a store (the engine under its store-wide peers
+// lock).
 
 // dnsDirName is aardvark's configuration directory under runDir.
 const dnsDirName = "aardvark-dns"
