@@ -369,3 +369,24 @@ func TestDNSAtFirstInstruction(t *testing.T) {
 		}
 	}
 }
+
+// containers.conf's helper_binaries_dir is where aardvark-dns is looked for first, as podman
+// does.
+func TestDNSHelperBinariesDir(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	helpers := filepath.Join(e.Dir, "helpers")
+	os.MkdirAll(helpers, 0o755)
+	marker := filepath.Join(e.Dir, "helper-used")
+	script := "#!/bin/sh\necho yes > " + marker + "\nexec /usr/lib/podman/aardvark-dns \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(helpers, "aardvark-dns"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := confFile(t, e, "containers.conf", "[engine]\nhelper_binaries_dir = [\""+filepath.Join(e.Dir, "nonesuch")+"\", \""+helpers+"\"]\n")
+	e.peaConf(env, "network", "create", "helped")
+	e.peaConf(env, "run", "-d", "--name", "h1", "--network", "helped", "localhost/bb", "sleep", "1000")
+	e.peaConf(env, "run", "-d", "--name", "h2", "--network", "helped", "localhost/bb", "sleep", "1000")
+	if b, err := os.ReadFile(marker); err != nil || string(b) != "yes\n" {
+		t.Fatalf("the helper directory's aardvark-dns was not run: %q %v", b, err)
+	}
+	e.resolvesTo("h1", "h2", e.gatewayOf("helped"), e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.helped.IPAddress}}", "h2"))
+}

@@ -333,9 +333,16 @@ func (m *Manager) aardvarkPID() int {
 	return 0
 }
 
-// AardvarkBinary finds aardvark-dns: on $PATH or in podman's helper directories (Debian's
-// package puts it in /usr/lib/podman).
-func AardvarkBinary() (string, error) {
+// aardvarkBinary finds aardvark-dns: in containers.conf's helper_binaries_dir, as podman looks
+// for it, else on $PATH or in podman's default helper directories (Debian's package puts it in
+// /usr/lib/podman).
+func (m *Manager) aardvarkBinary() (string, error) {
+	for _, d := range m.helperDirs {
+		p := filepath.Join(d, "aardvark-dns")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
 	return oci.FindBinary("aardvark-dns", "/usr/lib/podman", "/usr/local/lib/podman")
 }
 
@@ -343,7 +350,7 @@ func AardvarkBinary() (string, error) {
 // rootless store's bridges are in its rootless network namespace). `aardvark-dns run` forks
 // the server, which makes its own session and PID file, and exits once the server is ready.
 func (m *Manager) startAardvark() error {
-	bin, err := AardvarkBinary()
+	bin, err := m.aardvarkBinary()
 	if err != nil {
 		return err
 	}
