@@ -390,3 +390,26 @@ func TestDNSHelperBinariesDir(t *testing.T) {
 	}
 	e.resolvesTo("h1", "h2", e.gatewayOf("helped"), e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.helped.IPAddress}}", "h2"))
 }
+
+// A start killed once aardvark's file named the container (before its process started) leaves
+// a line of a container that is not running: the next change on the network drops it, the
+// container starts again and is named, and the last removal leaves no aardvark.
+func TestDNSStartKilled(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "kdns")
+	gw := e.gatewayOf("kdns")
+	e.Pea("run", "-d", "--name", "kd1", "--network", "kdns", "localhost/bb", "sleep", "1000")
+	e.killedAt("peers: aardvark's files written", "run", "-d", "--name", "kd2", "--network", "kdns", "localhost/bb", "sleep", "1000")
+	if b, _ := os.ReadFile(filepath.Join(e.dnsDir(), "kdns")); !strings.Contains(string(b), " kd2,") {
+		t.Fatalf("the killed start had not written its line:\n%s", b)
+	}
+	e.Pea("run", "-d", "--name", "kd3", "--network", "kdns", "localhost/bb", "sleep", "1000")
+	e.resolvesTo("kd1", "kd3", gw, e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.kdns.IPAddress}}", "kd3"))
+	e.resolvesTo("kd1", "kd2", gw)
+	e.Pea("start", "kd2")
+	e.resolvesTo("kd1", "kd2", gw, e.Pea("inspect", "-f", "{{.NetworkSettings.Networks.kdns.IPAddress}}", "kd2"))
+	e.Pea("rm", "-fa", "-t", "0")
+	if entries, _ := os.ReadDir(e.dnsDir()); len(entries) > 0 || len(e.aardvarkPIDs()) > 0 {
+		t.Fatalf("after rm -fa: files %v, aardvark %v", entries, e.aardvarkPIDs())
+	}
+}
