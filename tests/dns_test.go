@@ -61,7 +61,8 @@ func (e *Env) resolvesTo(from, name, server string, want ...string) {
 
 // Containers on a network of the user's ask aardvark-dns, on the network's gateway, for each
 // other's names, aliases and short IDs (and NAME.dns.podman); a container started later is
-// known at once, a stopped one is forgotten, network connect and disconnect add and remove its
+// known at once, a stopped one is forgotten, a restarted one is found at its new address,
+// network connect and disconnect add and remove its
 // names and its resolv.conf's server; a pod answers to its name and its members'; names it
 // does not know it forwards (NXDOMAIN here).
 func TestDNSUserNetwork(t *testing.T) {
@@ -104,6 +105,10 @@ func TestDNSUserNetwork(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(e.dnsDir(), "dnsnet")); strings.Contains(string(b), " late,") {
 		t.Fatalf("a stopped container keeps its line:\n%s", b)
 	}
+	// Restarted: named at its address of now.
+	e.Pea("restart", "-t", "0", "srv")
+	srvIP = ipOf("srv", "dnsnet")
+	e.resolvesTo("k1", "srv", gw, srvIP)
 	// network connect --alias: the other network's server names it; disconnect: no more.
 	e.Pea("network", "create", "dnsnet2")
 	gw2 := e.gatewayOf("dnsnet2")
