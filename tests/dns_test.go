@@ -252,8 +252,8 @@ func TestDNSDualStack(t *testing.T) {
 	}
 }
 
-// The store's aardvark goes with its last container (rm -fa, pod rm -fa), with a forced
-// network removal and with system reset, leaving no file; one killed is started again by the
+// The store's aardvark goes with its last container (rm -fa, pod rm -fa, stop), with a forced
+// network removal, system prune and system reset, leaving no file; one killed is started again by the
 // next change; a stale line (a pea that died half-way) and a stale PID file naming another
 // process break nothing.
 func TestDNSCleanup(t *testing.T) {
@@ -313,6 +313,16 @@ func TestDNSCleanup(t *testing.T) {
 	}
 	e.Pea("network", "rm", "-f", "-t", "0", "cl")
 	gone("network rm -f")
+
+	// system prune, once the network's container stopped: the network goes, nothing is left.
+	e.Pea("network", "create", "cl1")
+	e.Pea("run", "-d", "--name", "p1", "--network", "cl1", "localhost/bb", "sleep", "1000")
+	e.Pea("stop", "-t", "0", "p1")
+	e.Pea("system", "prune", "-f")
+	gone("stop and system prune")
+	if out := e.Pea("network", "ls", "--format", "{{.Name}}"); strings.Contains(out, "cl1") {
+		t.Fatalf("system prune kept the network: %s", out)
+	}
 
 	// system reset, with containers running on two networks.
 	e.Pea("network", "create", "cl2")
