@@ -14,10 +14,12 @@ set -euo pipefail
 # /etc/containers pea reads only registries.conf, whose Debian copy is all comments (no search
 # list, no insecure registries): pea behaves as without it. The tests give the client
 # CONTAINERS_CONF=/dev/null and a home of its own.
+# aardvark-dns: answers DNS on networks of the user's (internal/network/dns.go), podman's server
+# (Debian puts it in /usr/lib/podman; podman's netavark brings it too).
 # gpg, gpg-agent: `image sign` and `push --sign-by` sign with gpg (the user's keyring), and
 # `image trust show` reads key files' identities with it; the tests make throw-away keys.
 # (Verifying signatures on pull needs neither: the registry helper has its own OpenPGP.)
-pkgs=(crun conmon catatonit slirp4netns uidmap fuse-overlayfs fuse3 containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman gpg gpg-agent)
+pkgs=(crun conmon catatonit aardvark-dns slirp4netns uidmap fuse-overlayfs fuse3 containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman gpg gpg-agent)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

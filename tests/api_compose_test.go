@@ -145,6 +145,11 @@ configs: {mycfg: {file: ./cfg.txt}}
 	if got := mustCompose(t, run, "exec", "-T", "web", "sh", "-c", "nc db 5432 </dev/null; nc database 5432 </dev/null"); got != "db-ok\ndb-ok" {
 		t.Errorf("from web (back): %q", got)
 	}
+	// Over DNS too (aardvark-dns on the project's networks), as compose users expect: the
+	// service and its alias from app, the other network's service not.
+	if got := mustCompose(t, run, "exec", "-T", "app", "sh", "-c", "nslookup web | grep -c '^Address: '; nslookup webalias | grep -c '^Address: '; nslookup db | grep -c '^Address: ' || true"); got != "1\n1\n0" {
+		t.Errorf("nslookup from app: %q", got)
+	}
 	if body, err := httpGet("http://127.0.0.1:" + port + "/"); err != nil || strings.TrimSpace(body) != "hello-bind" {
 		t.Errorf("the published port: %q %v", body, err)
 	}

@@ -441,6 +441,12 @@ func TestRootlessBridgeNetwork(t *testing.T) {
 	if got := e.U("run", "--rm", "--network", "appnet", "localhost/bb", "wget", "-qO-", "http://web/"); got != "bridge-page" {
 		t.Fatalf("by name on the network: %q", got)
 	}
+	// And over DNS: the store's aardvark-dns runs in the rootless network namespace, on the
+	// network's gateway, which resolv.conf names first.
+	webIP := e.U("inspect", "-f", "{{.NetworkSettings.Networks.appnet.IPAddress}}", "web")
+	if got := e.U("run", "--rm", "--network", "appnet", "localhost/bb", "nslookup", "web"); !strings.Contains(got, "Address: "+webIP+"\n") && !strings.HasSuffix(got, "Address: "+webIP) {
+		t.Fatalf("nslookup web in the rootless network namespace:\n%s", got)
+	}
 	eventually(t, 10*time.Second, func() error {
 		body, err := httpGet(url)
 		if err != nil || body != "bridge-page" {
@@ -462,8 +468,8 @@ func TestRootlessBridgeNetwork(t *testing.T) {
 	e.U("network", "rm", "appnet")
 	e.U("system", "reset", "-f")
 	for _, p := range userProcs(rootlessUID) {
-		if strings.HasSuffix(p, " slirp4netns") {
-			t.Fatalf("system reset left the rootless network namespace's slirp4netns: %v", userProcs(rootlessUID))
+		if strings.HasSuffix(p, " slirp4netns") || strings.HasSuffix(p, " aardvark-dns") {
+			t.Fatalf("system reset left the rootless network namespace's slirp4netns or aardvark-dns: %v", userProcs(rootlessUID))
 		}
 	}
 }

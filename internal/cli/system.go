@@ -91,6 +91,7 @@ func newSystemCommand(a *app) *cobra.Command {
 			for _, n := range nets {
 				rt.NetworkRemove(ctx, n.Name, true)
 			}
+			rt.StopDNS()
 			rt.StopRootlessNetwork()
 			if err := rt.NetworkReleaseClaims(); err != nil {
 				return err

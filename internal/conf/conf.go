@@ -80,6 +80,7 @@ type Engine struct {
 	DetachKeys            string
 	Env                   []string // the engine's own environment
 	EventsLogger          string   // file, journald, none; "": file
+	HelperBinariesDir     []string // where helper programs (aardvark-dns) are looked for first
 	HooksDir              []string
 	ImageDefaultTransport string // pea pulls from registries only: not used
 	ImageVolumeMode       string // bind, tmpfs, ignore

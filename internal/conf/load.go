@@ -375,7 +375,7 @@ func (c *Config) field(name string) (field, bool) {
 	case "engine.exit_command_delay":
 		return count, true
 	case "engine.helper_binaries_dir":
-		return strs, true
+		return field{dst: &e.HelperBinariesDir}, true
 	case "engine.hooks_dir":
 		return field{dst: &e.HooksDir}, true
 	case "engine.image_copy_tmp_dir":

@@ -320,14 +320,19 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err := waitNetwork(); err != nil {
 		return err
 	}
-	if c.State.NetNS != "" && !cfg.Network.NoHosts {
-		// /etc/hosts names the container's address, known only now; the file is rewritten in
-		// place, so the bind mount the runtime made shows the new content.
-		if _, err := r.writeEtcFiles(c); err != nil {
-			return err
+	if c.State.NetNS != "" {
+		nets := r.userNetworks(c)
+		if !cfg.Network.NoHosts || r.dnsNetworks(nets) {
+			// /etc/hosts names the container's address, and resolv.conf its networks' DNS
+			// servers, known only now; the files are rewritten in place, so the bind mounts
+			// the runtime made show the new content.
+			if _, err := r.writeEtcFiles(c); err != nil {
+				return err
+			}
 		}
-		if nets := r.userNetworks(c); len(nets) > 0 {
-			// Its peers, in its /etc/hosts before its first instruction, and it in theirs.
+		if len(nets) > 0 {
+			// Its peers, in its /etc/hosts before its first instruction, and it in theirs and
+			// in aardvark's files.
 			r.refreshPeerHosts(nets, c)
 		}
 	}
@@ -415,6 +420,11 @@ func (r *Runtime) finishStart(c *model.Container, attach *Streams, pid, conmonPi
 	if cfg.Pod != "" && !cfg.IsInfra {
 		// A member answers to its name at its pod's address: the others learn it.
 		r.refreshPeerHosts(r.peerNetworksOf(c), nil)
+	} else if c.State.NetNS != "" {
+		// Once more, now that it is recorded running: a start that overlapped with this one
+		// rebuilt the peers' files from the database, which did not show this container yet
+		// (nor this one's the other). Files that do not change are not written.
+		r.refreshPeerHosts(r.userNetworks(c), nil)
 	}
 	return nil
 }

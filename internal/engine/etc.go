@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -108,11 +109,25 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 		return nil, err
 	}
 	if p, ok := files["/etc/resolv.conf"]; ok {
-		if err := os.WriteFile(p, []byte(resolvConf(cfg, net)), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(resolvConf(cfg, net, r.dnsServers(c))), 0o644); err != nil {
 			return nil, err
 		}
 	}
 	return files, nil
+}
+
+// rewriteResolvConf writes a running container's resolv.conf anew, in place (its bind mount
+// shows the new content), after its networks changed. Errors are logged: the network change
+// that called it stands.
+func (r *Runtime) rewriteResolvConf(c *model.Container) {
+	p := filepath.Join(r.etcDir(c.Config.ID), "resolv.conf")
+	if _, err := os.Stat(p); err != nil {
+		return // --dns none, or another's namespace: not a file of its own
+	}
+	data := resolvConf(c.Config, r.withConfDNS(c.Config.Network), r.dnsServers(c))
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		slog.Warn("rewriting resolv.conf", "container", c.Config.Name, "err", err)
+	}
 }
 
 // HostGateway is the address of an --add-host NAME:host-gateway: the host, as the container
@@ -145,12 +160,41 @@ func hostGateways(c *model.Container) []string {
 	return nil
 }
 
+// dnsServers are the addresses aardvark-dns answers c on: those of each of its networks with
+// DNS, by network name. None (and no file read) for a container on no network of the user's.
+func (r *Runtime) dnsServers(c *model.Container) []string {
+	var out []string
+	for _, n := range slices.Sorted(maps.Keys(c.State.Networks)) {
+		if n == network.DefaultName || c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
+			continue
+		}
+		for _, a := range r.dnsListen(n) {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// dnsNetworks reports whether one of nets has a DNS server.
+func (r *Runtime) dnsNetworks(nets []string) bool {
+	for _, n := range nets {
+		if len(r.dnsListen(n)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Runtime) etcDir(id string) string { return filepath.Join(r.opts.RunRoot, "etc", id) }
 
 // resolvConf builds resolv.conf from net's options (cfg's, with containers.conf's), falling
 // back to the host's servers (without loopback ones, which mean nothing in another network
-// namespace).
-func resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig) string {
+// namespace). On networks with DNS (dnsServers: aardvark's addresses on them) those come
+// first, and the search list starts with dns.podman, as podman's: both only when the
+// container names none of its own (--dns, --dns-search).
+func resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig, dnsServers []string) string {
 	hostNet := cfg.NS(model.NSNet).Mode == model.NSModeHost
 	var servers, search, options []string
 	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
@@ -173,6 +217,10 @@ func resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig) string {
 	}
 	if m := cfg.NS(model.NSNet).Mode; m == model.NSModeSlirp || m == model.NSModeBridge && rootless.Active() {
 		servers = append([]string{network.SlirpDNS}, servers...) // slirp4netns answers there
+	}
+	if len(dnsServers) > 0 {
+		servers = append(slices.Clone(dnsServers), servers...)
+		search = append([]string{network.DNSSearchDomain}, search...)
 	}
 	if len(net.DNSServers) > 0 {
 		servers = net.DNSServers

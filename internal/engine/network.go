@@ -20,6 +20,7 @@ func (r *Runtime) networks() *network.Manager {
 	if r.net == nil {
 		nc := r.conf().Network
 		r.net = network.NewManager(filepath.Join(r.opts.Root, "networks"), filepath.Join(r.opts.RunRoot, "network"), nc.CNIPluginDirs)
+		r.net.SetHelperDirs(r.conf().Engine.HelperBinariesDir)
 		if nc.DefaultSubnet != "" || len(nc.DefaultSubnetPools) > 0 {
 			pools := make([]network.SubnetPool, 0, len(nc.DefaultSubnetPools))
 			for _, p := range nc.DefaultSubnetPools {

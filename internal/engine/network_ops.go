@@ -108,6 +108,7 @@ func (r *Runtime) NetworkRemoveTimeout(ctx context.Context, name string, force b
 	if err := r.networks().Remove(n.Name); err != nil {
 		return err
 	}
+	r.dropDNS(n.Name)
 	r.networkEvent("remove", n.ID, n.Name, n.Labels)
 	return nil
 }
@@ -132,6 +133,7 @@ func (r *Runtime) NetworkPrune(ctx context.Context, f PruneFilter) ([]string, er
 			continue
 		}
 		if err := r.networks().Remove(n.Name); err == nil {
+			r.dropDNS(n.Name)
 			r.networkEvent("remove", n.ID, n.Name, n.Labels)
 			out = append(out, n.Name)
 		}
@@ -292,6 +294,9 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		if len(r.userNetworks(c)) == 0 {
 			// On no network of the user's any more: it names no one.
 			rewritePeers(filepath.Join(r.etcDir(c.Config.ID), "hosts"), "")
+		}
+		if len(r.dnsListen(netName)) > 0 {
+			r.rewriteResolvConf(c) // the network's DNS server joins or leaves its list
 		}
 	}
 	status := "connect"

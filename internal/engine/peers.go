@@ -14,6 +14,7 @@ import (
 
 	"pea/internal/model"
 	"pea/internal/network"
+	"pea/internal/trace"
 )
 
 // Containers on a network of the user's (not the default one, as in podman and Docker) find
@@ -21,10 +22,12 @@ import (
 // /etc/hosts, a section naming the addresses of the containers it shares a network with — their
 // names, their aliases on that network (--network-alias, compose's service names), and for a
 // pod's infra container the pod's name and its members' names; on a dual-stack network a line
-// for each of a container's addresses, IPv4 first. pea has no daemon to answer DNS;
-// the section is rewritten whenever a container on the network starts, stops, connects or
-// disconnects, by the pea process that made the change, under the store-wide "peer-hosts" lock.
-// The file is rewritten in place, so the bind mount a running container sees shows the change.
+// for each of a container's addresses, IPv4 first. The section is rewritten whenever a
+// container on the network starts, stops, connects or disconnects, by the pea process that made
+// the change, under the store-wide "peer-hosts" lock. The file is rewritten in place, so the
+// bind mount a running container sees shows the change. Under the same lock the same refresh
+// rebuilds the network's file for aardvark-dns (network/dns.go), which answers the same names
+// (and the short ID) over DNS on the network's gateway.
 
 // peersMarker starts the section pea keeps at the end of a container's /etc/hosts.
 const peersMarker = "# pea: containers on the same networks (kept up to date by pea)\n"
@@ -45,16 +48,30 @@ func (r *Runtime) userNetworks(c *model.Container) []string {
 	return out
 }
 
+// netNames is what the peers' refresh needs of a network.
+type netNames struct {
+	names bool     // it names its containers (not made with --disable-dns)
+	dns   []string // where aardvark-dns answers on it (its gateways); nil: no DNS server
+}
+
 // networkNames reports whether network n names its containers (it was not made with
 // --disable-dns), read once per process; a network that cannot be read counts as naming them.
-func (r *Runtime) networkNames(n string) bool {
+func (r *Runtime) networkNames(n string) bool { return r.netNames(n).names }
+
+// dnsListen are the addresses aardvark-dns listens on for network n (nil: it has no DNS).
+func (r *Runtime) dnsListen(n string) []string { return r.netNames(n).dns }
+
+func (r *Runtime) netNames(n string) netNames {
 	if v, ok := r.namesByNetwork.Load(n); ok {
-		return v.(bool)
+		return v.(netNames)
 	}
 	net, err := r.networks().Get(n)
-	names := err != nil || net.DNSEnabled
-	r.namesByNetwork.Store(n, names)
-	return names
+	v := netNames{names: true}
+	if err == nil {
+		v = netNames{names: net.DNSEnabled, dns: net.DNSListen()}
+	}
+	r.namesByNetwork.Store(n, v)
+	return v
 }
 
 // peerNetworksOf are the networks whose containers' peers sections name c: its own user
@@ -102,11 +119,13 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		return
 	}
 	defer l.Unlock()
+	trace.Mark("peers: locked")
 	cs, err := st.ListContainers("", "")
 	if err != nil {
 		slog.Warn("peer hosts: listing containers", "err", err)
 		return
 	}
+	trace.Mark("peers: containers listed")
 	if starting != nil {
 		for i, c := range cs {
 			if c.Config.ID == starting.Config.ID {
@@ -131,6 +150,14 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 		names    []string
 	}
 	byNet := map[string][]peer{}
+	// The networks aardvark-dns answers on, their files rebuilt whole from the running
+	// containers: a line left by a pea that died half-way goes with the next change.
+	dnsFiles := map[string]*network.DNSFile{}
+	for _, n := range nets {
+		if listen := r.dnsListen(n); len(listen) > 0 {
+			dnsFiles[n] = &network.DNSFile{Listen: listen}
+		}
+	}
 	var owners []*model.Container
 	for _, c := range cs {
 		if !c.State.Active() && c != starting || c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
@@ -162,7 +189,16 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 			for _, ip := range ips {
 				byNet[n] = append(byNet[n], peer{ip, c.Config.Name, valid})
 			}
+			if f := dnsFiles[n]; f != nil {
+				f.Records = append(f.Records, dnsRecord(c, n, valid))
+			}
 		}
+	}
+	if len(dnsFiles) > 0 {
+		if err := r.networks().SyncDNS(dnsFiles); err != nil {
+			slog.Warn("DNS: aardvark-dns", "err", err)
+		}
+		trace.Mark("peers: aardvark's files written")
 	}
 	for _, c := range owners {
 		mine := r.userNetworks(c)
@@ -187,6 +223,48 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 			slog.Warn("peer hosts: rewriting", "container", c.Config.Name, "err", err)
 		}
 	}
+	trace.Mark("peers: hosts files rewritten")
+}
+
+// dnsRecord is c's line in network n's aardvark file: its addresses there and its names
+// (names, valid host names: its own or its pod's and members', its aliases) and its short ID,
+// as podman's.
+func dnsRecord(c *model.Container, n string, names []string) network.DNSRecord {
+	rec := network.DNSRecord{ID: c.Config.ID, Names: uniq(append(slices.Clone(names), shortID(c.Config.ID)))}
+	for _, ip := range c.State.Networks[n].Addrs() {
+		if strings.Contains(ip, ":") {
+			rec.IPv6 = append(rec.IPv6, ip)
+		} else {
+			rec.IPv4 = append(rec.IPv4, ip)
+		}
+	}
+	return rec
+}
+
+// dropDNS removes a removed network's aardvark file, if a pea that died left one (its last
+// container's stop removes it otherwise), and stops aardvark if it was the last.
+func (r *Runtime) dropDNS(n string) {
+	if _, err := os.Lstat(filepath.Join(r.networks().DNSDir(), n)); err != nil {
+		return
+	}
+	l, err := r.locks.Lock("peer-hosts")
+	if err != nil {
+		return
+	}
+	defer l.Unlock()
+	if err := r.networks().SyncDNS(map[string]*network.DNSFile{n: nil}); err != nil {
+		slog.Warn("DNS: aardvark-dns", "err", err)
+	}
+}
+
+// StopDNS stops the store's aardvark-dns and removes its files (system reset).
+func (r *Runtime) StopDNS() {
+	l, err := r.locks.Lock("peer-hosts")
+	if err != nil {
+		return
+	}
+	defer l.Unlock()
+	r.networks().StopDNS()
 }
 
 // linkAliases are the further names c knows other containers by (Docker's links, NAME:ALIAS),
@@ -234,6 +312,9 @@ func rewritePeers(path, section string) error {
 	base := old
 	if i := bytes.Index(old, []byte(peersMarker)); i >= 0 {
 		base = old[:i]
+	}
+	if string(old[len(base):]) == section {
+		return nil // unchanged
 	}
 	// The old section goes first, then the new one is appended: a reader meanwhile sees no
 	// peers for a moment, never a stale address or half of one line and half of another.

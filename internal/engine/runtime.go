@@ -86,8 +86,9 @@ type Runtime struct {
 	// container's first start passes on (run --preserve-fds); a later start passes none.
 	preserveFDs sync.Map // string -> int
 	// namesByNetwork caches, by network name, whether a network names its containers (not
-	// made with --disable-dns): the peers' refresh asks it for every container on a network.
-	namesByNetwork sync.Map // string -> bool
+	// made with --disable-dns) and where aardvark-dns answers on it: the peers' refresh asks
+	// it for every container on a network.
+	namesByNetwork sync.Map // string -> netNames
 
 	imagesOnce sync.Once
 	images     *image.Store

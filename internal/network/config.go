@@ -261,6 +261,11 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning
 		}
 		if pm["type"] == "bridge" {
 			pm["ipMasq"] = false // pea does outbound NAT per network, also for older conflists
+			if internalWithDNS(pm) {
+				// The bridge keeps its gateway address, where aardvark-dns listens (dns.go),
+				// as podman's internal networks do; no route leads out (no default route).
+				pm["isGateway"] = true
+			}
 		}
 		if prevResult != nil {
 			pm["prevResult"] = prevResult
@@ -271,6 +276,16 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning
 		return nil, err
 	}
 	return libcni.ConfListFromBytes(out)
+}
+
+// internalWithDNS reports whether a bridge plugin's configuration is an internal network's
+// that names its containers (pea's args).
+func internalWithDNS(pm map[string]any) bool {
+	args, _ := pm["args"].(map[string]any)
+	a, _ := args["pea"].(map[string]any)
+	internal, _ := a["internal"].(bool)
+	noDNS, _ := a["noDNS"].(bool)
+	return internal && !noDNS
 }
 
 // tuningIdle reports whether a tuning plugin's configuration asks for nothing but the MAC

@@ -125,7 +125,13 @@ type Manager struct {
 	// where other networks' IPv4 subnets are chosen (nil: pea's range): SetDefaults.
 	defaultSubnet string
 	pools         []SubnetPool
+	// helperDirs are where helper programs (aardvark-dns) are looked for first: containers.conf's
+	// helper_binaries_dir.
+	helperDirs []string
 }
+
+// SetHelperDirs names the directories where helper programs are looked for first.
+func (m *Manager) SetHelperDirs(dirs []string) { m.helperDirs = dirs }
 
 // SetDefaults gives the subnet of the default network when it is first made and the pools new
 // networks' subnets are chosen from (containers.conf's default_subnet and default_subnet_pools).
