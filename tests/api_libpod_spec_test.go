@@ -244,12 +244,12 @@ func TestLibpodSpecRefused(t *testing.T) {
 	// A field of a newer client (or one pea does not read) is refused by its name; set to its
 	// zero value it asks for nothing.
 	code, body := a.Request("POST", "/v4.3.1/libpod/containers/create",
-		map[string]any{"image": "localhost/bb", "name": "y", "startupHealthConfig": map[string]any{"Test": []string{"CMD", "true"}}})
+		map[string]any{"image": "localhost/bb", "name": "y", "storage_opts": map[string]string{"size": "1G"}})
 	var e struct {
 		Message  string `json:"message"`
 		Response int    `json:"response"`
 	}
-	if json.Unmarshal(body, &e); code != 400 || e.Response != 400 || !strings.Contains(e.Message, `"startupHealthConfig"`) {
+	if json.Unmarshal(body, &e); code != 400 || e.Response != 400 || !strings.Contains(e.Message, `"storage_opts"`) {
 		t.Fatalf("create with an unknown field: %d %s", code, body)
 	}
 	code, body = a.Request("POST", "/v4.3.1/libpod/containers/create",
