@@ -304,12 +304,8 @@ func (m *Manager) StopDNS() {
 // file names, when it still is aardvark-dns with this store's directory (a PID file outlives
 // a killed aardvark, and its PID may be another process's by now).
 func (m *Manager) aardvarkPID() int {
-	b, err := os.ReadFile(filepath.Join(m.DNSDir(), aardvarkPidFile))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
+	pid, _ := runningFromPIDFile(filepath.Join(m.DNSDir(), aardvarkPidFile))
+	if pid == 0 {
 		return 0
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
@@ -322,11 +318,6 @@ func (m *Manager) aardvarkPID() int {
 	}
 	for i, a := range args[:len(args)-1] {
 		if (a == "--config" || a == "-c") && args[i+1] == m.DNSDir() {
-			if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-				if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
-					return 0 // exited, not yet reaped
-				}
-			}
 			return pid
 		}
 	}

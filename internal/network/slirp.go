@@ -304,27 +304,37 @@ func slirpCall(sock string, req any, out any) error {
 func (m *Manager) slirpAlive(id string) bool { return m.slirpPID(id) > 0 }
 
 // slirpPID is the namespace's slirp4netns process while it runs, else 0: the recorded PID is
-// only trusted while it is a slirp4netns, and one that has exited but is not reaped yet (Z in
-// /proc/PID/stat, "PID (COMM) STATE ...") is not running.
+// only trusted while it is a slirp4netns.
 func (m *Manager) slirpPID(id string) int {
 	pidFile, _, _ := m.slirpFiles(id)
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	if i > 0 && strings.HasSuffix(string(stat[:i]), "(slirp4netns") && !strings.HasPrefix(string(stat[i:]), ") Z") {
+	pid, stat := runningFromPIDFile(pidFile)
+	if pid > 0 && strings.HasSuffix(stat[:strings.LastIndexByte(stat, ')')], "(slirp4netns") {
 		return pid
 	}
 	return 0
+}
+
+// runningFromPIDFile is the process a PID file names and its /proc/PID/stat ("PID (COMM) STATE
+// ..."), while it runs: 0 when the file or the process is gone, or the process has exited and
+// is not reaped yet (Z).
+func runningFromPIDFile(pidFile string) (int, string) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, ""
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, ""
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, ""
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	if i <= 0 || strings.HasPrefix(string(stat[i:]), ") Z") {
+		return 0, ""
+	}
+	return pid, string(stat)
 }
 
 // StopSlirp ends the namespace's slirp4netns (if any) and removes its files. It returns once
