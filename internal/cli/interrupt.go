@@ -4,11 +4,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -90,7 +87,6 @@ func holdInterrupts() (release func()) {
 		}
 	}()
 	return func() {
-		awaitPendingSignals()
 		signal.Stop(ch) // the signals' default effect again; those before it are in ch
 		close(stop)
 		<-stopped
@@ -98,33 +94,5 @@ func holdInterrupts() (release func()) {
 			syscall.Kill(os.Getpid(), got)
 			select {} // it is on its way
 		}
-	}
-}
-
-// awaitPendingSignals waits (up to 50 ms) until no SIGINT, SIGTERM or SIGHUP sent to the process
-// is still waiting in the kernel for a thread to take it. kill(2) of the process gives the
-// signal to a thread of the kernel's choosing, often another one than the sender's, which
-// takes it a moment later: one sent just before release would otherwise meet the default
-// action restored, or no handler at all if pea had exited meanwhile (TestHoldInterrupts lost
-// 1 in ~20 runs of 20 under load). One read of /proc/self/status, ~20 µs, when none is pending.
-func awaitPendingSignals() {
-	const held = 1<<(syscall.SIGINT-1) | 1<<(syscall.SIGTERM-1) | 1<<(syscall.SIGHUP-1)
-	for deadline := time.Now().Add(50 * time.Millisecond); ; {
-		b, err := os.ReadFile("/proc/self/status")
-		if err != nil {
-			return
-		}
-		pending := uint64(0)
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "ShdPnd:"); ok {
-				pending, _ = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-				break
-			}
-		}
-		if pending&held == 0 || time.Now().After(deadline) {
-			runtime.Gosched() // the taker on its way to the runtime's queue
-			return
-		}
-		runtime.Gosched()
 	}
 }

@@ -139,8 +139,8 @@ type HealthResult struct {
 	// Healthy is the check's own verdict; Status the container's health after it.
 	Healthy bool
 	Status  string
-	// Startup: the check run was the startup check.
-	Startup bool
+	// Startup: the check run was the startup check; StartupPassed: it has passed now.
+	Startup, StartupPassed bool
 }
 
 // HealthcheckRun runs a running container's health check once and records its result.
@@ -222,7 +222,7 @@ func (r *Runtime) healthcheck(ctx context.Context, c *model.Container) (HealthRe
 	case !startup && was != model.HealthUnhealthy && c.State.Health.Status == model.HealthUnhealthy:
 		r.onHealthFailure(cfg)
 	}
-	return HealthResult{Healthy: res.ExitCode == 0, Status: c.State.Health.Status, Startup: startup}, nil
+	return HealthResult{Healthy: res.ExitCode == 0, Status: c.State.Health.Status, Startup: startup, StartupPassed: c.State.Health.StartupPassed}, nil
 }
 
 // inStartup reports whether a running container's startup check has yet to pass.
@@ -433,8 +433,10 @@ func (r *Runtime) healthTimerRound(ctx context.Context, id string, first bool) t
 			if err != nil && errdefs.Is(err, errdefs.ErrCtrRemoved) {
 				return 0
 			}
-			if err == nil && res.Startup && c.State.Health != nil && c.State.Health.StartupPassed {
-				return c.Config.Healthcheck.Interval // passed: the regular check from now on
+			if err == nil && res.StartupPassed {
+				// Passed (c, read before the check, does not know yet): the regular check from
+				// now on.
+				return c.Config.Healthcheck.Interval
 			}
 		}
 	}
@@ -491,7 +493,7 @@ func ValidateStartupHealthcheck(s *model.StartupHealthConfig, hc *model.HealthCo
 	switch {
 	case hc == nil || len(hc.Test) == 0 || hc.Test[0] == "NONE":
 		return bad("it needs a regular healthcheck (--health-cmd or the image's HEALTHCHECK)")
-	case len(s.Test) == 0 || len(healthArgv(s.Test)) == 0 || (s.Test[0] == "CMD-SHELL" && strings.TrimSpace(strings.Join(s.Test[1:], " ")) == ""):
+	case emptyTest(s.Test):
 		return bad("the command is empty")
 	case s.Interval < 0:
 		return bad("interval %s must not be negative", s.Interval)
@@ -505,6 +507,11 @@ func ValidateStartupHealthcheck(s *model.StartupHealthConfig, hc *model.HealthCo
 	return nil
 }
 
+// emptyTest reports whether a check's test runs nothing.
+func emptyTest(test []string) bool {
+	return len(healthArgv(test)) == 0 || test[0] == "CMD-SHELL" && strings.TrimSpace(strings.Join(test[1:], " ")) == ""
+}
+
 // ValidateHealthcheck checks a container's health check (nil: none).
 func ValidateHealthcheck(hc *model.HealthConfig) error {
 	if hc == nil {
@@ -514,7 +521,7 @@ func ValidateHealthcheck(hc *model.HealthConfig) error {
 		return fmt.Errorf("healthcheck: "+format+": %w", append(args, errdefs.ErrInvalid)...)
 	}
 	switch {
-	case len(hc.Test) == 0 || len(healthArgv(hc.Test)) == 0 || (hc.Test[0] == "CMD-SHELL" && strings.TrimSpace(strings.Join(hc.Test[1:], " ")) == ""):
+	case emptyTest(hc.Test):
 		return bad("the command is empty")
 	case hc.Test[0] == "NONE":
 		return bad("NONE takes no interval, timeout or retries: use --no-healthcheck")

@@ -192,16 +192,13 @@ func (s *volumeSet) unique(name string) string {
 // kube play makes of one; a check that only reports stays out, as podman 4.3 leaves every
 // check out), its startup check as a startup probe.
 func probes(cfg *model.ContainerConfig) (live, startup *k8s.Probe) {
-	if hc := cfg.Healthcheck; hc != nil && (cfg.HealthOnFailure == "restart" || cfg.HealthOnFailure == "kill") && (hc.Interval > 0 || cfg.StartupHealthcheck != nil) {
-		live = probeOf(hc.Test, hc.Probe)
-		if live != nil {
+	// A check without an interval (what a startup probe alone gates) runs nothing after it.
+	if hc := cfg.Healthcheck; hc != nil && (cfg.HealthOnFailure == "restart" || cfg.HealthOnFailure == "kill") && hc.Interval > 0 {
+		if live = probeOf(hc.Test, hc.Probe); live != nil {
 			live.PeriodSeconds = seconds(hc.Interval)
 			live.TimeoutSeconds = seconds(hc.Timeout)
 			live.FailureThreshold = int32(hc.Retries)
 			live.InitialDelaySeconds = seconds(hc.StartPeriod)
-			if hc.Interval <= 0 { // a check that gates nothing after the startup check
-				live = nil
-			}
 		}
 	}
 	if s := cfg.StartupHealthcheck; s != nil {

@@ -82,13 +82,9 @@ func planProbes(cfg *model.ContainerConfig, c *k8s.Container) error {
 		if err != nil {
 			return err
 		}
-		hc := &model.HealthConfig{Test: test, Probe: probe, Interval: probeSeconds(lp.PeriodSeconds, 10),
-			Timeout: probeSeconds(lp.TimeoutSeconds, 1), Retries: int(max(lp.FailureThreshold, 0)),
+		cfg.Healthcheck = &model.HealthConfig{Test: test, Probe: probe, Interval: probeSeconds(lp.PeriodSeconds, 10),
+			Timeout: probeSeconds(lp.TimeoutSeconds, 1), Retries: failureThreshold(lp),
 			StartPeriod: probeSeconds(lp.InitialDelaySeconds, 0)}
-		if hc.Retries == 0 {
-			hc.Retries = 3
-		}
-		cfg.Healthcheck = hc
 		cfg.HealthOnFailure = "restart"
 		if cfg.RestartPolicy == "no" {
 			cfg.HealthOnFailure = "kill"
@@ -99,10 +95,7 @@ func planProbes(cfg *model.ContainerConfig, c *k8s.Container) error {
 		if err != nil {
 			return err
 		}
-		retries := int(max(sp.FailureThreshold, 0))
-		if retries == 0 {
-			retries = 3
-		}
+		retries := failureThreshold(sp)
 		cfg.StartupHealthcheck = &model.StartupHealthConfig{Test: test, Probe: probe, Interval: probeSeconds(sp.PeriodSeconds, 10),
 			Timeout: probeSeconds(sp.TimeoutSeconds, 1), Retries: retries}
 		if cfg.Healthcheck == nil {
@@ -110,6 +103,14 @@ func planProbes(cfg *model.ContainerConfig, c *k8s.Container) error {
 		}
 	}
 	return nil
+}
+
+// failureThreshold is a probe's failureThreshold, Kubernetes' 3 when unset.
+func failureThreshold(p *k8s.Probe) int {
+	if p.FailureThreshold <= 0 {
+		return 3
+	}
+	return int(p.FailureThreshold)
 }
 
 // probeSeconds is a probe's seconds as a duration, def when unset.
