@@ -98,12 +98,11 @@ func composeProvider(a *app) (string, error) {
 			return path, nil
 		}
 	}
-	var candidates []string
-	if c, err := a.config(); err != nil {
+	conf, err := a.config()
+	if err != nil {
 		return "", err
-	} else {
-		candidates = c.Engine.ComposeProviders
 	}
+	candidates := conf.Engine.ComposeProviders
 	if len(candidates) == 0 {
 		candidates = append(candidates, "docker-compose")
 		dockerConfig := os.Getenv("DOCKER_CONFIG")
