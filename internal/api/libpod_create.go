@@ -142,10 +142,17 @@ func (sp *libpodSpec) networkMode() (string, error) {
 		return "container:" + sp.NetNS.Value, nil
 	case "path":
 		return "ns:" + sp.NetNS.Value, nil
-	case "slirp4netns", "pasta":
-		return "", fmt.Errorf("--network %s: pea has no user-mode networking; as root it uses bridge networks (bridge, a network's name, host, none, container:ID, ns:PATH): %w", sp.NetNS.Mode, errdefs.ErrInvalid)
+	case model.NSModeSlirp, model.NSModePasta:
+		if len(nets) > 0 {
+			return "", badRequest("--network %s cannot be combined with networks (%s)", sp.NetNS.Mode, strings.Join(nets, ", "))
+		}
+		mode := sp.NetNS.Mode
+		if opts := sp.NetworkOptions[mode]; len(opts) > 0 {
+			mode += ":" + strings.Join(opts, ",")
+		}
+		return mode, nil
 	}
-	return "", fmt.Errorf("network mode %q is not one pea has (bridge, host, none, container, path): %w", sp.NetNS.Mode, errdefs.ErrInvalid)
+	return "", fmt.Errorf("network mode %q is not one pea has (bridge, host, none, container, path, slirp4netns, pasta): %w", sp.NetNS.Mode, errdefs.ErrInvalid)
 }
 
 // networkNames are the networks the SpecGenerator names, in the order of their interfaces:

@@ -143,8 +143,13 @@ func (spec *libpodPodSpec) applyPodNetwork(cfg *model.PodConfig) error {
 		cfg.NetworkMode = spec.NetNS.Mode
 	case "path":
 		cfg.NetworkMode = "ns:" + spec.NetNS.Value
+	case model.NSModeSlirp, model.NSModePasta:
+		cfg.NetworkMode = spec.NetNS.Mode
+		if opts := spec.NetworkOpts[spec.NetNS.Mode]; len(opts) > 0 {
+			cfg.NetworkMode += ":" + strings.Join(opts, ",")
+		}
 	default:
-		return badRequest("network mode %q of a pod is not supported by pea (bridge, host, none, path)", spec.NetNS.Mode)
+		return badRequest("network mode %q of a pod is not supported by pea (bridge, host, none, path, slirp4netns, pasta)", spec.NetNS.Mode)
 	}
 	cfg.Infra.Networks = networkNames(spec.Networks)
 	if err := applyNetworkOpts(&cfg.Infra, spec.Networks, cfg.NetworkMode == ""); err != nil {

@@ -125,7 +125,7 @@ func libpodFieldKind(path string) int {
 		return fieldRead
 	case "Networks.*.static_ips", "Networks.*.static_mac", "Networks.*.aliases", "Networks.*.interface_name",
 		"portmappings", "publish_image_ports", "expose", "dns_server", "dns_search", "dns_option",
-		"use_image_resolve_conf", "use_image_hosts", "hostadd":
+		"use_image_resolve_conf", "use_image_hosts", "hostadd", "network_options":
 		return fieldRead
 	case "resource_limits.memory.limit", "resource_limits.memory.reservation", "resource_limits.memory.swap",
 		"resource_limits.memory.swappiness", "resource_limits.memory.disableOOMKiller",
@@ -166,8 +166,6 @@ func unsupportedSpecField(path string) error {
 		flag = "--storage-opt"
 	case "devices_from", "host_device_list":
 		flag = "devices of another container"
-	case "network_options":
-		flag = "network options (slirp4netns or pasta)"
 	case "resource_limits.memory.kernel":
 		flag = "--kernel-memory"
 	case "resource_limits.memory.kernelTCP":

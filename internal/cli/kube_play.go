@@ -54,7 +54,7 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.BoolVar(&o.down, "down", false, "tear down what the YAML created (as kube down)")
 	f.BoolVar(&o.force, "force", false, "with --down: also remove the volumes of the YAML's PersistentVolumeClaims")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
-	f.StringArrayVar(&o.networks, "network", nil, "network of the pods: bridge[:OPTS], host, none, slirp4netns, NAME[,NAME] or NAME:OPTS, then (repeated) more networks NAME[:OPTS]; OPTS: ip=, mac=, alias=, interface_name=")
+	f.StringArrayVar(&o.networks, "network", nil, "network of the pods: bridge[:OPTS], host, none, slirp4netns[:OPTS], pasta[:OPTS], NAME[,NAME] or NAME:OPTS, then (repeated) more networks NAME[:OPTS]; OPTS: ip=, mac=, alias=, interface_name=")
 	f.StringArrayVar(&o.networks, "net", nil, "alias of --network")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of every pod, overriding the YAML's mapping of the same container port: [hostIP:][hostPort:]containerPort[/proto]")
 	f.StringSliceVar(&o.configMaps, "configmap", nil, "read ConfigMaps from these YAML files (repeatable or comma separated)")

@@ -46,29 +46,32 @@ type Containers struct {
 	DefaultSysctls      []string // nil: pea's (net.ipv4.ping_group_range=0 0)
 	DefaultUlimits      []string // NAME=SOFT[:HARD]
 	Devices             []string // HOST[:CONTAINER[:PERMS]]
-	DNSOptions          []string
-	DNSSearches         []string
-	DNSServers          []string
-	Env                 []string // KEY=VALUE, below the image's and the user's
-	EnvHost             bool
-	HTTPProxy           bool // default true
-	Init                bool
-	InitPath            string
-	IPCNS               string
-	LogDriver           string
-	LogSizeMax          int64 // default -1: no limit
-	LogTag              string
-	NetNS               string
-	NoHosts             bool
-	PidNS               string
-	PidsLimit           int64 // 0: no limit (pea's default; podman's compiled one is 2048)
-	SeccompProfile      string
-	ShmSize             string
-	TZ                  string
-	Umask               string
-	UserNS              string
-	UTSNS               string
-	Volumes             []string
+	// HostContainersInternalIP is the address of host.containers.internal in /etc/hosts;
+	// "none": no such line; "": pea's choice (engine.hostContainersInternal).
+	HostContainersInternalIP string
+	DNSOptions               []string
+	DNSSearches              []string
+	DNSServers               []string
+	Env                      []string // KEY=VALUE, below the image's and the user's
+	EnvHost                  bool
+	HTTPProxy                bool // default true
+	Init                     bool
+	InitPath                 string
+	IPCNS                    string
+	LogDriver                string
+	LogSizeMax               int64 // default -1: no limit
+	LogTag                   string
+	NetNS                    string
+	NoHosts                  bool
+	PidNS                    string
+	PidsLimit                int64 // 0: no limit (pea's default; podman's compiled one is 2048)
+	SeccompProfile           string
+	ShmSize                  string
+	TZ                       string
+	Umask                    string
+	UserNS                   string
+	UTSNS                    string
+	Volumes                  []string
 }
 
 // Engine is the [engine] table.
@@ -110,8 +113,12 @@ type Network struct {
 	DefaultNetwork     string // "" (or podman's "podman"): pea's default network
 	DefaultSubnet      string // "": pea's choice
 	DefaultSubnetPools []SubnetPool
-	NetworkBackend     string // accepted; pea's networks are CNI's
-	NetworkConfigDir   string // not used
+	// DefaultRootlessNetworkCmd is what rootless containers on the default network get:
+	// slirp4netns ("", pea's and podman 4's default) or pasta (podman 5's).
+	DefaultRootlessNetworkCmd string
+	PastaOptions              []string // pasta's arguments before --network pasta:OPTIONS's
+	NetworkBackend            string   // accepted; pea's networks are CNI's
+	NetworkConfigDir          string   // not used
 }
 
 // SubnetPool is one of default_subnet_pools: subnets of Size bits taken from Base.

@@ -297,7 +297,7 @@ func (c *Config) field(name string) (field, bool) {
 	case "containers.env_host":
 		return field{dst: &ct.EnvHost}, true
 	case "containers.host_containers_internal_ip":
-		return str, true
+		return field{dst: &ct.HostContainersInternalIP}, true
 	case "containers.http_proxy":
 		return field{dst: &ct.HTTPProxy}, true
 	case "containers.init":
@@ -438,6 +438,10 @@ func (c *Config) field(name string) (field, bool) {
 		return field{dst: &n.DefaultNetwork}, true
 	case "network.default_subnet":
 		return field{dst: &n.DefaultSubnet}, true
+	case "network.default_rootless_network_cmd":
+		return field{dst: &n.DefaultRootlessNetworkCmd}, true
+	case "network.pasta_options":
+		return field{dst: &n.PastaOptions}, true
 	case "network.dns_bind_port":
 		return count, true
 	case "network.network_backend":

@@ -183,6 +183,11 @@ func (o *Options) ApplyConf(c *conf.Config, given func(flag string) bool) error 
 	if !given("network-cmd-path") && e.NetworkCmdPath != "" {
 		network.SlirpPath = e.NetworkCmdPath
 	}
+	switch cmd := c.Network.DefaultRootlessNetworkCmd; cmd {
+	case "", model.NSModeSlirp, model.NSModePasta:
+	default:
+		return confError("default_rootless_network_cmd", cmd, fmt.Errorf("slirp4netns or pasta"))
+	}
 	return nil
 }
 

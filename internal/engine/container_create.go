@@ -16,7 +16,7 @@ import (
 	"pea/internal/image"
 	"pea/internal/image/trust"
 	"pea/internal/model"
-	"pea/internal/network"
+
 	"pea/internal/rootless"
 	"pea/internal/trace"
 )
@@ -185,12 +185,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		cfg.Namespaces[model.NSCgroup] = model.Namespace{Mode: r.DefaultCgroupNS()}
 	}
 	if !cfg.IsInfra { // an infra container's was chosen with its pod (createInfra)
-		cfg.Namespaces[model.NSNet] = rootlessNetwork(cfg.NS(model.NSNet), cfg.Network.Networks)
+		cfg.Namespaces[model.NSNet] = r.rootlessNetwork(cfg.NS(model.NSNet), cfg.Network.Networks)
 	}
-	if ns := cfg.NS(model.NSNet); ns.Mode == model.NSModeSlirp {
-		if _, err := network.ParseSlirpOptions(slirpOptions(ns)); err != nil {
-			return nil, err
-		}
+	if err := r.checkUserNet(cfg.NS(model.NSNet), cfg.Network.Ports); err != nil {
+		return nil, err
 	}
 	if !cfg.IsInfra { // an infra container's network was checked with its pod
 		prepare := r.preparePortsReplacing

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -66,7 +67,7 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 				continue
 			}
 			if ip == HostGateway {
-				for _, gw := range hostGateways(c) {
+				for _, gw := range r.hostGateways(c) {
 					fmt.Fprintf(&hosts, "%s\t%s\n", gw, name)
 				}
 				continue
@@ -84,6 +85,9 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 		names := hostname
 		if cfg.Name != "" && cfg.Name != hostname {
 			names += " " + cfg.Name
+		}
+		if ip, hostNames := r.hostContainersInternal(c, net.AddHosts); ip != "" {
+			fmt.Fprintf(&hosts, "%s\t%s\n", ip, hostNames)
 		}
 		for _, ip := range ips {
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, names)
@@ -109,7 +113,7 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 		return nil, err
 	}
 	if p, ok := files["/etc/resolv.conf"]; ok {
-		if err := os.WriteFile(p, []byte(resolvConf(cfg, net, r.dnsServers(c))), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(r.resolvConf(cfg, net, r.dnsServers(c))), 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -124,7 +128,7 @@ func (r *Runtime) rewriteResolvConf(c *model.Container) {
 	if _, err := os.Stat(p); err != nil {
 		return // --dns none, or another's namespace: not a file of its own
 	}
-	data := resolvConf(c.Config, r.withConfDNS(c.Config.Network), r.dnsServers(c))
+	data := r.resolvConf(c.Config, r.withConfDNS(c.Config.Network), r.dnsServers(c))
 	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
 		slog.Warn("rewriting resolv.conf", "container", c.Config.Name, "err", err)
 	}
@@ -137,12 +141,15 @@ const HostGateway = "host-gateway"
 // hostGateways are the addresses host-gateway stands for in c's /etc/hosts: the gateways (the
 // host's side of the bridge) of its first network (as configured) that has one, IPv4 first; the loopback
 // address with the host's network; none without a network.
-func hostGateways(c *model.Container) []string {
-	if c.Config.NS(model.NSNet).Mode == model.NSModeHost {
+func (r *Runtime) hostGateways(c *model.Container) []string {
+	switch ns := c.Config.NS(model.NSNet); ns.Mode {
+	case model.NSModeHost:
 		return []string{"127.0.0.1"}
-	}
-	if c.Config.NS(model.NSNet).Mode == model.NSModeSlirp {
+	case model.NSModeSlirp:
 		return []string{network.SlirpGatewayIP}
+	case model.NSModePasta:
+		pc, _ := network.ParsePastaOptions(r.pastaOptions(ns), nil)
+		return network.PastaHostIPs(pc)
 	}
 	order := append(slices.Clone(c.Config.Network.Networks), slices.Sorted(maps.Keys(c.State.Networks))...)
 	for _, n := range order {
@@ -158,6 +165,49 @@ func hostGateways(c *model.Container) []string {
 		}
 	}
 	return nil
+}
+
+// hostContainersInternal is the address the names host.containers.internal and
+// host.docker.internal (podman 4.7's second name) stand for in c's /etc/hosts, and those names
+// that --add-host does not give already; "" for no line. The address is containers.conf's
+// host_containers_internal_ip ("none": no line), else podman 4.3's choice: on a bridge the
+// gateway of the container's first network; behind pasta a host address the container was
+// not given (none when it was given them all); otherwise (host, none, slirp4netns, a
+// namespace of a path) the host's first global address, IPv4 first.
+func (r *Runtime) hostContainersInternal(c *model.Container, addHosts []string) (ip, names string) {
+	var todo []string
+	for _, n := range []string{"host.containers.internal", "host.docker.internal"} {
+		if !slices.ContainsFunc(addHosts, func(h string) bool { name, _, _ := strings.Cut(h, ":"); return name == n }) {
+			todo = append(todo, n)
+		}
+	}
+	if len(todo) == 0 {
+		return "", ""
+	}
+	ip = r.conf().Containers.HostContainersInternalIP
+	switch {
+	case ip == "none":
+		return "", ""
+	case ip != "":
+	case c.Config.NS(model.NSNet).Mode == model.NSModeBridge:
+		if gws := r.hostGateways(c); len(gws) > 0 {
+			ip = gws[0]
+		}
+	case c.Config.NS(model.NSNet).Mode == model.NSModePasta:
+		if ips := r.hostGateways(c); len(ips) > 0 {
+			ip = ips[0]
+		}
+	default:
+		addrs := network.HostAddrs()
+		slices.SortStableFunc(addrs, func(a, b string) int { return cmp.Compare(strings.Count(a, ":"), strings.Count(b, ":")) })
+		if len(addrs) > 0 {
+			ip = addrs[0]
+		}
+	}
+	if ip == "" {
+		return "", ""
+	}
+	return ip, strings.Join(todo, " ")
 }
 
 // dnsServers are the addresses aardvark-dns answers c on: those of each of its networks with
@@ -194,7 +244,7 @@ func (r *Runtime) etcDir(id string) string { return filepath.Join(r.opts.RunRoot
 // namespace). On networks with DNS (dnsServers: aardvark's addresses on them) those come
 // first, and the search list starts with dns.podman, as podman's: both only when the
 // container names none of its own (--dns, --dns-search).
-func resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig, dnsServers []string) string {
+func (r *Runtime) resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig, dnsServers []string) string {
 	hostNet := cfg.NS(model.NSNet).Mode == model.NSModeHost
 	var servers, search, options []string
 	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
@@ -215,8 +265,12 @@ func resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig, dnsServers 
 			}
 		}
 	}
-	if m := cfg.NS(model.NSNet).Mode; m == model.NSModeSlirp || m == model.NSModeBridge && rootless.Active() {
+	switch ns := cfg.NS(model.NSNet); {
+	case ns.Mode == model.NSModeSlirp || ns.Mode == model.NSModeBridge && rootless.Active():
 		servers = append([]string{network.SlirpDNS}, servers...) // slirp4netns answers there
+	case ns.Mode == model.NSModePasta:
+		pc, _ := network.ParsePastaOptions(r.pastaOptions(ns), nil)
+		servers = append([]string{pc.DNSForward}, servers...) // pasta forwards it to the host's
 	}
 	if len(dnsServers) > 0 {
 		servers = append(slices.Clone(dnsServers), servers...)

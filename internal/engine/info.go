@@ -97,6 +97,7 @@ type HostInfo struct {
 	RemoteSocket      RemoteSocket   `json:"remoteSocket"`
 	ServiceIsRemote   bool           `json:"serviceIsRemote"`
 	Slirp4NetNS       SlirpInfo      `json:"slirp4netns"`
+	Pasta             SlirpInfo      `json:"pasta"` // podman 5's
 	SwapFree          uint64         `json:"swapFree"`
 	SwapTotal         uint64         `json:"swapTotal"`
 }
@@ -208,6 +209,10 @@ func (r *Runtime) Info() (*Info, error) {
 	in.Host.Catatonit = component("catatonit")
 	if sl := component("slirp4netns"); sl.Path != "" { // rootless networks' (podman shows it as root too)
 		in.Host.Slirp4NetNS = SlirpInfo{Executable: sl.Path, Version: sl.Version}
+	}
+	if pa := component("pasta"); pa.Path != "" {
+		v, _, _ := strings.Cut(pa.Version, "\n") // then its copyright lines
+		in.Host.Pasta = SlirpInfo{Executable: pa.Path, Version: v}
 	}
 	in.Store = StoreInfo{GraphRoot: r.opts.Root, RunRoot: r.opts.RunRoot, GraphDriverName: "overlay", Namespace: r.opts.Namespace,
 		DatabasePath: r.opts.Root + "/pea.db", GraphOptions: map[string]string{},

@@ -37,7 +37,7 @@ type NetworkOpts struct {
 }
 
 // ParseNetworkFlags reads a repeated --network flag as podman 4.3's kube play and pod create do.
-// The first value is a mode (bridge[:OPTS], none, host, private or default, slirp4netns[:OPTS],
+// The first value is a mode (bridge[:OPTS], none, host, private or default, slirp4netns[:OPTS], pasta[:OPTS],
 // ns:PATH, container:ID), NAME:OPTS, or NAME[,NAME...] (a comma list: names only, no options).
 // The values after it each add one network, NAME[:OPTS], and need the bridge mode: a mode there
 // (bridge, host, none...) is refused, as is a second value after host, none, slirp4netns...
@@ -83,8 +83,8 @@ func ParseNetworkFlags(values []string) (NetworkChoice, error) {
 				return NetworkChoice{}, err
 			}
 		}
-	case name == model.NSModeSlirp:
-		c.Mode = model.Namespace{Mode: model.NSModeSlirp, Value: opts}
+	case name == model.NSModeSlirp || name == model.NSModePasta:
+		c.Mode = model.Namespace{Mode: name, Value: opts}
 	case name == "ns":
 		c.Mode = model.Namespace{Mode: model.NSModePath, Value: opts}
 	case name == "container":
@@ -116,7 +116,7 @@ func ParseNetworkFlags(values []string) (NetworkChoice, error) {
 		switch name {
 		case "":
 			return fail("network name cannot be empty")
-		case model.NSModeBridge, model.NSModeSlirp, model.NSModeNone, model.NSModeHost, model.NSModePrivate,
+		case model.NSModeBridge, model.NSModeSlirp, model.NSModePasta, model.NSModeNone, model.NSModeHost, model.NSModePrivate,
 			model.NSModeContainer, "default", "ns", "pod", "path":
 			return fail("can only set extra network names, selected mode %s conflicts with bridge", name)
 		}

@@ -45,8 +45,8 @@ func (r *Runtime) networks() *network.Manager {
 // plugins and the runtime each take about 20 ms) and must wait before the container's process
 // starts. On failure the namespace is gone when the wait returns.
 func (r *Runtime) beginNetwork(ctx context.Context, c *model.Container, nsPaths map[string]string) (wait func() error, err error) {
-	if nsPaths[model.NSNet] == "" && c.Config.NS(model.NSNet).Mode == model.NSModeSlirp {
-		return r.beginSlirp(c, nsPaths)
+	if nsPaths[model.NSNet] == "" && c.Config.NS(model.NSNet).UserNet() {
+		return r.beginUserNet(c, nsPaths)
 	}
 	if nsPaths[model.NSNet] != "" || c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
 		return func() error { return nil }, nil
@@ -161,8 +161,8 @@ func (r *Runtime) teardownNetwork(c *model.Container) {
 // teardown 22-30 -> 7.7 ms. The host's end of the pair goes with the namespace, a few
 // milliseconds after the command returns.
 func (r *Runtime) networkDetacher(c *model.Container, exited bool) func() {
-	if c.Config.NS(model.NSNet).Mode == model.NSModeSlirp {
-		return r.slirpDetacher(c)
+	if c.Config.NS(model.NSNet).UserNet() {
+		return r.userNetDetacher(c)
 	}
 	if c.State.NetNS == "" && c.Config.NS(model.NSNet).Mode != model.NSModeBridge {
 		return nil
@@ -221,18 +221,20 @@ func (r *Runtime) netnsAlone(c *model.Container) bool {
 	return true
 }
 
-// beginSlirp gives c a pinned network namespace served by slirp4netns (network/slirp.go), with
-// its published ports forwarded, as beginNetwork does for CNI: slirp4netns configures the
-// namespace (3-5 ms) while the caller creates the container, and the returned wait (before the
-// container's process starts) waits for it and adds the forwards.
-func (r *Runtime) beginSlirp(c *model.Container, nsPaths map[string]string) (func() error, error) {
+// beginUserNet gives c a pinned network namespace served by slirp4netns (network/slirp.go) or
+// pasta (network/pasta.go), with its published ports forwarded, as beginNetwork does for CNI:
+// the program configures the namespace while the caller creates the container, and the
+// returned wait (before the container's process starts) waits for it (and adds slirp4netns's
+// forwards).
+func (r *Runtime) beginUserNet(c *model.Container, nsPaths map[string]string) (func() error, error) {
 	if len(c.Config.Network.Ports) > 0 {
 		if err := r.checkPortsRunning(c.Config.Network.Ports, c.Config.ID); err != nil {
 			return nil, err
 		}
 	}
 	m := r.networks()
-	m.StopSlirp(c.Config.ID) // one a killed pea left
+	ns := c.Config.NS(model.NSNet)
+	stopUserNet(m, ns, c.Config.ID, true) // one a killed pea left
 	path := m.NetNSPath(c.Config.ID)
 	if _, err := os.Stat(path); err == nil {
 		m.RemoveNetNS(path)
@@ -241,8 +243,13 @@ func (r *Runtime) beginSlirp(c *model.Container, nsPaths map[string]string) (fun
 	if err != nil {
 		return nil, err
 	}
-	wait, err := m.BeginSlirp(network.SlirpOptions{ID: c.Config.ID, NetNSPath: path, Ports: expandPorts(c.Config.Network.Ports),
-		Options: slirpOptions(c.Config.NS(model.NSNet))})
+	ports := expandPorts(c.Config.Network.Ports)
+	var wait func() error
+	if ns.Mode == model.NSModePasta {
+		wait, err = m.BeginPasta(network.PastaOptions{ID: c.Config.ID, NetNSPath: path, Ports: ports, Options: r.pastaOptions(ns)})
+	} else {
+		wait, err = m.BeginSlirp(network.SlirpOptions{ID: c.Config.ID, NetNSPath: path, Ports: ports, Options: slirpOptions(ns)})
+	}
 	if err != nil {
 		m.RemoveNetNS(path)
 		return nil, err
@@ -261,19 +268,31 @@ func (r *Runtime) beginSlirp(c *model.Container, nsPaths map[string]string) (fun
 	}), nil
 }
 
-// slirpDetacher is networkDetacher for a slirp4netns namespace: slirp4netns goes, then the pin.
-func (r *Runtime) slirpDetacher(c *model.Container) func() {
+// stopUserNet ends the namespace's slirp4netns or pasta; with wait, once it has exited (so
+// that the ports it forwarded are free).
+func stopUserNet(m *network.Manager, ns model.Namespace, id string, wait bool) {
+	switch {
+	case ns.Mode == model.NSModePasta:
+		m.StopPasta(id, wait)
+	case wait:
+		m.StopSlirp(id)
+	default:
+		m.KillSlirp(id)
+	}
+}
+
+// userNetDetacher is networkDetacher for a slirp4netns or pasta namespace: the program goes,
+// then the pin. It is waited for only when it forwards ports: its exit closes its tap device,
+// whose unregistering waits out an RCU grace period that nothing else needs to wait for.
+func (r *Runtime) userNetDetacher(c *model.Container) func() {
 	m := r.networks()
 	path := c.State.NetNS
 	c.State.NetNS = ""
 	c.State.Networks = nil
 	ports := len(c.Config.Network.Ports) > 0
+	ns := c.Config.NS(model.NSNet)
 	return func() {
-		if ports {
-			m.StopSlirp(c.Config.ID)
-		} else {
-			m.KillSlirp(c.Config.ID)
-		}
+		stopUserNet(m, ns, c.Config.ID, ports)
 		if path == "" {
 			path = m.NetNSPath(c.Config.ID)
 			if _, err := os.Stat(path); err != nil {

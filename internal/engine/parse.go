@@ -253,7 +253,7 @@ func ParseNamespace(kind, v string) (model.Namespace, error) {
 }
 
 // NetworkMode parses a --network value (Docker's NetworkMode): bridge (also "", default),
-// none, host, container:ID, ns:PATH, slirp4netns[:OPTIONS], or network names (NAME[,NAME]), which mean a bridge
+// none, host, container:ID, ns:PATH, slirp4netns[:OPTIONS], pasta[:OPTIONS], or network names (NAME[,NAME]), which mean a bridge
 // namespace on those networks.
 func NetworkMode(mode string) (ns model.Namespace, networks []string) {
 	switch {
@@ -269,6 +269,8 @@ func NetworkMode(mode string) (ns model.Namespace, networks []string) {
 		return model.Namespace{Mode: model.NSModePath, Value: strings.TrimPrefix(mode, "ns:")}, nil
 	case mode == model.NSModeSlirp || strings.HasPrefix(mode, model.NSModeSlirp+":"):
 		return model.Namespace{Mode: model.NSModeSlirp, Value: strings.TrimPrefix(strings.TrimPrefix(mode, model.NSModeSlirp), ":")}, nil
+	case mode == model.NSModePasta || strings.HasPrefix(mode, model.NSModePasta+":"):
+		return model.Namespace{Mode: model.NSModePasta, Value: strings.TrimPrefix(strings.TrimPrefix(mode, model.NSModePasta), ":")}, nil
 	}
 	return model.Namespace{Mode: model.NSModeBridge}, strings.Split(mode, ",")
 }

@@ -12,7 +12,7 @@ import (
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
 	"pea/internal/model"
-	"pea/internal/network"
+
 	"pea/internal/rootless"
 )
 
@@ -65,8 +65,8 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if err := r.preparePortsReplacing(cfg.Infra.Ports, o.replacing); err != nil {
 		return nil, err
 	}
-	if ns, _ := NetworkMode(cfg.NetworkMode); ns.Mode == model.NSModeSlirp {
-		if _, err := network.ParseSlirpOptions(slirpOptions(ns)); err != nil {
+	if ns, _ := NetworkMode(cfg.NetworkMode); ns.UserNet() {
+		if err := r.checkUserNet(ns, cfg.Infra.Ports); err != nil {
 			return nil, err
 		}
 	} else if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
@@ -192,9 +192,9 @@ func (r *Runtime) createInfra(ctx context.Context, pod *model.Pod) (*model.Conta
 	case "none":
 		cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModeNone}
 	case "", "bridge":
-		cfg.Namespaces[model.NSNet] = rootlessNetwork(model.Namespace{Mode: model.NSModeBridge}, cfg.Network.Networks)
+		cfg.Namespaces[model.NSNet] = r.rootlessNetwork(model.Namespace{Mode: model.NSModeBridge}, cfg.Network.Networks)
 	default:
-		if ns, _ := NetworkMode(pc.NetworkMode); ns.Mode == model.NSModeSlirp {
+		if ns, _ := NetworkMode(pc.NetworkMode); ns.UserNet() {
 			cfg.Namespaces[model.NSNet] = ns
 		} else if p, ok := strings.CutPrefix(pc.NetworkMode, "ns:"); ok {
 			cfg.Namespaces[model.NSNet] = model.Namespace{Mode: model.NSModePath, Value: p}

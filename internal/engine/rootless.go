@@ -9,6 +9,7 @@ import (
 
 	"pea/internal/cgroups"
 	"pea/internal/model"
+	"pea/internal/network"
 	"pea/internal/rootless"
 )
 
@@ -64,11 +65,15 @@ func rootlessMounts(mounts []specs.Mount) {
 }
 
 // rootlessNetwork: a rootless pea cannot make bridges or veth pairs on the host, so what would
-// join the default network (a container, or a pod's infra) gets user-mode networking
-// (slirp4netns), podman's rootless default. Networks named outright are bridges in the
-// rootless network namespace (network/rootless_netns.go).
-func rootlessNetwork(ns model.Namespace, networks []string) model.Namespace {
+// join the default network (a container, or a pod's infra) gets user-mode networking:
+// containers.conf's default_rootless_network_cmd, slirp4netns (podman 4's default) or pasta
+// (podman 5's). Networks named outright are bridges in the rootless network namespace
+// (network/rootless_netns.go).
+func (r *Runtime) rootlessNetwork(ns model.Namespace, networks []string) model.Namespace {
 	if rootless.Active() && ns.Mode == model.NSModeBridge && len(networks) == 0 {
+		if r.conf().Network.DefaultRootlessNetworkCmd == model.NSModePasta {
+			return model.Namespace{Mode: model.NSModePasta}
+		}
 		return model.Namespace{Mode: model.NSModeSlirp}
 	}
 	return ns
@@ -80,4 +85,23 @@ func slirpOptions(ns model.Namespace) []string {
 		return nil
 	}
 	return strings.Split(ns.Value, ",")
+}
+
+// pastaOptions are a pasta namespace's options: containers.conf's pasta_options, then
+// --network pasta:A,B's.
+func (r *Runtime) pastaOptions(ns model.Namespace) []string {
+	return append(slices.Clone(r.conf().Network.PastaOptions), slirpOptions(ns)...)
+}
+
+// checkUserNet checks the options of a user-mode network namespace (slirp4netns's, pasta's)
+// when its container or pod is created, so that bad ones fail the creation, not the start.
+func (r *Runtime) checkUserNet(ns model.Namespace, ports []model.PortMapping) error {
+	var err error
+	switch ns.Mode {
+	case model.NSModeSlirp:
+		_, err = network.ParseSlirpOptions(slirpOptions(ns))
+	case model.NSModePasta:
+		_, err = network.ParsePastaOptions(r.pastaOptions(ns), expandPorts(ports))
+	}
+	return err
 }

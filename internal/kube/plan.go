@@ -226,8 +226,8 @@ func podConfig(w *Workload, name string, src *Manifest, o PlanOptions) (*model.P
 		pc.NetworkMode = "host"
 	case mode.Mode == model.NSModeNone:
 		pc.NetworkMode = "none"
-	case mode.Mode == model.NSModeSlirp:
-		pc.NetworkMode = model.NSModeSlirp
+	case mode.UserNet():
+		pc.NetworkMode = mode.Mode
 		if mode.Value != "" {
 			pc.NetworkMode += ":" + mode.Value
 		}

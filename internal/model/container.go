@@ -39,10 +39,15 @@ const (
 	NSModeNone      = "none"        // for net: only loopback
 	NSModeBridge    = "bridge"      // for net: CNI networks
 	NSModeSlirp     = "slirp4netns" // for net: user-mode networking; Value is its options (a,b)
+	NSModePasta     = "pasta"       // for net: user-mode networking by pasta; Value is its options (a,b)
 	// NSModeShareable is an IPC namespace of the container's own whose /dev/shm others joining
 	// it share (podman's default IPC mode); NSModeNone for ipc is one without any /dev/shm.
 	NSModeShareable = "shareable"
 )
+
+// UserNet reports whether a network namespace is served by a user-mode network program
+// (slirp4netns or pasta) that pea starts on it.
+func (n Namespace) UserNet() bool { return n.Mode == NSModeSlirp || n.Mode == NSModePasta }
 
 // UserNSAuto is the Value of a private user namespace whose mappings the engine picks
 // (--userns auto).

@@ -3,7 +3,6 @@ package network
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
 	"pea/internal/errdefs"
@@ -348,18 +345,7 @@ func (m *Manager) KillSlirp(id string) { m.stopSlirp(id, false) }
 
 func (m *Manager) stopSlirp(id string, wait bool) {
 	if pid := m.slirpPID(id); pid > 0 {
-		// It is waited for (its pidfd turns readable once it has exited), so that its
-		// published ports are free when the container's stop returns.
-		fd, pidfdErr := unix.PidfdOpen(pid, 0)
-		if pidfdErr == nil {
-			defer unix.Close(fd)
-		}
-		if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-			return
-		}
-		if pidfdErr == nil && wait {
-			unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 2000)
-		}
+		killAndWait(pid, wait)
 	}
 	m.removeSlirpFiles(id)
 }

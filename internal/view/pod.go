@@ -164,6 +164,9 @@ func PodInspect(rt *engine.Runtime, p *engine.PodInfo) *Pod {
 			CPUPeriod: v.CPUPeriod, CPUQuota: v.CPUQuota, CPUSetCPUs: v.CPUSetCPUs,
 			PidNS: "private", UserNS: "host", UtsNS: "private",
 		}
+		if ns, _ := engine.NetworkMode(cfg.NetworkMode); ns.UserNet() && ns.Value != "" {
+			ic.NetworkOptions = map[string][]string{ns.Mode: strings.Split(ns.Value, ",")}
+		}
 		for _, pm := range n.Ports {
 			for i := uint16(0); i < max(pm.Range, 1); i++ {
 				key := fmt.Sprintf("%d/%s", pm.ContainerPort+i, pm.Protocol)

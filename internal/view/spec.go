@@ -102,6 +102,7 @@ type ContainerSpec struct {
 
 	// ContainerNetworkConfig.
 	NetNS          SpecNamespace          `json:"netns"`
+	NetworkOptions map[string][]string    `json:"network_options,omitempty"` // slirp4netns's or pasta's, by mode
 	PortMappings   []SpecPort             `json:"portmappings,omitempty"`
 	PublishAll     bool                   `json:"publish_image_ports,omitempty"` // read only
 	Expose         map[uint16]string      `json:"expose,omitempty"`              // read only
@@ -420,6 +421,12 @@ func (s *ContainerSpec) specNetwork(cfg *model.ContainerConfig) {
 		return // a pod member on its pod's network: {} and no networks, as podman writes it
 	}
 	s.NetNS = SpecNamespace{Mode: n.Mode, Value: n.Value}
+	if n.UserNet() {
+		s.NetNS.Value = ""
+		if n.Value != "" {
+			s.NetworkOptions = map[string][]string{n.Mode: strings.Split(n.Value, ",")}
+		}
+	}
 	for _, p := range cfg.Network.Ports {
 		s.PortMappings = append(s.PortMappings, SpecPort{HostIP: p.HostIP, ContainerPort: p.ContainerPort, HostPort: p.HostPort,
 			Range: max(p.Range, 1), Protocol: p.Protocol})

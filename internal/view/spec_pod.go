@@ -36,6 +36,7 @@ type PodSpec struct {
 
 	// PodNetworkConfig.
 	NetNS         SpecNamespace          `json:"netns"`
+	NetworkOpts   map[string][]string    `json:"network_options,omitempty"` // slirp4netns's or pasta's, by mode
 	StaticIP      string                 `json:"static_ip,omitempty"`  // read only
 	StaticMAC     string                 `json:"static_mac,omitempty"` // read only
 	PortMappings  []SpecPort             `json:"portmappings,omitempty"`
@@ -168,6 +169,12 @@ func (s *PodSpec) specPodNetwork(cfg *model.PodConfig) {
 		names = nc.Networks
 	}
 	s.NetNS = SpecNamespace{Mode: ns.Mode, Value: ns.Value}
+	if ns.UserNet() {
+		s.NetNS.Value = ""
+		if ns.Value != "" {
+			s.NetworkOpts = map[string][]string{ns.Mode: strings.Split(ns.Value, ",")}
+		}
+	}
 	if ns.Mode == model.NSModeBridge {
 		s.Networks = specNetworks(nc, names)
 	}
