@@ -374,7 +374,9 @@ func (s *Store) sweep() error {
 		}
 		for _, e := range ents {
 			if !keep[e.Name()] {
-				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				// Renamed out of the way first: a sweep killed midway must not leave a
+				// partial layer that a pull would take for a whole one (ingest.place).
+				if err := s.discard(filepath.Join(dir, e.Name())); err != nil {
 					errs = append(errs, err)
 				}
 			}
