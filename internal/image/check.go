@@ -201,15 +201,7 @@ type unreferencedEntry struct {
 // locked (the content lock is held exclusively: no ingest runs), work files whatever process
 // named them.
 func (s *Store) unreferenced(idx *index, maxAge time.Duration, now time.Time, locked bool) []unreferencedEntry {
-	blobs, layers := map[string]bool{}, map[string]bool{}
-	for _, img := range idx.Images {
-		for _, b := range img.blobs() {
-			blobs[strings.TrimPrefix(b, "sha256:")] = true
-		}
-		for _, l := range img.Layers {
-			layers[strings.TrimPrefix(l, "sha256:")] = true
-		}
-	}
+	blobs, layers := idx.referenced()
 	age := fmt.Sprintf("is older than %s", maxAge)
 	var out []unreferencedEntry
 	scan := func(rel string, keep map[string]bool, why func(name string) string) {
@@ -277,18 +269,13 @@ func (s *Store) RemoveUnreferenced(maxAge time.Duration, damaged []string) ([]st
 			ents = append(ents, unreferencedEntry{rel: rel, path: filepath.Join(s.dir, rel)})
 		}
 	}
-	referenced := map[string]bool{}
-	for _, img := range idx.Images {
-		for _, l := range img.Layers {
-			referenced[filepath.Join("layers", strings.TrimPrefix(l, "sha256:"))] = true
-		}
-	}
+	_, referenced := idx.referenced()
 	mounts, _ := fsx.ReadFile("/proc/self/mountinfo")
 	var removed []string
 	var errs []error
 	done := map[string]bool{}
 	for _, e := range ents {
-		if done[e.rel] || referenced[e.rel] {
+		if done[e.rel] || strings.HasPrefix(e.rel, "layers/") && referenced[filepath.Base(e.rel)] {
 			continue
 		}
 		done[e.rel] = true
