@@ -1,11 +1,13 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"pea/internal/engine"
+	"pea/internal/errdefs"
 	"pea/internal/image"
 	"pea/internal/model"
 )
@@ -15,6 +17,7 @@ func (s *Server) libpodSystemRoutes() {
 	s.lroute("GET", "/events", s.getLibpodEvents) // libpod_events.go
 	s.lroute("GET", "/system/df", s.getLibpodSystemDF)
 	s.lroute("POST", "/system/prune", s.postLibpodSystemPrune)
+	s.lroute("POST", "/system/check", s.postLibpodSystemCheck)
 }
 
 // The answer of GET /libpod/system/df: podman's SystemDfReport and its rows.
@@ -142,6 +145,50 @@ func (s *Server) postLibpodSystemPrune(w http.ResponseWriter, r *http.Request, r
 		PodPruneReport: toPruneReports(rep.Pods), ContainerPruneReports: toPruneReports(rep.Containers),
 		ImagePruneReports: toPruneReports(rep.Images), NetworkPruneReports: libpodNetworkPruneReports(rep.Networks),
 		VolumePruneReports: toPruneReports(rep.Volumes), ReclaimedSpace: uint64(max(rep.Reclaimed, 0)),
+	})
+	return nil
+}
+
+// libpodSystemCheckReport is podman 5's SystemCheckReport (pea's store has no read-only layers
+// or images: ROLayers and ROImages stay empty), with the database's problems (pea's).
+type libpodSystemCheckReport struct {
+	Errors            bool
+	Layers            map[string][]string
+	ROLayers          map[string][]string
+	RemovedLayers     []string
+	Images            map[string][]string
+	ROImages          map[string][]string
+	RemovedImages     map[string][]string
+	Containers        map[string][]string
+	RemovedContainers map[string]string
+	Database          []string `json:",omitempty"`
+}
+
+// postLibpodSystemCheck is POST /libpod/system/check?quick=&repair=&repair_lossy=&unreferenced_layer_max_age=
+// (podman 5): engine.SystemCheck's report, once (the CLI's second look after a repair is the
+// client's).
+func (s *Server) postLibpodSystemCheck(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	o := engine.CheckOptions{Quick: boolParam(r, "quick", false), Repair: boolParam(r, "repair", false),
+		Force: boolParam(r, "repair_lossy", false), MaxAge: 24 * time.Hour}
+	o.Repair = o.Repair || o.Force
+	if v := r.URL.Query().Get("unreferenced_layer_max_age"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("failed to parse unreferenced_layer_max_age parameter %q: %w", v, errdefs.ErrInvalid)
+		}
+		o.MaxAge = d
+	}
+	rep, err := rt.SystemCheck(r.Context(), o)
+	if err != nil {
+		return err
+	}
+	for id := range rep.RemovedContainers {
+		s.changed(id)
+	}
+	writeJSON(w, http.StatusOK, libpodSystemCheckReport{
+		Errors: rep.Errors, Layers: rep.Layers, ROLayers: map[string][]string{}, RemovedLayers: rep.RemovedLayers,
+		Images: rep.Images, ROImages: map[string][]string{}, RemovedImages: rep.RemovedImages,
+		Containers: rep.Containers, RemovedContainers: rep.RemovedContainers, Database: rep.Database,
 	})
 	return nil
 }

@@ -36,6 +36,8 @@ func holdsInterrupts(cmd *cobra.Command) bool {
 		return flag("detach")
 	case "start":
 		return !flag("attach") && !flag("interactive")
+	case "check": // system check: its removals
+		return flag("repair") || flag("force")
 	case "create", "stop", "restart", "rm", "kill", "pause", "unpause", "rename", "update", "tag", "untag",
 		"rmi", "connect", "disconnect", "reload", "prune", "init", "reset", "down", "mount", "umount", "unmount", "clone":
 		return true

@@ -14,7 +14,7 @@ import (
 
 func init() { register(newSystemCommand, "system") }
 
-// newSystemCommand is `pea system`: prune, reset, info, df.
+// newSystemCommand is `pea system`: prune, reset, info, df, check.
 func newSystemCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Manage pea itself", RunE: groupRunE}
 	var all, volumes, force bool
@@ -137,7 +137,7 @@ func newSystemCommand(a *app) *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newCRICommand(a), newDfCommand(a), migrate, renumber,
+	cmd.AddCommand(prune, reset, emptyTrash, newInfoCommand(a), newServiceCommand(a), newCRICommand(a), newDfCommand(a), newCheckCommand(a), migrate, renumber,
 		newConnectionCommand(a), newDialStdioCommand(a))
 	return cmd
 }

@@ -48,7 +48,11 @@ func (r *Runtime) releaseNew(id string, remove bool) {
 
 // SweepOrphans removes the directories and files of containers whose creation was killed
 // before their row was written, and returns their IDs.
-func (r *Runtime) SweepOrphans() []string {
+func (r *Runtime) SweepOrphans() []string { return r.orphans(true) }
+
+// orphans lists the containers whose creation was killed before their row was written, and with
+// remove removes what they left.
+func (r *Runtime) orphans(remove bool) []string {
 	st, err := r.state()
 	if err != nil {
 		return nil
@@ -73,12 +77,22 @@ func (r *Runtime) SweepOrphans() []string {
 			if _, err := st.Pod(id); err == nil {
 				continue
 			}
+			_, lerr := os.Lstat(filepath.Join(r.locks.Dir(), id))
 			l, err := r.locks.TryLock(id)
 			if err != nil {
 				continue // being created
 			}
 			if _, err := st.Pod(id); st.ContainerExists(id) || err == nil { // created since
 				l.Unlock()
+				continue
+			}
+			if !remove { // the check's look leaves no lock file of its own behind
+				if lerr != nil {
+					l.Remove(r.locks)
+				} else {
+					l.Unlock()
+				}
+				out = append(out, id)
 				continue
 			}
 			r.discardDir(r.ctrDir(id))

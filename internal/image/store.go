@@ -342,6 +342,20 @@ func (s *Store) Remove(id string) error {
 	return s.sweep()
 }
 
+// referenced returns the hex digests of the blobs and layers the records reference.
+func (idx *index) referenced() (blobs, layers map[string]bool) {
+	blobs, layers = map[string]bool{}, map[string]bool{}
+	for _, img := range idx.Images {
+		for _, b := range img.blobs() {
+			blobs[strings.TrimPrefix(b, "sha256:")] = true
+		}
+		for _, l := range img.Layers {
+			layers[strings.TrimPrefix(l, "sha256:")] = true
+		}
+	}
+	return blobs, layers
+}
+
 // sweep removes blobs and layers no record references. It runs only when no ingest is in
 // progress in any process (their blobs are not referenced yet); otherwise it leaves them for later.
 func (s *Store) sweep() error {
@@ -357,15 +371,7 @@ func (s *Store) sweep() error {
 	if err != nil {
 		return err
 	}
-	blobs, layers := map[string]bool{}, map[string]bool{}
-	for _, img := range idx.Images {
-		for _, b := range img.blobs() {
-			blobs[strings.TrimPrefix(b, "sha256:")] = true
-		}
-		for _, l := range img.Layers {
-			layers[strings.TrimPrefix(l, "sha256:")] = true
-		}
-	}
+	blobs, layers := idx.referenced()
 	var errs []error
 	sweepDir := func(dir string, keep map[string]bool) {
 		ents, err := fsx.ReadDir(dir)
@@ -374,7 +380,9 @@ func (s *Store) sweep() error {
 		}
 		for _, e := range ents {
 			if !keep[e.Name()] {
-				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				// Renamed out of the way first: a sweep killed midway must not leave a
+				// partial layer that a pull would take for a whole one (ingest.place).
+				if err := s.discard(filepath.Join(dir, e.Name())); err != nil {
 					errs = append(errs, err)
 				}
 			}

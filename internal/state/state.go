@@ -357,3 +357,47 @@ func isHexPrefix(s string) bool {
 	}
 	return true
 }
+
+// Check runs SQLite's check of the database's structure (quick: PRAGMA quick_check, which
+// skips the comparison of indexes with their tables) and of its foreign keys, and returns what
+// they found (nothing when the database is sound).
+func (s *Store) Check(quick bool) ([]string, error) {
+	q := `PRAGMA integrity_check`
+	if quick {
+		q = `PRAGMA quick_check`
+	}
+	var out []string
+	rows, err := s.db.Query(q)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if msg != "ok" {
+			out = append(out, msg)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if rows, err = s.db.Query(`PRAGMA foreign_key_check`); err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var table, parent string
+		var rowid int64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("row %d of %s refers to a missing row of %s", rowid, table, parent))
+	}
+	rows.Close()
+	return out, rows.Err()
+}
