@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -122,5 +123,25 @@ func TestNetworkUpdateRefusals(t *testing.T) {
 	e.Fails(1, "network", "exists", "nodnsnet2")
 	if strings.Contains(e.Pea("network", "inspect", "dnsnet2", "nodnsnet"), "network_dns_servers") {
 		t.Error("a refused update changed a network")
+	}
+}
+
+// TestNetworkUpdateAPI: the libpod API's POST /libpod/networks/{name}/update (204) and
+// network_dns_servers in /libpod/networks/create.
+func TestNetworkUpdateAPI(t *testing.T) {
+	a := newAPIEnv(t)
+	var n map[string]any
+	a.RequestJSON("POST", "/v5.0.0/libpod/networks/create", map[string]any{"name": "apinet", "network_dns_servers": []string{"127.0.0.83"}}, 200, &n)
+	if fmt.Sprint(n["network_dns_servers"]) != "[127.0.0.83]" {
+		t.Fatalf("created: %v", n)
+	}
+	if code, body := a.Request("POST", "/v5.0.0/libpod/networks/apinet/update", map[string]any{"adddnsservers": []string{"127.0.0.84"}, "removednsservers": []string{"127.0.0.83"}}); code != 204 {
+		t.Fatalf("update: %d %s", code, body)
+	}
+	if got := a.Pea("network", "inspect", "-f", "{{.NetworkDNSServers}}", "apinet"); got != "[127.0.0.84]" {
+		t.Fatalf("network_dns_servers after the API's update: %q", got)
+	}
+	if code, body := a.Request("POST", "/v5.0.0/libpod/networks/apinet/update", map[string]any{"adddnsservers": []string{"bad"}}); code != 400 && code != 500 || !strings.Contains(string(body), "unable to parse ip bad") {
+		t.Fatalf("update with a bad address: %d %s", code, body)
 	}
 }
