@@ -28,6 +28,7 @@ func (s *Server) libpodVolumeRoutes() {
 		return rt.NetworkPrune(r.Context(), f)
 	}, libpodNetworkPruneReports))
 	s.lroute("GET", "/networks/{name}/json", s.getLibpodNetwork)
+	s.lroute("POST", "/networks/{name}/update", s.postLibpodNetworkUpdate)
 	s.lroute("GET", "/networks/{name}/exists", s.getLibpodNetwork)
 	s.lroute("DELETE", "/networks/{name}", s.deleteLibpodNetwork)
 	s.lroute("POST", "/networks/{id}/connect", s.postNetworkConnect(true))
@@ -141,7 +142,7 @@ func (s *Server) postLibpodNetworkCreate(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	o := network.CreateOptions{Name: req.Name, Driver: req.Driver, NetworkInterface: req.NetworkInterface,
-		Internal: req.Internal, Labels: req.Labels, Options: req.Options}
+		Internal: req.Internal, Labels: req.Labels, Options: req.Options, DNSServers: req.NetworkDNSServers}
 	if req.DNSEnabled != nil {
 		o.DisableDNS = !*req.DNSEnabled
 	}
@@ -159,6 +160,23 @@ func (s *Server) postLibpodNetworkCreate(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	writeJSON(w, http.StatusOK, n)
+	return nil
+}
+
+// postLibpodNetworkUpdate is POST /libpod/networks/{name}/update {"adddnsservers",
+// "removednsservers"} (podman 5's network update): 204.
+func (s *Server) postLibpodNetworkUpdate(w http.ResponseWriter, r *http.Request, rt *engine.Runtime) error {
+	var req struct {
+		Add    []string `json:"adddnsservers"`
+		Remove []string `json:"removednsservers"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if _, err := rt.NetworkUpdate(r.PathValue("name"), network.UpdateOptions{AddDNSServers: req.Add, DropDNSServers: req.Remove}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

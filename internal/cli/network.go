@@ -74,6 +74,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&co.IPRanges, "ip-range", nil, "range to allocate addresses from, in the --subnet at the same position")
 	f.BoolVar(&co.IPv6, "ipv6", false, "dual stack: an IPv6 subnet (a random fd00::/8 /64 unless given) besides the IPv4 one")
 	f.BoolVar(&co.Internal, "internal", false, "no route to the outside")
+	f.StringSliceVar(&co.DNSServers, "dns", nil, "DNS server aardvark-dns asks for the names it does not know, instead of the host's resolvers (repeat for more)")
 	f.BoolVar(&co.DisableDNS, "disable-dns", false, "containers on the network do not find each other by name")
 	f.StringVar(&ipamDriver, "ipam-driver", "", "IP address management driver: host-local (the only one)")
 	f.StringVarP(&co.Driver, "driver", "d", "bridge", "driver: bridge, macvlan, ipvlan")
@@ -208,7 +209,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 		_, err = rt.NetworkInspect(name)
 		return err == nil, nil
 	})
-	cmd.AddCommand(create, ls, inspect, rm, prune, connect, disconnect, exists, newNetworkReloadCommand(a))
+	cmd.AddCommand(create, ls, inspect, rm, prune, connect, disconnect, exists, newNetworkReloadCommand(a), newNetworkUpdateCommand(a))
 	return cmd
 }
 

@@ -26,8 +26,11 @@ type quadletOptions struct {
 // pea (internal/quadlet).
 // systemd runs it with its three output directories (the units go into the first); -dryrun
 // prints them instead.
+//
+// Its subcommands are podman 5.6's `podman quadlet` verbs: install, list, print and rm (one
+// file each), which manage the files the generator reads.
 func newQuadletCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:                "quadlet [-user] [-dryrun] [-no-kmsg-log] [-v] NORMAL-DIR [EARLY-DIR LATE-DIR]",
 		Short:              "Generate systemd services from Quadlet files (a systemd generator)",
 		Hidden:             true,
@@ -50,6 +53,8 @@ func newQuadletCommand(a *app) *cobra.Command {
 			return runQuadlet(a, &o, fs.Args())
 		},
 	}
+	cmd.AddCommand(newQuadletInstallCommand(a), newQuadletListCommand(a), newQuadletPrintCommand(a), newQuadletRmCommand(a))
+	return cmd
 }
 
 // quadletLog reports as podman's generator does: to /dev/kmsg (the only log a generator has at

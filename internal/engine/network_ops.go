@@ -307,3 +307,16 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 		Attributes: map[string]string{"networkID": n.ID}})
 	return nil
 }
+
+// NetworkUpdate changes a network's upstream DNS servers (podman 5's network update) and
+// rewrites its aardvark-dns file, which aardvark rereads: the running containers on it ask
+// the new servers from then on.
+func (r *Runtime) NetworkUpdate(name string, o network.UpdateOptions) (*network.Network, error) {
+	n, err := r.networks().Update(name, o)
+	if err != nil {
+		return nil, err
+	}
+	r.namesByNetwork.Delete(n.Name)
+	r.refreshPeerHosts([]string{n.Name}, nil)
+	return n, nil
+}

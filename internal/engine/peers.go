@@ -52,6 +52,8 @@ func (r *Runtime) userNetworks(c *model.Container) []string {
 type netNames struct {
 	names bool     // it names its containers (not made with --disable-dns)
 	dns   []string // where aardvark-dns answers on it (its gateways); nil: no DNS server
+	// servers are the network's upstream DNS servers (network_dns_servers).
+	servers []string
 }
 
 // networkNames reports whether network n names its containers (it was not made with
@@ -68,7 +70,7 @@ func (r *Runtime) netNames(n string) netNames {
 	net, err := r.networks().Get(n)
 	v := netNames{names: true}
 	if err == nil {
-		v = netNames{names: net.DNSEnabled, dns: net.DNSListen()}
+		v = netNames{names: net.DNSEnabled, dns: net.DNSListen(), servers: net.NetworkDNSServers}
 	}
 	r.namesByNetwork.Store(n, v)
 	return v
@@ -155,7 +157,7 @@ func (r *Runtime) refreshPeerHosts(nets []string, starting *model.Container) {
 	dnsFiles := map[string]*network.DNSFile{}
 	for _, n := range nets {
 		if listen := r.dnsListen(n); len(listen) > 0 {
-			dnsFiles[n] = &network.DNSFile{Listen: listen}
+			dnsFiles[n] = &network.DNSFile{Listen: listen, Servers: r.netNames(n).servers}
 		}
 	}
 	var owners []*model.Container

@@ -60,6 +60,8 @@ type peaArgs struct {
 	Created  time.Time         `json:"created"`
 	Internal bool              `json:"internal,omitempty"`
 	NoDNS    bool              `json:"noDNS,omitempty"` // made with --disable-dns
+	// DNSServers are the network's upstream DNS servers (network_dns_servers).
+	DNSServers []string `json:"dnsServers,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
 	Options  map[string]string `json:"options,omitempty"`
 }
@@ -106,7 +108,7 @@ func bridgeVLANFiltering() bool {
 // ADD never writes).
 func conflistBytes(n *Network) ([]byte, error) {
 	main := mainPlugin{Type: n.Driver, IPAM: ipamConf{Type: "host-local"}}
-	main.Args.Pea = peaArgs{ID: n.ID, Created: n.Created, Internal: n.Internal, Labels: n.Labels, NoDNS: !n.DNSEnabled && n.Name != DefaultName}
+	main.Args.Pea = peaArgs{ID: n.ID, Created: n.Created, Internal: n.Internal, Labels: n.Labels, NoDNS: !n.DNSEnabled && n.Name != DefaultName, DNSServers: n.NetworkDNSServers}
 	opts := map[string]string{}
 	for k, v := range n.Options {
 		opts[k] = v
@@ -182,7 +184,7 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 	a := main.Args.Pea
 	n := &Network{
 		Name: raw.Name, ID: a.ID, Driver: main.Type, Created: a.Created,
-		Internal: a.Internal, Labels: a.Labels, Options: a.Options,
+		Internal: a.Internal, Labels: a.Labels, Options: a.Options, NetworkDNSServers: a.DNSServers,
 		DNSEnabled:  raw.Name != DefaultName && !a.NoDNS, // podman's: the default network names no one
 		IPAMOptions: map[string]string{"driver": main.IPAM.Type},
 	}

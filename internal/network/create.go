@@ -89,6 +89,12 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 		return nil, fmt.Errorf("network %s: %w", n.Name, errdefs.ErrExists)
 	}
 	n.DNSEnabled = !o.DisableDNS && n.Name != DefaultName // the default network names no one
+	if len(o.DNSServers) > 0 {
+		if err := checkDNSServers(n, o.DNSServers); err != nil {
+			return nil, err
+		}
+		n.NetworkDNSServers = uniqStrings(o.DNSServers)
+	}
 	if len(o.Labels) > 0 {
 		n.Labels = o.Labels
 	}

@@ -29,7 +29,10 @@ import (
 //	runDir/aardvark-dns/            aardvark's configuration directory, which it reads whole:
 //	                                nothing but these files may be in it
 //	    <network>                   a network that has running containers:
-//	                                    GATEWAY[,GATEWAY...]               addresses to listen on
+//	                                    GATEWAY[,GATEWAY...] [SERVER[,SERVER...]]
+//	                                                 addresses to listen on; the network's
+//	                                                 upstream servers (network_dns_servers),
+//	                                                 asked instead of the host's resolvers
 //	                                    ID IPV4[,...] IPV6[,...] NAME[,...] one line a container
 //	                                (single spaces; an empty IPv4 or IPv6 list leaves two
 //	                                spaces; a malformed line makes aardvark exit at its reload)
@@ -66,6 +69,7 @@ type DNSRecord struct {
 // containers it names.
 type DNSFile struct {
 	Listen  []string
+	Servers []string // the network's upstream DNS servers; none: the host's resolvers
 	Records []DNSRecord
 }
 
@@ -264,6 +268,9 @@ type dnsProbe struct {
 func (f *DNSFile) render() string {
 	var b strings.Builder
 	b.WriteString(strings.Join(f.Listen, ","))
+	if len(f.Servers) > 0 {
+		b.WriteString(" " + strings.Join(f.Servers, ","))
+	}
 	b.WriteByte('\n')
 	for _, r := range f.Records {
 		fmt.Fprintf(&b, "%s %s %s %s\n", r.ID, strings.Join(r.IPv4, ","), strings.Join(r.IPv6, ","), strings.Join(r.Names, ","))

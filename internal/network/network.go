@@ -55,6 +55,9 @@ type Network struct {
 	IPv6Enabled      bool              `json:"ipv6_enabled"`
 	Internal         bool              `json:"internal"`
 	DNSEnabled       bool              `json:"dns_enabled"`
+	// NetworkDNSServers are where aardvark-dns sends the questions of the network's
+	// containers it cannot answer (create --dns, network update); none: the host's resolvers.
+	NetworkDNSServers []string `json:"network_dns_servers,omitempty"`
 	Labels           map[string]string `json:"labels,omitempty"`
 	Options          map[string]string `json:"options,omitempty"`
 	// IPAMOptions name the address manager ({"driver": "host-local"}), as podman shows it.
@@ -95,6 +98,9 @@ type CreateOptions struct {
 	NetworkInterface string
 	Internal         bool
 	DisableDNS       bool // containers on it do not find each other by name
+	// DNSServers are the network's upstream DNS servers (--dns): aardvark-dns asks them, not
+	// the host's resolvers, what its containers ask of other names.
+	DNSServers []string
 	Labels           map[string]string
 	// Options: "mtu" (all drivers) and "mode" (macvlan: bridge|private|vepa|passthru,
 	// ipvlan: l2|l3|l3s).
