@@ -7,6 +7,7 @@ set -euo pipefail
 # docker-compose (v1, Python, on docker-py; installed without its recommended docker.io daemon): the
 # API tests run a compose project against `pea system service`.
 # slirp4netns, uidmap: rootless pea (internal/rootless): user-mode networking, subordinate ID maps.
+# passt: its pasta, --network pasta (podman 5's user-mode networking; internal/network/pasta.go).
 # fuse-overlayfs, fuse3 (fusermount3): root filesystems of rootless containers with a user
 # namespace of their own (--userns keep-id|auto, --uidmap), owners shifted by the FUSE daemon.
 # podman: tests/api_libpod_test.go drives its client (podman --url unix://...) against the service's
@@ -19,7 +20,7 @@ set -euo pipefail
 # gpg, gpg-agent: `image sign` and `push --sign-by` sign with gpg (the user's keyring), and
 # `image trust show` reads key files' identities with it; the tests make throw-away keys.
 # (Verifying signatures on pull needs neither: the registry helper has its own OpenPGP.)
-pkgs=(crun conmon catatonit aardvark-dns slirp4netns uidmap fuse-overlayfs fuse3 containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman gpg gpg-agent)
+pkgs=(crun conmon catatonit aardvark-dns slirp4netns passt uidmap fuse-overlayfs fuse3 containernetworking-plugins iptables busybox-static iproute2 procps jq curl docker-registry gcc musl-tools sqlite3 zstd linux-perf docker-compose podman gpg gpg-agent)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

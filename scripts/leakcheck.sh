@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Lists what pea's tests could leave behind on the host: conmon, container, health check timer and
-# aardvark-dns (pea's, in a store's run root) processes, overlay
+# Lists what pea's tests could leave behind on the host: conmon, container, health check timer,
+# aardvark-dns (pea's, in a store's run root) and pasta (on a store's namespace) processes, overlay
 # and namespace mounts, veth links and bridges, /run/netns entries, CNI and pea firewall rules,
 # host-local leases, cgroups, claims in pea's host-wide network claim registry, pea's temporary
 # directories in /tmp (exec sockets, scp archives, the API service's build contexts and copies, pea compose's sockets) and the rootless tests' users' processes. "snapshot" prints the list; "compare FILE" fails when anything
@@ -9,7 +9,7 @@ set -uo pipefail
 export LC_ALL=C
 snapshot() {
   # live processes only: a zombie holds nothing but its PID until init reaps it
-  ps -eo stat=,args= | awk '$1 !~ /^Z/ && ($2 ~ /conmon$/ || $2 ~ /catatonit$/ || $2 == "/catatonit" || / healthcheck timer / || ($2 ~ /aardvark-dns$/ && /\/network\/aardvark-dns /)) {$1=""; print "process" $0}' | sort -u
+  ps -eo stat=,args= | awk '$1 !~ /^Z/ && ($2 ~ /conmon$/ || $2 ~ /catatonit$/ || $2 == "/catatonit" || / healthcheck timer / || ($2 ~ /aardvark-dns$/ && /\/network\/aardvark-dns /) || ($2 ~ /pasta$/ && /\/network\/netns\//)) {$1=""; print "process" $0}' | sort -u
   awk '$3 == "overlay" || $3 == "nsfs" {print "mount " $2}' /proc/self/mounts | grep -E 'pea' | sort
   ip -o link 2>/dev/null | awk -F': ' '{print "link " $2}' | sed 's/@.*//' | grep -E '^link (veth|pea)' | sort
   ls /run/netns 2>/dev/null | sed 's/^/netns /'

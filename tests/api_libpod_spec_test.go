@@ -222,7 +222,6 @@ func TestLibpodSpecRefused(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{[]string{"--network", "slirp4netns"}, "pea has no user-mode networking"},
 		{[]string{"-v", bind + ":/ov:O"}, `pea does not support overlay volumes, -v SRC:DST:O (SpecGenerator field "overlay_volumes")`},
 		{[]string{"--mount", "type=image,src=localhost/bb,dst=/img"}, "pea does not support --mount type=image"},
 		{[]string{"--mount", "type=devpts,dst=/dev/pts2"}, "--mount type=devpts (at /dev/pts2): pea mounts bind, volume and tmpfs only"},

@@ -532,3 +532,41 @@ func TestRootlessAutoUpdateRestartsUserUnit(t *testing.T) {
 		t.Fatalf("systemctl was run with %q", b)
 	}
 }
+
+// A rootless container on pasta (podman 5's rootless default, chosen here by containers.conf's
+// default_rootless_network_cmd): the host's address inside, its published port on the host's
+// loopback, and nothing left after its removal.
+func TestRootlessPasta(t *testing.T) {
+	e := newRootlessEnv(t).withBusybox()
+	conf := filepath.Join(e.home, "containers.conf")
+	os.WriteFile(conf, []byte("[network]\ndefault_rootless_network_cmd = \"pasta\"\n"), 0o644)
+	env := []string{"CONTAINERS_CONF=" + conf}
+	addr := hostRouteAddr(t)
+	r := e.userEnv(env, "run", "--rm", "localhost/bb", "sh", "-c", "ip -4 -o addr show | grep -v ' lo ' | grep -o 'inet [0-9.]*'")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "inet "+addr {
+		t.Fatalf("a rootless container on the default network with pasta: %s", r)
+	}
+	port := freeHostPort(t)
+	r = e.userEnv(env, "run", "-d", "--name", "web", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "rootless-pasta", 80))
+	if r.Code != 0 {
+		t.Fatalf("run -d: %s", r)
+	}
+	if got := e.U("inspect", "--format", "{{.HostConfig.NetworkMode}}", "web"); got != "pasta" {
+		t.Fatalf("NetworkMode %q", got)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "rootless-pasta" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+	e.U("rm", "-f", "-t", "0", "web")
+	if n := pastaProcs(t, e.RunRoot); len(n) != 0 {
+		t.Fatalf("pasta left: %v", n)
+	}
+	if _, err := httpGet(url); err == nil {
+		t.Fatal("the port still answers after the removal")
+	}
+}
