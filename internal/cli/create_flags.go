@@ -93,7 +93,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.dnsOpt, "dns-option", nil, "set a DNS option")
 	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a host to /etc/hosts (HOST:IP)")
 	fs.BoolVar(&f.noHosts, "no-hosts", false, "do not manage /etc/hosts")
-	fs.StringArrayVar(&f.networks, "network", nil, "network mode: bridge, none, host, NAME[,NAME], ns:PATH, container:ID")
+	fs.StringArrayVar(&f.networks, "network", nil, "network mode: bridge, none, host, NAME[,NAME], ns:PATH, container:ID, slirp4netns[:OPTS], pasta[:OPTS]")
 	fs.StringArrayVar(&f.networkAliases, "network-alias", nil, "a further name the containers on the container's networks find it by (not on the default network)")
 	fs.StringArrayVar(&f.networks, "net", nil, "alias of --network")
 	fs.StringVar(&f.ip, "ip", "", "static IPv4 address on the network")

@@ -136,7 +136,7 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&o.uidmap, "uidmap", nil, "a user namespace for the pod mapping UIDs: CONTAINER_UID:HOST_UID:SIZE")
 	f.StringArrayVar(&o.gidmap, "gidmap", nil, "a user namespace for the pod mapping GIDs: CONTAINER_GID:HOST_GID:SIZE")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port of the pod: [hostIP:][hostPort:]containerPort[/proto]")
-	f.StringArrayVar(&o.networks, "network", nil, "network of the pod: bridge, host, none, NAME[,NAME], ns:PATH (repeatable: one network each)")
+	f.StringArrayVar(&o.networks, "network", nil, "network of the pod: bridge, host, none, NAME[,NAME], ns:PATH, slirp4netns[:OPTS], pasta[:OPTS] (repeatable: one network each)")
 	f.StringArrayVar(&o.nets, "net", nil, "alias of --network") // a slice of its own: a StringArray's first value replaces what is there
 	f.StringArrayVar(&o.networkAliases, "network-alias", nil, "a further name the containers on the pod's networks find it by (not on the default network)")
 	f.StringVar(&o.ip, "ip", "", "static IPv4 address of the pod")
