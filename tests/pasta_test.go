@@ -229,3 +229,74 @@ func TestHostContainersInternal(t *testing.T) {
 		}
 	}
 }
+
+// The base of a container's /etc/hosts (containers.conf's base_hosts_file, podman's rules):
+// the host's /etc/hosts entries by default, after --add-host's lines so that those win; the
+// image's own with "image"; pea's localhost lines alone with "none"; a file's entries.
+func TestBaseHostsFile(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	hosts := func(conf string, args ...string) []string {
+		t.Helper()
+		var env []string
+		if conf != "" {
+			p := filepath.Join(e.Dir, "containers.conf")
+			os.WriteFile(p, []byte("[containers]\n"+conf+"\n"), 0o644)
+			env = []string{"CONTAINERS_CONF=" + p}
+		}
+		r := e.runEnv(nil, env, append(append([]string{"run", "--rm", "--network", "none"}, args...), "localhost/bb", "cat", "/etc/hosts")...)
+		if r.Code != 0 {
+			t.Fatalf("run (%s) %v: %s", conf, args, r)
+		}
+		return strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	}
+	// Every entry of the host's file, as podman copies it.
+	host, _ := os.ReadFile("/etc/hosts")
+	got := hosts("", "--add-host", "first.example:192.0.2.5")
+	if got[0] != "192.0.2.5\tfirst.example" {
+		t.Fatalf("--add-host's line is not first: %q", got)
+	}
+	for _, line := range strings.Split(string(host), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		if len(f) < 2 || net.ParseIP(f[0]) == nil {
+			continue
+		}
+		want := f[0] + "\t" + strings.Join(f[1:], " ")
+		if !slicesContains(got, want) {
+			t.Fatalf("the host's entry %q is missing: %q", want, got)
+		}
+	}
+	// A file of the user's: entries only, comments dropped, localhost added when it names none.
+	base := filepath.Join(e.Dir, "hosts.base")
+	os.WriteFile(base, []byte("# a comment\n10.9.8.7   db.internal db  # inline\nnot-an-ip x\n"), 0o644)
+	got = hosts(fmt.Sprintf("base_hosts_file = %q", base))
+	if len(got) < 3 || got[0] != "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4" ||
+		got[2] != "10.9.8.7\tdb.internal db" || strings.Contains(strings.Join(got, "\n"), "not-an-ip") {
+		t.Fatalf("base_hosts_file = FILE: %q", got)
+	}
+	got = hosts(`base_hosts_file = "none"`)
+	if strings.Contains(strings.Join(got, "\n"), "db.internal") || !strings.HasPrefix(got[0], "127.0.0.1\tlocalhost") {
+		t.Fatalf("base_hosts_file = none: %q", got)
+	}
+	// The image's own file.
+	ctx := filepath.Join(e.Dir, "ctx")
+	os.MkdirAll(ctx, 0o755)
+	os.WriteFile(filepath.Join(ctx, "hosts"), []byte("10.1.1.1 from-image\n"), 0o644)
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nCOPY hosts /etc/hosts\n"), 0o644)
+	e.Pea("build", "-q", "-t", "localhost/bb-hosts", ctx)
+	p := filepath.Join(e.Dir, "containers.conf")
+	os.WriteFile(p, []byte("[containers]\nbase_hosts_file = \"image\"\n"), 0o644)
+	r := e.runEnv(nil, []string{"CONTAINERS_CONF=" + p}, "run", "--rm", "--network", "none", "localhost/bb-hosts", "cat", "/etc/hosts")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "10.1.1.1\tfrom-image\n") {
+		t.Fatalf("base_hosts_file = image: %s", r)
+	}
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -25,9 +25,9 @@ type quadletRmOptions struct {
 func newQuadletRmCommand(a *app) *cobra.Command {
 	var o quadletRmOptions
 	cmd := &cobra.Command{
-		Use:     "rm [options] QUADLET [QUADLET...]",
-		Short:   "Remove Quadlets",
-		RunE:    func(cmd *cobra.Command, args []string) error { return runQuadletRm(a, &o, args) },
+		Use:   "rm [options] QUADLET [QUADLET...]",
+		Short: "Remove Quadlets",
+		RunE:  func(cmd *cobra.Command, args []string) error { return runQuadletRm(a, &o, args) },
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.all, "all", "a", false, "remove all Quadlets for the current user")

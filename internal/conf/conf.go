@@ -39,7 +39,7 @@ type Config struct {
 type Containers struct {
 	Annotations         []string // KEY=VALUE
 	ApparmorProfile     string   // accepted; pea has no AppArmor support
-	BaseHostsFile       string   // accepted; pea's /etc/hosts is its own
+	BaseHostsFile       string   // "": the host's /etc/hosts; "image", "none" or a file (engine.baseHosts)
 	CgroupNS            string   // host, private; "": pea's default (host on cgroup v1)
 	Cgroups             string   // enabled, disabled, no-conmon, split
 	DefaultCapabilities []string // nil or empty: pea's (podman's upstream eleven)

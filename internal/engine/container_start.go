@@ -177,7 +177,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		waitNetwork()
 		r.teardownNetwork(c)
 	})
-	if in.etcFiles, err = r.writeEtcFiles(c); err != nil {
+	if in.etcFiles, err = r.writeEtcFiles(c, rootfs); err != nil {
 		return err
 	}
 	if userns != nil {
@@ -326,7 +326,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 			// /etc/hosts names the container's address, and resolv.conf its networks' DNS
 			// servers, known only now; the files are rewritten in place, so the bind mounts
 			// the runtime made show the new content.
-			if _, err := r.writeEtcFiles(c); err != nil {
+			if _, err := r.writeEtcFiles(c, rootfs); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +20,7 @@ import (
 // writeEtcFiles writes the container's /etc/hosts, /etc/resolv.conf and /etc/hostname and
 // returns them by destination. A pod member that shares the pod's network uses the infra
 // container's files, so every member sees one set.
-func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
+func (r *Runtime) writeEtcFiles(c *model.Container, rootfs string) (map[string]string, error) {
 	cfg := c.Config
 	if ns := cfg.NS(model.NSNet); ns.Mode == model.NSModeContainer {
 		dir := r.etcDir(ns.Value)
@@ -53,14 +54,8 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 	net := r.withConfDNS(cfg.Network) // containers.conf's DNS where the container gives none
 	var hosts strings.Builder
 	if !net.NoHosts {
-		if cfg.NS(model.NSNet).Mode == model.NSModeHost {
-			if b, err := os.ReadFile("/etc/hosts"); err == nil {
-				hosts.Write(b)
-			}
-		} else {
-			hosts.WriteString("127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n")
-			hosts.WriteString("::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n")
-		}
+		// podman's order: --add-host's lines first (the first match wins), then the base
+		// file's, host.containers.internal, the container's own.
 		for _, h := range net.AddHosts {
 			name, ip, ok := strings.Cut(h, ":")
 			if !ok {
@@ -74,6 +69,7 @@ func (r *Runtime) writeEtcFiles(c *model.Container) (map[string]string, error) {
 			}
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
 		}
+		hosts.WriteString(r.baseHosts(rootfs))
 		// The addresses of one network (a dual-stack one gives one of each family), as
 		// podman's hosts file names the container by each of its addresses.
 		var ips []string
@@ -165,6 +161,41 @@ func (r *Runtime) hostGateways(c *model.Container) []string {
 		}
 	}
 	return nil
+}
+
+// baseHosts are the lines a container's /etc/hosts takes from containers.conf's
+// base_hosts_file: the host's /etc/hosts by default (as podman copies it: entries only, as
+// "IP<TAB>NAMES"), the image's own ("image"), none ("none"), or a file; pea's localhost lines
+// (both families) when the base names no localhost.
+func (r *Runtime) baseHosts(rootfs string) string {
+	var b []byte
+	switch f := r.conf().Containers.BaseHostsFile; f {
+	case "none":
+	case "image":
+		if rootfs != "" {
+			b, _ = readInRoot(rootfs, "etc/hosts", maxIDFile)
+		}
+	case "":
+		b, _ = os.ReadFile("/etc/hosts")
+	default:
+		b, _ = os.ReadFile(f)
+	}
+	var out strings.Builder
+	localhost := false
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		if len(f) < 2 || net.ParseIP(f[0]) == nil {
+			continue
+		}
+		localhost = localhost || slices.Contains(f[1:], "localhost")
+		fmt.Fprintf(&out, "%s\t%s\n", f[0], strings.Join(f[1:], " "))
+	}
+	if !localhost {
+		return "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n" +
+			"::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n" + out.String()
+	}
+	return out.String()
 }
 
 // hostContainersInternal is the address the names host.containers.internal and

@@ -51,7 +51,9 @@ func TestCheckLayerContents(t *testing.T) {
 		name, want string
 		damage     func() error
 	}{
-		{"content", "/etc/passwd has other content", func() error { return os.WriteFile(filepath.Join(diff, "etc/passwd"), []byte("ROOT:x:0:0:root:/root:/bin/sh\n"), 0o600) }},
+		{"content", "/etc/passwd has other content", func() error {
+			return os.WriteFile(filepath.Join(diff, "etc/passwd"), []byte("ROOT:x:0:0:root:/root:/bin/sh\n"), 0o600)
+		}},
 		{"size", "/bin/sh has 3 bytes", func() error { return os.Truncate(filepath.Join(diff, "bin/sh"), 3) }},
 		{"missing", "/usr/viaLink is missing", func() error { return os.Remove(filepath.Join(diff, "usr/viaLink")) }},
 		{"mode", "/etc has mode 0755, the layer has 0750", func() error { return os.Chmod(filepath.Join(diff, "etc"), 0o755) }},

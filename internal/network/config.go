@@ -56,14 +56,14 @@ type ipamRoute struct {
 // peaArgs are pea's own fields, kept in the "args" dictionary the CNI spec reserves for the
 // runtime; plugins ignore them.
 type peaArgs struct {
-	ID       string            `json:"id"`
-	Created  time.Time         `json:"created"`
-	Internal bool              `json:"internal,omitempty"`
-	NoDNS    bool              `json:"noDNS,omitempty"` // made with --disable-dns
+	ID       string    `json:"id"`
+	Created  time.Time `json:"created"`
+	Internal bool      `json:"internal,omitempty"`
+	NoDNS    bool      `json:"noDNS,omitempty"` // made with --disable-dns
 	// DNSServers are the network's upstream DNS servers (network_dns_servers).
-	DNSServers []string `json:"dnsServers,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Options  map[string]string `json:"options,omitempty"`
+	DNSServers []string          `json:"dnsServers,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Options    map[string]string `json:"options,omitempty"`
 }
 
 type simplePlugin struct {

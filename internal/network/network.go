@@ -46,20 +46,20 @@ const DefaultName = "pea"
 
 // Network is one network as `pea network inspect` shows it; the JSON names follow podman's.
 type Network struct {
-	Name             string            `json:"name"`
-	ID               string            `json:"id"`
-	Driver           string            `json:"driver"`
-	NetworkInterface string            `json:"network_interface"`
-	Created          time.Time         `json:"created"`
-	Subnets          []Subnet          `json:"subnets"`
-	IPv6Enabled      bool              `json:"ipv6_enabled"`
-	Internal         bool              `json:"internal"`
-	DNSEnabled       bool              `json:"dns_enabled"`
+	Name             string    `json:"name"`
+	ID               string    `json:"id"`
+	Driver           string    `json:"driver"`
+	NetworkInterface string    `json:"network_interface"`
+	Created          time.Time `json:"created"`
+	Subnets          []Subnet  `json:"subnets"`
+	IPv6Enabled      bool      `json:"ipv6_enabled"`
+	Internal         bool      `json:"internal"`
+	DNSEnabled       bool      `json:"dns_enabled"`
 	// NetworkDNSServers are where aardvark-dns sends the questions of the network's
 	// containers it cannot answer (create --dns, network update); none: the host's resolvers.
-	NetworkDNSServers []string `json:"network_dns_servers,omitempty"`
-	Labels           map[string]string `json:"labels,omitempty"`
-	Options          map[string]string `json:"options,omitempty"`
+	NetworkDNSServers []string          `json:"network_dns_servers,omitempty"`
+	Labels            map[string]string `json:"labels,omitempty"`
+	Options           map[string]string `json:"options,omitempty"`
 	// IPAMOptions name the address manager ({"driver": "host-local"}), as podman shows it.
 	IPAMOptions map[string]string `json:"ipam_options,omitempty"`
 }
@@ -101,7 +101,7 @@ type CreateOptions struct {
 	// DNSServers are the network's upstream DNS servers (--dns): aardvark-dns asks them, not
 	// the host's resolvers, what its containers ask of other names.
 	DNSServers []string
-	Labels           map[string]string
+	Labels     map[string]string
 	// Options: "mtu" (all drivers) and "mode" (macvlan: bridge|private|vepa|passthru,
 	// ipvlan: l2|l3|l3s).
 	Options map[string]string

@@ -37,8 +37,8 @@ type PodSpec struct {
 	// PodNetworkConfig.
 	NetNS         SpecNamespace          `json:"netns"`
 	NetworkOpts   map[string][]string    `json:"network_options,omitempty"` // slirp4netns's or pasta's, by mode
-	StaticIP      string                 `json:"static_ip,omitempty"`  // read only
-	StaticMAC     string                 `json:"static_mac,omitempty"` // read only
+	StaticIP      string                 `json:"static_ip,omitempty"`       // read only
+	StaticMAC     string                 `json:"static_mac,omitempty"`      // read only
 	PortMappings  []SpecPort             `json:"portmappings,omitempty"`
 	Networks      map[string]SpecNetwork `json:"Networks"`
 	DNSServers    []string               `json:"dns_server,omitempty"`
