@@ -300,3 +300,25 @@ func slicesContains(s []string, v string) bool {
 	}
 	return false
 }
+
+// Regression: with slirp4netns's cidr option the container is network+100, and published
+// ports were forwarded to 10.0.2.100 (podman's default address) all the same, so they never
+// answered; resolv.conf and /etc/hosts named the default network's addresses too.
+func TestSlirpCIDRPublishes(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	port := freeHostPort(t)
+	e.Pea("run", "-d", "--name", "sc", "--network", "slirp4netns:cidr=10.0.3.0/24", "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+		"localhost/bb", "sh", "-c", fmt.Sprintf(httpdCmd, "slirp-cidr", 80))
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 10*time.Second, func() error {
+		body, err := httpGet(url)
+		if err != nil || body != "slirp-cidr" {
+			return fmt.Errorf("GET %s: %q %v", url, body, err)
+		}
+		return nil
+	})
+	if got := e.Pea("exec", "sc", "sh", "-c", "head -1 /etc/resolv.conf; grep -w sc /etc/hosts"); got != "nameserver 10.0.3.3\n10.0.3.100\t"+e.Pea("inspect", "--format", "{{.Config.Hostname}}", "sc")+" sc" {
+		t.Fatalf("resolv.conf and hosts on slirp4netns:cidr=10.0.3.0/24: %q", got)
+	}
+	e.Pea("rm", "-f", "-t", "0", "sc")
+}

@@ -85,6 +85,9 @@ func (r *Runtime) writeEtcFiles(c *model.Container, rootfs string) (map[string]s
 		if ip, hostNames := r.hostContainersInternal(c, net.AddHosts); ip != "" {
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, hostNames)
 		}
+		if len(ips) == 0 {
+			ips = r.userNetAddrs(cfg)
+		}
 		for _, ip := range ips {
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, names)
 		}
@@ -142,7 +145,7 @@ func (r *Runtime) hostGateways(c *model.Container) []string {
 	case model.NSModeHost:
 		return []string{"127.0.0.1"}
 	case model.NSModeSlirp:
-		return []string{network.SlirpGatewayIP}
+		return []string{network.SlirpAddrs(slirpOptions(ns)).Gateway}
 	case model.NSModePasta:
 		pc, _ := network.ParsePastaOptions(r.pastaOptions(ns), nil)
 		return network.PastaHostIPs(pc)
@@ -159,6 +162,21 @@ func (r *Runtime) hostGateways(c *model.Container) []string {
 		if len(gws) > 0 {
 			return gws
 		}
+	}
+	return nil
+}
+
+// userNetAddrs are the addresses of a container on slirp4netns or pasta, which its /etc/hosts
+// names it by (podman's), IPv4 first.
+func (r *Runtime) userNetAddrs(cfg *model.ContainerConfig) []string {
+	switch ns := cfg.NS(model.NSNet); ns.Mode {
+	case model.NSModeSlirp:
+		return []string{network.SlirpAddrs(slirpOptions(ns)).Guest}
+	case model.NSModePasta:
+		pc, _ := network.ParsePastaOptions(r.pastaOptions(ns), nil)
+		addrs := network.PastaGuestAddrs(pc)
+		slices.SortStableFunc(addrs, func(a, b string) int { return cmp.Compare(strings.Count(a, ":"), strings.Count(b, ":")) })
+		return addrs
 	}
 	return nil
 }
@@ -297,8 +315,10 @@ func (r *Runtime) resolvConf(cfg *model.ContainerConfig, net model.NetworkConfig
 		}
 	}
 	switch ns := cfg.NS(model.NSNet); {
-	case ns.Mode == model.NSModeSlirp || ns.Mode == model.NSModeBridge && rootless.Active():
-		servers = append([]string{network.SlirpDNS}, servers...) // slirp4netns answers there
+	case ns.Mode == model.NSModeSlirp:
+		servers = append([]string{network.SlirpAddrs(slirpOptions(ns)).DNS}, servers...) // slirp4netns answers there
+	case ns.Mode == model.NSModeBridge && rootless.Active():
+		servers = append([]string{network.SlirpDNS}, servers...) // the rootless network namespace's slirp4netns
 	case ns.Mode == model.NSModePasta:
 		pc, _ := network.ParsePastaOptions(r.pastaOptions(ns), nil)
 		servers = append([]string{pc.DNSForward}, servers...) // pasta forwards it to the host's

@@ -321,10 +321,7 @@ func PastaHostIPs(pc PastaConfig) []string {
 			return gw[:1]
 		}
 	}
-	copied := pc.Addresses
-	if len(copied) == 0 {
-		copied = defaultRouteAddrs()
-	}
+	copied := PastaGuestAddrs(pc)
 	var v4, v6 []string
 	for _, a := range HostAddrs() {
 		if slices.Contains(copied, a) {
@@ -337,6 +334,15 @@ func PastaHostIPs(pc PastaConfig) []string {
 		}
 	}
 	return append(v4, v6...)
+}
+
+// PastaGuestAddrs are the addresses a container behind pasta has: -a's, else those of the
+// host's interface with the default route, which pasta copies.
+func PastaGuestAddrs(pc PastaConfig) []string {
+	if len(pc.Addresses) > 0 {
+		return pc.Addresses
+	}
+	return defaultRouteAddrs()
 }
 
 // HostAddrs are the host's global unicast addresses, in interface order.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +34,28 @@ const (
 	SlirpGatewayIP = "10.0.2.2"
 	SlirpDNS       = "10.0.2.3"
 )
+
+// SlirpNet are the addresses of one slirp4netns network: podman's layout by default, or
+// network+100, +2 and +3 of the options' cidr, as slirp4netns lays them out.
+type SlirpNet struct{ Guest, Gateway, DNS string }
+
+// SlirpAddrs are the addresses of the slirp4netns network the options (checked by
+// ParseSlirpOptions) ask for.
+func SlirpAddrs(opts []string) SlirpNet {
+	for _, o := range opts {
+		if v, ok := strings.CutPrefix(o, "cidr="); ok {
+			if _, n, err := net.ParseCIDR(v); err == nil && n.IP.To4() != nil {
+				at := func(i byte) string {
+					ip := slices.Clone(n.IP.To4())
+					ip[3] += i
+					return ip.String()
+				}
+				return SlirpNet{Guest: at(100), Gateway: at(2), DNS: at(3)}
+			}
+		}
+	}
+	return SlirpNet{Guest: SlirpGuestIP, Gateway: SlirpGatewayIP, DNS: SlirpDNS}
+}
 
 // SlirpOptions configure one slirp4netns.
 type SlirpOptions struct {
@@ -210,8 +233,9 @@ func (m *Manager) BeginSlirp(o SlirpOptions) (wait func() error, err error) {
 		case <-cpupin.After(10 * time.Second):
 			return fail(fmt.Errorf("slirp4netns did not configure the namespace within 10 s: %s", slirpLog(logFile)))
 		}
+		guest := SlirpAddrs(o.Options).Guest
 		for _, p := range o.Ports {
-			if err := slirpForward(sock, p); err != nil {
+			if _, err := slirpForwardTo(sock, p, guest); err != nil {
 				return fail(err)
 			}
 		}
@@ -224,12 +248,6 @@ func slirpLog(path string) string {
 	b, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return lines[len(lines)-1]
-}
-
-// slirpForward asks slirp4netns to forward a host port to the container.
-func slirpForward(sock string, p PortMapping) error {
-	_, err := slirpForwardTo(sock, p, SlirpGuestIP)
-	return err
 }
 
 // slirpForwardTo asks slirp4netns to forward a host port to guest:ContainerPort and returns
