@@ -288,6 +288,9 @@ func TestRemoteTerminalSignalsConnections(t *testing.T) {
 		strings.Join(strings.Fields(ls[1]), " ") != "other tcp://127.0.0.1:1 false" || strings.Join(strings.Fields(ls[2]), " ") != "svc unix://"+r.Sock+" true" {
 		t.Fatalf("connection ls: %q", ls)
 	}
+	if q := r.client("", nil, "system", "connection", "ls", "-q"); q.Code != 0 || q.Stdout != "other\nsvc\n" {
+		t.Fatalf("connection ls -q: %s", q)
+	}
 	if res := r.client("", nil, "-r", "ps", "-a", "--format", "{{.Names}}"); res.Code != 0 || !strings.Contains(res.Stdout, "rem-logs") {
 		t.Fatalf("-r with the default connection: %s", res)
 	}

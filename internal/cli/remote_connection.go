@@ -208,6 +208,7 @@ func newConnectionCommand(a *app) *cobra.Command {
 	add.Flags().BoolVarP(&makeDefault, "default", "d", false, "make it the default connection")
 
 	var format string
+	var quiet bool
 	list := &cobra.Command{
 		Use: "list [options]", Aliases: []string{"ls"}, Short: "List the recorded services", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -220,6 +221,12 @@ func newConnectionCommand(a *app) *cobra.Command {
 				names = append(names, n)
 			}
 			slices.Sort(names)
+			if quiet {
+				for _, n := range names {
+					fmt.Fprintln(a.stdout, n)
+				}
+				return nil
+			}
 			type row struct {
 				Name, URI, Identity string
 				IsMachine, Default  bool
@@ -236,6 +243,7 @@ func newConnectionCommand(a *app) *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&format, "format", "", "Go template or json")
+	list.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the connections' names only")
 
 	var all bool
 	rm := &cobra.Command{
