@@ -274,6 +274,29 @@ func TestBaseHostsFile(t *testing.T) {
 		got[2] != "10.9.8.7\tdb.internal db" || strings.Contains(strings.Join(got, "\n"), "not-an-ip") {
 		t.Fatalf("base_hosts_file = FILE: %q", got)
 	}
+	// --hosts-file (podman 5.1) over containers.conf's; a pod's goes to its members.
+	got = hosts(`base_hosts_file = "none"`, "--hosts-file", base)
+	if !slicesContains(got, "10.9.8.7\tdb.internal db") {
+		t.Fatalf("--hosts-file FILE over base_hosts_file = none: %q", got)
+	}
+	if got := hosts("", "--hosts-file", "none"); strings.Contains(strings.Join(got, "\n"), "runsc") || !strings.HasPrefix(got[0], "127.0.0.1\tlocalhost") {
+		t.Fatalf("--hosts-file none: %q", got)
+	}
+	for _, bad := range []string{"relative/hosts", filepath.Join(e.Dir, "missing")} {
+		r := e.Fails(125, "create", "--name", "badhosts", "--hosts-file", bad, "localhost/bb")
+		if !strings.Contains(r.Stderr, "--hosts-file") || e.Try("container", "exists", "badhosts").Code != 1 {
+			t.Fatalf("--hosts-file %s: %s", bad, r)
+		}
+	}
+	e.Pea("pod", "create", "--name", "hp", "--hosts-file", base)
+	if got := e.Pea("run", "--rm", "--pod", "hp", "localhost/bb", "grep", "db.internal", "/etc/hosts"); got != "10.9.8.7\tdb.internal db" {
+		t.Fatalf("pod create --hosts-file: %q", got)
+	}
+	e.Pea("pod", "rm", "-f", "-t", "0", "hp")
+	e.Pea("create", "--name", "spec", "--hosts-file", base, "localhost/bb")
+	if spec := e.Pea("generate", "spec", "spec"); !strings.Contains(spec, `"base_hosts_file": "`+base+`"`) {
+		t.Fatalf("generate spec has no base_hosts_file: %s", spec)
+	}
 	got = hosts(`base_hosts_file = "none"`)
 	if strings.Contains(strings.Join(got, "\n"), "db.internal") || !strings.HasPrefix(got[0], "127.0.0.1\tlocalhost") {
 		t.Fatalf("base_hosts_file = none: %q", got)

@@ -125,7 +125,7 @@ func libpodFieldKind(path string) int {
 		return fieldRead
 	case "Networks.*.static_ips", "Networks.*.static_mac", "Networks.*.aliases", "Networks.*.interface_name",
 		"portmappings", "publish_image_ports", "expose", "dns_server", "dns_search", "dns_option",
-		"use_image_resolve_conf", "use_image_hosts", "hostadd", "network_options":
+		"use_image_resolve_conf", "use_image_hosts", "hostadd", "network_options", "base_hosts_file":
 		return fieldRead
 	case "resource_limits.memory.limit", "resource_limits.memory.reservation", "resource_limits.memory.swap",
 		"resource_limits.memory.swappiness", "resource_limits.memory.disableOOMKiller",

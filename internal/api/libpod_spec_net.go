@@ -104,6 +104,10 @@ func (sp *libpodSpec) applyNetwork(cfg *model.ContainerConfig, o *engine.CreateO
 		return invalidSpec("--dns none (the image's own /etc/resolv.conf): pea always writes the container's resolv.conf")
 	}
 	nc.NoHosts = sp.UseImageHosts
+	if err := engine.CheckHostsFile(sp.BaseHostsFile); err != nil {
+		return err
+	}
+	nc.HostsFile = sp.BaseHostsFile
 	return sp.applyPorts(cfg, o)
 }
 

@@ -29,6 +29,7 @@ type createFlags struct {
 	addHosts, networks, networkAliases         []string
 	readOnly, privileged, init, rm, tty, stdin bool
 	publishAll, noHosts                        bool
+	hostsFile                                  string
 	memory, shmSize, cpusetCpus                string
 	memorySwap, memoryReservation, cpusetMems  string
 	cpus                                       float64
@@ -93,6 +94,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.dnsOpt, "dns-option", nil, "set a DNS option")
 	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a host to /etc/hosts (HOST:IP)")
 	fs.BoolVar(&f.noHosts, "no-hosts", false, "do not manage /etc/hosts")
+	fs.StringVar(&f.hostsFile, "hosts-file", "", "base of /etc/hosts: a host file's absolute path, image or none (default: containers.conf's base_hosts_file)")
 	fs.StringArrayVar(&f.networks, "network", nil, "network mode: bridge, none, host, NAME[,NAME], ns:PATH, container:ID, slirp4netns[:OPTS], pasta[:OPTS]")
 	fs.StringArrayVar(&f.networkAliases, "network-alias", nil, "a further name the containers on the container's networks find it by (not on the default network)")
 	fs.StringArrayVar(&f.networks, "net", nil, "alias of --network")
@@ -406,6 +408,10 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error {
 	nc := &cfg.Network
 	nc.DNSServers, nc.DNSSearch, nc.DNSOptions, nc.AddHosts, nc.NoHosts = f.dns, f.dnsSearch, f.dnsOpt, f.addHosts, f.noHosts
+	if err := engine.CheckHostsFile(f.hostsFile); err != nil {
+		return err
+	}
+	nc.HostsFile = f.hostsFile
 	for _, d := range f.dns {
 		if d == "none" && len(f.dns) > 1 {
 			return invalid("--dns none cannot be combined with DNS servers")

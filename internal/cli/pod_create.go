@@ -22,6 +22,7 @@ type podCreateOptions struct {
 	publish, dns, dnsSearch, dnsOpt, addHosts, networkAliases      []string
 	share                                                          string
 	shareParent, infra, replace, noHosts                           bool
+	hostsFile                                                      string
 	cpus                                                           float64
 	pidsLimit                                                      int64
 	more                                                           podMoreFlags
@@ -146,6 +147,7 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&o.dnsOpt, "dns-option", nil, "DNS option of the pod")
 	f.StringArrayVar(&o.addHosts, "add-host", nil, "add HOST:IP to the pod's /etc/hosts")
 	f.BoolVar(&o.noHosts, "no-hosts", false, "do not manage /etc/hosts")
+	f.StringVar(&o.hostsFile, "hosts-file", "", "base of the pod's /etc/hosts: a host file's absolute path, image or none (default: containers.conf's base_hosts_file)")
 	f.StringVar(&o.restart, "restart", "", "restart policy of the members")
 	o.more.register(f)
 	return cmd
@@ -226,7 +228,7 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 	cfg.Resources.CPUs, cfg.Resources.CpusetCpus, cfg.Resources.PidsLimit = o.cpus, o.cpusetCpus, o.pidsLimit
 	// Network settings are kept by the infra container (pod.go's InfraConfig).
 	fake := &createFlags{publish: o.publish, dns: o.dns, dnsSearch: o.dnsSearch, dnsOpt: o.dnsOpt, addHosts: o.addHosts,
-		noHosts: o.noHosts, ip: o.ip, mac: o.mac, networkAliases: o.networkAliases}
+		noHosts: o.noHosts, hostsFile: o.hostsFile, ip: o.ip, mac: o.mac, networkAliases: o.networkAliases}
 	if o.network != "" {
 		fake.networks = []string{o.network}
 	}

@@ -69,7 +69,7 @@ func (r *Runtime) writeEtcFiles(c *model.Container, rootfs string) (map[string]s
 			}
 			fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
 		}
-		hosts.WriteString(r.baseHosts(rootfs))
+		hosts.WriteString(r.baseHosts(cfg, rootfs))
 		// The addresses of one network (a dual-stack one gives one of each family), as
 		// podman's hosts file names the container by each of its addresses.
 		var ips []string
@@ -181,13 +181,31 @@ func (r *Runtime) userNetAddrs(cfg *model.ContainerConfig) []string {
 	return nil
 }
 
-// baseHosts are the lines a container's /etc/hosts takes from containers.conf's
+// CheckHostsFile checks a --hosts-file value: "", image, none, or the absolute path of a file.
+func CheckHostsFile(f string) error {
+	switch {
+	case f == "" || f == "image" || f == "none":
+		return nil
+	case !filepath.IsAbs(f):
+		return fmt.Errorf("--hosts-file %q: an absolute path, image or none: %w", f, errdefs.ErrInvalid)
+	}
+	if st, err := os.Stat(f); err != nil || st.IsDir() {
+		return fmt.Errorf("--hosts-file %q: not a file: %w", f, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// baseHosts are the lines a container's /etc/hosts takes from --hosts-file or containers.conf's
 // base_hosts_file: the host's /etc/hosts by default (as podman copies it: entries only, as
 // "IP<TAB>NAMES"), the image's own ("image"), none ("none"), or a file; pea's localhost lines
 // (both families) when the base names no localhost.
-func (r *Runtime) baseHosts(rootfs string) string {
+func (r *Runtime) baseHosts(cfg *model.ContainerConfig, rootfs string) string {
 	var b []byte
-	switch f := r.conf().Containers.BaseHostsFile; f {
+	f := cfg.Network.HostsFile
+	if f == "" {
+		f = r.conf().Containers.BaseHostsFile
+	}
+	switch f {
 	case "none":
 	case "image":
 		if rootfs != "" {

@@ -2315,6 +2315,10 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 		e.name("\"noHosts\"")
 		e.boolean(bool(v.NoHosts))
 	}
+	if len(v.HostsFile) != 0 {
+		e.name("\"hostsFile\"")
+		e.str(string(v.HostsFile))
+	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
 		if m222 := v.Aliases; m222 == nil {
@@ -5331,7 +5335,7 @@ func decModelNamespace(s *Scanner, v *model.Namespace) error {
 	})
 }
 
-var keysModelNetworkConfig = KeySet{"networks", "ports", "expose", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
+var keysModelNetworkConfig = KeySet{"networks", "ports", "expose", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "hostsFile", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -5504,6 +5508,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				return err
 			}
 			v.NoHosts = bool(x504)
+			return nil
+		case "hostsFile":
+			if err := s.Str(&v.HostsFile); err != nil {
+				return err
+			}
 			return nil
 		case "aliases":
 			if s.Literal("null") {

@@ -169,6 +169,9 @@ type NetworkConfig struct {
 	DNSOptions []string `json:"dnsOptions,omitempty"`
 	AddHosts   []string `json:"addHosts,omitempty"`
 	NoHosts    bool     `json:"noHosts,omitempty"`
+	// HostsFile is --hosts-file (podman 5.1's): the base of /etc/hosts, a host file's absolute
+	// path, "image" or "none"; "": containers.conf's base_hosts_file.
+	HostsFile string `json:"hostsFile,omitempty"`
 	// Aliases are further names of the container on a network, by network (--network-alias):
 	// the other containers on that network find it by them (see engine/peers.go).
 	Aliases map[string][]string `json:"aliases,omitempty"`

@@ -285,7 +285,7 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	})
 }
 
-var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "expose", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "aliases", "addrs"}
+var keysModelNetworkConfig = jsonfast.KeySet{"networks", "ports", "expose", "staticIP", "staticIP6", "staticMAC", "dnsServers", "dnsSearch", "dnsOptions", "addHosts", "noHosts", "hostsFile", "aliases", "addrs"}
 
 func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 	return s.Object(func(key []byte) error {
@@ -458,6 +458,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				return err
 			}
 			v.NoHosts = bool(x33)
+			return nil
+		case "hostsFile":
+			if err := s.Str(&v.HostsFile); err != nil {
+				return err
+			}
 			return nil
 		case "aliases":
 			if s.Literal("null") {

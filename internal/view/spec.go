@@ -113,6 +113,7 @@ type ContainerSpec struct {
 	DNSOptions     []string               `json:"dns_option,omitempty"`
 	UseImageHosts  bool                   `json:"use_image_hosts"`
 	HostAdd        []string               `json:"hostadd,omitempty"`
+	BaseHostsFile  string                 `json:"base_hosts_file,omitempty"` // --hosts-file (podman 5.1)
 
 	// ContainerResourceConfig.
 	ResourceLimits *SpecResources             `json:"resource_limits,omitempty"`
@@ -217,7 +218,7 @@ func NewContainerSpec(src *engine.SpecSource) *ContainerSpec {
 
 		CgroupsMode: cfg.Cgroups, CgroupParent: cfg.CgroupParent,
 		DNSServers: cfg.Network.DNSServers, DNSSearch: cfg.Network.DNSSearch, DNSOptions: cfg.Network.DNSOptions,
-		UseImageHosts: cfg.Network.NoHosts, HostAdd: cfg.Network.AddHosts,
+		UseImageHosts: cfg.Network.NoHosts, HostAdd: cfg.Network.AddHosts, BaseHostsFile: cfg.Network.HostsFile,
 	}
 	if cfg.Rootfs != "" {
 		s.Image, s.Rootfs = "", cfg.Rootfs
