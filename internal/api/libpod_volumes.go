@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -155,6 +156,13 @@ func (s *Server) postLibpodNetworkCreate(w http.ResponseWriter, r *http.Request,
 		o.IPRanges = append(o.IPRanges, r)
 	}
 	o.IPv6 = req.IPv6Enabled // dual stack
+	for _, rt := range req.Routes {
+		route := rt.Destination + "," + rt.Gateway
+		if rt.Metric != nil {
+			route += fmt.Sprintf(",%d", *rt.Metric)
+		}
+		o.Routes = append(o.Routes, route)
+	}
 	n, err := rt.NetworkCreate(o)
 	if err != nil {
 		return err

@@ -74,13 +74,14 @@ func newNetworkCommand(a *app) *cobra.Command {
 	f.StringArrayVar(&co.IPRanges, "ip-range", nil, "range to allocate addresses from, in the --subnet at the same position")
 	f.BoolVar(&co.IPv6, "ipv6", false, "dual stack: an IPv6 subnet (a random fd00::/8 /64 unless given) besides the IPv4 one")
 	f.BoolVar(&co.Internal, "internal", false, "no route to the outside")
+	f.StringArrayVar(&co.Routes, "route", nil, "static route of the containers: DESTINATION-CIDR,GATEWAY (repeatable)")
 	f.StringSliceVar(&co.DNSServers, "dns", nil, "DNS server aardvark-dns asks for the names it does not know, instead of the host's resolvers (repeat for more)")
 	f.BoolVar(&co.DisableDNS, "disable-dns", false, "containers on the network do not find each other by name")
 	f.StringVar(&ipamDriver, "ipam-driver", "", "IP address management driver: host-local (the only one)")
 	f.StringVarP(&co.Driver, "driver", "d", "bridge", "driver: bridge, macvlan, ipvlan")
 	f.StringVar(&co.NetworkInterface, "interface-name", "", "name of the bridge")
 	f.StringArrayVar(&labels, "label", nil, "set a label")
-	f.StringArrayVarP(&opts, "opt", "o", nil, "driver option (mtu, mode, parent)")
+	f.StringArrayVarP(&opts, "opt", "o", nil, "driver option (mtu, mode, parent, vlan, no_default_route)")
 	f.BoolVar(&ignore, "ignore", false, "do not fail when the network exists: print its name (its options stay as they are)")
 
 	var format string

@@ -51,6 +51,7 @@ type ipamRange struct {
 
 type ipamRoute struct {
 	Dst string `json:"dst"`
+	GW  string `json:"gw,omitempty"`
 }
 
 // peaArgs are pea's own fields, kept in the "args" dictionary the CNI spec reserves for the
@@ -64,6 +65,7 @@ type peaArgs struct {
 	DNSServers []string          `json:"dnsServers,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
 	Options    map[string]string `json:"options,omitempty"`
+	Routes     []Route           `json:"routes,omitempty"`
 }
 
 type simplePlugin struct {
@@ -108,7 +110,7 @@ func bridgeVLANFiltering() bool {
 // ADD never writes).
 func conflistBytes(n *Network) ([]byte, error) {
 	main := mainPlugin{Type: n.Driver, IPAM: ipamConf{Type: "host-local"}}
-	main.Args.Pea = peaArgs{ID: n.ID, Created: n.Created, Internal: n.Internal, Labels: n.Labels, NoDNS: !n.DNSEnabled && n.Name != DefaultName, DNSServers: n.NetworkDNSServers}
+	main.Args.Pea = peaArgs{ID: n.ID, Created: n.Created, Internal: n.Internal, Labels: n.Labels, NoDNS: !n.DNSEnabled && n.Name != DefaultName, DNSServers: n.NetworkDNSServers, Routes: n.Routes}
 	opts := map[string]string{}
 	for k, v := range n.Options {
 		opts[k] = v
@@ -138,7 +140,7 @@ func conflistBytes(n *Network) ([]byte, error) {
 			r.RangeStart, r.RangeEnd = s.LeaseRange.StartIP, s.LeaseRange.EndIP
 		}
 		ranges = append(ranges, r)
-		if !n.Internal {
+		if noDefault := n.Options["no_default_route"]; !n.Internal && noDefault != "true" && noDefault != "1" {
 			dst := "0.0.0.0/0"
 			if p, err := netip.ParsePrefix(s.Subnet); err == nil && p.Addr().Is6() {
 				dst = "::/0"
@@ -147,6 +149,9 @@ func conflistBytes(n *Network) ([]byte, error) {
 				main.IPAM.Routes = append(main.IPAM.Routes, ipamRoute{Dst: dst})
 			}
 		}
+	}
+	for _, r := range n.Routes {
+		main.IPAM.Routes = append(main.IPAM.Routes, ipamRoute{Dst: r.Destination, GW: r.Gateway})
 	}
 	// One range set per subnet: host-local then hands out one address from each.
 	for _, r := range ranges {
@@ -184,7 +189,7 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 	a := main.Args.Pea
 	n := &Network{
 		Name: raw.Name, ID: a.ID, Driver: main.Type, Created: a.Created,
-		Internal: a.Internal, Labels: a.Labels, Options: a.Options, NetworkDNSServers: a.DNSServers,
+		Internal: a.Internal, Labels: a.Labels, Options: a.Options, NetworkDNSServers: a.DNSServers, Routes: a.Routes,
 		DNSEnabled:  raw.Name != DefaultName && !a.NoDNS, // podman's: the default network names no one
 		IPAMOptions: map[string]string{"driver": main.IPAM.Type},
 	}

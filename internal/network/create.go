@@ -101,6 +101,13 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if err := setOptions(n, o.Options); err != nil {
 		return nil, err
 	}
+	for _, r := range o.Routes {
+		route, err := parseRoute(r)
+		if err != nil {
+			return nil, err
+		}
+		n.Routes = append(n.Routes, route)
+	}
 	if n.Driver == "bridge" {
 		// The bridge name and subnets are chosen and claimed under the host-wide lock, and
 		// the conflist is written before it is released: the claims hold from then on.
@@ -210,6 +217,29 @@ func (m *Manager) writeConflist(n *Network) error {
 	return nil
 }
 
+// parseRoute reads a --route: DESTINATION,GATEWAY, a CIDR and an address of one family.
+func parseRoute(s string) (Route, error) {
+	f := strings.Split(s, ",")
+	if len(f) == 3 {
+		return Route{}, invalidf("route %q: pea's CNI plugins set no route metric", s)
+	}
+	if len(f) != 2 {
+		return Route{}, invalidf("route %q: DESTINATION,GATEWAY expected", s)
+	}
+	dst, err := netip.ParsePrefix(f[0])
+	if err != nil {
+		return Route{}, invalidf("route %q: destination %q is not a CIDR", s, f[0])
+	}
+	gw, err := netip.ParseAddr(f[1])
+	if err != nil {
+		return Route{}, invalidf("route %q: gateway %q is not an IP address", s, f[1])
+	}
+	if gw.Is4() != dst.Addr().Is4() {
+		return Route{}, invalidf("route %q: the destination and the gateway are not of one IP family", s)
+	}
+	return Route{Destination: dst.Masked().String(), Gateway: gw.String()}, nil
+}
+
 func setOptions(n *Network, opts map[string]string) error {
 	modes := map[string][]string{"macvlan": {"bridge", "private", "vepa", "passthru"}, "ipvlan": {"l2", "l3", "l3s"}}
 	switch n.Driver {
@@ -230,6 +260,10 @@ func setOptions(n *Network, opts map[string]string) error {
 			if id, err := strconv.Atoi(v); err != nil || id < 0 || id > 4094 {
 				return invalidf("network option vlan=%q: want a VLAN ID from 0 to 4094", v)
 			}
+		case "no_default_route":
+			if v != "true" && v != "false" && v != "1" && v != "0" {
+				return invalidf("network option no_default_route=%q: want true or false", v)
+			}
 		case "mode":
 			ok := false
 			for _, mode := range modes[n.Driver] {
@@ -239,7 +273,7 @@ func setOptions(n *Network, opts map[string]string) error {
 				return invalidf("network option mode=%q: the %s driver takes one of %s", v, n.Driver, strings.Join(modes[n.Driver], ", "))
 			}
 		default:
-			return invalidf("unsupported %s network option %s (pea's are mtu, vlan for a bridge, mode for macvlan and ipvlan)", n.Driver, k)
+			return invalidf("unsupported %s network option %s (pea's are mtu, no_default_route, vlan for a bridge, mode for macvlan and ipvlan)", n.Driver, k)
 		}
 		if n.Options == nil {
 			n.Options = map[string]string{}

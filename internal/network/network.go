@@ -60,8 +60,17 @@ type Network struct {
 	NetworkDNSServers []string          `json:"network_dns_servers,omitempty"`
 	Labels            map[string]string `json:"labels,omitempty"`
 	Options           map[string]string `json:"options,omitempty"`
+	// Routes are the static routes its containers get (create --route, podman 5's).
+	Routes []Route `json:"routes,omitempty"`
 	// IPAMOptions name the address manager ({"driver": "host-local"}), as podman shows it.
 	IPAMOptions map[string]string `json:"ipam_options,omitempty"`
+}
+
+// Route is a static route of a network's containers: to Destination (a CIDR) through Gateway.
+type Route struct {
+	Destination string  `json:"destination"`
+	Gateway     string  `json:"gateway"`
+	Metric      *uint32 `json:"metric,omitempty"` // podman's; pea refuses one (parseRoute)
 }
 
 // Subnet is one address range of a network.
@@ -102,8 +111,11 @@ type CreateOptions struct {
 	// the host's resolvers, what its containers ask of other names.
 	DNSServers []string
 	Labels     map[string]string
-	// Options: "mtu" (all drivers) and "mode" (macvlan: bridge|private|vepa|passthru,
-	// ipvlan: l2|l3|l3s).
+	// Routes are --route's DESTINATION,GATEWAY (podman 5's; its third field, a metric, is
+	// refused: the CNI plugins here set none).
+	Routes []string
+	// Options: "mtu" (all drivers), "mode" (macvlan: bridge|private|vepa|passthru,
+	// ipvlan: l2|l3|l3s), "no_default_route" (podman 5's).
 	Options map[string]string
 	// pools are the manager's subnet pools (SetDefaults), for chooseSubnets.
 	pools []SubnetPool
