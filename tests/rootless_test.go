@@ -542,6 +542,9 @@ func TestRootlessPasta(t *testing.T) {
 	os.WriteFile(conf, []byte("[network]\ndefault_rootless_network_cmd = \"pasta\"\n"), 0o644)
 	env := []string{"CONTAINERS_CONF=" + conf}
 	addr := hostRouteAddr(t)
+	if r := e.userEnv(env, "info", "--format", "{{.Host.RootlessNetworkCmd}} {{.Host.Pasta.Executable}}"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "pasta /usr/bin/pasta" {
+		t.Fatalf("info's rootlessNetworkCmd and pasta: %s", r)
+	}
 	r := e.userEnv(env, "run", "--rm", "localhost/bb", "sh", "-c", "ip -4 -o addr show | grep -v ' lo ' | grep -o 'inet [0-9.]*'")
 	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "inet "+addr {
 		t.Fatalf("a rootless container on the default network with pasta: %s", r)

@@ -87,19 +87,20 @@ type HostInfo struct {
 	Uptime         string        `json:"uptime"`
 	Security       SecurityInfo  `json:"security"`
 	// Further fields of podman's info.
-	CgroupControllers []string       `json:"cgroupControllers"`
-	CPUUtilization    CPUUtilization `json:"cpuUtilization"`
-	Distribution      Distribution   `json:"distribution"`
-	EventLogger       string         `json:"eventLogger"`
-	IDMappings        IDMappings     `json:"idMappings"`
-	Linkmode          string         `json:"linkmode"`
-	LogDriver         string         `json:"logDriver"`
-	RemoteSocket      RemoteSocket   `json:"remoteSocket"`
-	ServiceIsRemote   bool           `json:"serviceIsRemote"`
-	Slirp4NetNS       SlirpInfo      `json:"slirp4netns"`
-	Pasta             SlirpInfo      `json:"pasta"` // podman 5's
-	SwapFree          uint64         `json:"swapFree"`
-	SwapTotal         uint64         `json:"swapTotal"`
+	CgroupControllers  []string       `json:"cgroupControllers"`
+	CPUUtilization     CPUUtilization `json:"cpuUtilization"`
+	Distribution       Distribution   `json:"distribution"`
+	EventLogger        string         `json:"eventLogger"`
+	IDMappings         IDMappings     `json:"idMappings"`
+	Linkmode           string         `json:"linkmode"`
+	LogDriver          string         `json:"logDriver"`
+	RemoteSocket       RemoteSocket   `json:"remoteSocket"`
+	ServiceIsRemote    bool           `json:"serviceIsRemote"`
+	Slirp4NetNS        SlirpInfo      `json:"slirp4netns"`
+	Pasta              SlirpInfo      `json:"pasta"`              // podman 5's
+	RootlessNetworkCmd string         `json:"rootlessNetworkCmd"` // podman 5's: slirp4netns or pasta
+	SwapFree           uint64         `json:"swapFree"`
+	SwapTotal          uint64         `json:"swapTotal"`
 }
 
 // SecurityInfo is info's security block; the field names are podman's, which --format
@@ -209,6 +210,10 @@ func (r *Runtime) Info() (*Info, error) {
 	in.Host.Catatonit = component("catatonit")
 	if sl := component("slirp4netns"); sl.Path != "" { // rootless networks' (podman shows it as root too)
 		in.Host.Slirp4NetNS = SlirpInfo{Executable: sl.Path, Version: sl.Version}
+	}
+	in.Host.RootlessNetworkCmd = r.conf().Network.DefaultRootlessNetworkCmd
+	if in.Host.RootlessNetworkCmd == "" {
+		in.Host.RootlessNetworkCmd = model.NSModeSlirp
 	}
 	if pa := component("pasta"); pa.Path != "" {
 		v, _, _ := strings.Cut(pa.Version, "\n") // then its copyright lines
