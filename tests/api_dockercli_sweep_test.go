@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,4 +61,43 @@ func TestAPIDockerLoadRenameIPRange(t *testing.T) {
 		t.Errorf("IPRange: %q, want 10.213.61.128/25", got)
 	}
 	a.MustDocker("network", "rm", "rangenet")
+}
+
+// docker inspect's GraphDriver.Data names the lower, upper, work and merged directories, as
+// Docker's overlay2 does for a container created or running (it had only MergedDir, empty
+// until a start); /system/df gives each container's SizeRootFs (with its image) as Docker does.
+func TestAPIDockerGraphDriverDf(t *testing.T) {
+	a := newAPIEnv(t)
+	a.MustDocker("create", "--name", "made", "--network", "none", "localhost/bb", "sleep", "1000")
+	a.MustDocker("run", "-d", "--name", "runs", "--network", "none", "localhost/bb", "sleep", "1000")
+	a.MustDocker("exec", "runs", "sh", "-c", "echo written > /root/note")
+	for _, name := range []string{"made", "runs"} {
+		got := a.MustDocker("inspect", "-f", "{{.GraphDriver.Name}}|{{.GraphDriver.Data.LowerDir}}|{{.GraphDriver.Data.UpperDir}}|{{.GraphDriver.Data.WorkDir}}|{{.GraphDriver.Data.MergedDir}}", name)
+		f := strings.Split(got, "|")
+		if len(f) != 5 || f[0] != "overlay" {
+			t.Fatalf("%s: GraphDriver %q", name, got)
+		}
+		for i, k := range []string{"LowerDir", "UpperDir", "WorkDir", "MergedDir"} {
+			if !strings.HasPrefix(f[i+1], a.Dir) {
+				t.Errorf("%s: %s %q, want a directory of the store", name, k, f[i+1])
+			}
+		}
+		if name == "runs" {
+			if b, err := os.ReadFile(filepath.Join(f[2], "root/note")); err != nil || string(b) != "written\n" {
+				t.Errorf("the file the container wrote, in UpperDir: %q %v", b, err)
+			}
+		}
+	}
+	var df struct {
+		Containers []struct {
+			Names              []string
+			SizeRw, SizeRootFs *int64
+		}
+	}
+	a.RequestJSON("GET", "/v1.41/system/df", nil, 200, &df)
+	for _, c := range df.Containers {
+		if c.SizeRw == nil || c.SizeRootFs == nil || *c.SizeRootFs < *c.SizeRw+1000000 {
+			t.Errorf("system df: %v: SizeRw %v, SizeRootFs %v (want it with the image's 2 MB)", c.Names, c.SizeRw, c.SizeRootFs)
+		}
+	}
 }
