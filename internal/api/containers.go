@@ -592,6 +592,9 @@ func (s *Server) postContainerRename(w http.ResponseWriter, r *http.Request, rt 
 	if name == "" {
 		return badRequest("name is required: the container's new name")
 	}
+	if name == c.Config.Name {
+		return badRequest("Renaming a container with the same name as its current name")
+	}
 	if err := rt.RenameContainer(r.Context(), c.Config.ID, name); err != nil {
 		return err
 	}

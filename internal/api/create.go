@@ -228,15 +228,28 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request, rt
 	}
 	undo, err := prepareDockerCreate(r, rt, &req, cfg, &o)
 	if err != nil {
-		return err
+		return notImageMissing(rt, req.Image, err)
 	}
 	c, err := rt.CreateContainer(r.Context(), cfg, o)
 	if err != nil {
 		undo()
-		return err
+		return notImageMissing(rt, req.Image, err)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": createWarnings(&req)})
 	return nil
+}
+
+// notImageMissing answers a create's failure: a 404 tells the docker client that the image is
+// missing (it pulls it and creates again), so what else is not found (a network, a user, the
+// container of --volumes-from) is a bad request while the image is there.
+func notImageMissing(rt *engine.Runtime, img string, err error) error {
+	if errorStatus(err) != http.StatusNotFound {
+		return err
+	}
+	if _, lerr := rt.ImageLookup(img); lerr != nil {
+		return err
+	}
+	return &apiError{http.StatusBadRequest, err.Error()}
 }
 
 // toContainerConfig turns Docker's create request into pea's container configuration.

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ func toAPINetwork(n *network.Network, ctrs []*model.Container) apiNetwork {
 	for _, sub := range n.Subnets {
 		cfg := ipamConfig{Subnet: sub.Subnet, Gateway: sub.Gateway}
 		if lr := sub.LeaseRange; lr != nil {
-			cfg.IPRange = lr.StartIP + "-" + lr.EndIP
+			cfg.IPRange = ipRangeText(lr)
 		}
 		out.IPAM.Config = append(out.IPAM.Config, cfg)
 	}
@@ -320,6 +321,38 @@ func (s *Server) postNetworkCreate(w http.ResponseWriter, r *http.Request, rt *e
 	sort.Strings(warnings)
 	writeJSON(w, http.StatusCreated, map[string]string{"Id": n.ID, "Warning": strings.Join(warnings, "; ")})
 	return nil
+}
+
+// ipRangeText is a lease range as Docker shows IPAM's IPRange: the CIDR it was given as (pea
+// keeps the range without the CIDR's network and broadcast addresses, which a subnet's range
+// cannot hand out), else start-end.
+func ipRangeText(lr *network.LeaseRange) string {
+	lo, err1 := netip.ParseAddr(lr.StartIP)
+	hi, err2 := netip.ParseAddr(lr.EndIP)
+	if err1 != nil || err2 != nil || lo.BitLen() != hi.BitLen() {
+		return lr.StartIP + "-" + lr.EndIP
+	}
+	for bits := lo.BitLen(); bits >= 0; bits-- {
+		p, err := lo.Prefix(bits)
+		if err != nil || !p.Contains(hi) {
+			continue
+		}
+		b := p.Addr().AsSlice() // the prefix's last address: its host bits set
+		for i := range b {
+			for bit := 0; bit < 8; bit++ {
+				if i*8+bit >= bits {
+					b[i] |= 0x80 >> bit
+				}
+			}
+		}
+		last, _ := netip.AddrFromSlice(b)
+		first := p.Addr()
+		if (lo == first || lo == first.Next()) && (hi == last || hi.Next() == last) {
+			return p.String()
+		}
+		break
+	}
+	return lr.StartIP + "-" + lr.EndIP
 }
 
 // ipamSubnets turns Docker's IPAM configs into the network's subnets, each with its gateway and

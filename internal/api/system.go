@@ -169,8 +169,13 @@ func (s *Server) getSystemDF(w http.ResponseWriter, r *http.Request, rt *engine.
 			continue
 		}
 		e := toListEntry(rt, u.Container, now, false)
-		size := u.Size
-		e.SizeRw = &size
+		size, rootfs := u.Size, u.Size // SizeRootFs: with the image's layers (df -v's "virtual")
+		for _, iu := range du.Images {
+			if iu.Image.ID == u.Container.Config.Image {
+				rootfs += iu.Image.Size
+			}
+		}
+		e.SizeRw, e.SizeRootFs = &size, &rootfs
 		ctrs = append(ctrs, e)
 	}
 	type volumeDF struct {

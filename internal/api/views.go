@@ -372,6 +372,19 @@ func dockerPorts(rt *engine.Runtime, c *model.Container) []model.PortMapping {
 }
 
 // containerJSON is Docker's inspect of a container.
+// graphDriverData is Docker's GraphDriver.Data of an overlay2 container: the lower, upper,
+// work and merged directories, whether mounted or not (`docker inspect -f
+// '{{.GraphDriver.Data.UpperDir}}'` finds a container's files).
+func graphDriverData(rt *engine.Runtime, c *model.Container) map[string]string {
+	files := rt.ContainerFilesOf(c)
+	d := view.OverlayDirs(files)
+	d["MergedDir"] = files.Merged
+	if c.State.MountPoint != "" {
+		d["MergedDir"] = c.State.MountPoint
+	}
+	return d
+}
+
 func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string]any {
 	cfg, st := c.Config, c.State
 	cmd := cfg.Command()
@@ -418,7 +431,7 @@ func containerJSON(rt *engine.Runtime, c *model.Container, size bool) map[string
 		"Driver": "overlay", "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
 		"ExecIDs":     nil,
 		"HostConfig":  hostConfigView(rt, c, ports),
-		"GraphDriver": map[string]any{"Name": "overlay", "Data": map[string]string{"MergedDir": st.MountPoint}},
+		"GraphDriver": map[string]any{"Name": "overlay", "Data": graphDriverData(rt, c)},
 		"Mounts":      mounts(rt, cfg),
 		"Config": map[string]any{
 			"Hostname": orDefault(cfg.Hostname, shortID(cfg.ID)), "Domainname": cfg.Domainname, "User": cfg.User,

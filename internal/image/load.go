@@ -131,7 +131,9 @@ func stage(r io.Reader, dir string) (*archive, error) {
 	return a, nil
 }
 
-// Load reads a docker-archive or oci-archive (possibly compressed) and stores its images.
+// Load reads a docker-archive or oci-archive (possibly compressed) and stores its images. The
+// images returned carry the names the archive gave them (what docker and podman report as
+// loaded), not the other names an image stored already had.
 func (s *Store) Load(r io.Reader, o LoadOptions) ([]*Image, error) {
 	in, err := s.newIngest()
 	if err != nil {
@@ -170,9 +172,16 @@ func (s *Store) Load(r io.Reader, o LoadOptions) ([]*Image, error) {
 	if len(imgs) == 0 {
 		return nil, fmt.Errorf("loading image archive: it holds no image: %w", errdefs.ErrInvalid)
 	}
+	loaded := make([][]string, len(imgs)) // the names the archive gives (commit adds them to the stored ones)
+	for i, img := range imgs {
+		loaded[i] = append([]string(nil), img.Names...)
+	}
 	out, err := in.commit(imgs)
 	if err != nil {
 		return nil, err
+	}
+	for i := range out {
+		out[i].Names = loaded[i]
 	}
 	ok = true
 	return out, nil

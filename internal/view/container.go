@@ -482,6 +482,17 @@ func inspectHealth(c *model.Container) *Health {
 	return h
 }
 
+// OverlayDirs is a container's GraphDriver.Data without MergedDir (which the API's views add by
+// their own rules): its upper and work directories and its lower ones (the image's layers, top
+// first) when the image is there.
+func OverlayDirs(files engine.ContainerFiles) map[string]string {
+	d := map[string]string{"UpperDir": files.Upper, "WorkDir": files.Work}
+	if len(files.Lower) > 0 {
+		d["LowerDir"] = strings.Join(files.Lower, ":")
+	}
+	return d
+}
+
 func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	cfg, st := c.Config, c.State
 	cmd := cfg.Command()
@@ -493,11 +504,8 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 		Rootfs: cfg.Rootfs, Dependencies: []string{}, RestartCount: st.RestartCount,
 		StaticDir: files.StaticDir, OCIRuntime: rt.OCIRuntimeName(), ConmonPidFile: files.ConmonPidFile, PidFile: files.PidFile,
 		EffectiveCaps: caps, BoundingCaps: caps, ExecIDs: []string{},
-		GraphDriver: GraphDriver{Name: "overlay", Data: map[string]string{"UpperDir": files.Upper, "WorkDir": files.Work}},
+		GraphDriver: GraphDriver{Name: "overlay", Data: OverlayDirs(files)},
 		LogPath:     rt.LogPath(cfg), Labels: cfg.Labels,
-	}
-	if len(files.Lower) > 0 {
-		v.GraphDriver.Data["LowerDir"] = strings.Join(files.Lower, ":")
 	}
 	if st.Mounted || st.Active() {
 		v.GraphDriver.Data["MergedDir"] = files.Merged
