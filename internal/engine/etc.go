@@ -174,11 +174,15 @@ func (r *Runtime) userNetAddrs(cfg *model.ContainerConfig) []string {
 		return []string{network.SlirpAddrs(slirpOptions(ns)).Guest}
 	case model.NSModePasta:
 		pc, _ := network.ParsePastaOptions(r.pastaOptions(ns), nil)
-		addrs := network.PastaGuestAddrs(pc)
-		slices.SortStableFunc(addrs, func(a, b string) int { return cmp.Compare(strings.Count(a, ":"), strings.Count(b, ":")) })
-		return addrs
+		return ipv4First(network.PastaGuestAddrs(pc))
 	}
 	return nil
+}
+
+// ipv4First orders addresses IPv4 first, keeping the order within each family.
+func ipv4First(addrs []string) []string {
+	slices.SortStableFunc(addrs, func(a, b string) int { return cmp.Compare(strings.Count(a, ":"), strings.Count(b, ":")) })
+	return addrs
 }
 
 // CheckHostsFile checks a --hosts-file value: "", image, none, or the absolute path of a file.
@@ -256,17 +260,12 @@ func (r *Runtime) hostContainersInternal(c *model.Container, addHosts []string) 
 	case ip == "none":
 		return "", ""
 	case ip != "":
-	case c.Config.NS(model.NSNet).Mode == model.NSModeBridge:
+	case c.Config.NS(model.NSNet).Mode == model.NSModeBridge || c.Config.NS(model.NSNet).Mode == model.NSModePasta:
 		if gws := r.hostGateways(c); len(gws) > 0 {
 			ip = gws[0]
 		}
-	case c.Config.NS(model.NSNet).Mode == model.NSModePasta:
-		if ips := r.hostGateways(c); len(ips) > 0 {
-			ip = ips[0]
-		}
 	default:
-		addrs := network.HostAddrs()
-		slices.SortStableFunc(addrs, func(a, b string) int { return cmp.Compare(strings.Count(a, ":"), strings.Count(b, ":")) })
+		addrs := ipv4First(network.HostAddrs())
 		if len(addrs) > 0 {
 			ip = addrs[0]
 		}
