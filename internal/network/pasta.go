@@ -217,7 +217,7 @@ func (m *Manager) BeginPasta(o PastaOptions) (wait func() error, err error) {
 	}
 	defer logf.Close()
 	args := slices.Clone(pc.Args)
-	if os.Geteuid() == 0 && !slices.Contains(args, "--runas") {
+	if os.Geteuid() == 0 && !slices.ContainsFunc(args, func(a string) bool { return a == "--runas" || strings.HasPrefix(a, "--runas=") }) {
 		// As (namespace) root, pasta would become nobody before it joins the namespace,
 		// which nobody may not enter.
 		args = append(args, "--runas", "0:0")
