@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -260,6 +261,13 @@ func setOptions(n *Network, opts map[string]string) error {
 			if id, err := strconv.Atoi(v); err != nil || id < 0 || id > 4094 {
 				return invalidf("network option vlan=%q: want a VLAN ID from 0 to 4094", v)
 			}
+		case "isolate": // netavark's (isolate.go)
+			if n.Driver != "bridge" {
+				return invalidf("unsupported %s network option %s", n.Driver, k)
+			}
+			if v != "true" && v != "false" && v != "strict" && v != "1" && v != "0" {
+				return invalidf("network option isolate=%q: want true, strict or false", v)
+			}
 		case "no_default_route":
 			if v != "true" && v != "false" && v != "1" && v != "0" {
 				return invalidf("network option no_default_route=%q: want true or false", v)
@@ -273,7 +281,7 @@ func setOptions(n *Network, opts map[string]string) error {
 				return invalidf("network option mode=%q: the %s driver takes one of %s", v, n.Driver, strings.Join(modes[n.Driver], ", "))
 			}
 		default:
-			return invalidf("unsupported %s network option %s (pea's are mtu, no_default_route, vlan for a bridge, mode for macvlan and ipvlan)", n.Driver, k)
+			return invalidf("unsupported %s network option %s (pea's are mtu, no_default_route, isolate and vlan for a bridge, mode for macvlan and ipvlan)", n.Driver, k)
 		}
 		if n.Options == nil {
 			n.Options = map[string]string{}
@@ -444,6 +452,9 @@ func (m *Manager) removeHere(name string) error {
 		return err
 	}
 	os.RemoveAll(filepath.Join(m.ipamDir(), n.Name))
+	if err := m.syncIsolation(isolation(n) != ""); err != nil {
+		slog.Warn("network isolation rules", "err", err) // the removal stands
+	}
 	return nil
 }
 

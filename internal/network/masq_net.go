@@ -147,7 +147,8 @@ func (m *Manager) makeMasq(n *Network) error {
 			}
 		}
 	}
-	return nil
+	// The forward chain starts without its jump to the isolation rules (isolate.go).
+	return m.syncIsolation(false)
 }
 
 // removeMasq deletes n's NAT rules; missing ones are fine.
