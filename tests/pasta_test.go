@@ -214,6 +214,13 @@ func TestHostContainersInternal(t *testing.T) {
 	if got := line("--network", "hcinet", "--add-host", "host.containers.internal:192.0.2.77"); got != "192.0.2.77\thost.containers.internal\n10.231.7.1\thost.docker.internal" {
 		t.Fatalf("with --add-host host.containers.internal: %q", got)
 	}
+	// podman 5's NAME;NAME:IP gives one line of several names.
+	if got := line("--network", "hcinet", "--add-host", "one.example;host.docker.internal:192.0.2.78"); got != "192.0.2.78\tone.example host.docker.internal\n10.231.7.1\thost.containers.internal" {
+		t.Fatalf("with --add-host NAME;NAME:IP: %q", got)
+	}
+	if r := e.Fails(125, "create", "--add-host", "a;;b:192.0.2.1", "localhost/bb"); !strings.Contains(r.Stderr, "invalid --add-host") {
+		t.Fatalf("an empty name in --add-host: %s", r)
+	}
 	if got := line("--network", "hcinet", "--no-hosts"); got != "" {
 		t.Fatalf("--no-hosts: %q", got)
 	}

@@ -92,7 +92,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.dns, "dns", nil, "set a DNS server")
 	fs.StringArrayVar(&f.dnsSearch, "dns-search", nil, "set a DNS search domain")
 	fs.StringArrayVar(&f.dnsOpt, "dns-option", nil, "set a DNS option")
-	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a host to /etc/hosts (HOST:IP)")
+	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a host to /etc/hosts (HOST[;HOST...]:IP, IP may be host-gateway)")
 	fs.BoolVar(&f.noHosts, "no-hosts", false, "do not manage /etc/hosts")
 	fs.StringVar(&f.hostsFile, "hosts-file", "", "base of /etc/hosts: a host file's absolute path, image or none (default: containers.conf's base_hosts_file)")
 	fs.StringArrayVar(&f.networks, "network", nil, "network mode: bridge, none, host, NAME[,NAME], ns:PATH, container:ID, slirp4netns[:OPTS], pasta[:OPTS]")
@@ -428,8 +428,8 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 	}
 	for _, h := range f.addHosts {
 		name, ip, ok := strings.Cut(h, ":")
-		if !ok || name == "" || ip == "" {
-			return invalid("invalid --add-host %q: want HOST:IP", h)
+		if !ok || ip == "" || slices.Contains(strings.Split(name, ";"), "") {
+			return invalid("invalid --add-host %q: want HOST[;HOST...]:IP", h)
 		}
 		if ip != engine.HostGateway && net.ParseIP(ip) == nil {
 			return invalid("invalid IP address in add-host: %q", ip)

@@ -61,6 +61,7 @@ func (r *Runtime) writeEtcFiles(c *model.Container, rootfs string) (map[string]s
 			if !ok {
 				continue
 			}
+			name = strings.ReplaceAll(name, ";", " ") // podman 5's NAME;NAME:IP
 			if ip == HostGateway {
 				for _, gw := range r.hostGateways(c) {
 					fmt.Fprintf(&hosts, "%s\t%s\n", gw, name)
@@ -248,7 +249,7 @@ func (r *Runtime) baseHosts(cfg *model.ContainerConfig, rootfs string) string {
 func (r *Runtime) hostContainersInternal(c *model.Container, addHosts []string) (ip, names string) {
 	var todo []string
 	for _, n := range []string{"host.containers.internal", "host.docker.internal"} {
-		if !slices.ContainsFunc(addHosts, func(h string) bool { name, _, _ := strings.Cut(h, ":"); return name == n }) {
+		if !slices.ContainsFunc(addHosts, func(h string) bool { names, _, _ := strings.Cut(h, ":"); return slices.Contains(strings.Split(names, ";"), n) }) {
 			todo = append(todo, n)
 		}
 	}
