@@ -97,7 +97,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			Cwd:      cfg.WorkingDir,
 			User:     specs.User{UID: in.uid, GID: in.gid, AdditionalGids: in.groups},
 			Capabilities: &specs.LinuxCapabilities{
-				Bounding: caps, Effective: caps, Permitted: caps,
+				Bounding: caps, Effective: processCaps(cfg, caps), Permitted: processCaps(cfg, caps),
 			},
 			NoNewPrivileges: cfg.NoNewPrivileges,
 			Rlimits:         oci.DefaultRlimits(),
@@ -109,6 +109,10 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			CgroupsPath: in.cgroupsPath,
 			Resources:   &specs.LinuxResources{},
 		},
+	}
+	if nonRootUser(cfg) {
+		held := s.Process.Capabilities.Effective
+		s.Process.Capabilities.Inheritable, s.Process.Capabilities.Ambient = held, held
 	}
 	for k, v := range cfg.Annotations {
 		s.Annotations[k] = v
@@ -565,6 +569,19 @@ func appendRuntimeEnv(env []string, home, hostname string) []string {
 		env = append(env, "HOSTNAME="+hostname)
 	}
 	return env
+}
+
+// ContainerHostname is the host name c's process has: that of the container whose UTS
+// namespace it joins (a pod's infra), else containerHostname's.
+func (r *Runtime) ContainerHostname(c *model.Container) string {
+	if ns := c.Config.NS(model.NSUts); ns.Mode == model.NSModeContainer {
+		if st, err := r.state(); err == nil {
+			if dep, err := st.Container(ns.Value); err == nil {
+				return containerHostname(dep.Config)
+			}
+		}
+	}
+	return containerHostname(c.Config)
 }
 
 // containerHostname is the host name a container's process sees in HOSTNAME: the one it was
