@@ -145,9 +145,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}
-	if ns := cfg.NS(model.NSUts); ns.Mode == model.NSModeContainer {
-		in.hostname = r.ContainerHostname(c)
-	}
+	in.hostname = r.JoinedHostname(c)
 	userns, err := r.openUserNS(c, in.nsPaths[model.NSUser])
 	if err != nil {
 		return err

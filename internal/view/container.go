@@ -3,6 +3,7 @@
 package view
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -582,7 +583,12 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	if sc := cfg.StartupHealthcheck; sc != nil {
 		v.Config.StartupHealthCheck = &StartupHealthConfig{Test: sc.Test, Interval: sc.Interval, Timeout: sc.Timeout, Retries: sc.Retries, Successes: sc.Successes}
 	}
-	v.Config.Hostname = rt.ContainerHostname(c)
+	// Its own, else its pod's (the UTS namespace it joins), else its short ID (also under --uts
+	// host, as podman 4.3's).
+	v.Config.Hostname = cmp.Or(cfg.Hostname, rt.JoinedHostname(c), shortID(cfg.ID))
+	if v.Config.Annotations == nil {
+		v.Config.Annotations = map[string]string{} // podman's has its own, never none
+	}
 	if len(v.Config.Labels) == 0 {
 		v.Config.Labels = nil
 	}
@@ -638,6 +644,9 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 		if m.Type == "tmpfs" {
 			h.Tmpfs[m.Destination] = tmpfsOptions(m)
 		}
+	}
+	for _, dest := range engine.ReadOnlyTmpfs(cfg) {
+		h.Tmpfs[dest] = strings.Join(engine.ReadOnlyTmpfsOptions(), ",")
 	}
 	if cfg.NoNewPrivileges {
 		h.SecurityOpt = append(h.SecurityOpt, "no-new-privileges")
