@@ -176,3 +176,26 @@ func TestParityEventsVersionSystemd(t *testing.T) {
 		t.Errorf("--restart-policy given:\n%s", unit)
 	}
 }
+
+// volume inspect and ls show the user and group of the container whose first use gave a volume
+// its owner (podman's UID and GID), none for root's.
+func TestParityVolumeChownedOwner(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("volume", "create", "vbob")
+	e.Pea("volume", "create", "vroot")
+	e.Pea("run", "--rm", "--user", "1000:1000", "-v", "vbob:/data", "localhost/bb", "true")
+	e.Pea("run", "--rm", "-v", "vroot:/data", "localhost/bb", "true")
+	if got := e.Pea("volume", "inspect", "--format", "{{.UID}}:{{.GID}}", "vbob"); got != "1000:1000" {
+		t.Errorf("UID:GID of a volume a --user 1000:1000 container used first: %q", got)
+	}
+	var vols []map[string]any
+	if err := json.Unmarshal([]byte(e.Pea("volume", "ls", "--format", "json")), &vols); err != nil || len(vols) != 2 {
+		t.Fatal(err)
+	}
+	for _, v := range vols {
+		_, has := v["UID"]
+		if v["Name"] == "vbob" && v["UID"] != float64(1000) || v["Name"] == "vroot" && has {
+			t.Errorf("volume ls --format json: %v", v)
+		}
+	}
+}
