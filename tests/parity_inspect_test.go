@@ -106,7 +106,8 @@ func TestParityInspectCapsOfUser(t *testing.T) {
 
 // Fields of container inspect as podman 4.3 has them: Config.Secrets (file secrets),
 // MemorySwappiness 0 without a memory limit and -1 with one, a read-only container's tmpfs in
-// HostConfig.Tmpfs, Annotations an object, Config.Hostname the short ID under --uts host.
+// HostConfig.Tmpfs, Annotations an object, Config.Hostname the short ID under --uts host,
+// NetworkMode bridge on any network (the networks are NetworkSettings').
 func TestParityInspectConfigFields(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.PeaIn("s3cret", "secret", "create", "insec", "-")
@@ -138,6 +139,11 @@ func TestParityInspectConfigFields(t *testing.T) {
 	}
 	if id := dig(p, "Id").(string); dig(p, "Config.Hostname") != id[:12] {
 		t.Errorf("Config.Hostname under --uts host: %v", dig(p, "Config.Hostname"))
+	}
+	e.Pea("network", "create", "innet")
+	e.Pea("create", "--name", "innetc", "--network", "innet", "localhost/bb", "true")
+	if got := e.Pea("inspect", "--format", "{{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", "innetc"); got != "bridge innet" {
+		t.Errorf("NetworkMode on a network of the user's: %q", got)
 	}
 }
 

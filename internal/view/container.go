@@ -731,7 +731,8 @@ func capNames(caps []string) []string {
 }
 
 // NSModeString renders a namespace setting as podman's HostConfig does: host, private,
-// container:<id>, ns:<path>, bridge, none.
+// container:<id>, ns:<path>, bridge (on any network: podman 4.3 does not name them, Docker's
+// API does), none.
 func NSModeString(cfg *model.ContainerConfig, kind, def string) string {
 	ns, ok := cfg.Namespaces[kind]
 	if !ok || ns.Mode == "" {
@@ -742,11 +743,6 @@ func NSModeString(cfg *model.ContainerConfig, kind, def string) string {
 		return "container:" + ns.Value
 	case model.NSModePath:
 		return "ns:" + ns.Value
-	case model.NSModeBridge:
-		if len(cfg.Network.Networks) > 0 {
-			return strings.Join(cfg.Network.Networks, ",")
-		}
-		return "bridge"
 	}
 	return ns.Mode
 }
