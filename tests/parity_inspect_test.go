@@ -107,7 +107,8 @@ func TestParityInspectCapsOfUser(t *testing.T) {
 // Fields of container inspect as podman 4.3 has them: Config.Secrets (file secrets),
 // MemorySwappiness 0 without a memory limit and -1 with one, a read-only container's tmpfs in
 // HostConfig.Tmpfs, Annotations an object, Config.Hostname the short ID under --uts host,
-// NetworkMode bridge on any network (the networks are NetworkSettings').
+// NetworkMode bridge on any network (the networks are NetworkSettings'); ps's Mounts in
+// podman's order, a read-only root's tmpfs among them.
 func TestParityInspectConfigFields(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.PeaIn("s3cret", "secret", "create", "insec", "-")
@@ -139,6 +140,10 @@ func TestParityInspectConfigFields(t *testing.T) {
 	}
 	if id := dig(p, "Id").(string); dig(p, "Config.Hostname") != id[:12] {
 		t.Errorf("Config.Hostname under --uts host: %v", dig(p, "Config.Hostname"))
+	}
+	e.Pea("create", "--name", "inmounts", "-v", "inv:/data", "--tmpfs", "/scratch", "localhost/bb", "true")
+	if got := e.Pea("ps", "-a", "--filter", "name=^in(plain|mounts)$", "--sort", "names", "--format", "{{.Mounts}}"); got != "[/scratch /data]\n[/tmp /var/tmp /run]" {
+		t.Errorf("ps's Mounts (mounts, a read-only root's tmpfs, then volumes): %q", got)
 	}
 	e.Pea("network", "create", "innet")
 	e.Pea("create", "--name", "innetc", "--network", "innet", "localhost/bb", "true")

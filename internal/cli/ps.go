@@ -281,9 +281,7 @@ func toPsRow(c *model.Container, ports []model.PortMapping, noTrunc bool, podNam
 	if allFields {
 		row.CreatedAt = cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST")
 	}
-	for _, m := range cfg.Mounts {
-		row.Mounts = append(row.Mounts, m.Destination)
-	}
+	row.Mounts = listedMounts(cfg)
 	row.Status = containerStatus(c, now)
 	row.State = row.Status // podman 4.3's State is the human status too (its JSON's is not)
 	return row
@@ -298,9 +296,7 @@ func toPsJSON(c *model.Container, ports []model.PortMapping, podNames map[string
 		Pod: cfg.Pod, PodName: podNames[cfg.Pod], StartedAt: st.StartedAt.Unix(), State: st.Status,
 		Status: containerStatus(c, now), Created: cfg.Created.Unix(), Mounts: []string{},
 	}
-	for _, m := range cfg.Mounts {
-		j.Mounts = append(j.Mounts, m.Destination)
-	}
+	j.Mounts = append(j.Mounts, listedMounts(cfg)...)
 	for _, p := range ports {
 		j.Ports = append(j.Ports, portJSON{HostIP: p.HostIP, ContainerPort: p.ContainerPort, HostPort: p.HostPort, Range: p.Range, Protocol: p.Protocol})
 	}
@@ -596,4 +592,19 @@ func netnsPorts(cs []*model.Container) func(*model.Container) []model.PortMappin
 		}
 		return c.Config.Network.Ports
 	}
+}
+
+// listedMounts are the destinations ps lists, in podman's order: the mounts (binds, tmpfs; a
+// read-only container's own tmpfs after them), then the volumes (named, image).
+func listedMounts(cfg *model.ContainerConfig) []string {
+	var out, vols []string
+	for _, m := range cfg.Mounts {
+		if m.Type == "volume" || m.Type == "image" {
+			vols = append(vols, m.Destination)
+		} else {
+			out = append(out, m.Destination)
+		}
+	}
+	out = append(out, engine.ReadOnlyTmpfs(cfg)...)
+	return append(out, vols...)
 }
