@@ -129,13 +129,15 @@ type eventView struct {
 	Status            string
 	Time              time.Time
 	Type              string
-	PodID             string `json:",omitempty"`
-	Attributes        map[string]string
+	// HealthStatus is a health_status event's result (healthy, unhealthy, starting).
+	HealthStatus string `json:"health_status,omitempty"`
+	PodID        string `json:",omitempty"`
+	Attributes   map[string]string
 }
 
 func newEventView(e *engine.Event) *eventView {
 	v := &eventView{ID: e.ID, Image: e.Image, Name: e.Name, Network: e.Network, Status: e.Status,
-		Time: e.TimeOf(), Type: e.Type, PodID: e.PodID, Attributes: shownAttributes(e)}
+		Time: e.TimeOf(), Type: e.Type, PodID: e.PodID, Attributes: shownAttributes(e), HealthStatus: healthStatusOf(e)}
 	if v.Attributes == nil && e.Type == engine.EventContainer { // podman: {} for a container's, null for the others
 		v.Attributes = map[string]string{}
 	}
@@ -145,16 +147,29 @@ func newEventView(e *engine.Event) *eventView {
 	return v
 }
 
+// healthStatusOf is a container's health_status event's result: its HealthStatus in podman's
+// events, not an attribute (the Docker API's status shows it).
+func healthStatusOf(e *engine.Event) string {
+	if e.Type == engine.EventContainer && e.Status == "health_status" {
+		return e.Attributes["health_status"]
+	}
+	return ""
+}
+
 // shownAttributes are an event's attributes as podman's events show them: a died or exec_died
-// event's exit code is its ContainerExitCode, not an attribute (the Docker API shows it as one),
-// and an exec session's ID and command are not shown.
+// event's exit code is its ContainerExitCode and a health_status event's result its
+// HealthStatus, not attributes (the Docker API shows them as ones), and an exec session's ID and
+// command are not shown.
 func shownAttributes(e *engine.Event) map[string]string {
 	_, hasCode := e.Attributes["exitCode"]
-	if e.Type != engine.EventContainer || !hasCode && !engine.IsExecEvent(e.Status) {
+	if e.Type != engine.EventContainer || !hasCode && !engine.IsExecEvent(e.Status) && healthStatusOf(e) == "" {
 		return e.Attributes
 	}
 	out := maps.Clone(e.Attributes)
 	delete(out, "exitCode")
+	if healthStatusOf(e) != "" {
+		delete(out, "health_status")
+	}
 	if engine.IsExecEvent(e.Status) { // the session's ID and command are the API's (Docker's events)
 		delete(out, engine.ExecIDAttr)
 		delete(out, engine.ExecCommandAttr)
@@ -175,6 +190,9 @@ func humanEvent(e *engine.Event, noTrunc bool) string {
 		b.WriteString(head + id + " (image=" + e.Image + ", name=" + e.Name)
 		if e.PodID != "" {
 			b.WriteString(", pod_id=" + e.PodID)
+		}
+		if hs := healthStatusOf(e); hs != "" {
+			b.WriteString(", health_status=" + hs)
 		}
 		attrs := shownAttributes(e)
 		for _, k := range slices.Sorted(maps.Keys(attrs)) {

@@ -22,7 +22,9 @@ type systemdOptions struct {
 	separator, format                          string
 	stopTime, restartSec, startTimeout         uint
 	stopTimeSet                                bool
-	wants, after, requires, env                []string
+	// restartPolicySet: --restart-policy was given (else a --new unit takes the container's).
+	restartPolicySet            bool
+	wants, after, requires, env []string
 }
 
 // restartPolicies are systemd's Restart= values.
@@ -40,6 +42,7 @@ func newGenerateSystemdCommand(a *app) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.stopTimeSet = cmd.Flags().Changed("time") || cmd.Flags().Changed("stop-timeout")
+			o.restartPolicySet = cmd.Flags().Changed("restart-policy")
 			return runGenerateSystemd(a, args[0], &o)
 		},
 	}
@@ -184,13 +187,17 @@ func (g *systemdGen) header(name, what string) string {
 }
 
 // serviceHead starts the [Service] section: the unit's name for pea, the environment, the
-// restart policy and timeouts.
-func (g *systemdGen) serviceHead(b *strings.Builder) {
+// restart policy (and how many restarts systemd makes of it, when burst is not ""), and
+// timeouts.
+func (g *systemdGen) serviceHead(b *strings.Builder, policy, burst string) {
 	b.WriteString("\n[Service]\nEnvironment=PODMAN_SYSTEMD_UNIT=%n\n")
 	for _, e := range g.o.env {
 		fmt.Fprintf(b, "Environment=%s\n", unitQuote(e))
 	}
-	fmt.Fprintf(b, "Restart=%s\n", g.o.restartPolicy)
+	fmt.Fprintf(b, "Restart=%s\n", policy)
+	if burst != "" {
+		fmt.Fprintf(b, "StartLimitBurst=%s\n", burst)
+	}
 	if g.o.restartSec > 0 {
 		fmt.Fprintf(b, "RestartSec=%d\n", g.o.restartSec)
 	}
@@ -211,7 +218,7 @@ func (g *systemdGen) extraDeps() string {
 
 func (g *systemdGen) service(id, start, stop string, stopTime uint) string {
 	var b strings.Builder
-	g.serviceHead(&b)
+	g.serviceHead(&b, g.o.restartPolicy, "")
 	fmt.Fprintf(&b, "TimeoutStopSec=%d\nExecStart=%s\nExecStop=%s\nExecStopPost=%s\nPIDFile=%s\nType=forking\n",
 		stopTime+60, start, stop, stop, filepath.Join(g.runRoot, "containers", id, "conmon.pid"))
 	return b.String()
@@ -289,11 +296,12 @@ func (g *systemdGen) podUnits(pi *engine.PodInfo) []unit {
 	return append([]unit{{name: podName, text: b.String()}}, members...)
 }
 
-// dropForNew reports the run/create flags a --new unit sets itself (or must not repeat). (A
+// dropForNew reports the run/create flags a --new unit sets itself (or must not repeat: --restart
+// is its Restart=). (A
 // switch, not a map: a package-level map is built at every pea command's start.)
 func dropForNew(flag string) bool {
 	switch flag {
-	case "detach", "rm", "name", "replace", "cidfile", "conmon-pidfile":
+	case "detach", "rm", "name", "replace", "cidfile", "conmon-pidfile", "restart":
 		return true
 	}
 	return false
@@ -409,7 +417,16 @@ func (g *systemdGen) newContainerUnit(c *model.Container) (unit, error) {
 	var b strings.Builder
 	b.WriteString(g.header(name, name))
 	b.WriteString(g.extraDeps())
-	g.serviceHead(&b)
+	policy, burst := g.o.restartPolicy, ""
+	if !g.o.restartPolicySet && cfg.RestartPolicy != "" {
+		// The container's --restart, which the run leaves out: systemd restarts the unit, up to
+		// its retries (on-failure:N), and unless-stopped is systemd's always; as podman's.
+		policy, burst, _ = strings.Cut(cfg.RestartPolicy, ":")
+		if policy == "unless-stopped" {
+			policy = "always"
+		}
+	}
+	g.serviceHead(&b, policy, burst)
 	fmt.Fprintf(&b, "TimeoutStopSec=%d\nExecStartPre=/bin/rm -f %%t/%%n.ctr-id\nExecStart=%s\nExecStop=%s\nExecStopPost=%s\nPIDFile=%%t/%%n.pid\nType=forking\n",
 		g.stopTime(cfg)+60, g.peaCmd(run...),
 		g.peaCmd("stop", "--ignore", "-t", t, "--cidfile=%t/%n.ctr-id"),

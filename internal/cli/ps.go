@@ -199,6 +199,7 @@ func runPs(a *app, o *psOptions) error {
 	if o.last >= 0 && o.last < len(sel) {
 		sel = sel[len(sel)-o.last:]
 	}
+	ports := netnsPorts(cs)
 	podNames := map[string]string{}
 	if o.pod || strings.Contains(o.format, "Pod") || o.format == "json" {
 		pods, _ := rt.ListPods()
@@ -216,7 +217,7 @@ func runPs(a *app, o *psOptions) error {
 	if o.format == "json" {
 		js := make([]psJSON, 0, len(sel))
 		for _, c := range sel {
-			j := toPsJSON(c, podNames, now)
+			j := toPsJSON(c, ports(c), podNames, now)
 			if o.ns {
 				j.Namespaces = namespacesOf(c)
 			}
@@ -231,7 +232,7 @@ func runPs(a *app, o *psOptions) error {
 	rows := make([]any, 0, len(sel))
 	for _, c := range sel {
 		// The default table shows a few columns; a --format may show any field.
-		row := toPsRow(c, o.noTrunc, podNames, now, o.format != "")
+		row := toPsRow(c, ports(c), o.noTrunc, podNames, now, o.format != "")
 		if o.size {
 			row.Size = psSize(rt, c)
 		}
@@ -258,7 +259,7 @@ func runPs(a *app, o *psOptions) error {
 	}})
 }
 
-func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string, now time.Time, allFields bool) *psRow {
+func toPsRow(c *model.Container, ports []model.PortMapping, noTrunc bool, podNames map[string]string, now time.Time, allFields bool) *psRow {
 	cfg, st := c.Config, c.State
 	cmd := quoteCommand(listedCommand(cfg))
 	if !noTrunc && len(cmd) > 20 {
@@ -272,7 +273,7 @@ func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string, now t
 	row := &psRow{
 		ID: truncID(cfg.ID, noTrunc), Image: img, ImageID: truncID(cfg.Image, noTrunc), Command: cmd,
 		CreatedHuman: created, RunningFor: created,
-		Names: cfg.Name, Ports: portsString(cfg.Network.Ports),
+		Names: cfg.Name, Ports: portsString(ports),
 		Pod: truncID(cfg.Pod, noTrunc), PodName: podNames[cfg.Pod], Labels: cfg.Labels, Created: cfg.Created,
 		ExitCode: st.ExitCode, Exited: st.Status == model.StatusExited, IsInfra: cfg.IsInfra, AutoRemove: cfg.AutoRemove, Pid: st.Pid,
 		StartedAt: st.StartedAt.Unix(), ExitedAt: st.FinishedAt.Unix(), Networks: strings.Join(containerNetworks(cfg), ","), c: c,
@@ -280,15 +281,13 @@ func toPsRow(c *model.Container, noTrunc bool, podNames map[string]string, now t
 	if allFields {
 		row.CreatedAt = cfg.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST")
 	}
-	for _, m := range cfg.Mounts {
-		row.Mounts = append(row.Mounts, m.Destination)
-	}
+	row.Mounts = listedMounts(cfg)
 	row.Status = containerStatus(c, now)
 	row.State = row.Status // podman 4.3's State is the human status too (its JSON's is not)
 	return row
 }
 
-func toPsJSON(c *model.Container, podNames map[string]string, now time.Time) psJSON {
+func toPsJSON(c *model.Container, ports []model.PortMapping, podNames map[string]string, now time.Time) psJSON {
 	cfg, st := c.Config, c.State
 	j := psJSON{
 		AutoRemove: cfg.AutoRemove, Command: listedCommand(cfg), CreatedAt: agoFrom(now, cfg.Created), Exited: st.Status == model.StatusExited,
@@ -297,10 +296,8 @@ func toPsJSON(c *model.Container, podNames map[string]string, now time.Time) psJ
 		Pod: cfg.Pod, PodName: podNames[cfg.Pod], StartedAt: st.StartedAt.Unix(), State: st.Status,
 		Status: containerStatus(c, now), Created: cfg.Created.Unix(), Mounts: []string{},
 	}
-	for _, m := range cfg.Mounts {
-		j.Mounts = append(j.Mounts, m.Destination)
-	}
-	for _, p := range cfg.Network.Ports {
+	j.Mounts = append(j.Mounts, listedMounts(cfg)...)
+	for _, p := range ports {
 		j.Ports = append(j.Ports, portJSON{HostIP: p.HostIP, ContainerPort: p.ContainerPort, HostPort: p.HostPort, Range: p.Range, Protocol: p.Protocol})
 	}
 	if j.Networks == nil {
@@ -578,4 +575,36 @@ func containerHealth(c *model.Container) string {
 		return ""
 	}
 	return c.State.Health.Status
+}
+
+// netnsPorts gives the ports published for a container of cs: its own, or those of the
+// container whose network namespace it joins (a pod's infra), as podman's ps shows them.
+func netnsPorts(cs []*model.Container) func(*model.Container) []model.PortMapping {
+	byID := make(map[string]*model.Container, len(cs))
+	for _, c := range cs {
+		byID[c.Config.ID] = c
+	}
+	return func(c *model.Container) []model.PortMapping {
+		if ns := c.Config.NS(model.NSNet); ns.Mode == model.NSModeContainer {
+			if owner := byID[ns.Value]; owner != nil {
+				return owner.Config.Network.Ports
+			}
+		}
+		return c.Config.Network.Ports
+	}
+}
+
+// listedMounts are the destinations ps lists, in podman's order: the mounts (binds, tmpfs; a
+// read-only container's own tmpfs after them), then the volumes (named, image).
+func listedMounts(cfg *model.ContainerConfig) []string {
+	var out, vols []string
+	for _, m := range cfg.Mounts {
+		if m.Type == "volume" || m.Type == "image" {
+			vols = append(vols, m.Destination)
+		} else {
+			out = append(out, m.Destination)
+		}
+	}
+	out = append(out, engine.ReadOnlyTmpfs(cfg)...)
+	return append(out, vols...)
 }

@@ -3,7 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
-	"runtime"
+
+	"pea/internal/engine"
 
 	"github.com/spf13/cobra"
 )
@@ -25,7 +26,7 @@ func newVersionCommand(a *app) *cobra.Command {
 			v := struct {
 				Client peaVersion
 				Server *peaVersion `json:",omitempty"`
-			}{Client: peaVersion{APIVersion: "4.3.1", Version: Version, GoVersion: runtime.Version(), OsArch: runtime.GOOS + "/" + runtime.GOARCH}}
+			}{Client: peaVersion(versionInfo())}
 			v.Server = a.remoteServer // pea --remote version (remote.go)
 			if o.format == "json" {
 				return printJSONStyle(a.stdout, v, jsonCompact)
@@ -48,9 +49,8 @@ func newVersionCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-type peaVersion struct {
-	APIVersion, Version, GoVersion, OsArch string
-}
+// peaVersion is a version block with podman's fields (GitCommit, BuiltTime, Built and Os too).
+type peaVersion engine.VersionInfo
 
 func (v *peaVersion) print(w io.Writer) {
 	fmt.Fprintf(w, "Version:      %s\nAPI Version:  %s\nGo Version:   %s\nOS/Arch:      %s\n", v.Version, v.APIVersion, v.GoVersion, v.OsArch)

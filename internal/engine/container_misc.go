@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"pea/internal/cgroups"
 	"pea/internal/errdefs"
@@ -135,9 +136,8 @@ func (r *Runtime) ContainerFilesOf(c *model.Container) ContainerFiles {
 	return f
 }
 
-// ContainerCapabilities are the capabilities c's process gets (bounding, effective and
-// permitted alike), CAP_ names sorted: from its own defaults (Docker's, containers.conf's) when
-// it has them, as the spec's.
+// ContainerCapabilities are the capabilities of c's bounding set, CAP_ names sorted: from its
+// own defaults (Docker's, containers.conf's) when it has them, as the spec's.
 func ContainerCapabilities(cfg *model.ContainerConfig) []string {
 	caps, err := oci.CapabilitiesFrom(cfg.DefaultCaps, cfg.CapAdd, cfg.CapDrop, cfg.Privileged)
 	if err != nil {
@@ -146,6 +146,45 @@ func ContainerCapabilities(cfg *model.ContainerConfig) []string {
 	caps = slices.Clone(caps)
 	slices.Sort(caps)
 	return caps
+}
+
+// ContainerEffectiveCaps are the capabilities c's process holds (effective and permitted), as
+// processCaps gives them.
+func ContainerEffectiveCaps(cfg *model.ContainerConfig) []string {
+	return processCaps(cfg, ContainerCapabilities(cfg))
+}
+
+// processCaps are the capabilities a process with the bounding set bounding holds, as podman
+// gives them: all of it for root (no --user, root or 0, and not --userns keep-id); for another
+// user only those --cap-add names (in bounding), which also go into its inheritable and ambient
+// sets so that they survive the exec of a process that is not root.
+func processCaps(cfg *model.ContainerConfig, bounding []string) []string {
+	if !nonRootUser(cfg) {
+		return bounding
+	}
+	added, err := oci.CapabilitiesFrom([]string{}, cfg.CapAdd, nil, false)
+	if err != nil {
+		return []string{}
+	}
+	out := []string{}
+	for _, c := range added {
+		if slices.Contains(bounding, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nonRootUser reports whether cfg's process runs as a user other than root by podman's rule:
+// --user names one other than root or 0, or none is named under --userns keep-id.
+func nonRootUser(cfg *model.ContainerConfig) bool {
+	user, _, _ := strings.Cut(cfg.User, ":")
+	if user == "" {
+		ns := cfg.UserNS()
+		return ns.Mode == model.NSModePrivate && strings.HasPrefix(ns.Value, model.UserNSKeepID)
+	}
+	return user != "root" && user != "0"
 }
 
 // ContainerRlimits are the resource limits c's process gets: the runtime's defaults with its

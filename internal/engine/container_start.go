@@ -145,13 +145,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if err := r.namespacePaths(c, in.nsPaths); err != nil {
 		return err
 	}
-	if ns := cfg.NS(model.NSUts); ns.Mode == model.NSModeContainer {
-		if st, err := r.state(); err == nil {
-			if dep, err := st.Container(ns.Value); err == nil {
-				in.hostname = containerHostname(dep.Config)
-			}
-		}
-	}
+	in.hostname = r.JoinedHostname(c)
 	userns, err := r.openUserNS(c, in.nsPaths[model.NSUser])
 	if err != nil {
 		return err

@@ -340,6 +340,11 @@ func (r *Runtime) execProcessFile(c *model.Container, o ExecOptions, env []strin
 	}
 	p["user"] = user
 	delete(p, "consoleSize")
+	if caps, ok := p["capabilities"].(map[string]any); ok && uid == 0 {
+		// root holds the whole bounding set even where the container's user (not root) holds
+		// only its --cap-add ones, as podman's exec gives it.
+		caps["effective"], caps["permitted"] = caps["bounding"], caps["bounding"]
+	}
 	if o.Privileged {
 		all := oci.AllCapabilities()
 		// As crun gives --cap: every set, ambient too, so a user other than root has them.

@@ -97,7 +97,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			Cwd:      cfg.WorkingDir,
 			User:     specs.User{UID: in.uid, GID: in.gid, AdditionalGids: in.groups},
 			Capabilities: &specs.LinuxCapabilities{
-				Bounding: caps, Effective: caps, Permitted: caps,
+				Bounding: caps, Effective: processCaps(cfg, caps), Permitted: processCaps(cfg, caps),
 			},
 			NoNewPrivileges: cfg.NoNewPrivileges,
 			Rlimits:         oci.DefaultRlimits(),
@@ -109,6 +109,10 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			CgroupsPath: in.cgroupsPath,
 			Resources:   &specs.LinuxResources{},
 		},
+	}
+	if nonRootUser(cfg) {
+		held := s.Process.Capabilities.Effective
+		s.Process.Capabilities.Inheritable, s.Process.Capabilities.Ambient = held, held
 	}
 	for k, v := range cfg.Annotations {
 		s.Annotations[k] = v
@@ -201,14 +205,8 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	if in.localtime != "" && !userMounts(cfg, "/etc/localtime") {
 		mounts = append(mounts, specs.Mount{Destination: "/etc/localtime", Type: "bind", Source: in.localtime, Options: []string{"rbind", "ro", "rprivate", "nosuid", "nodev"}})
 	}
-	if cfg.ReadOnly && cfg.ReadOnlyTmpfs {
-		// Where programs expect to write even when the root is read-only, as podman's
-		// --read-only-tmpfs (its default): tmpfs seeded with the image's content.
-		for _, dest := range []string{"/tmp", "/var/tmp", "/run"} {
-			if !userMounts(cfg, dest) {
-				mounts = append(mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: []string{"rw", "rprivate", "nosuid", "nodev", "tmpcopyup"}})
-			}
-		}
+	for _, dest := range ReadOnlyTmpfs(cfg) {
+		mounts = append(mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: ReadOnlyTmpfsOptions()})
 	}
 	if in.catatonit != "" {
 		dest := InitPath
@@ -565,6 +563,41 @@ func appendRuntimeEnv(env []string, home, hostname string) []string {
 		env = append(env, "HOSTNAME="+hostname)
 	}
 	return env
+}
+
+// ReadOnlyTmpfs are where a read-only container gets a tmpfs of its own, seeded with the
+// image's content, as podman's --read-only-tmpfs (its default): /tmp, /var/tmp and /run, where
+// programs expect to write even when the root is read-only, unless the user mounts something
+// there.
+func ReadOnlyTmpfs(cfg *model.ContainerConfig) []string {
+	if !cfg.ReadOnly || !cfg.ReadOnlyTmpfs {
+		return nil
+	}
+	var out []string
+	for _, dest := range []string{"/tmp", "/var/tmp", "/run"} {
+		if !userMounts(cfg, dest) {
+			out = append(out, dest)
+		}
+	}
+	return out
+}
+
+// ReadOnlyTmpfsOptions are the mount options of ReadOnlyTmpfs's tmpfs.
+func ReadOnlyTmpfsOptions() []string {
+	return []string{"rw", "rprivate", "nosuid", "nodev", "tmpcopyup"}
+}
+
+// JoinedHostname is the host name of the container whose UTS namespace c joins (a pod's
+// infra), "" when it joins none.
+func (r *Runtime) JoinedHostname(c *model.Container) string {
+	if ns := c.Config.NS(model.NSUts); ns.Mode == model.NSModeContainer {
+		if st, err := r.state(); err == nil {
+			if dep, err := st.Container(ns.Value); err == nil {
+				return containerHostname(dep.Config)
+			}
+		}
+	}
+	return ""
 }
 
 // containerHostname is the host name a container's process sees in HOSTNAME: the one it was

@@ -321,7 +321,17 @@ func (r *Runtime) firstUseOfVolume(name string, m model.Mount, rootfs string, ns
 	changed := false
 	if v.NeedsChown {
 		v.NeedsChown, changed = false, true
-		if err := giveVolumeRoot(v.Mountpoint, srcSt, ns, uid, gid); err != nil {
+		var idErr error
+		if ns != nil {
+			uid, gid, idErr = ns.hostIDs(uid, gid)
+		}
+		switch {
+		case idErr == nil:
+			v.ChownedUID, v.ChownedGID = int(uid), int(gid)
+		case srcSt == nil: // the user's IDs are the owner's: no image directory gives one
+			return fmt.Errorf("volume %s: %w", v.Name, idErr)
+		}
+		if err := giveVolumeRoot(v.Mountpoint, srcSt, uid, gid); err != nil {
 			return fmt.Errorf("volume %s: %w", v.Name, err)
 		}
 	}
@@ -360,8 +370,8 @@ func imageDirUnder(rootfs, dest string) (string, *unix.Stat_t) {
 }
 
 // giveVolumeRoot gives a volume's root the owner, mode and times of the image's directory
-// under it, or, when the image has none there, the container's user (its host IDs through ns).
-func giveVolumeRoot(dir string, src *unix.Stat_t, ns *userNS, uid, gid uint32) error {
+// under it, or, when the image has none there, the container's user (uid and gid, host IDs).
+func giveVolumeRoot(dir string, src *unix.Stat_t, uid, gid uint32) error {
 	if src != nil {
 		if err := os.Lchown(dir, int(src.Uid), int(src.Gid)); err != nil {
 			return err
@@ -370,12 +380,6 @@ func giveVolumeRoot(dir string, src *unix.Stat_t, ns *userNS, uid, gid uint32) e
 			return err
 		}
 		return os.Chtimes(dir, time.Unix(src.Atim.Unix()), time.Unix(src.Mtim.Unix()))
-	}
-	if ns != nil {
-		var err error
-		if uid, gid, err = ns.hostIDs(uid, gid); err != nil {
-			return err
-		}
 	}
 	return os.Lchown(dir, int(uid), int(gid))
 }

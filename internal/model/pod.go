@@ -193,6 +193,11 @@ type Volume struct {
 	// directory's content.
 	NeedsChown  bool `json:"needsChown,omitempty"`
 	NeedsCopyUp bool `json:"needsCopyUp,omitempty"`
+	// ChownedUID and ChownedGID are the (host) user and group of the container whose first use
+	// gave the volume's root its owner (before the image's directory gave its own), which
+	// podman's volume inspect shows as the volume's UID and GID.
+	ChownedUID int `json:"chownedUid,omitempty"`
+	ChownedGID int `json:"chownedGid,omitempty"`
 }
 
 // What a pod owns besides its containers, removed with it: volumes labelled with the pod's

@@ -201,6 +201,9 @@ type listedConfig struct {
 	RestartPolicy string `json:"restartPolicy,omitempty"`
 	// Healthcheck is for ps --filter health=none.
 	Healthcheck *model.HealthConfig `json:"healthcheck,omitempty"`
+	// ReadOnly and ReadOnlyTmpfs are for ps's Mounts (a read-only root's own tmpfs).
+	ReadOnly      bool `json:"readOnly,omitempty"`
+	ReadOnlyTmpfs bool `json:"readOnlyTmpfs,omitempty"`
 }
 
 // ListContainersListed is ListContainers with only the listedConfig part of each config.
@@ -215,6 +218,7 @@ func (s *Store) ListContainersListed(namespace string) ([]*model.Container, erro
 			ID: l.ID, Name: l.Name, Namespace: l.Namespace, Pod: l.Pod, IsInfra: l.IsInfra, Created: l.Created,
 			Image: l.Image, ImageName: l.ImageName, Entrypoint: l.Entrypoint, Cmd: l.Cmd, Labels: l.Labels,
 			Mounts: l.Mounts, Network: l.Network, Namespaces: l.Namespaces, AutoRemove: l.AutoRemove, Healthcheck: l.Healthcheck, RestartPolicy: l.RestartPolicy,
+			ReadOnly: l.ReadOnly, ReadOnlyTmpfs: l.ReadOnlyTmpfs,
 		}}
 		return c, decodeState(st, c.State)
 	})

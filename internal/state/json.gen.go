@@ -8,7 +8,7 @@ import (
 	time "time"
 )
 
-var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "namespaces", "autoRemove", "restartPolicy", "healthcheck"}
+var keysListedConfig = jsonfast.KeySet{"id", "name", "namespace", "pod", "isInfra", "created", "image", "imageName", "entrypoint", "cmd", "labels", "mounts", "network", "namespaces", "autoRemove", "restartPolicy", "healthcheck", "readOnly", "readOnlyTmpfs"}
 
 func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	return s.Object(func(key []byte) error {
@@ -189,6 +189,20 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 				}
 			}
 			return nil
+		case "readOnly":
+			x12 := bool(v.ReadOnly)
+			if err := s.Bool(&x12); err != nil {
+				return err
+			}
+			v.ReadOnly = bool(x12)
+			return nil
+		case "readOnlyTmpfs":
+			x13 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x13); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x13)
+			return nil
 		}
 		return s.Unknown(key, keysListedConfig)
 	})
@@ -218,57 +232,57 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out12 := v.Options[:0]
-				if out12 == nil {
-					out12 = []string{}
+				out14 := v.Options[:0]
+				if out14 == nil {
+					out14 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e13 string
-					if err := s.Str(&e13); err != nil {
+					var e15 string
+					if err := s.Str(&e15); err != nil {
 						return err
 					}
-					out12 = append(out12, e13)
+					out14 = append(out14, e15)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out12
+				v.Options = out14
 			}
 			return nil
 		case "readOnly":
-			x14 := bool(v.ReadOnly)
-			if err := s.Bool(&x14); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x14)
-			return nil
-		case "chownToUser":
-			x15 := bool(v.ChownToUser)
-			if err := s.Bool(&x15); err != nil {
-				return err
-			}
-			v.ChownToUser = bool(x15)
-			return nil
-		case "copyUp":
-			x16 := bool(v.CopyUp)
+			x16 := bool(v.ReadOnly)
 			if err := s.Bool(&x16); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x16)
+			v.ReadOnly = bool(x16)
 			return nil
-		case "noCopy":
-			x17 := bool(v.NoCopy)
+		case "chownToUser":
+			x17 := bool(v.ChownToUser)
 			if err := s.Bool(&x17); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x17)
+			v.ChownToUser = bool(x17)
 			return nil
-		case "fromMount":
-			x18 := bool(v.FromMount)
+		case "copyUp":
+			x18 := bool(v.CopyUp)
 			if err := s.Bool(&x18); err != nil {
 				return err
 			}
-			v.FromMount = bool(x18)
+			v.CopyUp = bool(x18)
+			return nil
+		case "noCopy":
+			x19 := bool(v.NoCopy)
+			if err := s.Bool(&x19); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x19)
+			return nil
+		case "fromMount":
+			x20 := bool(v.FromMount)
+			if err := s.Bool(&x20); err != nil {
+				return err
+			}
+			v.FromMount = bool(x20)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -294,34 +308,13 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out19 := v.Networks[:0]
-				if out19 == nil {
-					out19 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e20 string
-					if err := s.Str(&e20); err != nil {
-						return err
-					}
-					out19 = append(out19, e20)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Networks = out19
-			}
-			return nil
-		case "ports":
-			if s.Literal("null") {
-				v.Ports = nil
-			} else {
-				out21 := v.Ports[:0]
+				out21 := v.Networks[:0]
 				if out21 == nil {
-					out21 = []model.PortMapping{}
+					out21 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e22 model.PortMapping
-					if err := decModelPortMapping(s, &e22); err != nil {
+					var e22 string
+					if err := s.Str(&e22); err != nil {
 						return err
 					}
 					out21 = append(out21, e22)
@@ -329,14 +322,14 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Ports = out21
+				v.Networks = out21
 			}
 			return nil
-		case "expose":
+		case "ports":
 			if s.Literal("null") {
-				v.Expose = nil
+				v.Ports = nil
 			} else {
-				out23 := v.Expose[:0]
+				out23 := v.Ports[:0]
 				if out23 == nil {
 					out23 = []model.PortMapping{}
 				}
@@ -350,7 +343,28 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Expose = out23
+				v.Ports = out23
+			}
+			return nil
+		case "expose":
+			if s.Literal("null") {
+				v.Expose = nil
+			} else {
+				out25 := v.Expose[:0]
+				if out25 == nil {
+					out25 = []model.PortMapping{}
+				}
+				if err := s.Array(func() error {
+					var e26 model.PortMapping
+					if err := decModelPortMapping(s, &e26); err != nil {
+						return err
+					}
+					out25 = append(out25, e26)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Expose = out25
 			}
 			return nil
 		case "staticIP":
@@ -372,28 +386,7 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out25 := v.DNSServers[:0]
-				if out25 == nil {
-					out25 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e26 string
-					if err := s.Str(&e26); err != nil {
-						return err
-					}
-					out25 = append(out25, e26)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out25
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out27 := v.DNSSearch[:0]
+				out27 := v.DNSServers[:0]
 				if out27 == nil {
 					out27 = []string{}
 				}
@@ -407,14 +400,14 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out27
+				v.DNSServers = out27
 			}
 			return nil
-		case "dnsOptions":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.DNSOptions = nil
+				v.DNSSearch = nil
 			} else {
-				out29 := v.DNSOptions[:0]
+				out29 := v.DNSSearch[:0]
 				if out29 == nil {
 					out29 = []string{}
 				}
@@ -428,14 +421,14 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out29
+				v.DNSSearch = out29
 			}
 			return nil
-		case "addHosts":
+		case "dnsOptions":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSOptions = nil
 			} else {
-				out31 := v.AddHosts[:0]
+				out31 := v.DNSOptions[:0]
 				if out31 == nil {
 					out31 = []string{}
 				}
@@ -449,15 +442,36 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out31
+				v.DNSOptions = out31
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out33 := v.AddHosts[:0]
+				if out33 == nil {
+					out33 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e34 string
+					if err := s.Str(&e34); err != nil {
+						return err
+					}
+					out33 = append(out33, e34)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out33
 			}
 			return nil
 		case "noHosts":
-			x33 := bool(v.NoHosts)
-			if err := s.Bool(&x33); err != nil {
+			x35 := bool(v.NoHosts)
+			if err := s.Bool(&x35); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x33)
+			v.NoHosts = bool(x35)
 			return nil
 		case "hostsFile":
 			if err := s.Str(&v.HostsFile); err != nil {
@@ -472,27 +486,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e34 []string
+					var e36 []string
 					if s.Literal("null") {
-						e34 = nil
+						e36 = nil
 					} else {
-						out35 := e34[:0]
-						if out35 == nil {
-							out35 = []string{}
+						out37 := e36[:0]
+						if out37 == nil {
+							out37 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e36 string
-							if err := s.Str(&e36); err != nil {
+							var e38 string
+							if err := s.Str(&e38); err != nil {
 								return err
 							}
-							out35 = append(out35, e36)
+							out37 = append(out37, e38)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e34 = out35
+						e36 = out37
 					}
-					v.Aliases[string(key)] = e34
+					v.Aliases[string(key)] = e36
 					return nil
 				}); err != nil {
 					return err
@@ -507,11 +521,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e37 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e37); err != nil {
+					var e39 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e39); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e37
+					v.Addrs[string(key)] = e39
 					return nil
 				}); err != nil {
 					return err
@@ -552,57 +566,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out38 := v.Test[:0]
-				if out38 == nil {
-					out38 = []string{}
+				out40 := v.Test[:0]
+				if out40 == nil {
+					out40 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e39 string
-					if err := s.Str(&e39); err != nil {
+					var e41 string
+					if err := s.Str(&e41); err != nil {
 						return err
 					}
-					out38 = append(out38, e39)
+					out40 = append(out40, e41)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out38
+				v.Test = out40
 			}
 			return nil
 		case "interval":
-			n40, _, null41, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null41 {
-				v.Interval = time.Duration(n40)
-			}
-			return nil
-		case "timeout":
 			n42, _, null43, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null43 {
-				v.Timeout = time.Duration(n42)
+				v.Interval = time.Duration(n42)
 			}
 			return nil
-		case "startPeriod":
+		case "timeout":
 			n44, _, null45, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null45 {
-				v.StartPeriod = time.Duration(n44)
+				v.Timeout = time.Duration(n44)
 			}
 			return nil
-		case "retries":
+		case "startPeriod":
 			n46, _, null47, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null47 {
-				v.Retries = int(n46)
+				v.StartPeriod = time.Duration(n46)
+			}
+			return nil
+		case "retries":
+			n48, _, null49, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null49 {
+				v.Retries = int(n48)
 			}
 			return nil
 		case "probe":
@@ -633,21 +647,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n48, null49, err := s.Integer(16, false)
-			if err != nil {
-				return err
-			}
-			if !null49 {
-				v.HostPort = uint16(n48)
-			}
-			return nil
-		case "containerPort":
 			_, n50, null51, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
 			if !null51 {
-				v.ContainerPort = uint16(n50)
+				v.HostPort = uint16(n50)
+			}
+			return nil
+		case "containerPort":
+			_, n52, null53, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null53 {
+				v.ContainerPort = uint16(n52)
 			}
 			return nil
 		case "protocol":
@@ -656,12 +670,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n52, null53, err := s.Integer(16, false)
+			_, n54, null55, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null53 {
-				v.Range = uint16(n52)
+			if !null55 {
+				v.Range = uint16(n54)
 			}
 			return nil
 		}
@@ -710,12 +724,12 @@ func decModelNetProbe(s *jsonfast.Scanner, v *model.NetProbe) error {
 			}
 			return nil
 		case "port":
-			n54, _, null55, err := s.Integer(64, true)
+			n56, _, null57, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null55 {
-				v.Port = int(n54)
+			if !null57 {
+				v.Port = int(n56)
 			}
 			return nil
 		case "path":
@@ -727,21 +741,21 @@ func decModelNetProbe(s *jsonfast.Scanner, v *model.NetProbe) error {
 			if s.Literal("null") {
 				v.Headers = nil
 			} else {
-				out56 := v.Headers[:0]
-				if out56 == nil {
-					out56 = []string{}
+				out58 := v.Headers[:0]
+				if out58 == nil {
+					out58 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e57 string
-					if err := s.Str(&e57); err != nil {
+					var e59 string
+					if err := s.Str(&e59); err != nil {
 						return err
 					}
-					out56 = append(out56, e57)
+					out58 = append(out58, e59)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Headers = out56
+				v.Headers = out58
 			}
 			return nil
 		}

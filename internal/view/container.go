@@ -3,6 +3,7 @@
 package view
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -228,10 +229,21 @@ type ContainerConfig struct {
 	HealthcheckOnFailureAction string   `json:"HealthcheckOnFailureAction"`
 	CreateCommand              []string `json:"CreateCommand,omitempty"`
 	Umask                      string   `json:"Umask"`
-	Timeout                    uint     `json:"Timeout"`
-	StopTimeout                uint     `json:"StopTimeout"`
-	Passwd                     bool     `json:"Passwd"`
-	SdNotifyMode               string   `json:"sdNotifyMode"`
+	// Secrets are the secrets given as files (--secret, type mount).
+	Secrets      []InspectSecret `json:"Secrets,omitempty"`
+	Timeout      uint            `json:"Timeout"`
+	StopTimeout  uint            `json:"StopTimeout"`
+	Passwd       bool            `json:"Passwd"`
+	SdNotifyMode string          `json:"sdNotifyMode"`
+}
+
+// InspectSecret is a secret a container gets as a file, as podman's inspect shows it.
+type InspectSecret struct {
+	Name string `json:"Name"`
+	ID   string `json:"ID"`
+	UID  uint32 `json:"UID"`
+	GID  uint32 `json:"GID"`
+	Mode uint32 `json:"Mode"`
 }
 
 // IDMappings are the mappings of a user namespace of the container's own, each as
@@ -352,9 +364,12 @@ func runFlags(h *HostConfig, cfg *model.ContainerConfig, logPath string) {
 	h.LogConfig.Tag, h.LogConfig.Size = cfg.LogTag, strconv.FormatInt(cfg.LogSizeMax, 10)+"B"
 	h.VolumesFrom = cfg.VolumesFrom
 	r := cfg.Resources
-	h.BlkioWeight, h.OomKillDisable, h.MemorySwappiness = r.BlkioWeight, r.OOMKillDisable, -1
-	if r.MemorySwappiness != nil {
+	h.BlkioWeight, h.OomKillDisable = r.BlkioWeight, r.OOMKillDisable
+	switch {
+	case r.MemorySwappiness != nil:
 		h.MemorySwappiness = *r.MemorySwappiness
+	case r.Memory != 0 || r.MemoryReservation != 0 || r.MemorySwap != 0 || r.OOMKillDisable:
+		h.MemorySwappiness = -1 // a memory limit without one: the kernel's default, as podman shows it
 	}
 	devs := func(list []string) []BlkioDevice {
 		var out []BlkioDevice
@@ -503,7 +518,7 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 		Name: cfg.Name, Namespace: cfg.Namespace, Driver: "overlay", IsInfra: cfg.IsInfra, IsService: cfg.IsService,
 		Rootfs: cfg.Rootfs, Dependencies: []string{}, RestartCount: st.RestartCount,
 		StaticDir: files.StaticDir, OCIRuntime: rt.OCIRuntimeName(), ConmonPidFile: files.ConmonPidFile, PidFile: files.PidFile,
-		EffectiveCaps: caps, BoundingCaps: caps, ExecIDs: []string{},
+		EffectiveCaps: engine.ContainerEffectiveCaps(cfg), BoundingCaps: caps, ExecIDs: []string{},
 		GraphDriver: GraphDriver{Name: "overlay", Data: OverlayDirs(files)},
 		LogPath:     rt.LogPath(cfg), Labels: cfg.Labels,
 	}
@@ -538,46 +553,27 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	}
 	v.Dependencies = uniqStrings(append(v.Dependencies, cfg.Requires...))
 	v.Mounts = inspectMounts(rt, cfg.Mounts)
-	v.NetworkSettings = Network{SandboxKey: st.NetNS, Ports: map[string][]HostPort{}}
-	for _, p := range cfg.Network.Ports {
-		for i := uint16(0); i < max(p.Range, 1); i++ {
-			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
-			v.NetworkSettings.Ports[key] = append(v.NetworkSettings.Ports[key], HostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
-		}
-	}
-	nets := st.Networks
-	if len(nets) == 0 && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
-		// Not attached (created, or stopped): its networks with no addresses, as podman's.
-		nets = map[string]model.NetworkStatus{}
-		names := cfg.Network.Networks
-		if len(names) == 0 {
-			names = []string{network.DefaultName}
-		}
-		for _, n := range names {
-			nets[n] = model.NetworkStatus{}
-		}
-	}
-	if len(nets) > 0 {
-		v.NetworkSettings.Networks = map[string]NetworkDetail{}
-		for i, name := range slices.Sorted(maps.Keys(nets)) {
-			a := NewAddresses(nets[name])
-			aliases := []string{shortID(cfg.ID)}
-			if name != network.DefaultName {
-				aliases = append(slices.Clone(cfg.Network.Aliases[name]), aliases...)
-			}
-			v.NetworkSettings.Networks[name] = NetworkDetail{Addresses: a, NetworkID: name, Aliases: aliases}
-			if i == 0 {
-				v.NetworkSettings.Addresses = a
-			}
+	own := networkSettings(c)
+	v.NetworkSettings = own
+	if ns := cfg.NS(model.NSNet); ns.Mode == model.NSModeContainer {
+		// Its network is that of the container whose namespace it joins (a pod's infra): podman
+		// shows that one's settings, addresses and published ports.
+		if owner, err := rt.LookupContainer(ns.Value); err == nil {
+			v.NetworkSettings = networkSettings(owner)
 		}
 	}
 	ep := strings.Join(cfg.Entrypoint, " ")
 	v.Config = ContainerConfig{
-		Hostname: cfg.Hostname, Domainname: cfg.Domainname, User: cfg.User, Env: rt.ProcessEnv(c), Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
+		Domainname: cfg.Domainname, User: cfg.User, Env: rt.ProcessEnv(c), Cmd: cfg.Cmd, Image: cfg.ImageName, WorkingDir: cfg.WorkingDir,
 		Entrypoint: ep, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: uint(cfg.StopSignal),
 		StopTimeout: cfg.StopTimeout, Tty: cfg.Terminal, OpenStdin: cfg.Stdin, CreateCommand: cfg.CreateCommand,
 		HealthcheckOnFailureAction: cfg.HealthOnFailure, Umask: cfg.Umask, Timeout: cfg.Timeout, Passwd: !cfg.NoPasswd,
 		SdNotifyMode: cfg.SdNotify,
+	}
+	for _, ref := range cfg.Secrets {
+		if ref.Type == "mount" {
+			v.Config.Secrets = append(v.Config.Secrets, InspectSecret{Name: ref.Name, ID: ref.ID, UID: ref.UID, GID: ref.GID, Mode: ref.Mode})
+		}
 	}
 	if v.Config.HealthcheckOnFailureAction == "" {
 		v.Config.HealthcheckOnFailureAction = "none"
@@ -595,8 +591,11 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	if sc := cfg.StartupHealthcheck; sc != nil {
 		v.Config.StartupHealthCheck = &StartupHealthConfig{Test: sc.Test, Interval: sc.Interval, Timeout: sc.Timeout, Retries: sc.Retries, Successes: sc.Successes}
 	}
-	if v.Config.Hostname == "" {
-		v.Config.Hostname = shortID(cfg.ID)
+	// Its own, else its pod's (the UTS namespace it joins), else its short ID (also under --uts
+	// host, as podman 4.3's).
+	v.Config.Hostname = cmp.Or(cfg.Hostname, rt.JoinedHostname(c), shortID(cfg.ID))
+	if v.Config.Annotations == nil {
+		v.Config.Annotations = map[string]string{} // podman's has its own, never none
 	}
 	if len(v.Config.Labels) == 0 {
 		v.Config.Labels = nil
@@ -606,7 +605,7 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 		CapAdd: capNames(cfg.CapAdd), CapDrop: capNames(cfg.CapDrop), SecurityOpt: []string{}, Memory: cfg.Resources.Memory,
 		NanoCpus: int64(cfg.Resources.CPUs * 1e9), CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
 		ShmSize: cfg.Resources.ShmSize, AutoRemove: cfg.AutoRemove, Init: cfg.Init, Tmpfs: map[string]string{},
-		Sysctls: cfg.Sysctls, Devices: []Device{}, PortBindings: v.NetworkSettings.Ports,
+		Sysctls: cfg.Sysctls, Devices: []Device{}, PortBindings: own.Ports,
 		Dns: nonNil(cfg.Network.DNSServers), DnsOptions: nonNil(cfg.Network.DNSOptions), DnsSearch: nonNil(cfg.Network.DNSSearch),
 		ExtraHosts: nonNil(cfg.Network.AddHosts), GroupAdd: nonNil(cfg.GroupAdd), Cgroups: cfg.Cgroups, Runtime: "oci",
 		Links: nilIfEmpty(cfg.Links), CgroupConf: cfg.CgroupConf,
@@ -654,6 +653,9 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 			h.Tmpfs[m.Destination] = tmpfsOptions(m)
 		}
 	}
+	for _, dest := range engine.ReadOnlyTmpfs(cfg) {
+		h.Tmpfs[dest] = strings.Join(engine.ReadOnlyTmpfsOptions(), ",")
+	}
 	if cfg.NoNewPrivileges {
 		h.SecurityOpt = append(h.SecurityOpt, "no-new-privileges")
 	}
@@ -683,6 +685,46 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	return v
 }
 
+// networkSettings are c's own NetworkSettings: its published ports and the addresses of its
+// networks (none while it is not attached).
+func networkSettings(c *model.Container) Network {
+	cfg, st := c.Config, c.State
+	n := Network{SandboxKey: st.NetNS, Ports: map[string][]HostPort{}}
+	for _, p := range cfg.Network.Ports {
+		for i := uint16(0); i < max(p.Range, 1); i++ {
+			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
+			n.Ports[key] = append(n.Ports[key], HostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
+		}
+	}
+	nets := st.Networks
+	if len(nets) == 0 && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
+		// Not attached (created, or stopped): its networks with no addresses, as podman's.
+		nets = map[string]model.NetworkStatus{}
+		names := cfg.Network.Networks
+		if len(names) == 0 {
+			names = []string{network.DefaultName}
+		}
+		for _, name := range names {
+			nets[name] = model.NetworkStatus{}
+		}
+	}
+	if len(nets) > 0 {
+		n.Networks = map[string]NetworkDetail{}
+		for i, name := range slices.Sorted(maps.Keys(nets)) {
+			a := NewAddresses(nets[name])
+			aliases := []string{shortID(cfg.ID)}
+			if name != network.DefaultName {
+				aliases = append(slices.Clone(cfg.Network.Aliases[name]), aliases...)
+			}
+			n.Networks[name] = NetworkDetail{Addresses: a, NetworkID: name, Aliases: aliases}
+			if i == 0 {
+				n.Addresses = a
+			}
+		}
+	}
+	return n
+}
+
 // capNames are capabilities as podman's inspect names them: CAP_ and upper case.
 func capNames(caps []string) []string {
 	out := []string{}
@@ -697,7 +739,8 @@ func capNames(caps []string) []string {
 }
 
 // NSModeString renders a namespace setting as podman's HostConfig does: host, private,
-// container:<id>, ns:<path>, bridge, none.
+// container:<id>, ns:<path>, bridge (on any network: podman 4.3 does not name them, Docker's
+// API does), none.
 func NSModeString(cfg *model.ContainerConfig, kind, def string) string {
 	ns, ok := cfg.Namespaces[kind]
 	if !ok || ns.Mode == "" {
@@ -708,11 +751,6 @@ func NSModeString(cfg *model.ContainerConfig, kind, def string) string {
 		return "container:" + ns.Value
 	case model.NSModePath:
 		return "ns:" + ns.Value
-	case model.NSModeBridge:
-		if len(cfg.Network.Networks) > 0 {
-			return strings.Join(cfg.Network.Networks, ",")
-		}
-		return "bridge"
 	}
 	return ns.Mode
 }

@@ -35,6 +35,12 @@ func NewVolume(v *model.Volume, mountCount int) *Volume {
 	if v.GID != nil {
 		j.GID = *v.GID
 	}
+	if v.ChownedUID > 0 { // podman's: the user of the first container to use it, else uid=
+		j.UID = v.ChownedUID
+	}
+	if v.ChownedGID > 0 {
+		j.GID = v.ChownedGID
+	}
 	if j.Labels == nil {
 		j.Labels = map[string]string{}
 	}
