@@ -249,7 +249,10 @@ func (r *Runtime) baseHosts(cfg *model.ContainerConfig, rootfs string) string {
 func (r *Runtime) hostContainersInternal(c *model.Container, addHosts []string) (ip, names string) {
 	var todo []string
 	for _, n := range []string{"host.containers.internal", "host.docker.internal"} {
-		if !slices.ContainsFunc(addHosts, func(h string) bool { names, _, _ := strings.Cut(h, ":"); return slices.Contains(strings.Split(names, ";"), n) }) {
+		if !slices.ContainsFunc(addHosts, func(h string) bool {
+			names, _, _ := strings.Cut(h, ":")
+			return slices.Contains(strings.Split(names, ";"), n)
+		}) {
 			todo = append(todo, n)
 		}
 	}
