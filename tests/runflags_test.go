@@ -720,9 +720,15 @@ func TestAPIVolumesFrom(t *testing.T) {
 	if out := a.Pea("logs", "vuser"); out != "api-shared" {
 		t.Fatalf("API VolumesFrom: %q", out)
 	}
+	// A missing --volumes-from container is a 400, not Docker's 404: the docker client takes
+	// any 404 of a create for a missing image, pulls it and hides the error (api/create.go's
+	// notImageMissing).
 	var e struct{ Message string }
 	a.RequestJSON("POST", "/v1.41/containers/create?name=bad", map[string]any{"Image": "localhost/bb",
-		"HostConfig": map[string]any{"NetworkMode": "none", "VolumesFrom": []string{"nosuch"}}}, 404, &e)
+		"HostConfig": map[string]any{"NetworkMode": "none", "VolumesFrom": []string{"nosuch"}}}, 400, &e)
+	if !strings.Contains(e.Message, `no container with name or ID "nosuch"`) {
+		t.Fatalf("the error of a missing --volumes-from container: %q", e.Message)
+	}
 }
 
 // TestPassthroughStartAttach: a passthrough container created first runs on `start -a`'s
