@@ -32,6 +32,18 @@ func TestNetworkIsolate(t *testing.T) {
 		}
 	}
 	check("isoa", "isob", false)
+	// network reload remakes the networks' forward chains (flushed, so without their jump to
+	// the isolation chain): the jump comes back with them.
+	jumps := func() int {
+		out, _ := exec.Command("iptables", "-S").Output()
+		return strings.Count(string(out), `--comment "pea isolation" -j PEA-ISO-`)
+	}
+	before := jumps()
+	e.Pea("network", "reload", "srv-isob")
+	if after := jumps(); after != before || before < 3 {
+		t.Fatalf("jumps to the isolation chain: %d before network reload, %d after", before, after)
+	}
+	check("isoa", "isob", false)
 	check("isoa", "plainc", true)
 	check("plainc", "isob", true)
 	check("isob", "isob", true)
