@@ -58,17 +58,31 @@ func hostPrefixes() []netip.Prefix {
 
 // defaultRouteInterface names the interface of the IPv4 default route.
 func defaultRouteInterface() (string, error) {
+	name, _, err := defaultRoute()
+	return name, err
+}
+
+// defaultRoute is the host's first IPv4 default route (/proc/net/route): its interface and
+// gateway.
+func defaultRoute() (iface, gateway string, err error) {
 	data, err := os.ReadFile("/proc/net/route")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	for _, line := range strings.Split(string(data), "\n")[1:] {
 		f := strings.Fields(line)
-		if len(f) >= 8 && f[1] == "00000000" && f[7] == "00000000" {
-			return f[0], nil
+		if len(f) < 8 || f[1] != "00000000" || f[7] != "00000000" {
+			continue
 		}
+		gw, err := strconv.ParseUint(f[2], 16, 32)
+		if err != nil {
+			continue
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(gw))
+		return f[0], netip.AddrFrom4(b).String(), nil
 	}
-	return "", errors.New("the host has no default route")
+	return "", "", errors.New("the host has no default route")
 }
 
 func linkExists(name string) bool {

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -317,8 +316,8 @@ func killAndWait(pid int, wait bool) {
 // copied: the container cannot tell the host from itself then.
 func PastaHostIPs(pc PastaConfig) []string {
 	if pc.MapGW {
-		if gw := defaultGateways(); len(gw) > 0 {
-			return gw[:1]
+		if _, gw, err := defaultRoute(); err == nil {
+			return []string{gw}
 		}
 	}
 	copied := PastaGuestAddrs(pc)
@@ -361,62 +360,23 @@ func HostAddrs() []string {
 	return out
 }
 
-// defaultRouteAddrs are the addresses of the interfaces that carry a default route.
+// defaultRouteAddrs are the addresses of the interface of the default route, which pasta
+// copies.
 func defaultRouteAddrs() []string {
-	var out []string
-	for _, name := range defaultRouteLinks() {
-		ifc, err := net.InterfaceByName(name)
-		if err != nil {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() {
-				out = append(out, n.IP.String())
-			}
-		}
-	}
-	return out
-}
-
-// defaultRouteLinks and defaultGateways read the host's default routes from /proc/net/route
-// (IPv4); IPv6 routes are left out: pasta's gateway mapping is asked for by IPv4 clients here.
-func defaultRouteLinks() []string {
-	var out []string
-	for _, r := range defaultRoutes() {
-		if !slices.Contains(out, r[0]) {
-			out = append(out, r[0])
-		}
-	}
-	return out
-}
-
-func defaultGateways() []string {
-	var out []string
-	for _, r := range defaultRoutes() {
-		out = append(out, r[1])
-	}
-	return out
-}
-
-// defaultRoutes are the IPv4 default routes: interface and gateway.
-func defaultRoutes() [][2]string {
-	b, err := os.ReadFile("/proc/net/route")
+	name, _, err := defaultRoute()
 	if err != nil {
 		return nil
 	}
-	var out [][2]string
-	for _, line := range strings.Split(string(b), "\n")[1:] {
-		f := strings.Fields(line)
-		if len(f) < 3 || f[1] != "00000000" {
-			continue
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return nil
+	}
+	addrs, _ := ifc.Addrs()
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() {
+			out = append(out, n.IP.String())
 		}
-		gw, err := strconv.ParseUint(f[2], 16, 32)
-		if err != nil {
-			continue
-		}
-		ip := net.IPv4(byte(gw), byte(gw>>8), byte(gw>>16), byte(gw>>24)) // little-endian on every Linux port pea builds for
-		out = append(out, [2]string{f[0], ip.String()})
 	}
 	return out
 }
