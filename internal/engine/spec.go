@@ -59,6 +59,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	held := processCaps(cfg, caps)
 	args := cfg.Command()
 	if cfg.Init && !cfg.IsInfra {
 		args = append([]string{InitPath, "--"}, args...)
@@ -97,7 +98,7 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			Cwd:      cfg.WorkingDir,
 			User:     specs.User{UID: in.uid, GID: in.gid, AdditionalGids: in.groups},
 			Capabilities: &specs.LinuxCapabilities{
-				Bounding: caps, Effective: processCaps(cfg, caps), Permitted: processCaps(cfg, caps),
+				Bounding: caps, Effective: held, Permitted: held,
 			},
 			NoNewPrivileges: cfg.NoNewPrivileges,
 			Rlimits:         oci.DefaultRlimits(),
@@ -111,7 +112,6 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		},
 	}
 	if nonRootUser(cfg) {
-		held := s.Process.Capabilities.Effective
 		s.Process.Capabilities.Inheritable, s.Process.Capabilities.Ambient = held, held
 	}
 	for k, v := range cfg.Annotations {
