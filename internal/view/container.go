@@ -685,17 +685,24 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	return v
 }
 
+// PortBindings are published ports by "PORT/PROTOCOL", one entry per port of a range, as
+// podman's inspects show them.
+func PortBindings(ports []model.PortMapping) map[string][]HostPort {
+	out := map[string][]HostPort{}
+	for _, p := range ports {
+		for i := uint16(0); i < max(p.Range, 1); i++ {
+			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
+			out[key] = append(out[key], HostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
+		}
+	}
+	return out
+}
+
 // networkSettings are c's own NetworkSettings: its published ports and the addresses of its
 // networks (none while it is not attached).
 func networkSettings(c *model.Container) Network {
 	cfg, st := c.Config, c.State
-	n := Network{SandboxKey: st.NetNS, Ports: map[string][]HostPort{}}
-	for _, p := range cfg.Network.Ports {
-		for i := uint16(0); i < max(p.Range, 1); i++ {
-			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
-			n.Ports[key] = append(n.Ports[key], HostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
-		}
-	}
+	n := Network{SandboxKey: st.NetNS, Ports: PortBindings(cfg.Network.Ports)}
 	nets := st.Networks
 	if len(nets) == 0 && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
 		// Not attached (created, or stopped): its networks with no addresses, as podman's.

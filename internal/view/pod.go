@@ -1,7 +1,6 @@
 package view
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -158,7 +157,7 @@ func PodInspect(rt *engine.Runtime, p *engine.PodInfo) *Pod {
 	if cfg.HasInfra {
 		n := cfg.Infra
 		ic := &PodInfraConfig{
-			PortBindings: map[string][]HostPort{}, HostNetwork: cfg.NetworkMode == "host", StaticIP: n.StaticIP,
+			PortBindings: PortBindings(n.Ports), HostNetwork: cfg.NetworkMode == "host", StaticIP: n.StaticIP,
 			StaticMAC: n.StaticMAC, DNSServer: nilIfEmpty(n.DNSServers), DNSSearch: nilIfEmpty(n.DNSSearch), DNSOption: nilIfEmpty(n.DNSOptions),
 			NoManageHosts: n.NoHosts, HostAdd: nilIfEmpty(n.AddHosts), Networks: PodNetworks(cfg),
 			CPUPeriod: v.CPUPeriod, CPUQuota: v.CPUQuota, CPUSetCPUs: v.CPUSetCPUs,
@@ -166,12 +165,6 @@ func PodInspect(rt *engine.Runtime, p *engine.PodInfo) *Pod {
 		}
 		if ns, _ := engine.NetworkMode(cfg.NetworkMode); ns.UserNet() && ns.Value != "" {
 			ic.NetworkOptions = map[string][]string{ns.Mode: strings.Split(ns.Value, ",")}
-		}
-		for _, pm := range n.Ports {
-			for i := uint16(0); i < max(pm.Range, 1); i++ {
-				key := fmt.Sprintf("%d/%s", pm.ContainerPort+i, pm.Protocol)
-				ic.PortBindings[key] = append(ic.PortBindings[key], HostPort{HostIP: pm.HostIP, HostPort: fmt.Sprint(pm.HostPort + i)})
-			}
 		}
 		if cfg.PidMode == model.NSModeHost {
 			ic.PidNS = "host"
