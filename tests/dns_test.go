@@ -53,7 +53,14 @@ func (e *Env) resolvesTo(from, name, server string, want ...string) {
 	e.t.Helper()
 	eventually(e.t, 5*time.Second, func() error {
 		if got := e.lookup(from, name, server, "A"); !slices.Equal(got, want) {
-			return fmt.Errorf("nslookup %s %s from %s: %q, want %q", name, server, from, got, want)
+			var files []string
+			entries, _ := os.ReadDir(e.dnsDir())
+			for _, en := range entries {
+				b, _ := os.ReadFile(filepath.Join(e.dnsDir(), en.Name()))
+				files = append(files, en.Name()+": "+string(b))
+			}
+			lg, _ := os.ReadFile(filepath.Join(e.RunRoot, "network", "aardvark-dns.log"))
+			return fmt.Errorf("nslookup %s %s from %s: %q, want %q; files %q; aardvark %v; log %q; ps %s", name, server, from, got, want, files, e.aardvarkPIDs(), lg, e.Try("ps", "-a", "--format", "{{.Names}} {{.Status}}").Stdout)
 		}
 		return nil
 	})

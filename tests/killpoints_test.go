@@ -273,3 +273,35 @@ func TestVolumeRemoveKilled(t *testing.T) {
 	e.Pea("volume", "create", "kvol")
 	e.Pea("run", "--rm", "-v", "kvol:/d", "localhost/bb", "test", "!", "-e", "/d/x")
 }
+
+// A start killed after the runtime's create leaves conmon waiting with its created container;
+// the next start ends that conmon before it deletes the container. It did not: the runtime's
+// delete ended the old container, whose conmon then wrote an exit code and ran its exit
+// command, both taken for the new run's — the new container was recorded "Exited (137)" and
+// torn down while it ran (TestDNSStartKilled failed so, now and then, in CI).
+func TestStartAfterKilledCreate(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "kcreated", "localhost/bb", "sleep", "1000")
+	e.killedAt("start: runtime created the container", "start", "kcreated")
+	id := e.Pea("inspect", "-f", "{{.Id}}", "kcreated")
+	b, err := os.ReadFile(filepath.Join(e.RunRoot, "containers", id, "conmon.pid"))
+	if err != nil {
+		t.Fatalf("the killed start left no conmon.pid: %v", err)
+	}
+	old, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if !pidAlive(old) {
+		t.Fatalf("the killed start's conmon %d is not running", old)
+	}
+	e.Pea("start", "kcreated")
+	if pidAlive(old) {
+		t.Fatalf("the killed start's conmon %d outlived the next start", old)
+	}
+	if _, err := os.Stat(filepath.Join(e.RunRoot, "exits", id)); err == nil {
+		t.Fatal("an exit code is recorded for the running container")
+	}
+	time.Sleep(200 * time.Millisecond) // an exit command would have run by now
+	if got := e.Pea("inspect", "-f", "{{.State.Status}}", "kcreated"); got != "running" {
+		t.Fatalf("after the start: %s", got)
+	}
+	e.Pea("exec", "kcreated", "true")
+}

@@ -116,7 +116,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	// its start-up (~2 ms) goes on while the root filesystem is mounted and the spec written.
 	launched := r.takePrelaunched(cfg.ID)
 	if launched == nil {
-		// Leftovers of an earlier run.
+		// Leftovers of an earlier run. A conmon of a start that died after the runtime's
+		// create goes first, without a word: the delete below would end its container, and it
+		// would then write an exit code and run its exit command, both taken for this run's
+		// (the new container recorded exited and torn down while it runs).
+		killStaleConmon(bundle, cfg.ID)
 		if rt.Exists(cfg.ID) {
 			rt.Delete(cfg.ID, true)
 		}

@@ -1,13 +1,18 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"pea/internal/cpupin"
+	"pea/internal/fsx"
 )
 
 // alive reports whether a process exists (signal 0).
@@ -140,5 +145,33 @@ func waitPidExitCode(ctx context.Context, pid, pidfd int) (code int, known bool,
 			return 0, false, nil
 		}
 		cpupin.Sleep(50 * time.Microsecond)
+	}
+}
+
+// killStaleConmon ends, with SIGKILL (no exit code written, no exit command run), the conmon
+// whose PID the bundle's conmon.pid names if it still runs container id, and waits until it is
+// gone.
+func killStaleConmon(bundle, id string) {
+	b, err := fsx.ReadFile(filepath.Join(bundle, "conmon.pid"))
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return // gone
+	}
+	defer unix.Close(fd)
+	// The PID is the one checked: its command line names the container (a PID reused by
+	// another process is left alone).
+	cmdline, err := fsx.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || !bytes.Contains(cmdline, []byte("\x00-c\x00"+id+"\x00")) {
+		return
+	}
+	if unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil {
+		waitPidExit(pid, 5*time.Second)
 	}
 }
