@@ -193,6 +193,7 @@ func holdTerminal(master *os.File) error {
 		return err
 	}
 	cmd := cpupin.CommandPinned(self, TerminalHolderArg)
+	smallHeap(cmd) // it lives as long as the exec
 	cmd.ExtraFiles = []*os.File{master} // fd 3
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cpupin.StartPinned(cmd); err != nil {
