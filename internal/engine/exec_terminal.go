@@ -193,7 +193,8 @@ func holdTerminal(master *os.File) error {
 		return err
 	}
 	cmd := cpupin.CommandPinned(self, TerminalHolderArg)
-	smallHeap(cmd) // it lives as long as the exec
+	// It lives as long as the exec: small pages for its heap.
+	smallHeap(cmd)
 	cmd.ExtraFiles = []*os.File{master} // fd 3
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cpupin.StartPinned(cmd); err != nil {
