@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -227,6 +228,15 @@ func TestAPIDockerSmallDiffs(t *testing.T) {
 	}
 	if got := a.MustDocker("info", "-f", "{{.Swarm.LocalNodeState}}"); got != "inactive" {
 		t.Errorf("info's Swarm: %q", got)
+	}
+	// The engine's ID: a UUID kept in the store, the same at every call (it was empty).
+	id := a.MustDocker("info", "-f", "{{.ID}}")
+	kept, _ := os.ReadFile(filepath.Join(a.Root, "engine-id"))
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) || strings.TrimSpace(string(kept)) != id {
+		t.Errorf("info's ID %q, the store's engine-id %q", id, kept)
+	}
+	if again := a.MustDocker("info", "-f", "{{.ID}}"); again != id {
+		t.Errorf("info's ID changed: %q, then %q", id, again)
 	}
 	if got := a.MustDocker("version", "-f", "{{.Server.Experimental}}"); got != "false" {
 		t.Errorf("version's Experimental: %q", got)

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -76,7 +79,7 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runt
 		cgroupVersion = "2"
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"ID": "", "Containers": len(cs), "ContainersRunning": running, "ContainersPaused": paused, "ContainersStopped": stopped,
+		"ID": engineID(s.opts.Root), "Containers": len(cs), "ContainersRunning": running, "ContainersPaused": paused, "ContainersStopped": stopped,
 		"Images": len(imgs), "Driver": "overlay", "DriverStatus": [][2]string{{"Backing Filesystem", "overlayfs"}},
 		"DockerRootDir": s.opts.Root, "SystemTime": time.Now().Format(time.RFC3339Nano),
 		"KernelVersion": info.Host.Kernel, "OperatingSystem": operatingSystem(), "OSType": "linux",
@@ -93,6 +96,40 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runt
 		"Swarm": map[string]any{"LocalNodeState": "inactive", "NodeID": "", "NodeAddr": "", "ControlAvailable": false, "Error": "", "RemoteManagers": nil},
 	})
 	return nil
+}
+
+// engineID is the store's ID in the Docker API's info, as Docker's engine-id: a random UUID made
+// at the first call and kept in the store's engine-id file, so that clients that tell engines
+// apart by it (contexts, dashboards) see one engine across the service's restarts (it was
+// empty; podman makes a new one at every call).
+func engineID(root string) string {
+	path := filepath.Join(root, "engine-id")
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id
+		}
+	}
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	id := fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
+	tmp, err := os.CreateTemp(root, ".engine-id-")
+	if err != nil {
+		return id
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(id + "\n")
+	if cerr := tmp.Close(); err != nil || cerr != nil {
+		return id
+	}
+	// Linked, not renamed: of two services making it at once, the first one's stays.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	return id
 }
 
 // operatingSystem is the host's PRETTY_NAME.
