@@ -256,16 +256,6 @@ func (r *Runtime) runDetached(verb, id string) {
 	go cmd.Wait()
 }
 
-// smallHeap has a pea process that lives as long as a container keep its heap in small pages
-// (see cmd/pea/hugeheap.go): huge ones would double its private memory.
-func smallHeap(cmd *exec.Cmd) {
-	env := cmd.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	cmd.Env = append(env, "PEA_HUGE_HEAP=0")
-}
-
 // PeaCommand is a pea command on this store (pea's own executable, see SetExecutable, with the
 // store's global flags): for a service that leaves a verb to pea itself.
 func (r *Runtime) PeaCommand(args ...string) *exec.Cmd { return r.selfCommand(args...) }

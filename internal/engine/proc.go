@@ -3,9 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
-	"path/filepath"
+	"os"
+	"os/exec"
 	"strconv"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -13,6 +13,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/fsx"
+	"pea/internal/oci"
 )
 
 // alive reports whether a process exists (signal 0).
@@ -149,15 +150,10 @@ func waitPidExitCode(ctx context.Context, pid, pidfd int) (code int, known bool,
 }
 
 // killStaleConmon ends, with SIGKILL (no exit code written, no exit command run), the conmon
-// whose PID the bundle's conmon.pid names if it still runs container id, and waits until it is
-// gone.
+// last launched for the bundle if it still runs container id, and waits until it is gone.
 func killStaleConmon(bundle, id string) {
-	b, err := fsx.ReadFile(filepath.Join(bundle, "conmon.pid"))
-	if err != nil {
-		return
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
+	pid := oci.ConmonPID(bundle)
+	if pid <= 0 {
 		return
 	}
 	fd, err := unix.PidfdOpen(pid, 0)
@@ -165,8 +161,8 @@ func killStaleConmon(bundle, id string) {
 		return // gone
 	}
 	defer unix.Close(fd)
-	// The PID is the one checked: its command line names the container (a PID reused by
-	// another process is left alone).
+	// The PID is the one checked: its command line names the container (conmon's -c, see
+	// oci.Launch); a PID reused by another process is left alone.
 	cmdline, err := fsx.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	if err != nil || !bytes.Contains(cmdline, []byte("\x00-c\x00"+id+"\x00")) {
 		return
@@ -174,4 +170,14 @@ func killStaleConmon(bundle, id string) {
 	if unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil {
 		waitPidExit(pid, 5*time.Second)
 	}
+}
+
+// smallHeap has a pea process that lives as long as a container keep its heap in small pages
+// (see cmd/pea/hugeheap.go): huge ones would double its private memory.
+func smallHeap(cmd *exec.Cmd) {
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(env, "PEA_HUGE_HEAP=0")
 }

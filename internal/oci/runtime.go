@@ -266,11 +266,18 @@ func (l *Launched) Create() (pid, conmonPid int, err error) {
 	if msg.Data <= 0 {
 		return 0, 0, runtimeError(msg.Message)
 	}
-	pid = msg.Data
-	if b, err := fsx.ReadFile(filepath.Join(l.bundle, "conmon.pid")); err == nil {
-		conmonPid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	return msg.Data, ConmonPID(l.bundle), nil
+}
+
+// ConmonPID is the PID of the conmon last launched for the bundle (0: none recorded). It may
+// have ended since, and the PID been reused.
+func ConmonPID(bundle string) int {
+	b, err := fsx.ReadFile(filepath.Join(bundle, "conmon.pid"))
+	if err != nil {
+		return 0
 	}
-	return pid, conmonPid, nil
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
 
 // Abort ends a launched conmon that was not told to create its container: it is still pea's
