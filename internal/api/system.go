@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"pea/internal/engine"
+	"pea/internal/fsx"
 	"pea/internal/image"
 	"pea/internal/model"
 	"pea/internal/rootless"
@@ -104,29 +105,21 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, rt *engine.Runt
 // empty; podman makes a new one at every call).
 func engineID(root string) string {
 	path := filepath.Join(root, "engine-id")
-	if b, err := os.ReadFile(path); err == nil {
-		if id := strings.TrimSpace(string(b)); id != "" {
-			return id
-		}
+	kept := func() string {
+		b, _ := os.ReadFile(path)
+		return strings.TrimSpace(string(b))
+	}
+	if id := kept(); id != "" {
+		return id
 	}
 	var u [16]byte
 	rand.Read(u[:])
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
 	id := fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
-	tmp, err := os.CreateTemp(root, ".engine-id-")
-	if err != nil {
-		return id
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(id + "\n")
-	if cerr := tmp.Close(); err != nil || cerr != nil {
-		return id
-	}
-	// Linked, not renamed: of two services making it at once, the first one's stays.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
-			return strings.TrimSpace(string(b))
+	if fsx.WriteFileAtomic(path, []byte(id+"\n"), 0o644) == nil {
+		if k := kept(); k != "" {
+			return k // a service that made one at the same moment may have replaced this one
 		}
 	}
 	return id
