@@ -48,22 +48,34 @@ func (e *Env) lookup(from, name, server, typ string) []string {
 }
 
 // resolvesTo waits until name, asked from container from, resolves (type A) to want (none:
-// not known).
+// not known). On failure it shows what aardvark serves and the containers' states.
 func (e *Env) resolvesTo(from, name, server string, want ...string) {
 	e.t.Helper()
-	eventually(e.t, 5*time.Second, func() error {
-		if got := e.lookup(from, name, server, "A"); !slices.Equal(got, want) {
-			var files []string
-			entries, _ := os.ReadDir(e.dnsDir())
-			for _, en := range entries {
-				b, _ := os.ReadFile(filepath.Join(e.dnsDir(), en.Name()))
-				files = append(files, en.Name()+": "+string(b))
-			}
-			lg, _ := os.ReadFile(filepath.Join(e.RunRoot, "network", "aardvark-dns.log"))
-			return fmt.Errorf("nslookup %s %s from %s: %q, want %q; files %q; aardvark %v; log %q; ps %s", name, server, from, got, want, files, e.aardvarkPIDs(), lg, e.Try("ps", "-a", "--format", "{{.Names}} {{.Status}}").Stdout)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := e.lookup(from, name, server, "A")
+		if slices.Equal(got, want) {
+			return
 		}
-		return nil
-	})
+		if time.Now().After(deadline) {
+			e.t.Fatalf("nslookup %s %s from %s: %q, want %q\n%s", name, server, from, got, want, e.dnsState())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// dnsState is aardvark's files, its processes and log, and the containers' states.
+func (e *Env) dnsState() string {
+	var b strings.Builder
+	entries, _ := os.ReadDir(e.dnsDir())
+	for _, en := range entries {
+		data, _ := os.ReadFile(filepath.Join(e.dnsDir(), en.Name()))
+		fmt.Fprintf(&b, "file %s:\n%s\n", en.Name(), data)
+	}
+	log, _ := os.ReadFile(filepath.Join(e.RunRoot, "network", "aardvark-dns.log"))
+	fmt.Fprintf(&b, "aardvark %v, its log: %q\n", e.aardvarkPIDs(), log)
+	b.WriteString(e.Try("ps", "-a", "--format", "{{.Names}} {{.Status}}").Stdout)
+	return b.String()
 }
 
 // Containers on a network of the user's ask aardvark-dns, on the network's gateway, for each

@@ -10,9 +10,26 @@ import (
 	"time"
 )
 
-// hugePageVMAs counts process pid's mappings advised MADV_HUGEPAGE ("hg" in smaps' VmFlags).
+// hugePageVMAs counts process pid's mappings advised MADV_HUGEPAGE ("hg" in smaps' VmFlags),
+// once its Go runtime has mapped its heap: when it runs a second thread (sysmon, started after
+// the heap's first map).
 func hugePageVMAs(t *testing.T, pid int) int {
 	t.Helper()
+	status := "/proc/" + strconv.Itoa(pid) + "/status"
+	eventually(t, 10*time.Second, func() error {
+		b, err := os.ReadFile(status)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+				if n, _ := strconv.Atoi(strings.TrimSpace(v)); n >= 2 {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("process %d has not started its runtime's threads", pid)
+	})
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +59,6 @@ func TestHugeHeap(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { cmd.Process.Kill(); cmd.Wait() }()
-		time.Sleep(300 * time.Millisecond) // its runtime has mapped its heap long before
 		return hugePageVMAs(t, cmd.Process.Pid)
 	}
 	if n := heapOf(); n != 1 {
