@@ -43,17 +43,27 @@ func (r *Runtime) startOne(ctx context.Context, c *model.Container, streams *Str
 	// From the first moment the start is sure to be asked for (see startLocked); not before the
 	// lookup: a failing command would wait for the grace period at its exit.
 	warmAttach()
-	if c.Config.Pod != "" && !c.Config.IsInfra {
-		pl, pod, err := r.lockPod(c.Config.Pod)
-		if err != nil {
-			return nil, err
-		}
-		defer pl.Unlock()
-		if err := r.ensureInfraRunning(ctx, pod); err != nil {
-			return nil, err
-		}
+	if c.Config.Pod == "" || c.Config.IsInfra {
+		return r.startUnderLock(ctx, c.Config.ID, streams)
 	}
-	l, c, err := r.lockContainer(c.Config.ID)
+	pl, pod, err := r.lockPod(c.Config.Pod)
+	if err != nil {
+		return nil, err
+	}
+	defer pl.Unlock()
+	// The pod's infra container starts first, and this one is made meanwhile (infraGate).
+	var out *model.Container
+	err = r.startWithInfra(ctx, pod, func(ctx context.Context) error {
+		var err error
+		out, err = r.startUnderLock(ctx, c.Config.ID, streams)
+		return err
+	})
+	return out, err
+}
+
+// startUnderLock takes container id's lock and starts it unless it runs.
+func (r *Runtime) startUnderLock(ctx context.Context, id string, streams *Streams) (*model.Container, error) {
+	l, c, err := r.lockContainer(id)
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,17 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if isBuildContainer(cfg) {
 		in.sysctls = nil // pea's own default: podman's RUN does not take default_sysctls
 	}
-	if err := r.namespacePaths(c, in.nsPaths); err != nil {
+	// A member of a pod whose infra container is starting alongside (infraGate) waits here
+	// for the infra's process, whose namespaces it joins.
+	gate := infraGateOf(ctx)
+	var joining *infraGate
+	if gate != nil && gate.id != cfg.ID {
+		if _, err := gate.waitCreated(ctx); err != nil {
+			return err
+		}
+		joining = gate
+	}
+	if err := r.namespacePaths(c, in.nsPaths, joining); err != nil {
 		return err
 	}
 	in.hostname = r.JoinedHostname(c)
@@ -315,6 +325,9 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	if seccompBPF == "" {
 		rt.SaveSeccomp(cfg.ID, seccompKey)
 	}
+	if gate != nil && gate.id == cfg.ID {
+		gate.markCreated(pid, in.nsPaths[model.NSNet]) // the members may join it now
+	}
 	if err := waitNetwork(); err != nil {
 		return err
 	}
@@ -332,6 +345,12 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 			// Its peers, in its /etc/hosts before its first instruction, and it in theirs and
 			// in aardvark's files.
 			r.refreshPeerHosts(nets, c)
+		}
+	}
+	if joining != nil {
+		// Its process goes only into a pod whose infra has started, network and all.
+		if err := joining.waitStarted(ctx); err != nil {
+			return err
 		}
 	}
 	if initOnly {

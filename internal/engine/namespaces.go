@@ -11,8 +11,10 @@ import (
 )
 
 // namespacePaths fills paths with the namespace files c joins: /proc/<pid>/ns/<kind> of the
-// container it shares with (a pod's infra container), or a file given by path.
-func (r *Runtime) namespacePaths(c *model.Container, paths map[string]string) error {
+// container it shares with (a pod's infra container), or a file given by path. starting, when
+// not nil, is the gate of an infra container whose start goes on (its process made, not yet
+// recorded running): c joins that process's namespaces.
+func (r *Runtime) namespacePaths(c *model.Container, paths map[string]string, starting *infraGate) error {
 	st, err := r.state()
 	if err != nil {
 		return err
@@ -22,6 +24,10 @@ func (r *Runtime) namespacePaths(c *model.Container, paths map[string]string) er
 		case model.NSModePath:
 			paths[kind] = ns.Value
 		case model.NSModeContainer:
+			if starting != nil && starting.pid != 0 && ns.Value == starting.id {
+				paths[kind] = starting.nsPath(kind)
+				continue
+			}
 			dep, err := st.Container(ns.Value)
 			if err != nil {
 				return fmt.Errorf("%s namespace: %w", kind, err)

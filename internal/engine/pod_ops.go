@@ -96,33 +96,49 @@ func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, er
 		if err := r.startService(ctx, pod); err != nil {
 			return err
 		}
-		if err := r.ensureInfraRunning(ctx, pod); err != nil {
-			return err
-		}
-		if err := r.runInitContainers(ctx, members); err != nil {
-			return err
-		}
 		// Members start in parallel: each waits mostly on conmon and the runtime.
-		errs := CtrErrors{}
-		var mu sync.Mutex
-		isApp := func(c *model.Container) bool { return !c.Config.IsInfra && c.Config.InitContainerType == "" }
-		r.eachParallel(members, isApp, func(m *model.Container) {
-			if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
-				if err := r.syncLocked(c); err != nil {
-					return err
+		startMembers := func(ctx context.Context) error {
+			errs := CtrErrors{}
+			var mu sync.Mutex
+			isApp := func(c *model.Container) bool { return !c.Config.IsInfra && c.Config.InitContainerType == "" }
+			r.eachParallel(members, isApp, func(m *model.Container) {
+				if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
+					if err := r.syncLocked(c); err != nil {
+						return err
+					}
+					if c.State.Active() {
+						return nil
+					}
+					return r.startLocked(ctx, c, nil)
+				}); err != nil {
+					mu.Lock()
+					errs[m.Config.ID] = err
+					mu.Unlock()
 				}
-				if c.State.Active() {
-					return nil
-				}
-				return r.startLocked(ctx, c, nil)
-			}); err != nil {
-				mu.Lock()
-				errs[m.Config.ID] = err
-				mu.Unlock()
+			})
+			return errs.orNil()
+		}
+		if hasInitContainers(members) {
+			// Init containers run to their end between the infra's start and the others'.
+			if err := r.ensureInfraRunning(ctx, pod); err != nil {
+				return err
 			}
-		})
-		return errs.orNil()
+			if err := r.runInitContainers(ctx, members); err != nil {
+				return err
+			}
+			return startMembers(ctx)
+		}
+		return r.startWithInfra(ctx, pod, startMembers)
 	})
+}
+
+func hasInitContainers(members []*model.Container) bool {
+	for _, m := range members {
+		if m.Config.InitContainerType != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // withPodEvent is withPod that logs the pod event status when f succeeds.

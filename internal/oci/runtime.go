@@ -266,6 +266,7 @@ func (l *Launched) Create() (pid, conmonPid int, err error) {
 	if msg.Data <= 0 {
 		return 0, 0, runtimeError(msg.Message)
 	}
+	trace.Mark("conmon: the runtime created the container")
 	return msg.Data, ConmonPID(l.bundle), nil
 }
 
