@@ -190,3 +190,49 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestDeletedStoreNetworkTakenDown: a store deleted by hand leaves its network's bridge and its
+// NAT and forwarding chains on the host; the next network created anywhere on the host, which
+// drops the store's stale claims, takes them down too. Another store's network of the same
+// name, in use, keeps its bridge and chains.
+func TestDeletedStoreNetworkTakenDown(t *testing.T) {
+	a, c := newEnv(t).withBusybox(), newEnv(t).withBusybox()
+	a.Pea("network", "create", "orphnet")
+	c.Pea("network", "create", "orphnet")
+	a.Pea("run", "--rm", "--network", "orphnet", "localhost/bb", "true")
+	c.Pea("run", "-d", "--name", "stays", "--network", "orphnet", "localhost/bb", "sleep", "300")
+	na, nc := inspectNet(t, a, "orphnet"), inspectNet(t, c, "orphnet")
+	chainsOf := func(n netInfo) []string {
+		var out []string
+		for _, table := range []string{"filter", "nat"} {
+			rules, _ := exec.Command("iptables", "-w", "-t", table, "-S").Output()
+			for _, l := range strings.Split(string(rules), "\n") {
+				if f := strings.Fields(l); len(f) > 1 && f[0] == "-N" && strings.HasPrefix(f[1], "PEA-") && (strings.Contains(string(rules), "-A "+f[1]+" -s "+n.subnet.String()) || strings.Contains(string(rules), "-A "+f[1]+" -d "+n.subnet.String())) {
+					out = append(out, table+" "+f[1])
+				}
+			}
+		}
+		return out
+	}
+	orphan, kept := chainsOf(na), chainsOf(nc)
+	if !linkNamed(na.bridge) || len(orphan) != 2 || len(kept) != 2 {
+		t.Fatalf("before: bridge %s present %v, chains of the store to delete %v, of the other %v", na.bridge, linkNamed(na.bridge), orphan, kept)
+	}
+	if err := os.RemoveAll(filepath.Dir(a.Root)); err != nil {
+		t.Fatal(err)
+	}
+	b := newEnv(t)
+	b.Pea("network", "create", "--internal", "claimnet-next")
+	if linkNamed(na.bridge) {
+		t.Errorf("bridge %s of the deleted store's network is still there", na.bridge)
+	}
+	if left := chainsOf(na); len(left) > 0 {
+		t.Errorf("chains of the deleted store's network left: %v", left)
+	}
+	if !linkNamed(nc.bridge) || !slices.Equal(chainsOf(nc), kept) {
+		t.Errorf("the other store's network lost its bridge %s (present %v) or chains %v (now %v)", nc.bridge, linkNamed(nc.bridge), kept, chainsOf(nc))
+	}
+	if out := c.Pea("exec", "stays", "ip", "-4", "route", "show", "default"); !strings.Contains(out, "via "+nc.gateway+" ") {
+		t.Errorf("the other store's container lost its route: %q", out)
+	}
+}

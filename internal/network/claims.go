@@ -137,6 +137,9 @@ type registry struct {
 	statPath string
 	stat     unix.Stat_t
 	statErr  error
+	// gone are the claims sweep dropped because their conflist no longer exists, by conflist:
+	// networks of a store deleted by hand, whose bridge and chains removeOrphans takes down.
+	gone map[string][]claim
 }
 
 // lockRegistry locks the registry, creating its directory, and reads its claims. The directory
@@ -272,14 +275,20 @@ func (r *registry) holds(c *claim) bool {
 	return false
 }
 
-// sweep drops the claims that no longer hold.
+// sweep drops the claims that no longer hold, keeping in r.gone those whose conflist is gone.
 func (r *registry) sweep() {
 	kept := r.claims[:0]
 	for i := range r.claims {
 		if r.holds(&r.claims[i]) {
 			kept = append(kept, r.claims[i])
-		} else {
-			r.dirty = true
+			continue
+		}
+		r.dirty = true
+		if errors.Is(r.statErr, unix.ENOENT) || errors.Is(r.statErr, unix.ENOTDIR) {
+			if r.gone == nil {
+				r.gone = map[string][]claim{}
+			}
+			r.gone[r.claims[i].config] = append(r.gone[r.claims[i].config], r.claims[i])
 		}
 	}
 	r.claims = kept

@@ -142,6 +142,7 @@ func (m *Manager) createClaimed(n *Network, o CreateOptions, existing []*Network
 	}
 	defer reg.unlock()
 	reg.sweep()
+	removeOrphans(reg) // before the choice: the names and subnets it frees may be taken now
 	config := m.absConfPath(n.Name)
 	mine := filepath.Dir(config)
 	m.claimExisting(reg, existing)

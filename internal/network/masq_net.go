@@ -156,7 +156,9 @@ func (m *Manager) removeMasq(n *Network) {
 	if !needsMasq(n) {
 		return
 	}
-	os.Remove(m.masqMarker(n))
+	if m.runDir != "" { // "": the chains of a deleted store (removeOrphans), which has no marker
+		os.Remove(m.masqMarker(n))
+	}
 	for _, s := range n.Subnets {
 		bin, _ := iptablesFor(s.Subnet)
 		if bin == "" {
