@@ -151,6 +151,10 @@ func waitPidExitCode(ctx context.Context, pid, pidfd int) (code int, known bool,
 
 // killStaleConmon ends, with SIGKILL (no exit code written, no exit command run), the conmon
 // last launched for the bundle if it still runs container id, and waits until it is gone.
+// The runtime's create that conmon runs goes first, with the container's first process it made
+// (both have the runtime's command line, `create` and the ID): killed alone, conmon would leave
+// a create that goes on and makes the container after the caller looked for it, with a first
+// process waiting for a start forever.
 func killStaleConmon(bundle, id string) {
 	pid := oci.ConmonPID(bundle)
 	if pid <= 0 {
@@ -167,9 +171,53 @@ func killStaleConmon(bundle, id string) {
 	if err != nil || !bytes.Contains(cmdline, []byte("\x00-c\x00"+id+"\x00")) {
 		return
 	}
+	// conmon is a subreaper: what a killed create leaves (its child, the container's first
+	// process) becomes conmon's child, found on the next round.
+	for range 20 {
+		if killCreates(pid, id) == 0 {
+			break
+		}
+	}
 	if unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil {
 		waitPidExit(pid, 5*time.Second)
 	}
+}
+
+// killCreates SIGKILLs the children of process parent that run the runtime's create of
+// container id (or are its first process, not yet started), waits until they are gone, and
+// returns how many it killed. Zombies, and other children (an exit command), are left.
+func killCreates(parent int, id string) int {
+	tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(parent) + "/task")
+	var kids []int
+	for _, t := range tasks {
+		b, err := fsx.ReadFile("/proc/" + strconv.Itoa(parent) + "/task/" + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range bytes.Fields(b) {
+			if k, err := strconv.Atoi(string(f)); err == nil {
+				kids = append(kids, k)
+			}
+		}
+	}
+	n := 0
+	for _, k := range kids {
+		fd, err := unix.PidfdOpen(k, 0)
+		if err != nil {
+			continue
+		}
+		dir := "/proc/" + strconv.Itoa(k)
+		cmd, err1 := fsx.ReadFile(dir + "/cmdline")
+		stat, err2 := fsx.ReadFile(dir + "/stat")
+		zombie := err2 == nil && bytes.Contains(stat, []byte(") Z "))
+		if err1 == nil && !zombie && bytes.Contains(cmd, []byte("\x00create\x00")) && bytes.Contains(cmd, []byte(id)) &&
+			unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil {
+			waitPidExit(k, 5*time.Second)
+			n++
+		}
+		unix.Close(fd)
+	}
+	return n
 }
 
 // smallHeap has a pea process that lives as long as a container keep its heap in small pages
