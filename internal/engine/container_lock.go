@@ -177,14 +177,16 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	// The runtime's delete (~1 ms when pea does it, ~5 ms for a `crun delete`) runs alongside
 	// the teardown of the network and root filesystem: none of them needs another.
 	var side sync.WaitGroup
+	killedCreate := false
 	if c.State.Status == model.StatusCreated {
 		// Never started, as far as the database knows; a start killed after it launched conmon
 		// may have left conmon running the runtime's create, which would make the container
 		// after the check below: they go first.
-		killStaleConmon(r.ctrRunDir(c.Config.ID), c.Config.ID)
+		killedCreate = killStaleConmon(r.ctrRunDir(c.Config.ID), c.Config.ID)
 	}
 	if rt, err := r.ociRuntime(); err == nil && rt.Exists(c.Config.ID) {
-		side.Go(func() { rt.Delete(c.Config.ID, true) })
+		cg := r.CgroupPathOf(c)
+		side.Go(func() { removeLeftContainer(rt, c.Config.ID, cg, killedCreate) })
 	} else if err == nil && !c.State.Live() {
 		// No runtime state, yet its cgroup may hold the first process of a create that died
 		// after making it and before writing the state (its conmon killed): it would wait for

@@ -120,9 +120,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		// create goes first, without a word: the delete below would end its container, and it
 		// would then write an exit code and run its exit command, both taken for this run's
 		// (the new container recorded exited and torn down while it runs).
-		killStaleConmon(bundle, cfg.ID)
+		killedCreate := killStaleConmon(bundle, cfg.ID)
 		if rt.Exists(cfg.ID) {
-			rt.Delete(cfg.ID, true)
+			removeLeftContainer(rt, cfg.ID, r.CgroupPathOf(c), killedCreate)
+		} else if killedCreate {
+			cgroups.RemoveKilling(r.CgroupPathOf(c))
 		}
 		os.Remove(r.exitFile(cfg.ID))
 		os.RemoveAll(bundle)

@@ -5,12 +5,14 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"pea/internal/cgroups"
 	"pea/internal/cpupin"
 	"pea/internal/fsx"
 	"pea/internal/oci"
@@ -154,22 +156,24 @@ func waitPidExitCode(ctx context.Context, pid, pidfd int) (code int, known bool,
 // The runtime's create that conmon runs goes first, with the container's first process it made
 // (both have the runtime's command line, `create` and the ID): killed alone, conmon would leave
 // a create that goes on and makes the container after the caller looked for it, with a first
-// process waiting for a start forever.
-func killStaleConmon(bundle, id string) {
+// process waiting for a start forever. It reports whether it killed a create: one killed
+// midway may leave a state directory without its state, which the runtime cannot delete, and
+// a cgroup it did not record (removeKilledCreate).
+func killStaleConmon(bundle, id string) (killedCreate bool) {
 	pid := oci.ConmonPID(bundle)
 	if pid <= 0 {
-		return
+		return false
 	}
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		return // gone
+		return false // gone
 	}
 	defer unix.Close(fd)
 	// The PID is the one checked: its command line names the container (conmon's -c, see
 	// oci.Launch); a PID reused by another process is left alone.
 	cmdline, err := fsx.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	if err != nil || !bytes.Contains(cmdline, []byte("\x00-c\x00"+id+"\x00")) {
-		return
+		return false
 	}
 	// conmon is a subreaper: what a killed create leaves (its child, the container's first
 	// process) becomes conmon's child, found on the next round.
@@ -177,9 +181,23 @@ func killStaleConmon(bundle, id string) {
 		if killCreates(pid, id) == 0 {
 			break
 		}
+		killedCreate = true
 	}
 	if unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil {
 		waitPidExit(pid, 5*time.Second)
+	}
+	return killedCreate
+}
+
+// removeLeftContainer deletes what is left in the runtime of container id, whose cgroup is cg.
+// After killedCreate (killStaleConmon) it also removes a state directory the runtime could not
+// delete and the cgroup, with anything in it: the container never started.
+func removeLeftContainer(rt *oci.Runtime, id, cg string, killedCreate bool) {
+	if err := rt.Delete(id, true); err != nil && killedCreate {
+		os.RemoveAll(filepath.Join(rt.StateDir, id))
+	}
+	if killedCreate && cg != "" {
+		cgroups.RemoveKilling(cg)
 	}
 }
 
