@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A pod's members are made while its infra container starts (engine/infragate.go), but their
@@ -93,9 +94,13 @@ exit 0
 		if _, err := os.Stat(filepath.Join(e.RunRoot, "runtime", id)); err == nil {
 			t.Errorf("member %.12s is still known to the runtime", id)
 		}
-		if pids := conmonsFor(t, id); len(pids) > 0 {
-			t.Errorf("member %.12s: conmon %v still runs", id, pids)
-		}
+		// Its conmon may still be running its exit command when the start returns.
+		eventually(t, 5*time.Second, func() error {
+			if pids := conmonsFor(t, id); len(pids) > 0 {
+				return fmt.Errorf("member %.12s: conmon %v still runs", id, pids)
+			}
+			return nil
+		})
 	}
 	e.Pea("pod", "start", "p")
 	if out := e.Pea("ps", "--filter", "pod=p", "--format", "{{.Names}}", "--sort", "names"); len(strings.Fields(out)) != 3 {
