@@ -611,3 +611,20 @@ func TestInitThenAttachedStart(t *testing.T) {
 		t.Fatalf("start -ai of an initialized container: %s", r)
 	}
 }
+
+// conmon's exit command for a store deleted meanwhile (rm -rf of --root while a container ran,
+// or a test's teardown) ends without a word and leaves the store deleted: it opened the database,
+// which made the store's directory again.
+func TestExitCommandOfDeletedStore(t *testing.T) {
+	e := newEnv(t)
+	if err := os.RemoveAll(e.Dir); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("ab", 32)
+	if r := e.Try("container", "cleanup", id); r.Code != 0 {
+		t.Fatalf("exit command of a deleted store: %s", r)
+	}
+	if _, err := os.Stat(e.Root); !os.IsNotExist(err) {
+		t.Fatalf("the exit command made the deleted store again: %v", err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -372,6 +374,11 @@ func (r *Runtime) CleanupContainer(ctx context.Context, id string) error {
 	// The attached `run` or the stop/rm in progress cleans up itself: nothing to do, and conmon
 	// (which waits for this command) can exit at once.
 	if r.handledByOther(id) {
+		return nil
+	}
+	// A store deleted while its container ran (a test's teardown, an rm -rf): nothing to
+	// record, and opening the database would make the store's directory again.
+	if _, err := os.Stat(r.dbPath()); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	st, err := r.state()
