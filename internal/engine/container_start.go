@@ -120,12 +120,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 		// create goes first, without a word: the delete below would end its container, and it
 		// would then write an exit code and run its exit command, both taken for this run's
 		// (the new container recorded exited and torn down while it runs).
-		killedCreate := killStaleConmon(bundle, cfg.ID)
-		if rt.Exists(cfg.ID) {
-			removeLeftContainer(rt, cfg.ID, r.CgroupPathOf(c), killedCreate)
-		} else if killedCreate {
-			cgroups.RemoveKilling(r.CgroupPathOf(c))
-		}
+		removeLeftContainer(rt, cfg.ID, r.CgroupPathOf(c), killStaleConmon(bundle, cfg.ID))
 		os.Remove(r.exitFile(cfg.ID))
 		os.RemoveAll(bundle)
 		if err := r.makeRunDirs(rt, cfg.ID); err != nil {
@@ -153,7 +148,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	gate := infraGateOf(ctx)
 	var joining *infraGate
 	if gate != nil && gate.id != cfg.ID {
-		if _, err := gate.waitCreated(ctx); err != nil {
+		if err := gate.waitCreated(ctx); err != nil {
 			return err
 		}
 		joining = gate

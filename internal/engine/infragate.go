@@ -59,18 +59,19 @@ func (g *infraGate) finish(err error) {
 	g.once.Do(func() { close(g.created) })
 }
 
-// waitCreated waits for the infra's process. pid 0 with no error: the start made none (the
-// infra was running already, or was only unpaused), and the database tells where it runs.
-func (g *infraGate) waitCreated(ctx context.Context) (int, error) {
+// waitCreated waits for the infra's process. When the start made none (the infra was running
+// already, or was only unpaused), it waits for the start's end, and g.pid stays 0: the
+// database tells where the infra runs.
+func (g *infraGate) waitCreated(ctx context.Context) error {
 	select {
 	case <-g.created:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 	if g.pid != 0 {
-		return g.pid, nil
+		return nil
 	}
-	return 0, g.waitStarted(ctx)
+	return g.waitStarted(ctx)
 }
 
 // waitStarted waits for the end of the infra's start and returns its error.

@@ -193,8 +193,10 @@ func killStaleConmon(bundle, id string) (killedCreate bool) {
 // After killedCreate (killStaleConmon) it also removes a state directory the runtime could not
 // delete and the cgroup, with anything in it: the container never started.
 func removeLeftContainer(rt *oci.Runtime, id, cg string, killedCreate bool) {
-	if err := rt.Delete(id, true); err != nil && killedCreate {
-		os.RemoveAll(filepath.Join(rt.StateDir, id))
+	if rt.Exists(id) {
+		if err := rt.Delete(id, true); err != nil && killedCreate {
+			os.RemoveAll(filepath.Join(rt.StateDir, id))
+		}
 	}
 	if killedCreate && cg != "" {
 		cgroups.RemoveKilling(cg)
