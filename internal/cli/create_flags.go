@@ -288,7 +288,7 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		return nil, o, err
 	}
 	if len(f.sysctls) > 0 {
-		if cfg.Sysctls, err = parseKV(f.sysctls, "sysctl"); err != nil {
+		if cfg.Sysctls, err = parseSysctls(f.sysctls); err != nil {
 			return nil, o, err
 		}
 	}
@@ -397,6 +397,17 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 	}
 	if err := f.applyNetwork(cfg, o.Pod != ""); err != nil {
 		return nil, o, err
+	}
+	if o.Pod != "" {
+		// The namespaces given by flag stand instead of the pod's (podman's rule).
+		o.OwnNamespaces = []string{}
+		for kind, given := range map[string]bool{model.NSPid: f.pid != "", model.NSIpc: f.ipc != "", model.NSUts: f.uts != "",
+			model.NSCgroup: f.cgroupns != "", model.NSNet: len(f.networks) > 0} {
+			if given {
+				o.OwnNamespaces = append(o.OwnNamespaces, kind)
+			}
+		}
+		o.HostnameSet = f.hostname != ""
 	}
 	if err := f.more.apply(cfg, &o, changed); err != nil {
 		return nil, o, err
@@ -585,6 +596,17 @@ func parseKV(list []string, what string) (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
+}
+
+// parseSysctls parses --sysctl KEY=VALUE values (the value may be empty; the = may not be
+// left out, as podman requires).
+func parseSysctls(list []string) (map[string]string, error) {
+	for _, kv := range list {
+		if !strings.Contains(kv, "=") {
+			return nil, invalid("invalid --sysctl %q: want KEY=VALUE", kv)
+		}
+	}
+	return parseKV(list, "--sysctl")
 }
 
 func invalid(format string, args ...any) error {

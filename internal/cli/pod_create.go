@@ -196,7 +196,10 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 		return nil, err
 	}
 	if len(o.sysctls) > 0 {
-		if cfg.Sysctls, err = parseKV(o.sysctls, "sysctl"); err != nil {
+		if cfg.Sysctls, err = parseSysctls(o.sysctls); err != nil {
+			return nil, err
+		}
+		if err := engine.CheckPodSysctls(cfg.Sysctls); err != nil {
 			return nil, err
 		}
 	}
@@ -226,7 +229,15 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 		return nil, invalid("invalid --cpus %v", o.cpus)
 	}
 	cfg.Resources.CPUs, cfg.Resources.CpusetCpus, cfg.Resources.PidsLimit = o.cpus, o.cpusetCpus, o.pidsLimit
-	// Network settings are kept by the infra container (pod.go's InfraConfig).
+	// Network settings are kept by the infra container (pod.go's InfraConfig): a pod without one
+	// refuses them rather than dropping them, as podman does.
+	if !o.infra {
+		for _, name := range []string{"network", "net", "ip", "ip6", "mac-address", "dns", "dns-search", "dns-option", "add-host", "no-hosts", "hosts-file", "network-alias"} {
+			if changed(name) {
+				return nil, invalid("--%s needs an infra container: a pod made with --infra=false has no network settings of its own", name)
+			}
+		}
+	}
 	fake := &createFlags{publish: o.publish, dns: o.dns, dnsSearch: o.dnsSearch, dnsOpt: o.dnsOpt, addHosts: o.addHosts,
 		noHosts: o.noHosts, hostsFile: o.hostsFile, ip: o.ip, mac: o.mac, networkAliases: o.networkAliases}
 	if o.network != "" {

@@ -60,6 +60,13 @@ type CreateOptions struct {
 	// EnvMerge are VAR=VALUE settings whose ${NAME} (or $NAME) are expanded with the
 	// environment the image and the user gave (--env-merge).
 	EnvMerge []string
+	// OwnNamespaces are the namespace kinds (model.NSNet...) the user chose for a pod member
+	// on the command line (run --pod P --uts private, --network host...). As podman's, such a
+	// choice stands instead of the pod's namespace for that kind; a kind not named joins the
+	// pod's when the pod shares it. A hostname given for a member that joins the pod's UTS
+	// namespace is refused (HostnameSet), as podman refuses it.
+	OwnNamespaces []string
+	HostnameSet   bool
 }
 
 // CreateContainer validates cfg, fills in the image's defaults and stores the new container.
@@ -155,7 +162,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			return nil, err
 		}
 		defer unlock()
-		if err := joinPod(cfg, pod); err != nil {
+		if err := joinPod(cfg, pod, o.OwnNamespaces, o.HostnameSet); err != nil {
 			return nil, err
 		}
 	}
@@ -188,6 +195,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		cfg.Namespaces[model.NSNet] = r.rootlessNetwork(cfg.NS(model.NSNet), cfg.Network.Networks)
 	}
 	if err := r.checkUserNet(cfg.NS(model.NSNet), cfg.Network.Ports); err != nil {
+		return nil, err
+	}
+	if err := checkSysctls(cfg); err != nil {
 		return nil, err
 	}
 	if !cfg.IsInfra { // an infra container's network was checked with its pod

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"pea/internal/errdefs"
@@ -46,10 +47,11 @@ func (r *Runtime) podForMember(ctx context.Context, ref string, u *undo) (*model
 	return pod, l.Unlock, nil
 }
 
-// joinPod makes cfg a member of pod: for every namespace the pod shares, the infra container's;
-// the pod cgroup as cgroup parent when the pod has one. Sharing the cgroup namespace and living
-// under the pod cgroup are separate settings (podman's bug 6149 confused them).
-func joinPod(cfg *model.ContainerConfig, pod *model.Pod) error {
+// joinPod makes cfg a member of pod: for every namespace the pod shares, the infra container's
+// (but for the kinds in own, which the user chose for this member); the pod cgroup as cgroup
+// parent when the pod has one. Sharing the cgroup namespace and living under the pod cgroup are
+// separate settings (podman's bug 6149 confused them).
+func joinPod(cfg *model.ContainerConfig, pod *model.Pod, own []string, hostnameSet bool) error {
 	pc := pod.Config
 	cfg.Pod = pc.ID
 	if cfg.Namespaces == nil {
@@ -59,21 +61,29 @@ func joinPod(cfg *model.ContainerConfig, pod *model.Pod) error {
 		return fmt.Errorf("a container in a pod cannot set its own user namespace; set it on the pod: %w", errdefs.ErrInvalid)
 	}
 	infra := pod.State.InfraContainerID
+	joined := map[string]bool{}
 	for _, kind := range pc.SharedKinds() {
 		if infra == "" {
 			break
+		}
+		if _, ok := cfg.Namespaces[kind]; ok && slices.Contains(own, kind) && kind != model.NSUser {
+			continue // the member's own choice (podman's: an explicit mode is not the pod's)
 		}
 		if ns, ok := cfg.Namespaces[kind]; ok && ns.Mode != model.NSModePrivate && !(kind == model.NSNet && ns.Mode == model.NSModeBridge) {
 			return fmt.Errorf("the pod shares the %s namespace, so a member cannot set --%s %s: %w", kind, nsFlag(kind), ns.Mode, errdefs.ErrInvalid)
 		}
 		cfg.Namespaces[kind] = model.Namespace{Mode: model.NSModeContainer, Value: infra}
+		joined[kind] = true
 	}
-	if pc.Shares(model.NSNet) && infra != "" {
+	if joined[model.NSNet] {
 		if len(cfg.Network.Ports) > 0 {
 			return fmt.Errorf("published ports of a pod member are set on the pod (pod create -p); a container in pod %s cannot publish its own: %w", pc.Name, errdefs.ErrInvalid)
 		}
 		if len(cfg.Network.Networks) > 0 || cfg.Network.StaticIP != "" || cfg.Network.StaticIP6 != "" || cfg.Network.StaticMAC != "" {
 			return fmt.Errorf("networks, static IPs and MACs of a pod member are set on the pod: %w", errdefs.ErrInvalid)
+		}
+		if own != nil && len(cfg.Network.AddHosts) > 0 {
+			return fmt.Errorf("extra host entries of a pod member are set on the pod (pod create --add-host): %w", errdefs.ErrInvalid)
 		}
 	}
 	if pc.UsePodCgroup && pod.State.CgroupPath != "" {
@@ -84,7 +94,10 @@ func joinPod(cfg *model.ContainerConfig, pod *model.Pod) error {
 	} else if cfg.CgroupParent == "" {
 		cfg.CgroupParent = pc.CgroupParent
 	}
-	if pc.Shares(model.NSUts) && infra != "" {
+	if joined[model.NSUts] {
+		if hostnameSet && cfg.Hostname != "" {
+			return fmt.Errorf("a container that joins its pod's UTS namespace has the pod's hostname; set it on the pod (pod create --hostname), or give the container --uts private: %w", errdefs.ErrInvalid)
+		}
 		cfg.Hostname = ""
 	}
 	// Pod-wide settings every member gets.

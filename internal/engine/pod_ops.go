@@ -101,7 +101,7 @@ func (r *Runtime) StartPod(ctx context.Context, nameOrID string) (*model.Pod, er
 			errs := CtrErrors{}
 			var mu sync.Mutex
 			isApp := func(c *model.Container) bool { return !c.Config.IsInfra && c.Config.InitContainerType == "" }
-			r.eachParallel(members, isApp, func(m *model.Container) {
+			r.eachParallel(members, isApp, false, func(m *model.Container) {
 				if err := r.withCtrLock(m.Config.ID, func(c *model.Container) error {
 					if err := r.syncLocked(c); err != nil {
 						return err
@@ -183,7 +183,7 @@ func (r *Runtime) stopPodLocked(pod *model.Pod, timeout *uint, autoRemove bool) 
 	}
 	errs := CtrErrors{}
 	var mu sync.Mutex
-	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(c *model.Container) {
+	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, true, func(c *model.Container) {
 		id := c.Config.ID
 		var err error
 		if autoRemove {
@@ -208,21 +208,45 @@ func (r *Runtime) stopPodLocked(pod *model.Pod, timeout *uint, autoRemove bool) 
 	return errs.orNil()
 }
 
-// eachParallel runs f on the selected containers, a few at a time.
-func (r *Runtime) eachParallel(cs []*model.Container, sel func(*model.Container) bool, f func(*model.Container)) {
+// eachParallel runs f on the containers of cs that sel selects, up to 8 at a time, and
+// returns once all are done. Among them, a container that joins another's namespace (or
+// --requires it) comes after it, and with dependentsFirst before it: a pod's members may
+// depend on each other (run --pod P --network container:M), and are started in the first order,
+// stopped and removed in the second, as podman's dependency graph does.
+func (r *Runtime) eachParallel(cs []*model.Container, sel func(*model.Container) bool, dependentsFirst bool, f func(*model.Container)) {
+	var chosen []*model.Container
+	done := map[string]chan struct{}{}
+	for _, c := range cs {
+		if sel(c) {
+			chosen = append(chosen, c)
+			done[c.Config.ID] = make(chan struct{})
+		}
+	}
+	// waitFor[i]: the channels of the containers chosen[i] must wait for.
+	waitFor := make([][]chan struct{}, len(chosen))
+	for i, c := range chosen {
+		for _, d := range chosen {
+			switch {
+			case d == c:
+			case !dependentsFirst && dependsOn(c, d.Config.ID):
+				waitFor[i] = append(waitFor[i], done[d.Config.ID])
+			case dependentsFirst && dependsOn(d, c.Config.ID):
+				waitFor[i] = append(waitFor[i], done[d.Config.ID])
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for _, c := range cs {
-		if !sel(c) {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(c *model.Container) {
-			defer wg.Done()
+	for i, c := range chosen {
+		wg.Go(func() {
+			defer close(done[c.Config.ID])
+			for _, ch := range waitFor[i] { // before the slot: the order has no cycle
+				<-ch
+			}
+			sem <- struct{}{}
 			defer func() { <-sem }()
 			f(c)
-		}(c)
+		})
 	}
 	wg.Wait()
 }
@@ -329,7 +353,7 @@ func (r *Runtime) RemovePod(ctx context.Context, nameOrID string, o PodRemoveOpt
 	var errs []error
 	// Members first (in parallel), then the infra container.
 	var mu sync.Mutex
-	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, func(c *model.Container) {
+	r.eachParallel(members, func(c *model.Container) bool { return !c.Config.IsInfra }, true, func(c *model.Container) {
 		if err := r.RemoveContainer(ctx, c.Config.ID, RemoveOptions{Force: true, Timeout: uintPtr(0), Ignore: true, podRemoval: true}); err != nil {
 			mu.Lock()
 			errs = append(errs, err)
