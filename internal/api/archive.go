@@ -1,15 +1,11 @@
 package api
 
 import (
-	"archive/tar"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io/fs"
+	"io"
 	"net/http"
-	"os"
-	"path"
-	"path/filepath"
 	"strings"
 
 	"pea/internal/engine"
@@ -80,34 +76,24 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request, rt 
 	if err := statHeader(w, r, rt, c.Config.ID, p); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "pea-api-cp-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	base := path.Base(path.Clean("/" + p))
-	if base == "/" || strings.HasSuffix(p, "/.") {
-		base = "."
-	}
-	dst := filepath.Join(tmp, "x")
 	// A link the path names is sent as the link, as Docker's daemon does (docker cp -L asks
 	// for the link's target by its own path); a trailing slash goes through it.
 	noFollow := !strings.HasSuffix(p, "/") && !strings.HasSuffix(p, "/.")
-	if err := rt.CopyPathWith(r.Context(), c.Config.ID+":"+p, dst, engine.CopyOptions{NoFollow: noFollow}); err != nil {
-		return err
-	}
-	if _, err := os.Lstat(dst); err != nil {
-		// The copier copies no devices, FIFOs or sockets out of a container.
-		return badRequest("%s in container %s is not a file, directory or link: it cannot be copied out", p, c.Config.ID)
-	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	w.WriteHeader(http.StatusOK)
-	tw := tar.NewWriter(w)
-	if err := engine.TarTree(tw, dst, base); err != nil {
+	started := false
+	err = rt.CopyOutArchive(r.Context(), c.Config.ID+":"+p, engine.CopyOptions{NoFollow: noFollow}, func() (io.Writer, error) {
+		started = true
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.WriteHeader(http.StatusOK)
+		return w, nil
+	})
+	if err != nil && started {
 		// The answer has begun: only breaking the connection tells the client.
 		panic(http.ErrAbortHandler)
 	}
-	return tw.Close()
+	if err != nil && errdefs.Is(err, errdefs.ErrInvalid) {
+		return badRequest("%v", err)
+	}
+	return err
 }
 
 // putContainerArchive is PUT /containers/{id}/archive?path=: the tar in the body is unpacked
@@ -121,27 +107,13 @@ func (s *Server) putContainerArchive(w http.ResponseWriter, r *http.Request, rt 
 	if err != nil {
 		return err
 	}
-	st, err := rt.StatPath(r.Context(), c.Config.ID, p)
-	if err != nil {
+	if _, err := rt.StatPath(r.Context(), c.Config.ID, p); err != nil {
 		return &apiError{http.StatusNotFound, fmt.Sprintf("Could not find the file %s in container %s", p, c.Config.ID)}
 	}
-	if fs.FileMode(st.Mode)&fs.ModeSymlink != 0 && st.LinkTarget != "" {
-		if st, err = rt.StatPath(r.Context(), c.Config.ID, st.LinkTarget); err != nil {
-			return err
+	if err := rt.CopyInArchive(r.Context(), r.Body, c.Config.ID+":"+p); err != nil {
+		if errdefs.Is(err, errdefs.ErrInvalid) {
+			return badRequest("%v", err)
 		}
-	}
-	if !fs.FileMode(st.Mode).IsDir() {
-		return badRequest("extraction point is not a directory: %s", p)
-	}
-	tmp, err := os.MkdirTemp("", "pea-api-cp-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := engine.Untar(r.Body, tmp); err != nil {
-		return badRequest("reading the archive: %v", err)
-	}
-	if err := rt.CopyPath(r.Context(), tmp+"/.", c.Config.ID+":"+strings.TrimSuffix(p, "/")+"/"); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

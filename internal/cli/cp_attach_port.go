@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -32,7 +33,16 @@ func newCpCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rt.CopyPathWith(context.Background(), args[0], args[1], engine.CopyOptions{Overwrite: overwrite, KeepOwners: !archive})
+			o := engine.CopyOptions{Overwrite: overwrite, KeepOwners: !archive}
+			switch {
+			case args[0] == "-" && args[1] == "-":
+				return usageError{fmt.Errorf("cp cannot copy from stdin to stdout: one side must be CONTAINER:PATH")}
+			case args[1] == "-": // a tar of the path on stdout, as podman's
+				return rt.CopyOutArchive(context.Background(), args[0], o, func() (io.Writer, error) { return a.stdout, nil })
+			case args[0] == "-": // a tar on stdin unpacked into the container's directory
+				return rt.CopyInArchive(context.Background(), a.stdin, args[1])
+			}
+			return rt.CopyPathWith(context.Background(), args[0], args[1], o)
 		},
 	}
 	cmd.Flags().BoolVarP(&archive, "archive", "a", true, "give what is copied into a container to its user (false: keep the source's owners)")

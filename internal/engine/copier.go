@@ -322,9 +322,11 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts
 			return fmt.Errorf("%s: %w", dstName, err)
 		}
 		defer unix.Close(dfd)
-		names, err := dirNames(sfd)
-		if err != nil {
-			return err
+		var names []string
+		if !o.out || !kernelFS(sfd) {
+			if names, err = dirNames(sfd); err != nil {
+				return err
+			}
 		}
 		for _, n := range names {
 			if err := copyNode(sfd, n, dfd, n, o); err != nil {
@@ -407,6 +409,23 @@ func copyNode(srcDir int, srcName string, dstDir int, dstName string, o copyOpts
 	}
 	times := []unix.Timespec{st.Atim, st.Mtim}
 	return unix.UtimesNanoAt(dstDir, dstName, times, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// kernelFS reports whether the directory fd is on one of the kernel's own filesystems (proc,
+// sysfs, cgroup, devpts, mqueue...): a running container's /proc, /sys, /dev/pts. Copied out of
+// a container, such a directory comes out empty, as podman's copy of the container's mounted
+// root has it: its files describe the host's kernel, and some cannot be read.
+func kernelFS(fd int) bool {
+	var fs unix.Statfs_t
+	if unix.Fstatfs(fd, &fs) != nil {
+		return false
+	}
+	switch uint32(fs.Type) {
+	case unix.PROC_SUPER_MAGIC, unix.SYSFS_MAGIC, unix.CGROUP_SUPER_MAGIC, unix.CGROUP2_SUPER_MAGIC, unix.DEVPTS_SUPER_MAGIC,
+		0x19800202 /* mqueue */, unix.SECURITYFS_MAGIC, unix.DEBUGFS_MAGIC, unix.TRACEFS_MAGIC, unix.BPF_FS_MAGIC:
+		return true
+	}
+	return false
 }
 
 // clearEntry removes what is at name in dir, unless nothing is; a directory is not replaced
