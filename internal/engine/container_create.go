@@ -230,8 +230,16 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	}
 	u.add(func() { os.RemoveAll(r.ctrDir(cfg.ID)) })
 	trace.Mark("create: directory made")
+	given := cfg.Seccomp // the user's file (not the image's, nor containers.conf's)
 	if err := r.writeImageSeccomp(cfg, o.SeccompProfile); err != nil {
 		return nil, err
+	}
+	// A profile file the user named is read now, as podman reads it at the create: one that is
+	// missing or not a profile is refused here (125) rather than failing every start.
+	if given != "" && given == cfg.Seccomp && given != "unconfined" && given != imageSeccompMark && !cfg.Privileged {
+		if _, err := seccompFor(cfg); err != nil {
+			return nil, err // an ErrInvalid naming the file
+		}
 	}
 	r.applyConfSeccomp(cfg)
 

@@ -17,6 +17,7 @@ type seccompRule struct {
 	Names    []string                 `json:"names,omitempty"`
 	Action   specs.LinuxSeccompAction `json:"action"`
 	ErrnoRet *uint                    `json:"errnoRet,omitempty"`
+	Errno    string                   `json:"errno,omitempty"` // containers/common's name of it (EPERM)
 	Args     []specs.LinuxSeccompArg  `json:"args,omitempty"`
 	Comment  string                   `json:"comment,omitempty"`
 	Includes seccompCondition         `json:"includes,omitempty"`

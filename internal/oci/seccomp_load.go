@@ -7,8 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"pea/internal/errdefs"
 )
@@ -18,6 +20,7 @@ import (
 type seccompProfile struct {
 	DefaultAction    specs.LinuxSeccompAction `json:"defaultAction"`
 	DefaultErrnoRet  *uint                    `json:"defaultErrnoRet,omitempty"`
+	DefaultErrno     string                   `json:"defaultErrno,omitempty"` // containers/common's name of it (ENOSYS)
 	Architectures    []specs.Arch             `json:"architectures,omitempty"`
 	ArchMap          []seccompArchMapping     `json:"archMap,omitempty"`
 	Flags            []specs.LinuxSeccompFlag `json:"flags,omitempty"`
@@ -46,7 +49,7 @@ func LoadSeccompFile(path string) (*specs.LinuxSeccomp, error) {
 func LoadSeccompFileFor(path string, caps []string) (*specs.LinuxSeccomp, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("seccomp profile: %w: %w", errdefs.ErrInvalid, err)
+		return nil, fmt.Errorf("seccomp profile %s: %w: %w", path, err, errdefs.ErrInvalid)
 	}
 	p, err := ParseSeccompProfile(data, caps)
 	if err != nil {
@@ -78,6 +81,10 @@ func parseSeccompProfile(data []byte, t seccompTarget) (*specs.LinuxSeccomp, err
 	}
 	if !knownSeccompAction(prof.DefaultAction) {
 		return nil, invalid("defaultAction: unknown action %q (want one of %s)", prof.DefaultAction, seccompActionList())
+	}
+	var err error
+	if prof.DefaultErrnoRet, err = errnoByName(prof.DefaultErrno, prof.DefaultErrnoRet); err != nil {
+		return nil, invalid("defaultErrno: %v", err)
 	}
 	if prof.DefaultErrnoRet != nil && !takesErrno(prof.DefaultAction) {
 		return nil, invalid("defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE")
@@ -131,6 +138,9 @@ func parseSeccompProfile(data []byte, t seccompTarget) (*specs.LinuxSeccomp, err
 		}
 		if !knownSeccompAction(r.Action) {
 			return nil, invalid("%s: unknown action %q (want one of %s)", where, r.Action, seccompActionList())
+		}
+		if r.ErrnoRet, err = errnoByName(r.Errno, r.ErrnoRet); err != nil {
+			return nil, invalid("%s: errno: %v", where, err)
 		}
 		if r.ErrnoRet != nil && !takesErrno(r.Action) {
 			return nil, invalid("%s: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE", where)
@@ -263,4 +273,19 @@ func knownSeccompArch(a specs.Arch) bool {
 		return true
 	}
 	return false
+}
+
+// errnoByName is the errno value of a profile's rule: ret when the profile gives the number
+// (errnoRet), else the value of name (containers/common's seccomp.json names it beside the
+// number: "errno": "EPERM"), else none.
+func errnoByName(name string, ret *uint) (*uint, error) {
+	if ret != nil || name == "" {
+		return ret, nil
+	}
+	for v := uint(1); v < 4096; v++ {
+		if unix.ErrnoName(syscall.Errno(v)) == name {
+			return &v, nil
+		}
+	}
+	return nil, fmt.Errorf("%q is not an errno name (want e.g. EPERM)", name)
 }

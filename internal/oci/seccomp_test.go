@@ -309,6 +309,8 @@ func TestLoadSeccompFileErrors(t *testing.T) {
 		{"bad kernel", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "new"}}]}`, `minKernel "new"`},
 		{"notify", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]}`, "needs listenerPath"},
 		{"wrong type", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {"names": ["read"]}}`, "not a seccomp profile"},
+		{"bad errno name", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "EBOGUS"}]}`, `syscalls[0]: errno: "EBOGUS" is not an errno name`},
+		{"bad default errno", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "nope"}`, `defaultErrno: "nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "profile.json")
@@ -325,5 +327,34 @@ func TestLoadSeccompFileErrors(t *testing.T) {
 	_, err := oci.LoadSeccompFile("/nonexistent/profile.json")
 	if !errors.Is(err, errdefs.ErrInvalid) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// containers/common's seccomp.json (podman's /usr/share/containers/seccomp.json) names the errno
+// beside its number: defaultErrno and a rule's errno are accepted, and stand for the number
+// when it is left out. pea refused the file ("unknown field defaultErrno").
+func TestLoadSeccompErrnoNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "profile.json")
+	os.WriteFile(path, []byte(`{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "ENOSYS",
+		"syscalls": [{"names": ["chroot"], "action": "SCMP_ACT_ERRNO", "errno": "EPERM"},
+			{"names": ["acct"], "action": "SCMP_ACT_ERRNO", "errno": "EPERM", "errnoRet": 5},
+			{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}`), 0o644)
+	p, err := oci.LoadSeccompFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.DefaultErrnoRet == nil || *p.DefaultErrnoRet != 38 {
+		t.Fatalf("defaultErrno ENOSYS: %v", p.DefaultErrnoRet)
+	}
+	want := map[string]uint{"chroot": 1, "acct": 5}
+	for _, r := range p.Syscalls {
+		if w, ok := want[r.Names[0]]; ok && (r.ErrnoRet == nil || *r.ErrnoRet != w) {
+			t.Errorf("%s: errnoRet %v, want %d", r.Names[0], r.ErrnoRet, w)
+		}
+	}
+	if _, err := os.Stat("/usr/share/containers/seccomp.json"); err == nil {
+		if _, err := oci.LoadSeccompFile("/usr/share/containers/seccomp.json"); err != nil {
+			t.Errorf("podman's own profile: %v", err)
+		}
 	}
 }

@@ -1,6 +1,11 @@
 package tests
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // TestSysctlsCheckedAtCreate: a sysctl no container may set is refused by the create, in one
 // line with exit 125 and nothing made, as podman refuses it (it used to reach the runtime, which
@@ -22,5 +27,24 @@ func TestSysctlsCheckedAtCreate(t *testing.T) {
 		if out := e.Pea("run", "--rm", "--network", "none", "--sysctl", c.kv, "localhost/bb", "cat", c.file); out != c.want {
 			t.Errorf("--sysctl %s: %s reads %q", c.kv, c.file, out)
 		}
+	}
+}
+
+// TestSeccompProfileCheckedAtCreate: a --security-opt seccomp=FILE that is missing or not a
+// profile is refused by the create (125, nothing made), as podman reads it there; it used to
+// fail each start with 126. containers/common's profile format (podman's seccomp.json, with
+// its errno names) is accepted and enforced.
+func TestSeccompProfileCheckedAtCreate(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	bad := filepath.Join(e.Dir, "bad.json")
+	os.WriteFile(bad, []byte("{bad"), 0o644)
+	e.refused("no such file", "create", "--network", "none", "--security-opt", "seccomp="+filepath.Join(e.Dir, "missing.json"), "localhost/bb", "true")
+	e.refused("not a seccomp profile", "run", "--rm", "--network", "none", "--security-opt", "seccomp="+bad, "localhost/bb", "true")
+	common := filepath.Join(e.Dir, "common.json")
+	os.WriteFile(common, []byte(`{"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["chdir"], "action": "SCMP_ACT_ERRNO", "errno": "EACCES"}]}`), 0o644)
+	r := e.Try("run", "--rm", "--network", "none", "--security-opt", "seccomp="+common, "localhost/bb", "sh", "-c", "cd /tmp")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "ermission denied") {
+		t.Fatalf("a chdir the profile refuses with EACCES: %s", r)
 	}
 }
