@@ -89,3 +89,24 @@ func TestPodWithoutInfraRefusesNetworkFlags(t *testing.T) {
 		t.Fatalf("pod without infra: %q", got)
 	}
 }
+
+// TestLibpodPodMemberOwnNamespaces: the podman client (--remote) gets the same rule: the
+// namespace options it sends for a pod member stand, the others join the pod's.
+func TestLibpodPodMemberOwnNamespaces(t *testing.T) {
+	a := newAPIEnv(t)
+	a.mustPodman("pod", "create", "--name", "p")
+	a.mustPodman("run", "-d", "--pod", "p", "--name", "m", "localhost/bb", "sleep", "300")
+	a.mustPodman("run", "-d", "--pod", "p", "--name", "own", "--uts", "private", "--network", "none", "localhost/bb", "sleep", "300")
+	infra := a.Pea("pod", "inspect", "--format", "{{.InfraContainerID}}", "p")
+	for _, c := range []struct {
+		ctr, kind string
+		same      bool
+	}{{"m", "uts", true}, {"m", "net", true}, {"own", "uts", false}, {"own", "net", false}, {"own", "ipc", true}} {
+		if got := nsOf(t, a.Env, c.ctr, c.kind) == nsOf(t, a.Env, infra, c.kind); got != c.same {
+			t.Errorf("%s: same %s namespace as the infra: %v, want %v", c.ctr, c.kind, got, c.same)
+		}
+	}
+	if r := a.podmanRemote("create", "--pod", "p", "--hostname", "x", "localhost/bb"); r.Code != 125 || !strings.Contains(r.Stderr, "set it on the pod") {
+		t.Fatalf("podman --remote create --pod p --hostname x: %s", r)
+	}
+}

@@ -64,7 +64,7 @@ func (s *Server) postLibpodContainerCreate(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": []string{}})
+	writeJSON(w, http.StatusCreated, map[string]any{"Id": c.Config.ID, "Warnings": sp.logOptWarnings()})
 	return nil
 }
 

@@ -98,7 +98,7 @@ func (sp *libpodSpec) applyProcess(cfg *model.ContainerConfig, o *engine.CreateO
 }
 
 // applyLog sets the log driver and --log-opt's path, max-size (bytes, as the client sends it)
-// and tag; pea run refuses other options, and so does this.
+// and tag; other options are ignored with a warning, as by pea run.
 func (sp *libpodSpec) applyLog(cfg *model.ContainerConfig) error {
 	l := sp.LogConfiguration
 	if l == nil {
@@ -125,7 +125,7 @@ func (sp *libpodSpec) applyLog(cfg *model.ContainerConfig) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if k != "tag" {
-			return invalidSpec("--log-opt %s=%s: pea supports path=FILE, max-size=SIZE and tag=TAG", k, l.Options[k])
+			continue // ignored, as podman ignores it (logOptWarnings)
 		}
 		cfg.LogTag = l.Options[k]
 	}
@@ -396,4 +396,20 @@ func (sp *libpodSpec) applySecurity(cfg *model.ContainerConfig, o *engine.Create
 		return invalidSpec("invalid --seccomp-policy %q (default, image)", sp.SeccompPolicy)
 	}
 	return sp.applyUserNS(cfg)
+}
+
+// logOptWarnings are the warnings for the --log-opt options applyLog ignores: the create's
+// answer carries them, and the podman client prints them.
+func (sp *libpodSpec) logOptWarnings() []string {
+	out := []string{}
+	if sp.LogConfiguration == nil {
+		return out
+	}
+	for k, v := range sp.LogConfiguration.Options {
+		if k != "tag" {
+			out = append(out, fmt.Sprintf("--log-opt %s=%s is ignored: pea supports path=FILE, max-size=SIZE and tag=TAG", k, v))
+		}
+	}
+	sort.Strings(out)
+	return out
 }

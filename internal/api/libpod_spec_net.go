@@ -89,6 +89,15 @@ func (sp *libpodSpec) applyNamespaces(cfg *model.ContainerConfig, o *engine.Crea
 			delete(cfg.Namespaces, model.NSNet) // the pod's
 		}
 		o.Pod = sp.Pod
+		// The namespaces the client named stand instead of the pod's, as for pea run --pod.
+		o.OwnNamespaces = []string{}
+		for kind, ns := range map[string]view.SpecNamespace{model.NSPid: sp.PidNS, model.NSIpc: sp.IpcNS, model.NSUts: sp.UtsNS,
+			model.NSCgroup: sp.CgroupNS, model.NSNet: sp.NetNS} {
+			if ns.Mode != "" && ns.Mode != "default" {
+				o.OwnNamespaces = append(o.OwnNamespaces, kind)
+			}
+		}
+		o.HostnameSet = sp.Hostname != ""
 	}
 	return nil
 }

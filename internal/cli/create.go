@@ -36,6 +36,7 @@ func newCreateCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warn(a, f.warnings)
 			cfg.CreateCommand = a.args
 			o.Registry = f.registry.options(cmd.Flags().Changed, a.stderr)
 			o.Replaced = func(name string) { fmt.Fprintln(a.stdout, name) } // podman's rm prints it

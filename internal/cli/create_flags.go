@@ -21,6 +21,9 @@ import (
 
 // createFlags are the flags shared by create and run.
 type createFlags struct {
+	// warnings are what toConfig let pass but the user should hear of (a --log-opt pea
+	// ignores); the command prints them.
+	warnings []string
 	name, hostname, workdir, user, entrypoint  string
 	env, envFile, labels, annotations          []string
 	volumes, mounts, tmpfs, devices            []string
@@ -189,7 +192,7 @@ func (f *createFlags) toConfig(imageRef string, cmd []string, changed func(strin
 		}
 		cfg.Secrets = append(cfg.Secrets, ref)
 	}
-	if err := applyLogOpts(cfg, f.logOpts, true); err != nil {
+	if err := applyLogOpts(cfg, f.logOpts, true, func(w string) { f.warnings = append(f.warnings, w) }); err != nil {
 		return nil, o, err
 	}
 	if f.conmonPidFile != "" {
@@ -683,11 +686,14 @@ func portRange(s string) (uint16, uint16, error) {
 }
 
 // applyLogOpts sets cfg's log options from --log-opt: path=FILE (with path), max-size=SIZE,
-// tag=TAG.
-func applyLogOpts(cfg *model.ContainerConfig, opts []string, path bool) error {
+// tag=TAG. Another KEY=VALUE (Docker's max-file, mode...) is ignored, as podman ignores it, and
+// told to warn.
+func applyLogOpts(cfg *model.ContainerConfig, opts []string, path bool, warn func(string)) error {
 	for _, lo := range opts {
-		k, v, _ := strings.Cut(lo, "=")
+		k, v, ok := strings.Cut(lo, "=")
 		switch {
+		case !ok || k == "":
+			return invalid("invalid log option %q: want KEY=VALUE", lo)
 		case k == "path" && path:
 			abs, err := filepath.Abs(v)
 			if v == "" || err != nil {
@@ -698,10 +704,12 @@ func applyLogOpts(cfg *model.ContainerConfig, opts []string, path bool) error {
 			if _, err := engine.ApplyLogOpt(cfg, k, v); err != nil {
 				return err
 			}
-		case path:
-			return invalid("--log-opt %s: pea supports path=FILE, max-size=SIZE and tag=TAG", lo)
 		default:
-			return invalid("--log-opt %s: pea supports max-size=SIZE and tag=TAG here", lo)
+			supported := "path=FILE, max-size=SIZE and tag=TAG"
+			if !path {
+				supported = "max-size=SIZE and tag=TAG here"
+			}
+			warn(fmt.Sprintf("--log-opt %s is ignored: pea supports %s", lo, supported))
 		}
 	}
 	return nil

@@ -123,7 +123,7 @@ func runKubePlay(a *app, files []string, o *kubePlayOptions) error {
 	}
 	var logs model.ContainerConfig
 	logs.LogDriver = o.logDriver
-	if err := applyLogOpts(&logs, o.logOpts, false); err != nil {
+	if err := applyLogOpts(&logs, o.logOpts, false, func(w string) { warn(a, []string{w}) }); err != nil {
 		return err
 	}
 	registry := image.PullOptions{Creds: o.creds, AuthFile: o.authfile, CertDir: o.certDir, SignaturePolicy: o.signaturePolicy}

@@ -66,6 +66,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 	if err != nil {
 		return err
 	}
+	warn(a, o.warnings)
 	if cfg.LogDriver == engine.LogDriverPassthrough && (isTerminal(os.Stdin) || isTerminal(os.Stdout)) {
 		// A container writing to (or reading) the caller's terminal could inject input
 		// into it (TIOCSTI), as podman refuses.
