@@ -23,7 +23,7 @@ import (
 type createFlags struct {
 	// warnings are what toConfig let pass but the user should hear of (a --log-opt pea
 	// ignores); the command prints them.
-	warnings []string
+	warnings                                   []string
 	name, hostname, workdir, user, entrypoint  string
 	env, envFile, labels, annotations          []string
 	volumes, mounts, tmpfs, devices            []string
