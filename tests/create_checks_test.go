@@ -48,3 +48,15 @@ func TestSeccompProfileCheckedAtCreate(t *testing.T) {
 		t.Fatalf("a chdir the profile refuses with EACCES: %s", r)
 	}
 }
+
+// TestCpusetCheckedAtCreate: --cpuset-cpus/--cpuset-mems naming a CPU or node the host does not
+// have is refused by the create (125, nothing made), as podman's; the start used to fail (126).
+func TestCpusetCheckedAtCreate(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.refused("Requested CPUs are not available", "run", "--rm", "--network", "none", "--cpuset-cpus", "4095", "localhost/bb", "true")
+	e.refused("Requested memory nodes are not available", "create", "--network", "none", "--cpuset-mems", "0-300", "localhost/bb", "true")
+	e.refused("want a list", "create", "--network", "none", "--cpuset-cpus", "a-b", "localhost/bb", "true")
+	if out := e.Pea("run", "--rm", "--network", "none", "--cpuset-cpus", "0", "localhost/bb", "sh", "-c", "grep Cpus_allowed_list /proc/self/status"); !strings.HasSuffix(out, "\t0") {
+		t.Fatalf("--cpuset-cpus 0: %q", out)
+	}
+}

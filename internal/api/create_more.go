@@ -17,6 +17,7 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/engine"
+	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/oci"
 )
@@ -388,47 +389,10 @@ func isPropagation(p string) bool {
 	return false
 }
 
-// checkCpuset checks a cpuset list (0-3,5) against the host's online ones, listed in file, as
-// the kernel refuses others only when the container starts.
+// checkCpuset is engine.CheckCpuset, answered 400 with Docker's words.
 func checkCpuset(list, file, what string) error {
-	if list == "" {
-		return nil
-	}
-	want, ok := parseCPUList(list)
-	if !ok {
-		return badRequest("invalid value %q for cpuset %s: want a list such as 0-3,5", list, what)
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil // cannot tell: the kernel will
-	}
-	online := strings.TrimSpace(string(b))
-	have, _ := parseCPUList(online)
-	for n := range want {
-		if !have[n] {
-			return badRequest("Requested %s are not available - requested %s, available: %s", what, list, online)
-		}
+	if err := engine.CheckCpuset(list, file, what); err != nil {
+		return badRequest("%s", strings.TrimSuffix(err.Error(), ": "+errdefs.ErrInvalid.Error()))
 	}
 	return nil
-}
-
-// parseCPUList parses the kernel's list format: numbers and ranges, comma separated.
-func parseCPUList(s string) (map[int]bool, bool) {
-	out := map[int]bool{}
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
-		a, err1 := strconv.Atoi(lo)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || a < 0 || b < a || b-a > 1<<16 {
-			return nil, false
-		}
-		for n := a; n <= b; n++ {
-			out[n] = true
-		}
-	}
-	return out, true
 }

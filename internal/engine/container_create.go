@@ -200,6 +200,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	if err := checkSysctls(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkCpusets(cfg.Resources); err != nil {
+		return nil, err
+	}
 	if !cfg.IsInfra { // an infra container's network was checked with its pod
 		prepare := r.preparePortsReplacing
 		if o.PortsAtStart {
