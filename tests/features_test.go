@@ -61,6 +61,9 @@ func TestCopyRenameWaitPrune(t *testing.T) {
 	}
 	e.Pea("rename", "k1", "k2")
 	e.Fails(125, "inspect", "--type", "container", "k1")
+	if r := e.Fails(125, "inspect", "--type", "bogus", "k2"); !strings.Contains(r.Stderr, `invalid type "bogus"`) || r.Stdout != "" {
+		t.Fatalf("inspect --type bogus: %s", r) // podman's words; it printed [] and "no such object"
+	}
 	// A condition that is not an exit has podman's code -1.
 	if out := e.Pea("wait", "--condition", "running", "k2"); out != "-1" {
 		t.Fatalf("wait running: %q", out)

@@ -224,6 +224,11 @@ func TestParityRunEnvUserWorkdir(t *testing.T) {
 	if out := e.Pea("run", "--rm", "-u", "4000:4000", "localhost/bb", "id"); out != "uid=4000(4000) gid=4000(4000) groups=4000(4000)" {
 		t.Errorf("id of -u 4000:4000: %q", out)
 	}
+	// A group given by number that the image lacks gets a line of its own in /etc/group, for a
+	// user the image has too (podman's).
+	if out := e.Pea("run", "--rm", "-u", "0:4100", "localhost/bb", "id"); out != "uid=0(root) gid=4100(4100) groups=4100(4100)" {
+		t.Errorf("id of -u 0:4100: %q", out)
+	}
 	if out := e.Pea("run", "--rm", "-u", "4000", "-w", "/tmp", "localhost/bb", "sh", "-c", "echo $HOME"); out != "/tmp" {
 		t.Errorf("HOME of a user the image lacks: %q", out)
 	}

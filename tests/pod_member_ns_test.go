@@ -66,6 +66,15 @@ func TestPodMemberOwnNamespaces(t *testing.T) {
 	e.refused("set on the pod", "run", "-d", "--pod", "p", "--add-host", "a:1.2.3.4", "localhost/bb", "true")
 	e.refused("user namespace", "run", "-d", "--pod", "p", "--userns", "host", "localhost/bb", "true")
 
+	// A clone keeps the original's own namespaces, and joins the pod's others.
+	e.Pea("container", "clone", "--run", "own-uts", "own-uts2")
+	if nsOf(t, e, "own-uts2", "uts") == nsOf(t, e, infra, "uts") || nsOf(t, e, "own-uts2", "ipc") != nsOf(t, e, infra, "ipc") {
+		t.Error("the clone of own-uts does not keep its own UTS namespace and join the pod's IPC one")
+	}
+	if out := e.Pea("exec", "own-uts2", "hostname"); out != "mine" {
+		t.Errorf("own-uts2 hostname %q", out)
+	}
+
 	// The whole pod goes in one call, dependents first.
 	e.Pea("pod", "rm", "-f", "-t", "0", "p")
 	if out := e.Pea("ps", "-aq"); out != "" {

@@ -694,7 +694,9 @@ func applyLogOpts(cfg *model.ContainerConfig, opts []string, path bool, warn fun
 		switch {
 		case !ok || k == "":
 			return invalid("invalid log option %q: want KEY=VALUE", lo)
-		case k == "path" && path:
+		case k == "path" && !path:
+			return invalid("--log-opt path=FILE is not for kube play: each container has a log file of its own")
+		case k == "path":
 			abs, err := filepath.Abs(v)
 			if v == "" || err != nil {
 				return invalid("--log-opt path=FILE: a file is needed")
@@ -705,11 +707,7 @@ func applyLogOpts(cfg *model.ContainerConfig, opts []string, path bool, warn fun
 				return err
 			}
 		default:
-			supported := "path=FILE, max-size=SIZE and tag=TAG"
-			if !path {
-				supported = "max-size=SIZE and tag=TAG here"
-			}
-			warn(fmt.Sprintf("--log-opt %s is ignored: pea supports %s", lo, supported))
+			warn(fmt.Sprintf("--log-opt %s is ignored: pea supports path=FILE, max-size=SIZE and tag=TAG", lo))
 		}
 	}
 	return nil

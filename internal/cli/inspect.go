@@ -36,6 +36,11 @@ func newInspectCommand(containerOnly bool) func(a *app) *cobra.Command {
 				if containerOnly {
 					typ = "container"
 				}
+				switch typ {
+				case "", "all", "container", "pod", "image", "volume", "network":
+				default:
+					return invalid("invalid type %q: must be \"image\", \"container\", \"pod\", \"network\", \"volume\", or \"all\"", typ)
+				}
 				if args, err = targets(rt, latest, args, "container", "inspect"); err != nil {
 					return err
 				}

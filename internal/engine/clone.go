@@ -48,6 +48,17 @@ func (r *Runtime) CloneContainer(ctx context.Context, nameOrID string, o CloneOp
 		pod = orig.Config.Pod
 	}
 	co := CreateOptions{Pod: pod, Pull: "missing", EntrypointSet: true, CmdSet: true}
+	if orig.Config.Pod != "" {
+		// The namespaces the original chose instead of its pod's (run --pod P --uts private):
+		// of the kinds that pod shares, those leavePod left in the config.
+		if p, err := r.LookupPod(orig.Config.Pod); err == nil {
+			for _, kind := range p.Config.SharedKinds() {
+				if _, ok := cfg.Namespaces[kind]; ok && kind != model.NSUser {
+					co.OwnNamespaces = append(co.OwnNamespaces, kind)
+				}
+			}
+		}
+	}
 	if o.Destroy {
 		co.replacing = orig.Config.ID // its ports go with it, before the clone can run
 	}

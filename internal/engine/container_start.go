@@ -231,8 +231,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	} else if f != "" && !userMounts(cfg, "/etc/passwd") {
 		in.etcFiles["/etc/passwd"] = f
 	}
-	if addedUser && !cfg.PrimaryGroupApart && in.etcFiles["/etc/group"] == "" && !userMounts(cfg, "/etc/group") {
-		// The added user's group too, when the image has none of that ID (podman's).
+	_, group, _ := strings.Cut(cfg.User, ":")
+	_, numErr := strconv.ParseUint(group, 10, 32)
+	if (addedUser || numErr == nil) && !cfg.PrimaryGroupApart && in.etcFiles["/etc/group"] == "" && !userMounts(cfg, "/etc/group") {
+		// The added user's group too, and a group given by number (--user 0:100), when the
+		// image has none of that ID (podman's: id then names it by its number).
 		if f, err := r.addedGroupFile(cfg, rootfs, in.gid, userns); err != nil {
 			return err
 		} else if f != "" {
