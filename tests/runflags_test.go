@@ -235,10 +235,20 @@ func TestRequiresTimeoutPersonality(t *testing.T) {
 	}
 	e.refused("--requires nope", "create", "--requires", "nope", "localhost/bb", "true")
 
-	r = e.Fails(137, "run", "--rm", "--timeout", "1", "localhost/bb", "sleep", "60")
+	// A container that runs past --timeout is killed by conmon, which records -1: podman's
+	// exit code for it (run exits 255), attached or not. It was 137 for an attached run.
+	r = e.Fails(255, "run", "--rm", "--timeout", "1", "localhost/bb", "sleep", "60")
 	if left := e.Pea("ps", "-aq"); left != "" {
 		t.Fatalf("--timeout --rm left %s", left)
 	}
+	e.Fails(255, "run", "--name", "to", "--timeout", "1", "localhost/bb", "sleep", "60")
+	if out := e.Pea("inspect", "--format", "{{.State.ExitCode}}", "to"); out != "-1" {
+		t.Fatalf("exit code of a container that timed out: %s", out)
+	}
+	e.Pea("rm", "to")
+	// A kill before the timeout is the kill's 137.
+	go func() { time.Sleep(1500 * time.Millisecond); e.Try("kill", "to2") }()
+	e.Fails(137, "run", "--rm", "--name", "to2", "--timeout", "100", "localhost/bb", "sleep", "60")
 
 	var un unix.Utsname
 	unix.Uname(&un)

@@ -115,7 +115,9 @@ func (r *Runtime) waitExit(ctx context.Context, c *model.Container, pidfd int) (
 		return 0, err
 	}
 	trace.Mark("wait: the container's process ended")
-	if known {
+	// A SIGKILL under --timeout may be conmon's: it then records -1 (podman's exit code of a
+	// container that timed out, 255 for run), which only its exit file tells.
+	if known && !(c.Config.Timeout > 0 && code == 128+int(syscall.SIGKILL)) {
 		r.exits.Store(c.Config.ID, knownExit{pid: c.State.Pid, code: code})
 		return code, nil
 	}
