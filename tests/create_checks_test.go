@@ -60,3 +60,30 @@ func TestCpusetCheckedAtCreate(t *testing.T) {
 		t.Fatalf("--cpuset-cpus 0: %q", out)
 	}
 }
+
+// TestSecurityOptMaskUnmask: --security-opt mask=PATHS masks more paths and unmask=PATHS|ALL
+// (shell patterns too) takes default ones out, as podman's; pea took both and did nothing,
+// so a path the user asked to hide stayed readable.
+func TestSecurityOptMaskUnmask(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if out := e.Pea("run", "--rm", "--network", "none", "--security-opt", "mask=/etc:/var", "localhost/bb", "sh", "-c", "ls -A /etc | wc -l"); out != "0" {
+		t.Fatalf("mask=/etc: %s entries in /etc", out)
+	}
+	mounts := `echo "$(grep -c ' /proc/sys ' /proc/mounts) $(grep -c ' /sys/firmware ' /proc/mounts)"`
+	for _, c := range []struct{ opt, want string }{
+		{"", "1 1"},
+		{"unmask=/proc/*", "0 1"},
+		{"unmask=/proc/sys", "0 1"},
+		{"unmask=ALL", "0 0"},
+	} {
+		args := []string{"run", "--rm", "--network", "none"}
+		if c.opt != "" {
+			args = append(args, "--security-opt", c.opt)
+		}
+		if out := e.Pea(append(args, "localhost/bb", "sh", "-c", mounts)...); out != c.want {
+			t.Errorf("%q: /proc/sys and /sys/firmware mounted %q, want %q", c.opt, out, c.want)
+		}
+	}
+	e.refused("want absolute paths", "create", "--network", "none", "--security-opt", "mask=etc", "localhost/bb", "true")
+	e.refused("want absolute paths", "create", "--network", "none", "--security-opt", "unmask=proc", "localhost/bb", "true")
+}

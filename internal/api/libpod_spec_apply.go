@@ -366,8 +366,8 @@ func (sp *libpodSpec) applySecurity(cfg *model.ContainerConfig, o *engine.Create
 	if sp.NoNewPrivileges {
 		opts = append(opts, "no-new-privileges")
 	}
-	// SELinux and AppArmor are not used by pea, and it takes (as pea run does) the masks and
-	// /proc options without acting on them.
+	// SELinux and AppArmor are not used by pea, and it takes (as pea run does) the /proc
+	// options without acting on them; the masks apply, as pea run's.
 	for _, l := range sp.SelinuxOpts {
 		opts = append(opts, "label="+l)
 	}

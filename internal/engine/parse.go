@@ -176,10 +176,22 @@ func ApplySecurityOpt(cfg *model.ContainerConfig, opt string) error {
 		cfg.NoNewPrivileges = !hasV || v == "true"
 	case k == "seccomp" && hasV:
 		cfg.Seccomp = v
-	case k == "label" || k == "apparmor" || k == "mask" || k == "unmask" || k == "proc-opts":
+	case (k == "mask" || k == "unmask") && hasV:
+		for _, p := range strings.Split(v, ":") {
+			if p == "" || (!strings.HasPrefix(p, "/") && !(k == "unmask" && p == "ALL")) {
+				return fmt.Errorf("invalid --security-opt %s=%s: want absolute paths separated by colons%s: %w", k, v,
+					map[bool]string{true: " (or ALL)", false: ""}[k == "unmask"], errdefs.ErrInvalid)
+			}
+			if k == "mask" {
+				cfg.Mask = append(cfg.Mask, p)
+			} else {
+				cfg.Unmask = append(cfg.Unmask, p)
+			}
+		}
+	case k == "label" || k == "apparmor" || k == "proc-opts":
 		// SELinux/AppArmor are not used by pea; accepted for compatibility.
 	default:
-		return fmt.Errorf("invalid --security-opt %q (no-new-privileges, seccomp=unconfined|FILE): %w", opt, errdefs.ErrInvalid)
+		return fmt.Errorf("invalid --security-opt %q (no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL): %w", opt, errdefs.ErrInvalid)
 	}
 	return nil
 }

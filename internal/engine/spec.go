@@ -286,6 +286,13 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		}
 		s.Linux.Resources.Devices = oci.DefaultDeviceRules()
 		s.Linux.Seccomp = in.seccomp
+		s.Linux.MaskedPaths = unmasked(s.Linux.MaskedPaths, cfg.Unmask)
+		s.Linux.ReadonlyPaths = unmasked(s.Linux.ReadonlyPaths, cfg.Unmask)
+	}
+	for _, p := range cfg.Mask {
+		if !slices.Contains(s.Linux.MaskedPaths, p) {
+			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, p)
+		}
 	}
 	for _, d := range cfg.Devices {
 		dev, rule, err := deviceFromHost(d)
@@ -724,4 +731,26 @@ func isPropagation(o string) bool {
 		return true
 	}
 	return false
+}
+
+// unmasked is paths without those --security-opt unmask names: a path, a shell pattern
+// (/proc/*), or ALL for every one.
+func unmasked(paths, unmask []string) []string {
+	if len(unmask) == 0 {
+		return paths
+	}
+	var out []string
+	for _, p := range paths {
+		keep := true
+		for _, u := range unmask {
+			if ok, _ := filepath.Match(u, p); ok || u == "ALL" || u == p {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -721,19 +721,45 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
+	if len(v.Mask) != 0 {
+		e.name("\"mask\"")
+		if s62 := v.Mask; s62 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i63 := range s62 {
+				e.sep()
+				e.str(string(s62[i63]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Unmask) != 0 {
+		e.name("\"unmask\"")
+		if s64 := v.Unmask; s64 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i65 := range s64 {
+				e.sep()
+				e.str(string(s64[i65]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
 	if len(v.Seccomp) != 0 {
 		e.name("\"seccomp\"")
 		e.str(string(v.Seccomp))
 	}
 	if len(v.Ulimits) != 0 {
 		e.name("\"ulimits\"")
-		if s62 := v.Ulimits; s62 == nil {
+		if s66 := v.Ulimits; s66 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i63 := range s62 {
+			for i67 := range s66 {
 				e.sep()
-				encModelUlimit(e, &s62[i63])
+				encModelUlimit(e, &s66[i67])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -746,22 +772,22 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if m64 := v.Namespaces; m64 == nil {
+		if m68 := v.Namespaces; m68 == nil {
 			e.null()
 		} else {
-			keys65 := make([]string, 0, len(m64))
-			for k66 := range m64 {
-				keys65 = append(keys65, k66)
+			keys69 := make([]string, 0, len(m68))
+			for k70 := range m68 {
+				keys69 = append(keys69, k70)
 			}
-			slices.Sort(keys65)
+			slices.Sort(keys69)
 			e.b = append(e.b, '{')
-			for _, k66 := range keys65 {
+			for _, k70 := range keys69 {
 				e.sep()
-				e.str(string(k66))
+				e.str(string(k70))
 				e.b = append(e.b, ':')
 				{
-					x67 := m64[k66]
-					encModelNamespace(e, &x67)
+					x71 := m68[k70]
+					encModelNamespace(e, &x71)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -771,26 +797,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	encModelNetworkConfig(e, &v.Network)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s68 := v.UIDMap; s68 == nil {
+		if s72 := v.UIDMap; s72 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i69 := range s68 {
+			for i73 := range s72 {
 				e.sep()
-				encModelIDMap(e, &s68[i69])
+				encModelIDMap(e, &s72[i73])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s70 := v.GIDMap; s70 == nil {
+		if s74 := v.GIDMap; s74 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i71 := range s70 {
+			for i75 := range s74 {
 				e.sep()
-				encModelIDMap(e, &s70[i71])
+				encModelIDMap(e, &s74[i75])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -819,18 +845,18 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if v.Healthcheck != nil {
 		e.name("\"healthcheck\"")
-		if p72 := v.Healthcheck; p72 == nil {
+		if p76 := v.Healthcheck; p76 == nil {
 			e.null()
 		} else {
-			encModelHealthConfig(e, p72)
+			encModelHealthConfig(e, p76)
 		}
 	}
 	if v.StartupHealthcheck != nil {
 		e.name("\"startupHealthcheck\"")
-		if p73 := v.StartupHealthcheck; p73 == nil {
+		if p77 := v.StartupHealthcheck; p77 == nil {
 			e.null()
 		} else {
-			encModelStartupHealthConfig(e, p73)
+			encModelStartupHealthConfig(e, p77)
 		}
 	}
 	if len(v.HealthLogDestination) != 0 {
@@ -839,18 +865,18 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if v.HealthMaxLogCount != nil {
 		e.name("\"healthMaxLogCount\"")
-		if p74 := v.HealthMaxLogCount; p74 == nil {
+		if p78 := v.HealthMaxLogCount; p78 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p74)))
+			e.int(int64((*p78)))
 		}
 	}
 	if v.HealthMaxLogSize != nil {
 		e.name("\"healthMaxLogSize\"")
-		if p75 := v.HealthMaxLogSize; p75 == nil {
+		if p79 := v.HealthMaxLogSize; p79 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p75)))
+			e.int(int64((*p79)))
 		}
 	}
 	if len(v.HealthOnFailure) != 0 {
@@ -859,39 +885,39 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Secrets) != 0 {
 		e.name("\"secrets\"")
-		if s76 := v.Secrets; s76 == nil {
+		if s80 := v.Secrets; s80 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i77 := range s76 {
+			for i81 := range s80 {
 				e.sep()
-				encModelSecretRef(e, &s76[i77])
+				encModelSecretRef(e, &s80[i81])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Links) != 0 {
 		e.name("\"links\"")
-		if s78 := v.Links; s78 == nil {
+		if s82 := v.Links; s82 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i79 := range s78 {
+			for i83 := range s82 {
 				e.sep()
-				e.str(string(s78[i79]))
+				e.str(string(s82[i83]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFrom) != 0 {
 		e.name("\"volumesFrom\"")
-		if s80 := v.VolumesFrom; s80 == nil {
+		if s84 := v.VolumesFrom; s84 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i81 := range s80 {
+			for i85 := range s84 {
 				e.sep()
-				e.str(string(s80[i81]))
+				e.str(string(s84[i85]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -906,13 +932,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.UnsetEnv) != 0 {
 		e.name("\"unsetEnv\"")
-		if s82 := v.UnsetEnv; s82 == nil {
+		if s86 := v.UnsetEnv; s86 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i83 := range s82 {
+			for i87 := range s86 {
 				e.sep()
-				e.str(string(s82[i83]))
+				e.str(string(s86[i87]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -931,13 +957,13 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.Requires) != 0 {
 		e.name("\"requires\"")
-		if s84 := v.Requires; s84 == nil {
+		if s88 := v.Requires; s88 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i85 := range s84 {
+			for i89 := range s88 {
 				e.sep()
-				e.str(string(s84[i85]))
+				e.str(string(s88[i89]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -960,33 +986,33 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.RuntimeFlags) != 0 {
 		e.name("\"runtimeFlags\"")
-		if s86 := v.RuntimeFlags; s86 == nil {
+		if s90 := v.RuntimeFlags; s90 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i87 := range s86 {
+			for i91 := range s90 {
 				e.sep()
-				e.str(string(s86[i87]))
+				e.str(string(s90[i91]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.CgroupConf) != 0 {
 		e.name("\"cgroupConf\"")
-		if m88 := v.CgroupConf; m88 == nil {
+		if m92 := v.CgroupConf; m92 == nil {
 			e.null()
 		} else {
-			keys89 := make([]string, 0, len(m88))
-			for k90 := range m88 {
-				keys89 = append(keys89, k90)
+			keys93 := make([]string, 0, len(m92))
+			for k94 := range m92 {
+				keys93 = append(keys93, k94)
 			}
-			slices.Sort(keys89)
+			slices.Sort(keys93)
 			e.b = append(e.b, '{')
-			for _, k90 := range keys89 {
+			for _, k94 := range keys93 {
 				e.sep()
-				e.str(string(k90))
+				e.str(string(k94))
 				e.b = append(e.b, ':')
-				e.str(string(m88[k90]))
+				e.str(string(m92[k94]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1009,26 +1035,26 @@ func encModelContainerConfig(e *encoder, v *model.ContainerConfig) {
 	}
 	if len(v.ChrootDirs) != 0 {
 		e.name("\"chrootDirs\"")
-		if s91 := v.ChrootDirs; s91 == nil {
+		if s95 := v.ChrootDirs; s95 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i92 := range s91 {
+			for i96 := range s95 {
 				e.sep()
-				e.str(string(s91[i92]))
+				e.str(string(s95[i96]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.HostUsers) != 0 {
 		e.name("\"hostUsers\"")
-		if s93 := v.HostUsers; s93 == nil {
+		if s97 := v.HostUsers; s97 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i94 := range s93 {
+			for i98 := range s97 {
 				e.sep()
-				e.str(string(s93[i94]))
+				e.str(string(s97[i98]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1072,22 +1098,22 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if m95 := v.Networks; m95 == nil {
+		if m99 := v.Networks; m99 == nil {
 			e.null()
 		} else {
-			keys96 := make([]string, 0, len(m95))
-			for k97 := range m95 {
-				keys96 = append(keys96, k97)
+			keys100 := make([]string, 0, len(m99))
+			for k101 := range m99 {
+				keys100 = append(keys100, k101)
 			}
-			slices.Sort(keys96)
+			slices.Sort(keys100)
 			e.b = append(e.b, '{')
-			for _, k97 := range keys96 {
+			for _, k101 := range keys100 {
 				e.sep()
-				e.str(string(k97))
+				e.str(string(k101))
 				e.b = append(e.b, ':')
 				{
-					x98 := m95[k97]
-					encModelNetworkStatus(e, &x98)
+					x102 := m99[k101]
+					encModelNetworkStatus(e, &x102)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1107,10 +1133,10 @@ func encModelContainerState(e *encoder, v *model.ContainerState) {
 	}
 	if v.Health != nil {
 		e.name("\"health\"")
-		if p99 := v.Health; p99 == nil {
+		if p103 := v.Health; p103 == nil {
 			e.null()
 		} else {
-			encModelHealthState(e, p99)
+			encModelHealthState(e, p103)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -1136,40 +1162,40 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.Labels) != 0 {
 		e.name("\"labels\"")
-		if m100 := v.Labels; m100 == nil {
+		if m104 := v.Labels; m104 == nil {
 			e.null()
 		} else {
-			keys101 := make([]string, 0, len(m100))
-			for k102 := range m100 {
-				keys101 = append(keys101, k102)
+			keys105 := make([]string, 0, len(m104))
+			for k106 := range m104 {
+				keys105 = append(keys105, k106)
 			}
-			slices.Sort(keys101)
+			slices.Sort(keys105)
 			e.b = append(e.b, '{')
-			for _, k102 := range keys101 {
+			for _, k106 := range keys105 {
 				e.sep()
-				e.str(string(k102))
+				e.str(string(k106))
 				e.b = append(e.b, ':')
-				e.str(string(m100[k102]))
+				e.str(string(m104[k106]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.Annotations) != 0 {
 		e.name("\"annotations\"")
-		if m103 := v.Annotations; m103 == nil {
+		if m107 := v.Annotations; m107 == nil {
 			e.null()
 		} else {
-			keys104 := make([]string, 0, len(m103))
-			for k105 := range m103 {
-				keys104 = append(keys104, k105)
+			keys108 := make([]string, 0, len(m107))
+			for k109 := range m107 {
+				keys108 = append(keys108, k109)
 			}
-			slices.Sort(keys104)
+			slices.Sort(keys108)
 			e.b = append(e.b, '{')
-			for _, k105 := range keys104 {
+			for _, k109 := range keys108 {
 				e.sep()
-				e.str(string(k105))
+				e.str(string(k109))
 				e.b = append(e.b, ':')
-				e.str(string(m103[k105]))
+				e.str(string(m107[k109]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -1178,13 +1204,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	e.value(&v.Created)
 	if len(v.CreateCommand) != 0 {
 		e.name("\"createCommand\"")
-		if s106 := v.CreateCommand; s106 == nil {
+		if s110 := v.CreateCommand; s110 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i107 := range s106 {
+			for i111 := range s110 {
 				e.sep()
-				e.str(string(s106[i107]))
+				e.str(string(s110[i111]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1235,13 +1261,13 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	}
 	if len(v.InfraCommand) != 0 {
 		e.name("\"infraCommand\"")
-		if s108 := v.InfraCommand; s108 == nil {
+		if s112 := v.InfraCommand; s112 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i109 := range s108 {
+			for i113 := range s112 {
 				e.sep()
-				e.str(string(s108[i109]))
+				e.str(string(s112[i113]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1264,26 +1290,26 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelNamespace(e, &v.UserNS)
 	if len(v.UIDMap) != 0 {
 		e.name("\"uidMap\"")
-		if s110 := v.UIDMap; s110 == nil {
+		if s114 := v.UIDMap; s114 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i111 := range s110 {
+			for i115 := range s114 {
 				e.sep()
-				encModelIDMap(e, &s110[i111])
+				encModelIDMap(e, &s114[i115])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMap) != 0 {
 		e.name("\"gidMap\"")
-		if s112 := v.GIDMap; s112 == nil {
+		if s116 := v.GIDMap; s116 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i113 := range s112 {
+			for i117 := range s116 {
 				e.sep()
-				encModelIDMap(e, &s112[i113])
+				encModelIDMap(e, &s116[i117])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1298,85 +1324,85 @@ func encModelPodConfig(e *encoder, v *model.PodConfig) {
 	encModelResources(e, &v.Resources)
 	if len(v.Volumes) != 0 {
 		e.name("\"volumes\"")
-		if s114 := v.Volumes; s114 == nil {
+		if s118 := v.Volumes; s118 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i115 := range s114 {
+			for i119 := range s118 {
 				e.sep()
-				e.str(string(s114[i115]))
+				e.str(string(s118[i119]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s116 := v.Devices; s116 == nil {
+		if s120 := v.Devices; s120 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i117 := range s116 {
+			for i121 := range s120 {
 				e.sep()
-				e.str(string(s116[i117]))
+				e.str(string(s120[i121]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctls) != 0 {
 		e.name("\"sysctls\"")
-		if m118 := v.Sysctls; m118 == nil {
+		if m122 := v.Sysctls; m122 == nil {
 			e.null()
 		} else {
-			keys119 := make([]string, 0, len(m118))
-			for k120 := range m118 {
-				keys119 = append(keys119, k120)
+			keys123 := make([]string, 0, len(m122))
+			for k124 := range m122 {
+				keys123 = append(keys123, k124)
 			}
-			slices.Sort(keys119)
+			slices.Sort(keys123)
 			e.b = append(e.b, '{')
-			for _, k120 := range keys119 {
+			for _, k124 := range keys123 {
 				e.sep()
-				e.str(string(k120))
+				e.str(string(k124))
 				e.b = append(e.b, ':')
-				e.str(string(m118[k120]))
+				e.str(string(m122[k124]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if len(v.SecurityOpts) != 0 {
 		e.name("\"securityOpts\"")
-		if s121 := v.SecurityOpts; s121 == nil {
+		if s125 := v.SecurityOpts; s125 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i122 := range s121 {
+			for i126 := range s125 {
 				e.sep()
-				e.str(string(s121[i122]))
+				e.str(string(s125[i126]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFrom) != 0 {
 		e.name("\"volumesFrom\"")
-		if s123 := v.VolumesFrom; s123 == nil {
+		if s127 := v.VolumesFrom; s127 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i124 := range s123 {
+			for i128 := range s127 {
 				e.sep()
-				e.str(string(s123[i124]))
+				e.str(string(s127[i128]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.VolumesFromMounts) != 0 {
 		e.name("\"volumesFromMounts\"")
-		if s125 := v.VolumesFromMounts; s125 == nil {
+		if s129 := v.VolumesFromMounts; s129 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i126 := range s125 {
+			for i130 := range s129 {
 				e.sep()
-				encModelMount(e, &s125[i126])
+				encModelMount(e, &s129[i130])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1430,39 +1456,39 @@ func encSpecsMount(e *encoder, v *specs.Mount) {
 	}
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s127 := v.Options; s127 == nil {
+		if s131 := v.Options; s131 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i128 := range s127 {
+			for i132 := range s131 {
 				e.sep()
-				e.str(string(s127[i128]))
+				e.str(string(s131[i132]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s129 := v.UIDMappings; s129 == nil {
+		if s133 := v.UIDMappings; s133 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i130 := range s129 {
+			for i134 := range s133 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s129[i130])
+				encSpecsLinuxIDMapping(e, &s133[i134])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s131 := v.GIDMappings; s131 == nil {
+		if s135 := v.GIDMappings; s135 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i132 := range s131 {
+			for i136 := range s135 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s131[i132])
+				encSpecsLinuxIDMapping(e, &s135[i136])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1474,33 +1500,7 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 	e.b = append(e.b, '{')
 	if len(v.Prestart) != 0 {
 		e.name("\"prestart\"")
-		if s133 := v.Prestart; s133 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i134 := range s133 {
-				e.sep()
-				encSpecsHook(e, &s133[i134])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateRuntime) != 0 {
-		e.name("\"createRuntime\"")
-		if s135 := v.CreateRuntime; s135 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i136 := range s135 {
-				e.sep()
-				encSpecsHook(e, &s135[i136])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.CreateContainer) != 0 {
-		e.name("\"createContainer\"")
-		if s137 := v.CreateContainer; s137 == nil {
+		if s137 := v.Prestart; s137 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1511,9 +1511,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.StartContainer) != 0 {
-		e.name("\"startContainer\"")
-		if s139 := v.StartContainer; s139 == nil {
+	if len(v.CreateRuntime) != 0 {
+		e.name("\"createRuntime\"")
+		if s139 := v.CreateRuntime; s139 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1524,9 +1524,9 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststart) != 0 {
-		e.name("\"poststart\"")
-		if s141 := v.Poststart; s141 == nil {
+	if len(v.CreateContainer) != 0 {
+		e.name("\"createContainer\"")
+		if s141 := v.CreateContainer; s141 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1537,15 +1537,41 @@ func encSpecsHooks(e *encoder, v *specs.Hooks) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Poststop) != 0 {
-		e.name("\"poststop\"")
-		if s143 := v.Poststop; s143 == nil {
+	if len(v.StartContainer) != 0 {
+		e.name("\"startContainer\"")
+		if s143 := v.StartContainer; s143 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i144 := range s143 {
 				e.sep()
 				encSpecsHook(e, &s143[i144])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststart) != 0 {
+		e.name("\"poststart\"")
+		if s145 := v.Poststart; s145 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i146 := range s145 {
+				e.sep()
+				encSpecsHook(e, &s145[i146])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Poststop) != 0 {
+		e.name("\"poststop\"")
+		if s147 := v.Poststop; s147 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i148 := range s147 {
+				e.sep()
+				encSpecsHook(e, &s147[i148])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1557,56 +1583,56 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	e.b = append(e.b, '{')
 	if len(v.UIDMappings) != 0 {
 		e.name("\"uidMappings\"")
-		if s145 := v.UIDMappings; s145 == nil {
+		if s149 := v.UIDMappings; s149 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i146 := range s145 {
+			for i150 := range s149 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s145[i146])
+				encSpecsLinuxIDMapping(e, &s149[i150])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.GIDMappings) != 0 {
 		e.name("\"gidMappings\"")
-		if s147 := v.GIDMappings; s147 == nil {
+		if s151 := v.GIDMappings; s151 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i148 := range s147 {
+			for i152 := range s151 {
 				e.sep()
-				encSpecsLinuxIDMapping(e, &s147[i148])
+				encSpecsLinuxIDMapping(e, &s151[i152])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Sysctl) != 0 {
 		e.name("\"sysctl\"")
-		if m149 := v.Sysctl; m149 == nil {
+		if m153 := v.Sysctl; m153 == nil {
 			e.null()
 		} else {
-			keys150 := make([]string, 0, len(m149))
-			for k151 := range m149 {
-				keys150 = append(keys150, k151)
+			keys154 := make([]string, 0, len(m153))
+			for k155 := range m153 {
+				keys154 = append(keys154, k155)
 			}
-			slices.Sort(keys150)
+			slices.Sort(keys154)
 			e.b = append(e.b, '{')
-			for _, k151 := range keys150 {
+			for _, k155 := range keys154 {
 				e.sep()
-				e.str(string(k151))
+				e.str(string(k155))
 				e.b = append(e.b, ':')
-				e.str(string(m149[k151]))
+				e.str(string(m153[k155]))
 			}
 			e.b = append(e.b, '}')
 		}
 	}
 	if v.Resources != nil {
 		e.name("\"resources\"")
-		if p152 := v.Resources; p152 == nil {
+		if p156 := v.Resources; p156 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxResources(e, p152)
+			encSpecsLinuxResources(e, p156)
 		}
 	}
 	if len(v.CgroupsPath) != 0 {
@@ -1615,48 +1641,48 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.Namespaces) != 0 {
 		e.name("\"namespaces\"")
-		if s153 := v.Namespaces; s153 == nil {
+		if s157 := v.Namespaces; s157 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i154 := range s153 {
+			for i158 := range s157 {
 				e.sep()
-				encSpecsLinuxNamespace(e, &s153[i154])
+				encSpecsLinuxNamespace(e, &s157[i158])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s155 := v.Devices; s155 == nil {
+		if s159 := v.Devices; s159 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i156 := range s155 {
+			for i160 := range s159 {
 				e.sep()
-				encSpecsLinuxDevice(e, &s155[i156])
+				encSpecsLinuxDevice(e, &s159[i160])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.NetDevices) != 0 {
 		e.name("\"netDevices\"")
-		if m157 := v.NetDevices; m157 == nil {
+		if m161 := v.NetDevices; m161 == nil {
 			e.null()
 		} else {
-			keys158 := make([]string, 0, len(m157))
-			for k159 := range m157 {
-				keys158 = append(keys158, k159)
+			keys162 := make([]string, 0, len(m161))
+			for k163 := range m161 {
+				keys162 = append(keys162, k163)
 			}
-			slices.Sort(keys158)
+			slices.Sort(keys162)
 			e.b = append(e.b, '{')
-			for _, k159 := range keys158 {
+			for _, k163 := range keys162 {
 				e.sep()
-				e.str(string(k159))
+				e.str(string(k163))
 				e.b = append(e.b, ':')
 				{
-					x160 := m157[k159]
-					encSpecsLinuxNetDevice(e, &x160)
+					x164 := m161[k163]
+					encSpecsLinuxNetDevice(e, &x164)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1664,10 +1690,10 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.Seccomp != nil {
 		e.name("\"seccomp\"")
-		if p161 := v.Seccomp; p161 == nil {
+		if p165 := v.Seccomp; p165 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxSeccomp(e, p161)
+			encSpecsLinuxSeccomp(e, p165)
 		}
 	}
 	if len(v.RootfsPropagation) != 0 {
@@ -1676,26 +1702,26 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if len(v.MaskedPaths) != 0 {
 		e.name("\"maskedPaths\"")
-		if s162 := v.MaskedPaths; s162 == nil {
+		if s166 := v.MaskedPaths; s166 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i163 := range s162 {
+			for i167 := range s166 {
 				e.sep()
-				e.str(string(s162[i163]))
+				e.str(string(s166[i167]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ReadonlyPaths) != 0 {
 		e.name("\"readonlyPaths\"")
-		if s164 := v.ReadonlyPaths; s164 == nil {
+		if s168 := v.ReadonlyPaths; s168 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i165 := range s164 {
+			for i169 := range s168 {
 				e.sep()
-				e.str(string(s164[i165]))
+				e.str(string(s168[i169]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1706,46 +1732,46 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 	}
 	if v.IntelRdt != nil {
 		e.name("\"intelRdt\"")
-		if p166 := v.IntelRdt; p166 == nil {
+		if p170 := v.IntelRdt; p170 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxIntelRdt(e, p166)
+			encSpecsLinuxIntelRdt(e, p170)
 		}
 	}
 	if v.MemoryPolicy != nil {
 		e.name("\"memoryPolicy\"")
-		if p167 := v.MemoryPolicy; p167 == nil {
+		if p171 := v.MemoryPolicy; p171 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemoryPolicy(e, p167)
+			encSpecsLinuxMemoryPolicy(e, p171)
 		}
 	}
 	if v.Personality != nil {
 		e.name("\"personality\"")
-		if p168 := v.Personality; p168 == nil {
+		if p172 := v.Personality; p172 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPersonality(e, p168)
+			encSpecsLinuxPersonality(e, p172)
 		}
 	}
 	if len(v.TimeOffsets) != 0 {
 		e.name("\"timeOffsets\"")
-		if m169 := v.TimeOffsets; m169 == nil {
+		if m173 := v.TimeOffsets; m173 == nil {
 			e.null()
 		} else {
-			keys170 := make([]string, 0, len(m169))
-			for k171 := range m169 {
-				keys170 = append(keys170, k171)
+			keys174 := make([]string, 0, len(m173))
+			for k175 := range m173 {
+				keys174 = append(keys174, k175)
 			}
-			slices.Sort(keys170)
+			slices.Sort(keys174)
 			e.b = append(e.b, '{')
-			for _, k171 := range keys170 {
+			for _, k175 := range keys174 {
 				e.sep()
-				e.str(string(k171))
+				e.str(string(k175))
 				e.b = append(e.b, ':')
 				{
-					x172 := m169[k171]
-					encSpecsLinuxTimeOffset(e, &x172)
+					x176 := m173[k175]
+					encSpecsLinuxTimeOffset(e, &x176)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -1757,13 +1783,13 @@ func encSpecsLinux(e *encoder, v *specs.Linux) {
 func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.b = append(e.b, '{')
 	e.name("\"names\"")
-	if s173 := v.Names; s173 == nil {
+	if s177 := v.Names; s177 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i174 := range s173 {
+		for i178 := range s177 {
 			e.sep()
-			e.str(string(s173[i174]))
+			e.str(string(s177[i178]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -1771,21 +1797,21 @@ func encSpecsLinuxSyscall(e *encoder, v *specs.LinuxSyscall) {
 	e.str(string(v.Action))
 	if v.ErrnoRet != nil {
 		e.name("\"errnoRet\"")
-		if p175 := v.ErrnoRet; p175 == nil {
+		if p179 := v.ErrnoRet; p179 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p175)))
+			e.uint(uint64((*p179)))
 		}
 	}
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s176 := v.Args; s176 == nil {
+		if s180 := v.Args; s180 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i177 := range s176 {
+			for i181 := range s180 {
 				e.sep()
-				encSpecsLinuxSeccompArg(e, &s176[i177])
+				encSpecsLinuxSeccompArg(e, &s180[i181])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1810,21 +1836,21 @@ func encSpecsUser(e *encoder, v *specs.User) {
 	e.uint(uint64(v.GID))
 	if v.Umask != nil {
 		e.name("\"umask\"")
-		if p178 := v.Umask; p178 == nil {
+		if p182 := v.Umask; p182 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p178)))
+			e.uint(uint64((*p182)))
 		}
 	}
 	if len(v.AdditionalGids) != 0 {
 		e.name("\"additionalGids\"")
-		if s179 := v.AdditionalGids; s179 == nil {
+		if s183 := v.AdditionalGids; s183 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i180 := range s179 {
+			for i184 := range s183 {
 				e.sep()
-				e.uint(uint64(s179[i180]))
+				e.uint(uint64(s183[i184]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1840,33 +1866,7 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 	e.b = append(e.b, '{')
 	if len(v.Bounding) != 0 {
 		e.name("\"bounding\"")
-		if s181 := v.Bounding; s181 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i182 := range s181 {
-				e.sep()
-				e.str(string(s181[i182]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Effective) != 0 {
-		e.name("\"effective\"")
-		if s183 := v.Effective; s183 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i184 := range s183 {
-				e.sep()
-				e.str(string(s183[i184]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.Inheritable) != 0 {
-		e.name("\"inheritable\"")
-		if s185 := v.Inheritable; s185 == nil {
+		if s185 := v.Bounding; s185 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1877,9 +1877,9 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Permitted) != 0 {
-		e.name("\"permitted\"")
-		if s187 := v.Permitted; s187 == nil {
+	if len(v.Effective) != 0 {
+		e.name("\"effective\"")
+		if s187 := v.Effective; s187 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -1890,15 +1890,41 @@ func encSpecsLinuxCapabilities(e *encoder, v *specs.LinuxCapabilities) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.Ambient) != 0 {
-		e.name("\"ambient\"")
-		if s189 := v.Ambient; s189 == nil {
+	if len(v.Inheritable) != 0 {
+		e.name("\"inheritable\"")
+		if s189 := v.Inheritable; s189 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i190 := range s189 {
 				e.sep()
 				e.str(string(s189[i190]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Permitted) != 0 {
+		e.name("\"permitted\"")
+		if s191 := v.Permitted; s191 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i192 := range s191 {
+				e.sep()
+				e.str(string(s191[i192]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.Ambient) != 0 {
+		e.name("\"ambient\"")
+		if s193 := v.Ambient; s193 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i194 := range s193 {
+				e.sep()
+				e.str(string(s193[i194]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1931,13 +1957,13 @@ func encSpecsScheduler(e *encoder, v *specs.Scheduler) {
 	}
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s191 := v.Flags; s191 == nil {
+		if s195 := v.Flags; s195 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i192 := range s191 {
+			for i196 := range s195 {
 				e.sep()
-				e.str(string(s191[i192]))
+				e.str(string(s195[i196]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -1991,13 +2017,13 @@ func encModelMount(e *encoder, v *model.Mount) {
 	e.str(string(v.Destination))
 	if len(v.Options) != 0 {
 		e.name("\"options\"")
-		if s193 := v.Options; s193 == nil {
+		if s197 := v.Options; s197 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i194 := range s193 {
+			for i198 := range s197 {
 				e.sep()
-				e.str(string(s193[i194]))
+				e.str(string(s197[i198]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2096,33 +2122,7 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s195 := v.BlkioWeightDevice; s195 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i196 := range s195 {
-				e.sep()
-				e.str(string(s195[i196]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceReadBps) != 0 {
-		e.name("\"deviceReadBps\"")
-		if s197 := v.DeviceReadBps; s197 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i198 := range s197 {
-				e.sep()
-				e.str(string(s197[i198]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DeviceWriteBps) != 0 {
-		e.name("\"deviceWriteBps\"")
-		if s199 := v.DeviceWriteBps; s199 == nil {
+		if s199 := v.BlkioWeightDevice; s199 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2133,9 +2133,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceReadIOps) != 0 {
-		e.name("\"deviceReadIOps\"")
-		if s201 := v.DeviceReadIOps; s201 == nil {
+	if len(v.DeviceReadBps) != 0 {
+		e.name("\"deviceReadBps\"")
+		if s201 := v.DeviceReadBps; s201 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2146,9 +2146,9 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.DeviceWriteIOps) != 0 {
-		e.name("\"deviceWriteIOps\"")
-		if s203 := v.DeviceWriteIOps; s203 == nil {
+	if len(v.DeviceWriteBps) != 0 {
+		e.name("\"deviceWriteBps\"")
+		if s203 := v.DeviceWriteBps; s203 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2159,12 +2159,38 @@ func encModelResources(e *encoder, v *model.Resources) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if v.MemorySwappiness != nil {
-		e.name("\"memorySwappiness\"")
-		if p205 := v.MemorySwappiness; p205 == nil {
+	if len(v.DeviceReadIOps) != 0 {
+		e.name("\"deviceReadIOps\"")
+		if s205 := v.DeviceReadIOps; s205 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p205)))
+			e.b = append(e.b, '[')
+			for i206 := range s205 {
+				e.sep()
+				e.str(string(s205[i206]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DeviceWriteIOps) != 0 {
+		e.name("\"deviceWriteIOps\"")
+		if s207 := v.DeviceWriteIOps; s207 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i208 := range s207 {
+				e.sep()
+				e.str(string(s207[i208]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if v.MemorySwappiness != nil {
+		e.name("\"memorySwappiness\"")
+		if p209 := v.MemorySwappiness; p209 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p209)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2173,13 +2199,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s206 := v.DeviceCgroupRules; s206 == nil {
+		if s210 := v.DeviceCgroupRules; s210 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i207 := range s206 {
+			for i211 := range s210 {
 				e.sep()
-				e.str(string(s206[i207]))
+				e.str(string(s210[i211]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2210,39 +2236,39 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s208 := v.Networks; s208 == nil {
+		if s212 := v.Networks; s212 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i209 := range s208 {
+			for i213 := range s212 {
 				e.sep()
-				e.str(string(s208[i209]))
+				e.str(string(s212[i213]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s210 := v.Ports; s210 == nil {
+		if s214 := v.Ports; s214 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i211 := range s210 {
+			for i215 := range s214 {
 				e.sep()
-				encModelPortMapping(e, &s210[i211])
+				encModelPortMapping(e, &s214[i215])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Expose) != 0 {
 		e.name("\"expose\"")
-		if s212 := v.Expose; s212 == nil {
+		if s216 := v.Expose; s216 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i213 := range s212 {
+			for i217 := range s216 {
 				e.sep()
-				encModelPortMapping(e, &s212[i213])
+				encModelPortMapping(e, &s216[i217])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2261,33 +2287,7 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s214 := v.DNSServers; s214 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i215 := range s214 {
-				e.sep()
-				e.str(string(s214[i215]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSSearch) != 0 {
-		e.name("\"dnsSearch\"")
-		if s216 := v.DNSSearch; s216 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i217 := range s216 {
-				e.sep()
-				e.str(string(s216[i217]))
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.DNSOptions) != 0 {
-		e.name("\"dnsOptions\"")
-		if s218 := v.DNSOptions; s218 == nil {
+		if s218 := v.DNSServers; s218 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -2298,15 +2298,41 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.AddHosts) != 0 {
-		e.name("\"addHosts\"")
-		if s220 := v.AddHosts; s220 == nil {
+	if len(v.DNSSearch) != 0 {
+		e.name("\"dnsSearch\"")
+		if s220 := v.DNSSearch; s220 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i221 := range s220 {
 				e.sep()
 				e.str(string(s220[i221]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.DNSOptions) != 0 {
+		e.name("\"dnsOptions\"")
+		if s222 := v.DNSOptions; s222 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i223 := range s222 {
+				e.sep()
+				e.str(string(s222[i223]))
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.AddHosts) != 0 {
+		e.name("\"addHosts\"")
+		if s224 := v.AddHosts; s224 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i225 := range s224 {
+				e.sep()
+				e.str(string(s224[i225]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2321,26 +2347,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m222 := v.Aliases; m222 == nil {
+		if m226 := v.Aliases; m226 == nil {
 			e.null()
 		} else {
-			keys223 := make([]string, 0, len(m222))
-			for k224 := range m222 {
-				keys223 = append(keys223, k224)
+			keys227 := make([]string, 0, len(m226))
+			for k228 := range m226 {
+				keys227 = append(keys227, k228)
 			}
-			slices.Sort(keys223)
+			slices.Sort(keys227)
 			e.b = append(e.b, '{')
-			for _, k224 := range keys223 {
+			for _, k228 := range keys227 {
 				e.sep()
-				e.str(string(k224))
+				e.str(string(k228))
 				e.b = append(e.b, ':')
-				if s225 := m222[k224]; s225 == nil {
+				if s229 := m226[k228]; s229 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i226 := range s225 {
+					for i230 := range s229 {
 						e.sep()
-						e.str(string(s225[i226]))
+						e.str(string(s229[i230]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2350,22 +2376,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m227 := v.Addrs; m227 == nil {
+		if m231 := v.Addrs; m231 == nil {
 			e.null()
 		} else {
-			keys228 := make([]string, 0, len(m227))
-			for k229 := range m227 {
-				keys228 = append(keys228, k229)
+			keys232 := make([]string, 0, len(m231))
+			for k233 := range m231 {
+				keys232 = append(keys232, k233)
 			}
-			slices.Sort(keys228)
+			slices.Sort(keys232)
 			e.b = append(e.b, '{')
-			for _, k229 := range keys228 {
+			for _, k233 := range keys232 {
 				e.sep()
-				e.str(string(k229))
+				e.str(string(k233))
 				e.b = append(e.b, ':')
 				{
-					x230 := m227[k229]
-					encModelNetworkAddr(e, &x230)
+					x234 := m231[k233]
+					encModelNetworkAddr(e, &x234)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2388,13 +2414,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s231 := v.Test; s231 == nil {
+	if s235 := v.Test; s235 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i232 := range s231 {
+		for i236 := range s235 {
 			e.sep()
-			e.str(string(s231[i232]))
+			e.str(string(s235[i236]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2416,10 +2442,10 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	}
 	if v.Probe != nil {
 		e.name("\"probe\"")
-		if p233 := v.Probe; p233 == nil {
+		if p237 := v.Probe; p237 == nil {
 			e.null()
 		} else {
-			encModelNetProbe(e, p233)
+			encModelNetProbe(e, p237)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2428,13 +2454,13 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 func encModelStartupHealthConfig(e *encoder, v *model.StartupHealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s234 := v.Test; s234 == nil {
+	if s238 := v.Test; s238 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i235 := range s234 {
+		for i239 := range s238 {
 			e.sep()
-			e.str(string(s234[i235]))
+			e.str(string(s238[i239]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2456,10 +2482,10 @@ func encModelStartupHealthConfig(e *encoder, v *model.StartupHealthConfig) {
 	}
 	if v.Probe != nil {
 		e.name("\"probe\"")
-		if p236 := v.Probe; p236 == nil {
+		if p240 := v.Probe; p240 == nil {
 			e.null()
 		} else {
-			encModelNetProbe(e, p236)
+			encModelNetProbe(e, p240)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2535,13 +2561,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s237 := v.Log; s237 == nil {
+		if s241 := v.Log; s241 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i238 := range s237 {
+			for i242 := range s241 {
 				e.sep()
-				encModelHealthLog(e, &s237[i238])
+				encModelHealthLog(e, &s241[i242])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2578,36 +2604,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s239 := v.Args; s239 == nil {
+		if s243 := v.Args; s243 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i240 := range s239 {
+			for i244 := range s243 {
 				e.sep()
-				e.str(string(s239[i240]))
+				e.str(string(s243[i244]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s241 := v.Env; s241 == nil {
+		if s245 := v.Env; s245 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i242 := range s241 {
+			for i246 := range s245 {
 				e.sep()
-				e.str(string(s241[i242]))
+				e.str(string(s245[i246]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p243 := v.Timeout; p243 == nil {
+		if p247 := v.Timeout; p247 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p243)))
+			e.int(int64((*p247)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2617,96 +2643,73 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s244 := v.Devices; s244 == nil {
+		if s248 := v.Devices; s248 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i245 := range s244 {
+			for i249 := range s248 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s244[i245])
+				encSpecsLinuxDeviceCgroup(e, &s248[i249])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p246 := v.Memory; p246 == nil {
+		if p250 := v.Memory; p250 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p246)
+			encSpecsLinuxMemory(e, p250)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p247 := v.CPU; p247 == nil {
+		if p251 := v.CPU; p251 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p247)
+			encSpecsLinuxCPU(e, p251)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p248 := v.Pids; p248 == nil {
+		if p252 := v.Pids; p252 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p248)
+			encSpecsLinuxPids(e, p252)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p249 := v.BlockIO; p249 == nil {
+		if p253 := v.BlockIO; p253 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p249)
+			encSpecsLinuxBlockIO(e, p253)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s250 := v.HugepageLimits; s250 == nil {
+		if s254 := v.HugepageLimits; s254 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i251 := range s250 {
+			for i255 := range s254 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s250[i251])
+				encSpecsLinuxHugepageLimit(e, &s254[i255])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p252 := v.Network; p252 == nil {
+		if p256 := v.Network; p256 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p252)
+			encSpecsLinuxNetwork(e, p256)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m253 := v.Rdma; m253 == nil {
-			e.null()
-		} else {
-			keys254 := make([]string, 0, len(m253))
-			for k255 := range m253 {
-				keys254 = append(keys254, k255)
-			}
-			slices.Sort(keys254)
-			e.b = append(e.b, '{')
-			for _, k255 := range keys254 {
-				e.sep()
-				e.str(string(k255))
-				e.b = append(e.b, ':')
-				{
-					x256 := m253[k255]
-					encSpecsLinuxRdma(e, &x256)
-				}
-			}
-			e.b = append(e.b, '}')
-		}
-	}
-	if len(v.Unified) != 0 {
-		e.name("\"unified\"")
-		if m257 := v.Unified; m257 == nil {
+		if m257 := v.Rdma; m257 == nil {
 			e.null()
 		} else {
 			keys258 := make([]string, 0, len(m257))
@@ -2719,7 +2722,30 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 				e.sep()
 				e.str(string(k259))
 				e.b = append(e.b, ':')
-				e.str(string(m257[k259]))
+				{
+					x260 := m257[k259]
+					encSpecsLinuxRdma(e, &x260)
+				}
+			}
+			e.b = append(e.b, '}')
+		}
+	}
+	if len(v.Unified) != 0 {
+		e.name("\"unified\"")
+		if m261 := v.Unified; m261 == nil {
+			e.null()
+		} else {
+			keys262 := make([]string, 0, len(m261))
+			for k263 := range m261 {
+				keys262 = append(keys262, k263)
+			}
+			slices.Sort(keys262)
+			e.b = append(e.b, '{')
+			for _, k263 := range keys262 {
+				e.sep()
+				e.str(string(k263))
+				e.b = append(e.b, ':')
+				e.str(string(m261[k263]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2750,26 +2776,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p260 := v.FileMode; p260 == nil {
+		if p264 := v.FileMode; p264 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p260)))
+			e.uint(uint64((*p264)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p261 := v.UID; p261 == nil {
+		if p265 := v.UID; p265 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p261)))
+			e.uint(uint64((*p265)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p262 := v.GID; p262 == nil {
+		if p266 := v.GID; p266 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p262)))
+			e.uint(uint64((*p266)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2792,13 +2818,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s263 := v.Schemata; s263 == nil {
+		if s267 := v.Schemata; s267 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i264 := range s263 {
+			for i268 := range s267 {
 				e.sep()
-				e.str(string(s263[i264]))
+				e.str(string(s267[i268]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2826,13 +2852,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s265 := v.Flags; s265 == nil {
+		if s269 := v.Flags; s269 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i266 := range s265 {
+			for i270 := range s269 {
 				e.sep()
-				e.str(string(s265[i266]))
+				e.str(string(s269[i270]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2846,13 +2872,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s267 := v.Flags; s267 == nil {
+		if s271 := v.Flags; s271 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i268 := range s267 {
+			for i272 := range s271 {
 				e.sep()
-				e.str(string(s267[i268]))
+				e.str(string(s271[i272]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2938,13 +2964,13 @@ func encModelNetProbe(e *encoder, v *model.NetProbe) {
 	}
 	if len(v.Headers) != 0 {
 		e.name("\"headers\"")
-		if s269 := v.Headers; s269 == nil {
+		if s273 := v.Headers; s273 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i270 := range s269 {
+			for i274 := range s273 {
 				e.sep()
-				e.str(string(s269[i270]))
+				e.str(string(s273[i274]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2975,18 +3001,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p271 := v.Major; p271 == nil {
+		if p275 := v.Major; p275 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p271)))
+			e.int(int64((*p275)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p272 := v.Minor; p272 == nil {
+		if p276 := v.Minor; p276 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p272)))
+			e.int(int64((*p276)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -3000,74 +3026,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p273 := v.Limit; p273 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p273)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p274 := v.Reservation; p274 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p274)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p275 := v.Swap; p275 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p275)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p276 := v.Kernel; p276 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p276)))
-		}
-	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p277 := v.KernelTCP; p277 == nil {
+		if p277 := v.Limit; p277 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p277)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p278 := v.Swappiness; p278 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p278 := v.Reservation; p278 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p278)))
+			e.int(int64((*p278)))
+		}
+	}
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p279 := v.Swap; p279 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p279)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p280 := v.Kernel; p280 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p280)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p281 := v.KernelTCP; p281 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p281)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p282 := v.Swappiness; p282 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p282)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p279 := v.DisableOOMKiller; p279 == nil {
+		if p283 := v.DisableOOMKiller; p283 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p279)))
+			e.boolean(bool((*p283)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p280 := v.UseHierarchy; p280 == nil {
+		if p284 := v.UseHierarchy; p284 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p280)))
+			e.boolean(bool((*p284)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p281 := v.CheckBeforeUpdate; p281 == nil {
+		if p285 := v.CheckBeforeUpdate; p285 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p281)))
+			e.boolean(bool((*p285)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3077,50 +3103,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p282 := v.Shares; p282 == nil {
+		if p286 := v.Shares; p286 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p282)))
+			e.uint(uint64((*p286)))
 		}
 	}
 	if v.Quota != nil {
 		e.name("\"quota\"")
-		if p283 := v.Quota; p283 == nil {
+		if p287 := v.Quota; p287 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p283)))
+			e.int(int64((*p287)))
 		}
 	}
 	if v.Burst != nil {
 		e.name("\"burst\"")
-		if p284 := v.Burst; p284 == nil {
+		if p288 := v.Burst; p288 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p284)))
+			e.uint(uint64((*p288)))
 		}
 	}
 	if v.Period != nil {
 		e.name("\"period\"")
-		if p285 := v.Period; p285 == nil {
+		if p289 := v.Period; p289 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p285)))
+			e.uint(uint64((*p289)))
 		}
 	}
 	if v.RealtimeRuntime != nil {
 		e.name("\"realtimeRuntime\"")
-		if p286 := v.RealtimeRuntime; p286 == nil {
+		if p290 := v.RealtimeRuntime; p290 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p286)))
+			e.int(int64((*p290)))
 		}
 	}
 	if v.RealtimePeriod != nil {
 		e.name("\"realtimePeriod\"")
-		if p287 := v.RealtimePeriod; p287 == nil {
+		if p291 := v.RealtimePeriod; p291 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p287)))
+			e.uint(uint64((*p291)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -3133,10 +3159,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p288 := v.Idle; p288 == nil {
+		if p292 := v.Idle; p292 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p288)))
+			e.int(int64((*p292)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3146,10 +3172,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p289 := v.Limit; p289 == nil {
+		if p293 := v.Limit; p293 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p289)))
+			e.int(int64((*p293)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3159,62 +3185,36 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p290 := v.Weight; p290 == nil {
+		if p294 := v.Weight; p294 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p290)))
+			e.uint(uint64((*p294)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p291 := v.LeafWeight; p291 == nil {
+		if p295 := v.LeafWeight; p295 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p291)))
+			e.uint(uint64((*p295)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s292 := v.WeightDevice; s292 == nil {
+		if s296 := v.WeightDevice; s296 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i293 := range s292 {
+			for i297 := range s296 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s292[i293])
+				encSpecsLinuxWeightDevice(e, &s296[i297])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s294 := v.ThrottleReadBpsDevice; s294 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i295 := range s294 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s294[i295])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleWriteBpsDevice) != 0 {
-		e.name("\"throttleWriteBpsDevice\"")
-		if s296 := v.ThrottleWriteBpsDevice; s296 == nil {
-			e.null()
-		} else {
-			e.b = append(e.b, '[')
-			for i297 := range s296 {
-				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s296[i297])
-			}
-			e.b = append(e.b, ']')
-		}
-	}
-	if len(v.ThrottleReadIOPSDevice) != 0 {
-		e.name("\"throttleReadIOPSDevice\"")
-		if s298 := v.ThrottleReadIOPSDevice; s298 == nil {
+		if s298 := v.ThrottleReadBpsDevice; s298 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
@@ -3225,15 +3225,41 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 			e.b = append(e.b, ']')
 		}
 	}
-	if len(v.ThrottleWriteIOPSDevice) != 0 {
-		e.name("\"throttleWriteIOPSDevice\"")
-		if s300 := v.ThrottleWriteIOPSDevice; s300 == nil {
+	if len(v.ThrottleWriteBpsDevice) != 0 {
+		e.name("\"throttleWriteBpsDevice\"")
+		if s300 := v.ThrottleWriteBpsDevice; s300 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
 			for i301 := range s300 {
 				e.sep()
 				encSpecsLinuxThrottleDevice(e, &s300[i301])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleReadIOPSDevice) != 0 {
+		e.name("\"throttleReadIOPSDevice\"")
+		if s302 := v.ThrottleReadIOPSDevice; s302 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i303 := range s302 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s302[i303])
+			}
+			e.b = append(e.b, ']')
+		}
+	}
+	if len(v.ThrottleWriteIOPSDevice) != 0 {
+		e.name("\"throttleWriteIOPSDevice\"")
+		if s304 := v.ThrottleWriteIOPSDevice; s304 == nil {
+			e.null()
+		} else {
+			e.b = append(e.b, '[')
+			for i305 := range s304 {
+				e.sep()
+				encSpecsLinuxThrottleDevice(e, &s304[i305])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3254,21 +3280,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p302 := v.ClassID; p302 == nil {
+		if p306 := v.ClassID; p306 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p302)))
+			e.uint(uint64((*p306)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s303 := v.Priorities; s303 == nil {
+		if s307 := v.Priorities; s307 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i304 := range s303 {
+			for i308 := range s307 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s303[i304])
+				encSpecsLinuxInterfacePriority(e, &s307[i308])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3280,18 +3306,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p305 := v.HcaHandles; p305 == nil {
+		if p309 := v.HcaHandles; p309 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p305)))
+			e.uint(uint64((*p309)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p306 := v.HcaObjects; p306 == nil {
+		if p310 := v.HcaObjects; p310 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p306)))
+			e.uint(uint64((*p310)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3305,18 +3331,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p307 := v.Weight; p307 == nil {
+		if p311 := v.Weight; p311 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p307)))
+			e.uint(uint64((*p311)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p308 := v.LeafWeight; p308 == nil {
+		if p312 := v.LeafWeight; p312 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p308)))
+			e.uint(uint64((*p312)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3342,7 +3368,7 @@ func encSpecsLinuxInterfacePriority(e *encoder, v *specs.LinuxInterfacePriority)
 	e.b = append(e.b, '}')
 }
 
-var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "startupHealthcheck", "healthLogDestination", "healthMaxLogCount", "healthMaxLogSize", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
+var keysModelContainerConfig = KeySet{"id", "name", "namespace", "pod", "isInfra", "isService", "created", "createCommand", "image", "imageName", "rootfs", "entrypoint", "cmd", "env", "workingDir", "workingDirGiven", "user", "primaryGroupApart", "hostname", "domainname", "labels", "annotations", "terminal", "stdin", "logSizeMax", "logTag", "logPath", "keepStdinOpen", "mounts", "readOnly", "readOnlyTmpfs", "devices", "sysctls", "capAdd", "capDrop", "defaultCaps", "privileged", "oomScoreAdj", "groupAdd", "umask", "groupsStrict", "timezone", "pidFile", "conmonPidFile", "noNewPrivileges", "ownMasks", "maskedPaths", "readonlyPaths", "mask", "unmask", "seccomp", "ulimits", "resources", "cgroupParent", "namespaces", "network", "uidMap", "gidMap", "init", "stopSignal", "stopTimeout", "autoRemove", "restartPolicy", "initContainerType", "healthcheck", "startupHealthcheck", "healthLogDestination", "healthMaxLogCount", "healthMaxLogSize", "healthOnFailure", "secrets", "links", "volumesFrom", "logDriver", "rootfsOverlay", "unsetEnv", "unsetEnvAll", "personality", "timeout", "requires", "initPath", "noPasswd", "passwdEntry", "cgroups", "runtimeFlags", "cgroupConf", "sdNotify", "sdNotifySocket", "systemd", "systemdMode", "chrootDirs", "hostUsers"}
 
 func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 	return s.Object(func(key []byte) error {
@@ -3368,25 +3394,25 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x309 := bool(v.IsInfra)
-			if err := s.Bool(&x309); err != nil {
+			x313 := bool(v.IsInfra)
+			if err := s.Bool(&x313); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x309)
+			v.IsInfra = bool(x313)
 			return nil
 		case "isService":
-			x310 := bool(v.IsService)
-			if err := s.Bool(&x310); err != nil {
+			x314 := bool(v.IsService)
+			if err := s.Bool(&x314); err != nil {
 				return err
 			}
-			v.IsService = bool(x310)
+			v.IsService = bool(x314)
 			return nil
 		case "created":
-			raw311, err := s.Raw()
+			raw315, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw311); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw315); err != nil {
 				return err
 			}
 			return nil
@@ -3394,21 +3420,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out312 := v.CreateCommand[:0]
-				if out312 == nil {
-					out312 = []string{}
+				out316 := v.CreateCommand[:0]
+				if out316 == nil {
+					out316 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e313 string
-					if err := s.Str(&e313); err != nil {
+					var e317 string
+					if err := s.Str(&e317); err != nil {
 						return err
 					}
-					out312 = append(out312, e313)
+					out316 = append(out316, e317)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out312
+				v.CreateCommand = out316
 			}
 			return nil
 		case "image":
@@ -3430,49 +3456,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out314 := v.Entrypoint[:0]
-				if out314 == nil {
-					out314 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e315 string
-					if err := s.Str(&e315); err != nil {
-						return err
-					}
-					out314 = append(out314, e315)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Entrypoint = out314
-			}
-			return nil
-		case "cmd":
-			if s.Literal("null") {
-				v.Cmd = nil
-			} else {
-				out316 := v.Cmd[:0]
-				if out316 == nil {
-					out316 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e317 string
-					if err := s.Str(&e317); err != nil {
-						return err
-					}
-					out316 = append(out316, e317)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Cmd = out316
-			}
-			return nil
-		case "env":
-			if s.Literal("null") {
-				v.Env = nil
-			} else {
-				out318 := v.Env[:0]
+				out318 := v.Entrypoint[:0]
 				if out318 == nil {
 					out318 = []string{}
 				}
@@ -3486,7 +3470,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Env = out318
+				v.Entrypoint = out318
+			}
+			return nil
+		case "cmd":
+			if s.Literal("null") {
+				v.Cmd = nil
+			} else {
+				out320 := v.Cmd[:0]
+				if out320 == nil {
+					out320 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e321 string
+					if err := s.Str(&e321); err != nil {
+						return err
+					}
+					out320 = append(out320, e321)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Cmd = out320
+			}
+			return nil
+		case "env":
+			if s.Literal("null") {
+				v.Env = nil
+			} else {
+				out322 := v.Env[:0]
+				if out322 == nil {
+					out322 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e323 string
+					if err := s.Str(&e323); err != nil {
+						return err
+					}
+					out322 = append(out322, e323)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Env = out322
 			}
 			return nil
 		case "workingDir":
@@ -3495,11 +3521,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "workingDirGiven":
-			x320 := bool(v.WorkingDirGiven)
-			if err := s.Bool(&x320); err != nil {
+			x324 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x324); err != nil {
 				return err
 			}
-			v.WorkingDirGiven = bool(x320)
+			v.WorkingDirGiven = bool(x324)
 			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
@@ -3507,11 +3533,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "primaryGroupApart":
-			x321 := bool(v.PrimaryGroupApart)
-			if err := s.Bool(&x321); err != nil {
+			x325 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x325); err != nil {
 				return err
 			}
-			v.PrimaryGroupApart = bool(x321)
+			v.PrimaryGroupApart = bool(x325)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3531,11 +3557,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e322 string
-					if err := s.Str(&e322); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e322
+					v.Labels[string(key)] = e326
 					return nil
 				}); err != nil {
 					return err
@@ -3550,11 +3576,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e327 string
+					if err := s.Str(&e327); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e323
+					v.Annotations[string(key)] = e327
 					return nil
 				}); err != nil {
 					return err
@@ -3562,26 +3588,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x324 := bool(v.Terminal)
-			if err := s.Bool(&x324); err != nil {
+			x328 := bool(v.Terminal)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.Terminal = bool(x324)
+			v.Terminal = bool(x328)
 			return nil
 		case "stdin":
-			x325 := bool(v.Stdin)
-			if err := s.Bool(&x325); err != nil {
+			x329 := bool(v.Stdin)
+			if err := s.Bool(&x329); err != nil {
 				return err
 			}
-			v.Stdin = bool(x325)
+			v.Stdin = bool(x329)
 			return nil
 		case "logSizeMax":
-			n326, _, null327, err := s.Integer(64, true)
+			n330, _, null331, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null327 {
-				v.LogSizeMax = int64(n326)
+			if !null331 {
+				v.LogSizeMax = int64(n330)
 			}
 			return nil
 		case "logTag":
@@ -3595,58 +3621,23 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x328 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x328); err != nil {
+			x332 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x332); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x328)
+			v.KeepStdinOpen = bool(x332)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out329 := v.Mounts[:0]
-				if out329 == nil {
-					out329 = []model.Mount{}
-				}
-				if err := s.Array(func() error {
-					var e330 model.Mount
-					if err := decModelMount(s, &e330); err != nil {
-						return err
-					}
-					out329 = append(out329, e330)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Mounts = out329
-			}
-			return nil
-		case "readOnly":
-			x331 := bool(v.ReadOnly)
-			if err := s.Bool(&x331); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x331)
-			return nil
-		case "readOnlyTmpfs":
-			x332 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x332); err != nil {
-				return err
-			}
-			v.ReadOnlyTmpfs = bool(x332)
-			return nil
-		case "devices":
-			if s.Literal("null") {
-				v.Devices = nil
-			} else {
-				out333 := v.Devices[:0]
+				out333 := v.Mounts[:0]
 				if out333 == nil {
-					out333 = []string{}
+					out333 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e334 string
-					if err := s.Str(&e334); err != nil {
+					var e334 model.Mount
+					if err := decModelMount(s, &e334); err != nil {
 						return err
 					}
 					out333 = append(out333, e334)
@@ -3654,7 +3645,42 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Devices = out333
+				v.Mounts = out333
+			}
+			return nil
+		case "readOnly":
+			x335 := bool(v.ReadOnly)
+			if err := s.Bool(&x335); err != nil {
+				return err
+			}
+			v.ReadOnly = bool(x335)
+			return nil
+		case "readOnlyTmpfs":
+			x336 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x336); err != nil {
+				return err
+			}
+			v.ReadOnlyTmpfs = bool(x336)
+			return nil
+		case "devices":
+			if s.Literal("null") {
+				v.Devices = nil
+			} else {
+				out337 := v.Devices[:0]
+				if out337 == nil {
+					out337 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e338 string
+					if err := s.Str(&e338); err != nil {
+						return err
+					}
+					out337 = append(out337, e338)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Devices = out337
 			}
 			return nil
 		case "sysctls":
@@ -3665,11 +3691,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e335 string
-					if err := s.Str(&e335); err != nil {
+					var e339 string
+					if err := s.Str(&e339); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e335
+					v.Sysctls[string(key)] = e339
 					return nil
 				}); err != nil {
 					return err
@@ -3680,49 +3706,7 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CapAdd = nil
 			} else {
-				out336 := v.CapAdd[:0]
-				if out336 == nil {
-					out336 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e337 string
-					if err := s.Str(&e337); err != nil {
-						return err
-					}
-					out336 = append(out336, e337)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapAdd = out336
-			}
-			return nil
-		case "capDrop":
-			if s.Literal("null") {
-				v.CapDrop = nil
-			} else {
-				out338 := v.CapDrop[:0]
-				if out338 == nil {
-					out338 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
-						return err
-					}
-					out338 = append(out338, e339)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.CapDrop = out338
-			}
-			return nil
-		case "defaultCaps":
-			if s.Literal("null") {
-				v.DefaultCaps = nil
-			} else {
-				out340 := v.DefaultCaps[:0]
+				out340 := v.CapAdd[:0]
 				if out340 == nil {
 					out340 = []string{}
 				}
@@ -3736,44 +3720,86 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out340
+				v.CapAdd = out340
+			}
+			return nil
+		case "capDrop":
+			if s.Literal("null") {
+				v.CapDrop = nil
+			} else {
+				out342 := v.CapDrop[:0]
+				if out342 == nil {
+					out342 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e343 string
+					if err := s.Str(&e343); err != nil {
+						return err
+					}
+					out342 = append(out342, e343)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapDrop = out342
+			}
+			return nil
+		case "defaultCaps":
+			if s.Literal("null") {
+				v.DefaultCaps = nil
+			} else {
+				out344 := v.DefaultCaps[:0]
+				if out344 == nil {
+					out344 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e345 string
+					if err := s.Str(&e345); err != nil {
+						return err
+					}
+					out344 = append(out344, e345)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DefaultCaps = out344
 			}
 			return nil
 		case "privileged":
-			x342 := bool(v.Privileged)
-			if err := s.Bool(&x342); err != nil {
+			x346 := bool(v.Privileged)
+			if err := s.Bool(&x346); err != nil {
 				return err
 			}
-			v.Privileged = bool(x342)
+			v.Privileged = bool(x346)
 			return nil
 		case "oomScoreAdj":
-			n343, _, null344, err := s.Integer(64, true)
+			n347, _, null348, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null344 {
-				v.OOMScoreAdj = int(n343)
+			if !null348 {
+				v.OOMScoreAdj = int(n347)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out345 := v.GroupAdd[:0]
-				if out345 == nil {
-					out345 = []string{}
+				out349 := v.GroupAdd[:0]
+				if out349 == nil {
+					out349 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e346 string
-					if err := s.Str(&e346); err != nil {
+					var e350 string
+					if err := s.Str(&e350); err != nil {
 						return err
 					}
-					out345 = append(out345, e346)
+					out349 = append(out349, e350)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out345
+				v.GroupAdd = out349
 			}
 			return nil
 		case "umask":
@@ -3782,11 +3808,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x347 := bool(v.GroupsStrict)
-			if err := s.Bool(&x347); err != nil {
+			x351 := bool(v.GroupsStrict)
+			if err := s.Bool(&x351); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x347)
+			v.GroupsStrict = bool(x351)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3804,59 +3830,101 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x348 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x348); err != nil {
+			x352 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x352); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x348)
+			v.NoNewPrivileges = bool(x352)
 			return nil
 		case "ownMasks":
-			x349 := bool(v.OwnMasks)
-			if err := s.Bool(&x349); err != nil {
+			x353 := bool(v.OwnMasks)
+			if err := s.Bool(&x353); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x349)
+			v.OwnMasks = bool(x353)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out350 := v.MaskedPaths[:0]
-				if out350 == nil {
-					out350 = []string{}
+				out354 := v.MaskedPaths[:0]
+				if out354 == nil {
+					out354 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e351 string
-					if err := s.Str(&e351); err != nil {
+					var e355 string
+					if err := s.Str(&e355); err != nil {
 						return err
 					}
-					out350 = append(out350, e351)
+					out354 = append(out354, e355)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out350
+				v.MaskedPaths = out354
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out352 := v.ReadonlyPaths[:0]
-				if out352 == nil {
-					out352 = []string{}
+				out356 := v.ReadonlyPaths[:0]
+				if out356 == nil {
+					out356 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e353 string
-					if err := s.Str(&e353); err != nil {
+					var e357 string
+					if err := s.Str(&e357); err != nil {
 						return err
 					}
-					out352 = append(out352, e353)
+					out356 = append(out356, e357)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out352
+				v.ReadonlyPaths = out356
+			}
+			return nil
+		case "mask":
+			if s.Literal("null") {
+				v.Mask = nil
+			} else {
+				out358 := v.Mask[:0]
+				if out358 == nil {
+					out358 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e359 string
+					if err := s.Str(&e359); err != nil {
+						return err
+					}
+					out358 = append(out358, e359)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Mask = out358
+			}
+			return nil
+		case "unmask":
+			if s.Literal("null") {
+				v.Unmask = nil
+			} else {
+				out360 := v.Unmask[:0]
+				if out360 == nil {
+					out360 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e361 string
+					if err := s.Str(&e361); err != nil {
+						return err
+					}
+					out360 = append(out360, e361)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Unmask = out360
 			}
 			return nil
 		case "seccomp":
@@ -3868,21 +3936,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out354 := v.Ulimits[:0]
-				if out354 == nil {
-					out354 = []model.Ulimit{}
+				out362 := v.Ulimits[:0]
+				if out362 == nil {
+					out362 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e355 model.Ulimit
-					if err := decModelUlimit(s, &e355); err != nil {
+					var e363 model.Ulimit
+					if err := decModelUlimit(s, &e363); err != nil {
 						return err
 					}
-					out354 = append(out354, e355)
+					out362 = append(out362, e363)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out354
+				v.Ulimits = out362
 			}
 			return nil
 		case "resources":
@@ -3903,11 +3971,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e356 model.Namespace
-					if err := decModelNamespace(s, &e356); err != nil {
+					var e364 model.Namespace
+					if err := decModelNamespace(s, &e364); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e356
+					v.Namespaces[string(key)] = e364
 					return nil
 				}); err != nil {
 					return err
@@ -3923,75 +3991,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out357 := v.UIDMap[:0]
-				if out357 == nil {
-					out357 = []model.IDMap{}
+				out365 := v.UIDMap[:0]
+				if out365 == nil {
+					out365 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e358 model.IDMap
-					if err := decModelIDMap(s, &e358); err != nil {
+					var e366 model.IDMap
+					if err := decModelIDMap(s, &e366); err != nil {
 						return err
 					}
-					out357 = append(out357, e358)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out357
+				v.UIDMap = out365
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out359 := v.GIDMap[:0]
-				if out359 == nil {
-					out359 = []model.IDMap{}
+				out367 := v.GIDMap[:0]
+				if out367 == nil {
+					out367 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e360 model.IDMap
-					if err := decModelIDMap(s, &e360); err != nil {
+					var e368 model.IDMap
+					if err := decModelIDMap(s, &e368); err != nil {
 						return err
 					}
-					out359 = append(out359, e360)
+					out367 = append(out367, e368)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out359
+				v.GIDMap = out367
 			}
 			return nil
 		case "init":
-			x361 := bool(v.Init)
-			if err := s.Bool(&x361); err != nil {
+			x369 := bool(v.Init)
+			if err := s.Bool(&x369); err != nil {
 				return err
 			}
-			v.Init = bool(x361)
+			v.Init = bool(x369)
 			return nil
 		case "stopSignal":
-			n362, _, null363, err := s.Integer(64, true)
+			n370, _, null371, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null363 {
-				v.StopSignal = int(n362)
+			if !null371 {
+				v.StopSignal = int(n370)
 			}
 			return nil
 		case "stopTimeout":
-			_, n364, null365, err := s.Integer(64, false)
+			_, n372, null373, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null365 {
-				v.StopTimeout = uint(n364)
+			if !null373 {
+				v.StopTimeout = uint(n372)
 			}
 			return nil
 		case "autoRemove":
-			x366 := bool(v.AutoRemove)
-			if err := s.Bool(&x366); err != nil {
+			x374 := bool(v.AutoRemove)
+			if err := s.Bool(&x374); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x366)
+			v.AutoRemove = bool(x374)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -4039,12 +4107,12 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				if v.HealthMaxLogCount == nil {
 					v.HealthMaxLogCount = new(int64)
 				}
-				n367, _, null368, err := s.Integer(64, true)
+				n375, _, null376, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null368 {
-					(*v.HealthMaxLogCount) = int64(n367)
+				if !null376 {
+					(*v.HealthMaxLogCount) = int64(n375)
 				}
 			}
 			return nil
@@ -4055,12 +4123,12 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				if v.HealthMaxLogSize == nil {
 					v.HealthMaxLogSize = new(int64)
 				}
-				n369, _, null370, err := s.Integer(64, true)
+				n377, _, null378, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null370 {
-					(*v.HealthMaxLogSize) = int64(n369)
+				if !null378 {
+					(*v.HealthMaxLogSize) = int64(n377)
 				}
 			}
 			return nil
@@ -4073,124 +4141,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out371 := v.Secrets[:0]
-				if out371 == nil {
-					out371 = []model.SecretRef{}
+				out379 := v.Secrets[:0]
+				if out379 == nil {
+					out379 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e372 model.SecretRef
-					if err := decModelSecretRef(s, &e372); err != nil {
+					var e380 model.SecretRef
+					if err := decModelSecretRef(s, &e380); err != nil {
 						return err
 					}
-					out371 = append(out371, e372)
+					out379 = append(out379, e380)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out371
+				v.Secrets = out379
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out373 := v.Links[:0]
-				if out373 == nil {
-					out373 = []string{}
+				out381 := v.Links[:0]
+				if out381 == nil {
+					out381 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e374 string
-					if err := s.Str(&e374); err != nil {
+					var e382 string
+					if err := s.Str(&e382); err != nil {
 						return err
 					}
-					out373 = append(out373, e374)
+					out381 = append(out381, e382)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out373
+				v.Links = out381
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out375 := v.VolumesFrom[:0]
-				if out375 == nil {
-					out375 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e376 string
-					if err := s.Str(&e376); err != nil {
-						return err
-					}
-					out375 = append(out375, e376)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out375
-			}
-			return nil
-		case "logDriver":
-			if err := s.Str(&v.LogDriver); err != nil {
-				return err
-			}
-			return nil
-		case "rootfsOverlay":
-			x377 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x377); err != nil {
-				return err
-			}
-			v.RootfsOverlay = bool(x377)
-			return nil
-		case "unsetEnv":
-			if s.Literal("null") {
-				v.UnsetEnv = nil
-			} else {
-				out378 := v.UnsetEnv[:0]
-				if out378 == nil {
-					out378 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e379 string
-					if err := s.Str(&e379); err != nil {
-						return err
-					}
-					out378 = append(out378, e379)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.UnsetEnv = out378
-			}
-			return nil
-		case "unsetEnvAll":
-			x380 := bool(v.UnsetEnvAll)
-			if err := s.Bool(&x380); err != nil {
-				return err
-			}
-			v.UnsetEnvAll = bool(x380)
-			return nil
-		case "personality":
-			if err := s.Str(&v.Personality); err != nil {
-				return err
-			}
-			return nil
-		case "timeout":
-			_, n381, null382, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null382 {
-				v.Timeout = uint(n381)
-			}
-			return nil
-		case "requires":
-			if s.Literal("null") {
-				v.Requires = nil
-			} else {
-				out383 := v.Requires[:0]
+				out383 := v.VolumesFrom[:0]
 				if out383 == nil {
 					out383 = []string{}
 				}
@@ -4204,7 +4197,82 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Requires = out383
+				v.VolumesFrom = out383
+			}
+			return nil
+		case "logDriver":
+			if err := s.Str(&v.LogDriver); err != nil {
+				return err
+			}
+			return nil
+		case "rootfsOverlay":
+			x385 := bool(v.RootfsOverlay)
+			if err := s.Bool(&x385); err != nil {
+				return err
+			}
+			v.RootfsOverlay = bool(x385)
+			return nil
+		case "unsetEnv":
+			if s.Literal("null") {
+				v.UnsetEnv = nil
+			} else {
+				out386 := v.UnsetEnv[:0]
+				if out386 == nil {
+					out386 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e387 string
+					if err := s.Str(&e387); err != nil {
+						return err
+					}
+					out386 = append(out386, e387)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.UnsetEnv = out386
+			}
+			return nil
+		case "unsetEnvAll":
+			x388 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x388); err != nil {
+				return err
+			}
+			v.UnsetEnvAll = bool(x388)
+			return nil
+		case "personality":
+			if err := s.Str(&v.Personality); err != nil {
+				return err
+			}
+			return nil
+		case "timeout":
+			_, n389, null390, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null390 {
+				v.Timeout = uint(n389)
+			}
+			return nil
+		case "requires":
+			if s.Literal("null") {
+				v.Requires = nil
+			} else {
+				out391 := v.Requires[:0]
+				if out391 == nil {
+					out391 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e392 string
+					if err := s.Str(&e392); err != nil {
+						return err
+					}
+					out391 = append(out391, e392)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Requires = out391
 			}
 			return nil
 		case "initPath":
@@ -4213,11 +4281,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x385 := bool(v.NoPasswd)
-			if err := s.Bool(&x385); err != nil {
+			x393 := bool(v.NoPasswd)
+			if err := s.Bool(&x393); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x385)
+			v.NoPasswd = bool(x393)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4233,21 +4301,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out386 := v.RuntimeFlags[:0]
-				if out386 == nil {
-					out386 = []string{}
+				out394 := v.RuntimeFlags[:0]
+				if out394 == nil {
+					out394 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e387 string
-					if err := s.Str(&e387); err != nil {
+					var e395 string
+					if err := s.Str(&e395); err != nil {
 						return err
 					}
-					out386 = append(out386, e387)
+					out394 = append(out394, e395)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out386
+				v.RuntimeFlags = out394
 			}
 			return nil
 		case "cgroupConf":
@@ -4258,11 +4326,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e388 string
-					if err := s.Str(&e388); err != nil {
+					var e396 string
+					if err := s.Str(&e396); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e388
+					v.CgroupConf[string(key)] = e396
 					return nil
 				}); err != nil {
 					return err
@@ -4285,52 +4353,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x389 := bool(v.SystemdMode)
-			if err := s.Bool(&x389); err != nil {
+			x397 := bool(v.SystemdMode)
+			if err := s.Bool(&x397); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x389)
+			v.SystemdMode = bool(x397)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out390 := v.ChrootDirs[:0]
-				if out390 == nil {
-					out390 = []string{}
+				out398 := v.ChrootDirs[:0]
+				if out398 == nil {
+					out398 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e391 string
-					if err := s.Str(&e391); err != nil {
+					var e399 string
+					if err := s.Str(&e399); err != nil {
 						return err
 					}
-					out390 = append(out390, e391)
+					out398 = append(out398, e399)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out390
+				v.ChrootDirs = out398
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out392 := v.HostUsers[:0]
-				if out392 == nil {
-					out392 = []string{}
+				out400 := v.HostUsers[:0]
+				if out400 == nil {
+					out400 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e393 string
-					if err := s.Str(&e393); err != nil {
+					var e401 string
+					if err := s.Str(&e401); err != nil {
 						return err
 					}
-					out392 = append(out392, e393)
+					out400 = append(out400, e401)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out392
+				v.HostUsers = out400
 			}
 			return nil
 		}
@@ -4349,63 +4417,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n394, _, null395, err := s.Integer(64, true)
+			n402, _, null403, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null395 {
-				v.Pid = int(n394)
+			if !null403 {
+				v.Pid = int(n402)
 			}
 			return nil
 		case "conmonPid":
-			n396, _, null397, err := s.Integer(64, true)
+			n404, _, null405, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null397 {
-				v.ConmonPid = int(n396)
+			if !null405 {
+				v.ConmonPid = int(n404)
 			}
 			return nil
 		case "exitCode":
-			n398, _, null399, err := s.Integer(32, true)
+			n406, _, null407, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null399 {
-				v.ExitCode = int32(n398)
+			if !null407 {
+				v.ExitCode = int32(n406)
 			}
 			return nil
 		case "oomKilled":
-			x400 := bool(v.OOMKilled)
-			if err := s.Bool(&x400); err != nil {
+			x408 := bool(v.OOMKilled)
+			if err := s.Bool(&x408); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x400)
+			v.OOMKilled = bool(x408)
 			return nil
 		case "startedAt":
-			raw401, err := s.Raw()
+			raw409, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw401); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw409); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw402, err := s.Raw()
+			raw410, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw402); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw410); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x403 := bool(v.Mounted)
-			if err := s.Bool(&x403); err != nil {
+			x411 := bool(v.Mounted)
+			if err := s.Bool(&x411); err != nil {
 				return err
 			}
-			v.Mounted = bool(x403)
+			v.Mounted = bool(x411)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4425,11 +4493,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e404 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e404); err != nil {
+					var e412 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e412); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e404
+					v.Networks[string(key)] = e412
 					return nil
 				}); err != nil {
 					return err
@@ -4442,20 +4510,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n405, _, null406, err := s.Integer(64, true)
+			n413, _, null414, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null406 {
-				v.RestartCount = int(n405)
+			if !null414 {
+				v.RestartCount = int(n413)
 			}
 			return nil
 		case "stoppedByUser":
-			x407 := bool(v.StoppedByUser)
-			if err := s.Bool(&x407); err != nil {
+			x415 := bool(v.StoppedByUser)
+			if err := s.Bool(&x415); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x407)
+			v.StoppedByUser = bool(x415)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4500,11 +4568,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x408 := bool(v.HostnameDefault)
-			if err := s.Bool(&x408); err != nil {
+			x416 := bool(v.HostnameDefault)
+			if err := s.Bool(&x416); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x408)
+			v.HostnameDefault = bool(x416)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4514,11 +4582,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e409 string
-					if err := s.Str(&e409); err != nil {
+					var e417 string
+					if err := s.Str(&e417); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e409
+					v.Labels[string(key)] = e417
 					return nil
 				}); err != nil {
 					return err
@@ -4533,11 +4601,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e410 string
-					if err := s.Str(&e410); err != nil {
+					var e418 string
+					if err := s.Str(&e418); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e410
+					v.Annotations[string(key)] = e418
 					return nil
 				}); err != nil {
 					return err
@@ -4545,11 +4613,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw411, err := s.Raw()
+			raw419, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw411); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw419); err != nil {
 				return err
 			}
 			return nil
@@ -4557,21 +4625,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out412 := v.CreateCommand[:0]
-				if out412 == nil {
-					out412 = []string{}
+				out420 := v.CreateCommand[:0]
+				if out420 == nil {
+					out420 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e413 string
-					if err := s.Str(&e413); err != nil {
+					var e421 string
+					if err := s.Str(&e421); err != nil {
 						return err
 					}
-					out412 = append(out412, e413)
+					out420 = append(out420, e421)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out412
+				v.CreateCommand = out420
 			}
 			return nil
 		case "cgroupParent":
@@ -4580,67 +4648,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x414 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x414); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x414)
-			return nil
-		case "sharePid":
-			x415 := bool(v.SharePid)
-			if err := s.Bool(&x415); err != nil {
-				return err
-			}
-			v.SharePid = bool(x415)
-			return nil
-		case "shareIpc":
-			x416 := bool(v.ShareIpc)
-			if err := s.Bool(&x416); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x416)
-			return nil
-		case "shareNet":
-			x417 := bool(v.ShareNet)
-			if err := s.Bool(&x417); err != nil {
-				return err
-			}
-			v.ShareNet = bool(x417)
-			return nil
-		case "shareMount":
-			x418 := bool(v.ShareMount)
-			if err := s.Bool(&x418); err != nil {
-				return err
-			}
-			v.ShareMount = bool(x418)
-			return nil
-		case "shareUser":
-			x419 := bool(v.ShareUser)
-			if err := s.Bool(&x419); err != nil {
-				return err
-			}
-			v.ShareUser = bool(x419)
-			return nil
-		case "shareUts":
-			x420 := bool(v.ShareUts)
-			if err := s.Bool(&x420); err != nil {
-				return err
-			}
-			v.ShareUts = bool(x420)
-			return nil
-		case "shareCgroup":
-			x421 := bool(v.ShareCgroup)
-			if err := s.Bool(&x421); err != nil {
-				return err
-			}
-			v.ShareCgroup = bool(x421)
-			return nil
-		case "hasInfra":
-			x422 := bool(v.HasInfra)
+			x422 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x422); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x422)
+			v.UsePodCgroup = bool(x422)
+			return nil
+		case "sharePid":
+			x423 := bool(v.SharePid)
+			if err := s.Bool(&x423); err != nil {
+				return err
+			}
+			v.SharePid = bool(x423)
+			return nil
+		case "shareIpc":
+			x424 := bool(v.ShareIpc)
+			if err := s.Bool(&x424); err != nil {
+				return err
+			}
+			v.ShareIpc = bool(x424)
+			return nil
+		case "shareNet":
+			x425 := bool(v.ShareNet)
+			if err := s.Bool(&x425); err != nil {
+				return err
+			}
+			v.ShareNet = bool(x425)
+			return nil
+		case "shareMount":
+			x426 := bool(v.ShareMount)
+			if err := s.Bool(&x426); err != nil {
+				return err
+			}
+			v.ShareMount = bool(x426)
+			return nil
+		case "shareUser":
+			x427 := bool(v.ShareUser)
+			if err := s.Bool(&x427); err != nil {
+				return err
+			}
+			v.ShareUser = bool(x427)
+			return nil
+		case "shareUts":
+			x428 := bool(v.ShareUts)
+			if err := s.Bool(&x428); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x428)
+			return nil
+		case "shareCgroup":
+			x429 := bool(v.ShareCgroup)
+			if err := s.Bool(&x429); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x429)
+			return nil
+		case "hasInfra":
+			x430 := bool(v.HasInfra)
+			if err := s.Bool(&x430); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x430)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4656,21 +4724,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out423 := v.InfraCommand[:0]
-				if out423 == nil {
-					out423 = []string{}
+				out431 := v.InfraCommand[:0]
+				if out431 == nil {
+					out431 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e424 string
-					if err := s.Str(&e424); err != nil {
+					var e432 string
+					if err := s.Str(&e432); err != nil {
 						return err
 					}
-					out423 = append(out423, e424)
+					out431 = append(out431, e432)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out423
+				v.InfraCommand = out431
 			}
 			return nil
 		case "infra":
@@ -4702,42 +4770,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out425 := v.UIDMap[:0]
-				if out425 == nil {
-					out425 = []model.IDMap{}
+				out433 := v.UIDMap[:0]
+				if out433 == nil {
+					out433 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e426 model.IDMap
-					if err := decModelIDMap(s, &e426); err != nil {
+					var e434 model.IDMap
+					if err := decModelIDMap(s, &e434); err != nil {
 						return err
 					}
-					out425 = append(out425, e426)
+					out433 = append(out433, e434)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out425
+				v.UIDMap = out433
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out427 := v.GIDMap[:0]
-				if out427 == nil {
-					out427 = []model.IDMap{}
+				out435 := v.GIDMap[:0]
+				if out435 == nil {
+					out435 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e428 model.IDMap
-					if err := decModelIDMap(s, &e428); err != nil {
+					var e436 model.IDMap
+					if err := decModelIDMap(s, &e436); err != nil {
 						return err
 					}
-					out427 = append(out427, e428)
+					out435 = append(out435, e436)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out427
+				v.GIDMap = out435
 			}
 			return nil
 		case "exitPolicy":
@@ -4759,42 +4827,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out429 := v.Volumes[:0]
-				if out429 == nil {
-					out429 = []string{}
+				out437 := v.Volumes[:0]
+				if out437 == nil {
+					out437 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e430 string
-					if err := s.Str(&e430); err != nil {
+					var e438 string
+					if err := s.Str(&e438); err != nil {
 						return err
 					}
-					out429 = append(out429, e430)
+					out437 = append(out437, e438)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out429
+				v.Volumes = out437
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out431 := v.Devices[:0]
-				if out431 == nil {
-					out431 = []string{}
+				out439 := v.Devices[:0]
+				if out439 == nil {
+					out439 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e432 string
-					if err := s.Str(&e432); err != nil {
+					var e440 string
+					if err := s.Str(&e440); err != nil {
 						return err
 					}
-					out431 = append(out431, e432)
+					out439 = append(out439, e440)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Devices = out431
+				v.Devices = out439
 			}
 			return nil
 		case "sysctls":
@@ -4805,11 +4873,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Sysctls = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e433 string
-					if err := s.Str(&e433); err != nil {
+					var e441 string
+					if err := s.Str(&e441); err != nil {
 						return err
 					}
-					v.Sysctls[string(key)] = e433
+					v.Sysctls[string(key)] = e441
 					return nil
 				}); err != nil {
 					return err
@@ -4820,63 +4888,63 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.SecurityOpts = nil
 			} else {
-				out434 := v.SecurityOpts[:0]
-				if out434 == nil {
-					out434 = []string{}
+				out442 := v.SecurityOpts[:0]
+				if out442 == nil {
+					out442 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e435 string
-					if err := s.Str(&e435); err != nil {
+					var e443 string
+					if err := s.Str(&e443); err != nil {
 						return err
 					}
-					out434 = append(out434, e435)
+					out442 = append(out442, e443)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out434
+				v.SecurityOpts = out442
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out436 := v.VolumesFrom[:0]
-				if out436 == nil {
-					out436 = []string{}
+				out444 := v.VolumesFrom[:0]
+				if out444 == nil {
+					out444 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e437 string
-					if err := s.Str(&e437); err != nil {
+					var e445 string
+					if err := s.Str(&e445); err != nil {
 						return err
 					}
-					out436 = append(out436, e437)
+					out444 = append(out444, e445)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out436
+				v.VolumesFrom = out444
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out438 := v.VolumesFromMounts[:0]
-				if out438 == nil {
-					out438 = []model.Mount{}
+				out446 := v.VolumesFromMounts[:0]
+				if out446 == nil {
+					out446 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e439 model.Mount
-					if err := decModelMount(s, &e439); err != nil {
+					var e447 model.Mount
+					if err := decModelMount(s, &e447); err != nil {
 						return err
 					}
-					out438 = append(out438, e439)
+					out446 = append(out446, e447)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out438
+				v.VolumesFromMounts = out446
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4938,57 +5006,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out440 := v.Options[:0]
-				if out440 == nil {
-					out440 = []string{}
+				out448 := v.Options[:0]
+				if out448 == nil {
+					out448 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e441 string
-					if err := s.Str(&e441); err != nil {
+					var e449 string
+					if err := s.Str(&e449); err != nil {
 						return err
 					}
-					out440 = append(out440, e441)
+					out448 = append(out448, e449)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out440
+				v.Options = out448
 			}
 			return nil
 		case "readOnly":
-			x442 := bool(v.ReadOnly)
-			if err := s.Bool(&x442); err != nil {
+			x450 := bool(v.ReadOnly)
+			if err := s.Bool(&x450); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x442)
+			v.ReadOnly = bool(x450)
 			return nil
 		case "chownToUser":
-			x443 := bool(v.ChownToUser)
-			if err := s.Bool(&x443); err != nil {
+			x451 := bool(v.ChownToUser)
+			if err := s.Bool(&x451); err != nil {
 				return err
 			}
-			v.ChownToUser = bool(x443)
+			v.ChownToUser = bool(x451)
 			return nil
 		case "copyUp":
-			x444 := bool(v.CopyUp)
-			if err := s.Bool(&x444); err != nil {
+			x452 := bool(v.CopyUp)
+			if err := s.Bool(&x452); err != nil {
 				return err
 			}
-			v.CopyUp = bool(x444)
+			v.CopyUp = bool(x452)
 			return nil
 		case "noCopy":
-			x445 := bool(v.NoCopy)
-			if err := s.Bool(&x445); err != nil {
+			x453 := bool(v.NoCopy)
+			if err := s.Bool(&x453); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x445)
+			v.NoCopy = bool(x453)
 			return nil
 		case "fromMount":
-			x446 := bool(v.FromMount)
-			if err := s.Bool(&x446); err != nil {
+			x454 := bool(v.FromMount)
+			if err := s.Bool(&x454); err != nil {
 				return err
 			}
-			v.FromMount = bool(x446)
+			v.FromMount = bool(x454)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -5016,21 +5084,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n447, null448, err := s.Integer(64, false)
+			_, n455, null456, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null448 {
-				v.Soft = uint64(n447)
+			if !null456 {
+				v.Soft = uint64(n455)
 			}
 			return nil
 		case "hard":
-			_, n449, null450, err := s.Integer(64, false)
+			_, n457, null458, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null450 {
-				v.Hard = uint64(n449)
+			if !null458 {
+				v.Hard = uint64(n457)
 			}
 			return nil
 		}
@@ -5044,21 +5112,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n451, _, null452, err := s.Integer(64, true)
+			n459, _, null460, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null452 {
-				v.Memory = int64(n451)
+			if !null460 {
+				v.Memory = int64(n459)
 			}
 			return nil
 		case "cpus":
-			n453, null454, err := s.Float(64)
+			n461, null462, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null454 {
-				v.CPUs = float64(n453)
+			if !null462 {
+				v.CPUs = float64(n461)
 			}
 			return nil
 		case "cpusetCpus":
@@ -5067,48 +5135,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n455, _, null456, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null456 {
-				v.PidsLimit = int64(n455)
-			}
-			return nil
-		case "shmSize":
-			n457, _, null458, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null458 {
-				v.ShmSize = int64(n457)
-			}
-			return nil
-		case "memorySwap":
-			n459, _, null460, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null460 {
-				v.MemorySwap = int64(n459)
-			}
-			return nil
-		case "memoryReservation":
-			n461, _, null462, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null462 {
-				v.MemoryReservation = int64(n461)
-			}
-			return nil
-		case "cpuShares":
-			_, n463, null464, err := s.Integer(64, false)
+			n463, _, null464, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null464 {
-				v.CPUShares = uint64(n463)
+				v.PidsLimit = int64(n463)
+			}
+			return nil
+		case "shmSize":
+			n465, _, null466, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null466 {
+				v.ShmSize = int64(n465)
+			}
+			return nil
+		case "memorySwap":
+			n467, _, null468, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null468 {
+				v.MemorySwap = int64(n467)
+			}
+			return nil
+		case "memoryReservation":
+			n469, _, null470, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null470 {
+				v.MemoryReservation = int64(n469)
+			}
+			return nil
+		case "cpuShares":
+			_, n471, null472, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null472 {
+				v.CPUShares = uint64(n471)
 			}
 			return nil
 		case "cpusetMems":
@@ -5117,121 +5185,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n465, null466, err := s.Integer(64, false)
+			_, n473, null474, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null466 {
-				v.CPUPeriod = uint64(n465)
+			if !null474 {
+				v.CPUPeriod = uint64(n473)
 			}
 			return nil
 		case "cpuQuota":
-			n467, _, null468, err := s.Integer(64, true)
+			n475, _, null476, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null468 {
-				v.CPUQuota = int64(n467)
+			if !null476 {
+				v.CPUQuota = int64(n475)
 			}
 			return nil
 		case "blkioWeight":
-			_, n469, null470, err := s.Integer(16, false)
+			_, n477, null478, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null470 {
-				v.BlkioWeight = uint16(n469)
+			if !null478 {
+				v.BlkioWeight = uint16(n477)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out471 := v.BlkioWeightDevice[:0]
-				if out471 == nil {
-					out471 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e472 string
-					if err := s.Str(&e472); err != nil {
-						return err
-					}
-					out471 = append(out471, e472)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out471
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out473 := v.DeviceReadBps[:0]
-				if out473 == nil {
-					out473 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e474 string
-					if err := s.Str(&e474); err != nil {
-						return err
-					}
-					out473 = append(out473, e474)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out473
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out475 := v.DeviceWriteBps[:0]
-				if out475 == nil {
-					out475 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e476 string
-					if err := s.Str(&e476); err != nil {
-						return err
-					}
-					out475 = append(out475, e476)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceWriteBps = out475
-			}
-			return nil
-		case "deviceReadIOps":
-			if s.Literal("null") {
-				v.DeviceReadIOps = nil
-			} else {
-				out477 := v.DeviceReadIOps[:0]
-				if out477 == nil {
-					out477 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e478 string
-					if err := s.Str(&e478); err != nil {
-						return err
-					}
-					out477 = append(out477, e478)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadIOps = out477
-			}
-			return nil
-		case "deviceWriteIOps":
-			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
-			} else {
-				out479 := v.DeviceWriteIOps[:0]
+				out479 := v.BlkioWeightDevice[:0]
 				if out479 == nil {
 					out479 = []string{}
 				}
@@ -5245,7 +5229,91 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out479
+				v.BlkioWeightDevice = out479
+			}
+			return nil
+		case "deviceReadBps":
+			if s.Literal("null") {
+				v.DeviceReadBps = nil
+			} else {
+				out481 := v.DeviceReadBps[:0]
+				if out481 == nil {
+					out481 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e482 string
+					if err := s.Str(&e482); err != nil {
+						return err
+					}
+					out481 = append(out481, e482)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadBps = out481
+			}
+			return nil
+		case "deviceWriteBps":
+			if s.Literal("null") {
+				v.DeviceWriteBps = nil
+			} else {
+				out483 := v.DeviceWriteBps[:0]
+				if out483 == nil {
+					out483 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e484 string
+					if err := s.Str(&e484); err != nil {
+						return err
+					}
+					out483 = append(out483, e484)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteBps = out483
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out485 := v.DeviceReadIOps[:0]
+				if out485 == nil {
+					out485 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e486 string
+					if err := s.Str(&e486); err != nil {
+						return err
+					}
+					out485 = append(out485, e486)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out485
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out487 := v.DeviceWriteIOps[:0]
+				if out487 == nil {
+					out487 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e488 string
+					if err := s.Str(&e488); err != nil {
+						return err
+					}
+					out487 = append(out487, e488)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out487
 			}
 			return nil
 		case "memorySwappiness":
@@ -5255,59 +5323,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n481, _, null482, err := s.Integer(64, true)
+				n489, _, null490, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null482 {
-					(*v.MemorySwappiness) = int64(n481)
+				if !null490 {
+					(*v.MemorySwappiness) = int64(n489)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x483 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x483); err != nil {
+			x491 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x491); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x483)
+			v.OOMKillDisable = bool(x491)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out484 := v.DeviceCgroupRules[:0]
-				if out484 == nil {
-					out484 = []string{}
+				out492 := v.DeviceCgroupRules[:0]
+				if out492 == nil {
+					out492 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e485 string
-					if err := s.Str(&e485); err != nil {
+					var e493 string
+					if err := s.Str(&e493); err != nil {
 						return err
 					}
-					out484 = append(out484, e485)
+					out492 = append(out492, e493)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out484
+				v.DeviceCgroupRules = out492
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n486, null487, err := s.Integer(64, false)
+			_, n494, null495, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null487 {
-				v.CPURtPeriod = uint64(n486)
+			if !null495 {
+				v.CPURtPeriod = uint64(n494)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n488, _, null489, err := s.Integer(64, true)
+			n496, _, null497, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null489 {
-				v.CPURtRuntime = int64(n488)
+			if !null497 {
+				v.CPURtRuntime = int64(n496)
 			}
 			return nil
 		}
@@ -5344,63 +5412,63 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out490 := v.Networks[:0]
-				if out490 == nil {
-					out490 = []string{}
+				out498 := v.Networks[:0]
+				if out498 == nil {
+					out498 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e491 string
-					if err := s.Str(&e491); err != nil {
+					var e499 string
+					if err := s.Str(&e499); err != nil {
 						return err
 					}
-					out490 = append(out490, e491)
+					out498 = append(out498, e499)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out490
+				v.Networks = out498
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out492 := v.Ports[:0]
-				if out492 == nil {
-					out492 = []model.PortMapping{}
+				out500 := v.Ports[:0]
+				if out500 == nil {
+					out500 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e493 model.PortMapping
-					if err := decModelPortMapping(s, &e493); err != nil {
+					var e501 model.PortMapping
+					if err := decModelPortMapping(s, &e501); err != nil {
 						return err
 					}
-					out492 = append(out492, e493)
+					out500 = append(out500, e501)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out492
+				v.Ports = out500
 			}
 			return nil
 		case "expose":
 			if s.Literal("null") {
 				v.Expose = nil
 			} else {
-				out494 := v.Expose[:0]
-				if out494 == nil {
-					out494 = []model.PortMapping{}
+				out502 := v.Expose[:0]
+				if out502 == nil {
+					out502 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e495 model.PortMapping
-					if err := decModelPortMapping(s, &e495); err != nil {
+					var e503 model.PortMapping
+					if err := decModelPortMapping(s, &e503); err != nil {
 						return err
 					}
-					out494 = append(out494, e495)
+					out502 = append(out502, e503)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Expose = out494
+				v.Expose = out502
 			}
 			return nil
 		case "staticIP":
@@ -5422,92 +5490,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out496 := v.DNSServers[:0]
-				if out496 == nil {
-					out496 = []string{}
+				out504 := v.DNSServers[:0]
+				if out504 == nil {
+					out504 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e497 string
-					if err := s.Str(&e497); err != nil {
+					var e505 string
+					if err := s.Str(&e505); err != nil {
 						return err
 					}
-					out496 = append(out496, e497)
+					out504 = append(out504, e505)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out496
+				v.DNSServers = out504
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out498 := v.DNSSearch[:0]
-				if out498 == nil {
-					out498 = []string{}
+				out506 := v.DNSSearch[:0]
+				if out506 == nil {
+					out506 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e499 string
-					if err := s.Str(&e499); err != nil {
+					var e507 string
+					if err := s.Str(&e507); err != nil {
 						return err
 					}
-					out498 = append(out498, e499)
+					out506 = append(out506, e507)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out498
+				v.DNSSearch = out506
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out500 := v.DNSOptions[:0]
-				if out500 == nil {
-					out500 = []string{}
+				out508 := v.DNSOptions[:0]
+				if out508 == nil {
+					out508 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e501 string
-					if err := s.Str(&e501); err != nil {
+					var e509 string
+					if err := s.Str(&e509); err != nil {
 						return err
 					}
-					out500 = append(out500, e501)
+					out508 = append(out508, e509)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out500
+				v.DNSOptions = out508
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out502 := v.AddHosts[:0]
-				if out502 == nil {
-					out502 = []string{}
+				out510 := v.AddHosts[:0]
+				if out510 == nil {
+					out510 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e503 string
-					if err := s.Str(&e503); err != nil {
+					var e511 string
+					if err := s.Str(&e511); err != nil {
 						return err
 					}
-					out502 = append(out502, e503)
+					out510 = append(out510, e511)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out502
+				v.AddHosts = out510
 			}
 			return nil
 		case "noHosts":
-			x504 := bool(v.NoHosts)
-			if err := s.Bool(&x504); err != nil {
+			x512 := bool(v.NoHosts)
+			if err := s.Bool(&x512); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x504)
+			v.NoHosts = bool(x512)
 			return nil
 		case "hostsFile":
 			if err := s.Str(&v.HostsFile); err != nil {
@@ -5522,27 +5590,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e505 []string
+					var e513 []string
 					if s.Literal("null") {
-						e505 = nil
+						e513 = nil
 					} else {
-						out506 := e505[:0]
-						if out506 == nil {
-							out506 = []string{}
+						out514 := e513[:0]
+						if out514 == nil {
+							out514 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e507 string
-							if err := s.Str(&e507); err != nil {
+							var e515 string
+							if err := s.Str(&e515); err != nil {
 								return err
 							}
-							out506 = append(out506, e507)
+							out514 = append(out514, e515)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e505 = out506
+						e513 = out514
 					}
-					v.Aliases[string(key)] = e505
+					v.Aliases[string(key)] = e513
 					return nil
 				}); err != nil {
 					return err
@@ -5557,11 +5625,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e508 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e508); err != nil {
+					var e516 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e516); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e508
+					v.Addrs[string(key)] = e516
 					return nil
 				}); err != nil {
 					return err
@@ -5579,30 +5647,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n509, null510, err := s.Integer(32, false)
+			_, n517, null518, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null510 {
-				v.ContainerID = uint32(n509)
+			if !null518 {
+				v.ContainerID = uint32(n517)
 			}
 			return nil
 		case "hostID":
-			_, n511, null512, err := s.Integer(32, false)
+			_, n519, null520, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null512 {
-				v.HostID = uint32(n511)
+			if !null520 {
+				v.HostID = uint32(n519)
 			}
 			return nil
 		case "size":
-			_, n513, null514, err := s.Integer(32, false)
+			_, n521, null522, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null514 {
-				v.Size = uint32(n513)
+			if !null522 {
+				v.Size = uint32(n521)
 			}
 			return nil
 		}
@@ -5619,57 +5687,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out515 := v.Test[:0]
-				if out515 == nil {
-					out515 = []string{}
+				out523 := v.Test[:0]
+				if out523 == nil {
+					out523 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e516 string
-					if err := s.Str(&e516); err != nil {
+					var e524 string
+					if err := s.Str(&e524); err != nil {
 						return err
 					}
-					out515 = append(out515, e516)
+					out523 = append(out523, e524)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out515
+				v.Test = out523
 			}
 			return nil
 		case "interval":
-			n517, _, null518, err := s.Integer(64, true)
+			n525, _, null526, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null518 {
-				v.Interval = time.Duration(n517)
+			if !null526 {
+				v.Interval = time.Duration(n525)
 			}
 			return nil
 		case "timeout":
-			n519, _, null520, err := s.Integer(64, true)
+			n527, _, null528, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null520 {
-				v.Timeout = time.Duration(n519)
+			if !null528 {
+				v.Timeout = time.Duration(n527)
 			}
 			return nil
 		case "startPeriod":
-			n521, _, null522, err := s.Integer(64, true)
+			n529, _, null530, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.StartPeriod = time.Duration(n521)
+			if !null530 {
+				v.StartPeriod = time.Duration(n529)
 			}
 			return nil
 		case "retries":
-			n523, _, null524, err := s.Integer(64, true)
+			n531, _, null532, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null524 {
-				v.Retries = int(n523)
+			if !null532 {
+				v.Retries = int(n531)
 			}
 			return nil
 		case "probe":
@@ -5698,57 +5766,57 @@ func decModelStartupHealthConfig(s *Scanner, v *model.StartupHealthConfig) error
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out525 := v.Test[:0]
-				if out525 == nil {
-					out525 = []string{}
+				out533 := v.Test[:0]
+				if out533 == nil {
+					out533 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e526 string
-					if err := s.Str(&e526); err != nil {
+					var e534 string
+					if err := s.Str(&e534); err != nil {
 						return err
 					}
-					out525 = append(out525, e526)
+					out533 = append(out533, e534)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out525
+				v.Test = out533
 			}
 			return nil
 		case "interval":
-			n527, _, null528, err := s.Integer(64, true)
+			n535, _, null536, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null528 {
-				v.Interval = time.Duration(n527)
+			if !null536 {
+				v.Interval = time.Duration(n535)
 			}
 			return nil
 		case "timeout":
-			n529, _, null530, err := s.Integer(64, true)
+			n537, _, null538, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null530 {
-				v.Timeout = time.Duration(n529)
+			if !null538 {
+				v.Timeout = time.Duration(n537)
 			}
 			return nil
 		case "retries":
-			n531, _, null532, err := s.Integer(64, true)
+			n539, _, null540, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null532 {
-				v.Retries = int(n531)
+			if !null540 {
+				v.Retries = int(n539)
 			}
 			return nil
 		case "successes":
-			n533, _, null534, err := s.Integer(64, true)
+			n541, _, null542, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null534 {
-				v.Successes = int(n533)
+			if !null542 {
+				v.Successes = int(n541)
 			}
 			return nil
 		case "probe":
@@ -5794,30 +5862,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n535, null536, err := s.Integer(32, false)
+			_, n543, null544, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null536 {
-				v.UID = uint32(n535)
+			if !null544 {
+				v.UID = uint32(n543)
 			}
 			return nil
 		case "gid":
-			_, n537, null538, err := s.Integer(32, false)
+			_, n545, null546, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null538 {
-				v.GID = uint32(n537)
+			if !null546 {
+				v.GID = uint32(n545)
 			}
 			return nil
 		case "mode":
-			_, n539, null540, err := s.Integer(32, false)
+			_, n547, null548, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null540 {
-				v.Mode = uint32(n539)
+			if !null548 {
+				v.Mode = uint32(n547)
 			}
 			return nil
 		}
@@ -5841,12 +5909,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n541, _, null542, err := s.Integer(64, true)
+			n549, _, null550, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null542 {
-				v.PrefixLen = int(n541)
+			if !null550 {
+				v.PrefixLen = int(n549)
 			}
 			return nil
 		case "gateway":
@@ -5865,12 +5933,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n543, _, null544, err := s.Integer(64, true)
+			n551, _, null552, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null544 {
-				v.IPv6PrefixLen = int(n543)
+			if !null552 {
+				v.IPv6PrefixLen = int(n551)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5894,58 +5962,58 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n545, _, null546, err := s.Integer(64, true)
+			n553, _, null554, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null546 {
-				v.FailingStreak = int(n545)
+			if !null554 {
+				v.FailingStreak = int(n553)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out547 := v.Log[:0]
-				if out547 == nil {
-					out547 = []model.HealthLog{}
+				out555 := v.Log[:0]
+				if out555 == nil {
+					out555 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e548 model.HealthLog
-					if err := decModelHealthLog(s, &e548); err != nil {
+					var e556 model.HealthLog
+					if err := decModelHealthLog(s, &e556); err != nil {
 						return err
 					}
-					out547 = append(out547, e548)
+					out555 = append(out555, e556)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out547
+				v.Log = out555
 			}
 			return nil
 		case "startupPassed":
-			x549 := bool(v.StartupPassed)
-			if err := s.Bool(&x549); err != nil {
+			x557 := bool(v.StartupPassed)
+			if err := s.Bool(&x557); err != nil {
 				return err
 			}
-			v.StartupPassed = bool(x549)
+			v.StartupPassed = bool(x557)
 			return nil
 		case "startupSuccesses":
-			n550, _, null551, err := s.Integer(64, true)
+			n558, _, null559, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null551 {
-				v.StartupSuccesses = int(n550)
+			if !null559 {
+				v.StartupSuccesses = int(n558)
 			}
 			return nil
 		case "startupFailures":
-			n552, _, null553, err := s.Integer(64, true)
+			n560, _, null561, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null553 {
-				v.StartupFailures = int(n552)
+			if !null561 {
+				v.StartupFailures = int(n560)
 			}
 			return nil
 		}
@@ -5964,21 +6032,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n554, null555, err := s.Integer(16, false)
+			_, n562, null563, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null555 {
-				v.HostPort = uint16(n554)
+			if !null563 {
+				v.HostPort = uint16(n562)
 			}
 			return nil
 		case "containerPort":
-			_, n556, null557, err := s.Integer(16, false)
+			_, n564, null565, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null557 {
-				v.ContainerPort = uint16(n556)
+			if !null565 {
+				v.ContainerPort = uint16(n564)
 			}
 			return nil
 		case "protocol":
@@ -5987,12 +6055,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n558, null559, err := s.Integer(16, false)
+			_, n566, null567, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null559 {
-				v.Range = uint16(n558)
+			if !null567 {
+				v.Range = uint16(n566)
 			}
 			return nil
 		}
@@ -6041,12 +6109,12 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			}
 			return nil
 		case "port":
-			n560, _, null561, err := s.Integer(64, true)
+			n568, _, null569, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null561 {
-				v.Port = int(n560)
+			if !null569 {
+				v.Port = int(n568)
 			}
 			return nil
 		case "path":
@@ -6058,21 +6126,21 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			if s.Literal("null") {
 				v.Headers = nil
 			} else {
-				out562 := v.Headers[:0]
-				if out562 == nil {
-					out562 = []string{}
+				out570 := v.Headers[:0]
+				if out570 == nil {
+					out570 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e563 string
-					if err := s.Str(&e563); err != nil {
+					var e571 string
+					if err := s.Str(&e571); err != nil {
 						return err
 					}
-					out562 = append(out562, e563)
+					out570 = append(out570, e571)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Headers = out562
+				v.Headers = out570
 			}
 			return nil
 		}
@@ -6086,30 +6154,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw564, err := s.Raw()
+			raw572, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw564); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw572); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw565, err := s.Raw()
+			raw573, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw565); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw573); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n566, _, null567, err := s.Integer(64, true)
+			n574, _, null575, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null567 {
-				v.ExitCode = int(n566)
+			if !null575 {
+				v.ExitCode = int(n574)
 			}
 			return nil
 		case "output":

@@ -276,8 +276,13 @@ type ContainerConfig struct {
 	OwnMasks      bool     `json:"ownMasks,omitempty"`
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`
 	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
-	Seccomp       string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or a file
-	Ulimits       []Ulimit `json:"ulimits,omitempty"`
+	// Mask are paths masked beside the defaults (--security-opt mask=P:P...); Unmask takes
+	// paths (or shell patterns, or ALL) out of the default masked and read-only ones
+	// (--security-opt unmask=...).
+	Mask    []string `json:"mask,omitempty"`
+	Unmask  []string `json:"unmask,omitempty"`
+	Seccomp string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or a file
+	Ulimits []Ulimit `json:"ulimits,omitempty"`
 
 	Resources    Resources `json:"resources"`
 	CgroupParent string    `json:"cgroupParent,omitempty"`
