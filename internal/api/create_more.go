@@ -17,7 +17,6 @@ import (
 
 	"pea/internal/cpupin"
 	"pea/internal/engine"
-	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/oci"
 )
@@ -153,12 +152,7 @@ func applyHostConfigMore(req *createRequest, cfg *model.ContainerConfig, o *engi
 	if n := cpupin.NumCPU(); hc.NanoCpus > int64(n)*1e9 {
 		return badRequest("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", n, n)
 	}
-	if err := checkCpuset(hc.CpusetCpus, "/sys/devices/system/cpu/online", "CPUs"); err != nil {
-		return err
-	}
-	if err := checkCpuset(hc.CpusetMems, "/sys/devices/system/node/online", "memory nodes"); err != nil {
-		return err
-	}
+	// The cpusets are checked by the engine's create (checkCpusets): 400, Docker's words.
 	if err := applyLogConfig(hc.LogConfig, cfg); err != nil {
 		return err
 	}
@@ -387,12 +381,4 @@ func isPropagation(p string) bool {
 		return true
 	}
 	return false
-}
-
-// checkCpuset is engine.CheckCpuset, answered 400 with Docker's words.
-func checkCpuset(list, file, what string) error {
-	if err := engine.CheckCpuset(list, file, what); err != nil {
-		return badRequest("%s", strings.TrimSuffix(err.Error(), ": "+errdefs.ErrInvalid.Error()))
-	}
-	return nil
 }

@@ -16,10 +16,10 @@ const (
 	onlineNodes = "/sys/devices/system/node/online"
 )
 
-// CheckCpuset checks a cpuset list (0-3,5) against the host's online ones, listed in file, as
+// checkCpuset checks a cpuset list (0-3,5) against the host's online ones, listed in file, as
 // the kernel refuses the others only when the container starts (podman and Docker refuse them
 // at the create). what names them in the error: "CPUs" or "memory nodes".
-func CheckCpuset(list, file, what string) error {
+func checkCpuset(list, file, what string) error {
 	if list == "" {
 		return nil
 	}
@@ -41,12 +41,12 @@ func CheckCpuset(list, file, what string) error {
 	return nil
 }
 
-// checkCpusets is CheckCpuset for a container's --cpuset-cpus and --cpuset-mems.
+// checkCpusets is checkCpuset for a container's --cpuset-cpus and --cpuset-mems.
 func checkCpusets(r model.Resources) error {
-	if err := CheckCpuset(r.CpusetCpus, onlineCPUs, "CPUs"); err != nil {
+	if err := checkCpuset(r.CpusetCpus, onlineCPUs, "CPUs"); err != nil {
 		return err
 	}
-	return CheckCpuset(r.CpusetMems, onlineNodes, "memory nodes")
+	return checkCpuset(r.CpusetMems, onlineNodes, "memory nodes")
 }
 
 // parseCPUList parses the kernel's list format: numbers and ranges, comma separated.

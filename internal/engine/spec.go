@@ -370,17 +370,13 @@ func addDefaultSysctls(l *specs.Linux, cfg *model.ContainerConfig, defaults []st
 		if _, set := cfg.Sysctls[k]; set {
 			continue
 		}
-		switch {
-		case strings.HasPrefix(k, "net."):
+		switch kind := sysctlKind(k); {
+		case kind == model.NSNet:
 			if !own(model.NSNet) || cfg.UserNS().Mode != model.NSModeHost {
 				continue
 			}
-		case strings.HasPrefix(k, "kernel.msg") || k == "kernel.sem" || strings.HasPrefix(k, "kernel.shm") || strings.HasPrefix(k, "fs.mqueue."):
-			if !own(model.NSIpc) {
-				continue
-			}
-		case k == "kernel.hostname" || k == "kernel.domainname":
-			if !own(model.NSUts) {
+		case kind != "":
+			if !own(kind) {
 				continue
 			}
 		}

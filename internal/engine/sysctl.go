@@ -11,6 +11,8 @@ import (
 // sysctlKind names the namespace a sysctl belongs to (model.NSNet, NSIpc or NSUts), or "" for
 // one that is not namespaced, which no container may set: the kernel would apply it to the
 // whole host (crun refuses it at the start; podman refuses it at the create, as pea does).
+// Both the container's --sysctl (checkSysctls) and containers.conf's default_sysctls
+// (addDefaultSysctls) are sorted by it.
 func sysctlKind(key string) string {
 	switch {
 	case strings.HasPrefix(key, "net."):
@@ -19,7 +21,7 @@ func sysctlKind(key string) string {
 		key == "kernel.msgmax", key == "kernel.msgmnb", key == "kernel.msgmni",
 		key == "kernel.shmall", key == "kernel.shmmax", key == "kernel.shmmni":
 		return model.NSIpc
-	case key == "kernel.domainname":
+	case key == "kernel.domainname", key == "kernel.hostname":
 		return model.NSUts
 	}
 	return ""
