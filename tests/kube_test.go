@@ -73,6 +73,13 @@ spec:
 	if got := e.Pea("pod", "inspect", "--format", "{{.ExitPolicy}} {{.NumContainers}}", "duo"); got != "stop 3" {
 		t.Errorf("pod: %q, want exit policy stop and 3 containers (infra, srv, cli)", got)
 	}
+	// The pod's labels are its containers' too, as podman's: a label filter finds them.
+	if got := e.Pea("inspect", "--format", "{{.Config.Labels.app}}", "duo-srv"); got != "duo" {
+		t.Errorf("duo-srv's label app: %q, want the pod's (duo)", got)
+	}
+	if got := e.Pea("ps", "-a", "--filter", "label=app=duo", "--filter", "name=duo-", "--format", "{{.Names}}", "--sort", "names"); got != "duo-cli\nduo-srv" {
+		t.Errorf("ps --filter label=app=duo: %q", got)
+	}
 	e.Pea("kube", "down", y)
 	e.kubeNothingLeft()
 }

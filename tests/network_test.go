@@ -309,6 +309,17 @@ func TestUDPPortAndConnect(t *testing.T) {
 	}
 	e.Fails(125, "network", "connect", "peaconn", "udp")
 	e.Pea("network", "disconnect", "peaconn", "udp")
+	// An --ip-range bounds the addresses pea picks, not one asked for: anywhere in the subnet,
+	// as podman's netavark gives it.
+	e.Pea("network", "connect", "--ip", "10.199.88.9", "peaconn", "udp")
+	if out := e.Pea("exec", "udp", "ip", "-o", "-4", "addr", "show", "eth1"); !strings.Contains(out, "10.199.88.9/24") {
+		t.Fatalf("connect --ip outside the range: eth1 %q", out)
+	}
+	e.Pea("network", "disconnect", "peaconn", "udp")
+	if out := e.Pea("run", "--rm", "--network", "peaconn", "--ip", "10.199.88.10", "localhost/bb", "ip", "-o", "-4", "addr", "show", "eth0"); !strings.Contains(out, "10.199.88.10/24") {
+		t.Fatalf("run --ip outside the range: eth0 %q", out)
+	}
+	e.Fails(126, "run", "--rm", "--network", "peaconn", "--ip", "10.199.88.1", "localhost/bb", "true") // the gateway
 	if r := e.Try("exec", "udp", "ip", "link", "show", "eth1"); r.Code == 0 {
 		t.Fatal("eth1 still there after disconnect")
 	}

@@ -148,6 +148,42 @@ func ContainerCapabilities(cfg *model.ContainerConfig) []string {
 	return caps
 }
 
+// ContainerCapChanges are HostConfig's CapAdd and CapDrop as podman's inspect reports them:
+// not the flags as given, but what c's bounding set has beyond its defaults, and which of the
+// defaults it lacks, each sorted. For --privileged the defaults are every capability pea knows,
+// so CapDrop names those the caller itself lacks.
+func ContainerCapChanges(cfg *model.ContainerConfig) (add, drop []string) {
+	bounding := ContainerCapabilities(cfg)
+	ref := cfg.DefaultCaps
+	if ref == nil {
+		ref = oci.DefaultCapabilities
+	}
+	if cfg.Privileged {
+		ref = nil
+		for i := 0; ; i++ {
+			name, ok := oci.CapabilityName(i)
+			if !ok {
+				break
+			}
+			ref = append(ref, name)
+		}
+	}
+	add, drop = []string{}, []string{}
+	for _, c := range bounding {
+		if !slices.Contains(ref, c) {
+			add = append(add, c)
+		}
+	}
+	for _, c := range ref {
+		if !slices.Contains(bounding, c) {
+			drop = append(drop, c)
+		}
+	}
+	slices.Sort(add)
+	slices.Sort(drop)
+	return add, drop
+}
+
 // ContainerEffectiveCaps are the capabilities c's process holds (effective and permitted), as
 // processCaps gives them.
 func ContainerEffectiveCaps(cfg *model.ContainerConfig) []string {

@@ -23,6 +23,7 @@ func (p *PodPlan) planContainer(c *k8s.Container, w *Workload, vols map[string]v
 		ImageName:     strings.TrimSpace(c.Image),
 		WorkingDir:    c.WorkingDir,
 		Annotations:   copyMap(w.Meta.Annotations),
+		Labels:        copyMap(w.Meta.Labels), // the pod's labels, as podman's members carry them
 		Terminal:      c.TTY,
 		Stdin:         c.Stdin,
 		StopTimeout:   defaultStopTimeout,

@@ -157,7 +157,8 @@ type NetworkConfig struct {
 	Ports    []PortMapping `json:"ports,omitempty"`
 	// Expose are the ports the container exposes without publishing them (--expose, the
 	// image's EXPOSE), container port and protocol each: Docker's API shows them (inspect's
-	// ExposedPorts, the list's and inspect's unpublished ports); podman's views do not.
+	// ExposedPorts, the list's and inspect's unpublished ports); podman's inspect has them in
+	// NetworkSettings.Ports and HostConfig.PortBindings, bound to nothing, on a bridge.
 	Expose []PortMapping `json:"expose,omitempty"`
 	// StaticIP is --ip (older configs may hold --ip6's address here); StaticIP6 is --ip6. Each
 	// goes to the network whose subnet holds it: both to one dual-stack network.

@@ -233,7 +233,7 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 // plugin that would do nothing (no MAC asked for, and nothing in its configuration but its
 // capabilities) is left out too: it is one plugin process (3-5 ms of CPU) less per attachment.
 // DEL then uses the list ADD cached, without them.
-func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning bool) (*libcni.NetworkConfigList, error) {
+func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning, staticIP bool) (*libcni.NetworkConfigList, error) {
 	data, err := os.ReadFile(m.confPath(name))
 	if err != nil {
 		return nil, err
@@ -262,6 +262,9 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning
 		}
 		if ipam, ok := pm["ipam"].(map[string]any); ok && ipam["type"] == "host-local" {
 			ipam["dataDir"] = m.ipamDir()
+			if staticIP {
+				wholeSubnets(ipam)
+			}
 		}
 		if pm["type"] == "tuning" {
 			pm["dataDir"] = m.tuningDir()
@@ -283,6 +286,23 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning
 		return nil, err
 	}
 	return libcni.ConfListFromBytes(out)
+}
+
+// wholeSubnets lets host-local give an address anywhere in its ranges' subnets: an --ip-range
+// (rangeStart, rangeEnd) bounds the addresses it picks, not the one a container asks for, as
+// with podman's netavark. The leases of both kinds live in the same directory, so a static
+// address is still refused while a picked one holds it.
+func wholeSubnets(ipam map[string]any) {
+	sets, _ := ipam["ranges"].([]any)
+	for _, set := range sets {
+		ranges, _ := set.([]any)
+		for _, r := range ranges {
+			if rm, ok := r.(map[string]any); ok {
+				delete(rm, "rangeStart")
+				delete(rm, "rangeEnd")
+			}
+		}
+	}
 }
 
 // internalWithDNS reports whether a bridge plugin's configuration is an internal network's

@@ -600,9 +600,11 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	if len(v.Config.Labels) == 0 {
 		v.Config.Labels = nil
 	}
+	capAdd, capDrop := engine.ContainerCapChanges(cfg)
 	h := HostConfig{
+		CapAdd: capAdd, CapDrop: capDrop,
 		Binds: []string{}, CgroupManager: "cgroupfs", CgroupParent: cfg.CgroupParent, Privileged: cfg.Privileged, ReadonlyRootfs: cfg.ReadOnly,
-		CapAdd: capNames(cfg.CapAdd), CapDrop: capNames(cfg.CapDrop), SecurityOpt: []string{}, Memory: cfg.Resources.Memory,
+		SecurityOpt: []string{}, Memory: cfg.Resources.Memory,
 		NanoCpus: int64(cfg.Resources.CPUs * 1e9), CpusetCpus: cfg.Resources.CpusetCpus, PidsLimit: cfg.Resources.PidsLimit,
 		ShmSize: cfg.Resources.ShmSize, AutoRemove: cfg.AutoRemove, Init: cfg.Init, Tmpfs: map[string]string{},
 		Sysctls: cfg.Sysctls, Devices: []Device{}, PortBindings: own.Ports,
@@ -703,6 +705,16 @@ func PortBindings(ports []model.PortMapping) map[string][]HostPort {
 func networkSettings(c *model.Container) Network {
 	cfg, st := c.Config, c.State
 	n := Network{SandboxKey: st.NetNS, Ports: PortBindings(cfg.Network.Ports)}
+	if cfg.NS(model.NSNet).Mode == model.NSModeBridge {
+		// Its exposed ports that are not published, bound to nothing (null), as podman's.
+		for _, p := range cfg.Network.Expose {
+			for i := uint16(0); i < max(p.Range, 1); i++ {
+				if key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol); n.Ports[key] == nil {
+					n.Ports[key] = nil
+				}
+			}
+		}
+	}
 	nets := st.Networks
 	if len(nets) == 0 && cfg.NS(model.NSNet).Mode == model.NSModeBridge {
 		// Not attached (created, or stopped): its networks with no addresses, as podman's.
@@ -730,19 +742,6 @@ func networkSettings(c *model.Container) Network {
 		}
 	}
 	return n
-}
-
-// capNames are capabilities as podman's inspect names them: CAP_ and upper case.
-func capNames(caps []string) []string {
-	out := []string{}
-	for _, c := range caps {
-		c = strings.ToUpper(c)
-		if c != "ALL" && !strings.HasPrefix(c, "CAP_") {
-			c = "CAP_" + c
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // NSModeString renders a namespace setting as podman's HostConfig does: host, private,
