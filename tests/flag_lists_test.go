@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,5 +98,49 @@ func TestInspectCapChanges(t *testing.T) {
 	}
 	if dropped := strings.Fields(strings.Trim(strings.TrimPrefix(got, "[] "), "[]")); len(dropped) != len(lacks) {
 		t.Errorf("--privileged drops %v; the caller lacks capabilities %v", dropped, lacks)
+	}
+}
+
+// TestCommaSeparatedFilters: ps, pod ps, images, volume ls, secret ls and the container verbs'
+// --filter split at commas, as podman's (two names: either matches); network create's --gateway
+// and network connect's --alias do too. events, network ls and prune keep a value whole, as
+// podman's.
+func TestCommaSeparatedFilters(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	for _, n := range []string{"fa", "fb", "fc"} {
+		e.Pea("create", "--name", n, "localhost/bb", "true")
+		e.Pea("pod", "create", "--name", "p"+n)
+		e.Pea("volume", "create", "v"+n)
+		e.PeaIn("s3cret", "secret", "create", "s"+n, "-")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ps", "-a", "--filter", "name=^fa$,name=^fb$", "--format", "{{.Names}}", "--sort", "names"}, "fa\nfb"},
+		{[]string{"pod", "ps", "--filter", "name=^pfa$,name=^pfc$", "--format", "{{.Name}}", "--sort", "name"}, "pfa\npfc"},
+		{[]string{"volume", "ls", "--filter", "name=vfb,name=vfc", "--format", "{{.Name}}"}, "vfb\nvfc"},
+		{[]string{"secret", "ls", "--filter", "name=sfa,name=sfb", "--format", "{{.Name}}"}, "sfa\nsfb"},
+		{[]string{"images", "--filter", "reference=localhost/bb,reference=nosuch", "--format", "{{.Repository}}"}, "localhost/bb"},
+	} {
+		got := strings.Split(e.Pea(c.args...), "\n")
+		slices.Sort(got)
+		if strings.Join(got, "\n") != c.want {
+			t.Errorf("pea %s: %q, want %q", strings.Join(c.args, " "), got, c.want)
+		}
+	}
+	e.Pea("rm", "--filter", "name=^fa$,name=^fc$")
+	if got := e.Pea("ps", "-a", "--filter", "name=^f", "--format", "{{.Names}}"); got != "fb" {
+		t.Errorf("rm --filter name=^fa$,name=^fc$ left %q", got)
+	}
+	e.Pea("network", "create", "--subnet", "10.199.91.0/24", "--subnet", "10.199.92.0/24", "--gateway", "10.199.91.2,10.199.92.2", "twogw")
+	if got := e.Pea("network", "inspect", "--format", "{{range .Subnets}}{{.Gateway}} {{end}}", "twogw"); got != "10.199.91.2 10.199.92.2" {
+		t.Errorf("--gateway A,B: %q", got)
+	}
+	e.Pea("network", "create", "--subnet", "10.199.93.0/24", "other")
+	e.Pea("create", "--name", "al", "--network", "twogw", "localhost/bb", "true")
+	e.Pea("network", "connect", "--alias", "x1,x2", "other", "al")
+	if got := e.Pea("inspect", "--format", `{{(index .NetworkSettings.Networks "other").Aliases}}`, "al"); !strings.HasPrefix(got, "[x1 x2") {
+		t.Errorf("network connect --alias x1,x2: aliases %s", got)
 	}
 }
