@@ -411,14 +411,11 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 func applyImageDefaults(cfg *model.ContainerConfig, img *image.Image, o CreateOptions, confEnv []string) {
 	ic := img.Config.Config
 	cfg.Image = img.ID
-	if len(img.Names) > 0 && !strings.HasPrefix(img.ID, cfg.ImageName) {
-		cfg.ImageName = img.Names[0]
-		for _, n := range img.Names {
-			if strings.Contains(n, cfg.ImageName) {
-				cfg.ImageName = n
-				break
-			}
-		}
+	// The name the reference resolved to, as podman records it: "bb" is localhost/bb:latest
+	// even when the image is also tagged localhost/busybox:latest; an image given by its ID
+	// is named by its first name (an untagged one keeps the ID), except as sha256:ID, kept.
+	if !strings.HasPrefix(cfg.ImageName, "sha256:") {
+		cfg.ImageName = firstName(img, cfg.ImageName)
 	}
 	if !cfg.UnsetEnvAll { // --unsetenv-all: only the user's
 		cfg.Env = mergeEnv(mergeEnv(confEnv, ic.Env), cfg.Env)
