@@ -18,7 +18,8 @@ import (
 type dualNet struct{ v4, v6, bridge string }
 
 func newDualNet(tag string) dualNet {
-	k := os.Getpid() % 200
+	// 1 to 200: with 0, fd97:0:: would be shown as fd97:: and the comparisons of the text fail.
+	k := os.Getpid()%200 + 1
 	return dualNet{v4: fmt.Sprintf("10.198.%d.", k), v6: fmt.Sprintf("fd97:%x::", k), bridge: fmt.Sprintf("pds%d%s", os.Getpid()%100000, tag)}
 }
 

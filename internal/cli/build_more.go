@@ -48,7 +48,7 @@ func (m *buildMore) register(f *pflag.FlagSet, run *createFlags) {
 	f.StringArrayVar(&run.gidmap, "userns-gid-map", nil, "RUN in a user namespace of its own mapping GIDs: CONTAINER_GID:HOST_GID:SIZE")
 	f.StringArrayVar(&run.devices, "device", nil, "a host device for RUN: HOST[:CONTAINER[:PERMS]]")
 	f.StringVar(&run.cgroupParent, "cgroup-parent", "", "parent cgroup of RUN's cgroup")
-	f.StringSliceVar(&run.groupAdd, "group-add", nil, "a supplementary group of RUN's process (name or number; keep-groups)")
+	listVar(f, &run.groupAdd, "group-add", nil, "a supplementary group of RUN's process (name or number; keep-groups)")
 	f.BoolVar(&run.more.httpProxy, "http-proxy", true, "give RUN the host's proxy variables (they are not kept in the image)")
 	// No-ops.
 	f.IntVar(&m.jobs, "jobs", 1, "accepted: pea builds one stage at a time")

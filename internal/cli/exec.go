@@ -84,7 +84,7 @@ func newExecCommand(a *app) *cobra.Command {
 	f.BoolVar(&privileged, "privileged", false, "give the process every capability")
 	f.BoolVarP(&latest, "latest", "l", false, "act on the latest container")
 	f.StringArrayVarP(&env, "env", "e", nil, "set an environment variable")
-	f.StringSliceVar(&envFile, "env-file", nil, "read environment variables from a file")
+	listVar(f, &envFile, "env-file", nil, "read environment variables from a file")
 	f.StringVarP(&user, "user", "u", "", "user[:group] to run as")
 	f.StringVarP(&workdir, "workdir", "w", "", "working directory")
 	f.UintVar(&preserveFDs, "preserve-fds", 0, "pass file descriptors 3 to 3+N-1 on to the process")

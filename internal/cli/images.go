@@ -83,7 +83,7 @@ func newImagesCommand(a *app) *cobra.Command {
 	f.BoolVar(&o.digests, "digests", false, "show digests")
 	f.BoolVar(&o.history, "history", false, "show the names each image has had, newest first")
 	f.StringVar(&o.format, "format", "", "format with a Go template or json")
-	f.StringSliceVarP(&o.filters, "filter", "f", nil, "filter output: reference=, dangling=, label=, before=, since=, id=, readonly=")
+	listVarP(f, &o.filters, "filter", "f", nil, "filter output: reference=, dangling=, label=, before=, since=, id=, readonly=")
 	f.StringVar(&o.sort, "sort", "created", "sort by created, id, repository, size or tag")
 	return cmd
 }

@@ -56,7 +56,7 @@ ConfigMap, Secret, PersistentVolumeClaim). "-" reads the YAML from stdin.`,
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
 	f.StringArrayVar(&o.networks, "network", nil, "network of the pods: bridge[:OPTS], host, none, slirp4netns[:OPTS], pasta[:OPTS], NAME[,NAME] or NAME:OPTS, then (repeated) more networks NAME[:OPTS]; OPTS: ip=, mac=, alias=, interface_name=")
 	f.StringArrayVar(&o.networks, "net", nil, "alias of --network")
-	f.StringSliceVarP(&o.publish, "publish", "p", nil, "publish a port of every pod, overriding the YAML's mapping of the same container port: [hostIP:][hostPort:]containerPort[/proto]")
+	listVarP(f, &o.publish, "publish", "p", nil, "publish a port of every pod, overriding the YAML's mapping of the same container port: [hostIP:][hostPort:]containerPort[/proto]")
 	f.StringSliceVar(&o.configMaps, "configmap", nil, "read ConfigMaps from these YAML files (repeatable or comma separated)")
 	f.StringArrayVar(&o.annotations, "annotation", nil, "add an annotation KEY=VALUE to every pod and container")
 	f.StringSliceVar(&o.ips, "ip", nil, "static IP addresses of the pods, one per pod in order (repeatable or comma separated)")

@@ -42,7 +42,7 @@ func (s *selection) register(f *pflag.FlagSet, latest, filter, cidfile bool) {
 		if f.ShorthandLookup("f") != nil {
 			short = ""
 		}
-		f.StringSliceVarP(&s.filters, "filter", short, nil, "act on the containers these filters match (as ps --filter)")
+		listVarP(f, &s.filters, "filter", short, nil, "act on the containers these filters match (as ps --filter)")
 	}
 	if cidfile {
 		f.StringArrayVar(&s.cidFiles, "cidfile", nil, "read the container's ID from this file (repeatable)")

@@ -70,7 +70,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 	}
 	f := create.Flags()
 	f.StringArrayVar(&co.Subnets, "subnet", nil, "subnet in CIDR form (repeat for more: IPv4 and IPv6 make a dual-stack network)")
-	f.StringSliceVar(&co.Gateways, "gateway", nil, "gateway address of the --subnet at the same position")
+	listVar(f, &co.Gateways, "gateway", nil, "gateway address of the --subnet at the same position")
 	f.StringArrayVar(&co.IPRanges, "ip-range", nil, "range to allocate addresses from, in the --subnet at the same position")
 	f.BoolVar(&co.IPv6, "ipv6", false, "dual stack: an IPv6 subnet (a random fd00::/8 /64 unless given) besides the IPv4 one")
 	f.BoolVar(&co.Internal, "internal", false, "no route to the outside")
@@ -187,7 +187,7 @@ func newNetworkCommand(a *app) *cobra.Command {
 			return rt.NetworkConnect(context.Background(), args[0], args[1], engine.ConnectOptions{Aliases: connectAliases, IP: connectIP, IP6: connectIP6, MAC: connectMAC})
 		},
 	}
-	connect.Flags().StringSliceVar(&connectAliases, "alias", nil, "a further name the containers on the network find the container by")
+	listVar(connect.Flags(), &connectAliases, "alias", nil, "a further name the containers on the network find the container by")
 	connect.Flags().StringVar(&connectIP, "ip", "", "the container's static IPv4 address on the network")
 	connect.Flags().StringVar(&connectIP6, "ip6", "", "the container's static IPv6 address on the network")
 	connect.Flags().StringVar(&connectMAC, "mac-address", "", "the container's static MAC address on the network")

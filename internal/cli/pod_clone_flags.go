@@ -19,8 +19,8 @@ func (c *podCloneNS) register(f *pflag.FlagSet) {
 	o := &c.create
 	f.StringVar(&o.cgroupParent, "cgroup-parent", "", "parent of the new pod's cgroup")
 	f.StringVar(&o.userns, "userns", "", "user namespace of the new pod: host, auto[:size=N], ns:PATH")
-	f.StringSliceVar(&o.uidmap, "uidmap", nil, "a user namespace for the new pod mapping UIDs: CONTAINER_UID:HOST_UID:SIZE")
-	f.StringSliceVar(&o.gidmap, "gidmap", nil, "a user namespace for the new pod mapping GIDs: CONTAINER_GID:HOST_GID:SIZE")
+	listVar(f, &o.uidmap, "uidmap", nil, "a user namespace for the new pod mapping UIDs: CONTAINER_UID:HOST_UID:SIZE")
+	listVar(f, &o.gidmap, "gidmap", nil, "a user namespace for the new pod mapping GIDs: CONTAINER_GID:HOST_GID:SIZE")
 	f.StringVar(&o.more.subUIDName, "subuidname", "", "a user namespace for the new pod mapping the UIDs of this name's /etc/subuid ranges")
 	f.StringVar(&o.more.subGIDName, "subgidname", "", "a user namespace for the new pod mapping the GIDs of this name's /etc/subgid ranges")
 	f.StringVar(&o.pid, "pid", "", "PID namespace of the new pod: host or private")

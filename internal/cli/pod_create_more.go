@@ -20,10 +20,10 @@ type podMoreFlags struct {
 func (f *podMoreFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.volumesFrom, "volumes-from", nil, "give every member the volumes and bind mounts of a container: CTR[:ro|rw]")
 	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block I/O weight of the pod (10-1000)")
-	fs.StringSliceVar(&f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of the pod on a device: DEVICE:WEIGHT")
+	listVar(fs, &f.blkioWeightDevice, "blkio-weight-device", nil, "block I/O weight of the pod on a device: DEVICE:WEIGHT")
 	fs.Uint64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight) of the pod")
-	fs.StringSliceVar(&f.readBps, "device-read-bps", nil, "read rate limit of the pod on a device: DEVICE:RATE")
-	fs.StringSliceVar(&f.writeBps, "device-write-bps", nil, "write rate limit of the pod on a device: DEVICE:RATE")
+	listVar(fs, &f.readBps, "device-read-bps", nil, "read rate limit of the pod on a device: DEVICE:RATE")
+	listVar(fs, &f.writeBps, "device-write-bps", nil, "write rate limit of the pod on a device: DEVICE:RATE")
 	fs.StringVar(&f.infraConmonPidFile, "infra-conmon-pidfile", "", "write the infra container's conmon PID to this host file")
 	fs.StringVar(&f.ip6, "ip6", "", "static IPv6 address of the pod (on a network with an IPv6 subnet)")
 	fs.StringVar(&f.subUIDName, "subuidname", "", "a user namespace for the pod mapping the UIDs of this name's /etc/subuid ranges")

@@ -57,7 +57,7 @@ func newPodPsCommand(a *app) *cobra.Command {
 	f.BoolVarP(&o.latest, "latest", "l", false, "show the latest pod")
 	f.StringVar(&o.format, "format", "", "format with a Go template or json")
 	f.StringVar(&o.sortBy, "sort", "created", "sort by created, id, name, number, status")
-	f.StringSliceVarP(&o.filters, "filter", "f", nil, "filter: id=, name=, label=, status=, ctr-names=, ctr-ids=, ctr-status=, ctr-number=")
+	listVarP(f, &o.filters, "filter", "f", nil, "filter: id=, name=, label=, status=, ctr-names=, ctr-ids=, ctr-status=, ctr-number=")
 	return cmd
 }
 

@@ -142,7 +142,7 @@ func newPsCommand(a *app) *cobra.Command {
 	f.StringVar(&o.format, "format", "", "format with a Go template or json")
 	f.Var(&choiceValue{value: &o.sortBy, choices: psSortKeys}, "sort", "sort by "+strings.Join(psSortKeys, ", "))
 	o.sortBy = "created"
-	f.StringSliceVarP(&o.filters, "filter", "f", nil, "filter: name=, id=, label=, status=, ancestor=, exited=, pod=")
+	listVarP(f, &o.filters, "filter", "f", nil, "filter: name=, id=, label=, status=, ancestor=, exited=, pod=")
 	return cmd
 }
 

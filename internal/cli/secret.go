@@ -119,7 +119,7 @@ func newSecretCommand(a *app) *cobra.Command {
 	ls.Flags().StringVar(&format, "format", "", "format with a Go template or json")
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the IDs only")
 	ls.Flags().BoolVar(&noHeading, "noheading", false, "no header line")
-	ls.Flags().StringSliceVarP(&lsFilters, "filter", "f", nil, "filter: name= (a part of the name), id= (a prefix)")
+	listVarP(ls.Flags(), &lsFilters, "filter", "f", nil, "filter: name= (a part of the name), id= (a prefix)")
 
 	var iformat string
 	var pretty bool

@@ -114,7 +114,7 @@ func newVolumeCommand(a *app) *cobra.Command {
 	ls.Flags().StringVar(&format, "format", "", "format with a Go template or json")
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the names only")
 	ls.Flags().BoolVarP(&noHeading, "noheading", "n", false, "do not print the header")
-	ls.Flags().StringSliceVarP(&lsFilters, "filter", "f", nil, "filter: name=, driver=, label=, opt=, scope=, until=, dangling=")
+	listVarP(ls.Flags(), &lsFilters, "filter", "f", nil, "filter: name=, driver=, label=, opt=, scope=, until=, dangling=")
 
 	var iformat string
 	var inspectAll bool
