@@ -94,6 +94,15 @@ func ParseMount(spec string) (model.Mount, error) {
 			m.ChownToUser = v == "" || v == "true"
 		case "volume-nocopy", "nocopy":
 			m.NoCopy = v == "" || v == "true"
+		case "volume-opt":
+			ok, ov, found := strings.Cut(v, "=")
+			if !found || ok == "" {
+				return m, fmt.Errorf("--mount %q: volume-opt wants KEY=VALUE: %w", spec, errdefs.ErrInvalid)
+			}
+			if m.VolumeOptions == nil {
+				m.VolumeOptions = map[string]string{}
+			}
+			m.VolumeOptions[ok] = ov
 		case "bind-nonrecursive":
 			if v == "" || v == "true" {
 				m.Options = append(m.Options, "bind") // not rbind: the mounts below the source stay out
@@ -105,6 +114,9 @@ func ParseMount(spec string) (model.Mount, error) {
 	}
 	if m.Destination == "" || !strings.HasPrefix(m.Destination, "/") {
 		return m, fmt.Errorf("--mount %q needs an absolute destination: %w", spec, errdefs.ErrInvalid)
+	}
+	if m.VolumeOptions != nil && m.Type != "volume" {
+		return m, fmt.Errorf("--mount %q: volume-opt is for type=volume: %w", spec, errdefs.ErrInvalid)
 	}
 	if m.Type == imageVolumeType {
 		if m.Source == "" {

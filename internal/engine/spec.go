@@ -249,6 +249,16 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 			default:
 				sm.Options = append(sm.Options, "private")
 			}
+			if m.Type == "volume" {
+				// A volume's files are the containers' to write: as podman's, no set-user-ID
+				// bits and no device nodes are honoured in it unless suid or dev is asked for.
+				if !hasOpt(m.Options, "suid") {
+					sm.Options = append(sm.Options, "nosuid")
+				}
+				if !hasOpt(m.Options, "dev") {
+					sm.Options = append(sm.Options, "nodev")
+				}
+			}
 		}
 		if m.ReadOnly {
 			sm.Options = append(sm.Options, "ro")

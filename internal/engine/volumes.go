@@ -22,7 +22,7 @@ func (r *Runtime) prepareVolumes(cfg *model.ContainerConfig, u *undo) error {
 			continue
 		}
 		if m.Source == "" { // anonymous volume
-			v, err := r.CreateVolume("", map[string]string{"anonymous": "true"}, nil)
+			v, err := r.CreateVolume("", map[string]string{"anonymous": "true"}, m.VolumeOptions)
 			if err != nil {
 				return err
 			}
@@ -35,7 +35,7 @@ func (r *Runtime) prepareVolumes(cfg *model.ContainerConfig, u *undo) error {
 		} else if !errdefs.Is(err, errdefs.ErrNotFound) {
 			return err
 		}
-		if _, err := r.CreateVolume(m.Source, nil, nil); err == nil {
+		if _, err := r.CreateVolume(m.Source, nil, m.VolumeOptions); err == nil {
 			name := m.Source
 			u.add(func() { r.RemoveVolume(name, true) })
 		} else if !errdefs.Is(err, errdefs.ErrExists) {

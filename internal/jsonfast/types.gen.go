@@ -2056,6 +2056,26 @@ func encModelMount(e *encoder, v *model.Mount) {
 		e.name("\"subPath\"")
 		e.str(string(v.SubPath))
 	}
+	if len(v.VolumeOptions) != 0 {
+		e.name("\"volumeOptions\"")
+		if m199 := v.VolumeOptions; m199 == nil {
+			e.null()
+		} else {
+			keys200 := make([]string, 0, len(m199))
+			for k201 := range m199 {
+				keys200 = append(keys200, k201)
+			}
+			slices.Sort(keys200)
+			e.b = append(e.b, '{')
+			for _, k201 := range keys200 {
+				e.sep()
+				e.str(string(k201))
+				e.b = append(e.b, ':')
+				e.str(string(m199[k201]))
+			}
+			e.b = append(e.b, '}')
+		}
+	}
 	e.b = append(e.b, '}')
 }
 
@@ -2122,75 +2142,75 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.BlkioWeightDevice) != 0 {
 		e.name("\"blkioWeightDevice\"")
-		if s199 := v.BlkioWeightDevice; s199 == nil {
+		if s202 := v.BlkioWeightDevice; s202 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i200 := range s199 {
+			for i203 := range s202 {
 				e.sep()
-				e.str(string(s199[i200]))
+				e.str(string(s202[i203]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceReadBps) != 0 {
 		e.name("\"deviceReadBps\"")
-		if s201 := v.DeviceReadBps; s201 == nil {
+		if s204 := v.DeviceReadBps; s204 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i202 := range s201 {
+			for i205 := range s204 {
 				e.sep()
-				e.str(string(s201[i202]))
+				e.str(string(s204[i205]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceWriteBps) != 0 {
 		e.name("\"deviceWriteBps\"")
-		if s203 := v.DeviceWriteBps; s203 == nil {
+		if s206 := v.DeviceWriteBps; s206 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i204 := range s203 {
+			for i207 := range s206 {
 				e.sep()
-				e.str(string(s203[i204]))
+				e.str(string(s206[i207]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceReadIOps) != 0 {
 		e.name("\"deviceReadIOps\"")
-		if s205 := v.DeviceReadIOps; s205 == nil {
+		if s208 := v.DeviceReadIOps; s208 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i206 := range s205 {
+			for i209 := range s208 {
 				e.sep()
-				e.str(string(s205[i206]))
+				e.str(string(s208[i209]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DeviceWriteIOps) != 0 {
 		e.name("\"deviceWriteIOps\"")
-		if s207 := v.DeviceWriteIOps; s207 == nil {
+		if s210 := v.DeviceWriteIOps; s210 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i208 := range s207 {
+			for i211 := range s210 {
 				e.sep()
-				e.str(string(s207[i208]))
+				e.str(string(s210[i211]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.MemorySwappiness != nil {
 		e.name("\"memorySwappiness\"")
-		if p209 := v.MemorySwappiness; p209 == nil {
+		if p212 := v.MemorySwappiness; p212 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p209)))
+			e.int(int64((*p212)))
 		}
 	}
 	if v.OOMKillDisable {
@@ -2199,13 +2219,13 @@ func encModelResources(e *encoder, v *model.Resources) {
 	}
 	if len(v.DeviceCgroupRules) != 0 {
 		e.name("\"deviceCgroupRules\"")
-		if s210 := v.DeviceCgroupRules; s210 == nil {
+		if s213 := v.DeviceCgroupRules; s213 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i211 := range s210 {
+			for i214 := range s213 {
 				e.sep()
-				e.str(string(s210[i211]))
+				e.str(string(s213[i214]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2236,39 +2256,39 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	e.b = append(e.b, '{')
 	if len(v.Networks) != 0 {
 		e.name("\"networks\"")
-		if s212 := v.Networks; s212 == nil {
+		if s215 := v.Networks; s215 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i213 := range s212 {
+			for i216 := range s215 {
 				e.sep()
-				e.str(string(s212[i213]))
+				e.str(string(s215[i216]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Ports) != 0 {
 		e.name("\"ports\"")
-		if s214 := v.Ports; s214 == nil {
+		if s217 := v.Ports; s217 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i215 := range s214 {
+			for i218 := range s217 {
 				e.sep()
-				encModelPortMapping(e, &s214[i215])
+				encModelPortMapping(e, &s217[i218])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Expose) != 0 {
 		e.name("\"expose\"")
-		if s216 := v.Expose; s216 == nil {
+		if s219 := v.Expose; s219 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i217 := range s216 {
+			for i220 := range s219 {
 				e.sep()
-				encModelPortMapping(e, &s216[i217])
+				encModelPortMapping(e, &s219[i220])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2287,52 +2307,52 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.DNSServers) != 0 {
 		e.name("\"dnsServers\"")
-		if s218 := v.DNSServers; s218 == nil {
+		if s221 := v.DNSServers; s221 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i219 := range s218 {
+			for i222 := range s221 {
 				e.sep()
-				e.str(string(s218[i219]))
+				e.str(string(s221[i222]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSSearch) != 0 {
 		e.name("\"dnsSearch\"")
-		if s220 := v.DNSSearch; s220 == nil {
+		if s223 := v.DNSSearch; s223 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i221 := range s220 {
+			for i224 := range s223 {
 				e.sep()
-				e.str(string(s220[i221]))
+				e.str(string(s223[i224]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.DNSOptions) != 0 {
 		e.name("\"dnsOptions\"")
-		if s222 := v.DNSOptions; s222 == nil {
+		if s225 := v.DNSOptions; s225 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i223 := range s222 {
+			for i226 := range s225 {
 				e.sep()
-				e.str(string(s222[i223]))
+				e.str(string(s225[i226]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.AddHosts) != 0 {
 		e.name("\"addHosts\"")
-		if s224 := v.AddHosts; s224 == nil {
+		if s227 := v.AddHosts; s227 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i225 := range s224 {
+			for i228 := range s227 {
 				e.sep()
-				e.str(string(s224[i225]))
+				e.str(string(s227[i228]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2347,26 +2367,26 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Aliases) != 0 {
 		e.name("\"aliases\"")
-		if m226 := v.Aliases; m226 == nil {
+		if m229 := v.Aliases; m229 == nil {
 			e.null()
 		} else {
-			keys227 := make([]string, 0, len(m226))
-			for k228 := range m226 {
-				keys227 = append(keys227, k228)
+			keys230 := make([]string, 0, len(m229))
+			for k231 := range m229 {
+				keys230 = append(keys230, k231)
 			}
-			slices.Sort(keys227)
+			slices.Sort(keys230)
 			e.b = append(e.b, '{')
-			for _, k228 := range keys227 {
+			for _, k231 := range keys230 {
 				e.sep()
-				e.str(string(k228))
+				e.str(string(k231))
 				e.b = append(e.b, ':')
-				if s229 := m226[k228]; s229 == nil {
+				if s232 := m229[k231]; s232 == nil {
 					e.null()
 				} else {
 					e.b = append(e.b, '[')
-					for i230 := range s229 {
+					for i233 := range s232 {
 						e.sep()
-						e.str(string(s229[i230]))
+						e.str(string(s232[i233]))
 					}
 					e.b = append(e.b, ']')
 				}
@@ -2376,22 +2396,22 @@ func encModelNetworkConfig(e *encoder, v *model.NetworkConfig) {
 	}
 	if len(v.Addrs) != 0 {
 		e.name("\"addrs\"")
-		if m231 := v.Addrs; m231 == nil {
+		if m234 := v.Addrs; m234 == nil {
 			e.null()
 		} else {
-			keys232 := make([]string, 0, len(m231))
-			for k233 := range m231 {
-				keys232 = append(keys232, k233)
+			keys235 := make([]string, 0, len(m234))
+			for k236 := range m234 {
+				keys235 = append(keys235, k236)
 			}
-			slices.Sort(keys232)
+			slices.Sort(keys235)
 			e.b = append(e.b, '{')
-			for _, k233 := range keys232 {
+			for _, k236 := range keys235 {
 				e.sep()
-				e.str(string(k233))
+				e.str(string(k236))
 				e.b = append(e.b, ':')
 				{
-					x234 := m231[k233]
-					encModelNetworkAddr(e, &x234)
+					x237 := m234[k236]
+					encModelNetworkAddr(e, &x237)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2414,13 +2434,13 @@ func encModelIDMap(e *encoder, v *model.IDMap) {
 func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s235 := v.Test; s235 == nil {
+	if s238 := v.Test; s238 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i236 := range s235 {
+		for i239 := range s238 {
 			e.sep()
-			e.str(string(s235[i236]))
+			e.str(string(s238[i239]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2442,10 +2462,10 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 	}
 	if v.Probe != nil {
 		e.name("\"probe\"")
-		if p237 := v.Probe; p237 == nil {
+		if p240 := v.Probe; p240 == nil {
 			e.null()
 		} else {
-			encModelNetProbe(e, p237)
+			encModelNetProbe(e, p240)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2454,13 +2474,13 @@ func encModelHealthConfig(e *encoder, v *model.HealthConfig) {
 func encModelStartupHealthConfig(e *encoder, v *model.StartupHealthConfig) {
 	e.b = append(e.b, '{')
 	e.name("\"test\"")
-	if s238 := v.Test; s238 == nil {
+	if s241 := v.Test; s241 == nil {
 		e.null()
 	} else {
 		e.b = append(e.b, '[')
-		for i239 := range s238 {
+		for i242 := range s241 {
 			e.sep()
-			e.str(string(s238[i239]))
+			e.str(string(s241[i242]))
 		}
 		e.b = append(e.b, ']')
 	}
@@ -2482,10 +2502,10 @@ func encModelStartupHealthConfig(e *encoder, v *model.StartupHealthConfig) {
 	}
 	if v.Probe != nil {
 		e.name("\"probe\"")
-		if p240 := v.Probe; p240 == nil {
+		if p243 := v.Probe; p243 == nil {
 			e.null()
 		} else {
-			encModelNetProbe(e, p240)
+			encModelNetProbe(e, p243)
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2561,13 +2581,13 @@ func encModelHealthState(e *encoder, v *model.HealthState) {
 	e.int(int64(v.FailingStreak))
 	if len(v.Log) != 0 {
 		e.name("\"log\"")
-		if s241 := v.Log; s241 == nil {
+		if s244 := v.Log; s244 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i242 := range s241 {
+			for i245 := range s244 {
 				e.sep()
-				encModelHealthLog(e, &s241[i242])
+				encModelHealthLog(e, &s244[i245])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2604,36 +2624,36 @@ func encSpecsHook(e *encoder, v *specs.Hook) {
 	e.str(string(v.Path))
 	if len(v.Args) != 0 {
 		e.name("\"args\"")
-		if s243 := v.Args; s243 == nil {
+		if s246 := v.Args; s246 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i244 := range s243 {
+			for i247 := range s246 {
 				e.sep()
-				e.str(string(s243[i244]))
+				e.str(string(s246[i247]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.Env) != 0 {
 		e.name("\"env\"")
-		if s245 := v.Env; s245 == nil {
+		if s248 := v.Env; s248 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i246 := range s245 {
+			for i249 := range s248 {
 				e.sep()
-				e.str(string(s245[i246]))
+				e.str(string(s248[i249]))
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Timeout != nil {
 		e.name("\"timeout\"")
-		if p247 := v.Timeout; p247 == nil {
+		if p250 := v.Timeout; p250 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p247)))
+			e.int(int64((*p250)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2643,88 +2663,88 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	e.b = append(e.b, '{')
 	if len(v.Devices) != 0 {
 		e.name("\"devices\"")
-		if s248 := v.Devices; s248 == nil {
+		if s251 := v.Devices; s251 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i249 := range s248 {
+			for i252 := range s251 {
 				e.sep()
-				encSpecsLinuxDeviceCgroup(e, &s248[i249])
+				encSpecsLinuxDeviceCgroup(e, &s251[i252])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Memory != nil {
 		e.name("\"memory\"")
-		if p250 := v.Memory; p250 == nil {
+		if p253 := v.Memory; p253 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxMemory(e, p250)
+			encSpecsLinuxMemory(e, p253)
 		}
 	}
 	if v.CPU != nil {
 		e.name("\"cpu\"")
-		if p251 := v.CPU; p251 == nil {
+		if p254 := v.CPU; p254 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxCPU(e, p251)
+			encSpecsLinuxCPU(e, p254)
 		}
 	}
 	if v.Pids != nil {
 		e.name("\"pids\"")
-		if p252 := v.Pids; p252 == nil {
+		if p255 := v.Pids; p255 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxPids(e, p252)
+			encSpecsLinuxPids(e, p255)
 		}
 	}
 	if v.BlockIO != nil {
 		e.name("\"blockIO\"")
-		if p253 := v.BlockIO; p253 == nil {
+		if p256 := v.BlockIO; p256 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxBlockIO(e, p253)
+			encSpecsLinuxBlockIO(e, p256)
 		}
 	}
 	if len(v.HugepageLimits) != 0 {
 		e.name("\"hugepageLimits\"")
-		if s254 := v.HugepageLimits; s254 == nil {
+		if s257 := v.HugepageLimits; s257 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i255 := range s254 {
+			for i258 := range s257 {
 				e.sep()
-				encSpecsLinuxHugepageLimit(e, &s254[i255])
+				encSpecsLinuxHugepageLimit(e, &s257[i258])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if v.Network != nil {
 		e.name("\"network\"")
-		if p256 := v.Network; p256 == nil {
+		if p259 := v.Network; p259 == nil {
 			e.null()
 		} else {
-			encSpecsLinuxNetwork(e, p256)
+			encSpecsLinuxNetwork(e, p259)
 		}
 	}
 	if len(v.Rdma) != 0 {
 		e.name("\"rdma\"")
-		if m257 := v.Rdma; m257 == nil {
+		if m260 := v.Rdma; m260 == nil {
 			e.null()
 		} else {
-			keys258 := make([]string, 0, len(m257))
-			for k259 := range m257 {
-				keys258 = append(keys258, k259)
+			keys261 := make([]string, 0, len(m260))
+			for k262 := range m260 {
+				keys261 = append(keys261, k262)
 			}
-			slices.Sort(keys258)
+			slices.Sort(keys261)
 			e.b = append(e.b, '{')
-			for _, k259 := range keys258 {
+			for _, k262 := range keys261 {
 				e.sep()
-				e.str(string(k259))
+				e.str(string(k262))
 				e.b = append(e.b, ':')
 				{
-					x260 := m257[k259]
-					encSpecsLinuxRdma(e, &x260)
+					x263 := m260[k262]
+					encSpecsLinuxRdma(e, &x263)
 				}
 			}
 			e.b = append(e.b, '}')
@@ -2732,20 +2752,20 @@ func encSpecsLinuxResources(e *encoder, v *specs.LinuxResources) {
 	}
 	if len(v.Unified) != 0 {
 		e.name("\"unified\"")
-		if m261 := v.Unified; m261 == nil {
+		if m264 := v.Unified; m264 == nil {
 			e.null()
 		} else {
-			keys262 := make([]string, 0, len(m261))
-			for k263 := range m261 {
-				keys262 = append(keys262, k263)
+			keys265 := make([]string, 0, len(m264))
+			for k266 := range m264 {
+				keys265 = append(keys265, k266)
 			}
-			slices.Sort(keys262)
+			slices.Sort(keys265)
 			e.b = append(e.b, '{')
-			for _, k263 := range keys262 {
+			for _, k266 := range keys265 {
 				e.sep()
-				e.str(string(k263))
+				e.str(string(k266))
 				e.b = append(e.b, ':')
-				e.str(string(m261[k263]))
+				e.str(string(m264[k266]))
 			}
 			e.b = append(e.b, '}')
 		}
@@ -2776,26 +2796,26 @@ func encSpecsLinuxDevice(e *encoder, v *specs.LinuxDevice) {
 	e.int(int64(v.Minor))
 	if v.FileMode != nil {
 		e.name("\"fileMode\"")
-		if p264 := v.FileMode; p264 == nil {
+		if p267 := v.FileMode; p267 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p264)))
+			e.uint(uint64((*p267)))
 		}
 	}
 	if v.UID != nil {
 		e.name("\"uid\"")
-		if p265 := v.UID; p265 == nil {
+		if p268 := v.UID; p268 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p265)))
+			e.uint(uint64((*p268)))
 		}
 	}
 	if v.GID != nil {
 		e.name("\"gid\"")
-		if p266 := v.GID; p266 == nil {
+		if p269 := v.GID; p269 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p266)))
+			e.uint(uint64((*p269)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -2818,13 +2838,13 @@ func encSpecsLinuxIntelRdt(e *encoder, v *specs.LinuxIntelRdt) {
 	}
 	if len(v.Schemata) != 0 {
 		e.name("\"schemata\"")
-		if s267 := v.Schemata; s267 == nil {
+		if s270 := v.Schemata; s270 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i268 := range s267 {
+			for i271 := range s270 {
 				e.sep()
-				e.str(string(s267[i268]))
+				e.str(string(s270[i271]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2852,13 +2872,13 @@ func encSpecsLinuxMemoryPolicy(e *encoder, v *specs.LinuxMemoryPolicy) {
 	e.str(string(v.Nodes))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s269 := v.Flags; s269 == nil {
+		if s272 := v.Flags; s272 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i270 := range s269 {
+			for i273 := range s272 {
 				e.sep()
-				e.str(string(s269[i270]))
+				e.str(string(s272[i273]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2872,13 +2892,13 @@ func encSpecsLinuxPersonality(e *encoder, v *specs.LinuxPersonality) {
 	e.str(string(v.Domain))
 	if len(v.Flags) != 0 {
 		e.name("\"flags\"")
-		if s271 := v.Flags; s271 == nil {
+		if s274 := v.Flags; s274 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i272 := range s271 {
+			for i275 := range s274 {
 				e.sep()
-				e.str(string(s271[i272]))
+				e.str(string(s274[i275]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -2964,13 +2984,13 @@ func encModelNetProbe(e *encoder, v *model.NetProbe) {
 	}
 	if len(v.Headers) != 0 {
 		e.name("\"headers\"")
-		if s273 := v.Headers; s273 == nil {
+		if s276 := v.Headers; s276 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i274 := range s273 {
+			for i277 := range s276 {
 				e.sep()
-				e.str(string(s273[i274]))
+				e.str(string(s276[i277]))
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3001,18 +3021,18 @@ func encSpecsLinuxDeviceCgroup(e *encoder, v *specs.LinuxDeviceCgroup) {
 	}
 	if v.Major != nil {
 		e.name("\"major\"")
-		if p275 := v.Major; p275 == nil {
+		if p278 := v.Major; p278 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p275)))
+			e.int(int64((*p278)))
 		}
 	}
 	if v.Minor != nil {
 		e.name("\"minor\"")
-		if p276 := v.Minor; p276 == nil {
+		if p279 := v.Minor; p279 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p276)))
+			e.int(int64((*p279)))
 		}
 	}
 	if len(v.Access) != 0 {
@@ -3026,74 +3046,74 @@ func encSpecsLinuxMemory(e *encoder, v *specs.LinuxMemory) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p277 := v.Limit; p277 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p277)))
-		}
-	}
-	if v.Reservation != nil {
-		e.name("\"reservation\"")
-		if p278 := v.Reservation; p278 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p278)))
-		}
-	}
-	if v.Swap != nil {
-		e.name("\"swap\"")
-		if p279 := v.Swap; p279 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p279)))
-		}
-	}
-	if v.Kernel != nil {
-		e.name("\"kernel\"")
-		if p280 := v.Kernel; p280 == nil {
+		if p280 := v.Limit; p280 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p280)))
 		}
 	}
-	if v.KernelTCP != nil {
-		e.name("\"kernelTCP\"")
-		if p281 := v.KernelTCP; p281 == nil {
+	if v.Reservation != nil {
+		e.name("\"reservation\"")
+		if p281 := v.Reservation; p281 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p281)))
 		}
 	}
-	if v.Swappiness != nil {
-		e.name("\"swappiness\"")
-		if p282 := v.Swappiness; p282 == nil {
+	if v.Swap != nil {
+		e.name("\"swap\"")
+		if p282 := v.Swap; p282 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p282)))
+			e.int(int64((*p282)))
+		}
+	}
+	if v.Kernel != nil {
+		e.name("\"kernel\"")
+		if p283 := v.Kernel; p283 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p283)))
+		}
+	}
+	if v.KernelTCP != nil {
+		e.name("\"kernelTCP\"")
+		if p284 := v.KernelTCP; p284 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p284)))
+		}
+	}
+	if v.Swappiness != nil {
+		e.name("\"swappiness\"")
+		if p285 := v.Swappiness; p285 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p285)))
 		}
 	}
 	if v.DisableOOMKiller != nil {
 		e.name("\"disableOOMKiller\"")
-		if p283 := v.DisableOOMKiller; p283 == nil {
+		if p286 := v.DisableOOMKiller; p286 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p283)))
+			e.boolean(bool((*p286)))
 		}
 	}
 	if v.UseHierarchy != nil {
 		e.name("\"useHierarchy\"")
-		if p284 := v.UseHierarchy; p284 == nil {
+		if p287 := v.UseHierarchy; p287 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p284)))
+			e.boolean(bool((*p287)))
 		}
 	}
 	if v.CheckBeforeUpdate != nil {
 		e.name("\"checkBeforeUpdate\"")
-		if p285 := v.CheckBeforeUpdate; p285 == nil {
+		if p288 := v.CheckBeforeUpdate; p288 == nil {
 			e.null()
 		} else {
-			e.boolean(bool((*p285)))
+			e.boolean(bool((*p288)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3103,50 +3123,50 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	e.b = append(e.b, '{')
 	if v.Shares != nil {
 		e.name("\"shares\"")
-		if p286 := v.Shares; p286 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p286)))
-		}
-	}
-	if v.Quota != nil {
-		e.name("\"quota\"")
-		if p287 := v.Quota; p287 == nil {
-			e.null()
-		} else {
-			e.int(int64((*p287)))
-		}
-	}
-	if v.Burst != nil {
-		e.name("\"burst\"")
-		if p288 := v.Burst; p288 == nil {
-			e.null()
-		} else {
-			e.uint(uint64((*p288)))
-		}
-	}
-	if v.Period != nil {
-		e.name("\"period\"")
-		if p289 := v.Period; p289 == nil {
+		if p289 := v.Shares; p289 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p289)))
 		}
 	}
-	if v.RealtimeRuntime != nil {
-		e.name("\"realtimeRuntime\"")
-		if p290 := v.RealtimeRuntime; p290 == nil {
+	if v.Quota != nil {
+		e.name("\"quota\"")
+		if p290 := v.Quota; p290 == nil {
 			e.null()
 		} else {
 			e.int(int64((*p290)))
 		}
 	}
-	if v.RealtimePeriod != nil {
-		e.name("\"realtimePeriod\"")
-		if p291 := v.RealtimePeriod; p291 == nil {
+	if v.Burst != nil {
+		e.name("\"burst\"")
+		if p291 := v.Burst; p291 == nil {
 			e.null()
 		} else {
 			e.uint(uint64((*p291)))
+		}
+	}
+	if v.Period != nil {
+		e.name("\"period\"")
+		if p292 := v.Period; p292 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p292)))
+		}
+	}
+	if v.RealtimeRuntime != nil {
+		e.name("\"realtimeRuntime\"")
+		if p293 := v.RealtimeRuntime; p293 == nil {
+			e.null()
+		} else {
+			e.int(int64((*p293)))
+		}
+	}
+	if v.RealtimePeriod != nil {
+		e.name("\"realtimePeriod\"")
+		if p294 := v.RealtimePeriod; p294 == nil {
+			e.null()
+		} else {
+			e.uint(uint64((*p294)))
 		}
 	}
 	if len(v.Cpus) != 0 {
@@ -3159,10 +3179,10 @@ func encSpecsLinuxCPU(e *encoder, v *specs.LinuxCPU) {
 	}
 	if v.Idle != nil {
 		e.name("\"idle\"")
-		if p292 := v.Idle; p292 == nil {
+		if p295 := v.Idle; p295 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p292)))
+			e.int(int64((*p295)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3172,10 +3192,10 @@ func encSpecsLinuxPids(e *encoder, v *specs.LinuxPids) {
 	e.b = append(e.b, '{')
 	if v.Limit != nil {
 		e.name("\"limit\"")
-		if p293 := v.Limit; p293 == nil {
+		if p296 := v.Limit; p296 == nil {
 			e.null()
 		} else {
-			e.int(int64((*p293)))
+			e.int(int64((*p296)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3185,81 +3205,81 @@ func encSpecsLinuxBlockIO(e *encoder, v *specs.LinuxBlockIO) {
 	e.b = append(e.b, '{')
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p294 := v.Weight; p294 == nil {
+		if p297 := v.Weight; p297 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p294)))
+			e.uint(uint64((*p297)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p295 := v.LeafWeight; p295 == nil {
+		if p298 := v.LeafWeight; p298 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p295)))
+			e.uint(uint64((*p298)))
 		}
 	}
 	if len(v.WeightDevice) != 0 {
 		e.name("\"weightDevice\"")
-		if s296 := v.WeightDevice; s296 == nil {
+		if s299 := v.WeightDevice; s299 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i297 := range s296 {
+			for i300 := range s299 {
 				e.sep()
-				encSpecsLinuxWeightDevice(e, &s296[i297])
+				encSpecsLinuxWeightDevice(e, &s299[i300])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadBpsDevice) != 0 {
 		e.name("\"throttleReadBpsDevice\"")
-		if s298 := v.ThrottleReadBpsDevice; s298 == nil {
+		if s301 := v.ThrottleReadBpsDevice; s301 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i299 := range s298 {
+			for i302 := range s301 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s298[i299])
+				encSpecsLinuxThrottleDevice(e, &s301[i302])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteBpsDevice) != 0 {
 		e.name("\"throttleWriteBpsDevice\"")
-		if s300 := v.ThrottleWriteBpsDevice; s300 == nil {
+		if s303 := v.ThrottleWriteBpsDevice; s303 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i301 := range s300 {
+			for i304 := range s303 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s300[i301])
+				encSpecsLinuxThrottleDevice(e, &s303[i304])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleReadIOPSDevice) != 0 {
 		e.name("\"throttleReadIOPSDevice\"")
-		if s302 := v.ThrottleReadIOPSDevice; s302 == nil {
+		if s305 := v.ThrottleReadIOPSDevice; s305 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i303 := range s302 {
+			for i306 := range s305 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s302[i303])
+				encSpecsLinuxThrottleDevice(e, &s305[i306])
 			}
 			e.b = append(e.b, ']')
 		}
 	}
 	if len(v.ThrottleWriteIOPSDevice) != 0 {
 		e.name("\"throttleWriteIOPSDevice\"")
-		if s304 := v.ThrottleWriteIOPSDevice; s304 == nil {
+		if s307 := v.ThrottleWriteIOPSDevice; s307 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i305 := range s304 {
+			for i308 := range s307 {
 				e.sep()
-				encSpecsLinuxThrottleDevice(e, &s304[i305])
+				encSpecsLinuxThrottleDevice(e, &s307[i308])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3280,21 +3300,21 @@ func encSpecsLinuxNetwork(e *encoder, v *specs.LinuxNetwork) {
 	e.b = append(e.b, '{')
 	if v.ClassID != nil {
 		e.name("\"classID\"")
-		if p306 := v.ClassID; p306 == nil {
+		if p309 := v.ClassID; p309 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p306)))
+			e.uint(uint64((*p309)))
 		}
 	}
 	if len(v.Priorities) != 0 {
 		e.name("\"priorities\"")
-		if s307 := v.Priorities; s307 == nil {
+		if s310 := v.Priorities; s310 == nil {
 			e.null()
 		} else {
 			e.b = append(e.b, '[')
-			for i308 := range s307 {
+			for i311 := range s310 {
 				e.sep()
-				encSpecsLinuxInterfacePriority(e, &s307[i308])
+				encSpecsLinuxInterfacePriority(e, &s310[i311])
 			}
 			e.b = append(e.b, ']')
 		}
@@ -3306,18 +3326,18 @@ func encSpecsLinuxRdma(e *encoder, v *specs.LinuxRdma) {
 	e.b = append(e.b, '{')
 	if v.HcaHandles != nil {
 		e.name("\"hcaHandles\"")
-		if p309 := v.HcaHandles; p309 == nil {
+		if p312 := v.HcaHandles; p312 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p309)))
+			e.uint(uint64((*p312)))
 		}
 	}
 	if v.HcaObjects != nil {
 		e.name("\"hcaObjects\"")
-		if p310 := v.HcaObjects; p310 == nil {
+		if p313 := v.HcaObjects; p313 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p310)))
+			e.uint(uint64((*p313)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3331,18 +3351,18 @@ func encSpecsLinuxWeightDevice(e *encoder, v *specs.LinuxWeightDevice) {
 	e.int(int64(v.Minor))
 	if v.Weight != nil {
 		e.name("\"weight\"")
-		if p311 := v.Weight; p311 == nil {
+		if p314 := v.Weight; p314 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p311)))
+			e.uint(uint64((*p314)))
 		}
 	}
 	if v.LeafWeight != nil {
 		e.name("\"leafWeight\"")
-		if p312 := v.LeafWeight; p312 == nil {
+		if p315 := v.LeafWeight; p315 == nil {
 			e.null()
 		} else {
-			e.uint(uint64((*p312)))
+			e.uint(uint64((*p315)))
 		}
 	}
 	e.b = append(e.b, '}')
@@ -3394,25 +3414,25 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "isInfra":
-			x313 := bool(v.IsInfra)
-			if err := s.Bool(&x313); err != nil {
+			x316 := bool(v.IsInfra)
+			if err := s.Bool(&x316); err != nil {
 				return err
 			}
-			v.IsInfra = bool(x313)
+			v.IsInfra = bool(x316)
 			return nil
 		case "isService":
-			x314 := bool(v.IsService)
-			if err := s.Bool(&x314); err != nil {
+			x317 := bool(v.IsService)
+			if err := s.Bool(&x317); err != nil {
 				return err
 			}
-			v.IsService = bool(x314)
+			v.IsService = bool(x317)
 			return nil
 		case "created":
-			raw315, err := s.Raw()
+			raw318, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw315); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw318); err != nil {
 				return err
 			}
 			return nil
@@ -3420,21 +3440,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out316 := v.CreateCommand[:0]
-				if out316 == nil {
-					out316 = []string{}
+				out319 := v.CreateCommand[:0]
+				if out319 == nil {
+					out319 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e317 string
-					if err := s.Str(&e317); err != nil {
+					var e320 string
+					if err := s.Str(&e320); err != nil {
 						return err
 					}
-					out316 = append(out316, e317)
+					out319 = append(out319, e320)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out316
+				v.CreateCommand = out319
 			}
 			return nil
 		case "image":
@@ -3456,63 +3476,63 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Entrypoint = nil
 			} else {
-				out318 := v.Entrypoint[:0]
-				if out318 == nil {
-					out318 = []string{}
+				out321 := v.Entrypoint[:0]
+				if out321 == nil {
+					out321 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e319 string
-					if err := s.Str(&e319); err != nil {
+					var e322 string
+					if err := s.Str(&e322); err != nil {
 						return err
 					}
-					out318 = append(out318, e319)
+					out321 = append(out321, e322)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Entrypoint = out318
+				v.Entrypoint = out321
 			}
 			return nil
 		case "cmd":
 			if s.Literal("null") {
 				v.Cmd = nil
 			} else {
-				out320 := v.Cmd[:0]
-				if out320 == nil {
-					out320 = []string{}
+				out323 := v.Cmd[:0]
+				if out323 == nil {
+					out323 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e321 string
-					if err := s.Str(&e321); err != nil {
+					var e324 string
+					if err := s.Str(&e324); err != nil {
 						return err
 					}
-					out320 = append(out320, e321)
+					out323 = append(out323, e324)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Cmd = out320
+				v.Cmd = out323
 			}
 			return nil
 		case "env":
 			if s.Literal("null") {
 				v.Env = nil
 			} else {
-				out322 := v.Env[:0]
-				if out322 == nil {
-					out322 = []string{}
+				out325 := v.Env[:0]
+				if out325 == nil {
+					out325 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e323 string
-					if err := s.Str(&e323); err != nil {
+					var e326 string
+					if err := s.Str(&e326); err != nil {
 						return err
 					}
-					out322 = append(out322, e323)
+					out325 = append(out325, e326)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Env = out322
+				v.Env = out325
 			}
 			return nil
 		case "workingDir":
@@ -3521,11 +3541,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "workingDirGiven":
-			x324 := bool(v.WorkingDirGiven)
-			if err := s.Bool(&x324); err != nil {
+			x327 := bool(v.WorkingDirGiven)
+			if err := s.Bool(&x327); err != nil {
 				return err
 			}
-			v.WorkingDirGiven = bool(x324)
+			v.WorkingDirGiven = bool(x327)
 			return nil
 		case "user":
 			if err := s.Str(&v.User); err != nil {
@@ -3533,11 +3553,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "primaryGroupApart":
-			x325 := bool(v.PrimaryGroupApart)
-			if err := s.Bool(&x325); err != nil {
+			x328 := bool(v.PrimaryGroupApart)
+			if err := s.Bool(&x328); err != nil {
 				return err
 			}
-			v.PrimaryGroupApart = bool(x325)
+			v.PrimaryGroupApart = bool(x328)
 			return nil
 		case "hostname":
 			if err := s.Str(&v.Hostname); err != nil {
@@ -3557,11 +3577,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e326 string
-					if err := s.Str(&e326); err != nil {
+					var e329 string
+					if err := s.Str(&e329); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e326
+					v.Labels[string(key)] = e329
 					return nil
 				}); err != nil {
 					return err
@@ -3576,11 +3596,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e327 string
-					if err := s.Str(&e327); err != nil {
+					var e330 string
+					if err := s.Str(&e330); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e327
+					v.Annotations[string(key)] = e330
 					return nil
 				}); err != nil {
 					return err
@@ -3588,26 +3608,26 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "terminal":
-			x328 := bool(v.Terminal)
-			if err := s.Bool(&x328); err != nil {
+			x331 := bool(v.Terminal)
+			if err := s.Bool(&x331); err != nil {
 				return err
 			}
-			v.Terminal = bool(x328)
+			v.Terminal = bool(x331)
 			return nil
 		case "stdin":
-			x329 := bool(v.Stdin)
-			if err := s.Bool(&x329); err != nil {
+			x332 := bool(v.Stdin)
+			if err := s.Bool(&x332); err != nil {
 				return err
 			}
-			v.Stdin = bool(x329)
+			v.Stdin = bool(x332)
 			return nil
 		case "logSizeMax":
-			n330, _, null331, err := s.Integer(64, true)
+			n333, _, null334, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null331 {
-				v.LogSizeMax = int64(n330)
+			if !null334 {
+				v.LogSizeMax = int64(n333)
 			}
 			return nil
 		case "logTag":
@@ -3621,92 +3641,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "keepStdinOpen":
-			x332 := bool(v.KeepStdinOpen)
-			if err := s.Bool(&x332); err != nil {
+			x335 := bool(v.KeepStdinOpen)
+			if err := s.Bool(&x335); err != nil {
 				return err
 			}
-			v.KeepStdinOpen = bool(x332)
+			v.KeepStdinOpen = bool(x335)
 			return nil
 		case "mounts":
 			if s.Literal("null") {
 				v.Mounts = nil
 			} else {
-				out333 := v.Mounts[:0]
-				if out333 == nil {
-					out333 = []model.Mount{}
+				out336 := v.Mounts[:0]
+				if out336 == nil {
+					out336 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e334 model.Mount
-					if err := decModelMount(s, &e334); err != nil {
+					var e337 model.Mount
+					if err := decModelMount(s, &e337); err != nil {
 						return err
 					}
-					out333 = append(out333, e334)
+					out336 = append(out336, e337)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mounts = out333
+				v.Mounts = out336
 			}
 			return nil
 		case "readOnly":
-			x335 := bool(v.ReadOnly)
-			if err := s.Bool(&x335); err != nil {
+			x338 := bool(v.ReadOnly)
+			if err := s.Bool(&x338); err != nil {
 				return err
 			}
-			v.ReadOnly = bool(x335)
+			v.ReadOnly = bool(x338)
 			return nil
 		case "readOnlyTmpfs":
-			x336 := bool(v.ReadOnlyTmpfs)
-			if err := s.Bool(&x336); err != nil {
+			x339 := bool(v.ReadOnlyTmpfs)
+			if err := s.Bool(&x339); err != nil {
 				return err
 			}
-			v.ReadOnlyTmpfs = bool(x336)
+			v.ReadOnlyTmpfs = bool(x339)
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out337 := v.Devices[:0]
-				if out337 == nil {
-					out337 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e338 string
-					if err := s.Str(&e338); err != nil {
-						return err
-					}
-					out337 = append(out337, e338)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out337
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e339 string
-					if err := s.Str(&e339); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e339
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "capAdd":
-			if s.Literal("null") {
-				v.CapAdd = nil
-			} else {
-				out340 := v.CapAdd[:0]
+				out340 := v.Devices[:0]
 				if out340 == nil {
 					out340 = []string{}
 				}
@@ -3720,86 +3700,126 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.CapAdd = out340
+				v.Devices = out340
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e342 string
+					if err := s.Str(&e342); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e342
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "capAdd":
+			if s.Literal("null") {
+				v.CapAdd = nil
+			} else {
+				out343 := v.CapAdd[:0]
+				if out343 == nil {
+					out343 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e344 string
+					if err := s.Str(&e344); err != nil {
+						return err
+					}
+					out343 = append(out343, e344)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.CapAdd = out343
 			}
 			return nil
 		case "capDrop":
 			if s.Literal("null") {
 				v.CapDrop = nil
 			} else {
-				out342 := v.CapDrop[:0]
-				if out342 == nil {
-					out342 = []string{}
+				out345 := v.CapDrop[:0]
+				if out345 == nil {
+					out345 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e343 string
-					if err := s.Str(&e343); err != nil {
+					var e346 string
+					if err := s.Str(&e346); err != nil {
 						return err
 					}
-					out342 = append(out342, e343)
+					out345 = append(out345, e346)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CapDrop = out342
+				v.CapDrop = out345
 			}
 			return nil
 		case "defaultCaps":
 			if s.Literal("null") {
 				v.DefaultCaps = nil
 			} else {
-				out344 := v.DefaultCaps[:0]
-				if out344 == nil {
-					out344 = []string{}
+				out347 := v.DefaultCaps[:0]
+				if out347 == nil {
+					out347 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e345 string
-					if err := s.Str(&e345); err != nil {
+					var e348 string
+					if err := s.Str(&e348); err != nil {
 						return err
 					}
-					out344 = append(out344, e345)
+					out347 = append(out347, e348)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DefaultCaps = out344
+				v.DefaultCaps = out347
 			}
 			return nil
 		case "privileged":
-			x346 := bool(v.Privileged)
-			if err := s.Bool(&x346); err != nil {
+			x349 := bool(v.Privileged)
+			if err := s.Bool(&x349); err != nil {
 				return err
 			}
-			v.Privileged = bool(x346)
+			v.Privileged = bool(x349)
 			return nil
 		case "oomScoreAdj":
-			n347, _, null348, err := s.Integer(64, true)
+			n350, _, null351, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null348 {
-				v.OOMScoreAdj = int(n347)
+			if !null351 {
+				v.OOMScoreAdj = int(n350)
 			}
 			return nil
 		case "groupAdd":
 			if s.Literal("null") {
 				v.GroupAdd = nil
 			} else {
-				out349 := v.GroupAdd[:0]
-				if out349 == nil {
-					out349 = []string{}
+				out352 := v.GroupAdd[:0]
+				if out352 == nil {
+					out352 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e350 string
-					if err := s.Str(&e350); err != nil {
+					var e353 string
+					if err := s.Str(&e353); err != nil {
 						return err
 					}
-					out349 = append(out349, e350)
+					out352 = append(out352, e353)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GroupAdd = out349
+				v.GroupAdd = out352
 			}
 			return nil
 		case "umask":
@@ -3808,11 +3828,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "groupsStrict":
-			x351 := bool(v.GroupsStrict)
-			if err := s.Bool(&x351); err != nil {
+			x354 := bool(v.GroupsStrict)
+			if err := s.Bool(&x354); err != nil {
 				return err
 			}
-			v.GroupsStrict = bool(x351)
+			v.GroupsStrict = bool(x354)
 			return nil
 		case "timezone":
 			if err := s.Str(&v.Timezone); err != nil {
@@ -3830,101 +3850,101 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noNewPrivileges":
-			x352 := bool(v.NoNewPrivileges)
-			if err := s.Bool(&x352); err != nil {
+			x355 := bool(v.NoNewPrivileges)
+			if err := s.Bool(&x355); err != nil {
 				return err
 			}
-			v.NoNewPrivileges = bool(x352)
+			v.NoNewPrivileges = bool(x355)
 			return nil
 		case "ownMasks":
-			x353 := bool(v.OwnMasks)
-			if err := s.Bool(&x353); err != nil {
+			x356 := bool(v.OwnMasks)
+			if err := s.Bool(&x356); err != nil {
 				return err
 			}
-			v.OwnMasks = bool(x353)
+			v.OwnMasks = bool(x356)
 			return nil
 		case "maskedPaths":
 			if s.Literal("null") {
 				v.MaskedPaths = nil
 			} else {
-				out354 := v.MaskedPaths[:0]
-				if out354 == nil {
-					out354 = []string{}
+				out357 := v.MaskedPaths[:0]
+				if out357 == nil {
+					out357 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e355 string
-					if err := s.Str(&e355); err != nil {
+					var e358 string
+					if err := s.Str(&e358); err != nil {
 						return err
 					}
-					out354 = append(out354, e355)
+					out357 = append(out357, e358)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.MaskedPaths = out354
+				v.MaskedPaths = out357
 			}
 			return nil
 		case "readonlyPaths":
 			if s.Literal("null") {
 				v.ReadonlyPaths = nil
 			} else {
-				out356 := v.ReadonlyPaths[:0]
-				if out356 == nil {
-					out356 = []string{}
+				out359 := v.ReadonlyPaths[:0]
+				if out359 == nil {
+					out359 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e357 string
-					if err := s.Str(&e357); err != nil {
+					var e360 string
+					if err := s.Str(&e360); err != nil {
 						return err
 					}
-					out356 = append(out356, e357)
+					out359 = append(out359, e360)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ReadonlyPaths = out356
+				v.ReadonlyPaths = out359
 			}
 			return nil
 		case "mask":
 			if s.Literal("null") {
 				v.Mask = nil
 			} else {
-				out358 := v.Mask[:0]
-				if out358 == nil {
-					out358 = []string{}
+				out361 := v.Mask[:0]
+				if out361 == nil {
+					out361 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e359 string
-					if err := s.Str(&e359); err != nil {
+					var e362 string
+					if err := s.Str(&e362); err != nil {
 						return err
 					}
-					out358 = append(out358, e359)
+					out361 = append(out361, e362)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Mask = out358
+				v.Mask = out361
 			}
 			return nil
 		case "unmask":
 			if s.Literal("null") {
 				v.Unmask = nil
 			} else {
-				out360 := v.Unmask[:0]
-				if out360 == nil {
-					out360 = []string{}
+				out363 := v.Unmask[:0]
+				if out363 == nil {
+					out363 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e361 string
-					if err := s.Str(&e361); err != nil {
+					var e364 string
+					if err := s.Str(&e364); err != nil {
 						return err
 					}
-					out360 = append(out360, e361)
+					out363 = append(out363, e364)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Unmask = out360
+				v.Unmask = out363
 			}
 			return nil
 		case "seccomp":
@@ -3936,21 +3956,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Ulimits = nil
 			} else {
-				out362 := v.Ulimits[:0]
-				if out362 == nil {
-					out362 = []model.Ulimit{}
+				out365 := v.Ulimits[:0]
+				if out365 == nil {
+					out365 = []model.Ulimit{}
 				}
 				if err := s.Array(func() error {
-					var e363 model.Ulimit
-					if err := decModelUlimit(s, &e363); err != nil {
+					var e366 model.Ulimit
+					if err := decModelUlimit(s, &e366); err != nil {
 						return err
 					}
-					out362 = append(out362, e363)
+					out365 = append(out365, e366)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ulimits = out362
+				v.Ulimits = out365
 			}
 			return nil
 		case "resources":
@@ -3971,11 +3991,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.Namespaces = map[string]model.Namespace{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e364 model.Namespace
-					if err := decModelNamespace(s, &e364); err != nil {
+					var e367 model.Namespace
+					if err := decModelNamespace(s, &e367); err != nil {
 						return err
 					}
-					v.Namespaces[string(key)] = e364
+					v.Namespaces[string(key)] = e367
 					return nil
 				}); err != nil {
 					return err
@@ -3991,75 +4011,75 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out365 := v.UIDMap[:0]
-				if out365 == nil {
-					out365 = []model.IDMap{}
+				out368 := v.UIDMap[:0]
+				if out368 == nil {
+					out368 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e366 model.IDMap
-					if err := decModelIDMap(s, &e366); err != nil {
+					var e369 model.IDMap
+					if err := decModelIDMap(s, &e369); err != nil {
 						return err
 					}
-					out365 = append(out365, e366)
+					out368 = append(out368, e369)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out365
+				v.UIDMap = out368
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out367 := v.GIDMap[:0]
-				if out367 == nil {
-					out367 = []model.IDMap{}
+				out370 := v.GIDMap[:0]
+				if out370 == nil {
+					out370 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e368 model.IDMap
-					if err := decModelIDMap(s, &e368); err != nil {
+					var e371 model.IDMap
+					if err := decModelIDMap(s, &e371); err != nil {
 						return err
 					}
-					out367 = append(out367, e368)
+					out370 = append(out370, e371)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out367
+				v.GIDMap = out370
 			}
 			return nil
 		case "init":
-			x369 := bool(v.Init)
-			if err := s.Bool(&x369); err != nil {
+			x372 := bool(v.Init)
+			if err := s.Bool(&x372); err != nil {
 				return err
 			}
-			v.Init = bool(x369)
+			v.Init = bool(x372)
 			return nil
 		case "stopSignal":
-			n370, _, null371, err := s.Integer(64, true)
+			n373, _, null374, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null371 {
-				v.StopSignal = int(n370)
+			if !null374 {
+				v.StopSignal = int(n373)
 			}
 			return nil
 		case "stopTimeout":
-			_, n372, null373, err := s.Integer(64, false)
+			_, n375, null376, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null373 {
-				v.StopTimeout = uint(n372)
+			if !null376 {
+				v.StopTimeout = uint(n375)
 			}
 			return nil
 		case "autoRemove":
-			x374 := bool(v.AutoRemove)
-			if err := s.Bool(&x374); err != nil {
+			x377 := bool(v.AutoRemove)
+			if err := s.Bool(&x377); err != nil {
 				return err
 			}
-			v.AutoRemove = bool(x374)
+			v.AutoRemove = bool(x377)
 			return nil
 		case "restartPolicy":
 			if err := s.Str(&v.RestartPolicy); err != nil {
@@ -4107,12 +4127,12 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				if v.HealthMaxLogCount == nil {
 					v.HealthMaxLogCount = new(int64)
 				}
-				n375, _, null376, err := s.Integer(64, true)
+				n378, _, null379, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null376 {
-					(*v.HealthMaxLogCount) = int64(n375)
+				if !null379 {
+					(*v.HealthMaxLogCount) = int64(n378)
 				}
 			}
 			return nil
@@ -4123,12 +4143,12 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				if v.HealthMaxLogSize == nil {
 					v.HealthMaxLogSize = new(int64)
 				}
-				n377, _, null378, err := s.Integer(64, true)
+				n380, _, null381, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null378 {
-					(*v.HealthMaxLogSize) = int64(n377)
+				if !null381 {
+					(*v.HealthMaxLogSize) = int64(n380)
 				}
 			}
 			return nil
@@ -4141,82 +4161,49 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.Secrets = nil
 			} else {
-				out379 := v.Secrets[:0]
-				if out379 == nil {
-					out379 = []model.SecretRef{}
+				out382 := v.Secrets[:0]
+				if out382 == nil {
+					out382 = []model.SecretRef{}
 				}
 				if err := s.Array(func() error {
-					var e380 model.SecretRef
-					if err := decModelSecretRef(s, &e380); err != nil {
+					var e383 model.SecretRef
+					if err := decModelSecretRef(s, &e383); err != nil {
 						return err
 					}
-					out379 = append(out379, e380)
+					out382 = append(out382, e383)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Secrets = out379
+				v.Secrets = out382
 			}
 			return nil
 		case "links":
 			if s.Literal("null") {
 				v.Links = nil
 			} else {
-				out381 := v.Links[:0]
-				if out381 == nil {
-					out381 = []string{}
+				out384 := v.Links[:0]
+				if out384 == nil {
+					out384 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e382 string
-					if err := s.Str(&e382); err != nil {
+					var e385 string
+					if err := s.Str(&e385); err != nil {
 						return err
 					}
-					out381 = append(out381, e382)
+					out384 = append(out384, e385)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Links = out381
+				v.Links = out384
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out383 := v.VolumesFrom[:0]
-				if out383 == nil {
-					out383 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e384 string
-					if err := s.Str(&e384); err != nil {
-						return err
-					}
-					out383 = append(out383, e384)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.VolumesFrom = out383
-			}
-			return nil
-		case "logDriver":
-			if err := s.Str(&v.LogDriver); err != nil {
-				return err
-			}
-			return nil
-		case "rootfsOverlay":
-			x385 := bool(v.RootfsOverlay)
-			if err := s.Bool(&x385); err != nil {
-				return err
-			}
-			v.RootfsOverlay = bool(x385)
-			return nil
-		case "unsetEnv":
-			if s.Literal("null") {
-				v.UnsetEnv = nil
-			} else {
-				out386 := v.UnsetEnv[:0]
+				out386 := v.VolumesFrom[:0]
 				if out386 == nil {
 					out386 = []string{}
 				}
@@ -4230,15 +4217,48 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.UnsetEnv = out386
+				v.VolumesFrom = out386
 			}
 			return nil
-		case "unsetEnvAll":
-			x388 := bool(v.UnsetEnvAll)
+		case "logDriver":
+			if err := s.Str(&v.LogDriver); err != nil {
+				return err
+			}
+			return nil
+		case "rootfsOverlay":
+			x388 := bool(v.RootfsOverlay)
 			if err := s.Bool(&x388); err != nil {
 				return err
 			}
-			v.UnsetEnvAll = bool(x388)
+			v.RootfsOverlay = bool(x388)
+			return nil
+		case "unsetEnv":
+			if s.Literal("null") {
+				v.UnsetEnv = nil
+			} else {
+				out389 := v.UnsetEnv[:0]
+				if out389 == nil {
+					out389 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e390 string
+					if err := s.Str(&e390); err != nil {
+						return err
+					}
+					out389 = append(out389, e390)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.UnsetEnv = out389
+			}
+			return nil
+		case "unsetEnvAll":
+			x391 := bool(v.UnsetEnvAll)
+			if err := s.Bool(&x391); err != nil {
+				return err
+			}
+			v.UnsetEnvAll = bool(x391)
 			return nil
 		case "personality":
 			if err := s.Str(&v.Personality); err != nil {
@@ -4246,33 +4266,33 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "timeout":
-			_, n389, null390, err := s.Integer(64, false)
+			_, n392, null393, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null390 {
-				v.Timeout = uint(n389)
+			if !null393 {
+				v.Timeout = uint(n392)
 			}
 			return nil
 		case "requires":
 			if s.Literal("null") {
 				v.Requires = nil
 			} else {
-				out391 := v.Requires[:0]
-				if out391 == nil {
-					out391 = []string{}
+				out394 := v.Requires[:0]
+				if out394 == nil {
+					out394 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e392 string
-					if err := s.Str(&e392); err != nil {
+					var e395 string
+					if err := s.Str(&e395); err != nil {
 						return err
 					}
-					out391 = append(out391, e392)
+					out394 = append(out394, e395)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Requires = out391
+				v.Requires = out394
 			}
 			return nil
 		case "initPath":
@@ -4281,11 +4301,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "noPasswd":
-			x393 := bool(v.NoPasswd)
-			if err := s.Bool(&x393); err != nil {
+			x396 := bool(v.NoPasswd)
+			if err := s.Bool(&x396); err != nil {
 				return err
 			}
-			v.NoPasswd = bool(x393)
+			v.NoPasswd = bool(x396)
 			return nil
 		case "passwdEntry":
 			if err := s.Str(&v.PasswdEntry); err != nil {
@@ -4301,21 +4321,21 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			if s.Literal("null") {
 				v.RuntimeFlags = nil
 			} else {
-				out394 := v.RuntimeFlags[:0]
-				if out394 == nil {
-					out394 = []string{}
+				out397 := v.RuntimeFlags[:0]
+				if out397 == nil {
+					out397 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e395 string
-					if err := s.Str(&e395); err != nil {
+					var e398 string
+					if err := s.Str(&e398); err != nil {
 						return err
 					}
-					out394 = append(out394, e395)
+					out397 = append(out397, e398)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.RuntimeFlags = out394
+				v.RuntimeFlags = out397
 			}
 			return nil
 		case "cgroupConf":
@@ -4326,11 +4346,11 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 					v.CgroupConf = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e396 string
-					if err := s.Str(&e396); err != nil {
+					var e399 string
+					if err := s.Str(&e399); err != nil {
 						return err
 					}
-					v.CgroupConf[string(key)] = e396
+					v.CgroupConf[string(key)] = e399
 					return nil
 				}); err != nil {
 					return err
@@ -4353,52 +4373,52 @@ func decModelContainerConfig(s *Scanner, v *model.ContainerConfig) error {
 			}
 			return nil
 		case "systemdMode":
-			x397 := bool(v.SystemdMode)
-			if err := s.Bool(&x397); err != nil {
+			x400 := bool(v.SystemdMode)
+			if err := s.Bool(&x400); err != nil {
 				return err
 			}
-			v.SystemdMode = bool(x397)
+			v.SystemdMode = bool(x400)
 			return nil
 		case "chrootDirs":
 			if s.Literal("null") {
 				v.ChrootDirs = nil
 			} else {
-				out398 := v.ChrootDirs[:0]
-				if out398 == nil {
-					out398 = []string{}
+				out401 := v.ChrootDirs[:0]
+				if out401 == nil {
+					out401 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e399 string
-					if err := s.Str(&e399); err != nil {
+					var e402 string
+					if err := s.Str(&e402); err != nil {
 						return err
 					}
-					out398 = append(out398, e399)
+					out401 = append(out401, e402)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.ChrootDirs = out398
+				v.ChrootDirs = out401
 			}
 			return nil
 		case "hostUsers":
 			if s.Literal("null") {
 				v.HostUsers = nil
 			} else {
-				out400 := v.HostUsers[:0]
-				if out400 == nil {
-					out400 = []string{}
+				out403 := v.HostUsers[:0]
+				if out403 == nil {
+					out403 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e401 string
-					if err := s.Str(&e401); err != nil {
+					var e404 string
+					if err := s.Str(&e404); err != nil {
 						return err
 					}
-					out400 = append(out400, e401)
+					out403 = append(out403, e404)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.HostUsers = out400
+				v.HostUsers = out403
 			}
 			return nil
 		}
@@ -4417,63 +4437,63 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "pid":
-			n402, _, null403, err := s.Integer(64, true)
+			n405, _, null406, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null403 {
-				v.Pid = int(n402)
+			if !null406 {
+				v.Pid = int(n405)
 			}
 			return nil
 		case "conmonPid":
-			n404, _, null405, err := s.Integer(64, true)
+			n407, _, null408, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null405 {
-				v.ConmonPid = int(n404)
+			if !null408 {
+				v.ConmonPid = int(n407)
 			}
 			return nil
 		case "exitCode":
-			n406, _, null407, err := s.Integer(32, true)
+			n409, _, null410, err := s.Integer(32, true)
 			if err != nil {
 				return err
 			}
-			if !null407 {
-				v.ExitCode = int32(n406)
+			if !null410 {
+				v.ExitCode = int32(n409)
 			}
 			return nil
 		case "oomKilled":
-			x408 := bool(v.OOMKilled)
-			if err := s.Bool(&x408); err != nil {
+			x411 := bool(v.OOMKilled)
+			if err := s.Bool(&x411); err != nil {
 				return err
 			}
-			v.OOMKilled = bool(x408)
+			v.OOMKilled = bool(x411)
 			return nil
 		case "startedAt":
-			raw409, err := s.Raw()
+			raw412, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.StartedAt).UnmarshalJSON(raw409); err != nil {
+			if err := (&v.StartedAt).UnmarshalJSON(raw412); err != nil {
 				return err
 			}
 			return nil
 		case "finishedAt":
-			raw410, err := s.Raw()
+			raw413, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.FinishedAt).UnmarshalJSON(raw410); err != nil {
+			if err := (&v.FinishedAt).UnmarshalJSON(raw413); err != nil {
 				return err
 			}
 			return nil
 		case "mounted":
-			x411 := bool(v.Mounted)
-			if err := s.Bool(&x411); err != nil {
+			x414 := bool(v.Mounted)
+			if err := s.Bool(&x414); err != nil {
 				return err
 			}
-			v.Mounted = bool(x411)
+			v.Mounted = bool(x414)
 			return nil
 		case "mountPoint":
 			if err := s.Str(&v.MountPoint); err != nil {
@@ -4493,11 +4513,11 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 					v.Networks = map[string]model.NetworkStatus{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e412 model.NetworkStatus
-					if err := decModelNetworkStatus(s, &e412); err != nil {
+					var e415 model.NetworkStatus
+					if err := decModelNetworkStatus(s, &e415); err != nil {
 						return err
 					}
-					v.Networks[string(key)] = e412
+					v.Networks[string(key)] = e415
 					return nil
 				}); err != nil {
 					return err
@@ -4510,20 +4530,20 @@ func decModelContainerState(s *Scanner, v *model.ContainerState) error {
 			}
 			return nil
 		case "restartCount":
-			n413, _, null414, err := s.Integer(64, true)
+			n416, _, null417, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null414 {
-				v.RestartCount = int(n413)
+			if !null417 {
+				v.RestartCount = int(n416)
 			}
 			return nil
 		case "stoppedByUser":
-			x415 := bool(v.StoppedByUser)
-			if err := s.Bool(&x415); err != nil {
+			x418 := bool(v.StoppedByUser)
+			if err := s.Bool(&x418); err != nil {
 				return err
 			}
-			v.StoppedByUser = bool(x415)
+			v.StoppedByUser = bool(x418)
 			return nil
 		case "health":
 			if s.Literal("null") {
@@ -4568,11 +4588,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "hostnameDefault":
-			x416 := bool(v.HostnameDefault)
-			if err := s.Bool(&x416); err != nil {
+			x419 := bool(v.HostnameDefault)
+			if err := s.Bool(&x419); err != nil {
 				return err
 			}
-			v.HostnameDefault = bool(x416)
+			v.HostnameDefault = bool(x419)
 			return nil
 		case "labels":
 			if s.Literal("null") {
@@ -4582,11 +4602,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Labels = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e417 string
-					if err := s.Str(&e417); err != nil {
+					var e420 string
+					if err := s.Str(&e420); err != nil {
 						return err
 					}
-					v.Labels[string(key)] = e417
+					v.Labels[string(key)] = e420
 					return nil
 				}); err != nil {
 					return err
@@ -4601,11 +4621,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 					v.Annotations = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e418 string
-					if err := s.Str(&e418); err != nil {
+					var e421 string
+					if err := s.Str(&e421); err != nil {
 						return err
 					}
-					v.Annotations[string(key)] = e418
+					v.Annotations[string(key)] = e421
 					return nil
 				}); err != nil {
 					return err
@@ -4613,11 +4633,11 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "created":
-			raw419, err := s.Raw()
+			raw422, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Created).UnmarshalJSON(raw419); err != nil {
+			if err := (&v.Created).UnmarshalJSON(raw422); err != nil {
 				return err
 			}
 			return nil
@@ -4625,21 +4645,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.CreateCommand = nil
 			} else {
-				out420 := v.CreateCommand[:0]
-				if out420 == nil {
-					out420 = []string{}
+				out423 := v.CreateCommand[:0]
+				if out423 == nil {
+					out423 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e421 string
-					if err := s.Str(&e421); err != nil {
+					var e424 string
+					if err := s.Str(&e424); err != nil {
 						return err
 					}
-					out420 = append(out420, e421)
+					out423 = append(out423, e424)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.CreateCommand = out420
+				v.CreateCommand = out423
 			}
 			return nil
 		case "cgroupParent":
@@ -4648,67 +4668,67 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			}
 			return nil
 		case "usePodCgroup":
-			x422 := bool(v.UsePodCgroup)
-			if err := s.Bool(&x422); err != nil {
-				return err
-			}
-			v.UsePodCgroup = bool(x422)
-			return nil
-		case "sharePid":
-			x423 := bool(v.SharePid)
-			if err := s.Bool(&x423); err != nil {
-				return err
-			}
-			v.SharePid = bool(x423)
-			return nil
-		case "shareIpc":
-			x424 := bool(v.ShareIpc)
-			if err := s.Bool(&x424); err != nil {
-				return err
-			}
-			v.ShareIpc = bool(x424)
-			return nil
-		case "shareNet":
-			x425 := bool(v.ShareNet)
+			x425 := bool(v.UsePodCgroup)
 			if err := s.Bool(&x425); err != nil {
 				return err
 			}
-			v.ShareNet = bool(x425)
+			v.UsePodCgroup = bool(x425)
 			return nil
-		case "shareMount":
-			x426 := bool(v.ShareMount)
+		case "sharePid":
+			x426 := bool(v.SharePid)
 			if err := s.Bool(&x426); err != nil {
 				return err
 			}
-			v.ShareMount = bool(x426)
+			v.SharePid = bool(x426)
 			return nil
-		case "shareUser":
-			x427 := bool(v.ShareUser)
+		case "shareIpc":
+			x427 := bool(v.ShareIpc)
 			if err := s.Bool(&x427); err != nil {
 				return err
 			}
-			v.ShareUser = bool(x427)
+			v.ShareIpc = bool(x427)
 			return nil
-		case "shareUts":
-			x428 := bool(v.ShareUts)
+		case "shareNet":
+			x428 := bool(v.ShareNet)
 			if err := s.Bool(&x428); err != nil {
 				return err
 			}
-			v.ShareUts = bool(x428)
+			v.ShareNet = bool(x428)
 			return nil
-		case "shareCgroup":
-			x429 := bool(v.ShareCgroup)
+		case "shareMount":
+			x429 := bool(v.ShareMount)
 			if err := s.Bool(&x429); err != nil {
 				return err
 			}
-			v.ShareCgroup = bool(x429)
+			v.ShareMount = bool(x429)
 			return nil
-		case "hasInfra":
-			x430 := bool(v.HasInfra)
+		case "shareUser":
+			x430 := bool(v.ShareUser)
 			if err := s.Bool(&x430); err != nil {
 				return err
 			}
-			v.HasInfra = bool(x430)
+			v.ShareUser = bool(x430)
+			return nil
+		case "shareUts":
+			x431 := bool(v.ShareUts)
+			if err := s.Bool(&x431); err != nil {
+				return err
+			}
+			v.ShareUts = bool(x431)
+			return nil
+		case "shareCgroup":
+			x432 := bool(v.ShareCgroup)
+			if err := s.Bool(&x432); err != nil {
+				return err
+			}
+			v.ShareCgroup = bool(x432)
+			return nil
+		case "hasInfra":
+			x433 := bool(v.HasInfra)
+			if err := s.Bool(&x433); err != nil {
+				return err
+			}
+			v.HasInfra = bool(x433)
 			return nil
 		case "infraName":
 			if err := s.Str(&v.InfraName); err != nil {
@@ -4724,21 +4744,21 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.InfraCommand = nil
 			} else {
-				out431 := v.InfraCommand[:0]
-				if out431 == nil {
-					out431 = []string{}
+				out434 := v.InfraCommand[:0]
+				if out434 == nil {
+					out434 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e432 string
-					if err := s.Str(&e432); err != nil {
+					var e435 string
+					if err := s.Str(&e435); err != nil {
 						return err
 					}
-					out431 = append(out431, e432)
+					out434 = append(out434, e435)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.InfraCommand = out431
+				v.InfraCommand = out434
 			}
 			return nil
 		case "infra":
@@ -4770,42 +4790,42 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.UIDMap = nil
 			} else {
-				out433 := v.UIDMap[:0]
-				if out433 == nil {
-					out433 = []model.IDMap{}
+				out436 := v.UIDMap[:0]
+				if out436 == nil {
+					out436 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e434 model.IDMap
-					if err := decModelIDMap(s, &e434); err != nil {
+					var e437 model.IDMap
+					if err := decModelIDMap(s, &e437); err != nil {
 						return err
 					}
-					out433 = append(out433, e434)
+					out436 = append(out436, e437)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.UIDMap = out433
+				v.UIDMap = out436
 			}
 			return nil
 		case "gidMap":
 			if s.Literal("null") {
 				v.GIDMap = nil
 			} else {
-				out435 := v.GIDMap[:0]
-				if out435 == nil {
-					out435 = []model.IDMap{}
+				out438 := v.GIDMap[:0]
+				if out438 == nil {
+					out438 = []model.IDMap{}
 				}
 				if err := s.Array(func() error {
-					var e436 model.IDMap
-					if err := decModelIDMap(s, &e436); err != nil {
+					var e439 model.IDMap
+					if err := decModelIDMap(s, &e439); err != nil {
 						return err
 					}
-					out435 = append(out435, e436)
+					out438 = append(out438, e439)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.GIDMap = out435
+				v.GIDMap = out438
 			}
 			return nil
 		case "exitPolicy":
@@ -4827,68 +4847,28 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 			if s.Literal("null") {
 				v.Volumes = nil
 			} else {
-				out437 := v.Volumes[:0]
-				if out437 == nil {
-					out437 = []string{}
+				out440 := v.Volumes[:0]
+				if out440 == nil {
+					out440 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e438 string
-					if err := s.Str(&e438); err != nil {
+					var e441 string
+					if err := s.Str(&e441); err != nil {
 						return err
 					}
-					out437 = append(out437, e438)
+					out440 = append(out440, e441)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Volumes = out437
+				v.Volumes = out440
 			}
 			return nil
 		case "devices":
 			if s.Literal("null") {
 				v.Devices = nil
 			} else {
-				out439 := v.Devices[:0]
-				if out439 == nil {
-					out439 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e440 string
-					if err := s.Str(&e440); err != nil {
-						return err
-					}
-					out439 = append(out439, e440)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Devices = out439
-			}
-			return nil
-		case "sysctls":
-			if s.Literal("null") {
-				v.Sysctls = nil
-			} else {
-				if v.Sysctls == nil {
-					v.Sysctls = map[string]string{}
-				}
-				if err := s.Object(func(key []byte) error {
-					var e441 string
-					if err := s.Str(&e441); err != nil {
-						return err
-					}
-					v.Sysctls[string(key)] = e441
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "securityOpts":
-			if s.Literal("null") {
-				v.SecurityOpts = nil
-			} else {
-				out442 := v.SecurityOpts[:0]
+				out442 := v.Devices[:0]
 				if out442 == nil {
 					out442 = []string{}
 				}
@@ -4902,49 +4882,89 @@ func decModelPodConfig(s *Scanner, v *model.PodConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.SecurityOpts = out442
+				v.Devices = out442
+			}
+			return nil
+		case "sysctls":
+			if s.Literal("null") {
+				v.Sysctls = nil
+			} else {
+				if v.Sysctls == nil {
+					v.Sysctls = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e444 string
+					if err := s.Str(&e444); err != nil {
+						return err
+					}
+					v.Sysctls[string(key)] = e444
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "securityOpts":
+			if s.Literal("null") {
+				v.SecurityOpts = nil
+			} else {
+				out445 := v.SecurityOpts[:0]
+				if out445 == nil {
+					out445 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e446 string
+					if err := s.Str(&e446); err != nil {
+						return err
+					}
+					out445 = append(out445, e446)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.SecurityOpts = out445
 			}
 			return nil
 		case "volumesFrom":
 			if s.Literal("null") {
 				v.VolumesFrom = nil
 			} else {
-				out444 := v.VolumesFrom[:0]
-				if out444 == nil {
-					out444 = []string{}
+				out447 := v.VolumesFrom[:0]
+				if out447 == nil {
+					out447 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e445 string
-					if err := s.Str(&e445); err != nil {
+					var e448 string
+					if err := s.Str(&e448); err != nil {
 						return err
 					}
-					out444 = append(out444, e445)
+					out447 = append(out447, e448)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFrom = out444
+				v.VolumesFrom = out447
 			}
 			return nil
 		case "volumesFromMounts":
 			if s.Literal("null") {
 				v.VolumesFromMounts = nil
 			} else {
-				out446 := v.VolumesFromMounts[:0]
-				if out446 == nil {
-					out446 = []model.Mount{}
+				out449 := v.VolumesFromMounts[:0]
+				if out449 == nil {
+					out449 = []model.Mount{}
 				}
 				if err := s.Array(func() error {
-					var e447 model.Mount
-					if err := decModelMount(s, &e447); err != nil {
+					var e450 model.Mount
+					if err := decModelMount(s, &e450); err != nil {
 						return err
 					}
-					out446 = append(out446, e447)
+					out449 = append(out449, e450)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.VolumesFromMounts = out446
+				v.VolumesFromMounts = out449
 			}
 			return nil
 		case "infraConmonPidFile":
@@ -4982,7 +5002,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath", "volumeOptions"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -5006,57 +5026,57 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 			if s.Literal("null") {
 				v.Options = nil
 			} else {
-				out448 := v.Options[:0]
-				if out448 == nil {
-					out448 = []string{}
+				out451 := v.Options[:0]
+				if out451 == nil {
+					out451 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e449 string
-					if err := s.Str(&e449); err != nil {
+					var e452 string
+					if err := s.Str(&e452); err != nil {
 						return err
 					}
-					out448 = append(out448, e449)
+					out451 = append(out451, e452)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Options = out448
+				v.Options = out451
 			}
 			return nil
 		case "readOnly":
-			x450 := bool(v.ReadOnly)
-			if err := s.Bool(&x450); err != nil {
-				return err
-			}
-			v.ReadOnly = bool(x450)
-			return nil
-		case "chownToUser":
-			x451 := bool(v.ChownToUser)
-			if err := s.Bool(&x451); err != nil {
-				return err
-			}
-			v.ChownToUser = bool(x451)
-			return nil
-		case "copyUp":
-			x452 := bool(v.CopyUp)
-			if err := s.Bool(&x452); err != nil {
-				return err
-			}
-			v.CopyUp = bool(x452)
-			return nil
-		case "noCopy":
-			x453 := bool(v.NoCopy)
+			x453 := bool(v.ReadOnly)
 			if err := s.Bool(&x453); err != nil {
 				return err
 			}
-			v.NoCopy = bool(x453)
+			v.ReadOnly = bool(x453)
 			return nil
-		case "fromMount":
-			x454 := bool(v.FromMount)
+		case "chownToUser":
+			x454 := bool(v.ChownToUser)
 			if err := s.Bool(&x454); err != nil {
 				return err
 			}
-			v.FromMount = bool(x454)
+			v.ChownToUser = bool(x454)
+			return nil
+		case "copyUp":
+			x455 := bool(v.CopyUp)
+			if err := s.Bool(&x455); err != nil {
+				return err
+			}
+			v.CopyUp = bool(x455)
+			return nil
+		case "noCopy":
+			x456 := bool(v.NoCopy)
+			if err := s.Bool(&x456); err != nil {
+				return err
+			}
+			v.NoCopy = bool(x456)
+			return nil
+		case "fromMount":
+			x457 := bool(v.FromMount)
+			if err := s.Bool(&x457); err != nil {
+				return err
+			}
+			v.FromMount = bool(x457)
 			return nil
 		case "imageID":
 			if err := s.Str(&v.ImageID); err != nil {
@@ -5066,6 +5086,25 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 		case "subPath":
 			if err := s.Str(&v.SubPath); err != nil {
 				return err
+			}
+			return nil
+		case "volumeOptions":
+			if s.Literal("null") {
+				v.VolumeOptions = nil
+			} else {
+				if v.VolumeOptions == nil {
+					v.VolumeOptions = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e458 string
+					if err := s.Str(&e458); err != nil {
+						return err
+					}
+					v.VolumeOptions[string(key)] = e458
+					return nil
+				}); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
@@ -5084,21 +5123,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n455, null456, err := s.Integer(64, false)
+			_, n459, null460, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null456 {
-				v.Soft = uint64(n455)
+			if !null460 {
+				v.Soft = uint64(n459)
 			}
 			return nil
 		case "hard":
-			_, n457, null458, err := s.Integer(64, false)
+			_, n461, null462, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null458 {
-				v.Hard = uint64(n457)
+			if !null462 {
+				v.Hard = uint64(n461)
 			}
 			return nil
 		}
@@ -5112,21 +5151,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n459, _, null460, err := s.Integer(64, true)
+			n463, _, null464, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null460 {
-				v.Memory = int64(n459)
+			if !null464 {
+				v.Memory = int64(n463)
 			}
 			return nil
 		case "cpus":
-			n461, null462, err := s.Float(64)
+			n465, null466, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null462 {
-				v.CPUs = float64(n461)
+			if !null466 {
+				v.CPUs = float64(n465)
 			}
 			return nil
 		case "cpusetCpus":
@@ -5135,48 +5174,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n463, _, null464, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null464 {
-				v.PidsLimit = int64(n463)
-			}
-			return nil
-		case "shmSize":
-			n465, _, null466, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null466 {
-				v.ShmSize = int64(n465)
-			}
-			return nil
-		case "memorySwap":
 			n467, _, null468, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null468 {
-				v.MemorySwap = int64(n467)
+				v.PidsLimit = int64(n467)
 			}
 			return nil
-		case "memoryReservation":
+		case "shmSize":
 			n469, _, null470, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null470 {
-				v.MemoryReservation = int64(n469)
+				v.ShmSize = int64(n469)
 			}
 			return nil
-		case "cpuShares":
-			_, n471, null472, err := s.Integer(64, false)
+		case "memorySwap":
+			n471, _, null472, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null472 {
-				v.CPUShares = uint64(n471)
+				v.MemorySwap = int64(n471)
+			}
+			return nil
+		case "memoryReservation":
+			n473, _, null474, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null474 {
+				v.MemoryReservation = int64(n473)
+			}
+			return nil
+		case "cpuShares":
+			_, n475, null476, err := s.Integer(64, false)
+			if err != nil {
+				return err
+			}
+			if !null476 {
+				v.CPUShares = uint64(n475)
 			}
 			return nil
 		case "cpusetMems":
@@ -5185,79 +5224,37 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n473, null474, err := s.Integer(64, false)
-			if err != nil {
-				return err
-			}
-			if !null474 {
-				v.CPUPeriod = uint64(n473)
-			}
-			return nil
-		case "cpuQuota":
-			n475, _, null476, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null476 {
-				v.CPUQuota = int64(n475)
-			}
-			return nil
-		case "blkioWeight":
-			_, n477, null478, err := s.Integer(16, false)
+			_, n477, null478, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
 			if !null478 {
-				v.BlkioWeight = uint16(n477)
+				v.CPUPeriod = uint64(n477)
+			}
+			return nil
+		case "cpuQuota":
+			n479, _, null480, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null480 {
+				v.CPUQuota = int64(n479)
+			}
+			return nil
+		case "blkioWeight":
+			_, n481, null482, err := s.Integer(16, false)
+			if err != nil {
+				return err
+			}
+			if !null482 {
+				v.BlkioWeight = uint16(n481)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out479 := v.BlkioWeightDevice[:0]
-				if out479 == nil {
-					out479 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e480 string
-					if err := s.Str(&e480); err != nil {
-						return err
-					}
-					out479 = append(out479, e480)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.BlkioWeightDevice = out479
-			}
-			return nil
-		case "deviceReadBps":
-			if s.Literal("null") {
-				v.DeviceReadBps = nil
-			} else {
-				out481 := v.DeviceReadBps[:0]
-				if out481 == nil {
-					out481 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e482 string
-					if err := s.Str(&e482); err != nil {
-						return err
-					}
-					out481 = append(out481, e482)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DeviceReadBps = out481
-			}
-			return nil
-		case "deviceWriteBps":
-			if s.Literal("null") {
-				v.DeviceWriteBps = nil
-			} else {
-				out483 := v.DeviceWriteBps[:0]
+				out483 := v.BlkioWeightDevice[:0]
 				if out483 == nil {
 					out483 = []string{}
 				}
@@ -5271,14 +5268,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out483
+				v.BlkioWeightDevice = out483
 			}
 			return nil
-		case "deviceReadIOps":
+		case "deviceReadBps":
 			if s.Literal("null") {
-				v.DeviceReadIOps = nil
+				v.DeviceReadBps = nil
 			} else {
-				out485 := v.DeviceReadIOps[:0]
+				out485 := v.DeviceReadBps[:0]
 				if out485 == nil {
 					out485 = []string{}
 				}
@@ -5292,14 +5289,14 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out485
+				v.DeviceReadBps = out485
 			}
 			return nil
-		case "deviceWriteIOps":
+		case "deviceWriteBps":
 			if s.Literal("null") {
-				v.DeviceWriteIOps = nil
+				v.DeviceWriteBps = nil
 			} else {
-				out487 := v.DeviceWriteIOps[:0]
+				out487 := v.DeviceWriteBps[:0]
 				if out487 == nil {
 					out487 = []string{}
 				}
@@ -5313,7 +5310,49 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out487
+				v.DeviceWriteBps = out487
+			}
+			return nil
+		case "deviceReadIOps":
+			if s.Literal("null") {
+				v.DeviceReadIOps = nil
+			} else {
+				out489 := v.DeviceReadIOps[:0]
+				if out489 == nil {
+					out489 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e490 string
+					if err := s.Str(&e490); err != nil {
+						return err
+					}
+					out489 = append(out489, e490)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceReadIOps = out489
+			}
+			return nil
+		case "deviceWriteIOps":
+			if s.Literal("null") {
+				v.DeviceWriteIOps = nil
+			} else {
+				out491 := v.DeviceWriteIOps[:0]
+				if out491 == nil {
+					out491 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e492 string
+					if err := s.Str(&e492); err != nil {
+						return err
+					}
+					out491 = append(out491, e492)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DeviceWriteIOps = out491
 			}
 			return nil
 		case "memorySwappiness":
@@ -5323,59 +5362,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n489, _, null490, err := s.Integer(64, true)
+				n493, _, null494, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null490 {
-					(*v.MemorySwappiness) = int64(n489)
+				if !null494 {
+					(*v.MemorySwappiness) = int64(n493)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x491 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x491); err != nil {
+			x495 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x495); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x491)
+			v.OOMKillDisable = bool(x495)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out492 := v.DeviceCgroupRules[:0]
-				if out492 == nil {
-					out492 = []string{}
+				out496 := v.DeviceCgroupRules[:0]
+				if out496 == nil {
+					out496 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e493 string
-					if err := s.Str(&e493); err != nil {
+					var e497 string
+					if err := s.Str(&e497); err != nil {
 						return err
 					}
-					out492 = append(out492, e493)
+					out496 = append(out496, e497)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out492
+				v.DeviceCgroupRules = out496
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n494, null495, err := s.Integer(64, false)
+			_, n498, null499, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null495 {
-				v.CPURtPeriod = uint64(n494)
+			if !null499 {
+				v.CPURtPeriod = uint64(n498)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n496, _, null497, err := s.Integer(64, true)
+			n500, _, null501, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null497 {
-				v.CPURtRuntime = int64(n496)
+			if !null501 {
+				v.CPURtRuntime = int64(n500)
 			}
 			return nil
 		}
@@ -5412,55 +5451,13 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out498 := v.Networks[:0]
-				if out498 == nil {
-					out498 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e499 string
-					if err := s.Str(&e499); err != nil {
-						return err
-					}
-					out498 = append(out498, e499)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Networks = out498
-			}
-			return nil
-		case "ports":
-			if s.Literal("null") {
-				v.Ports = nil
-			} else {
-				out500 := v.Ports[:0]
-				if out500 == nil {
-					out500 = []model.PortMapping{}
-				}
-				if err := s.Array(func() error {
-					var e501 model.PortMapping
-					if err := decModelPortMapping(s, &e501); err != nil {
-						return err
-					}
-					out500 = append(out500, e501)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.Ports = out500
-			}
-			return nil
-		case "expose":
-			if s.Literal("null") {
-				v.Expose = nil
-			} else {
-				out502 := v.Expose[:0]
+				out502 := v.Networks[:0]
 				if out502 == nil {
-					out502 = []model.PortMapping{}
+					out502 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e503 model.PortMapping
-					if err := decModelPortMapping(s, &e503); err != nil {
+					var e503 string
+					if err := s.Str(&e503); err != nil {
 						return err
 					}
 					out502 = append(out502, e503)
@@ -5468,7 +5465,49 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.Expose = out502
+				v.Networks = out502
+			}
+			return nil
+		case "ports":
+			if s.Literal("null") {
+				v.Ports = nil
+			} else {
+				out504 := v.Ports[:0]
+				if out504 == nil {
+					out504 = []model.PortMapping{}
+				}
+				if err := s.Array(func() error {
+					var e505 model.PortMapping
+					if err := decModelPortMapping(s, &e505); err != nil {
+						return err
+					}
+					out504 = append(out504, e505)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Ports = out504
+			}
+			return nil
+		case "expose":
+			if s.Literal("null") {
+				v.Expose = nil
+			} else {
+				out506 := v.Expose[:0]
+				if out506 == nil {
+					out506 = []model.PortMapping{}
+				}
+				if err := s.Array(func() error {
+					var e507 model.PortMapping
+					if err := decModelPortMapping(s, &e507); err != nil {
+						return err
+					}
+					out506 = append(out506, e507)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.Expose = out506
 			}
 			return nil
 		case "staticIP":
@@ -5490,49 +5529,7 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out504 := v.DNSServers[:0]
-				if out504 == nil {
-					out504 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e505 string
-					if err := s.Str(&e505); err != nil {
-						return err
-					}
-					out504 = append(out504, e505)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSServers = out504
-			}
-			return nil
-		case "dnsSearch":
-			if s.Literal("null") {
-				v.DNSSearch = nil
-			} else {
-				out506 := v.DNSSearch[:0]
-				if out506 == nil {
-					out506 = []string{}
-				}
-				if err := s.Array(func() error {
-					var e507 string
-					if err := s.Str(&e507); err != nil {
-						return err
-					}
-					out506 = append(out506, e507)
-					return nil
-				}); err != nil {
-					return err
-				}
-				v.DNSSearch = out506
-			}
-			return nil
-		case "dnsOptions":
-			if s.Literal("null") {
-				v.DNSOptions = nil
-			} else {
-				out508 := v.DNSOptions[:0]
+				out508 := v.DNSServers[:0]
 				if out508 == nil {
 					out508 = []string{}
 				}
@@ -5546,14 +5543,14 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out508
+				v.DNSServers = out508
 			}
 			return nil
-		case "addHosts":
+		case "dnsSearch":
 			if s.Literal("null") {
-				v.AddHosts = nil
+				v.DNSSearch = nil
 			} else {
-				out510 := v.AddHosts[:0]
+				out510 := v.DNSSearch[:0]
 				if out510 == nil {
 					out510 = []string{}
 				}
@@ -5567,15 +5564,57 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out510
+				v.DNSSearch = out510
+			}
+			return nil
+		case "dnsOptions":
+			if s.Literal("null") {
+				v.DNSOptions = nil
+			} else {
+				out512 := v.DNSOptions[:0]
+				if out512 == nil {
+					out512 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e513 string
+					if err := s.Str(&e513); err != nil {
+						return err
+					}
+					out512 = append(out512, e513)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.DNSOptions = out512
+			}
+			return nil
+		case "addHosts":
+			if s.Literal("null") {
+				v.AddHosts = nil
+			} else {
+				out514 := v.AddHosts[:0]
+				if out514 == nil {
+					out514 = []string{}
+				}
+				if err := s.Array(func() error {
+					var e515 string
+					if err := s.Str(&e515); err != nil {
+						return err
+					}
+					out514 = append(out514, e515)
+					return nil
+				}); err != nil {
+					return err
+				}
+				v.AddHosts = out514
 			}
 			return nil
 		case "noHosts":
-			x512 := bool(v.NoHosts)
-			if err := s.Bool(&x512); err != nil {
+			x516 := bool(v.NoHosts)
+			if err := s.Bool(&x516); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x512)
+			v.NoHosts = bool(x516)
 			return nil
 		case "hostsFile":
 			if err := s.Str(&v.HostsFile); err != nil {
@@ -5590,27 +5629,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e513 []string
+					var e517 []string
 					if s.Literal("null") {
-						e513 = nil
+						e517 = nil
 					} else {
-						out514 := e513[:0]
-						if out514 == nil {
-							out514 = []string{}
+						out518 := e517[:0]
+						if out518 == nil {
+							out518 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e515 string
-							if err := s.Str(&e515); err != nil {
+							var e519 string
+							if err := s.Str(&e519); err != nil {
 								return err
 							}
-							out514 = append(out514, e515)
+							out518 = append(out518, e519)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e513 = out514
+						e517 = out518
 					}
-					v.Aliases[string(key)] = e513
+					v.Aliases[string(key)] = e517
 					return nil
 				}); err != nil {
 					return err
@@ -5625,11 +5664,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e516 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e516); err != nil {
+					var e520 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e520); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e516
+					v.Addrs[string(key)] = e520
 					return nil
 				}); err != nil {
 					return err
@@ -5647,30 +5686,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n517, null518, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null518 {
-				v.ContainerID = uint32(n517)
-			}
-			return nil
-		case "hostID":
-			_, n519, null520, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null520 {
-				v.HostID = uint32(n519)
-			}
-			return nil
-		case "size":
 			_, n521, null522, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null522 {
-				v.Size = uint32(n521)
+				v.ContainerID = uint32(n521)
+			}
+			return nil
+		case "hostID":
+			_, n523, null524, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null524 {
+				v.HostID = uint32(n523)
+			}
+			return nil
+		case "size":
+			_, n525, null526, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null526 {
+				v.Size = uint32(n525)
 			}
 			return nil
 		}
@@ -5687,57 +5726,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out523 := v.Test[:0]
-				if out523 == nil {
-					out523 = []string{}
+				out527 := v.Test[:0]
+				if out527 == nil {
+					out527 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e524 string
-					if err := s.Str(&e524); err != nil {
+					var e528 string
+					if err := s.Str(&e528); err != nil {
 						return err
 					}
-					out523 = append(out523, e524)
+					out527 = append(out527, e528)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out523
+				v.Test = out527
 			}
 			return nil
 		case "interval":
-			n525, _, null526, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null526 {
-				v.Interval = time.Duration(n525)
-			}
-			return nil
-		case "timeout":
-			n527, _, null528, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null528 {
-				v.Timeout = time.Duration(n527)
-			}
-			return nil
-		case "startPeriod":
 			n529, _, null530, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null530 {
-				v.StartPeriod = time.Duration(n529)
+				v.Interval = time.Duration(n529)
 			}
 			return nil
-		case "retries":
+		case "timeout":
 			n531, _, null532, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null532 {
-				v.Retries = int(n531)
+				v.Timeout = time.Duration(n531)
+			}
+			return nil
+		case "startPeriod":
+			n533, _, null534, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null534 {
+				v.StartPeriod = time.Duration(n533)
+			}
+			return nil
+		case "retries":
+			n535, _, null536, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null536 {
+				v.Retries = int(n535)
 			}
 			return nil
 		case "probe":
@@ -5766,57 +5805,57 @@ func decModelStartupHealthConfig(s *Scanner, v *model.StartupHealthConfig) error
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out533 := v.Test[:0]
-				if out533 == nil {
-					out533 = []string{}
+				out537 := v.Test[:0]
+				if out537 == nil {
+					out537 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e534 string
-					if err := s.Str(&e534); err != nil {
+					var e538 string
+					if err := s.Str(&e538); err != nil {
 						return err
 					}
-					out533 = append(out533, e534)
+					out537 = append(out537, e538)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out533
+				v.Test = out537
 			}
 			return nil
 		case "interval":
-			n535, _, null536, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null536 {
-				v.Interval = time.Duration(n535)
-			}
-			return nil
-		case "timeout":
-			n537, _, null538, err := s.Integer(64, true)
-			if err != nil {
-				return err
-			}
-			if !null538 {
-				v.Timeout = time.Duration(n537)
-			}
-			return nil
-		case "retries":
 			n539, _, null540, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null540 {
-				v.Retries = int(n539)
+				v.Interval = time.Duration(n539)
 			}
 			return nil
-		case "successes":
+		case "timeout":
 			n541, _, null542, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
 			if !null542 {
-				v.Successes = int(n541)
+				v.Timeout = time.Duration(n541)
+			}
+			return nil
+		case "retries":
+			n543, _, null544, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null544 {
+				v.Retries = int(n543)
+			}
+			return nil
+		case "successes":
+			n545, _, null546, err := s.Integer(64, true)
+			if err != nil {
+				return err
+			}
+			if !null546 {
+				v.Successes = int(n545)
 			}
 			return nil
 		case "probe":
@@ -5862,30 +5901,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n543, null544, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null544 {
-				v.UID = uint32(n543)
-			}
-			return nil
-		case "gid":
-			_, n545, null546, err := s.Integer(32, false)
-			if err != nil {
-				return err
-			}
-			if !null546 {
-				v.GID = uint32(n545)
-			}
-			return nil
-		case "mode":
 			_, n547, null548, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
 			if !null548 {
-				v.Mode = uint32(n547)
+				v.UID = uint32(n547)
+			}
+			return nil
+		case "gid":
+			_, n549, null550, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null550 {
+				v.GID = uint32(n549)
+			}
+			return nil
+		case "mode":
+			_, n551, null552, err := s.Integer(32, false)
+			if err != nil {
+				return err
+			}
+			if !null552 {
+				v.Mode = uint32(n551)
 			}
 			return nil
 		}
@@ -5909,12 +5948,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n549, _, null550, err := s.Integer(64, true)
+			n553, _, null554, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null550 {
-				v.PrefixLen = int(n549)
+			if !null554 {
+				v.PrefixLen = int(n553)
 			}
 			return nil
 		case "gateway":
@@ -5933,12 +5972,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n551, _, null552, err := s.Integer(64, true)
+			n555, _, null556, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null552 {
-				v.IPv6PrefixLen = int(n551)
+			if !null556 {
+				v.IPv6PrefixLen = int(n555)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -5962,58 +6001,58 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n553, _, null554, err := s.Integer(64, true)
+			n557, _, null558, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null554 {
-				v.FailingStreak = int(n553)
+			if !null558 {
+				v.FailingStreak = int(n557)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out555 := v.Log[:0]
-				if out555 == nil {
-					out555 = []model.HealthLog{}
+				out559 := v.Log[:0]
+				if out559 == nil {
+					out559 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e556 model.HealthLog
-					if err := decModelHealthLog(s, &e556); err != nil {
+					var e560 model.HealthLog
+					if err := decModelHealthLog(s, &e560); err != nil {
 						return err
 					}
-					out555 = append(out555, e556)
+					out559 = append(out559, e560)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out555
+				v.Log = out559
 			}
 			return nil
 		case "startupPassed":
-			x557 := bool(v.StartupPassed)
-			if err := s.Bool(&x557); err != nil {
+			x561 := bool(v.StartupPassed)
+			if err := s.Bool(&x561); err != nil {
 				return err
 			}
-			v.StartupPassed = bool(x557)
+			v.StartupPassed = bool(x561)
 			return nil
 		case "startupSuccesses":
-			n558, _, null559, err := s.Integer(64, true)
+			n562, _, null563, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null559 {
-				v.StartupSuccesses = int(n558)
+			if !null563 {
+				v.StartupSuccesses = int(n562)
 			}
 			return nil
 		case "startupFailures":
-			n560, _, null561, err := s.Integer(64, true)
+			n564, _, null565, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null561 {
-				v.StartupFailures = int(n560)
+			if !null565 {
+				v.StartupFailures = int(n564)
 			}
 			return nil
 		}
@@ -6032,21 +6071,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n562, null563, err := s.Integer(16, false)
+			_, n566, null567, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null563 {
-				v.HostPort = uint16(n562)
+			if !null567 {
+				v.HostPort = uint16(n566)
 			}
 			return nil
 		case "containerPort":
-			_, n564, null565, err := s.Integer(16, false)
+			_, n568, null569, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null565 {
-				v.ContainerPort = uint16(n564)
+			if !null569 {
+				v.ContainerPort = uint16(n568)
 			}
 			return nil
 		case "protocol":
@@ -6055,12 +6094,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n566, null567, err := s.Integer(16, false)
+			_, n570, null571, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null567 {
-				v.Range = uint16(n566)
+			if !null571 {
+				v.Range = uint16(n570)
 			}
 			return nil
 		}
@@ -6109,12 +6148,12 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			}
 			return nil
 		case "port":
-			n568, _, null569, err := s.Integer(64, true)
+			n572, _, null573, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null569 {
-				v.Port = int(n568)
+			if !null573 {
+				v.Port = int(n572)
 			}
 			return nil
 		case "path":
@@ -6126,21 +6165,21 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			if s.Literal("null") {
 				v.Headers = nil
 			} else {
-				out570 := v.Headers[:0]
-				if out570 == nil {
-					out570 = []string{}
+				out574 := v.Headers[:0]
+				if out574 == nil {
+					out574 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e571 string
-					if err := s.Str(&e571); err != nil {
+					var e575 string
+					if err := s.Str(&e575); err != nil {
 						return err
 					}
-					out570 = append(out570, e571)
+					out574 = append(out574, e575)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Headers = out570
+				v.Headers = out574
 			}
 			return nil
 		}
@@ -6154,30 +6193,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw572, err := s.Raw()
+			raw576, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.Start).UnmarshalJSON(raw572); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw576); err != nil {
 				return err
 			}
 			return nil
 		case "end":
-			raw573, err := s.Raw()
+			raw577, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw573); err != nil {
+			if err := (&v.End).UnmarshalJSON(raw577); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n574, _, null575, err := s.Integer(64, true)
+			n578, _, null579, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null575 {
-				v.ExitCode = int(n574)
+			if !null579 {
+				v.ExitCode = int(n578)
 			}
 			return nil
 		case "output":

@@ -91,6 +91,9 @@ type Mount struct {
 	// than its root (a CRI image volume's).
 	ImageID string `json:"imageID,omitempty"`
 	SubPath string `json:"subPath,omitempty"`
+	// VolumeOptions are the driver options (volume create's -o) of the named or anonymous
+	// volume the mount makes when it does not exist: --mount's volume-opt=KEY=VALUE.
+	VolumeOptions map[string]string `json:"volumeOptions,omitempty"`
 }
 
 // IDMap maps Size IDs from ContainerID inside a user namespace to HostID outside it (one line

@@ -208,7 +208,7 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	})
 }
 
-var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath"}
+var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath", "volumeOptions"}
 
 func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -294,6 +294,25 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 				return err
 			}
 			return nil
+		case "volumeOptions":
+			if s.Literal("null") {
+				v.VolumeOptions = nil
+			} else {
+				if v.VolumeOptions == nil {
+					v.VolumeOptions = map[string]string{}
+				}
+				if err := s.Object(func(key []byte) error {
+					var e21 string
+					if err := s.Str(&e21); err != nil {
+						return err
+					}
+					v.VolumeOptions[string(key)] = e21
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return s.Unknown(key, keysModelMount)
 	})
@@ -308,63 +327,63 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out21 := v.Networks[:0]
-				if out21 == nil {
-					out21 = []string{}
+				out22 := v.Networks[:0]
+				if out22 == nil {
+					out22 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e22 string
-					if err := s.Str(&e22); err != nil {
+					var e23 string
+					if err := s.Str(&e23); err != nil {
 						return err
 					}
-					out21 = append(out21, e22)
+					out22 = append(out22, e23)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out21
+				v.Networks = out22
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out23 := v.Ports[:0]
-				if out23 == nil {
-					out23 = []model.PortMapping{}
+				out24 := v.Ports[:0]
+				if out24 == nil {
+					out24 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e24 model.PortMapping
-					if err := decModelPortMapping(s, &e24); err != nil {
+					var e25 model.PortMapping
+					if err := decModelPortMapping(s, &e25); err != nil {
 						return err
 					}
-					out23 = append(out23, e24)
+					out24 = append(out24, e25)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out23
+				v.Ports = out24
 			}
 			return nil
 		case "expose":
 			if s.Literal("null") {
 				v.Expose = nil
 			} else {
-				out25 := v.Expose[:0]
-				if out25 == nil {
-					out25 = []model.PortMapping{}
+				out26 := v.Expose[:0]
+				if out26 == nil {
+					out26 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e26 model.PortMapping
-					if err := decModelPortMapping(s, &e26); err != nil {
+					var e27 model.PortMapping
+					if err := decModelPortMapping(s, &e27); err != nil {
 						return err
 					}
-					out25 = append(out25, e26)
+					out26 = append(out26, e27)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Expose = out25
+				v.Expose = out26
 			}
 			return nil
 		case "staticIP":
@@ -386,92 +405,92 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out27 := v.DNSServers[:0]
-				if out27 == nil {
-					out27 = []string{}
+				out28 := v.DNSServers[:0]
+				if out28 == nil {
+					out28 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e28 string
-					if err := s.Str(&e28); err != nil {
+					var e29 string
+					if err := s.Str(&e29); err != nil {
 						return err
 					}
-					out27 = append(out27, e28)
+					out28 = append(out28, e29)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out27
+				v.DNSServers = out28
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out29 := v.DNSSearch[:0]
-				if out29 == nil {
-					out29 = []string{}
+				out30 := v.DNSSearch[:0]
+				if out30 == nil {
+					out30 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e30 string
-					if err := s.Str(&e30); err != nil {
+					var e31 string
+					if err := s.Str(&e31); err != nil {
 						return err
 					}
-					out29 = append(out29, e30)
+					out30 = append(out30, e31)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out29
+				v.DNSSearch = out30
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out31 := v.DNSOptions[:0]
-				if out31 == nil {
-					out31 = []string{}
+				out32 := v.DNSOptions[:0]
+				if out32 == nil {
+					out32 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e32 string
-					if err := s.Str(&e32); err != nil {
+					var e33 string
+					if err := s.Str(&e33); err != nil {
 						return err
 					}
-					out31 = append(out31, e32)
+					out32 = append(out32, e33)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out31
+				v.DNSOptions = out32
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out33 := v.AddHosts[:0]
-				if out33 == nil {
-					out33 = []string{}
+				out34 := v.AddHosts[:0]
+				if out34 == nil {
+					out34 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e34 string
-					if err := s.Str(&e34); err != nil {
+					var e35 string
+					if err := s.Str(&e35); err != nil {
 						return err
 					}
-					out33 = append(out33, e34)
+					out34 = append(out34, e35)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out33
+				v.AddHosts = out34
 			}
 			return nil
 		case "noHosts":
-			x35 := bool(v.NoHosts)
-			if err := s.Bool(&x35); err != nil {
+			x36 := bool(v.NoHosts)
+			if err := s.Bool(&x36); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x35)
+			v.NoHosts = bool(x36)
 			return nil
 		case "hostsFile":
 			if err := s.Str(&v.HostsFile); err != nil {
@@ -486,27 +505,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e36 []string
+					var e37 []string
 					if s.Literal("null") {
-						e36 = nil
+						e37 = nil
 					} else {
-						out37 := e36[:0]
-						if out37 == nil {
-							out37 = []string{}
+						out38 := e37[:0]
+						if out38 == nil {
+							out38 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e38 string
-							if err := s.Str(&e38); err != nil {
+							var e39 string
+							if err := s.Str(&e39); err != nil {
 								return err
 							}
-							out37 = append(out37, e38)
+							out38 = append(out38, e39)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e36 = out37
+						e37 = out38
 					}
-					v.Aliases[string(key)] = e36
+					v.Aliases[string(key)] = e37
 					return nil
 				}); err != nil {
 					return err
@@ -521,11 +540,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e39 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e39); err != nil {
+					var e40 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e40); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e39
+					v.Addrs[string(key)] = e40
 					return nil
 				}); err != nil {
 					return err
@@ -566,57 +585,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out40 := v.Test[:0]
-				if out40 == nil {
-					out40 = []string{}
+				out41 := v.Test[:0]
+				if out41 == nil {
+					out41 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e41 string
-					if err := s.Str(&e41); err != nil {
+					var e42 string
+					if err := s.Str(&e42); err != nil {
 						return err
 					}
-					out40 = append(out40, e41)
+					out41 = append(out41, e42)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out40
+				v.Test = out41
 			}
 			return nil
 		case "interval":
-			n42, _, null43, err := s.Integer(64, true)
+			n43, _, null44, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null43 {
-				v.Interval = time.Duration(n42)
+			if !null44 {
+				v.Interval = time.Duration(n43)
 			}
 			return nil
 		case "timeout":
-			n44, _, null45, err := s.Integer(64, true)
+			n45, _, null46, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null45 {
-				v.Timeout = time.Duration(n44)
+			if !null46 {
+				v.Timeout = time.Duration(n45)
 			}
 			return nil
 		case "startPeriod":
-			n46, _, null47, err := s.Integer(64, true)
+			n47, _, null48, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null47 {
-				v.StartPeriod = time.Duration(n46)
+			if !null48 {
+				v.StartPeriod = time.Duration(n47)
 			}
 			return nil
 		case "retries":
-			n48, _, null49, err := s.Integer(64, true)
+			n49, _, null50, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null49 {
-				v.Retries = int(n48)
+			if !null50 {
+				v.Retries = int(n49)
 			}
 			return nil
 		case "probe":
@@ -647,21 +666,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n50, null51, err := s.Integer(16, false)
+			_, n51, null52, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null51 {
-				v.HostPort = uint16(n50)
+			if !null52 {
+				v.HostPort = uint16(n51)
 			}
 			return nil
 		case "containerPort":
-			_, n52, null53, err := s.Integer(16, false)
+			_, n53, null54, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null53 {
-				v.ContainerPort = uint16(n52)
+			if !null54 {
+				v.ContainerPort = uint16(n53)
 			}
 			return nil
 		case "protocol":
@@ -670,12 +689,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n54, null55, err := s.Integer(16, false)
+			_, n55, null56, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null55 {
-				v.Range = uint16(n54)
+			if !null56 {
+				v.Range = uint16(n55)
 			}
 			return nil
 		}
@@ -724,12 +743,12 @@ func decModelNetProbe(s *jsonfast.Scanner, v *model.NetProbe) error {
 			}
 			return nil
 		case "port":
-			n56, _, null57, err := s.Integer(64, true)
+			n57, _, null58, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null57 {
-				v.Port = int(n56)
+			if !null58 {
+				v.Port = int(n57)
 			}
 			return nil
 		case "path":
@@ -741,21 +760,21 @@ func decModelNetProbe(s *jsonfast.Scanner, v *model.NetProbe) error {
 			if s.Literal("null") {
 				v.Headers = nil
 			} else {
-				out58 := v.Headers[:0]
-				if out58 == nil {
-					out58 = []string{}
+				out59 := v.Headers[:0]
+				if out59 == nil {
+					out59 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e59 string
-					if err := s.Str(&e59); err != nil {
+					var e60 string
+					if err := s.Str(&e60); err != nil {
 						return err
 					}
-					out58 = append(out58, e59)
+					out59 = append(out59, e60)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Headers = out58
+				v.Headers = out59
 			}
 			return nil
 		}
