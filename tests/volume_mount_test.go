@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,47 @@ func TestVolumeMountFlagsAndOptions(t *testing.T) {
 	e.refused("volume-opt is for type=volume", "create", "--mount", "type=bind,src=/tmp,dst=/v,volume-opt=a=1", "localhost/bb")
 	if out := e.Pea("volume", "ls", "-q"); strings.Contains(out, "x") {
 		t.Errorf("a refused create left a volume: %q", out)
+	}
+}
+
+// TestOverlayVolume: -v SRC:DST:O (podman's overlay mount; pea refused the option): the
+// container sees the source and writes over it, the source is never changed, and what it wrote
+// is gone at its next start, unless upperdir= and workdir= keep it; a named volume takes it too.
+func TestOverlayVolume(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "f"), []byte("host\n"), 0o644)
+	if out := e.Pea("run", "--rm", "--network", "none", "-v", src+":/k:O", "localhost/bb", "sh", "-c", "cat /k/f; echo changed > /k/f; touch /k/new; cat /k/f"); out != "host\nchanged" {
+		t.Errorf("in the container: %q", out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(src, "f")); string(b) != "host\n" {
+		t.Errorf("the source's file changed: %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(src, "new")); err == nil {
+		t.Error("the container's new file reached the source")
+	}
+	e.Pea("run", "-d", "--name", "ov", "--network", "none", "-v", src+":/k:O", "localhost/bb", "sleep", "1000")
+	e.Pea("exec", "ov", "sh", "-c", "echo mine > /k/g")
+	e.Pea("stop", "-t", "0", "ov")
+	if mounts, _ := os.ReadFile("/proc/self/mounts"); strings.Contains(string(mounts), e.Root) && strings.Contains(string(mounts), "image-volumes") {
+		t.Error("the overlay stays mounted after the stop")
+	}
+	e.Pea("start", "ov")
+	if out := e.Pea("exec", "ov", "ls", "/k"); out != "f" {
+		t.Errorf("after a restart /k holds %q, want the source's f alone", out)
+	}
+	e.Pea("rm", "-f", "-t", "0", "ov")
+	up, wk := t.TempDir(), t.TempDir()
+	opt := src + ":/k:O,upperdir=" + up + ",workdir=" + wk
+	e.Pea("run", "--rm", "--network", "none", "-v", opt, "localhost/bb", "sh", "-c", "echo kept > /k/p")
+	if out := e.Pea("run", "--rm", "--network", "none", "-v", opt, "localhost/bb", "cat", "/k/p"); out != "kept" {
+		t.Errorf("with upperdir and workdir the next container reads %q", out)
+	}
+	e.refused("upperdir and workdir are options of an overlay mount", "create", "-v", src+":/k:upperdir="+up+",workdir="+wk, "localhost/bb")
+	e.refused("takes upperdir and workdir together", "create", "-v", src+":/k:O,upperdir="+up, "localhost/bb")
+	e.Pea("volume", "create", "ovv")
+	e.Pea("run", "--rm", "--network", "none", "-v", "ovv:/k:O", "localhost/bb", "touch", "/k/z")
+	if out := e.Pea("run", "--rm", "--network", "none", "-v", "ovv:/k", "localhost/bb", "ls", "/k"); out != "" {
+		t.Errorf("the named volume under an overlay mount was written: %q", out)
 	}
 }

@@ -137,6 +137,14 @@ func pathInRoot(root, rel string) (string, error) {
 func (r *Runtime) mountImageVolumes(c *model.Container, mounts []model.Mount, u *undo) ([]model.Mount, error) {
 	out := slices.Clone(mounts)
 	for i, m := range mounts {
+		if m.Overlay && (m.Type == "bind" || m.Type == "volume") {
+			mounted, err := r.mountOverlayVolume(c, i, m, u)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = mounted
+			continue
+		}
 		if m.Type != imageVolumeType {
 			continue
 		}
@@ -171,10 +179,44 @@ func (r *Runtime) mountImageVolumes(c *model.Container, mounts []model.Mount, u 
 	return out, nil
 }
 
+// mountOverlayVolume mounts mount i of c, an overlay mount (-v SRC:DST:O), for a start: an
+// overlay of its source (a named volume's data) under an upper directory, discarded with the
+// rest of its directory when the container stops, or the user's (upperdir=, workdir=). It
+// returns the bind mount of the overlay the spec gets. The directory is an image volume's: the
+// same unmount and removal serve both.
+func (r *Runtime) mountOverlayVolume(c *model.Container, i int, m model.Mount, u *undo) (model.Mount, error) {
+	lower := m.Source
+	if m.Type == "volume" {
+		lower = r.volumePath(m.Source)
+	}
+	if fi, err := os.Stat(lower); err != nil || !fi.IsDir() {
+		return m, fmt.Errorf("overlay mount at %s: its source %s is not a directory: %w", m.Destination, lower, errdefs.ErrInvalid)
+	}
+	dir := r.imageVolumeDir(c.Config.ID, i)
+	r.unmountImageVolume(dir) // a start after a crash finds the last one's
+	merged := filepath.Join(dir, "merged")
+	upper, work := m.UpperDir, m.WorkDir
+	if upper == "" {
+		upper, work = filepath.Join(dir, "upper"), filepath.Join(dir, "work")
+	}
+	for _, d := range []string{merged, upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return m, err
+		}
+	}
+	opts := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + rootless.OverlayOptions()
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		os.RemoveAll(dir)
+		return m, fmt.Errorf("overlay mount of %s at %s: %w", lower, m.Destination, err)
+	}
+	u.add(func() { r.unmountImageVolume(dir) })
+	return model.Mount{Type: "bind", Source: merged, Destination: m.Destination, ReadOnly: m.ReadOnly, Options: m.Options}, nil
+}
+
 // unmountImageVolumes undoes mountImageVolumes; it is idempotent.
 func (r *Runtime) unmountImageVolumes(c *model.Container) {
 	for i, m := range c.Config.Mounts {
-		if m.Type == imageVolumeType {
+		if m.Type == imageVolumeType || m.Overlay {
 			r.unmountImageVolume(r.imageVolumeDir(c.Config.ID, i))
 		}
 	}

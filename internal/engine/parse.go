@@ -31,11 +31,33 @@ func ParseVolume(spec string) (model.Mount, error) {
 					m.ChownToUser = true
 				case "nocopy":
 					m.NoCopy = true
+				case "O":
+					m.Overlay = true
 				case "copy":
 				case "shared", "rshared", "slave", "rslave", "private", "rprivate", "nosuid", "suid", "nodev", "dev", "noexec", "exec":
 					m.Options = append(m.Options, o)
 				default:
-					return m, fmt.Errorf("invalid volume option %q in %q: %w", o, spec, errdefs.ErrInvalid)
+					if d, ok := strings.CutPrefix(o, "upperdir="); ok {
+						m.UpperDir = d
+					} else if d, ok := strings.CutPrefix(o, "workdir="); ok {
+						m.WorkDir = d
+					} else {
+						return m, fmt.Errorf("invalid volume option %q in %q: %w", o, spec, errdefs.ErrInvalid)
+					}
+				}
+			}
+			if (m.UpperDir != "" || m.WorkDir != "") && !m.Overlay {
+				return m, fmt.Errorf("invalid volume specification %q: upperdir and workdir are options of an overlay mount (O): %w", spec, errdefs.ErrInvalid)
+			}
+			if (m.UpperDir == "") != (m.WorkDir == "") {
+				return m, fmt.Errorf("invalid volume specification %q: an overlay mount takes upperdir and workdir together: %w", spec, errdefs.ErrInvalid)
+			}
+			for _, d := range []*string{&m.UpperDir, &m.WorkDir} {
+				if *d != "" {
+					if !filepath.IsAbs(*d) {
+						return m, fmt.Errorf("invalid volume specification %q: %s is not an absolute path: %w", spec, *d, errdefs.ErrInvalid)
+					}
+					*d = filepath.Clean(*d)
 				}
 			}
 		}

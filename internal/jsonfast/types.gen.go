@@ -2056,6 +2056,18 @@ func encModelMount(e *encoder, v *model.Mount) {
 		e.name("\"subPath\"")
 		e.str(string(v.SubPath))
 	}
+	if v.Overlay {
+		e.name("\"overlay\"")
+		e.boolean(bool(v.Overlay))
+	}
+	if len(v.UpperDir) != 0 {
+		e.name("\"upperDir\"")
+		e.str(string(v.UpperDir))
+	}
+	if len(v.WorkDir) != 0 {
+		e.name("\"workDir\"")
+		e.str(string(v.WorkDir))
+	}
 	if len(v.VolumeOptions) != 0 {
 		e.name("\"volumeOptions\"")
 		if m199 := v.VolumeOptions; m199 == nil {
@@ -5002,7 +5014,7 @@ func decModelPodState(s *Scanner, v *model.PodState) error {
 	})
 }
 
-var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath", "volumeOptions"}
+var keysModelMount = KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath", "overlay", "upperDir", "workDir", "volumeOptions"}
 
 func decModelMount(s *Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -5088,6 +5100,23 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 				return err
 			}
 			return nil
+		case "overlay":
+			x458 := bool(v.Overlay)
+			if err := s.Bool(&x458); err != nil {
+				return err
+			}
+			v.Overlay = bool(x458)
+			return nil
+		case "upperDir":
+			if err := s.Str(&v.UpperDir); err != nil {
+				return err
+			}
+			return nil
+		case "workDir":
+			if err := s.Str(&v.WorkDir); err != nil {
+				return err
+			}
+			return nil
 		case "volumeOptions":
 			if s.Literal("null") {
 				v.VolumeOptions = nil
@@ -5096,11 +5125,11 @@ func decModelMount(s *Scanner, v *model.Mount) error {
 					v.VolumeOptions = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e458 string
-					if err := s.Str(&e458); err != nil {
+					var e459 string
+					if err := s.Str(&e459); err != nil {
 						return err
 					}
-					v.VolumeOptions[string(key)] = e458
+					v.VolumeOptions[string(key)] = e459
 					return nil
 				}); err != nil {
 					return err
@@ -5123,21 +5152,21 @@ func decModelUlimit(s *Scanner, v *model.Ulimit) error {
 			}
 			return nil
 		case "soft":
-			_, n459, null460, err := s.Integer(64, false)
+			_, n460, null461, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null460 {
-				v.Soft = uint64(n459)
+			if !null461 {
+				v.Soft = uint64(n460)
 			}
 			return nil
 		case "hard":
-			_, n461, null462, err := s.Integer(64, false)
+			_, n462, null463, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null462 {
-				v.Hard = uint64(n461)
+			if !null463 {
+				v.Hard = uint64(n462)
 			}
 			return nil
 		}
@@ -5151,21 +5180,21 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "memory":
-			n463, _, null464, err := s.Integer(64, true)
+			n464, _, null465, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null464 {
-				v.Memory = int64(n463)
+			if !null465 {
+				v.Memory = int64(n464)
 			}
 			return nil
 		case "cpus":
-			n465, null466, err := s.Float(64)
+			n466, null467, err := s.Float(64)
 			if err != nil {
 				return err
 			}
-			if !null466 {
-				v.CPUs = float64(n465)
+			if !null467 {
+				v.CPUs = float64(n466)
 			}
 			return nil
 		case "cpusetCpus":
@@ -5174,48 +5203,48 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "pidsLimit":
-			n467, _, null468, err := s.Integer(64, true)
+			n468, _, null469, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null468 {
-				v.PidsLimit = int64(n467)
+			if !null469 {
+				v.PidsLimit = int64(n468)
 			}
 			return nil
 		case "shmSize":
-			n469, _, null470, err := s.Integer(64, true)
+			n470, _, null471, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null470 {
-				v.ShmSize = int64(n469)
+			if !null471 {
+				v.ShmSize = int64(n470)
 			}
 			return nil
 		case "memorySwap":
-			n471, _, null472, err := s.Integer(64, true)
+			n472, _, null473, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null472 {
-				v.MemorySwap = int64(n471)
+			if !null473 {
+				v.MemorySwap = int64(n472)
 			}
 			return nil
 		case "memoryReservation":
-			n473, _, null474, err := s.Integer(64, true)
+			n474, _, null475, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null474 {
-				v.MemoryReservation = int64(n473)
+			if !null475 {
+				v.MemoryReservation = int64(n474)
 			}
 			return nil
 		case "cpuShares":
-			_, n475, null476, err := s.Integer(64, false)
+			_, n476, null477, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null476 {
-				v.CPUShares = uint64(n475)
+			if !null477 {
+				v.CPUShares = uint64(n476)
 			}
 			return nil
 		case "cpusetMems":
@@ -5224,135 +5253,135 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 			}
 			return nil
 		case "cpuPeriod":
-			_, n477, null478, err := s.Integer(64, false)
+			_, n478, null479, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null478 {
-				v.CPUPeriod = uint64(n477)
+			if !null479 {
+				v.CPUPeriod = uint64(n478)
 			}
 			return nil
 		case "cpuQuota":
-			n479, _, null480, err := s.Integer(64, true)
+			n480, _, null481, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null480 {
-				v.CPUQuota = int64(n479)
+			if !null481 {
+				v.CPUQuota = int64(n480)
 			}
 			return nil
 		case "blkioWeight":
-			_, n481, null482, err := s.Integer(16, false)
+			_, n482, null483, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null482 {
-				v.BlkioWeight = uint16(n481)
+			if !null483 {
+				v.BlkioWeight = uint16(n482)
 			}
 			return nil
 		case "blkioWeightDevice":
 			if s.Literal("null") {
 				v.BlkioWeightDevice = nil
 			} else {
-				out483 := v.BlkioWeightDevice[:0]
-				if out483 == nil {
-					out483 = []string{}
+				out484 := v.BlkioWeightDevice[:0]
+				if out484 == nil {
+					out484 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e484 string
-					if err := s.Str(&e484); err != nil {
+					var e485 string
+					if err := s.Str(&e485); err != nil {
 						return err
 					}
-					out483 = append(out483, e484)
+					out484 = append(out484, e485)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.BlkioWeightDevice = out483
+				v.BlkioWeightDevice = out484
 			}
 			return nil
 		case "deviceReadBps":
 			if s.Literal("null") {
 				v.DeviceReadBps = nil
 			} else {
-				out485 := v.DeviceReadBps[:0]
-				if out485 == nil {
-					out485 = []string{}
+				out486 := v.DeviceReadBps[:0]
+				if out486 == nil {
+					out486 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e486 string
-					if err := s.Str(&e486); err != nil {
+					var e487 string
+					if err := s.Str(&e487); err != nil {
 						return err
 					}
-					out485 = append(out485, e486)
+					out486 = append(out486, e487)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadBps = out485
+				v.DeviceReadBps = out486
 			}
 			return nil
 		case "deviceWriteBps":
 			if s.Literal("null") {
 				v.DeviceWriteBps = nil
 			} else {
-				out487 := v.DeviceWriteBps[:0]
-				if out487 == nil {
-					out487 = []string{}
+				out488 := v.DeviceWriteBps[:0]
+				if out488 == nil {
+					out488 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e488 string
-					if err := s.Str(&e488); err != nil {
+					var e489 string
+					if err := s.Str(&e489); err != nil {
 						return err
 					}
-					out487 = append(out487, e488)
+					out488 = append(out488, e489)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteBps = out487
+				v.DeviceWriteBps = out488
 			}
 			return nil
 		case "deviceReadIOps":
 			if s.Literal("null") {
 				v.DeviceReadIOps = nil
 			} else {
-				out489 := v.DeviceReadIOps[:0]
-				if out489 == nil {
-					out489 = []string{}
+				out490 := v.DeviceReadIOps[:0]
+				if out490 == nil {
+					out490 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e490 string
-					if err := s.Str(&e490); err != nil {
+					var e491 string
+					if err := s.Str(&e491); err != nil {
 						return err
 					}
-					out489 = append(out489, e490)
+					out490 = append(out490, e491)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceReadIOps = out489
+				v.DeviceReadIOps = out490
 			}
 			return nil
 		case "deviceWriteIOps":
 			if s.Literal("null") {
 				v.DeviceWriteIOps = nil
 			} else {
-				out491 := v.DeviceWriteIOps[:0]
-				if out491 == nil {
-					out491 = []string{}
+				out492 := v.DeviceWriteIOps[:0]
+				if out492 == nil {
+					out492 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e492 string
-					if err := s.Str(&e492); err != nil {
+					var e493 string
+					if err := s.Str(&e493); err != nil {
 						return err
 					}
-					out491 = append(out491, e492)
+					out492 = append(out492, e493)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceWriteIOps = out491
+				v.DeviceWriteIOps = out492
 			}
 			return nil
 		case "memorySwappiness":
@@ -5362,59 +5391,59 @@ func decModelResources(s *Scanner, v *model.Resources) error {
 				if v.MemorySwappiness == nil {
 					v.MemorySwappiness = new(int64)
 				}
-				n493, _, null494, err := s.Integer(64, true)
+				n494, _, null495, err := s.Integer(64, true)
 				if err != nil {
 					return err
 				}
-				if !null494 {
-					(*v.MemorySwappiness) = int64(n493)
+				if !null495 {
+					(*v.MemorySwappiness) = int64(n494)
 				}
 			}
 			return nil
 		case "oomKillDisable":
-			x495 := bool(v.OOMKillDisable)
-			if err := s.Bool(&x495); err != nil {
+			x496 := bool(v.OOMKillDisable)
+			if err := s.Bool(&x496); err != nil {
 				return err
 			}
-			v.OOMKillDisable = bool(x495)
+			v.OOMKillDisable = bool(x496)
 			return nil
 		case "deviceCgroupRules":
 			if s.Literal("null") {
 				v.DeviceCgroupRules = nil
 			} else {
-				out496 := v.DeviceCgroupRules[:0]
-				if out496 == nil {
-					out496 = []string{}
+				out497 := v.DeviceCgroupRules[:0]
+				if out497 == nil {
+					out497 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e497 string
-					if err := s.Str(&e497); err != nil {
+					var e498 string
+					if err := s.Str(&e498); err != nil {
 						return err
 					}
-					out496 = append(out496, e497)
+					out497 = append(out497, e498)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DeviceCgroupRules = out496
+				v.DeviceCgroupRules = out497
 			}
 			return nil
 		case "cpuRtPeriod":
-			_, n498, null499, err := s.Integer(64, false)
+			_, n499, null500, err := s.Integer(64, false)
 			if err != nil {
 				return err
 			}
-			if !null499 {
-				v.CPURtPeriod = uint64(n498)
+			if !null500 {
+				v.CPURtPeriod = uint64(n499)
 			}
 			return nil
 		case "cpuRtRuntime":
-			n500, _, null501, err := s.Integer(64, true)
+			n501, _, null502, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null501 {
-				v.CPURtRuntime = int64(n500)
+			if !null502 {
+				v.CPURtRuntime = int64(n501)
 			}
 			return nil
 		}
@@ -5451,63 +5480,63 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out502 := v.Networks[:0]
-				if out502 == nil {
-					out502 = []string{}
+				out503 := v.Networks[:0]
+				if out503 == nil {
+					out503 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e503 string
-					if err := s.Str(&e503); err != nil {
+					var e504 string
+					if err := s.Str(&e504); err != nil {
 						return err
 					}
-					out502 = append(out502, e503)
+					out503 = append(out503, e504)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out502
+				v.Networks = out503
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out504 := v.Ports[:0]
-				if out504 == nil {
-					out504 = []model.PortMapping{}
+				out505 := v.Ports[:0]
+				if out505 == nil {
+					out505 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e505 model.PortMapping
-					if err := decModelPortMapping(s, &e505); err != nil {
+					var e506 model.PortMapping
+					if err := decModelPortMapping(s, &e506); err != nil {
 						return err
 					}
-					out504 = append(out504, e505)
+					out505 = append(out505, e506)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out504
+				v.Ports = out505
 			}
 			return nil
 		case "expose":
 			if s.Literal("null") {
 				v.Expose = nil
 			} else {
-				out506 := v.Expose[:0]
-				if out506 == nil {
-					out506 = []model.PortMapping{}
+				out507 := v.Expose[:0]
+				if out507 == nil {
+					out507 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e507 model.PortMapping
-					if err := decModelPortMapping(s, &e507); err != nil {
+					var e508 model.PortMapping
+					if err := decModelPortMapping(s, &e508); err != nil {
 						return err
 					}
-					out506 = append(out506, e507)
+					out507 = append(out507, e508)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Expose = out506
+				v.Expose = out507
 			}
 			return nil
 		case "staticIP":
@@ -5529,92 +5558,92 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out508 := v.DNSServers[:0]
-				if out508 == nil {
-					out508 = []string{}
+				out509 := v.DNSServers[:0]
+				if out509 == nil {
+					out509 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e509 string
-					if err := s.Str(&e509); err != nil {
+					var e510 string
+					if err := s.Str(&e510); err != nil {
 						return err
 					}
-					out508 = append(out508, e509)
+					out509 = append(out509, e510)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out508
+				v.DNSServers = out509
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out510 := v.DNSSearch[:0]
-				if out510 == nil {
-					out510 = []string{}
+				out511 := v.DNSSearch[:0]
+				if out511 == nil {
+					out511 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e511 string
-					if err := s.Str(&e511); err != nil {
+					var e512 string
+					if err := s.Str(&e512); err != nil {
 						return err
 					}
-					out510 = append(out510, e511)
+					out511 = append(out511, e512)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out510
+				v.DNSSearch = out511
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out512 := v.DNSOptions[:0]
-				if out512 == nil {
-					out512 = []string{}
+				out513 := v.DNSOptions[:0]
+				if out513 == nil {
+					out513 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e513 string
-					if err := s.Str(&e513); err != nil {
+					var e514 string
+					if err := s.Str(&e514); err != nil {
 						return err
 					}
-					out512 = append(out512, e513)
+					out513 = append(out513, e514)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out512
+				v.DNSOptions = out513
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out514 := v.AddHosts[:0]
-				if out514 == nil {
-					out514 = []string{}
+				out515 := v.AddHosts[:0]
+				if out515 == nil {
+					out515 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e515 string
-					if err := s.Str(&e515); err != nil {
+					var e516 string
+					if err := s.Str(&e516); err != nil {
 						return err
 					}
-					out514 = append(out514, e515)
+					out515 = append(out515, e516)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out514
+				v.AddHosts = out515
 			}
 			return nil
 		case "noHosts":
-			x516 := bool(v.NoHosts)
-			if err := s.Bool(&x516); err != nil {
+			x517 := bool(v.NoHosts)
+			if err := s.Bool(&x517); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x516)
+			v.NoHosts = bool(x517)
 			return nil
 		case "hostsFile":
 			if err := s.Str(&v.HostsFile); err != nil {
@@ -5629,27 +5658,27 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e517 []string
+					var e518 []string
 					if s.Literal("null") {
-						e517 = nil
+						e518 = nil
 					} else {
-						out518 := e517[:0]
-						if out518 == nil {
-							out518 = []string{}
+						out519 := e518[:0]
+						if out519 == nil {
+							out519 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e519 string
-							if err := s.Str(&e519); err != nil {
+							var e520 string
+							if err := s.Str(&e520); err != nil {
 								return err
 							}
-							out518 = append(out518, e519)
+							out519 = append(out519, e520)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e517 = out518
+						e518 = out519
 					}
-					v.Aliases[string(key)] = e517
+					v.Aliases[string(key)] = e518
 					return nil
 				}); err != nil {
 					return err
@@ -5664,11 +5693,11 @@ func decModelNetworkConfig(s *Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e520 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e520); err != nil {
+					var e521 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e521); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e520
+					v.Addrs[string(key)] = e521
 					return nil
 				}); err != nil {
 					return err
@@ -5686,30 +5715,30 @@ func decModelIDMap(s *Scanner, v *model.IDMap) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "containerID":
-			_, n521, null522, err := s.Integer(32, false)
+			_, n522, null523, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null522 {
-				v.ContainerID = uint32(n521)
+			if !null523 {
+				v.ContainerID = uint32(n522)
 			}
 			return nil
 		case "hostID":
-			_, n523, null524, err := s.Integer(32, false)
+			_, n524, null525, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null524 {
-				v.HostID = uint32(n523)
+			if !null525 {
+				v.HostID = uint32(n524)
 			}
 			return nil
 		case "size":
-			_, n525, null526, err := s.Integer(32, false)
+			_, n526, null527, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null526 {
-				v.Size = uint32(n525)
+			if !null527 {
+				v.Size = uint32(n526)
 			}
 			return nil
 		}
@@ -5726,57 +5755,57 @@ func decModelHealthConfig(s *Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out527 := v.Test[:0]
-				if out527 == nil {
-					out527 = []string{}
+				out528 := v.Test[:0]
+				if out528 == nil {
+					out528 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e528 string
-					if err := s.Str(&e528); err != nil {
+					var e529 string
+					if err := s.Str(&e529); err != nil {
 						return err
 					}
-					out527 = append(out527, e528)
+					out528 = append(out528, e529)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out527
+				v.Test = out528
 			}
 			return nil
 		case "interval":
-			n529, _, null530, err := s.Integer(64, true)
+			n530, _, null531, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null530 {
-				v.Interval = time.Duration(n529)
+			if !null531 {
+				v.Interval = time.Duration(n530)
 			}
 			return nil
 		case "timeout":
-			n531, _, null532, err := s.Integer(64, true)
+			n532, _, null533, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null532 {
-				v.Timeout = time.Duration(n531)
+			if !null533 {
+				v.Timeout = time.Duration(n532)
 			}
 			return nil
 		case "startPeriod":
-			n533, _, null534, err := s.Integer(64, true)
+			n534, _, null535, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null534 {
-				v.StartPeriod = time.Duration(n533)
+			if !null535 {
+				v.StartPeriod = time.Duration(n534)
 			}
 			return nil
 		case "retries":
-			n535, _, null536, err := s.Integer(64, true)
+			n536, _, null537, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null536 {
-				v.Retries = int(n535)
+			if !null537 {
+				v.Retries = int(n536)
 			}
 			return nil
 		case "probe":
@@ -5805,57 +5834,57 @@ func decModelStartupHealthConfig(s *Scanner, v *model.StartupHealthConfig) error
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out537 := v.Test[:0]
-				if out537 == nil {
-					out537 = []string{}
+				out538 := v.Test[:0]
+				if out538 == nil {
+					out538 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e538 string
-					if err := s.Str(&e538); err != nil {
+					var e539 string
+					if err := s.Str(&e539); err != nil {
 						return err
 					}
-					out537 = append(out537, e538)
+					out538 = append(out538, e539)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out537
+				v.Test = out538
 			}
 			return nil
 		case "interval":
-			n539, _, null540, err := s.Integer(64, true)
+			n540, _, null541, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null540 {
-				v.Interval = time.Duration(n539)
+			if !null541 {
+				v.Interval = time.Duration(n540)
 			}
 			return nil
 		case "timeout":
-			n541, _, null542, err := s.Integer(64, true)
+			n542, _, null543, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null542 {
-				v.Timeout = time.Duration(n541)
+			if !null543 {
+				v.Timeout = time.Duration(n542)
 			}
 			return nil
 		case "retries":
-			n543, _, null544, err := s.Integer(64, true)
+			n544, _, null545, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null544 {
-				v.Retries = int(n543)
+			if !null545 {
+				v.Retries = int(n544)
 			}
 			return nil
 		case "successes":
-			n545, _, null546, err := s.Integer(64, true)
+			n546, _, null547, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null546 {
-				v.Successes = int(n545)
+			if !null547 {
+				v.Successes = int(n546)
 			}
 			return nil
 		case "probe":
@@ -5901,30 +5930,30 @@ func decModelSecretRef(s *Scanner, v *model.SecretRef) error {
 			}
 			return nil
 		case "uid":
-			_, n547, null548, err := s.Integer(32, false)
+			_, n548, null549, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null548 {
-				v.UID = uint32(n547)
+			if !null549 {
+				v.UID = uint32(n548)
 			}
 			return nil
 		case "gid":
-			_, n549, null550, err := s.Integer(32, false)
+			_, n550, null551, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null550 {
-				v.GID = uint32(n549)
+			if !null551 {
+				v.GID = uint32(n550)
 			}
 			return nil
 		case "mode":
-			_, n551, null552, err := s.Integer(32, false)
+			_, n552, null553, err := s.Integer(32, false)
 			if err != nil {
 				return err
 			}
-			if !null552 {
-				v.Mode = uint32(n551)
+			if !null553 {
+				v.Mode = uint32(n552)
 			}
 			return nil
 		}
@@ -5948,12 +5977,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "prefixLen":
-			n553, _, null554, err := s.Integer(64, true)
+			n554, _, null555, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null554 {
-				v.PrefixLen = int(n553)
+			if !null555 {
+				v.PrefixLen = int(n554)
 			}
 			return nil
 		case "gateway":
@@ -5972,12 +6001,12 @@ func decModelNetworkStatus(s *Scanner, v *model.NetworkStatus) error {
 			}
 			return nil
 		case "ipv6PrefixLen":
-			n555, _, null556, err := s.Integer(64, true)
+			n556, _, null557, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null556 {
-				v.IPv6PrefixLen = int(n555)
+			if !null557 {
+				v.IPv6PrefixLen = int(n556)
 			}
 			return nil
 		case "ipv6Gateway":
@@ -6001,58 +6030,58 @@ func decModelHealthState(s *Scanner, v *model.HealthState) error {
 			}
 			return nil
 		case "failingStreak":
-			n557, _, null558, err := s.Integer(64, true)
+			n558, _, null559, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null558 {
-				v.FailingStreak = int(n557)
+			if !null559 {
+				v.FailingStreak = int(n558)
 			}
 			return nil
 		case "log":
 			if s.Literal("null") {
 				v.Log = nil
 			} else {
-				out559 := v.Log[:0]
-				if out559 == nil {
-					out559 = []model.HealthLog{}
+				out560 := v.Log[:0]
+				if out560 == nil {
+					out560 = []model.HealthLog{}
 				}
 				if err := s.Array(func() error {
-					var e560 model.HealthLog
-					if err := decModelHealthLog(s, &e560); err != nil {
+					var e561 model.HealthLog
+					if err := decModelHealthLog(s, &e561); err != nil {
 						return err
 					}
-					out559 = append(out559, e560)
+					out560 = append(out560, e561)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Log = out559
+				v.Log = out560
 			}
 			return nil
 		case "startupPassed":
-			x561 := bool(v.StartupPassed)
-			if err := s.Bool(&x561); err != nil {
+			x562 := bool(v.StartupPassed)
+			if err := s.Bool(&x562); err != nil {
 				return err
 			}
-			v.StartupPassed = bool(x561)
+			v.StartupPassed = bool(x562)
 			return nil
 		case "startupSuccesses":
-			n562, _, null563, err := s.Integer(64, true)
+			n563, _, null564, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null563 {
-				v.StartupSuccesses = int(n562)
+			if !null564 {
+				v.StartupSuccesses = int(n563)
 			}
 			return nil
 		case "startupFailures":
-			n564, _, null565, err := s.Integer(64, true)
+			n565, _, null566, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null565 {
-				v.StartupFailures = int(n564)
+			if !null566 {
+				v.StartupFailures = int(n565)
 			}
 			return nil
 		}
@@ -6071,21 +6100,21 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n566, null567, err := s.Integer(16, false)
+			_, n567, null568, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null567 {
-				v.HostPort = uint16(n566)
+			if !null568 {
+				v.HostPort = uint16(n567)
 			}
 			return nil
 		case "containerPort":
-			_, n568, null569, err := s.Integer(16, false)
+			_, n569, null570, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null569 {
-				v.ContainerPort = uint16(n568)
+			if !null570 {
+				v.ContainerPort = uint16(n569)
 			}
 			return nil
 		case "protocol":
@@ -6094,12 +6123,12 @@ func decModelPortMapping(s *Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n570, null571, err := s.Integer(16, false)
+			_, n571, null572, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null571 {
-				v.Range = uint16(n570)
+			if !null572 {
+				v.Range = uint16(n571)
 			}
 			return nil
 		}
@@ -6148,12 +6177,12 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			}
 			return nil
 		case "port":
-			n572, _, null573, err := s.Integer(64, true)
+			n573, _, null574, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null573 {
-				v.Port = int(n572)
+			if !null574 {
+				v.Port = int(n573)
 			}
 			return nil
 		case "path":
@@ -6165,21 +6194,21 @@ func decModelNetProbe(s *Scanner, v *model.NetProbe) error {
 			if s.Literal("null") {
 				v.Headers = nil
 			} else {
-				out574 := v.Headers[:0]
-				if out574 == nil {
-					out574 = []string{}
+				out575 := v.Headers[:0]
+				if out575 == nil {
+					out575 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e575 string
-					if err := s.Str(&e575); err != nil {
+					var e576 string
+					if err := s.Str(&e576); err != nil {
 						return err
 					}
-					out574 = append(out574, e575)
+					out575 = append(out575, e576)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Headers = out574
+				v.Headers = out575
 			}
 			return nil
 		}
@@ -6193,30 +6222,30 @@ func decModelHealthLog(s *Scanner, v *model.HealthLog) error {
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "start":
-			raw576, err := s.Raw()
-			if err != nil {
-				return err
-			}
-			if err := (&v.Start).UnmarshalJSON(raw576); err != nil {
-				return err
-			}
-			return nil
-		case "end":
 			raw577, err := s.Raw()
 			if err != nil {
 				return err
 			}
-			if err := (&v.End).UnmarshalJSON(raw577); err != nil {
+			if err := (&v.Start).UnmarshalJSON(raw577); err != nil {
+				return err
+			}
+			return nil
+		case "end":
+			raw578, err := s.Raw()
+			if err != nil {
+				return err
+			}
+			if err := (&v.End).UnmarshalJSON(raw578); err != nil {
 				return err
 			}
 			return nil
 		case "exitCode":
-			n578, _, null579, err := s.Integer(64, true)
+			n579, _, null580, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null579 {
-				v.ExitCode = int(n578)
+			if !null580 {
+				v.ExitCode = int(n579)
 			}
 			return nil
 		case "output":

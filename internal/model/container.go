@@ -91,6 +91,13 @@ type Mount struct {
 	// than its root (a CRI image volume's).
 	ImageID string `json:"imageID,omitempty"`
 	SubPath string `json:"subPath,omitempty"`
+	// Overlay (-v SRC:DST:O) mounts an overlay whose lower layer is the source (a host
+	// directory or a named volume's data) at each start; what the container writes goes to an
+	// upper directory discarded when it stops, unless UpperDir and WorkDir (the upperdir= and
+	// workdir= options) name directories of the user's, which keep it.
+	Overlay  bool   `json:"overlay,omitempty"`
+	UpperDir string `json:"upperDir,omitempty"`
+	WorkDir  string `json:"workDir,omitempty"`
 	// VolumeOptions are the driver options (volume create's -o) of the named or anonymous
 	// volume the mount makes when it does not exist: --mount's volume-opt=KEY=VALUE.
 	VolumeOptions map[string]string `json:"volumeOptions,omitempty"`

@@ -208,7 +208,7 @@ func decListedConfig(s *jsonfast.Scanner, v *listedConfig) error {
 	})
 }
 
-var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath", "volumeOptions"}
+var keysModelMount = jsonfast.KeySet{"type", "source", "destination", "options", "readOnly", "chownToUser", "copyUp", "noCopy", "fromMount", "imageID", "subPath", "overlay", "upperDir", "workDir", "volumeOptions"}
 
 func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 	return s.Object(func(key []byte) error {
@@ -294,6 +294,23 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 				return err
 			}
 			return nil
+		case "overlay":
+			x21 := bool(v.Overlay)
+			if err := s.Bool(&x21); err != nil {
+				return err
+			}
+			v.Overlay = bool(x21)
+			return nil
+		case "upperDir":
+			if err := s.Str(&v.UpperDir); err != nil {
+				return err
+			}
+			return nil
+		case "workDir":
+			if err := s.Str(&v.WorkDir); err != nil {
+				return err
+			}
+			return nil
 		case "volumeOptions":
 			if s.Literal("null") {
 				v.VolumeOptions = nil
@@ -302,11 +319,11 @@ func decModelMount(s *jsonfast.Scanner, v *model.Mount) error {
 					v.VolumeOptions = map[string]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e21 string
-					if err := s.Str(&e21); err != nil {
+					var e22 string
+					if err := s.Str(&e22); err != nil {
 						return err
 					}
-					v.VolumeOptions[string(key)] = e21
+					v.VolumeOptions[string(key)] = e22
 					return nil
 				}); err != nil {
 					return err
@@ -327,63 +344,63 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.Networks = nil
 			} else {
-				out22 := v.Networks[:0]
-				if out22 == nil {
-					out22 = []string{}
+				out23 := v.Networks[:0]
+				if out23 == nil {
+					out23 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e23 string
-					if err := s.Str(&e23); err != nil {
+					var e24 string
+					if err := s.Str(&e24); err != nil {
 						return err
 					}
-					out22 = append(out22, e23)
+					out23 = append(out23, e24)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Networks = out22
+				v.Networks = out23
 			}
 			return nil
 		case "ports":
 			if s.Literal("null") {
 				v.Ports = nil
 			} else {
-				out24 := v.Ports[:0]
-				if out24 == nil {
-					out24 = []model.PortMapping{}
+				out25 := v.Ports[:0]
+				if out25 == nil {
+					out25 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e25 model.PortMapping
-					if err := decModelPortMapping(s, &e25); err != nil {
+					var e26 model.PortMapping
+					if err := decModelPortMapping(s, &e26); err != nil {
 						return err
 					}
-					out24 = append(out24, e25)
+					out25 = append(out25, e26)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Ports = out24
+				v.Ports = out25
 			}
 			return nil
 		case "expose":
 			if s.Literal("null") {
 				v.Expose = nil
 			} else {
-				out26 := v.Expose[:0]
-				if out26 == nil {
-					out26 = []model.PortMapping{}
+				out27 := v.Expose[:0]
+				if out27 == nil {
+					out27 = []model.PortMapping{}
 				}
 				if err := s.Array(func() error {
-					var e27 model.PortMapping
-					if err := decModelPortMapping(s, &e27); err != nil {
+					var e28 model.PortMapping
+					if err := decModelPortMapping(s, &e28); err != nil {
 						return err
 					}
-					out26 = append(out26, e27)
+					out27 = append(out27, e28)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Expose = out26
+				v.Expose = out27
 			}
 			return nil
 		case "staticIP":
@@ -405,92 +422,92 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 			if s.Literal("null") {
 				v.DNSServers = nil
 			} else {
-				out28 := v.DNSServers[:0]
-				if out28 == nil {
-					out28 = []string{}
+				out29 := v.DNSServers[:0]
+				if out29 == nil {
+					out29 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e29 string
-					if err := s.Str(&e29); err != nil {
+					var e30 string
+					if err := s.Str(&e30); err != nil {
 						return err
 					}
-					out28 = append(out28, e29)
+					out29 = append(out29, e30)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSServers = out28
+				v.DNSServers = out29
 			}
 			return nil
 		case "dnsSearch":
 			if s.Literal("null") {
 				v.DNSSearch = nil
 			} else {
-				out30 := v.DNSSearch[:0]
-				if out30 == nil {
-					out30 = []string{}
+				out31 := v.DNSSearch[:0]
+				if out31 == nil {
+					out31 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e31 string
-					if err := s.Str(&e31); err != nil {
+					var e32 string
+					if err := s.Str(&e32); err != nil {
 						return err
 					}
-					out30 = append(out30, e31)
+					out31 = append(out31, e32)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSSearch = out30
+				v.DNSSearch = out31
 			}
 			return nil
 		case "dnsOptions":
 			if s.Literal("null") {
 				v.DNSOptions = nil
 			} else {
-				out32 := v.DNSOptions[:0]
-				if out32 == nil {
-					out32 = []string{}
+				out33 := v.DNSOptions[:0]
+				if out33 == nil {
+					out33 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e33 string
-					if err := s.Str(&e33); err != nil {
+					var e34 string
+					if err := s.Str(&e34); err != nil {
 						return err
 					}
-					out32 = append(out32, e33)
+					out33 = append(out33, e34)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.DNSOptions = out32
+				v.DNSOptions = out33
 			}
 			return nil
 		case "addHosts":
 			if s.Literal("null") {
 				v.AddHosts = nil
 			} else {
-				out34 := v.AddHosts[:0]
-				if out34 == nil {
-					out34 = []string{}
+				out35 := v.AddHosts[:0]
+				if out35 == nil {
+					out35 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e35 string
-					if err := s.Str(&e35); err != nil {
+					var e36 string
+					if err := s.Str(&e36); err != nil {
 						return err
 					}
-					out34 = append(out34, e35)
+					out35 = append(out35, e36)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.AddHosts = out34
+				v.AddHosts = out35
 			}
 			return nil
 		case "noHosts":
-			x36 := bool(v.NoHosts)
-			if err := s.Bool(&x36); err != nil {
+			x37 := bool(v.NoHosts)
+			if err := s.Bool(&x37); err != nil {
 				return err
 			}
-			v.NoHosts = bool(x36)
+			v.NoHosts = bool(x37)
 			return nil
 		case "hostsFile":
 			if err := s.Str(&v.HostsFile); err != nil {
@@ -505,27 +522,27 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Aliases = map[string][]string{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e37 []string
+					var e38 []string
 					if s.Literal("null") {
-						e37 = nil
+						e38 = nil
 					} else {
-						out38 := e37[:0]
-						if out38 == nil {
-							out38 = []string{}
+						out39 := e38[:0]
+						if out39 == nil {
+							out39 = []string{}
 						}
 						if err := s.Array(func() error {
-							var e39 string
-							if err := s.Str(&e39); err != nil {
+							var e40 string
+							if err := s.Str(&e40); err != nil {
 								return err
 							}
-							out38 = append(out38, e39)
+							out39 = append(out39, e40)
 							return nil
 						}); err != nil {
 							return err
 						}
-						e37 = out38
+						e38 = out39
 					}
-					v.Aliases[string(key)] = e37
+					v.Aliases[string(key)] = e38
 					return nil
 				}); err != nil {
 					return err
@@ -540,11 +557,11 @@ func decModelNetworkConfig(s *jsonfast.Scanner, v *model.NetworkConfig) error {
 					v.Addrs = map[string]model.NetworkAddr{}
 				}
 				if err := s.Object(func(key []byte) error {
-					var e40 model.NetworkAddr
-					if err := decModelNetworkAddr(s, &e40); err != nil {
+					var e41 model.NetworkAddr
+					if err := decModelNetworkAddr(s, &e41); err != nil {
 						return err
 					}
-					v.Addrs[string(key)] = e40
+					v.Addrs[string(key)] = e41
 					return nil
 				}); err != nil {
 					return err
@@ -585,57 +602,57 @@ func decModelHealthConfig(s *jsonfast.Scanner, v *model.HealthConfig) error {
 			if s.Literal("null") {
 				v.Test = nil
 			} else {
-				out41 := v.Test[:0]
-				if out41 == nil {
-					out41 = []string{}
+				out42 := v.Test[:0]
+				if out42 == nil {
+					out42 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e42 string
-					if err := s.Str(&e42); err != nil {
+					var e43 string
+					if err := s.Str(&e43); err != nil {
 						return err
 					}
-					out41 = append(out41, e42)
+					out42 = append(out42, e43)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Test = out41
+				v.Test = out42
 			}
 			return nil
 		case "interval":
-			n43, _, null44, err := s.Integer(64, true)
+			n44, _, null45, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null44 {
-				v.Interval = time.Duration(n43)
+			if !null45 {
+				v.Interval = time.Duration(n44)
 			}
 			return nil
 		case "timeout":
-			n45, _, null46, err := s.Integer(64, true)
+			n46, _, null47, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null46 {
-				v.Timeout = time.Duration(n45)
+			if !null47 {
+				v.Timeout = time.Duration(n46)
 			}
 			return nil
 		case "startPeriod":
-			n47, _, null48, err := s.Integer(64, true)
+			n48, _, null49, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null48 {
-				v.StartPeriod = time.Duration(n47)
+			if !null49 {
+				v.StartPeriod = time.Duration(n48)
 			}
 			return nil
 		case "retries":
-			n49, _, null50, err := s.Integer(64, true)
+			n50, _, null51, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null50 {
-				v.Retries = int(n49)
+			if !null51 {
+				v.Retries = int(n50)
 			}
 			return nil
 		case "probe":
@@ -666,21 +683,21 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "hostPort":
-			_, n51, null52, err := s.Integer(16, false)
+			_, n52, null53, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null52 {
-				v.HostPort = uint16(n51)
+			if !null53 {
+				v.HostPort = uint16(n52)
 			}
 			return nil
 		case "containerPort":
-			_, n53, null54, err := s.Integer(16, false)
+			_, n54, null55, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null54 {
-				v.ContainerPort = uint16(n53)
+			if !null55 {
+				v.ContainerPort = uint16(n54)
 			}
 			return nil
 		case "protocol":
@@ -689,12 +706,12 @@ func decModelPortMapping(s *jsonfast.Scanner, v *model.PortMapping) error {
 			}
 			return nil
 		case "range":
-			_, n55, null56, err := s.Integer(16, false)
+			_, n56, null57, err := s.Integer(16, false)
 			if err != nil {
 				return err
 			}
-			if !null56 {
-				v.Range = uint16(n55)
+			if !null57 {
+				v.Range = uint16(n56)
 			}
 			return nil
 		}
@@ -743,12 +760,12 @@ func decModelNetProbe(s *jsonfast.Scanner, v *model.NetProbe) error {
 			}
 			return nil
 		case "port":
-			n57, _, null58, err := s.Integer(64, true)
+			n58, _, null59, err := s.Integer(64, true)
 			if err != nil {
 				return err
 			}
-			if !null58 {
-				v.Port = int(n57)
+			if !null59 {
+				v.Port = int(n58)
 			}
 			return nil
 		case "path":
@@ -760,21 +777,21 @@ func decModelNetProbe(s *jsonfast.Scanner, v *model.NetProbe) error {
 			if s.Literal("null") {
 				v.Headers = nil
 			} else {
-				out59 := v.Headers[:0]
-				if out59 == nil {
-					out59 = []string{}
+				out60 := v.Headers[:0]
+				if out60 == nil {
+					out60 = []string{}
 				}
 				if err := s.Array(func() error {
-					var e60 string
-					if err := s.Str(&e60); err != nil {
+					var e61 string
+					if err := s.Str(&e61); err != nil {
 						return err
 					}
-					out59 = append(out59, e60)
+					out60 = append(out60, e61)
 					return nil
 				}); err != nil {
 					return err
 				}
-				v.Headers = out59
+				v.Headers = out60
 			}
 			return nil
 		}
