@@ -233,7 +233,7 @@ func parseConflist(data []byte, modTime time.Time) (*Network, error) {
 // plugin that would do nothing (no MAC asked for, and nothing in its configuration but its
 // capabilities) is left out too: it is one plugin process (3-5 ms of CPU) less per attachment.
 // DEL then uses the list ADD cached, without them.
-func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning, staticIP bool) (*libcni.NetworkConfigList, error) {
+func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning bool, staticIPs []string) (*libcni.NetworkConfigList, error) {
 	data, err := os.ReadFile(m.confPath(name))
 	if err != nil {
 		return nil, err
@@ -262,8 +262,8 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning
 		}
 		if ipam, ok := pm["ipam"].(map[string]any); ok && ipam["type"] == "host-local" {
 			ipam["dataDir"] = m.ipamDir()
-			if staticIP {
-				wholeSubnets(ipam)
+			if len(staticIPs) > 0 {
+				wholeSubnets(ipam, staticIPs)
 			}
 		}
 		if pm["type"] == "tuning" {
@@ -288,19 +288,36 @@ func (m *Manager) runtimeList(name string, prevResult map[string]any, idleTuning
 	return libcni.ConfListFromBytes(out)
 }
 
-// wholeSubnets lets host-local give an address anywhere in its ranges' subnets: an --ip-range
-// (rangeStart, rangeEnd) bounds the addresses it picks, not the one a container asks for, as
-// with podman's netavark. The leases of both kinds live in the same directory, so a static
-// address is still refused while a picked one holds it.
-func wholeSubnets(ipam map[string]any) {
+// wholeSubnets lets host-local give an address anywhere in its range's subnet when the
+// container asks for one there (ips, "ADDR/PREFIX" or "ADDR"): an --ip-range (rangeStart,
+// rangeEnd) bounds the addresses it picks, not one asked for, as with podman's netavark. The
+// ranges of the other subnets (another family's) keep their bounds for what they pick. The
+// leases of both kinds live in the same directory, so a static address is still refused while
+// a picked one holds it.
+func wholeSubnets(ipam map[string]any, ips []string) {
+	var want []netip.Addr
+	for _, s := range ips {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			want = append(want, p.Addr())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			want = append(want, a)
+		}
+	}
 	sets, _ := ipam["ranges"].([]any)
 	for _, set := range sets {
 		ranges, _ := set.([]any)
 		for _, r := range ranges {
-			if rm, ok := r.(map[string]any); ok {
-				delete(rm, "rangeStart")
-				delete(rm, "rangeEnd")
+			rm, ok := r.(map[string]any)
+			if !ok {
+				continue
 			}
+			sub, _ := rm["subnet"].(string)
+			subnet, err := netip.ParsePrefix(sub)
+			if err != nil || !slices.ContainsFunc(want, subnet.Contains) {
+				continue
+			}
+			delete(rm, "rangeStart")
+			delete(rm, "rangeEnd")
 		}
 	}
 }

@@ -89,8 +89,8 @@ func cniArgs(o AttachOptions) [][2]string {
 // capability arguments, which libcni caches: Teardown and UpdatePorts find them there.
 func (m *Manager) add(ctx context.Context, n *Network, rt *libcni.RuntimeConf) (Status, error) {
 	_, wantMAC := rt.CapabilityArgs["mac"]
-	_, staticIP := rt.CapabilityArgs["ips"]
-	list, err := m.runtimeList(n.Name, nil, wantMAC, staticIP)
+	staticIPs, _ := rt.CapabilityArgs["ips"].([]string)
+	list, err := m.runtimeList(n.Name, nil, wantMAC, staticIPs)
 	if err != nil {
 		return Status{}, fmt.Errorf("network %s: %w", n.Name, err)
 	}
@@ -158,7 +158,7 @@ func (m *Manager) del(ctx context.Context, name string, config []byte, rt *libcn
 			if len(mine) > 0 {
 				prev = leaseResult(n, mine, rt.NetNS)
 			}
-			list, err = m.runtimeList(n.Name, prev, true, false)
+			list, err = m.runtimeList(n.Name, prev, true, nil)
 		}
 	}
 	if err == nil {

@@ -9,7 +9,7 @@ func TestIdleTuningLeftOut(t *testing.T) {
 	m := newTestManager(t)
 	n := createTestNet(t, m, CreateOptions{Name: unique("tun"), Subnets: []string{testSubnet(7)}, NetworkInterface: unique("bt")})
 	types := func(withMAC bool) []string {
-		list, err := m.runtimeList(n.Name, nil, withMAC, false)
+		list, err := m.runtimeList(n.Name, nil, withMAC, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
