@@ -247,7 +247,14 @@ func TestRequiresTimeoutPersonality(t *testing.T) {
 	}
 	e.Pea("rm", "to")
 	// A kill before the timeout is the kill's 137.
-	go func() { time.Sleep(1500 * time.Millisecond); e.Try("kill", "to2") }()
+	// (killed once it runs, however long its start takes on a loaded host)
+	go func() {
+		for deadline := time.Now().Add(50 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if e.Try("kill", "to2").Code == 0 {
+				return
+			}
+		}
+	}()
 	e.Fails(137, "run", "--rm", "--name", "to2", "--timeout", "100", "localhost/bb", "sleep", "60")
 
 	var un unix.Utsname

@@ -149,24 +149,16 @@ func ContainerCapabilities(cfg *model.ContainerConfig) []string {
 }
 
 // ContainerCapChanges are HostConfig's CapAdd and CapDrop as podman's inspect reports them:
-// not the flags as given, but what c's bounding set has beyond its defaults, and which of the
-// defaults it lacks, each sorted. For --privileged the defaults are every capability pea knows,
-// so CapDrop names those the caller itself lacks.
-func ContainerCapChanges(cfg *model.ContainerConfig) (add, drop []string) {
-	bounding := ContainerCapabilities(cfg)
+// not the flags as given, but what c's bounding set (ContainerCapabilities) has beyond its
+// defaults, and which of the defaults it lacks, each sorted. For --privileged the defaults are
+// every capability pea knows, so CapDrop names those the caller itself lacks.
+func ContainerCapChanges(cfg *model.ContainerConfig, bounding []string) (add, drop []string) {
 	ref := cfg.DefaultCaps
-	if ref == nil {
+	switch {
+	case cfg.Privileged:
+		ref = oci.KnownCapabilities()
+	case ref == nil:
 		ref = oci.DefaultCapabilities
-	}
-	if cfg.Privileged {
-		ref = nil
-		for i := 0; ; i++ {
-			name, ok := oci.CapabilityName(i)
-			if !ok {
-				break
-			}
-			ref = append(ref, name)
-		}
 	}
 	add, drop = []string{}, []string{}
 	for _, c := range bounding {

@@ -132,12 +132,13 @@ func pathInRoot(root, rel string) (string, error) {
 	return p, nil
 }
 
-// mountImageVolumes mounts the images of c's image mounts and returns mounts with each of them
-// made a bind of its mount (or its SubPath); the unmounts go to u.
+// mountImageVolumes mounts the images of c's image mounts, and the overlays of its overlay
+// mounts (-v SRC:DST:O, mountOverlayVolume), and returns mounts with each of them made a bind
+// of its mount (or its SubPath); the unmounts go to u.
 func (r *Runtime) mountImageVolumes(c *model.Container, mounts []model.Mount, u *undo) ([]model.Mount, error) {
 	out := slices.Clone(mounts)
 	for i, m := range mounts {
-		if m.Overlay && (m.Type == "bind" || m.Type == "volume") {
+		if m.Overlay { // only -v sets it, on a bind or a named volume
 			mounted, err := r.mountOverlayVolume(c, i, m, u)
 			if err != nil {
 				return nil, err

@@ -213,8 +213,11 @@ func ApplySecurityOpt(cfg *model.ContainerConfig, opt string) error {
 	case (k == "mask" || k == "unmask") && hasV:
 		for _, p := range strings.Split(v, ":") {
 			if p == "" || (!strings.HasPrefix(p, "/") && !(k == "unmask" && p == "ALL")) {
-				return fmt.Errorf("invalid --security-opt %s=%s: want absolute paths separated by colons%s: %w", k, v,
-					map[bool]string{true: " (or ALL)", false: ""}[k == "unmask"], errdefs.ErrInvalid)
+				want := "absolute paths separated by colons"
+				if k == "unmask" {
+					want += " (or ALL)"
+				}
+				return fmt.Errorf("invalid --security-opt %s=%s: want %s: %w", k, v, want, errdefs.ErrInvalid)
 			}
 			if k == "mask" {
 				cfg.Mask = append(cfg.Mask, p)

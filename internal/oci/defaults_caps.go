@@ -76,6 +76,9 @@ var capNames = []string{
 	"CAP_CHECKPOINT_RESTORE", // 40
 }
 
+// KnownCapabilities are the names of every capability this pea knows, in bit order.
+func KnownCapabilities() []string { return slices.Clone(capNames) }
+
 // CapabilityName is the name of capability bit n (CAP_CHOWN for 0), if this pea knows it.
 func CapabilityName(n int) (string, bool) {
 	if n < 0 || n >= len(capNames) {

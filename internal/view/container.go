@@ -600,7 +600,7 @@ func ContainerInspect(rt *engine.Runtime, c *model.Container) *Container {
 	if len(v.Config.Labels) == 0 {
 		v.Config.Labels = nil
 	}
-	capAdd, capDrop := engine.ContainerCapChanges(cfg)
+	capAdd, capDrop := engine.ContainerCapChanges(cfg, v.BoundingCaps)
 	h := HostConfig{
 		CapAdd: capAdd, CapDrop: capDrop,
 		Binds: []string{}, CgroupManager: "cgroupfs", CgroupParent: cfg.CgroupParent, Privileged: cfg.Privileged, ReadonlyRootfs: cfg.ReadOnly,
@@ -693,11 +693,16 @@ func PortBindings(ports []model.PortMapping) map[string][]HostPort {
 	out := map[string][]HostPort{}
 	for _, p := range ports {
 		for i := uint16(0); i < max(p.Range, 1); i++ {
-			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
+			key := portKey(p, i)
 			out[key] = append(out[key], HostPort{HostIP: p.HostIP, HostPort: fmt.Sprint(p.HostPort + i)})
 		}
 	}
 	return out
+}
+
+// portKey is "PORT/PROTOCOL" of the i-th port of p's range.
+func portKey(p model.PortMapping, i uint16) string {
+	return fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol)
 }
 
 // networkSettings are c's own NetworkSettings: its published ports and the addresses of its
@@ -709,7 +714,7 @@ func networkSettings(c *model.Container) Network {
 		// Its exposed ports that are not published, bound to nothing (null), as podman's.
 		for _, p := range cfg.Network.Expose {
 			for i := uint16(0); i < max(p.Range, 1); i++ {
-				if key := fmt.Sprintf("%d/%s", p.ContainerPort+i, p.Protocol); n.Ports[key] == nil {
+				if key := portKey(p, i); n.Ports[key] == nil {
 					n.Ports[key] = nil
 				}
 			}
