@@ -242,6 +242,12 @@ func (s *Server) postLibpodImagesPull(w http.ResponseWriter, r *http.Request, rt
 	if err != nil {
 		return err
 	}
+	// A short name resolves as on podman's command line (aliases, search registries), not as
+	// Docker's; the TLS rules look at the normalized name.
+	pullName := ref.Normalize().String()
+	if ref.Domain == "" {
+		pullName = ref.String()
+	}
 	ref = ref.Normalize()
 	o, err := registryOptions(r, ref)
 	if err != nil {
@@ -275,7 +281,7 @@ func (s *Server) postLibpodImagesPull(w http.ResponseWriter, r *http.Request, rt
 	if !boolParam(r, "quiet", false) {
 		o.Progress = &libpodPullLines{js: js}
 	}
-	img, err := rt.ImagePull(r.Context(), ref.String(), o)
+	img, err := rt.ImagePull(r.Context(), pullName, o)
 	if err != nil {
 		return js.failLibpod(err)
 	}

@@ -93,6 +93,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		if err != nil {
 			return nil, err
 		}
+		if is, err := r.imageStore(); err == nil && !strings.HasPrefix(cfg.ImageName, "sha256:") {
+			if n, err := is.NameOf(img, cfg.ImageName); err == nil {
+				cfg.ImageName = n // the name the reference resolved to: an alias's target, too
+			}
+		}
 		applyImageDefaults(cfg, img, o, confEnv)
 		if err := applyImageRunFlags(cfg, img, o); err != nil {
 			return nil, err
@@ -396,8 +401,8 @@ func (r *Runtime) resolveImage(ctx context.Context, ref string, o CreateOptions)
 		o.Registry.Arch, o.Registry.OS = o.Platform.Arch, o.Platform.OS
 	}
 	img, err := is.Pull(ctx, ref, o.Registry)
-	if errors.Is(err, trust.ErrRejected) {
-		return nil, err // the policy's word, as podman gives it
+	if errors.Is(err, trust.ErrRejected) || errors.Is(err, image.ErrShortName) {
+		return nil, err // the policy's word, or the short name's, as podman gives it
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (pulling it failed: %v)", image.ErrImageNotKnown(ref), err)

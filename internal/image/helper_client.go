@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 
 	"pea/internal/cpupin"
 )
@@ -18,6 +19,14 @@ import (
 // Pull fetches ref from its registry through the registry helper (see helper.go) and returns
 // the stored image.
 func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, error) {
+	// A short name with nowhere to pull it from is refused here, without starting the helper.
+	if r, err := ParseReference(strings.TrimPrefix(ref, "docker://")); err == nil {
+		if reg, err := s.Registries(); err == nil {
+			if _, _, err := reg.pullCandidates(r); err != nil {
+				return nil, err
+			}
+		}
+	}
 	req := requestFor("pull", s.dir, o)
 	req.Ref = ref
 	res, err := runHelper(ctx, req, o.Progress)

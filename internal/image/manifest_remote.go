@@ -30,12 +30,9 @@ func (s *Store) FetchManifest(ctx context.Context, ref string, o PullOptions) ([
 	if err != nil {
 		return nil, err
 	}
-	candidates := []Reference{r.Normalize()}
-	if r.Domain == "" {
-		candidates = nil
-		for _, d := range reg.searchList() {
-			candidates = append(candidates, r.inDomain(d))
-		}
+	candidates, _, err := reg.pullCandidates(r)
+	if err != nil {
+		return nil, err
 	}
 	var errs []error
 	for _, c := range candidates {
@@ -174,12 +171,12 @@ func (s *Store) Search(ctx context.Context, term string, o SearchOptions) ([]Sea
 	if o.ListTags {
 		return s.listTags(ctx, term, reg, o)
 	}
-	hosts, text := reg.searchList(), term
+	hosts, text := reg.Search, term
 	if first, rest, ok := strings.Cut(term, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		hosts, text = []string{first}, rest
 	}
 	if len(hosts) == 0 {
-		return nil, fmt.Errorf("%q names no registry and registries.conf has no unqualified-search-registries: %w", term, errdefs.ErrInvalid)
+		return nil, nil // nowhere to search: podman finds nothing, without an error
 	}
 	var out []SearchResult
 	var errs []error

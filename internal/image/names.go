@@ -102,11 +102,17 @@ func (idx *index) byReference(r Reference, reg *Registries) *Image {
 	if r.Domain != "" {
 		return find(r.Normalize())
 	}
-	// A short name: localhost first, then the search registries, then any repository ending in it.
+	// A short name: its alias first, then localhost, then the search registries, then any
+	// repository ending in it.
+	if t, a := reg.alias(r); a != nil {
+		if img := find(t); img != nil {
+			return img
+		}
+	}
 	if img := find(r.inDomain("localhost")); img != nil {
 		return img
 	}
-	for _, d := range reg.searchList() {
+	for _, d := range reg.Search {
 		if img := find(r.inDomain(d)); img != nil {
 			return img
 		}
@@ -251,8 +257,13 @@ func (s *Store) resolveName(img *Image, ref string) (string, error) {
 func (s *Store) NameOf(img *Image, ref string) (string, error) { return s.resolveName(img, ref) }
 
 func (s *Store) shortCandidates(r Reference) []string {
-	c := []string{r.inDomain("localhost").String()}
-	for _, d := range s.registriesOrDefault().searchList() {
+	reg := s.registriesOrDefault()
+	var c []string
+	if t, a := reg.alias(r); a != nil {
+		c = append(c, t.String())
+	}
+	c = append(c, r.inDomain("localhost").String())
+	for _, d := range reg.Search {
 		c = append(c, r.inDomain(d).String())
 	}
 	return c

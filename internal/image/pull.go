@@ -29,15 +29,14 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, er
 			return nil, err
 		}
 	}
-	var candidates []Reference
-	if r.Domain == "" {
-		for _, d := range reg.searchList() {
-			candidates = append(candidates, r.inDomain(d))
-		}
-	} else {
-		candidates = []Reference{r.Normalize()}
+	candidates, alias, err := reg.pullCandidates(r)
+	if err != nil {
+		return nil, err
 	}
 	p := newProgress(o.Progress)
+	if alias != nil {
+		p.printf("Resolved %q as an alias (%s)\n", r.Path, alias.File)
+	}
 	var errs []error
 	for _, c := range candidates {
 		img, err := s.pullFrom(ctx, c, reg, o, p)

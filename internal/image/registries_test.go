@@ -1,9 +1,11 @@
 package image
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"pea/internal/errdefs"
@@ -106,10 +108,87 @@ func TestRegistriesConfV1AndErrors(t *testing.T) {
 	if _, err := ParseRegistries("bad", []byte("unqualified-search-registries = [")); !errdefs.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("bad TOML: %v", err)
 	}
-	// A missing file is fine: search docker.io.
-	c, err = LoadRegistries(filepath.Join(t.TempDir(), "none.conf"))
-	if err != nil || !reflect.DeepEqual(c.searchList(), []string{"docker.io"}) {
-		t.Errorf("missing file: %+v, %v", c, err)
+	// A missing file is an empty one: no search registries, so a short name without an alias
+	// has nowhere to be pulled from (podman's rule: no guess of docker.io).
+	none := filepath.Join(t.TempDir(), "none.conf")
+	c, err = loadRegistries(none, t.TempDir())
+	if err != nil || len(c.Search) != 0 {
+		t.Fatalf("missing file: %+v, %v", c, err)
+	}
+	r, _ := ParseReference("foo:1")
+	_, _, err = c.pullCandidates(r)
+	want := `short-name "foo:1" did not resolve to an alias and no unqualified-search registries are defined in "` + none + `"`
+	if !errors.Is(err, ErrShortName) || err.Error() != want {
+		t.Errorf("short name with no search registry: %v", err)
+	}
+}
+
+// TestRegistriesAliasesAndDropIns: [aliases] of the main file and of the drop-ins (read in name
+// order, a later one winning), their checks, and how a short name resolves through them.
+func TestRegistriesAliasesAndDropIns(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "registries.conf")
+	dropIns := filepath.Join(dir, "registries.conf.d")
+	os.MkdirAll(dropIns, 0o755)
+	os.WriteFile(main, []byte(`unqualified-search-registries = ["one.example"]
+[[registry]]
+location = "one.example"
+insecure = true
+[aliases]
+"bb" = "main.example/x/bb"
+"x/cc" = "main.example/y/cc"
+`), 0o644)
+	os.WriteFile(filepath.Join(dropIns, "10-a.conf"), []byte("[aliases]\n\"bb\" = \"early.example/bb\"\n\"dd\" = \"early.example/dd\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dropIns, "20-b.conf"), []byte(`unqualified-search-registries = ["two.example", "three.example"]
+[[registry]]
+location = "one.example"
+blocked = true
+[aliases]
+"dd" = "late.example/lib/dd"
+`), 0o644)
+	os.WriteFile(filepath.Join(dropIns, "30-c.txt"), []byte("not = [toml"), 0o644) // not *.conf: not read
+	c, err := loadRegistries(main, dropIns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Search, []string{"two.example", "three.example"}) || !c.Blocked("one.example/a") || c.Insecure("one.example/a") {
+		t.Errorf("drop-in over the main file: %+v", c)
+	}
+	for _, tc := range []struct{ in, want, file string }{
+		{"bb", "early.example/bb:latest", "10-a.conf"},
+		{"bb:v1", "early.example/bb:v1", "10-a.conf"},
+		{"x/cc@sha256:" + strings.Repeat("a", 64), "main.example/y/cc@sha256:" + strings.Repeat("a", 64), "registries.conf"},
+		{"dd", "late.example/lib/dd:latest", "20-b.conf"},
+		{"ee", "two.example/ee:latest three.example/ee:latest", ""},
+		{"full.example/bb", "full.example/bb:latest", ""},
+	} {
+		r, _ := ParseReference(tc.in)
+		cands, a, err := c.pullCandidates(r)
+		var got []string
+		for _, x := range cands {
+			got = append(got, x.String())
+		}
+		file := ""
+		if a != nil {
+			file = filepath.Base(a.File)
+		}
+		if err != nil || strings.Join(got, " ") != tc.want || file != tc.file {
+			t.Errorf("%s: candidates %v from %q (%v), want %s from %q", tc.in, got, file, err, tc.want, tc.file)
+		}
+	}
+	// podman's checks of an alias table, each an error naming the file.
+	for body, want := range map[string]string{
+		`"bb:v1" = "r.example/bb"`:        `invalid short name "bb:v1": must not contain tag`,
+		`"r.example/bb" = "r.example/bb"`: `invalid short name "r.example/bb": must not contain registry`,
+		`"bb" = "bb"`:                     `invalid alias "bb": must contain registry and repository`,
+		`"bb" = "r.example/bb:v2"`:        `invalid alias "r.example/bb:v2": must not contain tag`,
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.conf")
+		os.WriteFile(bad, []byte("[aliases]\n"+body+"\n"), 0o644)
+		_, err := loadRegistries(bad, t.TempDir())
+		if !errdefs.Is(err, errdefs.ErrInvalid) || err.Error() != `loading registries configuration "`+bad+`": validating short-name aliases: `+want+": invalid argument" {
+			t.Errorf("%s: %v", body, err)
+		}
 	}
 }
 

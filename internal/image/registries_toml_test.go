@@ -90,6 +90,12 @@ func TestDistroRegistriesConf(t *testing.T) {
 			}},
 			{Prefix: "evil.example", Location: "evil.example", Blocked: true},
 		},
+		Path: "registries.conf",
+		Aliases: map[string]Alias{
+			"centos":        {Target: Reference{Domain: "quay.io", Path: "centos/centos"}, File: "registries.conf"},
+			"opensuse/leap": {Target: Reference{Domain: "registry.opensuse.org", Path: "opensuse/leap"}, File: "registries.conf"},
+			"ubi8":          {Target: Reference{Domain: "registry.access.redhat.com", Path: "ubi8"}, File: "registries.conf"},
+		},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("parsed\n%+v\nwant\n%+v", c, want)
@@ -102,6 +108,7 @@ registry = [
 ]
 registries = { search = { registries = ["quay.io"] }, block = { registries = ["evil.example"] } }
 `))
+	want.Path, want.Aliases = "inline.conf", nil
 	if err != nil || !reflect.DeepEqual(c2, want) {
 		t.Errorf("inline form parsed as\n%+v, %v\nwant\n%+v", c2, err, want)
 	}
