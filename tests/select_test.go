@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The containers a verb acts on, chosen as podman's: --filter (ps's filters; the full IDs of the
@@ -273,5 +275,46 @@ func TestSystemMigrateRenumber(t *testing.T) {
 	e.Fails(125, "system", "migrate", "--new-runtime", "runc")
 	if out := e.Pea("ps", "-a", "--format", "{{.Names}}"); out != "c" {
 		t.Fatalf("after migrate and renumber: %q", out)
+	}
+}
+
+// TestCopyOutRefusesDevices: cp out of a container onto a host device node, FIFO or a link to
+// one is refused as podman refuses it; pea used to replace it with a regular file, and
+// `cp c:/etc/passwd /dev/null` removed the host's /dev/null.
+func TestCopyOutRefusesDevices(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--network", "none", "--name", "c", "localhost/bb", "true")
+	host := t.TempDir()
+	null, fifo, link, dir := filepath.Join(host, "null"), filepath.Join(host, "fifo"), filepath.Join(host, "link"), filepath.Join(host, "dir")
+	if err := unix.Mknod(null, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(null, link)
+	os.MkdirAll(dir, 0o755)
+	if err := unix.Mknod(filepath.Join(dir, "passwd"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	for _, dst := range []string{null, fifo, link, dir, dir + "/"} {
+		r := e.Fails(125, "cp", "c:/etc/passwd", dst)
+		if !strings.Contains(r.Stderr, "invalid destination: ") || !strings.Contains(r.Stderr, "must be a directory or a regular file") {
+			t.Errorf("cp onto %s: %s", dst, r)
+		}
+	}
+	for _, p := range []string{null, filepath.Join(dir, "passwd")} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+			t.Errorf("%s after the refused copies: %v %v", p, fi.Mode(), err)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO after the refused copy: %v", err)
+	}
+	// A regular file and a directory still take the copy.
+	e.Pea("cp", "c:/etc/passwd", filepath.Join(host, "file"))
+	e.Pea("cp", "c:/etc/group", dir)
+	if _, err := os.Stat(filepath.Join(dir, "group")); err != nil {
+		t.Errorf("copy into a directory: %v", err)
 	}
 }

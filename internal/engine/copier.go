@@ -199,6 +199,14 @@ func copier(args []string) error {
 		if err != nil {
 			return err
 		}
+		// A device, FIFO or socket there is refused, as podman refuses it: the copy would
+		// replace it with a file (cp k1:/f /dev/null removed the host's /dev/null).
+		var dst unix.Stat_t
+		if err := unix.Fstatat(dstDir, dstName, &dst, 0); err == nil {
+			if t := dst.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFDIR {
+				return fmt.Errorf("invalid destination: %q must be a directory or a regular file", args[2])
+			}
+		}
 		if err := enter(); err != nil {
 			return err
 		}
