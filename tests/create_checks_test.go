@@ -87,3 +87,21 @@ func TestSecurityOptMaskUnmask(t *testing.T) {
 	e.refused("want absolute paths", "create", "--network", "none", "--security-opt", "mask=etc", "localhost/bb", "true")
 	e.refused("want absolute paths", "create", "--network", "none", "--security-opt", "unmask=proc", "localhost/bb", "true")
 }
+
+// TestStaticAddressesNeedBridge: --ip, --ip6 and --mac-address outside the bridge mode are
+// refused as podman refuses them, and nothing is created; pea used to accept and ignore them.
+func TestStaticAddressesNeedBridge(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "x", "--network", "none", "localhost/bb", "true")
+	for _, mode := range []string{"none", "host", "container:x", "slirp4netns"} {
+		for _, f := range [][2]string{{"--ip", "10.88.0.50"}, {"--ip6", "fd00::5"}, {"--mac-address", "02:42:ac:11:00:02"}} {
+			r := e.Fails(125, "create", "--network", mode, f[0], f[1], "localhost/bb", "true")
+			if want := "Error: " + f[0] + " can only be set when the network mode is bridge: invalid argument\n"; r.Stderr != want {
+				t.Errorf("%s with --network %s: want %q, got %s", f[0], mode, want, r)
+			}
+		}
+	}
+	if got := e.Pea("ps", "-a", "--format", "{{.Names}}"); got != "x" {
+		t.Errorf("refused creates left containers: %q", got)
+	}
+}

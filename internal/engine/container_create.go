@@ -220,6 +220,8 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			if err := r.validateNetworks(cfg.Network); err != nil {
 				return nil, err
 			}
+		} else if err := staticAddressesNeedBridge(cfg.Network); err != nil {
+			return nil, err
 		}
 	}
 	if err := r.prepareVolumes(cfg, &u); err != nil {
@@ -262,6 +264,17 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 	r.releaseNew(cfg.ID, false)
 	r.containerEvent(cfg, "create")
 	return c, nil
+}
+
+// staticAddressesNeedBridge refuses --ip, --ip6 and --mac-address outside the bridge mode
+// (none, host, container:, slirp4netns...), as podman refuses them: nothing would use them.
+func staticAddressesNeedBridge(nc model.NetworkConfig) error {
+	for _, f := range []struct{ flag, v string }{{"--ip", nc.StaticIP}, {"--ip6", nc.StaticIP6}, {"--mac-address", nc.StaticMAC}} {
+		if f.v != "" {
+			return fmt.Errorf("%s can only be set when the network mode is bridge: %w", f.flag, errdefs.ErrInvalid)
+		}
+	}
+	return nil
 }
 
 func validateContainerConfig(cfg *model.ContainerConfig) error {
