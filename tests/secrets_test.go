@@ -52,7 +52,11 @@ func TestSecrets(t *testing.T) {
 		t.Fatalf("rm of a secret in use: %v", r)
 	}
 	e.Pea("rm", "c")
-	e.Pea("secret", "rm", "dbpass")
+	// rm prints the removed secret's ID, as podman's does, not the name it was given.
+	sid := e.Pea("secret", "inspect", "--format", "{{.ID}}", "dbpass")
+	if got := e.Pea("secret", "rm", "dbpass"); got != sid || len(sid) != 25 {
+		t.Fatalf("secret rm printed %q, want the ID %q", got, sid)
+	}
 	r = e.Fails(125, "run", "--name", "nope", "--network", "none", "--secret", "dbpass", "localhost/bb", "true")
 	if !strings.Contains(r.Stderr, "no such secret") {
 		t.Fatalf("run with a removed secret: %v", r)

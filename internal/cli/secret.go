@@ -178,10 +178,17 @@ func newSecretCommand(a *app) *cobra.Command {
 			} else if len(args) == 0 {
 				return invalid("rm needs a SECRET or --all")
 			}
-			return removeEach(a, args, func(n string) error {
-				_, err := rt.RemoveSecret(n)
-				return err
-			})
+			// Each removed secret's ID is printed, as podman prints it, whatever named it.
+			var errs []error
+			for _, n := range args {
+				s, err := rt.RemoveSecret(n)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(a.stdout, s.ID)
+			}
+			return joinErrors(a, errs)
 		},
 	}
 	rm.Flags().BoolVarP(&all, "all", "a", false, "remove every secret")
