@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,4 +144,38 @@ func TestCommaSeparatedFilters(t *testing.T) {
 	if got := e.Pea("inspect", "--format", `{{(index .NetworkSettings.Networks "other").Aliases}}`, "al"); !strings.HasPrefix(got, "[x1 x2") {
 		t.Errorf("network connect --alias x1,x2: aliases %s", got)
 	}
+}
+
+// TestPodmanFlagAliases: the old spellings podman's flag-name normalizer still accepts, which
+// pea refused as unknown flags: --dns-opt, --healthcheck-*, --override-arch/os on create, run
+// and pod create, ps --storage, stop --timeout; help does not list them.
+func TestPodmanFlagAliases(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "c", "--network", "none", "--dns-opt", "ndots:3", "--healthcheck-command", "true",
+		"--healthcheck-interval", "1m", "--healthcheck-retries", "4", "--healthcheck-timeout", "7s",
+		"--healthcheck-start-period", "2s", "--override-arch", runtime.GOARCH, "--override-os", "linux", "localhost/bb", "sleep", "100")
+	got := e.Pea("inspect", "--format", "{{.HostConfig.DnsOptions}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Retries}} {{.Config.Healthcheck.Timeout}} {{.Config.Healthcheck.StartPeriod}}", "c")
+	if want := "[ndots:3] [CMD-SHELL true] 1m0s 4 7s 2s"; got != want {
+		t.Errorf("create with podman's old flag names: %q, want %q", got, want)
+	}
+	e.Pea("pod", "create", "--name", "p", "--dns-opt", "ndots:2")
+	if got := e.Pea("pod", "inspect", "--format", "{{.InfraConfig.DNSOption}}", "p"); got != "[ndots:2]" {
+		t.Errorf("pod create --dns-opt: %q", got)
+	}
+	e.Pea("start", "c")
+	e.Pea("stop", "--timeout", "0", "c")
+	e.Pea("ps", "--storage")
+	for _, verb := range [][]string{{"create"}, {"run"}, {"pod", "create"}, {"stop"}, {"ps"}} {
+		help := e.Pea(append(verb, "--help")...)
+		for _, alias := range []string{"--dns-opt ", "--healthcheck-", "--override-", "--storage "} {
+			if strings.Contains(help, alias) {
+				t.Errorf("%v --help lists the alias %s", verb, alias)
+			}
+		}
+		if verb[0] == "stop" && strings.Contains(help, "--timeout") {
+			t.Errorf("stop --help lists the alias --timeout")
+		}
+	}
+	e.Pea("pod", "rm", "p")
+	e.Pea("rm", "c")
 }

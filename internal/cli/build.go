@@ -125,5 +125,5 @@ func newBuildCommand(a *app) *cobra.Command {
 	registerSignaturePolicy(f, &reg.signaturePolicy)
 	f.Lookup("quiet").Usage = "print only the image ID"
 	x.register(f, &run)
-	return cmd
+	return withFlagAliases(cmd, podmanFlagAlias)
 }

@@ -56,5 +56,5 @@ func newCreateCommand(a *app) *cobra.Command {
 	noHelpShorthand(cmd)
 	f.register(cmd.Flags())
 	cmd.Flags().StringSliceVarP(&attach, "attach", "a", nil, "STDIN, STDOUT or STDERR (checked; as podman's, a later start --attach attaches stdout and stderr)")
-	return cmd
+	return withFlagAliases(cmd, podmanFlagAlias)
 }

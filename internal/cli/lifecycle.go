@@ -306,7 +306,7 @@ func newStopCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&notByUser, "not-stopped-by-user", false, "stop without marking the containers as stopped by the user (unless-stopped ones start again at boot)")
 	cmd.Flags().MarkHidden("not-stopped-by-user")
 	sel.register(cmd.Flags(), true, true, true)
-	return cmd
+	return withFlagAliases(cmd, timeoutFlagAlias)
 }
 
 // withCidFiles adds the IDs of --cidfile files to the named containers. With ignore, a file

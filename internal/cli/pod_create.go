@@ -150,7 +150,7 @@ func newPodCreateCommand(a *app) *cobra.Command {
 	f.StringVar(&o.hostsFile, "hosts-file", "", "base of the pod's /etc/hosts: a host file's absolute path, image or none (default: containers.conf's base_hosts_file)")
 	f.StringVar(&o.restart, "restart", "", "restart policy of the members")
 	o.more.register(f)
-	return cmd
+	return withFlagAliases(cmd, podmanFlagAlias)
 }
 
 func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig, error) {

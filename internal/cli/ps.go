@@ -143,7 +143,7 @@ func newPsCommand(a *app) *cobra.Command {
 	f.Var(&choiceValue{value: &o.sortBy, choices: psSortKeys}, "sort", "sort by "+strings.Join(psSortKeys, ", "))
 	o.sortBy = "created"
 	listVarP(f, &o.filters, "filter", "f", nil, "filter: name=, id=, label=, status=, ancestor=, exited=, pod=")
-	return cmd
+	return withFlagAliases(cmd, podmanFlagAlias)
 }
 
 // watchPs is ps --watch: the list every o.watch seconds, on a cleared screen when standard

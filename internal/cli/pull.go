@@ -119,7 +119,7 @@ func newPullCommand(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&o.variant, "variant", "", "pull the image for this variant of the architecture")
 	cmd.Flags().StringVar(&o.platform, "platform", "", "pull the image for this OS/ARCH")
 	cmd.Flags().BoolVarP(&o.allTags, "all-tags", "a", false, "pull every tag of the repository (an unqualified name is docker.io's; a tag or digest given is ignored)")
-	return cmd
+	return withFlagAliases(cmd, podmanFlagAlias)
 }
 
 // allTagRefs are the references --all-tags pulls: every tag the registry lists for the

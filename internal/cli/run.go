@@ -45,7 +45,7 @@ func newRunCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&o.rmi, "rmi", false, "remove the image after the container exits, unless another container uses it (implies --rm)")
 	cmd.Flags().StringSliceVarP(&o.attach, "attach", "a", nil, "attach to STDIN, STDOUT or STDERR (repeatable; default: STDOUT and STDERR)")
 	o.detachKeys.register(cmd.Flags())
-	return cmd
+	return withFlagAliases(cmd, podmanFlagAlias)
 }
 
 func runRun(a *app, o *runOptions, args []string, changed func(string) bool) error {
