@@ -117,6 +117,17 @@ func TestLogsOptions(t *testing.T) {
 	if out := e.Pea("logs", "-t", "--tail", "1", "l"); !strings.HasSuffix(out, " late") || !strings.HasPrefix(out, "20") {
 		t.Fatalf("-t: %q", out)
 	}
+
+	// --tail counts a last line without a newline as a line (it took the line before it too),
+	// and a line longer than conmon's buffer, logged in pieces, as one line.
+	e.Pea("run", "--name", "p", "--network", "none", "localhost/bb", "sh", "-c",
+		`printf 'a\n'; head -c 20000 /dev/zero | tr '\0' x; printf '\nb\nno-newline'`)
+	long := strings.Repeat("x", 20000)
+	for n, want := range map[string]string{"1": "no-newline", "2": "b\nno-newline", "3": long + "\nb\nno-newline", "4": "a\n" + long + "\nb\nno-newline"} {
+		if r := e.run(nil, "logs", "--tail", n, "p"); r.Code != 0 || r.Stdout != want {
+			t.Errorf("--tail %s of output ending without a newline: %d, %.60q...", n, r.Code, r.Stdout)
+		}
+	}
 }
 
 func TestPodOptionsReachMembers(t *testing.T) {

@@ -107,12 +107,10 @@ func (r *Runtime) ReadLogs(ctx context.Context, c *model.Container, o LogOptions
 	}
 	if lines != nil {
 		// --tail counts whole lines: keep the last N, with partial pieces joined to their line.
+		// Pieces at the end with no final piece yet (output without a newline) are a line.
 		start := len(lines)
-		for n := 0; start > 0 && n < o.Tail; {
+		for n := 0; start > 0 && n < o.Tail; n++ {
 			start--
-			if !lines[start].Partial {
-				n++
-			}
 			for start > 0 && lines[start-1].Partial {
 				start--
 			}
