@@ -2,8 +2,10 @@ package tests
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -103,5 +105,34 @@ func TestStaticAddressesNeedBridge(t *testing.T) {
 	}
 	if got := e.Pea("ps", "-a", "--format", "{{.Names}}"); got != "x" {
 		t.Errorf("refused creates left containers: %q", got)
+	}
+}
+
+// TestGroupAddKeepGroups: --group-add keep-groups keeps the caller's supplementary groups in
+// the container (crun's run.oci.keep_original_groups), as podman's; pea looked it up as a
+// group name and failed the start with 126. It cannot be mixed with other groups.
+func TestGroupAddKeepGroups(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	groupsIn := func(extra ...string) Result {
+		cmd := exec.Command(peaBin, e.args(append(append([]string{"run", "--rm", "--network", "none"}, extra...), "localhost/bb", "grep", "^Groups:", "/proc/self/status")...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{4242, 4343}}}
+		return runCmd(cmd)
+	}
+	if r := groupsIn("--group-add", "keep-groups"); r.Code != 0 || !strings.Contains(r.Stdout, "4242 4343") {
+		t.Errorf("keep-groups: want the caller's groups 4242 4343, got %s", r)
+	}
+	if r := groupsIn(); r.Code != 0 || strings.Contains(r.Stdout, "4242") {
+		t.Errorf("without keep-groups the caller's groups must not reach the container: %s", r)
+	}
+	e.Pea("create", "--name", "kg", "--network", "none", "--group-add", "keep-groups", "localhost/bb", "true")
+	if got := e.Pea("inspect", "--format", `{{.HostConfig.GroupAdd}} {{index .Config.Annotations "run.oci.keep_original_groups"}}`, "kg"); got != "[] 1" {
+		t.Errorf("inspect of a keep-groups container: %q", got)
+	}
+	r := e.Fails(125, "create", "--network", "none", "--group-add", "keep-groups", "--group-add", "10", "localhost/bb", "true")
+	if !strings.Contains(r.Stderr, "not allowed with any other --group-add options") {
+		t.Errorf("keep-groups with another group: %s", r)
+	}
+	if got := e.Pea("ps", "-a", "--format", "{{.Names}}"); got != "kg" {
+		t.Errorf("containers after the refused create: %q", got)
 	}
 }

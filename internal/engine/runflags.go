@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"pea/internal/cgroups"
@@ -111,9 +112,27 @@ func (r *Runtime) volumesFrom(specs []string, own []model.Mount) ([]model.Mount,
 // prepareRunFlags checks and resolves, at creation, what the flags of runflags.go ask: the log
 // driver, the rootfs directory, the per-device block I/O limits, the personality, the
 // containers it requires (by ID), and the mounts of --volumes-from.
+// keepGroups is --group-add's word for the caller's groups; keepGroupsAnnotation is crun's.
+const (
+	keepGroups           = "keep-groups"
+	keepGroupsAnnotation = "run.oci.keep_original_groups"
+)
+
 func (r *Runtime) prepareRunFlags(cfg *model.ContainerConfig) error {
 	if err := ValidateLogDriver(cfg.LogDriver); err != nil {
 		return err
+	}
+	// --group-add keep-groups: the process keeps the caller's supplementary groups (crun's
+	// annotation: it skips setgroups), as podman's; no other group may be added then.
+	if slices.Contains(cfg.GroupAdd, keepGroups) {
+		if len(cfg.GroupAdd) > 1 {
+			return fmt.Errorf("the '--group-add keep-groups' option is not allowed with any other --group-add options: %w", errdefs.ErrInvalid)
+		}
+		cfg.GroupAdd = nil
+		if cfg.Annotations == nil {
+			cfg.Annotations = map[string]string{}
+		}
+		cfg.Annotations[keepGroupsAnnotation] = "1"
 	}
 	if cfg.LogDriver == LogDriverPassthrough && cfg.Terminal {
 		return fmt.Errorf("the passthrough log driver cannot be used with a terminal (--tty): %w", errdefs.ErrInvalid)
