@@ -136,3 +136,31 @@ func TestGroupAddKeepGroups(t *testing.T) {
 		t.Errorf("containers after the refused create: %q", got)
 	}
 }
+
+// TestNetworkNoneHasNoResolvConf: a container without a network gets no /etc/resolv.conf (it
+// has no DNS to ask), nor do the members of a pod without one, as in podman; DNS flags with
+// --network none are refused as podman refuses them.
+func TestNetworkNoneHasNoResolvConf(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	if r := e.Try("run", "--rm", "--network", "none", "localhost/bb", "test", "-e", "/etc/resolv.conf"); r.Code != 1 {
+		t.Errorf("--network none: /etc/resolv.conf is there: %s", r)
+	}
+	for _, f := range [][]string{{"--dns", "1.1.1.1"}, {"--dns-search", "example.com"}, {"--dns-option", "ndots:1"}} {
+		r := e.Fails(125, append(append([]string{"create", "--network", "none"}, f...), "localhost/bb", "true")...)
+		if r.Stderr != "Error: conflicting options: dns and the network mode: none: invalid argument\n" {
+			t.Errorf("%v with --network none: %s", f, r)
+		}
+	}
+	r := e.Fails(125, "pod", "create", "--name", "p", "--network", "none", "--dns", "1.1.1.1")
+	if r.Stderr != "Error: conflicting options: dns and the network mode: none: invalid argument\n" {
+		t.Errorf("pod create --dns with --network none: %s", r)
+	}
+	if got := e.Pea("ps", "-a", "--format", "{{.Names}}"); got != "" {
+		t.Errorf("containers left: %q", got)
+	}
+	e.Pea("pod", "create", "--name", "p", "--network", "none")
+	if r := e.Try("run", "--rm", "--pod", "p", "localhost/bb", "sh", "-c", "test -e /etc/resolv.conf || grep -c . /etc/hosts"); r.Code != 0 || r.Stdout == "" {
+		t.Errorf("member of a pod without a network: %s", r)
+	}
+	e.Pea("pod", "rm", "-f", "-t", "0", "p")
+}

@@ -157,15 +157,16 @@ func TestDNSUserNetwork(t *testing.T) {
 }
 
 // No DNS server on the default network, on a network made with --disable-dns, or with
-// --network none: resolv.conf names the host's servers alone, no file is written and no
-// aardvark runs. An internal network has DNS, as podman's.
+// --network none: no resolv.conf (TestNetworkNoneHasNoResolvConf); a network without DNS: it
+// names the host's servers alone, no file is written and no aardvark runs. An internal network
+// has DNS, as podman's.
 func TestDNSWhereNone(t *testing.T) {
 	e := newEnv(t).withBusybox()
 	e.Pea("network", "create", "--disable-dns", "nodns")
 	if got := e.Pea("network", "inspect", "-f", "{{.DNSEnabled}}", "nodns"); got != "false" {
 		t.Fatalf("dns_enabled of a --disable-dns network: %s", got)
 	}
-	for _, n := range []string{"", "nodns", "none"} {
+	for _, n := range []string{"", "nodns"} {
 		args := []string{"run", "--rm", "localhost/bb", "cat", "/etc/resolv.conf"}
 		if n != "" {
 			args = slices.Insert(args, 2, "--network", n)

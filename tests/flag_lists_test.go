@@ -16,7 +16,7 @@ import (
 // most of them ("unknown capability", "is not an IP address", "too many colons").
 func TestCommaSeparatedListFlags(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	out := e.Pea("run", "--rm", "--network", "none",
+	out := e.Pea("run", "--rm", // the default network: DNS flags need one
 		"--cap-add", "NET_ADMIN,SYS_TIME", "--cap-drop", "CHOWN,KILL",
 		"--dns", "10.1.2.3,10.1.2.4", "--dns-search", "a.example,b.example", "--dns-option", "ndots:2,timeout:1",
 		"--add-host", "ha:10.0.0.1,hb:10.0.0.2", "--group-add", "10,20",
@@ -48,7 +48,7 @@ cat /proc/sys/net/ipv4/tcp_syncookies /proc/sys/net/ipv4/ip_default_ttl; ls /dev
 		t.Errorf("NetworkSettings.Ports: %s", got)
 	}
 	// A pod's list flags, seen by a member.
-	e.Pea("pod", "create", "--name", "lp", "--network", "none", "--dns", "10.9.9.1,10.9.9.2", "--add-host", "pa:10.0.1.1,pb:10.0.1.2")
+	e.Pea("pod", "create", "--name", "lp", "--dns", "10.9.9.1,10.9.9.2", "--add-host", "pa:10.0.1.1,pb:10.0.1.2")
 	out = e.Pea("run", "--rm", "--pod", "lp", "localhost/bb", "sh", "-c", "grep nameserver /etc/resolv.conf; grep ^10.0.1 /etc/hosts")
 	if !strings.Contains(out, "nameserver 10.9.9.1\nnameserver 10.9.9.2") || !strings.Contains(out, "10.0.1.1\tpa\n10.0.1.2\tpb") {
 		t.Errorf("pod create with comma lists, a member sees:\n%s", out)

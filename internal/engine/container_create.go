@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -223,6 +224,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		} else if err := staticAddressesNeedBridge(cfg.Network); err != nil {
 			return nil, err
 		}
+		if err := noDNSWithoutNetwork(cfg.NS(model.NSNet).Mode, cfg.Network); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.prepareVolumes(cfg, &u); err != nil {
 		return nil, err
@@ -273,6 +277,15 @@ func staticAddressesNeedBridge(nc model.NetworkConfig) error {
 		if f.v != "" {
 			return fmt.Errorf("%s can only be set when the network mode is bridge: %w", f.flag, errdefs.ErrInvalid)
 		}
+	}
+	return nil
+}
+
+// noDNSWithoutNetwork refuses DNS settings (but --dns none) for a container or pod with
+// --network none, as podman refuses them: there is no resolv.conf to put them in.
+func noDNSWithoutNetwork(mode string, nc model.NetworkConfig) error {
+	if mode == model.NSModeNone && (len(nc.DNSServers) > 0 && !slices.Equal(nc.DNSServers, []string{"none"}) || len(nc.DNSSearch) > 0 || len(nc.DNSOptions) > 0) {
+		return fmt.Errorf("conflicting options: dns and the network mode: none: %w", errdefs.ErrInvalid)
 	}
 	return nil
 }

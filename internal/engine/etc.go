@@ -31,7 +31,9 @@ func (r *Runtime) writeEtcFiles(c *model.Container, rootfs string) (map[string]s
 				files["/etc/"+f] = p
 			}
 		}
-		if len(files) == 3 {
+		// The owner's resolv.conf is missing when it has none (--network none, --dns none):
+		// then the member has none either, as the owner.
+		if files["/etc/hostname"] != "" && files["/etc/hosts"] != "" {
 			if cfg.NS(model.NSUts).Mode != model.NSModeContainer && cfg.Hostname != "" {
 				own := filepath.Join(r.etcDir(cfg.ID), "hostname")
 				os.MkdirAll(filepath.Dir(own), 0o700)
@@ -100,8 +102,10 @@ func (r *Runtime) writeEtcFiles(c *model.Container, rootfs string) (map[string]s
 		"/etc/hostname":    filepath.Join(dir, "hostname"),
 		"/etc/resolv.conf": filepath.Join(dir, "resolv.conf"),
 	}
-	if slices.Equal(net.DNSServers, []string{"none"}) {
-		delete(files, "/etc/resolv.conf") // --dns none: the image's own, as podman's
+	if slices.Equal(net.DNSServers, []string{"none"}) || cfg.NS(model.NSNet).Mode == model.NSModeNone {
+		// --dns none: the image's own, as podman's; --network none: no DNS to ask (podman
+		// mounts none either).
+		delete(files, "/etc/resolv.conf")
 	}
 	if !net.NoHosts {
 		files["/etc/hosts"] = filepath.Join(dir, "hosts")

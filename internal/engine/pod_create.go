@@ -65,6 +65,9 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 	if err := r.preparePortsReplacing(cfg.Infra.Ports, o.replacing); err != nil {
 		return nil, err
 	}
+	if err := noDNSWithoutNetwork(cfg.NetworkMode, cfg.Infra); err != nil {
+		return nil, err
+	}
 	if ns, _ := NetworkMode(cfg.NetworkMode); ns.UserNet() {
 		if err := r.checkUserNet(ns, cfg.Infra.Ports); err != nil {
 			return nil, err
