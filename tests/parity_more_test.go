@@ -47,6 +47,11 @@ func TestParityLogsTopStats(t *testing.T) {
 	if lines := strings.Split(out, "\n"); len(lines) != 4 || lines[0] != "NAME PIDS" || !strings.Contains(out, "lts-run 1") || !strings.Contains(out, "lts-idle --") {
 		t.Fatalf("pod stats with a template: %q", out)
 	}
+	// A pod with no container at all: no row, and no header either (podman's).
+	e.Pea("pod", "create", "--name", "empty", "--infra=false")
+	if r := e.Try("pod", "stats", "--no-stream", "--format", "{{.Name}}", "empty"); r.Code != 0 || r.Stdout != "" {
+		t.Errorf("pod stats with a template of a pod without containers: %s", r)
+	}
 	if head := strings.Split(e.Pea("pod", "stats", "--no-stream", "lts"), "\n")[0]; !regexp.MustCompile(`^POD +CID +NAME +CPU % +MEM USAGE/ LIMIT +MEM % +NET IO +BLOCK IO +PIDS$`).MatchString(head) {
 		t.Fatalf("pod stats heads: %q", head)
 	}

@@ -162,7 +162,9 @@ func printPodStats(a *app, format string, members []*model.Container, stats []*e
 	t := table{format: "{{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.MemPct}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDS}}",
 		headers: podStatsHeaders()}
 	if format != "" && !strings.HasPrefix(format, "table") {
-		fmt.Fprint(a.stdout, headerFor(normalizeTemplate(format), t.headers))
+		if len(rows) > 0 { // podman's header comes with the first row: no row, no header
+			fmt.Fprint(a.stdout, headerFor(normalizeTemplate(format), t.headers))
+		}
 		return render(a.stdout, format, true, items, nil, t)
 	}
 	return render(a.stdout, format, false, items, nil, t)
