@@ -110,7 +110,7 @@ func TestAPIEventsRun(t *testing.T) {
 		t.Fatalf("unknown filter: %s", r)
 	}
 	// pea's own events are the same log.
-	if got := a.Pea("events", "--stream=false", "--filter", "container=beta", "--format", "{{.Status}}"); got != "create\nattach\nstart\ndied\nremove" {
+	if got := a.Pea("events", "--stream=false", "--filter", "container=beta", "--format", "{{.Status}}"); got != "create\nattach\ninit\nstart\ndied\ncleanup\nremove" {
 		t.Fatalf("pea events of the API's run: %q", got)
 	}
 }

@@ -27,7 +27,7 @@ func TestLibpodEvents(t *testing.T) {
 
 	// --stream=false reads the log and ends; --since takes podman's times.
 	out := a.mustPodman("events", "--stream=false", "--since", since, "--filter", "container=ev1", "--format", "{{.Status}}")
-	if out != "create\nstart\nkill\ndied\nremove" {
+	if out != "create\ninit\nstart\nkill\ndied\ncleanup\nremove" {
 		t.Fatalf("events of ev1:\n%s", out)
 	}
 	// The JSON the client makes of them: podman's fields, the exit code, the labels.

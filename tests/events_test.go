@@ -67,7 +67,7 @@ func TestEventsContainerLife(t *testing.T) {
 	e.Pea("run", "--rm", "--name", "ev2", "--network", "none", "localhost/bb", "true")
 
 	evs := eventsJSON(t, e, "--filter", "container=ev1")
-	if got := statuses(evs); got != "create start died remove" {
+	if got := statuses(evs); got != "create init start died cleanup remove" {
 		t.Fatalf("ev1's events: %q", got)
 	}
 	for _, ev := range evs {
@@ -79,17 +79,17 @@ func TestEventsContainerLife(t *testing.T) {
 		}
 	}
 	// The exit code is ContainerExitCode, not an attribute, as podman shows it.
-	if c := evs[2].ContainerExitCode; c == nil || *c != 3 || evs[2].Attributes["exitCode"] != "" {
-		t.Fatalf("died: %+v", evs[2])
+	if c := evs[3].ContainerExitCode; c == nil || *c != 3 || evs[3].Attributes["exitCode"] != "" {
+		t.Fatalf("died: %+v", evs[3])
 	}
-	if got := e.Pea("events", "--stream=false", "--filter", "container=ev1", "--format", "{{.Status}}:{{.ContainerExitCode}}"); got != "create:0\nstart:0\ndied:3\nremove:0" {
+	if got := e.Pea("events", "--stream=false", "--filter", "container=ev1", "--format", "{{.Status}}:{{.ContainerExitCode}}"); got != "create:0\ninit:0\nstart:0\ndied:3\ncleanup:0\nremove:0" {
 		t.Fatalf("{{.ContainerExitCode}}: %q", got)
 	}
-	if got := statuses(eventsJSON(t, e, "--filter", "container=ev2")); got != "create start died remove" {
+	if got := statuses(eventsJSON(t, e, "--filter", "container=ev2")); got != "create init start died cleanup remove" {
 		t.Fatalf("run --rm's events: %q", got)
 	}
 	// By ID prefix too.
-	if got := statuses(eventsJSON(t, e, "--filter", "container="+id[:10])); got != "create start died remove" {
+	if got := statuses(eventsJSON(t, e, "--filter", "container="+id[:10])); got != "create init start died cleanup remove" {
 		t.Fatalf("by ID prefix: %q", got)
 	}
 
@@ -103,7 +103,7 @@ func TestEventsContainerLife(t *testing.T) {
 		t.Fatalf("--no-trunc=false: %q", short)
 	}
 	tmpl := e.Pea("events", "--stream=false", "--filter", "container=ev1", "--format", "{{.Type}}/{{.Status}}/{{.Name}}")
-	if tmpl != "container/create/ev1\ncontainer/start/ev1\ncontainer/died/ev1\ncontainer/remove/ev1" {
+	if tmpl != "container/create/ev1\ncontainer/init/ev1\ncontainer/start/ev1\ncontainer/died/ev1\ncontainer/cleanup/ev1\ncontainer/remove/ev1" {
 		t.Fatalf("template: %q", tmpl)
 	}
 	// The log is the runroot's, for root alone.
@@ -124,17 +124,17 @@ func TestEventsContainerOps(t *testing.T) {
 	e.Pea("wait", "lc2")
 	e.Pea("rm", "lc2")
 	evs := eventsJSON(t, e, "--filter", "type=container")
-	if got := statuses(evs); got != "create start pause unpause died stop start restart rename kill died remove" {
+	if got := statuses(evs); got != "create init start pause unpause died cleanup stop init start restart rename kill died cleanup remove" {
 		t.Fatalf("events: %q", got)
 	}
-	if kill := evs[9]; kill.Attributes["signal"] != "9" || kill.Name != "lc2" {
+	if kill := evs[12]; kill.Attributes["signal"] != "9" || kill.Name != "lc2" {
 		t.Fatalf("kill: %+v", kill)
 	}
-	if rename := evs[8]; rename.Name != "lc2" || rename.Attributes["oldName"] != "lc" {
+	if rename := evs[11]; rename.Name != "lc2" || rename.Attributes["oldName"] != "lc" {
 		t.Fatalf("rename: %+v", rename)
 	}
-	if c := evs[10].ContainerExitCode; c == nil || *c != 137 {
-		t.Fatalf("died after kill: %+v", evs[10])
+	if c := evs[13].ContainerExitCode; c == nil || *c != 137 {
+		t.Fatalf("died after kill: %+v", evs[13])
 	}
 }
 
@@ -157,7 +157,7 @@ func TestEventsPod(t *testing.T) {
 		}
 	}
 	members := eventsJSON(t, e, "--filter", "container=m1")
-	if got := statuses(members); !strings.HasPrefix(got, "create start kill died") || !strings.HasSuffix(got, " remove") {
+	if got := statuses(members); !strings.HasPrefix(got, "create init start kill died cleanup") || !strings.HasSuffix(got, " remove") {
 		t.Fatalf("member's events: %q", got)
 	}
 	for _, ev := range members {
@@ -222,7 +222,7 @@ func TestEventsFilters(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"container", []string{"--filter", "container=kb"}, "create:kb start:kb died:kb remove:kb"},
+		{"container", []string{"--filter", "container=kb"}, "create:kb init:kb start:kb died:kb cleanup:kb remove:kb"},
 		{"event", []string{"--filter", "event=start"}, "start:ka start:kb"},
 		{"one key ORed", []string{"--filter", "event=start", "--filter", "event=remove", "--filter", "type=container"}, "start:ka remove:ka start:kb remove:kb"},
 		{"keys ANDed", []string{"--filter", "event=start", "--filter", "container=kb"}, "start:kb"},
@@ -358,7 +358,7 @@ func TestEventsFollow(t *testing.T) {
 	e.Pea("run", "--rm", "--name", "other", "--network", "none", "localhost/bb", "true")
 	e.Pea("run", "--rm", "--name", "fol", "--network", "none", "localhost/bb", "true")
 	lines := f.waitLines(t, 4)
-	if got := strings.Join(lines, ", "); got != "create fol, start fol, died fol, remove fol" {
+	if got := strings.Join(lines, ", "); got != "create fol, init fol, start fol, died fol, cleanup fol, remove fol" {
 		t.Fatalf("followed: %q", got)
 	}
 	if err := f.cmd.Process.Signal(syscall.Signal(0)); err != nil {
@@ -423,7 +423,7 @@ func TestEventsPodFilterByName(t *testing.T) {
 	e.Pea("pod", "create", "--name", "evq", "--network", "none")
 	e.Pea("run", "-d", "--pod", "evq", "--name", "q1", "localhost/bb", "sleep", "1000")
 	evs := eventsJSON(t, e, "--filter", "pod=evq", "--filter", "type=container", "--filter", "container=q1")
-	if got := statuses(evs); got != "create start" {
+	if got := statuses(evs); got != "create init start" {
 		t.Fatalf("pod=NAME on members: %q", got)
 	}
 }

@@ -71,6 +71,9 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, rt *engine.Ru
 	enc := json.NewEncoder(w)
 	health := map[string]string{} // a container's last health status sent
 	rt.ReadEvents(r.Context(), o, func(e *engine.Event) error {
+		if e.Type == engine.EventContainer && (e.Status == "init" || e.Status == "cleanup") {
+			return nil // podman's steps of a start and an exit: Docker has no such actions
+		}
 		m := toDockerEvent(e)
 		if ok, _ := matchFilters(f, func(k, v string) (bool, error) { return dockerEventMatches(e, &m, k, v), nil }); !ok {
 			return nil

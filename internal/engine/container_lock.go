@@ -231,6 +231,7 @@ func (r *Runtime) cleanup(c *model.Container, code int, later bool) (*pendingCle
 	}
 	if died {
 		r.containerEvent(c.Config, "died", "exitCode", strconv.Itoa(code))
+		r.containerEvent(c.Config, "cleanup") // podman's: its mounts and network are released
 	}
 	r.refreshPeerHosts(peers, nil)
 	return p, nil

@@ -364,6 +364,7 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 // to u.
 func (r *Runtime) finishStart(c *model.Container, attach *Streams, pid, conmonPid int, u *undo) error {
 	cfg := c.Config
+	initialized := c.State.Status == model.StatusInitialized // `pea init` logged its init
 	rt, err := r.ociRuntime()
 	if err != nil {
 		return err
@@ -423,6 +424,9 @@ func (r *Runtime) finishStart(c *model.Container, attach *Streams, pid, conmonPi
 	}
 	if err := st.SaveContainerState(cfg.ID, c.State); err != nil {
 		return err
+	}
+	if !initialized {
+		r.containerEvent(cfg, "init") // podman's: the runtime made the container, then started it
 	}
 	r.containerEvent(cfg, "start")
 	if err := notifyReady(c); err != nil {
