@@ -189,13 +189,14 @@ func TestEnvFlags(t *testing.T) {
 		t.Fatalf("--unsetenv PATH: %q", out)
 	}
 	out = e.Pea("run", "--rm", "--unsetenv-all", "-e", "MINE=1", "localhost/envimg", "/bin/env")
-	for _, gone := range []string{"IMGVAR", "PATH=", "HOSTNAME="} {
+	for _, gone := range []string{"IMGVAR", "PATH=", "TERM=", "container="} {
 		if strings.Contains(out, gone) {
 			t.Fatalf("--unsetenv-all kept %s: %q", gone, out)
 		}
 	}
-	if !strings.Contains(out, "MINE=1") {
-		t.Fatalf("--unsetenv-all dropped the user's variable: %q", out)
+	// HOSTNAME stays, as podman 4.3.1 sets it whatever the flags.
+	if !strings.Contains(out, "MINE=1") || !strings.Contains(out, "HOSTNAME=") {
+		t.Fatalf("--unsetenv-all dropped the user's variable or HOSTNAME: %q", out)
 	}
 	out = e.Pea("run", "--rm", "-e", "A=x", "--env-merge", "PATH=/opt/bin:${PATH}", "--env-merge", "IMGVAR=${IMGVAR}-more", "--env-merge", "B=${A}y",
 		"localhost/envimg", "/bin/env")

@@ -69,12 +69,14 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 	if all && !hasEnv(env, "PATH") {
 		env = append(env, defaultPath)
 	}
+	hostname := in.hostname
+	if hostname == "" {
+		hostname = containerHostname(cfg)
+	}
 	if all {
-		hostname := in.hostname
-		if hostname == "" {
-			hostname = containerHostname(cfg)
-		}
 		env = appendRuntimeEnv(env, in.home, hostname)
+	} else if !hasEnv(env, "HOSTNAME") && hostname != "" {
+		env = append(env, "HOSTNAME="+hostname) // podman sets it even then
 	}
 	if len(in.secretEnv) > 0 {
 		env = mergeEnv(env, in.secretEnv)
