@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,4 +164,27 @@ func TestNetworkNoneHasNoResolvConf(t *testing.T) {
 		t.Errorf("member of a pod without a network: %s", r)
 	}
 	e.Pea("pod", "rm", "-f", "-t", "0", "p")
+}
+
+// TestPortsDroppedOutsideBridge: -p with --network host, none or container: is dropped with
+// podman's warning, not refused (pea refused host and none, and kept container:'s bindings
+// that nothing published); a pod without a network of its own still refuses -p, as podman's.
+func TestPortsDroppedOutsideBridge(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("create", "--name", "owner", "--network", "none", "localhost/bb", "true")
+	for i, mode := range []string{"host", "none", "container:owner"} {
+		name := fmt.Sprintf("c%d", i)
+		r := e.run(nil, "create", "--name", name, "--network", mode, "-p", "127.0.0.1:18080:80", "localhost/bb", "true")
+		if r.Code != 0 || !strings.Contains(r.Stderr, "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use") {
+			t.Errorf("-p with --network %s: %s", mode, r)
+			continue
+		}
+		if got := e.Pea("inspect", "--format", "{{len .HostConfig.PortBindings}}", name); got != "0" {
+			t.Errorf("-p with --network %s kept %s bindings", mode, got)
+		}
+	}
+	r := e.Fails(125, "pod", "create", "--name", "p", "--network", "host", "-p", "18080:80")
+	if !strings.Contains(r.Stderr, "PortMappings can only be used with Bridge or slirp4netns networking") {
+		t.Errorf("pod create --network host -p: %s", r)
+	}
 }

@@ -247,6 +247,9 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 	if err := fake.applyNetwork(ctr, false); err != nil {
 		return nil, err
 	}
+	if len(o.publish) > 0 && len(ctr.Network.Ports) == 0 { // dropped for a container, refused for a pod (podman's)
+		return nil, invalid("cannot publish ports with --network %s: PortMappings can only be used with Bridge or slirp4netns networking", o.network)
+	}
 	cfg.Infra = ctr.Network
 	if err := setIP6(&cfg.Infra, o.more.ip6); err != nil {
 		return nil, err
