@@ -188,3 +188,18 @@ func TestPortsDroppedOutsideBridge(t *testing.T) {
 		t.Errorf("pod create --network host -p: %s", r)
 	}
 }
+
+// TestMountDevpts: --mount type=devpts mounts a devpts instance of the container's own, with
+// its uid, gid, mode and max; pea refused the type. The devpts keys are refused on other types.
+func TestMountDevpts(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	out := e.Pea("run", "--rm", "--network", "none", "--mount", "type=devpts,dst=/dev/pts2,uid=1000,gid=1000,mode=0600,max=10",
+		"localhost/bb", "grep", " /dev/pts2 ", "/proc/mounts")
+	for _, want := range []string{"devpts /dev/pts2 devpts ", "nosuid", "noexec", "uid=1000", "gid=1000", "mode=600", "ptmxmode=666", "max=10"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("devpts mount: want %q in %q", want, out)
+		}
+	}
+	e.refused("uid wants a number", "create", "--mount", "type=devpts,dst=/p,uid=abc", "localhost/bb")
+	e.refused("are for type=devpts", "create", "--mount", "type=tmpfs,dst=/t,uid=5", "localhost/bb")
+}

@@ -85,17 +85,20 @@ func ParseVolume(spec string) (model.Mount, error) {
 	return m, nil
 }
 
-// ParseMount parses --mount type=bind|tmpfs|volume|image,src=...,dst=...,ro. An image mount is
+// devptsType is --mount's type of a devpts instance of the container's own (podman's).
+const devptsType = "devpts"
+
+// ParseMount parses --mount type=bind|tmpfs|volume|image|devpts,src=...,dst=...,ro. An image mount is
 // read-only unless rw=true says otherwise (podman's rule).
 func ParseMount(spec string) (model.Mount, error) {
 	m := model.Mount{Type: "volume", FromMount: true}
-	rwSet := false
+	rwSet, devptsOnly := false, false
 	for _, kv := range strings.Split(spec, ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "type":
-			if v != "bind" && v != "tmpfs" && v != "volume" && v != imageVolumeType {
-				return m, fmt.Errorf("invalid mount type %q (bind, tmpfs, volume, image): %w", v, errdefs.ErrInvalid)
+			if v != "bind" && v != "tmpfs" && v != "volume" && v != imageVolumeType && v != devptsType {
+				return m, fmt.Errorf("invalid mount type %q (bind, tmpfs, volume, image, devpts): %w", v, errdefs.ErrInvalid)
 			}
 			m.Type = v
 		case "source", "src":
@@ -129,6 +132,16 @@ func ParseMount(spec string) (model.Mount, error) {
 			if v == "" || v == "true" {
 				m.Options = append(m.Options, "bind") // not rbind: the mounts below the source stay out
 			}
+		case "uid", "gid", "mode", "max": // a devpts instance's: owner of new ptys, their mode, their number
+			base := 10
+			if k == "mode" {
+				base = 8
+			}
+			if _, err := strconv.ParseUint(v, base, 32); err != nil {
+				return m, fmt.Errorf("--mount %q: %s wants a number: %w", spec, k, errdefs.ErrInvalid)
+			}
+			m.Options = append(m.Options, k+"="+v)
+			devptsOnly = true
 		case "relabel", "z", "Z", "consistency", "notmpcopyup":
 		default:
 			return m, fmt.Errorf("invalid --mount option %q: %w", k, errdefs.ErrInvalid)
@@ -136,6 +149,9 @@ func ParseMount(spec string) (model.Mount, error) {
 	}
 	if m.Destination == "" || !strings.HasPrefix(m.Destination, "/") {
 		return m, fmt.Errorf("--mount %q needs an absolute destination: %w", spec, errdefs.ErrInvalid)
+	}
+	if devptsOnly && m.Type != devptsType {
+		return m, fmt.Errorf("--mount %q: uid, gid, mode and max are for type=devpts: %w", spec, errdefs.ErrInvalid)
 	}
 	if m.VolumeOptions != nil && m.Type != "volume" {
 		return m, fmt.Errorf("--mount %q: volume-opt is for type=volume: %w", spec, errdefs.ErrInvalid)

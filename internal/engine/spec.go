@@ -229,6 +229,9 @@ func buildSpec(cfg *model.ContainerConfig, in specInputs) (*specs.Spec, error) {
 		case "tmpfs":
 			sm.Type, sm.Source = "tmpfs", "tmpfs"
 			sm.Options = append([]string{"rw", "nosuid", "nodev"}, m.Options...)
+		case devptsType: // a new instance, podman's options below the user's
+			sm.Type, sm.Source = devptsType, devptsType
+			sm.Options = append([]string{"noexec", "nosuid", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}, m.Options...)
 		default: // bind, volume (resolved to a bind)
 			sm.Type, sm.Source = "bind", m.Source
 			// "bind" (bind-nonrecursive) leaves out the mounts below Source, and so takes a
