@@ -151,7 +151,7 @@ func TestCommaSeparatedFilters(t *testing.T) {
 // and pod create, ps --storage, stop --timeout; help does not list them.
 func TestPodmanFlagAliases(t *testing.T) {
 	e := newEnv(t).withBusybox()
-	e.Pea("create", "--name", "c", "--network", "none", "--dns-opt", "ndots:3", "--healthcheck-command", "true",
+	e.Pea("create", "--name", "c", "--dns-opt", "ndots:3", "--healthcheck-command", "true",
 		"--healthcheck-interval", "1m", "--healthcheck-retries", "4", "--healthcheck-timeout", "7s",
 		"--healthcheck-start-period", "2s", "--override-arch", runtime.GOARCH, "--override-os", "linux", "localhost/bb", "sleep", "100")
 	got := e.Pea("inspect", "--format", "{{.HostConfig.DnsOptions}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Retries}} {{.Config.Healthcheck.Timeout}} {{.Config.Healthcheck.StartPeriod}}", "c")

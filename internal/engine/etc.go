@@ -102,9 +102,9 @@ func (r *Runtime) writeEtcFiles(c *model.Container, rootfs string) (map[string]s
 		"/etc/hostname":    filepath.Join(dir, "hostname"),
 		"/etc/resolv.conf": filepath.Join(dir, "resolv.conf"),
 	}
-	if slices.Equal(net.DNSServers, []string{"none"}) || cfg.NS(model.NSNet).Mode == model.NSModeNone {
+	if slices.Equal(net.DNSServers, []string{"none"}) || cfg.NS(model.NSNet).Mode == model.NSModeNone && !isBuildContainer(cfg) {
 		// --dns none: the image's own, as podman's; --network none: no DNS to ask (podman
-		// mounts none either).
+		// mounts none either; buildah's RUN gets one, with build --dns too).
 		delete(files, "/etc/resolv.conf")
 	}
 	if !net.NoHosts {
