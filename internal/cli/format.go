@@ -290,15 +290,17 @@ func inspectEachStyle(a *app, names []string, format string, style jsonStyle, lo
 	return joinErrors(a, errs)
 }
 
-// removeEach removes every name, printing each one removed, and reports the failures.
-func removeEach(a *app, names []string, remove func(name string) error) error {
+// removeEach removes every name, printing what remove returns for each one removed (the name,
+// or an ID), and reports the failures.
+func removeEach(a *app, names []string, remove func(name string) (string, error)) error {
 	var errs []error
 	for _, name := range names {
-		if err := remove(name); err != nil {
+		shown, err := remove(name)
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintln(a.stdout, name)
+		fmt.Fprintln(a.stdout, shown)
 	}
 	return joinErrors(a, errs)
 }

@@ -179,16 +179,13 @@ func newSecretCommand(a *app) *cobra.Command {
 				return invalid("rm needs a SECRET or --all")
 			}
 			// Each removed secret's ID is printed, as podman prints it, whatever named it.
-			var errs []error
-			for _, n := range args {
+			return removeEach(a, args, func(n string) (string, error) {
 				s, err := rt.RemoveSecret(n)
 				if err != nil {
-					errs = append(errs, err)
-					continue
+					return "", err
 				}
-				fmt.Fprintln(a.stdout, s.ID)
-			}
-			return joinErrors(a, errs)
+				return s.ID, nil
+			})
 		},
 	}
 	rm.Flags().BoolVarP(&all, "all", "a", false, "remove every secret")

@@ -39,7 +39,7 @@ func volumeMountCommands(a *app) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			return removeEach(a, args, rt.UnmountVolume)
+			return removeEach(a, args, func(name string) (string, error) { return name, rt.UnmountVolume(name) })
 		},
 	}
 	reload := &cobra.Command{

@@ -224,8 +224,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 		} else if err := staticAddressesNeedBridge(cfg.Network); err != nil {
 			return nil, err
 		}
-		if err := noDNSWithoutNetwork(cfg.NS(model.NSNet).Mode, cfg.Network); err != nil && !isBuildContainer(cfg) {
-			return nil, err // (buildah takes build --network none --dns)
+		if !isBuildContainer(cfg) { // buildah takes build --network none --dns
+			if err := noDNSWithoutNetwork(cfg.NS(model.NSNet).Mode, cfg.Network); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := r.prepareVolumes(cfg, &u); err != nil {

@@ -175,7 +175,7 @@ func (s *Store) EditList(nameOrID string, f func(doc *ListDocument) error) (*Ima
 	}()
 	var out *Image
 	err = s.update(func(idx *index) error {
-		list, err := idx.lookup(nameOrID, s.registriesOrDefault())
+		list, err := idx.lookup(nameOrID, s.registriesOrDefault)
 		if err != nil {
 			return err
 		}

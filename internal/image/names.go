@@ -25,7 +25,7 @@ func (s *Store) Lookup(nameOrID string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return idx.lookup(nameOrID, s.registriesOrDefault())
+	return idx.lookup(nameOrID, s.registriesOrDefault)
 }
 
 func (idx *index) byID(id string) *Image {
@@ -68,7 +68,8 @@ func (idx *index) byDigestRef(r Reference) *Image {
 	return any
 }
 
-func (idx *index) lookup(nameOrID string, reg *Registries) (*Image, error) {
+// reg gives the registries configuration, read only for a short name.
+func (idx *index) lookup(nameOrID string, reg func() *Registries) (*Image, error) {
 	q := strings.TrimSpace(nameOrID)
 	if q == "" {
 		return nil, fmt.Errorf("no image name or ID given: %w", errdefs.ErrInvalid)
@@ -92,7 +93,7 @@ func (idx *index) lookup(nameOrID string, reg *Registries) (*Image, error) {
 	return nil, ErrImageNotKnown(nameOrID)
 }
 
-func (idx *index) byReference(r Reference, reg *Registries) *Image {
+func (idx *index) byReference(r Reference, registries func() *Registries) *Image {
 	find := func(r Reference) *Image {
 		if r.Digest != "" {
 			return idx.byDigestRef(r)
@@ -104,6 +105,7 @@ func (idx *index) byReference(r Reference, reg *Registries) *Image {
 	}
 	// A short name: its alias first, then localhost, then the search registries, then any
 	// repository ending in it.
+	reg := registries()
 	if t, a := reg.alias(r); a != nil {
 		if img := find(t); img != nil {
 			return img
@@ -192,7 +194,7 @@ func (s *Store) Tag(nameOrID, newRef string) error {
 		return err
 	}
 	return s.update(func(idx *index) error {
-		img, err := idx.lookup(nameOrID, s.registriesOrDefault())
+		img, err := idx.lookup(nameOrID, s.registriesOrDefault)
 		if err != nil {
 			return err
 		}
@@ -204,7 +206,7 @@ func (s *Store) Tag(nameOrID, newRef string) error {
 // Untag removes ref from the image nameOrID; an empty ref removes every name.
 func (s *Store) Untag(nameOrID, ref string) error {
 	return s.update(func(idx *index) error {
-		img, err := idx.lookup(nameOrID, s.registriesOrDefault())
+		img, err := idx.lookup(nameOrID, s.registriesOrDefault)
 		if err != nil {
 			return err
 		}
@@ -233,7 +235,7 @@ func (s *Store) resolveName(img *Image, ref string) (string, error) {
 		if n := r.Normalize().String(); contains(img.Names, n) {
 			return n, nil
 		}
-	} else if one.byReference(r, s.registriesOrDefault()) != nil {
+	} else if one.byReference(r, s.registriesOrDefault) != nil {
 		for _, cand := range s.shortCandidates(r) {
 			if contains(img.Names, cand) {
 				return cand, nil
