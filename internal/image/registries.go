@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -205,8 +207,8 @@ func parseRegistriesFile(path string, data []byte) (parsedRegistries, error) {
 		return parsedRegistries{}, fmt.Errorf("%s: %v: %w", path, err, errdefs.ErrInvalid)
 	}
 	c := &Registries{Search: f.UnqualifiedSearchRegistries, Path: path}
-	for short, target := range f.Aliases {
-		a, err := parseAlias(short, target)
+	for _, short := range slices.Sorted(maps.Keys(f.Aliases)) { // the first bad one, always the same
+		a, err := parseAlias(short, f.Aliases[short])
 		if err != nil {
 			return parsedRegistries{}, fmt.Errorf("loading registries configuration %q: validating short-name aliases: %v: %w", path, err, errdefs.ErrInvalid)
 		}
