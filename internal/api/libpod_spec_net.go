@@ -204,7 +204,7 @@ func (sp *libpodSpec) applyPorts(cfg *model.ContainerConfig, o *engine.CreateOpt
 	if sp.Pod != "" && len(nc.Ports) > 0 {
 		return invalidSpec("published ports of a pod member are set on the pod (pod create -p); a container in a pod cannot publish its own")
 	}
-	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone || m == model.NSModeContainer) && len(nc.Ports) > 0 {
+	if engine.NoPortsToPublish(cfg.NS(model.NSNet).Mode) && len(nc.Ports) > 0 {
 		nc.Ports = nil // dropped, as podman's service drops them (its client warns)
 	}
 	ports := make([]int, 0, len(sp.Expose))

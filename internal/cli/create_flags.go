@@ -466,7 +466,7 @@ func (f *createFlags) applyNetwork(cfg *model.ContainerConfig, inPod bool) error
 	if mode != "" || !inPod { // a pod member without --network joins the pod's namespace
 		cfg.Namespaces[model.NSNet], nc.Networks = engine.NetworkMode(mode)
 	}
-	if m := cfg.NS(model.NSNet).Mode; (m == model.NSModeHost || m == model.NSModeNone || m == model.NSModeContainer) && len(nc.Ports) > 0 {
+	if engine.NoPortsToPublish(cfg.NS(model.NSNet).Mode) && len(nc.Ports) > 0 {
 		// podman's (and Docker's): the mappings are dropped with a word, not refused, so that
 		// a `--network host -p 80:80` written for a bridge still runs.
 		f.warnings = append(f.warnings, "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use")

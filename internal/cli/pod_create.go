@@ -247,7 +247,7 @@ func (o *podCreateOptions) toConfig(changed func(string) bool) (*model.PodConfig
 	if err := fake.applyNetwork(ctr, false); err != nil {
 		return nil, err
 	}
-	if len(o.publish) > 0 && len(ctr.Network.Ports) == 0 { // dropped for a container, refused for a pod (podman's)
+	if len(o.publish) > 0 && engine.NoPortsToPublish(ctr.NS(model.NSNet).Mode) { // a container's are dropped (podman's)
 		return nil, invalid("cannot publish ports with --network %s: PortMappings can only be used with Bridge or slirp4netns networking", o.network)
 	}
 	cfg.Infra = ctr.Network

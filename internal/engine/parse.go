@@ -317,6 +317,13 @@ func ParseNamespace(kind, v string) (model.Namespace, error) {
 	return model.Namespace{}, fmt.Errorf("invalid --%s %q (%s): %w", kind, v, valid, errdefs.ErrInvalid)
 }
 
+// NoPortsToPublish reports whether a network mode leaves a container no network of its own to
+// publish ports on (host, none, container:): podman drops -p there for a container, and
+// refuses it for a pod.
+func NoPortsToPublish(mode string) bool {
+	return mode == model.NSModeHost || mode == model.NSModeNone || mode == model.NSModeContainer
+}
+
 // NetworkMode parses a --network value (Docker's NetworkMode): bridge (also "", default),
 // none, host, container:ID, ns:PATH, slirp4netns[:OPTIONS], pasta[:OPTIONS], or network names (NAME[,NAME]), which mean a bridge
 // namespace on those networks.

@@ -20,7 +20,7 @@ import (
 // the stored image.
 func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, error) {
 	// A short name with nowhere to pull it from is refused here, without starting the helper.
-	if r, err := ParseReference(strings.TrimPrefix(ref, "docker://")); err == nil {
+	if r, err := ParseReference(strings.TrimPrefix(ref, "docker://")); err == nil && r.Domain == "" {
 		if reg, err := s.Registries(); err == nil {
 			if _, _, err := reg.pullCandidates(r); err != nil {
 				return nil, err
