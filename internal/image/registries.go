@@ -70,7 +70,6 @@ type Endpoint struct {
 // checking, and the lists of version 1 of the format.
 type registriesFile struct {
 	UnqualifiedSearchRegistries []string
-	searchSet                   bool // the key is present (a drop-in's replaces the main file's)
 	Registry                    []RegistryConf
 	Aliases                     map[string]string
 	// Version 1: [registries.search], [registries.insecure] and [registries.block], each with
@@ -88,7 +87,6 @@ func decodeRegistriesFile(data []byte) (*registriesFile, error) {
 	}
 	var d toml.Decoder
 	f := &registriesFile{UnqualifiedSearchRegistries: d.StringArray(root, "unqualified-search-registries")}
-	_, _, f.searchSet = root.Get("unqualified-search-registries")
 	if aliases := d.Table(root, "aliases"); len(aliases.Keys()) > 0 {
 		f.Aliases = map[string]string{}
 		for _, k := range aliases.Keys() {
@@ -163,26 +161,17 @@ func loadRegistries(path, dropIns string) (*Registries, error) {
 
 // ParseRegistries parses registries.conf content (versions 1 and 2).
 func ParseRegistries(path string, data []byte) (*Registries, error) {
-	f, err := parseRegistriesFile(path, data)
-	if err != nil {
-		return nil, err
-	}
-	return f.Registries, nil
+	return parseRegistriesFile(path, data)
 }
 
-// parsedRegistries is one file's settings, with what a drop-in needs to know to merge them.
-type parsedRegistries struct {
-	*Registries
-	searchSet bool
-}
-
-// merge lays a drop-in over c: its search list replaces c's when it has one, its registry
-// tables replace c's of the same prefix, its aliases replace c's of the same name.
-func (c *Registries) merge(f parsedRegistries) {
-	if f.searchSet {
+// merge lays a drop-in over c: its search list replaces c's when it sets one (nil when the key
+// is absent, empty for "[]"), its registry tables replace c's of the same prefix, its aliases
+// replace c's of the same name.
+func (c *Registries) merge(f *Registries) {
+	if f.Search != nil {
 		c.Search = f.Search
 	}
-	for _, r := range f.Registries.Registries {
+	for _, r := range f.Registries {
 		replaced := false
 		for i := range c.Registries {
 			if c.Registries[i].Prefix == r.Prefix {
@@ -201,16 +190,16 @@ func (c *Registries) merge(f parsedRegistries) {
 	}
 }
 
-func parseRegistriesFile(path string, data []byte) (parsedRegistries, error) {
+func parseRegistriesFile(path string, data []byte) (*Registries, error) {
 	f, err := decodeRegistriesFile(data)
 	if err != nil {
-		return parsedRegistries{}, fmt.Errorf("%s: %v: %w", path, err, errdefs.ErrInvalid)
+		return nil, fmt.Errorf("%s: %v: %w", path, err, errdefs.ErrInvalid)
 	}
 	c := &Registries{Search: f.UnqualifiedSearchRegistries, Path: path}
 	for _, short := range slices.Sorted(maps.Keys(f.Aliases)) { // the first bad one, always the same
 		a, err := parseAlias(short, f.Aliases[short])
 		if err != nil {
-			return parsedRegistries{}, fmt.Errorf("loading registries configuration %q: validating short-name aliases: %v: %w", path, err, errdefs.ErrInvalid)
+			return nil, fmt.Errorf("loading registries configuration %q: validating short-name aliases: %v: %w", path, err, errdefs.ErrInvalid)
 		}
 		if c.Aliases == nil {
 			c.Aliases = map[string]Alias{}
@@ -225,14 +214,14 @@ func parseRegistriesFile(path string, data []byte) (parsedRegistries, error) {
 			rc.Prefix = rc.Location
 		}
 		if rc.Prefix == "" {
-			return parsedRegistries{}, fmt.Errorf("%s: a [[registry]] needs a prefix or a location: %w", path, errdefs.ErrInvalid)
+			return nil, fmt.Errorf("%s: a [[registry]] needs a prefix or a location: %w", path, errdefs.ErrInvalid)
 		}
 		if strings.HasPrefix(rc.Prefix, "*.") && rc.Location != "" && r.Prefix != "" {
-			return parsedRegistries{}, fmt.Errorf("%s: registry %q: a wildcard prefix cannot have a location: %w", path, rc.Prefix, errdefs.ErrInvalid)
+			return nil, fmt.Errorf("%s: registry %q: a wildcard prefix cannot have a location: %w", path, rc.Prefix, errdefs.ErrInvalid)
 		}
 		for i, m := range rc.Mirrors {
 			if m.Location == "" {
-				return parsedRegistries{}, fmt.Errorf("%s: registry %q: a mirror needs a location: %w", path, rc.Prefix, errdefs.ErrInvalid)
+				return nil, fmt.Errorf("%s: registry %q: a mirror needs a location: %w", path, rc.Prefix, errdefs.ErrInvalid)
 			}
 			rc.Mirrors[i].Location = strings.TrimSuffix(m.Location, "/")
 		}
@@ -246,7 +235,7 @@ func parseRegistriesFile(path string, data []byte) (parsedRegistries, error) {
 	for _, h := range f.V1Block {
 		c.Registries = append(c.Registries, RegistryConf{Prefix: h, Location: h, Blocked: true})
 	}
-	return parsedRegistries{Registries: c, searchSet: f.searchSet || len(f.V1Search) > 0}, nil
+	return c, nil
 }
 
 // parseAlias checks one [aliases] entry: a short name without tag or digest, and a repository

@@ -154,6 +154,16 @@ blocked = true
 	if !reflect.DeepEqual(c.Search, []string{"two.example", "three.example"}) || !c.Blocked("one.example/a") || c.Insecure("one.example/a") {
 		t.Errorf("drop-in over the main file: %+v", c)
 	}
+	// A drop-in without the key keeps the search list; one with an empty list clears it.
+	only := t.TempDir()
+	os.WriteFile(filepath.Join(only, "10-a.conf"), []byte("[aliases]\n\"bb\" = \"early.example/bb\"\n"), 0o644)
+	if c, err := loadRegistries(main, only); err != nil || !reflect.DeepEqual(c.Search, []string{"one.example"}) {
+		t.Errorf("a drop-in without unqualified-search-registries: %+v, %v", c, err)
+	}
+	os.WriteFile(filepath.Join(only, "20-b.conf"), []byte("unqualified-search-registries = []\n"), 0o644)
+	if c, err := loadRegistries(main, only); err != nil || c.Search == nil || len(c.Search) != 0 {
+		t.Errorf("a drop-in with an empty unqualified-search-registries: %+v, %v", c, err)
+	}
 	for _, tc := range []struct{ in, want, file string }{
 		{"bb", "early.example/bb:latest", "10-a.conf"},
 		{"bb:v1", "early.example/bb:v1", "10-a.conf"},
