@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -457,6 +459,66 @@ func TestContainerDiff(t *testing.T) {
 	e.Fails(125, "diff", "nosuch")
 }
 
+// A container whose image has no /etc/mtab gets one, a link to /proc/mounts, as podman's; the
+// link is the start's, not the container's change: diff and commit leave it out. It is made
+// inside the root filesystem even when the image's /etc is a link to a host path, and not in a
+// build's RUN (buildah makes none).
+func TestEtcMtab(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("run", "--name", "c", "--network", "none", "localhost/bb", "sh", "-c", "echo x > /x")
+	if out := e.Pea("start", "-a", "c"); out != "" {
+		t.Fatalf("second start: %q", out)
+	}
+	if out := e.Pea("run", "--rm", "--network", "none", "localhost/bb", "sh", "-c", "readlink /etc/mtab && df / | grep -c overlay"); out != "/proc/mounts\n1" {
+		t.Fatalf("/etc/mtab and df: %q", out)
+	}
+	if out := e.Pea("diff", "c"); out != "C /etc\nA /x" {
+		t.Fatalf("diff: %q", out)
+	}
+	e.Pea("commit", "c", "localhost/committed")
+	layers := imageLayerFiles(t, e, "localhost/committed")
+	if !slices.Contains(layers, "x") || slices.Contains(layers, "etc/mtab") {
+		t.Fatalf("the committed layer: %q", layers)
+	}
+	// A link the container makes itself is its own change.
+	e.Pea("run", "--name", "own", "--network", "none", "localhost/bb", "sh", "-c", "rm /etc/mtab && ln -s /proc/self/mounts /etc/mtab")
+	if out := e.Pea("diff", "own"); out != "C /etc\nA /etc/mtab" {
+		t.Fatalf("diff of a container's own /etc/mtab: %q", out)
+	}
+
+	// Not in a build's RUN.
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM localhost/bb\nRUN test ! -e /etc/mtab\n"), 0o644)
+	e.Pea("build", "-q", ctx)
+
+	// An image whose /etc links to a path that exists on the host too.
+	hostDir := filepath.Join(e.Dir, "hostetc")
+	os.MkdirAll(hostDir, 0o755)
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	inRoot := strings.TrimPrefix(hostDir, "/")
+	tw.WriteHeader(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bb))})
+	tw.Write(bb)
+	tw.WriteHeader(&tar.Header{Name: "bin/readlink", Typeflag: tar.TypeSymlink, Linkname: "busybox"})
+	tw.WriteHeader(&tar.Header{Name: inRoot + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "etc", Typeflag: tar.TypeSymlink, Linkname: hostDir})
+	tw.Close()
+	linked := filepath.Join(t.TempDir(), "linked.tar")
+	os.WriteFile(linked, buf.Bytes(), 0o644)
+	e.Pea("import", linked, "localhost/linked")
+	if out := e.Pea("run", "--rm", "--network", "none", "localhost/linked", "readlink", hostDir+"/mtab"); out != "/proc/mounts" {
+		t.Fatalf("/etc/mtab through the image's link: %q", out)
+	}
+	if ents, _ := os.ReadDir(hostDir); len(ents) != 0 {
+		t.Fatalf("the start wrote in the host's %s: %v", hostDir, ents)
+	}
+}
+
 // export writes a container's root filesystem as a tar (links as links: a container's link to
 // a host path exports no host file), running or stopped; import makes an image of it again.
 func TestExport(t *testing.T) {
@@ -590,4 +652,47 @@ func TestRegistryCertDir(t *testing.T) {
 	e.Pea("pull", "-q", "--cert-dir", certs, ref)
 	e.Pea("image", "exists", ref)
 	e.Fails(125, "pull", "--cert-dir", filepath.Join(certs, "nosuch"), ref)
+}
+
+// imageLayerFiles lists the entries of the top layer of image ref, from its docker-archive.
+func imageLayerFiles(t *testing.T, e *Env, ref string) []string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "image.tar")
+	e.Pea("save", "-o", p, ref)
+	read := func(name string) []byte {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		tr := tar.NewReader(f)
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				t.Fatalf("%s not in the archive of %s: %v", name, ref, err)
+			}
+			if h.Name == name {
+				b, err := io.ReadAll(tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+		}
+	}
+	var manifest []struct{ Layers []string }
+	if err := json.Unmarshal(read("manifest.json"), &manifest); err != nil || len(manifest) != 1 || len(manifest[0].Layers) == 0 {
+		t.Fatalf("manifest.json of %s: %+v %v", ref, manifest, err)
+	}
+	layers := manifest[0].Layers
+	tr := tar.NewReader(bytes.NewReader(read(layers[len(layers)-1])))
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names = append(names, strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/"))
+	}
+	return names
 }

@@ -208,7 +208,7 @@ func (t *treeWriter) id(maps []model.IDMap, id uint32) int {
 // entry writes one entry of the tree (walkTree's visit).
 func (t *treeWriter) entry(dfd int, name, rel string, st *unix.Stat_t) (bool, error) {
 	typ := st.Mode & unix.S_IFMT
-	if t.isUpper && runtimeMountPoints[rel] && typ == unix.S_IFREG && st.Size == 0 {
+	if t.isUpper && runtimeMade(dfd, name, rel, st) {
 		return false, nil // a mount point the runtime made, not the container's change
 	}
 	if t.isUpper && fuseOpaqueMarker(name, st) {
@@ -290,16 +290,41 @@ func (t *treeWriter) entry(dfd int, name, rel string, st *unix.Stat_t) (bool, er
 var runtimeMountPoints = map[string]bool{"etc/hosts": true, "etc/hostname": true, "etc/resolv.conf": true,
 	"etc/localtime": true, "run/pea-init": true, "run/.containerenv": true}
 
+// runtimeMade reports whether entry name (rel from the root) of an upper directory, in
+// directory dfd, is one the start made rather than the container: an empty mount point, or the
+// /etc/mtab link (linkMtab).
+func runtimeMade(dfd int, name, rel string, st *unix.Stat_t) bool {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return runtimeMountPoints[rel] && st.Size == 0
+	case unix.S_IFLNK:
+		if rel != "etc/mtab" || st.Size != int64(len(mtabTarget)) {
+			return false
+		}
+		buf := make([]byte, len(mtabTarget)+1)
+		n, err := unix.Readlinkat(dfd, name, buf)
+		return err == nil && string(buf[:n]) == mtabTarget
+	}
+	return false
+}
+
 // onlyRuntimeMountPoints reports whether directory rel of the upper directory holds nothing
-// but runtime mount points: the runtime made it for them (/run in an image without one).
+// but what the start made (runtimeMade): the runtime made it for them (/run in an image
+// without one).
 func onlyRuntimeMountPoints(upper, rel string) bool {
-	ents, err := os.ReadDir(filepath.Join(upper, rel))
-	if err != nil || len(ents) == 0 {
+	dfd, err := unix.Open(filepath.Join(upper, rel), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
 		return false
 	}
-	for _, e := range ents {
-		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() || info.Size() != 0 || !runtimeMountPoints[rel+"/"+e.Name()] {
+	d := os.NewFile(uintptr(dfd), rel)
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil || len(names) == 0 {
+		return false
+	}
+	for _, n := range names {
+		var st unix.Stat_t
+		if unix.Fstatat(dfd, n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !runtimeMade(dfd, n, rel+"/"+n, &st) {
 			return false
 		}
 	}
@@ -373,14 +398,14 @@ func (r *Runtime) ContainerChanges(nameOrID string) ([]Change, error) {
 	}
 	var out []Change
 	upper := filepath.Join(r.ctrDir(c.Config.ID), "upper")
-	err = walkTree(upper, func(_ int, name, rel string, st *unix.Stat_t) (bool, error) {
+	err = walkTree(upper, func(dfd int, name, rel string, st *unix.Stat_t) (bool, error) {
 		switch {
 		case fuseOpaqueMarker(name, st):
 		case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0:
 			out = append(out, Change{"D", "/" + rel})
 		case inLayers(lower, rel):
 			out = append(out, Change{"C", "/" + rel})
-		case runtimeMountPoints[rel] && st.Size == 0:
+		case runtimeMade(dfd, name, rel, st):
 		case st.Mode&unix.S_IFMT == unix.S_IFDIR && onlyRuntimeMountPoints(upper, rel):
 		default:
 			out = append(out, Change{"A", "/" + rel})

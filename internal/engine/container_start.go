@@ -168,6 +168,11 @@ func (r *Runtime) launchLocked(ctx context.Context, c *model.Container, attach *
 	trace.Mark("start: rootfs mounted")
 	u.add(func() { r.unmountRootfs(c) })
 	rootfs := in.rootfs
+	if (cfg.Image != "" || cfg.RootfsOverlay) && !isBuildContainer(cfg) {
+		// Not in a --rootfs directory of the caller's, which pea does not write; not in a
+		// build's RUN, whose container buildah leaves as the image has it.
+		linkMtab(rootfs, userns)
+	}
 	if in.shm, err = r.prepareShm(c, userns); err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"pea/internal/errdefs"
 	"pea/internal/model"
 	"pea/internal/network"
@@ -428,4 +430,41 @@ func (r *Runtime) writeContainerEnv(cfg *model.ContainerConfig) (string, error) 
 	}
 	p := filepath.Join(dir, "containerenv")
 	return p, os.WriteFile(p, []byte(b.String()), 0o644)
+}
+
+// mtabTarget is what the /etc/mtab link pea makes names (podman's, Docker's).
+const mtabTarget = "/proc/mounts"
+
+// linkMtab makes /etc/mtab a link to /proc/mounts in a root filesystem that has none, as
+// podman does: mount, df and getmntent read the mount table there. The link is made in the
+// container's own layer, by a path resolved inside the root (an image's /etc that links
+// elsewhere stays inside it); diff and commit leave it out (runtimeMade). Making it is a
+// convenience, so failing to (an /etc that is not a directory) is not an error of the start.
+func linkMtab(rootfs string, ns *userNS) {
+	rfd, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(rfd)
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	etc, err := unix.Openat2(rfd, "etc", how)
+	if err == unix.ENOENT {
+		if unix.Mkdirat(rfd, "etc", 0o755) != nil {
+			return
+		}
+		if ns != nil {
+			unix.Fchownat(rfd, "etc", int(ns.uid), int(ns.gid), unix.AT_SYMLINK_NOFOLLOW)
+		}
+		etc, err = unix.Openat2(rfd, "etc", how)
+	}
+	if err != nil {
+		return
+	}
+	defer unix.Close(etc)
+	if unix.Symlinkat(mtabTarget, etc, "mtab") != nil {
+		return // there already, most often
+	}
+	if ns != nil {
+		unix.Fchownat(etc, "mtab", int(ns.uid), int(ns.gid), unix.AT_SYMLINK_NOFOLLOW)
+	}
 }
