@@ -67,7 +67,7 @@ func TestEventsContainerLife(t *testing.T) {
 	e.Pea("run", "--rm", "--name", "ev2", "--network", "none", "localhost/bb", "true")
 
 	evs := eventsJSON(t, e, "--filter", "container=ev1")
-	if got := statuses(evs); got != "create init start died cleanup remove" {
+	if got := statuses(evs); got != "create init start attach died cleanup remove" {
 		t.Fatalf("ev1's events: %q", got)
 	}
 	for _, ev := range evs {
@@ -79,17 +79,17 @@ func TestEventsContainerLife(t *testing.T) {
 		}
 	}
 	// The exit code is ContainerExitCode, not an attribute, as podman shows it.
-	if c := evs[3].ContainerExitCode; c == nil || *c != 3 || evs[3].Attributes["exitCode"] != "" {
-		t.Fatalf("died: %+v", evs[3])
+	if c := evs[4].ContainerExitCode; c == nil || *c != 3 || evs[4].Attributes["exitCode"] != "" {
+		t.Fatalf("died: %+v", evs[4])
 	}
-	if got := e.Pea("events", "--stream=false", "--filter", "container=ev1", "--format", "{{.Status}}:{{.ContainerExitCode}}"); got != "create:0\ninit:0\nstart:0\ndied:3\ncleanup:0\nremove:0" {
+	if got := e.Pea("events", "--stream=false", "--filter", "container=ev1", "--format", "{{.Status}}:{{.ContainerExitCode}}"); got != "create:0\ninit:0\nstart:0\nattach:0\ndied:3\ncleanup:0\nremove:0" {
 		t.Fatalf("{{.ContainerExitCode}}: %q", got)
 	}
-	if got := statuses(eventsJSON(t, e, "--filter", "container=ev2")); got != "create init start died cleanup remove" {
+	if got := statuses(eventsJSON(t, e, "--filter", "container=ev2")); got != "create init start attach died cleanup remove" {
 		t.Fatalf("run --rm's events: %q", got)
 	}
 	// By ID prefix too.
-	if got := statuses(eventsJSON(t, e, "--filter", "container="+id[:10])); got != "create init start died cleanup remove" {
+	if got := statuses(eventsJSON(t, e, "--filter", "container="+id[:10])); got != "create init start attach died cleanup remove" {
 		t.Fatalf("by ID prefix: %q", got)
 	}
 
@@ -103,8 +103,21 @@ func TestEventsContainerLife(t *testing.T) {
 		t.Fatalf("--no-trunc=false: %q", short)
 	}
 	tmpl := e.Pea("events", "--stream=false", "--filter", "container=ev1", "--format", "{{.Type}}/{{.Status}}/{{.Name}}")
-	if tmpl != "container/create/ev1\ncontainer/init/ev1\ncontainer/start/ev1\ncontainer/died/ev1\ncontainer/cleanup/ev1\ncontainer/remove/ev1" {
+	if tmpl != "container/create/ev1\ncontainer/init/ev1\ncontainer/start/ev1\ncontainer/attach/ev1\ncontainer/died/ev1\ncontainer/cleanup/ev1\ncontainer/remove/ev1" {
 		t.Fatalf("template: %q", tmpl)
+	}
+	// start -a and attach log an attach too (after the start, as podman's); run -d does not.
+	e.Pea("create", "--name", "ev3", "--network", "none", "localhost/bb", "true")
+	e.Pea("start", "-a", "ev3")
+	e.Pea("run", "-di", "--name", "ev4", "--network", "none", "localhost/bb", "sh", "-c", "read x; echo got $x")
+	if r := e.PeaIn("hello\n", "attach", "ev4"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "got hello" {
+		t.Fatalf("attach: %+v", r)
+	}
+	if got := statuses(eventsJSON(t, e, "--filter", "container=ev3")); got != "create init start attach died cleanup" {
+		t.Fatalf("start -a's events: %q", got)
+	}
+	if got := statuses(eventsJSON(t, e, "--filter", "container=ev4")); got != "create init start attach died cleanup" {
+		t.Fatalf("run -d and attach's events: %q", got)
 	}
 	// The log is the runroot's, for root alone.
 	if fi, err := os.Stat(filepath.Join(e.RunRoot, "events", "events.log")); err != nil || fi.Mode().Perm() != 0o600 {
@@ -222,7 +235,7 @@ func TestEventsFilters(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"container", []string{"--filter", "container=kb"}, "create:kb init:kb start:kb died:kb cleanup:kb remove:kb"},
+		{"container", []string{"--filter", "container=kb"}, "create:kb init:kb start:kb attach:kb died:kb cleanup:kb remove:kb"},
 		{"event", []string{"--filter", "event=start"}, "start:ka start:kb"},
 		{"one key ORed", []string{"--filter", "event=start", "--filter", "event=remove", "--filter", "type=container"}, "start:ka remove:ka start:kb remove:kb"},
 		{"keys ANDed", []string{"--filter", "event=start", "--filter", "container=kb"}, "start:kb"},
@@ -357,8 +370,8 @@ func TestEventsFollow(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // it reads the log and waits for more
 	e.Pea("run", "--rm", "--name", "other", "--network", "none", "localhost/bb", "true")
 	e.Pea("run", "--rm", "--name", "fol", "--network", "none", "localhost/bb", "true")
-	lines := f.waitLines(t, 4)
-	if got := strings.Join(lines, ", "); got != "create fol, init fol, start fol, died fol, cleanup fol, remove fol" {
+	lines := f.waitLines(t, 7)
+	if got := strings.Join(lines, ", "); got != "create fol, init fol, start fol, attach fol, died fol, cleanup fol, remove fol" {
 		t.Fatalf("followed: %q", got)
 	}
 	if err := f.cmd.Process.Signal(syscall.Signal(0)); err != nil {

@@ -91,6 +91,7 @@ func newAttachCommand(a *app) *cobra.Command {
 				restore = setupTerminal(s)
 			}
 			defer restore()
+			rt.LogAttach(c)
 			code, err := rt.Attach(context.Background(), c.Config.ID, s)
 			if errors.Is(err, detach.ErrDetached) {
 				// The container goes on; podman's attach (not run's, nor start's) ends the line.

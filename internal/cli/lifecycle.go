@@ -258,6 +258,7 @@ func startAttached(a *app, target string, interactive, sigProxy bool, detachKeys
 	if err != nil {
 		return err
 	}
+	rt.LogAttach(started)
 	code, err := rt.AttachWait(context.Background(), started, streams)
 	if errors.Is(err, detach.ErrDetached) {
 		return nil // the container goes on

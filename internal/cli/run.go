@@ -145,6 +145,7 @@ func runRun(a *app, o *runOptions, args []string, changed func(string) bool) err
 		return runStartError(&engine.StartError{Err: err})
 	}
 	trace.Mark("run: started")
+	rt.LogAttach(started) // podman's run logs it after start
 	code, err := rt.AttachWait(ctx, started, streams)
 	if errors.Is(err, detach.ErrDetached) {
 		return nil // the container goes on; a --rm one is removed by its cleanup at its exit
