@@ -266,6 +266,9 @@ default_subnet_pools = [
 	if got := e2.Pea("network", "inspect", "confnet", "--format", "{{range .Subnets}}{{.Subnet}}{{end}}"); got != "10.247.38.0/24" {
 		t.Errorf("confnet's subnet %q", got)
 	}
+	if r := e2.runEnv(nil, env2, "network", "rm", "confnet"); r.Code != 125 || strings.TrimSpace(r.Stderr) != "Error: default network confnet cannot be removed" {
+		t.Errorf("network rm of default_network: %s", r)
+	}
 }
 
 // A syntax error or a wrong type fails the command (125) naming the file; a missing

@@ -131,4 +131,16 @@ func TestNetworkListFlags(t *testing.T) {
 	if out := e.Pea("ps", "-a", "-q"); out != "" {
 		t.Fatalf("network rm -f left its container: %q", out)
 	}
+	// The default network stays, as podman's, -f or not, used or not.
+	e.Pea("run", "-d", "--name", "d", "localhost/bb", "sleep", "300")
+	for _, args := range [][]string{{"network", "rm", "pea"}, {"network", "rm", "-f", "pea"}} {
+		if r := e.Fails(125, args...); strings.TrimSpace(r.Stderr) != "Error: default network pea cannot be removed" {
+			t.Fatalf("%v: %q", args, r.Stderr)
+		}
+	}
+	e.Pea("network", "prune", "-f")
+	if out := e.Pea("ps", "--format", "{{.Names}} {{.Networks}}"); out != "d pea" {
+		t.Fatalf("after the refusals: %q", out)
+	}
+	e.Pea("network", "inspect", "pea")
 }

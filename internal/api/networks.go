@@ -409,7 +409,7 @@ func (s *Server) deleteNetwork(w http.ResponseWriter, r *http.Request, rt *engin
 	if err != nil {
 		return err
 	}
-	if n.Name == network.DefaultName {
+	if rt.IsDefaultNetwork(n.Name) {
 		return &apiError{http.StatusForbidden, fmt.Sprintf("%s is a pre-defined network and cannot be removed", r.PathValue("id"))}
 	}
 	if err := rt.NetworkRemove(r.Context(), n.Name, false); err != nil {
@@ -439,7 +439,7 @@ func (s *Server) postNetworksPrune(w http.ResponseWriter, r *http.Request, rt *e
 	}
 	deleted := []string{}
 	for _, n := range ns {
-		if n.Name == network.DefaultName {
+		if rt.IsDefaultNetwork(n.Name) {
 			continue
 		}
 		ok, err := matchNetwork(n, f, false)

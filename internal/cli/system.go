@@ -89,7 +89,7 @@ func newSystemCommand(a *app) *cobra.Command {
 			}
 			nets, _ := rt.NetworkList()
 			for _, n := range nets {
-				rt.NetworkRemove(ctx, n.Name, true)
+				rt.NetworkRemoveAny(ctx, n.Name)
 			}
 			rt.StopDNS()
 			rt.StopRootlessNetwork()

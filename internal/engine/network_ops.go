@@ -79,12 +79,31 @@ func (r *Runtime) NetworkRemove(ctx context.Context, name string, force bool) er
 // NetworkRemoveTimeout is NetworkRemove whose forced removal stops the containers and pods on
 // the network within timeout seconds (nil: their own stop timeouts).
 func (r *Runtime) NetworkRemoveTimeout(ctx context.Context, name string, force bool, timeout *uint) error {
+	return r.removeNetwork(ctx, name, force, timeout, false)
+}
+
+// NetworkRemoveAny removes a network and the containers and pods on it, the default network
+// too (for system reset).
+func (r *Runtime) NetworkRemoveAny(ctx context.Context, name string) error {
+	return r.removeNetwork(ctx, name, true, new(uint), true)
+}
+
+// IsDefaultNetwork reports whether network name is the one containers join when they name
+// none: pea's own, or containers.conf's default_network. It cannot be removed, as podman's.
+func (r *Runtime) IsDefaultNetwork(name string) bool {
+	return name == network.DefaultName || name == r.conf().Network.DefaultNetworkName()
+}
+
+func (r *Runtime) removeNetwork(ctx context.Context, name string, force bool, timeout *uint, anyNetwork bool) error {
 	n, err := r.networks().Get(name)
 	if errors.Is(err, errdefs.ErrNotFound) {
 		r.networks().SweepOrphanChains(name) // a removal killed half-way (network's removeHere)
 	}
 	if err != nil {
 		return err
+	}
+	if !anyNetwork && r.IsDefaultNetwork(n.Name) {
+		return errdefs.Errorf(errdefs.ErrInvalid, "default network %s cannot be removed", n.Name)
 	}
 	users, err := r.networkUsers(n.Name)
 	if err != nil {
@@ -126,7 +145,7 @@ func (r *Runtime) NetworkPrune(ctx context.Context, f PruneFilter) ([]string, er
 	}
 	var out []string
 	for _, n := range ns {
-		if n.Name == network.DefaultName || !f.Matches(n.Labels, n.Created) {
+		if r.IsDefaultNetwork(n.Name) || !f.Matches(n.Labels, n.Created) {
 			continue
 		}
 		if users, _ := r.networkUsers(n.Name); len(users) > 0 {
