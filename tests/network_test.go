@@ -464,6 +464,48 @@ func TestNetworkConnectStaticAddress(t *testing.T) {
 	}
 }
 
+// A network given by a prefix of its ID is recorded by its name, as podman records it: a
+// container run or connected that way once kept the prefix, so network rm did not see it as a
+// user (and removed the network under it), and disconnect by name failed. "podman", podman's
+// default network, names pea's.
+func TestNetworkRecordedByName(t *testing.T) {
+	e := newEnv(t).withBusybox()
+	e.Pea("network", "create", "--subnet", "10.125.4.0/24", "byid")
+	prefix := e.Pea("network", "inspect", "--format", "{{.ID}}", "byid")[:10]
+	networks := func(ctr string) string {
+		return e.Pea("inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", ctr)
+	}
+	e.Pea("run", "-d", "--name", "r", "--network", prefix, "localhost/bb", "sleep", "1000")
+	if got := networks("r"); got != "byid" {
+		t.Fatalf("run --network ID-PREFIX: %q", got)
+	}
+	e.Fails(2, "network", "rm", "byid")
+	e.Pea("run", "-d", "--name", "c", "localhost/bb", "sleep", "1000")
+	e.Pea("network", "connect", prefix, "c")
+	if got := networks("c"); got != "byid pea" {
+		t.Fatalf("network connect ID-PREFIX: %q", got)
+	}
+	e.Pea("network", "disconnect", "byid", "c")
+	if got := networks("c"); got != "pea" {
+		t.Fatalf("after disconnect: %q", got)
+	}
+
+	e.Pea("run", "-d", "--name", "p", "--network", "podman", "localhost/bb", "sleep", "1000")
+	if got := networks("p"); got != "pea" {
+		t.Fatalf("run --network podman: %q", got)
+	}
+	if got := e.Pea("ps", "--format", "{{.Names}}", "--filter", "network=podman", "--sort", "names"); got != "c\np" {
+		t.Fatalf("ps --filter network=podman: %q", got)
+	}
+	if got := e.Pea("network", "inspect", "--format", "{{.Name}}", "podman"); got != "pea" {
+		t.Fatalf("network inspect podman: %q", got)
+	}
+	if r := e.Fails(125, "network", "create", "podman"); strings.TrimSpace(r.Stderr) != "Error: network name podman already used: network already exists" {
+		t.Fatalf("network create podman: %q", r.Stderr)
+	}
+	e.Fails(125, "network", "rm", "podman")
+}
+
 // A network removal killed after its conflist went left its NAT chain behind with nothing to
 // name it (found by killing pea in the middle of operations). The chains now go before the
 // conflist, and `network rm` of a name that is gone sweeps what this store left under it — not

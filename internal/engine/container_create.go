@@ -218,7 +218,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, cfg *model.ContainerConfi
 			return nil, err
 		}
 		if cfg.NS(model.NSNet).Mode == model.NSModeBridge {
-			if err := r.validateNetworks(cfg.Network); err != nil {
+			if err := r.validateNetworks(&cfg.Network); err != nil {
 				return nil, err
 			}
 		} else if err := staticAddressesNeedBridge(cfg.Network); err != nil {

@@ -194,6 +194,7 @@ func (r *Runtime) changeNetwork(ctx context.Context, netName, ctr string, connec
 	if err != nil {
 		return err
 	}
+	netName = n.Name // given by ID prefix, or as "podman"
 	l, c, err := r.lookupAndLock(ctr)
 	if err != nil {
 		return err

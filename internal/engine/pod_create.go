@@ -73,7 +73,7 @@ func (r *Runtime) CreatePod(ctx context.Context, cfg *model.PodConfig, o PodCrea
 			return nil, err
 		}
 	} else if cfg.NetworkMode == "" || cfg.NetworkMode == "bridge" || !strings.ContainsAny(cfg.NetworkMode, ":") && cfg.NetworkMode != "host" && cfg.NetworkMode != "none" {
-		if err := r.validateNetworks(cfg.Infra); err != nil {
+		if err := r.validateNetworks(&cfg.Infra); err != nil {
 			return nil, err
 		}
 	}

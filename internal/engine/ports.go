@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"maps"
+	"slices"
 	"strconv"
 
 	"pea/internal/errdefs"
@@ -171,8 +173,10 @@ func freePort(proto, ip string) (uint16, error) {
 }
 
 // validateNetworks checks, before anything is made, that the networks exist and that each
-// static IP (--ip, --ip6) lies in one of their subnets.
-func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
+// static IP (--ip, --ip6) lies in one of their subnets. A network given by ID prefix, or as
+// "podman" (podman's default network: pea's own here), is recorded by its name, as podman
+// records it.
+func (r *Runtime) validateNetworks(nc *model.NetworkConfig) error {
 	if len(nc.Networks) == 0 && nc.StaticIP == "" && nc.StaticIP6 == "" {
 		return nil
 	}
@@ -184,7 +188,7 @@ func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
 		}
 		nets = append(nets, n)
 	}
-	for _, name := range nc.Networks {
+	for i, name := range nc.Networks {
 		n, err := r.networks().Get(name)
 		if errdefs.Is(err, errdefs.ErrNotFound) && name == r.conf().Network.DefaultNetworkName() {
 			n, err = r.createConfDefaultNetwork(name)
@@ -193,6 +197,9 @@ func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
 			return err
 		}
 		nets = append(nets, n)
+		if n.Name != name {
+			renameNetwork(nc, i, n.Name)
+		}
 	}
 	for _, flag := range []struct{ name, ip string }{{"--ip", nc.StaticIP}, {"--ip6", nc.StaticIP6}} {
 		if flag.ip == "" {
@@ -207,6 +214,23 @@ func (r *Runtime) validateNetworks(nc model.NetworkConfig) error {
 		}
 	}
 	return nil
+}
+
+// renameNetwork names nc's network at index i to, with its static addresses and aliases.
+func renameNetwork(nc *model.NetworkConfig, i int, to string) {
+	from := nc.Networks[i]
+	nc.Networks = slices.Clone(nc.Networks)
+	nc.Networks[i] = to
+	if a, ok := nc.Addrs[from]; ok {
+		nc.Addrs = maps.Clone(nc.Addrs)
+		delete(nc.Addrs, from)
+		nc.Addrs[to] = a
+	}
+	if a, ok := nc.Aliases[from]; ok {
+		nc.Aliases = maps.Clone(nc.Aliases)
+		delete(nc.Aliases, from)
+		nc.Aliases[to] = a
+	}
 }
 
 // inSubnets checks that ip lies in a subnet of one of nets.

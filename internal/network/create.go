@@ -86,8 +86,9 @@ func (m *Manager) create(o CreateOptions, isDefault bool) (*Network, error) {
 	if !validName(n.Name) {
 		return nil, invalidf("network name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", n.Name)
 	}
-	if findName(existing, n.Name) != nil {
-		return nil, fmt.Errorf("network %s: %w", n.Name, errdefs.ErrExists)
+	if findName(existing, n.Name) != nil || n.Name == PodmanDefaultName && !isDefault {
+		// podman's words; "podman" names the default network (Get)
+		return nil, errdefs.Errorf(errdefs.ErrExists, "network name %s already used: network already exists", n.Name)
 	}
 	n.DNSEnabled = !o.DisableDNS && n.Name != DefaultName // the default network names no one
 	if len(o.DNSServers) > 0 {
@@ -362,13 +363,17 @@ func firstFree(prefix string, taken func(string) bool) string {
 	}
 }
 
-// Get finds a network by name, or by a unique prefix of its ID.
+// Get finds a network by name, or by a unique prefix of its ID. "podman", podman's default
+// network, is pea's (DefaultName) unless a network has that name.
 func (m *Manager) Get(name string) (*Network, error) {
 	if validName(name) {
 		if n, err := m.read(m.confPath(name)); err == nil {
 			return n, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
+		}
+		if name == PodmanDefaultName {
+			return m.Get(DefaultName)
 		}
 	}
 	all, err := m.List()

@@ -44,6 +44,10 @@ import (
 // DefaultName is the name of the network used when a container names none.
 const DefaultName = "pea"
 
+// PodmanDefaultName is podman's default network's name, which finds pea's (Manager.Get): a
+// script written for podman that names it (--network podman, network inspect podman) runs.
+const PodmanDefaultName = "podman"
+
 // Network is one network as `pea network inspect` shows it; the JSON names follow podman's.
 type Network struct {
 	Name             string    `json:"name"`
