@@ -3,8 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"net"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 
