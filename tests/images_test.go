@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -659,33 +658,12 @@ func imageLayerFiles(t *testing.T, e *Env, ref string) []string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "image.tar")
 	e.Pea("save", "-o", p, ref)
-	read := func(name string) []byte {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		tr := tar.NewReader(f)
-		for {
-			h, err := tr.Next()
-			if err != nil {
-				t.Fatalf("%s not in the archive of %s: %v", name, ref, err)
-			}
-			if h.Name == name {
-				b, err := io.ReadAll(tr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return b
-			}
-		}
-	}
 	var manifest []struct{ Layers []string }
-	if err := json.Unmarshal(read("manifest.json"), &manifest); err != nil || len(manifest) != 1 || len(manifest[0].Layers) == 0 {
+	if err := json.Unmarshal([]byte(tarFileContent(t, p, "manifest.json")), &manifest); err != nil || len(manifest) != 1 || len(manifest[0].Layers) == 0 {
 		t.Fatalf("manifest.json of %s: %+v %v", ref, manifest, err)
 	}
 	layers := manifest[0].Layers
-	tr := tar.NewReader(bytes.NewReader(read(layers[len(layers)-1])))
+	tr := tar.NewReader(strings.NewReader(tarFileContent(t, p, layers[len(layers)-1])))
 	var names []string
 	for {
 		h, err := tr.Next()
