@@ -122,7 +122,8 @@ func runCmd(ctx context.Context, dir string, env []string, bin string, global, a
 	return d, string(o), nil
 }
 
-// clean removes every pod, container and non-default network of the engine's store. It runs
+// clean removes every pod, container and network of the engine's store (podman's default
+// network is not stored). It runs
 // with its own context: it must work after an interrupt cancelled the benchmark's.
 func (e *engine) clean() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -141,10 +142,17 @@ func (e *engine) clean() error {
 		errs = append(errs, err)
 	}
 	for _, n := range strings.Fields(nets) {
-		if n == "podman" {
-			continue // podman's default network is not stored and cannot be removed
+		if n == "podman" || n == "pea" {
+			continue // the default networks cannot be removed (pea's: by system reset, below)
 		}
 		if _, err := e.out(ctx, "network", "rm", "-f", n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if e.name == "pea" {
+		// pea's default network is stored, with a bridge and firewall rules of the host's:
+		// system reset removes it and releases its claims.
+		if _, err := e.out(ctx, "system", "reset", "-f"); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -32,8 +32,9 @@ cleanup() {
   if [ -x "$bin" ]; then
     p pod rm -fa -t 0 >/dev/null 2>&1 || true
     p rm -fa -t 0 >/dev/null 2>&1 || true
-    # The default network's bridge and firewall chains are the host's: remove them too.
-    for n in $(p network ls --format '{{.Name}}' 2>/dev/null); do p network rm -f "$n" >/dev/null 2>&1 || true; done
+    # The default network's bridge and firewall chains are the host's: system reset removes
+    # them (network rm refuses the default network).
+    p system reset -f >/dev/null 2>&1 || true
   fi
   rm -rf "$tmp"
 }
