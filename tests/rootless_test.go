@@ -490,6 +490,14 @@ func TestRootlessPauseKilledWhileRunning(t *testing.T) {
 	}
 	pid, _ := strconv.Atoi(before[0])
 	syscall.Kill(pid, syscall.SIGKILL)
+	// A SIGKILL takes effect a moment after kill returns: the exec below once ran while the
+	// pause process still lived (on a loaded machine), and rightly joined it.
+	eventually(t, 10*time.Second, func() error {
+		if pidAlive(pid) {
+			return fmt.Errorf("pause process %d still runs after SIGKILL", pid)
+		}
+		return nil
+	})
 	if got := e.U("exec", "k1", "echo", "alive"); got != "alive" {
 		t.Fatalf("exec after the pause process went: %q", got)
 	}
