@@ -122,16 +122,21 @@ func runCmd(ctx context.Context, dir string, env []string, bin string, global, a
 	return d, string(o), nil
 }
 
-// clean removes every pod, container and network of the engine's store (podman's default
-// network is not stored). It runs
-// with its own context: it must work after an interrupt cancelled the benchmark's.
+// clean removes every pod, container and network of the engine's store. It runs with its own
+// context: it must work after an interrupt cancelled the benchmark's.
 func (e *engine) clean() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	var errs []error
 	if _, err := os.Stat(e.root); err != nil {
 		return nil // nothing was ever created
 	}
+	if e.name == "pea" {
+		// One command: pods, containers and every network, the default one too (a bridge and
+		// firewall rules of the host's, which network rm refuses), with their claims.
+		_, err := e.out(ctx, "system", "reset", "-f")
+		return err
+	}
+	var errs []error
 	for _, args := range [][]string{{"pod", "rm", "-af", "-t0"}, {"rm", "-af", "-t0"}} {
 		if _, err := e.out(ctx, args...); err != nil {
 			errs = append(errs, err)
@@ -142,17 +147,10 @@ func (e *engine) clean() error {
 		errs = append(errs, err)
 	}
 	for _, n := range strings.Fields(nets) {
-		if n == "podman" || n == "pea" {
-			continue // the default networks cannot be removed (pea's: by system reset, below)
+		if n == "podman" {
+			continue // podman's default network is not stored and cannot be removed
 		}
 		if _, err := e.out(ctx, "network", "rm", "-f", n); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if e.name == "pea" {
-		// pea's default network is stored, with a bridge and firewall rules of the host's:
-		// system reset removes it and releases its claims.
-		if _, err := e.out(ctx, "system", "reset", "-f"); err != nil {
 			errs = append(errs, err)
 		}
 	}
